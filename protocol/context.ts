@@ -1,0 +1,70 @@
+/**
+ * A party's view of a protocol run: who it is, how it talks, its randomness
+ * and its kernels. Protocol functions take a PartyContext first and branch
+ * on ctx.party; the same code runs in-process (tests, benchmarks) and in the
+ * party servers over gRPC.
+ */
+import { randomBytes } from 'node:crypto';
+import { assert } from './errors.js';
+import { Prg, type PartySeeds } from './correlated/prg.js';
+import { DEFAULT_FRAC_BITS, checkFracBits } from './fixed-point/fixed-point.js';
+import { getKernels, type KernelBackend } from './kernels/index.js';
+import type { RingKernels } from './kernels/types.js';
+import type { PartyId } from './ring/types.js';
+import type { StepCounters, Transport } from './transport/transport.js';
+
+export interface PartyContext {
+  readonly party: PartyId;
+  readonly transport: Transport;
+  readonly kernels: RingKernels;
+  /** Fixed-point fractional bits f. */
+  readonly fracBits: number;
+  /** PRG whose seed this party shares with party k (k != party). */
+  pairPrg(k: PartyId): Prg;
+  /** This party's private PRG (seeded from the OS CSPRNG). */
+  readonly ownPrg: Prg;
+  /** Run fn and add its bytes, messages and rounds to the counters of `label`. */
+  step<T>(label: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export interface ContextOptions {
+  fracBits?: number;
+  kernels?: RingKernels | KernelBackend;
+}
+
+class Context implements PartyContext {
+  readonly kernels: RingKernels;
+  readonly fracBits: number;
+  readonly ownPrg: Prg;
+  private readonly prgs: (Prg | undefined)[];
+  constructor(readonly party: PartyId, readonly transport: Transport, seeds: PartySeeds, opts: ContextOptions) {
+    assert(transport.party === party, 'E_BAD_ARGUMENT', `context: transport is for P${transport.party}, not P${party}`);
+    this.kernels = typeof opts.kernels === 'object' ? opts.kernels : getKernels(opts.kernels);
+    this.fracBits = checkFracBits(opts.fracBits ?? DEFAULT_FRAC_BITS);
+    this.prgs = seeds.pair.map((s, k) => (k === party || !s ? undefined : new Prg(s)));
+    this.ownPrg = new Prg(seeds.own ?? randomBytes(16));
+  }
+  pairPrg(k: PartyId): Prg {
+    const g = this.prgs[k];
+    assert(g, 'E_BAD_ARGUMENT', `context: P${this.party} has no PRG shared with P${k}`);
+    return g;
+  }
+  async step<T>(label: string, fn: () => Promise<T>): Promise<T> {
+    const c = this.transport.counters;
+    const b0 = c.bytesSent, m0 = c.messagesSent, d0 = c.depth;
+    try {
+      return await fn();
+    } finally {
+      let s: StepCounters | undefined = this.transport.steps.get(label);
+      if (!s) this.transport.steps.set(label, (s = { bytesSent: 0, messagesSent: 0, rounds: 0, calls: 0 }));
+      s.bytesSent += c.bytesSent - b0;
+      s.messagesSent += c.messagesSent - m0;
+      s.rounds += c.depth - d0;
+      s.calls += 1;
+    }
+  }
+}
+
+export function createContext(party: PartyId, transport: Transport, seeds: PartySeeds, opts: ContextOptions = {}): PartyContext {
+  return new Context(party, transport, seeds, opts);
+}

@@ -1,0 +1,160 @@
+/**
+ * AES-128-CTR pseudo-random generator from node:crypto.
+ *
+ * Correlated randomness in SecureNN comes from PRGs whose seeds are shared by
+ * a pair of parties (PROTOCOL-NOTES: "each pair of parties shares a PRG seed,
+ * so most random shares are generated locally"). Two parties holding the same
+ * seed and drawing in the same order get identical streams; the protocol
+ * files draw from each pair PRG in the same order on both sides.
+ */
+import { createCipheriv, randomBytes } from 'node:crypto';
+
+type Cipheriv = ReturnType<typeof createCipheriv>;
+import { assert } from '../errors.js';
+import { P } from '../ring/types.js';
+
+const CHUNK = 1 << 16;
+
+export class Prg {
+  private cipher: Cipheriv;
+  private zeros = new Uint8Array(CHUNK);
+  private buf = new Uint8Array(0);
+  private pos = 0;
+
+  constructor(seed: Uint8Array) {
+    assert(seed.length === 16, 'E_BAD_ARGUMENT', `prg: expected a 16-byte seed, got ${seed.length} bytes`);
+    this.cipher = createCipheriv('aes-128-ctr', seed, new Uint8Array(16));
+  }
+
+  static fresh(): Prg {
+    return new Prg(randomBytes(16));
+  }
+
+  /** Fill `out` with pseudo-random bytes. */
+  fill(out: Uint8Array): Uint8Array {
+    let off = 0;
+    // Serve from the small buffer first, then encrypt big spans directly.
+    while (off < out.length && this.pos < this.buf.length) out[off++] = this.buf[this.pos++]!;
+    const rest = out.length - off;
+    if (rest >= CHUNK) {
+      const whole = rest - (rest % 16);
+      const enc = this.cipher.update(new Uint8Array(whole));
+      out.set(enc, off);
+      off += whole;
+    }
+    while (off < out.length) {
+      if (this.pos >= this.buf.length) {
+        this.buf = new Uint8Array(this.cipher.update(this.zeros));
+        this.pos = 0;
+      }
+      const take = Math.min(out.length - off, this.buf.length - this.pos);
+      out.set(this.buf.subarray(this.pos, this.pos + take), off);
+      this.pos += take;
+      off += take;
+    }
+    return out;
+  }
+
+  bytes(n: number): Uint8Array {
+    return this.fill(new Uint8Array(n));
+  }
+
+  /** n uniform elements of Z_2^64 (also used for Z_{2^64-1}, see oddRing). */
+  u64(n: number): BigUint64Array {
+    const out = new BigUint64Array(n);
+    this.fill(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+    return out;
+  }
+
+  /** n uniform elements of Z_{2^64-1}: rejection of the single value 2^64-1 (probability 2^-64 each). */
+  u64odd(n: number): BigUint64Array {
+    const out = this.u64(n);
+    const MAX = 0xffffffffffffffffn;
+    for (let i = 0; i < n; i++) {
+      // Rare path: practically never taken; correctness needs it.
+      while (out[i] === MAX) out[i] = this.u64(1)[0]!;
+    }
+    return out;
+  }
+
+  /** n uniform bits, one per byte (0 or 1). */
+  bits(n: number): Uint8Array {
+    const out = this.bytes(n);
+    for (let i = 0; i < n; i++) out[i]! &= 1;
+    return out;
+  }
+
+  /** n uniform elements of Z_p by rejection sampling of bytes (< 201 = 3p), exact, no bias. */
+  zp(n: number): Uint8Array {
+    return this.rejectBytes(n, 3 * P, P, 0);
+  }
+
+  /** n uniform elements of Z_p^* = {1..p-1}: bytes < 198 = 3(p-1) map to 1 + b mod (p-1). */
+  zpStar(n: number): Uint8Array {
+    return this.rejectBytes(n, 3 * (P - 1), P - 1, 1);
+  }
+
+  private rejectBytes(n: number, limit: number, mod: number, add: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const want = Math.ceil((n - filled) * 1.32) + 16;
+      const raw = this.bytes(want);
+      for (let i = 0; i < want && filled < n; i++) {
+        const b = raw[i]!;
+        if (b < limit) out[filled++] = (b % mod) + add;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * `count` uniform permutations of {0..size-1} (size <= 256), row-major in a
+   * Uint8Array of count*size entries; Fisher-Yates with exact rejection.
+   */
+  permutations(count: number, size: number): Uint8Array {
+    assert(size > 0 && size <= 256, 'E_BAD_ARGUMENT', `prg: permutation size must be 1..256, got ${size}`);
+    const out = new Uint8Array(count * size);
+    let raw = this.bytes(count * size * 2);
+    let ri = 0;
+    for (let c = 0; c < count; c++) {
+      const base = c * size;
+      for (let i = 0; i < size; i++) out[base + i] = i;
+      for (let i = size - 1; i > 0; i--) {
+        const range = i + 1;
+        const limit = 256 - (256 % range);
+        let b: number;
+        do {
+          if (ri >= raw.length) { raw = this.bytes(4096); ri = 0; }
+          b = raw[ri++]!;
+        } while (b >= limit);
+        const j = b % range;
+        const t = out[base + i]!;
+        out[base + i] = out[base + j]!;
+        out[base + j] = t;
+      }
+    }
+    return out;
+  }
+}
+
+/** Seeds for one party: the seeds it shares with each other party, and its own. */
+export interface PartySeeds {
+  /** seeds[k] is the seed shared with party k (undefined at own index). */
+  readonly pair: readonly (Uint8Array | undefined)[];
+  readonly own: Uint8Array;
+}
+
+/**
+ * Dealer of seeds for an in-process run: pair seeds s01, s02, s12 from the
+ * CSPRNG. In a deployment each pair agrees on its seed over their mTLS
+ * channel (see parties/), never through a third party.
+ */
+export function dealSeeds(): [PartySeeds, PartySeeds, PartySeeds] {
+  const s01 = randomBytes(16), s02 = randomBytes(16), s12 = randomBytes(16);
+  return [
+    { pair: [undefined, s01, s02], own: randomBytes(16) },
+    { pair: [s01, undefined, s12], own: randomBytes(16) },
+    { pair: [s02, s12, undefined], own: randomBytes(16) },
+  ];
+}

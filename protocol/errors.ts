@@ -1,0 +1,71 @@
+/**
+ * The one registry of error codes. Every error thrown by protocol, parties,
+ * model import and the client SDK is an MpcError with a code listed here; the
+ * HTTP status and gRPC status of each code are mapped here and nowhere else.
+ *
+ * Messages must never contain share values, weights or image data: they name
+ * what was wrong (a shape, a length, a layer name), never a value.
+ */
+export interface ErrorSpec {
+  /** HTTP status the client API answers with. */
+  readonly http: number;
+  /** gRPC status code number (see @grpc/grpc-js `status`). */
+  readonly grpc: number;
+  readonly description: string;
+}
+
+// gRPC status numbers (kept numeric so protocol/ does not import grpc).
+const G = { INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15, UNAUTHENTICATED: 16 } as const;
+
+export const ERROR_CODES = {
+  E_SHAPE: { http: 400, grpc: G.INVALID_ARGUMENT, description: 'A tensor or share has the wrong shape or length for the operation.' },
+  E_DTYPE: { http: 400, grpc: G.INVALID_ARGUMENT, description: 'A tensor has the wrong element type.' },
+  E_RANGE: { http: 400, grpc: G.OUT_OF_RANGE, description: 'A value is outside the range the fixed-point encoding can represent.' },
+  E_BAD_ARGUMENT: { http: 400, grpc: G.INVALID_ARGUMENT, description: 'An argument is invalid (bad option, bad ring, bad party id).' },
+  E_PROTOCOL_DESYNC: { http: 500, grpc: G.ABORTED, description: 'A party received a message with an unexpected tag: the parties are out of step.' },
+  E_PEER_UNAVAILABLE: { http: 503, grpc: G.UNAVAILABLE, description: 'A peer party closed its connection or could not be reached.' },
+  E_DEADLINE: { http: 504, grpc: G.DEADLINE_EXCEEDED, description: 'The inference did not finish before its deadline.' },
+  E_UNSUPPORTED_LAYER: { http: 422, grpc: G.UNIMPLEMENTED, description: 'The model contains a layer or option the secure protocol does not support.' },
+  E_MODEL_FORMAT: { http: 422, grpc: G.INVALID_ARGUMENT, description: 'A model file is corrupt, truncated or not in a supported format.' },
+  E_WEIGHT_SHAPE: { http: 422, grpc: G.INVALID_ARGUMENT, description: 'A weight tensor in a model file does not have the shape its layer needs.' },
+  E_BUNDLE_INTEGRITY: { http: 500, grpc: G.DATA_LOSS, description: 'A share bundle failed its hash check or has an unsupported format version.' },
+  E_NATIVE: { http: 500, grpc: G.INTERNAL, description: 'The native kernel addon failed or is missing when required.' },
+  E_INTERNAL: { http: 500, grpc: G.INTERNAL, description: 'An internal invariant failed.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorContext {
+  /** Party id 0, 1 or 2 where the error arose, if any. */
+  party?: number;
+  /** Protocol step or pipeline stage, e.g. 'relu', 'import.parse'. */
+  step?: string;
+  cause?: unknown;
+}
+
+export class MpcError extends Error {
+  readonly code: ErrorCode;
+  readonly party?: number;
+  readonly step?: string;
+  constructor(code: ErrorCode, message: string, ctx: ErrorContext = {}) {
+    super(message, ctx.cause === undefined ? undefined : { cause: ctx.cause });
+    this.name = 'MpcError';
+    this.code = code;
+    if (ctx.party !== undefined) this.party = ctx.party;
+    if (ctx.step !== undefined) this.step = ctx.step;
+  }
+  get httpStatus(): number { return ERROR_CODES[this.code].http; }
+  get grpcStatus(): number { return ERROR_CODES[this.code].grpc; }
+  toJSON(): { code: ErrorCode; message: string; party?: number; step?: string } {
+    return { code: this.code, message: this.message, ...(this.party !== undefined ? { party: this.party } : {}), ...(this.step !== undefined ? { step: this.step } : {}) };
+  }
+}
+
+export function isMpcError(e: unknown): e is MpcError {
+  return e instanceof MpcError;
+}
+
+/** Tiny assert helper in the noble style: `assert(cond, 'E_SHAPE', 'matmul: expected k=4, got 5')`. */
+export function assert(cond: unknown, code: ErrorCode, message: string, ctx?: ErrorContext): asserts cond {
+  if (!cond) throw new MpcError(code, message, ctx);
+}

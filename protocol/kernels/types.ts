@@ -1,0 +1,84 @@
+/**
+ * The kernel interface: every hot loop over shares goes through one of these.
+ * Two implementations must give bit-identical results:
+ *  - native: the C++ N-API addon (protocol/kernels/native/), built by `npm ci`;
+ *  - ts: the pure TypeScript fallback (protocol/kernels/ts.ts), 32-bit limbs, no BigInt.
+ * A BigInt reference (reference.ts) is the test oracle for both; it is slow and
+ * used only in tests.
+ *
+ * Conventions: arrays are row-major; `out` may alias an input for elementwise
+ * ops (not for gemm/im2col); all Z_2^64 arithmetic is mod 2^64, all
+ * Z_{2^64-1} arithmetic is mod 2^64-1 with inputs in [0, 2^64-2].
+ */
+export interface RingKernels {
+  readonly name: 'native' | 'ts' | 'reference' | 'cuda';
+
+  // ---- Z_2^64 elementwise ----
+  add(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
+  sub(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
+  /** out = a * b (elementwise). */
+  mul(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
+  /** out = a * s for a scalar s in Z_2^64. */
+  mulScalar(a: BigUint64Array, s: bigint, out: BigUint64Array): void;
+  /** out = a + s for a scalar s. */
+  addScalar(a: BigUint64Array, s: bigint, out: BigUint64Array): void;
+
+  /**
+   * Local division of a share by public positive divisors (SecureML-style
+   * truncation generalised): party 0 computes floor(a / d); party 1 computes
+   * 2^64 - floor((2^64 - a) / d) (mod 2^64), i.e. it divides its share read as
+   * the negative number a - 2^64. `d` has length 1 (broadcast) or a.length;
+   * each divisor is in [1, 2^32). For d = 2^f this is the truncation of
+   * SecureML / PROTOCOL-NOTES.
+   */
+  divShare(a: BigUint64Array, d: Uint32Array, party: 0 | 1, out: BigUint64Array): void;
+
+  /** Public-value arithmetic shift right by f (two's complement). */
+  sar(a: BigUint64Array, f: number, out: BigUint64Array): void;
+
+  /** out[i] = 1 if a[i] + b[i] >= 2^64 (as integers) else 0: wrap(a, b, L). */
+  wrap(a: BigUint64Array, b: BigUint64Array, out: Uint8Array): void;
+
+  // ---- Z_{2^64-1} elementwise ----
+  addOdd(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
+  subOdd(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
+  /** Reduce arbitrary u64 values mod 2^64-1 (maps 2^64-1 to 0). */
+  reduceOdd(a: BigUint64Array, out: BigUint64Array): void;
+
+  // ---- linear algebra over Z_2^64 ----
+  /** out[m x n] = A[m x k] . B[k x n] mod 2^64. */
+  gemm(A: BigUint64Array, B: BigUint64Array, m: number, k: number, n: number, out: BigUint64Array): void;
+  /**
+   * im2col for NHWC input x[N,H,W,C] and a kh x kw window with strides sh,sw
+   * and explicit zero padding (padTop, padLeft; bottom/right implied by the
+   * output size). Output rows are (n, oy, ox) and columns (ky, kx, c), so a
+   * Keras kernel reshaped to [kh*kw*C, Cout] multiplies it directly.
+   * out has N*outH*outW*kh*kw*C elements.
+   */
+  im2col(x: BigUint64Array, N: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, outH: number, outW: number, out: BigUint64Array): void;
+
+  // ---- Z_p (p = 67) for PrivateCompare ----
+  /**
+   * Bit decomposition shared over Z_p: for every value x[e] and bit i
+   * (i = 0 is the least significant), out[e*64 + i] = (bit_i(x[e]) - r[e*64+i]) mod p,
+   * where r holds the other party's random shares in [0, p-1].
+   */
+  bitShareZp(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
+
+  /**
+   * PrivateCompare (SecureNN Alg. 3) steps 2-6 for party j in {0, 1}, for
+   * every element e: bits shares xb[e*64+i] over Z_p (i = 0 LSB), public r[e],
+   * common bit beta[e], common s[e*64+i] in Z_p^*, common permutation
+   * perm[e*64 .. e*64+63]. Writes d[e*64 + perm[e*64+i]] = s[e*64+i] * c_i^j mod p, where
+   * (paper index i+1, bits k > i are the more significant ones), with t = r + 1:
+   *   beta = 0:             w_i = x_i + j r_i - 2 r_i x_i,  c_i = j r_i - x_i + j + sum_{k>i} w_k
+   *   beta = 1, r != 2^64-1: w_i = x_i + j t_i - 2 t_i x_i,  c_i = -j t_i + x_i + j + sum_{k>i} w_k
+   *   beta = 1, r == 2^64-1: c_i = (1-j)(u_i + 1) - j u_i for i != 0, c_0 = (-1)^j u_0
+   * all mod p. `u` (common random Z_p values, same layout as s) may be null only
+   * when no element has beta = 1 and r = 2^64-1.
+   */
+  privateCompare(j: 0 | 1, xb: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, u: Uint8Array | null, perm: Uint8Array, d: Uint8Array): void;
+
+  /** P2's side of PrivateCompare step 7: out[e] = 1 iff some (d0 + d1) mod p == 0 in group e of 64. */
+  zeroTest(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
+}

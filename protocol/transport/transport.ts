@@ -1,0 +1,49 @@
+/**
+ * The Transport interface: how one party talks to the two others.
+ *
+ * The runtime (in-memory here, gRPC in parties/) knows nothing of protocols;
+ * protocols know nothing of sockets. Messages between a pair of parties are
+ * delivered in order; each carries a tag that the receiver checks, so parties
+ * that fall out of step fail with E_PROTOCOL_DESYNC instead of computing on
+ * the wrong bytes.
+ *
+ * Rounds are counted with a Lamport clock: every message carries the sender's
+ * round depth d, the receiver's depth becomes max(own, d + 1). The rounds of a
+ * protocol are the length of its longest chain of dependent messages, so
+ * messages sent in parallel in one round count once (PROTOCOL-NOTES: "a whole
+ * layer's comparisons go in one message per round").
+ */
+import type { PartyId } from '../ring/types.js';
+
+export interface Counters {
+  bytesSent: number;
+  messagesSent: number;
+  /** Lamport round depth of this party. */
+  depth: number;
+}
+
+export interface StepCounters {
+  bytesSent: number;
+  messagesSent: number;
+  rounds: number;
+  calls: number;
+}
+
+export interface Transport {
+  readonly party: PartyId;
+  /** Queue a message to `to`; never blocks. `payload` is not retained after the call returns if the implementation copies; callers must not mutate it afterwards. */
+  send(to: PartyId, tag: string, payload: Uint8Array): void;
+  /** Wait for the next message from `from`; it must carry `tag`. */
+  recv(from: PartyId, tag: string): Promise<Uint8Array>;
+  readonly counters: Counters;
+  /** Counters grouped by protocol step label (see meter.ts). */
+  readonly steps: Map<string, StepCounters>;
+  close(reason?: Error): void;
+}
+
+/** Envelope that every transport carries. */
+export interface Envelope {
+  tag: string;
+  depth: number;
+  payload: Uint8Array;
+}

@@ -1,0 +1,2 @@
+// Placeholder until the addon lands.
+console.log('[build-addon] no native addon yet');

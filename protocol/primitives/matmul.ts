@@ -1,0 +1,105 @@
+/**
+ * SecureNN Algorithm 1, MatMul (F_MatMul), generalised to any bilinear map
+ * op(X, Y): matrix product, convolution, depthwise convolution, elementwise
+ * product. Beaver's technique with a triple (A, B, C = op(A, B)) dealt by P2.
+ *
+ * Correlated randomness (PROTOCOL-NOTES): A_0, B_0, C_0 come from the PRG
+ * P0 shares with P2, A_1, B_1 from the PRG P1 shares with P2, so P2 sends only
+ * the correction C_1 = op(A, B) - C_0 to P1.
+ *
+ * Steps (paper numbering):
+ *  1. P2 picks A, B, computes C = op(A, B), shares them (here: C_1 sent to P1).
+ *  2. P_j computes E_j = X_j - A_j, F_j = Y_j - B_j.
+ *  3. P0 and P1 reconstruct E and F (openToDataParties: E, F are masked by A, B).
+ *  4. P_j outputs Z_j = -j E.F + X_j.F + E.Y_j + C_j  (computed as
+ *     op(X_j, F) + op(E, Y_j - j F) + C_j: two ops per party).
+ * The result has 2f fractional bits when X and Y have f; callers truncate.
+ *
+ * Cost: 1 round (C_1 does not depend on the inputs and travels in parallel
+ * with the exchange of E, F; the paper counts it as a separate round),
+ * 8 |Z| + 16 (|X| + |Y|) bytes: C_1 to P1, and E_j, F_j each way.
+ */
+import type { PartyContext } from '../context.js';
+import type { RingKernels } from '../kernels/types.js';
+import { openToDataParties } from '../sharing/open.js';
+import type { AShare } from '../ring/types.js';
+import { concatU64 } from '../ring/ops.js';
+import { recvU64, sendU64 } from '../transport/messages.js';
+import { assert } from '../errors.js';
+import type { Cost } from './cost.js';
+
+export interface BilinearOp {
+  /** Label for counters and message tags, e.g. 'matmul', 'conv2d', 'mul'. */
+  readonly label: string;
+  readonly sizeX: number;
+  readonly sizeY: number;
+  readonly sizeZ: number;
+  /** op(x, y), a bilinear map over Z_2^64 into a fresh array of sizeZ. */
+  apply(k: RingKernels, x: BigUint64Array, y: BigUint64Array): BigUint64Array;
+}
+
+export function bilinearCost(op: Pick<BilinearOp, 'sizeX' | 'sizeY' | 'sizeZ'>): Cost {
+  return { rounds: 1, bytes: 8 * op.sizeZ + 16 * (op.sizeX + op.sizeY) };
+}
+
+/** Beaver multiplication for a bilinear op. P2 passes placeholders (only lengths are used) and gets a zero placeholder back. */
+export async function beaverBilinear(ctx: PartyContext, op: BilinearOp, x: AShare, y: AShare): Promise<AShare> {
+  const k = ctx.kernels;
+  const tag = `${op.label}:C1`;
+  if (ctx.party === 2) {
+    // Step 1: P2 deals the triple; only C_1 travels.
+    const g0 = ctx.pairPrg(0), g1 = ctx.pairPrg(1);
+    const A = g0.u64(op.sizeX), B = g0.u64(op.sizeY), C0 = g0.u64(op.sizeZ);
+    const A1 = g1.u64(op.sizeX), B1 = g1.u64(op.sizeY);
+    k.add(A, A1, A);
+    k.add(B, B1, B);
+    const C1 = op.apply(k, A, B);
+    k.sub(C1, C0, C1);
+    sendU64(ctx, 1, tag, C1);
+    return new BigUint64Array(op.sizeZ) as AShare;
+  }
+  assert(x.length === op.sizeX && y.length === op.sizeY, 'E_SHAPE', `${op.label}: expected operands of ${op.sizeX} and ${op.sizeY} elements, got ${x.length} and ${y.length}`, { party: ctx.party, step: op.label });
+  const j = ctx.party;
+  const g = ctx.pairPrg(2);
+  const Aj = g.u64(op.sizeX), Bj = g.u64(op.sizeY);
+  const Cj = j === 0 ? g.u64(op.sizeZ) : null;
+  // Step 2: E_j = X_j - A_j, F_j = Y_j - B_j.
+  const Ej = new BigUint64Array(op.sizeX), Fj = new BigUint64Array(op.sizeY);
+  k.sub(x, Aj, Ej);
+  k.sub(y, Bj, Fj);
+  // Step 3: reconstruct E and F (one message each way carrying both).
+  const EF = await openToDataParties(ctx, `${op.label}:EF`, concatU64([Ej, Fj]));
+  const C = Cj ?? (await recvU64(ctx, 2, tag, op.sizeZ));
+  const E = EF.subarray(0, op.sizeX), F = EF.subarray(op.sizeX);
+  // Step 4: Z_j = op(X_j, F) + op(E, Y_j - j F) + C_j.
+  let Yt: BigUint64Array = y;
+  if (j === 1) { Yt = new BigUint64Array(op.sizeY); k.sub(y, F, Yt); }
+  const Z = op.apply(k, x, F);
+  const Z2 = op.apply(k, E, Yt);
+  k.add(Z, Z2, Z);
+  k.add(Z, C, Z);
+  return Z as AShare;
+}
+
+/** Matrix product X[m x kk] . Y[kk x n]. */
+export function matmulOp(m: number, kk: number, n: number, label = 'matmul'): BilinearOp {
+  return {
+    label, sizeX: m * kk, sizeY: kk * n, sizeZ: m * n,
+    apply(k, x, y) { const out = new BigUint64Array(m * n); k.gemm(x, y, m, kk, n, out); return out; },
+  };
+}
+
+/** Elementwise product of two vectors of n elements. */
+export function mulOp(n: number, label = 'mul'): BilinearOp {
+  return {
+    label, sizeX: n, sizeY: n, sizeZ: n,
+    apply(k, x, y) { const out = new BigUint64Array(n); k.mul(x, y, out); return out; },
+  };
+}
+
+/** Secure elementwise multiplication (no truncation). */
+export function mulShares(ctx: PartyContext, x: AShare, y: AShare, label = 'mul'): Promise<AShare> {
+  return beaverBilinear(ctx, mulOp(x.length, label), x, y);
+}
+
+export const mulCost = (n: number): Cost => bilinearCost({ sizeX: n, sizeY: n, sizeZ: n });

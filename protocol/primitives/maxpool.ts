@@ -1,0 +1,83 @@
+/**
+ * SecureNN Algorithm 9, MaxPool: shares of the maximum of each window.
+ *
+ * The paper compares the running maximum with each next element:
+ *   max_1 = x_1; for i = 2..n: w = x_i - max; beta = F_DReLU(w);
+ *   max = F_SS(beta, max, x_i)        (9 (n-1) rounds in our accounting)
+ * Here the same step (DReLU of the difference, then SelectShare) runs as a
+ * tournament tree: at each level the current candidates are paired, every
+ * pair of every window goes through one DReLU and one SelectShare together,
+ * and an odd candidate passes to the next level. Rounds drop from (n-1) to
+ * ceil(log2 n) comparison levels; bytes are unchanged ((n-1) comparisons per
+ * window). Ties: DReLU(0) = 1 selects the second of an equal pair, which has
+ * the same value.
+ *
+ * Input: m windows of n values, row-major [m x n]. Output: m values.
+ * Cost: per level with q pairs per window: DReLU(m q) + SelectShare(m q).
+ */
+import type { PartyContext } from '../context.js';
+import { assert } from '../errors.js';
+import type { AShare } from '../ring/types.js';
+import { addCost, type Cost } from './cost.js';
+import { drelu, dreluCost } from './drelu.js';
+import { selectShare, selectShareCost } from './select-share.js';
+
+export function maxPoolCost(m: number, n: number): Cost {
+  const levels: Cost[] = [];
+  for (let c = n; c > 1; c = Math.ceil(c / 2)) {
+    const q = Math.floor(c / 2);
+    levels.push(addCost(dreluCost(m * q), selectShareCost(m * q)));
+  }
+  return addCost({ rounds: 0, bytes: 0 }, ...levels);
+}
+
+/** Copy columns `cols` of an [m x c] u64 matrix into a new [m x cols.length] matrix. */
+function gatherColumns(src: BigUint64Array, m: number, c: number, cols: number[]): BigUint64Array {
+  const q = cols.length;
+  const out = new BigUint64Array(m * q);
+  const s = new Uint32Array(src.buffer, src.byteOffset, src.length * 2);
+  const o = new Uint32Array(out.buffer);
+  for (let r = 0; r < m; r++) {
+    for (let t = 0; t < q; t++) {
+      const si = 2 * (r * c + cols[t]!), oi = 2 * (r * q + t);
+      o[oi] = s[si]!;
+      o[oi + 1] = s[si + 1]!;
+    }
+  }
+  return out;
+}
+
+export async function maxPool(ctx: PartyContext, x: AShare, m: number, n: number, label = 'maxpool'): Promise<AShare> {
+  assert(x.length === m * n && n >= 1, 'E_SHAPE', `maxPool: expected ${m} windows of ${n} values, got ${x.length} elements`, { party: ctx.party, step: label });
+  const k = ctx.kernels;
+  let cur: BigUint64Array = x;
+  let c = n;
+  for (let level = 0; c > 1; level++) {
+    const q = Math.floor(c / 2);
+    const even = Array.from({ length: q }, (_, i) => 2 * i);
+    const X = gatherColumns(cur, m, c, even);
+    const Y = gatherColumns(cur, m, c, even.map((i) => i + 1));
+    // w = Y - X; beta = DReLU(w) = (Y >= X); max = SelectShare(beta, X, Y).
+    const w = new BigUint64Array(m * q);
+    if (ctx.party !== 2) k.sub(Y, X, w);
+    const beta = await drelu(ctx, w as AShare, `${label}.l${level}.drelu`);
+    const best = await selectShare(ctx, beta, X as AShare, Y as AShare, `${label}.l${level}.ss`);
+    if (c % 2 === 1) {
+      // The odd candidate of each window goes up unchanged.
+      const carry = gatherColumns(cur, m, c, [c - 1]);
+      const next = new BigUint64Array(m * (q + 1));
+      const b = new Uint32Array(best.buffer, best.byteOffset, best.length * 2), cr = new Uint32Array(carry.buffer), nx = new Uint32Array(next.buffer);
+      for (let r = 0; r < m; r++) {
+        nx.set(b.subarray(2 * r * q, 2 * (r + 1) * q), 2 * r * (q + 1));
+        nx[2 * (r * (q + 1) + q)] = cr[2 * r]!;
+        nx[2 * (r * (q + 1) + q) + 1] = cr[2 * r + 1]!;
+      }
+      cur = next;
+      c = q + 1;
+    } else {
+      cur = best;
+      c = q;
+    }
+  }
+  return cur as AShare;
+}

@@ -1,0 +1,58 @@
+/**
+ * SecureNN Algorithm 3, PrivateCompare (F_PC).
+ *
+ * P0 and P1 hold shares over Z_p (p = 67) of the bits x[i] of a value x that
+ * neither knows, a public l-bit r they both know, and a common random bit
+ * beta. P2 learns beta' = beta XOR (x > r) and nothing else; P0, P1 learn
+ * nothing.
+ *
+ * Steps:
+ *  1. t = r + 1 mod 2^l.
+ *  2-5. For each bit i (from the most significant), P_j computes w_i^j and
+ *     c_i^j (three cases: beta = 0; beta = 1 and r != 2^l - 1; beta = 1 and
+ *     r = 2^l - 1), see RingKernels.privateCompare for the formulas.
+ *  6. P_j sends d_i^j = s_i c_i^j, permuted by the common random permutation
+ *     pi, to P2 (s_i uniform in Z_p^*, common to P0 and P1).
+ *  7. P2 reconstructs d_i = d_i^0 + d_i^1 and sets beta' = 1 iff some d_i = 0.
+ * Common randomness (beta is the caller's; s, pi, u) comes from the P0-P1 PRG.
+ *
+ * Cost: 1 round, 2 * l * 8 bits per element (each Z_p element travels as a
+ * byte, so the paper's 2 l log p with log p rounded up to 8).
+ */
+import type { PartyContext } from '../context.js';
+import { assert } from '../errors.js';
+import { L_BITS, type PShare, type Public } from '../ring/types.js';
+import { recvBytes, sendBytes } from '../transport/messages.js';
+import type { Cost } from './cost.js';
+
+export const privateCompareCost = (n: number): Cost => ({ rounds: 1, bytes: 2 * L_BITS * n });
+
+/**
+ * P0/P1: pass xBits (n*64 Z_p shares, bit 0 first), r and beta; returns null.
+ * P2: pass n (the other arguments are ignored); returns beta' (n bits).
+ */
+export async function privateCompare(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label = 'pc'): Promise<Uint8Array | null> {
+  const tag = `${label}:d`;
+  if (ctx.party === 2) {
+    // Step 7.
+    const d0 = await recvBytes(ctx, 0, tag, n * L_BITS);
+    const d1 = await recvBytes(ctx, 1, tag, n * L_BITS);
+    const betaPrime = new Uint8Array(n);
+    ctx.kernels.zeroTest(d0, d1, betaPrime);
+    return betaPrime;
+  }
+  assert(xBits && r && beta && xBits.length === n * L_BITS && r.length === n && beta.length === n, 'E_SHAPE', `privateCompare: inputs do not match n = ${n}`, { party: ctx.party, step: label });
+  const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
+  // Common randomness: s_i in Z_p^*, permutation pi per element, u for the r = 2^l - 1 case.
+  const s = g.zpStar(n * L_BITS);
+  const perm = g.permutations(n, L_BITS);
+  const rw = new Uint32Array(r.buffer, r.byteOffset, 2 * n);
+  let special = false;
+  for (let e = 0; e < n && !special; e++) special = beta[e] === 1 && rw[2 * e] === 0xffffffff && rw[2 * e + 1] === 0xffffffff;
+  const u = special ? g.zp(n * L_BITS) : null;
+  // Steps 1-6.
+  const d = new Uint8Array(n * L_BITS);
+  ctx.kernels.privateCompare(ctx.party, xBits, r, beta, s, u, perm, d);
+  sendBytes(ctx, 2, tag, d);
+  return null;
+}

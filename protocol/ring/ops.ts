@@ -1,0 +1,52 @@
+/**
+ * Small O(n) helpers over u64 arrays that work on 32-bit words (no BigInt per
+ * element): bit extraction, selection by a bit, bits to ring elements.
+ */
+const words = (a: BigUint64Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
+
+/** Ring elements 0/1 from bits stored one per byte. */
+export function bitsToU64(bits: Uint8Array): BigUint64Array {
+  const out = new BigUint64Array(bits.length);
+  const w = words(out);
+  for (let i = 0; i < bits.length; i++) w[2 * i] = bits[i]! & 1;
+  return out;
+}
+
+/** Least significant bit of each element. */
+export function lsb(a: BigUint64Array): Uint8Array {
+  const w = words(a);
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = w[2 * i]! & 1;
+  return out;
+}
+
+/** Most significant bit of each element. */
+export function msb(a: BigUint64Array): Uint8Array {
+  const w = words(a);
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = w[2 * i + 1]! >>> 31;
+  return out;
+}
+
+/** out[i] = bit[i] ? ifOne[i] : ifZero[i]. */
+export function selectByBit(bit: Uint8Array, ifOne: BigUint64Array, ifZero: BigUint64Array, out: BigUint64Array): void {
+  const o = words(out), a = words(ifOne), b = words(ifZero);
+  for (let i = 0; i < bit.length; i++) {
+    const s = bit[i] ? a : b;
+    o[2 * i] = s[2 * i]!;
+    o[2 * i + 1] = s[2 * i + 1]!;
+  }
+}
+
+/** A u64 array filled with one value. */
+export function filled(n: number, v: bigint): BigUint64Array {
+  return new BigUint64Array(n).fill(v);
+}
+
+/** Concatenate u64 arrays. */
+export function concatU64(parts: BigUint64Array[]): BigUint64Array {
+  const out = new BigUint64Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { decode, encode } from '../fixed-point/fixed-point.js';
+import { getKernels } from '../kernels/index.js';
+import type { FloatTensor, LayerNode, ModelIR } from '../ir.js';
+import { IR_FORMAT_VERSION } from '../ir.js';
+import { plainForward } from '../reference/forward.js';
+import { reconstruct } from '../sharing/sharing.js';
+import { run3, shareFor3 } from '../testing/run3.js';
+import { networkA, seedCnn, seededPrg, uniform } from '../testing/seed-models.js';
+import { secureForward } from './runner.js';
+import { shareModel } from './share-model.js';
+import { sizeOf } from './types.js';
+
+const k = getKernels();
+
+async function secureVsPlain(model: ModelIR<FloatTensor>, N: number, f = 13, seed = 9) {
+  const x = uniform(seededPrg(seed), N * sizeOf(model.inputShape), 1).map((v) => (v + 1) / 2);
+  const plain = plainForward(model, x, N);
+  const parts = shareModel(k, model, f);
+  const xs = shareFor3(encode(x, f));
+  const r = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [N, ...model.inputShape], data: xs[ctx.party] }), { fracBits: f });
+  const got = decode(reconstruct(k, r.results[0].data, r.results[1].data), f);
+  expect(r.results[0].shape).toEqual(plain.shape);
+  return { got, want: plain.data, r };
+}
+
+const maxRelErr = (got: Float64Array, want: Float64Array) => {
+  const scale = Math.max(...Array.from(want, Math.abs), 1e-9);
+  return Math.max(...Array.from(got, (g, i) => Math.abs(g - want[i]!))) / scale;
+};
+const argmaxRows = (a: Float64Array, c: number) => Array.from({ length: a.length / c }, (_, r) => { let b = 0; for (let j = 1; j < c; j++) if (a[r * c + j]! > a[r * c + b]!) b = j; return b; });
+
+/** A small model exercising every layer kind the runner supports. */
+function allLayers(): ModelIR<FloatTensor> {
+  const g = seededPrg(5);
+  const t = (shape: number[], a = 0.3): FloatTensor => ({ shape, data: uniform(g, sizeOf(shape), a) });
+  const nodes: LayerNode<FloatTensor>[] = [
+    { kind: 'rescaling', name: 'rs', inputs: ['input'], scale: 1 / 255, offset: -0.25 },
+    { kind: 'zero_padding2d', name: 'zp', inputs: ['rs'], padding: [[1, 0], [0, 2]] },
+    { kind: 'conv2d', name: 'c1', inputs: ['zp'], filters: 4, kernelSize: [3, 3], strides: [2, 2], padding: 'same', activation: 'relu6', kernel: t([3, 3, 2, 4]), bias: t([4]) },
+    { kind: 'depthwise_conv2d', name: 'dw', inputs: ['c1'], kernelSize: [3, 3], strides: [1, 1], padding: 'same', depthMultiplier: 2, activation: 'linear', kernel: t([3, 3, 4, 2]), bias: t([8]) },
+    { kind: 'conv2d', name: 'c2', inputs: ['c1'], filters: 8, kernelSize: [1, 1], strides: [1, 1], padding: 'valid', activation: 'linear', kernel: t([1, 1, 4, 8]) },
+    { kind: 'add', name: 'res', inputs: ['dw', 'c2'] },
+    { kind: 'activation', name: 'a', inputs: ['res'], activation: 'relu' },
+    { kind: 'maxpool2d', name: 'mp', inputs: ['a'], poolSize: [3, 3], strides: [2, 2], padding: 'same' },
+    { kind: 'avgpool2d', name: 'ap', inputs: ['mp'], poolSize: [2, 2], strides: [1, 1], padding: 'same' },
+    { kind: 'global_avgpool2d', name: 'gap', inputs: ['ap'] },
+    { kind: 'reshape', name: 'rsh', inputs: ['gap'], targetShape: [2, 4] },
+    { kind: 'flatten', name: 'fl', inputs: ['rsh'] },
+    { kind: 'dense', name: 'd', inputs: ['fl'], units: 3, activation: 'linear', kernel: t([8, 3]), bias: t([3]) },
+  ];
+  return { formatVersion: IR_FORMAT_VERSION, inputShape: [9, 11, 2], nodes, output: 'd', outputActivation: 'softmax' };
+}
+
+describe('layer runner over shares vs the float64 plaintext twin', () => {
+  it('runs every supported layer kind (rescaling, zero padding, conv same/valid with strides, depthwise, add, relu6, max/avg pool same, GAP, reshape, dense)', async () => {
+    const model = allLayers();
+    // Inputs in [0, 255] like raw pixels, so Rescaling matters.
+    const N = 3;
+    const x = uniform(seededPrg(6), N * sizeOf(model.inputShape), 127.5).map((v) => v + 127.5);
+    const plain = plainForward(model, x, N);
+    const parts = shareModel(k, model, 16);
+    const xs = shareFor3(encode(x, 16));
+    const r = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [N, ...model.inputShape], data: xs[ctx.party] }), { fracBits: 16 });
+    const got = decode(reconstruct(k, r.results[0].data, r.results[1].data), 16);
+    expect(maxRelErr(got, plain.data)).toBeLessThan(1e-3);
+  });
+
+  it('MNIST Network A (784-128-128-10), batch 4, f = 16 (784-term dot products: at f = 13 weight rounding alone gives 1.4e-3): relative error < 1e-3, same argmax', async () => {
+    const { got, want } = await secureVsPlain(networkA(), 4, 16);
+    expect(maxRelErr(got, want)).toBeLessThan(1e-3);
+    expect(argmaxRows(got, 10)).toEqual(argmaxRows(want, 10));
+  });
+
+  it('seed CNN (MaxPool), full 150x125x1 input: relative error < 1e-3, same argmax', async () => {
+    const { got, want, r } = await secureVsPlain(seedCnn('maxpool2d'), 1);
+    expect(maxRelErr(got, want)).toBeLessThan(1e-3);
+    expect(argmaxRows(got, 2)).toEqual(argmaxRows(want, 2));
+    // Every layer was metered.
+    expect([...r.transports[0].steps.keys()].filter((s) => s.startsWith('layer:')).length).toBe(11);
+  });
+
+  it('seed CNN (AveragePool) on a reduced 96x96 input, batch 2', async () => {
+    const { got, want } = await secureVsPlain(seedCnn('avgpool2d', 4, [96, 96, 1]), 2);
+    expect(maxRelErr(got, want)).toBeLessThan(1e-3);
+    expect(argmaxRows(got, 2)).toEqual(argmaxRows(want, 2));
+  });
+
+  it('rejects an input of the wrong shape with E_SHAPE', async () => {
+    const parts = shareModel(k, networkA(), 13);
+    await expect(run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [1, 783], data: new BigUint64Array(783) as never }))).rejects.toMatchObject({ code: 'E_SHAPE' });
+  });
+});

@@ -1,0 +1,193 @@
+/**
+ * The layer runner: executes a ModelIR over shares, batch first, one node at
+ * a time; every comparison of a layer (all images of the batch, all
+ * elements) goes through one protocol call, so a batch shares every round.
+ *
+ * Fixed point: inputs, weights and biases carry f fractional bits; each
+ * product is truncated by f (truncate.ts) before the bias is added.
+ */
+import type { PartyContext } from '../context.js';
+import { assert, MpcError } from '../errors.js';
+import type { Activation, LayerNode, ModelIR } from '../ir.js';
+import { beaverBilinear, matmulOp } from '../primitives/matmul.js';
+import { maxPool } from '../primitives/maxpool.js';
+import { relu } from '../primitives/relu.js';
+import { divideByPublic, truncate } from '../primitives/truncate.js';
+import { concatU64 } from '../ring/ops.js';
+import type { AShare } from '../ring/types.js';
+import { conv2dOp, depthwiseOp, type ConvShape } from './conv.js';
+import { window2d } from './geometry.js';
+import { sizeOf, type ShareTensor } from './types.js';
+import { gatherWindows, sumRows } from './windows.js';
+
+/** Padding value for MaxPool 'same' windows: -2^60 in ring units, below any activation in range. */
+const NEG_BIG = BigInt.asUintN(64, -(1n << 60n));
+/** Extra bits used to apply a public non-integer scale (Rescaling). */
+const SCALE_BITS = 24;
+
+const tensor = (shape: number[], data: BigUint64Array): ShareTensor => ({ shape, data: data as AShare });
+
+/** Add a per-channel vector (broadcast over all leading dims). P2 holds no bias and skips. */
+function addBias(ctx: PartyContext, x: BigUint64Array, bias: BigUint64Array): void {
+  if (ctx.party === 2) return;
+  const C = bias.length;
+  const tiled = new BigUint64Array(x.length);
+  for (let o = 0; o < x.length; o += C) tiled.set(bias, o);
+  ctx.kernels.add(x, tiled, x);
+}
+
+/** Add a public constant: P0 adds it, P1 does not. */
+function addPublic(ctx: PartyContext, x: BigUint64Array, c: bigint): BigUint64Array {
+  const out = new BigUint64Array(x.length);
+  if (ctx.party === 0) ctx.kernels.addScalar(x, c, out);
+  else out.set(x);
+  return out;
+}
+
+async function activate(ctx: PartyContext, x: ShareTensor, act: Activation, label: string): Promise<ShareTensor> {
+  if (act === 'linear') return x;
+  if (act === 'relu') return tensor(x.shape, await relu(ctx, x.data, label));
+  // relu6(x) = relu(x) - relu(x - 6): both ReLUs in one protocol call.
+  const six = BigInt(6) << BigInt(ctx.fracBits);
+  const both = await relu(ctx, concatU64([x.data, addPublic(ctx, x.data, BigInt.asUintN(64, -six))]) as AShare, label);
+  const n = x.data.length;
+  const out = new BigUint64Array(n);
+  ctx.kernels.sub(both.subarray(0, n), both.subarray(n), out);
+  return tensor(x.shape, out);
+}
+
+function nhwc(t: ShareTensor, node: LayerNode<ShareTensor>): [number, number, number, number] {
+  assert(t.shape.length === 4, 'E_SHAPE', `layer '${node.name}' (${node.kind}) expects a 4-D NHWC input, got rank ${t.shape.length}`);
+  return t.shape as [number, number, number, number];
+}
+
+async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: ShareTensor[]): Promise<ShareTensor> {
+  const x = ins[0]!;
+  const k = ctx.kernels;
+  const label = node.name;
+  switch (node.kind) {
+    case 'conv2d':
+    case 'depthwise_conv2d': {
+      const [N, H, W, C] = nhwc(x, node);
+      const [kh, kw] = node.kernelSize, [sh, sw] = node.strides;
+      const g = window2d(H, W, node.kernelSize, node.strides, node.padding);
+      const s: ConvShape = { N, H, W, C, kh, kw, sh, sw, g };
+      assert(node.kernel.shape[2] === C, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[2]} input channels, input has ${C}`);
+      const op = node.kind === 'conv2d' ? conv2dOp(s, node.filters, label) : depthwiseOp(s, node.depthMultiplier, label);
+      const Co = node.kind === 'conv2d' ? node.filters : C * node.depthMultiplier;
+      const z = truncate(ctx, await beaverBilinear(ctx, op, x.data, node.kernel.data));
+      if (node.bias) addBias(ctx, z, node.bias.data);
+      return activate(ctx, tensor([N, g.outH, g.outW, Co], z), node.activation, `${label}.act`);
+    }
+    case 'dense': {
+      assert(x.shape.length === 2, 'E_SHAPE', `layer '${node.name}' (dense) expects a 2-D input, got rank ${x.shape.length}`);
+      const [N, din] = x.shape as [number, number];
+      assert(node.kernel.shape[0] === din, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[0]} inputs, got ${din}`);
+      const z = truncate(ctx, await beaverBilinear(ctx, matmulOp(N, din, node.units, label), x.data, node.kernel.data));
+      if (node.bias) addBias(ctx, z, node.bias.data);
+      return activate(ctx, tensor([N, node.units], z), node.activation, `${label}.act`);
+    }
+    case 'activation':
+      return activate(ctx, x, node.activation, label);
+    case 'maxpool2d':
+    case 'avgpool2d': {
+      const [N, H, W, C] = nhwc(x, node);
+      const g = window2d(H, W, node.poolSize, node.strides, node.padding);
+      const n = node.poolSize[0] * node.poolSize[1];
+      const m = N * g.outH * g.outW * C;
+      const shape = [N, g.outH, g.outW, C];
+      if (node.kind === 'maxpool2d') {
+        // Padded positions hold the public constant -2^60 (P0's share; P1's share is 0).
+        const { rows } = gatherWindows(x.data, N, H, W, C, node.poolSize, node.strides, g, ctx.party === 0 ? NEG_BIG : 0n);
+        return tensor(shape, await maxPool(ctx, rows as AShare, m, n, label));
+      }
+      // AveragePooling: TF divides by the number of real (unpadded) elements.
+      const { rows, counts } = gatherWindows(x.data, N, H, W, C, node.poolSize, node.strides, g, 0n);
+      return tensor(shape, divideByPublic(ctx, sumRows(k.add, rows, m, n) as AShare, counts));
+    }
+    case 'global_avgpool2d': {
+      const [N, H, W, C] = nhwc(x, node);
+      // Sum over H*W per (image, channel): view as [N, H*W, C] and add the H*W slices.
+      const acc = new BigUint64Array(N * C);
+      for (let b = 0; b < N; b++) {
+        const a = acc.subarray(b * C, (b + 1) * C);
+        for (let p = 0; p < H * W; p++) k.add(a, x.data.subarray((b * H * W + p) * C, (b * H * W + p + 1) * C), a);
+      }
+      return tensor([N, C], divideByPublic(ctx, acc as AShare, Uint32Array.of(H * W)));
+    }
+    case 'flatten':
+      return tensor([x.shape[0]!, sizeOf(x.shape.slice(1))], x.data);
+    case 'reshape': {
+      assert(sizeOf(node.targetShape) === sizeOf(x.shape.slice(1)), 'E_SHAPE', `layer '${node.name}': cannot reshape [${x.shape.slice(1)}] to [${node.targetShape}]`);
+      return tensor([x.shape[0]!, ...node.targetShape], x.data);
+    }
+    case 'zero_padding2d': {
+      const [N, H, W, C] = nhwc(x, node);
+      const [[t, b], [l, r]] = node.padding;
+      const H2 = H + t + b, W2 = W + l + r;
+      const out = new BigUint64Array(N * H2 * W2 * C);
+      for (let n = 0; n < N; n++) for (let y = 0; y < H; y++) {
+        const src = x.data.subarray(((n * H + y) * W) * C, ((n * H + y) * W + W) * C);
+        out.set(src, ((n * H2 + y + t) * W2 + l) * C);
+      }
+      return tensor([N, H2, W2, C], out);
+    }
+    case 'rescaling': {
+      // y = x * scale + offset with public scale and offset.
+      let y: AShare;
+      const inv = 1 / node.scale;
+      if (Number.isInteger(inv) && inv >= 1 && inv < 2 ** 32) y = divideByPublic(ctx, x.data, Uint32Array.of(inv));
+      else {
+        const sc = BigInt.asUintN(64, BigInt(Math.round(node.scale * 2 ** SCALE_BITS)));
+        const t = new BigUint64Array(x.data.length);
+        k.mulScalar(x.data, sc, t);
+        y = divideByPublic(ctx, t as AShare, Uint32Array.of(2 ** SCALE_BITS));
+      }
+      const off = BigInt.asUintN(64, BigInt(Math.round(node.offset * 2 ** ctx.fracBits)));
+      return tensor(x.shape, node.offset === 0 ? y : addPublic(ctx, y, off));
+    }
+    case 'add': {
+      assert(ins.length === 2 && sizeOf(ins[0]!.shape) === sizeOf(ins[1]!.shape), 'E_SHAPE', `layer '${node.name}' (add) needs two inputs of the same shape`);
+      const out = new BigUint64Array(x.data.length);
+      k.add(ins[0]!.data, ins[1]!.data, out);
+      return tensor(x.shape, out);
+    }
+    default: {
+      const n: never = node;
+      throw new MpcError('E_UNSUPPORTED_LAYER', `layer kind '${(n as LayerNode<ShareTensor>).kind}' is not supported by the secure runner`);
+    }
+  }
+}
+
+export interface ForwardOptions {
+  /** Called after each node with its name and index (progress, per-layer timing). */
+  onNode?: (name: string, index: number, total: number) => void;
+}
+
+/**
+ * Secure forward pass. `input` is this party's share of the fixed-point
+ * input [N, ...inputShape] (P2: a zero placeholder of that shape). Returns
+ * this party's share of the output logits (P2: a placeholder).
+ */
+export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTensor>, input: ShareTensor, opts: ForwardOptions = {}): Promise<ShareTensor> {
+  assert(sizeOf(input.shape.slice(1)) === sizeOf(model.inputShape) && input.data.length === sizeOf(input.shape), 'E_SHAPE', `input: expected [N, ${model.inputShape.join(', ')}], got [${input.shape.join(', ')}] with ${input.data.length} elements`, { party: ctx.party });
+  const values = new Map<string, ShareTensor>([['input', tensor([input.shape[0]!, ...model.inputShape], input.data)]]);
+  // Free each value after its last consumer (VGG16 activations are large).
+  const lastUse = new Map<string, number>();
+  model.nodes.forEach((nd, i) => nd.inputs.forEach((s) => lastUse.set(s, i)));
+  for (let i = 0; i < model.nodes.length; i++) {
+    const node = model.nodes[i]!;
+    const ins = node.inputs.map((s) => {
+      const v = values.get(s);
+      assert(v, 'E_BAD_ARGUMENT', `layer '${node.name}' reads '${s}', which is not computed before it`);
+      return v;
+    });
+    const out = await ctx.step(`layer:${node.name}`, () => runNode(ctx, node, ins));
+    values.set(node.name, out);
+    for (const s of node.inputs) if (lastUse.get(s) === i && s !== model.output) values.delete(s);
+    opts.onNode?.(node.name, i, model.nodes.length);
+  }
+  const out = values.get(model.output);
+  assert(out, 'E_BAD_ARGUMENT', `model output '${model.output}' is not a node`);
+  return out;
+}

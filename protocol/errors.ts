@@ -30,6 +30,14 @@ export const ERROR_CODES = {
   E_WEIGHT_SHAPE: { http: 422, grpc: G.INVALID_ARGUMENT, description: 'A weight tensor in a model file does not have the shape its layer needs.' },
   E_BUNDLE_INTEGRITY: { http: 500, grpc: G.DATA_LOSS, description: 'A share bundle failed its hash check or has an unsupported format version.' },
   E_NATIVE: { http: 500, grpc: G.INTERNAL, description: 'The native kernel addon failed or is missing when required.' },
+  E_MODEL_MISMATCH: { http: 409, grpc: G.FAILED_PRECONDITION, description: 'The client expects a different model than the one this party has loaded.' },
+  E_UNAUTHENTICATED: { http: 401, grpc: G.UNAUTHENTICATED, description: 'Missing or invalid bearer token or client certificate.' },
+  E_PERMISSION: { http: 403, grpc: G.PERMISSION_DENIED, description: 'A peer presented a certificate that is not the expected one.' },
+  E_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, description: 'Unknown session or resource.' },
+  E_CONFLICT: { http: 409, grpc: G.ALREADY_EXISTS, description: 'The session id is already in use, or the input was already uploaded (replay).' },
+  E_TOO_LARGE: { http: 413, grpc: G.RESOURCE_EXHAUSTED, description: 'The request body exceeds the configured limit.' },
+  E_OVERLOADED: { http: 503, grpc: G.RESOURCE_EXHAUSTED, description: 'Too many sessions in flight; retry later.' },
+  E_NOT_READY: { http: 503, grpc: G.UNAVAILABLE, description: 'The party is not ready (model not loaded or peers not connected).' },
   E_INTERNAL: { http: 500, grpc: G.INTERNAL, description: 'An internal invariant failed.' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,0 +1,316 @@
+/**
+ * Keras layers -> layer IR. Checks every option the secure protocol cannot
+ * run (E_UNSUPPORTED_LAYER, naming the layer, its class and position) and
+ * every weight shape (E_WEIGHT_SHAPE) before anything is written; removes
+ * inference no-ops (Dropout, identity Resizing, linear Activation); moves a
+ * final softmax/sigmoid to `outputActivation`; folds BatchNormalization
+ * (bn-fold.ts) and merges a ReLU/ReLU6 into the Conv2D/Dense before it.
+ */
+import { MpcError } from '../protocol/errors.js';
+import { IR_FORMAT_VERSION, type Activation, type FloatTensor, type LayerNode, type ModelIR, type OutputActivation, type Padding } from '../protocol/ir.js';
+import { foldBatchNorms } from './bn-fold.js';
+import { WorkGraph, type AffineNode, type Origin, type WorkNode } from './graph.js';
+import { isObject, type Json, type KerasGraph, type KerasLayer } from './keras-config.js';
+import { outputShape, sizeOf } from './shapes.js';
+
+export interface ConvertOptions {
+  /** Overrides (or supplies) the input shape without batch. */
+  inputShape?: number[];
+  labels?: string[];
+}
+
+const NO_OPS = new Set(['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
+
+type AnyAct = Activation | 'softmax' | 'sigmoid';
+
+function unsupported(L: KerasLayer, reason: string): MpcError {
+  const where = L.scope.length ? ` in ${L.scope.join('/')}` : '';
+  return new MpcError('E_UNSUPPORTED_LAYER', `layer #${L.position} '${L.name}' (${L.className})${where}: ${reason}`, { step: 'import.convert' });
+}
+
+function badConfig(L: KerasLayer, reason: string): MpcError {
+  return new MpcError('E_MODEL_FORMAT', `layer #${L.position} '${L.name}' (${L.className}): ${reason}`, { step: 'import.convert' });
+}
+
+/** Keras activation spec (string, or a Keras 3 serialized function) -> name. */
+export function activationName(v: Json | undefined): string {
+  if (v === undefined || v === null) return 'linear';
+  if (typeof v === 'string') return v;
+  if (isObject(v)) {
+    const c = v['config'];
+    if (typeof c === 'string') return c;
+    if (isObject(c) && typeof c['name'] === 'string') return c['name'];
+    if (typeof v['class_name'] === 'string' && v['class_name'] !== 'function') return v['class_name'];
+  }
+  return String(JSON.stringify(v));
+}
+
+function parseAct(L: KerasLayer, v: Json | undefined): AnyAct {
+  const a = activationName(v).toLowerCase();
+  if (a === 'linear' || a === 'relu' || a === 'relu6' || a === 'softmax' || a === 'sigmoid') return a;
+  throw unsupported(L, `activation '${a}' is not supported (only relu, relu6, linear inside the network; softmax/sigmoid as the final op)`);
+}
+
+function pair(L: KerasLayer, key: string, dflt?: [number, number]): [number, number] {
+  const v = L.config[key];
+  if ((v === undefined || v === null) && dflt) return dflt;
+  if (typeof v === 'number') return [v, v];
+  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isInteger(x) && x > 0)) return [v[0] as number, v[1] as number];
+  throw badConfig(L, `'${key}' must be an integer or a pair of integers`);
+}
+
+function padding(L: KerasLayer): Padding {
+  const p = String(L.config['padding'] ?? 'valid').toLowerCase();
+  if (p === 'valid' || p === 'same') return p;
+  throw unsupported(L, `padding '${p}' is not supported (valid or same)`);
+}
+
+function channelsLast(L: KerasLayer): void {
+  const df = L.config['data_format'];
+  if (df !== undefined && df !== null && df !== 'channels_last') throw unsupported(L, `data_format '${String(df)}' is not supported (channels_last only)`);
+}
+
+function noDilation(L: KerasLayer): void {
+  const d = pair(L, 'dilation_rate', [1, 1]);
+  if (d[0] !== 1 || d[1] !== 1) throw unsupported(L, `dilation_rate ${d[0]}x${d[1]} is not supported (1 only)`);
+}
+
+function weight(L: KerasLayer, role: string, expect: number[]): FloatTensor {
+  const t = L.weights.get(role);
+  if (!t) throw new MpcError('E_MODEL_FORMAT', `layer '${L.name}' (${L.className}) has no '${role}' weight`, { step: 'import.convert' });
+  if (t.shape.length !== expect.length || t.shape.some((d, i) => d !== expect[i])) {
+    throw new MpcError('E_WEIGHT_SHAPE', `layer '${L.name}' (${L.className}): ${role} has shape [${t.shape}] but the layer needs [${expect}]`, { step: 'import.convert' });
+  }
+  return { shape: t.shape.slice(), data: t.data };
+}
+
+function optBias(L: KerasLayer, n: number): { bias?: FloatTensor } {
+  return L.config['use_bias'] === false ? {} : { bias: weight(L, 'bias', [n]) };
+}
+
+function scalarParam(L: KerasLayer, key: string, dflt: number): number {
+  const v = L.config[key] ?? dflt;
+  if (typeof v === 'number') return v;
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => x === v[0]) && typeof v[0] === 'number') return v[0];
+  throw unsupported(L, `'${key}' must be one number (per-channel values are not supported)`);
+}
+
+interface Converted {
+  nodes: WorkNode[];
+  final?: 'softmax' | 'sigmoid';
+}
+
+/** One Keras layer -> zero or more work nodes (zero = identity at inference). */
+function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph): Converted {
+  const c = L.config;
+  const base = { name: L.name, inputs: L.inputs };
+  const x = ins[0]!;
+  const act = (a: AnyAct): { activation: Activation; final?: 'softmax' | 'sigmoid' } => (a === 'softmax' || a === 'sigmoid' ? { activation: 'linear', final: a } : { activation: a });
+  switch (L.className) {
+    case 'Conv2D':
+    case 'Convolution2D': {
+      channelsLast(L);
+      noDilation(L);
+      const groups = c['groups'] ?? 1;
+      if (groups !== 1) throw unsupported(L, `groups=${String(groups)} is not supported`);
+      const k = pair(L, 'kernel_size');
+      const filters = Number(c['filters']);
+      if (x.length !== 3) throw badConfig(L, `expects an input of rank 3, got [${x}]`);
+      const a = act(parseAct(L, c['activation']));
+      const node: LayerNode<FloatTensor> = { kind: 'conv2d', ...base, filters, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), activation: a.activation, kernel: weight(L, 'kernel', [k[0], k[1], x[2]!, filters]), ...optBias(L, filters) };
+      return { nodes: [node], ...(a.final ? { final: a.final } : {}) };
+    }
+    case 'DepthwiseConv2D': {
+      channelsLast(L);
+      noDilation(L);
+      const k = pair(L, 'kernel_size');
+      const dm = Number(c['depth_multiplier'] ?? 1);
+      if (x.length !== 3) throw badConfig(L, `expects an input of rank 3, got [${x}]`);
+      const a = act(parseAct(L, c['activation']));
+      const node: LayerNode<FloatTensor> = { kind: 'depthwise_conv2d', ...base, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), depthMultiplier: dm, activation: a.activation, kernel: weight(L, 'kernel', [k[0], k[1], x[2]!, dm]), ...optBias(L, x[2]! * dm) };
+      return { nodes: [node], ...(a.final ? { final: a.final } : {}) };
+    }
+    case 'Dense': {
+      const units = Number(c['units']);
+      if (x.length !== 1) throw unsupported(L, `Dense on an input of shape [${x}] is not supported (flatten first)`);
+      const a = act(parseAct(L, c['activation']));
+      const node: LayerNode<FloatTensor> = { kind: 'dense', ...base, units, activation: a.activation, kernel: weight(L, 'kernel', [x[0]!, units]), ...optBias(L, units) };
+      return { nodes: [node], ...(a.final ? { final: a.final } : {}) };
+    }
+    case 'Activation': {
+      const a = act(parseAct(L, c['activation']));
+      return { nodes: [{ kind: 'activation', ...base, activation: a.activation }], ...(a.final ? { final: a.final } : {}) };
+    }
+    case 'ReLU': {
+      const mv = c['max_value'];
+      if ((c['negative_slope'] ?? 0) !== 0) throw unsupported(L, 'negative_slope != 0 (leaky ReLU) is not supported');
+      if ((c['threshold'] ?? 0) !== 0) throw unsupported(L, 'threshold != 0 is not supported');
+      if (mv !== null && mv !== undefined && mv !== 6) throw unsupported(L, `max_value=${String(mv)} is not supported (none or 6)`);
+      return { nodes: [{ kind: 'activation', ...base, activation: mv === 6 ? 'relu6' : 'relu' }] };
+    }
+    case 'Softmax':
+    case 'Sigmoid': {
+      const ax = c['axis'];
+      if (ax !== undefined && ax !== null && ax !== -1 && !(Array.isArray(ax) && ax.length === 1 && ax[0] === -1) && ax !== x.length) throw unsupported(L, 'softmax over an axis other than the last is not supported');
+      return { nodes: [{ kind: 'activation', ...base, activation: 'linear' }], final: L.className === 'Softmax' ? 'softmax' : 'sigmoid' };
+    }
+    case 'MaxPooling2D':
+    case 'MaxPool2D':
+    case 'AveragePooling2D':
+    case 'AvgPool2D': {
+      channelsLast(L);
+      const pool = pair(L, 'pool_size', [2, 2]);
+      const kind = L.className.startsWith('Max') ? 'maxpool2d' : 'avgpool2d';
+      return { nodes: [{ kind, ...base, poolSize: pool, strides: pair(L, 'strides', pool), padding: padding(L) }] };
+    }
+    case 'GlobalAveragePooling2D':
+    case 'GlobalAvgPool2D':
+    case 'GlobalMaxPooling2D':
+    case 'GlobalMaxPool2D': {
+      channelsLast(L);
+      if (x.length !== 3) throw badConfig(L, `expects an input of rank 3, got [${x}]`);
+      const C = x[2]!;
+      const keep = c['keepdims'] === true;
+      if (L.className.includes('Max')) {
+        // Global max pooling is a max pool over the whole map, then a reshape.
+        const pool: WorkNode = { kind: 'maxpool2d', name: g.fresh(`${L.name}/pool`), inputs: L.inputs, poolSize: [x[0]!, x[1]!], strides: [x[0]!, x[1]!], padding: 'valid' };
+        return { nodes: [pool, { kind: 'reshape', name: L.name, inputs: [pool.name], targetShape: keep ? [1, 1, C] : [C] }] };
+      }
+      if (!keep) return { nodes: [{ kind: 'global_avgpool2d', ...base }] };
+      const gap: WorkNode = { kind: 'global_avgpool2d', name: g.fresh(`${L.name}/pool`), inputs: L.inputs };
+      return { nodes: [gap, { kind: 'reshape', name: L.name, inputs: [gap.name], targetShape: [1, 1, C] }] };
+    }
+    case 'Flatten':
+      channelsLast(L);
+      return { nodes: [{ kind: 'flatten', ...base }] };
+    case 'Reshape': {
+      const t = c['target_shape'];
+      if (!Array.isArray(t) || !t.every((d) => typeof d === 'number')) throw badConfig(L, 'target_shape must be a list of integers');
+      return { nodes: [{ kind: 'reshape', ...base, targetShape: t as number[] }] };
+    }
+    case 'ZeroPadding2D': {
+      channelsLast(L);
+      const p = c['padding'];
+      let pad: [[number, number], [number, number]];
+      if (typeof p === 'number') pad = [[p, p], [p, p]];
+      else if (Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number')) pad = [[p[0] as number, p[0] as number], [p[1] as number, p[1] as number]];
+      else if (Array.isArray(p) && p.length === 2 && p.every((v) => Array.isArray(v) && v.length === 2)) pad = (p as number[][]).map((v) => [v[0]!, v[1]!]) as [[number, number], [number, number]];
+      else throw badConfig(L, 'padding must be an integer, a pair, or a pair of pairs');
+      return { nodes: [{ kind: 'zero_padding2d', ...base, padding: pad }] };
+    }
+    case 'Rescaling':
+      return { nodes: [{ kind: 'rescaling', ...base, scale: scalarParam(L, 'scale', 1), offset: scalarParam(L, 'offset', 0) }] };
+    case 'Resizing': {
+      const h = Number(c['height']);
+      const w = Number(c['width']);
+      if (x.length === 3 && x[0] === h && x[1] === w) return { nodes: [] };
+      throw unsupported(L, `resizing [${x}] to ${h}x${w} inside the model is not supported; resize the image before sharing it`);
+    }
+    case 'Add': {
+      if (L.inputs.length < 2) throw badConfig(L, 'needs at least two inputs');
+      // Pairwise adds so the runner only ever sees binary Add nodes.
+      const nodes: WorkNode[] = [];
+      let acc = L.inputs[0]!;
+      for (let i = 1; i < L.inputs.length; i++) {
+        const name = i === L.inputs.length - 1 ? L.name : g.fresh(`${L.name}/${i}`);
+        nodes.push({ kind: 'add', name, inputs: [acc, L.inputs[i]!] });
+        acc = name;
+      }
+      return { nodes };
+    }
+    case 'BatchNormalization': {
+      const axisV = c['axis'] ?? -1;
+      const axis = Array.isArray(axisV) ? (axisV.length === 1 ? axisV[0] : NaN) : axisV;
+      const rank = x.length + 1;
+      if (!(axis === -1 || axis === rank - 1)) throw unsupported(L, `normalising axis ${JSON.stringify(axisV)} of a rank-${rank} tensor is not supported (last axis only)`);
+      const C = x[x.length - 1]!;
+      const eps = Number(c['epsilon'] ?? 1e-3);
+      const gamma = c['scale'] === false ? null : weight(L, 'gamma', [C]).data;
+      const beta = c['center'] === false ? null : weight(L, 'beta', [C]).data;
+      const mean = weight(L, 'moving_mean', [C]).data;
+      const variance = weight(L, 'moving_variance', [C]).data;
+      const scale = new Float64Array(C);
+      const shift = new Float64Array(C);
+      for (let i = 0; i < C; i++) {
+        scale[i] = (gamma ? gamma[i]! : 1) / Math.sqrt(variance[i]! + eps);
+        shift[i] = (beta ? beta[i]! : 0) - mean[i]! * scale[i]!;
+      }
+      const node: AffineNode = { kind: 'batchnorm', ...base, scale, shift };
+      return { nodes: [node] };
+    }
+    default:
+      if (NO_OPS.has(L.className)) return { nodes: [] };
+      throw unsupported(L, 'this layer type is not supported by the secure protocol');
+  }
+}
+
+function workShape(n: WorkNode, ins: number[][]): number[] {
+  return n.kind === 'batchnorm' ? ins[0]!.slice() : outputShape(n, ins);
+}
+
+/** Convert a flattened Keras graph (weights attached) to the float IR. */
+export function convertGraph(kg: KerasGraph, opts: ConvertOptions = {}): ModelIR<FloatTensor> {
+  const inputShape = opts.inputShape ?? kg.inputShape;
+  if (!inputShape || inputShape.some((d) => d === null || !Number.isInteger(d) || (d as number) <= 0)) {
+    throw new MpcError('E_MODEL_FORMAT', `model input shape is not fixed ([${(inputShape ?? []).map((d) => d ?? 'None')}]); pass an input shape`, { step: 'import.convert' });
+  }
+  const shapes = new Map<string, number[]>([['input', inputShape as number[]]]);
+  const g = new WorkGraph();
+  for (const L of kg.layers) {
+    L.inputs = L.inputs.map((i) => g.resolve(i));
+    const ins = L.inputs.map((i) => shapes.get(i)!);
+    const origin: Origin = { className: L.className, position: L.position, scope: L.scope };
+    const conv = convertLayer(L, ins, g);
+    if (conv.nodes.length === 0) {
+      g.replace(L.name, L.inputs[0]!);
+      continue;
+    }
+    for (const n of conv.nodes) {
+      g.add(n, origin);
+      shapes.set(n.name, workShape(n, n.inputs.map((i) => shapes.get(i)!)));
+    }
+    if (conv.final) g.finalActivation.set(L.name, conv.final);
+  }
+  g.output = g.resolve(kg.output);
+
+  // Linear Activation nodes are identities (the ones carrying a final softmax/sigmoid go after the check below).
+  for (const n of [...g.nodes]) if (n.kind === 'activation' && n.activation === 'linear' && !g.finalActivation.has(n.name)) g.replace(n.name, n.inputs[0]!);
+
+  // softmax / sigmoid: only as the very last operation.
+  let outputActivation: OutputActivation = 'linear';
+  for (const [name, a] of g.finalActivation) {
+    if (g.resolve(name) !== g.output) throw new MpcError('E_UNSUPPORTED_LAYER', `${g.describe(name)}: ${a} is only supported as the model's final operation`, { step: 'import.convert' });
+    outputActivation = a;
+  }
+  for (const n of [...g.nodes]) if (n.kind === 'activation' && n.activation === 'linear') g.replace(n.name, n.inputs[0]!);
+
+  foldBatchNorms(g, shapes);
+
+  // Merge ReLU / ReLU6 into a linear Conv2D / DepthwiseConv2D / Dense that only feeds it.
+  for (const n of [...g.nodes]) {
+    if (n.kind !== 'activation') continue;
+    const p = g.get(n.inputs[0]!);
+    if (!p || !(p.kind === 'conv2d' || p.kind === 'depthwise_conv2d' || p.kind === 'dense') || p.activation !== 'linear' || g.uses(p.name) !== 1) continue;
+    p.activation = n.activation;
+    g.replace(n.name, p.name);
+  }
+
+  // Drop nodes that do not reach the output.
+  const live = new Set<string>([g.output]);
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i]!;
+    if (live.has(n.name)) n.inputs.forEach((s) => live.add(s));
+  }
+  const nodes = g.nodes.filter((n) => live.has(n.name));
+  for (const n of nodes) if (n.kind === 'batchnorm') throw new MpcError('E_INTERNAL', `import: BatchNormalization '${n.name}' was not folded`);
+  if (g.output === 'input') throw new MpcError('E_UNSUPPORTED_LAYER', 'model has no layers the protocol would compute', { step: 'import.convert' });
+  if (sizeOf(shapes.get(g.output) ?? [0]) === 0) throw new MpcError('E_MODEL_FORMAT', 'model output is empty', { step: 'import.convert' });
+  return {
+    formatVersion: IR_FORMAT_VERSION,
+    inputShape: (inputShape as number[]).slice(),
+    nodes: nodes as LayerNode<FloatTensor>[],
+    output: g.output,
+    outputActivation,
+    ...(opts.labels ? { labels: opts.labels.slice() } : {}),
+  };
+}

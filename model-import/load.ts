@@ -1,0 +1,87 @@
+/**
+ * Model files -> float IR. The format is recognised from the bytes, not the
+ * extension: HDF5 signature (legacy Keras .h5), zip (Keras 3 .keras), or a
+ * JSON object (TF.js Layers model.json with its shards).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { MpcError } from '../protocol/errors.js';
+import type { FloatTensor, ModelIR } from '../protocol/ir.js';
+import { convertGraph, type ConvertOptions } from './convert.js';
+import { hasHdf5Magic, openH5 } from './h5.js';
+import { parseJson } from './keras-config.js';
+import { readLegacyH5, readModelConfig } from './read-h5.js';
+import { readKeras3 } from './read-keras3.js';
+import { readTfjs } from './read-tfjs.js';
+
+export type SourceFormat = 'keras-h5' | 'keras-v3' | 'tfjs-layers';
+
+export interface LoadOptions extends ConvertOptions {
+  /**
+   * For a weights-only .h5 (`save_weights`): a full model file (.h5 with
+   * model_config) or a JSON model config to take the architecture from.
+   */
+  configFrom?: string;
+}
+
+export interface LoadedModel {
+  ir: ModelIR<FloatTensor>;
+  format: SourceFormat;
+  /** Hex sha256 of the source bytes (model.json followed by its shards for TF.js). */
+  sourceHash: string;
+  sourceFile: string;
+  kerasVersion?: string;
+}
+
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+
+function readBytes(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new MpcError('E_MODEL_FORMAT', `model file: cannot read ${path.basename(file)}`, { step: 'import.parse', cause: e });
+  }
+}
+
+async function configFromFile(file: string): Promise<unknown> {
+  const bytes = readBytes(file);
+  if (hasHdf5Magic(bytes.subarray(0, 4096))) {
+    const f = await openH5(file, 'config file');
+    try {
+      const cfg = readModelConfig(f);
+      if (cfg === undefined) throw new MpcError('E_MODEL_FORMAT', `config file: ${path.basename(file)} has no model_config`, { step: 'import.parse' });
+      return cfg;
+    } finally {
+      f.close();
+    }
+  }
+  return parseJson(bytes.toString('utf8'), 'config file');
+}
+
+/** Load a Keras / TF.js model file and convert it to the float IR. */
+export async function loadModel(file: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const abs = path.resolve(file);
+  const bytes = readBytes(abs);
+  const hash = createHash('sha256').update(bytes);
+  if (bytes.length === 0) throw new MpcError('E_MODEL_FORMAT', `model file: ${path.basename(abs)} is empty`, { step: 'import.parse' });
+  let format: SourceFormat;
+  let result: { graph: Parameters<typeof convertGraph>[0]; kerasVersion?: string };
+  if (hasHdf5Magic(bytes.subarray(0, 1 << 16))) {
+    format = 'keras-h5';
+    result = await readLegacyH5(abs, opts.configFrom !== undefined ? await configFromFile(opts.configFrom) : undefined);
+  } else if (ZIP_MAGIC.every((b, i) => bytes[i] === b)) {
+    format = 'keras-v3';
+    result = await readKeras3(bytes);
+  } else if (bytes.subarray(0, 64).toString('utf8').trimStart().startsWith('{')) {
+    format = 'tfjs-layers';
+    const r = readTfjs(parseJson(bytes.toString('utf8'), 'model.json'), abs);
+    for (const b of r.shardBytes) hash.update(b);
+    result = r;
+  } else {
+    throw new MpcError('E_MODEL_FORMAT', `model file: ${path.basename(abs)} is not a Keras .h5, .keras or TF.js model.json (unrecognised signature)`, { step: 'import.parse' });
+  }
+  const { configFrom: _c, ...convertOpts } = opts;
+  const ir = convertGraph(result.graph, convertOpts);
+  return { ir, format, sourceHash: hash.digest('hex'), sourceFile: abs, ...(result.kerasVersion ? { kerasVersion: result.kerasVersion } : {}) };
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { Prg, dealSeeds } from './prg.js';
+
+const seed = (b: number) => new Uint8Array(16).fill(b);
+
+describe('AES-CTR PRG (correlated randomness)', () => {
+  it('gives identical streams to two holders of one seed, whatever the chunking of their calls', () => {
+    const a = new Prg(seed(7)), b = new Prg(seed(7));
+    const x = new Uint8Array([...a.bytes(5), ...a.bytes(70_000), ...a.bytes(3)]);
+    const y = b.bytes(70_008);
+    expect(Buffer.from(x).equals(Buffer.from(y))).toBe(true);
+    expect(new Prg(seed(8)).bytes(32)).not.toEqual(new Prg(seed(7)).bytes(32));
+  });
+  it('samples Z_67 and Z_67^* exactly in range, covering every value', () => {
+    const g = new Prg(seed(1));
+    const zp = g.zp(20_000), st = g.zpStar(20_000);
+    expect(Math.max(...zp)).toBe(66);
+    expect(Math.min(...zp)).toBe(0);
+    expect(Math.min(...st)).toBe(1);
+    expect(Math.max(...st)).toBe(66);
+    expect(new Set(zp).size).toBe(67);
+  });
+  it('samples Z_2^64-1 without the value 2^64-1 and bits in {0,1}', () => {
+    const g = new Prg(seed(2));
+    expect(g.u64odd(1000).every((v) => v !== 0xffffffffffffffffn)).toBe(true);
+    expect(g.bits(1000).every((v) => v === 0 || v === 1)).toBe(true);
+  });
+  it('returns valid permutations of 0..63', () => {
+    const p = new Prg(seed(3)).permutations(50, 64);
+    for (let c = 0; c < 50; c++) expect([...p.subarray(c * 64, c * 64 + 64)].sort((a, b) => a - b)).toEqual([...Array(64).keys()]);
+  });
+  it('refuses a seed that is not 16 bytes', () => {
+    expect(() => new Prg(new Uint8Array(8))).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+  });
+  it('deals pair seeds so that each pair agrees and pairs differ', () => {
+    const [s0, s1, s2] = dealSeeds();
+    expect(s0.pair[1]).toEqual(s1.pair[0]);
+    expect(s0.pair[2]).toEqual(s2.pair[0]);
+    expect(s1.pair[2]).toEqual(s2.pair[1]);
+    expect(s0.pair[1]).not.toEqual(s0.pair[2]);
+  });
+});

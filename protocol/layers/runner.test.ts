@@ -86,6 +86,22 @@ describe('layer runner over shares vs the float64 plaintext twin', () => {
     expect(argmaxRows(got, 2)).toEqual(argmaxRows(want, 2));
   });
 
+  it('splits layers with more comparisons than one call allows into sequential chunks, same result, more rounds', async () => {
+    const model = seedCnn('maxpool2d', 7, [96, 96, 1]);
+    const x = uniform(seededPrg(3), 96 * 96, 0.5).map((v) => v + 0.5);
+    const parts = shareModel(k, model, 16);
+    const xs = shareFor3(encode(x, 16));
+    const go = (limit?: number) => run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [1, 96, 96, 1], data: xs[ctx.party] }, limit ? { maxComparisonsPerCall: limit } : {}), { fracBits: 16 });
+    const whole = await go(), split = await go(4096);
+    const want = plainForward(model, x, 1).data;
+    for (const r of [whole, split]) expect(maxRelErr(decode(reconstruct(k, r.results[0].data, r.results[1].data), 16), want)).toBeLessThan(1e-3);
+    // Conv1 has 48*48*16 = 36864 ReLUs: 9 calls of 4096 instead of 1.
+    expect(split.rounds).toBeGreaterThan(whole.rounds);
+    const calls = (r: typeof whole) => r.transports[0].steps.get('ReLU')!.calls;
+    expect(calls(whole)).toBe(5);
+    expect(calls(split)).toBeGreaterThanOrEqual(5 + 8);
+  });
+
   it('rejects an input of the wrong shape with E_SHAPE', async () => {
     const parts = shareModel(k, networkA(), 13);
     await expect(run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [1, 783], data: new BigUint64Array(783) as never }))).rejects.toMatchObject({ code: 'E_SHAPE' });

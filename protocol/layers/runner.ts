@@ -25,6 +25,25 @@ const NEG_BIG = BigInt.asUintN(64, -(1n << 60n));
 /** Extra bits used to apply a public non-integer scale (Rescaling). */
 const SCALE_BITS = 24;
 
+/**
+ * Largest number of comparisons in one protocol call. Bigger layers (VGG16's
+ * first ReLU has 3.2M) run in sequential chunks to bound memory: a
+ * comparison holds ~64 bytes of Z_p shares per bit array at every party.
+ */
+export const DEFAULT_MAX_COMPARISONS_PER_CALL = 1 << 20;
+
+/** Apply f to consecutive slices of `rowsTotal` rows of `width` elements each, at most `limit` elements per call. */
+async function chunked(limit: number, x: BigUint64Array, rowsTotal: number, width: number, f: (part: AShare, rows: number, i: number) => Promise<AShare>, outWidth: number): Promise<AShare> {
+  const rowsPer = Math.max(1, Math.floor(limit / width));
+  if (rowsTotal <= rowsPer) return f(x as AShare, rowsTotal, 0);
+  const out = new BigUint64Array(rowsTotal * outWidth);
+  for (let r = 0, i = 0; r < rowsTotal; r += rowsPer, i++) {
+    const rows = Math.min(rowsPer, rowsTotal - r);
+    out.set(await f(x.subarray(r * width, (r + rows) * width) as AShare, rows, i), r * outWidth);
+  }
+  return out as AShare;
+}
+
 const tensor = (shape: number[], data: BigUint64Array): ShareTensor => ({ shape, data: data as AShare });
 
 /** Add a per-channel vector (broadcast over all leading dims). P2 holds no bias and skips. */
@@ -44,12 +63,13 @@ function addPublic(ctx: PartyContext, x: BigUint64Array, c: bigint): BigUint64Ar
   return out;
 }
 
-async function activate(ctx: PartyContext, x: ShareTensor, act: Activation, label: string): Promise<ShareTensor> {
+async function activate(ctx: PartyContext, x: ShareTensor, act: Activation, label: string, limit: number): Promise<ShareTensor> {
   if (act === 'linear') return x;
-  if (act === 'relu') return tensor(x.shape, await relu(ctx, x.data, label));
+  const reluAll = (v: BigUint64Array) => chunked(limit, v, v.length, 1, (part, _rows, i) => relu(ctx, part, i ? `${label}#${i}` : label), 1);
+  if (act === 'relu') return tensor(x.shape, await reluAll(x.data));
   // relu6(x) = relu(x) - relu(x - 6): both ReLUs in one protocol call.
   const six = BigInt(6) << BigInt(ctx.fracBits);
-  const both = await relu(ctx, concatU64([x.data, addPublic(ctx, x.data, BigInt.asUintN(64, -six))]) as AShare, label);
+  const both = await reluAll(concatU64([x.data, addPublic(ctx, x.data, BigInt.asUintN(64, -six))]));
   const n = x.data.length;
   const out = new BigUint64Array(n);
   ctx.kernels.sub(both.subarray(0, n), both.subarray(n), out);
@@ -61,7 +81,7 @@ function nhwc(t: ShareTensor, node: LayerNode<ShareTensor>): [number, number, nu
   return t.shape as [number, number, number, number];
 }
 
-async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: ShareTensor[]): Promise<ShareTensor> {
+async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: ShareTensor[], limit: number): Promise<ShareTensor> {
   const x = ins[0]!;
   const k = ctx.kernels;
   const label = node.name;
@@ -77,7 +97,7 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
       const Co = node.kind === 'conv2d' ? node.filters : C * node.depthMultiplier;
       const z = truncate(ctx, await beaverBilinear(ctx, op, x.data, node.kernel.data));
       if (node.bias) addBias(ctx, z, node.bias.data);
-      return activate(ctx, tensor([N, g.outH, g.outW, Co], z), node.activation, `${label}.act`);
+      return activate(ctx, tensor([N, g.outH, g.outW, Co], z), node.activation, `${label}.act`, limit);
     }
     case 'dense': {
       assert(x.shape.length === 2, 'E_SHAPE', `layer '${node.name}' (dense) expects a 2-D input, got rank ${x.shape.length}`);
@@ -85,10 +105,10 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
       assert(node.kernel.shape[0] === din, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[0]} inputs, got ${din}`);
       const z = truncate(ctx, await beaverBilinear(ctx, matmulOp(N, din, node.units, label), x.data, node.kernel.data));
       if (node.bias) addBias(ctx, z, node.bias.data);
-      return activate(ctx, tensor([N, node.units], z), node.activation, `${label}.act`);
+      return activate(ctx, tensor([N, node.units], z), node.activation, `${label}.act`, limit);
     }
     case 'activation':
-      return activate(ctx, x, node.activation, label);
+      return activate(ctx, x, node.activation, label, limit);
     case 'maxpool2d':
     case 'avgpool2d': {
       const [N, H, W, C] = nhwc(x, node);
@@ -99,7 +119,7 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
       if (node.kind === 'maxpool2d') {
         // Padded positions hold the public constant -2^60 (P0's share; P1's share is 0).
         const { rows } = gatherWindows(x.data, N, H, W, C, node.poolSize, node.strides, g, ctx.party === 0 ? NEG_BIG : 0n);
-        return tensor(shape, await maxPool(ctx, rows as AShare, m, n, label));
+        return tensor(shape, await chunked(limit, rows, m, n, (part, r, i) => maxPool(ctx, part, r, n, i ? `${label}#${i}` : label), 1));
       }
       // AveragePooling: TF divides by the number of real (unpadded) elements.
       const { rows, counts } = gatherWindows(x.data, N, H, W, C, node.poolSize, node.strides, g, 0n);
@@ -162,6 +182,8 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
 export interface ForwardOptions {
   /** Called after each node with its name and index (progress, per-layer timing). */
   onNode?: (name: string, index: number, total: number) => void;
+  /** Largest number of comparisons per protocol call (default DEFAULT_MAX_COMPARISONS_PER_CALL). */
+  maxComparisonsPerCall?: number;
 }
 
 /**
@@ -182,7 +204,7 @@ export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTenso
       assert(v, 'E_BAD_ARGUMENT', `layer '${node.name}' reads '${s}', which is not computed before it`);
       return v;
     });
-    const out = await ctx.step(`layer:${node.name}`, () => runNode(ctx, node, ins));
+    const out = await ctx.step(`layer:${node.name}`, () => runNode(ctx, node, ins, opts.maxComparisonsPerCall ?? DEFAULT_MAX_COMPARISONS_PER_CALL));
     values.set(node.name, out);
     for (const s of node.inputs) if (lastUse.get(s) === i && s !== model.output) values.delete(s);
     opts.onNode?.(node.name, i, model.nodes.length);

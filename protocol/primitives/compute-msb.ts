@@ -42,6 +42,10 @@ function xorPublicBit(ctx: PartyContext, bit: Uint8Array, s: BigUint64Array): Bi
 }
 
 export async function computeMsb(ctx: PartyContext, a: OddShare, label = 'msb'): Promise<AShare> {
+  return ctx.step('ComputeMSB', () => computeMsbBody(ctx, a, label));
+}
+
+async function computeMsbBody(ctx: PartyContext, a: OddShare, label = 'msb'): Promise<AShare> {
   const k = ctx.kernels;
   const n = a.length;
   if (ctx.party === 2) {

@@ -27,6 +27,10 @@ export const dreluCost = (n: number): Cost => {
 };
 
 export async function drelu(ctx: PartyContext, a: AShare, label = 'drelu'): Promise<AShare> {
+  return ctx.step('DReLU', () => dreluBody(ctx, a, label));
+}
+
+async function dreluBody(ctx: PartyContext, a: AShare, label = 'drelu'): Promise<AShare> {
   const k = ctx.kernels;
   const n = a.length;
   // Step 2.

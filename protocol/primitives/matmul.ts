@@ -44,6 +44,10 @@ export function bilinearCost(op: Pick<BilinearOp, 'sizeX' | 'sizeY' | 'sizeZ'>):
 
 /** Beaver multiplication for a bilinear op. P2 passes placeholders (only lengths are used) and gets a zero placeholder back. */
 export async function beaverBilinear(ctx: PartyContext, op: BilinearOp, x: AShare, y: AShare): Promise<AShare> {
+  return ctx.step('MatMul', () => beaverBilinearBody(ctx, op, x, y));
+}
+
+async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, y: AShare): Promise<AShare> {
   const k = ctx.kernels;
   const tag = `${op.label}:C1`;
   if (ctx.party === 2) {

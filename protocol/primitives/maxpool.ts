@@ -48,6 +48,10 @@ function gatherColumns(src: BigUint64Array, m: number, c: number, cols: number[]
 }
 
 export async function maxPool(ctx: PartyContext, x: AShare, m: number, n: number, label = 'maxpool'): Promise<AShare> {
+  return ctx.step('MaxPool', () => maxPoolBody(ctx, x, m, n, label));
+}
+
+async function maxPoolBody(ctx: PartyContext, x: AShare, m: number, n: number, label = 'maxpool'): Promise<AShare> {
   assert(x.length === m * n && n >= 1, 'E_SHAPE', `maxPool: expected ${m} windows of ${n} values, got ${x.length} elements`, { party: ctx.party, step: label });
   const k = ctx.kernels;
   let cur: BigUint64Array = x;

@@ -32,6 +32,10 @@ export const privateCompareCost = (n: number): Cost => ({ rounds: 1, bytes: 2 * 
  * P2: pass n (the other arguments are ignored); returns beta' (n bits).
  */
 export async function privateCompare(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label = 'pc'): Promise<Uint8Array | null> {
+  return ctx.step('PrivateCompare', () => privateCompareBody(ctx, n, xBits, r, beta, label));
+}
+
+async function privateCompareBody(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label = 'pc'): Promise<Uint8Array | null> {
   const tag = `${label}:d`;
   if (ctx.party === 2) {
     // Step 7.

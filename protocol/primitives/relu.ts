@@ -15,6 +15,10 @@ import { selectShare, selectShareCost } from './select-share.js';
 export const reluCost = (n: number): Cost => addCost(dreluCost(n), selectShareCost(n));
 
 export async function relu(ctx: PartyContext, a: AShare, label = 'relu'): Promise<AShare> {
+  return ctx.step('ReLU', () => reluBody(ctx, a, label));
+}
+
+async function reluBody(ctx: PartyContext, a: AShare, label = 'relu'): Promise<AShare> {
   const alpha = await drelu(ctx, a, `${label}.drelu`);
   return selectShare(ctx, alpha, new BigUint64Array(a.length) as AShare, a, `${label}.ss`);
 }

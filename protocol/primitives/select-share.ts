@@ -15,6 +15,10 @@ import { mulCost, mulShares } from './matmul.js';
 export const selectShareCost = (n: number): Cost => mulCost(n);
 
 export async function selectShare(ctx: PartyContext, alpha: AShare, x: AShare, y: AShare, label = 'ss'): Promise<AShare> {
+  return ctx.step('SelectShare', () => selectShareBody(ctx, alpha, x, y, label));
+}
+
+async function selectShareBody(ctx: PartyContext, alpha: AShare, x: AShare, y: AShare, label = 'ss'): Promise<AShare> {
   const k = ctx.kernels;
   const n = x.length;
   if (ctx.party === 2) {

@@ -35,6 +35,10 @@ const ODD_NEG_ONE = 0xfffffffffffffffen; // -1 mod (2^64 - 1)
 
 /** P0/P1 pass their share a_j; P2 passes a placeholder of length n. Returns shares over Z_{L-1} (P2: placeholder). */
 export async function shareConvert(ctx: PartyContext, a: AShare, label = 'sc'): Promise<OddShare> {
+  return ctx.step('ShareConvert', () => shareConvertBody(ctx, a, label));
+}
+
+async function shareConvertBody(ctx: PartyContext, a: AShare, label = 'sc'): Promise<OddShare> {
   const k = ctx.kernels;
   const n = a.length;
   if (ctx.party === 2) {

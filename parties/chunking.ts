@@ -1,0 +1,96 @@
+/**
+ * Splitting protocol messages into gRPC frames of at most ~1 MiB payload and
+ * reassembling them on receipt into one 8-byte-aligned buffer, so that
+ * bytesU64 (protocol/sharing/sharing.ts) views it without another copy.
+ *
+ * The sender writes all chunks of a message back to back on the pair stream
+ * (one synchronous send), so the receiver needs one partial message per link.
+ */
+import { MpcError } from '../protocol/errors.js';
+
+export const CHUNK_BYTES = 1 << 20;
+
+export type FrameKind = 'DATA' | 'HELLO' | 'CONTROL' | 'SETUP';
+
+/** A frame as @grpc/proto-loader gives it (keepCase, longs as Number, enums as String). */
+export interface WireFrame {
+  kind: FrameKind;
+  session: string;
+  tag: string;
+  depth: number;
+  chunk: number;
+  chunks: number;
+  total_bytes: number;
+  payload: Uint8Array;
+}
+
+export interface Message {
+  kind: FrameKind;
+  session: string;
+  tag: string;
+  depth: number;
+  payload: Uint8Array;
+}
+
+/** Frames of one message; chunks are views of `payload` (no copy; serialisation copies). */
+export function toFrames(m: Message, chunkBytes = CHUNK_BYTES): WireFrame[] {
+  const total = m.payload.byteLength;
+  const chunks = Math.max(1, Math.ceil(total / chunkBytes));
+  const frames: WireFrame[] = [];
+  for (let c = 0; c < chunks; c++) {
+    const start = c * chunkBytes;
+    const end = Math.min(total, start + chunkBytes);
+    const payload = Buffer.from(m.payload.buffer, m.payload.byteOffset + start, end - start);
+    frames.push({ kind: m.kind, session: m.session, tag: m.tag, depth: m.depth, chunk: c, chunks, total_bytes: total, payload });
+  }
+  return frames;
+}
+
+/** A fresh buffer of n bytes whose byteOffset is 0 (hence 8-aligned). */
+export function alignedBytes(n: number): Uint8Array {
+  return new Uint8Array(new ArrayBuffer(Math.ceil(n / 8) * 8), 0, n);
+}
+
+interface Partial {
+  head: Omit<Message, 'payload'>;
+  buf: Uint8Array;
+  filled: number;
+  next: number;
+  chunks: number;
+}
+
+/** Reassembles the frames of one link, in order. Throws E_PROTOCOL_DESYNC on a malformed sequence. */
+export class Reassembler {
+  private partial: Partial | null = null;
+  constructor(private readonly maxMessageBytes: number, private readonly who: string) {}
+
+  push(f: WireFrame): Message | null {
+    const total = Number(f.total_bytes);
+    const chunks = f.chunks || 1;
+    const len = f.payload?.byteLength ?? 0;
+    if (f.chunk === 0) {
+      if (this.partial) this.fail(`a new message '${f.tag}' started before message '${this.partial.head.tag}' was complete`);
+      if (!Number.isSafeInteger(total) || total < 0 || total > this.maxMessageBytes) this.fail(`message '${f.tag}' of ${total} bytes exceeds the limit of ${this.maxMessageBytes}`);
+      if (!Number.isInteger(chunks) || chunks < 1 || chunks > total + 1) this.fail(`message '${f.tag}': bad chunk count ${chunks}`);
+      this.partial = { head: { kind: f.kind, session: f.session, tag: f.tag, depth: f.depth }, buf: alignedBytes(total), filled: 0, next: 0, chunks };
+    }
+    const p = this.partial;
+    if (!p) return this.fail(`chunk ${f.chunk} of '${f.tag}' arrived without its first chunk`);
+    if (f.chunk !== p.next || f.chunks !== p.chunks || f.session !== p.head.session || f.tag !== p.head.tag) {
+      this.fail(`chunk ${f.chunk}/${f.chunks} of '${f.tag}' does not continue message '${p.head.tag}' (expected chunk ${p.next}/${p.chunks})`);
+    }
+    if (p.filled + len > p.buf.byteLength) this.fail(`message '${p.head.tag}': chunks exceed the announced ${p.buf.byteLength} bytes`);
+    if (len > 0) p.buf.set(f.payload, p.filled);
+    p.filled += len;
+    p.next += 1;
+    if (p.next < p.chunks) return null;
+    this.partial = null;
+    if (p.filled !== p.buf.byteLength) this.fail(`message '${p.head.tag}': got ${p.filled} of ${p.buf.byteLength} bytes`);
+    return { ...p.head, payload: p.buf };
+  }
+
+  private fail(msg: string): never {
+    this.partial = null;
+    throw new MpcError('E_PROTOCOL_DESYNC', `link ${this.who}: ${msg}`);
+  }
+}

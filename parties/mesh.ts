@@ -1,0 +1,425 @@
+/**
+ * The party mesh: one bidirectional gRPC stream per pair of parties (the
+ * higher id dials the lower id: P1 -> P0, P2 -> P0, P2 -> P1), mTLS by
+ * default, every session of the pair multiplexed over it.
+ *
+ *  - Link set-up: the dialer sends HELLO {party}; the server checks that the
+ *    TLS client certificate names exactly that party (tls.ts) and answers
+ *    HELLO; the dialer has already checked the server's certificate name.
+ *  - DATA / SETUP messages are routed to the SessionTransport of their
+ *    session id; messages for a session not opened yet are buffered (bounded
+ *    in bytes and time), e.g. P1's first message reaching P2 before P0's plan.
+ *  - CONTROL messages (JSON) go to the party's control handler.
+ *  - A link that ends or errors closes every open session with
+ *    E_PEER_UNAVAILABLE and tells the party (onPeer), so nothing hangs; the
+ *    dialer reconnects with capped exponential backoff.
+ */
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { MpcError } from '../protocol/errors.js';
+import type { PartyId } from '../protocol/ring/types.js';
+import { CHUNK_BYTES, Reassembler, toFrames, type FrameKind, type WireFrame } from './chunking.js';
+import { errFields, silentLogger, type Logger } from './log.js';
+import { SessionTransport, type FrameSink } from './session-transport.js';
+import { channelCredentials, identifyPeer, serverCredentials, type MeshTls } from './tls.js';
+
+const PROTO_PATH = fileURLToPath(new URL('./proto/party.proto', import.meta.url));
+const packageDef = protoLoader.loadSync(PROTO_PATH, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
+const loaded = grpc.loadPackageDefinition(packageDef) as unknown as { securenn: { party: { PartyLink: grpc.ServiceClientConstructor } } };
+const PartyLink = loaded.securenn.party.PartyLink;
+type LinkClient = grpc.Client & { Link(): grpc.ClientDuplexStream<WireFrame, WireFrame> };
+type Stream = grpc.ClientDuplexStream<WireFrame, WireFrame> | grpc.ServerDuplexStream<WireFrame, WireFrame>;
+
+const LINK_VERSION = 1;
+const MiB = 1 << 20;
+
+export interface MeshOptions {
+  party: PartyId;
+  /** Where to accept links from higher-id parties (P0 and P1 need one). Port 0: chosen by the OS. */
+  listen?: { host: string; port: number };
+  /** gRPC addresses ("host:port") of the lower-id parties this party dials. May be set later with setDialAddress. */
+  dial?: Partial<Record<PartyId, string>>;
+  /** mTLS material; null only for --insecure-local loopback development. */
+  tls: MeshTls | null;
+  logger?: Logger;
+  chunkBytes?: number;
+  /** Largest protocol message accepted (all chunks); default 4 GiB. */
+  maxMessageBytes?: number;
+  /** Bytes buffered for sessions not opened yet; default 512 MiB. */
+  maxPendingBytes?: number;
+  /** How long messages for an unopened session are kept; default 30 s. */
+  pendingTtlMs?: number;
+  reconnectMs?: { min: number; max: number };
+  keepaliveMs?: number;
+}
+
+export type ControlHandler = (from: PartyId, type: string, body: unknown) => void;
+export type PeerHandler = (peer: PartyId, up: boolean, reason?: Error) => void;
+
+interface Link {
+  peer: PartyId | null;
+  role: 'dialer' | 'server';
+  stream: Stream;
+  reasm: Reassembler;
+  up: boolean;
+  dead: boolean;
+}
+
+interface Pending { from: PartyId; kind: 'DATA' | 'SETUP'; tag: string; depth: number; payload: Uint8Array }
+
+export interface LinkStats { bytesSent: number; bytesReceived: number; framesSent: number; framesReceived: number }
+
+export class PeerMesh implements FrameSink {
+  readonly party: PartyId;
+  private readonly log: Logger;
+  private readonly links: (Link | undefined)[] = [undefined, undefined, undefined];
+  private readonly clients: (LinkClient | undefined)[] = [undefined, undefined, undefined];
+  private readonly dialAddr: (string | undefined)[] = [undefined, undefined, undefined];
+  private readonly backoff: number[] = [0, 0, 0];
+  private readonly redialTimers: (NodeJS.Timeout | undefined)[] = [undefined, undefined, undefined];
+  private readonly lastDialError: string[] = ['', '', ''];
+  private server: grpc.Server | null = null;
+  private readonly sessions = new Map<string, SessionTransport>();
+  private readonly pending = new Map<string, { at: number; msgs: Pending[]; bytes: number }>();
+  private pendingBytes = 0;
+  private readonly recentlyClosed = new Map<string, number>();
+  private readonly sweeper: NodeJS.Timeout;
+  private controlHandler: ControlHandler = () => {};
+  private readonly peerHandlers: PeerHandler[] = [];
+  private closed = false;
+  readonly stats: LinkStats[] = [0, 1, 2].map(() => ({ bytesSent: 0, bytesReceived: 0, framesSent: 0, framesReceived: 0 }));
+  private readonly chunkBytes: number;
+  private readonly maxMessageBytes: number;
+  private readonly maxPendingBytes: number;
+  private readonly pendingTtlMs: number;
+  private readonly grpcOptions: grpc.ChannelOptions;
+
+  constructor(private readonly opts: MeshOptions) {
+    this.party = opts.party;
+    this.log = (opts.logger ?? silentLogger).child({ component: 'mesh', party: opts.party });
+    this.chunkBytes = opts.chunkBytes ?? CHUNK_BYTES;
+    this.maxMessageBytes = opts.maxMessageBytes ?? 4 * 1024 * MiB;
+    this.maxPendingBytes = opts.maxPendingBytes ?? 512 * MiB;
+    this.pendingTtlMs = opts.pendingTtlMs ?? 30_000;
+    const maxFrame = this.chunkBytes + 64 * 1024;
+    this.grpcOptions = {
+      'grpc.max_receive_message_length': Math.max(maxFrame, 8 * MiB),
+      'grpc.max_send_message_length': Math.max(maxFrame, 8 * MiB),
+      'grpc.keepalive_time_ms': opts.keepaliveMs ?? 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+    };
+    for (const [p, a] of Object.entries(opts.dial ?? {})) if (a) this.dialAddr[Number(p)] = a;
+    this.sweeper = setInterval(() => this.sweep(), 1_000);
+    this.sweeper.unref();
+  }
+
+  /** Start listening (if configured) and dialing the lower-id peers. Returns the bound gRPC port. */
+  async start(): Promise<{ port: number | null }> {
+    let port: number | null = null;
+    if (this.opts.listen) {
+      const server = new grpc.Server({ ...this.grpcOptions, 'grpc.keepalive_permit_without_calls': 1, 'grpc.http2.min_ping_interval_without_data_ms': 5_000 });
+      server.addService(PartyLink.service, { Link: (call: grpc.ServerDuplexStream<WireFrame, WireFrame>) => this.accept(call) });
+      const { host, port: want } = this.opts.listen;
+      port = await new Promise<number>((resolve, reject) => {
+        server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${want}`, serverCredentials(this.opts.tls), (err, bound) => (err ? reject(new MpcError('E_BAD_ARGUMENT', `mesh: cannot listen on ${host}:${want}: ${err.message}`)) : resolve(bound)));
+      });
+      this.server = server;
+      this.log.info({ port }, 'grpc listening');
+    }
+    for (const p of this.lowerPeers()) if (this.dialAddr[p]) this.dial(p);
+    return { port };
+  }
+
+  /** Peers this party dials. */
+  private lowerPeers(): PartyId[] { return ([0, 1, 2] as PartyId[]).filter((p) => p < this.party); }
+  private higherPeers(): PartyId[] { return ([0, 1, 2] as PartyId[]).filter((p) => p > this.party); }
+  private otherPeers(): PartyId[] { return ([0, 1, 2] as PartyId[]).filter((p) => p !== this.party); }
+
+  /** Set (or change) a dial address after start (tests with OS-chosen ports). */
+  setDialAddress(peer: PartyId, address: string): void {
+    if (peer >= this.party) throw new MpcError('E_BAD_ARGUMENT', `mesh: P${this.party} does not dial P${peer} (the higher id dials)`);
+    this.dialAddr[peer] = address;
+    if (!this.closed && !this.links[peer] && !this.redialTimers[peer]) this.dial(peer);
+  }
+
+  onControl(h: ControlHandler): void { this.controlHandler = h; }
+  onPeer(h: PeerHandler): void { this.peerHandlers.push(h); }
+
+  isUp(peer: PartyId): boolean { return this.links[peer]?.up === true; }
+  allUp(): boolean { return this.otherPeers().every((p) => this.isUp(p)); }
+
+  /** Resolves when both peer links are up; rejects after timeoutMs. */
+  waitAllUp(timeoutMs: number): Promise<void> {
+    if (this.allUp()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => { done(); reject(new MpcError('E_PEER_UNAVAILABLE', `mesh: P${this.party} peers not connected after ${timeoutMs} ms`, { party: this.party })); }, timeoutMs);
+      const h: PeerHandler = () => { if (this.allUp()) { done(); resolve(); } };
+      const done = () => { clearTimeout(t); const i = this.peerHandlers.indexOf(h); if (i >= 0) this.peerHandlers.splice(i, 1); };
+      this.peerHandlers.push(h);
+    });
+  }
+
+  // ---- dialer side -------------------------------------------------------
+
+  private dial(peer: PartyId): void {
+    this.redialTimers[peer] = undefined;
+    const addr = this.dialAddr[peer];
+    if (this.closed || !addr) return;
+    let client = this.clients[peer];
+    if (!client) {
+      const { creds, options } = channelCredentials(this.opts.tls, peer);
+      client = new PartyLink(addr, creds, { ...this.grpcOptions, ...options }) as unknown as LinkClient;
+      this.clients[peer] = client;
+    }
+    const stream = client.Link();
+    const link: Link = { peer, role: 'dialer', stream, reasm: new Reassembler(this.maxMessageBytes, `P${this.party}<-P${peer}`), up: false, dead: false };
+    this.attach(link);
+    this.writeMessage(link, { kind: 'HELLO', session: '', tag: 'hello', depth: 0, payload: Buffer.from(JSON.stringify({ party: this.party, version: LINK_VERSION })) });
+  }
+
+  private scheduleRedial(peer: PartyId): void {
+    if (this.closed || this.redialTimers[peer] || peer >= this.party) return;
+    const { min, max } = this.opts.reconnectMs ?? { min: 100, max: 2_000 };
+    const delay = this.backoff[peer] = Math.min(max, Math.max(min, this.backoff[peer]! * 2));
+    const t = setTimeout(() => this.dial(peer), delay);
+    t.unref();
+    this.redialTimers[peer] = t;
+  }
+
+  // ---- server side -------------------------------------------------------
+
+  private accept(call: grpc.ServerDuplexStream<WireFrame, WireFrame>): void {
+    if (this.closed) { call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'party shutting down' }); return; }
+    let peer: PartyId | null = null;
+    if (this.opts.tls) {
+      const cert = call.getAuthContext()?.sslPeerCertificate;
+      peer = identifyPeer(this.opts.tls, cert, this.higherPeers());
+      if (peer === null) {
+        this.log.warn({ code: 'E_PERMISSION' }, 'refused a link: the client certificate does not name a party that dials this one');
+        call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `P${this.party}: certificate is not one of the expected peers` });
+        return;
+      }
+    }
+    const link: Link = { peer, role: 'server', stream: call, reasm: new Reassembler(this.maxMessageBytes, `P${this.party}<-P${peer ?? '?'}`), up: false, dead: false };
+    this.attach(link);
+  }
+
+  // ---- both sides --------------------------------------------------------
+
+  private attach(link: Link): void {
+    const s = link.stream;
+    s.on('data', (f: WireFrame) => this.onFrame(link, f));
+    s.on('error', (e: Error & { code?: number; details?: string }) => this.linkDown(link, e));
+    s.on('end', () => this.linkDown(link, new Error('stream ended')));
+    s.on('close', () => this.linkDown(link, new Error('stream closed')));
+    s.on('cancelled', () => this.linkDown(link, new Error('stream cancelled')));
+  }
+
+  private onFrame(link: Link, f: WireFrame): void {
+    if (link.dead) return;
+    if (link.peer !== null) {
+      this.stats[link.peer]!.framesReceived += 1;
+      this.stats[link.peer]!.bytesReceived += f.payload?.byteLength ?? 0;
+    }
+    let msg;
+    try {
+      msg = link.reasm.push(f);
+    } catch (e) {
+      this.log.error(errFields(e), 'malformed frame sequence; dropping link');
+      this.dropLink(link, e as Error, grpc.status.ABORTED);
+      return;
+    }
+    if (!msg) return;
+    if (!link.up) {
+      this.onHello(link, msg.kind, msg.payload);
+      return;
+    }
+    const from = link.peer!;
+    switch (msg.kind) {
+      case 'CONTROL': {
+        let body: unknown;
+        try { body = JSON.parse(Buffer.from(msg.payload).toString('utf8')); } catch { this.log.warn({ from, type: msg.tag }, 'control message is not JSON; ignored'); return; }
+        try { this.controlHandler(from, msg.tag, body); } catch (e) { this.log.error({ from, type: msg.tag, ...errFields(e) }, 'control handler failed'); }
+        return;
+      }
+      case 'DATA':
+      case 'SETUP':
+        this.route(from, msg.kind, msg.session, msg.tag, msg.depth, msg.payload);
+        return;
+      default:
+        this.log.warn({ from, kind: msg.kind }, 'unexpected frame kind after set-up; ignored');
+    }
+  }
+
+  private onHello(link: Link, kind: FrameKind, payload: Uint8Array): void {
+    let hello: { party?: unknown; version?: unknown } = {};
+    try { hello = JSON.parse(Buffer.from(payload).toString('utf8')) as typeof hello; } catch { /* handled below */ }
+    const claimed = hello.party;
+    const ok = kind === 'HELLO' && hello.version === LINK_VERSION && (claimed === 0 || claimed === 1 || claimed === 2) && claimed !== this.party;
+    if (!ok) {
+      this.log.warn({ code: 'E_PERMISSION' }, 'link set-up failed: bad hello');
+      this.dropLink(link, new MpcError('E_PERMISSION', 'bad hello'), grpc.status.PERMISSION_DENIED);
+      return;
+    }
+    const p = claimed as PartyId;
+    if (link.role === 'server') {
+      // With TLS the certificate already fixed the peer; without, only higher ids may dial.
+      if ((link.peer !== null && link.peer !== p) || p < this.party) {
+        this.log.warn({ code: 'E_PERMISSION', claimed: p }, 'link set-up refused: hello names another party than the certificate');
+        this.dropLink(link, new MpcError('E_PERMISSION', 'hello/certificate mismatch'), grpc.status.PERMISSION_DENIED);
+        return;
+      }
+      link.peer = p;
+      this.writeMessage(link, { kind: 'HELLO', session: '', tag: 'hello', depth: 0, payload: Buffer.from(JSON.stringify({ party: this.party, version: LINK_VERSION })) });
+    } else if (p !== link.peer) {
+      this.dropLink(link, new MpcError('E_PERMISSION', 'server hello names another party'), grpc.status.PERMISSION_DENIED);
+      return;
+    }
+    const old = this.links[p];
+    if (old && old !== link) {
+      this.log.warn({ peer: p }, 'replacing an existing link to the peer');
+      this.dropLink(old, new MpcError('E_PEER_UNAVAILABLE', `link to P${p} replaced`), grpc.status.CANCELLED);
+    }
+    link.up = true;
+    this.links[p] = link;
+    this.backoff[p] = 0;
+    this.lastDialError[p] = '';
+    this.log.info({ peer: p, role: link.role, tls: this.opts.tls !== null }, 'peer link up');
+    for (const h of [...this.peerHandlers]) h(p, true);
+  }
+
+  private dropLink(link: Link, reason: Error, code: grpc.status): void {
+    if (link.role === 'server') {
+      const call = link.stream as grpc.ServerDuplexStream<WireFrame, WireFrame>;
+      try { call.emit('error', { code, details: reason.message }); } catch { /* already closed */ }
+    } else {
+      (link.stream as grpc.ClientDuplexStream<WireFrame, WireFrame>).cancel();
+    }
+    this.linkDown(link, reason);
+  }
+
+  private linkDown(link: Link, reason: Error & { code?: number | string; details?: string }): void {
+    if (link.dead) return;
+    link.dead = true;
+    const peer = link.peer;
+    const wasCurrent = peer !== null && this.links[peer] === link;
+    if (wasCurrent) {
+      this.links[peer] = undefined;
+      const err = new MpcError('E_PEER_UNAVAILABLE', `P${this.party}: link to P${peer} lost`, { party: peer });
+      this.log.warn({ peer, code: 'E_PEER_UNAVAILABLE', reason: reason.details ?? reason.message, sessions: this.sessions.size }, 'peer link down');
+      // Every session involves every party: fail them all.
+      for (const s of [...this.sessions.values()]) s.close(err);
+      this.pending.clear();
+      this.pendingBytes = 0;
+      for (const h of [...this.peerHandlers]) h(peer, false, err);
+    } else if (link.role === 'dialer' && peer !== null) {
+      const msg = reason.details ?? reason.message;
+      if (msg !== this.lastDialError[peer]) this.log.warn({ peer, reason: msg }, 'cannot link to peer; retrying');
+      this.lastDialError[peer] = msg;
+    }
+    if (link.role === 'dialer' && peer !== null) {
+      try { (link.stream as grpc.ClientDuplexStream<WireFrame, WireFrame>).cancel(); } catch { /* ignore */ }
+      this.scheduleRedial(peer);
+    }
+  }
+
+  // ---- messages ----------------------------------------------------------
+
+  private writeMessage(link: Link, m: { kind: FrameKind; session: string; tag: string; depth: number; payload: Uint8Array }): void {
+    const frames = toFrames(m, this.chunkBytes);
+    for (const f of frames) link.stream.write(f);
+    if (link.peer !== null) {
+      this.stats[link.peer]!.framesSent += frames.length;
+      this.stats[link.peer]!.bytesSent += m.payload.byteLength;
+    }
+  }
+
+  private upLink(to: PartyId): Link {
+    const link = this.links[to];
+    if (!link || !link.up || link.dead) throw new MpcError('E_PEER_UNAVAILABLE', `P${this.party}: no link to P${to}`, { party: to });
+    return link;
+  }
+
+  /** FrameSink: used by SessionTransport. */
+  sendMessage(to: PartyId, kind: 'DATA' | 'SETUP', session: string, tag: string, depth: number, payload: Uint8Array): void {
+    this.writeMessage(this.upLink(to), { kind, session, tag, depth, payload });
+  }
+
+  sendControl(to: PartyId, type: string, body: unknown): void {
+    this.writeMessage(this.upLink(to), { kind: 'CONTROL', session: '', tag: type, depth: 0, payload: Buffer.from(JSON.stringify(body)) });
+  }
+
+  private route(from: PartyId, kind: 'DATA' | 'SETUP', session: string, tag: string, depth: number, payload: Uint8Array): void {
+    const view = this.sessions.get(session);
+    if (view) { view.deliver(from, kind, { tag, depth, payload }); return; }
+    if (this.recentlyClosed.has(session)) return;
+    if (this.pendingBytes + payload.byteLength > this.maxPendingBytes) {
+      this.log.warn({ from, session, bytes: payload.byteLength }, 'message for an unopened session dropped: pending buffer full');
+      return;
+    }
+    let p = this.pending.get(session);
+    if (!p) this.pending.set(session, (p = { at: Date.now(), msgs: [], bytes: 0 }));
+    p.msgs.push({ from, kind, tag, depth, payload });
+    p.bytes += payload.byteLength;
+    this.pendingBytes += payload.byteLength;
+  }
+
+  /** The Transport view of one session (protocol run). Messages that arrived before are delivered now. */
+  openSession(session: string): SessionTransport {
+    if (this.sessions.has(session) || this.recentlyClosed.has(session)) throw new MpcError('E_CONFLICT', `mesh: session ${session} is already open or was used`);
+    const view = new SessionTransport(this.party, session, this);
+    this.sessions.set(session, view);
+    const p = this.pending.get(session);
+    if (p) {
+      this.pending.delete(session);
+      this.pendingBytes -= p.bytes;
+      for (const m of p.msgs) view.deliver(m.from, m.kind, { tag: m.tag, depth: m.depth, payload: m.payload });
+    }
+    return view;
+  }
+
+  /** FrameSink: the view closed. */
+  release(session: string): void {
+    this.sessions.delete(session);
+    this.recentlyClosed.set(session, Date.now());
+  }
+
+  get openSessions(): number { return this.sessions.size; }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, p] of this.pending) if (now - p.at > this.pendingTtlMs) { this.pending.delete(id); this.pendingBytes -= p.bytes; this.log.warn({ session: id, bytes: p.bytes }, 'dropped messages of a session never opened'); }
+    for (const [id, at] of this.recentlyClosed) if (now - at > 10 * 60_000) this.recentlyClosed.delete(id);
+  }
+
+  /** Graceful close: end the streams, stop the server. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweeper);
+    for (const t of this.redialTimers) if (t) clearTimeout(t);
+    const err = new MpcError('E_PEER_UNAVAILABLE', `P${this.party} is shutting down`, { party: this.party });
+    for (const s of [...this.sessions.values()]) s.close(err);
+    for (const link of this.links) if (link) this.dropLink(link, err, grpc.status.UNAVAILABLE);
+    for (const c of this.clients) c?.close();
+    const server = this.server;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 1_000);
+        server.tryShutdown(() => { clearTimeout(t); resolve(); });
+      });
+    }
+  }
+
+  /** Abrupt stop, as if the process died: no goodbye on any stream (tests). */
+  kill(): void {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    for (const t of this.redialTimers) if (t) clearTimeout(t);
+    this.server?.forceShutdown();
+    for (const link of this.links) if (link && link.role === 'dialer') (link.stream as grpc.ClientDuplexStream<WireFrame, WireFrame>).cancel();
+    for (const c of this.clients) c?.close();
+    for (const s of [...this.sessions.values()]) s.close(new MpcError('E_PEER_UNAVAILABLE', `P${this.party} killed`));
+  }
+}

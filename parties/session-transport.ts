@@ -1,0 +1,92 @@
+/**
+ * A per-session view of the party mesh that implements the protocol's
+ * Transport (protocol/transport/transport.ts) with the semantics of the
+ * in-memory transport (protocol/transport/memory.ts): in-order delivery per
+ * pair, tag check (E_PROTOCOL_DESYNC), bytes/messages counters and the
+ * Lamport round depth (receiver depth = max(own, sender depth + 1)).
+ *
+ * Messages are routed to the view by session id, so concurrent sessions on
+ * the same pair stream never see each other's messages. SETUP messages (the
+ * pair seed of the session) use separate queues and touch no counter.
+ */
+import { MpcError } from '../protocol/errors.js';
+import type { PartyId } from '../protocol/ring/types.js';
+import type { Counters, Envelope, StepCounters, Transport } from '../protocol/transport/transport.js';
+import { AsyncQueue } from './queue.js';
+
+/** What the view needs from the mesh. */
+export interface FrameSink {
+  /** Send one message to `to`; throws E_PEER_UNAVAILABLE when the link is down. */
+  sendMessage(to: PartyId, kind: 'DATA' | 'SETUP', session: string, tag: string, depth: number, payload: Uint8Array): void;
+  /** Called once when the view closes, so the mesh forgets its route. */
+  release(session: string): void;
+}
+
+export class SessionTransport implements Transport {
+  readonly counters: Counters = { bytesSent: 0, messagesSent: 0, depth: 0 };
+  readonly steps = new Map<string, StepCounters>();
+  private readonly inbox: (AsyncQueue<Envelope> | undefined)[];
+  private readonly setupInbox: (AsyncQueue<Envelope> | undefined)[];
+  private closedWith: Error | null = null;
+
+  constructor(readonly party: PartyId, readonly session: string, private readonly sink: FrameSink) {
+    const mk = () => ([0, 1, 2] as PartyId[]).map((p) => (p === party ? undefined : new AsyncQueue<Envelope>()));
+    this.inbox = mk();
+    this.setupInbox = mk();
+  }
+
+  private checkPeer(p: PartyId, what: string): void {
+    if (p === this.party || (p !== 0 && p !== 1 && p !== 2)) throw new MpcError('E_BAD_ARGUMENT', `transport: party ${this.party} cannot ${what} ${p}`, { party: this.party });
+  }
+
+  send(to: PartyId, tag: string, payload: Uint8Array): void {
+    this.checkPeer(to, 'send to');
+    if (this.closedWith) throw this.closedWith;
+    this.counters.bytesSent += payload.byteLength;
+    this.counters.messagesSent += 1;
+    this.sink.sendMessage(to, 'DATA', this.session, tag, this.counters.depth, payload);
+  }
+
+  async recv(from: PartyId, tag: string): Promise<Uint8Array> {
+    this.checkPeer(from, 'receive from');
+    const env = await this.inbox[from]!.pull();
+    if (env.tag !== tag) {
+      throw new MpcError('E_PROTOCOL_DESYNC', `transport: party ${this.party} expected '${tag}' from P${from}, got '${env.tag}'`, { party: this.party, step: tag });
+    }
+    this.counters.depth = Math.max(this.counters.depth, env.depth + 1);
+    return env.payload;
+  }
+
+  /** Session set-up message (e.g. a pair seed); not protocol traffic, not counted. */
+  sendSetup(to: PartyId, tag: string, payload: Uint8Array): void {
+    this.checkPeer(to, 'send to');
+    if (this.closedWith) throw this.closedWith;
+    this.sink.sendMessage(to, 'SETUP', this.session, tag, 0, payload);
+  }
+
+  async recvSetup(from: PartyId, tag: string): Promise<Uint8Array> {
+    this.checkPeer(from, 'receive from');
+    const env = await this.setupInbox[from]!.pull();
+    if (env.tag !== tag) throw new MpcError('E_PROTOCOL_DESYNC', `transport: party ${this.party} expected set-up '${tag}' from P${from}, got '${env.tag}'`, { party: this.party, step: tag });
+    return env.payload;
+  }
+
+  /** Mesh side: a reassembled message for this session arrived from `from`. */
+  deliver(from: PartyId, kind: 'DATA' | 'SETUP', env: Envelope): void {
+    (kind === 'SETUP' ? this.setupInbox : this.inbox)[from]?.push(env);
+  }
+
+  close(reason: Error = new MpcError('E_PEER_UNAVAILABLE', `transport: party ${this.party} closed session`)): void {
+    if (this.closedWith) return;
+    this.closedWith = reason;
+    for (const q of [...this.inbox, ...this.setupInbox]) q?.close(reason);
+    this.sink.release(this.session);
+  }
+
+  get closed(): Error | null { return this.closedWith; }
+
+  /** Messages received but not consumed (0 after a clean run). */
+  get pending(): number {
+    return this.inbox.reduce((s, q) => s + (q?.pending ?? 0), 0);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * mTLS between parties: every party holds a certificate from the deployment's
+ * CA whose CN (and SAN DNS name, if any) is its party name `party-<id>`. A
+ * party accepts a peer only if the peer's certificate chains to the CA AND
+ * names exactly the party it is supposed to be (optionally also pinned by
+ * SHA-256 fingerprint). The dialer checks the server's name in
+ * checkServerIdentity; the server checks the client's in the stream handler.
+ */
+import { readFileSync } from 'node:fs';
+import type { PeerCertificate } from 'node:tls';
+import * as grpc from '@grpc/grpc-js';
+import { MpcError } from '../protocol/errors.js';
+import type { PartyId } from '../protocol/ring/types.js';
+
+export const partyName = (p: PartyId): string => `party-${p}`;
+
+export interface MeshTls {
+  /** PEM of the CA that signs the party certificates. */
+  ca: Buffer;
+  /** This party's certificate chain and key (PEM). */
+  cert: Buffer;
+  key: Buffer;
+  /** Expected name of each party (default party-<id>). */
+  names?: Partial<Record<PartyId, string>>;
+  /** Optional SHA-256 fingerprints (hex, colons optional) each peer's certificate must have. */
+  pins?: Partial<Record<PartyId, string>>;
+}
+
+export interface TlsPaths { ca: string; cert: string; key: string; pins?: Partial<Record<PartyId, string>> }
+
+export function readTls(p: TlsPaths): MeshTls {
+  try {
+    return { ca: readFileSync(p.ca), cert: readFileSync(p.cert), key: readFileSync(p.key), ...(p.pins ? { pins: p.pins } : {}) };
+  } catch (e) {
+    throw new MpcError('E_BAD_ARGUMENT', 'tls: cannot read the CA, certificate or key file', { cause: e });
+  }
+}
+
+export const expectedName = (tls: MeshTls, p: PartyId): string => tls.names?.[p] ?? partyName(p);
+
+const normFp = (s: string): string => s.replace(/:/g, '').toLowerCase();
+
+function dnsNames(cert: PeerCertificate): string[] {
+  const san = cert.subjectaltname ?? '';
+  return san.split(',').map((s) => s.trim()).filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
+}
+
+/** null if `cert` is the expected certificate of party `p`, else an E_PERMISSION error (naming no secret). */
+export function checkPeerCert(tls: MeshTls, p: PartyId, cert: PeerCertificate | undefined): MpcError | null {
+  const want = expectedName(tls, p);
+  if (!cert || !cert.subject) return new MpcError('E_PERMISSION', `mtls: P${p} presented no certificate`, { party: p });
+  const cn = Array.isArray(cert.subject.CN) ? cert.subject.CN.join(',') : cert.subject.CN;
+  if (cn !== want) return new MpcError('E_PERMISSION', `mtls: expected certificate CN '${want}' for P${p}, got '${cn ?? ''}'`, { party: p });
+  const dns = dnsNames(cert);
+  const others = ([0, 1, 2] as PartyId[]).filter((q) => q !== p).map((q) => expectedName(tls, q));
+  if (dns.length > 0 && (!dns.includes(want) || dns.some((d) => others.includes(d)))) {
+    return new MpcError('E_PERMISSION', `mtls: certificate of P${p} must name '${want}' and no other party in its SAN`, { party: p });
+  }
+  const pin = tls.pins?.[p];
+  if (pin && normFp(cert.fingerprint256 ?? '') !== normFp(pin)) return new MpcError('E_PERMISSION', `mtls: certificate of P${p} does not match its pinned fingerprint`, { party: p });
+  return null;
+}
+
+/** Which party a client certificate names (server side), or null. */
+export function identifyPeer(tls: MeshTls, cert: PeerCertificate | undefined, candidates: PartyId[]): PartyId | null {
+  for (const p of candidates) if (checkPeerCert(tls, p, cert) === null) return p;
+  return null;
+}
+
+export function serverCredentials(tls: MeshTls | null): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  // checkClientCertificate = true: the TLS handshake fails for a client without a CA-signed certificate.
+  return grpc.ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], true);
+}
+
+export function channelCredentials(tls: MeshTls | null, peer: PartyId): { creds: grpc.ChannelCredentials; options: grpc.ChannelOptions } {
+  if (!tls) return { creds: grpc.credentials.createInsecure(), options: {} };
+  const name = expectedName(tls, peer);
+  const creds = grpc.credentials.createSsl(tls.ca, tls.key, tls.cert, {
+    checkServerIdentity: (_host, cert) => checkPeerCert(tls, peer, cert) ?? undefined,
+  });
+  return { creds, options: { 'grpc.ssl_target_name_override': name, 'grpc.default_authority': name } };
+}
+
+/** True for 127.0.0.0/8, ::1 and 'localhost' (what --insecure-local allows). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** Host part of "host:port" / "[v6]:port". */
+export function hostOf(address: string): string {
+  const m = /^\[([^\]]+)\]:\d+$/.exec(address) ?? /^([^:]+):\d+$/.exec(address);
+  return m ? m[1]! : address;
+}

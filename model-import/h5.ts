@@ -84,6 +84,7 @@ export function strAttr(obj: Group | Dataset, name: string): string | string[] |
   const toStr = (x: unknown): string => (x instanceof Uint8Array ? new TextDecoder().decode(x) : String(x)).replace(/\0+$/, '');
   if (Array.isArray(v)) return v.map(toStr);
   if (v === null) return undefined;
+  if (ArrayBuffer.isView(v) && !(v instanceof Uint8Array)) return (v as unknown as ArrayLike<unknown>).length === 0 ? [] : undefined;
   return toStr(v);
 }
 

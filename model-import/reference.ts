@@ -6,8 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MpcError } from '../protocol/errors.js';
-import type { FloatTensor, LayerNode, ModelIR, OutputActivation } from '../protocol/ir.js';
+import type { FloatTensor, LayerNode, ModelIR } from '../protocol/ir.js';
+import { applyOutputActivation } from './output.js';
 import { sizeOf } from './shapes.js';
+
+export { applyOutputActivation };
 
 let configured = false;
 async function ready(): Promise<void> {
@@ -64,23 +67,6 @@ function runNode(node: LayerNode<FloatTensor>, xs: tf.Tensor[], batch: number): 
     case 'add':
       return xs.slice(1).reduce((a, b) => tf.add(a, b), x);
   }
-}
-
-export function applyOutputActivation(logits: Float32Array | Float64Array, batch: number, act: OutputActivation): Float32Array {
-  const out = new Float32Array(logits.length);
-  const k = logits.length / batch;
-  for (let b = 0; b < batch; b++) {
-    const row = logits.subarray(b * k, (b + 1) * k);
-    if (act === 'softmax') {
-      let m = -Infinity;
-      for (const v of row) m = Math.max(m, v);
-      let s = 0;
-      for (const v of row) s += Math.exp(v - m);
-      for (let i = 0; i < k; i++) out[b * k + i] = Math.exp(row[i]! - m) / s;
-    } else if (act === 'sigmoid') for (let i = 0; i < k; i++) out[b * k + i] = 1 / (1 + Math.exp(-row[i]!));
-    else out.set(row, b * k);
-  }
-  return out;
 }
 
 /** Outputs of the model before `outputActivation` (logits), flat [batch, ...outShape]. */

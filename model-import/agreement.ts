@@ -1,0 +1,117 @@
+/**
+ * Agreement report: the plaintext float model (tfjs reference) against the
+ * fixed-point computation (fixed-sim.ts, what the secure protocol computes up
+ * to one unit per op) on sample inputs: per-sample logits, the largest
+ * absolute logit error, and whether the decisions (argmax, or logit > 0 for
+ * one sigmoid output) agree.
+ */
+import { randomFillSync } from 'node:crypto';
+import path from 'node:path';
+import type { FloatTensor, ModelIR } from '../protocol/ir.js';
+import { fixedLogits } from './fixed-sim.js';
+import { readImageInput, type PixelScaling } from './images.js';
+import { applyOutputActivation, argmaxRows } from './output.js';
+import { referenceLogits } from './reference.js';
+import { sizeOf } from './shapes.js';
+
+export interface Sample {
+  name: string;
+  /** Folder name of an image sample (e.g. NORMAL / PNEUMONIA), if any. */
+  label?: string;
+  input: Float32Array;
+}
+
+export interface AgreementRow {
+  name: string;
+  label?: string;
+  floatLogits: number[];
+  fixedLogits: number[];
+  floatOutput: number[];
+  maxAbsLogitError: number;
+  floatClass: number;
+  fixedClass: number;
+  agree: boolean;
+}
+
+export interface AgreementReport {
+  fracBits: number;
+  outputActivation: string;
+  labels?: string[];
+  rows: AgreementRow[];
+  maxAbsLogitError: number;
+  meanAbsLogitError: number;
+  agreeCount: number;
+}
+
+/** Samples from image files (decoded, resized, scaled for the model's input). */
+export function imageSamples(files: string[], inputShape: number[], scaling: PixelScaling): Sample[] {
+  return files.map((f) => ({ name: path.basename(f), label: path.basename(path.dirname(f)), input: readImageInput(f, inputShape, scaling) }));
+}
+
+/** Uniform random inputs in the model's pixel range (node:crypto). */
+export function randomSamples(n: number, inputShape: number[], scaling: PixelScaling): Sample[] {
+  const per = sizeOf(inputShape);
+  return Array.from({ length: n }, (_, k) => {
+    const u = new Uint32Array(per);
+    randomFillSync(u);
+    const input = new Float32Array(per);
+    for (let i = 0; i < per; i++) {
+      const p = (u[i]! / 2 ** 32) * 255;
+      input[i] = scaling === 'unit' ? p / 255 : scaling === 'symmetric' ? p / 127.5 - 1 : p;
+    }
+    return { name: `random-${k + 1}`, input };
+  });
+}
+
+export async function agreementReport(model: ModelIR<FloatTensor>, samples: Sample[], fracBits: number, onSample?: (i: number, n: number) => void): Promise<AgreementReport> {
+  const rows: AgreementRow[] = [];
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
+    const fl = await referenceLogits(model, s.input, 1);
+    const fx = fixedLogits(model, s.input, 1, { fracBits });
+    let err = 0;
+    for (let j = 0; j < fl.length; j++) err = Math.max(err, Math.abs(fl[j]! - fx[j]!));
+    const a = argmaxRows(fl, 1)[0]!;
+    const b = argmaxRows(fx, 1)[0]!;
+    rows.push({
+      name: s.name,
+      ...(s.label !== undefined ? { label: s.label } : {}),
+      floatLogits: Array.from(fl),
+      fixedLogits: Array.from(fx),
+      floatOutput: Array.from(applyOutputActivation(fl, 1, model.outputActivation)),
+      maxAbsLogitError: err,
+      floatClass: a,
+      fixedClass: b,
+      agree: a === b,
+    });
+    onSample?.(i + 1, samples.length);
+  }
+  const errs = rows.map((r) => r.maxAbsLogitError);
+  return {
+    fracBits,
+    outputActivation: model.outputActivation,
+    ...(model.labels ? { labels: model.labels } : {}),
+    rows,
+    maxAbsLogitError: errs.length ? Math.max(...errs) : 0,
+    meanAbsLogitError: errs.length ? errs.reduce((a, b) => a + b, 0) / errs.length : 0,
+    agreeCount: rows.filter((r) => r.agree).length,
+  };
+}
+
+const num = (v: number, d = 4): string => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(d));
+
+/** Plain-text table of the report. */
+export function formatReport(r: AgreementReport): string {
+  const cls = (k: number): string => r.labels?.[k] ?? String(k);
+  const lines: string[] = [];
+  lines.push(`Agreement: plaintext float32 (tfjs) vs fixed point (f = ${r.fracBits}, truncation after every product), output activation ${r.outputActivation}`);
+  const w = Math.max(6, ...r.rows.map((x) => x.name.length));
+  lines.push(`${'sample'.padEnd(w)}  ${'folder'.padEnd(10)}  ${'float logits'.padEnd(22)}  ${'fixed logits'.padEnd(22)}  ${'max|err|'.padStart(9)}  ${'float'.padEnd(10)}  ${'fixed'.padEnd(10)}  agree`);
+  for (const x of r.rows) {
+    const fl = x.floatLogits.slice(0, 3).map((v) => num(v)).join(',') + (x.floatLogits.length > 3 ? ',..' : '');
+    const fx = x.fixedLogits.slice(0, 3).map((v) => num(v)).join(',') + (x.fixedLogits.length > 3 ? ',..' : '');
+    lines.push(`${x.name.padEnd(w)}  ${(x.label ?? '-').padEnd(10)}  ${fl.padEnd(22)}  ${fx.padEnd(22)}  ${num(x.maxAbsLogitError, 5).padStart(9)}  ${cls(x.floatClass).padEnd(10)}  ${cls(x.fixedClass).padEnd(10)}  ${x.agree ? 'yes' : 'NO'}`);
+  }
+  lines.push(`samples: ${r.rows.length}   max |logit error|: ${num(r.maxAbsLogitError, 5)}   mean of per-sample max: ${num(r.meanAbsLogitError, 5)}   decision agreement: ${r.agreeCount}/${r.rows.length}`);
+  return lines.join('\n');
+}

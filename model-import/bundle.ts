@@ -1,0 +1,294 @@
+/**
+ * Per-party share bundles. `out/party0`, `out/party1` hold additive Z_2^64
+ * shares of every weight and bias (fixed point, f fractional bits);
+ * `out/party2` holds the architecture only (the helper needs shapes, never
+ * weights). Each party directory has:
+ *  - manifest.json: format + version, party id, import id (common to the
+ *    three), sha256 of the source model, f, input shape, output activation,
+ *    labels, the IR node list with weight shapes and their offsets (u64
+ *    elements) into weights.bin, and the payload's size and sha256;
+ *  - weights.bin: raw little-endian u64 shares, node order, kernel then bias.
+ * Writing is atomic: everything goes to a sibling temp directory, is fsynced,
+ * then renamed into place; on any failure the temp directory is removed.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { MpcError } from '../protocol/errors.js';
+import { checkFracBits, DEFAULT_FRAC_BITS, encode } from '../protocol/fixed-point/fixed-point.js';
+import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR, type OutputActivation } from '../protocol/ir.js';
+import { getKernels, type RingKernels } from '../protocol/kernels/index.js';
+import type { ShareTensor } from '../protocol/layers/types.js';
+import type { AShare, PartyId } from '../protocol/ring/types.js';
+import { share } from '../protocol/sharing/sharing.js';
+import { inferShapes, sizeOf } from './shapes.js';
+
+export const BUNDLE_FORMAT = 'securenn-share-bundle';
+export const BUNDLE_FORMAT_VERSION = 1;
+const CHUNK = 1 << 18;
+
+export interface TensorRef {
+  shape: number[];
+  /** Offset into weights.bin in u64 elements. */
+  offset: number;
+  /** Number of u64 elements stored (0 for the helper P2). */
+  length: number;
+}
+
+export interface BundleManifest {
+  format: typeof BUNDLE_FORMAT;
+  formatVersion: number;
+  irFormatVersion: number;
+  party: PartyId;
+  /** Random id shared by the three bundles of one import. */
+  importId: string;
+  /** Hex sha256 of the source model bytes. */
+  modelHash: string;
+  source: { file: string; format: string; kerasVersion?: string };
+  fracBits: number;
+  ring: 'Z_2^64';
+  encoding: 'u64le';
+  inputShape: number[];
+  output: string;
+  outputActivation: OutputActivation;
+  labels?: string[];
+  /** Weight elements in the model (each is one u64 in P0's and P1's payload). */
+  params: number;
+  nodes: LayerNode<TensorRef>[];
+  payload: { file: 'weights.bin'; bytes: number; sha256: string };
+  createdAt: string;
+}
+
+export interface BundleSource {
+  ir: ModelIR<FloatTensor>;
+  sourceHash: string;
+  sourceFile?: string;
+  format?: string;
+  kerasVersion?: string;
+}
+
+export interface WriteBundleOptions {
+  fracBits?: number;
+  kernels?: RingKernels;
+  /** Replace an existing output directory (atomically). */
+  overwrite?: boolean;
+  /** Called as weights are shared: elements done, elements total. May throw to abort. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+function weightsOf(node: LayerNode<FloatTensor>): FloatTensor[] {
+  if (!('kernel' in node)) return [];
+  return node.bias ? [node.kernel, node.bias] : [node.kernel];
+}
+
+function fsyncPath(p: string): void {
+  const fd = openSync(p, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeFileSynced(file: string, data: string | Uint8Array): void {
+  const fd = openSync(file, 'w', 0o600);
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Check everything that could fail while writing before anything is written. */
+function precheck(ir: ModelIR<FloatTensor>, f: number): number {
+  inferShapes(ir);
+  const limit = 2 ** (53 - f);
+  let params = 0;
+  for (const node of ir.nodes) {
+    for (const w of weightsOf(node)) {
+      if (w.data.length !== sizeOf(w.shape)) throw new MpcError('E_WEIGHT_SHAPE', `layer '${node.name}': weight has ${w.data.length} values for shape [${w.shape}]`, { step: 'import.bundle' });
+      for (let i = 0; i < w.data.length; i++) {
+        const v = w.data[i]!;
+        if (!Number.isFinite(v) || Math.abs(v) >= limit) throw new MpcError('E_RANGE', `layer '${node.name}': a weight is not finite or exceeds the fixed-point range 2^${53 - f}`, { step: 'import.bundle' });
+      }
+      params += w.data.length;
+    }
+  }
+  return params;
+}
+
+/**
+ * Quantize, share and write the three bundles to `outDir` (created; must not
+ * exist unless `overwrite`). Returns the three manifests.
+ */
+export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundleOptions = {}): BundleManifest[] {
+  const f = checkFracBits(opts.fracBits ?? DEFAULT_FRAC_BITS);
+  const k = opts.kernels ?? getKernels();
+  const ir = src.ir;
+  const total = precheck(ir, f);
+  const out = path.resolve(outDir);
+  if (existsSync(out) && !opts.overwrite) throw new MpcError('E_BAD_ARGUMENT', `bundle: output ${out} already exists (use overwrite)`, { step: 'import.bundle' });
+  mkdirSync(path.dirname(out), { recursive: true });
+  const tag = randomBytes(6).toString('hex');
+  const tmp = `${out}.tmp-${tag}`;
+  const importId = randomBytes(16).toString('hex');
+  let fds: number[] = [];
+  try {
+    mkdirSync(tmp, { mode: 0o700 });
+    const dirs = [0, 1, 2].map((p) => path.join(tmp, `party${p}`));
+    dirs.forEach((d) => mkdirSync(d, { mode: 0o700 }));
+    fds = dirs.map((d) => openSync(path.join(d, 'weights.bin'), 'w', 0o600));
+    const hashes = [0, 1, 2].map(() => createHash('sha256'));
+    const nodes: LayerNode<TensorRef>[][] = [[], [], []];
+    let offset = 0;
+    let done = 0;
+    opts.onProgress?.(0, total);
+    for (const node of ir.nodes) {
+      const refs: Record<string, TensorRef>[] = [{}, {}, {}];
+      for (const role of ['kernel', 'bias'] as const) {
+        const w = (node as { kernel?: FloatTensor; bias?: FloatTensor })[role];
+        if (!w) continue;
+        for (let i = 0; i < w.data.length; i += CHUNK) {
+          const enc = encode(w.data.subarray(i, i + CHUNK), f);
+          const shares = share(k, enc);
+          for (const p of [0, 1] as const) {
+            const bytes = new Uint8Array(shares[p].buffer, shares[p].byteOffset, shares[p].byteLength);
+            writeSync(fds[p]!, bytes);
+            hashes[p]!.update(bytes);
+          }
+          done += enc.length;
+          opts.onProgress?.(done, total);
+        }
+        refs[0]![role] = refs[1]![role] = { shape: w.shape.slice(), offset, length: w.data.length };
+        refs[2]![role] = { shape: w.shape.slice(), offset: 0, length: 0 };
+        offset += w.data.length;
+      }
+      for (const p of [0, 1, 2]) nodes[p]!.push({ ...node, ...refs[p] } as LayerNode<TensorRef>);
+    }
+    const manifests: BundleManifest[] = [];
+    for (const p of [0, 1, 2] as PartyId[]) {
+      fsyncSync(fds[p]!);
+      closeSync(fds[p]!);
+      const m: BundleManifest = {
+        format: BUNDLE_FORMAT,
+        formatVersion: BUNDLE_FORMAT_VERSION,
+        irFormatVersion: IR_FORMAT_VERSION,
+        party: p,
+        importId,
+        modelHash: src.sourceHash,
+        source: { file: src.sourceFile ? path.basename(src.sourceFile) : 'unknown', format: src.format ?? 'ir', ...(src.kerasVersion ? { kerasVersion: src.kerasVersion } : {}) },
+        fracBits: f,
+        ring: 'Z_2^64',
+        encoding: 'u64le',
+        inputShape: ir.inputShape.slice(),
+        output: ir.output,
+        outputActivation: ir.outputActivation,
+        ...(ir.labels ? { labels: ir.labels.slice() } : {}),
+        params: total,
+        nodes: nodes[p]!,
+        payload: { file: 'weights.bin', bytes: p === 2 ? 0 : offset * 8, sha256: hashes[p]!.digest('hex') },
+        createdAt: new Date().toISOString(),
+      };
+      writeFileSynced(path.join(dirs[p]!, 'manifest.json'), `${JSON.stringify(m, null, 1)}\n`);
+      fsyncPath(dirs[p]!);
+      manifests.push(m);
+    }
+    fds = [];
+    fsyncPath(tmp);
+    if (existsSync(out)) {
+      const old = `${out}.old-${tag}`;
+      renameSync(out, old);
+      renameSync(tmp, out);
+      rmSync(old, { recursive: true, force: true });
+    } else renameSync(tmp, out);
+    fsyncPath(path.dirname(out));
+    return manifests;
+  } catch (e) {
+    for (const fd of fds) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
+    }
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function integrity(msg: string, party?: number): MpcError {
+  return new MpcError('E_BUNDLE_INTEGRITY', `bundle: ${msg}`, { step: 'bundle.load', ...(party !== undefined ? { party } : {}) });
+}
+
+function manifestPath(dir: string, party: PartyId): string {
+  const direct = path.join(dir, 'manifest.json');
+  if (existsSync(direct)) return direct;
+  return path.join(dir, `party${party}`, 'manifest.json');
+}
+
+/**
+ * Load one party's bundle (`dir` is the party directory or the import's
+ * output directory). Refuses (E_BUNDLE_INTEGRITY) a bundle of another party,
+ * another format version, a truncated payload, or one whose sha256 differs.
+ */
+export function loadBundle(dir: string, party: PartyId): { manifest: BundleManifest; model: ModelIR<ShareTensor> } {
+  const mpath = manifestPath(path.resolve(dir), party);
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(readFileSync(mpath, 'utf8')) as BundleManifest;
+  } catch (e) {
+    throw new MpcError('E_BUNDLE_INTEGRITY', `bundle: cannot read a manifest at ${mpath}`, { step: 'bundle.load', party, cause: e });
+  }
+  if (manifest.format !== BUNDLE_FORMAT) throw integrity(`not a share bundle (format '${String(manifest.format)}')`, party);
+  if (manifest.formatVersion !== BUNDLE_FORMAT_VERSION) throw integrity(`format version ${String(manifest.formatVersion)} is not supported (expected ${BUNDLE_FORMAT_VERSION})`, party);
+  if (manifest.irFormatVersion !== IR_FORMAT_VERSION) throw integrity(`IR format version ${String(manifest.irFormatVersion)} is not supported (expected ${IR_FORMAT_VERSION})`, party);
+  if (manifest.party !== party) throw integrity(`bundle is for party ${String(manifest.party)}, not party ${party}`, party);
+  try {
+    checkFracBits(manifest.fracBits);
+  } catch (e) {
+    throw new MpcError('E_BUNDLE_INTEGRITY', `bundle: fractional bits ${String(manifest.fracBits)} out of range`, { step: 'bundle.load', party, cause: e });
+  }
+  const wpath = path.join(path.dirname(mpath), 'weights.bin');
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(wpath);
+  } catch (e) {
+    throw new MpcError('E_BUNDLE_INTEGRITY', `bundle: payload ${wpath} is missing`, { step: 'bundle.load', party, cause: e });
+  }
+  if (bytes.length !== manifest.payload?.bytes) throw integrity(`payload is ${bytes.length} bytes, manifest says ${String(manifest.payload?.bytes)}${bytes.length < (manifest.payload?.bytes ?? 0) ? ' (truncated)' : ''}`, party);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (sha !== manifest.payload.sha256) throw integrity('payload sha256 does not match the manifest', party);
+  const all = new BigUint64Array(bytes.length / 8);
+  new Uint8Array(all.buffer).set(bytes);
+  const empty = new BigUint64Array(0) as AShare;
+  const toShare = (r: TensorRef, where: string): ShareTensor => {
+    if (!r || !Array.isArray(r.shape)) throw integrity(`${where} has no shape`, party);
+    if (party === 2) {
+      if (r.length !== 0) throw integrity(`${where}: the helper's bundle must not hold weights`, party);
+      return { shape: r.shape.slice(), data: empty };
+    }
+    if (r.length !== sizeOf(r.shape) || r.offset < 0 || r.offset + r.length > all.length) throw integrity(`${where}: offset ${r.offset} + ${r.length} does not fit shape [${r.shape}] in a payload of ${all.length}`, party);
+    return { shape: r.shape.slice(), data: all.subarray(r.offset, r.offset + r.length) as AShare };
+  };
+  const nodes = manifest.nodes.map((n) => {
+    if (!('kernel' in n)) return n as LayerNode<ShareTensor>;
+    const kernel = toShare(n.kernel, `layer '${n.name}' kernel`);
+    const bias = n.bias ? toShare(n.bias, `layer '${n.name}' bias`) : undefined;
+    return { ...n, kernel, ...(bias ? { bias } : {}) } as LayerNode<ShareTensor>;
+  });
+  const model: ModelIR<ShareTensor> = {
+    formatVersion: IR_FORMAT_VERSION,
+    inputShape: manifest.inputShape.slice(),
+    nodes,
+    output: manifest.output,
+    outputActivation: manifest.outputActivation,
+    ...(manifest.labels ? { labels: manifest.labels.slice() } : {}),
+  };
+  try {
+    inferShapes(model);
+  } catch (e) {
+    throw new MpcError('E_BUNDLE_INTEGRITY', 'bundle: the node list is inconsistent', { step: 'bundle.load', party, cause: e });
+  }
+  return { manifest, model };
+}

@@ -1,0 +1,160 @@
+/**
+ * Sample images for the agreement report: PNG (pngjs) and JPEG (jpeg-js,
+ * baseline and progressive) decoding, then the preprocessing the fixtures'
+ * golden files used (Pillow): convert to L (ITU-R 601-2 luma, Pillow's
+ * fixed-point formula) or RGB, resize with Pillow's antialiased bilinear
+ * filter (8-bit result after each pass), then scale.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { MpcError } from '../protocol/errors.js';
+
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** RGB, 3 bytes per pixel, row-major. */
+  data: Uint8Array;
+}
+
+/** How pixel values 0..255 become model inputs. */
+export type PixelScaling = 'unit' | 'raw' | 'symmetric';
+
+const IMAGE_EXT = /\.(png|jpe?g)$/i;
+
+export function decodeImage(bytes: Uint8Array, name = 'image'): RgbImage {
+  let w: number;
+  let h: number;
+  let rgba: Uint8Array;
+  try {
+    if (bytes[0] === 0x89 && bytes[1] === 0x50) {
+      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      ({ width: w, height: h } = png);
+      rgba = png.data;
+    } else if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+      ({ width: w, height: h } = img);
+      rgba = img.data;
+    } else throw new Error('not a PNG or JPEG');
+  } catch (e) {
+    throw new MpcError('E_BAD_ARGUMENT', `image ${name}: cannot decode (${e instanceof Error ? e.message : 'decode failed'})`, { cause: e });
+  }
+  const data = new Uint8Array(w * h * 3);
+  for (let i = 0; i < w * h; i++) {
+    data[3 * i] = rgba[4 * i]!;
+    data[3 * i + 1] = rgba[4 * i + 1]!;
+    data[3 * i + 2] = rgba[4 * i + 2]!;
+  }
+  return { width: w, height: h, data };
+}
+
+/** Pillow's convert('L'): (19595 R + 38470 G + 7471 B + 2^15) >> 16. */
+export function toGray(img: RgbImage): Uint8Array {
+  const n = img.width * img.height;
+  const out = new Uint8Array(n);
+  const d = img.data;
+  for (let i = 0; i < n; i++) out[i] = (d[3 * i]! * 19595 + d[3 * i + 1]! * 38470 + d[3 * i + 2]! * 7471 + 0x8000) >>> 16;
+  return out;
+}
+
+function toRgb(img: RgbImage): Uint8Array {
+  return img.data;
+}
+
+/** Pillow's resampling coefficients for the bilinear (triangle) filter along one axis. */
+function coefficients(inSize: number, outSize: number): { lo: Int32Array; n: Int32Array; w: Float64Array; k: number } {
+  const scale = inSize / outSize;
+  const filterscale = Math.max(scale, 1);
+  const support = 1 * filterscale;
+  const k = Math.ceil(support) * 2 + 1;
+  const lo = new Int32Array(outSize);
+  const n = new Int32Array(outSize);
+  const w = new Float64Array(outSize * k);
+  for (let xx = 0; xx < outSize; xx++) {
+    const center = (xx + 0.5) * scale;
+    const ss = 1 / filterscale;
+    const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
+    const xmax = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
+    let total = 0;
+    for (let x = 0; x < xmax; x++) {
+      const t = Math.abs((x + xmin - center + 0.5) * ss);
+      const v = t < 1 ? 1 - t : 0;
+      w[xx * k + x] = v;
+      total += v;
+    }
+    // Pillow normalises, then stores 8-bit coefficients as fixed point with 22 fractional bits.
+    for (let x = 0; x < xmax; x++) w[xx * k + x] = Math.trunc(0.5 + (total !== 0 ? w[xx * k + x]! / total : w[xx * k + x]!) * PRECISION);
+    lo[xx] = xmin;
+    n[xx] = xmax;
+  }
+  return { lo, n, w, k };
+}
+
+const PRECISION = 2 ** 22;
+/** Pillow's clip8: round the fixed-point sum (half up) and clamp to 0..255. */
+const clip8 = (acc: number): number => {
+  const v = Math.floor((acc + PRECISION / 2) / PRECISION);
+  return v <= 0 ? 0 : v >= 255 ? 255 : v;
+};
+
+/** Resize interleaved 8-bit channels like Pillow's Image.resize(BILINEAR): horizontal pass, then vertical. */
+export function resize(src: Uint8Array, w: number, h: number, ch: number, outW: number, outH: number): Uint8Array {
+  let cur = src;
+  let cw = w;
+  if (outW !== w) {
+    const cf = coefficients(w, outW);
+    const tmp = new Uint8Array(outW * h * ch);
+    for (let y = 0; y < h; y++)
+      for (let xx = 0; xx < outW; xx++)
+        for (let c = 0; c < ch; c++) {
+          let s = 0;
+          for (let x = 0; x < cf.n[xx]!; x++) s += cur[(y * cw + cf.lo[xx]! + x) * ch + c]! * cf.w[xx * cf.k + x]!;
+          tmp[(y * outW + xx) * ch + c] = clip8(s);
+        }
+    cur = tmp;
+    cw = outW;
+  }
+  if (outH !== h) {
+    const cf = coefficients(h, outH);
+    const tmp = new Uint8Array(cw * outH * ch);
+    for (let yy = 0; yy < outH; yy++)
+      for (let x = 0; x < cw; x++)
+        for (let c = 0; c < ch; c++) {
+          let s = 0;
+          for (let y = 0; y < cf.n[yy]!; y++) s += cur[((cf.lo[yy]! + y) * cw + x) * ch + c]! * cf.w[yy * cf.k + y]!;
+          tmp[(yy * cw + x) * ch + c] = clip8(s);
+        }
+    cur = tmp;
+  }
+  return cur === src ? src.slice() : cur;
+}
+
+/** Decode, convert and resize one image to a model input [H, W, C] (C = 1 or 3), scaled. */
+export function imageToInput(bytes: Uint8Array, inputShape: number[], scaling: PixelScaling, name = 'image'): Float32Array {
+  if (inputShape.length !== 3 || (inputShape[2] !== 1 && inputShape[2] !== 3)) {
+    throw new MpcError('E_BAD_ARGUMENT', `images need a model input of shape [H, W, 1|3], got [${inputShape}]`);
+  }
+  const [H, W, C] = inputShape as [number, number, number];
+  const img = decodeImage(bytes, name);
+  const px = resize(C === 1 ? toGray(img) : toRgb(img), img.width, img.height, C, W, H);
+  const out = new Float32Array(px.length);
+  for (let i = 0; i < px.length; i++) out[i] = scaling === 'unit' ? px[i]! / 255 : scaling === 'symmetric' ? px[i]! / 127.5 - 1 : px[i]!;
+  return out;
+}
+
+/** Image files from a list of files and/or directories (searched recursively), sorted. */
+export function listImages(paths: string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    const st = statSync(p);
+    if (st.isDirectory()) for (const e of readdirSync(p).sort()) walk(path.join(p, e));
+    else if (IMAGE_EXT.test(p)) out.push(p);
+  };
+  for (const p of paths) walk(path.resolve(p));
+  return out;
+}
+
+export function readImageInput(file: string, inputShape: number[], scaling: PixelScaling): Float32Array {
+  return imageToInput(readFileSync(file), inputShape, scaling, path.basename(file));
+}

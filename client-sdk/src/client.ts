@@ -1,0 +1,373 @@
+/**
+ * PrivateInferenceClient: the client side of protocol/api-contract.ts.
+ *
+ * One predict() call:
+ *  1. check the input (dtype, shape, and the model's input shape when known)
+ *     and decode image bytes: every input error is thrown before any request;
+ *  2. POST /v1/sessions to P0, P1, P2 with one fresh UUID v4; the three must
+ *     report the same model (and expectedModelHash, when set);
+ *  3. preprocess images for the model's [H, W, C], fixed-point encode with the
+ *     parties' fracBits, split x = x_0 + x_1 (mod 2^64);
+ *  4. PUT x_0 to P0 and x_1 to P1 (P2, the helper, gets nothing);
+ *  5. GET the output shares from P0 and P1 (long poll), reconstruct
+ *     y = y_0 + y_1, decode, apply the output activation on the client.
+ * The parties see only uniformly random shares; only this client sees x and y.
+ * Requests to the parties run in parallel; the first failure cancels the rest.
+ */
+import type { CreateSessionRequest, CreateSessionResponse, ModelInfo } from '../../protocol/api-contract.js';
+import { OUTPUT_SHAPE_HEADER } from '../../protocol/api-contract.js';
+import { decode as decodeFixed, encode as encodeFixed, MAX_FRAC_BITS, MIN_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
+import { activate, labelFor, predictedIndex } from './activation.js';
+import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
+import { PartyHttp, type FetchLike, type PartyEndpoint } from './http.js';
+import { preprocessImage, specForInputShape } from './image/preprocess.js';
+import type { ImageDecoder, RawImage } from './image/types.js';
+import { checkTensorShape, classifyInput, sameShape, type ClassifiedInput, type ImageInput, type Tensor } from './input.js';
+import { bytesToU64, reconstructShares, splitShares, u64ToBytes, uuidV4 } from './ring.js';
+
+export const DEFAULT_TIMEOUT_MS = 120_000;
+
+export interface ClientOptions {
+  /** Base URLs of P0, P1, P2, in that order (e.g. 'https://p0.example:8443'). */
+  parties: readonly string[];
+  /** Bearer token sent to every party. */
+  token: string;
+  /** fetch to use (default globalThis.fetch). */
+  fetch?: FetchLike;
+  /** Deadline for a whole prediction in ms (default 120000; 0 or Infinity: none). Also sent as deadlineMs. */
+  timeoutMs?: number;
+  /** sha256 hex of the model the app expects; a different model fails with E_MODEL_MISMATCH. */
+  expectedModelHash?: string;
+  /** The model's input shape [H, W, C] if known: tensors are checked against it before any request. */
+  inputShape?: readonly number[];
+  /** Multiplier for image samples 0..255 (default 1/255). */
+  imageScale?: number;
+  /** Image decoder (default: the platform's, see index.ts / browser.ts). */
+  decodeImage?: ImageDecoder;
+}
+
+export type ProgressStage = 'encoding' | 'uploading' | 'computing' | 'reconstructing' | 'done';
+
+export interface PredictProgress {
+  /**
+   * 'encoding': input checks, image decoding, session setup, preprocessing, fixed-point encoding, splitting;
+   * 'uploading': input shares sent to P0 and P1; 'computing': waiting for the output shares;
+   * 'reconstructing': output shares received, combining; 'done': result ready.
+   */
+  stage: ProgressStage;
+  /** Milliseconds since predict() was called. */
+  elapsedMs: number;
+  /** Number of images in the request. */
+  batch: number;
+  sessionId?: string;
+  /** 'uploading': bytes sent to each of P0 and P1. */
+  bytes?: number;
+}
+
+export interface PredictOptions {
+  signal?: AbortSignal;
+  onProgress?: (e: PredictProgress) => void;
+  /** true: input is an array of images/tensors or one tensor [batch, ...inputShape]; results are per item. */
+  batch?: boolean;
+  /** Overrides the client's timeoutMs for this call. */
+  timeoutMs?: number;
+}
+
+export interface Prediction {
+  /** After the model's output activation. */
+  probabilities: number[];
+  /** labels[index] when the model has labels, else the index. */
+  label: string | number;
+  index: number;
+  /** The reconstructed model output before the activation. */
+  logits: number[];
+  sessionId: string;
+  model: ModelInfo;
+}
+
+export interface BatchPrediction {
+  probabilities: number[][];
+  label: (string | number)[];
+  index: number[];
+  logits: number[][];
+  sessionId: string;
+  model: ModelInfo;
+}
+
+interface Output { shares: BigUint64Array; shape: number[] | undefined }
+
+const ACTIVATIONS: readonly string[] = ['linear', 'softmax', 'sigmoid'];
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+function product(s: readonly number[]): number {
+  return s.reduce((a, b) => a * b, 1);
+}
+
+export class PrivateInferenceClientBase {
+  private readonly endpoints: readonly PartyEndpoint[];
+  private readonly http: PartyHttp;
+  private readonly timeoutMs: number;
+  private readonly expectedModelHash: string | undefined;
+  private readonly inputShape: readonly number[] | undefined;
+  private readonly imageScale: number;
+  private readonly decodeImage: ImageDecoder;
+  private lastModel: ModelInfo | undefined;
+
+  constructor(options: ClientOptions, platformDecoder: ImageDecoder) {
+    const o = options as Partial<ClientOptions> | undefined;
+    if (!o || !Array.isArray(o.parties) || o.parties.length !== 3) {
+      throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: parties must be the three base URLs [P0, P1, P2]');
+    }
+    this.endpoints = o.parties.map((u, i) => {
+      if (typeof u !== 'string' || !/^https?:\/\/[^/]/i.test(u)) throw new InputError('E_BAD_ARGUMENT', `PrivateInferenceClient: parties[${i}] is not an http(s) URL`);
+      return { party: i as 0 | 1 | 2, baseUrl: u.replace(/\/+$/, '') };
+    });
+    if (typeof o.token !== 'string' || o.token.length === 0) throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: token must be a non-empty string');
+    const t = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (typeof t !== 'number' || Number.isNaN(t) || t < 0) throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: timeoutMs must be a number >= 0');
+    this.timeoutMs = t;
+    const f = o.fetch ?? (globalThis.fetch as FetchLike | undefined)?.bind(globalThis);
+    if (typeof f !== 'function') throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: no fetch available; pass options.fetch');
+    this.http = new PartyHttp(f, o.token);
+    this.expectedModelHash = o.expectedModelHash?.toLowerCase();
+    this.inputShape = o.inputShape ? [...o.inputShape] : undefined;
+    this.imageScale = o.imageScale ?? 1 / 255;
+    this.decodeImage = o.decodeImage ?? platformDecoder;
+  }
+
+  /** The model the parties reported in the last session (undefined before the first prediction). */
+  get model(): ModelInfo | undefined {
+    return this.lastModel;
+  }
+
+  predict(input: ImageInput, options?: PredictOptions & { batch?: false }): Promise<Prediction>;
+  predict(input: readonly ImageInput[] | Tensor, options: PredictOptions & { batch: true }): Promise<BatchPrediction>;
+  predict(input: ImageInput | readonly ImageInput[], options?: PredictOptions): Promise<Prediction | BatchPrediction>;
+  async predict(input: ImageInput | readonly ImageInput[], options: PredictOptions = {}): Promise<Prediction | BatchPrediction> {
+    const user = options.signal;
+    user?.throwIfAborted();
+    const ctl = new AbortController();
+    const onAbort = (): void => ctl.abort(user!.reason);
+    user?.addEventListener('abort', onAbort, { once: true });
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const limited = timeoutMs > 0 && Number.isFinite(timeoutMs);
+    const timer = limited ? setTimeout(() => ctl.abort(new DeadlineError(`predict: no result within ${timeoutMs} ms`)), timeoutMs) : undefined;
+    const started = now();
+    try {
+      return await this.run(input, options, ctl, started, limited ? timeoutMs : undefined);
+    } catch (e) {
+      if (ctl.signal.aborted) throw ctl.signal.reason;
+      throw asClientError(e);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      user?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async run(input: ImageInput | readonly ImageInput[], options: PredictOptions, ctl: AbortController, started: number, deadlineMs: number | undefined): Promise<Prediction | BatchPrediction> {
+    const signal = ctl.signal;
+    const batched = options.batch === true;
+    let sessionId: string | undefined;
+    let batch = 1;
+    const emit = (stage: ProgressStage, bytes?: number): void => {
+      if (!options.onProgress) return;
+      const e: PredictProgress = { stage, elapsedMs: now() - started, batch };
+      if (sessionId !== undefined) e.sessionId = sessionId;
+      if (bytes !== undefined) e.bytes = bytes;
+      try { options.onProgress(e); } catch { /* a failing observer must not fail the prediction */ }
+    };
+
+    // Step 1: everything that can be checked without the parties.
+    const items = this.classify(input, batched);
+    const batchTensor = batched && !Array.isArray(input);
+    batch = batchTensor ? (items[0] as { tensor: Tensor }).tensor.shape[0]! : items.length;
+    const known = this.inputShape ?? this.lastModel?.inputShape;
+    if (known) items.forEach((it, i) => { if (it.kind === 'tensor') checkTensorShape(it.tensor, known, batchTensor, batched ? `input[${i}]` : 'input'); });
+    emit('encoding');
+    const decoded = await Promise.all(items.map((it) => (it.kind === 'image' ? this.decodeImage(it.src) : Promise.resolve(undefined))));
+    signal.throwIfAborted();
+
+    // Step 2: sessions at all three parties, which must agree on the model.
+    sessionId = uuidV4();
+    const remaining = deadlineMs === undefined ? undefined : Math.max(1, Math.round(deadlineMs - (now() - started)));
+    const model = await this.createSessions(sessionId, batch, remaining, ctl);
+
+    // Step 3: preprocess, encode, split.
+    const x = this.assemble(items, decoded, model, batch, batchTensor);
+    const [x0, x1] = splitShares(encodeFixed(x, model.fracBits));
+    signal.throwIfAborted();
+
+    // Step 4: upload x_0 to P0, x_1 to P1.
+    emit('uploading', x0.byteLength);
+    const path = `/v1/sessions/${sessionId}`;
+    await this.parallel(ctl, [x0, x1].map(async (share, p) => {
+      const res = await this.http.call(this.endpoints[p]!, { method: 'PUT', path: `${path}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream' }, signal);
+      await res.body?.cancel().catch(() => undefined);
+    }));
+
+    // Step 5: output shares, reconstruction, activation.
+    emit('computing');
+    const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => this.fetchOutput(this.endpoints[p]!, `${path}/output`, signal)));
+    emit('reconstructing');
+    const result = this.reconstruct(y0!, y1!, model, batch, sessionId);
+    emit('done');
+    if (!batched) {
+      return { probabilities: result.probabilities[0]!, label: result.label[0]!, index: result.index[0]!, logits: result.logits[0]!, sessionId, model };
+    }
+    return result;
+  }
+
+  private classify(input: ImageInput | readonly ImageInput[], batched: boolean): ClassifiedInput[] {
+    if (!batched) {
+      if (Array.isArray(input)) throw new InputError('E_BAD_ARGUMENT', 'predict: got an array of inputs; pass { batch: true } to predict a batch');
+      return [classifyInput(input)];
+    }
+    if (Array.isArray(input)) {
+      if (input.length === 0) throw new InputError('E_SHAPE', 'predict: empty batch');
+      return input.map((x, i) => classifyInput(x, `input[${i}]`));
+    }
+    const c = classifyInput(input);
+    if (c.kind !== 'tensor') throw new InputError('E_BAD_ARGUMENT', 'predict: with { batch: true } pass an array of inputs or one tensor [batch, ...inputShape]');
+    if (c.tensor.shape.length < 2) throw new InputError('E_SHAPE', 'predict: a batched tensor needs a leading batch dimension');
+    return [c];
+  }
+
+  /** Run party calls together; the first failure aborts the others and wins. */
+  private parallel<T>(ctl: AbortController, calls: Promise<T>[]): Promise<T[]> {
+    return Promise.all(calls.map((p) => p.catch((e: unknown) => {
+      if (!ctl.signal.aborted) ctl.abort(e);
+      throw e;
+    })));
+  }
+
+  private async createSessions(sessionId: string, batch: number, deadlineMs: number | undefined, ctl: AbortController): Promise<ModelInfo> {
+    const req: CreateSessionRequest = { sessionId, batch };
+    if (this.expectedModelHash !== undefined) req.modelHash = this.expectedModelHash;
+    if (deadlineMs !== undefined) req.deadlineMs = deadlineMs;
+    const body = JSON.stringify(req);
+    const answers = await this.parallel(ctl, this.endpoints.map(async (ep) => {
+      const res = await this.http.call(ep, { method: 'POST', path: '/v1/sessions', body, contentType: 'application/json', accept: 'application/json' }, ctl.signal);
+      const json: unknown = await this.http.read(ep, 'session response', ctl.signal, () => res.json());
+      return checkSessionResponse(json, ep.party, sessionId);
+    }));
+    const model = this.agree(answers);
+    this.lastModel = model;
+    return model;
+  }
+
+  /** The three parties must run the same model, and it must be the one the app expects. */
+  private agree(rs: CreateSessionResponse[]): ModelInfo {
+    const r0 = rs[0]!;
+    for (const r of rs.slice(1)) {
+      const same = r.modelHash.toLowerCase() === r0.modelHash.toLowerCase() && sameShape(r.inputShape, r0.inputShape)
+        && sameShape(r.outputShape, r0.outputShape) && r.fracBits === r0.fracBits && r.outputActivation === r0.outputActivation;
+      if (!same) throw new ModelMismatchError(`parties disagree on the model: party 0 has ${r0.modelHash.slice(0, 12)}, party ${r.party} has ${r.modelHash.slice(0, 12)}`, { party: r.party });
+    }
+    if (this.expectedModelHash !== undefined && r0.modelHash.toLowerCase() !== this.expectedModelHash) {
+      throw new ModelMismatchError(`the parties run model ${r0.modelHash.slice(0, 12)}, expected ${this.expectedModelHash.slice(0, 12)}`);
+    }
+    if (this.inputShape !== undefined && !sameShape(this.inputShape, r0.inputShape)) {
+      throw new ModelMismatchError(`the parties' model takes [${r0.inputShape.join(', ')}], expected [${this.inputShape.join(', ')}]`);
+    }
+    const m: ModelInfo = { modelHash: r0.modelHash, inputShape: [...r0.inputShape], outputShape: [...r0.outputShape], fracBits: r0.fracBits, outputActivation: r0.outputActivation };
+    if (r0.labels !== undefined) m.labels = [...r0.labels];
+    return m;
+  }
+
+  private assemble(items: ClassifiedInput[], decoded: (RawImage | undefined)[], model: ModelInfo, batch: number, batchTensor: boolean): Float64Array {
+    const n = product(model.inputShape);
+    const x = new Float64Array(batch * n);
+    items.forEach((it, i) => {
+      const what = items.length > 1 ? `input[${i}]` : 'input';
+      if (it.kind === 'tensor') {
+        checkTensorShape(it.tensor, model.inputShape, batchTensor, what);
+        x.set(it.tensor.data, i * n);
+      } else {
+        x.set(preprocessImage(decoded[i]!, specForInputShape(model.inputShape, this.imageScale)), i * n);
+      }
+    });
+    return x;
+  }
+
+  /** GET the output share; 202/204 or a JSON state means "not yet": poll again with backoff. */
+  private async fetchOutput(ep: PartyEndpoint, path: string, signal: AbortSignal): Promise<Output> {
+    let delay = 50;
+    for (;;) {
+      const res = await this.http.call(ep, { method: 'GET', path, accept: 'application/octet-stream' }, signal);
+      const type = res.headers.get('content-type') ?? '';
+      if (res.status === 200 && !type.includes('json')) {
+        const buf = await this.http.read(ep, 'output share', signal, () => res.arrayBuffer());
+        return { shares: bytesToU64(buf), shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)) };
+      }
+      if (type.includes('json')) {
+        const body = await this.http.read(ep, 'output state', signal, () => res.json() as Promise<{ code?: unknown; message?: unknown; state?: unknown }>);
+        if (isErrorCode(body.code)) throw errorForCode(body.code, `party ${ep.party}: ${String(body.message ?? body.code)}`, { party: ep.party, status: res.status });
+        if (body.state === 'failed' || body.state === 'done') throw new PrivateInferenceError('E_INTERNAL', `party ${ep.party}: output state '${body.state}' without a share`, { party: ep.party });
+      } else {
+        await res.body?.cancel().catch(() => undefined);
+      }
+      await sleep(delay, signal);
+      delay = Math.min(1000, delay * 2);
+    }
+  }
+
+  private reconstruct(o0: Output, o1: Output, model: ModelInfo, batch: number, sessionId: string): BatchPrediction {
+    const expected = [batch, ...model.outputShape];
+    for (const [p, o] of [[0, o0], [1, o1]] as const) {
+      const shape = o.shape ?? expected;
+      if (shape[0] !== batch || product(shape) !== product(expected) || o.shares.length !== product(expected)) {
+        throw new PrivateInferenceError('E_SHAPE', `party ${p}: output share has ${o.shares.length} elements (shape [${shape.join(', ')}]), expected [${expected.join(', ')}]`, { party: p });
+      }
+    }
+    const y = decodeFixed(reconstructShares(o0.shares, o1.shares), model.fracBits);
+    const per = y.length / batch;
+    const out: BatchPrediction = { probabilities: [], label: [], index: [], logits: [], sessionId, model };
+    for (let b = 0; b < batch; b++) {
+      const logits = Array.from(y.subarray(b * per, (b + 1) * per));
+      const probabilities = activate(logits, model.outputActivation);
+      const index = predictedIndex(probabilities);
+      out.logits.push(logits);
+      out.probabilities.push(probabilities);
+      out.index.push(index);
+      out.label.push(labelFor(index, model.labels));
+    }
+    return out;
+  }
+}
+
+function parseShape(h: string | null): number[] | undefined {
+  if (h === null || h.trim() === '') return undefined;
+  const s = h.split(',').map((d) => Number(d.trim()));
+  return s.every((d) => Number.isInteger(d) && d >= 0) ? s : undefined;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) { reject(signal.reason); return; }
+    const onAbort = (): void => { clearTimeout(t); reject(signal.reason); };
+    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function isShape(s: unknown): s is number[] {
+  return Array.isArray(s) && s.length > 0 && s.every((d) => Number.isInteger(d) && d > 0);
+}
+
+/** Validate a CreateSessionResponse from party p (E_INTERNAL when malformed: a broken or foreign server). */
+function checkSessionResponse(j: unknown, p: 0 | 1 | 2, sessionId: string): CreateSessionResponse {
+  const r = j as Partial<CreateSessionResponse> | null;
+  const bad = (what: string): never => { throw new PrivateInferenceError('E_INTERNAL', `party ${p}: malformed session response (${what})`, { party: p }); };
+  if (typeof r !== 'object' || r === null) return bad('not an object');
+  if (r.sessionId !== sessionId) bad('sessionId');
+  if (r.party !== p) throw new InputError('E_BAD_ARGUMENT', `parties[${p}] answered as party ${String(r.party)}: list the parties in the order P0, P1, P2`, { party: p });
+  if (typeof r.modelHash !== 'string' || r.modelHash.length === 0) bad('modelHash');
+  if (!isShape(r.inputShape)) bad('inputShape');
+  if (!isShape(r.outputShape)) bad('outputShape');
+  if (!Number.isInteger(r.fracBits) || r.fracBits! < MIN_FRAC_BITS || r.fracBits! > MAX_FRAC_BITS) bad('fracBits');
+  if (!ACTIVATIONS.includes(r.outputActivation as string)) bad('outputActivation');
+  if (r.labels !== undefined && !(Array.isArray(r.labels) && r.labels.every((l) => typeof l === 'string'))) bad('labels');
+  if (p !== 2 && r.acceptsInput !== true) bad('acceptsInput');
+  return r as CreateSessionResponse;
+}

@@ -1,0 +1,17 @@
+/** The platform-independent public API, re-exported by index.ts (Node) and browser.ts. */
+export {
+  PrivateInferenceClientBase, DEFAULT_TIMEOUT_MS,
+  type ClientOptions, type PredictOptions, type PredictProgress, type ProgressStage, type Prediction, type BatchPrediction,
+} from './client.js';
+export {
+  MpcError, PrivateInferenceError, DeadlineError, PeerUnavailableError, InputError, ModelMismatchError, ServerError,
+  type ErrorCode, type ClientErrorContext,
+} from './errors.js';
+export type { Tensor, ImageBytes, ImageInput } from './input.js';
+export type { RawImage, ImageDecoder } from './image/types.js';
+export { preprocessImage, specForInputShape, convertChannels, type PreprocessSpec } from './image/preprocess.js';
+export { resizeBilinear } from './image/resize.js';
+export { splitShares, reconstructShares, randomU64, addU64, subU64, u64ToBytes, bytesToU64 } from './ring.js';
+export { encode as encodeFixedPoint, decode as decodeFixedPoint, DEFAULT_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
+export { softmax, sigmoid } from './activation.js';
+export type { ModelInfo, CreateSessionRequest, CreateSessionResponse, ApiError } from '../../protocol/api-contract.js';

@@ -1,0 +1,20 @@
+/** A decoded image: 8-bit samples, row-major, interleaved channels. */
+export interface RawImage {
+  width: number;
+  height: number;
+  /** 1 (gray), 3 (RGB) or 4 (RGBA, not premultiplied). */
+  channels: 1 | 3 | 4;
+  data: Uint8Array | Uint8ClampedArray;
+}
+
+/** Turns encoded image bytes (JPEG, PNG; in a browser whatever createImageBitmap reads) into pixels. */
+export type ImageDecoder = (src: Uint8Array | Blob) => Promise<RawImage>;
+
+export type ImageFormat = 'jpeg' | 'png';
+
+/** The format from the magic bytes, or null. */
+export function sniffImageFormat(b: Uint8Array): ImageFormat | null {
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 && b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a) return 'png';
+  return null;
+}

@@ -1,0 +1,122 @@
+/**
+ * Browser-safe additive 2-out-of-2 sharing over Z_2^64 (the client's half of
+ * protocol/sharing/sharing.ts, which imports node:crypto and cannot ship to a
+ * browser).
+ *
+ * Randomness: globalThis.crypto.getRandomValues (Web Crypto; Node >= 19 and
+ * every browser). Arithmetic: 32-bit limbs on Uint32Array views of the
+ * BigUint64Array, never a BigInt per element. Wire format: raw little-endian
+ * u64, so a little-endian host is required (checked at load).
+ */
+import { MpcError } from '../../protocol/errors.js';
+
+/** Web Crypto caps one getRandomValues call at 65,536 bytes. */
+const MAX_RANDOM_BYTES = 65536;
+
+assertLittleEndian();
+
+function assertLittleEndian(): void {
+  if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
+    throw new MpcError('E_INTERNAL', 'client-sdk: a little-endian host is required');
+  }
+}
+
+function webCrypto(): Crypto {
+  const c = (globalThis as { crypto?: Crypto }).crypto;
+  if (c === undefined || typeof c.getRandomValues !== 'function') {
+    throw new MpcError('E_INTERNAL', 'client-sdk: globalThis.crypto.getRandomValues is not available');
+  }
+  return c;
+}
+
+/** Fill bytes from the CSPRNG, in chunks of at most 64 KiB. */
+export function randomFill(bytes: Uint8Array): Uint8Array {
+  const c = webCrypto();
+  for (let off = 0; off < bytes.length; off += MAX_RANDOM_BYTES) {
+    c.getRandomValues(bytes.subarray(off, Math.min(bytes.length, off + MAX_RANDOM_BYTES)));
+  }
+  return bytes;
+}
+
+/** n uniform elements of Z_2^64. */
+export function randomU64(n: number): BigUint64Array {
+  const out = new BigUint64Array(n);
+  randomFill(new Uint8Array(out.buffer));
+  return out;
+}
+
+function limbs(a: BigUint64Array): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
+}
+
+/** out = a + b mod 2^64, limb-wise with carry. */
+export function addU64(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
+  checkSameLength('add', a, b, out);
+  const x = limbs(a), y = limbs(b), z = limbs(out);
+  for (let i = 0; i < x.length; i += 2) {
+    const lo = x[i]! + y[i]!;
+    const carry = lo > 0xffffffff ? 1 : 0;
+    z[i] = lo >>> 0;
+    z[i + 1] = (x[i + 1]! + y[i + 1]! + carry) >>> 0;
+  }
+  return out;
+}
+
+/** out = a - b mod 2^64, limb-wise with borrow. */
+export function subU64(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
+  checkSameLength('sub', a, b, out);
+  const x = limbs(a), y = limbs(b), z = limbs(out);
+  for (let i = 0; i < x.length; i += 2) {
+    const borrow = x[i]! < y[i]! ? 1 : 0;
+    z[i] = (x[i]! - y[i]!) >>> 0;
+    z[i + 1] = (x[i + 1]! - y[i + 1]! - borrow) >>> 0;
+  }
+  return out;
+}
+
+function checkSameLength(op: string, a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void {
+  if (a.length !== b.length || out.length !== a.length) {
+    throw new MpcError('E_SHAPE', `${op}: share lengths differ (${a.length}, ${b.length}, ${out.length})`);
+  }
+}
+
+/**
+ * Split x into (x_0, x_1) with x_0 uniform and x_1 = x - x_0 mod 2^64.
+ * Each share alone is uniform and says nothing about x; x_0 goes to P0, x_1 to P1.
+ */
+export function splitShares(x: BigUint64Array): [BigUint64Array, BigUint64Array] {
+  const s0 = randomU64(x.length);
+  return [s0, subU64(x, s0)];
+}
+
+/**
+ * Reconstruct y = y_0 + y_1 mod 2^64. Reveals y to the caller: only the
+ * client, holding both output shares, calls it.
+ */
+export function reconstructShares(y0: BigUint64Array, y1: BigUint64Array): BigUint64Array {
+  return addU64(y0, y1);
+}
+
+/** The bytes of a u64 array, little-endian on the wire (no copy). */
+export function u64ToBytes(a: BigUint64Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** A response body as u64 (copies into an aligned buffer if needed). */
+export function bytesToU64(b: ArrayBuffer | Uint8Array): BigUint64Array {
+  const u8 = b instanceof Uint8Array ? b : new Uint8Array(b);
+  if (u8.byteLength % 8 !== 0) throw new MpcError('E_SHAPE', `payload: ${u8.byteLength} bytes is not a whole number of u64`);
+  if (u8.byteOffset % 8 === 0) return new BigUint64Array(u8.buffer, u8.byteOffset, u8.byteLength / 8);
+  const out = new BigUint64Array(u8.byteLength / 8);
+  new Uint8Array(out.buffer).set(u8);
+  return out;
+}
+
+/** A random UUID v4 from getRandomValues (randomUUID needs a secure context in browsers). */
+export function uuidV4(): string {
+  const b = randomFill(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

@@ -1,0 +1,244 @@
+/**
+ * A fake trio of party servers that implements protocol/api-contract.ts over
+ * real HTTP (fastify on 127.0.0.1), for the SDK's tests only.
+ *
+ * "Inference" is a public linear map computed on shares: P0 and P1 each
+ * compute y_j = trunc_j(W x_j) with W an integer matrix and trunc the
+ * SecureML local truncation by 2^k (P0: floor(y_0 / 2^k); P1: 2^64 -
+ * floor((2^64 - y_1) / 2^k)), so y_0 + y_1 = floor(W x / 2^k) up to one unit
+ * in the last place. P2 takes part in session creation only. Outputs are
+ * released when both input shares arrived (like the real protocol).
+ *
+ * TEST SPY: the fake also reconstructs the input it received (`inputs`) so
+ * tests can compare what the browser and Node sent. Real parties never can.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import type { ApiError, CreateSessionRequest, CreateSessionResponse, ModelInfo } from '../../protocol/api-contract.js';
+import { OUTPUT_SHAPE_HEADER } from '../../protocol/api-contract.js';
+import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.js';
+
+const MOD = 1n << 64n;
+const MASK = MOD - 1n;
+
+export interface PartyBehavior {
+  /** Model hash this party reports (default: the model's). */
+  modelHash?: string;
+  /** Party id this party reports (default: its index). */
+  reportParty?: number;
+  /** Answer POST /v1/sessions with this error. */
+  failCreate?: { code: string; status?: number; message?: string };
+  /** Answer GET .../output with this error (after the inputs arrived). */
+  failOutput?: { code: string; status?: number; message?: string };
+  /** Extra wait before answering GET .../output. */
+  outputDelayMs?: number;
+  /** Answer GET .../output with 202 {state:'running'} this many times first. */
+  notReadyPolls?: number;
+  /** Leave out the x-output-shape header. */
+  omitShapeHeader?: boolean;
+}
+
+export interface FakePartiesOptions {
+  token?: string;
+  model?: Partial<ModelInfo>;
+  behavior?: Partial<Record<0 | 1 | 2, PartyBehavior>>;
+  /** Files P0 serves at /<name> (and / -> index.html), like the real P0 serving client-sdk/demo. */
+  staticFiles?: () => Record<string, { body: string | Uint8Array; type: string }>;
+}
+
+export interface RequestLog { party: number; method: string; url: string }
+
+interface Session {
+  batch: number;
+  deadline: number;
+  created: Set<number>;
+  inputs: [BigUint64Array | undefined, BigUint64Array | undefined];
+  polls: [number, number];
+  ready: Promise<void>;
+  markReady: () => void;
+}
+
+export interface FakeParties {
+  urls: [string, string, string];
+  model: ModelInfo;
+  token: string;
+  requests: RequestLog[];
+  /** TEST SPY: reconstructed inputs (real numbers) per session id. */
+  inputs: Map<string, Float64Array>;
+  behavior: Partial<Record<0 | 1 | 2, PartyBehavior>>;
+  /** Plaintext twin: floor(W x_enc / 2^k) in ring units, per batch item. */
+  expectedRing(xEncoded: BigUint64Array, batch: number): bigint[][];
+  shift: number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_FAKE_MODEL: ModelInfo = {
+  modelHash: 'a3f1c9e2b7d4'.padEnd(64, '0'),
+  inputShape: [64, 64, 1],
+  outputShape: [2],
+  fracBits: 13,
+  outputActivation: 'softmax',
+  labels: ['NORMAL', 'PNEUMONIA'],
+};
+
+/** Public weight W[c][i] in -3..3 (a fixed hash, no randomness). */
+export function weight(c: number, i: number): number {
+  return ((Math.imul(i + 1, 2654435761) ^ Math.imul(c + 7, 40503)) >>> 0) % 7 - 3;
+}
+
+function toSigned(v: bigint): bigint {
+  return v >= 1n << 63n ? v - (1n << 64n) : v;
+}
+
+function linearMap(x: BigUint64Array, batch: number, n: number, classes: number): bigint[][] {
+  const out: bigint[][] = [];
+  for (let b = 0; b < batch; b++) {
+    const row: bigint[] = [];
+    for (let c = 0; c < classes; c++) {
+      let acc = 0n;
+      for (let i = 0; i < n; i++) {
+        const w = weight(c, i);
+        if (w !== 0) acc += BigInt(w) * x[b * n + i]!;
+      }
+      row.push(acc & MASK);
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<FakeParties> {
+  const token = opts.token ?? 'test-token';
+  const model: ModelInfo = { ...DEFAULT_FAKE_MODEL, ...opts.model };
+  const behavior = opts.behavior ?? {};
+  const n = model.inputShape.reduce((a, b) => a * b, 1);
+  const classes = model.outputShape.reduce((a, b) => a * b, 1);
+  const shift = Math.max(0, Math.round(Math.log2(Math.sqrt(n) * 2)));
+  const K = BigInt(shift);
+  const sessions = new Map<string, Session>();
+  const requests: RequestLog[] = [];
+  const inputs = new Map<string, Float64Array>();
+  const closing = new AbortController();
+
+  const fail = (reply: FastifyReply, party: number, code: string, message: string, status?: number): FastifyReply => {
+    const body: ApiError = { code, message, party };
+    return reply.code(status ?? ERROR_CODES[code as ErrorCode]?.http ?? 500).type('application/json').send(body);
+  };
+
+  const wait = (ms: number): Promise<void> => new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    closing.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+
+  function makeServer(party: 0 | 1 | 2): FastifyInstance {
+    const app = Fastify({ logger: false, bodyLimit: 256 * 1024 * 1024, forceCloseConnections: true });
+    app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    app.addHook('onRequest', async (req, reply) => {
+      requests.push({ party, method: req.method, url: req.url });
+      reply.header('access-control-allow-origin', '*');
+      reply.header('access-control-allow-headers', 'authorization, content-type, accept');
+      reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS');
+      reply.header('access-control-expose-headers', OUTPUT_SHAPE_HEADER);
+      if (req.method === 'OPTIONS') return reply.code(204).send();
+      if (req.url.startsWith('/v1/') && req.headers.authorization !== `Bearer ${token}`) return fail(reply, party, 'E_UNAUTHENTICATED', 'missing or invalid bearer token');
+      return undefined;
+    });
+    app.options('/*', async (_req, reply) => reply.code(204).send());
+
+    app.post('/v1/sessions', async (req, reply) => {
+      const b = behavior[party] ?? {};
+      const body = req.body as CreateSessionRequest;
+      if (b.failCreate) return fail(reply, party, b.failCreate.code, b.failCreate.message ?? 'injected failure', b.failCreate.status);
+      if (typeof body?.sessionId !== 'string') return fail(reply, party, 'E_BAD_ARGUMENT', 'sessionId missing');
+      if (body.modelHash !== undefined && body.modelHash !== (b.modelHash ?? model.modelHash)) return fail(reply, party, 'E_MODEL_MISMATCH', 'client expects a different model');
+      let s = sessions.get(body.sessionId);
+      if (!s) {
+        let markReady!: () => void;
+        const ready = new Promise<void>((r) => { markReady = r; });
+        s = { batch: body.batch ?? 1, deadline: Date.now() + (body.deadlineMs ?? 60_000), created: new Set(), inputs: [undefined, undefined], polls: [0, 0], ready, markReady };
+        sessions.set(body.sessionId, s);
+      }
+      if (s.created.has(party)) return fail(reply, party, 'E_CONFLICT', 'session id already in use');
+      s.created.add(party);
+      const res: CreateSessionResponse = { ...model, modelHash: b.modelHash ?? model.modelHash, sessionId: body.sessionId, party: (b.reportParty ?? party) as 0 | 1 | 2, acceptsInput: party !== 2 };
+      return reply.code(201).send(res);
+    });
+
+    app.put('/v1/sessions/:id/input', async (req, reply) => {
+      const id = (req.params as { id: string }).id;
+      const s = sessions.get(id);
+      if (!s || !s.created.has(party)) return fail(reply, party, 'E_NOT_FOUND', 'unknown session');
+      if (party === 2) return fail(reply, party, 'E_BAD_ARGUMENT', 'P2 takes no input share');
+      const buf = req.body as Buffer;
+      if (!Buffer.isBuffer(buf) || buf.byteLength !== s.batch * n * 8) return fail(reply, party, 'E_SHAPE', `expected ${s.batch * n} u64`);
+      if (s.inputs[party]) return fail(reply, party, 'E_CONFLICT', 'input already uploaded');
+      const share = new BigUint64Array(buf.byteLength / 8);
+      new Uint8Array(share.buffer).set(buf);
+      s.inputs[party] = share;
+      if (s.inputs[0] && s.inputs[1]) {
+        const x = new Float64Array(share.length);
+        for (let i = 0; i < x.length; i++) x[i] = Number(toSigned((s.inputs[0][i]! + s.inputs[1][i]!) & MASK)) / 2 ** model.fracBits;
+        inputs.set(id, x);
+        s.markReady();
+      }
+      return reply.code(200).send({ state: 'input-received' });
+    });
+
+    app.get('/v1/sessions/:id/output', async (req, reply) => {
+      const id = (req.params as { id: string }).id;
+      const b = behavior[party] ?? {};
+      const s = sessions.get(id);
+      if (!s || !s.created.has(party)) return fail(reply, party, 'E_NOT_FOUND', 'unknown session');
+      if (party === 2) return fail(reply, party, 'E_BAD_ARGUMENT', 'P2 has no output share');
+      if (s.polls[party]++ < (b.notReadyPolls ?? 0)) return reply.code(202).send({ state: 'running' });
+      const left = s.deadline - Date.now();
+      const inTime = await Promise.race([s.ready.then(() => true), wait(Math.max(0, left)).then(() => false)]);
+      if (b.outputDelayMs) await wait(b.outputDelayMs);
+      if (closing.signal.aborted) return fail(reply, party, 'E_PEER_UNAVAILABLE', 'shutting down');
+      if (!inTime || Date.now() > s.deadline) return fail(reply, party, 'E_DEADLINE', 'session deadline passed');
+      if (b.failOutput) return fail(reply, party, b.failOutput.code, b.failOutput.message ?? 'injected failure', b.failOutput.status);
+      const y = linearMap(s.inputs[party]!, s.batch, n, classes);
+      const out = new BigUint64Array(s.batch * classes);
+      y.flat().forEach((v, i) => {
+        out[i] = party === 0 ? v >> K : (MOD - (((MOD - v) & MASK) >> K)) & MASK;
+      });
+      if (!b.omitShapeHeader) reply.header(OUTPUT_SHAPE_HEADER, [s.batch, ...model.outputShape].join(','));
+      return reply.code(200).type('application/octet-stream').send(Buffer.from(out.buffer));
+    });
+
+    if (party === 0 && opts.staticFiles) {
+      const serve = async (name: string, reply: FastifyReply): Promise<FastifyReply> => {
+        const f = opts.staticFiles!()[name];
+        if (!f) return reply.code(404).send('not found');
+        return reply.type(f.type).send(typeof f.body === 'string' ? f.body : Buffer.from(f.body));
+      };
+      app.get('/', async (_req, reply) => serve('index.html', reply));
+      app.get('/:file', async (req, reply) => serve((req.params as { file: string }).file, reply));
+    }
+    return app;
+  }
+
+  const apps = ([0, 1, 2] as const).map(makeServer);
+  const urls = (await Promise.all(apps.map(async (app) => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  }))) as [string, string, string];
+
+  return {
+    urls, model, token, requests, inputs, behavior, shift,
+    expectedRing: (x, batch) => linearMap(x, batch, n, classes).map((row) => row.map((v) => toSigned(v) >> K)),
+    async close() {
+      closing.abort();
+      await Promise.all(apps.map((a) => a.close()));
+    },
+  };
+}
+
+/** A base URL where nothing listens (a port bound then released). */
+export async function deadUrl(): Promise<string> {
+  const app = Fastify();
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (app.server.address() as AddressInfo).port;
+  await app.close();
+  return `http://127.0.0.1:${port}`;
+}

@@ -1,0 +1,14 @@
+/** Paths to the shared real fixtures (read in place, never copied into the repo). */
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const XRAY_DIR = join(REPO_ROOT, '../shared/fixtures/xray');
+export const KERAS_DIR = join(REPO_ROOT, '../shared/fixtures/keras');
+/** The one progressive JPEG with an Exif header (a baseline-only decoder fails on it). */
+export const PROGRESSIVE_XRAY = join(XRAY_DIR, 'PNEUMONIA/person1673_virus_2889.jpeg');
+
+export function allXrays(): string[] {
+  return ['NORMAL', 'PNEUMONIA'].flatMap((d) => readdirSync(join(XRAY_DIR, d)).filter((f) => f.endsWith('.jpeg')).sort().map((f) => join(XRAY_DIR, d, f)));
+}

@@ -1,3 +1,154 @@
-// Placeholder until the addon lands.
+/**
+ * Loader for the C++ N-API kernels (protocol/kernels/native/, built by
+ * `npm ci` through scripts/build-addon.mjs into build/Release/securenn_kernels.node).
+ * The addon checks every argument itself and throws Errors carrying a registry
+ * code; the wrapper here re-throws them as MpcError.
+ *
+ * MPC_NATIVE_ADDON=<path> loads the addon from another path.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ERROR_CODES, type ErrorCode, MpcError } from '../errors.js';
 import type { RingKernels } from './types.js';
-export function loadNativeKernels(): RingKernels | null { return null; }
+
+/** The raw addon: the RingKernels operations plus configuration. */
+export interface NativeAddon {
+  add(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
+  sub(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
+  mul(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
+  mulScalar(a: BigUint64Array, s: bigint, out: BigUint64Array): void;
+  addScalar(a: BigUint64Array, s: bigint, out: BigUint64Array): void;
+  divShare(a: BigUint64Array, d: Uint32Array, party: number, out: BigUint64Array): void;
+  sar(a: BigUint64Array, f: number, out: BigUint64Array): void;
+  wrap(a: BigUint64Array, b: BigUint64Array, out: Uint8Array): void;
+  addOdd(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
+  subOdd(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
+  reduceOdd(a: BigUint64Array, out: BigUint64Array): void;
+  gemm(A: BigUint64Array, B: BigUint64Array, m: number, k: number, n: number, out: BigUint64Array): void;
+  im2col(x: BigUint64Array, N: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, outH: number, outW: number, out: BigUint64Array): void;
+  bitShareZp(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
+  privateCompare(j: number, xb: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, u: Uint8Array | null, perm: Uint8Array, d: Uint8Array): void;
+  zeroTest(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
+  info(): NativeInfo;
+  configure(simd: NativeSimd | null, threads: number | null): NativeInfo;
+}
+
+export type NativeSimd = 'scalar' | 'avx2' | 'avx512';
+export interface NativeInfo {
+  /** GEMM micro-kernel in use. */
+  simd: NativeSimd;
+  /** Best one the CPU supports. */
+  detectedSimd: NativeSimd;
+  /** Threads a large GEMM may use. */
+  threads: number;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ADDON_FILE = 'securenn_kernels.node';
+
+/** Where the addon may be: the repo's build/ from the source tree or from a compiled dist/ tree. */
+function candidates(): string[] {
+  const list: string[] = [];
+  if (process.env.MPC_NATIVE_ADDON) list.push(path.resolve(process.env.MPC_NATIVE_ADDON));
+  for (const up of ['../..', '../../..']) {
+    for (const kind of ['Release', 'Debug']) list.push(path.resolve(here, up, 'build', kind, ADDON_FILE));
+  }
+  return list;
+}
+
+let cachedAddon: NativeAddon | null | undefined;
+let cachedKernels: RingKernels | null = null;
+let loadError: string | null = null;
+
+/** The raw addon, or null when it is not built (see nativeLoadError()). */
+export function loadNativeAddon(): NativeAddon | null {
+  if (cachedAddon !== undefined) return cachedAddon;
+  cachedAddon = null;
+  const require = createRequire(import.meta.url);
+  const tried: string[] = [];
+  for (const file of candidates()) {
+    if (!existsSync(file)) { tried.push(file); continue; }
+    try {
+      cachedAddon = require(file) as NativeAddon;
+      loadError = null;
+      return cachedAddon;
+    } catch (e) {
+      // Built but unloadable (e.g. built for another Node ABI): say so once, then use the fallback.
+      loadError = `kernels: could not load ${file}: ${(e as Error).message}`;
+      process.emitWarning(loadError, { code: 'MPC_NATIVE_LOAD' });
+      return null;
+    }
+  }
+  loadError = `kernels: native addon not built (looked for ${tried.join(', ')}); run \`npm ci\` or \`node scripts/build-addon.mjs\``;
+  return null;
+}
+
+/** Why loadNativeKernels() returned null, or null if it did not. */
+export function nativeLoadError(): string | null {
+  loadNativeAddon();
+  return loadError;
+}
+
+function rethrow(e: unknown): never {
+  if (e instanceof Error && !(e instanceof MpcError)) {
+    const code = (e as Error & { code?: string }).code;
+    throw new MpcError(code !== undefined && code in ERROR_CODES ? (code as ErrorCode) : 'E_NATIVE', e.message, { cause: e });
+  }
+  throw e;
+}
+
+function wrap(k: NativeAddon): RingKernels {
+  return {
+    name: 'native',
+    add(a, b, out) { try { k.add(a, b, out); } catch (e) { rethrow(e); } },
+    sub(a, b, out) { try { k.sub(a, b, out); } catch (e) { rethrow(e); } },
+    mul(a, b, out) { try { k.mul(a, b, out); } catch (e) { rethrow(e); } },
+    mulScalar(a, s, out) {
+      if (typeof s !== 'bigint') throw new MpcError('E_BAD_ARGUMENT', 'mulScalar: expected s to be a bigint');
+      try { k.mulScalar(a, BigInt.asUintN(64, s), out); } catch (e) { rethrow(e); }
+    },
+    addScalar(a, s, out) {
+      if (typeof s !== 'bigint') throw new MpcError('E_BAD_ARGUMENT', 'addScalar: expected s to be a bigint');
+      try { k.addScalar(a, BigInt.asUintN(64, s), out); } catch (e) { rethrow(e); }
+    },
+    divShare(a, d, party, out) { try { k.divShare(a, d, party, out); } catch (e) { rethrow(e); } },
+    sar(a, f, out) { try { k.sar(a, f, out); } catch (e) { rethrow(e); } },
+    wrap(a, b, out) { try { k.wrap(a, b, out); } catch (e) { rethrow(e); } },
+    addOdd(a, b, out) { try { k.addOdd(a, b, out); } catch (e) { rethrow(e); } },
+    subOdd(a, b, out) { try { k.subOdd(a, b, out); } catch (e) { rethrow(e); } },
+    reduceOdd(a, out) { try { k.reduceOdd(a, out); } catch (e) { rethrow(e); } },
+    gemm(A, B, m, kk, n, out) { try { k.gemm(A, B, m, kk, n, out); } catch (e) { rethrow(e); } },
+    im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) {
+      try { k.im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out); } catch (e) { rethrow(e); }
+    },
+    bitShareZp(x, r, out) { try { k.bitShareZp(x, r, out); } catch (e) { rethrow(e); } },
+    privateCompare(j, xb, r, beta, s, u, perm, d) { try { k.privateCompare(j, xb, r, beta, s, u, perm, d); } catch (e) { rethrow(e); } },
+    zeroTest(d0, d1, out) { try { k.zeroTest(d0, d1, out); } catch (e) { rethrow(e); } },
+  };
+}
+
+/** The native kernels, or null if the addon is not built. Loaded once and cached. */
+export function loadNativeKernels(): RingKernels | null {
+  if (cachedKernels) return cachedKernels;
+  const addon = loadNativeAddon();
+  if (!addon) return null;
+  cachedKernels = Object.freeze(wrap(addon));
+  return cachedKernels;
+}
+
+/** GEMM kernel and thread settings of the loaded addon, or null if none. */
+export function nativeKernelInfo(): NativeInfo | null {
+  return loadNativeAddon()?.info() ?? null;
+}
+
+/**
+ * Caps the GEMM SIMD level and/or sets the thread count (null leaves one as
+ * it is). Results never depend on either; this is for tests and benchmarks.
+ */
+export function configureNativeKernels(opts: { simd?: NativeSimd | null; threads?: number | null }): NativeInfo {
+  const addon = loadNativeAddon();
+  if (!addon) throw new MpcError('E_NATIVE', nativeLoadError() ?? 'kernels: native addon not built');
+  try { return addon.configure(opts.simd ?? null, opts.threads ?? null); } catch (e) { rethrow(e); }
+}

@@ -1,0 +1,105 @@
+/**
+ * Kernel micro-benchmarks: GEMM throughput (GMAC/s) of the native and TS
+ * kernels, and ms per 1e5 elements of the PrivateCompare kernels.
+ *   npx tsx bench/kernels.ts            (or: npm run bench:kernels)
+ * MPC_BENCH_QUICK=1 runs fewer repetitions.
+ */
+import { randomFillSync, randomInt } from 'node:crypto';
+import os from 'node:os';
+import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoadError } from '../protocol/kernels/native.js';
+import { tsKernels } from '../protocol/kernels/ts.js';
+import type { RingKernels } from '../protocol/kernels/types.js';
+
+const QUICK = process.env.MPC_BENCH_QUICK === '1';
+const native = loadNativeKernels();
+
+function rand64(n: number): BigUint64Array {
+  const a = new BigUint64Array(n);
+  randomFillSync(a);
+  return a;
+}
+function bytes(n: number, below: number): Uint8Array {
+  const a = new Uint8Array(n);
+  randomFillSync(a);
+  for (let i = 0; i < n; i++) a[i] = a[i]! % below;
+  return a;
+}
+
+/** Median ms of `reps` runs after one warm-up, running for at least minMs in total. */
+function time(fn: () => void, minMs = QUICK ? 100 : 400): number {
+  fn();
+  const samples: number[] = [];
+  const start = performance.now();
+  while (samples.length < 3 || (performance.now() - start < minMs && samples.length < 200)) {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+  }
+  samples.sort((x, y) => x - y);
+  return samples[samples.length >> 1]!;
+}
+
+const pad = (s: string, n: number): string => s.padEnd(n);
+
+function benchGemm(label: string, m: number, k: number, n: number): void {
+  const A = rand64(m * k), B = rand64(k * n), out = new BigUint64Array(m * n);
+  const macs = m * k * n;
+  const row = (name: string, kk: RingKernels): string => {
+    const ms = time(() => kk.gemm(A, B, m, k, n, out));
+    return `${pad(name, 22)} ${(macs / ms / 1e6).toFixed(2).padStart(7)} GMAC/s  ${ms.toFixed(2).padStart(9)} ms`;
+  };
+  console.log(`gemm ${label} (${m}x${k}x${n}, ${(macs / 1e6).toFixed(1)}M MAC)`);
+  if (native) {
+    const info = nativeKernelInfo()!;
+    console.log(`  ${row(`native ${info.simd} x${info.threads}`, native)}`);
+    configureNativeKernels({ threads: 1 });
+    console.log(`  ${row(`native ${info.simd} x1`, native)}`);
+    if (info.detectedSimd === 'avx512') {
+      configureNativeKernels({ simd: 'avx2' });
+      console.log(`  ${row('native avx2 x1', native)}`);
+    }
+    configureNativeKernels({ simd: 'scalar' });
+    console.log(`  ${row('native scalar x1', native)}`);
+    configureNativeKernels({ simd: info.simd, threads: info.threads });
+  }
+  console.log(`  ${row('ts', tsKernels)}`);
+}
+
+function benchCompare(kk: RingKernels, n: number): string {
+  const r = rand64(n), beta = bytes(n, 2), x = rand64(n);
+  const xb = new Uint8Array(n * 64), rb = bytes(n * 64, 67);
+  const s = bytes(n * 64, 66).map((v) => v + 1), perm = new Uint8Array(n * 64);
+  for (let e = 0; e < n; e++) for (let i = 0; i < 64; i++) perm[e * 64 + i] = (i * 37 + e) & 63;
+  const d = new Uint8Array(n * 64), d1 = bytes(n * 64, 67), z = new Uint8Array(n);
+  kk.bitShareZp(x, rb, xb);
+  const j = randomInt(2) as 0 | 1;
+  const per = (ms: number): string => `${((ms * 1e5) / n).toFixed(2).padStart(8)} ms`;
+  const pc = time(() => kk.privateCompare(j, xb, r, beta, s, null, perm, d));
+  const bs = time(() => kk.bitShareZp(x, rb, xb));
+  const zt = time(() => kk.zeroTest(d, d1, z));
+  return `privateCompare ${per(pc)}   bitShareZp ${per(bs)}   zeroTest ${per(zt)}`;
+}
+
+function benchIm2col(kk: RingKernels): string {
+  const [N, H, W, C, kh, kw] = [1, 64, 64, 32, 3, 3];
+  const x = rand64(N * H * W * C), out = new BigUint64Array(N * H * W * kh * kw * C);
+  const ms = time(() => kk.im2col(x, N, H, W, C, kh, kw, 1, 1, 1, 1, H, W, out));
+  return `${ms.toFixed(2)} ms (${((out.length * 8) / ms / 1e6).toFixed(2)} GB/s written)`;
+}
+
+console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}`);
+console.log(native ? `native: ${JSON.stringify(nativeKernelInfo())}` : `native: not available (${nativeLoadError()})`);
+console.log();
+benchGemm('square-ish', 256, 1024, 256);
+benchGemm('conv 3x3x32->64 on 64x64 (im2col rows)', 4096, 288, 64);
+benchGemm('conv 3x3x16->32 on 28x28', 784, 144, 32);
+benchGemm('dense 1x1024x128', 1, 1024, 128);
+console.log();
+const n = QUICK ? 20_000 : 100_000;
+console.log(`Z_p kernels, time per 1e5 elements (measured on ${n}):`);
+if (native) console.log(`  native  ${benchCompare(native, n)}`);
+console.log(`  ts      ${benchCompare(tsKernels, n)}`);
+console.log();
+console.log('im2col 1x64x64x32, 3x3, same padding:');
+if (native) console.log(`  native  ${benchIm2col(native)}`);
+console.log(`  ts      ${benchIm2col(tsKernels)}`);

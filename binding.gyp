@@ -1,0 +1,32 @@
+# Native kernels addon (protocol/kernels/native/), built by scripts/build-addon.mjs
+# during `npm ci`. Output: build/Release/securenn_kernels.node, loaded by
+# protocol/kernels/native.ts. Portable x86-64 baseline (-O3, no -march=native);
+# the AVX2 and AVX-512 GEMM kernels are compiled per function with
+# __attribute__((target(...))) and chosen at run time from cpuid.
+# A CUDA backend is a separate addon with its own binding.gyp under
+# protocol/kernels/cuda/ (see scripts/build-addon.mjs), not a target here.
+{
+  "targets": [
+    {
+      "target_name": "securenn_kernels",
+      "sources": [
+        "protocol/kernels/native/binding.cc",
+        "protocol/kernels/native/gemm.cc",
+        "protocol/kernels/native/ops.cc"
+      ],
+      "cflags!": ["-O2", "-O0"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-O2", "-O0"],
+      "cflags": ["-O3"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3"],
+      "ldflags": ["-pthread"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+      },
+      "msvs_settings": {
+        "VCCLCompilerTool": { "ExceptionHandling": 1 }
+      }
+    }
+  ]
+}

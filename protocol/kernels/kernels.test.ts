@@ -1,0 +1,430 @@
+/**
+ * The ts and native kernels must agree bit for bit with the BigInt reference
+ * on random inputs and on edge values (carries, 2^63, 2^64-1, divisors 1 and
+ * 2^f, r = 2^64-1 with beta = 1, odd GEMM shapes). The reference is slow, so
+ * its inputs stay small; large GEMMs compare ts with native and check a few
+ * rows against the reference.
+ */
+import { randomFillSync, randomInt } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { MpcError } from '../errors.js';
+import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoadError } from './native.js';
+import { referenceKernels as ref } from './reference.js';
+import { tsKernels } from './ts.js';
+import type { RingKernels } from './types.js';
+
+const NATIVE = loadNativeKernels();
+const SKIP = NATIVE ? '' : ' [skipped: native addon not built or not loadable, reason under "native addon"]';
+const M64 = (1n << 64n) - 1n;
+
+/** Registers `title (ts)` and `title (native)`; the native one is skipped, with the reason, if the addon is not built. */
+function both(title: string, fn: (k: RingKernels) => void): void {
+  it(`${title} (ts)`, () => fn(tsKernels));
+  it.skipIf(!NATIVE)(`${title} (native)${SKIP}`, () => fn(NATIVE!));
+}
+
+// ---- inputs ----
+const EDGES: bigint[] = [0n, 1n, 2n, 3n, 0xffffn, 0x10000n, 0xffffffffn, 1n << 32n, (1n << 32n) + 1n, 0x1234_5678_9abc_def0n,
+  (1n << 63n) - 1n, 1n << 63n, (1n << 63n) + 1n, M64 - 2n, M64 - 1n, M64];
+
+function rand64(n: number): BigUint64Array {
+  const a = new BigUint64Array(n);
+  randomFillSync(a);
+  return a;
+}
+function randBytes(n: number, below = 256): Uint8Array {
+  const a = new Uint8Array(n);
+  if (below === 256) randomFillSync(a);
+  else for (let i = 0; i < n; i++) a[i] = randomInt(below);
+  return a;
+}
+/** Edge values followed by random ones. */
+function withEdges(extra: number): BigUint64Array {
+  const a = rand64(EDGES.length + extra);
+  a.set(EDGES);
+  return a;
+}
+/** Every pair of edge values, then random pairs. */
+function edgePairs(extra: number): [BigUint64Array, BigUint64Array] {
+  const n = EDGES.length * EDGES.length;
+  const a = rand64(n + extra), b = rand64(n + extra);
+  for (let i = 0; i < EDGES.length; i++) for (let j = 0; j < EDGES.length; j++) { a[i * EDGES.length + j] = EDGES[i]!; b[i * EDGES.length + j] = EDGES[j]!; }
+  return [a, b];
+}
+function permutations(n: number): Uint8Array {
+  const p = new Uint8Array(n * 64);
+  for (let e = 0; e < n; e++) {
+    const o = e * 64;
+    for (let i = 0; i < 64; i++) p[o + i] = i;
+    for (let i = 63; i > 0; i--) { const j = randomInt(i + 1); const t = p[o + i]!; p[o + i] = p[o + j]!; p[o + j] = t; }
+  }
+  return p;
+}
+
+/** Bit-identical, or fail naming the first differing index. */
+function same(actual: ArrayBufferView & { length: number }, expected: ArrayBufferView & { length: number }, what: string): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  const x = Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength);
+  const y = Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength);
+  if (x.equals(y)) return;
+  const bytes = actual.byteLength / actual.length;
+  let i = 0;
+  while (x.subarray(i * bytes, (i + 1) * bytes).equals(y.subarray(i * bytes, (i + 1) * bytes))) i++;
+  const a = actual as unknown as ArrayLike<unknown>, e = expected as unknown as ArrayLike<unknown>;
+  expect.fail(`${what}: first difference at index ${i}: got ${String(a[i])}, expected ${String(e[i])}`);
+}
+
+function expectCode(fn: () => void, code: string): void {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(MpcError);
+    expect((e as MpcError).code).toBe(code);
+    return;
+  }
+  expect.fail(`expected ${code}`);
+}
+
+// ---- tests ----
+describe('native addon', () => {
+  it.skipIf(!!NATIVE)(`is missing: ${nativeLoadError() ?? ''}`, () => {});
+  it.runIf(process.env.MPC_REQUIRE_NATIVE === '1')('is built and loads (MPC_REQUIRE_NATIVE=1)', () => {
+    expect(nativeLoadError()).toBeNull();
+    expect(NATIVE).not.toBeNull();
+    expect(NATIVE!.name).toBe('native');
+  });
+  it.skipIf(!NATIVE)(`reports its GEMM kernel${SKIP}`, () => {
+    const info = nativeKernelInfo()!;
+    expect(['scalar', 'avx2', 'avx512']).toContain(info.simd);
+    expect(info.threads).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('Z_2^64 elementwise', () => {
+  for (const op of ['add', 'sub', 'mul'] as const) {
+    both(`${op} matches the reference on all edge pairs and random values`, (k) => {
+      const [a, b] = edgePairs(1000);
+      const want = new BigUint64Array(a.length), got = new BigUint64Array(a.length);
+      ref[op](a, b, want);
+      k[op](a, b, got);
+      same(got, want, op);
+      // out may alias an input
+      const a2 = a.slice();
+      k[op](a2, b, a2);
+      same(a2, want, `${op} in place`);
+    });
+  }
+
+  for (const op of ['mulScalar', 'addScalar'] as const) {
+    both(`${op} matches the reference for edge and out-of-range scalars`, (k) => {
+      const a = withEdges(500);
+      const scalars = [...EDGES, -1n, -(1n << 63n), 1n << 64n, (1n << 70n) + 5n, BigInt.asUintN(64, rand64(1)[0]!)];
+      for (const s of scalars) {
+        const want = new BigUint64Array(a.length), got = new BigUint64Array(a.length);
+        ref[op](a, s, want);
+        k[op](a, s, got);
+        same(got, want, `${op}(s = ${s})`);
+      }
+    });
+  }
+
+  both('divShare matches the reference for both parties, broadcast and per-element divisors', (k) => {
+    const a = withEdges(400);
+    const divisors = [1, 2, 3, 7, 1 << 13, 1 << 16, 65535, 65537, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 1, randomInt(1, 2 ** 32 - 1), randomInt(1, 1000)];
+    for (const party of [0, 1] as const) {
+      for (const dv of divisors) {
+        const d = Uint32Array.of(dv);
+        const want = new BigUint64Array(a.length), got = new BigUint64Array(a.length);
+        ref.divShare(a, d, party, want);
+        k.divShare(a, d, party, got);
+        same(got, want, `divShare(party ${party}, d = ${dv})`);
+      }
+      const d = new Uint32Array(a.length);
+      randomFillSync(d);
+      for (let i = 0; i < d.length; i++) {
+        if (i % 5 === 0) d[i] = 2 ** (i % 32);
+        else if (i % 5 === 1) d[i] = 1 + (d[i]! % 300);
+        if (d[i] === 0) d[i] = 1;
+      }
+      const want = new BigUint64Array(a.length), got = new BigUint64Array(a.length);
+      ref.divShare(a, d, party, want);
+      k.divShare(a, d, party, got);
+      same(got, want, `divShare(party ${party}, per-element)`);
+      const inPlace = a.slice();
+      k.divShare(inPlace, d, party, inPlace);
+      same(inPlace, want, `divShare(party ${party}) in place`);
+    }
+  });
+
+  both('sar matches the reference for shifts 0..100', (k) => {
+    const a = withEdges(300);
+    for (const f of [0, 1, 2, 13, 16, 31, 32, 33, 47, 62, 63, 64, 100]) {
+      const want = new BigUint64Array(a.length), got = new BigUint64Array(a.length);
+      ref.sar(a, f, want);
+      k.sar(a, f, got);
+      same(got, want, `sar(f = ${f})`);
+    }
+  });
+
+  both('wrap matches the reference on all edge pairs', (k) => {
+    const [a, b] = edgePairs(1000);
+    const want = new Uint8Array(a.length), got = new Uint8Array(a.length);
+    ref.wrap(a, b, want);
+    k.wrap(a, b, got);
+    same(got, want, 'wrap');
+  });
+});
+
+describe('Z_{2^64-1} elementwise', () => {
+  for (const op of ['addOdd', 'subOdd'] as const) {
+    both(`${op} matches the reference, including unreduced inputs 2^64-1`, (k) => {
+      const [a, b] = edgePairs(1000);
+      const want = new BigUint64Array(a.length), got = new BigUint64Array(a.length);
+      ref[op](a, b, want);
+      k[op](a, b, got);
+      same(got, want, op);
+      const b2 = b.slice();
+      k[op](a, b2, b2);
+      same(b2, want, `${op} in place`);
+    });
+  }
+  both('reduceOdd maps 2^64-1 to 0 and keeps the rest', (k) => {
+    const a = withEdges(300);
+    const want = new BigUint64Array(a.length), got = new BigUint64Array(a.length);
+    ref.reduceOdd(a, want);
+    k.reduceOdd(a, got);
+    same(got, want, 'reduceOdd');
+  });
+});
+
+describe('gemm', () => {
+  const shapes: [number, number, number][] = [[1, 1, 1], [1, 5, 1], [7, 13, 5], [2, 3, 9], [9, 1, 4], [33, 65, 17], [8, 16, 16], [17, 33, 40]];
+  both('matches the reference on odd shapes', (k) => {
+    for (const [m, kk, n] of shapes) {
+      const A = rand64(m * kk), B = rand64(kk * n);
+      const want = new BigUint64Array(m * n), got = new BigUint64Array(m * n);
+      ref.gemm(A, B, m, kk, n, want);
+      k.gemm(A, B, m, kk, n, got);
+      same(got, want, `gemm ${m}x${kk}x${n}`);
+    }
+  });
+
+  both('matches the reference on edge values (all 2^64-1, mixed carries, k past the TS block)', (k) => {
+    for (const [m, kk, n, fill] of [[5, 7, 3, M64], [3, 1100, 5, M64], [4, 600, 6, -1n], [6, 9, 11, 0n]] as const) {
+      const A = rand64(m * kk), B = rand64(kk * n);
+      if (fill === M64) { A.fill(M64); B.fill(M64); } else if (fill === 0n) A.fill(0n);
+      else for (let i = 0; i < A.length; i++) { A[i] = EDGES[i % EDGES.length]!; B[i % B.length] = EDGES[(i * 7) % EDGES.length]!; }
+      const want = new BigUint64Array(m * n), got = new BigUint64Array(m * n);
+      ref.gemm(A, B, m, kk, n, want);
+      k.gemm(A, B, m, kk, n, got);
+      same(got, want, `gemm ${m}x${kk}x${n} edges`);
+    }
+  });
+
+  both('handles empty dimensions (k = 0 gives zeros)', (k) => {
+    const out = rand64(6);
+    k.gemm(new BigUint64Array(0), new BigUint64Array(0), 2, 0, 3, out);
+    same(out, new BigUint64Array(6), 'gemm k = 0');
+    k.gemm(new BigUint64Array(0), rand64(12), 0, 4, 3, new BigUint64Array(0));
+  });
+
+  it.skipIf(!NATIVE)(`128x300x64 and 128x300x128: native = ts, and sampled rows = reference${SKIP}`, () => {
+    for (const [m, kk, n] of [[128, 300, 64], [128, 300, 128]] as const) {
+      const A = rand64(m * kk), B = rand64(kk * n);
+      const t = new BigUint64Array(m * n), nat = new BigUint64Array(m * n);
+      tsKernels.gemm(A, B, m, kk, n, t);
+      NATIVE!.gemm(A, B, m, kk, n, nat);
+      same(nat, t, `gemm ${m}x${kk}x${n} native vs ts`);
+      for (const row of [0, 1, 63, m - 1]) {
+        const want = new BigUint64Array(n);
+        ref.gemm(A.subarray(row * kk, (row + 1) * kk), B, 1, kk, n, want);
+        same(t.subarray(row * n, (row + 1) * n), want, `gemm ${m}x${kk}x${n} row ${row}`);
+      }
+    }
+  });
+});
+
+describe('im2col', () => {
+  const outSize = (h: number, k: number, s: number, pa: number, pb: number): number => Math.floor((h + pa + pb - k) / s) + 1;
+  // [N, H, W, C, kh, kw, sh, sw, padTop, padLeft, padBottom, padRight]
+  const cases: number[][] = [
+    [1, 5, 5, 1, 3, 3, 1, 1, 1, 1, 1, 1],
+    [2, 5, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1],
+    [2, 7, 6, 2, 3, 2, 2, 2, 0, 0, 0, 0],
+    [1, 6, 6, 4, 2, 2, 2, 2, 0, 0, 0, 0],
+    [1, 4, 5, 2, 5, 5, 1, 1, 2, 2, 2, 2],
+    [1, 3, 3, 1, 5, 4, 1, 2, 3, 2, 3, 3],
+    [1, 9, 8, 16, 3, 3, 2, 1, 0, 1, 1, 1],
+    [1, 1, 1, 5, 1, 1, 1, 1, 0, 0, 0, 0],
+  ];
+  both('matches the reference with padding, strides and windows larger than the image', (k) => {
+    for (const [N, H, W, C, kh, kw, sh, sw, pt, pl, pb, pr] of cases as [number, number, number, number, number, number, number, number, number, number, number, number][]) {
+      const outH = outSize(H, kh, sh, pt, pb), outW = outSize(W, kw, sw, pl, pr);
+      const x = rand64(N * H * W * C);
+      const len = N * outH * outW * kh * kw * C;
+      const want = new BigUint64Array(len), got = rand64(len);
+      ref.im2col(x, N, H, W, C, kh, kw, sh, sw, pt, pl, outH, outW, want);
+      k.im2col(x, N, H, W, C, kh, kw, sh, sw, pt, pl, outH, outW, got);
+      same(got, want, `im2col ${[N, H, W, C, kh, kw, sh, sw, pt, pl, pb, pr].join(',')}`);
+    }
+  });
+});
+
+describe('Z_p kernels (PrivateCompare)', () => {
+  both('bitShareZp matches the reference for edge values and any byte r', (k) => {
+    const x = withEdges(100);
+    for (const below of [67, 256]) {
+      const r = randBytes(x.length * 64, below);
+      const want = new Uint8Array(r.length), got = new Uint8Array(r.length);
+      ref.bitShareZp(x, r, want);
+      k.bitShareZp(x, r, got);
+      same(got, want, `bitShareZp (r < ${below})`);
+    }
+  });
+
+  both('privateCompare matches the reference for j = 0, 1, beta = 0, 1, including r = 2^64-1', (k) => {
+    const n = 2 * EDGES.length + 80;
+    const r = rand64(n);
+    const beta = randBytes(n, 2);
+    for (let i = 0; i < EDGES.length; i++) {
+      r[i] = EDGES[i]!; beta[i] = 0;
+      r[EDGES.length + i] = EDGES[i]!; beta[EDGES.length + i] = 1;
+    }
+    r[n - 1] = M64; beta[n - 1] = 1;
+    r[n - 2] = M64; beta[n - 2] = 0;
+    for (const xBelow of [67, 256]) for (const j of [0, 1] as const) {
+      const xb = randBytes(n * 64, xBelow);
+      const s = randBytes(n * 64, 66).map((v) => v + 1);
+      const u = randBytes(n * 64, 67);
+      const perm = permutations(n);
+      const want = new Uint8Array(n * 64), got = new Uint8Array(n * 64);
+      ref.privateCompare(j, xb, r, beta, s, u, perm, want);
+      k.privateCompare(j, xb, r, beta, s, u, perm, got);
+      same(got, want, `privateCompare(j = ${j}, xb < ${xBelow})`);
+    }
+  });
+
+  both('privateCompare accepts u = null when no element has beta = 1 and r = 2^64-1', (k) => {
+    const n = 50;
+    const r = rand64(n);
+    r[0] = M64;
+    const beta = randBytes(n, 2);
+    beta[0] = 0;
+    for (let i = 1; i < n; i++) if (r[i] === M64) r[i] = 0n;
+    const xb = randBytes(n * 64, 67), s = randBytes(n * 64, 66).map((v) => v + 1), perm = permutations(n);
+    const want = new Uint8Array(n * 64), got = new Uint8Array(n * 64);
+    ref.privateCompare(1, xb, r, beta, s, null, perm, want);
+    k.privateCompare(1, xb, r, beta, s, null, perm, got);
+    same(got, want, 'privateCompare(u = null)');
+  });
+
+  both('zeroTest matches the reference', (k) => {
+    const n = 300;
+    for (const below of [67, 256]) {
+      const d0 = randBytes(n * 64, below), d1 = randBytes(n * 64, below);
+      // one group with no zero sum and one with exactly one, for sure
+      for (let i = 0; i < 64; i++) { d0[i] = 1; d1[i] = 1; d0[64 + i] = 2; d1[64 + i] = 3; }
+      d1[64 + 17] = 65;
+      const want = new Uint8Array(n), got = new Uint8Array(n);
+      ref.zeroTest(d0, d1, want);
+      k.zeroTest(d0, d1, got);
+      same(got, want, `zeroTest (< ${below})`);
+      expect(got[0]).toBe(0);
+      expect(got[1]).toBe(1);
+    }
+  });
+});
+
+describe('misuse fails with a registry code', () => {
+  both('length, type and argument errors', (k) => {
+    const a = rand64(4), b = rand64(3), o = new BigUint64Array(4);
+    expectCode(() => k.add(a, b, o), 'E_SHAPE');
+    expectCode(() => k.mul(a, a, new BigUint64Array(5)), 'E_SHAPE');
+    expectCode(() => k.add(a, new Float64Array(4) as unknown as BigUint64Array, o), 'E_DTYPE');
+    expectCode(() => k.wrap(a, a, new Uint32Array(4) as unknown as Uint8Array), 'E_DTYPE');
+    expectCode(() => k.divShare(a, Uint32Array.of(0), 0, o), 'E_BAD_ARGUMENT');
+    expectCode(() => k.divShare(a, new Uint32Array(2).fill(1), 0, o), 'E_SHAPE');
+    expectCode(() => k.divShare(a, Uint32Array.of(2), 2 as 0, o), 'E_BAD_ARGUMENT');
+    expectCode(() => k.sar(a, -1, o), 'E_BAD_ARGUMENT');
+    expectCode(() => k.sar(a, 1.5, o), 'E_BAD_ARGUMENT');
+    expectCode(() => k.gemm(a, a, 2, 2, 3, o), 'E_SHAPE');
+    expectCode(() => k.gemm(a, a, 2, 2, 2, a), 'E_BAD_ARGUMENT');
+    const buf = rand64(8);
+    expectCode(() => k.gemm(buf.subarray(0, 4), a, 2, 2, 2, buf.subarray(2, 6)), 'E_BAD_ARGUMENT');
+    k.gemm(buf.subarray(0, 4), a, 2, 2, 2, buf.subarray(4, 8)); // adjacent, not overlapping
+    expectCode(() => k.im2col(a, 1, 2, 2, 1, 1, 1, 0, 1, 0, 0, 2, 2, o), 'E_BAD_ARGUMENT');
+    expectCode(() => k.im2col(a, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, 2, 3, o), 'E_SHAPE');
+    expectCode(() => k.bitShareZp(a, new Uint8Array(256), new Uint8Array(255)), 'E_SHAPE');
+    expectCode(() => k.zeroTest(new Uint8Array(64), new Uint8Array(64), new Uint8Array(2)), 'E_SHAPE');
+    const n = 2, z = (): Uint8Array => new Uint8Array(n * 64), r = BigUint64Array.of(M64, 0n);
+    expectCode(() => k.privateCompare(0, z(), r, Uint8Array.of(1, 0), z(), null, permutations(n), z()), 'E_BAD_ARGUMENT');
+    const badPerm = permutations(n);
+    badPerm[70] = 64;
+    expectCode(() => k.privateCompare(0, z(), r, Uint8Array.of(0, 0), z(), null, badPerm, z()), 'E_BAD_ARGUMENT');
+    expectCode(() => k.privateCompare(0, z(), r, Uint8Array.of(0), z(), null, permutations(n), z()), 'E_SHAPE');
+    expectCode(() => k.mulScalar(a, 3 as unknown as bigint, o), 'E_BAD_ARGUMENT');
+  });
+});
+
+describe('native SIMD paths', () => {
+  /** Runs fn once per SIMD level the CPU has (scalar, avx2, avx512) and thread count, restoring the settings after. */
+  function eachPath(fn: (label: string) => void): void {
+    const before = nativeKernelInfo()!;
+    const all = ['scalar', 'avx2', 'avx512'] as const;
+    try {
+      for (const simd of all.slice(0, all.indexOf(before.detectedSimd) + 1)) {
+        for (const threads of [1, 2]) {
+          configureNativeKernels({ simd, threads });
+          fn(`simd=${simd} threads=${threads}`);
+        }
+      }
+    } finally {
+      configureNativeKernels({ simd: before.simd, threads: before.threads });
+    }
+  }
+
+  it.skipIf(!NATIVE)(`gemm gives the same bits on every path, threaded or not, with few rows and narrow B${SKIP}`, () => {
+    for (const [m, kk, n] of [[130, 257, 131], [1, 70, 260], [3, 70, 33], [4, 9, 5], [5, 17, 3], [100, 40, 7], [67, 5, 9], [64, 256, 300]] as const) {
+      const A = rand64(m * kk), B = rand64(kk * n);
+      const t = new BigUint64Array(m * n);
+      tsKernels.gemm(A, B, m, kk, n, t);
+      if (m * kk * n < 20_000) {
+        const want = new BigUint64Array(m * n);
+        ref.gemm(A, B, m, kk, n, want);
+        same(t, want, `gemm ${m}x${kk}x${n} ts`);
+      }
+      eachPath((label) => {
+        const out = rand64(m * n);
+        NATIVE!.gemm(A, B, m, kk, n, out);
+        same(out, t, `gemm ${m}x${kk}x${n} ${label}`);
+      });
+    }
+  });
+
+  it.skipIf(!NATIVE)(`Z_p kernels give the reference's bytes on every path${SKIP}`, () => {
+    const n = 70;
+    const x = withEdges(n - EDGES.length), r = withEdges(n - EDGES.length);
+    r[n - 1] = M64;
+    const beta = randBytes(n, 2);
+    beta[n - 1] = 1;
+    beta[EDGES.length - 1] = 0;
+    const rb = randBytes(n * 64), xb = randBytes(n * 64), s = randBytes(n * 64), u = randBytes(n * 64, 67), perm = permutations(n);
+    const d0 = randBytes(n * 64), d1 = randBytes(n * 64, 67);
+    const wantBits = new Uint8Array(n * 64), wantD = [new Uint8Array(n * 64), new Uint8Array(n * 64)], wantZ = new Uint8Array(n);
+    ref.bitShareZp(x, rb, wantBits);
+    for (const j of [0, 1] as const) ref.privateCompare(j, xb, r, beta, s, u, perm, wantD[j]!);
+    ref.zeroTest(d0, d1, wantZ);
+    eachPath((label) => {
+      const bits = new Uint8Array(n * 64), z = new Uint8Array(n);
+      NATIVE!.bitShareZp(x, rb, bits);
+      same(bits, wantBits, `bitShareZp ${label}`);
+      for (const j of [0, 1] as const) {
+        const d = new Uint8Array(n * 64);
+        NATIVE!.privateCompare(j, xb, r, beta, s, u, perm, d);
+        same(d, wantD[j]!, `privateCompare j=${j} ${label}`);
+      }
+      NATIVE!.zeroTest(d0, d1, z);
+      same(z, wantZ, `zeroTest ${label}`);
+    });
+  });
+});

@@ -1,0 +1,31 @@
+// GEMM over Z_2^64: C[m x n] = A[m x k] . B[k x n] mod 2^64 (row-major).
+// Blocked in the BLIS style (pack a KC x NC block of B and an MC x KC block of
+// A, then run an MR x NR register micro-kernel). Three micro-kernels, picked at
+// run time from what the CPU supports: AVX-512 F/DQ/BW/VL (vpmullq), AVX2 (vpmuludq for
+// the low product plus vpmulld for the two cross products) and portable scalar.
+// All three compute the exact same sum mod 2^64, so the result never depends on
+// the path or on the thread split.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace securenn {
+
+enum class SimdLevel { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+
+SimdLevel detectSimd();
+const char* simdName(SimdLevel s);
+
+// Caps the SIMD level used (for tests and benchmarks); the effective level is
+// min(cap, detected). Returns the effective level.
+SimdLevel setSimdCap(SimdLevel cap);
+SimdLevel activeSimd();
+
+// Maximum number of threads gemm may use (1 or more). Returns the new value.
+int setMaxThreads(int n);
+int maxThreads();
+
+// A, B, C must not overlap. m, k, n may be 0.
+void gemm(const uint64_t* A, const uint64_t* B, uint64_t* C, size_t m, size_t k, size_t n);
+
+}  // namespace securenn

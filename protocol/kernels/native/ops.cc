@@ -1,0 +1,272 @@
+// See ops.h. u64 arithmetic wraps mod 2^64; Z_{2^64-1} and Z_67 arithmetic is
+// written to match reference.ts for every u64 / u8 input, not only reduced ones.
+#include "ops.h"
+
+#include <cstring>
+
+#include "gemm.h"  // SimdLevel, activeSimd()
+
+namespace securenn {
+namespace {
+constexpr uint64_t M64 = ~0ull;
+constexpr int P = 67;
+
+inline int modp(int v) {
+  const int r = v % P;
+  return r < 0 ? r + P : r;
+}
+
+}  // namespace
+
+void add(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+void sub(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = a[i] - b[i];
+}
+void mul(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = a[i] * b[i];
+}
+void mulScalar(const uint64_t* a, uint64_t s, uint64_t* out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = a[i] * s;
+}
+void addScalar(const uint64_t* a, uint64_t s, uint64_t* out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = a[i] + s;
+}
+
+namespace {
+// Party 1 divides its share read as the negative number a - 2^64:
+// 2^64 - floor((2^64 - a) / d) mod 2^64. For a != 0, 2^64 - a == -a (u64);
+// for a == 0, floor(2^64 / d) == floor((2^64 - d) / d) + 1, which wraps to 0
+// for d == 1 exactly as 2^64 - 2^64 == 0 does.
+inline uint64_t div1(uint64_t a, uint64_t d) {
+  const uint64_t q = a != 0 ? (0 - a) / d : (0 - d) / d + 1;
+  return 0 - q;
+}
+}  // namespace
+
+void divShare(const uint64_t* a, const uint32_t* d, size_t dn, int party, uint64_t* out, size_t n) {
+  if (dn == 1) {
+    const uint64_t dv = d[0];
+    if ((dv & (dv - 1)) == 0) {
+      const unsigned f = static_cast<unsigned>(__builtin_ctzll(dv));
+      if (party == 0) {
+        for (size_t i = 0; i < n; i++) out[i] = a[i] >> f;
+      } else if (f == 0) {
+        for (size_t i = 0; i < n; i++) out[i] = a[i];  // 2^64 - (2^64 - a) == a mod 2^64
+      } else {
+        // a != 0: -((-a) >> f); a == 0: -(2^(64-f)).
+        for (size_t i = 0; i < n; i++) out[i] = a[i] != 0 ? 0 - ((0 - a[i]) >> f) : 0 - (1ull << (64 - f));
+      }
+      return;
+    }
+    if (party == 0)
+      for (size_t i = 0; i < n; i++) out[i] = a[i] / dv;
+    else
+      for (size_t i = 0; i < n; i++) out[i] = div1(a[i], dv);
+    return;
+  }
+  if (party == 0)
+    for (size_t i = 0; i < n; i++) out[i] = a[i] / d[i];
+  else
+    for (size_t i = 0; i < n; i++) out[i] = div1(a[i], d[i]);
+}
+
+void sar(const uint64_t* a, unsigned f, uint64_t* out, size_t n) {
+  if (f > 63) f = 63;  // shifting further only repeats the sign bit
+  for (size_t i = 0; i < n; i++) out[i] = static_cast<uint64_t>(static_cast<int64_t>(a[i]) >> f);
+}
+
+void wrap(const uint64_t* a, const uint64_t* b, uint8_t* out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = static_cast<uint8_t>(a[i] + b[i] < a[i]);
+}
+
+void addOdd(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    // a + b = carry * 2^64 + s == s + carry (mod 2^64 - 1); with a carry s <= 2^64 - 2.
+    uint64_t s = a[i] + b[i];
+    s += static_cast<uint64_t>(s < a[i]);
+    out[i] = s == M64 ? 0 : s;
+  }
+}
+
+void subOdd(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const uint64_t x = a[i] == M64 ? 0 : a[i], y = b[i] == M64 ? 0 : b[i];
+    out[i] = x >= y ? x - y : x - y - 1;  // x - y + (2^64 - 1) mod 2^64
+  }
+}
+
+void reduceOdd(const uint64_t* a, uint64_t* out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = a[i] == M64 ? 0 : a[i];
+}
+
+void im2col(const uint64_t* x, const Im2colShape& s, uint64_t* out) {
+  const int64_t C = s.C, rowLen = s.kw * C;
+  for (int64_t n = 0; n < s.N; n++)
+    for (int64_t oy = 0; oy < s.outH; oy++)
+      for (int64_t ox = 0; ox < s.outW; ox++)
+        for (int64_t ky = 0; ky < s.kh; ky++) {
+          const int64_t y = oy * s.sh + ky - s.padTop;
+          if (y < 0 || y >= s.H) {
+            std::memset(out, 0, static_cast<size_t>(rowLen) * 8);
+            out += rowLen;
+            continue;
+          }
+          // Window columns kx in [kx0, kx1) fall inside the image.
+          const int64_t x0 = ox * s.sw - s.padLeft;
+          int64_t kx0 = x0 < 0 ? -x0 : 0, kx1 = s.W - x0;
+          if (kx0 > s.kw) kx0 = s.kw;
+          if (kx1 > s.kw) kx1 = s.kw;
+          if (kx1 < kx0) kx1 = kx0;
+          if (kx0 > 0) std::memset(out, 0, static_cast<size_t>(kx0 * C) * 8);
+          if (kx1 > kx0)
+            std::memcpy(out + kx0 * C, x + ((n * s.H + y) * s.W + x0 + kx0) * C, static_cast<size_t>((kx1 - kx0) * C) * 8);
+          if (kx1 < s.kw) std::memset(out + kx1 * C, 0, static_cast<size_t>((s.kw - kx1) * C) * 8);
+          out += rowLen;
+        }
+}
+
+// ---- Z_p kernels ----
+// bitShareZp and zeroTest are compiled three times (baseline, AVX2, AVX-512BW)
+// and picked at run time like the GEMM kernels; the bodies are written as byte loops that the
+// compiler vectorises. All three give the same bytes.
+namespace {
+
+#define SECURENN_INLINE inline __attribute__((always_inline))
+
+// out[i] = bit i of v (0 or 1), i = 0 the least significant.
+SECURENN_INLINE void spreadBits(uint64_t v, uint8_t* out) {
+  for (int b = 0; b < 8; b++) {
+    // Byte j of x keeps bit j of the source byte; +0x7f carries it to bit 7 of that byte.
+    uint64_t x = (((v >> (8 * b)) & 0xff) * 0x0101010101010101ull) & 0x8040201008040201ull;
+    x = ((x + 0x7f7f7f7f7f7f7f7full) >> 7) & 0x0101010101010101ull;
+    std::memcpy(out + 8 * b, &x, 8);
+  }
+}
+
+// Byte mod 67.
+SECURENN_INLINE uint8_t mod67(uint8_t q) {
+  q = q >= 134 ? static_cast<uint8_t>(q - 134) : q;
+  return q >= 67 ? static_cast<uint8_t>(q - 67) : q;
+}
+
+SECURENN_INLINE void bitShareZpBody(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) {
+  for (size_t e = 0; e < n; e++) {
+    alignas(64) uint8_t bits[64];
+    spreadBits(x[e], bits);
+    const uint8_t* re = r + e * 64;
+    uint8_t* oe = out + e * 64;
+    for (int i = 0; i < 64; i++) {
+      const uint8_t q = mod67(re[i]), b = bits[i];
+      oe[i] = b >= q ? static_cast<uint8_t>(b - q) : static_cast<uint8_t>(b + 67 - q);  // (b - r) mod p
+    }
+  }
+}
+
+SECURENN_INLINE void zeroTestBody(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) {
+  for (size_t e = 0; e < n; e++) {
+    const uint8_t* a = d0 + e * 64;
+    const uint8_t* b = d1 + e * 64;
+    uint8_t z = 0;
+    for (int i = 0; i < 64; i++) {
+      const uint8_t s = static_cast<uint8_t>(mod67(a[i]) + mod67(b[i]));  // in [0, 132]
+      z |= static_cast<uint8_t>((s == 0) | (s == 67));
+    }
+    out[e] = z;
+  }
+}
+
+// One element of PrivateCompare, beta != 1 or r != 2^64-1 (v = r for beta = 0,
+// r + 1 otherwise). The suffix sums are kept unreduced (|sum| <= 64 * 256)
+// and shifted by 256 p before the one reduction, so every step is plain
+// integer arithmetic; the values equal the reference's reduced ones mod p.
+template <int J, bool BETA0>
+SECURENN_INLINE void pcElement(const uint8_t* x, uint64_t v, const uint8_t* s, const uint8_t* perm, uint8_t* d) {
+  alignas(64) uint8_t bits[64];
+  spreadBits(v, bits);
+  alignas(64) int16_t w[64];
+  for (int i = 0; i < 64; i++) w[i] = static_cast<int16_t>(x[i] + J * bits[i] - 2 * bits[i] * x[i]);
+  alignas(64) int16_t suffix[64];  // sum_{k>i} w_k
+  int acc = 0;
+  for (int i = 63; i >= 0; i--) {
+    suffix[i] = static_cast<int16_t>(acc);
+    acc += w[i];
+  }
+  alignas(64) uint8_t val[64];
+  for (int i = 0; i < 64; i++) {
+    const int t = BETA0 ? J * bits[i] - x[i] : x[i] - J * bits[i];
+    const uint16_t c = static_cast<uint16_t>(static_cast<uint16_t>(t + J + suffix[i] + P * 256) % P);
+    val[i] = static_cast<uint8_t>(static_cast<uint16_t>(s[i] * c) % P);
+  }
+  for (int i = 0; i < 64; i++) d[perm[i]] = val[i];
+}
+
+// beta = 1, r = 2^64-1: c_i = (1-j)(u_i + 1) - j u_i (i != 0), c_0 = (-1)^j u_0.
+template <int J>
+void pcSpecial(const uint8_t* s, const uint8_t* u, const uint8_t* perm, uint8_t* d) {
+  for (int i = 0; i < 64; i++) {
+    const int c = J == 0 ? (i != 0 ? modp(u[i] + 1) : modp(u[i])) : modp(-static_cast<int>(u[i]));
+    d[perm[i]] = static_cast<uint8_t>((s[i] * c) % P);
+  }
+}
+
+SECURENN_INLINE void privateCompareBody(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* u, const uint8_t* perm, uint8_t* d) {
+  for (size_t e = 0; e < n; e++) {
+    const size_t o = e * 64;
+    const uint8_t be = beta[e];
+    if (be == 1 && r[e] == M64) {
+      if (j == 0) pcSpecial<0>(s + o, u + o, perm + o, d + o);
+      else pcSpecial<1>(s + o, u + o, perm + o, d + o);
+      continue;
+    }
+    const uint64_t v = be == 0 ? r[e] : r[e] + 1;  // t = r + 1 for beta != 0
+    if (j == 0) {
+      if (be == 0) pcElement<0, true>(xb + o, v, s + o, perm + o, d + o);
+      else pcElement<0, false>(xb + o, v, s + o, perm + o, d + o);
+    } else {
+      if (be == 0) pcElement<1, true>(xb + o, v, s + o, perm + o, d + o);
+      else pcElement<1, false>(xb + o, v, s + o, perm + o, d + o);
+    }
+  }
+}
+
+#define SECURENN_VARIANTS(NAME, BODY, PARAMS, ARGS)                                   \
+  void NAME##Base PARAMS { BODY ARGS; }                                               \
+  SECURENN_X86_ONLY(__attribute__((target("avx2"))) void NAME##Avx2 PARAMS { BODY ARGS; }) \
+  SECURENN_X86_ONLY(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void NAME##Avx512 PARAMS { BODY ARGS; })
+
+#if defined(__x86_64__) || defined(__i386__)
+#define SECURENN_X86_ONLY(...) __VA_ARGS__
+#else
+#define SECURENN_X86_ONLY(...)
+#endif
+
+SECURENN_VARIANTS(bitShareZpK, bitShareZpBody, (const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out), (x, n, r, out))
+SECURENN_VARIANTS(zeroTestK, zeroTestBody, (const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n), (d0, d1, out, n))
+
+#if defined(__x86_64__) || defined(__i386__)
+#define SECURENN_DISPATCH(NAME, ARGS)                  \
+  switch (activeSimd()) {                              \
+    case SimdLevel::Avx512: NAME##Avx512 ARGS; return; \
+    case SimdLevel::Avx2: NAME##Avx2 ARGS; return;     \
+    default: NAME##Base ARGS; return;                  \
+  }
+#else
+#define SECURENN_DISPATCH(NAME, ARGS) NAME##Base ARGS;
+#endif
+
+}  // namespace
+
+void bitShareZp(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) { SECURENN_DISPATCH(bitShareZpK, (x, n, r, out)) }
+
+// One build for every CPU: on the machines measured (Xeon, AVX-512) the
+// baseline (SSE2-vectorised) build was the fastest; the per-byte scatter
+// through perm bounds it, not the arithmetic.
+void privateCompare(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* u, const uint8_t* perm, uint8_t* d) {
+  privateCompareBody(j, xb, r, n, beta, s, u, perm, d);
+}
+
+void zeroTest(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) { SECURENN_DISPATCH(zeroTestK, (d0, d1, out, n)) }
+
+}  // namespace securenn

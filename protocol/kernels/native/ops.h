@@ -1,0 +1,32 @@
+// Elementwise, im2col and Z_p kernels (semantics: protocol/kernels/types.ts).
+// Callers (binding.cc) have checked lengths, types and argument ranges.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace securenn {
+
+void add(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n);
+void sub(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n);
+void mul(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n);
+void mulScalar(const uint64_t* a, uint64_t s, uint64_t* out, size_t n);
+void addScalar(const uint64_t* a, uint64_t s, uint64_t* out, size_t n);
+// d has dn = 1 (broadcast) or n entries, none zero.
+void divShare(const uint64_t* a, const uint32_t* d, size_t dn, int party, uint64_t* out, size_t n);
+void sar(const uint64_t* a, unsigned f, uint64_t* out, size_t n);
+void wrap(const uint64_t* a, const uint64_t* b, uint8_t* out, size_t n);
+void addOdd(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n);
+void subOdd(const uint64_t* a, const uint64_t* b, uint64_t* out, size_t n);
+void reduceOdd(const uint64_t* a, uint64_t* out, size_t n);
+
+struct Im2colShape {
+  int64_t N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW;
+};
+void im2col(const uint64_t* x, const Im2colShape& s, uint64_t* out);
+
+void bitShareZp(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out);
+// perm entries must be < 64; u may be null only if no element is special.
+void privateCompare(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* u, const uint8_t* perm, uint8_t* d);
+void zeroTest(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n);
+
+}  // namespace securenn

@@ -125,9 +125,12 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
     return reply.code(status ?? ERROR_CODES[code as ErrorCode]?.http ?? 500).type('application/json').send(body);
   };
 
-  const wait = (ms: number): Promise<void> => new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    closing.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  /** Resolves after ms, when `until` settles first, or on close; leaves no timer or listener behind. */
+  const wait = (ms: number, until?: Promise<unknown>): Promise<void> => new Promise((resolve) => {
+    const done = (): void => { clearTimeout(t); closing.signal.removeEventListener('abort', done); resolve(); };
+    const t = setTimeout(done, ms);
+    closing.signal.addEventListener('abort', done, { once: true });
+    until?.then(done, done);
   });
 
   function makeServer(party: 0 | 1 | 2): FastifyInstance {
@@ -192,7 +195,8 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
       if (party === 2) return fail(reply, party, 'E_BAD_ARGUMENT', 'P2 has no output share');
       if (s.polls[party]++ < (b.notReadyPolls ?? 0)) return reply.code(202).send({ state: 'running' });
       const left = s.deadline - Date.now();
-      const inTime = await Promise.race([s.ready.then(() => true), wait(Math.max(0, left)).then(() => false)]);
+      await wait(Math.max(0, left), s.ready);
+      const inTime = s.inputs[0] !== undefined && s.inputs[1] !== undefined;
       if (b.outputDelayMs) await wait(b.outputDelayMs);
       if (closing.signal.aborted) return fail(reply, party, 'E_PEER_UNAVAILABLE', 'shutting down');
       if (!inTime || Date.now() > s.deadline) return fail(reply, party, 'E_DEADLINE', 'session deadline passed');

@@ -1,0 +1,97 @@
+// Demo page logic. Loads the SDK's browser bundle from ./sdk.js and the party
+// URLs and token from ./config.json (both put there by P0's server).
+import { PrivateInferenceClient } from './sdk.js';
+
+const $ = (id) => document.getElementById(id);
+const STAGES = ['encoding', 'uploading', 'computing', 'reconstructing', 'done'];
+const TEXT = {
+  encoding: 'Decoding, preprocessing and secret-sharing the image…',
+  uploading: 'Sending one share to party 0 and one to party 1…',
+  computing: 'The parties are running the model on the shares…',
+  reconstructing: 'Combining the output shares…',
+  done: 'Done.',
+};
+
+function setStatus(stage, text) {
+  const status = $('status');
+  status.dataset.stage = stage;
+  status.textContent = text;
+  const at = STAGES.indexOf(stage);
+  for (const li of document.querySelectorAll('#stages li')) {
+    const i = STAGES.indexOf(li.dataset.stage);
+    li.classList.toggle('active', i === at);
+    li.classList.toggle('past', at >= 0 && i < at);
+  }
+}
+
+function render(r, ms) {
+  $('label').textContent = String(r.label);
+  const names = r.model.labels ?? [];
+  const rows = r.probabilities.length === 1 && names.length === 2
+    ? [[names[0], 1 - r.probabilities[0]], [names[1], r.probabilities[0]]]
+    : r.probabilities.map((p, i) => [names[i] ?? `class ${i}`, p]);
+  const body = $('probs').tBodies[0];
+  body.replaceChildren(...rows.map(([name, p]) => {
+    const tr = document.createElement('tr');
+    const bar = document.createElement('div');
+    bar.className = 'bar';
+    bar.style.width = `${(p * 100).toFixed(1)}%`;
+    tr.append(Object.assign(document.createElement('td'), { textContent: name }),
+      Object.assign(document.createElement('td'), { textContent: `${(p * 100).toFixed(2)} %` }));
+    const cell = document.createElement('td');
+    cell.style.width = '50%';
+    cell.append(bar);
+    tr.append(cell);
+    return tr;
+  }));
+  $('meta').textContent = `Model ${r.model.modelHash.slice(0, 12)}…, session ${r.sessionId}, ${Math.round(ms)} ms.`;
+  $('result-json').textContent = JSON.stringify({ label: r.label, probabilities: r.probabilities, logits: r.logits, sessionId: r.sessionId });
+  $('result').hidden = false;
+}
+
+let client;
+let running;
+
+try {
+  const res = await fetch('./config.json', { cache: 'no-store' });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const cfg = await res.json();
+  client = new PrivateInferenceClient({
+    parties: cfg.parties,
+    token: cfg.token,
+    ...(cfg.timeoutMs !== undefined ? { timeoutMs: cfg.timeoutMs } : {}),
+    ...(cfg.expectedModelHash !== undefined ? { expectedModelHash: cfg.expectedModelHash } : {}),
+  });
+  $('file').disabled = false;
+  setStatus('ready', 'Ready: choose an X-ray.');
+} catch (e) {
+  setStatus('error', `Could not load ./config.json (${e.message}).`);
+}
+
+$('cancel').addEventListener('click', () => running?.abort());
+
+$('file').addEventListener('change', async () => {
+  const file = $('file').files?.[0];
+  if (!file || !client) return;
+  running?.abort();
+  const ctl = new AbortController();
+  running = ctl;
+  document.body.dataset.state = 'running';
+  $('result').hidden = true;
+  $('preview').src = URL.createObjectURL(file);
+  $('cancel').disabled = false;
+  const t0 = performance.now();
+  try {
+    const r = await client.predict(file, { signal: ctl.signal, onProgress: (e) => setStatus(e.stage, TEXT[e.stage]) });
+    if (running !== ctl) return;
+    render(r, performance.now() - t0);
+    setStatus('done', `Done: ${r.label}.`);
+    document.body.dataset.state = 'result';
+  } catch (e) {
+    if (running !== ctl) return;
+    setStatus('error', e?.name === 'AbortError' ? 'Cancelled.' : `${e?.code ?? e?.name ?? 'Error'}: ${e?.message ?? e}`);
+    document.body.dataset.state = 'error';
+  } finally {
+    if (running === ctl) $('cancel').disabled = true;
+  }
+});

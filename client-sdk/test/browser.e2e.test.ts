@@ -1,0 +1,89 @@
+/**
+ * End to end in a real browser: Debian's Chromium (apt-get install chromium,
+ * see scripts/ensure-chromium.sh) driven by playwright-core opens the demo
+ * page served by a fake P0 (as the real P0 serves client-sdk/demo), picks a
+ * real X-ray, and the page decodes, shares, uploads and reconstructs. The
+ * result must equal what the Node SDK computes for the same file against the
+ * same fake parties.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBrowserBundle } from '../build.js';
+import { PrivateInferenceClient } from '../src/index.js';
+import { startFakeParties, type FakeParties } from './fake-parties.js';
+import { PROGRESSIVE_XRAY, REPO_ROOT, XRAY_DIR } from './fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const DEMO = join(REPO_ROOT, 'client-sdk/demo');
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`browser e2e skipped: ${CHROMIUM} is absent (run scripts/ensure-chromium.sh)`);
+
+interface PageResult { label: string | number; probabilities: number[]; logits: number[]; sessionId: string }
+
+describe.skipIf(!hasChromium)('demo page in Chromium (skipped when /usr/bin/chromium is absent)', () => {
+  let work: string;
+  let fake: FakeParties;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'sdk-e2e-'));
+    await buildBrowserBundle(join(work, 'sdk.js'));
+    fake = await startFakeParties({
+      model: { inputShape: [128, 128, 1] },
+      staticFiles: () => ({
+        'index.html': { body: readFileSync(join(DEMO, 'index.html'), 'utf8'), type: 'text/html; charset=utf-8' },
+        'app.js': { body: readFileSync(join(DEMO, 'app.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
+        'sdk.js': { body: readFileSync(join(work, 'sdk.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
+        'config.json': { body: JSON.stringify({ parties: fake.urls, token: fake.token, timeoutMs: 30_000 }), type: 'application/json' },
+      }),
+    });
+    context = await chromium.launchPersistentContext(join(work, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS });
+    page = context.pages()[0] ?? await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+    await page.goto(`${fake.urls[0]}/`);
+    await page.waitForSelector('#status[data-stage="ready"]', { timeout: 10_000 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await fake?.close();
+    if (work) rmSync(join(work, 'profile'), { recursive: true, force: true });
+  });
+
+  it.each([
+    ['baseline JPEG', join(XRAY_DIR, 'NORMAL/IM-0001-0001.jpeg')],
+    ['progressive JPEG with Exif', PROGRESSIVE_XRAY],
+  ])('predicts a real X-ray (%s) like the Node SDK', async (_kind, file) => {
+    await page.setInputFiles('#file', file);
+    await page.waitForSelector('body[data-state="result"], body[data-state="error"]', { timeout: 30_000 });
+    const state = await page.getAttribute('body', 'data-state');
+    expect(state, `page error: ${await page.textContent('#status')} ${pageErrors.join('; ')}`).toBe('result');
+    const fromPage = JSON.parse((await page.textContent('#result-json'))!) as PageResult;
+
+    const node = await new PrivateInferenceClient({ parties: fake.urls, token: fake.token }).predict(readFileSync(file));
+    expect(fromPage.label).toBe(node.label);
+    expect(await page.textContent('#label')).toBe(String(node.label));
+    // Chromium's JPEG decoder (libjpeg-turbo) and jpeg-js round the IDCT differently (a grey level here
+    // and there) and the fake's truncation adds one ulp: the inputs agree to 1/255, the outputs closely.
+    const sentByPage = fake.inputs.get(fromPage.sessionId)!, sentByNode = fake.inputs.get(node.sessionId)!;
+    expect(sentByPage).toHaveLength(128 * 128);
+    let maxIn = 0;
+    for (let i = 0; i < sentByPage.length; i++) maxIn = Math.max(maxIn, Math.abs(sentByPage[i]! - sentByNode[i]!));
+    expect(maxIn).toBeLessThanOrEqual(1 / 255 + 2 ** -13);
+    fromPage.probabilities.forEach((p, i) => expect(Math.abs(p - node.probabilities[i]!)).toBeLessThan(0.01));
+    fromPage.logits.forEach((z, i) => expect(Math.abs(z - node.logits[i]!)).toBeLessThan(0.02));
+
+    const shot = join(work, `demo-${file.split('/').pop()}.png`);
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(statSync(shot).size).toBeGreaterThan(1000);
+    console.log(`screenshot: ${shot}; page ${fromPage.label} ${fromPage.probabilities.map((p) => p.toFixed(4)).join('/')}, node ${node.probabilities.map((p) => p.toFixed(4)).join('/')}, max input diff ${(maxIn * 255).toFixed(2)}/255`);
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BROWSER_BUNDLE, buildBrowserBundle } from '../build.js';
+import { startFakeParties, type FakeParties } from './fake-parties.js';
+
+type BundleModule = typeof import('../src/browser.js');
+
+describe('browser bundle (npm run build:sdk -> client-sdk/dist/browser.js)', () => {
+  let inputs: string[];
+  let code: string;
+  let fake: FakeParties;
+  beforeAll(async () => {
+    const meta = await buildBrowserBundle(BROWSER_BUNDLE);
+    inputs = Object.keys(meta.inputs);
+    code = readFileSync(BROWSER_BUNDLE, 'utf8');
+    fake = await startFakeParties();
+  });
+  afterAll(async () => { await fake.close(); });
+
+  it('contains no node: imports, no require and no import of an unbundled package', () => {
+    expect(code).not.toMatch(/\bfrom\s*["']node:/);
+    expect(code).not.toMatch(/\bimport\s*\(\s*["']node:/);
+    expect(code).not.toMatch(/\bimport\s*["'][^"'.]/);
+    expect(code).not.toMatch(/\bfrom\s*["'][^"'.]/);
+    expect(code).not.toMatch(/\brequire\s*\(/);
+    expect(code).not.toContain('node:crypto');
+  });
+
+  it('leaves the Node decoders and node:crypto sharing out', () => {
+    expect(inputs.some((p) => p.includes('jpeg-js') || p.includes('pngjs') || p.includes('decode-node'))).toBe(false);
+    expect(inputs.some((p) => p.endsWith('protocol/sharing/sharing.ts'))).toBe(false);
+    expect(inputs.some((p) => p.endsWith('decode-browser.ts'))).toBe(true);
+  });
+
+  it('is an ES module whose client predicts a tensor (run here in Node, which has fetch and Web Crypto)', async () => {
+    const sdk = (await import(pathToFileURL(BROWSER_BUNDLE).href)) as BundleModule;
+    const client = new sdk.PrivateInferenceClient({ parties: fake.urls, token: fake.token });
+    const r = await client.predict({ data: new Float32Array(64 * 64).fill(0.5), shape: [64, 64, 1] });
+    expect(r.probabilities).toHaveLength(2);
+    await expect(client.predict({ data: new Float32Array(3), shape: [64, 64, 1] })).rejects.toMatchObject({ code: 'E_SHAPE', name: 'InputError' });
+  });
+});

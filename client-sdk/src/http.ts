@@ -54,6 +54,7 @@ export class PartyHttp {
       return await body();
     } catch (e) {
       if (signal.aborted) throw signal.reason;
+      if (e instanceof SyntaxError) throw new ServerError('E_INTERNAL', `party ${ep.party}: ${what} is not valid JSON`, { party: ep.party, cause: e });
       throw new PeerUnavailableError(`party ${ep.party}: reading ${what} failed`, { party: ep.party, cause: e });
     }
   }

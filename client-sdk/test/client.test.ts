@@ -233,6 +233,12 @@ describe('typed errors', () => {
     await expect(client().predict(tensor())).rejects.toMatchObject({ code: 'E_INTERNAL', serverCode: 'E_SOMETHING_NEW', party: 0 });
   });
 
+  it('E_INTERNAL for a party that answers with something that is not the contract', async () => {
+    const garbling = (async (url: string | URL | Request, init?: RequestInit) =>
+      String(url).startsWith(fake.urls[1]) ? new Response('<html>proxy page</html>', { status: 200 }) : fetch(url, init)) as typeof fetch;
+    await expect(client({ fetch: garbling }).predict(tensor())).rejects.toMatchObject({ code: 'E_INTERNAL', party: 1 });
+  });
+
   it('E_BAD_ARGUMENT for parties listed in the wrong order and for bad options', async () => {
     fake.behavior[0] = { reportParty: 1 };
     await expect(client().predict(tensor())).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });

@@ -175,6 +175,41 @@ describe('Z_2^64 elementwise', () => {
   });
 });
 
+describe('elementwise ops with out overlapping an input, shifted', () => {
+  type Op = (k: RingKernels, a: BigUint64Array, b: BigUint64Array, out: BigUint64Array) => void;
+  const ops: [string, Op][] = [
+    ['add', (k, a, b, o) => k.add(a, b, o)],
+    ['sub', (k, a, b, o) => k.sub(a, b, o)],
+    ['mul', (k, a, b, o) => k.mul(a, b, o)],
+    ['addOdd', (k, a, b, o) => k.addOdd(a, b, o)],
+    ['subOdd', (k, a, b, o) => k.subOdd(a, b, o)],
+    ['reduceOdd', (k, a, _b, o) => k.reduceOdd(a, o)],
+    ['mulScalar', (k, a, _b, o) => k.mulScalar(a, 0x1234_5678_9abc_def1n, o)],
+    ['sar 0', (k, a, _b, o) => k.sar(a, 0, o)],
+    ['sar 40', (k, a, _b, o) => k.sar(a, 40, o)],
+    ['divShare 1', (k, a, _b, o) => k.divShare(a, Uint32Array.of(1), 1, o)],
+    ['divShare 2^13', (k, a, _b, o) => k.divShare(a, Uint32Array.of(1 << 13), 1, o)],
+    ['divShare 7', (k, a, _b, o) => k.divShare(a, Uint32Array.of(7), 0, o)],
+  ];
+  both('give the results of the reference loop (element i read before out[i] is written)', (k) => {
+    const n = 40;
+    const init = withEdges(n + 3 - EDGES.length);
+    const b = rand64(n);
+    for (const [name, op] of ops) {
+      for (const shift of [1, -1, 3, -3]) {
+        const run = (kk: RingKernels): BigUint64Array => {
+          const buf = init.slice();
+          const a = shift > 0 ? buf.subarray(0, n) : buf.subarray(-shift, n - shift);
+          const out = shift > 0 ? buf.subarray(shift, n + shift) : buf.subarray(0, n);
+          op(kk, a, b, out);
+          return buf;
+        };
+        same(run(k), run(ref), `${name} shift ${shift}`);
+      }
+    }
+  });
+});
+
 describe('Z_{2^64-1} elementwise', () => {
   for (const op of ['addOdd', 'subOdd'] as const) {
     both(`${op} matches the reference, including unreduced inputs 2^64-1`, (k) => {
@@ -362,6 +397,8 @@ describe('misuse fails with a registry code', () => {
     badPerm[70] = 64;
     expectCode(() => k.privateCompare(0, z(), r, Uint8Array.of(0, 0), z(), null, badPerm, z()), 'E_BAD_ARGUMENT');
     expectCode(() => k.privateCompare(0, z(), r, Uint8Array.of(0), z(), null, permutations(n), z()), 'E_SHAPE');
+    const xbuf = z();
+    expectCode(() => k.privateCompare(0, xbuf, r, Uint8Array.of(0, 0), z(), null, permutations(n), xbuf), 'E_BAD_ARGUMENT');
     expectCode(() => k.mulScalar(a, 3 as unknown as bigint, o), 'E_BAD_ARGUMENT');
   });
 });
@@ -373,7 +410,7 @@ describe('native SIMD paths', () => {
     const all = ['scalar', 'avx2', 'avx512'] as const;
     try {
       for (const simd of all.slice(0, all.indexOf(before.detectedSimd) + 1)) {
-        for (const threads of [1, 2]) {
+        for (const threads of [1, 2, 3]) {
           configureNativeKernels({ simd, threads });
           fn(`simd=${simd} threads=${threads}`);
         }

@@ -4,7 +4,11 @@
  * The addon checks every argument itself and throws Errors carrying a registry
  * code; the wrapper here re-throws them as MpcError.
  *
- * MPC_NATIVE_ADDON=<path> loads the addon from another path.
+ * Environment (read once, when the addon loads):
+ *  - MPC_NATIVE_ADDON=<path>: load the addon from another path;
+ *  - MPC_KERNEL_THREADS=<n>: threads one large GEMM may use (default 2);
+ *  - MPC_KERNEL_SIMD=scalar|avx2|avx512: cap the SIMD level (default: the
+ *    best the CPU has). Neither changes any result, only the speed.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -73,6 +77,7 @@ export function loadNativeAddon(): NativeAddon | null {
     try {
       cachedAddon = require(file) as NativeAddon;
       loadError = null;
+      applyEnvSettings(cachedAddon);
       return cachedAddon;
     } catch (e) {
       // Built but unloadable (e.g. built for another Node ABI): say so once, then use the fallback.
@@ -83,6 +88,19 @@ export function loadNativeAddon(): NativeAddon | null {
   }
   loadError = `kernels: native addon not built (looked for ${tried.join(', ')}); run \`npm ci\` or \`node scripts/build-addon.mjs\``;
   return null;
+}
+
+function applyEnvSettings(addon: NativeAddon): void {
+  const threads = process.env.MPC_KERNEL_THREADS, simd = process.env.MPC_KERNEL_SIMD;
+  if (threads) {
+    const t = Number(threads);
+    if (Number.isInteger(t) && t >= 1 && t <= 64) addon.configure(null, t);
+    else process.emitWarning(`MPC_KERNEL_THREADS must be an integer in [1, 64]; ignored`, { code: 'MPC_KERNEL_ENV' });
+  }
+  if (simd) {
+    if (simd === 'scalar' || simd === 'avx2' || simd === 'avx512') addon.configure(simd, null);
+    else process.emitWarning(`MPC_KERNEL_SIMD must be scalar, avx2 or avx512; ignored`, { code: 'MPC_KERNEL_ENV' });
+  }
 }
 
 /** Why loadNativeKernels() returned null, or null if it did not. */

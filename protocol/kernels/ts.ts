@@ -136,7 +136,7 @@ const fast: RingKernels = {
     const s = f > 63 ? 63 : f;
     const x = iwords(a), o = iwords(out);
     const len = x.length;
-    if (s === 0) { if (o !== x) o.set(x); return; }
+    if (s === 0) { for (let i = 0; i < len; i++) o[i] = x[i]!; return; } // a loop, not set(): same order as the reference if out overlaps a shifted
     if (s < 32) {
       for (let i = 0; i < len; i += 2) { const hi = x[i + 1]!; o[i] = (x[i]! >>> s) | (hi << (32 - s)); o[i + 1] = hi >> s; }
     } else {
@@ -288,6 +288,10 @@ const fast: RingKernels = {
     if (u) checkLen(op, 'u (64*r.length)', u.length, n64);
     checkLen(op, 'perm (64*r.length)', perm.length, n64);
     checkLen(op, 'd (64*r.length)', d.length, n64);
+    checkNoOverlap(op, 'd', d, 'xb', xb);
+    checkNoOverlap(op, 'd', d, 's', s);
+    if (u) checkNoOverlap(op, 'd', d, 'u', u);
+    checkNoOverlap(op, 'd', d, 'perm', perm);
     let bad = 0;
     for (let i = 0; i < n64; i++) bad |= perm[i]!;
     if (bad & 0xc0) throw new MpcError('E_BAD_ARGUMENT', `${op}: perm entries must be in [0, 63]`);
@@ -356,7 +360,7 @@ function divInto(o: Uint32Array, i: number, hi: number, lo: number, d: number): 
 
 /** divShare with a broadcast divisor 2^f, 0 <= f <= 31: shifts. */
 function divSharePow2(x: Uint32Array, f: number, party: 0 | 1, o: Uint32Array, n: number): void {
-  if (f === 0) { if (o !== x) o.set(x); return; } // floor(a / 1) = a; 2^64 - (2^64 - a) = a
+  if (f === 0) { for (let i = 0; i < 2 * n; i++) o[i] = x[i]!; return; } // floor(a / 1) = a; 2^64 - (2^64 - a) = a
   const g = 32 - f;
   if (party === 0) {
     for (let i = 0; i < n; i++) { const lo = x[2 * i]!, hi = x[2 * i + 1]!; o[2 * i] = (lo >>> f) | (hi << g); o[2 * i + 1] = hi >>> f; }

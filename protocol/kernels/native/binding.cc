@@ -299,7 +299,8 @@ napi_value PrivateCompare(napi_env env, napi_callback_info info) {
       getOptionalU8(c, 5, "u", u) && getArray(c, 6, "perm", perm) && getArray(c, 7, "d", d) && mulSize(c, "64*r.length", r.len, 64, n64) &&
       sameLen(c, "xb (64*r.length)", xb.len, n64) && sameLen(c, "beta (r.length)", beta.len, r.len) && sameLen(c, "s (64*r.length)", s.len, n64) &&
       (u.data == nullptr || sameLen(c, "u (64*r.length)", u.len, n64)) && sameLen(c, "perm (64*r.length)", perm.len, n64) &&
-      sameLen(c, "d (64*r.length)", d.len, n64);
+      sameLen(c, "d (64*r.length)", d.len, n64) && noOverlap(c, d, "d", xb, "xb") && noOverlap(c, d, "d", s, "s") &&
+      (u.data == nullptr || noOverlap(c, d, "d", u, "u")) && noOverlap(c, d, "d", perm, "perm");
   if (!c.ok) return nullptr;
   uint8_t bad = 0;
   for (size_t i = 0; i < n64; i++) bad |= perm.data[i];
@@ -368,7 +369,7 @@ napi_value Configure(napi_env env, napi_callback_info info) {
   napi_typeof(env, c.argv[1], &vt);
   if (vt != napi_null && vt != napi_undefined) {
     int64_t t = 1;
-    if (!getInt(c, 1, "threads", 1, 1024, t)) return nullptr;
+    if (!getInt(c, 1, "threads", 1, 64, t)) return nullptr;
     securenn::setMaxThreads(static_cast<int>(t));
   }
   return makeInfo(env);

@@ -9,6 +9,7 @@
 #include <new>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -270,7 +271,8 @@ SimdLevel detectOnce() {
 }
 
 std::atomic<int> gSimdCap{static_cast<int>(SimdLevel::Avx512)};
-std::atomic<int> gMaxThreads{2};
+// Default: 2 threads (or 1 on a one-core machine); MPC_KERNEL_THREADS / configure() change it.
+std::atomic<int> gMaxThreads{std::thread::hardware_concurrency() == 1 ? 1 : 2};
 
 const KernelSpec& pickKernel(size_t n) {
 #ifdef SECURENN_X86
@@ -285,6 +287,7 @@ const KernelSpec& pickKernel(size_t n) {
 
 // Below this many multiply-adds one thread is faster than starting another.
 constexpr double kThreadMinMacs = 1 << 22;
+constexpr int kMaxThreads = 64;
 // Up to this many rows of C, skip packing (see smallMBody).
 constexpr size_t kSmallM = 4;
 
@@ -313,8 +316,7 @@ SimdLevel activeSimd() {
 }
 
 int setMaxThreads(int n) {
-  const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  gMaxThreads.store(std::max(1, std::min(n, hw)));
+  gMaxThreads.store(std::max(1, std::min(n, kMaxThreads)));
   return gMaxThreads.load();
 }
 
@@ -336,40 +338,55 @@ void gemm(const uint64_t* A, const uint64_t* B, uint64_t* C, size_t m, size_t k,
     return;
   }
   const KernelSpec& ks = pickKernel(n);
+  // Split C into up to maxThreads() disjoint bands (rows if m >= n, else
+  // columns, on micro-tile boundaries), each worth at least kThreadMinMacs;
+  // every band packs its own panels, so the bits never depend on the split.
   const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  const int threads = std::min(maxThreads(), 2);
-  if (threads >= 2 && macs >= kThreadMinMacs && (m >= 2 * ks.MR || n >= 2 * ks.NR)) {
-    // Two disjoint halves of C; each thread packs its own panels.
-    size_t r0 = 0, r1 = m, c0 = 0, c1 = n, r2 = m, c2 = n;
-    bool splitRows = m >= n ? m >= 2 * ks.MR : n < 2 * ks.NR;
-    if (splitRows) r1 = r2 = std::min(m, ((m / 2 + ks.MR - 1) / ks.MR) * ks.MR);
-    else c1 = c2 = std::min(n, ((n / 2 + ks.NR - 1) / ks.NR) * ks.NR);
-    std::atomic<bool> failed{false};
-    std::thread other;
+  const bool splitRows = m >= n;
+  const size_t tile = splitRows ? ks.MR : ks.NR, extent = splitRows ? m : n;
+  const size_t tiles = (extent + tile - 1) / tile;
+  size_t parts = static_cast<size_t>(std::min<double>(maxThreads(), macs / kThreadMinMacs));
+  parts = std::max<size_t>(1, std::min(parts, tiles));
+  if (parts == 1) {
+    gemmRange(ks, A, B, C, k, n, 0, m, 0, n);
+    return;
+  }
+  auto band = [&](size_t p) {
+    const size_t lo = std::min(extent, (tiles * p / parts) * tile), hi = std::min(extent, (tiles * (p + 1) / parts) * tile);
+    if (splitRows) gemmRange(ks, A, B, C, k, n, lo, hi, 0, n);
+    else gemmRange(ks, A, B, C, k, n, 0, m, lo, hi);
+  };
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> workers;
+  workers.reserve(parts - 1);
+  for (size_t p = 1; p < parts; p++) {
     try {
-      other = std::thread([&] {
+      workers.emplace_back([&, p] {
         try {
-          if (splitRows) gemmRange(ks, A, B, C, k, n, r2, m, 0, n);
-          else gemmRange(ks, A, B, C, k, n, 0, m, c2, n);
+          band(p);
         } catch (...) {
           failed.store(true);
         }
       });
     } catch (const std::system_error&) {
-      // Could not start a thread: do it all on this one.
-      gemmRange(ks, A, B, C, k, n, 0, m, 0, n);
-      return;
+      // Could not start another thread: run the remaining bands here.
+      for (size_t q = p; q < parts; q++) {
+        try {
+          band(q);
+        } catch (...) {
+          failed.store(true);
+        }
+      }
+      break;
     }
-    try {
-      gemmRange(ks, A, B, C, k, n, r0, r1, c0, c1);
-    } catch (...) {
-      failed.store(true);
-    }
-    other.join();
-    if (failed.load()) throw std::bad_alloc();
-    return;
   }
-  gemmRange(ks, A, B, C, k, n, 0, m, 0, n);
+  try {
+    band(0);
+  } catch (...) {
+    failed.store(true);
+  }
+  for (auto& w : workers) w.join();
+  if (failed.load()) throw std::bad_alloc();
 }
 
 }  // namespace securenn

@@ -21,7 +21,8 @@ const char* simdName(SimdLevel s);
 SimdLevel setSimdCap(SimdLevel cap);
 SimdLevel activeSimd();
 
-// Maximum number of threads gemm may use (1 or more). Returns the new value.
+// Maximum number of threads one gemm call may use (clamped to [1, 64]; default 2).
+// Large products are split into bands of C, one per thread. Returns the new value.
 int setMaxThreads(int n);
 int maxThreads();
 

@@ -130,6 +130,9 @@ export class PrivateInferenceClientBase {
     const f = o.fetch ?? (globalThis.fetch as FetchLike | undefined)?.bind(globalThis);
     if (typeof f !== 'function') throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: no fetch available; pass options.fetch');
     this.http = new PartyHttp(f, o.token);
+    if (o.expectedModelHash !== undefined && !(typeof o.expectedModelHash === 'string' && /^[0-9a-f]{64}$/i.test(o.expectedModelHash))) {
+      throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: expectedModelHash must be a sha256 in hex (64 digits)');
+    }
     this.expectedModelHash = o.expectedModelHash?.toLowerCase();
     this.inputShape = o.inputShape ? [...o.inputShape] : undefined;
     this.imageScale = o.imageScale ?? 1 / 255;
@@ -290,10 +293,11 @@ export class PrivateInferenceClientBase {
     return x;
   }
 
-  /** GET the output share; 202/204 or a JSON state means "not yet": poll again with backoff. */
+  /** GET the output share (long poll); 202/204 or a JSON state means "not yet": ask again (with backoff if the server did not wait). */
   private async fetchOutput(ep: PartyEndpoint, path: string, signal: AbortSignal): Promise<Output> {
     let delay = 50;
     for (;;) {
+      const asked = now();
       const res = await this.http.call(ep, { method: 'GET', path, accept: 'application/octet-stream' }, signal);
       const type = res.headers.get('content-type') ?? '';
       if (res.status === 200 && !type.includes('json')) {
@@ -307,7 +311,8 @@ export class PrivateInferenceClientBase {
       } else {
         await res.body?.cancel().catch(() => undefined);
       }
-      await sleep(delay, signal);
+      // A server that long-polled already waited: ask again at once. One that answered at once: back off.
+      if (now() - asked < delay) await sleep(delay, signal);
       delay = Math.min(1000, delay * 2);
     }
   }

@@ -244,6 +244,7 @@ describe('typed errors', () => {
     await expect(client().predict(tensor())).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
     expect(() => new PrivateInferenceClient({ parties: ['http://a'], token: 't' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
     expect(() => new PrivateInferenceClient({ parties: fake.urls, token: '' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    expect(() => new PrivateInferenceClient({ parties: fake.urls, token: 't', expectedModelHash: 'abc' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
   });
 });
 

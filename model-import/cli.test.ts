@@ -1,0 +1,68 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { loadBundle } from './bundle.js';
+import { main } from './cli.js';
+import { fixtureModel, haveFixtures, tempDir, XRAY } from './test-helpers.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+afterEach(() => vi.restoreAllMocks());
+
+function capture(): { out: () => string } {
+  const chunks: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    chunks.push(String(s));
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  return { out: () => chunks.join('') };
+}
+
+describe('mpc-import CLI', () => {
+  it.skipIf(!haveFixtures)('imports a pneumonia model and reports float vs fixed-point agreement on X-rays', async () => {
+    const cap = capture();
+    const out = path.join(tmp.dir, 'ravneet');
+    const code = await main([fixtureModel('ravneet-pneumonia'), '--out', out, '--labels', 'NORMAL,PNEUMONIA', '--samples', path.join(XRAY, 'NORMAL', 'IM-0001-0001.jpeg'), path.join(XRAY, 'PNEUMONIA', 'person85_bacteria_422.jpeg'), '--no-progress']);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    const text = cap.out();
+    expect(text).toMatch(/model: +pneumonia\.h5 \(keras-h5, Keras 2\.2\.4\)/);
+    expect(text).toMatch(/decision agreement: 2\/2/);
+    expect(text).toMatch(/IM-0001-0001\.jpeg +NORMAL/);
+    const { manifest } = loadBundle(out, 0);
+    expect(manifest.labels).toEqual(['NORMAL', 'PNEUMONIA']);
+    expect(manifest.outputActivation).toBe('sigmoid');
+  });
+
+  it('generates a seed model and imports it (random samples)', async () => {
+    const cap = capture();
+    const out = path.join(tmp.dir, 'seed');
+    const seedFile = path.join(tmp.dir, 'network-a.h5');
+    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--seed-out', seedFile, '--out', out, '--random', '2', '--frac-bits', '16'])).toBe(0);
+    vi.restoreAllMocks();
+    expect(existsSync(seedFile)).toBe(true);
+    expect(cap.out()).toMatch(/f = 16 fractional bits/);
+    expect(cap.out()).toMatch(/decision agreement: \d\/2/);
+    expect(loadBundle(out, 2).manifest.fracBits).toBe(16);
+  });
+
+  it('rejects bad arguments with E_BAD_ARGUMENT', async () => {
+    await expect(main(['x.h5'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
+    await expect(main(['--seed-arch', 'resnet', '--out', path.join(tmp.dir, 'r')])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
+    await expect(main(['x.h5', '--out', path.join(tmp.dir, 'r'), '--input-shape', '3,a'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
+  });
+
+  it('the package bin launcher runs the TypeScript CLI and exits 2 on an MpcError', () => {
+    const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'bin', 'mpc-import.mjs');
+    const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/usage: mpc-import MODEL --out DIR/);
+    const bad = spawnSync(process.execPath, [bin, path.join(tmp.dir, 'missing.h5'), '--out', path.join(tmp.dir, 'never')], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/error E_MODEL_FORMAT/);
+    expect(existsSync(path.join(tmp.dir, 'never'))).toBe(false);
+  });
+});

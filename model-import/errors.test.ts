@@ -1,0 +1,169 @@
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isMpcError } from '../protocol/errors.js';
+import { writeBundles } from './bundle.js';
+import { main } from './cli.js';
+import { loadModel } from './load.js';
+import { seedBuilder, SequentialBuilder, prgFromSeed, writeModelFile } from './seed-models.js';
+import { fixtureModel, haveFixtures, KERAS_FIXTURES, tempDir } from './test-helpers.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+let n = 0;
+const file = (ext: string): string => path.join(tmp.dir, `m${++n}.${ext}`);
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (isMpcError(e)) return e.code;
+    throw e;
+  }
+  return 'no error';
+}
+
+function small(): SequentialBuilder {
+  return new SequentialBuilder('small', [12, 10, 1], prgFromSeed(5)).conv2d(4, 3, 1, 'valid').pool('max', 2, 2).flatten().dense(8).dense(2, 'softmax');
+}
+
+describe.skipIf(!haveFixtures)('corrupt model files (E_MODEL_FORMAT)', () => {
+  it('a truncated legacy .h5', async () => {
+    const bytes = readFileSync(fixtureModel('ravneet-pneumonia'));
+    const f = file('h5');
+    writeFileSync(f, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/truncated/i) });
+  });
+
+  it('a truncated .keras zip', async () => {
+    const bytes = readFileSync(fixtureModel('templinb-cnn-keras3'));
+    const f = file('keras');
+    writeFileSync(f, bytes.subarray(0, bytes.length - 5000));
+    expect(await codeOf(loadModel(f))).toBe('E_MODEL_FORMAT');
+  });
+
+  it('a TF.js model whose shard is truncated', async () => {
+    const d = path.join(tmp.dir, 'tfjs');
+    const src = path.join(KERAS_FIXTURES, 'angel-mnist-tfjs');
+    await import('node:fs').then((fs) => fs.mkdirSync(d));
+    copyFileSync(path.join(src, 'model.json'), path.join(d, 'model.json'));
+    writeFileSync(path.join(d, 'group1-shard1of1.bin'), readFileSync(path.join(src, 'group1-shard1of1.bin')).subarray(0, 100_000));
+    await expect(loadModel(path.join(d, 'model.json'))).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/truncated/) });
+  });
+});
+
+describe('unrecognised files (E_MODEL_FORMAT)', () => {
+  it('wrong magic', async () => {
+    const f = file('h5');
+    writeFileSync(f, Buffer.from('GIF89a this is not a model at all'));
+    await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/signature/) });
+  });
+
+  it('an empty file, a missing file, a zip without config.json', async () => {
+    const empty = file('h5');
+    writeFileSync(empty, '');
+    expect(await codeOf(loadModel(empty))).toBe('E_MODEL_FORMAT');
+    expect(await codeOf(loadModel(path.join(tmp.dir, 'nope.h5')))).toBe('E_MODEL_FORMAT');
+    const { zipSync } = await import('fflate');
+    const z = file('keras');
+    writeFileSync(z, zipSync({ 'metadata.json': new TextEncoder().encode('{}') }));
+    await expect(loadModel(z)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/config\.json/) });
+  });
+
+  it('an HDF5 file that is not a Keras model', async () => {
+    const b = small();
+    const f = file('keras');
+    await writeModelFile(b, f);
+    // model.weights.h5 alone is HDF5 but has no model_config.
+    const { unzipSync } = await import('fflate');
+    const h = file('h5');
+    writeFileSync(h, unzipSync(readFileSync(f))['model.weights.h5']!);
+    await expect(loadModel(h)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/model_config/) });
+  });
+});
+
+describe('unsupported layers and options (E_UNSUPPORTED_LAYER names layer, class, position)', () => {
+  const cases: [string, (b: SequentialBuilder) => SequentialBuilder, RegExp][] = [
+    ['an unknown layer class', (b) => b.raw('Conv1D', { filters: 2, kernel_size: [3] }, [], 'conv1d_x'), /#\d+ 'conv1d_x' \(Conv1D\)/],
+    ['dilation_rate 2', (b) => { b.conv2d(2, 3, 1, 'same'); b.layers.at(-1)!.config['dilation_rate'] = [2, 2]; return b; }, /'conv2d_1' \(Conv2D\).*dilation/],
+    ['channels_first', (b) => { b.pool('max', 2, 2); b.layers.at(-1)!.config['data_format'] = 'channels_first'; return b; }, /#3 'max_pooling2d_1' \(MaxPooling2D\).*channels_first/],
+    ['softmax in the middle', (b) => b.flatten().dense(6, 'softmax').dense(2), /'dense' \(Dense\).*final/],
+    ['a tanh activation', (b) => b.raw('Activation', { activation: 'tanh' }, [], 'act_tanh'), /#3 'act_tanh' \(Activation\).*tanh/],
+    ['a BatchNormalization over a non-channel axis', (b) => { b.batchNorm(); b.layers.at(-1)!.config['axis'] = 1; return b; }, /'batch_normalization' \(BatchNormalization\).*axis/],
+    ['a leaky ReLU', (b) => b.raw('ReLU', { negative_slope: 0.1 }, [], 'leaky'), /'leaky' \(ReLU\)/],
+    ['ReLU with max_value 4', (b) => b.raw('ReLU', { max_value: 4 }, [], 'relu4'), /'relu4' \(ReLU\).*max_value/],
+  ];
+  it.each(cases)('%s', async (_name, build, msg) => {
+    for (const ext of ['keras', 'h5']) {
+      const b = build(new SequentialBuilder('bad', [12, 10, 3], prgFromSeed(9)).conv2d(4, 3, 1, 'valid').pool('max', 2, 1));
+      const f = file(ext);
+      await writeModelFile(b, f);
+      await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(msg) });
+    }
+  });
+});
+
+describe('weight shapes (E_WEIGHT_SHAPE)', () => {
+  it.each(['keras', 'h5'])('a kernel that does not fit its layer (.%s)', async (ext) => {
+    const b = small();
+    const conv = b.layers[0]!;
+    conv.weights[0] = { name: 'kernel', value: { shape: [3, 3, 2, 4], data: new Float64Array(72) } };
+    const f = file(ext);
+    await writeModelFile(b, f);
+    await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_WEIGHT_SHAPE', message: expect.stringMatching(/'conv2d' \(Conv2D\): kernel has shape \[3,3,2,4\] but the layer needs \[3,3,1,4\]/) });
+  });
+
+  it('a Dense kernel whose input size disagrees with the Flatten before it', async () => {
+    const b = small();
+    const d = b.layers[3]!;
+    d.weights[0] = { name: 'kernel', value: { shape: [81, 8], data: new Float64Array(648) } };
+    const f = file('h5');
+    await writeModelFile(b, f);
+    await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_WEIGHT_SHAPE' });
+  });
+
+  it('a .keras layer with the wrong number of variables', async () => {
+    const b = small();
+    b.layers[0]!.weights.pop();
+    const f = file('keras');
+    await writeModelFile(b, f);
+    expect(await codeOf(loadModel(f))).toBe('E_WEIGHT_SHAPE');
+  });
+});
+
+describe('a failed import leaves nothing behind', () => {
+  const leftovers = (dir: string, name: string): string[] => readdirSync(dir).filter((e) => e.startsWith(name));
+
+  it('an unsupported layer is refused before anything is written (CLI)', async () => {
+    const b = small().raw('Conv1D', { filters: 2, kernel_size: [3] });
+    const f = file('keras');
+    await writeModelFile(b, f);
+    const out = path.join(tmp.dir, 'out-unsupported');
+    await expect(main([f, '--out', out, '--random', '0', '--no-progress'])).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER' });
+    expect(leftovers(tmp.dir, 'out-unsupported')).toEqual([]);
+  });
+
+  it('a failure while writing the shares removes the temporary directory', async () => {
+    const b = seedBuilder('mnist-a', { seed: 1 });
+    const out = path.join(tmp.dir, 'out-midway');
+    let calls = 0;
+    expect(() =>
+      writeBundles({ ir: b.expectedIR(), sourceHash: '0'.repeat(64) }, out, {
+        onProgress: (done) => {
+          if (++calls === 3) throw new Error(`disk full after ${done} values`);
+        },
+      }),
+    ).toThrow(/disk full/);
+    expect(calls).toBe(3);
+    expect(leftovers(tmp.dir, 'out-midway')).toEqual([]);
+  });
+
+  it('an out-of-range weight is refused before anything is written (E_RANGE)', () => {
+    const ir = seedBuilder('mnist-a', { seed: 1 }).expectedIR();
+    const dense = ir.nodes[0] as { kernel: { data: Float64Array } };
+    dense.kernel.data[5] = 2 ** 45;
+    const out = path.join(tmp.dir, 'out-range');
+    expect(() => writeBundles({ ir, sourceHash: '0'.repeat(64) }, out)).toThrow(expect.objectContaining({ code: 'E_RANGE' }));
+    expect(leftovers(tmp.dir, 'out-range')).toEqual([]);
+  });
+});

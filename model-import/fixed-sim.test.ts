@@ -1,0 +1,51 @@
+import { randomFillSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR } from '../protocol/ir.js';
+import { fixedLogits } from './fixed-sim.js';
+import { referenceLogits } from './reference.js';
+import { seedBuilder } from './seed-models.js';
+import { maxAbsDiff } from './test-helpers.js';
+
+const t = (shape: number[], v: number[]): FloatTensor => ({ shape, data: Float64Array.from(v) });
+const model = (inputShape: number[], nodes: LayerNode<FloatTensor>[]): ModelIR<FloatTensor> => ({ formatVersion: IR_FORMAT_VERSION, inputShape, nodes, output: nodes.at(-1)!.name, outputActivation: 'linear' });
+
+describe('fixed-point simulation (what the secure runner computes, up to one unit per op)', () => {
+  it('rounds inputs and weights to f bits, truncates the product (floor), then adds the bias', () => {
+    // f = 8: x = [128, -64], w = [77, 179], acc = -1600, floor(-1600 / 256) = -7, + b 26 = 19.
+    const m = model([2], [{ kind: 'dense', name: 'd', inputs: ['input'], units: 1, activation: 'linear', kernel: t([2, 1], [0.3, 0.7]), bias: t([1], [0.1]) }]);
+    expect(Array.from(fixedLogits(m, Float32Array.of(0.5, -0.25), 1, { fracBits: 8 }))).toEqual([19 / 256]);
+  });
+
+  it('clamps ReLU6 at exactly 6 and ReLU at 0', () => {
+    const m = model([3], [{ kind: 'activation', name: 'a', inputs: ['input'], activation: 'relu6' }]);
+    expect(Array.from(fixedLogits(m, Float32Array.of(7.3, -2, 2.5), 1))).toEqual([6, 0, 2.5]);
+  });
+
+  it('average pooling with same padding divides by the unpadded window size', () => {
+    const m = model([3, 3, 1], [{ kind: 'avgpool2d', name: 'p', inputs: ['input'], poolSize: [2, 2], strides: [2, 2], padding: 'same' }]);
+    const y = fixedLogits(m, Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9), 1, { fracBits: 8 });
+    expect(Array.from(y)).toEqual([3, 4.5, 7.5, 9]);
+  });
+
+  it('Rescaling divides by 255 exactly like the runner (floor of x / 255)', () => {
+    const m = model([2], [{ kind: 'rescaling', name: 'r', inputs: ['input'], scale: 1 / 255, offset: 0 }]);
+    const y = fixedLogits(m, Float32Array.of(255, 128), 1, { fracBits: 13 });
+    expect(y[0]).toBe(1);
+    expect(y[1]).toBe(Math.floor((128 * 8192) / 255) / 8192);
+    const m2 = model([1], [{ kind: 'rescaling', name: 'r', inputs: ['input'], scale: 1 / 127.5, offset: -1 }]);
+    expect(fixedLogits(m2, Float32Array.of(255), 1)[0]).toBeCloseTo(1, 3);
+  });
+
+  it('tracks the float model on the seed CNN; the error shrinks with more fractional bits', async () => {
+    const ir = seedBuilder('cnn-maxpool', { seed: 5 }).expectedIR();
+    const u = new Uint32Array(150 * 125);
+    randomFillSync(u);
+    const x = Float32Array.from(u, (v) => v / 2 ** 32);
+    const fl = await referenceLogits(ir, x, 1);
+    const e13 = maxAbsDiff(fl, fixedLogits(ir, x, 1, { fracBits: 13 }));
+    const e20 = maxAbsDiff(fl, fixedLogits(ir, x, 1, { fracBits: 20 }));
+    expect(e13).toBeLessThan(0.05);
+    expect(e20).toBeLessThan(e13);
+    expect(e20).toBeLessThan(1e-3);
+  });
+});

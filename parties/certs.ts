@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MpcError } from '../protocol/errors.js';
@@ -48,7 +48,8 @@ export function issueCert(dir: string, ca: KeyPair, cn: string, opts: { file?: s
 }
 
 /** CA + P0, P1, P2 + client in a fresh temp dir (or `dir`). */
-export function generateCerts(dir = mkdtempSync(path.join(tmpdir(), 'securenn-certs-'))): CertSet {
+export function generateCerts(dir = mkdtempSync(path.join(tmpdir(), 'securenn-certs-')), create = false): CertSet {
+  if (create) mkdirSync(dir, { recursive: true });
   const ca = createCa(dir);
   const parties = ([0, 1, 2] as const).map((p) => issueCert(dir, ca, partyName(p), { dns: [partyName(p), 'localhost'], ips: ['127.0.0.1'] })) as [KeyPair, KeyPair, KeyPair];
   const client = issueCert(dir, ca, 'client', { dns: ['client'] });

@@ -59,6 +59,7 @@ export type PeerHandler = (peer: PartyId, up: boolean, reason?: Error) => void;
 
 interface Link {
   peer: PartyId | null;
+  gen: number;
   role: 'dialer' | 'server';
   stream: Stream;
   reasm: Reassembler;
@@ -79,6 +80,8 @@ export class PeerMesh implements FrameSink {
   private readonly backoff: number[] = [0, 0, 0];
   private readonly redialTimers: (NodeJS.Timeout | undefined)[] = [undefined, undefined, undefined];
   private readonly lastDialError: string[] = ['', '', ''];
+  /** Bumped when a dial address changes: streams of older generations do not redial. */
+  private readonly dialGen: number[] = [0, 0, 0];
   private server: grpc.Server | null = null;
   private readonly sessions = new Map<string, SessionTransport>();
   private readonly pending = new Map<string, { at: number; msgs: Pending[]; bytes: number }>();
@@ -139,7 +142,15 @@ export class PeerMesh implements FrameSink {
   /** Set (or change) a dial address after start (tests with OS-chosen ports). */
   setDialAddress(peer: PartyId, address: string): void {
     if (peer >= this.party) throw new MpcError('E_BAD_ARGUMENT', `mesh: P${this.party} does not dial P${peer} (the higher id dials)`);
-    this.dialAddr[peer] = address;
+    if (this.dialAddr[peer] !== address) {
+      this.dialAddr[peer] = address;
+      this.clients[peer]?.close();
+      this.clients[peer] = undefined;
+      const t = this.redialTimers[peer];
+      if (t) clearTimeout(t);
+      this.redialTimers[peer] = undefined;
+      this.dialGen[peer]! += 1;
+    }
     if (!this.closed && !this.links[peer] && !this.redialTimers[peer]) this.dial(peer);
   }
 
@@ -173,7 +184,7 @@ export class PeerMesh implements FrameSink {
       this.clients[peer] = client;
     }
     const stream = client.Link();
-    const link: Link = { peer, role: 'dialer', stream, reasm: new Reassembler(this.maxMessageBytes, `P${this.party}<-P${peer}`), up: false, dead: false };
+    const link: Link = { peer, gen: this.dialGen[peer]!, role: 'dialer', stream, reasm: new Reassembler(this.maxMessageBytes, `P${this.party}<-P${peer}`), up: false, dead: false };
     this.attach(link);
     this.writeMessage(link, { kind: 'HELLO', session: '', tag: 'hello', depth: 0, payload: Buffer.from(JSON.stringify({ party: this.party, version: LINK_VERSION })) });
   }
@@ -201,7 +212,7 @@ export class PeerMesh implements FrameSink {
         return;
       }
     }
-    const link: Link = { peer, role: 'server', stream: call, reasm: new Reassembler(this.maxMessageBytes, `P${this.party}<-P${peer ?? '?'}`), up: false, dead: false };
+    const link: Link = { peer, gen: 0, role: 'server', stream: call, reasm: new Reassembler(this.maxMessageBytes, `P${this.party}<-P${peer ?? '?'}`), up: false, dead: false };
     this.attach(link);
   }
 
@@ -307,7 +318,7 @@ export class PeerMesh implements FrameSink {
     if (wasCurrent) {
       this.links[peer] = undefined;
       const err = new MpcError('E_PEER_UNAVAILABLE', `P${this.party}: link to P${peer} lost`, { party: peer });
-      this.log.warn({ peer, code: 'E_PEER_UNAVAILABLE', reason: reason.details ?? reason.message, sessions: this.sessions.size }, 'peer link down');
+      (this.closed ? this.log.info : this.log.warn).call(this.log, { peer, code: 'E_PEER_UNAVAILABLE', reason: reason.details ?? reason.message, sessions: this.sessions.size }, 'peer link down');
       // Every session involves every party: fail them all.
       for (const s of [...this.sessions.values()]) s.close(err);
       this.pending.clear();
@@ -315,12 +326,12 @@ export class PeerMesh implements FrameSink {
       for (const h of [...this.peerHandlers]) h(peer, false, err);
     } else if (link.role === 'dialer' && peer !== null) {
       const msg = reason.details ?? reason.message;
-      if (msg !== this.lastDialError[peer]) this.log.warn({ peer, reason: msg }, 'cannot link to peer; retrying');
+      if (msg !== this.lastDialError[peer]) this.log.warn({ peer, reason: msg.replace(/\s*Resolution note:\s*$/, '') }, 'cannot link to peer; retrying');
       this.lastDialError[peer] = msg;
     }
     if (link.role === 'dialer' && peer !== null) {
       try { (link.stream as grpc.ClientDuplexStream<WireFrame, WireFrame>).cancel(); } catch { /* ignore */ }
-      this.scheduleRedial(peer);
+      if (link.gen === this.dialGen[peer]) this.scheduleRedial(peer);
     }
   }
 

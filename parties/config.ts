@@ -1,0 +1,145 @@
+/**
+ * Party configuration: one JSON file for the deployment (common settings and
+ * a `parties` array with each party's addresses, certificates and model),
+ * the party id from `--party` / PARTY_ID, a few environment overrides.
+ *
+ *   node --import tsx parties/main.ts --party 1 --config deploy.json [--insecure-local]
+ *
+ * Env: PARTY_ID, PARTY_CONFIG, PARTY_TOKENS (comma-separated), PARTY_INSECURE_LOCAL=1,
+ * PARTY_LOG_LEVEL, PARTY_HTTP_PORT, PARTY_GRPC_PORT.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MpcError } from '../protocol/errors.js';
+import type { PartyId } from '../protocol/ring/types.js';
+import { hostOf, isLoopbackHost } from './tls.js';
+
+export interface PartyEntry {
+  /** HTTP API for clients. */
+  http: { host: string; port: number; tls?: { cert: string; key: string; ca?: string; requireClientCert?: boolean } };
+  /** gRPC listen address for the higher-id parties (P0, P1); `address` is what peers dial (default host:port). */
+  grpc?: { host: string; port: number; address?: string };
+  /** PEM paths: CA, this party's certificate and key; pins: SHA-256 fingerprints of the peers' certificates. */
+  tls?: { ca: string; cert: string; key: string; pins?: Partial<Record<'0' | '1' | '2', string>> };
+  /** Share model: a model-import bundle directory, or a dev file from npm start. */
+  model: { bundleDir: string } | { devFile: string };
+  /** Static files served at / (P0: the SDK demo page). */
+  staticDir?: string;
+}
+
+export interface CommonSettings {
+  tokens: string[];
+  insecureLocal: boolean;
+  batch: { windowMs: number; maxBatch: number; maxConcurrentRuns: number };
+  sessions: { defaultDeadlineMs: number; maxDeadlineMs: number; maxSessions: number; retentionMs: number };
+  cors: { origins: string[] };
+  logLevel: string;
+  kernels: 'auto' | 'ts' | 'native';
+}
+
+export interface DeploymentConfig extends Partial<CommonSettings> { parties: [PartyEntry, PartyEntry, PartyEntry] }
+
+export interface PartyConfig extends CommonSettings {
+  party: PartyId;
+  self: PartyEntry;
+  /** gRPC addresses of the parties this one dials (lower ids). */
+  dial: Partial<Record<PartyId, string>>;
+  /** Base dir for relative paths in the config file. */
+  baseDir: string;
+}
+
+export const DEFAULTS: CommonSettings = {
+  tokens: [],
+  insecureLocal: false,
+  batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 },
+  sessions: { defaultDeadlineMs: 60_000, maxDeadlineMs: 600_000, maxSessions: 1_000, retentionMs: 300_000 },
+  cors: { origins: [] },
+  logLevel: 'info',
+  kernels: 'auto',
+};
+
+/** client-sdk/demo next to parties/ (served by P0 when it exists). */
+export const DEMO_DIR = fileURLToPath(new URL('../client-sdk/demo/', import.meta.url));
+
+function bad(msg: string): never { throw new MpcError('E_BAD_ARGUMENT', `config: ${msg}`); }
+
+export function parseArgs(argv: string[]): { party?: string; config?: string; insecureLocal: boolean } {
+  const out: { party?: string; config?: string; insecureLocal: boolean } = { insecureLocal: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--insecure-local') out.insecureLocal = true;
+    else if (a === '--party' || a === '--config') { const v = argv[++i]; if (v === undefined) bad(`${a} needs a value`); if (a === '--party') out.party = v; else out.config = v; }
+    else if (a.startsWith('--party=')) out.party = a.slice(8);
+    else if (a.startsWith('--config=')) out.config = a.slice(9);
+    else bad(`unknown argument '${a}'`);
+  }
+  return out;
+}
+
+const int = (v: unknown, name: string, min: number, max: number): number => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(`${name} must be an integer in ${min}..${max}`);
+  return v;
+};
+
+/** Resolve one party's configuration from a deployment config object. */
+export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: string, over: Partial<CommonSettings> = {}): PartyConfig {
+  if (!Array.isArray(dep.parties) || dep.parties.length !== 3) bad('`parties` must list the three parties');
+  const c: CommonSettings = {
+    ...DEFAULTS, ...dep, ...over,
+    batch: { ...DEFAULTS.batch, ...dep.batch, ...over.batch },
+    sessions: { ...DEFAULTS.sessions, ...dep.sessions, ...over.sessions },
+    cors: { ...DEFAULTS.cors, ...dep.cors, ...over.cors },
+  };
+  const self = dep.parties[party];
+  int(c.batch.windowMs, 'batch.windowMs', 0, 60_000);
+  int(c.batch.maxBatch, 'batch.maxBatch', 1, 4096);
+  int(c.batch.maxConcurrentRuns, 'batch.maxConcurrentRuns', 1, 1024);
+  int(c.sessions.defaultDeadlineMs, 'sessions.defaultDeadlineMs', 1, c.sessions.maxDeadlineMs);
+  int(c.sessions.maxSessions, 'sessions.maxSessions', 1, 1_000_000);
+  if (!Array.isArray(c.tokens) || c.tokens.length === 0 || c.tokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`tokens` must list at least one client bearer token of 16+ characters');
+  int(self.http?.port, `parties[${party}].http.port`, 0, 65535);
+  const dial: Partial<Record<PartyId, string>> = {};
+  for (const p of [0, 1] as PartyId[]) {
+    if (p >= party) continue;
+    const g = dep.parties[p].grpc;
+    if (!g) bad(`parties[${p}].grpc is required (P${party} dials it)`);
+    dial[p] = g.address ?? `${g.host}:${g.port}`;
+  }
+  if (party < 2 && !self.grpc) bad(`parties[${party}].grpc is required (higher parties dial it)`);
+  if (c.insecureLocal) {
+    const hosts = [self.http.host, ...(self.grpc ? [self.grpc.host] : []), ...Object.values(dial).map((a) => hostOf(a!))];
+    const off = hosts.find((h) => !isLoopbackHost(h));
+    if (off) bad(`--insecure-local allows loopback addresses only, got '${off}'`);
+  } else if (!self.tls) bad(`parties[${party}].tls is required (mTLS between parties); use --insecure-local only for loopback development`);
+  const abs = (p: string): string => path.resolve(baseDir, p);
+  const entry: PartyEntry = {
+    ...self,
+    ...(self.tls ? { tls: { ...self.tls, ca: abs(self.tls.ca), cert: abs(self.tls.cert), key: abs(self.tls.key) } } : {}),
+    model: 'bundleDir' in self.model ? { bundleDir: abs(self.model.bundleDir) } : { devFile: abs(self.model.devFile) },
+    ...(self.staticDir ? { staticDir: abs(self.staticDir) } : {}),
+  };
+  if (!entry.model || (!('bundleDir' in entry.model) && !('devFile' in entry.model))) bad(`parties[${party}].model needs bundleDir or devFile`);
+  return { ...c, party, self: entry, dial, baseDir };
+}
+
+/** From argv + env + the config file. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): PartyConfig {
+  const args = parseArgs(argv);
+  const partyStr = args.party ?? env.PARTY_ID;
+  if (partyStr === undefined || !['0', '1', '2'].includes(partyStr)) bad('party id (--party or PARTY_ID) must be 0, 1 or 2');
+  const party = Number(partyStr) as PartyId;
+  const file = args.config ?? env.PARTY_CONFIG;
+  if (!file) bad('a config file (--config or PARTY_CONFIG) is required');
+  if (!existsSync(file)) bad(`config file ${file} not found`);
+  let dep: DeploymentConfig;
+  try { dep = JSON.parse(readFileSync(file, 'utf8')) as DeploymentConfig; } catch (e) { throw new MpcError('E_BAD_ARGUMENT', `config: ${path.basename(file)} is not valid JSON`, { cause: e }); }
+  const over: Partial<CommonSettings> = {};
+  if (args.insecureLocal || env.PARTY_INSECURE_LOCAL === '1') over.insecureLocal = true;
+  if (env.PARTY_TOKENS) over.tokens = env.PARTY_TOKENS.split(',').map((t) => t.trim()).filter(Boolean);
+  if (env.PARTY_LOG_LEVEL) over.logLevel = env.PARTY_LOG_LEVEL;
+  const cfg = resolveConfig(dep, party, path.dirname(path.resolve(file)), over);
+  if (env.PARTY_HTTP_PORT) cfg.self = { ...cfg.self, http: { ...cfg.self.http, port: Number(env.PARTY_HTTP_PORT) } };
+  if (env.PARTY_GRPC_PORT && cfg.self.grpc) cfg.self = { ...cfg.self, grpc: { ...cfg.self.grpc, port: Number(env.PARTY_GRPC_PORT) } };
+  return cfg;
+}

@@ -1,0 +1,204 @@
+/**
+ * The client HTTP API of a party (protocol/api-contract.ts), on fastify:
+ *   POST /v1/sessions                 create a session (JSON CreateSessionRequest)
+ *   PUT  /v1/sessions/:id/input       this party's input share (raw LE u64)
+ *   GET  /v1/sessions/:id/output      this party's output share (long poll; ?waitMs=)
+ *   GET  /v1/sessions/:id             session state
+ *   GET  /v1/model                    ModelInfo
+ *   GET  /healthz, /readyz, /metrics  (no token)
+ *   GET  /*                           static demo files (P0, if configured)
+ * Bearer tokens are compared in constant time (sha256 digests, timingSafeEqual
+ * against every configured token). Errors are coded ApiError JSON with the
+ * HTTP status of their code; messages never carry share values.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { API_VERSION, OUTPUT_SHAPE_HEADER, type ApiError, type CreateSessionRequest } from '../protocol/api-contract.js';
+import { ERROR_CODES, isMpcError, MpcError } from '../protocol/errors.js';
+import { alignedBytes } from './chunking.js';
+import { errFields } from './log.js';
+import type { Party } from './party.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig { public?: boolean }
+}
+
+export interface ApiOptions {
+  tokens: string[];
+  corsOrigins: string[];
+  staticDir?: string;
+  /** Longest a GET output waits (ms); sessions end at their deadline anyway. */
+  longPollMaxMs: number;
+}
+
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID_PATTERN } } } as const;
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+export function tokenChecker(tokens: string[]): (header: string | undefined) => boolean {
+  const want = tokens.map(digest);
+  return (header) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    const got = digest(m ? m[1]! : '');
+    let ok = 0;
+    for (const w of want) ok |= timingSafeEqual(got, w) ? 1 : 0;
+    return m !== null && ok === 1;
+  };
+}
+
+/** Fastify and other errors -> MpcError (the only error shape clients see). */
+export function toMpcError(err: unknown): MpcError {
+  if (isMpcError(err)) return err;
+  const e = err as FastifyError & { validation?: { instancePath?: string; message?: string }[]; validationContext?: string };
+  if (e?.validation) {
+    const what = e.validation.map((v) => `${v.instancePath || '/'} ${v.message ?? 'is invalid'}`).join('; ');
+    return new MpcError('E_BAD_ARGUMENT', `${e.validationContext ?? 'request'}: ${what}`);
+  }
+  if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e?.statusCode === 413) return new MpcError('E_TOO_LARGE', 'request body exceeds the limit');
+  if (e?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e?.statusCode === 415) return new MpcError('E_BAD_ARGUMENT', 'unsupported content-type (JSON for sessions, application/octet-stream for shares)');
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new MpcError('E_BAD_ARGUMENT', `bad request (${e.code ?? e.statusCode})`);
+  return new MpcError('E_INTERNAL', 'internal error', { cause: err });
+}
+
+function apiError(e: MpcError, party: number): ApiError {
+  return { code: e.code, message: e.message, party: e.party ?? party, ...(e.step !== undefined ? { step: e.step } : {}) };
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.svg': 'image/svg+xml', '.ico': 'image/x-icon',
+  '.wasm': 'application/wasm', '.map': 'application/json', '.txt': 'text/plain; charset=utf-8',
+};
+
+export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions): void {
+  const okToken = tokenChecker(opts.tokens);
+  const metrics = party.metrics;
+  const allowAll = opts.corsOrigins.includes('*');
+
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const origin = req.headers.origin;
+    if (origin && (allowAll || opts.corsOrigins.includes(origin))) {
+      reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', OUTPUT_SHAPE_HEADER);
+      if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+        reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS').header('access-control-allow-headers', 'authorization, content-type').header('access-control-max-age', '600');
+        return reply.code(204).send();
+      }
+    }
+    if (req.routeOptions.config?.public) return;
+    if (!okToken(req.headers.authorization)) throw new MpcError('E_UNAUTHENTICATED', 'missing or invalid bearer token');
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: req.method, route, status: reply.statusCode });
+    metrics.httpLatency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    const line = { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (req.routeOptions.config?.public) req.log.debug(line, 'request');
+    else req.log.info(line, 'request');
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = toMpcError(err);
+    metrics.errors.inc({ code: e.code, source: 'http' });
+    if (e.code === 'E_INTERNAL') req.log.error(errFields(e.cause ?? err), 'request failed');
+    else req.log.info({ code: e.code }, 'request refused');
+    void reply.code(ERROR_CODES[e.code].http).type('application/json').send(apiError(e, party.party));
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    metrics.errors.inc({ code: 'E_NOT_FOUND', source: 'http' });
+    void reply.code(404).send(apiError(new MpcError('E_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), party.party));
+  });
+
+  // Input shares: raw bytes, limited to the model's input size x max batch, into an aligned buffer.
+  app.addContentTypeParser('application/octet-stream', (req, payload, done) => {
+    if (!party.model) { done(new MpcError('E_NOT_READY', 'model not loaded yet'), undefined); return; }
+    const limit = party.maxInputBytes();
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > limit) { payload.resume(); done(new MpcError('E_TOO_LARGE', `body of ${declared} bytes exceeds the limit of ${limit} (input size x max batch)`), undefined); return; }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let finished = false;
+    payload.on('data', (c: Buffer) => {
+      if (finished) return;
+      total += c.length;
+      if (total > limit) { finished = true; chunks.length = 0; payload.resume(); done(new MpcError('E_TOO_LARGE', `body exceeds the limit of ${limit} bytes (input size x max batch)`), undefined); return; }
+      chunks.push(c);
+    });
+    payload.on('end', () => {
+      if (finished) return;
+      finished = true;
+      const out = alignedBytes(total);
+      let o = 0;
+      for (const c of chunks) { out.set(c, o); o += c.length; }
+      done(null, out);
+    });
+    payload.on('error', (err) => { if (!finished) { finished = true; done(err, undefined); } });
+  });
+
+  const v = `/${API_VERSION}`;
+
+  app.post<{ Body: CreateSessionRequest }>(`${v}/sessions`, {
+    bodyLimit: 16 * 1024,
+    schema: {
+      body: {
+        type: 'object', required: ['sessionId'], additionalProperties: false,
+        properties: {
+          sessionId: { type: 'string', pattern: UUID_PATTERN },
+          modelHash: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
+          batch: { type: 'integer', minimum: 1 },
+          deadlineMs: { type: 'integer', minimum: 1 },
+        },
+      },
+    },
+  }, async (req, reply) => reply.code(201).send(party.createSession(req.body)));
+
+  app.put<{ Params: { id: string }; Body: Uint8Array }>(`${v}/sessions/:id/input`, { schema: { params: idParams } }, async (req) => {
+    if (!(req.body instanceof Uint8Array)) throw new MpcError('E_BAD_ARGUMENT', 'input share must be sent as application/octet-stream');
+    return party.putInput(req.params.id, req.body);
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { waitMs?: number } }>(`${v}/sessions/:id/output`, {
+    schema: { params: idParams, querystring: { type: 'object', additionalProperties: false, properties: { waitMs: { type: 'integer', minimum: 0 } } } },
+  }, async (req, reply) => {
+    const wait = Math.min(req.query.waitMs ?? opts.longPollMaxMs, opts.longPollMaxMs);
+    const s = await party.awaitOutput(req.params.id, wait);
+    if (s.state !== 'done' || !s.output) return reply.code(202).send({ sessionId: s.id, state: s.state });
+    const out = s.output;
+    return reply.header(OUTPUT_SHAPE_HEADER, (s.outputShape ?? []).join(',')).type('application/octet-stream').send(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+  });
+
+  app.get<{ Params: { id: string } }>(`${v}/sessions/:id`, { schema: { params: idParams } }, async (req) => {
+    const s = party.store.require(req.params.id.toLowerCase());
+    return { sessionId: s.id, state: s.state, batch: s.batch, party: party.party, ...(s.error ? { error: apiError(s.error, party.party) } : {}) };
+  });
+
+  app.get(`${v}/model`, async () => ({ ...party.modelInfo(), party: party.party }));
+
+  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok', party: party.party }));
+
+  app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
+    const r = party.readiness();
+    return reply.code(r.ready ? 200 : ERROR_CODES.E_NOT_READY.http).send(r.ready ? { ...r, party: party.party } : { ...r, party: party.party, code: 'E_NOT_READY', message: !r.modelLoaded ? 'model not loaded' : 'peers not connected' });
+  });
+
+  app.get('/metrics', { config: { public: true } }, async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.registry.render()));
+
+  if (opts.staticDir) {
+    const root = path.resolve(opts.staticDir);
+    app.get<{ Params: { '*': string } }>('/*', { config: { public: true } }, async (req, reply) => {
+      let rel: string;
+      try { rel = decodeURIComponent(req.params['*'] ?? ''); } catch { throw new MpcError('E_NOT_FOUND', 'no such file'); }
+      let file = path.resolve(root, rel || 'index.html');
+      if (file !== root && !file.startsWith(root + path.sep)) throw new MpcError('E_NOT_FOUND', 'no such file');
+      const st = await stat(file).catch(() => null);
+      if (st?.isDirectory()) file = path.join(file, 'index.html');
+      const body = await readFile(file).catch(() => null);
+      if (!body) throw new MpcError('E_NOT_FOUND', `no such file: /${rel}`);
+      return reply.type(MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(body);
+    });
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Launch P0, P1, P2 as three child processes on loopback (npm start and the
+ * multi-process test): throwaway certificates, a share model (model-import
+ * bundle if available, else dev files), a deployment config, OS-chosen ports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FloatTensor, ModelIR } from '../protocol/ir.js';
+import { generateCerts, type CertSet } from './certs.js';
+import { DEMO_DIR, type CommonSettings, type DeploymentConfig, type PartyEntry } from './config.js';
+import { modelImport, plainModelHash, shareBundles, writeDevModelFiles } from './model-source.js';
+
+export interface LaunchOptions {
+  /** Plaintext model to share (ignored with bundleDir). */
+  plain?: ModelIR<FloatTensor>;
+  fracBits?: number;
+  /** An existing model-import bundle directory (party0/, party1/, party2/). */
+  bundleDir?: string;
+  /** Prefer dev files even when model-import is available. */
+  devFiles?: boolean;
+  insecureLocal?: boolean;
+  logLevel?: string;
+  batch?: Partial<CommonSettings['batch']>;
+  sessions?: Partial<CommonSettings['sessions']>;
+  /** Each log line of a child (raw). */
+  onLine?: (party: number, line: string) => void;
+  readyTimeoutMs?: number;
+}
+
+export interface Launched {
+  dir: string;
+  configPath: string;
+  certs: CertSet | null;
+  token: string;
+  modelHash: string;
+  modelKind: 'bundle' | 'dev-file';
+  urls: [string, string, string];
+  children: ChildProcess[];
+  stop(): Promise<void>;
+}
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  })));
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'securenn-local-'));
+  const certs = opts.insecureLocal ? null : generateCerts(path.join(dir, 'certs'), true);
+  const f = opts.fracBits ?? 13;
+  let models: PartyEntry['model'][];
+  let modelHash = '';
+  let modelKind: Launched['modelKind'] = 'dev-file';
+  if (opts.bundleDir) {
+    models = [0, 1, 2].map(() => ({ bundleDir: path.resolve(opts.bundleDir!) }));
+    modelKind = 'bundle';
+  } else {
+    if (!opts.plain) throw new Error('launchLocal: give `plain` or `bundleDir`');
+    modelHash = plainModelHash(opts.plain);
+    const mi = opts.devFiles ? null : await modelImport();
+    let bundleDir: string | null = null;
+    if (mi?.writeBundles) {
+      try {
+        bundleDir = path.join(dir, 'bundle');
+        mi.writeBundles({ ir: opts.plain, sourceHash: modelHash, sourceFile: 'demo-model', format: 'ir' }, bundleDir, { fracBits: f });
+      } catch {
+        bundleDir = null;
+      }
+    }
+    if (bundleDir) {
+      models = [0, 1, 2].map(() => ({ bundleDir: bundleDir! }));
+      modelKind = 'bundle';
+    } else {
+      models = writeDevModelFiles(dir, shareBundles(opts.plain, f, modelHash)).map((devFile) => ({ devFile }));
+    }
+  }
+  const [h0, h1, h2, g0, g1] = await freePorts(5) as [number, number, number, number, number];
+  const token = randomBytes(24).toString('base64url');
+  const http = [h0, h1, h2];
+  const tlsOf = (p: 0 | 1 | 2) => (certs ? { tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key } } : {});
+  const dep: DeploymentConfig = {
+    tokens: [token],
+    insecureLocal: opts.insecureLocal ?? false,
+    logLevel: opts.logLevel ?? 'info',
+    cors: { origins: [`http://127.0.0.1:${h0}`, `http://localhost:${h0}`] },
+    ...(opts.batch ? { batch: { ...{ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 }, ...opts.batch } } : {}),
+    ...(opts.sessions ? { sessions: { defaultDeadlineMs: 120_000, maxDeadlineMs: 600_000, maxSessions: 1_000, retentionMs: 300_000, ...opts.sessions } } : {}),
+    parties: [
+      { http: { host: '127.0.0.1', port: h0 }, grpc: { host: '127.0.0.1', port: g0 }, ...tlsOf(0), model: models[0]!, staticDir: DEMO_DIR },
+      { http: { host: '127.0.0.1', port: h1 }, grpc: { host: '127.0.0.1', port: g1 }, ...tlsOf(1), model: models[1]! },
+      { http: { host: '127.0.0.1', port: h2 }, ...tlsOf(2), model: models[2]! },
+    ],
+  };
+  const configPath = path.join(dir, 'deploy.json');
+  writeFileSync(configPath, JSON.stringify(dep, null, 2), { mode: 0o600 });
+  mkdirSync(path.join(dir, 'logs'), { recursive: true });
+
+  const children = ([0, 1, 2] as const).map((p) => {
+    const child = spawn(process.execPath, [...process.execArgv, MAIN, '--party', String(p), '--config', configPath], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, PARTY_EXIT_WITH_PARENT: '1' },
+    });
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString('utf8');
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) { const line = buf.slice(0, i); buf = buf.slice(i + 1); if (line.trim()) opts.onLine?.(p, line); }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    return child;
+  });
+  const urls = http.map((port) => `http://127.0.0.1:${port}`) as [string, string, string];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all(children.map((c) => new Promise<void>((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) { resolve(); return; }
+      const t = setTimeout(() => { c.kill('SIGKILL'); }, 3_000);
+      c.once('exit', () => { clearTimeout(t); resolve(); });
+      c.kill('SIGTERM');
+    })));
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  // Wait until the three /readyz answer 200 (bounded), or a child dies.
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 120_000);
+  try {
+    for (;;) {
+      const dead = children.findIndex((c) => c.exitCode !== null || c.signalCode !== null);
+      if (dead >= 0) throw new Error(`P${dead} exited during start-up (code ${children[dead]!.exitCode})`);
+      const ok = await Promise.all(urls.map((u) => fetch(`${u}/readyz`).then((r) => r.ok, () => false)));
+      if (ok.every(Boolean)) break;
+      if (Date.now() > deadline) throw new Error('parties not ready in time');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  if (!modelHash) modelHash = ((await (await fetch(`${urls[0]}/v1/model`, { headers: { authorization: `Bearer ${token}` } })).json()) as { modelHash: string }).modelHash;
+  return { dir, configPath, certs, token, modelHash, modelKind, urls, children, stop };
+}

@@ -1,0 +1,39 @@
+/**
+ * The party program: `tsx parties/main.ts --party <0|1|2> --config <deploy.json> [--insecure-local]`
+ * (or PARTY_ID / PARTY_CONFIG in the environment). See config.ts.
+ */
+import { isMpcError } from '../protocol/errors.js';
+import { loadConfig } from './config.js';
+import { createPartyServer } from './server.js';
+
+async function main(): Promise<void> {
+  let cfg;
+  try {
+    cfg = loadConfig(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`party: ${isMpcError(e) ? e.message : String(e)}\n`);
+    process.exit(2);
+  }
+  const srv = createPartyServer(cfg);
+  const { grpcPort } = await srv.start();
+  const { httpPort } = await srv.listen();
+  srv.app.log.info({ httpPort, grpcPort, insecureLocal: cfg.insecureLocal }, 'party started');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    srv.app.log.info({ signal }, 'shutting down');
+    const t = setTimeout(() => process.exit(1), 5_000);
+    t.unref();
+    void srv.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // The launcher (npm start) closes our stdin when it goes away.
+  if (process.env.PARTY_EXIT_WITH_PARENT === '1') process.stdin.on('end', () => stop('parent-exit')).resume();
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`party: fatal: ${isMpcError(e) ? `${e.code} ${e.message}` : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,425 @@
+/**
+ * One party of the service: its share model, its client sessions, the mesh
+ * to the other two parties, and the protocol runs.
+ *
+ * Path of a request (all three parties see the same session id):
+ *  1. POST /v1/sessions at P0, P1, P2 -> createSession. P2 (no input) reports
+ *     the session ready to P0 at once (control 'ready').
+ *  2. PUT input at P0 and P1 -> putInput; P1 reports 'ready' to P0.
+ *  3. P0 (batch leader) queues a session once it has its own input and both
+ *     reports; the batcher forms a batch (window, max images) and P0 sends
+ *     'plan' {runId, sessions, batch sizes, deadline, pair seed} to P1 and P2.
+ *  4. The pair seeds of the run: P0 draws s01 and s02 (sent in the plans), P1
+ *     draws s12 and sends it to P2 (SETUP message of the run). Fresh per run.
+ *  5. All three run secureForward on the concatenated batch over the run's
+ *     SessionTransport, split the output per session; P0 and P1 keep their
+ *     output shares for GET output.
+ * A failed run is aborted at the peers (control 'abort' with its code); a lost
+ * peer link fails every unfinished session with E_PEER_UNAVAILABLE.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { CreateSessionRequest, CreateSessionResponse, ModelInfo } from '../protocol/api-contract.js';
+import { createContext } from '../protocol/context.js';
+import type { PartySeeds } from '../protocol/correlated/prg.js';
+import { ERROR_CODES, isMpcError, MpcError, type ErrorCode } from '../protocol/errors.js';
+import type { KernelBackend } from '../protocol/kernels/index.js';
+import { secureForward } from '../protocol/layers/runner.js';
+import type { AShare, PartyId } from '../protocol/ring/types.js';
+import { Batcher, type BatcherOptions } from './batcher.js';
+import { errFields, silentLogger, type Logger } from './log.js';
+import { PeerMesh, type MeshOptions } from './mesh.js';
+import { partyMetrics, type PartyMetrics } from './metrics.js';
+import { loadPartyModel, type LoadedModel, type ModelSource } from './model-source.js';
+import type { SessionTransport } from './session-transport.js';
+import { isTerminal, SessionStore, type Session } from './sessions.js';
+
+export interface SessionLimits {
+  defaultDeadlineMs: number;
+  maxDeadlineMs: number;
+  maxSessions: number;
+  retentionMs: number;
+}
+
+export interface PartyOptions {
+  party: PartyId;
+  model: ModelSource;
+  mesh: Omit<MeshOptions, 'party' | 'logger'>;
+  batch: BatcherOptions;
+  sessions: SessionLimits;
+  kernels?: KernelBackend;
+  logger?: Logger;
+  metrics?: PartyMetrics;
+  /** Test hook: called after each layer of each run. */
+  onNode?: (party: PartyId, runId: string, name: string, index: number) => void;
+}
+
+interface PlanEntry { id: string; batch: number }
+interface PlanBody { runId: string; modelHash: string; sessions: PlanEntry[]; deadlineMs: number; seed: string }
+
+export interface RunRecord { runId: string; sessions: string[]; images: number; ok: boolean; code?: ErrorCode; ms: number; bytesSent: number; rounds: number }
+
+interface ActiveRun { view: SessionTransport; abortedBy: PartyId | null }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function asMpcError(e: unknown): MpcError {
+  if (isMpcError(e)) return e;
+  return new MpcError('E_INTERNAL', 'internal error in the protocol run', { cause: e });
+}
+
+export class Party {
+  readonly party: PartyId;
+  readonly mesh: PeerMesh;
+  readonly store: SessionStore;
+  readonly metrics: PartyMetrics;
+  readonly log: Logger;
+  model: LoadedModel | null = null;
+  modelError: MpcError | null = null;
+  /** Last runs (newest last), for tests and diagnostics; no values. */
+  readonly runLog: RunRecord[] = [];
+  private readonly batcher: Batcher<Session> | null;
+  private readonly runs = new Map<string, ActiveRun>();
+  private readonly abortedRuns = new Map<string, number>();
+  /** P0: 'ready' reports that arrived before the session was created here. */
+  private readonly earlyReady = new Map<string, { parties: Map<PartyId, number>; at: number }>();
+  private closed = false;
+
+  constructor(readonly opts: PartyOptions) {
+    this.party = opts.party;
+    this.log = (opts.logger ?? silentLogger).child({ party: opts.party });
+    this.metrics = opts.metrics ?? partyMetrics();
+    this.mesh = new PeerMesh({ ...opts.mesh, party: opts.party, logger: this.log });
+    this.store = new SessionStore(
+      { maxSessions: opts.sessions.maxSessions, retentionMs: opts.sessions.retentionMs, tombstoneMs: 3_600_000, maxTombstones: 100_000 },
+      (s, e) => {
+        this.metrics.errors.inc({ code: e.code, source: 'session' });
+        this.batcher?.remove(s.id);
+        this.log.info({ session: s.id, code: e.code, state: 'failed' }, 'session failed');
+      },
+    );
+    this.batcher = this.party === 0 ? new Batcher<Session>(opts.batch, (items) => this.lead(items)) : null;
+    this.mesh.onControl((from, type, body) => this.onControl(from, type, body));
+    this.mesh.onPeer((peer, up) => {
+      if (up) return;
+      this.batcher?.clear();
+      this.store.failAll(() => new MpcError('E_PEER_UNAVAILABLE', `party P${peer} is unavailable`, { party: peer }));
+    });
+  }
+
+  /** Load the model (in the background) and start the mesh. Resolves with the bound gRPC port. */
+  async start(): Promise<{ grpcPort: number | null }> {
+    const loading = loadPartyModel(this.opts.model, this.party).then(
+      (m) => { this.model = m; this.log.info({ modelHash: m.info.modelHash, inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits }, 'model loaded'); },
+      (e: unknown) => { this.modelError = asMpcError(e); this.log.error(errFields(e), 'model load failed'); },
+    );
+    const { port } = await this.mesh.start();
+    await loading;
+    return { grpcPort: port };
+  }
+
+  ready(): boolean { return this.model !== null && this.mesh.allUp() && !this.closed; }
+
+  readiness(): { ready: boolean; modelLoaded: boolean; peers: Record<string, boolean> } {
+    const peers: Record<string, boolean> = {};
+    for (const p of [0, 1, 2] as PartyId[]) if (p !== this.party) peers[`P${p}`] = this.mesh.isUp(p);
+    return { ready: this.ready(), modelLoaded: this.model !== null, peers };
+  }
+
+  modelInfo(): ModelInfo {
+    if (!this.model) throw new MpcError('E_NOT_READY', this.modelError ? `model failed to load (${this.modelError.code})` : 'model not loaded yet');
+    return this.model.info;
+  }
+
+  // ---- client API ----------------------------------------------------------
+
+  createSession(req: CreateSessionRequest): CreateSessionResponse {
+    const info = this.modelInfo();
+    if (!this.ready()) throw new MpcError('E_NOT_READY', `P${this.party} is not ready: peers not connected`, { party: this.party });
+    if (!UUID.test(req.sessionId)) throw new MpcError('E_BAD_ARGUMENT', 'sessionId must be a UUID');
+    if (req.modelHash !== undefined && req.modelHash.toLowerCase() !== info.modelHash) throw new MpcError('E_MODEL_MISMATCH', `P${this.party} serves model ${info.modelHash.slice(0, 12)}…, not the one the client expects`, { party: this.party });
+    const batch = req.batch ?? 1;
+    if (!Number.isInteger(batch) || batch < 1 || batch > this.opts.batch.maxBatch) throw new MpcError('E_BAD_ARGUMENT', `batch must be an integer in 1..${this.opts.batch.maxBatch}, got ${batch}`);
+    const deadlineMs = req.deadlineMs ?? this.opts.sessions.defaultDeadlineMs;
+    if (!Number.isInteger(deadlineMs) || deadlineMs < 1 || deadlineMs > this.opts.sessions.maxDeadlineMs) throw new MpcError('E_BAD_ARGUMENT', `deadlineMs must be an integer in 1..${this.opts.sessions.maxDeadlineMs}`);
+    const id = req.sessionId.toLowerCase();
+    const s = this.store.create(id, batch, deadlineMs);
+    this.log.info({ session: id, batch, deadlineMs }, 'session created');
+    if (this.party === 2) this.reportReady(s);
+    else if (this.party === 0) this.takeEarlyReady(s);
+    return { ...info, sessionId: id, party: this.party, acceptsInput: this.party !== 2 };
+  }
+
+  /** Byte limit of an input upload: the largest batch of the loaded model. */
+  maxInputBytes(): number {
+    return this.model ? this.model.inputSize * this.opts.batch.maxBatch * 8 : 0;
+  }
+
+  putInput(id: string, body: Uint8Array): { sessionId: string; state: string; bytes: number } {
+    const s = this.store.require(id.toLowerCase());
+    if (this.party === 2) throw new MpcError('E_BAD_ARGUMENT', 'P2 is the helper and takes no input share', { party: 2 });
+    if (isTerminal(s)) throw s.state === 'failed' && s.error ? s.error : new MpcError('E_CONFLICT', `session ${s.id} is already ${s.state}`);
+    if (s.input || s.state !== 'created') throw new MpcError('E_CONFLICT', `session ${s.id}: input already uploaded`);
+    const want = s.batch * this.model!.inputSize * 8;
+    if (body.byteLength !== want) throw new MpcError('E_SHAPE', `input share: expected ${want} bytes (${s.batch} x [${this.model!.info.inputShape}] u64), got ${body.byteLength}`, { party: this.party });
+    const data = body.byteOffset % 8 === 0 ? new BigUint64Array(body.buffer, body.byteOffset, body.byteLength / 8) : new BigUint64Array(new Uint8Array(body).buffer.slice(0));
+    this.store.setInput(s, data);
+    this.log.info({ session: s.id, bytes: body.byteLength }, 'input share received');
+    if (this.party === 1) this.reportReady(s);
+    else this.maybeQueue(s);
+    return { sessionId: s.id, state: s.state, bytes: body.byteLength };
+  }
+
+  /** Long poll: resolves when the session is terminal or after waitMs. */
+  async awaitOutput(id: string, waitMs: number): Promise<Session> {
+    const s = this.store.require(id.toLowerCase());
+    if (this.party === 2) throw new MpcError('E_BAD_ARGUMENT', 'P2 is the helper and holds no output share', { party: 2 });
+    await this.store.wait(s, waitMs);
+    if (s.state === 'failed') throw s.error ?? new MpcError('E_INTERNAL', `session ${s.id} failed`);
+    return s;
+  }
+
+  // ---- control messages ----------------------------------------------------
+
+  private reportReady(s: Session): void {
+    try {
+      this.mesh.sendControl(0, 'ready', { sessionId: s.id, batch: s.batch });
+    } catch (e) {
+      this.store.fail(s, asMpcError(e));
+      throw asMpcError(e);
+    }
+  }
+
+  private takeEarlyReady(s: Session): void {
+    const early = this.earlyReady.get(s.id);
+    if (!early) return;
+    this.earlyReady.delete(s.id);
+    for (const [p, batch] of early.parties) this.peerReady(s, p, batch);
+  }
+
+  private peerReady(s: Session, from: PartyId, batch: number): void {
+    if (isTerminal(s)) return;
+    if (batch !== s.batch) {
+      this.store.fail(s, new MpcError('E_SHAPE', `session ${s.id}: P${from} has batch ${batch}, P0 has ${s.batch}`, { party: from }));
+      return;
+    }
+    s.readyPeers.add(from);
+    this.maybeQueue(s);
+  }
+
+  private maybeQueue(s: Session): void {
+    if (this.party !== 0 || s.queued || s.state !== 'input-received' || !s.readyPeers.has(1) || !s.readyPeers.has(2)) return;
+    s.queued = true;
+    this.batcher!.add(s);
+  }
+
+  private onControl(from: PartyId, type: string, body: unknown): void {
+    const b = (body ?? {}) as Record<string, unknown>;
+    switch (type) {
+      case 'ready': {
+        if (this.party !== 0 || (from !== 1 && from !== 2) || typeof b.sessionId !== 'string' || typeof b.batch !== 'number') return;
+        const s = this.store.get(b.sessionId);
+        if (s) { this.peerReady(s, from, b.batch); return; }
+        let e = this.earlyReady.get(b.sessionId);
+        if (!e) {
+          if (this.earlyReady.size >= 10_000) this.sweepEarly(true);
+          this.earlyReady.set(b.sessionId, (e = { parties: new Map(), at: Date.now() }));
+        }
+        e.parties.set(from, b.batch);
+        return;
+      }
+      case 'plan':
+        if (from !== 0 || this.party === 0) return;
+        void this.follow(b);
+        return;
+      case 'abort': {
+        if (typeof b.runId !== 'string') return;
+        const code = (typeof b.code === 'string' && b.code in ERROR_CODES ? b.code : 'E_INTERNAL') as ErrorCode;
+        const run = this.runs.get(b.runId);
+        const err = new MpcError(code, `run aborted by P${from} (${code})`, { party: from });
+        this.abortedRuns.set(b.runId, Date.now());
+        if (run && !run.abortedBy) { run.abortedBy = from; run.view.close(err); }
+        return;
+      }
+      default:
+        this.log.warn({ from, type }, 'unknown control message ignored');
+    }
+  }
+
+  private sweepEarly(force = false): void {
+    const cutoff = Date.now() - 60_000;
+    for (const [id, e] of this.earlyReady) if (e.at < cutoff || force) { this.earlyReady.delete(id); if (force && this.earlyReady.size < 5_000) break; }
+    for (const [id, at] of this.abortedRuns) if (at < cutoff - 540_000) this.abortedRuns.delete(id);
+  }
+
+  // ---- protocol runs ---------------------------------------------------------
+
+  /** P0: run one batch formed by the batcher. */
+  private async lead(items: Session[]): Promise<void> {
+    this.sweepEarly();
+    const live = items.filter((s) => !isTerminal(s));
+    if (live.length === 0 || !this.model) return;
+    const runId = randomUUID();
+    const plan: PlanEntry[] = live.map((s) => ({ id: s.id, batch: s.batch }));
+    const now = Date.now();
+    const deadlineMs = Math.max(1, Math.min(this.opts.sessions.maxDeadlineMs, Math.max(...live.map((s) => s.deadlineAt - now))));
+    const s01 = randomBytes(16), s02 = randomBytes(16);
+    let view: SessionTransport;
+    try {
+      view = this.mesh.openSession(runId);
+    } catch (e) {
+      for (const s of live) this.store.fail(s, asMpcError(e));
+      return;
+    }
+    const base = { runId, modelHash: this.model.info.modelHash, sessions: plan, deadlineMs };
+    const sent: PartyId[] = [];
+    try {
+      for (const [p, seed] of [[1, s01], [2, s02]] as const) { this.mesh.sendControl(p, 'plan', { ...base, seed: seed.toString('base64') } satisfies PlanBody); sent.push(p); }
+    } catch (e) {
+      const err = asMpcError(e);
+      for (const p of sent) this.sendAbort(p, runId, err.code);
+      view.close(err);
+      for (const s of live) this.store.fail(s, err);
+      return;
+    }
+    this.log.info({ run: runId, sessions: plan.length, images: plan.reduce((a, p) => a + p.batch, 0) }, 'batch planned');
+    await this.execute(runId, view, plan, deadlineMs, async () => ({ pair: [undefined, s01, s02], own: randomBytes(16) }));
+  }
+
+  /** P1, P2: take part in a run planned by P0. */
+  private async follow(b: Record<string, unknown>): Promise<void> {
+    const runId = b.runId, seedB64 = b.seed, sessions = b.sessions, deadlineMs = b.deadlineMs;
+    const okPlan = typeof runId === 'string' && UUID.test(runId) && typeof seedB64 === 'string' && typeof deadlineMs === 'number' && deadlineMs > 0 && Array.isArray(sessions) &&
+      sessions.every((e: unknown) => typeof (e as PlanEntry)?.id === 'string' && Number.isInteger((e as PlanEntry)?.batch) && (e as PlanEntry).batch > 0);
+    if (!okPlan) { this.log.error({ code: 'E_PROTOCOL_DESYNC' }, 'malformed plan from P0 ignored'); if (typeof runId === 'string') this.sendAbort(0, runId, 'E_PROTOCOL_DESYNC'); return; }
+    const seed = Buffer.from(seedB64, 'base64');
+    let view: SessionTransport;
+    try {
+      view = this.mesh.openSession(runId);
+    } catch (e) {
+      this.sendAbort(0, runId, asMpcError(e).code);
+      return;
+    }
+    const plan = sessions as PlanEntry[];
+    if (!this.model || b.modelHash !== this.model.info.modelHash || seed.length !== 16) {
+      const err = new MpcError(this.model ? 'E_MODEL_MISMATCH' : 'E_NOT_READY', `P${this.party} cannot run plan ${runId}: ${this.model ? 'model or seed mismatch' : 'model not loaded'}`, { party: this.party });
+      this.fail(runId, view, plan, err);
+      return;
+    }
+    if (this.abortedRuns.has(runId)) { view.close(new MpcError('E_PEER_UNAVAILABLE', `run ${runId} was aborted before it started`)); return; }
+    const getSeeds = async (): Promise<PartySeeds> => {
+      if (this.party === 1) {
+        const s12 = randomBytes(16);
+        view.sendSetup(2, 'seed', s12);
+        return { pair: [seed, undefined, s12], own: randomBytes(16) };
+      }
+      const s12 = await view.recvSetup(1, 'seed');
+      if (s12.byteLength !== 16) throw new MpcError('E_PROTOCOL_DESYNC', 'pair seed from P1 is not 16 bytes', { party: 1, step: 'seed' });
+      return { pair: [seed, s12, undefined], own: randomBytes(16) };
+    };
+    await this.execute(runId, view, plan, deadlineMs, getSeeds);
+  }
+
+  private fail(runId: string, view: SessionTransport, plan: PlanEntry[], err: MpcError): void {
+    for (const p of [0, 1, 2] as PartyId[]) if (p !== this.party) this.sendAbort(p, runId, err.code);
+    view.close(err);
+    for (const e of plan) { const s = this.store.get(e.id); if (s) this.store.fail(s, err); }
+  }
+
+  private sendAbort(to: PartyId, runId: string, code: ErrorCode): void {
+    try { this.mesh.sendControl(to, 'abort', { runId, code }); } catch { /* link down: the peer sees that itself */ }
+  }
+
+  /** Common to the three parties: run secureForward on the concatenated batch. */
+  private async execute(runId: string, view: SessionTransport, plan: PlanEntry[], deadlineMs: number, getSeeds: () => Promise<PartySeeds>): Promise<void> {
+    const model = this.model!;
+    const run: ActiveRun = { view, abortedBy: null };
+    this.runs.set(runId, run);
+    const t0 = performance.now();
+    const images = plan.reduce((a, p) => a + p.batch, 0);
+    const sessions = plan.map((e) => this.store.get(e.id));
+    const timer = setTimeout(() => {
+      const err = new MpcError('E_DEADLINE', `run ${runId} passed its deadline of ${deadlineMs} ms`, { party: this.party });
+      for (const p of [0, 1, 2] as PartyId[]) if (p !== this.party) this.sendAbort(p, runId, 'E_DEADLINE');
+      run.abortedBy ??= this.party;
+      view.close(err);
+    }, deadlineMs);
+    timer.unref();
+    try {
+      // Inputs in plan order; P2 (and any session this party lost) contributes zeros.
+      const input = new BigUint64Array(images * model.inputSize);
+      let off = 0;
+      plan.forEach((e, i) => {
+        const s = sessions[i];
+        if (s && s.batch !== e.batch) this.store.fail(s, new MpcError('E_SHAPE', `session ${s.id}: batch ${s.batch} here, ${e.batch} in the plan`));
+        else if (s && this.party !== 2 && s.input && !isTerminal(s)) input.set(s.input, off);
+        else if (s && this.party !== 2 && !isTerminal(s)) this.store.fail(s, new MpcError('E_PROTOCOL_DESYNC', `session ${s.id} was planned before its input arrived at P${this.party}`));
+        if (s) this.store.markRunning(s, runId);
+        off += e.batch * model.inputSize;
+      });
+      const ctx = createContext(this.party, view, await getSeeds(), { fracBits: model.info.fracBits, ...(this.opts.kernels ? { kernels: this.opts.kernels } : {}) });
+      const onNode = this.opts.onNode;
+      const out = await secureForward(ctx, model.model, { shape: [images, ...model.info.inputShape], data: input as AShare }, onNode ? { onNode: (name, index) => onNode(this.party, runId, name, index) } : {});
+      off = 0;
+      plan.forEach((e, i) => {
+        const s = sessions[i];
+        const n = e.batch * model.outputSize;
+        if (s) this.store.complete(s, this.party === 2 ? undefined : out.data.slice(off, off + n), [e.batch, ...model.info.outputShape]);
+        off += n;
+      });
+      this.record(runId, plan, images, t0, view, null);
+    } catch (e) {
+      const err = asMpcError(e);
+      if (run.abortedBy === null && err.code !== 'E_PEER_UNAVAILABLE') {
+        for (const p of [0, 1, 2] as PartyId[]) if (p !== this.party) this.sendAbort(p, runId, err.code);
+      }
+      for (const s of sessions) if (s) this.store.fail(s, err);
+      this.record(runId, plan, images, t0, view, err);
+    } finally {
+      clearTimeout(timer);
+      view.close();
+      this.runs.delete(runId);
+    }
+  }
+
+  private record(runId: string, plan: PlanEntry[], images: number, t0: number, view: SessionTransport, err: MpcError | null): void {
+    const ms = performance.now() - t0;
+    const c = view.counters;
+    const rec: RunRecord = { runId, sessions: plan.map((p) => p.id), images, ok: err === null, ms, bytesSent: c.bytesSent, rounds: c.depth, ...(err ? { code: err.code } : {}) };
+    this.runLog.push(rec);
+    if (this.runLog.length > 200) this.runLog.shift();
+    const m = this.metrics;
+    m.runs.inc({ result: err ? 'failed' : 'ok' });
+    m.runDuration.observe({}, ms / 1000);
+    m.batchImages.observe({}, images);
+    m.batchSessions.observe({}, plan.length);
+    if (!err) {
+      m.inferences.inc({}, images);
+      m.runBytes.observe({}, c.bytesSent);
+      m.imageBytes.observe({}, c.bytesSent / images);
+      m.runRounds.observe({}, c.depth);
+    } else m.errors.inc({ code: err.code, source: 'run' });
+    const fields = { run: runId, sessions: plan.length, images, ms: Math.round(ms), bytesSent: c.bytesSent, messages: c.messagesSent, rounds: c.depth };
+    if (err) this.log.warn({ ...fields, code: err.code, err: err.message }, 'run failed');
+    else this.log.info(fields, 'run done');
+  }
+
+  get activeRuns(): number { return this.runs.size; }
+  get queuedSessions(): number { return this.batcher?.queued ?? 0; }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.batcher?.close();
+    this.store.failAll(() => new MpcError('E_PEER_UNAVAILABLE', `P${this.party} is shutting down`, { party: this.party }));
+    await this.mesh.close();
+    this.store.close();
+  }
+
+  /** Abrupt stop (tests): as if the process died. */
+  kill(): void {
+    this.closed = true;
+    this.batcher?.close();
+    this.mesh.kill();
+    this.store.close();
+  }
+}

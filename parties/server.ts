@@ -1,0 +1,100 @@
+/**
+ * Assemble one party: fastify app (logger, API, metrics) + Party (mesh,
+ * sessions, runs). `start()` starts the mesh and the model load; `listen()`
+ * opens the HTTP port; tests use `app.inject()` instead.
+ */
+import { readFileSync } from 'node:fs';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { PartyId } from '../protocol/ring/types.js';
+import type { PartyConfig } from './config.js';
+import { registerApi } from './http.js';
+import type { Logger } from './log.js';
+import type { MeshOptions } from './mesh.js';
+import { Collected, partyMetrics } from './metrics.js';
+import type { ModelSource } from './model-source.js';
+import { Party } from './party.js';
+import { readTls } from './tls.js';
+
+export interface ServerExtras {
+  /** Override the model source of the config (tests: in-memory models). */
+  model?: ModelSource;
+  /** fastify logger option (default: pino at cfg.logLevel; false in tests). */
+  logger?: FastifyServerOptions['logger'];
+  onNode?: (party: PartyId, runId: string, name: string, index: number) => void;
+  mesh?: Partial<Omit<MeshOptions, 'party' | 'logger' | 'tls'>>;
+  longPollMaxMs?: number;
+}
+
+export interface PartyServer {
+  app: FastifyInstance;
+  party: Party;
+  start(): Promise<{ grpcPort: number | null }>;
+  listen(): Promise<{ httpPort: number }>;
+  close(): Promise<void>;
+  kill(): void;
+}
+
+export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): PartyServer {
+  const httpTls = cfg.self.http.tls;
+  const https = httpTls
+    ? { https: { key: readFileSync(httpTls.key), cert: readFileSync(httpTls.cert), ...(httpTls.ca ? { ca: readFileSync(httpTls.ca) } : {}), ...(httpTls.requireClientCert ? { requestCert: true, rejectUnauthorized: true } : {}) } }
+    : {};
+  const app = Fastify({
+    logger: extras.logger ?? { level: cfg.logLevel, base: { party: cfg.party } },
+    // Our onResponse hook logs one line per request (method, route, status, ms), never bodies or headers.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 16 * 1024,
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    ...https,
+  } as FastifyServerOptions) as unknown as FastifyInstance;
+
+  const metrics = partyMetrics();
+  const model: ModelSource = extras.model ?? ('bundleDir' in cfg.self.model ? { kind: 'bundle', dir: cfg.self.model.bundleDir } : { kind: 'dev-file', path: cfg.self.model.devFile });
+  const tls = cfg.insecureLocal ? null : readTls({ ...cfg.self.tls!, ...(cfg.self.tls?.pins ? { pins: Object.fromEntries(Object.entries(cfg.self.tls.pins).map(([k, v]) => [Number(k), v])) } : {}) });
+  const party = new Party({
+    party: cfg.party,
+    model,
+    mesh: { tls, dial: cfg.dial, ...(cfg.party < 2 && cfg.self.grpc ? { listen: { host: cfg.self.grpc.host, port: cfg.self.grpc.port } } : {}), ...extras.mesh },
+    batch: cfg.batch,
+    sessions: cfg.sessions,
+    kernels: cfg.kernels,
+    logger: app.log as unknown as Logger,
+    metrics,
+    ...(extras.onNode ? { onNode: extras.onNode } : {}),
+  });
+
+  const r = metrics.registry;
+  r.register(new Collected('mpc_sessions_active', 'Sessions not finished yet.', 'gauge', () => [[{}, party.store.activeCount]]));
+  r.register(new Collected('mpc_runs_in_flight', 'Protocol runs in progress.', 'gauge', () => [[{}, party.activeRuns]]));
+  r.register(new Collected('mpc_sessions_queued', 'Sessions waiting for a batch (P0).', 'gauge', () => [[{}, party.queuedSessions]]));
+  r.register(new Collected('mpc_model_loaded', '1 when the share model is loaded.', 'gauge', () => [[{}, party.model ? 1 : 0]]));
+  r.register(new Collected('mpc_peer_up', '1 when the link to the peer is up.', 'gauge', () => ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party).map((p) => [{ peer: `P${p}` }, party.mesh.isUp(p) ? 1 : 0])));
+  r.register(new Collected('mpc_link_bytes_sent_total', 'Payload bytes sent to each peer (all frames).', 'counter', () => ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party).map((p) => [{ peer: `P${p}` }, party.mesh.stats[p]!.bytesSent])));
+  r.register(new Collected('mpc_link_bytes_received_total', 'Payload bytes received from each peer (all frames).', 'counter', () => ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party).map((p) => [{ peer: `P${p}` }, party.mesh.stats[p]!.bytesReceived])));
+
+  registerApi(app, party, {
+    tokens: cfg.tokens,
+    corsOrigins: cfg.cors.origins,
+    ...(cfg.self.staticDir ? { staticDir: cfg.self.staticDir } : {}),
+    longPollMaxMs: extras.longPollMaxMs ?? cfg.sessions.maxDeadlineMs + 5_000,
+  });
+
+  return {
+    app,
+    party,
+    start: () => party.start(),
+    async listen() {
+      await app.listen({ host: cfg.self.http.host, port: cfg.self.http.port });
+      const addr = app.server.address();
+      return { httpPort: typeof addr === 'object' && addr ? addr.port : cfg.self.http.port };
+    },
+    async close() {
+      await party.close();
+      await app.close();
+    },
+    kill() {
+      party.kill();
+      void app.close();
+    },
+  };
+}

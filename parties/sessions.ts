@@ -1,0 +1,144 @@
+/**
+ * Client sessions of one party: id, batch, deadline, state, this party's
+ * input and output share. Sessions are isolated from each other; each has a
+ * deadline after which it fails with E_DEADLINE; a terminal session is kept
+ * for `retentionMs` (its output can be fetched again), then forgotten, but its
+ * id stays burnt (E_CONFLICT on replay) for `tombstoneMs`.
+ */
+import type { SessionState } from '../protocol/api-contract.js';
+import { MpcError } from '../protocol/errors.js';
+import type { PartyId } from '../protocol/ring/types.js';
+
+export interface Session {
+  readonly id: string;
+  readonly batch: number;
+  readonly createdAt: number;
+  readonly deadlineAt: number;
+  state: SessionState;
+  input?: BigUint64Array;
+  output?: BigUint64Array;
+  outputShape?: number[];
+  error?: MpcError;
+  runId?: string;
+  /** P0: the peers that reported this session ready (P1: input received, P2: created). */
+  readyPeers: Set<PartyId>;
+  queued: boolean;
+}
+
+export interface StoreOptions {
+  maxSessions: number;
+  retentionMs: number;
+  tombstoneMs: number;
+  maxTombstones: number;
+}
+
+export const isTerminal = (s: Session): boolean => s.state === 'done' || s.state === 'failed';
+
+export class SessionStore {
+  private readonly sessions = new Map<string, Session>();
+  private readonly tombstones = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private active = 0;
+
+  constructor(private readonly opts: StoreOptions, private readonly onFail: (s: Session, e: MpcError) => void = () => {}) {}
+
+  create(id: string, batch: number, deadlineMs: number): Session {
+    if (this.sessions.has(id) || this.tombstones.has(id)) throw new MpcError('E_CONFLICT', `session ${id} already exists or was used before`);
+    if (this.active >= this.opts.maxSessions) throw new MpcError('E_OVERLOADED', `too many sessions in flight (${this.opts.maxSessions}); retry later`);
+    const now = Date.now();
+    const s: Session = { id, batch, createdAt: now, deadlineAt: now + deadlineMs, state: 'created', readyPeers: new Set(), queued: false };
+    this.sessions.set(id, s);
+    this.active += 1;
+    const t = setTimeout(() => this.fail(s, new MpcError('E_DEADLINE', `session ${id} did not finish within its deadline of ${deadlineMs} ms`)), deadlineMs);
+    t.unref();
+    this.timers.set(id, t);
+    return s;
+  }
+
+  get(id: string): Session | undefined { return this.sessions.get(id); }
+
+  require(id: string): Session {
+    const s = this.sessions.get(id);
+    if (!s) throw new MpcError('E_NOT_FOUND', `unknown session ${id}`);
+    return s;
+  }
+
+  setInput(s: Session, input: BigUint64Array): void {
+    if (s.input || s.state !== 'created') throw new MpcError('E_CONFLICT', `session ${s.id}: input already uploaded or session ${s.state}`);
+    s.input = input;
+    s.state = 'input-received';
+  }
+
+  markRunning(s: Session, runId: string): void {
+    if (isTerminal(s)) return;
+    s.state = 'running';
+    s.runId = runId;
+  }
+
+  complete(s: Session, output: BigUint64Array | undefined, shape: number[]): void {
+    if (isTerminal(s)) return;
+    s.state = 'done';
+    if (output) s.output = output;
+    s.outputShape = shape;
+    this.settle(s);
+  }
+
+  fail(s: Session, e: MpcError): void {
+    if (isTerminal(s)) return;
+    s.state = 'failed';
+    s.error = e;
+    this.onFail(s, e);
+    this.settle(s);
+  }
+
+  private settle(s: Session): void {
+    this.active -= 1;
+    delete s.input;
+    const t = this.timers.get(s.id);
+    if (t) clearTimeout(t);
+    const gc = setTimeout(() => this.forget(s.id), this.opts.retentionMs);
+    gc.unref();
+    this.timers.set(s.id, gc);
+    const ws = this.waiters.get(s.id);
+    this.waiters.delete(s.id);
+    for (const w of ws ?? []) w();
+  }
+
+  private forget(id: string): void {
+    this.sessions.delete(id);
+    this.timers.delete(id);
+    this.tombstones.set(id, Date.now());
+    if (this.tombstones.size > this.opts.maxTombstones) {
+      const cutoff = Date.now() - this.opts.tombstoneMs;
+      for (const [k, at] of this.tombstones) if (at < cutoff || this.tombstones.size > this.opts.maxTombstones) this.tombstones.delete(k);
+    }
+  }
+
+  /** Resolves when `s` is terminal or after timeoutMs, whichever first. */
+  wait(s: Session, timeoutMs: number): Promise<void> {
+    if (isTerminal(s)) return Promise.resolve();
+    return new Promise((resolve) => {
+      let set = this.waiters.get(s.id);
+      if (!set) this.waiters.set(s.id, (set = new Set()));
+      const done = () => { clearTimeout(t); set.delete(done); resolve(); };
+      const t = setTimeout(done, Math.max(0, timeoutMs));
+      set.add(done);
+    });
+  }
+
+  /** Fail every session that is not finished yet. */
+  failAll(e: (s: Session) => MpcError): void {
+    for (const s of [...this.sessions.values()]) if (!isTerminal(s)) this.fail(s, e(s));
+  }
+
+  all(): IterableIterator<Session> { return this.sessions.values(); }
+  get activeCount(): number { return this.active; }
+
+  close(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const ws of this.waiters.values()) for (const w of ws) w();
+    this.waiters.clear();
+  }
+}

@@ -2,8 +2,18 @@
  * Test helpers (not a test file): three connected meshes on loopback with
  * OS-chosen ports, mTLS from throwaway certificates by default.
  */
+import { randomUUID } from 'node:crypto';
+import { OUTPUT_SHAPE_HEADER } from '../protocol/api-contract.js';
+import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
+import type { FloatTensor, ModelIR } from '../protocol/ir.js';
+import { getKernels } from '../protocol/kernels/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
+import { bytesU64, reconstruct, share, u64Bytes } from '../protocol/sharing/sharing.js';
 import { generateCerts, type CertSet } from './certs.js';
+import { resolveConfig, type CommonSettings, type DeploymentConfig } from './config.js';
+import { shareBundles } from './model-source.js';
+import { createPartyServer, type PartyServer } from './server.js';
+import type { FastifyServerOptions } from 'fastify';
 import { PeerMesh, type MeshOptions } from './mesh.js';
 import { readTls, type MeshTls } from './tls.js';
 
@@ -34,4 +44,101 @@ export async function meshTrio(opts: { tls?: boolean; extra?: Partial<MeshOption
 
 export async function closeAll(ms: readonly { close(): Promise<void> }[]): Promise<void> {
   await Promise.all(ms.map((m) => m.close()));
+}
+
+// ---- three in-process party servers (HTTP through inject, gRPC over loopback) ----
+
+export interface TrioOptions {
+  plain: ModelIR<FloatTensor>;
+  fracBits: number;
+  batch?: Partial<CommonSettings['batch']>;
+  sessions?: Partial<CommonSettings['sessions']>;
+  onNode?: (party: PartyId, runId: string, name: string, index: number) => void;
+  staticDir?: string;
+  tls?: boolean;
+  longPollMaxMs?: number;
+  /** fastify logger option per party (default: none). */
+  logger?: (p: PartyId) => FastifyServerOptions['logger'];
+}
+
+export interface PartyTrio {
+  servers: [PartyServer, PartyServer, PartyServer];
+  token: string;
+  modelHash: string;
+  close(): Promise<void>;
+}
+
+export const TEST_TOKEN = 'test-token-0123456789abcdef';
+
+export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
+  const certs = o.tls === false ? null : testCerts();
+  const bundles = shareBundles(o.plain, o.fracBits);
+  const tlsOf = (p: 0 | 1 | 2) => (certs ? { tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key } } : {});
+  const dep: DeploymentConfig = {
+    tokens: [TEST_TOKEN],
+    insecureLocal: o.tls === false,
+    logLevel: 'silent',
+    cors: { origins: ['http://demo.local'] },
+    batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 4, ...o.batch },
+    sessions: { defaultDeadlineMs: 30_000, maxDeadlineMs: 60_000, maxSessions: 100, retentionMs: 60_000, ...o.sessions },
+    parties: [
+      { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, ...tlsOf(0), model: { devFile: 'unused' }, ...(o.staticDir ? { staticDir: o.staticDir } : {}) },
+      { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, ...tlsOf(1), model: { devFile: 'unused' } },
+      { http: { host: '127.0.0.1', port: 0 }, ...tlsOf(2), model: { devFile: 'unused' } },
+    ],
+  };
+  const servers: PartyServer[] = [];
+  try {
+    for (const p of [0, 1, 2] as PartyId[]) {
+      const cfg = resolveConfig(dep, p, process.cwd());
+      const srv = createPartyServer(cfg, {
+        model: { kind: 'memory', bundle: bundles[p] },
+        logger: o.logger ? o.logger(p) : false,
+        mesh: { reconnectMs: { min: 20, max: 200 } },
+        ...(o.onNode ? { onNode: o.onNode } : {}),
+        ...(o.longPollMaxMs ? { longPollMaxMs: o.longPollMaxMs } : {}),
+      });
+      servers.push(srv);
+      const { grpcPort } = await srv.start();
+      if (grpcPort !== null) dep.parties[p].grpc!.port = grpcPort;
+    }
+    await Promise.all(servers.map((s) => s.party.mesh.waitAllUp(10_000)));
+  } catch (e) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw e;
+  }
+  return {
+    servers: servers as [PartyServer, PartyServer, PartyServer],
+    token: TEST_TOKEN,
+    modelHash: bundles[0].manifest.modelHash,
+    close: async () => { await Promise.all(servers.map((s) => s.close())); },
+  };
+}
+
+export const auth = { authorization: `Bearer ${TEST_TOKEN}` };
+
+/** What a client does (as the SDK will): create at the three parties, upload shares to P0 and P1. */
+export async function startSession(t: PartyTrio, x: Float64Array, N: number, f: number, extra: { deadlineMs?: number; sessionId?: string } = {}): Promise<string> {
+  const sessionId = extra.sessionId ?? randomUUID();
+  for (const s of t.servers) {
+    const r = await s.app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId, batch: N, modelHash: t.modelHash, ...(extra.deadlineMs ? { deadlineMs: extra.deadlineMs } : {}) } });
+    if (r.statusCode !== 201) throw new Error(`create at P${t.servers.indexOf(s)}: ${r.statusCode} ${r.body}`);
+  }
+  const [x0, x1] = share(getKernels(), encode(x, f));
+  for (const [p, xs] of [[0, x0], [1, x1]] as const) {
+    const r = await t.servers[p].app.inject({ method: 'PUT', url: `/v1/sessions/${sessionId}/input`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: Buffer.from(u64Bytes(xs)) });
+    if (r.statusCode !== 200) throw new Error(`input at P${p}: ${r.statusCode} ${r.body}`);
+  }
+  return sessionId;
+}
+
+export interface Outcome { ok: boolean; status: number[]; codes: (string | undefined)[]; logits?: Float64Array; shape?: string }
+
+/** Long-poll the outputs at P0 and P1 and reconstruct. */
+export async function finishSession(t: PartyTrio, sessionId: string, f: number): Promise<Outcome> {
+  const rs = await Promise.all([0, 1].map((p) => t.servers[p]!.app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/output`, headers: auth })));
+  const status = rs.map((r) => r.statusCode);
+  if (!status.every((s) => s === 200)) return { ok: false, status, codes: rs.map((r) => (r.statusCode === 200 ? undefined : (JSON.parse(r.body) as { code: string }).code)) };
+  const [y0, y1] = rs.map((r) => bytesU64(new Uint8Array(r.rawPayload)));
+  return { ok: true, status, codes: [], logits: decode(reconstruct(getKernels(), y0!, y1!), f), shape: String(rs[0]!.headers[OUTPUT_SHAPE_HEADER]) };
 }

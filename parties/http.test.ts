@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../protocol/errors.js';
+import { networkA } from '../protocol/testing/seed-models.js';
+import { tokenChecker } from './http.js';
+import { auth, finishSession, partyTrio, startSession, type PartyTrio } from './testing.js';
+
+const F = 16;
+const IN_BYTES = 784 * 8;
+const octet = { ...auth, 'content-type': 'application/octet-stream' };
+
+describe('client HTTP API: validation, auth and error codes', () => {
+  let t: PartyTrio;
+  const logs: string[] = [];
+  let staticDir: string;
+  beforeAll(async () => {
+    staticDir = mkdtempSync(path.join(tmpdir(), 'securenn-static-'));
+    writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>demo</title>');
+    writeFileSync(path.join(staticDir, 'app.js'), 'export {};');
+    const stream = new Writable({ write(chunk: Buffer, _enc, cb) { logs.push(chunk.toString('utf8')); cb(); } });
+    t = await partyTrio({ plain: networkA(), fracBits: F, batch: { maxBatch: 4 }, staticDir, logger: () => ({ level: 'debug', stream }) });
+  });
+  afterAll(async () => { await t?.close(); });
+
+  const app = (p: 0 | 1 | 2) => t.servers[p].app;
+  const create = (p: 0 | 1 | 2, payload: object, headers: Record<string, string> = auth) => app(p).inject({ method: 'POST', url: '/v1/sessions', headers, payload });
+  const created = async (batch = 1): Promise<string> => {
+    const sessionId = randomUUID();
+    for (const p of [0, 1, 2] as const) expect((await create(p, { sessionId, batch })).statusCode).toBe(201);
+    return sessionId;
+  };
+  const codeOf = (r: { statusCode: number; json(): unknown }) => ({ status: r.statusCode, code: (r.json() as { code: string }).code });
+
+  it('creates a session: 201 with the model info and whether this party takes input', async () => {
+    const sessionId = randomUUID();
+    const r0 = await create(0, { sessionId, batch: 2, modelHash: t.modelHash, deadlineMs: 5_000 });
+    expect(r0.statusCode).toBe(201);
+    expect(r0.json()).toMatchObject({ sessionId, party: 0, acceptsInput: true, inputShape: [784], outputShape: [10], fracBits: F, modelHash: t.modelHash });
+    expect((await create(2, { sessionId })).json()).toMatchObject({ party: 2, acceptsInput: false });
+    const st = await app(0).inject({ method: 'GET', url: `/v1/sessions/${sessionId}`, headers: auth });
+    expect(st.json()).toMatchObject({ sessionId, state: 'created', batch: 2 });
+  });
+
+  it('no token or a wrong token: 401 E_UNAUTHENTICATED (before the body is read)', async () => {
+    expect(codeOf(await create(0, { sessionId: randomUUID() }, {}))).toEqual({ status: 401, code: 'E_UNAUTHENTICATED' });
+    expect(codeOf(await create(0, { sessionId: randomUUID() }, { authorization: 'Bearer nope-nope-nope-nope' }))).toEqual({ status: 401, code: 'E_UNAUTHENTICATED' });
+    expect(codeOf(await app(0).inject({ method: 'PUT', url: `/v1/sessions/${randomUUID()}/input`, headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(10 * IN_BYTES) }))).toEqual({ status: 401, code: 'E_UNAUTHENTICATED' });
+  });
+
+  it('compares tokens in constant time against every configured token', () => {
+    const ok = tokenChecker(['first-token-aaaaaaaa', 'second-token-bbbbbbb']);
+    expect([ok('Bearer first-token-aaaaaaaa'), ok('Bearer second-token-bbbbbbb'), ok('bearer second-token-bbbbbbb')]).toEqual([true, true, true]);
+    expect([ok(undefined), ok(''), ok('Bearer '), ok('first-token-aaaaaaaa'), ok('Bearer first-token-aaaaaaab'), ok('Basic first-token-aaaaaaaa')]).toEqual([false, false, false, false, false, false]);
+  });
+
+  it('schema violations: 400 E_BAD_ARGUMENT (bad uuid, batch 0, batch above max, unknown field, not JSON)', async () => {
+    for (const body of [{ sessionId: 'not-a-uuid' }, { sessionId: randomUUID(), batch: 0 }, { sessionId: randomUUID(), batch: 5 }, { sessionId: randomUUID(), extra: 1 }, {}]) {
+      expect(codeOf(await create(0, body))).toEqual({ status: 400, code: 'E_BAD_ARGUMENT' });
+    }
+    const r = await app(0).inject({ method: 'POST', url: '/v1/sessions', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"sessionId": ' });
+    expect(codeOf(r)).toEqual({ status: 400, code: 'E_BAD_ARGUMENT' });
+  });
+
+  it('a different model hash: 409 E_MODEL_MISMATCH', async () => {
+    expect(codeOf(await create(1, { sessionId: randomUUID(), modelHash: 'ab'.repeat(32) }))).toEqual({ status: 409, code: 'E_MODEL_MISMATCH' });
+  });
+
+  it('a replayed session id: 409 E_CONFLICT', async () => {
+    const id = await created();
+    expect(codeOf(await create(0, { sessionId: id }))).toEqual({ status: 409, code: 'E_CONFLICT' });
+    expect(codeOf(await create(0, { sessionId: id.toUpperCase() }))).toEqual({ status: 409, code: 'E_CONFLICT' });
+  });
+
+  it('unknown session: 404 E_NOT_FOUND for input, output and state', async () => {
+    const id = randomUUID();
+    expect(codeOf(await app(0).inject({ method: 'PUT', url: `/v1/sessions/${id}/input`, headers: octet, payload: Buffer.alloc(IN_BYTES) }))).toEqual({ status: 404, code: 'E_NOT_FOUND' });
+    expect(codeOf(await app(1).inject({ method: 'GET', url: `/v1/sessions/${id}/output`, headers: auth }))).toEqual({ status: 404, code: 'E_NOT_FOUND' });
+    expect(codeOf(await app(2).inject({ method: 'GET', url: `/v1/sessions/${id}`, headers: auth }))).toEqual({ status: 404, code: 'E_NOT_FOUND' });
+    expect(codeOf(await app(0).inject({ method: 'GET', url: '/v1/nothing-here', headers: auth }))).toEqual({ status: 404, code: 'E_NOT_FOUND' });
+  });
+
+  it('input of the wrong length: 400 E_SHAPE; not a whole batch: E_SHAPE; the session still accepts the right one', async () => {
+    const id = await created(2);
+    for (const n of [IN_BYTES, 2 * IN_BYTES - 8, 2 * IN_BYTES + 3]) {
+      expect(codeOf(await app(0).inject({ method: 'PUT', url: `/v1/sessions/${id}/input`, headers: octet, payload: Buffer.alloc(n) }))).toEqual({ status: 400, code: 'E_SHAPE' });
+    }
+    expect((await app(0).inject({ method: 'PUT', url: `/v1/sessions/${id}/input`, headers: octet, payload: Buffer.alloc(2 * IN_BYTES) })).statusCode).toBe(200);
+  });
+
+  it('a second input upload: 409 E_CONFLICT', async () => {
+    const id = await created();
+    const put = () => app(1).inject({ method: 'PUT', url: `/v1/sessions/${id}/input`, headers: octet, payload: Buffer.alloc(IN_BYTES) });
+    expect((await put()).json()).toMatchObject({ sessionId: id, state: 'input-received', bytes: IN_BYTES });
+    expect(codeOf(await put())).toEqual({ status: 409, code: 'E_CONFLICT' });
+  });
+
+  it('a body over input size x max batch: 413 E_TOO_LARGE (declared or streamed)', async () => {
+    const id = await created();
+    expect(codeOf(await app(0).inject({ method: 'PUT', url: `/v1/sessions/${id}/input`, headers: octet, payload: Buffer.alloc(4 * IN_BYTES + 8) }))).toEqual({ status: 413, code: 'E_TOO_LARGE' });
+    expect(codeOf(await app(0).inject({ method: 'POST', url: '/v1/sessions', headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify({ sessionId: randomUUID(), pad: 'x'.repeat(20_000) }) }))).toEqual({ status: 413, code: 'E_TOO_LARGE' });
+  });
+
+  it('wrong content type for a share, or an input share sent to P2: 400 E_BAD_ARGUMENT', async () => {
+    const id = await created();
+    expect(codeOf(await app(0).inject({ method: 'PUT', url: `/v1/sessions/${id}/input`, headers: { ...auth, 'content-type': 'text/plain' }, payload: 'hello' }))).toEqual({ status: 400, code: 'E_BAD_ARGUMENT' });
+    expect(codeOf(await app(2).inject({ method: 'PUT', url: `/v1/sessions/${id}/input`, headers: octet, payload: Buffer.alloc(IN_BYTES) }))).toEqual({ status: 400, code: 'E_BAD_ARGUMENT' });
+  });
+
+  it('GET output with waitMs answers 202 with the state while the session is not done', async () => {
+    const id = await created();
+    const r = await app(0).inject({ method: 'GET', url: `/v1/sessions/${id}/output?waitMs=20`, headers: auth });
+    expect(r.statusCode).toBe(202);
+    expect(r.json()).toEqual({ sessionId: id, state: 'created' });
+  });
+
+  it('every error body is an ApiError with a registered code and the status of that code', async () => {
+    const rs = [await create(0, {}), await create(0, {}, {}), await app(0).inject({ method: 'GET', url: `/v1/sessions/${randomUUID()}/output`, headers: auth })];
+    for (const r of rs) {
+      const body = r.json() as { code: keyof typeof ERROR_CODES; message: string; party: number };
+      expect(Object.keys(ERROR_CODES)).toContain(body.code);
+      expect(r.statusCode).toBe(ERROR_CODES[body.code].http);
+      expect(typeof body.message).toBe('string');
+      expect(body.party).toBe(0);
+    }
+  });
+
+  it('health, readiness and metrics need no token; readiness is true with the model loaded and peers up', async () => {
+    expect((await app(1).inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok', party: 1 });
+    expect((await app(2).inject({ method: 'GET', url: '/readyz' })).json()).toMatchObject({ ready: true, modelLoaded: true, peers: { P0: true, P1: true } });
+    const m = await app(0).inject({ method: 'GET', url: '/metrics' });
+    expect(m.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(m.body).toMatch(/^# TYPE mpc_errors_total counter$/m);
+    expect(m.body).toMatch(/^mpc_errors_total\{code="E_UNAUTHENTICATED",source="http"\} [1-9]/m);
+  });
+
+  it('CORS: answers the demo origin\'s preflight and exposes the output-shape header; other origins get no CORS headers', async () => {
+    const pre = await app(1).inject({ method: 'OPTIONS', url: `/v1/sessions/${randomUUID()}/input`, headers: { origin: 'http://demo.local', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization, content-type' } });
+    expect(pre.statusCode).toBe(204);
+    expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'http://demo.local', 'access-control-allow-methods': expect.stringContaining('PUT'), 'access-control-allow-headers': expect.stringContaining('authorization') });
+    const get = await app(1).inject({ method: 'GET', url: '/healthz', headers: { origin: 'http://demo.local' } });
+    expect(get.headers['access-control-expose-headers']).toBe('x-output-shape');
+    const other = await app(1).inject({ method: 'GET', url: '/healthz', headers: { origin: 'http://evil.example' } });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('serves the demo folder at / (index.html, files, no path traversal)', async () => {
+    const idx = await app(0).inject({ method: 'GET', url: '/' });
+    expect(idx.statusCode).toBe(200);
+    expect(idx.headers['content-type']).toMatch(/^text\/html/);
+    expect(idx.body).toContain('<title>demo</title>');
+    expect((await app(0).inject({ method: 'GET', url: '/app.js' })).headers['content-type']).toMatch(/^text\/javascript/);
+    for (const url of ['/../package.json', '/..%2f..%2fpackage.json', '/%2e%2e/%2e%2e/etc/passwd', '/missing.js']) {
+      expect((await app(0).inject({ method: 'GET', url })).statusCode).toBe(404);
+    }
+  });
+
+  it('logs sizes, ids, codes and timings, never share values or the token', async () => {
+    const N = 1;
+    const x = new Float64Array(784).fill(0.123456789);
+    const id = await startSession(t, x, N, F);
+    expect((await finishSession(t, id, F)).ok).toBe(true);
+    const text = logs.join('');
+    expect(text).toContain('"msg":"run done"');
+    expect(text).toContain('"msg":"input share received"');
+    expect(text).not.toContain(t.token);
+    // No long numbers (u64 shares, fixed-point values) besides the timestamp field.
+    for (const line of text.split('\n').filter(Boolean)) {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      delete o.time;
+      // Ids (uuids) and the model hash are hex; strip them, then look for long decimal runs.
+      const rest = JSON.stringify(o).replace(/"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/g, '"<id>"').replace(/"[0-9a-f]{64}"/g, '"<hash>"');
+      expect(rest).not.toMatch(/\d{10,}/);
+    }
+  });
+});

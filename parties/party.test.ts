@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plainForward } from '../protocol/reference/forward.js';
+import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { finishSession, partyTrio, startSession, type PartyTrio } from './testing.js';
+
+const F = 16;
+const model = networkA();
+const IN = 784;
+
+const input = (seed: number, N: number): Float64Array => uniform(seededPrg(seed), N * IN, 1).map((v) => (v + 1) / 2);
+const maxRelErr = (got: Float64Array, want: Float64Array): number => {
+  const scale = Math.max(...Array.from(want, Math.abs), 1e-9);
+  return Math.max(...Array.from(got, (g, i) => Math.abs(g - want[i]!))) / scale;
+};
+
+async function inferAndCheck(t: PartyTrio, seed: number, N: number): Promise<{ sessionId: string; err: number }> {
+  const x = input(seed, N);
+  const sessionId = await startSession(t, x, N, F);
+  const out = await finishSession(t, sessionId, F);
+  expect(out).toMatchObject({ ok: true, shape: `${N},10` });
+  return { sessionId, err: maxRelErr(out.logits!, plainForward(model, x, N).data) };
+}
+
+describe('three parties over gRPC with mTLS on loopback, client API through inject()', () => {
+  let t: PartyTrio;
+  beforeAll(async () => { t = await partyTrio({ plain: model, fracBits: F, batch: { windowMs: 5, maxBatch: 8 } }); });
+  afterAll(async () => { await t?.close(); });
+
+  it('MNIST Network A, one session of 2 images: reconstructed logits match plainForward within 1e-3 (f = 16)', async () => {
+    const { err } = await inferAndCheck(t, 11, 2);
+    expect(err).toBeLessThan(1e-3);
+    const run = t.servers[0].party.runLog.at(-1)!;
+    expect(run).toMatchObject({ ok: true, images: 2, sessions: [expect.any(String)] });
+    // The three parties ran the same protocol run; P0's round count is the in-memory one's order of magnitude.
+    expect(t.servers[1].party.runLog.at(-1)!.runId).toBe(run.runId);
+    expect(t.servers[2].party.runLog.at(-1)!.runId).toBe(run.runId);
+    expect(run.rounds).toBeGreaterThan(10);
+  });
+
+  it('answers the session state and model info; /metrics reports runs, bytes and rounds', async () => {
+    const m = await t.servers[1].app.inject({ method: 'GET', url: '/v1/model', headers: { authorization: `Bearer ${t.token}` } });
+    expect(m.json()).toMatchObject({ modelHash: t.modelHash, inputShape: [784], outputShape: [10], fracBits: F, outputActivation: 'softmax', party: 1 });
+    const text = (await t.servers[0].app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(text).toMatch(/^mpc_runs_total\{result="ok"\} [1-9]/m);
+    expect(text).toMatch(/^mpc_run_bytes_sent_count [1-9]/m);
+    expect(text).toMatch(/^mpc_run_rounds_count [1-9]/m);
+    expect(text).toMatch(/^mpc_http_request_duration_seconds_bucket\{method="POST",route="\/v1\/sessions",le="\+Inf"\} [1-9]/m);
+    expect(text).toMatch(/^mpc_peer_up\{peer="P1"\} 1$/m);
+  });
+});
+
+describe('concurrent sessions', () => {
+  let t: PartyTrio;
+  beforeAll(async () => { t = await partyTrio({ plain: model, fracBits: F, batch: { windowMs: 1, maxBatch: 1, maxConcurrentRuns: 4 } }); });
+  afterAll(async () => { await t?.close(); });
+
+  it('four sessions in flight at once, one run each (max batch 1), each gets its own correct result', async () => {
+    const before = t.servers[0].party.runLog.length;
+    const res = await Promise.all([21, 22, 23, 24].map((seed) => inferAndCheck(t, seed, 1)));
+    for (const r of res) expect(r.err).toBeLessThan(1e-3);
+    const runs = t.servers[0].party.runLog.slice(before);
+    expect(runs).toHaveLength(4);
+    expect(runs.every((r) => r.ok && r.sessions.length === 1)).toBe(true);
+    expect(new Set(runs.map((r) => r.sessions[0]))).toEqual(new Set(res.map((r) => r.sessionId)));
+  });
+});
+
+describe('dynamic batching (P0 leads)', () => {
+  let t: PartyTrio;
+  beforeAll(async () => { t = await partyTrio({ plain: model, fracBits: F, batch: { windowMs: 2_000, maxBatch: 4 } }); });
+  afterAll(async () => { await t?.close(); });
+
+  it('three sessions (1 + 2 + 1 images) ready within the window form one protocol run; outputs are split per session', async () => {
+    const N = [1, 2, 1];
+    const xs = N.map((n, i) => input(31 + i, n));
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await startSession(t, xs[i]!, N[i]!, F));
+    const outs = await Promise.all(ids.map((id) => finishSession(t, id, F)));
+    outs.forEach((o, i) => {
+      expect(o).toMatchObject({ ok: true, shape: `${N[i]},10` });
+      expect(maxRelErr(o.logits!, plainForward(model, xs[i]!, N[i]!).data)).toBeLessThan(1e-3);
+    });
+    for (const s of t.servers) {
+      const run = s.party.runLog.at(-1)!;
+      expect(run).toMatchObject({ ok: true, images: 4, sessions: ids });
+    }
+    const text = (await t.servers[0].app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(text).toMatch(/^mpc_run_batch_sessions_bucket\{le="2"\} 0$/m);
+    expect(text).toMatch(/^mpc_run_batch_sessions_bucket\{le="4"\} 1$/m);
+  });
+});
+
+describe('deadlines', () => {
+  let t: PartyTrio;
+  let blockMs = 0;
+  beforeAll(async () => {
+    t = await partyTrio({
+      plain: model, fracBits: F,
+      // Test hook: P0 stalls (blocks its thread) after the first layer when asked to.
+      onNode: (p, _run, _name, index) => { if (p === 0 && index === 0 && blockMs > 0) { const ms = blockMs; blockMs = 0; Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); } },
+    });
+  });
+  afterAll(async () => { await t?.close(); });
+
+  it('a session whose input never arrives fails with E_DEADLINE (504) at its deadline', async () => {
+    const { randomUUID } = await import('node:crypto');
+    const sessionId = randomUUID();
+    for (const s of t.servers) expect((await s.app.inject({ method: 'POST', url: '/v1/sessions', headers: { authorization: `Bearer ${t.token}` }, payload: { sessionId, deadlineMs: 200 } })).statusCode).toBe(201);
+    const t0 = Date.now();
+    const out = await finishSession(t, sessionId, F);
+    expect(out).toMatchObject({ ok: false, status: [504, 504], codes: ['E_DEADLINE', 'E_DEADLINE'] });
+    expect(Date.now() - t0).toBeLessThan(3_000);
+  });
+
+  it('a run that outlives the session deadline fails with E_DEADLINE at P0 and P1, and the parties stay usable', async () => {
+    blockMs = 700;
+    const sessionId = await startSession(t, input(41, 1), 1, F, { deadlineMs: 300 });
+    const out = await finishSession(t, sessionId, F);
+    expect(out).toMatchObject({ ok: false, status: [504, 504], codes: ['E_DEADLINE', 'E_DEADLINE'] });
+    // Aborted everywhere, nothing left running; the next session works.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(t.servers.map((s) => s.party.activeRuns)).toEqual([0, 0, 0]);
+    expect((await inferAndCheck(t, 42, 1)).err).toBeLessThan(1e-3);
+  });
+});
+
+describe('a peer that disappears mid-run', () => {
+  it('fails the affected sessions at P0 and P1 with E_PEER_UNAVAILABLE (503) without hanging; readiness drops', async () => {
+    let killed = false;
+    let t: PartyTrio | undefined;
+    t = await partyTrio({
+      plain: model, fracBits: F,
+      onNode: (p, _run, _name, index) => { if (p === 0 && index === 0 && !killed) { killed = true; t!.servers[2].kill(); } },
+    });
+    try {
+      const t0 = Date.now();
+      const sessionId = await startSession(t, input(51, 1), 1, F);
+      const out = await finishSession(t, sessionId, F);
+      expect(killed).toBe(true);
+      expect(out).toMatchObject({ ok: false, status: [503, 503], codes: ['E_PEER_UNAVAILABLE', 'E_PEER_UNAVAILABLE'] });
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      const ready = await t.servers[0].app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toMatchObject({ ready: false, code: 'E_NOT_READY', peers: { P1: true, P2: false } });
+      const again = await t.servers[0].app.inject({ method: 'POST', url: '/v1/sessions', headers: { authorization: `Bearer ${t.token}` }, payload: { sessionId: '0b8e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b' } });
+      expect(again.json()).toMatchObject({ code: 'E_NOT_READY' });
+    } finally {
+      await Promise.all([t.servers[0].close(), t.servers[1].close()]);
+    }
+  });
+});

@@ -113,5 +113,10 @@ export function formatReport(r: AgreementReport): string {
     lines.push(`${x.name.padEnd(w)}  ${(x.label ?? '-').padEnd(10)}  ${fl.padEnd(22)}  ${fx.padEnd(22)}  ${num(x.maxAbsLogitError, 5).padStart(9)}  ${cls(x.floatClass).padEnd(10)}  ${cls(x.fixedClass).padEnd(10)}  ${x.agree ? 'yes' : 'NO'}`);
   }
   lines.push(`samples: ${r.rows.length}   max |logit error|: ${num(r.maxAbsLogitError, 5)}   mean of per-sample max: ${num(r.meanAbsLogitError, 5)}   decision agreement: ${r.agreeCount}/${r.rows.length}`);
+  const labelled = r.rows.filter((x) => x.label !== undefined && r.labels?.includes(x.label));
+  if (labelled.length > 0) {
+    const right = (k: 'floatClass' | 'fixedClass'): number => labelled.filter((x) => cls(x[k]) === x.label).length;
+    lines.push(`folder labels: float model ${right('floatClass')}/${labelled.length} correct, fixed point ${right('fixedClass')}/${labelled.length} correct`);
+  }
   return lines.join('\n');
 }

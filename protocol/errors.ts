@@ -39,6 +39,9 @@ export const ERROR_CODES = {
   E_OVERLOADED: { http: 503, grpc: G.RESOURCE_EXHAUSTED, description: 'Too many sessions in flight; retry later.' },
   E_NOT_READY: { http: 503, grpc: G.UNAVAILABLE, description: 'The party is not ready (model not loaded or peers not connected).' },
   E_INTERNAL: { http: 500, grpc: G.INTERNAL, description: 'An internal invariant failed.' },
+  E_BUDGET_EXHAUSTED: { http: 429, grpc: G.RESOURCE_EXHAUSTED, description: "The client's differential-privacy budget would be exceeded by this request; it was refused." },
+  E_PRIVACY_POLICY: { http: 403, grpc: G.PERMISSION_DENIED, description: "The request asked for a less private output than the model's privacy policy allows (per-request options may only be stricter)." },
+  E_ACCOUNTANT_STATE: { http: 500, grpc: G.DATA_LOSS, description: 'The privacy accountant state file is unreadable, corrupt, or could not be written.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,99 @@
+/**
+ * Output privacy policy: what a client may learn from a model's output.
+ *
+ * A model's manifest carries a `PrivacyPolicy`; a request may carry a
+ * `PrivacyRequest` that can only make it stricter. resolvePolicy() merges
+ * them deterministically: all three parties must resolve the same policy
+ * from the same manifest and request, or they fall out of step
+ * (E_PROTOCOL_DESYNC), so the party server forwards the request's privacy
+ * options to every party with the session.
+ *
+ * Strictness:
+ *  - outputMode: 'logits' < 'label+confidence' < 'label' (a request may move right).
+ *  - confidenceThresholds come from the manifest only (finer buckets reveal more).
+ *  - dp: a request may add DP where the manifest has none (it then supplies
+ *    the whole configuration), or lower epsilon (and delta), raise the
+ *    sensitivity (more noise), or move from 'gamma-split' to
+ *    'discrete-exact'. It may not change the mechanism, drop DP, remove clipping or
+ *    raise the clip bound.
+ * Violations throw E_PRIVACY_POLICY (HTTP 403).
+ */
+import { assert, MpcError } from '../errors.js';
+import type { PrivacyCharge } from './composition.js';
+import { calibrate, type DpConfig, type NoiseSpec } from './dp-noise.js';
+
+export type OutputMode = 'logits' | 'label' | 'label+confidence';
+
+/** DP options of a policy: a DpConfig plus optional clipping of each logit to [-clip, clip] before the noise. */
+export interface PolicyDp extends DpConfig {
+  clip?: number;
+}
+
+/** Per-model policy (model manifest). */
+export interface PrivacyPolicy {
+  outputMode: OutputMode;
+  /** Margin thresholds (top logit minus runner-up, real units, ascending) for 'label+confidence'. */
+  confidenceThresholds?: number[];
+  dp?: PolicyDp;
+}
+
+/** Per-request options: only stricter than the policy. */
+export interface PrivacyRequest {
+  outputMode?: OutputMode;
+  dp?: Partial<PolicyDp>;
+}
+
+export interface ResolvedPolicy {
+  readonly outputMode: OutputMode;
+  /** Empty unless outputMode is 'label+confidence'. */
+  readonly confidenceThresholds: readonly number[];
+  readonly dp: PolicyDp | null;
+  readonly noise: NoiseSpec | null;
+  /** Per-image charge for the accountant (null: no DP, nothing to account). */
+  readonly charge: PrivacyCharge | null;
+}
+
+/** Default margins for 'label+confidence' when the manifest gives none: buckets < 1, 1-3, >= 3 logit units. */
+export const DEFAULT_CONFIDENCE_THRESHOLDS: readonly number[] = Object.freeze([1, 3]);
+
+export const DEFAULT_POLICY: PrivacyPolicy = Object.freeze({ outputMode: 'logits' as const });
+
+const RANK: Record<OutputMode, number> = { logits: 0, 'label+confidence': 1, label: 2 };
+
+const refuse = (why: string): MpcError => new MpcError('E_PRIVACY_POLICY', `privacy policy: ${why}`, { step: 'privacy.policy' });
+
+function mergeDp(base: PolicyDp | undefined, req: Partial<PolicyDp> | undefined): PolicyDp | null {
+  if (!req) return base ?? null;
+  if (!base) {
+    if (req.mechanism === undefined || req.epsilon === undefined || req.sensitivity === undefined) throw refuse('a request that adds DP must give mechanism, epsilon and sensitivity');
+    return { ...req } as PolicyDp;
+  }
+  if (req.mechanism !== undefined && req.mechanism !== base.mechanism) throw refuse(`the request may not change the mechanism from '${base.mechanism}'`);
+  if (req.epsilon !== undefined && !(req.epsilon <= base.epsilon)) throw refuse(`the request's epsilon ${req.epsilon} exceeds the model's ${base.epsilon}`);
+  if (req.delta !== undefined && !(req.delta <= (base.delta ?? 0))) throw refuse(`the request's delta ${req.delta} exceeds the model's ${base.delta ?? 0}`);
+  if (req.sensitivity !== undefined && !(req.sensitivity >= base.sensitivity)) throw refuse('the request may not lower the sensitivity');
+  if (req.sampler !== undefined && req.sampler !== (base.sampler ?? 'discrete-exact') && req.sampler !== 'discrete-exact') throw refuse(`the request may not switch the sampler to '${req.sampler}'`);
+  if (req.calibration !== undefined && req.calibration !== base.calibration) throw refuse('the request may not change the Gaussian calibration');
+  if (base.clip !== undefined && (req.clip === undefined ? false : !(req.clip <= base.clip))) throw refuse('the request may not raise the clip bound');
+  const out: PolicyDp = { ...base };
+  for (const [k, v] of Object.entries(req)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/** Merge a model's policy and a request's options into the policy every party runs. */
+export function resolvePolicy(policy: PrivacyPolicy = DEFAULT_POLICY, request: PrivacyRequest = {}): ResolvedPolicy {
+  assert(policy.outputMode in RANK, 'E_BAD_ARGUMENT', `privacy policy: unknown outputMode '${String(policy.outputMode)}'`);
+  const mode = request.outputMode ?? policy.outputMode;
+  if (!(mode in RANK)) throw refuse(`unknown outputMode '${String(mode)}'`);
+  if (RANK[mode] < RANK[policy.outputMode]) throw refuse(`the model allows at most '${policy.outputMode}', the request asked for '${mode}'`);
+  const dp = mergeDp(policy.dp, request.dp);
+  if (dp?.clip !== undefined) assert(Number.isFinite(dp.clip) && dp.clip > 0, 'E_BAD_ARGUMENT', 'privacy policy: clip must be positive');
+  const cal = dp ? calibrate(dp) : null;
+  const thresholds = mode === 'label+confidence' ? [...(policy.confidenceThresholds ?? DEFAULT_CONFIDENCE_THRESHOLDS)] : [];
+  return Object.freeze({ outputMode: mode, confidenceThresholds: Object.freeze(thresholds), dp, noise: cal?.noise ?? null, charge: cal?.charge ?? null });
+}
+
+/** Sensitivity of a logit vector of `classes` entries each clipped to [-clip, clip], under any change of the model: L1 2 clip classes, L2 2 clip sqrt(classes). */
+export function clippedSensitivity(clip: number, classes: number, norm: 'l1' | 'l2'): number {
+  return norm === 'l1' ? 2 * clip * classes : 2 * clip * Math.sqrt(classes);
+}

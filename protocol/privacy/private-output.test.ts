@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { encode, encodeScalar } from '../fixed-point/fixed-point.js';
+import { isMpcError } from '../errors.js';
+import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../ir.js';
+import { secureForward } from '../layers/runner.js';
+import { shareModel } from '../layers/share-model.js';
+import { run3, shareFor3 } from '../testing/run3.js';
+import { seededPrg, uniform } from '../testing/seed-models.js';
+import { randomSigned } from '../testing/values.js';
+import { resolvePolicy, type PrivacyPolicy } from './policy.js';
+import { privateOutput, privateOutputCost } from './private-output.js';
+import { expectCost, k, open, plainArgmax, signed } from './test-helpers.js';
+
+const policyError = (f: () => unknown) => {
+  try { f(); } catch (e) { return isMpcError(e) && e.code === 'E_PRIVACY_POLICY' && e.httpStatus === 403; }
+  return false;
+};
+
+describe('privacy policy (manifest option, per-request override only stricter)', () => {
+  const manifest: PrivacyPolicy = { outputMode: 'label+confidence', confidenceThresholds: [0.5, 2], dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 2, sampler: 'gamma-split', clip: 10 } };
+  it('defaults to logits without DP; a request may ask for labels', () => {
+    expect(resolvePolicy()).toMatchObject({ outputMode: 'logits', dp: null, charge: null, confidenceThresholds: [] });
+    expect(resolvePolicy(undefined, { outputMode: 'label' }).outputMode).toBe('label');
+    expect(resolvePolicy(undefined, { outputMode: 'label+confidence' }).confidenceThresholds).toEqual([1, 3]);
+  });
+  it('accepts stricter requests: label only, lower epsilon, larger sensitivity, exact sampler, smaller clip', () => {
+    const r = resolvePolicy(manifest, { outputMode: 'label', dp: { epsilon: 0.25, sensitivity: 3, sampler: 'discrete-exact', clip: 5 } });
+    expect(r).toMatchObject({ outputMode: 'label', confidenceThresholds: [], dp: { epsilon: 0.25, sensitivity: 3, sampler: 'discrete-exact', clip: 5 }, charge: { epsilon: 0.25, delta: 0 } });
+    expect(r.noise).toEqual({ mechanism: 'laplace', sampler: 'discrete-exact', scale: 12 });
+    expect(resolvePolicy(manifest).confidenceThresholds).toEqual([0.5, 2]);
+    expect(resolvePolicy({ outputMode: 'logits' }, { dp: { mechanism: 'gaussian', epsilon: 0.5, delta: 1e-6, sensitivity: 1 } }).charge?.delta).toBe(1e-6);
+  });
+  it('refuses looser requests with E_PRIVACY_POLICY (HTTP 403)', () => {
+    expect(policyError(() => resolvePolicy(manifest, { outputMode: 'logits' }))).toBe(true);
+    expect(policyError(() => resolvePolicy(manifest, { dp: { epsilon: 2 } }))).toBe(true);
+    expect(policyError(() => resolvePolicy(manifest, { dp: { mechanism: 'gaussian', delta: 1e-5 } }))).toBe(true);
+    expect(policyError(() => resolvePolicy(manifest, { dp: { sensitivity: 1 } }))).toBe(true);
+    expect(policyError(() => resolvePolicy(manifest, { dp: { clip: 20 } }))).toBe(true);
+    expect(policyError(() => resolvePolicy({ ...manifest, dp: { ...manifest.dp!, sampler: 'discrete-exact' } }, { dp: { sampler: 'gamma-split' } }))).toBe(true);
+    expect(policyError(() => resolvePolicy({ outputMode: 'logits' }, { dp: { epsilon: 1 } }))).toBe(true);
+  });
+});
+
+/** A tiny dense classifier 8 - 12 relu - C. */
+function model(C: number, seed: number): ModelIR<FloatTensor> {
+  const g = seededPrg(seed);
+  const t = (shape: number[], a: number): FloatTensor => ({ shape, data: uniform(g, shape[0]! * (shape[1] ?? 1), a) });
+  return {
+    formatVersion: IR_FORMAT_VERSION, inputShape: [8], output: 'd2', outputActivation: C === 1 ? 'sigmoid' : 'softmax',
+    nodes: [
+      { kind: 'dense', name: 'd1', inputs: ['input'], units: 12, activation: 'relu', kernel: t([8, 12], 1), bias: t([12], 0.1) },
+      { kind: 'dense', name: 'd2', inputs: ['d1'], units: C, activation: 'linear', kernel: t([12, C], 1), bias: t([C], 0.1) },
+    ],
+  };
+}
+
+describe('privateOutput (after secureForward: clip, noise, secure argmax)', () => {
+  it("'label' returns only label shares equal to the argmax of the secure logits; costs what it declares", async () => {
+    const N = 10, C = 6;
+    const parts = shareModel(k, model(C, 3), 13);
+    const xs = shareFor3(encode(uniform(seededPrg(4), N * 8, 1), 13));
+    const policy = resolvePolicy({ outputMode: 'label' });
+    const r = await run3(async (ctx) => {
+      const logits = await secureForward(ctx, parts[ctx.party], { shape: [N, 8], data: xs[ctx.party] });
+      return { logits, out: await privateOutput(ctx, logits, policy) };
+    });
+    const [o0, o1] = [r.results[0].out, r.results[1].out];
+    expect(o0.mode).toBe('label');
+    if (o0.mode !== 'label' || o1.mode !== 'label') return;
+    expect(Object.keys(o0).sort()).toEqual(['label', 'mode', 'shape']);
+    const logits = signed(open(r.results[0].logits.data, r.results[1].logits.data));
+    expect(signed(open(o0.label, o1.label)).map(Number)).toEqual(plainArgmax(logits, N, C));
+
+    const L = randomSigned(N * C, 30);
+    const ls = shareFor3(L);
+    const c = await run3((ctx) => privateOutput(ctx, { shape: [N, C], data: ls[ctx.party] }, resolvePolicy({ outputMode: 'label+confidence', confidenceThresholds: [1, 4] })));
+    expectCost(c, privateOutputCost(N, C, resolvePolicy({ outputMode: 'label+confidence', confidenceThresholds: [1, 4] })));
+  });
+
+  it("'label+confidence' adds a bucket in 0..K; a single-logit (sigmoid) model gets label = (x > 0) and bucket from |x|", async () => {
+    const xs = [3, -0.5, 0, 0.75, -7, 1.5];
+    const X = BigUint64Array.from(xs.map((v) => encodeScalar(v, 13)));
+    const s = shareFor3(X);
+    const policy = resolvePolicy({ outputMode: 'label+confidence', confidenceThresholds: [0.6, 2] });
+    const r = await run3((ctx) => privateOutput(ctx, { shape: [6, 1], data: s[ctx.party] }, policy));
+    const [o0, o1] = [r.results[0], r.results[1]];
+    if (o0.mode !== 'label' || o1.mode !== 'label') throw new Error('expected labels');
+    expect(signed(open(o0.label, o1.label)).map(Number)).toEqual([1, 0, 0, 1, 0, 1]);
+    expect(signed(open(o0.confidence!, o1.confidence!)).map(Number)).toEqual([2, 0, 0, 1, 2, 1]);
+    expect(o0.confidenceBuckets).toBe(3);
+    expectCost(r, privateOutputCost(6, 1, policy));
+  });
+
+  it('DP on logits: clipping to [-clip, clip] then noise from each party (seeded here), 0 extra rounds for the noise', async () => {
+    const N = 4, C = 5;
+    const vals = [-30, -2.5, 0, 1.25, 30, 7, -7, 0.5, 4.99, -5.01, 100, -100, 3, 2, 1, 0, -1, -2, -3, 6];
+    const X = BigUint64Array.from(vals.map((v) => encodeScalar(v, 13)));
+    const s = shareFor3(X);
+    // Tiny noise (b = 1e-9: one lattice step) to check the clipping; then real noise.
+    const tiny = resolvePolicy({ outputMode: 'logits', dp: { mechanism: 'laplace', epsilon: 1e6, sensitivity: 1e-3, clip: 5 } });
+    const r = await run3((ctx) => privateOutput(ctx, { shape: [N, C], data: s[ctx.party] }, tiny, { rng: seededPrg(50 + ctx.party) }));
+    if (r.results[0].mode !== 'logits' || r.results[1].mode !== 'logits') throw new Error('expected logits');
+    const got = signed(open(r.results[0].logits, r.results[1].logits)).map((v) => Number(v) / 8192);
+    got.forEach((g, i) => expect(Math.abs(g - Math.max(-5, Math.min(5, vals[i]!)))).toBeLessThan(30 / 8192));
+    expectCost(r, privateOutputCost(N, C, tiny));
+    const noisy = resolvePolicy({ outputMode: 'logits', dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 1 } });
+    const q = await run3((ctx) => privateOutput(ctx, { shape: [N, C], data: s[ctx.party] }, noisy, { rng: seededPrg(60 + ctx.party) }));
+    if (q.results[0].mode !== 'logits' || q.results[1].mode !== 'logits') throw new Error('expected logits');
+    const diff = signed(open(q.results[0].logits, q.results[1].logits)).map((v, i) => Number(v) / 8192 - vals[i]!);
+    expect(diff.filter((d) => d !== 0).length).toBeGreaterThan(15);
+    expect(Math.max(...diff.map(Math.abs))).toBeLessThan(40);
+    expect(q.rounds).toBe(0);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * What the party server runs after secureForward: turns this party's share of
+ * the logits [N, C] into the shares of what the resolved policy lets the
+ * client see.
+ *  1. dp.clip: each logit clipped to [-clip, clip] as x - ReLU(x - clip) + ReLU(-x - clip)
+ *     (SecureNN Alg. 7, both ReLUs in one call).
+ *  2. dp: noise shares added by P0 and P1 (dp-noise.ts; 0 rounds).
+ *  3. 'label' / 'label+confidence': secure argmax per image, with the
+ *     confidence bucket for the latter (argmax.ts). A single-logit model
+ *     (sigmoid output) is treated as the two logits [0, x]: label 1 iff x > 0,
+ *     margin |x|.
+ * Only the returned shares may leave the party: the logits shares are not
+ * returned at all in the label modes.
+ */
+import type { PartyContext } from '../context.js';
+import { assert } from '../errors.js';
+import { encodeScalar } from '../fixed-point/fixed-point.js';
+import type { ShareTensor } from '../layers/types.js';
+import { addCost, type Cost } from '../primitives/cost.js';
+import { relu, reluCost } from '../primitives/relu.js';
+import type { AShare } from '../ring/types.js';
+import { argmaxCost, secureArgmax } from './argmax.js';
+import { addNoiseShares } from './dp-noise.js';
+import type { ResolvedPolicy } from './policy.js';
+import type { RandomSource } from './random-source.js';
+
+export type PrivateOutputShares =
+  | { mode: 'logits'; shape: [number, number]; logits: AShare }
+  | { mode: 'label'; shape: [number]; label: AShare; confidence?: AShare; confidenceBuckets?: number };
+
+export interface PrivateOutputOptions {
+  /** TESTS ONLY: seeded byte source for the DP noise. */
+  rng?: RandomSource;
+}
+
+export function privateOutputCost(N: number, C: number, policy: ResolvedPolicy): Cost {
+  const parts: Cost[] = [];
+  if (policy.dp?.clip !== undefined) parts.push(reluCost(2 * N * C));
+  if (policy.outputMode !== 'logits') parts.push(argmaxCost(N, Math.max(C, 2), { confidenceThresholds: policy.confidenceThresholds }));
+  return addCost({ rounds: 0, bytes: 0 }, ...parts);
+}
+
+export async function privateOutput(ctx: PartyContext, logits: ShareTensor, policy: ResolvedPolicy, opts: PrivateOutputOptions = {}): Promise<PrivateOutputShares> {
+  return ctx.step('PrivateOutput', async () => {
+    assert(logits.shape.length === 2 && logits.data.length === logits.shape[0]! * logits.shape[1]!, 'E_SHAPE', `private output: expected logits [N, C], got [${logits.shape.join(', ')}]`, { party: ctx.party });
+    const [N, C] = logits.shape as [number, number];
+    const k = ctx.kernels;
+    let x: AShare = logits.data;
+    // Step 1.
+    if (policy.dp?.clip !== undefined) {
+      const c = encodeScalar(policy.dp.clip, ctx.fracBits);
+      const n = x.length;
+      const both = new BigUint64Array(2 * n);
+      if (ctx.party !== 2) {
+        k.sub(new BigUint64Array(n), x, both.subarray(n)); // -x
+        both.set(x, 0);
+        if (ctx.party === 0) { k.addScalar(both, BigInt.asUintN(64, -c), both); }
+      }
+      const r = await relu(ctx, both as AShare, 'out.clip');
+      const y = new BigUint64Array(n);
+      k.sub(x, r.subarray(0, n), y);
+      k.add(y, r.subarray(n), y);
+      x = y as AShare;
+    }
+    // Step 2.
+    if (policy.noise) x = await addNoiseShares(ctx, x, policy.noise, opts.rng ? { rng: opts.rng } : {});
+    if (policy.outputMode === 'logits') return { mode: 'logits', shape: [N, C], logits: x };
+    // Step 3.
+    let cols = C;
+    if (C === 1) {
+      const two = new BigUint64Array(2 * N);
+      for (let i = 0; i < N; i++) two[2 * i + 1] = x[i]!;
+      x = two as AShare;
+      cols = 2;
+    }
+    const K = policy.confidenceThresholds.length;
+    const r = await secureArgmax(ctx, x, N, cols, { confidenceThresholds: policy.confidenceThresholds, label: 'out.argmax' });
+    return { mode: 'label', shape: [N], label: r.index, ...(K > 0 ? { confidence: r.bucket!, confidenceBuckets: K + 1 } : {}) };
+  });
+}

@@ -1,0 +1,185 @@
+/**
+ * View simulation: what each party receives during a secure argmax must not
+ * depend on the logits. We run the protocol many times on two inputs with
+ * different labels and compare, per party and per message, the distribution
+ * of the received bytes (and, for P0/P1, of received + own input share, which
+ * would expose a direct opening; for P2, of the sum of the two messages it
+ * gets under the same tag from P0 and P1). A loose statistical check, not a
+ * proof: the proof is SecureNN's composition of simulators (argmax only calls
+ * DReLU and SelectShare, whose outputs are fresh shares). A deliberately leaky
+ * variant shows the check has power. Seeds are fixed, so the test is
+ * deterministic.
+ */
+import { describe, expect, it } from 'vitest';
+import { Prg, type PartySeeds } from '../correlated/prg.js';
+import { createContext, type PartyContext } from '../context.js';
+import { encodeScalar } from '../fixed-point/fixed-point.js';
+import { referenceKernels as ref } from '../kernels/reference.js';
+import { privateCompare } from '../primitives/private-compare.js';
+import type { AShare, PartyId, PShare, Public } from '../ring/types.js';
+import { seededPrg } from '../testing/seed-models.js';
+import { memoryTransports, type MemoryTransport } from '../transport/memory.js';
+import type { Transport } from '../transport/transport.js';
+import { recvU64, sendU64 } from '../transport/messages.js';
+import { secureArgmax } from './argmax.js';
+import { goodnessOfFitZ, twoSampleChiSquareZ } from './stats.js';
+import { k } from './test-helpers.js';
+
+interface Msg { from: PartyId; tag: string; payload: Uint8Array }
+
+/** Wraps a transport and records every received message (a party's view). */
+class RecordingTransport implements Transport {
+  readonly received: Msg[] = [];
+  constructor(private readonly inner: MemoryTransport) {}
+  get party() { return this.inner.party; }
+  get counters() { return this.inner.counters; }
+  get steps() { return this.inner.steps; }
+  send(to: PartyId, tag: string, payload: Uint8Array): void { this.inner.send(to, tag, payload); }
+  async recv(from: PartyId, tag: string): Promise<Uint8Array> {
+    const p = await this.inner.recv(from, tag);
+    this.received.push({ from, tag, payload: p.slice() });
+    return p;
+  }
+  close(reason?: Error): void { this.inner.close(reason); }
+}
+
+/** Three parties with deterministic seeds; runs fn and returns each party's received messages. */
+async function views(g: Prg, fn: (ctx: PartyContext) => Promise<unknown>): Promise<[Msg[], Msg[], Msg[]]> {
+  const s01 = g.bytes(16), s02 = g.bytes(16), s12 = g.bytes(16);
+  const seeds: PartySeeds[] = [
+    { pair: [undefined, s01, s02], own: g.bytes(16) },
+    { pair: [s01, undefined, s12], own: g.bytes(16) },
+    { pair: [s02, s12, undefined], own: g.bytes(16) },
+  ];
+  const ts = memoryTransports().map((t) => new RecordingTransport(t));
+  await Promise.all(([0, 1, 2] as PartyId[]).map((p) => fn(createContext(p, ts[p]!, seeds[p]!, { fracBits: 13 }))));
+  return [ts[0]!.received, ts[1]!.received, ts[2]!.received];
+}
+
+const M = 3, N = 5, RUNS = 150;
+const rowsA = [[9, 1, 2, 3, 4], [7, -1, -2, -3, -4], [100, 50, 0, -50, -100]];
+const enc = (rows: number[][]) => BigUint64Array.from(rows.flat().map((v) => encodeScalar(v, 13)));
+const INPUT_A = enc(rowsA); // labels 0, 0, 0
+const INPUT_B = enc([[1, 2, 3, 4, 9.5], [-4, -3, -2, -1, 7.25], [-100, -50, 0, 50, 99]]); // labels 4, 4, 4
+
+const isZp = (tag: string) => tag.endsWith(':d') || tag.endsWith(':xbits');
+
+/**
+ * Histogram of a payload: Z_p messages by value (67 bins, all positions
+ * together); u64 messages per element position by the top two bits of the
+ * element (4 bins per position), so a statistic sees where values sit, not
+ * only which values occur.
+ */
+function hist(into: number[], payload: Uint8Array, zp: boolean): void {
+  if (zp) for (const b of payload) into[b]!++;
+  else for (let e = 0; e < payload.length / 8; e++) into[4 * e + (payload[8 * e + 7]! >> 6)]!++;
+}
+
+type Stats = Map<string, { zp: boolean; h: number[] }>;
+function add(s: Stats, key: string, zp: boolean, payload: Uint8Array): void {
+  let e = s.get(key);
+  if (!e) s.set(key, (e = { zp, h: new Array<number>(zp ? 67 : payload.length / 2).fill(0) }));
+  hist(e.h, payload, zp);
+}
+
+/** Statistics of RUNS views of one input; `leaky` makes P1 send its input share to P0 first (negative control). */
+async function collect(X: BigUint64Array, seed: number, leaky: boolean): Promise<{ stats: Stats; shape: string[] }> {
+  const stats: Stats = new Map();
+  let shape: string[] | null = null;
+  for (let run = 0; run < RUNS; run++) {
+    const g = seededPrg(seed * 100000 + run);
+    const s0 = g.u64(X.length), s1 = new BigUint64Array(X.length);
+    k.sub(X, s0, s1);
+    const own = [s0, s1, new BigUint64Array(X.length)];
+    const v = await views(g, async (ctx) => {
+      if (leaky && ctx.party === 1) sendU64(ctx, 0, 'leak', own[1]!);
+      if (leaky && ctx.party === 0) await recvU64(ctx, 1, 'leak', X.length);
+      return secureArgmax(ctx, own[ctx.party]! as AShare, M, N);
+    });
+    const sh = v.flatMap((msgs, p) => msgs.map((m) => `P${p}<P${m.from} ${m.tag} ${m.payload.length}`));
+    if (shape === null) shape = sh;
+    expect(sh).toEqual(shape); // same messages, tags and lengths every run
+    v.forEach((msgs, p) => msgs.forEach((m, i) => {
+      add(stats, `P${p}#${i} ${m.tag}`, isZp(m.tag), m.payload);
+      if (p < 2 && m.payload.length === X.length * 8) {
+        // Received + own input share: the secret itself if the message were the other share.
+        const sum = new BigUint64Array(X.length);
+        k.add(new BigUint64Array(m.payload.slice().buffer), own[p]!, sum);
+        add(stats, `P${p}#${i} ${m.tag} +own`, false, new Uint8Array(sum.buffer));
+      }
+    }));
+    // P2: sum of the two messages with the same tag from P0 and P1.
+    const from0 = v[2].filter((m) => m.from === 0), from1 = v[2].filter((m) => m.from === 1);
+    from0.forEach((m0, i) => {
+      const m1 = from1.find((m) => m.tag === m0.tag);
+      if (!m1) return;
+      if (isZp(m0.tag)) add(stats, `P2 pair#${i} ${m0.tag}`, true, m0.payload.map((b, j) => (b + m1.payload[j]!) % 67));
+      else {
+        const sum = new BigUint64Array(m0.payload.length / 8);
+        k.add(new BigUint64Array(m0.payload.slice().buffer), new BigUint64Array(m1.payload.slice().buffer), sum);
+        add(stats, `P2 pair#${i} ${m0.tag}`, false, new Uint8Array(sum.buffer));
+      }
+    });
+  }
+  return { stats, shape: shape! };
+}
+
+/** Largest two-sample z-score over all statistics (and the statistic). */
+function compare(a: Stats, b: Stats): { z: number; key: string } {
+  let worst = { z: -Infinity, key: '' };
+  for (const [key, e] of a) {
+    const z = twoSampleChiSquareZ(e.h, b.get(key)!.h);
+    if (z > worst.z) worst = { z, key };
+  }
+  return worst;
+}
+
+describe('no single party\'s view depends on the input (secure argmax, simulated views)', () => {
+  it('P0, P1 and P2 receive the same messages with indistinguishable contents on inputs with labels 0 and 4; u64 messages look uniform', async () => {
+    const A = await collect(INPUT_A, 1, false), B = await collect(INPUT_B, 2, false);
+    expect(B.shape).toEqual(A.shape);
+    expect(new Set(A.shape.map((s) => s.slice(0, 2)))).toEqual(new Set(['P0', 'P1', 'P2']));
+    const worst = compare(A.stats, B.stats);
+    expect(worst.z, worst.key).toBeLessThan(5);
+    // Every u64 message's bytes are uniform (each received share is masked).
+    for (const [key, e] of A.stats) if (!e.zp && !key.includes('+own') && !key.startsWith('P2 pair')) expect(goodnessOfFitZ(e.h, new Array<number>(e.h.length).fill(1 / 4 / (e.h.length / 4))), key).toBeLessThan(5);
+  });
+
+  it('the same check detects a leaky variant in which P1 sends its share to P0', async () => {
+    const A = await collect(INPUT_A, 3, true), B = await collect(INPUT_B, 4, true);
+    const worst = compare(A.stats, B.stats);
+    expect(worst.key).toMatch(/leak \+own/);
+    expect(worst.z).toBeGreaterThan(20);
+  });
+
+  // KNOWN ISSUE (protocol/primitives/private-compare.ts, not this folder): P0 and P1
+  // send d^j = s * c^j without re-randomising with shares of zero, so P2 can form
+  // d^0 / d^1 = c^0 / c^1 (s cancels), a function of the public-to-P0/P1 r and of the
+  // bit shares P2 dealt; in ShareConvert and ComputeMSB r is tied to the secret.
+  // Fix: P0, P1 draw u in Z_p^(64n) from their common PRG and send d^0 + u, d^1 - u.
+  // This test fails today (it.fails) and will pass once PrivateCompare is fixed.
+  it.fails('P2 cannot tell the top bit of r in PrivateCompare from the ratio of its two messages', async () => {
+    const n = 1500;
+    const g = seededPrg(77);
+    const x = g.u64(n), r = g.u64(n);
+    const xb0 = g.zp(n * 64), xb1 = new Uint8Array(n * 64);
+    ref.bitShareZp(x, xb0, xb1);
+    const beta = g.bits(n); // P0 and P1's common random bit, unknown to P2
+    const v = await views(g, (ctx) => privateCompare(ctx, n, (ctx.party === 0 ? xb0 : xb1) as PShare, r as Public, beta, 'pc'));
+    const d0 = v[2].find((m) => m.from === 0)!.payload, d1 = v[2].find((m) => m.from === 1)!.payload;
+    const inv = (a: number) => { for (let b = 1; b < 67; b++) if ((a * b) % 67 === 1) return b; return 0; };
+    const mod = (a: number) => ((a % 67) + 67) % 67;
+    // P2's guess "r_63 = 0": for beta = 0 the top position has c^0 = -x^0_63, c^1 = 1 - x^1_63 (if r_63 = 0);
+    // for beta = 1, c^0 = x^0_63, c^1 = x^1_63 + 1 (if bit 63 of r + 1 is 0). P2 dealt the x shares.
+    const hit = [[0, 0], [0, 0]];
+    for (let e = 0; e < n; e++) {
+      const ratios = new Set<number>();
+      for (let i = 0; i < 64; i++) if (d1[e * 64 + i]) ratios.add((d0[e * 64 + i]! * inv(d1[e * 64 + i]!)) % 67);
+      const x0 = xb0[e * 64 + 63]!, x1 = xb1[e * 64 + 63]!;
+      const has = (a: number, b: number) => mod(b) !== 0 && ratios.has((mod(a) * inv(mod(b))) % 67);
+      hit[Number(r[e]! >> 63n)]![has(-x0, 1 - x1) || has(x0, x1 + 1) ? 1 : 0]!++;
+    }
+    // Without a leak the guess is independent of r_63 (the output beta XOR (x > r) is uniform).
+    expect(twoSampleChiSquareZ(hit[0]!, hit[1]!)).toBeLessThan(5);
+  });
+});

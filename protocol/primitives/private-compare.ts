@@ -13,6 +13,13 @@
  *     r = 2^l - 1), see RingKernels.privateCompare for the formulas.
  *  6. P_j sends d_i^j = s_i c_i^j, permuted by the common random permutation
  *     pi, to P2 (s_i uniform in Z_p^*, common to P0 and P1).
+ *     Deviation from the paper (a fix): d_i^0 and d_i^1 carry the same s_i,
+ *     so P2 could divide one by the other, cancel s_i and learn c_i^0 / c_i^1,
+ *     a function of r's bits given the bit shares P2 dealt itself. P0 and P1
+ *     therefore also add common random shares of zero over Z_p (P0 adds m_i,
+ *     P1 subtracts it): the sum d_i is unchanged and each d_i^j alone is
+ *     uniform. No extra communication. (protocol/privacy/view.test.ts checks
+ *     P2's view on two inputs.)
  *  7. P2 reconstructs d_i = d_i^0 + d_i^1 and sets beta' = 1 iff some d_i = 0.
  * Common randomness (beta is the caller's; s, pi, u) comes from the P0-P1 PRG.
  *
@@ -21,7 +28,7 @@
  */
 import type { PartyContext } from '../context.js';
 import { assert } from '../errors.js';
-import { L_BITS, type PShare, type Public } from '../ring/types.js';
+import { L_BITS, P, type PShare, type Public } from '../ring/types.js';
 import { recvBytes, sendBytes } from '../transport/messages.js';
 import type { Cost } from './cost.js';
 
@@ -54,9 +61,13 @@ async function privateCompareBody(ctx: PartyContext, n: number, xBits: PShare | 
   let special = false;
   for (let e = 0; e < n && !special; e++) special = beta[e] === 1 && rw[2 * e] === 0xffffffff && rw[2 * e + 1] === 0xffffffff;
   const u = special ? g.zp(n * L_BITS) : null;
+  const mask = g.zp(n * L_BITS);
   // Steps 1-6.
   const d = new Uint8Array(n * L_BITS);
   ctx.kernels.privateCompare(ctx.party, xBits, r, beta, s, u, perm, d);
+  // Re-randomise with shares of zero: P0 adds m_i, P1 subtracts it (mod p).
+  if (ctx.party === 0) for (let i = 0; i < d.length; i++) { const v = d[i]! + mask[i]!; d[i] = v >= P ? v - P : v; }
+  else for (let i = 0; i < d.length; i++) { const v = d[i]! - mask[i]!; d[i] = v < 0 ? v + P : v; }
   sendBytes(ctx, 2, tag, d);
   return null;
 }

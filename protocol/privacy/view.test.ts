@@ -152,13 +152,10 @@ describe('no single party\'s view depends on the input (secure argmax, simulated
     expect(worst.z).toBeGreaterThan(20);
   });
 
-  // KNOWN ISSUE (protocol/primitives/private-compare.ts, not this folder): P0 and P1
-  // send d^j = s * c^j without re-randomising with shares of zero, so P2 can form
-  // d^0 / d^1 = c^0 / c^1 (s cancels), a function of the public-to-P0/P1 r and of the
-  // bit shares P2 dealt; in ShareConvert and ComputeMSB r is tied to the secret.
-  // Fix: P0, P1 draw u in Z_p^(64n) from their common PRG and send d^0 + u, d^1 - u.
-  // This test fails today (it.fails) and will pass once PrivateCompare is fixed.
-  it.fails('P2 cannot tell the top bit of r in PrivateCompare from the ratio of its two messages', async () => {
+  // P0 and P1 send d^j = s * c^j; without the zero-sharing mask P2 could form
+  // d^0 / d^1 = c^0 / c^1 (s cancels), a function of r and of the bit shares it dealt.
+  // Guards the fix in protocol/primitives/private-compare.ts (P0 adds m, P1 subtracts it).
+  it('P2 cannot tell the top bit of r in PrivateCompare from the ratio of its two messages', async () => {
     const n = 1500;
     const g = seededPrg(77);
     const x = g.u64(n), r = g.u64(n);

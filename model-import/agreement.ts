@@ -67,7 +67,7 @@ export async function agreementReport(model: ModelIR<FloatTensor>, samples: Samp
   const rows: AgreementRow[] = [];
   for (let i = 0; i < samples.length; i++) {
     const s = samples[i]!;
-    const fl = await referenceLogits(model, s.input, 1);
+    const fl = referenceLogits(model, s.input, 1);
     const fx = fixedLogits(model, s.input, 1, { fracBits });
     let err = 0;
     for (let j = 0; j < fl.length; j++) err = Math.max(err, Math.abs(fl[j]! - fx[j]!));

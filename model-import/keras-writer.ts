@@ -89,22 +89,28 @@ function strList(g: Group, name: string, values: string[]): void {
   else g.create_attribute(name, values);
 }
 
-/** Write a Keras 3 `.keras` archive. */
-export async function writeKeras3(file: string, m: SeqModel, kerasVersion = '3.4.1'): Promise<void> {
+/** Keras 3 weight paths of a Sequential's layers: `layers/<snake_case>[_n]`, counted per class. */
+export function keras3Paths(m: SeqModel): string[] {
+  const counters = new Map<string, number>();
+  return m.layers.map((l) => {
+    const base = toSnakeCase(l.className);
+    const n = counters.get(base);
+    counters.set(base, n === undefined ? 0 : n + 1);
+    return `layers/${n === undefined ? base : `${base}_${n + 1}`}`;
+  });
+}
+
+/** Write a `.keras` zip from a config object and the variables of each weight path. */
+export async function writeKeras3Archive(file: string, config: JsonObject, vars: { path: string; name: string; tensors: FloatTensor[] }[], kerasVersion = '3.4.1'): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mpc-keras3-'));
   try {
     const wfile = path.join(dir, 'model.weights.h5');
     const f = await createH5(wfile);
     try {
-      const counters = new Map<string, number>();
-      for (const l of m.layers) {
-        const base = toSnakeCase(l.className);
-        const n = counters.get(base);
-        counters.set(base, n === undefined ? 0 : n + 1);
-        const key = n === undefined ? base : `${base}_${n + 1}`;
-        const vars = mkGroups(f, `layers/${key}/vars`);
-        vars.create_attribute('name', l.name);
-        l.weights.forEach((w, i) => vars.create_dataset({ name: String(i), data: f32(w.value), shape: w.value.shape, dtype: '<f' }));
+      for (const v of vars) {
+        const g = mkGroups(f, `${v.path}/vars`);
+        g.create_attribute('name', v.name);
+        v.tensors.forEach((t, i) => g.create_dataset({ name: String(i), data: f32(t), shape: t.shape, dtype: '<f' }));
       }
       mkGroups(f, 'vars');
     } finally {
@@ -114,7 +120,7 @@ export async function writeKeras3(file: string, m: SeqModel, kerasVersion = '3.4
     const zip = zipSync(
       {
         'metadata.json': enc.encode(JSON.stringify({ keras_version: kerasVersion, date_saved: new Date().toISOString() })),
-        'config.json': enc.encode(JSON.stringify(keras3Config(m))),
+        'config.json': enc.encode(JSON.stringify(config)),
         'model.weights.h5': readFileSync(wfile),
       },
       { level: 0 },
@@ -125,6 +131,13 @@ export async function writeKeras3(file: string, m: SeqModel, kerasVersion = '3.4
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Write a Keras 3 `.keras` archive of a Sequential model. */
+export async function writeKeras3(file: string, m: SeqModel, kerasVersion = '3.4.1'): Promise<void> {
+  const paths = keras3Paths(m);
+  const vars = m.layers.map((l, i) => ({ path: paths[i]!, name: l.name, tensors: l.weights.map((w) => w.value) }));
+  await writeKeras3Archive(file, keras3Config(m), vars, kerasVersion);
 }
 
 /** Write a legacy Keras `.h5` (model.save format). */

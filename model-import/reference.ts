@@ -13,12 +13,12 @@ import { sizeOf } from './shapes.js';
 export { applyOutputActivation };
 
 let configured = false;
-async function ready(): Promise<void> {
+function ready(): void {
   if (configured) return;
-  // PROD silences tfjs's "install tfjs-node" banner; the CPU backend is what we want.
+  // PROD silences tfjs's "install tfjs-node" banner; the CPU backend initialises synchronously.
   tf.env().set('PROD', true);
-  await tf.setBackend('cpu');
-  await tf.ready();
+  void tf.setBackend('cpu');
+  if (tf.getBackend() !== 'cpu') throw new MpcError('E_INTERNAL', 'reference: the tfjs CPU backend did not initialise');
   configured = true;
 }
 
@@ -70,8 +70,8 @@ function runNode(node: LayerNode<FloatTensor>, xs: tf.Tensor[], batch: number): 
 }
 
 /** Outputs of the model before `outputActivation` (logits), flat [batch, ...outShape]. */
-export async function referenceLogits(model: ModelIR<FloatTensor>, input: Float32Array | Float64Array, batch: number): Promise<Float32Array> {
-  await ready();
+export function referenceLogits(model: ModelIR<FloatTensor>, input: Float32Array | Float64Array, batch: number): Float32Array {
+  ready();
   const per = sizeOf(model.inputShape);
   if (input.length !== per * batch) throw new MpcError('E_SHAPE', `reference: input has ${input.length} values, expected ${batch} x [${model.inputShape}] = ${per * batch}`);
   return tf.tidy(() => {
@@ -84,7 +84,7 @@ export async function referenceLogits(model: ModelIR<FloatTensor>, input: Float3
 }
 
 /** Model outputs after `outputActivation` (probabilities for softmax/sigmoid). */
-export async function referencePredict(model: ModelIR<FloatTensor>, input: Float32Array | Float64Array, batch: number): Promise<Float32Array> {
-  const logits = await referenceLogits(model, input, batch);
+export function referencePredict(model: ModelIR<FloatTensor>, input: Float32Array | Float64Array, batch: number): Float32Array {
+  const logits = referenceLogits(model, input, batch);
   return applyOutputActivation(logits, batch, model.outputActivation);
 }

@@ -19,6 +19,11 @@ export interface PartyContext {
   readonly kernels: RingKernels;
   /** Fixed-point fractional bits f. */
   readonly fracBits: number;
+  /**
+   * How comparisons (ReLU, MaxPool) run: 'direct' (relu-direct.ts, 3 rounds,
+   * default) or 'securenn' (the paper's ShareConvert + ComputeMSB route).
+   */
+  readonly comparison: ComparisonMode;
   /** PRG whose seed this party shares with party k (k != party). */
   pairPrg(k: PartyId): Prg;
   /** This party's private PRG (seeded from the OS CSPRNG). */
@@ -27,20 +32,26 @@ export interface PartyContext {
   step<T>(label: string, fn: () => Promise<T>): Promise<T>;
 }
 
+export type ComparisonMode = 'direct' | 'securenn';
+
 export interface ContextOptions {
   fracBits?: number;
+  comparison?: ComparisonMode;
   kernels?: RingKernels | KernelBackend;
 }
 
 class Context implements PartyContext {
   readonly kernels: RingKernels;
   readonly fracBits: number;
+  readonly comparison: ComparisonMode;
   readonly ownPrg: Prg;
   private readonly prgs: (Prg | undefined)[];
   constructor(readonly party: PartyId, readonly transport: Transport, seeds: PartySeeds, opts: ContextOptions) {
     assert(transport.party === party, 'E_BAD_ARGUMENT', `context: transport is for P${transport.party}, not P${party}`);
     this.kernels = typeof opts.kernels === 'object' ? opts.kernels : getKernels(opts.kernels);
     this.fracBits = checkFracBits(opts.fracBits ?? DEFAULT_FRAC_BITS);
+    this.comparison = opts.comparison ?? 'direct';
+    assert(this.comparison === 'direct' || this.comparison === 'securenn', 'E_BAD_ARGUMENT', `context: comparison must be 'direct' or 'securenn', got '${String(this.comparison)}'`);
     this.prgs = seeds.pair.map((s, k) => (k === party || !s ? undefined : new Prg(s)));
     this.ownPrg = new Prg(seeds.own ?? randomBytes(16));
   }

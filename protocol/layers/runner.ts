@@ -12,6 +12,7 @@ import type { Activation, LayerNode, ModelIR } from '../ir.js';
 import { beaverBilinear, matmulOp } from '../primitives/matmul.js';
 import { maxPool } from '../primitives/maxpool.js';
 import { relu } from '../primitives/relu.js';
+import { reluDirect } from '../primitives/relu-direct.js';
 import { divideByPublic, truncate } from '../primitives/truncate.js';
 import { concatU64 } from '../ring/ops.js';
 import type { AShare } from '../ring/types.js';
@@ -65,7 +66,7 @@ function addPublic(ctx: PartyContext, x: BigUint64Array, c: bigint): BigUint64Ar
 
 async function activate(ctx: PartyContext, x: ShareTensor, act: Activation, label: string, limit: number): Promise<ShareTensor> {
   if (act === 'linear') return x;
-  const reluAll = (v: BigUint64Array) => chunked(limit, v, v.length, 1, (part, _rows, i) => relu(ctx, part, i ? `${label}#${i}` : label), 1);
+  const reluAll = (v: BigUint64Array) => chunked(limit, v, v.length, 1, (part, _rows, i) => (ctx.comparison === 'direct' ? reluDirect : relu)(ctx, part, i ? `${label}#${i}` : label), 1);
   if (act === 'relu') return tensor(x.shape, await reluAll(x.data));
   // relu6(x) = relu(x) - relu(x - 6): both ReLUs in one protocol call.
   const six = BigInt(6) << BigInt(ctx.fracBits);

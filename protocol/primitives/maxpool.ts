@@ -12,21 +12,26 @@
  * window). Ties: DReLU(0) = 1 selects the second of an equal pair, which has
  * the same value.
  *
+ * With ctx.comparison = 'direct' a level is max(x, y) = x + ReLU(y - x) with
+ * relu-direct.ts (3 rounds per level instead of 9).
+ *
  * Input: m windows of n values, row-major [m x n]. Output: m values.
- * Cost: per level with q pairs per window: DReLU(m q) + SelectShare(m q).
+ * Cost: per level with q pairs per window: DReLU(m q) + SelectShare(m q)
+ * ('securenn') or ReLU-direct(m q) ('direct').
  */
-import type { PartyContext } from '../context.js';
+import type { ComparisonMode, PartyContext } from '../context.js';
 import { assert } from '../errors.js';
 import type { AShare } from '../ring/types.js';
 import { addCost, type Cost } from './cost.js';
 import { drelu, dreluCost } from './drelu.js';
+import { reluDirect, reluDirectCost } from './relu-direct.js';
 import { selectShare, selectShareCost } from './select-share.js';
 
-export function maxPoolCost(m: number, n: number): Cost {
+export function maxPoolCost(m: number, n: number, mode: ComparisonMode = 'securenn'): Cost {
   const levels: Cost[] = [];
   for (let c = n; c > 1; c = Math.ceil(c / 2)) {
     const q = Math.floor(c / 2);
-    levels.push(addCost(dreluCost(m * q), selectShareCost(m * q)));
+    levels.push(mode === 'direct' ? reluDirectCost(m * q) : addCost(dreluCost(m * q), selectShareCost(m * q)));
   }
   return addCost({ rounds: 0, bytes: 0 }, ...levels);
 }
@@ -64,8 +69,15 @@ async function maxPoolBody(ctx: PartyContext, x: AShare, m: number, n: number, l
     // w = Y - X; beta = DReLU(w) = (Y >= X); max = SelectShare(beta, X, Y).
     const w = new BigUint64Array(m * q);
     if (ctx.party !== 2) k.sub(Y, X, w);
-    const beta = await drelu(ctx, w as AShare, `${label}.l${level}.drelu`);
-    const best = await selectShare(ctx, beta, X as AShare, Y as AShare, `${label}.l${level}.ss`);
+    let best: AShare;
+    if (ctx.comparison === 'direct') {
+      // max(X, Y) = X + ReLU(Y - X).
+      best = await reluDirect(ctx, w as AShare, `${label}.l${level}.relu`);
+      if (ctx.party !== 2) k.add(best, X, best);
+    } else {
+      const beta = await drelu(ctx, w as AShare, `${label}.l${level}.drelu`);
+      best = await selectShare(ctx, beta, X as AShare, Y as AShare, `${label}.l${level}.ss`);
+    }
     if (c % 2 === 1) {
       // The odd candidate of each window goes up unchanged.
       const carry = gatherColumns(cur, m, c, [c - 1]);

@@ -150,17 +150,17 @@ describe('SelectShare (SecureNN Alg. 2)', () => {
 });
 
 describe('MaxPool (SecureNN Alg. 9, tournament tree)', () => {
-  for (const n of [1, 2, 3, 4, 9]) {
-    it(`returns the maximum of each window of ${n}, with ties and negatives`, async () => {
+  for (const mode of ['securenn', 'direct'] as const) for (const n of [1, 2, 3, 4, 9]) {
+    it(`returns the maximum of each window of ${n}, with ties and negatives (${mode} comparisons)`, async () => {
       const m = 30;
       const X = randomSigned(m * n, 40);
       // Ties: window 0 all equal; window 1 all -1; window 2 equal maxima.
       for (let i = 0; i < n; i++) { X[i] = 7n; X[n + i] = MAX_U64; }
       if (n >= 2) { X[2 * n] = 1000n; X[2 * n + n - 1] = 1000n; }
       const xs = shareFor3(X);
-      const r = await run3((ctx) => maxPool(ctx, xs[ctx.party], m, n));
+      const r = await run3((ctx) => maxPool(ctx, xs[ctx.party], m, n), { comparison: mode });
       expect(open(r)).toEqual(plainMaxPool(X, m, n));
-      expectCost(r, maxPoolCost(m, n));
+      expectCost(r, maxPoolCost(m, n, mode));
     });
   }
 });

@@ -1,0 +1,147 @@
+/**
+ * DReLU and ReLU directly over Z_2^64 with one 63-bit PrivateCompare: an
+ * optimisation of SecureNN's Alg. 6/7 (not an algorithm of the paper), used
+ * by the layer runner by default; drelu.ts / relu.ts keep the paper's
+ * ShareConvert + ComputeMSB route and are tested the same way.
+ *
+ * Why it is correct. P2 knows r = r_0 + r_1 (both shares come from PRGs it
+ * shares with P0 and P1), P0 and P1 open c = a + r. Write c = c_63 2^63 + c',
+ * r = r_63 2^63 + r' with c', r' < 2^63. Then a = c - r, and the subtraction
+ * of the low 63 bits borrows exactly when r' > c', so
+ *     MSB(a) = c_63 XOR r_63 XOR (r' > c').
+ * F_PC (Alg. 3) on the bits of r' (dealt by P2) against the public c' with a
+ * common random beta gives P2 beta' = beta XOR (r' > c'), so with
+ * z = r_63 XOR beta' (known to P2) and b = c_63 XOR beta (known to P0, P1):
+ *     MSB(a) = b XOR z,  DReLU(a) = 1 - (b XOR z).
+ * For ReLU, a DReLU(a) = (b ? a z : a - a z), and a z is linear in shares once
+ * P2 also deals shares of w = z (a + m): P0, P1 send a_j + m_j to P2 (m_j
+ * common random to P0 and P1, unknown to P2), then a z = w - m z.
+ * Unlike drelu.ts this is exact for every a in Z_2^64 (no |a| < 2^62 bound).
+ *
+ * What each party sees: P0, P1: c (uniform, masked by r), their shares of
+ * z, w (uniform); P2: a + m (uniform), the PrivateCompare messages (uniform
+ * with the zero-sharing mask, beta' masked by beta).
+ *
+ * Steps:
+ *  1. P2 deals r_0, r_1 through the PRGs (no message), the bits of r' over Z_p (P1's share sent).
+ *  2. P_j: c_j = a_j + r_j; P0, P1 open c. (ReLU: P_j sends a_j + m_j to P2, same round.)
+ *  3. F_PC({r'[i]_j}, c', beta): P2 learns beta'.
+ *  4. P2: z = r_63 XOR beta', shares z (ReLU: and w = z (a + m)) over Z_L, sends P1's.
+ *  5. P_j: b = c_63 XOR beta; DReLU_j = j - (b ? j - z_j : z_j); ReLU_j = b ? (a z)_j : a_j - (a z)_j.
+ *
+ * Cost: 3 rounds. Bytes per element: 64 (bits of r') + 16 (open c) + 128
+ * (PrivateCompare) + 8 (z) = 216 for DReLU; plus 16 (a + m) + 8 (w) = 240 for ReLU.
+ */
+import type { PartyContext } from '../context.js';
+import { L_BITS, type AShare, type PShare, type Public } from '../ring/types.js';
+import { bitsToU64, concatU64, msb, selectByBit } from '../ring/ops.js';
+import { openToDataParties } from '../sharing/open.js';
+import { recvBytes, recvU64, sendBytes, sendU64 } from '../transport/messages.js';
+import type { Cost } from './cost.js';
+import { privateCompare } from './private-compare.js';
+
+export const dreluDirectCost = (n: number): Cost => ({ rounds: 3, bytes: (L_BITS + 16 + 2 * L_BITS + 8) * n });
+export const reluDirectCost = (n: number): Cost => ({ rounds: 3, bytes: (L_BITS + 16 + 2 * L_BITS + 8 + 16 + 8) * n });
+
+/** Copy of a with bit 63 cleared (word operation). */
+function low63(a: BigUint64Array): BigUint64Array {
+  const out = a.slice();
+  const w = new Uint32Array(out.buffer);
+  for (let i = 1; i < w.length; i += 2) w[i]! &= 0x7fffffff;
+  return out;
+}
+
+async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: string): Promise<AShare> {
+  const k = ctx.kernels;
+  const n = a.length;
+  if (ctx.party === 2) {
+    // Step 1.
+    const g0 = ctx.pairPrg(0), g1 = ctx.pairPrg(1);
+    const r = g0.u64(n);
+    k.add(r, g1.u64(n), r);
+    const xb0 = g0.zp(n * L_BITS), xb1 = new Uint8Array(n * L_BITS);
+    k.bitShareZp(low63(r), xb0, xb1);
+    sendBytes(ctx, 1, `${label}:bits`, xb1);
+    // Step 2 (ReLU): a + m.
+    let am: BigUint64Array | null = null;
+    if (wantRelu) {
+      am = await recvU64(ctx, 0, `${label}:a+m`, n);
+      k.add(am, await recvU64(ctx, 1, `${label}:a+m`, n), am);
+    }
+    // Step 3.
+    const betaP = (await privateCompare(ctx, n, null, null, null, `${label}.pc`))!;
+    // Step 4: z = r_63 XOR beta'.
+    const r63 = msb(r);
+    const z = new Uint8Array(n);
+    for (let i = 0; i < n; i++) z[i] = r63[i]! ^ betaP[i]!;
+    const z0 = g0.u64(n), z1 = new BigUint64Array(n);
+    k.sub(bitsToU64(z), z0, z1);
+    if (!wantRelu) {
+      sendU64(ctx, 1, `${label}:z`, z1);
+    } else {
+      const w = new BigUint64Array(n);
+      selectByBit(z, am!, new BigUint64Array(n), w);
+      k.sub(w, g0.u64(n), w);
+      sendU64(ctx, 1, `${label}:z,w`, concatU64([z1, w]));
+    }
+    return new BigUint64Array(n) as AShare;
+  }
+  const j = ctx.party;
+  const g2 = ctx.pairPrg(2), g01 = ctx.pairPrg(j === 0 ? 1 : 0);
+  // Step 1: r_j from the PRG shared with P2.
+  const rj = g2.u64(n);
+  const beta = g01.bits(n);
+  // Step 2.
+  const cj = new BigUint64Array(n);
+  k.add(a, rj, cj);
+  let m: BigUint64Array | null = null;
+  if (wantRelu) {
+    const m0 = g01.u64(n), m1 = g01.u64(n);
+    m = new BigUint64Array(n);
+    k.add(m0, m1, m);
+    const am = new BigUint64Array(n);
+    k.add(a, j === 0 ? m0 : m1, am);
+    sendU64(ctx, 2, `${label}:a+m`, am);
+  }
+  const c = await openToDataParties(ctx, `${label}:c`, cj);
+  const xb = j === 0 ? g2.zp(n * L_BITS) : await recvBytes(ctx, 2, `${label}:bits`, n * L_BITS);
+  // Step 3.
+  await privateCompare(ctx, n, xb as PShare, low63(c) as Public, beta, `${label}.pc`);
+  // Step 4.
+  let zj: BigUint64Array, wj: BigUint64Array | null = null;
+  if (j === 0) { zj = g2.u64(n); if (wantRelu) wj = g2.u64(n); }
+  else if (!wantRelu) zj = await recvU64(ctx, 2, `${label}:z`, n);
+  else { const zw = await recvU64(ctx, 2, `${label}:z,w`, 2 * n); zj = zw.subarray(0, n); wj = zw.subarray(n); }
+  // Step 5: b = c_63 XOR beta.
+  const c63 = msb(c);
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = c63[i]! ^ beta[i]!;
+  const jv = new BigUint64Array(n).fill(BigInt(j));
+  if (!wantRelu) {
+    // msb_j = b ? j - z_j : z_j; DReLU_j = j - msb_j = b ? z_j : j - z_j.
+    const notZ = new BigUint64Array(n);
+    k.sub(jv, zj, notZ);
+    const out = new BigUint64Array(n);
+    selectByBit(b, zj, notZ, out);
+    return out as AShare;
+  }
+  // (a z)_j = w_j - m z_j.
+  const az = new BigUint64Array(n);
+  k.mul(m!, zj, az);
+  k.sub(wj!, az, az);
+  const aMinus = new BigUint64Array(n);
+  k.sub(a, az, aMinus);
+  const out = new BigUint64Array(n);
+  selectByBit(b, az, aMinus, out);
+  return out as AShare;
+}
+
+/** DReLU(a) = 1 if a >= 0 (two's complement), else 0; shares over Z_2^64. */
+export function dreluDirect(ctx: PartyContext, a: AShare, label = 'drelu'): Promise<AShare> {
+  return ctx.step('DReLU', () => core(ctx, a, false, label));
+}
+
+/** ReLU(a) = max(a, 0) (two's complement); shares over Z_2^64. */
+export function reluDirect(ctx: PartyContext, a: AShare, label = 'relu'): Promise<AShare> {
+  return ctx.step('ReLU', () => core(ctx, a, true, label));
+}

@@ -109,7 +109,8 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
   mkdirSync(path.join(dir, 'logs'), { recursive: true });
 
   const children = ([0, 1, 2] as const).map((p) => {
-    const child = spawn(process.execPath, [...process.execArgv, MAIN, '--party', String(p), '--config', configPath], {
+    // tsx's loader by absolute URL: works from `npm start` (tsx) and from vitest workers alike.
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN, '--party', String(p), '--config', configPath], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, PARTY_EXIT_WITH_PARENT: '1' },
     });

@@ -52,6 +52,8 @@ export interface MeshOptions {
   pendingTtlMs?: number;
   reconnectMs?: { min: number; max: number };
   keepaliveMs?: number;
+  /** HTTP/2 stream and connection window in bytes (default 16 MiB). */
+  flowControlWindow?: number;
 }
 
 export type ControlHandler = (from: PartyId, type: string, body: unknown) => void;
@@ -97,20 +99,23 @@ export class PeerMesh implements FrameSink {
   private readonly maxPendingBytes: number;
   private readonly pendingTtlMs: number;
   private readonly grpcOptions: grpc.ChannelOptions;
+  private readonly flowWindow: number;
 
   constructor(private readonly opts: MeshOptions) {
     this.party = opts.party;
-    this.log = (opts.logger ?? silentLogger).child({ component: 'mesh', party: opts.party });
+    this.log = (opts.logger ?? silentLogger).child({ component: 'mesh' });
     this.chunkBytes = opts.chunkBytes ?? CHUNK_BYTES;
     this.maxMessageBytes = opts.maxMessageBytes ?? 4 * 1024 * MiB;
     this.maxPendingBytes = opts.maxPendingBytes ?? 512 * MiB;
     this.pendingTtlMs = opts.pendingTtlMs ?? 30_000;
+    this.flowWindow = opts.flowControlWindow ?? 16 * MiB;
     const maxFrame = this.chunkBytes + 64 * 1024;
     this.grpcOptions = {
       'grpc.max_receive_message_length': Math.max(maxFrame, 8 * MiB),
       'grpc.max_send_message_length': Math.max(maxFrame, 8 * MiB),
       'grpc.keepalive_time_ms': opts.keepaliveMs ?? 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
+      'grpc-node.flow_control_window': this.flowWindow,
     };
     for (const [p, a] of Object.entries(opts.dial ?? {})) if (a) this.dialAddr[Number(p)] = a;
     this.sweeper = setInterval(() => this.sweep(), 1_000);
@@ -122,16 +127,41 @@ export class PeerMesh implements FrameSink {
     let port: number | null = null;
     if (this.opts.listen) {
       const server = new grpc.Server({ ...this.grpcOptions, 'grpc.keepalive_permit_without_calls': 1, 'grpc.http2.min_ping_interval_without_data_ms': 5_000 });
+      this.widenServerWindows(server);
       server.addService(PartyLink.service, { Link: (call: grpc.ServerDuplexStream<WireFrame, WireFrame>) => this.accept(call) });
       const { host, port: want } = this.opts.listen;
       port = await new Promise<number>((resolve, reject) => {
         server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${want}`, serverCredentials(this.opts.tls), (err, bound) => (err ? reject(new MpcError('E_BAD_ARGUMENT', `mesh: cannot listen on ${host}:${want}: ${err.message}`)) : resolve(bound)));
       });
       this.server = server;
+      this.widenSessionWindows(server);
       this.log.info({ port }, 'grpc listening');
     }
     for (const p of this.lowerPeers()) if (this.dialAddr[p]) this.dial(p);
     return { port };
+  }
+
+  /**
+   * HTTP/2 flow control: with the default 64 KiB windows a multi-MiB protocol
+   * message crawls between two busy event loops (one WINDOW_UPDATE round trip
+   * per 64 KiB). The dialer raises its windows with grpc-js's
+   * 'grpc-node.flow_control_window'; grpc-js has no server option for it, so
+   * the server's HTTP/2 settings are raised here (grpc-js 1.14 keeps them in
+   * `commonServerOptions`, read when the port is bound) and each new session's
+   * connection window is widened. Without this the mesh still works, slower.
+   */
+  private widenServerWindows(server: grpc.Server): void {
+    const win = this.flowWindow;
+    const s = server as unknown as { commonServerOptions?: { settings?: Record<string, unknown> } };
+    if (s.commonServerOptions) s.commonServerOptions.settings = { ...s.commonServerOptions.settings, initialWindowSize: win };
+  }
+
+  private widenSessionWindows(server: grpc.Server): void {
+    const win = this.flowWindow;
+    const servers = (server as unknown as { http2Servers?: Map<{ on(ev: 'session', f: (s: { setLocalWindowSize?(n: number): void }) => void): void }, unknown> }).http2Servers;
+    for (const h2 of servers?.keys() ?? []) {
+      h2.on('session', (session) => { try { session.setLocalWindowSize?.(win); } catch { /* keep the default */ } });
+    }
   }
 
   /** Peers this party dials. */

@@ -86,7 +86,8 @@ export class Party {
 
   constructor(readonly opts: PartyOptions) {
     this.party = opts.party;
-    this.log = (opts.logger ?? silentLogger).child({ party: opts.party });
+    // The server's logger already carries { party } in its base bindings.
+    this.log = opts.logger ?? silentLogger;
     this.metrics = opts.metrics ?? partyMetrics();
     this.mesh = new PeerMesh({ ...opts.mesh, party: opts.party, logger: this.log });
     this.store = new SessionStore(

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { Batcher } from './batcher.js';
+import { loadConfig, parseArgs, resolveConfig, type DeploymentConfig } from './config.js';
+
+const dep = (over: Partial<DeploymentConfig> = {}): DeploymentConfig => ({
+  tokens: ['a-long-enough-token-1'],
+  parties: [
+    { http: { host: '127.0.0.1', port: 8000 }, grpc: { host: '127.0.0.1', port: 9000 }, tls: { ca: 'ca.crt', cert: 'p0.crt', key: 'p0.key' }, model: { bundleDir: 'bundle' } },
+    { http: { host: '127.0.0.1', port: 8001 }, grpc: { host: '10.0.0.2', port: 9001, address: 'p1.internal:9001' }, tls: { ca: 'ca.crt', cert: 'p1.crt', key: 'p1.key' }, model: { bundleDir: 'bundle' } },
+    { http: { host: '127.0.0.1', port: 8002 }, tls: { ca: 'ca.crt', cert: 'p2.crt', key: 'p2.key' }, model: { devFile: 'p2.model' } },
+  ],
+  ...over,
+});
+
+describe('party configuration', () => {
+  it('resolves one party: dial addresses of the lower ids, absolute paths, defaults', () => {
+    const c = resolveConfig(dep(), 2, '/etc/securenn');
+    expect(c.dial).toEqual({ 0: '127.0.0.1:9000', 1: 'p1.internal:9001' });
+    expect(c.self.tls).toMatchObject({ ca: '/etc/securenn/ca.crt', key: '/etc/securenn/p2.key' });
+    expect(c.self.model).toEqual({ devFile: '/etc/securenn/p2.model' });
+    expect(c.batch).toEqual({ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 });
+    expect(resolveConfig(dep(), 0, '/x').dial).toEqual({});
+  });
+
+  it('requires mTLS material unless --insecure-local, which allows loopback addresses only', () => {
+    const noTls = dep();
+    noTls.parties = noTls.parties.map(({ tls: _t, ...rest }) => rest) as DeploymentConfig['parties'];
+    expect(() => resolveConfig(noTls, 0, '/x')).toThrow(/mTLS/);
+    expect(resolveConfig({ ...noTls, insecureLocal: true }, 0, '/x').insecureLocal).toBe(true);
+    // P2 dials P1 at p1.internal: not loopback.
+    expect(() => resolveConfig({ ...noTls, insecureLocal: true }, 2, '/x')).toThrow(/loopback/);
+  });
+
+  it('requires client tokens and sane limits', () => {
+    expect(() => resolveConfig(dep({ tokens: [] }), 0, '/x')).toThrow(/tokens/);
+    expect(() => resolveConfig(dep({ tokens: ['short'] }), 0, '/x')).toThrow(/tokens/);
+    expect(() => resolveConfig(dep({ batch: { windowMs: 5, maxBatch: 0, maxConcurrentRuns: 1 } }), 0, '/x')).toThrow(/maxBatch/);
+  });
+
+  it('parses --party, --config, --insecure-local; refuses unknown arguments and a missing party id', () => {
+    expect(parseArgs(['--party', '1', '--config=x.json', '--insecure-local'])).toEqual({ party: '1', config: 'x.json', insecureLocal: true });
+    expect(() => parseArgs(['--bogus'])).toThrow(/unknown argument/);
+    expect(() => loadConfig([], {})).toThrow(/party id/);
+    expect(() => loadConfig(['--party', '0'], {})).toThrow(/config file/);
+  });
+});
+
+describe('batcher', () => {
+  it('waits the window, then groups up to max images in arrival order; flushes at once when full', async () => {
+    const runs: string[][] = [];
+    const b = new Batcher<{ id: string; batch: number }>({ windowMs: 30, maxBatch: 4, maxConcurrentRuns: 2 }, async (items) => { runs.push(items.map((i) => i.id)); });
+    b.add({ id: 'a', batch: 1 });
+    b.add({ id: 'b', batch: 2 });
+    expect(runs).toEqual([]);
+    b.add({ id: 'c', batch: 2 }); // 5 images queued >= 4: flush now
+    expect(runs).toEqual([['a', 'b']]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(runs).toEqual([['a', 'b'], ['c']]);
+    b.add({ id: 'd', batch: 1 });
+    b.remove('d');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(runs).toHaveLength(2);
+  });
+
+  it('keeps at most maxConcurrentRuns in flight; the rest run when one finishes', async () => {
+    const release: (() => void)[] = [];
+    const started: string[] = [];
+    const b = new Batcher<{ id: string; batch: number }>({ windowMs: 0, maxBatch: 1, maxConcurrentRuns: 1 }, (items) => { started.push(items[0]!.id); return new Promise<void>((r) => release.push(r)); });
+    b.add({ id: 'a', batch: 1 });
+    b.add({ id: 'b', batch: 1 });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(started).toEqual(['a']);
+    release.shift()!();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(started).toEqual(['a', 'b']);
+    release.shift()!();
+  });
+});

@@ -1,0 +1,38 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { PartyId } from '../protocol/ring/types.js';
+import { networkA, seedCnn } from '../protocol/testing/seed-models.js';
+import { loadPartyModel, modelImport, plainModelHash, shareBundles, writeDevModelFiles } from './model-source.js';
+import { outputShapeOf } from './shapes.js';
+
+describe('model source adapter', () => {
+  it('infers output shapes from the layer geometry (seed CNN: 2 logits; Network A: 10)', () => {
+    expect(outputShapeOf(seedCnn())).toEqual([2]);
+    expect(outputShapeOf(networkA())).toEqual([10]);
+  });
+
+  it('loads in-memory share models and dev files; a dev file of another party is refused', async () => {
+    const plain = networkA();
+    const bundles = shareBundles(plain, 16);
+    const mem = await loadPartyModel({ kind: 'memory', bundle: bundles[1] }, 1);
+    expect(mem.info).toEqual({ modelHash: plainModelHash(plain), inputShape: [784], outputShape: [10], fracBits: 16, outputActivation: 'softmax' });
+    expect(mem.inputSize).toBe(784);
+    const files = writeDevModelFiles(mkdtempSync(path.join(tmpdir(), 'securenn-dev-')), bundles);
+    const p2 = await loadPartyModel({ kind: 'dev-file', path: files[2]! }, 2);
+    expect(p2.info.modelHash).toBe(mem.info.modelHash);
+    await expect(loadPartyModel({ kind: 'dev-file', path: files[0]! }, 1)).rejects.toMatchObject({ code: 'E_BUNDLE_INTEGRITY' });
+  });
+
+  it('loads model-import share bundles through loadBundle when model-import is present', async (ctx) => {
+    const mi = await modelImport();
+    if (!mi?.writeBundles) { ctx.skip(); return; }
+    const plain = networkA();
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'securenn-bundle-')), 'out');
+    mi.writeBundles({ ir: plain, sourceHash: plainModelHash(plain), sourceFile: 'networkA', format: 'ir' }, dir, { fracBits: 16 });
+    const infos = await Promise.all(([0, 1, 2] as PartyId[]).map((p) => loadPartyModel({ kind: 'bundle', dir }, p)));
+    for (const m of infos) expect(m.info).toMatchObject({ modelHash: plainModelHash(plain), inputShape: [784], outputShape: [10], fracBits: 16 });
+    await expect(loadPartyModel({ kind: 'bundle', dir: path.join(dir, 'party0') }, 1)).rejects.toMatchObject({ code: 'E_BUNDLE_INTEGRITY' });
+  });
+});

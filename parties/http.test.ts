@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../protocol/errors.js';
 import { networkA } from '../protocol/testing/seed-models.js';
+import { resolveConfig } from './config.js';
 import { tokenChecker } from './http.js';
-import { auth, finishSession, partyTrio, startSession, type PartyTrio } from './testing.js';
+import { shareBundles } from './model-source.js';
+import { createPartyServer } from './server.js';
+import { auth, finishSession, partyTrio, startSession, TEST_TOKEN, testCerts, type PartyTrio } from './testing.js';
 
 const F = 16;
 const IN_BYTES = 784 * 8;
@@ -162,7 +166,8 @@ describe('client HTTP API: validation, auth and error codes', () => {
     const N = 1;
     const x = new Float64Array(784).fill(0.123456789);
     const id = await startSession(t, x, N, F);
-    expect((await finishSession(t, id, F)).ok).toBe(true);
+    const fin = await finishSession(t, id, F);
+    expect({ ok: fin.ok, codes: fin.codes }).toEqual({ ok: true, codes: [] });
     const text = logs.join('');
     expect(text).toContain('"msg":"run done"');
     expect(text).toContain('"msg":"input share received"');
@@ -174,6 +179,35 @@ describe('client HTTP API: validation, auth and error codes', () => {
       // Ids (uuids) and the model hash are hex; strip them, then look for long decimal runs.
       const rest = JSON.stringify(o).replace(/"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/g, '"<id>"').replace(/"[0-9a-f]{64}"/g, '"<hash>"');
       expect(rest).not.toMatch(/\d{10,}/);
+    }
+  });
+});
+
+describe('HTTPS client API with a required client certificate', () => {
+  it('answers a client presenting the CA-signed client certificate and refuses one without', async () => {
+    const c = testCerts();
+    const cfg = resolveConfig({
+      tokens: [TEST_TOKEN],
+      parties: [
+        { http: { host: '127.0.0.1', port: 0, tls: { cert: c.parties[0].cert, key: c.parties[0].key, ca: c.ca.cert, requireClientCert: true } }, grpc: { host: '127.0.0.1', port: 0 }, tls: { ca: c.ca.cert, cert: c.parties[0].cert, key: c.parties[0].key }, model: { devFile: 'unused' } },
+        { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, model: { devFile: 'unused' } },
+        { http: { host: '127.0.0.1', port: 0 }, model: { devFile: 'unused' } },
+      ],
+    }, 0, process.cwd());
+    const srv = createPartyServer(cfg, { model: { kind: 'memory', bundle: shareBundles(networkA(), F)[0] }, logger: false });
+    try {
+      await srv.start();
+      const { httpPort } = await srv.listen();
+      const get = (withCert: boolean) => new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: httpPort, path: '/v1/model', servername: 'localhost', ca: readFileSync(c.ca.cert), headers: { authorization: `Bearer ${TEST_TOKEN}` },
+          ...(withCert ? { cert: readFileSync(c.client.cert), key: readFileSync(c.client.key) } : {}) }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(await get(true)).toBe(200);
+      await expect(get(false)).rejects.toThrow();
+    } finally {
+      await srv.close();
     }
   });
 });

@@ -85,6 +85,7 @@ export class PeerMesh implements FrameSink {
   /** Bumped when a dial address changes: streams of older generations do not redial. */
   private readonly dialGen: number[] = [0, 0, 0];
   private server: grpc.Server | null = null;
+  private boundPort: number | null = null;
   private readonly sessions = new Map<string, SessionTransport>();
   private readonly pending = new Map<string, { at: number; msgs: Pending[]; bytes: number }>();
   private pendingBytes = 0;
@@ -134,6 +135,7 @@ export class PeerMesh implements FrameSink {
         server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${want}`, serverCredentials(this.opts.tls), (err, bound) => (err ? reject(new MpcError('E_BAD_ARGUMENT', `mesh: cannot listen on ${host}:${want}: ${err.message}`)) : resolve(bound)));
       });
       this.server = server;
+      this.boundPort = port;
       this.widenSessionWindows(server);
       this.log.info({ port }, 'grpc listening');
     }
@@ -183,6 +185,9 @@ export class PeerMesh implements FrameSink {
     }
     if (!this.closed && !this.links[peer] && !this.redialTimers[peer]) this.dial(peer);
   }
+
+  /** "host:port" of this party's gRPC listener once started (tests), else undefined. */
+  get dialTarget(): string | undefined { return this.boundPort === null ? undefined : `${this.opts.listen?.host ?? '127.0.0.1'}:${this.boundPort}`; }
 
   onControl(h: ControlHandler): void { this.controlHandler = h; }
   onPeer(h: PeerHandler): void { this.peerHandlers.push(h); }

@@ -83,6 +83,7 @@ export class Party {
   /** P0: 'ready' reports that arrived before the session was created here. */
   private readonly earlyReady = new Map<string, { parties: Map<PartyId, number>; at: number }>();
   private closed = false;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(readonly opts: PartyOptions) {
     this.party = opts.party;
@@ -99,6 +100,8 @@ export class Party {
       },
     );
     this.batcher = this.party === 0 ? new Batcher<Session>(opts.batch, (items) => this.lead(items)) : null;
+    this.sweeper = setInterval(() => this.sweepEarly(), 10_000);
+    this.sweeper.unref();
     this.mesh.onControl((from, type, body) => this.onControl(from, type, body));
     this.mesh.onPeer((peer, up) => {
       if (up) return;
@@ -410,6 +413,7 @@ export class Party {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.sweeper);
     this.batcher?.close();
     this.store.failAll(() => new MpcError('E_PEER_UNAVAILABLE', `P${this.party} is shutting down`, { party: this.party }));
     await this.mesh.close();
@@ -419,6 +423,7 @@ export class Party {
   /** Abrupt stop (tests): as if the process died. */
   kill(): void {
     this.closed = true;
+    clearInterval(this.sweeper);
     this.batcher?.close();
     this.mesh.kill();
     this.store.close();

@@ -9,7 +9,8 @@ import type { PartyId } from '../protocol/ring/types.js';
 import { bytesU64, reconstruct, u64Bytes } from '../protocol/sharing/sharing.js';
 import { run3, shareFor3 } from '../protocol/testing/run3.js';
 import { CHUNK_BYTES, Reassembler, toFrames } from './chunking.js';
-import { closeAll, meshTrio, type Trio } from './testing.js';
+import { PeerMesh } from './mesh.js';
+import { closeAll, meshTrio, tlsFor, type Trio } from './testing.js';
 
 const k = getKernels();
 
@@ -130,8 +131,16 @@ describe('gRPC transport: a peer that disappears', () => {
       expect(performance.now() - t).toBeLessThan(5_000);
       expect(ms[0].isUp(2)).toBe(false);
       expect(() => ms[0].openSession('s3').send(2, 'x', new Uint8Array(0))).toThrow(expect.objectContaining({ code: 'E_PEER_UNAVAILABLE' }));
+      // A restarted P2 links again (P0 and P1 accept the new dialer) and sessions work.
+      const p2 = new PeerMesh({ party: 2, tls: tlsFor(2), dial: { 0: ms[0].dialTarget, 1: ms[1].dialTarget }, reconnectMs: { min: 20, max: 200 } });
+      ms[2] = p2;
+      await p2.start();
+      await Promise.all(ms.map((m) => m.waitAllUp(10_000)));
+      const [a, b] = [ms[0].openSession('after'), p2.openSession('after')];
+      a.send(2, 'hi', new Uint8Array(16));
+      expect((await b.recv(0, 'hi')).byteLength).toBe(16);
     } finally {
-      await closeAll([ms[0], ms[1]]);
+      await closeAll(ms);
     }
   });
 });

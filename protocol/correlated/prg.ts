@@ -11,7 +11,13 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 
 type Cipheriv = ReturnType<typeof createCipheriv>;
 import { assert } from '../errors.js';
+import { loadNativeKernels } from '../kernels/native.js';
+import { tsKernels } from '../kernels/ts.js';
 import { P } from '../ring/types.js';
+
+/** The sampler loop runs natively when the addon is built (same output either way). */
+const sampler = loadNativeKernels() ?? tsKernels;
+const rejectSample = (sampler.rejectSample ?? tsKernels.rejectSample!).bind(sampler);
 
 const CHUNK = 1 << 16;
 
@@ -86,25 +92,30 @@ export class Prg {
 
   /** n uniform elements of Z_p by rejection sampling of bytes (< 201 = 3p), exact, no bias. */
   zp(n: number): Uint8Array {
-    return this.rejectBytes(n, 3 * P, P, 0);
+    return this.rejectBytes(n, ZP_TABLE);
   }
 
   /** n uniform elements of Z_p^* = {1..p-1}: bytes < 198 = 3(p-1) map to 1 + b mod (p-1). */
   zpStar(n: number): Uint8Array {
-    return this.rejectBytes(n, 3 * (P - 1), P - 1, 1);
+    return this.rejectBytes(n, ZP_STAR_TABLE);
   }
 
-  private rejectBytes(n: number, limit: number, mod: number, add: number): Uint8Array {
+  /**
+   * n accepted values of `table` over random bytes. Each round draws a fixed
+   * amount for what is still missing and drops the unexamined rest, so two
+   * holders of one seed consume the stream identically.
+   */
+  private rejectBytes(n: number, table: Uint8Array): Uint8Array {
     const out = new Uint8Array(n);
     let filled = 0;
-    while (filled < n) {
-      const want = Math.ceil((n - filled) * 1.32) + 16;
-      const raw = this.bytes(want);
-      for (let i = 0; i < want && filled < n; i++) {
-        const b = raw[i]!;
-        if (b < limit) out[filled++] = (b % mod) + add;
-      }
-    }
+    while (filled < n) filled = rejectSample(this.bytes(Math.ceil((n - filled) * 1.32) + 16), table, out, filled);
+    return out;
+  }
+
+  /** n uniform offsets in [0, 63] (6 bits of one byte each; 256 is a multiple of 64, so exact). */
+  rotations64(n: number): Uint8Array {
+    const out = this.bytes(n);
+    for (let i = 0; i < n; i++) out[i]! &= 63;
     return out;
   }
 
@@ -137,6 +148,15 @@ export class Prg {
     return out;
   }
 }
+
+const REJECT = 255;
+/** Lookup table: byte b -> (b mod m) + add if b < floor(256 / m) * m, else REJECT. */
+function rejectTable(m: number, add: number): Uint8Array {
+  const limit = 256 - (256 % m);
+  return Uint8Array.from({ length: 256 }, (_, b) => (b < limit ? (b % m) + add : REJECT));
+}
+const ZP_TABLE = rejectTable(P, 0);
+const ZP_STAR_TABLE = rejectTable(P - 1, 1);
 
 /** Seeds for one party: the seeds it shares with each other party, and its own. */
 export interface PartySeeds {

@@ -465,3 +465,26 @@ describe('native SIMD paths', () => {
     });
   });
 });
+
+describe('maskZp and rejectSample (PRG sampling, PrivateCompare masking): ts and native equal the reference', () => {
+  const impls: RingKernels[] = [tsKernels, ...(NATIVE ? [NATIVE] : [])];
+  it('adds and subtracts a Z_67 mask exactly, including 0 and 66', () => {
+    const n = 3000;
+    const d = randBytes(n, 67), mask = randBytes(n, 67);
+    d[0] = 66; mask[0] = 66; d[1] = 0; mask[1] = 66;
+    for (const subtract of [false, true]) {
+      const want = d.slice();
+      ref.maskZp!(want, mask, subtract);
+      for (const k of impls) { const got = d.slice(); k.maskZp!(got, mask, subtract); expect(got, k.name).toEqual(want); }
+    }
+  });
+  it('consumes bytes in order and stops when full, rejecting table entries of 255', () => {
+    const table = Uint8Array.from({ length: 256 }, (_, b) => (b < 201 ? b % 67 : 255));
+    const raw = randBytes(5000);
+    for (const start of [0, 7]) {
+      const want = new Uint8Array(1234);
+      const wf = ref.rejectSample!(raw, table, want, start);
+      for (const k of impls) { const got = new Uint8Array(1234); expect(k.rejectSample!(raw, table, got, start), k.name).toBe(wf); expect(got, k.name).toEqual(want); }
+    }
+  });
+});

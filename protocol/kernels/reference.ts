@@ -75,6 +75,13 @@ export const referenceKernels: RingKernels = {
       }
     }
   },
+  maskZp(d, mask, subtract) {
+    for (let i = 0; i < d.length; i++) d[i] = modp(d[i]! + (subtract ? -mask[i]! : mask[i]!));
+  },
+  rejectSample(raw, table, out, filled) {
+    for (let i = 0; i < raw.length && filled < out.length; i++) if (table[raw[i]!] !== 255) out[filled++] = table[raw[i]!]!;
+    return filled;
+  },
   zeroTest(d0, d1, out) {
     for (let e = 0; e < out.length; e++) {
       let z = 0;

@@ -344,6 +344,23 @@ const fast: RingKernels = {
       out[e] = z;
     }
   },
+
+  maskZp(d, mask, subtract) {
+    checkType('maskZp', 'd', d, Uint8Array);
+    checkType('maskZp', 'mask', mask, Uint8Array);
+    checkLen('maskZp', 'mask (d.length)', mask.length, d.length);
+    if (subtract) for (let i = 0; i < d.length; i++) { const v = d[i]! - mask[i]!; d[i] = v < 0 ? v + P : v; }
+    else for (let i = 0; i < d.length; i++) { const v = d[i]! + mask[i]!; d[i] = v >= P ? v - P : v; }
+  },
+
+  rejectSample(raw, table, out, filled) {
+    checkLen('rejectSample', 'table', table.length, 256);
+    for (let i = 0; i < raw.length && filled < out.length; i++) {
+      const v = table[raw[i]!]!;
+      if (v !== 255) out[filled++] = v;
+    }
+    return filled;
+  },
 };
 
 /** floor((hi * 2^32 + lo) / d) for 1 <= d < 2^32, by 16-bit long division (every step exact in doubles). */

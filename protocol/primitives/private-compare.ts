@@ -13,6 +13,11 @@
  *     r = 2^l - 1), see RingKernels.privateCompare for the formulas.
  *  6. P_j sends d_i^j = s_i c_i^j, permuted by the common random permutation
  *     pi, to P2 (s_i uniform in Z_p^*, common to P0 and P1).
+ *     pi is a uniformly random rotation of the 64 positions: it suffices,
+ *     because every d_i = s_i c_i with c_i != 0 is uniform on Z_p^* and
+ *     independent of the rest, so the only information in the vector is the
+ *     position of its zero (if any), which a random rotation makes uniform.
+ *     (Drawing 6 bits per element instead of a full permutation.)
  *     Deviation from the paper (a fix): d_i^0 and d_i^1 carry the same s_i,
  *     so P2 could divide one by the other, cancel s_i and learn c_i^0 / c_i^1,
  *     a function of r's bits given the bit shares P2 dealt itself. P0 and P1
@@ -28,9 +33,18 @@
  */
 import type { PartyContext } from '../context.js';
 import { assert } from '../errors.js';
-import { L_BITS, P, type PShare, type Public } from '../ring/types.js';
+import { tsKernels } from '../kernels/ts.js';
+import { L_BITS, type PShare, type Public } from '../ring/types.js';
 import { recvBytes, sendBytes } from '../transport/messages.js';
 import type { Cost } from './cost.js';
+
+const ROTATIONS = Array.from({ length: L_BITS }, (_, r) => Uint8Array.from({ length: L_BITS }, (_, i) => (i + r) % L_BITS));
+/** The permutation arrays (pi(i) = i + rot mod 64) the kernel takes, one row per element. */
+function rotationPerms(rot: Uint8Array): Uint8Array {
+  const perm = new Uint8Array(rot.length * L_BITS);
+  for (let e = 0; e < rot.length; e++) perm.set(ROTATIONS[rot[e]!]!, e * L_BITS);
+  return perm;
+}
 
 export const privateCompareCost = (n: number): Cost => ({ rounds: 1, bytes: 2 * L_BITS * n });
 
@@ -56,7 +70,7 @@ async function privateCompareBody(ctx: PartyContext, n: number, xBits: PShare | 
   const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
   // Common randomness: s_i in Z_p^*, permutation pi per element, u for the r = 2^l - 1 case.
   const s = g.zpStar(n * L_BITS);
-  const perm = g.permutations(n, L_BITS);
+  const perm = rotationPerms(g.rotations64(n));
   const rw = new Uint32Array(r.buffer, r.byteOffset, 2 * n);
   let special = false;
   for (let e = 0; e < n && !special; e++) special = beta[e] === 1 && rw[2 * e] === 0xffffffff && rw[2 * e + 1] === 0xffffffff;
@@ -66,8 +80,7 @@ async function privateCompareBody(ctx: PartyContext, n: number, xBits: PShare | 
   const d = new Uint8Array(n * L_BITS);
   ctx.kernels.privateCompare(ctx.party, xBits, r, beta, s, u, perm, d);
   // Re-randomise with shares of zero: P0 adds m_i, P1 subtracts it (mod p).
-  if (ctx.party === 0) for (let i = 0; i < d.length; i++) { const v = d[i]! + mask[i]!; d[i] = v >= P ? v - P : v; }
-  else for (let i = 0; i < d.length; i++) { const v = d[i]! - mask[i]!; d[i] = v < 0 ? v + P : v; }
+  (ctx.kernels.maskZp ? ctx.kernels : tsKernels).maskZp!(d, mask, ctx.party === 1);
   sendBytes(ctx, 2, tag, d);
   return null;
 }

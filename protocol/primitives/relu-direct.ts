@@ -61,7 +61,7 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     k.add(r, g1.u64(n), r);
     const xb0 = g0.zp(n * L_BITS), xb1 = new Uint8Array(n * L_BITS);
     k.bitShareZp(low63(r), xb0, xb1);
-    sendBytes(ctx, 1, `${label}:bits`, xb1);
+    sendBytes(ctx, 1, `${label}:xbits`, xb1);
     // Step 2 (ReLU): a + m.
     let am: BigUint64Array | null = null;
     if (wantRelu) {
@@ -104,7 +104,7 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     sendU64(ctx, 2, `${label}:a+m`, am);
   }
   const c = await openToDataParties(ctx, `${label}:c`, cj);
-  const xb = j === 0 ? g2.zp(n * L_BITS) : await recvBytes(ctx, 2, `${label}:bits`, n * L_BITS);
+  const xb = j === 0 ? g2.zp(n * L_BITS) : await recvBytes(ctx, 2, `${label}:xbits`, n * L_BITS);
   // Step 3.
   await privateCompare(ctx, n, xb as PShare, low63(c) as Public, beta, `${label}.pc`);
   // Step 4.

@@ -42,7 +42,8 @@ import type { PartyContext } from '../context.js';
 import { assert } from '../errors.js';
 import { encodeScalar } from '../fixed-point/fixed-point.js';
 import { addCost, type Cost } from '../primitives/cost.js';
-import { drelu, dreluCost } from '../primitives/drelu.js';
+import { dreluCostFor, dreluFor } from '../primitives/compare.js';
+import type { ComparisonMode } from '../context.js';
 import { maxPool, maxPoolCost } from '../primitives/maxpool.js';
 import { selectShare, selectShareCost } from '../primitives/select-share.js';
 import type { AShare } from '../ring/types.js';
@@ -90,11 +91,11 @@ function levelsOf(n: number): { c: number; q: number; covered: number }[] {
 
 const usesOneHot = (o: ArgmaxOptions): boolean => o.payload === 'onehot' || (o.confidenceThresholds?.length ?? 0) > 0;
 
-export function argmaxCost(m: number, n: number, opts: ArgmaxOptions = {}): Cost {
+export function argmaxCost(m: number, n: number, opts: ArgmaxOptions = {}, mode: ComparisonMode = 'direct'): Cost {
   const oh = usesOneHot(opts);
-  const parts: Cost[] = levelsOf(n).map(({ q, covered }) => addCost(dreluCost(m * q), selectShareCost(m * (q + (oh ? covered : q)))));
+  const parts: Cost[] = levelsOf(n).map(({ q, covered }) => addCost(dreluCostFor(m * q, mode), selectShareCost(m * (q + (oh ? covered : q)))));
   const K = opts.confidenceThresholds?.length ?? 0;
-  if (K > 0) parts.push(maxPoolCost(m, n), dreluCost(m * K));
+  if (K > 0) parts.push(maxPoolCost(m, n, mode), dreluCostFor(m * K, mode));
   return addCost({ rounds: 0, bytes: 0 }, ...parts);
 }
 
@@ -134,7 +135,7 @@ async function argmaxBody(ctx: PartyContext, x: AShare, m: number, n: number, op
     }
     k.sub(X.subarray(0, m * q), Y.subarray(0, m * q), w);
     // Step 2: b = j - DReLU(L - R) = (R > L).
-    const d = await drelu(ctx, w as AShare, `${label}.l${level}.drelu`);
+    const d = await dreluFor(ctx, w as AShare, `${label}.l${level}.drelu`);
     const b = new BigUint64Array(m * q);
     k.sub(new BigUint64Array(m * q).fill(j === 1 ? 1n : 0n), d, b);
     alpha.set(b, 0);
@@ -206,7 +207,7 @@ async function argmaxBody(ctx: PartyContext, x: AShare, m: number, n: number, op
   const tau = thresholds.map((t) => encodeScalar(t, ctx.fracBits));
   const wq = new BigUint64Array(m * K);
   for (let r = 0; r < m; r++) for (let t = 0; t < K; t++) wq[r * K + t] = j === 0 ? BigInt.asUintN(64, margin[r]! - tau[t]!) : margin[r]!;
-  const bits = await drelu(ctx, wq as AShare, `${label}.conf`);
+  const bits = await dreluFor(ctx, wq as AShare, `${label}.conf`);
   const bucket = new BigUint64Array(m);
   for (let r = 0; r < m; r++) {
     let acc = 0n;

@@ -37,6 +37,7 @@ import { concatU64 } from '../ring/ops.js';
 import type { AShare } from '../ring/types.js';
 import type { PrivacyCharge } from './composition.js';
 import { argmaxCost, secureArgmax } from './argmax.js';
+import type { ComparisonMode } from '../context.js';
 import { addNoiseShares, calibrate, type GaussianCalibration, type NoiseMechanism, type NoiseSampler, type NoiseSpec } from './dp-noise.js';
 import type { RandomSource } from './random-source.js';
 
@@ -63,8 +64,8 @@ export interface PateOptions {
   label?: string;
 }
 
-export const pateCost = (teachers: number, m: number, n: number): Cost =>
-  addCost(argmaxCost(teachers * m, n, { payload: 'onehot' }), argmaxCost(m, n));
+export const pateCost = (teachers: number, m: number, n: number, mode: ComparisonMode = 'direct'): Cost =>
+  addCost(argmaxCost(teachers * m, n, { payload: 'onehot' }, mode), argmaxCost(m, n, {}, mode));
 
 /** Shares of the noisy-max label of each of m queries (m). P2 passes placeholders of m * n elements per teacher. */
 export async function pateAggregate(ctx: PartyContext, teacherLogits: readonly AShare[], m: number, n: number, opts: PateOptions = {}): Promise<AShare> {

@@ -17,7 +17,8 @@ import { assert } from '../errors.js';
 import { encodeScalar } from '../fixed-point/fixed-point.js';
 import type { ShareTensor } from '../layers/types.js';
 import { addCost, type Cost } from '../primitives/cost.js';
-import { relu, reluCost } from '../primitives/relu.js';
+import { reluCostFor, reluFor } from '../primitives/compare.js';
+import type { ComparisonMode } from '../context.js';
 import type { AShare } from '../ring/types.js';
 import { argmaxCost, secureArgmax } from './argmax.js';
 import { addNoiseShares } from './dp-noise.js';
@@ -33,10 +34,10 @@ export interface PrivateOutputOptions {
   rng?: RandomSource;
 }
 
-export function privateOutputCost(N: number, C: number, policy: ResolvedPolicy): Cost {
+export function privateOutputCost(N: number, C: number, policy: ResolvedPolicy, mode: ComparisonMode = 'direct'): Cost {
   const parts: Cost[] = [];
-  if (policy.dp?.clip !== undefined) parts.push(reluCost(2 * N * C));
-  if (policy.outputMode !== 'logits') parts.push(argmaxCost(N, Math.max(C, 2), { confidenceThresholds: policy.confidenceThresholds }));
+  if (policy.dp?.clip !== undefined) parts.push(reluCostFor(2 * N * C, mode));
+  if (policy.outputMode !== 'logits') parts.push(argmaxCost(N, Math.max(C, 2), { confidenceThresholds: policy.confidenceThresholds }, mode));
   return addCost({ rounds: 0, bytes: 0 }, ...parts);
 }
 
@@ -56,7 +57,7 @@ export async function privateOutput(ctx: PartyContext, logits: ShareTensor, poli
         both.set(x, 0);
         if (ctx.party === 0) { k.addScalar(both, BigInt.asUintN(64, -c), both); }
       }
-      const r = await relu(ctx, both as AShare, 'out.clip');
+      const r = await reluFor(ctx, both as AShare, 'out.clip');
       const y = new BigUint64Array(n);
       k.sub(x, r.subarray(0, n), y);
       k.add(y, r.subarray(n), y);

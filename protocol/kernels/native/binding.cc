@@ -318,6 +318,30 @@ napi_value PrivateCompare(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value MaskZp(napi_env env, napi_callback_info info) {
+  Call c(env, info, "maskZp", 3);
+  View<uint8_t> d, mask;
+  bool sub = false;
+  getArray(c, 0, "d", d) && getArray(c, 1, "mask", mask) && sameLen(c, "mask (d.length)", mask.len, d.len);
+  if (!c.ok) return nullptr;
+  napi_get_value_bool(env, c.argv[2], &sub);
+  securenn::maskZp(d.data, mask.data, d.len, sub);
+  return nullptr;
+}
+
+napi_value RejectSample(napi_env env, napi_callback_info info) {
+  Call c(env, info, "rejectSample", 4);
+  View<uint8_t> raw, table, out;
+  int64_t filled = 0;
+  getArray(c, 0, "raw", raw) && getArray(c, 1, "table", table) && sameLen(c, "table", table.len, 256) && getArray(c, 2, "out", out) &&
+      getInt(c, 3, "filled", 0, static_cast<int64_t>(out.len), filled);
+  if (!c.ok) return nullptr;
+  const size_t got = securenn::rejectSample(raw.data, raw.len, table.data, out.data, out.len, static_cast<size_t>(filled));
+  napi_value result;
+  napi_create_double(env, static_cast<double>(got), &result);
+  return result;
+}
+
 napi_value ZeroTest(napi_env env, napi_callback_info info) {
   Call c(env, info, "zeroTest", 3);
   View<uint8_t> d0, d1, out;
@@ -395,6 +419,8 @@ NAPI_MODULE_INIT() {
       {"bitShareZp", nullptr, BitShareZp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"privateCompare", nullptr, PrivateCompare, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"zeroTest", nullptr, ZeroTest, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"maskZp", nullptr, MaskZp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"rejectSample", nullptr, RejectSample, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

@@ -269,4 +269,29 @@ void privateCompare(int j, const uint8_t* xb, const uint64_t* r, size_t n, const
 
 void zeroTest(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) { SECURENN_DISPATCH(zeroTestK, (d0, d1, out, n)) }
 
+void maskZp(uint8_t* d, const uint8_t* mask, size_t n, bool subtract) {
+  if (subtract) {
+    for (size_t i = 0; i < n; i++) {
+      const int v = static_cast<int>(d[i]) - mask[i];
+      d[i] = static_cast<uint8_t>(v < 0 ? v + P : v);
+    }
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      const int v = static_cast<int>(d[i]) + mask[i];
+      d[i] = static_cast<uint8_t>(v >= P ? v - P : v);
+    }
+  }
+}
+
+size_t rejectSample(const uint8_t* raw, size_t rawLen, const uint8_t* table, uint8_t* out, size_t outLen, size_t filled) {
+  // Branch-free: write every candidate, advance only on acceptance.
+  size_t i = 0;
+  for (; i < rawLen && filled < outLen; i++) {
+    const uint8_t v = table[raw[i]];
+    if (filled < outLen) out[filled] = v;
+    filled += (v != 255);
+  }
+  return filled;
+}
+
 }  // namespace securenn

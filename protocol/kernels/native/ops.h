@@ -28,5 +28,10 @@ void bitShareZp(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out);
 // perm entries must be < 64; u may be null only if no element is special.
 void privateCompare(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* u, const uint8_t* perm, uint8_t* d);
 void zeroTest(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n);
+// d[i] = (d[i] + mask[i]) mod 67, or (d[i] - mask[i]) mod 67 when subtract; inputs in [0, 66].
+void maskZp(uint8_t* d, const uint8_t* mask, size_t n, bool subtract);
+// Consumes raw bytes in order, appending table[b] to out (from index filled) unless it is 255,
+// until out is full; returns the new fill count.
+size_t rejectSample(const uint8_t* raw, size_t rawLen, const uint8_t* table, uint8_t* out, size_t outLen, size_t filled);
 
 }  // namespace securenn

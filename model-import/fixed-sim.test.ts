@@ -10,10 +10,11 @@ const t = (shape: number[], v: number[]): FloatTensor => ({ shape, data: Float64
 const model = (inputShape: number[], nodes: LayerNode<FloatTensor>[]): ModelIR<FloatTensor> => ({ formatVersion: IR_FORMAT_VERSION, inputShape, nodes, output: nodes.at(-1)!.name, outputActivation: 'linear' });
 
 describe('fixed-point simulation (what the secure runner computes, up to one unit per op)', () => {
-  it('rounds inputs and weights to f bits, truncates the product (floor), then adds the bias', () => {
-    // f = 8: x = [128, -64], w = [77, 179], acc = -1600, floor(-1600 / 256) = -7, + b 26 = 19.
+  it('rounds inputs and weights to f bits, truncates the product (nearest or floor), then adds the bias', () => {
+    // f = 8: x = [128, -64], w = [77, 179], acc = -1600 = -6.25 * 256; nearest -6, floor -7; + b 26.
     const m = model([2], [{ kind: 'dense', name: 'd', inputs: ['input'], units: 1, activation: 'linear', kernel: t([2, 1], [0.3, 0.7]), bias: t([1], [0.1]) }]);
-    expect(Array.from(fixedLogits(m, Float32Array.of(0.5, -0.25), 1, { fracBits: 8 }))).toEqual([19 / 256]);
+    expect(Array.from(fixedLogits(m, Float32Array.of(0.5, -0.25), 1, { fracBits: 8 }))).toEqual([20 / 256]);
+    expect(Array.from(fixedLogits(m, Float32Array.of(0.5, -0.25), 1, { fracBits: 8, rounding: 'floor' }))).toEqual([19 / 256]);
   });
 
   it('clamps ReLU6 at exactly 6 and ReLU at 0', () => {
@@ -25,11 +26,17 @@ describe('fixed-point simulation (what the secure runner computes, up to one uni
     const m = model([3, 3, 1], [{ kind: 'avgpool2d', name: 'p', inputs: ['input'], poolSize: [2, 2], strides: [2, 2], padding: 'same' }]);
     const y = fixedLogits(m, Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9), 1, { fracBits: 8 });
     expect(Array.from(y)).toEqual([3, 4.5, 7.5, 9]);
+    // (1 + 2 + 4 + 5) / 4 = 3 exactly; (3 + 6) / 2 = 4.5 exactly at f = 8; 1/3 rounds.
+    const m3 = model([1, 3, 1], [{ kind: 'avgpool2d', name: 'p', inputs: ['input'], poolSize: [1, 3], strides: [1, 3], padding: 'valid' }]);
+    expect(fixedLogits(m3, Float32Array.of(0, 0, 1), 1, { fracBits: 8 })[0]).toBe(85 / 256);
+    expect(fixedLogits(m3, Float32Array.of(0, 0, 1), 1, { fracBits: 8, rounding: 'floor' })[0]).toBe(85 / 256);
+    expect(fixedLogits(m3, Float32Array.of(0, 1, 1), 1, { fracBits: 8 })[0]).toBe(171 / 256);
+    expect(fixedLogits(m3, Float32Array.of(0, 1, 1), 1, { fracBits: 8, rounding: 'floor' })[0]).toBe(170 / 256);
   });
 
-  it('Rescaling divides by 255 exactly like the runner (floor of x / 255)', () => {
+  it('Rescaling divides by 255 like the runner (one division by a public integer)', () => {
     const m = model([2], [{ kind: 'rescaling', name: 'r', inputs: ['input'], scale: 1 / 255, offset: 0 }]);
-    const y = fixedLogits(m, Float32Array.of(255, 128), 1, { fracBits: 13 });
+    const y = fixedLogits(m, Float32Array.of(255, 128), 1, { fracBits: 13, rounding: 'floor' });
     expect(y[0]).toBe(1);
     expect(y[1]).toBe(Math.floor((128 * 8192) / 255) / 8192);
     const m2 = model([1], [{ kind: 'rescaling', name: 'r', inputs: ['input'], scale: 1 / 127.5, offset: -1 }]);

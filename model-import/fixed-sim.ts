@@ -4,15 +4,17 @@
  * in float64:
  *  - inputs, weights, biases: round(v * 2^f) (fixed-point/encode);
  *  - Conv2D / DepthwiseConv2D / Dense: sum of integer products, then
- *    truncation floor(acc / 2^f), then + bias; ReLU max(x, 0); ReLU6 clamps
+ *    truncation acc / 2^f rounded, then + bias; ReLU max(x, 0); ReLU6 clamps
  *    at 6 * 2^f;
- *  - average pooling: floor(sum / n) with n the unpadded window size;
- *    global average pooling floor(sum / (H W)); max pooling ignores padding;
- *  - Rescaling: floor(x / k) when 1/scale is an integer k, else
- *    floor(x * round(scale 2^24) / 2^24); then + round(offset 2^f).
- * The secure protocol's local truncation and division are off by at most one
- * unit per op (and fail with probability ~2^(l_x+1-64)); sums of products are
- * accumulated in float64, exact while |acc| < 2^53.
+ *  - average pooling: sum / n rounded, n the unpadded window size; global
+ *    average pooling sum / (H W) rounded; max pooling ignores padding;
+ *  - Rescaling: x / k rounded when 1/scale is an integer k, else
+ *    x * round(scale 2^24) / 2^24 rounded; then + round(offset 2^f).
+ * "Rounded" is to nearest by default (option: floor). The secure protocol's
+ * local truncation and division land on floor or floor + 1 (and fail with
+ * probability ~2^(l_x+1-64)), so each op differs by at most one unit; on
+ * average they round to nearest, which keeps the simulation unbiased. Sums of
+ * products are accumulated in float64, exact while |acc| < 2^53.
  */
 import { MpcError } from '../protocol/errors.js';
 import type { Activation, FloatTensor, LayerNode, ModelIR } from '../protocol/ir.js';
@@ -23,7 +25,17 @@ const SCALE_BITS = 24;
 
 export interface FixedSimOptions {
   fracBits?: number;
+  /**
+   * How truncations and divisions round: 'nearest' (default; unbiased, like the
+   * protocol's SecureML truncation on average, which lands on floor or floor + 1
+   * with probability following the fraction) or 'floor' (always down).
+   */
+  rounding?: 'nearest' | 'floor';
 }
+
+type Div = (a: number, d: number) => number;
+const floorDiv: Div = (a, d) => Math.floor(a / d);
+const nearestDiv: Div = (a, d) => Math.floor((2 * a + d) / (2 * d));
 
 const q = (v: number, scale: number): number => Math.round(v * scale);
 
@@ -44,7 +56,7 @@ function activate(y: Float64Array, a: Activation, six: number): void {
 
 type Win = Extract<LayerNode<FloatTensor>, { kind: 'conv2d' | 'depthwise_conv2d' }>;
 
-function conv(node: Win, x: Float64Array, s: number[], batch: number, scale: number, K: Float64Array, B: Float64Array | undefined): Float64Array {
+function conv(node: Win, x: Float64Array, s: number[], batch: number, scale: number, K: Float64Array, B: Float64Array | undefined, div: Div): Float64Array {
   const [H, W, C] = s as [number, number, number];
   const [kh, kw] = node.kernelSize;
   const [sh, sw] = node.strides;
@@ -79,12 +91,12 @@ function conv(node: Win, x: Float64Array, s: number[], batch: number, scale: num
           }
         }
         const oo = ((n * ph.out + oy) * pw.out + ox) * Co;
-        for (let o = 0; o < Co; o++) out[oo + o] = Math.floor(acc[o]! / scale) + (B ? B[o]! : 0);
+        for (let o = 0; o < Co; o++) out[oo + o] = div(acc[o]!, scale) + (B ? B[o]! : 0);
       }
   return out;
 }
 
-function pool(node: Extract<LayerNode<FloatTensor>, { kind: 'maxpool2d' | 'avgpool2d' }>, x: Float64Array, s: number[], batch: number): Float64Array {
+function pool(node: Extract<LayerNode<FloatTensor>, { kind: 'maxpool2d' | 'avgpool2d' }>, x: Float64Array, s: number[], batch: number, div: Div): Float64Array {
   const [H, W, C] = s as [number, number, number];
   const [kh, kw] = node.poolSize;
   const [sh, sw] = node.strides;
@@ -109,7 +121,7 @@ function pool(node: Extract<LayerNode<FloatTensor>, { kind: 'maxpool2d' | 'avgpo
               cnt++;
             }
           }
-          out[((n * ph.out + oy) * pw.out + ox) * C + c] = isMax ? acc : Math.floor(acc / cnt);
+          out[((n * ph.out + oy) * pw.out + ox) * C + c] = isMax ? acc : div(acc, cnt);
         }
   return out;
 }
@@ -118,6 +130,7 @@ function pool(node: Extract<LayerNode<FloatTensor>, { kind: 'maxpool2d' | 'avgpo
 export function fixedLogits(model: ModelIR<FloatTensor>, input: Float32Array | Float64Array, batch: number, opts: FixedSimOptions = {}): Float64Array {
   const f = opts.fracBits ?? 13;
   const scale = 2 ** f;
+  const div = opts.rounding === 'floor' ? floorDiv : nearestDiv;
   const shapes = inferShapes(model);
   const per = sizeOf(model.inputShape);
   if (input.length !== per * batch) throw new MpcError('E_SHAPE', `fixed-sim: input has ${input.length} values, expected ${batch} x [${model.inputShape}]`);
@@ -132,7 +145,7 @@ export function fixedLogits(model: ModelIR<FloatTensor>, input: Float32Array | F
     switch (node.kind) {
       case 'conv2d':
       case 'depthwise_conv2d':
-        y = conv(node, x, s, batch, scale, quantize(node.kernel, scale)!, quantize(node.bias, scale));
+        y = conv(node, x, s, batch, scale, quantize(node.kernel, scale)!, quantize(node.bias, scale), div);
         activate(y, node.activation, six);
         break;
       case 'dense': {
@@ -149,7 +162,7 @@ export function fixedLogits(model: ModelIR<FloatTensor>, input: Float32Array | F
             if (xv === 0) continue;
             for (let u = 0; u < U; u++) acc[u]! += xv * K[i * U + u]!;
           }
-          for (let u = 0; u < U; u++) y[n * U + u] = Math.floor(acc[u]! / scale) + (B ? B[u]! : 0);
+          for (let u = 0; u < U; u++) y[n * U + u] = div(acc[u]!, scale) + (B ? B[u]! : 0);
         }
         activate(y, node.activation, six);
         break;
@@ -160,7 +173,7 @@ export function fixedLogits(model: ModelIR<FloatTensor>, input: Float32Array | F
         break;
       case 'maxpool2d':
       case 'avgpool2d':
-        y = pool(node, x, s, batch);
+        y = pool(node, x, s, batch, div);
         break;
       case 'global_avgpool2d': {
         const [H, W, C] = s as [number, number, number];
@@ -169,7 +182,7 @@ export function fixedLogits(model: ModelIR<FloatTensor>, input: Float32Array | F
           for (let c = 0; c < C; c++) {
             let acc = 0;
             for (let p = 0; p < H * W; p++) acc += x[(n * H * W + p) * C + c]!;
-            y[n * C + c] = Math.floor(acc / (H * W));
+            y[n * C + c] = div(acc, H * W);
           }
         break;
       }
@@ -190,10 +203,10 @@ export function fixedLogits(model: ModelIR<FloatTensor>, input: Float32Array | F
         const inv = 1 / node.scale;
         const off = Math.round(node.offset * scale);
         y = new Float64Array(x.length);
-        if (Number.isInteger(inv) && inv >= 1 && inv < 2 ** 32) for (let i = 0; i < x.length; i++) y[i] = Math.floor(x[i]! / inv) + off;
+        if (Number.isInteger(inv) && inv >= 1 && inv < 2 ** 32) for (let i = 0; i < x.length; i++) y[i] = div(x[i]!, inv) + off;
         else {
           const sc = Math.round(node.scale * 2 ** SCALE_BITS);
-          for (let i = 0; i < x.length; i++) y[i] = Math.floor((x[i]! * sc) / 2 ** SCALE_BITS) + off;
+          for (let i = 0; i < x.length; i++) y[i] = div(x[i]! * sc, 2 ** SCALE_BITS) + off;
         }
         break;
       }

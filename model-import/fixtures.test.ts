@@ -75,7 +75,7 @@ describe.skipIf(!haveFixtures)('real Keras fixtures (the import acceptance set)'
       const p = await referencePredict(m.ir, x, 1);
       expect(p[0]! + p[1]!).toBeCloseTo(1, 5);
       const fx = fixedLogits(m.ir, x, 1, { fracBits: 13 });
-      expect(maxAbsDiff(fl, fx)).toBeLessThan(0.05);
+      expect(maxAbsDiff(fl, fx)).toBeLessThan(0.06);
       expect(maxAbsDiff(fl, fixedLogits(m.ir, x, 1, { fracBits: 16 }))).toBeLessThan(0.01);
       if (Math.abs(fl[0]! - fl[1]!) > 0.2) expect(argmaxRows(fx, 1)).toEqual(argmaxRows(fl, 1));
     }

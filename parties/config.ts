@@ -26,6 +26,8 @@ export interface PartyEntry {
   model: { bundleDir: string } | { devFile: string };
   /** Static files served at / (P0: the SDK demo page). */
   staticDir?: string;
+  /** Extra public files by URL path, e.g. { "/sdk.js": "...", "/config.json": "..." } (the demo's bundle and client config). */
+  staticFiles?: Record<string, string>;
 }
 
 export interface CommonSettings {
@@ -118,6 +120,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
     ...(self.tls ? { tls: { ...self.tls, ca: abs(self.tls.ca), cert: abs(self.tls.cert), key: abs(self.tls.key) } } : {}),
     model: 'bundleDir' in self.model ? { bundleDir: abs(self.model.bundleDir) } : { devFile: abs(self.model.devFile) },
     ...(self.staticDir ? { staticDir: abs(self.staticDir) } : {}),
+    ...(self.staticFiles ? { staticFiles: Object.fromEntries(Object.entries(self.staticFiles).map(([u, f]) => [u.startsWith('/') ? u : `/${u}`, abs(f)])) } : {}),
   };
   if (!entry.model || (!('bundleDir' in entry.model) && !('devFile' in entry.model))) bad(`parties[${party}].model needs bundleDir or devFile`);
   return { ...c, party, self: entry, dial, baseDir };

@@ -26,7 +26,8 @@ describe('client HTTP API: validation, auth and error codes', () => {
     writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>demo</title>');
     writeFileSync(path.join(staticDir, 'app.js'), 'export {};');
     const stream = new Writable({ write(chunk: Buffer, _enc, cb) { logs.push(chunk.toString('utf8')); cb(); } });
-    t = await partyTrio({ plain: networkA(), fracBits: F, batch: { maxBatch: 4 }, staticDir, logger: () => ({ level: 'debug', stream }) });
+    writeFileSync(path.join(staticDir, 'demo-config.json'), '{"parties":[]}');
+    t = await partyTrio({ plain: networkA(), fracBits: F, batch: { maxBatch: 4 }, staticDir, staticFiles: { '/config.json': path.join(staticDir, 'demo-config.json') }, logger: () => ({ level: 'debug', stream }) });
   });
   afterAll(async () => { await t?.close(); });
 
@@ -147,6 +148,10 @@ describe('client HTTP API: validation, auth and error codes', () => {
     expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'http://demo.local', 'access-control-allow-methods': expect.stringContaining('PUT'), 'access-control-allow-headers': expect.stringContaining('authorization') });
     const get = await app(1).inject({ method: 'GET', url: '/healthz', headers: { origin: 'http://demo.local' } });
     expect(get.headers['access-control-expose-headers']).toBe('x-output-shape');
+    // Also on errors, so the page can read the ApiError.
+    const denied = await app(1).inject({ method: 'POST', url: '/v1/sessions', headers: { origin: 'http://demo.local' }, payload: {} });
+    expect(denied.statusCode).toBe(401);
+    expect(denied.headers['access-control-allow-origin']).toBe('http://demo.local');
     const other = await app(1).inject({ method: 'GET', url: '/healthz', headers: { origin: 'http://evil.example' } });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
@@ -157,6 +162,9 @@ describe('client HTTP API: validation, auth and error codes', () => {
     expect(idx.headers['content-type']).toMatch(/^text\/html/);
     expect(idx.body).toContain('<title>demo</title>');
     expect((await app(0).inject({ method: 'GET', url: '/app.js' })).headers['content-type']).toMatch(/^text\/javascript/);
+    const cfg = await app(0).inject({ method: 'GET', url: '/config.json' });
+    expect(cfg.headers['content-type']).toMatch(/^application\/json/);
+    expect(cfg.json()).toEqual({ parties: [] });
     for (const url of ['/../package.json', '/..%2f..%2fpackage.json', '/%2e%2e/%2e%2e/etc/passwd', '/missing.js']) {
       expect((await app(0).inject({ method: 'GET', url })).statusCode).toBe(404);
     }

@@ -6,7 +6,7 @@
  *   GET  /v1/sessions/:id             session state
  *   GET  /v1/model                    ModelInfo
  *   GET  /healthz, /readyz, /metrics  (no token)
- *   GET  /*                           static demo files (P0, if configured)
+ *   GET  /*                           static demo files (P0, if configured; plus /sdk.js, /config.json)
  * Bearer tokens are compared in constant time (sha256 digests, timingSafeEqual
  * against every configured token). Errors are coded ApiError JSON with the
  * HTTP status of their code; messages never carry share values.
@@ -29,6 +29,8 @@ export interface ApiOptions {
   tokens: string[];
   corsOrigins: string[];
   staticDir?: string;
+  /** Extra public files by URL path (served before staticDir). */
+  staticFiles?: Record<string, string>;
   /** Longest a GET output waits (ms); sessions end at their deadline anyway. */
   longPollMaxMs: number;
 }
@@ -83,7 +85,7 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
     if (origin && (allowAll || opts.corsOrigins.includes(origin))) {
       reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', OUTPUT_SHAPE_HEADER);
       if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
-        reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS').header('access-control-allow-headers', 'authorization, content-type').header('access-control-max-age', '600');
+        reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS').header('access-control-allow-headers', 'authorization, content-type, accept').header('access-control-max-age', '600');
         return reply.code(204).send();
       }
     }
@@ -187,6 +189,14 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
 
   app.get('/metrics', { config: { public: true } }, async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.registry.render()));
 
+  const sendFile = async (reply: FastifyReply, file: string, name: string) => {
+    const body = await readFile(file).catch(() => null);
+    if (!body) throw new MpcError('E_NOT_FOUND', `no such file: ${name}`);
+    return reply.type(MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(body);
+  };
+  for (const [url, file] of Object.entries(opts.staticFiles ?? {})) {
+    app.get(url, { config: { public: true } }, async (_req, reply) => sendFile(reply, file, url));
+  }
   if (opts.staticDir) {
     const root = path.resolve(opts.staticDir);
     app.get<{ Params: { '*': string } }>('/*', { config: { public: true } }, async (req, reply) => {
@@ -196,9 +206,7 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
       if (file !== root && !file.startsWith(root + path.sep)) throw new MpcError('E_NOT_FOUND', 'no such file');
       const st = await stat(file).catch(() => null);
       if (st?.isDirectory()) file = path.join(file, 'index.html');
-      const body = await readFile(file).catch(() => null);
-      if (!body) throw new MpcError('E_NOT_FOUND', `no such file: /${rel}`);
-      return reply.type(MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(body);
+      return sendFile(reply, file, `/${rel}`);
     });
   }
 }

@@ -5,11 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { generateCerts, type CertSet } from './certs.js';
 import { DEMO_DIR, type CommonSettings, type DeploymentConfig, type PartyEntry } from './config.js';
@@ -30,6 +30,8 @@ export interface LaunchOptions {
   /** Each log line of a child (raw). */
   onLine?: (party: number, line: string) => void;
   readyTimeoutMs?: number;
+  /** Build the SDK browser bundle and write the demo's config.json for P0 to serve (npm start). */
+  demoAssets?: boolean;
 }
 
 export interface Launched {
@@ -56,6 +58,32 @@ async function freePorts(n: number): Promise<number[]> {
 }
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+/**
+ * What the SDK's demo page loads next to itself (client-sdk/README.md):
+ * ./sdk.js (the browser bundle, built into `dir` with client-sdk/build.ts, or
+ * client-sdk/dist/browser.js if already built) and ./config.json (party URLs
+ * and the token). Returns URL path -> file for P0's staticFiles.
+ */
+async function demoAssets(dir: string, clientConfig: object): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const cfgFile = path.join(dir, 'demo-config.json');
+  writeFileSync(cfgFile, JSON.stringify(clientConfig, null, 2), { mode: 0o600 });
+  files['/config.json'] = cfgFile;
+  const sdk = path.join(dir, 'sdk.js');
+  const buildTs = fileURLToPath(new URL('../client-sdk/build.ts', import.meta.url));
+  const prebuilt = fileURLToPath(new URL('../client-sdk/dist/browser.js', import.meta.url));
+  try {
+    if (!existsSync(buildTs)) throw new Error('no client-sdk/build.ts');
+    const mod = (await import(pathToFileURL(buildTs).href)) as { buildBrowserBundle?: (out: string) => Promise<unknown> };
+    if (typeof mod.buildBrowserBundle !== 'function') throw new Error('no buildBrowserBundle');
+    await mod.buildBrowserBundle(sdk);
+    files['/sdk.js'] = sdk;
+  } catch {
+    if (existsSync(prebuilt)) files['/sdk.js'] = prebuilt;
+  }
+  return files;
+}
 
 export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
   const dir = mkdtempSync(path.join(tmpdir(), 'securenn-local-'));
@@ -104,6 +132,10 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
       { http: { host: '127.0.0.1', port: h2 }, ...tlsOf(2), model: models[2]! },
     ],
   };
+  if (opts.demoAssets) {
+    const files = await demoAssets(dir, { parties: http.map((port) => `http://127.0.0.1:${port}`), token, ...(modelHash ? { expectedModelHash: modelHash } : {}) });
+    dep.parties[0].staticFiles = files;
+  }
   const configPath = path.join(dir, 'deploy.json');
   writeFileSync(configPath, JSON.stringify(dep, null, 2), { mode: 0o600 });
   mkdirSync(path.join(dir, 'logs'), { recursive: true });

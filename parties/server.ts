@@ -76,6 +76,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
     tokens: cfg.tokens,
     corsOrigins: cfg.cors.origins,
     ...(cfg.self.staticDir ? { staticDir: cfg.self.staticDir } : {}),
+    ...(cfg.self.staticFiles ? { staticFiles: cfg.self.staticFiles } : {}),
     longPollMaxMs: extras.longPollMaxMs ?? cfg.sessions.maxDeadlineMs + 5_000,
   });
 

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const bundle = value('--bundle');
   const insecure = flag('--insecure-local');
   process.stdout.write(`starting three parties (${insecure ? 'insecure loopback' : 'mTLS'}), model: ${bundle ? `bundle ${bundle}` : 'demo seed CNN (random weights, 150x125x1)'}...\n`);
-  const l = await launchLocal({ ...(bundle ? { bundleDir: bundle } : { plain: seedCnn('maxpool2d', 1), fracBits: 13 }), insecureLocal: insecure, onLine: show });
+  const l = await launchLocal({ ...(bundle ? { bundleDir: bundle } : { plain: seedCnn('maxpool2d', 1), fracBits: 13 }), insecureLocal: insecure, onLine: show, demoAssets: true });
   const clientFile = path.join(l.dir, 'client.json');
   writeFileSync(clientFile, JSON.stringify({ parties: l.urls, token: l.token, modelHash: l.modelHash, ca: l.certs?.ca.cert, clientCert: l.certs?.client }, null, 2), { mode: 0o600 });
   const demo = existsSync(DEMO_DIR) ? `${l.urls[0]}/  (client-sdk/demo)` : `(none: client-sdk/demo/ does not exist yet; P0 will serve it at ${l.urls[0]}/ when it does)`;

@@ -55,6 +55,7 @@ export interface TrioOptions {
   sessions?: Partial<CommonSettings['sessions']>;
   onNode?: (party: PartyId, runId: string, name: string, index: number) => void;
   staticDir?: string;
+  staticFiles?: Record<string, string>;
   tls?: boolean;
   longPollMaxMs?: number;
   /** fastify logger option per party (default: none). */
@@ -82,7 +83,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
     batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 4, ...o.batch },
     sessions: { defaultDeadlineMs: 30_000, maxDeadlineMs: 60_000, maxSessions: 100, retentionMs: 60_000, ...o.sessions },
     parties: [
-      { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, ...tlsOf(0), model: { devFile: 'unused' }, ...(o.staticDir ? { staticDir: o.staticDir } : {}) },
+      { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, ...tlsOf(0), model: { devFile: 'unused' }, ...(o.staticDir ? { staticDir: o.staticDir } : {}), ...(o.staticFiles ? { staticFiles: o.staticFiles } : {}) },
       { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, ...tlsOf(1), model: { devFile: 'unused' } },
       { http: { host: '127.0.0.1', port: 0 }, ...tlsOf(2), model: { devFile: 'unused' } },
     ],

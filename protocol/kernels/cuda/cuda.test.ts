@@ -1,0 +1,172 @@
+/**
+ * CUDA backend (issue 8).
+ *  - On a machine with a GPU and the addon built: the same random and edge
+ *    inputs through the BigInt reference (small sizes), the ts kernels, the
+ *    native kernels (where built) and the CUDA kernels must give identical
+ *    bytes (equality.ts; thresholds 0 so every call of a GPU op runs there).
+ *    Without a GPU these are skipped, and the skip says why.
+ *  - Everywhere: the build script exits 0 with or without nvcc, the addon
+ *    loads where it was built, the backend selection (cpu | cuda | auto)
+ *    behaves without a device, and the JS routing (size thresholds, CPU
+ *    fallback, flagged PrivateCompare inputs) is driven through a stand-in
+ *    addon that computes with the reference kernels.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { MpcError } from '../../errors.js';
+import { getKernels } from '../index.js';
+import { loadNativeKernels } from '../native.js';
+import { referenceKernels as ref } from '../reference.js';
+import { tsKernels } from '../ts.js';
+import { equalityCases } from './equality.js';
+import { type CudaAddon, type CudaThresholds, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS, cudaKernelsFromAddon, cudaStatus, loadCudaKernels, selectKernels } from './index.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const script = path.join(root, 'scripts', 'build-cuda.mjs');
+const ALL_GPU: CudaThresholds = { gemmMacs: 0, gemmIntensity: 0, mul: 0, add: 0, sub: 0, privateCompare: 0, zeroTest: 0, bitShareZp: 0 };
+
+const status = cudaStatus();
+const cuda = loadCudaKernels({ thresholds: ALL_GPU, strict: true });
+const native = loadNativeKernels();
+const SKIP = cuda ? '' : ` [skipped: no CUDA device (CUDA addon built: ${status.built ? 'yes' : 'no'}): ${(status.reason ?? '').replace(/^no CUDA device \((.*)\)$/, '$1')}]`;
+
+describe.skipIf(!cuda)(`CUDA kernels give the bytes of the reference, ts${native ? ' and native' : ''} kernels${SKIP}`, () => {
+  if (!cuda) { it('needs a CUDA device', () => {}); return; }
+  const cpus = [tsKernels, ...(native ? [native] : [])];
+  for (const c of equalityCases(cuda, cpus, { large: true })) it(c.name, () => c.run());
+  it('every GPU op ran on the GPU, with no fallback to the CPU', () => {
+    for (const op of ['gemm', 'mul', 'add', 'sub', 'privateCompare', 'zeroTest', 'bitShareZp'] as const) expect(cuda.counters.gpu[op], op).toBeGreaterThan(0);
+    expect(cuda.counters.fallbacks).toBe(0);
+  });
+});
+
+describe('CUDA build script and backend selection (any machine)', () => {
+  it('scripts/build-cuda.mjs exits 0 without nvcc and says the CPU kernels will be used', () => {
+    const r = spawnSync(process.execPath, [script, '--dry-run'], { env: { ...process.env, PATH: '/nonexistent', NVCC: '' }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/nvcc not found.*CPU kernels will be used/);
+  });
+
+  it('scripts/build-cuda.mjs exits 0 where nvcc is present, and then the addon exists and loads', () => {
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    if (/nvcc not found/.test(r.stdout)) return; // nothing to build here: the CPU build is used
+    if (/Node headers .* not found/.test(r.stdout)) return;
+    expect(existsSync(path.join(root, 'build-cuda', 'securenn_cuda.node')), r.stdout).toBe(true);
+    // A fresh process, as cudaStatus() here was read before this build.
+    const probe = spawnSync(process.execPath, ['-e', `const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(path.join(root, 'build-cuda', 'securenn_cuda.node'))}); const i = m.exports.info(); console.log(JSON.stringify({ count: i.count, keys: Object.keys(m.exports) }));`], { encoding: 'utf8' });
+    expect(probe.status, probe.stderr).toBe(0);
+    const out = JSON.parse(probe.stdout) as { count: number; keys: string[] };
+    expect(out.count).toBeGreaterThanOrEqual(0);
+    expect(out.keys).toEqual(expect.arrayContaining(['gemm', 'mul', 'privateCompare', 'zeroTest', 'bitShareZp', 'info']));
+  });
+
+  it('without a device: loadCudaKernels() is null, auto falls back to the CPU kernels, cuda fails with E_NATIVE and the reason', () => {
+    if (cuda) return; // a GPU machine: covered above
+    expect(loadCudaKernels()).toBeNull();
+    expect(status.reason).toMatch(status.built ? /no CUDA device|could not load/ : /not built/);
+    expect(selectKernels('auto').name).toBe(getKernels('auto').name);
+    expect(selectKernels('cpu', 'ts')).toBe(tsKernels);
+    let err: unknown;
+    try { selectKernels('cuda'); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(MpcError);
+    expect((err as MpcError).code).toBe('E_NATIVE');
+    expect((err as Error).message).toContain(status.reason!);
+    expect(() => selectKernels('gpu' as 'cuda')).toThrow(/backend must be cpu, cuda or auto/);
+  });
+});
+
+describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', () => {
+  const device = { name: 'stand-in', major: 9, minor: 0, sms: 1, totalMem: 0, runtimeVersion: 0, driverVersion: 0 };
+  function standIn(overrides: Partial<CudaAddon> = {}): CudaAddon & { calls: string[] } {
+    const calls: string[] = [];
+    const base: CudaAddon = {
+      info: () => ({ ...device, count: 1, error: '' }),
+      add: (a, b, o) => { calls.push('add'); ref.add(a, b, o); },
+      sub: (a, b, o) => { calls.push('sub'); ref.sub(a, b, o); },
+      mul: (a, b, o) => { calls.push('mul'); ref.mul(a, b, o); },
+      gemm: (A, B, m, k, n, o) => { calls.push('gemm'); ref.gemm(A, B, m, k, n, o); },
+      bitShareZp: (x, r, o) => { calls.push('bitShareZp'); ref.bitShareZp(x, r, o); },
+      privateCompare: (j, xb, r, beta, s, u, perm, d) => {
+        calls.push('privateCompare');
+        let flags = 0;
+        for (let e = 0; e < r.length; e++) {
+          let seen = 0n;
+          for (let i = 0; i < 64; i++) { const p = perm[e * 64 + i]!; if (p > 63) flags |= 1; seen |= 1n << BigInt(p & 63); }
+          if (seen !== (1n << 64n) - 1n) flags |= 4;
+          if (beta[e] === 1 && r[e] === (1n << 64n) - 1n && !u) flags |= 2;
+        }
+        if (flags === 0) ref.privateCompare(j as 0 | 1, xb, r, beta, s, u, perm, d);
+        return flags;
+      },
+      zeroTest: (d0, d1, o) => { calls.push('zeroTest'); ref.zeroTest(d0, d1, o); },
+      benchGemm: () => ({ ms: 0, checksum: 0n, probe: 0n, probeWant: 0n }),
+      setGemmVariant: () => {},
+      lastTiming: () => ({ h2dMs: 0, kernelMs: 0, d2hMs: 0, bytesH2d: 0, bytesD2h: 0 }),
+      release: () => {},
+      ...overrides,
+    };
+    return Object.assign(base, { calls });
+  }
+
+  it('with thresholds 0 the stand-in passes every equality case (the same cases the GPU runs)', () => {
+    const k = cudaKernelsFromAddon(standIn(), device, { cpu: tsKernels, thresholds: ALL_GPU, strict: true });
+    for (const c of equalityCases(k, [tsKernels], { large: false })) c.run();
+    expect(k.counters.fallbacks).toBe(0);
+    expect(k.counters.gpu.gemm).toBeGreaterThan(0);
+  });
+
+  it('small calls, batch-1 dense GEMMs and the other methods stay on the CPU; conv-sized GEMMs go to the GPU', () => {
+    const addon = standIn();
+    const k = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: DEFAULT_THRESHOLDS });
+    const gemm = (m: number, kk: number, n: number) => k.gemm(new BigUint64Array(m * kk), new BigUint64Array(kk * n), m, kk, n, new BigUint64Array(m * n));
+    gemm(4, 8, 4);
+    gemm(1, 4096, 1024); // 4M MACs but one row: each copied element is used once
+    expect(addon.calls).toEqual([]);
+    gemm(1024, 576, 64);
+    expect(addon.calls).toEqual(['gemm']);
+    const a = new BigUint64Array(1000);
+    k.mul(a, a, a);
+    k.add(a, a, a);
+    k.mulScalar(a, 3n, a);
+    expect(addon.calls).toEqual(['gemm']);
+    expect(k.counters.cpu.mul).toBe(1);
+    expect(k.counters.gpu.gemm).toBe(1);
+  });
+
+  it('default thresholds follow the CPU side: native-level ones, or lower ones over the TS fallback', () => {
+    expect(cudaKernelsFromAddon(standIn(), device, { cpu: tsKernels }).thresholds).toEqual(TS_CPU_THRESHOLDS);
+    expect(cudaKernelsFromAddon(standIn(), device, { cpu: { ...tsKernels, name: 'native' } }).thresholds).toEqual(DEFAULT_THRESHOLDS);
+    expect(cudaKernelsFromAddon(standIn(), device, { cpu: tsKernels, thresholds: { mul: 5 } }).thresholds.mul).toBe(5);
+  });
+
+  it('a failing GPU call is recomputed on the CPU (or thrown as E_NATIVE when strict)', () => {
+    const boom = () => { throw Object.assign(new Error('cuda: cudaMalloc failed: out of memory'), { code: 'E_NATIVE' }); };
+    const addon = standIn({ mul: boom });
+    const a = new BigUint64Array([3n, 5n]), b = new BigUint64Array([7n, (1n << 64n) - 1n]);
+    const k = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: ALL_GPU });
+    const out = new BigUint64Array(2);
+    const warn = process.emitWarning;
+    process.emitWarning = () => {};
+    try { k.mul(a, b, out); } finally { process.emitWarning = warn; }
+    expect([...out]).toEqual([21n, (1n << 64n) - 5n]);
+    expect(k.counters.fallbacks).toBe(1);
+    expect(k.counters.lastError).toMatch(/out of memory/);
+    const strict = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: ALL_GPU, strict: true });
+    expect(() => strict.mul(a, b, out)).toThrow(expect.objectContaining({ code: 'E_NATIVE' }));
+  });
+
+  it('elementwise calls whose out overlaps an input shifted by part of it go to the CPU (sequential semantics)', () => {
+    const addon = standIn();
+    const k = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: ALL_GPU });
+    const buf = new BigUint64Array(9).map((_, i) => BigInt(i + 1));
+    const want = buf.slice();
+    tsKernels.add(want.subarray(0, 8), want.subarray(1, 9), want.subarray(1, 9));
+    k.add(buf.subarray(0, 8), buf.subarray(1, 9), buf.subarray(1, 9));
+    expect(buf).toEqual(want);
+    expect(addon.calls).toEqual([]);
+  });
+});

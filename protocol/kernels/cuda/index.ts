@@ -1,0 +1,359 @@
+/**
+ * CUDA backend for the share-arithmetic kernels (issue 8).
+ *
+ * loadCudaKernels() returns a RingKernels named 'cuda' that runs gemm, mul,
+ * privateCompare, zeroTest and bitShareZp on the GPU when a call is large
+ * enough to repay the PCIe copies, and everything else (small calls, the
+ * remaining methods, and any call whose arguments are not well formed) on a
+ * CPU RingKernels (by default getKernels('auto'): native if built, else ts).
+ * Results are bit-identical to the CPU kernels: all GPU arithmetic is exact
+ * integer arithmetic (kernels.cu), and a malformed call goes to the CPU
+ * kernels so that it fails with the same error code and message.
+ *
+ * It returns null when the addon (build-cuda/securenn_cuda.node, built by
+ * scripts/build-cuda.mjs when nvcc is present) is missing or cannot load, or
+ * when no CUDA device is usable; cudaStatus() says which.
+ *
+ * MPC_CUDA_ADDON=<path> loads the addon from another path.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MpcError } from '../../errors.js';
+import { getKernels, type KernelBackend } from '../index.js';
+import type { RingKernels } from '../types.js';
+
+/** The raw addon (binding.c). */
+export interface CudaAddon {
+  info(): CudaDeviceInfo & { count: number; error: string };
+  add(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
+  sub(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
+  mul(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
+  gemm(A: BigUint64Array, B: BigUint64Array, m: number, k: number, n: number, out: BigUint64Array): void;
+  bitShareZp(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
+  /** Returns 0 when d was written; else a mask of why not (1: perm entry > 63, 2: u missing, 4: not a permutation). */
+  privateCompare(j: number, xb: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, u: Uint8Array | null, perm: Uint8Array, d: Uint8Array): number;
+  zeroTest(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
+  /** Device-resident GEMM timing on hashed inputs; variant -1 picks the tile shape by n. */
+  benchGemm(m: number, k: number, n: number, variant: number, reps: number): { ms: number; checksum: bigint; probe: bigint; probeWant: bigint };
+  setGemmVariant(v: number): void;
+  lastTiming(): CudaTiming;
+  release(): void;
+}
+
+export interface CudaDeviceInfo {
+  name: string;
+  major: number;
+  minor: number;
+  sms: number;
+  totalMem: number;
+  runtimeVersion: number;
+  driverVersion: number;
+}
+
+/** Phases of the last GPU call (CUDA events), and the bytes copied each way. */
+export interface CudaTiming { h2dMs: number; kernelMs: number; d2hMs: number; bytesH2d: number; bytesD2h: number }
+
+export interface CudaStatus {
+  /** The addon file exists. */
+  built: boolean;
+  /** Where it was found (or would be looked for first). */
+  path: string;
+  /** Devices the CUDA runtime reports (0 when none or on error). */
+  deviceCount: number;
+  device: CudaDeviceInfo | null;
+  /** Why loadCudaKernels() returns null, or null when it does not. */
+  reason: string | null;
+}
+
+export type CudaOp = 'gemm' | 'mul' | 'add' | 'sub' | 'privateCompare' | 'zeroTest' | 'bitShareZp';
+
+/**
+ * When a call goes to the GPU. gemm: m*k*n at least `gemmMacs` and at least
+ * `gemmIntensity` multiply-adds per element copied (m*k + k*n + m*n); the
+ * others: at least this many elements (values for add/sub/mul/bitShareZp,
+ * comparisons for privateCompare/zeroTest). Infinity keeps an op on the CPU.
+ */
+export interface CudaThresholds {
+  gemmMacs: number;
+  gemmIntensity: number;
+  mul: number;
+  add: number;
+  sub: number;
+  privateCompare: number;
+  zeroTest: number;
+  bitShareZp: number;
+}
+
+/**
+ * Defaults when the CPU side is the native addon, from the H100 measurements
+ * in bench/CUDA-RESULTS.md (PCIe copies counted): the GEMM pays from about a
+ * million multiply-adds when each copied element takes part in enough
+ * products (conv layers, not batch-1 dense layers); PrivateCompare pays from a
+ * few thousand comparisons; bitShareZp only for large batches; add, sub, mul
+ * and zeroTest are memory-bound and the multi-threaded native kernels beat the
+ * copies, so they stay on the CPU.
+ */
+export const DEFAULT_THRESHOLDS: Readonly<CudaThresholds> = Object.freeze({
+  gemmMacs: 1 << 20,
+  gemmIntensity: 8,
+  mul: Infinity,
+  add: Infinity,
+  sub: Infinity,
+  privateCompare: 1 << 12,
+  zeroTest: Infinity,
+  bitShareZp: 1 << 20,
+});
+
+/** Defaults when the CPU side is the TS fallback (5-100x slower than native): the GPU wins far earlier. */
+export const TS_CPU_THRESHOLDS: Readonly<CudaThresholds> = Object.freeze({
+  gemmMacs: 1 << 16,
+  gemmIntensity: 0,
+  mul: 1 << 16,
+  add: 1 << 16,
+  sub: 1 << 16,
+  privateCompare: 1 << 10,
+  zeroTest: 1 << 12,
+  bitShareZp: 1 << 12,
+});
+
+export interface CudaOptions {
+  /** Kernels for the calls that stay on the CPU (default getKernels(cpuBackend)); also picks the default thresholds. */
+  cpu?: RingKernels;
+  cpuBackend?: KernelBackend;
+  thresholds?: Partial<CudaThresholds>;
+  /** Throw GPU failures instead of recomputing the call on the CPU (tests). */
+  strict?: boolean;
+}
+
+export interface CudaCounters {
+  /** Calls that ran on the GPU, per op. */
+  gpu: Record<CudaOp, number>;
+  /** Calls of a GPU-capable op that went to the CPU (small or malformed), per op. */
+  cpu: Record<CudaOp, number>;
+  /** GPU calls that failed and were recomputed on the CPU (strict: false). */
+  fallbacks: number;
+  /** privateCompare calls whose inputs the GPU flagged (bad perm, missing u) and the CPU redid. */
+  recomputed: number;
+  lastError: string | null;
+  /** Milliseconds of wall time spent in GPU calls, per op. */
+  gpuMs: Record<CudaOp, number>;
+}
+
+export interface CudaKernels extends RingKernels {
+  readonly name: 'cuda';
+  readonly cpu: RingKernels;
+  readonly device: CudaDeviceInfo;
+  readonly thresholds: Readonly<CudaThresholds>;
+  readonly counters: CudaCounters;
+  readonly addon: CudaAddon;
+  resetCounters(): void;
+}
+
+const ADDON_FILE = 'securenn_cuda.node';
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function candidates(): string[] {
+  const list: string[] = [];
+  if (process.env.MPC_CUDA_ADDON) list.push(path.resolve(process.env.MPC_CUDA_ADDON));
+  // Source tree (protocol/kernels/cuda), a compiled tree one level deeper, and the working directory.
+  for (const up of ['../../..', '../../../..']) list.push(path.resolve(here, up, 'build-cuda', ADDON_FILE));
+  list.push(path.resolve(process.cwd(), 'build-cuda', ADDON_FILE));
+  return [...new Set(list)];
+}
+
+let cached: { addon: CudaAddon | null; status: CudaStatus } | undefined;
+
+function load(): { addon: CudaAddon | null; status: CudaStatus } {
+  if (cached) return cached;
+  const list = candidates();
+  const file = list.find((f) => existsSync(f));
+  const status: CudaStatus = { built: !!file, path: file ?? list[0]!, deviceCount: 0, device: null, reason: null };
+  let addon: CudaAddon | null = null;
+  if (!file) {
+    status.reason = `CUDA addon not built (looked for ${list.join(', ')}); run \`node scripts/build-cuda.mjs\` where nvcc is installed`;
+  } else {
+    try {
+      const mod = { exports: {} as CudaAddon };
+      process.dlopen(mod, file);
+      const info = mod.exports.info();
+      status.deviceCount = info.count;
+      if (info.count > 0) {
+        const { name, major, minor, sms, totalMem, runtimeVersion, driverVersion } = info;
+        status.device = { name, major, minor, sms, totalMem, runtimeVersion, driverVersion };
+        addon = mod.exports;
+      } else {
+        status.reason = `no CUDA device (${info.error || 'cudaGetDeviceCount returned 0'})`;
+      }
+    } catch (e) {
+      status.reason = `could not load ${file}: ${(e as Error).message}`;
+    }
+  }
+  cached = { addon, status };
+  return cached;
+}
+
+/** Whether the addon is built, which device it sees, and why the backend is unavailable if it is. */
+export function cudaStatus(): CudaStatus {
+  return { ...load().status };
+}
+
+const OPS: CudaOp[] = ['gemm', 'mul', 'add', 'sub', 'privateCompare', 'zeroTest', 'bitShareZp'];
+const perOp = (): Record<CudaOp, number> => Object.fromEntries(OPS.map((o) => [o, 0])) as Record<CudaOp, number>;
+
+type Typed = BigUint64Array | Uint8Array;
+
+/** Same backing memory with any overlap. */
+function overlaps(a: Typed, b: Typed): boolean {
+  if (a.buffer !== b.buffer || a.byteLength === 0 || b.byteLength === 0) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+/** Elementwise ops may write over an input exactly (out === a), not shifted by part of it. */
+const badAlias = (out: Typed, a: Typed): boolean => overlaps(out, a) && (out.byteOffset !== a.byteOffset || out.byteLength !== a.byteLength);
+const isU64 = (a: unknown): a is BigUint64Array => a instanceof BigUint64Array;
+const isU8 = (a: unknown): a is Uint8Array => a instanceof Uint8Array;
+const isDim = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 2 ** 40;
+
+let defaultKernels: CudaKernels | null | undefined;
+
+/**
+ * The CUDA kernels, or null when the addon is not built or no device is
+ * present (see cudaStatus()). Without options the result is cached.
+ */
+export function loadCudaKernels(opts: CudaOptions = {}): CudaKernels | null {
+  const plain = opts.cpu === undefined && opts.cpuBackend === undefined && opts.thresholds === undefined && opts.strict === undefined;
+  if (plain && defaultKernels !== undefined) return defaultKernels;
+  const { addon, status } = load();
+  const k = addon && status.device ? cudaKernelsFromAddon(addon, status.device, opts) : null;
+  if (plain) defaultKernels = k;
+  return k;
+}
+
+/** The kernel set over a loaded addon (exported for tests, which also drive it with a stand-in addon). */
+export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, opts: CudaOptions = {}): CudaKernels {
+  const cpu = opts.cpu ?? getKernels(opts.cpuBackend ?? 'auto');
+  const th: CudaThresholds = { ...(cpu.name === 'ts' ? TS_CPU_THRESHOLDS : DEFAULT_THRESHOLDS), ...opts.thresholds };
+  const strict = opts.strict ?? false;
+  const counters: CudaCounters = { gpu: perOp(), cpu: perOp(), fallbacks: 0, recomputed: 0, lastError: null, gpuMs: perOp() };
+
+  /** Runs fn on the GPU; on failure either throws (strict) or returns false so the caller recomputes on the CPU. */
+  function gpu(op: CudaOp, fn: () => void): boolean {
+    const t0 = performance.now();
+    try {
+      fn();
+    } catch (e) {
+      counters.lastError = `${op}: ${(e as Error).message}`;
+      if (strict) throw new MpcError('E_NATIVE', `cuda ${counters.lastError}`, { cause: e });
+      if (counters.fallbacks++ === 0) process.emitWarning(`cuda kernels: ${counters.lastError}; recomputing on the CPU`, { code: 'MPC_CUDA_FALLBACK' });
+      return false;
+    }
+    counters.gpu[op]++;
+    counters.gpuMs[op] += performance.now() - t0;
+    return true;
+  }
+  const onCpu = (op: CudaOp): void => { counters.cpu[op]++; };
+
+  const ew = (op: 'add' | 'sub' | 'mul') => (a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void => {
+    const ok = isU64(a) && isU64(b) && isU64(out) && b.length === a.length && out.length === a.length
+      && a.length >= th[op] && !badAlias(out, a) && !badAlias(out, b);
+    if (ok && gpu(op, () => addon[op](a, b, out))) return;
+    onCpu(op);
+    cpu[op](a, b, out);
+  };
+
+  const kernels: CudaKernels = {
+    name: 'cuda',
+    cpu,
+    device,
+    thresholds: Object.freeze({ ...th }),
+    counters,
+    addon,
+    resetCounters() {
+      for (const o of OPS) { counters.gpu[o] = 0; counters.cpu[o] = 0; counters.gpuMs[o] = 0; }
+      counters.fallbacks = 0;
+      counters.recomputed = 0;
+      counters.lastError = null;
+    },
+
+    add: ew('add'),
+    sub: ew('sub'),
+    mul: ew('mul'),
+    mulScalar: (a, s, out) => cpu.mulScalar(a, s, out),
+    addScalar: (a, s, out) => cpu.addScalar(a, s, out),
+    divShare: (a, d, party, out) => cpu.divShare(a, d, party, out),
+    sar: (a, f, out) => cpu.sar(a, f, out),
+    wrap: (a, b, out) => cpu.wrap(a, b, out),
+    addOdd: (a, b, out) => cpu.addOdd(a, b, out),
+    subOdd: (a, b, out) => cpu.subOdd(a, b, out),
+    reduceOdd: (a, out) => cpu.reduceOdd(a, out),
+    im2col: (x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) => cpu.im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out),
+    // Optional methods: present exactly when the CPU set has them.
+    ...(cpu.maskZp ? { maskZp: (d: Uint8Array, mask: Uint8Array, subtract: boolean) => cpu.maskZp!(d, mask, subtract) } : {}),
+    ...(cpu.rejectSample ? { rejectSample: (raw: Uint8Array, table: Uint8Array, out: Uint8Array, filled: number) => cpu.rejectSample!(raw, table, out, filled) } : {}),
+
+    gemm(A, B, m, k, n, out) {
+      let ok = isU64(A) && isU64(B) && isU64(out) && isDim(m) && isDim(k) && isDim(n)
+        && A.length === m * k && B.length === k * n && out.length === m * n && !overlaps(out, A) && !overlaps(out, B);
+      if (ok) {
+        const macs = m * k * n;
+        ok = macs >= th.gemmMacs && macs >= th.gemmIntensity * (m * k + k * n + m * n);
+      }
+      if (ok && gpu('gemm', () => addon.gemm(A, B, m, k, n, out))) return;
+      onCpu('gemm');
+      cpu.gemm(A, B, m, k, n, out);
+    },
+
+    bitShareZp(x, r, out) {
+      const ok = isU64(x) && isU8(r) && isU8(out) && r.length === 64 * x.length && out.length === 64 * x.length
+        && x.length >= th.bitShareZp && !overlaps(out, x) && !badAlias(out, r);
+      if (ok && gpu('bitShareZp', () => addon.bitShareZp(x, r, out))) return;
+      onCpu('bitShareZp');
+      cpu.bitShareZp(x, r, out);
+    },
+
+    privateCompare(j, xb, r, beta, s, u, perm, d) {
+      const n = isU64(r) ? r.length : -1, n64 = 64 * n;
+      const ok = n >= 0 && n >= th.privateCompare && (j === 0 || j === 1)
+        && isU8(xb) && xb.length === n64 && isU8(beta) && beta.length === n && isU8(s) && s.length === n64
+        && (u === null || (isU8(u) && u.length === n64)) && isU8(perm) && perm.length === n64 && isU8(d) && d.length === n64
+        && ![xb, r, beta, s, perm, ...(u ? [u] : [])].some((a) => overlaps(d, a));
+      if (ok) {
+        let flags = 0;
+        if (gpu('privateCompare', () => { flags = addon.privateCompare(j, xb, r, beta, s, u, perm, d); })) {
+          if (flags === 0) return;
+          // Inputs the GPU will not decide (perm entry > 63, u missing, not a permutation): d is untouched and the CPU redoes it, failing or not exactly as it would alone.
+          counters.recomputed++;
+        }
+      }
+      if (!ok) onCpu('privateCompare');
+      cpu.privateCompare(j, xb, r, beta, s, u, perm, d);
+    },
+
+    zeroTest(d0, d1, out) {
+      const ok = isU8(d0) && isU8(d1) && isU8(out) && d0.length === 64 * out.length && d1.length === 64 * out.length
+        && out.length >= th.zeroTest && !overlaps(out, d0) && !overlaps(out, d1);
+      if (ok && gpu('zeroTest', () => addon.zeroTest(d0, d1, out))) return;
+      onCpu('zeroTest');
+      cpu.zeroTest(d0, d1, out);
+    },
+  };
+  return kernels;
+}
+
+/** Compute backend of a deployment's config: 'cuda' requires the GPU, 'auto' uses it when present, 'cpu' never does. */
+export type ComputeBackend = 'cpu' | 'cuda' | 'auto';
+
+/**
+ * The kernels for a config's `backend` (cpu | cuda | auto). `cpuBackend`
+ * picks the CPU kernels ('auto': native if built, else ts), also used under
+ * 'cuda' for the calls that stay on the CPU. 'cuda' without a usable GPU fails
+ * with E_NATIVE and the reason.
+ */
+export function selectKernels(backend: ComputeBackend = 'auto', cpuBackend: KernelBackend = 'auto'): RingKernels {
+  if (backend !== 'cpu' && backend !== 'cuda' && backend !== 'auto') throw new MpcError('E_BAD_ARGUMENT', `kernels: backend must be cpu, cuda or auto, got '${String(backend)}'`);
+  if (backend === 'cpu') return getKernels(cpuBackend);
+  const k = cpuBackend === 'auto' ? loadCudaKernels() : loadCudaKernels({ cpuBackend });
+  if (k) return k;
+  if (backend === 'cuda') throw new MpcError('E_NATIVE', `kernels: backend 'cuda' requested but unavailable: ${cudaStatus().reason}`);
+  return getKernels(cpuBackend);
+}

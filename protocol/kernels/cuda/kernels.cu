@@ -1,0 +1,703 @@
+// CUDA kernels for the share arithmetic of RingKernels (protocol/kernels/types.ts):
+// GEMM and elementwise ops over Z_2^64, and the Z_p (p = 67) bit arithmetic
+// of PrivateCompare. Built by scripts/build-cuda.mjs into
+// build-cuda/securenn_cuda.node together with the N-API wrapper binding.c.
+//
+// Exactness: everything is integer arithmetic. A product mod 2^64 is split
+// into 32-bit halves, a * b = al*bl + ((al*bh + ah*bl) mod 2^32) * 2^32
+// (mod 2^64), so a GEMM accumulates sum al*bl in a 64-bit register (one
+// IMAD.WIDE.U32 per term, wrapping mod 2^64) and sum (al*bh + ah*bl) in a
+// 32-bit register (two IMADs, wrapping mod 2^32), and combines them once at
+// the end: the result is the exact sum mod 2^64 for any k.
+//
+// Host side: synchronous calls on one stream; device memory from a pool of
+// cudaMalloc'd buffers kept between calls (grown on demand, freed on
+// scu_release or when an allocation fails and must be retried).
+#include "kernels.h"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <initializer_list>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+typedef unsigned long long u64;
+typedef unsigned int u32;
+typedef unsigned char u8;
+
+#define P 67
+
+// ---------------------------------------------------------------------------
+// Errors
+
+static thread_local char g_err[640];
+
+#define CU(call)                                                                                      \
+  do {                                                                                                \
+    cudaError_t e_ = (call);                                                                          \
+    if (e_ != cudaSuccess) {                                                                          \
+      snprintf(g_err, sizeof g_err, "cuda: %s failed: %s (%s:%d)", #call, cudaGetErrorString(e_), \
+               __FILE__, __LINE__);                                                                   \
+      return g_err;                                                                                   \
+    }                                                                                                 \
+  } while (0)
+
+#define TRY(expr)                     \
+  do {                                \
+    const char *m_ = (expr);          \
+    if (m_) return m_;                \
+  } while (0)
+
+// ---------------------------------------------------------------------------
+// Device probe
+
+static scu_info g_info;
+static bool g_probed = false;
+
+extern "C" void scu_query(scu_info *info) {
+  if (!g_probed) {
+    g_probed = true;
+    memset(&g_info, 0, sizeof g_info);
+    cudaRuntimeGetVersion(&g_info.runtime_version);
+    cudaDriverGetVersion(&g_info.driver_version);
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess) {
+      snprintf(g_info.error, sizeof g_info.error, "cudaGetDeviceCount: %s", cudaGetErrorString(e));
+      cudaGetLastError();
+      n = 0;
+    } else if (n == 0) {
+      snprintf(g_info.error, sizeof g_info.error, "no CUDA device");
+    }
+    if (n > 0) {
+      cudaDeviceProp prop;
+      e = cudaSetDevice(0);
+      if (e == cudaSuccess) e = cudaGetDeviceProperties(&prop, 0);
+      if (e == cudaSuccess) e = cudaFree(0);  // create the context now
+      if (e != cudaSuccess) {
+        snprintf(g_info.error, sizeof g_info.error, "device 0: %s", cudaGetErrorString(e));
+        cudaGetLastError();
+        n = 0;
+      } else {
+        snprintf(g_info.name, sizeof g_info.name, "%s", prop.name);
+        g_info.major = prop.major;
+        g_info.minor = prop.minor;
+        g_info.sms = prop.multiProcessorCount;
+        g_info.total_mem = prop.totalGlobalMem;
+      }
+    }
+    g_info.count = n;
+  }
+  *info = g_info;
+}
+
+// ---------------------------------------------------------------------------
+// Device buffer pool: one slot per argument position, grown on demand.
+
+enum { SLOT_A, SLOT_B, SLOT_C, SLOT_D, SLOT_E, SLOT_F, SLOT_G, SLOT_FLAGS, NSLOTS };
+static void *g_buf[NSLOTS];
+static size_t g_cap[NSLOTS];
+static cudaStream_t g_stream;
+static cudaEvent_t g_ev[4];
+static bool g_ready = false;
+static scu_timing g_timing;
+
+static const char *ensure_ready() {
+  if (g_ready) return nullptr;
+  scu_info info;
+  scu_query(&info);
+  if (info.count == 0) {
+    snprintf(g_err, sizeof g_err, "cuda: no device (%s)", info.error);
+    return g_err;
+  }
+  CU(cudaSetDevice(0));
+  CU(cudaStreamCreateWithFlags(&g_stream, cudaStreamNonBlocking));
+  for (int i = 0; i < 4; i++) CU(cudaEventCreate(&g_ev[i]));
+  g_ready = true;
+  return nullptr;
+}
+
+static void pool_free_all() {
+  for (int i = 0; i < NSLOTS; i++) {
+    if (g_buf[i]) cudaFree(g_buf[i]);
+    g_buf[i] = nullptr;
+    g_cap[i] = 0;
+  }
+}
+
+struct Need {
+  int slot;
+  size_t bytes;
+};
+
+// Makes every listed slot at least its size. When an allocation fails, the
+// whole cache is given back and the listed slots are allocated again at their
+// exact sizes, so no pointer taken before a failure is ever used after it:
+// callers take pointers (buf) only after reserve succeeds.
+static const char *reserve(std::initializer_list<Need> needs) {
+  for (int attempt = 0; attempt < 2; attempt++) {
+    bool ok = true;
+    cudaError_t e = cudaSuccess;
+    size_t failed = 0;
+    for (const Need &nd : needs) {
+      size_t bytes = nd.bytes ? nd.bytes : 1;
+      if (g_cap[nd.slot] >= bytes) continue;
+      if (g_buf[nd.slot]) cudaFree(g_buf[nd.slot]);
+      g_buf[nd.slot] = nullptr;
+      g_cap[nd.slot] = 0;
+      // 2 MiB granules on the first try, exact sizes on the retry.
+      size_t want = attempt == 0 ? (bytes + (size_t(1) << 21) - 1) & ~((size_t(1) << 21) - 1) : bytes;
+      void *p = nullptr;
+      e = cudaMalloc(&p, want);
+      if (e != cudaSuccess) {
+        cudaGetLastError();
+        ok = false;
+        failed = bytes;
+        break;
+      }
+      g_buf[nd.slot] = p;
+      g_cap[nd.slot] = want;
+    }
+    if (ok) return nullptr;
+    cudaStreamSynchronize(g_stream);
+    pool_free_all();
+    if (attempt == 1) {
+      snprintf(g_err, sizeof g_err, "cuda: cudaMalloc(%zu bytes) failed: %s", failed, cudaGetErrorString(e));
+      return g_err;
+    }
+  }
+  return nullptr;
+}
+
+template <typename T>
+static T *buf(int slot) { return static_cast<T *>(g_buf[slot]); }
+
+// Phase timing with events on the stream: mark(0) before uploads, mark(1)
+// after, mark(2) after the kernels, mark(3) after the downloads.
+static void mark(int i) { cudaEventRecord(g_ev[i], g_stream); }
+static const char *finish(double up, double down) {
+  CU(cudaStreamSynchronize(g_stream));
+  CU(cudaGetLastError());
+  float a = 0, b = 0, c = 0;
+  CU(cudaEventElapsedTime(&a, g_ev[0], g_ev[1]));
+  CU(cudaEventElapsedTime(&b, g_ev[1], g_ev[2]));
+  CU(cudaEventElapsedTime(&c, g_ev[2], g_ev[3]));
+  g_timing.h2d_ms = a;
+  g_timing.kernel_ms = b;
+  g_timing.d2h_ms = c;
+  g_timing.bytes_h2d = up;
+  g_timing.bytes_d2h = down;
+  return nullptr;
+}
+
+static const char *h2d(void *dst, const void *src, size_t bytes) {
+  if (bytes) CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, g_stream));
+  return nullptr;
+}
+static const char *d2h(void *dst, const void *src, size_t bytes) {
+  if (bytes) CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, g_stream));
+  return nullptr;
+}
+
+static unsigned blocks_for(size_t n, unsigned threads) {
+  size_t b = (n + threads - 1) / threads;
+  size_t cap = size_t(1) << 20;  // grid-stride loops cover the rest
+  return unsigned(b < cap ? (b ? b : 1) : cap);
+}
+
+// ---------------------------------------------------------------------------
+// Elementwise Z_2^64
+
+__global__ void ew_kernel(int op, const u64 *__restrict__ a, const u64 *__restrict__ b, u64 *__restrict__ out, size_t n) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
+    u64 x = a[i], y = b[i];
+    out[i] = op == 0 ? x + y : op == 1 ? x - y : x * y;  // u64 arithmetic wraps mod 2^64
+  }
+}
+
+extern "C" const char *scu_elementwise(int op, const uint64_t *a, const uint64_t *b, uint64_t *out, size_t n) {
+  TRY(ensure_ready());
+  if (n == 0) return nullptr;
+  size_t bytes = n * 8;
+  TRY(reserve({{SLOT_A, bytes}, {SLOT_B, bytes}, {SLOT_C, bytes}}));
+  u64 *da = buf<u64>(SLOT_A), *db = buf<u64>(SLOT_B), *dc = buf<u64>(SLOT_C);
+  mark(0);
+  TRY(h2d(da, a, bytes));
+  TRY(h2d(db, b, bytes));
+  mark(1);
+  ew_kernel<<<blocks_for(n, 256), 256, 0, g_stream>>>(op, da, db, dc, n);
+  CU(cudaGetLastError());
+  mark(2);
+  TRY(d2h(out, dc, bytes));
+  mark(3);
+  return finish(2.0 * bytes, bytes);
+}
+
+// ---------------------------------------------------------------------------
+// GEMM mod 2^64: block tile BM x BN, k step BK, each thread owns TM x TN
+// outputs (rows ty*TM + i, columns tx + (BN/TN)*j). Tiles go global -> shared
+// with cp.async (zero-filled outside the matrix), double-buffered so the next
+// tile loads while this one is multiplied. A few tile shapes are compiled;
+// gemm_variant picks one per call (narrow ones for small n, e.g. Cout = 16).
+
+#define BK 8
+
+// c + a * b with a 64-bit result: one IMAD.WIDE.U32 (wraps mod 2^64).
+__device__ __forceinline__ u64 mad_wide(u32 a, u32 b, u64 c) {
+  u64 r;
+  asm("mad.wide.u32 %0, %1, %2, %3;" : "=l"(r) : "r"(a), "r"(b), "l"(c));
+  return r;
+}
+
+// 8-byte async copy global -> shared; copies nothing and zero-fills when !pred.
+__device__ __forceinline__ void cp_async8(void *smem, const void *gmem, bool pred) {
+  unsigned s = unsigned(__cvta_generic_to_shared(smem));
+  int bytes = pred ? 8 : 0;
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
+
+template <int BM, int BN, int TM, int TN, int MINB, int KU>
+__global__ void __launch_bounds__((BM / TM) * (BN / TN), MINB)
+gemm_kernel(const u64 *__restrict__ A, const u64 *__restrict__ B, u64 *__restrict__ C, size_t m, size_t k, size_t n, size_t colBase) {
+  constexpr int THREADS = (BM / TM) * (BN / TN);
+  constexpr int CX = BN / TN;  // threads across the columns
+  constexpr int A_PER = BM * BK / THREADS, B_PER = BK * BN / THREADS;
+  static_assert(A_PER * THREADS == BM * BK && B_PER * THREADS == BK * BN, "tile loads must divide evenly");
+  __shared__ u64 As[2][BK][BM + 1];  // A tiles, transposed; +1 spreads the transposing stores over banks
+  __shared__ u64 Bs[2][BK][BN];
+  const int tid = threadIdx.x;
+  const int tx = tid % CX, ty = tid / CX;
+  const size_t row0 = size_t(blockIdx.x) * BM;
+  const size_t col0 = colBase + size_t(blockIdx.y) * BN;
+
+  // This thread's share of each tile.
+  const u64 *aSrc[A_PER];
+  bool aRow[A_PER];
+#pragma unroll
+  for (int q = 0; q < A_PER; q++) {
+    int idx = tid + q * THREADS;
+    size_t gr = row0 + idx / BK;
+    aRow[q] = gr < m;
+    aSrc[q] = A + (aRow[q] ? gr : 0) * k + idx % BK;
+  }
+  const u64 *bSrc[B_PER];
+  bool bCol[B_PER];
+#pragma unroll
+  for (int q = 0; q < B_PER; q++) {
+    int idx = tid + q * THREADS;
+    size_t gc = col0 + idx % BN;
+    bCol[q] = gc < n;
+    bSrc[q] = B + size_t(idx / BN) * n + (bCol[q] ? gc : 0);
+  }
+  auto issue = [&](size_t t, int buf) {
+    size_t k0 = t * BK;
+#pragma unroll
+    for (int q = 0; q < A_PER; q++) {
+      int idx = tid + q * THREADS;
+      bool ok = aRow[q] && k0 + idx % BK < k;
+      cp_async8(&As[buf][idx % BK][idx / BK], ok ? aSrc[q] + k0 : A, ok);
+    }
+#pragma unroll
+    for (int q = 0; q < B_PER; q++) {
+      int idx = tid + q * THREADS;
+      bool ok = bCol[q] && k0 + idx / BN < k;
+      cp_async8(&Bs[buf][idx / BN][idx % BN], ok ? bSrc[q] + k0 * n : B, ok);
+    }
+    cp_async_commit();
+  };
+
+  u64 acc[TM][TN];
+  u32 cross[TM][TN];
+#pragma unroll
+  for (int i = 0; i < TM; i++)
+#pragma unroll
+    for (int j = 0; j < TN; j++) { acc[i][j] = 0; cross[i][j] = 0; }
+
+  const size_t tiles = (k + BK - 1) / BK;
+  if (tiles > 0) issue(0, 0);
+  for (size_t t = 0; t < tiles; t++) {
+    const int buf = int(t & 1);
+    if (t + 1 < tiles) {
+      issue(t + 1, buf ^ 1);
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();
+#pragma unroll KU
+    for (int kk = 0; kk < BK; kk++) {
+      u32 al[TM], ah[TM], bl[TN], bh[TN];
+#pragma unroll
+      for (int i = 0; i < TM; i++) { u64 v = As[buf][kk][ty * TM + i]; al[i] = u32(v); ah[i] = u32(v >> 32); }
+#pragma unroll
+      for (int j = 0; j < TN; j++) { u64 v = Bs[buf][kk][tx + CX * j]; bl[j] = u32(v); bh[j] = u32(v >> 32); }
+#pragma unroll
+      for (int i = 0; i < TM; i++)
+#pragma unroll
+        for (int j = 0; j < TN; j++) {
+          acc[i][j] = mad_wide(al[i], bl[j], acc[i][j]);  // wraps mod 2^64
+          cross[i][j] += al[i] * bh[j];                   // wraps mod 2^32: only its low 32 bits matter
+          cross[i][j] += ah[i] * bl[j];
+        }
+    }
+    __syncthreads();  // the next iteration's copies overwrite this buffer
+  }
+
+#pragma unroll
+  for (int i = 0; i < TM; i++) {
+    size_t gr = row0 + ty * TM + i;
+    if (gr >= m) continue;
+#pragma unroll
+    for (int j = 0; j < TN; j++) {
+      size_t gc = col0 + tx + CX * j;
+      if (gc < n) C[gr * n + gc] = acc[i][j] + (u64(cross[i][j]) << 32);
+    }
+  }
+}
+
+// Tile shapes {BM, BN, TM, TN}, blocks per SM asked of the register
+// allocator, and how far the k loop of a tile is unrolled; 256 threads each.
+#define GEMM_VARIANTS 4
+static const int kVariantBN[GEMM_VARIANTS] = {64, 64, 32, 64};
+static const char *const kVariantName[GEMM_VARIANTS] = {"128x64/8x4/1blk/ku1", "64x64/4x4/2blk/ku8", "64x32/4x2/2blk/ku8", "64x64/4x4/1blk/ku8"};
+static int g_gemm_variant = -1;  // -1: by shape
+
+// Measured on an H100 (bench/CUDA-RESULTS.md): 64x64 tiles run at ~3.1 TMAC/s
+// once the grid has a few blocks per SM; below ~1.5 blocks per SM (small m,
+// e.g. VGG16's deep layers) or for n <= 32 the 64x32 tiles keep more SMs busy.
+static int pick_variant(size_t m, size_t n) {
+  if (g_gemm_variant >= 0) return g_gemm_variant;
+  if (n <= 32) return 2;
+  size_t blocks64 = ((m + 63) / 64) * ((n + 63) / 64);
+  return blocks64 * 2 < size_t(3 * (g_info.sms > 0 ? g_info.sms : 132)) ? 2 : 1;
+}
+
+template <int BM, int BN, int TM, int TN, int MINB, int KU>
+static void launch_one(const u64 *dA, const u64 *dB, u64 *dC, size_t m, size_t k, size_t n, size_t c0, size_t cols) {
+  dim3 grid(unsigned((m + BM - 1) / BM), unsigned((cols + BN - 1) / BN));
+  gemm_kernel<BM, BN, TM, TN, MINB, KU><<<grid, (BM / TM) * (BN / TN), 0, g_stream>>>(dA, dB, dC, m, k, n, c0);
+}
+
+static const char *launch_gemm(const u64 *dA, const u64 *dB, u64 *dC, size_t m, size_t k, size_t n, int v = -1) {
+  if (v < 0) v = pick_variant(m, n);
+  const size_t maxCols = size_t(65535) * kVariantBN[v];
+  for (size_t c0 = 0; c0 < n; c0 += maxCols) {
+    size_t cols = std::min(maxCols, n - c0);
+    switch (v) {
+      case 0: launch_one<128, 64, 8, 4, 1, 1>(dA, dB, dC, m, k, n, c0, cols); break;
+      case 1: launch_one<64, 64, 4, 4, 2, 8>(dA, dB, dC, m, k, n, c0, cols); break;
+      case 2: launch_one<64, 32, 4, 2, 2, 8>(dA, dB, dC, m, k, n, c0, cols); break;
+      default: launch_one<64, 64, 4, 4, 1, 8>(dA, dB, dC, m, k, n, c0, cols); break;
+    }
+    CU(cudaGetLastError());
+  }
+  return nullptr;
+}
+
+extern "C" const char *scu_gemm_variant_name(int v) { return v >= 0 && v < GEMM_VARIANTS ? kVariantName[v] : "by shape"; }
+
+extern "C" const char *scu_set_gemm_variant(int v) {
+  if (v < -1 || v >= GEMM_VARIANTS) {
+    snprintf(g_err, sizeof g_err, "gemm variant must be in [-1, %d]", GEMM_VARIANTS - 1);
+    return g_err;
+  }
+  g_gemm_variant = v;
+  return nullptr;
+}
+
+extern "C" const char *scu_gemm(const uint64_t *A, const uint64_t *B, uint64_t *out, size_t m, size_t k, size_t n) {
+  TRY(ensure_ready());
+  if (m == 0 || n == 0) return nullptr;
+  if (k == 0) {
+    memset(out, 0, m * n * 8);
+    return nullptr;
+  }
+  // B stays resident; A and out go through in row blocks of at most ~1 GiB each.
+  size_t rowBytes = (k + n) * 8;
+  size_t rowsPer = std::max<size_t>(128, ((size_t(1) << 30) / rowBytes) / 128 * 128);
+  rowsPer = std::min(rowsPer, m);
+  TRY(reserve({{SLOT_A, rowsPer * k * 8}, {SLOT_B, k * n * 8}, {SLOT_C, rowsPer * n * 8}}));
+  u64 *dA = buf<u64>(SLOT_A), *dB = buf<u64>(SLOT_B), *dC = buf<u64>(SLOT_C);
+  double kernelMs = 0, h2dMs = 0, d2hMs = 0;
+  bool first = true;
+  for (size_t r0 = 0; r0 < m; r0 += rowsPer) {
+    size_t rows = std::min(rowsPer, m - r0);
+    mark(0);
+    if (first) TRY(h2d(dB, B, k * n * 8));
+    TRY(h2d(dA, A + r0 * k, rows * k * 8));
+    mark(1);
+    TRY(launch_gemm(dA, dB, dC, rows, k, n));
+    mark(2);
+    TRY(d2h(out + r0 * n, dC, rows * n * 8));
+    mark(3);
+    TRY(finish(0, 0));
+    h2dMs += g_timing.h2d_ms;
+    kernelMs += g_timing.kernel_ms;
+    d2hMs += g_timing.d2h_ms;
+    first = false;
+  }
+  g_timing.h2d_ms = h2dMs;
+  g_timing.kernel_ms = kernelMs;
+  g_timing.d2h_ms = d2hMs;
+  g_timing.bytes_h2d = double(m * k + k * n) * 8;
+  g_timing.bytes_d2h = double(m * n) * 8;
+  return nullptr;
+}
+
+// Device-resident timing of the GEMM kernel on hashed inputs.
+__host__ __device__ static inline u64 mix64(u64 z) {
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+__global__ void fill_hash(u64 *x, size_t n, u64 salt) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) x[i] = mix64(i ^ salt);
+}
+__global__ void xor_reduce(const u64 *x, size_t n, u64 *out) {
+  u64 h = 0;
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) h ^= mix64(x[i] + i);
+  for (int o = 16; o > 0; o >>= 1) h ^= __shfl_xor_sync(0xffffffffu, h, o);
+  if ((threadIdx.x & 31) == 0) atomicXor(out, h);
+}
+
+extern "C" const char *scu_bench_gemm(size_t m, size_t k, size_t n, int variant, int reps, double *ms, uint64_t *checksum, uint64_t *probe, uint64_t *probe_want) {
+  TRY(ensure_ready());
+  if (m == 0 || n == 0 || k == 0 || reps < 1 || variant < -1 || variant >= GEMM_VARIANTS) {
+    snprintf(g_err, sizeof g_err, "bench_gemm: need m, k, n, reps >= 1 and a variant in [-1, %d]", GEMM_VARIANTS - 1);
+    return g_err;
+  }
+  TRY(reserve({{SLOT_A, m * k * 8}, {SLOT_B, k * n * 8}, {SLOT_C, m * n * 8}, {SLOT_FLAGS, 8}}));
+  u64 *dA = buf<u64>(SLOT_A), *dB = buf<u64>(SLOT_B), *dC = buf<u64>(SLOT_C), *dH = buf<u64>(SLOT_FLAGS);
+  const u64 saltA = 0x1234567ull, saltB = 0xabcdef0123ull;
+  fill_hash<<<blocks_for(m * k, 256), 256, 0, g_stream>>>(dA, m * k, saltA);
+  fill_hash<<<blocks_for(k * n, 256), 256, 0, g_stream>>>(dB, k * n, saltB);
+  CU(cudaGetLastError());
+  TRY(launch_gemm(dA, dB, dC, m, k, n, variant));  // warm-up
+  std::vector<float> t(reps);
+  for (int r = 0; r < reps; r++) {
+    cudaEventRecord(g_ev[0], g_stream);
+    TRY(launch_gemm(dA, dB, dC, m, k, n, variant));
+    cudaEventRecord(g_ev[1], g_stream);
+    CU(cudaEventSynchronize(g_ev[1]));
+    CU(cudaEventElapsedTime(&t[r], g_ev[0], g_ev[1]));
+  }
+  std::sort(t.begin(), t.end());
+  *ms = t[reps / 2];
+  CU(cudaMemsetAsync(dH, 0, 8, g_stream));
+  xor_reduce<<<blocks_for(m * n, 256), 256, 0, g_stream>>>(dC, m * n, dH);
+  CU(cudaGetLastError());
+  CU(cudaMemcpyAsync(checksum, dH, 8, cudaMemcpyDeviceToHost, g_stream));
+  // One output checked on the host: the last row and column (exercises the edge tiles).
+  size_t pi = m - 1, pj = n - 1;
+  CU(cudaMemcpyAsync(probe, dC + pi * n + pj, 8, cudaMemcpyDeviceToHost, g_stream));
+  CU(cudaStreamSynchronize(g_stream));
+  u64 want = 0;
+  for (size_t t2 = 0; t2 < k; t2++) want += mix64((pi * k + t2) ^ saltA) * mix64((t2 * n + pj) ^ saltB);
+  *probe_want = want;
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Z_p kernels (p = 67)
+
+__device__ __forceinline__ int modp(int v) { return ((v % P) + P) % P; }
+
+// One thread per element: 64 output bytes, written as four 16-byte stores.
+__global__ void bitshare_kernel(const u64 *__restrict__ x, const uint4 *__restrict__ r, uint4 *__restrict__ out, size_t n) {
+  for (size_t e = blockIdx.x * size_t(blockDim.x) + threadIdx.x; e < n; e += size_t(gridDim.x) * blockDim.x) {
+    u64 v = x[e];
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+      uint4 rr = r[e * 4 + q];
+      u32 rw[4] = {rr.x, rr.y, rr.z, rr.w};
+      u32 ow[4];
+#pragma unroll
+      for (int w = 0; w < 4; w++) {
+        u32 o = 0;
+#pragma unroll
+        for (int b = 0; b < 4; b++) {
+          int i = q * 16 + w * 4 + b;
+          int bit = int((v >> i) & 1ull);
+          int ri = int((rw[w] >> (8 * b)) & 0xffu);
+          o |= u32(modp(bit - ri)) << (8 * b);
+        }
+        ow[w] = o;
+      }
+      out[e * 4 + q] = make_uint4(ow[0], ow[1], ow[2], ow[3]);
+    }
+  }
+}
+
+extern "C" const char *scu_bitsharezp(const uint64_t *x, const uint8_t *r, uint8_t *out, size_t n) {
+  TRY(ensure_ready());
+  if (n == 0) return nullptr;
+  TRY(reserve({{SLOT_A, n * 8}, {SLOT_B, n * 64}, {SLOT_C, n * 64}}));
+  u64 *dx = buf<u64>(SLOT_A);
+  uint4 *dr = buf<uint4>(SLOT_B), *dout = buf<uint4>(SLOT_C);
+  mark(0);
+  TRY(h2d(dx, x, n * 8));
+  TRY(h2d(dr, r, n * 64));
+  mark(1);
+  bitshare_kernel<<<blocks_for(n, 128), 128, 0, g_stream>>>(dx, dr, dout, n);
+  CU(cudaGetLastError());
+  mark(2);
+  TRY(d2h(out, dout, n * 64));
+  mark(3);
+  return finish(n * 72.0, n * 64.0);
+}
+
+__device__ __forceinline__ u32 byte_of(const u32 (&w)[16], int i) { return (w[i >> 2] >> (8 * (i & 3))) & 0xffu; }
+
+__device__ __forceinline__ void load64(const u8 *p, u32 (&w)[16]) {
+  const uint4 *q = reinterpret_cast<const uint4 *>(p);
+#pragma unroll
+  for (int t = 0; t < 4; t++) {
+    uint4 v = q[t];
+    w[4 * t] = v.x; w[4 * t + 1] = v.y; w[4 * t + 2] = v.z; w[4 * t + 3] = v.w;
+  }
+}
+
+#define PC_THREADS 128
+
+// One thread per element; its 64 outputs are scattered by perm into a
+// shared-memory row (17 words: the odd stride spreads threads over banks),
+// then copied out in words.
+__global__ void __launch_bounds__(PC_THREADS)
+pc_kernel(int j, const u8 *__restrict__ xb, const u64 *__restrict__ r, const u8 *__restrict__ beta, const u8 *__restrict__ s,
+          const u8 *__restrict__ u, const u8 *__restrict__ perm, u8 *__restrict__ d, size_t n, int *__restrict__ flags) {
+  __shared__ u32 stage[PC_THREADS * 17];
+  size_t e = blockIdx.x * size_t(PC_THREADS) + threadIdx.x;
+  if (e >= n) return;  // no block-wide barriers below
+  u8 *row = reinterpret_cast<u8 *>(stage + threadIdx.x * 17);
+  const u64 re = r[e];
+  const int be = beta[e];
+  u32 X[16], S[16], Pm[16];
+  load64(xb + e * 64, X);
+  load64(s + e * 64, S);
+  load64(perm + e * 64, Pm);
+  u64 seen = 0;
+  int bad = 0;
+  const bool special = be == 1 && re == ~0ull;
+  if (special) {
+    if (!u) {
+      atomicOr(flags, 2);
+      return;
+    }
+    u32 U[16];
+    load64(u + e * 64, U);
+#pragma unroll
+    for (int i = 63; i >= 0; i--) {
+      int ui = int(byte_of(U, i));
+      int c = j == 0 ? modp(ui + (i != 0 ? 1 : 0)) : modp(-ui);
+      int p = int(byte_of(Pm, i));
+      bad |= p;
+      seen |= 1ull << (p & 63);
+      row[p & 63] = u8((int(byte_of(S, i)) * c) % P);
+    }
+  } else {
+    const u64 v64 = be == 0 ? re : re + 1;  // t = r + 1 mod 2^64
+    const int sign = be == 0 ? -1 : 1;
+    int suffix = 0;  // sum_{k>i} w_k mod p
+#pragma unroll
+    for (int i = 63; i >= 0; i--) {
+      int v = int((v64 >> i) & 1ull);
+      int xi = int(byte_of(X, i));
+      int c = modp(sign * (xi - j * v) + j + suffix);
+      suffix = modp(suffix + modp(xi + j * v - 2 * v * xi));
+      int p = int(byte_of(Pm, i));
+      bad |= p;
+      seen |= 1ull << (p & 63);
+      row[p & 63] = u8((int(byte_of(S, i)) * c) % P);
+    }
+  }
+  if (bad & 0xc0) atomicOr(flags, 1);
+  if (seen != ~0ull) atomicOr(flags, 4);
+  u32 *dst = reinterpret_cast<u32 *>(d + e * 64);
+  const u32 *src = stage + threadIdx.x * 17;
+#pragma unroll
+  for (int t = 0; t < 16; t++) dst[t] = src[t];
+}
+
+extern "C" const char *scu_private_compare(int j, const uint8_t *xb, const uint64_t *r, const uint8_t *beta, const uint8_t *s,
+                                           const uint8_t *u, const uint8_t *perm, uint8_t *d, size_t n, int *flags) {
+  *flags = 0;
+  TRY(ensure_ready());
+  if (n == 0) return nullptr;
+  TRY(reserve({{SLOT_A, n * 64}, {SLOT_B, n * 8}, {SLOT_C, n}, {SLOT_D, n * 64}, {SLOT_E, u ? n * 64 : 1}, {SLOT_F, n * 64}, {SLOT_G, n * 64}, {SLOT_FLAGS, 8}}));
+  u8 *dxb = buf<u8>(SLOT_A), *dbeta = buf<u8>(SLOT_C), *ds = buf<u8>(SLOT_D), *du = u ? buf<u8>(SLOT_E) : nullptr;
+  u8 *dperm = buf<u8>(SLOT_F), *dd = buf<u8>(SLOT_G);
+  u64 *dr = buf<u64>(SLOT_B);
+  int *dflags = buf<int>(SLOT_FLAGS);
+  mark(0);
+  CU(cudaMemsetAsync(dflags, 0, sizeof(int), g_stream));
+  TRY(h2d(dxb, xb, n * 64));
+  TRY(h2d(dr, r, n * 8));
+  TRY(h2d(dbeta, beta, n));
+  TRY(h2d(ds, s, n * 64));
+  if (u) TRY(h2d(du, u, n * 64));
+  TRY(h2d(dperm, perm, n * 64));
+  mark(1);
+  pc_kernel<<<unsigned((n + PC_THREADS - 1) / PC_THREADS), PC_THREADS, 0, g_stream>>>(j, dxb, dr, dbeta, ds, du, dperm, dd, n, dflags);
+  CU(cudaGetLastError());
+  mark(2);
+  int hf = 0;
+  CU(cudaMemcpyAsync(&hf, dflags, sizeof(int), cudaMemcpyDeviceToHost, g_stream));
+  CU(cudaStreamSynchronize(g_stream));
+  *flags = hf;
+  if (hf == 0) TRY(d2h(d, dd, n * 64));
+  mark(3);
+  return finish(n * (u ? 265.0 : 201.0), n * 64.0);
+}
+
+// One thread per group of 64.
+__global__ void zero_test_kernel(const uint4 *__restrict__ d0, const uint4 *__restrict__ d1, u8 *__restrict__ out, size_t n) {
+  for (size_t e = blockIdx.x * size_t(blockDim.x) + threadIdx.x; e < n; e += size_t(gridDim.x) * blockDim.x) {
+    int z = 0;
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+      uint4 a = d0[e * 4 + q], b = d1[e * 4 + q];
+      u32 aw[4] = {a.x, a.y, a.z, a.w}, bw[4] = {b.x, b.y, b.z, b.w};
+#pragma unroll
+      for (int w = 0; w < 4; w++)
+#pragma unroll
+        for (int t = 0; t < 4; t++) {
+          u32 sum = ((aw[w] >> (8 * t)) & 0xffu) + ((bw[w] >> (8 * t)) & 0xffu);
+          z |= (sum % P) == 0;
+        }
+    }
+    out[e] = u8(z);
+  }
+}
+
+extern "C" const char *scu_zero_test(const uint8_t *d0, const uint8_t *d1, uint8_t *out, size_t n) {
+  TRY(ensure_ready());
+  if (n == 0) return nullptr;
+  TRY(reserve({{SLOT_A, n * 64}, {SLOT_B, n * 64}, {SLOT_C, n}}));
+  uint4 *a = buf<uint4>(SLOT_A), *b = buf<uint4>(SLOT_B);
+  u8 *o = buf<u8>(SLOT_C);
+  mark(0);
+  TRY(h2d(a, d0, n * 64));
+  TRY(h2d(b, d1, n * 64));
+  mark(1);
+  zero_test_kernel<<<blocks_for(n, 256), 256, 0, g_stream>>>(a, b, o, n);
+  CU(cudaGetLastError());
+  mark(2);
+  TRY(d2h(out, o, n));
+  mark(3);
+  return finish(n * 128.0, double(n));
+}
+
+extern "C" void scu_last_timing(scu_timing *t) { *t = g_timing; }
+
+extern "C" const char *scu_release(void) {
+  if (!g_ready) return nullptr;
+  CU(cudaStreamSynchronize(g_stream));
+  pool_free_all();
+  return nullptr;
+}

@@ -1,0 +1,83 @@
+/*
+ * C interface between the CUDA kernels (kernels.cu) and the N-API wrapper
+ * (binding.c). Every function returns NULL on success or a message naming
+ * the CUDA call that failed. Host pointers are plain (pageable) memory owned
+ * by JavaScript; device memory comes from a pool of cudaMalloc'd buffers that
+ * grow as needed and are kept between calls (never managed memory).
+ *
+ * Semantics are those of RingKernels (protocol/kernels/types.ts):
+ * Z_2^64 arithmetic is mod 2^64 with exact 64-bit integer operations, the
+ * Z_p arithmetic is mod 67.
+ */
+#ifndef SECURENN_CUDA_KERNELS_H
+#define SECURENN_CUDA_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  int count;             /* devices visible; 0 when none or on error */
+  int device;            /* device used (0) */
+  char name[256];
+  int major, minor;      /* compute capability */
+  int sms;               /* multiprocessors */
+  size_t total_mem;      /* bytes */
+  int runtime_version, driver_version;
+  char error[512];       /* why count is 0, or "" */
+} scu_info;
+
+/* Milliseconds spent in the phases of the last completed call (CUDA events). */
+typedef struct {
+  double h2d_ms, kernel_ms, d2h_ms;
+  double bytes_h2d, bytes_d2h;
+} scu_timing;
+
+/* Probes the devices once (later calls return the cached answer). */
+void scu_query(scu_info *info);
+
+/* op: 0 add, 1 sub, 2 mul (out = a op b elementwise mod 2^64). */
+const char *scu_elementwise(int op, const uint64_t *a, const uint64_t *b, uint64_t *out, size_t n);
+
+/* out[m x n] = A[m x k] . B[k x n] mod 2^64. */
+const char *scu_gemm(const uint64_t *A, const uint64_t *B, uint64_t *out, size_t m, size_t k, size_t n);
+
+/* out[e*64+i] = (bit_i(x[e]) - r[e*64+i]) mod 67. */
+const char *scu_bitsharezp(const uint64_t *x, const uint8_t *r, uint8_t *out, size_t n);
+
+/*
+ * PrivateCompare steps 2-6 for n elements. u may be NULL. *flags is set to a
+ * nonzero mask when the GPU result must not be used (bit 0: a perm entry
+ * > 63; bit 1: u missing for an element with beta = 1, r = 2^64-1; bit 2: a
+ * perm group is not a permutation, so some d entries keep their old
+ * contents); d is then left untouched and the caller recomputes on the CPU.
+ */
+const char *scu_private_compare(int j, const uint8_t *xb, const uint64_t *r, const uint8_t *beta, const uint8_t *s,
+                                const uint8_t *u, const uint8_t *perm, uint8_t *d, size_t n, int *flags);
+
+/* out[e] = 1 iff some (d0 + d1) mod 67 == 0 in group e of 64. */
+const char *scu_zero_test(const uint8_t *d0, const uint8_t *d1, uint8_t *out, size_t n);
+
+/*
+ * Device-resident GEMM timing: fills A, B on the device with a hash of the
+ * index, runs the GEMM kernel (tile shape `variant`, -1: by shape) `reps` times and reports the median
+ * milliseconds of one run (CUDA events) and a checksum of the result.
+ */
+const char *scu_bench_gemm(size_t m, size_t k, size_t n, int variant, int reps, double *ms, uint64_t *checksum, uint64_t *probe, uint64_t *probe_want);
+
+/* GEMM tile shape for later calls: -1 picks by shape (default), 0..3 force one. */
+const char *scu_set_gemm_variant(int v);
+
+void scu_last_timing(scu_timing *t);
+
+/* Frees the device buffer pool. */
+const char *scu_release(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -219,3 +219,29 @@ describe('HTTPS client API with a required client certificate', () => {
     }
   });
 });
+
+describe('readiness without a model', () => {
+  it('/readyz is 503 (modelLoaded false) and sessions are refused with E_NOT_READY when the model cannot be loaded', async () => {
+    const cfg = resolveConfig({
+      tokens: [TEST_TOKEN], insecureLocal: true,
+      parties: [
+        { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, model: { devFile: '/nonexistent/party-0.model' } },
+        { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, model: { devFile: 'unused' } },
+        { http: { host: '127.0.0.1', port: 0 }, model: { devFile: 'unused' } },
+      ],
+    }, 0, process.cwd());
+    const srv = createPartyServer(cfg, { logger: false });
+    try {
+      expect(await srv.start()).toEqual({ grpcPort: null });
+      expect(srv.party.modelError?.code).toBe('E_MODEL_FORMAT');
+      const r = await srv.app.inject({ method: 'GET', url: '/readyz' });
+      expect(r.statusCode).toBe(503);
+      expect(r.json()).toMatchObject({ ready: false, modelLoaded: false, code: 'E_NOT_READY' });
+      const c = await srv.app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId: randomUUID() } });
+      expect(c.json()).toMatchObject({ code: 'E_NOT_READY' });
+      expect(c.statusCode).toBe(503);
+    } finally {
+      await srv.close();
+    }
+  });
+});

@@ -15,8 +15,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const srv = createPartyServer(cfg);
-  const { grpcPort } = await srv.start();
+  // HTTP first: /healthz answers (and /readyz says why not ready) while a large model loads.
   const { httpPort } = await srv.listen();
+  const { grpcPort } = await srv.start();
+  if (srv.party.modelError) {
+    srv.app.log.error({ code: srv.party.modelError.code }, 'cannot serve without a model; exiting');
+    await srv.close();
+    process.exit(1);
+  }
   srv.app.log.info({ httpPort, grpcPort, insecureLocal: cfg.insecureLocal }, 'party started');
   let stopping = false;
   const stop = (signal: string) => {

@@ -110,14 +110,22 @@ export class Party {
     });
   }
 
-  /** Load the model (in the background) and start the mesh. Resolves with the bound gRPC port. */
+  /**
+   * Load the model, then start the mesh: a party links to its peers only once
+   * its model is loaded, so "both peers connected" means all three can run.
+   * If the model fails to load, the mesh is not started (modelError says why).
+   */
   async start(): Promise<{ grpcPort: number | null }> {
-    const loading = loadPartyModel(this.opts.model, this.party).then(
-      (m) => { this.model = m; this.log.info({ modelHash: m.info.modelHash, inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits }, 'model loaded'); },
-      (e: unknown) => { this.modelError = asMpcError(e); this.log.error(errFields(e), 'model load failed'); },
-    );
+    try {
+      const m = await loadPartyModel(this.opts.model, this.party);
+      this.model = m;
+      this.log.info({ modelHash: m.info.modelHash, inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits }, 'model loaded');
+    } catch (e) {
+      this.modelError = asMpcError(e);
+      this.log.error(errFields(e), 'model load failed');
+      return { grpcPort: null };
+    }
     const { port } = await this.mesh.start();
-    await loading;
     return { grpcPort: port };
   }
 

@@ -105,6 +105,19 @@ describe('layer runner over shares vs the float64 plaintext twin', () => {
     expect(calls(split)).toBeGreaterThanOrEqual(13 + 8);
   });
 
+  it('MaxPool over overlapping windows (separable: rows then columns) equals the plaintext maximum exactly, incl. same padding', async () => {
+    for (const [pool, strides, padding] of [[[3, 3], [1, 1], 'same'], [[2, 2], [1, 1], 'valid'], [[3, 2], [2, 1], 'same'], [[2, 3], [1, 2], 'valid']] as const) {
+      const model: ModelIR<FloatTensor> = { formatVersion: IR_FORMAT_VERSION, inputShape: [7, 6, 3], output: 'mp', outputActivation: 'linear',
+        nodes: [{ kind: 'maxpool2d', name: 'mp', inputs: ['input'], poolSize: [...pool], strides: [...strides], padding }] };
+      const x = uniform(seededPrg(12), 2 * 7 * 6 * 3, 4);
+      const enc = encode(x, 13);
+      const want = plainForward(model, decode(enc, 13), 2).data;
+      const xs = shareFor3(enc);
+      const r = await run3((ctx) => secureForward(ctx, shareModel(k, model, 13)[ctx.party], { shape: [2, 7, 6, 3], data: xs[ctx.party] }));
+      expect(Array.from(decode(reconstruct(k, r.results[0].data, r.results[1].data), 13)), `${pool} ${strides} ${padding}`).toEqual(Array.from(want));
+    }
+  });
+
   it('rejects an input of the wrong shape with E_SHAPE', async () => {
     const parts = shareModel(k, networkA(), 13);
     await expect(run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [1, 783], data: new BigUint64Array(783) as never }))).rejects.toMatchObject({ code: 'E_SHAPE' });

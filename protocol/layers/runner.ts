@@ -17,7 +17,7 @@ import { divideByPublic, truncate } from '../primitives/truncate.js';
 import { concatU64 } from '../ring/ops.js';
 import type { AShare } from '../ring/types.js';
 import { conv2dOp, depthwiseOp, type ConvShape } from './conv.js';
-import { window2d } from './geometry.js';
+import { window2d, type Window2D } from './geometry.js';
 import { sizeOf, type ShareTensor } from './types.js';
 import { gatherWindows, sumRows } from './windows.js';
 
@@ -119,8 +119,19 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
       const shape = [N, g.outH, g.outW, C];
       if (node.kind === 'maxpool2d') {
         // Padded positions hold the public constant -2^60 (P0's share; P1's share is 0).
-        const { rows } = gatherWindows(x.data, N, H, W, C, node.poolSize, node.strides, g, ctx.party === 0 ? NEG_BIG : 0n);
-        return tensor(shape, await chunked(limit, rows, m, n, (part, r, i) => maxPool(ctx, part, r, n, i ? `${label}#${i}` : label), 1));
+        const fill = ctx.party === 0 ? NEG_BIG : 0n;
+        const pool1d = async (v: BigUint64Array, h: number, w: number, k2: [number, number], s2: [number, number], g2: Window2D, tag: string) => {
+          const { rows } = gatherWindows(v, N, h, w, C, k2, s2, g2, fill);
+          const mm = N * g2.outH * g2.outW * C, nn = k2[0] * k2[1];
+          return chunked(limit, rows, mm, nn, (part, r, i) => maxPool(ctx, part, r, nn, i ? `${tag}#${i}` : tag), 1);
+        };
+        const [ph, pw] = node.poolSize, [sh, sw] = node.strides;
+        if (ph === 1 || pw === 1 || (sh >= ph && sw >= pw)) return tensor(shape, await pool1d(x.data, H, W, node.poolSize, node.strides, g, label));
+        // Overlapping windows: max is separable, so pool along W, then along H.
+        // Comparisons drop from (ph*pw - 1) per output to (pw - 1) per (row, output column)
+        // plus (ph - 1) per output (2x2 stride 1: ~2 per output instead of 3); same rounds.
+        const rowsPass = await pool1d(x.data, H, W, [1, pw], [1, sw], { ...g, outH: H, padTop: 0, padBottom: 0 }, `${label}.w`);
+        return tensor(shape, await pool1d(rowsPass, H, g.outW, [ph, 1], [sh, 1], { ...g, padLeft: 0, padRight: 0 }, `${label}.h`));
       }
       // AveragePooling: TF divides by the number of real (unpadded) elements.
       const { rows, counts } = gatherWindows(x.data, N, H, W, C, node.poolSize, node.strides, g, 0n);

@@ -8,6 +8,7 @@
  * Env: PARTY_ID, PARTY_CONFIG, PARTY_TOKENS (comma-separated), PARTY_INSECURE_LOCAL=1,
  * PARTY_LOG_LEVEL, PARTY_HTTP_PORT, PARTY_GRPC_PORT.
  */
+import type { BackendSpec } from '../protocol/kernels/select.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +38,8 @@ export interface CommonSettings {
   sessions: { defaultDeadlineMs: number; maxDeadlineMs: number; maxSessions: number; retentionMs: number };
   cors: { origins: string[] };
   logLevel: string;
-  kernels: 'auto' | 'ts' | 'native';
+  /** Kernel backend: 'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'native', 'ts' (protocol/kernels/select.ts). */
+  kernels: BackendSpec;
 }
 
 export interface DeploymentConfig extends Partial<CommonSettings> { parties: [PartyEntry, PartyEntry, PartyEntry] }

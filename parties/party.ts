@@ -22,7 +22,7 @@ import type { CreateSessionRequest, CreateSessionResponse, ModelInfo } from '../
 import { createContext } from '../protocol/context.js';
 import type { PartySeeds } from '../protocol/correlated/prg.js';
 import { ERROR_CODES, isMpcError, MpcError, type ErrorCode } from '../protocol/errors.js';
-import type { KernelBackend } from '../protocol/kernels/index.js';
+import type { BackendSpec } from '../protocol/kernels/select.js';
 import { secureForward } from '../protocol/layers/runner.js';
 import type { AShare, PartyId } from '../protocol/ring/types.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
@@ -46,7 +46,7 @@ export interface PartyOptions {
   mesh: Omit<MeshOptions, 'party' | 'logger'>;
   batch: BatcherOptions;
   sessions: SessionLimits;
-  kernels?: KernelBackend;
+  kernels?: BackendSpec;
   logger?: Logger;
   metrics?: PartyMetrics;
   /** Test hook: called after each layer of each run. */
@@ -56,7 +56,17 @@ export interface PartyOptions {
 interface PlanEntry { id: string; batch: number }
 interface PlanBody { runId: string; modelHash: string; sessions: PlanEntry[]; deadlineMs: number; seed: string }
 
-export interface RunRecord { runId: string; sessions: string[]; images: number; ok: boolean; code?: ErrorCode; ms: number; bytesSent: number; rounds: number }
+/** One layer of a run at this party: wall time, time blocked in recv, and the traffic this party sent. */
+export interface LayerRecord { name: string; kind: string; ms: number; waitMs: number; bytesSent: number; messages: number; rounds: number }
+
+export interface RunRecord {
+  runId: string; sessions: string[]; images: number; ok: boolean; code?: ErrorCode; ms: number; bytesSent: number; rounds: number;
+  messages?: number;
+  /** Time blocked in recv over the whole run (ms). */
+  waitMs?: number;
+  /** Per layer, in model order (complete only for successful runs). */
+  layers?: LayerRecord[];
+}
 
 interface ActiveRun { view: SessionTransport; abortedBy: PartyId | null }
 
@@ -345,6 +355,7 @@ export class Party {
   private async execute(runId: string, view: SessionTransport, plan: PlanEntry[], deadlineMs: number, getSeeds: () => Promise<PartySeeds>): Promise<void> {
     const model = this.model!;
     const run: ActiveRun = { view, abortedBy: null };
+    const layers: LayerRecord[] = [];
     this.runs.set(runId, run);
     const t0 = performance.now();
     const images = plan.reduce((a, p) => a + p.batch, 0);
@@ -370,7 +381,16 @@ export class Party {
       });
       const ctx = createContext(this.party, view, await getSeeds(), { fracBits: model.info.fracBits, ...(this.opts.kernels ? { kernels: this.opts.kernels } : {}) });
       const onNode = this.opts.onNode;
-      const out = await secureForward(ctx, model.model, { shape: [images, ...model.info.inputShape], data: input as AShare }, onNode ? { onNode: (name, index) => onNode(this.party, runId, name, index) } : {});
+      // Per-layer stats: deltas of the view's counters and of the clock between consecutive nodes.
+      const c = view.counters;
+      let last = { t: performance.now(), wait: c.waitMs ?? 0, bytes: c.bytesSent, msgs: c.messagesSent, depth: c.depth };
+      const onLayer = (name: string, index: number): void => {
+        const now = { t: performance.now(), wait: c.waitMs ?? 0, bytes: c.bytesSent, msgs: c.messagesSent, depth: c.depth };
+        layers.push({ name, kind: model.model.nodes[index]?.kind ?? '', ms: now.t - last.t, waitMs: now.wait - last.wait, bytesSent: now.bytes - last.bytes, messages: now.msgs - last.msgs, rounds: now.depth - last.depth });
+        last = now;
+        onNode?.(this.party, runId, name, index);
+      };
+      const out = await secureForward(ctx, model.model, { shape: [images, ...model.info.inputShape], data: input as AShare }, { onNode: onLayer });
       off = 0;
       plan.forEach((e, i) => {
         const s = sessions[i];
@@ -378,14 +398,14 @@ export class Party {
         if (s) this.store.complete(s, this.party === 2 ? undefined : out.data.slice(off, off + n), [e.batch, ...model.info.outputShape]);
         off += n;
       });
-      this.record(runId, plan, images, t0, view, null);
+      this.record(runId, plan, images, t0, view, null, layers);
     } catch (e) {
       const err = asMpcError(e);
       if (run.abortedBy === null && err.code !== 'E_PEER_UNAVAILABLE') {
         for (const p of [0, 1, 2] as PartyId[]) if (p !== this.party) this.sendAbort(p, runId, err.code);
       }
       for (const s of sessions) if (s) this.store.fail(s, err);
-      this.record(runId, plan, images, t0, view, err);
+      this.record(runId, plan, images, t0, view, err, layers);
     } finally {
       clearTimeout(timer);
       view.close();
@@ -393,10 +413,10 @@ export class Party {
     }
   }
 
-  private record(runId: string, plan: PlanEntry[], images: number, t0: number, view: SessionTransport, err: MpcError | null): void {
+  private record(runId: string, plan: PlanEntry[], images: number, t0: number, view: SessionTransport, err: MpcError | null, layers: LayerRecord[]): void {
     const ms = performance.now() - t0;
     const c = view.counters;
-    const rec: RunRecord = { runId, sessions: plan.map((p) => p.id), images, ok: err === null, ms, bytesSent: c.bytesSent, rounds: c.depth, ...(err ? { code: err.code } : {}) };
+    const rec: RunRecord = { runId, sessions: plan.map((p) => p.id), images, ok: err === null, ms, bytesSent: c.bytesSent, rounds: c.depth, messages: c.messagesSent, waitMs: c.waitMs ?? 0, layers, ...(err ? { code: err.code } : {}) };
     this.runLog.push(rec);
     if (this.runLog.length > 200) this.runLog.shift();
     const m = this.metrics;
@@ -413,6 +433,13 @@ export class Party {
     const fields = { run: runId, sessions: plan.length, images, ms: Math.round(ms), bytesSent: c.bytesSent, messages: c.messagesSent, rounds: c.depth };
     if (err) this.log.warn({ ...fields, code: err.code, err: err.message }, 'run failed');
     else this.log.info(fields, 'run done');
+  }
+
+  /** The record of the run that served session `id` at this party (newest first), if still in the log. */
+  runOf(id: string): RunRecord | undefined {
+    const sid = id.toLowerCase();
+    for (let i = this.runLog.length - 1; i >= 0; i--) if (this.runLog[i]!.sessions.includes(sid)) return this.runLog[i];
+    return undefined;
   }
 
   get activeRuns(): number { return this.runs.size; }

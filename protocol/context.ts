@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { assert } from './errors.js';
 import { Prg, type PartySeeds } from './correlated/prg.js';
 import { DEFAULT_FRAC_BITS, checkFracBits } from './fixed-point/fixed-point.js';
-import { getKernels, type KernelBackend } from './kernels/index.js';
+import { kernelsFor, type BackendSpec } from './kernels/select.js';
 import type { RingKernels } from './kernels/types.js';
 import type { PartyId } from './ring/types.js';
 import type { StepCounters, Transport } from './transport/transport.js';
@@ -37,7 +37,8 @@ export type ComparisonMode = 'direct' | 'securenn';
 export interface ContextOptions {
   fracBits?: number;
   comparison?: ComparisonMode;
-  kernels?: RingKernels | KernelBackend;
+  /** Kernel object, or a backend name: 'auto' (default: CUDA if present, else CPU), 'cpu', 'cuda', 'native', 'ts'. */
+  kernels?: RingKernels | BackendSpec;
 }
 
 class Context implements PartyContext {
@@ -48,7 +49,7 @@ class Context implements PartyContext {
   private readonly prgs: (Prg | undefined)[];
   constructor(readonly party: PartyId, readonly transport: Transport, seeds: PartySeeds, opts: ContextOptions) {
     assert(transport.party === party, 'E_BAD_ARGUMENT', `context: transport is for P${transport.party}, not P${party}`);
-    this.kernels = typeof opts.kernels === 'object' ? opts.kernels : getKernels(opts.kernels);
+    this.kernels = typeof opts.kernels === 'object' ? opts.kernels : kernelsFor(opts.kernels);
     this.fracBits = checkFracBits(opts.fracBits ?? DEFAULT_FRAC_BITS);
     this.comparison = opts.comparison ?? 'direct';
     assert(this.comparison === 'direct' || this.comparison === 'securenn', 'E_BAD_ARGUMENT', `context: comparison must be 'direct' or 'securenn', got '${String(this.comparison)}'`);

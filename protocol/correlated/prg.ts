@@ -17,7 +17,7 @@ import { P } from '../ring/types.js';
 
 /** The sampler loop runs natively when the addon is built (same output either way). */
 const sampler = loadNativeKernels() ?? tsKernels;
-const rejectSample = (sampler.rejectSample ?? tsKernels.rejectSample!).bind(sampler);
+const rejectSample = sampler.rejectSample.bind(sampler);
 
 const CHUNK = 1 << 16;
 

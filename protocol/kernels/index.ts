@@ -10,12 +10,19 @@ import type { RingKernels } from './types.js';
 
 export type KernelBackend = 'auto' | 'native' | 'ts';
 
-export function getKernels(backend: KernelBackend = (process.env.MPC_KERNELS as KernelBackend | undefined) ?? 'auto'): RingKernels {
+/** CPU kernels only; backend selection including CUDA is kernelsFor() in select.ts. */
+export function getKernels(backend: KernelBackend = cpuDefault()): RingKernels {
   if (backend === 'ts') return tsKernels;
   const native = loadNativeKernels();
   if (native) return native;
   if (backend === 'native') throw new MpcError('E_NATIVE', 'kernels: the native addon is not built; run `npm ci` (needs g++ and Node headers)');
   return tsKernels;
+}
+
+/** MPC_KERNELS may also name 'cpu', 'cuda' or 'auto' (see select.ts); for CPU kernels those mean 'auto'. */
+function cpuDefault(): KernelBackend {
+  const e = process.env.MPC_KERNELS;
+  return e === 'native' || e === 'ts' ? e : 'auto';
 }
 
 export type { RingKernels } from './types.js';

@@ -82,13 +82,13 @@ export interface RingKernels {
   /** P2's side of PrivateCompare step 7: out[e] = 1 iff some (d0 + d1) mod p == 0 in group e of 64. */
   zeroTest(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
 
-  /** d = d + mask (or d - mask when subtract) mod p, in place; all entries in [0, p-1]. (Optional until every backend has it; callers fall back to tsKernels.) */
-  maskZp?(d: Uint8Array, mask: Uint8Array, subtract: boolean): void;
+  /** d = d + mask (or d - mask when subtract) mod p, in place; all entries in [0, p-1]. */
+  maskZp(d: Uint8Array, mask: Uint8Array, subtract: boolean): void;
 
   /**
    * Rejection sampling for the PRG: consume `raw` bytes in order, appending
    * table[b] to out[filled..] unless table[b] is 255 (rejected), until out is
    * full. Returns the new fill count. `table` has 256 entries.
    */
-  rejectSample?(raw: Uint8Array, table: Uint8Array, out: Uint8Array, filled: number): number;
+  rejectSample(raw: Uint8Array, table: Uint8Array, out: Uint8Array, filled: number): number;
 }

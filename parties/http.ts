@@ -4,6 +4,7 @@
  *   PUT  /v1/sessions/:id/input       this party's input share (raw LE u64)
  *   GET  /v1/sessions/:id/output      this party's output share (long poll; ?waitMs=)
  *   GET  /v1/sessions/:id             session state
+ *   GET  /v1/sessions/:id/run         this party's stats of the run that served it (per layer: ms, wait ms, bytes, rounds; peak RSS)
  *   GET  /v1/model                    ModelInfo
  *   GET  /healthz, /readyz, /metrics  (no token)
  *   GET  /*                           static demo files (P0, if configured; plus /sdk.js, /config.json)
@@ -176,6 +177,14 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
   app.get<{ Params: { id: string } }>(`${v}/sessions/:id`, { schema: { params: idParams } }, async (req) => {
     const s = party.store.require(req.params.id.toLowerCase());
     return { sessionId: s.id, state: s.state, batch: s.batch, party: party.party, ...(s.error ? { error: apiError(s.error, party.party) } : {}) };
+  });
+
+  // Benchmark/diagnostics: this party's stats of the run that served the session (timings, sizes, no values).
+  app.get<{ Params: { id: string } }>(`${v}/sessions/:id/run`, { schema: { params: idParams } }, async (req) => {
+    const run = party.runOf(req.params.id);
+    if (!run) throw new MpcError('E_NOT_FOUND', `no finished run for session ${req.params.id.toLowerCase()} at P${party.party}`);
+    const mem = process.memoryUsage();
+    return { party: party.party, run, process: { maxRssBytes: process.resourceUsage().maxRSS * 1024, rssBytes: mem.rss } };
   });
 
   app.get(`${v}/model`, async () => ({ ...party.modelInfo(), party: party.party }));

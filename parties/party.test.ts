@@ -6,6 +6,7 @@ import { plainForward } from '../protocol/reference/forward.js';
 import type { AShare } from '../protocol/ring/types.js';
 import { run3 } from '../protocol/testing/run3.js';
 import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import type { LayerRecord, RunRecord } from './party.js';
 import { finishSession, partyTrio, startSession, type PartyTrio } from './testing.js';
 
 const F = 16;
@@ -55,6 +56,36 @@ describe('three parties over gRPC with mTLS on loopback, client API through inje
     expect(text).toMatch(/^mpc_run_rounds_count [1-9]/m);
     expect(text).toMatch(/^mpc_http_request_duration_seconds_bucket\{method="POST",route="\/v1\/sessions",le="\+Inf"\} [1-9]/m);
     expect(text).toMatch(/^mpc_peer_up\{peer="P1"\} 1$/m);
+  });
+
+  it('GET /v1/sessions/:id/run: per-layer wall ms, wait ms, bytes and rounds that add up to the run; token required', async () => {
+    const { sessionId } = await inferAndCheck(t, 12, 1);
+    const auth = { authorization: `Bearer ${t.token}` };
+    expect((await t.servers[0].app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/run` })).statusCode).toBe(401);
+    for (const p of [0, 1, 2] as const) {
+      let r = await t.servers[p].app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/run`, headers: auth });
+      for (let i = 0; r.statusCode === 404 && i < 50; i++) { await new Promise((res) => setTimeout(res, 20)); r = await t.servers[p].app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/run`, headers: auth }); }
+      expect(r.statusCode).toBe(200);
+      const body = r.json() as { party: number; run: RunRecord; process: { maxRssBytes: number } };
+      expect(body.party).toBe(p);
+      expect(body.process.maxRssBytes).toBeGreaterThan(1e6);
+      const { run } = body;
+      expect(run).toMatchObject({ ok: true, images: 1, sessions: [sessionId] });
+      expect(run.layers!.map((l) => l.name)).toEqual(model.nodes.map((n) => n.name));
+      expect(run.layers!.map((l) => l.kind)).toEqual(model.nodes.map((n) => n.kind));
+      const sum = (f: (l: LayerRecord) => number) => run.layers!.reduce((a, l) => a + f(l), 0);
+      expect(sum((l) => l.bytesSent)).toBe(run.bytesSent);
+      expect(sum((l) => l.rounds)).toBe(run.rounds);
+      expect(sum((l) => l.messages)).toBe(run.messages);
+      expect(sum((l) => l.waitMs)).toBeCloseTo(run.waitMs!, 6);
+      for (const l of run.layers!) { expect(l.waitMs).toBeGreaterThanOrEqual(0); expect(l.waitMs).toBeLessThanOrEqual(l.ms + 1e-6); }
+      expect(sum((l) => l.ms)).toBeLessThanOrEqual(run.ms);
+      // A dense layer with ReLU needs the peers' messages: some time was spent waiting for them.
+      expect(run.layers![0]!.waitMs).toBeGreaterThan(0);
+    }
+    const missing = await t.servers[0].app.inject({ method: 'GET', url: `/v1/sessions/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/run`, headers: auth });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ code: 'E_NOT_FOUND' });
   });
 });
 

@@ -23,7 +23,7 @@ export interface FrameSink {
 }
 
 export class SessionTransport implements Transport {
-  readonly counters: Counters = { bytesSent: 0, messagesSent: 0, depth: 0 };
+  readonly counters: Counters = { bytesSent: 0, messagesSent: 0, depth: 0, waitMs: 0 };
   readonly steps = new Map<string, StepCounters>();
   private readonly inbox: (AsyncQueue<Envelope> | undefined)[];
   private readonly setupInbox: (AsyncQueue<Envelope> | undefined)[];
@@ -49,7 +49,9 @@ export class SessionTransport implements Transport {
 
   async recv(from: PartyId, tag: string): Promise<Uint8Array> {
     this.checkPeer(from, 'receive from');
+    const t0 = performance.now();
     const env = await this.inbox[from]!.pull();
+    this.counters.waitMs = (this.counters.waitMs ?? 0) + (performance.now() - t0);
     if (env.tag !== tag) {
       throw new MpcError('E_PROTOCOL_DESYNC', `transport: party ${this.party} expected '${tag}' from P${from}, got '${env.tag}'`, { party: this.party, step: tag });
     }

@@ -29,7 +29,7 @@ class Channel {
 }
 
 export class MemoryTransport implements Transport {
-  readonly counters: Counters = { bytesSent: 0, messagesSent: 0, depth: 0 };
+  readonly counters: Counters = { bytesSent: 0, messagesSent: 0, depth: 0, waitMs: 0 };
   readonly steps = new Map<string, StepCounters>();
   constructor(
     readonly party: PartyId,
@@ -50,7 +50,9 @@ export class MemoryTransport implements Transport {
   async recv(from: PartyId, tag: string): Promise<Uint8Array> {
     const ch = this.inbox[from];
     if (!ch) throw new MpcError('E_BAD_ARGUMENT', `transport: party ${this.party} cannot receive from ${from}`, { party: this.party });
+    const t0 = performance.now();
     const env = await ch.pull();
+    this.counters.waitMs = (this.counters.waitMs ?? 0) + (performance.now() - t0);
     if (env.tag !== tag) {
       throw new MpcError('E_PROTOCOL_DESYNC', `transport: party ${this.party} expected '${tag}' from P${from}, got '${env.tag}'`, { party: this.party, step: tag });
     }

@@ -20,6 +20,13 @@ export interface Counters {
   messagesSent: number;
   /** Lamport round depth of this party. */
   depth: number;
+  /**
+   * Milliseconds this party spent blocked in recv() waiting for messages
+   * (communication and peers' compute), where the transport measures it
+   * (memory and parties' session transport do). Wall time minus waitMs is
+   * this party's own compute.
+   */
+  waitMs?: number;
 }
 
 export interface StepCounters {

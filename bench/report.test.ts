@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { dominance, latencyStats, markdown, median, niceStep, percentile, replaceSection, svgChart, type CaseResult, type RunMeta } from './report.js';
+
+const layer = (name: string, kind: string, ms: number, waitMs: number, bytes: number) => ({
+  name, kind, bytesSent: 3 * bytes, rounds: 3,
+  parties: [0, 1, 2].map((p) => ({ ms, waitMs: p === 0 ? waitMs : 0, computeMs: p === 0 ? ms - waitMs : ms, bytesSent: bytes })),
+});
+
+const meta: RunMeta = { date: '2026-01-02T03:04:05.000Z', command: 'npm run bench -- --model cnn-maxpool', nproc: 2, cpu: 'Test CPU', memGiB: 8, node: 'v20', kernels: 'native', commit: 'abc1234', transport: 'grpc' };
+
+const kase: CaseResult = {
+  key: 'cnn-maxpool', model: 'cnn-maxpool', label: 'seed CNN <MaxPool>', batch: 8, transport: 'grpc', fracBits: 13, warmup: 2, reps: 5,
+  latencyMs: latencyStats([100, 120, 110, 400, 105]), perImageMs: 110 / 8, protocolMs: 90,
+  bytesPerParty: [2 ** 21, 2 ** 21, 2 ** 10], messagesPerParty: [10, 10, 5], rounds: 7,
+  layers: [layer('conv2d_0', 'conv2d', 30, 10, 1000), layer('maxpool2d_1', 'maxpool2d', 55, 40, 5000), layer('flatten_2', 'flatten', 0.01, 0, 0), layer('dense_3', 'dense', 5, 4.5, 100)],
+  tfjsMs: 10, ratio: 11, maxAbsErr: 1.5e-3, maxRelErr: 2e-4, peakRssBytes: [3 * 2 ** 30, 2 ** 30, 2 ** 29],
+};
+
+describe('bench report helpers', () => {
+  it('median and nearest-rank p90', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    const xs = Array.from({ length: 10 }, (_, i) => i + 1);
+    expect(percentile(xs, 90)).toBe(9);
+    expect(percentile(xs, 100)).toBe(10);
+    expect(percentile([7], 90)).toBe(7);
+    expect(latencyStats([5, 1, 3])).toMatchObject({ median: 3, p90: 5, min: 1, max: 5 });
+  });
+
+  it('tick steps are 1, 2 or 5 x 10^k', () => {
+    expect(niceStep(23)).toBe(5);
+    expect(niceStep(5310)).toBe(2000);
+    expect(niceStep(0.9)).toBe(0.2);
+  });
+
+  it('replaces only the text between the markers, or appends a block', () => {
+    const doc = 'head\n<!-- a -->\nold\n<!-- b -->\ntail\n';
+    expect(replaceSection(doc, '<!-- a -->', '<!-- b -->', 'new')).toBe('head\n<!-- a -->\nnew\n<!-- b -->\ntail\n');
+    expect(replaceSection('# T\n', '<!-- a -->', '<!-- b -->', 'x')).toBe('# T\n\n<!-- a -->\nx\n<!-- b -->\n');
+  });
+
+  it('markdown: summary row, machine, per-layer table with totals, what dominated', () => {
+    const md = markdown(meta, [kase, { ...kase, key: 'x', batch: 1, error: 'E_DEADLINE | boom' }], 'bench/results/c.svg');
+    expect(md).toContain('Command: `npm run bench -- --model cnn-maxpool`');
+    expect(md).toContain('`nproc` = 2, CPU Test CPU');
+    expect(md).toMatch(/\| seed CNN <MaxPool> \| 8 \| 2\+5 \| 110 ms \| 400 ms \| 13\.8 ms \|/);
+    expect(md).toContain('2.0 MiB / 2.0 MiB / 1.0 KiB');
+    expect(md).toContain('3.00 GiB / 1.00 GiB / 512.0 MiB');
+    expect(md).toContain('failed: E_DEADLINE / boom');
+    expect(md).toMatch(/\| maxpool2d_1 \| maxpool2d \| 55\.0 ms \| 61% \| 15\.0 ms \| 40\.0 ms \|/);
+    expect(md).toContain('| **total** | | 90.0 ms |');
+    expect(md).toContain('7 (run)');
+    expect(dominance(kase)).toMatch(/maxpool2d 61%, conv2d 33%/);
+    expect(dominance(kase)).toContain('slowest layer maxpool2d_1');
+    // compute: P0 35.5 ms + P1 and P2 90 ms each (in the fixture) over 90 ms of wall time.
+    expect(dominance(kase, 2)).toContain('the three parties computed 216 ms together, 2.4x the wall time (nproc = 2)');
+    expect(markdown(meta, [{ ...kase, peakRssBytes: [2 ** 30] }], 'c.svg')).toContain('1.00 GiB (one process)');
+  });
+
+  it('SVG: legend, axis, escaped labels, one compute and one wait bar per shown layer (flatten hidden)', () => {
+    const svg = svgChart(meta, [kase]);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg).toContain('compute at P0');
+    expect(svg).toContain('P0 waiting in recv');
+    expect(svg).toContain('seed CNN &lt;MaxPool&gt;, batch 8');
+    expect(svg).toContain('time per layer at P0');
+    expect(svg).not.toContain('flatten_2');
+    expect(svg.match(/<rect x="250"/g)?.length).toBe(3); // compute bars start at the axis
+    expect(svg.match(/fill="#f0a33a"><title>/g)?.length).toBe(3);
+    expect(svg).toContain('55.0 ms (73% wait)');
+    expect(svg).toMatch(/>60 ms</); // last tick: 55 rounded up to a multiple of the 10 ms step
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * Smoke test of `npm run bench` (bench/run.ts) on the smallest model: three
+ * real party processes with mTLS, and the in-memory transport. --no-write:
+ * nothing is written to BENCHMARKS.md or bench/results/.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function bench(args: string[]): { out: string; err: string; status: number | null } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args, '--no-write'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return { out: r.stdout, err: r.stderr, status: r.status };
+}
+
+describe('npm run bench (Network A, 2 reps)', () => {
+  it.each(['grpc', 'memory'])('transport %s: summary rows for batch 1 and 2, per-layer tables, no failures', (transport) => {
+    const { out, err, status } = bench(['--model', 'networkA', '--batch', '1,2', '--reps', '2', '--warmup', '1', '--transport', transport]);
+    expect(status, err.slice(-2000)).toBe(0);
+    expect(out).toContain(`Command: \`npm run bench -- --model networkA --batch 1,2 --reps 2 --warmup 1 --transport ${transport} --no-write\``);
+    expect(out).toMatch(/`nproc` = \d+, CPU /);
+    for (const b of [1, 2]) {
+      expect(out).toMatch(new RegExp(`\\| MNIST Network A \\(784-128-128-10\\) \\| ${b} \\| 1\\+2 \\| [\\d.]+ ms \\| [\\d.]+ ms \\|`));
+      expect(out).toContain(`#### MNIST Network A (784-128-128-10), batch ${b}`);
+    }
+    expect(out).not.toContain('failed:');
+    expect(out).toMatch(/\| dense_0 \| dense \| [\d.]+ ms \| \d+% \|/);
+    // Max error vs plainForward at f = 16 stays small.
+    const errs = [...out.matchAll(/\| (\d\.\de-\d+) \(\d\.\de-\d+\) \|/g)].map((m) => Number(m[1]));
+    expect(errs).toHaveLength(2);
+    for (const e of errs) expect(e).toBeLessThan(1e-2);
+  }, 90_000);
+});

@@ -1,0 +1,296 @@
+/**
+ * End-to-end benchmark (issue 5):
+ *
+ *   npm run bench -- [--model networkA,cnn-maxpool,cnn-avgpool,vgg16] [--batch 1,8]
+ *                    [--reps N] [--warmup N] [--heavy-reps N] [--transport grpc|memory]
+ *                    [--quick] [--no-write] [--verbose]
+ *
+ * grpc (default): three real party processes (parties/main.ts via
+ * parties/launch.ts) on loopback with mTLS between them, serving model-import
+ * bundles of the seed models (random weights); inferences go through the Node
+ * client SDK over HTTP. After each inference the benchmark asks every party for
+ * its stats of that run (GET /v1/sessions/:id/run: per layer wall ms, ms blocked
+ * in recv, bytes, rounds; peak RSS of the process).
+ * memory: the three parties in this process on the in-memory transport.
+ *
+ * Per model and batch: median and p90 latency after the warm-up, bytes per
+ * party, rounds, time per layer (compute vs waiting), plaintext tfjs time on
+ * the same input and the ratio, max output error vs plainForward. VGG16 (heavy)
+ * runs at batch 1 only, with --heavy-reps repetitions (default 1) and no warm-up.
+ *
+ * Writes bench/results/run-<date>.json, the section between
+ * <!-- bench:run:begin --> and <!-- bench:run:end --> in BENCHMARKS.md, and
+ * bench/results/latency-per-layer.svg (unless --no-write).
+ */
+import { execSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { PrivateInferenceClient } from '../client-sdk/src/index.js';
+import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
+import type { FloatTensor, ModelIR } from '../protocol/ir.js';
+import { getKernels } from '../protocol/kernels/index.js';
+import { secureForward } from '../protocol/layers/runner.js';
+import { shareModel } from '../protocol/layers/share-model.js';
+import { sizeOf } from '../protocol/layers/types.js';
+import { plainForward } from '../protocol/reference/forward.js';
+import { reconstruct } from '../protocol/sharing/sharing.js';
+import { run3, shareFor3 } from '../protocol/testing/run3.js';
+import { networkA, seedCnn, seededPrg, uniform, vgg16 } from '../protocol/testing/seed-models.js';
+import { launchLocal, type Launched } from '../parties/launch.js';
+import type { LayerRecord, RunRecord } from '../parties/party.js';
+import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResult, type LayerStat, type RunMeta } from './report.js';
+import { tfjsPredictMs } from './tfjs-time.js';
+
+interface ModelSpec { label: string; make: () => ModelIR<FloatTensor>; fracBits: number; heavy?: boolean }
+
+const MODELS: Record<string, ModelSpec> = {
+  networkA: { label: 'MNIST Network A (784-128-128-10)', make: () => networkA(), fracBits: 16 },
+  'cnn-maxpool': { label: 'seed CNN MaxPool 150x125x1', make: () => seedCnn('maxpool2d'), fracBits: 13 },
+  'cnn-avgpool': { label: 'seed CNN AvgPool 150x125x1', make: () => seedCnn('avgpool2d'), fracBits: 13 },
+  vgg16: { label: 'VGG16 + seed head 224x224x3', make: () => vgg16(), fracBits: 13, heavy: true },
+};
+
+// ---- options -------------------------------------------------------------------
+
+const argv = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  if (i >= 0) return argv[i + 1];
+  const eq = argv.find((a) => a.startsWith(`${name}=`));
+  return eq?.slice(name.length + 1);
+};
+const flag = (name: string): boolean => argv.includes(name);
+const quick = flag('--quick');
+const noWrite = flag('--no-write');
+const verbose = flag('--verbose');
+const transport = (opt('--transport') ?? 'grpc') as 'grpc' | 'memory';
+if (transport !== 'grpc' && transport !== 'memory') throw new Error(`--transport must be grpc or memory, got ${transport}`);
+const modelKeys = (opt('--model') ?? (quick ? 'networkA,cnn-avgpool' : 'networkA,cnn-maxpool,cnn-avgpool,vgg16')).split(',').map((s) => s.trim()).filter(Boolean);
+for (const k of modelKeys) if (!MODELS[k]) throw new Error(`--model: unknown '${k}' (known: ${Object.keys(MODELS).join(', ')})`);
+const batches = (opt('--batch') ?? (quick ? '1' : '1,8')).split(',').map(Number);
+for (const b of batches) if (!Number.isInteger(b) || b < 1 || b > 64) throw new Error(`--batch: ${b} is not an integer in 1..64`);
+const reps = Number(opt('--reps') ?? (quick ? 3 : 10));
+const warmup = Number(opt('--warmup') ?? (quick ? 1 : 2));
+const heavyReps = Number(opt('--heavy-reps') ?? 1);
+for (const [n, v] of [['--reps', reps], ['--warmup', warmup], ['--heavy-reps', heavyReps]] as const) if (!Number.isInteger(v) || v < (n === '--warmup' ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
+
+const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+
+// ---- helpers ---------------------------------------------------------------------
+
+/** Deterministic input in [0, 1) (seeded AES PRG; never Math.random). */
+const inputFor = (model: ModelIR<FloatTensor>, N: number): Float64Array => uniform(seededPrg(11), N * sizeOf(model.inputShape), 0.5).map((v) => v + 0.5);
+
+function errors(got: ArrayLike<number>, want: Float64Array): { abs: number; rel: number } {
+  let abs = 0, scale = 0;
+  for (let i = 0; i < want.length; i++) { abs = Math.max(abs, Math.abs(got[i]! - want[i]!)); scale = Math.max(scale, Math.abs(want[i]!)); }
+  return { abs, rel: scale > 0 ? abs / scale : abs };
+}
+
+/** Per-layer medians over repetitions; runs[r][p] = layers of party p in repetition r. */
+function layerMedians(runs: LayerRecord[][][]): LayerStat[] {
+  const first = runs[0]!;
+  return first[0]!.map((l, i) => {
+    const parties = [0, 1, 2].map((p) => {
+      const ms = median(runs.map((r) => r[p]![i]!.ms));
+      const waitMs = median(runs.map((r) => r[p]![i]!.waitMs));
+      // compute = wall - wait of the medians, so that the two parts add up to the wall time shown.
+      return { ms, waitMs, computeMs: Math.max(0, ms - waitMs), bytesSent: first[p]![i]!.bytesSent };
+    });
+    return { name: l.name, kind: l.kind, parties, bytesSent: parties.reduce((s, p) => s + p.bytesSent, 0), rounds: Math.max(...[0, 1, 2].map((p) => first[p]![i]!.rounds)) };
+  });
+}
+
+interface Rep { ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: number[]; messages: number[]; rounds: number; err: { abs: number; rel: number } }
+
+function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Rep[], tfjsMs: number, peakRssBytes: number[]): CaseResult {
+  const lat = latencyStats(timed.map((r) => r.ms));
+  return {
+    key, model: key, label: spec.label, batch: N, transport, fracBits: spec.fracBits, warmup: w, reps: timed.length,
+    latencyMs: lat, perImageMs: lat.median / N, protocolMs: median(timed.map((r) => r.protocolMs)),
+    bytesPerParty: timed[0]!.bytes, messagesPerParty: timed[0]!.messages, rounds: timed[0]!.rounds,
+    layers: layerMedians(timed.map((r) => r.layers)),
+    tfjsMs, ratio: lat.median / tfjsMs,
+    maxAbsErr: Math.max(...timed.map((r) => r.err.abs)), maxRelErr: Math.max(...timed.map((r) => r.err.rel)),
+    peakRssBytes,
+  };
+}
+
+// ---- grpc: three party processes -------------------------------------------------
+
+async function partyRun(url: string, token: string, sessionId: string): Promise<{ run: RunRecord; process: { maxRssBytes: number } }> {
+  // P2 (and sometimes P0/P1) records its run a moment after the client has its output: retry briefly.
+  for (let i = 0; ; i++) {
+    const r = await fetch(`${url}/v1/sessions/${sessionId}/run`, { headers: { authorization: `Bearer ${token}` } });
+    if (r.ok) return (await r.json()) as { run: RunRecord; process: { maxRssBytes: number } };
+    if (r.status !== 404 || i >= 500) throw new Error(`GET run stats at ${url}: ${r.status} ${await r.text()}`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
+
+async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<CaseResult[]> {
+  const model = spec.make();
+  const t0 = performance.now();
+  let l: Launched;
+  try {
+    l = await launchLocal({
+      plain: model, fracBits: spec.fracBits, logLevel: verbose ? 'info' : 'warn',
+      // windowMs 0: a session leaves at once (no batching window in the latency); one run at a time.
+      batch: { windowMs: 0, maxBatch: Math.max(8, ...Ns), maxConcurrentRuns: 1 },
+      sessions: { defaultDeadlineMs: 3_600_000, maxDeadlineMs: 3_600_000 },
+      readyTimeoutMs: 900_000,
+      // Warnings and errors only, without the start-up/shut-down link chatter.
+      onLine: (p, line) => { if (verbose || (/"level":(4|5|6)\d/.test(line) && !/cannot link to peer|peer link down/.test(line))) log(`[P${p}] ${line.slice(0, 400)}`); },
+    });
+  } catch (e) {
+    return Ns.map((N) => ({ ...failed(key, spec, N), error: `launch: ${(e as Error).message}` }));
+  }
+  log(`${key}: parties up in ${((performance.now() - t0) / 1000).toFixed(1)} s (${l.modelKind}, mTLS ${l.certs ? 'on' : 'off'})`);
+  // Long polls of at most 60 s: a VGG16 run outlasts undici's 300 s headers timeout.
+  const pollFetch: typeof fetch = (input, init) => fetch(typeof input === 'string' && input.endsWith('/output') ? `${input}?waitMs=60000` : input, init);
+  const client = new PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 3_600_000, expectedModelHash: l.modelHash, fetch: pollFetch });
+  const out: CaseResult[] = [];
+  try {
+    for (const N of Ns) {
+      const x = inputFor(model, N);
+      const want = plainForward(model, x, N).data;
+      const w = spec.heavy ? 0 : warmup, R = spec.heavy ? heavyReps : reps;
+      const timed: Rep[] = [];
+      let rss = [0, 0, 0];
+      try {
+        for (let i = 0; i < w + R; i++) {
+          const t = performance.now();
+          const r = N === 1
+            ? await client.predict({ data: x, shape: model.inputShape }).then((p) => ({ logits: p.logits, sessionId: p.sessionId }))
+            : await client.predict({ data: x, shape: [N, ...model.inputShape] }, { batch: true }).then((p) => ({ logits: p.logits.flat(), sessionId: p.sessionId }));
+          const ms = performance.now() - t;
+          const stats = await Promise.all(l.urls.map((u) => partyRun(u, l.token, r.sessionId)));
+          rss = stats.map((s, p) => Math.max(rss[p]!, s.process.maxRssBytes));
+          const rep: Rep = {
+            ms, protocolMs: stats[0]!.run.ms, layers: stats.map((s) => s.run.layers ?? []),
+            bytes: stats.map((s) => s.run.bytesSent), messages: stats.map((s) => s.run.messages ?? 0),
+            rounds: Math.max(...stats.map((s) => s.run.rounds)), err: errors(r.logits, want),
+          };
+          log(`${key} b${N} ${i < w ? 'warm-up' : 'rep'} ${i < w ? i + 1 : i - w + 1}: ${ms.toFixed(1)} ms (P0 run ${rep.protocolMs.toFixed(1)} ms), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}`);
+          if (i >= w) timed.push(rep);
+        }
+        const tf = await tfjsPredictMs(model, x, N, Math.min(R, 5));
+        out.push(summarize(key, spec, N, w, timed, tf, rss));
+      } catch (e) {
+        log(`${key} b${N} failed: ${(e as Error).stack ?? String(e)}`);
+        out.push({ ...failed(key, spec, N), error: (e as Error).message });
+        if (l.children.some((c) => c.exitCode !== null || c.signalCode !== null)) break;
+      }
+    }
+  } finally {
+    await l.stop();
+  }
+  return out;
+}
+
+// ---- memory: three parties in this process -------------------------------------
+
+async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<CaseResult[]> {
+  const model = spec.make();
+  const k = getKernels();
+  const f = spec.fracBits;
+  const parts = shareModel(k, model, f);
+  const out: CaseResult[] = [];
+  for (const N of Ns) {
+    const x = inputFor(model, N);
+    const want = plainForward(model, x, N).data;
+    const xs = shareFor3(encode(x, f));
+    const w = spec.heavy ? 0 : warmup, R = spec.heavy ? heavyReps : reps;
+    const timed: Rep[] = [];
+    for (let i = 0; i < w + R; i++) {
+      const layers: LayerRecord[][] = [[], [], []];
+      const t = performance.now();
+      const r = await run3(async (ctx) => {
+        const c = ctx.transport.counters;
+        let last = { t: performance.now(), wait: c.waitMs ?? 0, bytes: c.bytesSent, msgs: c.messagesSent, depth: c.depth };
+        return secureForward(ctx, parts[ctx.party], { shape: [N, ...model.inputShape], data: xs[ctx.party] }, {
+          onNode: (name, index) => {
+            const now = { t: performance.now(), wait: c.waitMs ?? 0, bytes: c.bytesSent, msgs: c.messagesSent, depth: c.depth };
+            layers[ctx.party]!.push({ name, kind: model.nodes[index]!.kind, ms: now.t - last.t, waitMs: now.wait - last.wait, bytesSent: now.bytes - last.bytes, messages: now.msgs - last.msgs, rounds: now.depth - last.depth });
+            last = now;
+          },
+        });
+      }, { fracBits: f });
+      const ms = performance.now() - t;
+      const got = decode(reconstruct(k, r.results[0].data, r.results[1].data), f);
+      const rep: Rep = {
+        ms, protocolMs: ms, layers, bytes: r.transports.map((tr) => tr.counters.bytesSent), messages: r.transports.map((tr) => tr.counters.messagesSent),
+        rounds: r.rounds, err: errors(got, want),
+      };
+      log(`${key} b${N} ${i < w ? 'warm-up' : 'rep'}: ${ms.toFixed(1)} ms, ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${r.rounds} rounds, err ${rep.err.abs.toExponential(1)}`);
+      if (i >= w) timed.push(rep);
+    }
+    const tf = await tfjsPredictMs(model, x, N, Math.min(R, 5));
+    const rss = process.resourceUsage().maxRSS * 1024;
+    out.push(summarize(key, spec, N, w, timed, tf, [rss]));
+  }
+  return out;
+}
+
+function failed(key: string, spec: ModelSpec, N: number): CaseResult {
+  return {
+    key, model: key, label: spec.label, batch: N, transport, fracBits: spec.fracBits, warmup: 0, reps: 0,
+    latencyMs: latencyStats([NaN]), perImageMs: NaN, protocolMs: NaN, bytesPerParty: [], messagesPerParty: [], rounds: 0, layers: [],
+    tfjsMs: NaN, ratio: NaN, maxAbsErr: NaN, maxRelErr: NaN, peakRssBytes: [],
+  };
+}
+
+// ---- main --------------------------------------------------------------------------
+
+function sh(cmd: string): string {
+  try { return execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return ''; }
+}
+
+async function main(): Promise<void> {
+  const cpuModel = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
+  const meta: RunMeta = {
+    date: new Date().toISOString(),
+    command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    nproc: Number(sh('nproc')) || cpus().length,
+    cpu: cpuModel,
+    memGiB: totalmem() / 2 ** 30,
+    node: process.version,
+    kernels: getKernels().name,
+    commit: `${sh('git rev-parse --short HEAD') || 'unknown'}${sh('git status --porcelain --untracked-files=no') ? ' (+ uncommitted changes)' : ''}`,
+    transport,
+    loadavg: [loadavg()[0]!, NaN],
+  };
+  const tStart = performance.now();
+  log(`bench: ${meta.command} — ${meta.nproc} x ${meta.cpu}, transport ${transport}, models ${modelKeys.join(', ')}, batches ${batches.join(', ')}, ${warmup}+${reps} reps (heavy: ${heavyReps})`);
+  const cases: CaseResult[] = [];
+  for (const key of modelKeys) {
+    const spec = MODELS[key]!;
+    const Ns = spec.heavy ? batches.filter((b) => b === 1) : batches;
+    if (Ns.length === 0) { log(`${key}: heavy model runs at batch 1 only; skipped`); continue; }
+    const t = performance.now();
+    cases.push(...(transport === 'grpc' ? await benchGrpc(key, spec, Ns) : await benchMemory(key, spec, Ns)));
+    log(`${key}: done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  }
+
+  meta.loadavg = [meta.loadavg![0], loadavg()[0]!];
+  meta.totalS = (performance.now() - tStart) / 1000;
+  const chartRel = 'bench/results/latency-per-layer.svg';
+  const md = markdown(meta, cases, chartRel);
+  process.stdout.write(`${md}\n`);
+  if (noWrite) return;
+  const results = new URL('./results/', import.meta.url);
+  mkdirSync(results, { recursive: true });
+  const jsonFile = new URL(`run-${meta.date.replace(/[:.]/g, '-')}.json`, results);
+  writeFileSync(jsonFile, JSON.stringify({ meta, cases }, null, 2));
+  writeFileSync(new URL('latency-per-layer.svg', results), svgChart(meta, cases));
+  const docUrl = new URL('../BENCHMARKS.md', import.meta.url);
+  let doc = '# Benchmarks\n';
+  try { doc = readFileSync(docUrl, 'utf8'); } catch { /* new file */ }
+  const jsonRel = `bench/results/${jsonFile.pathname.split('/').pop()}`;
+  writeFileSync(docUrl, replaceSection(doc, '<!-- bench:run:begin -->', '<!-- bench:run:end -->', `${md}\n\nRaw numbers: \`${jsonRel}\`.`));
+  log(`wrote ${jsonRel}, ${chartRel}, BENCHMARKS.md`);
+}
+
+main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });
+

@@ -82,7 +82,7 @@ async function main() {
   const n = 100_000;
   const A = shareFor3(randomSigned(n, 40));
   const rl = await timeProtocol(() => run3((ctx) => relu(ctx, A[ctx.party])));
-  rows.push(`| ReLU, 10^5 elements | ${rl.ms.toFixed(0)} ms | ${rl.rounds} | ${rl.mb.toFixed(1)} MB | |`);
+  rows.push(`| ReLU (paper route: ShareConvert + ComputeMSB), 10^5 elements | ${rl.ms.toFixed(0)} ms | ${rl.rounds} | ${rl.mb.toFixed(1)} MB | |`);
   const W = shareFor3(randomSigned(4 * n, 40));
   const mp = await timeProtocol(() => run3((ctx) => maxPool(ctx, W[ctx.party], n, 4)));
   rows.push(`| MaxPool 2x2, 10^5 windows (4x10^5 inputs) | ${mp.ms.toFixed(0)} ms | ${mp.rounds} | ${mp.mb.toFixed(1)} MB | |`);

@@ -52,7 +52,14 @@ export interface MeshOptions {
   pendingTtlMs?: number;
   reconnectMs?: { min: number; max: number };
   keepaliveMs?: number;
-  /** HTTP/2 stream and connection window in bytes (default 16 MiB). */
+  /**
+   * HTTP/2 stream and connection window in bytes (default 256 KiB). Keep it
+   * small: Node's HTTP/2 session stops reading its socket while one of its
+   * writes is in progress, and one write carries up to a window of DATA. With
+   * 16 MiB windows two parties sending each other large messages at the same
+   * time both blocked in their writes (socket buffers full, neither reading):
+   * the link stalled until keepalive dropped it (mesh-bulk.test.ts).
+   */
   flowControlWindow?: number;
 }
 
@@ -109,7 +116,7 @@ export class PeerMesh implements FrameSink {
     this.maxMessageBytes = opts.maxMessageBytes ?? 4 * 1024 * MiB;
     this.maxPendingBytes = opts.maxPendingBytes ?? 512 * MiB;
     this.pendingTtlMs = opts.pendingTtlMs ?? 30_000;
-    this.flowWindow = opts.flowControlWindow ?? 16 * MiB;
+    this.flowWindow = opts.flowControlWindow ?? 256 * 1024;
     const maxFrame = this.chunkBytes + 64 * 1024;
     this.grpcOptions = {
       'grpc.max_receive_message_length': Math.max(maxFrame, 8 * MiB),

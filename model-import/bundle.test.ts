@@ -49,6 +49,7 @@ describe('share bundles', () => {
       expect(m.inputShape).toEqual([150, 125, 1]);
       expect(m.outputActivation).toBe('softmax');
       expect(m.labels).toEqual(['NORMAL', 'PNEUMONIA']);
+      expect(m.privacy).toBeUndefined();
       expect(m.nodes.map((n) => n.name)).toEqual(ir.nodes.map((n) => n.name));
     }
     expect(m0.payload.bytes).toBe(m0.params * 8);
@@ -114,6 +115,24 @@ describe('share bundles', () => {
     const d = copyBundle('badjson');
     writeFileSync(path.join(d, 'party2', 'manifest.json'), '{"format": ');
     expect(() => loadBundle(d, 2)).toThrow(expect.objectContaining({ code: 'E_BUNDLE_INTEGRITY' }));
+  });
+
+  it('writes an optional privacy policy into the three manifests (same format version); refuses an invalid one before writing', () => {
+    const privacy = { outputMode: 'label+confidence' as const, confidenceThresholds: [1, 3], dp: { mechanism: 'laplace' as const, epsilon: 1, sensitivity: 2, clip: 8 } };
+    const dir = path.join(tmp.dir, 'private');
+    const ms = writeBundles({ ir, sourceHash }, dir, { fracBits: 13, privacy });
+    for (const p of [0, 1, 2] as const) {
+      expect(ms[p]!.formatVersion).toBe(BUNDLE_FORMAT_VERSION);
+      expect(loadBundle(dir, p).manifest.privacy).toEqual(privacy);
+    }
+    const never = path.join(tmp.dir, 'never');
+    for (const bad of [{ outputMode: 'probabilities' }, { outputMode: 'label+confidence', confidenceThresholds: [3, 1] }, { outputMode: 'logits', dp: { mechanism: 'laplace', epsilon: 0, sensitivity: 1 } }]) {
+      expect(() => writeBundles({ ir, sourceHash }, never, { privacy: bad as never })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    }
+    expect(readdirSync(tmp.dir)).not.toContain('never');
+    const mp = path.join(dir, 'party1', 'manifest.json');
+    writeFileSync(mp, JSON.stringify({ ...(JSON.parse(readFileSync(mp, 'utf8')) as BundleManifest), privacy: { outputMode: 'label', dp: { mechanism: 'laplace', epsilon: -1, sensitivity: 1 } } }));
+    expect(() => loadBundle(dir, 1)).toThrow(expect.objectContaining({ code: 'E_BUNDLE_INTEGRITY', message: expect.stringMatching(/privacy policy/) }));
   });
 
   it('will not overwrite an existing output unless asked, and then replaces it whole', () => {

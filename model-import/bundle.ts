@@ -5,7 +5,9 @@
  * weights). Each party directory has:
  *  - manifest.json: format + version, party id, import id (common to the
  *    three), sha256 of the source model, f, input shape, output activation,
- *    labels, the IR node list with weight shapes and their offsets (u64
+ *    labels, the optional output privacy policy (protocol/privacy
+ *    PrivacyPolicy: output mode, confidence thresholds, DP; absent = logits
+ *    without noise, so older bundles stay valid), the IR node list with weight shapes and their offsets (u64
  *    elements) into weights.bin, and the payload's size and sha256;
  *  - weights.bin: raw little-endian u64 shares, node order, kernel then bias.
  * Writing is atomic: everything goes to a sibling temp directory, is fsynced,
@@ -19,6 +21,7 @@ import { checkFracBits, DEFAULT_FRAC_BITS, encode } from '../protocol/fixed-poin
 import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR, type OutputActivation } from '../protocol/ir.js';
 import { getKernels, type RingKernels } from '../protocol/kernels/index.js';
 import type { ShareTensor } from '../protocol/layers/types.js';
+import { resolvePolicy, type PrivacyPolicy } from '../protocol/privacy/index.js';
 import type { AShare, PartyId } from '../protocol/ring/types.js';
 import { share } from '../protocol/sharing/sharing.js';
 import { inferShapes, sizeOf } from './shapes.js';
@@ -52,6 +55,8 @@ export interface BundleManifest {
   output: string;
   outputActivation: OutputActivation;
   labels?: string[];
+  /** Output privacy policy the parties enforce (optional; requests may only make it stricter). */
+  privacy?: PrivacyPolicy;
   /** Weight elements in the model (each is one u64 in P0's and P1's payload). */
   params: number;
   nodes: LayerNode<TensorRef>[];
@@ -72,6 +77,8 @@ export interface WriteBundleOptions {
   kernels?: RingKernels;
   /** Replace an existing output directory (atomically). */
   overwrite?: boolean;
+  /** Output privacy policy written into the three manifests. */
+  privacy?: PrivacyPolicy;
   /** Called as weights are shared: elements done, elements total. May throw to abort. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -127,6 +134,13 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
   const k = opts.kernels ?? getKernels();
   const ir = src.ir;
   const total = precheck(ir, f);
+  if (opts.privacy !== undefined) {
+    try {
+      resolvePolicy(opts.privacy);
+    } catch (e) {
+      throw new MpcError('E_BAD_ARGUMENT', `bundle: invalid privacy policy (${(e as Error).message})`, { step: 'import.bundle', cause: e });
+    }
+  }
   const out = path.resolve(outDir);
   if (existsSync(out) && !opts.overwrite) throw new MpcError('E_BAD_ARGUMENT', `bundle: output ${out} already exists (use overwrite)`, { step: 'import.bundle' });
   mkdirSync(path.dirname(out), { recursive: true });
@@ -185,6 +199,7 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
         output: ir.output,
         outputActivation: ir.outputActivation,
         ...(ir.labels ? { labels: ir.labels.slice() } : {}),
+        ...(opts.privacy ? { privacy: structuredClone(opts.privacy) } : {}),
         params: total,
         nodes: nodes[p]!,
         payload: { file: 'weights.bin', bytes: p === 2 ? 0 : offset * 8, sha256: hashes[p]!.digest('hex') },
@@ -248,6 +263,13 @@ export function loadBundle(dir: string, party: PartyId): { manifest: BundleManif
     checkFracBits(manifest.fracBits);
   } catch (e) {
     throw new MpcError('E_BUNDLE_INTEGRITY', `bundle: fractional bits ${String(manifest.fracBits)} out of range`, { step: 'bundle.load', party, cause: e });
+  }
+  if (manifest.privacy !== undefined) {
+    try {
+      resolvePolicy(manifest.privacy);
+    } catch (e) {
+      throw new MpcError('E_BUNDLE_INTEGRITY', 'bundle: the privacy policy in the manifest is invalid', { step: 'bundle.load', party, cause: e });
+    }
   }
   const wpath = path.join(path.dirname(mpath), 'weights.bin');
   let bytes: Buffer;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { loadBundle } from './bundle.js';
-import { main } from './cli.js';
+import { main, privacyFromFlags } from './cli.js';
 import { fixtureModel, haveFixtures, tempDir, XRAY } from './test-helpers.js';
 
 const tmp = tempDir();
@@ -37,16 +37,30 @@ describe('mpc-import CLI', () => {
     expect(manifest.outputActivation).toBe('sigmoid');
   });
 
-  it('generates a seed model and imports it (random samples)', async () => {
+  it('generates a seed model and imports it (random samples), with an output privacy policy', async () => {
     const cap = capture();
     const out = path.join(tmp.dir, 'seed');
     const seedFile = path.join(tmp.dir, 'network-a.h5');
-    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--seed-out', seedFile, '--out', out, '--random', '2', '--frac-bits', '16'])).toBe(0);
+    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--seed-out', seedFile, '--out', out, '--random', '2', '--frac-bits', '16', '--output-mode', 'label', '--dp', 'laplace:epsilon=1,sensitivity=2,clip=8'])).toBe(0);
     vi.restoreAllMocks();
     expect(existsSync(seedFile)).toBe(true);
     expect(cap.out()).toMatch(/f = 16 fractional bits/);
     expect(cap.out()).toMatch(/decision agreement: \d\/2/);
+    expect(cap.out()).toMatch(/privacy: +label, DP laplace epsilon 1 per image, sensitivity 2, clip 8/);
     expect(loadBundle(out, 2).manifest.fracBits).toBe(16);
+    for (const p of [0, 1, 2] as const) expect(loadBundle(out, p).manifest.privacy).toEqual({ outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 2, clip: 8 } });
+  });
+
+  it('parses the privacy flags; refuses inconsistent ones with E_BAD_ARGUMENT', async () => {
+    expect(privacyFromFlags({})).toBeUndefined();
+    expect(privacyFromFlags({ outputMode: 'label+confidence', confidenceThresholds: '0.5, 2' })).toEqual({ outputMode: 'label+confidence', confidenceThresholds: [0.5, 2] });
+    expect(privacyFromFlags({ dp: 'gaussian:epsilon=0.5,delta=1e-6,sensitivity=2,calibration=classic' })).toEqual({ outputMode: 'logits', dp: { mechanism: 'gaussian', epsilon: 0.5, delta: 1e-6, sensitivity: 2, calibration: 'classic' } });
+    for (const f of [
+      { outputMode: 'probabilities' }, { confidenceThresholds: '1,3' }, { outputMode: 'label+confidence', confidenceThresholds: '3,1' },
+      { dp: 'laplace' }, { dp: 'uniform:epsilon=1,sensitivity=1' }, { dp: 'laplace:epsilon=1' }, { dp: 'laplace:epsilon=x,sensitivity=1' },
+      { dp: 'laplace:epsilon=1,sensitivity=1,colour=red' }, { dp: 'gaussian:epsilon=0.5,sensitivity=1' }, { dp: 'laplace:epsilon=1,sensitivity=1,clip=-2' },
+    ]) expect(() => privacyFromFlags(f)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    await expect(main(['x.h5', '--out', path.join(tmp.dir, 'r'), '--dp', 'laplace:epsilon=0,sensitivity=1'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
   });
 
   it('rejects bad arguments with E_BAD_ARGUMENT', async () => {

@@ -7,6 +7,14 @@
  *     [--samples dir-or-file ...] [--random 4] [--scaling auto|unit|raw|symmetric]
  *     [--seed-arch cnn-maxpool|cnn-avgpool|vgg16|mnist-a [--seed 1] [--seed-out m.keras]] [--overwrite]
  *     [--report-json report.json] [--progress | --no-progress]
+ *     [--output-mode logits|label|label+confidence] [--confidence-thresholds 1,3]
+ *     [--dp laplace:epsilon=1,sensitivity=2[,clip=8][,sampler=discrete-exact|gamma-split]
+ *          | gaussian:epsilon=0.5,delta=1e-6,sensitivity=2[,calibration=classic|zcdp][,clip=8]]
+ *
+ * The privacy flags write the model's output privacy policy into the
+ * manifests (protocol/privacy PrivacyPolicy; absent: logits without noise):
+ * the parties then release only labels (and a confidence bucket), and/or add
+ * DP noise inside the protocol and charge each image to the client's budget.
  *
  * With --seed-arch the model is first generated with random weights and
  * written to --seed-out (.keras or .h5; default a temporary .keras file);
@@ -21,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { isMpcError, MpcError } from '../protocol/errors.js';
 import { DEFAULT_FRAC_BITS } from '../protocol/fixed-point/fixed-point.js';
 import { agreementReport, formatReport, imageSamples, randomSamples, type Sample } from './agreement.js';
+import { resolvePolicy, type OutputMode, type PolicyDp, type PrivacyPolicy } from '../protocol/privacy/index.js';
 import { writeBundles } from './bundle.js';
 import { listImages, type PixelScaling } from './images.js';
 import { loadModel } from './load.js';
@@ -28,7 +37,10 @@ import { isSeedArch, SEED_ARCHS, writeSeedModel } from './seed-models.js';
 
 const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits 13] [--input-shape H,W,C] [--labels A,B]
                   [--config-from FILE] [--samples PATH ...] [--random N] [--scaling auto|unit|raw|symmetric]
-                  [--seed-arch ${SEED_ARCHS.join('|')} [--seed N] [--seed-out FILE]] [--overwrite] [--report-json FILE] [--no-progress]`;
+                  [--seed-arch ${SEED_ARCHS.join('|')} [--seed N] [--seed-out FILE]] [--overwrite] [--report-json FILE] [--no-progress]
+                  [--output-mode logits|label|label+confidence] [--confidence-thresholds T1,T2]
+                  [--dp laplace:epsilon=E,sensitivity=S[,clip=C][,sampler=discrete-exact|gamma-split]
+                       | gaussian:epsilon=E,delta=D,sensitivity=S[,calibration=classic|zcdp][,clip=C]]`;
 
 function bad(msg: string): MpcError {
   return new MpcError('E_BAD_ARGUMENT', msg);
@@ -38,6 +50,55 @@ function intList(s: string, what: string): number[] {
   const v = s.split(',').map((x) => Number(x.trim()));
   if (v.length === 0 || !v.every((x) => Number.isInteger(x) && x > 0)) throw bad(`${what}: expected comma-separated positive integers, got '${s}'`);
   return v;
+}
+
+const OUTPUT_MODES: readonly string[] = ['logits', 'label', 'label+confidence'];
+
+/**
+ * The manifest's privacy policy from --output-mode, --confidence-thresholds
+ * and --dp (undefined when none is given); E_BAD_ARGUMENT for anything
+ * resolvePolicy would refuse.
+ */
+export function privacyFromFlags(f: { outputMode?: string; confidenceThresholds?: string; dp?: string }): PrivacyPolicy | undefined {
+  if (f.outputMode === undefined && f.confidenceThresholds === undefined && f.dp === undefined) return undefined;
+  const mode = f.outputMode ?? 'logits';
+  if (!OUTPUT_MODES.includes(mode)) throw bad(`--output-mode must be ${OUTPUT_MODES.join(', ')}`);
+  const policy: PrivacyPolicy = { outputMode: mode as OutputMode };
+  if (f.confidenceThresholds !== undefined) {
+    if (mode !== 'label+confidence') throw bad('--confidence-thresholds needs --output-mode label+confidence');
+    const t = f.confidenceThresholds.split(',').map((x) => Number(x.trim()));
+    if (!t.every((x) => Number.isFinite(x) && x >= 0)) throw bad(`--confidence-thresholds: expected comma-separated margins >= 0, got '${f.confidenceThresholds}'`);
+    policy.confidenceThresholds = t;
+  }
+  if (f.dp !== undefined) {
+    const m = /^(laplace|gaussian):(.+)$/.exec(f.dp.trim());
+    if (!m) throw bad(`--dp: expected laplace:epsilon=E,sensitivity=S[,...] or gaussian:epsilon=E,delta=D,sensitivity=S[,...], got '${f.dp}'`);
+    const dp: Record<string, unknown> = { mechanism: m[1] };
+    for (const kv of m[2]!.split(',')) {
+      const [k, v, ...rest] = kv.split('=').map((x) => x.trim());
+      if (!k || v === undefined || rest.length) throw bad(`--dp: '${kv}' is not key=value`);
+      if (k === 'sampler' || k === 'calibration') dp[k] = v;
+      else if (['epsilon', 'delta', 'sensitivity', 'clip'].includes(k)) {
+        const n = Number(v);
+        if (v === '' || !Number.isFinite(n)) throw bad(`--dp: ${k} must be a number, got '${v}'`);
+        dp[k] = n;
+      } else throw bad(`--dp: unknown key '${k}' (epsilon, delta, sensitivity, clip, sampler, calibration)`);
+    }
+    policy.dp = dp as unknown as PolicyDp;
+  }
+  try {
+    resolvePolicy(policy);
+  } catch (e) {
+    throw bad(`privacy policy: ${(e as Error).message}`);
+  }
+  return policy;
+}
+
+function describePrivacy(p: PrivacyPolicy): string {
+  const mode = p.outputMode === 'label+confidence' ? `label+confidence (thresholds ${(p.confidenceThresholds ?? [1, 3]).join(', ')})` : p.outputMode;
+  if (!p.dp) return `${mode}, no noise`;
+  const d = p.dp;
+  return `${mode}, DP ${d.mechanism} epsilon ${d.epsilon}${d.delta !== undefined ? ` delta ${d.delta}` : ''} per image, sensitivity ${d.sensitivity}${d.clip !== undefined ? `, clip ${d.clip}` : ''}`;
 }
 
 /** A progress bar on stderr: redrawn in place on a terminal, one line per 10% otherwise. */
@@ -86,6 +147,9 @@ export async function main(argv: string[]): Promise<number> {
       'report-json': { type: 'string' },
       progress: { type: 'boolean' },
       'no-progress': { type: 'boolean' },
+      'output-mode': { type: 'string' },
+      'confidence-thresholds': { type: 'string' },
+      dp: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -98,6 +162,11 @@ export async function main(argv: string[]): Promise<number> {
   const scalingArg = values.scaling ?? 'auto';
   if (!['auto', 'unit', 'raw', 'symmetric'].includes(scalingArg)) throw bad(`--scaling must be auto, unit, raw or symmetric`);
   const showProgress = values['no-progress'] ? false : values.progress === true ? true : undefined;
+  const privacy = privacyFromFlags({
+    ...(values['output-mode'] !== undefined ? { outputMode: values['output-mode'] } : {}),
+    ...(values['confidence-thresholds'] !== undefined ? { confidenceThresholds: values['confidence-thresholds'] } : {}),
+    ...(values.dp !== undefined ? { dp: values.dp } : {}),
+  });
 
   const arch = values['seed-arch'];
   // With --seed-arch every positional is a sample path; otherwise the first is the model file.
@@ -128,6 +197,7 @@ export async function main(argv: string[]): Promise<number> {
     const manifests = writeBundles(loaded, values.out, {
       fracBits,
       ...(values.overwrite ? { overwrite: true } : {}),
+      ...(privacy ? { privacy } : {}),
       onProgress: progressBar('sharing weights', showProgress ?? params >= 1_000_000),
     });
     const t2 = performance.now();
@@ -138,6 +208,7 @@ export async function main(argv: string[]): Promise<number> {
       `input:      [${ir.inputShape.join(', ')}]   output: ${ir.output} -> ${ir.outputActivation}${ir.labels ? `   labels: ${ir.labels.join(', ')}` : ''}`,
       `layers:     ${ir.nodes.length} IR nodes: ${ir.nodes.map((n) => n.kind + ('activation' in n && n.activation !== 'linear' ? `+${n.activation}` : '')).join(' ')}`,
       `weights:    ${params} values, f = ${fracBits} fractional bits, Z_2^64 shares`,
+      ...(privacy ? [`privacy:    ${describePrivacy(privacy)}`] : []),
       `bundles:    ${out}/party{0,1,2} (import ${manifests[0]!.importId.slice(0, 12)}...; ${manifests.map((m) => `P${m.party} ${m.payload.bytes} B`).join(', ')})`,
       `time:       parse+convert ${((t1 - t0) / 1000).toFixed(2)} s, quantize+share+write ${((t2 - t1) / 1000).toFixed(2)} s`,
     ];

@@ -37,6 +37,16 @@ describe('party configuration', () => {
     expect(() => resolveConfig(dep({ batch: { windowMs: 5, maxBatch: 0, maxConcurrentRuns: 1 } }), 0, '/x')).toThrow(/maxBatch/);
   });
 
+  it('privacy accountant: one state file per party ({party}), relative to the config, default budget; opened at start only when configured', () => {
+    const d = resolveConfig(dep(), 1, '/etc/securenn').privacySettings;
+    expect(d).toEqual({ accountantFile: '/etc/securenn/data/privacy-accountant-p1.json', budget: { epsilon: 10, delta: 1e-5 }, eager: false });
+    const c = resolveConfig(dep({ privacy: { accountantFile: '/var/lib/securenn/acct-{party}.json', budget: { epsilon: 4, delta: 0 }, enforce: 'basic' } }), 2, '/etc/securenn').privacySettings;
+    expect(c).toEqual({ accountantFile: '/var/lib/securenn/acct-2.json', budget: { epsilon: 4, delta: 0 }, enforce: 'basic', eager: true });
+    expect(() => resolveConfig(dep({ privacy: { budget: { epsilon: -1, delta: 0 } } }), 0, '/x')).toThrow(/privacy.budget/);
+    expect(() => resolveConfig(dep({ privacy: { budget: { epsilon: 1, delta: 1 } } }), 0, '/x')).toThrow(/privacy.budget/);
+    expect(() => resolveConfig(dep({ privacy: { enforce: 'worst' as never } }), 0, '/x')).toThrow(/privacy.enforce/);
+  });
+
   it('parses --party, --config, --insecure-local; refuses unknown arguments and a missing party id', () => {
     expect(parseArgs(['--party', '1', '--config=x.json', '--insecure-local'])).toEqual({ party: '1', config: 'x.json', insecureLocal: true });
     expect(() => parseArgs(['--bogus'])).toThrow(/unknown argument/);

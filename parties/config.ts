@@ -6,14 +6,16 @@
  *   node --import tsx parties/main.ts --party 1 --config deploy.json [--insecure-local]
  *
  * Env: PARTY_ID, PARTY_CONFIG, PARTY_TOKENS (comma-separated), PARTY_INSECURE_LOCAL=1,
- * PARTY_LOG_LEVEL, PARTY_HTTP_PORT, PARTY_GRPC_PORT.
+ * PARTY_LOG_LEVEL, PARTY_HTTP_PORT, PARTY_GRPC_PORT, PARTY_ACCOUNTANT_FILE.
  */
 import type { BackendSpec } from '../protocol/kernels/select.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MpcError } from '../protocol/errors.js';
+import type { Budget, Enforcement } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
+import type { PrivacySettings } from './privacy.js';
 import { hostOf, isLoopbackHost } from './tls.js';
 
 export interface PartyEntry {
@@ -40,9 +42,29 @@ export interface CommonSettings {
   logLevel: string;
   /** Kernel backend: 'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'native', 'ts' (protocol/kernels/select.ts). */
   kernels: BackendSpec;
+  /** Privacy accountant (differentially private outputs): each party keeps its own state file. */
+  privacy: PrivacyConfig;
 }
 
-export interface DeploymentConfig extends Partial<CommonSettings> { parties: [PartyEntry, PartyEntry, PartyEntry] }
+export interface PrivacyConfig {
+  /**
+   * State file of this party's accountant; '{party}' becomes the party id;
+   * relative to the config file's folder. Must be on persistent, writable
+   * storage. Default data/privacy-accountant-p{party}.json.
+   */
+  accountantFile?: string;
+  /** Budget of every client (default epsilon 10, delta 1e-5). */
+  budget: Budget;
+  /** Per-client budgets, by client id (GET /v1/privacy/budget reports a token's id). */
+  budgets?: Record<string, Budget>;
+  /** Admission rule (default 'best' = min(basic, RDP)). */
+  enforce?: Enforcement;
+}
+
+export interface DeploymentConfig extends Omit<Partial<CommonSettings>, 'privacy'> {
+  parties: [PartyEntry, PartyEntry, PartyEntry];
+  privacy?: Partial<PrivacyConfig>;
+}
 
 export interface PartyConfig extends CommonSettings {
   party: PartyId;
@@ -51,6 +73,8 @@ export interface PartyConfig extends CommonSettings {
   dial: Partial<Record<PartyId, string>>;
   /** Base dir for relative paths in the config file. */
   baseDir: string;
+  /** The accountant of this party (absolute file). */
+  privacySettings: PrivacySettings;
 }
 
 export const DEFAULTS: CommonSettings = {
@@ -61,7 +85,10 @@ export const DEFAULTS: CommonSettings = {
   cors: { origins: [] },
   logLevel: 'info',
   kernels: 'auto',
+  privacy: { budget: { epsilon: 10, delta: 1e-5 } },
 };
+
+export const DEFAULT_ACCOUNTANT_FILE = 'data/privacy-accountant-p{party}.json';
 
 /** client-sdk/demo next to parties/ (served by P0 when it exists). */
 export const DEMO_DIR = fileURLToPath(new URL('../client-sdk/demo/', import.meta.url));
@@ -86,6 +113,12 @@ const int = (v: unknown, name: string, min: number, max: number): number => {
   return v;
 };
 
+const budget = (b: unknown, name: string): Budget => {
+  const v = b as Partial<Budget> | undefined;
+  if (typeof v !== 'object' || v === null || typeof v.epsilon !== 'number' || !Number.isFinite(v.epsilon) || v.epsilon < 0 || typeof v.delta !== 'number' || !(v.delta >= 0 && v.delta < 1)) bad(`${name} must be { epsilon >= 0, 0 <= delta < 1 }`);
+  return { epsilon: v.epsilon, delta: v.delta };
+};
+
 /** Resolve one party's configuration from a deployment config object. */
 export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: string, over: Partial<CommonSettings> = {}): PartyConfig {
   if (!Array.isArray(dep.parties) || dep.parties.length !== 3) bad('`parties` must list the three parties');
@@ -94,6 +127,17 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
     batch: { ...DEFAULTS.batch, ...dep.batch, ...over.batch },
     sessions: { ...DEFAULTS.sessions, ...dep.sessions, ...over.sessions },
     cors: { ...DEFAULTS.cors, ...dep.cors, ...over.cors },
+    privacy: { ...DEFAULTS.privacy, ...dep.privacy, ...over.privacy },
+  };
+  const pc = c.privacy;
+  if (pc.accountantFile !== undefined && (typeof pc.accountantFile !== 'string' || pc.accountantFile === '')) bad('privacy.accountantFile must be a path');
+  if (pc.enforce !== undefined && !['best', 'basic', 'rdp'].includes(pc.enforce)) bad("privacy.enforce must be 'best', 'basic' or 'rdp'");
+  const privacySettings: PrivacySettings = {
+    accountantFile: path.resolve(baseDir, (pc.accountantFile ?? DEFAULT_ACCOUNTANT_FILE).replaceAll('{party}', String(party))),
+    budget: budget(pc.budget, 'privacy.budget'),
+    ...(pc.budgets ? { budgets: Object.fromEntries(Object.entries(pc.budgets).map(([id, b]) => [id, budget(b, `privacy.budgets.${id}`)])) } : {}),
+    ...(pc.enforce ? { enforce: pc.enforce } : {}),
+    eager: dep.privacy !== undefined || over.privacy !== undefined,
   };
   const self = dep.parties[party];
   int(c.batch.windowMs, 'batch.windowMs', 0, 60_000);
@@ -125,7 +169,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
     ...(self.staticFiles ? { staticFiles: Object.fromEntries(Object.entries(self.staticFiles).map(([u, f]) => [u.startsWith('/') ? u : `/${u}`, abs(f)])) } : {}),
   };
   if (!entry.model || (!('bundleDir' in entry.model) && !('devFile' in entry.model))) bad(`parties[${party}].model needs bundleDir or devFile`);
-  return { ...c, party, self: entry, dial, baseDir };
+  return { ...c, party, self: entry, dial, baseDir, privacySettings };
 }
 
 /** From argv + env + the config file. */
@@ -143,6 +187,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (args.insecureLocal || env.PARTY_INSECURE_LOCAL === '1') over.insecureLocal = true;
   if (env.PARTY_TOKENS) over.tokens = env.PARTY_TOKENS.split(',').map((t) => t.trim()).filter(Boolean);
   if (env.PARTY_LOG_LEVEL) over.logLevel = env.PARTY_LOG_LEVEL;
+  if (env.PARTY_ACCOUNTANT_FILE) over.privacy = { ...DEFAULTS.privacy, ...dep.privacy, accountantFile: env.PARTY_ACCOUNTANT_FILE } as PrivacyConfig;
   const cfg = resolveConfig(dep, party, path.dirname(path.resolve(file)), over);
   if (env.PARTY_HTTP_PORT) cfg.self = { ...cfg.self, http: { ...cfg.self.http, port: Number(env.PARTY_HTTP_PORT) } };
   if (env.PARTY_GRPC_PORT && cfg.self.grpc) cfg.self = { ...cfg.self, grpc: { ...cfg.self.grpc, port: Number(env.PARTY_GRPC_PORT) } };

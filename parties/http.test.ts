@@ -142,12 +142,12 @@ describe('client HTTP API: validation, auth and error codes', () => {
     expect(m.body).toMatch(/^mpc_errors_total\{code="E_UNAUTHENTICATED",source="http"\} [1-9]/m);
   });
 
-  it('CORS: answers the demo origin\'s preflight and exposes the output-shape header; other origins get no CORS headers', async () => {
+  it('CORS: answers the demo origin\'s preflight and exposes the output-shape and output-mode headers; other origins get no CORS headers', async () => {
     const pre = await app(1).inject({ method: 'OPTIONS', url: `/v1/sessions/${randomUUID()}/input`, headers: { origin: 'http://demo.local', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization, content-type' } });
     expect(pre.statusCode).toBe(204);
     expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'http://demo.local', 'access-control-allow-methods': expect.stringContaining('PUT'), 'access-control-allow-headers': expect.stringContaining('authorization') });
     const get = await app(1).inject({ method: 'GET', url: '/healthz', headers: { origin: 'http://demo.local' } });
-    expect(get.headers['access-control-expose-headers']).toBe('x-output-shape');
+    expect(get.headers['access-control-expose-headers']).toBe('x-output-shape, x-output-mode');
     // Also on errors, so the page can read the ApiError.
     const denied = await app(1).inject({ method: 'POST', url: '/v1/sessions', headers: { origin: 'http://demo.local' }, payload: {} });
     expect(denied.statusCode).toBe(401);

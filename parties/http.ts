@@ -2,10 +2,11 @@
  * The client HTTP API of a party (protocol/api-contract.ts), on fastify:
  *   POST /v1/sessions                 create a session (JSON CreateSessionRequest)
  *   PUT  /v1/sessions/:id/input       this party's input share (raw LE u64)
- *   GET  /v1/sessions/:id/output      this party's output share (long poll; ?waitMs=)
+ *   GET  /v1/sessions/:id/output      this party's output share (long poll; ?waitMs=); headers x-output-shape, x-output-mode
  *   GET  /v1/sessions/:id             session state
  *   GET  /v1/sessions/:id/run         this party's stats of the run that served it (per layer: ms, wait ms, bytes, rounds; peak RSS)
  *   GET  /v1/model                    ModelInfo
+ *   GET  /v1/privacy/budget           the caller's privacy budget at this party (PrivacyBudgetResponse)
  *   GET  /healthz, /readyz, /metrics  (no token)
  *   GET  /*                           static demo files (P0, if configured; plus /sdk.js, /config.json)
  * Bearer tokens are compared in constant time (sha256 digests, timingSafeEqual
@@ -16,11 +17,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { API_VERSION, OUTPUT_SHAPE_HEADER, type ApiError, type CreateSessionRequest } from '../protocol/api-contract.js';
+import { API_VERSION, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, type ApiError, type CreateSessionRequest, type PrivacyBudgetResponse } from '../protocol/api-contract.js';
 import { ERROR_CODES, isMpcError, MpcError } from '../protocol/errors.js';
 import { alignedBytes } from './chunking.js';
 import { errFields } from './log.js';
 import type { Party } from './party.js';
+import { clientIdOf } from './privacy.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig { public?: boolean }
@@ -40,6 +42,26 @@ const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID_PATTERN } } } as const;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** JSON schema of CreateSessionRequest.privacy (protocol/privacy PrivacyRequest); policy checks are resolvePolicy's. */
+const privacySchema = {
+  type: 'object', additionalProperties: false,
+  properties: {
+    outputMode: { type: 'string', enum: ['logits', 'label', 'label+confidence'] },
+    dp: {
+      type: 'object', additionalProperties: false,
+      properties: {
+        mechanism: { type: 'string', enum: ['laplace', 'gaussian'] },
+        epsilon: { type: 'number', exclusiveMinimum: 0 },
+        delta: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+        sensitivity: { type: 'number', exclusiveMinimum: 0 },
+        sampler: { type: 'string', enum: ['discrete-exact', 'gamma-split'] },
+        calibration: { type: 'string', enum: ['classic', 'zcdp'] },
+        clip: { type: 'number', exclusiveMinimum: 0 },
+      },
+    },
+  },
+} as const;
 
 export function tokenChecker(tokens: string[]): (header: string | undefined) => boolean {
   const want = tokens.map(digest);
@@ -84,7 +106,7 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const origin = req.headers.origin;
     if (origin && (allowAll || opts.corsOrigins.includes(origin))) {
-      reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', OUTPUT_SHAPE_HEADER);
+      reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}`);
       if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
         reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS').header('access-control-allow-headers', 'authorization, content-type, accept').header('access-control-max-age', '600');
         return reply.code(204).send();
@@ -154,10 +176,11 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
           modelHash: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
           batch: { type: 'integer', minimum: 1 },
           deadlineMs: { type: 'integer', minimum: 1 },
+          privacy: privacySchema,
         },
       },
     },
-  }, async (req, reply) => reply.code(201).send(party.createSession(req.body)));
+  }, async (req, reply) => reply.code(201).send(await party.createSession(req.body, clientIdOf(req.headers.authorization))));
 
   app.put<{ Params: { id: string }; Body: Uint8Array }>(`${v}/sessions/:id/input`, { schema: { params: idParams } }, async (req) => {
     if (!(req.body instanceof Uint8Array)) throw new MpcError('E_BAD_ARGUMENT', 'input share must be sent as application/octet-stream');
@@ -171,7 +194,7 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
     const s = await party.awaitOutput(req.params.id, wait);
     if (s.state !== 'done' || !s.output) return reply.code(202).send({ sessionId: s.id, state: s.state });
     const out = s.output;
-    return reply.header(OUTPUT_SHAPE_HEADER, (s.outputShape ?? []).join(',')).type('application/octet-stream').send(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+    return reply.header(OUTPUT_SHAPE_HEADER, (s.outputShape ?? []).join(',')).header(OUTPUT_MODE_HEADER, s.outputMode ?? 'logits').type('application/octet-stream').send(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
   });
 
   app.get<{ Params: { id: string } }>(`${v}/sessions/:id`, { schema: { params: idParams } }, async (req) => {
@@ -188,6 +211,12 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
   });
 
   app.get(`${v}/model`, async () => ({ ...party.modelInfo(), party: party.party }));
+
+  // The caller's privacy budget at this party (its accountant: spent, pending, remaining epsilon).
+  app.get(`${v}/privacy/budget`, async (req): Promise<PrivacyBudgetResponse> => {
+    const client = clientIdOf(req.headers.authorization);
+    return { party: party.party, client, ...(await party.privacyReport(client)) };
+  });
 
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok', party: party.party }));
 

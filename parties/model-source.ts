@@ -20,7 +20,9 @@ import type { FloatTensor, ModelIR, OutputActivation } from '../protocol/ir.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { shareModel } from '../protocol/layers/share-model.js';
 import { sizeOf, type ShareTensor } from '../protocol/layers/types.js';
+import { resolvePolicy, type PrivacyPolicy } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
+import { outputPrivacy } from './privacy.js';
 import { outputShapeOf } from './shapes.js';
 
 /** What parties/ needs of a model-import manifest. */
@@ -30,6 +32,8 @@ export interface PartyManifest {
   fracBits: number;
   outputActivation: OutputActivation;
   labels?: string[];
+  /** Output privacy policy of the model (absent: logits without noise). */
+  privacy?: PrivacyPolicy;
 }
 
 export interface PartyBundle { manifest: PartyManifest; model: ModelIR<ShareTensor> }
@@ -45,11 +49,13 @@ export interface LoadedModel {
   /** Elements of one input image / one output row. */
   inputSize: number;
   outputSize: number;
+  /** The manifest's privacy policy (validated). */
+  policy?: PrivacyPolicy;
 }
 
 interface ModelImportApi {
   loadBundle(dir: string, party: PartyId): PartyBundle;
-  writeBundles?(src: { ir: ModelIR<FloatTensor>; sourceHash: string; sourceFile?: string; format?: string }, outDir: string, opts?: { fracBits?: number; overwrite?: boolean }): unknown;
+  writeBundles?(src: { ir: ModelIR<FloatTensor>; sourceHash: string; sourceFile?: string; format?: string }, outDir: string, opts?: { fracBits?: number; overwrite?: boolean; privacy?: PrivacyPolicy }): unknown;
 }
 
 let api: Promise<ModelImportApi | null> | null = null;
@@ -77,6 +83,12 @@ function toLoaded(b: PartyBundle): LoadedModel {
   checkFracBits(m.fracBits);
   const outputShape = outputShapeOf(b.model);
   if (sizeOf(b.model.inputShape) !== sizeOf(m.inputShape)) throw new MpcError('E_MODEL_FORMAT', `model: manifest input shape [${m.inputShape}] differs from the model's [${b.model.inputShape}]`);
+  let privacy;
+  try {
+    privacy = m.privacy === undefined ? undefined : outputPrivacy(resolvePolicy(m.privacy));
+  } catch (e) {
+    throw new MpcError('E_MODEL_FORMAT', 'model: the manifest\'s privacy policy is invalid', { cause: e });
+  }
   const info: ModelInfo = {
     modelHash: m.modelHash.toLowerCase(),
     inputShape: m.inputShape.slice(),
@@ -84,8 +96,9 @@ function toLoaded(b: PartyBundle): LoadedModel {
     fracBits: m.fracBits,
     outputActivation: m.outputActivation,
     ...(m.labels ? { labels: m.labels.slice() } : {}),
+    ...(privacy ? { privacy } : {}),
   };
-  return { info, model: b.model, inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape) };
+  return { info, model: b.model, inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
 }
 
 const DEV_FORMAT = 'securenn-dev-share-model';
@@ -125,10 +138,10 @@ export function plainModelHash(model: ModelIR<FloatTensor>): string {
   return h.digest('hex');
 }
 
-/** The three parties' in-memory bundles of a plaintext model (weights shared between P0 and P1). */
-export function shareBundles(plain: ModelIR<FloatTensor>, fracBits: number, modelHash = plainModelHash(plain)): [PartyBundle, PartyBundle, PartyBundle] {
+/** The three parties' in-memory bundles of a plaintext model (weights shared between P0 and P1), with an optional privacy policy. */
+export function shareBundles(plain: ModelIR<FloatTensor>, fracBits: number, modelHash = plainModelHash(plain), privacy?: PrivacyPolicy): [PartyBundle, PartyBundle, PartyBundle] {
   const parts = shareModel(getKernels(), plain, fracBits);
-  const manifest: PartyManifest = { modelHash, inputShape: plain.inputShape.slice(), fracBits, outputActivation: plain.outputActivation, ...(plain.labels ? { labels: plain.labels } : {}) };
+  const manifest: PartyManifest = { modelHash, inputShape: plain.inputShape.slice(), fracBits, outputActivation: plain.outputActivation, ...(plain.labels ? { labels: plain.labels } : {}), ...(privacy ? { privacy } : {}) };
   return parts.map((model) => ({ manifest, model })) as [PartyBundle, PartyBundle, PartyBundle];
 }
 

@@ -12,24 +12,38 @@
  *  4. The pair seeds of the run: P0 draws s01 and s02 (sent in the plans), P1
  *     draws s12 and sends it to P2 (SETUP message of the run). Fresh per run.
  *  5. All three run secureForward on the concatenated batch over the run's
- *     SessionTransport, split the output per session; P0 and P1 keep their
- *     output shares for GET output.
+ *     SessionTransport, then privateOutput (protocol/privacy) per group of
+ *     sessions with the same resolved policy, in plan order: clip, DP noise,
+ *     secure argmax, as the policy says; plain-logits sessions skip it. P0
+ *     and P1 keep their output shares (logits, or label [+ bucket]) for GET
+ *     output.
+ * Output privacy: each session's policy is resolved at creation from the
+ * model's manifest policy and the request's `privacy` options (only
+ * stricter, else E_PRIVACY_POLICY). A policy with DP reserves epsilon x batch
+ * in this party's accountant for the client (a hash of its token) at
+ * creation (E_BUDGET_EXHAUSTED), commits it before the output is stored, and
+ * releases it if the session fails first. The plan carries each session's
+ * request options and policy key, so P1 and P2 check that they run the same
+ * policy as P0 (E_PROTOCOL_DESYNC otherwise).
  * A failed run is aborted at the peers (control 'abort' with its code); a lost
  * peer link fails every unfinished session with E_PEER_UNAVAILABLE.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { CreateSessionRequest, CreateSessionResponse, ModelInfo } from '../protocol/api-contract.js';
-import { createContext } from '../protocol/context.js';
+import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode } from '../protocol/api-contract.js';
+import { createContext, type PartyContext } from '../protocol/context.js';
 import type { PartySeeds } from '../protocol/correlated/prg.js';
 import { ERROR_CODES, isMpcError, MpcError, type ErrorCode } from '../protocol/errors.js';
 import type { BackendSpec } from '../protocol/kernels/select.js';
 import { secureForward } from '../protocol/layers/runner.js';
+import type { ShareTensor } from '../protocol/layers/types.js';
+import { privateOutput, resolvePolicy, type PrivacyReport, type PrivacyRequest, type ResolvedPolicy } from '../protocol/privacy/index.js';
 import type { AShare, PartyId } from '../protocol/ring/types.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
 import { errFields, silentLogger, type Logger } from './log.js';
 import { PeerMesh, type MeshOptions } from './mesh.js';
 import { partyMetrics, type PartyMetrics } from './metrics.js';
 import { loadPartyModel, type LoadedModel, type ModelSource } from './model-source.js';
+import { AccountantHolder, isPlainLogits, outputPrivacy, policyKey, type PrivacySettings } from './privacy.js';
 import type { SessionTransport } from './session-transport.js';
 import { isTerminal, SessionStore, type Session } from './sessions.js';
 
@@ -47,13 +61,16 @@ export interface PartyOptions {
   batch: BatcherOptions;
   sessions: SessionLimits;
   kernels?: BackendSpec;
+  /** This party's privacy accountant. */
+  privacy: PrivacySettings;
   logger?: Logger;
   metrics?: PartyMetrics;
   /** Test hook: called after each layer of each run. */
   onNode?: (party: PartyId, runId: string, name: string, index: number) => void;
 }
 
-interface PlanEntry { id: string; batch: number }
+/** One session of a run: its images, its request's privacy options, and the key of the policy P0 resolved. */
+interface PlanEntry { id: string; batch: number; policy: string; privacy?: PrivacyRequest }
 interface PlanBody { runId: string; modelHash: string; sessions: PlanEntry[]; deadlineMs: number; seed: string }
 
 /** One layer of a run at this party: wall time, time blocked in recv, and the traffic this party sent. */
@@ -94,12 +111,14 @@ export class Party {
   private readonly earlyReady = new Map<string, { parties: Map<PartyId, number>; at: number }>();
   private closed = false;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly accountant: AccountantHolder;
 
   constructor(readonly opts: PartyOptions) {
     this.party = opts.party;
     // The server's logger already carries { party } in its base bindings.
     this.log = opts.logger ?? silentLogger;
     this.metrics = opts.metrics ?? partyMetrics();
+    this.accountant = new AccountantHolder(opts.privacy);
     this.mesh = new PeerMesh({ ...opts.mesh, party: opts.party, logger: this.log });
     this.store = new SessionStore(
       { maxSessions: opts.sessions.maxSessions, retentionMs: opts.sessions.retentionMs, tombstoneMs: 3_600_000, maxTombstones: 100_000 },
@@ -107,6 +126,9 @@ export class Party {
         this.metrics.errors.inc({ code: e.code, source: 'session' });
         this.batcher?.remove(s.id);
         this.log.info({ session: s.id, code: e.code, state: 'failed' }, 'session failed');
+        // No output share of this session left this party: give its privacy budget back.
+        const r = s.reservation;
+        if (r) { delete s.reservation; r.release().catch((err: unknown) => this.log.error({ session: s.id, ...errFields(err) }, 'privacy reservation release failed')); }
       },
     );
     this.batcher = this.party === 0 ? new Batcher<Session>(opts.batch, (items) => this.lead(items)) : null;
@@ -129,12 +151,14 @@ export class Party {
     try {
       const m = await loadPartyModel(this.opts.model, this.party);
       this.model = m;
-      this.log.info({ modelHash: m.info.modelHash, inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits }, 'model loaded');
+      this.log.info({ modelHash: m.info.modelHash, inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');
     } catch (e) {
       this.modelError = asMpcError(e);
       this.log.error(errFields(e), 'model load failed');
       return { grpcPort: null };
     }
+    // A configured accountant, or one the model's policy needs, must open before the party serves (E_ACCOUNTANT_STATE is fatal here).
+    if (this.opts.privacy.eager || this.model.policy?.dp) await this.accountant.get();
     const { port } = await this.mesh.start();
     return { grpcPort: port };
   }
@@ -154,7 +178,8 @@ export class Party {
 
   // ---- client API ----------------------------------------------------------
 
-  createSession(req: CreateSessionRequest): CreateSessionResponse {
+  /** `clientId`: the accountant's id of the caller (privacy.ts clientIdOf). */
+  async createSession(req: CreateSessionRequest, clientId: string): Promise<CreateSessionResponse> {
     const info = this.modelInfo();
     if (!this.ready()) throw new MpcError('E_NOT_READY', `P${this.party} is not ready: peers not connected`, { party: this.party });
     if (!UUID.test(req.sessionId)) throw new MpcError('E_BAD_ARGUMENT', 'sessionId must be a UUID');
@@ -164,11 +189,32 @@ export class Party {
     const deadlineMs = req.deadlineMs ?? this.opts.sessions.defaultDeadlineMs;
     if (!Number.isInteger(deadlineMs) || deadlineMs < 1 || deadlineMs > this.opts.sessions.maxDeadlineMs) throw new MpcError('E_BAD_ARGUMENT', `deadlineMs must be an integer in 1..${this.opts.sessions.maxDeadlineMs}`);
     const id = req.sessionId.toLowerCase();
-    const s = this.store.create(id, batch, deadlineMs);
-    this.log.info({ session: id, batch, deadlineMs }, 'session created');
+    if (this.store.get(id)) throw new MpcError('E_CONFLICT', `session ${id} already exists or was used before`);
+    const policy = resolvePolicy(this.model!.policy, req.privacy); // E_PRIVACY_POLICY (403)
+    // Reserve before the session exists (E_BUDGET_EXHAUSTED, 429); give it back if the session cannot be created.
+    const reservation = policy.charge ? await (await this.accountant.get()).reserve(clientId, policy.charge, batch) : undefined;
+    let s: Session;
+    try {
+      if (!this.ready()) throw new MpcError('E_NOT_READY', `P${this.party} is not ready: peers not connected`, { party: this.party });
+      s = this.store.create(id, batch, deadlineMs);
+    } catch (e) {
+      await reservation?.release();
+      throw e;
+    }
+    s.policy = policy;
+    if (req.privacy) s.privacyRequest = structuredClone(req.privacy);
+    if (reservation) s.reservation = reservation;
+    this.log.info({ session: id, batch, deadlineMs, outputMode: policy.outputMode, ...(policy.charge ? { epsilon: policy.charge.epsilon * batch } : {}) }, 'session created');
     if (this.party === 2) this.reportReady(s);
     else if (this.party === 0) this.takeEarlyReady(s);
-    return { ...info, sessionId: id, party: this.party, acceptsInput: this.party !== 2 };
+    const { privacy: _modelPrivacy, ...rest } = info;
+    const privacy = outputPrivacy(policy);
+    return { ...rest, ...(privacy ? { privacy } : {}), sessionId: id, party: this.party, acceptsInput: this.party !== 2 };
+  }
+
+  /** GET /v1/privacy/budget: the caller's budget at this party. */
+  async privacyReport(clientId: string): Promise<PrivacyReport> {
+    return (await this.accountant.get()).report(clientId);
   }
 
   /** Byte limit of an input upload: the largest batch of the loaded model. */
@@ -281,7 +327,7 @@ export class Party {
     const live = items.filter((s) => !isTerminal(s));
     if (live.length === 0 || !this.model) return;
     const runId = randomUUID();
-    const plan: PlanEntry[] = live.map((s) => ({ id: s.id, batch: s.batch }));
+    const plan: PlanEntry[] = live.map((s) => ({ id: s.id, batch: s.batch, policy: policyKey(s.policy!), ...(s.privacyRequest ? { privacy: s.privacyRequest } : {}) }));
     const now = Date.now();
     const deadlineMs = Math.max(1, Math.min(this.opts.sessions.maxDeadlineMs, Math.max(...live.map((s) => s.deadlineAt - now))));
     const s01 = randomBytes(16), s02 = randomBytes(16);
@@ -311,7 +357,8 @@ export class Party {
   private async follow(b: Record<string, unknown>): Promise<void> {
     const runId = b.runId, seedB64 = b.seed, sessions = b.sessions, deadlineMs = b.deadlineMs;
     const okPlan = typeof runId === 'string' && UUID.test(runId) && typeof seedB64 === 'string' && typeof deadlineMs === 'number' && deadlineMs > 0 && Array.isArray(sessions) &&
-      sessions.every((e: unknown) => typeof (e as PlanEntry)?.id === 'string' && Number.isInteger((e as PlanEntry)?.batch) && (e as PlanEntry).batch > 0);
+      sessions.every((e: unknown) => typeof (e as PlanEntry)?.id === 'string' && Number.isInteger((e as PlanEntry)?.batch) && (e as PlanEntry).batch > 0 && typeof (e as PlanEntry).policy === 'string' &&
+        ((e as PlanEntry).privacy === undefined || (typeof (e as PlanEntry).privacy === 'object' && (e as PlanEntry).privacy !== null)));
     if (!okPlan) { this.log.error({ code: 'E_PROTOCOL_DESYNC' }, 'malformed plan from P0 ignored'); if (typeof runId === 'string') this.sendAbort(0, runId, 'E_PROTOCOL_DESYNC'); return; }
     const seed = Buffer.from(seedB64, 'base64');
     let view: SessionTransport;
@@ -379,25 +426,37 @@ export class Party {
         if (s) this.store.markRunning(s, runId);
         off += e.batch * model.inputSize;
       });
+      const policies = plan.map((e, i) => this.plannedPolicy(e, sessions[i]));
       const ctx = createContext(this.party, view, await getSeeds(), { fracBits: model.info.fracBits, ...(this.opts.kernels ? { kernels: this.opts.kernels } : {}) });
       const onNode = this.opts.onNode;
       // Per-layer stats: deltas of the view's counters and of the clock between consecutive nodes.
       const c = view.counters;
       let last = { t: performance.now(), wait: c.waitMs ?? 0, bytes: c.bytesSent, msgs: c.messagesSent, depth: c.depth };
-      const onLayer = (name: string, index: number): void => {
+      const mark = (name: string, kind: string): void => {
         const now = { t: performance.now(), wait: c.waitMs ?? 0, bytes: c.bytesSent, msgs: c.messagesSent, depth: c.depth };
-        layers.push({ name, kind: model.model.nodes[index]?.kind ?? '', ms: now.t - last.t, waitMs: now.wait - last.wait, bytesSent: now.bytes - last.bytes, messages: now.msgs - last.msgs, rounds: now.depth - last.depth });
+        layers.push({ name, kind, ms: now.t - last.t, waitMs: now.wait - last.wait, bytesSent: now.bytes - last.bytes, messages: now.msgs - last.msgs, rounds: now.depth - last.depth });
         last = now;
+      };
+      const onLayer = (name: string, index: number): void => {
+        mark(name, model.model.nodes[index]?.kind ?? '');
         onNode?.(this.party, runId, name, index);
       };
       const out = await secureForward(ctx, model.model, { shape: [images, ...model.info.inputShape], data: input as AShare }, { onNode: onLayer });
-      off = 0;
-      plan.forEach((e, i) => {
+      const outputs = await this.privateOutputs(ctx, out, plan, policies);
+      // Clip, noise and secure argmax count as one more "layer" of the run's stats.
+      if (policies.some((p) => !isPlainLogits(p))) mark('privateOutput', 'privacy');
+      for (let i = 0; i < plan.length; i++) {
         const s = sessions[i];
-        const n = e.batch * model.outputSize;
-        if (s) this.store.complete(s, this.party === 2 ? undefined : out.data.slice(off, off + n), [e.batch, ...model.info.outputShape]);
-        off += n;
-      });
+        if (!s || isTerminal(s)) continue;
+        // The privacy charge is settled before any output share can leave this party.
+        const r = s.reservation;
+        if (r) {
+          delete s.reservation;
+          try { await r.commit(); } catch (err) { this.store.fail(s, asMpcError(err)); continue; }
+        }
+        const o = outputs[i]!;
+        this.store.complete(s, this.party === 2 ? undefined : o.data, o.shape, o.mode);
+      }
       this.record(runId, plan, images, t0, view, null, layers);
     } catch (e) {
       const err = asMpcError(e);
@@ -411,6 +470,66 @@ export class Party {
       view.close();
       this.runs.delete(runId);
     }
+  }
+
+  /**
+   * The policy a plan entry runs under: resolved from this party's model
+   * policy and the request options P0 forwarded, and checked against P0's
+   * key (the whole run is refused if they differ: the parties would fall out
+   * of step) and against this party's own session (a client that sent
+   * different options to the parties gets E_PROTOCOL_DESYNC).
+   */
+  private plannedPolicy(e: PlanEntry, s: Session | undefined): ResolvedPolicy {
+    let p: ResolvedPolicy;
+    try {
+      p = resolvePolicy(this.model!.policy, e.privacy);
+    } catch (err) {
+      throw new MpcError('E_PROTOCOL_DESYNC', `session ${e.id}: P${this.party} refuses the privacy options in the plan`, { party: this.party, cause: err });
+    }
+    if (policyKey(p) !== e.policy) throw new MpcError('E_PROTOCOL_DESYNC', `session ${e.id}: P${this.party} resolves another privacy policy than P0 (do the model manifests differ?)`, { party: this.party });
+    if (s?.policy && policyKey(s.policy) !== e.policy) this.store.fail(s, new MpcError('E_PROTOCOL_DESYNC', `session ${s.id}: the client sent different privacy options to the parties`, { party: this.party }));
+    return p;
+  }
+
+  /**
+   * Per session (plan order), this party's output share: the logits slice
+   * for plain-logits sessions; otherwise privateOutput, once per group of
+   * sessions with the same policy (groups in order of first appearance, the
+   * same at the three parties). Label + confidence is stored as [N, 2]
+   * (label, bucket per image).
+   */
+  private async privateOutputs(ctx: PartyContext, out: ShareTensor, plan: PlanEntry[], policies: ResolvedPolicy[]): Promise<{ data: BigUint64Array; shape: number[]; mode: OutputMode }[]> {
+    const model = this.model!;
+    const C = model.outputSize;
+    const first: number[] = [];
+    let row = 0;
+    for (const e of plan) { first.push(row); row += e.batch; }
+    const res: { data: BigUint64Array; shape: number[]; mode: OutputMode }[] = new Array(plan.length);
+    const logitsOf = (data: BigUint64Array, n: number) => ({ data, shape: [n, ...model.info.outputShape], mode: 'logits' as const });
+    const groups = new Map<string, number[]>();
+    plan.forEach((e, i) => {
+      if (isPlainLogits(policies[i]!)) res[i] = logitsOf(out.data.slice(first[i]! * C, (first[i]! + e.batch) * C), e.batch);
+      else groups.set(e.policy, [...(groups.get(e.policy) ?? []), i]);
+    });
+    for (const idx of groups.values()) {
+      const rows = idx.reduce((a, i) => a + plan[i]!.batch, 0);
+      const x = new BigUint64Array(rows * C);
+      let r = 0;
+      for (const i of idx) { x.set(out.data.subarray(first[i]! * C, (first[i]! + plan[i]!.batch) * C), r * C); r += plan[i]!.batch; }
+      const y = await privateOutput(ctx, { shape: [rows, C], data: x as AShare }, policies[idx[0]!]!);
+      r = 0;
+      for (const i of idx) {
+        const n = plan[i]!.batch;
+        if (y.mode === 'logits') res[i] = logitsOf(y.logits.slice(r * C, (r + n) * C), n);
+        else if (y.confidence) {
+          const both = new BigUint64Array(2 * n);
+          for (let j = 0; j < n; j++) { both[2 * j] = y.label[r + j]!; both[2 * j + 1] = y.confidence[r + j]!; }
+          res[i] = { data: both, shape: [n, 2], mode: 'label+confidence' };
+        } else res[i] = { data: y.label.slice(r, r + n), shape: [n], mode: 'label' };
+        r += n;
+      }
+    }
+    return res;
   }
 
   private record(runId: string, plan: PlanEntry[], images: number, t0: number, view: SessionTransport, err: MpcError | null, layers: LayerRecord[]): void {
@@ -453,6 +572,7 @@ export class Party {
     this.store.failAll(() => new MpcError('E_PEER_UNAVAILABLE', `P${this.party} is shutting down`, { party: this.party }));
     await this.mesh.close();
     this.store.close();
+    await this.accountant.flush();
   }
 
   /** Abrupt stop (tests): as if the process died. */

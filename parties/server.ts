@@ -58,6 +58,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
     batch: cfg.batch,
     sessions: cfg.sessions,
     kernels: cfg.kernels,
+    privacy: cfg.privacySettings,
     logger: app.log as unknown as Logger,
     metrics,
     ...(extras.onNode ? { onNode: extras.onNode } : {}),

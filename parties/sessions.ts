@@ -5,8 +5,9 @@
  * for `retentionMs` (its output can be fetched again), then forgotten, but its
  * id stays burnt (E_CONFLICT on replay) for `tombstoneMs`.
  */
-import type { SessionState } from '../protocol/api-contract.js';
+import type { OutputMode, SessionState } from '../protocol/api-contract.js';
 import { MpcError } from '../protocol/errors.js';
+import type { PrivacyRequest, Reservation, ResolvedPolicy } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 
 export interface Session {
@@ -18,6 +19,13 @@ export interface Session {
   input?: BigUint64Array;
   output?: BigUint64Array;
   outputShape?: number[];
+  /** What `output` holds (default 'logits'). */
+  outputMode?: OutputMode;
+  /** The request's privacy options (forwarded in the plan) and the policy resolved from them and the model's. */
+  privacyRequest?: PrivacyRequest;
+  policy?: ResolvedPolicy;
+  /** Privacy budget reserved at creation, until committed (output stored) or released (session failed). */
+  reservation?: Reservation;
   error?: MpcError;
   runId?: string;
   /** P0: the peers that reported this session ready (P1: input received, P2: created). */
@@ -76,11 +84,12 @@ export class SessionStore {
     s.runId = runId;
   }
 
-  complete(s: Session, output: BigUint64Array | undefined, shape: number[]): void {
+  complete(s: Session, output: BigUint64Array | undefined, shape: number[], mode: OutputMode = 'logits'): void {
     if (isTerminal(s)) return;
     s.state = 'done';
     if (output) s.output = output;
     s.outputShape = shape;
+    s.outputMode = mode;
     this.settle(s);
   }
 

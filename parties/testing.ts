@@ -3,10 +3,13 @@
  * OS-chosen ports, mTLS from throwaway certificates by default.
  */
 import { randomUUID } from 'node:crypto';
-import { OUTPUT_SHAPE_HEADER } from '../protocol/api-contract.js';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, type PrivacyOptions } from '../protocol/api-contract.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { getKernels } from '../protocol/kernels/index.js';
+import type { Budget, PrivacyPolicy } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { bytesU64, reconstruct, share, u64Bytes } from '../protocol/sharing/sharing.js';
 import { generateCerts, type CertSet } from './certs.js';
@@ -60,6 +63,10 @@ export interface TrioOptions {
   longPollMaxMs?: number;
   /** fastify logger option per party (default: none). */
   logger?: (p: PartyId) => FastifyServerOptions['logger'];
+  /** The model's privacy policy (manifest). */
+  policy?: PrivacyPolicy;
+  /** Accountants: state files <dir>/privacy-accountant-p<i>.json (opened at start); without it, unique temp files opened on first use. */
+  privacy?: { dir: string; budget?: Budget };
 }
 
 export interface PartyTrio {
@@ -73,7 +80,8 @@ export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
 export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
   const certs = o.tls === false ? null : testCerts();
-  const bundles = shareBundles(o.plain, o.fracBits);
+  const bundles = shareBundles(o.plain, o.fracBits, undefined, o.policy);
+  const lazyDir = path.join(tmpdir(), 'securenn-test-privacy', randomUUID());
   const tlsOf = (p: 0 | 1 | 2) => (certs ? { tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key } } : {});
   const dep: DeploymentConfig = {
     tokens: [TEST_TOKEN],
@@ -82,6 +90,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
     cors: { origins: ['http://demo.local'] },
     batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 4, ...o.batch },
     sessions: { defaultDeadlineMs: 30_000, maxDeadlineMs: 60_000, maxSessions: 100, retentionMs: 60_000, ...o.sessions },
+    ...(o.privacy ? { privacy: { accountantFile: path.join(o.privacy.dir, 'privacy-accountant-p{party}.json'), ...(o.privacy.budget ? { budget: o.privacy.budget } : {}) } } : {}),
     parties: [
       { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, ...tlsOf(0), model: { devFile: 'unused' }, ...(o.staticDir ? { staticDir: o.staticDir } : {}), ...(o.staticFiles ? { staticFiles: o.staticFiles } : {}) },
       { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, ...tlsOf(1), model: { devFile: 'unused' } },
@@ -92,6 +101,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
   try {
     for (const p of [0, 1, 2] as PartyId[]) {
       const cfg = resolveConfig(dep, p, process.cwd());
+      if (!o.privacy) cfg.privacySettings.accountantFile = path.join(lazyDir, `p${p}.json`);
       const srv = createPartyServer(cfg, {
         model: { kind: 'memory', bundle: bundles[p] },
         logger: o.logger ? o.logger(p) : false,
@@ -119,10 +129,10 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
 export const auth = { authorization: `Bearer ${TEST_TOKEN}` };
 
 /** What a client does (as the SDK will): create at the three parties, upload shares to P0 and P1. */
-export async function startSession(t: PartyTrio, x: Float64Array, N: number, f: number, extra: { deadlineMs?: number; sessionId?: string } = {}): Promise<string> {
+export async function startSession(t: PartyTrio, x: Float64Array, N: number, f: number, extra: { deadlineMs?: number; sessionId?: string; privacy?: PrivacyOptions } = {}): Promise<string> {
   const sessionId = extra.sessionId ?? randomUUID();
   for (const s of t.servers) {
-    const r = await s.app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId, batch: N, modelHash: t.modelHash, ...(extra.deadlineMs ? { deadlineMs: extra.deadlineMs } : {}) } });
+    const r = await s.app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId, batch: N, modelHash: t.modelHash, ...(extra.deadlineMs ? { deadlineMs: extra.deadlineMs } : {}), ...(extra.privacy ? { privacy: extra.privacy } : {}) } });
     if (r.statusCode !== 201) throw new Error(`create at P${t.servers.indexOf(s)}: ${r.statusCode} ${r.body}`);
   }
   const [x0, x1] = share(getKernels(), encode(x, f));
@@ -133,13 +143,28 @@ export async function startSession(t: PartyTrio, x: Float64Array, N: number, f: 
   return sessionId;
 }
 
-export interface Outcome { ok: boolean; status: number[]; codes: (string | undefined)[]; logits?: Float64Array; shape?: string }
+export interface Outcome {
+  ok: boolean; status: number[]; codes: (string | undefined)[];
+  /** 'logits' mode. */
+  logits?: Float64Array;
+  shape?: string;
+  /** x-output-mode of P0's answer. */
+  mode?: string;
+  /** 'label' / 'label+confidence' modes: the reconstructed class index (and bucket) per image. */
+  labels?: number[];
+  buckets?: number[];
+}
 
-/** Long-poll the outputs at P0 and P1 and reconstruct. */
+/** Long-poll the outputs at P0 and P1 and reconstruct (logits, or labels and buckets). */
 export async function finishSession(t: PartyTrio, sessionId: string, f: number): Promise<Outcome> {
   const rs = await Promise.all([0, 1].map((p) => t.servers[p]!.app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/output`, headers: auth })));
   const status = rs.map((r) => r.statusCode);
   if (!status.every((s) => s === 200)) return { ok: false, status, codes: rs.map((r) => (r.statusCode === 200 ? undefined : (JSON.parse(r.body) as { code: string }).code)) };
   const [y0, y1] = rs.map((r) => bytesU64(new Uint8Array(r.rawPayload)));
-  return { ok: true, status, codes: [], logits: decode(reconstruct(getKernels(), y0!, y1!), f), shape: String(rs[0]!.headers[OUTPUT_SHAPE_HEADER]) };
+  const mode = String(rs[0]!.headers[OUTPUT_MODE_HEADER] ?? 'logits');
+  const base = { ok: true, status, codes: [], shape: String(rs[0]!.headers[OUTPUT_SHAPE_HEADER]), mode };
+  const y = reconstruct(getKernels(), y0!, y1!);
+  if (mode === 'label') return { ...base, labels: Array.from(y, Number) };
+  if (mode === 'label+confidence') return { ...base, labels: Array.from(y.filter((_, i) => i % 2 === 0), Number), buckets: Array.from(y.filter((_, i) => i % 2 === 1), Number) };
+  return { ...base, logits: decode(y, f) };
 }

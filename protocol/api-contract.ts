@@ -10,8 +10,17 @@
  *     at /v1/sessions/:id/input (raw little-endian u64, application/octet-stream).
  *     P2 receives no input share: it is the helper.
  *  3. It GETs /v1/sessions/:id/output from P0 and P1 (long poll until done or
- *     failed) and reconstructs the logits y = y_0 + y_1, then applies the
- *     model's output activation (softmax / sigmoid) itself.
+ *     failed) and adds the two shares mod 2^64. What it reconstructs depends
+ *     on the session's output mode (header x-output-mode, see OutputMode):
+ *     'logits' (default): the logits y = y_0 + y_1, to which it applies the
+ *     model's output activation (softmax / sigmoid) itself; 'label': one
+ *     class index per image; 'label+confidence': per image the class index
+ *     and a confidence bucket. The mode comes from the model's privacy policy
+ *     (its manifest) and the request's `privacy` options, which may only make
+ *     it stricter (E_PRIVACY_POLICY otherwise). With differential privacy the
+ *     parties add noise inside the protocol and charge each image to the
+ *     client's privacy budget (E_BUDGET_EXHAUSTED once it is spent;
+ *     GET /v1/privacy/budget reports it).
  * Every request carries `Authorization: Bearer <token>`.
  * Errors: JSON `ApiError` with the HTTP status of its code (protocol/errors.ts).
  */
@@ -26,6 +35,49 @@ export interface CreateSessionRequest {
   batch?: number;
   /** Milliseconds from now after which the session fails with E_DEADLINE. */
   deadlineMs?: number;
+  /**
+   * Output privacy for this session, only stricter than the model's policy
+   * (refused with E_PRIVACY_POLICY otherwise). Send the same value to all
+   * three parties. Absent: the model's policy as is.
+   */
+  privacy?: PrivacyOptions;
+}
+
+/**
+ * What the client reconstructs: 'logits' (all outputs), 'label+confidence'
+ * (class index and a coarse confidence bucket), 'label' (class index only).
+ * Strictness: logits < label+confidence < label.
+ */
+export type OutputMode = 'logits' | 'label' | 'label+confidence';
+
+/** Differential-privacy options (see protocol/privacy/README.md). */
+export interface DpOptions {
+  mechanism: 'laplace' | 'gaussian';
+  /** Per image. */
+  epsilon: number;
+  /** Gaussian only. */
+  delta?: number;
+  /** L1 (Laplace) / L2 (Gaussian) sensitivity of one image's logit vector, real units. */
+  sensitivity: number;
+  sampler?: 'discrete-exact' | 'gamma-split';
+  calibration?: 'classic' | 'zcdp';
+  /** Clip each logit to [-clip, clip] before the noise. */
+  clip?: number;
+}
+
+/** A request's privacy options (protocol/privacy PrivacyRequest): lower epsilon, larger sensitivity, label instead of logits, ... */
+export interface PrivacyOptions {
+  outputMode?: OutputMode;
+  dp?: Partial<DpOptions>;
+}
+
+/** The output policy the parties apply (GET /v1/model: the model's; CreateSessionResponse: the session's). */
+export interface OutputPrivacy {
+  outputMode: OutputMode;
+  /** 'label+confidence': margins (top logit minus runner-up, ascending); the bucket is how many of them the margin reaches, 0..K. */
+  confidenceThresholds?: number[];
+  /** Noise the parties add to the logits; each image is charged epsilon (and delta) to the client's budget. */
+  dp?: { mechanism: 'laplace' | 'gaussian'; epsilon: number; delta: number; sensitivity: number; sampler: 'discrete-exact' | 'gamma-split'; clip?: number };
 }
 
 export interface ModelInfo {
@@ -36,6 +88,8 @@ export interface ModelInfo {
   fracBits: number;
   outputActivation: 'linear' | 'softmax' | 'sigmoid';
   labels?: string[];
+  /** Absent: logits without noise. Otherwise the output policy (in a CreateSessionResponse: of that session). */
+  privacy?: OutputPrivacy;
 }
 
 export interface CreateSessionResponse extends ModelInfo {
@@ -54,5 +108,32 @@ export interface ApiError {
   step?: string;
 }
 
-/** Header on GET .../output carrying the output shape (with batch), e.g. "1,2". */
+/**
+ * Header on GET .../output carrying the output shape (with batch), e.g. "1,2"
+ * for logits; "N" for 'label' (one u64 share per image); "N,2" for
+ * 'label+confidence' (per image: label share, bucket share).
+ */
 export const OUTPUT_SHAPE_HEADER = 'x-output-shape';
+
+/** Header on GET .../output carrying the OutputMode of the share ('logits' when absent). */
+export const OUTPUT_MODE_HEADER = 'x-output-mode';
+
+/**
+ * GET /v1/privacy/budget: this party's privacy accountant for the calling
+ * client (identified by a hash of its bearer token).
+ */
+export interface PrivacyBudgetResponse {
+  party: 0 | 1 | 2;
+  /** The client's id in the accountant (hash of the token; for per-client budgets in the config). */
+  client: string;
+  budget: { epsilon: number; delta: number };
+  /** Images charged and settled / still reserved by sessions in flight. */
+  queries: number;
+  pendingQueries: number;
+  /** Epsilon spent (incl. pending) under the enforced composition rule, and what is left. */
+  enforced: { rule: string; epsilon: number; delta: number };
+  remainingEpsilon: number;
+  basic: { epsilon: number; delta: number };
+  advanced: { epsilon: number; delta: number } | null;
+  rdp: { epsilon: number; delta: number; order: number } | null;
+}

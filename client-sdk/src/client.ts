@@ -10,12 +10,18 @@
  *     parties' fracBits, split x = x_0 + x_1 (mod 2^64);
  *  4. PUT x_0 to P0 and x_1 to P1 (P2, the helper, gets nothing);
  *  5. GET the output shares from P0 and P1 (long poll), reconstruct
- *     y = y_0 + y_1, decode, apply the output activation on the client.
+ *     y = y_0 + y_1; in 'logits' mode decode it and apply the output
+ *     activation on the client; in the label modes (x-output-mode header)
+ *     y is the class index (and confidence bucket) per image, computed
+ *     inside the protocol: the client never gets logits or probabilities.
  * The parties see only uniformly random shares; only this client sees x and y.
+ * Output privacy: the client asks for options.privacy (default: logits);
+ * the parties refuse anything looser than the model's policy
+ * (PrivacyPolicyError) or beyond the client's DP budget (BudgetExhaustedError).
  * Requests to the parties run in parallel; the first failure cancels the rest.
  */
-import type { CreateSessionRequest, CreateSessionResponse, ModelInfo } from '../../protocol/api-contract.js';
-import { OUTPUT_SHAPE_HEADER } from '../../protocol/api-contract.js';
+import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy, PrivacyOptions } from '../../protocol/api-contract.js';
+import { OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER } from '../../protocol/api-contract.js';
 import { decode as decodeFixed, encode as encodeFixed, MAX_FRAC_BITS, MIN_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
 import { activate, labelFor, predictedIndex } from './activation.js';
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
@@ -71,9 +77,27 @@ export interface PredictOptions {
   batch?: boolean;
   /** Overrides the client's timeoutMs for this call. */
   timeoutMs?: number;
+  /**
+   * Output privacy for this call, sent to the three parties; it may only be
+   * stricter than the model's policy (else PrivacyPolicyError).
+   * - outputMode 'label' / 'label+confidence': the parties compute the class
+   *   (and a confidence bucket) inside the protocol; the result is a
+   *   LabelPrediction, without probabilities or logits.
+   * - absent or 'logits': the client asks for logits; a model whose policy
+   *   releases only labels refuses with PrivacyPolicyError.
+   * - dp: stricter noise (lower epsilon, larger sensitivity, smaller clip),
+   *   or DP on a model without it; each image is charged to the client's
+   *   budget at every party (BudgetExhaustedError once spent).
+   */
+  privacy?: PrivacyOptions;
 }
 
+/** Privacy options that ask for a label mode. */
+export type LabelModePrivacy = PrivacyOptions & { outputMode: 'label' | 'label+confidence' };
+
+/** Logits mode (the default): the reconstructed logits and the client-side activation. */
 export interface Prediction {
+  outputMode: 'logits';
   /** After the model's output activation. */
   probabilities: number[];
   /** labels[index] when the model has labels, else the index. */
@@ -86,6 +110,7 @@ export interface Prediction {
 }
 
 export interface BatchPrediction {
+  outputMode: 'logits';
   probabilities: number[][];
   label: (string | number)[];
   index: number[];
@@ -94,7 +119,39 @@ export interface BatchPrediction {
   model: ModelInfo;
 }
 
-interface Output { shares: BigUint64Array; shape: number[] | undefined }
+/**
+ * Label modes: only the class computed inside the protocol (argmax of the
+ * possibly noisy logits); no probabilities or logits exist on the client.
+ */
+export interface LabelPrediction {
+  outputMode: 'label' | 'label+confidence';
+  /** labels[index] when the model has labels, else the index. */
+  label: string | number;
+  index: number;
+  /**
+   * 'label+confidence': how many of model.privacy.confidenceThresholds the
+   * margin (top logit minus runner-up) reaches, 0..K.
+   */
+  confidenceBucket?: number;
+  sessionId: string;
+  /** model.privacy: the session's output policy (mode, thresholds, DP). */
+  model: ModelInfo;
+}
+
+export interface BatchLabelPrediction {
+  outputMode: 'label' | 'label+confidence';
+  label: (string | number)[];
+  index: number[];
+  confidenceBucket?: number[];
+  sessionId: string;
+  model: ModelInfo;
+}
+
+type AnyBatch = BatchPrediction | BatchLabelPrediction;
+
+interface Output { shares: BigUint64Array; shape: number[] | undefined; mode: string | null }
+
+const OUTPUT_MODES: readonly string[] = ['logits', 'label', 'label+confidence'];
 
 const ACTIVATIONS: readonly string[] = ['linear', 'softmax', 'sigmoid'];
 
@@ -144,10 +201,12 @@ export class PrivateInferenceClientBase {
     return this.lastModel;
   }
 
-  predict(input: ImageInput, options?: PredictOptions & { batch?: false }): Promise<Prediction>;
-  predict(input: readonly ImageInput[] | Tensor, options: PredictOptions & { batch: true }): Promise<BatchPrediction>;
-  predict(input: ImageInput | readonly ImageInput[], options?: PredictOptions): Promise<Prediction | BatchPrediction>;
-  async predict(input: ImageInput | readonly ImageInput[], options: PredictOptions = {}): Promise<Prediction | BatchPrediction> {
+  predict(input: ImageInput, options: PredictOptions & { batch?: false; privacy: LabelModePrivacy }): Promise<LabelPrediction>;
+  predict(input: readonly ImageInput[] | Tensor, options: PredictOptions & { batch: true; privacy: LabelModePrivacy }): Promise<BatchLabelPrediction>;
+  predict(input: ImageInput, options?: PredictOptions & { batch?: false; privacy?: PrivacyOptions & { outputMode?: 'logits' } }): Promise<Prediction>;
+  predict(input: readonly ImageInput[] | Tensor, options: PredictOptions & { batch: true; privacy?: PrivacyOptions & { outputMode?: 'logits' } }): Promise<BatchPrediction>;
+  predict(input: ImageInput | readonly ImageInput[], options?: PredictOptions): Promise<Prediction | BatchPrediction | LabelPrediction | BatchLabelPrediction>;
+  async predict(input: ImageInput | readonly ImageInput[], options: PredictOptions = {}): Promise<Prediction | BatchPrediction | LabelPrediction | BatchLabelPrediction> {
     const user = options.signal;
     user?.throwIfAborted();
     const ctl = new AbortController();
@@ -168,7 +227,7 @@ export class PrivateInferenceClientBase {
     }
   }
 
-  private async run(input: ImageInput | readonly ImageInput[], options: PredictOptions, ctl: AbortController, started: number, deadlineMs: number | undefined): Promise<Prediction | BatchPrediction> {
+  private async run(input: ImageInput | readonly ImageInput[], options: PredictOptions, ctl: AbortController, started: number, deadlineMs: number | undefined): Promise<Prediction | BatchPrediction | LabelPrediction | BatchLabelPrediction> {
     const signal = ctl.signal;
     const batched = options.batch === true;
     let sessionId: string | undefined;
@@ -182,6 +241,7 @@ export class PrivateInferenceClientBase {
     };
 
     // Step 1: everything that can be checked without the parties.
+    const privacy = requestPrivacy(options.privacy);
     const items = this.classify(input, batched);
     const batchTensor = batched && !Array.isArray(input);
     batch = batchTensor ? (items[0] as { tensor: Tensor }).tensor.shape[0]! : items.length;
@@ -194,7 +254,7 @@ export class PrivateInferenceClientBase {
     // Step 2: sessions at all three parties, which must agree on the model.
     sessionId = uuidV4();
     const remaining = deadlineMs === undefined ? undefined : Math.max(1, Math.round(deadlineMs - (now() - started)));
-    const model = await this.createSessions(sessionId, batch, remaining, ctl);
+    const model = await this.createSessions(sessionId, batch, remaining, privacy, ctl);
 
     // Step 3: preprocess, encode, split.
     const x = this.assemble(items, decoded, model, batch, batchTensor);
@@ -215,10 +275,11 @@ export class PrivateInferenceClientBase {
     emit('reconstructing');
     const result = this.reconstruct(y0!, y1!, model, batch, sessionId);
     emit('done');
-    if (!batched) {
-      return { probabilities: result.probabilities[0]!, label: result.label[0]!, index: result.index[0]!, logits: result.logits[0]!, sessionId, model };
+    if (batched) return result;
+    if (result.outputMode === 'logits') {
+      return { outputMode: 'logits', probabilities: result.probabilities[0]!, label: result.label[0]!, index: result.index[0]!, logits: result.logits[0]!, sessionId, model };
     }
-    return result;
+    return { outputMode: result.outputMode, label: result.label[0]!, index: result.index[0]!, ...(result.confidenceBucket ? { confidenceBucket: result.confidenceBucket[0]! } : {}), sessionId, model };
   }
 
   private classify(input: ImageInput | readonly ImageInput[], batched: boolean): ClassifiedInput[] {
@@ -244,8 +305,8 @@ export class PrivateInferenceClientBase {
     })));
   }
 
-  private async createSessions(sessionId: string, batch: number, deadlineMs: number | undefined, ctl: AbortController): Promise<ModelInfo> {
-    const req: CreateSessionRequest = { sessionId, batch };
+  private async createSessions(sessionId: string, batch: number, deadlineMs: number | undefined, privacy: PrivacyOptions & { outputMode: OutputMode }, ctl: AbortController): Promise<ModelInfo> {
+    const req: CreateSessionRequest = { sessionId, batch, privacy };
     if (this.expectedModelHash !== undefined) req.modelHash = this.expectedModelHash;
     if (deadlineMs !== undefined) req.deadlineMs = deadlineMs;
     const body = JSON.stringify(req);
@@ -255,6 +316,8 @@ export class PrivateInferenceClientBase {
       return checkSessionResponse(json, ep.party, sessionId);
     }));
     const model = this.agree(answers);
+    const mode = model.privacy?.outputMode ?? 'logits';
+    if (mode !== privacy.outputMode) throw new PrivateInferenceError('E_INTERNAL', `the parties announced output mode '${mode}', the client asked for '${privacy.outputMode}'`);
     this.lastModel = model;
     return model;
   }
@@ -266,6 +329,7 @@ export class PrivateInferenceClientBase {
       const same = r.modelHash.toLowerCase() === r0.modelHash.toLowerCase() && sameShape(r.inputShape, r0.inputShape)
         && sameShape(r.outputShape, r0.outputShape) && r.fracBits === r0.fracBits && r.outputActivation === r0.outputActivation;
       if (!same) throw new ModelMismatchError(`parties disagree on the model: party 0 has ${r0.modelHash.slice(0, 12)}, party ${r.party} has ${r.modelHash.slice(0, 12)}`, { party: r.party });
+      if (canonical(r.privacy) !== canonical(r0.privacy)) throw new ModelMismatchError(`parties disagree on the output privacy policy: party 0 and party ${r.party}`, { party: r.party });
     }
     if (this.expectedModelHash !== undefined && r0.modelHash.toLowerCase() !== this.expectedModelHash) {
       throw new ModelMismatchError(`the parties run model ${r0.modelHash.slice(0, 12)}, expected ${this.expectedModelHash.slice(0, 12)}`);
@@ -275,6 +339,7 @@ export class PrivateInferenceClientBase {
     }
     const m: ModelInfo = { modelHash: r0.modelHash, inputShape: [...r0.inputShape], outputShape: [...r0.outputShape], fracBits: r0.fracBits, outputActivation: r0.outputActivation };
     if (r0.labels !== undefined) m.labels = [...r0.labels];
+    if (r0.privacy !== undefined) m.privacy = structuredClone(r0.privacy);
     return m;
   }
 
@@ -302,7 +367,7 @@ export class PrivateInferenceClientBase {
       const type = res.headers.get('content-type') ?? '';
       if (res.status === 200 && !type.includes('json')) {
         const buf = await this.http.read(ep, 'output share', signal, () => res.arrayBuffer());
-        return { shares: bytesToU64(buf), shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)) };
+        return { shares: bytesToU64(buf), shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER) };
       }
       if (type.includes('json')) {
         const body = await this.http.read(ep, 'output state', signal, () => res.json() as Promise<{ code?: unknown; message?: unknown; state?: unknown }>);
@@ -317,7 +382,13 @@ export class PrivateInferenceClientBase {
     }
   }
 
-  private reconstruct(o0: Output, o1: Output, model: ModelInfo, batch: number, sessionId: string): BatchPrediction {
+  private reconstruct(o0: Output, o1: Output, model: ModelInfo, batch: number, sessionId: string): AnyBatch {
+    const mode = model.privacy?.outputMode ?? 'logits';
+    for (const [p, o] of [[0, o0], [1, o1]] as const) {
+      // Servers without output privacy send no mode header: logits.
+      if ((o.mode ?? 'logits') !== mode) throw new PrivateInferenceError('E_INTERNAL', `party ${p}: output share in mode '${o.mode}', the session's mode is '${mode}'`, { party: p });
+    }
+    if (mode !== 'logits') return this.reconstructLabels(o0, o1, model, batch, sessionId, mode);
     const expected = [batch, ...model.outputShape];
     for (const [p, o] of [[0, o0], [1, o1]] as const) {
       const shape = o.shape ?? expected;
@@ -327,7 +398,7 @@ export class PrivateInferenceClientBase {
     }
     const y = decodeFixed(reconstructShares(o0.shares, o1.shares), model.fracBits);
     const per = y.length / batch;
-    const out: BatchPrediction = { probabilities: [], label: [], index: [], logits: [], sessionId, model };
+    const out: BatchPrediction = { outputMode: 'logits', probabilities: [], label: [], index: [], logits: [], sessionId, model };
     for (let b = 0; b < batch; b++) {
       const logits = Array.from(y.subarray(b * per, (b + 1) * per));
       const probabilities = activate(logits, model.outputActivation);
@@ -339,6 +410,49 @@ export class PrivateInferenceClientBase {
     }
     return out;
   }
+
+  /** Label modes: per image the class index (shape [B]) or index and bucket ([B, 2]), small integers mod 2^64. */
+  private reconstructLabels(o0: Output, o1: Output, model: ModelInfo, batch: number, sessionId: string, mode: 'label' | 'label+confidence'): BatchLabelPrediction {
+    const per = mode === 'label' ? 1 : 2;
+    const expected = mode === 'label' ? [batch] : [batch, 2];
+    for (const [p, o] of [[0, o0], [1, o1]] as const) {
+      if (!sameShape(o.shape ?? expected, expected) || o.shares.length !== batch * per) {
+        throw new PrivateInferenceError('E_SHAPE', `party ${p}: ${mode} share has ${o.shares.length} elements (shape [${(o.shape ?? expected).join(', ')}]), expected [${expected.join(', ')}]`, { party: p });
+      }
+    }
+    const y = reconstructShares(o0.shares, o1.shares);
+    const outputs = product(model.outputShape);
+    const classes = outputs === 1 ? 2 : outputs; // a single sigmoid output is labelled 0 / 1
+    const buckets = (model.privacy?.confidenceThresholds?.length ?? 0) + 1;
+    const out: BatchLabelPrediction = { outputMode: mode, label: [], index: [], sessionId, model };
+    if (mode === 'label+confidence') out.confidenceBucket = [];
+    for (let b = 0; b < batch; b++) {
+      const index = y[b * per]!;
+      if (index >= BigInt(classes)) throw new PrivateInferenceError('E_INTERNAL', `the reconstructed label of item ${b} is out of range: the output shares do not match`);
+      out.index.push(Number(index));
+      out.label.push(labelFor(Number(index), model.labels));
+      if (out.confidenceBucket) {
+        const bucket = y[b * per + 1]!;
+        if (bucket >= BigInt(buckets)) throw new PrivateInferenceError('E_INTERNAL', `the reconstructed confidence bucket of item ${b} is out of range: the output shares do not match`);
+        out.confidenceBucket.push(Number(bucket));
+      }
+    }
+    return out;
+  }
+}
+
+/** The privacy options sent to the parties: the caller's, with the output mode made explicit (default 'logits'). */
+function requestPrivacy(p: PrivacyOptions | undefined): PrivacyOptions & { outputMode: OutputMode } {
+  if (p !== undefined && (typeof p !== 'object' || p === null || Array.isArray(p))) throw new InputError('E_BAD_ARGUMENT', 'predict: privacy must be an object { outputMode?, dp? }');
+  const mode = p?.outputMode ?? 'logits';
+  if (!OUTPUT_MODES.includes(mode)) throw new InputError('E_BAD_ARGUMENT', `predict: privacy.outputMode must be one of ${OUTPUT_MODES.join(', ')}`);
+  if (p?.dp !== undefined && (typeof p.dp !== 'object' || p.dp === null)) throw new InputError('E_BAD_ARGUMENT', 'predict: privacy.dp must be an object');
+  return { ...(p?.dp !== undefined ? { dp: { ...p.dp } } : {}), outputMode: mode };
+}
+
+/** Key-order-independent JSON of an output policy (to compare the parties' announcements). */
+function canonical(v: OutputPrivacy | undefined): string {
+  return JSON.stringify(v ?? null, (_k, x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
 }
 
 function parseShape(h: string | null): number[] | undefined {

@@ -2,9 +2,11 @@
 export {
   PrivateInferenceClientBase, DEFAULT_TIMEOUT_MS,
   type ClientOptions, type PredictOptions, type PredictProgress, type ProgressStage, type Prediction, type BatchPrediction,
+  type LabelPrediction, type BatchLabelPrediction, type LabelModePrivacy,
 } from './client.js';
 export {
   MpcError, PrivateInferenceError, DeadlineError, PeerUnavailableError, InputError, ModelMismatchError, ServerError,
+  BudgetExhaustedError, PrivacyPolicyError,
   type ErrorCode, type ClientErrorContext,
 } from './errors.js';
 export type { Tensor, ImageBytes, ImageInput } from './input.js';
@@ -14,4 +16,4 @@ export { resizeBilinear } from './image/resize.js';
 export { splitShares, reconstructShares, randomU64, addU64, subU64, u64ToBytes, bytesToU64 } from './ring.js';
 export { encode as encodeFixedPoint, decode as decodeFixedPoint, DEFAULT_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
 export { softmax, sigmoid } from './activation.js';
-export type { ModelInfo, CreateSessionRequest, CreateSessionResponse, ApiError } from '../../protocol/api-contract.js';
+export type { ModelInfo, CreateSessionRequest, CreateSessionResponse, ApiError, OutputMode, PrivacyOptions, DpOptions, OutputPrivacy } from '../../protocol/api-contract.js';

@@ -62,6 +62,30 @@ export class ModelMismatchError extends PrivateInferenceError {
   }
 }
 
+/**
+ * E_BUDGET_EXHAUSTED (HTTP 429): the client's differential-privacy budget at a
+ * party would be exceeded by this request; nothing was computed. Retrying does
+ * not help until the operator raises the budget.
+ */
+export class BudgetExhaustedError extends PrivateInferenceError {
+  constructor(message: string, ctx: ClientErrorContext = {}) {
+    super('E_BUDGET_EXHAUSTED', message, ctx);
+    this.name = 'BudgetExhaustedError';
+  }
+}
+
+/**
+ * E_PRIVACY_POLICY (HTTP 403): the request asked for a less private output
+ * than the model's policy allows (e.g. logits from a label-only model, a
+ * larger epsilon); ask for `privacy: { outputMode: 'label' }` or a stricter DP.
+ */
+export class PrivacyPolicyError extends PrivateInferenceError {
+  constructor(message: string, ctx: ClientErrorContext = {}) {
+    super('E_PRIVACY_POLICY', message, ctx);
+    this.name = 'PrivacyPolicyError';
+  }
+}
+
 /** Any other coded error a party answered with (E_UNAUTHENTICATED, E_NOT_READY, E_OVERLOADED, ...). */
 export class ServerError extends PrivateInferenceError {
   constructor(code: ErrorCode, message: string, ctx: ClientErrorContext = {}) {
@@ -80,6 +104,8 @@ export function errorForCode(code: ErrorCode, message: string, ctx: ClientErrorC
     case 'E_DEADLINE': return new DeadlineError(message, ctx);
     case 'E_PEER_UNAVAILABLE': return new PeerUnavailableError(message, ctx);
     case 'E_MODEL_MISMATCH': return new ModelMismatchError(message, ctx);
+    case 'E_BUDGET_EXHAUSTED': return new BudgetExhaustedError(message, ctx);
+    case 'E_PRIVACY_POLICY': return new PrivacyPolicyError(message, ctx);
     case 'E_SHAPE': case 'E_DTYPE': case 'E_RANGE': case 'E_BAD_ARGUMENT': return new InputError(code, message, ctx);
     default: return new ServerError(code, message, ctx);
   }

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../protocol/fixed-point/fixed-point.js';
 import {
-  DeadlineError, InputError, ModelMismatchError, PeerUnavailableError, PrivateInferenceClient, ServerError,
+  BudgetExhaustedError, DeadlineError, InputError, ModelMismatchError, PeerUnavailableError, PrivacyPolicyError, PrivateInferenceClient, ServerError,
   type ClientOptions, type PredictProgress, type Tensor,
 } from '../src/index.js';
-import { deadUrl, startFakeParties, type FakeParties } from './fake-parties.js';
+import { deadUrl, fakeLabels, startFakeParties, type FakeParties } from './fake-parties.js';
 import { PROGRESSIVE_XRAY, XRAY_DIR } from './fixtures.js';
 
 const XRAY = join(XRAY_DIR, 'NORMAL/IM-0001-0001.jpeg');
@@ -245,6 +245,74 @@ describe('typed errors', () => {
     expect(() => new PrivateInferenceClient({ parties: ['http://a'], token: 't' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
     expect(() => new PrivateInferenceClient({ parties: fake.urls, token: '' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
     expect(() => new PrivateInferenceClient({ parties: fake.urls, token: 't', expectedModelHash: 'abc' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+  });
+});
+
+describe('output privacy: label modes and privacy errors', () => {
+  const thresholds = [0.5, 2];
+  let priv: FakeParties;
+  beforeAll(async () => { priv = await startFakeParties({ model: { outputShape: [3], labels: ['a', 'b', 'c'], privacy: { outputMode: 'label+confidence', confidenceThresholds: thresholds } } }); });
+  afterAll(async () => { await priv.close(); });
+  const pclient = (): PrivateInferenceClient => new PrivateInferenceClient({ parties: priv.urls, token: priv.token, timeoutMs: 10_000 });
+  /** What the label and bucket must be: the plaintext twin of the fake's map. */
+  const want = (x: Float32Array | Float64Array, batch: number) => fakeLabels(priv.expectedRing(encode(x, 13), batch), thresholds, 13);
+
+  it("'label+confidence': decodes label and bucket shares; no probabilities or logits", async () => {
+    const seen = new Set<string>();
+    for (let seed = 1; seed <= 8; seed++) {
+      const t: Tensor = { data: Float32Array.from({ length: 4096 }, (_, i) => ((Math.imul(i + 1, 2654435761 + 2 * seed) >>> 0) % 1000) / 1000), shape: [64, 64, 1] };
+      const r = await pclient().predict(t, { privacy: { outputMode: 'label+confidence' } });
+      const w = want(t.data, 1);
+      expect(r).toMatchObject({ outputMode: 'label+confidence', index: w.index[0], label: ['a', 'b', 'c'][w.index[0]!], confidenceBucket: w.bucket[0] });
+      expect(r).not.toHaveProperty('probabilities');
+      expect(r).not.toHaveProperty('logits');
+      expect(r.model.privacy).toEqual({ outputMode: 'label+confidence', confidenceThresholds: thresholds });
+      seen.add(`${r.index}:${r.confidenceBucket}`);
+    }
+    expect(seen.size).toBeGreaterThan(2);
+  });
+
+  it("'label' (stricter) gives the label only, also for a batch", async () => {
+    const t = tensor([64, 64, 1], 7);
+    const r = await pclient().predict(t, { privacy: { outputMode: 'label' } });
+    expect(r.outputMode).toBe('label');
+    expect(r.index).toBe(want(t.data, 1).index[0]);
+    expect(r).not.toHaveProperty('confidenceBucket');
+    const items = [tensor([64, 64, 1], 8), tensor([64, 64, 1], 9), tensor([64, 64, 1], 10)];
+    const b = await pclient().predict(items, { batch: true, privacy: { outputMode: 'label+confidence' } });
+    const sent = priv.inputs.get(b.sessionId)!;
+    const w = want(sent, 3);
+    expect(b).toMatchObject({ outputMode: 'label+confidence', index: w.index, confidenceBucket: w.bucket });
+    expect(b).not.toHaveProperty('probabilities');
+  });
+
+  it('asking a label-only model for logits: PrivacyPolicyError (403) before any input share is sent', async () => {
+    const before = priv.requests.length;
+    const e = await pclient().predict(tensor()).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(PrivacyPolicyError);
+    expect(e).toMatchObject({ code: 'E_PRIVACY_POLICY', status: 403 });
+    expect(priv.requests.slice(before).filter((q) => q.method === 'PUT')).toHaveLength(0);
+    await expect(pclient().predict(tensor(), { privacy: { outputMode: 'probabilities' } } as never)).rejects.toMatchObject({ name: 'InputError', code: 'E_BAD_ARGUMENT' });
+  });
+
+  it('E_BUDGET_EXHAUSTED from a party: BudgetExhaustedError (429)', async () => {
+    fake.behavior[1] = { failCreate: { code: 'E_BUDGET_EXHAUSTED', message: 'privacy budget exhausted' } };
+    const e = await client().predict(tensor(), { privacy: { dp: { epsilon: 0.5 } } }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(BudgetExhaustedError);
+    expect(e).toMatchObject({ code: 'E_BUDGET_EXHAUSTED', party: 1, status: 429 });
+  });
+
+  it('the default (logits) result says so; a mode header that contradicts the session is refused', async () => {
+    const r = await client().predict(tensor());
+    expect(r.outputMode).toBe('logits');
+    const lying = (async (url: string | URL | Request, init?: RequestInit) => {
+      const res = await fetch(url, init);
+      if (!String(url).endsWith('/output') || res.status !== 200) return res;
+      const h = new Headers(res.headers);
+      h.set('x-output-mode', 'label');
+      return new Response(await res.arrayBuffer(), { status: 200, headers: h });
+    }) as typeof fetch;
+    await expect(client({ fetch: lying }).predict(tensor())).rejects.toMatchObject({ code: 'E_INTERNAL', message: expect.stringMatching(/mode 'label'/) });
   });
 });
 

@@ -9,13 +9,20 @@
  * in the last place. P2 takes part in session creation only. Outputs are
  * released when both input shares arrived (like the real protocol).
  *
+ * Output privacy: with `model.privacy` (the model's policy) or a request's
+ * `privacy.outputMode`, the fake answers in a label mode: it computes the
+ * labels (and confidence buckets) of the same public map in the clear from
+ * the reconstructed input (a fake: real parties never can) and hands P0 and
+ * P1 fresh additive shares of them. A request looser than the model's mode is
+ * refused with E_PRIVACY_POLICY. No noise, no accountant.
+ *
  * TEST SPY: the fake also reconstructs the input it received (`inputs`) so
  * tests can compare what the browser and Node sent. Real parties never can.
  */
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import type { ApiError, CreateSessionRequest, CreateSessionResponse, ModelInfo } from '../../protocol/api-contract.js';
-import { OUTPUT_SHAPE_HEADER } from '../../protocol/api-contract.js';
+import type { ApiError, CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy } from '../../protocol/api-contract.js';
+import { OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER } from '../../protocol/api-contract.js';
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.js';
 
 const MOD = 1n << 64n;
@@ -54,6 +61,9 @@ interface Session {
   created: Set<number>;
   inputs: [BigUint64Array | undefined, BigUint64Array | undefined];
   polls: [number, number];
+  mode: OutputMode;
+  /** Label modes: P0's and P1's shares of the labels (and buckets), made once both inputs arrived. */
+  labelShares?: [BigUint64Array, BigUint64Array];
   ready: Promise<void>;
   markReady: () => void;
 }
@@ -88,6 +98,30 @@ export function weight(c: number, i: number): number {
 
 function toSigned(v: bigint): bigint {
   return v >= 1n << 63n ? v - (1n << 64n) : v;
+}
+
+const RANK: Record<OutputMode, number> = { logits: 0, 'label+confidence': 1, label: 2 };
+
+function randomU64s(n: number): BigUint64Array {
+  const out = new BigUint64Array(n);
+  for (let i = 0; i < n; i += 8192) globalThis.crypto.getRandomValues(out.subarray(i, i + 8192));
+  return out;
+}
+
+/** Plaintext labels (argmax; single output: x > 0) and buckets (how many thresholds the margin reaches) of ring-unit logits. */
+export function fakeLabels(logits: bigint[][], thresholds: number[], fracBits: number): { index: number[]; bucket: number[] } {
+  const index: number[] = [], bucket: number[] = [];
+  for (const row0 of logits) {
+    const row = row0.length === 1 ? [0n, row0[0]!] : row0;
+    let best = 0;
+    for (let c = 1; c < row.length; c++) if (row[c]! > row[best]!) best = c;
+    let second: bigint | undefined;
+    row.forEach((v, c) => { if (c !== best && (second === undefined || v > second)) second = v; });
+    const margin = Number(row[best]! - second!) / 2 ** fracBits;
+    index.push(best);
+    bucket.push(thresholds.filter((t) => margin >= t).length);
+  }
+  return { index, bucket };
 }
 
 function linearMap(x: BigUint64Array, batch: number, n: number, classes: number): bigint[][] {
@@ -141,7 +175,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
       reply.header('access-control-allow-origin', '*');
       reply.header('access-control-allow-headers', 'authorization, content-type, accept');
       reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS');
-      reply.header('access-control-expose-headers', OUTPUT_SHAPE_HEADER);
+      reply.header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}`);
       if (req.method === 'OPTIONS') return reply.code(204).send();
       if (req.url.startsWith('/v1/') && req.headers.authorization !== `Bearer ${token}`) return fail(reply, party, 'E_UNAUTHENTICATED', 'missing or invalid bearer token');
       return undefined;
@@ -154,16 +188,25 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
       if (b.failCreate) return fail(reply, party, b.failCreate.code, b.failCreate.message ?? 'injected failure', b.failCreate.status);
       if (typeof body?.sessionId !== 'string') return fail(reply, party, 'E_BAD_ARGUMENT', 'sessionId missing');
       if (body.modelHash !== undefined && body.modelHash !== (b.modelHash ?? model.modelHash)) return fail(reply, party, 'E_MODEL_MISMATCH', 'client expects a different model');
+      const modelMode = model.privacy?.outputMode ?? 'logits';
+      const mode = body.privacy?.outputMode ?? modelMode;
+      if (!(mode in RANK) || RANK[mode] < RANK[modelMode]) return fail(reply, party, 'E_PRIVACY_POLICY', `privacy policy: the model allows at most '${modelMode}', the request asked for '${String(mode)}'`);
       let s = sessions.get(body.sessionId);
       if (!s) {
         let markReady!: () => void;
         const ready = new Promise<void>((r) => { markReady = r; });
-        s = { batch: body.batch ?? 1, deadline: Date.now() + (body.deadlineMs ?? 60_000), created: new Set(), inputs: [undefined, undefined], polls: [0, 0], ready, markReady };
+        s = { batch: body.batch ?? 1, deadline: Date.now() + (body.deadlineMs ?? 60_000), created: new Set(), inputs: [undefined, undefined], polls: [0, 0], mode, ready, markReady };
         sessions.set(body.sessionId, s);
       }
       if (s.created.has(party)) return fail(reply, party, 'E_CONFLICT', 'session id already in use');
       s.created.add(party);
-      const res: CreateSessionResponse = { ...model, modelHash: b.modelHash ?? model.modelHash, sessionId: body.sessionId, party: (b.reportParty ?? party) as 0 | 1 | 2, acceptsInput: party !== 2 };
+      const { privacy: _modelPrivacy, ...info } = model;
+      const privacy: OutputPrivacy | undefined = mode === 'logits' && !model.privacy?.dp ? undefined : {
+        outputMode: mode,
+        ...(mode === 'label+confidence' ? { confidenceThresholds: model.privacy?.confidenceThresholds ?? [1, 3] } : {}),
+        ...(model.privacy?.dp ? { dp: model.privacy.dp } : {}),
+      };
+      const res: CreateSessionResponse = { ...info, ...(privacy ? { privacy } : {}), modelHash: b.modelHash ?? model.modelHash, sessionId: body.sessionId, party: (b.reportParty ?? party) as 0 | 1 | 2, acceptsInput: party !== 2 };
       return reply.code(201).send(res);
     });
 
@@ -201,6 +244,19 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
       if (closing.signal.aborted) return fail(reply, party, 'E_PEER_UNAVAILABLE', 'shutting down');
       if (!inTime || Date.now() > s.deadline) return fail(reply, party, 'E_DEADLINE', 'session deadline passed');
       if (b.failOutput) return fail(reply, party, b.failOutput.code, b.failOutput.message ?? 'injected failure', b.failOutput.status);
+      reply.header(OUTPUT_MODE_HEADER, s.mode);
+      if (s.mode !== 'logits') {
+        if (!s.labelShares) {
+          const x = s.inputs[0]!.map((v, i) => (v + s!.inputs[1]![i]!) & MASK);
+          const logits = linearMap(x, s.batch, n, classes).map((row) => row.map((v) => toSigned(v) >> K));
+          const { index, bucket } = fakeLabels(logits, model.privacy?.confidenceThresholds ?? [1, 3], model.fracBits);
+          const plain = BigUint64Array.from(s.mode === 'label' ? index.map(BigInt) : index.flatMap((l, i) => [BigInt(l), BigInt(bucket[i]!)]));
+          const r = randomU64s(plain.length);
+          s.labelShares = [r, plain.map((v, i) => (v - r[i]!) & MASK)];
+        }
+        if (!b.omitShapeHeader) reply.header(OUTPUT_SHAPE_HEADER, s.mode === 'label' ? String(s.batch) : `${s.batch},2`);
+        return reply.code(200).type('application/octet-stream').send(Buffer.from(s.labelShares[party].buffer));
+      }
       const y = linearMap(s.inputs[party]!, s.batch, n, classes);
       const out = new BigUint64Array(s.batch * classes);
       y.flat().forEach((v, i) => {

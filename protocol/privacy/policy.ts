@@ -83,6 +83,8 @@ function mergeDp(base: PolicyDp | undefined, req: Partial<PolicyDp> | undefined)
 /** Merge a model's policy and a request's options into the policy every party runs. */
 export function resolvePolicy(policy: PrivacyPolicy = DEFAULT_POLICY, request: PrivacyRequest = {}): ResolvedPolicy {
   assert(policy.outputMode in RANK, 'E_BAD_ARGUMENT', `privacy policy: unknown outputMode '${String(policy.outputMode)}'`);
+  const ct = policy.confidenceThresholds;
+  assert(ct === undefined || (Array.isArray(ct) && ct.length > 0 && ct.every((t, i) => typeof t === 'number' && Number.isFinite(t) && (i === 0 || t > ct[i - 1]!))), 'E_BAD_ARGUMENT', 'privacy policy: confidenceThresholds must be a non-empty list of finite, strictly ascending numbers');
   const mode = request.outputMode ?? policy.outputMode;
   if (!(mode in RANK)) throw refuse(`unknown outputMode '${String(mode)}'`);
   if (RANK[mode] < RANK[policy.outputMode]) throw refuse(`the model allows at most '${policy.outputMode}', the request asked for '${mode}'`);

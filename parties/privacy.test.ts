@@ -150,7 +150,9 @@ describe('label modes: manifest policy label+confidence, requests only stricter'
     expect(out).toMatchObject({ ok: true, mode: 'label' });
     plainLabels(x, N).forEach(({ label, margin }, i) => { if (margin >= 0.05) expect(out.labels![i]).toBe(label); });
     for (const p of [0, 1, 2] as const) {
-      const b = await budgetAt(t, p);
+      // P2 stores no output share, so its commit may land just after the client has its answer: wait (bounded).
+      let b = await budgetAt(t, p);
+      for (let i = 0; i < 40 && (b.pendingQueries !== 0 || b.queries !== before.queries + N); i++) { await new Promise((r) => setTimeout(r, 50)); b = await budgetAt(t, p); }
       expect(b).toMatchObject({ party: p, client: clientIdOf(`Bearer ${TEST_TOKEN}`), queries: before.queries + N, pendingQueries: 0 });
       expect(b.basic.epsilon).toBeCloseTo(before.basic.epsilon + 0.5 * N, 9);
     }

@@ -46,7 +46,8 @@ export interface Launched {
   stop(): Promise<void>;
 }
 
-async function freePorts(n: number): Promise<number[]> {
+/** n free TCP ports on 127.0.0.1 (listen on port 0, read, close). */
+export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

@@ -54,6 +54,12 @@ const TOL = 0.01; // fixed-point error of the secure logits at f = 16 is far bel
 
 const create = (t: PartyTrio, p: 0 | 1 | 2, body: object) => t.servers[p].app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId: randomUUID(), ...body } });
 const budgetAt = async (t: PartyTrio, p: 0 | 1 | 2) => (await t.servers[p].app.inject({ method: 'GET', url: '/v1/privacy/budget', headers: auth })).json() as { party: number; client: string; queries: number; pendingQueries: number; remainingEpsilon: number; basic: { epsilon: number } };
+/** The budget at P`p` once its commits have landed: P2 stores no output share, so its commit may land just after the client has its answer (bounded wait, 2 s). */
+async function settledBudget(t: PartyTrio, p: 0 | 1 | 2, queries: number) {
+  let b = await budgetAt(t, p);
+  for (let i = 0; i < 100 && (b.pendingQueries !== 0 || b.queries !== queries); i++) { await new Promise((r) => setTimeout(r, 20)); b = await budgetAt(t, p); }
+  return b;
+}
 const codeOf = (r: { statusCode: number; json(): unknown }) => ({ status: r.statusCode, code: (r.json() as { code: string }).code });
 
 /** The client SDK over real HTTP against the trio (its servers start listening on loopback). */
@@ -151,8 +157,7 @@ describe('label modes: manifest policy label+confidence, requests only stricter'
     plainLabels(x, N).forEach(({ label, margin }, i) => { if (margin >= 0.05) expect(out.labels![i]).toBe(label); });
     for (const p of [0, 1, 2] as const) {
       // P2 stores no output share, so its commit may land just after the client has its answer: wait (bounded).
-      let b = await budgetAt(t, p);
-      for (let i = 0; i < 40 && (b.pendingQueries !== 0 || b.queries !== before.queries + N); i++) { await new Promise((r) => setTimeout(r, 50)); b = await budgetAt(t, p); }
+      const b = await settledBudget(t, p, before.queries + N);
       expect(b).toMatchObject({ party: p, client: clientIdOf(`Bearer ${TEST_TOKEN}`), queries: before.queries + N, pendingQueries: 0 });
       expect(b.basic.epsilon).toBeCloseTo(before.basic.epsilon + 0.5 * N, 9);
     }
@@ -183,7 +188,7 @@ describe('differentially private logits and the per-client accountant', () => {
     const plain = plainForward(model, x, N).data;
     // Laplace noise of scale 2 from each of P0 and P1: all 8 logits within 0.05 of the noiseless ones has probability < 1e-12.
     expect(Math.max(...Array.from(out.logits!, (v, i) => Math.abs(v - plain[i]!)))).toBeGreaterThan(0.05);
-    for (const p of [0, 1, 2] as const) expect(await budgetAt(t!, p)).toMatchObject({ queries: 2, pendingQueries: 0, remainingEpsilon: 1 });
+    for (const p of [0, 1, 2] as const) expect(await settledBudget(t!, p, 2)).toMatchObject({ queries: 2, pendingQueries: 0, remainingEpsilon: 1 });
   });
 
   it('a session that fails before its output is stored gives its reservation back', async () => {
@@ -193,9 +198,7 @@ describe('differentially private logits and the per-client accountant', () => {
     const out = await finishSession(t!, sessionId, F);
     expect(out).toMatchObject({ ok: false, codes: ['E_DEADLINE', 'E_DEADLINE'] });
     for (const p of [0, 1, 2] as const) {
-      let b = await budgetAt(t!, p);
-      for (let i = 0; i < 100 && b.pendingQueries > 0; i++) { await new Promise((r) => setTimeout(r, 20)); b = await budgetAt(t!, p); }
-      expect(b).toMatchObject({ queries: 2, pendingQueries: 0, remainingEpsilon: 1 });
+      expect(await settledBudget(t!, p, 2)).toMatchObject({ queries: 2, pendingQueries: 0, remainingEpsilon: 1 });
     }
   });
 
@@ -205,7 +208,7 @@ describe('differentially private logits and the per-client accountant', () => {
     const id = await startSession(t!, input(202, 2), 2, F, { privacy: { dp: { epsilon: 0.5 } } });
     expect(await finishSession(t!, id, F)).toMatchObject({ ok: true, mode: 'logits' });
     for (const p of [0, 1, 2] as const) {
-      expect(await budgetAt(t!, p)).toMatchObject({ queries: 4, pendingQueries: 0, remainingEpsilon: 0 });
+      expect(await settledBudget(t!, p, 4)).toMatchObject({ queries: 4, pendingQueries: 0, remainingEpsilon: 0 });
       expect(codeOf(await create(t!, p, {}))).toEqual({ status: 429, code: 'E_BUDGET_EXHAUSTED' });
     }
   });

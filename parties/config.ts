@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { MpcError } from '../protocol/errors.js';
 import type { Budget, Enforcement } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
+import { MAX_TEACHERS, type ModelSource, type PateNoise } from './model-source.js';
 import type { PrivacySettings } from './privacy.js';
 import { hostOf, isLoopbackHost } from './tls.js';
 
@@ -25,13 +26,21 @@ export interface PartyEntry {
   grpc?: { host: string; port: number; address?: string };
   /** PEM paths: CA, this party's certificate and key; pins: SHA-256 fingerprints of the peers' certificates. */
   tls?: { ca: string; cert: string; key: string; pins?: Partial<Record<'0' | '1' | '2', string>> };
-  /** Share model: a model-import bundle directory, or a dev file from npm start. */
-  model: { bundleDir: string } | { devFile: string };
+  /**
+   * Share model: a model-import bundle directory, a dev file from npm start,
+   * or a PATE teacher ensemble (issue 7): several teacher models (one bundle
+   * per hospital) whose noisy-max vote label is all the client gets; `noise`
+   * absent = secure majority vote without noise. All three parties must list
+   * the same teachers in the same order with the same noise.
+   */
+  model: SingleModelEntry | { ensemble: { teachers: SingleModelEntry[]; noise?: PateNoise } };
   /** Static files served at / (P0: the SDK demo page). */
   staticDir?: string;
   /** Extra public files by URL path, e.g. { "/sdk.js": "...", "/config.json": "..." } (the demo's bundle and client config). */
   staticFiles?: Record<string, string>;
 }
+
+export type SingleModelEntry = { bundleDir: string } | { devFile: string };
 
 export interface CommonSettings {
   tokens: string[];
@@ -119,6 +128,35 @@ const budget = (b: unknown, name: string): Budget => {
   return { epsilon: v.epsilon, delta: v.delta };
 };
 
+function single(m: unknown, name: string, abs: (p: string) => string): SingleModelEntry {
+  const o = m as Record<string, unknown> | null;
+  if (o && typeof o === 'object' && typeof o.bundleDir === 'string') return { bundleDir: abs(o.bundleDir) };
+  if (o && typeof o === 'object' && typeof o.devFile === 'string') return { devFile: abs(o.devFile) };
+  return bad(`${name} needs bundleDir or devFile`);
+}
+
+function modelEntry(m: unknown, name: string, abs: (p: string) => string): PartyEntry['model'] {
+  const o = m as Record<string, unknown> | null;
+  if (!o || typeof o !== 'object' || !('ensemble' in o)) return single(m, name, abs);
+  const e = o.ensemble as { teachers?: unknown; noise?: unknown } | null;
+  if (!e || typeof e !== 'object' || !Array.isArray(e.teachers) || e.teachers.length < 2 || e.teachers.length > MAX_TEACHERS) bad(`${name}.ensemble.teachers must list 2..${MAX_TEACHERS} teacher models`);
+  const teachers = e.teachers.map((t, i) => single(t, `${name}.ensemble.teachers[${i}]`, abs));
+  if (e.noise === undefined) return { ensemble: { teachers } };
+  const n = e.noise as Partial<PateNoise> | null;
+  if (!n || typeof n !== 'object' || (n.mechanism !== 'laplace' && n.mechanism !== 'gaussian')) bad(`${name}.ensemble.noise.mechanism must be 'laplace' or 'gaussian'`);
+  if (typeof n.epsilon !== 'number' || !(n.epsilon > 0) || !Number.isFinite(n.epsilon)) bad(`${name}.ensemble.noise.epsilon must be a positive number`);
+  if (n.mechanism === 'gaussian' && (typeof n.delta !== 'number' || !(n.delta > 0 && n.delta < 1))) bad(`${name}.ensemble.noise.delta must be in (0, 1) for the Gaussian mechanism`);
+  if (n.sampler !== undefined && n.sampler !== 'discrete-exact' && n.sampler !== 'gamma-split') bad(`${name}.ensemble.noise.sampler must be 'discrete-exact' or 'gamma-split'`);
+  return { ensemble: { teachers, noise: { mechanism: n.mechanism, epsilon: n.epsilon, ...(n.delta !== undefined ? { delta: n.delta } : {}), ...(n.sampler ? { sampler: n.sampler } : {}) } } };
+}
+
+/** The model source of a resolved config entry (server.ts). */
+export function modelSourceOf(m: PartyEntry['model']): ModelSource {
+  const one = (e: SingleModelEntry): Exclude<ModelSource, { kind: 'ensemble' }> => ('bundleDir' in e ? { kind: 'bundle', dir: e.bundleDir } : { kind: 'dev-file', path: e.devFile });
+  if ('ensemble' in m) return { kind: 'ensemble', teachers: m.ensemble.teachers.map(one), ...(m.ensemble.noise ? { noise: m.ensemble.noise } : {}) };
+  return one(m);
+}
+
 /** Resolve one party's configuration from a deployment config object. */
 export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: string, over: Partial<CommonSettings> = {}): PartyConfig {
   if (!Array.isArray(dep.parties) || dep.parties.length !== 3) bad('`parties` must list the three parties');
@@ -164,11 +202,10 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   const entry: PartyEntry = {
     ...self,
     ...(self.tls ? { tls: { ...self.tls, ca: abs(self.tls.ca), cert: abs(self.tls.cert), key: abs(self.tls.key) } } : {}),
-    model: 'bundleDir' in self.model ? { bundleDir: abs(self.model.bundleDir) } : { devFile: abs(self.model.devFile) },
+    model: modelEntry(self.model, `parties[${party}].model`, abs),
     ...(self.staticDir ? { staticDir: abs(self.staticDir) } : {}),
     ...(self.staticFiles ? { staticFiles: Object.fromEntries(Object.entries(self.staticFiles).map(([u, f]) => [u.startsWith('/') ? u : `/${u}`, abs(f)])) } : {}),
   };
-  if (!entry.model || (!('bundleDir' in entry.model) && !('devFile' in entry.model))) bad(`parties[${party}].model needs bundleDir or devFile`);
   return { ...c, party, self: entry, dial, baseDir, privacySettings };
 }
 

@@ -6,7 +6,15 @@
  *  - 'memory': a ModelIR<ShareTensor> handed over in process (tests), e.g.
  *    one of the three models from shareModel;
  *  - 'dev-file': a v8-serialised share model written by writeDevModelFiles
- *    (npm start's fallback when model-import is unavailable; development only).
+ *    (npm start's fallback when model-import is unavailable; development only);
+ *  - 'ensemble': a PATE teacher ensemble (issue 7): several teacher models
+ *    (each from one of the sources above, e.g. one bundle per hospital) that
+ *    answer the same query; the party serves only the noisy-max label of
+ *    their votes (protocol/privacy/pate.ts). The teachers must agree on the
+ *    input shape, the number of classes and the fractional bits. The
+ *    ensemble's id (modelHash) is the sha256 of the teachers' hashes in
+ *    order and of its noise settings, so parties configured differently
+ *    refuse each other's plans (E_MODEL_MISMATCH).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -38,10 +46,22 @@ export interface PartyManifest {
 
 export interface PartyBundle { manifest: PartyManifest; model: ModelIR<ShareTensor> }
 
-export type ModelSource =
+/** Noise of a PATE ensemble's vote counts (per query); absent: secure majority vote without noise (no privacy charge). */
+export interface PateNoise {
+  mechanism: 'laplace' | 'gaussian';
+  /** Per-query epsilon (every image of a request is one query). */
+  epsilon: number;
+  /** Gaussian only. */
+  delta?: number;
+  sampler?: 'discrete-exact' | 'gamma-split';
+}
+
+type SingleSource =
   | { kind: 'memory'; bundle: PartyBundle }
   | { kind: 'bundle'; dir: string }
   | { kind: 'dev-file'; path: string };
+
+export type ModelSource = SingleSource | { kind: 'ensemble'; teachers: SingleSource[]; noise?: PateNoise };
 
 export interface LoadedModel {
   info: ModelInfo;
@@ -51,6 +71,8 @@ export interface LoadedModel {
   outputSize: number;
   /** The manifest's privacy policy (validated). */
   policy?: PrivacyPolicy;
+  /** PATE ensemble: the teachers' share models, in order (`model` is the first). */
+  teachers?: ModelIR<ShareTensor>[];
 }
 
 interface ModelImportApi {
@@ -103,8 +125,62 @@ function toLoaded(b: PartyBundle): LoadedModel {
 
 const DEV_FORMAT = 'securenn-dev-share-model';
 
+/** A PATE ensemble needs at least two teachers; more than this is refused (each teacher is one full secure forward per query). */
+export const MAX_TEACHERS = 64;
+
+/** L1 / L2 sensitivity of a vote histogram when one teacher changes its vote (pate.ts). */
+export const pateSensitivity = (mechanism: PateNoise['mechanism']): number => (mechanism === 'laplace' ? 2 : Math.SQRT2);
+
+/** The policy an ensemble serves: labels only, with the vote counts' noise when configured. */
+export function ensemblePolicy(noise: PateNoise | undefined): PrivacyPolicy {
+  if (!noise) return { outputMode: 'label' };
+  return { outputMode: 'label', dp: { mechanism: noise.mechanism, epsilon: noise.epsilon, sensitivity: pateSensitivity(noise.mechanism), ...(noise.delta !== undefined ? { delta: noise.delta } : {}), ...(noise.sampler ? { sampler: noise.sampler } : {}) } };
+}
+
+function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): LoadedModel {
+  const bad = (why: string): never => { throw new MpcError('E_MODEL_FORMAT', `ensemble: ${why}`); };
+  if (teachers.length < 2 || teachers.length > MAX_TEACHERS) bad(`needs 2..${MAX_TEACHERS} teachers, got ${teachers.length}`);
+  const [first] = teachers as [LoadedModel];
+  teachers.forEach((t, i) => {
+    if (t.info.inputShape.join(',') !== first.info.inputShape.join(',')) bad(`teacher ${i} takes input [${t.info.inputShape}], teacher 0 takes [${first.info.inputShape}]`);
+    if (t.outputSize !== first.outputSize) bad(`teacher ${i} has ${t.outputSize} outputs, teacher 0 has ${first.outputSize}`);
+    if (t.info.fracBits !== first.info.fracBits) bad(`teacher ${i} uses ${t.info.fracBits} fractional bits, teacher 0 uses ${first.info.fracBits}`);
+    if (t.policy && t.policy.outputMode !== 'logits') bad(`teacher ${i} has its own output policy ('${t.policy.outputMode}'); the ensemble's noise is set on the ensemble`);
+  });
+  if (noise) {
+    if (noise.mechanism !== 'laplace' && noise.mechanism !== 'gaussian') bad(`unknown noise mechanism '${String(noise.mechanism)}'`);
+    if (!(typeof noise.epsilon === 'number' && noise.epsilon > 0 && Number.isFinite(noise.epsilon))) bad('noise.epsilon must be a positive number');
+  }
+  const policy = ensemblePolicy(noise);
+  let privacy;
+  try {
+    privacy = outputPrivacy(resolvePolicy(policy));
+  } catch (e) {
+    throw new MpcError('E_MODEL_FORMAT', 'ensemble: invalid noise settings', { cause: e });
+  }
+  const h = createHash('sha256').update('securenn/pate-ensemble/v1\0');
+  for (const t of teachers) h.update(t.info.modelHash).update('\0');
+  h.update(JSON.stringify(policy.dp ?? null));
+  const info: ModelInfo = {
+    modelHash: h.digest('hex'),
+    inputShape: first.info.inputShape.slice(),
+    outputShape: first.info.outputShape.slice(),
+    fracBits: first.info.fracBits,
+    outputActivation: first.info.outputActivation,
+    ...(first.info.labels ? { labels: first.info.labels.slice() } : {}),
+    ...(privacy ? { privacy } : {}),
+    ensemble: { teachers: teachers.length, aggregation: noise ? 'noisy-max' : 'majority', teacherHashes: teachers.map((t) => t.info.modelHash) },
+  };
+  return { info, model: first.model, inputSize: first.inputSize, outputSize: first.outputSize, policy, teachers: teachers.map((t) => t.model) };
+}
+
 export async function loadPartyModel(src: ModelSource, party: PartyId): Promise<LoadedModel> {
   switch (src.kind) {
+    case 'ensemble': {
+      const loaded: LoadedModel[] = [];
+      for (const t of src.teachers) loaded.push(await loadPartyModel(t, party));
+      return toEnsemble(loaded, src.noise);
+    }
     case 'memory':
       return toLoaded(src.bundle);
     case 'bundle': {

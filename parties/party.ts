@@ -25,6 +25,12 @@
  * releases it if the session fails first. The plan carries each session's
  * request options and policy key, so P1 and P2 check that they run the same
  * policy as P0 (E_PROTOCOL_DESYNC otherwise).
+ * PATE ensembles (model source 'ensemble'): step 5 runs secureForward once per
+ * teacher on the same input shares, then pateAggregate (protocol/privacy/
+ * pate.ts) per policy group instead of privateOutput: secure one-hot votes,
+ * their sum, noise on the counts, secure argmax. Only label shares leave the
+ * party; the policy is 'label' (requests cannot loosen it), and each image
+ * is one query charged to the client's budget when the ensemble has noise.
  * A failed run is aborted at the peers (control 'abort' with its code); a lost
  * peer link fails every unfinished session with E_PEER_UNAVAILABLE.
  */
@@ -36,13 +42,13 @@ import { ERROR_CODES, isMpcError, MpcError, type ErrorCode } from '../protocol/e
 import type { BackendSpec } from '../protocol/kernels/select.js';
 import { secureForward } from '../protocol/layers/runner.js';
 import type { ShareTensor } from '../protocol/layers/types.js';
-import { privateOutput, resolvePolicy, type PrivacyReport, type PrivacyRequest, type ResolvedPolicy } from '../protocol/privacy/index.js';
+import { pateAggregate, privateOutput, resolvePolicy, type PrivacyReport, type PrivacyRequest, type ResolvedPolicy } from '../protocol/privacy/index.js';
 import type { AShare, PartyId } from '../protocol/ring/types.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
 import { errFields, silentLogger, type Logger } from './log.js';
 import { PeerMesh, type MeshOptions } from './mesh.js';
 import { partyMetrics, type PartyMetrics } from './metrics.js';
-import { loadPartyModel, type LoadedModel, type ModelSource } from './model-source.js';
+import { loadPartyModel, pateSensitivity, type LoadedModel, type ModelSource } from './model-source.js';
 import { AccountantHolder, isPlainLogits, outputPrivacy, policyKey, type PrivacySettings } from './privacy.js';
 import type { SessionTransport } from './session-transport.js';
 import { isTerminal, SessionStore, type Session } from './sessions.js';
@@ -151,7 +157,7 @@ export class Party {
     try {
       const m = await loadPartyModel(this.opts.model, this.party);
       this.model = m;
-      this.log.info({ modelHash: m.info.modelHash, inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');
+      this.log.info({ modelHash: m.info.modelHash, ...(m.teachers ? { teachers: m.teachers.length } : {}), inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');
     } catch (e) {
       this.modelError = asMpcError(e);
       this.log.error(errFields(e), 'model load failed');
@@ -190,7 +196,7 @@ export class Party {
     if (!Number.isInteger(deadlineMs) || deadlineMs < 1 || deadlineMs > this.opts.sessions.maxDeadlineMs) throw new MpcError('E_BAD_ARGUMENT', `deadlineMs must be an integer in 1..${this.opts.sessions.maxDeadlineMs}`);
     const id = req.sessionId.toLowerCase();
     if (this.store.get(id)) throw new MpcError('E_CONFLICT', `session ${id} already exists or was used before`);
-    const policy = resolvePolicy(this.model!.policy, req.privacy); // E_PRIVACY_POLICY (403)
+    const policy = this.resolve(req.privacy); // E_PRIVACY_POLICY (403)
     // Reserve before the session exists (E_BUDGET_EXHAUSTED, 429); give it back if the session cannot be created.
     const reservation = policy.charge ? await (await this.accountant.get()).reserve(clientId, policy.charge, batch) : undefined;
     let s: Session;
@@ -210,6 +216,21 @@ export class Party {
     const { privacy: _modelPrivacy, ...rest } = info;
     const privacy = outputPrivacy(policy);
     return { ...rest, ...(privacy ? { privacy } : {}), sessionId: id, party: this.party, acceptsInput: this.party !== 2 };
+  }
+
+  /**
+   * The policy a request runs under (resolvePolicy: only stricter than the
+   * manifest's). An ensemble also refuses what does not apply to vote counts:
+   * clipping, and a sensitivity below the votes' (2 in L1, sqrt 2 in L2).
+   */
+  private resolve(request: PrivacyRequest | undefined): ResolvedPolicy {
+    const m = this.model!;
+    const p = resolvePolicy(m.policy, request);
+    if (m.teachers && p.dp) {
+      if (p.dp.clip !== undefined) throw new MpcError('E_PRIVACY_POLICY', 'privacy policy: a teacher ensemble answers with vote counts; clipping does not apply', { step: 'privacy.policy' });
+      if (!(p.dp.sensitivity >= pateSensitivity(p.dp.mechanism))) throw new MpcError('E_PRIVACY_POLICY', `privacy policy: the vote counts' sensitivity is ${pateSensitivity(p.dp.mechanism)}; a request may not set it lower`, { step: 'privacy.policy' });
+    }
+    return p;
   }
 
   /** GET /v1/privacy/budget: the caller's budget at this party. */
@@ -437,14 +458,21 @@ export class Party {
         layers.push({ name, kind, ms: now.t - last.t, waitMs: now.wait - last.wait, bytesSent: now.bytes - last.bytes, messages: now.msgs - last.msgs, rounds: now.depth - last.depth });
         last = now;
       };
-      const onLayer = (name: string, index: number): void => {
-        mark(name, model.model.nodes[index]?.kind ?? '');
-        onNode?.(this.party, runId, name, index);
-      };
-      const out = await secureForward(ctx, model.model, { shape: [images, ...model.info.inputShape], data: input as AShare }, { onNode: onLayer });
-      const outputs = await this.privateOutputs(ctx, out, plan, policies);
-      // Clip, noise and secure argmax count as one more "layer" of the run's stats.
-      if (policies.some((p) => !isPlainLogits(p))) mark('privateOutput', 'privacy');
+      // One forward per model: the model itself, or each teacher of an ensemble (layer names prefixed t<i>/).
+      const nets = model.teachers ?? [model.model];
+      const outs: ShareTensor[] = [];
+      for (const [t, net] of nets.entries()) {
+        const prefix = model.teachers ? `t${t}/` : '';
+        const onLayer = (name: string, index: number): void => {
+          mark(prefix + name, net.nodes[index]?.kind ?? '');
+          onNode?.(this.party, runId, prefix + name, index);
+        };
+        outs.push(await secureForward(ctx, net, { shape: [images, ...model.info.inputShape], data: input as AShare }, { onNode: onLayer }));
+      }
+      const outputs = await this.privateOutputs(ctx, outs, plan, policies);
+      // Clip, noise and secure argmax (or the ensemble's vote) count as one more "layer" of the run's stats.
+      if (model.teachers) mark('pate', 'privacy');
+      else if (policies.some((p) => !isPlainLogits(p))) mark('privateOutput', 'privacy');
       for (let i = 0; i < plan.length; i++) {
         const s = sessions[i];
         if (!s || isTerminal(s)) continue;
@@ -482,7 +510,7 @@ export class Party {
   private plannedPolicy(e: PlanEntry, s: Session | undefined): ResolvedPolicy {
     let p: ResolvedPolicy;
     try {
-      p = resolvePolicy(this.model!.policy, e.privacy);
+      p = this.resolve(e.privacy);
     } catch (err) {
       throw new MpcError('E_PROTOCOL_DESYNC', `session ${e.id}: P${this.party} refuses the privacy options in the plan`, { party: this.party, cause: err });
     }
@@ -496,11 +524,13 @@ export class Party {
    * for plain-logits sessions; otherwise privateOutput, once per group of
    * sessions with the same policy (groups in order of first appearance, the
    * same at the three parties). Label + confidence is stored as [N, 2]
-   * (label, bucket per image).
+   * (label, bucket per image). An ensemble (outs: one per teacher) runs
+   * pateAggregate per group instead; its policy is always a label mode.
    */
-  private async privateOutputs(ctx: PartyContext, out: ShareTensor, plan: PlanEntry[], policies: ResolvedPolicy[]): Promise<{ data: BigUint64Array; shape: number[]; mode: OutputMode }[]> {
+  private async privateOutputs(ctx: PartyContext, outs: ShareTensor[], plan: PlanEntry[], policies: ResolvedPolicy[]): Promise<{ data: BigUint64Array; shape: number[]; mode: OutputMode }[]> {
     const model = this.model!;
     const C = model.outputSize;
+    const out = outs[0]!;
     const first: number[] = [];
     let row = 0;
     for (const e of plan) { first.push(row); row += e.batch; }
@@ -511,13 +541,34 @@ export class Party {
       if (isPlainLogits(policies[i]!)) res[i] = logitsOf(out.data.slice(first[i]! * C, (first[i]! + e.batch) * C), e.batch);
       else groups.set(e.policy, [...(groups.get(e.policy) ?? []), i]);
     });
-    for (const idx of groups.values()) {
-      const rows = idx.reduce((a, i) => a + plan[i]!.batch, 0);
+    /** The group's rows of one forward's output, in plan order. */
+    const gather = (o: ShareTensor, idx: number[], rows: number): BigUint64Array => {
       const x = new BigUint64Array(rows * C);
       let r = 0;
-      for (const i of idx) { x.set(out.data.subarray(first[i]! * C, (first[i]! + plan[i]!.batch) * C), r * C); r += plan[i]!.batch; }
-      const y = await privateOutput(ctx, { shape: [rows, C], data: x as AShare }, policies[idx[0]!]!);
-      r = 0;
+      for (const i of idx) { x.set(o.data.subarray(first[i]! * C, (first[i]! + plan[i]!.batch) * C), r * C); r += plan[i]!.batch; }
+      return x;
+    };
+    for (const idx of groups.values()) {
+      const rows = idx.reduce((a, i) => a + plan[i]!.batch, 0);
+      const policy = policies[idx[0]!]!;
+      if (model.teachers) {
+        // PATE: a single-logit (sigmoid) teacher votes over the two logits [0, x], as privateOutput does.
+        const n = Math.max(C, 2);
+        const votes = outs.map((o) => {
+          const x = gather(o, idx, rows);
+          if (C !== 1) return x as AShare;
+          const two = new BigUint64Array(2 * rows);
+          for (let j = 0; j < rows; j++) two[2 * j + 1] = x[j]!;
+          return two as AShare;
+        });
+        const label = await pateAggregate(ctx, votes, rows, n, { noise: policy.noise });
+        let r = 0;
+        for (const i of idx) { res[i] = { data: label.slice(r, r + plan[i]!.batch), shape: [plan[i]!.batch], mode: 'label' }; r += plan[i]!.batch; }
+        continue;
+      }
+      const x = gather(out, idx, rows);
+      const y = await privateOutput(ctx, { shape: [rows, C], data: x as AShare }, policy);
+      let r = 0;
       for (const i of idx) {
         const n = plan[i]!.batch;
         if (y.mode === 'logits') res[i] = logitsOf(y.logits.slice(r * C, (r + n) * C), n);

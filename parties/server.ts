@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { PartyId } from '../protocol/ring/types.js';
-import type { PartyConfig } from './config.js';
+import { modelSourceOf, type PartyConfig } from './config.js';
 import { registerApi } from './http.js';
 import type { Logger } from './log.js';
 import type { MeshOptions } from './mesh.js';
@@ -49,7 +49,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
   } as FastifyServerOptions) as unknown as FastifyInstance;
 
   const metrics = partyMetrics();
-  const model: ModelSource = extras.model ?? ('bundleDir' in cfg.self.model ? { kind: 'bundle', dir: cfg.self.model.bundleDir } : { kind: 'dev-file', path: cfg.self.model.devFile });
+  const model: ModelSource = extras.model ?? modelSourceOf(cfg.self.model);
   const tls = cfg.insecureLocal ? null : readTls({ ...cfg.self.tls!, ...(cfg.self.tls?.pins ? { pins: Object.fromEntries(Object.entries(cfg.self.tls.pins).map(([k, v]) => [Number(k), v])) } : {}) });
   const party = new Party({
     party: cfg.party,

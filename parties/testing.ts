@@ -14,7 +14,7 @@ import type { PartyId } from '../protocol/ring/types.js';
 import { bytesU64, reconstruct, share, u64Bytes } from '../protocol/sharing/sharing.js';
 import { generateCerts, type CertSet } from './certs.js';
 import { resolveConfig, type CommonSettings, type DeploymentConfig } from './config.js';
-import { shareBundles } from './model-source.js';
+import { shareBundles, type ModelSource, type PateNoise } from './model-source.js';
 import { createPartyServer, type PartyServer } from './server.js';
 import type { FastifyServerOptions } from 'fastify';
 import { PeerMesh, type MeshOptions } from './mesh.js';
@@ -52,7 +52,10 @@ export async function closeAll(ms: readonly { close(): Promise<void> }[]): Promi
 // ---- three in-process party servers (HTTP through inject, gRPC over loopback) ----
 
 export interface TrioOptions {
-  plain: ModelIR<FloatTensor>;
+  /** The model every party serves (its weights shared between P0 and P1)... */
+  plain?: ModelIR<FloatTensor>;
+  /** ...or a PATE ensemble of these teachers (each shared separately), with optional noise on the votes. */
+  ensemble?: { teachers: ModelIR<FloatTensor>[]; noise?: PateNoise };
   fracBits: number;
   batch?: Partial<CommonSettings['batch']>;
   sessions?: Partial<CommonSettings['sessions']>;
@@ -80,7 +83,12 @@ export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
 export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
   const certs = o.tls === false ? null : testCerts();
-  const bundles = shareBundles(o.plain, o.fracBits, undefined, o.policy);
+  if (!o.plain === !o.ensemble) throw new Error('partyTrio: give either plain or ensemble');
+  const bundles = o.plain ? shareBundles(o.plain, o.fracBits, undefined, o.policy) : null;
+  const teacherBundles = o.ensemble ? o.ensemble.teachers.map((m) => shareBundles(m, o.fracBits)) : [];
+  const sourceOf = (p: PartyId): ModelSource => (bundles
+    ? { kind: 'memory', bundle: bundles[p] }
+    : { kind: 'ensemble', teachers: teacherBundles.map((b) => ({ kind: 'memory' as const, bundle: b[p] })), ...(o.ensemble!.noise ? { noise: o.ensemble!.noise } : {}) });
   const lazyDir = path.join(tmpdir(), 'securenn-test-privacy', randomUUID());
   const tlsOf = (p: 0 | 1 | 2) => (certs ? { tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key } } : {});
   const dep: DeploymentConfig = {
@@ -103,7 +111,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
       const cfg = resolveConfig(dep, p, process.cwd());
       if (!o.privacy) cfg.privacySettings.accountantFile = path.join(lazyDir, `p${p}.json`);
       const srv = createPartyServer(cfg, {
-        model: { kind: 'memory', bundle: bundles[p] },
+        model: sourceOf(p),
         logger: o.logger ? o.logger(p) : false,
         mesh: { reconnectMs: { min: 20, max: 200 } },
         ...(o.onNode ? { onNode: o.onNode } : {}),
@@ -121,7 +129,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
   return {
     servers: servers as [PartyServer, PartyServer, PartyServer],
     token: TEST_TOKEN,
-    modelHash: bundles[0].manifest.modelHash,
+    modelHash: servers[0]!.party.model?.info.modelHash ?? '',
     close: async () => { await Promise.all(servers.map((s) => s.close())); },
   };
 }

@@ -90,6 +90,12 @@ export interface ModelInfo {
   labels?: string[];
   /** Absent: logits without noise. Otherwise the output policy (in a CreateSessionResponse: of that session). */
   privacy?: OutputPrivacy;
+  /**
+   * PATE teacher ensemble (several hospitals' models answer; only the label
+   * of the votes comes back: 'majority' without noise, 'noisy-max' with the
+   * noise of `privacy.dp` on the vote counts). Absent: one model.
+   */
+  ensemble?: { teachers: number; aggregation: 'majority' | 'noisy-max'; teacherHashes: string[] };
 }
 
 export interface CreateSessionResponse extends ModelInfo {

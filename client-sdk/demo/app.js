@@ -24,7 +24,32 @@ function setStatus(stage, text) {
   }
 }
 
+/** How the model's policy lets the page ask: label-only models (and PATE teacher ensembles) need privacy.outputMode. */
+function predictOptions(model) {
+  const mode = model?.privacy?.outputMode ?? 'logits';
+  return mode === 'logits' ? {} : { privacy: { outputMode: mode } };
+}
+
+function describeModel(m) {
+  const parts = [`Model ${m.modelHash.slice(0, 12)}…`];
+  if (m.ensemble) parts.push(`a PATE ensemble of ${m.ensemble.teachers} hospitals' teacher models (${m.ensemble.aggregation === 'noisy-max' ? 'noisy-max vote' : 'majority vote'})`);
+  const mode = m.privacy?.outputMode ?? 'logits';
+  if (mode !== 'logits') parts.push('the parties release only the label');
+  if (m.privacy?.dp) parts.push(`differential privacy: ${m.privacy.dp.mechanism}, epsilon ${m.privacy.dp.epsilon} per image from your budget`);
+  return parts.join('; ');
+}
+
+function renderLabel(r, ms) {
+  $('label').textContent = String(r.label) + (r.confidenceBucket !== undefined ? ` (confidence bucket ${r.confidenceBucket} of ${r.model.privacy?.confidenceThresholds?.length ?? 0})` : '');
+  $('probs').hidden = true;
+  $('meta').textContent = `${describeModel(r.model)}. Session ${r.sessionId}, ${Math.round(ms)} ms.`;
+  $('result-json').textContent = JSON.stringify({ outputMode: r.outputMode, label: r.label, index: r.index, ...(r.confidenceBucket !== undefined ? { confidenceBucket: r.confidenceBucket } : {}), sessionId: r.sessionId });
+  $('result').hidden = false;
+}
+
 function render(r, ms) {
+  if (r.outputMode !== 'logits') { renderLabel(r, ms); return; }
+  $('probs').hidden = false;
   $('label').textContent = String(r.label);
   const names = r.model.labels ?? [];
   const rows = r.probabilities.length === 1 && names.length === 2
@@ -50,6 +75,7 @@ function render(r, ms) {
 }
 
 let client;
+let model;
 let running;
 
 try {
@@ -64,6 +90,8 @@ try {
   });
   $('file').disabled = false;
   setStatus('ready', 'Ready: choose an X-ray.');
+  // What the model releases (logits or only a label); asked again at the first X-ray if the parties are not up yet.
+  client.describe().then((m) => { model = m; setStatus('ready', `Ready: choose an X-ray. ${describeModel(m)}.`); }, () => {});
 } catch (e) {
   setStatus('error', `Could not load ./config.json (${e.message}).`);
 }
@@ -82,7 +110,9 @@ $('file').addEventListener('change', async () => {
   $('cancel').disabled = false;
   const t0 = performance.now();
   try {
-    const r = await client.predict(file, { signal: ctl.signal, onProgress: (e) => setStatus(e.stage, TEXT[e.stage]) });
+    // Unknown policy (the parties were down at page load, or do not answer /v1/model): ask now; predict reports any error itself.
+    model ??= await client.describe({ signal: ctl.signal }).catch(() => undefined);
+    const r = await client.predict(file, { ...predictOptions(model), signal: ctl.signal, onProgress: (e) => setStatus(e.stage, TEXT[e.stage]) });
     if (running !== ctl) return;
     render(r, performance.now() - t0);
     setStatus('done', `Done: ${r.label}.`);

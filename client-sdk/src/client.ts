@@ -201,6 +201,38 @@ export class PrivateInferenceClientBase {
     return this.lastModel;
   }
 
+  /**
+   * The model the three parties serve (GET /v1/model at each; they must
+   * agree), without running anything: its shapes, labels, output policy
+   * (`privacy.outputMode`: a label-only model needs predict(x, { privacy:
+   * { outputMode } })) and, for a PATE teacher ensemble, `ensemble`.
+   */
+  async describe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ModelInfo> {
+    const ctl = new AbortController();
+    const user = options.signal;
+    user?.throwIfAborted();
+    const onAbort = (): void => ctl.abort(user!.reason);
+    user?.addEventListener('abort', onAbort, { once: true });
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const timer = timeoutMs > 0 && Number.isFinite(timeoutMs) ? setTimeout(() => ctl.abort(new DeadlineError(`describe: no answer within ${timeoutMs} ms`)), timeoutMs) : undefined;
+    try {
+      const answers = await this.parallel(ctl, this.endpoints.map(async (ep) => {
+        const res = await this.http.call(ep, { method: 'GET', path: '/v1/model', accept: 'application/json' }, ctl.signal);
+        const json = await this.http.read(ep, 'model info', ctl.signal, () => res.json());
+        return checkModelInfo(json, ep.party);
+      }));
+      const model = this.agree(answers);
+      this.lastModel = model;
+      return model;
+    } catch (e) {
+      if (ctl.signal.aborted) throw ctl.signal.reason;
+      throw asClientError(e);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      user?.removeEventListener('abort', onAbort);
+    }
+  }
+
   predict(input: ImageInput, options: PredictOptions & { batch?: false; privacy: LabelModePrivacy }): Promise<LabelPrediction>;
   predict(input: readonly ImageInput[] | Tensor, options: PredictOptions & { batch: true; privacy: LabelModePrivacy }): Promise<BatchLabelPrediction>;
   predict(input: ImageInput, options?: PredictOptions & { batch?: false; privacy?: PrivacyOptions & { outputMode?: 'logits' } }): Promise<Prediction>;
@@ -340,6 +372,7 @@ export class PrivateInferenceClientBase {
     const m: ModelInfo = { modelHash: r0.modelHash, inputShape: [...r0.inputShape], outputShape: [...r0.outputShape], fracBits: r0.fracBits, outputActivation: r0.outputActivation };
     if (r0.labels !== undefined) m.labels = [...r0.labels];
     if (r0.privacy !== undefined) m.privacy = structuredClone(r0.privacy);
+    if (r0.ensemble !== undefined) m.ensemble = structuredClone(r0.ensemble);
     return m;
   }
 
@@ -481,12 +514,26 @@ function checkSessionResponse(j: unknown, p: 0 | 1 | 2, sessionId: string): Crea
   if (typeof r !== 'object' || r === null) return bad('not an object');
   if (r.sessionId !== sessionId) bad('sessionId');
   if (r.party !== p) throw new InputError('E_BAD_ARGUMENT', `parties[${p}] answered as party ${String(r.party)}: list the parties in the order P0, P1, P2`, { party: p });
+  checkModelFields(r, bad);
+  if (p !== 2 && r.acceptsInput !== true) bad('acceptsInput');
+  return r as CreateSessionResponse;
+}
+
+/** GET /v1/model of party p (no party field there: it is added from the endpoint). */
+function checkModelInfo(j: unknown, p: 0 | 1 | 2): CreateSessionResponse {
+  const r = j as Partial<ModelInfo> | null;
+  const bad = (what: string): never => { throw new PrivateInferenceError('E_INTERNAL', `party ${p}: malformed model info (${what})`, { party: p }); };
+  if (typeof r !== 'object' || r === null) return bad('not an object');
+  checkModelFields(r, bad);
+  return { ...(r as ModelInfo), sessionId: '', party: p, acceptsInput: p !== 2 };
+}
+
+function checkModelFields(r: Partial<ModelInfo>, bad: (what: string) => never): void {
   if (typeof r.modelHash !== 'string' || r.modelHash.length === 0) bad('modelHash');
   if (!isShape(r.inputShape)) bad('inputShape');
   if (!isShape(r.outputShape)) bad('outputShape');
   if (!Number.isInteger(r.fracBits) || r.fracBits! < MIN_FRAC_BITS || r.fracBits! > MAX_FRAC_BITS) bad('fracBits');
   if (!ACTIVATIONS.includes(r.outputActivation as string)) bad('outputActivation');
   if (r.labels !== undefined && !(Array.isArray(r.labels) && r.labels.every((l) => typeof l === 'string'))) bad('labels');
-  if (p !== 2 && r.acceptsInput !== true) bad('acceptsInput');
-  return r as CreateSessionResponse;
+  if (r.ensemble !== undefined && !(typeof r.ensemble === 'object' && r.ensemble !== null && Number.isInteger(r.ensemble.teachers))) bad('ensemble');
 }

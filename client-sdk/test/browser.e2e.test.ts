@@ -87,3 +87,55 @@ describe.skipIf(!hasChromium)('demo page in Chromium (skipped when /usr/bin/chro
     expect(pageErrors).toEqual([]);
   });
 });
+
+describe.skipIf(!hasChromium)('demo page in Chromium against a label-only model (e.g. a PATE teacher ensemble)', () => {
+  let work: string;
+  let fake: FakeParties;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'sdk-e2e-label-'));
+    await buildBrowserBundle(join(work, 'sdk.js'));
+    fake = await startFakeParties({
+      model: { inputShape: [128, 128, 1], privacy: { outputMode: 'label' } },
+      staticFiles: () => ({
+        'index.html': { body: readFileSync(join(DEMO, 'index.html'), 'utf8'), type: 'text/html; charset=utf-8' },
+        'app.js': { body: readFileSync(join(DEMO, 'app.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
+        'sdk.js': { body: readFileSync(join(work, 'sdk.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
+        'config.json': { body: JSON.stringify({ parties: fake.urls, token: fake.token, timeoutMs: 30_000 }), type: 'application/json' },
+      }),
+    });
+    context = await chromium.launchPersistentContext(join(work, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS });
+    page = context.pages()[0] ?? await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+    await page.goto(`${fake.urls[0]}/`);
+    await page.waitForSelector('#status[data-stage="ready"]', { timeout: 10_000 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await fake?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('asks for the label (the model releases nothing else) and shows it without a probability table', async () => {
+    const file = join(XRAY_DIR, 'PNEUMONIA/person85_bacteria_422.jpeg');
+    await page.setInputFiles('#file', file);
+    await page.waitForSelector('body[data-state="result"], body[data-state="error"]', { timeout: 30_000 });
+    expect(await page.getAttribute('body', 'data-state'), `page error: ${await page.textContent('#status')} ${pageErrors.join('; ')}`).toBe('result');
+    const fromPage = JSON.parse((await page.textContent('#result-json'))!) as { outputMode: string; label: string | number; probabilities?: unknown };
+    expect(fromPage.outputMode).toBe('label');
+    expect(fromPage.probabilities).toBeUndefined();
+    expect(await page.isHidden('#probs')).toBe(true);
+    const node = await new PrivateInferenceClient({ parties: fake.urls, token: fake.token }).predict(readFileSync(file), { privacy: { outputMode: 'label' } });
+    expect(fromPage.label).toBe(node.label);
+    expect(await page.textContent('#label')).toBe(String(node.label));
+    expect(await page.textContent('#meta')).toContain('only the label');
+    // The page asked every party for the label mode.
+    expect(fake.requests.filter((r) => r.method === 'POST' && r.url === '/v1/sessions').length).toBeGreaterThanOrEqual(3);
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -210,6 +210,9 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
       return reply.code(201).send(res);
     });
 
+    // The model as the real parties describe it (client.describe()).
+    app.get('/v1/model', async () => ({ ...model, modelHash: (behavior[party] ?? {}).modelHash ?? model.modelHash, party }));
+
     app.put('/v1/sessions/:id/input', async (req, reply) => {
       const id = (req.params as { id: string }).id;
       const s = sessions.get(id);

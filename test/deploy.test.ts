@@ -180,7 +180,7 @@ function composeValidator() {
 }
 
 interface ComposeService { environment?: Record<string, string>; volumes?: string[]; secrets?: (string | { source: string })[]; networks?: string[]; healthcheck?: { test: string[] }; entrypoint?: string[]; user?: string; read_only?: boolean; cap_drop?: string[] }
-interface ComposeFile { services: Record<string, ComposeService>; networks: Record<string, { internal?: boolean } | null>; secrets: Record<string, { file: string }> }
+interface ComposeFile { services: Record<string, ComposeService>; volumes?: Record<string, unknown>; networks: Record<string, { internal?: boolean } | null>; secrets: Record<string, { file: string }> }
 
 describe('deploy/docker-compose.yml', () => {
   const text = readFileSync(path.join(DEPLOY, 'docker-compose.yml'), 'utf8');
@@ -202,6 +202,9 @@ describe('deploy/docker-compose.yml', () => {
       expect(secrets).toEqual(['ca.crt', `party-${p}.crt`, `party-${p}.key`]);
       expect(s.volumes!.some((v) => v.endsWith(`/party${p}:/bundle:ro`))).toBe(true);
       expect(s.volumes!.filter((v) => /party\d:\/bundle/.test(v))).toHaveLength(1);
+      // The privacy accountant's state: a named volume of its own, writable (the root filesystem is read-only).
+      expect(s.volumes).toContain(`state-${p}:/var/lib/securenn`);
+      expect(doc.volumes).toHaveProperty(`state-${p}`);
       expect(s.environment).toMatchObject({ PARTY_ID: String(p), PARTY_CONFIG: '/etc/securenn/deploy.json' });
       expect(s.healthcheck!.test).toEqual(['CMD', 'node', 'deploy/healthcheck.mjs', 'readyz']);
       expect(s).toMatchObject({ read_only: true, cap_drop: ['ALL'] });
@@ -219,6 +222,7 @@ describe('deploy/docker-compose.yml', () => {
       expect(cfg.insecureLocal).toBe(false);
       expect(cfg.self.tls).toEqual({ ca: '/run/secrets/ca.crt', cert: `/run/secrets/party-${p}.crt`, key: `/run/secrets/party-${p}.key` });
       expect(cfg.self.model).toEqual({ bundleDir: '/bundle' });
+      expect(cfg.privacySettings.accountantFile).toBe(`/var/lib/securenn/privacy-accountant-p${p}.json`);
       expect(cfg.dial).toEqual(Object.fromEntries(([0, 1] as PartyId[]).filter((q) => q < p).map((q) => [q, `party-${q}:9443`])));
     }
     expect(() => resolveConfig(dep, 0, '/etc/securenn')).toThrow(/tokens/);
@@ -347,6 +351,9 @@ describe('deploy/k8s', () => {
       const mounts = Object.fromEntries(c.volumeMounts.map((m) => [m.name, m.mountPath]));
       expect(path.dirname(cfg.self.tls!.cert)).toBe(mounts.tls);
       expect('bundleDir' in cfg.self.model && cfg.self.model.bundleDir.startsWith(`${mounts.model}/`)).toBe(true);
+      // The accountant's state is on the pod's own persistent volume (the root filesystem is read-only).
+      expect(path.dirname(cfg.privacySettings.accountantFile)).toBe(mounts.state);
+      expect((sts.spec as unknown as { volumeClaimTemplates: { metadata: { name: string } }[] }).volumeClaimTemplates.map((v) => v.metadata.name)).toContain('state');
       expect(c.ports.find((x) => x.name === 'http')?.containerPort).toBe(cfg.self.http.port);
       for (const [q, addr] of Object.entries(cfg.dial)) {
         const [host, port] = addr!.split(':');

@@ -53,6 +53,9 @@ export function renderComposeConfig(certDir: string, bundleDir: string, http: nu
       if (e.tls) e.tls = { ...e.tls, ca: fix(e.tls.ca), cert: fix(e.tls.cert), key: fix(e.tls.key) };
       if ('bundleDir' in e.model && e.model.bundleDir === '/bundle') e.model = { bundleDir: path.join(bundleDir, `party${p}`) };
     });
+    // The accountant's volume (/var/lib/securenn in the containers) becomes a folder beside the bundles.
+    const acc = c.privacy?.accountantFile;
+    if (acc?.startsWith('/var/lib/securenn/')) c.privacy = { ...c.privacy, accountantFile: path.join(bundleDir, 'state', acc.slice('/var/lib/securenn/'.length)) };
   }
   return c;
 }

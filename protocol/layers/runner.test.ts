@@ -6,8 +6,8 @@ import { IR_FORMAT_VERSION } from '../ir.js';
 import { plainForward } from '../reference/forward.js';
 import { reconstruct } from '../sharing/sharing.js';
 import { run3, shareFor3 } from '../testing/run3.js';
-import { networkA, seedCnn, seededPrg, uniform } from '../testing/seed-models.js';
-import { secureForward } from './runner.js';
+import { networkA, seedCnn, seededPrg, uniform, vgg16 } from '../testing/seed-models.js';
+import { deferredActivations, secureForward } from './runner.js';
 import { shareModel } from './share-model.js';
 import { sizeOf } from './types.js';
 
@@ -116,6 +116,56 @@ describe('layer runner over shares vs the float64 plaintext twin', () => {
       const r = await run3((ctx) => secureForward(ctx, shareModel(k, model, 13)[ctx.party], { shape: [2, 7, 6, 3], data: xs[ctx.party] }));
       expect(Array.from(decode(reconstruct(k, r.results[0].data, r.results[1].data), 13)), `${pool} ${strides} ${padding}`).toEqual(Array.from(want));
     }
+  });
+
+  it('moves ReLU / ReLU6 after a following MaxPool (max commutes with monotone maps): same values, fewer ReLUs and bytes, same rounds', async () => {
+    // Which layers: every conv whose only consumer is a MaxPool; not the add's input, not the dense layers.
+    const cnn = seedCnn('maxpool2d', 7, [48, 40, 1]);
+    const d = deferredActivations(cnn);
+    expect([...d.values()].map((v) => v.from)).toEqual(cnn.nodes.filter((n) => n.kind === 'conv2d').map((n) => n.name));
+    expect(deferredActivations(allLayers()).size).toBe(1); // the standalone ReLU before 'mp'
+    expect(deferredActivations(seedCnn('avgpool2d', 7, [48, 40, 1])).size).toBe(0);
+    // relu6 before a MaxPool with 'same' padding (the -2^60 padding must never win), and relu: exact against the plaintext.
+    const g = seededPrg(21);
+    const t = (shape: number[], a = 0.5): FloatTensor => ({ shape, data: uniform(g, sizeOf(shape), a) });
+    const m: ModelIR<FloatTensor> = { formatVersion: IR_FORMAT_VERSION, inputShape: [9, 7, 2], output: 'd', outputActivation: 'linear', nodes: [
+      { kind: 'conv2d', name: 'c1', inputs: ['input'], filters: 3, kernelSize: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu6', kernel: t([3, 3, 2, 3], 2), bias: t([3]) },
+      { kind: 'maxpool2d', name: 'p1', inputs: ['c1'], poolSize: [2, 2], strides: [2, 2], padding: 'same' },
+      { kind: 'conv2d', name: 'c2', inputs: ['p1'], filters: 4, kernelSize: [2, 2], strides: [1, 1], padding: 'valid', activation: 'relu', kernel: t([2, 2, 3, 4]), bias: t([4]) },
+      { kind: 'maxpool2d', name: 'p2', inputs: ['c2'], poolSize: [3, 3], strides: [1, 1], padding: 'same' },
+      { kind: 'flatten', name: 'f', inputs: ['p2'] },
+      { kind: 'dense', name: 'd', inputs: ['f'], units: 2, activation: 'linear', kernel: t([4 * 3 * 4, 2]), bias: t([2]) },
+    ] };
+    expect([...deferredActivations(m).values()].map((v) => v.activation)).toEqual(['relu6', 'relu']);
+    const N = 3;
+    const x = uniform(seededPrg(22), N * 9 * 7 * 2, 2);
+    const parts = shareModel(k, m, 16);
+    const xs = shareFor3(encode(x, 16));
+    const go = (reluAfterMaxPool: boolean) => run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [N, 9, 7, 2], data: xs[ctx.party] }, { reluAfterMaxPool }), { fracBits: 16 });
+    const [moved, inPlace] = [await go(true), await go(false)];
+    const want = plainForward(m, x, N).data;
+    for (const r of [moved, inPlace]) expect(maxRelErr(decode(reconstruct(k, r.results[0].data, r.results[1].data), 16), want)).toBeLessThan(1e-3);
+    expect(moved.rounds).toBe(inPlace.rounds);
+    const elems = (r: typeof moved) => r.transports[0].steps.get('ReLU')!.calls;
+    expect(elems(moved)).toBe(elems(inPlace));
+    expect(moved.bytes).toBeLessThan(inPlace.bytes);
+    // VGG16 (2x2 stride-2 pools) on 32x32x3: the ReLUs of the five convs before a pool shrink by 4.
+    // (The seed CNN's pools are 2x2 with stride 1, so there it changes next to nothing.)
+    const vgg = vgg16(3, [32, 32, 3]);
+    expect(deferredActivations(vgg).size).toBe(5);
+    const xv = uniform(seededPrg(23), 32 * 32 * 3, 0.5).map((v) => v + 0.5);
+    // f = 16: thirteen 3x3 convs with random weights accumulate ~3e-3 relative error at f = 13, with or without the move.
+    const pv = shareModel(k, vgg, 16);
+    const xvs = shareFor3(encode(xv, 16));
+    const gv = (reluAfterMaxPool: boolean) => run3((ctx) => secureForward(ctx, pv[ctx.party], { shape: [1, 32, 32, 3], data: xvs[ctx.party] }, { reluAfterMaxPool }), { fracBits: 16 });
+    const [a, b] = [await gv(true), await gv(false)];
+    const wv = plainForward(vgg, xv, 1).data;
+    for (const r of [a, b]) expect(maxRelErr(decode(reconstruct(k, r.results[0].data, r.results[1].data), 16), wv)).toBeLessThan(1e-3);
+    expect(a.rounds).toBe(b.rounds);
+    // At 32x32 the Beaver masks of the 512-filter kernels dominate the total; the ReLU traffic (conv ReLUs and the pools' comparisons) drops by a quarter.
+    const reluBytes = (r: typeof a) => r.transports.reduce((s, t) => s + t.steps.get('ReLU')!.bytesSent, 0);
+    expect(reluBytes(a) / reluBytes(b)).toBeLessThan(0.8);
+    expect(a.bytes).toBeLessThan(b.bytes);
   });
 
   it('rejects an input of the wrong shape with E_SHAPE', async () => {

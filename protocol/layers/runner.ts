@@ -196,6 +196,8 @@ export interface ForwardOptions {
   onNode?: (name: string, index: number, total: number) => void;
   /** Largest number of comparisons per protocol call (default DEFAULT_MAX_COMPARISONS_PER_CALL). */
   maxComparisonsPerCall?: number;
+  /** false: apply each layer's ReLU where the model has it, not after the following MaxPool (deferredActivations). Default true. */
+  reluAfterMaxPool?: boolean;
 }
 
 /**
@@ -203,12 +205,39 @@ export interface ForwardOptions {
  * input [N, ...inputShape] (P2: a zero placeholder of that shape). Returns
  * this party's share of the output logits (P2: a placeholder).
  */
+/**
+ * ReLU / ReLU6 moved after MaxPool: for a layer whose activation is monotone
+ * non-decreasing (relu, relu6) and whose only consumer is a MaxPool,
+ * maxpool(act(z)) = act(maxpool(z)) exactly (max commutes with any monotone
+ * non-decreasing map, and every pooling window holds at least one real
+ * element, so the -2^60 padding never wins). The layer then runs linear and
+ * the activation runs on the pooled tensor: a 2x2 pool needs a quarter of
+ * the ReLUs (the seed CNN's and VGG16's largest ReLU layers). Same rounds,
+ * same result. Returns, per MaxPool node index, the activation to apply
+ * after it and the producer's name (its label).
+ */
+export function deferredActivations(model: ModelIR<ShareTensor | unknown>): Map<number, { activation: Activation; from: string; producer: number }> {
+  const consumers = new Map<string, number[]>();
+  model.nodes.forEach((nd, i) => nd.inputs.forEach((s) => consumers.set(s, [...(consumers.get(s) ?? []), i])));
+  const out = new Map<number, { activation: Activation; from: string; producer: number }>();
+  model.nodes.forEach((nd, i) => {
+    if (!('activation' in nd) || (nd.activation !== 'relu' && nd.activation !== 'relu6') || nd.name === model.output) return;
+    const c = consumers.get(nd.name) ?? [];
+    if (c.length !== 1 || model.nodes[c[0]!]!.kind !== 'maxpool2d') return;
+    out.set(c[0]!, { activation: nd.activation, from: nd.name, producer: i });
+  });
+  return out;
+}
+
 export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTensor>, input: ShareTensor, opts: ForwardOptions = {}): Promise<ShareTensor> {
   assert(sizeOf(input.shape.slice(1)) === sizeOf(model.inputShape) && input.data.length === sizeOf(input.shape), 'E_SHAPE', `input: expected [N, ${model.inputShape.join(', ')}], got [${input.shape.join(', ')}] with ${input.data.length} elements`, { party: ctx.party });
   const values = new Map<string, ShareTensor>([['input', tensor([input.shape[0]!, ...model.inputShape], input.data)]]);
   // Free each value after its last consumer (VGG16 activations are large).
   const lastUse = new Map<string, number>();
   model.nodes.forEach((nd, i) => nd.inputs.forEach((s) => lastUse.set(s, i)));
+  const limit = opts.maxComparisonsPerCall ?? DEFAULT_MAX_COMPARISONS_PER_CALL;
+  const deferred = opts.reluAfterMaxPool === false ? new Map<number, { activation: Activation; from: string; producer: number }>() : deferredActivations(model);
+  const producers = new Set([...deferred.values()].map((d) => d.producer));
   for (let i = 0; i < model.nodes.length; i++) {
     const node = model.nodes[i]!;
     const ins = node.inputs.map((s) => {
@@ -216,7 +245,12 @@ export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTenso
       assert(v, 'E_BAD_ARGUMENT', `layer '${node.name}' reads '${s}', which is not computed before it`);
       return v;
     });
-    const out = await ctx.step(`layer:${node.name}`, () => runNode(ctx, node, ins, opts.maxComparisonsPerCall ?? DEFAULT_MAX_COMPARISONS_PER_CALL));
+    const run = producers.has(i) ? { ...node, activation: 'linear' } as LayerNode<ShareTensor> : node;
+    const after = deferred.get(i);
+    const out = await ctx.step(`layer:${node.name}`, async () => {
+      const y = await runNode(ctx, run, ins, limit);
+      return after ? activate(ctx, y, after.activation, `${after.from}.act`, limit) : y;
+    });
     values.set(node.name, out);
     for (const s of node.inputs) if (lastUse.get(s) === i && s !== model.output) values.delete(s);
     opts.onNode?.(node.name, i, model.nodes.length);

@@ -19,6 +19,7 @@ import { shareModel } from '../protocol/layers/share-model.js';
 import { sizeOf } from '../protocol/layers/types.js';
 import { maxPool } from '../protocol/primitives/maxpool.js';
 import { relu } from '../protocol/primitives/relu.js';
+import { reluDirect } from '../protocol/primitives/relu-direct.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { reconstruct } from '../protocol/sharing/sharing.js';
 import { run3, shareFor3 } from '../protocol/testing/run3.js';
@@ -50,14 +51,14 @@ async function timeProtocol(fn: () => Promise<{ rounds: number; bytes: number }>
   return { ms, rounds: runs[0]!.rounds, mb: runs[0]!.bytes / 2 ** 20 };
 }
 
-async function forward(model: ModelIR<FloatTensor>, N: number, f: number) {
+async function forward(model: ModelIR<FloatTensor>, N: number, f: number, compareBits: 32 | 64 = 32) {
   const k = getKernels();
   const x = uniform(seededPrg(11), N * sizeOf(model.inputShape), 0.5).map((v) => v + 0.5);
   const parts = shareModel(k, model, f);
   const xs = shareFor3(encode(x, f));
   let out: BigUint64Array = new BigUint64Array(0);
   const res = await timeProtocol(async () => {
-    const r = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [N, ...model.inputShape], data: xs[ctx.party] }), { fracBits: f });
+    const r = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [N, ...model.inputShape], data: xs[ctx.party] }), { fracBits: f, compareBits });
     out = reconstruct(k, r.results[0].data, r.results[1].data);
     return r;
   });
@@ -86,16 +87,25 @@ async function main() {
   const W = shareFor3(randomSigned(4 * n, 40));
   const mp = await timeProtocol(() => run3((ctx) => maxPool(ctx, W[ctx.party], n, 4)));
   rows.push(`| MaxPool 2x2, 10^5 windows (4x10^5 inputs) | ${mp.ms.toFixed(0)} ms | ${mp.rounds} | ${mp.mb.toFixed(1)} MB | |`);
-  json.relu = rl; json.maxpool = mp;
+  const rd: Record<string, unknown> = {};
+  for (const bits of [64, 32] as const) {
+    const r = await timeProtocol(() => run3((ctx) => reluDirect(ctx, A[ctx.party]), { compareBits: bits }));
+    rd[bits] = r;
+    rows.push(`| ReLU (direct, ${bits}-bit comparison ring${bits === 32 ? ': |x| < 2^31' : ''}), 10^5 elements | ${r.ms.toFixed(0)} ms | ${r.rounds} | ${r.mb.toFixed(1)} MB | |`);
+  }
+  const mpd = await timeProtocol(() => run3((ctx) => maxPool(ctx, W[ctx.party], n, 4), { compareBits: 32 }));
+  rows.push(`| MaxPool 2x2 (direct, 32-bit ring), 10^5 windows | ${mpd.ms.toFixed(0)} ms | ${mpd.rounds} | ${mpd.mb.toFixed(1)} MB | |`);
+  json.relu = rl; json.maxpool = mp; json.reluDirect = rd; json.maxpoolDirect32 = mpd;
 
-  const models: [string, ModelIR<FloatTensor>, number, number][] = [
-    ['MNIST Network A, batch 1', networkA(), 1, 16],
-    ['seed CNN MaxPool 150x125x1, batch 1', seedCnn('maxpool2d'), 1, 13],
-    ['seed CNN AvgPool 150x125x1, batch 1', seedCnn('avgpool2d'), 1, 13],
+  const models: [string, ModelIR<FloatTensor>, number, number, 32 | 64][] = [
+    ['MNIST Network A, batch 1', networkA(), 1, 16, 32],
+    ['seed CNN MaxPool 150x125x1, batch 1, 64-bit comparisons', seedCnn('maxpool2d'), 1, 13, 64],
+    ['seed CNN MaxPool 150x125x1, batch 1', seedCnn('maxpool2d'), 1, 13, 32],
+    ['seed CNN AvgPool 150x125x1, batch 1', seedCnn('avgpool2d'), 1, 13, 32],
   ];
-  if (!quick) models.push(['seed CNN MaxPool 150x125x1, batch 8', seedCnn('maxpool2d'), 8, 13]);
-  for (const [name, model, N, f] of models) {
-    const r = await forward(model, N, f);
+  if (!quick) models.push(['seed CNN MaxPool 150x125x1, batch 8', seedCnn('maxpool2d'), 8, 13, 32]);
+  for (const [name, model, N, f, bits] of models) {
+    const r = await forward(model, N, f, bits);
     (json.forward ??= {} as Record<string, unknown>) && ((json.forward as Record<string, unknown>)[name] = r);
     rows.push(`| secure forward: ${name} (f=${f}) | ${r.ms.toFixed(0)} ms (${(r.ms / N).toFixed(0)} ms/image) | ${r.rounds} | ${r.mb.toFixed(1)} MB | tfjs ${r.tfjsMs.toFixed(1)} ms, secure/plain ${r.ratio.toFixed(0)}x, max abs err ${r.maxAbsErr.toExponential(1)} |`);
     console.error(rows.at(-1));
@@ -108,7 +118,7 @@ async function main() {
   const file = new URL('../BENCHMARKS.md', import.meta.url);
   const md = readFileSync(file, 'utf8');
   const begin = '<!-- bench:protocol:begin -->', end = '<!-- bench:protocol:end -->';
-  const block = `${begin}\nCommand: \`npm run bench:protocol\` — ${json.date}, ${json.nproc} x ${json.cpu}, kernels: ${native.name}, medians of ${reps} run(s) after a warm-up.\n\n${table}\n${end}`;
+  const block = `${begin}\nCommand: \`npm run bench:protocol\` — ${json.date}, ${json.nproc} x ${json.cpu}, kernels: ${native.name}, medians of ${reps} run(s) after a warm-up. Forward passes use the 32-bit comparison ring (as the party servers do) unless the row says otherwise.\n\n${table}\n${end}`;
   writeFileSync(file, md.includes(begin) ? md.replace(new RegExp(`${begin}[\\s\\S]*${end}`), block) : `${md}\n${block}\n`);
 }
 

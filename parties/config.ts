@@ -51,6 +51,14 @@ export interface CommonSettings {
   logLevel: string;
   /** Kernel backend: 'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'native', 'ts' (protocol/kernels/select.ts). */
   kernels: BackendSpec;
+  /**
+   * Ring width of the comparisons (ReLU, MaxPool, argmax): 32 (default) is
+   * exact while every compared value stays below 2^31 ring units (2^(31-f)
+   * in real units: 262144 at f = 13, 32768 at f = 16, 8192 at f = 18); 64 is
+   * exact for every value, with 1.7x the comparison traffic. The three parties
+   * must agree (the plan carries it).
+   */
+  compareBits: 32 | 64;
   /** Privacy accountant (differentially private outputs): each party keeps its own state file. */
   privacy: PrivacyConfig;
 }
@@ -94,6 +102,7 @@ export const DEFAULTS: CommonSettings = {
   cors: { origins: [] },
   logLevel: 'info',
   kernels: 'auto',
+  compareBits: 32,
   privacy: { budget: { epsilon: 10, delta: 1e-5 } },
 };
 
@@ -178,6 +187,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
     eager: dep.privacy !== undefined || over.privacy !== undefined,
   };
   const self = dep.parties[party];
+  if (c.compareBits !== 32 && c.compareBits !== 64) bad('compareBits must be 32 or 64');
   int(c.batch.windowMs, 'batch.windowMs', 0, 60_000);
   int(c.batch.maxBatch, 'batch.maxBatch', 1, 4096);
   int(c.batch.maxConcurrentRuns, 'batch.maxConcurrentRuns', 1, 1024);

@@ -39,7 +39,7 @@ describe('three parties over gRPC with mTLS on loopback, client API through inje
     const run = t.servers[0].party.runLog.at(-1)!;
     expect(run).toMatchObject({ ok: true, images: 2, sessions: [expect.any(String)] });
     // The three parties ran one protocol run, with the bytes and rounds of the same run over the in-memory transport.
-    const mem = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [2, IN], data: new BigUint64Array(2 * IN) as AShare }), { fracBits: F });
+    const mem = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [2, IN], data: new BigUint64Array(2 * IN) as AShare }), { fracBits: F, compareBits: 32 });
     for (const p of [0, 1, 2] as const) {
       const rec = t.servers[p].party.runLog.at(-1)!;
       expect(rec.runId).toBe(run.runId);

@@ -67,6 +67,8 @@ export interface PartyOptions {
   batch: BatcherOptions;
   sessions: SessionLimits;
   kernels?: BackendSpec;
+  /** Comparison ring width (config compareBits; default 32). */
+  compareBits?: 32 | 64;
   /** This party's privacy accountant. */
   privacy: PrivacySettings;
   logger?: Logger;
@@ -77,7 +79,7 @@ export interface PartyOptions {
 
 /** One session of a run: its images, its request's privacy options, and the key of the policy P0 resolved. */
 interface PlanEntry { id: string; batch: number; policy: string; privacy?: PrivacyRequest }
-interface PlanBody { runId: string; modelHash: string; sessions: PlanEntry[]; deadlineMs: number; seed: string }
+interface PlanBody { runId: string; modelHash: string; sessions: PlanEntry[]; deadlineMs: number; seed: string; compareBits: 32 | 64 }
 
 /** One layer of a run at this party: wall time, time blocked in recv, and the traffic this party sent. */
 export interface LayerRecord { name: string; kind: string; ms: number; waitMs: number; bytesSent: number; messages: number; rounds: number }
@@ -118,6 +120,7 @@ export class Party {
   private closed = false;
   private readonly sweeper: NodeJS.Timeout;
   private readonly accountant: AccountantHolder;
+  private get compareBits(): 32 | 64 { return this.opts.compareBits ?? 32; }
 
   constructor(readonly opts: PartyOptions) {
     this.party = opts.party;
@@ -359,7 +362,7 @@ export class Party {
       for (const s of live) this.store.fail(s, asMpcError(e));
       return;
     }
-    const base = { runId, modelHash: this.model.info.modelHash, sessions: plan, deadlineMs };
+    const base = { runId, modelHash: this.model.info.modelHash, sessions: plan, deadlineMs, compareBits: this.compareBits };
     const sent: PartyId[] = [];
     try {
       for (const [p, seed] of [[1, s01], [2, s02]] as const) { this.mesh.sendControl(p, 'plan', { ...base, seed: seed.toString('base64') } satisfies PlanBody); sent.push(p); }
@@ -390,6 +393,10 @@ export class Party {
       return;
     }
     const plan = sessions as PlanEntry[];
+    if (b.compareBits !== this.compareBits) {
+      this.fail(runId, view, plan, new MpcError('E_PROTOCOL_DESYNC', `P${this.party} cannot run plan ${runId}: P0 compares in ${String(b.compareBits)} bits, this party in ${this.compareBits} (compareBits must be the same at the three parties)`, { party: this.party }));
+      return;
+    }
     if (!this.model || b.modelHash !== this.model.info.modelHash || seed.length !== 16) {
       const err = new MpcError(this.model ? 'E_MODEL_MISMATCH' : 'E_NOT_READY', `P${this.party} cannot run plan ${runId}: ${this.model ? 'model or seed mismatch' : 'model not loaded'}`, { party: this.party });
       this.fail(runId, view, plan, err);
@@ -448,7 +455,7 @@ export class Party {
         off += e.batch * model.inputSize;
       });
       const policies = plan.map((e, i) => this.plannedPolicy(e, sessions[i]));
-      const ctx = createContext(this.party, view, await getSeeds(), { fracBits: model.info.fracBits, ...(this.opts.kernels ? { kernels: this.opts.kernels } : {}) });
+      const ctx = createContext(this.party, view, await getSeeds(), { fracBits: model.info.fracBits, compareBits: this.compareBits, ...(this.opts.kernels ? { kernels: this.opts.kernels } : {}) });
       const onNode = this.opts.onNode;
       // Per-layer stats: deltas of the view's counters and of the clock between consecutive nodes.
       const c = view.counters;

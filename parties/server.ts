@@ -34,6 +34,13 @@ export interface PartyServer {
   kill(): void;
 }
 
+/** EXPERIMENT knobs (benchmarks): PARTY_MESH_WINDOW, PARTY_MESH_CHUNK in bytes. */
+function meshTuning(): { flowControlWindow?: number; chunkBytes?: number } {
+  const n = (v: string | undefined) => (v && /^\d+$/.test(v) ? Number(v) : undefined);
+  const w = n(process.env.PARTY_MESH_WINDOW), c = n(process.env.PARTY_MESH_CHUNK);
+  return { ...(w ? { flowControlWindow: w } : {}), ...(c ? { chunkBytes: c } : {}) };
+}
+
 export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): PartyServer {
   const httpTls = cfg.self.http.tls;
   const https = httpTls
@@ -54,10 +61,11 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
   const party = new Party({
     party: cfg.party,
     model,
-    mesh: { tls, dial: cfg.dial, ...(cfg.party < 2 && cfg.self.grpc ? { listen: { host: cfg.self.grpc.host, port: cfg.self.grpc.port } } : {}), ...extras.mesh },
+    mesh: { tls, dial: cfg.dial, ...(cfg.party < 2 && cfg.self.grpc ? { listen: { host: cfg.self.grpc.host, port: cfg.self.grpc.port } } : {}), ...meshTuning(), ...extras.mesh },
     batch: cfg.batch,
     sessions: cfg.sessions,
     kernels: cfg.kernels,
+    compareBits: cfg.compareBits,
     privacy: cfg.privacySettings,
     logger: app.log as unknown as Logger,
     metrics,

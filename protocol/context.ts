@@ -24,6 +24,13 @@ export interface PartyContext {
    * default) or 'securenn' (the paper's ShareConvert + ComputeMSB route).
    */
   readonly comparison: ComparisonMode;
+  /**
+   * Width l of the ring the 'direct' comparisons (relu-direct.ts) work in:
+   * 64 (default: exact for every value of Z_2^64) or 32 (exact for values
+   * |a| < 2^31 in ring units, i.e. 2^(31-f) in real units; 40% less traffic
+   * and half the PrivateCompare randomness). The party servers use 32.
+   */
+  readonly compareBits: 32 | 64;
   /** PRG whose seed this party shares with party k (k != party). */
   pairPrg(k: PartyId): Prg;
   /** This party's private PRG (seeded from the OS CSPRNG). */
@@ -37,6 +44,8 @@ export type ComparisonMode = 'direct' | 'securenn';
 export interface ContextOptions {
   fracBits?: number;
   comparison?: ComparisonMode;
+  /** See PartyContext.compareBits (default 64). */
+  compareBits?: 32 | 64;
   /** Kernel object, or a backend name: 'auto' (default: CUDA if present, else CPU), 'cpu', 'cuda', 'native', 'ts'. */
   kernels?: RingKernels | BackendSpec;
 }
@@ -45,6 +54,7 @@ class Context implements PartyContext {
   readonly kernels: RingKernels;
   readonly fracBits: number;
   readonly comparison: ComparisonMode;
+  readonly compareBits: 32 | 64;
   readonly ownPrg: Prg;
   private readonly prgs: (Prg | undefined)[];
   constructor(readonly party: PartyId, readonly transport: Transport, seeds: PartySeeds, opts: ContextOptions) {
@@ -52,6 +62,8 @@ class Context implements PartyContext {
     this.kernels = typeof opts.kernels === 'object' ? opts.kernels : kernelsFor(opts.kernels);
     this.fracBits = checkFracBits(opts.fracBits ?? DEFAULT_FRAC_BITS);
     this.comparison = opts.comparison ?? 'direct';
+    this.compareBits = opts.compareBits ?? 64;
+    assert(this.compareBits === 32 || this.compareBits === 64, 'E_BAD_ARGUMENT', `context: compareBits must be 32 or 64, got ${String(this.compareBits)}`);
     assert(this.comparison === 'direct' || this.comparison === 'securenn', 'E_BAD_ARGUMENT', `context: comparison must be 'direct' or 'securenn', got '${String(this.comparison)}'`);
     this.prgs = seeds.pair.map((s, k) => (k === party || !s ? undefined : new Prg(s)));
     this.ownPrg = new Prg(seeds.own ?? randomBytes(16));
@@ -76,6 +88,15 @@ class Context implements PartyContext {
     }
   }
 }
+
+/**
+ * A public offset that pushes a value below every value in range while
+ * keeping differences comparable: 2^60 on the 64-bit comparison ring, 2^29
+ * on the 32-bit one (values |x| < 2^29 then stay strictly above x - 2^29,
+ * and every difference stays below 2^31). Used for MaxPool 'same' padding
+ * and to mask the winner out in the secure argmax.
+ */
+export const pushDown = (ctx: { compareBits: 32 | 64 }): bigint => (ctx.compareBits === 32 ? 1n << 29n : 1n << 60n);
 
 export function createContext(party: PartyId, transport: Transport, seeds: PartySeeds, opts: ContextOptions = {}): PartyContext {
   return new Context(party, transport, seeds, opts);

@@ -6,7 +6,7 @@
  * Fixed point: inputs, weights and biases carry f fractional bits; each
  * product is truncated by f (truncate.ts) before the bias is added.
  */
-import type { PartyContext } from '../context.js';
+import { pushDown, type PartyContext } from '../context.js';
 import { assert, MpcError } from '../errors.js';
 import type { Activation, LayerNode, ModelIR } from '../ir.js';
 import { beaverBilinear, matmulOp } from '../primitives/matmul.js';
@@ -21,8 +21,6 @@ import { window2d, type Window2D } from './geometry.js';
 import { sizeOf, type ShareTensor } from './types.js';
 import { gatherWindows, sumRows } from './windows.js';
 
-/** Padding value for MaxPool 'same' windows: -2^60 in ring units, below any activation in range. */
-const NEG_BIG = BigInt.asUintN(64, -(1n << 60n));
 /** Extra bits used to apply a public non-integer scale (Rescaling). */
 const SCALE_BITS = 24;
 
@@ -118,8 +116,8 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
       const m = N * g.outH * g.outW * C;
       const shape = [N, g.outH, g.outW, C];
       if (node.kind === 'maxpool2d') {
-        // Padded positions hold the public constant -2^60 (P0's share; P1's share is 0).
-        const fill = ctx.party === 0 ? NEG_BIG : 0n;
+        // Padded positions hold the public constant -pushDown (-2^60, or -2^29 on the 32-bit comparison ring), below any activation in range (P0's share; P1's is 0).
+        const fill = ctx.party === 0 ? BigInt.asUintN(64, -pushDown(ctx)) : 0n;
         const pool1d = async (v: BigUint64Array, h: number, w: number, k2: [number, number], s2: [number, number], g2: Window2D, tag: string) => {
           const { rows } = gatherWindows(v, N, h, w, C, k2, s2, g2, fill);
           const mm = N * g2.outH * g2.outW * C, nn = k2[0] * k2[1];

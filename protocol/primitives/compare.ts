@@ -12,5 +12,6 @@ import { dreluDirect, dreluDirectCost, reluDirect, reluDirectCost } from './relu
 
 export const dreluFor = (ctx: PartyContext, a: AShare, label?: string): Promise<AShare> => (ctx.comparison === 'direct' ? dreluDirect : drelu)(ctx, a, label);
 export const reluFor = (ctx: PartyContext, a: AShare, label?: string): Promise<AShare> => (ctx.comparison === 'direct' ? reluDirect : relu)(ctx, a, label);
-export const dreluCostFor = (n: number, mode: ComparisonMode = 'direct'): Cost => (mode === 'direct' ? dreluDirectCost(n) : dreluCost(n));
-export const reluCostFor = (n: number, mode: ComparisonMode = 'direct'): Cost => (mode === 'direct' ? reluDirectCost(n) : reluCost(n));
+/** compareBits: the direct route's comparison ring (ctx.compareBits); the paper route ignores it. */
+export const dreluCostFor = (n: number, mode: ComparisonMode = 'direct', compareBits: 32 | 64 = 64): Cost => (mode === 'direct' ? dreluDirectCost(n, compareBits) : dreluCost(n));
+export const reluCostFor = (n: number, mode: ComparisonMode = 'direct', compareBits: 32 | 64 = 64): Cost => (mode === 'direct' ? reluDirectCost(n, compareBits) : reluCost(n));

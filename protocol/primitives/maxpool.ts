@@ -27,11 +27,11 @@ import { drelu, dreluCost } from './drelu.js';
 import { reluDirect, reluDirectCost } from './relu-direct.js';
 import { selectShare, selectShareCost } from './select-share.js';
 
-export function maxPoolCost(m: number, n: number, mode: ComparisonMode = 'securenn'): Cost {
+export function maxPoolCost(m: number, n: number, mode: ComparisonMode = 'securenn', compareBits: 32 | 64 = 64): Cost {
   const levels: Cost[] = [];
   for (let c = n; c > 1; c = Math.ceil(c / 2)) {
     const q = Math.floor(c / 2);
-    levels.push(mode === 'direct' ? reluDirectCost(m * q) : addCost(dreluCost(m * q), selectShareCost(m * q)));
+    levels.push(mode === 'direct' ? reluDirectCost(m * q, compareBits) : addCost(dreluCost(m * q), selectShareCost(m * q)));
   }
   return addCost({ rounds: 0, bytes: 0 }, ...levels);
 }

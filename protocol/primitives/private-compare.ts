@@ -28,8 +28,19 @@
  *  7. P2 reconstructs d_i = d_i^0 + d_i^1 and sets beta' = 1 iff some d_i = 0.
  * Common randomness (beta is the caller's; s, pi, u) comes from the P0-P1 PRG.
  *
- * Cost: 1 round, 2 * l * 8 bits per element (each Z_p element travels as a
- * byte, so the paper's 2 l log p with log p rounded up to 8).
+ * Width. `width` = 64 (default) compares l = 64-bit values as the paper
+ * does. `width` = 32 (narrow, used by relu-direct.ts with a 32-bit
+ * comparison ring) compares x, r < 2^31 on 32 positions: the kernels still
+ * run 64-position rows, whose positions 32..63 hold x_i = 0 (public), r_i =
+ * 0 (also t_i = 0: t = r + 1 <= 2^31 fits in position 31), so w_i = 0 and
+ * c_i = 1 there (c_i = j + 0 for each share: 0 + 1): never zero, and they add
+ * nothing to the suffix sums of positions 0..31. Those positions are not
+ * sent: the rotation pi runs over positions 0..31 only, P0 and P1 send the
+ * 32 rotated d_i per element, and P2 pads each row with a nonzero sum (1 + 0)
+ * before the zero test. Same output, half the Z_p randomness and traffic.
+ *
+ * Cost: 1 round, 2 * width * 8 bits per element (each Z_p element travels as
+ * a byte, so the paper's 2 l log p with log p rounded up to 8).
  */
 import type { PartyContext } from '../context.js';
 import { assert } from '../errors.js';
@@ -45,14 +56,75 @@ function rotationPerms(rot: Uint8Array): Uint8Array {
   return perm;
 }
 
-export const privateCompareCost = (n: number): Cost => ({ rounds: 1, bytes: 2 * L_BITS * n });
+const ROTATIONS32 = Array.from({ length: 32 }, (_, r) => Uint8Array.from({ length: L_BITS }, (_, i) => (i < 32 ? (i + r) % 32 : i)));
+/** Narrow rows: positions 0..31 rotated by rot (5 bits), 32..63 fixed. */
+function rotationPerms32(rot: Uint8Array): Uint8Array {
+  const perm = new Uint8Array(rot.length * L_BITS);
+  for (let e = 0; e < rot.length; e++) perm.set(ROTATIONS32[rot[e]! & 31]!, e * L_BITS);
+  return perm;
+}
+
+/** Comparison width: 64 (the paper's l) or 32 (values < 2^31, see the header). */
+export type PcWidth = 32 | 64;
+
+/** n rows of 32 bytes -> n rows of 64 (positions 32..63 = fill). Word copies. */
+export function widenRows(src: Uint8Array, n: number, fill: number): Uint8Array {
+  const out = new Uint8Array(n * 64);
+  if (fill !== 0) out.fill(fill);
+  const s = new BigUint64Array(src.buffer, src.byteOffset, n * 4);
+  const o = new BigUint64Array(out.buffer, 0, n * 8);
+  for (let e = 0, i = 0, k = 0; e < n; e++, i += 4, k += 8) { o[k] = s[i]!; o[k + 1] = s[i + 1]!; o[k + 2] = s[i + 2]!; o[k + 3] = s[i + 3]!; }
+  return out;
+}
+
+/** n rows of 64 bytes -> their first 32 bytes each. */
+export function narrowRows(src: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(n * 32);
+  const s = new BigUint64Array(src.buffer, src.byteOffset, n * 8);
+  const o = new BigUint64Array(out.buffer, 0, n * 4);
+  for (let e = 0, i = 0, k = 0; e < n; e++, i += 8, k += 4) { o[k] = s[i]!; o[k + 1] = s[i + 1]!; o[k + 2] = s[i + 2]!; o[k + 3] = s[i + 3]!; }
+  return out;
+}
+
+export const privateCompareCost = (n: number, width: PcWidth = 64): Cost => ({ rounds: 1, bytes: 2 * width * n });
 
 /**
- * P0/P1: pass xBits (n*64 Z_p shares, bit 0 first), r and beta; returns null.
+ * P0/P1: pass xBits (n*64 Z_p shares, bit 0 first; width 32: n*32, and every
+ * r < 2^31), r and beta; returns null.
  * P2: pass n (the other arguments are ignored); returns beta' (n bits).
  */
-export async function privateCompare(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label = 'pc'): Promise<Uint8Array | null> {
-  return ctx.step('PrivateCompare', () => privateCompareBody(ctx, n, xBits, r, beta, label));
+export async function privateCompare(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label = 'pc', width: PcWidth = 64): Promise<Uint8Array | null> {
+  return ctx.step('PrivateCompare', () => (width === 64 ? privateCompareBody(ctx, n, xBits, r, beta, label) : privateCompareNarrow(ctx, n, xBits, r, beta, label)));
+}
+
+/** Width 32 (see the header): 64-position kernels, 32 positions on the wire. */
+async function privateCompareNarrow(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label: string): Promise<Uint8Array | null> {
+  const tag = `${label}:d`;
+  if (ctx.party === 2) {
+    // Step 7, positions 32..63 padded with d^0 = 1, d^1 = 0 (sum 1: not zero).
+    const d0 = widenRows(await recvBytes(ctx, 0, tag, n * 32), n, 1);
+    const d1 = widenRows(await recvBytes(ctx, 1, tag, n * 32), n, 0);
+    const betaPrime = new Uint8Array(n);
+    ctx.kernels.zeroTest(d0, d1, betaPrime);
+    return betaPrime;
+  }
+  assert(xBits && r && beta && xBits.length === n * 32 && r.length === n && beta.length === n, 'E_SHAPE', `privateCompare: inputs do not match n = ${n} (width 32)`, { party: ctx.party, step: label });
+  const rw = new Uint32Array(r.buffer, r.byteOffset, 2 * n);
+  let wide = 0;
+  for (let e = 0; e < n; e++) wide |= rw[2 * e + 1]! | (rw[2 * e]! & 0x80000000);
+  assert(wide === 0, 'E_BAD_ARGUMENT', 'privateCompare: width 32 needs every r < 2^31', { party: ctx.party, step: label });
+  const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
+  // Common randomness: s_i in Z_p^* and the rotation for positions 0..31 only; s = 1 where nothing is sent.
+  const s = widenRows(g.zpStar(n * 32), n, 1);
+  const perm = rotationPerms32(g.rotations64(n));
+  const mask = g.zp(n * 32);
+  // Steps 1-6 (r < 2^31: never the r = 2^64 - 1 case).
+  const d = new Uint8Array(n * L_BITS);
+  ctx.kernels.privateCompare(ctx.party, widenRows(xBits, n, 0), r, beta, s, null, perm, d);
+  const sent = narrowRows(d, n);
+  ctx.kernels.maskZp(sent, mask, ctx.party === 1);
+  sendBytes(ctx, 2, tag, sent);
+  return null;
 }
 
 async function privateCompareBody(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label = 'pc'): Promise<Uint8Array | null> {

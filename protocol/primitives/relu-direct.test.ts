@@ -25,3 +25,33 @@ describe('DReLU / ReLU directly over Z_2^64 (one 63-bit PrivateCompare)', () => 
     expect(r.transports.map((t) => t.pending)).toEqual([0, 0, 0]);
   });
 });
+
+// The narrow ring (ctx.compareBits = 32): exact for |a| < 2^31 ring units, including both ends.
+const B31 = 1n << 31n;
+const inRange = (v: bigint): boolean => { const s = BigInt.asIntN(64, v); return s >= -B31 && s < B31; };
+const NARROW = BigUint64Array.from([
+  ...randomSigned(300).filter(inRange), ...Array.from(randomU64s(300), (v) => BigInt.asUintN(64, BigInt.asIntN(32, v))),
+  0n, MAX_U64, 1n, B31 - 1n, BigInt.asUintN(64, -B31), BigInt.asUintN(64, -(B31 - 1n)), B31 - 2n, 1n << 30n, BigInt.asUintN(64, -(1n << 30n)),
+]);
+
+describe('DReLU / ReLU over the 32-bit comparison ring (31-bit PrivateCompare on 32 positions)', () => {
+  it('DReLU and ReLU are exact for every |a| < 2^31 (incl. -2^31, 2^31-1, 0, -1); cost 120 / 144 bytes per element, 3 rounds', async () => {
+    expect(NARROW.every(inRange)).toBe(true);
+    const as = shareFor3(NARROW);
+    const d = await run3((ctx) => dreluDirect(ctx, as[ctx.party]), { compareBits: 32 });
+    expect(reconstruct(ref, d.results[0], d.results[1])).toEqual(plainDrelu(NARROW));
+    expect({ rounds: d.rounds, bytes: d.bytes }).toEqual(dreluDirectCost(NARROW.length, 32));
+    expect(dreluDirectCost(1, 32).bytes).toBe(120);
+    const r = await run3((ctx) => reluDirect(ctx, as[ctx.party]), { compareBits: 32 });
+    expect(reconstruct(ref, r.results[0], r.results[1])).toEqual(plainRelu(NARROW));
+    expect({ rounds: r.rounds, bytes: r.bytes }).toEqual(reluDirectCost(NARROW.length, 32));
+    expect(reluDirectCost(1, 32).bytes).toBe(144);
+    expect(r.transports.map((t) => t.pending)).toEqual([0, 0, 0]);
+  });
+  it('outside the range the sign is wrong (the bound is real): 2^31 reads as negative', async () => {
+    const big = BigUint64Array.from([B31, 3n << 31n]);
+    const as = shareFor3(big);
+    const d = await run3((ctx) => dreluDirect(ctx, as[ctx.party]), { compareBits: 32 });
+    expect(reconstruct(ref, d.results[0], d.results[1])).toEqual(BigUint64Array.from([0n, 0n]));
+  });
+});

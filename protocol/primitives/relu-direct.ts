@@ -29,8 +29,18 @@
  *  4. P2: z = r_63 XOR beta', shares z (ReLU: and w = z (a + m)) over Z_L, sends P1's.
  *  5. P_j: b = c_63 XOR beta; DReLU_j = j - (b ? j - z_j : z_j); ReLU_j = b ? (a z)_j : a_j - (a z)_j.
  *
+ * Narrow ring (ctx.compareBits = 32). For |a| < 2^31 the sign of a is bit
+ * 31 of a mod 2^32, and additive shares mod 2^64 reduce to shares mod 2^32
+ * locally. With c and r read mod 2^32 (c = c_31 2^31 + c', r = r_31 2^31 +
+ * r', c', r' < 2^31) the same derivation gives MSB_32(a) = c_31 XOR r_31
+ * XOR (r' > c'), with a 31-bit PrivateCompare over 32 positions
+ * (private-compare.ts, width 32). Exact for every |a| < 2^31 ring units
+ * (2^(31-f) real); outside that range the sign is wrong. c is still opened
+ * in Z_2^64 (uniform: r is), and the ReLU part (w = z (a + m)) stays in Z_2^64.
+ *
  * Cost: 3 rounds. Bytes per element: 64 (bits of r') + 16 (open c) + 128
  * (PrivateCompare) + 8 (z) = 216 for DReLU; plus 16 (a + m) + 8 (w) = 240 for ReLU.
+ * Narrow ring: 32 + 16 + 64 + 8 = 120 for DReLU, 144 for ReLU.
  */
 import type { PartyContext } from '../context.js';
 import { L_BITS, type AShare, type PShare, type Public } from '../ring/types.js';
@@ -38,10 +48,26 @@ import { bitsToU64, concatU64, msb, selectByBit } from '../ring/ops.js';
 import { openToDataParties } from '../sharing/open.js';
 import { recvBytes, recvU64, sendBytes, sendU64 } from '../transport/messages.js';
 import type { Cost } from './cost.js';
-import { privateCompare } from './private-compare.js';
+import { narrowRows, privateCompare, widenRows } from './private-compare.js';
 
-export const dreluDirectCost = (n: number): Cost => ({ rounds: 3, bytes: (L_BITS + 16 + 2 * L_BITS + 8) * n });
-export const reluDirectCost = (n: number): Cost => ({ rounds: 3, bytes: (L_BITS + 16 + 2 * L_BITS + 8 + 16 + 8) * n });
+export const dreluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ rounds: 3, bytes: (3 * (bits === 64 ? L_BITS : 32) + 16 + 8) * n });
+export const reluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ rounds: 3, bytes: (3 * (bits === 64 ? L_BITS : 32) + 16 + 8 + 16 + 8) * n });
+
+const LOW31 = 0x7fffffff;
+/** Copy of a with only bits 0..30 kept. */
+function low31(a: BigUint64Array): BigUint64Array {
+  const out = new BigUint64Array(a.length);
+  const w = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length), o = new Uint32Array(out.buffer);
+  for (let i = 0; i < a.length; i++) o[2 * i] = w[2 * i]! & LOW31;
+  return out;
+}
+/** Bit 31 of each element. */
+function bit31(a: BigUint64Array): Uint8Array {
+  const out = new Uint8Array(a.length);
+  const w = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length);
+  for (let i = 0; i < a.length; i++) out[i] = w[2 * i]! >>> 31;
+  return out;
+}
 
 /** Copy of a with bit 63 cleared (word operation). */
 function low63(a: BigUint64Array): BigUint64Array {
@@ -54,13 +80,23 @@ function low63(a: BigUint64Array): BigUint64Array {
 async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: string): Promise<AShare> {
   const k = ctx.kernels;
   const n = a.length;
+  const narrow = ctx.compareBits === 32;
+  const width = narrow ? 32 : 64;
   if (ctx.party === 2) {
     // Step 1.
     const g0 = ctx.pairPrg(0), g1 = ctx.pairPrg(1);
     const r = g0.u64(n);
     k.add(r, g1.u64(n), r);
-    const xb0 = g0.zp(n * L_BITS), xb1 = new Uint8Array(n * L_BITS);
-    k.bitShareZp(low63(r), xb0, xb1);
+    let xb1: Uint8Array;
+    if (narrow) {
+      // Bits of r' = r mod 2^31 on 32 positions (the kernel's rows are 64 wide; positions 32..63 are 0).
+      const wide = new Uint8Array(n * L_BITS);
+      k.bitShareZp(low31(r), widenRows(g0.zp(n * 32), n, 0), wide);
+      xb1 = narrowRows(wide, n);
+    } else {
+      xb1 = new Uint8Array(n * L_BITS);
+      k.bitShareZp(low63(r), g0.zp(n * L_BITS), xb1);
+    }
     sendBytes(ctx, 1, `${label}:xbits`, xb1);
     // Step 2 (ReLU): a + m.
     let am: BigUint64Array | null = null;
@@ -69,9 +105,9 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
       k.add(am, await recvU64(ctx, 1, `${label}:a+m`, n), am);
     }
     // Step 3.
-    const betaP = (await privateCompare(ctx, n, null, null, null, `${label}.pc`))!;
-    // Step 4: z = r_63 XOR beta'.
-    const r63 = msb(r);
+    const betaP = (await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
+    // Step 4: z = r_63 XOR beta' (narrow: r_31).
+    const r63 = narrow ? bit31(r) : msb(r);
     const z = new Uint8Array(n);
     for (let i = 0; i < n; i++) z[i] = r63[i]! ^ betaP[i]!;
     const z0 = g0.u64(n), z1 = new BigUint64Array(n);
@@ -104,16 +140,16 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     sendU64(ctx, 2, `${label}:a+m`, am);
   }
   const c = await openToDataParties(ctx, `${label}:c`, cj);
-  const xb = j === 0 ? g2.zp(n * L_BITS) : await recvBytes(ctx, 2, `${label}:xbits`, n * L_BITS);
+  const xb = j === 0 ? g2.zp(n * width) : await recvBytes(ctx, 2, `${label}:xbits`, n * width);
   // Step 3.
-  await privateCompare(ctx, n, xb as PShare, low63(c) as Public, beta, `${label}.pc`);
+  await privateCompare(ctx, n, xb as PShare, (narrow ? low31(c) : low63(c)) as Public, beta, `${label}.pc`, width);
   // Step 4.
   let zj: BigUint64Array, wj: BigUint64Array | null = null;
   if (j === 0) { zj = g2.u64(n); if (wantRelu) wj = g2.u64(n); }
   else if (!wantRelu) zj = await recvU64(ctx, 2, `${label}:z`, n);
   else { const zw = await recvU64(ctx, 2, `${label}:z,w`, 2 * n); zj = zw.subarray(0, n); wj = zw.subarray(n); }
-  // Step 5: b = c_63 XOR beta.
-  const c63 = msb(c);
+  // Step 5: b = c_63 XOR beta (narrow: c_31).
+  const c63 = narrow ? bit31(c) : msb(c);
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = c63[i]! ^ beta[i]!;
   const jv = new BigUint64Array(n).fill(BigInt(j));

@@ -54,6 +54,8 @@ describe('secure argmax (tournament of DReLU + SelectShare)', () => {
     const X = BigUint64Array.from(rows.flat().map((v) => encodeScalar(v, f)));
     const xs = shareFor3(X);
     const r = await run3((ctx) => secureArgmax(ctx, xs[ctx.party], m, n, { confidenceThresholds: T }), { fracBits: f });
+    // The same on the 32-bit comparison ring (the party servers' default): the winner is masked out by 2^29 there.
+    const r32 = await run3((ctx) => secureArgmax(ctx, xs[ctx.party], m, n, { confidenceThresholds: T }), { fracBits: f, compareBits: 32 });
     const s = signed(X);
     const label = plainArgmax(s, m, n);
     const bucket = label.map((c, row) => {
@@ -65,6 +67,8 @@ describe('secure argmax (tournament of DReLU + SelectShare)', () => {
     expect(signed(open(r.results[0].index, r.results[1].index)).map(Number)).toEqual(label);
     expect(signed(open(r.results[0].bucket!, r.results[1].bucket!)).map(Number)).toEqual(bucket);
     expectCost(r, argmaxCost(m, n, { confidenceThresholds: T }));
+    expect(signed(open(r32.results[0].index, r32.results[1].index)).map(Number)).toEqual(label);
+    expect(signed(open(r32.results[0].bucket!, r32.results[1].bucket!)).map(Number)).toEqual(bucket);
   });
 
   it('refuses a confidence bucket for one class and unsorted thresholds', async () => {

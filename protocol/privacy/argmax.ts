@@ -38,7 +38,7 @@
  * levels. Confidence adds MaxPool(m rows of n) + DReLU(m K).
  * P2 passes a placeholder of m * n elements.
  */
-import type { PartyContext } from '../context.js';
+import { pushDown, type PartyContext } from '../context.js';
 import { assert } from '../errors.js';
 import { encodeScalar } from '../fixed-point/fixed-point.js';
 import { addCost, type Cost } from '../primitives/cost.js';
@@ -70,8 +70,6 @@ export interface ArgmaxShares {
   bucket?: AShare;
 }
 
-/** 2^60 in ring units: subtracted from the winner to find the runner-up. */
-const MASK_OUT = 1n << 60n;
 
 /** Block sizes per level of the tree: sizes[level] = classes covered by each candidate at that level. */
 function levelsOf(n: number): { c: number; q: number; covered: number }[] {
@@ -195,9 +193,9 @@ async function argmaxBody(ctx: PartyContext, x: AShare, m: number, n: number, op
   const res: ArgmaxShares = { index: index as AShare, max: vals as AShare, ...(oh ? { onehot: oh as AShare } : {}) };
   if (K === 0) return res;
 
-  // Step 5: runner-up = max of x with the winner pushed down by 2^60.
+  // Step 5: runner-up = max of x with the winner pushed down (2^60, or 2^29 on the 32-bit comparison ring: context.ts pushDown).
   const masked = new BigUint64Array(m * n);
-  k.mulScalar(oh!, MASK_OUT, masked);
+  k.mulScalar(oh!, pushDown(ctx), masked);
   k.sub(x, masked, masked);
   const second = await maxPool(ctx, masked as AShare, m, n, `${label}.second`);
   // Step 6.

@@ -34,7 +34,7 @@ export interface PartyServer {
   kill(): void;
 }
 
-/** EXPERIMENT knobs (benchmarks): PARTY_MESH_WINDOW, PARTY_MESH_CHUNK in bytes. */
+/** Transport tuning (benchmarks; parties/README.md): PARTY_MESH_WINDOW (HTTP/2 window), PARTY_MESH_CHUNK (frame size), in bytes. */
 function meshTuning(): { flowControlWindow?: number; chunkBytes?: number } {
   const n = (v: string | undefined) => (v && /^\d+$/.test(v) ? Number(v) : undefined);
   const w = n(process.env.PARTY_MESH_WINDOW), c = n(process.env.PARTY_MESH_CHUNK);

@@ -179,4 +179,32 @@ describe('no single party\'s view depends on the input (secure argmax, simulated
     // Without a leak the guess is independent of r_63 (the output beta XOR (x > r) is uniform).
     expect(twoSampleChiSquareZ(hit[0]!, hit[1]!)).toBeLessThan(5);
   });
+
+  it('the same holds for the narrow PrivateCompare (width 32, the 32-bit comparison ring): P2 sees 32 masked positions per element', async () => {
+    const n = 1500;
+    const g = seededPrg(78);
+    const low31 = (a: BigUint64Array) => a.map((v) => v & 0x7fffffffn);
+    const x = low31(g.u64(n)), r = low31(g.u64(n));
+    const wide0 = g.zp(n * 64), wide1 = new Uint8Array(n * 64);
+    ref.bitShareZp(x, wide0, wide1);
+    const compact = (w: Uint8Array) => { const o = new Uint8Array(n * 32); for (let e = 0; e < n; e++) o.set(w.subarray(e * 64, e * 64 + 32), e * 32); return o; };
+    const xb0 = compact(wide0), xb1 = compact(wide1);
+    const beta = g.bits(n);
+    const v = await views(g, (ctx) => privateCompare(ctx, n, (ctx.party === 0 ? xb0 : xb1) as PShare, r as Public, beta, 'pc', 32));
+    const d0 = v[2].find((m) => m.from === 0)!.payload, d1 = v[2].find((m) => m.from === 1)!.payload;
+    expect(d0.length).toBe(n * 32);
+    const inv = (a: number) => { for (let b = 1; b < 67; b++) if ((a * b) % 67 === 1) return b; return 0; };
+    const mod = (a: number) => ((a % 67) + 67) % 67;
+    // As above, on the top position that depends on r (bit 30).
+    const hit = [[0, 0], [0, 0]];
+    for (let e = 0; e < n; e++) {
+      const ratios = new Set<number>();
+      for (let i = 0; i < 32; i++) if (d1[e * 32 + i]) ratios.add((d0[e * 32 + i]! * inv(d1[e * 32 + i]!)) % 67);
+      // Position 31 holds shares of 0 (x, r < 2^31): its w shares x^j_31 enter the suffix of position 30.
+      const x0 = xb0[e * 32 + 30]!, x1 = xb1[e * 32 + 30]!, y0 = xb0[e * 32 + 31]!, y1 = xb1[e * 32 + 31]!;
+      const has = (a: number, b: number) => mod(b) !== 0 && ratios.has((mod(a) * inv(mod(b))) % 67);
+      hit[Number((r[e]! >> 30n) & 1n)]![has(-x0 + y0, 1 - x1 + y1) || has(x0 + y0, x1 + 1 + y1) ? 1 : 0]!++;
+    }
+    expect(twoSampleChiSquareZ(hit[0]!, hit[1]!)).toBeLessThan(5);
+  });
 });

@@ -208,14 +208,7 @@ export class PrivateInferenceClientBase {
    * { outputMode } })) and, for a PATE teacher ensemble, `ensemble`.
    */
   async describe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ModelInfo> {
-    const ctl = new AbortController();
-    const user = options.signal;
-    user?.throwIfAborted();
-    const onAbort = (): void => ctl.abort(user!.reason);
-    user?.addEventListener('abort', onAbort, { once: true });
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const timer = timeoutMs > 0 && Number.isFinite(timeoutMs) ? setTimeout(() => ctl.abort(new DeadlineError(`describe: no answer within ${timeoutMs} ms`)), timeoutMs) : undefined;
-    try {
+    return this.withDeadline(options, (ms) => `describe: no answer within ${ms} ms`, async (ctl) => {
       const answers = await this.parallel(ctl, this.endpoints.map(async (ep) => {
         const res = await this.http.call(ep, { method: 'GET', path: '/v1/model', accept: 'application/json' }, ctl.signal);
         const json = await this.http.read(ep, 'model info', ctl.signal, () => res.json());
@@ -224,6 +217,25 @@ export class PrivateInferenceClientBase {
       const model = this.agree(answers);
       this.lastModel = model;
       return model;
+    });
+  }
+
+  /**
+   * Runs fn under one AbortController fed by the caller's signal and a
+   * timeout (options.timeoutMs, else the client's); an abort surfaces as its
+   * reason, other errors as client errors; timer and listener are removed.
+   */
+  private async withDeadline<T>(options: { signal?: AbortSignal; timeoutMs?: number }, message: (ms: number) => string, fn: (ctl: AbortController, limitMs: number | undefined) => Promise<T>): Promise<T> {
+    const user = options.signal;
+    user?.throwIfAborted();
+    const ctl = new AbortController();
+    const onAbort = (): void => ctl.abort(user!.reason);
+    user?.addEventListener('abort', onAbort, { once: true });
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const limited = timeoutMs > 0 && Number.isFinite(timeoutMs);
+    const timer = limited ? setTimeout(() => ctl.abort(new DeadlineError(message(timeoutMs))), timeoutMs) : undefined;
+    try {
+      return await fn(ctl, limited ? timeoutMs : undefined);
     } catch (e) {
       if (ctl.signal.aborted) throw ctl.signal.reason;
       throw asClientError(e);
@@ -239,24 +251,8 @@ export class PrivateInferenceClientBase {
   predict(input: readonly ImageInput[] | Tensor, options: PredictOptions & { batch: true; privacy?: PrivacyOptions & { outputMode?: 'logits' } }): Promise<BatchPrediction>;
   predict(input: ImageInput | readonly ImageInput[], options?: PredictOptions): Promise<Prediction | BatchPrediction | LabelPrediction | BatchLabelPrediction>;
   async predict(input: ImageInput | readonly ImageInput[], options: PredictOptions = {}): Promise<Prediction | BatchPrediction | LabelPrediction | BatchLabelPrediction> {
-    const user = options.signal;
-    user?.throwIfAborted();
-    const ctl = new AbortController();
-    const onAbort = (): void => ctl.abort(user!.reason);
-    user?.addEventListener('abort', onAbort, { once: true });
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const limited = timeoutMs > 0 && Number.isFinite(timeoutMs);
-    const timer = limited ? setTimeout(() => ctl.abort(new DeadlineError(`predict: no result within ${timeoutMs} ms`)), timeoutMs) : undefined;
     const started = now();
-    try {
-      return await this.run(input, options, ctl, started, limited ? timeoutMs : undefined);
-    } catch (e) {
-      if (ctl.signal.aborted) throw ctl.signal.reason;
-      throw asClientError(e);
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      user?.removeEventListener('abort', onAbort);
-    }
+    return this.withDeadline(options, (ms) => `predict: no result within ${ms} ms`, (ctl, limitMs) => this.run(input, options, ctl, started, limitMs));
   }
 
   private async run(input: ImageInput | readonly ImageInput[], options: PredictOptions, ctl: AbortController, started: number, deadlineMs: number | undefined): Promise<Prediction | BatchPrediction | LabelPrediction | BatchLabelPrediction> {

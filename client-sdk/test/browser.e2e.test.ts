@@ -24,6 +24,27 @@ if (!hasChromium) console.warn(`browser e2e skipped: ${CHROMIUM} is absent (run 
 
 interface PageResult { label: string | number; probabilities: number[]; logits: number[]; sessionId: string }
 
+/** Fake parties serving the demo page and a fresh SDK bundle from `work`; Chromium on the page once it says ready. Page errors go to `errors`. */
+async function openDemo(work: string, model: NonNullable<Parameters<typeof startFakeParties>[0]>['model'], errors: string[]): Promise<{ fake: FakeParties; context: BrowserContext; page: Page }> {
+  await buildBrowserBundle(join(work, 'sdk.js'));
+  const fake: FakeParties = await startFakeParties({
+    model,
+    staticFiles: () => ({
+      'index.html': { body: readFileSync(join(DEMO, 'index.html'), 'utf8'), type: 'text/html; charset=utf-8' },
+      'app.js': { body: readFileSync(join(DEMO, 'app.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
+      'sdk.js': { body: readFileSync(join(work, 'sdk.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
+      'config.json': { body: JSON.stringify({ parties: fake.urls, token: fake.token, timeoutMs: 30_000 }), type: 'application/json' },
+    }),
+  });
+  const context = await chromium.launchPersistentContext(join(work, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS });
+  const page = context.pages()[0] ?? await context.newPage();
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(`${fake.urls[0]}/`);
+  await page.waitForSelector('#status[data-stage="ready"]', { timeout: 10_000 });
+  return { fake, context, page };
+}
+
 describe.skipIf(!hasChromium)('demo page in Chromium (skipped when /usr/bin/chromium is absent)', () => {
   let work: string;
   let fake: FakeParties;
@@ -33,22 +54,7 @@ describe.skipIf(!hasChromium)('demo page in Chromium (skipped when /usr/bin/chro
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'sdk-e2e-'));
-    await buildBrowserBundle(join(work, 'sdk.js'));
-    fake = await startFakeParties({
-      model: { inputShape: [128, 128, 1] },
-      staticFiles: () => ({
-        'index.html': { body: readFileSync(join(DEMO, 'index.html'), 'utf8'), type: 'text/html; charset=utf-8' },
-        'app.js': { body: readFileSync(join(DEMO, 'app.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
-        'sdk.js': { body: readFileSync(join(work, 'sdk.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
-        'config.json': { body: JSON.stringify({ parties: fake.urls, token: fake.token, timeoutMs: 30_000 }), type: 'application/json' },
-      }),
-    });
-    context = await chromium.launchPersistentContext(join(work, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS });
-    page = context.pages()[0] ?? await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
-    await page.goto(`${fake.urls[0]}/`);
-    await page.waitForSelector('#status[data-stage="ready"]', { timeout: 10_000 });
+    ({ fake, context, page } = await openDemo(work, { inputShape: [128, 128, 1] }, pageErrors));
   }, 60_000);
 
   afterAll(async () => {
@@ -97,22 +103,7 @@ describe.skipIf(!hasChromium)('demo page in Chromium against a label-only model 
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'sdk-e2e-label-'));
-    await buildBrowserBundle(join(work, 'sdk.js'));
-    fake = await startFakeParties({
-      model: { inputShape: [128, 128, 1], privacy: { outputMode: 'label' } },
-      staticFiles: () => ({
-        'index.html': { body: readFileSync(join(DEMO, 'index.html'), 'utf8'), type: 'text/html; charset=utf-8' },
-        'app.js': { body: readFileSync(join(DEMO, 'app.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
-        'sdk.js': { body: readFileSync(join(work, 'sdk.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
-        'config.json': { body: JSON.stringify({ parties: fake.urls, token: fake.token, timeoutMs: 30_000 }), type: 'application/json' },
-      }),
-    });
-    context = await chromium.launchPersistentContext(join(work, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS });
-    page = context.pages()[0] ?? await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
-    await page.goto(`${fake.urls[0]}/`);
-    await page.waitForSelector('#status[data-stage="ready"]', { timeout: 10_000 });
+    ({ fake, context, page } = await openDemo(work, { inputShape: [128, 128, 1], privacy: { outputMode: 'label' } }, pageErrors));
   }, 60_000);
 
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { configureNativeKernels, nativeKernelInfo } from '../kernels/native.js';
 import { describe, expect, it } from 'vitest';
 import { Prg, dealSeeds } from './prg.js';
 
@@ -48,5 +49,21 @@ describe('AES-NI keystream (native) and node:crypto give the same PRG', () => {
     const draw = (g: Prg) => [g.bytes(3), g.zp(1000), g.u64(7), g.bytes(70_001), g.zpStar(64 * 513), g.bits(5), g.u64odd(9), g.permutations(3, 64), g.bytes(17)];
     const x = draw(a), y = draw(b);
     x.forEach((v, i) => expect(Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(y[i]!.buffer, y[i]!.byteOffset, y[i]!.byteLength)), `draw ${i}`).toBe(true));
+  });
+});
+
+describe('native PRG paths (AES-NI / VAES keystream, scalar / AVX-512 rejection scan) give one stream', () => {
+  const info = nativeKernelInfo();
+  it.skipIf(!info || new Prg(seed(3)).backend === 'node')('draws the same bytes with the SIMD level capped at scalar, avx2 and the best one', () => {
+    const levels = (['scalar', 'avx2', 'avx512'] as const).slice(0, ['scalar', 'avx2', 'avx512'].indexOf(info!.detectedSimd) + 1);
+    const draw = () => { const g = new Prg(seed(5)); return [g.bytes(5), g.zp(100_003), g.bytes(4099), g.zpStar(64 * 333 + 7), g.u64(1000)]; };
+    const before = info!.simd;
+    try {
+      const runs = levels.map((simd) => { configureNativeKernels({ simd }); return draw(); });
+      const node = (() => { const g = new Prg(seed(5), { backend: 'node' }); return [g.bytes(5), g.zp(100_003), g.bytes(4099), g.zpStar(64 * 333 + 7), g.u64(1000)]; })();
+      for (const [li, run] of runs.entries()) run.forEach((v, i) => expect(Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(node[i]!.buffer, node[i]!.byteOffset, node[i]!.byteLength)), `${levels[li]} draw ${i}`).toBe(true));
+    } finally {
+      configureNativeKernels({ simd: before });
+    }
   });
 });

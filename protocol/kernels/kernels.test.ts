@@ -464,6 +464,100 @@ describe('native SIMD paths', () => {
       same(z, wantZ, `zeroTest ${label}`);
     });
   });
+
+  it.skipIf(!NATIVE)(`narrow Z_p kernels give the reference's bytes on every path${SKIP}`, () => {
+    const n = 90;
+    const x = withEdges(n - EDGES.length), r = rand64(n).map((v) => v & 0x7fffffffn), beta = randBytes(n, 2), rot = randBytes(n);
+    r[0] = 0n; r[1] = (1n << 31n) - 1n; beta[1] = 1;
+    const rb = randBytes(n * 32, 67), xb = randBytes(n * 32, 67), s = randBytes(n * 32, 66).map((v) => v + 1), mask = randBytes(n * 32, 67);
+    const d0 = randBytes(n * 32, 67), d1 = randBytes(n * 32, 67);
+    const wantBits = new Uint8Array(n * 32), wantD = [new Uint8Array(n * 32), new Uint8Array(n * 32)], wantZ = new Uint8Array(n);
+    ref.bitShareZp32(x, rb, wantBits);
+    for (const j of [0, 1] as const) ref.privateCompare32(j, xb, r, beta, s, rot, mask, wantD[j]!);
+    ref.zeroTest32(d0, d1, wantZ);
+    eachPath((label) => {
+      const bits = new Uint8Array(n * 32), z = new Uint8Array(n);
+      NATIVE!.bitShareZp32(x, rb, bits);
+      same(bits, wantBits, `bitShareZp32 ${label}`);
+      for (const j of [0, 1] as const) {
+        const d = new Uint8Array(n * 32);
+        NATIVE!.privateCompare32(j, xb, r, beta, s, rot, mask, d);
+        same(d, wantD[j]!, `privateCompare32 j=${j} ${label}`);
+      }
+      NATIVE!.zeroTest32(d0, d1, z);
+      same(z, wantZ, `zeroTest32 ${label}`);
+    });
+  });
+});
+
+describe('narrow Z_p kernels (32 positions, r < 2^31): ts and native equal the padded wide reference', () => {
+  const EDGE31 = [0n, 1n, 2n, 0x7fffn, 0x8000n, 0xffffn, 0x10000n, (1n << 30n) - 1n, 1n << 30n, (1n << 31n) - 2n, (1n << 31n) - 1n];
+  function r31(n: number): BigUint64Array {
+    const r = rand64(n);
+    for (let i = 0; i < n; i++) r[i] = r[i]! & 0x7fffffffn;
+    return r;
+  }
+
+  both('bitShareZp32 matches the reference (bits 0..31, higher bits ignored)', (k) => {
+    const x = withEdges(100);
+    for (const below of [67, 256]) {
+      const r = randBytes(x.length * 32, below);
+      const want = new Uint8Array(r.length), got = new Uint8Array(r.length);
+      ref.bitShareZp32(x, r, want);
+      k.bitShareZp32(x, r, got);
+      same(got, want, `bitShareZp32 (r < ${below})`);
+    }
+  });
+
+  both('privateCompare32 matches the reference for j = 0, 1, beta = 0, 1, every rotation, r = 0 and r = 2^31-1', (k) => {
+    const n = 2 * EDGE31.length + 32 + 100;
+    const r = r31(n), beta = randBytes(n, 2), rot = randBytes(n);
+    EDGE31.forEach((v, i) => { r[i] = v; beta[i] = 0; r[EDGE31.length + i] = v; beta[EDGE31.length + i] = 1; });
+    for (let i = 0; i < 32; i++) rot[2 * EDGE31.length + i] = i;
+    for (const j of [0, 1] as const) {
+      const xb = randBytes(n * 32, 67), s = randBytes(n * 32, 66).map((v) => v + 1), mask = randBytes(n * 32, 67);
+      const want = new Uint8Array(n * 32), got = new Uint8Array(n * 32);
+      ref.privateCompare32(j, xb, r, beta, s, rot, mask, want);
+      k.privateCompare32(j, xb, r, beta, s, rot, mask, got);
+      same(got, want, `privateCompare32(j = ${j})`);
+    }
+  });
+
+  both('privateCompare32 with P2\'s zero test decides x > r for shared bits of x', (k) => {
+    // End to end through the kernels alone: P2 sees a zero exactly where beta XOR (x > r) = 1.
+    const n = 400;
+    const x = r31(n), r = r31(n), beta = randBytes(n, 2), rot = randBytes(n);
+    for (let i = 0; i < 20; i++) r[i] = x[i]!; // ties: x > r is false
+    const xb0 = randBytes(n * 32, 67), xb1 = new Uint8Array(n * 32);
+    k.bitShareZp32(x, xb0, xb1); // xb1 = bits - xb0: shares of the bits
+    const s = randBytes(n * 32, 66).map((v) => v + 1), mask = randBytes(n * 32, 67);
+    const d0 = new Uint8Array(n * 32), d1 = new Uint8Array(n * 32), out = new Uint8Array(n);
+    k.privateCompare32(0, xb0, r, beta, s, rot, mask, d0);
+    k.privateCompare32(1, xb1, r, beta, s, rot, mask, d1);
+    k.zeroTest32(d0, d1, out);
+    for (let e = 0; e < n; e++) expect(out[e], `element ${e}`).toBe(beta[e]! ^ (x[e]! > r[e]! ? 1 : 0));
+  });
+
+  both('privateCompare32 refuses r >= 2^31 with E_BAD_ARGUMENT', (k) => {
+    const n = 3, r = BigUint64Array.of(0n, 1n << 31n, 5n);
+    expectCode(() => k.privateCompare32(0, new Uint8Array(n * 32), r, new Uint8Array(n), new Uint8Array(n * 32).fill(1), new Uint8Array(n), new Uint8Array(n * 32), new Uint8Array(n * 32)), 'E_BAD_ARGUMENT');
+    expectCode(() => k.privateCompare32(0, new Uint8Array(n * 32), BigUint64Array.of(1n), new Uint8Array(1), new Uint8Array(32), new Uint8Array(1), new Uint8Array(32), new Uint8Array(64)), 'E_SHAPE');
+  });
+
+  both('zeroTest32 matches the reference', (k) => {
+    const n = 300;
+    for (const below of [67, 256]) {
+      const d0 = randBytes(n * 32, below), d1 = randBytes(n * 32, below);
+      for (let i = 0; i < 32; i++) { d0[i] = 1; d1[i] = 1; d0[32 + i] = 2; d1[32 + i] = 3; }
+      d1[32 + 17] = 65;
+      const want = new Uint8Array(n), got = new Uint8Array(n);
+      ref.zeroTest32(d0, d1, want);
+      k.zeroTest32(d0, d1, got);
+      same(got, want, `zeroTest32 (< ${below})`);
+      expect(got[0]).toBe(0);
+      expect(got[1]).toBe(1);
+    }
+  });
 });
 
 describe('maskZp and rejectSample (PRG sampling, PrivateCompare masking): ts and native equal the reference', () => {

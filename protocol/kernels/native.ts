@@ -35,6 +35,9 @@ export interface NativeAddon {
   bitShareZp(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
   privateCompare(j: number, xb: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, u: Uint8Array | null, perm: Uint8Array, d: Uint8Array): void;
   zeroTest(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
+  bitShareZp32(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
+  privateCompare32(j: number, xb: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array): void;
+  zeroTest32(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
   maskZp(d: Uint8Array, mask: Uint8Array, subtract: boolean): void;
   aesAvailable(): boolean;
   prgKeystream(key: Uint8Array, offset: number, out: Uint8Array): void;
@@ -149,6 +152,9 @@ function wrap(k: NativeAddon): RingKernels {
     bitShareZp(x, r, out) { try { k.bitShareZp(x, r, out); } catch (e) { rethrow(e); } },
     privateCompare(j, xb, r, beta, s, u, perm, d) { try { k.privateCompare(j, xb, r, beta, s, u, perm, d); } catch (e) { rethrow(e); } },
     zeroTest(d0, d1, out) { try { k.zeroTest(d0, d1, out); } catch (e) { rethrow(e); } },
+    bitShareZp32(x, r, out) { try { k.bitShareZp32(x, r, out); } catch (e) { rethrow(e); } },
+    privateCompare32(j, xb, r, beta, s, rot, mask, d) { try { k.privateCompare32(j, xb, r, beta, s, rot, mask, d); } catch (e) { rethrow(e); } },
+    zeroTest32(d0, d1, out) { try { k.zeroTest32(d0, d1, out); } catch (e) { rethrow(e); } },
     maskZp(d, mask, subtract) { try { k.maskZp(d, mask, subtract); } catch (e) { rethrow(e); } },
     rejectSample(raw, table, out, filled) { try { return k.rejectSample(raw, table, out, filled); } catch (e) { return rethrow(e); } },
   };

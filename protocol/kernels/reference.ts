@@ -3,6 +3,7 @@
  * the native and TS kernels. Far too slow for real use (one BigInt per element).
  */
 import { MpcError } from '../errors.js';
+import { narrowViaWide } from './narrow.js';
 import type { RingKernels } from './types.js';
 
 const M64 = (1n << 64n) - 1n;
@@ -11,7 +12,7 @@ const ODD = L - 1n;
 const p = 67;
 const modp = (v: number): number => ((v % p) + p) % p;
 
-export const referenceKernels: RingKernels = {
+const wide = {
   name: 'reference',
   add(a, b, out) { for (let i = 0; i < a.length; i++) out[i] = (a[i]! + b[i]!) & M64; },
   sub(a, b, out) { for (let i = 0; i < a.length; i++) out[i] = (a[i]! - b[i]!) & M64; },
@@ -89,4 +90,7 @@ export const referenceKernels: RingKernels = {
       out[e] = z;
     }
   },
-};
+} satisfies Omit<RingKernels, 'bitShareZp32' | 'privateCompare32' | 'zeroTest32'>;
+
+/** The narrow kernels are defined through the wide ones (narrow.ts). */
+export const referenceKernels: RingKernels = { ...wide, ...narrowViaWide(wide) };

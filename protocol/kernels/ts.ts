@@ -345,6 +345,75 @@ const fast: RingKernels = {
     }
   },
 
+  bitShareZp32(x, r, out) {
+    checkType('bitShareZp32', 'x', x, BigUint64Array);
+    checkType('bitShareZp32', 'r', r, Uint8Array);
+    checkType('bitShareZp32', 'out', out, Uint8Array);
+    const n32 = sizeOf('bitShareZp32', '32*x.length', x.length, 32);
+    checkLen('bitShareZp32', 'r (32*x.length)', r.length, n32);
+    checkLen('bitShareZp32', 'out (32*x.length)', out.length, n32);
+    const w = words(x);
+    for (let e = 0; e < x.length; e++) {
+      const lo = w[2 * e]!, o = e * 32;
+      for (let i = 0; i < 32; i++) out[o + i] = BIT_MINUS[((lo >>> i) & 1) * 256 + r[o + i]!]!;
+    }
+  },
+
+  privateCompare32(j, xb, r, beta, s, rot, mask, d) {
+    const op = 'privateCompare32';
+    checkInt(op, 'j', j, 0, 1);
+    checkType(op, 'xb', xb, Uint8Array);
+    checkType(op, 'r', r, BigUint64Array);
+    checkType(op, 'beta', beta, Uint8Array);
+    checkType(op, 's', s, Uint8Array);
+    checkType(op, 'rot', rot, Uint8Array);
+    checkType(op, 'mask', mask, Uint8Array);
+    checkType(op, 'd', d, Uint8Array);
+    const n = r.length, n32 = sizeOf(op, '32*r.length', n, 32);
+    checkLen(op, 'xb (32*r.length)', xb.length, n32);
+    checkLen(op, 'beta (r.length)', beta.length, n);
+    checkLen(op, 's (32*r.length)', s.length, n32);
+    checkLen(op, 'rot (r.length)', rot.length, n);
+    checkLen(op, 'mask (32*r.length)', mask.length, n32);
+    checkLen(op, 'd (32*r.length)', d.length, n32);
+    checkNoOverlap(op, 'd', d, 'xb', xb);
+    checkNoOverlap(op, 'd', d, 's', s);
+    checkNoOverlap(op, 'd', d, 'mask', mask);
+    const rw = words(r);
+    let wide = 0;
+    for (let e = 0; e < n; e++) wide |= rw[2 * e + 1]! | (rw[2 * e]! & 0x80000000);
+    if (wide !== 0) throw new MpcError('E_BAD_ARGUMENT', `${op}: every r must be < 2^31`);
+    for (let e = 0; e < n; e++) {
+      const o = e * 32, be = beta[e]!, ro = rot[e]! & 31;
+      const v = be === 0 ? rw[2 * e]! : rw[2 * e]! + 1; // t = r + 1 <= 2^31
+      const sign = be === 0 ? -1 : 1;
+      let suffix = 0; // sum_{k>i} w_k, unreduced
+      for (let b = 31; b >= 0; b--) {
+        const vi = (v >>> b) & 1, q = o + b, xi = xb[q]!;
+        const c = ((sign * (xi - j * vi) + j + suffix + 256 * P) | 0) % P;
+        suffix = (suffix + xi + j * vi - 2 * vi * xi) | 0;
+        const k = o + ((b + ro) & 31);
+        const val = (s[q]! * c) % P;
+        const m = j === 0 ? val + mask[k]! : val - mask[k]!;
+        d[k] = j === 0 ? (m >= P ? m - P : m) : (m < 0 ? m + P : m);
+      }
+    }
+  },
+
+  zeroTest32(d0, d1, out) {
+    checkType('zeroTest32', 'd0', d0, Uint8Array);
+    checkType('zeroTest32', 'd1', d1, Uint8Array);
+    checkType('zeroTest32', 'out', out, Uint8Array);
+    const n32 = sizeOf('zeroTest32', '32*out.length', out.length, 32);
+    checkLen('zeroTest32', 'd0 (32*out.length)', d0.length, n32);
+    checkLen('zeroTest32', 'd1 (32*out.length)', d1.length, n32);
+    for (let e = 0; e < out.length; e++) {
+      let z = 0;
+      for (let i = e * 32, end = i + 32; i < end; i++) if (ZERO_SUM[d0[i]! + d1[i]!] === 1) { z = 1; break; }
+      out[e] = z;
+    }
+  },
+
   maskZp(d, mask, subtract) {
     checkType('maskZp', 'd', d, Uint8Array);
     checkType('maskZp', 'mask', mask, Uint8Array);

@@ -82,6 +82,27 @@ export interface RingKernels {
   /** P2's side of PrivateCompare step 7: out[e] = 1 iff some (d0 + d1) mod p == 0 in group e of 64. */
   zeroTest(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
 
+  /**
+   * Narrow rows (32 positions, for values below 2^31; private-compare.ts,
+   * "Width"). bitShareZp32: out[e*32 + i] = (bit_i(x[e]) - r[e*32+i]) mod p
+   * for i < 32 (bits 32..63 of x are ignored).
+   */
+  bitShareZp32(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
+
+  /**
+   * PrivateCompare steps 1-6 on narrow rows, with the rotation and the
+   * zero-sharing mask fused in: every r[e] < 2^31 (else E_BAD_ARGUMENT);
+   * xb, s (in Z_p^*), mask and d have 32 entries per element, rot one (low 5
+   * bits used). With val_i = s_i c_i^j mod p (c_i as in privateCompare, over
+   * positions 0..31): d[e*32 + (i + rot[e]) mod 32] = val_i + mask (j = 0) or
+   * val_i - mask (j = 1), mod p, the mask taken at the destination position.
+   * Equal to narrowViaWide(wide kernels) (narrow.ts).
+   */
+  privateCompare32(j: 0 | 1, xb: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array): void;
+
+  /** zeroTest over groups of 32: out[e] = 1 iff some (d0 + d1) mod p == 0 in group e. */
+  zeroTest32(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
+
   /** d = d + mask (or d - mask when subtract) mod p, in place; all entries in [0, p-1]. */
   maskZp(d: Uint8Array, mask: Uint8Array, subtract: boolean): void;
 

@@ -36,8 +36,10 @@
  * c_i = 1 there (c_i = j + 0 for each share: 0 + 1): never zero, and they add
  * nothing to the suffix sums of positions 0..31. Those positions are not
  * sent: the rotation pi runs over positions 0..31 only, P0 and P1 send the
- * 32 rotated d_i per element, and P2 pads each row with a nonzero sum (1 + 0)
- * before the zero test. Same output, half the Z_p randomness and traffic.
+ * 32 rotated d_i per element, and P2 tests the 32 sums. The fused kernels
+ * (privateCompare32, zeroTest32) compute only positions 0..31; they equal
+ * the padded 64-position kernels byte for byte (kernels/narrow.ts, tested).
+ * Same output, half the Z_p randomness, traffic and kernel work.
  *
  * Cost: 1 round, 2 * width * 8 bits per element (each Z_p element travels as
  * a byte, so the paper's 2 l log p with log p rounded up to 8).
@@ -56,35 +58,8 @@ function rotationPerms(rot: Uint8Array): Uint8Array {
   return perm;
 }
 
-const ROTATIONS32 = Array.from({ length: 32 }, (_, r) => Uint8Array.from({ length: L_BITS }, (_, i) => (i < 32 ? (i + r) % 32 : i)));
-/** Narrow rows: positions 0..31 rotated by rot (5 bits), 32..63 fixed. */
-function rotationPerms32(rot: Uint8Array): Uint8Array {
-  const perm = new Uint8Array(rot.length * L_BITS);
-  for (let e = 0; e < rot.length; e++) perm.set(ROTATIONS32[rot[e]! & 31]!, e * L_BITS);
-  return perm;
-}
-
 /** Comparison width: 64 (the paper's l) or 32 (values < 2^31, see the header). */
 export type PcWidth = 32 | 64;
-
-/** n rows of 32 bytes -> n rows of 64 (positions 32..63 = fill). Word copies. */
-export function widenRows(src: Uint8Array, n: number, fill: number): Uint8Array {
-  const out = new Uint8Array(n * 64);
-  if (fill !== 0) out.fill(fill);
-  const s = new BigUint64Array(src.buffer, src.byteOffset, n * 4);
-  const o = new BigUint64Array(out.buffer, 0, n * 8);
-  for (let e = 0, i = 0, k = 0; e < n; e++, i += 4, k += 8) { o[k] = s[i]!; o[k + 1] = s[i + 1]!; o[k + 2] = s[i + 2]!; o[k + 3] = s[i + 3]!; }
-  return out;
-}
-
-/** n rows of 64 bytes -> their first 32 bytes each. */
-export function narrowRows(src: Uint8Array, n: number): Uint8Array {
-  const out = new Uint8Array(n * 32);
-  const s = new BigUint64Array(src.buffer, src.byteOffset, n * 8);
-  const o = new BigUint64Array(out.buffer, 0, n * 4);
-  for (let e = 0, i = 0, k = 0; e < n; e++, i += 8, k += 4) { o[k] = s[i]!; o[k + 1] = s[i + 1]!; o[k + 2] = s[i + 2]!; o[k + 3] = s[i + 3]!; }
-  return out;
-}
 
 export const privateCompareCost = (n: number, width: PcWidth = 64): Cost => ({ rounds: 1, bytes: 2 * width * n });
 
@@ -97,15 +72,15 @@ export async function privateCompare(ctx: PartyContext, n: number, xBits: PShare
   return ctx.step('PrivateCompare', () => (width === 64 ? privateCompareBody(ctx, n, xBits, r, beta, label) : privateCompareNarrow(ctx, n, xBits, r, beta, label)));
 }
 
-/** Width 32 (see the header): 64-position kernels, 32 positions on the wire. */
+/** Width 32 (see the header): fused 32-position kernels (RingKernels.privateCompare32 / zeroTest32). */
 async function privateCompareNarrow(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label: string): Promise<Uint8Array | null> {
   const tag = `${label}:d`;
   if (ctx.party === 2) {
-    // Step 7, positions 32..63 padded with d^0 = 1, d^1 = 0 (sum 1: not zero).
-    const d0 = widenRows(await recvBytes(ctx, 0, tag, n * 32), n, 1);
-    const d1 = widenRows(await recvBytes(ctx, 1, tag, n * 32), n, 0);
+    // Step 7 over the 32 positions sent.
+    const d0 = await recvBytes(ctx, 0, tag, n * 32);
+    const d1 = await recvBytes(ctx, 1, tag, n * 32);
     const betaPrime = new Uint8Array(n);
-    ctx.kernels.zeroTest(d0, d1, betaPrime);
+    ctx.kernels.zeroTest32(d0, d1, betaPrime);
     return betaPrime;
   }
   assert(xBits && r && beta && xBits.length === n * 32 && r.length === n && beta.length === n, 'E_SHAPE', `privateCompare: inputs do not match n = ${n} (width 32)`, { party: ctx.party, step: label });
@@ -114,16 +89,14 @@ async function privateCompareNarrow(ctx: PartyContext, n: number, xBits: PShare 
   for (let e = 0; e < n; e++) wide |= rw[2 * e + 1]! | (rw[2 * e]! & 0x80000000);
   assert(wide === 0, 'E_BAD_ARGUMENT', 'privateCompare: width 32 needs every r < 2^31', { party: ctx.party, step: label });
   const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
-  // Common randomness: s_i in Z_p^* and the rotation for positions 0..31 only; s = 1 where nothing is sent.
-  const s = widenRows(g.zpStar(n * 32), n, 1);
-  const perm = rotationPerms32(g.rotations64(n));
+  // Common randomness: s_i in Z_p^* and the rotation pi (5 bits) for positions 0..31, the zero-sharing mask.
+  const s = g.zpStar(n * 32);
+  const rot = g.rotations64(n);
   const mask = g.zp(n * 32);
-  // Steps 1-6 (r < 2^31: never the r = 2^64 - 1 case).
-  const d = new Uint8Array(n * L_BITS);
-  ctx.kernels.privateCompare(ctx.party, widenRows(xBits, n, 0), r, beta, s, null, perm, d);
-  const sent = narrowRows(d, n);
-  ctx.kernels.maskZp(sent, mask, ctx.party === 1);
-  sendBytes(ctx, 2, tag, sent);
+  // Steps 1-6, the rotation pi and the zero-sharing mask in one kernel (r < 2^31: never the r = 2^64 - 1 case).
+  const d = new Uint8Array(n * 32);
+  ctx.kernels.privateCompare32(ctx.party, xBits, r, beta, s, rot, mask, d);
+  sendBytes(ctx, 2, tag, d);
   return null;
 }
 

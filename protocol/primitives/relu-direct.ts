@@ -48,7 +48,7 @@ import { bitsToU64, concatU64, msb, selectByBit } from '../ring/ops.js';
 import { openToDataParties } from '../sharing/open.js';
 import { recvBytes, recvU64, sendBytes, sendU64 } from '../transport/messages.js';
 import type { Cost } from './cost.js';
-import { narrowRows, privateCompare, widenRows } from './private-compare.js';
+import { privateCompare } from './private-compare.js';
 
 export const dreluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ rounds: 3, bytes: (3 * (bits === 64 ? L_BITS : 32) + 16 + 8) * n });
 export const reluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ rounds: 3, bytes: (3 * (bits === 64 ? L_BITS : 32) + 16 + 8 + 16 + 8) * n });
@@ -89,10 +89,9 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     k.add(r, g1.u64(n), r);
     let xb1: Uint8Array;
     if (narrow) {
-      // Bits of r' = r mod 2^31 on 32 positions (the kernel's rows are 64 wide; positions 32..63 are 0).
-      const wide = new Uint8Array(n * L_BITS);
-      k.bitShareZp(low31(r), widenRows(g0.zp(n * 32), n, 0), wide);
-      xb1 = narrowRows(wide, n);
+      // Bits of r' = r mod 2^31 on 32 positions.
+      xb1 = new Uint8Array(n * 32);
+      k.bitShareZp32(low31(r), g0.zp(n * 32), xb1);
     } else {
       xb1 = new Uint8Array(n * L_BITS);
       k.bitShareZp(low63(r), g0.zp(n * L_BITS), xb1);

@@ -385,6 +385,51 @@ napi_value ZeroTest(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value BitShareZp32(napi_env env, napi_callback_info info) {
+  Call c(env, info, "bitShareZp32", 3);
+  View<uint64_t> x;
+  View<uint8_t> r, out;
+  size_t n32 = 0;
+  getArray(c, 0, "x", x) && getArray(c, 1, "r", r) && getArray(c, 2, "out", out) && mulSize(c, "32*x.length", x.len, 32, n32) &&
+      sameLen(c, "r (32*x.length)", r.len, n32) && sameLen(c, "out (32*x.length)", out.len, n32);
+  if (!c.ok) return nullptr;
+  securenn::bitShareZp32(x.data, x.len, r.data, out.data);
+  return nullptr;
+}
+
+napi_value ZeroTest32(napi_env env, napi_callback_info info) {
+  Call c(env, info, "zeroTest32", 3);
+  View<uint8_t> d0, d1, out;
+  size_t n32 = 0;
+  getArray(c, 0, "d0", d0) && getArray(c, 1, "d1", d1) && getArray(c, 2, "out", out) && mulSize(c, "32*out.length", out.len, 32, n32) &&
+      sameLen(c, "d0 (32*out.length)", d0.len, n32) && sameLen(c, "d1 (32*out.length)", d1.len, n32);
+  if (!c.ok) return nullptr;
+  securenn::zeroTest32(d0.data, d1.data, out.data, out.len);
+  return nullptr;
+}
+
+napi_value PrivateCompare32(napi_env env, napi_callback_info info) {
+  Call c(env, info, "privateCompare32", 8);
+  int64_t j = 0;
+  View<uint64_t> r;
+  View<uint8_t> xb, beta, s, rot, mask, d;
+  size_t n32 = 0;
+  getInt(c, 0, "j", 0, 1, j) && getArray(c, 1, "xb", xb) && getArray(c, 2, "r", r) && getArray(c, 3, "beta", beta) && getArray(c, 4, "s", s) &&
+      getArray(c, 5, "rot", rot) && getArray(c, 6, "mask", mask) && getArray(c, 7, "d", d) && mulSize(c, "32*r.length", r.len, 32, n32) &&
+      sameLen(c, "xb (32*r.length)", xb.len, n32) && sameLen(c, "beta (r.length)", beta.len, r.len) && sameLen(c, "s (32*r.length)", s.len, n32) &&
+      sameLen(c, "rot (r.length)", rot.len, r.len) && sameLen(c, "mask (32*r.length)", mask.len, n32) && sameLen(c, "d (32*r.length)", d.len, n32) &&
+      noOverlap(c, d, "d", xb, "xb") && noOverlap(c, d, "d", s, "s") && noOverlap(c, d, "d", mask, "mask");
+  if (!c.ok) return nullptr;
+  uint64_t wide = 0;
+  for (size_t e = 0; e < r.len; e++) wide |= r.data[e];
+  if (wide >> 31) {
+    c.fail("E_BAD_ARGUMENT", "every r must be < 2^31");
+    return nullptr;
+  }
+  securenn::privateCompare32(static_cast<int>(j), xb.data, r.data, r.len, beta.data, s.data, rot.data, mask.data, d.data);
+  return nullptr;
+}
+
 // ---- configuration (tests and benchmarks) ----
 napi_value makeInfo(napi_env env) {
   napi_value obj, simd, detected, threads;
@@ -451,6 +496,9 @@ NAPI_MODULE_INIT() {
       {"bitShareZp", nullptr, BitShareZp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"privateCompare", nullptr, PrivateCompare, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"zeroTest", nullptr, ZeroTest, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"bitShareZp32", nullptr, BitShareZp32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"privateCompare32", nullptr, PrivateCompare32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"zeroTest32", nullptr, ZeroTest32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maskZp", nullptr, MaskZp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"aesAvailable", nullptr, AesAvailable, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"prgKeystream", nullptr, PrgKeystream, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

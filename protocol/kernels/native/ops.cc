@@ -231,6 +231,87 @@ SECURENN_INLINE void privateCompareBody(int j, const uint8_t* xb, const uint64_t
   }
 }
 
+// ---- Narrow rows (32 positions, values < 2^31; see private-compare.ts) ----
+
+SECURENN_INLINE void spreadBits32(uint32_t v, uint8_t* out) {
+  for (int b = 0; b < 4; b++) {
+    uint64_t x = (((v >> (8 * b)) & 0xff) * 0x0101010101010101ull) & 0x8040201008040201ull;
+    x = ((x + 0x7f7f7f7f7f7f7f7full) >> 7) & 0x0101010101010101ull;
+    std::memcpy(out + 8 * b, &x, 8);
+  }
+}
+
+SECURENN_INLINE void bitShareZp32Body(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) {
+  for (size_t e = 0; e < n; e++) {
+    alignas(32) uint8_t bits[32];
+    spreadBits32(static_cast<uint32_t>(x[e]), bits);
+    const uint8_t* re = r + e * 32;
+    uint8_t* oe = out + e * 32;
+    for (int i = 0; i < 32; i++) {
+      const uint8_t q = mod67(re[i]), b = bits[i];
+      oe[i] = b >= q ? static_cast<uint8_t>(b - q) : static_cast<uint8_t>(b + 67 - q);
+    }
+  }
+}
+
+SECURENN_INLINE void zeroTest32Body(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) {
+  for (size_t e = 0; e < n; e++) {
+    const uint8_t* a = d0 + e * 32;
+    const uint8_t* b = d1 + e * 32;
+    uint8_t z = 0;
+    for (int i = 0; i < 32; i++) {
+      const uint8_t s = static_cast<uint8_t>(mod67(a[i]) + mod67(b[i]));
+      z |= static_cast<uint8_t>((s == 0) | (s == 67));
+    }
+    out[e] = z;
+  }
+}
+
+// One narrow element: the values s_i c_i^j of pcElement for positions 0..31
+// (v < 2^32, x_i = 0 above), rotated (position i goes to (i + rot) mod 32) and
+// re-randomised with the zero-sharing mask (P0 adds it, P1 subtracts it).
+template <int J, bool BETA0>
+SECURENN_INLINE void pc32Element(const uint8_t* x, uint32_t v, const uint8_t* s, unsigned rot, const uint8_t* mask, uint8_t* d) {
+  alignas(32) uint8_t bits[32];
+  spreadBits32(v, bits);
+  alignas(64) int16_t w[32];
+  for (int i = 0; i < 32; i++) w[i] = static_cast<int16_t>(x[i] + J * bits[i] - 2 * bits[i] * x[i]);
+  alignas(64) int16_t suffix[32];
+  int acc = 0;
+  for (int i = 31; i >= 0; i--) {
+    suffix[i] = static_cast<int16_t>(acc);
+    acc += w[i];
+  }
+  alignas(64) uint8_t val[64];  // val twice, so a rotation is one 32-byte copy
+  for (int i = 0; i < 32; i++) {
+    const int t = BETA0 ? J * bits[i] - x[i] : x[i] - J * bits[i];
+    const uint16_t c = static_cast<uint16_t>(static_cast<uint16_t>(t + J + suffix[i] + P * 256) % P);
+    val[i] = static_cast<uint8_t>(static_cast<uint16_t>(s[i] * c) % P);
+  }
+  std::memcpy(val + 32, val, 32);
+  const uint8_t* rv = val + 32 - rot;  // d[k] = val[(k - rot) mod 32]
+  for (int k = 0; k < 32; k++) {
+    const int m = J == 0 ? rv[k] + mask[k] : rv[k] - mask[k];
+    d[k] = static_cast<uint8_t>(J == 0 ? (m >= P ? m - P : m) : (m < 0 ? m + P : m));
+  }
+}
+
+SECURENN_INLINE void privateCompare32Body(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d) {
+  for (size_t e = 0; e < n; e++) {
+    const size_t o = e * 32;
+    const uint8_t be = beta[e];
+    const uint32_t v = static_cast<uint32_t>(be == 0 ? r[e] : r[e] + 1);  // r < 2^31: t = r + 1 fits
+    const unsigned ro = rot[e] & 31u;
+    if (j == 0) {
+      if (be == 0) pc32Element<0, true>(xb + o, v, s + o, ro, mask + o, d + o);
+      else pc32Element<0, false>(xb + o, v, s + o, ro, mask + o, d + o);
+    } else {
+      if (be == 0) pc32Element<1, true>(xb + o, v, s + o, ro, mask + o, d + o);
+      else pc32Element<1, false>(xb + o, v, s + o, ro, mask + o, d + o);
+    }
+  }
+}
+
 #define SECURENN_VARIANTS(NAME, BODY, PARAMS, ARGS)                                   \
   void NAME##Base PARAMS { BODY ARGS; }                                               \
   SECURENN_X86_ONLY(__attribute__((target("avx2"))) void NAME##Avx2 PARAMS { BODY ARGS; }) \
@@ -244,6 +325,11 @@ SECURENN_INLINE void privateCompareBody(int j, const uint8_t* xb, const uint64_t
 
 SECURENN_VARIANTS(bitShareZpK, bitShareZpBody, (const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out), (x, n, r, out))
 SECURENN_VARIANTS(zeroTestK, zeroTestBody, (const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n), (d0, d1, out, n))
+SECURENN_VARIANTS(bitShareZp32K, bitShareZp32Body, (const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out), (x, n, r, out))
+SECURENN_VARIANTS(zeroTest32K, zeroTest32Body, (const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n), (d0, d1, out, n))
+SECURENN_VARIANTS(privateCompare32K, privateCompare32Body,
+                  (int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d),
+                  (j, xb, r, n, beta, s, rot, mask, d))
 
 #if defined(__x86_64__) || defined(__i386__)
 #define SECURENN_DISPATCH(NAME, ARGS)                  \
@@ -268,6 +354,12 @@ void privateCompare(int j, const uint8_t* xb, const uint64_t* r, size_t n, const
 }
 
 void zeroTest(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) { SECURENN_DISPATCH(zeroTestK, (d0, d1, out, n)) }
+
+void bitShareZp32(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) { SECURENN_DISPATCH(bitShareZp32K, (x, n, r, out)) }
+void zeroTest32(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) { SECURENN_DISPATCH(zeroTest32K, (d0, d1, out, n)) }
+void privateCompare32(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d) {
+  SECURENN_DISPATCH(privateCompare32K, (j, xb, r, n, beta, s, rot, mask, d))
+}
 
 void maskZp(uint8_t* d, const uint8_t* mask, size_t n, bool subtract) {
   if (subtract) {

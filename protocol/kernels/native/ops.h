@@ -28,6 +28,12 @@ void bitShareZp(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out);
 // perm entries must be < 64; u may be null only if no element is special.
 void privateCompare(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* u, const uint8_t* perm, uint8_t* d);
 void zeroTest(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n);
+// Narrow rows of 32 positions (values < 2^31): bit shares of bits 0..31; the
+// zero test over groups of 32; PrivateCompare steps 1-6 with the rotation
+// d[(i + rot) mod 32] and the zero-sharing mask fused in (every r < 2^31).
+void bitShareZp32(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out);
+void zeroTest32(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n);
+void privateCompare32(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d);
 // d[i] = (d[i] + mask[i]) mod 67, or (d[i] - mask[i]) mod 67 when subtract; inputs in [0, 66].
 void maskZp(uint8_t* d, const uint8_t* mask, size_t n, bool subtract);
 // Consumes raw bytes in order, appending table[b] to out (from index filled) unless it is 255,

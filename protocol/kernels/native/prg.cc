@@ -9,6 +9,8 @@
 
 #include <cstring>
 
+#include "gemm.h"  // SimdLevel, activeSimd()
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define SECURENN_HAVE_AESNI 1
@@ -57,6 +59,40 @@ __attribute__((target("aes,sse2"))) void ctrBlocks(const __m128i* rk, uint64_t b
   }
 }
 
+// VAES (AVX-512): four blocks per register, four registers in flight (16
+// blocks, 256 bytes per step); the same keystream as ctrBlocks.
+__attribute__((target("aes,vaes,avx512f,sse4.1"))) void ctrBlocksVaes(const __m128i* rk, uint64_t block, uint8_t* out, size_t nblocks) {
+  __m512i k[11];
+  for (int r = 0; r < 11; r++) {
+    const long long lo = _mm_cvtsi128_si64(rk[r]), hi = _mm_extract_epi64(rk[r], 1);
+    k[r] = _mm512_set_epi64(hi, lo, hi, lo, hi, lo, hi, lo);
+  }
+  size_t i = 0;
+  for (; i + 16 <= nblocks; i += 16) {
+    __m512i x[4];
+    for (int t = 0; t < 4; t++) {
+      const uint64_t b = block + i + 4 * t;
+      x[t] = _mm512_set_epi64(static_cast<long long>(__builtin_bswap64(b + 3)), 0, static_cast<long long>(__builtin_bswap64(b + 2)), 0,
+                              static_cast<long long>(__builtin_bswap64(b + 1)), 0, static_cast<long long>(__builtin_bswap64(b)), 0);
+      x[t] = _mm512_xor_si512(x[t], k[0]);
+    }
+    for (int r = 1; r < 10; r++)
+      for (int t = 0; t < 4; t++) x[t] = _mm512_aesenc_epi128(x[t], k[r]);
+    for (int t = 0; t < 4; t++) _mm512_storeu_si512(out + 16 * (i + 4 * t), _mm512_aesenclast_epi128(x[t], k[10]));
+  }
+  ctrBlocks(rk, block + i, out + 16 * i, nblocks - i);
+}
+
+bool haveVaes() {
+  static const bool ok = __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx512f");
+  return ok;
+}
+
+__attribute__((target("aes,sse2"))) void ctrBlocksBest(const __m128i* rk, uint64_t block, uint8_t* out, size_t nblocks) {
+  if (nblocks >= 16 && activeSimd() == SimdLevel::Avx512 && haveVaes()) ctrBlocksVaes(rk, block, out, nblocks);
+  else ctrBlocks(rk, block, out, nblocks);
+}
+
 __attribute__((target("aes,sse2"))) void keystreamImpl(const uint8_t* key, uint64_t offset, uint8_t* out, size_t len) {
   __m128i rk[11];
   expandKey(key, rk);
@@ -70,7 +106,7 @@ __attribute__((target("aes,sse2"))) void keystreamImpl(const uint8_t* key, uint6
     done = take;
   }
   const size_t whole = (len - done) / 16;
-  ctrBlocks(rk, block, out + done, whole);
+  ctrBlocksBest(rk, block, out + done, whole);
   block += whole;
   done += 16 * whole;
   if (done < len) {
@@ -92,6 +128,57 @@ bool aesAvailable() { return false; }
 void aesCtrKeystream(const uint8_t*, uint64_t, uint8_t*, size_t) {}
 #endif
 
+namespace {
+
+// The scan of rejectSample: table lookups of raw bytes in order, accepted
+// values appended to out until it holds n. Returns the new fill count.
+size_t scanScalar(const uint8_t* buf, size_t len, const uint8_t* table, uint8_t* out, size_t filled, size_t n) {
+  for (size_t i = 0; i < len && filled < n; i++) {
+    const uint8_t v = table[buf[i]];
+    out[filled] = v;
+    filled += (v != 255);
+  }
+  return filled;
+}
+
+#ifdef SECURENN_HAVE_AESNI
+// AVX-512 VBMI/VBMI2: 64 bytes at a time, the 256-entry table as two
+// 128-byte vpermi2b lookups picked by bit 7, accepted bytes packed with
+// vpcompressb (in a register, then one store). Blocks run only while 64
+// more values fit, so the output and the bytes consumed equal scanScalar's.
+__attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2"))) size_t scanAvx512(const uint8_t* buf, size_t len, const uint8_t* table, uint8_t* out,
+                                                                                    size_t filled, size_t n) {
+  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+  const __m512i reject = _mm512_set1_epi8(static_cast<char>(0xff));
+  size_t i = 0;
+  for (; i + 64 <= len && filled + 64 <= n; i += 64) {
+    const __m512i v = _mm512_loadu_si512(buf + i);
+    const __m512i lo = _mm512_permutex2var_epi8(t0, v, t1), hi = _mm512_permutex2var_epi8(t2, v, t3);
+    const __m512i val = _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi);
+    const __mmask64 ok = _mm512_cmpneq_epi8_mask(val, reject);
+    _mm512_storeu_si512(out + filled, _mm512_maskz_compress_epi8(ok, val));
+    filled += static_cast<size_t>(__builtin_popcountll(ok));
+  }
+  return scanScalar(buf + i, len - i, table, out, filled, n);
+}
+
+bool haveAvx512Scan() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi") &&
+                         __builtin_cpu_supports("avx512vbmi2");
+  return ok;
+}
+#endif
+
+size_t scan(const uint8_t* buf, size_t len, const uint8_t* table, uint8_t* out, size_t filled, size_t n) {
+#ifdef SECURENN_HAVE_AESNI
+  if (activeSimd() == SimdLevel::Avx512 && haveAvx512Scan()) return scanAvx512(buf, len, table, out, filled, n);
+#endif
+  return scanScalar(buf, len, table, out, filled, n);
+}
+
+}  // namespace
+
 uint64_t aesCtrRejectSample(const uint8_t* key, uint64_t offset, const uint8_t* table, uint8_t* out, size_t n) {
   // Same consumption pattern as Prg.rejectBytes in prg.ts: each round draws
   // ceil((n - filled) * 1.32) + 16 bytes, scans them until out is full and
@@ -111,11 +198,7 @@ uint64_t aesCtrRejectSample(const uint8_t* key, uint64_t offset, const uint8_t* 
     }
     aesCtrKeystream(key, offset, buf, want);
     offset += want;
-    for (size_t i = 0; i < want && filled < n; i++) {
-      const uint8_t v = table[buf[i]];
-      out[filled] = v;
-      filled += (v != 255);
-    }
+    filled = scan(buf, want, table, out, filled, n);
   }
   return offset;
 }

@@ -143,7 +143,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
 
   const children = ([0, 1, 2] as const).map((p) => {
     // tsx's loader by absolute URL: works from `npm start` (tsx) and from vitest workers alike.
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN, '--party', String(p), '--config', configPath], {
+    const child = spawn(process.execPath, [...(process.env.PARTY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', import.meta.resolve('tsx'), MAIN, '--party', String(p), '--config', configPath], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, PARTY_EXIT_WITH_PARENT: '1' },
     });

@@ -35,23 +35,26 @@
  * r', c', r' < 2^31) the same derivation gives MSB_32(a) = c_31 XOR r_31
  * XOR (r' > c'), with a 31-bit PrivateCompare over 32 positions
  * (private-compare.ts, width 32). Exact for every |a| < 2^31 ring units
- * (2^(31-f) real); outside that range the sign is wrong. c is still opened
- * in Z_2^64 (uniform: r is), and the ReLU part (w = z (a + m)) stays in Z_2^64.
+ * (2^(31-f) real); outside that range the sign is wrong. Only c mod 2^32 is
+ * opened (openLow32ToDataParties: uniform, r mod 2^32 is), 4 bytes each way;
+ * the ReLU part (w = z (a + m)) stays in Z_2^64.
  *
  * Cost: 3 rounds. Bytes per element: 64 (bits of r') + 16 (open c) + 128
  * (PrivateCompare) + 8 (z) = 216 for DReLU; plus 16 (a + m) + 8 (w) = 240 for ReLU.
- * Narrow ring: 32 + 16 + 64 + 8 = 120 for DReLU, 144 for ReLU.
+ * Narrow ring: 32 + 8 (open c mod 2^32) + 64 + 8 = 112 for DReLU, 136 for ReLU.
  */
 import type { PartyContext } from '../context.js';
 import { L_BITS, type AShare, type PShare, type Public } from '../ring/types.js';
 import { bitsToU64, concatU64, msb, selectByBit } from '../ring/ops.js';
-import { openToDataParties } from '../sharing/open.js';
+import { openLow32ToDataParties, openToDataParties } from '../sharing/open.js';
 import { recvBytes, recvU64, sendBytes, sendU64 } from '../transport/messages.js';
 import type { Cost } from './cost.js';
 import { privateCompare } from './private-compare.js';
 
-export const dreluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ rounds: 3, bytes: (3 * (bits === 64 ? L_BITS : 32) + 16 + 8) * n });
-export const reluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ rounds: 3, bytes: (3 * (bits === 64 ? L_BITS : 32) + 16 + 8 + 16 + 8) * n });
+/** Bytes per element to open c: 8 each way, 4 each way on the 32-bit ring. */
+const openC = (bits: 32 | 64): number => (bits === 64 ? 16 : 8);
+export const dreluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ rounds: 3, bytes: (3 * (bits === 64 ? L_BITS : 32) + openC(bits) + 8) * n });
+export const reluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ rounds: 3, bytes: (3 * (bits === 64 ? L_BITS : 32) + openC(bits) + 8 + 16 + 8) * n });
 
 const LOW31 = 0x7fffffff;
 /** Copy of a with only bits 0..30 kept. */
@@ -66,6 +69,20 @@ function bit31(a: BigUint64Array): Uint8Array {
   const out = new Uint8Array(a.length);
   const w = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length);
   for (let i = 0; i < a.length; i++) out[i] = w[2 * i]! >>> 31;
+  return out;
+}
+
+/** c' = c mod 2^31 as u64 values, from c mod 2^32. */
+function low31of32(c: Uint32Array): BigUint64Array {
+  const out = new BigUint64Array(c.length);
+  const o = new Uint32Array(out.buffer);
+  for (let i = 0; i < c.length; i++) o[2 * i] = c[i]! & LOW31;
+  return out;
+}
+/** Bit 31 of each value. */
+function bit31of32(c: Uint32Array): Uint8Array {
+  const out = new Uint8Array(c.length);
+  for (let i = 0; i < c.length; i++) out[i] = c[i]! >>> 31;
   return out;
 }
 
@@ -138,17 +155,19 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     k.add(a, j === 0 ? m0 : m1, am);
     sendU64(ctx, 2, `${label}:a+m`, am);
   }
-  const c = await openToDataParties(ctx, `${label}:c`, cj);
+  // Narrow ring: only c mod 2^32 is needed (c_31 and c'), so only the low 32 bits of c_j travel.
+  const c = narrow ? null : await openToDataParties(ctx, `${label}:c`, cj);
+  const c32 = narrow ? await openLow32ToDataParties(ctx, `${label}:c`, cj) : null;
   const xb = j === 0 ? g2.zp(n * width) : await recvBytes(ctx, 2, `${label}:xbits`, n * width);
   // Step 3.
-  await privateCompare(ctx, n, xb as PShare, (narrow ? low31(c) : low63(c)) as Public, beta, `${label}.pc`, width);
+  await privateCompare(ctx, n, xb as PShare, (narrow ? low31of32(c32!) : low63(c!)) as Public, beta, `${label}.pc`, width);
   // Step 4.
   let zj: BigUint64Array, wj: BigUint64Array | null = null;
   if (j === 0) { zj = g2.u64(n); if (wantRelu) wj = g2.u64(n); }
   else if (!wantRelu) zj = await recvU64(ctx, 2, `${label}:z`, n);
   else { const zw = await recvU64(ctx, 2, `${label}:z,w`, 2 * n); zj = zw.subarray(0, n); wj = zw.subarray(n); }
   // Step 5: b = c_63 XOR beta (narrow: c_31).
-  const c63 = narrow ? bit31(c) : msb(c);
+  const c63 = narrow ? bit31of32(c32!) : msb(c!);
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = c63[i]! ^ beta[i]!;
   const jv = new BigUint64Array(n).fill(BigInt(j));

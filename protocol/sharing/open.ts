@@ -10,7 +10,7 @@
  * P2 does not take part and learns nothing.
  */
 import type { PartyContext } from '../context.js';
-import { otherDataParty, recvU64, sendU64 } from '../transport/messages.js';
+import { otherDataParty, recvBytes, recvU64, sendBytes, sendU64 } from '../transport/messages.js';
 
 export async function openToDataParties(ctx: PartyContext, tag: string, mine: BigUint64Array, ring: 'L' | 'odd' = 'L'): Promise<BigUint64Array> {
   const other = otherDataParty(ctx);
@@ -20,4 +20,24 @@ export async function openToDataParties(ctx: PartyContext, tag: string, mine: Bi
   if (ring === 'L') ctx.kernels.add(mine, theirs, out);
   else ctx.kernels.addOdd(mine, theirs, out);
   return out;
+}
+
+/**
+ * openLow32ToDataParties(ctx, v_j): P0 and P1 exchange v_j mod 2^32 and both
+ * learn v mod 2^32 (4 bytes per element each way instead of 8). It REVEALS v
+ * mod 2^32 TO P0 AND P1; the same rule as above applies: v must be masked by
+ * randomness uniform mod 2^32 that neither knows (relu-direct's c = a + r on
+ * the 32-bit comparison ring). P2 learns nothing.
+ */
+export async function openLow32ToDataParties(ctx: PartyContext, tag: string, mine: BigUint64Array): Promise<Uint32Array> {
+  const other = otherDataParty(ctx);
+  const n = mine.length;
+  const w = new Uint32Array(mine.buffer, mine.byteOffset, 2 * n);
+  const low = new Uint32Array(n);
+  for (let i = 0; i < n; i++) low[i] = w[2 * i]!;
+  sendBytes(ctx, other, tag, new Uint8Array(low.buffer));
+  const b = await recvBytes(ctx, other, tag, 4 * n);
+  const theirs = b.byteOffset % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, n) : new Uint32Array(b.slice().buffer);
+  for (let i = 0; i < n; i++) low[i] = (low[i]! + theirs[i]!) >>> 0;
+  return low;
 }

@@ -38,6 +38,8 @@ export async function openLow32ToDataParties(ctx: PartyContext, tag: string, min
   sendBytes(ctx, other, tag, new Uint8Array(low.buffer));
   const b = await recvBytes(ctx, other, tag, 4 * n);
   const theirs = b.byteOffset % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, n) : new Uint32Array(b.slice().buffer);
-  for (let i = 0; i < n; i++) low[i] = (low[i]! + theirs[i]!) >>> 0;
-  return low;
+  // A fresh array: `low` was handed to the transport, which may serialise it later.
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (low[i]! + theirs[i]!) >>> 0;
+  return out;
 }

@@ -190,6 +190,19 @@ describe('layer runner over shares vs the float64 plaintext twin', () => {
     expect(a.bytes).toBeLessThan(b.bytes);
   });
 
+  it('no protocol changes a buffer after sending it: every layer kind, both comparison rings and the paper route give the plaintext result on a transport that copies late', async () => {
+    // The gRPC mesh does not copy on send; under backpressure a frame is serialised later, so a buffer changed after send() would travel changed.
+    const al = allLayers();
+    const xa = uniform(seededPrg(7), 2 * sizeOf(al.inputShape), 127.5).map((v) => v + 127.5);
+    const want = plainForward(al, xa, 2).data;
+    const pa = shareModel(k, al, 16);
+    const xas = shareFor3(encode(xa, 16));
+    for (const opts of [{ compareBits: 32 as const }, { compareBits: 64 as const }, { comparison: 'securenn' as const }]) {
+      const r = await run3((ctx) => secureForward(ctx, pa[ctx.party], { shape: [2, ...al.inputShape], data: xas[ctx.party] }), { fracBits: 16, lateCopy: true, ...opts });
+      expect(maxRelErr(decode(reconstruct(k, r.results[0].data, r.results[1].data), 16), want), JSON.stringify(opts)).toBeLessThan(1e-3);
+    }
+  });
+
   it('rejects an input of the wrong shape with E_SHAPE', async () => {
     const parts = shareModel(k, networkA(), 13);
     await expect(run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [1, 783], data: new BigUint64Array(783) as never }))).rejects.toMatchObject({ code: 'E_SHAPE' });

@@ -19,14 +19,17 @@ export interface Run3Result<T> {
   bytes: number;
 }
 
-export function makeContexts(opts: ContextOptions = {}): { contexts: [PartyContext, PartyContext, PartyContext]; transports: [MemoryTransport, MemoryTransport, MemoryTransport] } {
-  const transports = memoryTransports();
+/** Context options plus lateCopy for the transports (memoryTransports). */
+export type Run3Options = ContextOptions & { lateCopy?: boolean };
+
+export function makeContexts(opts: Run3Options = {}): { contexts: [PartyContext, PartyContext, PartyContext]; transports: [MemoryTransport, MemoryTransport, MemoryTransport] } {
+  const transports = memoryTransports({ lateCopy: opts.lateCopy ?? false });
   const seeds = dealSeeds();
   const contexts = ([0, 1, 2] as PartyId[]).map((p) => createContext(p, transports[p], seeds[p], opts)) as [PartyContext, PartyContext, PartyContext];
   return { contexts, transports };
 }
 
-export async function run3<T>(fn: (ctx: PartyContext) => Promise<T>, opts: ContextOptions = {}): Promise<Run3Result<T>> {
+export async function run3<T>(fn: (ctx: PartyContext) => Promise<T>, opts: Run3Options = {}): Promise<Run3Result<T>> {
   const { contexts, transports } = makeContexts(opts);
   let failed = false;
   const results = (await Promise.all(

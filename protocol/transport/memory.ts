@@ -36,6 +36,8 @@ export class MemoryTransport implements Transport {
     /** inbox[from] */
     private readonly inbox: (Channel | undefined)[],
     private readonly peers: (MemoryTransport | undefined)[],
+    /** Copy a payload when it is received instead of when it is sent (see memoryTransports). */
+    private readonly lateCopy = false,
   ) {}
 
   send(to: PartyId, tag: string, payload: Uint8Array): void {
@@ -43,8 +45,9 @@ export class MemoryTransport implements Transport {
     if (!peer || to === this.party) throw new MpcError('E_BAD_ARGUMENT', `transport: party ${this.party} cannot send to ${to}`, { party: this.party });
     this.counters.bytesSent += payload.byteLength;
     this.counters.messagesSent += 1;
-    // Copy: the sender may reuse its buffer; a network transport copies too.
-    peer.inbox[this.party]!.push({ tag, depth: this.counters.depth, payload: payload.slice() });
+    // Copy: the sender may reuse its buffer; a network transport copies too
+    // (lateCopy: only when received, as a gRPC stream under backpressure does).
+    peer.inbox[this.party]!.push({ tag, depth: this.counters.depth, payload: this.lateCopy ? payload : payload.slice() });
   }
 
   async recv(from: PartyId, tag: string): Promise<Uint8Array> {
@@ -52,6 +55,11 @@ export class MemoryTransport implements Transport {
     if (!ch) throw new MpcError('E_BAD_ARGUMENT', `transport: party ${this.party} cannot receive from ${from}`, { party: this.party });
     const t0 = performance.now();
     const env = await ch.pull();
+    if (this.lateCopy) {
+      // Let the sender run on first (one macrotask), as a lazily serialising stream would.
+      await new Promise((r) => setImmediate(r));
+      env.payload = env.payload.slice();
+    }
     this.counters.waitMs = (this.counters.waitMs ?? 0) + (performance.now() - t0);
     if (env.tag !== tag) {
       throw new MpcError('E_PROTOCOL_DESYNC', `transport: party ${this.party} expected '${tag}' from P${from}, got '${env.tag}'`, { party: this.party, step: tag });
@@ -70,11 +78,16 @@ export class MemoryTransport implements Transport {
   }
 }
 
-/** Three connected in-memory transports, index = party id. */
-export function memoryTransports(): [MemoryTransport, MemoryTransport, MemoryTransport] {
+/**
+ * Three connected in-memory transports, index = party id. lateCopy: a sent
+ * payload is copied only when the receiver takes it, so a protocol that
+ * changes a buffer after sending it (which the gRPC mesh, serialising lazily
+ * under backpressure, would also send changed) is caught by its tests.
+ */
+export function memoryTransports(opts: { lateCopy?: boolean } = {}): [MemoryTransport, MemoryTransport, MemoryTransport] {
   const inboxes: (Channel | undefined)[][] = [0, 1, 2].map((me) => [0, 1, 2].map((from) => (from === me ? undefined : new Channel())));
   const peers: (MemoryTransport | undefined)[] = [undefined, undefined, undefined];
-  const ts = ([0, 1, 2] as PartyId[]).map((p) => new MemoryTransport(p, inboxes[p]!, peers)) as [MemoryTransport, MemoryTransport, MemoryTransport];
+  const ts = ([0, 1, 2] as PartyId[]).map((p) => new MemoryTransport(p, inboxes[p]!, peers, opts.lateCopy ?? false)) as [MemoryTransport, MemoryTransport, MemoryTransport];
   ts.forEach((t, i) => (peers[i] = t));
   // each transport's `peers` array points at all three (self entry unused)
   return ts;

@@ -61,6 +61,18 @@ export async function freePorts(n: number): Promise<number[]> {
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 /**
+ * Node options of each party process: PARTY_NODE_ARGS (space-separated) if
+ * set, else --single-threaded-gc. The three parties launched here share one
+ * machine's cores; V8's parallel and concurrent GC threads then compete with
+ * the other parties' main threads, and runs took ~1.6x as long (seed CNN
+ * batch 1 on 2 cores: 609 ms with the default GC, 383 ms with it off; see
+ * BENCHMARKS.md). A party on a machine of its own needs neither.
+ */
+export function partyNodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return env.PARTY_NODE_ARGS !== undefined ? env.PARTY_NODE_ARGS.split(' ').filter(Boolean) : ['--single-threaded-gc'];
+}
+
+/**
  * What the SDK's demo page loads next to itself (client-sdk/README.md):
  * ./sdk.js (the browser bundle, built into `dir` with client-sdk/build.ts, or
  * client-sdk/dist/browser.js if already built) and ./config.json (party URLs
@@ -143,7 +155,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
 
   const children = ([0, 1, 2] as const).map((p) => {
     // tsx's loader by absolute URL: works from `npm start` (tsx) and from vitest workers alike.
-    const child = spawn(process.execPath, [...(process.env.PARTY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', import.meta.resolve('tsx'), MAIN, '--party', String(p), '--config', configPath], {
+    const child = spawn(process.execPath, [...partyNodeArgs(), '--import', import.meta.resolve('tsx'), MAIN, '--party', String(p), '--config', configPath], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, PARTY_EXIT_WITH_PARENT: '1' },
     });

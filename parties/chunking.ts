@@ -1,7 +1,10 @@
 /**
  * Splitting protocol messages into gRPC frames of at most ~1 MiB payload and
  * reassembling them on receipt into one 8-byte-aligned buffer, so that
- * bytesU64 (protocol/sharing/sharing.ts) views it without another copy.
+ * bytesU64 (protocol/sharing/sharing.ts) views it without another copy. A
+ * message of one frame is passed on as a view of that frame (no copy: most
+ * messages are Z_p bytes, which need no alignment; bytesU64 copies an
+ * unaligned u64 payload).
  *
  * The sender writes all chunks of a message back to back on the pair stream
  * (one synchronous send), so the receiver needs one partial message per link.
@@ -72,6 +75,14 @@ export class Reassembler {
       if (this.partial) this.fail(`a new message '${f.tag}' started before message '${this.partial.head.tag}' was complete`);
       if (!Number.isSafeInteger(total) || total < 0 || total > this.maxMessageBytes) this.fail(`message '${f.tag}' of ${total} bytes exceeds the limit of ${this.maxMessageBytes}`);
       if (!Number.isInteger(chunks) || chunks < 1 || chunks > total + 1) this.fail(`message '${f.tag}': bad chunk count ${chunks}`);
+      if (chunks === 1) {
+        // One frame: no copy. A plain Uint8Array view of the frame's bytes (grpc-js gives every
+        // message a buffer of its own); bytesU64 copies it only where u64 alignment needs it.
+        if (f.chunk !== 0 || f.chunks !== 1) this.fail(`message '${f.tag}': bad chunk ${f.chunk}/${f.chunks}`);
+        if (len !== total) this.fail(`message '${f.tag}': got ${len} of ${total} bytes`);
+        const payload = len > 0 ? new Uint8Array(f.payload.buffer, f.payload.byteOffset, len) : new Uint8Array(0);
+        return { kind: f.kind, session: f.session, tag: f.tag, depth: f.depth, payload };
+      }
       this.partial = { head: { kind: f.kind, session: f.session, tag: f.tag, depth: f.depth }, buf: alignedBytes(total), filled: 0, next: 0, chunks };
     }
     const p = this.partial;

@@ -62,14 +62,19 @@ const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 /**
  * Node options of each party process: PARTY_NODE_ARGS (space-separated) if
- * set, else --single-threaded-gc. The three parties launched here share one
- * machine's cores; V8's parallel and concurrent GC threads then compete with
- * the other parties' main threads, and runs took ~1.6x as long (seed CNN
- * batch 1 on 2 cores: 609 ms with the default GC, 383 ms with it off; see
- * BENCHMARKS.md). A party on a machine of its own needs neither.
+ * set, else LOCAL_PARTY_NODE_ARGS. The three parties launched here share one
+ * machine's cores. V8's parallel and concurrent GC threads then compete with
+ * the other parties' main threads (seed CNN batch 1 on 2 cores: 609 ms with
+ * the default GC, 383 ms single-threaded); and the protocol's large typed
+ * arrays (external memory) start a major GC every ~64 MiB allocated, whose
+ * incremental marking cost ~30 ms per cycle on a ~19 MiB heap where an
+ * atomic one takes ~19 ms, with half as many cycles (P2, batch 8: 73 -> 39
+ * major GCs; BENCHMARKS.md). A party on a machine of its own needs neither.
  */
+export const LOCAL_PARTY_NODE_ARGS = ['--single-threaded-gc', '--no-incremental-marking'];
+
 export function partyNodeArgs(env: NodeJS.ProcessEnv = process.env): string[] {
-  return env.PARTY_NODE_ARGS !== undefined ? env.PARTY_NODE_ARGS.split(' ').filter(Boolean) : ['--single-threaded-gc'];
+  return env.PARTY_NODE_ARGS !== undefined ? env.PARTY_NODE_ARGS.split(' ').filter(Boolean) : [...LOCAL_PARTY_NODE_ARGS];
 }
 
 /**

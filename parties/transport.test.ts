@@ -33,6 +33,24 @@ describe('frame chunking', () => {
     expect(Buffer.from(msg.payload).equals(payload)).toBe(true);
   });
 
+  it('passes a one-frame message on as a view of the frame (no copy), a plain Uint8Array whose slice() copies; bytesU64 aligns it', () => {
+    const payload = randomBytes(808);
+    const [f] = toFrames({ kind: 'DATA', session: 's', tag: 't', depth: 1, payload });
+    const b = Buffer.alloc(809 + 3); b.set(f!.payload, 3);
+    const frame = b.subarray(3, 3 + 808);
+    const msg = new Reassembler(1 << 20, 'test').push({ ...f!, payload: frame })!;
+    expect(msg.payload.buffer).toBe(frame.buffer);
+    expect(msg.payload.byteOffset).toBe(frame.byteOffset);
+    expect(Buffer.isBuffer(msg.payload)).toBe(false);
+    const copy = msg.payload.slice();
+    copy[0] = copy[0]! ^ 0xff;
+    expect(msg.payload[0]).toBe(payload[0]);
+    const u = bytesU64(msg.payload, 101);
+    expect(u.byteOffset % 8).toBe(0);
+    expect(Buffer.from(u.buffer, u.byteOffset, u.byteLength).equals(payload)).toBe(true);
+    expect(() => new Reassembler(1 << 20, 'test').push({ ...f!, payload: frame.subarray(1) })).toThrow(expect.objectContaining({ code: 'E_PROTOCOL_DESYNC' }));
+  });
+
   it('sends an empty message as one empty chunk', () => {
     const frames = toFrames({ kind: 'DATA', session: 's', tag: 't', depth: 0, payload: new Uint8Array(0) });
     expect(frames).toHaveLength(1);

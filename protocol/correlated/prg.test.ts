@@ -30,6 +30,14 @@ describe('AES-CTR PRG (correlated randomness)', () => {
     const p = new Prg(seed(3)).permutations(50, 64);
     for (let c = 0; c < 50; c++) expect([...p.subarray(c * 64, c * 64 + 64)].sort((a, b) => a - b)).toEqual([...Array(64).keys()]);
   });
+  it('draws into a caller\'s buffer (u64Into, zpInto, zpStarInto) exactly what u64, zp and zpStar return', () => {
+    const a = new Prg(seed(4)), b = new Prg(seed(4));
+    const x = [a.u64(33), a.zp(1001), a.zpStar(517), a.bytes(9)];
+    const big = new Uint8Array(4096);
+    const y = [b.u64Into(new BigUint64Array(33)), b.zpInto(big.subarray(0, 1001)), b.zpStarInto(big.subarray(1001, 1518)), b.bytes(9)];
+    x.forEach((v, i) => expect(Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(y[i]!.buffer, y[i]!.byteOffset, y[i]!.byteLength)), `draw ${i}`).toBe(true));
+  });
+
   it('refuses a seed that is not 16 bytes', () => {
     expect(() => new Prg(new Uint8Array(8))).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
   });

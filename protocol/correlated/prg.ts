@@ -99,7 +99,11 @@ export class Prg {
 
   /** n uniform elements of Z_2^64 (also used for Z_{2^64-1}, see oddRing). */
   u64(n: number): BigUint64Array {
-    const out = new BigUint64Array(n);
+    return this.u64Into(new BigUint64Array(n));
+  }
+
+  /** Fill `out` with uniform elements of Z_2^64 (same stream as u64(out.length)). */
+  u64Into(out: BigUint64Array): BigUint64Array {
     this.fill(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
     return out;
   }
@@ -124,12 +128,22 @@ export class Prg {
 
   /** n uniform elements of Z_p by rejection sampling of bytes (< 201 = 3p), exact, no bias. */
   zp(n: number): Uint8Array {
-    return this.rejectBytes(n, ZP_TABLE);
+    return this.rejectInto(new Uint8Array(n), ZP_TABLE);
+  }
+
+  /** Fill `out` with uniform elements of Z_p (same stream as zp(out.length)). */
+  zpInto(out: Uint8Array): Uint8Array {
+    return this.rejectInto(out, ZP_TABLE);
   }
 
   /** n uniform elements of Z_p^* = {1..p-1}: bytes < 198 = 3(p-1) map to 1 + b mod (p-1). */
   zpStar(n: number): Uint8Array {
-    return this.rejectBytes(n, ZP_STAR_TABLE);
+    return this.rejectInto(new Uint8Array(n), ZP_STAR_TABLE);
+  }
+
+  /** Fill `out` with uniform elements of Z_p^* (same stream as zpStar(out.length)). */
+  zpStarInto(out: Uint8Array): Uint8Array {
+    return this.rejectInto(out, ZP_STAR_TABLE);
   }
 
   /**
@@ -137,8 +151,8 @@ export class Prg {
    * amount for what is still missing and drops the unexamined rest, so two
    * holders of one seed consume the stream identically.
    */
-  private rejectBytes(n: number, table: Uint8Array): Uint8Array {
-    const out = new Uint8Array(n);
+  private rejectInto(out: Uint8Array, table: Uint8Array): Uint8Array {
+    const n = out.length;
     if (!this.cipher) {
       this.offset = NATIVE_AES!.prgRejectSample(this.seed, this.offset, table, out);
       return out;

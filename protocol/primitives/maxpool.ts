@@ -67,7 +67,8 @@ async function maxPoolBody(ctx: PartyContext, x: AShare, m: number, n: number, l
     const X = gatherColumns(cur, m, c, even);
     const Y = gatherColumns(cur, m, c, even.map((i) => i + 1));
     // w = Y - X; beta = DReLU(w) = (Y >= X); max = SelectShare(beta, X, Y).
-    const w = new BigUint64Array(m * q);
+    // 'direct' needs only X afterwards, so w = Y - X in place of Y; 'securenn' selects from Y.
+    const w = ctx.comparison === 'direct' ? Y : new BigUint64Array(m * q);
     if (ctx.party !== 2) k.sub(Y, X, w);
     let best: AShare;
     if (ctx.comparison === 'direct') {

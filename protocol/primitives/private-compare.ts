@@ -47,6 +47,7 @@
 import type { PartyContext } from '../context.js';
 import { assert } from '../errors.js';
 import { L_BITS, type PShare, type Public } from '../ring/types.js';
+import { scratchU8 } from '../ring/scratch.js';
 import { recvBytes, sendBytes } from '../transport/messages.js';
 import type { Cost } from './cost.js';
 
@@ -90,9 +91,10 @@ async function privateCompareNarrow(ctx: PartyContext, n: number, xBits: PShare 
   assert(wide === 0, 'E_BAD_ARGUMENT', 'privateCompare: width 32 needs every r < 2^31', { party: ctx.party, step: label });
   const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
   // Common randomness: s_i in Z_p^* and the rotation pi (5 bits) for positions 0..31, the zero-sharing mask.
-  const s = g.zpStar(n * 32);
+  // s and the mask are read only by the kernel below, before any await: scratch buffers (ring/scratch.ts).
+  const s = g.zpStarInto(scratchU8('pc.s', n * 32));
   const rot = g.rotations64(n);
-  const mask = g.zp(n * 32);
+  const mask = g.zpInto(scratchU8('pc.mask', n * 32));
   // Steps 1-6, the rotation pi and the zero-sharing mask in one kernel (r < 2^31: never the r = 2^64 - 1 case).
   const d = new Uint8Array(n * 32);
   ctx.kernels.privateCompare32(ctx.party, xBits, r, beta, s, rot, mask, d);

@@ -45,7 +45,8 @@
  */
 import type { PartyContext } from '../context.js';
 import { L_BITS, type AShare, type PShare, type Public } from '../ring/types.js';
-import { bitsToU64, concatU64, msb, selectByBit } from '../ring/ops.js';
+import { msb, selectByBit } from '../ring/ops.js';
+import { scratchU64, scratchU8 } from '../ring/scratch.js';
 import { openLow32ToDataParties, openToDataParties } from '../sharing/open.js';
 import { recvBytes, recvU64, sendBytes, sendU64 } from '../transport/messages.js';
 import type { Cost } from './cost.js';
@@ -57,11 +58,10 @@ export const dreluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ round
 export const reluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ rounds: 3, bytes: (3 * (bits === 64 ? L_BITS : 32) + openC(bits) + 8 + 16 + 8) * n });
 
 const LOW31 = 0x7fffffff;
-/** Copy of a with only bits 0..30 kept. */
-function low31(a: BigUint64Array): BigUint64Array {
-  const out = new BigUint64Array(a.length);
-  const w = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length), o = new Uint32Array(out.buffer);
-  for (let i = 0; i < a.length; i++) o[2 * i] = w[2 * i]! & LOW31;
+/** a with only bits 0..30 kept, into out. */
+function low31(a: BigUint64Array, out: BigUint64Array): BigUint64Array {
+  const w = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length), o = new Uint32Array(out.buffer, out.byteOffset, 2 * out.length);
+  for (let i = 0; i < a.length; i++) { o[2 * i] = w[2 * i]! & LOW31; o[2 * i + 1] = 0; }
   return out;
 }
 /** Bit 31 of each element. */
@@ -72,17 +72,28 @@ function bit31(a: BigUint64Array): Uint8Array {
   return out;
 }
 
-/** c' = c mod 2^31 as u64 values, from c mod 2^32. */
-function low31of32(c: Uint32Array): BigUint64Array {
-  const out = new BigUint64Array(c.length);
-  const o = new Uint32Array(out.buffer);
-  for (let i = 0; i < c.length; i++) o[2 * i] = c[i]! & LOW31;
+/** c' = c mod 2^31 as u64 values, from c mod 2^32, into out. */
+function low31of32(c: Uint32Array, out: BigUint64Array): BigUint64Array {
+  const o = new Uint32Array(out.buffer, out.byteOffset, 2 * out.length);
+  for (let i = 0; i < c.length; i++) { o[2 * i] = c[i]! & LOW31; o[2 * i + 1] = 0; }
   return out;
 }
-/** Bit 31 of each value. */
-function bit31of32(c: Uint32Array): Uint8Array {
-  const out = new Uint8Array(c.length);
-  for (let i = 0; i < c.length; i++) out[i] = c[i]! >>> 31;
+/** Bits (0/1) as u64 values, into out. */
+function bitsToU64Into(bits: Uint8Array, out: BigUint64Array): BigUint64Array {
+  const o = new Uint32Array(out.buffer, out.byteOffset, 2 * out.length);
+  for (let i = 0; i < bits.length; i++) { o[2 * i] = bits[i]! & 1; o[2 * i + 1] = 0; }
+  return out;
+}
+/** A scratch array of n zeros. */
+function zeroU64(n: number): BigUint64Array {
+  const z = scratchU64('relu.zero', n);
+  new Uint32Array(z.buffer, 0, 2 * n).fill(0);
+  return z;
+}
+/** out filled with the small value v. */
+function filledU64(out: BigUint64Array, v: number): BigUint64Array {
+  const o = new Uint32Array(out.buffer, out.byteOffset, 2 * out.length);
+  for (let i = 0; i < out.length; i++) { o[2 * i] = v; o[2 * i + 1] = 0; }
   return out;
 }
 
@@ -99,16 +110,17 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   const n = a.length;
   const narrow = ctx.compareBits === 32;
   const width = narrow ? 32 : 64;
+  // Temporaries read only before the next await use scratch buffers (ring/scratch.ts); what is sent or read after an await is fresh.
   if (ctx.party === 2) {
     // Step 1.
     const g0 = ctx.pairPrg(0), g1 = ctx.pairPrg(1);
     const r = g0.u64(n);
-    k.add(r, g1.u64(n), r);
+    k.add(r, g1.u64Into(scratchU64('relu.p2.r1', n)), r);
     let xb1: Uint8Array;
     if (narrow) {
       // Bits of r' = r mod 2^31 on 32 positions.
       xb1 = new Uint8Array(n * 32);
-      k.bitShareZp32(low31(r), g0.zp(n * 32), xb1);
+      k.bitShareZp32(low31(r, scratchU64('relu.p2.low', n)), g0.zpInto(scratchU8('relu.p2.rb', n * 32)), xb1);
     } else {
       xb1 = new Uint8Array(n * L_BITS);
       k.bitShareZp(low63(r), g0.zp(n * L_BITS), xb1);
@@ -122,70 +134,67 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     }
     // Step 3.
     const betaP = (await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
-    // Step 4: z = r_63 XOR beta' (narrow: r_31).
-    const r63 = narrow ? bit31(r) : msb(r);
-    const z = new Uint8Array(n);
-    for (let i = 0; i < n; i++) z[i] = r63[i]! ^ betaP[i]!;
-    const z0 = g0.u64(n), z1 = new BigUint64Array(n);
-    k.sub(bitsToU64(z), z0, z1);
+    // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_0 from the PRG, z_1 sent); ReLU: w = z (a + m) too.
+    const z = narrow ? bit31(r) : msb(r);
+    for (let i = 0; i < n; i++) z[i]! ^= betaP[i]!;
+    const zw = new BigUint64Array(wantRelu ? 2 * n : n);
+    const z1 = zw.subarray(0, n);
+    k.sub(bitsToU64Into(z, scratchU64('relu.p2.z', n)), g0.u64Into(scratchU64('relu.p2.z0', n)), z1);
     if (!wantRelu) {
-      sendU64(ctx, 1, `${label}:z`, z1);
+      sendU64(ctx, 1, `${label}:z`, zw);
     } else {
-      const w = new BigUint64Array(n);
-      selectByBit(z, am!, new BigUint64Array(n), w);
-      k.sub(w, g0.u64(n), w);
-      sendU64(ctx, 1, `${label}:z,w`, concatU64([z1, w]));
+      const w = zw.subarray(n);
+      selectByBit(z, am!, zeroU64(n), w);
+      k.sub(w, g0.u64Into(scratchU64('relu.p2.w0', n)), w);
+      sendU64(ctx, 1, `${label}:z,w`, zw);
     }
     return new BigUint64Array(n) as AShare;
   }
   const j = ctx.party;
   const g2 = ctx.pairPrg(2), g01 = ctx.pairPrg(j === 0 ? 1 : 0);
-  // Step 1: r_j from the PRG shared with P2.
-  const rj = g2.u64(n);
+  // Steps 1-2: r_j from the PRG shared with P2, c_j = a_j + r_j (in place).
+  const cj = g2.u64(n);
+  k.add(a, cj, cj);
   const beta = g01.bits(n);
-  // Step 2.
-  const cj = new BigUint64Array(n);
-  k.add(a, rj, cj);
   let m: BigUint64Array | null = null;
   if (wantRelu) {
-    const m0 = g01.u64(n), m1 = g01.u64(n);
-    m = new BigUint64Array(n);
-    k.add(m0, m1, m);
+    m = g01.u64(n);
+    const m1 = g01.u64Into(scratchU64('relu.m1', n));
     const am = new BigUint64Array(n);
-    k.add(a, j === 0 ? m0 : m1, am);
+    k.add(a, j === 0 ? m : m1, am);
     sendU64(ctx, 2, `${label}:a+m`, am);
+    k.add(m, m1, m); // m = m_0 + m_1
   }
   // Narrow ring: only c mod 2^32 is needed (c_31 and c'), so only the low 32 bits of c_j travel.
   const c = narrow ? null : await openToDataParties(ctx, `${label}:c`, cj);
   const c32 = narrow ? await openLow32ToDataParties(ctx, `${label}:c`, cj) : null;
-  const xb = j === 0 ? g2.zp(n * width) : await recvBytes(ctx, 2, `${label}:xbits`, n * width);
+  // P0's bit shares come from the PRG; privateCompare consumes them before its first await (P0/P1 send without waiting).
+  const xb = j === 0 ? (narrow ? g2.zpInto(scratchU8('relu.xb', n * 32)) : g2.zp(n * width)) : await recvBytes(ctx, 2, `${label}:xbits`, n * width);
   // Step 3.
-  await privateCompare(ctx, n, xb as PShare, (narrow ? low31of32(c32!) : low63(c!)) as Public, beta, `${label}.pc`, width);
+  await privateCompare(ctx, n, xb as PShare, (narrow ? low31of32(c32!, scratchU64('relu.c31', n)) : low63(c!)) as Public, beta, `${label}.pc`, width);
   // Step 4.
   let zj: BigUint64Array, wj: BigUint64Array | null = null;
-  if (j === 0) { zj = g2.u64(n); if (wantRelu) wj = g2.u64(n); }
+  if (j === 0) { zj = g2.u64Into(scratchU64('relu.z', n)); if (wantRelu) wj = g2.u64Into(scratchU64('relu.w', n)); }
   else if (!wantRelu) zj = await recvU64(ctx, 2, `${label}:z`, n);
   else { const zw = await recvU64(ctx, 2, `${label}:z,w`, 2 * n); zj = zw.subarray(0, n); wj = zw.subarray(n); }
-  // Step 5: b = c_63 XOR beta (narrow: c_31).
-  const c63 = narrow ? bit31of32(c32!) : msb(c!);
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = c63[i]! ^ beta[i]!;
-  const jv = new BigUint64Array(n).fill(BigInt(j));
+  // Step 5: b = c_63 XOR beta (narrow: c_31), in place of beta.
+  const b = beta;
+  if (narrow) for (let i = 0; i < n; i++) b[i]! ^= c32![i]! >>> 31;
+  else { const c63 = msb(c!); for (let i = 0; i < n; i++) b[i]! ^= c63[i]!; }
+  const out = new BigUint64Array(n);
   if (!wantRelu) {
     // msb_j = b ? j - z_j : z_j; DReLU_j = j - msb_j = b ? z_j : j - z_j.
-    const notZ = new BigUint64Array(n);
-    k.sub(jv, zj, notZ);
-    const out = new BigUint64Array(n);
+    const notZ = scratchU64('relu.notz', n);
+    k.sub(filledU64(scratchU64('relu.j', n), j), zj, notZ);
     selectByBit(b, zj, notZ, out);
     return out as AShare;
   }
-  // (a z)_j = w_j - m z_j.
-  const az = new BigUint64Array(n);
+  // (a z)_j = w_j - m z_j; ReLU_j = b ? (a z)_j : a_j - (a z)_j.
+  const az = scratchU64('relu.az', n);
   k.mul(m!, zj, az);
   k.sub(wj!, az, az);
-  const aMinus = new BigUint64Array(n);
+  const aMinus = scratchU64('relu.aminus', n);
   k.sub(a, az, aMinus);
-  const out = new BigUint64Array(n);
   selectByBit(b, az, aMinus, out);
   return out as AShare;
 }

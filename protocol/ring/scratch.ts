@@ -1,0 +1,33 @@
+/**
+ * Scratch buffers for temporaries that live only within one synchronous
+ * stretch of code (no await between filling and the last read): PRG draws
+ * consumed by a kernel at once, intermediate sums. Every large typed array
+ * allocated is external memory to V8, and allocating gigabytes of them per
+ * run made the party processes spend as long in garbage collection as in
+ * the protocol (seed CNN, batch 8); reusing these buffers avoids most of it.
+ *
+ * Rules: a scratch view is valid until the next request for the same slot;
+ * never send one (the transport may serialise it later) and never keep one
+ * across an await (another session in the process may take the slot). Slots
+ * grow to the largest request and are kept for the process lifetime.
+ */
+const u8Slots = new Map<string, ArrayBuffer>();
+
+function slot(name: string, bytes: number): ArrayBuffer {
+  let b = u8Slots.get(name);
+  if (!b || b.byteLength < bytes) {
+    b = new ArrayBuffer(Math.max(bytes, 64, b ? Math.ceil(b.byteLength * 1.25) : 0));
+    u8Slots.set(name, b);
+  }
+  return b;
+}
+
+/** A scratch Uint8Array of n bytes (contents undefined). */
+export function scratchU8(name: string, n: number): Uint8Array {
+  return new Uint8Array(slot(name, n), 0, n);
+}
+
+/** A scratch BigUint64Array of n elements (contents undefined). */
+export function scratchU64(name: string, n: number): BigUint64Array {
+  return new BigUint64Array(slot(name, 8 * n), 0, n);
+}

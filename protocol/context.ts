@@ -12,6 +12,7 @@ import { kernelsFor, type BackendSpec } from './kernels/select.js';
 import type { RingKernels } from './kernels/types.js';
 import type { PartyId } from './ring/types.js';
 import type { StepCounters, Transport } from './transport/transport.js';
+import type { WeightMaskSession } from './correlated/weight-masks.js';
 
 export interface PartyContext {
   readonly party: PartyId;
@@ -31,6 +32,8 @@ export interface PartyContext {
    * and half the PrivateCompare randomness). The party servers use 32.
    */
   readonly compareBits: 32 | 64;
+  /** Kept masks of the model's weights (correlated/weight-masks.ts); undefined: every product runs Alg. 1 afresh. */
+  readonly weightMasks?: WeightMaskSession;
   /** PRG whose seed this party shares with party k (k != party). */
   pairPrg(k: PartyId): Prg;
   /** This party's private PRG (seeded from the OS CSPRNG). */
@@ -48,6 +51,8 @@ export interface ContextOptions {
   compareBits?: 32 | 64;
   /** Kernel object, or a backend name: 'auto' (default: CUDA if present, else CPU), 'cpu', 'cuda', 'native', 'ts'. */
   kernels?: RingKernels | BackendSpec;
+  /** See PartyContext.weightMasks. */
+  weightMasks?: WeightMaskSession;
 }
 
 class Context implements PartyContext {
@@ -56,6 +61,7 @@ class Context implements PartyContext {
   readonly comparison: ComparisonMode;
   readonly compareBits: 32 | 64;
   readonly ownPrg: Prg;
+  readonly weightMasks?: WeightMaskSession;
   private readonly prgs: (Prg | undefined)[];
   constructor(readonly party: PartyId, readonly transport: Transport, seeds: PartySeeds, opts: ContextOptions) {
     assert(transport.party === party, 'E_BAD_ARGUMENT', `context: transport is for P${transport.party}, not P${party}`);
@@ -67,6 +73,7 @@ class Context implements PartyContext {
     assert(this.comparison === 'direct' || this.comparison === 'securenn', 'E_BAD_ARGUMENT', `context: comparison must be 'direct' or 'securenn', got '${String(this.comparison)}'`);
     this.prgs = seeds.pair.map((s, k) => (k === party || !s ? undefined : new Prg(s)));
     this.ownPrg = new Prg(seeds.own ?? randomBytes(16));
+    if (opts.weightMasks) this.weightMasks = opts.weightMasks;
   }
   pairPrg(k: PartyId): Prg {
     const g = this.prgs[k];

@@ -80,7 +80,7 @@ function nhwc(t: ShareTensor, node: LayerNode<ShareTensor>): [number, number, nu
   return t.shape as [number, number, number, number];
 }
 
-async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: ShareTensor[], limit: number): Promise<ShareTensor> {
+async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: ShareTensor[], limit: number, keyPrefix: string): Promise<ShareTensor> {
   const x = ins[0]!;
   const k = ctx.kernels;
   const label = node.name;
@@ -94,7 +94,7 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
       assert(node.kernel.shape[2] === C, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[2]} input channels, input has ${C}`);
       const op = node.kind === 'conv2d' ? conv2dOp(s, node.filters, label) : depthwiseOp(s, node.depthMultiplier, label);
       const Co = node.kind === 'conv2d' ? node.filters : C * node.depthMultiplier;
-      const z = truncate(ctx, await beaverBilinear(ctx, op, x.data, node.kernel.data));
+      const z = truncate(ctx, await beaverBilinear(ctx, op, x.data, node.kernel.data, `${keyPrefix}${node.name}:kernel`));
       if (node.bias) addBias(ctx, z, node.bias.data);
       return activate(ctx, tensor([N, g.outH, g.outW, Co], z), node.activation, `${label}.act`, limit);
     }
@@ -102,7 +102,7 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
       assert(x.shape.length === 2, 'E_SHAPE', `layer '${node.name}' (dense) expects a 2-D input, got rank ${x.shape.length}`);
       const [N, din] = x.shape as [number, number];
       assert(node.kernel.shape[0] === din, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[0]} inputs, got ${din}`);
-      const z = truncate(ctx, await beaverBilinear(ctx, matmulOp(N, din, node.units, label), x.data, node.kernel.data));
+      const z = truncate(ctx, await beaverBilinear(ctx, matmulOp(N, din, node.units, label), x.data, node.kernel.data, `${keyPrefix}${node.name}:kernel`));
       if (node.bias) addBias(ctx, z, node.bias.data);
       return activate(ctx, tensor([N, node.units], z), node.activation, `${label}.act`, limit);
     }
@@ -196,6 +196,12 @@ export interface ForwardOptions {
   maxComparisonsPerCall?: number;
   /** false: apply each layer's ReLU where the model has it, not after the following MaxPool (deferredActivations). Default true. */
   reluAfterMaxPool?: boolean;
+  /**
+   * Prefix of the keys under which ctx.weightMasks keeps the masks of this
+   * model's weights ('<prefix><layer>:kernel'); distinct models sharing one
+   * context (a PATE ensemble's teachers) need distinct prefixes. Default ''.
+   */
+  weightKeyPrefix?: string;
 }
 
 /**
@@ -246,7 +252,7 @@ export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTenso
     const run = producers.has(i) ? { ...node, activation: 'linear' } as LayerNode<ShareTensor> : node;
     const after = deferred.get(i);
     const out = await ctx.step(`layer:${node.name}`, async () => {
-      const y = await runNode(ctx, run, ins, limit);
+      const y = await runNode(ctx, run, ins, limit, opts.weightKeyPrefix ?? '');
       return after ? activate(ctx, y, after.activation, `${after.from}.act`, limit) : y;
     });
     values.set(node.name, out);

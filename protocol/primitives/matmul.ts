@@ -17,7 +17,8 @@
  *
  * Cost: 1 round (C_1 does not depend on the inputs and travels in parallel
  * with the exchange of E, F; the paper counts it as a separate round),
- * 8 |Z| + 16 (|X| + |Y|) bytes: C_1 to P1, and E_j, F_j each way.
+ * 8 |Z| + 16 (|X| + |Y|) bytes: C_1 to P1, and E_j, F_j each way. With the
+ * weights' mask kept (beaverKeptY): 8 |Z| + 16 |X|, same round.
  */
 import type { PartyContext } from '../context.js';
 import type { RingKernels } from '../kernels/types.js';
@@ -27,6 +28,7 @@ import { concatU64 } from '../ring/ops.js';
 import { recvU64, sendU64 } from '../transport/messages.js';
 import { assert } from '../errors.js';
 import type { Cost } from './cost.js';
+import { keptMask, type WeightMaskSession } from '../correlated/weight-masks.js';
 
 export interface BilinearOp {
   /** Label for counters and message tags, e.g. 'matmul', 'conv2d', 'mul'. */
@@ -38,16 +40,59 @@ export interface BilinearOp {
   apply(k: RingKernels, x: BigUint64Array, y: BigUint64Array): BigUint64Array;
 }
 
-export function bilinearCost(op: Pick<BilinearOp, 'sizeX' | 'sizeY' | 'sizeZ'>): Cost {
-  return { rounds: 1, bytes: 8 * op.sizeZ + 16 * (op.sizeX + op.sizeY) };
+/** Cost of beaverBilinear; keptY: Y's mask is kept (weight-masks.ts 'use' mode), so only E is opened. */
+export function bilinearCost(op: Pick<BilinearOp, 'sizeX' | 'sizeY' | 'sizeZ'>, keptY = false): Cost {
+  return { rounds: 1, bytes: 8 * op.sizeZ + 16 * (op.sizeX + (keptY ? 0 : op.sizeY)) };
 }
 
-/** Beaver multiplication for a bilinear op. P2 passes placeholders (only lengths are used) and gets a zero placeholder back. */
-export async function beaverBilinear(ctx: PartyContext, op: BilinearOp, x: AShare, y: AShare): Promise<AShare> {
-  return ctx.step('MatMul', () => beaverBilinearBody(ctx, op, x, y));
+/**
+ * Beaver multiplication for a bilinear op. P2 passes placeholders (only
+ * lengths are used) and gets a zero placeholder back. fixedKey: y is a
+ * fixed operand (the model's weights) under this key; with ctx.weightMasks
+ * its mask is kept ('build') or reused ('use'), see correlated/weight-masks.ts.
+ */
+export async function beaverBilinear(ctx: PartyContext, op: BilinearOp, x: AShare, y: AShare, fixedKey?: string): Promise<AShare> {
+  const masks = fixedKey !== undefined ? ctx.weightMasks : undefined;
+  return ctx.step('MatMul', () => (masks?.mode === 'use' ? beaverKeptY(ctx, op, x, y, masks, fixedKey!) : beaverBilinearBody(ctx, op, x, y, masks, fixedKey)));
 }
 
-async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, y: AShare): Promise<AShare> {
+/**
+ * Alg. 1 with Y's mask kept from a build run: P2 deals a fresh A and sends
+ * C_1 = op(A, B) - C_0 for the kept B; P0 and P1 open E = X - A only and
+ * use the kept F = Y - B: Z_j = op(X_j, F) + op(E, Y_j - j F) + C_j.
+ */
+async function beaverKeptY(ctx: PartyContext, op: BilinearOp, x: AShare, y: AShare, masks: WeightMaskSession, key: string): Promise<AShare> {
+  const k = ctx.kernels;
+  const tag = `${op.label}:C1`;
+  if (ctx.party === 2) {
+    const B = keptMask(masks, key, 2, op.sizeY);
+    const g0 = ctx.pairPrg(0), g1 = ctx.pairPrg(1);
+    const A = g0.u64(op.sizeX), C0 = g0.u64(op.sizeZ);
+    k.add(A, g1.u64(op.sizeX), A);
+    const C1 = op.apply(k, A, B);
+    k.sub(C1, C0, C1);
+    sendU64(ctx, 1, tag, C1);
+    return new BigUint64Array(op.sizeZ) as AShare;
+  }
+  assert(x.length === op.sizeX && y.length === op.sizeY, 'E_SHAPE', `${op.label}: expected operands of ${op.sizeX} and ${op.sizeY} elements, got ${x.length} and ${y.length}`, { party: ctx.party, step: op.label });
+  const F = keptMask(masks, key, ctx.party, op.sizeY);
+  const j = ctx.party;
+  const g = ctx.pairPrg(2);
+  const Aj = g.u64(op.sizeX);
+  const Cj = j === 0 ? g.u64(op.sizeZ) : null;
+  const Ej = new BigUint64Array(op.sizeX);
+  k.sub(x, Aj, Ej);
+  const E = await openToDataParties(ctx, `${op.label}:E`, Ej);
+  const C = Cj ?? (await recvU64(ctx, 2, tag, op.sizeZ));
+  let Yt: BigUint64Array = y;
+  if (j === 1) { Yt = new BigUint64Array(op.sizeY); k.sub(y, F, Yt); }
+  const Z = op.apply(k, x, F);
+  k.add(Z, op.apply(k, E, Yt), Z);
+  k.add(Z, C, Z);
+  return Z as AShare;
+}
+
+async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, y: AShare, masks?: WeightMaskSession, key?: string): Promise<AShare> {
   const k = ctx.kernels;
   const tag = `${op.label}:C1`;
   if (ctx.party === 2) {
@@ -60,6 +105,7 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
     const C1 = op.apply(k, A, B);
     k.sub(C1, C0, C1);
     sendU64(ctx, 1, tag, C1);
+    if (masks?.mode === 'build') masks.set(key!, B); // B is not sent; kept for later runs
     return new BigUint64Array(op.sizeZ) as AShare;
   }
   assert(x.length === op.sizeX && y.length === op.sizeY, 'E_SHAPE', `${op.label}: expected operands of ${op.sizeX} and ${op.sizeY} elements, got ${x.length} and ${y.length}`, { party: ctx.party, step: op.label });
@@ -75,6 +121,7 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
   const EF = await openToDataParties(ctx, `${op.label}:EF`, concatU64([Ej, Fj]));
   const C = Cj ?? (await recvU64(ctx, 2, tag, op.sizeZ));
   const E = EF.subarray(0, op.sizeX), F = EF.subarray(op.sizeX);
+  if (masks?.mode === 'build') masks.set(key!, F.slice()); // F = Y - B, kept for later runs
   // Step 4: Z_j = op(X_j, F) + op(E, Y_j - j F) + C_j.
   let Yt: BigUint64Array = y;
   if (j === 1) { Yt = new BigUint64Array(op.sizeY); k.sub(y, F, Yt); }

@@ -59,6 +59,13 @@ export interface CommonSettings {
    * must agree (the plan carries it).
    */
   compareBits: 32 | 64;
+  /**
+   * Keep the masks of the model's weights across runs (parties/weight-masks.ts):
+   * after one build run, a Beaver product with the weights opens only the
+   * input's mask (16 bytes per weight less per run); costs 8 bytes per
+   * weight of memory at each party. Default true. P0 decides per run.
+   */
+  keepWeightMasks: boolean;
   /** Privacy accountant (differentially private outputs): each party keeps its own state file. */
   privacy: PrivacyConfig;
 }
@@ -103,6 +110,7 @@ export const DEFAULTS: CommonSettings = {
   logLevel: 'info',
   kernels: 'auto',
   compareBits: 32,
+  keepWeightMasks: true,
   privacy: { budget: { epsilon: 10, delta: 1e-5 } },
 };
 
@@ -188,6 +196,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   };
   const self = dep.parties[party];
   if (c.compareBits !== 32 && c.compareBits !== 64) bad('compareBits must be 32 or 64');
+  if (typeof c.keepWeightMasks !== 'boolean') bad('keepWeightMasks must be true or false');
   int(c.batch.windowMs, 'batch.windowMs', 0, 60_000);
   int(c.batch.maxBatch, 'batch.maxBatch', 1, 4096);
   int(c.batch.maxConcurrentRuns, 'batch.maxConcurrentRuns', 1, 1024);

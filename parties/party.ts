@@ -52,6 +52,7 @@ import { loadPartyModel, pateSensitivity, type LoadedModel, type ModelSource } f
 import { AccountantHolder, isPlainLogits, outputPrivacy, policyKey, type PrivacySettings } from './privacy.js';
 import type { SessionTransport } from './session-transport.js';
 import { isTerminal, SessionStore, type Session } from './sessions.js';
+import { isPlanMasks, WeightMaskState, type PlanMasks } from './weight-masks.js';
 
 export interface SessionLimits {
   defaultDeadlineMs: number;
@@ -69,6 +70,8 @@ export interface PartyOptions {
   kernels?: BackendSpec;
   /** Comparison ring width (config compareBits; default 32). */
   compareBits?: 32 | 64;
+  /** Keep the masks of the model's weights across runs (parties/weight-masks.ts; default true). */
+  keepWeightMasks?: boolean;
   /** This party's privacy accountant. */
   privacy: PrivacySettings;
   logger?: Logger;
@@ -79,7 +82,7 @@ export interface PartyOptions {
 
 /** One session of a run: its images, its request's privacy options, and the key of the policy P0 resolved. */
 interface PlanEntry { id: string; batch: number; policy: string; privacy?: PrivacyRequest }
-interface PlanBody { runId: string; modelHash: string; sessions: PlanEntry[]; deadlineMs: number; seed: string; compareBits: 32 | 64 }
+interface PlanBody { runId: string; modelHash: string; sessions: PlanEntry[]; deadlineMs: number; seed: string; compareBits: 32 | 64; masks: PlanMasks | null }
 
 /** One layer of a run at this party: wall time, time blocked in recv, and the traffic this party sent. */
 export interface LayerRecord { name: string; kind: string; ms: number; waitMs: number; bytesSent: number; messages: number; rounds: number }
@@ -120,6 +123,8 @@ export class Party {
   private closed = false;
   private readonly sweeper: NodeJS.Timeout;
   private readonly accountant: AccountantHolder;
+  /** Kept weight masks (P0 decides per run, the plan carries it). */
+  readonly weightMasks: WeightMaskState;
   private get compareBits(): 32 | 64 { return this.opts.compareBits ?? 32; }
 
   constructor(readonly opts: PartyOptions) {
@@ -128,6 +133,7 @@ export class Party {
     this.log = opts.logger ?? silentLogger;
     this.metrics = opts.metrics ?? partyMetrics();
     this.accountant = new AccountantHolder(opts.privacy);
+    this.weightMasks = new WeightMaskState(opts.party, opts.keepWeightMasks ?? true);
     this.mesh = new PeerMesh({ ...opts.mesh, party: opts.party, logger: this.log });
     this.store = new SessionStore(
       { maxSessions: opts.sessions.maxSessions, retentionMs: opts.sessions.retentionMs, tombstoneMs: 3_600_000, maxTombstones: 100_000 },
@@ -146,6 +152,8 @@ export class Party {
     this.mesh.onControl((from, type, body) => this.onControl(from, type, body));
     this.mesh.onPeer((peer, up) => {
       if (up) return;
+      // The peer may come back without its kept masks: build them again.
+      this.weightMasks.reset();
       this.batcher?.clear();
       this.store.failAll(() => new MpcError('E_PEER_UNAVAILABLE', `party P${peer} is unavailable`, { party: peer }));
     });
@@ -362,7 +370,8 @@ export class Party {
       for (const s of live) this.store.fail(s, asMpcError(e));
       return;
     }
-    const base = { runId, modelHash: this.model.info.modelHash, sessions: plan, deadlineMs, compareBits: this.compareBits };
+    const masks = this.weightMasks.plan(runId, this.model.info.modelHash);
+    const base = { runId, modelHash: this.model.info.modelHash, sessions: plan, deadlineMs, compareBits: this.compareBits, masks };
     const sent: PartyId[] = [];
     try {
       for (const [p, seed] of [[1, s01], [2, s02]] as const) { this.mesh.sendControl(p, 'plan', { ...base, seed: seed.toString('base64') } satisfies PlanBody); sent.push(p); }
@@ -371,16 +380,17 @@ export class Party {
       for (const p of sent) this.sendAbort(p, runId, err.code);
       view.close(err);
       for (const s of live) this.store.fail(s, err);
+      this.weightMasks.ended(runId, masks, false);
       return;
     }
     this.log.info({ run: runId, sessions: plan.length, images: plan.reduce((a, p) => a + p.batch, 0) }, 'batch planned');
-    await this.execute(runId, view, plan, deadlineMs, async () => ({ pair: [undefined, s01, s02], own: randomBytes(16) }));
+    await this.execute(runId, view, plan, deadlineMs, masks, async () => ({ pair: [undefined, s01, s02], own: randomBytes(16) }));
   }
 
   /** P1, P2: take part in a run planned by P0. */
   private async follow(b: Record<string, unknown>): Promise<void> {
-    const runId = b.runId, seedB64 = b.seed, sessions = b.sessions, deadlineMs = b.deadlineMs;
-    const okPlan = typeof runId === 'string' && UUID.test(runId) && typeof seedB64 === 'string' && typeof deadlineMs === 'number' && deadlineMs > 0 && Array.isArray(sessions) &&
+    const runId = b.runId, seedB64 = b.seed, sessions = b.sessions, deadlineMs = b.deadlineMs, masks = b.masks ?? null;
+    const okPlan = typeof runId === 'string' && UUID.test(runId) && typeof seedB64 === 'string' && typeof deadlineMs === 'number' && deadlineMs > 0 && Array.isArray(sessions) && isPlanMasks(masks) &&
       sessions.every((e: unknown) => typeof (e as PlanEntry)?.id === 'string' && Number.isInteger((e as PlanEntry)?.batch) && (e as PlanEntry).batch > 0 && typeof (e as PlanEntry).policy === 'string' &&
         ((e as PlanEntry).privacy === undefined || (typeof (e as PlanEntry).privacy === 'object' && (e as PlanEntry).privacy !== null)));
     if (!okPlan) { this.log.error({ code: 'E_PROTOCOL_DESYNC' }, 'malformed plan from P0 ignored'); if (typeof runId === 'string') this.sendAbort(0, runId, 'E_PROTOCOL_DESYNC'); return; }
@@ -413,7 +423,7 @@ export class Party {
       if (s12.byteLength !== 16) throw new MpcError('E_PROTOCOL_DESYNC', 'pair seed from P1 is not 16 bytes', { party: 1, step: 'seed' });
       return { pair: [seed, s12, undefined], own: randomBytes(16) };
     };
-    await this.execute(runId, view, plan, deadlineMs, getSeeds);
+    await this.execute(runId, view, plan, deadlineMs, masks as PlanMasks | null, getSeeds);
   }
 
   private fail(runId: string, view: SessionTransport, plan: PlanEntry[], err: MpcError): void {
@@ -427,7 +437,7 @@ export class Party {
   }
 
   /** Common to the three parties: run secureForward on the concatenated batch. */
-  private async execute(runId: string, view: SessionTransport, plan: PlanEntry[], deadlineMs: number, getSeeds: () => Promise<PartySeeds>): Promise<void> {
+  private async execute(runId: string, view: SessionTransport, plan: PlanEntry[], deadlineMs: number, masks: PlanMasks | null, getSeeds: () => Promise<PartySeeds>): Promise<void> {
     const model = this.model!;
     const run: ActiveRun = { view, abortedBy: null };
     const layers: LayerRecord[] = [];
@@ -455,7 +465,8 @@ export class Party {
         off += e.batch * model.inputSize;
       });
       const policies = plan.map((e, i) => this.plannedPolicy(e, sessions[i]));
-      const ctx = createContext(this.party, view, await getSeeds(), { fracBits: model.info.fracBits, compareBits: this.compareBits, ...(this.opts.kernels ? { kernels: this.opts.kernels } : {}) });
+      const weightMasks = this.weightMasks.session(runId, masks, model.info.modelHash);
+      const ctx = createContext(this.party, view, await getSeeds(), { fracBits: model.info.fracBits, compareBits: this.compareBits, ...(this.opts.kernels ? { kernels: this.opts.kernels } : {}), ...(weightMasks ? { weightMasks } : {}) });
       const onNode = this.opts.onNode;
       // Per-layer stats: deltas of the view's counters and of the clock between consecutive nodes.
       const c = view.counters;
@@ -474,8 +485,9 @@ export class Party {
           mark(prefix + name, net.nodes[index]?.kind ?? '');
           onNode?.(this.party, runId, prefix + name, index);
         };
-        outs.push(await secureForward(ctx, net, { shape: [images, ...model.info.inputShape], data: input as AShare }, { onNode: onLayer }));
+        outs.push(await secureForward(ctx, net, { shape: [images, ...model.info.inputShape], data: input as AShare }, { onNode: onLayer, weightKeyPrefix: prefix }));
       }
+      this.weightMasks.built(masks);
       const outputs = await this.privateOutputs(ctx, outs, plan, policies);
       // Clip, noise and secure argmax (or the ensemble's vote) count as one more "layer" of the run's stats.
       if (model.teachers) mark('pate', 'privacy');
@@ -493,7 +505,9 @@ export class Party {
         this.store.complete(s, this.party === 2 ? undefined : o.data, o.shape, o.mode);
       }
       this.record(runId, plan, images, t0, view, null, layers);
+      this.weightMasks.ended(runId, masks, true);
     } catch (e) {
+      this.weightMasks.ended(runId, masks, false);
       const err = asMpcError(e);
       if (run.abortedBy === null && err.code !== 'E_PEER_UNAVAILABLE') {
         for (const p of [0, 1, 2] as PartyId[]) if (p !== this.party) this.sendAbort(p, runId, err.code);

@@ -66,6 +66,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
     sessions: cfg.sessions,
     kernels: cfg.kernels,
     compareBits: cfg.compareBits,
+    keepWeightMasks: cfg.keepWeightMasks,
     privacy: cfg.privacySettings,
     logger: app.log as unknown as Logger,
     metrics,

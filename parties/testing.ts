@@ -70,6 +70,8 @@ export interface TrioOptions {
   policy?: PrivacyPolicy;
   /** Accountants: state files <dir>/privacy-accountant-p<i>.json (opened at start); without it, unique temp files opened on first use. */
   privacy?: { dir: string; budget?: Budget };
+  /** Config keepWeightMasks (default: the config default). */
+  keepWeightMasks?: boolean;
 }
 
 export interface PartyTrio {
@@ -97,6 +99,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
     logLevel: 'silent',
     cors: { origins: ['http://demo.local'] },
     batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 4, ...o.batch },
+    ...(o.keepWeightMasks !== undefined ? { keepWeightMasks: o.keepWeightMasks } : {}),
     sessions: { defaultDeadlineMs: 30_000, maxDeadlineMs: 60_000, maxSessions: 100, retentionMs: 60_000, ...o.sessions },
     ...(o.privacy ? { privacy: { accountantFile: path.join(o.privacy.dir, 'privacy-accountant-p{party}.json'), ...(o.privacy.budget ? { budget: o.privacy.budget } : {}) } } : {}),
     parties: [

@@ -127,6 +127,20 @@ describe('layer runner over shares vs the float64 plaintext twin', () => {
     expect(calls(split)).toBeGreaterThanOrEqual(13 + 8);
   });
 
+  it('2x2 stride-1 MaxPool (adjacent pairs, no gathering) is exact with ties, zeros and negatives, on both comparison rings and the paper route, also when chunked', async () => {
+    const model: ModelIR<FloatTensor> = { formatVersion: IR_FORMAT_VERSION, inputShape: [5, 6, 2], output: 'mp', outputActivation: 'linear',
+      nodes: [{ kind: 'maxpool2d', name: 'mp', inputs: ['input'], poolSize: [2, 2], strides: [1, 1], padding: 'valid' }] };
+    // Values from {-2, -1, 0, 1, 2}: many ties.
+    const x = Float64Array.from(uniform(seededPrg(13), 3 * 5 * 6 * 2, 2.49), (v) => Math.round(v) + 0); // + 0: no -0
+    const enc = encode(x, 13);
+    const want = Array.from(plainForward(model, x, 3).data);
+    const xs = shareFor3(enc);
+    for (const [opts, limit] of [[{ compareBits: 32 as const }, undefined], [{ compareBits: 64 as const }, 7], [{ comparison: 'securenn' as const }, undefined]] as const) {
+      const r = await run3((ctx) => secureForward(ctx, shareModel(k, model, 13)[ctx.party], { shape: [3, 5, 6, 2], data: xs[ctx.party] }, limit ? { maxComparisonsPerCall: limit } : {}), opts);
+      expect(Array.from(decode(reconstruct(k, r.results[0].data, r.results[1].data), 13)), JSON.stringify(opts)).toEqual(want);
+    }
+  });
+
   it('MaxPool over overlapping windows (separable: rows then columns) equals the plaintext maximum exactly, incl. same padding', async () => {
     for (const [pool, strides, padding] of [[[3, 3], [1, 1], 'same'], [[2, 2], [1, 1], 'valid'], [[3, 2], [2, 1], 'same'], [[2, 3], [1, 2], 'valid']] as const) {
       const model: ModelIR<FloatTensor> = { formatVersion: IR_FORMAT_VERSION, inputShape: [7, 6, 3], output: 'mp', outputActivation: 'linear',

@@ -10,7 +10,7 @@ import { pushDown, type PartyContext } from '../context.js';
 import { assert, MpcError } from '../errors.js';
 import type { Activation, LayerNode, ModelIR } from '../ir.js';
 import { beaverBilinear, matmulOp } from '../primitives/matmul.js';
-import { maxPool } from '../primitives/maxpool.js';
+import { maxOfPairs, maxPool } from '../primitives/maxpool.js';
 import { relu } from '../primitives/relu.js';
 import { reluDirect } from '../primitives/relu-direct.js';
 import { divideByPublic, truncate } from '../primitives/truncate.js';
@@ -80,6 +80,39 @@ function nhwc(t: ShareTensor, node: LayerNode<ShareTensor>): [number, number, nu
   return t.shape as [number, number, number, number];
 }
 
+/**
+ * For a pooling pass whose windows are two adjacent values along one axis
+ * (1x2 or 2x1, stride 1, no padding: the separable passes of a 2x2 stride-1
+ * MaxPool), the first and second values of every window as two contiguous
+ * arrays in output order; null for any other window.
+ */
+function adjacentPairs(v: BigUint64Array, N: number, h: number, w: number, C: number, k: [number, number], s: [number, number], g: Window2D): { X: BigUint64Array; Y: BigUint64Array } | null {
+  const alongW = k[0] === 1 && k[1] === 2 && s[0] === 1 && s[1] === 1 && g.padLeft === 0 && g.padRight === 0 && g.padTop === 0 && g.outH === h && g.outW === w - 1;
+  const alongH = k[0] === 2 && k[1] === 1 && s[0] === 1 && s[1] === 1 && g.padTop === 0 && g.padBottom === 0 && g.padLeft === 0 && g.outH === h - 1 && g.outW === w;
+  if (!alongW && !alongH) return null;
+  const n = N * g.outH * g.outW * C;
+  const X = new BigUint64Array(n), Y = new BigUint64Array(n);
+  if (alongW) {
+    const row = (w - 1) * C;
+    for (let r = 0; r < N * h; r++) {
+      X.set(v.subarray(r * w * C, r * w * C + row), r * row);
+      Y.set(v.subarray(r * w * C + C, (r + 1) * w * C), r * row);
+    }
+  } else {
+    const img = (h - 1) * w * C;
+    for (let b = 0; b < N; b++) {
+      X.set(v.subarray(b * h * w * C, b * h * w * C + img), b * img);
+      Y.set(v.subarray(b * h * w * C + w * C, (b + 1) * h * w * C), b * img);
+    }
+  }
+  return { X, Y };
+}
+
+/** maxOfPairs counted as a MaxPool step (as maxPool's own calls are). */
+function maxPool2(ctx: PartyContext, X: BigUint64Array, Y: BigUint64Array, label: string): Promise<AShare> {
+  return ctx.step('MaxPool', () => maxOfPairs(ctx, X, Y, label));
+}
+
 async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: ShareTensor[], limit: number, keyPrefix: string): Promise<ShareTensor> {
   const x = ins[0]!;
   const k = ctx.kernels;
@@ -119,6 +152,19 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
         // Padded positions hold the public constant -pushDown (-2^60, or -2^29 on the 32-bit comparison ring), below any activation in range (P0's share; P1's is 0).
         const fill = ctx.party === 0 ? BigInt.asUintN(64, -pushDown(ctx)) : 0n;
         const pool1d = async (v: BigUint64Array, h: number, w: number, k2: [number, number], s2: [number, number], g2: Window2D, tag: string) => {
+          const pairs = adjacentPairs(v, N, h, w, C, k2, s2, g2);
+          if (pairs) {
+            // Windows of two adjacent values: the two operands are contiguous slices, no gathering (same protocol as maxPool's one level).
+            const { X, Y } = pairs;
+            const per = Math.max(1, Math.floor(limit / 2));
+            if (X.length <= per) return maxPool2(ctx, X, Y, `${tag}.l0`);
+            const out = new BigUint64Array(X.length);
+            for (let r = 0, i = 0; r < X.length; r += per, i++) {
+              const e = Math.min(X.length, r + per);
+              out.set(await maxPool2(ctx, X.subarray(r, e), Y.subarray(r, e), `${tag}#${i}.l0`), r);
+            }
+            return out as AShare;
+          }
           const { rows } = gatherWindows(v, N, h, w, C, k2, s2, g2, fill);
           const mm = N * g2.outH * g2.outW * C, nn = k2[0] * k2[1];
           return chunked(limit, rows, mm, nn, (part, r, i) => maxPool(ctx, part, r, nn, i ? `${tag}#${i}` : tag), 1);

@@ -52,13 +52,36 @@ function gatherColumns(src: BigUint64Array, m: number, c: number, cols: number[]
   return out;
 }
 
+/**
+ * One comparison level for m pairs: max(X_i, Y_i) for every i, as the
+ * tournament's levels run it (w = Y - X; 'direct': X + ReLU(w);
+ * 'securenn': SelectShare(DReLU(w), X, Y)). X is read after the protocol
+ * call, Y may be overwritten ('direct'). The runner calls it directly for
+ * windows of two adjacent values (2x2 stride-1 pools run separably as such
+ * pairs), without gathering windows.
+ */
+export async function maxOfPairs(ctx: PartyContext, X: BigUint64Array, Y: BigUint64Array, label: string): Promise<AShare> {
+  assert(X.length === Y.length, 'E_SHAPE', `maxOfPairs: ${X.length} and ${Y.length} values`, { party: ctx.party, step: label });
+  const k = ctx.kernels;
+  // 'direct' needs only X afterwards, so w = Y - X in place of Y; 'securenn' selects from Y.
+  const w = ctx.comparison === 'direct' ? Y : new BigUint64Array(X.length);
+  if (ctx.party !== 2) k.sub(Y, X, w);
+  if (ctx.comparison === 'direct') {
+    // max(X, Y) = X + ReLU(Y - X).
+    const best = await reluDirect(ctx, w as AShare, `${label}.relu`);
+    if (ctx.party !== 2) k.add(best, X, best);
+    return best;
+  }
+  const beta = await drelu(ctx, w as AShare, `${label}.drelu`);
+  return selectShare(ctx, beta, X as AShare, Y as AShare, `${label}.ss`);
+}
+
 export async function maxPool(ctx: PartyContext, x: AShare, m: number, n: number, label = 'maxpool'): Promise<AShare> {
   return ctx.step('MaxPool', () => maxPoolBody(ctx, x, m, n, label));
 }
 
 async function maxPoolBody(ctx: PartyContext, x: AShare, m: number, n: number, label = 'maxpool'): Promise<AShare> {
   assert(x.length === m * n && n >= 1, 'E_SHAPE', `maxPool: expected ${m} windows of ${n} values, got ${x.length} elements`, { party: ctx.party, step: label });
-  const k = ctx.kernels;
   let cur: BigUint64Array = x;
   let c = n;
   for (let level = 0; c > 1; level++) {
@@ -66,19 +89,8 @@ async function maxPoolBody(ctx: PartyContext, x: AShare, m: number, n: number, l
     const even = Array.from({ length: q }, (_, i) => 2 * i);
     const X = gatherColumns(cur, m, c, even);
     const Y = gatherColumns(cur, m, c, even.map((i) => i + 1));
-    // w = Y - X; beta = DReLU(w) = (Y >= X); max = SelectShare(beta, X, Y).
-    // 'direct' needs only X afterwards, so w = Y - X in place of Y; 'securenn' selects from Y.
-    const w = ctx.comparison === 'direct' ? Y : new BigUint64Array(m * q);
-    if (ctx.party !== 2) k.sub(Y, X, w);
-    let best: AShare;
-    if (ctx.comparison === 'direct') {
-      // max(X, Y) = X + ReLU(Y - X).
-      best = await reluDirect(ctx, w as AShare, `${label}.l${level}.relu`);
-      if (ctx.party !== 2) k.add(best, X, best);
-    } else {
-      const beta = await drelu(ctx, w as AShare, `${label}.l${level}.drelu`);
-      best = await selectShare(ctx, beta, X as AShare, Y as AShare, `${label}.l${level}.ss`);
-    }
+    // w = Y - X; beta = DReLU(w) = (Y >= X); max = SelectShare(beta, X, Y) (or X + ReLU(w)).
+    const best = await maxOfPairs(ctx, X, Y, `${label}.l${level}`);
     if (c % 2 === 1) {
       // The odd candidate of each window goes up unchanged.
       const carry = gatherColumns(cur, m, c, [c - 1]);

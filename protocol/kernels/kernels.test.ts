@@ -510,7 +510,7 @@ describe('narrow Z_p kernels (32 positions, r < 2^31): ts and native equal the p
   });
 
   both('privateCompare32 matches the reference for j = 0, 1, beta = 0, 1, every rotation, r = 0 and r = 2^31-1', (k) => {
-    const n = 2 * EDGE31.length + 32 + 100;
+    const n = 2 * EDGE31.length + 32 + 3000;
     const r = r31(n), beta = randBytes(n, 2), rot = randBytes(n);
     EDGE31.forEach((v, i) => { r[i] = v; beta[i] = 0; r[EDGE31.length + i] = v; beta[EDGE31.length + i] = 1; });
     for (let i = 0; i < 32; i++) rot[2 * EDGE31.length + i] = i;

@@ -6,6 +6,10 @@
 
 #include "gemm.h"  // SimdLevel, activeSimd()
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace securenn {
 namespace {
 constexpr uint64_t M64 = ~0ull;
@@ -327,9 +331,83 @@ SECURENN_VARIANTS(bitShareZpK, bitShareZpBody, (const uint64_t* x, size_t n, con
 SECURENN_VARIANTS(zeroTestK, zeroTestBody, (const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n), (d0, d1, out, n))
 SECURENN_VARIANTS(bitShareZp32K, bitShareZp32Body, (const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out), (x, n, r, out))
 SECURENN_VARIANTS(zeroTest32K, zeroTest32Body, (const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n), (d0, d1, out, n))
-SECURENN_VARIANTS(privateCompare32K, privateCompare32Body,
-                  (int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d),
-                  (j, xb, r, n, beta, s, rot, mask, d))
+void privateCompare32KBase(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d) {
+  privateCompare32Body(j, xb, r, n, beta, s, rot, mask, d);
+}
+SECURENN_X86_ONLY(
+__attribute__((target("avx2"))) void privateCompare32KAvx2(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d) {
+  privateCompare32Body(j, xb, r, n, beta, s, rot, mask, d);
+}
+
+// AVX-512BW: one element's 32 positions in the 32 16-bit lanes of a register.
+// Same values as pc32Element: w_i = bit_i ? J - x_i : x_i; the suffix sums by
+// five shifted adds; c_i = (t_i + J + suffix_i + 256 p) mod p and s_i c_i mod
+// p with the quotient by 67 as mulhi(v, 62603) >> 6 (exact for v < 2^15; here
+// v < 20000); the rotation as a lane permutation; the mask added or
+// subtracted mod p; packed back to bytes.
+template <int J, bool BETA0>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void pc32ElementAvx512(const uint8_t* x, uint32_t v, const uint8_t* s, unsigned rot, const uint8_t* mask, uint8_t* d,
+                                                                                         const __m512i* shiftIdx, const __m512i iota) {
+  const __m512i p = _mm512_set1_epi16(P), magic = _mm512_set1_epi16(static_cast<short>(62603));
+  const __mmask32 bits = static_cast<__mmask32>(v);
+  const __m512i xv = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
+  const __m512i jv = _mm512_set1_epi16(J);
+  // w_i = x_i + J b_i - 2 b_i x_i.
+  const __m512i w = _mm512_mask_sub_epi16(xv, bits, jv, xv);
+  // Inclusive suffix sums S_i = sum_{k >= i} w_k, then suffix_i = S_i - w_i.
+  __m512i S = w;
+  for (int t = 0; t < 5; t++) {
+    const __mmask32 valid = static_cast<__mmask32>(0xffffffffu >> (1u << t));
+    S = _mm512_add_epi16(S, _mm512_maskz_permutexvar_epi16(valid, shiftIdx[t], S));
+  }
+  const __m512i suffix = _mm512_sub_epi16(S, w);
+  // t_i = J b_i - x_i (beta = 0) or x_i - J b_i.
+  const __m512i jb = _mm512_maskz_mov_epi16(bits, jv);
+  const __m512i tv = BETA0 ? _mm512_sub_epi16(jb, xv) : _mm512_sub_epi16(xv, jb);
+  __m512i c = _mm512_add_epi16(_mm512_add_epi16(tv, suffix), _mm512_set1_epi16(static_cast<short>(J + P * 256)));
+  c = _mm512_sub_epi16(c, _mm512_mullo_epi16(_mm512_srli_epi16(_mm512_mulhi_epu16(c, magic), 6), p));
+  __m512i val = _mm512_mullo_epi16(_mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s))), c);
+  val = _mm512_sub_epi16(val, _mm512_mullo_epi16(_mm512_srli_epi16(_mm512_mulhi_epu16(val, magic), 6), p));
+  // d[k] = val[(k - rot) mod 32].
+  const __m512i idx = _mm512_and_si512(_mm512_sub_epi16(iota, _mm512_set1_epi16(static_cast<short>(rot))), _mm512_set1_epi16(31));
+  __m512i out = _mm512_permutexvar_epi16(idx, val);
+  const __m512i m = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(mask)));
+  if (J == 0) {
+    out = _mm512_add_epi16(out, m);
+    out = _mm512_mask_sub_epi16(out, _mm512_cmpge_epi16_mask(out, p), out, p);
+  } else {
+    out = _mm512_sub_epi16(out, m);
+    out = _mm512_mask_add_epi16(out, _mm512_cmplt_epi16_mask(out, _mm512_setzero_si512()), out, p);
+  }
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm512_mask_cvtepi16_epi8(_mm256_setzero_si256(), static_cast<__mmask32>(~0u), out));
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void privateCompare32KAvx512(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s,
+                                                                                        const uint8_t* rot, const uint8_t* mask, uint8_t* d) {
+  alignas(64) int16_t lanes[32];
+  for (int i = 0; i < 32; i++) lanes[i] = static_cast<int16_t>(i);
+  const __m512i iota = _mm512_load_si512(lanes);
+  __m512i shiftIdx[5];
+  for (int t = 0; t < 5; t++) {
+    alignas(64) int16_t ix[32];
+    for (int i = 0; i < 32; i++) ix[i] = static_cast<int16_t>((i + (1 << t)) & 31);
+    shiftIdx[t] = _mm512_load_si512(ix);
+  }
+  for (size_t e = 0; e < n; e++) {
+    const size_t o = e * 32;
+    const uint8_t be = beta[e];
+    const uint32_t v = static_cast<uint32_t>(be == 0 ? r[e] : r[e] + 1);
+    const unsigned ro = rot[e] & 31u;
+    if (j == 0) {
+      if (be == 0) pc32ElementAvx512<0, true>(xb + o, v, s + o, ro, mask + o, d + o, shiftIdx, iota);
+      else pc32ElementAvx512<0, false>(xb + o, v, s + o, ro, mask + o, d + o, shiftIdx, iota);
+    } else {
+      if (be == 0) pc32ElementAvx512<1, true>(xb + o, v, s + o, ro, mask + o, d + o, shiftIdx, iota);
+      else pc32ElementAvx512<1, false>(xb + o, v, s + o, ro, mask + o, d + o, shiftIdx, iota);
+    }
+  }
+}
+)
 
 #if defined(__x86_64__) || defined(__i386__)
 #define SECURENN_DISPATCH(NAME, ARGS)                  \

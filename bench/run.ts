@@ -2,7 +2,7 @@
  * End-to-end benchmark (issue 5):
  *
  *   npm run bench -- [--model networkA,cnn-maxpool,cnn-avgpool,vgg16] [--batch 1,8]
- *                    [--reps N] [--warmup N] [--heavy-reps N] [--transport grpc|memory]
+ *                    [--reps N] [--warmup N] [--heavy-reps N] [--heavy-warmup N] [--transport grpc|memory]
  *                    [--quick] [--no-write] [--verbose]
  *
  * grpc (default): three real party processes (parties/main.ts via
@@ -16,7 +16,9 @@
  * Per model and batch: median and p90 latency after the warm-up, bytes per
  * party, rounds, time per layer (compute vs waiting), plaintext tfjs time on
  * the same input and the ratio, max output error vs plainForward. VGG16 (heavy)
- * runs at batch 1 only, with --heavy-reps repetitions (default 1) and no warm-up.
+ * runs at batch 1 only, with --heavy-reps repetitions (default 1) after
+ * --heavy-warmup warm-up runs (default 1: the first run after start-up also
+ * builds the kept weight masks, parties/weight-masks.ts; its time is logged).
  *
  * Writes bench/results/run-<date>.json, the section between
  * <!-- bench:run:begin --> and <!-- bench:run:end --> in BENCHMARKS.md, and
@@ -73,7 +75,8 @@ for (const b of batches) if (!Number.isInteger(b) || b < 1 || b > 64) throw new 
 const reps = Number(opt('--reps') ?? (quick ? 3 : 10));
 const warmup = Number(opt('--warmup') ?? (quick ? 1 : 2));
 const heavyReps = Number(opt('--heavy-reps') ?? 1);
-for (const [n, v] of [['--reps', reps], ['--warmup', warmup], ['--heavy-reps', heavyReps]] as const) if (!Number.isInteger(v) || v < (n === '--warmup' ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
+const heavyWarmup = Number(opt('--heavy-warmup') ?? 1);
+for (const [n, v] of [['--reps', reps], ['--warmup', warmup], ['--heavy-reps', heavyReps], ['--heavy-warmup', heavyWarmup]] as const) if (!Number.isInteger(v) || v < (n.endsWith('warmup') ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
 
 const log = (s: string): void => { process.stderr.write(`${s}\n`); };
 
@@ -155,7 +158,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
     for (const N of Ns) {
       const x = inputFor(model, N);
       const want = plainForward(model, x, N).data;
-      const w = spec.heavy ? 0 : warmup, R = spec.heavy ? heavyReps : reps;
+      const w = spec.heavy ? heavyWarmup : warmup, R = spec.heavy ? heavyReps : reps;
       const timed: Rep[] = [];
       let rss = [0, 0, 0];
       try {
@@ -201,7 +204,7 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
     const x = inputFor(model, N);
     const want = plainForward(model, x, N).data;
     const xs = shareFor3(encode(x, f));
-    const w = spec.heavy ? 0 : warmup, R = spec.heavy ? heavyReps : reps;
+    const w = spec.heavy ? heavyWarmup : warmup, R = spec.heavy ? heavyReps : reps;
     const timed: Rep[] = [];
     for (let i = 0; i < w + R; i++) {
       const layers: LayerRecord[][] = [[], [], []];
@@ -262,7 +265,7 @@ async function main(): Promise<void> {
     loadavg: [loadavg()[0]!, NaN],
   };
   const tStart = performance.now();
-  log(`bench: ${meta.command} — ${meta.nproc} x ${meta.cpu}, transport ${transport}, models ${modelKeys.join(', ')}, batches ${batches.join(', ')}, ${warmup}+${reps} reps (heavy: ${heavyReps})`);
+  log(`bench: ${meta.command} — ${meta.nproc} x ${meta.cpu}, transport ${transport}, models ${modelKeys.join(', ')}, batches ${batches.join(', ')}, ${warmup}+${reps} reps (heavy: ${heavyWarmup}+${heavyReps})`);
   const cases: CaseResult[] = [];
   for (const key of modelKeys) {
     const spec = MODELS[key]!;

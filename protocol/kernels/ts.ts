@@ -256,20 +256,8 @@ const fast: RingKernels = {
     }
   },
 
-  bitShareZp(x, r, out) {
-    checkType('bitShareZp', 'x', x, BigUint64Array);
-    checkType('bitShareZp', 'r', r, Uint8Array);
-    checkType('bitShareZp', 'out', out, Uint8Array);
-    const n64 = sizeOf('bitShareZp', '64*x.length', x.length, 64);
-    checkLen('bitShareZp', 'r (64*x.length)', r.length, n64);
-    checkLen('bitShareZp', 'out (64*x.length)', out.length, n64);
-    const w = words(x);
-    for (let e = 0; e < x.length; e++) {
-      const lo = w[2 * e]!, hi = w[2 * e + 1]!, o = e * 64;
-      for (let i = 0; i < 32; i++) out[o + i] = BIT_MINUS[((lo >>> i) & 1) * 256 + r[o + i]!]!;
-      for (let i = 0; i < 32; i++) out[o + 32 + i] = BIT_MINUS[((hi >>> i) & 1) * 256 + r[o + 32 + i]!]!;
-    }
-  },
+  bitShareZp(x, r, out) { bitShareRows('bitShareZp', 64, x, r, out); },
+
 
   privateCompare(j, xb, r, beta, s, u, perm, d) {
     const op = 'privateCompare';
@@ -331,33 +319,10 @@ const fast: RingKernels = {
     }
   },
 
-  zeroTest(d0, d1, out) {
-    checkType('zeroTest', 'd0', d0, Uint8Array);
-    checkType('zeroTest', 'd1', d1, Uint8Array);
-    checkType('zeroTest', 'out', out, Uint8Array);
-    const n64 = sizeOf('zeroTest', '64*out.length', out.length, 64);
-    checkLen('zeroTest', 'd0 (64*out.length)', d0.length, n64);
-    checkLen('zeroTest', 'd1 (64*out.length)', d1.length, n64);
-    for (let e = 0; e < out.length; e++) {
-      let z = 0;
-      for (let i = e * 64, end = i + 64; i < end; i++) if (ZERO_SUM[d0[i]! + d1[i]!] === 1) { z = 1; break; }
-      out[e] = z;
-    }
-  },
+  zeroTest(d0, d1, out) { zeroTestRows('zeroTest', 64, d0, d1, out); },
 
-  bitShareZp32(x, r, out) {
-    checkType('bitShareZp32', 'x', x, BigUint64Array);
-    checkType('bitShareZp32', 'r', r, Uint8Array);
-    checkType('bitShareZp32', 'out', out, Uint8Array);
-    const n32 = sizeOf('bitShareZp32', '32*x.length', x.length, 32);
-    checkLen('bitShareZp32', 'r (32*x.length)', r.length, n32);
-    checkLen('bitShareZp32', 'out (32*x.length)', out.length, n32);
-    const w = words(x);
-    for (let e = 0; e < x.length; e++) {
-      const lo = w[2 * e]!, o = e * 32;
-      for (let i = 0; i < 32; i++) out[o + i] = BIT_MINUS[((lo >>> i) & 1) * 256 + r[o + i]!]!;
-    }
-  },
+  bitShareZp32(x, r, out) { bitShareRows('bitShareZp32', 32, x, r, out); },
+
 
   privateCompare32(j, xb, r, beta, s, rot, mask, d) {
     const op = 'privateCompare32';
@@ -400,19 +365,8 @@ const fast: RingKernels = {
     }
   },
 
-  zeroTest32(d0, d1, out) {
-    checkType('zeroTest32', 'd0', d0, Uint8Array);
-    checkType('zeroTest32', 'd1', d1, Uint8Array);
-    checkType('zeroTest32', 'out', out, Uint8Array);
-    const n32 = sizeOf('zeroTest32', '32*out.length', out.length, 32);
-    checkLen('zeroTest32', 'd0 (32*out.length)', d0.length, n32);
-    checkLen('zeroTest32', 'd1 (32*out.length)', d1.length, n32);
-    for (let e = 0; e < out.length; e++) {
-      let z = 0;
-      for (let i = e * 32, end = i + 32; i < end; i++) if (ZERO_SUM[d0[i]! + d1[i]!] === 1) { z = 1; break; }
-      out[e] = z;
-    }
-  },
+  zeroTest32(d0, d1, out) { zeroTestRows('zeroTest32', 32, d0, d1, out); },
+
 
   maskZp(d, mask, subtract) {
     checkType('maskZp', 'd', d, Uint8Array);
@@ -431,6 +385,39 @@ const fast: RingKernels = {
     return filled;
   },
 };
+
+/** out[e*width + i] = (bit_i(x[e]) - r[e*width + i]) mod p for i < width (bitShareZp, bitShareZp32). */
+function bitShareRows(op: string, width: 32 | 64, x: BigUint64Array, r: Uint8Array, out: Uint8Array): void {
+  checkType(op, 'x', x, BigUint64Array);
+  checkType(op, 'r', r, Uint8Array);
+  checkType(op, 'out', out, Uint8Array);
+  const len = sizeOf(op, `${width}*x.length`, x.length, width);
+  checkLen(op, `r (${width}*x.length)`, r.length, len);
+  checkLen(op, `out (${width}*x.length)`, out.length, len);
+  const w = words(x);
+  for (let e = 0; e < x.length; e++) {
+    const o = e * width;
+    for (let half = 0; half < width / 32; half++) {
+      const word = w[2 * e + half]!, base = o + 32 * half;
+      for (let i = 0; i < 32; i++) out[base + i] = BIT_MINUS[((word >>> i) & 1) * 256 + r[base + i]!]!;
+    }
+  }
+}
+
+/** out[e] = 1 iff some (d0 + d1) mod p == 0 in row e of `width` entries (zeroTest, zeroTest32). */
+function zeroTestRows(op: string, width: 32 | 64, d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void {
+  checkType(op, 'd0', d0, Uint8Array);
+  checkType(op, 'd1', d1, Uint8Array);
+  checkType(op, 'out', out, Uint8Array);
+  const len = sizeOf(op, `${width}*out.length`, out.length, width);
+  checkLen(op, `d0 (${width}*out.length)`, d0.length, len);
+  checkLen(op, `d1 (${width}*out.length)`, d1.length, len);
+  for (let e = 0; e < out.length; e++) {
+    let z = 0;
+    for (let i = e * width, end = i + width; i < end; i++) if (ZERO_SUM[d0[i]! + d1[i]!] === 1) { z = 1; break; }
+    out[e] = z;
+  }
+}
 
 /** floor((hi * 2^32 + lo) / d) for 1 <= d < 2^32, by 16-bit long division (every step exact in doubles). */
 function divInto(o: Uint32Array, i: number, hi: number, lo: number, d: number): void {

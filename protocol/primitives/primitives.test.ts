@@ -50,12 +50,16 @@ describe('MatMul (SecureNN Alg. 1, Beaver with P2 as dealer)', () => {
 
 describe('truncation (SecureML local rule)', () => {
   it('is within 1 of floor(x / 2^f) for signed x, including 0, -1 and large magnitudes', async () => {
-    const X = withEdges(randomSigned(500, 50));
+    const X = withEdges(randomSigned(500, 36));
     const xs = shareFor3(X);
     const r = await run3(async (ctx) => truncate(ctx, xs[ctx.party], 13));
     const got = asSigned(open(r)), want = asSigned(plainDivFloor(X, 1n << 13n));
-    // Edge values near +-2^62 may fail with probability ~2^-1 (the documented bound); check |x| < 2^50 only.
-    got.forEach((g, i) => { if (BigInt.asIntN(64, X[i]!) < 1n << 50n && BigInt.asIntN(64, X[i]!) > -(1n << 50n)) expect(g - want[i]! <= 1n && want[i]! - g <= 1n).toBe(true); });
+    // Local truncation fails with probability ~2^(l+1-64) per element for |x| < 2^l (the documented bound): edge values
+    // near +-2^62 may fail with probability ~1/2, and at l = 50 one of 500 elements fails in ~6% of runs (this test was
+    // flaky so). Check |x| < 2^37 only: ~2^-26 per element.
+    const checked = got.filter((_, i) => BigInt.asIntN(64, X[i]!) < 1n << 37n && BigInt.asIntN(64, X[i]!) > -(1n << 37n)).length;
+    expect(checked).toBeGreaterThan(500);
+    got.forEach((g, i) => { if (BigInt.asIntN(64, X[i]!) < 1n << 37n && BigInt.asIntN(64, X[i]!) > -(1n << 37n)) expect(g - want[i]! <= 1n && want[i]! - g <= 1n).toBe(true); });
     expect(r.rounds).toBe(0);
     expect(r.bytes).toBe(0);
   });

@@ -278,17 +278,38 @@ napi_value Im2col(napi_env env, napi_callback_info info) {
 }
 
 // ---- Z_p ----
-napi_value BitShareZp(napi_env env, napi_callback_info info) {
-  Call c(env, info, "bitShareZp", 3);
+// bitShareZp / zeroTest over rows of W positions (64, or 32 for the narrow kernels).
+template <int W, void (*F)(const uint64_t*, size_t, const uint8_t*, uint8_t*)>
+napi_value BitShareRows(napi_env env, napi_callback_info info, const char* op) {
+  Call c(env, info, op, 3);
   View<uint64_t> x;
   View<uint8_t> r, out;
-  size_t n64 = 0;
-  getArray(c, 0, "x", x) && getArray(c, 1, "r", r) && getArray(c, 2, "out", out) && mulSize(c, "64*x.length", x.len, 64, n64) &&
-      sameLen(c, "r (64*x.length)", r.len, n64) && sameLen(c, "out (64*x.length)", out.len, n64);
+  size_t len = 0;
+  const std::string w = std::to_string(W);
+  getArray(c, 0, "x", x) && getArray(c, 1, "r", r) && getArray(c, 2, "out", out) && mulSize(c, (w + "*x.length").c_str(), x.len, W, len) &&
+      sameLen(c, ("r (" + w + "*x.length)").c_str(), r.len, len) && sameLen(c, ("out (" + w + "*x.length)").c_str(), out.len, len);
   if (!c.ok) return nullptr;
-  securenn::bitShareZp(x.data, x.len, r.data, out.data);
+  F(x.data, x.len, r.data, out.data);
   return nullptr;
 }
+
+template <int W, void (*F)(const uint8_t*, const uint8_t*, uint8_t*, size_t)>
+napi_value ZeroTestRows(napi_env env, napi_callback_info info, const char* op) {
+  Call c(env, info, op, 3);
+  View<uint8_t> d0, d1, out;
+  size_t len = 0;
+  const std::string w = std::to_string(W);
+  getArray(c, 0, "d0", d0) && getArray(c, 1, "d1", d1) && getArray(c, 2, "out", out) && mulSize(c, (w + "*out.length").c_str(), out.len, W, len) &&
+      sameLen(c, ("d0 (" + w + "*out.length)").c_str(), d0.len, len) && sameLen(c, ("d1 (" + w + "*out.length)").c_str(), d1.len, len);
+  if (!c.ok) return nullptr;
+  F(d0.data, d1.data, out.data, out.len);
+  return nullptr;
+}
+
+napi_value BitShareZp(napi_env env, napi_callback_info info) { return BitShareRows<64, securenn::bitShareZp>(env, info, "bitShareZp"); }
+napi_value BitShareZp32(napi_env env, napi_callback_info info) { return BitShareRows<32, securenn::bitShareZp32>(env, info, "bitShareZp32"); }
+napi_value ZeroTest(napi_env env, napi_callback_info info) { return ZeroTestRows<64, securenn::zeroTest>(env, info, "zeroTest"); }
+napi_value ZeroTest32(napi_env env, napi_callback_info info) { return ZeroTestRows<32, securenn::zeroTest32>(env, info, "zeroTest32"); }
 
 napi_value PrivateCompare(napi_env env, napi_callback_info info) {
   Call c(env, info, "privateCompare", 8);
@@ -374,39 +395,8 @@ napi_value PrgRejectSample(napi_env env, napi_callback_info info) {
   return r;
 }
 
-napi_value ZeroTest(napi_env env, napi_callback_info info) {
-  Call c(env, info, "zeroTest", 3);
-  View<uint8_t> d0, d1, out;
-  size_t n64 = 0;
-  getArray(c, 0, "d0", d0) && getArray(c, 1, "d1", d1) && getArray(c, 2, "out", out) && mulSize(c, "64*out.length", out.len, 64, n64) &&
-      sameLen(c, "d0 (64*out.length)", d0.len, n64) && sameLen(c, "d1 (64*out.length)", d1.len, n64);
-  if (!c.ok) return nullptr;
-  securenn::zeroTest(d0.data, d1.data, out.data, out.len);
-  return nullptr;
-}
 
-napi_value BitShareZp32(napi_env env, napi_callback_info info) {
-  Call c(env, info, "bitShareZp32", 3);
-  View<uint64_t> x;
-  View<uint8_t> r, out;
-  size_t n32 = 0;
-  getArray(c, 0, "x", x) && getArray(c, 1, "r", r) && getArray(c, 2, "out", out) && mulSize(c, "32*x.length", x.len, 32, n32) &&
-      sameLen(c, "r (32*x.length)", r.len, n32) && sameLen(c, "out (32*x.length)", out.len, n32);
-  if (!c.ok) return nullptr;
-  securenn::bitShareZp32(x.data, x.len, r.data, out.data);
-  return nullptr;
-}
 
-napi_value ZeroTest32(napi_env env, napi_callback_info info) {
-  Call c(env, info, "zeroTest32", 3);
-  View<uint8_t> d0, d1, out;
-  size_t n32 = 0;
-  getArray(c, 0, "d0", d0) && getArray(c, 1, "d1", d1) && getArray(c, 2, "out", out) && mulSize(c, "32*out.length", out.len, 32, n32) &&
-      sameLen(c, "d0 (32*out.length)", d0.len, n32) && sameLen(c, "d1 (32*out.length)", d1.len, n32);
-  if (!c.ok) return nullptr;
-  securenn::zeroTest32(d0.data, d1.data, out.data, out.len);
-  return nullptr;
-}
 
 napi_value PrivateCompare32(napi_env env, napi_callback_info info) {
   Call c(env, info, "privateCompare32", 8);

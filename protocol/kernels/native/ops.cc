@@ -155,31 +155,37 @@ SECURENN_INLINE uint8_t mod67(uint8_t q) {
   return q >= 67 ? static_cast<uint8_t>(q - 67) : q;
 }
 
-SECURENN_INLINE void bitShareZpBody(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) {
+// Rows of W = 64 positions (or 32: the narrow rows of values below 2^31).
+template <int W>
+SECURENN_INLINE void bitShareRows(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) {
   for (size_t e = 0; e < n; e++) {
     alignas(64) uint8_t bits[64];
     spreadBits(x[e], bits);
-    const uint8_t* re = r + e * 64;
-    uint8_t* oe = out + e * 64;
-    for (int i = 0; i < 64; i++) {
+    const uint8_t* re = r + e * W;
+    uint8_t* oe = out + e * W;
+    for (int i = 0; i < W; i++) {
       const uint8_t q = mod67(re[i]), b = bits[i];
       oe[i] = b >= q ? static_cast<uint8_t>(b - q) : static_cast<uint8_t>(b + 67 - q);  // (b - r) mod p
     }
   }
 }
 
-SECURENN_INLINE void zeroTestBody(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) {
+template <int W>
+SECURENN_INLINE void zeroTestRows(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) {
   for (size_t e = 0; e < n; e++) {
-    const uint8_t* a = d0 + e * 64;
-    const uint8_t* b = d1 + e * 64;
+    const uint8_t* a = d0 + e * W;
+    const uint8_t* b = d1 + e * W;
     uint8_t z = 0;
-    for (int i = 0; i < 64; i++) {
+    for (int i = 0; i < W; i++) {
       const uint8_t s = static_cast<uint8_t>(mod67(a[i]) + mod67(b[i]));  // in [0, 132]
       z |= static_cast<uint8_t>((s == 0) | (s == 67));
     }
     out[e] = z;
   }
 }
+
+SECURENN_INLINE void bitShareZpBody(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) { bitShareRows<64>(x, n, r, out); }
+SECURENN_INLINE void zeroTestBody(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) { zeroTestRows<64>(d0, d1, out, n); }
 
 // One element of PrivateCompare, beta != 1 or r != 2^64-1 (v = r for beta = 0,
 // r + 1 otherwise). The suffix sums are kept unreduced (|sum| <= 64 * 256)
@@ -245,31 +251,8 @@ SECURENN_INLINE void spreadBits32(uint32_t v, uint8_t* out) {
   }
 }
 
-SECURENN_INLINE void bitShareZp32Body(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) {
-  for (size_t e = 0; e < n; e++) {
-    alignas(32) uint8_t bits[32];
-    spreadBits32(static_cast<uint32_t>(x[e]), bits);
-    const uint8_t* re = r + e * 32;
-    uint8_t* oe = out + e * 32;
-    for (int i = 0; i < 32; i++) {
-      const uint8_t q = mod67(re[i]), b = bits[i];
-      oe[i] = b >= q ? static_cast<uint8_t>(b - q) : static_cast<uint8_t>(b + 67 - q);
-    }
-  }
-}
-
-SECURENN_INLINE void zeroTest32Body(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) {
-  for (size_t e = 0; e < n; e++) {
-    const uint8_t* a = d0 + e * 32;
-    const uint8_t* b = d1 + e * 32;
-    uint8_t z = 0;
-    for (int i = 0; i < 32; i++) {
-      const uint8_t s = static_cast<uint8_t>(mod67(a[i]) + mod67(b[i]));
-      z |= static_cast<uint8_t>((s == 0) | (s == 67));
-    }
-    out[e] = z;
-  }
-}
+SECURENN_INLINE void bitShareZp32Body(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) { bitShareRows<32>(x, n, r, out); }
+SECURENN_INLINE void zeroTest32Body(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) { zeroTestRows<32>(d0, d1, out, n); }
 
 // One narrow element: the values s_i c_i^j of pcElement for positions 0..31
 // (v < 2^32, x_i = 0 above), rotated (position i goes to (i + rot) mod 32) and

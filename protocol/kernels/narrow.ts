@@ -33,6 +33,14 @@ export function narrowRows(src: Uint8Array, n: number): Uint8Array {
 
 const LOW32 = 0xffffffffn;
 
+/** Whether every value is below 2^31 (the narrow kernels' precondition on r). Word test, no BigInt. */
+export function allBelow2p31(r: BigUint64Array): boolean {
+  const w = new Uint32Array(r.buffer, r.byteOffset, 2 * r.length);
+  let wide = 0;
+  for (let e = 0; e < r.length; e++) wide |= w[2 * e + 1]! | (w[2 * e]! & 0x80000000);
+  return wide === 0;
+}
+
 /** The 64-position permutation rows for narrow rotations: i -> (i + rot) mod 32 below 32, fixed above. */
 export function narrowRotationPerms(rot: Uint8Array): Uint8Array {
   const perm = new Uint8Array(rot.length * 64);

@@ -9,6 +9,7 @@
  */
 import { MpcError } from '../errors.js';
 import { checkBigint, checkBinary, checkInt, checkLen, checkNoOverlap, checkType, checkUnary, sizeOf } from './check.js';
+import { allBelow2p31 } from './narrow.js';
 import { referenceKernels } from './reference.js';
 import type { RingKernels } from './types.js';
 
@@ -258,7 +259,6 @@ const fast: RingKernels = {
 
   bitShareZp(x, r, out) { bitShareRows('bitShareZp', 64, x, r, out); },
 
-
   privateCompare(j, xb, r, beta, s, u, perm, d) {
     const op = 'privateCompare';
     checkInt(op, 'j', j, 0, 1);
@@ -323,7 +323,6 @@ const fast: RingKernels = {
 
   bitShareZp32(x, r, out) { bitShareRows('bitShareZp32', 32, x, r, out); },
 
-
   privateCompare32(j, xb, r, beta, s, rot, mask, d) {
     const op = 'privateCompare32';
     checkInt(op, 'j', j, 0, 1);
@@ -344,10 +343,8 @@ const fast: RingKernels = {
     checkNoOverlap(op, 'd', d, 'xb', xb);
     checkNoOverlap(op, 'd', d, 's', s);
     checkNoOverlap(op, 'd', d, 'mask', mask);
+    if (!allBelow2p31(r)) throw new MpcError('E_BAD_ARGUMENT', `${op}: every r must be < 2^31`);
     const rw = words(r);
-    let wide = 0;
-    for (let e = 0; e < n; e++) wide |= rw[2 * e + 1]! | (rw[2 * e]! & 0x80000000);
-    if (wide !== 0) throw new MpcError('E_BAD_ARGUMENT', `${op}: every r must be < 2^31`);
     for (let e = 0; e < n; e++) {
       const o = e * 32, be = beta[e]!, ro = rot[e]! & 31;
       const v = be === 0 ? rw[2 * e]! : rw[2 * e]! + 1; // t = r + 1 <= 2^31

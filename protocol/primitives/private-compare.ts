@@ -47,6 +47,7 @@
 import type { PartyContext } from '../context.js';
 import { assert } from '../errors.js';
 import { L_BITS, type PShare, type Public } from '../ring/types.js';
+import { allBelow2p31 } from '../kernels/narrow.js';
 import { scratchU8 } from '../ring/scratch.js';
 import { recvBytes, sendBytes } from '../transport/messages.js';
 import type { Cost } from './cost.js';
@@ -85,10 +86,7 @@ async function privateCompareNarrow(ctx: PartyContext, n: number, xBits: PShare 
     return betaPrime;
   }
   assert(xBits && r && beta && xBits.length === n * 32 && r.length === n && beta.length === n, 'E_SHAPE', `privateCompare: inputs do not match n = ${n} (width 32)`, { party: ctx.party, step: label });
-  const rw = new Uint32Array(r.buffer, r.byteOffset, 2 * n);
-  let wide = 0;
-  for (let e = 0; e < n; e++) wide |= rw[2 * e + 1]! | (rw[2 * e]! & 0x80000000);
-  assert(wide === 0, 'E_BAD_ARGUMENT', 'privateCompare: width 32 needs every r < 2^31', { party: ctx.party, step: label });
+  assert(allBelow2p31(r), 'E_BAD_ARGUMENT', 'privateCompare: width 32 needs every r < 2^31', { party: ctx.party, step: label });
   const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
   // Common randomness: s_i in Z_p^* and the rotation pi (5 bits) for positions 0..31, the zero-sharing mask.
   // s and the mask are read only by the kernel below, before any await: scratch buffers (ring/scratch.ts).

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MpcError } from '../../errors.js';
 import { getKernels, type KernelBackend } from '../index.js';
-import { narrowViaWide } from '../narrow.js';
+import { allBelow2p31, narrowViaWide } from '../narrow.js';
 import type { RingKernels } from '../types.js';
 
 /** The raw addon (binding.c). */
@@ -346,7 +346,7 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
       else cpu.bitShareZp32(x, r, out);
     },
     privateCompare32(j, xb, r, beta, s, rot, mask, d) {
-      if (isU64(r) && r.length >= th.privateCompare && below31(r)) narrowViaWide(kernels).privateCompare32(j, xb, r, beta, s, rot, mask, d);
+      if (isU64(r) && r.length >= th.privateCompare && allBelow2p31(r)) narrowViaWide(kernels).privateCompare32(j, xb, r, beta, s, rot, mask, d);
       else cpu.privateCompare32(j, xb, r, beta, s, rot, mask, d);
     },
     zeroTest32(d0, d1, out) {
@@ -355,14 +355,6 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     },
   };
   return kernels;
-}
-
-/** Every value < 2^31 (word test, no BigInt). */
-function below31(r: BigUint64Array): boolean {
-  const w = new Uint32Array(r.buffer, r.byteOffset, 2 * r.length);
-  let wide = 0;
-  for (let e = 0; e < r.length; e++) wide |= w[2 * e + 1]! | (w[2 * e]! & 0x80000000);
-  return wide === 0;
 }
 
 /** Compute backend of a deployment's config: 'cuda' requires the GPU, 'auto' uses it when present, 'cpu' never does. */

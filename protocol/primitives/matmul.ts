@@ -18,7 +18,7 @@
  * Cost: 1 round (C_1 does not depend on the inputs and travels in parallel
  * with the exchange of E, F; the paper counts it as a separate round),
  * 8 |Z| + 16 (|X| + |Y|) bytes: C_1 to P1, and E_j, F_j each way. With the
- * weights' mask kept (beaverKeptY): 8 |Z| + 16 |X|, same round.
+ * weights' mask kept ('use' mode): 8 |Z| + 16 |X|, same round.
  */
 import type { PartyContext } from '../context.js';
 import type { RingKernels } from '../kernels/types.js';
@@ -53,55 +53,24 @@ export function bilinearCost(op: Pick<BilinearOp, 'sizeX' | 'sizeY' | 'sizeZ'>, 
  */
 export async function beaverBilinear(ctx: PartyContext, op: BilinearOp, x: AShare, y: AShare, fixedKey?: string): Promise<AShare> {
   const masks = fixedKey !== undefined ? ctx.weightMasks : undefined;
-  return ctx.step('MatMul', () => (masks?.mode === 'use' ? beaverKeptY(ctx, op, x, y, masks, fixedKey!) : beaverBilinearBody(ctx, op, x, y, masks, fixedKey)));
+  return ctx.step('MatMul', () => beaverBilinearBody(ctx, op, x, y, masks, fixedKey));
 }
 
 /**
- * Alg. 1 with Y's mask kept from a build run: P2 deals a fresh A and sends
- * C_1 = op(A, B) - C_0 for the kept B; P0 and P1 open E = X - A only and
- * use the kept F = Y - B: Z_j = op(X_j, F) + op(E, Y_j - j F) + C_j.
+ * The steps above; with masks in 'use' mode, Y's mask is the one kept from a
+ * build run: P2 deals a fresh A only and sends C_1 = op(A, B) - C_0 for the
+ * kept B; P0 and P1 open E = X - A only and take the kept F = Y - B.
  */
-async function beaverKeptY(ctx: PartyContext, op: BilinearOp, x: AShare, y: AShare, masks: WeightMaskSession, key: string): Promise<AShare> {
-  const k = ctx.kernels;
-  const tag = `${op.label}:C1`;
-  if (ctx.party === 2) {
-    const B = keptMask(masks, key, 2, op.sizeY);
-    const g0 = ctx.pairPrg(0), g1 = ctx.pairPrg(1);
-    const A = g0.u64(op.sizeX), C0 = g0.u64(op.sizeZ);
-    k.add(A, g1.u64(op.sizeX), A);
-    const C1 = op.apply(k, A, B);
-    k.sub(C1, C0, C1);
-    sendU64(ctx, 1, tag, C1);
-    return new BigUint64Array(op.sizeZ) as AShare;
-  }
-  assert(x.length === op.sizeX && y.length === op.sizeY, 'E_SHAPE', `${op.label}: expected operands of ${op.sizeX} and ${op.sizeY} elements, got ${x.length} and ${y.length}`, { party: ctx.party, step: op.label });
-  const F = keptMask(masks, key, ctx.party, op.sizeY);
-  const j = ctx.party;
-  const g = ctx.pairPrg(2);
-  const Aj = g.u64(op.sizeX);
-  const Cj = j === 0 ? g.u64(op.sizeZ) : null;
-  const Ej = new BigUint64Array(op.sizeX);
-  k.sub(x, Aj, Ej);
-  const E = await openToDataParties(ctx, `${op.label}:E`, Ej);
-  const C = Cj ?? (await recvU64(ctx, 2, tag, op.sizeZ));
-  let Yt: BigUint64Array = y;
-  if (j === 1) { Yt = new BigUint64Array(op.sizeY); k.sub(y, F, Yt); }
-  const Z = op.apply(k, x, F);
-  k.add(Z, op.apply(k, E, Yt), Z);
-  k.add(Z, C, Z);
-  return Z as AShare;
-}
-
 async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, y: AShare, masks?: WeightMaskSession, key?: string): Promise<AShare> {
   const k = ctx.kernels;
   const tag = `${op.label}:C1`;
+  const kept = masks?.mode === 'use';
   if (ctx.party === 2) {
     // Step 1: P2 deals the triple; only C_1 travels.
     const g0 = ctx.pairPrg(0), g1 = ctx.pairPrg(1);
-    const A = g0.u64(op.sizeX), B = g0.u64(op.sizeY), C0 = g0.u64(op.sizeZ);
-    const A1 = g1.u64(op.sizeX), B1 = g1.u64(op.sizeY);
-    k.add(A, A1, A);
-    k.add(B, B1, B);
+    const A = g0.u64(op.sizeX), B = kept ? keptMask(masks!, key!, 2, op.sizeY) : g0.u64(op.sizeY), C0 = g0.u64(op.sizeZ);
+    k.add(A, g1.u64(op.sizeX), A);
+    if (!kept) k.add(B, g1.u64(op.sizeY), B);
     const C1 = op.apply(k, A, B);
     k.sub(C1, C0, C1);
     sendU64(ctx, 1, tag, C1);
@@ -110,18 +79,28 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
   }
   assert(x.length === op.sizeX && y.length === op.sizeY, 'E_SHAPE', `${op.label}: expected operands of ${op.sizeX} and ${op.sizeY} elements, got ${x.length} and ${y.length}`, { party: ctx.party, step: op.label });
   const j = ctx.party;
+  const keptF = kept ? keptMask(masks!, key!, j, op.sizeY) : null;
   const g = ctx.pairPrg(2);
-  const Aj = g.u64(op.sizeX), Bj = g.u64(op.sizeY);
+  const Aj = g.u64(op.sizeX), Bj = kept ? null : g.u64(op.sizeY);
   const Cj = j === 0 ? g.u64(op.sizeZ) : null;
   // Step 2: E_j = X_j - A_j, F_j = Y_j - B_j.
-  const Ej = new BigUint64Array(op.sizeX), Fj = new BigUint64Array(op.sizeY);
+  const Ej = new BigUint64Array(op.sizeX);
   k.sub(x, Aj, Ej);
-  k.sub(y, Bj, Fj);
-  // Step 3: reconstruct E and F (one message each way carrying both).
-  const EF = await openToDataParties(ctx, `${op.label}:EF`, concatU64([Ej, Fj]));
+  let E: BigUint64Array, F: BigUint64Array;
+  if (keptF) {
+    // Step 3 with F kept: open E only.
+    E = await openToDataParties(ctx, `${op.label}:E`, Ej);
+    F = keptF;
+  } else {
+    const Fj = new BigUint64Array(op.sizeY);
+    k.sub(y, Bj!, Fj);
+    // Step 3: reconstruct E and F (one message each way carrying both).
+    const EF = await openToDataParties(ctx, `${op.label}:EF`, concatU64([Ej, Fj]));
+    E = EF.subarray(0, op.sizeX);
+    F = EF.subarray(op.sizeX);
+    if (masks?.mode === 'build') masks.set(key!, F.slice()); // F = Y - B, kept for later runs
+  }
   const C = Cj ?? (await recvU64(ctx, 2, tag, op.sizeZ));
-  const E = EF.subarray(0, op.sizeX), F = EF.subarray(op.sizeX);
-  if (masks?.mode === 'build') masks.set(key!, F.slice()); // F = Y - B, kept for later runs
   // Step 4: Z_j = op(X_j, F) + op(E, Y_j - j F) + C_j.
   let Yt: BigUint64Array = y;
   if (j === 1) { Yt = new BigUint64Array(op.sizeY); k.sub(y, F, Yt); }

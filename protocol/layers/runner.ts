@@ -31,16 +31,18 @@ const SCALE_BITS = 24;
  */
 export const DEFAULT_MAX_COMPARISONS_PER_CALL = 1 << 20;
 
-/** Apply f to consecutive slices of `rowsTotal` rows of `width` elements each, at most `limit` elements per call. */
-async function chunked(limit: number, x: BigUint64Array, rowsTotal: number, width: number, f: (part: AShare, rows: number, i: number) => Promise<AShare>, outWidth: number): Promise<AShare> {
+/** Apply f to consecutive ranges [r0, r0 + rows) of `rowsTotal` rows of `width` elements each, at most `limit` elements per call. */
+async function chunkedRows(limit: number, rowsTotal: number, width: number, f: (r0: number, rows: number, i: number) => Promise<AShare>, outWidth: number): Promise<AShare> {
   const rowsPer = Math.max(1, Math.floor(limit / width));
-  if (rowsTotal <= rowsPer) return f(x as AShare, rowsTotal, 0);
+  if (rowsTotal <= rowsPer) return f(0, rowsTotal, 0);
   const out = new BigUint64Array(rowsTotal * outWidth);
-  for (let r = 0, i = 0; r < rowsTotal; r += rowsPer, i++) {
-    const rows = Math.min(rowsPer, rowsTotal - r);
-    out.set(await f(x.subarray(r * width, (r + rows) * width) as AShare, rows, i), r * outWidth);
-  }
+  for (let r = 0, i = 0; r < rowsTotal; r += rowsPer, i++) out.set(await f(r, Math.min(rowsPer, rowsTotal - r), i), r * outWidth);
   return out as AShare;
+}
+
+/** chunkedRows over the rows of x: f gets each slice of x. */
+function chunked(limit: number, x: BigUint64Array, rowsTotal: number, width: number, f: (part: AShare, rows: number, i: number) => Promise<AShare>, outWidth: number): Promise<AShare> {
+  return chunkedRows(limit, rowsTotal, width, (r0, rows, i) => f(x.subarray(r0 * width, (r0 + rows) * width) as AShare, rows, i), outWidth);
 }
 
 const tensor = (shape: number[], data: BigUint64Array): ShareTensor => ({ shape, data: data as AShare });
@@ -156,14 +158,7 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
           if (pairs) {
             // Windows of two adjacent values: the two operands are contiguous slices, no gathering (same protocol as maxPool's one level).
             const { X, Y } = pairs;
-            const per = Math.max(1, Math.floor(limit / 2));
-            if (X.length <= per) return maxPool2(ctx, X, Y, `${tag}.l0`);
-            const out = new BigUint64Array(X.length);
-            for (let r = 0, i = 0; r < X.length; r += per, i++) {
-              const e = Math.min(X.length, r + per);
-              out.set(await maxPool2(ctx, X.subarray(r, e), Y.subarray(r, e), `${tag}#${i}.l0`), r);
-            }
-            return out as AShare;
+            return chunkedRows(limit, X.length, 2, (r0, rows, i) => maxPool2(ctx, X.subarray(r0, r0 + rows), Y.subarray(r0, r0 + rows), `${i ? `${tag}#${i}` : tag}.l0`), 1);
           }
           const { rows } = gatherWindows(v, N, h, w, C, k2, s2, g2, fill);
           const mm = N * g2.outH * g2.outW * C, nn = k2[0] * k2[1];

@@ -45,7 +45,7 @@
  */
 import type { PartyContext } from '../context.js';
 import { L_BITS, type AShare, type PShare, type Public } from '../ring/types.js';
-import { msb, selectByBit } from '../ring/ops.js';
+import { bitsToU64, msb, selectByBit } from '../ring/ops.js';
 import { scratchU64, scratchU8 } from '../ring/scratch.js';
 import { openLow32ToDataParties, openToDataParties } from '../sharing/open.js';
 import { recvBytes, recvU64, sendBytes, sendU64 } from '../transport/messages.js';
@@ -78,25 +78,6 @@ function low31of32(c: Uint32Array, out: BigUint64Array): BigUint64Array {
   for (let i = 0; i < c.length; i++) { o[2 * i] = c[i]! & LOW31; o[2 * i + 1] = 0; }
   return out;
 }
-/** Bits (0/1) as u64 values, into out. */
-function bitsToU64Into(bits: Uint8Array, out: BigUint64Array): BigUint64Array {
-  const o = new Uint32Array(out.buffer, out.byteOffset, 2 * out.length);
-  for (let i = 0; i < bits.length; i++) { o[2 * i] = bits[i]! & 1; o[2 * i + 1] = 0; }
-  return out;
-}
-/** A scratch array of n zeros. */
-function zeroU64(n: number): BigUint64Array {
-  const z = scratchU64('relu.zero', n);
-  new Uint32Array(z.buffer, 0, 2 * n).fill(0);
-  return z;
-}
-/** out filled with the small value v. */
-function filledU64(out: BigUint64Array, v: number): BigUint64Array {
-  const o = new Uint32Array(out.buffer, out.byteOffset, 2 * out.length);
-  for (let i = 0; i < out.length; i++) { o[2 * i] = v; o[2 * i + 1] = 0; }
-  return out;
-}
-
 /** Copy of a with bit 63 cleared (word operation). */
 function low63(a: BigUint64Array): BigUint64Array {
   const out = a.slice();
@@ -139,12 +120,12 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     for (let i = 0; i < n; i++) z[i]! ^= betaP[i]!;
     const zw = new BigUint64Array(wantRelu ? 2 * n : n);
     const z1 = zw.subarray(0, n);
-    k.sub(bitsToU64Into(z, scratchU64('relu.p2.z', n)), g0.u64Into(scratchU64('relu.p2.z0', n)), z1);
+    k.sub(bitsToU64(z, scratchU64('relu.p2.z', n)), g0.u64Into(scratchU64('relu.p2.z0', n)), z1);
     if (!wantRelu) {
       sendU64(ctx, 1, `${label}:z`, zw);
     } else {
       const w = zw.subarray(n);
-      selectByBit(z, am!, zeroU64(n), w);
+      selectByBit(z, am!, scratchU64('relu.zero', n).fill(0n), w);
       k.sub(w, g0.u64Into(scratchU64('relu.p2.w0', n)), w);
       sendU64(ctx, 1, `${label}:z,w`, zw);
     }
@@ -185,7 +166,7 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   if (!wantRelu) {
     // msb_j = b ? j - z_j : z_j; DReLU_j = j - msb_j = b ? z_j : j - z_j.
     const notZ = scratchU64('relu.notz', n);
-    k.sub(filledU64(scratchU64('relu.j', n), j), zj, notZ);
+    k.sub(scratchU64('relu.j', n).fill(BigInt(j)), zj, notZ);
     selectByBit(b, zj, notZ, out);
     return out as AShare;
   }

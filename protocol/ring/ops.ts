@@ -5,10 +5,9 @@
 const words = (a: BigUint64Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
 
 /** Ring elements 0/1 from bits stored one per byte. */
-export function bitsToU64(bits: Uint8Array): BigUint64Array {
-  const out = new BigUint64Array(bits.length);
+export function bitsToU64(bits: Uint8Array, out: BigUint64Array = new BigUint64Array(bits.length)): BigUint64Array {
   const w = words(out);
-  for (let i = 0; i < bits.length; i++) w[2 * i] = bits[i]! & 1;
+  for (let i = 0; i < bits.length; i++) { w[2 * i] = bits[i]! & 1; w[2 * i + 1] = 0; }
   return out;
 }
 

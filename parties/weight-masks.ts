@@ -33,7 +33,7 @@ export class WeightMaskState {
   /** P0: the run building the current epoch, if in flight. */
   private building: string | null = null;
 
-  constructor(private readonly party: PartyId, readonly enabled: boolean) {}
+  constructor(private readonly party: PartyId, private readonly enabled: boolean) {}
 
   /** P0: the plan's masks for a new run. */
   plan(runId: string, modelHash: string): PlanMasks | null {

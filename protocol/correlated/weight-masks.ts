@@ -33,7 +33,6 @@ export interface WeightMaskSession {
 /** A store held in memory: entries by key, for tests and for the party servers' per-model stores. */
 export class MemoryWeightMasks {
   private readonly entries = new Map<string, BigUint64Array>();
-  get size(): number { return this.entries.size; }
   /** Bytes held (F or B for every fixed operand seen). */
   get bytes(): number { let b = 0; for (const v of this.entries.values()) b += v.byteLength; return b; }
   session(mode: 'build' | 'use'): WeightMaskSession {

@@ -12,22 +12,18 @@
  */
 import type { RingKernels } from './types.js';
 
-/** n rows of 32 bytes -> n rows of 64 (positions 32..63 = fill). Word copies. */
+/** n rows of 32 bytes -> n rows of 64 (positions 32..63 = fill). */
 export function widenRows(src: Uint8Array, n: number, fill: number): Uint8Array {
   const out = new Uint8Array(n * 64);
   if (fill !== 0) out.fill(fill);
-  const s = new BigUint64Array(src.buffer, src.byteOffset, n * 4);
-  const o = new BigUint64Array(out.buffer, 0, n * 8);
-  for (let e = 0, i = 0, k = 0; e < n; e++, i += 4, k += 8) { o[k] = s[i]!; o[k + 1] = s[i + 1]!; o[k + 2] = s[i + 2]!; o[k + 3] = s[i + 3]!; }
+  for (let e = 0; e < n; e++) out.set(src.subarray(e * 32, e * 32 + 32), e * 64);
   return out;
 }
 
 /** n rows of 64 bytes -> their first 32 bytes each. */
 export function narrowRows(src: Uint8Array, n: number): Uint8Array {
   const out = new Uint8Array(n * 32);
-  const s = new BigUint64Array(src.buffer, src.byteOffset, n * 8);
-  const o = new BigUint64Array(out.buffer, 0, n * 4);
-  for (let e = 0, i = 0, k = 0; e < n; e++, i += 8, k += 4) { o[k] = s[i]!; o[k + 1] = s[i + 1]!; o[k + 2] = s[i + 2]!; o[k + 3] = s[i + 3]!; }
+  for (let e = 0; e < n; e++) out.set(src.subarray(e * 64, e * 64 + 32), e * 32);
   return out;
 }
 

@@ -78,7 +78,7 @@ export class Reassembler {
       if (chunks === 1) {
         // One frame: no copy. A plain Uint8Array view of the frame's bytes (grpc-js gives every
         // message a buffer of its own); bytesU64 copies it only where u64 alignment needs it.
-        if (f.chunk !== 0 || f.chunks !== 1) this.fail(`message '${f.tag}': bad chunk ${f.chunk}/${f.chunks}`);
+        if (f.chunks !== 1) this.fail(`message '${f.tag}': bad chunk count ${f.chunks}`);
         if (len !== total) this.fail(`message '${f.tag}': got ${len} of ${total} bytes`);
         const payload = len > 0 ? new Uint8Array(f.payload.buffer, f.payload.byteOffset, len) : new Uint8Array(0);
         return { kind: f.kind, session: f.session, tag: f.tag, depth: f.depth, payload };

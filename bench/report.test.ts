@@ -9,7 +9,7 @@ const layer = (name: string, kind: string, ms: number, waitMs: number, bytes: nu
 const meta: RunMeta = { date: '2026-01-02T03:04:05.000Z', command: 'npm run bench -- --model cnn-maxpool', nproc: 2, cpu: 'Test CPU', memGiB: 8, node: 'v20', kernels: 'native', commit: 'abc1234', transport: 'grpc' };
 
 const kase: CaseResult = {
-  key: 'cnn-maxpool', model: 'cnn-maxpool', label: 'seed CNN <MaxPool>', batch: 8, transport: 'grpc', fracBits: 13, warmup: 2, reps: 5,
+  key: 'cnn-maxpool', model: 'cnn-maxpool', label: 'seed CNN <MaxPool>', batch: 8, transport: 'grpc', fracBits: 13, warmup: 2, reps: 5, firstMs: 950,
   latencyMs: latencyStats([100, 120, 110, 400, 105]), perImageMs: 110 / 8, protocolMs: 90,
   bytesPerParty: [2 ** 21, 2 ** 21, 2 ** 10], messagesPerParty: [10, 10, 5], rounds: 7,
   layers: [layer('conv2d_0', 'conv2d', 30, 10, 1000), layer('maxpool2d_1', 'maxpool2d', 55, 40, 5000), layer('flatten_2', 'flatten', 0.01, 0, 0), layer('dense_3', 'dense', 5, 4.5, 100)],
@@ -43,7 +43,7 @@ describe('bench report helpers', () => {
     const md = markdown(meta, [kase, { ...kase, key: 'x', batch: 1, error: 'E_DEADLINE | boom' }], 'bench/results/c.svg');
     expect(md).toContain('Command: `npm run bench -- --model cnn-maxpool`');
     expect(md).toContain('`nproc` = 2, CPU Test CPU');
-    expect(md).toMatch(/\| seed CNN <MaxPool> \| 8 \| 2\+5 \| 110 ms \| 400 ms \| 13\.8 ms \|/);
+    expect(md).toMatch(/\| seed CNN <MaxPool> \| 8 \| 2\+5 \| 110 ms \| 400 ms \| 13\.8 ms \| 950 ms \| 90\.0 ms \|/);
     expect(md).toContain('2.0 MiB / 2.0 MiB / 1.0 KiB');
     expect(md).toContain('3.00 GiB / 1.00 GiB / 512.0 MiB');
     expect(md).toContain('failed: E_DEADLINE / boom');

@@ -23,8 +23,11 @@ export interface CaseResult {
   batch: number;
   transport: 'grpc' | 'memory';
   fracBits: number;
+  /** Warm-up runs done (at least --warmup, and until --warmup-s had passed). */
   warmup: number;
   reps: number;
+  /** Latency of the case's first run (the first warm-up: before V8 has optimised the code), ms. */
+  firstMs: number;
   /** End-to-end latency per inference (one predict() of `batch` images), ms. */
   latencyMs: { median: number; p90: number; min: number; max: number; all: number[] };
   perImageMs: number;
@@ -124,13 +127,13 @@ export function markdown(meta: RunMeta, cases: CaseResult[], chartPath: string):
   out.push('');
   out.push(`Run: ${meta.date}, commit ${meta.commit}; machine: \`nproc\` = ${meta.nproc}, CPU ${meta.cpu}, ${meta.memGiB.toFixed(0)} GiB RAM, Node ${meta.node}, ring kernels: ${meta.kernels}. ${meta.loadavg ? `1-min load average ${meta.loadavg[0].toFixed(1)} at the start, ${meta.loadavg[1].toFixed(1)} at the end${meta.totalS ? ` of the ${Math.round(meta.totalS)} s run` : ''} (anything above 0 is other work sharing the ${meta.nproc} CPUs). ` : ''}Transport: ${meta.transport === 'grpc' ? 'three party processes (parties/main.ts) on loopback, gRPC with mTLS between them, client = client-sdk PrivateInferenceClient over HTTP' : 'in-memory, three parties in one process'}.`);
   out.push('');
-  out.push('Latency is one `predict()` of the whole batch as the client sees it (sessions at the three parties, share upload, protocol run, output download), after the warm-up; "protocol" is P0\'s run time alone. Traffic and rounds are per run (one batch). "tfjs" is plaintext `@tensorflow/tfjs` (CPU backend, float32) on the same input and batch; the ratio is secure median / tfjs. Error: max |secure − plainForward| over all logits and repetitions (float64 reference, protocol/reference/forward.ts).');
+  out.push('Latency is one `predict()` of the whole batch as the client sees it (sessions at the three parties, share upload, protocol run, output download), after the warm-up ("reps" = warm-up runs + timed runs: at least 2 warm-ups, and warm-ups for at least 3 s except VGG16, since V8 optimises the protocol code only after many runs); "first run" is the first warm-up of the case, the latency before that optimisation; "protocol" is P0\'s run time alone. Traffic and rounds are per run (one batch). "tfjs" is plaintext `@tensorflow/tfjs` (CPU backend, float32) on the same input and batch; the ratio is secure median / tfjs. Error: max |secure − plainForward| over all logits and repetitions (float64 reference, protocol/reference/forward.ts).');
   out.push('');
-  out.push('| model | batch | reps | latency median | p90 | per image | protocol (P0) | tfjs | secure/plain | sent P0 / P1 / P2 per run | rounds | max abs err (rel) | peak RSS P0 / P1 / P2 |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('| model | batch | reps | latency median | p90 | per image | first run | protocol (P0) | tfjs | secure/plain | sent P0 / P1 / P2 per run | rounds | max abs err (rel) | peak RSS P0 / P1 / P2 |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const c of cases) {
-    if (c.error) { out.push(`| ${c.label} | ${c.batch} | – | failed: ${c.error.replace(/\|/g, '/')} | | | | | | | | | |`); continue; }
-    out.push(`| ${c.label} | ${c.batch} | ${c.warmup}+${c.reps} | ${fmtMs(c.latencyMs.median)} | ${fmtMs(c.latencyMs.p90)} | ${fmtMs(c.perImageMs)} | ${fmtMs(c.protocolMs)} | ${fmtMs(c.tfjsMs)} | ${c.ratio.toFixed(c.ratio < 10 ? 1 : 0)}x | ${c.bytesPerParty.map(fmtBytes).join(' / ')} | ${c.rounds} | ${c.maxAbsErr.toExponential(1)} (${c.maxRelErr.toExponential(1)}) | ${c.peakRssBytes.map(fmtBytes).join(' / ')}${c.peakRssBytes.length === 1 ? ' (one process)' : ''} |`);
+    if (c.error) { out.push(`| ${c.label} | ${c.batch} | – | failed: ${c.error.replace(/\|/g, '/')} | | | | | | | | | | |`); continue; }
+    out.push(`| ${c.label} | ${c.batch} | ${c.warmup}+${c.reps} | ${fmtMs(c.latencyMs.median)} | ${fmtMs(c.latencyMs.p90)} | ${fmtMs(c.perImageMs)} | ${Number.isFinite(c.firstMs) ? fmtMs(c.firstMs) : '–'} | ${fmtMs(c.protocolMs)} | ${fmtMs(c.tfjsMs)} | ${c.ratio.toFixed(c.ratio < 10 ? 1 : 0)}x | ${c.bytesPerParty.map(fmtBytes).join(' / ')} | ${c.rounds} | ${c.maxAbsErr.toExponential(1)} (${c.maxRelErr.toExponential(1)}) | ${c.peakRssBytes.map(fmtBytes).join(' / ')}${c.peakRssBytes.length === 1 ? ' (one process)' : ''} |`);
   }
   out.push('');
   out.push(`Chart: [latency per layer, compute vs waiting](${chartPath}) ![latency per layer](${chartPath})`);

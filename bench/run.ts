@@ -2,7 +2,7 @@
  * End-to-end benchmark (issue 5):
  *
  *   npm run bench -- [--model networkA,cnn-maxpool,cnn-avgpool,vgg16] [--batch 1,8]
- *                    [--reps N] [--warmup N] [--heavy-reps N] [--heavy-warmup N] [--transport grpc|memory]
+ *                    [--reps N] [--warmup N] [--warmup-s S] [--heavy-reps N] [--heavy-warmup N] [--transport grpc|memory]
  *                    [--quick] [--no-write] [--verbose]
  *
  * grpc (default): three real party processes (parties/main.ts via
@@ -12,6 +12,12 @@
  * its stats of that run (GET /v1/sessions/:id/run: per layer wall ms, ms blocked
  * in recv, bytes, rounds; peak RSS of the process).
  * memory: the three parties in this process on the in-memory transport.
+ *
+ * Warm-up: at least --warmup runs (default 2) and, for all but VGG16, runs
+ * until --warmup-s seconds (default 3) have passed: V8 optimises the protocol
+ * code only after it has run many times, so a small model's first dozen runs
+ * are several times slower than a long-running server's (the latency of the
+ * first run of each case is reported next to the median).
  *
  * Per model and batch: median and p90 latency after the warm-up, bytes per
  * party, rounds, time per layer (compute vs waiting), plaintext tfjs time on
@@ -74,6 +80,8 @@ const batches = (opt('--batch') ?? (quick ? '1' : '1,8')).split(',').map(Number)
 for (const b of batches) if (!Number.isInteger(b) || b < 1 || b > 64) throw new Error(`--batch: ${b} is not an integer in 1..64`);
 const reps = Number(opt('--reps') ?? (quick ? 3 : 10));
 const warmup = Number(opt('--warmup') ?? (quick ? 1 : 2));
+const warmupS = Number(opt('--warmup-s') ?? (quick ? 0 : 3));
+if (!(warmupS >= 0 && warmupS <= 600)) throw new Error(`--warmup-s: bad value ${warmupS}`);
 const heavyReps = Number(opt('--heavy-reps') ?? 1);
 const heavyWarmup = Number(opt('--heavy-warmup') ?? 1);
 for (const [n, v] of [['--reps', reps], ['--warmup', warmup], ['--heavy-reps', heavyReps], ['--heavy-warmup', heavyWarmup]] as const) if (!Number.isInteger(v) || v < (n.endsWith('warmup') ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
@@ -107,10 +115,13 @@ function layerMedians(runs: LayerRecord[][][]): LayerStat[] {
 
 interface Rep { ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: number[]; messages: number[]; rounds: number; err: { abs: number; rel: number } }
 
-function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Rep[], tfjsMs: number, peakRssBytes: number[]): CaseResult {
+/** Warm-up runs still to do after `done` of them, `startedMs` after the case started: at least `min`, and (not heavy) until warmupS has passed. */
+const warming = (spec: ModelSpec, done: number, min: number, startedMs: number): boolean => done < min || (!spec.heavy && performance.now() - startedMs < warmupS * 1000);
+
+function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Rep[], tfjsMs: number, peakRssBytes: number[], firstMs: number): CaseResult {
   const lat = latencyStats(timed.map((r) => r.ms));
   return {
-    key, model: key, label: spec.label, batch: N, transport, fracBits: spec.fracBits, warmup: w, reps: timed.length,
+    key, model: key, label: spec.label, batch: N, transport, fracBits: spec.fracBits, warmup: w, reps: timed.length, firstMs,
     latencyMs: lat, perImageMs: lat.median / N, protocolMs: median(timed.map((r) => r.protocolMs)),
     bytesPerParty: timed[0]!.bytes, messagesPerParty: timed[0]!.messages, rounds: timed[0]!.rounds,
     layers: layerMedians(timed.map((r) => r.layers)),
@@ -162,7 +173,11 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
       const timed: Rep[] = [];
       let rss = [0, 0, 0];
       try {
-        for (let i = 0; i < w + R; i++) {
+        const started = performance.now();
+        let warm = 0, firstMs = NaN;
+        for (let i = 0; ; i++) {
+          const warmUp = timed.length === 0 && warming(spec, warm, w, started);
+          if (!warmUp && timed.length >= R) break;
           const t = performance.now();
           const r = N === 1
             ? await client.predict({ data: x, shape: model.inputShape }).then((p) => ({ logits: p.logits, sessionId: p.sessionId }))
@@ -175,11 +190,13 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
             bytes: stats.map((s) => s.run.bytesSent), messages: stats.map((s) => s.run.messages ?? 0),
             rounds: Math.max(...stats.map((s) => s.run.rounds)), err: errors(r.logits, want),
           };
-          log(`${key} b${N} ${i < w ? 'warm-up' : 'rep'} ${i < w ? i + 1 : i - w + 1}: ${ms.toFixed(1)} ms (P0 run ${rep.protocolMs.toFixed(1)} ms), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}`);
-          if (i >= w) timed.push(rep);
+          if (i === 0) firstMs = ms;
+          if (!warmUp || warm < 3 || verbose) log(`${key} b${N} ${warmUp ? 'warm-up' : 'rep'} ${warmUp ? warm + 1 : timed.length + 1}: ${ms.toFixed(1)} ms (P0 run ${rep.protocolMs.toFixed(1)} ms), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}`);
+          if (warmUp) warm++; else timed.push(rep);
+          if (warmUp && !warming(spec, warm, w, started)) log(`${key} b${N}: ${warm} warm-up runs in ${((performance.now() - started) / 1000).toFixed(1)} s`);
         }
         const tf = await tfjsPredictMs(model, x, N, Math.min(R, 5));
-        out.push(summarize(key, spec, N, w, timed, tf, rss));
+        out.push(summarize(key, spec, N, warm, timed, tf, rss, firstMs));
       } catch (e) {
         log(`${key} b${N} failed: ${(e as Error).stack ?? String(e)}`);
         out.push({ ...failed(key, spec, N), error: (e as Error).message });
@@ -206,7 +223,11 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
     const xs = shareFor3(encode(x, f));
     const w = spec.heavy ? heavyWarmup : warmup, R = spec.heavy ? heavyReps : reps;
     const timed: Rep[] = [];
-    for (let i = 0; i < w + R; i++) {
+    const started = performance.now();
+    let warm = 0, firstMs = NaN;
+    for (let i = 0; ; i++) {
+      const warmUp = timed.length === 0 && warming(spec, warm, w, started);
+      if (!warmUp && timed.length >= R) break;
       const layers: LayerRecord[][] = [[], [], []];
       const t = performance.now();
       const r = await run3(async (ctx) => {
@@ -226,19 +247,21 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
         ms, protocolMs: ms, layers, bytes: r.transports.map((tr) => tr.counters.bytesSent), messages: r.transports.map((tr) => tr.counters.messagesSent),
         rounds: r.rounds, err: errors(got, want),
       };
-      log(`${key} b${N} ${i < w ? 'warm-up' : 'rep'}: ${ms.toFixed(1)} ms, ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${r.rounds} rounds, err ${rep.err.abs.toExponential(1)}`);
-      if (i >= w) timed.push(rep);
+      if (i === 0) firstMs = ms;
+      if (!warmUp || warm < 3 || verbose) log(`${key} b${N} ${warmUp ? 'warm-up' : 'rep'}: ${ms.toFixed(1)} ms, ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${r.rounds} rounds, err ${rep.err.abs.toExponential(1)}`);
+      if (warmUp) warm++; else timed.push(rep);
+      if (warmUp && !warming(spec, warm, w, started)) log(`${key} b${N}: ${warm} warm-up runs in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
     const tf = await tfjsPredictMs(model, x, N, Math.min(R, 5));
     const rss = process.resourceUsage().maxRSS * 1024;
-    out.push(summarize(key, spec, N, w, timed, tf, [rss]));
+    out.push(summarize(key, spec, N, warm, timed, tf, [rss], firstMs));
   }
   return out;
 }
 
 function failed(key: string, spec: ModelSpec, N: number): CaseResult {
   return {
-    key, model: key, label: spec.label, batch: N, transport, fracBits: spec.fracBits, warmup: 0, reps: 0,
+    key, model: key, label: spec.label, batch: N, transport, fracBits: spec.fracBits, warmup: 0, reps: 0, firstMs: NaN,
     latencyMs: latencyStats([NaN]), perImageMs: NaN, protocolMs: NaN, bytesPerParty: [], messagesPerParty: [], rounds: 0, layers: [],
     tfjsMs: NaN, ratio: NaN, maxAbsErr: NaN, maxRelErr: NaN, peakRssBytes: [],
   };
@@ -265,7 +288,7 @@ async function main(): Promise<void> {
     loadavg: [loadavg()[0]!, NaN],
   };
   const tStart = performance.now();
-  log(`bench: ${meta.command} — ${meta.nproc} x ${meta.cpu}, transport ${transport}, models ${modelKeys.join(', ')}, batches ${batches.join(', ')}, ${warmup}+${reps} reps (heavy: ${heavyWarmup}+${heavyReps})`);
+  log(`bench: ${meta.command} — ${meta.nproc} x ${meta.cpu}, transport ${transport}, models ${modelKeys.join(', ')}, batches ${batches.join(', ')}, ${warmup}+${reps} reps and warm-up for ${warmupS} s at least (heavy: ${heavyWarmup}+${heavyReps})`);
   const cases: CaseResult[] = [];
   for (const key of modelKeys) {
     const spec = MODELS[key]!;

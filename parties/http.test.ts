@@ -6,7 +6,11 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../protocol/errors.js';
-import { networkA } from '../protocol/testing/seed-models.js';
+import { encode } from '../protocol/fixed-point/fixed-point.js';
+import { getKernels } from '../protocol/kernels/index.js';
+import { plainForward } from '../protocol/reference/forward.js';
+import { share, u64Bytes } from '../protocol/sharing/sharing.js';
+import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
 import { resolveConfig } from './config.js';
 import { tokenChecker } from './http.js';
 import { shareBundles } from './model-source.js';
@@ -18,6 +22,7 @@ const IN_BYTES = 784 * 8;
 const octet = { ...auth, 'content-type': 'application/octet-stream' };
 
 describe('client HTTP API: validation, auth and error codes', () => {
+  const model = networkA();
   let t: PartyTrio;
   const logs: string[] = [];
   let staticDir: string;
@@ -27,7 +32,7 @@ describe('client HTTP API: validation, auth and error codes', () => {
     writeFileSync(path.join(staticDir, 'app.js'), 'export {};');
     const stream = new Writable({ write(chunk: Buffer, _enc, cb) { logs.push(chunk.toString('utf8')); cb(); } });
     writeFileSync(path.join(staticDir, 'demo-config.json'), '{"parties":[]}');
-    t = await partyTrio({ plain: networkA(), fracBits: F, batch: { maxBatch: 4 }, staticDir, staticFiles: { '/config.json': path.join(staticDir, 'demo-config.json') }, logger: () => ({ level: 'debug', stream }) });
+    t = await partyTrio({ plain: model, fracBits: F, batch: { maxBatch: 4 }, staticDir, staticFiles: { '/config.json': path.join(staticDir, 'demo-config.json') }, logger: () => ({ level: 'debug', stream }) });
   });
   afterAll(async () => { await t?.close(); });
 
@@ -115,6 +120,61 @@ describe('client HTTP API: validation, auth and error codes', () => {
     expect(codeOf(await app(2).inject({ method: 'PUT', url: `/v1/sessions/${id}/input`, headers: octet, payload: Buffer.alloc(IN_BYTES) }))).toEqual({ status: 400, code: 'E_BAD_ARGUMENT' });
   });
 
+  describe('PUT input with x-session-create (session and share in one request)', () => {
+    const putCreate = (p: 0 | 1 | 2, id: string, header: string | object, bytes: Uint8Array | number = IN_BYTES) => app(p).inject({
+      method: 'PUT', url: `/v1/sessions/${id}/input`,
+      headers: { ...octet, 'x-session-create': typeof header === 'string' ? header : JSON.stringify(header) },
+      payload: typeof bytes === 'number' ? Buffer.alloc(bytes) : Buffer.from(bytes),
+    });
+    const stateOf = async (p: 0 | 1 | 2, id: string) => (await app(p).inject({ method: 'GET', url: `/v1/sessions/${id}`, headers: auth })).statusCode;
+
+    it('creates the session with its share (201: model info, state, bytes); P2 by POST; the output reconstructs plainForward', async () => {
+      const id = randomUUID();
+      const x = uniform(seededPrg(5), 2 * 784, 0.5).map((v) => v + 0.5);
+      const [x0, x1] = share(getKernels(), encode(x, F));
+      expect((await create(2, { sessionId: id, batch: 2, modelHash: t.modelHash })).statusCode).toBe(201);
+      for (const [p, xs] of [[0, x0], [1, x1]] as const) {
+        const r = await putCreate(p, id, { batch: 2, modelHash: t.modelHash, deadlineMs: 30_000 }, u64Bytes(xs));
+        expect(r.statusCode).toBe(201);
+        expect(r.json()).toMatchObject({ sessionId: id, party: p, acceptsInput: true, inputShape: [784], outputShape: [10], fracBits: F, modelHash: t.modelHash, bytes: 2 * IN_BYTES });
+      }
+      const out = await finishSession(t, id, F);
+      expect(out).toMatchObject({ ok: true, shape: '2,10' });
+      const want = plainForward(model, x, 2).data;
+      let err = 0;
+      for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(out.logits![i]! - want[i]!));
+      expect(err).toBeLessThan(1e-3);
+    });
+
+    it('refuses without creating anything: no modelHash, another model, bad JSON, unknown field, other session id, wrong share size, at P2', async () => {
+      const cases: [0 | 1 | 2, string | object, number, { status: number; code: string }][] = [
+        [0, { batch: 1 }, IN_BYTES, { status: 400, code: 'E_BAD_ARGUMENT' }],
+        [1, { modelHash: 'ab'.repeat(32) }, IN_BYTES, { status: 409, code: 'E_MODEL_MISMATCH' }],
+        [0, '{"modelHash": ', IN_BYTES, { status: 400, code: 'E_BAD_ARGUMENT' }],
+        [0, { modelHash: t.modelHash, extra: 1 }, IN_BYTES, { status: 400, code: 'E_BAD_ARGUMENT' }],
+        [0, { modelHash: t.modelHash, sessionId: randomUUID() }, IN_BYTES, { status: 400, code: 'E_BAD_ARGUMENT' }],
+        [1, { modelHash: t.modelHash, batch: 2 }, IN_BYTES, { status: 400, code: 'E_SHAPE' }],
+        [0, { modelHash: t.modelHash, batch: 9 }, IN_BYTES, { status: 400, code: 'E_BAD_ARGUMENT' }],
+        [0, { modelHash: t.modelHash, pad: 'x'.repeat(5000) }, IN_BYTES, { status: 413, code: 'E_TOO_LARGE' }],
+        [2, { modelHash: t.modelHash }, IN_BYTES, { status: 400, code: 'E_BAD_ARGUMENT' }],
+      ];
+      for (const [p, header, bytes, want] of cases) {
+        const id = randomUUID();
+        const r = await putCreate(p, id, header, bytes);
+        expect(codeOf(r), JSON.stringify(header).slice(0, 80)).toEqual(want);
+        // No half state: the session does not exist, and the id can still be created normally.
+        expect(await stateOf(p, id)).toBe(404);
+        expect((await create(p, { sessionId: id })).statusCode).toBe(201);
+      }
+    });
+
+    it('an id that exists already: 409 E_CONFLICT, and the existing session keeps no share', async () => {
+      const id = await created();
+      expect(codeOf(await putCreate(0, id, { modelHash: t.modelHash }))).toEqual({ status: 409, code: 'E_CONFLICT' });
+      expect((await app(0).inject({ method: 'GET', url: `/v1/sessions/${id}`, headers: auth })).json()).toMatchObject({ state: 'created' });
+    });
+  });
+
   it('GET output with waitMs answers 202 with the state while the session is not done', async () => {
     const id = await created();
     const r = await app(0).inject({ method: 'GET', url: `/v1/sessions/${id}/output?waitMs=20`, headers: auth });
@@ -145,7 +205,7 @@ describe('client HTTP API: validation, auth and error codes', () => {
   it('CORS: answers the demo origin\'s preflight and exposes the output-shape and output-mode headers; other origins get no CORS headers', async () => {
     const pre = await app(1).inject({ method: 'OPTIONS', url: `/v1/sessions/${randomUUID()}/input`, headers: { origin: 'http://demo.local', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization, content-type' } });
     expect(pre.statusCode).toBe(204);
-    expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'http://demo.local', 'access-control-allow-methods': expect.stringContaining('PUT'), 'access-control-allow-headers': expect.stringContaining('authorization') });
+    expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'http://demo.local', 'access-control-allow-methods': expect.stringContaining('PUT'), 'access-control-allow-headers': expect.stringMatching(/authorization.*x-session-create/) });
     const get = await app(1).inject({ method: 'GET', url: '/healthz', headers: { origin: 'http://demo.local' } });
     expect(get.headers['access-control-expose-headers']).toBe('x-output-shape, x-output-mode');
     // Also on errors, so the page can read the ApiError.

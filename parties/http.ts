@@ -17,7 +17,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { API_VERSION, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, type ApiError, type CreateSessionRequest, type PrivacyBudgetResponse } from '../protocol/api-contract.js';
+import { API_VERSION, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, type ApiError, type CreateSessionRequest, type PrivacyBudgetResponse } from '../protocol/api-contract.js';
 import { ERROR_CODES, isMpcError, MpcError } from '../protocol/errors.js';
 import { alignedBytes } from './chunking.js';
 import { errFields } from './log.js';
@@ -108,7 +108,7 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
     if (origin && (allowAll || opts.corsOrigins.includes(origin))) {
       reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}`);
       if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
-        reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS').header('access-control-allow-headers', 'authorization, content-type, accept').header('access-control-max-age', '600');
+        reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS').header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}`).header('access-control-max-age', '600');
         return reply.code(204).send();
       }
     }
@@ -166,25 +166,41 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
 
   const v = `/${API_VERSION}`;
 
+  const sessionProperties = {
+    sessionId: { type: 'string', pattern: UUID_PATTERN },
+    modelHash: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
+    batch: { type: 'integer', minimum: 1 },
+    deadlineMs: { type: 'integer', minimum: 1 },
+    privacy: privacySchema,
+  };
   app.post<{ Body: CreateSessionRequest }>(`${v}/sessions`, {
     bodyLimit: 16 * 1024,
-    schema: {
-      body: {
-        type: 'object', required: ['sessionId'], additionalProperties: false,
-        properties: {
-          sessionId: { type: 'string', pattern: UUID_PATTERN },
-          modelHash: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
-          batch: { type: 'integer', minimum: 1 },
-          deadlineMs: { type: 'integer', minimum: 1 },
-          privacy: privacySchema,
-        },
-      },
-    },
+    schema: { body: { type: 'object', required: ['sessionId'], additionalProperties: false, properties: sessionProperties } },
   }, async (req, reply) => reply.code(201).send(await party.createSession(req.body, clientIdOf(req.headers.authorization))));
 
-  app.put<{ Params: { id: string }; Body: Uint8Array }>(`${v}/sessions/:id/input`, { schema: { params: idParams } }, async (req) => {
+  // x-session-create: the session request of a PUT that creates the session with its input.
+  const createHeaderSchema = { type: 'object', required: ['modelHash'], additionalProperties: false, properties: sessionProperties };
+  const parseCreateHeader = (req: FastifyRequest, id: string): CreateSessionRequest => {
+    const raw = req.headers[SESSION_CREATE_HEADER];
+    if (typeof raw !== 'string') throw new MpcError('E_BAD_ARGUMENT', `${SESSION_CREATE_HEADER}: one header with the JSON of the session request`);
+    if (raw.length > 4096) throw new MpcError('E_TOO_LARGE', `${SESSION_CREATE_HEADER}: ${raw.length} bytes exceed the limit of 4096`);
+    let body: unknown;
+    try { body = JSON.parse(raw); } catch { throw new MpcError('E_BAD_ARGUMENT', `${SESSION_CREATE_HEADER}: not valid JSON`); }
+    const validate = req.compileValidationSchema(createHeaderSchema);
+    if (!validate(body)) {
+      const e = validate.errors?.[0];
+      throw new MpcError('E_BAD_ARGUMENT', `${SESSION_CREATE_HEADER}: ${e ? `${e.instancePath || 'request'} ${e.message ?? 'is invalid'}` : 'invalid'} (modelHash is required: a party takes a share with a new session only for the model the client pinned)`);
+    }
+    const r = body as CreateSessionRequest;
+    if (r.sessionId !== undefined && r.sessionId.toLowerCase() !== id.toLowerCase()) throw new MpcError('E_BAD_ARGUMENT', `${SESSION_CREATE_HEADER}: sessionId differs from the path's`);
+    return { ...r, sessionId: id };
+  };
+
+  app.put<{ Params: { id: string }; Body: Uint8Array }>(`${v}/sessions/:id/input`, { schema: { params: idParams } }, async (req, reply) => {
     if (!(req.body instanceof Uint8Array)) throw new MpcError('E_BAD_ARGUMENT', 'input share must be sent as application/octet-stream');
-    return party.putInput(req.params.id, req.body);
+    if (req.headers[SESSION_CREATE_HEADER] === undefined) return party.putInput(req.params.id, req.body);
+    const create = parseCreateHeader(req, req.params.id);
+    return reply.code(201).send(await party.createWithInput(create, clientIdOf(req.headers.authorization), req.body));
   });
 
   app.get<{ Params: { id: string }; Querystring: { waitMs?: number } }>(`${v}/sessions/:id/output`, {

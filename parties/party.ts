@@ -5,7 +5,9 @@
  * Path of a request (all three parties see the same session id):
  *  1. POST /v1/sessions at P0, P1, P2 -> createSession. P2 (no input) reports
  *     the session ready to P0 at once (control 'ready').
- *  2. PUT input at P0 and P1 -> putInput; P1 reports 'ready' to P0.
+ *  2. PUT input at P0 and P1 -> putInput; P1 reports 'ready' to P0. A PUT
+ *     with x-session-create does 1 and 2 at P0/P1 in one request
+ *     (createWithInput).
  *  3. P0 (batch leader) queues a session once it has its own input and both
  *     reports; the batcher forms a batch (window, max images) and P0 sends
  *     'plan' {runId, sessions, batch sizes, deadline, pair seed} to P1 and P2.
@@ -267,6 +269,31 @@ export class Party {
     if (this.party === 1) this.reportReady(s);
     else this.maybeQueue(s);
     return { sessionId: s.id, state: s.state, bytes: body.byteLength };
+  }
+
+  /**
+   * PUT input with x-session-create: createSession and putInput in one
+   * request, both or neither. The share's size is checked before the session
+   * exists; should putInput still refuse, the new session fails at once (its
+   * reservation, if any, is released) and the error is the answer.
+   */
+  async createWithInput(req: CreateSessionRequest, clientId: string, body: Uint8Array): Promise<CreateSessionResponse & { state: string; bytes: number }> {
+    if (this.party === 2) throw new MpcError('E_BAD_ARGUMENT', 'P2 is the helper and takes no input share', { party: 2 });
+    if (req.modelHash === undefined) throw new MpcError('E_BAD_ARGUMENT', 'a session created with its input needs modelHash', { party: this.party });
+    const info = this.modelInfo();
+    const batch = req.batch ?? 1;
+    if (this.model && Number.isInteger(batch) && batch >= 1 && batch <= this.opts.batch.maxBatch && body.byteLength !== batch * this.model.inputSize * 8) {
+      throw new MpcError('E_SHAPE', `input share: expected ${batch * this.model.inputSize * 8} bytes (${batch} x [${info.inputShape}] u64), got ${body.byteLength}`, { party: this.party });
+    }
+    const created = await this.createSession(req, clientId);
+    try {
+      const r = this.putInput(created.sessionId, body);
+      return { ...created, state: r.state, bytes: r.bytes };
+    } catch (e) {
+      const s = this.store.get(created.sessionId);
+      if (s && !isTerminal(s)) this.store.fail(s, asMpcError(e));
+      throw e;
+    }
   }
 
   /** Long poll: resolves when the session is terminal or after waitMs. */

@@ -9,6 +9,13 @@
  *  2. It splits x into x_0 + x_1 (mod 2^64) and PUTs x_0 to P0 and x_1 to P1
  *     at /v1/sessions/:id/input (raw little-endian u64, application/octet-stream).
  *     P2 receives no input share: it is the helper.
+ *     Steps 1 and 2 in one request: a client that pins the model (modelHash)
+ *     and already knows its input shape and fracBits may PUT the share with
+ *     header x-session-create (SESSION_CREATE_HEADER: the JSON of the
+ *     CreateSessionRequest, modelHash required) to a session id P0/P1 have
+ *     not seen; the party creates the session and takes the share together
+ *     (201, CreateSessionResponse & {state, bytes}), or neither. P2 still gets
+ *     the POST. This saves one round trip per prediction.
  *  3. It GETs /v1/sessions/:id/output from P0 and P1 (long poll until done or
  *     failed) and adds the two shares mod 2^64. What it reconstructs depends
  *     on the session's output mode (header x-output-mode, see OutputMode):
@@ -120,6 +127,13 @@ export interface ApiError {
  * 'label+confidence' (per image: label share, bucket share).
  */
 export const OUTPUT_SHAPE_HEADER = 'x-output-shape';
+
+/**
+ * Header on PUT .../input that creates the session with its input share in
+ * one request: the JSON of a CreateSessionRequest (sessionId optional, and
+ * equal to the path's if given; modelHash required), at most 4 KiB.
+ */
+export const SESSION_CREATE_HEADER = 'x-session-create';
 
 /** Header on GET .../output carrying the OutputMode of the share ('logits' when absent). */
 export const OUTPUT_MODE_HEADER = 'x-output-mode';

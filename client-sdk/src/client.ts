@@ -21,7 +21,7 @@
  * Requests to the parties run in parallel; the first failure cancels the rest.
  */
 import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy, PrivacyOptions } from '../../protocol/api-contract.js';
-import { OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER } from '../../protocol/api-contract.js';
+import { OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER } from '../../protocol/api-contract.js';
 import { decode as decodeFixed, encode as encodeFixed, MAX_FRAC_BITS, MIN_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
 import { activate, labelFor, predictedIndex } from './activation.js';
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
@@ -50,6 +50,14 @@ export interface ClientOptions {
   imageScale?: number;
   /** Image decoder (default: the platform's, see index.ts / browser.ts). */
   decodeImage?: ImageDecoder;
+  /**
+   * Once the model is known (an earlier prediction or describe()) and pinned
+   * with expectedModelHash, create the sessions at P0 and P1 with the input
+   * share in one request (PUT .../input with x-session-create): one round
+   * trip fewer per prediction. Each party checks the pinned hash before it
+   * takes the share. Default true; false: always POST the sessions first.
+   */
+  createWithInput?: boolean;
 }
 
 export type ProgressStage = 'encoding' | 'uploading' | 'computing' | 'reconstructing' | 'done';
@@ -57,7 +65,7 @@ export type ProgressStage = 'encoding' | 'uploading' | 'computing' | 'reconstruc
 export interface PredictProgress {
   /**
    * 'encoding': input checks, image decoding, session setup, preprocessing, fixed-point encoding, splitting;
-   * 'uploading': input shares sent to P0 and P1; 'computing': waiting for the output shares;
+   * 'uploading': input shares sent to P0 and P1 (with the sessions' set-up where createWithInput applies); 'computing': waiting for the output shares;
    * 'reconstructing': output shares received, combining; 'done': result ready.
    */
   stage: ProgressStage;
@@ -169,6 +177,7 @@ export class PrivateInferenceClientBase {
   private readonly inputShape: readonly number[] | undefined;
   private readonly imageScale: number;
   private readonly decodeImage: ImageDecoder;
+  private readonly createWithInput: boolean;
   private lastModel: ModelInfo | undefined;
 
   constructor(options: ClientOptions, platformDecoder: ImageDecoder) {
@@ -194,6 +203,7 @@ export class PrivateInferenceClientBase {
     this.inputShape = o.inputShape ? [...o.inputShape] : undefined;
     this.imageScale = o.imageScale ?? 1 / 255;
     this.decodeImage = o.decodeImage ?? platformDecoder;
+    this.createWithInput = o.createWithInput ?? true;
   }
 
   /** The model the parties reported in the last session (undefined before the first prediction). */
@@ -279,23 +289,39 @@ export class PrivateInferenceClientBase {
     const decoded = await Promise.all(items.map((it) => (it.kind === 'image' ? this.decodeImage(it.src) : Promise.resolve(undefined))));
     signal.throwIfAborted();
 
-    // Step 2: sessions at all three parties, which must agree on the model.
     sessionId = uuidV4();
     const remaining = deadlineMs === undefined ? undefined : Math.max(1, Math.round(deadlineMs - (now() - started)));
-    const model = await this.createSessions(sessionId, batch, remaining, privacy, ctl);
-
-    // Step 3: preprocess, encode, split.
-    const x = this.assemble(items, decoded, model, batch, batchTensor);
-    const [x0, x1] = splitShares(encodeFixed(x, model.fracBits));
-    signal.throwIfAborted();
-
-    // Step 4: upload x_0 to P0, x_1 to P1.
-    emit('uploading', x0.byteLength);
     const path = `/v1/sessions/${sessionId}`;
-    await this.parallel(ctl, [x0, x1].map(async (share, p) => {
-      const res = await this.http.call(this.endpoints[p]!, { method: 'PUT', path: `${path}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream' }, signal);
-      await res.body?.cancel().catch(() => undefined);
-    }));
+    const pinned = this.createWithInput && this.expectedModelHash !== undefined && this.lastModel?.modelHash.toLowerCase() === this.expectedModelHash ? this.lastModel : undefined;
+    let model: ModelInfo;
+    if (pinned) {
+      // Steps 2-4 in one request per party: P0 and P1 create the session with its share
+      // (each refuses unless it serves the pinned model), P2 gets the POST; then the three
+      // answers must agree, and on the model the shares were encoded for.
+      const x = this.assemble(items, decoded, pinned, batch, batchTensor);
+      const shares = splitShares(encodeFixed(x, pinned.fracBits));
+      signal.throwIfAborted();
+      emit('uploading', shares[0].byteLength);
+      model = await this.createSessions(sessionId, batch, remaining, privacy, ctl, shares);
+      if (model.fracBits !== pinned.fracBits || !sameShape(model.inputShape, pinned.inputShape)) {
+        throw new ModelMismatchError(`the parties' model now takes [${model.inputShape.join(', ')}] at ${model.fracBits} fractional bits; the input was encoded for [${pinned.inputShape.join(', ')}] at ${pinned.fracBits}`);
+      }
+    } else {
+      // Step 2: sessions at all three parties, which must agree on the model.
+      model = await this.createSessions(sessionId, batch, remaining, privacy, ctl);
+
+      // Step 3: preprocess, encode, split.
+      const x = this.assemble(items, decoded, model, batch, batchTensor);
+      const [x0, x1] = splitShares(encodeFixed(x, model.fracBits));
+      signal.throwIfAborted();
+
+      // Step 4: upload x_0 to P0, x_1 to P1.
+      emit('uploading', x0.byteLength);
+      await this.parallel(ctl, [x0, x1].map(async (share, p) => {
+        const res = await this.http.call(this.endpoints[p]!, { method: 'PUT', path: `${path}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream' }, signal);
+        await res.body?.cancel().catch(() => undefined);
+      }));
+    }
 
     // Step 5: output shares, reconstruction, activation.
     emit('computing');
@@ -333,13 +359,17 @@ export class PrivateInferenceClientBase {
     })));
   }
 
-  private async createSessions(sessionId: string, batch: number, deadlineMs: number | undefined, privacy: PrivacyOptions & { outputMode: OutputMode }, ctl: AbortController): Promise<ModelInfo> {
+  /** POST the sessions, or with `shares` PUT x_0 / x_1 with x-session-create to P0 / P1 and POST to P2. */
+  private async createSessions(sessionId: string, batch: number, deadlineMs: number | undefined, privacy: PrivacyOptions & { outputMode: OutputMode }, ctl: AbortController, shares?: [BigUint64Array, BigUint64Array]): Promise<ModelInfo> {
     const req: CreateSessionRequest = { sessionId, batch, privacy };
     if (this.expectedModelHash !== undefined) req.modelHash = this.expectedModelHash;
     if (deadlineMs !== undefined) req.deadlineMs = deadlineMs;
     const body = JSON.stringify(req);
     const answers = await this.parallel(ctl, this.endpoints.map(async (ep) => {
-      const res = await this.http.call(ep, { method: 'POST', path: '/v1/sessions', body, contentType: 'application/json', accept: 'application/json' }, ctl.signal);
+      const share = ep.party === 2 ? undefined : shares?.[ep.party];
+      const res = share
+        ? await this.http.call(ep, { method: 'PUT', path: `/v1/sessions/${sessionId}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream', accept: 'application/json', headers: { [SESSION_CREATE_HEADER]: body } }, ctl.signal)
+        : await this.http.call(ep, { method: 'POST', path: '/v1/sessions', body, contentType: 'application/json', accept: 'application/json' }, ctl.signal);
       const json: unknown = await this.http.read(ep, 'session response', ctl.signal, () => res.json());
       return checkSessionResponse(json, ep.party, sessionId);
     }));

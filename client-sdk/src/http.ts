@@ -22,6 +22,8 @@ export interface CallOptions {
   body?: Uint8Array | string;
   contentType?: string;
   accept?: string;
+  /** More request headers (names in lower case). */
+  headers?: Record<string, string>;
 }
 
 export class PartyHttp {
@@ -29,7 +31,7 @@ export class PartyHttp {
 
   /** Send one request; resolves with a 2xx response, rejects with a typed error. */
   async call(ep: PartyEndpoint, o: CallOptions, signal: AbortSignal): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    const headers: Record<string, string> = { ...o.headers, authorization: `Bearer ${this.token}` };
     if (o.contentType !== undefined) headers['content-type'] = o.contentType;
     if (o.accept !== undefined) headers['accept'] = o.accept;
     let res: Response;

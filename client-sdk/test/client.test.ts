@@ -216,6 +216,50 @@ describe('typed errors', () => {
     expect(r.model.modelHash).toBe(fake.model.modelHash);
   });
 
+  describe('createWithInput: session and share in one request once the pinned model is known', () => {
+    const calls = (from: number) => fake.requests.slice(from).filter((q) => q.method !== 'OPTIONS').map((q) => `P${q.party} ${q.method} ${q.url.replace(/[0-9a-f-]{36}/, ':id').replace(/\?.*$/, '')}`).sort();
+    const slow = ['P0 GET /v1/sessions/:id/output', 'P0 POST /v1/sessions', 'P0 PUT /v1/sessions/:id/input', 'P1 GET /v1/sessions/:id/output', 'P1 POST /v1/sessions', 'P1 PUT /v1/sessions/:id/input', 'P2 POST /v1/sessions'];
+    const fast = ['P0 GET /v1/sessions/:id/output', 'P0 PUT /v1/sessions/:id/input', 'P1 GET /v1/sessions/:id/output', 'P1 PUT /v1/sessions/:id/input', 'P2 POST /v1/sessions'];
+
+    it('first prediction: POST then PUT; the next ones: PUT with x-session-create at P0/P1, POST at P2; same logits', async () => {
+      const c = client({ expectedModelHash: fake.model.modelHash });
+      for (const [i, want] of [[0, slow], [1, fast], [2, fast]] as const) {
+        const t = tensor([64, 64, 1], i + 3);
+        const from = fake.requests.length;
+        const r = await c.predict(t);
+        expect(calls(from)).toEqual(want);
+        expectLogits([r.logits], t.data, 1);
+      }
+      // A batch on the fast path too.
+      const ts = [tensor([64, 64, 1], 7), tensor([64, 64, 1], 8)];
+      const from = fake.requests.length;
+      const b = await c.predict(ts, { batch: true });
+      expect(calls(from)).toEqual(fast);
+      ts.forEach((t, i) => expectLogits([b.logits[i]!], t.data, 1));
+    });
+
+    it('not without a pinned hash, nor with createWithInput: false; describe() is enough to know the model', async () => {
+      for (const c of [client(), client({ expectedModelHash: fake.model.modelHash, createWithInput: false })]) {
+        await c.predict(tensor());
+        const from = fake.requests.length;
+        await c.predict(tensor());
+        expect(calls(from)).toEqual(slow);
+      }
+      const c = client({ expectedModelHash: fake.model.modelHash });
+      await c.describe();
+      const from = fake.requests.length;
+      expectLogits([(await c.predict(tensor())).logits], tensor().data, 1);
+      expect(calls(from)).toEqual(fast);
+    });
+
+    it('a party that now serves another model refuses the share: E_MODEL_MISMATCH', async () => {
+      const c = client({ expectedModelHash: fake.model.modelHash });
+      await c.predict(tensor());
+      fake.behavior[1] = { modelHash: 'c'.repeat(64) };
+      await expect(c.predict(tensor())).rejects.toMatchObject({ name: 'ModelMismatchError', code: 'E_MODEL_MISMATCH', party: 1 });
+    });
+  });
+
   it('passes a party\'s coded error through (code, party, status, message)', async () => {
     fake.behavior[1] = { failCreate: { code: 'E_NOT_READY', message: 'model not loaded' } };
     const e = await client().predict(tensor()).catch((x: unknown) => x);

@@ -22,7 +22,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { ApiError, CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy } from '../../protocol/api-contract.js';
-import { OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER } from '../../protocol/api-contract.js';
+import { OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER } from '../../protocol/api-contract.js';
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.js';
 
 const MOD = 1n << 64n;
@@ -173,7 +173,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
     app.addHook('onRequest', async (req, reply) => {
       requests.push({ party, method: req.method, url: req.url });
       reply.header('access-control-allow-origin', '*');
-      reply.header('access-control-allow-headers', 'authorization, content-type, accept');
+      reply.header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}`);
       reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS');
       reply.header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}`);
       if (req.method === 'OPTIONS') return reply.code(204).send();
@@ -182,9 +182,9 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
     });
     app.options('/*', async (_req, reply) => reply.code(204).send());
 
-    app.post('/v1/sessions', async (req, reply) => {
+    /** POST /v1/sessions, or the creating half of a PUT with x-session-create: the response, or a failed reply. */
+    const createSession = (body: CreateSessionRequest, reply: FastifyReply): CreateSessionResponse | FastifyReply => {
       const b = behavior[party] ?? {};
-      const body = req.body as CreateSessionRequest;
       if (b.failCreate) return fail(reply, party, b.failCreate.code, b.failCreate.message ?? 'injected failure', b.failCreate.status);
       if (typeof body?.sessionId !== 'string') return fail(reply, party, 'E_BAD_ARGUMENT', 'sessionId missing');
       if (body.modelHash !== undefined && body.modelHash !== (b.modelHash ?? model.modelHash)) return fail(reply, party, 'E_MODEL_MISMATCH', 'client expects a different model');
@@ -206,8 +206,13 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
         ...(mode === 'label+confidence' ? { confidenceThresholds: model.privacy?.confidenceThresholds ?? [1, 3] } : {}),
         ...(model.privacy?.dp ? { dp: model.privacy.dp } : {}),
       };
-      const res: CreateSessionResponse = { ...info, ...(privacy ? { privacy } : {}), modelHash: b.modelHash ?? model.modelHash, sessionId: body.sessionId, party: (b.reportParty ?? party) as 0 | 1 | 2, acceptsInput: party !== 2 };
-      return reply.code(201).send(res);
+      return { ...info, ...(privacy ? { privacy } : {}), modelHash: b.modelHash ?? model.modelHash, sessionId: body.sessionId, party: (b.reportParty ?? party) as 0 | 1 | 2, acceptsInput: party !== 2 };
+    };
+    const isReply = (r: unknown): r is FastifyReply => typeof (r as FastifyReply).send === 'function';
+
+    app.post('/v1/sessions', async (req, reply) => {
+      const r = createSession(req.body as CreateSessionRequest, reply);
+      return isReply(r) ? r : reply.code(201).send(r);
     });
 
     // The model as the real parties describe it (client.describe()).
@@ -215,10 +220,22 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
 
     app.put('/v1/sessions/:id/input', async (req, reply) => {
       const id = (req.params as { id: string }).id;
+      const buf = req.body as Buffer;
+      // x-session-create: as the real parties (parties/party.ts createWithInput), modelHash required, size checked first.
+      const header = req.headers[SESSION_CREATE_HEADER];
+      let created: CreateSessionResponse | undefined;
+      if (typeof header === 'string') {
+        if (party === 2) return fail(reply, party, 'E_BAD_ARGUMENT', 'P2 takes no input share');
+        const body = { ...(JSON.parse(header) as CreateSessionRequest), sessionId: id };
+        if (body.modelHash === undefined) return fail(reply, party, 'E_BAD_ARGUMENT', 'modelHash required');
+        if (!Buffer.isBuffer(buf) || buf.byteLength !== (body.batch ?? 1) * n * 8) return fail(reply, party, 'E_SHAPE', `expected ${(body.batch ?? 1) * n} u64`);
+        const r = createSession(body, reply);
+        if (isReply(r)) return r;
+        created = r;
+      }
       const s = sessions.get(id);
       if (!s || !s.created.has(party)) return fail(reply, party, 'E_NOT_FOUND', 'unknown session');
       if (party === 2) return fail(reply, party, 'E_BAD_ARGUMENT', 'P2 takes no input share');
-      const buf = req.body as Buffer;
       if (!Buffer.isBuffer(buf) || buf.byteLength !== s.batch * n * 8) return fail(reply, party, 'E_SHAPE', `expected ${s.batch * n} u64`);
       if (s.inputs[party]) return fail(reply, party, 'E_CONFLICT', 'input already uploaded');
       const share = new BigUint64Array(buf.byteLength / 8);
@@ -230,6 +247,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
         inputs.set(id, x);
         s.markReady();
       }
+      if (created) return reply.code(201).send({ ...created, state: 'input-received', bytes: buf.byteLength });
       return reply.code(200).send({ state: 'input-received' });
     });
 

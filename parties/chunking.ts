@@ -1,5 +1,5 @@
 /**
- * Splitting protocol messages into gRPC frames of at most ~1 MiB payload and
+ * Splitting protocol messages into gRPC frames of at most 4 MiB payload and
  * reassembling them on receipt into one 8-byte-aligned buffer, so that
  * bytesU64 (protocol/sharing/sharing.ts) views it without another copy. A
  * message of one frame is passed on as a view of that frame (no copy: most
@@ -11,7 +11,7 @@
  */
 import { MpcError } from '../protocol/errors.js';
 
-export const CHUNK_BYTES = 1 << 20;
+export const CHUNK_BYTES = 4 << 20;
 
 export type FrameKind = 'DATA' | 'HELLO' | 'CONTROL' | 'SETUP';
 

@@ -19,7 +19,7 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => {
 };
 
 describe('frame chunking', () => {
-  it('splits a 2.5 MiB message into three ~1 MiB chunks and reassembles it into an 8-aligned buffer', () => {
+  it('splits a message of 2.5 chunks into three chunks and reassembles it into an 8-aligned buffer', () => {
     const payload = randomBytes(2.5 * CHUNK_BYTES);
     const frames = toFrames({ kind: 'DATA', session: 's', tag: 't', depth: 3, payload });
     expect(frames.map((f) => f.payload.byteLength)).toEqual([CHUNK_BYTES, CHUNK_BYTES, CHUNK_BYTES / 2]);

@@ -1,0 +1,121 @@
+/**
+ * Protobuf encoding of party.proto's Frame, written by hand for the mesh's
+ * gRPC serializers (grpc.makeGenericClientConstructor), wire-compatible with
+ * @grpc/proto-loader's (a test decodes each with the other).
+ *
+ * Why not protobufjs: it copies every payload once more into a Buffer of its
+ * own (then grpc-js copies it into its framed message), and its decoded frames
+ * put the payload wherever the header ends. Here
+ *  - encodeFrame writes header and payload into one Buffer (one copy), and
+ *  - puts a `pad` field (9, ignored) before the payload so that the payload
+ *    starts 8-byte aligned in the buffer grpc-js hands to the receiver (its
+ *    framed message: 5 bytes of gRPC prefix, then this message, from an
+ *    8-aligned offset), and
+ *  - decodeFrame returns the payload as a view of that buffer (no copy).
+ * A receiver of a one-frame u64 message can then view it as a BigUint64Array
+ * in place (sharing.bytesU64 still checks the alignment and copies if not).
+ */
+import type { FrameKind, WireFrame } from './chunking.js';
+import { MpcError } from '../protocol/errors.js';
+
+const KINDS: readonly FrameKind[] = ['DATA', 'HELLO', 'CONTROL', 'SETUP'];
+const KIND_NUMBER: Record<FrameKind, number> = { DATA: 0, HELLO: 1, CONTROL: 2, SETUP: 3 };
+/** Bytes gRPC puts before each message (compressed flag, u32 length). */
+const GRPC_PREFIX = 5;
+
+// Wire types: 0 varint, 2 length-delimited.
+const tag = (field: number, wire: number): number => (field << 3) | wire;
+
+function varintLen(v: number): number {
+  let n = 1;
+  while (v >= 0x80) { v = Math.floor(v / 128); n++; }
+  return n;
+}
+
+function writeVarint(buf: Buffer, o: number, v: number): number {
+  while (v >= 0x80) { buf[o++] = (v % 128) | 0x80; v = Math.floor(v / 128); }
+  buf[o++] = v;
+  return o;
+}
+
+/** One Frame message (no gRPC prefix): the header fields, `pad` so the payload lands 8-aligned after the prefix, the payload. */
+export function encodeFrame(f: WireFrame): Buffer {
+  const session = Buffer.from(f.session ?? '', 'utf8');
+  const tagBytes = Buffer.from(f.tag ?? '', 'utf8');
+  const kind = KIND_NUMBER[f.kind] ?? 0;
+  const payload = f.payload ?? new Uint8Array(0);
+  const ints: [number, number][] = [[1, kind], [4, f.depth ?? 0], [5, f.chunk ?? 0], [6, f.chunks ?? 0], [7, f.total_bytes ?? 0]];
+  let head = 0;
+  for (const [, v] of ints) if (v !== 0) head += 1 + varintLen(v);
+  if (session.length) head += 1 + varintLen(session.length) + session.length;
+  if (tagBytes.length) head += 1 + varintLen(tagBytes.length) + tagBytes.length;
+  const payloadKey = payload.byteLength ? 1 + varintLen(payload.byteLength) : 0;
+  // pad = tag byte + length byte + 0..7 bytes: at least 2 bytes, chosen so that (prefix + head + pad + payload key) % 8 == 0.
+  let pad = 0;
+  if (payload.byteLength) {
+    pad = (8 - ((GRPC_PREFIX + head + payloadKey) % 8)) % 8;
+    if (pad < 2) pad += 8;
+  }
+  const out = Buffer.allocUnsafe(head + pad + payloadKey + payload.byteLength);
+  let o = 0;
+  const put = (field: number, v: number): void => { if (v !== 0) { out[o++] = tag(field, 0); o = writeVarint(out, o, v); } };
+  put(1, kind);
+  if (session.length) { out[o++] = tag(2, 2); o = writeVarint(out, o, session.length); o += session.copy(out, o); }
+  if (tagBytes.length) { out[o++] = tag(3, 2); o = writeVarint(out, o, tagBytes.length); o += tagBytes.copy(out, o); }
+  put(4, ints[1]![1]); put(5, ints[2]![1]); put(6, ints[3]![1]); put(7, ints[4]![1]);
+  if (payload.byteLength) {
+    out[o++] = tag(9, 2); out[o++] = pad - 2; out.fill(0, o, o + pad - 2); o += pad - 2;
+    out[o++] = tag(8, 2); o = writeVarint(out, o, payload.byteLength);
+    out.set(payload, o);
+    o += payload.byteLength;
+  }
+  if (o !== out.length) throw new MpcError('E_INTERNAL', `frame codec: wrote ${o} of ${out.length} bytes`);
+  return out;
+}
+
+const bad = (what: string): never => { throw new MpcError('E_PROTOCOL_DESYNC', `frame codec: malformed frame (${what})`); };
+
+/** A Frame from its protobuf bytes (any field order, unknown fields skipped); the payload is a view of `buf`. */
+export function decodeFrame(buf: Buffer): WireFrame {
+  const f: WireFrame = { kind: 'DATA', session: '', tag: '', depth: 0, chunk: 0, chunks: 0, total_bytes: 0, payload: buf.subarray(0, 0) };
+  let o = 0;
+  const varint = (): number => {
+    let v = 0, mul = 1, b: number;
+    do {
+      if (o >= buf.length) bad('truncated varint');
+      b = buf[o++]!;
+      v += (b & 0x7f) * mul;
+      mul *= 128;
+      if (mul > 2 ** 63) bad('varint too long');
+    } while (b & 0x80);
+    return v;
+  };
+  while (o < buf.length) {
+    const key = varint();
+    const field = Math.floor(key / 8), wire = key % 8;
+    if (wire === 0) {
+      const v = varint();
+      if (field === 1) f.kind = KINDS[v] ?? bad(`unknown kind ${v}`);
+      else if (field === 4) f.depth = v >>> 0;
+      else if (field === 5) f.chunk = v >>> 0;
+      else if (field === 6) f.chunks = v >>> 0;
+      else if (field === 7) f.total_bytes = v;
+    } else if (wire === 2) {
+      const len = varint();
+      if (len > buf.length - o) bad('length past the end');
+      const bytes = buf.subarray(o, o + len);
+      o += len;
+      if (field === 2) f.session = bytes.toString('utf8');
+      else if (field === 3) f.tag = bytes.toString('utf8');
+      else if (field === 8) f.payload = bytes;
+    } else if (wire === 1) {
+      o += 8;
+    } else if (wire === 5) {
+      o += 4;
+    } else {
+      bad(`wire type ${wire}`);
+    }
+  }
+  if (o !== buf.length) bad('truncated field');
+  return f;
+}

@@ -5,6 +5,7 @@
  * kernel tap.
  */
 import type { BilinearOp } from '../primitives/matmul.js';
+import { scratchU64 } from '../ring/scratch.js';
 import type { Window2D } from './geometry.js';
 
 export interface ConvShape { N: number; H: number; W: number; C: number; kh: number; kw: number; sh: number; sw: number; g: Window2D }
@@ -13,10 +14,10 @@ export function conv2dOp(s: ConvShape, Cout: number, label = 'conv2d'): Bilinear
   const rows = s.N * s.g.outH * s.g.outW, K = s.kh * s.kw * s.C;
   return {
     label, sizeX: s.N * s.H * s.W * s.C, sizeY: K * Cout, sizeZ: rows * Cout,
-    apply(k, x, w) {
-      const cols = new BigUint64Array(rows * K);
+    apply(k, x, w, out = new BigUint64Array(rows * Cout)) {
+      // The im2col matrix (kh*kw times the input) is read only by the GEMM below: a scratch buffer.
+      const cols = scratchU64('conv.cols', rows * K);
       k.im2col(x, s.N, s.H, s.W, s.C, s.kh, s.kw, s.sh, s.sw, s.g.padTop, s.g.padLeft, s.g.outH, s.g.outW, cols);
-      const out = new BigUint64Array(rows * Cout);
       k.gemm(cols, w, rows, K, Cout, out);
       return out;
     },
@@ -47,10 +48,10 @@ export function depthwiseOp(s: ConvShape, dm: number, label = 'depthwise'): Bili
   const rows = s.N * s.g.outH * s.g.outW, Co = s.C * dm;
   return {
     label, sizeX: s.N * s.H * s.W * s.C, sizeY: s.kh * s.kw * Co, sizeZ: rows * Co,
-    apply(k, x, w) {
-      const out = new BigUint64Array(rows * Co);
-      const wt = new BigUint64Array(rows * Co);
-      const prod = new BigUint64Array(rows * Co);
+    apply(k, x, w, out = new BigUint64Array(rows * Co)) {
+      out.fill(0n);
+      const wt = scratchU64('depthwise.wt', rows * Co);
+      const prod = scratchU64('depthwise.prod', rows * Co);
       for (let ky = 0; ky < s.kh; ky++) for (let kx = 0; kx < s.kw; kx++) {
         const t = ky * s.kw + kx;
         const wRow = w.subarray(t * Co, (t + 1) * Co);

@@ -25,6 +25,7 @@ import type { RingKernels } from '../kernels/types.js';
 import { openToDataParties } from '../sharing/open.js';
 import type { AShare } from '../ring/types.js';
 import { concatU64 } from '../ring/ops.js';
+import { scratchU64 } from '../ring/scratch.js';
 import { recvU64, sendU64 } from '../transport/messages.js';
 import { assert } from '../errors.js';
 import type { Cost } from './cost.js';
@@ -36,8 +37,8 @@ export interface BilinearOp {
   readonly sizeX: number;
   readonly sizeY: number;
   readonly sizeZ: number;
-  /** op(x, y), a bilinear map over Z_2^64 into a fresh array of sizeZ. */
-  apply(k: RingKernels, x: BigUint64Array, y: BigUint64Array): BigUint64Array;
+  /** op(x, y), a bilinear map over Z_2^64: into `out` (sizeZ elements, overwritten) if given, else into a fresh array; returns it. */
+  apply(k: RingKernels, x: BigUint64Array, y: BigUint64Array, out?: BigUint64Array): BigUint64Array;
 }
 
 /** Cost of beaverBilinear; keptY: Y's mask is kept (weight-masks.ts 'use' mode), so only E is opened. */
@@ -67,10 +68,11 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
   const kept = masks?.mode === 'use';
   if (ctx.party === 2) {
     // Step 1: P2 deals the triple; only C_1 travels.
+    // A, C0 and the PRG draws added in are read only here, before any await: scratch buffers (ring/scratch.ts).
     const g0 = ctx.pairPrg(0), g1 = ctx.pairPrg(1);
-    const A = g0.u64(op.sizeX), B = kept ? keptMask(masks!, key!, 2, op.sizeY) : g0.u64(op.sizeY), C0 = g0.u64(op.sizeZ);
-    k.add(A, g1.u64(op.sizeX), A);
-    if (!kept) k.add(B, g1.u64(op.sizeY), B);
+    const A = g0.u64Into(scratchU64('beaver.A', op.sizeX)), B = kept ? keptMask(masks!, key!, 2, op.sizeY) : g0.u64(op.sizeY), C0 = g0.u64Into(scratchU64('beaver.C0', op.sizeZ));
+    k.add(A, g1.u64Into(scratchU64('beaver.draw', op.sizeX)), A);
+    if (!kept) k.add(B, g1.u64Into(scratchU64('beaver.draw', op.sizeY)), B);
     const C1 = op.apply(k, A, B);
     k.sub(C1, C0, C1);
     sendU64(ctx, 1, tag, C1);
@@ -81,10 +83,11 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
   const j = ctx.party;
   const keptF = kept ? keptMask(masks!, key!, j, op.sizeY) : null;
   const g = ctx.pairPrg(2);
-  const Aj = g.u64(op.sizeX), Bj = kept ? null : g.u64(op.sizeY);
+  // A_j, B_j are read before the first await; E_j and F_j too where they travel as one concatenated message.
+  const Aj = g.u64Into(scratchU64('beaver.Aj', op.sizeX)), Bj = kept ? null : g.u64Into(scratchU64('beaver.Bj', op.sizeY));
   const Cj = j === 0 ? g.u64(op.sizeZ) : null;
   // Step 2: E_j = X_j - A_j, F_j = Y_j - B_j.
-  const Ej = new BigUint64Array(op.sizeX);
+  const Ej = keptF ? new BigUint64Array(op.sizeX) : scratchU64('beaver.Ej', op.sizeX);
   k.sub(x, Aj, Ej);
   let E: BigUint64Array, F: BigUint64Array;
   if (keptF) {
@@ -92,7 +95,7 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
     E = await openToDataParties(ctx, `${op.label}:E`, Ej);
     F = keptF;
   } else {
-    const Fj = new BigUint64Array(op.sizeY);
+    const Fj = scratchU64('beaver.Fj', op.sizeY);
     k.sub(y, Bj!, Fj);
     // Step 3: reconstruct E and F (one message each way carrying both).
     const EF = await openToDataParties(ctx, `${op.label}:EF`, concatU64([Ej, Fj]));
@@ -103,9 +106,9 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
   const C = Cj ?? (await recvU64(ctx, 2, tag, op.sizeZ));
   // Step 4: Z_j = op(X_j, F) + op(E, Y_j - j F) + C_j.
   let Yt: BigUint64Array = y;
-  if (j === 1) { Yt = new BigUint64Array(op.sizeY); k.sub(y, F, Yt); }
+  if (j === 1) { Yt = scratchU64('beaver.Yt', op.sizeY); k.sub(y, F, Yt); }
   const Z = op.apply(k, x, F);
-  const Z2 = op.apply(k, E, Yt);
+  const Z2 = op.apply(k, E, Yt, scratchU64('beaver.Z2', op.sizeZ));
   k.add(Z, Z2, Z);
   k.add(Z, C, Z);
   return Z as AShare;
@@ -115,7 +118,7 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
 export function matmulOp(m: number, kk: number, n: number, label = 'matmul'): BilinearOp {
   return {
     label, sizeX: m * kk, sizeY: kk * n, sizeZ: m * n,
-    apply(k, x, y) { const out = new BigUint64Array(m * n); k.gemm(x, y, m, kk, n, out); return out; },
+    apply(k, x, y, out = new BigUint64Array(m * n)) { k.gemm(x, y, m, kk, n, out); return out; },
   };
 }
 
@@ -123,7 +126,7 @@ export function matmulOp(m: number, kk: number, n: number, label = 'matmul'): Bi
 export function mulOp(n: number, label = 'mul'): BilinearOp {
   return {
     label, sizeX: n, sizeY: n, sizeZ: n,
-    apply(k, x, y) { const out = new BigUint64Array(n); k.mul(x, y, out); return out; },
+    apply(k, x, y, out = new BigUint64Array(n)) { k.mul(x, y, out); return out; },
   };
 }
 

@@ -95,8 +95,10 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   if (ctx.party === 2) {
     // Step 1.
     const g0 = ctx.pairPrg(0), g1 = ctx.pairPrg(1);
-    const r = g0.u64(n);
+    const r = g0.u64Into(scratchU64('relu.p2.r', n));
     k.add(r, g1.u64Into(scratchU64('relu.p2.r1', n)), r);
+    // Step 4 needs only r_63 (narrow: r_31): one byte per element, taken now so that r is scratch.
+    const z = narrow ? bit31(r) : msb(r);
     let xb1: Uint8Array;
     if (narrow) {
       // Bits of r' = r mod 2^31 on 32 positions.
@@ -116,7 +118,6 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     // Step 3.
     const betaP = (await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
     // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_0 from the PRG, z_1 sent); ReLU: w = z (a + m) too.
-    const z = narrow ? bit31(r) : msb(r);
     for (let i = 0; i < n; i++) z[i]! ^= betaP[i]!;
     const zw = new BigUint64Array(wantRelu ? 2 * n : n);
     const z1 = zw.subarray(0, n);
@@ -133,8 +134,9 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   }
   const j = ctx.party;
   const g2 = ctx.pairPrg(2), g01 = ctx.pairPrg(j === 0 ? 1 : 0);
-  // Steps 1-2: r_j from the PRG shared with P2, c_j = a_j + r_j (in place).
-  const cj = g2.u64(n);
+  // Steps 1-2: r_j from the PRG shared with P2, c_j = a_j + r_j (in place). On the narrow ring c_j is read
+  // only by openLow32ToDataParties before its first await (it sends c_j mod 2^32 from a copy): scratch.
+  const cj = narrow ? g2.u64Into(scratchU64('relu.cj', n)) : g2.u64(n);
   k.add(a, cj, cj);
   const beta = g01.bits(n);
   let m: BigUint64Array | null = null;

@@ -27,7 +27,8 @@ export async function openToDataParties(ctx: PartyContext, tag: string, mine: Bi
  * learn v mod 2^32 (4 bytes per element each way instead of 8). It REVEALS v
  * mod 2^32 TO P0 AND P1; the same rule as above applies: v must be masked by
  * randomness uniform mod 2^32 that neither knows (relu-direct's c = a + r on
- * the 32-bit comparison ring). P2 learns nothing.
+ * the 32-bit comparison ring). P2 learns nothing. It reads `mine` only
+ * before its first await (callers may pass a scratch buffer).
  */
 export async function openLow32ToDataParties(ctx: PartyContext, tag: string, mine: BigUint64Array): Promise<Uint32Array> {
   const other = otherDataParty(ctx);

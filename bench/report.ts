@@ -63,6 +63,8 @@ export interface RunMeta {
   loadavg?: [number, number];
   /** Wall time of the whole benchmark, s. */
   totalS?: number;
+  /** grpc: how the party processes ran the program (parties/launch.ts partyProgram). */
+  partyRuntime?: 'bundle' | 'tsx';
 }
 
 export const median = (xs: readonly number[]): number => {
@@ -125,7 +127,7 @@ export function markdown(meta: RunMeta, cases: CaseResult[], chartPath: string):
   const out: string[] = [];
   out.push(`Command: \`${meta.command}\``);
   out.push('');
-  out.push(`Run: ${meta.date}, commit ${meta.commit}; machine: \`nproc\` = ${meta.nproc}, CPU ${meta.cpu}, ${meta.memGiB.toFixed(0)} GiB RAM, Node ${meta.node}, ring kernels: ${meta.kernels}. ${meta.loadavg ? `1-min load average ${meta.loadavg[0].toFixed(1)} at the start, ${meta.loadavg[1].toFixed(1)} at the end${meta.totalS ? ` of the ${Math.round(meta.totalS)} s run` : ''} (anything above 0 is other work sharing the ${meta.nproc} CPUs). ` : ''}Transport: ${meta.transport === 'grpc' ? 'three party processes (parties/main.ts) on loopback, gRPC with mTLS between them, client = client-sdk PrivateInferenceClient over HTTP' : 'in-memory, three parties in one process'}.`);
+  out.push(`Run: ${meta.date}, commit ${meta.commit}; machine: \`nproc\` = ${meta.nproc}, CPU ${meta.cpu}, ${meta.memGiB.toFixed(0)} GiB RAM, Node ${meta.node}, ring kernels: ${meta.kernels}. ${meta.loadavg ? `1-min load average ${meta.loadavg[0].toFixed(1)} at the start, ${meta.loadavg[1].toFixed(1)} at the end${meta.totalS ? ` of the ${Math.round(meta.totalS)} s run` : ''} (anything above 0 is other work sharing the ${meta.nproc} CPUs). ` : ''}Transport: ${meta.transport === 'grpc' ? `three party processes (parties/main.ts${meta.partyRuntime === 'bundle' ? ', run as the bundle parties/party.bundle.mjs' : meta.partyRuntime === 'tsx' ? ', run through tsx' : ''}) on loopback, gRPC with mTLS between them, client = client-sdk PrivateInferenceClient over HTTP` : 'in-memory, three parties in one process'}.`);
   out.push('');
   out.push('Latency is one `predict()` of the whole batch as the client sees it (sessions at the three parties, share upload, protocol run, output download), after the warm-up ("reps" = warm-up runs + timed runs: at least 2 warm-ups, and warm-ups for at least 3 s except VGG16, since V8 optimises the protocol code only after many runs); "first run" is the first warm-up of the case, the latency before that optimisation; "protocol" is P0\'s run time alone. Traffic and rounds are per run (one batch). "tfjs" is plaintext `@tensorflow/tfjs` (CPU backend, float32) on the same input and batch; the ratio is secure median / tfjs. Error: max |secure − plainForward| over all logits and repetitions (float64 reference, protocol/reference/forward.ts).');
   out.push('');

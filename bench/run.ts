@@ -87,6 +87,7 @@ const heavyWarmup = Number(opt('--heavy-warmup') ?? 1);
 for (const [n, v] of [['--reps', reps], ['--warmup', warmup], ['--heavy-reps', heavyReps], ['--heavy-warmup', heavyWarmup]] as const) if (!Number.isInteger(v) || v < (n.endsWith('warmup') ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
 
 const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+let partyRuntime: 'bundle' | 'tsx' | undefined;
 
 // ---- helpers ---------------------------------------------------------------------
 
@@ -160,7 +161,8 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
   } catch (e) {
     return Ns.map((N) => ({ ...failed(key, spec, N), error: `launch: ${(e as Error).message}` }));
   }
-  log(`${key}: parties up in ${((performance.now() - t0) / 1000).toFixed(1)} s (${l.modelKind}, mTLS ${l.certs ? 'on' : 'off'})`);
+  log(`${key}: parties up in ${((performance.now() - t0) / 1000).toFixed(1)} s (${l.modelKind}, ${l.runtime}, mTLS ${l.certs ? 'on' : 'off'})`);
+  partyRuntime ??= l.runtime;
   // Long polls of at most 60 s: a VGG16 run outlasts undici's 300 s headers timeout.
   const pollFetch: typeof fetch = (input, init) => fetch(typeof input === 'string' && input.endsWith('/output') ? `${input}?waitMs=60000` : input, init);
   const client = new PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 3_600_000, expectedModelHash: l.modelHash, fetch: pollFetch });
@@ -301,6 +303,7 @@ async function main(): Promise<void> {
 
   meta.loadavg = [meta.loadavg![0], loadavg()[0]!];
   meta.totalS = (performance.now() - tStart) / 1000;
+  if (partyRuntime) meta.partyRuntime = partyRuntime;
   const chartRel = 'bench/results/latency-per-layer.svg';
   const md = markdown(meta, cases, chartRel);
   process.stdout.write(`${md}\n`);

@@ -75,12 +75,17 @@ export interface LoadedModel {
   teachers?: ModelIR<ShareTensor>[];
 }
 
-interface ModelImportApi {
+export interface ModelImportApi {
   loadBundle(dir: string, party: PartyId): PartyBundle;
   writeBundles?(src: { ir: ModelIR<FloatTensor>; sourceHash: string; sourceFile?: string; format?: string }, outDir: string, opts?: { fracBits?: number; overwrite?: boolean; privacy?: PrivacyPolicy }): unknown;
 }
 
 let api: Promise<ModelImportApi | null> | null = null;
+
+/** Link model-import in instead of importing it by path (the bundled party program, bundle-entry.ts). */
+export function useModelImport(m: ModelImportApi): void {
+  api = Promise.resolve(m);
+}
 
 /** model-import's bundle module if it exists and exports loadBundle, else null. */
 export function modelImport(): Promise<ModelImportApi | null> {

@@ -375,7 +375,9 @@ describe('deploy/Dockerfile', () => {
     expect(df.user).toBeDefined();
     expect(df.user).not.toMatch(/^(root|0)(:|$)/);
     expect(df.healthcheck).toEqual(['node', 'deploy/healthcheck.mjs', 'healthz']);
-    expect(df.command).toEqual(['node', '--import', 'tsx', 'parties/main.ts']);
+    expect(df.command).toEqual(['node', 'parties/party.bundle.mjs']);
+    // The build stage compiles that bundle (the simulation below does the same).
+    expect(df.stages[0]!.lines.some((l) => l.instr === 'RUN' && l.args === 'node scripts/build-party.mjs')).toBe(true);
     for (const src of df.copies) expect(existsSync(path.join(ROOT, src)), src).toBe(true);
     // The build context (Dockerfile.dockerignore: exclude all, then re-include) holds every COPY source.
     const kept = readFileSync(path.join(DEPLOY, 'Dockerfile.dockerignore'), 'utf8').split('\n').filter((x) => x.startsWith('!')).map((x) => x.slice(1).replace(/\/$/, ''));
@@ -399,6 +401,9 @@ describe('deploy/Dockerfile', () => {
       for (const src of df.copies) cpSync(path.join(ROOT, src), path.join(app, src), { recursive: true, filter: (f) => !f.endsWith('.test.ts') });
       symlinkSync(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'));
       if (existsSync(path.join(ROOT, 'build'))) symlinkSync(path.join(ROOT, 'build'), path.join(app, 'build'));
+      // The build stage's RUN node scripts/build-party.mjs, on the copied sources.
+      const built = spawnSync('node', ['scripts/build-party.mjs'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+      expect(built.status, built.stderr).toBe(0);
       const certs = path.join(work, 'certs');
       certsAll(certs);
       makeBundles(networkA(), path.join(work, 'bundle'), 16);

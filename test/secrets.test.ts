@@ -26,7 +26,8 @@ function walk(p: string, out: string[] = []): string[] {
   try { st = statSync(abs); } catch { return out; }
   if (st.isFile()) { out.push(p); return out; }
   for (const e of readdirSync(abs, { withFileTypes: true })) {
-    if (e.name === 'node_modules' || e.name === 'dist' || e.name === 'build' || e.name.startsWith('.')) continue;
+    // Build outputs are not sources (their sources are scanned): dist/, build/, the party bundle (scripts/build-party.mjs).
+    if (e.name === 'node_modules' || e.name === 'dist' || e.name === 'build' || e.name.startsWith('.') || /\.bundle\.mjs($|\.)/.test(e.name)) continue;
     walk(path.join(p, e.name), out);
   }
   return out;

@@ -64,7 +64,8 @@ const ADDON_FILE = 'securenn_kernels.node';
 function candidates(): string[] {
   const list: string[] = [];
   if (process.env.MPC_NATIVE_ADDON) list.push(path.resolve(process.env.MPC_NATIVE_ADDON));
-  for (const up of ['../..', '../../..']) {
+  // From protocol/kernels, from a compiled tree one level deeper, and from parties/ (the bundled party program).
+  for (const up of ['../..', '../../..', '..']) {
     for (const kind of ['Release', 'Debug']) list.push(path.resolve(here, up, 'build', kind, ADDON_FILE));
   }
   return list;

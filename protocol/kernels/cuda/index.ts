@@ -157,8 +157,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 function candidates(): string[] {
   const list: string[] = [];
   if (process.env.MPC_CUDA_ADDON) list.push(path.resolve(process.env.MPC_CUDA_ADDON));
-  // Source tree (protocol/kernels/cuda), a compiled tree one level deeper, and the working directory.
-  for (const up of ['../../..', '../../../..']) list.push(path.resolve(here, up, 'build-cuda', ADDON_FILE));
+  // Source tree (protocol/kernels/cuda), a compiled tree one level deeper, parties/ (the bundled party program, parties/party.bundle.mjs)
+  // and the working directory.
+  for (const up of ['../../..', '../../../..', '..']) list.push(path.resolve(here, up, 'build-cuda', ADDON_FILE));
   list.push(path.resolve(process.cwd(), 'build-cuda', ADDON_FILE));
   return [...new Set(list)];
 }

@@ -161,7 +161,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
   } catch (e) {
     return Ns.map((N) => ({ ...failed(key, spec, N), error: `launch: ${(e as Error).message}` }));
   }
-  log(`${key}: parties up in ${((performance.now() - t0) / 1000).toFixed(1)} s (${l.modelKind}, ${l.runtime}, mTLS ${l.certs ? 'on' : 'off'})`);
+  log(`${key}: parties up in ${((performance.now() - t0) / 1000).toFixed(1)} s (${l.modelKind} model, party program: ${l.runtime}, mTLS ${l.certs ? 'on' : 'off'})`);
   partyRuntime ??= l.runtime;
   // Long polls of at most 60 s: a VGG16 run outlasts undici's 300 s headers timeout.
   const pollFetch: typeof fetch = (input, init) => fetch(typeof input === 'string' && input.endsWith('/output') ? `${input}?waitMs=60000` : input, init);

@@ -9,14 +9,21 @@
  * Rules: a scratch view is valid until the next request for the same slot;
  * never send one (the transport may serialise it later) and never keep one
  * across an await (another session in the process may take the slot). Slots
- * grow to the largest request and are kept for the process lifetime.
+ * grow to the largest request and are kept for the process lifetime, up to
+ * SCRATCH_MAX_BYTES: a larger request (VGG16's first im2col matrix is
+ * 231 MB) gets a fresh buffer that is not kept, so a party does not hold
+ * its largest temporaries while idle.
  */
 const u8Slots = new Map<string, ArrayBuffer>();
 
+/** Largest scratch buffer kept between requests. */
+export const SCRATCH_MAX_BYTES = 64 * 1024 * 1024;
+
 function slot(name: string, bytes: number): ArrayBuffer {
+  if (bytes > SCRATCH_MAX_BYTES) return new ArrayBuffer(bytes);
   let b = u8Slots.get(name);
   if (!b || b.byteLength < bytes) {
-    b = new ArrayBuffer(Math.max(bytes, 64, b ? Math.ceil(b.byteLength * 1.25) : 0));
+    b = new ArrayBuffer(Math.min(SCRATCH_MAX_BYTES, Math.max(bytes, 64, b ? Math.ceil(b.byteLength * 1.25) : 0)));
     u8Slots.set(name, b);
   }
   return b;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Back-to-back A/B of two commits on this machine (issue 5: report ratios
+# measured in one sitting). Usage, from the repository root:
+#
+#   bash bench/ab.sh <commit-before> [<commit-after> = HEAD] [rounds = 1]
+#
+# Each commit is checked out in a temporary git worktree that shares this
+# clone's node_modules and build/ (the native addon: only valid while the
+# C++ kernels are the same in both commits), then, per round and commit:
+#   tsx bench/run.ts --model networkA --batch 1,8 --warmup 200 --reps 50 --warmup-s 0 --no-write
+#   tsx bench/run.ts --model cnn-maxpool,cnn-avgpool --batch 1,8 --warmup 5 --reps 10 --warmup-s 0 --no-write
+# and prints the summary rows. Nothing is written to BENCHMARKS.md.
+set -euo pipefail
+before=${1:?usage: bash bench/ab.sh <commit-before> [<commit-after>] [rounds]}
+after=${2:-HEAD}
+rounds=${3:-1}
+root=$(git rev-parse --show-toplevel)
+tmp=$(mktemp -d)
+trap 'for d in "$tmp"/a "$tmp"/b; do git -C "$root" worktree remove --force "$d" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+for side in a b; do
+  rev=$([ "$side" = a ] && echo "$before" || echo "$after")
+  git -C "$root" worktree add -q --detach "$tmp/$side" "$rev"
+  ln -s "$root/node_modules" "$tmp/$side/node_modules"
+  ln -s "$root/build" "$tmp/$side/build"
+done
+[ -e "$tmp/shared" ] || ln -s "$root/../shared" "$tmp/shared"
+run() {
+  (cd "$1" && echo "== $2: $(git log --oneline -1 | cut -c1-72)"
+   npx tsx bench/run.ts --model networkA --batch 1,8 --warmup 200 --reps 50 --warmup-s 0 --no-write 2>/dev/null | grep -E '^\| MNIST' || true
+   npx tsx bench/run.ts --model cnn-maxpool,cnn-avgpool --batch 1,8 --warmup 5 --reps 10 --warmup-s 0 --no-write 2>/dev/null | grep -E '^\| seed' || true)
+}
+for r in $(seq 1 "$rounds"); do
+  echo "# round $r of $rounds, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
+  run "$tmp/a" before
+  run "$tmp/b" after
+done

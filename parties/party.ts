@@ -261,8 +261,7 @@ export class Party {
     if (this.party === 2) throw new MpcError('E_BAD_ARGUMENT', 'P2 is the helper and takes no input share', { party: 2 });
     if (isTerminal(s)) throw s.state === 'failed' && s.error ? s.error : new MpcError('E_CONFLICT', `session ${s.id} is already ${s.state}`);
     if (s.input || s.state !== 'created') throw new MpcError('E_CONFLICT', `session ${s.id}: input already uploaded`);
-    const want = s.batch * this.model!.inputSize * 8;
-    if (body.byteLength !== want) throw new MpcError('E_SHAPE', `input share: expected ${want} bytes (${s.batch} x [${this.model!.info.inputShape}] u64), got ${body.byteLength}`, { party: this.party });
+    this.checkShareSize(s.batch, body.byteLength);
     const data = body.byteOffset % 8 === 0 ? new BigUint64Array(body.buffer, body.byteOffset, body.byteLength / 8) : new BigUint64Array(new Uint8Array(body).buffer.slice(0));
     this.store.setInput(s, data);
     this.log.info({ session: s.id, bytes: body.byteLength }, 'input share received');
@@ -280,11 +279,9 @@ export class Party {
   async createWithInput(req: CreateSessionRequest, clientId: string, body: Uint8Array): Promise<CreateSessionResponse & { state: string; bytes: number }> {
     if (this.party === 2) throw new MpcError('E_BAD_ARGUMENT', 'P2 is the helper and takes no input share', { party: 2 });
     if (req.modelHash === undefined) throw new MpcError('E_BAD_ARGUMENT', 'a session created with its input needs modelHash', { party: this.party });
-    const info = this.modelInfo();
+    // A bad batch (or no model) is createSession's to refuse, with its own code.
     const batch = req.batch ?? 1;
-    if (this.model && Number.isInteger(batch) && batch >= 1 && batch <= this.opts.batch.maxBatch && body.byteLength !== batch * this.model.inputSize * 8) {
-      throw new MpcError('E_SHAPE', `input share: expected ${batch * this.model.inputSize * 8} bytes (${batch} x [${info.inputShape}] u64), got ${body.byteLength}`, { party: this.party });
-    }
+    if (this.model && Number.isInteger(batch) && batch >= 1 && batch <= this.opts.batch.maxBatch) this.checkShareSize(batch, body.byteLength);
     const created = await this.createSession(req, clientId);
     try {
       const r = this.putInput(created.sessionId, body);
@@ -294,6 +291,12 @@ export class Party {
       if (s && !isTerminal(s)) this.store.fail(s, asMpcError(e));
       throw e;
     }
+  }
+
+  /** E_SHAPE unless `bytes` is one u64 share per input element of `batch` images (the model is loaded). */
+  private checkShareSize(batch: number, bytes: number): void {
+    const want = batch * this.model!.inputSize * 8;
+    if (bytes !== want) throw new MpcError('E_SHAPE', `input share: expected ${want} bytes (${batch} x [${this.model!.info.inputShape}] u64), got ${bytes}`, { party: this.party });
   }
 
   /** Long poll: resolves when the session is terminal or after waitMs. */

@@ -40,15 +40,13 @@ function writeVarint(buf: Buffer, o: number, v: number): number {
 
 /** One Frame message (no gRPC prefix): the header fields, `pad` so the payload lands 8-aligned after the prefix, the payload. */
 export function encodeFrame(f: WireFrame): Buffer {
-  const session = Buffer.from(f.session ?? '', 'utf8');
-  const tagBytes = Buffer.from(f.tag ?? '', 'utf8');
-  const kind = KIND_NUMBER[f.kind] ?? 0;
   const payload = f.payload ?? new Uint8Array(0);
-  const ints: [number, number][] = [[1, kind], [4, f.depth ?? 0], [5, f.chunk ?? 0], [6, f.chunks ?? 0], [7, f.total_bytes ?? 0]];
+  // Varint fields (kind, depth, chunk, chunks, total_bytes) and string fields (session, tag); zero / empty ones are omitted, as protobuf does.
+  const ints: [number, number][] = [[1, KIND_NUMBER[f.kind] ?? 0], [4, f.depth ?? 0], [5, f.chunk ?? 0], [6, f.chunks ?? 0], [7, f.total_bytes ?? 0]];
+  const strs: [number, Buffer][] = [[2, Buffer.from(f.session ?? '', 'utf8')], [3, Buffer.from(f.tag ?? '', 'utf8')]];
   let head = 0;
   for (const [, v] of ints) if (v !== 0) head += 1 + varintLen(v);
-  if (session.length) head += 1 + varintLen(session.length) + session.length;
-  if (tagBytes.length) head += 1 + varintLen(tagBytes.length) + tagBytes.length;
+  for (const [, b] of strs) if (b.length) head += 1 + varintLen(b.length) + b.length;
   const payloadKey = payload.byteLength ? 1 + varintLen(payload.byteLength) : 0;
   // pad = tag byte + length byte + 0..7 bytes: at least 2 bytes, chosen so that (prefix + head + pad + payload key) % 8 == 0.
   let pad = 0;
@@ -58,11 +56,8 @@ export function encodeFrame(f: WireFrame): Buffer {
   }
   const out = Buffer.allocUnsafe(head + pad + payloadKey + payload.byteLength);
   let o = 0;
-  const put = (field: number, v: number): void => { if (v !== 0) { out[o++] = tag(field, 0); o = writeVarint(out, o, v); } };
-  put(1, kind);
-  if (session.length) { out[o++] = tag(2, 2); o = writeVarint(out, o, session.length); o += session.copy(out, o); }
-  if (tagBytes.length) { out[o++] = tag(3, 2); o = writeVarint(out, o, tagBytes.length); o += tagBytes.copy(out, o); }
-  put(4, ints[1]![1]); put(5, ints[2]![1]); put(6, ints[3]![1]); put(7, ints[4]![1]);
+  for (const [field, v] of ints) if (v !== 0) { out[o++] = tag(field, 0); o = writeVarint(out, o, v); }
+  for (const [field, b] of strs) if (b.length) { out[o++] = tag(field, 2); o = writeVarint(out, o, b.length); o += b.copy(out, o); }
   if (payload.byteLength) {
     out[o++] = tag(9, 2); out[o++] = pad - 2; out.fill(0, o, o + pad - 2); o += pad - 2;
     out[o++] = tag(8, 2); o = writeVarint(out, o, payload.byteLength);

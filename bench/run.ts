@@ -119,6 +119,26 @@ interface Rep { ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: 
 /** Warm-up runs still to do after `done` of them, `startedMs` after the case started: at least `min`, and (not heavy) until warmupS has passed. */
 const warming = (spec: ModelSpec, done: number, min: number, startedMs: number): boolean => done < min || (!spec.heavy && performance.now() - startedMs < warmupS * 1000);
 
+/**
+ * The repetitions of one case: warm-up runs (at least `w`, and until --warmup-s has passed unless
+ * heavy), then `R` timed runs. `once` runs one inference and says what to log after the time.
+ */
+async function repeat(key: string, spec: ModelSpec, N: number, w: number, R: number, once: () => Promise<{ rep: Rep; detail: string }>): Promise<{ timed: Rep[]; warm: number; firstMs: number }> {
+  const timed: Rep[] = [];
+  const started = performance.now();
+  let warm = 0, firstMs = NaN;
+  for (let i = 0; ; i++) {
+    const warmUp = timed.length === 0 && warming(spec, warm, w, started);
+    if (!warmUp && timed.length >= R) break;
+    const { rep, detail } = await once();
+    if (i === 0) firstMs = rep.ms;
+    if (!warmUp || warm < 3 || verbose) log(`${key} b${N} ${warmUp ? 'warm-up' : 'rep'} ${warmUp ? warm + 1 : timed.length + 1}: ${rep.ms.toFixed(1)} ms${detail}`);
+    if (warmUp) warm++; else timed.push(rep);
+    if (warmUp && !warming(spec, warm, w, started)) log(`${key} b${N}: ${warm} warm-up runs in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return { timed, warm, firstMs };
+}
+
 function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Rep[], tfjsMs: number, peakRssBytes: number[], firstMs: number): CaseResult {
   const lat = latencyStats(timed.map((r) => r.ms));
   return {
@@ -172,14 +192,9 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
       const x = inputFor(model, N);
       const want = plainForward(model, x, N).data;
       const w = spec.heavy ? heavyWarmup : warmup, R = spec.heavy ? heavyReps : reps;
-      const timed: Rep[] = [];
       let rss = [0, 0, 0];
       try {
-        const started = performance.now();
-        let warm = 0, firstMs = NaN;
-        for (let i = 0; ; i++) {
-          const warmUp = timed.length === 0 && warming(spec, warm, w, started);
-          if (!warmUp && timed.length >= R) break;
+        const { timed, warm, firstMs } = await repeat(key, spec, N, w, R, async () => {
           const t = performance.now();
           const r = N === 1
             ? await client.predict({ data: x, shape: model.inputShape }).then((p) => ({ logits: p.logits, sessionId: p.sessionId }))
@@ -192,11 +207,8 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
             bytes: stats.map((s) => s.run.bytesSent), messages: stats.map((s) => s.run.messages ?? 0),
             rounds: Math.max(...stats.map((s) => s.run.rounds)), err: errors(r.logits, want),
           };
-          if (i === 0) firstMs = ms;
-          if (!warmUp || warm < 3 || verbose) log(`${key} b${N} ${warmUp ? 'warm-up' : 'rep'} ${warmUp ? warm + 1 : timed.length + 1}: ${ms.toFixed(1)} ms (P0 run ${rep.protocolMs.toFixed(1)} ms), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}`);
-          if (warmUp) warm++; else timed.push(rep);
-          if (warmUp && !warming(spec, warm, w, started)) log(`${key} b${N}: ${warm} warm-up runs in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-        }
+          return { rep, detail: ` (P0 run ${rep.protocolMs.toFixed(1)} ms), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
+        });
         const tf = await tfjsPredictMs(model, x, N, Math.min(R, 5));
         out.push(summarize(key, spec, N, warm, timed, tf, rss, firstMs));
       } catch (e) {
@@ -224,12 +236,7 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
     const want = plainForward(model, x, N).data;
     const xs = shareFor3(encode(x, f));
     const w = spec.heavy ? heavyWarmup : warmup, R = spec.heavy ? heavyReps : reps;
-    const timed: Rep[] = [];
-    const started = performance.now();
-    let warm = 0, firstMs = NaN;
-    for (let i = 0; ; i++) {
-      const warmUp = timed.length === 0 && warming(spec, warm, w, started);
-      if (!warmUp && timed.length >= R) break;
+    const { timed, warm, firstMs } = await repeat(key, spec, N, w, R, async () => {
       const layers: LayerRecord[][] = [[], [], []];
       const t = performance.now();
       const r = await run3(async (ctx) => {
@@ -249,11 +256,8 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
         ms, protocolMs: ms, layers, bytes: r.transports.map((tr) => tr.counters.bytesSent), messages: r.transports.map((tr) => tr.counters.messagesSent),
         rounds: r.rounds, err: errors(got, want),
       };
-      if (i === 0) firstMs = ms;
-      if (!warmUp || warm < 3 || verbose) log(`${key} b${N} ${warmUp ? 'warm-up' : 'rep'}: ${ms.toFixed(1)} ms, ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${r.rounds} rounds, err ${rep.err.abs.toExponential(1)}`);
-      if (warmUp) warm++; else timed.push(rep);
-      if (warmUp && !warming(spec, warm, w, started)) log(`${key} b${N}: ${warm} warm-up runs in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    }
+      return { rep, detail: `, ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${r.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
+    });
     const tf = await tfjsPredictMs(model, x, N, Math.min(R, 5));
     const rss = process.resourceUsage().maxRSS * 1024;
     out.push(summarize(key, spec, N, warm, timed, tf, [rss], firstMs));

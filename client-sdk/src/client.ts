@@ -293,30 +293,27 @@ export class PrivateInferenceClientBase {
     const remaining = deadlineMs === undefined ? undefined : Math.max(1, Math.round(deadlineMs - (now() - started)));
     const path = `/v1/sessions/${sessionId}`;
     const pinned = this.createWithInput && this.expectedModelHash !== undefined && this.lastModel?.modelHash.toLowerCase() === this.expectedModelHash ? this.lastModel : undefined;
+    // Step 3: preprocess, encode, split for model m.
+    const encodeFor = (m: ModelInfo): [BigUint64Array, BigUint64Array] => {
+      const shares = splitShares(encodeFixed(this.assemble(items, decoded, m, batch, batchTensor), m.fracBits));
+      signal.throwIfAborted();
+      emit('uploading', shares[0].byteLength);
+      return shares;
+    };
     let model: ModelInfo;
     if (pinned) {
       // Steps 2-4 in one request per party: P0 and P1 create the session with its share
       // (each refuses unless it serves the pinned model), P2 gets the POST; then the three
       // answers must agree, and on the model the shares were encoded for.
-      const x = this.assemble(items, decoded, pinned, batch, batchTensor);
-      const shares = splitShares(encodeFixed(x, pinned.fracBits));
-      signal.throwIfAborted();
-      emit('uploading', shares[0].byteLength);
-      model = await this.createSessions(sessionId, batch, remaining, privacy, ctl, shares);
+      model = await this.createSessions(sessionId, batch, remaining, privacy, ctl, encodeFor(pinned));
       if (model.fracBits !== pinned.fracBits || !sameShape(model.inputShape, pinned.inputShape)) {
         throw new ModelMismatchError(`the parties' model now takes [${model.inputShape.join(', ')}] at ${model.fracBits} fractional bits; the input was encoded for [${pinned.inputShape.join(', ')}] at ${pinned.fracBits}`);
       }
     } else {
       // Step 2: sessions at all three parties, which must agree on the model.
       model = await this.createSessions(sessionId, batch, remaining, privacy, ctl);
-
-      // Step 3: preprocess, encode, split.
-      const x = this.assemble(items, decoded, model, batch, batchTensor);
-      const [x0, x1] = splitShares(encodeFixed(x, model.fracBits));
-      signal.throwIfAborted();
-
+      const [x0, x1] = encodeFor(model);
       // Step 4: upload x_0 to P0, x_1 to P1.
-      emit('uploading', x0.byteLength);
       await this.parallel(ctl, [x0, x1].map(async (share, p) => {
         const res = await this.http.call(this.endpoints[p]!, { method: 'PUT', path: `${path}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream' }, signal);
         await res.body?.cancel().catch(() => undefined);

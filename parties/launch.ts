@@ -72,6 +72,7 @@ const BUILD_PARTY = new URL('../scripts/build-party.mjs', import.meta.url).href;
  * shorter mark-compact GCs; parties/bundle-entry.ts).
  */
 export async function partyProgram(env: NodeJS.ProcessEnv = process.env): Promise<{ runtime: 'bundle' | 'tsx'; args: string[]; note?: string }> {
+  // tsx's loader by absolute URL: works from `npm start` (tsx) and from vitest workers alike.
   const tsx = { runtime: 'tsx' as const, args: ['--import', import.meta.resolve('tsx'), MAIN] };
   if (env.PARTY_RUNTIME === 'tsx') return tsx;
   if (env.PARTY_RUNTIME !== undefined && env.PARTY_RUNTIME !== 'bundle') throw new Error(`PARTY_RUNTIME must be 'bundle' or 'tsx', got '${env.PARTY_RUNTIME}'`);
@@ -181,7 +182,6 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
   writeFileSync(configPath, JSON.stringify(dep, null, 2), { mode: 0o600 });
   mkdirSync(path.join(dir, 'logs'), { recursive: true });
 
-  // tsx's loader by absolute URL: works from `npm start` (tsx) and from vitest workers alike.
   const program = await partyProgram();
   if (program.note) opts.onLine?.(0, program.note);
   const children = ([0, 1, 2] as const).map((p) => {

@@ -395,9 +395,6 @@ napi_value PrgRejectSample(napi_env env, napi_callback_info info) {
   return r;
 }
 
-
-
-
 napi_value PrivateCompare32(napi_env env, napi_callback_info info) {
   Call c(env, info, "privateCompare32", 8);
   int64_t j = 0;

@@ -68,8 +68,8 @@ const BUILD_PARTY = new URL('../scripts/build-party.mjs', import.meta.url).href;
  * rebuilt from the sources at every launch (scripts/build-party.mjs, ~0.2 s);
  * 'tsx' = `node --import tsx parties/main.ts`. PARTY_RUNTIME=tsx forces the
  * latter; it is also the fallback when the bundle cannot be built (no esbuild).
- * The bundle saves ~15% of party CPU on the seed CNN at batch 8 (smaller heap,
- * shorter mark-compact GCs; parties/bundle-entry.ts).
+ * The bundle has a smaller heap, hence shorter mark-compact GCs (seed CNN,
+ * batch 8: P2's ~250 -> ~200 ms per run; parties/bundle-entry.ts).
  */
 export async function partyProgram(env: NodeJS.ProcessEnv = process.env): Promise<{ runtime: 'bundle' | 'tsx'; args: string[]; note?: string }> {
   // tsx's loader by absolute URL: works from `npm start` (tsx) and from vitest workers alike.

@@ -1,0 +1,69 @@
+/**
+ * CPU and GC of the three party processes per prediction (issue 5's
+ * development measurements: the bundle vs tsx, GC settings, lanes):
+ *
+ *   npx tsx bench/party-cpu.ts [cnn|a] [batch = 8] [reps = 5]
+ *
+ * Launches the parties as `npm run bench` does (parties/launch.ts; PARTY_NODE_ARGS
+ * and PARTY_RUNTIME apply, `--trace-gc` is added), runs 2 warm-up and `reps`
+ * timed predictions of the seed CNN (MaxPool) or Network A, and prints the median
+ * latency, each party's CPU time per run (utime + stime from /proc, Linux only),
+ * how busy the machine's CPUs were, and each party's scavenges and mark-compacts
+ * per run with their pause times (from --trace-gc).
+ */
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { PrivateInferenceClient } from '../client-sdk/src/index.js';
+import { launchLocal, partyNodeArgs } from '../parties/launch.js';
+import { networkA, seedCnn, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+
+const which = process.argv[2] ?? 'cnn';
+if (which !== 'cnn' && which !== 'a') throw new Error(`model: 'cnn' or 'a', got '${which}'`);
+const N = Number(process.argv[3] ?? 8), reps = Number(process.argv[4] ?? 5);
+if (!Number.isInteger(N) || N < 1 || N > 8 || !Number.isInteger(reps) || reps < 1) throw new Error('batch must be 1..8 and reps >= 1');
+const WARMUP = 2;
+const model = which === 'a' ? networkA() : seedCnn('maxpool2d');
+const f = which === 'a' ? 16 : 13;
+process.env.PARTY_NODE_ARGS = [...partyNodeArgs(), '--trace-gc'].join(' ');
+
+const gc = [0, 1, 2].map(() => ({ n: 0, ms: 0, major: 0, majorMs: 0 }));
+let timing = false;
+const GC_LINE = /(Scavenge|Mark-Compact)\S*\s+[\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/;
+const l = await launchLocal({
+  plain: model, fracBits: f, logLevel: 'warn', batch: { windowMs: 0, maxBatch: 8, maxConcurrentRuns: 1 },
+  sessions: { defaultDeadlineMs: 600_000, maxDeadlineMs: 600_000 }, readyTimeoutMs: 60_000,
+  onLine: (p, line) => {
+    const m = GC_LINE.exec(line);
+    if (!m || !timing) return;
+    const g = gc[p]!, ms = Number(m[2]);
+    g.n++; g.ms += ms;
+    if (m[1] !== 'Scavenge') { g.major++; g.majorMs += ms; }
+  },
+});
+const client = new PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 600_000, expectedModelHash: l.modelHash });
+const shape = [...model.inputShape];
+const n = shape.reduce((a, b) => a * b, 1);
+const inputs = Array.from({ length: N }, (_, i) => ({ data: uniform(seededPrg(i + 1), n, 0.5).map((v) => v + 0.5), shape }));
+const machine = () => readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
+const partyMs = () => l.children.map((c) => { const s = readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(s[11]) + Number(s[12])) * 10; });
+const times: number[] = [];
+let m0: number[] = [], p0: number[] = [];
+try {
+  for (let i = 0; i < WARMUP + reps; i++) {
+    if (i === WARMUP) { timing = true; m0 = machine(); p0 = partyMs(); }
+    const t = performance.now();
+    if (N === 1) await client.predict(inputs[0]!); else await client.predict(inputs, { batch: true });
+    if (i >= WARMUP) times.push(performance.now() - t);
+  }
+  const p1 = partyMs(), d = machine().map((v, i) => v - m0[i]!);
+  await new Promise((r) => setTimeout(r, 200)); // the last GC lines
+  const all = d.reduce((a, b) => a + b, 0);
+  const cpu = p1.map((v, i) => (v - p0[i]!) / reps);
+  times.sort((a, b) => a - b);
+  console.log(`${which === 'a' ? 'Network A' : 'seed CNN MaxPool'}, batch ${N}, ${reps} runs after ${WARMUP} warm-ups (party program: ${l.runtime}, node args: ${process.env.PARTY_NODE_ARGS})`);
+  console.log(`median ${times[times.length >> 1]!.toFixed(1)} ms; party CPU per run ${cpu.map((v) => v.toFixed(0)).join(' / ')} ms, sum ${cpu.reduce((a, b) => a + b, 0).toFixed(0)} ms; CPUs busy ${(100 * (all - d[3]! - d[4]!) / all).toFixed(0)}%`);
+  gc.forEach((g, p) => console.log(`P${p} per run: ${(g.n / reps).toFixed(1)} GCs, ${(g.ms / reps).toFixed(1)} ms; mark-compact ${(g.major / reps).toFixed(1)}, ${(g.majorMs / reps).toFixed(1)} ms`));
+} finally {
+  await l.stop();
+}
+process.exit(0);

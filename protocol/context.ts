@@ -13,6 +13,7 @@ import type { RingKernels } from './kernels/types.js';
 import type { PartyId } from './ring/types.js';
 import type { StepCounters, Transport } from './transport/transport.js';
 import type { WeightMaskSession } from './correlated/weight-masks.js';
+import { bundleDealer, liveDealer, type DealScript, type Dealer, type PartyBundle } from './correlated/dealer.js';
 
 export interface PartyContext {
   readonly party: PartyId;
@@ -36,6 +37,8 @@ export interface PartyContext {
   readonly weightMasks?: WeightMaskSession;
   /** PRG whose seed this party shares with party k (k != party). */
   pairPrg(k: PartyId): Prg;
+  /** Where P2's dealt values come from (correlated/dealer.ts): live (the run's pairPrg streams) or a preprocessed bundle. */
+  readonly dealer: Dealer;
   /** This party's private PRG (seeded from the OS CSPRNG). */
   readonly ownPrg: Prg;
   /** Run fn and add its bytes, messages and rounds to the counters of `label`. */
@@ -53,6 +56,10 @@ export interface ContextOptions {
   kernels?: RingKernels | BackendSpec;
   /** See PartyContext.weightMasks. */
   weightMasks?: WeightMaskSession;
+  /** This party's part of a preprocessed bundle (correlated/dealer.ts); default: live dealing. */
+  bundle?: PartyBundle;
+  /** P2, live dealing: record every dealt job here (to make bundles for later runs of the same shape). */
+  dealScript?: DealScript;
 }
 
 class Context implements PartyContext {
@@ -62,6 +69,7 @@ class Context implements PartyContext {
   readonly compareBits: 32 | 64;
   readonly ownPrg: Prg;
   readonly weightMasks?: WeightMaskSession;
+  readonly dealer: Dealer;
   private readonly prgs: (Prg | undefined)[];
   constructor(readonly party: PartyId, readonly transport: Transport, seeds: PartySeeds, opts: ContextOptions) {
     assert(transport.party === party, 'E_BAD_ARGUMENT', `context: transport is for P${transport.party}, not P${party}`);
@@ -74,6 +82,9 @@ class Context implements PartyContext {
     this.prgs = seeds.pair.map((s, k) => (k === party || !s ? undefined : new Prg(s)));
     this.ownPrg = new Prg(seeds.own ?? randomBytes(16));
     if (opts.weightMasks) this.weightMasks = opts.weightMasks;
+    if (opts.bundle) assert(opts.bundle.party === party, 'E_BAD_ARGUMENT', `context: bundle is P${opts.bundle.party}'s, not P${party}'s`);
+    this.dealer = opts.bundle ? bundleDealer(opts.bundle)
+      : liveDealer(party, (k) => this.pairPrg(k), this.kernels, (to, tag, b) => transport.send(to, tag, b), (from, tag) => transport.recv(from, tag), opts.dealScript);
   }
   pairPrg(k: PartyId): Prg {
     const g = this.prgs[k];

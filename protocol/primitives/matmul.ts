@@ -18,7 +18,9 @@
  * Cost: 1 round (C_1 does not depend on the inputs and travels in parallel
  * with the exchange of E, F; the paper counts it as a separate round),
  * 8 |Z| + 16 (|X| + |Y|) bytes: C_1 to P1, and E_j, F_j each way. With the
- * weights' mask kept ('use' mode): 8 |Z| + 16 |X|, same round.
+ * weights' mask kept ('use' mode): 8 |Z| + 16 |X|, same round. With a
+ * preprocessed bundle (correlated/dealer.ts), C_1 (8 |Z|: bilinearDealtBytes)
+ * travels before the run.
  */
 import type { PartyContext } from '../context.js';
 import type { RingKernels } from '../kernels/types.js';
@@ -26,7 +28,9 @@ import { openToDataParties } from '../sharing/open.js';
 import type { AShare } from '../ring/types.js';
 import { concatU64 } from '../ring/ops.js';
 import { scratchU64 } from '../ring/scratch.js';
-import { recvU64, sendU64 } from '../transport/messages.js';
+import { bytesU64, u64Bytes } from '../sharing/sharing.js';
+import type { DealJob } from '../correlated/dealer.js';
+import type { Prg } from '../correlated/prg.js';
 import { assert } from '../errors.js';
 import type { Cost } from './cost.js';
 import { keptMask, type WeightMaskSession } from '../correlated/weight-masks.js';
@@ -45,6 +49,9 @@ export interface BilinearOp {
 export function bilinearCost(op: Pick<BilinearOp, 'sizeX' | 'sizeY' | 'sizeZ'>, keptY = false): Cost {
   return { rounds: 1, bytes: 8 * op.sizeZ + 16 * (op.sizeX + (keptY ? 0 : op.sizeY)) };
 }
+
+/** Bytes of step 1 (C_1 to P1), the part a preprocessed bundle sends ahead. */
+export const bilinearDealtBytes = (op: Pick<BilinearOp, 'sizeZ'>): number => 8 * op.sizeZ;
 
 /**
  * Beaver multiplication for a bilinear op. P2 passes placeholders (only
@@ -67,22 +74,17 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
   const tag = `${op.label}:C1`;
   const kept = masks?.mode === 'use';
   if (ctx.party === 2) {
-    // Step 1: P2 deals the triple; only C_1 travels.
-    // A, C0 and the PRG draws added in are read only here, before any await: scratch buffers (ring/scratch.ts).
-    const g0 = ctx.pairPrg(0), g1 = ctx.pairPrg(1);
-    const A = g0.u64Into(scratchU64('beaver.A', op.sizeX)), B = kept ? keptMask(masks!, key!, 2, op.sizeY) : g0.u64(op.sizeY), C0 = g0.u64Into(scratchU64('beaver.C0', op.sizeZ));
-    k.add(A, g1.u64Into(scratchU64('beaver.draw', op.sizeX)), A);
-    if (!kept) k.add(B, g1.u64Into(scratchU64('beaver.draw', op.sizeY)), B);
-    const C1 = op.apply(k, A, B);
-    k.sub(C1, C0, C1);
-    sendU64(ctx, 1, tag, C1);
-    if (masks?.mode === 'build') masks.set(key!, B); // B is not sent; kept for later runs
+    // Step 1: P2 deals the triple; only C_1 travels (ctx.dealer: now, or in a bundle made before the run).
+    const B = kept ? keptMask(masks!, key!, 2, op.sizeY) : null;
+    const job = tripleJob(op, B);
+    ctx.dealer.deal(tag, job);
+    if (masks?.mode === 'build') masks.set(key!, job.B!); // B is not sent; kept for later runs
     return new BigUint64Array(op.sizeZ) as AShare;
   }
   assert(x.length === op.sizeX && y.length === op.sizeY, 'E_SHAPE', `${op.label}: expected operands of ${op.sizeX} and ${op.sizeY} elements, got ${x.length} and ${y.length}`, { party: ctx.party, step: op.label });
   const j = ctx.party;
   const keptF = kept ? keptMask(masks!, key!, j, op.sizeY) : null;
-  const g = ctx.pairPrg(2);
+  const g = ctx.dealer.prg(2);
   // A_j, B_j are read before the first await; E_j and F_j too where they travel as one concatenated message.
   const Aj = g.u64Into(scratchU64('beaver.Aj', op.sizeX)), Bj = kept ? null : g.u64Into(scratchU64('beaver.Bj', op.sizeY));
   const Cj = j === 0 ? g.u64(op.sizeZ) : null;
@@ -103,7 +105,7 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
     F = EF.subarray(op.sizeX);
     if (masks?.mode === 'build') masks.set(key!, F.slice()); // F = Y - B, kept for later runs
   }
-  const C = Cj ?? (await recvU64(ctx, 2, tag, op.sizeZ));
+  const C = Cj ?? bytesU64(await ctx.dealer.take(tag, 8 * op.sizeZ), op.sizeZ);
   // Step 4: Z_j = op(X_j, F) + op(E, Y_j - j F) + C_j.
   let Yt: BigUint64Array = y;
   if (j === 1) { Yt = scratchU64('beaver.Yt', op.sizeY); k.sub(y, F, Yt); }
@@ -112,6 +114,28 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
   k.add(Z, Z2, Z);
   k.add(Z, C, Z);
   return Z as AShare;
+}
+
+/**
+ * Step 1 as P2 deals it (correlated/dealer.ts): A = A_0 + A_1, B = B_0 + B_1 (or the kept B), C_0 from the
+ * dealing PRGs; returns C_1 = op(A, B) - C_0 for P1. job.B is B once run (a build run keeps it).
+ */
+export function tripleJob(op: BilinearOp, keptB: BigUint64Array | null): DealJob & { B: BigUint64Array | null } {
+  const job = {
+    bytesToP1: 8 * op.sizeZ,
+    B: keptB,
+    run(k: RingKernels, g0: Prg, g1: Prg) {
+      // A, C0 and the PRG draws added in are read only here: scratch buffers (ring/scratch.ts).
+      const A = g0.u64Into(scratchU64('beaver.A', op.sizeX)), B = keptB ?? g0.u64(op.sizeY), C0 = g0.u64Into(scratchU64('beaver.C0', op.sizeZ));
+      k.add(A, g1.u64Into(scratchU64('beaver.draw', op.sizeX)), A);
+      if (!keptB) k.add(B, g1.u64Into(scratchU64('beaver.draw', op.sizeY)), B);
+      const C1 = op.apply(k, A, B);
+      k.sub(C1, C0, C1);
+      job.B = B;
+      return { toP1: u64Bytes(C1) };
+    },
+  };
+  return job;
 }
 
 /** Matrix product X[m x kk] . Y[kk x n]. */

@@ -42,13 +42,17 @@
  * Cost: 3 rounds. Bytes per element: 64 (bits of r') + 16 (open c) + 128
  * (PrivateCompare) + 8 (z) = 216 for DReLU; plus 16 (a + m) + 8 (w) = 240 for ReLU.
  * Narrow ring: 32 + 8 (open c mod 2^32) + 64 + 8 = 112 for DReLU, 136 for ReLU.
+ * With a preprocessed bundle (correlated/dealer.ts) the bits of r' (64, narrow
+ * 32 bytes: comparisonDealtBytes) travel before the run, not in it; rounds unchanged.
  */
 import type { PartyContext } from '../context.js';
 import { L_BITS, type AShare, type PShare, type Public } from '../ring/types.js';
 import { bitsToU64, msb, selectByBit } from '../ring/ops.js';
 import { scratchU64, scratchU8 } from '../ring/scratch.js';
 import { openLow32ToDataParties, openToDataParties } from '../sharing/open.js';
-import { recvBytes, recvU64, sendBytes, sendU64 } from '../transport/messages.js';
+import { recvU64, sendU64 } from '../transport/messages.js';
+import type { DealJob } from '../correlated/dealer.js';
+import { assert } from '../errors.js';
 import type { Cost } from './cost.js';
 import { privateCompare } from './private-compare.js';
 
@@ -56,6 +60,9 @@ import { privateCompare } from './private-compare.js';
 const openC = (bits: 32 | 64): number => (bits === 64 ? 16 : 8);
 export const dreluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ rounds: 3, bytes: (3 * (bits === 64 ? L_BITS : 32) + openC(bits) + 8) * n });
 export const reluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ rounds: 3, bytes: (3 * (bits === 64 ? L_BITS : 32) + openC(bits) + 8 + 16 + 8) * n });
+
+/** Bytes of step 1 (P1's bit shares of r'), the part a preprocessed bundle sends ahead. */
+export const comparisonDealtBytes = (n: number, bits: 32 | 64 = 64): number => (bits === 64 ? L_BITS : 32) * n;
 
 const LOW31 = 0x7fffffff;
 /** a with only bits 0..30 kept, into out. */
@@ -86,6 +93,32 @@ function low63(a: BigUint64Array): BigUint64Array {
   return out;
 }
 
+/**
+ * Step 1 as P2 deals it (correlated/dealer.ts): r = r_0 + r_1 from the dealing PRGs, the Z_p bit shares of
+ * r' (P0's from the PRG, P1's returned to send), and z = r_63 (narrow: r_31) kept for step 4.
+ */
+export function comparisonMaskJob(n: number, narrow: boolean): DealJob {
+  return {
+    bytesToP1: n * (narrow ? 32 : L_BITS),
+    run(k, g0, g1) {
+      const r = g0.u64Into(scratchU64('relu.p2.r', n));
+      k.add(r, g1.u64Into(scratchU64('relu.p2.r1', n)), r);
+      // Step 4 needs only r_63 (narrow: r_31): one byte per element, taken now so that r is scratch.
+      const z = narrow ? bit31(r) : msb(r);
+      let xb1: Uint8Array;
+      if (narrow) {
+        // Bits of r' = r mod 2^31 on 32 positions.
+        xb1 = new Uint8Array(n * 32);
+        k.bitShareZp32(low31(r, scratchU64('relu.p2.low', n)), g0.zpInto(scratchU8('relu.p2.rb', n * 32)), xb1);
+      } else {
+        xb1 = new Uint8Array(n * L_BITS);
+        k.bitShareZp(low63(r), g0.zp(n * L_BITS), xb1);
+      }
+      return { toP1: xb1, keep: z };
+    },
+  };
+}
+
 async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: string): Promise<AShare> {
   const k = ctx.kernels;
   const n = a.length;
@@ -93,22 +126,10 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   const width = narrow ? 32 : 64;
   // Temporaries read only before the next await use scratch buffers (ring/scratch.ts); what is sent or read after an await is fresh.
   if (ctx.party === 2) {
-    // Step 1.
-    const g0 = ctx.pairPrg(0), g1 = ctx.pairPrg(1);
-    const r = g0.u64Into(scratchU64('relu.p2.r', n));
-    k.add(r, g1.u64Into(scratchU64('relu.p2.r1', n)), r);
-    // Step 4 needs only r_63 (narrow: r_31): one byte per element, taken now so that r is scratch.
-    const z = narrow ? bit31(r) : msb(r);
-    let xb1: Uint8Array;
-    if (narrow) {
-      // Bits of r' = r mod 2^31 on 32 positions.
-      xb1 = new Uint8Array(n * 32);
-      k.bitShareZp32(low31(r, scratchU64('relu.p2.low', n)), g0.zpInto(scratchU8('relu.p2.rb', n * 32)), xb1);
-    } else {
-      xb1 = new Uint8Array(n * L_BITS);
-      k.bitShareZp(low63(r), g0.zp(n * L_BITS), xb1);
-    }
-    sendBytes(ctx, 1, `${label}:xbits`, xb1);
+    // Step 1 (ctx.dealer: now, or taken from a bundle made before the run): z = r_63 (narrow: r_31), P1's bit shares sent.
+    const z = ctx.dealer.deal(`${label}:xbits`, comparisonMaskJob(n, narrow));
+    assert(z.length === n, 'E_PROTOCOL_DESYNC', `${label}: the dealt mask has ${z.length} bits, the step needs ${n}`, { party: 2, step: label });
+    const g0 = ctx.pairPrg(0);
     // Step 2 (ReLU): a + m.
     let am: BigUint64Array | null = null;
     if (wantRelu) {
@@ -133,10 +154,10 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     return new BigUint64Array(n) as AShare;
   }
   const j = ctx.party;
-  const g2 = ctx.pairPrg(2), g01 = ctx.pairPrg(j === 0 ? 1 : 0);
-  // Steps 1-2: r_j from the PRG shared with P2, c_j = a_j + r_j (in place). On the narrow ring c_j is read
+  const g2 = ctx.pairPrg(2), g01 = ctx.pairPrg(j === 0 ? 1 : 0), d2 = ctx.dealer.prg(2);
+  // Steps 1-2: r_j from the dealing PRG shared with P2, c_j = a_j + r_j (in place). On the narrow ring c_j is read
   // only by openLow32ToDataParties before its first await (it sends c_j mod 2^32 from a copy): scratch.
-  const cj = narrow ? g2.u64Into(scratchU64('relu.cj', n)) : g2.u64(n);
+  const cj = narrow ? d2.u64Into(scratchU64('relu.cj', n)) : d2.u64(n);
   k.add(a, cj, cj);
   const beta = g01.bits(n);
   let m: BigUint64Array | null = null;
@@ -152,7 +173,7 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   const c = narrow ? null : await openToDataParties(ctx, `${label}:c`, cj);
   const c32 = narrow ? await openLow32ToDataParties(ctx, `${label}:c`, cj) : null;
   // P0's bit shares come from the PRG; privateCompare consumes them before its first await (P0/P1 send without waiting).
-  const xb = j === 0 ? (narrow ? g2.zpInto(scratchU8('relu.xb', n * 32)) : g2.zp(n * width)) : await recvBytes(ctx, 2, `${label}:xbits`, n * width);
+  const xb = j === 0 ? (narrow ? d2.zpInto(scratchU8('relu.xb', n * 32)) : d2.zp(n * width)) : await ctx.dealer.take(`${label}:xbits`, n * width);
   // Step 3.
   await privateCompare(ctx, n, xb as PShare, (narrow ? low31of32(c32!, scratchU64('relu.c31', n)) : low63(c!)) as Public, beta, `${label}.pc`, width);
   // Step 4.

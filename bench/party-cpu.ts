@@ -2,25 +2,30 @@
  * CPU and GC of the three party processes per prediction (issue 5's
  * development measurements: the bundle vs tsx, GC settings, lanes):
  *
- *   npx tsx bench/party-cpu.ts [cnn|a] [batch = 8] [reps = 5]
+ *   npx tsx bench/party-cpu.ts [cnn|a] [batch = 8] [reps = 5] [prep = wait|off]
  *
  * Launches the parties as `npm run bench` does (parties/launch.ts; PARTY_NODE_ARGS
  * and PARTY_RUNTIME apply, `--trace-gc` is added), runs 2 warm-up and `reps`
  * timed predictions of the seed CNN (MaxPool) or Network A, and prints the median
  * latency, each party's CPU time per run (utime + stime from /proc, Linux only),
  * how busy the machine's CPUs were, and each party's scavenges and mark-compacts
- * per run with their pause times (from --trace-gc).
+ * per run with their pause times (from --trace-gc). prep: 'wait' (default) lets
+ * the offline phase (parties/preprocessing.ts) finish between predictions, as
+ * `npm run bench` does, and its CPU counts in the run's; 'off' disables it.
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 import { launchLocal, partyNodeArgs } from '../parties/launch.js';
+import { waitPrepIdle } from './prep-wait.js';
 import { networkA, seedCnn, seededPrg, uniform } from '../protocol/testing/seed-models.js';
 
 const which = process.argv[2] ?? 'cnn';
 if (which !== 'cnn' && which !== 'a') throw new Error(`model: 'cnn' or 'a', got '${which}'`);
 const N = Number(process.argv[3] ?? 8), reps = Number(process.argv[4] ?? 5);
 if (!Number.isInteger(N) || N < 1 || N > 8 || !Number.isInteger(reps) || reps < 1) throw new Error('batch must be 1..8 and reps >= 1');
+const prep = process.argv[5] ?? 'wait';
+if (prep !== 'wait' && prep !== 'off') throw new Error(`prep: 'wait' or 'off', got '${prep}'`);
 const WARMUP = 2;
 const model = which === 'a' ? networkA() : seedCnn('maxpool2d');
 const f = which === 'a' ? 16 : 13;
@@ -30,7 +35,7 @@ const gc = [0, 1, 2].map(() => ({ n: 0, ms: 0, major: 0, majorMs: 0 }));
 let timing = false;
 const GC_LINE = /(Scavenge|Mark-Compact)\S*\s+[\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/;
 const l = await launchLocal({
-  plain: model, fracBits: f, logLevel: 'warn', batch: { windowMs: 0, maxBatch: 8, maxConcurrentRuns: 1 },
+  plain: model, fracBits: f, logLevel: 'warn', ...(prep === 'off' ? { preprocess: { enabled: false } } : {}), batch: { windowMs: 0, maxBatch: 8, maxConcurrentRuns: 1 },
   sessions: { defaultDeadlineMs: 600_000, maxDeadlineMs: 600_000 }, readyTimeoutMs: 60_000,
   onLine: (p, line) => {
     const m = GC_LINE.exec(line);
@@ -54,13 +59,14 @@ try {
     const t = performance.now();
     if (N === 1) await client.predict(inputs[0]!); else await client.predict(inputs, { batch: true });
     if (i >= WARMUP) times.push(performance.now() - t);
+    if (prep === 'wait') await waitPrepIdle(l.urls[0]);
   }
   const p1 = partyMs(), d = machine().map((v, i) => v - m0[i]!);
   await new Promise((r) => setTimeout(r, 200)); // the last GC lines
   const all = d.reduce((a, b) => a + b, 0);
   const cpu = p1.map((v, i) => (v - p0[i]!) / reps);
   times.sort((a, b) => a - b);
-  console.log(`${which === 'a' ? 'Network A' : 'seed CNN MaxPool'}, batch ${N}, ${reps} runs after ${WARMUP} warm-ups (party program: ${l.runtime}, node args: ${process.env.PARTY_NODE_ARGS})`);
+  console.log(`${which === 'a' ? 'Network A' : 'seed CNN MaxPool'}, batch ${N}, ${reps} runs after ${WARMUP} warm-ups (party program: ${l.runtime}, preprocessing: ${prep}, node args: ${process.env.PARTY_NODE_ARGS})`);
   console.log(`median ${times[times.length >> 1]!.toFixed(1)} ms; party CPU per run ${cpu.map((v) => v.toFixed(0)).join(' / ')} ms, sum ${cpu.reduce((a, b) => a + b, 0).toFixed(0)} ms; CPUs busy ${(100 * (all - d[3]! - d[4]!) / all).toFixed(0)}%`);
   gc.forEach((g, p) => console.log(`P${p} per run: ${(g.n / reps).toFixed(1)} GCs, ${(g.ms / reps).toFixed(1)} ms; mark-compact ${(g.major / reps).toFixed(1)}, ${(g.majorMs / reps).toFixed(1)} ms`));
 } finally {

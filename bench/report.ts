@@ -46,6 +46,12 @@ export interface CaseResult {
   maxRelErr: number;
   /** Peak resident set size per party process (grpc) or of the one process (memory), bytes. */
   peakRssBytes: number[];
+  /**
+   * grpc: the offline phase (parties/preprocessing.ts). runs: timed runs that took P2's dealt randomness
+   * from a bundle made before them; offlineMs: mean wall time P0 saw to make one bundle (request to both
+   * peers' reports) during the timed part; absent with --prep off.
+   */
+  prep?: { runs: number; offlineMs: number };
   error?: string;
 }
 
@@ -65,6 +71,8 @@ export interface RunMeta {
   totalS?: number;
   /** grpc: how the party processes ran the program (parties/launch.ts partyProgram). */
   partyRuntime?: 'bundle' | 'tsx';
+  /** grpc: 'wait' (the offline phase runs, and finishes between inferences) or 'off' (disabled at the parties). */
+  prep?: 'wait' | 'off';
 }
 
 export const median = (xs: readonly number[]): number => {
@@ -131,11 +139,15 @@ export function markdown(meta: RunMeta, cases: CaseResult[], chartPath: string):
   out.push('');
   out.push('Latency is one `predict()` of the whole batch as the client sees it (sessions at the three parties, share upload, protocol run, output download), after the warm-up ("reps" = warm-up runs + timed runs: at least 2 warm-ups, and warm-ups for at least 3 s except VGG16, since V8 optimises the protocol code only after many runs); "first run" is the first warm-up of the case, the latency before that optimisation; "protocol" is P0\'s run time alone. Traffic and rounds are per run (one batch). "tfjs" is plaintext `@tensorflow/tfjs` (CPU backend, float32) on the same input and batch; the ratio is secure median / tfjs. Error: max |secure − plainForward| over all logits and repetitions (float64 reference, protocol/reference/forward.ts).');
   out.push('');
-  out.push('| model | batch | reps | latency median | p90 | per image | first run | protocol (P0) | tfjs | secure/plain | sent P0 / P1 / P2 per run | rounds | max abs err (rel) | peak RSS P0 / P1 / P2 |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  if (meta.prep === 'wait') out.push('Offline phase (parties/preprocessing.ts): after a run, the idle parties have P2 deal the next run of the same shape ahead of it (its Beaver triples and comparison masks); the benchmark waits until that is done before the next inference, as after an idle moment in service. "offline" is the mean time one such bundle took, with the number of timed runs that used one; latency, traffic and the per-layer numbers are those of the online run. With `--prep off` every run deals live.');
+  else if (meta.prep === 'off') out.push('Offline phase off (`--prep off`): P2 deals every Beaver triple and comparison mask during the run.');
+  if (meta.prep) out.push('');
+  out.push('| model | batch | reps | latency median | p90 | per image | first run | protocol (P0) | offline (runs from it) | tfjs | secure/plain | sent P0 / P1 / P2 per run | rounds | max abs err (rel) | peak RSS P0 / P1 / P2 |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const c of cases) {
-    if (c.error) { out.push(`| ${c.label} | ${c.batch} | – | failed: ${c.error.replace(/\|/g, '/')} | | | | | | | | | | |`); continue; }
-    out.push(`| ${c.label} | ${c.batch} | ${c.warmup}+${c.reps} | ${fmtMs(c.latencyMs.median)} | ${fmtMs(c.latencyMs.p90)} | ${fmtMs(c.perImageMs)} | ${Number.isFinite(c.firstMs) ? fmtMs(c.firstMs) : '–'} | ${fmtMs(c.protocolMs)} | ${fmtMs(c.tfjsMs)} | ${c.ratio.toFixed(c.ratio < 10 ? 1 : 0)}x | ${c.bytesPerParty.map(fmtBytes).join(' / ')} | ${c.rounds} | ${c.maxAbsErr.toExponential(1)} (${c.maxRelErr.toExponential(1)}) | ${c.peakRssBytes.map(fmtBytes).join(' / ')}${c.peakRssBytes.length === 1 ? ' (one process)' : ''} |`);
+    if (c.error) { out.push(`| ${c.label} | ${c.batch} | – | failed: ${c.error.replace(/\|/g, '/')} | | | | | | | | | | | |`); continue; }
+    const off = !c.prep ? '–' : c.prep.runs === 0 ? `live (0/${c.reps})` : `${fmtMs(c.prep.offlineMs)} (${c.prep.runs}/${c.reps})`;
+    out.push(`| ${c.label} | ${c.batch} | ${c.warmup}+${c.reps} | ${fmtMs(c.latencyMs.median)} | ${fmtMs(c.latencyMs.p90)} | ${fmtMs(c.perImageMs)} | ${Number.isFinite(c.firstMs) ? fmtMs(c.firstMs) : '–'} | ${fmtMs(c.protocolMs)} | ${off} | ${fmtMs(c.tfjsMs)} | ${c.ratio.toFixed(c.ratio < 10 ? 1 : 0)}x | ${c.bytesPerParty.map(fmtBytes).join(' / ')} | ${c.rounds} | ${c.maxAbsErr.toExponential(1)} (${c.maxRelErr.toExponential(1)}) | ${c.peakRssBytes.map(fmtBytes).join(' / ')}${c.peakRssBytes.length === 1 ? ' (one process)' : ''} |`);
   }
   out.push('');
   out.push(`Chart: [latency per layer, compute vs waiting](${chartPath}) ![latency per layer](${chartPath})`);

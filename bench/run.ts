@@ -3,7 +3,7 @@
  *
  *   npm run bench -- [--model networkA,cnn-maxpool,cnn-avgpool,vgg16] [--batch 1,8]
  *                    [--reps N] [--warmup N] [--warmup-s S] [--heavy-reps N] [--heavy-warmup N] [--transport grpc|memory]
- *                    [--quick] [--no-write] [--verbose]
+ *                    [--prep wait|off] [--quick] [--no-write] [--verbose]
  *
  * grpc (default): three real party processes (parties/main.ts via
  * parties/launch.ts) on loopback with mTLS between them, serving model-import
@@ -12,6 +12,12 @@
  * its stats of that run (GET /v1/sessions/:id/run: per layer wall ms, ms blocked
  * in recv, bytes, rounds; peak RSS of the process).
  * memory: the three parties in this process on the in-memory transport.
+ *
+ * Offline phase (grpc, parties/preprocessing.ts): with --prep wait (default)
+ * the parties have P2 deal the next run ahead of it while idle, and the
+ * benchmark waits until that is done before each inference (the latency is the
+ * online run's; the mean time of one bundle is reported beside it); --prep off
+ * starts the parties with it disabled (every run deals live).
  *
  * Warm-up: at least --warmup runs (default 2) and, for all but VGG16, runs
  * until --warmup-s seconds (default 3) have passed: V8 optimises the protocol
@@ -49,6 +55,7 @@ import { launchLocal, type Launched } from '../parties/launch.js';
 import type { LayerRecord, RunRecord } from '../parties/party.js';
 import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResult, type LayerStat, type RunMeta } from './report.js';
 import { tfjsPredictMs } from './tfjs-time.js';
+import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
 
 interface ModelSpec { label: string; make: () => ModelIR<FloatTensor>; fracBits: number; heavy?: boolean }
 
@@ -82,6 +89,8 @@ const reps = Number(opt('--reps') ?? (quick ? 3 : 10));
 const warmup = Number(opt('--warmup') ?? (quick ? 1 : 2));
 const warmupS = Number(opt('--warmup-s') ?? (quick ? 0 : 3));
 if (!(warmupS >= 0 && warmupS <= 600)) throw new Error(`--warmup-s: bad value ${warmupS}`);
+const prepMode = (opt('--prep') ?? 'wait') as 'wait' | 'off';
+if (prepMode !== 'wait' && prepMode !== 'off') throw new Error(`--prep must be wait or off, got ${prepMode}`);
 const heavyReps = Number(opt('--heavy-reps') ?? 1);
 const heavyWarmup = Number(opt('--heavy-warmup') ?? 1);
 for (const [n, v] of [['--reps', reps], ['--warmup', warmup], ['--heavy-reps', heavyReps], ['--heavy-warmup', heavyWarmup]] as const) if (!Number.isInteger(v) || v < (n.endsWith('warmup') ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
@@ -114,7 +123,7 @@ function layerMedians(runs: LayerRecord[][][]): LayerStat[] {
   });
 }
 
-interface Rep { ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: number[]; messages: number[]; rounds: number; err: { abs: number; rel: number } }
+interface Rep { preprocessed?: boolean; ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: number[]; messages: number[]; rounds: number; err: { abs: number; rel: number } }
 
 /** Warm-up runs still to do after `done` of them, `startedMs` after the case started: at least `min`, and (not heavy) until warmupS has passed. */
 const warming = (spec: ModelSpec, done: number, min: number, startedMs: number): boolean => done < min || (!spec.heavy && performance.now() - startedMs < warmupS * 1000);
@@ -123,13 +132,14 @@ const warming = (spec: ModelSpec, done: number, min: number, startedMs: number):
  * The repetitions of one case: warm-up runs (at least `w`, and until --warmup-s has passed unless
  * heavy), then `R` timed runs. `once` runs one inference and says what to log after the time.
  */
-async function repeat(key: string, spec: ModelSpec, N: number, w: number, R: number, once: () => Promise<{ rep: Rep; detail: string }>): Promise<{ timed: Rep[]; warm: number; firstMs: number }> {
+async function repeat(key: string, spec: ModelSpec, N: number, w: number, R: number, once: () => Promise<{ rep: Rep; detail: string }>, onTimedStart?: () => Promise<void>): Promise<{ timed: Rep[]; warm: number; firstMs: number }> {
   const timed: Rep[] = [];
   const started = performance.now();
   let warm = 0, firstMs = NaN;
   for (let i = 0; ; i++) {
     const warmUp = timed.length === 0 && warming(spec, warm, w, started);
     if (!warmUp && timed.length >= R) break;
+    if (!warmUp && timed.length === 0) await onTimedStart?.();
     const { rep, detail } = await once();
     if (i === 0) firstMs = rep.ms;
     if (!warmUp || warm < 3 || verbose) log(`${key} b${N} ${warmUp ? 'warm-up' : 'rep'} ${warmUp ? warm + 1 : timed.length + 1}: ${rep.ms.toFixed(1)} ms${detail}`);
@@ -151,6 +161,9 @@ function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Re
     peakRssBytes,
   };
 }
+
+/** P0's mean time per bundle made between two prepStats readings. */
+const offlineMs = (a: PrepStats, b: PrepStats): number => (b.made > a.made ? (1000 * (b.seconds - a.seconds)) / (b.made - a.made) : NaN);
 
 // ---- grpc: three party processes -------------------------------------------------
 
@@ -175,6 +188,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
       batch: { windowMs: 0, maxBatch: Math.max(8, ...Ns), maxConcurrentRuns: 1 },
       sessions: { defaultDeadlineMs: 3_600_000, maxDeadlineMs: 3_600_000 },
       readyTimeoutMs: 900_000,
+      ...(prepMode === 'off' ? { preprocess: { enabled: false } } : {}),
       // Warnings and errors only, without the start-up/shut-down link chatter.
       onLine: (p, line) => { if (verbose || (/"level":(4|5|6)\d/.test(line) && !/cannot link to peer|peer link down/.test(line))) log(`[P${p}] ${line.slice(0, 400)}`); },
     });
@@ -193,6 +207,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
       const want = plainForward(model, x, N).data;
       const w = spec.heavy ? heavyWarmup : warmup, R = spec.heavy ? heavyReps : reps;
       let rss = [0, 0, 0];
+      let prep0: PrepStats | null = null;
       try {
         const { timed, warm, firstMs } = await repeat(key, spec, N, w, R, async () => {
           const t = performance.now();
@@ -202,15 +217,19 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
           const ms = performance.now() - t;
           const stats = await Promise.all(l.urls.map((u) => partyRun(u, l.token, r.sessionId)));
           rss = stats.map((s, p) => Math.max(rss[p]!, s.process.maxRssBytes));
+          // The offline phase of the next run (if any) finishes before it starts, as after an idle moment.
+          if (prepMode === 'wait') await waitPrepIdle(l.urls[0]);
           const rep: Rep = {
+            preprocessed: stats.every((s) => s.run.preprocessed === true),
             ms, protocolMs: stats[0]!.run.ms, layers: stats.map((s) => s.run.layers ?? []),
             bytes: stats.map((s) => s.run.bytesSent), messages: stats.map((s) => s.run.messages ?? 0),
             rounds: Math.max(...stats.map((s) => s.run.rounds)), err: errors(r.logits, want),
           };
-          return { rep, detail: ` (P0 run ${rep.protocolMs.toFixed(1)} ms), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
-        });
+          return { rep, detail: ` (P0 run ${rep.protocolMs.toFixed(1)} ms${rep.preprocessed ? ', preprocessed' : ''}), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
+        }, async () => { if (prepMode === 'wait') prep0 = await prepStats(l.urls[0]); });
+        const prep1 = prepMode === 'wait' ? await prepStats(l.urls[0]) : null;
         const tf = await tfjsPredictMs(model, x, N, Math.min(R, 5));
-        out.push(summarize(key, spec, N, warm, timed, tf, rss, firstMs));
+        out.push({ ...summarize(key, spec, N, warm, timed, tf, rss, firstMs), ...(prep0 && prep1 ? { prep: { runs: timed.filter((r) => r.preprocessed).length, offlineMs: offlineMs(prep0, prep1) } } : {}) });
       } catch (e) {
         log(`${key} b${N} failed: ${(e as Error).stack ?? String(e)}`);
         out.push({ ...failed(key, spec, N), error: (e as Error).message });
@@ -308,6 +327,7 @@ async function main(): Promise<void> {
   meta.loadavg = [meta.loadavg![0], loadavg()[0]!];
   meta.totalS = (performance.now() - tStart) / 1000;
   if (partyRuntime) meta.partyRuntime = partyRuntime;
+  if (transport === 'grpc') meta.prep = prepMode;
   const chartRel = 'bench/results/latency-per-layer.svg';
   const md = markdown(meta, cases, chartRel);
   process.stdout.write(`${md}\n`);

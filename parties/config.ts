@@ -66,6 +66,15 @@ export interface CommonSettings {
    * weight of memory at each party. Default true. P0 decides per run.
    */
   keepWeightMasks: boolean;
+  /**
+   * Offline phase (parties/preprocessing.ts): while idle, P2 deals the next
+   * run's Beaver triples and comparison masks ahead of it, so a run of a shape
+   * seen before sends none of those bytes. enabled (default true); maxBytes:
+   * the largest bundle to prepare (bytes P1 holds; default 256 MiB: the seed
+   * CNN at batch 8 needs ~100 MiB, VGG16 more and runs live); P1 and P2 hold
+   * at most twice that. The three parties should agree (P0 decides per run).
+   */
+  preprocess: { enabled: boolean; maxBytes: number };
   /** Privacy accountant (differentially private outputs): each party keeps its own state file. */
   privacy: PrivacyConfig;
 }
@@ -111,6 +120,7 @@ export const DEFAULTS: CommonSettings = {
   kernels: 'auto',
   compareBits: 32,
   keepWeightMasks: true,
+  preprocess: { enabled: true, maxBytes: 256 * 2 ** 20 },
   privacy: { budget: { epsilon: 10, delta: 1e-5 } },
 };
 
@@ -182,6 +192,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
     batch: { ...DEFAULTS.batch, ...dep.batch, ...over.batch },
     sessions: { ...DEFAULTS.sessions, ...dep.sessions, ...over.sessions },
     cors: { ...DEFAULTS.cors, ...dep.cors, ...over.cors },
+    preprocess: { ...DEFAULTS.preprocess, ...dep.preprocess, ...over.preprocess },
     privacy: { ...DEFAULTS.privacy, ...dep.privacy, ...over.privacy },
   };
   const pc = c.privacy;
@@ -197,6 +208,8 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   const self = dep.parties[party];
   if (c.compareBits !== 32 && c.compareBits !== 64) bad('compareBits must be 32 or 64');
   if (typeof c.keepWeightMasks !== 'boolean') bad('keepWeightMasks must be true or false');
+  if (typeof c.preprocess.enabled !== 'boolean') bad('preprocess.enabled must be true or false');
+  int(c.preprocess.maxBytes, 'preprocess.maxBytes', 0, 2 ** 40);
   int(c.batch.windowMs, 'batch.windowMs', 0, 60_000);
   int(c.batch.maxBatch, 'batch.maxBatch', 1, 4096);
   int(c.batch.maxConcurrentRuns, 'batch.maxConcurrentRuns', 1, 1024);

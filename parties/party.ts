@@ -55,6 +55,9 @@ import { AccountantHolder, isPlainLogits, outputPrivacy, policyKey, type Privacy
 import type { SessionTransport } from './session-transport.js';
 import { isTerminal, SessionStore, type Session } from './sessions.js';
 import { isPlanMasks, WeightMaskState, type PlanMasks } from './weight-masks.js';
+import { p0Bundle, p1Bundle, prepareBundle, scriptBytes, type DealScript, type PartyBundle } from '../protocol/correlated/dealer.js';
+import { kernelsFor } from '../protocol/kernels/select.js';
+import { DEFAULT_PREPROCESS, PREP_ID, PrepHoldings, PrepPool, shapeKey, type PreprocessOptions } from './preprocessing.js';
 
 export interface SessionLimits {
   defaultDeadlineMs: number;
@@ -74,6 +77,8 @@ export interface PartyOptions {
   compareBits?: 32 | 64;
   /** Keep the masks of the model's weights across runs (parties/weight-masks.ts; default true). */
   keepWeightMasks?: boolean;
+  /** P2 deals the next run's correlated randomness while idle (parties/preprocessing.ts; default DEFAULT_PREPROCESS). */
+  preprocess?: PreprocessOptions;
   /** This party's privacy accountant. */
   privacy: PrivacySettings;
   logger?: Logger;
@@ -84,7 +89,7 @@ export interface PartyOptions {
 
 /** One session of a run: its images, its request's privacy options, and the key of the policy P0 resolved. */
 interface PlanEntry { id: string; batch: number; policy: string; privacy?: PrivacyRequest }
-interface PlanBody { runId: string; modelHash: string; sessions: PlanEntry[]; deadlineMs: number; seed: string; compareBits: 32 | 64; masks: PlanMasks | null }
+interface PlanBody { runId: string; modelHash: string; sessions: PlanEntry[]; deadlineMs: number; seed: string; compareBits: 32 | 64; masks: PlanMasks | null; prep: string | null }
 
 /** One layer of a run at this party: wall time, time blocked in recv, and the traffic this party sent. */
 export interface LayerRecord { name: string; kind: string; ms: number; waitMs: number; bytesSent: number; messages: number; rounds: number }
@@ -96,6 +101,8 @@ export interface RunRecord {
   waitMs?: number;
   /** Per layer, in model order (complete only for successful runs). */
   layers?: LayerRecord[];
+  /** The run took P2's dealt randomness from a bundle made before it (parties/preprocessing.ts). */
+  preprocessed?: boolean;
 }
 
 interface ActiveRun { view: SessionTransport; abortedBy: PartyId | null }
@@ -127,6 +134,10 @@ export class Party {
   private readonly accountant: AccountantHolder;
   /** Kept weight masks (P0 decides per run, the plan carries it). */
   readonly weightMasks: WeightMaskState;
+  /** P0: bundles ready at the peers; P1, P2: their parts, and P2's recorded scripts (parties/preprocessing.ts). */
+  readonly prepPool: PrepPool | null;
+  readonly prepHeld: PrepHoldings | null;
+  private get prepOpts(): PreprocessOptions { return this.opts.preprocess ?? DEFAULT_PREPROCESS; }
   private get compareBits(): 32 | 64 { return this.opts.compareBits ?? 32; }
 
   constructor(readonly opts: PartyOptions) {
@@ -136,6 +147,8 @@ export class Party {
     this.metrics = opts.metrics ?? partyMetrics();
     this.accountant = new AccountantHolder(opts.privacy);
     this.weightMasks = new WeightMaskState(opts.party, opts.keepWeightMasks ?? true);
+    this.prepPool = opts.party === 0 ? new PrepPool(this.prepOpts) : null;
+    this.prepHeld = opts.party === 0 ? null : new PrepHoldings(this.prepOpts);
     this.mesh = new PeerMesh({ ...opts.mesh, party: opts.party, logger: this.log });
     this.store = new SessionStore(
       { maxSessions: opts.sessions.maxSessions, retentionMs: opts.sessions.retentionMs, tombstoneMs: 3_600_000, maxTombstones: 100_000 },
@@ -156,6 +169,7 @@ export class Party {
       if (up) return;
       // The peer may come back without its kept masks: build them again.
       this.weightMasks.reset();
+      this.dropPrep();
       this.batcher?.clear();
       this.store.failAll(() => new MpcError('E_PEER_UNAVAILABLE', `party P${peer} is unavailable`, { party: peer }));
     });
@@ -361,6 +375,23 @@ export class Party {
         if (from !== 0 || this.party === 0) return;
         void this.follow(b);
         return;
+      case 'prep':
+        if (from !== 0 || this.party === 0) return;
+        void this.followPrep(b);
+        return;
+      case 'prep-drop':
+        if (from === 0 && typeof b.prepId === 'string') this.prepHeld?.drop(b.prepId);
+        return;
+      case 'prepared': {
+        if (this.party !== 0 || (from !== 1 && from !== 2) || typeof b.prepId !== 'string') return;
+        const r = this.prepPool!.reported(from, b.prepId, b.ok === true, typeof b.bytes === 'number' ? b.bytes : 0, typeof b.reason === 'string' ? b.reason : undefined);
+        if (!r) return;
+        this.metrics.prepRuns.inc({ result: r.result });
+        if (r.result === 'ready') this.metrics.prepDuration.observe({}, r.ms / 1000);
+        else this.sendDrop(b.prepId);
+        this.log.info({ prep: b.prepId, result: r.result, ms: Math.round(r.ms), bytes: r.bytes, ...(typeof b.reason === 'string' ? { reason: b.reason } : {}) }, 'preprocessing');
+        return;
+      }
       case 'abort': {
         if (typeof b.runId !== 'string') return;
         const code = (typeof b.code === 'string' && b.code in ERROR_CODES ? b.code : 'E_INTERNAL') as ErrorCode;
@@ -401,7 +432,10 @@ export class Party {
       return;
     }
     const masks = this.weightMasks.plan(runId, this.model.info.modelHash);
-    const base = { runId, modelHash: this.model.info.modelHash, sessions: plan, deadlineMs, compareBits: this.compareBits, masks };
+    const key = shapeKey(this.model.info.modelHash, this.compareBits, masks, plan);
+    // A bundle of this shape, if one is ready at P1 and P2 (never for a build run: its B is not kept yet).
+    const pre = masks?.build ? null : this.prepPool!.take(key);
+    const base = { runId, modelHash: this.model.info.modelHash, sessions: plan, deadlineMs, compareBits: this.compareBits, masks, prep: pre?.prepId ?? null };
     const sent: PartyId[] = [];
     try {
       for (const [p, seed] of [[1, s01], [2, s02]] as const) { this.mesh.sendControl(p, 'plan', { ...base, seed: seed.toString('base64') } satisfies PlanBody); sent.push(p); }
@@ -413,14 +447,103 @@ export class Party {
       this.weightMasks.ended(runId, masks, false);
       return;
     }
-    this.log.info({ run: runId, sessions: plan.length, images: plan.reduce((a, p) => a + p.batch, 0) }, 'batch planned');
-    await this.execute(runId, view, plan, deadlineMs, masks, async () => ({ pair: [undefined, s01, s02], own: randomBytes(16) }));
+    this.log.info({ run: runId, sessions: plan.length, images: plan.reduce((a, p) => a + p.batch, 0), preprocessed: pre !== null }, 'batch planned');
+    const ok = await this.execute(runId, view, plan, deadlineMs, masks, async () => ({ pair: [undefined, s01, s02], own: randomBytes(16) }), { key, ...(pre ? { bundle: p0Bundle(pre.s02) } : {}) });
+    // A failed run may be a peer that lost its pool: start again from live runs.
+    if (!ok) this.dropPrep();
+    else if (!masks?.build) this.maybePrep(key);
+  }
+
+  // ---- preprocessing (parties/preprocessing.ts) -------------------------------
+
+  /** P0: if idle and no bundle of this shape is ready or in flight, ask P1 and P2 for one. */
+  private maybePrep(key: string): void {
+    const pool = this.prepPool!;
+    if (this.closed || this.runs.size > 0 || (this.batcher?.queued ?? 0) > 0 || !pool.wanted(key)) return;
+    const { prepId, s02 } = pool.start(key, (id) => { this.metrics.prepRuns.inc({ result: 'timeout' }); this.sendDrop(id); });
+    try {
+      this.mesh.sendControl(1, 'prep', { prepId, key });
+      this.mesh.sendControl(2, 'prep', { prepId, key, seed: Buffer.from(s02).toString('base64') });
+    } catch {
+      this.dropPrep();
+    }
+  }
+
+  private sendDrop(prepId: string): void {
+    for (const p of [1, 2] as PartyId[]) { try { this.mesh.sendControl(p, 'prep-drop', { prepId }); } catch { /* link down: the peer drops its pool itself */ } }
+  }
+
+  /** Empty this party's pool (P0: and tell the peers to drop theirs). */
+  private dropPrep(): void {
+    if (this.prepPool) for (const id of this.prepPool.clear()) this.sendDrop(id);
+    this.prepHeld?.clear();
+  }
+
+  /**
+   * P1, P2: make this party's part of bundle prepId. P1 sends P2 a fresh s12;
+   * P2 replays its script of the shape with (s02, s12) and sends P1 a manifest
+   * and the corrections; each keeps its part and reports to P0.
+   */
+  private async followPrep(b: Record<string, unknown>): Promise<void> {
+    const prepId = b.prepId, key = b.key;
+    if (typeof prepId !== 'string' || !PREP_ID.test(prepId) || typeof key !== 'string' || key.length > 100_000) { this.log.error({ code: 'E_PROTOCOL_DESYNC' }, 'malformed prep request from P0 ignored'); return; }
+    const held = this.prepHeld!;
+    const report = (ok: boolean, bytes: number, reason?: string) => { try { this.mesh.sendControl(0, 'prepared', { prepId, ok, bytes, ...(reason ? { reason } : {}) }); } catch { /* P0 times the prep out */ } };
+    let view: SessionTransport;
+    try { view = this.mesh.openSession(prepId); } catch { report(false, 0, 'error'); return; }
+    const opts = this.prepOpts;
+    const timer = setTimeout(() => view.close(new MpcError('E_DEADLINE', `preprocessing ${prepId} passed its deadline of ${opts.timeoutMs} ms`, { party: this.party })), opts.timeoutMs);
+    timer.unref();
+    const t0 = performance.now();
+    try {
+      if (this.party === 1) {
+        const s12 = randomBytes(16);
+        view.sendSetup(2, 'seed', s12);
+        const m = JSON.parse(Buffer.from(await view.recvSetup(2, 'manifest')).toString('utf8')) as { ok?: unknown; reason?: unknown; items?: unknown };
+        if (m.ok !== true) { report(false, 0, typeof m.reason === 'string' ? m.reason : 'error'); return; }
+        const list = m.items;
+        if (!Array.isArray(list) || list.length > 1_000_000 || !list.every((it: unknown) => Array.isArray(it) && typeof it[0] === 'string' && Number.isInteger(it[1]) && (it[1] as number) >= 0)
+          || (list as [string, number][]).reduce((a, it) => a + it[1], 0) > opts.maxBytes) throw new MpcError('E_PROTOCOL_DESYNC', `preprocessing ${prepId}: malformed manifest from P2`, { party: 2, step: 'manifest' });
+        const items: { tag: string; data: Uint8Array }[] = [];
+        for (const [i, [tag, n]] of (list as [string, number][]).entries()) {
+          const data = await view.recv(2, `prep:${i}`);
+          if (data.byteLength !== n) throw new MpcError('E_PROTOCOL_DESYNC', `preprocessing ${prepId}: item ${i} has ${data.byteLength} bytes, the manifest says ${n}`, { party: 2, step: 'prep' });
+          items.push({ tag, data });
+        }
+        const bundle = p1Bundle(s12, items);
+        held.add(prepId, key, bundle);
+        report(true, bundle.bytes);
+      } else {
+        const s02 = typeof b.seed === 'string' ? Buffer.from(b.seed, 'base64') : Buffer.alloc(0);
+        const s12 = await view.recvSetup(1, 'seed');
+        if (s02.length !== 16 || s12.byteLength !== 16) throw new MpcError('E_PROTOCOL_DESYNC', `preprocessing ${prepId}: seeds are not 16 bytes`, { party: this.party, step: 'seed' });
+        const script = held.script(key);
+        const refuse = !script ? 'no-script' : scriptBytes(script) > opts.maxBytes ? 'too-large' : null;
+        const manifest = (v: unknown) => view.sendSetup(1, 'manifest', Buffer.from(JSON.stringify(v)));
+        if (refuse) { manifest({ ok: false, reason: refuse }); report(false, 0, refuse); return; }
+        const { forP1, p2 } = prepareBundle(kernelsFor(this.opts.kernels), script!, s02, new Uint8Array(s12));
+        manifest({ ok: true, items: forP1.map((it) => [it.tag, it.data.byteLength]) });
+        forP1.forEach((it, i) => view.send(1, `prep:${i}`, it.data));
+        held.add(prepId, key, p2);
+        report(true, scriptBytes(script!));
+      }
+      this.metrics.prepRuns.inc({ result: 'ok' });
+      this.metrics.prepDuration.observe({}, (performance.now() - t0) / 1000);
+    } catch (e) {
+      const err = asMpcError(e);
+      this.metrics.prepRuns.inc({ result: 'failed' });
+      this.log.warn({ prep: prepId, code: err.code, err: err.message }, 'preprocessing failed');
+      report(false, 0, 'error');
+    } finally {
+      clearTimeout(timer);
+      view.close();
+    }
   }
 
   /** P1, P2: take part in a run planned by P0. */
   private async follow(b: Record<string, unknown>): Promise<void> {
-    const runId = b.runId, seedB64 = b.seed, sessions = b.sessions, deadlineMs = b.deadlineMs, masks = b.masks ?? null;
-    const okPlan = typeof runId === 'string' && UUID.test(runId) && typeof seedB64 === 'string' && typeof deadlineMs === 'number' && deadlineMs > 0 && Array.isArray(sessions) && isPlanMasks(masks) &&
+    const runId = b.runId, seedB64 = b.seed, sessions = b.sessions, deadlineMs = b.deadlineMs, masks = b.masks ?? null, prep = b.prep ?? null;
+    const okPlan = typeof runId === 'string' && UUID.test(runId) && typeof seedB64 === 'string' && typeof deadlineMs === 'number' && deadlineMs > 0 && Array.isArray(sessions) && isPlanMasks(masks) && (prep === null || (typeof prep === 'string' && PREP_ID.test(prep))) &&
       sessions.every((e: unknown) => typeof (e as PlanEntry)?.id === 'string' && Number.isInteger((e as PlanEntry)?.batch) && (e as PlanEntry).batch > 0 && typeof (e as PlanEntry).policy === 'string' &&
         ((e as PlanEntry).privacy === undefined || (typeof (e as PlanEntry).privacy === 'object' && (e as PlanEntry).privacy !== null)));
     if (!okPlan) { this.log.error({ code: 'E_PROTOCOL_DESYNC' }, 'malformed plan from P0 ignored'); if (typeof runId === 'string') this.sendAbort(0, runId, 'E_PROTOCOL_DESYNC'); return; }
@@ -453,7 +576,17 @@ export class Party {
       if (s12.byteLength !== 16) throw new MpcError('E_PROTOCOL_DESYNC', 'pair seed from P1 is not 16 bytes', { party: 1, step: 'seed' });
       return { pair: [seed, s12, undefined], own: randomBytes(16) };
     };
-    await this.execute(runId, view, plan, deadlineMs, masks as PlanMasks | null, getSeeds);
+    const key = shapeKey(this.model.info.modelHash, this.compareBits, masks as PlanMasks | null, plan);
+    let bundle: PartyBundle | undefined;
+    if (prep !== null) {
+      const got = this.prepHeld!.take(prep as string, key);
+      if (!got) {
+        this.fail(runId, view, plan, new MpcError('E_PROTOCOL_DESYNC', `P${this.party} cannot run plan ${runId}: it holds no preprocessed bundle ${String(prep)} of this run's shape`, { party: this.party }));
+        return;
+      }
+      bundle = got;
+    }
+    await this.execute(runId, view, plan, deadlineMs, masks as PlanMasks | null, getSeeds, { key, ...(bundle ? { bundle } : {}) });
   }
 
   private fail(runId: string, view: SessionTransport, plan: PlanEntry[], err: MpcError): void {
@@ -467,7 +600,8 @@ export class Party {
   }
 
   /** Common to the three parties: run secureForward on the concatenated batch. */
-  private async execute(runId: string, view: SessionTransport, plan: PlanEntry[], deadlineMs: number, masks: PlanMasks | null, getSeeds: () => Promise<PartySeeds>): Promise<void> {
+  /** Returns whether the run succeeded at this party. dealing: the run's shape key and this party's part of its bundle, if preprocessed. */
+  private async execute(runId: string, view: SessionTransport, plan: PlanEntry[], deadlineMs: number, masks: PlanMasks | null, getSeeds: () => Promise<PartySeeds>, dealing: { key: string; bundle?: PartyBundle }): Promise<boolean> {
     const model = this.model!;
     const run: ActiveRun = { view, abortedBy: null };
     const layers: LayerRecord[] = [];
@@ -496,7 +630,12 @@ export class Party {
       });
       const policies = plan.map((e, i) => this.plannedPolicy(e, sessions[i]));
       const weightMasks = this.weightMasks.session(runId, masks, model.info.modelHash);
-      const ctx = createContext(this.party, view, await getSeeds(), { fracBits: model.info.fracBits, compareBits: this.compareBits, ...(this.opts.kernels ? { kernels: this.opts.kernels } : {}), ...(weightMasks ? { weightMasks } : {}) });
+      // P2 records the jobs it deals in a live run (not a build run: its triples draw a fresh B) to prepare later runs of this shape.
+      const script: DealScript | undefined = this.party === 2 && !dealing.bundle && !masks?.build && this.prepOpts.enabled ? [] : undefined;
+      const ctx = createContext(this.party, view, await getSeeds(), {
+        fracBits: model.info.fracBits, compareBits: this.compareBits, ...(this.opts.kernels ? { kernels: this.opts.kernels } : {}), ...(weightMasks ? { weightMasks } : {}),
+        ...(dealing.bundle ? { bundle: dealing.bundle } : {}), ...(script ? { dealScript: script } : {}),
+      });
       const onNode = this.opts.onNode;
       // Per-layer stats: deltas of the view's counters and of the clock between consecutive nodes.
       const c = view.counters;
@@ -534,8 +673,10 @@ export class Party {
         const o = outputs[i]!;
         this.store.complete(s, this.party === 2 ? undefined : o.data, o.shape, o.mode);
       }
-      this.record(runId, plan, images, t0, view, null, layers);
+      this.record(runId, plan, images, t0, view, null, layers, dealing.bundle !== undefined);
       this.weightMasks.ended(runId, masks, true);
+      if (script) this.prepHeld!.record(dealing.key, script);
+      return true;
     } catch (e) {
       this.weightMasks.ended(runId, masks, false);
       const err = asMpcError(e);
@@ -543,7 +684,8 @@ export class Party {
         for (const p of [0, 1, 2] as PartyId[]) if (p !== this.party) this.sendAbort(p, runId, err.code);
       }
       for (const s of sessions) if (s) this.store.fail(s, err);
-      this.record(runId, plan, images, t0, view, err, layers);
+      this.record(runId, plan, images, t0, view, err, layers, dealing.bundle !== undefined);
+      return false;
     } finally {
       clearTimeout(timer);
       view.close();
@@ -634,10 +776,10 @@ export class Party {
     return res;
   }
 
-  private record(runId: string, plan: PlanEntry[], images: number, t0: number, view: SessionTransport, err: MpcError | null, layers: LayerRecord[]): void {
+  private record(runId: string, plan: PlanEntry[], images: number, t0: number, view: SessionTransport, err: MpcError | null, layers: LayerRecord[], preprocessed: boolean): void {
     const ms = performance.now() - t0;
     const c = view.counters;
-    const rec: RunRecord = { runId, sessions: plan.map((p) => p.id), images, ok: err === null, ms, bytesSent: c.bytesSent, rounds: c.depth, messages: c.messagesSent, waitMs: c.waitMs ?? 0, layers, ...(err ? { code: err.code } : {}) };
+    const rec: RunRecord = { runId, sessions: plan.map((p) => p.id), images, ok: err === null, ms, bytesSent: c.bytesSent, rounds: c.depth, messages: c.messagesSent, waitMs: c.waitMs ?? 0, layers, preprocessed, ...(err ? { code: err.code } : {}) };
     this.runLog.push(rec);
     if (this.runLog.length > 200) this.runLog.shift();
     const m = this.metrics;

@@ -72,6 +72,8 @@ export interface TrioOptions {
   privacy?: { dir: string; budget?: Budget };
   /** Config keepWeightMasks (default: the config default). */
   keepWeightMasks?: boolean;
+  /** Config preprocess (default: the config default, on). */
+  preprocess?: Partial<CommonSettings['preprocess']>;
 }
 
 export interface PartyTrio {
@@ -100,6 +102,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
     cors: { origins: ['http://demo.local'] },
     batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 4, ...o.batch },
     ...(o.keepWeightMasks !== undefined ? { keepWeightMasks: o.keepWeightMasks } : {}),
+    ...(o.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, ...o.preprocess } } : {}),
     sessions: { defaultDeadlineMs: 30_000, maxDeadlineMs: 60_000, maxSessions: 100, retentionMs: 60_000, ...o.sessions },
     ...(o.privacy ? { privacy: { accountantFile: path.join(o.privacy.dir, 'privacy-accountant-p{party}.json'), ...(o.privacy.budget ? { budget: o.privacy.budget } : {}) } } : {}),
     parties: [

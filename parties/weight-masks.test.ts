@@ -2,7 +2,8 @@
  * Kept weight masks through the party servers (parties/weight-masks.ts): P0
  * plans a build run first, then use runs; a follower that lost its store
  * refuses a use run and the next run builds again; the setting off keeps
- * every run on plain Alg. 1.
+ * every run on plain Alg. 1. Preprocessing is off here (its bundles would
+ * change the bytes of later runs: parties/preprocessing.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainForward } from '../protocol/reference/forward.js';
@@ -25,7 +26,7 @@ async function infer(t: PartyTrio, seed: number) {
 
 describe('kept weight masks across runs (three party servers, mTLS)', () => {
   let t: PartyTrio;
-  beforeAll(async () => { t = await partyTrio({ plain: model, fracBits: F, batch: { windowMs: 2, maxBatch: 1, maxConcurrentRuns: 1 } }); });
+  beforeAll(async () => { t = await partyTrio({ plain: model, fracBits: F, batch: { windowMs: 2, maxBatch: 1, maxConcurrentRuns: 1 }, preprocess: { enabled: false } }); });
   afterAll(async () => { await t?.close(); });
 
   it('builds on the first run, then opens no weight mask: 16 bytes per weight less, same rounds, same results', async () => {
@@ -60,7 +61,7 @@ describe('kept weight masks across runs (three party servers, mTLS)', () => {
 
 describe('keepWeightMasks: false', () => {
   let t: PartyTrio;
-  beforeAll(async () => { t = await partyTrio({ plain: model, fracBits: F, keepWeightMasks: false, batch: { windowMs: 2, maxBatch: 1 } }); });
+  beforeAll(async () => { t = await partyTrio({ plain: model, fracBits: F, keepWeightMasks: false, batch: { windowMs: 2, maxBatch: 1 }, preprocess: { enabled: false } }); });
   afterAll(async () => { await t?.close(); });
 
   it('runs every product as plain Alg. 1 (same bytes every run, nothing kept)', async () => {

@@ -488,6 +488,30 @@ describe('native SIMD paths', () => {
       same(z, wantZ, `zeroTest32 ${label}`);
     });
   });
+
+  it.skipIf(!NATIVE)(`radix-4 Z_p kernels give the reference's bytes on every path${SKIP}`, () => {
+    const n = 90;
+    const x = withEdges(n - EDGES.length), r = rand64(n).map((v) => v & 0x7fffffffn), beta = randBytes(n, 2), rot = randBytes(n);
+    r[0] = 0n; r[1] = (1n << 31n) - 1n; beta[1] = 1; r[2] = 0x55555555n; r[3] = 0x2aaaaaaan;
+    const rb = randBytes(n * 48), xl = randBytes(n * 48, 67), sv = randBytes(n * 16, 66).map((v) => v + 1), mask = randBytes(n * 16, 67);
+    const d0 = randBytes(n * 16, 67), d1 = randBytes(n * 16, 67);
+    const wantL = new Uint8Array(n * 48), wantD = [new Uint8Array(n * 16), new Uint8Array(n * 16)], wantZ = new Uint8Array(n);
+    ref.digitShareZp16(x, rb, wantL);
+    for (const j of [0, 1] as const) ref.privateCompareR4(j, xl, r, beta, sv, rot, mask, wantD[j]!);
+    ref.zeroTest16(d0, d1, wantZ);
+    eachPath((label) => {
+      const l = new Uint8Array(n * 48), z = new Uint8Array(n);
+      NATIVE!.digitShareZp16(x, rb, l);
+      same(l, wantL, `digitShareZp16 ${label}`);
+      for (const j of [0, 1] as const) {
+        const d = new Uint8Array(n * 16);
+        NATIVE!.privateCompareR4(j, xl, r, beta, sv, rot, mask, d);
+        same(d, wantD[j]!, `privateCompareR4 j=${j} ${label}`);
+      }
+      NATIVE!.zeroTest16(d0, d1, z);
+      same(z, wantZ, `zeroTest16 ${label}`);
+    });
+  });
 });
 
 describe('narrow Z_p kernels (32 positions, r < 2^31): ts and native equal the padded wide reference', () => {
@@ -542,6 +566,60 @@ describe('narrow Z_p kernels (32 positions, r < 2^31): ts and native equal the p
     const n = 3, r = BigUint64Array.of(0n, 1n << 31n, 5n);
     expectCode(() => k.privateCompare32(0, new Uint8Array(n * 32), r, new Uint8Array(n), new Uint8Array(n * 32).fill(1), new Uint8Array(n), new Uint8Array(n * 32), new Uint8Array(n * 32)), 'E_BAD_ARGUMENT');
     expectCode(() => k.privateCompare32(0, new Uint8Array(n * 32), BigUint64Array.of(1n), new Uint8Array(1), new Uint8Array(32), new Uint8Array(1), new Uint8Array(32), new Uint8Array(64)), 'E_SHAPE');
+  });
+
+  // Radix-4 rows (kernels/radix4.ts; the reference is that plain file, so the native kernels are checked against it and all against x > r).
+  both('digitShareZp16, privateCompareR4 and zeroTest16 match the reference (j = 0, 1, beta = 0, 1, every rotation, r = 0 and 2^31-1)', (k) => {
+    const n = 2 * EDGE31.length + 16 + 3000;
+    const x = withEdges(n - 100 > 0 ? 100 : n);
+    for (const below of [67, 256]) {
+      const rb = randBytes(x.length * 48, below), want = new Uint8Array(rb.length), got = new Uint8Array(rb.length);
+      ref.digitShareZp16(x, rb, want);
+      k.digitShareZp16(x, rb, got);
+      same(got, want, `digitShareZp16 (r < ${below})`);
+    }
+    const r = r31(n), beta = randBytes(n, 2), rot = randBytes(n);
+    EDGE31.forEach((v, i) => { r[i] = v; beta[i] = 0; r[EDGE31.length + i] = v; beta[EDGE31.length + i] = 1; });
+    for (let i = 0; i < 16; i++) rot[2 * EDGE31.length + i] = i;
+    for (const j of [0, 1] as const) {
+      const xl = randBytes(n * 48, 67), sv = randBytes(n * 16, 66).map((v) => v + 1), mask = randBytes(n * 16, 67);
+      const want = new Uint8Array(n * 16), got = new Uint8Array(n * 16);
+      ref.privateCompareR4(j, xl, r, beta, sv, rot, mask, want);
+      k.privateCompareR4(j, xl, r, beta, sv, rot, mask, got);
+      same(got, want, `privateCompareR4(j = ${j})`);
+    }
+    const d0 = randBytes(n * 16, 256), d1 = randBytes(n * 16, 256);
+    for (let i = 0; i < 16; i++) { d0[i] = 1; d1[i] = 1; d0[16 + i] = 2; d1[16 + i] = 3; }
+    d1[16 + 9] = 65;
+    const wz = new Uint8Array(n), gz = new Uint8Array(n);
+    ref.zeroTest16(d0, d1, wz);
+    k.zeroTest16(d0, d1, gz);
+    same(gz, wz, 'zeroTest16');
+    expect([gz[0], gz[1]]).toEqual([0, 1]);
+  });
+
+  both('privateCompareR4 with P2\'s zero test decides x > r for dealt digit shares of x (ties, neighbours, 0 and 2^31-1 included)', (k) => {
+    const n = 600;
+    const x = r31(n), r = r31(n), beta = randBytes(n, 2), rot = randBytes(n);
+    const TOP = (1n << 31n) - 1n;
+    const pairs: [bigint, bigint][] = [[0n, 0n], [0n, TOP], [TOP, 0n], [TOP, TOP], [TOP, TOP - 1n], [TOP - 1n, TOP], [5n, 4n], [4n, 5n], [0x55555555n, 0x55555554n], [0x2aaaaaaan, 0x2aaaaaabn], [3n, 3n], [1n << 30n, (1n << 30n) - 1n]];
+    pairs.forEach(([a, b], i) => { for (const be of [0, 1]) { x[2 * i + be] = a; r[2 * i + be] = b; beta[2 * i + be] = be; } });
+    for (let i = 30; i < 60; i++) r[i] = x[i]!; // more ties
+    const xl0 = randBytes(n * 48, 67), xl1 = new Uint8Array(n * 48);
+    k.digitShareZp16(x, xl0, xl1); // xl1 = [digit <= u] - xl0: shares of the prefix indicators
+    const sv = randBytes(n * 16, 66).map((v) => v + 1), mask = randBytes(n * 16, 67);
+    const d0 = new Uint8Array(n * 16), d1 = new Uint8Array(n * 16), out = new Uint8Array(n);
+    k.privateCompareR4(0, xl0, r, beta, sv, rot, mask, d0);
+    k.privateCompareR4(1, xl1, r, beta, sv, rot, mask, d1);
+    k.zeroTest16(d0, d1, out);
+    for (let e = 0; e < n; e++) expect(out[e], `element ${e}: x = ${x[e]}, r = ${r[e]}, beta = ${beta[e]}`).toBe(beta[e]! ^ (x[e]! > r[e]! ? 1 : 0));
+  });
+
+  both('privateCompareR4 refuses r >= 2^31 (E_BAD_ARGUMENT) and wrong lengths (E_SHAPE)', (k) => {
+    const n = 3, r = BigUint64Array.of(0n, 1n << 31n, 5n);
+    expectCode(() => k.privateCompareR4(0, new Uint8Array(n * 48), r, new Uint8Array(n), new Uint8Array(n * 16).fill(1), new Uint8Array(n), new Uint8Array(n * 16), new Uint8Array(n * 16)), 'E_BAD_ARGUMENT');
+    expectCode(() => k.privateCompareR4(0, new Uint8Array(32), BigUint64Array.of(1n), new Uint8Array(1), new Uint8Array(16), new Uint8Array(1), new Uint8Array(16), new Uint8Array(16)), 'E_SHAPE');
+    expectCode(() => k.digitShareZp16(BigUint64Array.of(1n), new Uint8Array(48), new Uint8Array(47)), 'E_SHAPE');
   });
 
   both('zeroTest32 matches the reference', (k) => {

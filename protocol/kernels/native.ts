@@ -38,6 +38,9 @@ export interface NativeAddon {
   bitShareZp32(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
   privateCompare32(j: number, xb: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array): void;
   zeroTest32(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
+  digitShareZp16(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
+  privateCompareR4(j: number, xl: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array): void;
+  zeroTest16(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
   maskZp(d: Uint8Array, mask: Uint8Array, subtract: boolean): void;
   aesAvailable(): boolean;
   prgKeystream(key: Uint8Array, offset: number, out: Uint8Array): void;
@@ -156,6 +159,9 @@ function wrap(k: NativeAddon): RingKernels {
     bitShareZp32(x, r, out) { try { k.bitShareZp32(x, r, out); } catch (e) { rethrow(e); } },
     privateCompare32(j, xb, r, beta, s, rot, mask, d) { try { k.privateCompare32(j, xb, r, beta, s, rot, mask, d); } catch (e) { rethrow(e); } },
     zeroTest32(d0, d1, out) { try { k.zeroTest32(d0, d1, out); } catch (e) { rethrow(e); } },
+    digitShareZp16(x, r, out) { try { k.digitShareZp16(x, r, out); } catch (e) { rethrow(e); } },
+    privateCompareR4(j, xl, r, beta, s, rot, mask, d) { try { k.privateCompareR4(j, xl, r, beta, s, rot, mask, d); } catch (e) { rethrow(e); } },
+    zeroTest16(d0, d1, out) { try { k.zeroTest16(d0, d1, out); } catch (e) { rethrow(e); } },
     maskZp(d, mask, subtract) { try { k.maskZp(d, mask, subtract); } catch (e) { rethrow(e); } },
     rejectSample(raw, table, out, filled) { try { return k.rejectSample(raw, table, out, filled); } catch (e) { return rethrow(e); } },
   };

@@ -11,6 +11,7 @@ import { MpcError } from '../errors.js';
 import { checkBigint, checkBinary, checkInt, checkLen, checkNoOverlap, checkType, checkUnary, sizeOf } from './check.js';
 import { allBelow2p31 } from './narrow.js';
 import { referenceKernels } from './reference.js';
+import { radix4Kernels } from './radix4.js';
 import type { RingKernels } from './types.js';
 
 const TWO32 = 4294967296;
@@ -49,6 +50,7 @@ function mulInto(o: Uint32Array, i: number, al: number, ah: number, bl: number, 
 
 const fast: RingKernels = {
   name: 'ts',
+  ...radix4Kernels,
 
   add(a, b, out) {
     checkBinary('add', a, b, out);

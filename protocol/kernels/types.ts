@@ -103,6 +103,27 @@ export interface RingKernels {
   /** zeroTest over groups of 32: out[e] = 1 iff some (d0 + d1) mod p == 0 in group e. */
   zeroTest32(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
 
+  /**
+   * Radix-4 PrivateCompare on the 32-bit ring (kernels/radix4.ts,
+   * primitives/private-compare-radix4.ts): values below 2^32 as 16 digits of
+   * 2 bits. digitShareZp16: out[e*48 + 16u + i] = ([digit_i(x[e]) <= u] - r[...]) mod p
+   * for u = 0, 1, 2 (bits 32..63 of x ignored).
+   */
+  digitShareZp16(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
+
+  /**
+   * Party j's d values of the radix-4 PrivateCompare for every element e:
+   * dealt shares xl (48 per element), public r[e] < 2^31 (else E_BAD_ARGUMENT),
+   * common bit beta, s in Z_p^* (16), rotation rot (low 4 bits), zero-sharing
+   * mask (16). With v = r (beta = 0) or r + 1 (beta = 1) and its digits v_i:
+   *   c_i = [x_i <= v_i] (beta = 0) or [x_i >= v_i] (beta = 1), plus sum_{k>i} [x_k != v_k],
+   * as shares (public constants in P1's); d[e*16 + (i + rot) mod 16] = s_i c_i^j + mask (j = 0) or - mask (j = 1), mod p.
+   */
+  privateCompareR4(j: 0 | 1, xl: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array): void;
+
+  /** zeroTest over groups of 16: out[e] = 1 iff some (d0 + d1) mod p == 0 in group e. */
+  zeroTest16(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
+
   /** d = d + mask (or d - mask when subtract) mod p, in place; all entries in [0, p-1]. */
   maskZp(d: Uint8Array, mask: Uint8Array, subtract: boolean): void;
 

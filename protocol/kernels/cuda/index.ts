@@ -354,6 +354,10 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
       if (isU8(out) && out.length >= th.zeroTest) narrowViaWide(kernels).zeroTest32(d0, d1, out);
       else cpu.zeroTest32(d0, d1, out);
     },
+    // Radix-4 rows: no GPU kernels; the CPU set's (16 digits per element is little work next to the transfers).
+    digitShareZp16: (x, r, out) => cpu.digitShareZp16(x, r, out),
+    privateCompareR4: (j, xl, r, beta, s, rot, mask, d) => cpu.privateCompareR4(j, xl, r, beta, s, rot, mask, d),
+    zeroTest16: (d0, d1, out) => cpu.zeroTest16(d0, d1, out),
   };
   return kernels;
 }

@@ -311,6 +311,9 @@ napi_value BitShareZp32(napi_env env, napi_callback_info info) { return BitShare
 napi_value ZeroTest(napi_env env, napi_callback_info info) { return ZeroTestRows<64, securenn::zeroTest>(env, info, "zeroTest"); }
 napi_value ZeroTest32(napi_env env, napi_callback_info info) { return ZeroTestRows<32, securenn::zeroTest32>(env, info, "zeroTest32"); }
 
+napi_value DigitShareZp16(napi_env env, napi_callback_info info) { return BitShareRows<48, securenn::digitShareZp16>(env, info, "digitShareZp16"); }
+napi_value ZeroTest16(napi_env env, napi_callback_info info) { return ZeroTestRows<16, securenn::zeroTest16>(env, info, "zeroTest16"); }
+
 napi_value PrivateCompare(napi_env env, napi_callback_info info) {
   Call c(env, info, "privateCompare", 8);
   int64_t j = 0;
@@ -417,6 +420,28 @@ napi_value PrivateCompare32(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value PrivateCompareR4(napi_env env, napi_callback_info info) {
+  Call c(env, info, "privateCompareR4", 8);
+  int64_t j = 0;
+  View<uint64_t> r;
+  View<uint8_t> xl, beta, s, rot, mask, d;
+  size_t n16 = 0, n48 = 0;
+  getInt(c, 0, "j", 0, 1, j) && getArray(c, 1, "xl", xl) && getArray(c, 2, "r", r) && getArray(c, 3, "beta", beta) && getArray(c, 4, "s", s) &&
+      getArray(c, 5, "rot", rot) && getArray(c, 6, "mask", mask) && getArray(c, 7, "d", d) && mulSize(c, "16*r.length", r.len, 16, n16) && mulSize(c, "48*r.length", r.len, 48, n48) &&
+      sameLen(c, "xl (48*r.length)", xl.len, n48) && sameLen(c, "beta (r.length)", beta.len, r.len) && sameLen(c, "s (16*r.length)", s.len, n16) &&
+      sameLen(c, "rot (r.length)", rot.len, r.len) && sameLen(c, "mask (16*r.length)", mask.len, n16) && sameLen(c, "d (16*r.length)", d.len, n16) &&
+      noOverlap(c, d, "d", xl, "xl") && noOverlap(c, d, "d", s, "s") && noOverlap(c, d, "d", mask, "mask");
+  if (!c.ok) return nullptr;
+  uint64_t wide = 0;
+  for (size_t e = 0; e < r.len; e++) wide |= r.data[e];
+  if (wide >> 31) {
+    c.fail("E_BAD_ARGUMENT", "every r must be < 2^31");
+    return nullptr;
+  }
+  securenn::privateCompareR4(static_cast<int>(j), xl.data, r.data, r.len, beta.data, s.data, rot.data, mask.data, d.data);
+  return nullptr;
+}
+
 // ---- configuration (tests and benchmarks) ----
 napi_value makeInfo(napi_env env) {
   napi_value obj, simd, detected, threads;
@@ -486,6 +511,9 @@ NAPI_MODULE_INIT() {
       {"bitShareZp32", nullptr, BitShareZp32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"privateCompare32", nullptr, PrivateCompare32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"zeroTest32", nullptr, ZeroTest32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"digitShareZp16", nullptr, DigitShareZp16, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"privateCompareR4", nullptr, PrivateCompareR4, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"zeroTest16", nullptr, ZeroTest16, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maskZp", nullptr, MaskZp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"aesAvailable", nullptr, AesAvailable, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"prgKeystream", nullptr, PrgKeystream, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -299,6 +299,80 @@ SECURENN_INLINE void privateCompare32Body(int j, const uint8_t* xb, const uint64
   }
 }
 
+// ---- Radix-4 rows (16 digits of 2 bits; semantics and oracle: kernels/radix4.ts) ----
+
+SECURENN_INLINE void digitShareZp16Body(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) {
+  for (size_t e = 0; e < n; e++) {
+    const uint32_t lo = static_cast<uint32_t>(x[e]);
+    const uint8_t* re = r + e * 48;
+    uint8_t* oe = out + e * 48;
+    for (int i = 0; i < 16; i++) {
+      const unsigned xi = (lo >> (2 * i)) & 3u;
+      for (int u = 0; u < 3; u++) {
+        const uint8_t q = mod67(re[16 * u + i]), b = static_cast<uint8_t>(xi <= static_cast<unsigned>(u));
+        oe[16 * u + i] = b >= q ? static_cast<uint8_t>(b - q) : static_cast<uint8_t>(b + 67 - q);
+      }
+    }
+  }
+}
+
+// One element: L(i, u) is party J's share of [x_i <= u] (0 for u < 0, J for u >= 3).
+// Branch-free and without division: the digit's two shares picked by loads,
+// the suffix sums unreduced (|c_i| < 4100 for any input bytes), then mod p as
+// v - 67 floor(v / 67) with floor(v / 67) = (v * 62602) >> 22 (exact for
+// 0 <= v < 10^5); the rotation as one copy from a doubled row.
+SECURENN_INLINE int modP(int v) {  // 0 <= v < 10^5
+  const uint32_t u = static_cast<uint32_t>(v);
+  return static_cast<int>(u - ((u * 62602u) >> 22) * 67u);
+}
+template <int J, bool BETA0>
+SECURENN_INLINE void pcR4Element(const uint8_t* xl, uint32_t v, const uint8_t* s, unsigned rot, const uint8_t* mask, uint8_t* d) {
+  // row i = {L(i,-1), L(i,0), L(i,1), L(i,2), L(i,3)} = {0, l0, l1, l2, J}: at = row[v_i + 1], below = row[v_i] (loads, no branches).
+  alignas(64) uint8_t rows[16 * 8];
+  for (int i = 0; i < 16; i++) {
+    rows[8 * i] = 0;
+    rows[8 * i + 1] = xl[i];
+    rows[8 * i + 2] = xl[16 + i];
+    rows[8 * i + 3] = xl[32 + i];
+    rows[8 * i + 4] = static_cast<uint8_t>(J);
+  }
+  alignas(64) int32_t at[16], below[16], c[16];
+  for (int i = 0; i < 16; i++) {
+    const unsigned vi = (v >> (2 * i)) & 3u;
+    at[i] = rows[8 * i + vi + 1];
+    below[i] = rows[8 * i + vi];
+  }
+  int suffix = 0;
+  for (int i = 15; i >= 0; i--) {
+    c[i] = (BETA0 ? at[i] : J - below[i]) + suffix;
+    suffix += J - at[i] + below[i];
+  }
+  alignas(64) uint8_t val[32];  // twice, so the rotation is one 16-byte copy
+  for (int i = 0; i < 16; i++) val[i] = static_cast<uint8_t>(modP(static_cast<int>(s[i]) * modP(c[i] + 67 * 62)));
+  std::memcpy(val + 16, val, 16);
+  const uint8_t* rv = val + 16 - rot;  // d[k] = val[(k - rot) mod 16]
+  for (int k = 0; k < 16; k++) d[k] = static_cast<uint8_t>(modP(J == 0 ? rv[k] + mask[k] : rv[k] - mask[k] + 4 * 67));
+}
+
+SECURENN_INLINE void privateCompareR4Body(int j, const uint8_t* xl, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d) {
+  for (size_t e = 0; e < n; e++) {
+    const uint8_t be = beta[e];
+    const uint32_t v = static_cast<uint32_t>(be == 0 ? r[e] : r[e] + 1);  // r < 2^31: t = r + 1 fits
+    const unsigned ro = rot[e] & 15u;
+    const uint8_t* x = xl + e * 48;
+    const size_t o = e * 16;
+    if (j == 0) {
+      if (be == 0) pcR4Element<0, true>(x, v, s + o, ro, mask + o, d + o);
+      else pcR4Element<0, false>(x, v, s + o, ro, mask + o, d + o);
+    } else {
+      if (be == 0) pcR4Element<1, true>(x, v, s + o, ro, mask + o, d + o);
+      else pcR4Element<1, false>(x, v, s + o, ro, mask + o, d + o);
+    }
+  }
+}
+
+SECURENN_INLINE void zeroTest16Body(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) { zeroTestRows<16>(d0, d1, out, n); }
+
 #define SECURENN_VARIANTS(NAME, BODY, PARAMS, ARGS)                                   \
   void NAME##Base PARAMS { BODY ARGS; }                                               \
   SECURENN_X86_ONLY(__attribute__((target("avx2"))) void NAME##Avx2 PARAMS { BODY ARGS; }) \
@@ -313,6 +387,91 @@ SECURENN_INLINE void privateCompare32Body(int j, const uint8_t* xb, const uint64
 SECURENN_VARIANTS(bitShareZpK, bitShareZpBody, (const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out), (x, n, r, out))
 SECURENN_VARIANTS(zeroTestK, zeroTestBody, (const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n), (d0, d1, out, n))
 SECURENN_VARIANTS(bitShareZp32K, bitShareZp32Body, (const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out), (x, n, r, out))
+SECURENN_VARIANTS(digitShareZp16K, digitShareZp16Body, (const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out), (x, n, r, out))
+SECURENN_VARIANTS(zeroTest16K, zeroTest16Body, (const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n), (d0, d1, out, n))
+void privateCompareR4KBase(int j, const uint8_t* xl, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d) {
+  privateCompareR4Body(j, xl, r, n, beta, s, rot, mask, d);
+}
+// GCC 12 flags the AVX-512 intrinsics' own undefined pass-through operands below (a known false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+SECURENN_X86_ONLY(
+__attribute__((target("avx2"))) void privateCompareR4KAvx2(int j, const uint8_t* xl, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d) {
+  privateCompareR4Body(j, xl, r, n, beta, s, rot, mask, d);
+}
+
+// AVX-512: one element's 16 digits in the 16 32-bit lanes of a register; the
+// same values as pcR4Element (selects for at/below, suffix sums by four
+// shifted adds, mod p by the multiply-shift, the rotation as a lane permutation).
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512i modPAvx512(__m512i v) {  // 0 <= v < 10^5
+  const __m512i q = _mm512_srli_epi32(_mm512_mullo_epi32(v, _mm512_set1_epi32(62602)), 22);
+  return _mm512_sub_epi32(v, _mm512_mullo_epi32(q, _mm512_set1_epi32(67)));
+}
+template <int J, bool BETA0>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void pcR4ElementAvx512(const uint8_t* xl, uint32_t v, const uint8_t* s, unsigned rot, const uint8_t* mask, uint8_t* d,
+                                                                                          const __m512i* shiftIdx, const __m512i iota, const __m512i shifts) {
+  const __m512i vi = _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32(static_cast<int>(v)), shifts), _mm512_set1_epi32(3));
+  const __m512i l0 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xl)));
+  const __m512i l1 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xl + 16)));
+  const __m512i l2 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xl + 32)));
+  const __m512i jv = _mm512_set1_epi32(J);
+  const __mmask16 is0 = _mm512_cmpeq_epi32_mask(vi, _mm512_setzero_si512()), is1 = _mm512_cmpeq_epi32_mask(vi, _mm512_set1_epi32(1)),
+                  is2 = _mm512_cmpeq_epi32_mask(vi, _mm512_set1_epi32(2));
+  // at = {l0, l1, l2, J}[v_i], below = {0, l0, l1, l2}[v_i].
+  __m512i at = _mm512_mask_mov_epi32(jv, is2, l2);
+  at = _mm512_mask_mov_epi32(at, is1, l1);
+  at = _mm512_mask_mov_epi32(at, is0, l0);
+  __m512i below = _mm512_mask_mov_epi32(l2, is2, l1);
+  below = _mm512_mask_mov_epi32(below, is1, l0);
+  below = _mm512_maskz_mov_epi32(static_cast<__mmask16>(~is0), below);
+  const __m512i head = BETA0 ? at : _mm512_sub_epi32(jv, below);
+  const __m512i ne = _mm512_add_epi32(_mm512_sub_epi32(jv, at), below);
+  // Inclusive suffix sums over higher lanes, then exclusive = inclusive - ne.
+  __m512i S = ne;
+  for (int t = 0; t < 4; t++) {
+    const __mmask16 valid = static_cast<__mmask16>(0xffffu >> (1u << t));
+    S = _mm512_add_epi32(S, _mm512_maskz_permutexvar_epi32(valid, shiftIdx[t], S));
+  }
+  const __m512i suffix = _mm512_sub_epi32(S, ne);
+  const __m512i c = modPAvx512(_mm512_add_epi32(_mm512_add_epi32(head, suffix), _mm512_set1_epi32(67 * 62)));
+  const __m512i sv = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
+  const __m512i val = modPAvx512(_mm512_mullo_epi32(sv, c));
+  // d[k] = val[(k - rot) mod 16].
+  const __m512i idx = _mm512_and_si512(_mm512_sub_epi32(iota, _mm512_set1_epi32(static_cast<int>(rot))), _mm512_set1_epi32(15));
+  const __m512i rv = _mm512_permutexvar_epi32(idx, val);
+  const __m512i mv = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(mask)));
+  const __m512i out = modPAvx512(J == 0 ? _mm512_add_epi32(rv, mv) : _mm512_add_epi32(_mm512_sub_epi32(rv, mv), _mm512_set1_epi32(4 * 67)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm512_cvtepi32_epi8(out));
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void privateCompareR4KAvx512(int j, const uint8_t* xl, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s,
+                                                                                         const uint8_t* rot, const uint8_t* mask, uint8_t* d) {
+  alignas(64) int32_t lanes[16], sh[16];
+  for (int i = 0; i < 16; i++) { lanes[i] = i; sh[i] = 2 * i; }
+  const __m512i iota = _mm512_load_si512(lanes), shifts = _mm512_load_si512(sh);
+  __m512i shiftIdx[4];
+  for (int t = 0; t < 4; t++) {
+    alignas(64) int32_t ix[16];
+    for (int i = 0; i < 16; i++) ix[i] = (i + (1 << t)) & 15;
+    shiftIdx[t] = _mm512_load_si512(ix);
+  }
+  for (size_t e = 0; e < n; e++) {
+    const uint8_t be = beta[e];
+    const uint32_t v = static_cast<uint32_t>(be == 0 ? r[e] : r[e] + 1);
+    const unsigned ro = rot[e] & 15u;
+    const uint8_t* x = xl + e * 48;
+    const size_t o = e * 16;
+    if (j == 0) {
+      if (be == 0) pcR4ElementAvx512<0, true>(x, v, s + o, ro, mask + o, d + o, shiftIdx, iota, shifts);
+      else pcR4ElementAvx512<0, false>(x, v, s + o, ro, mask + o, d + o, shiftIdx, iota, shifts);
+    } else {
+      if (be == 0) pcR4ElementAvx512<1, true>(x, v, s + o, ro, mask + o, d + o, shiftIdx, iota, shifts);
+      else pcR4ElementAvx512<1, false>(x, v, s + o, ro, mask + o, d + o, shiftIdx, iota, shifts);
+    }
+  }
+}
+)
+#pragma GCC diagnostic pop
 SECURENN_VARIANTS(zeroTest32K, zeroTest32Body, (const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n), (d0, d1, out, n))
 void privateCompare32KBase(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d) {
   privateCompare32Body(j, xb, r, n, beta, s, rot, mask, d);
@@ -420,6 +579,12 @@ void bitShareZp32(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) {
 void zeroTest32(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) { SECURENN_DISPATCH(zeroTest32K, (d0, d1, out, n)) }
 void privateCompare32(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d) {
   SECURENN_DISPATCH(privateCompare32K, (j, xb, r, n, beta, s, rot, mask, d))
+}
+
+void digitShareZp16(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) { SECURENN_DISPATCH(digitShareZp16K, (x, n, r, out)) }
+void zeroTest16(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n) { SECURENN_DISPATCH(zeroTest16K, (d0, d1, out, n)) }
+void privateCompareR4(int j, const uint8_t* xl, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d) {
+  SECURENN_DISPATCH(privateCompareR4K, (j, xl, r, n, beta, s, rot, mask, d))
 }
 
 void maskZp(uint8_t* d, const uint8_t* mask, size_t n, bool subtract) {

@@ -34,6 +34,13 @@ void zeroTest(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n);
 void bitShareZp32(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out);
 void zeroTest32(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n);
 void privateCompare32(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d);
+// Radix-4 rows (16 digits of 2 bits, values < 2^31; semantics: kernels/radix4.ts):
+// shares of the prefix indicators [digit_i <= u], u = 0..2 (48 per element); the
+// d values of the radix-4 PrivateCompare (16 per element, every r < 2^31); the
+// zero test over groups of 16.
+void digitShareZp16(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out);
+void privateCompareR4(int j, const uint8_t* xl, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d);
+void zeroTest16(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n);
 // d[i] = (d[i] + mask[i]) mod 67, or (d[i] - mask[i]) mod 67 when subtract; inputs in [0, 66].
 void maskZp(uint8_t* d, const uint8_t* mask, size_t n, bool subtract);
 // Consumes raw bytes in order, appending table[b] to out (from index filled) unless it is 255,

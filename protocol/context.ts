@@ -33,6 +33,13 @@ export interface PartyContext {
    * and half the PrivateCompare randomness). The party servers use 32.
    */
   readonly compareBits: 32 | 64;
+  /**
+   * Digits of the PrivateCompare on the 32-bit comparison ring: 4 (default)
+   * radix-4 digits (private-compare-radix4.ts: half the bytes P0 and P1 send
+   * to P2, 1.5x the dealt shares), 2 the paper's bits (private-compare.ts).
+   * The 64-bit ring always uses bits.
+   */
+  readonly compareRadix: 2 | 4;
   /** Kept masks of the model's weights (correlated/weight-masks.ts); undefined: every product runs Alg. 1 afresh. */
   readonly weightMasks?: WeightMaskSession;
   /** PRG whose seed this party shares with party k (k != party). */
@@ -52,6 +59,8 @@ export interface ContextOptions {
   comparison?: ComparisonMode;
   /** See PartyContext.compareBits (default 64). */
   compareBits?: 32 | 64;
+  /** See PartyContext.compareRadix (default 4). */
+  compareRadix?: 2 | 4;
   /** Kernel object, or a backend name: 'auto' (default: CUDA if present, else CPU), 'cpu', 'cuda', 'native', 'ts'. */
   kernels?: RingKernels | BackendSpec;
   /** See PartyContext.weightMasks. */
@@ -67,6 +76,7 @@ class Context implements PartyContext {
   readonly fracBits: number;
   readonly comparison: ComparisonMode;
   readonly compareBits: 32 | 64;
+  readonly compareRadix: 2 | 4;
   readonly ownPrg: Prg;
   readonly weightMasks?: WeightMaskSession;
   readonly dealer: Dealer;
@@ -77,6 +87,8 @@ class Context implements PartyContext {
     this.fracBits = checkFracBits(opts.fracBits ?? DEFAULT_FRAC_BITS);
     this.comparison = opts.comparison ?? 'direct';
     this.compareBits = opts.compareBits ?? 64;
+    this.compareRadix = opts.compareRadix ?? 4;
+    assert(this.compareRadix === 2 || this.compareRadix === 4, 'E_BAD_ARGUMENT', `context: compareRadix must be 2 or 4, got ${String(this.compareRadix)}`);
     assert(this.compareBits === 32 || this.compareBits === 64, 'E_BAD_ARGUMENT', `context: compareBits must be 32 or 64, got ${String(this.compareBits)}`);
     assert(this.comparison === 'direct' || this.comparison === 'securenn', 'E_BAD_ARGUMENT', `context: comparison must be 'direct' or 'securenn', got '${String(this.comparison)}'`);
     this.prgs = seeds.pair.map((s, k) => (k === party || !s ? undefined : new Prg(s)));

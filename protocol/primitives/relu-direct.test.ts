@@ -35,19 +35,24 @@ const NARROW = BigUint64Array.from([
 ]);
 
 describe('DReLU / ReLU over the 32-bit comparison ring (31-bit PrivateCompare on 32 positions)', () => {
-  it('DReLU and ReLU are exact for every |a| < 2^31 (incl. -2^31, 2^31-1, 0, -1); cost 112 / 136 bytes per element, 3 rounds', async () => {
-    expect(NARROW.every(inRange)).toBe(true);
-    const as = shareFor3(NARROW);
-    const d = await run3((ctx) => dreluDirect(ctx, as[ctx.party]), { compareBits: 32 });
-    expect(reconstruct(ref, d.results[0], d.results[1])).toEqual(plainDrelu(NARROW));
-    expect({ rounds: d.rounds, bytes: d.bytes }).toEqual(dreluDirectCost(NARROW.length, 32));
-    expect(dreluDirectCost(1, 32).bytes).toBe(112);
-    const r = await run3((ctx) => reluDirect(ctx, as[ctx.party]), { compareBits: 32 });
-    expect(reconstruct(ref, r.results[0], r.results[1])).toEqual(plainRelu(NARROW));
-    expect({ rounds: r.rounds, bytes: r.bytes }).toEqual(reluDirectCost(NARROW.length, 32));
-    expect(reluDirectCost(1, 32).bytes).toBe(136);
-    expect(r.transports.map((t) => t.pending)).toEqual([0, 0, 0]);
-  });
+  for (const [radix, dreluB, reluB] of [[2, 112, 136], [4, 96, 120]] as const) {
+    it(`PrivateCompare in ${radix === 2 ? 'bits (the paper)' : 'radix-4 digits (the default)'}: DReLU and ReLU are exact for every |a| < 2^31 (incl. -2^31, 2^31-1, 0, -1); cost ${dreluB} / ${reluB} bytes per element, 3 rounds`, async () => {
+      expect(NARROW.every(inRange)).toBe(true);
+      const as = shareFor3(NARROW);
+      const d = await run3((ctx) => dreluDirect(ctx, as[ctx.party]), { compareBits: 32, compareRadix: radix });
+      expect(reconstruct(ref, d.results[0], d.results[1])).toEqual(plainDrelu(NARROW));
+      expect({ rounds: d.rounds, bytes: d.bytes }).toEqual(dreluDirectCost(NARROW.length, 32, radix));
+      expect(dreluDirectCost(1, 32, radix).bytes).toBe(dreluB);
+      const r = await run3((ctx) => reluDirect(ctx, as[ctx.party]), { compareBits: 32, compareRadix: radix });
+      expect(reconstruct(ref, r.results[0], r.results[1])).toEqual(plainRelu(NARROW));
+      expect({ rounds: r.rounds, bytes: r.bytes }).toEqual(reluDirectCost(NARROW.length, 32, radix));
+      expect(reluDirectCost(1, 32, radix).bytes).toBe(reluB);
+      expect(r.transports.map((t) => t.pending)).toEqual([0, 0, 0]);
+      // The PrivateCompare step alone: 2 x 16 (radix 4) or 2 x 32 (bits) bytes per element, 1 round.
+      const pc = r.transports[0].steps.get('PrivateCompare')!;
+      expect(pc.bytesSent).toBe((radix === 4 ? 16 : 32) * NARROW.length);
+    });
+  }
   it('outside the range the sign is wrong (the bound is real): 2^31 reads as negative', async () => {
     const big = BigUint64Array.from([B31, 3n << 31n]);
     const as = shareFor3(big);

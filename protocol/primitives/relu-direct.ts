@@ -39,6 +39,11 @@
  * opened (openLow32ToDataParties: uniform, r mod 2^32 is), 4 bytes each way;
  * the ReLU part (w = z (a + m)) stays in Z_2^64.
  *
+ * Radix 4 (ctx.compareRadix = 4, the default on the narrow ring): step 1 deals
+ * shares of the prefix indicators of r''s 16 radix-4 digits (48 Z_p values)
+ * and step 3 runs private-compare-radix4.ts (16 values per data party):
+ * 48 + 8 + 32 + 8 = 96 bytes for DReLU, 120 for ReLU.
+ *
  * Cost: 3 rounds. Bytes per element: 64 (bits of r') + 16 (open c) + 128
  * (PrivateCompare) + 8 (z) = 216 for DReLU; plus 16 (a + m) + 8 (w) = 240 for ReLU.
  * Narrow ring: 32 + 8 (open c mod 2^32) + 64 + 8 = 112 for DReLU, 136 for ReLU.
@@ -55,14 +60,20 @@ import type { DealJob } from '../correlated/dealer.js';
 import { assert } from '../errors.js';
 import type { Cost } from './cost.js';
 import { privateCompare } from './private-compare.js';
+import { privateCompareRadix4, R4_DEALT, R4_DIGITS } from './private-compare-radix4.js';
 
 /** Bytes per element to open c: 8 each way, 4 each way on the 32-bit ring. */
 const openC = (bits: 32 | 64): number => (bits === 64 ? 16 : 8);
-export const dreluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ rounds: 3, bytes: (3 * (bits === 64 ? L_BITS : 32) + openC(bits) + 8) * n });
-export const reluDirectCost = (n: number, bits: 32 | 64 = 64): Cost => ({ rounds: 3, bytes: (3 * (bits === 64 ? L_BITS : 32) + openC(bits) + 8 + 16 + 8) * n });
+/** radix: digits of the narrow ring's PrivateCompare (ctx.compareRadix; ignored for 64 bits). */
+export const dreluDirectCost = (n: number, bits: 32 | 64 = 64, radix: 2 | 4 = 4): Cost => ({ rounds: 3, bytes: (dealtPerElement(bits, radix) + pcBytes(bits, radix) + openC(bits) + 8) * n });
+export const reluDirectCost = (n: number, bits: 32 | 64 = 64, radix: 2 | 4 = 4): Cost => ({ rounds: 3, bytes: (dealtPerElement(bits, radix) + pcBytes(bits, radix) + openC(bits) + 8 + 16 + 8) * n });
 
-/** Bytes of step 1 (P1's bit shares of r'), the part a preprocessed bundle sends ahead. */
-export const comparisonDealtBytes = (n: number, bits: 32 | 64 = 64): number => (bits === 64 ? L_BITS : 32) * n;
+/** Z_p shares dealt per element: the bits of r' (64, narrow 32), or 48 for radix-4 digits on the narrow ring. */
+const dealtPerElement = (bits: 32 | 64, radix: 2 | 4): number => (bits === 64 ? L_BITS : radix === 4 ? R4_DEALT : 32);
+/** PrivateCompare bytes per element (both data parties to P2). */
+const pcBytes = (bits: 32 | 64, radix: 2 | 4): number => (bits === 64 ? 2 * L_BITS : radix === 4 ? 2 * R4_DIGITS : 64);
+/** Bytes of step 1 (P1's shares of r'), the part a preprocessed bundle sends ahead. */
+export const comparisonDealtBytes = (n: number, bits: 32 | 64 = 64, radix: 2 | 4 = 4): number => dealtPerElement(bits, radix) * n;
 
 const LOW31 = 0x7fffffff;
 /** a with only bits 0..30 kept, into out. */
@@ -97,16 +108,20 @@ function low63(a: BigUint64Array): BigUint64Array {
  * Step 1 as P2 deals it (correlated/dealer.ts): r = r_0 + r_1 from the dealing PRGs, the Z_p bit shares of
  * r' (P0's from the PRG, P1's returned to send), and z = r_63 (narrow: r_31) kept for step 4.
  */
-export function comparisonMaskJob(n: number, narrow: boolean): DealJob {
+export function comparisonMaskJob(n: number, narrow: boolean, radix4 = false): DealJob {
   return {
-    bytesToP1: n * (narrow ? 32 : L_BITS),
+    bytesToP1: n * dealtPerElement(narrow ? 32 : 64, radix4 ? 4 : 2),
     run(k, g0, g1) {
       const r = g0.u64Into(scratchU64('relu.p2.r', n));
       k.add(r, g1.u64Into(scratchU64('relu.p2.r1', n)), r);
       // Step 4 needs only r_63 (narrow: r_31): one byte per element, taken now so that r is scratch.
       const z = narrow ? bit31(r) : msb(r);
       let xb1: Uint8Array;
-      if (narrow) {
+      if (radix4) {
+        // Shares of the prefix indicators of the 16 radix-4 digits of r' (private-compare-radix4.ts).
+        xb1 = new Uint8Array(n * R4_DEALT);
+        k.digitShareZp16(low31(r, scratchU64('relu.p2.low', n)), g0.zpInto(scratchU8('relu.p2.rb', n * R4_DEALT)), xb1);
+      } else if (narrow) {
         // Bits of r' = r mod 2^31 on 32 positions.
         xb1 = new Uint8Array(n * 32);
         k.bitShareZp32(low31(r, scratchU64('relu.p2.low', n)), g0.zpInto(scratchU8('relu.p2.rb', n * 32)), xb1);
@@ -124,10 +139,12 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   const n = a.length;
   const narrow = ctx.compareBits === 32;
   const width = narrow ? 32 : 64;
+  const r4 = narrow && ctx.compareRadix === 4;
+  const dealt = dealtPerElement(width, ctx.compareRadix);
   // Temporaries read only before the next await use scratch buffers (ring/scratch.ts); what is sent or read after an await is fresh.
   if (ctx.party === 2) {
     // Step 1 (ctx.dealer: now, or taken from a bundle made before the run): z = r_63 (narrow: r_31), P1's bit shares sent.
-    const z = ctx.dealer.deal(`${label}:xbits`, comparisonMaskJob(n, narrow));
+    const z = ctx.dealer.deal(`${label}:xbits`, comparisonMaskJob(n, narrow, r4));
     assert(z.length === n, 'E_PROTOCOL_DESYNC', `${label}: the dealt mask has ${z.length} bits, the step needs ${n}`, { party: 2, step: label });
     const g0 = ctx.pairPrg(0);
     // Step 2 (ReLU): a + m.
@@ -137,7 +154,7 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
       k.add(am, await recvU64(ctx, 1, `${label}:a+m`, n), am);
     }
     // Step 3.
-    const betaP = (await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
+    const betaP = (r4 ? await privateCompareRadix4(ctx, n, null, null, null, `${label}.pc`) : await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
     // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_0 from the PRG, z_1 sent); ReLU: w = z (a + m) too.
     for (let i = 0; i < n; i++) z[i]! ^= betaP[i]!;
     const zw = new BigUint64Array(wantRelu ? 2 * n : n);
@@ -173,9 +190,11 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   const c = narrow ? null : await openToDataParties(ctx, `${label}:c`, cj);
   const c32 = narrow ? await openLow32ToDataParties(ctx, `${label}:c`, cj) : null;
   // P0's bit shares come from the PRG; privateCompare consumes them before its first await (P0/P1 send without waiting).
-  const xb = j === 0 ? (narrow ? d2.zpInto(scratchU8('relu.xb', n * 32)) : d2.zp(n * width)) : await ctx.dealer.take(`${label}:xbits`, n * width);
-  // Step 3.
-  await privateCompare(ctx, n, xb as PShare, (narrow ? low31of32(c32!, scratchU64('relu.c31', n)) : low63(c!)) as Public, beta, `${label}.pc`, width);
+  const xb = j === 0 ? (narrow ? d2.zpInto(scratchU8('relu.xb', n * dealt)) : d2.zp(n * dealt)) : await ctx.dealer.take(`${label}:xbits`, n * dealt);
+  // Step 3 (narrow ring: radix-4 digits unless ctx.compareRadix = 2).
+  const cPub = (narrow ? low31of32(c32!, scratchU64('relu.c31', n)) : low63(c!)) as Public;
+  if (r4) await privateCompareRadix4(ctx, n, xb, cPub, beta, `${label}.pc`);
+  else await privateCompare(ctx, n, xb as PShare, cPub, beta, `${label}.pc`, width);
   // Step 4.
   let zj: BigUint64Array, wj: BigUint64Array | null = null;
   if (j === 0) { zj = g2.u64Into(scratchU64('relu.z', n)); if (wantRelu) wj = g2.u64Into(scratchU64('relu.w', n)); }

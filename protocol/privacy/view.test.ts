@@ -16,6 +16,7 @@ import { createContext, type PartyContext } from '../context.js';
 import { encodeScalar } from '../fixed-point/fixed-point.js';
 import { referenceKernels as ref } from '../kernels/reference.js';
 import { privateCompare } from '../primitives/private-compare.js';
+import { privateCompareRadix4 } from '../primitives/private-compare-radix4.js';
 import type { AShare, PartyId, PShare, Public } from '../ring/types.js';
 import { seededPrg } from '../testing/seed-models.js';
 import { memoryTransports, type MemoryTransport } from '../transport/memory.js';
@@ -206,5 +207,43 @@ describe('no single party\'s view depends on the input (secure argmax, simulated
       hit[Number((r[e]! >> 30n) & 1n)]![has(-x0 + y0, 1 - x1 + y1) || has(x0 + y0, x1 + 1 + y1) ? 1 : 0]!++;
     }
     expect(twoSampleChiSquareZ(hit[0]!, hit[1]!)).toBeLessThan(5);
+  });
+
+  // The radix-4 PrivateCompare (primitives/private-compare-radix4.ts): the same ratio attack on the top
+  // digit, and the two facts the header's argument rests on: the zero (if any) sits at a uniform position
+  // of the 16, and the nonzero sums d_i are uniform on Z_p^*, whatever r is.
+  it('radix-4 PrivateCompare: P2 cannot tell the top digit of r from its messages; zero position and nonzero sums uniform', async () => {
+    const n = 1500;
+    const g = seededPrg(79);
+    const low31 = (a: BigUint64Array) => a.map((v) => v & 0x7fffffffn);
+    const x = low31(g.u64(n)), r = low31(g.u64(n));
+    const xl0 = g.zp(n * 48), xl1 = new Uint8Array(n * 48);
+    ref.digitShareZp16(x, xl0, xl1);
+    const beta = g.bits(n);
+    const v = await views(g, (ctx) => privateCompareRadix4(ctx, n, ctx.party === 0 ? xl0 : xl1, r as Public, beta, 'pc'));
+    const d0 = v[2].find((m) => m.from === 0)!.payload, d1 = v[2].find((m) => m.from === 1)!.payload;
+    expect([d0.length, d1.length]).toEqual([n * 16, n * 16]);
+    const inv = (a: number) => { for (let b = 1; b < 67; b++) if ((a * b) % 67 === 1) return b; return 0; };
+    const mod = (a: number) => ((a % 67) + 67) % 67;
+    // Top digit 15 (bits 30, 31): r < 2^31, so r_15 is 0 or 1. For beta = 0 and v_15 = 0, c^j_15 = L^j_15[0];
+    // P2 dealt the L shares, so without the zero-sharing mask the ratio L^0/L^1 would show up exactly when r_15 = 0.
+    const hit = [[0, 0], [0, 0]];
+    const zeroAt = new Array<number>(16).fill(0);
+    const nonzero = new Array<number>(66).fill(0);
+    for (let e = 0; e < n; e++) {
+      const ratios = new Set<number>();
+      for (let i = 0; i < 16; i++) {
+        const a = d0[e * 16 + i]!, b = d1[e * 16 + i]!;
+        if (b) ratios.add((a * inv(b)) % 67);
+        const sum = (a + b) % 67;
+        if (sum === 0) zeroAt[i]!++; else nonzero[sum - 1]!++;
+      }
+      const l0 = xl0[e * 48 + 15]!, l1 = xl1[e * 48 + 15]!; // L_15[0] (planar layout: entry 16 u + i)
+      hit[Number((r[e]! >> 30n) & 1n)]![mod(l1) !== 0 && ratios.has((mod(l0) * inv(mod(l1))) % 67) ? 1 : 0]!++;
+    }
+    expect(twoSampleChiSquareZ(hit[0]!, hit[1]!)).toBeLessThan(5);
+    expect(zeroAt.reduce((a, b) => a + b, 0)).toBeGreaterThan(n / 3); // about half the elements have their zero
+    expect(goodnessOfFitZ(zeroAt, new Array(16).fill(1 / 16))).toBeLessThan(5);
+    expect(goodnessOfFitZ(nonzero, new Array(66).fill(1 / 66))).toBeLessThan(5);
   });
 });

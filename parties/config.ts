@@ -60,6 +60,13 @@ export interface CommonSettings {
    */
   compareBits: 32 | 64;
   /**
+   * Digits of the PrivateCompare on the 32-bit comparison ring: 4 (default:
+   * radix-4 digits, protocol/primitives/private-compare-radix4.ts, half the
+   * comparison bytes P0 and P1 send to P2) or 2 (the paper's bits). The three
+   * parties must agree (the plan carries it).
+   */
+  compareRadix: 2 | 4;
+  /**
    * Keep the masks of the model's weights across runs (parties/weight-masks.ts):
    * after one build run, a Beaver product with the weights opens only the
    * input's mask (16 bytes per weight less per run); costs 8 bytes per
@@ -119,6 +126,7 @@ export const DEFAULTS: CommonSettings = {
   logLevel: 'info',
   kernels: 'auto',
   compareBits: 32,
+  compareRadix: 4,
   keepWeightMasks: true,
   preprocess: { enabled: true, maxBytes: 256 * 2 ** 20 },
   privacy: { budget: { epsilon: 10, delta: 1e-5 } },
@@ -207,6 +215,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   };
   const self = dep.parties[party];
   if (c.compareBits !== 32 && c.compareBits !== 64) bad('compareBits must be 32 or 64');
+  if (c.compareRadix !== 2 && c.compareRadix !== 4) bad('compareRadix must be 2 or 4');
   if (typeof c.keepWeightMasks !== 'boolean') bad('keepWeightMasks must be true or false');
   if (typeof c.preprocess.enabled !== 'boolean') bad('preprocess.enabled must be true or false');
   int(c.preprocess.maxBytes, 'preprocess.maxBytes', 0, 2 ** 40);

@@ -29,6 +29,8 @@ export interface LaunchOptions {
   sessions?: Partial<CommonSettings['sessions']>;
   /** Config preprocess (default: the config default, on). */
   preprocess?: Partial<CommonSettings['preprocess']>;
+  /** Config compareRadix (default: the config default, 4). */
+  compareRadix?: 2 | 4;
   /** Each log line of a child (raw). */
   onLine?: (party: number, line: string) => void;
   readyTimeoutMs?: number;
@@ -169,6 +171,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
     logLevel: opts.logLevel ?? 'info',
     cors: { origins: [`http://127.0.0.1:${h0}`, `http://localhost:${h0}`] },
     ...(opts.batch ? { batch: { ...{ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 }, ...opts.batch } } : {}),
+    ...(opts.compareRadix ? { compareRadix: opts.compareRadix } : {}),
     ...(opts.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, ...opts.preprocess } } : {}),
     ...(opts.sessions ? { sessions: { defaultDeadlineMs: 120_000, maxDeadlineMs: 600_000, maxSessions: 1_000, retentionMs: 300_000, ...opts.sessions } } : {}),
     parties: [

@@ -75,6 +75,8 @@ export interface PartyOptions {
   kernels?: BackendSpec;
   /** Comparison ring width (config compareBits; default 32). */
   compareBits?: 32 | 64;
+  /** Digits of the PrivateCompare on the 32-bit ring (config compareRadix; default 4). */
+  compareRadix?: 2 | 4;
   /** Keep the masks of the model's weights across runs (parties/weight-masks.ts; default true). */
   keepWeightMasks?: boolean;
   /** P2 deals the next run's correlated randomness while idle (parties/preprocessing.ts; default DEFAULT_PREPROCESS). */
@@ -89,7 +91,7 @@ export interface PartyOptions {
 
 /** One session of a run: its images, its request's privacy options, and the key of the policy P0 resolved. */
 interface PlanEntry { id: string; batch: number; policy: string; privacy?: PrivacyRequest }
-interface PlanBody { runId: string; modelHash: string; sessions: PlanEntry[]; deadlineMs: number; seed: string; compareBits: 32 | 64; masks: PlanMasks | null; prep: string | null }
+interface PlanBody { runId: string; modelHash: string; sessions: PlanEntry[]; deadlineMs: number; seed: string; compareBits: 32 | 64; compareRadix: 2 | 4; masks: PlanMasks | null; prep: string | null }
 
 /** One layer of a run at this party: wall time, time blocked in recv, and the traffic this party sent. */
 export interface LayerRecord { name: string; kind: string; ms: number; waitMs: number; bytesSent: number; messages: number; rounds: number }
@@ -139,6 +141,7 @@ export class Party {
   readonly prepHeld: PrepHoldings | null;
   private get prepOpts(): PreprocessOptions { return this.opts.preprocess ?? DEFAULT_PREPROCESS; }
   private get compareBits(): 32 | 64 { return this.opts.compareBits ?? 32; }
+  private get compareRadix(): 2 | 4 { return this.opts.compareRadix ?? 4; }
 
   constructor(readonly opts: PartyOptions) {
     this.party = opts.party;
@@ -432,10 +435,10 @@ export class Party {
       return;
     }
     const masks = this.weightMasks.plan(runId, this.model.info.modelHash);
-    const key = shapeKey(this.model.info.modelHash, this.compareBits, masks, plan);
+    const key = shapeKey(this.model.info.modelHash, this.compareBits, this.compareRadix, masks, plan);
     // A bundle of this shape, if one is ready at P1 and P2 (never for a build run: its B is not kept yet).
     const pre = masks?.build ? null : this.prepPool!.take(key);
-    const base = { runId, modelHash: this.model.info.modelHash, sessions: plan, deadlineMs, compareBits: this.compareBits, masks, prep: pre?.prepId ?? null };
+    const base = { runId, modelHash: this.model.info.modelHash, sessions: plan, deadlineMs, compareBits: this.compareBits, compareRadix: this.compareRadix, masks, prep: pre?.prepId ?? null };
     const sent: PartyId[] = [];
     try {
       for (const [p, seed] of [[1, s01], [2, s02]] as const) { this.mesh.sendControl(p, 'plan', { ...base, seed: seed.toString('base64') } satisfies PlanBody); sent.push(p); }
@@ -560,6 +563,10 @@ export class Party {
       this.fail(runId, view, plan, new MpcError('E_PROTOCOL_DESYNC', `P${this.party} cannot run plan ${runId}: P0 compares in ${String(b.compareBits)} bits, this party in ${this.compareBits} (compareBits must be the same at the three parties)`, { party: this.party }));
       return;
     }
+    if ((b.compareRadix ?? 2) !== this.compareRadix) {
+      this.fail(runId, view, plan, new MpcError('E_PROTOCOL_DESYNC', `P${this.party} cannot run plan ${runId}: P0 compares in radix ${String(b.compareRadix ?? 2)}, this party in radix ${this.compareRadix} (compareRadix must be the same at the three parties)`, { party: this.party }));
+      return;
+    }
     if (!this.model || b.modelHash !== this.model.info.modelHash || seed.length !== 16) {
       const err = new MpcError(this.model ? 'E_MODEL_MISMATCH' : 'E_NOT_READY', `P${this.party} cannot run plan ${runId}: ${this.model ? 'model or seed mismatch' : 'model not loaded'}`, { party: this.party });
       this.fail(runId, view, plan, err);
@@ -576,7 +583,7 @@ export class Party {
       if (s12.byteLength !== 16) throw new MpcError('E_PROTOCOL_DESYNC', 'pair seed from P1 is not 16 bytes', { party: 1, step: 'seed' });
       return { pair: [seed, s12, undefined], own: randomBytes(16) };
     };
-    const key = shapeKey(this.model.info.modelHash, this.compareBits, masks as PlanMasks | null, plan);
+    const key = shapeKey(this.model.info.modelHash, this.compareBits, this.compareRadix, masks as PlanMasks | null, plan);
     let bundle: PartyBundle | undefined;
     if (prep !== null) {
       const got = this.prepHeld!.take(prep as string, key);
@@ -633,7 +640,7 @@ export class Party {
       // P2 records the jobs it deals in a live run (not a build run: its triples draw a fresh B) to prepare later runs of this shape.
       const script: DealScript | undefined = this.party === 2 && !dealing.bundle && !masks?.build && this.prepOpts.enabled ? [] : undefined;
       const ctx = createContext(this.party, view, await getSeeds(), {
-        fracBits: model.info.fracBits, compareBits: this.compareBits, ...(this.opts.kernels ? { kernels: this.opts.kernels } : {}), ...(weightMasks ? { weightMasks } : {}),
+        fracBits: model.info.fracBits, compareBits: this.compareBits, compareRadix: this.compareRadix, ...(this.opts.kernels ? { kernels: this.opts.kernels } : {}), ...(weightMasks ? { weightMasks } : {}),
         ...(dealing.bundle ? { bundle: dealing.bundle } : {}), ...(script ? { dealScript: script } : {}),
       });
       const onNode = this.opts.onNode;

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainForward } from '../protocol/reference/forward.js';
 import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { comparisonDealtBytes } from '../protocol/primitives/relu-direct.js';
 import { finishSession, partyTrio, startSession, type PartyTrio } from './testing.js';
 
 const F = 16;
@@ -49,8 +50,8 @@ describe('preprocessing: P2 deals the next run while idle (three party servers, 
     await until(() => ready(t) === 1, 'a bundle');
     const held = t.servers.slice(1).map((s) => s.party.prepHeld!);
     expect(held.map((h) => h.count)).toEqual([1, 1]);
-    const dealt = held[0]!.bytes; // P1's corrections: C_1 of the three dense layers, the bit shares of r' of the ReLUs
-    expect(dealt).toBe(8 * (128 + 128 + 10) + 32 * (128 + 128));
+    const dealt = held[0]!.bytes; // P1's corrections: C_1 of the three dense layers, the shares of r' (radix-4 digits) of the ReLUs
+    expect(dealt).toBe(8 * (128 + 128 + 10) + comparisonDealtBytes(128 + 128, 32, 4));
     expect(held[1]!.bytes).toBe(128 + 128); // P2 keeps r_31 of each comparison
     const pre = await infer(t, 3);
     expect(pre.err).toBeLessThan(1e-3);

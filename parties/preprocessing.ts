@@ -35,8 +35,8 @@ export interface PreprocessOptions {
 export const DEFAULT_PREPROCESS: PreprocessOptions = { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 120_000 };
 
 /** The shape of a run, as the three parties compute it from the plan: the same key means the same sequence of dealt jobs. */
-export function shapeKey(modelHash: string, compareBits: number, masks: PlanMasks | null, sessions: { batch: number; policy: string }[]): string {
-  return JSON.stringify([modelHash, compareBits, masks ? masks.epoch : null, sessions.map((e) => [e.batch, e.policy])]);
+export function shapeKey(modelHash: string, compareBits: number, compareRadix: number, masks: PlanMasks | null, sessions: { batch: number; policy: string }[]): string {
+  return JSON.stringify([modelHash, compareBits, compareRadix, masks ? masks.epoch : null, sessions.map((e) => [e.batch, e.policy])]);
 }
 
 export const PREP_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

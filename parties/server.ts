@@ -67,6 +67,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
     sessions: cfg.sessions,
     kernels: cfg.kernels,
     compareBits: cfg.compareBits,
+    compareRadix: cfg.compareRadix,
     keepWeightMasks: cfg.keepWeightMasks,
     preprocess: { ...DEFAULT_PREPROCESS, ...cfg.preprocess },
     privacy: cfg.privacySettings,

@@ -88,10 +88,10 @@ async function main() {
   const mp = await timeProtocol(() => run3((ctx) => maxPool(ctx, W[ctx.party], n, 4)));
   rows.push(`| MaxPool 2x2, 10^5 windows (4x10^5 inputs) | ${mp.ms.toFixed(0)} ms | ${mp.rounds} | ${mp.mb.toFixed(1)} MB | |`);
   const rd: Record<string, unknown> = {};
-  for (const bits of [64, 32] as const) {
-    const r = await timeProtocol(() => run3((ctx) => reluDirect(ctx, A[ctx.party]), { compareBits: bits }));
-    rd[bits] = r;
-    rows.push(`| ReLU (direct, ${bits}-bit comparison ring${bits === 32 ? ': |x| < 2^31' : ''}), 10^5 elements | ${r.ms.toFixed(0)} ms | ${r.rounds} | ${r.mb.toFixed(1)} MB | |`);
+  for (const [bits, radix] of [[64, 2], [32, 2], [32, 4]] as const) {
+    const r = await timeProtocol(() => run3((ctx) => reluDirect(ctx, A[ctx.party]), { compareBits: bits, compareRadix: radix }));
+    rd[bits === 64 ? '64' : `32r${radix}`] = r;
+    rows.push(`| ReLU (direct, ${bits}-bit comparison ring${bits === 32 ? `: |x| < 2^31, PrivateCompare in ${radix === 4 ? 'radix-4 digits (default)' : 'bits'}` : ''}), 10^5 elements | ${r.ms.toFixed(0)} ms | ${r.rounds} | ${r.mb.toFixed(1)} MB | |`);
   }
   const mpd = await timeProtocol(() => run3((ctx) => maxPool(ctx, W[ctx.party], n, 4), { compareBits: 32 }));
   rows.push(`| MaxPool 2x2 (direct, 32-bit ring), 10^5 windows | ${mpd.ms.toFixed(0)} ms | ${mpd.rounds} | ${mpd.mb.toFixed(1)} MB | |`);

@@ -79,9 +79,10 @@ export interface CommonSettings {
    * seen before sends none of those bytes. enabled (default true); maxBytes:
    * the largest bundle to prepare (bytes P1 holds; default 256 MiB: the seed
    * CNN at batch 8 needs ~100 MiB, VGG16 more and runs live); P1 and P2 hold
-   * at most twice that. The three parties should agree (P0 decides per run).
+   * at most twice that; timeoutMs (default 30 s): a bundle not made by then
+   * is dropped. The three parties should agree (P0 decides per run).
    */
-  preprocess: { enabled: boolean; maxBytes: number };
+  preprocess: { enabled: boolean; maxBytes: number; timeoutMs: number };
   /** Privacy accountant (differentially private outputs): each party keeps its own state file. */
   privacy: PrivacyConfig;
 }
@@ -128,7 +129,7 @@ export const DEFAULTS: CommonSettings = {
   compareBits: 32,
   compareRadix: 4,
   keepWeightMasks: true,
-  preprocess: { enabled: true, maxBytes: 256 * 2 ** 20 },
+  preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 },
   privacy: { budget: { epsilon: 10, delta: 1e-5 } },
 };
 
@@ -219,6 +220,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   if (typeof c.keepWeightMasks !== 'boolean') bad('keepWeightMasks must be true or false');
   if (typeof c.preprocess.enabled !== 'boolean') bad('preprocess.enabled must be true or false');
   int(c.preprocess.maxBytes, 'preprocess.maxBytes', 0, 2 ** 40);
+  int(c.preprocess.timeoutMs, 'preprocess.timeoutMs', 1, 3_600_000);
   int(c.batch.windowMs, 'batch.windowMs', 0, 60_000);
   int(c.batch.maxBatch, 'batch.maxBatch', 1, 4096);
   int(c.batch.maxConcurrentRuns, 'batch.maxConcurrentRuns', 1, 1024);

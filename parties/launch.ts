@@ -172,7 +172,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
     cors: { origins: [`http://127.0.0.1:${h0}`, `http://localhost:${h0}`] },
     ...(opts.batch ? { batch: { ...{ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 }, ...opts.batch } } : {}),
     ...(opts.compareRadix ? { compareRadix: opts.compareRadix } : {}),
-    ...(opts.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, ...opts.preprocess } } : {}),
+    ...(opts.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...opts.preprocess } } : {}),
     ...(opts.sessions ? { sessions: { defaultDeadlineMs: 120_000, maxDeadlineMs: 600_000, maxSessions: 1_000, retentionMs: 300_000, ...opts.sessions } } : {}),
     parties: [
       { http: { host: '127.0.0.1', port: h0 }, grpc: { host: '127.0.0.1', port: g0 }, ...tlsOf(0), model: models[0]!, staticDir: DEMO_DIR },

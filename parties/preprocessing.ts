@@ -32,7 +32,7 @@ export interface PreprocessOptions {
   timeoutMs: number;
 }
 
-export const DEFAULT_PREPROCESS: PreprocessOptions = { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 120_000 };
+export const DEFAULT_PREPROCESS: PreprocessOptions = { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 };
 
 /** The shape of a run, as the three parties compute it from the plan: the same key means the same sequence of dealt jobs. */
 export function shapeKey(modelHash: string, compareBits: number, compareRadix: number, masks: PlanMasks | null, sessions: { batch: number; policy: string }[]): string {

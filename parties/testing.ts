@@ -102,7 +102,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
     cors: { origins: ['http://demo.local'] },
     batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 4, ...o.batch },
     ...(o.keepWeightMasks !== undefined ? { keepWeightMasks: o.keepWeightMasks } : {}),
-    ...(o.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, ...o.preprocess } } : {}),
+    ...(o.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...o.preprocess } } : {}),
     sessions: { defaultDeadlineMs: 30_000, maxDeadlineMs: 60_000, maxSessions: 100, retentionMs: 60_000, ...o.sessions },
     ...(o.privacy ? { privacy: { accountantFile: path.join(o.privacy.dir, 'privacy-accountant-p{party}.json'), ...(o.privacy.budget ? { budget: o.privacy.budget } : {}) } } : {}),
     parties: [

@@ -40,7 +40,8 @@ describe('dropped, delayed and altered messages between the parties (gRPC mesh w
   let seed = 1000;
 
   beforeAll(async () => {
-    t = await partyTrio({ plain: model, fracBits: F, batch: { windowMs: 2, maxBatch: 8, maxConcurrentRuns: 4 }, sessions: { defaultDeadlineMs: 800, maxDeadlineMs: 30_000 } });
+    // Preprocessing off here: these rules pick messages of the runs by order and kind; its own faults are below.
+    t = await partyTrio({ plain: model, fracBits: F, batch: { windowMs: 2, maxBatch: 8, maxConcurrentRuns: 4 }, sessions: { defaultDeadlineMs: 800, maxDeadlineMs: 30_000 }, preprocess: { enabled: false } });
     inj = t.servers.map((s) => injectFaults(s.party.mesh));
   });
   afterAll(async () => { inj.forEach((i) => i.restore()); await t?.close(); });
@@ -159,6 +160,44 @@ describe('dropped, delayed and altered messages between the parties (gRPC mesh w
 // ---- a party process killed mid-inference ----------------------------------------
 
 const MAIN = fileURLToPath(new URL('../parties/main.ts', import.meta.url));
+
+describe('faults in the offline phase (parties/preprocessing.ts)', () => {
+  let t: PartyTrio;
+  let inj: Injector[] = [];
+  let seed = 5000;
+  beforeAll(async () => {
+    t = await partyTrio({ plain: model, fracBits: F, batch: { windowMs: 2, maxBatch: 1, maxConcurrentRuns: 1 }, sessions: { defaultDeadlineMs: 5_000, maxDeadlineMs: 30_000 }, preprocess: { timeoutMs: 500 } });
+    inj = t.servers.map((s) => injectFaults(s.party.mesh));
+  });
+  afterAll(async () => { inj.forEach((i) => i.restore()); await t?.close(); });
+  async function infer(): Promise<{ out: Outcome; err: number; preprocessed: boolean }> {
+    const x = input(seed++);
+    const id = await startSession(t, x, 1, F);
+    const out = await finishSession(t, id, F);
+    return { out, err: out.ok ? relErr(out.logits!, plainForward(model, x, 1).data) : NaN, preprocessed: t.servers[0].party.runLog.at(-1)!.preprocessed === true };
+  }
+
+  it('P2\'s corrections to P1 lost: the prep times out at every party, nothing stays open, runs stay live and right; once the link behaves a bundle is made and used', async () => {
+    const pool = t.servers[0].party.prepPool!;
+    expect((await infer()).out.ok).toBe(true); // build run
+    inj[2]!.setRules([{ match: (m) => m.kind === 'DATA' && m.to === 1 && m.tag.startsWith('prep:'), action: { drop: true } }]);
+    const live = await infer(); // P2 records; the prep after it loses its data
+    expect(live.out.ok).toBe(true);
+    expect(live.err).toBeLessThan(1e-3);
+    expect(await until(() => inj[2]!.applied.length > 0, 3_000, 10)).toBe(true);
+    expect(await until(() => !pool.inFlight && t.servers.every((s) => s.party.mesh.openSessions === 0), 3_000, 20)).toBe(true);
+    expect(pool.readyCount).toBe(0);
+    expect(t.servers[1].party.prepHeld!.count).toBe(0);
+    inj[2]!.setRules([]);
+    const again = await infer(); // live (no bundle), then a prep that completes
+    expect(again.preprocessed).toBe(false);
+    expect(again.err).toBeLessThan(1e-3);
+    expect(await until(() => pool.readyCount === 1, 3_000, 10)).toBe(true);
+    const pre = await infer();
+    expect(pre.preprocessed).toBe(true);
+    expect(pre.err).toBeLessThan(1e-3);
+  });
+});
 
 describe('one party process killed in the middle of an inference, then restarted', () => {
   // A CNN big enough that a run lasts a few hundred ms, so the kill lands inside it.

@@ -57,3 +57,26 @@ export function checkUnary(op: string, a: BigUint64Array, out: BigUint64Array): 
   checkType(op, 'out', out, BigUint64Array);
   checkLen(op, 'out', out.length, a.length);
 }
+
+/**
+ * The checks of a PrivateCompare row kernel on the 32-bit ring (privateCompare32: W = 32 values sent and
+ * X = 32 dealt per element; privateCompareR4: 16 and 48), as binding.cc's NarrowPcRows makes them; r < 2^31 is
+ * the caller's (E_BAD_ARGUMENT). Returns r.length.
+ */
+export function checkNarrowPc(op: string, W: number, X: number, xname: string, j: unknown, x: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array): number {
+  checkInt(op, 'j', j, 0, 1);
+  checkType(op, xname, x, Uint8Array);
+  checkType(op, 'r', r, BigUint64Array);
+  for (const [name, a] of [['beta', beta], ['s', s], ['rot', rot], ['mask', mask], ['d', d]] as const) checkType(op, name, a, Uint8Array);
+  const n = r.length, nw = sizeOf(op, `${W}*r.length`, n, W), nx = sizeOf(op, `${X}*r.length`, n, X);
+  checkLen(op, `${xname} (${X}*r.length)`, x.length, nx);
+  checkLen(op, 'beta (r.length)', beta.length, n);
+  checkLen(op, `s (${W}*r.length)`, s.length, nw);
+  checkLen(op, 'rot (r.length)', rot.length, n);
+  checkLen(op, `mask (${W}*r.length)`, mask.length, nw);
+  checkLen(op, `d (${W}*r.length)`, d.length, nw);
+  checkNoOverlap(op, 'd', d, xname, x);
+  checkNoOverlap(op, 'd', d, 's', s);
+  checkNoOverlap(op, 'd', d, 'mask', mask);
+  return n;
+}

@@ -8,7 +8,7 @@
  * oracle of the native ones.
  */
 import { MpcError } from '../errors.js';
-import { checkInt, checkLen, checkNoOverlap, checkType, sizeOf } from './check.js';
+import { checkLen, checkNarrowPc, checkType, sizeOf } from './check.js';
 import { allBelow2p31 } from './narrow.js';
 import type { RingKernels } from './types.js';
 
@@ -43,19 +43,7 @@ export const radix4Kernels: Pick<RingKernels, 'digitShareZp16' | 'privateCompare
 
   privateCompareR4(j, xl, r, beta, s, rot, mask, d) {
     const op = 'privateCompareR4';
-    checkInt(op, 'j', j, 0, 1);
-    for (const [name, a] of [['xl', xl], ['beta', beta], ['s', s], ['rot', rot], ['mask', mask], ['d', d]] as const) checkType(op, name, a, Uint8Array);
-    checkType(op, 'r', r, BigUint64Array);
-    const n = r.length, n16 = sizeOf(op, '16*r.length', n, R4_DIGITS);
-    checkLen(op, 'xl (48*r.length)', xl.length, n * R4_DEALT);
-    checkLen(op, 'beta (r.length)', beta.length, n);
-    checkLen(op, 's (16*r.length)', s.length, n16);
-    checkLen(op, 'rot (r.length)', rot.length, n);
-    checkLen(op, 'mask (16*r.length)', mask.length, n16);
-    checkLen(op, 'd (16*r.length)', d.length, n16);
-    checkNoOverlap(op, 'd', d, 'xl', xl);
-    checkNoOverlap(op, 'd', d, 's', s);
-    checkNoOverlap(op, 'd', d, 'mask', mask);
+    const n = checkNarrowPc(op, R4_DIGITS, R4_DEALT, 'xl', j, xl, r, beta, s, rot, mask, d);
     if (!allBelow2p31(r)) throw new MpcError('E_BAD_ARGUMENT', `${op}: every r must be < 2^31`);
     const rw = new Uint32Array(r.buffer, r.byteOffset, 2 * n);
     for (let e = 0; e < n; e++) {

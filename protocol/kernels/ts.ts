@@ -8,7 +8,7 @@
  * Word helpers below work on (lo, hi) pairs held in numbers in [0, 2^32).
  */
 import { MpcError } from '../errors.js';
-import { checkBigint, checkBinary, checkInt, checkLen, checkNoOverlap, checkType, checkUnary, sizeOf } from './check.js';
+import { checkBigint, checkBinary, checkInt, checkLen, checkNarrowPc, checkNoOverlap, checkType, checkUnary, sizeOf } from './check.js';
 import { allBelow2p31 } from './narrow.js';
 import { referenceKernels } from './reference.js';
 import { radix4Kernels } from './radix4.js';
@@ -327,24 +327,7 @@ const fast: RingKernels = {
 
   privateCompare32(j, xb, r, beta, s, rot, mask, d) {
     const op = 'privateCompare32';
-    checkInt(op, 'j', j, 0, 1);
-    checkType(op, 'xb', xb, Uint8Array);
-    checkType(op, 'r', r, BigUint64Array);
-    checkType(op, 'beta', beta, Uint8Array);
-    checkType(op, 's', s, Uint8Array);
-    checkType(op, 'rot', rot, Uint8Array);
-    checkType(op, 'mask', mask, Uint8Array);
-    checkType(op, 'd', d, Uint8Array);
-    const n = r.length, n32 = sizeOf(op, '32*r.length', n, 32);
-    checkLen(op, 'xb (32*r.length)', xb.length, n32);
-    checkLen(op, 'beta (r.length)', beta.length, n);
-    checkLen(op, 's (32*r.length)', s.length, n32);
-    checkLen(op, 'rot (r.length)', rot.length, n);
-    checkLen(op, 'mask (32*r.length)', mask.length, n32);
-    checkLen(op, 'd (32*r.length)', d.length, n32);
-    checkNoOverlap(op, 'd', d, 'xb', xb);
-    checkNoOverlap(op, 'd', d, 's', s);
-    checkNoOverlap(op, 'd', d, 'mask', mask);
+    const n = checkNarrowPc(op, 32, 32, 'xb', j, xb, r, beta, s, rot, mask, d);
     if (!allBelow2p31(r)) throw new MpcError('E_BAD_ARGUMENT', `${op}: every r must be < 2^31`);
     const rw = words(r);
     for (let e = 0; e < n; e++) {

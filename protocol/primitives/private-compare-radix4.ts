@@ -41,7 +41,8 @@ import { allBelow2p31 } from '../kernels/narrow.js';
 import { R4_DEALT, R4_DIGITS } from '../kernels/radix4.js';
 import type { Public } from '../ring/types.js';
 import { scratchU8 } from '../ring/scratch.js';
-import { recvBytes, sendBytes } from '../transport/messages.js';
+import { sendBytes } from '../transport/messages.js';
+import { zeroTestAtP2 } from './private-compare.js';
 import type { Cost } from './cost.js';
 
 export { R4_DEALT, R4_DIGITS };
@@ -59,14 +60,8 @@ export function privateCompareRadix4(ctx: PartyContext, n: number, xl: Uint8Arra
 
 async function body(ctx: PartyContext, n: number, xl: Uint8Array | null, r: Public | null, beta: Uint8Array | null, label: string): Promise<Uint8Array | null> {
   const tag = `${label}:d`;
-  if (ctx.party === 2) {
-    // Step 7.
-    const d0 = await recvBytes(ctx, 0, tag, n * R4_DIGITS);
-    const d1 = await recvBytes(ctx, 1, tag, n * R4_DIGITS);
-    const betaPrime = new Uint8Array(n);
-    ctx.kernels.zeroTest16(d0, d1, betaPrime);
-    return betaPrime;
-  }
+  // Step 7.
+  if (ctx.party === 2) return zeroTestAtP2(ctx, tag, n, R4_DIGITS, (d0, d1, out) => ctx.kernels.zeroTest16(d0, d1, out));
   assert(xl && r && beta && xl.length === n * R4_DEALT && r.length === n && beta.length === n, 'E_SHAPE', `privateCompareRadix4: inputs do not match n = ${n}`, { party: ctx.party, step: label });
   assert(allBelow2p31(r), 'E_BAD_ARGUMENT', 'privateCompareRadix4: every r must be < 2^31', { party: ctx.party, step: label });
   const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);

@@ -66,6 +66,18 @@ export type PcWidth = 32 | 64;
 export const privateCompareCost = (n: number, width: PcWidth = 64): Cost => ({ rounds: 1, bytes: 2 * width * n });
 
 /**
+ * Step 7 at P2: receive d^0 and d^1 (`per` Z_p values per element) and set beta'[e] = 1 iff some d_i^0 + d_i^1 = 0
+ * in row e (`zeroTest`: the kernel of that row width). Shared by this file's widths and private-compare-radix4.ts.
+ */
+export async function zeroTestAtP2(ctx: PartyContext, tag: string, n: number, per: number, zeroTest: (d0: Uint8Array, d1: Uint8Array, out: Uint8Array) => void): Promise<Uint8Array> {
+  const d0 = await recvBytes(ctx, 0, tag, n * per);
+  const d1 = await recvBytes(ctx, 1, tag, n * per);
+  const betaPrime = new Uint8Array(n);
+  zeroTest(d0, d1, betaPrime);
+  return betaPrime;
+}
+
+/**
  * P0/P1: pass xBits (n*64 Z_p shares, bit 0 first; width 32: n*32, and every
  * r < 2^31), r and beta; returns null.
  * P2: pass n (the other arguments are ignored); returns beta' (n bits).
@@ -77,14 +89,8 @@ export async function privateCompare(ctx: PartyContext, n: number, xBits: PShare
 /** Width 32 (see the header): fused 32-position kernels (RingKernels.privateCompare32 / zeroTest32). */
 async function privateCompareNarrow(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label: string): Promise<Uint8Array | null> {
   const tag = `${label}:d`;
-  if (ctx.party === 2) {
-    // Step 7 over the 32 positions sent.
-    const d0 = await recvBytes(ctx, 0, tag, n * 32);
-    const d1 = await recvBytes(ctx, 1, tag, n * 32);
-    const betaPrime = new Uint8Array(n);
-    ctx.kernels.zeroTest32(d0, d1, betaPrime);
-    return betaPrime;
-  }
+  // Step 7 over the 32 positions sent.
+  if (ctx.party === 2) return zeroTestAtP2(ctx, tag, n, 32, (d0, d1, out) => ctx.kernels.zeroTest32(d0, d1, out));
   assert(xBits && r && beta && xBits.length === n * 32 && r.length === n && beta.length === n, 'E_SHAPE', `privateCompare: inputs do not match n = ${n} (width 32)`, { party: ctx.party, step: label });
   assert(allBelow2p31(r), 'E_BAD_ARGUMENT', 'privateCompare: width 32 needs every r < 2^31', { party: ctx.party, step: label });
   const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
@@ -102,14 +108,8 @@ async function privateCompareNarrow(ctx: PartyContext, n: number, xBits: PShare 
 
 async function privateCompareBody(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label = 'pc'): Promise<Uint8Array | null> {
   const tag = `${label}:d`;
-  if (ctx.party === 2) {
-    // Step 7.
-    const d0 = await recvBytes(ctx, 0, tag, n * L_BITS);
-    const d1 = await recvBytes(ctx, 1, tag, n * L_BITS);
-    const betaPrime = new Uint8Array(n);
-    ctx.kernels.zeroTest(d0, d1, betaPrime);
-    return betaPrime;
-  }
+  // Step 7.
+  if (ctx.party === 2) return zeroTestAtP2(ctx, tag, n, L_BITS, (d0, d1, out) => ctx.kernels.zeroTest(d0, d1, out));
   assert(xBits && r && beta && xBits.length === n * L_BITS && r.length === n && beta.length === n, 'E_SHAPE', `privateCompare: inputs do not match n = ${n}`, { party: ctx.party, step: label });
   const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
   // Common randomness: s_i in Z_p^*, permutation pi per element, u for the r = 2^l - 1 case.

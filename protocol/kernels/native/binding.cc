@@ -398,17 +398,22 @@ napi_value PrgRejectSample(napi_env env, napi_callback_info info) {
   return r;
 }
 
-napi_value PrivateCompare32(napi_env env, napi_callback_info info) {
-  Call c(env, info, "privateCompare32", 8);
+// PrivateCompare rows on the 32-bit ring (privateCompare32, privateCompareR4): W values per element sent (d, s,
+// mask), X dealt shares per element (xb / xl), one rot and beta each; every r < 2^31.
+using NarrowPc = void (*)(int, const uint8_t*, const uint64_t*, size_t, const uint8_t*, const uint8_t*, const uint8_t*, const uint8_t*, uint8_t*);
+template <int W, int X, NarrowPc F>
+napi_value NarrowPcRows(napi_env env, napi_callback_info info, const char* op, const char* xname) {
+  Call c(env, info, op, 8);
   int64_t j = 0;
   View<uint64_t> r;
-  View<uint8_t> xb, beta, s, rot, mask, d;
-  size_t n32 = 0;
-  getInt(c, 0, "j", 0, 1, j) && getArray(c, 1, "xb", xb) && getArray(c, 2, "r", r) && getArray(c, 3, "beta", beta) && getArray(c, 4, "s", s) &&
-      getArray(c, 5, "rot", rot) && getArray(c, 6, "mask", mask) && getArray(c, 7, "d", d) && mulSize(c, "32*r.length", r.len, 32, n32) &&
-      sameLen(c, "xb (32*r.length)", xb.len, n32) && sameLen(c, "beta (r.length)", beta.len, r.len) && sameLen(c, "s (32*r.length)", s.len, n32) &&
-      sameLen(c, "rot (r.length)", rot.len, r.len) && sameLen(c, "mask (32*r.length)", mask.len, n32) && sameLen(c, "d (32*r.length)", d.len, n32) &&
-      noOverlap(c, d, "d", xb, "xb") && noOverlap(c, d, "d", s, "s") && noOverlap(c, d, "d", mask, "mask");
+  View<uint8_t> x, beta, s, rot, mask, d;
+  size_t nw = 0, nx = 0;
+  const std::string w = std::to_string(W) + "*r.length", xw = std::to_string(X) + "*r.length", xn = std::string(xname) + " (" + xw + ")";
+  getInt(c, 0, "j", 0, 1, j) && getArray(c, 1, xname, x) && getArray(c, 2, "r", r) && getArray(c, 3, "beta", beta) && getArray(c, 4, "s", s) &&
+      getArray(c, 5, "rot", rot) && getArray(c, 6, "mask", mask) && getArray(c, 7, "d", d) && mulSize(c, w.c_str(), r.len, W, nw) && mulSize(c, xw.c_str(), r.len, X, nx) &&
+      sameLen(c, xn.c_str(), x.len, nx) && sameLen(c, "beta (r.length)", beta.len, r.len) && sameLen(c, ("s (" + w + ")").c_str(), s.len, nw) &&
+      sameLen(c, "rot (r.length)", rot.len, r.len) && sameLen(c, ("mask (" + w + ")").c_str(), mask.len, nw) && sameLen(c, ("d (" + w + ")").c_str(), d.len, nw) &&
+      noOverlap(c, d, "d", x, xname) && noOverlap(c, d, "d", s, "s") && noOverlap(c, d, "d", mask, "mask");
   if (!c.ok) return nullptr;
   uint64_t wide = 0;
   for (size_t e = 0; e < r.len; e++) wide |= r.data[e];
@@ -416,31 +421,12 @@ napi_value PrivateCompare32(napi_env env, napi_callback_info info) {
     c.fail("E_BAD_ARGUMENT", "every r must be < 2^31");
     return nullptr;
   }
-  securenn::privateCompare32(static_cast<int>(j), xb.data, r.data, r.len, beta.data, s.data, rot.data, mask.data, d.data);
+  F(static_cast<int>(j), x.data, r.data, r.len, beta.data, s.data, rot.data, mask.data, d.data);
   return nullptr;
 }
 
-napi_value PrivateCompareR4(napi_env env, napi_callback_info info) {
-  Call c(env, info, "privateCompareR4", 8);
-  int64_t j = 0;
-  View<uint64_t> r;
-  View<uint8_t> xl, beta, s, rot, mask, d;
-  size_t n16 = 0, n48 = 0;
-  getInt(c, 0, "j", 0, 1, j) && getArray(c, 1, "xl", xl) && getArray(c, 2, "r", r) && getArray(c, 3, "beta", beta) && getArray(c, 4, "s", s) &&
-      getArray(c, 5, "rot", rot) && getArray(c, 6, "mask", mask) && getArray(c, 7, "d", d) && mulSize(c, "16*r.length", r.len, 16, n16) && mulSize(c, "48*r.length", r.len, 48, n48) &&
-      sameLen(c, "xl (48*r.length)", xl.len, n48) && sameLen(c, "beta (r.length)", beta.len, r.len) && sameLen(c, "s (16*r.length)", s.len, n16) &&
-      sameLen(c, "rot (r.length)", rot.len, r.len) && sameLen(c, "mask (16*r.length)", mask.len, n16) && sameLen(c, "d (16*r.length)", d.len, n16) &&
-      noOverlap(c, d, "d", xl, "xl") && noOverlap(c, d, "d", s, "s") && noOverlap(c, d, "d", mask, "mask");
-  if (!c.ok) return nullptr;
-  uint64_t wide = 0;
-  for (size_t e = 0; e < r.len; e++) wide |= r.data[e];
-  if (wide >> 31) {
-    c.fail("E_BAD_ARGUMENT", "every r must be < 2^31");
-    return nullptr;
-  }
-  securenn::privateCompareR4(static_cast<int>(j), xl.data, r.data, r.len, beta.data, s.data, rot.data, mask.data, d.data);
-  return nullptr;
-}
+napi_value PrivateCompare32(napi_env env, napi_callback_info info) { return NarrowPcRows<32, 32, securenn::privateCompare32>(env, info, "privateCompare32", "xb"); }
+napi_value PrivateCompareR4(napi_env env, napi_callback_info info) { return NarrowPcRows<16, 48, securenn::privateCompareR4>(env, info, "privateCompareR4", "xl"); }
 
 // ---- configuration (tests and benchmarks) ----
 napi_value makeInfo(napi_env env) {

@@ -37,6 +37,22 @@ describe('party configuration', () => {
     expect(() => resolveConfig(dep({ batch: { windowMs: 5, maxBatch: 0, maxConcurrentRuns: 1 } }), 0, '/x')).toThrow(/maxBatch/);
   });
 
+  it('comparison and offline-phase settings: defaults, partial overrides, and clear errors for bad values', () => {
+    const c = resolveConfig(dep(), 1, '/x');
+    expect({ compareBits: c.compareBits, compareRadix: c.compareRadix }).toEqual({ compareBits: 32, compareRadix: 4 });
+    expect(c.preprocess).toEqual({ enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 });
+    const off = { enabled: false } as DeploymentConfig['preprocess'];
+    expect(resolveConfig(dep({ preprocess: off }), 1, '/x').preprocess).toEqual({ enabled: false, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 });
+    const bad = (o: Partial<DeploymentConfig>) => () => resolveConfig(dep(o), 0, '/x');
+    expect(bad({ compareRadix: 3 as 4 })).toThrow(/compareRadix must be 2 or 4/);
+    expect(bad({ preprocess: { enabled: 'yes' } as unknown as DeploymentConfig['preprocess'] })).toThrow(/preprocess.enabled/);
+    expect(bad({ preprocess: { maxBytes: -1 } as DeploymentConfig['preprocess'] })).toThrow(/preprocess.maxBytes/);
+    expect(bad({ preprocess: { timeoutMs: 0 } as DeploymentConfig['preprocess'] })).toThrow(/preprocess.timeoutMs/);
+    let err: unknown;
+    try { bad({ compareRadix: 3 as 4 })(); } catch (e) { err = e; }
+    expect(err).toMatchObject({ code: 'E_BAD_ARGUMENT' });
+  });
+
   it('privacy accountant: one state file per party ({party}), relative to the config, default budget; opened at start only when configured', () => {
     const d = resolveConfig(dep(), 1, '/etc/securenn').privacySettings;
     expect(d).toEqual({ accountantFile: '/etc/securenn/data/privacy-accountant-p1.json', budget: { epsilon: 10, delta: 1e-5 }, eager: false });

@@ -95,8 +95,7 @@ class Context implements PartyContext {
     this.ownPrg = new Prg(seeds.own ?? randomBytes(16));
     if (opts.weightMasks) this.weightMasks = opts.weightMasks;
     if (opts.bundle) assert(opts.bundle.party === party, 'E_BAD_ARGUMENT', `context: bundle is P${opts.bundle.party}'s, not P${party}'s`);
-    this.dealer = opts.bundle ? bundleDealer(opts.bundle)
-      : liveDealer(party, (k) => this.pairPrg(k), this.kernels, (to, tag, b) => transport.send(to, tag, b), (from, tag) => transport.recv(from, tag), opts.dealScript);
+    this.dealer = opts.bundle ? bundleDealer(opts.bundle) : liveDealer(this, opts.dealScript);
   }
   pairPrg(k: PartyId): Prg {
     const g = this.prgs[k];

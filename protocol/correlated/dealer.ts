@@ -25,9 +25,11 @@
  * Cost: a bundle is one round before the run, jobs' bytesToP1 bytes (P2 to
  * P1), and moves those bytes out of the run's own cost.
  */
+import type { PartyContext } from '../context.js';
 import type { RingKernels } from '../kernels/types.js';
 import { assert, MpcError } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
+import { recvBytes, sendBytes } from '../transport/messages.js';
 import { Prg } from './prg.js';
 
 /** What P2 deals for one protocol step, computed from the dealing PRGs alone. */
@@ -42,8 +44,6 @@ export interface DealJob {
 export type DealScript = { tag: string; job: DealJob }[];
 
 export interface Dealer {
-  /** True when the dealt values come from a bundle made before the run. */
-  readonly preprocessed: boolean;
   /** P0, P1: the dealing PRG shared with P2 (k = 2). P2 (live only): shared with P_k. */
   prg(k: PartyId): Prg;
   /** P2: deal `job` under `tag`; returns what P2 keeps (an empty array if nothing). Live: runs it and sends P1's part now. */
@@ -67,28 +67,35 @@ export interface PartyBundle {
 
 const EMPTY = new Uint8Array(0);
 
-function push(m: Map<string, Uint8Array[]>, tag: string, v: Uint8Array): void {
-  const q = m.get(tag);
-  if (q) q.push(v); else m.set(tag, [v]);
+/** Items by tag (FIFO for repeated tags, in list order) and their bytes. */
+function byTag(list: { tag: string; data: Uint8Array }[]): { items: Map<string, Uint8Array[]>; bytes: number } {
+  const items = new Map<string, Uint8Array[]>();
+  let bytes = 0;
+  for (const { tag, data } of list) {
+    const q = items.get(tag);
+    if (q) q.push(data); else items.set(tag, [data]);
+    bytes += data.byteLength;
+  }
+  return { items, bytes };
 }
 
-/** The live dealer of a run; with `script` at P2, every job is also recorded. */
-export function liveDealer(party: PartyId, pairPrg: (k: PartyId) => Prg, kernels: RingKernels, send: (to: PartyId, tag: string, b: Uint8Array) => void, recv: (from: PartyId, tag: string) => Promise<Uint8Array>, script?: DealScript): Dealer {
+/**
+ * The live dealer of ctx's run (its pairPrg streams and transport); with `script` at P2, every job is also
+ * recorded. ctx's constructor builds it, so it only keeps ctx and uses it once the run is under way.
+ */
+export function liveDealer(ctx: PartyContext, script?: DealScript): Dealer {
   return {
-    preprocessed: false,
-    prg: (k) => pairPrg(k),
+    prg: (k) => ctx.pairPrg(k),
     deal(tag, job) {
-      assert(party === 2, 'E_INTERNAL', `dealer: P${party} cannot deal`);
-      const { toP1, keep } = job.run(kernels, pairPrg(0), pairPrg(1));
-      send(1, tag, toP1);
+      assert(ctx.party === 2, 'E_INTERNAL', `dealer: P${ctx.party} cannot deal`);
+      const { toP1, keep } = job.run(ctx.kernels, ctx.pairPrg(0), ctx.pairPrg(1));
+      sendBytes(ctx, 1, tag, toP1);
       script?.push({ tag, job });
       return keep ?? EMPTY;
     },
-    async take(tag, n) {
-      assert(party === 1, 'E_INTERNAL', `dealer: only P1 takes corrections, not P${party}`);
-      const b = await recv(2, tag);
-      assert(b.byteLength === n, 'E_SHAPE', `message '${tag}': expected ${n} bytes from P2, got ${b.byteLength}`, { party, step: tag });
-      return b;
+    take(tag, n) {
+      assert(ctx.party === 1, 'E_INTERNAL', `dealer: only P1 takes corrections, not P${ctx.party}`);
+      return recvBytes(ctx, 2, tag, n);
     },
   };
 }
@@ -107,18 +114,16 @@ export function bundleDealer(bundle: PartyBundle): Dealer {
   const { party, seeds } = bundle;
   let g: Prg | null = null;
   return {
-    preprocessed: true,
     prg(k) {
       assert(party !== 2 && k === 2, 'E_INTERNAL', `dealer: P${party} draws no dealing PRG with P${k} in a preprocessed run`);
       const s = party === 0 ? seeds.s02 : seeds.s12;
       assert(s, 'E_INTERNAL', `dealer: P${party}'s bundle has no seed`);
       return (g ??= new Prg(s));
     },
-    deal(tag, job) {
+    // The job ran when the bundle was made: P2 takes what it kept.
+    deal(tag) {
       assert(party === 2, 'E_INTERNAL', `dealer: P${party} cannot deal`);
-      const keep = popItem(bundle, tag, null);
-      void job;
-      return keep;
+      return popItem(bundle, tag, null);
     },
     async take(tag, n) {
       assert(party === 1, 'E_INTERNAL', `dealer: only P1 takes corrections, not P${party}`);
@@ -134,25 +139,19 @@ export function bundleDealer(bundle: PartyBundle): Dealer {
 export function prepareBundle(kernels: RingKernels, script: DealScript, s02: Uint8Array, s12: Uint8Array): { forP1: { tag: string; data: Uint8Array }[]; p2: PartyBundle } {
   const g0 = new Prg(s02), g1 = new Prg(s12);
   const forP1: { tag: string; data: Uint8Array }[] = [];
-  const kept = new Map<string, Uint8Array[]>();
-  let bytes = 0;
+  const kept: { tag: string; data: Uint8Array }[] = [];
   for (const { tag, job } of script) {
     const { toP1, keep } = job.run(kernels, g0, g1);
     assert(toP1.byteLength === job.bytesToP1, 'E_INTERNAL', `dealer: job '${tag}' made ${toP1.byteLength} bytes, declared ${job.bytesToP1}`);
     forP1.push({ tag, data: toP1 });
-    const kp = keep ?? EMPTY;
-    push(kept, tag, kp);
-    bytes += kp.byteLength;
+    kept.push({ tag, data: keep ?? EMPTY });
   }
-  return { forP1, p2: { party: 2, seeds: { s02, s12 }, items: kept, bytes } };
+  return { forP1, p2: { party: 2, seeds: { s02, s12 }, ...byTag(kept) } };
 }
 
 /** P1: its part of a bundle from the corrections P2 sent (in script order). */
 export function p1Bundle(s12: Uint8Array, items: { tag: string; data: Uint8Array }[]): PartyBundle {
-  const m = new Map<string, Uint8Array[]>();
-  let bytes = 0;
-  for (const { tag, data } of items) { push(m, tag, data); bytes += data.byteLength; }
-  return { party: 1, seeds: { s12 }, items: m, bytes };
+  return { party: 1, seeds: { s12 }, ...byTag(items) };
 }
 
 /** P0: its part of a bundle (its seed only). */

@@ -109,26 +109,21 @@ function low63(a: BigUint64Array): BigUint64Array {
  * r' (P0's from the PRG, P1's returned to send), and z = r_63 (narrow: r_31) kept for step 4.
  */
 export function comparisonMaskJob(n: number, narrow: boolean, radix4 = false): DealJob {
+  const per = dealtPerElement(narrow ? 32 : 64, radix4 ? 4 : 2);
   return {
-    bytesToP1: n * dealtPerElement(narrow ? 32 : 64, radix4 ? 4 : 2),
+    bytesToP1: n * per,
     run(k, g0, g1) {
       const r = g0.u64Into(scratchU64('relu.p2.r', n));
       k.add(r, g1.u64Into(scratchU64('relu.p2.r1', n)), r);
       // Step 4 needs only r_63 (narrow: r_31): one byte per element, taken now so that r is scratch.
       const z = narrow ? bit31(r) : msb(r);
-      let xb1: Uint8Array;
-      if (radix4) {
-        // Shares of the prefix indicators of the 16 radix-4 digits of r' (private-compare-radix4.ts).
-        xb1 = new Uint8Array(n * R4_DEALT);
-        k.digitShareZp16(low31(r, scratchU64('relu.p2.low', n)), g0.zpInto(scratchU8('relu.p2.rb', n * R4_DEALT)), xb1);
-      } else if (narrow) {
-        // Bits of r' = r mod 2^31 on 32 positions.
-        xb1 = new Uint8Array(n * 32);
-        k.bitShareZp32(low31(r, scratchU64('relu.p2.low', n)), g0.zpInto(scratchU8('relu.p2.rb', n * 32)), xb1);
-      } else {
-        xb1 = new Uint8Array(n * L_BITS);
-        k.bitShareZp(low63(r), g0.zp(n * L_BITS), xb1);
-      }
+      const xb1 = new Uint8Array(n * per);
+      if (narrow) {
+        // r' = r mod 2^31: the prefix indicators of its 16 radix-4 digits (private-compare-radix4.ts), or its bits on 32 positions.
+        const low = low31(r, scratchU64('relu.p2.low', n)), p0 = g0.zpInto(scratchU8('relu.p2.rb', n * per));
+        if (radix4) k.digitShareZp16(low, p0, xb1);
+        else k.bitShareZp32(low, p0, xb1);
+      } else k.bitShareZp(low63(r), g0.zp(n * L_BITS), xb1);
       return { toP1: xb1, keep: z };
     },
   };

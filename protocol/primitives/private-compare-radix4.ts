@@ -40,9 +40,7 @@ import { assert } from '../errors.js';
 import { allBelow2p31 } from '../kernels/narrow.js';
 import { R4_DEALT, R4_DIGITS } from '../kernels/radix4.js';
 import type { Public } from '../ring/types.js';
-import { scratchU8 } from '../ring/scratch.js';
-import { sendBytes } from '../transport/messages.js';
-import { zeroTestAtP2 } from './private-compare.js';
+import { sendNarrowD, zeroTestAtP2 } from './private-compare.js';
 import type { Cost } from './cost.js';
 
 export { R4_DEALT, R4_DIGITS };
@@ -64,14 +62,7 @@ async function body(ctx: PartyContext, n: number, xl: Uint8Array | null, r: Publ
   if (ctx.party === 2) return zeroTestAtP2(ctx, tag, n, R4_DIGITS, (d0, d1, out) => ctx.kernels.zeroTest16(d0, d1, out));
   assert(xl && r && beta && xl.length === n * R4_DEALT && r.length === n && beta.length === n, 'E_SHAPE', `privateCompareRadix4: inputs do not match n = ${n}`, { party: ctx.party, step: label });
   assert(allBelow2p31(r), 'E_BAD_ARGUMENT', 'privateCompareRadix4: every r must be < 2^31', { party: ctx.party, step: label });
-  const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
-  // Common randomness (step 6): s_i in Z_p^*, the rotation (low 4 bits), the zero-sharing mask; read only by the kernel below: scratch.
-  const s = g.zpStarInto(scratchU8('pc4.s', n * R4_DIGITS));
-  const rot = g.rotations64(n);
-  const mask = g.zpInto(scratchU8('pc4.mask', n * R4_DIGITS));
-  // Steps 1-6 in one kernel.
-  const d = new Uint8Array(n * R4_DIGITS);
-  ctx.kernels.privateCompareR4(ctx.party, xl, r, beta, s, rot, mask, d);
-  sendBytes(ctx, 2, tag, d);
+  // Steps 1-6 in one kernel, with step 6's common randomness (the rotation: low 4 bits).
+  sendNarrowD(ctx, n, R4_DIGITS, tag, (s, rot, mask, d) => ctx.kernels.privateCompareR4(ctx.party as 0 | 1, xl, r, beta, s, rot, mask, d));
   return null;
 }

@@ -93,17 +93,25 @@ async function privateCompareNarrow(ctx: PartyContext, n: number, xBits: PShare 
   if (ctx.party === 2) return zeroTestAtP2(ctx, tag, n, 32, (d0, d1, out) => ctx.kernels.zeroTest32(d0, d1, out));
   assert(xBits && r && beta && xBits.length === n * 32 && r.length === n && beta.length === n, 'E_SHAPE', `privateCompare: inputs do not match n = ${n} (width 32)`, { party: ctx.party, step: label });
   assert(allBelow2p31(r), 'E_BAD_ARGUMENT', 'privateCompare: width 32 needs every r < 2^31', { party: ctx.party, step: label });
-  const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
-  // Common randomness: s_i in Z_p^* and the rotation pi (5 bits) for positions 0..31, the zero-sharing mask.
-  // s and the mask are read only by the kernel below, before any await: scratch buffers (ring/scratch.ts).
-  const s = g.zpStarInto(scratchU8('pc.s', n * 32));
-  const rot = g.rotations64(n);
-  const mask = g.zpInto(scratchU8('pc.mask', n * 32));
-  // Steps 1-6, the rotation pi and the zero-sharing mask in one kernel (r < 2^31: never the r = 2^64 - 1 case).
-  const d = new Uint8Array(n * 32);
-  ctx.kernels.privateCompare32(ctx.party, xBits, r, beta, s, rot, mask, d);
-  sendBytes(ctx, 2, tag, d);
+  // Steps 1-6, the rotation pi (5 bits, positions 0..31) and the zero-sharing mask in one kernel (r < 2^31: never the r = 2^64 - 1 case).
+  sendNarrowD(ctx, n, 32, tag, (s, rot, mask, d) => ctx.kernels.privateCompare32(ctx.party as 0 | 1, xBits, r, beta, s, rot, mask, d));
   return null;
+}
+
+/**
+ * Steps 1-6 on the 32-bit ring at P0/P1 (width 32 here, private-compare-radix4.ts): the common randomness
+ * from the P0-P1 PRG (s_i in Z_p^*, the rotation, the zero-sharing mask; `per` values per element but the
+ * rotation's one; read only by the kernel, before any await: scratch buffers, ring/scratch.ts), then the
+ * kernel's d (`per` per element), sent to P2.
+ */
+export function sendNarrowD(ctx: PartyContext, n: number, per: number, tag: string, kernel: (s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array) => void): void {
+  const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
+  const s = g.zpStarInto(scratchU8('pc.s', n * per));
+  const rot = g.rotations64(n);
+  const mask = g.zpInto(scratchU8('pc.mask', n * per));
+  const d = new Uint8Array(n * per);
+  kernel(s, rot, mask, d);
+  sendBytes(ctx, 2, tag, d);
 }
 
 async function privateCompareBody(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label = 'pc'): Promise<Uint8Array | null> {

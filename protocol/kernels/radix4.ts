@@ -11,6 +11,7 @@ import { MpcError } from '../errors.js';
 import { checkLen, checkNarrowPc, checkType, sizeOf } from './check.js';
 import { allBelow2p31 } from './narrow.js';
 import type { RingKernels } from './types.js';
+import { zeroTestRows } from './zp-rows.js';
 
 const P = 67;
 /** Digits per element and Z_p values dealt per element. */
@@ -65,18 +66,5 @@ export const radix4Kernels: Pick<RingKernels, 'digitShareZp16' | 'privateCompare
     }
   },
 
-  zeroTest16(d0, d1, out) {
-    const op = 'zeroTest16';
-    checkType(op, 'd0', d0, Uint8Array);
-    checkType(op, 'd1', d1, Uint8Array);
-    checkType(op, 'out', out, Uint8Array);
-    const len = sizeOf(op, '16*out.length', out.length, R4_DIGITS);
-    checkLen(op, 'd0 (16*out.length)', d0.length, len);
-    checkLen(op, 'd1 (16*out.length)', d1.length, len);
-    for (let e = 0; e < out.length; e++) {
-      let z = 0;
-      for (let i = e * R4_DIGITS, end = i + R4_DIGITS; i < end; i++) if ((d0[i]! + d1[i]!) % P === 0) { z = 1; break; }
-      out[e] = z;
-    }
-  },
+  zeroTest16(d0, d1, out) { zeroTestRows('zeroTest16', R4_DIGITS, d0, d1, out); },
 };

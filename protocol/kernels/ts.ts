@@ -12,6 +12,7 @@ import { checkBigint, checkBinary, checkInt, checkLen, checkNarrowPc, checkNoOve
 import { allBelow2p31 } from './narrow.js';
 import { referenceKernels } from './reference.js';
 import { radix4Kernels } from './radix4.js';
+import { zeroTestRows } from './zp-rows.js';
 import type { RingKernels } from './types.js';
 
 const TWO32 = 4294967296;
@@ -24,14 +25,11 @@ const iwords = (a: BigUint64Array): Int32Array => new Int32Array(a.buffer, a.byt
 const BIT_MINUS = new Uint8Array(512);
 /** v mod p for v in [-256, 511]: MODP[v + 256]. */
 const MODP = new Uint8Array(768);
-/** (a + b) % p === 0 for bytes a, b. */
-const ZERO_SUM = new Uint8Array(511);
 for (let v = 0; v < 256; v++) {
   BIT_MINUS[v] = (P - (v % P)) % P;
   BIT_MINUS[256 + v] = (((1 - v) % P) + P) % P;
 }
 for (let v = -256; v < 512; v++) MODP[v + 256] = ((v % P) + P) % P;
-for (let v = 0; v < 511; v++) ZERO_SUM[v] = v % P === 0 ? 1 : 0;
 
 function splitScalar(s: bigint): [lo: number, hi: number] {
   const v = BigInt.asUintN(64, s);
@@ -386,20 +384,6 @@ function bitShareRows(op: string, width: 32 | 64, x: BigUint64Array, r: Uint8Arr
   }
 }
 
-/** out[e] = 1 iff some (d0 + d1) mod p == 0 in row e of `width` entries (zeroTest, zeroTest32). */
-function zeroTestRows(op: string, width: 32 | 64, d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void {
-  checkType(op, 'd0', d0, Uint8Array);
-  checkType(op, 'd1', d1, Uint8Array);
-  checkType(op, 'out', out, Uint8Array);
-  const len = sizeOf(op, `${width}*out.length`, out.length, width);
-  checkLen(op, `d0 (${width}*out.length)`, d0.length, len);
-  checkLen(op, `d1 (${width}*out.length)`, d1.length, len);
-  for (let e = 0; e < out.length; e++) {
-    let z = 0;
-    for (let i = e * width, end = i + width; i < end; i++) if (ZERO_SUM[d0[i]! + d1[i]!] === 1) { z = 1; break; }
-    out[e] = z;
-  }
-}
 
 /** floor((hi * 2^32 + lo) / d) for 1 <= d < 2^32, by 16-bit long division (every step exact in doubles). */
 function divInto(o: Uint32Array, i: number, hi: number, lo: number, d: number): void {

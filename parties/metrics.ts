@@ -87,7 +87,7 @@ export function partyMetrics() {
     imageBytes: r.register(new Histogram('mpc_inference_bytes_sent', 'Protocol bytes this party sent per image (run bytes / images).', exp(1024, 4, 14))),
     runRounds: r.register(new Histogram('mpc_run_rounds', 'Lamport rounds of one run.', [8, 16, 32, 64, 128, 256, 512, 1024, 2048])),
     batchImages: r.register(new Histogram('mpc_run_batch_images', 'Images per protocol run.', [1, 2, 4, 8, 16, 32, 64])),
-    prepRuns: r.register(new Counter('mpc_prep_total', 'Preprocessing (bundles of P2\'s dealt randomness made ahead of runs) by result: ok, failed, timeout (P0: both peers; P1, P2: their part).')),
+    prepRuns: r.register(new Counter('mpc_prep_total', 'Preprocessing (bundles of P2\'s dealt randomness made ahead of runs) by result: P0 ready, failed or timeout (both peers reported); P1, P2 ok or failed (their part).')),
     prepDuration: r.register(new Histogram('mpc_prep_duration_seconds', 'Wall time to make one bundle (P0: request to both reports; P1, P2: their part).', exp(0.01, 2, 14))),
     batchSessions: r.register(new Histogram('mpc_run_batch_sessions', 'Sessions per protocol run.', [1, 2, 4, 8, 16, 32, 64])),
   };

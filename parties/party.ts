@@ -521,14 +521,15 @@ export class Party {
         const s12 = await view.recvSetup(1, 'seed');
         if (s02.length !== 16 || s12.byteLength !== 16) throw new MpcError('E_PROTOCOL_DESYNC', `preprocessing ${prepId}: seeds are not 16 bytes`, { party: this.party, step: 'seed' });
         const script = held.script(key);
-        const refuse = !script ? 'no-script' : scriptBytes(script) > opts.maxBytes ? 'too-large' : null;
+        const bytes = script ? scriptBytes(script) : 0;
+        const refuse = !script ? 'no-script' : bytes > opts.maxBytes ? 'too-large' : null;
         const manifest = (v: unknown) => view.sendSetup(1, 'manifest', Buffer.from(JSON.stringify(v)));
         if (refuse) { manifest({ ok: false, reason: refuse }); report(false, 0, refuse); return; }
         const { forP1, p2 } = prepareBundle(kernelsFor(this.opts.kernels), script!, s02, new Uint8Array(s12));
         manifest({ ok: true, items: forP1.map((it) => [it.tag, it.data.byteLength]) });
         forP1.forEach((it, i) => view.send(1, `prep:${i}`, it.data));
         held.add(prepId, key, p2);
-        report(true, scriptBytes(script!));
+        report(true, bytes);
       }
       this.metrics.prepRuns.inc({ result: 'ok' });
       this.metrics.prepDuration.observe({}, (performance.now() - t0) / 1000);
@@ -559,12 +560,9 @@ export class Party {
       return;
     }
     const plan = sessions as PlanEntry[];
-    if (b.compareBits !== this.compareBits) {
-      this.fail(runId, view, plan, new MpcError('E_PROTOCOL_DESYNC', `P${this.party} cannot run plan ${runId}: P0 compares in ${String(b.compareBits)} bits, this party in ${this.compareBits} (compareBits must be the same at the three parties)`, { party: this.party }));
-      return;
-    }
-    if ((b.compareRadix ?? 2) !== this.compareRadix) {
-      this.fail(runId, view, plan, new MpcError('E_PROTOCOL_DESYNC', `P${this.party} cannot run plan ${runId}: P0 compares in radix ${String(b.compareRadix ?? 2)}, this party in radix ${this.compareRadix} (compareRadix must be the same at the three parties)`, { party: this.party }));
+    // A plan without compareRadix comes from a P0 that compares in bits.
+    if (b.compareBits !== this.compareBits || (b.compareRadix ?? 2) !== this.compareRadix) {
+      this.fail(runId, view, plan, new MpcError('E_PROTOCOL_DESYNC', `P${this.party} cannot run plan ${runId}: P0 compares in ${String(b.compareBits)} bits, radix ${String(b.compareRadix ?? 2)}, this party in ${this.compareBits} bits, radix ${this.compareRadix} (compareBits and compareRadix must be the same at the three parties)`, { party: this.party }));
       return;
     }
     if (!this.model || b.modelHash !== this.model.info.modelHash || seed.length !== 16) {
@@ -606,8 +604,10 @@ export class Party {
     try { this.mesh.sendControl(to, 'abort', { runId, code }); } catch { /* link down: the peer sees that itself */ }
   }
 
-  /** Common to the three parties: run secureForward on the concatenated batch. */
-  /** Returns whether the run succeeded at this party. dealing: the run's shape key and this party's part of its bundle, if preprocessed. */
+  /**
+   * Common to the three parties: run secureForward on the concatenated batch; returns whether the run
+   * succeeded at this party. dealing: the run's shape key and this party's part of its bundle, if preprocessed.
+   */
   private async execute(runId: string, view: SessionTransport, plan: PlanEntry[], deadlineMs: number, masks: PlanMasks | null, getSeeds: () => Promise<PartySeeds>, dealing: { key: string; bundle?: PartyBundle }): Promise<boolean> {
     const model = this.model!;
     const run: ActiveRun = { view, abortedBy: null };

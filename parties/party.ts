@@ -57,7 +57,7 @@ import { isTerminal, SessionStore, type Session } from './sessions.js';
 import { isPlanMasks, WeightMaskState, type PlanMasks } from './weight-masks.js';
 import { p0Bundle, p1Bundle, prepareBundle, scriptBytes, type DealScript, type PartyBundle } from '../protocol/correlated/dealer.js';
 import { kernelsFor } from '../protocol/kernels/select.js';
-import { DEFAULT_PREPROCESS, PREP_ID, PrepHoldings, PrepPool, shapeKey, type PreprocessOptions } from './preprocessing.js';
+import { DEFAULT_PREPROCESS, PrepHoldings, PrepPool, shapeKey, type PreprocessOptions } from './preprocessing.js';
 
 export interface SessionLimits {
   defaultDeadlineMs: number;
@@ -489,7 +489,7 @@ export class Party {
    */
   private async followPrep(b: Record<string, unknown>): Promise<void> {
     const prepId = b.prepId, key = b.key;
-    if (typeof prepId !== 'string' || !PREP_ID.test(prepId) || typeof key !== 'string' || key.length > 100_000) { this.log.error({ code: 'E_PROTOCOL_DESYNC' }, 'malformed prep request from P0 ignored'); return; }
+    if (typeof prepId !== 'string' || !UUID.test(prepId) || typeof key !== 'string' || key.length > 100_000) { this.log.error({ code: 'E_PROTOCOL_DESYNC' }, 'malformed prep request from P0 ignored'); return; }
     const held = this.prepHeld!;
     const report = (ok: boolean, bytes: number, reason?: string) => { try { this.mesh.sendControl(0, 'prepared', { prepId, ok, bytes, ...(reason ? { reason } : {}) }); } catch { /* P0 times the prep out */ } };
     let view: SessionTransport;
@@ -547,7 +547,7 @@ export class Party {
   /** P1, P2: take part in a run planned by P0. */
   private async follow(b: Record<string, unknown>): Promise<void> {
     const runId = b.runId, seedB64 = b.seed, sessions = b.sessions, deadlineMs = b.deadlineMs, masks = b.masks ?? null, prep = b.prep ?? null;
-    const okPlan = typeof runId === 'string' && UUID.test(runId) && typeof seedB64 === 'string' && typeof deadlineMs === 'number' && deadlineMs > 0 && Array.isArray(sessions) && isPlanMasks(masks) && (prep === null || (typeof prep === 'string' && PREP_ID.test(prep))) &&
+    const okPlan = typeof runId === 'string' && UUID.test(runId) && typeof seedB64 === 'string' && typeof deadlineMs === 'number' && deadlineMs > 0 && Array.isArray(sessions) && isPlanMasks(masks) && (prep === null || (typeof prep === 'string' && UUID.test(prep))) &&
       sessions.every((e: unknown) => typeof (e as PlanEntry)?.id === 'string' && Number.isInteger((e as PlanEntry)?.batch) && (e as PlanEntry).batch > 0 && typeof (e as PlanEntry).policy === 'string' &&
         ((e as PlanEntry).privacy === undefined || (typeof (e as PlanEntry).privacy === 'object' && (e as PlanEntry).privacy !== null)));
     if (!okPlan) { this.log.error({ code: 'E_PROTOCOL_DESYNC' }, 'malformed plan from P0 ignored'); if (typeof runId === 'string') this.sendAbort(0, runId, 'E_PROTOCOL_DESYNC'); return; }

@@ -39,8 +39,6 @@ export function shapeKey(modelHash: string, compareBits: number, compareRadix: n
   return JSON.stringify([modelHash, compareBits, compareRadix, masks ? masks.epoch : null, sessions.map((e) => [e.batch, e.policy])]);
 }
 
-export const PREP_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 interface Ready { prepId: string; s02: Uint8Array; bytes: number }
 interface InFlight { prepId: string; key: string; s02: Uint8Array; t0: number; ok: Set<number>; bytes: number; timer: NodeJS.Timeout }
 

@@ -36,7 +36,8 @@ const PartyLink = loaded.securenn.party.PartyLink;
 type LinkClient = grpc.Client & { Link(): grpc.ClientDuplexStream<WireFrame, WireFrame> };
 type Stream = grpc.ClientDuplexStream<WireFrame, WireFrame> | grpc.ServerDuplexStream<WireFrame, WireFrame>;
 
-const LINK_VERSION = 1;
+// 2: ReLU (relu-direct.ts) no longer sends a + m to P2; parties of different versions refuse each other's links.
+const LINK_VERSION = 2;
 const MiB = 1 << 20;
 
 export interface MeshOptions {

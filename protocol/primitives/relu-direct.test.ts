@@ -35,7 +35,7 @@ const NARROW = BigUint64Array.from([
 ]);
 
 describe('DReLU / ReLU over the 32-bit comparison ring (31-bit PrivateCompare on 32 positions)', () => {
-  for (const [radix, dreluB, reluB] of [[2, 112, 136], [4, 96, 120]] as const) {
+  for (const [radix, dreluB, reluB] of [[2, 112, 128], [4, 96, 112]] as const) {
     it(`PrivateCompare in ${radix === 2 ? 'bits (the paper)' : 'radix-4 digits (the default)'}: DReLU and ReLU are exact for every |a| < 2^31 (incl. -2^31, 2^31-1, 0, -1); cost ${dreluB} / ${reluB} bytes per element, 3 rounds`, async () => {
       expect(NARROW.every(inRange)).toBe(true);
       const as = shareFor3(NARROW);

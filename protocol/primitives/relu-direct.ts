@@ -14,20 +14,23 @@
  * z = r_63 XOR beta' (known to P2) and b = c_63 XOR beta (known to P0, P1):
  *     MSB(a) = b XOR z,  DReLU(a) = 1 - (b XOR z).
  * For ReLU, a DReLU(a) = (b ? a z : a - a z), and a z is linear in shares once
- * P2 also deals shares of w = z (a + m): P0, P1 send a_j + m_j to P2 (m_j
- * common random to P0 and P1, unknown to P2), then a z = w - m z.
+ * P2 also deals shares of w = r z: P2 knows r and z, P0 and P1 know c = a + r
+ * in full, so a z = (c - r) z = c z - w, i.e. (a z)_j = c z_j - w_j. (An
+ * optimisation of ours; an earlier version had P0, P1 send a + m to P2 for
+ * w = z (a + m), 16 bytes more into P2 per element.)
  * Unlike drelu.ts this is exact for every a in Z_2^64 (no |a| < 2^62 bound).
  *
  * What each party sees: P0, P1: c (uniform, masked by r), their shares of
- * z, w (uniform); P2: a + m (uniform), the PrivateCompare messages (uniform
- * with the zero-sharing mask, beta' masked by beta).
+ * z, w (uniform); P2: the PrivateCompare messages (uniform with the
+ * zero-sharing mask, beta' masked by beta), nothing of a.
  *
  * Steps:
  *  1. P2 deals r_0, r_1 through the PRGs (no message), the bits of r' over Z_p (P1's share sent).
- *  2. P_j: c_j = a_j + r_j; P0, P1 open c. (ReLU: P_j sends a_j + m_j to P2, same round.)
+ *  2. P_j: c_j = a_j + r_j; P0, P1 open c.
  *  3. F_PC({r'[i]_j}, c', beta): P2 learns beta'.
- *  4. P2: z = r_63 XOR beta', shares z (ReLU: and w = z (a + m)) over Z_L, sends P1's.
- *  5. P_j: b = c_63 XOR beta; DReLU_j = j - (b ? j - z_j : z_j); ReLU_j = b ? (a z)_j : a_j - (a z)_j.
+ *  4. P2: z = r_63 XOR beta', shares z over Z_L and sends z_1 to P1 (ReLU: also shares w = r z, sends w_0 to P0).
+ *  5. P_j: b = c_63 XOR beta; DReLU_j = j - (b ? j - z_j : z_j); ReLU_j = b ? (a z)_j : a_j - (a z)_j
+ *     with (a z)_j = c z_j - w_j.
  *
  * Narrow ring (ctx.compareBits = 32). For |a| < 2^31 the sign of a is bit
  * 31 of a mod 2^32, and additive shares mod 2^64 reduce to shares mod 2^32
@@ -35,18 +38,20 @@
  * r', c', r' < 2^31) the same derivation gives MSB_32(a) = c_31 XOR r_31
  * XOR (r' > c'), with a 31-bit PrivateCompare over 32 positions
  * (private-compare.ts, width 32). Exact for every |a| < 2^31 ring units
- * (2^(31-f) real); outside that range the sign is wrong. Only c mod 2^32 is
- * opened (openLow32ToDataParties: uniform, r mod 2^32 is), 4 bytes each way;
- * the ReLU part (w = z (a + m)) stays in Z_2^64.
+ * (2^(31-f) real); outside that range the sign is wrong. For DReLU only c
+ * mod 2^32 is opened (openLow32ToDataParties: uniform, r mod 2^32 is), 4
+ * bytes each way; ReLU opens all of c (8 bytes each way), since its product
+ * a z = c z - r z stays in Z_2^64.
  *
  * Radix 4 (ctx.compareRadix = 4, the default on the narrow ring): step 1 deals
  * shares of the prefix indicators of r''s 16 radix-4 digits (48 Z_p values)
  * and step 3 runs private-compare-radix4.ts (16 values per data party):
- * 48 + 8 + 32 + 8 = 96 bytes for DReLU, 120 for ReLU.
+ * 48 + 8 + 32 + 8 = 96 bytes for DReLU, 48 + 16 + 32 + 16 = 112 for ReLU.
  *
  * Cost: 3 rounds. Bytes per element: 64 (bits of r') + 16 (open c) + 128
- * (PrivateCompare) + 8 (z) = 216 for DReLU; plus 16 (a + m) + 8 (w) = 240 for ReLU.
- * Narrow ring: 32 + 8 (open c mod 2^32) + 64 + 8 = 112 for DReLU, 136 for ReLU.
+ * (PrivateCompare) + 8 (z) = 216 for DReLU; plus 8 (w) = 224 for ReLU.
+ * Narrow ring: 32 + 8 (open c mod 2^32) + 64 + 8 = 112 for DReLU; ReLU
+ * 32 + 16 (open c) + 64 + 16 = 128.
  * With a preprocessed bundle (correlated/dealer.ts) the bits of r' (64, narrow
  * 32 bytes: comparisonDealtBytes) travel before the run, not in it; rounds unchanged.
  */
@@ -62,11 +67,11 @@ import type { Cost } from './cost.js';
 import { privateCompare } from './private-compare.js';
 import { privateCompareRadix4, R4_DEALT, R4_DIGITS } from './private-compare-radix4.js';
 
-/** Bytes per element to open c: 8 each way, 4 each way on the 32-bit ring. */
-const openC = (bits: 32 | 64): number => (bits === 64 ? 16 : 8);
+/** Bytes per element to open c: 8 each way, 4 each way on the 32-bit ring for DReLU (ReLU opens all of c). */
+const openC = (bits: 32 | 64, relu: boolean): number => (bits === 64 || relu ? 16 : 8);
 /** radix: digits of the narrow ring's PrivateCompare (ctx.compareRadix; ignored for 64 bits). */
-export const dreluDirectCost = (n: number, bits: 32 | 64 = 64, radix: 2 | 4 = 4): Cost => ({ rounds: 3, bytes: (dealtPerElement(bits, radix) + pcBytes(bits, radix) + openC(bits) + 8) * n });
-export const reluDirectCost = (n: number, bits: 32 | 64 = 64, radix: 2 | 4 = 4): Cost => ({ rounds: 3, bytes: (dealtPerElement(bits, radix) + pcBytes(bits, radix) + openC(bits) + 8 + 16 + 8) * n });
+export const dreluDirectCost = (n: number, bits: 32 | 64 = 64, radix: 2 | 4 = 4): Cost => ({ rounds: 3, bytes: (dealtPerElement(bits, radix) + pcBytes(bits, radix) + openC(bits, false) + 8) * n });
+export const reluDirectCost = (n: number, bits: 32 | 64 = 64, radix: 2 | 4 = 4): Cost => ({ rounds: 3, bytes: (dealtPerElement(bits, radix) + pcBytes(bits, radix) + openC(bits, true) + 8 + 8) * n });
 
 /** Z_p shares dealt per element: the bits of r' (64, narrow 32), or 48 for radix-4 digits on the narrow ring. */
 const dealtPerElement = (bits: 32 | 64, radix: 2 | 4): number => (bits === 64 ? L_BITS : radix === 4 ? R4_DEALT : 32);
@@ -106,17 +111,18 @@ function low63(a: BigUint64Array): BigUint64Array {
 
 /**
  * Step 1 as P2 deals it (correlated/dealer.ts): r = r_0 + r_1 from the dealing PRGs, the Z_p bit shares of
- * r' (P0's from the PRG, P1's returned to send), and z = r_63 (narrow: r_31) kept for step 4.
+ * r' (P0's from the PRG, P1's returned to send), and what step 4 needs kept: z = r_63 (narrow: r_31) one
+ * byte per element, or for ReLU (keepR) all of r, 8 bytes per element (w = r z).
  */
-export function comparisonMaskJob(n: number, narrow: boolean, radix4 = false): DealJob {
+export function comparisonMaskJob(n: number, narrow: boolean, radix4 = false, keepR = false): DealJob {
   const per = dealtPerElement(narrow ? 32 : 64, radix4 ? 4 : 2);
   return {
     bytesToP1: n * per,
     run(k, g0, g1) {
-      const r = g0.u64Into(scratchU64('relu.p2.r', n));
+      const r = keepR ? g0.u64(n) : g0.u64Into(scratchU64('relu.p2.r', n));
       k.add(r, g1.u64Into(scratchU64('relu.p2.r1', n)), r);
-      // Step 4 needs only r_63 (narrow: r_31): one byte per element, taken now so that r is scratch.
-      const z = narrow ? bit31(r) : msb(r);
+      // DReLU's step 4 needs only r_63 (narrow: r_31): one byte per element, taken now so that r is scratch.
+      const keep = keepR ? new Uint8Array(r.buffer) : narrow ? bit31(r) : msb(r);
       const xb1 = new Uint8Array(n * per);
       if (narrow) {
         // r' = r mod 2^31: the prefix indicators of its 16 radix-4 digits (private-compare-radix4.ts), or its bits on 32 positions.
@@ -124,7 +130,7 @@ export function comparisonMaskJob(n: number, narrow: boolean, radix4 = false): D
         if (radix4) k.digitShareZp16(low, p0, xb1);
         else k.bitShareZp32(low, p0, xb1);
       } else k.bitShareZp(low63(r), g0.zp(n * L_BITS), xb1);
-      return { toP1: xb1, keep: z };
+      return { toP1: xb1, keep };
     },
   };
 }
@@ -138,67 +144,60 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   const dealt = dealtPerElement(width, ctx.compareRadix);
   // Temporaries read only before the next await use scratch buffers (ring/scratch.ts); what is sent or read after an await is fresh.
   if (ctx.party === 2) {
-    // Step 1 (ctx.dealer: now, or taken from a bundle made before the run): z = r_63 (narrow: r_31), P1's bit shares sent.
-    const z = ctx.dealer.deal(`${label}:xbits`, comparisonMaskJob(n, narrow, r4));
-    assert(z.length === n, 'E_PROTOCOL_DESYNC', `${label}: the dealt mask has ${z.length} bits, the step needs ${n}`, { party: 2, step: label });
+    // Step 1 (ctx.dealer: now, or taken from a bundle made before the run): z = r_63 (narrow: r_31), or for
+    // ReLU r itself; P1's bit shares sent.
+    const kept = ctx.dealer.deal(`${label}:xbits`, comparisonMaskJob(n, narrow, r4, wantRelu));
+    assert(kept.length === (wantRelu ? 8 * n : n), 'E_PROTOCOL_DESYNC', `${label}: the dealt mask has ${kept.length} bytes, the step needs ${wantRelu ? 8 * n : n}`, { party: 2, step: label });
+    const r = !wantRelu ? null : kept.byteOffset % 8 === 0 ? new BigUint64Array(kept.buffer, kept.byteOffset, n) : new BigUint64Array(kept.slice().buffer);
+    const z = r ? (narrow ? bit31(r) : msb(r)) : kept;
     const g0 = ctx.pairPrg(0);
-    // Step 2 (ReLU): a + m.
-    let am: BigUint64Array | null = null;
-    if (wantRelu) {
-      am = await recvU64(ctx, 0, `${label}:a+m`, n);
-      k.add(am, await recvU64(ctx, 1, `${label}:a+m`, n), am);
-    }
     // Step 3.
     const betaP = (r4 ? await privateCompareRadix4(ctx, n, null, null, null, `${label}.pc`) : await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
-    // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_0 from the PRG, z_1 sent); ReLU: w = z (a + m) too.
+    // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_0 from the PRG, z_1 sent to P1); ReLU: w = r z
+    // too (w_1 from the PRG shared with P1, w_0 sent to P0: each data party receives 8 bytes per element).
     for (let i = 0; i < n; i++) z[i]! ^= betaP[i]!;
-    const zw = new BigUint64Array(wantRelu ? 2 * n : n);
-    const z1 = zw.subarray(0, n);
+    const z1 = new BigUint64Array(n);
     k.sub(bitsToU64(z, scratchU64('relu.p2.z', n)), g0.u64Into(scratchU64('relu.p2.z0', n)), z1);
-    if (!wantRelu) {
-      sendU64(ctx, 1, `${label}:z`, zw);
-    } else {
-      const w = zw.subarray(n);
-      selectByBit(z, am!, scratchU64('relu.zero', n).fill(0n), w);
-      k.sub(w, g0.u64Into(scratchU64('relu.p2.w0', n)), w);
-      sendU64(ctx, 1, `${label}:z,w`, zw);
+    sendU64(ctx, 1, `${label}:z`, z1);
+    if (wantRelu) {
+      const w0 = new BigUint64Array(n);
+      selectByBit(z, r!, scratchU64('relu.zero', n).fill(0n), w0);
+      k.sub(w0, ctx.pairPrg(1).u64Into(scratchU64('relu.p2.w1', n)), w0);
+      sendU64(ctx, 0, `${label}:w`, w0);
     }
     return new BigUint64Array(n) as AShare;
   }
   const j = ctx.party;
   const g2 = ctx.pairPrg(2), g01 = ctx.pairPrg(j === 0 ? 1 : 0), d2 = ctx.dealer.prg(2);
-  // Steps 1-2: r_j from the dealing PRG shared with P2, c_j = a_j + r_j (in place). On the narrow ring c_j is read
-  // only by openLow32ToDataParties before its first await (it sends c_j mod 2^32 from a copy): scratch.
-  const cj = narrow ? d2.u64Into(scratchU64('relu.cj', n)) : d2.u64(n);
+  // Steps 1-2: r_j from the dealing PRG shared with P2, c_j = a_j + r_j (in place). For DReLU on the narrow ring
+  // c_j is read only by openLow32ToDataParties before its first await (it sends c_j mod 2^32 from a copy): scratch.
+  const low32Only = narrow && !wantRelu;
+  const cj = low32Only ? d2.u64Into(scratchU64('relu.cj', n)) : d2.u64(n);
   k.add(a, cj, cj);
   const beta = g01.bits(n);
-  let m: BigUint64Array | null = null;
-  if (wantRelu) {
-    m = g01.u64(n);
-    const m1 = g01.u64Into(scratchU64('relu.m1', n));
-    const am = new BigUint64Array(n);
-    k.add(a, j === 0 ? m : m1, am);
-    sendU64(ctx, 2, `${label}:a+m`, am);
-    k.add(m, m1, m); // m = m_0 + m_1
-  }
-  // Narrow ring: only c mod 2^32 is needed (c_31 and c'), so only the low 32 bits of c_j travel.
-  const c = narrow ? null : await openToDataParties(ctx, `${label}:c`, cj);
-  const c32 = narrow ? await openLow32ToDataParties(ctx, `${label}:c`, cj) : null;
+  // DReLU on the narrow ring needs only c mod 2^32 (c_31 and c'), so only the low 32 bits of c_j travel; ReLU needs all of c.
+  const c = low32Only ? null : await openToDataParties(ctx, `${label}:c`, cj);
+  const c32 = low32Only ? await openLow32ToDataParties(ctx, `${label}:c`, cj) : null;
   // P0's bit shares come from the PRG; privateCompare consumes them before its first await (P0/P1 send without waiting).
   const xb = j === 0 ? (narrow ? d2.zpInto(scratchU8('relu.xb', n * dealt)) : d2.zp(n * dealt)) : await ctx.dealer.take(`${label}:xbits`, n * dealt);
   // Step 3 (narrow ring: radix-4 digits unless ctx.compareRadix = 2).
-  const cPub = (narrow ? low31of32(c32!, scratchU64('relu.c31', n)) : low63(c!)) as Public;
+  const cPub = (narrow ? (c32 ? low31of32(c32, scratchU64('relu.c31', n)) : low31(c!, scratchU64('relu.c31', n))) : low63(c!)) as Public;
   if (r4) await privateCompareRadix4(ctx, n, xb, cPub, beta, `${label}.pc`);
   else await privateCompare(ctx, n, xb as PShare, cPub, beta, `${label}.pc`, width);
   // Step 4.
   let zj: BigUint64Array, wj: BigUint64Array | null = null;
-  if (j === 0) { zj = g2.u64Into(scratchU64('relu.z', n)); if (wantRelu) wj = g2.u64Into(scratchU64('relu.w', n)); }
-  else if (!wantRelu) zj = await recvU64(ctx, 2, `${label}:z`, n);
-  else { const zw = await recvU64(ctx, 2, `${label}:z,w`, 2 * n); zj = zw.subarray(0, n); wj = zw.subarray(n); }
+  // P0: z_0 from the PRG, w_0 received; P1: z_1 received, w_1 from the PRG (drawn after the await: scratch).
+  if (j === 0) {
+    if (wantRelu) wj = await recvU64(ctx, 2, `${label}:w`, n);
+    zj = g2.u64Into(scratchU64('relu.z', n));
+  } else {
+    zj = await recvU64(ctx, 2, `${label}:z`, n);
+    if (wantRelu) wj = g2.u64Into(scratchU64('relu.w', n));
+  }
   // Step 5: b = c_63 XOR beta (narrow: c_31), in place of beta.
   const b = beta;
-  if (narrow) for (let i = 0; i < n; i++) b[i]! ^= c32![i]! >>> 31;
-  else { const c63 = msb(c!); for (let i = 0; i < n; i++) b[i]! ^= c63[i]!; }
+  if (c32) for (let i = 0; i < n; i++) b[i]! ^= c32[i]! >>> 31;
+  else { const cTop = narrow ? bit31(c!) : msb(c!); for (let i = 0; i < n; i++) b[i]! ^= cTop[i]!; }
   const out = new BigUint64Array(n);
   if (!wantRelu) {
     // msb_j = b ? j - z_j : z_j; DReLU_j = j - msb_j = b ? z_j : j - z_j.
@@ -207,10 +206,10 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     selectByBit(b, zj, notZ, out);
     return out as AShare;
   }
-  // (a z)_j = w_j - m z_j; ReLU_j = b ? (a z)_j : a_j - (a z)_j.
+  // (a z)_j = c z_j - w_j (a = c - r, w = r z); ReLU_j = b ? (a z)_j : a_j - (a z)_j.
   const az = scratchU64('relu.az', n);
-  k.mul(m!, zj, az);
-  k.sub(wj!, az, az);
+  k.mul(c!, zj, az);
+  k.sub(az, wj!, az);
   const aMinus = scratchU64('relu.aminus', n);
   k.sub(a, az, aMinus);
   selectByBit(b, az, aMinus, out);

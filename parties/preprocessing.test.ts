@@ -52,7 +52,7 @@ describe('preprocessing: P2 deals the next run while idle (three party servers, 
     expect(held.map((h) => h.count)).toEqual([1, 1]);
     const dealt = held[0]!.bytes; // P1's corrections: C_1 of the three dense layers, the shares of r' (radix-4 digits) of the ReLUs
     expect(dealt).toBe(8 * (128 + 128 + 10) + comparisonDealtBytes(128 + 128, 32, 4));
-    expect(held[1]!.bytes).toBe(128 + 128); // P2 keeps r_31 of each comparison
+    expect(held[1]!.bytes).toBe(8 * (128 + 128)); // P2 keeps r of each ReLU's comparison (for w = r z)
     const pre = await infer(t, 3);
     expect(pre.err).toBeLessThan(1e-3);
     expect(pre.runs.map((r) => r.preprocessed)).toEqual([true, true, true]);

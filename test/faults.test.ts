@@ -79,7 +79,7 @@ describe('dropped, delayed and altered messages between the parties (gRPC mesh w
 
   const drops: [string, number, FaultRule][] = [
     ['the first DATA message P0 -> P1', 0, { match: (m) => m.kind === 'DATA' && m.to === 1, action: { drop: true }, times: 1 }],
-    ['the 3rd DATA message P1 -> P2 (a PrivateCompare message)', 1, { match: (() => { let n = 0; return (m) => m.kind === 'DATA' && m.to === 2 && ++n === 3; })(), action: { drop: true }, times: 1 }],
+    ['the 2nd DATA message P1 -> P2 (the second ReLU\'s PrivateCompare message)', 1, { match: (() => { let n = 0; return (m) => m.kind === 'DATA' && m.to === 2 && ++n === 2; })(), action: { drop: true }, times: 1 }],
     ['the last ReLU message P2 -> P1 (the 6th)', 2, { match: (() => { let n = 0; return (m) => m.kind === 'DATA' && m.to === 1 && ++n === 6; })(), action: { drop: true }, times: 1 }],
     ['the last message of the run, P2 -> P1 (C1 of the output layer)', 2, { match: (m) => m.kind === 'DATA' && m.to === 1 && m.tag.endsWith(':C1') && m.bytes < 1024, action: { drop: true }, times: 1 }],
     ['the pair seed P1 -> P2 (SETUP)', 1, { match: (m) => m.kind === 'SETUP', action: { drop: true }, times: 1 }],

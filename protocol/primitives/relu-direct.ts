@@ -28,7 +28,7 @@
  *  1. P2 deals r_0, r_1 through the PRGs (no message), the bits of r' over Z_p (P1's share sent).
  *  2. P_j: c_j = a_j + r_j; P0, P1 open c.
  *  3. F_PC({r'[i]_j}, c', beta): P2 learns beta'.
- *  4. P2: z = r_63 XOR beta', shares z over Z_L and sends z_1 to P1 (ReLU: also shares w = r z, sends w_0 to P0).
+ *  4. P2: z = r_63 XOR beta', shares z (ReLU: and w = r z) over Z_L, sends P1's.
  *  5. P_j: b = c_63 XOR beta; DReLU_j = j - (b ? j - z_j : z_j); ReLU_j = b ? (a z)_j : a_j - (a z)_j
  *     with (a z)_j = c z_j - w_j.
  *
@@ -154,18 +154,18 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     const g0 = ctx.pairPrg(0);
     // Step 3.
     const betaP = (r4 ? await privateCompareRadix4(ctx, n, null, null, null, `${label}.pc`) : await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
-    // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_0 from the PRG, z_1 sent to P1); ReLU: w = r z
-    // too (w_1 from the PRG shared with P1, w_0 sent to P0: each data party receives 8 bytes per element).
+    // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_0 from the PRG, z_1 sent); ReLU: w = r z too
+    // (w_0 from the PRG, w_1 sent with z_1). P0 needs no message from P2 here: it goes on while P2 computes.
     for (let i = 0; i < n; i++) z[i]! ^= betaP[i]!;
-    const z1 = new BigUint64Array(n);
+    const zw = new BigUint64Array(wantRelu ? 2 * n : n);
+    const z1 = zw.subarray(0, n);
     k.sub(bitsToU64(z, scratchU64('relu.p2.z', n)), g0.u64Into(scratchU64('relu.p2.z0', n)), z1);
-    sendU64(ctx, 1, `${label}:z`, z1);
     if (wantRelu) {
-      const w0 = new BigUint64Array(n);
-      selectByBit(z, r!, scratchU64('relu.zero', n).fill(0n), w0);
-      k.sub(w0, ctx.pairPrg(1).u64Into(scratchU64('relu.p2.w1', n)), w0);
-      sendU64(ctx, 0, `${label}:w`, w0);
+      const w = zw.subarray(n);
+      selectByBit(z, r!, scratchU64('relu.zero', n).fill(0n), w);
+      k.sub(w, g0.u64Into(scratchU64('relu.p2.w0', n)), w);
     }
+    sendU64(ctx, 1, wantRelu ? `${label}:z,w` : `${label}:z`, zw);
     return new BigUint64Array(n) as AShare;
   }
   const j = ctx.party;
@@ -187,14 +187,9 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   else await privateCompare(ctx, n, xb as PShare, cPub, beta, `${label}.pc`, width);
   // Step 4.
   let zj: BigUint64Array, wj: BigUint64Array | null = null;
-  // P0: z_0 from the PRG, w_0 received; P1: z_1 received, w_1 from the PRG (drawn after the await: scratch).
-  if (j === 0) {
-    if (wantRelu) wj = await recvU64(ctx, 2, `${label}:w`, n);
-    zj = g2.u64Into(scratchU64('relu.z', n));
-  } else {
-    zj = await recvU64(ctx, 2, `${label}:z`, n);
-    if (wantRelu) wj = g2.u64Into(scratchU64('relu.w', n));
-  }
+  if (j === 0) { zj = g2.u64Into(scratchU64('relu.z', n)); if (wantRelu) wj = g2.u64Into(scratchU64('relu.w', n)); }
+  else if (!wantRelu) zj = await recvU64(ctx, 2, `${label}:z`, n);
+  else { const zw = await recvU64(ctx, 2, `${label}:z,w`, 2 * n); zj = zw.subarray(0, n); wj = zw.subarray(n); }
   // Step 5: b = c_63 XOR beta (narrow: c_31), in place of beta.
   const b = beta;
   if (c32) for (let i = 0; i < n; i++) b[i]! ^= c32[i]! >>> 31;

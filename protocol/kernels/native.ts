@@ -41,8 +41,6 @@ export interface NativeAddon {
   digitShareZp16(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
   privateCompareR4(j: number, xl: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array): void;
   zeroTest16(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
-  packZp16(v: Uint8Array, out: Uint8Array): void;
-  unpackZp16(packed: Uint8Array, out: Uint8Array): boolean;
   maskZp(d: Uint8Array, mask: Uint8Array, subtract: boolean): void;
   aesAvailable(): boolean;
   prgKeystream(key: Uint8Array, offset: number, out: Uint8Array): void;
@@ -164,8 +162,6 @@ function wrap(k: NativeAddon): RingKernels {
     digitShareZp16(x, r, out) { try { k.digitShareZp16(x, r, out); } catch (e) { rethrow(e); } },
     privateCompareR4(j, xl, r, beta, s, rot, mask, d) { try { k.privateCompareR4(j, xl, r, beta, s, rot, mask, d); } catch (e) { rethrow(e); } },
     zeroTest16(d0, d1, out) { try { k.zeroTest16(d0, d1, out); } catch (e) { rethrow(e); } },
-    packZp16(v, out) { try { k.packZp16(v, out); } catch (e) { rethrow(e); } },
-    unpackZp16(packed, out) { try { return k.unpackZp16(packed, out); } catch (e) { return rethrow(e); } },
     maskZp(d, mask, subtract) { try { k.maskZp(d, mask, subtract); } catch (e) { rethrow(e); } },
     rejectSample(raw, table, out, filled) { try { return k.rejectSample(raw, table, out, filled); } catch (e) { return rethrow(e); } },
   };

@@ -5,7 +5,6 @@
 import { MpcError } from '../errors.js';
 import { narrowViaWide } from './narrow.js';
 import { radix4Kernels } from './radix4.js';
-import { zpPackKernels } from './zp-pack.js';
 import type { RingKernels } from './types.js';
 
 const M64 = (1n << 64n) - 1n;
@@ -92,7 +91,7 @@ const wide = {
       out[e] = z;
     }
   },
-} satisfies Omit<RingKernels, 'bitShareZp32' | 'privateCompare32' | 'zeroTest32' | 'digitShareZp16' | 'privateCompareR4' | 'zeroTest16' | 'packZp16' | 'unpackZp16'>;
+} satisfies Omit<RingKernels, 'bitShareZp32' | 'privateCompare32' | 'zeroTest32' | 'digitShareZp16' | 'privateCompareR4' | 'zeroTest16'>;
 
 /** The narrow kernels are defined through the wide ones (narrow.ts). */
-export const referenceKernels: RingKernels = { ...wide, ...narrowViaWide(wide), ...radix4Kernels, ...zpPackKernels };
+export const referenceKernels: RingKernels = { ...wide, ...narrowViaWide(wide), ...radix4Kernels };

@@ -12,7 +12,6 @@ import { checkBigint, checkBinary, checkInt, checkLen, checkNarrowPc, checkNoOve
 import { allBelow2p31 } from './narrow.js';
 import { referenceKernels } from './reference.js';
 import { radix4Kernels } from './radix4.js';
-import { zpPackKernels } from './zp-pack.js';
 import { zeroTestRows } from './zp-rows.js';
 import type { RingKernels } from './types.js';
 
@@ -50,7 +49,6 @@ function mulInto(o: Uint32Array, i: number, al: number, ah: number, bl: number, 
 const fast: RingKernels = {
   name: 'ts',
   ...radix4Kernels,
-  ...zpPackKernels,
 
   add(a, b, out) {
     checkBinary('add', a, b, out);

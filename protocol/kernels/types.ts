@@ -128,15 +128,6 @@ export interface RingKernels {
   maskZp(d: Uint8Array, mask: Uint8Array, subtract: boolean): void;
 
   /**
-   * Z_p values (each in [0, p-1], else E_BAD_ARGUMENT) packed for the wire: every 16 values (v.length a multiple
-   * of 16) as 8 codes v[2k] + 67 v[2k+1] < 2^13 in 13 bytes, code k at bits 13k..13k+12 (kernels/zp-pack.ts).
-   */
-  packZp16(v: Uint8Array, out: Uint8Array): void;
-
-  /** The inverse of packZp16 into out (16 values per 13 bytes); false if some code is >= 67^2 (its two values are set to 0). */
-  unpackZp16(packed: Uint8Array, out: Uint8Array): boolean;
-
-  /**
    * Rejection sampling for the PRG: consume `raw` bytes in order, appending
    * table[b] to out[filled..] unless table[b] is 255 (rejected), until out is
    * full. Returns the new fill count. `table` has 256 entries.

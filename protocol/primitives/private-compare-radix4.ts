@@ -31,8 +31,7 @@
  * So P2's view has the same distribution as in Alg. 3 (16 positions instead
  * of 31); P0 and P1 receive nothing.
  *
- * Cost: 1 round, 2 * 13 bytes per element: 16 Z_p values packed two per 13 bits
- * (kernels/zp-pack.ts; Alg. 3 on the narrow ring: 2 * 26).
+ * Cost: 1 round, 2 * 16 bytes per element (Alg. 3 on the narrow ring: 2 * 32).
  * The dealt shares are 48 Z_p values per element (bits: 32); with a
  * preprocessed bundle (correlated/dealer.ts) they travel before the run.
  */
@@ -40,14 +39,13 @@ import type { PartyContext } from '../context.js';
 import { assert } from '../errors.js';
 import { allBelow2p31 } from '../kernels/narrow.js';
 import { R4_DEALT, R4_DIGITS } from '../kernels/radix4.js';
-import { packedZpBytes } from '../kernels/zp-pack.js';
 import type { Public } from '../ring/types.js';
 import { sendNarrowD, zeroTestAtP2 } from './private-compare.js';
 import type { Cost } from './cost.js';
 
 export { R4_DEALT, R4_DIGITS };
 
-export const privateCompareRadix4Cost = (n: number): Cost => ({ rounds: 1, bytes: 2 * packedZpBytes(R4_DIGITS * n) });
+export const privateCompareRadix4Cost = (n: number): Cost => ({ rounds: 1, bytes: 2 * R4_DIGITS * n });
 
 /**
  * P0/P1: pass xl (n*48 dealt Z_p shares of the prefix indicators), r (every

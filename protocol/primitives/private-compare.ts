@@ -25,9 +25,6 @@
  *     P1 subtracts it): the sum d_i is unchanged and each d_i^j alone is
  *     uniform. No extra communication. (protocol/privacy/view.test.ts checks
  *     P2's view on two inputs.)
- *     On the wire the d_i^j are packed, two Z_p values per 13 bits (kernels/zp-pack.ts:
- *     16 values in 13 bytes instead of 16); P2 unpacks them and refuses a
- *     message with a code >= 67^2 (E_PROTOCOL_DESYNC).
  *  7. P2 reconstructs d_i = d_i^0 + d_i^1 and sets beta' = 1 iff some d_i = 0.
  * Common randomness (beta is the caller's; s, pi, u) comes from the P0-P1 PRG.
  *
@@ -44,16 +41,15 @@
  * the padded 64-position kernels byte for byte (kernels/narrow.ts, tested).
  * Same output, half the Z_p randomness, traffic and kernel work.
  *
- * Cost: 1 round, 2 * width * 6.5 bits per element (two Z_p elements per 13
- * bits: 2 log2(67) = 12.13, so the paper's 2 l log p with log p = 6.5).
+ * Cost: 1 round, 2 * width * 8 bits per element (each Z_p element travels as
+ * a byte, so the paper's 2 l log p with log p rounded up to 8).
  */
 import type { PartyContext } from '../context.js';
-import { assert, MpcError } from '../errors.js';
+import { assert } from '../errors.js';
 import { L_BITS, type PShare, type Public } from '../ring/types.js';
 import { allBelow2p31 } from '../kernels/narrow.js';
 import { scratchU8 } from '../ring/scratch.js';
 import { recvBytes, sendBytes } from '../transport/messages.js';
-import { packedZpBytes } from '../kernels/zp-pack.js';
 import type { Cost } from './cost.js';
 
 const ROTATIONS = Array.from({ length: L_BITS }, (_, r) => Uint8Array.from({ length: L_BITS }, (_, i) => (i + r) % L_BITS));
@@ -67,30 +63,18 @@ function rotationPerms(rot: Uint8Array): Uint8Array {
 /** Comparison width: 64 (the paper's l) or 32 (values < 2^31, see the header). */
 export type PcWidth = 32 | 64;
 
-export const privateCompareCost = (n: number, width: PcWidth = 64): Cost => ({ rounds: 1, bytes: 2 * packedZpBytes(width * n) });
+export const privateCompareCost = (n: number, width: PcWidth = 64): Cost => ({ rounds: 1, bytes: 2 * width * n });
 
 /**
  * Step 7 at P2: receive d^0 and d^1 (`per` Z_p values per element) and set beta'[e] = 1 iff some d_i^0 + d_i^1 = 0
  * in row e (`zeroTest`: the kernel of that row width). Shared by this file's widths and private-compare-radix4.ts.
  */
 export async function zeroTestAtP2(ctx: PartyContext, tag: string, n: number, per: number, zeroTest: (d0: Uint8Array, d1: Uint8Array, out: Uint8Array) => void): Promise<Uint8Array> {
-  const p0 = await recvBytes(ctx, 0, tag, packedZpBytes(n * per));
-  const p1 = await recvBytes(ctx, 1, tag, packedZpBytes(n * per));
-  // Unpacked into scratch: read only by the zero test below, before any await.
-  const d0 = scratchU8('pc.d0', n * per), d1 = scratchU8('pc.d1', n * per);
-  for (const [j, packed, d] of [[0, p0, d0], [1, p1, d1]] as const) {
-    if (!ctx.kernels.unpackZp16(packed, d)) throw new MpcError('E_PROTOCOL_DESYNC', `${tag}: P${j}'s message is not a packed Z_p vector`, { party: 2, step: tag });
-  }
+  const d0 = await recvBytes(ctx, 0, tag, n * per);
+  const d1 = await recvBytes(ctx, 1, tag, n * per);
   const betaPrime = new Uint8Array(n);
   zeroTest(d0, d1, betaPrime);
   return betaPrime;
-}
-
-/** Pack P_j's d values (kernels/zp-pack.ts) into a fresh buffer and send them to P2. */
-function sendPackedD(ctx: PartyContext, tag: string, d: Uint8Array): void {
-  const packed = new Uint8Array(packedZpBytes(d.length));
-  ctx.kernels.packZp16(d, packed);
-  sendBytes(ctx, 2, tag, packed);
 }
 
 /**
@@ -118,16 +102,16 @@ async function privateCompareNarrow(ctx: PartyContext, n: number, xBits: PShare 
  * Steps 1-6 on the 32-bit ring at P0/P1 (width 32 here, private-compare-radix4.ts): the common randomness
  * from the P0-P1 PRG (s_i in Z_p^*, the rotation, the zero-sharing mask; `per` values per element but the
  * rotation's one; read only by the kernel, before any await: scratch buffers, ring/scratch.ts), then the
- * kernel's d (`per` per element; scratch too), sent to P2 packed.
+ * kernel's d (`per` per element), sent to P2.
  */
 export function sendNarrowD(ctx: PartyContext, n: number, per: number, tag: string, kernel: (s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array) => void): void {
   const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
   const s = g.zpStarInto(scratchU8('pc.s', n * per));
   const rot = g.rotations64(n);
   const mask = g.zpInto(scratchU8('pc.mask', n * per));
-  const d = scratchU8('pc.d', n * per);
+  const d = new Uint8Array(n * per);
   kernel(s, rot, mask, d);
-  sendPackedD(ctx, tag, d);
+  sendBytes(ctx, 2, tag, d);
 }
 
 async function privateCompareBody(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label = 'pc'): Promise<Uint8Array | null> {
@@ -149,6 +133,6 @@ async function privateCompareBody(ctx: PartyContext, n: number, xBits: PShare | 
   ctx.kernels.privateCompare(ctx.party, xBits, r, beta, s, u, perm, d);
   // Re-randomise with shares of zero: P0 adds m_i, P1 subtracts it (mod p).
   ctx.kernels.maskZp(d, mask, ctx.party === 1);
-  sendPackedD(ctx, tag, d);
+  sendBytes(ctx, 2, tag, d);
   return null;
 }

@@ -35,7 +35,7 @@ const NARROW = BigUint64Array.from([
 ]);
 
 describe('DReLU / ReLU over the 32-bit comparison ring (31-bit PrivateCompare on 32 positions)', () => {
-  for (const [radix, dreluB, reluB] of [[2, 100, 116], [4, 90, 106]] as const) {
+  for (const [radix, dreluB, reluB] of [[2, 112, 128], [4, 96, 112]] as const) {
     it(`PrivateCompare in ${radix === 2 ? 'bits (the paper)' : 'radix-4 digits (the default)'}: DReLU and ReLU are exact for every |a| < 2^31 (incl. -2^31, 2^31-1, 0, -1); cost ${dreluB} / ${reluB} bytes per element, 3 rounds`, async () => {
       expect(NARROW.every(inRange)).toBe(true);
       const as = shareFor3(NARROW);
@@ -48,9 +48,9 @@ describe('DReLU / ReLU over the 32-bit comparison ring (31-bit PrivateCompare on
       expect({ rounds: r.rounds, bytes: r.bytes }).toEqual(reluDirectCost(NARROW.length, 32, radix));
       expect(reluDirectCost(1, 32, radix).bytes).toBe(reluB);
       expect(r.transports.map((t) => t.pending)).toEqual([0, 0, 0]);
-      // The PrivateCompare step alone: 2 x 13 (radix 4) or 2 x 26 (bits) bytes per element (packed), 1 round.
+      // The PrivateCompare step alone: 2 x 16 (radix 4) or 2 x 32 (bits) bytes per element, 1 round.
       const pc = r.transports[0].steps.get('PrivateCompare')!;
-      expect(pc.bytesSent).toBe((radix === 4 ? 13 : 26) * NARROW.length);
+      expect(pc.bytesSent).toBe((radix === 4 ? 16 : 32) * NARROW.length);
     });
   }
   it('outside the range the sign is wrong (the bound is real): 2^31 reads as negative', async () => {

@@ -64,7 +64,6 @@ import { recvU64, sendU64 } from '../transport/messages.js';
 import type { DealJob } from '../correlated/dealer.js';
 import { assert } from '../errors.js';
 import type { Cost } from './cost.js';
-import { packedZpBytes } from '../kernels/zp-pack.js';
 import { privateCompare } from './private-compare.js';
 import { privateCompareRadix4, R4_DEALT, R4_DIGITS } from './private-compare-radix4.js';
 
@@ -77,7 +76,7 @@ export const reluDirectCost = (n: number, bits: 32 | 64 = 64, radix: 2 | 4 = 4):
 /** Z_p shares dealt per element: the bits of r' (64, narrow 32), or 48 for radix-4 digits on the narrow ring. */
 const dealtPerElement = (bits: 32 | 64, radix: 2 | 4): number => (bits === 64 ? L_BITS : radix === 4 ? R4_DEALT : 32);
 /** PrivateCompare bytes per element (both data parties to P2). */
-const pcBytes = (bits: 32 | 64, radix: 2 | 4): number => 2 * packedZpBytes(bits === 64 ? L_BITS : radix === 4 ? R4_DIGITS : 32);
+const pcBytes = (bits: 32 | 64, radix: 2 | 4): number => (bits === 64 ? 2 * L_BITS : radix === 4 ? 2 * R4_DIGITS : 64);
 /** Bytes of step 1 (P1's shares of r'), the part a preprocessed bundle sends ahead. */
 export const comparisonDealtBytes = (n: number, bits: 32 | 64 = 64, radix: 2 | 4 = 4): number => dealtPerElement(bits, radix) * n;
 

@@ -358,8 +358,6 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     digitShareZp16: (x, r, out) => cpu.digitShareZp16(x, r, out),
     privateCompareR4: (j, xl, r, beta, s, rot, mask, d) => cpu.privateCompareR4(j, xl, r, beta, s, rot, mask, d),
     zeroTest16: (d0, d1, out) => cpu.zeroTest16(d0, d1, out),
-    packZp16: (v, out) => cpu.packZp16(v, out),
-    unpackZp16: (packed, out) => cpu.unpackZp16(packed, out),
   };
   return kernels;
 }

@@ -354,30 +354,6 @@ napi_value MaskZp(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// packZp16(v, out) / unpackZp16(packed, out): 16 values per 13 bytes (kernels/zp-pack.ts), same checks and messages.
-napi_value PackZp16(napi_env env, napi_callback_info info) {
-  Call c(env, info, "packZp16", 2);
-  View<uint8_t> v, out;
-  size_t want = 0;
-  if (getArray(c, 0, "v", v) && getArray(c, 1, "out", out) && v.len % 16 != 0) c.fail("E_SHAPE", "expected a multiple of 16 values, got " + std::to_string(v.len));
-  mulSize(c, "out", v.len / 16, 13, want) && sameLen(c, "out (13/16 of v.length)", out.len, want) && noOverlap(c, v, "v", out, "out");
-  if (!c.ok) return nullptr;
-  if (!securenn::packZp16(v.data, v.len / 16, out.data)) c.fail("E_BAD_ARGUMENT", "every value must be below 67");
-  return nullptr;
-}
-
-napi_value UnpackZp16(napi_env env, napi_callback_info info) {
-  Call c(env, info, "unpackZp16", 2);
-  View<uint8_t> packed, out;
-  size_t want = 0;
-  if (getArray(c, 0, "packed", packed) && getArray(c, 1, "out", out) && out.len % 16 != 0) c.fail("E_SHAPE", "expected a multiple of 16 values, got " + std::to_string(out.len));
-  mulSize(c, "packed", out.len / 16, 13, want) && sameLen(c, "packed (13/16 of out.length)", packed.len, want) && noOverlap(c, packed, "packed", out, "out");
-  if (!c.ok) return nullptr;
-  napi_value result;
-  napi_get_boolean(env, securenn::unpackZp16(packed.data, out.len / 16, out.data), &result);
-  return result;
-}
-
 napi_value RejectSample(napi_env env, napi_callback_info info) {
   Call c(env, info, "rejectSample", 4);
   View<uint8_t> raw, table, out;
@@ -525,8 +501,6 @@ NAPI_MODULE_INIT() {
       {"privateCompareR4", nullptr, PrivateCompareR4, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"zeroTest16", nullptr, ZeroTest16, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maskZp", nullptr, MaskZp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"packZp16", nullptr, PackZp16, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"unpackZp16", nullptr, UnpackZp16, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"aesAvailable", nullptr, AesAvailable, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"prgKeystream", nullptr, PrgKeystream, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"prgRejectSample", nullptr, PrgRejectSample, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -587,39 +587,6 @@ void privateCompareR4(int j, const uint8_t* xl, const uint64_t* r, size_t n, con
   SECURENN_DISPATCH(privateCompareR4K, (j, xl, r, n, beta, s, rot, mask, d))
 }
 
-bool packZp16(const uint8_t* v, size_t groups, uint8_t* out) {
-  for (size_t e = 0; e < groups; e++, v += 16, out += 13) {
-    unsigned __int128 acc = 0;
-    for (int k = 0; k < 8; k++) {
-      const unsigned a = v[2 * k], b = v[2 * k + 1];
-      if (a >= P || b >= P) return false;
-      acc |= static_cast<unsigned __int128>(a + P * b) << (13 * k);
-    }
-    for (int i = 0; i < 13; i++) out[i] = static_cast<uint8_t>(acc >> (8 * i));
-  }
-  return true;
-}
-
-bool unpackZp16(const uint8_t* packed, size_t groups, uint8_t* out) {
-  bool ok = true;
-  for (size_t e = 0; e < groups; e++, packed += 13, out += 16) {
-    unsigned __int128 acc = 0;
-    for (int i = 0; i < 13; i++) acc |= static_cast<unsigned __int128>(packed[i]) << (8 * i);
-    for (int k = 0; k < 8; k++) {
-      const unsigned code = static_cast<unsigned>(acc >> (13 * k)) & 0x1fffu;
-      if (code >= static_cast<unsigned>(P * P)) {
-        ok = false;
-        out[2 * k] = out[2 * k + 1] = 0;
-        continue;
-      }
-      const unsigned b = code / P;
-      out[2 * k] = static_cast<uint8_t>(code - P * b);
-      out[2 * k + 1] = static_cast<uint8_t>(b);
-    }
-  }
-  return ok;
-}
-
 void maskZp(uint8_t* d, const uint8_t* mask, size_t n, bool subtract) {
   if (subtract) {
     for (size_t i = 0; i < n; i++) {

@@ -41,11 +41,6 @@ void privateCompare32(int j, const uint8_t* xb, const uint64_t* r, size_t n, con
 void digitShareZp16(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out);
 void privateCompareR4(int j, const uint8_t* xl, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* rot, const uint8_t* mask, uint8_t* d);
 void zeroTest16(const uint8_t* d0, const uint8_t* d1, uint8_t* out, size_t n);
-// Z_p values for the wire (kernels/zp-pack.ts): each 16 values (groups) as 8 codes v[2k] + 67 v[2k+1] in 13 bytes,
-// code k at bits 13k..13k+12. packZp16 returns false (out incomplete) if some value is >= 67; unpackZp16 returns
-// false if some code is >= 67^2 (its two values are set to 0, the rest unpacked).
-bool packZp16(const uint8_t* v, size_t groups, uint8_t* out);
-bool unpackZp16(const uint8_t* packed, size_t groups, uint8_t* out);
 // d[i] = (d[i] + mask[i]) mod 67, or (d[i] - mask[i]) mod 67 when subtract; inputs in [0, 66].
 void maskZp(uint8_t* d, const uint8_t* mask, size_t n, bool subtract);
 // Consumes raw bytes in order, appending table[b] to out (from index filled) unless it is 255,

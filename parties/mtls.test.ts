@@ -13,7 +13,7 @@ const opened: PeerMesh[] = [];
 afterEach(async () => { await Promise.all(opened.splice(0).map((m) => m.close())); });
 
 /** P0 listens with tls0, P1 dials it with tls1; resolves whether P0 and P1 saw the link come up within `ms`. */
-async function tryLink(tls0: MeshTls, tls1: MeshTls, ms = 3_000): Promise<{ up0: boolean; up1: boolean; refusals: string[] }> {
+async function tryLink(tls0: MeshTls, tls1: MeshTls, ms = 3_000, tweak1?: (m1: PeerMesh) => void): Promise<{ up0: boolean; up1: boolean; refusals: string[] }> {
   const refusals: string[] = [];
   const logger = (who: string): Logger => {
     const l: Logger = { ...silentLogger, warn: (o, msg) => { refusals.push(`${who}: ${msg ?? ''} ${JSON.stringify(o)}`); }, child: () => l };
@@ -22,6 +22,7 @@ async function tryLink(tls0: MeshTls, tls1: MeshTls, ms = 3_000): Promise<{ up0:
   const m0 = new PeerMesh({ party: 0, tls: tls0, listen: { host: '127.0.0.1', port: 0 }, logger: logger('P0') });
   const m1 = new PeerMesh({ party: 1, tls: tls1, reconnectMs: { min: 50, max: 200 }, logger: logger('P1') });
   opened.push(m0, m1);
+  tweak1?.(m1);
   const { port } = await m0.start();
   await m1.start();
   m1.setDialAddress(0, `127.0.0.1:${port}`);
@@ -49,6 +50,17 @@ describe('mTLS between parties', () => {
     const r = await tryLink(tlsFor(0), { ...tlsFor(2) });
     expect(r).toMatchObject({ up0: false, up1: false });
     expect(r.refusals.some((m) => m.startsWith('P0: link set-up refused'))).toBe(true);
+  });
+
+  it('P0 refuses a dialer that speaks another protocol version (its HELLO says version 1)', async () => {
+    const r = await tryLink(tlsFor(0), tlsFor(1), 3_000, (m1) => {
+      // The dialer's private writeMessage, rewritten to announce the old link version in its HELLO.
+      type Writer = { writeMessage(link: unknown, m: { kind: string; payload: Uint8Array }): void };
+      const w = m1 as unknown as Writer, orig = w.writeMessage.bind(m1);
+      w.writeMessage = (link, m) => orig(link, m.kind === 'HELLO' ? { ...m, payload: Buffer.from(JSON.stringify({ party: 1, version: 1 })) } : m);
+    });
+    expect(r).toMatchObject({ up0: false, up1: false });
+    expect(r.refusals.some((m) => m.startsWith('P0: link set-up failed: bad hello') && m.includes('E_PERMISSION'))).toBe(true);
   });
 
   it('refuses a certificate named party-1 from another CA (handshake fails)', async () => {

@@ -46,6 +46,7 @@ import { secureForward } from '../protocol/layers/runner.js';
 import type { ShareTensor } from '../protocol/layers/types.js';
 import { pateAggregate, privateOutput, resolvePolicy, type PrivacyReport, type PrivacyRequest, type ResolvedPolicy } from '../protocol/privacy/index.js';
 import type { AShare, PartyId } from '../protocol/ring/types.js';
+import { bytesU64 } from '../protocol/sharing/sharing.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
 import { errFields, silentLogger, type Logger } from './log.js';
 import { PeerMesh, type MeshOptions } from './mesh.js';
@@ -279,7 +280,7 @@ export class Party {
     if (isTerminal(s)) throw s.state === 'failed' && s.error ? s.error : new MpcError('E_CONFLICT', `session ${s.id} is already ${s.state}`);
     if (s.input || s.state !== 'created') throw new MpcError('E_CONFLICT', `session ${s.id}: input already uploaded`);
     this.checkShareSize(s.batch, body.byteLength);
-    const data = body.byteOffset % 8 === 0 ? new BigUint64Array(body.buffer, body.byteOffset, body.byteLength / 8) : new BigUint64Array(new Uint8Array(body).buffer.slice(0));
+    const data = bytesU64(body);
     this.store.setInput(s, data);
     this.log.info({ session: s.id, bytes: body.byteLength }, 'input share received');
     if (this.party === 1) this.reportReady(s);

@@ -60,6 +60,7 @@ import { L_BITS, type AShare, type PShare, type Public } from '../ring/types.js'
 import { bitsToU64, msb, selectByBit } from '../ring/ops.js';
 import { scratchU64, scratchU8 } from '../ring/scratch.js';
 import { openLow32ToDataParties, openToDataParties } from '../sharing/open.js';
+import { bytesU64, u64Bytes } from '../sharing/sharing.js';
 import { recvU64, sendU64 } from '../transport/messages.js';
 import type { DealJob } from '../correlated/dealer.js';
 import { assert } from '../errors.js';
@@ -94,6 +95,8 @@ function bit31(a: BigUint64Array): Uint8Array {
   for (let i = 0; i < a.length; i++) out[i] = w[2 * i]! >>> 31;
   return out;
 }
+/** The compared sign bit of each element: bit 63, or bit 31 on the narrow ring. */
+const signBit = (a: BigUint64Array, narrow: boolean): Uint8Array => (narrow ? bit31(a) : msb(a));
 
 /** c' = c mod 2^31 as u64 values, from c mod 2^32, into out. */
 function low31of32(c: Uint32Array, out: BigUint64Array): BigUint64Array {
@@ -122,7 +125,7 @@ export function comparisonMaskJob(n: number, narrow: boolean, radix4 = false, ke
       const r = keepR ? g0.u64(n) : g0.u64Into(scratchU64('relu.p2.r', n));
       k.add(r, g1.u64Into(scratchU64('relu.p2.r1', n)), r);
       // DReLU's step 4 needs only r_63 (narrow: r_31): one byte per element, taken now so that r is scratch.
-      const keep = keepR ? new Uint8Array(r.buffer) : narrow ? bit31(r) : msb(r);
+      const keep = keepR ? u64Bytes(r) : signBit(r, narrow);
       const xb1 = new Uint8Array(n * per);
       if (narrow) {
         // r' = r mod 2^31: the prefix indicators of its 16 radix-4 digits (private-compare-radix4.ts), or its bits on 32 positions.
@@ -148,8 +151,8 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     // ReLU r itself; P1's bit shares sent.
     const kept = ctx.dealer.deal(`${label}:xbits`, comparisonMaskJob(n, narrow, r4, wantRelu));
     assert(kept.length === (wantRelu ? 8 * n : n), 'E_PROTOCOL_DESYNC', `${label}: the dealt mask has ${kept.length} bytes, the step needs ${wantRelu ? 8 * n : n}`, { party: 2, step: label });
-    const r = !wantRelu ? null : kept.byteOffset % 8 === 0 ? new BigUint64Array(kept.buffer, kept.byteOffset, n) : new BigUint64Array(kept.slice().buffer);
-    const z = r ? (narrow ? bit31(r) : msb(r)) : kept;
+    const r = wantRelu ? bytesU64(kept) : null;
+    const z = r ? signBit(r, narrow) : kept;
     const g0 = ctx.pairPrg(0);
     // Step 3.
     const betaP = (r4 ? await privateCompareRadix4(ctx, n, null, null, null, `${label}.pc`) : await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
@@ -192,7 +195,7 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   // Step 5: b = c_63 XOR beta (narrow: c_31), in place of beta.
   const b = beta;
   if (c32) for (let i = 0; i < n; i++) b[i]! ^= c32[i]! >>> 31;
-  else { const cTop = narrow ? bit31(c!) : msb(c!); for (let i = 0; i < n; i++) b[i]! ^= cTop[i]!; }
+  else { const cTop = signBit(c!, narrow); for (let i = 0; i < n; i++) b[i]! ^= cTop[i]!; }
   const out = new BigUint64Array(n);
   if (!wantRelu) {
     // msb_j = b ? j - z_j : z_j; DReLU_j = j - msb_j = b ? z_j : j - z_j.

@@ -135,6 +135,18 @@ describe('share bundles', () => {
     expect(() => loadBundle(dir, 1)).toThrow(expect.objectContaining({ code: 'E_BUNDLE_INTEGRITY', message: expect.stringMatching(/privacy policy/) }));
   });
 
+  it('writes truncation: exact into the three manifests when asked (absent means local); refuses an unknown mode when writing and when loading', () => {
+    const dir = path.join(tmp.dir, 'exact');
+    writeBundles({ ir, sourceHash }, dir, { fracBits: 13, truncation: 'exact' });
+    for (const p of [0, 1, 2] as const) expect(loadBundle(dir, p).manifest.truncation).toBe('exact');
+    expect(loadBundle(out, 0).manifest.truncation).toBeUndefined();
+    expect(() => writeBundles({ ir, sourceHash }, path.join(tmp.dir, 'never2'), { truncation: 'fast' as never })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    expect(readdirSync(tmp.dir)).not.toContain('never2');
+    const mp = path.join(dir, 'party2', 'manifest.json');
+    writeFileSync(mp, JSON.stringify({ ...(JSON.parse(readFileSync(mp, 'utf8')) as BundleManifest), truncation: 'fast' }));
+    expect(() => loadBundle(dir, 2)).toThrow(expect.objectContaining({ code: 'E_BUNDLE_INTEGRITY', message: expect.stringMatching(/truncation/) }));
+  });
+
   it('will not overwrite an existing output unless asked, and then replaces it whole', () => {
     expect(() => writeBundles({ ir, sourceHash }, out)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
     const again = writeBundles({ ir, sourceHash }, out, { overwrite: true, fracBits: 16 });

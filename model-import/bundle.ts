@@ -16,6 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { TRUNCATION_MODES, type TruncationMode } from '../protocol/context.js';
 import { MpcError } from '../protocol/errors.js';
 import { checkFracBits, DEFAULT_FRAC_BITS, encode } from '../protocol/fixed-point/fixed-point.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR, type OutputActivation } from '../protocol/ir.js';
@@ -49,6 +50,8 @@ export interface BundleManifest {
   modelHash: string;
   source: { file: string; format: string; kerasVersion?: string };
   fracBits: number;
+  /** How the parties truncate products (protocol/context.ts): absent means 'local'. */
+  truncation?: TruncationMode;
   ring: 'Z_2^64';
   encoding: 'u64le';
   inputShape: number[];
@@ -74,6 +77,8 @@ export interface BundleSource {
 
 export interface WriteBundleOptions {
   fracBits?: number;
+  /** 'exact' writes truncation: 'exact' into the manifests (default 'local', written as absent). */
+  truncation?: TruncationMode;
   kernels?: RingKernels;
   /** Replace an existing output directory (atomically). */
   overwrite?: boolean;
@@ -134,6 +139,7 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
   const k = opts.kernels ?? getKernels();
   const ir = src.ir;
   const total = precheck(ir, f);
+  if (opts.truncation !== undefined && !TRUNCATION_MODES.includes(opts.truncation)) throw new MpcError('E_BAD_ARGUMENT', `bundle: truncation must be 'local' or 'exact', got '${String(opts.truncation)}'`, { step: 'import.bundle' });
   if (opts.privacy !== undefined) {
     try {
       resolvePolicy(opts.privacy);
@@ -193,6 +199,7 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
         modelHash: src.sourceHash,
         source: { file: src.sourceFile ? path.basename(src.sourceFile) : 'unknown', format: src.format ?? 'ir', ...(src.kerasVersion ? { kerasVersion: src.kerasVersion } : {}) },
         fracBits: f,
+        ...(opts.truncation === 'exact' ? { truncation: 'exact' as const } : {}),
         ring: 'Z_2^64',
         encoding: 'u64le',
         inputShape: ir.inputShape.slice(),
@@ -264,6 +271,7 @@ export function loadBundle(dir: string, party: PartyId): { manifest: BundleManif
   } catch (e) {
     throw new MpcError('E_BUNDLE_INTEGRITY', `bundle: fractional bits ${String(manifest.fracBits)} out of range`, { step: 'bundle.load', party, cause: e });
   }
+  if (manifest.truncation !== undefined && !TRUNCATION_MODES.includes(manifest.truncation)) throw integrity(`truncation '${String(manifest.truncation)}' is not 'local' or 'exact'`, party);
   if (manifest.privacy !== undefined) {
     try {
       resolvePolicy(manifest.privacy);

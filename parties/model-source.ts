@@ -23,6 +23,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import type { ModelInfo } from '../protocol/api-contract.js';
 import { MpcError } from '../protocol/errors.js';
+import { TRUNCATION_MODES, type TruncationMode } from '../protocol/context.js';
 import { checkFracBits } from '../protocol/fixed-point/fixed-point.js';
 import type { FloatTensor, ModelIR, OutputActivation } from '../protocol/ir.js';
 import { getKernels } from '../protocol/kernels/index.js';
@@ -38,6 +39,8 @@ export interface PartyManifest {
   modelHash: string;
   inputShape: number[];
   fracBits: number;
+  /** How products are truncated (protocol/context.ts); absent: 'local'. */
+  truncation?: TruncationMode;
   outputActivation: OutputActivation;
   labels?: string[];
   /** Output privacy policy of the model (absent: logits without noise). */
@@ -66,6 +69,8 @@ export type ModelSource = SingleSource | { kind: 'ensemble'; teachers: SingleSou
 export interface LoadedModel {
   info: ModelInfo;
   model: ModelIR<ShareTensor>;
+  /** How the parties truncate products in this model (the manifest's, default 'local'). */
+  truncation: TruncationMode;
   /** Elements of one input image / one output row. */
   inputSize: number;
   outputSize: number;
@@ -108,6 +113,7 @@ function toLoaded(b: PartyBundle): LoadedModel {
   const m = b.manifest;
   if (typeof m.modelHash !== 'string' || !Array.isArray(m.inputShape)) throw new MpcError('E_MODEL_FORMAT', 'model: manifest lacks modelHash or inputShape');
   checkFracBits(m.fracBits);
+  if (m.truncation !== undefined && !TRUNCATION_MODES.includes(m.truncation)) throw new MpcError('E_MODEL_FORMAT', `model: manifest truncation '${String(m.truncation)}' is not 'local' or 'exact'`);
   const outputShape = outputShapeOf(b.model);
   if (sizeOf(b.model.inputShape) !== sizeOf(m.inputShape)) throw new MpcError('E_MODEL_FORMAT', `model: manifest input shape [${m.inputShape}] differs from the model's [${b.model.inputShape}]`);
   let privacy;
@@ -125,7 +131,7 @@ function toLoaded(b: PartyBundle): LoadedModel {
     ...(m.labels ? { labels: m.labels.slice() } : {}),
     ...(privacy ? { privacy } : {}),
   };
-  return { info, model: b.model, inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
+  return { info, model: b.model, truncation: m.truncation ?? 'local', inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
 }
 
 const DEV_FORMAT = 'securenn-dev-share-model';
@@ -176,7 +182,9 @@ function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): Load
     ...(privacy ? { privacy } : {}),
     ensemble: { teachers: teachers.length, aggregation: noise ? 'noisy-max' : 'majority', teacherHashes: teachers.map((t) => t.info.modelHash) },
   };
-  return { info, model: first.model, inputSize: first.inputSize, outputSize: first.outputSize, policy, teachers: teachers.map((t) => t.model) };
+  // One truncation rule per run: exact for every teacher if any teacher's import asked for it (exact is never wrong where local is right).
+  const truncation: TruncationMode = teachers.some((t) => t.truncation === 'exact') ? 'exact' : 'local';
+  return { info, model: first.model, truncation, inputSize: first.inputSize, outputSize: first.outputSize, policy, teachers: teachers.map((t) => t.model) };
 }
 
 export async function loadPartyModel(src: ModelSource, party: PartyId): Promise<LoadedModel> {

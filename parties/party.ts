@@ -188,7 +188,7 @@ export class Party {
     try {
       const m = await loadPartyModel(this.opts.model, this.party);
       this.model = m;
-      this.log.info({ modelHash: m.info.modelHash, ...(m.teachers ? { teachers: m.teachers.length } : {}), inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');
+      this.log.info({ modelHash: m.info.modelHash, ...(m.teachers ? { teachers: m.teachers.length } : {}), inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, truncation: m.truncation, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');
     } catch (e) {
       this.modelError = asMpcError(e);
       this.log.error(errFields(e), 'model load failed');
@@ -641,7 +641,7 @@ export class Party {
       // P2 records the jobs it deals in a live run (not a build run: its triples draw a fresh B) to prepare later runs of this shape.
       const script: DealScript | undefined = this.party === 2 && !dealing.bundle && !masks?.build && this.prepOpts.enabled ? [] : undefined;
       const ctx = createContext(this.party, view, await getSeeds(), {
-        fracBits: model.info.fracBits, compareBits: this.compareBits, compareRadix: this.compareRadix, ...(this.opts.kernels ? { kernels: this.opts.kernels } : {}), ...(weightMasks ? { weightMasks } : {}),
+        fracBits: model.info.fracBits, truncation: model.truncation, compareBits: this.compareBits, compareRadix: this.compareRadix, ...(this.opts.kernels ? { kernels: this.opts.kernels } : {}), ...(weightMasks ? { weightMasks } : {}),
         ...(dealing.bundle ? { bundle: dealing.bundle } : {}), ...(script ? { dealScript: script } : {}),
       });
       const onNode = this.opts.onNode;

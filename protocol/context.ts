@@ -40,6 +40,13 @@ export interface PartyContext {
    * The 64-bit ring always uses bits.
    */
   readonly compareRadix: 2 | 4;
+  /**
+   * How products are truncated: 'local' (default: SecureML's rule as SecureNN
+   * uses it, truncate.ts; 0 rounds, wrong with probability ~|x| / 2^64 per
+   * element) or 'exact' (truncate-exact.ts, with P2: 2 rounds, 32 bytes per
+   * element, no failure for |x| < 2^62). A property of the model (its bundle).
+   */
+  readonly truncation: TruncationMode;
   /** Kept masks of the model's weights (correlated/weight-masks.ts); undefined: every product runs Alg. 1 afresh. */
   readonly weightMasks?: WeightMaskSession;
   /** PRG whose seed this party shares with party k (k != party). */
@@ -53,6 +60,8 @@ export interface PartyContext {
 }
 
 export type ComparisonMode = 'direct' | 'securenn';
+export type TruncationMode = 'local' | 'exact';
+export const TRUNCATION_MODES: readonly TruncationMode[] = ['local', 'exact'];
 
 export interface ContextOptions {
   fracBits?: number;
@@ -61,6 +70,8 @@ export interface ContextOptions {
   compareBits?: 32 | 64;
   /** See PartyContext.compareRadix (default 4). */
   compareRadix?: 2 | 4;
+  /** See PartyContext.truncation (default 'local'). */
+  truncation?: TruncationMode;
   /** Kernel object, or a backend name: 'auto' (default: CUDA if present, else CPU), 'cpu', 'cuda', 'native', 'ts'. */
   kernels?: RingKernels | BackendSpec;
   /** See PartyContext.weightMasks. */
@@ -77,6 +88,7 @@ class Context implements PartyContext {
   readonly comparison: ComparisonMode;
   readonly compareBits: 32 | 64;
   readonly compareRadix: 2 | 4;
+  readonly truncation: TruncationMode;
   readonly ownPrg: Prg;
   readonly weightMasks?: WeightMaskSession;
   readonly dealer: Dealer;
@@ -88,6 +100,8 @@ class Context implements PartyContext {
     this.comparison = opts.comparison ?? 'direct';
     this.compareBits = opts.compareBits ?? 64;
     this.compareRadix = opts.compareRadix ?? 4;
+    this.truncation = opts.truncation ?? 'local';
+    assert(TRUNCATION_MODES.includes(this.truncation), 'E_BAD_ARGUMENT', `context: truncation must be 'local' or 'exact', got '${String(this.truncation)}'`);
     assert(this.compareRadix === 2 || this.compareRadix === 4, 'E_BAD_ARGUMENT', `context: compareRadix must be 2 or 4, got ${String(this.compareRadix)}`);
     assert(this.compareBits === 32 || this.compareBits === 64, 'E_BAD_ARGUMENT', `context: compareBits must be 32 or 64, got ${String(this.compareBits)}`);
     assert(this.comparison === 'direct' || this.comparison === 'securenn', 'E_BAD_ARGUMENT', `context: comparison must be 'direct' or 'securenn', got '${String(this.comparison)}'`);

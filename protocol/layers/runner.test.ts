@@ -66,6 +66,30 @@ describe('layer runner over shares vs the float64 plaintext twin', () => {
     expect(maxRelErr(got, plain.data)).toBeLessThan(1e-3);
   });
 
+  it('exact truncation (truncate-exact.ts, when the model asks for it): every layer kind and Network A agree with the plaintext twin; 2 more rounds per truncated layer and 32 more bytes per truncated element than local', async () => {
+    // allLayers with a non-integer Rescaling (1/127.5: a product by round(scale 2^24), truncated by 24 bits).
+    const model = allLayers();
+    model.nodes[0] = { kind: 'rescaling', name: 'rs', inputs: ['input'], scale: 1 / 127.5, offset: -1 };
+    const N = 2;
+    const x = uniform(seededPrg(6), N * sizeOf(model.inputShape), 127.5).map((v) => v + 127.5);
+    const plain = plainForward(model, x, N);
+    const parts = shareModel(k, model, 16);
+    const xs = shareFor3(encode(x, 16));
+    const r = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [N, ...model.inputShape], data: xs[ctx.party] }), { fracBits: 16, truncation: 'exact' });
+    expect(maxRelErr(decode(reconstruct(k, r.results[0].data, r.results[1].data), 16), plain.data)).toBeLessThan(1e-3);
+    expect(r.transports[0].steps.get('Truncate')!.calls).toBe(5);
+
+    const net = networkA();
+    const xa = uniform(seededPrg(3), 2 * 784, 1).map((v) => (v + 1) / 2);
+    const pa = shareModel(k, net, 16), xsa = shareFor3(encode(xa, 16));
+    const run = (truncation: 'local' | 'exact') => run3((ctx) => secureForward(ctx, pa[ctx.party], { shape: [2, 784], data: xsa[ctx.party] }), { fracBits: 16, truncation });
+    const local = await run('local'), exact = await run('exact');
+    const want = plainForward(net, xa, 2).data;
+    expect(maxRelErr(decode(reconstruct(k, exact.results[0].data, exact.results[1].data), 16), want)).toBeLessThan(1e-3);
+    expect(exact.rounds - local.rounds).toBe(2 * 3);
+    expect(exact.bytes - local.bytes).toBe(32 * 2 * (128 + 128 + 10));
+  });
+
   it('MNIST Network A (784-128-128-10), batch 4, f = 16 (784-term dot products: at f = 13 weight rounding alone gives 1.4e-3): relative error < 1e-3, same argmax', async () => {
     const { got, want } = await secureVsPlain(networkA(), 4, 16);
     expect(maxRelErr(got, want)).toBeLessThan(1e-3);

@@ -4,7 +4,9 @@
  * elements) goes through one protocol call, so a batch shares every round.
  *
  * Fixed point: inputs, weights and biases carry f fractional bits; each
- * product is truncated by f (truncate.ts) before the bias is added.
+ * product is truncated by f before the bias is added: locally (truncate.ts)
+ * or, when the model asks for it (ctx.truncation 'exact'), with P2
+ * (truncate-exact.ts).
  */
 import { pushDown, type PartyContext } from '../context.js';
 import { assert, MpcError } from '../errors.js';
@@ -14,6 +16,7 @@ import { maxOfPairs, maxPool } from '../primitives/maxpool.js';
 import { relu } from '../primitives/relu.js';
 import { reluDirect } from '../primitives/relu-direct.js';
 import { divideByPublic, truncate } from '../primitives/truncate.js';
+import { truncateExact } from '../primitives/truncate-exact.js';
 import { concatU64 } from '../ring/ops.js';
 import type { AShare } from '../ring/types.js';
 import { conv2dOp, depthwiseOp, type ConvShape } from './conv.js';
@@ -43,6 +46,11 @@ async function chunkedRows(limit: number, rowsTotal: number, width: number, f: (
 /** chunkedRows over the rows of x: f gets each slice of x. */
 function chunked(limit: number, x: BigUint64Array, rowsTotal: number, width: number, f: (part: AShare, rows: number, i: number) => Promise<AShare>, outWidth: number): Promise<AShare> {
   return chunkedRows(limit, rowsTotal, width, (r0, rows, i) => f(x.subarray(r0 * width, (r0 + rows) * width) as AShare, rows, i), outWidth);
+}
+
+/** Truncate a product by `bits` (default f) the way the model asks: locally or exactly (ctx.truncation). */
+async function truncateProduct(ctx: PartyContext, x: AShare, label: string, bits: number = ctx.fracBits): Promise<AShare> {
+  return ctx.truncation === 'exact' ? truncateExact(ctx, x, bits, `${label}:trunc`) : truncate(ctx, x, bits);
 }
 
 const tensor = (shape: number[], data: BigUint64Array): ShareTensor => ({ shape, data: data as AShare });
@@ -129,7 +137,7 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
       assert(node.kernel.shape[2] === C, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[2]} input channels, input has ${C}`);
       const op = node.kind === 'conv2d' ? conv2dOp(s, node.filters, label) : depthwiseOp(s, node.depthMultiplier, label);
       const Co = node.kind === 'conv2d' ? node.filters : C * node.depthMultiplier;
-      const z = truncate(ctx, await beaverBilinear(ctx, op, x.data, node.kernel.data, `${keyPrefix}${node.name}:kernel`));
+      const z = await truncateProduct(ctx, await beaverBilinear(ctx, op, x.data, node.kernel.data, `${keyPrefix}${node.name}:kernel`), label);
       if (node.bias) addBias(ctx, z, node.bias.data);
       return activate(ctx, tensor([N, g.outH, g.outW, Co], z), node.activation, `${label}.act`, limit);
     }
@@ -137,7 +145,7 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
       assert(x.shape.length === 2, 'E_SHAPE', `layer '${node.name}' (dense) expects a 2-D input, got rank ${x.shape.length}`);
       const [N, din] = x.shape as [number, number];
       assert(node.kernel.shape[0] === din, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[0]} inputs, got ${din}`);
-      const z = truncate(ctx, await beaverBilinear(ctx, matmulOp(N, din, node.units, label), x.data, node.kernel.data, `${keyPrefix}${node.name}:kernel`));
+      const z = await truncateProduct(ctx, await beaverBilinear(ctx, matmulOp(N, din, node.units, label), x.data, node.kernel.data, `${keyPrefix}${node.name}:kernel`), label);
       if (node.bias) addBias(ctx, z, node.bias.data);
       return activate(ctx, tensor([N, node.units], z), node.activation, `${label}.act`, limit);
     }
@@ -212,7 +220,7 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
         const sc = BigInt.asUintN(64, BigInt(Math.round(node.scale * 2 ** SCALE_BITS)));
         const t = new BigUint64Array(x.data.length);
         k.mulScalar(x.data, sc, t);
-        y = divideByPublic(ctx, t as AShare, Uint32Array.of(2 ** SCALE_BITS));
+        y = await truncateProduct(ctx, t as AShare, label, SCALE_BITS);
       }
       const off = BigInt.asUintN(64, BigInt(Math.round(node.offset * 2 ** ctx.fracBits)));
       return tensor(x.shape, node.offset === 0 ? y : addPublic(ctx, y, off));

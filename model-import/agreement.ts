@@ -3,12 +3,14 @@
  * fixed-point computation (fixed-sim.ts, what the secure protocol computes up
  * to one unit per op) on sample inputs: per-sample logits, the largest
  * absolute logit error, and whether the decisions (argmax, or logit > 0 for
- * one sigmoid output) agree.
+ * one sigmoid output) agree; and how many wrong elements the local
+ * truncation rule is expected to produce per inference on these inputs.
  */
 import { randomFillSync } from 'node:crypto';
 import path from 'node:path';
+import type { TruncationMode } from '../protocol/context.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
-import { fixedLogits } from './fixed-sim.js';
+import { fixedLogits, type FixedSimRisk } from './fixed-sim.js';
 import { readImageInput, type PixelScaling } from './images.js';
 import { applyOutputActivation, argmaxRows } from './output.js';
 import { referenceLogits } from './reference.js';
@@ -41,7 +43,18 @@ export interface AgreementReport {
   maxAbsLogitError: number;
   meanAbsLogitError: number;
   agreeCount: number;
+  /** How the bundles truncate products ('local' unless --truncation exact). */
+  truncation: TruncationMode;
+  /**
+   * Largest over the samples of the local rule's expected wrong elements per
+   * inference (fixed-sim.ts FixedSimRisk): products' part (0 with exact
+   * truncation) and divisions' part (always local).
+   */
+  risk: FixedSimRisk;
 }
+
+/** Above this many expected wrong elements per inference the report advises --truncation exact. */
+export const LOCAL_TRUNCATION_RISK_LIMIT = 1e-6;
 
 /** Samples from image files (decoded, resized, scaled for the model's input). */
 export function imageSamples(files: string[], inputShape: number[], scaling: PixelScaling): Sample[] {
@@ -63,12 +76,16 @@ export function randomSamples(n: number, inputShape: number[], scaling: PixelSca
   });
 }
 
-export async function agreementReport(model: ModelIR<FloatTensor>, samples: Sample[], fracBits: number, onSample?: (i: number, n: number) => void): Promise<AgreementReport> {
+export async function agreementReport(model: ModelIR<FloatTensor>, samples: Sample[], fracBits: number, onSample?: (i: number, n: number) => void, truncation: TruncationMode = 'local'): Promise<AgreementReport> {
   const rows: AgreementRow[] = [];
+  const worst: FixedSimRisk = { products: 0, divisions: 0 };
   for (let i = 0; i < samples.length; i++) {
     const s = samples[i]!;
     const fl = referenceLogits(model, s.input, 1);
-    const fx = fixedLogits(model, s.input, 1, { fracBits });
+    const risk: FixedSimRisk = { products: 0, divisions: 0 };
+    const fx = fixedLogits(model, s.input, 1, { fracBits, risk });
+    worst.products = Math.max(worst.products, risk.products);
+    worst.divisions = Math.max(worst.divisions, risk.divisions);
     let err = 0;
     for (let j = 0; j < fl.length; j++) err = Math.max(err, Math.abs(fl[j]! - fx[j]!));
     const a = argmaxRows(fl, 1)[0]!;
@@ -95,6 +112,8 @@ export async function agreementReport(model: ModelIR<FloatTensor>, samples: Samp
     maxAbsLogitError: errs.length ? Math.max(...errs) : 0,
     meanAbsLogitError: errs.length ? errs.reduce((a, b) => a + b, 0) / errs.length : 0,
     agreeCount: rows.filter((r) => r.agree).length,
+    truncation,
+    risk: { products: truncation === 'exact' ? 0 : worst.products, divisions: worst.divisions },
   };
 }
 
@@ -113,6 +132,11 @@ export function formatReport(r: AgreementReport): string {
     lines.push(`${x.name.padEnd(w)}  ${(x.label ?? '-').padEnd(10)}  ${fl.padEnd(22)}  ${fx.padEnd(22)}  ${num(x.maxAbsLogitError, 5).padStart(9)}  ${cls(x.floatClass).padEnd(10)}  ${cls(x.fixedClass).padEnd(10)}  ${x.agree ? 'yes' : 'NO'}`);
   }
   lines.push(`samples: ${r.rows.length}   max |logit error|: ${num(r.maxAbsLogitError, 5)}   mean of per-sample max: ${num(r.meanAbsLogitError, 5)}   decision agreement: ${r.agreeCount}/${r.rows.length}`);
+  if (r.rows.length > 0) {
+    const total = r.risk.products + r.risk.divisions;
+    lines.push(`truncation: ${r.truncation}; expected wrong elements per inference (largest over the samples; an element is wrong with probability ~|x| / 2^64): ${total.toExponential(1)}${r.truncation === 'exact' ? ' (divisions only; products are truncated exactly)' : ` (products ${r.risk.products.toExponential(1)}, divisions ${r.risk.divisions.toExponential(1)})`}`);
+    if (r.truncation === 'local' && r.risk.products > LOCAL_TRUNCATION_RISK_LIMIT) lines.push(`  above ${LOCAL_TRUNCATION_RISK_LIMIT.toExponential(0)}: re-import with --truncation exact (2 rounds and 32 bytes per truncated element more) or fewer --frac-bits`);
+  }
   const labelled = r.rows.filter((x) => x.label !== undefined && r.labels?.includes(x.label));
   if (labelled.length > 0) {
     const right = (k: 'floatClass' | 'fixedClass'): number => labelled.filter((x) => cls(x[k]) === x.label).length;

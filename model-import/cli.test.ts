@@ -48,7 +48,19 @@ describe('mpc-import CLI', () => {
     expect(cap.out()).toMatch(/decision agreement: \d\/2/);
     expect(cap.out()).toMatch(/privacy: +label, DP laplace epsilon 1 per image, sensitivity 2, clip 8/);
     expect(loadBundle(out, 2).manifest.fracBits).toBe(16);
+    expect(loadBundle(out, 2).manifest.truncation).toBeUndefined();
+    expect(cap.out()).toMatch(/truncation: local; expected wrong elements per inference .*: \d\.\de[-+]\d+/);
     for (const p of [0, 1, 2] as const) expect(loadBundle(out, p).manifest.privacy).toEqual({ outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 2, clip: 8 } });
+  });
+
+  it('--truncation exact writes it into the manifests and the report counts only the divisions\' risk', async () => {
+    const cap = capture();
+    const out = path.join(tmp.dir, 'exact');
+    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--out', out, '--random', '1', '--truncation', 'exact'])).toBe(0);
+    vi.restoreAllMocks();
+    expect(cap.out()).toMatch(/exact truncation \(with P2\)/);
+    expect(cap.out()).toMatch(/truncation: exact; .*\(divisions only; products are truncated exactly\)/);
+    for (const p of [0, 1, 2] as const) expect(loadBundle(out, p).manifest.truncation).toBe('exact');
   });
 
   it('parses the privacy flags; refuses inconsistent ones with E_BAD_ARGUMENT', async () => {
@@ -67,6 +79,7 @@ describe('mpc-import CLI', () => {
     await expect(main(['x.h5'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
     await expect(main(['--seed-arch', 'resnet', '--out', path.join(tmp.dir, 'r')])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
     await expect(main(['x.h5', '--out', path.join(tmp.dir, 'r'), '--input-shape', '3,a'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
+    await expect(main(['x.h5', '--out', path.join(tmp.dir, 'r'), '--truncation', 'fast'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
   });
 
   it('the package bin launcher runs the TypeScript CLI and exits 2 on an MpcError', () => {

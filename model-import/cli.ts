@@ -2,7 +2,7 @@
  * mpc-import: Keras / TF.js model -> three share bundles, then an agreement
  * report (plaintext float vs fixed point) on sample images or random inputs.
  *
- *   mpc-import model.h5|model.keras|model.json --out bundles/ [--frac-bits 13]
+ *   mpc-import model.h5|model.keras|model.json --out bundles/ [--frac-bits 13] [--truncation local|exact]
  *     [--input-shape 150,125,1] [--labels NORMAL,PNEUMONIA] [--config-from full.h5]
  *     [--samples dir-or-file ...] [--random 4] [--scaling auto|unit|raw|symmetric]
  *     [--seed-arch cnn-maxpool|cnn-avgpool|vgg16|mnist-a [--seed 1] [--seed-out m.keras]] [--overwrite]
@@ -16,6 +16,12 @@
  * the parties then release only labels (and a confidence bucket), and/or add
  * DP noise inside the protocol and charge each image to the client's budget.
  *
+ * --truncation exact makes the parties truncate products with P2's help
+ * (protocol/primitives/truncate-exact.ts: no failure probability, 2 rounds and
+ * 32 bytes per element more) instead of SecureNN's local rule; the report
+ * gives the local rule's expected wrong elements per inference on the samples
+ * and advises exact above 1e-6.
+ *
  * With --seed-arch the model is first generated with random weights and
  * written to --seed-out (.keras or .h5; default a temporary .keras file);
  * positional arguments after the model file are more sample paths. Progress goes to
@@ -26,6 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { TRUNCATION_MODES, type TruncationMode } from '../protocol/context.js';
 import { isMpcError, MpcError } from '../protocol/errors.js';
 import { DEFAULT_FRAC_BITS } from '../protocol/fixed-point/fixed-point.js';
 import { agreementReport, formatReport, imageSamples, randomSamples, type Sample } from './agreement.js';
@@ -35,7 +42,7 @@ import { listImages, type PixelScaling } from './images.js';
 import { loadModel } from './load.js';
 import { isSeedArch, SEED_ARCHS, writeSeedModel } from './seed-models.js';
 
-const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits 13] [--input-shape H,W,C] [--labels A,B]
+const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits 13] [--truncation local|exact] [--input-shape H,W,C] [--labels A,B]
                   [--config-from FILE] [--samples PATH ...] [--random N] [--scaling auto|unit|raw|symmetric]
                   [--seed-arch ${SEED_ARCHS.join('|')} [--seed N] [--seed-out FILE]] [--overwrite] [--report-json FILE] [--no-progress]
                   [--output-mode logits|label|label+confidence] [--confidence-thresholds T1,T2]
@@ -134,6 +141,7 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       out: { type: 'string', short: 'o' },
       'frac-bits': { type: 'string' },
+      truncation: { type: 'string' },
       'input-shape': { type: 'string' },
       labels: { type: 'string' },
       'config-from': { type: 'string' },
@@ -159,6 +167,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (!values.out) throw bad(`--out is required\n${USAGE}`);
   const fracBits = values['frac-bits'] !== undefined ? Number(values['frac-bits']) : DEFAULT_FRAC_BITS;
+  const truncation = (values.truncation ?? 'local') as TruncationMode;
+  if (!TRUNCATION_MODES.includes(truncation)) throw bad(`--truncation must be local or exact`);
   const scalingArg = values.scaling ?? 'auto';
   if (!['auto', 'unit', 'raw', 'symmetric'].includes(scalingArg)) throw bad(`--scaling must be auto, unit, raw or symmetric`);
   const showProgress = values['no-progress'] ? false : values.progress === true ? true : undefined;
@@ -196,6 +206,7 @@ export async function main(argv: string[]): Promise<number> {
     const params = ir.nodes.reduce((a, n) => a + ('kernel' in n ? n.kernel.data.length + (n.bias?.data.length ?? 0) : 0), 0);
     const manifests = writeBundles(loaded, values.out, {
       fracBits,
+      truncation,
       ...(values.overwrite ? { overwrite: true } : {}),
       ...(privacy ? { privacy } : {}),
       onProgress: progressBar('sharing weights', showProgress ?? params >= 1_000_000),
@@ -207,7 +218,7 @@ export async function main(argv: string[]): Promise<number> {
       `sha256:     ${loaded.sourceHash}`,
       `input:      [${ir.inputShape.join(', ')}]   output: ${ir.output} -> ${ir.outputActivation}${ir.labels ? `   labels: ${ir.labels.join(', ')}` : ''}`,
       `layers:     ${ir.nodes.length} IR nodes: ${ir.nodes.map((n) => n.kind + ('activation' in n && n.activation !== 'linear' ? `+${n.activation}` : '')).join(' ')}`,
-      `weights:    ${params} values, f = ${fracBits} fractional bits, Z_2^64 shares`,
+      `weights:    ${params} values, f = ${fracBits} fractional bits, Z_2^64 shares, ${truncation === 'exact' ? 'exact truncation (with P2)' : 'local truncation'}`,
       ...(privacy ? [`privacy:    ${describePrivacy(privacy)}`] : []),
       `bundles:    ${out}/party{0,1,2} (import ${manifests[0]!.importId.slice(0, 12)}...; ${manifests.map((m) => `P${m.party} ${m.payload.bytes} B`).join(', ')})`,
       `time:       parse+convert ${((t1 - t0) / 1000).toFixed(2)} s, quantize+share+write ${((t2 - t1) / 1000).toFixed(2)} s`,
@@ -230,7 +241,7 @@ export async function main(argv: string[]): Promise<number> {
       if (n > 0) process.stdout.write(`samples:    ${n} uniform random inputs (scaling '${scaling}')\n`);
     }
     if (samples.length > 0) {
-      const rep = await agreementReport(ir, samples, fracBits, progressBar('agreement', showProgress ?? process.stderr.isTTY === true));
+      const rep = await agreementReport(ir, samples, fracBits, progressBar('agreement', showProgress ?? process.stderr.isTTY === true), truncation);
       process.stdout.write(`\n${formatReport(rep)}\n`);
       if (values['report-json']) writeFileSync(values['report-json'], `${JSON.stringify(rep, null, 1)}\n`);
     }

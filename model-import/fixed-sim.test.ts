@@ -17,6 +17,17 @@ describe('fixed-point simulation (what the secure runner computes, up to one uni
     expect(Array.from(fixedLogits(m, Float32Array.of(0.5, -0.25), 1, { fracBits: 8, rounding: 'floor' }))).toEqual([19 / 256]);
   });
 
+  it('adds up the local truncation rule\'s risk (|x| / 2^64 per truncated element), products and divisions apart', () => {
+    const m = model([2], [{ kind: 'dense', name: 'd', inputs: ['input'], units: 1, activation: 'linear', kernel: t([2, 1], [0.3, 0.7]), bias: t([1], [0.1]) }]);
+    const risk = { products: 0, divisions: 0 };
+    fixedLogits(m, Float32Array.of(0.5, -0.25), 1, { fracBits: 8, risk });
+    // acc = -1600 (first test).
+    expect(risk).toEqual({ products: 1600 / 2 ** 64, divisions: 0 });
+    const p = model([1, 2, 1], [{ kind: 'avgpool2d', name: 'p', inputs: ['input'], poolSize: [1, 2], strides: [1, 2], padding: 'valid' }]);
+    fixedLogits(p, Float32Array.of(1, 2), 1, { fracBits: 8, risk });
+    expect(risk).toEqual({ products: 1600 / 2 ** 64, divisions: 768 / 2 ** 64 });
+  });
+
   it('clamps ReLU6 at exactly 6 and ReLU at 0', () => {
     const m = model([3], [{ kind: 'activation', name: 'a', inputs: ['input'], activation: 'relu6' }]);
     expect(Array.from(fixedLogits(m, Float32Array.of(7.3, -2, 2.5), 1))).toEqual([6, 0, 2.5]);

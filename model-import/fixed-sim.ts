@@ -31,6 +31,21 @@ export interface FixedSimOptions {
    * with probability following the fraction) or 'floor' (always down).
    */
   rounding?: 'nearest' | 'floor';
+  /** Filled with the local-truncation risk of this input (FixedSimRisk). */
+  risk?: FixedSimRisk;
+}
+
+/**
+ * Expected number of wrong elements per run of the protocol's local rule
+ * (truncate.ts: an element x fails with probability about |x| / 2^64), summed
+ * over this input's truncations. `products`: truncations after products
+ * (Conv2D, DepthwiseConv2D, Dense, a non-integer Rescaling), which the exact
+ * protocol (--truncation exact) removes; `divisions`: AveragePooling and
+ * integer Rescaling divisions, local in both modes. Values add up over calls.
+ */
+export interface FixedSimRisk {
+  products: number;
+  divisions: number;
 }
 
 type Div = (a: number, d: number) => number;
@@ -130,7 +145,11 @@ function pool(node: Extract<LayerNode<FloatTensor>, { kind: 'maxpool2d' | 'avgpo
 export function fixedLogits(model: ModelIR<FloatTensor>, input: Float32Array | Float64Array, batch: number, opts: FixedSimOptions = {}): Float64Array {
   const f = opts.fracBits ?? 13;
   const scale = 2 ** f;
-  const div = opts.rounding === 'floor' ? floorDiv : nearestDiv;
+  const round = opts.rounding === 'floor' ? floorDiv : nearestDiv;
+  const risk = opts.risk;
+  // divP truncates a product, divD divides by a public count; both add their local-rule risk when asked.
+  const divP: Div = risk ? (a, d) => { risk.products += Math.abs(a) / 2 ** 64; return round(a, d); } : round;
+  const divD: Div = risk ? (a, d) => { risk.divisions += Math.abs(a) / 2 ** 64; return round(a, d); } : round;
   const shapes = inferShapes(model);
   const per = sizeOf(model.inputShape);
   if (input.length !== per * batch) throw new MpcError('E_SHAPE', `fixed-sim: input has ${input.length} values, expected ${batch} x [${model.inputShape}]`);
@@ -145,7 +164,7 @@ export function fixedLogits(model: ModelIR<FloatTensor>, input: Float32Array | F
     switch (node.kind) {
       case 'conv2d':
       case 'depthwise_conv2d':
-        y = conv(node, x, s, batch, scale, quantize(node.kernel, scale)!, quantize(node.bias, scale), div);
+        y = conv(node, x, s, batch, scale, quantize(node.kernel, scale)!, quantize(node.bias, scale), divP);
         activate(y, node.activation, six);
         break;
       case 'dense': {
@@ -162,7 +181,7 @@ export function fixedLogits(model: ModelIR<FloatTensor>, input: Float32Array | F
             if (xv === 0) continue;
             for (let u = 0; u < U; u++) acc[u]! += xv * K[i * U + u]!;
           }
-          for (let u = 0; u < U; u++) y[n * U + u] = div(acc[u]!, scale) + (B ? B[u]! : 0);
+          for (let u = 0; u < U; u++) y[n * U + u] = divP(acc[u]!, scale) + (B ? B[u]! : 0);
         }
         activate(y, node.activation, six);
         break;
@@ -173,7 +192,7 @@ export function fixedLogits(model: ModelIR<FloatTensor>, input: Float32Array | F
         break;
       case 'maxpool2d':
       case 'avgpool2d':
-        y = pool(node, x, s, batch, div);
+        y = pool(node, x, s, batch, divD);
         break;
       case 'global_avgpool2d': {
         const [H, W, C] = s as [number, number, number];
@@ -182,7 +201,7 @@ export function fixedLogits(model: ModelIR<FloatTensor>, input: Float32Array | F
           for (let c = 0; c < C; c++) {
             let acc = 0;
             for (let p = 0; p < H * W; p++) acc += x[(n * H * W + p) * C + c]!;
-            y[n * C + c] = div(acc, H * W);
+            y[n * C + c] = divD(acc, H * W);
           }
         break;
       }
@@ -203,10 +222,10 @@ export function fixedLogits(model: ModelIR<FloatTensor>, input: Float32Array | F
         const inv = 1 / node.scale;
         const off = Math.round(node.offset * scale);
         y = new Float64Array(x.length);
-        if (Number.isInteger(inv) && inv >= 1 && inv < 2 ** 32) for (let i = 0; i < x.length; i++) y[i] = div(x[i]!, inv) + off;
+        if (Number.isInteger(inv) && inv >= 1 && inv < 2 ** 32) for (let i = 0; i < x.length; i++) y[i] = divD(x[i]!, inv) + off;
         else {
           const sc = Math.round(node.scale * 2 ** SCALE_BITS);
-          for (let i = 0; i < x.length; i++) y[i] = div(x[i]! * sc, 2 ** SCALE_BITS) + off;
+          for (let i = 0; i < x.length; i++) y[i] = divP(x[i]! * sc, 2 ** SCALE_BITS) + off;
         }
         break;
       }

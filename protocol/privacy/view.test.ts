@@ -17,6 +17,7 @@ import { encodeScalar } from '../fixed-point/fixed-point.js';
 import { referenceKernels as ref } from '../kernels/reference.js';
 import { privateCompare } from '../primitives/private-compare.js';
 import { privateCompareRadix4 } from '../primitives/private-compare-radix4.js';
+import { truncateExact } from '../primitives/truncate-exact.js';
 import type { AShare, PartyId, PShare, Public } from '../ring/types.js';
 import { seededPrg } from '../testing/seed-models.js';
 import { memoryTransports, type MemoryTransport } from '../transport/memory.js';
@@ -84,7 +85,10 @@ function add(s: Stats, key: string, zp: boolean, payload: Uint8Array): void {
 }
 
 /** Statistics of RUNS views of one input; `leaky` makes P1 send its input share to P0 first (negative control). */
-async function collect(X: BigUint64Array, seed: number, leaky: boolean): Promise<{ stats: Stats; shape: string[] }> {
+type Protocol = (ctx: PartyContext, share: AShare) => Promise<unknown>;
+const argmaxRun: Protocol = (ctx, share) => secureArgmax(ctx, share, M, N);
+
+async function collect(X: BigUint64Array, seed: number, leaky: boolean, protocol: Protocol = argmaxRun): Promise<{ stats: Stats; shape: string[] }> {
   const stats: Stats = new Map();
   let shape: string[] | null = null;
   for (let run = 0; run < RUNS; run++) {
@@ -95,7 +99,7 @@ async function collect(X: BigUint64Array, seed: number, leaky: boolean): Promise
     const v = await views(g, async (ctx) => {
       if (leaky && ctx.party === 1) sendU64(ctx, 0, 'leak', own[1]!);
       if (leaky && ctx.party === 0) await recvU64(ctx, 1, 'leak', X.length);
-      return secureArgmax(ctx, own[ctx.party]! as AShare, M, N);
+      return protocol(ctx, own[ctx.party]! as AShare);
     });
     const sh = v.flatMap((msgs, p) => msgs.map((m) => `P${p}<P${m.from} ${m.tag} ${m.payload.length}`));
     if (shape === null) shape = sh;
@@ -151,6 +155,20 @@ describe('no single party\'s view depends on the input (secure argmax, simulated
     const worst = compare(A.stats, B.stats);
     expect(worst.key).toMatch(/leak \+own/);
     expect(worst.z).toBeGreaterThan(20);
+  });
+
+  it('exact truncation (truncate-exact.ts): P2\'s messages from P0 and P1, their sum, and P1\'s message from P2 are indistinguishable for very different x (0 and +-2^61 vs +-2^40); all look uniform', async () => {
+    const big = (v: bigint) => BigInt.asUintN(64, v);
+    const XA = BigUint64Array.from([0n, 1n, big(-1n), 1n << 61n, big(-(1n << 61n)), 5n << 13n, 0n, 0n, big(-(1n << 61n)), 1n << 61n, 7n, 0n, 0n, 0n, 0n]);
+    const XB = BigUint64Array.from([1n << 40n, big(-(1n << 40n)), 1n << 40n, big(-(1n << 40n)), 3n, 1n << 40n, big(-7n), 1n << 40n, 2n, big(-(1n << 40n)), 1n << 20n, 9n, big(-(1n << 40n)), 1n << 40n, 1n]);
+    const trunc: Protocol = (ctx, share) => truncateExact(ctx, share, 13);
+    const A = await collect(XA, 21, false, trunc), B = await collect(XB, 22, false, trunc);
+    expect(B.shape).toEqual(A.shape);
+    expect(A.shape.some((x) => x.startsWith('P2<P0')) && A.shape.some((x) => x.startsWith('P2<P1')) && A.shape.some((x) => x.startsWith('P1<P2'))).toBe(true);
+    expect([...A.stats.keys()].some((key) => key.startsWith('P2 pair'))).toBe(true);
+    const worst = compare(A.stats, B.stats);
+    expect(worst.z, worst.key).toBeLessThan(5);
+    for (const [key, e] of A.stats) if (!e.zp) expect(goodnessOfFitZ(e.h, new Array<number>(e.h.length).fill(1 / 4 / (e.h.length / 4))), key).toBeLessThan(5);
   });
 
   // P0 and P1 send d^j = s * c^j; without the zero-sharing mask P2 could form

@@ -1,5 +1,5 @@
 /**
- * Splitting protocol messages into gRPC frames of at most 4 MiB payload and
+ * Splitting protocol messages into gRPC frames of at most 64 MiB payload and
  * reassembling them on receipt into one 8-byte-aligned buffer, so that
  * bytesU64 (protocol/sharing/sharing.ts) views it without another copy. A
  * message of one frame is passed on as a view of that frame (no copy: most
@@ -8,10 +8,16 @@
  *
  * The sender writes all chunks of a message back to back on the pair stream
  * (one synchronous send), so the receiver needs one partial message per link.
+ *
+ * 64 MiB (4 MiB before): grpc-js already copies each frame into one buffer of
+ * its own on receipt, so a message of one frame costs no second copy here;
+ * at 4 MiB the seed CNN's larger messages (batch 8: up to ~30 MB) were
+ * reassembled, and `npx tsx bench/party-cpu.ts cnn 8 8` gave 1277, 1261 ms
+ * (4 MiB) vs 1213, 1214 ms (64 MiB), alternating, with 5-10% less CPU at P1.
  */
 import { MpcError } from '../protocol/errors.js';
 
-export const CHUNK_BYTES = 4 << 20;
+export const CHUNK_BYTES = 64 << 20;
 
 export type FrameKind = 'DATA' | 'HELLO' | 'CONTROL' | 'SETUP';
 

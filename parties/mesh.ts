@@ -36,8 +36,9 @@ const PartyLink = loaded.securenn.party.PartyLink;
 type LinkClient = grpc.Client & { Link(): grpc.ClientDuplexStream<WireFrame, WireFrame> };
 type Stream = grpc.ClientDuplexStream<WireFrame, WireFrame> | grpc.ServerDuplexStream<WireFrame, WireFrame>;
 
-// 2: ReLU (relu-direct.ts) no longer sends a + m to P2; parties of different versions refuse each other's links.
-const LINK_VERSION = 2;
+// 2: ReLU (relu-direct.ts) no longer sends a + m to P2; 3: frames of up to 64 MiB (chunking.ts), exact truncation
+// (truncate-exact.ts) for bundles that ask for it. Parties of different versions refuse each other's links.
+const LINK_VERSION = 3;
 const MiB = 1 << 20;
 
 export interface MeshOptions {

@@ -20,9 +20,11 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => {
 
 describe('frame chunking', () => {
   it('splits a message of 2.5 chunks into three chunks and reassembles it into an 8-aligned buffer', () => {
-    const payload = randomBytes(2.5 * CHUNK_BYTES);
-    const frames = toFrames({ kind: 'DATA', session: 's', tag: 't', depth: 3, payload });
-    expect(frames.map((f) => f.payload.byteLength)).toEqual([CHUNK_BYTES, CHUNK_BYTES, CHUNK_BYTES / 2]);
+    const C = 1 << 20;
+    const payload = randomBytes(2.5 * C);
+    const frames = toFrames({ kind: 'DATA', session: 's', tag: 't', depth: 3, payload }, C);
+    expect(frames.map((f) => f.payload.byteLength)).toEqual([C, C, C / 2]);
+    expect(toFrames({ kind: 'DATA', session: 's', tag: 't', depth: 3, payload })).toHaveLength(Math.ceil(payload.byteLength / CHUNK_BYTES));
     const r = new Reassembler(1 << 30, 'test');
     // Receivers get unaligned Buffers: simulate with an odd offset copy.
     const out = frames.map((f) => { const b = Buffer.alloc(f.payload.byteLength + 1); b.set(f.payload, 1); return r.push({ ...f, payload: b.subarray(1) }); });
@@ -68,11 +70,12 @@ describe('frame chunking', () => {
 
 describe('gRPC transport over mTLS on loopback', () => {
   let ms: Trio;
-  beforeAll(async () => { ms = await meshTrio(); });
+  // 1 MiB frames here, so that a multi-frame message stays small (the default is CHUNK_BYTES, 64 MiB).
+  beforeAll(async () => { ms = await meshTrio({ extra: { chunkBytes: 1 << 20 } }); });
   afterAll(async () => { await closeAll(ms); });
 
   it('delivers a 3 MiB + 8 byte u64 payload intact, in 4 frames, as an aligned buffer', async () => {
-    const n = (3 * CHUNK_BYTES) / 8 + 1;
+    const n = (3 * (1 << 20)) / 8 + 1;
     const a = bytesU64(randomBytes(n * 8));
     const id = 'chunk-test';
     const [t0, t1] = [ms[0].openSession(id), ms[1].openSession(id)];
@@ -161,6 +164,14 @@ describe('gRPC transport: a peer that disappears', () => {
       const [a, b] = [ms[0].openSession('after'), p2.openSession('after')];
       a.send(2, 'hi', new Uint8Array(16));
       expect((await b.recv(0, 'hi')).byteLength).toBe(16);
+      // At the default frame size a 12 MiB message travels as one frame and arrives 8-aligned, without reassembly.
+      const frames = ms[0].stats[2]!.framesSent;
+      a.send(2, 'big', new Uint8Array(12 << 20).fill(7));
+      const big = await b.recv(0, 'big');
+      expect(ms[0].stats[2]!.framesSent - frames).toBe(1);
+      expect(big.byteLength).toBe(12 << 20);
+      expect(big.byteOffset % 8).toBe(0);
+      expect(big[(12 << 20) - 1]).toBe(7);
     } finally {
       await closeAll(ms);
     }

@@ -57,7 +57,7 @@
  */
 import type { PartyContext } from '../context.js';
 import { L_BITS, type AShare, type PShare, type Public } from '../ring/types.js';
-import { bitsToU64, msb, selectByBit } from '../ring/ops.js';
+import { bitsToU64, keepWhereBit, msb, selectByBit } from '../ring/ops.js';
 import { scratchU64, scratchU8 } from '../ring/scratch.js';
 import { openLow32ToDataParties, openToDataParties } from '../sharing/open.js';
 import { bytesU64, u64Bytes } from '../sharing/sharing.js';
@@ -164,7 +164,7 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     k.sub(bitsToU64(z, scratchU64('relu.p2.z', n)), g0.u64Into(scratchU64('relu.p2.z0', n)), z1);
     if (wantRelu) {
       const w = zw.subarray(n);
-      selectByBit(z, r!, scratchU64('relu.zero', n).fill(0n), w);
+      keepWhereBit(z, 1, r!, w);
       k.sub(w, g0.u64Into(scratchU64('relu.p2.w0', n)), w);
     }
     sendU64(ctx, 1, wantRelu ? `${label}:z,w` : `${label}:z`, zw);

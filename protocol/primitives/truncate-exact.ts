@@ -38,7 +38,7 @@
  */
 import type { PartyContext } from '../context.js';
 import { assert } from '../errors.js';
-import { msb, selectByBit } from '../ring/ops.js';
+import { keepWhereBit, msb } from '../ring/ops.js';
 import type { AShare } from '../ring/types.js';
 import { scratchU64 } from '../ring/scratch.js';
 import { recvU64, sendU64 } from '../transport/messages.js';
@@ -99,7 +99,7 @@ async function core(ctx: PartyContext, x: AShare, f: number, label: string): Pro
   const c = msb(s);
   const out = new BigUint64Array(n);
   // (1 - c) V_j, then + T_j.
-  selectByBit(c, scratchU64('trunc.zero', n).fill(0n), V, out);
+  keepWhereBit(c, 0, V, out);
   k.add(out, T, out);
   if (j === 0) {
     const sf = scratchU64('trunc.sf', n);

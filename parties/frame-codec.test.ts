@@ -9,7 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMpcError } from '../protocol/errors.js';
 import type { WireFrame } from './chunking.js';
-import { decodeFrame, encodeFrame } from './frame-codec.js';
+import { decodeFrame, encodeFrame, encodeFrameLazy } from './frame-codec.js';
 import { closeAll, meshTrio, type Trio } from './testing.js';
 
 const def = protoLoader.loadSync(fileURLToPath(new URL('./proto/party.proto', import.meta.url)), { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
@@ -35,6 +35,24 @@ describe('frame codec (party.proto Frame)', () => {
       expect(plain(pbDecode(encodeFrame(f)))).toEqual(plain(f));
       expect(plain(decodeFrame(encodeFrame(f)))).toEqual(plain(f));
     }
+  });
+
+  it('the lazy form (what grpc-js gets) has the same length and writes the same bytes where grpc-js copies it, after its prefix; the payload is not copied before', () => {
+    for (const f of frames) {
+      const lazy = encodeFrameLazy(f), eager = encodeFrame(f);
+      expect([lazy.length, lazy.byteLength]).toEqual([eager.length, eager.length]);
+      const framed = Buffer.alloc(lazy.length + 5, 0xee);
+      expect(lazy.copy(framed, 5)).toBe(lazy.length);
+      expect(framed.subarray(5).equals(eager)).toBe(true);
+      expect(framed.subarray(0, 5).equals(Buffer.alloc(5, 0xee))).toBe(true);
+    }
+    // Taken by reference: a change to the payload before grpc-js copies it would show (the protocol never makes one).
+    const f = { ...frames[0]!, payload: Buffer.from(frames[0]!.payload) };
+    const lazy = encodeFrameLazy(f);
+    f.payload[0] = f.payload[0]! ^ 0xff;
+    const out = Buffer.alloc(lazy.length);
+    lazy.copy(out);
+    expect(decodeFrame(out).payload[0]).toBe(f.payload[0]);
   });
 
   it('puts the payload 8-aligned after the 5-byte gRPC prefix, for every header length', () => {

@@ -38,8 +38,36 @@ function writeVarint(buf: Buffer, o: number, v: number): number {
   return o;
 }
 
-/** One Frame message (no gRPC prefix): the header fields, `pad` so the payload lands 8-aligned after the prefix, the payload. */
+/**
+ * What the mesh hands grpc-js as a serialised Frame: the header bytes (built
+ * now) and the payload (by reference), written out only when grpc-js frames
+ * the message. grpc-js (1.14, pinned by package-lock) reads a serialised
+ * message only through `length` / `byteLength` and `copy(target, offset)`
+ * into the buffer it frames with its 5-byte prefix (IdentityHandler.
+ * writeMessage on the client side, serializeMessage on the server side), so
+ * the payload is copied once on its way out instead of twice (once here into
+ * a Buffer of its own, once more by grpc-js). The payload must not change
+ * until then, which the protocol's rule already ensures (nothing is changed
+ * after it is sent; runner.test's late-copy transport checks it). The mesh
+ * tests send through real grpc-js, so a grpc-js that used the object another
+ * way would fail them.
+ */
+export interface FrameBytes {
+  readonly length: number;
+  readonly byteLength: number;
+  copy(target: Uint8Array, targetStart?: number): number;
+}
+
+/** One Frame message (no gRPC prefix) as one Buffer: encodeFrameLazy's bytes, copied out (tests, other callers). */
 export function encodeFrame(f: WireFrame): Buffer {
+  const lazy = encodeFrameLazy(f);
+  const out = Buffer.allocUnsafe(lazy.length);
+  lazy.copy(out, 0);
+  return out;
+}
+
+/** One Frame message (no gRPC prefix): the header fields, `pad` so the payload lands 8-aligned after the prefix, the payload (FrameBytes: not copied yet). */
+export function encodeFrameLazy(f: WireFrame): FrameBytes {
   const payload = f.payload ?? new Uint8Array(0);
   // Varint fields (kind, depth, chunk, chunks, total_bytes) and string fields (session, tag); zero / empty ones are omitted, as protobuf does.
   const ints: [number, number][] = [[1, KIND_NUMBER[f.kind] ?? 0], [4, f.depth ?? 0], [5, f.chunk ?? 0], [6, f.chunks ?? 0], [7, f.total_bytes ?? 0]];
@@ -54,18 +82,25 @@ export function encodeFrame(f: WireFrame): Buffer {
     pad = (8 - ((GRPC_PREFIX + head + payloadKey) % 8)) % 8;
     if (pad < 2) pad += 8;
   }
-  const out = Buffer.allocUnsafe(head + pad + payloadKey + payload.byteLength);
+  const out = Buffer.allocUnsafe(head + pad + payloadKey);
   let o = 0;
   for (const [field, v] of ints) if (v !== 0) { out[o++] = tag(field, 0); o = writeVarint(out, o, v); }
   for (const [field, b] of strs) if (b.length) { out[o++] = tag(field, 2); o = writeVarint(out, o, b.length); o += b.copy(out, o); }
   if (payload.byteLength) {
     out[o++] = tag(9, 2); out[o++] = pad - 2; out.fill(0, o, o + pad - 2); o += pad - 2;
     out[o++] = tag(8, 2); o = writeVarint(out, o, payload.byteLength);
-    out.set(payload, o);
-    o += payload.byteLength;
   }
   if (o !== out.length) throw new MpcError('E_INTERNAL', `frame codec: wrote ${o} of ${out.length} bytes`);
-  return out;
+  const total = out.length + payload.byteLength;
+  return {
+    length: total,
+    byteLength: total,
+    copy(target: Uint8Array, targetStart = 0): number {
+      target.set(out, targetStart);
+      if (payload.byteLength) target.set(payload, targetStart + out.length);
+      return total;
+    },
+  };
 }
 
 const bad = (what: string): never => { throw new MpcError('E_PROTOCOL_DESYNC', `frame codec: malformed frame (${what})`); };

@@ -20,7 +20,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { MpcError } from '../protocol/errors.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { CHUNK_BYTES, Reassembler, toFrames, type FrameKind, type WireFrame } from './chunking.js';
-import { decodeFrame, encodeFrame } from './frame-codec.js';
+import { decodeFrame, encodeFrameLazy } from './frame-codec.js';
 import { errFields, silentLogger, type Logger } from './log.js';
 import { SessionTransport, type FrameSink } from './session-transport.js';
 import { channelCredentials, identifyPeer, serverCredentials, type MeshTls } from './tls.js';
@@ -28,9 +28,10 @@ import { channelCredentials, identifyPeer, serverCredentials, type MeshTls } fro
 const PROTO_PATH = fileURLToPath(new URL('./proto/party.proto', import.meta.url));
 const packageDef = protoLoader.loadSync(PROTO_PATH, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
 // The service as party.proto defines it, with frame-codec.ts as its (de)serializer:
-// one copy fewer per frame sent, and payloads 8-aligned and viewed in place on receipt.
+// each payload copied once on its way out, and 8-aligned and viewed in place on receipt.
 const linkMethod = (packageDef['securenn.party.PartyLink'] as grpc.ServiceDefinition).Link as grpc.MethodDefinition<WireFrame, WireFrame>;
-Object.assign(linkMethod, { requestSerialize: encodeFrame, responseSerialize: encodeFrame, requestDeserialize: decodeFrame, responseDeserialize: decodeFrame });
+// encodeFrameLazy returns FrameBytes, which grpc-js uses as the Buffer it expects (frame-codec.ts says how far).
+Object.assign(linkMethod, { requestSerialize: encodeFrameLazy, responseSerialize: encodeFrameLazy, requestDeserialize: decodeFrame, responseDeserialize: decodeFrame });
 const loaded = grpc.loadPackageDefinition(packageDef) as unknown as { securenn: { party: { PartyLink: grpc.ServiceClientConstructor } } };
 const PartyLink = loaded.securenn.party.PartyLink;
 type LinkClient = grpc.Client & { Link(): grpc.ClientDuplexStream<WireFrame, WireFrame> };

@@ -45,6 +45,9 @@ describe('three party processes (main.ts) with mTLS on loopback, over real HTTP'
     const want = plainForward(model, x, 1).data;
     const scale = Math.max(...Array.from(want, Math.abs));
     expect(Math.max(...Array.from(got, (g, i) => Math.abs(g - want[i]!))) / scale).toBeLessThan(1e-3);
+    // P2 may log its 'run done' after P0 and P1 answered, and the line comes through its stdout pipe: wait for it (up to 5 s).
+    const t0 = Date.now();
+    while (!lines.some((s) => s.startsWith('P2 ') && s.includes('"msg":"run done"')) && Date.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 20));
     expect(lines.some((s) => s.startsWith('P2 ') && s.includes('"msg":"run done"'))).toBe(true);
   });
 

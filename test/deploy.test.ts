@@ -446,7 +446,8 @@ describe('deploy/Dockerfile', () => {
       // Its peers notice: not ready, still alive.
       expect(await until(() => healthcheck(0, 'readyz').status === 1, 5_000)).toBe(true);
       expect(healthcheck(0, 'healthz').status).toBe(0);
-      expect(procs[2]!.lines.some((l) => l.includes('"msg":"shutting down"'))).toBe(true);
+      // The line comes through the process's stdout pipe, which may be read after its exit: wait for it (up to 2 s).
+      expect(await until(() => procs[2]!.lines.some((l) => l.includes('"msg":"shutting down"')), 2_000)).toBe(true);
     });
   });
 });

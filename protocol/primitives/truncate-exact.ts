@@ -76,8 +76,10 @@ async function core(ctx: PartyContext, x: AShare, f: number, label: string): Pro
   }
   const j = ctx.party;
   const g01 = ctx.pairPrg(j === 0 ? 1 : 0);
-  // Step 1 (s and rho drawn in the same order at P0 and P1).
-  const s = g01.u64(n), rho = g01.u64Into(scratchU64('trunc.rho', n));
+  // Step 1 (s and rho drawn in the same order at P0 and P1). s is read only before the await (c = MSB(s), and at
+  // P0, which never waits, s >>_a f): scratch, like rho.
+  const s = g01.u64Into(scratchU64('trunc.s', n)), rho = g01.u64Into(scratchU64('trunc.rho', n));
+  const c = msb(s);
   const y = new BigUint64Array(n);
   if (j === 0) {
     k.add(x, s, y);
@@ -85,27 +87,21 @@ async function core(ctx: PartyContext, x: AShare, f: number, label: string): Pro
     k.addScalar(y, OFFSET, y);
   } else k.sub(x, rho, y);
   sendU64(ctx, 2, `${label}:y`, y);
-  // Step 3.
-  let T: BigUint64Array, V: BigUint64Array;
+  // Step 3: (1 - c) V_j + T_j; P0 also - (s >>_a f) - 2^(62-f).
+  const out = new BigUint64Array(n);
   if (j === 0) {
     const g2 = ctx.pairPrg(2);
-    T = g2.u64Into(scratchU64('trunc.t', n));
-    V = g2.u64Into(scratchU64('trunc.v', n));
-  } else {
-    const tv = await recvU64(ctx, 2, `${label}:t,v`, 2 * n);
-    T = tv.subarray(0, n);
-    V = tv.subarray(n);
-  }
-  const c = msb(s);
-  const out = new BigUint64Array(n);
-  // (1 - c) V_j, then + T_j.
-  keepWhereBit(c, 0, V, out);
-  k.add(out, T, out);
-  if (j === 0) {
+    const T = g2.u64Into(scratchU64('trunc.t', n)), V = g2.u64Into(scratchU64('trunc.v', n));
+    keepWhereBit(c, 0, V, out);
+    k.add(out, T, out);
     const sf = scratchU64('trunc.sf', n);
     k.sar(s, f, sf);
     k.sub(out, sf, out);
     k.addScalar(out, BigInt.asUintN(64, -(OFFSET >> BigInt(f))), out);
+  } else {
+    const tv = await recvU64(ctx, 2, `${label}:t,v`, 2 * n);
+    keepWhereBit(c, 0, tv.subarray(n), out);
+    k.add(out, tv.subarray(0, n), out);
   }
   return out as AShare;
 }

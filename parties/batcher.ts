@@ -7,6 +7,9 @@
  */
 export interface BatchItem { readonly id: string; readonly batch: number }
 
+/** How long P1 and P2 wait for a session P0 planned ahead of their reports (batch.planAheadMs; parties/party.ts, step 3). */
+export const DEFAULT_PLAN_AHEAD_MS = 50;
+
 export interface BatcherOptions { windowMs: number; maxBatch: number; maxConcurrentRuns: number }
 
 export class Batcher<T extends BatchItem> {

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { MpcError } from '../protocol/errors.js';
 import type { Budget, Enforcement } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
+import { DEFAULT_PLAN_AHEAD_MS } from './batcher.js';
 import { MAX_TEACHERS, type ModelSource, type PateNoise } from './model-source.js';
 import type { PrivacySettings } from './privacy.js';
 import { hostOf, isLoopbackHost } from './tls.js';
@@ -45,7 +46,15 @@ export type SingleModelEntry = { bundleDir: string } | { devFile: string };
 export interface CommonSettings {
   tokens: string[];
   insecureLocal: boolean;
-  batch: { windowMs: number; maxBatch: number; maxConcurrentRuns: number };
+  /**
+   * Batching at P0: windowMs (how long a session waits for company), maxBatch
+   * (images per run), maxConcurrentRuns; planAheadMs (default 50, 0 = off):
+   * P0 plans a session as soon as its own input is in, without waiting for
+   * P1's and P2's reports, and P1 and P2 wait this long for a planned session
+   * that has not reached them before they defer the run (parties/party.ts,
+   * step 3).
+   */
+  batch: { windowMs: number; maxBatch: number; maxConcurrentRuns: number; planAheadMs: number };
   sessions: { defaultDeadlineMs: number; maxDeadlineMs: number; maxSessions: number; retentionMs: number };
   cors: { origins: string[] };
   logLevel: string;
@@ -102,8 +111,10 @@ export interface PrivacyConfig {
   enforce?: Enforcement;
 }
 
-export interface DeploymentConfig extends Omit<Partial<CommonSettings>, 'privacy'> {
+export interface DeploymentConfig extends Omit<Partial<CommonSettings>, 'privacy' | 'batch'> {
   parties: [PartyEntry, PartyEntry, PartyEntry];
+  /** Missing fields take DEFAULTS.batch. */
+  batch?: Partial<CommonSettings['batch']>;
   privacy?: Partial<PrivacyConfig>;
 }
 
@@ -121,7 +132,7 @@ export interface PartyConfig extends CommonSettings {
 export const DEFAULTS: CommonSettings = {
   tokens: [],
   insecureLocal: false,
-  batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 },
+  batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, planAheadMs: DEFAULT_PLAN_AHEAD_MS },
   sessions: { defaultDeadlineMs: 60_000, maxDeadlineMs: 600_000, maxSessions: 1_000, retentionMs: 300_000 },
   cors: { origins: [] },
   logLevel: 'info',
@@ -224,6 +235,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   int(c.batch.windowMs, 'batch.windowMs', 0, 60_000);
   int(c.batch.maxBatch, 'batch.maxBatch', 1, 4096);
   int(c.batch.maxConcurrentRuns, 'batch.maxConcurrentRuns', 1, 1024);
+  int(c.batch.planAheadMs, 'batch.planAheadMs', 0, 60_000);
   int(c.sessions.defaultDeadlineMs, 'sessions.defaultDeadlineMs', 1, c.sessions.maxDeadlineMs);
   int(c.sessions.maxSessions, 'sessions.maxSessions', 1, 1_000_000);
   if (!Array.isArray(c.tokens) || c.tokens.length === 0 || c.tokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`tokens` must list at least one client bearer token of 16+ characters');

@@ -1,13 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encode } from '../protocol/fixed-point/fixed-point.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { secureForward } from '../protocol/layers/runner.js';
 import { shareModel } from '../protocol/layers/share-model.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import type { AShare } from '../protocol/ring/types.js';
+import { share, u64Bytes } from '../protocol/sharing/sharing.js';
 import { run3 } from '../protocol/testing/run3.js';
 import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
 import type { LayerRecord, RunRecord } from './party.js';
-import { finishSession, partyTrio, startSession, type PartyTrio } from './testing.js';
+import { auth, finishSession, partyTrio, startSession, type PartyTrio } from './testing.js';
 
 const F = 16;
 const model = networkA();
@@ -186,6 +189,85 @@ describe('a peer that disappears mid-run', () => {
       expect(again.json()).toMatchObject({ code: 'E_NOT_READY' });
     } finally {
       await Promise.all([t.servers[0].close(), t.servers[1].close()]);
+    }
+  });
+});
+
+describe('planning ahead (batch.planAheadMs): P0 plans on its own input, P1 and P2 wait for the session or defer the run', () => {
+  const created = (t: PartyTrio, p: 0 | 1 | 2, sessionId: string) =>
+    t.servers[p].app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId, batch: 1, modelHash: t.modelHash } });
+  const uploaded = (t: PartyTrio, p: 0 | 1, sessionId: string, xs: BigUint64Array) =>
+    t.servers[p].app.inject({ method: 'PUT', url: `/v1/sessions/${sessionId}/input`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: Buffer.from(u64Bytes(xs)) });
+  const metric = async (t: PartyTrio, p: 0 | 1 | 2, result: string): Promise<number> => {
+    const text = (await t.servers[p].app.inject({ method: 'GET', url: '/metrics' })).body;
+    return Number(new RegExp(`^mpc_runs_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  };
+  const state = (t: PartyTrio, p: 0 | 1 | 2, id: string): string | undefined => t.servers[p].party.store.get(id)?.state;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  let t: PartyTrio;
+  beforeAll(async () => { t = await partyTrio({ plain: model, fracBits: F, batch: { windowMs: 0, maxBatch: 8, planAheadMs: 40 } }); });
+  afterAll(async () => { await t?.close(); });
+
+  it('a share that reaches P1 late: P1 defers the run, the session waits (not failed), then runs once P1 reports; kept weight masks survive', async () => {
+    expect((await inferAndCheck(t, 61, 1)).err).toBeLessThan(1e-3); // builds the kept masks
+    const epoch = t.servers[0].party.weightMasks.info?.epoch;
+    expect(epoch).toBeDefined();
+    const [d0, d1] = [await metric(t, 0, 'deferred'), await metric(t, 1, 'deferred')];
+    const runs = t.servers[0].party.runLog.length;
+    const x = input(62, 1), id = randomUUID();
+    const [x0, x1] = share(getKernels(), encode(x, F));
+    for (const p of [0, 1, 2] as const) expect((await created(t, p, id)).statusCode).toBe(201);
+    expect((await uploaded(t, 0, id, x0)).statusCode).toBe(200);
+    await sleep(300);
+    // P0 planned at once; P1 waited 40 ms for the share and deferred; nothing failed and no run was recorded.
+    expect([await metric(t, 0, 'deferred') - d0, await metric(t, 1, 'deferred') - d1]).toEqual([1, 1]);
+    expect([state(t, 0, id), state(t, 1, id), state(t, 2, id)]).toEqual(['input-received', 'created', 'created']);
+    expect(t.servers[0].party.runLog.length).toBe(runs);
+    expect(t.servers.map((s) => s.party.activeRuns)).toEqual([0, 0, 0]);
+    expect((await uploaded(t, 1, id, x1)).statusCode).toBe(200);
+    const out = await finishSession(t, id, F);
+    expect(out).toMatchObject({ ok: true, shape: '1,10' });
+    expect(maxRelErr(out.logits!, plainForward(model, x, 1).data)).toBeLessThan(1e-3);
+    // Planned again only after both reports: no second deferral; the masks kept before the deferral served the run.
+    expect(await metric(t, 0, 'deferred') - d0).toBe(1);
+    expect(t.servers[0].party.weightMasks.info).toMatchObject({ epoch, ready: true });
+    expect(t.servers[0].party.runLog.at(-1)).toMatchObject({ ok: true, sessions: [id] });
+  });
+
+  it('a session that reaches P2 late: P2 defers after P0 and P1 have started; the run starts again once P2 has it, with the right result', async () => {
+    const d2 = await metric(t, 2, 'deferred');
+    const x = input(63, 1), id = randomUUID();
+    const [x0, x1] = share(getKernels(), encode(x, F));
+    for (const p of [0, 1] as const) expect((await created(t, p, id)).statusCode).toBe(201);
+    expect((await uploaded(t, 0, id, x0)).statusCode).toBe(200);
+    expect((await uploaded(t, 1, id, x1)).statusCode).toBe(200);
+    await sleep(300);
+    expect(await metric(t, 2, 'deferred') - d2).toBe(1);
+    expect([state(t, 0, id), state(t, 1, id), state(t, 2, id)]).toEqual(['input-received', 'input-received', undefined]);
+    expect(t.servers.map((s) => s.party.activeRuns)).toEqual([0, 0, 0]);
+    expect((await created(t, 2, id)).statusCode).toBe(201);
+    const out = await finishSession(t, id, F);
+    expect(out).toMatchObject({ ok: true, shape: '1,10' });
+    expect(maxRelErr(out.logits!, plainForward(model, x, 1).data)).toBeLessThan(1e-3);
+  });
+
+  it('planAheadMs 0: P0 waits for both reports, so a late share at P1 defers nothing', async () => {
+    const t0 = await partyTrio({ plain: model, fracBits: F, batch: { windowMs: 0, maxBatch: 8, planAheadMs: 0 } });
+    try {
+      const x = input(64, 1), id = randomUUID();
+      const [x0, x1] = share(getKernels(), encode(x, F));
+      for (const p of [0, 1, 2] as const) expect((await created(t0, p, id)).statusCode).toBe(201);
+      expect((await uploaded(t0, 0, id, x0)).statusCode).toBe(200);
+      await sleep(150);
+      expect([await metric(t0, 0, 'deferred'), await metric(t0, 1, 'deferred'), await metric(t0, 0, 'ok'), await metric(t0, 0, 'failed')]).toEqual([0, 0, 0, 0]);
+      expect(state(t0, 0, id)).toBe('input-received');
+      expect((await uploaded(t0, 1, id, x1)).statusCode).toBe(200);
+      const out = await finishSession(t0, id, F);
+      expect(maxRelErr(out.logits!, plainForward(model, x, 1).data)).toBeLessThan(1e-3);
+      expect(await metric(t0, 0, 'ok')).toBe(1);
+    } finally {
+      await t0.close();
     }
   });
 });

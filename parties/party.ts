@@ -8,9 +8,17 @@
  *  2. PUT input at P0 and P1 -> putInput; P1 reports 'ready' to P0. A PUT
  *     with x-session-create does 1 and 2 at P0/P1 in one request
  *     (createWithInput).
- *  3. P0 (batch leader) queues a session once it has its own input and both
- *     reports; the batcher forms a batch (window, max images) and P0 sends
- *     'plan' {runId, sessions, batch sizes, deadline, pair seed} to P1 and P2.
+ *  3. P0 (batch leader) queues a session once it has its own input: at once
+ *     the first time (planning ahead, batch.planAheadMs > 0), else once both
+ *     reports are in; the batcher forms a batch (window, max images) and P0
+ *     sends 'plan' {runId, sessions, batch sizes, deadline, pair seed} to P1
+ *     and P2. Planning ahead saves the reports' hop: P1 and P2 wait up to
+ *     planAheadMs for a planned session that has not reached them yet (P1:
+ *     its input, P2: the session); if one is still missing, that party sends
+ *     'defer' to the other two, the run stops (its masks and triples are its
+ *     own and never used again; messages already sent are dropped unread),
+ *     its sessions go back to waiting, and P0 plans them again once both
+ *     reports are in.
  *  4. The pair seeds of the run: P0 draws s01 and s02 (sent in the plans), P1
  *     draws s12 and sends it to P2 (SETUP message of the run). Fresh per run.
  *  5. All three run secureForward on the concatenated batch over the run's
@@ -47,7 +55,7 @@ import type { ShareTensor } from '../protocol/layers/types.js';
 import { pateAggregate, privateOutput, resolvePolicy, type PrivacyReport, type PrivacyRequest, type ResolvedPolicy } from '../protocol/privacy/index.js';
 import type { AShare, PartyId } from '../protocol/ring/types.js';
 import { bytesU64 } from '../protocol/sharing/sharing.js';
-import { Batcher, type BatcherOptions } from './batcher.js';
+import { Batcher, DEFAULT_PLAN_AHEAD_MS, type BatcherOptions } from './batcher.js';
 import { errFields, silentLogger, type Logger } from './log.js';
 import { PeerMesh, type MeshOptions } from './mesh.js';
 import { partyMetrics, type PartyMetrics } from './metrics.js';
@@ -71,7 +79,13 @@ export interface PartyOptions {
   party: PartyId;
   model: ModelSource;
   mesh: Omit<MeshOptions, 'party' | 'logger'>;
-  batch: BatcherOptions;
+  /**
+   * planAheadMs (default DEFAULT_PLAN_AHEAD_MS; 0 = off): P0 plans a session
+   * as soon as its own input is in, without waiting for P1's and P2's
+   * 'ready' reports, and P1 and P2 wait this long for a planned session that
+   * has not reached them before they defer the run (file comment, step 3).
+   */
+  batch: BatcherOptions & { planAheadMs?: number };
   sessions: SessionLimits;
   kernels?: BackendSpec;
   /** Comparison ring width (config compareBits; default 32). */
@@ -108,7 +122,7 @@ export interface RunRecord {
   preprocessed?: boolean;
 }
 
-interface ActiveRun { view: SessionTransport; abortedBy: PartyId | null }
+interface ActiveRun { view: SessionTransport; abortedBy: PartyId | null; deferred?: boolean }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -130,6 +144,10 @@ export class Party {
   private readonly batcher: Batcher<Session> | null;
   private readonly runs = new Map<string, ActiveRun>();
   private readonly abortedRuns = new Map<string, number>();
+  /** Runs a party deferred (control 'defer'), by id, with when. */
+  private readonly deferredRuns = new Map<string, number>();
+  /** P1, P2: follow() calls waiting for planned sessions to arrive; each re-checks when called. */
+  private readonly arrivalWaiters = new Set<() => void>();
   /** P0: 'ready' reports that arrived before the session was created here. */
   private readonly earlyReady = new Map<string, { parties: Map<PartyId, number>; at: number }>();
   private closed = false;
@@ -143,6 +161,7 @@ export class Party {
   private get prepOpts(): PreprocessOptions { return this.opts.preprocess ?? DEFAULT_PREPROCESS; }
   private get compareBits(): 32 | 64 { return this.opts.compareBits ?? 32; }
   private get compareRadix(): 2 | 4 { return this.opts.compareRadix ?? 4; }
+  private get planAheadMs(): number { return this.opts.batch.planAheadMs ?? DEFAULT_PLAN_AHEAD_MS; }
 
   constructor(readonly opts: PartyOptions) {
     this.party = opts.party;
@@ -242,7 +261,7 @@ export class Party {
     if (req.privacy) s.privacyRequest = structuredClone(req.privacy);
     if (reservation) s.reservation = reservation;
     this.log.info({ session: id, batch, deadlineMs, outputMode: policy.outputMode, ...(policy.charge ? { epsilon: policy.charge.epsilon * batch } : {}) }, 'session created');
-    if (this.party === 2) this.reportReady(s);
+    if (this.party === 2) { this.reportReady(s); this.notifyArrival(); }
     else if (this.party === 0) this.takeEarlyReady(s);
     const { privacy: _modelPrivacy, ...rest } = info;
     const privacy = outputPrivacy(policy);
@@ -283,7 +302,7 @@ export class Party {
     const data = bytesU64(body);
     this.store.setInput(s, data);
     this.log.info({ session: s.id, bytes: body.byteLength }, 'input share received');
-    if (this.party === 1) this.reportReady(s);
+    if (this.party === 1) { this.reportReady(s); this.notifyArrival(); }
     else this.maybeQueue(s);
     return { sessionId: s.id, state: s.state, bytes: body.byteLength };
   }
@@ -354,10 +373,43 @@ export class Party {
     this.maybeQueue(s);
   }
 
+  /** P0: queue `s` once its input is in and both reports are, or at once the first time when planning ahead. */
   private maybeQueue(s: Session): void {
-    if (this.party !== 0 || s.queued || s.state !== 'input-received' || !s.readyPeers.has(1) || !s.readyPeers.has(2)) return;
+    if (this.party !== 0 || s.queued || s.state !== 'input-received') return;
+    const reported = s.readyPeers.has(1) && s.readyPeers.has(2);
+    if (!reported && (s.plannedAhead || this.planAheadMs === 0)) return;
+    if (!reported) s.plannedAhead = true;
     s.queued = true;
     this.batcher!.add(s);
+  }
+
+  /** P1, P2: wake the follow() calls waiting for planned sessions. */
+  private notifyArrival(): void {
+    for (const w of [...this.arrivalWaiters]) w();
+  }
+
+  /** P1, P2: whether a planned session is here to run (P1: with its input; a failed or finished one counts: it contributes zeros). */
+  private arrived(id: string): boolean {
+    const s = this.store.get(id);
+    return s !== undefined && (this.party === 2 || s.input !== undefined || isTerminal(s));
+  }
+
+  /**
+   * P1, P2: wait up to planAheadMs for the planned sessions that have not
+   * arrived; false if one is still missing, or the run was deferred or
+   * aborted meanwhile.
+   */
+  private awaitArrival(runId: string, plan: PlanEntry[]): Promise<boolean> {
+    const stopped = (): boolean => this.deferredRuns.has(runId) || this.abortedRuns.has(runId) || this.closed;
+    const all = (): boolean => plan.every((e) => this.arrived(e.id));
+    if (stopped()) return Promise.resolve(false);
+    if (all()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => { clearTimeout(t); this.arrivalWaiters.delete(check); resolve(ok); };
+      const check = (): void => { if (stopped()) done(false); else if (all()) done(true); };
+      const t = setTimeout(() => done(false), this.planAheadMs);
+      this.arrivalWaiters.add(check);
+    });
   }
 
   private onControl(from: PartyId, type: string, body: unknown): void {
@@ -396,6 +448,18 @@ export class Party {
         this.log.info({ prep: b.prepId, result: r.result, ms: Math.round(r.ms), bytes: r.bytes, ...(typeof b.reason === 'string' ? { reason: b.reason } : {}) }, 'preprocessing');
         return;
       }
+      case 'defer': {
+        if (typeof b.runId !== 'string' || !UUID.test(b.runId) || this.deferredRuns.has(b.runId)) return;
+        this.deferredRuns.set(b.runId, Date.now());
+        const run = this.runs.get(b.runId);
+        if (run && !run.abortedBy) {
+          run.abortedBy = from;
+          run.deferred = true;
+          run.view.close(new MpcError('E_NOT_READY', `run ${b.runId} deferred by P${from}: a planned session had not reached it`, { party: from }));
+        }
+        this.notifyArrival();
+        return;
+      }
       case 'abort': {
         if (typeof b.runId !== 'string') return;
         const code = (typeof b.code === 'string' && b.code in ERROR_CODES ? b.code : 'E_INTERNAL') as ErrorCode;
@@ -403,6 +467,7 @@ export class Party {
         const err = new MpcError(code, `run aborted by P${from} (${code})`, { party: from });
         this.abortedRuns.set(b.runId, Date.now());
         if (run && !run.abortedBy) { run.abortedBy = from; run.view.close(err); }
+        this.notifyArrival();
         return;
       }
       default:
@@ -414,6 +479,7 @@ export class Party {
     const cutoff = Date.now() - 60_000;
     for (const [id, e] of this.earlyReady) if (e.at < cutoff || force) { this.earlyReady.delete(id); if (force && this.earlyReady.size < 5_000) break; }
     for (const [id, at] of this.abortedRuns) if (at < cutoff - 540_000) this.abortedRuns.delete(id);
+    for (const [id, at] of this.deferredRuns) if (at < cutoff - 540_000) this.deferredRuns.delete(id);
   }
 
   // ---- protocol runs ---------------------------------------------------------
@@ -452,9 +518,10 @@ export class Party {
       return;
     }
     this.log.info({ run: runId, sessions: plan.length, images: plan.reduce((a, p) => a + p.batch, 0), preprocessed: pre !== null }, 'batch planned');
-    const ok = await this.execute(runId, view, plan, deadlineMs, masks, async () => ({ pair: [undefined, s01, s02], own: randomBytes(16) }), { key, ...(pre ? { bundle: p0Bundle(pre.s02) } : {}) });
-    // A failed run may be a peer that lost its pool: start again from live runs.
-    if (!ok) this.dropPrep();
+    const result = await this.execute(runId, view, plan, deadlineMs, masks, async () => ({ pair: [undefined, s01, s02], own: randomBytes(16) }), { key, ...(pre ? { bundle: p0Bundle(pre.s02) } : {}) });
+    // A failed run may be a peer that lost its pool: start again from live runs. A deferred one used only its own bundle.
+    if (result === 'failed') this.dropPrep();
+    else if (result === 'deferred') { if (pre) this.sendDrop(pre.prepId); }
     else if (!masks?.build) this.maybePrep(key);
   }
 
@@ -572,6 +639,18 @@ export class Party {
       return;
     }
     if (this.abortedRuns.has(runId)) { view.close(new MpcError('E_PEER_UNAVAILABLE', `run ${runId} was aborted before it started`)); return; }
+    // A plan made ahead of this party's report (file comment, step 3): wait for its sessions, else defer the run.
+    if (!(await this.awaitArrival(runId, plan))) {
+      if (!this.deferredRuns.has(runId) && !this.abortedRuns.has(runId)) {
+        this.deferredRuns.set(runId, Date.now());
+        const missing = plan.filter((e) => !this.arrived(e.id)).length;
+        for (const p of [0, 1, 2] as PartyId[]) if (p !== this.party) { try { this.mesh.sendControl(p, 'defer', { runId }); } catch { /* link down: the peer sees that itself */ } }
+        this.log.info({ run: runId, missing, waitedMs: this.planAheadMs }, 'run deferred: planned sessions not here');
+      }
+      if (this.deferredRuns.has(runId)) this.metrics.runs.inc({ result: 'deferred' });
+      view.close();
+      return;
+    }
     const getSeeds = async (): Promise<PartySeeds> => {
       if (this.party === 1) {
         const s12 = randomBytes(16);
@@ -609,7 +688,7 @@ export class Party {
    * Common to the three parties: run secureForward on the concatenated batch; returns whether the run
    * succeeded at this party. dealing: the run's shape key and this party's part of its bundle, if preprocessed.
    */
-  private async execute(runId: string, view: SessionTransport, plan: PlanEntry[], deadlineMs: number, masks: PlanMasks | null, getSeeds: () => Promise<PartySeeds>, dealing: { key: string; bundle?: PartyBundle }): Promise<boolean> {
+  private async execute(runId: string, view: SessionTransport, plan: PlanEntry[], deadlineMs: number, masks: PlanMasks | null, getSeeds: () => Promise<PartySeeds>, dealing: { key: string; bundle?: PartyBundle }): Promise<'done' | 'failed' | 'deferred'> {
     const model = this.model!;
     const run: ActiveRun = { view, abortedBy: null };
     const layers: LayerRecord[] = [];
@@ -684,16 +763,29 @@ export class Party {
       this.record(runId, plan, images, t0, view, null, layers, dealing.bundle !== undefined);
       this.weightMasks.ended(runId, masks, true);
       if (script) this.prepHeld!.record(dealing.key, script);
-      return true;
+      return 'done';
     } catch (e) {
-      this.weightMasks.ended(runId, masks, false);
+      // A deferred run keeps the weight masks it did not build (every party still holds them); a failed one builds again.
+      this.weightMasks.ended(runId, masks, run.deferred === true && !masks?.build);
+      if (run.deferred) {
+        // The sessions wait again; P0 plans them once both reports are in. The run's masks and triples are its own and
+        // never used again; what P0 (or P1, if P2 deferred) sent is dropped unread.
+        for (const s of sessions) {
+          if (!s || s.state !== 'running' || s.runId !== runId) continue;
+          this.store.unmarkRunning(s);
+          s.queued = false;
+        }
+        this.metrics.runs.inc({ result: 'deferred' });
+        if (this.party === 0) queueMicrotask(() => { for (const s of sessions) if (s) this.maybeQueue(s); });
+        return 'deferred';
+      }
       const err = asMpcError(e);
       if (run.abortedBy === null && err.code !== 'E_PEER_UNAVAILABLE') {
         for (const p of [0, 1, 2] as PartyId[]) if (p !== this.party) this.sendAbort(p, runId, err.code);
       }
       for (const s of sessions) if (s) this.store.fail(s, err);
       this.record(runId, plan, images, t0, view, err, layers, dealing.bundle !== undefined);
-      return false;
+      return 'failed';
     } finally {
       clearTimeout(timer);
       view.close();

@@ -31,6 +31,8 @@ export interface Session {
   /** P0: the peers that reported this session ready (P1: input received, P2: created). */
   readyPeers: Set<PartyId>;
   queued: boolean;
+  /** P0: planned once ahead of the peers' reports (parties/party.ts, step 3); a deferred session waits for them. */
+  plannedAhead?: boolean;
 }
 
 export interface StoreOptions {
@@ -82,6 +84,13 @@ export class SessionStore {
     if (isTerminal(s)) return;
     s.state = 'running';
     s.runId = runId;
+  }
+
+  /** A deferred run (parties/party.ts, step 3): the session waits again, as before the run. */
+  unmarkRunning(s: Session): void {
+    if (s.state !== 'running') return;
+    s.state = s.input ? 'input-received' : 'created';
+    delete s.runId;
   }
 
   complete(s: Session, output: BigUint64Array | undefined, shape: number[], mode: OutputMode = 'logits'): void {

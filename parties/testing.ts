@@ -142,8 +142,8 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
 
 export const auth = { authorization: `Bearer ${TEST_TOKEN}` };
 
-/** What a client does (as the SDK will): create at the three parties, upload shares to P0 and P1. */
-export async function startSession(t: PartyTrio, x: Float64Array, N: number, f: number, extra: { deadlineMs?: number; sessionId?: string; privacy?: PrivacyOptions } = {}): Promise<string> {
+/** What a client does (as the SDK will): create at the three parties, upload shares to P0 and P1 (`beforeP1Upload` runs between the two uploads). */
+export async function startSession(t: PartyTrio, x: Float64Array, N: number, f: number, extra: { deadlineMs?: number; sessionId?: string; privacy?: PrivacyOptions; beforeP1Upload?: () => Promise<void> } = {}): Promise<string> {
   const sessionId = extra.sessionId ?? randomUUID();
   for (const s of t.servers) {
     const r = await s.app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId, batch: N, modelHash: t.modelHash, ...(extra.deadlineMs ? { deadlineMs: extra.deadlineMs } : {}), ...(extra.privacy ? { privacy: extra.privacy } : {}) } });
@@ -151,6 +151,7 @@ export async function startSession(t: PartyTrio, x: Float64Array, N: number, f: 
   }
   const [x0, x1] = share(getKernels(), encode(x, f));
   for (const [p, xs] of [[0, x0], [1, x1]] as const) {
+    if (p === 1) await extra.beforeP1Upload?.();
     const r = await t.servers[p].app.inject({ method: 'PUT', url: `/v1/sessions/${sessionId}/input`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: Buffer.from(u64Bytes(xs)) });
     if (r.statusCode !== 200) throw new Error(`input at P${p}: ${r.statusCode} ${r.body}`);
   }

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../protocol/errors.js';
-import { encode } from '../protocol/fixed-point/fixed-point.js';
+import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { plainForward } from '../protocol/reference/forward.js';
-import { share, u64Bytes } from '../protocol/sharing/sharing.js';
+import { reconstruct, share, u64Bytes } from '../protocol/sharing/sharing.js';
 import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
 import { resolveConfig } from './config.js';
 import { tokenChecker } from './http.js';
@@ -168,6 +168,57 @@ describe('client HTTP API: validation, auth and error codes', () => {
       }
     });
 
+    it('with x-await-output: the same request answers the output share with the session response (envelope), or 201 if not done in time', async () => {
+      const id = randomUUID();
+      const x = uniform(seededPrg(6), 784, 0.5).map((v) => v + 0.5);
+      const [x0, x1] = share(getKernels(), encode(x, F));
+      const put = (p: 0 | 1, xs: BigUint64Array, wait: string) => app(p).inject({
+        method: 'PUT', url: `/v1/sessions/${id}/input`,
+        headers: { ...octet, 'x-session-create': JSON.stringify({ modelHash: t.modelHash }), 'x-await-output': wait }, payload: Buffer.from(u64Bytes(xs)),
+      });
+      expect((await create(2, { sessionId: id, modelHash: t.modelHash })).statusCode).toBe(201);
+      const rs = await Promise.all([put(0, x0, '30000'), put(1, x1, '30000')]);
+      const shares = rs.map((r, p) => {
+        expect(r.statusCode).toBe(200);
+        expect(r.headers).toMatchObject({ 'content-type': 'application/vnd.securenn.session-output', 'x-output-shape': '1,10', 'x-output-mode': 'logits' });
+        const body = r.rawPayload;
+        const n = body.readUInt32LE(0);
+        expect(JSON.parse(body.subarray(4, 4 + n).toString('utf8'))).toMatchObject({ sessionId: id, party: p, acceptsInput: true, outputShape: [10], fracBits: F, modelHash: t.modelHash, bytes: IN_BYTES });
+        expect(body.length - 4 - n).toBe(10 * 8);
+        const share = new BigUint64Array(10);
+        new Uint8Array(share.buffer).set(body.subarray(4 + n));
+        return share;
+      });
+      const y = reconstruct(getKernels(), shares[0]!, shares[1]!);
+      const got = decode(y, F), want = plainForward(model, x, 1).data;
+      for (let i = 0; i < 10; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(1e-3);
+      // The output stays fetchable by GET, as for any finished session.
+      expect((await app(0).inject({ method: 'GET', url: `/v1/sessions/${id}/output`, headers: auth })).statusCode).toBe(200);
+      // Not done within the wait (P1's share never comes): the 201 of a plain create, and the session goes on.
+      const late = randomUUID();
+      const r = await app(0).inject({ method: 'PUT', url: `/v1/sessions/${late}/input`, headers: { ...octet, 'x-session-create': JSON.stringify({ modelHash: t.modelHash }), 'x-await-output': '30' }, payload: Buffer.alloc(IN_BYTES) });
+      expect(r.statusCode).toBe(201);
+      expect(r.json()).toMatchObject({ sessionId: late, party: 0, state: 'input-received' });
+      // A session that fails while the request waits answers its error, as GET output would.
+      const doomed = randomUUID();
+      const d = await app(0).inject({ method: 'PUT', url: `/v1/sessions/${doomed}/input`, headers: { ...octet, 'x-session-create': JSON.stringify({ modelHash: t.modelHash, deadlineMs: 150 }), 'x-await-output': '30000' }, payload: Buffer.alloc(IN_BYTES) });
+      expect(codeOf(d)).toEqual({ status: 504, code: 'E_DEADLINE' });
+    });
+
+    it('a bad x-await-output, or one without x-session-create: 400 E_BAD_ARGUMENT, nothing created', async () => {
+      for (const [headers, what] of [
+        [{ 'x-session-create': JSON.stringify({ modelHash: t.modelHash }), 'x-await-output': '-1' }, 'negative'],
+        [{ 'x-session-create': JSON.stringify({ modelHash: t.modelHash }), 'x-await-output': '1e3' }, 'not an integer'],
+        [{ 'x-session-create': JSON.stringify({ modelHash: t.modelHash }), 'x-await-output': '1234567890' }, 'ten digits'],
+        [{ 'x-await-output': '100' }, 'without x-session-create'],
+      ] as const) {
+        const id = randomUUID();
+        const r = await app(0).inject({ method: 'PUT', url: `/v1/sessions/${id}/input`, headers: { ...octet, ...headers }, payload: Buffer.alloc(IN_BYTES) });
+        expect(codeOf(r), what).toEqual({ status: 400, code: 'E_BAD_ARGUMENT' });
+        expect(await stateOf(0, id), what).toBe(404);
+      }
+    });
+
     it('an id that exists already: 409 E_CONFLICT, and the existing session keeps no share', async () => {
       const id = await created();
       expect(codeOf(await putCreate(0, id, { modelHash: t.modelHash }))).toEqual({ status: 409, code: 'E_CONFLICT' });
@@ -205,7 +256,7 @@ describe('client HTTP API: validation, auth and error codes', () => {
   it('CORS: answers the demo origin\'s preflight and exposes the output-shape and output-mode headers; other origins get no CORS headers', async () => {
     const pre = await app(1).inject({ method: 'OPTIONS', url: `/v1/sessions/${randomUUID()}/input`, headers: { origin: 'http://demo.local', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization, content-type' } });
     expect(pre.statusCode).toBe(204);
-    expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'http://demo.local', 'access-control-allow-methods': expect.stringContaining('PUT'), 'access-control-allow-headers': expect.stringMatching(/authorization.*x-session-create/) });
+    expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'http://demo.local', 'access-control-allow-methods': expect.stringContaining('PUT'), 'access-control-allow-headers': expect.stringMatching(/authorization.*x-session-create.*x-await-output/) });
     const get = await app(1).inject({ method: 'GET', url: '/healthz', headers: { origin: 'http://demo.local' } });
     expect(get.headers['access-control-expose-headers']).toBe('x-output-shape, x-output-mode');
     // Also on errors, so the page can read the ApiError.

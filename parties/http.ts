@@ -17,11 +17,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { API_VERSION, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, type ApiError, type CreateSessionRequest, type PrivacyBudgetResponse } from '../protocol/api-contract.js';
+import { API_VERSION, AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, type ApiError, type CreateSessionRequest, type PrivacyBudgetResponse } from '../protocol/api-contract.js';
 import { ERROR_CODES, isMpcError, MpcError } from '../protocol/errors.js';
 import { alignedBytes } from './chunking.js';
 import { errFields } from './log.js';
 import type { Party } from './party.js';
+import type { Session } from './sessions.js';
 import { clientIdOf } from './privacy.js';
 
 declare module 'fastify' {
@@ -108,7 +109,7 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
     if (origin && (allowAll || opts.corsOrigins.includes(origin))) {
       reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}`);
       if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
-        reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS').header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}`).header('access-control-max-age', '600');
+        reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS').header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}, ${AWAIT_OUTPUT_HEADER}`).header('access-control-max-age', '600');
         return reply.code(204).send();
       }
     }
@@ -196,11 +197,39 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
     return { ...r, sessionId: id };
   };
 
+  // x-await-output: ms to wait for the output before answering (checked before anything is created).
+  const parseAwaitHeader = (req: FastifyRequest): number | undefined => {
+    const raw = req.headers[AWAIT_OUTPUT_HEADER];
+    if (raw === undefined) return undefined;
+    if (req.headers[SESSION_CREATE_HEADER] === undefined) throw new MpcError('E_BAD_ARGUMENT', `${AWAIT_OUTPUT_HEADER} goes with ${SESSION_CREATE_HEADER} (a session created with its input)`);
+    if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw)) throw new MpcError('E_BAD_ARGUMENT', `${AWAIT_OUTPUT_HEADER}: one header with an integer number of milliseconds`);
+    return Math.min(Number(raw), opts.longPollMaxMs);
+  };
+
+  /** The output share of a finished session: its body, shape and mode headers. */
+  const outputOf = (s: Session, reply: FastifyReply): Buffer => {
+    reply.header(OUTPUT_SHAPE_HEADER, (s.outputShape ?? []).join(',')).header(OUTPUT_MODE_HEADER, s.outputMode ?? 'logits');
+    const out = s.output!;
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  };
+
   app.put<{ Params: { id: string }; Body: Uint8Array }>(`${v}/sessions/:id/input`, { schema: { params: idParams } }, async (req, reply) => {
     if (!(req.body instanceof Uint8Array)) throw new MpcError('E_BAD_ARGUMENT', 'input share must be sent as application/octet-stream');
-    if (req.headers[SESSION_CREATE_HEADER] === undefined) return party.putInput(req.params.id, req.body);
+    if (req.headers[SESSION_CREATE_HEADER] === undefined && req.headers[AWAIT_OUTPUT_HEADER] === undefined) return party.putInput(req.params.id, req.body);
+    const wait = parseAwaitHeader(req);
     const create = parseCreateHeader(req, req.params.id);
-    return reply.code(201).send(await party.createWithInput(create, clientIdOf(req.headers.authorization), req.body));
+    const created = await party.createWithInput(create, clientIdOf(req.headers.authorization), req.body);
+    if (wait === undefined) return reply.code(201).send(created);
+    // Answer the output with the session response (OUTPUT_ENVELOPE_TYPE), or a failed session's error, or, not done in time, the 201.
+    const s = await party.awaitOutput(created.sessionId, wait);
+    if (s.state !== 'done' || !s.output) return reply.code(201).send(created);
+    const json = Buffer.from(JSON.stringify(created));
+    const share = outputOf(s, reply);
+    const body = Buffer.allocUnsafe(4 + json.length + share.length);
+    body.writeUInt32LE(json.length, 0);
+    json.copy(body, 4);
+    share.copy(body, 4 + json.length);
+    return reply.code(200).type(OUTPUT_ENVELOPE_TYPE).send(body);
   });
 
   app.get<{ Params: { id: string }; Querystring: { waitMs?: number } }>(`${v}/sessions/:id/output`, {
@@ -209,8 +238,7 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
     const wait = Math.min(req.query.waitMs ?? opts.longPollMaxMs, opts.longPollMaxMs);
     const s = await party.awaitOutput(req.params.id, wait);
     if (s.state !== 'done' || !s.output) return reply.code(202).send({ sessionId: s.id, state: s.state });
-    const out = s.output;
-    return reply.header(OUTPUT_SHAPE_HEADER, (s.outputShape ?? []).join(',')).header(OUTPUT_MODE_HEADER, s.outputMode ?? 'logits').type('application/octet-stream').send(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+    return reply.type('application/octet-stream').send(outputOf(s, reply));
   });
 
   app.get<{ Params: { id: string } }>(`${v}/sessions/:id`, { schema: { params: idParams } }, async (req) => {

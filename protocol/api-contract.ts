@@ -15,7 +15,13 @@
  *     CreateSessionRequest, modelHash required) to a session id P0/P1 have
  *     not seen; the party creates the session and takes the share together
  *     (201, CreateSessionResponse & {state, bytes}), or neither. P2 still gets
- *     the POST. This saves one round trip per prediction.
+ *     the POST. This saves one round trip per prediction. With header
+ *     x-await-output (AWAIT_OUTPUT_HEADER: how many ms to wait) as well, the
+ *     same request waits for the session's output and answers it (200,
+ *     OUTPUT_ENVELOPE_TYPE: the session response and the output share in one
+ *     body), which saves step 3's request; if the output is not there in
+ *     time it answers 201 as without the header, and a failed session
+ *     answers its error as GET output would.
  *  3. It GETs /v1/sessions/:id/output from P0 and P1 (long poll until done or
  *     failed) and adds the two shares mod 2^64. What it reconstructs depends
  *     on the session's output mode (header x-output-mode, see OutputMode):
@@ -134,6 +140,22 @@ export const OUTPUT_SHAPE_HEADER = 'x-output-shape';
  * equal to the path's if given; modelHash required), at most 4 KiB.
  */
 export const SESSION_CREATE_HEADER = 'x-session-create';
+
+/**
+ * Header on PUT .../input with x-session-create: wait up to this many ms
+ * (an integer >= 0; the party caps it at its long-poll limit) for the
+ * session's output and answer it with this request (OUTPUT_ENVELOPE_TYPE).
+ */
+export const AWAIT_OUTPUT_HEADER = 'x-await-output';
+
+/**
+ * Content type of the answer to a PUT with AWAIT_OUTPUT_HEADER once the
+ * output is there: a little-endian u32 n, then n bytes of UTF-8 JSON (the
+ * CreateSessionResponse & { state, bytes } a 201 would carry), then the
+ * output share as GET .../output's body (raw little-endian u64), with the
+ * same x-output-shape and x-output-mode headers.
+ */
+export const OUTPUT_ENVELOPE_TYPE = 'application/vnd.securenn.session-output';
 
 /** Header on GET .../output carrying the OutputMode of the share ('logits' when absent). */
 export const OUTPUT_MODE_HEADER = 'x-output-mode';

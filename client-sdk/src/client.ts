@@ -21,7 +21,7 @@
  * Requests to the parties run in parallel; the first failure cancels the rest.
  */
 import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy, PrivacyOptions } from '../../protocol/api-contract.js';
-import { OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER } from '../../protocol/api-contract.js';
+import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER } from '../../protocol/api-contract.js';
 import { decode as decodeFixed, encode as encodeFixed, MAX_FRAC_BITS, MIN_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
 import { activate, labelFor, predictedIndex } from './activation.js';
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
@@ -53,9 +53,11 @@ export interface ClientOptions {
   /**
    * Once the model is known (an earlier prediction or describe()) and pinned
    * with expectedModelHash, create the sessions at P0 and P1 with the input
-   * share in one request (PUT .../input with x-session-create): one round
-   * trip fewer per prediction. Each party checks the pinned hash before it
-   * takes the share. Default true; false: always POST the sessions first.
+   * share in one request (PUT .../input with x-session-create), which
+   * waits for the output share and answers it too (x-await-output): two
+   * requests fewer per prediction. Each party checks the pinned hash before
+   * it takes the share. Default true; false: always POST the sessions
+   * first, then PUT the shares, then GET the outputs.
    */
   createWithInput?: boolean;
 }
@@ -65,7 +67,8 @@ export type ProgressStage = 'encoding' | 'uploading' | 'computing' | 'reconstruc
 export interface PredictProgress {
   /**
    * 'encoding': input checks, image decoding, session setup, preprocessing, fixed-point encoding, splitting;
-   * 'uploading': input shares sent to P0 and P1 (with the sessions' set-up where createWithInput applies); 'computing': waiting for the output shares;
+   * 'uploading': input shares sent to P0 and P1 (with the sessions' set-up where createWithInput applies); 'computing': waiting for the output shares
+   * (with createWithInput: from P2's answer on, while P0's and P1's requests wait for their outputs);
    * 'reconstructing': output shares received, combining; 'done': result ready.
    */
   stage: ProgressStage;
@@ -301,28 +304,32 @@ export class PrivateInferenceClientBase {
       return shares;
     };
     let model: ModelInfo;
+    // With createWithInput, P0's and P1's answers may carry the output shares already.
+    let outputs: [Output | undefined, Output | undefined] = [undefined, undefined];
     if (pinned) {
       // Steps 2-4 in one request per party: P0 and P1 create the session with its share
       // (each refuses unless it serves the pinned model), P2 gets the POST; then the three
       // answers must agree, and on the model the shares were encoded for.
-      model = await this.createSessions(sessionId, batch, remaining, privacy, ctl, encodeFor(pinned));
+      const created = await this.createSessions(sessionId, batch, remaining, privacy, ctl, encodeFor(pinned), () => emit('computing'));
+      model = created.model;
+      outputs = created.outputs;
       if (model.fracBits !== pinned.fracBits || !sameShape(model.inputShape, pinned.inputShape)) {
         throw new ModelMismatchError(`the parties' model now takes [${model.inputShape.join(', ')}] at ${model.fracBits} fractional bits; the input was encoded for [${pinned.inputShape.join(', ')}] at ${pinned.fracBits}`);
       }
     } else {
       // Step 2: sessions at all three parties, which must agree on the model.
-      model = await this.createSessions(sessionId, batch, remaining, privacy, ctl);
+      model = (await this.createSessions(sessionId, batch, remaining, privacy, ctl)).model;
       const [x0, x1] = encodeFor(model);
       // Step 4: upload x_0 to P0, x_1 to P1.
       await this.parallel(ctl, [x0, x1].map(async (share, p) => {
         const res = await this.http.call(this.endpoints[p]!, { method: 'PUT', path: `${path}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream' }, signal);
         await res.body?.cancel().catch(() => undefined);
       }));
+      emit('computing');
     }
 
-    // Step 5: output shares, reconstruction, activation.
-    emit('computing');
-    const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => this.fetchOutput(this.endpoints[p]!, `${path}/output`, signal)));
+    // Step 5: output shares (unless the create answers carried them), reconstruction, activation.
+    const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => { const o = outputs[p]; return o ? Promise.resolve(o) : this.fetchOutput(this.endpoints[p]!, `${path}/output`, signal); }));
     emit('reconstructing');
     const result = this.reconstruct(y0!, y1!, model, batch, sessionId);
     emit('done');
@@ -356,25 +363,38 @@ export class PrivateInferenceClientBase {
     })));
   }
 
-  /** POST the sessions, or with `shares` PUT x_0 / x_1 with x-session-create to P0 / P1 and POST to P2. */
-  private async createSessions(sessionId: string, batch: number, deadlineMs: number | undefined, privacy: PrivacyOptions & { outputMode: OutputMode }, ctl: AbortController, shares?: [BigUint64Array, BigUint64Array]): Promise<ModelInfo> {
+  /**
+   * POST the sessions, or with `shares` PUT x_0 / x_1 with x-session-create and x-await-output to P0 / P1 (answers: the
+   * session response with the output share, or without it if not done in time) and POST to P2 (`onHelper` after its answer).
+   */
+  private async createSessions(sessionId: string, batch: number, deadlineMs: number | undefined, privacy: PrivacyOptions & { outputMode: OutputMode }, ctl: AbortController, shares?: [BigUint64Array, BigUint64Array], onHelper?: () => void): Promise<{ model: ModelInfo; outputs: [Output | undefined, Output | undefined] }> {
     const req: CreateSessionRequest = { sessionId, batch, privacy };
     if (this.expectedModelHash !== undefined) req.modelHash = this.expectedModelHash;
     if (deadlineMs !== undefined) req.deadlineMs = deadlineMs;
     const body = JSON.stringify(req);
+    const outputs: [Output | undefined, Output | undefined] = [undefined, undefined];
     const answers = await this.parallel(ctl, this.endpoints.map(async (ep) => {
       const share = ep.party === 2 ? undefined : shares?.[ep.party];
-      const res = share
-        ? await this.http.call(ep, { method: 'PUT', path: `/v1/sessions/${sessionId}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream', accept: 'application/json', headers: { [SESSION_CREATE_HEADER]: body } }, ctl.signal)
-        : await this.http.call(ep, { method: 'POST', path: '/v1/sessions', body, contentType: 'application/json', accept: 'application/json' }, ctl.signal);
+      if (share) {
+        // The party caps the wait at its long-poll limit; without a deadline ask for the longest.
+        const wait = String(Math.min(deadlineMs ?? MAX_AWAIT_MS, MAX_AWAIT_MS));
+        const res = await this.http.call(ep, { method: 'PUT', path: `/v1/sessions/${sessionId}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream', accept: `${OUTPUT_ENVELOPE_TYPE}, application/json`, headers: { [SESSION_CREATE_HEADER]: body, [AWAIT_OUTPUT_HEADER]: wait } }, ctl.signal);
+        if (!(res.headers.get('content-type') ?? '').includes(OUTPUT_ENVELOPE_TYPE)) return checkSessionResponse(await this.http.read(ep, 'session response', ctl.signal, () => res.json()), ep.party, sessionId);
+        const env = openEnvelope(await this.http.read(ep, 'session output', ctl.signal, () => res.arrayBuffer()), ep.party);
+        outputs[ep.party as 0 | 1] = { shares: env.share, shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER) };
+        return checkSessionResponse(env.json, ep.party, sessionId);
+      }
+      const res = await this.http.call(ep, { method: 'POST', path: '/v1/sessions', body, contentType: 'application/json', accept: 'application/json' }, ctl.signal);
       const json: unknown = await this.http.read(ep, 'session response', ctl.signal, () => res.json());
-      return checkSessionResponse(json, ep.party, sessionId);
+      const r = checkSessionResponse(json, ep.party, sessionId);
+      if (ep.party === 2) onHelper?.();
+      return r;
     }));
     const model = this.agree(answers);
     const mode = model.privacy?.outputMode ?? 'logits';
     if (mode !== privacy.outputMode) throw new PrivateInferenceError('E_INTERNAL', `the parties announced output mode '${mode}', the client asked for '${privacy.outputMode}'`);
     this.lastModel = model;
-    return model;
+    return { model, outputs };
   }
 
   /** The three parties must run the same model, and it must be the one the app expects. */
@@ -509,6 +529,22 @@ function requestPrivacy(p: PrivacyOptions | undefined): PrivacyOptions & { outpu
 /** Key-order-independent JSON of an output policy (to compare the parties' announcements). */
 function canonical(v: OutputPrivacy | undefined): string {
   return JSON.stringify(v ?? null, (_k, x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+}
+
+/** The most a client asks a party to wait for an output in the create request (x-await-output); after that it long-polls GET output. Below undici's 300 s headers timeout. */
+const MAX_AWAIT_MS = 60_000;
+
+/** An OUTPUT_ENVELOPE_TYPE body: u32 LE n, n bytes of JSON, the output share (E_INTERNAL when malformed). */
+function openEnvelope(buf: ArrayBuffer, p: 0 | 1 | 2): { json: unknown; share: BigUint64Array } {
+  const bad = (what: string): never => { throw new PrivateInferenceError('E_INTERNAL', `party ${p}: malformed session output (${what})`, { party: p }); };
+  const u8 = new Uint8Array(buf);
+  if (u8.byteLength < 4) return bad('too short');
+  const n = new DataView(buf).getUint32(0, true);
+  if (4 + n > u8.byteLength) return bad('length');
+  let json: unknown;
+  try { json = JSON.parse(new TextDecoder().decode(u8.subarray(4, 4 + n))); } catch { return bad('session response is not JSON'); }
+  if ((u8.byteLength - 4 - n) % 8 !== 0) return bad('share is not a whole number of u64');
+  return { json, share: bytesToU64(u8.subarray(4 + n)) };
 }
 
 function parseShape(h: string | null): number[] | undefined {

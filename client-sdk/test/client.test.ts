@@ -219,9 +219,10 @@ describe('typed errors', () => {
   describe('createWithInput: session and share in one request once the pinned model is known', () => {
     const calls = (from: number) => fake.requests.slice(from).filter((q) => q.method !== 'OPTIONS').map((q) => `P${q.party} ${q.method} ${q.url.replace(/[0-9a-f-]{36}/, ':id').replace(/\?.*$/, '')}`).sort();
     const slow = ['P0 GET /v1/sessions/:id/output', 'P0 POST /v1/sessions', 'P0 PUT /v1/sessions/:id/input', 'P1 GET /v1/sessions/:id/output', 'P1 POST /v1/sessions', 'P1 PUT /v1/sessions/:id/input', 'P2 POST /v1/sessions'];
-    const fast = ['P0 GET /v1/sessions/:id/output', 'P0 PUT /v1/sessions/:id/input', 'P1 GET /v1/sessions/:id/output', 'P1 PUT /v1/sessions/:id/input', 'P2 POST /v1/sessions'];
+    // The PUT waits for the output and answers it (x-await-output): no GET.
+    const fast = ['P0 PUT /v1/sessions/:id/input', 'P1 PUT /v1/sessions/:id/input', 'P2 POST /v1/sessions'];
 
-    it('first prediction: POST then PUT; the next ones: PUT with x-session-create at P0/P1, POST at P2; same logits', async () => {
+    it('first prediction: POST, PUT, GET; the next ones: PUT with x-session-create at P0/P1 answering the output, POST at P2; same logits', async () => {
       const c = client({ expectedModelHash: fake.model.modelHash });
       for (const [i, want] of [[0, slow], [1, fast], [2, fast]] as const) {
         const t = tensor([64, 64, 1], i + 3);
@@ -250,6 +251,40 @@ describe('typed errors', () => {
       const from = fake.requests.length;
       expectLogits([(await c.predict(tensor())).logits], tensor().data, 1);
       expect(calls(from)).toEqual(fast);
+    });
+
+    it('parties that answer the PUT with 201 only (no x-await-output): the client GETs the outputs', async () => {
+      const old = await startFakeParties({ awaitOutput: false });
+      try {
+        const c = new PrivateInferenceClient({ parties: old.urls, token: old.token, timeoutMs: 10_000, expectedModelHash: old.model.modelHash });
+        await c.predict(tensor());
+        const from = old.requests.length;
+        const t = tensor([64, 64, 1], 9);
+        const r = await c.predict(t);
+        expect(old.requests.slice(from).filter((q) => q.method !== 'OPTIONS').map((q) => `P${q.party} ${q.method} ${q.url.replace(/[0-9a-f-]{36}/, ':id').replace(/\?.*$/, '')}`).sort())
+          .toEqual(['P0 GET /v1/sessions/:id/output', 'P0 PUT /v1/sessions/:id/input', 'P1 GET /v1/sessions/:id/output', 'P1 PUT /v1/sessions/:id/input', 'P2 POST /v1/sessions']);
+        const want = old.expectedRing(encode(t.data, 13), 1)[0]!;
+        r.logits.forEach((v, i) => expect(Math.abs(Math.round(v * 2 ** 13) - Number(want[i]!))).toBeLessThanOrEqual(1));
+      } finally { await old.close(); }
+    });
+
+    it('on the one-request path: a party\'s run error is the prediction\'s error; a malformed answer is E_INTERNAL', async () => {
+      const c = client({ expectedModelHash: fake.model.modelHash });
+      await c.predict(tensor());
+      fake.behavior[1] = { failOutput: { code: 'E_PEER_UNAVAILABLE', message: 'party P2 is unavailable', status: 503 } };
+      await expect(c.predict(tensor())).rejects.toMatchObject({ name: 'PeerUnavailableError', code: 'E_PEER_UNAVAILABLE', party: 1 });
+      delete fake.behavior[1];
+      // The JSON length of the envelope points past its end.
+      const broken = (async (url: string | URL | Request, init?: RequestInit) => {
+        const res = await fetch(url, init);
+        if (!(res.headers.get('content-type') ?? '').includes('vnd.securenn.session-output')) return res;
+        const b = new Uint8Array(await res.arrayBuffer());
+        new DataView(b.buffer).setUint32(0, b.byteLength, true);
+        return new Response(b, { status: 200, headers: res.headers });
+      }) as typeof fetch;
+      const cb = client({ expectedModelHash: fake.model.modelHash, fetch: broken });
+      await cb.predict(tensor());
+      await expect(cb.predict(tensor())).rejects.toMatchObject({ code: 'E_INTERNAL', message: expect.stringMatching(/malformed session output/) });
     });
 
     it('a party that now serves another model refuses the share: E_MODEL_MISMATCH', async () => {

@@ -22,7 +22,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { ApiError, CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy } from '../../protocol/api-contract.js';
-import { OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER } from '../../protocol/api-contract.js';
+import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER } from '../../protocol/api-contract.js';
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.js';
 
 const MOD = 1n << 64n;
@@ -49,6 +49,8 @@ export interface FakePartiesOptions {
   token?: string;
   model?: Partial<ModelInfo>;
   behavior?: Partial<Record<0 | 1 | 2, PartyBehavior>>;
+  /** Answer a PUT with x-session-create and x-await-output with the output (default true, as the real parties; false: an older party, 201 only). */
+  awaitOutput?: boolean;
   /** Files P0 serves at /<name> (and / -> index.html), like the real P0 serving client-sdk/demo. */
   staticFiles?: () => Record<string, { body: string | Uint8Array; type: string }>;
 }
@@ -173,7 +175,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
     app.addHook('onRequest', async (req, reply) => {
       requests.push({ party, method: req.method, url: req.url });
       reply.header('access-control-allow-origin', '*');
-      reply.header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}`);
+      reply.header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}, ${AWAIT_OUTPUT_HEADER}`);
       reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS');
       reply.header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}`);
       if (req.method === 'OPTIONS') return reply.code(204).send();
@@ -247,8 +249,16 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
         inputs.set(id, x);
         s.markReady();
       }
-      if (created) return reply.code(201).send({ ...created, state: 'input-received', bytes: buf.byteLength });
-      return reply.code(200).send({ state: 'input-received' });
+      if (!created) return reply.code(200).send({ state: 'input-received' });
+      const answer = { ...created, state: 'input-received', bytes: buf.byteLength };
+      if (req.headers[AWAIT_OUTPUT_HEADER] === undefined || opts.awaitOutput === false) return reply.code(201).send(answer);
+      // As the real parties: the output share after the session response (u32 LE length, JSON, share).
+      const out = await outputShare(id, party, reply);
+      if (isReply(out)) return out;
+      const json = Buffer.from(JSON.stringify(answer));
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(json.length, 0);
+      return reply.code(200).type(OUTPUT_ENVELOPE_TYPE).send(Buffer.concat([len, json, out]));
     });
 
     app.get('/v1/sessions/:id/output', async (req, reply) => {
@@ -258,6 +268,14 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
       if (!s || !s.created.has(party)) return fail(reply, party, 'E_NOT_FOUND', 'unknown session');
       if (party === 2) return fail(reply, party, 'E_BAD_ARGUMENT', 'P2 has no output share');
       if (s.polls[party]++ < (b.notReadyPolls ?? 0)) return reply.code(202).send({ state: 'running' });
+      const out = await outputShare(id, party as 0 | 1, reply);
+      return isReply(out) ? out : reply.code(200).type('application/octet-stream').send(out);
+    });
+
+    /** Wait for the inputs (or the deadline), then party's output share with its headers set, or a failed reply. */
+    const outputShare = async (id: string, party: 0 | 1, reply: FastifyReply): Promise<Buffer | FastifyReply> => {
+      const b = behavior[party] ?? {};
+      const s = sessions.get(id)!;
       const left = s.deadline - Date.now();
       await wait(Math.max(0, left), s.ready);
       const inTime = s.inputs[0] !== undefined && s.inputs[1] !== undefined;
@@ -276,7 +294,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
           s.labelShares = [r, plain.map((v, i) => (v - r[i]!) & MASK)];
         }
         if (!b.omitShapeHeader) reply.header(OUTPUT_SHAPE_HEADER, s.mode === 'label' ? String(s.batch) : `${s.batch},2`);
-        return reply.code(200).type('application/octet-stream').send(Buffer.from(s.labelShares[party].buffer));
+        return Buffer.from(s.labelShares[party].buffer);
       }
       const y = linearMap(s.inputs[party]!, s.batch, n, classes);
       const out = new BigUint64Array(s.batch * classes);
@@ -284,8 +302,8 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
         out[i] = party === 0 ? v >> K : (MOD - (((MOD - v) & MASK) >> K)) & MASK;
       });
       if (!b.omitShapeHeader) reply.header(OUTPUT_SHAPE_HEADER, [s.batch, ...model.outputShape].join(','));
-      return reply.code(200).type('application/octet-stream').send(Buffer.from(out.buffer));
-    });
+      return Buffer.from(out.buffer);
+    };
 
     if (party === 0 && opts.staticFiles) {
       const serve = async (name: string, reply: FastifyReply): Promise<FastifyReply> => {

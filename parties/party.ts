@@ -124,6 +124,9 @@ export interface RunRecord {
 
 interface ActiveRun { view: SessionTransport; abortedBy: PartyId | null; deferred?: boolean }
 
+/** How long after a run P0 waits before it asks for the next bundle (parties/preprocessing.ts). */
+const PREP_AFTER_RUN_MS = 3;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function asMpcError(e: unknown): MpcError {
@@ -158,6 +161,11 @@ export class Party {
   /** P0: bundles ready at the peers; P1, P2: their parts, and P2's recorded scripts (parties/preprocessing.ts). */
   readonly prepPool: PrepPool | null;
   readonly prepHeld: PrepHoldings | null;
+  /** P0: shapes to ask a bundle for once idle (after PREP_AFTER_RUN_MS), in the order their runs ended. */
+  private readonly prepPending = new Set<string>();
+  private prepTimer: NodeJS.Timeout | null = null;
+  /** P0: a bundle is being made, or about to be asked for (metric mpc_prep_in_flight). */
+  get prepInFlight(): boolean { return this.prepPending.size > 0 || (this.prepPool?.inFlight ?? false); }
   private get prepOpts(): PreprocessOptions { return this.opts.preprocess ?? DEFAULT_PREPROCESS; }
   private get compareBits(): 32 | 64 { return this.opts.compareBits ?? 32; }
   private get compareRadix(): 2 | 4 { return this.opts.compareRadix ?? 4; }
@@ -446,6 +454,7 @@ export class Party {
         if (r.result === 'ready') this.metrics.prepDuration.observe({}, r.ms / 1000);
         else this.sendDrop(b.prepId);
         this.log.info({ prep: b.prepId, result: r.result, ms: Math.round(r.ms), bytes: r.bytes, ...(typeof b.reason === 'string' ? { reason: b.reason } : {}) }, 'preprocessing');
+        this.schedulePrep();
         return;
       }
       case 'defer': {
@@ -522,22 +531,42 @@ export class Party {
     // A failed run may be a peer that lost its pool: start again from live runs. A deferred one used only its own bundle.
     if (result === 'failed') this.dropPrep();
     else if (result === 'deferred') { if (pre) this.sendDrop(pre.prepId); }
-    else if (!masks?.build) this.maybePrep(key);
+    this.schedulePrep(result === 'done' && !masks?.build ? key : undefined);
+  }
+
+  /**
+   * P0: ask for the next bundles a moment after a run (PREP_AFTER_RUN_MS: the sessions' HTTP answers, and the
+   * client reading them, go before P2 deals), one shape at a time while idle; a busy party tries again after its
+   * next run, a finished bundle (or its timeout) after it.
+   */
+  private schedulePrep(key?: string): void {
+    if (key !== undefined) this.prepPending.add(key);
+    if (this.prepTimer || this.prepPending.size === 0 || this.closed) return;
+    this.prepTimer = setTimeout(() => {
+      this.prepTimer = null;
+      if (this.closed || this.runs.size > 0 || (this.batcher?.queued ?? 0) > 0 || this.prepPool!.inFlight) return;
+      for (const k of this.prepPending) {
+        this.prepPending.delete(k);
+        if (this.maybePrep(k)) return;
+      }
+    }, PREP_AFTER_RUN_MS);
+    this.prepTimer.unref();
   }
 
   // ---- preprocessing (parties/preprocessing.ts) -------------------------------
 
-  /** P0: if idle and no bundle of this shape is ready or in flight, ask P1 and P2 for one. */
-  private maybePrep(key: string): void {
+  /** P0: if idle and no bundle of this shape is ready or in flight, ask P1 and P2 for one; whether it asked. */
+  private maybePrep(key: string): boolean {
     const pool = this.prepPool!;
-    if (this.closed || this.runs.size > 0 || (this.batcher?.queued ?? 0) > 0 || !pool.wanted(key)) return;
-    const { prepId, s02 } = pool.start(key, (id) => { this.metrics.prepRuns.inc({ result: 'timeout' }); this.sendDrop(id); });
+    if (this.closed || this.runs.size > 0 || (this.batcher?.queued ?? 0) > 0 || !pool.wanted(key)) return false;
+    const { prepId, s02 } = pool.start(key, (id) => { this.metrics.prepRuns.inc({ result: 'timeout' }); this.sendDrop(id); this.schedulePrep(); });
     try {
       this.mesh.sendControl(1, 'prep', { prepId, key });
       this.mesh.sendControl(2, 'prep', { prepId, key, seed: Buffer.from(s02).toString('base64') });
     } catch {
       this.dropPrep();
     }
+    return true;
   }
 
   private sendDrop(prepId: string): void {
@@ -744,6 +773,9 @@ export class Party {
         outs.push(await secureForward(ctx, net, { shape: [images, ...model.info.inputShape], data: input as AShare }, { onNode: onLayer, weightKeyPrefix: prefix }));
       }
       this.weightMasks.built(masks);
+      // Let the forward's last messages leave before this party's own work on the output (Node's HTTP/2 writes go out
+      // when the event loop turns: the peers would otherwise wait for this party's output, store and HTTP answer).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const outputs = await this.privateOutputs(ctx, outs, plan, policies);
       // Clip, noise and secure argmax (or the ensemble's vote) count as one more "layer" of the run's stats.
       if (model.teachers) mark('pate', 'privacy');

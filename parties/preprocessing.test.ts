@@ -81,7 +81,7 @@ describe('preprocessing: P2 deals the next run while idle (three party servers, 
   });
 
   it('a follower without the named bundle refuses the run (E_PROTOCOL_DESYNC); the pools are emptied and the next run is live and correct', async () => {
-    await until(() => ready(t) === 2 && !t.servers[0].party.prepPool!.inFlight, 'the batch-1 and batch-2 bundles');
+    await until(() => ready(t) === 2 && !t.servers[0].party.prepInFlight, 'the batch-1 and batch-2 bundles');
     const p1 = t.servers[1].party.prepHeld!;
     p1.clear(); // as if P1 had lost it
     const refused = await infer(t, 7);
@@ -107,7 +107,7 @@ describe('preprocessing bounds and switch', () => {
       const r = await infer(small, 10 + i);
       expect(r.err).toBeLessThan(1e-3);
       expect(r.runs[0]!.preprocessed).toBe(false);
-      await until(() => !small.servers[0].party.prepPool!.inFlight, 'the prep to end');
+      await until(() => !small.servers[0].party.prepInFlight, 'the prep to end');
     }
     expect(await metric(small, 0, /^mpc_prep_total\{result="failed"\} (\d+)$/m)).toBe(1);
     expect(small.servers[2].party.prepHeld!.count).toBe(0);

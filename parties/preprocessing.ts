@@ -5,7 +5,9 @@
  * 1. A live run whose shape (model, batch sizes and policies in plan order,
  *    comparison ring, weight-mask epoch) P2 has not recorded yet runs as
  *    the paper does; P2 records its dealt jobs (a DealScript) on success.
- * 2. When P0 is idle after a run, it asks P1 and P2 for a bundle of that
+ * 2. When P0 is idle a moment after a run (PREP_AFTER_RUN_MS in party.ts: the
+ *    sessions' HTTP answers go first; a busy P0 asks after its next run, one
+ *    shape at a time), it asks P1 and P2 for a bundle of that
  *    shape (control 'prep' {prepId, key}; P2's also carries s02). Over the
  *    mesh session prepId, P1 sends P2 a fresh s12, P2 replays the script with
  *    (s02, s12) and sends P1 a manifest and P1's corrections. P1 and P2 keep

@@ -80,7 +80,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
   r.register(new Collected('mpc_sessions_active', 'Sessions not finished yet.', 'gauge', () => [[{}, party.store.activeCount]]));
   r.register(new Collected('mpc_runs_in_flight', 'Protocol runs in progress.', 'gauge', () => [[{}, party.activeRuns]]));
   r.register(new Collected('mpc_prep_bundles_ready', 'Preprocessed bundles ready for a next run (P0) or held (P1, P2).', 'gauge', () => [[{}, party.prepPool?.readyCount ?? party.prepHeld?.count ?? 0]]));
-  r.register(new Collected('mpc_prep_in_flight', 'Preprocessing requests not yet reported by both peers (P0).', 'gauge', () => [[{}, party.prepPool?.inFlight ? 1 : 0]]));
+  r.register(new Collected('mpc_prep_in_flight', 'Preprocessing requests not yet reported by both peers, or about to be sent after a run (P0).', 'gauge', () => [[{}, party.prepInFlight ? 1 : 0]]));
   r.register(new Collected('mpc_sessions_queued', 'Sessions waiting for a batch (P0).', 'gauge', () => [[{}, party.queuedSessions]]));
   r.register(new Collected('mpc_model_loaded', '1 when the share model is loaded.', 'gauge', () => [[{}, party.model ? 1 : 0]]));
   r.register(new Collected('mpc_peer_up', '1 when the link to the peer is up.', 'gauge', () => ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party).map((p) => [{ peer: `P${p}` }, party.mesh.isUp(p) ? 1 : 0])));

@@ -197,9 +197,8 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
   }
   log(`${key}: parties up in ${((performance.now() - t0) / 1000).toFixed(1)} s (${l.modelKind} model, party program: ${l.runtime}, mTLS ${l.certs ? 'on' : 'off'})`);
   partyRuntime ??= l.runtime;
-  // Long polls of at most 60 s: a VGG16 run outlasts undici's 300 s headers timeout.
-  const pollFetch: typeof fetch = (input, init) => fetch(typeof input === 'string' && input.endsWith('/output') ? `${input}?waitMs=60000` : input, init);
-  const client = new PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 3_600_000, expectedModelHash: l.modelHash, fetch: pollFetch });
+  // The SDK's default transport in Node (nodeFetch: node:http(s), no headers timeout), as an app would use it.
+  const client = new PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 3_600_000, expectedModelHash: l.modelHash });
   const out: CaseResult[] = [];
   try {
     for (const N of Ns) {

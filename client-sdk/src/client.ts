@@ -38,7 +38,7 @@ export interface ClientOptions {
   parties: readonly string[];
   /** Bearer token sent to every party. */
   token: string;
-  /** fetch to use (default globalThis.fetch). */
+  /** fetch to use (default: in Node the SDK's node:http(s) transport, nodeFetch; in browsers globalThis.fetch). */
   fetch?: FetchLike;
   /** Deadline for a whole prediction in ms (default 120000; 0 or Infinity: none). Also sent as deadlineMs. */
   timeoutMs?: number;
@@ -183,7 +183,8 @@ export class PrivateInferenceClientBase {
   private readonly createWithInput: boolean;
   private lastModel: ModelInfo | undefined;
 
-  constructor(options: ClientOptions, platformDecoder: ImageDecoder) {
+  /** platformFetch: the entry's default transport (Node: nodeFetch); else globalThis.fetch. */
+  constructor(options: ClientOptions, platformDecoder: ImageDecoder, platformFetch?: FetchLike) {
     const o = options as Partial<ClientOptions> | undefined;
     if (!o || !Array.isArray(o.parties) || o.parties.length !== 3) {
       throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: parties must be the three base URLs [P0, P1, P2]');
@@ -196,7 +197,7 @@ export class PrivateInferenceClientBase {
     const t = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (typeof t !== 'number' || Number.isNaN(t) || t < 0) throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: timeoutMs must be a number >= 0');
     this.timeoutMs = t;
-    const f = o.fetch ?? (globalThis.fetch as FetchLike | undefined)?.bind(globalThis);
+    const f = o.fetch ?? platformFetch ?? (globalThis.fetch as FetchLike | undefined)?.bind(globalThis);
     if (typeof f !== 'function') throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: no fetch available; pass options.fetch');
     this.http = new PartyHttp(f, o.token);
     if (o.expectedModelHash !== undefined && !(typeof o.expectedModelHash === 'string' && /^[0-9a-f]{64}$/i.test(o.expectedModelHash))) {

@@ -2,7 +2,7 @@
  * End-to-end benchmark (issue 5):
  *
  *   npm run bench -- [--model networkA,cnn-maxpool,cnn-avgpool,vgg16] [--batch 1,8]
- *                    [--reps N] [--warmup N] [--warmup-s S] [--heavy-reps N] [--heavy-warmup N] [--transport grpc|memory]
+ *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--heavy-reps N] [--heavy-warmup N] [--transport grpc|memory]
  *                    [--prep wait|off] [--quick] [--no-write] [--verbose]
  *
  * grpc (default): three real party processes (parties/main.ts via
@@ -27,7 +27,10 @@
  *
  * Per model and batch: median and p90 latency after the warm-up, bytes per
  * party, rounds, time per layer (compute vs waiting), plaintext tfjs time on
- * the same input and the ratio, max output error vs plainForward. VGG16 (heavy)
+ * the same input and the ratio, max output error vs plainForward. Network A
+ * (light: a run takes milliseconds, so ten samples of a shared machine's noise
+ * say little) has --light-reps timed runs (default 100, or --reps if that is
+ * given), the seed CNNs --reps (default 10). VGG16 (heavy)
  * runs at batch 1 only, with --heavy-reps repetitions (default 1) after
  * --heavy-warmup warm-up runs (default 1: the first run after start-up also
  * builds the kept weight masks, parties/weight-masks.ts; its time is logged).
@@ -57,10 +60,10 @@ import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResu
 import { tfjsPredictMs } from './tfjs-time.js';
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
 
-interface ModelSpec { label: string; make: () => ModelIR<FloatTensor>; fracBits: number; heavy?: boolean }
+interface ModelSpec { label: string; make: () => ModelIR<FloatTensor>; fracBits: number; heavy?: boolean; light?: boolean }
 
 const MODELS: Record<string, ModelSpec> = {
-  networkA: { label: 'MNIST Network A (784-128-128-10)', make: () => networkA(), fracBits: 16 },
+  networkA: { label: 'MNIST Network A (784-128-128-10)', make: () => networkA(), fracBits: 16, light: true },
   'cnn-maxpool': { label: 'seed CNN MaxPool 150x125x1', make: () => seedCnn('maxpool2d'), fracBits: 13 },
   'cnn-avgpool': { label: 'seed CNN AvgPool 150x125x1', make: () => seedCnn('avgpool2d'), fracBits: 13 },
   vgg16: { label: 'VGG16 + seed head 224x224x3', make: () => vgg16(), fracBits: 13, heavy: true },
@@ -86,6 +89,8 @@ for (const k of modelKeys) if (!MODELS[k]) throw new Error(`--model: unknown '${
 const batches = (opt('--batch') ?? (quick ? '1' : '1,8')).split(',').map(Number);
 for (const b of batches) if (!Number.isInteger(b) || b < 1 || b > 64) throw new Error(`--batch: ${b} is not an integer in 1..64`);
 const reps = Number(opt('--reps') ?? (quick ? 3 : 10));
+// An explicit --reps applies to Network A too, unless --light-reps is given.
+const lightReps = Number(opt('--light-reps') ?? (opt('--reps') !== undefined ? reps : quick ? 3 : 100));
 const warmup = Number(opt('--warmup') ?? (quick ? 1 : 2));
 const warmupS = Number(opt('--warmup-s') ?? (quick ? 0 : 3));
 if (!(warmupS >= 0 && warmupS <= 600)) throw new Error(`--warmup-s: bad value ${warmupS}`);
@@ -93,7 +98,7 @@ const prepMode = (opt('--prep') ?? 'wait') as 'wait' | 'off';
 if (prepMode !== 'wait' && prepMode !== 'off') throw new Error(`--prep must be wait or off, got ${prepMode}`);
 const heavyReps = Number(opt('--heavy-reps') ?? 1);
 const heavyWarmup = Number(opt('--heavy-warmup') ?? 1);
-for (const [n, v] of [['--reps', reps], ['--warmup', warmup], ['--heavy-reps', heavyReps], ['--heavy-warmup', heavyWarmup]] as const) if (!Number.isInteger(v) || v < (n.endsWith('warmup') ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
+for (const [n, v] of [['--reps', reps], ['--light-reps', lightReps], ['--warmup', warmup], ['--heavy-reps', heavyReps], ['--heavy-warmup', heavyWarmup]] as const) if (!Number.isInteger(v) || v < (n.endsWith('warmup') ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
 
 const log = (s: string): void => { process.stderr.write(`${s}\n`); };
 let partyRuntime: 'bundle' | 'tsx' | undefined;
@@ -204,7 +209,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
     for (const N of Ns) {
       const x = inputFor(model, N);
       const want = plainForward(model, x, N).data;
-      const w = spec.heavy ? heavyWarmup : warmup, R = spec.heavy ? heavyReps : reps;
+      const w = spec.heavy ? heavyWarmup : warmup, R = spec.heavy ? heavyReps : spec.light ? lightReps : reps;
       let rss = [0, 0, 0];
       let prep0: PrepStats | null = null;
       try {
@@ -253,7 +258,7 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
     const x = inputFor(model, N);
     const want = plainForward(model, x, N).data;
     const xs = shareFor3(encode(x, f));
-    const w = spec.heavy ? heavyWarmup : warmup, R = spec.heavy ? heavyReps : reps;
+    const w = spec.heavy ? heavyWarmup : warmup, R = spec.heavy ? heavyReps : spec.light ? lightReps : reps;
     const { timed, warm, firstMs } = await repeat(key, spec, N, w, R, async () => {
       const layers: LayerRecord[][] = [[], [], []];
       const t = performance.now();
@@ -312,7 +317,7 @@ async function main(): Promise<void> {
     loadavg: [loadavg()[0]!, NaN],
   };
   const tStart = performance.now();
-  log(`bench: ${meta.command} — ${meta.nproc} x ${meta.cpu}, transport ${transport}, models ${modelKeys.join(', ')}, batches ${batches.join(', ')}, ${warmup}+${reps} reps and warm-up for ${warmupS} s at least (heavy: ${heavyWarmup}+${heavyReps})`);
+  log(`bench: ${meta.command} — ${meta.nproc} x ${meta.cpu}, transport ${transport}, models ${modelKeys.join(', ')}, batches ${batches.join(', ')}, ${warmup}+${reps} reps (light: ${warmup}+${lightReps}) and warm-up for ${warmupS} s at least (heavy: ${heavyWarmup}+${heavyReps})`);
   const cases: CaseResult[] = [];
   for (const key of modelKeys) {
     const spec = MODELS[key]!;

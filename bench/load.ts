@@ -38,7 +38,7 @@ function section(r: LoadReport, modelName: string, batch: string): string {
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     `| ${r.clients} | ${f(r.durationS, 1)} s | ${r.ok} | ${f(r.throughput, 1)} /s | ${f(r.latencyMs.p50)} ms | ${f(r.latencyMs.p90)} ms | ${f(r.latencyMs.p99)} ms | ${f(r.latencyMs.max)} ms | ${errs} | ${r.wrong} | ${r.duplicates} | ${r.lost} | ${r.rssMiB.map((m, i) => `P${i} ${f(m.before)} → ${f(m.peak)}`).join(', ')} |`,
     '',
-    'Latency is the whole `predict()` as a client sees it (three session creations, two share uploads, the long poll for two output shares); with 100 clients in flight most of it is queueing for a batch: the parties run at most two batches of 8 at a time on 2 cores shared with the clients.',
+    'Latency is the whole `predict()` as a client sees it (each client pins the model, so after its first prediction one request per party: P0 and P1 create the session with its share and answer the output share, P2 creates its session); with 100 clients in flight most of it is queueing for a batch: the parties run at most two batches of 8 at a time on 2 cores shared with the clients.',
     END,
   ].join('\n');
 }

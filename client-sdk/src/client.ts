@@ -14,6 +14,9 @@
  *     activation on the client; in the label modes (x-output-mode header)
  *     y is the class index (and confidence bucket) per image, computed
  *     inside the protocol: the client never gets logits or probabilities.
+ * With the model pinned and known (createWithInput, below), steps 2, 4 and 5
+ * are one request per party: PUT with x-session-create and x-await-output at
+ * P0 and P1 (answered with the output share), POST at P2.
  * The parties see only uniformly random shares; only this client sees x and y.
  * Output privacy: the client asks for options.privacy (default: logits);
  * the parties refuse anything looser than the model's policy
@@ -308,9 +311,10 @@ export class PrivateInferenceClientBase {
     // With createWithInput, P0's and P1's answers may carry the output shares already.
     let outputs: [Output | undefined, Output | undefined] = [undefined, undefined];
     if (pinned) {
-      // Steps 2-4 in one request per party: P0 and P1 create the session with its share
-      // (each refuses unless it serves the pinned model), P2 gets the POST; then the three
-      // answers must agree, and on the model the shares were encoded for.
+      // Steps 2, 4 and 5 in one request per party: P0 and P1 create the session with its share
+      // (each refuses unless it serves the pinned model) and answer the output share once
+      // the run is done (x-await-output), P2 gets the POST; then the three answers must
+      // agree, and on the model the shares were encoded for.
       const created = await this.createSessions(sessionId, batch, remaining, privacy, ctl, encodeFor(pinned), () => emit('computing'));
       model = created.model;
       outputs = created.outputs;

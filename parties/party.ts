@@ -544,7 +544,7 @@ export class Party {
     if (this.prepTimer || this.prepPending.size === 0 || this.closed) return;
     this.prepTimer = setTimeout(() => {
       this.prepTimer = null;
-      if (this.closed || this.runs.size > 0 || (this.batcher?.queued ?? 0) > 0 || this.prepPool!.inFlight) return;
+      if (this.prepBusy() || this.prepPool!.inFlight) return;
       for (const k of this.prepPending) {
         this.prepPending.delete(k);
         if (this.maybePrep(k)) return;
@@ -555,10 +555,15 @@ export class Party {
 
   // ---- preprocessing (parties/preprocessing.ts) -------------------------------
 
+  /** P0: not idle for preprocessing (closed, a run going, or sessions queued). */
+  private prepBusy(): boolean {
+    return this.closed || this.runs.size > 0 || (this.batcher?.queued ?? 0) > 0;
+  }
+
   /** P0: if idle and no bundle of this shape is ready or in flight, ask P1 and P2 for one; whether it asked. */
   private maybePrep(key: string): boolean {
     const pool = this.prepPool!;
-    if (this.closed || this.runs.size > 0 || (this.batcher?.queued ?? 0) > 0 || !pool.wanted(key)) return false;
+    if (this.prepBusy() || !pool.wanted(key)) return false;
     const { prepId, s02 } = pool.start(key, (id) => { this.metrics.prepRuns.inc({ result: 'timeout' }); this.sendDrop(id); this.schedulePrep(); });
     try {
       this.mesh.sendControl(1, 'prep', { prepId, key });
@@ -808,6 +813,7 @@ export class Party {
           s.queued = false;
         }
         this.metrics.runs.inc({ result: 'deferred' });
+        // P0 queues them again once this run is out of `runs` (the finally below).
         if (this.party === 0) queueMicrotask(() => { for (const s of sessions) if (s) this.maybeQueue(s); });
         return 'deferred';
       }

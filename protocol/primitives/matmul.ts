@@ -12,7 +12,9 @@
  *  2. P_j computes E_j = X_j - A_j, F_j = Y_j - B_j.
  *  3. P0 and P1 reconstruct E and F (openToDataParties: E, F are masked by A, B).
  *  4. P_j outputs Z_j = -j E.F + X_j.F + E.Y_j + C_j  (computed as
- *     op(X_j, F) + op(E, Y_j - j F) + C_j: two ops per party).
+ *     op(X_j - j E, F) + op(E, Y_j) + C_j or op(X_j, F) + op(E, Y_j - j F) + C_j,
+ *     whichever subtracts from the smaller operand: two ops per party; for a
+ *     dense layer of batch 1, P1 then subtracts 784 elements, not 100k).
  * The result has 2f fractional bits when X and Y have f; callers truncate.
  *
  * Cost: 1 round (C_1 does not depend on the inputs and travels in parallel
@@ -106,10 +108,12 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
     if (masks?.mode === 'build') masks.set(key!, F.slice()); // F = Y - B, kept for later runs
   }
   const C = Cj ?? bytesU64(await ctx.dealer.take(tag, 8 * op.sizeZ), op.sizeZ);
-  // Step 4: Z_j = op(X_j, F) + op(E, Y_j - j F) + C_j.
-  let Yt: BigUint64Array = y;
-  if (j === 1) { Yt = scratchU64('beaver.Yt', op.sizeY); k.sub(y, F, Yt); }
-  const Z = op.apply(k, x, F);
+  // Step 4: Z_j = op(X_j - j E, F) + op(E, Y_j) + C_j, or op(X_j, F) + op(E, Y_j - j F) + C_j where Y is the smaller
+  // operand (both equal -j E.F + X_j.F + E.Y_j + C_j: op is bilinear). Xt, Yt are read only by the two ops: scratch.
+  let Yt: BigUint64Array = y, Xt: BigUint64Array = x;
+  if (j === 1 && op.sizeX <= op.sizeY) { Xt = scratchU64('beaver.Xt', op.sizeX); k.sub(x, E, Xt); }
+  else if (j === 1) { Yt = scratchU64('beaver.Yt', op.sizeY); k.sub(y, F, Yt); }
+  const Z = op.apply(k, Xt, F);
   const Z2 = op.apply(k, E, Yt, scratchU64('beaver.Z2', op.sizeZ));
   k.add(Z, Z2, Z);
   k.add(Z, C, Z);

@@ -28,6 +28,8 @@ export interface CaseResult {
   reps: number;
   /** Latency of the case's first run (the first warm-up: before V8 has optimised the code), ms. */
   firstMs: number;
+  /** Median latency of each 100 warm-up runs, in order, ms (cases with at least 200 warm-ups). */
+  warmupCurveMs?: number[];
   /** End-to-end latency per inference (one predict() of `batch` images), ms. */
   latencyMs: { median: number; p90: number; min: number; max: number; all: number[] };
   perImageMs: number;
@@ -137,7 +139,7 @@ export function markdown(meta: RunMeta, cases: CaseResult[], chartPath: string):
   out.push('');
   out.push(`Run: ${meta.date}, commit ${meta.commit}; machine: \`nproc\` = ${meta.nproc}, CPU ${meta.cpu}, ${meta.memGiB.toFixed(0)} GiB RAM, Node ${meta.node}, ring kernels: ${meta.kernels}. ${meta.loadavg ? `1-min load average ${meta.loadavg[0].toFixed(1)} at the start, ${meta.loadavg[1].toFixed(1)} at the end${meta.totalS ? ` of the ${Math.round(meta.totalS)} s run` : ''} (anything above 0 is other work sharing the ${meta.nproc} CPUs). ` : ''}Transport: ${meta.transport === 'grpc' ? `three party processes (parties/main.ts${meta.partyRuntime === 'bundle' ? ', run as the bundle parties/party.bundle.mjs' : meta.partyRuntime === 'tsx' ? ', run through tsx' : ''}) on loopback, gRPC with mTLS between them, client = client-sdk PrivateInferenceClient over HTTP` : 'in-memory, three parties in one process'}.`);
   out.push('');
-  out.push('Latency is one `predict()` of the whole batch as the client sees it (sessions at the three parties, share upload, protocol run, output download), after the warm-up ("reps" = warm-up runs + timed runs, by default 100 timed runs for Network A, whose runs take milliseconds, and 10 for the others: at least 2 warm-ups, and warm-ups for at least 3 s except VGG16, since V8 optimises the protocol code only after many runs); "first run" is the first warm-up of the case, the latency before that optimisation; "protocol" is P0\'s run time alone. Traffic and rounds are per run (one batch). "tfjs" is plaintext `@tensorflow/tfjs` (CPU backend, float32) on the same input and batch; the ratio is secure median / tfjs. Error: max |secure − plainForward| over all logits and repetitions (float64 reference, protocol/reference/forward.ts).');
+  out.push('Latency is one `predict()` of the whole batch as the client sees it (sessions at the three parties, share upload, protocol run, output download), after the warm-up ("reps" = warm-up runs + timed runs, by default 100 timed runs for Network A, whose runs take milliseconds, and 10 for the others: at least 2 warm-ups, and warm-ups for at least 3 s except VGG16, since V8 optimises the protocol code only after many runs; Network A at least 1000 warm-ups, since its latency falls for the first ~700 predictions after the parties start: its warm-up curve is below the table); "first run" is the first warm-up of the case, the latency before that optimisation; "protocol" is P0\'s run time alone. Traffic and rounds are per run (one batch). "tfjs" is plaintext `@tensorflow/tfjs` (CPU backend, float32) on the same input and batch; the ratio is secure median / tfjs. Error: max |secure − plainForward| over all logits and repetitions (float64 reference, protocol/reference/forward.ts).');
   out.push('');
   if (meta.prep === 'wait') out.push('Offline phase (parties/preprocessing.ts): after a run, the idle parties have P2 deal the next run of the same shape ahead of it (its Beaver triples and comparison masks); the benchmark waits until that is done before the next inference, as after an idle moment in service. "offline" is the mean time one such bundle took, with the number of timed runs that used one; latency, traffic and the per-layer numbers are those of the online run. With `--prep off` every run deals live.');
   else if (meta.prep === 'off') out.push('Offline phase off (`--prep off`): P2 deals every Beaver triple and comparison mask during the run.');
@@ -150,6 +152,9 @@ export function markdown(meta: RunMeta, cases: CaseResult[], chartPath: string):
     out.push(`| ${c.label} | ${c.batch} | ${c.warmup}+${c.reps} | ${fmtMs(c.latencyMs.median)} | ${fmtMs(c.latencyMs.p90)} | ${fmtMs(c.perImageMs)} | ${Number.isFinite(c.firstMs) ? fmtMs(c.firstMs) : '–'} | ${fmtMs(c.protocolMs)} | ${off} | ${fmtMs(c.tfjsMs)} | ${c.ratio.toFixed(c.ratio < 10 ? 1 : 0)}x | ${c.bytesPerParty.map(fmtBytes).join(' / ')} | ${c.rounds} | ${c.maxAbsErr.toExponential(1)} (${c.maxRelErr.toExponential(1)}) | ${c.peakRssBytes.map(fmtBytes).join(' / ')}${c.peakRssBytes.length === 1 ? ' (one process)' : ''} |`);
   }
   out.push('');
+  const curves = cases.filter((c) => !c.error && c.warmupCurveMs?.length);
+  for (const c of curves) out.push(`Warm-up of ${c.label}, batch ${c.batch} (median latency of each 100 warm-up runs of the case, in order; batch 1 is the first case after the parties start): ${c.warmupCurveMs!.map(fmtMs).join(', ')}.`);
+  if (curves.length) out.push('');
   out.push(`Chart: [latency per layer, compute vs waiting](${chartPath}) ![latency per layer](${chartPath})`);
   out.push('');
   out.push('### What dominated (from these numbers)');

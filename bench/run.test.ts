@@ -30,5 +30,19 @@ describe('npm run bench (Network A, 2 reps)', () => {
     const errs = [...out.matchAll(/\| (\d\.\de-\d+) \(\d\.\de-\d+\) \|/g)].map((m) => Number(m[1]));
     expect(errs).toHaveLength(2);
     for (const e of errs) expect(e).toBeLessThan(1e-2);
+    // Under 200 warm-ups there is no warm-up curve.
+    expect(out).not.toContain('Warm-up of');
+  }, 90_000);
+
+  it('--light-warmup 250: Network A warms up 250 runs, and the section gives the medians of its first two hundreds', () => {
+    const { out, err, status } = bench(['--model', 'networkA', '--batch', '1', '--reps', '2', '--light-warmup', '250', '--warmup-s', '0', '--transport', 'memory']);
+    expect(status, err.slice(-2000)).toBe(0);
+    expect(out).toMatch(/\| MNIST Network A \(784-128-128-10\) \| 1 \| 250\+2 \|/);
+    const curve = /Warm-up of MNIST Network A \(784-128-128-10\), batch 1 \(median latency of each 100 warm-up runs of the case, in order; batch 1 is the first case after the parties start\): ([^\n]*)\./.exec(out);
+    expect(curve, out.slice(0, 3000)).not.toBeNull();
+    const ms = curve![1]!.split(', ').map((v) => Number(v.replace(/ ms$/, '')));
+    expect(ms).toHaveLength(2);
+    for (const v of ms) expect(v).toBeGreaterThan(0);
+    expect(err).toMatch(/networkA b1: warm-up curve \(median of each 100 runs\) [\d.]+, [\d.]+ ms/);
   }, 90_000);
 });

@@ -2,7 +2,8 @@
  * End-to-end benchmark (issue 5):
  *
  *   npm run bench -- [--model networkA,cnn-maxpool,cnn-avgpool,vgg16] [--batch 1,8]
- *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--heavy-reps N] [--heavy-warmup N] [--transport grpc|memory]
+ *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]
+ *                    [--transport grpc|memory]
  *                    [--prep wait|off] [--quick] [--no-write] [--verbose]
  *
  * grpc (default): three real party processes (parties/main.ts via
@@ -23,7 +24,12 @@
  * until --warmup-s seconds (default 3) have passed: V8 optimises the protocol
  * code only after it has run many times, so a small model's first dozen runs
  * are several times slower than a long-running server's (the latency of the
- * first run of each case is reported next to the median).
+ * first run of each case is reported next to the median). Network A (light)
+ * warms up for at least --light-warmup runs (default 1000, or --warmup if that
+ * is given): its latency falls
+ * for the first ~700 predictions after the parties start (client and parties
+ * alike; the medians of each 100 warm-up runs are reported as its warm-up
+ * curve), and the target is a long-running server's latency.
  *
  * Per model and batch: median and p90 latency after the warm-up, bytes per
  * party, rounds, time per layer (compute vs waiting), plaintext tfjs time on
@@ -93,12 +99,14 @@ const reps = Number(opt('--reps') ?? (quick ? 3 : 10));
 const lightReps = Number(opt('--light-reps') ?? (opt('--reps') !== undefined ? reps : quick ? 3 : 100));
 const warmup = Number(opt('--warmup') ?? (quick ? 1 : 2));
 const warmupS = Number(opt('--warmup-s') ?? (quick ? 0 : 3));
+// An explicit --warmup applies to Network A too, unless --light-warmup is given.
+const lightWarmup = Number(opt('--light-warmup') ?? (opt('--warmup') !== undefined ? warmup : quick ? 1 : 1000));
 if (!(warmupS >= 0 && warmupS <= 600)) throw new Error(`--warmup-s: bad value ${warmupS}`);
 const prepMode = (opt('--prep') ?? 'wait') as 'wait' | 'off';
 if (prepMode !== 'wait' && prepMode !== 'off') throw new Error(`--prep must be wait or off, got ${prepMode}`);
 const heavyReps = Number(opt('--heavy-reps') ?? 1);
 const heavyWarmup = Number(opt('--heavy-warmup') ?? 1);
-for (const [n, v] of [['--reps', reps], ['--light-reps', lightReps], ['--warmup', warmup], ['--heavy-reps', heavyReps], ['--heavy-warmup', heavyWarmup]] as const) if (!Number.isInteger(v) || v < (n.endsWith('warmup') ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
+for (const [n, v] of [['--reps', reps], ['--light-reps', lightReps], ['--warmup', warmup], ['--light-warmup', lightWarmup], ['--heavy-reps', heavyReps], ['--heavy-warmup', heavyWarmup]] as const) if (!Number.isInteger(v) || v < (n.endsWith('warmup') ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
 
 const log = (s: string): void => { process.stderr.write(`${s}\n`); };
 let partyRuntime: 'bundle' | 'tsx' | undefined;
@@ -137,8 +145,16 @@ const warming = (spec: ModelSpec, done: number, min: number, startedMs: number):
  * The repetitions of one case: warm-up runs (at least `w`, and until --warmup-s has passed unless
  * heavy), then `R` timed runs. `once` runs one inference and says what to log after the time.
  */
-async function repeat(key: string, spec: ModelSpec, N: number, w: number, R: number, once: () => Promise<{ rep: Rep; detail: string }>, onTimedStart?: () => Promise<void>): Promise<{ timed: Rep[]; warm: number; firstMs: number }> {
-  const timed: Rep[] = [];
+/** Medians of each full 100 warm-up latencies, in order (none below 200 warm-ups). */
+function warmupCurve(ms: readonly number[]): number[] {
+  if (ms.length < 200) return [];
+  const out: number[] = [];
+  for (let i = 0; i + 100 <= ms.length; i += 100) out.push(median(ms.slice(i, i + 100)));
+  return out;
+}
+
+async function repeat(key: string, spec: ModelSpec, N: number, w: number, R: number, once: () => Promise<{ rep: Rep; detail: string }>, onTimedStart?: () => Promise<void>): Promise<{ timed: Rep[]; warm: number; firstMs: number; curve: number[] }> {
+  const timed: Rep[] = [], warmMs: number[] = [];
   const started = performance.now();
   let warm = 0, firstMs = NaN;
   for (let i = 0; ; i++) {
@@ -148,16 +164,19 @@ async function repeat(key: string, spec: ModelSpec, N: number, w: number, R: num
     const { rep, detail } = await once();
     if (i === 0) firstMs = rep.ms;
     if (!warmUp || warm < 3 || verbose) log(`${key} b${N} ${warmUp ? 'warm-up' : 'rep'} ${warmUp ? warm + 1 : timed.length + 1}: ${rep.ms.toFixed(1)} ms${detail}`);
-    if (warmUp) warm++; else timed.push(rep);
+    if (warmUp) { warm++; warmMs.push(rep.ms); } else timed.push(rep);
     if (warmUp && !warming(spec, warm, w, started)) log(`${key} b${N}: ${warm} warm-up runs in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
-  return { timed, warm, firstMs };
+  const curve = warmupCurve(warmMs);
+  if (curve.length) log(`${key} b${N}: warm-up curve (median of each 100 runs) ${curve.map((m) => m.toFixed(2)).join(', ')} ms`);
+  return { timed, warm, firstMs, curve };
 }
 
-function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Rep[], tfjsMs: number, peakRssBytes: number[], firstMs: number): CaseResult {
+function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Rep[], tfjsMs: number, peakRssBytes: number[], firstMs: number, curve: number[] = []): CaseResult {
   const lat = latencyStats(timed.map((r) => r.ms));
   return {
     key, model: key, label: spec.label, batch: N, transport, fracBits: spec.fracBits, warmup: w, reps: timed.length, firstMs,
+    ...(curve.length ? { warmupCurveMs: curve } : {}),
     latencyMs: lat, perImageMs: lat.median / N, protocolMs: median(timed.map((r) => r.protocolMs)),
     bytesPerParty: timed[0]!.bytes, messagesPerParty: timed[0]!.messages, rounds: timed[0]!.rounds,
     layers: layerMedians(timed.map((r) => r.layers)),
@@ -209,11 +228,11 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
     for (const N of Ns) {
       const x = inputFor(model, N);
       const want = plainForward(model, x, N).data;
-      const w = spec.heavy ? heavyWarmup : warmup, R = spec.heavy ? heavyReps : spec.light ? lightReps : reps;
+      const w = spec.heavy ? heavyWarmup : spec.light ? lightWarmup : warmup, R = spec.heavy ? heavyReps : spec.light ? lightReps : reps;
       let rss = [0, 0, 0];
       let prep0: PrepStats | null = null;
       try {
-        const { timed, warm, firstMs } = await repeat(key, spec, N, w, R, async () => {
+        const { timed, warm, firstMs, curve } = await repeat(key, spec, N, w, R, async () => {
           const t = performance.now();
           const r = N === 1
             ? await client.predict({ data: x, shape: model.inputShape }).then((p) => ({ logits: p.logits, sessionId: p.sessionId }))
@@ -233,7 +252,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
         }, async () => { if (prepMode === 'wait') prep0 = await prepStats(l.urls[0]); });
         const prep1 = prepMode === 'wait' ? await prepStats(l.urls[0]) : null;
         const tf = await tfjsPredictMs(model, x, N, Math.min(R, 5));
-        out.push({ ...summarize(key, spec, N, warm, timed, tf, rss, firstMs), ...(prep0 && prep1 ? { prep: { runs: timed.filter((r) => r.preprocessed).length, offlineMs: offlineMs(prep0, prep1) } } : {}) });
+        out.push({ ...summarize(key, spec, N, warm, timed, tf, rss, firstMs, curve), ...(prep0 && prep1 ? { prep: { runs: timed.filter((r) => r.preprocessed).length, offlineMs: offlineMs(prep0, prep1) } } : {}) });
       } catch (e) {
         log(`${key} b${N} failed: ${(e as Error).stack ?? String(e)}`);
         out.push({ ...failed(key, spec, N), error: (e as Error).message });
@@ -258,8 +277,8 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
     const x = inputFor(model, N);
     const want = plainForward(model, x, N).data;
     const xs = shareFor3(encode(x, f));
-    const w = spec.heavy ? heavyWarmup : warmup, R = spec.heavy ? heavyReps : spec.light ? lightReps : reps;
-    const { timed, warm, firstMs } = await repeat(key, spec, N, w, R, async () => {
+    const w = spec.heavy ? heavyWarmup : spec.light ? lightWarmup : warmup, R = spec.heavy ? heavyReps : spec.light ? lightReps : reps;
+    const { timed, warm, firstMs, curve } = await repeat(key, spec, N, w, R, async () => {
       const layers: LayerRecord[][] = [[], [], []];
       const t = performance.now();
       const r = await run3(async (ctx) => {
@@ -283,7 +302,7 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
     });
     const tf = await tfjsPredictMs(model, x, N, Math.min(R, 5));
     const rss = process.resourceUsage().maxRSS * 1024;
-    out.push(summarize(key, spec, N, warm, timed, tf, [rss], firstMs));
+    out.push(summarize(key, spec, N, warm, timed, tf, [rss], firstMs, curve));
   }
   return out;
 }

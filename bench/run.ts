@@ -26,10 +26,12 @@
  * are several times slower than a long-running server's (the latency of the
  * first run of each case is reported next to the median). Network A (light)
  * warms up for at least --light-warmup runs (default 1000, or --warmup if that
- * is given): its latency falls
- * for the first ~700 predictions after the parties start (client and parties
- * alike; the medians of each 100 warm-up runs are reported as its warm-up
- * curve), and the target is a long-running server's latency.
+ * is given): its latency falls over the first thousands of predictions after
+ * the parties start, most in the first ~500 (functions that run a few times
+ * per prediction reach V8's optimising compiler only after hundreds of
+ * predictions; client and parties alike). The medians of each 100 warm-up runs
+ * are reported as its warm-up curve; the target is a long-running server's
+ * latency, which 1000 warm-ups approach from above.
  *
  * Per model and batch: median and p90 latency after the warm-up, bytes per
  * party, rounds, time per layer (compute vs waiting), plaintext tfjs time on

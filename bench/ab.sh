@@ -7,9 +7,11 @@
 # Each commit is checked out in a temporary git worktree that shares this
 # clone's node_modules and build/ (the native addon: only valid while the
 # C++ kernels are the same in both commits), then, per round and commit:
-#   tsx bench/run.ts --model networkA --batch 1,8 --warmup 200 --reps 50 --warmup-s 0 --no-write
+#   tsx bench/run.ts --model networkA --batch 1,8 --warmup 1000 --reps 100 --warmup-s 0 --no-write
 #   tsx bench/run.ts --model cnn-maxpool,cnn-avgpool --batch 1,8 --warmup 5 --reps 10 --warmup-s 0 --no-write
-# and prints the summary rows. Nothing is written to BENCHMARKS.md.
+# and prints the summary rows (Network A warms up 1000 runs, as npm run bench
+# does: its latency falls over the first thousands of predictions). Nothing is
+# written to BENCHMARKS.md.
 set -euo pipefail
 before=${1:?usage: bash bench/ab.sh <commit-before> [<commit-after>] [rounds]}
 after=${2:-HEAD}
@@ -26,7 +28,7 @@ done
 [ -e "$tmp/shared" ] || ln -s "$root/../shared" "$tmp/shared"
 run() {
   (cd "$1" && echo "== $2: $(git log --oneline -1 | cut -c1-72)"
-   npx tsx bench/run.ts --model networkA --batch 1,8 --warmup 200 --reps 50 --warmup-s 0 --no-write 2>/dev/null | grep -E '^\| MNIST' || true
+   npx tsx bench/run.ts --model networkA --batch 1,8 --warmup 1000 --reps 100 --warmup-s 0 --no-write 2>/dev/null | grep -E '^\| MNIST' || true
    npx tsx bench/run.ts --model cnn-maxpool,cnn-avgpool --batch 1,8 --warmup 5 --reps 10 --warmup-s 0 --no-write 2>/dev/null | grep -E '^\| seed' || true)
 }
 for r in $(seq 1 "$rounds"); do

@@ -1,6 +1,6 @@
 /**
- * Node's fetch (undici) vs the SDK's nodeFetch (client-sdk/src/node-fetch.ts)
- * per request, on loopback against a fastify route like the parties' PUT
+ * Node's fetch (undici) vs the SDK's nodeFetch and nodeRequest (its Node
+ * default; client-sdk/src/node-fetch.ts) per request, on loopback against a fastify route like the parties' PUT
  * input (a 6 KiB octet-stream body, a small JSON answer), client and server
  * in this process (issue 5's development measurement behind the SDK's Node
  * default):
@@ -13,6 +13,8 @@
 import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { nodeFetch } from '../client-sdk/src/index.js';
+import { nodeRequest } from '../client-sdk/src/node-fetch.js';
+import type { FetchLike } from '../client-sdk/src/http.js';
 
 const N = Number(process.argv[2] ?? 2000);
 if (!Number.isInteger(N) || N < 1) throw new Error('usage: bench/http-client.ts [requests >= 1]');
@@ -23,7 +25,7 @@ await app.listen({ port: 0, host: '127.0.0.1' });
 const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/x`;
 const body = new Uint8Array(784 * 8);
 const init = { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream', authorization: 'Bearer 0123456789abcdef' } };
-const clients: [string, typeof fetch][] = [['fetch (undici)', fetch], ['nodeFetch', nodeFetch]];
+const clients: [string, FetchLike][] = [['fetch (undici)', fetch], ['nodeFetch', nodeFetch], ['nodeRequest', nodeRequest]];
 for (const [name, f] of [...clients, ...clients]) {
   for (let i = 0; i < 300; i++) await (await f(url, init)).json();
   const t: number[] = [];

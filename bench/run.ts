@@ -223,7 +223,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
   }
   log(`${key}: parties up in ${((performance.now() - t0) / 1000).toFixed(1)} s (${l.modelKind} model, party program: ${l.runtime}, mTLS ${l.certs ? 'on' : 'off'})`);
   partyRuntime ??= l.runtime;
-  // The SDK's default transport in Node (nodeFetch: node:http(s), no headers timeout), as an app would use it.
+  // The SDK's default transport in Node (nodeRequest: node:http(s), no headers timeout), as an app would use it.
   const client = new PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 3_600_000, expectedModelHash: l.modelHash });
   const out: CaseResult[] = [];
   try {

@@ -41,7 +41,7 @@ export interface ClientOptions {
   parties: readonly string[];
   /** Bearer token sent to every party. */
   token: string;
-  /** fetch to use (default: in Node the SDK's node:http(s) transport, nodeFetch; in browsers globalThis.fetch). */
+  /** fetch to use (default: in Node the SDK's node:http(s) transport, nodeRequest in node-fetch.ts; in browsers globalThis.fetch). */
   fetch?: FetchLike;
   /** Deadline for a whole prediction in ms (default 120000; 0 or Infinity: none). Also sent as deadlineMs. */
   timeoutMs?: number;
@@ -186,7 +186,7 @@ export class PrivateInferenceClientBase {
   private readonly createWithInput: boolean;
   private lastModel: ModelInfo | undefined;
 
-  /** platformFetch: the entry's default transport (Node: nodeFetch); else globalThis.fetch. */
+  /** platformFetch: the entry's default transport (Node: nodeRequest); else globalThis.fetch. */
   constructor(options: ClientOptions, platformDecoder: ImageDecoder, platformFetch?: FetchLike) {
     const o = options as Partial<ClientOptions> | undefined;
     if (!o || !Array.isArray(o.parties) || o.parties.length !== 3) {

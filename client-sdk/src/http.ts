@@ -9,7 +9,19 @@ import type { ApiError } from '../../protocol/api-contract.js';
 import { ServerError, PeerUnavailableError, errorForCode, isErrorCode, type ClientErrorContext } from './errors.js';
 import type { ErrorCode } from '../../protocol/errors.js';
 
-export type FetchLike = typeof fetch;
+/** The part of a fetch Response the SDK reads: a standard Response has it all. */
+export interface ResponseLike {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: { get(name: string): string | null };
+  readonly body: { cancel(reason?: unknown): Promise<void> } | null;
+  json(): Promise<unknown>;
+  text(): Promise<string>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** The transport: globalThis.fetch, an undici fetch, or the Node entry's nodeRequest / nodeFetch. */
+export type FetchLike = (input: string, init: RequestInit) => Promise<ResponseLike>;
 
 export interface PartyEndpoint {
   party: 0 | 1 | 2;
@@ -30,11 +42,11 @@ export class PartyHttp {
   constructor(private readonly fetchFn: FetchLike, private readonly token: string) {}
 
   /** Send one request; resolves with a 2xx response, rejects with a typed error. */
-  async call(ep: PartyEndpoint, o: CallOptions, signal: AbortSignal): Promise<Response> {
+  async call(ep: PartyEndpoint, o: CallOptions, signal: AbortSignal): Promise<ResponseLike> {
     const headers: Record<string, string> = { ...o.headers, authorization: `Bearer ${this.token}` };
     if (o.contentType !== undefined) headers['content-type'] = o.contentType;
     if (o.accept !== undefined) headers['accept'] = o.accept;
-    let res: Response;
+    let res: ResponseLike;
     try {
       res = await this.fetchFn(ep.baseUrl + o.path, {
         method: o.method,
@@ -67,7 +79,7 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   413: 'E_TOO_LARGE', 502: 'E_PEER_UNAVAILABLE', 503: 'E_PEER_UNAVAILABLE', 504: 'E_DEADLINE',
 };
 
-async function errorFromResponse(res: Response, ep: PartyEndpoint, o: CallOptions, signal: AbortSignal): Promise<Error> {
+async function errorFromResponse(res: ResponseLike, ep: PartyEndpoint, o: CallOptions, signal: AbortSignal): Promise<Error> {
   let text = '';
   try {
     text = await res.text();

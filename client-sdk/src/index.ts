@@ -1,18 +1,18 @@
 /**
  * Client SDK, Node entry: images are decoded with pure-JS decoders
- * (jpeg-js, pngjs); requests go through nodeFetch (node:http / node:https
- * with keep-alive) unless options.fetch is given. The browser entry is
+ * (jpeg-js, pngjs); requests go through nodeRequest (node:http / node:https
+ * with keep-alive; node-fetch.ts) unless options.fetch is given. The browser entry is
  * browser.ts (same API).
  */
 import { PrivateInferenceClientBase, type ClientOptions } from './client.js';
 import { decodeImageNode } from './image/decode-node.js';
-import { nodeFetch } from './node-fetch.js';
+import { nodeFetch, nodeRequest } from './node-fetch.js';
 
 export * from './common.js';
 export { decodeImageNode as decodeImage, nodeFetch };
 
 export class PrivateInferenceClient extends PrivateInferenceClientBase {
   constructor(options: ClientOptions) {
-    super(options, decodeImageNode, nodeFetch);
+    super(options, decodeImageNode, nodeRequest);
   }
 }

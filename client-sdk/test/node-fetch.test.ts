@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeFetch } from '../src/index.js';
+import { NodeAnswer, nodeRequest } from '../src/node-fetch.js';
 
 describe('nodeFetch (the Node entry\'s default transport)', () => {
   let server: http.Server;
@@ -69,5 +70,34 @@ describe('nodeFetch (the Node entry\'s default transport)', () => {
     await expect(nodeFetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
     await expect(nodeFetch(`${base}/cut`)).rejects.toThrow();
     await expect(nodeFetch('ftp://127.0.0.1/')).rejects.toThrow(/unsupported protocol/);
+  });
+
+  it('nodeRequest (the SDK\'s default) answers the same status, headers and body without a Response; the body reads once', async () => {
+    const body = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 7) & 255);
+    const r = await nodeRequest(`${base}/echo`, { method: 'PUT', headers: { Authorization: 'Bearer t', 'content-type': 'application/octet-stream' }, body });
+    expect(r).toBeInstanceOf(NodeAnswer);
+    expect(r).not.toBeInstanceOf(Response);
+    // Header names are matched in any case, as with Headers.
+    expect([r.status, r.ok, r.headers.get('X-Method'), r.headers.get('x-auth'), r.headers.get('x-length'), r.headers.get('x-none')]).toEqual([201, true, 'PUT', 'Bearer t', '100000', null]);
+    const buf = await r.arrayBuffer();
+    expect(buf.byteLength).toBe(body.length);
+    expect(new Uint8Array(buf)).toEqual(body);
+    await expect(r.arrayBuffer()).rejects.toThrow(/already been read/);
+    const j = await nodeRequest(`${base}/json?x=1`);
+    expect(await j.json()).toEqual({ ok: true });
+    expect(j.headers.get('set-cookie')).toBe('a=1, b=2');
+    const h = new Headers({ 'X-Test': 'a' });
+    expect(await (await nodeRequest(`${base}/echo`, { method: 'POST', headers: h, body: '{"a":1}' })).text()).toBe('{"a":1}');
+    const e = await nodeRequest(`${base}/empty`);
+    expect([e.status, e.body]).toEqual([204, null]);
+    expect(await e.text()).toBe('');
+    const nf = await nodeRequest(`${base}/missing`);
+    expect([nf.status, nf.ok, await nf.json()]).toEqual([404, false, { code: 'E_NOT_FOUND' }]);
+    const c = await nodeRequest(`${base}/json?x=1`);
+    await c.body!.cancel();
+    await expect(c.text()).rejects.toThrow(/already been read/);
+    const reason = new Error('stop');
+    await expect(nodeRequest(`${base}/echo`, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await expect(nodeRequest(`${base}/cut`)).rejects.toThrow();
   });
 });

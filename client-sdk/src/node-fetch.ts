@@ -39,7 +39,7 @@ export class NodeAnswer implements ResponseLike {
   }
   async arrayBuffer(): Promise<ArrayBuffer> {
     const b = this.take();
-    // Buffer.concat may return a slice of Node's shared pool: copy out exactly the body.
+    // The body may be a view into a larger buffer (a socket read, Node's pool): copy out exactly its bytes.
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
   }
   async text(): Promise<string> { return this.take().toString('utf8'); }
@@ -64,12 +64,12 @@ export const nodeRequest = (input: string | URL | Request, init: RequestInit = {
     url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
   } catch (e) { reject(e); return; }
   const mod = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : null;
-  if (!mod) { reject(new TypeError(`nodeFetch: unsupported protocol ${url.protocol}`)); return; }
+  if (!mod) { reject(new TypeError(`nodeRequest: unsupported protocol ${url.protocol}`)); return; }
   const signal = init.signal ?? undefined;
   if (signal?.aborted) { reject(signal.reason); return; }
   const b = init.body;
   const body = b === undefined || b === null ? undefined : typeof b === 'string' ? Buffer.from(b) : b instanceof Uint8Array ? b : null;
-  if (body === null) { reject(new TypeError('nodeFetch: the body must be a string or a Uint8Array')); return; }
+  if (body === null) { reject(new TypeError('nodeRequest: the body must be a string or a Uint8Array')); return; }
   let headers: Record<string, string>;
   try { headers = headerRecord(init.headers); } catch (e) { reject(e); return; }
   if (body) headers['content-length'] = String(body.byteLength);
@@ -84,7 +84,7 @@ export const nodeRequest = (input: string | URL | Request, init: RequestInit = {
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('error', fail);
-    res.on('close', () => { if (!res.complete) fail(new Error('nodeFetch: the connection closed before the whole response')); });
+    res.on('close', () => { if (!res.complete) fail(new Error('nodeRequest: the connection closed before the whole response')); });
     res.on('end', () => {
       const status = res.statusCode ?? 0;
       const answer = new NodeAnswer(status, res.statusMessage ?? '', res.headers, NULL_BODY.has(status) ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));

@@ -88,20 +88,24 @@ async function core(ctx: PartyContext, x: AShare, f: number, label: string): Pro
   } else k.sub(x, rho, y);
   sendU64(ctx, 2, `${label}:y`, y);
   // Step 3: (1 - c) V_j + T_j; P0 also - (s >>_a f) - 2^(62-f).
-  const out = new BigUint64Array(n);
+  let T: BigUint64Array, V: BigUint64Array;
   if (j === 0) {
     const g2 = ctx.pairPrg(2);
-    const T = g2.u64Into(scratchU64('trunc.t', n)), V = g2.u64Into(scratchU64('trunc.v', n));
-    keepWhereBit(c, 0, V, out);
-    k.add(out, T, out);
+    T = g2.u64Into(scratchU64('trunc.t', n));
+    V = g2.u64Into(scratchU64('trunc.v', n));
+  } else {
+    const tv = await recvU64(ctx, 2, `${label}:t,v`, 2 * n);
+    T = tv.subarray(0, n);
+    V = tv.subarray(n);
+  }
+  const out = new BigUint64Array(n);
+  keepWhereBit(c, 0, V, out);
+  k.add(out, T, out);
+  if (j === 0) {
     const sf = scratchU64('trunc.sf', n);
     k.sar(s, f, sf);
     k.sub(out, sf, out);
     k.addScalar(out, BigInt.asUintN(64, -(OFFSET >> BigInt(f))), out);
-  } else {
-    const tv = await recvU64(ctx, 2, `${label}:t,v`, 2 * n);
-    keepWhereBit(c, 0, tv.subarray(n), out);
-    k.add(out, tv.subarray(0, n), out);
   }
   return out as AShare;
 }

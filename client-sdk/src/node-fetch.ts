@@ -21,6 +21,9 @@ const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new htt
 /** Statuses whose Response must have no body. */
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
+/** A node:http header value as fetch's Headers.get gives it (repeated headers joined by ", "). */
+const headerValue = (v: string | string[]): string => (Array.isArray(v) ? v.join(', ') : v);
+
 /** An answer whose body has been read whole: one read of it, as with fetch (a second one rejects). */
 export class NodeAnswer implements ResponseLike {
   readonly ok: boolean;
@@ -29,7 +32,7 @@ export class NodeAnswer implements ResponseLike {
   private used = false;
   constructor(readonly status: number, readonly statusText: string, readonly raw: http.IncomingHttpHeaders, private readonly bytes: Buffer | null) {
     this.ok = status >= 200 && status <= 299;
-    this.headers = { get: (name) => { const v = raw[name.toLowerCase()]; return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v; } };
+    this.headers = { get: (name) => { const v = raw[name.toLowerCase()]; return v === undefined ? null : headerValue(v); } };
     this.body = bytes === null ? null : { cancel: async () => { this.used = true; } };
   }
   private take(): Buffer {
@@ -99,6 +102,6 @@ export const nodeRequest = (input: string | URL | Request, init: RequestInit = {
 export const nodeFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
   const a = await nodeRequest(input, init);
   const h = new Headers();
-  for (const [k, v] of Object.entries(a.raw)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+  for (const [k, v] of Object.entries(a.raw)) if (v !== undefined) h.set(k, headerValue(v));
   return new Response(a.body === null ? null : await a.arrayBuffer(), { status: a.status, statusText: a.statusText, headers: h });
 };

@@ -18,7 +18,8 @@
  *   npx tsx bench/ab-deploy.ts --b-args "--single-threaded-gc --no-incremental-marking --interrupt-budget=8192"
  */
 import { performance } from 'node:perf_hooks';
-import { PrivateInferenceClient } from '../client-sdk/src/index.js';
+import { PrivateInferenceClient, sessionKey } from '../client-sdk/src/index.js';
+import { SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import { launchLocal, partyNodeArgs, type Launched } from '../parties/launch.js';
 import { waitPrepIdle } from './prep-wait.js';
 import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
@@ -62,11 +63,12 @@ try {
     const arm = i % 2;
     const { l, client } = d[arm]!;
     const s = performance.now();
-    const r = await client.predict({ data: x, shape: [784] });
+    const sessionKeys = [sessionKey(), sessionKey(), sessionKey()] as const;
+    const r = await client.predict({ data: x, shape: [784] }, { sessionKeys });
     const ms = performance.now() - s;
     if (i >= runs - 2 * measure) {
       t[arm]!.push(ms);
-      const q = await fetch(`${l.urls[0]}/v1/sessions/${r.sessionId}/run`, { headers: { authorization: `Bearer ${l.token}` } });
+      const q = await fetch(`${l.urls[0]}/v1/sessions/${r.sessionId}/run`, { headers: { authorization: `Bearer ${l.token}`, [SESSION_KEY_HEADER]: sessionKeys[0] } });
       if (!q.ok) throw new Error(`GET run stats at P0: ${q.status}`);
       p0[arm]!.push(((await q.json()) as { run: { ms: number } }).run.ms);
     }

@@ -3,7 +3,7 @@
  * the client SDK against the three parties, then exit (0 on success).
  *
  *   SECURENN_PARTIES=https://party-0:8443,https://party-1:8443,https://party-2:8443 \
- *   SECURENN_TOKEN=... [SECURENN_MODEL_HASH=<sha256>] [SECURENN_WAIT_MS=120000] \
+ *   SECURENN_TOKENS=<token at P0>,<token at P1>,<token at P2> [SECURENN_MODEL_HASH=<sha256>] [SECURENN_WAIT_MS=120000] \
  *   NODE_EXTRA_CA_CERTS=ca.crt  node --import tsx deploy/client.ts [image.jpg|image.png]
  *
  * Without an image it sends a random tensor of the model's input shape (pixels
@@ -17,10 +17,11 @@ import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 
 const env = process.env;
 const parties = (env.SECURENN_PARTIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-const token = env.SECURENN_TOKEN ?? '';
+// The client's own token at each party (SECURENN_TOKENS), or one for all three (SECURENN_TOKEN: development only).
+const tokens = env.SECURENN_TOKENS ? env.SECURENN_TOKENS.split(',').map((s) => s.trim()) : env.SECURENN_TOKEN ? [env.SECURENN_TOKEN, env.SECURENN_TOKEN, env.SECURENN_TOKEN] : [];
 const waitMs = Number(env.SECURENN_WAIT_MS ?? 120_000);
-if (parties.length !== 3 || !token) {
-  process.stderr.write('client: set SECURENN_PARTIES (three URLs, P0,P1,P2) and SECURENN_TOKEN\n');
+if (parties.length !== 3 || tokens.length !== 3 || tokens.some((t) => !t)) {
+  process.stderr.write('client: set SECURENN_PARTIES (three URLs, P0,P1,P2) and SECURENN_TOKENS (the token at each party, P0,P1,P2)\n');
   process.exit(2);
 }
 
@@ -36,12 +37,12 @@ async function waitReady(): Promise<void> {
 
 async function main(): Promise<void> {
   await waitReady();
-  const client = new PrivateInferenceClient({ parties, token, ...(env.SECURENN_MODEL_HASH ? { expectedModelHash: env.SECURENN_MODEL_HASH } : {}) });
+  const client = new PrivateInferenceClient({ parties, tokens, ...(env.SECURENN_MODEL_HASH ? { expectedModelHash: env.SECURENN_MODEL_HASH } : {}) });
   const image = process.argv[2];
   let input: Uint8Array | { data: Float32Array; shape: number[] };
   if (image) input = new Uint8Array(readFileSync(image));
   else {
-    const r = await fetch(`${parties[0]}/v1/model`, { headers: { authorization: `Bearer ${token}` } });
+    const r = await fetch(`${parties[0]}/v1/model`, { headers: { authorization: `Bearer ${tokens[0]}` } });
     if (!r.ok) throw new Error(`GET /v1/model at P0: ${r.status}`);
     const { inputShape } = (await r.json()) as { inputShape: number[] };
     const n = inputShape.reduce((a, b) => a * b, 1);

@@ -31,6 +31,31 @@ describe('party configuration', () => {
     expect(() => resolveConfig({ ...noTls, insecureLocal: true }, 2, '/x')).toThrow(/loopback/);
   });
 
+  it('client credentials: shared tokens only on loopback; per-party clients by SHA-256; PARTY_TOKENS is the party\'s own', () => {
+    const open = dep();
+    open.parties = open.parties.map((e) => ({ ...e, http: { ...e.http, host: '0.0.0.0' } })) as DeploymentConfig['parties'];
+    expect(() => resolveConfig(open, 1, '/x')).toThrow(/loopback development only/);
+    // The same file with this party's own credentials instead.
+    const sha = 'ab'.repeat(32);
+    const own = { ...open, tokens: [] as string[] };
+    own.parties[1] = { ...own.parties[1], clients: [{ id: 'clinic-a', tokenSha256: sha }] };
+    expect(resolveConfig(own, 1, '/x').self.clients).toEqual([{ id: 'clinic-a', tokenSha256: sha }]);
+    expect(() => resolveConfig(own, 0, '/x')).toThrow(/no client credentials/);
+    expect(resolveConfig(open, 1, '/x', { tokens: ['from-party-tokens-env-01'] }).tokens).toEqual(['from-party-tokens-env-01']);
+    const badClient = (clients: unknown) => { const d = { ...own }; d.parties = [...own.parties] as DeploymentConfig['parties']; d.parties[1] = { ...d.parties[1], clients: clients as [] }; return () => resolveConfig(d, 1, '/x'); };
+    expect(badClient([{ id: 'a', tokenSha256: 'short' }])).toThrow(/tokenSha256/);
+    expect(badClient([{ id: 'a b', tokenSha256: sha }])).toThrow(/clients must list/);
+    expect(badClient([{ id: 'a', tokenSha256: sha }, { id: 'b', tokenSha256: sha }])).toThrow(/once/);
+  });
+
+  it('sessions: per-client quota within the global cap, the id journal path per party; http timeouts', () => {
+    const c = resolveConfig(dep({ sessions: { defaultDeadlineMs: 1000, maxDeadlineMs: 2000, maxSessions: 10, maxPerClient: 3, retentionMs: 1000, idJournal: 'state/ids-p{party}.log' } }), 2, '/etc/securenn');
+    expect(c.sessions).toMatchObject({ maxPerClient: 3, idJournal: '/etc/securenn/state/ids-p2.log' });
+    expect(c.http).toEqual({ requestMs: 30_000, keepAliveMs: 5_000 });
+    expect(() => resolveConfig(dep({ sessions: { defaultDeadlineMs: 1000, maxDeadlineMs: 2000, maxSessions: 10, maxPerClient: 11, retentionMs: 1000 } }), 0, '/x')).toThrow(/maxPerClient/);
+    expect(() => resolveConfig(dep({ http: { requestMs: 10 } }), 0, '/x')).toThrow(/http.requestMs/);
+  });
+
   it('requires client tokens and sane limits', () => {
     expect(() => resolveConfig(dep({ tokens: [] }), 0, '/x')).toThrow(/tokens/);
     expect(() => resolveConfig(dep({ tokens: ['short'] }), 0, '/x')).toThrow(/tokens/);

@@ -5,7 +5,7 @@
  *
  *   node --import tsx parties/main.ts --party 1 --config deploy.json [--insecure-local]
  *
- * Env: PARTY_ID, PARTY_CONFIG, PARTY_TOKENS (comma-separated), PARTY_INSECURE_LOCAL=1,
+ * Env: PARTY_ID, PARTY_CONFIG, PARTY_TOKENS (comma-separated: this party's own client tokens), PARTY_INSECURE_LOCAL=1,
  * PARTY_LOG_LEVEL, PARTY_HTTP_PORT, PARTY_GRPC_PORT, PARTY_ACCOUNTANT_FILE.
  */
 import type { BackendSpec } from '../protocol/kernels/select.js';
@@ -16,6 +16,7 @@ import { MpcError } from '../protocol/errors.js';
 import type { Budget, Enforcement } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { DEFAULT_PLAN_AHEAD_MS } from './batcher.js';
+import type { ClientCredential } from './client-auth.js';
 import { MAX_TEACHERS, type ModelSource, type PateNoise } from './model-source.js';
 import type { PrivacySettings } from './privacy.js';
 import { hostOf, isLoopbackHost } from './tls.js';
@@ -35,6 +36,12 @@ export interface PartyEntry {
    * the same teachers in the same order with the same noise.
    */
   model: SingleModelEntry | { ensemble: { teachers: SingleModelEntry[]; noise?: PateNoise } };
+  /**
+   * This party's own client credentials: each client holds a different token
+   * for each party, and a party knows only the SHA-256 of its own (so the
+   * deployment file may be shared). The `id` is the client's identity here.
+   */
+  clients?: ClientCredential[];
   /** Static files served at / (P0: the SDK demo page). */
   staticDir?: string;
   /** Extra public files by URL path, e.g. { "/sdk.js": "...", "/config.json": "..." } (the demo's bundle and client config). */
@@ -44,6 +51,12 @@ export interface PartyEntry {
 export type SingleModelEntry = { bundleDir: string } | { devFile: string };
 
 export interface CommonSettings {
+  /**
+   * In the deployment file: bearer tokens valid at all three parties (one
+   * token for every party), for loopback development only (`npm start`,
+   * tests); refused where this party listens on any other address. From
+   * PARTY_TOKENS: this party's own tokens (each party's container gets its own).
+   */
   tokens: string[];
   insecureLocal: boolean;
   /**
@@ -55,7 +68,20 @@ export interface CommonSettings {
    * step 3).
    */
   batch: { windowMs: number; maxBatch: number; maxConcurrentRuns: number; planAheadMs: number };
-  sessions: { defaultDeadlineMs: number; maxDeadlineMs: number; maxSessions: number; retentionMs: number };
+  /**
+   * maxSessions: unfinished sessions in all; maxPerClient (default
+   * maxSessions / 4): per client identity, so one client cannot take every
+   * slot; idJournal: file of the session ids used (relative to the config's
+   * folder; '{party}' becomes the party id), so that an id is refused after a
+   * restart too; persistent, writable storage.
+   */
+  sessions: { defaultDeadlineMs: number; maxDeadlineMs: number; maxSessions: number; maxPerClient?: number; retentionMs: number; idJournal?: string };
+  /**
+   * Client HTTP: requestMs, the longest a request's headers and body may take
+   * to arrive (a slow or stalled upload is cut with 408 E_TIMEOUT);
+   * keepAliveMs, how long an idle keep-alive connection stays open.
+   */
+  http: { requestMs: number; keepAliveMs: number };
   cors: { origins: string[] };
   logLevel: string;
   /** Kernel backend: 'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'native', 'ts' (protocol/kernels/select.ts). */
@@ -111,8 +137,9 @@ export interface PrivacyConfig {
   enforce?: Enforcement;
 }
 
-export interface DeploymentConfig extends Omit<Partial<CommonSettings>, 'privacy' | 'batch'> {
+export interface DeploymentConfig extends Omit<Partial<CommonSettings>, 'privacy' | 'batch' | 'http'> {
   parties: [PartyEntry, PartyEntry, PartyEntry];
+  http?: Partial<CommonSettings['http']>;
   /** Missing fields take DEFAULTS.batch. */
   batch?: Partial<CommonSettings['batch']>;
   privacy?: Partial<PrivacyConfig>;
@@ -134,6 +161,7 @@ export const DEFAULTS: CommonSettings = {
   insecureLocal: false,
   batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, planAheadMs: DEFAULT_PLAN_AHEAD_MS },
   sessions: { defaultDeadlineMs: 60_000, maxDeadlineMs: 600_000, maxSessions: 1_000, retentionMs: 300_000 },
+  http: { requestMs: 30_000, keepAliveMs: 5_000 },
   cors: { origins: [] },
   logLevel: 'info',
   kernels: 'auto',
@@ -211,6 +239,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
     ...DEFAULTS, ...dep, ...over,
     batch: { ...DEFAULTS.batch, ...dep.batch, ...over.batch },
     sessions: { ...DEFAULTS.sessions, ...dep.sessions, ...over.sessions },
+    http: { ...DEFAULTS.http, ...dep.http, ...over.http },
     cors: { ...DEFAULTS.cors, ...dep.cors, ...over.cors },
     preprocess: { ...DEFAULTS.preprocess, ...dep.preprocess, ...over.preprocess },
     privacy: { ...DEFAULTS.privacy, ...dep.privacy, ...over.privacy },
@@ -238,8 +267,19 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   int(c.batch.planAheadMs, 'batch.planAheadMs', 0, 60_000);
   int(c.sessions.defaultDeadlineMs, 'sessions.defaultDeadlineMs', 1, c.sessions.maxDeadlineMs);
   int(c.sessions.maxSessions, 'sessions.maxSessions', 1, 1_000_000);
-  if (!Array.isArray(c.tokens) || c.tokens.length === 0 || c.tokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`tokens` must list at least one client bearer token of 16+ characters');
+  if (c.sessions.maxPerClient !== undefined) int(c.sessions.maxPerClient, 'sessions.maxPerClient', 1, c.sessions.maxSessions);
+  if (c.sessions.idJournal !== undefined && (typeof c.sessions.idJournal !== 'string' || c.sessions.idJournal === '')) bad('sessions.idJournal must be a path');
+  int(c.http.requestMs, 'http.requestMs', 1_000, 3_600_000);
+  int(c.http.keepAliveMs, 'http.keepAliveMs', 100, 600_000);
   int(self.http?.port, `parties[${party}].http.port`, 0, 65535);
+  if (!Array.isArray(c.tokens) || c.tokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`tokens` must list client bearer tokens of 16+ characters');
+  const clients = self.clients ?? [];
+  if (!Array.isArray(clients) || clients.some((k) => typeof k?.id !== 'string' || !/^[A-Za-z0-9._:@-]{1,64}$/.test(k.id) || typeof k.tokenSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(k.tokenSha256))) bad(`parties[${party}].clients must list { id (1-64 of A-Z a-z 0-9 . _ : @ -), tokenSha256 (64 lower-case hex digits) }`);
+  if (new Set(clients.map((k) => k.id)).size !== clients.length || new Set(clients.map((k) => k.tokenSha256)).size !== clients.length) bad(`parties[${party}].clients: each id and each tokenSha256 may appear once`);
+  if (c.tokens.length === 0 && clients.length === 0) bad(`no client credentials: give parties[${party}].clients (or PARTY_TOKENS), or \`tokens\` for loopback development`);
+  // One token for all three parties lets each party act as the client at the others: loopback development only.
+  const sharedTokens = Array.isArray(dep.tokens) && dep.tokens.length > 0 && over.tokens === undefined;
+  if (sharedTokens && !isLoopbackHost(self.http.host)) bad(`\`tokens\` in the deployment file is one token for all three parties, for loopback development only (parties[${party}].http.host is '${self.http.host}'); give each party its own credentials: parties[${party}].clients or PARTY_TOKENS`);
   const dial: Partial<Record<PartyId, string>> = {};
   for (const p of [0, 1] as PartyId[]) {
     if (p >= party) continue;
@@ -258,10 +298,12 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
     ...self,
     ...(self.tls ? { tls: { ...self.tls, ca: abs(self.tls.ca), cert: abs(self.tls.cert), key: abs(self.tls.key) } } : {}),
     model: modelEntry(self.model, `parties[${party}].model`, abs),
+    ...(clients.length ? { clients: clients.map((k) => ({ id: k.id, tokenSha256: k.tokenSha256 })) } : {}),
     ...(self.staticDir ? { staticDir: abs(self.staticDir) } : {}),
     ...(self.staticFiles ? { staticFiles: Object.fromEntries(Object.entries(self.staticFiles).map(([u, f]) => [u.startsWith('/') ? u : `/${u}`, abs(f)])) } : {}),
   };
-  return { ...c, party, self: entry, dial, baseDir, privacySettings };
+  const sessions = c.sessions.idJournal ? { ...c.sessions, idJournal: path.resolve(baseDir, c.sessions.idJournal.replaceAll('{party}', String(party))) } : c.sessions;
+  return { ...c, sessions, party, self: entry, dial, baseDir, privacySettings };
 }
 
 /** From argv + env + the config file. */

@@ -5,10 +5,10 @@
  *
  *   npx tsx parties/demo-client.ts <client.json printed by npm start>
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { CreateSessionResponse } from '../protocol/api-contract.js';
-import { OUTPUT_SHAPE_HEADER } from '../protocol/api-contract.js';
+import { OUTPUT_SHAPE_HEADER, SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { softmaxRows } from '../protocol/reference/forward.js';
@@ -27,14 +27,17 @@ async function call(url: string, init: RequestInit): Promise<Response> {
 
 const t0 = performance.now();
 const sessionId = randomUUID();
-const created = await Promise.all(cfg.parties.map((u) => call(`${u}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sessionId, modelHash: cfg.modelHash }) }).then((r) => r.json() as Promise<CreateSessionResponse>)));
+// The session key of each party (32 random bytes): only requests that present it can feed or read the session there.
+const keyed = (p: number) => ({ [SESSION_KEY_HEADER]: keys[p]! });
+const keys = cfg.parties.map(() => randomBytes(32).toString('base64url'));
+const created = await Promise.all(cfg.parties.map((u, p) => call(`${u}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json', ...keyed(p) }, body: JSON.stringify({ sessionId, modelHash: cfg.modelHash }) }).then((r) => r.json() as Promise<CreateSessionResponse>)));
 const info = created[0]!;
 const n = info.inputShape.reduce((a, b) => a * b, 1);
 // A random "image" in [0, 1): pixel values from the CSPRNG.
 const pixels = Float64Array.from(randomU64(n), (v) => Number(v >> 11n) / 2 ** 53);
 const [x0, x1] = share(getKernels(), encode(pixels, info.fracBits));
-await Promise.all([x0, x1].map((x, p) => call(`${cfg.parties[p]}/v1/sessions/${sessionId}/input`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from(u64Bytes(x)) })));
-const outs = await Promise.all([0, 1].map((p) => call(`${cfg.parties[p]}/v1/sessions/${sessionId}/output`, { method: 'GET' })));
+await Promise.all([x0, x1].map((x, p) => call(`${cfg.parties[p]}/v1/sessions/${sessionId}/input`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', ...keyed(p) }, body: Buffer.from(u64Bytes(x)) })));
+const outs = await Promise.all([0, 1].map((p) => call(`${cfg.parties[p]}/v1/sessions/${sessionId}/output`, { method: 'GET', headers: keyed(p) })));
 const shape = outs[0]!.headers.get(OUTPUT_SHAPE_HEADER) ?? '';
 const [y0, y1] = await Promise.all(outs.map(async (r) => bytesU64(new Uint8Array(await r.arrayBuffer()))));
 const logits = decode(reconstruct(getKernels(), y0!, y1!), info.fracBits);

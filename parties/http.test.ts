@@ -12,7 +12,9 @@ import { plainForward } from '../protocol/reference/forward.js';
 import { reconstruct, share, u64Bytes } from '../protocol/sharing/sharing.js';
 import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
 import { resolveConfig } from './config.js';
-import { tokenChecker } from './http.js';
+import { clientAuthenticator, tokenDigest } from './client-auth.js';
+import { clientIdOf } from './privacy.js';
+import { sessionTag } from './log.js';
 import { shareBundles } from './model-source.js';
 import { createPartyServer } from './server.js';
 import { auth, finishSession, partyTrio, startSession, TEST_TOKEN, testCerts, type PartyTrio } from './testing.js';
@@ -61,10 +63,10 @@ describe('client HTTP API: validation, auth and error codes', () => {
     expect(codeOf(await app(0).inject({ method: 'PUT', url: `/v1/sessions/${randomUUID()}/input`, headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(10 * IN_BYTES) }))).toEqual({ status: 401, code: 'E_UNAUTHENTICATED' });
   });
 
-  it('compares tokens in constant time against every configured token', () => {
-    const ok = tokenChecker(['first-token-aaaaaaaa', 'second-token-bbbbbbb']);
-    expect([ok('Bearer first-token-aaaaaaaa'), ok('Bearer second-token-bbbbbbb'), ok('bearer second-token-bbbbbbb')]).toEqual([true, true, true]);
-    expect([ok(undefined), ok(''), ok('Bearer '), ok('first-token-aaaaaaaa'), ok('Bearer first-token-aaaaaaab'), ok('Basic first-token-aaaaaaaa')]).toEqual([false, false, false, false, false, false]);
+  it('compares tokens in constant time against every configured credential and answers the identity', () => {
+    const who = clientAuthenticator(['first-token-aaaaaaaa'], [{ id: 'clinic-b', tokenSha256: tokenDigest('second-token-bbbbbbb').toString('hex') }]);
+    expect([who('Bearer first-token-aaaaaaaa'), who('Bearer second-token-bbbbbbb'), who('bearer second-token-bbbbbbb')]).toEqual([clientIdOf('Bearer first-token-aaaaaaaa'), 'clinic-b', 'clinic-b']);
+    expect([who(undefined), who(''), who('Bearer '), who('first-token-aaaaaaaa'), who('Bearer first-token-aaaaaaab'), who('Basic first-token-aaaaaaaa')]).toEqual([null, null, null, null, null, null]);
   });
 
   it('schema violations: 400 E_BAD_ARGUMENT (bad uuid, batch 0, batch above max, unknown field, not JSON)', async () => {
@@ -291,12 +293,15 @@ describe('client HTTP API: validation, auth and error codes', () => {
     expect(text).toContain('"msg":"run done"');
     expect(text).toContain('"msg":"input share received"');
     expect(text).not.toContain(t.token);
+    // Session ids appear only as keyed hashes (log.ts sessionTag), never as themselves.
+    expect(text).not.toContain(id);
+    expect(text).toContain(`"session":"${sessionTag(id)}"`);
     // No long numbers (u64 shares, fixed-point values) besides the timestamp field.
     for (const line of text.split('\n').filter(Boolean)) {
       const o = JSON.parse(line) as Record<string, unknown>;
       delete o.time;
       // Ids (uuids) and the model hash are hex; strip them, then look for long decimal runs.
-      const rest = JSON.stringify(o).replace(/"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/g, '"<id>"').replace(/"[0-9a-f]{64}"/g, '"<hash>"');
+      const rest = JSON.stringify(o).replace(/"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/g, '"<id>"').replace(/"s:[0-9a-f]{16}"/g, '"<tag>"').replace(/"[0-9a-f]{64}"/g, '"<hash>"');
       expect(rest).not.toMatch(/\d{10,}/);
     }
   });

@@ -9,40 +9,49 @@
  *   GET  /v1/privacy/budget           the caller's privacy budget at this party (PrivacyBudgetResponse)
  *   GET  /healthz, /readyz, /metrics  (no token)
  *   GET  /*                           static demo files (P0, if configured; plus /sdk.js, /config.json)
- * Bearer tokens are compared in constant time (sha256 digests, timingSafeEqual
- * against every configured token). Errors are coded ApiError JSON with the
- * HTTP status of their code; messages never carry share values.
+ * Bearer tokens are compared in constant time (client-auth.ts) and give the
+ * caller's identity at this party. Every session route takes the session key
+ * (x-session-key, SESSION_KEY_HEADER): a session is created with one, and a
+ * request with another identity or key is answered exactly as an unknown id
+ * (404). Errors are coded ApiError JSON with the HTTP status of their code;
+ * messages never carry share values.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { API_VERSION, AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, type ApiError, type CreateSessionRequest, type PrivacyBudgetResponse } from '../protocol/api-contract.js';
+import { API_VERSION, AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN, type ApiError, type CreateSessionRequest, type PrivacyBudgetResponse } from '../protocol/api-contract.js';
 import { ERROR_CODES, isMpcError, MpcError } from '../protocol/errors.js';
 import { alignedBytes } from './chunking.js';
 import { errFields } from './log.js';
 import type { Party } from './party.js';
 import type { Session } from './sessions.js';
-import { clientIdOf } from './privacy.js';
+import { clientAuthenticator, type ClientCredential } from './client-auth.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig { public?: boolean }
+  interface FastifyRequest {
+    /** The caller's identity at this party (client-auth.ts); '' on public routes. */
+    clientId: string;
+  }
 }
 
 export interface ApiOptions {
+  /** Shared client tokens (loopback development only; config.ts). */
   tokens: string[];
+  /** This party's own client credentials. */
+  clients?: ClientCredential[];
   corsOrigins: string[];
   staticDir?: string;
   /** Extra public files by URL path (served before staticDir). */
   staticFiles?: Record<string, string>;
   /** Longest a GET output waits (ms); sessions end at their deadline anyway. */
   longPollMaxMs: number;
+  /** Longest a request's body may take to arrive after its headers (config http.requestMs). */
+  requestTimeoutMs?: number;
 }
 
 const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID_PATTERN } } } as const;
-
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 /** JSON schema of CreateSessionRequest.privacy (protocol/privacy PrivacyRequest); policy checks are resolvePolicy's. */
 const privacySchema = {
@@ -64,21 +73,28 @@ const privacySchema = {
   },
 } as const;
 
-export function tokenChecker(tokens: string[]): (header: string | undefined) => boolean {
-  const want = tokens.map(digest);
-  return (header) => {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    const got = digest(m ? m[1]! : '');
-    let ok = 0;
-    for (const w of want) ok |= timingSafeEqual(got, w) ? 1 : 0;
-    return m !== null && ok === 1;
-  };
+/** The session key of a request that creates a session: one header of 43 base64url characters. */
+function newSessionKey(req: FastifyRequest): string {
+  const k = req.headers[SESSION_KEY_HEADER];
+  if (typeof k !== 'string' || !SESSION_KEY_PATTERN.test(k)) throw new MpcError('E_BAD_ARGUMENT', `${SESSION_KEY_HEADER}: a new session needs one header with its key, 32 random bytes in base64url (43 characters)`);
+  return k;
 }
+
+/** The session key a request about a session presents (a missing or malformed one matches no session). */
+const sessionKeyOf = (req: FastifyRequest): string | undefined => {
+  const k = req.headers[SESSION_KEY_HEADER];
+  return typeof k === 'string' ? k : undefined;
+};
+
+/** Node's errors for a request the client cut off or stalled. */
+const isAbort = (e: { code?: unknown; message?: unknown }): boolean =>
+  e?.code === 'ECONNRESET' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || e?.code === 'ERR_HTTP_REQUEST_TIMEOUT' || e?.message === 'aborted';
 
 /** Fastify and other errors -> MpcError (the only error shape clients see). */
 export function toMpcError(err: unknown): MpcError {
   if (isMpcError(err)) return err;
   const e = err as FastifyError & { validation?: { instancePath?: string; message?: string }[]; validationContext?: string };
+  if (isAbort(e)) return new MpcError('E_TIMEOUT', 'the request was cut off or stalled before its body was complete');
   if (e?.validation) {
     const what = e.validation.map((v) => `${v.instancePath || '/'} ${v.message ?? 'is invalid'}`).join('; ');
     return new MpcError('E_BAD_ARGUMENT', `${e.validationContext ?? 'request'}: ${what}`);
@@ -93,6 +109,33 @@ function apiError(e: MpcError, party: number): ApiError {
   return { code: e.code, message: e.message, party: e.party ?? party, ...(e.step !== undefined ? { step: e.step } : {}) };
 }
 
+/**
+ * Node's HTTP parser errors (a Content-Length that does not match, a request
+ * line it cannot parse, headers too large, a request that did not arrive
+ * within http.requestMs) are answered in the ApiError format too, then the
+ * connection is closed (fastify's clientErrorHandler option).
+ */
+export function clientErrorHandler(party: number): (err: Error & { code?: string }, socket: import('node:net').Socket) => void {
+  return (err, socket) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, e] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, new MpcError('E_TIMEOUT', 'the request did not arrive within the request timeout')]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, new MpcError('E_TOO_LARGE', 'request headers exceed the limit')]
+        : [400, new MpcError('E_BAD_ARGUMENT', `malformed HTTP request (${err.code ?? 'parse error'})`)];
+    const body = JSON.stringify(apiError(e, party));
+    if (socket.writable) socket.write(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+    socket.destroy(err);
+  };
+}
+
+/** fastify's frameworkErrors option: a URL it cannot decode, in the ApiError format. */
+export function frameworkErrors(party: number): (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => void {
+  return (err, _req, reply) => {
+    void reply.code(400).type('application/json').send(apiError(new MpcError('E_BAD_ARGUMENT', `malformed request URL (${err.code ?? 'bad URL'})`), party));
+  };
+}
+
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.json': 'application/json', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.svg': 'image/svg+xml', '.ico': 'image/x-icon',
@@ -100,21 +143,52 @@ const MIME: Record<string, string> = {
 };
 
 export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions): void {
-  const okToken = tokenChecker(opts.tokens);
+  const identify = clientAuthenticator(opts.tokens, opts.clients ?? []);
+  app.decorateRequest('clientId', '');
   const metrics = party.metrics;
   const allowAll = opts.corsOrigins.includes('*');
+
+  // A body that has not fully arrived within requestTimeoutMs is cut: 408 E_TIMEOUT if nothing was answered yet,
+  // then the connection is closed (Node's own requestTimeout does not cut a body trickled after the headers).
+  const bodyMs = opts.requestTimeoutMs;
+  if (bodyMs !== undefined) {
+    app.addHook('onRequest', async (req, reply) => {
+      const raw = req.raw;
+      if (raw.complete) return;
+      const t = setTimeout(() => {
+        if (raw.complete) return;
+        const socket = raw.socket;
+        if (!reply.raw.headersSent && socket.writable) {
+          metrics.errors.inc({ code: 'E_TIMEOUT', source: 'http' });
+          const body = JSON.stringify(apiError(new MpcError('E_TIMEOUT', `the request body did not arrive within ${bodyMs} ms`), party.party));
+          socket.write(`HTTP/1.1 408 Request Timeout\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+        }
+        socket.destroy();
+      }, bodyMs);
+      t.unref();
+      const clear = (): void => clearTimeout(t);
+      raw.once('end', clear);
+      raw.once('close', clear);
+    });
+  }
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const origin = req.headers.origin;
     if (origin && (allowAll || opts.corsOrigins.includes(origin))) {
       reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}`);
       if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
-        reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS').header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}, ${AWAIT_OUTPUT_HEADER}`).header('access-control-max-age', '600');
+        reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS').header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}, ${AWAIT_OUTPUT_HEADER}, ${SESSION_KEY_HEADER}`).header('access-control-max-age', '600');
         return reply.code(204).send();
       }
     }
     if (req.routeOptions.config?.public) return;
-    if (!okToken(req.headers.authorization)) throw new MpcError('E_UNAUTHENTICATED', 'missing or invalid bearer token');
+    const who = identify(req.headers.authorization);
+    if (who === null) {
+      // Nothing more is read from a caller without a valid token: the connection closes after the answer.
+      reply.header('connection', 'close');
+      throw new MpcError('E_UNAUTHENTICATED', 'missing or invalid bearer token');
+    }
+    req.clientId = who;
   });
 
   app.addHook('onResponse', async (req, reply) => {
@@ -130,6 +204,7 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
     const e = toMpcError(err);
     metrics.errors.inc({ code: e.code, source: 'http' });
     if (e.code === 'E_INTERNAL') req.log.error(errFields(e.cause ?? err), 'request failed');
+    else if (e.code === 'E_TIMEOUT') req.log.info({ code: e.code }, 'request cut off by the client or the request timeout');
     else req.log.info({ code: e.code }, 'request refused');
     void reply.code(ERROR_CODES[e.code].http).type('application/json').send(apiError(e, party.party));
   });
@@ -162,7 +237,9 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
       for (const c of chunks) { out.set(c, o); o += c.length; }
       done(null, out);
     });
-    payload.on('error', (err) => { if (!finished) { finished = true; done(err, undefined); } });
+    const cut = (): void => { if (!finished) { finished = true; chunks.length = 0; done(new MpcError('E_TIMEOUT', 'the upload was cut off before its body was complete'), undefined); } };
+    payload.on('error', cut);
+    payload.on('close', cut);
   });
 
   const v = `/${API_VERSION}`;
@@ -177,7 +254,7 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
   app.post<{ Body: CreateSessionRequest }>(`${v}/sessions`, {
     bodyLimit: 16 * 1024,
     schema: { body: { type: 'object', required: ['sessionId'], additionalProperties: false, properties: sessionProperties } },
-  }, async (req, reply) => reply.code(201).send(await party.createSession(req.body, clientIdOf(req.headers.authorization))));
+  }, async (req, reply) => reply.code(201).send(await party.createSession(req.body, req.clientId, newSessionKey(req))));
 
   // x-session-create: the session request of a PUT that creates the session with its input.
   const createHeaderSchema = { type: 'object', required: ['modelHash'], additionalProperties: false, properties: sessionProperties };
@@ -215,13 +292,14 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
 
   app.put<{ Params: { id: string }; Body: Uint8Array }>(`${v}/sessions/:id/input`, { schema: { params: idParams } }, async (req, reply) => {
     if (!(req.body instanceof Uint8Array)) throw new MpcError('E_BAD_ARGUMENT', 'input share must be sent as application/octet-stream');
-    if (req.headers[SESSION_CREATE_HEADER] === undefined && req.headers[AWAIT_OUTPUT_HEADER] === undefined) return party.putInput(req.params.id, req.body);
+    if (req.headers[SESSION_CREATE_HEADER] === undefined && req.headers[AWAIT_OUTPUT_HEADER] === undefined) return party.putInput(req.params.id, req.clientId, sessionKeyOf(req), req.body);
     const wait = parseAwaitHeader(req);
     const create = parseCreateHeader(req, req.params.id);
-    const created = await party.createWithInput(create, clientIdOf(req.headers.authorization), req.body);
+    const key = newSessionKey(req);
+    const created = await party.createWithInput(create, req.clientId, key, req.body);
     if (wait === undefined) return reply.code(201).send(created);
     // Answer the output with the session response (OUTPUT_ENVELOPE_TYPE), or a failed session's error, or, not done in time, the 201.
-    const s = await party.awaitOutput(created.sessionId, wait);
+    const s = await party.awaitOutput(created.sessionId, req.clientId, key, wait);
     if (s.state !== 'done' || !s.output) return reply.code(201).send(created);
     const json = Buffer.from(JSON.stringify(created));
     const share = outputOf(s, reply);
@@ -236,18 +314,19 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
     schema: { params: idParams, querystring: { type: 'object', additionalProperties: false, properties: { waitMs: { type: 'integer', minimum: 0 } } } },
   }, async (req, reply) => {
     const wait = Math.min(req.query.waitMs ?? opts.longPollMaxMs, opts.longPollMaxMs);
-    const s = await party.awaitOutput(req.params.id, wait);
+    const s = await party.awaitOutput(req.params.id, req.clientId, sessionKeyOf(req), wait);
     if (s.state !== 'done' || !s.output) return reply.code(202).send({ sessionId: s.id, state: s.state });
     return reply.type('application/octet-stream').send(outputOf(s, reply));
   });
 
   app.get<{ Params: { id: string } }>(`${v}/sessions/:id`, { schema: { params: idParams } }, async (req) => {
-    const s = party.store.require(req.params.id.toLowerCase());
+    const s = party.store.owned(req.params.id.toLowerCase(), req.clientId, sessionKeyOf(req));
     return { sessionId: s.id, state: s.state, batch: s.batch, party: party.party, ...(s.error ? { error: apiError(s.error, party.party) } : {}) };
   });
 
   // Benchmark/diagnostics: this party's stats of the run that served the session (timings, sizes, no values).
   app.get<{ Params: { id: string } }>(`${v}/sessions/:id/run`, { schema: { params: idParams } }, async (req) => {
+    party.store.owned(req.params.id.toLowerCase(), req.clientId, sessionKeyOf(req));
     const run = party.runOf(req.params.id);
     if (!run) throw new MpcError('E_NOT_FOUND', `no finished run for session ${req.params.id.toLowerCase()} at P${party.party}`);
     const mem = process.memoryUsage();
@@ -258,7 +337,7 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
 
   // The caller's privacy budget at this party (its accountant: spent, pending, remaining epsilon).
   app.get(`${v}/privacy/budget`, async (req): Promise<PrivacyBudgetResponse> => {
-    const client = clientIdOf(req.headers.authorization);
+    const client = req.clientId;
     return { party: party.party, client, ...(await party.privacyReport(client)) };
   });
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { generateCerts, type CertSet } from './certs.js';
-import { DEMO_DIR, type CommonSettings, type DeploymentConfig, type PartyEntry } from './config.js';
+import { DEFAULTS, DEMO_DIR, type CommonSettings, type DeploymentConfig, type PartyEntry } from './config.js';
 import { modelImport, plainModelHash, shareBundles, writeDevModelFiles } from './model-source.js';
 
 export interface LaunchOptions {
@@ -173,7 +173,8 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
     ...(opts.batch ? { batch: { ...{ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 }, ...opts.batch } } : {}),
     ...(opts.compareRadix ? { compareRadix: opts.compareRadix } : {}),
     ...(opts.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...opts.preprocess } } : {}),
-    ...(opts.sessions ? { sessions: { defaultDeadlineMs: 120_000, maxDeadlineMs: 600_000, maxSessions: 1_000, retentionMs: 300_000, ...opts.sessions } } : {}),
+    // Used session ids are journalled in the deployment's folder: a restarted party still refuses them.
+    sessions: { ...DEFAULTS.sessions, ...(opts.sessions ? { defaultDeadlineMs: 120_000, ...opts.sessions } : {}), idJournal: 'state/session-ids-p{party}.log' },
     parties: [
       { http: { host: '127.0.0.1', port: h0 }, grpc: { host: '127.0.0.1', port: g0 }, ...tlsOf(0), model: models[0]!, staticDir: DEMO_DIR },
       { http: { host: '127.0.0.1', port: h1 }, grpc: { host: '127.0.0.1', port: g1 }, ...tlsOf(1), model: models[1]! },

@@ -21,7 +21,7 @@ import { MpcError } from '../protocol/errors.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { CHUNK_BYTES, Reassembler, toFrames, type FrameKind, type WireFrame } from './chunking.js';
 import { decodeFrame, encodeFrameLazy } from './frame-codec.js';
-import { errFields, silentLogger, type Logger } from './log.js';
+import { errFields, sessionTag, silentLogger, type Logger } from './log.js';
 import { SessionTransport, type FrameSink } from './session-transport.js';
 import { channelCredentials, identifyPeer, serverCredentials, type MeshTls } from './tls.js';
 
@@ -450,7 +450,7 @@ export class PeerMesh implements FrameSink {
 
   private sweep(): void {
     const now = Date.now();
-    for (const [id, p] of this.pending) if (now - p.at > this.pendingTtlMs) { this.pending.delete(id); this.pendingBytes -= p.bytes; this.log.warn({ session: id, bytes: p.bytes }, 'dropped messages of a session never opened'); }
+    for (const [id, p] of this.pending) if (now - p.at > this.pendingTtlMs) { this.pending.delete(id); this.pendingBytes -= p.bytes; this.log.warn({ session: sessionTag(id), bytes: p.bytes }, 'dropped messages of a session never opened'); }
     for (const [id, at] of this.recentlyClosed) if (now - at > 10 * 60_000) this.recentlyClosed.delete(id);
   }
 

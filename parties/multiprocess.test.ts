@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OUTPUT_SHAPE_HEADER } from '../protocol/api-contract.js';
+import { OUTPUT_SHAPE_HEADER, SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { bytesU64, reconstruct, share, u64Bytes } from '../protocol/sharing/sharing.js';
 import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
 import { launchLocal, type Launched } from './launch.js';
+import { TEST_SESSION_KEY } from './testing.js';
 
 const F = 16;
 const model = networkA();
@@ -19,7 +20,7 @@ describe('three party processes (main.ts) with mTLS on loopback, over real HTTP'
   });
   afterAll(async () => { await l?.stop(); });
 
-  const call = (p: number, url: string, init: RequestInit = {}) => fetch(`${l.urls[p]}${url}`, { ...init, headers: { authorization: `Bearer ${l.token}`, ...(init.headers as Record<string, string>) } });
+  const call = (p: number, url: string, init: RequestInit = {}) => fetch(`${l.urls[p]}${url}`, { ...init, headers: { authorization: `Bearer ${l.token}`, [SESSION_KEY_HEADER]: TEST_SESSION_KEY, ...(init.headers as Record<string, string>) } });
 
   async function begin(x: Float64Array, deadlineMs?: number): Promise<string> {
     const sessionId = randomUUID();

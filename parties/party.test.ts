@@ -63,7 +63,6 @@ describe('three parties over gRPC with mTLS on loopback, client API through inje
 
   it('GET /v1/sessions/:id/run: per-layer wall ms, wait ms, bytes and rounds that add up to the run; token required', async () => {
     const { sessionId } = await inferAndCheck(t, 12, 1);
-    const auth = { authorization: `Bearer ${t.token}` };
     expect((await t.servers[0].app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/run` })).statusCode).toBe(401);
     for (const p of [0, 1, 2] as const) {
       let r = await t.servers[p].app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/run`, headers: auth });
@@ -148,7 +147,7 @@ describe('deadlines', () => {
   it('a session whose input never arrives fails with E_DEADLINE (504) at its deadline', async () => {
     const { randomUUID } = await import('node:crypto');
     const sessionId = randomUUID();
-    for (const s of t.servers) expect((await s.app.inject({ method: 'POST', url: '/v1/sessions', headers: { authorization: `Bearer ${t.token}` }, payload: { sessionId, deadlineMs: 200 } })).statusCode).toBe(201);
+    for (const s of t.servers) expect((await s.app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId, deadlineMs: 200 } })).statusCode).toBe(201);
     const t0 = Date.now();
     const out = await finishSession(t, sessionId, F);
     expect(out).toMatchObject({ ok: false, status: [504, 504], codes: ['E_DEADLINE', 'E_DEADLINE'] });
@@ -185,7 +184,7 @@ describe('a peer that disappears mid-run', () => {
       const ready = await t.servers[0].app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(503);
       expect(ready.json()).toMatchObject({ ready: false, code: 'E_NOT_READY', peers: { P1: true, P2: false } });
-      const again = await t.servers[0].app.inject({ method: 'POST', url: '/v1/sessions', headers: { authorization: `Bearer ${t.token}` }, payload: { sessionId: '0b8e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b' } });
+      const again = await t.servers[0].app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId: '0b8e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b' } });
       expect(again.json()).toMatchObject({ code: 'E_NOT_READY' });
     } finally {
       await Promise.all([t.servers[0].close(), t.servers[1].close()]);

@@ -56,13 +56,14 @@ import { pateAggregate, privateOutput, resolvePolicy, type PrivacyReport, type P
 import type { AShare, PartyId } from '../protocol/ring/types.js';
 import { bytesU64 } from '../protocol/sharing/sharing.js';
 import { Batcher, DEFAULT_PLAN_AHEAD_MS, type BatcherOptions } from './batcher.js';
-import { errFields, silentLogger, type Logger } from './log.js';
+import { errFields, sessionTag, silentLogger, type Logger } from './log.js';
 import { PeerMesh, type MeshOptions } from './mesh.js';
 import { partyMetrics, type PartyMetrics } from './metrics.js';
 import { loadPartyModel, pateSensitivity, type LoadedModel, type ModelSource } from './model-source.js';
 import { AccountantHolder, isPlainLogits, outputPrivacy, policyKey, type PrivacySettings } from './privacy.js';
 import type { SessionTransport } from './session-transport.js';
-import { isTerminal, SessionStore, type Session } from './sessions.js';
+import { IdJournal } from './id-journal.js';
+import { isTerminal, sessionKeyHash, SessionStore, type Session } from './sessions.js';
 import { isPlanMasks, WeightMaskState, type PlanMasks } from './weight-masks.js';
 import { p0Bundle, p1Bundle, prepareBundle, scriptBytes, type DealScript, type PartyBundle } from '../protocol/correlated/dealer.js';
 import { kernelsFor } from '../protocol/kernels/select.js';
@@ -72,8 +73,15 @@ export interface SessionLimits {
   defaultDeadlineMs: number;
   maxDeadlineMs: number;
   maxSessions: number;
+  /** Unfinished sessions one client may hold (default maxSessions / 4, at least 1). */
+  maxPerClient?: number;
   retentionMs: number;
+  /** Absolute path of the burnt-id journal (parties/id-journal.ts); without it, used ids are refused only until a restart. */
+  idJournal?: string;
 }
+
+/** How long a used session id stays refused. */
+const TOMBSTONE_MS = 3_600_000;
 
 export interface PartyOptions {
   party: PartyId;
@@ -156,6 +164,7 @@ export class Party {
   private closed = false;
   private readonly sweeper: NodeJS.Timeout;
   private readonly accountant: AccountantHolder;
+  private readonly journal: IdJournal | undefined;
   /** Kept weight masks (P0 decides per run, the plan carries it). */
   readonly weightMasks: WeightMaskState;
   /** P0: bundles ready at the peers; P1, P2: their parts, and P2's recorded scripts (parties/preprocessing.ts). */
@@ -181,16 +190,20 @@ export class Party {
     this.prepPool = opts.party === 0 ? new PrepPool(this.prepOpts) : null;
     this.prepHeld = opts.party === 0 ? null : new PrepHoldings(this.prepOpts);
     this.mesh = new PeerMesh({ ...opts.mesh, party: opts.party, logger: this.log });
+    const journal = opts.sessions.idJournal ? IdJournal.open(opts.sessions.idJournal, TOMBSTONE_MS, (e) => this.log.error(errFields(e), 'session id journal write failed')) : undefined;
+    this.journal = journal;
+    const maxPerClient = opts.sessions.maxPerClient ?? Math.max(1, Math.floor(opts.sessions.maxSessions / 4));
     this.store = new SessionStore(
-      { maxSessions: opts.sessions.maxSessions, retentionMs: opts.sessions.retentionMs, tombstoneMs: 3_600_000, maxTombstones: 100_000 },
+      { maxSessions: opts.sessions.maxSessions, maxPerClient, retentionMs: opts.sessions.retentionMs, tombstoneMs: TOMBSTONE_MS, maxTombstones: 100_000 },
       (s, e) => {
         this.metrics.errors.inc({ code: e.code, source: 'session' });
         this.batcher?.remove(s.id);
-        this.log.info({ session: s.id, code: e.code, state: 'failed' }, 'session failed');
+        this.log.info({ session: sessionTag(s.id), code: e.code, state: 'failed' }, 'session failed');
         // No output share of this session left this party: give its privacy budget back.
         const r = s.reservation;
-        if (r) { delete s.reservation; r.release().catch((err: unknown) => this.log.error({ session: s.id, ...errFields(err) }, 'privacy reservation release failed')); }
+        if (r) { delete s.reservation; r.release().catch((err: unknown) => this.log.error({ session: sessionTag(s.id), ...errFields(err) }, 'privacy reservation release failed')); }
       },
+      journal,
     );
     this.batcher = this.party === 0 ? new Batcher<Session>(opts.batch, (items) => this.lead(items)) : null;
     this.sweeper = setInterval(() => this.sweepEarly(), 10_000);
@@ -242,8 +255,12 @@ export class Party {
 
   // ---- client API ----------------------------------------------------------
 
-  /** `clientId`: the accountant's id of the caller (privacy.ts clientIdOf). */
-  async createSession(req: CreateSessionRequest, clientId: string): Promise<CreateSessionResponse> {
+  /**
+   * `clientId`: the caller's identity at this party (http.ts; the session's
+   * owner and the accountant's id); `sessionKey`: the key the client drew
+   * for this session at this party (SESSION_KEY_HEADER), kept as its hash.
+   */
+  async createSession(req: CreateSessionRequest, clientId: string, sessionKey: string): Promise<CreateSessionResponse> {
     const info = this.modelInfo();
     if (!this.ready()) throw new MpcError('E_NOT_READY', `P${this.party} is not ready: peers not connected`, { party: this.party });
     if (!UUID.test(req.sessionId)) throw new MpcError('E_BAD_ARGUMENT', 'sessionId must be a UUID');
@@ -253,14 +270,14 @@ export class Party {
     const deadlineMs = req.deadlineMs ?? this.opts.sessions.defaultDeadlineMs;
     if (!Number.isInteger(deadlineMs) || deadlineMs < 1 || deadlineMs > this.opts.sessions.maxDeadlineMs) throw new MpcError('E_BAD_ARGUMENT', `deadlineMs must be an integer in 1..${this.opts.sessions.maxDeadlineMs}`);
     const id = req.sessionId.toLowerCase();
-    if (this.store.get(id)) throw new MpcError('E_CONFLICT', `session ${id} already exists or was used before`);
+    this.store.checkFree(id);
     const policy = this.resolve(req.privacy); // E_PRIVACY_POLICY (403)
     // Reserve before the session exists (E_BUDGET_EXHAUSTED, 429); give it back if the session cannot be created.
     const reservation = policy.charge ? await (await this.accountant.get()).reserve(clientId, policy.charge, batch) : undefined;
     let s: Session;
     try {
       if (!this.ready()) throw new MpcError('E_NOT_READY', `P${this.party} is not ready: peers not connected`, { party: this.party });
-      s = this.store.create(id, batch, deadlineMs);
+      s = this.store.create(id, batch, deadlineMs, clientId, sessionKeyHash(sessionKey));
     } catch (e) {
       await reservation?.release();
       throw e;
@@ -268,7 +285,7 @@ export class Party {
     s.policy = policy;
     if (req.privacy) s.privacyRequest = structuredClone(req.privacy);
     if (reservation) s.reservation = reservation;
-    this.log.info({ session: id, batch, deadlineMs, outputMode: policy.outputMode, ...(policy.charge ? { epsilon: policy.charge.epsilon * batch } : {}) }, 'session created');
+    this.log.info({ session: sessionTag(id), batch, deadlineMs, outputMode: policy.outputMode, ...(policy.charge ? { epsilon: policy.charge.epsilon * batch } : {}) }, 'session created');
     if (this.party === 2) { this.reportReady(s); this.notifyArrival(); }
     else if (this.party === 0) this.takeEarlyReady(s);
     const { privacy: _modelPrivacy, ...rest } = info;
@@ -301,15 +318,16 @@ export class Party {
     return this.model ? this.model.inputSize * this.opts.batch.maxBatch * 8 : 0;
   }
 
-  putInput(id: string, body: Uint8Array): { sessionId: string; state: string; bytes: number } {
-    const s = this.store.require(id.toLowerCase());
+  /** PUT input: `clientId` and `sessionKey` must be the session's (else E_NOT_FOUND, as for an unknown id). */
+  putInput(id: string, clientId: string, sessionKey: string | undefined, body: Uint8Array): { sessionId: string; state: string; bytes: number } {
+    const s = this.store.owned(id.toLowerCase(), clientId, sessionKey);
     if (this.party === 2) throw new MpcError('E_BAD_ARGUMENT', 'P2 is the helper and takes no input share', { party: 2 });
     if (isTerminal(s)) throw s.state === 'failed' && s.error ? s.error : new MpcError('E_CONFLICT', `session ${s.id} is already ${s.state}`);
     if (s.input || s.state !== 'created') throw new MpcError('E_CONFLICT', `session ${s.id}: input already uploaded`);
     this.checkShareSize(s.batch, body.byteLength);
     const data = bytesU64(body);
     this.store.setInput(s, data);
-    this.log.info({ session: s.id, bytes: body.byteLength }, 'input share received');
+    this.log.info({ session: sessionTag(s.id), bytes: body.byteLength }, 'input share received');
     if (this.party === 1) { this.reportReady(s); this.notifyArrival(); }
     else this.maybeQueue(s);
     return { sessionId: s.id, state: s.state, bytes: body.byteLength };
@@ -321,15 +339,15 @@ export class Party {
    * exists; should putInput still refuse, the new session fails at once (its
    * reservation, if any, is released) and the error is the answer.
    */
-  async createWithInput(req: CreateSessionRequest, clientId: string, body: Uint8Array): Promise<CreateSessionResponse & { state: string; bytes: number }> {
+  async createWithInput(req: CreateSessionRequest, clientId: string, sessionKey: string, body: Uint8Array): Promise<CreateSessionResponse & { state: string; bytes: number }> {
     if (this.party === 2) throw new MpcError('E_BAD_ARGUMENT', 'P2 is the helper and takes no input share', { party: 2 });
     if (req.modelHash === undefined) throw new MpcError('E_BAD_ARGUMENT', 'a session created with its input needs modelHash', { party: this.party });
     // A bad batch (or no model) is createSession's to refuse, with its own code.
     const batch = req.batch ?? 1;
     if (this.model && Number.isInteger(batch) && batch >= 1 && batch <= this.opts.batch.maxBatch) this.checkShareSize(batch, body.byteLength);
-    const created = await this.createSession(req, clientId);
+    const created = await this.createSession(req, clientId, sessionKey);
     try {
-      const r = this.putInput(created.sessionId, body);
+      const r = this.putInput(created.sessionId, clientId, sessionKey, body);
       return { ...created, state: r.state, bytes: r.bytes };
     } catch (e) {
       const s = this.store.get(created.sessionId);
@@ -344,9 +362,9 @@ export class Party {
     if (bytes !== want) throw new MpcError('E_SHAPE', `input share: expected ${want} bytes (${batch} x [${this.model!.info.inputShape}] u64), got ${bytes}`, { party: this.party });
   }
 
-  /** Long poll: resolves when the session is terminal or after waitMs. */
-  async awaitOutput(id: string, waitMs: number): Promise<Session> {
-    const s = this.store.require(id.toLowerCase());
+  /** Long poll: resolves when the session is terminal or after waitMs (only for the session's client, else E_NOT_FOUND). */
+  async awaitOutput(id: string, clientId: string, sessionKey: string | undefined, waitMs: number): Promise<Session> {
+    const s = this.store.owned(id.toLowerCase(), clientId, sessionKey);
     if (this.party === 2) throw new MpcError('E_BAD_ARGUMENT', 'P2 is the helper and holds no output share', { party: 2 });
     await this.store.wait(s, waitMs);
     if (s.state === 'failed') throw s.error ?? new MpcError('E_INTERNAL', `session ${s.id} failed`);
@@ -932,7 +950,7 @@ export class Party {
       m.runRounds.observe({}, c.depth);
     } else m.errors.inc({ code: err.code, source: 'run' });
     const fields = { run: runId, sessions: plan.length, images, ms: Math.round(ms), bytesSent: c.bytesSent, messages: c.messagesSent, rounds: c.depth };
-    if (err) this.log.warn({ ...fields, code: err.code, err: err.message }, 'run failed');
+    if (err) this.log.warn({ ...fields, ...errFields(err) }, 'run failed');
     else this.log.info(fields, 'run done');
   }
 
@@ -955,6 +973,7 @@ export class Party {
     await this.mesh.close();
     this.store.close();
     await this.accountant.flush();
+    await this.journal?.flush();
   }
 
   /** Abrupt stop (tests): as if the process died. */

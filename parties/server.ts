@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { PartyId } from '../protocol/ring/types.js';
 import { modelSourceOf, type PartyConfig } from './config.js';
-import { registerApi } from './http.js';
+import { clientErrorHandler, frameworkErrors, registerApi } from './http.js';
 import type { Logger } from './log.js';
 import type { MeshOptions } from './mesh.js';
 import { Collected, partyMetrics } from './metrics.js';
@@ -44,14 +44,24 @@ function meshTuning(): { flowControlWindow?: number; chunkBytes?: number } {
 
 export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): PartyServer {
   const httpTls = cfg.self.http.tls;
+  const longPollMaxMs = extras.longPollMaxMs ?? cfg.sessions.maxDeadlineMs + 5_000;
+  // Node checks requestTimeout every connectionsCheckingInterval (default 30 s): check often enough to cut at about the timeout.
+  const checking = { connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(cfg.http.requestMs / 10))) };
   const https = httpTls
-    ? { https: { key: readFileSync(httpTls.key), cert: readFileSync(httpTls.cert), ...(httpTls.ca ? { ca: readFileSync(httpTls.ca) } : {}), ...(httpTls.requireClientCert ? { requestCert: true, rejectUnauthorized: true } : {}) } }
-    : {};
+    ? { https: { ...checking, key: readFileSync(httpTls.key), cert: readFileSync(httpTls.cert), ...(httpTls.ca ? { ca: readFileSync(httpTls.ca) } : {}), ...(httpTls.requireClientCert ? { requestCert: true, rejectUnauthorized: true } : {}) } }
+    : { http: checking };
   const app = Fastify({
     logger: extras.logger ?? { level: cfg.logLevel, base: { party: cfg.party } },
     // Our onResponse hook logs one line per request (method, route, status, ms), never bodies or headers.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024,
+    // A request's headers and body must arrive within requestMs (a trickled body is cut, with or without a valid
+    // token); a connection idle longer than the longest wait for an output (plus a margin) is closed.
+    requestTimeout: cfg.http.requestMs,
+    connectionTimeout: longPollMaxMs + 10_000,
+    keepAliveTimeout: cfg.http.keepAliveMs,
+    clientErrorHandler: clientErrorHandler(cfg.party),
+    frameworkErrors: frameworkErrors(cfg.party),
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     ...https,
   } as FastifyServerOptions) as unknown as FastifyInstance;
@@ -89,10 +99,12 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
 
   registerApi(app, party, {
     tokens: cfg.tokens,
+    ...(cfg.self.clients ? { clients: cfg.self.clients } : {}),
     corsOrigins: cfg.cors.origins,
     ...(cfg.self.staticDir ? { staticDir: cfg.self.staticDir } : {}),
     ...(cfg.self.staticFiles ? { staticFiles: cfg.self.staticFiles } : {}),
-    longPollMaxMs: extras.longPollMaxMs ?? cfg.sessions.maxDeadlineMs + 5_000,
+    longPollMaxMs,
+    requestTimeoutMs: cfg.http.requestMs,
   });
 
   return {

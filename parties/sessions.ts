@@ -3,8 +3,16 @@
  * input and output share. Sessions are isolated from each other; each has a
  * deadline after which it fails with E_DEADLINE; a terminal session is kept
  * for `retentionMs` (its output can be fetched again), then forgotten, but its
- * id stays burnt (E_CONFLICT on replay) for `tombstoneMs`.
+ * id stays burnt (E_CONFLICT on replay) for `tombstoneMs`, across restarts
+ * too where the store has an id journal (parties/id-journal.ts).
+ *
+ * A session belongs to the client that created it: `owner` (the client
+ * identity of its credential at this party) and `keyHash` (SHA-256 of the
+ * session key the client drew for this party, SESSION_KEY_HEADER). `owned()`
+ * answers anyone else exactly as an unknown id. Admission: at most
+ * `maxSessions` unfinished sessions in all and `maxPerClient` per client.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { OutputMode, SessionState } from '../protocol/api-contract.js';
 import { MpcError } from '../protocol/errors.js';
 import type { PrivacyRequest, Reservation, ResolvedPolicy } from '../protocol/privacy/index.js';
@@ -12,6 +20,10 @@ import type { PartyId } from '../protocol/ring/types.js';
 
 export interface Session {
   readonly id: string;
+  /** The client identity that created the session (http.ts: the credential's id at this party). */
+  readonly owner: string;
+  /** SHA-256 of the session key the client sent at creation. */
+  readonly keyHash: Buffer;
   readonly batch: number;
   readonly createdAt: number;
   readonly deadlineAt: number;
@@ -37,6 +49,8 @@ export interface Session {
 
 export interface StoreOptions {
   maxSessions: number;
+  /** Unfinished sessions one client may hold (E_QUOTA beyond). */
+  maxPerClient: number;
   retentionMs: number;
   tombstoneMs: number;
   maxTombstones: number;
@@ -44,22 +58,42 @@ export interface StoreOptions {
 
 export const isTerminal = (s: Session): boolean => s.state === 'done' || s.state === 'failed';
 
+/** SHA-256 of a session key (what a session keeps of it). */
+export const sessionKeyHash = (key: string): Buffer => createHash('sha256').update('securenn/session-key/v1\0').update(key, 'utf8').digest();
+
+/** Burnt session ids kept beyond the process (parties/id-journal.ts). */
+export interface BurntIds {
+  has(id: string): boolean;
+  add(id: string): void;
+}
+
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
   private readonly tombstones = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Unfinished sessions per owner. */
+  private readonly perOwner = new Map<string, number>();
   private active = 0;
 
-  constructor(private readonly opts: StoreOptions, private readonly onFail: (s: Session, e: MpcError) => void = () => {}) {}
+  constructor(private readonly opts: StoreOptions, private readonly onFail: (s: Session, e: MpcError) => void = () => {}, private readonly burnt?: BurntIds) {}
 
-  create(id: string, batch: number, deadlineMs: number): Session {
-    if (this.sessions.has(id) || this.tombstones.has(id)) throw new MpcError('E_CONFLICT', `session ${id} already exists or was used before`);
+  /** E_CONFLICT if `id` is in use or was used before (here, or before a restart where there is a journal). */
+  checkFree(id: string): void {
+    if (this.sessions.has(id) || this.tombstones.has(id) || this.burnt?.has(id)) throw new MpcError('E_CONFLICT', `session ${id} already exists or was used before`);
+  }
+
+  create(id: string, batch: number, deadlineMs: number, owner: string, keyHash: Buffer): Session {
+    this.checkFree(id);
+    const mine = this.perOwner.get(owner) ?? 0;
+    if (mine >= this.opts.maxPerClient) throw new MpcError('E_QUOTA', `this client has ${mine} sessions in flight, its quota (sessions.maxPerClient); retry when one has finished`);
     if (this.active >= this.opts.maxSessions) throw new MpcError('E_OVERLOADED', `too many sessions in flight (${this.opts.maxSessions}); retry later`);
     const now = Date.now();
-    const s: Session = { id, batch, createdAt: now, deadlineAt: now + deadlineMs, state: 'created', readyPeers: new Set(), queued: false };
+    const s: Session = { id, owner, keyHash, batch, createdAt: now, deadlineAt: now + deadlineMs, state: 'created', readyPeers: new Set(), queued: false };
     this.sessions.set(id, s);
+    this.burnt?.add(id);
     this.active += 1;
+    this.perOwner.set(owner, mine + 1);
     const t = setTimeout(() => this.fail(s, new MpcError('E_DEADLINE', `session ${id} did not finish within its deadline of ${deadlineMs} ms`)), deadlineMs);
     t.unref();
     this.timers.set(id, t);
@@ -71,6 +105,18 @@ export class SessionStore {
   require(id: string): Session {
     const s = this.sessions.get(id);
     if (!s) throw new MpcError('E_NOT_FOUND', `unknown session ${id}`);
+    return s;
+  }
+
+  /**
+   * The session `id` if `owner` created it with `key`; otherwise the same
+   * E_NOT_FOUND as an unknown id (the key's hash is compared in constant
+   * time), so a caller learns nothing of other clients' sessions.
+   */
+  owned(id: string, owner: string, key: string | undefined): Session {
+    const s = this.sessions.get(id);
+    const ok = s !== undefined && key !== undefined && s.owner === owner && timingSafeEqual(s.keyHash, sessionKeyHash(key));
+    if (!ok) throw new MpcError('E_NOT_FOUND', `unknown session ${id}`);
     return s;
   }
 
@@ -112,6 +158,9 @@ export class SessionStore {
 
   private settle(s: Session): void {
     this.active -= 1;
+    const left = (this.perOwner.get(s.owner) ?? 1) - 1;
+    if (left > 0) this.perOwner.set(s.owner, left);
+    else this.perOwner.delete(s.owner);
     delete s.input;
     const t = this.timers.get(s.id);
     if (t) clearTimeout(t);
@@ -152,6 +201,8 @@ export class SessionStore {
 
   all(): IterableIterator<Session> { return this.sessions.values(); }
   get activeCount(): number { return this.active; }
+  /** Unfinished sessions of one client. */
+  activeOf(owner: string): number { return this.perOwner.get(owner) ?? 0; }
 
   close(): void {
     for (const t of this.timers.values()) clearTimeout(t);

@@ -2,6 +2,7 @@
  * Test helpers (not a test file): three connected meshes on loopback with
  * OS-chosen ports, mTLS from throwaway certificates by default.
  */
+import type { ClientCredential } from './client-auth.js';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -74,6 +75,12 @@ export interface TrioOptions {
   keepWeightMasks?: boolean;
   /** Config preprocess (default: the config default, on). */
   preprocess?: Partial<CommonSettings['preprocess']>;
+  /** Shared tokens besides TEST_TOKEN (loopback). */
+  tokens?: string[];
+  /** Each party's own client credentials (parties[i].clients). */
+  clients?: [ClientCredential[], ClientCredential[], ClientCredential[]];
+  /** Config http (request timeout, keep-alive). */
+  http?: Partial<CommonSettings['http']>;
 }
 
 export interface PartyTrio {
@@ -96,8 +103,9 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
   const lazyDir = path.join(tmpdir(), 'securenn-test-privacy', randomUUID());
   const tlsOf = (p: 0 | 1 | 2) => (certs ? { tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key } } : {});
   const dep: DeploymentConfig = {
-    tokens: [TEST_TOKEN],
+    tokens: [TEST_TOKEN, ...(o.tokens ?? [])],
     insecureLocal: o.tls === false,
+    ...(o.http ? { http: o.http } : {}),
     logLevel: 'silent',
     cors: { origins: ['http://demo.local'] },
     batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 4, ...o.batch },
@@ -106,9 +114,9 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
     sessions: { defaultDeadlineMs: 30_000, maxDeadlineMs: 60_000, maxSessions: 100, retentionMs: 60_000, ...o.sessions },
     ...(o.privacy ? { privacy: { accountantFile: path.join(o.privacy.dir, 'privacy-accountant-p{party}.json'), ...(o.privacy.budget ? { budget: o.privacy.budget } : {}) } } : {}),
     parties: [
-      { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, ...tlsOf(0), model: { devFile: 'unused' }, ...(o.staticDir ? { staticDir: o.staticDir } : {}), ...(o.staticFiles ? { staticFiles: o.staticFiles } : {}) },
-      { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, ...tlsOf(1), model: { devFile: 'unused' } },
-      { http: { host: '127.0.0.1', port: 0 }, ...tlsOf(2), model: { devFile: 'unused' } },
+      { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, ...tlsOf(0), model: { devFile: 'unused' }, ...(o.clients ? { clients: o.clients[0] } : {}), ...(o.staticDir ? { staticDir: o.staticDir } : {}), ...(o.staticFiles ? { staticFiles: o.staticFiles } : {}) },
+      { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, ...tlsOf(1), model: { devFile: 'unused' }, ...(o.clients ? { clients: o.clients[1] } : {}) },
+      { http: { host: '127.0.0.1', port: 0 }, ...tlsOf(2), model: { devFile: 'unused' }, ...(o.clients ? { clients: o.clients[2] } : {}) },
     ],
   };
   const servers: PartyServer[] = [];
@@ -140,7 +148,9 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
   };
 }
 
-export const auth = { authorization: `Bearer ${TEST_TOKEN}` };
+/** The session key the in-process tests use for every session (SESSION_KEY_HEADER; a real client draws one per party and session). */
+export const TEST_SESSION_KEY = 'test-session-key-0123456789abcdefghijklmnop';
+export const auth = { authorization: `Bearer ${TEST_TOKEN}`, 'x-session-key': TEST_SESSION_KEY };
 
 /** What a client does (as the SDK will): create at the three parties, upload shares to P0 and P1 (`beforeP1Upload` runs between the two uploads). */
 export async function startSession(t: PartyTrio, x: Float64Array, N: number, f: number, extra: { deadlineMs?: number; sessionId?: string; privacy?: PrivacyOptions; beforeP1Upload?: () => Promise<void> } = {}): Promise<string> {

@@ -146,6 +146,18 @@ export const SESSION_CREATE_HEADER = 'x-session-create';
  * (an integer >= 0; the party caps it at its long-poll limit) for the
  * session's output and answer it with this request (OUTPUT_ENVELOPE_TYPE).
  */
+/**
+ * Header of every request about one session (create, input, output, state,
+ * run): the session key, 32 random bytes in base64url (43 characters) that
+ * the client draws for each party and each session. The party keeps only its
+ * SHA-256 and answers a request with a missing or different key exactly as
+ * an unknown session (404), so a session can be read or fed only by the
+ * client that created it, even with another client's or a stolen bearer
+ * token (SECURITY.md, "Sessions belong to their client").
+ */
+export const SESSION_KEY_HEADER = 'x-session-key';
+export const SESSION_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
 export const AWAIT_OUTPUT_HEADER = 'x-await-output';
 
 /**

@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   E_CONFLICT: { http: 409, grpc: G.ALREADY_EXISTS, description: 'The session id is already in use, or the input was already uploaded (replay).' },
   E_TOO_LARGE: { http: 413, grpc: G.RESOURCE_EXHAUSTED, description: 'The request body exceeds the configured limit.' },
   E_OVERLOADED: { http: 503, grpc: G.RESOURCE_EXHAUSTED, description: 'Too many sessions in flight; retry later.' },
+  E_QUOTA: { http: 429, grpc: G.RESOURCE_EXHAUSTED, description: "This client has as many sessions in flight as its quota allows (sessions.maxPerClient); retry when one has finished." },
+  E_TIMEOUT: { http: 408, grpc: G.DEADLINE_EXCEEDED, description: 'The request (headers and body) was not received within the server\'s request timeout, or the client aborted its upload.' },
   E_NOT_READY: { http: 503, grpc: G.UNAVAILABLE, description: 'The party is not ready (model not loaded or peers not connected).' },
   E_INTERNAL: { http: 500, grpc: G.INTERNAL, description: 'An internal invariant failed.' },
   E_BUDGET_EXHAUSTED: { http: 429, grpc: G.RESOURCE_EXHAUSTED, description: "The client's differential-privacy budget would be exceeded by this request; it was refused." },

@@ -17,7 +17,8 @@ import { resolveConfig, type DeploymentConfig } from '../parties/config.js';
 import { PeerMesh } from '../parties/mesh.js';
 import { loadPartyModel } from '../parties/model-source.js';
 import { createPartyServer } from '../parties/server.js';
-import { partyTrio, testCerts, type PartyTrio } from '../parties/testing.js';
+import { partyTrio, TEST_SESSION_KEY, testCerts, type PartyTrio } from '../parties/testing.js';
+import { SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import { readTls } from '../parties/tls.js';
 import { ERROR_CODES, isMpcError } from '../protocol/errors.js';
 import { encode } from '../protocol/fixed-point/fixed-point.js';
@@ -48,7 +49,7 @@ describe('bad requests from clients', () => {
   });
   afterAll(async () => { await t?.close(); });
 
-  const authH = { authorization: `Bearer ${'test-token-0123456789abcdef'}` };
+  const authH = { authorization: `Bearer ${'test-token-0123456789abcdef'}`, [SESSION_KEY_HEADER]: TEST_SESSION_KEY };
   async function call(p: number, method: string, url: string, body?: Uint8Array | string, headers: Record<string, string> = {}): Promise<{ status: number; code?: string; body: string }> {
     const r = await fetch(`${urls[p]}${url}`, { method, headers: { ...authH, ...headers }, ...(body !== undefined ? { body: typeof body === 'string' ? body : new Uint8Array(body) } : {}) });
     const text = await r.text();
@@ -255,7 +256,7 @@ describe('corrupted or truncated model bundles', () => {
       const rz = await srv.app.inject({ method: 'GET', url: '/readyz' });
       expect(rz.statusCode).toBe(503);
       expect(rz.json()).toMatchObject({ ready: false, modelLoaded: false, code: 'E_NOT_READY' });
-      const r = await srv.app.inject({ method: 'POST', url: '/v1/sessions', headers: { authorization: 'Bearer bundle-test-token-0123456789' }, payload: { sessionId: randomUUID() } });
+      const r = await srv.app.inject({ method: 'POST', url: '/v1/sessions', headers: { authorization: 'Bearer bundle-test-token-0123456789', [SESSION_KEY_HEADER]: TEST_SESSION_KEY }, payload: { sessionId: randomUUID() } });
       expect(r.statusCode).toBe(503);
       expect(r.json()).toMatchObject({ code: 'E_NOT_READY', message: expect.stringContaining('E_BUNDLE_INTEGRITY') });
     } finally {

@@ -232,12 +232,12 @@ describe('deploy/docker-compose.yml', () => {
   it.skipIf(!compose)(`\`${compose ?? 'docker compose'} config\` parses it (skipped where no compose CLI is installed)`, () => {
     const certs = tmp('compose-certs');
     certsAll(certs);
-    const env = { ...process.env, SECURENN_TOKEN: 'compose-token-0123456789', SECURENN_CERTS: certs };
+    const env = { ...process.env, SECURENN_TOKEN_P0: 'compose-token-0123456789', SECURENN_TOKEN_P1: 'compose-token-1123456789', SECURENN_TOKEN_P2: 'compose-token-2123456789', SECURENN_CERTS: certs };
     const r = spawnSync('bash', ['-c', `${compose} -f docker-compose.yml config`], { cwd: DEPLOY, env, encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('party-2');
     // Without the token it refuses to render.
-    const { SECURENN_TOKEN: _t, ...noToken } = env;
+    const { SECURENN_TOKEN_P1: _t, ...noToken } = env;
     expect(spawnSync('bash', ['-c', `${compose} -f docker-compose.yml config`], { cwd: DEPLOY, env: noToken, encoding: 'utf8' }).status).not.toBe(0);
   });
 });
@@ -305,10 +305,12 @@ describe('deploy/k8s', () => {
   it('the Secrets printed by secrets.sh validate and hold exactly the files of certs.sh', async () => {
     const certs = tmp('k8s-certs');
     certsAll(certs);
-    const r = spawnSync('bash', [path.join(DEPLOY, 'k8s', 'secrets.sh'), certs], { encoding: 'utf8', env: { ...process.env, SECURENN_TOKENS: 'k8s-token-0123456789abcdef' } });
+    const r = spawnSync('bash', [path.join(DEPLOY, 'k8s', 'secrets.sh'), certs], { encoding: 'utf8', env: { ...process.env, SECURENN_TOKENS_P0: 'k8s-token-0123456789abcdef', SECURENN_TOKENS_P1: 'k8s-token-1123456789abcdef', SECURENN_TOKENS_P2: 'k8s-token-2123456789abcdef' } });
     expect(r.status, r.stderr).toBe(0);
     const secrets = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject & { data: Record<string, string>; type: string });
-    expect(secrets.map((s) => s.metadata.name)).toEqual(['party-0-tls', 'party-1-tls', 'party-2-tls', 'securenn-client-tokens']);
+    expect(secrets.map((s) => s.metadata.name)).toEqual(['party-0-tls', 'party-1-tls', 'party-2-tls', 'party-0-client-tokens', 'party-1-client-tokens', 'party-2-client-tokens']);
+    // Each party's Secret holds only the clients' tokens at that party.
+    for (const p of [0, 1, 2]) expect(Buffer.from(secrets[3 + p]!.data.tokens!, 'base64').toString()).toBe(`k8s-token-${p}123456789abcdef`);
     for (const s of secrets) await validateK8s(s);
     expect(strictK8s(secrets)).toEqual([]);
     for (const p of [0, 1, 2]) {
@@ -340,7 +342,7 @@ describe('deploy/k8s', () => {
       expect(c.startupProbe.httpGet.path).toBe('/healthz');
       expect(c.ports.map((x) => x.name)).toEqual(p < 2 ? ['http', 'grpc'] : ['http']);
       expect(c.env.find((e) => e.name === 'PARTY_ID')?.value).toBe(String(p));
-      expect(c.env.find((e) => e.name === 'PARTY_TOKENS')?.valueFrom?.secretKeyRef).toEqual({ name: 'securenn-client-tokens', key: 'tokens' });
+      expect(c.env.find((e) => e.name === 'PARTY_TOKENS')?.valueFrom?.secretKeyRef).toEqual({ name: `party-${p}-client-tokens`, key: 'tokens' });
       expect(spec.template.spec.volumes.find((v) => v.name === 'tls')?.secret?.secretName).toBe(`party-${p}-tls`);
       expect(spec.template.spec.volumes.find((v) => v.name === 'config')?.configMap?.name).toBe('securenn-config');
       for (const [k, v] of Object.entries(spec.selector.matchLabels)) expect(spec.template.metadata.labels[k]).toBe(v);
@@ -390,7 +392,8 @@ describe('deploy/Dockerfile', () => {
     let procs: Proc[] = [];
     let http: number[];
     let env: NodeJS.ProcessEnv;
-    const token = 'dockerfile-test-token-0123456789';
+    // The client's own token at each party, as deploy/docker-compose.yml gives each party container its own.
+    const tokens = [0, 1, 2].map((p) => `dockerfile-test-token-${p}123456789`);
 
     beforeAll(async () => {
       work = tmp('image');
@@ -411,8 +414,8 @@ describe('deploy/Dockerfile', () => {
       http = ports.slice(0, 3);
       const configFile = path.join(work, 'deploy.json');
       writeJson(configFile, renderComposeConfig(certs, path.join(work, 'bundle'), http, ports.slice(3)));
-      env = { PATH: process.env.PATH, HOME: work, PARTY_CONFIG: configFile, PARTY_TOKENS: token, NODE_ENV: 'production' };
-      procs = [0, 1, 2].map((p) => spawnProc(df.command, { cwd: app, env: { ...env, PARTY_ID: String(p) } }));
+      env = { PATH: process.env.PATH, HOME: work, PARTY_CONFIG: configFile, NODE_ENV: 'production' };
+      procs = [0, 1, 2].map((p) => spawnProc(df.command, { cwd: app, env: { ...env, PARTY_ID: String(p), PARTY_TOKENS: tokens[p]! } }));
     });
     afterAll(async () => { await Promise.all(procs.map((p) => stopProc(p))); });
 
@@ -433,11 +436,11 @@ describe('deploy/Dockerfile', () => {
     it('the compose demo client (deploy/client.ts) gets a private prediction from them', () => {
       const r = spawnSync('node', ['--import', 'tsx', 'deploy/client.ts'], {
         cwd: app, encoding: 'utf8', timeout: 60_000,
-        env: { ...env, SECURENN_PARTIES: http.map((port) => `https://localhost:${port}`).join(','), SECURENN_TOKEN: token, NODE_EXTRA_CA_CERTS: path.join(work, 'certs', 'ca.crt'), SECURENN_WAIT_MS: '20000' },
+        env: { ...env, SECURENN_PARTIES: http.map((port) => `https://localhost:${port}`).join(','), SECURENN_TOKENS: tokens.join(','), NODE_EXTRA_CA_CERTS: path.join(work, 'certs', 'ca.crt'), SECURENN_WAIT_MS: '20000' },
       });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^session [0-9a-f-]{36}: label \d+ in \d+ ms/);
-      expect(r.stdout).not.toContain(token);
+      for (const token of tokens) expect(r.stdout).not.toContain(token);
     });
 
     it('the healthcheck fails when the party is down; SIGTERM stops a party cleanly (exit 0)', async () => {

@@ -14,6 +14,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
+import { sessionKey } from '../client-sdk/src/ring.js';
+import { SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import { launchLocal, type Launched } from '../parties/launch.js';
 import { finishSession, partyTrio, startSession, type Outcome, type PartyTrio } from '../parties/testing.js';
 import { isMpcError, type ErrorCode } from '../protocol/errors.js';
@@ -250,16 +252,19 @@ describe('one party process killed in the middle of an inference, then restarted
 
   it('the client gets E_PEER_UNAVAILABLE within its deadline; P0 and P2 stay up and keep earlier results; after a restart the trio serves again', async () => {
     // A session served before the crash, and its output share at P0.
-    const before = await client(30_000).predict(image(1));
+    const keys = [sessionKey(), sessionKey(), sessionKey()] as const;
+    const keyed = (p: number) => ({ authorization: `Bearer ${l.token}`, [SESSION_KEY_HEADER]: keys[p]! });
+    const before = await client(30_000).predict(image(1), { sessionKeys: keys });
     expect(before.logits.map((v, i) => Math.abs(v - plainLogits(1)[i]!)).every((d) => d < 0.05)).toBe(true);
-    const shareBefore = Buffer.from(await (await fetch(`${l.urls[0]}/v1/sessions/${before.sessionId}/output`, { headers: { authorization: `Bearer ${l.token}` } })).arrayBuffer());
+    const shareBefore = Buffer.from(await (await fetch(`${l.urls[0]}/v1/sessions/${before.sessionId}/output`, { headers: keyed(0) })).arrayBuffer());
 
     // Kill P1 as soon as P0 has planned the run of the next session.
     const planned = new Promise<void>((resolve) => { onPlanned = resolve; });
     const deadline = 15_000;
     const t0 = Date.now();
     let doomedId = '';
-    const doomed = client(deadline).predict(image(2), { onProgress: (e) => { if (e.sessionId) doomedId = e.sessionId; } }).then(() => null, (e: unknown) => e);
+    const doomedKeys = [sessionKey(), sessionKey(), sessionKey()] as const;
+    const doomed = client(deadline).predict(image(2), { sessionKeys: doomedKeys, onProgress: (e) => { if (e.sessionId) doomedId = e.sessionId; } }).then(() => null, (e: unknown) => e);
     await planned;
     l.children[1]!.kill('SIGKILL');
     const err = await doomed;
@@ -269,7 +274,7 @@ describe('one party process killed in the middle of an inference, then restarted
     expect(ms).toBeLessThan(5_000);
     expect(ms).toBeLessThan(deadline);
     // P0 and P2 saw the link drop and failed that session with the same code: nothing left waiting.
-    const state = (p: number) => fetch(`${l.urls[p]}/v1/sessions/${doomedId}`, { headers: { authorization: `Bearer ${l.token}` } }).then((r) => r.json() as Promise<{ state: string; error?: { code: string } }>);
+    const state = (p: number) => fetch(`${l.urls[p]}/v1/sessions/${doomedId}`, { headers: { authorization: `Bearer ${l.token}`, [SESSION_KEY_HEADER]: doomedKeys[p]! } }).then((r) => r.json() as Promise<{ state: string; error?: { code: string } }>);
     expect(await until(async () => (await Promise.all([0, 2].map(state))).every((st) => st.state === 'failed' && st.error?.code === 'E_PEER_UNAVAILABLE'), 5_000)).toBe(true);
     // P0 logs the drop before it fails the sessions, but the line reaches this process through P0's stdout pipe, which
     // can be later than P0's HTTP answer above (a fresh-clone CI run failed on the instant check): wait for it.
@@ -283,7 +288,7 @@ describe('one party process killed in the middle of an inference, then restarted
       expect(rz.status).toBe(503);
       expect(await rz.json()).toMatchObject({ ready: false, code: 'E_NOT_READY', peers: { P1: false } });
     }
-    const again = Buffer.from(await (await fetch(`${l.urls[0]}/v1/sessions/${before.sessionId}/output`, { headers: { authorization: `Bearer ${l.token}` } })).arrayBuffer());
+    const again = Buffer.from(await (await fetch(`${l.urls[0]}/v1/sessions/${before.sessionId}/output`, { headers: keyed(0) })).arrayBuffer());
     expect(again.equals(shareBefore)).toBe(true);
     // A new request while P1 is down fails fast with a code, it does not hang.
     const t1 = Date.now();
@@ -301,5 +306,9 @@ describe('one party process killed in the middle of an inference, then restarted
     const after = await Promise.all([4, 5, 6].map((s) => client(30_000).predict(image(s))));
     after.forEach((r, i) => expect(r.logits.map((v, j) => Math.abs(v - plainLogits(4 + i)[j]!)).every((d) => d < 0.05)).toBe(true));
     expect(new Set(after.map((r) => r.sessionId)).size).toBe(3);
+    // The restarted P1 still refuses the ids it took before its crash (sessions.idJournal): a logged id cannot be replayed.
+    const replay = await fetch(`${l.urls[1]}/v1/sessions`, { method: 'POST', headers: { ...keyed(1), 'content-type': 'application/json' }, body: JSON.stringify({ sessionId: before.sessionId }) });
+    expect(replay.status).toBe(409);
+    expect(await replay.json()).toMatchObject({ code: 'E_CONFLICT' });
   });
 });

@@ -13,6 +13,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 import { launchLocal, type Launched } from '../parties/launch.js';
+import { TEST_SESSION_KEY } from '../parties/testing.js';
+import { SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import type { FloatTensor } from '../protocol/ir.js';
 import { bytesU64 } from '../protocol/sharing/sharing.js';
 import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
@@ -155,10 +157,10 @@ describe('party logs hold no input, weight or output value', () => {
     }
     // Bad requests: a share of the wrong length (its words must not be echoed), a wrong token.
     const sid = crypto.randomUUID();
-    for (const u of l.urls) await fetch(`${u}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${l.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ sessionId: sid }) });
+    for (const u of l.urls) await fetch(`${u}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${l.token}`, [SESSION_KEY_HEADER]: TEST_SESSION_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ sessionId: sid }) });
     const bad = new Uint8Array(crypto.getRandomValues(new Uint8Array(784 * 8 - 8)));
     addWords('rejected share', bad);
-    expect((await fetch(`${l.urls[0]}/v1/sessions/${sid}/input`, { method: 'PUT', headers: { authorization: `Bearer ${l.token}`, 'content-type': 'application/octet-stream' }, body: bad })).status).toBe(400);
+    expect((await fetch(`${l.urls[0]}/v1/sessions/${sid}/input`, { method: 'PUT', headers: { authorization: `Bearer ${l.token}`, [SESSION_KEY_HEADER]: TEST_SESSION_KEY, 'content-type': 'application/octet-stream' }, body: bad })).status).toBe(400);
     expect((await fetch(`${l.urls[1]}/v1/model`, { headers: { authorization: 'Bearer not-the-token-at-all-0000' } })).status).toBe(401);
 
     // Weights: the plaintext model and the share words of P0's and P1's bundles.

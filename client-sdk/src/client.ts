@@ -24,7 +24,7 @@
  * Requests to the parties run in parallel; the first failure cancels the rest.
  */
 import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy, PrivacyOptions } from '../../protocol/api-contract.js';
-import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER } from '../../protocol/api-contract.js';
+import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
 import { decode as decodeFixed, encode as encodeFixed, MAX_FRAC_BITS, MIN_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
 import { activate, labelFor, predictedIndex } from './activation.js';
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
@@ -32,15 +32,21 @@ import { PartyHttp, type FetchLike, type PartyEndpoint } from './http.js';
 import { preprocessImage, specForInputShape } from './image/preprocess.js';
 import type { ImageDecoder, RawImage } from './image/types.js';
 import { checkTensorShape, classifyInput, sameShape, type ClassifiedInput, type ImageInput, type Tensor } from './input.js';
-import { bytesToU64, reconstructShares, splitShares, u64ToBytes, uuidV4 } from './ring.js';
+import { bytesToU64, reconstructShares, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.js';
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
 
 export interface ClientOptions {
   /** Base URLs of P0, P1, P2, in that order (e.g. 'https://p0.example:8443'). */
   parties: readonly string[];
-  /** Bearer token sent to every party. */
-  token: string;
+  /**
+   * The client's bearer token at each party, [P0, P1, P2]: each organisation
+   * enrols the client with a token of its own and verifies only that one, so
+   * no party can act as the client at another (SECURITY.md).
+   */
+  tokens?: readonly [string, string, string] | readonly string[];
+  /** One token for all three parties: only for a development deployment on loopback (`npm start`). Give `tokens` or `token`. */
+  token?: string;
   /** fetch to use (default: in Node the SDK's node:http(s) transport, nodeRequest in node-fetch.ts; in browsers globalThis.fetch). */
   fetch?: FetchLike;
   /** Deadline for a whole prediction in ms (default 120000; 0 or Infinity: none). Also sent as deadlineMs. */
@@ -91,6 +97,15 @@ export interface PredictOptions {
   batch?: boolean;
   /** Overrides the client's timeoutMs for this call. */
   timeoutMs?: number;
+  /**
+   * The session keys [P0, P1, P2] (SESSION_KEY_HEADER: 43 base64url
+   * characters, 32 random bytes each) for a caller that reads the session
+   * again later (its state, its output share). Default: fresh keys from the
+   * platform's CSPRNG, known only to this call. Whoever holds a key and the
+   * token can read that party's share of this session: keep them as secret
+   * as the tokens, and never reuse them.
+   */
+  sessionKeys?: readonly [string, string, string];
   /**
    * Output privacy for this call, sent to the three parties; it may only be
    * stricter than the model's policy (else PrivacyPolicyError).
@@ -196,13 +211,17 @@ export class PrivateInferenceClientBase {
       if (typeof u !== 'string' || !/^https?:\/\/[^/]/i.test(u)) throw new InputError('E_BAD_ARGUMENT', `PrivateInferenceClient: parties[${i}] is not an http(s) URL`);
       return { party: i as 0 | 1 | 2, baseUrl: u.replace(/\/+$/, '') };
     });
-    if (typeof o.token !== 'string' || o.token.length === 0) throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: token must be a non-empty string');
+    if (o.tokens !== undefined && o.token !== undefined) throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: give tokens (one per party) or token, not both');
+    const tokens = o.tokens ?? (o.token !== undefined ? [o.token, o.token, o.token] : undefined);
+    if (!Array.isArray(tokens) || tokens.length !== 3 || tokens.some((t) => typeof t !== 'string' || t.length === 0 || /\s/.test(t))) {
+      throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: tokens must be the three bearer tokens [P0, P1, P2] (or token: one for all three, loopback development only), non-empty and without spaces');
+    }
     const t = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (typeof t !== 'number' || Number.isNaN(t) || t < 0) throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: timeoutMs must be a number >= 0');
     this.timeoutMs = t;
     const f = o.fetch ?? platformFetch ?? (globalThis.fetch as FetchLike | undefined)?.bind(globalThis);
     if (typeof f !== 'function') throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: no fetch available; pass options.fetch');
-    this.http = new PartyHttp(f, o.token);
+    this.http = new PartyHttp(f, tokens as [string, string, string]);
     if (o.expectedModelHash !== undefined && !(typeof o.expectedModelHash === 'string' && /^[0-9a-f]{64}$/i.test(o.expectedModelHash))) {
       throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: expectedModelHash must be a sha256 in hex (64 digits)');
     }
@@ -286,6 +305,10 @@ export class PrivateInferenceClientBase {
     };
 
     // Step 1: everything that can be checked without the parties.
+    const given = options.sessionKeys;
+    if (given !== undefined && (!Array.isArray(given) || given.length !== 3 || given.some((k) => typeof k !== 'string' || !SESSION_KEY_PATTERN.test(k)))) {
+      throw new InputError('E_BAD_ARGUMENT', 'predict: sessionKeys must be three keys of 43 base64url characters (32 random bytes each)');
+    }
     const privacy = requestPrivacy(options.privacy);
     const items = this.classify(input, batched);
     const batchTensor = batched && !Array.isArray(input);
@@ -297,6 +320,9 @@ export class PrivateInferenceClientBase {
     signal.throwIfAborted();
 
     sessionId = uuidV4();
+    // A fresh key per party: each party answers this session only to a request that presents its key.
+    const keys = given ?? [sessionKey(), sessionKey(), sessionKey()] as const;
+    const keyed = (p: number): Record<string, string> => ({ [SESSION_KEY_HEADER]: keys[p]! });
     const remaining = deadlineMs === undefined ? undefined : Math.max(1, Math.round(deadlineMs - (now() - started)));
     const path = `/v1/sessions/${sessionId}`;
     const pinned = this.createWithInput && this.expectedModelHash !== undefined && this.lastModel?.modelHash.toLowerCase() === this.expectedModelHash ? this.lastModel : undefined;
@@ -315,7 +341,7 @@ export class PrivateInferenceClientBase {
       // (each refuses unless it serves the pinned model) and answer the output share once
       // the run is done (x-await-output), P2 gets the POST; then the three answers must
       // agree, and on the model the shares were encoded for.
-      const created = await this.createSessions(sessionId, batch, remaining, privacy, ctl, encodeFor(pinned), () => emit('computing'));
+      const created = await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl, encodeFor(pinned), () => emit('computing'));
       model = created.model;
       outputs = created.outputs;
       if (model.fracBits !== pinned.fracBits || !sameShape(model.inputShape, pinned.inputShape)) {
@@ -323,18 +349,18 @@ export class PrivateInferenceClientBase {
       }
     } else {
       // Step 2: sessions at all three parties, which must agree on the model.
-      model = (await this.createSessions(sessionId, batch, remaining, privacy, ctl)).model;
+      model = (await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl)).model;
       const [x0, x1] = encodeFor(model);
       // Step 4: upload x_0 to P0, x_1 to P1.
       await this.parallel(ctl, [x0, x1].map(async (share, p) => {
-        const res = await this.http.call(this.endpoints[p]!, { method: 'PUT', path: `${path}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream' }, signal);
+        const res = await this.http.call(this.endpoints[p]!, { method: 'PUT', path: `${path}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream', headers: keyed(p) }, signal);
         await res.body?.cancel().catch(() => undefined);
       }));
       emit('computing');
     }
 
     // Step 5: output shares (unless the create answers carried them), reconstruction, activation.
-    const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => { const o = outputs[p]; return o ? Promise.resolve(o) : this.fetchOutput(this.endpoints[p]!, `${path}/output`, signal); }));
+    const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => { const o = outputs[p]; return o ? Promise.resolve(o) : this.fetchOutput(this.endpoints[p]!, `${path}/output`, keyed(p), signal); }));
     emit('reconstructing');
     const result = this.reconstruct(y0!, y1!, model, batch, sessionId);
     emit('done');
@@ -372,7 +398,7 @@ export class PrivateInferenceClientBase {
    * POST the sessions, or with `shares` PUT x_0 / x_1 with x-session-create and x-await-output to P0 / P1 (answers: the
    * session response with the output share, or without it if not done in time) and POST to P2 (`onHelper` after its answer).
    */
-  private async createSessions(sessionId: string, batch: number, deadlineMs: number | undefined, privacy: PrivacyOptions & { outputMode: OutputMode }, ctl: AbortController, shares?: [BigUint64Array, BigUint64Array], onHelper?: () => void): Promise<{ model: ModelInfo; outputs: [Output | undefined, Output | undefined] }> {
+  private async createSessions(sessionId: string, keys: readonly string[], batch: number, deadlineMs: number | undefined, privacy: PrivacyOptions & { outputMode: OutputMode }, ctl: AbortController, shares?: [BigUint64Array, BigUint64Array], onHelper?: () => void): Promise<{ model: ModelInfo; outputs: [Output | undefined, Output | undefined] }> {
     const req: CreateSessionRequest = { sessionId, batch, privacy };
     if (this.expectedModelHash !== undefined) req.modelHash = this.expectedModelHash;
     if (deadlineMs !== undefined) req.deadlineMs = deadlineMs;
@@ -383,13 +409,13 @@ export class PrivateInferenceClientBase {
       if (share) {
         // The party caps the wait at its long-poll limit; without a deadline ask for the longest.
         const wait = String(Math.min(deadlineMs ?? MAX_AWAIT_MS, MAX_AWAIT_MS));
-        const res = await this.http.call(ep, { method: 'PUT', path: `/v1/sessions/${sessionId}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream', accept: `${OUTPUT_ENVELOPE_TYPE}, application/json`, headers: { [SESSION_CREATE_HEADER]: body, [AWAIT_OUTPUT_HEADER]: wait } }, ctl.signal);
+        const res = await this.http.call(ep, { method: 'PUT', path: `/v1/sessions/${sessionId}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream', accept: `${OUTPUT_ENVELOPE_TYPE}, application/json`, headers: { [SESSION_CREATE_HEADER]: body, [AWAIT_OUTPUT_HEADER]: wait, [SESSION_KEY_HEADER]: keys[ep.party]! } }, ctl.signal);
         if (!(res.headers.get('content-type') ?? '').includes(OUTPUT_ENVELOPE_TYPE)) return checkSessionResponse(await this.http.read(ep, 'session response', ctl.signal, () => res.json()), ep.party, sessionId);
         const env = openEnvelope(await this.http.read(ep, 'session output', ctl.signal, () => res.arrayBuffer()), ep.party);
         outputs[ep.party as 0 | 1] = { shares: env.share, shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER) };
         return checkSessionResponse(env.json, ep.party, sessionId);
       }
-      const res = await this.http.call(ep, { method: 'POST', path: '/v1/sessions', body, contentType: 'application/json', accept: 'application/json' }, ctl.signal);
+      const res = await this.http.call(ep, { method: 'POST', path: '/v1/sessions', body, contentType: 'application/json', accept: 'application/json', headers: { [SESSION_KEY_HEADER]: keys[ep.party]! } }, ctl.signal);
       const json: unknown = await this.http.read(ep, 'session response', ctl.signal, () => res.json());
       const r = checkSessionResponse(json, ep.party, sessionId);
       if (ep.party === 2) onHelper?.();
@@ -440,11 +466,11 @@ export class PrivateInferenceClientBase {
   }
 
   /** GET the output share (long poll); 202/204 or a JSON state means "not yet": ask again (with backoff if the server did not wait). */
-  private async fetchOutput(ep: PartyEndpoint, path: string, signal: AbortSignal): Promise<Output> {
+  private async fetchOutput(ep: PartyEndpoint, path: string, headers: Record<string, string>, signal: AbortSignal): Promise<Output> {
     let delay = 50;
     for (;;) {
       const asked = now();
-      const res = await this.http.call(ep, { method: 'GET', path, accept: 'application/octet-stream' }, signal);
+      const res = await this.http.call(ep, { method: 'GET', path, accept: 'application/octet-stream', headers }, signal);
       const type = res.headers.get('content-type') ?? '';
       if (res.status === 200 && !type.includes('json')) {
         const buf = await this.http.read(ep, 'output share', signal, () => res.arrayBuffer());

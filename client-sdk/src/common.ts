@@ -13,7 +13,7 @@ export type { Tensor, ImageBytes, ImageInput } from './input.js';
 export type { RawImage, ImageDecoder } from './image/types.js';
 export { preprocessImage, specForInputShape, convertChannels, type PreprocessSpec } from './image/preprocess.js';
 export { resizeBilinear } from './image/resize.js';
-export { splitShares, reconstructShares, randomU64, addU64, subU64, u64ToBytes, bytesToU64 } from './ring.js';
+export { splitShares, reconstructShares, randomU64, addU64, subU64, u64ToBytes, bytesToU64, sessionKey } from './ring.js';
 export { encode as encodeFixedPoint, decode as decodeFixedPoint, DEFAULT_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
 export { softmax, sigmoid } from './activation.js';
 export type { ModelInfo, CreateSessionRequest, CreateSessionResponse, ApiError, OutputMode, PrivacyOptions, DpOptions, OutputPrivacy } from '../../protocol/api-contract.js';

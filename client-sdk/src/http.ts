@@ -39,11 +39,12 @@ export interface CallOptions {
 }
 
 export class PartyHttp {
-  constructor(private readonly fetchFn: FetchLike, private readonly token: string) {}
+  /** `tokens[p]`: the client's bearer token at party p (each party verifies only its own). */
+  constructor(private readonly fetchFn: FetchLike, private readonly tokens: readonly [string, string, string]) {}
 
   /** Send one request; resolves with a 2xx response, rejects with a typed error. */
   async call(ep: PartyEndpoint, o: CallOptions, signal: AbortSignal): Promise<ResponseLike> {
-    const headers: Record<string, string> = { ...o.headers, authorization: `Bearer ${this.token}` };
+    const headers: Record<string, string> = { ...o.headers, authorization: `Bearer ${this.tokens[ep.party]}` };
     if (o.contentType !== undefined) headers['content-type'] = o.contentType;
     if (o.accept !== undefined) headers['accept'] = o.accept;
     let res: ResponseLike;

@@ -120,3 +120,20 @@ export function uuidV4(): string {
   const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/**
+ * A session key (SESSION_KEY_HEADER): 32 random bytes from getRandomValues in
+ * base64url without padding, 43 characters. The client draws one for each
+ * party and each session; only it can then read or feed that session.
+ */
+export function sessionKey(): string {
+  const b = randomFill(new Uint8Array(33));
+  let out = '';
+  for (let i = 0; i < 33; i += 3) {
+    const n = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+    out += B64URL[(n >> 18) & 63]! + B64URL[(n >> 12) & 63]! + B64URL[(n >> 6) & 63]! + B64URL[n & 63]!;
+  }
+  // 33 bytes make 44 characters; 43 of them carry 258 bits, more than the 256 the key needs.
+  return out.slice(0, 43);
+}

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../protocol/fixed-point/fixed-point.js';
 import {
   BudgetExhaustedError, DeadlineError, InputError, ModelMismatchError, PeerUnavailableError, PrivacyPolicyError, PrivateInferenceClient, ServerError,
-  type ClientOptions, type PredictProgress, type Tensor,
+  sessionKey, type ClientOptions, type PredictProgress, type Tensor,
 } from '../src/index.js';
 import { deadUrl, fakeLabels, startFakeParties, type FakeParties } from './fake-parties.js';
 import { PROGRESSIVE_XRAY, XRAY_DIR } from './fixtures.js';
@@ -111,6 +111,47 @@ describe('PrivateInferenceClient against fake parties (real HTTP)', () => {
     const r = await client().predict(tensor());
     expect(r.logits).toHaveLength(2);
     expect(fake.requests.filter((q) => q.party === 0 && q.url.endsWith(`${r.sessionId}/output`))).toHaveLength(3);
+  });
+});
+
+describe('client credentials and session keys', () => {
+  it('sends each party its own token and a fresh session key per party and per session; sessionKeys lets the caller read the session again', async () => {
+    const tokens = ['token-for-p0-0123456789', 'token-for-p1-0123456789', 'token-for-p2-0123456789'] as const;
+    const own = await startFakeParties({ tokens: [...tokens] });
+    try {
+      const x = { data: new Float32Array(own.model.inputShape.reduce((a, b) => a * b, 1)).fill(0.25), shape: own.model.inputShape };
+      const client = new PrivateInferenceClient({ parties: own.urls, tokens });
+      await client.predict(x);
+      await client.predict(x);
+      const keyed = own.requests.filter((r) => r.url.startsWith('/v1/sessions'));
+      // Every session request carries a key; each party's requests of one session carry the same one.
+      expect(keyed.every((r) => typeof r.key === 'string')).toBe(true);
+      const keys = new Set(keyed.map((r) => r.key));
+      // Two sessions x three parties, each key 43 base64url characters, all different.
+      expect(keys.size).toBe(6);
+      for (const k of keys) expect(k).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      // One token for all three is refused by parties that each know only their own.
+      await expect(new PrivateInferenceClient({ parties: own.urls, token: tokens[0] }).predict(x)).rejects.toMatchObject({ code: 'E_UNAUTHENTICATED' });
+      // Given keys are used as they are, and they read the output again.
+      const sessionKeys = [sessionKey(), sessionKey(), sessionKey()] as const;
+      const r = await client.predict(x, { sessionKeys });
+      const again = await fetch(`${own.urls[0]}/v1/sessions/${r.sessionId}/output`, { headers: { authorization: `Bearer ${tokens[0]}`, 'x-session-key': sessionKeys[0] } });
+      expect(again.status).toBe(200);
+      const wrong = await fetch(`${own.urls[0]}/v1/sessions/${r.sessionId}/output`, { headers: { authorization: `Bearer ${tokens[0]}`, 'x-session-key': sessionKeys[1] } });
+      expect(wrong.status).toBe(404);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('refuses bad credentials and keys before any request', async () => {
+    expect(() => new PrivateInferenceClient({ parties: fake.urls, tokens: ['a', 'b'] as unknown as [string, string, string] })).toThrow(/tokens/);
+    expect(() => new PrivateInferenceClient({ parties: fake.urls, tokens: ['a', 'b', 'c'], token: 'a' })).toThrow(/not both/);
+    expect(() => new PrivateInferenceClient({ parties: fake.urls } as never)).toThrow(/tokens/);
+    const client = new PrivateInferenceClient({ parties: fake.urls, token: 'test-token' });
+    const before = fake.requests.length;
+    await expect(client.predict({ data: new Float32Array(4), shape: [4] }, { sessionKeys: ['short', 'b', 'c'] })).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
+    expect(fake.requests.length).toBe(before);
   });
 });
 

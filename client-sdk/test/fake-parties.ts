@@ -22,7 +22,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { ApiError, CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy } from '../../protocol/api-contract.js';
-import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER } from '../../protocol/api-contract.js';
+import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.js';
 
 const MOD = 1n << 64n;
@@ -46,7 +46,9 @@ export interface PartyBehavior {
 }
 
 export interface FakePartiesOptions {
+  /** One token every party takes (default), or `tokens`: each party's own. */
   token?: string;
+  tokens?: [string, string, string];
   model?: Partial<ModelInfo>;
   behavior?: Partial<Record<0 | 1 | 2, PartyBehavior>>;
   /** Answer a PUT with x-session-create and x-await-output with the output (default true, as the real parties; false: an older party, 201 only). */
@@ -55,12 +57,14 @@ export interface FakePartiesOptions {
   staticFiles?: () => Record<string, { body: string | Uint8Array; type: string }>;
 }
 
-export interface RequestLog { party: number; method: string; url: string }
+export interface RequestLog { party: number; method: string; url: string; /** The session key header, if any. */ key?: string }
 
 interface Session {
   batch: number;
   deadline: number;
   created: Set<number>;
+  /** The session key each party got at creation. */
+  keys: [unknown, unknown, unknown];
   inputs: [BigUint64Array | undefined, BigUint64Array | undefined];
   polls: [number, number];
   mode: OutputMode;
@@ -173,20 +177,23 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
     const app = Fastify({ logger: false, bodyLimit: 256 * 1024 * 1024, forceCloseConnections: true });
     app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     app.addHook('onRequest', async (req, reply) => {
-      requests.push({ party, method: req.method, url: req.url });
+      const key = req.headers[SESSION_KEY_HEADER];
+      requests.push({ party, method: req.method, url: req.url, ...(typeof key === 'string' ? { key } : {}) });
       reply.header('access-control-allow-origin', '*');
-      reply.header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}, ${AWAIT_OUTPUT_HEADER}`);
+      reply.header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}, ${AWAIT_OUTPUT_HEADER}, ${SESSION_KEY_HEADER}`);
       reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS');
       reply.header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}`);
       if (req.method === 'OPTIONS') return reply.code(204).send();
-      if (req.url.startsWith('/v1/') && req.headers.authorization !== `Bearer ${token}`) return fail(reply, party, 'E_UNAUTHENTICATED', 'missing or invalid bearer token');
+      if (req.url.startsWith('/v1/') && req.headers.authorization !== `Bearer ${opts.tokens?.[party] ?? token}`) return fail(reply, party, 'E_UNAUTHENTICATED', 'missing or invalid bearer token');
       return undefined;
     });
     app.options('/*', async (_req, reply) => reply.code(204).send());
 
     /** POST /v1/sessions, or the creating half of a PUT with x-session-create: the response, or a failed reply. */
-    const createSession = (body: CreateSessionRequest, reply: FastifyReply): CreateSessionResponse | FastifyReply => {
+    const createSession = (body: CreateSessionRequest, reply: FastifyReply, key: unknown): CreateSessionResponse | FastifyReply => {
       const b = behavior[party] ?? {};
+      // As the real parties: a new session needs its key; later requests must present the same one.
+      if (typeof key !== 'string' || !SESSION_KEY_PATTERN.test(key)) return fail(reply, party, 'E_BAD_ARGUMENT', `${SESSION_KEY_HEADER} missing or malformed`);
       if (b.failCreate) return fail(reply, party, b.failCreate.code, b.failCreate.message ?? 'injected failure', b.failCreate.status);
       if (typeof body?.sessionId !== 'string') return fail(reply, party, 'E_BAD_ARGUMENT', 'sessionId missing');
       if (body.modelHash !== undefined && body.modelHash !== (b.modelHash ?? model.modelHash)) return fail(reply, party, 'E_MODEL_MISMATCH', 'client expects a different model');
@@ -197,11 +204,12 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
       if (!s) {
         let markReady!: () => void;
         const ready = new Promise<void>((r) => { markReady = r; });
-        s = { batch: body.batch ?? 1, deadline: Date.now() + (body.deadlineMs ?? 60_000), created: new Set(), inputs: [undefined, undefined], polls: [0, 0], mode, ready, markReady };
+        s = { batch: body.batch ?? 1, deadline: Date.now() + (body.deadlineMs ?? 60_000), created: new Set(), keys: [undefined, undefined, undefined], inputs: [undefined, undefined], polls: [0, 0], mode, ready, markReady };
         sessions.set(body.sessionId, s);
       }
       if (s.created.has(party)) return fail(reply, party, 'E_CONFLICT', 'session id already in use');
       s.created.add(party);
+      s.keys[party] = key;
       const { privacy: _modelPrivacy, ...info } = model;
       const privacy: OutputPrivacy | undefined = mode === 'logits' && !model.privacy?.dp ? undefined : {
         outputMode: mode,
@@ -213,7 +221,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
     const isReply = (r: unknown): r is FastifyReply => typeof (r as FastifyReply).send === 'function';
 
     app.post('/v1/sessions', async (req, reply) => {
-      const r = createSession(req.body as CreateSessionRequest, reply);
+      const r = createSession(req.body as CreateSessionRequest, reply, req.headers[SESSION_KEY_HEADER]);
       return isReply(r) ? r : reply.code(201).send(r);
     });
 
@@ -231,12 +239,12 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
         const body = { ...(JSON.parse(header) as CreateSessionRequest), sessionId: id };
         if (body.modelHash === undefined) return fail(reply, party, 'E_BAD_ARGUMENT', 'modelHash required');
         if (!Buffer.isBuffer(buf) || buf.byteLength !== (body.batch ?? 1) * n * 8) return fail(reply, party, 'E_SHAPE', `expected ${(body.batch ?? 1) * n} u64`);
-        const r = createSession(body, reply);
+        const r = createSession(body, reply, req.headers[SESSION_KEY_HEADER]);
         if (isReply(r)) return r;
         created = r;
       }
       const s = sessions.get(id);
-      if (!s || !s.created.has(party)) return fail(reply, party, 'E_NOT_FOUND', 'unknown session');
+      if (!s || !s.created.has(party) || s.keys[party] !== req.headers[SESSION_KEY_HEADER]) return fail(reply, party, 'E_NOT_FOUND', 'unknown session');
       if (party === 2) return fail(reply, party, 'E_BAD_ARGUMENT', 'P2 takes no input share');
       if (!Buffer.isBuffer(buf) || buf.byteLength !== s.batch * n * 8) return fail(reply, party, 'E_SHAPE', `expected ${s.batch * n} u64`);
       if (s.inputs[party]) return fail(reply, party, 'E_CONFLICT', 'input already uploaded');
@@ -265,7 +273,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
       const id = (req.params as { id: string }).id;
       const b = behavior[party] ?? {};
       const s = sessions.get(id);
-      if (!s || !s.created.has(party)) return fail(reply, party, 'E_NOT_FOUND', 'unknown session');
+      if (!s || !s.created.has(party) || s.keys[party] !== req.headers[SESSION_KEY_HEADER]) return fail(reply, party, 'E_NOT_FOUND', 'unknown session');
       if (party === 2) return fail(reply, party, 'E_BAD_ARGUMENT', 'P2 has no output share');
       if (s.polls[party]++ < (b.notReadyPolls ?? 0)) return reply.code(202).send({ state: 'running' });
       const out = await outputShare(id, party as 0 | 1, reply);

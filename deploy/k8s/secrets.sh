@@ -5,8 +5,11 @@
 #   deploy/k8s/secrets.sh CERTS_DIR [PARTY]...  | kubectl -n securenn-blue apply -f -
 #
 #   party-<N>-tls           type kubernetes.io/tls: tls.crt, tls.key (party-<N>) and ca.crt
-#   securenn-client-tokens  tokens: the client bearer tokens, comma-separated,
-#                           from $SECURENN_TOKENS (only when that variable is set)
+#   party-<N>-client-tokens tokens: the clients' bearer tokens AT THIS PARTY,
+#                           comma-separated, from $SECURENN_TOKENS_P<N> (only
+#                           when that variable is set). Each client holds a
+#                           different token for each party, so no operator
+#                           can act as a client at another party.
 #
 # PARTY defaults to 0 1 2 (a staging trio in one cluster). In production each
 # operator runs it for its own party only: its key never leaves its cluster.
@@ -39,14 +42,16 @@ for p in "${parties[@]}"; do
   echo "  tls.crt: $(b64 "$dir/party-$p.crt")"
   echo "  tls.key: $(b64 "$dir/party-$p.key")"
 done
-if [[ -n "${SECURENN_TOKENS:-}" ]]; then
+for p in "${parties[@]}"; do
+  var="SECURENN_TOKENS_P$p"
+  [[ -n "${!var:-}" ]] || continue
   sep
   echo "apiVersion: v1"
   echo "kind: Secret"
   echo "metadata:"
-  echo "  name: securenn-client-tokens"
+  echo "  name: party-$p-client-tokens"
   labels
   echo "type: Opaque"
   echo "data:"
-  echo "  tokens: $(printf '%s' "$SECURENN_TOKENS" | base64 -w0)"
-fi
+  echo "  tokens: $(printf '%s' "${!var}" | base64 -w0)"
+done

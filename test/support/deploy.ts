@@ -56,6 +56,9 @@ export function renderComposeConfig(certDir: string, bundleDir: string, http: nu
     // The accountant's volume (/var/lib/securenn in the containers) becomes a folder beside the bundles.
     const acc = c.privacy?.accountantFile;
     if (acc?.startsWith('/var/lib/securenn/')) c.privacy = { ...c.privacy, accountantFile: path.join(bundleDir, 'state', acc.slice('/var/lib/securenn/'.length)) };
+    // So does the journal of used session ids.
+    const ids = c.sessions?.idJournal;
+    if (c.sessions && ids?.startsWith('/var/lib/securenn/')) c.sessions = { ...c.sessions, idJournal: path.join(bundleDir, 'state', ids.slice('/var/lib/securenn/'.length)) };
   }
   return c;
 }

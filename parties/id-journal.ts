@@ -1,0 +1,118 @@
+/**
+ * Burnt session ids that outlive the process. A session id is accepted once:
+ * the session store keeps used ids in memory (tombstones), and this journal
+ * keeps them on disk, so that a party that restarts still refuses an id it
+ * accepted before (a logged id replayed after a restart gets E_CONFLICT).
+ *
+ * One file per party (`sessions.idJournal`), one line per id:
+ * `<ms since epoch> <first 128 bits of SHA-256(id) in hex>`; the ids
+ * themselves are never written. At start the lines younger than `ttlMs` are
+ * loaded and the file is rewritten with only those (write to a temporary
+ * file, then rename). New ids are appended in one write per event-loop turn;
+ * the file is compacted the same way once it holds more than twice the live
+ * lines. A failed write is reported through `onError` and the party goes on:
+ * the in-memory tombstones still refuse replays until the next restart.
+ */
+import { createHash } from 'node:crypto';
+import { appendFile, rename, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { MpcError } from '../protocol/errors.js';
+import type { BurntIds } from './sessions.js';
+
+const idHash = (id: string): string => createHash('sha256').update('securenn/session-id/v1\0').update(id, 'utf8').digest('hex').slice(0, 32);
+const LINE = /^(\d{1,15}) ([0-9a-f]{32})$/;
+
+export class IdJournal implements BurntIds {
+  /** Live entries, oldest first. */
+  private entries: { at: number; h: string }[] = [];
+  private readonly known = new Set<string>();
+  private pending: string[] = [];
+  private lines = 0;
+  private flushing: Promise<void> = Promise.resolve();
+  private scheduled = false;
+
+  private constructor(private readonly file: string, private readonly ttlMs: number, private readonly onError: (e: unknown) => void) {}
+
+  /** Load `file` (absent: start empty), keep the entries younger than ttlMs, rewrite it compacted. */
+  static open(file: string, ttlMs: number, onError: (e: unknown) => void = () => {}): IdJournal {
+    const j = new IdJournal(file, ttlMs, onError);
+    const cutoff = Date.now() - ttlMs;
+    if (existsSync(file)) {
+      let text: string;
+      try { text = readFileSync(file, 'utf8'); } catch (e) { throw new MpcError('E_BAD_ARGUMENT', `sessions.idJournal: ${path.basename(file)} cannot be read`, { cause: e }); }
+      for (const line of text.split('\n')) {
+        const m = LINE.exec(line);
+        // A torn last line (a crash mid-append) is skipped; every whole line counts.
+        if (!m || Number(m[1]) < cutoff) continue;
+        j.remember(Number(m[1]), m[2]!);
+      }
+    } else {
+      mkdirSync(path.dirname(file), { recursive: true });
+    }
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, j.render(), { mode: 0o600 });
+      renameSync(tmp, file);
+    } catch (e) {
+      throw new MpcError('E_BAD_ARGUMENT', `sessions.idJournal: ${path.basename(file)} cannot be written (persistent, writable storage is needed)`, { cause: e });
+    }
+    j.lines = j.entries.length;
+    return j;
+  }
+
+  has(id: string): boolean { return this.known.has(idHash(id)); }
+
+  add(id: string): void {
+    const at = Date.now();
+    const h = idHash(id);
+    this.remember(at, h);
+    this.pending.push(`${at} ${h}\n`);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => { this.scheduled = false; this.flushing = this.flushing.then(() => this.write()); });
+    }
+  }
+
+  /** Resolves when every id added so far is written. */
+  async flush(): Promise<void> {
+    if (this.scheduled || this.pending.length) { this.scheduled = false; this.flushing = this.flushing.then(() => this.write()); }
+    await this.flushing;
+  }
+
+  get size(): number { return this.entries.length; }
+
+  private remember(at: number, h: string): void {
+    this.entries.push({ at, h });
+    this.known.add(h);
+  }
+
+  private render(): string { return this.entries.map((e) => `${e.at} ${e.h}\n`).join(''); }
+
+  private async write(): Promise<void> {
+    const chunk = this.pending.join('');
+    const n = this.pending.length;
+    this.pending = [];
+    if (n === 0) return;
+    try {
+      await appendFile(this.file, chunk, { mode: 0o600 });
+      this.lines += n;
+      this.expire();
+      if (this.lines > 2 * this.entries.length + 10_000) {
+        const tmp = `${this.file}.${process.pid}.tmp`;
+        await writeFile(tmp, this.render(), { mode: 0o600 });
+        await rename(tmp, this.file);
+        this.lines = this.entries.length;
+      }
+    } catch (e) {
+      this.onError(e);
+    }
+  }
+
+  private expire(): void {
+    const cutoff = Date.now() - this.ttlMs;
+    let k = 0;
+    while (k < this.entries.length && this.entries[k]!.at < cutoff) this.known.delete(this.entries[k++]!.h);
+    if (k > 0) this.entries = this.entries.slice(k);
+  }
+}

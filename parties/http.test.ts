@@ -301,7 +301,7 @@ describe('client HTTP API: validation, auth and error codes', () => {
       const o = JSON.parse(line) as Record<string, unknown>;
       delete o.time;
       // Ids (uuids) and the model hash are hex; strip them, then look for long decimal runs.
-      const rest = JSON.stringify(o).replace(/"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/g, '"<id>"').replace(/"s:[0-9a-f]{16}"/g, '"<tag>"').replace(/"[0-9a-f]{64}"/g, '"<hash>"');
+      const rest = JSON.stringify(o).replace(/"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/g, '"<id>"').replace(/"s:[0-9a-f]{12}"/g, '"<tag>"').replace(/"[0-9a-f]{64}"/g, '"<hash>"');
       expect(rest).not.toMatch(/\d{10,}/);
     }
   });

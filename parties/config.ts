@@ -45,6 +45,8 @@ export type SingleModelEntry = { bundleDir: string } | { devFile: string };
 
 export interface CommonSettings {
   tokens: string[];
+  /** Operator bearer tokens: accepted like client tokens, and they also see per-layer run stats (parties/run-view.ts). */
+  operatorTokens: string[];
   insecureLocal: boolean;
   /**
    * Batching at P0: windowMs (how long a session waits for company), maxBatch
@@ -131,6 +133,7 @@ export interface PartyConfig extends CommonSettings {
 
 export const DEFAULTS: CommonSettings = {
   tokens: [],
+  operatorTokens: [],
   insecureLocal: false,
   batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, planAheadMs: DEFAULT_PLAN_AHEAD_MS },
   sessions: { defaultDeadlineMs: 60_000, maxDeadlineMs: 600_000, maxSessions: 1_000, retentionMs: 300_000 },
@@ -239,6 +242,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   int(c.sessions.defaultDeadlineMs, 'sessions.defaultDeadlineMs', 1, c.sessions.maxDeadlineMs);
   int(c.sessions.maxSessions, 'sessions.maxSessions', 1, 1_000_000);
   if (!Array.isArray(c.tokens) || c.tokens.length === 0 || c.tokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`tokens` must list at least one client bearer token of 16+ characters');
+  if (!Array.isArray(c.operatorTokens) || c.operatorTokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`operatorTokens` must be a list of bearer tokens of 16+ characters');
   int(self.http?.port, `parties[${party}].http.port`, 0, 65535);
   const dial: Partial<Record<PartyId, string>> = {};
   for (const p of [0, 1] as PartyId[]) {
@@ -277,6 +281,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try { dep = JSON.parse(readFileSync(file, 'utf8')) as DeploymentConfig; } catch (e) { throw new MpcError('E_BAD_ARGUMENT', `config: ${path.basename(file)} is not valid JSON`, { cause: e }); }
   const over: Partial<CommonSettings> = {};
   if (args.insecureLocal || env.PARTY_INSECURE_LOCAL === '1') over.insecureLocal = true;
+  if (env.PARTY_OPERATOR_TOKENS) over.operatorTokens = env.PARTY_OPERATOR_TOKENS.split(',').map((t) => t.trim()).filter(Boolean);
   if (env.PARTY_TOKENS) over.tokens = env.PARTY_TOKENS.split(',').map((t) => t.trim()).filter(Boolean);
   if (env.PARTY_LOG_LEVEL) over.logLevel = env.PARTY_LOG_LEVEL;
   if (env.PARTY_ACCOUNTANT_FILE) over.privacy = { ...DEFAULTS.privacy, ...dep.privacy, accountantFile: env.PARTY_ACCOUNTANT_FILE } as PrivacyConfig;

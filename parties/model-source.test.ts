@@ -30,14 +30,14 @@ describe('model source adapter', () => {
     if (!mi?.writeBundles) { ctx.skip(); return; }
     const plain = networkA();
     const dir = path.join(mkdtempSync(path.join(tmpdir(), 'securenn-bundle-')), 'out');
-    const privacy = { outputMode: 'label' as const, dp: { mechanism: 'laplace' as const, epsilon: 1, sensitivity: 2, clip: 8 } };
+    const privacy = { outputMode: 'label' as const, dp: { mechanism: 'laplace' as const, epsilon: 1, sensitivity: 160, clip: 8 } };
     mi.writeBundles({ ir: plain, sourceHash: plainModelHash(plain), sourceFile: 'networkA', format: 'ir' }, dir, { fracBits: 16, privacy });
     const infos = await Promise.all(([0, 1, 2] as PartyId[]).map((p) => loadPartyModel({ kind: 'bundle', dir }, p)));
     for (const m of infos) {
       expect(m.info).toMatchObject({ modelHash: plainModelHash(plain), inputShape: [784], outputShape: [10], fracBits: 16 });
       // The manifest's privacy policy reaches the party, and its summary the clients.
       expect(m.policy).toEqual(privacy);
-      expect(m.info.privacy).toEqual({ outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, delta: 0, sensitivity: 2, sampler: 'discrete-exact', clip: 8 } });
+      expect(m.info.privacy).toEqual({ outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, delta: 0, sensitivity: 160, sampler: 'discrete-exact', clip: 8 } });
     }
     await expect(loadPartyModel({ kind: 'bundle', dir: path.join(dir, 'party0') }, 1)).rejects.toMatchObject({ code: 'E_BUNDLE_INTEGRITY' });
   });

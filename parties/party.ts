@@ -283,7 +283,9 @@ export class Party {
    */
   private resolve(request: PrivacyRequest | undefined): ResolvedPolicy {
     const m = this.model!;
-    const p = resolvePolicy(m.policy, request);
+    // Every DP parameter is checked here, at session creation (E_DP_PARAMETER, E_DP_SENSITIVITY), so that a session
+    // whose noise the protocol could not draw never joins a batch with other clients' sessions.
+    const p = resolvePolicy(m.policy, request, { fracBits: m.info.fracBits, ...(m.teachers ? {} : { classes: m.outputSize }) });
     if (m.teachers && p.dp) {
       if (p.dp.clip !== undefined) throw new MpcError('E_PRIVACY_POLICY', 'privacy policy: a teacher ensemble answers with vote counts; clipping does not apply', { step: 'privacy.policy' });
       if (!(p.dp.sensitivity >= pateSensitivity(p.dp.mechanism))) throw new MpcError('E_PRIVACY_POLICY', `privacy policy: the vote counts' sensitivity is ${pateSensitivity(p.dp.mechanism)}; a request may not set it lower`, { step: 'privacy.policy' });

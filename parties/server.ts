@@ -88,7 +88,8 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
   r.register(new Collected('mpc_link_bytes_received_total', 'Payload bytes received from each peer (all frames).', 'counter', () => ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party).map((p) => [{ peer: `P${p}` }, party.mesh.stats[p]!.bytesReceived])));
 
   registerApi(app, party, {
-    tokens: cfg.tokens,
+    tokens: [...cfg.tokens, ...cfg.operatorTokens],
+    operatorTokens: cfg.operatorTokens,
     corsOrigins: cfg.cors.origins,
     ...(cfg.self.staticDir ? { staticDir: cfg.self.staticDir } : {}),
     ...(cfg.self.staticFiles ? { staticFiles: cfg.self.staticFiles } : {}),

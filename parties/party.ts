@@ -845,9 +845,9 @@ export class Party {
     try {
       p = this.resolve(e.privacy);
     } catch (err) {
-      throw new MpcError('E_PROTOCOL_DESYNC', `session ${e.id}: P${this.party} refuses the privacy options in the plan`, { party: this.party, cause: err });
+      throw new MpcError('E_PROTOCOL_DESYNC', `P${this.party} refuses the privacy options of a session in the plan`, { party: this.party, cause: err }); // no id: every session of the run gets this error
     }
-    if (policyKey(p) !== e.policy) throw new MpcError('E_PROTOCOL_DESYNC', `session ${e.id}: P${this.party} resolves another privacy policy than P0 (do the model manifests differ?)`, { party: this.party });
+    if (policyKey(p) !== e.policy) throw new MpcError('E_PROTOCOL_DESYNC', `P${this.party} resolves another privacy policy than P0 for a session in the plan (do the model manifests differ?)`, { party: this.party });
     if (s?.policy && policyKey(s.policy) !== e.policy) this.store.fail(s, new MpcError('E_PROTOCOL_DESYNC', `session ${s.id}: the client sent different privacy options to the parties`, { party: this.party }));
     return p;
   }

@@ -277,6 +277,26 @@ describe('a session with unusable DP parameters never joins a batch (one hostile
   });
 });
 
+describe('a run that fails for all its sessions names none of them', () => {
+  let t: PartyTrio;
+  beforeAll(async () => { t = await partyTrio({ plain: model, fracBits: F, tls: false, batch: { windowMs: 400 }, policy: { outputMode: 'label' }, privacy: { dir: tempDir(), budget: { epsilon: 100, delta: 0 } } }); });
+  afterAll(async () => { await t?.close(); });
+
+  it("P1 resolving another policy than P0 fails the run with an error that carries no session id (each client sees it)", async () => {
+    // P1's model policy differs from P0's (a misconfigured deployment): the plan's policy key does not match at P1.
+    t.servers[1].party.model!.policy = { outputMode: 'label+confidence' };
+    const ids = await Promise.all([startSession(t, input(401, 1), 1, F), startSession(t, input(402, 2), 2, F)]);
+    const outs = await Promise.all(ids.map((id) => finishSession(t, id, F)));
+    for (const o of outs) expect(o.ok).toBe(false);
+    for (const id of ids) {
+      const r = (await t.servers[1].app.inject({ method: 'GET', url: `/v1/sessions/${id}`, headers: auth })).json() as { state: string; error?: { code: string; message: string } };
+      expect(r.state).toBe('failed');
+      expect(r.error?.code).toBe('E_PROTOCOL_DESYNC');
+      for (const other of ids) expect(r.error!.message).not.toContain(other);
+    }
+  });
+});
+
 describe('policy keys (what the plan carries)', () => {
   it('differ when anything that changes the computation or the charge differs, and not otherwise', () => {
     const base: PrivacyPolicy = { outputMode: 'logits', dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 2 } };

@@ -61,6 +61,8 @@ describe('resolvePolicy checks every DP parameter at session creation', () => {
     expect(resolvePolicy(g, { dp: { sensitivity: 23 } }, model).dp?.sensitivity).toBe(23);
     // Ten classes: L1 2 c 10.
     expect(() => checkClipSensitivity({ mechanism: 'laplace', sensitivity: 159, clip: 8 }, 10)).toThrow(/below 160/);
+    // A clip the encoding cannot carry (a request may add one where the model has none) is refused too.
+    expect(errorOf(() => resolvePolicy({ outputMode: 'label' }, { dp: { mechanism: 'laplace', epsilon: 1e30, sensitivity: 1e31, clip: 1e29 } }, { fracBits: 20 })).code).toBe('E_DP_PARAMETER');
     // No clip: the owner's figure stands (no bound to check it against).
     expect(resolvePolicy({ outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 2 } }, {}, model).noise?.scale).toBe(2);
   });

@@ -147,5 +147,8 @@ function checkAgainstModel(dp: PolicyDp, noise: NoiseSpec, model: PolicyModel): 
   if (model.fracBits !== undefined && !noiseScaleInRange(noise.scale, model.fracBits)) {
     throw new MpcError('E_DP_PARAMETER', `privacy policy: epsilon ${dp.epsilon} with sensitivity ${dp.sensitivity} gives a noise scale of ${noise.scale.toPrecision(3)}, which ${model.fracBits} fractional bits cannot carry (at most ${(MAX_LATTICE_SCALE / 2 ** model.fracBits).toPrecision(3)})`, { step: 'privacy.policy' });
   }
+  if (model.fracBits !== undefined && dp.clip !== undefined && !noiseScaleInRange(dp.clip, model.fracBits)) {
+    throw new MpcError('E_DP_PARAMETER', `privacy policy: clip ${dp.clip} is out of range at ${model.fracBits} fractional bits`, { step: 'privacy.policy' });
+  }
   if (model.classes !== undefined) checkClipSensitivity(dp, model.classes);
 }

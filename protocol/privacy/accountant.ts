@@ -88,9 +88,10 @@ function checkBudget(b: Budget, what: string): void {
   assert(Number.isFinite(b.epsilon) && b.epsilon >= 0 && Number.isFinite(b.delta) && b.delta >= 0 && b.delta < 1, 'E_BAD_ARGUMENT', `accountant: ${what} must have epsilon >= 0 and 0 <= delta < 1`);
 }
 
-function checkCharge(c: PrivacyCharge, count: number): void {
+/** `stored`: a reservation read back from the state file (an older version may have admitted charges below the floor; they still count). */
+function checkCharge(c: PrivacyCharge, count: number, stored = false): void {
   assert(Number.isFinite(c.epsilon) && c.epsilon >= 0 && Number.isFinite(c.delta) && c.delta >= 0 && c.delta < 1, 'E_BAD_ARGUMENT', 'accountant: a charge needs epsilon >= 0 and 0 <= delta < 1');
-  assert(c.epsilon >= MIN_EPSILON, 'E_DP_PARAMETER', `accountant: a charge needs epsilon >= ${MIN_EPSILON}`);
+  assert(stored || c.epsilon >= MIN_EPSILON, 'E_DP_PARAMETER', `accountant: a charge needs epsilon >= ${MIN_EPSILON}`);
   // 'best' reads sum delta_i = 0 as "every charge is pure": pure charges carry delta 0, zCDP ones delta > 0.
   assert(c.rdp.kind === 'pure' ? c.delta === 0 : c.rdp.kind === 'zcdp' && Number.isFinite(c.rdp.rho) && c.rdp.rho > 0 && c.delta > 0, 'E_BAD_ARGUMENT', 'accountant: a charge needs an RDP description (pure with delta 0, or zCDP with rho > 0 and delta > 0)');
   assert(Number.isInteger(count) && count >= 1, 'E_BAD_ARGUMENT', `accountant: count must be a positive integer, got ${count}`);
@@ -270,7 +271,7 @@ function parseState(text: string): Map<string, ClientState> {
     const pending = new Map<string, Pending>();
     for (const p of c.pending as { id?: unknown; charge?: PrivacyCharge; count?: unknown; at?: unknown }[]) {
       if (typeof p.id !== 'string' || !p.charge || !isNum(p.count)) throw bad('has a malformed reservation');
-      try { checkCharge(p.charge, p.count); } catch { throw bad('has a malformed reservation'); }
+      try { checkCharge(p.charge, p.count, true); } catch { throw bad('has a malformed reservation'); }
       pending.set(p.id, { charge: p.charge, count: p.count, at: String(p.at) });
     }
     out.set(c.id, { spent: mergeComposition(emptyComposition(), s as CompositionState), pending });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,5 +40,10 @@ describe('model source adapter', () => {
       expect(m.info.privacy).toEqual({ outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, delta: 0, sensitivity: 160, sampler: 'discrete-exact', clip: 8 } });
     }
     await expect(loadPartyModel({ kind: 'bundle', dir: path.join(dir, 'party0') }, 1)).rejects.toMatchObject({ code: 'E_BUNDLE_INTEGRITY' });
+    // A manifest (written by an older importer) whose sensitivity is below what its clip implies for the 10 outputs
+    // (L1 2 * 8 * 10 = 160): the party refuses to serve it rather than claim an epsilon it does not give.
+    const mp = path.join(dir, 'party1', 'manifest.json');
+    writeFileSync(mp, JSON.stringify({ ...(JSON.parse(readFileSync(mp, 'utf8')) as object), privacy: { ...privacy, dp: { ...privacy.dp, sensitivity: 2 } } }));
+    await expect(loadPartyModel({ kind: 'bundle', dir }, 1)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', cause: expect.objectContaining({ code: 'E_DP_SENSITIVITY', message: expect.stringMatching(/sensitivity 2 is below 160/) }) });
   });
 });

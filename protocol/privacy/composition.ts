@@ -32,7 +32,8 @@
  *    (|A| = RDP_ORDERS.length). For one fixed alpha, stopping once
  *    sum rdp_i(alpha) would pass B_alpha is a valid Renyi filter for
  *    adaptively chosen rdp_i (Feldman & Zrnic, NeurIPS 2021, "Individual
- *    Privacy Accounting via a Renyi Filter", Thm 3.1; also Lecuyer 2021): the
+ *    Privacy Accounting via a Renyi Filter", arXiv 2008.11193; also Lecuyer,
+ *    arXiv 2103.01379, 2021): the
  *    transcript is (alpha, B_alpha)-RDP, hence its privacy loss L exceeds eps
  *    with probability at most exp((alpha - 1)(B_alpha - eps)) (Markov on
  *    E[e^{(alpha-1) L}], Mironov 2017 Prop. 3). Admitting while any order

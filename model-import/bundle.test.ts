@@ -118,7 +118,8 @@ describe('share bundles', () => {
   });
 
   it('writes an optional privacy policy into the three manifests (same format version); refuses an invalid one before writing', () => {
-    const privacy = { outputMode: 'label+confidence' as const, confidenceThresholds: [1, 3], dp: { mechanism: 'laplace' as const, epsilon: 1, sensitivity: 2, clip: 8 } };
+    // Two outputs clipped to [-8, 8]: L1 sensitivity 2 * 8 * 2 = 32.
+    const privacy = { outputMode: 'label+confidence' as const, confidenceThresholds: [1, 3], dp: { mechanism: 'laplace' as const, epsilon: 1, sensitivity: 32, clip: 8 } };
     const dir = path.join(tmp.dir, 'private');
     const ms = writeBundles({ ir, sourceHash }, dir, { fracBits: 13, privacy });
     for (const p of [0, 1, 2] as const) {
@@ -129,6 +130,12 @@ describe('share bundles', () => {
     for (const bad of [{ outputMode: 'probabilities' }, { outputMode: 'label+confidence', confidenceThresholds: [3, 1] }, { outputMode: 'logits', dp: { mechanism: 'laplace', epsilon: 0, sensitivity: 1 } }]) {
       expect(() => writeBundles({ ir, sourceHash }, never, { privacy: bad as never })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
     }
+    // A sensitivity below what the clip bound implies for the model's two outputs: refused, naming both numbers.
+    expect(() => writeBundles({ ir, sourceHash }, never, { privacy: { ...privacy, dp: { ...privacy.dp, sensitivity: 2 } } })).toThrow(expect.objectContaining({ code: 'E_DP_SENSITIVITY', message: expect.stringMatching(/sensitivity 2 is below 32, the L1 sensitivity that clip 8 implies for 2 outputs/) }));
+    // Gaussian: L2, 2 * 8 * sqrt 2 = 22.6.
+    expect(() => writeBundles({ ir, sourceHash }, never, { privacy: { outputMode: 'label', dp: { mechanism: 'gaussian', epsilon: 0.5, delta: 1e-6, sensitivity: 22, clip: 8 } } })).toThrow(expect.objectContaining({ code: 'E_DP_SENSITIVITY', message: expect.stringMatching(/below 22\.62/) }));
+    // A noise scale the 13 fractional bits cannot carry.
+    expect(() => writeBundles({ ir, sourceHash }, never, { fracBits: 13, privacy: { outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1e-6, sensitivity: 1e4 } } })).toThrow(expect.objectContaining({ code: 'E_DP_PARAMETER' }));
     expect(readdirSync(tmp.dir)).not.toContain('never');
     const mp = path.join(dir, 'party1', 'manifest.json');
     writeFileSync(mp, JSON.stringify({ ...(JSON.parse(readFileSync(mp, 'utf8')) as BundleManifest), privacy: { outputMode: 'label', dp: { mechanism: 'laplace', epsilon: -1, sensitivity: 1 } } }));

@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { TRUNCATION_MODES, type TruncationMode } from '../protocol/context.js';
-import { MpcError } from '../protocol/errors.js';
+import { isMpcError, MpcError } from '../protocol/errors.js';
 import { checkFracBits, DEFAULT_FRAC_BITS, encode } from '../protocol/fixed-point/fixed-point.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR, type OutputActivation } from '../protocol/ir.js';
 import { getKernels, type RingKernels } from '../protocol/kernels/index.js';
@@ -139,12 +139,16 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
   const k = opts.kernels ?? getKernels();
   const ir = src.ir;
   const total = precheck(ir, f);
+  const outShape = inferShapes(ir).get(ir.output);
   if (opts.truncation !== undefined && !TRUNCATION_MODES.includes(opts.truncation)) throw new MpcError('E_BAD_ARGUMENT', `bundle: truncation must be 'local' or 'exact', got '${String(opts.truncation)}'`, { step: 'import.bundle' });
   if (opts.privacy !== undefined) {
     try {
-      resolvePolicy(opts.privacy);
+      // With the model: the noise scale must be samplable at f bits, and a clip bound implies a least sensitivity for
+      // the model's number of outputs (clippedSensitivity; E_DP_SENSITIVITY names both numbers).
+      resolvePolicy(opts.privacy, {}, { fracBits: f, ...(outShape ? { classes: sizeOf(outShape) } : {}) });
     } catch (e) {
-      throw new MpcError('E_BAD_ARGUMENT', `bundle: invalid privacy policy (${(e as Error).message})`, { step: 'import.bundle', cause: e });
+      const code = isMpcError(e) && (e.code === 'E_DP_SENSITIVITY' || e.code === 'E_DP_PARAMETER') ? e.code : 'E_BAD_ARGUMENT';
+      throw new MpcError(code, `bundle: invalid privacy policy (${(e as Error).message})`, { step: 'import.bundle', cause: e });
     }
   }
   const out = path.resolve(outDir);

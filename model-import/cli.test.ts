@@ -41,16 +41,20 @@ describe('mpc-import CLI', () => {
     const cap = capture();
     const out = path.join(tmp.dir, 'seed');
     const seedFile = path.join(tmp.dir, 'network-a.h5');
-    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--seed-out', seedFile, '--out', out, '--random', '2', '--frac-bits', '16', '--output-mode', 'label', '--dp', 'laplace:epsilon=1,sensitivity=2,clip=8'])).toBe(0);
+    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--seed-out', seedFile, '--out', out, '--random', '2', '--frac-bits', '16', '--output-mode', 'label', '--dp', 'laplace:epsilon=1,sensitivity=160,clip=8'])).toBe(0);
     vi.restoreAllMocks();
     expect(existsSync(seedFile)).toBe(true);
     expect(cap.out()).toMatch(/f = 16 fractional bits/);
     expect(cap.out()).toMatch(/decision agreement: \d\/2/);
-    expect(cap.out()).toMatch(/privacy: +label, DP laplace epsilon 1 per image, sensitivity 2, clip 8/);
+    expect(cap.out()).toMatch(/privacy: +label, DP laplace epsilon 1 per image, sensitivity 160, clip 8/);
     expect(loadBundle(out, 2).manifest.fracBits).toBe(16);
     expect(loadBundle(out, 2).manifest.truncation).toBeUndefined();
     expect(cap.out()).toMatch(/truncation: local; expected wrong elements per inference .*: \d\.\de[-+]\d+/);
-    for (const p of [0, 1, 2] as const) expect(loadBundle(out, p).manifest.privacy).toEqual({ outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 2, clip: 8 } });
+    for (const p of [0, 1, 2] as const) expect(loadBundle(out, p).manifest.privacy).toEqual({ outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 160, clip: 8 } });
+    // The old documented example: 10 logits clipped to [-8, 8] have L1 sensitivity 160, not 2. Refused, nothing written.
+    const never = path.join(tmp.dir, 'seed-never');
+    await expect(main(['--seed-arch', 'mnist-a', '--seed', '4', '--out', never, '--random', '2', '--frac-bits', '16', '--output-mode', 'label', '--dp', 'laplace:epsilon=1,sensitivity=2,clip=8'])).rejects.toMatchObject({ code: 'E_DP_SENSITIVITY', message: expect.stringMatching(/sensitivity 2 is below 160/) });
+    expect(existsSync(never)).toBe(false);
   });
 
   it('--truncation exact writes it into the manifests and the report counts only the divisions\' risk', async () => {

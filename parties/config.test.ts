@@ -42,6 +42,9 @@ describe('party configuration', () => {
     expect(resolveConfig(own, 1, '/x').self.clients).toEqual([{ id: 'clinic-a', tokenSha256: sha }]);
     expect(() => resolveConfig(own, 0, '/x')).toThrow(/no client credentials/);
     expect(resolveConfig(open, 1, '/x', { tokens: ['from-party-tokens-env-01'] }).tokens).toEqual(['from-party-tokens-env-01']);
+    // Operator tokens in the shared file: loopback only too; PARTY_OPERATOR_TOKENS is the party's own.
+    expect(() => resolveConfig({ ...own, operatorTokens: ['shared-operator-token-01'] }, 1, '/x')).toThrow(/operatorTokens/);
+    expect(resolveConfig({ ...own, operatorTokens: ['shared-operator-token-01'] }, 1, '/x', { operatorTokens: ['own-operator-token-0001'] }).operatorTokens).toEqual(['own-operator-token-0001']);
     const badClient = (clients: unknown) => { const d = { ...own }; d.parties = [...own.parties] as DeploymentConfig['parties']; d.parties[1] = { ...d.parties[1], clients: clients as [] }; return () => resolveConfig(d, 1, '/x'); };
     expect(badClient([{ id: 'a', tokenSha256: 'short' }])).toThrow(/tokenSha256/);
     expect(badClient([{ id: 'a b', tokenSha256: sha }])).toThrow(/clients must list/);

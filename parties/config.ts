@@ -58,6 +58,8 @@ export interface CommonSettings {
    * PARTY_TOKENS: this party's own tokens (each party's container gets its own).
    */
   tokens: string[];
+  /** Operator bearer tokens: accepted like client tokens, and they also see per-layer run stats (parties/run-view.ts). */
+  operatorTokens: string[];
   insecureLocal: boolean;
   /**
    * Batching at P0: windowMs (how long a session waits for company), maxBatch
@@ -158,6 +160,7 @@ export interface PartyConfig extends CommonSettings {
 
 export const DEFAULTS: CommonSettings = {
   tokens: [],
+  operatorTokens: [],
   insecureLocal: false,
   batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, planAheadMs: DEFAULT_PLAN_AHEAD_MS },
   sessions: { defaultDeadlineMs: 60_000, maxDeadlineMs: 600_000, maxSessions: 1_000, retentionMs: 300_000 },
@@ -271,6 +274,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   if (c.sessions.idJournal !== undefined && (typeof c.sessions.idJournal !== 'string' || c.sessions.idJournal === '')) bad('sessions.idJournal must be a path');
   int(c.http.requestMs, 'http.requestMs', 1_000, 3_600_000);
   int(c.http.keepAliveMs, 'http.keepAliveMs', 100, 600_000);
+  if (!Array.isArray(c.operatorTokens) || c.operatorTokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`operatorTokens` must be a list of bearer tokens of 16+ characters');
   int(self.http?.port, `parties[${party}].http.port`, 0, 65535);
   if (!Array.isArray(c.tokens) || c.tokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`tokens` must list client bearer tokens of 16+ characters');
   const clients = self.clients ?? [];
@@ -280,6 +284,9 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   // One token for all three parties lets each party act as the client at the others: loopback development only.
   const sharedTokens = Array.isArray(dep.tokens) && dep.tokens.length > 0 && over.tokens === undefined;
   if (sharedTokens && !isLoopbackHost(self.http.host)) bad(`\`tokens\` in the deployment file is one token for all three parties, for loopback development only (parties[${party}].http.host is '${self.http.host}'); give each party its own credentials: parties[${party}].clients or PARTY_TOKENS`);
+  // The same for operators: an operator token in the shared file would be valid at the other organisations' parties.
+  const sharedOperators = Array.isArray(dep.operatorTokens) && dep.operatorTokens.length > 0 && over.operatorTokens === undefined;
+  if (sharedOperators && !isLoopbackHost(self.http.host)) bad(`\`operatorTokens\` in the deployment file are valid at all three parties, for loopback development only (parties[${party}].http.host is '${self.http.host}'); give each party its own in PARTY_OPERATOR_TOKENS`);
   const dial: Partial<Record<PartyId, string>> = {};
   for (const p of [0, 1] as PartyId[]) {
     if (p >= party) continue;
@@ -319,6 +326,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try { dep = JSON.parse(readFileSync(file, 'utf8')) as DeploymentConfig; } catch (e) { throw new MpcError('E_BAD_ARGUMENT', `config: ${path.basename(file)} is not valid JSON`, { cause: e }); }
   const over: Partial<CommonSettings> = {};
   if (args.insecureLocal || env.PARTY_INSECURE_LOCAL === '1') over.insecureLocal = true;
+  if (env.PARTY_OPERATOR_TOKENS) over.operatorTokens = env.PARTY_OPERATOR_TOKENS.split(',').map((t) => t.trim()).filter(Boolean);
   if (env.PARTY_TOKENS) over.tokens = env.PARTY_TOKENS.split(',').map((t) => t.trim()).filter(Boolean);
   if (env.PARTY_LOG_LEVEL) over.logLevel = env.PARTY_LOG_LEVEL;
   if (env.PARTY_ACCOUNTANT_FILE) over.privacy = { ...DEFAULTS.privacy, ...dep.privacy, accountantFile: env.PARTY_ACCOUNTANT_FILE } as PrivacyConfig;

@@ -4,7 +4,7 @@
  *   PUT  /v1/sessions/:id/input       this party's input share (raw LE u64)
  *   GET  /v1/sessions/:id/output      this party's output share (long poll; ?waitMs=); headers x-output-shape, x-output-mode
  *   GET  /v1/sessions/:id             session state
- *   GET  /v1/sessions/:id/run         this party's stats of the run that served it (per layer: ms, wait ms, bytes, rounds; peak RSS)
+ *   GET  /v1/sessions/:id/run         this party's stats of the run that served it (clients: outcome, rounded ms, rounds; operators: per layer ms, wait ms, bytes, rounds; peak RSS)
  *   GET  /v1/model                    ModelInfo
  *   GET  /v1/privacy/budget           the caller's privacy budget at this party (PrivacyBudgetResponse)
  *   GET  /healthz, /readyz, /metrics  (no token)
@@ -26,6 +26,7 @@ import { errFields } from './log.js';
 import type { Party } from './party.js';
 import type { Session } from './sessions.js';
 import { clientAuthenticator, type ClientCredential } from './client-auth.js';
+import { clientRunView, operatorRunView } from './run-view.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig { public?: boolean }
@@ -48,6 +49,8 @@ export interface ApiOptions {
   longPollMaxMs: number;
   /** Longest a request's body may take to arrive after its headers (config http.requestMs). */
   requestTimeoutMs?: number;
+  /** Tokens that also see per-layer run stats (GET /v1/sessions/:id/run; parties/run-view.ts). */
+  operatorTokens?: string[];
 }
 
 const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
@@ -143,7 +146,7 @@ const MIME: Record<string, string> = {
 };
 
 export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions): void {
-  const identify = clientAuthenticator(opts.tokens, opts.clients ?? []);
+  const identify = clientAuthenticator([...opts.tokens, ...(opts.operatorTokens ?? [])], opts.clients ?? []);
   app.decorateRequest('clientId', '');
   const metrics = party.metrics;
   const allowAll = opts.corsOrigins.includes('*');
@@ -324,13 +327,19 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
     return { sessionId: s.id, state: s.state, batch: s.batch, party: party.party, ...(s.error ? { error: apiError(s.error, party.party) } : {}) };
   });
 
-  // Benchmark/diagnostics: this party's stats of the run that served the session (timings, sizes, no values).
+  // Benchmark/diagnostics: this party's stats of the run that served the session (timings, sizes, no values; never
+  // the batch's session ids). Per-layer timings, sizes and memory for operators only (run-view.ts).
+  // An operator (this party's own operator tokens) sees its server's stats of any run, as in its own logs and
+  // metrics; a client sees only the coarse view, and only of its own session (owner and session key).
+  const operator = clientAuthenticator(opts.operatorTokens ?? []);
   app.get<{ Params: { id: string } }>(`${v}/sessions/:id/run`, { schema: { params: idParams } }, async (req) => {
-    party.store.owned(req.params.id.toLowerCase(), req.clientId, sessionKeyOf(req));
+    const isOperator = operator(req.headers.authorization) !== null;
+    if (!isOperator) party.store.owned(req.params.id.toLowerCase(), req.clientId, sessionKeyOf(req));
     const run = party.runOf(req.params.id);
     if (!run) throw new MpcError('E_NOT_FOUND', `no finished run for session ${req.params.id.toLowerCase()} at P${party.party}`);
+    if (!isOperator) return { party: party.party, run: clientRunView(run) };
     const mem = process.memoryUsage();
-    return { party: party.party, run, process: { maxRssBytes: process.resourceUsage().maxRSS * 1024, rssBytes: mem.rss } };
+    return { party: party.party, run: operatorRunView(run), process: { maxRssBytes: process.resourceUsage().maxRSS * 1024, rssBytes: mem.rss } };
   });
 
   app.get(`${v}/model`, async () => ({ ...party.modelInfo(), party: party.party }));

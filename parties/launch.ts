@@ -167,6 +167,8 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
   const tlsOf = (p: 0 | 1 | 2) => (certs ? { tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key } } : {});
   const dep: DeploymentConfig = {
     tokens: [token],
+    // Local launches (benchmarks, demo) are run by their operator: the token also sees per-layer run stats.
+    operatorTokens: [token],
     insecureLocal: opts.insecureLocal ?? false,
     logLevel: opts.logLevel ?? 'info',
     cors: { origins: [`http://127.0.0.1:${h0}`, `http://localhost:${h0}`] },

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,15 +30,20 @@ describe('model source adapter', () => {
     if (!mi?.writeBundles) { ctx.skip(); return; }
     const plain = networkA();
     const dir = path.join(mkdtempSync(path.join(tmpdir(), 'securenn-bundle-')), 'out');
-    const privacy = { outputMode: 'label' as const, dp: { mechanism: 'laplace' as const, epsilon: 1, sensitivity: 2, clip: 8 } };
+    const privacy = { outputMode: 'label' as const, dp: { mechanism: 'laplace' as const, epsilon: 1, sensitivity: 160, clip: 8 } };
     mi.writeBundles({ ir: plain, sourceHash: plainModelHash(plain), sourceFile: 'networkA', format: 'ir' }, dir, { fracBits: 16, privacy });
     const infos = await Promise.all(([0, 1, 2] as PartyId[]).map((p) => loadPartyModel({ kind: 'bundle', dir }, p)));
     for (const m of infos) {
       expect(m.info).toMatchObject({ modelHash: plainModelHash(plain), inputShape: [784], outputShape: [10], fracBits: 16 });
       // The manifest's privacy policy reaches the party, and its summary the clients.
       expect(m.policy).toEqual(privacy);
-      expect(m.info.privacy).toEqual({ outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, delta: 0, sensitivity: 2, sampler: 'discrete-exact', clip: 8 } });
+      expect(m.info.privacy).toEqual({ outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, delta: 0, sensitivity: 160, sampler: 'discrete-exact', clip: 8 } });
     }
     await expect(loadPartyModel({ kind: 'bundle', dir: path.join(dir, 'party0') }, 1)).rejects.toMatchObject({ code: 'E_BUNDLE_INTEGRITY' });
+    // A manifest (written by an older importer) whose sensitivity is below what its clip implies for the 10 outputs
+    // (L1 2 * 8 * 10 = 160): the party refuses to serve it rather than claim an epsilon it does not give.
+    const mp = path.join(dir, 'party1', 'manifest.json');
+    writeFileSync(mp, JSON.stringify({ ...(JSON.parse(readFileSync(mp, 'utf8')) as object), privacy: { ...privacy, dp: { ...privacy.dp, sensitivity: 2 } } }));
+    await expect(loadPartyModel({ kind: 'bundle', dir }, 1)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', cause: expect.objectContaining({ code: 'E_DP_SENSITIVITY', message: expect.stringMatching(/sensitivity 2 is below 160/) }) });
   });
 });

@@ -118,7 +118,7 @@ function toLoaded(b: PartyBundle): LoadedModel {
   if (sizeOf(b.model.inputShape) !== sizeOf(m.inputShape)) throw new MpcError('E_MODEL_FORMAT', `model: manifest input shape [${m.inputShape}] differs from the model's [${b.model.inputShape}]`);
   let privacy;
   try {
-    privacy = m.privacy === undefined ? undefined : outputPrivacy(resolvePolicy(m.privacy));
+    privacy = m.privacy === undefined ? undefined : outputPrivacy(resolvePolicy(m.privacy, {}, { fracBits: m.fracBits, classes: sizeOf(outputShape) }));
   } catch (e) {
     throw new MpcError('E_MODEL_FORMAT', 'model: the manifest\'s privacy policy is invalid', { cause: e });
   }

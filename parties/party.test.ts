@@ -10,7 +10,7 @@ import { share, u64Bytes } from '../protocol/sharing/sharing.js';
 import { run3 } from '../protocol/testing/run3.js';
 import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
 import type { LayerRecord, RunRecord } from './party.js';
-import { auth, finishSession, partyTrio, startSession, type PartyTrio } from './testing.js';
+import { auth, finishSession, partyTrio, startSession, TEST_OPERATOR_TOKEN, type PartyTrio } from './testing.js';
 
 const F = 16;
 const model = networkA();
@@ -61,18 +61,21 @@ describe('three parties over gRPC with mTLS on loopback, client API through inje
     expect(text).toMatch(/^mpc_peer_up\{peer="P1"\} 1$/m);
   });
 
-  it('GET /v1/sessions/:id/run: per-layer wall ms, wait ms, bytes and rounds that add up to the run; token required', async () => {
+  it('GET /v1/sessions/:id/run: per-layer wall ms, wait ms, bytes and rounds that add up to the run, for an operator token; token required', async () => {
     const { sessionId } = await inferAndCheck(t, 12, 1);
+    const op = { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` };
     expect((await t.servers[0].app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/run` })).statusCode).toBe(401);
     for (const p of [0, 1, 2] as const) {
-      let r = await t.servers[p].app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/run`, headers: auth });
-      for (let i = 0; r.statusCode === 404 && i < 50; i++) { await new Promise((res) => setTimeout(res, 20)); r = await t.servers[p].app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/run`, headers: auth }); }
+      let r = await t.servers[p].app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/run`, headers: op });
+      for (let i = 0; r.statusCode === 404 && i < 50; i++) { await new Promise((res) => setTimeout(res, 20)); r = await t.servers[p].app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/run`, headers: op }); }
       expect(r.statusCode).toBe(200);
       const body = r.json() as { party: number; run: RunRecord; process: { maxRssBytes: number } };
       expect(body.party).toBe(p);
       expect(body.process.maxRssBytes).toBeGreaterThan(1e6);
       const { run } = body;
-      expect(run).toMatchObject({ ok: true, images: 1, sessions: [sessionId] });
+      expect(run).toMatchObject({ ok: true, images: 1 });
+      // Never the batch's session ids, not even for an operator.
+      expect(run).not.toHaveProperty('sessions');
       expect(run.layers!.map((l) => l.name)).toEqual(model.nodes.map((n) => n.name));
       expect(run.layers!.map((l) => l.kind)).toEqual(model.nodes.map((n) => n.kind));
       const sum = (f: (l: LayerRecord) => number) => run.layers!.reduce((a, l) => a + f(l), 0);
@@ -85,7 +88,23 @@ describe('three parties over gRPC with mTLS on loopback, client API through inje
       // A dense layer with ReLU needs the peers' messages: some time was spent waiting for them.
       expect(run.layers![0]!.waitMs).toBeGreaterThan(0);
     }
-    const missing = await t.servers[0].app.inject({ method: 'GET', url: `/v1/sessions/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/run`, headers: auth });
+    // A client token: outcome, run time rounded up to 10 ms, rounds; per layer only name, kind and rounds (fixed by the
+    // model); no per-layer times, sizes, image count or memory (they depend on the other sessions of the batch).
+    for (const p of [0, 1, 2] as const) {
+      const r = await t.servers[p].app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/run`, headers: auth });
+      expect(r.statusCode).toBe(200);
+      const body = r.json() as { run: Record<string, unknown> & { ms: number; rounds: number; layers: Record<string, unknown>[] } };
+      expect(body).not.toHaveProperty('process');
+      expect(Object.keys(body.run).sort()).toEqual(['layers', 'ms', 'ok', 'rounds', 'runId']);
+      expect(body.run.ms % 10).toBe(0);
+      expect(body.run.ms).toBeGreaterThan(0);
+      expect(body.run.layers.map((l) => Object.keys(l).sort().join())).toEqual(model.nodes.map(() => 'kind,name,rounds'));
+      expect(body.run.layers.map((l) => l.name)).toEqual(model.nodes.map((n) => n.name));
+      const full = (await t.servers[p].app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}/run`, headers: op })).json() as { run: RunRecord };
+      expect(body.run.rounds).toBe(full.run.rounds);
+      expect(body.run.ms).toBe(Math.max(10, Math.ceil(full.run.ms / 10) * 10));
+    }
+    const missing = await t.servers[0].app.inject({ method: 'GET', url: `/v1/sessions/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/run`, headers: op });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ code: 'E_NOT_FOUND' });
   });

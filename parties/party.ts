@@ -300,7 +300,9 @@ export class Party {
    */
   private resolve(request: PrivacyRequest | undefined): ResolvedPolicy {
     const m = this.model!;
-    const p = resolvePolicy(m.policy, request);
+    // Every DP parameter is checked here, at session creation (E_DP_PARAMETER, E_DP_SENSITIVITY), so that a session
+    // whose noise the protocol could not draw never joins a batch with other clients' sessions.
+    const p = resolvePolicy(m.policy, request, { fracBits: m.info.fracBits, ...(m.teachers ? {} : { classes: m.outputSize }) });
     if (m.teachers && p.dp) {
       if (p.dp.clip !== undefined) throw new MpcError('E_PRIVACY_POLICY', 'privacy policy: a teacher ensemble answers with vote counts; clipping does not apply', { step: 'privacy.policy' });
       if (!(p.dp.sensitivity >= pateSensitivity(p.dp.mechanism))) throw new MpcError('E_PRIVACY_POLICY', `privacy policy: the vote counts' sensitivity is ${pateSensitivity(p.dp.mechanism)}; a request may not set it lower`, { step: 'privacy.policy' });
@@ -861,9 +863,9 @@ export class Party {
     try {
       p = this.resolve(e.privacy);
     } catch (err) {
-      throw new MpcError('E_PROTOCOL_DESYNC', `session ${e.id}: P${this.party} refuses the privacy options in the plan`, { party: this.party, cause: err });
+      throw new MpcError('E_PROTOCOL_DESYNC', `P${this.party} refuses the privacy options of a session in the plan`, { party: this.party, cause: err }); // no id: every session of the run gets this error
     }
-    if (policyKey(p) !== e.policy) throw new MpcError('E_PROTOCOL_DESYNC', `session ${e.id}: P${this.party} resolves another privacy policy than P0 (do the model manifests differ?)`, { party: this.party });
+    if (policyKey(p) !== e.policy) throw new MpcError('E_PROTOCOL_DESYNC', `P${this.party} resolves another privacy policy than P0 for a session in the plan (do the model manifests differ?)`, { party: this.party });
     if (s?.policy && policyKey(s.policy) !== e.policy) this.store.fail(s, new MpcError('E_PROTOCOL_DESYNC', `session ${s.id}: the client sent different privacy options to the parties`, { party: this.party }));
     return p;
   }

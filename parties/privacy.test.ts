@@ -234,6 +234,69 @@ describe('differentially private logits and the per-client accountant', () => {
   });
 });
 
+describe('a session with unusable DP parameters never joins a batch (one hostile session, one innocent one)', () => {
+  // A long batch window: sessions ready within 400 ms of each other run as one batch.
+  let t: PartyTrio;
+  beforeAll(async () => { t = await partyTrio({ plain: model, fracBits: F, tls: false, batch: { windowMs: 400 }, privacy: { dir: tempDir(), budget: { epsilon: 100, delta: 0 } } }); });
+  afterAll(async () => { await t?.close(); });
+
+  it('the hostile session is refused at creation at every party with 400 and its own numbers; the innocent session of the same window completes', async () => {
+    // b = 1e4 / 1e-6 = 1e10: 1e10 * 2^16 lattice units is past what the sampler draws (2^44). Before the check at
+    // creation, this session joined the batch and the run failed for every session in it.
+    const hostile = { outputMode: 'logits' as const, dp: { mechanism: 'laplace' as const, epsilon: 1e-6, sensitivity: 1e4 } };
+    const innocentPrivacy = { outputMode: 'label' as const, dp: { mechanism: 'laplace' as const, epsilon: 0.5, sensitivity: 1e-4 } };
+    const x = input(301, 2), y = input(302, 1);
+    const [innocent, bad] = await Promise.allSettled([
+      startSession(t, x, 2, F, { privacy: innocentPrivacy }),
+      startSession(t, y, 1, F, { privacy: hostile }),
+    ]);
+    expect(innocent.status).toBe('fulfilled');
+    const id = (innocent as PromiseFulfilledResult<string>).value;
+    const out = await finishSession(t, id, F);
+    expect(out).toMatchObject({ ok: true, mode: 'label', shape: '2' });
+    plainLabels(x, 2).forEach(({ label, margin }, i) => { if (margin >= 0.05) expect(out.labels![i]).toBe(label); });
+    expect(bad.status).toBe('rejected');
+    expect(String((bad as PromiseRejectedResult).reason)).toMatch(/create at P0: 400 .*E_DP_PARAMETER/);
+    for (const p of [0, 1, 2] as const) {
+      const r = await create(t, p, { privacy: hostile });
+      expect(codeOf(r)).toEqual({ status: 400, code: 'E_DP_PARAMETER' });
+      expect((r.json() as { message: string }).message).toMatch(/epsilon 0\.000001 with sensitivity 10000/);
+    }
+    // A floor-breaking epsilon is refused the same way (it used to slip through the accountant's allowance).
+    expect(codeOf(await create(t, 0, { privacy: { ...hostile, dp: { ...hostile.dp, epsilon: 1e-300 } } }))).toEqual({ status: 400, code: 'E_DP_PARAMETER' });
+    // Nothing was charged for the refused sessions: only the innocent session's two images.
+    for (const p of [0, 1, 2] as const) expect(await settledBudget(t, p, 2)).toMatchObject({ queries: 2, pendingQueries: 0 });
+  });
+
+  it('a clip bound with a sensitivity below what it implies for the model\'s outputs is refused with both numbers (400 E_DP_SENSITIVITY)', async () => {
+    // 4 logits clipped to [-8, 8]: L1 sensitivity 2 * 8 * 4 = 64.
+    const r = await create(t, 1, { privacy: { outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 2, clip: 8 } } });
+    expect(codeOf(r)).toEqual({ status: 400, code: 'E_DP_SENSITIVITY' });
+    expect((r.json() as { message: string }).message).toMatch(/sensitivity 2 is below 64/);
+    expect((await create(t, 1, { privacy: { outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 64, clip: 8 } } })).statusCode).toBe(201);
+  });
+});
+
+describe('a run that fails for all its sessions names none of them', () => {
+  let t: PartyTrio;
+  beforeAll(async () => { t = await partyTrio({ plain: model, fracBits: F, tls: false, batch: { windowMs: 400 }, policy: { outputMode: 'label' }, privacy: { dir: tempDir(), budget: { epsilon: 100, delta: 0 } } }); });
+  afterAll(async () => { await t?.close(); });
+
+  it("P1 resolving another policy than P0 fails the run with an error that carries no session id (each client sees it)", async () => {
+    // P1's model policy differs from P0's (a misconfigured deployment): the plan's policy key does not match at P1.
+    t.servers[1].party.model!.policy = { outputMode: 'label+confidence' };
+    const ids = await Promise.all([startSession(t, input(401, 1), 1, F), startSession(t, input(402, 2), 2, F)]);
+    const outs = await Promise.all(ids.map((id) => finishSession(t, id, F)));
+    for (const o of outs) expect(o.ok).toBe(false);
+    for (const id of ids) {
+      const r = (await t.servers[1].app.inject({ method: 'GET', url: `/v1/sessions/${id}`, headers: auth })).json() as { state: string; error?: { code: string; message: string } };
+      expect(r.state).toBe('failed');
+      expect(r.error?.code).toBe('E_PROTOCOL_DESYNC');
+      for (const other of ids) expect(r.error!.message).not.toContain(other);
+    }
+  });
+});
+
 describe('policy keys (what the plan carries)', () => {
   it('differ when anything that changes the computation or the charge differs, and not otherwise', () => {
     const base: PrivacyPolicy = { outputMode: 'logits', dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 2 } };

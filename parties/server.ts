@@ -100,6 +100,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
   registerApi(app, party, {
     tokens: cfg.tokens,
     ...(cfg.self.clients ? { clients: cfg.self.clients } : {}),
+    operatorTokens: cfg.operatorTokens,
     corsOrigins: cfg.cors.origins,
     ...(cfg.self.staticDir ? { staticDir: cfg.self.staticDir } : {}),
     ...(cfg.self.staticFiles ? { staticFiles: cfg.self.staticFiles } : {}),

@@ -91,6 +91,8 @@ export interface PartyTrio {
 }
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
+/** An operator's token (config operatorTokens): sees per-layer run stats (parties/run-view.ts). */
+export const TEST_OPERATOR_TOKEN = 'test-operator-0123456789abcdef';
 
 export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
   const certs = o.tls === false ? null : testCerts();
@@ -104,6 +106,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
   const tlsOf = (p: 0 | 1 | 2) => (certs ? { tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key } } : {});
   const dep: DeploymentConfig = {
     tokens: [TEST_TOKEN, ...(o.tokens ?? [])],
+    operatorTokens: [TEST_OPERATOR_TOKEN],
     insecureLocal: o.tls === false,
     ...(o.http ? { http: o.http } : {}),
     logLevel: 'silent',

@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   E_BUDGET_EXHAUSTED: { http: 429, grpc: G.RESOURCE_EXHAUSTED, description: "The client's differential-privacy budget would be exceeded by this request; it was refused." },
   E_PRIVACY_POLICY: { http: 403, grpc: G.PERMISSION_DENIED, description: "The request asked for a less private output than the model's privacy policy allows (per-request options may only be stricter)." },
   E_ACCOUNTANT_STATE: { http: 500, grpc: G.DATA_LOSS, description: 'The privacy accountant state file is unreadable, corrupt, or could not be written.' },
+  E_DP_PARAMETER: { http: 400, grpc: G.INVALID_ARGUMENT, description: 'A differential-privacy parameter is out of range: epsilon below the floor (1e-6), or a noise scale or clip bound the model\'s fixed-point encoding cannot carry. Checked when the session is created, so the session never joins a batch.' },
+  E_DP_SENSITIVITY: { http: 400, grpc: G.INVALID_ARGUMENT, description: 'The configured DP sensitivity is below the sensitivity the clip bound implies for the model\'s number of outputs (L1 for Laplace, L2 for Gaussian).' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

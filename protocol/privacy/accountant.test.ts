@@ -75,6 +75,18 @@ describe('privacy accountant', () => {
     expect(c.report('alice').basic.epsilon).toBeCloseTo(1, 12);
   });
 
+  it('opens a state file whose pending reservation is below the epsilon floor (an older version admitted it) and counts it as spent', async () => {
+    const f = file();
+    const a = await PrivacyAccountant.open({ file: f, budget: { epsilon: 1, delta: 0 } });
+    await a.flush();
+    const doc = JSON.parse(readFileSync(f, 'utf8')) as { clients: unknown[] };
+    doc.clients = [{ id: 'old', spent: addCharge(emptyComposition(), pure(1)), pending: [{ id: 'r1', charge: pure(1e-300), count: 1, at: '2026-12-01T00:00:00.000Z' }] }];
+    writeFileSync(f, JSON.stringify(doc));
+    const b = await PrivacyAccountant.open({ file: f, budget: { epsilon: 1, delta: 0 } });
+    expect(b.report('old')).toMatchObject({ queries: 2, pendingQueries: 0 });
+    await expect(b.reserve('old', pure(1e-6))).rejects.toSatisfy(exhausted);
+  });
+
   it('refuses a corrupt state file with E_ACCOUNTANT_STATE', async () => {
     const f = file();
     const a = await PrivacyAccountant.open({ file: f, budget: { epsilon: 1, delta: 0 } });

@@ -2,8 +2,9 @@
  * Per-client privacy accountant: how much of each client's privacy budget
  * its queries have spent, refusing (E_BUDGET_EXHAUSTED, HTTP 429) any request
  * that would exceed it. Bounds: basic, advanced and RDP composition
- * (composition.ts); admission uses `enforce` ('best' = min(basic, RDP) by
- * default, both valid under adaptive composition).
+ * (composition.ts); admission uses `enforce` ('best' by default: the RDP
+ * filter over all orders, or basic composition while every charge is pure;
+ * composition.ts explains why each is a valid filter for adaptive choices).
  *
  * Protocol with the party server (no overspending under concurrency):
  *  1. reserve(client, charge, count) before running the protocol: under a
@@ -20,15 +21,20 @@
  * One accountant (one process) per file; every party runs its own, so a
  * request fails if any party refuses.
  *
- * Float sums: totals are sums of doubles; admission allows a relative excess
- * of 1e-9 so that, e.g., ten charges of 0.1 fit a budget of 1.
+ * Float sums: totals are sums of doubles and admission compares them with
+ * the budget exactly, with no allowance: a charge that would put the total
+ * above the budget by any representable amount is refused (so three charges
+ * of 0.1, summing to 0.30000000000000004, do not fit a budget of 0.3).
+ * Charges below MIN_EPSILON are refused (E_DP_PARAMETER), so no charge is
+ * small enough to vanish in the sums.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { assert, MpcError } from '../errors.js';
+import { MIN_EPSILON } from './dp-noise.js';
 import {
-  RDP_ORDERS, addCharge, advancedBound, basicBound, emptyComposition, enforcedEpsilon, mergeComposition, rdpBound,
+  RDP_ORDERS, addCharge, advancedBound, basicBound, emptyComposition, enforcedEpsilon, mergeComposition, rdpFilterBound,
   type CompositionState, type EpsDelta, type Enforcement, type PrivacyCharge,
 } from './composition.js';
 
@@ -77,15 +83,17 @@ interface ClientState { spent: CompositionState; pending: Map<string, Pending> }
 
 const FORMAT = 'securenn-privacy-accountant';
 const VERSION = 1;
-const SLACK = 1 + 1e-9;
 
 function checkBudget(b: Budget, what: string): void {
   assert(Number.isFinite(b.epsilon) && b.epsilon >= 0 && Number.isFinite(b.delta) && b.delta >= 0 && b.delta < 1, 'E_BAD_ARGUMENT', `accountant: ${what} must have epsilon >= 0 and 0 <= delta < 1`);
 }
 
-function checkCharge(c: PrivacyCharge, count: number): void {
+/** `stored`: a reservation read back from the state file (an older version may have admitted charges below the floor; they still count). */
+function checkCharge(c: PrivacyCharge, count: number, stored = false): void {
   assert(Number.isFinite(c.epsilon) && c.epsilon >= 0 && Number.isFinite(c.delta) && c.delta >= 0 && c.delta < 1, 'E_BAD_ARGUMENT', 'accountant: a charge needs epsilon >= 0 and 0 <= delta < 1');
-  assert(c.rdp.kind === 'pure' || (c.rdp.kind === 'zcdp' && Number.isFinite(c.rdp.rho) && c.rdp.rho >= 0), 'E_BAD_ARGUMENT', 'accountant: a charge needs an RDP description');
+  assert(stored || c.epsilon >= MIN_EPSILON, 'E_DP_PARAMETER', `accountant: a charge needs epsilon >= ${MIN_EPSILON}`);
+  // 'best' reads sum delta_i = 0 as "every charge is pure": pure charges carry delta 0, zCDP ones delta > 0.
+  assert(c.rdp.kind === 'pure' ? c.delta === 0 : c.rdp.kind === 'zcdp' && Number.isFinite(c.rdp.rho) && c.rdp.rho > 0 && c.delta > 0, 'E_BAD_ARGUMENT', 'accountant: a charge needs an RDP description (pure with delta 0, or zCDP with rho > 0 and delta > 0)');
   assert(Number.isInteger(count) && count >= 1, 'E_BAD_ARGUMENT', `accountant: count must be a positive integer, got ${count}`);
 }
 
@@ -160,11 +168,11 @@ export class PrivacyAccountant {
   wouldAdmit(clientId: string, charge: PrivacyCharge, count = 1): boolean {
     checkCharge(charge, count);
     const b = this.budgetOf(clientId);
-    return enforcedEpsilon(addCharge(this.committedAndPending(this.clients.get(clientId)), charge, count), b.delta, this.enforce) <= b.epsilon * SLACK;
+    return enforcedEpsilon(addCharge(this.committedAndPending(this.clients.get(clientId)), charge, count), b.delta, this.enforce) <= b.epsilon;
   }
 
   /** Reserve budget for `count` queries of `charge`; throws E_BUDGET_EXHAUSTED if it does not fit. */
-  reserve(clientId: string, charge: PrivacyCharge, count = 1): Promise<Reservation> {
+  async reserve(clientId: string, charge: PrivacyCharge, count = 1): Promise<Reservation> {
     checkCharge(charge, count);
     return this.locked(async () => {
       if (!this.wouldAdmit(clientId, charge, count)) {
@@ -212,7 +220,7 @@ export class PrivacyAccountant {
       budget: { ...b },
       basic: basicBound(all),
       advanced: advancedBound(all, this.opts.advancedSlack ?? b.delta / 2),
-      rdp: rdpBound(all, b.delta),
+      rdp: rdpFilterBound(all, b.delta),
       enforced: { rule: this.enforce, epsilon: enforced, delta: b.delta },
       remainingEpsilon: Math.max(0, b.epsilon - enforced),
     };
@@ -263,7 +271,7 @@ function parseState(text: string): Map<string, ClientState> {
     const pending = new Map<string, Pending>();
     for (const p of c.pending as { id?: unknown; charge?: PrivacyCharge; count?: unknown; at?: unknown }[]) {
       if (typeof p.id !== 'string' || !p.charge || !isNum(p.count)) throw bad('has a malformed reservation');
-      try { checkCharge(p.charge, p.count); } catch { throw bad('has a malformed reservation'); }
+      try { checkCharge(p.charge, p.count, true); } catch { throw bad('has a malformed reservation'); }
       pending.set(p.id, { charge: p.charge, count: p.count, at: String(p.at) });
     }
     out.set(c.id, { spent: mergeComposition(emptyComposition(), s as CompositionState), pending });

@@ -20,13 +20,38 @@
  *    or the discrete Gaussian by Canonne-Kamath-Steinke 2020 Thm 4) is
  *    rho-zCDP with rho = Delta^2 / (2 sigma^2), so rdp(alpha) = alpha rho.
  *
- * Adaptivity: the client chooses when to stop, and per-request overrides make
- * eps_i adaptive. Basic composition and RDP remain valid as privacy filters
- * under fully adaptive choices (Rogers, Roth, Ullman, Vadhan 2016 for basic;
- * Feldman & Zrnic, NeurIPS 2021 for RDP); the DRV bound with adaptively chosen
- * eps_i needs the filter of Rogers et al. (worse constants), so the
- * accountant enforces min(basic, RDP) by default and only reports the
- * advanced-composition figure.
+ * Adaptivity. The client chooses when to stop and, through per-request
+ * overrides, each eps_i after seeing earlier answers, so admission must be a
+ * privacy *filter* (Rogers, Roth, Ullman, Vadhan, NeurIPS 2016, "Privacy
+ * Odometers and Filters: Pay-as-you-Go Composition"): a stopping rule whose
+ * guarantee holds for adaptively chosen parameters. The rules (enforcedEpsilon):
+ *  - 'basic': sum eps_i <= eps and sum delta_i <= delta. Rogers et al. prove
+ *    basic composition is a valid filter for adaptive (eps_i, delta_i).
+ *  - 'rdp': admit while for SOME tracked order alpha
+ *      sum rdp_i(alpha) + ln(|A| / delta) / (alpha - 1) <= eps
+ *    (|A| = RDP_ORDERS.length). For one fixed alpha, stopping once
+ *    sum rdp_i(alpha) would pass B_alpha is a valid Renyi filter for
+ *    adaptively chosen rdp_i (Feldman & Zrnic, NeurIPS 2021, "Individual
+ *    Privacy Accounting via a Renyi Filter", arXiv 2008.11193; also Lecuyer,
+ *    arXiv 2103.01379, 2021): the
+ *    transcript is (alpha, B_alpha)-RDP, hence its privacy loss L exceeds eps
+ *    with probability at most exp((alpha - 1)(B_alpha - eps)) (Markov on
+ *    E[e^{(alpha-1) L}], Mironov 2017 Prop. 3). Admitting while any order
+ *    fits means the order that certifies the final transcript is itself
+ *    chosen adaptively; on the event that order alpha never exceeded B_alpha
+ *    the run equals alpha's own filter, so P[L > eps] <= sum over alpha of
+ *    delta / |A| = delta (union bound). This is why the conversion uses
+ *    ln(|A| / delta), not ln(1 / delta).
+ *  - 'best' (default): 'rdp', or, while every charge so far is pure (delta_i
+ *    = 0), basic composition. For pure eps_i-DP steps the privacy loss of
+ *    each step is at most eps_i on every outcome, so on transcripts where
+ *    sum eps_i <= eps the loss is at most eps surely; adding that event to
+ *    the union above costs no delta. Basic composition is not used once a
+ *    client has an approximate-DP (Gaussian) charge: its (eps_i, delta_i)
+ *    do not bound the loss pointwise, and mixing it into the union would need
+ *    a separate delta share.
+ * The advanced-composition (DRV) figure is reported only: with adaptive eps_i
+ * it needs the filter of Rogers et al. (worse constants).
  */
 
 /** How a mechanism's Renyi-DP curve is derived. */
@@ -104,17 +129,28 @@ export function rdpBound(s: CompositionState, delta: number): (EpsDelta & { orde
   return { epsilon: best, delta, order };
 }
 
+/**
+ * RDP as a filter over all RDP_ORDERS (see the header): the conversion at
+ * delta / |A| (union bound over the orders), reported at `delta`.
+ */
+export function rdpFilterBound(s: CompositionState, delta: number): (EpsDelta & { order: number }) | null {
+  const r = rdpBound(s, delta / RDP_ORDERS.length);
+  return r && { ...r, delta };
+}
+
 /** Which bound decides admission. */
 export type Enforcement = 'basic' | 'rdp' | 'best';
 
 /**
- * The epsilon the enforcement rule charges at total delta `delta`:
- * basic needs sum delta_i <= delta (else Infinity); rdp needs delta > 0;
- * 'best' is the smaller of the two valid ones.
+ * The epsilon the enforcement rule charges at total delta `delta` (a valid
+ * filter bound for adaptively chosen charges; see the header):
+ * 'basic' needs sum delta_i <= delta (else Infinity); 'rdp' needs delta > 0
+ * and pays ln(|A| / delta); 'best' is the smaller of 'rdp' and, only while
+ * every charge is pure (sum delta_i = 0), sum eps_i.
  */
 export function enforcedEpsilon(s: CompositionState, delta: number, rule: Enforcement): number {
-  const basic = s.sumDelta <= delta ? s.sumEpsilon : Infinity;
-  if (rule === 'basic') return basic;
-  const r = rdpBound(s, delta)?.epsilon ?? Infinity;
-  return rule === 'rdp' ? r : Math.min(basic, r);
+  if (rule === 'basic') return s.sumDelta <= delta ? s.sumEpsilon : Infinity;
+  const r = rdpFilterBound(s, delta)?.epsilon ?? Infinity;
+  if (rule === 'rdp') return r;
+  return s.sumDelta === 0 ? Math.min(s.sumEpsilon, r) : r;
 }

@@ -83,6 +83,14 @@ export interface NoiseSpec {
   readonly scale: number;
 }
 
+/**
+ * Smallest per-query epsilon accepted. Below it the noise drowns any output
+ * (Laplace b = Delta / eps), and a charge this small could vanish in the
+ * accountant's float sums (a total of 1e3 has an ulp of about 1e-13); 1e-6
+ * keeps every charge at least 1e7 ulps of any total up to 1e3.
+ */
+export const MIN_EPSILON = 1e-6;
+
 export const laplaceScale = (epsilon: number, sensitivity: number): number => sensitivity / epsilon;
 
 export function gaussianSigma(epsilon: number, delta: number, sensitivity: number, calibration: GaussianCalibration = epsilon < 1 ? 'classic' : 'zcdp'): number {
@@ -99,6 +107,7 @@ export function gaussianSigma(epsilon: number, delta: number, sensitivity: numbe
 function checkDp(dp: DpConfig): void {
   assert(dp.mechanism === 'laplace' || dp.mechanism === 'gaussian', 'E_BAD_ARGUMENT', `dp: unknown mechanism '${String(dp.mechanism)}'`);
   assert(Number.isFinite(dp.epsilon) && dp.epsilon > 0, 'E_BAD_ARGUMENT', `dp: epsilon must be positive and finite, got ${dp.epsilon}`);
+  assert(dp.epsilon >= MIN_EPSILON, 'E_DP_PARAMETER', `dp: epsilon ${dp.epsilon} is below the floor ${MIN_EPSILON}`);
   assert(Number.isFinite(dp.sensitivity) && dp.sensitivity > 0, 'E_BAD_ARGUMENT', `dp: sensitivity must be positive and finite, got ${dp.sensitivity}`);
   assert(dp.sampler === undefined || dp.sampler === 'discrete-exact' || dp.sampler === 'gamma-split', 'E_BAD_ARGUMENT', `dp: unknown sampler '${String(dp.sampler)}'`);
   if (dp.mechanism === 'laplace') assert(dp.delta === undefined || dp.delta === 0, 'E_BAD_ARGUMENT', 'dp: the Laplace mechanism takes no delta');
@@ -117,12 +126,19 @@ export function calibrate(dp: DpConfig): { noise: NoiseSpec; charge: PrivacyChar
 }
 
 /** Largest lattice scale we sample (the noise must stay far inside the comparison range 2^62). */
-const MAX_LATTICE_SCALE = 2 ** 44;
+export const MAX_LATTICE_SCALE = 2 ** 44;
+
+/** Whether a noise scale (Laplace b or Gaussian sigma, real units) can be sampled at f fractional bits. */
+export function noiseScaleInRange(scale: number, f: number): boolean {
+  const lat = scale * 2 ** f;
+  return Number.isFinite(lat) && lat > 0 && lat < MAX_LATTICE_SCALE;
+}
 
 /** Lattice parameters of the discrete samplers: Laplace t = ceil(b 2^f), Gaussian s = ceil(sigma^2 4^f). */
 export function latticeParameter(spec: NoiseSpec, f: number): bigint {
   const lat = spec.scale * 2 ** f;
-  assert(Number.isFinite(lat) && lat > 0 && lat < MAX_LATTICE_SCALE, 'E_BAD_ARGUMENT', `dp: noise scale ${spec.scale} is out of range at ${f} fractional bits`);
+  // No value in the message: a run serves several clients' sessions (resolvePolicy refuses such a scale at session creation).
+  assert(noiseScaleInRange(spec.scale, f), 'E_DP_PARAMETER', `dp: the noise scale is out of range at ${f} fractional bits`);
   return spec.mechanism === 'laplace' ? BigInt(Math.max(1, Math.ceil(lat))) : BigInt(Math.max(1, Math.ceil(lat * lat)));
 }
 

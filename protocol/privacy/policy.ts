@@ -20,7 +20,7 @@
  */
 import { assert, MpcError } from '../errors.js';
 import type { PrivacyCharge } from './composition.js';
-import { calibrate, type DpConfig, type NoiseSpec } from './dp-noise.js';
+import { MAX_LATTICE_SCALE, calibrate, noiseScaleInRange, type DpConfig, type NoiseSpec } from './dp-noise.js';
 
 export type OutputMode = 'logits' | 'label' | 'label+confidence';
 
@@ -80,8 +80,24 @@ function mergeDp(base: PolicyDp | undefined, req: Partial<PolicyDp> | undefined)
   return out;
 }
 
-/** Merge a model's policy and a request's options into the policy every party runs. */
-export function resolvePolicy(policy: PrivacyPolicy = DEFAULT_POLICY, request: PrivacyRequest = {}): ResolvedPolicy {
+/** What resolvePolicy needs to know of the model to check a DP configuration against it. */
+export interface PolicyModel {
+  /** Fractional bits of the model's fixed-point encoding: the noise scale must be samplable there. */
+  fracBits?: number;
+  /** Number of logits the noise is added to: a clip bound then implies a least sensitivity. */
+  classes?: number;
+}
+
+/**
+ * Merge a model's policy and a request's options into the policy every party
+ * runs. With `model`, every DP parameter is checked here, at session creation,
+ * so that no session with an unusable configuration ever joins a batch:
+ * epsilon >= MIN_EPSILON (E_DP_PARAMETER), the noise scale samplable at
+ * model.fracBits (E_DP_PARAMETER), and with a clip bound a sensitivity at
+ * least the one the clipping implies for model.classes logits
+ * (E_DP_SENSITIVITY). The messages name only this policy's own numbers.
+ */
+export function resolvePolicy(policy: PrivacyPolicy = DEFAULT_POLICY, request: PrivacyRequest = {}, model: PolicyModel = {}): ResolvedPolicy {
   assert(policy.outputMode in RANK, 'E_BAD_ARGUMENT', `privacy policy: unknown outputMode '${String(policy.outputMode)}'`);
   const ct = policy.confidenceThresholds;
   assert(ct === undefined || (Array.isArray(ct) && ct.length > 0 && ct.every((t, i) => typeof t === 'number' && Number.isFinite(t) && (i === 0 || t > ct[i - 1]!))), 'E_BAD_ARGUMENT', 'privacy policy: confidenceThresholds must be a non-empty list of finite, strictly ascending numbers');
@@ -91,11 +107,48 @@ export function resolvePolicy(policy: PrivacyPolicy = DEFAULT_POLICY, request: P
   const dp = mergeDp(policy.dp, request.dp);
   if (dp?.clip !== undefined) assert(Number.isFinite(dp.clip) && dp.clip > 0, 'E_BAD_ARGUMENT', 'privacy policy: clip must be positive');
   const cal = dp ? calibrate(dp) : null;
+  if (dp && cal) checkAgainstModel(dp, cal.noise, model);
   const thresholds = mode === 'label+confidence' ? [...(policy.confidenceThresholds ?? DEFAULT_CONFIDENCE_THRESHOLDS)] : [];
   return Object.freeze({ outputMode: mode, confidenceThresholds: Object.freeze(thresholds), dp, noise: cal?.noise ?? null, charge: cal?.charge ?? null });
 }
 
-/** Sensitivity of a logit vector of `classes` entries each clipped to [-clip, clip], under any change of the model: L1 2 clip classes, L2 2 clip sqrt(classes). */
+/**
+ * Sensitivity of a logit vector of `classes` entries each clipped to
+ * [-clip, clip], when clipping is the only bound (any change of the model):
+ * each entry can move by at most 2 clip (from -clip to clip), and all of them
+ * can move at once, so L1 = 2 clip classes and L2 = sqrt(classes (2 clip)^2)
+ * = 2 clip sqrt(classes). Both are attained (every logit from -clip to clip),
+ * so no smaller figure is valid without another argument. A one-output
+ * (sigmoid) model is noised as [0, x]: one entry moves, classes = 1.
+ */
 export function clippedSensitivity(clip: number, classes: number, norm: 'l1' | 'l2'): number {
   return norm === 'l1' ? 2 * clip * classes : 2 * clip * Math.sqrt(classes);
+}
+
+/** The norm a mechanism's sensitivity is measured in: L1 for Laplace, L2 for Gaussian. */
+export const sensitivityNorm = (mechanism: PolicyDp['mechanism']): 'l1' | 'l2' => (mechanism === 'laplace' ? 'l1' : 'l2');
+
+/**
+ * Refuses (E_DP_SENSITIVITY) a sensitivity below what `clip` implies for
+ * `classes` logits (clippedSensitivity, in the mechanism's norm). Shared by
+ * resolvePolicy (the parties) and mpc-import.
+ */
+export function checkClipSensitivity(dp: Pick<PolicyDp, 'mechanism' | 'sensitivity' | 'clip'>, classes: number): void {
+  if (dp.clip === undefined) return;
+  assert(Number.isInteger(classes) && classes >= 1, 'E_BAD_ARGUMENT', `privacy policy: the number of outputs must be a positive integer, got ${classes}`);
+  const norm = sensitivityNorm(dp.mechanism);
+  const need = clippedSensitivity(dp.clip, classes, norm);
+  if (!(dp.sensitivity >= need)) {
+    throw new MpcError('E_DP_SENSITIVITY', `privacy policy: sensitivity ${dp.sensitivity} is below ${need}, the ${norm.toUpperCase()} sensitivity that clip ${dp.clip} implies for ${classes} output${classes === 1 ? '' : 's'} (2 clip ${norm === 'l1' ? 'n' : 'sqrt(n)'})`, { step: 'privacy.policy' });
+  }
+}
+
+function checkAgainstModel(dp: PolicyDp, noise: NoiseSpec, model: PolicyModel): void {
+  if (model.fracBits !== undefined && !noiseScaleInRange(noise.scale, model.fracBits)) {
+    throw new MpcError('E_DP_PARAMETER', `privacy policy: epsilon ${dp.epsilon} with sensitivity ${dp.sensitivity} gives a noise scale of ${noise.scale.toPrecision(3)}, which ${model.fracBits} fractional bits cannot carry (at most ${(MAX_LATTICE_SCALE / 2 ** model.fracBits).toPrecision(3)})`, { step: 'privacy.policy' });
+  }
+  if (model.fracBits !== undefined && dp.clip !== undefined && !noiseScaleInRange(dp.clip, model.fracBits)) {
+    throw new MpcError('E_DP_PARAMETER', `privacy policy: clip ${dp.clip} is out of range at ${model.fracBits} fractional bits`, { step: 'privacy.policy' });
+  }
+  if (model.classes !== undefined) checkClipSensitivity(dp, model.classes);
 }

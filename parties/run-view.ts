@@ -1,0 +1,47 @@
+/**
+ * What GET /v1/sessions/:id/run serves, by caller. A run serves several
+ * clients' sessions in one batch (parties/party.ts), so its record is shared:
+ *
+ *  - every caller: no session ids. The record names the sessions of the whole
+ *    batch; a client would learn who shared its batch (and, until sessions are
+ *    bound to their creators, could fetch their outputs).
+ *  - clients: the run's outcome, its total time rounded up to ROUND_MS, its
+ *    rounds, and per layer name, kind and rounds (fixed by the model). No
+ *    per-layer times, no byte or message counts, no image count (all of these
+ *    depend on the other sessions of the batch), no process memory. Per-layer
+ *    times are the side channel between a party's local work (among it the
+ *    DP sampler, whose running time grows with |noise|; protocol/privacy/
+ *    README.md) and the client.
+ *  - operators (a token listed in `operatorTokens`): the full record (per-layer
+ *    wall ms, wait ms, bytes, messages, rounds) and the process's peak RSS,
+ *    as the benchmarks need.
+ */
+import type { RunRecord } from './party.js';
+
+/** Granularity of the run time a client sees (ms). */
+export const ROUND_MS = 10;
+
+export type OperatorRunView = Omit<RunRecord, 'sessions'>;
+
+export interface ClientRunView {
+  runId: string;
+  ok: boolean;
+  code?: RunRecord['code'];
+  /** Whole run at this party, rounded up to a multiple of ROUND_MS. */
+  ms: number;
+  rounds: number;
+  layers?: { name: string; kind: string; rounds: number }[];
+}
+
+export function operatorRunView(r: RunRecord): OperatorRunView {
+  const { sessions: _batch, ...rest } = r;
+  return rest;
+}
+
+export function clientRunView(r: RunRecord): ClientRunView {
+  return {
+    runId: r.runId, ok: r.ok, ...(r.code ? { code: r.code } : {}),
+    ms: Math.max(ROUND_MS, Math.ceil(r.ms / ROUND_MS) * ROUND_MS), rounds: r.rounds,
+    ...(r.layers ? { layers: r.layers.map((l) => ({ name: l.name, kind: l.kind, rounds: l.rounds })) } : {}),
+  };
+}

@@ -69,8 +69,8 @@ function describe(errors: ErrorObject[]): string {
 }
 
 /** E_BAD_ARGUMENT naming the first unknown key or mistyped value of a deployment config. */
-export function checkDeploymentSchema(dep: unknown, file = 'config'): void {
+export function checkDeploymentSchema(dep: unknown, file?: string): void {
   validate ??= new Ajv({ allErrors: true, strict: true }).compile(DEPLOYMENT_SCHEMA);
   if (validate(dep)) return;
-  throw new MpcError('E_BAD_ARGUMENT', `config: ${file}: ${describe(validate.errors ?? [])}`, { step: 'config.schema' });
+  throw new MpcError('E_BAD_ARGUMENT', `config: ${file ? `${file}: ` : ''}${describe(validate.errors ?? [])}`, { step: 'config.schema' });
 }

@@ -280,6 +280,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (!existsSync(file)) bad(`config file ${file} not found`);
   let dep: DeploymentConfig;
   try { dep = JSON.parse(readFileSync(file, 'utf8')) as DeploymentConfig; } catch (e) { throw new MpcError('E_BAD_ARGUMENT', `config: ${path.basename(file)} is not valid JSON`, { cause: e }); }
+  checkDeploymentSchema(dep, path.basename(file));
   const over: Partial<CommonSettings> = {};
   if (args.insecureLocal || env.PARTY_INSECURE_LOCAL === '1') over.insecureLocal = true;
   if (env.PARTY_TOKENS) over.tokens = env.PARTY_TOKENS.split(',').map((t) => t.trim()).filter(Boolean);

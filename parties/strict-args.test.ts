@@ -50,7 +50,7 @@ describe('deployment config: JSON schema (ajv), unknown keys refused by name', (
   it('a config file with a typo is refused by loadConfig, naming the file and the key', () => {
     const file = path.join(tmp, 'deploy.json');
     writeFileSync(file, JSON.stringify({ ...dep(), sessions: { defaultDeadlineMs: 1000, retentionMS: 5 } }));
-    expect(() => loadConfig(['--party', '0', '--config', file], {})).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: "config: config: unknown key 'retentionMS' in sessions" }));
+    expect(() => loadConfig(['--party', '0', '--config', file], {})).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: "config: deploy.json: unknown key 'retentionMS' in sessions" }));
   });
 
   it('the shipped deployment configs (compose, Kubernetes) pass the schema', () => {

@@ -51,8 +51,10 @@ async function main(): Promise<void> {
   }
   const t0 = performance.now();
   const p = await client.predict(input);
-  process.stdout.write(`session ${p.sessionId}: label ${String(p.label)} in ${Math.round(performance.now() - t0)} ms\n`);
-  p.probabilities.forEach((v, i) => process.stdout.write(`  ${p.model.labels?.[i] ?? `class ${i}`}: ${v.toFixed(4)}\n`));
+  process.stdout.write(`session ${p.sessionId}: label ${String(p.label)} in ${Math.round(performance.now() - t0)} ms (probability of that label ${p.probability.toFixed(4)})\n`);
+  // One sigmoid output: p is the positive class's (labels[1]), 1 - p the negative's (labels[0]).
+  const rows = p.probabilities.length === 1 ? [1 - p.probabilities[0]!, p.probabilities[0]!] : p.probabilities;
+  rows.forEach((v, i) => process.stdout.write(`  ${p.model.labels?.[i] ?? `class ${i}`}: ${v.toFixed(4)}\n`));
 }
 
 main().catch((e: unknown) => {

@@ -11,7 +11,8 @@ import path from 'node:path';
 import type { TruncationMode } from '../protocol/context.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { fixedLogits, type FixedSimRisk } from './fixed-sim.js';
-import { readImageInput, type PixelScaling } from './images.js';
+import { describePreprocessing, pixelsToInput, type InputPreprocessing, type PixelScaling } from '../protocol/input-preprocessing.js';
+import { readImageInput, toPreprocessing } from './images.js';
 import { applyOutputActivation, argmaxRows } from './output.js';
 import { referenceLogits } from './reference.js';
 import { sizeOf } from './shapes.js';
@@ -45,6 +46,10 @@ export interface AgreementReport {
   agreeCount: number;
   /** How the bundles truncate products ('local' unless --truncation exact). */
   truncation: TruncationMode;
+  /** The recorded preprocessing the image samples went through (describePreprocessing), if any. */
+  preprocessing?: string;
+  /** Decisions against the sample folders (when they are named like the labels). */
+  folders?: FolderScore;
   /**
    * Largest over the samples of the local rule's expected wrong elements per
    * inference (fixed-sim.ts FixedSimRisk): products' part (0 with exact
@@ -57,26 +62,25 @@ export interface AgreementReport {
 export const LOCAL_TRUNCATION_RISK_LIMIT = 1e-6;
 
 /** Samples from image files (decoded, resized, scaled for the model's input). */
-export function imageSamples(files: string[], inputShape: number[], scaling: PixelScaling): Sample[] {
-  return files.map((f) => ({ name: path.basename(f), label: path.basename(path.dirname(f)), input: readImageInput(f, inputShape, scaling) }));
+export function imageSamples(files: string[], inputShape: number[], prep: PixelScaling | InputPreprocessing): Sample[] {
+  return files.map((f) => ({ name: path.basename(f), label: path.basename(path.dirname(f)), input: readImageInput(f, inputShape, prep) }));
 }
 
-/** Uniform random inputs in the model's pixel range (node:crypto). */
-export function randomSamples(n: number, inputShape: number[], scaling: PixelScaling): Sample[] {
+/** Uniform random pixels 0..255 (node:crypto) through the model's preprocessing. */
+export function randomSamples(n: number, inputShape: number[], prep: PixelScaling | InputPreprocessing): Sample[] {
   const per = sizeOf(inputShape);
+  const p = inputShape.length === 3 && (inputShape[2] === 1 || inputShape[2] === 3) ? toPreprocessing(prep, inputShape) : undefined;
   return Array.from({ length: n }, (_, k) => {
     const u = new Uint32Array(per);
     randomFillSync(u);
-    const input = new Float32Array(per);
-    for (let i = 0; i < per; i++) {
-      const p = (u[i]! / 2 ** 32) * 255;
-      input[i] = scaling === 'unit' ? p / 255 : scaling === 'symmetric' ? p / 127.5 - 1 : p;
-    }
+    const px = Float64Array.from(u, (v) => (v / 2 ** 32) * 255);
+    // Inputs that are not images ([784] and the like): the scaling alone, per element.
+    const input = p ? pixelsToInput(px, p) : pixelsToInput(px, { colorMode: 'grayscale', resize: 'bilinear', scaling: typeof prep === 'string' ? prep : prep.scaling, channelOrder: 'rgb' });
     return { name: `random-${k + 1}`, input };
   });
 }
 
-export async function agreementReport(model: ModelIR<FloatTensor>, samples: Sample[], fracBits: number, onSample?: (i: number, n: number) => void, truncation: TruncationMode = 'local'): Promise<AgreementReport> {
+export async function agreementReport(model: ModelIR<FloatTensor>, samples: Sample[], fracBits: number, onSample?: (i: number, n: number) => void, truncation: TruncationMode = 'local', preprocessing?: InputPreprocessing): Promise<AgreementReport> {
   const rows: AgreementRow[] = [];
   const worst: FixedSimRisk = { products: 0, divisions: 0 };
   for (let i = 0; i < samples.length; i++) {
@@ -104,7 +108,10 @@ export async function agreementReport(model: ModelIR<FloatTensor>, samples: Samp
     onSample?.(i + 1, samples.length);
   }
   const errs = rows.map((r) => r.maxAbsLogitError);
+  const folders = folderScore({ rows, ...(model.labels ? { labels: model.labels } : {}) });
   return {
+    ...(preprocessing ? { preprocessing: describePreprocessing(preprocessing) } : {}),
+    ...(folders ? { folders } : {}),
     fracBits,
     outputActivation: model.outputActivation,
     ...(model.labels ? { labels: model.labels } : {}),
@@ -115,6 +122,30 @@ export async function agreementReport(model: ModelIR<FloatTensor>, samples: Samp
     truncation,
     risk: { products: truncation === 'exact' ? 0 : worst.products, divisions: worst.divisions },
   };
+}
+
+export interface FolderScore {
+  /** Samples whose folder name is one of the model's labels. */
+  total: number;
+  floatCorrect: number;
+  fixedCorrect: number;
+  /** The largest folder's size: what always answering one class gets right. */
+  chance: number;
+  /** Folders of at least two labels, and the float model's decisions get no more right than `chance`. */
+  noBetterThanChance: boolean;
+}
+
+/** How the decisions compare with the sample folders named like the labels (undefined when no sample has such a folder). */
+export function folderScore(r: Pick<AgreementReport, 'rows' | 'labels'>): FolderScore | undefined {
+  const labelled = r.rows.filter((x) => x.label !== undefined && r.labels?.includes(x.label));
+  if (labelled.length === 0) return undefined;
+  const cls = (k: number): string => r.labels?.[k] ?? String(k);
+  const right = (k: 'floatClass' | 'fixedClass'): number => labelled.filter((x) => cls(x[k]) === x.label).length;
+  const sizes = new Map<string, number>();
+  for (const x of labelled) sizes.set(x.label!, (sizes.get(x.label!) ?? 0) + 1);
+  const chance = Math.max(...sizes.values());
+  const floatCorrect = right('floatClass');
+  return { total: labelled.length, floatCorrect, fixedCorrect: right('fixedClass'), chance, noBetterThanChance: sizes.size >= 2 && floatCorrect <= chance };
 }
 
 const num = (v: number, d = 4): string => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(d));
@@ -137,10 +168,10 @@ export function formatReport(r: AgreementReport): string {
     lines.push(`truncation: ${r.truncation}; expected wrong elements per inference (largest over the samples; an element is wrong with probability ~|x| / 2^64): ${total.toExponential(1)}${r.truncation === 'exact' ? ' (divisions only; products are truncated exactly)' : ` (products ${r.risk.products.toExponential(1)}, divisions ${r.risk.divisions.toExponential(1)})`}`);
     if (r.truncation === 'local' && r.risk.products > LOCAL_TRUNCATION_RISK_LIMIT) lines.push(`  above ${LOCAL_TRUNCATION_RISK_LIMIT.toExponential(0)}: re-import with --truncation exact (2 rounds and 32 bytes per truncated element more) or fewer --frac-bits`);
   }
-  const labelled = r.rows.filter((x) => x.label !== undefined && r.labels?.includes(x.label));
-  if (labelled.length > 0) {
-    const right = (k: 'floatClass' | 'fixedClass'): number => labelled.filter((x) => cls(x[k]) === x.label).length;
-    lines.push(`folder labels: float model ${right('floatClass')}/${labelled.length} correct, fixed point ${right('fixedClass')}/${labelled.length} correct`);
+  const f = folderScore(r);
+  if (f) {
+    lines.push(`folder labels: float model ${f.floatCorrect}/${f.total} correct, fixed point ${f.fixedCorrect}/${f.total} correct`);
+    if (f.noBetterThanChance) lines.push(`WARNING: on the labelled sample folders the decisions are no better than chance (always answering the largest folder, ${f.chance}/${f.total}, does as well): check the preprocessing (${r.preprocessing ?? 'not recorded'}) and the label order (${(r.labels ?? []).join(', ')})`);
   }
   return lines.join('\n');
 }

@@ -18,6 +18,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import path from 'node:path';
 import { TRUNCATION_MODES, type TruncationMode } from '../protocol/context.js';
 import { isMpcError, MpcError } from '../protocol/errors.js';
+import { checkPreprocessing, type InputPreprocessing } from '../protocol/input-preprocessing.js';
 import { checkFracBits, DEFAULT_FRAC_BITS, encode } from '../protocol/fixed-point/fixed-point.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR, type OutputActivation } from '../protocol/ir.js';
 import { getKernels, type RingKernels } from '../protocol/kernels/index.js';
@@ -25,6 +26,7 @@ import type { ShareTensor } from '../protocol/layers/types.js';
 import { resolvePolicy, type PrivacyPolicy } from '../protocol/privacy/index.js';
 import type { AShare, PartyId } from '../protocol/ring/types.js';
 import { share } from '../protocol/sharing/sharing.js';
+import { checkLabels, outputCount } from './labels.js';
 import { inferShapes, sizeOf } from './shapes.js';
 
 export const BUNDLE_FORMAT = 'securenn-share-bundle';
@@ -58,6 +60,12 @@ export interface BundleManifest {
   output: string;
   outputActivation: OutputActivation;
   labels?: string[];
+  /**
+   * The image preprocessing the model was trained with (colour, resize,
+   * scaling, channel order, mean/std); the parties announce it and the SDK
+   * applies it. Absent in older bundles (the SDK then uses x/255).
+   */
+  preprocessing?: InputPreprocessing;
   /** Output privacy policy the parties enforce (optional; requests may only make it stricter). */
   privacy?: PrivacyPolicy;
   /** Weight elements in the model (each is one u64 in P0's and P1's payload). */
@@ -84,6 +92,8 @@ export interface WriteBundleOptions {
   overwrite?: boolean;
   /** Output privacy policy written into the three manifests. */
   privacy?: PrivacyPolicy;
+  /** Image preprocessing written into the three manifests (checked against the input shape). */
+  preprocessing?: InputPreprocessing;
   /** Called as weights are shared: elements done, elements total. May throw to abort. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -115,6 +125,7 @@ function writeFileSynced(file: string, data: string | Uint8Array): void {
 /** Check everything that could fail while writing before anything is written. */
 function precheck(ir: ModelIR<FloatTensor>, f: number): number {
   inferShapes(ir);
+  if (ir.labels) checkLabels(ir.labels, outputCount(ir), 'bundle: labels');
   const limit = 2 ** (53 - f);
   let params = 0;
   for (const node of ir.nodes) {
@@ -151,6 +162,7 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
       throw new MpcError(code, `bundle: invalid privacy policy (${(e as Error).message})`, { step: 'import.bundle', cause: e });
     }
   }
+  const preprocessing = opts.preprocessing === undefined ? undefined : checkPreprocessing(opts.preprocessing, ir.inputShape, 'E_BAD_ARGUMENT', 'bundle: preprocessing');
   const out = path.resolve(outDir);
   if (existsSync(out) && !opts.overwrite) throw new MpcError('E_BAD_ARGUMENT', `bundle: output ${out} already exists (use overwrite)`, { step: 'import.bundle' });
   mkdirSync(path.dirname(out), { recursive: true });
@@ -210,6 +222,7 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
         output: ir.output,
         outputActivation: ir.outputActivation,
         ...(ir.labels ? { labels: ir.labels.slice() } : {}),
+        ...(preprocessing ? { preprocessing: structuredClone(preprocessing) } : {}),
         ...(opts.privacy ? { privacy: structuredClone(opts.privacy) } : {}),
         params: total,
         nodes: nodes[p]!,
@@ -283,6 +296,7 @@ export function loadBundle(dir: string, party: PartyId): { manifest: BundleManif
       throw new MpcError('E_BUNDLE_INTEGRITY', 'bundle: the privacy policy in the manifest is invalid', { step: 'bundle.load', party, cause: e });
     }
   }
+  if (manifest.preprocessing !== undefined) checkPreprocessing(manifest.preprocessing, manifest.inputShape ?? [], 'E_BUNDLE_INTEGRITY', 'bundle: preprocessing');
   const wpath = path.join(path.dirname(mpath), 'weights.bin');
   let bytes: Buffer;
   try {

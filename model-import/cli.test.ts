@@ -41,7 +41,7 @@ describe('mpc-import CLI', () => {
     const cap = capture();
     const out = path.join(tmp.dir, 'seed');
     const seedFile = path.join(tmp.dir, 'network-a.h5');
-    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--seed-out', seedFile, '--out', out, '--random', '2', '--frac-bits', '16', '--output-mode', 'label', '--dp', 'laplace:epsilon=1,sensitivity=160,clip=8'])).toBe(0);
+    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--seed-out', seedFile, '--out', out, '--no-labels', '--random', '2', '--frac-bits', '16', '--output-mode', 'label', '--dp', 'laplace:epsilon=1,sensitivity=160,clip=8'])).toBe(0);
     vi.restoreAllMocks();
     expect(existsSync(seedFile)).toBe(true);
     expect(cap.out()).toMatch(/f = 16 fractional bits/);
@@ -60,7 +60,7 @@ describe('mpc-import CLI', () => {
   it('--truncation exact writes it into the manifests and the report counts only the divisions\' risk', async () => {
     const cap = capture();
     const out = path.join(tmp.dir, 'exact');
-    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--out', out, '--random', '1', '--truncation', 'exact'])).toBe(0);
+    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--out', out, '--no-labels', '--random', '1', '--truncation', 'exact'])).toBe(0);
     vi.restoreAllMocks();
     expect(cap.out()).toMatch(/exact truncation \(with P2\)/);
     expect(cap.out()).toMatch(/truncation: exact; .*\(divisions only; products are truncated exactly\)/);

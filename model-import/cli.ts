@@ -3,8 +3,8 @@
  * report (plaintext float vs fixed point) on sample images or random inputs.
  *
  *   mpc-import model.h5|model.keras|model.json --out bundles/ [--frac-bits 13] [--truncation local|exact]
- *     [--input-shape 150,125,1] [--labels NORMAL,PNEUMONIA] [--config-from full.h5]
- *     [--samples dir-or-file ...] [--random 4] [--scaling auto|unit|raw|symmetric]
+ *     [--input-shape 150,125,1] [--labels NORMAL,PNEUMONIA | --no-labels] [--config-from full.h5]
+ *     [--samples dir-or-file ...] [--random 4] [--preprocessing tf|caffe|torch|scaling=..|mean=..|std=..|order=.. ...]
  *     [--seed-arch cnn-maxpool|cnn-avgpool|vgg16|mnist-a [--seed 1] [--seed-out m.keras]] [--overwrite]
  *     [--report-json report.json] [--progress | --no-progress]
  *     [--output-mode logits|label|label+confidence] [--confidence-thresholds 1,3]
@@ -22,6 +22,13 @@
  * gives the local rule's expected wrong elements per inference on the samples
  * and advises exact above 1e-6.
  *
+ * Labels are required (one per output; two, negative then positive, for a
+ * single sigmoid output): --labels, else the --samples folder names when
+ * their number fits, else refused unless --no-labels (model-import/labels.ts).
+ * The image preprocessing (model-import/preprocessing.ts) is inferred from the
+ * file, changed with --preprocessing, printed, written into the manifests and
+ * used for the report's samples.
+ *
  * With --seed-arch the model is first generated with random weights and
  * written to --seed-out (.keras or .h5; default a temporary .keras file);
  * positional arguments after the model file are more sample paths. Progress goes to
@@ -38,12 +45,16 @@ import { DEFAULT_FRAC_BITS } from '../protocol/fixed-point/fixed-point.js';
 import { agreementReport, formatReport, imageSamples, randomSamples, type Sample } from './agreement.js';
 import { resolvePolicy, type OutputMode, type PolicyDp, type PrivacyPolicy } from '../protocol/privacy/index.js';
 import { writeBundles } from './bundle.js';
-import { listImages, type PixelScaling } from './images.js';
+import { listImages } from './images.js';
+import { checkLabels, labelCountFor, outputCount, sampleFolders } from './labels.js';
+import { applyPreprocessingFlags, PREPROCESSING_FLAG_HELP } from './preprocessing.js';
+import { describePreprocessing, type InputPreprocessing, type PixelScaling } from '../protocol/input-preprocessing.js';
 import { loadModel } from './load.js';
 import { isSeedArch, SEED_ARCHS, writeSeedModel } from './seed-models.js';
 
-const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits 13] [--truncation local|exact] [--input-shape H,W,C] [--labels A,B]
-                  [--config-from FILE] [--samples PATH ...] [--random N] [--scaling auto|unit|raw|symmetric]
+const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits 13] [--truncation local|exact] [--input-shape H,W,C] [--labels A,B | --no-labels]
+                  [--config-from FILE] [--samples PATH ...] [--random N] [--preprocessing P ...] [--scaling auto|unit|raw|symmetric]
+                  (--preprocessing P: ${PREPROCESSING_FLAG_HELP})
                   [--seed-arch ${SEED_ARCHS.join('|')} [--seed N] [--seed-out FILE]] [--overwrite] [--report-json FILE] [--no-progress]
                   [--output-mode logits|label|label+confidence] [--confidence-thresholds T1,T2]
                   [--dp laplace:epsilon=E,sensitivity=S[,clip=C][,sampler=discrete-exact|gamma-split]
@@ -134,33 +145,56 @@ export function progressBar(label: string, enabled: boolean): (done: number, tot
   };
 }
 
+const CLI_OPTIONS = {
+  out: { type: 'string', short: 'o' },
+  'frac-bits': { type: 'string' },
+  truncation: { type: 'string' },
+  'input-shape': { type: 'string' },
+  labels: { type: 'string' },
+  'config-from': { type: 'string' },
+  samples: { type: 'string', multiple: true },
+  random: { type: 'string' },
+  scaling: { type: 'string' },
+  'seed-arch': { type: 'string' },
+  'seed-out': { type: 'string' },
+  seed: { type: 'string' },
+  overwrite: { type: 'boolean' },
+  'report-json': { type: 'string' },
+  progress: { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
+  'output-mode': { type: 'string' },
+  'confidence-thresholds': { type: 'string' },
+  dp: { type: 'string' },
+  preprocessing: { type: 'string', multiple: true },
+  'no-labels': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** node:util parseArgs errors (unknown option, missing value) as a short E_BAD_ARGUMENT. */
+function usageError(e: unknown): MpcError {
+  const code = (e as { code?: string }).code;
+  const msg = e instanceof Error ? e.message : String(e);
+  const opt = /'([^']+)'/.exec(msg)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new MpcError('E_BAD_ARGUMENT', `unknown option '${opt ?? '?'}' (mpc-import --help lists the options)`, { step: 'import.args' });
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return new MpcError('E_BAD_ARGUMENT', `${msg.split('\n')[0]}`, { step: 'import.args' });
+  return new MpcError('E_BAD_ARGUMENT', `bad arguments: ${msg.split('\n')[0]}`, { step: 'import.args' });
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      out: { type: 'string', short: 'o' },
-      'frac-bits': { type: 'string' },
-      truncation: { type: 'string' },
-      'input-shape': { type: 'string' },
-      labels: { type: 'string' },
-      'config-from': { type: 'string' },
-      samples: { type: 'string', multiple: true },
-      random: { type: 'string' },
-      scaling: { type: 'string' },
-      'seed-arch': { type: 'string' },
-      'seed-out': { type: 'string' },
-      seed: { type: 'string' },
-      overwrite: { type: 'boolean' },
-      'report-json': { type: 'string' },
-      progress: { type: 'boolean' },
-      'no-progress': { type: 'boolean' },
-      'output-mode': { type: 'string' },
-      'confidence-thresholds': { type: 'string' },
-      dp: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: CLI_OPTIONS });
+  } catch (e) {
+    throw usageError(e);
+  }
+  const { values, positionals } = parsed;
+  return run(values, positionals);
+}
+
+
+type CliValues = ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS; allowPositionals: true; strict: true }>>['values'];
+
+async function run(values: CliValues, positionals: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -196,19 +230,58 @@ export async function main(argv: string[]): Promise<number> {
     if (!modelFile) throw bad(`a model file is required\n${USAGE}`);
 
     const t0 = performance.now();
+    const labelArg = values.labels !== undefined ? values.labels.split(',').map((s) => s.trim()) : undefined;
+    if (labelArg && values['no-labels']) throw bad('--labels and --no-labels contradict each other');
     const loaded = await loadModel(modelFile, {
       ...(values['input-shape'] ? { inputShape: intList(values['input-shape'], '--input-shape') } : {}),
-      ...(values.labels ? { labels: values.labels.split(',').map((s) => s.trim()) } : {}),
       ...(values['config-from'] ? { configFrom: values['config-from'] } : {}),
     });
     const ir = loaded.ir;
     const t1 = performance.now();
+
+    // `--samples a b c`: paths after the model file are more samples. Listed first: their folders may name the labels.
+    const samplePaths = [...(values.samples ?? []).flatMap((s) => s.split(',')), ...extraSamples].filter(Boolean);
+    const files = samplePaths.length ? listImages(samplePaths) : [];
+    if (samplePaths.length && files.length === 0) throw bad('--samples: no .png / .jpg / .jpeg files found');
+
+    // Labels: --labels, else the sample folders when their number fits, else refused unless --no-labels.
+    const outputs = outputCount(ir);
+    const want = labelCountFor(outputs);
+    let labelSource = '';
+    if (labelArg) {
+      checkLabels(labelArg, outputs);
+      ir.labels = labelArg;
+    } else if (!values['no-labels']) {
+      const folders = sampleFolders(files);
+      if (files.length > 0 && folders.length === want) {
+        ir.labels = folders;
+        labelSource = ' (from the --samples folder names)';
+      } else {
+        const hint = files.length > 0 ? `; the --samples folders (${folders.join(', ')}) are ${folders.length}` : '';
+        throw new MpcError('E_BAD_ARGUMENT', `labels are required: the model has ${outputs} output${outputs === 1 ? ' (sigmoid: give negative,positive)' : 's'}, so give --labels with ${want} names${hint}; or --no-labels to serve class indices`, { step: 'import.labels' });
+      }
+    }
+
+    // Preprocessing: what the file says, changed by --scaling / --preprocessing.
+    const prepFlags = [...(scalingArg !== 'auto' ? [scalingArg] : []), ...(values.preprocessing ?? [])];
+    const imageInput = loaded.preprocessing !== undefined;
+    if (!imageInput && values.preprocessing?.length) throw bad(`--preprocessing needs an image input [H, W, 1|3]; the model takes [${ir.inputShape.join(', ')}]`);
+    let prep: InputPreprocessing | undefined = loaded.preprocessing?.preprocessing;
+    let prepSource = loaded.preprocessing?.source ?? '';
+    if (prep && prepFlags.length) {
+      prep = applyPreprocessingFlags(prep, prepFlags, ir.inputShape);
+      prepSource = `--preprocessing ${prepFlags.join(' ')}${loaded.preprocessing!.assumed ? '' : `; the file said: ${describePreprocessing(loaded.preprocessing!.preprocessing)}, from ${loaded.preprocessing!.source}`}`;
+    }
+    // Inputs that are not images: --scaling still sets the random samples' range.
+    const scaling: PixelScaling = prep?.scaling ?? (scalingArg === 'auto' ? 'unit' : (scalingArg as PixelScaling));
+
     const params = ir.nodes.reduce((a, n) => a + ('kernel' in n ? n.kernel.data.length + (n.bias?.data.length ?? 0) : 0), 0);
     const manifests = writeBundles(loaded, values.out, {
       fracBits,
       truncation,
       ...(values.overwrite ? { overwrite: true } : {}),
       ...(privacy ? { privacy } : {}),
+      ...(prep ? { preprocessing: prep } : {}),
       onProgress: progressBar('sharing weights', showProgress ?? params >= 1_000_000),
     });
     const t2 = performance.now();
@@ -216,7 +289,8 @@ export async function main(argv: string[]): Promise<number> {
     const lines = [
       `model:      ${path.basename(loaded.sourceFile)} (${loaded.format}${loaded.kerasVersion ? `, Keras ${loaded.kerasVersion}` : ''})`,
       `sha256:     ${loaded.sourceHash}`,
-      `input:      [${ir.inputShape.join(', ')}]   output: ${ir.output} -> ${ir.outputActivation}${ir.labels ? `   labels: ${ir.labels.join(', ')}` : ''}`,
+      `input:      [${ir.inputShape.join(', ')}]   output: ${ir.output} -> ${ir.outputActivation}${ir.labels ? `   labels: ${ir.labels.join(', ')}${labelSource}` : '   labels: none (--no-labels: class indices)'}`,
+      ...(prep ? [`preprocessing: ${describePreprocessing(prep)}  (${prepSource})`] : []),
       `layers:     ${ir.nodes.length} IR nodes: ${ir.nodes.map((n) => n.kind + ('activation' in n && n.activation !== 'linear' ? `+${n.activation}` : '')).join(' ')}`,
       `weights:    ${params} values, f = ${fracBits} fractional bits, Z_2^64 shares, ${truncation === 'exact' ? 'exact truncation (with P2)' : 'local truncation'}`,
       ...(privacy ? [`privacy:    ${describePrivacy(privacy)}`] : []),
@@ -225,23 +299,18 @@ export async function main(argv: string[]): Promise<number> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
 
-    const scaling: PixelScaling = scalingArg === 'auto' ? (ir.nodes[0]?.kind === 'rescaling' && ir.nodes[0].inputs[0] === 'input' ? 'raw' : 'unit') : (scalingArg as PixelScaling);
     let samples: Sample[] = [];
-    // `--samples a b c`: paths after the model file are more samples.
-    const samplePaths = [...(values.samples ?? []).flatMap((s) => s.split(',')), ...extraSamples].filter(Boolean);
-    if (samplePaths.length) {
-      const files = listImages(samplePaths);
-      if (files.length === 0) throw bad('--samples: no .png / .jpg / .jpeg files found');
-      samples = imageSamples(files, ir.inputShape, scaling);
-      process.stdout.write(`samples:    ${files.length} images, converted to [${ir.inputShape.join(', ')}] (${ir.inputShape[2] === 1 ? 'grayscale' : 'RGB'}, Pillow-style bilinear resize, scaling '${scaling}')\n`);
+    if (files.length) {
+      samples = imageSamples(files, ir.inputShape, prep ?? scaling);
+      process.stdout.write(`samples:    ${files.length} images, converted to [${ir.inputShape.join(', ')}] with the recorded preprocessing (${prep ? describePreprocessing(prep) : `scaling '${scaling}'`})\n`);
     } else {
       const n = values.random !== undefined ? Number(values.random) : 4;
       if (!Number.isInteger(n) || n < 0) throw bad('--random must be a non-negative integer');
-      samples = randomSamples(n, ir.inputShape, scaling);
-      if (n > 0) process.stdout.write(`samples:    ${n} uniform random inputs (scaling '${scaling}')\n`);
+      samples = randomSamples(n, ir.inputShape, prep ?? scaling);
+      if (n > 0) process.stdout.write(`samples:    ${n} uniform random pixel images through the recorded preprocessing (${prep ? describePreprocessing(prep) : `scaling '${scaling}'`})\n`);
     }
     if (samples.length > 0) {
-      const rep = await agreementReport(ir, samples, fracBits, progressBar('agreement', showProgress ?? process.stderr.isTTY === true), truncation);
+      const rep = await agreementReport(ir, samples, fracBits, progressBar('agreement', showProgress ?? process.stderr.isTTY === true), truncation, prep);
       process.stdout.write(`\n${formatReport(rep)}\n`);
       if (values['report-json']) writeFileSync(values['report-json'], `${JSON.stringify(rep, null, 1)}\n`);
     }
@@ -256,8 +325,9 @@ export function runCli(argv: string[]): void {
   main(argv).then(
     (code) => process.exit(code),
     (e: unknown) => {
+      // Short and coded, never a stack (MPC_IMPORT_DEBUG=1 adds it for an unexpected error).
       if (isMpcError(e)) process.stderr.write(`mpc-import: error ${e.code}: ${e.message}\n`);
-      else process.stderr.write(`mpc-import: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      else process.stderr.write(`mpc-import: error E_INTERNAL: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n${process.env.MPC_IMPORT_DEBUG === '1' && e instanceof Error && e.stack ? `${e.stack}\n` : ''}`);
       process.exit(isMpcError(e) ? 2 : 1);
     },
   );

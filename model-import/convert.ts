@@ -218,6 +218,36 @@ function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph): Converted {
       }
       return { nodes };
     }
+    case 'Normalization': {
+      // Keras: (x - mean) / max(sqrt(variance), 1e-7) per channel; an affine map like BatchNormalization, folded the same way.
+      const axisV = c['axis'] ?? -1;
+      const axis = Array.isArray(axisV) ? (axisV.length === 1 ? axisV[0] : NaN) : axisV;
+      const rank = x.length + 1;
+      if (!(axis === -1 || axis === rank - 1)) throw unsupported(L, `normalising axis ${JSON.stringify(axisV)} of a rank-${rank} tensor is not supported (last axis only)`);
+      if (c['invert'] === true) throw unsupported(L, 'invert: true is not supported');
+      const C = x[x.length - 1]!;
+      const stat = (key: 'mean' | 'variance'): Float64Array => {
+        const v = c[key];
+        if (v === undefined || v === null) {
+          const t = L.weights.get(key);
+          if (t && t.data.length === C) return t.data;
+          return weight(L, key, [C]).data;
+        }
+        const arr = Array.isArray(v) ? v.flat(8) : [v];
+        if (!arr.every((e) => typeof e === 'number') || (arr.length !== 1 && arr.length !== C)) throw badConfig(L, `${key} must be one number or ${C} numbers`);
+        return Float64Array.from({ length: C }, (_, i) => arr[arr.length === 1 ? 0 : i] as number);
+      };
+      const mean = stat('mean');
+      const variance = stat('variance');
+      const scale = new Float64Array(C);
+      const shift = new Float64Array(C);
+      for (let i = 0; i < C; i++) {
+        scale[i] = 1 / Math.max(Math.sqrt(variance[i]!), 1e-7);
+        shift[i] = -mean[i]! * scale[i]!;
+      }
+      const node: AffineNode = { kind: 'batchnorm', ...base, scale, shift };
+      return { nodes: [node] };
+    }
     case 'BatchNormalization': {
       const axisV = c['axis'] ?? -1;
       const axis = Array.isArray(axisV) ? (axisV.length === 1 ? axisV[0] : NaN) : axisV;

@@ -10,6 +10,9 @@ import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { MpcError } from '../protocol/errors.js';
+import { checkPreprocessing, defaultPreprocessing, pixelsToInput, type InputPreprocessing, type PixelScaling } from '../protocol/input-preprocessing.js';
+
+export type { PixelScaling };
 
 export interface RgbImage {
   width: number;
@@ -18,8 +21,6 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
-/** How pixel values 0..255 become model inputs. */
-export type PixelScaling = 'unit' | 'raw' | 'symmetric';
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
@@ -130,17 +131,24 @@ export function resize(src: Uint8Array, w: number, h: number, ch: number, outW: 
   return cur === src ? src.slice() : cur;
 }
 
-/** Decode, convert and resize one image to a model input [H, W, C] (C = 1 or 3), scaled. */
-export function imageToInput(bytes: Uint8Array, inputShape: number[], scaling: PixelScaling, name = 'image'): Float32Array {
+/**
+ * The preprocessing to apply: a full InputPreprocessing (checked against the
+ * input shape), or only a scaling with the default colour, resize and order.
+ */
+export function toPreprocessing(p: PixelScaling | InputPreprocessing, inputShape: readonly number[]): InputPreprocessing {
+  return typeof p === 'string' ? { ...defaultPreprocessing(inputShape), scaling: p } : checkPreprocessing(p, inputShape);
+}
+
+/** Decode, convert and resize one image to a model input [H, W, C] (C = 1 or 3), then scale / normalise as `prep` says. */
+export function imageToInput(bytes: Uint8Array, inputShape: number[], prep: PixelScaling | InputPreprocessing, name = 'image'): Float32Array {
   if (inputShape.length !== 3 || (inputShape[2] !== 1 && inputShape[2] !== 3)) {
     throw new MpcError('E_BAD_ARGUMENT', `images need a model input of shape [H, W, 1|3], got [${inputShape}]`);
   }
+  const p = toPreprocessing(prep, inputShape);
   const [H, W, C] = inputShape as [number, number, number];
   const img = decodeImage(bytes, name);
   const px = resize(C === 1 ? toGray(img) : toRgb(img), img.width, img.height, C, W, H);
-  const out = new Float32Array(px.length);
-  for (let i = 0; i < px.length; i++) out[i] = scaling === 'unit' ? px[i]! / 255 : scaling === 'symmetric' ? px[i]! / 127.5 - 1 : px[i]!;
-  return out;
+  return pixelsToInput(px, p);
 }
 
 /** Image files from a list of files and/or directories (searched recursively), sorted. */
@@ -155,6 +163,6 @@ export function listImages(paths: string[]): string[] {
   return out;
 }
 
-export function readImageInput(file: string, inputShape: number[], scaling: PixelScaling): Float32Array {
-  return imageToInput(readFileSync(file), inputShape, scaling, path.basename(file));
+export function readImageInput(file: string, inputShape: number[], prep: PixelScaling | InputPreprocessing): Float32Array {
+  return imageToInput(readFileSync(file), inputShape, prep, path.basename(file));
 }

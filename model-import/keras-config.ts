@@ -282,6 +282,9 @@ export function weightRoles(layer: KerasLayer): string[] {
       r.push('moving_mean', 'moving_variance');
       return r;
     }
+    case 'Normalization':
+      // Adapted statistics are weights; mean/variance given in the config are not.
+      return c['mean'] === undefined || c['mean'] === null ? ['mean', 'variance', 'count'] : [];
     default:
       return [];
   }

@@ -11,6 +11,7 @@ import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { convertGraph, type ConvertOptions } from './convert.js';
 import { hasHdf5Magic, openH5 } from './h5.js';
 import { parseJson } from './keras-config.js';
+import { inferPreprocessing, type InferredPreprocessing } from './preprocessing.js';
 import { readLegacyH5, readModelConfig } from './read-h5.js';
 import { readKeras3 } from './read-keras3.js';
 import { readTfjs } from './read-tfjs.js';
@@ -32,6 +33,8 @@ export interface LoadedModel {
   sourceHash: string;
   sourceFile: string;
   kerasVersion?: string;
+  /** The image preprocessing the file says (or the assumed x/255); absent when the input is not an image. */
+  preprocessing?: InferredPreprocessing;
 }
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
@@ -83,5 +86,6 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
   }
   const { configFrom: _c, ...convertOpts } = opts;
   const ir = convertGraph(result.graph, convertOpts);
-  return { ir, format, sourceHash: hash.digest('hex'), sourceFile: abs, ...(result.kerasVersion ? { kerasVersion: result.kerasVersion } : {}) };
+  const preprocessing = inferPreprocessing(result.graph, ir.inputShape);
+  return { ir, format, sourceHash: hash.digest('hex'), sourceFile: abs, ...(result.kerasVersion ? { kerasVersion: result.kerasVersion } : {}), ...(preprocessing ? { preprocessing } : {}) };
 }

@@ -12,6 +12,7 @@ import type { BackendSpec } from '../protocol/kernels/select.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs as parseCliArgs } from 'node:util';
 import { MpcError } from '../protocol/errors.js';
 import type { Budget, Enforcement } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
@@ -19,6 +20,7 @@ import { DEFAULT_PLAN_AHEAD_MS } from './batcher.js';
 import type { ClientCredential } from './client-auth.js';
 import { MAX_TEACHERS, type ModelSource, type PateNoise } from './model-source.js';
 import type { PrivacySettings } from './privacy.js';
+import { checkDeploymentSchema } from './config-schema.js';
 import { hostOf, isLoopbackHost } from './tls.js';
 
 export interface PartyEntry {
@@ -182,17 +184,19 @@ export const DEMO_DIR = fileURLToPath(new URL('../client-sdk/demo/', import.meta
 
 function bad(msg: string): never { throw new MpcError('E_BAD_ARGUMENT', `config: ${msg}`); }
 
+/** `--party N --config FILE [--insecure-local]` (node:util parseArgs, strict: anything else is refused). */
 export function parseArgs(argv: string[]): { party?: string; config?: string; insecureLocal: boolean } {
-  const out: { party?: string; config?: string; insecureLocal: boolean } = { insecureLocal: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--insecure-local') out.insecureLocal = true;
-    else if (a === '--party' || a === '--config') { const v = argv[++i]; if (v === undefined) bad(`${a} needs a value`); if (a === '--party') out.party = v; else out.config = v; }
-    else if (a.startsWith('--party=')) out.party = a.slice(8);
-    else if (a.startsWith('--config=')) out.config = a.slice(9);
-    else bad(`unknown argument '${a}'`);
+  let v;
+  try {
+    ({ values: v } = parseCliArgs({ args: argv, strict: true, allowPositionals: false, options: { party: { type: 'string' }, config: { type: 'string' }, 'insecure-local': { type: 'boolean' } } }));
+  } catch (e) {
+    const m = e instanceof Error ? e.message : String(e);
+    const arg = /'([^']+)'/.exec(m)?.[1] ?? m.split('\n')[0];
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') bad(`unknown argument '${arg}' (usage: --party 0|1|2 --config FILE [--insecure-local])`);
+    bad(m.split('\n')[0]!);
   }
-  return out;
+  return { ...(v.party !== undefined ? { party: v.party } : {}), ...(v.config !== undefined ? { config: v.config } : {}), insecureLocal: v['insecure-local'] === true };
 }
 
 const int = (v: unknown, name: string, min: number, max: number): number => {
@@ -238,6 +242,7 @@ export function modelSourceOf(m: PartyEntry['model']): ModelSource {
 /** Resolve one party's configuration from a deployment config object. */
 export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: string, over: Partial<CommonSettings> = {}): PartyConfig {
   if (!Array.isArray(dep.parties) || dep.parties.length !== 3) bad('`parties` must list the three parties');
+  checkDeploymentSchema(dep);
   const c: CommonSettings = {
     ...DEFAULTS, ...dep, ...over,
     batch: { ...DEFAULTS.batch, ...dep.batch, ...over.batch },
@@ -324,6 +329,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (!existsSync(file)) bad(`config file ${file} not found`);
   let dep: DeploymentConfig;
   try { dep = JSON.parse(readFileSync(file, 'utf8')) as DeploymentConfig; } catch (e) { throw new MpcError('E_BAD_ARGUMENT', `config: ${path.basename(file)} is not valid JSON`, { cause: e }); }
+  checkDeploymentSchema(dep, path.basename(file));
   const over: Partial<CommonSettings> = {};
   if (args.insecureLocal || env.PARTY_INSECURE_LOCAL === '1') over.insecureLocal = true;
   if (env.PARTY_OPERATOR_TOKENS) over.operatorTokens = env.PARTY_OPERATOR_TOKENS.split(',').map((t) => t.trim()).filter(Boolean);

@@ -3,27 +3,63 @@
  * private prediction on a random image. Shares the fixed-point image between
  * P0 and P1, runs the session at the three parties, reconstructs the logits.
  *
- *   npx tsx parties/demo-client.ts <client.json printed by npm start>
+ *   npx tsx parties/demo-client.ts <the client.json path npm start printed>
+ *
+ * Exactly one explicit path (no glob: a pattern matching several deployments'
+ * files is refused). Before sending anything it checks that the three
+ * parties at the file's URLs serve the model hash the file names, so a
+ * client.json of another (or a stale) deployment is refused, not used.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { CreateSessionResponse } from '../protocol/api-contract.js';
+import { parseArgs } from 'node:util';
+import type { CreateSessionResponse, ModelInfo } from '../protocol/api-contract.js';
 import { OUTPUT_SHAPE_HEADER, SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { softmaxRows } from '../protocol/reference/forward.js';
 import { bytesU64, randomU64, reconstruct, share, u64Bytes } from '../protocol/sharing/sharing.js';
 
-const file = process.argv[2];
-if (!file) { process.stderr.write('usage: demo-client.ts <client.json>\n'); process.exit(2); }
-const cfg = JSON.parse(readFileSync(file, 'utf8')) as { parties: string[]; token: string; modelHash: string };
+const USAGE = 'usage: npx tsx parties/demo-client.ts <client.json printed by npm start>';
+function fail(code: string, msg: string): never {
+  process.stderr.write(`demo-client: error ${code}: ${msg}\n`);
+  process.exit(2);
+}
+
+let positionals: string[] = [];
+try {
+  ({ positionals } = parseArgs({ args: process.argv.slice(2), strict: true, allowPositionals: true, options: {} }));
+} catch (e) {
+  fail('E_BAD_ARGUMENT', `${(e instanceof Error ? e.message : String(e)).split('\n')[0]}\n${USAGE}`);
+}
+if (positionals.length !== 1) fail('E_BAD_ARGUMENT', `expected exactly one client.json path, got ${positionals.length}${positionals.length > 1 ? ' (a shell glob matched several deployments: name the one npm start printed)' : ''}\n${USAGE}`);
+const file = positionals[0]!;
+if (/[*?[]/.test(file)) fail('E_BAD_ARGUMENT', `'${file}' is a pattern, not a path: name the client.json npm start printed`);
+let cfg: { parties: string[]; token: string; modelHash: string };
+try {
+  cfg = JSON.parse(readFileSync(file, 'utf8')) as typeof cfg;
+} catch (e) {
+  fail('E_BAD_ARGUMENT', `cannot read ${file} as JSON (${(e as NodeJS.ErrnoException).code ?? 'invalid JSON'})`);
+}
+if (!Array.isArray(cfg.parties) || cfg.parties.length !== 3 || typeof cfg.token !== 'string' || typeof cfg.modelHash !== 'string') fail('E_BAD_ARGUMENT', `${file} is not a client.json of npm start (parties, token, modelHash)`);
 const auth = { authorization: `Bearer ${cfg.token}` };
 
 async function call(url: string, init: RequestInit): Promise<Response> {
-  const r = await fetch(url, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } });
-  if (!r.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${r.status} ${await r.text()}`);
+  let r: Response;
+  try {
+    r = await fetch(url, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } });
+  } catch {
+    fail('E_PEER_UNAVAILABLE', `${url} does not answer: is the deployment of ${file} still running?`);
+  }
+  if (!r.ok) fail('E_INTERNAL', `${init.method ?? 'GET'} ${url}: ${r.status} ${await r.text()}`);
   return r;
 }
+
+// The three parties must serve the model this file was written for.
+const served = await Promise.all(cfg.parties.map((u) => call(`${u}/v1/model`, { method: 'GET' }).then((r) => r.json() as Promise<ModelInfo>)));
+served.forEach((m, p) => {
+  if (m.modelHash !== cfg.modelHash) fail('E_MODEL_MISMATCH', `P${p} at ${cfg.parties[p]} serves model ${m.modelHash.slice(0, 12)}…, ${file} names ${cfg.modelHash.slice(0, 12)}…: this file belongs to another deployment`);
+});
 
 const t0 = performance.now();
 const sessionId = randomUUID();
@@ -41,7 +77,16 @@ const outs = await Promise.all([0, 1].map((p) => call(`${cfg.parties[p]}/v1/sess
 const shape = outs[0]!.headers.get(OUTPUT_SHAPE_HEADER) ?? '';
 const [y0, y1] = await Promise.all(outs.map(async (r) => bytesU64(new Uint8Array(await r.arrayBuffer()))));
 const logits = decode(reconstruct(getKernels(), y0!, y1!), info.fracBits);
-const probs = info.outputActivation === 'softmax' ? softmaxRows(logits, info.outputShape.at(-1)!) : logits;
 const labels = info.labels ?? [];
 process.stdout.write(`session ${sessionId}: output shape [${shape}], ${Math.round(performance.now() - t0)} ms\n`);
-probs.forEach((p, i) => process.stdout.write(`  ${labels[i] ?? `class ${i}`}: ${p.toFixed(4)}\n`));
+if (logits.length === 1) {
+  // One sigmoid output: the probability of the positive class (labels[1]) is p, of the negative (labels[0]) 1 - p.
+  const p = 1 / (1 + Math.exp(-logits[0]!));
+  const k = p >= 0.5 ? 1 : 0;
+  process.stdout.write(`  prediction: ${labels[k] ?? `class ${k}`} (${((k ? p : 1 - p) * 100).toFixed(2)} %)\n`);
+} else {
+  const probs = softmaxRows(logits, info.outputShape.at(-1)!);
+  const k = probs.indexOf(Math.max(...probs));
+  process.stdout.write(`  prediction: ${labels[k] ?? `class ${k}`} (${(probs[k]! * 100).toFixed(2)} %)\n`);
+  probs.forEach((p, i) => process.stdout.write(`  ${labels[i] ?? `class ${i}`}: ${p.toFixed(4)}\n`));
+}

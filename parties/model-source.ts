@@ -21,7 +21,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
-import type { ModelInfo } from '../protocol/api-contract.js';
+import type { InputPreprocessing, ModelInfo } from '../protocol/api-contract.js';
 import { MpcError } from '../protocol/errors.js';
 import { TRUNCATION_MODES, type TruncationMode } from '../protocol/context.js';
 import { checkFracBits } from '../protocol/fixed-point/fixed-point.js';
@@ -43,6 +43,8 @@ export interface PartyManifest {
   truncation?: TruncationMode;
   outputActivation: OutputActivation;
   labels?: string[];
+  /** The image preprocessing the model expects (announced in ModelInfo; absent in older bundles). */
+  preprocessing?: InputPreprocessing;
   /** Output privacy policy of the model (absent: logits without noise). */
   privacy?: PrivacyPolicy;
 }
@@ -129,6 +131,7 @@ function toLoaded(b: PartyBundle): LoadedModel {
     fracBits: m.fracBits,
     outputActivation: m.outputActivation,
     ...(m.labels ? { labels: m.labels.slice() } : {}),
+    ...(m.preprocessing ? { preprocessing: structuredClone(m.preprocessing) } : {}),
     ...(privacy ? { privacy } : {}),
   };
   return { info, model: b.model, truncation: m.truncation ?? 'local', inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
@@ -155,6 +158,7 @@ function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): Load
   teachers.forEach((t, i) => {
     if (t.info.inputShape.join(',') !== first.info.inputShape.join(',')) bad(`teacher ${i} takes input [${t.info.inputShape}], teacher 0 takes [${first.info.inputShape}]`);
     if (t.outputSize !== first.outputSize) bad(`teacher ${i} has ${t.outputSize} outputs, teacher 0 has ${first.outputSize}`);
+    if (JSON.stringify(t.info.preprocessing ?? null) !== JSON.stringify(first.info.preprocessing ?? null)) bad(`teacher ${i} records another image preprocessing than teacher 0`);
     if (t.info.fracBits !== first.info.fracBits) bad(`teacher ${i} uses ${t.info.fracBits} fractional bits, teacher 0 uses ${first.info.fracBits}`);
     if (t.policy && t.policy.outputMode !== 'logits') bad(`teacher ${i} has its own output policy ('${t.policy.outputMode}'); the ensemble's noise is set on the ensemble`);
   });
@@ -179,6 +183,7 @@ function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): Load
     fracBits: first.info.fracBits,
     outputActivation: first.info.outputActivation,
     ...(first.info.labels ? { labels: first.info.labels.slice() } : {}),
+    ...(first.info.preprocessing ? { preprocessing: structuredClone(first.info.preprocessing) } : {}),
     ...(privacy ? { privacy } : {}),
     ensemble: { teachers: teachers.length, aggregation: noise ? 'noisy-max' : 'majority', teacherHashes: teachers.map((t) => t.info.modelHash) },
   };
@@ -228,9 +233,9 @@ export function plainModelHash(model: ModelIR<FloatTensor>): string {
 }
 
 /** The three parties' in-memory bundles of a plaintext model (weights shared between P0 and P1), with an optional privacy policy. */
-export function shareBundles(plain: ModelIR<FloatTensor>, fracBits: number, modelHash = plainModelHash(plain), privacy?: PrivacyPolicy): [PartyBundle, PartyBundle, PartyBundle] {
+export function shareBundles(plain: ModelIR<FloatTensor>, fracBits: number, modelHash = plainModelHash(plain), privacy?: PrivacyPolicy, preprocessing?: InputPreprocessing): [PartyBundle, PartyBundle, PartyBundle] {
   const parts = shareModel(getKernels(), plain, fracBits);
-  const manifest: PartyManifest = { modelHash, inputShape: plain.inputShape.slice(), fracBits, outputActivation: plain.outputActivation, ...(plain.labels ? { labels: plain.labels } : {}), ...(privacy ? { privacy } : {}) };
+  const manifest: PartyManifest = { modelHash, inputShape: plain.inputShape.slice(), fracBits, outputActivation: plain.outputActivation, ...(plain.labels ? { labels: plain.labels } : {}), ...(preprocessing ? { preprocessing } : {}), ...(privacy ? { privacy } : {}) };
   return parts.map((model) => ({ manifest, model })) as [PartyBundle, PartyBundle, PartyBundle];
 }
 

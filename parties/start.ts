@@ -4,18 +4,43 @@
  * (the seed CNN with random weights, or `--bundle DIR` from model-import),
  * starts P0, P1, P2 as child processes and prints how to call them.
  *
- *   npm start [-- --bundle DIR] [-- --insecure-local] [-- --quiet]
+ *   npm start [-- --bundle DIR] [--insecure-local] [--quiet] [--client-json FILE]
+ *
+ * Arguments are parsed strictly (node:util parseArgs): an unknown or
+ * misspelt option (`--bundel`) stops with exit status 2 before anything
+ * starts, instead of silently serving the demo model. The client config
+ * (URLs, token, model hash) goes to --client-json FILE, or client.json in
+ * this deployment's own temporary folder; its path is printed, and it is
+ * removed when the parties stop.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { seedCnn } from '../protocol/testing/seed-models.js';
 import { DEMO_DIR } from './config.js';
 import { launchLocal } from './launch.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string): boolean => args.includes(name);
-const value = (name: string): string | undefined => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
-const quiet = flag('--quiet');
+const USAGE = 'usage: npm start [-- --bundle DIR] [--insecure-local] [--quiet] [--client-json FILE]';
+
+function startArgs(argv: string[]): { bundle?: string; insecure: boolean; quiet: boolean; clientJson?: string } {
+  try {
+    const { values: v } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: {
+      bundle: { type: 'string' }, 'insecure-local': { type: 'boolean' }, quiet: { type: 'boolean' }, 'client-json': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    } });
+    if (v.help) { process.stdout.write(`${USAGE}\n`); process.exit(0); }
+    return { ...(v.bundle !== undefined ? { bundle: v.bundle } : {}), insecure: v['insecure-local'] === true, quiet: v.quiet === true, ...(v['client-json'] !== undefined ? { clientJson: path.resolve(v['client-json']) } : {}) };
+  } catch (e) {
+    const m = e instanceof Error ? e.message : String(e);
+    const arg = /'([^']+)'/.exec(m)?.[1];
+    const code = (e as { code?: string }).code;
+    const what = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' ? `unknown argument '${arg ?? m}'` : m.split('\n')[0];
+    process.stderr.write(`start: error E_BAD_ARGUMENT: ${what}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+
+const args = startArgs(process.argv.slice(2));
+const quiet = args.quiet;
 
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 function show(party: number, line: string): void {
@@ -31,12 +56,18 @@ function show(party: number, line: string): void {
 }
 
 async function main(): Promise<void> {
-  const bundle = value('--bundle');
-  const insecure = flag('--insecure-local');
+  const { bundle, insecure } = args;
   process.stdout.write(`starting three parties (${insecure ? 'insecure loopback' : 'mTLS'}), model: ${bundle ? `bundle ${bundle}` : 'demo seed CNN (random weights, 150x125x1)'}...\n`);
   const l = await launchLocal({ ...(bundle ? { bundleDir: bundle } : { plain: seedCnn('maxpool2d', 1), fracBits: 13 }), insecureLocal: insecure, onLine: show, demoAssets: true });
-  const clientFile = path.join(l.dir, 'client.json');
-  writeFileSync(clientFile, JSON.stringify({ parties: l.urls, token: l.token, modelHash: l.modelHash, ca: l.certs?.ca.cert, clientCert: l.certs?.client }, null, 2), { mode: 0o600 });
+  const clientFile = args.clientJson ?? path.join(l.dir, 'client.json');
+  try {
+    // An explicit path that exists may be another deployment's: never overwrite it.
+    writeFileSync(clientFile, JSON.stringify({ parties: l.urls, token: l.token, modelHash: l.modelHash, ca: l.certs?.ca.cert, clientCert: l.certs?.client }, null, 2), { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    process.stderr.write(`start: error E_CONFLICT: cannot write the client config ${clientFile} (${(e as NodeJS.ErrnoException).code ?? 'error'}): remove it or choose another --client-json\n`);
+    await l.stop();
+    process.exit(2);
+  }
   const demo = existsSync(DEMO_DIR) ? `${l.urls[0]}/  (client-sdk/demo)` : `(none: client-sdk/demo/ does not exist yet; P0 will serve it at ${l.urls[0]}/ when it does)`;
   process.stdout.write([
     '',
@@ -58,7 +89,14 @@ async function main(): Promise<void> {
     '',
   ].join('\n'));
   let stopping = false;
-  const stop = () => { if (stopping) return; stopping = true; process.stdout.write('stopping...\n'); void l.stop().then(() => process.exit(0)); };
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('stopping...\n');
+    // A client config left behind would point at a deployment that is gone.
+    rmSync(clientFile, { force: true });
+    void l.stop().then(() => process.exit(0));
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   for (const [i, c] of l.children.entries()) c.on('exit', (code, sig) => { if (!stopping) { process.stdout.write(`P${i} exited (${code ?? sig}); stopping the others\n`); stop(); } });

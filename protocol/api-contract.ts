@@ -93,6 +93,25 @@ export interface OutputPrivacy {
   dp?: { mechanism: 'laplace' | 'gaussian'; epsilon: number; delta: number; sensitivity: number; sampler: 'discrete-exact' | 'gamma-split'; clip?: number };
 }
 
+/**
+ * How an image becomes the model's input tensor (recorded by mpc-import in
+ * the bundle manifest, announced by the parties, applied by the SDK; see
+ * protocol/input-preprocessing.ts). Steps, in order: decode; convert to
+ * `colorMode` (Pillow's convert('L') / convert('RGB')); resize to the input's
+ * H x W with `resize` (Pillow BILINEAR); put the channels in `channelOrder`;
+ * scale the 0..255 samples (`scaling`: 'unit' x/255, 'raw' x, 'symmetric'
+ * x/127.5 - 1); then per channel (of the model's input, after reordering)
+ * (x - mean[c]) / std[c] when `mean` / `std` are given.
+ */
+export interface InputPreprocessing {
+  colorMode: 'grayscale' | 'rgb';
+  resize: 'bilinear';
+  scaling: 'unit' | 'raw' | 'symmetric';
+  channelOrder: 'rgb' | 'bgr';
+  mean?: number[];
+  std?: number[];
+}
+
 export interface ModelInfo {
   modelHash: string;
   /** Input shape without the batch dimension, e.g. [150, 125, 1]. */
@@ -101,6 +120,12 @@ export interface ModelInfo {
   fracBits: number;
   outputActivation: 'linear' | 'softmax' | 'sigmoid';
   labels?: string[];
+  /**
+   * The image preprocessing the model was trained with. Absent (bundles
+   * written before it was recorded): grayscale or RGB by the input's
+   * channels, bilinear, x/255.
+   */
+  preprocessing?: InputPreprocessing;
   /** Absent: logits without noise. Otherwise the output policy (in a CreateSessionResponse: of that session). */
   privacy?: OutputPrivacy;
   /**

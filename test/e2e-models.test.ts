@@ -92,7 +92,7 @@ describe.skipIf(!haveFixtures)('every fixture model, secure (3 processes, mTLS) 
     const name = `${c.dir}/${c.file}${c.fracBits === 13 ? ' (13 bits)' : ` (imported with --frac-bits ${c.fracBits}: ${c.why})`}${c.exactTruncation ? ', exact truncation' : ''}`;
     it(name, async () => {
       const model = path.join(KERAS, c.dir, c.file);
-      const imported = await importWithCli(model, ['--frac-bits', String(c.fracBits), ...(c.exactTruncation ? ['--truncation', 'exact'] : []), ...(c.importArgs ?? [])]);
+      const imported = await importWithCli(model, ['--no-labels', '--frac-bits', String(c.fracBits), ...(c.exactTruncation ? ['--truncation', 'exact'] : []), ...(c.importArgs ?? [])]);
       let parties: Awaited<ReturnType<typeof startParties>> | undefined;
       try {
         expect(imported.manifest.fracBits).toBe(c.fracBits);

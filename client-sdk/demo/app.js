@@ -39,22 +39,59 @@ function describeModel(m) {
   return parts.join('; ');
 }
 
-function renderLabel(r, ms) {
+let previewUrl;
+
+/**
+ * Remove every trace of the previous result (label, probabilities, preview,
+ * JSON) and hide it: called the moment a new file is chosen and on any error,
+ * so an earlier patient's result is never on screen next to a new image.
+ */
+function clearResult() {
+  $('result').hidden = true;
+  $('label').textContent = '';
+  $('label-probability').textContent = '';
+  $('probs').tBodies[0].replaceChildren();
+  $('meta').textContent = '';
+  $('result-json').textContent = '';
+  $('preview').hidden = true;
+  $('preview').removeAttribute('src');
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = undefined;
+}
+
+/** The probability of the predicted label (1 - p for the negative class of one sigmoid output). */
+function labelProbability(r) {
+  if (typeof r.probability === 'number') return r.probability;
+  const p = r.probabilities;
+  return p.length === 1 ? (r.index === 1 ? p[0] : 1 - p[0]) : p[r.index];
+}
+
+function showResult(file) {
+  previewUrl = URL.createObjectURL(file);
+  $('preview').src = previewUrl;
+  $('preview').hidden = false;
+  $('result').hidden = false;
+}
+
+function renderLabel(r, ms, file) {
   $('label').textContent = String(r.label) + (r.confidenceBucket !== undefined ? ` (confidence bucket ${r.confidenceBucket} of ${r.model.privacy?.confidenceThresholds?.length ?? 0})` : '');
   $('probs').hidden = true;
   $('meta').textContent = `${describeModel(r.model)}. Session ${r.sessionId}, ${Math.round(ms)} ms.`;
   $('result-json').textContent = JSON.stringify({ outputMode: r.outputMode, label: r.label, index: r.index, ...(r.confidenceBucket !== undefined ? { confidenceBucket: r.confidenceBucket } : {}), sessionId: r.sessionId });
-  $('result').hidden = false;
+  showResult(file);
 }
 
-function render(r, ms) {
-  if (r.outputMode !== 'logits') { renderLabel(r, ms); return; }
+function render(r, ms, file) {
+  if (r.outputMode !== 'logits') { renderLabel(r, ms, file); return; }
   $('probs').hidden = false;
   $('label').textContent = String(r.label);
+  const p = labelProbability(r);
+  $('label-probability').textContent = `(${(p * 100).toFixed(2)} %)`;
   const names = r.model.labels ?? [];
-  const rows = r.probabilities.length === 1 && names.length === 2
-    ? [[names[0], 1 - r.probabilities[0]], [names[1], r.probabilities[0]]]
-    : r.probabilities.map((p, i) => [names[i] ?? `class ${i}`, p]);
+  // One sigmoid output: p is the positive class's (labels[1]) probability, 1 - p the negative's (labels[0]).
+  const rows = r.probabilities.length === 1
+    ? [[names[0] ?? 'class 0', 1 - r.probabilities[0]], [names[1] ?? 'class 1', r.probabilities[0]]]
+    : r.probabilities.map((q, i) => [names[i] ?? `class ${i}`, q]);
   const body = $('probs').tBodies[0];
   body.replaceChildren(...rows.map(([name, p]) => {
     const tr = document.createElement('tr');
@@ -70,8 +107,8 @@ function render(r, ms) {
     return tr;
   }));
   $('meta').textContent = `Model ${r.model.modelHash.slice(0, 12)}…, session ${r.sessionId}, ${Math.round(ms)} ms.`;
-  $('result-json').textContent = JSON.stringify({ label: r.label, probabilities: r.probabilities, logits: r.logits, sessionId: r.sessionId });
-  $('result').hidden = false;
+  $('result-json').textContent = JSON.stringify({ label: r.label, probability: p, probabilities: r.probabilities, logits: r.logits, sessionId: r.sessionId });
+  showResult(file);
 }
 
 let client;
@@ -100,13 +137,15 @@ $('cancel').addEventListener('click', () => running?.abort());
 
 $('file').addEventListener('change', async () => {
   const file = $('file').files?.[0];
-  if (!file || !client) return;
+  // Whatever was on screen belongs to the previous file: gone at once, before anything else.
   running?.abort();
+  running = undefined;
+  clearResult();
+  if (!file || !client) return;
   const ctl = new AbortController();
   running = ctl;
   document.body.dataset.state = 'running';
-  $('result').hidden = true;
-  $('preview').src = URL.createObjectURL(file);
+  clearResult();
   $('cancel').disabled = false;
   const t0 = performance.now();
   try {
@@ -114,11 +153,12 @@ $('file').addEventListener('change', async () => {
     model ??= await client.describe({ signal: ctl.signal }).catch(() => undefined);
     const r = await client.predict(file, { ...predictOptions(model), signal: ctl.signal, onProgress: (e) => setStatus(e.stage, TEXT[e.stage]) });
     if (running !== ctl) return;
-    render(r, performance.now() - t0);
+    render(r, performance.now() - t0, file);
     setStatus('done', `Done: ${r.label}.`);
     document.body.dataset.state = 'result';
   } catch (e) {
     if (running !== ctl) return;
+    clearResult();
     setStatus('error', e?.name === 'AbortError' ? 'Cancelled.' : `${e?.code ?? e?.name ?? 'Error'}: ${e?.message ?? e}`);
     document.body.dataset.state = 'error';
   } finally {

@@ -40,6 +40,12 @@ export function predictedIndex(probabilities: readonly number[]): number {
   return argmax(probabilities);
 }
 
+/** The probability of class `index`: for one sigmoid output p of the positive class (1), 1 - p of the negative (0). */
+export function labelProbability(probabilities: readonly number[], index: number): number {
+  if (probabilities.length === 1) return index === 1 ? probabilities[0]! : 1 - probabilities[0]!;
+  return probabilities[index]!;
+}
+
 /** The model's label name for the index, or the index when the model has no labels. */
 export function labelFor(index: number, labels: readonly string[] | undefined): string | number {
   return labels !== undefined && index < labels.length ? labels[index]! : index;

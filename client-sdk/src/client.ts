@@ -26,10 +26,10 @@
 import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy, PrivacyOptions } from '../../protocol/api-contract.js';
 import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
 import { decode as decodeFixed, encode as encodeFixed, MAX_FRAC_BITS, MIN_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
-import { activate, labelFor, predictedIndex } from './activation.js';
+import { activate, labelFor, labelProbability, predictedIndex } from './activation.js';
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
 import { PartyHttp, type FetchLike, type PartyEndpoint } from './http.js';
-import { preprocessImage, specForInputShape } from './image/preprocess.js';
+import { preprocessImage, specForModel } from './image/preprocess.js';
 import type { ImageDecoder, RawImage } from './image/types.js';
 import { checkTensorShape, classifyInput, sameShape, type ClassifiedInput, type ImageInput, type Tensor } from './input.js';
 import { bytesToU64, reconstructShares, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.js';
@@ -55,7 +55,11 @@ export interface ClientOptions {
   expectedModelHash?: string;
   /** The model's input shape [H, W, C] if known: tensors are checked against it before any request. */
   inputShape?: readonly number[];
-  /** Multiplier for image samples 0..255 (default 1/255). */
+  /**
+   * Explicit override only: a multiplier for image samples 0..255 replacing
+   * the scaling the model records (`model.preprocessing`, announced by the
+   * parties). Leave it out: the SDK applies the model's own preprocessing.
+   */
   imageScale?: number;
   /** Image decoder (default: the platform's, see index.ts / browser.ts). */
   decodeImage?: ImageDecoder;
@@ -131,6 +135,8 @@ export interface Prediction {
   probabilities: number[];
   /** labels[index] when the model has labels, else the index. */
   label: string | number;
+  /** The probability of `label` (for one sigmoid output: p when the label is the positive class, 1 - p for the negative). */
+  probability: number;
   index: number;
   /** The reconstructed model output before the activation. */
   logits: number[];
@@ -142,6 +148,7 @@ export interface BatchPrediction {
   outputMode: 'logits';
   probabilities: number[][];
   label: (string | number)[];
+  probability: number[];
   index: number[];
   logits: number[][];
   sessionId: string;
@@ -196,7 +203,7 @@ export class PrivateInferenceClientBase {
   private readonly timeoutMs: number;
   private readonly expectedModelHash: string | undefined;
   private readonly inputShape: readonly number[] | undefined;
-  private readonly imageScale: number;
+  private readonly imageScale: number | undefined;
   private readonly decodeImage: ImageDecoder;
   private readonly createWithInput: boolean;
   private lastModel: ModelInfo | undefined;
@@ -227,7 +234,8 @@ export class PrivateInferenceClientBase {
     }
     this.expectedModelHash = o.expectedModelHash?.toLowerCase();
     this.inputShape = o.inputShape ? [...o.inputShape] : undefined;
-    this.imageScale = o.imageScale ?? 1 / 255;
+    if (o.imageScale !== undefined && !(typeof o.imageScale === 'number' && Number.isFinite(o.imageScale) && o.imageScale > 0)) throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: imageScale must be a positive number');
+    this.imageScale = o.imageScale;
     this.decodeImage = o.decodeImage ?? platformDecoder;
     this.createWithInput = o.createWithInput ?? true;
   }
@@ -366,7 +374,7 @@ export class PrivateInferenceClientBase {
     emit('done');
     if (batched) return result;
     if (result.outputMode === 'logits') {
-      return { outputMode: 'logits', probabilities: result.probabilities[0]!, label: result.label[0]!, index: result.index[0]!, logits: result.logits[0]!, sessionId, model };
+      return { outputMode: 'logits', probabilities: result.probabilities[0]!, label: result.label[0]!, probability: result.probability[0]!, index: result.index[0]!, logits: result.logits[0]!, sessionId, model };
     }
     return { outputMode: result.outputMode, label: result.label[0]!, index: result.index[0]!, ...(result.confidenceBucket ? { confidenceBucket: result.confidenceBucket[0]! } : {}), sessionId, model };
   }
@@ -436,6 +444,7 @@ export class PrivateInferenceClientBase {
         && sameShape(r.outputShape, r0.outputShape) && r.fracBits === r0.fracBits && r.outputActivation === r0.outputActivation;
       if (!same) throw new ModelMismatchError(`parties disagree on the model: party 0 has ${r0.modelHash.slice(0, 12)}, party ${r.party} has ${r.modelHash.slice(0, 12)}`, { party: r.party });
       if (canonical(r.privacy) !== canonical(r0.privacy)) throw new ModelMismatchError(`parties disagree on the output privacy policy: party 0 and party ${r.party}`, { party: r.party });
+      if (JSON.stringify(r.preprocessing ?? null) !== JSON.stringify(r0.preprocessing ?? null)) throw new ModelMismatchError(`parties disagree on the image preprocessing: party 0 and party ${r.party}`, { party: r.party });
     }
     if (this.expectedModelHash !== undefined && r0.modelHash.toLowerCase() !== this.expectedModelHash) {
       throw new ModelMismatchError(`the parties run model ${r0.modelHash.slice(0, 12)}, expected ${this.expectedModelHash.slice(0, 12)}`);
@@ -445,6 +454,7 @@ export class PrivateInferenceClientBase {
     }
     const m: ModelInfo = { modelHash: r0.modelHash, inputShape: [...r0.inputShape], outputShape: [...r0.outputShape], fracBits: r0.fracBits, outputActivation: r0.outputActivation };
     if (r0.labels !== undefined) m.labels = [...r0.labels];
+    if (r0.preprocessing !== undefined) m.preprocessing = structuredClone(r0.preprocessing);
     if (r0.privacy !== undefined) m.privacy = structuredClone(r0.privacy);
     if (r0.ensemble !== undefined) m.ensemble = structuredClone(r0.ensemble);
     return m;
@@ -459,7 +469,7 @@ export class PrivateInferenceClientBase {
         checkTensorShape(it.tensor, model.inputShape, batchTensor, what);
         x.set(it.tensor.data, i * n);
       } else {
-        x.set(preprocessImage(decoded[i]!, specForInputShape(model.inputShape, this.imageScale)), i * n);
+        x.set(preprocessImage(decoded[i]!, specForModel(model, this.imageScale)), i * n);
       }
     });
     return x;
@@ -505,7 +515,7 @@ export class PrivateInferenceClientBase {
     }
     const y = decodeFixed(reconstructShares(o0.shares, o1.shares), model.fracBits);
     const per = y.length / batch;
-    const out: BatchPrediction = { outputMode: 'logits', probabilities: [], label: [], index: [], logits: [], sessionId, model };
+    const out: BatchPrediction = { outputMode: 'logits', probabilities: [], label: [], probability: [], index: [], logits: [], sessionId, model };
     for (let b = 0; b < batch; b++) {
       const logits = Array.from(y.subarray(b * per, (b + 1) * per));
       const probabilities = activate(logits, model.outputActivation);
@@ -514,6 +524,7 @@ export class PrivateInferenceClientBase {
       out.probabilities.push(probabilities);
       out.index.push(index);
       out.label.push(labelFor(index, model.labels));
+      out.probability.push(labelProbability(probabilities, index));
     }
     return out;
   }

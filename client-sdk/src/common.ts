@@ -11,7 +11,7 @@ export {
 } from './errors.js';
 export type { Tensor, ImageBytes, ImageInput } from './input.js';
 export type { RawImage, ImageDecoder } from './image/types.js';
-export { preprocessImage, specForInputShape, convertChannels, type PreprocessSpec } from './image/preprocess.js';
+export { preprocessImage, specForInputShape, specForModel, convertChannels, type PreprocessSpec } from './image/preprocess.js';
 export { resizeBilinear } from './image/resize.js';
 export { splitShares, reconstructShares, randomU64, addU64, subU64, u64ToBytes, bytesToU64, sessionKey } from './ring.js';
 export { encode as encodeFixedPoint, decode as decodeFixedPoint, DEFAULT_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';

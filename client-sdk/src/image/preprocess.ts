@@ -1,9 +1,13 @@
 /**
- * The models' preprocessing, on the client: color conversion to the model's
- * channels (Pillow's convert('L') / convert('RGB')), bilinear resize to the
- * model's H x W (Pillow BILINEAR, see resize.ts), then scale (1/255 by
- * default) to float32, NHWC without the batch dimension.
+ * The models' preprocessing, on the client, as the model records it
+ * (ModelInfo.preprocessing, announced by the parties; protocol/input-preprocessing.ts):
+ * color conversion to the model's channels (Pillow's convert('L') /
+ * convert('RGB')), bilinear resize to the model's H x W (Pillow BILINEAR,
+ * see resize.ts), channel order, scaling (x/255, x, x/127.5 - 1) and
+ * per-channel mean/std, to float32, NHWC without the batch dimension.
  */
+import type { ModelInfo } from '../../../protocol/api-contract.js';
+import { checkPreprocessing, defaultPreprocessing, pixelsToInput, type InputPreprocessing } from '../../../protocol/input-preprocessing.js';
 import { InputError } from '../errors.js';
 import { resizeBilinear } from './resize.js';
 import type { RawImage } from './types.js';
@@ -12,17 +16,25 @@ export interface PreprocessSpec {
   height: number;
   width: number;
   channels: 1 | 3;
-  /** Multiplier applied to the 0..255 samples (default 1/255). */
-  scale: number;
+  /** The model's recorded preprocessing (default: bilinear, x/255, RGB order). */
+  preprocessing: InputPreprocessing;
+  /** Explicit override: a multiplier applied to the 0..255 samples instead of the recorded scaling. */
+  scale?: number;
 }
 
-/** The spec for a model input shape [H, W, C] with C = 1 (grayscale) or 3 (RGB). */
-export function specForInputShape(inputShape: readonly number[], scale = 1 / 255): PreprocessSpec {
+/** The spec for a model input shape [H, W, C] with C = 1 (grayscale) or 3 (RGB); `scale` replaces the default x/255. */
+export function specForInputShape(inputShape: readonly number[], scale?: number, preprocessing?: InputPreprocessing): PreprocessSpec {
   const [h, w, c] = inputShape;
   if (inputShape.length !== 3 || (c !== 1 && c !== 3) || !(h! > 0) || !(w! > 0)) {
     throw new InputError('E_SHAPE', `image input: the model's input shape [${inputShape.join(', ')}] is not [H, W, 1] or [H, W, 3]; pass a preprocessed tensor instead`);
   }
-  return { height: h!, width: w!, channels: c, scale };
+  const p = preprocessing ? checkPreprocessing(preprocessing, inputShape, 'E_MODEL_MISMATCH', 'the model\'s preprocessing') : defaultPreprocessing(inputShape);
+  return { height: h!, width: w!, channels: c, preprocessing: p, ...(scale !== undefined ? { scale } : {}) };
+}
+
+/** The spec for the model the parties announced: its recorded preprocessing (x/255 when it records none); `scale` is the client's explicit override. */
+export function specForModel(model: Pick<ModelInfo, 'inputShape' | 'preprocessing'>, scale?: number): PreprocessSpec {
+  return specForInputShape(model.inputShape, scale, model.preprocessing);
 }
 
 /** Pillow's convert: 'L' uses L = (19595 R + 38470 G + 7471 B + 2^15) >> 16; 'RGB' replicates gray and drops alpha. */
@@ -47,7 +59,5 @@ export function convertChannels(img: RawImage, channels: 1 | 3): RawImage {
 export function preprocessImage(img: RawImage, spec: PreprocessSpec): Float32Array {
   if (!(img.width > 0 && img.height > 0)) throw new InputError('E_SHAPE', `image: empty image (${img.width} x ${img.height})`);
   const resized = resizeBilinear(convertChannels(img, spec.channels), spec.width, spec.height);
-  const out = new Float32Array(resized.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = resized.data[i]! * spec.scale;
-  return out;
+  return pixelsToInput(resized.data, spec.preprocessing, spec.scale);
 }

@@ -1,0 +1,35 @@
+/**
+ * Class labels of an import: one per output, or two (negative, positive) for
+ * a model with a single (sigmoid) output. Without --labels the importer takes
+ * the --samples folder names when their number fits (sorted, the order of
+ * Keras's flow_from_directory), and refuses otherwise unless --no-labels.
+ */
+import path from 'node:path';
+import { MpcError } from '../protocol/errors.js';
+import type { ModelIR } from '../protocol/ir.js';
+import { inferShapes, sizeOf } from './shapes.js';
+
+/** Elements of the model's output (per image). */
+export function outputCount(ir: Pick<ModelIR<unknown>, 'inputShape' | 'nodes' | 'output'>): number {
+  const s = inferShapes(ir).get(ir.output);
+  if (!s) throw new MpcError('E_MODEL_FORMAT', `import: output '${ir.output}' has no shape`, { step: 'import.labels' });
+  return sizeOf(s);
+}
+
+/** How many labels a model with `outputs` outputs takes: 2 for a single output (negative, positive). */
+export const labelCountFor = (outputs: number): number => (outputs === 1 ? 2 : outputs);
+
+/** E_BAD_ARGUMENT unless `labels` has one distinct, non-empty name per class. */
+export function checkLabels(labels: readonly string[], outputs: number, what = '--labels'): void {
+  const want = labelCountFor(outputs);
+  if (labels.length !== want) {
+    throw new MpcError('E_BAD_ARGUMENT', `${what}: ${labels.length} label${labels.length === 1 ? '' : 's'} for a model with ${outputs} output${outputs === 1 ? ' (one sigmoid output takes two labels: negative, positive)' : 's'}; expected ${want}`, { step: 'import.labels' });
+  }
+  if (labels.some((l) => l.trim() === '')) throw new MpcError('E_BAD_ARGUMENT', `${what}: empty label`, { step: 'import.labels' });
+  if (new Set(labels).size !== labels.length) throw new MpcError('E_BAD_ARGUMENT', `${what}: labels must be distinct`, { step: 'import.labels' });
+}
+
+/** The sorted folder names of the sample images (their parent directories). */
+export function sampleFolders(files: readonly string[]): string[] {
+  return [...new Set(files.map((f) => path.basename(path.dirname(f))))].sort();
+}

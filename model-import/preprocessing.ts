@@ -1,0 +1,105 @@
+/**
+ * The image preprocessing mpc-import records in the bundle manifests
+ * (protocol/input-preprocessing.ts), from what the model file says:
+ *  1. a Rescaling or Normalization layer reading the model's input: the model
+ *     scales (and normalises) itself, so the client sends raw 0..255 pixels;
+ *  2. else the layer names of a known keras.applications family
+ *     (MobileNetV2's 'bn_Conv1', VGG's 'block1_conv1', ...): that family's
+ *     preprocess_input mode (KERAS_MODES);
+ *  3. else x/255, marked as assumed (the file does not say).
+ * `--preprocessing` flags (and the older `--scaling`) replace what was inferred.
+ */
+import { MpcError } from '../protocol/errors.js';
+import { checkPreprocessing, defaultPreprocessing, KERAS_MODES, SCALINGS, type InputPreprocessing, type KerasMode, type PixelScaling } from '../protocol/input-preprocessing.js';
+import type { KerasGraph } from './keras-config.js';
+
+export interface InferredPreprocessing {
+  preprocessing: InputPreprocessing;
+  /** Where it came from, for the import summary. */
+  source: string;
+  /** True when nothing in the file said it (the x/255 default). */
+  assumed: boolean;
+}
+
+/** keras.applications families by layer names that only they use (all names must be present). */
+const FAMILIES: { family: string; names: string[]; not?: string[]; mode: KerasMode }[] = [
+  { family: 'MobileNetV2', names: ['bn_Conv1', 'expanded_conv_depthwise'], mode: 'tf' },
+  { family: 'MobileNet', names: ['conv1_bn', 'conv_dw_1', 'conv_pw_1'], mode: 'tf' },
+  { family: 'ResNetV2', names: ['conv1_conv', 'conv2_block1_1_conv', 'post_bn'], mode: 'tf' },
+  { family: 'ResNet (v1)', names: ['conv1_conv', 'conv2_block1_1_conv'], not: ['post_bn'], mode: 'caffe' },
+  { family: 'InceptionV3', names: ['mixed0', 'mixed1'], mode: 'tf' },
+  { family: 'Xception', names: ['block1_conv1_bn', 'block2_sepconv1'], mode: 'tf' },
+  { family: 'VGG16/VGG19', names: ['block1_conv1', 'block1_conv2', 'block2_conv1'], not: ['block1_conv1_bn'], mode: 'caffe' },
+  { family: 'DenseNet', names: ['conv1/conv', 'conv1/bn'], mode: 'torch' },
+];
+
+const withMode = (p: InputPreprocessing, mode: KerasMode): InputPreprocessing => {
+  const { mean: _m, std: _s, ...rest } = p;
+  return { ...rest, ...structuredClone(KERAS_MODES[mode]) } as InputPreprocessing;
+};
+
+const isImageInput = (s: readonly number[]): boolean => s.length === 3 && (s[2] === 1 || s[2] === 3);
+
+/** What the file says about its preprocessing; undefined when the input is not an image [H, W, 1|3]. */
+export function inferPreprocessing(graph: KerasGraph, inputShape: readonly number[]): InferredPreprocessing | undefined {
+  if (!isImageInput(inputShape)) return undefined;
+  const base = defaultPreprocessing(inputShape);
+  // Resizing to the input's own size is dropped at conversion; look through it.
+  const readers = (name: string): typeof graph.layers => graph.layers.filter((l) => l.inputs.includes(name));
+  let first = readers('input');
+  while (first.length === 1 && first[0]!.className === 'Resizing') first = readers(first[0]!.name);
+  const own = first.find((l) => l.className === 'Rescaling' || l.className === 'Normalization');
+  if (own) return { preprocessing: { ...base, scaling: 'raw' }, source: `the model's own ${own.className} layer '${own.kerasName}' (raw 0..255 pixels in)`, assumed: false };
+  const names = new Set(graph.layers.map((l) => l.kerasName));
+  for (const f of FAMILIES) {
+    if (inputShape[2] !== 3) break;
+    if (f.names.every((n) => names.has(n)) && !(f.not ?? []).some((n) => names.has(n))) {
+      return { preprocessing: withMode(base, f.mode), source: `keras.applications ${f.family} layer names (preprocess_input mode '${f.mode}')`, assumed: false };
+    }
+  }
+  return { preprocessing: base, source: 'assumed: the file does not say; pass --preprocessing if the model was trained otherwise', assumed: true };
+}
+
+function bad(msg: string): MpcError {
+  return new MpcError('E_BAD_ARGUMENT', msg);
+}
+
+const numbers = (v: string, key: string): number[] => {
+  const out = v.split(',').map((x) => Number(x.trim()));
+  if (v.trim() === '' || !out.every(Number.isFinite)) throw bad(`--preprocessing ${key}=: expected comma-separated numbers, got '${v}'`);
+  return out;
+};
+
+export const PREPROCESSING_FLAG_HELP = 'tf|caffe|torch|unit|raw|symmetric, or one of scaling=unit|raw|symmetric, color=grayscale|rgb, order=rgb|bgr, mean=M1,M2,M3, std=S1,S2,S3, resize=bilinear';
+
+/**
+ * Apply `--preprocessing` flags, in order, to `base`: a keras.applications
+ * mode (tf, caffe, torch: scaling, channel order and mean/std together), a
+ * scaling (unit, raw, symmetric), or key=value. The result is checked
+ * against the input shape.
+ */
+export function applyPreprocessingFlags(base: InputPreprocessing, flags: readonly string[], inputShape: readonly number[]): InputPreprocessing {
+  let p: InputPreprocessing = structuredClone(base);
+  for (const raw of flags) {
+    const f = raw.trim();
+    const eq = f.indexOf('=');
+    if (eq < 0) {
+      if (f in KERAS_MODES) p = withMode(p, f as KerasMode);
+      else if ((SCALINGS as readonly string[]).includes(f)) p = { ...p, scaling: f as PixelScaling };
+      else throw bad(`--preprocessing '${f}': expected ${PREPROCESSING_FLAG_HELP}`);
+      continue;
+    }
+    const key = f.slice(0, eq).trim();
+    const v = f.slice(eq + 1).trim();
+    switch (key) {
+      case 'scaling': p = { ...p, scaling: v as PixelScaling }; break;
+      case 'color': case 'colorMode': p = { ...p, colorMode: v as InputPreprocessing['colorMode'] }; break;
+      case 'order': case 'channelOrder': p = { ...p, channelOrder: v as InputPreprocessing['channelOrder'] }; break;
+      case 'resize': p = { ...p, resize: v as InputPreprocessing['resize'] }; break;
+      case 'mean': p = { ...p, mean: numbers(v, key) }; break;
+      case 'std': p = { ...p, std: numbers(v, key) }; break;
+      default: throw bad(`--preprocessing: unknown key '${key}' (expected ${PREPROCESSING_FLAG_HELP})`);
+    }
+  }
+  return checkPreprocessing(p, inputShape, 'E_BAD_ARGUMENT', '--preprocessing');
+}

@@ -6,6 +6,8 @@
  * id stays burnt (E_CONFLICT on replay) for `tombstoneMs`, across restarts
  * too where the store has an id journal (parties/id-journal.ts).
  *
+ * Every write to a Session goes through this store (its methods below).
+ *
  * A session belongs to the client that created it: `owner` (the client
  * identity of its credential at this party) and `keyHash` (SHA-256 of the
  * session key the client drew for this party, SESSION_KEY_HEADER). `owned()`
@@ -43,7 +45,7 @@ export interface Session {
   /** P0: the peers that reported this session ready (P1: input received, P2: created). */
   readyPeers: Set<PartyId>;
   queued: boolean;
-  /** P0: planned once ahead of the peers' reports (parties/party.ts, step 3); a deferred session waits for them. */
+  /** P0: planned once ahead of the peers' reports (run-planner.ts); a deferred session waits for them. */
   plannedAhead?: boolean;
 }
 
@@ -120,6 +122,29 @@ export class SessionStore {
     return s;
   }
 
+  /** At creation: the request's privacy options, the policy resolved from them, and the budget reserved for it. */
+  attachPolicy(s: Session, policy: ResolvedPolicy, request: PrivacyRequest | undefined, reservation: Reservation | undefined): void {
+    s.policy = policy;
+    if (request) s.privacyRequest = structuredClone(request);
+    if (reservation) s.reservation = reservation;
+  }
+
+  /** The reservation to commit or release, taken off the session (at most once). */
+  takeReservation(s: Session): Reservation | undefined {
+    const r = s.reservation;
+    delete s.reservation;
+    return r;
+  }
+
+  /** P0: a peer reported the session ready (P1: input received, P2: created). */
+  markPeerReady(s: Session, from: PartyId): void { s.readyPeers.add(from); }
+
+  /** P0: the session joined the batcher's queue; `ahead`: before both peers' reports (planning ahead). */
+  markQueued(s: Session, ahead: boolean): void {
+    s.queued = true;
+    if (ahead) s.plannedAhead = true;
+  }
+
   setInput(s: Session, input: BigUint64Array): void {
     if (s.input || s.state !== 'created') throw new MpcError('E_CONFLICT', `session ${s.id}: input already uploaded or session ${s.state}`);
     s.input = input;
@@ -132,11 +157,12 @@ export class SessionStore {
     s.runId = runId;
   }
 
-  /** A deferred run (parties/party.ts, step 3): the session waits again, as before the run. */
+  /** A deferred run (run-planner.ts): the session waits again, as before the run, out of the batcher's queue. */
   unmarkRunning(s: Session): void {
     if (s.state !== 'running') return;
     s.state = s.input ? 'input-received' : 'created';
     delete s.runId;
+    s.queued = false;
   }
 
   complete(s: Session, output: BigUint64Array | undefined, shape: number[], mode: OutputMode = 'logits'): void {

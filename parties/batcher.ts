@@ -12,7 +12,7 @@
  */
 export interface BatchItem { readonly id: string; readonly batch: number; readonly owner?: string }
 
-/** How long P1 and P2 wait for a session P0 planned ahead of their reports (batch.planAheadMs; parties/party.ts, step 3). */
+/** How long P1 and P2 wait for a session P0 planned ahead of their reports (batch.planAheadMs; parties/run-planner.ts, step 3). */
 export const DEFAULT_PLAN_AHEAD_MS = 50;
 
 export interface BatcherOptions { windowMs: number; maxBatch: number; maxConcurrentRuns: number }

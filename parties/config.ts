@@ -68,7 +68,7 @@ export interface CommonSettings {
    * (images per run), maxConcurrentRuns; planAheadMs (default 50, 0 = off):
    * P0 plans a session as soon as its own input is in, without waiting for
    * P1's and P2's reports, and P1 and P2 wait this long for a planned session
-   * that has not reached them before they defer the run (parties/party.ts,
+   * that has not reached them before they defer the run (parties/run-planner.ts,
    * step 3).
    */
   batch: { windowMs: number; maxBatch: number; maxConcurrentRuns: number; planAheadMs: number };

@@ -80,7 +80,7 @@ export function partyMetrics() {
     httpRequests: r.register(new Counter('mpc_http_requests_total', 'HTTP requests by method, route and status.')),
     httpLatency: r.register(new Histogram('mpc_http_request_duration_seconds', 'HTTP request latency (long polls included).', exp(0.001, 2.5, 12))),
     errors: r.register(new Counter('mpc_errors_total', 'Errors by MpcError code and where they were reported (http, session).')),
-    runs: r.register(new Counter('mpc_runs_total', 'Protocol runs (batches) by result: ok, failed, deferred (a planned session had not reached P1 or P2; parties/party.ts step 3).')),
+    runs: r.register(new Counter('mpc_runs_total', 'Protocol runs (batches) by result: ok, failed, deferred (a planned session had not reached P1 or P2; parties/run-planner.ts step 3).')),
     inferences: r.register(new Counter('mpc_inferences_total', 'Images inferred (sum of batch sizes of successful runs).')),
     runDuration: r.register(new Histogram('mpc_run_duration_seconds', 'Wall time of one protocol run (one batch).', exp(0.01, 2, 14))),
     runBytes: r.register(new Histogram('mpc_run_bytes_sent', 'Protocol bytes this party sent in one run (one batch).', exp(1024, 4, 14))),

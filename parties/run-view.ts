@@ -1,6 +1,6 @@
 /**
  * What GET /v1/sessions/:id/run serves, by caller. A run serves several
- * clients' sessions in one batch (parties/party.ts), so its record is shared:
+ * clients' sessions in one batch (parties/run-planner.ts), so its record is shared:
  *
  *  - every caller: no session ids. The record names the sessions of the whole
  *    batch; a client would learn who shared its batch (and, until sessions are

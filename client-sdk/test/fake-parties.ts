@@ -231,7 +231,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
     app.put('/v1/sessions/:id/input', async (req, reply) => {
       const id = (req.params as { id: string }).id;
       const buf = req.body as Buffer;
-      // x-session-create: as the real parties (parties/party.ts createWithInput), modelHash required, size checked first.
+      // x-session-create: as the real parties (parties/session-desk.ts createWithInput), modelHash required, size checked first.
       const header = req.headers[SESSION_CREATE_HEADER];
       let created: CreateSessionResponse | undefined;
       if (typeof header === 'string') {

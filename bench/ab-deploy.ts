@@ -1,5 +1,5 @@
 /**
- * Two deployments side by side (issue 5's development A/B measurements):
+ * Two deployments side by side (the A/B method of the development measurements):
  * launches two sets of three party processes as `npm run bench` does
  * (parties/launch.ts, MNIST Network A, the offline phase finishing between
  * predictions), B with other Node options and/or environment for its party

@@ -1,4 +1,4 @@
-// Where large typed arrays are allocated (a development aid for issue 5: every
+// Where large typed arrays are allocated (a development aid for the speed work: every
 // large typed array is external memory to V8, and enough of them trigger
 // mark-compact GCs). Preload it into any script; at exit it prints the bytes
 // allocated per call site (arrays of 64 KiB and more), largest first:

@@ -1,5 +1,5 @@
 /**
- * CUDA backend benchmark (issue 8). Run on a GPU machine after
+ * CUDA backend benchmark. Run on a GPU machine after
  * `node scripts/build-cuda.mjs`:
  *
  *   npx tsx bench/cuda-bench.ts [sections...]      (or the esbuild bundle, see bench/cuda-device.sh)

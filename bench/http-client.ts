@@ -2,7 +2,7 @@
  * Node's fetch (undici) vs the SDK's nodeFetch and nodeRequest (its Node
  * default; client-sdk/src/node-fetch.ts) per request, on loopback against a fastify route like the parties' PUT
  * input (a 6 KiB octet-stream body, a small JSON answer), client and server
- * in this process (issue 5's development measurement behind the SDK's Node
+ * in this process (the development measurement behind the SDK's Node
  * default):
  *
  *   npx tsx bench/http-client.ts [requests = 2000]

@@ -1,8 +1,8 @@
 /**
- * Load benchmark (issue 6): N concurrent clients (client SDK over real HTTP on
+ * Load benchmark: N concurrent clients (client SDK over real HTTP on
  * loopback) against three party processes with the mTLS mesh, for a fixed
  * time; every result is checked against the plaintext output of its own input.
- * Writes the "Load (issue 6)" section of BENCHMARKS.md (between its markers).
+ * Writes the "Load" section of BENCHMARKS.md (between its markers).
  *
  *   npx tsx bench/load.ts [--clients 100] [--seconds 30] [--model networkA|cnn] [--no-write]
  *
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     if (write) {
       const old = existsSync(FILE) ? readFileSync(FILE, 'utf8') : '# Benchmarks\n';
       const i = old.indexOf(BEGIN), j = old.indexOf(END);
-      const next = i >= 0 && j > i ? old.slice(0, i) + text + old.slice(j + END.length) : `${old.replace(/\n*$/, '\n')}\n## Load (issue 6)\n\n${text}\n`;
+      const next = i >= 0 && j > i ? old.slice(0, i) + text + old.slice(j + END.length) : `${old.replace(/\n*$/, '\n')}\n## Load\n\n${text}\n`;
       writeFileSync(FILE, next);
       process.stdout.write(`wrote the load section of ${FILE}\n`);
     }

@@ -1,5 +1,5 @@
 /**
- * CPU and GC of the three party processes per prediction (issue 5's
+ * CPU and GC of the three party processes per prediction (the
  * development measurements: the bundle vs tsx, GC settings, lanes):
  *
  *   npx tsx bench/party-cpu.ts [cnn|a] [batch = 8] [reps = 5] [prep = wait|off]

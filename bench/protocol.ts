@@ -1,5 +1,5 @@
 /**
- * Protocol benchmark (issue 2): `npm run bench:protocol [-- --quick]`.
+ * Protocol benchmark: `npm run bench:protocol [-- --quick]`.
  * Three parties in one process on the in-memory transport. Reports:
  *  - GMAC/s of the ring GEMM (native addon and TS fallback);
  *  - ms, rounds and MB for ReLU and MaxPool(2x2) on 10^5 elements;

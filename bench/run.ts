@@ -1,5 +1,5 @@
 /**
- * End-to-end benchmark (issue 5):
+ * End-to-end benchmark:
  *
  *   npm run bench -- [--model networkA,cnn-maxpool,cnn-avgpool,vgg16] [--batch 1,8]
  *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]

@@ -1,6 +1,6 @@
 /**
  * Where a Network A prediction spends its time as the client sees it (the SDK's
- * progress stages), with and without createWithInput (issue 5's development
+ * progress stages), with and without createWithInput (the development
  * measurement of the one-request session set-up):
  *
  *   npx tsx bench/sdk-stages.ts [warm-up = 300] [timed = 100]

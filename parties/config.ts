@@ -32,7 +32,7 @@ export interface PartyEntry {
   tls?: { ca: string; cert: string; key: string; pins?: Partial<Record<'0' | '1' | '2', string>> };
   /**
    * Share model: a model-import bundle directory, a dev file from npm start,
-   * or a PATE teacher ensemble (issue 7): several teacher models (one bundle
+   * or a PATE teacher ensemble: several teacher models (one bundle
    * per hospital) whose noisy-max vote label is all the client gets; `noise`
    * absent = secure majority vote without noise. All three parties must list
    * the same teachers in the same order with the same noise.

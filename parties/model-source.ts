@@ -7,7 +7,7 @@
  *    one of the three models from shareModel;
  *  - 'dev-file': a v8-serialised share model written by writeDevModelFiles
  *    (npm start's fallback when model-import is unavailable; development only);
- *  - 'ensemble': a PATE teacher ensemble (issue 7): several teacher models
+ *  - 'ensemble': a PATE teacher ensemble: several teacher models
  *    (each from one of the sources above, e.g. one bundle per hospital) that
  *    answer the same query; the party serves only the noisy-max label of
  *    their votes (protocol/privacy/pate.ts). The teachers must agree on the

@@ -1,5 +1,5 @@
 /**
- * PATE private labelling served by the party servers (issue 7): a party
+ * PATE private labelling served by the party servers: a party
  * configured with a teacher ensemble (several hospitals' models, each
  * secret-shared on its own) runs every teacher on the client's input shares,
  * then the vote, noise and noisy-max inside the protocol

@@ -1,5 +1,5 @@
 /**
- * Output privacy wired into the party servers (issue 7): label modes from the
+ * Output privacy wired into the party servers: label modes from the
  * manifest policy and per request (only stricter), DP noise with the
  * per-client accountant (charge, release on failure, 429 when spent,
  * persistence across a restart). Three in-process parties over gRPC, client

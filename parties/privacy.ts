@@ -1,5 +1,5 @@
 /**
- * Output privacy at the party server (issue 7; the protocol is in
+ * Output privacy at the party server (the protocol is in
  * protocol/privacy/): client identities for the accountant, the accountant's
  * lazy opening, the canonical key of a resolved policy that the three
  * parties compare through the plan, and the public summary of a policy.

@@ -1,5 +1,5 @@
 /**
- * Issue 6, bad input: every bad request, file or peer gets a clear coded
+ * Bad input: every bad request, file or peer gets a clear coded
  * error, nothing crashes, and no error (nor log line) carries a share value,
  * a weight, an output or the token. Three in-process parties listening on
  * loopback (real HTTP), the client SDK, gRPC mTLS between the parties.

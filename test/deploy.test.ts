@@ -1,5 +1,5 @@
 /**
- * Issue 6, deployment: what can be checked without a Docker engine or a
+ * Deployment: what can be checked without a Docker engine or a
  * Kubernetes cluster.
  *  - deploy/certs.sh: a CA per deployment, party-<id> and client key pairs that
  *    parties/tls.ts accepts (mesh mTLS, HTTPS with client certificates),

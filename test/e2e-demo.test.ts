@@ -1,5 +1,5 @@
 /**
- * Issue 4, the demo web page against the real parties. Three party processes
+ * The demo web page against the real parties. Three party processes
  * started like `npm start -- --bundle DIR` (parties/launch.ts with demoAssets:
  * P0 serves client-sdk/demo/ plus the browser bundle /sdk.js and /config.json,
  * mTLS between the parties) serving vishal-pneumonia imported with

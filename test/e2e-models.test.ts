@@ -1,5 +1,5 @@
 /**
- * Issue 4, every fixture model securely: each of the 12 Keras fixtures of
+ * Every fixture model securely: each of the 12 Keras fixtures of
  * ../shared/fixtures/keras (plus karancraze's weights-only file) is imported
  * with model-import's command line into a temp dir, served by three real
  * party processes (mTLS on 127.0.0.1, one launch per model) and queried with

@@ -1,5 +1,5 @@
 /**
- * Issue 4, end to end with real X-rays. A real pneumonia model
+ * End to end with real X-rays. A real pneumonia model
  * (vishal-pneumonia, 128x128x1, Keras 2.5.0 .h5) imported with model-import's
  * command line at the default 13 fractional bits; three real party processes
  * (parties/launch.ts) on 127.0.0.1 with mTLS between them; the Node client SDK

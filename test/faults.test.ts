@@ -1,5 +1,5 @@
 /**
- * Issue 6, faults.
+ * Faults.
  *  1. Messages dropped, delayed or altered between parties (a fault-injecting
  *     wrapper on the gRPC mesh, test/support/faults.ts), three in-process
  *     parties over gRPC with mTLS on loopback: nothing hangs past the session

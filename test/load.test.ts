@@ -1,5 +1,5 @@
 /**
- * Issue 6, load: 100 concurrent clients (client SDK, real HTTP on loopback)
+ * Load: 100 concurrent clients (client SDK, real HTTP on loopback)
  * against three party processes (mTLS mesh), for a bounded time. Every
  * request has its own input and its result is checked against the plaintext
  * output of that input: none lost, crossed or duplicated; no errors; party

@@ -1,5 +1,5 @@
 /**
- * Issue 6, runbook check: a new model bundle goes live without downtime by
+ * Runbook check: a new model bundle goes live without downtime by
  * starting a second trio ("green") next to the serving one ("blue"), moving
  * clients to it, and draining blue (deploy/README.md). Sessions in flight on
  * blue finish right; clients on green get green's answers; a client that

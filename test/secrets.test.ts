@@ -1,5 +1,5 @@
 /**
- * Issue 6, secrets.
+ * Secrets.
  *  - Randomness only from a CSPRNG: no Math.random or other non-cryptographic
  *    generator anywhere in the sources (TypeScript and native); the generators
  *    that are used are node:crypto, Web Crypto and AES-128-CTR keyed from them;

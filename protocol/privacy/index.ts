@@ -1,4 +1,4 @@
-/** Output privacy (issue 7): secure argmax, DP noise, PATE, the privacy accountant. See README.md. */
+/** Output privacy: secure argmax, DP noise, PATE, the privacy accountant. See README.md. */
 export { secureArgmax, argmaxCost, type ArgmaxOptions, type ArgmaxPayload, type ArgmaxShares } from './argmax.js';
 export {
   addNoiseShares, addNoiseCost, calibrate, MIN_EPSILON, noiseScaleInRange, gaussianSigma, laplaceScale, sampleNoiseShare, totalNoiseVariance,

@@ -1,5 +1,5 @@
 /**
- * Helpers for the issue 4 end-to-end suite (not a test file): the shared
+ * Helpers for the end-to-end suite (not a test file): the shared
  * fixtures (read in place from ../shared/fixtures, never copied), model
  * import through model-import's command line into a temp dir, three real
  * party processes (parties/launch.ts: mTLS on 127.0.0.1, OS-chosen ports)

@@ -1,5 +1,5 @@
 /**
- * CUDA backend (issue 8).
+ * CUDA backend.
  *  - On a machine with a GPU and the addon built: the same random and edge
  *    inputs through the BigInt reference (small sizes), the ts kernels, the
  *    native kernels (where built) and the CUDA kernels must give identical

@@ -1,5 +1,5 @@
 /**
- * CUDA backend for the share-arithmetic kernels (issue 8).
+ * CUDA backend for the share-arithmetic kernels.
  *
  * loadCudaKernels() returns a RingKernels named 'cuda' that runs gemm, mul,
  * privateCompare, zeroTest and bitShareZp on the GPU when a call is large

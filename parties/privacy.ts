@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { OutputPrivacy } from '../protocol/api-contract.js';
+import { fileStore } from './accountant-store.js';
 import { PrivacyAccountant, type Budget, type Enforcement, type ResolvedPolicy } from '../protocol/privacy/index.js';
 
 /** What a party needs to run its accountant (config.ts resolves it). */
@@ -37,7 +38,7 @@ export class AccountantHolder {
 
   get(): Promise<PrivacyAccountant> {
     const p = (this.opening ??= PrivacyAccountant.open({
-      file: this.settings.accountantFile,
+      store: fileStore(this.settings.accountantFile),
       budget: this.settings.budget,
       ...(this.settings.budgets ? { budgets: this.settings.budgets } : {}),
       ...(this.settings.enforce ? { enforce: this.settings.enforce } : {}),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isMpcError } from '../errors.js';
+import { fileStore } from '../../parties/accountant-store.js';
 import { PrivacyAccountant } from './accountant.js';
 import { addCharge, advancedBound, basicBound, emptyComposition, rdpBound, type PrivacyCharge } from './composition.js';
 import { calibrate } from './dp-noise.js';
@@ -17,7 +18,7 @@ const exhausted = (e: unknown) => isMpcError(e) && e.code === 'E_BUDGET_EXHAUSTE
 
 describe('privacy accountant', () => {
   it('admits requests until the budget is spent, then refuses with E_BUDGET_EXHAUSTED (HTTP 429)', async () => {
-    const acc = await PrivacyAccountant.open({ file: file(), budget: { epsilon: 1, delta: 0 } });
+    const acc = await PrivacyAccountant.open({ store: fileStore(file()), budget: { epsilon: 1, delta: 0 } });
     for (let i = 0; i < 3; i++) await (await acc.reserve('alice', pure(0.3))).commit();
     await expect(acc.reserve('alice', pure(0.3))).rejects.toSatisfy(exhausted);
     // A smaller request still fits; other clients are unaffected.
@@ -28,13 +29,13 @@ describe('privacy accountant', () => {
     expect(r.basic.epsilon).toBeCloseTo(1, 12);
     expect(r.remainingEpsilon).toBeLessThan(1e-9);
     // Ten charges of 0.1 fit a budget of 1 despite float sums.
-    const acc2 = await PrivacyAccountant.open({ file: file(), budget: { epsilon: 1, delta: 0 } });
+    const acc2 = await PrivacyAccountant.open({ store: fileStore(file()), budget: { epsilon: 1, delta: 0 } });
     for (let i = 0; i < 10; i++) await (await acc2.reserve('c', pure(0.1))).commit();
     await expect(acc2.reserve('c', pure(0.01))).rejects.toSatisfy(exhausted);
   });
 
   it('charges a batch of N images as N queries and honours per-client budgets', async () => {
-    const acc = await PrivacyAccountant.open({ file: file(), budget: { epsilon: 1, delta: 0 }, budgets: { hospital: { epsilon: 10, delta: 0 } } });
+    const acc = await PrivacyAccountant.open({ store: fileStore(file()), budget: { epsilon: 1, delta: 0 }, budgets: { hospital: { epsilon: 10, delta: 0 } } });
     await expect(acc.reserve('clinic', pure(0.2), 6)).rejects.toSatisfy(exhausted);
     await (await acc.reserve('hospital', pure(0.2), 6)).commit();
     expect(acc.report('hospital').queries).toBe(6);
@@ -42,7 +43,7 @@ describe('privacy accountant', () => {
   });
 
   it('never overspends under concurrent requests: reservations count until released', async () => {
-    const acc = await PrivacyAccountant.open({ file: file(), budget: { epsilon: 1, delta: 0 } });
+    const acc = await PrivacyAccountant.open({ store: fileStore(file()), budget: { epsilon: 1, delta: 0 } });
     const tries = await Promise.allSettled(Array.from({ length: 10 }, () => acc.reserve('alice', pure(0.3))));
     const ok = tries.filter((t) => t.status === 'fulfilled').map((t) => (t as PromiseFulfilledResult<Awaited<ReturnType<typeof acc.reserve>>>).value);
     expect(ok.length).toBe(3);
@@ -59,11 +60,11 @@ describe('privacy accountant', () => {
 
   it('survives a restart: spent budget is reloaded, pending reservations of a crashed process count as spent, writes are atomic', async () => {
     const f = file();
-    const a = await PrivacyAccountant.open({ file: f, budget: { epsilon: 1, delta: 0 } });
+    const a = await PrivacyAccountant.open({ store: fileStore(f), budget: { epsilon: 1, delta: 0 } });
     await (await a.reserve('alice', pure(0.4))).commit();
     await a.reserve('alice', pure(0.4)); // never committed: the process "dies" here
     await a.flush();
-    const b = await PrivacyAccountant.open({ file: f, budget: { epsilon: 1, delta: 0 } });
+    const b = await PrivacyAccountant.open({ store: fileStore(f), budget: { epsilon: 1, delta: 0 } });
     expect(b.report('alice')).toMatchObject({ queries: 2, pendingQueries: 0 });
     await expect(b.reserve('alice', pure(0.4))).rejects.toSatisfy(exhausted);
     await (await b.reserve('alice', pure(0.2))).commit();
@@ -71,30 +72,30 @@ describe('privacy accountant', () => {
     const d = join(f, '..');
     expect(readdirSync(d)).toEqual(['privacy.json']);
     expect(JSON.parse(readFileSync(f, 'utf8')).format).toBe('securenn-privacy-accountant');
-    const c = await PrivacyAccountant.open({ file: f, budget: { epsilon: 1, delta: 0 } });
+    const c = await PrivacyAccountant.open({ store: fileStore(f), budget: { epsilon: 1, delta: 0 } });
     expect(c.report('alice').basic.epsilon).toBeCloseTo(1, 12);
   });
 
   it('opens a state file whose pending reservation is below the epsilon floor (an older version admitted it) and counts it as spent', async () => {
     const f = file();
-    const a = await PrivacyAccountant.open({ file: f, budget: { epsilon: 1, delta: 0 } });
+    const a = await PrivacyAccountant.open({ store: fileStore(f), budget: { epsilon: 1, delta: 0 } });
     await a.flush();
     const doc = JSON.parse(readFileSync(f, 'utf8')) as { clients: unknown[] };
     doc.clients = [{ id: 'old', spent: addCharge(emptyComposition(), pure(1)), pending: [{ id: 'r1', charge: pure(1e-300), count: 1, at: '2026-12-01T00:00:00.000Z' }] }];
     writeFileSync(f, JSON.stringify(doc));
-    const b = await PrivacyAccountant.open({ file: f, budget: { epsilon: 1, delta: 0 } });
+    const b = await PrivacyAccountant.open({ store: fileStore(f), budget: { epsilon: 1, delta: 0 } });
     expect(b.report('old')).toMatchObject({ queries: 2, pendingQueries: 0 });
     await expect(b.reserve('old', pure(1e-6))).rejects.toSatisfy(exhausted);
   });
 
   it('refuses a corrupt state file with E_ACCOUNTANT_STATE', async () => {
     const f = file();
-    const a = await PrivacyAccountant.open({ file: f, budget: { epsilon: 1, delta: 0 } });
+    const a = await PrivacyAccountant.open({ store: fileStore(f), budget: { epsilon: 1, delta: 0 } });
     await (await a.reserve('x', pure(0.1))).commit();
     writeFileSync(f, '{"format":"securenn-privacy-accountant","version":1,"rdpOrders":[1],"clients":[]}');
-    await expect(PrivacyAccountant.open({ file: f, budget: { epsilon: 1, delta: 0 } })).rejects.toSatisfy((e: unknown) => isMpcError(e) && e.code === 'E_ACCOUNTANT_STATE');
+    await expect(PrivacyAccountant.open({ store: fileStore(f), budget: { epsilon: 1, delta: 0 } })).rejects.toSatisfy((e: unknown) => isMpcError(e) && e.code === 'E_ACCOUNTANT_STATE');
     writeFileSync(f, '{"format":');
-    await expect(PrivacyAccountant.open({ file: f, budget: { epsilon: 1, delta: 0 } })).rejects.toSatisfy((e: unknown) => isMpcError(e) && e.code === 'E_ACCOUNTANT_STATE');
+    await expect(PrivacyAccountant.open({ store: fileStore(f), budget: { epsilon: 1, delta: 0 } })).rejects.toSatisfy((e: unknown) => isMpcError(e) && e.code === 'E_ACCOUNTANT_STATE');
   });
 
   it('reports basic, advanced (DRV) and RDP composition; RDP admits many more Gaussian queries than basic composition', async () => {
@@ -107,8 +108,8 @@ describe('privacy accountant', () => {
     expect(rdpBound(s, 1e-6)!.epsilon).toBeLessThan(advancedBound(s, 1e-6)!.epsilon);
     // Gaussian queries: eps 0.5, delta 1e-7 each; budget (5, 1e-5): basic admits 10 (and 100 deltas), RDP far more.
     const g = calibrate({ mechanism: 'gaussian', epsilon: 0.5, delta: 1e-7, sensitivity: 1 }).charge;
-    const basic = await PrivacyAccountant.open({ file: file(), budget: { epsilon: 5, delta: 1e-5 }, enforce: 'basic' });
-    const best = await PrivacyAccountant.open({ file: file(), budget: { epsilon: 5, delta: 1e-5 } });
+    const basic = await PrivacyAccountant.open({ store: fileStore(file()), budget: { epsilon: 5, delta: 1e-5 }, enforce: 'basic' });
+    const best = await PrivacyAccountant.open({ store: fileStore(file()), budget: { epsilon: 5, delta: 1e-5 } });
     const count = async (a: PrivacyAccountant) => { let i = 0; while (a.wouldAdmit('u', g)) { await (await a.reserve('u', g)).commit(); i++; } return i; };
     const nb = await count(basic), nr = await count(best);
     expect(nb).toBe(10);

@@ -29,8 +29,6 @@
  * small enough to vanish in the sums.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { assert, MpcError } from '../errors.js';
 import { MIN_EPSILON } from './dp-noise.js';
 import {
@@ -44,9 +42,17 @@ export interface Budget {
   delta: number;
 }
 
+/** Where the accountant's state lives; the party server keeps it in a file (parties/accountant-store.ts). */
+export interface AccountantStore {
+  /** The state document, or null if there is none yet. */
+  read(): Promise<string | null>;
+  /** Replace the state document atomically (all or nothing, durable when it resolves). */
+  write(text: string): Promise<void>;
+}
+
 export interface AccountantOptions {
-  /** JSON state file (created if missing). */
-  file: string;
+  /** The state (created if missing). */
+  store: AccountantStore;
   /** Budget of every client without an override. */
   budget: Budget;
   /** Per-client budgets. */
@@ -97,29 +103,6 @@ function checkCharge(c: PrivacyCharge, count: number, stored = false): void {
   assert(Number.isInteger(count) && count >= 1, 'E_BAD_ARGUMENT', `accountant: count must be a positive integer, got ${count}`);
 }
 
-/** Replace `file` atomically: temp file in the same directory, fsync, rename, fsync the directory. */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  const dir = dirname(file);
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
-  await rename(tmp, file);
-  try {
-    const d = await open(dir, 'r');
-    try { await d.sync(); } finally { await d.close(); }
-  } catch {
-    // Directory fsync is not supported everywhere (e.g. some network file systems); the rename is still atomic.
-  }
-}
-
 export class PrivacyAccountant {
   private clients = new Map<string, ClientState>();
   private chain: Promise<unknown> = Promise.resolve();
@@ -134,12 +117,11 @@ export class PrivacyAccountant {
   /** Load (or create) the state file; pending reservations of a previous process count as spent. */
   static async open(opts: AccountantOptions): Promise<PrivacyAccountant> {
     const a = new PrivacyAccountant(opts);
-    await mkdir(dirname(opts.file), { recursive: true });
-    let text: string | null = null;
+    let text: string | null;
     try {
-      text = await readFile(opts.file, 'utf8');
+      text = await opts.store.read();
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new MpcError('E_ACCOUNTANT_STATE', 'accountant: cannot read the state file', { step: 'accountant.open', cause: e });
+      throw new MpcError('E_ACCOUNTANT_STATE', 'accountant: cannot read the state file', { step: 'accountant.open', cause: e });
     }
     if (text !== null) {
       a.clients = parseState(text);
@@ -243,7 +225,7 @@ export class PrivacyAccountant {
       clients: [...clients].map(([id, c]) => ({ id, spent: c.spent, pending: [...c.pending].map(([rid, p]) => ({ id: rid, ...p })) })),
     };
     try {
-      await writeFileAtomic(this.opts.file, `${JSON.stringify(doc)}\n`);
+      await this.opts.store.write(`${JSON.stringify(doc)}\n`);
     } catch (e) {
       throw new MpcError('E_ACCOUNTANT_STATE', 'accountant: cannot write the state file', { step: 'accountant.persist', cause: e });
     }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isMpcError } from '../errors.js';
+import { fileStore } from '../../parties/accountant-store.js';
 import { PrivacyAccountant } from './accountant.js';
 import { addCharge, emptyComposition, enforcedEpsilon, RDP_ORDERS, type PrivacyCharge } from './composition.js';
 import { calibrate } from './dp-noise.js';
@@ -65,17 +66,17 @@ describe('composition rule (a privacy filter valid for adaptively chosen epsilon
     // exactly 2 (fits), but the Gaussian's (eps, delta) does not bound its loss pointwise; the RDP filter says more than 2.
     const g = calibrate({ mechanism: 'gaussian', epsilon: 2, delta: 1e-6, sensitivity: 1, calibration: 'zcdp' }).charge;
     expect(reference([g], 1e-5).rdp).toBeGreaterThan(2);
-    const acc = await PrivacyAccountant.open({ file: file(), budget: { epsilon: 2, delta: 1e-5 } });
+    const acc = await PrivacyAccountant.open({ store: fileStore(file()), budget: { epsilon: 2, delta: 1e-5 } });
     await expect(acc.reserve('u', g)).rejects.toSatisfy(exhausted);
     // Pure charges still get exact basic composition: two Laplace queries of 1 fill a budget of 2.
-    const acc2 = await PrivacyAccountant.open({ file: file(), budget: { epsilon: 2, delta: 1e-5 } });
+    const acc2 = await PrivacyAccountant.open({ store: fileStore(file()), budget: { epsilon: 2, delta: 1e-5 } });
     for (let i = 0; i < 2; i++) await (await acc2.reserve('u', pure(1))).commit();
     expect(acc2.report('u').enforced.epsilon).toBe(2);
     await expect(acc2.reserve('u', pure(0.001))).rejects.toSatisfy(exhausted);
   });
 
   it('admission has no allowance: a charge that passes the budget by 1e-10 is refused, and a charge below the floor is refused on a spent budget', async () => {
-    const acc = await PrivacyAccountant.open({ file: file(), budget: { epsilon: 1, delta: 0 } });
+    const acc = await PrivacyAccountant.open({ store: fileStore(file()), budget: { epsilon: 1, delta: 0 } });
     await (await acc.reserve('u', pure(0.5))).commit();
     expect(acc.wouldAdmit('u', pure(0.5 + 1e-10))).toBe(false);
     await expect(acc.reserve('u', pure(0.5 + 1e-10))).rejects.toSatisfy(exhausted);
@@ -92,7 +93,7 @@ describe('composition rule (a privacy filter valid for adaptively chosen epsilon
       for (let trial = 0; trial < 6; trial++) {
         const u = stream(`${rule}/${trial}`);
         const budget = { epsilon: 1 + 9 * u(), delta: trial % 3 === 0 ? 0 : 10 ** -(3 + Math.floor(4 * u())) };
-        const acc = await PrivacyAccountant.open({ file: file(), budget, enforce: rule });
+        const acc = await PrivacyAccountant.open({ store: fileStore(file()), budget, enforce: rule });
         const history: PrivacyCharge[] = [];
         for (let step = 0; step < 40; step++) {
           // The analyst looks at what is left and picks the next epsilon from it (fully adaptive).

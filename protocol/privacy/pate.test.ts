@@ -11,6 +11,7 @@ import type { AShare } from '../ring/types.js';
 import { run3, shareFor3 } from '../testing/run3.js';
 import { seededPrg, uniform } from '../testing/seed-models.js';
 import { randomSigned } from '../testing/values.js';
+import { fileStore } from '../../parties/accountant-store.js';
 import { PrivacyAccountant } from './accountant.js';
 import { pateAggregate, pateCalibrate, pateCost } from './pate.js';
 import { expectCost, k, open, plainArgmax, signed } from './test-helpers.js';
@@ -88,7 +89,7 @@ describe('PATE private labelling (teachers vote inside the protocol, Report Nois
     try {
       const { noise, charge } = pateCalibrate({ mechanism: 'laplace', epsilon: 200 });
       expect(noise.scale).toBe(0.01);
-      const acc = await PrivacyAccountant.open({ file: join(dir, 'p.json'), budget: { epsilon: 5000, delta: 0 } });
+      const acc = await PrivacyAccountant.open({ store: fileStore(join(dir, 'p.json')), budget: { epsilon: 5000, delta: 0 } });
       const res = await acc.reserve('student-model', charge, M);
       const { label, plainVotes, secureVotes } = await runPate(noise);
       await res.commit();

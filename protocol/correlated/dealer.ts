@@ -25,11 +25,10 @@
  * Cost: a bundle is one round before the run, jobs' bytesToP1 bytes (P2 to
  * P1), and moves those bytes out of the run's own cost.
  */
-import type { PartyContext } from '../context.js';
 import type { RingKernels } from '../kernels/types.js';
 import { assert, MpcError } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
-import { recvBytes, sendBytes } from '../transport/messages.js';
+import { recvBytes, sendBytes, type Wire } from '../transport/messages.js';
 import { Prg } from './prg.js';
 
 /** What P2 deals for one protocol step, computed from the dealing PRGs alone. */
@@ -79,11 +78,17 @@ function byTag(list: { tag: string; data: Uint8Array }[]): { items: Map<string, 
   return { items, bytes };
 }
 
+/** What the live dealer needs of its run: the transport, the kernels and the pair PRG streams (a PartyContext has them). */
+export interface LiveDealerContext extends Wire {
+  readonly kernels: RingKernels;
+  pairPrg(k: PartyId): Prg;
+}
+
 /**
  * The live dealer of ctx's run (its pairPrg streams and transport); with `script` at P2, every job is also
  * recorded. ctx's constructor builds it, so it only keeps ctx and uses it once the run is under way.
  */
-export function liveDealer(ctx: PartyContext, script?: DealScript): Dealer {
+export function liveDealer(ctx: LiveDealerContext, script?: DealScript): Dealer {
   return {
     prg: (k) => ctx.pairPrg(k),
     deal(tag, job) {

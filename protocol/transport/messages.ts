@@ -3,30 +3,33 @@
  * little-endian bytes, Z_p and bit arrays as one byte per element.
  */
 import { assert } from '../errors.js';
-import type { PartyContext } from '../context.js';
+import type { Transport } from './transport.js';
 import type { PartyId } from '../ring/types.js';
 import { bytesU64, u64Bytes } from '../sharing/sharing.js';
 
-export function sendU64(ctx: PartyContext, to: PartyId, tag: string, a: BigUint64Array): void {
+/** What sending and receiving need of a run's context (a PartyContext has it; no import of context.ts, which imports the dealer, which imports this). */
+export interface Wire { readonly party: PartyId; readonly transport: Transport }
+
+export function sendU64(ctx: Wire, to: PartyId, tag: string, a: BigUint64Array): void {
   ctx.transport.send(to, tag, u64Bytes(a));
 }
 
-export async function recvU64(ctx: PartyContext, from: PartyId, tag: string, n: number): Promise<BigUint64Array> {
+export async function recvU64(ctx: Wire, from: PartyId, tag: string, n: number): Promise<BigUint64Array> {
   return bytesU64(await ctx.transport.recv(from, tag), n);
 }
 
-export function sendBytes(ctx: PartyContext, to: PartyId, tag: string, a: Uint8Array): void {
+export function sendBytes(ctx: Wire, to: PartyId, tag: string, a: Uint8Array): void {
   ctx.transport.send(to, tag, a);
 }
 
-export async function recvBytes(ctx: PartyContext, from: PartyId, tag: string, n: number): Promise<Uint8Array> {
+export async function recvBytes(ctx: Wire, from: PartyId, tag: string, n: number): Promise<Uint8Array> {
   const b = await ctx.transport.recv(from, tag);
   assert(b.byteLength === n, 'E_SHAPE', `message '${tag}': expected ${n} bytes from P${from}, got ${b.byteLength}`, { party: ctx.party, step: tag });
   return b;
 }
 
 /** The other data party: 1 for P0, 0 for P1. */
-export function otherDataParty(ctx: PartyContext): 0 | 1 {
+export function otherDataParty(ctx: Wire): 0 | 1 {
   assert(ctx.party !== 2, 'E_INTERNAL', 'otherDataParty called by P2');
   return ctx.party === 0 ? 1 : 0;
 }

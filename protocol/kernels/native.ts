@@ -17,38 +17,18 @@ import { fileURLToPath } from 'node:url';
 import { ERROR_CODES, type ErrorCode, MpcError } from '../errors.js';
 import type { RingKernels } from './types.js';
 
-/** The raw addon: the RingKernels operations plus configuration. */
-export interface NativeAddon {
-  add(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
-  sub(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
-  mul(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
-  mulScalar(a: BigUint64Array, s: bigint, out: BigUint64Array): void;
-  addScalar(a: BigUint64Array, s: bigint, out: BigUint64Array): void;
-  divShare(a: BigUint64Array, d: Uint32Array, party: number, out: BigUint64Array): void;
-  sar(a: BigUint64Array, f: number, out: BigUint64Array): void;
-  wrap(a: BigUint64Array, b: BigUint64Array, out: Uint8Array): void;
-  addOdd(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
-  subOdd(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
-  reduceOdd(a: BigUint64Array, out: BigUint64Array): void;
-  gemm(A: BigUint64Array, B: BigUint64Array, m: number, k: number, n: number, out: BigUint64Array): void;
-  im2col(x: BigUint64Array, N: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, outH: number, outW: number, out: BigUint64Array): void;
-  bitShareZp(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
-  privateCompare(j: number, xb: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, u: Uint8Array | null, perm: Uint8Array, d: Uint8Array): void;
-  zeroTest(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
-  bitShareZp32(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
-  privateCompare32(j: number, xb: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array): void;
-  zeroTest32(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
-  digitShareZp16(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
-  privateCompareR4(j: number, xl: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array): void;
-  zeroTest16(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
-  maskZp(d: Uint8Array, mask: Uint8Array, subtract: boolean): void;
+/**
+ * The raw addon: the RingKernels operations (same signatures; the addon
+ * checks its arguments and throws Errors with a registry code) plus the AES
+ * keystream and configuration.
+ */
+export type NativeAddon = Omit<RingKernels, 'name'> & {
   aesAvailable(): boolean;
   prgKeystream(key: Uint8Array, offset: number, out: Uint8Array): void;
   prgRejectSample(key: Uint8Array, offset: number, table: Uint8Array, out: Uint8Array): number;
-  rejectSample(raw: Uint8Array, table: Uint8Array, out: Uint8Array, filled: number): number;
   info(): NativeInfo;
   configure(simd: NativeSimd | null, threads: number | null): NativeInfo;
-}
+};
 
 export type NativeSimd = 'scalar' | 'avx2' | 'avx512';
 export interface NativeInfo {

@@ -25,22 +25,17 @@ import { allBelow2p31, narrowViaWide } from '../narrow.js';
 import type { RingKernels } from '../types.js';
 
 /** The raw addon (binding.c). */
-export interface CudaAddon {
+/** The raw CUDA addon: the RingKernels operations it implements (same signatures, but privateCompare reports instead of throwing) plus device control. */
+export type CudaAddon = Pick<RingKernels, 'add' | 'sub' | 'mul' | 'gemm' | 'bitShareZp' | 'zeroTest'> & {
   info(): CudaDeviceInfo & { count: number; error: string };
-  add(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
-  sub(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
-  mul(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void;
-  gemm(A: BigUint64Array, B: BigUint64Array, m: number, k: number, n: number, out: BigUint64Array): void;
-  bitShareZp(x: BigUint64Array, r: Uint8Array, out: Uint8Array): void;
   /** Returns 0 when d was written; else a mask of why not (1: perm entry > 63, 2: u missing, 4: not a permutation). */
   privateCompare(j: number, xb: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, u: Uint8Array | null, perm: Uint8Array, d: Uint8Array): number;
-  zeroTest(d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void;
   /** Device-resident GEMM timing on hashed inputs; variant -1 picks the tile shape by n. */
   benchGemm(m: number, k: number, n: number, variant: number, reps: number): { ms: number; checksum: bigint; probe: bigint; probeWant: bigint };
   setGemmVariant(v: number): void;
   lastTiming(): CudaTiming;
   release(): void;
-}
+};
 
 export interface CudaDeviceInfo {
   name: string;

@@ -1,49 +1,14 @@
 /**
- * Browser-safe additive 2-out-of-2 sharing over Z_2^64 (the client's half of
- * protocol/sharing/sharing.ts, which imports node:crypto and cannot ship to a
- * browser).
- *
- * Randomness: globalThis.crypto.getRandomValues (Web Crypto; Node >= 19 and
- * every browser). Arithmetic: 32-bit limbs on Uint32Array views of the
- * BigUint64Array, never a BigInt per element. Wire format: raw little-endian
- * u64, so a little-endian host is required (checked at load).
+ * The client's additive 2-out-of-2 sharing over Z_2^64: randomness and the
+ * wire format come from protocol/sharing/sharing.ts (Web Crypto, so it runs
+ * in browsers too); the arithmetic here uses 32-bit limbs on Uint32Array views
+ * of the BigUint64Array, never a BigInt per element, and no kernels. Wire
+ * format: raw little-endian u64 (sharing.ts checks the host at load).
  */
 import { MpcError } from '../../protocol/errors.js';
+import { bytesU64, randomFill, randomU64, u64Bytes } from '../../protocol/sharing/sharing.js';
 
-/** Web Crypto caps one getRandomValues call at 65,536 bytes. */
-const MAX_RANDOM_BYTES = 65536;
-
-assertLittleEndian();
-
-function assertLittleEndian(): void {
-  if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
-    throw new MpcError('E_INTERNAL', 'client-sdk: a little-endian host is required');
-  }
-}
-
-function webCrypto(): Crypto {
-  const c = (globalThis as { crypto?: Crypto }).crypto;
-  if (c === undefined || typeof c.getRandomValues !== 'function') {
-    throw new MpcError('E_INTERNAL', 'client-sdk: globalThis.crypto.getRandomValues is not available');
-  }
-  return c;
-}
-
-/** Fill bytes from the CSPRNG, in chunks of at most 64 KiB. */
-export function randomFill(bytes: Uint8Array): Uint8Array {
-  const c = webCrypto();
-  for (let off = 0; off < bytes.length; off += MAX_RANDOM_BYTES) {
-    c.getRandomValues(bytes.subarray(off, Math.min(bytes.length, off + MAX_RANDOM_BYTES)));
-  }
-  return bytes;
-}
-
-/** n uniform elements of Z_2^64. */
-export function randomU64(n: number): BigUint64Array {
-  const out = new BigUint64Array(n);
-  randomFill(new Uint8Array(out.buffer));
-  return out;
-}
+export { randomFill, randomU64 };
 
 function limbs(a: BigUint64Array): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
@@ -98,19 +63,10 @@ export function reconstructShares(y0: BigUint64Array, y1: BigUint64Array): BigUi
 }
 
 /** The bytes of a u64 array, little-endian on the wire (no copy). */
-export function u64ToBytes(a: BigUint64Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
+export const u64ToBytes = u64Bytes;
 
 /** A response body as u64 (copies into an aligned buffer if needed). */
-export function bytesToU64(b: ArrayBuffer | Uint8Array): BigUint64Array {
-  const u8 = b instanceof Uint8Array ? b : new Uint8Array(b);
-  if (u8.byteLength % 8 !== 0) throw new MpcError('E_SHAPE', `payload: ${u8.byteLength} bytes is not a whole number of u64`);
-  if (u8.byteOffset % 8 === 0) return new BigUint64Array(u8.buffer, u8.byteOffset, u8.byteLength / 8);
-  const out = new BigUint64Array(u8.byteLength / 8);
-  new Uint8Array(out.buffer).set(u8);
-  return out;
-}
+export const bytesToU64 = (b: ArrayBuffer | Uint8Array): BigUint64Array => bytesU64(b instanceof Uint8Array ? b : new Uint8Array(b));
 
 /** A random UUID v4 from getRandomValues (randomUUID needs a secure context in browsers). */
 export function uuidV4(): string {

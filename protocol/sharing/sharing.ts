@@ -1,15 +1,27 @@
 /**
  * Additive 2-out-of-2 sharing over Z_2^64 and the one place values are opened.
+ * Randomness from globalThis.crypto.getRandomValues (Web Crypto: Node >= 19
+ * and every browser), so the client SDK uses this file as it is.
  */
-import { randomFillSync } from 'node:crypto';
 import { assert } from '../errors.js';
 import type { RingKernels } from '../kernels/types.js';
 import type { AShare } from '../ring/types.js';
 
-/** Uniform Z_2^64 elements from the OS CSPRNG. */
+/** Web Crypto caps one getRandomValues call at 65,536 bytes. */
+const MAX_RANDOM_BYTES = 65536;
+
+/** Fill bytes from the platform's CSPRNG, in chunks of at most 64 KiB. */
+export function randomFill(bytes: Uint8Array): Uint8Array {
+  const c = (globalThis as { crypto?: Crypto }).crypto;
+  assert(c !== undefined && typeof c.getRandomValues === 'function', 'E_INTERNAL', 'sharing: globalThis.crypto.getRandomValues is not available');
+  for (let off = 0; off < bytes.length; off += MAX_RANDOM_BYTES) c.getRandomValues(bytes.subarray(off, Math.min(bytes.length, off + MAX_RANDOM_BYTES)));
+  return bytes;
+}
+
+/** Uniform Z_2^64 elements from the CSPRNG. */
 export function randomU64(n: number): BigUint64Array {
   const out = new BigUint64Array(n);
-  randomFillSync(new Uint8Array(out.buffer));
+  randomFill(new Uint8Array(out.buffer));
   return out;
 }
 

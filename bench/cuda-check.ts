@@ -1,5 +1,5 @@
 /**
- * The CUDA equality cases (protocol/kernels/cuda/equality.ts) as a plain
+ * The CUDA equality cases (protocol/testing/cuda-equality.ts) as a plain
  * Node script, for the GPU machine, which has no node_modules to run vitest:
  * the same inputs through the reference (small sizes), ts, native (when
  * built; MPC_NATIVE_ADDON points at it) and CUDA kernels, identical bytes
@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { equalityCases } from '../protocol/kernels/cuda/equality.js';
+import { equalityCases } from '../protocol/testing/cuda-equality.js';
 import { cudaStatus, loadCudaKernels } from '../protocol/kernels/cuda/index.js';
 import { loadNativeKernels, nativeLoadError } from '../protocol/kernels/native.js';
 import { tsKernels } from '../protocol/kernels/ts.js';

@@ -21,7 +21,7 @@ import { getKernels } from '../index.js';
 import { loadNativeKernels } from '../native.js';
 import { referenceKernels as ref } from '../reference.js';
 import { tsKernels } from '../ts.js';
-import { equalityCases } from './equality.js';
+import { equalityCases } from '../../testing/cuda-equality.js';
 import { type CudaAddon, type CudaThresholds, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS, cudaKernelsFromAddon, cudaStatus, loadCudaKernels, selectKernels } from './index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

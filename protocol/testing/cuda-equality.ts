@@ -7,10 +7,10 @@
  * Shared by cuda.test.ts (vitest) and bench/cuda-check.ts (a plain Node
  * script bundled for the GPU machine, which has no node_modules).
  */
-import { Prg } from '../../correlated/prg.js';
-import { referenceKernels } from '../reference.js';
-import type { RingKernels } from '../types.js';
-import type { CudaKernels } from './index.js';
+import { Prg } from '../correlated/prg.js';
+import { referenceKernels } from '../kernels/reference.js';
+import type { RingKernels } from '../kernels/types.js';
+import type { CudaKernels } from '../kernels/cuda/index.js';
 
 export interface EqualityCase { name: string; run(): void }
 

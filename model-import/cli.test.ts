@@ -53,7 +53,7 @@ describe('mpc-import CLI', () => {
     for (const p of [0, 1, 2] as const) expect(loadBundle(out, p).manifest.privacy).toEqual({ outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 160, clip: 8 } });
     // The old documented example: 10 logits clipped to [-8, 8] have L1 sensitivity 160, not 2. Refused, nothing written.
     const never = path.join(tmp.dir, 'seed-never');
-    await expect(main(['--seed-arch', 'mnist-a', '--seed', '4', '--out', never, '--random', '2', '--frac-bits', '16', '--output-mode', 'label', '--dp', 'laplace:epsilon=1,sensitivity=2,clip=8'])).rejects.toMatchObject({ code: 'E_DP_SENSITIVITY', message: expect.stringMatching(/sensitivity 2 is below 160/) });
+    await expect(main(['--seed-arch', 'mnist-a', '--seed', '4', '--out', never, '--no-labels', '--random', '2', '--frac-bits', '16', '--output-mode', 'label', '--dp', 'laplace:epsilon=1,sensitivity=2,clip=8'])).rejects.toMatchObject({ code: 'E_DP_SENSITIVITY', message: expect.stringMatching(/sensitivity 2 is below 160/) });
     expect(existsSync(never)).toBe(false);
   });
 

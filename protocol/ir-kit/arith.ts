@@ -38,8 +38,14 @@ export interface Arith {
   product(acc: number): number;
   /** Division by a public positive integer (pooling counts, integer Rescaling). */
   divide(sum: number, n: number): number;
-  /** Product by a public real constant. */
+  /** Product by a public real constant: scaled(x * publicWeight(c)). */
   scale(x: number, c: number): number;
+  /** A public real constant as a multiplier (fixed: round(c 2^24)). */
+  publicWeight(c: number): number;
+  /** A sum of products by publicWeight()s, brought back to the value scale (fixed: truncated by 24 bits). */
+  scaled(acc: number): number;
+  /** Fractional bits (fixed only). */
+  readonly fracBits?: number;
   /** Encoded value back to a real. */
   decode(v: number): number;
 }
@@ -51,6 +57,8 @@ export const floatArith: Arith = Object.freeze({
   product: (acc: number) => acc,
   divide: (s: number, n: number) => s / n,
   scale: (x: number, c: number) => x * c,
+  publicWeight: (c: number) => c,
+  scaled: (acc: number) => acc,
   decode: (v: number) => v,
 });
 
@@ -104,11 +112,15 @@ export function fixedArith(opts: FixedArithOptions = {}): Arith {
       if (risk) risk.divisions += Math.abs(s) / 2 ** 64;
       return round(s, n);
     },
-    scale(x, c) {
-      const a = x * Math.round(c * 2 ** SCALE_BITS);
+    publicWeight: (c) => Math.round(c * 2 ** SCALE_BITS),
+    scaled(a) {
       if (risk) risk.products += Math.abs(a) / 2 ** 64;
       return round(a, 2 ** SCALE_BITS);
     },
+    scale(x, c) {
+      return this.scaled(x * this.publicWeight(c));
+    },
+    fracBits: f,
     decode: (v) => v / unit,
   };
 }

@@ -7,7 +7,10 @@
  * elements) and the runner's order of truncations.
  */
 import { MpcError } from '../errors.js';
-import type { Activation, FloatTensor, LayerNode, ModelIR } from '../ir.js';
+import type { Activation, FloatTensor, LayerNode, ModelIR, SmoothActivationName } from '../ir.js';
+import { HARD_SIGMOID } from '../layers/activations-pl.js';
+import { smoothActivation } from '../layers/activations.js';
+import { bilinearPass, broadcastIndex, concatArrays, concatIndex, cropIndex, dilatePadIndex, gather, upsampleNearestIndex } from './layout.js';
 import { window2d } from '../layers/geometry.js';
 import { sizeOf } from '../layers/types.js';
 import type { Arith } from './arith.js';
@@ -16,8 +19,32 @@ import { outputShape } from './shapes.js';
 /** A batch-first tensor in the arithmetic's units. */
 export interface Values { shape: number[]; data: Float64Array }
 
+/** clip(a x + b, 0, 1) as activations-pl.ts computes it: the public product first, then the clamp. */
+function clampLinear(y: Float64Array, a: number, b: number, ar: Arith): Float64Array {
+  const off = ar.encode(b), one = ar.encode(1);
+  for (let i = 0; i < y.length; i++) { const t = ar.scale(y[i]!, a) + off; y[i] = t < 0 ? 0 : t > one ? one : t; }
+  return y;
+}
+
+/** A registered smooth activation (activations.ts): its float twin, or its fixed-point twin on ring values. */
+function smooth(name: SmoothActivationName, y: Float64Array, ar: Arith): Float64Array {
+  const s = smoothActivation(name);
+  if (!s) throw new MpcError('E_UNSUPPORTED_LAYER', `activation '${name}': secure approximation not available`);
+  if (ar.kind === 'float') { for (let i = 0; i < y.length; i++) y[i] = s.float(y[i]!); return y; }
+  const ring = s.fixed(BigUint64Array.from(y, (v) => BigInt.asUintN(64, BigInt(v))), ar.fracBits!);
+  for (let i = 0; i < y.length; i++) y[i] = Number(BigInt.asIntN(64, ring[i]!));
+  return y;
+}
+
 function activate(a: Activation, y: Float64Array, ar: Arith): Float64Array {
   if (a === 'linear') return y;
+  if (a === 'hard_sigmoid' || a === 'hard_sigmoid_k2') return clampLinear(y, HARD_SIGMOID[a][0], HARD_SIGMOID[a][1], ar);
+  if (a === 'hard_silu') {
+    const hs = clampLinear(Float64Array.from(y), HARD_SIGMOID.hard_sigmoid[0], HARD_SIGMOID.hard_sigmoid[1], ar);
+    for (let i = 0; i < y.length; i++) y[i] = ar.product(y[i]! * hs[i]!);
+    return y;
+  }
+  if (a !== 'relu' && a !== 'relu6') return smooth(a, y, ar);
   const six = ar.encode(6);
   for (let i = 0; i < y.length; i++) {
     const v = y[i]! > 0 ? y[i]! : 0;
@@ -157,6 +184,52 @@ export function forwardNode(node: LayerNode<FloatTensor>, ins: Values[], ar: Ari
       const y = Float64Array.from(x.data);
       for (const o of ins.slice(1)) for (let i = 0; i < y.length; i++) y[i]! += o.data[i]!;
       return { shape, data: y };
+    }
+    case 'subtract':
+      return { shape, data: x.data.map((v, i) => v - ins[1]!.data[i]!) };
+    case 'average': {
+      const y = Float64Array.from(x.data);
+      for (const o of ins.slice(1)) for (let i = 0; i < y.length; i++) y[i]! += o.data[i]!;
+      for (let i = 0; i < y.length; i++) y[i] = ar.divide(y[i]!, ins.length);
+      return { shape, data: y };
+    }
+    case 'maximum': {
+      const y = Float64Array.from(x.data);
+      for (const o of ins.slice(1)) for (let i = 0; i < y.length; i++) y[i] = Math.max(y[i]!, o.data[i]!);
+      return { shape, data: y };
+    }
+    case 'multiply': {
+      const full = (t: Values) => (t.data.length === sizeOf(shape) ? t.data : gather(t.data, broadcastIndex(t.shape.slice(1), shape.slice(1), N)));
+      const a = full(ins[0]!), b = full(ins[1]!);
+      return { shape, data: a.map((v, i) => ar.product(v * b[i]!)) };
+    }
+    case 'concatenate':
+      return { shape, data: gather(concatArrays(ins.map((t) => t.data)), concatIndex(ins.map((t) => t.shape.slice(1)), node.axis, N)) };
+    case 'cropping2d':
+      return { shape, data: gather(x.data, cropIndex(x.shape.slice(1), node.cropping, N)) };
+    case 'upsampling2d': {
+      if (node.interpolation === 'nearest') return { shape, data: gather(x.data, upsampleNearestIndex(x.shape.slice(1), node.size, N)) };
+      let cur = x.data, s = x.shape.slice(1);
+      for (const axis of [0, 1] as const) {
+        const p = bilinearPass(s, axis, node.size[axis], N);
+        const lo = gather(cur, p.lo), hi = gather(cur, p.hi);
+        cur = lo.map((v, i) => ar.scaled(v * ar.publicWeight(p.wLo[i]!) + hi[i]! * ar.publicWeight(p.wHi[i]!)));
+        s = p.shape;
+      }
+      return { shape, data: cur };
+    }
+    case 'conv2d_transpose': {
+      const xd = gather(x.data, dilatePadIndex(x.shape.slice(1), node.strides, node.pad, N));
+      const [, H, W, C] = x.shape as [number, number, number, number];
+      const dshape = [N, (H - 1) * node.strides[0] + 1 + node.pad[0][0] + node.pad[0][1], (W - 1) * node.strides[1] + 1 + node.pad[1][0] + node.pad[1][1], C];
+      const asConv: Win = { kind: 'conv2d', name: node.name, inputs: node.inputs, filters: node.filters, kernelSize: node.kernelSize, strides: [1, 1], padding: 'valid', activation: node.activation, kernel: node.kernel, ...(node.bias ? { bias: node.bias } : {}) };
+      return conv(asConv, { shape: dshape, data: xd }, ar);
+    }
+    case 'leaky_relu':
+      return { shape, data: x.data.map((v) => ar.scale(v, node.alpha) + ar.scale(v > 0 ? v : 0, 1 - node.alpha)) };
+    case 'prelu': {
+      const A = ar.weights(node.kernel), C = A.length;
+      return { shape, data: x.data.map((v, i) => { const r = v > 0 ? v : 0; return r + ar.product((v - r) * A[i % C]!); }) };
     }
     default:
       throw new MpcError('E_UNSUPPORTED_LAYER', `layer '${(node as { name: string }).name}': kind '${(node as { kind: string }).kind}' has no plaintext definition`);

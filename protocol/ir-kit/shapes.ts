@@ -61,6 +61,44 @@ export function outputShape(node: LayerNode<unknown>, ins: number[][]): number[]
     case 'add':
       for (const s of ins) if (!same(s, x)) throw shapeErr(node, `inputs have different shapes [${x}] and [${s}]`);
       return x.slice();
+    case 'subtract':
+    case 'average':
+    case 'maximum':
+      if (ins.length < 2 || (node.kind === 'subtract' && ins.length !== 2)) throw shapeErr(node, `needs ${node.kind === 'subtract' ? 'exactly two' : 'at least two'} inputs, got ${ins.length}`);
+      for (const s of ins) if (!same(s, x)) throw shapeErr(node, `inputs have different shapes [${x}] and [${s}]`);
+      return x.slice();
+    case 'multiply': {
+      if (ins.length !== 2) throw shapeErr(node, `needs two inputs, got ${ins.length}`);
+      const y = ins[1]!;
+      if (y.length !== x.length || x.some((d, i) => d !== y[i] && d !== 1 && y[i] !== 1)) throw shapeErr(node, `cannot broadcast [${x}] with [${y}]`);
+      return x.map((d, i) => Math.max(d, y[i]!));
+    }
+    case 'concatenate': {
+      const a = node.axis;
+      if (!Number.isInteger(a) || a < 0 || a >= x.length) throw shapeErr(node, `axis ${a} is outside a rank-${x.length} input`);
+      for (const s of ins) if (s.length !== x.length || s.some((d, i) => i !== a && d !== x[i])) throw shapeErr(node, `inputs [${x}] and [${s}] differ outside axis ${a}`);
+      return x.map((d, i) => (i === a ? ins.reduce((t, s) => t + s[a]!, 0) : d));
+    }
+    case 'conv2d_transpose': {
+      const [h, w] = hwc(node, x);
+      const [[t, b], [l, r]] = node.pad;
+      const oh = (h - 1) * node.strides[0] + 1 + t + b - node.kernelSize[0] + 1, ow = (w - 1) * node.strides[1] + 1 + l + r - node.kernelSize[1] + 1;
+      if (oh < 1 || ow < 1 || [t, b, l, r].some((p) => p < 0)) throw shapeErr(node, `padding [${node.pad}] does not fit the ${h}x${w} input`);
+      return [oh, ow, node.filters];
+    }
+    case 'upsampling2d': {
+      const [h, w, c] = hwc(node, x);
+      return [h * node.size[0], w * node.size[1], c];
+    }
+    case 'cropping2d': {
+      const [h, w, c] = hwc(node, x);
+      const [[t, b], [l, r]] = node.cropping;
+      if (t + b >= h || l + r >= w) throw shapeErr(node, `cropping [${node.cropping}] leaves nothing of the ${h}x${w} input`);
+      return [h - t - b, w - l - r, c];
+    }
+    case 'leaky_relu':
+    case 'prelu':
+      return x.slice();
     default:
       throw new MpcError('E_UNSUPPORTED_LAYER', `layer '${(node as { name: string }).name}': kind '${(node as { kind: string }).kind}' is not supported`);
   }

@@ -114,4 +114,12 @@ describe.skipIf(!have)('zoo models over shares (three parties in-process) vs the
     expect(maxAbs(got, want)).toBeLessThan(1e-3);
     expect(same / got.length).toBeGreaterThanOrEqual(0.999);
   }, 120_000);
+
+  it('densenet121-chexnet, f = 16 (at 13 bits the error is ~1.3e-3), 32-bit comparisons: 14 probabilities within 1e-3, the same per-label decisions at 0.5', async () => {
+    const { got, want, golden: gold } = await secureVsPlain('densenet121-chexnet', 16);
+    console.log(`[zoo] densenet121-chexnet secure: max |dp| vs plaintext ${maxAbs(got, want).toExponential(2)}, vs Keras ${maxAbs(got, gold).toExponential(2)}`);
+    expect(got).toHaveLength(14);
+    expect(maxAbs(got, want)).toBeLessThan(1e-3);
+    expect(Array.from(got, (p) => p > 0.5)).toEqual(Array.from(want, (p) => p > 0.5));
+  }, 300_000);
 });

@@ -154,7 +154,7 @@ const num = (v: number, d = 4): string => (Math.abs(v) >= 1e4 || (v !== 0 && Mat
 export function formatReport(r: AgreementReport): string {
   const cls = (k: number): string => r.labels?.[k] ?? String(k);
   const lines: string[] = [];
-  lines.push(`Agreement: plaintext float32 (tfjs) vs fixed point (f = ${r.fracBits}, truncation after every product), output activation ${r.outputActivation}`);
+  lines.push(`Agreement: plaintext (float64 on float32 weights) vs fixed point (f = ${r.fracBits}, truncation after every product), output activation ${r.outputActivation}`);
   const w = Math.max(6, ...r.rows.map((x) => x.name.length));
   lines.push(`${'sample'.padEnd(w)}  ${'folder'.padEnd(10)}  ${'float logits'.padEnd(22)}  ${'fixed logits'.padEnd(22)}  ${'max|err|'.padStart(9)}  ${'float'.padEnd(10)}  ${'fixed'.padEnd(10)}  agree`);
   for (const x of r.rows) {

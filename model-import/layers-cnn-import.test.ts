@@ -28,7 +28,7 @@ const w = (shape: number[], a = 0.5): FloatTensor => ({ shape, data: Float64Arra
 const T = (v: FloatTensor) => tf.tensor(Float32Array.from(v.data), v.shape);
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => { let e = 0; for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i]! - b[i]!)); return e; };
 
-const IN = [6, 5, 3];
+const IN: [number, number, number] = [6, 5, 3];
 const x = Float32Array.from(uniform(seededPrg(41), 2 * 90, 2));
 const X = () => tf.tensor(x, [2, ...IN]) as tf.Tensor4D;
 

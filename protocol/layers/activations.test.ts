@@ -46,7 +46,7 @@ describe('smooth activations through the registry', () => {
     const m = net();
     const x = uniform(seededPrg(31), 60, 3);
     expect(() => forwardReals(m, x, 1, floatArith)).toThrow(/'sigmoid': secure approximation not available/);
-    await expect(secure(m, x, 1)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'gate\.act': activation 'sigmoid': secure approximation not available/) });
+    await expect(secure(m, x, 1)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'gate': activation 'sigmoid': secure approximation not available/) });
   });
 
   it('registered stand-ins: secure = fixed-point twin, float twin = the exact function within the declared maxAbsError, on random, zero and large inputs', async () => {

@@ -89,7 +89,7 @@ async function activate(ctx: PartyContext, x: ShareTensor, act: Activation, labe
   if (act === 'relu') return tensor(x.shape, await reluAll(x.data));
   if (act === 'hard_sigmoid' || act === 'hard_sigmoid_k2') return tensor(x.shape, await clampLinear(ctx, ops, x.data, HARD_SIGMOID[act][0], HARD_SIGMOID[act][1], label));
   if (act === 'hard_silu') return tensor(x.shape, await hardSilu(ctx, ops, x.data, label));
-  if (act !== 'relu6') return tensor(x.shape, await requireSmoothActivation(act, label).secure(ctx, x.data, ctx.fracBits, label));
+  if (act !== 'relu6') return tensor(x.shape, await requireSmoothActivation(act, label.replace(/\.act$/, '')).secure(ctx, x.data, ctx.fracBits, label));
   // relu6(x) = relu(x) - relu(x - 6): both ReLUs in one protocol call.
   const six = BigInt(6) << BigInt(ctx.fracBits);
   const both = await reluAll(concatU64([x.data, addPublic(ctx, x.data, BigInt.asUintN(64, -six))]));

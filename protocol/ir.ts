@@ -21,6 +21,8 @@ export type Padding = 'valid' | 'same';
  */
 export type Activation = 'linear' | 'relu' | 'relu6' | 'hard_sigmoid' | 'hard_sigmoid_k2' | 'hard_silu' | SmoothActivationName;
 export type SmoothActivationName = 'sigmoid' | 'silu' | 'tanh' | 'gelu';
+/** Slope and offset of the hard sigmoids: clip(a x + b, 0, 1). */
+export const HARD_SIGMOID: Readonly<Record<'hard_sigmoid' | 'hard_sigmoid_k2', readonly [number, number]>> = Object.freeze({ hard_sigmoid: [1 / 6, 0.5] as const, hard_sigmoid_k2: [0.2, 0.5] as const });
 export const SMOOTH_ACTIVATIONS: readonly SmoothActivationName[] = ['sigmoid', 'silu', 'tanh', 'gelu'];
 /** Activations applied by the client after reconstruction (final layer only). */
 export type OutputActivation = 'linear' | 'softmax' | 'sigmoid';

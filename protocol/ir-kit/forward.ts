@@ -7,8 +7,7 @@
  * elements) and the runner's order of truncations.
  */
 import { MpcError } from '../errors.js';
-import type { Activation, FloatTensor, LayerNode, ModelIR, SmoothActivationName } from '../ir.js';
-import { HARD_SIGMOID } from '../layers/activations-pl.js';
+import { HARD_SIGMOID, type Activation, type FloatTensor, type LayerNode, type ModelIR, type SmoothActivationName } from '../ir.js';
 import { smoothActivation } from '../layers/activations.js';
 import { bilinearPass, broadcastIndex, concatArrays, concatIndex, cropIndex, dilatePadIndex, gather, upsampleNearestIndex } from './layout.js';
 import { window2d } from '../layers/geometry.js';

@@ -13,6 +13,7 @@
  *  - maximum(x, y) = x + relu(y - x);  multiply(x, y) = x * y.
  */
 import type { PartyContext } from '../context.js';
+import { HARD_SIGMOID } from '../ir.js';
 import { SCALE_BITS } from '../ir-kit/arith.js';
 import { mulCost, mulShares } from '../primitives/matmul.js';
 import { addCost, type Cost } from '../primitives/cost.js';
@@ -62,8 +63,6 @@ export async function clampLinear(ctx: PartyContext, ops: PlOps, x: BigUint64Arr
 }
 export const clampLinearCost = (ctx: Pick<PartyContext, 'comparison' | 'compareBits' | 'compareRadix' | 'truncation'>, n: number): Cost => addCost(truncCostFor(ctx, n), reluCostFor(ctx, 2 * n));
 
-/** Slope and offset of the hard sigmoids (the IR's activation names). */
-export const HARD_SIGMOID: Record<'hard_sigmoid' | 'hard_sigmoid_k2', [number, number]> = { hard_sigmoid: [1 / 6, 0.5], hard_sigmoid_k2: [0.2, 0.5] };
 
 /** Truncated elementwise product x * y (both with f fractional bits). */
 export async function multiply(ctx: PartyContext, ops: PlOps, x: AShare, y: AShare, label: string): Promise<AShare> {

@@ -10,7 +10,7 @@
  */
 import { pushDown, type PartyContext } from '../context.js';
 import { assert, MpcError } from '../errors.js';
-import type { Activation, LayerNode, ModelIR } from '../ir.js';
+import { HARD_SIGMOID, type Activation, type LayerNode, type ModelIR } from '../ir.js';
 import { beaverBilinear, matmulOp } from '../primitives/matmul.js';
 import { maxOfPairs, maxPool } from '../primitives/maxpool.js';
 import { relu } from '../primitives/relu.js';
@@ -23,7 +23,7 @@ import { conv2dOp, depthwiseOp, type ConvShape } from './conv.js';
 import { window2d, type Window2D } from './geometry.js';
 import { sizeOf, type ShareTensor } from './types.js';
 import { gatherWindows, sumRows } from './windows.js';
-import { clampLinear, hardSilu, HARD_SIGMOID, leakyRelu, maximum2, multiply, prelu, type PlOps } from './activations-pl.js';
+import { clampLinear, hardSilu, leakyRelu, maximum2, multiply, prelu, type PlOps } from './activations-pl.js';
 import { requireSmoothActivation } from './activations.js';
 import { bilinearPass, broadcastIndex, concatArrays, concatIndex, cropIndex, dilatePadIndex, gather, upsampleNearestIndex } from '../ir-kit/layout.js';
 

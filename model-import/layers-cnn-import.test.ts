@@ -125,3 +125,32 @@ describe('Keras layers for the medical CNNs: import + plaintext reference vs tfj
     expect(maxAbs(referenceLogits(ir, x, 2), want)).toBeLessThan(1e-5);
   });
 });
+
+describe('smooth activations: the importer checks their inputs on the samples against the approximation\'s range', () => {
+  it('reports each layer\'s input range and warns where it leaves the registered inputRange', async () => {
+    const { registerSmoothActivation, unregisterSmoothActivation } = await import('../protocol/layers/activations.js');
+    const { standinSigmoid } = await import('../protocol/testing/smooth-standins.js');
+    const { agreementReport, formatReport } = await import('./agreement.js');
+    registerSmoothActivation({ ...standinSigmoid, inputRange: [-1, 1] });
+    try {
+      const ir = {
+        formatVersion: 1 as const, inputShape: [4], output: 'b', outputActivation: 'linear' as const,
+        nodes: [
+          { kind: 'activation' as const, name: 'a', inputs: ['input'], activation: 'sigmoid' as const },
+          { kind: 'dense' as const, name: 'b', inputs: ['a'], units: 2, activation: 'sigmoid' as const, kernel: w([4, 2]), bias: w([2]) },
+        ],
+      };
+      const samples = [{ name: 's0', input: Float32Array.of(-3, 0.5, 0.25, 2) }, { name: 's1', input: Float32Array.of(0, 0.1, -0.2, 0.3) }];
+      const r = await agreementReport(ir, samples, 13);
+      expect(r.smoothRanges).toHaveLength(2);
+      const a = r.smoothRanges!.find((x) => x.layer === 'a')!;
+      expect([a.min, a.max, a.inside]).toEqual([-3, 2, false]);
+      expect(r.smoothRanges!.find((x) => x.layer === 'b')!.inside).toBe(true);
+      const text = formatReport(r);
+      expect(text).toMatch(/WARNING: layer 'a' sigmoid: inputs on the samples reach \[-3(\.0+)?, 2(\.0+)?\], outside the approximation's range \[-1, 1\]/);
+      expect(text).not.toMatch(/WARNING: layer 'b'/);
+    } finally {
+      unregisterSmoothActivation('sigmoid');
+    }
+  });
+});

@@ -48,6 +48,8 @@ export interface Arith {
   readonly fracBits?: number;
   /** Encoded value back to a real. */
   decode(v: number): number;
+  /** Called with the smallest and largest input (reals) of each smooth activation a layer applies (the importer checks them against the approximation's range). */
+  onSmoothInput?: (layer: string, activation: string, min: number, max: number) => void;
 }
 
 export const floatArith: Arith = Object.freeze({

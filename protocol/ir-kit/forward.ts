@@ -26,16 +26,21 @@ function clampLinear(y: Float64Array, a: number, b: number, ar: Arith): Float64A
 }
 
 /** A registered smooth activation (activations.ts): its float twin, or its fixed-point twin on ring values. */
-function smooth(name: SmoothActivationName, y: Float64Array, ar: Arith): Float64Array {
+function smooth(name: SmoothActivationName, y: Float64Array, ar: Arith, layer: string): Float64Array {
   const s = smoothActivation(name);
-  if (!s) throw new MpcError('E_UNSUPPORTED_LAYER', `activation '${name}': secure approximation not available`);
+  if (!s) throw new MpcError('E_UNSUPPORTED_LAYER', `layer '${layer}': activation '${name}': secure approximation not available`);
+  if (ar.onSmoothInput) {
+    let lo = Infinity, hi = -Infinity;
+    for (const v of y) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    ar.onSmoothInput(layer, name, ar.decode(lo), ar.decode(hi));
+  }
   if (ar.kind === 'float') { for (let i = 0; i < y.length; i++) y[i] = s.float(y[i]!); return y; }
   const ring = s.fixed(BigUint64Array.from(y, (v) => BigInt.asUintN(64, BigInt(v))), ar.fracBits!);
   for (let i = 0; i < y.length; i++) y[i] = Number(BigInt.asIntN(64, ring[i]!));
   return y;
 }
 
-function activate(a: Activation, y: Float64Array, ar: Arith): Float64Array {
+function activate(a: Activation, y: Float64Array, ar: Arith, layer: string): Float64Array {
   if (a === 'linear') return y;
   if (a === 'hard_sigmoid' || a === 'hard_sigmoid_k2') return clampLinear(y, HARD_SIGMOID[a][0], HARD_SIGMOID[a][1], ar);
   if (a === 'hard_silu') {
@@ -43,7 +48,7 @@ function activate(a: Activation, y: Float64Array, ar: Arith): Float64Array {
     for (let i = 0; i < y.length; i++) y[i] = ar.product(y[i]! * hs[i]!);
     return y;
   }
-  if (a !== 'relu' && a !== 'relu6') return smooth(a, y, ar);
+  if (a !== 'relu' && a !== 'relu6') return smooth(a, y, ar, layer);
   const six = ar.encode(6);
   for (let i = 0; i < y.length; i++) {
     const v = y[i]! > 0 ? y[i]! : 0;
@@ -87,7 +92,7 @@ function conv(node: Win, x: Values, ar: Arith): Values {
     const oo = ((n * g.outH + oy) * g.outW + ox) * Co;
     for (let o = 0; o < Co; o++) out[oo + o] = ar.product(acc[o]!) + (B ? B[o]! : 0);
   }
-  return { shape: [N, g.outH, g.outW, Co], data: activate(node.activation, out, ar) };
+  return { shape: [N, g.outH, g.outW, Co], data: activate(node.activation, out, ar, node.name) };
 }
 
 function dense(node: Extract<LayerNode<FloatTensor>, { kind: 'dense' }>, x: Values, ar: Arith): Values {
@@ -105,7 +110,7 @@ function dense(node: Extract<LayerNode<FloatTensor>, { kind: 'dense' }>, x: Valu
     }
     for (let u = 0; u < U; u++) y[n * U + u] = ar.product(acc[u]!) + (B ? B[u]! : 0);
   }
-  return { shape: [N, U], data: activate(node.activation, y, ar) };
+  return { shape: [N, U], data: activate(node.activation, y, ar, node.name) };
 }
 
 function pool(node: Extract<LayerNode<FloatTensor>, { kind: 'maxpool2d' | 'avgpool2d' }>, x: Values, ar: Arith): Values {
@@ -145,7 +150,7 @@ export function forwardNode(node: LayerNode<FloatTensor>, ins: Values[], ar: Ari
     case 'dense':
       return dense(node, x, ar);
     case 'activation':
-      return { shape, data: activate(node.activation, Float64Array.from(x.data), ar) };
+      return { shape, data: activate(node.activation, Float64Array.from(x.data), ar, node.name) };
     case 'maxpool2d':
     case 'avgpool2d':
       return pool(node, x, ar);

@@ -10,9 +10,9 @@ function layerFor(node: LayerNode<FloatTensor>): tf.layers.Layer {
   const w = (t: FloatTensor) => tf.tensor(Float32Array.from(t.data), t.shape);
   switch (node.kind) {
     case 'conv2d':
-      return tf.layers.conv2d({ filters: node.filters, kernelSize: node.kernelSize, strides: node.strides, padding: node.padding, activation: node.activation === 'linear' ? 'linear' : node.activation, useBias: !!node.bias, weights: node.bias ? [w(node.kernel), w(node.bias)] : [w(node.kernel)] });
+      return tf.layers.conv2d({ filters: node.filters, kernelSize: node.kernelSize, strides: node.strides, padding: node.padding, activation: node.activation as 'linear' | 'relu' | 'relu6', useBias: !!node.bias, weights: node.bias ? [w(node.kernel), w(node.bias)] : [w(node.kernel)] });
     case 'dense':
-      return tf.layers.dense({ units: node.units, activation: node.activation === 'linear' ? 'linear' : node.activation, useBias: !!node.bias, weights: node.bias ? [w(node.kernel), w(node.bias)] : [w(node.kernel)] });
+      return tf.layers.dense({ units: node.units, activation: node.activation as 'linear' | 'relu' | 'relu6', useBias: !!node.bias, weights: node.bias ? [w(node.kernel), w(node.bias)] : [w(node.kernel)] });
     case 'maxpool2d':
       return tf.layers.maxPooling2d({ poolSize: node.poolSize, strides: node.strides, padding: node.padding });
     case 'avgpool2d':

@@ -15,6 +15,10 @@ import { describePreprocessing, pixelsToInput, type InputPreprocessing, type Pix
 import { readImageInput, toPreprocessing } from './images.js';
 import { applyOutputActivation, argmaxRows } from './output.js';
 import { referenceLogits } from './reference.js';
+import { kerasFloatArith } from '../protocol/ir-kit/arith.js';
+import { forwardIR } from '../protocol/ir-kit/forward.js';
+import { smoothActivation } from '../protocol/layers/activations.js';
+import { SMOOTH_ACTIVATIONS } from '../protocol/ir.js';
 import { sizeOf } from './shapes.js';
 
 export interface Sample {
@@ -56,6 +60,38 @@ export interface AgreementReport {
    * truncation) and divisions' part (always local).
    */
   risk: FixedSimRisk;
+  /**
+   * Inputs of each smooth activation (sigmoid, silu, tanh, gelu inside the
+   * network) over the samples, in real units, with the registered secure
+   * approximation's valid range; `inside` false means the approximation's
+   * error bound does not hold on these samples.
+   */
+  smoothRanges?: SmoothRange[];
+}
+
+export interface SmoothRange {
+  layer: string;
+  activation: string;
+  min: number;
+  max: number;
+  range: [number, number];
+  inside: boolean;
+}
+
+/** The smooth activations' inputs over the samples (float64 reference), against each registered approximation's inputRange. */
+export function smoothRanges(model: ModelIR<FloatTensor>, samples: Sample[]): SmoothRange[] {
+  const seen = new Map<string, SmoothRange>();
+  const ar = { ...kerasFloatArith(), onSmoothInput: (layer: string, activation: string, min: number, max: number) => {
+    const key = `${layer}\u0000${activation}`;
+    const r = seen.get(key);
+    const range = smoothActivation(activation)?.inputRange ?? [0, 0];
+    if (!r) seen.set(key, { layer, activation, min, max, range: [range[0], range[1]], inside: true });
+    else { r.min = Math.min(r.min, min); r.max = Math.max(r.max, max); }
+  } };
+  for (const s of samples) forwardIR(model, s.input, 1, ar);
+  const out = [...seen.values()];
+  for (const r of out) r.inside = r.min >= r.range[0] && r.max <= r.range[1];
+  return out;
 }
 
 /** Above this many expected wrong elements per inference the report advises --truncation exact. */
@@ -108,6 +144,7 @@ export async function agreementReport(model: ModelIR<FloatTensor>, samples: Samp
     onSample?.(i + 1, samples.length);
   }
   const errs = rows.map((r) => r.maxAbsLogitError);
+  const smooth = model.nodes.some((n) => 'activation' in n && (SMOOTH_ACTIVATIONS as readonly string[]).includes(n.activation)) ? smoothRanges(model, samples) : [];
   const folders = folderScore({ rows, ...(model.labels ? { labels: model.labels } : {}) });
   return {
     ...(preprocessing ? { preprocessing: describePreprocessing(preprocessing) } : {}),
@@ -121,6 +158,7 @@ export async function agreementReport(model: ModelIR<FloatTensor>, samples: Samp
     agreeCount: rows.filter((r) => r.agree).length,
     truncation,
     risk: { products: truncation === 'exact' ? 0 : worst.products, divisions: worst.divisions },
+    ...(smooth.length ? { smoothRanges: smooth } : {}),
   };
 }
 
@@ -154,7 +192,7 @@ const num = (v: number, d = 4): string => (Math.abs(v) >= 1e4 || (v !== 0 && Mat
 export function formatReport(r: AgreementReport): string {
   const cls = (k: number): string => r.labels?.[k] ?? String(k);
   const lines: string[] = [];
-  lines.push(`Agreement: plaintext float32 (tfjs) vs fixed point (f = ${r.fracBits}, truncation after every product), output activation ${r.outputActivation}`);
+  lines.push(`Agreement: plaintext (float64 on float32 weights) vs fixed point (f = ${r.fracBits}, truncation after every product), output activation ${r.outputActivation}`);
   const w = Math.max(6, ...r.rows.map((x) => x.name.length));
   lines.push(`${'sample'.padEnd(w)}  ${'folder'.padEnd(10)}  ${'float logits'.padEnd(22)}  ${'fixed logits'.padEnd(22)}  ${'max|err|'.padStart(9)}  ${'float'.padEnd(10)}  ${'fixed'.padEnd(10)}  agree`);
   for (const x of r.rows) {
@@ -167,6 +205,11 @@ export function formatReport(r: AgreementReport): string {
     const total = r.risk.products + r.risk.divisions;
     lines.push(`truncation: ${r.truncation}; expected wrong elements per inference (largest over the samples; an element is wrong with probability ~|x| / 2^64): ${total.toExponential(1)}${r.truncation === 'exact' ? ' (divisions only; products are truncated exactly)' : ` (products ${r.risk.products.toExponential(1)}, divisions ${r.risk.divisions.toExponential(1)})`}`);
     if (r.truncation === 'local' && r.risk.products > LOCAL_TRUNCATION_RISK_LIMIT) lines.push(`  above ${LOCAL_TRUNCATION_RISK_LIMIT.toExponential(0)}: re-import with --truncation exact (2 rounds and 32 bytes per truncated element more) or fewer --frac-bits`);
+  }
+  if (r.smoothRanges?.length) {
+    const out = r.smoothRanges.filter((x) => !x.inside);
+    lines.push(`smooth activations: ${r.smoothRanges.length} layers; inputs on the samples inside the secure approximations' ranges: ${r.smoothRanges.length - out.length}/${r.smoothRanges.length}`);
+    for (const x of out) lines.push(`WARNING: layer '${x.layer}' ${x.activation}: inputs on the samples reach [${num(x.min)}, ${num(x.max)}], outside the approximation's range [${x.range[0]}, ${x.range[1]}]: its error bound does not hold there`);
   }
   const f = folderScore(r);
   if (f) {

@@ -17,12 +17,18 @@ import type { AffineNode, WorkGraph, WorkNode } from './graph.js';
 import { pad1d } from './shapes.js';
 
 type Linear = Extract<WorkNode, { kind: 'conv2d' | 'depthwise_conv2d' | 'dense' }>;
+type Producer = Linear | Extract<WorkNode, { kind: 'conv2d_transpose' }>;
 
 function isLinear(n: WorkNode | undefined): n is Linear {
   return !!n && (n.kind === 'conv2d' || n.kind === 'depthwise_conv2d' || n.kind === 'dense');
 }
 
-function outChannels(n: Linear): number {
+/** Nodes a BatchNorm folds backward into: the linear ones and Conv2DTranspose (kernel [kh, kw, Cin, Cout]). */
+function isProducer(n: WorkNode | undefined): n is Producer {
+  return isLinear(n) || n?.kind === 'conv2d_transpose';
+}
+
+function outChannels(n: Producer): number {
   const s = n.kernel.shape;
   return n.kind === 'depthwise_conv2d' ? s[2]! * s[3]! : s[s.length - 1]!;
 }
@@ -31,13 +37,13 @@ function copy(t: FloatTensor): FloatTensor {
   return { shape: t.shape.slice(), data: Float64Array.from(t.data) };
 }
 
-function biasOf(n: Linear): FloatTensor {
+function biasOf(n: Producer): FloatTensor {
   return n.bias ? copy(n.bias) : { shape: [outChannels(n)], data: new Float64Array(outChannels(n)) };
 }
 
 function foldBackward(g: WorkGraph, bn: AffineNode): boolean {
   const p = g.get(bn.inputs[0]!);
-  if (!isLinear(p) || p.activation !== 'linear' || g.uses(p.name) !== 1) return false;
+  if (!isProducer(p) || p.activation !== 'linear' || g.uses(p.name) !== 1) return false;
   const C = bn.scale.length;
   if (outChannels(p) !== C) return false;
   const kernel = copy(p.kernel);

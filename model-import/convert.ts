@@ -7,7 +7,8 @@
  * (bn-fold.ts) and merges a ReLU/ReLU6 into the Conv2D/Dense before it.
  */
 import { MpcError } from '../protocol/errors.js';
-import { IR_FORMAT_VERSION, type Activation, type FloatTensor, type LayerNode, type ModelIR, type OutputActivation, type Padding } from '../protocol/ir.js';
+import { smoothActivation } from '../protocol/layers/activations.js';
+import { IR_FORMAT_VERSION, SMOOTH_ACTIVATIONS, type SmoothActivationName, type Activation, type FloatTensor, type LayerNode, type ModelIR, type OutputActivation, type Padding } from '../protocol/ir.js';
 import { foldBatchNorms } from './bn-fold.js';
 import { WorkGraph, type AffineNode, type Origin, type WorkNode } from './graph.js';
 import { isObject, type Json, type KerasGraph, type KerasLayer } from './keras-config.js';
@@ -17,6 +18,11 @@ export interface ConvertOptions {
   /** Overrides (or supplies) the input shape without batch. */
   inputShape?: number[];
   labels?: string[];
+  /**
+   * Keras major version that wrote the file (its definition of hard_sigmoid:
+   * 2: clip(0.2 x + 0.5, 0, 1), 3: relu6(x + 3) / 6). Default 3.
+   */
+  kerasMajor?: 2 | 3;
 }
 
 const NO_OPS = new Set(['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
@@ -45,10 +51,39 @@ export function activationName(v: Json | undefined): string {
   return String(JSON.stringify(v));
 }
 
-function parseAct(L: KerasLayer, v: Json | undefined): AnyAct {
+/** Keras activation names -> the IR's (hard_sigmoid per Keras version). */
+function parseAct(L: KerasLayer, v: Json | undefined, kerasMajor: 2 | 3): AnyAct {
   const a = activationName(v).toLowerCase();
   if (a === 'linear' || a === 'relu' || a === 'relu6' || a === 'softmax' || a === 'sigmoid') return a;
-  throw unsupported(L, `activation '${a}' is not supported (only relu, relu6, linear inside the network; softmax/sigmoid as the final op)`);
+  if (a === 'hard_sigmoid') return kerasMajor === 2 ? 'hard_sigmoid_k2' : 'hard_sigmoid';
+  if (a === 'hard_silu' || a === 'hard_swish') return 'hard_silu';
+  const smooth = a === 'swish' ? 'silu' : a;
+  if ((SMOOTH_ACTIVATIONS as readonly string[]).includes(smooth)) {
+    if (!smoothActivation(smooth)) throw unsupported(L, `activation '${a}': secure approximation not available`);
+    return smooth as SmoothActivationName;
+  }
+  throw unsupported(L, `activation '${a}' is not supported (relu, relu6, hard_sigmoid, hard_silu/hard_swish, linear, and registered secure approximations inside the network; softmax/sigmoid as the final op)`);
+}
+
+function cropOrPad(L: KerasLayer, key: string): [[number, number], [number, number]] {
+  const p = L.config[key];
+  if (typeof p === 'number') return [[p, p], [p, p]];
+  if (Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number')) return [[p[0] as number, p[0] as number], [p[1] as number, p[1] as number]];
+  if (Array.isArray(p) && p.length === 2 && p.every((v) => Array.isArray(v) && v.length === 2)) return (p as number[][]).map((v) => [v[0]!, v[1]!]) as [[number, number], [number, number]];
+  throw badConfig(L, `${key} must be an integer, a pair, or a pair of pairs`);
+}
+
+/** A binary chain of a merge over two or more inputs (the runner's nodes take two). */
+function chain(L: KerasLayer, g: WorkGraph, kind: 'add' | 'multiply' | 'maximum'): WorkNode[] {
+  if (L.inputs.length < 2) throw badConfig(L, 'needs at least two inputs');
+  const nodes: WorkNode[] = [];
+  let acc = L.inputs[0]!;
+  for (let i = 1; i < L.inputs.length; i++) {
+    const name = i === L.inputs.length - 1 ? L.name : g.fresh(`${L.name}/${i}`);
+    nodes.push({ kind, name, inputs: [acc, L.inputs[i]!] });
+    acc = name;
+  }
+  return nodes;
 }
 
 function pair(L: KerasLayer, key: string, dflt?: [number, number]): [number, number] {
@@ -101,7 +136,7 @@ interface Converted {
 }
 
 /** One Keras layer -> zero or more work nodes (zero = identity at inference). */
-function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph): Converted {
+function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, kerasMajor: 2 | 3): Converted {
   const c = L.config;
   const base = { name: L.name, inputs: L.inputs };
   const x = ins[0]!;
@@ -116,7 +151,7 @@ function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph): Converted {
       const k = pair(L, 'kernel_size');
       const filters = Number(c['filters']);
       if (x.length !== 3) throw badConfig(L, `expects an input of rank 3, got [${x}]`);
-      const a = act(parseAct(L, c['activation']));
+      const a = act(parseAct(L, c['activation'], kerasMajor));
       const node: LayerNode<FloatTensor> = { kind: 'conv2d', ...base, filters, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), activation: a.activation, kernel: weight(L, 'kernel', [k[0], k[1], x[2]!, filters]), ...optBias(L, filters) };
       return { nodes: [node], ...(a.final ? { final: a.final } : {}) };
     }
@@ -126,25 +161,41 @@ function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph): Converted {
       const k = pair(L, 'kernel_size');
       const dm = Number(c['depth_multiplier'] ?? 1);
       if (x.length !== 3) throw badConfig(L, `expects an input of rank 3, got [${x}]`);
-      const a = act(parseAct(L, c['activation']));
+      const a = act(parseAct(L, c['activation'], kerasMajor));
       const node: LayerNode<FloatTensor> = { kind: 'depthwise_conv2d', ...base, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), depthMultiplier: dm, activation: a.activation, kernel: weight(L, 'kernel', [k[0], k[1], x[2]!, dm]), ...optBias(L, x[2]! * dm) };
       return { nodes: [node], ...(a.final ? { final: a.final } : {}) };
     }
     case 'Dense': {
       const units = Number(c['units']);
       if (x.length !== 1) throw unsupported(L, `Dense on an input of shape [${x}] is not supported (flatten first)`);
-      const a = act(parseAct(L, c['activation']));
+      const a = act(parseAct(L, c['activation'], kerasMajor));
       const node: LayerNode<FloatTensor> = { kind: 'dense', ...base, units, activation: a.activation, kernel: weight(L, 'kernel', [x[0]!, units]), ...optBias(L, units) };
       return { nodes: [node], ...(a.final ? { final: a.final } : {}) };
     }
     case 'Activation': {
-      const a = act(parseAct(L, c['activation']));
+      const a = act(parseAct(L, c['activation'], kerasMajor));
       return { nodes: [{ kind: 'activation', ...base, activation: a.activation }], ...(a.final ? { final: a.final } : {}) };
+    }
+    case 'LeakyReLU': {
+      const alpha = Number(c['negative_slope'] ?? c['alpha'] ?? 0.3);
+      if (!Number.isFinite(alpha)) throw badConfig(L, 'negative_slope must be a number');
+      return { nodes: [{ kind: 'leaky_relu', ...base, alpha }] };
+    }
+    case 'PReLU': {
+      const shared = c['shared_axes'];
+      const C = x[x.length - 1]!;
+      const sh = Array.isArray(shared) ? (shared as number[]) : [];
+      if (!(x.length === 1 || (x.length === 3 && sh.includes(1) && sh.includes(2)))) throw unsupported(L, `shared_axes ${JSON.stringify(shared ?? null)}: only an alpha per channel (shared_axes [1, 2]) is supported`);
+      const a = L.weights.get('alpha');
+      if (!a || a.data.length !== C) throw new MpcError('E_WEIGHT_SHAPE', `layer '${L.name}' (${L.className}): alpha has shape [${a?.shape ?? []}] but the layer needs ${C} values`, { step: 'import.convert' });
+      return { nodes: [{ kind: 'prelu', ...base, kernel: { shape: [C], data: a.data } }] };
     }
     case 'ReLU': {
       const mv = c['max_value'];
-      if ((c['negative_slope'] ?? 0) !== 0) throw unsupported(L, 'negative_slope != 0 (leaky ReLU) is not supported');
+      const slope = Number(c['negative_slope'] ?? 0);
       if ((c['threshold'] ?? 0) !== 0) throw unsupported(L, 'threshold != 0 is not supported');
+      if (slope !== 0 && (mv === null || mv === undefined)) return { nodes: [{ kind: 'leaky_relu', ...base, alpha: slope }] };
+      if (slope !== 0) throw unsupported(L, 'negative_slope != 0 together with max_value is not supported');
       if (mv !== null && mv !== undefined && mv !== 6) throw unsupported(L, `max_value=${String(mv)} is not supported (none or 6)`);
       return { nodes: [{ kind: 'activation', ...base, activation: mv === 6 ? 'relu6' : 'relu' }] };
     }
@@ -206,17 +257,84 @@ function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph): Converted {
       if (x.length === 3 && x[0] === h && x[1] === w) return { nodes: [] };
       throw unsupported(L, `resizing [${x}] to ${h}x${w} inside the model is not supported; resize the image before sharing it`);
     }
-    case 'Add': {
-      if (L.inputs.length < 2) throw badConfig(L, 'needs at least two inputs');
-      // Pairwise adds so the runner only ever sees binary Add nodes.
-      const nodes: WorkNode[] = [];
-      let acc = L.inputs[0]!;
-      for (let i = 1; i < L.inputs.length; i++) {
-        const name = i === L.inputs.length - 1 ? L.name : g.fresh(`${L.name}/${i}`);
-        nodes.push({ kind: 'add', name, inputs: [acc, L.inputs[i]!] });
-        acc = name;
+    case 'Add':
+    case 'Multiply':
+    case 'Subtract':
+      if (L.constants?.length) {
+        // x + c, x * c, x - c with public numbers c (Keras 3 records them as call arguments): a Rescaling.
+        if (L.inputs.length !== 1) throw unsupported(L, 'mixing several tensors with constants is not supported');
+        if (L.className === 'Subtract' && L.constants.some((k) => k.position === 0)) throw unsupported(L, 'a constant minus a tensor is not supported');
+        const vals = L.constants.map((k) => k.value);
+        if (L.className === 'Multiply') return { nodes: [{ kind: 'rescaling', ...base, scale: vals.reduce((a, b) => a * b, 1), offset: 0 }] };
+        const sum = vals.reduce((a, b) => a + b, 0);
+        return { nodes: [{ kind: 'rescaling', ...base, scale: 1, offset: L.className === 'Subtract' ? -sum : sum }] };
       }
-      return { nodes };
+      if (L.className === 'Multiply') return { nodes: chain(L, g, 'multiply') };
+      if (L.className === 'Subtract') {
+        if (L.inputs.length !== 2) throw badConfig(L, 'needs exactly two inputs');
+        return { nodes: [{ kind: 'subtract', ...base }] };
+      }
+      // Pairwise adds so the runner only ever sees binary Add nodes.
+      return { nodes: chain(L, g, 'add') };
+    case 'Maximum':
+      return { nodes: chain(L, g, 'maximum') };
+    case 'Average':
+      if (L.inputs.length < 2) throw badConfig(L, 'needs at least two inputs');
+      return { nodes: [{ kind: 'average', ...base }] };
+    case 'Concatenate': {
+      const a = Number(c['axis'] ?? -1);
+      const axis = a < 0 ? x.length + a : a - 1;
+      if (!Number.isInteger(a) || axis < 0 || axis >= x.length) throw unsupported(L, `axis ${String(c['axis'])} is not supported (an axis other than the batch)`);
+      return { nodes: [{ kind: 'concatenate', ...base, axis }] };
+    }
+    case 'Cropping2D':
+      channelsLast(L);
+      return { nodes: [{ kind: 'cropping2d', ...base, cropping: cropOrPad(L, 'cropping') }] };
+    case 'UpSampling2D': {
+      channelsLast(L);
+      const interp = String(c['interpolation'] ?? 'nearest');
+      if (interp !== 'nearest' && interp !== 'bilinear') throw unsupported(L, `interpolation '${interp}' is not supported (nearest or bilinear)`);
+      return { nodes: [{ kind: 'upsampling2d', ...base, size: pair(L, 'size', [2, 2]), interpolation: interp }] };
+    }
+    case 'Conv2DTranspose':
+    case 'Convolution2DTranspose': {
+      channelsLast(L);
+      noDilation(L);
+      const op = c['output_padding'];
+      if (op !== undefined && op !== null) throw unsupported(L, `output_padding ${JSON.stringify(op)} is not supported (none only)`);
+      if (x.length !== 3) throw badConfig(L, `expects an input of rank 3, got [${x}]`);
+      const k = pair(L, 'kernel_size'), st = pair(L, 'strides', [1, 1]), pd = padding(L);
+      const filters = Number(c['filters']);
+      const Cin = x[2]!;
+      const K = weight(L, 'kernel', [k[0], k[1], filters, Cin]);
+      // A stride-1 valid convolution of the zero-dilated, padded input with the flipped kernel, channels swapped: [kh, kw, Cin, Cout].
+      const flipped = new Float64Array(K.data.length);
+      for (let ky = 0; ky < k[0]; ky++) for (let kx = 0; kx < k[1]; kx++) for (let o = 0; o < filters; o++) for (let i = 0; i < Cin; i++) {
+        flipped[((ky * k[1] + kx) * Cin + i) * filters + o] = K.data[(((k[0] - 1 - ky) * k[1] + (k[1] - 1 - kx)) * filters + o) * Cin + i]!;
+      }
+      const padAxis = (H: number, kk: number, s: number): [number, number] => {
+        const out = pd === 'same' ? H * s : (H - 1) * s + kk;
+        const cropBefore = pd === 'same' ? Math.floor(Math.max(kk - s, 0) / 2) : 0;
+        const before = kk - 1 - cropBefore;
+        return [before, out + kk - 1 - ((H - 1) * s + 1) - before];
+      };
+      const a = act(parseAct(L, c['activation'], kerasMajor));
+      const node: LayerNode<FloatTensor> = { kind: 'conv2d_transpose', ...base, filters, kernelSize: k, strides: st, pad: [padAxis(x[0]!, k[0], st[0]), padAxis(x[1]!, k[1], st[1])], activation: a.activation, kernel: { shape: [k[0], k[1], Cin, filters], data: flipped }, ...optBias(L, filters) };
+      return { nodes: [node], ...(a.final ? { final: a.final } : {}) };
+    }
+    case 'SeparableConv2D':
+    case 'SeparableConvolution2D': {
+      channelsLast(L);
+      noDilation(L);
+      const k = pair(L, 'kernel_size');
+      const dm = Number(c['depth_multiplier'] ?? 1);
+      const filters = Number(c['filters']);
+      if (x.length !== 3) throw badConfig(L, `expects an input of rank 3, got [${x}]`);
+      const a = act(parseAct(L, c['activation'], kerasMajor));
+      const dwName = g.fresh(`${L.name}/depthwise`);
+      const dw: LayerNode<FloatTensor> = { kind: 'depthwise_conv2d', name: dwName, inputs: L.inputs, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), depthMultiplier: dm, activation: 'linear', kernel: weight(L, 'kernel', [k[0], k[1], x[2]!, dm]) };
+      const pw: LayerNode<FloatTensor> = { kind: 'conv2d', name: L.name, inputs: [dwName], filters, kernelSize: [1, 1], strides: [1, 1], padding: 'valid', activation: a.activation, kernel: weight(L, 'pointwise_kernel', [1, 1, x[2]! * dm, filters]), ...optBias(L, filters) };
+      return { nodes: [dw, pw], ...(a.final ? { final: a.final } : {}) };
     }
     case 'Normalization': {
       // Keras: (x - mean) / max(sqrt(variance), 1e-7) per channel; an affine map like BatchNormalization, folded the same way.
@@ -290,7 +408,7 @@ export function convertGraph(kg: KerasGraph, opts: ConvertOptions = {}): ModelIR
     L.inputs = L.inputs.map((i) => g.resolve(i));
     const ins = L.inputs.map((i) => shapes.get(i)!);
     const origin: Origin = { className: L.className, position: L.position, scope: L.scope };
-    const conv = convertLayer(L, ins, g);
+    const conv = convertLayer(L, ins, g, opts.kerasMajor ?? 3);
     if (conv.nodes.length === 0) {
       g.replace(L.name, L.inputs[0]!);
       continue;
@@ -308,8 +426,17 @@ export function convertGraph(kg: KerasGraph, opts: ConvertOptions = {}): ModelIR
 
   // softmax / sigmoid: only as the very last operation.
   let outputActivation: OutputActivation = 'linear';
+  // A sigmoid inside the network runs through its registered secure approximation (protocol/layers/activations.ts).
   for (const [name, a] of g.finalActivation) {
-    if (g.resolve(name) !== g.output) throw new MpcError('E_UNSUPPORTED_LAYER', `${g.describe(name)}: ${a} is only supported as the model's final operation`, { step: 'import.convert' });
+    if (g.resolve(name) !== g.output) {
+      const n = g.get(name);
+      if (a === 'sigmoid' && n && 'activation' in n && n.activation === 'linear') {
+        if (!smoothActivation('sigmoid')) throw new MpcError('E_UNSUPPORTED_LAYER', `${g.describe(name)}: activation 'sigmoid' inside the network: secure approximation not available`, { step: 'import.convert' });
+        n.activation = 'sigmoid';
+        continue;
+      }
+      throw new MpcError('E_UNSUPPORTED_LAYER', `${g.describe(name)}: ${a} is only supported as the model's final operation`, { step: 'import.convert' });
+    }
     outputActivation = a;
   }
   for (const n of [...g.nodes]) if (n.kind === 'activation' && n.activation === 'linear') g.replace(n.name, n.inputs[0]!);
@@ -320,7 +447,7 @@ export function convertGraph(kg: KerasGraph, opts: ConvertOptions = {}): ModelIR
   for (const n of [...g.nodes]) {
     if (n.kind !== 'activation') continue;
     const p = g.get(n.inputs[0]!);
-    if (!p || !(p.kind === 'conv2d' || p.kind === 'depthwise_conv2d' || p.kind === 'dense') || p.activation !== 'linear' || g.uses(p.name) !== 1) continue;
+    if (!p || !(p.kind === 'conv2d' || p.kind === 'depthwise_conv2d' || p.kind === 'dense' || p.kind === 'conv2d_transpose') || p.activation !== 'linear' || g.uses(p.name) !== 1) continue;
     p.activation = n.activation;
     g.replace(n.name, p.name);
   }

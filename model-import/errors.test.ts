@@ -88,9 +88,13 @@ describe('unsupported layers and options (E_UNSUPPORTED_LAYER names layer, class
     ['dilation_rate 2', (b) => { b.conv2d(2, 3, 1, 'same'); b.layers.at(-1)!.config['dilation_rate'] = [2, 2]; return b; }, /'conv2d_1' \(Conv2D\).*dilation/],
     ['channels_first', (b) => { b.pool('max', 2, 2); b.layers.at(-1)!.config['data_format'] = 'channels_first'; return b; }, /#3 'max_pooling2d_1' \(MaxPooling2D\).*channels_first/],
     ['softmax in the middle', (b) => b.flatten().dense(6, 'softmax').dense(2), /'dense' \(Dense\).*final/],
-    ['a tanh activation', (b) => b.raw('Activation', { activation: 'tanh' }, [], 'act_tanh'), /#3 'act_tanh' \(Activation\).*tanh/],
+    ['a tanh activation (no secure approximation registered)', (b) => b.raw('Activation', { activation: 'tanh' }, [], 'act_tanh'), /#3 'act_tanh' \(Activation\).*'tanh': secure approximation not available/],
+    ['a swish activation inside a Conv2D', (b) => b.raw('Activation', { activation: 'swish' }, [], 'act_swish'), /'act_swish' \(Activation\).*'swish': secure approximation not available/],
+    ['UpSampling2D with bicubic interpolation', (b) => b.raw('UpSampling2D', { size: [2, 2], interpolation: 'bicubic' }, [], 'up'), /'up' \(UpSampling2D\).*interpolation 'bicubic'/],
+    ['Conv2DTranspose with output_padding', (b) => b.raw('Conv2DTranspose', { filters: 2, kernel_size: [2, 2], strides: [2, 2], output_padding: [1, 1] }, [{ name: 'kernel', value: { shape: [2, 2, 2, 4], data: new Float64Array(32) } }, { name: 'bias', value: { shape: [2], data: new Float64Array(2) } }], 'upconv'), /'upconv' \(Conv2DTranspose\).*output_padding/],
+    ['PReLU with an alpha per pixel', (b) => b.raw('PReLU', { shared_axes: null }, [{ name: 'alpha', value: { shape: [9, 7, 4], data: new Float64Array(252) } }], 'prelu'), /'prelu' \(PReLU\).*shared_axes/],
     ['a BatchNormalization over a non-channel axis', (b) => { b.batchNorm(); b.layers.at(-1)!.config['axis'] = 1; return b; }, /'batch_normalization' \(BatchNormalization\).*axis/],
-    ['a leaky ReLU', (b) => b.raw('ReLU', { negative_slope: 0.1 }, [], 'leaky'), /'leaky' \(ReLU\)/],
+    ['a thresholded ReLU', (b) => b.raw('ReLU', { threshold: 0.5 }, [], 'thr'), /'thr' \(ReLU\).*threshold/],
     ['ReLU with max_value 4', (b) => b.raw('ReLU', { max_value: 4 }, [], 'relu4'), /'relu4' \(ReLU\).*max_value/],
   ];
   it.each(cases)('%s', async (_name, build, msg) => {

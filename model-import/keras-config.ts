@@ -32,6 +32,20 @@ export interface KerasLayer {
   v3Path: string;
   /** Weights by role: kernel, bias, gamma, beta, moving_mean, moving_variance. */
   weights: Map<string, FloatTensor>;
+  /**
+   * Keras 3: numbers among the call's positional arguments (x + 3.0 becomes
+   * Add with args [x, 3.0]), with their argument position.
+   */
+  constants?: { value: number; position: number }[];
+}
+
+/** Numbers among a Keras 3 inbound node's positional arguments (flattened one level: Add()([x, 3.0]) or x + 3.0). */
+function inboundConstants(node: Json): { value: number; position: number }[] {
+  if (!isObject(node) || !Array.isArray(node['args'])) return [];
+  const args = node['args'].length === 1 && Array.isArray(node['args'][0]) ? node['args'][0] : node['args'];
+  const out: { value: number; position: number }[] = [];
+  args.forEach((a, i) => { if (typeof a === 'number') out.push({ value: a, position: i }); });
+  return out;
 }
 
 export interface KerasGraph {
@@ -225,6 +239,8 @@ class Flattener {
           if (MODEL_CLASSES.has(String(l['class_name']))) throw fmt(`nested model '${lname}' has several inputs`);
           this.ctx.layers[before]!.inputs = srcs;
         }
+        const consts = inboundConstants(nodes[0]!);
+        if (consts.length && !MODEL_CLASSES.has(String(l['class_name']))) this.ctx.layers[before]!.constants = consts;
         produced.set(lname, out);
       }
       const out = produced.get(outNames[0]!);
@@ -274,7 +290,15 @@ export function weightRoles(layer: KerasLayer): string[] {
     case 'Convolution2D':
     case 'Dense':
     case 'DepthwiseConv2D':
+    case 'Conv2DTranspose':
+    case 'Convolution2DTranspose':
       return useBias ? ['kernel', 'bias'] : ['kernel'];
+    case 'SeparableConv2D':
+    case 'SeparableConvolution2D':
+      // The depthwise kernel's role is 'kernel' (roleOfVar).
+      return useBias ? ['kernel', 'pointwise_kernel', 'bias'] : ['kernel', 'pointwise_kernel'];
+    case 'PReLU':
+      return ['alpha'];
     case 'BatchNormalization': {
       const r: string[] = [];
       if (c['scale'] !== false) r.push('gamma');

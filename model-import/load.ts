@@ -85,7 +85,9 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
     throw new MpcError('E_MODEL_FORMAT', `model file: ${path.basename(abs)} is not a Keras .h5, .keras or TF.js model.json (unrecognised signature)`, { step: 'import.parse' });
   }
   const { configFrom: _c, ...convertOpts } = opts;
-  const ir = convertGraph(result.graph, convertOpts);
+  // hard_sigmoid differs between Keras 2 and 3: the file's keras_version, else Keras 3 for .keras, 2 for .h5 and TF.js.
+  const major = result.kerasVersion ? Number.parseInt(result.kerasVersion, 10) : format === 'keras-v3' ? 3 : 2;
+  const ir = convertGraph(result.graph, { kerasMajor: major >= 3 ? 3 : 2, ...convertOpts });
   const preprocessing = inferPreprocessing(result.graph, ir.inputShape);
   return { ir, format, sourceHash: hash.digest('hex'), sourceFile: abs, ...(result.kerasVersion ? { kerasVersion: result.kerasVersion } : {}), ...(preprocessing ? { preprocessing } : {}) };
 }

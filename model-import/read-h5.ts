@@ -68,6 +68,8 @@ function attachWeights(f: H5File, root: Group, graph: KerasGraph): void {
       if (!e) throw new MpcError('E_MODEL_FORMAT', `model file: layer '${layer.name}' (${layer.className}) has no '${role}' weight`, { step: 'import.parse' });
       const ds = f.get(e.path);
       if (!isDataset(ds)) throw new MpcError('E_MODEL_FORMAT', `model file: weight '${e.path}' is missing`, { step: 'import.parse' });
+      // Normalization's sample count (an integer) is not used at inference.
+      if (role === 'count') return;
       const t = readFloatDataset(ds, `weight '${e.path}'`);
       layer.weights.set(role, t);
     });

@@ -59,6 +59,8 @@ export async function readKeras3(bytes: Uint8Array): Promise<Keras3ReadResult> {
         roles.forEach((role, i) => {
           const ds = g.get(keys[i]!);
           if (!isDataset(ds)) throw new MpcError('E_MODEL_FORMAT', `model.weights.h5: ${layer.v3Path}/vars/${keys[i]} is not a dataset`, { step: 'import.parse' });
+          // Normalization's sample count (an integer) is not used at inference.
+          if (role === 'count') return;
           layer.weights.set(role, readFloatDataset(ds, `weight ${layer.v3Path}/vars/${keys[i]}`));
         });
       }

@@ -11,8 +11,19 @@
 export const IR_FORMAT_VERSION = 1;
 
 export type Padding = 'valid' | 'same';
-/** Activations the secure protocol runs inside the network. */
-export type Activation = 'linear' | 'relu' | 'relu6';
+/**
+ * Activations the secure protocol runs inside the network. relu, relu6 and
+ * the piecewise-linear hard_* are exact (protocol/layers/activations-pl.ts):
+ * hard_sigmoid is Keras 3's relu6(x + 3) / 6, hard_sigmoid_k2 Keras 2's
+ * clip(0.2 x + 0.5, 0, 1), hard_silu x * hard_sigmoid(x) (Keras 3; Keras 2
+ * has no such activation). The smooth ones run through a secure
+ * approximation registered in protocol/layers/activations.ts.
+ */
+export type Activation = 'linear' | 'relu' | 'relu6' | 'hard_sigmoid' | 'hard_sigmoid_k2' | 'hard_silu' | SmoothActivationName;
+export type SmoothActivationName = 'sigmoid' | 'silu' | 'tanh' | 'gelu';
+/** Slope and offset of the hard sigmoids: clip(a x + b, 0, 1). */
+export const HARD_SIGMOID: Readonly<Record<'hard_sigmoid' | 'hard_sigmoid_k2', readonly [number, number]>> = Object.freeze({ hard_sigmoid: [1 / 6, 0.5] as const, hard_sigmoid_k2: [0.2, 0.5] as const });
+export const SMOOTH_ACTIVATIONS: readonly SmoothActivationName[] = ['sigmoid', 'silu', 'tanh', 'gelu'];
 /** Activations applied by the client after reconstruction (final layer only). */
 export type OutputActivation = 'linear' | 'softmax' | 'sigmoid';
 
@@ -102,6 +113,58 @@ export interface RescalingNode extends NodeBase {
 export interface AddNode extends NodeBase {
   kind: 'add';
 }
+/** Elementwise merges of two or more same-shape inputs (Average divides by the count). */
+export interface MergeNode extends NodeBase {
+  kind: 'subtract' | 'average' | 'maximum';
+}
+/** Secret x secret elementwise product of two inputs; numpy broadcasting of equal-rank shapes (squeeze-excite's [1, 1, C] over [H, W, C]). */
+export interface MultiplyNode extends NodeBase {
+  kind: 'multiply';
+}
+/** Concatenation along `axis` of the shape without batch (0-based; the channel axis is rank - 1). */
+export interface ConcatenateNode extends NodeBase {
+  kind: 'concatenate';
+  axis: number;
+}
+/**
+ * Conv2DTranspose as a stride-1 'valid' convolution of the input with zeros
+ * inserted between rows/columns (stride - 1) and padded by `pad`
+ * ([[top, bottom], [left, right]]); kernel [kh, kw, Cin, Cout] already
+ * flipped and transposed from Keras's [kh, kw, Cout, Cin] at import.
+ */
+export interface Conv2DTransposeNode<W> extends NodeBase {
+  kind: 'conv2d_transpose';
+  filters: number;
+  kernelSize: [number, number];
+  strides: [number, number];
+  pad: [[number, number], [number, number]];
+  activation: Activation;
+  kernel: W;
+  bias?: W;
+}
+export interface UpSampling2DNode extends NodeBase {
+  kind: 'upsampling2d';
+  size: [number, number];
+  /** bilinear: TF's resize with half-pixel centres (Keras UpSampling2D). */
+  interpolation: 'nearest' | 'bilinear';
+}
+export interface Cropping2DNode extends NodeBase {
+  kind: 'cropping2d';
+  /** [[top, bottom], [left, right]] */
+  cropping: [[number, number], [number, number]];
+}
+/** y = x if x >= 0, else alpha x, with a public alpha (Keras LeakyReLU). */
+export interface LeakyReluNode extends NodeBase {
+  kind: 'leaky_relu';
+  alpha: number;
+}
+/** y = x if x >= 0, else alpha x, with a per-channel secret alpha (Keras PReLU, shared over H and W): kernel [C]. */
+export interface PReluNode<W> extends NodeBase {
+  kind: 'prelu';
+  kernel: W;
+  /** Never present (kept so every node with a kernel has the same fields). */
+  bias?: W;
+}
 
 export type LayerNode<W> =
   | Conv2DNode<W>
@@ -114,7 +177,15 @@ export type LayerNode<W> =
   | ReshapeNode
   | ZeroPadding2DNode
   | RescalingNode
-  | AddNode;
+  | AddNode
+  | MergeNode
+  | MultiplyNode
+  | ConcatenateNode
+  | Conv2DTransposeNode<W>
+  | UpSampling2DNode
+  | Cropping2DNode
+  | LeakyReluNode
+  | PReluNode<W>;
 
 export interface ModelIR<W = FloatTensor> {
   formatVersion: typeof IR_FORMAT_VERSION;

@@ -7,7 +7,7 @@
  * none: two of the MNIST sample digits; aryan-pneumonia has no golden: two
  * X-rays, preprocessed x/127.5 - 1 as its source does). The probabilities
  * must be within 1e-3 (max abs) of the plaintext reference (model-import's
- * referencePredict, float32 tfjs).
+ * referencePredict: the IR toolkit in float64 on float32 weights).
  *
  * Default: 13 fractional bits. Where 13 bits do not reach 1e-3 the model is
  * imported with more (--frac-bits), and the test name says so with the error

@@ -10,7 +10,7 @@
  */
 import { pushDown, type PartyContext } from '../context.js';
 import { assert, MpcError } from '../errors.js';
-import type { Activation, LayerNode, ModelIR } from '../ir.js';
+import { HARD_SIGMOID, type Activation, type LayerNode, type ModelIR } from '../ir.js';
 import { beaverBilinear, matmulOp } from '../primitives/matmul.js';
 import { maxOfPairs, maxPool } from '../primitives/maxpool.js';
 import { relu } from '../primitives/relu.js';
@@ -23,9 +23,11 @@ import { conv2dOp, depthwiseOp, type ConvShape } from './conv.js';
 import { window2d, type Window2D } from './geometry.js';
 import { sizeOf, type ShareTensor } from './types.js';
 import { gatherWindows, sumRows } from './windows.js';
+import { clampLinear, hardSilu, leakyRelu, maximum2, multiply, prelu, type PlOps } from './activations-pl.js';
+import { requireSmoothActivation } from './activations.js';
+import { bilinearPass, broadcastIndex, concatArrays, concatIndex, cropIndex, dilatePadIndex, gather, upsampleNearestIndex } from '../ir-kit/layout.js';
 
-/** Extra bits used to apply a public non-integer scale (Rescaling). */
-const SCALE_BITS = 24;
+import { SCALE_BITS } from '../ir-kit/arith.js';
 
 /**
  * Largest number of comparisons in one protocol call. Bigger layers (VGG16's
@@ -72,10 +74,22 @@ function addPublic(ctx: PartyContext, x: BigUint64Array, c: bigint): BigUint64Ar
   return out;
 }
 
+/** The runner's ReLU (chunked to `limit` comparisons per call) and truncation, for activations-pl.ts. */
+function plOps(ctx: PartyContext, limit: number): PlOps {
+  return {
+    relu: (v, label) => chunked(limit, v, v.length, 1, (part, _rows, i) => (ctx.comparison === 'direct' ? reluDirect : relu)(ctx, part, i ? `${label}#${i}` : label), 1),
+    trunc: (v, bits, label) => truncateProduct(ctx, v as AShare, label, bits),
+  };
+}
+
 async function activate(ctx: PartyContext, x: ShareTensor, act: Activation, label: string, limit: number): Promise<ShareTensor> {
   if (act === 'linear') return x;
-  const reluAll = (v: BigUint64Array) => chunked(limit, v, v.length, 1, (part, _rows, i) => (ctx.comparison === 'direct' ? reluDirect : relu)(ctx, part, i ? `${label}#${i}` : label), 1);
+  const ops = plOps(ctx, limit);
+  const reluAll = (v: BigUint64Array) => ops.relu(v, label);
   if (act === 'relu') return tensor(x.shape, await reluAll(x.data));
+  if (act === 'hard_sigmoid' || act === 'hard_sigmoid_k2') return tensor(x.shape, await clampLinear(ctx, ops, x.data, HARD_SIGMOID[act][0], HARD_SIGMOID[act][1], label));
+  if (act === 'hard_silu') return tensor(x.shape, await hardSilu(ctx, ops, x.data, label));
+  if (act !== 'relu6') return tensor(x.shape, await requireSmoothActivation(act, label.replace(/\.act$/, '')).secure(ctx, x.data, ctx.fracBits, label));
   // relu6(x) = relu(x) - relu(x - 6): both ReLUs in one protocol call.
   const six = BigInt(6) << BigInt(ctx.fracBits);
   const both = await reluAll(concatU64([x.data, addPublic(ctx, x.data, BigInt.asUintN(64, -six))]));
@@ -231,6 +245,70 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
       k.add(ins[0]!.data, ins[1]!.data, out);
       return tensor(x.shape, out);
     }
+    case 'subtract': {
+      const out = new BigUint64Array(x.data.length);
+      k.sub(ins[0]!.data, ins[1]!.data, out);
+      return tensor(x.shape, out);
+    }
+    case 'average': {
+      const acc = BigUint64Array.from(x.data);
+      for (const o of ins.slice(1)) k.add(acc, o.data, acc);
+      return tensor(x.shape, divideByPublic(ctx, acc as AShare, Uint32Array.of(ins.length)));
+    }
+    case 'maximum': {
+      // Pairwise: max(max(x0, x1), x2), ...; each level one ReLU call.
+      let acc: BigUint64Array = x.data;
+      for (let i = 1; i < ins.length; i++) acc = await maximum2(ctx, plOps(ctx, limit), acc, ins[i]!.data, i > 1 ? `${label}#${i}` : label);
+      return tensor(x.shape, acc);
+    }
+    case 'multiply': {
+      const [a, b] = ins as [ShareTensor, ShareTensor];
+      const shape = [x.shape[0]!, ...a.shape.slice(1).map((d, i) => Math.max(d, b.shape[i + 1]!))];
+      const full = (t: ShareTensor) => (sizeOf(t.shape) === sizeOf(shape) ? t.data : gather(t.data, broadcastIndex(t.shape.slice(1), shape.slice(1), shape[0]!)) as AShare);
+      return tensor(shape, await multiply(ctx, plOps(ctx, limit), full(a), full(b), label));
+    }
+    case 'concatenate': {
+      const shapes = ins.map((t) => t.shape.slice(1));
+      const out = gather(concatArrays(ins.map((t) => t.data as BigUint64Array)), concatIndex(shapes, node.axis, x.shape[0]!));
+      return tensor([x.shape[0]!, ...shapes[0]!.map((d, i) => (i === node.axis ? shapes.reduce((t, s) => t + s[i]!, 0) : d))], out);
+    }
+    case 'cropping2d': {
+      const [N, H, W, C] = nhwc(x, node);
+      const [[t, b], [l, r]] = node.cropping;
+      return tensor([N, H - t - b, W - l - r, C], gather(x.data, cropIndex([H, W, C], node.cropping, N)));
+    }
+    case 'upsampling2d': {
+      const [N, H, W, C] = nhwc(x, node);
+      if (node.interpolation === 'nearest') return tensor([N, H * node.size[0], W * node.size[1], C], gather(x.data, upsampleNearestIndex([H, W, C], node.size, N)));
+      // Bilinear: along H, then along W; each output is lo round(w_lo 2^24) + hi round(w_hi 2^24), truncated by 24 bits.
+      let cur: BigUint64Array = x.data, shape = [H, W, C];
+      for (const axis of [0, 1] as const) {
+        const p = bilinearPass(shape, axis, node.size[axis], N);
+        const wl = BigUint64Array.from(p.wLo, (w) => BigInt(Math.round(w * 2 ** SCALE_BITS)));
+        const wh = BigUint64Array.from(p.wHi, (w) => BigInt(Math.round(w * 2 ** SCALE_BITS)));
+        const lo = gather(cur, p.lo), hi = gather(cur, p.hi);
+        k.mul(lo, wl, lo); k.mul(hi, wh, hi); k.add(lo, hi, lo);
+        cur = await truncateProduct(ctx, lo as AShare, `${label}.${axis ? 'w' : 'h'}`, SCALE_BITS);
+        shape = p.shape;
+      }
+      return tensor([N, ...shape], cur);
+    }
+    case 'conv2d_transpose': {
+      const [N, H, W, C] = nhwc(x, node);
+      assert(node.kernel.shape[2] === C, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[2]} input channels, input has ${C}`);
+      const xd = gather(x.data, dilatePadIndex([H, W, C], node.strides, node.pad, N));
+      const Hd = (H - 1) * node.strides[0] + 1 + node.pad[0][0] + node.pad[0][1], Wd = (W - 1) * node.strides[1] + 1 + node.pad[1][0] + node.pad[1][1];
+      const [kh, kw] = node.kernelSize;
+      const g = window2d(Hd, Wd, node.kernelSize, [1, 1], 'valid');
+      const op = conv2dOp({ N, H: Hd, W: Wd, C, kh, kw, sh: 1, sw: 1, g }, node.filters, label);
+      const z = await truncateProduct(ctx, await beaverBilinear(ctx, op, xd as AShare, node.kernel.data, `${keyPrefix}${node.name}:kernel`), label);
+      if (node.bias) addBias(ctx, z, node.bias.data);
+      return activate(ctx, tensor([N, g.outH, g.outW, node.filters], z), node.activation, `${label}.act`, limit);
+    }
+    case 'leaky_relu':
+      return tensor(x.shape, await leakyRelu(ctx, plOps(ctx, limit), x.data, node.alpha, label));
+    case 'prelu':
+      return tensor(x.shape, await prelu(ctx, plOps(ctx, limit), x.data, node.kernel.data, label));
     default: {
       const n: never = node;
       throw new MpcError('E_UNSUPPORTED_LAYER', `layer kind '${(n as LayerNode<ShareTensor>).kind}' is not supported by the secure runner`);

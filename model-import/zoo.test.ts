@@ -1,0 +1,141 @@
+/**
+ * The architectures medical imaging uses (../shared/fixtures/zoo: Keras
+ * 3.15.1 DenseNet-121 with a CheXNet head, EfficientNet-B0,
+ * MobileNetV3-Small, U-Net 128): import, plaintext forward pass against
+ * Keras's golden outputs on two real X-rays, and a secure run (three parties
+ * in-process) against the plaintext twin. EfficientNet needs smooth
+ * activations inside the network (swish, sigmoid gates): without a
+ * registered secure approximation it is refused, naming the layer; with the
+ * test stand-ins registered it imports and its float twin (the exact
+ * functions) matches Keras.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
+import { getKernels } from '../protocol/kernels/index.js';
+import { secureForward } from '../protocol/layers/runner.js';
+import { shareModel } from '../protocol/layers/share-model.js';
+import { reconstruct } from '../protocol/sharing/sharing.js';
+import { run3, shareFor3 } from '../protocol/testing/run3.js';
+import { registerStandins } from '../protocol/testing/smooth-standins.js';
+import { loadModel } from './load.js';
+import { applyOutputActivation, referencePredict } from './reference.js';
+import { fixedLogits } from './fixed-sim.js';
+
+const ZOO = path.resolve(__dirname, '..', '..', 'shared', 'fixtures', 'zoo');
+const have = existsSync(ZOO);
+if (!have) console.warn('zoo tests skipped: ../shared/fixtures/zoo is absent');
+
+interface Golden { inputs: string[]; outputs: number[][]; input_shape: number[]; layer_classes: string[] }
+const golden = (m: string): Golden => JSON.parse(readFileSync(path.join(ZOO, m, 'golden.json'), 'utf8')) as Golden;
+function input(m: string, i: number): Float32Array {
+  const b = readFileSync(path.join(ZOO, m, golden(m).inputs[i]!));
+  const out = new Float32Array(b.length / 4);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => { let e = 0; for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i]! - b[i]!)); return e; };
+
+let unregister: (() => void) | undefined;
+afterEach(() => { unregister?.(); unregister = undefined; });
+
+async function plaintextMatchesGolden(m: string) {
+  const { ir } = await loadModel(path.join(ZOO, m, 'model.keras'));
+  const g = golden(m);
+  expect(ir.inputShape).toEqual(g.input_shape);
+  for (let i = 0; i < 2; i++) {
+    const y = referencePredict(ir, input(m, i), 1);
+    expect(y).toHaveLength(g.outputs[i]!.length);
+    expect(maxAbs(y, g.outputs[i]!), `${m} on ${g.inputs[i]}`).toBeLessThan(1e-4);
+  }
+  return ir;
+}
+
+describe.skipIf(!have)('zoo models: import and plaintext vs Keras (max |output error| < 1e-4 on two X-rays)', () => {
+  it('unet-128 (Conv2DTranspose, Concatenate skips; the sigmoid mask is applied by the client)', async () => {
+    const ir = await plaintextMatchesGolden('unet-128');
+    expect(ir.outputActivation).toBe('sigmoid');
+    expect(ir.nodes.some((n) => n.kind === 'conv2d_transpose') && ir.nodes.some((n) => n.kind === 'concatenate')).toBe(true);
+  }, 60_000);
+
+  it('mobilenetv3small (hard_silu, hard_sigmoid gates as x + 3 / ReLU6 / x / 6, squeeze-excite Multiply)', async () => {
+    const ir = await plaintextMatchesGolden('mobilenetv3small');
+    expect(ir.nodes.some((n) => n.kind === 'multiply')).toBe(true);
+    expect(ir.nodes.some((n) => 'activation' in n && n.activation === 'hard_silu')).toBe(true);
+  }, 60_000);
+
+  it('densenet121-chexnet (Concatenate; 14 sigmoid outputs applied by the client)', async () => {
+    const ir = await plaintextMatchesGolden('densenet121-chexnet');
+    expect(ir.outputActivation).toBe('sigmoid');
+    expect(ir.nodes.filter((n) => n.kind === 'concatenate')).toHaveLength(58);
+  }, 120_000);
+
+  it('efficientnetb0 is refused while no secure sigmoid/silu is registered: the layer, its class and the activation are named', async () => {
+    await expect(loadModel(path.join(ZOO, 'efficientnetb0', 'model.keras'))).rejects.toMatchObject({
+      code: 'E_UNSUPPORTED_LAYER',
+      message: expect.stringMatching(/'stem_activation' \(Activation\): activation 'silu': secure approximation not available/),
+    });
+  });
+
+  it('efficientnetb0 with secure sigmoid and silu registered (test stand-ins): imports (Normalization folded), and its float twin matches Keras', async () => {
+    unregister = registerStandins();
+    const ir = await plaintextMatchesGolden('efficientnetb0');
+    expect(ir.nodes.some((n) => 'activation' in n && n.activation === 'sigmoid')).toBe(true);
+    expect(ir.nodes.some((n) => 'activation' in n && n.activation === 'silu')).toBe(true);
+  }, 60_000);
+});
+
+describe.skipIf(!have)('zoo models over shares (three parties in-process) vs the plaintext twin', () => {
+  const k = getKernels();
+  async function secureVsPlain(m: string, f: number) {
+    const { ir } = await loadModel(path.join(ZOO, m, 'model.keras'));
+    const x = input(m, 1);
+    const parts = shareModel(k, ir, f);
+    const xs = shareFor3(encode(Float64Array.from(x), f));
+    const r = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [1, ...ir.inputShape], data: xs[ctx.party] }), { fracBits: f, compareBits: 32, compareRadix: 4 });
+    const got = applyOutputActivation(Float32Array.from(decode(reconstruct(k, r.results[0].data, r.results[1].data), f)), 1, ir.outputActivation);
+    return { got, want: referencePredict(ir, x, 1), golden: golden(m).outputs[1]! };
+  }
+
+  it('mobilenetv3small, f = 13, 32-bit comparisons: probabilities within 1e-3, same argmax', async () => {
+    const { got, want, golden: gold } = await secureVsPlain('mobilenetv3small', 13);
+    console.log(`[zoo] mobilenetv3small secure: max |dp| vs plaintext ${maxAbs(got, want).toExponential(2)}, vs Keras ${maxAbs(got, gold).toExponential(2)}`);
+    expect(maxAbs(got, want)).toBeLessThan(1e-3);
+    expect(maxAbs(got, gold)).toBeLessThan(1e-3);
+    expect(got.indexOf(Math.max(...got))).toBe(want.indexOf(Math.max(...want)));
+  }, 120_000);
+
+  it('unet-128, f = 16, 32-bit comparisons: mask within 1e-3 (max abs), at least 99.9% of pixels on the same side of 0.5', async () => {
+    const { got, want, golden: gold } = await secureVsPlain('unet-128', 16);
+    let same = 0;
+    got.forEach((p, i) => { if ((p > 0.5) === (want[i]! > 0.5)) same++; });
+    console.log(`[zoo] unet-128 secure: max |dp| vs plaintext ${maxAbs(got, want).toExponential(2)}, vs Keras ${maxAbs(got, gold).toExponential(2)}, same side of 0.5: ${same}/${got.length}`);
+    expect(got).toHaveLength(128 * 128);
+    expect(maxAbs(got, want)).toBeLessThan(1e-3);
+    expect(same / got.length).toBeGreaterThanOrEqual(0.999);
+  }, 120_000);
+
+  it('densenet121-chexnet, f = 16 (at 13 bits the error is ~1.3e-3), 32-bit comparisons: 14 probabilities within 1e-3, the same per-label decisions at 0.5', async () => {
+    const { got, want, golden: gold } = await secureVsPlain('densenet121-chexnet', 16);
+    console.log(`[zoo] densenet121-chexnet secure: max |dp| vs plaintext ${maxAbs(got, want).toExponential(2)}, vs Keras ${maxAbs(got, gold).toExponential(2)}`);
+    expect(got).toHaveLength(14);
+    expect(maxAbs(got, want)).toBeLessThan(1e-3);
+    expect(Array.from(got, (p) => p > 0.5)).toEqual(Array.from(want, (p) => p > 0.5));
+  }, 300_000);
+
+  it('efficientnetb0 with the test stand-ins registered, f = 16: the secure logits equal the fixed-point twin\'s (which runs the stand-ins) within 5e-3 of their magnitude (measured 1.3e-3: the local truncations\' unit errors carried through 16 squeeze-excite products and silus)', async () => {
+    unregister = registerStandins();
+    const { ir } = await loadModel(path.join(ZOO, 'efficientnetb0', 'model.keras'));
+    const x = input('efficientnetb0', 1), f = 16;
+    const parts = shareModel(k, ir, f);
+    const xs = shareFor3(encode(Float64Array.from(x), f));
+    const r = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [1, ...ir.inputShape], data: xs[ctx.party] }), { fracBits: f, compareBits: 32, compareRadix: 4 });
+    const got = decode(reconstruct(k, r.results[0].data, r.results[1].data), f);
+    const twin = fixedLogits(ir, x, 1, { fracBits: f });
+    const scale = Math.max(...Array.from(twin, Math.abs));
+    console.log(`[zoo] efficientnetb0 (stand-ins) secure vs fixed twin: logits [${Array.from(got, (v) => v.toFixed(4))}] vs [${Array.from(twin, (v) => v.toFixed(4))}]`);
+    expect(scale).toBeGreaterThan(0);
+    expect(maxAbs(got, twin) / scale).toBeLessThan(5e-3);
+  }, 180_000);
+});

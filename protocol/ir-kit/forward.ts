@@ -1,0 +1,276 @@
+/**
+ * The one plaintext forward pass of the layer IR, parameterised by its
+ * arithmetic (arith.ts): float64 reals (protocol/reference/forward.ts,
+ * model-import/reference.ts) or the secure runner's fixed point
+ * (model-import/fixed-sim.ts). Each layer kind is written here once, with
+ * the runner's geometry (TF 'same' padding, average pooling over unpadded
+ * elements) and the runner's order of truncations.
+ */
+import { MpcError } from '../errors.js';
+import { HARD_SIGMOID, type Activation, type FloatTensor, type LayerNode, type ModelIR, type SmoothActivationName } from '../ir.js';
+import { smoothActivation } from '../layers/activations.js';
+import { bilinearPass, broadcastIndex, concatArrays, concatIndex, cropIndex, dilatePadIndex, gather, upsampleNearestIndex } from './layout.js';
+import { window2d } from '../layers/geometry.js';
+import { sizeOf } from '../layers/types.js';
+import type { Arith } from './arith.js';
+import { outputShape } from './shapes.js';
+
+/** A batch-first tensor in the arithmetic's units. */
+export interface Values { shape: number[]; data: Float64Array }
+
+/** clip(a x + b, 0, 1) as activations-pl.ts computes it: the public product first, then the clamp. */
+function clampLinear(y: Float64Array, a: number, b: number, ar: Arith): Float64Array {
+  const off = ar.encode(b), one = ar.encode(1);
+  for (let i = 0; i < y.length; i++) { const t = ar.scale(y[i]!, a) + off; y[i] = t < 0 ? 0 : t > one ? one : t; }
+  return y;
+}
+
+/** A registered smooth activation (activations.ts): its float twin, or its fixed-point twin on ring values. */
+function smooth(name: SmoothActivationName, y: Float64Array, ar: Arith, layer: string): Float64Array {
+  const s = smoothActivation(name);
+  if (!s) throw new MpcError('E_UNSUPPORTED_LAYER', `layer '${layer}': activation '${name}': secure approximation not available`);
+  if (ar.onSmoothInput) {
+    let lo = Infinity, hi = -Infinity;
+    for (const v of y) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    ar.onSmoothInput(layer, name, ar.decode(lo), ar.decode(hi));
+  }
+  if (ar.kind === 'float') { for (let i = 0; i < y.length; i++) y[i] = s.float(y[i]!); return y; }
+  const ring = s.fixed(BigUint64Array.from(y, (v) => BigInt.asUintN(64, BigInt(v))), ar.fracBits!);
+  for (let i = 0; i < y.length; i++) y[i] = Number(BigInt.asIntN(64, ring[i]!));
+  return y;
+}
+
+function activate(a: Activation, y: Float64Array, ar: Arith, layer: string): Float64Array {
+  if (a === 'linear') return y;
+  if (a === 'hard_sigmoid' || a === 'hard_sigmoid_k2') return clampLinear(y, HARD_SIGMOID[a][0], HARD_SIGMOID[a][1], ar);
+  if (a === 'hard_silu') {
+    const hs = clampLinear(Float64Array.from(y), HARD_SIGMOID.hard_sigmoid[0], HARD_SIGMOID.hard_sigmoid[1], ar);
+    for (let i = 0; i < y.length; i++) y[i] = ar.product(y[i]! * hs[i]!);
+    return y;
+  }
+  if (a !== 'relu' && a !== 'relu6') return smooth(a, y, ar, layer);
+  const six = ar.encode(6);
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]! > 0 ? y[i]! : 0;
+    y[i] = a === 'relu6' && v > six ? six : v;
+  }
+  return y;
+}
+
+type Win = Extract<LayerNode<FloatTensor>, { kind: 'conv2d' | 'depthwise_conv2d' }>;
+
+function conv(node: Win, x: Values, ar: Arith): Values {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const [kh, kw] = node.kernelSize, [sh, sw] = node.strides;
+  const g = window2d(H, W, node.kernelSize, node.strides, node.padding);
+  const dw = node.kind === 'depthwise_conv2d';
+  const dm = dw ? node.depthMultiplier : 1;
+  const Co = dw ? C * dm : node.filters;
+  const K = ar.weights(node.kernel), B = node.bias ? ar.weights(node.bias) : undefined;
+  const out = new Float64Array(N * g.outH * g.outW * Co);
+  const acc = new Float64Array(Co);
+  for (let n = 0; n < N; n++) for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) {
+    acc.fill(0);
+    for (let ky = 0; ky < kh; ky++) {
+      const iy = oy * sh + ky - g.padTop;
+      if (iy < 0 || iy >= H) continue;
+      for (let kx = 0; kx < kw; kx++) {
+        const ix = ox * sw + kx - g.padLeft;
+        if (ix < 0 || ix >= W) continue;
+        const xo = ((n * H + iy) * W + ix) * C, ko = (ky * kw + kx) * C;
+        for (let c = 0; c < C; c++) {
+          const xv = x.data[xo + c]!;
+          if (xv === 0) continue;
+          if (dw) for (let m = 0; m < dm; m++) acc[c * dm + m]! += xv * K[(ko + c) * dm + m]!;
+          else {
+            const kr = (ko + c) * Co;
+            for (let o = 0; o < Co; o++) acc[o]! += xv * K[kr + o]!;
+          }
+        }
+      }
+    }
+    const oo = ((n * g.outH + oy) * g.outW + ox) * Co;
+    for (let o = 0; o < Co; o++) out[oo + o] = ar.product(acc[o]!) + (B ? B[o]! : 0);
+  }
+  return { shape: [N, g.outH, g.outW, Co], data: activate(node.activation, out, ar, node.name) };
+}
+
+function dense(node: Extract<LayerNode<FloatTensor>, { kind: 'dense' }>, x: Values, ar: Arith): Values {
+  const [N, din] = x.shape as [number, number];
+  const U = node.units;
+  const K = ar.weights(node.kernel), B = node.bias ? ar.weights(node.bias) : undefined;
+  const y = new Float64Array(N * U);
+  const acc = new Float64Array(U);
+  for (let n = 0; n < N; n++) {
+    acc.fill(0);
+    for (let i = 0; i < din; i++) {
+      const xv = x.data[n * din + i]!;
+      if (xv === 0) continue;
+      for (let u = 0; u < U; u++) acc[u]! += xv * K[i * U + u]!;
+    }
+    for (let u = 0; u < U; u++) y[n * U + u] = ar.product(acc[u]!) + (B ? B[u]! : 0);
+  }
+  return { shape: [N, U], data: activate(node.activation, y, ar, node.name) };
+}
+
+function pool(node: Extract<LayerNode<FloatTensor>, { kind: 'maxpool2d' | 'avgpool2d' }>, x: Values, ar: Arith): Values {
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const [kh, kw] = node.poolSize, [sh, sw] = node.strides;
+  const g = window2d(H, W, node.poolSize, node.strides, node.padding);
+  const out = new Float64Array(N * g.outH * g.outW * C);
+  const isMax = node.kind === 'maxpool2d';
+  let r = 0;
+  for (let n = 0; n < N; n++) for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) for (let c = 0; c < C; c++, r++) {
+    let acc = isMax ? -Infinity : 0, cnt = 0;
+    for (let ky = 0; ky < kh; ky++) {
+      const iy = oy * sh + ky - g.padTop;
+      if (iy < 0 || iy >= H) continue;
+      for (let kx = 0; kx < kw; kx++) {
+        const ix = ox * sw + kx - g.padLeft;
+        if (ix < 0 || ix >= W) continue;
+        const v = x.data[((n * H + iy) * W + ix) * C + c]!;
+        acc = isMax ? Math.max(acc, v) : acc + v;
+        cnt++;
+      }
+    }
+    out[r] = isMax ? acc : ar.divide(acc, cnt);
+  }
+  return { shape: [N, g.outH, g.outW, C], data: out };
+}
+
+/** One node's output from its inputs' values. */
+export function forwardNode(node: LayerNode<FloatTensor>, ins: Values[], ar: Arith): Values {
+  const x = ins[0]!;
+  const N = x.shape[0]!;
+  const shape = [N, ...outputShape(node, ins.map((v) => v.shape.slice(1)))];
+  switch (node.kind) {
+    case 'conv2d':
+    case 'depthwise_conv2d':
+      return conv(node, x, ar);
+    case 'dense':
+      return dense(node, x, ar);
+    case 'activation':
+      return { shape, data: activate(node.activation, Float64Array.from(x.data), ar, node.name) };
+    case 'maxpool2d':
+    case 'avgpool2d':
+      return pool(node, x, ar);
+    case 'global_avgpool2d': {
+      const [, H, W, C] = x.shape as [number, number, number, number];
+      const y = new Float64Array(N * C);
+      for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
+        let acc = 0;
+        for (let p = 0; p < H * W; p++) acc += x.data[(n * H * W + p) * C + c]!;
+        y[n * C + c] = ar.divide(acc, H * W);
+      }
+      return { shape, data: y };
+    }
+    case 'flatten':
+    case 'reshape':
+      return { shape, data: x.data };
+    case 'zero_padding2d': {
+      const [, H, W, C] = x.shape as [number, number, number, number];
+      const [[t], [l]] = node.padding;
+      const [H2, W2] = shape.slice(1) as [number, number];
+      const y = new Float64Array(sizeOf(shape));
+      for (let n = 0; n < N; n++) for (let iy = 0; iy < H; iy++) y.set(x.data.subarray((n * H + iy) * W * C, (n * H + iy + 1) * W * C), ((n * H2 + iy + t) * W2 + l) * C);
+      return { shape, data: y };
+    }
+    case 'rescaling': {
+      // As the runner: a division when 1/scale is an integer, else a product by the public scale; then + offset.
+      const inv = 1 / node.scale;
+      const off = ar.encode(node.offset);
+      const y = new Float64Array(x.data.length);
+      if (Number.isInteger(inv) && inv >= 1 && inv < 2 ** 32) for (let i = 0; i < y.length; i++) y[i] = ar.divide(x.data[i]!, inv) + off;
+      else for (let i = 0; i < y.length; i++) y[i] = ar.scale(x.data[i]!, node.scale) + off;
+      return { shape, data: y };
+    }
+    case 'add': {
+      const y = Float64Array.from(x.data);
+      for (const o of ins.slice(1)) for (let i = 0; i < y.length; i++) y[i]! += o.data[i]!;
+      return { shape, data: y };
+    }
+    case 'subtract':
+      return { shape, data: x.data.map((v, i) => v - ins[1]!.data[i]!) };
+    case 'average': {
+      const y = Float64Array.from(x.data);
+      for (const o of ins.slice(1)) for (let i = 0; i < y.length; i++) y[i]! += o.data[i]!;
+      for (let i = 0; i < y.length; i++) y[i] = ar.divide(y[i]!, ins.length);
+      return { shape, data: y };
+    }
+    case 'maximum': {
+      const y = Float64Array.from(x.data);
+      for (const o of ins.slice(1)) for (let i = 0; i < y.length; i++) y[i] = Math.max(y[i]!, o.data[i]!);
+      return { shape, data: y };
+    }
+    case 'multiply': {
+      const full = (t: Values) => (t.data.length === sizeOf(shape) ? t.data : gather(t.data, broadcastIndex(t.shape.slice(1), shape.slice(1), N)));
+      const a = full(ins[0]!), b = full(ins[1]!);
+      return { shape, data: a.map((v, i) => ar.product(v * b[i]!)) };
+    }
+    case 'concatenate':
+      return { shape, data: gather(concatArrays(ins.map((t) => t.data)), concatIndex(ins.map((t) => t.shape.slice(1)), node.axis, N)) };
+    case 'cropping2d':
+      return { shape, data: gather(x.data, cropIndex(x.shape.slice(1), node.cropping, N)) };
+    case 'upsampling2d': {
+      if (node.interpolation === 'nearest') return { shape, data: gather(x.data, upsampleNearestIndex(x.shape.slice(1), node.size, N)) };
+      let cur = x.data, s = x.shape.slice(1);
+      for (const axis of [0, 1] as const) {
+        const p = bilinearPass(s, axis, node.size[axis], N);
+        const lo = gather(cur, p.lo), hi = gather(cur, p.hi);
+        cur = lo.map((v, i) => ar.scaled(v * ar.publicWeight(p.wLo[i]!) + hi[i]! * ar.publicWeight(p.wHi[i]!)));
+        s = p.shape;
+      }
+      return { shape, data: cur };
+    }
+    case 'conv2d_transpose': {
+      const xd = gather(x.data, dilatePadIndex(x.shape.slice(1), node.strides, node.pad, N));
+      const [, H, W, C] = x.shape as [number, number, number, number];
+      const dshape = [N, (H - 1) * node.strides[0] + 1 + node.pad[0][0] + node.pad[0][1], (W - 1) * node.strides[1] + 1 + node.pad[1][0] + node.pad[1][1], C];
+      const asConv: Win = { kind: 'conv2d', name: node.name, inputs: node.inputs, filters: node.filters, kernelSize: node.kernelSize, strides: [1, 1], padding: 'valid', activation: node.activation, kernel: node.kernel, ...(node.bias ? { bias: node.bias } : {}) };
+      return conv(asConv, { shape: dshape, data: xd }, ar);
+    }
+    case 'leaky_relu':
+      return { shape, data: x.data.map((v) => ar.scale(v, node.alpha) + ar.scale(v > 0 ? v : 0, 1 - node.alpha)) };
+    case 'prelu': {
+      const A = ar.weights(node.kernel), C = A.length;
+      return { shape, data: x.data.map((v, i) => { const r = v > 0 ? v : 0; return r + ar.product((v - r) * A[i % C]!); }) };
+    }
+    default:
+      throw new MpcError('E_UNSUPPORTED_LAYER', `layer '${(node as { name: string }).name}': kind '${(node as { kind: string }).kind}' has no plaintext definition`);
+  }
+}
+
+/**
+ * Forward pass of the IR in `ar`'s arithmetic on a real input batch
+ * [N, ...inputShape] (encoded by `ar`); returns the model output, still
+ * encoded (ar.decode gives reals). `onNode` sees every node's values.
+ */
+export function forwardIR(model: ModelIR<FloatTensor>, input: ArrayLike<number>, N: number, ar: Arith, onNode?: (name: string, v: Values) => void): Values {
+  const per = sizeOf(model.inputShape);
+  if (input.length !== per * N) throw new MpcError('E_SHAPE', `forward: input has ${input.length} values, expected ${N} x [${model.inputShape}]`);
+  const x0 = new Float64Array(input.length);
+  for (let i = 0; i < x0.length; i++) x0[i] = ar.encode(input[i]!);
+  const vals = new Map<string, Values>([['input', { shape: [N, ...model.inputShape], data: x0 }]]);
+  const lastUse = new Map<string, number>();
+  model.nodes.forEach((nd, i) => nd.inputs.forEach((s) => lastUse.set(s, i)));
+  model.nodes.forEach((node, i) => {
+    const ins = node.inputs.map((s) => {
+      const v = vals.get(s);
+      if (!v) throw new MpcError('E_SHAPE', `layer '${node.name}' reads '${s}', which is not computed before it`);
+      return v;
+    });
+    const y = forwardNode(node, ins, ar);
+    vals.set(node.name, y);
+    onNode?.(node.name, y);
+    for (const s of node.inputs) if (lastUse.get(s) === i && s !== model.output) vals.delete(s);
+  });
+  const out = vals.get(model.output);
+  if (!out) throw new MpcError('E_SHAPE', `model output '${model.output}' is not a node`);
+  return out;
+}
+
+/** forwardIR, decoded to reals. */
+export function forwardReals(model: ModelIR<FloatTensor>, input: ArrayLike<number>, N: number, ar: Arith): Values {
+  const y = forwardIR(model, input, N, ar);
+  return { shape: y.shape, data: ar.kind === 'float' ? y.data : y.data.map((v) => ar.decode(v)) };
+}

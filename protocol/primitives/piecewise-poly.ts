@@ -12,13 +12,13 @@
  * (-inf, B_0), segment s (1 <= s < K) is [B_{s-1}, B_s), segment K is
  * [B_{K-1}, inf). Segment s computes
  *     P_s(u) + lambda_s x,   u = x - m_s,
- * with m_s the segment's midpoint (0 outside), P_s a polynomial of degree d
- * in the centred u (least squares on 64 Chebyshev nodes of the segment, a
- * near-minimax fit; the centring keeps every coefficient below 1 in
- * magnitude) and lambda_s in {0, 1} an exact integer linear part (silu and
- * gelu: 1 for x >= 0, so the pieces fit the small, even function g(x) - x
- * there, and the right tail is x itself). The outer segments are constants
- * (the saturation values) with lambda as given.
+ * with m_s the segment's midpoint (0 outside), P_s = a_0 + a_1 u + a_2 u^2 +
+ * a_3 u^3 a cubic in the centred u (least squares on 64 Chebyshev nodes of
+ * the segment, a near-minimax fit; the centring keeps every coefficient
+ * below 1 in magnitude) and lambda_s in {0, 1} an exact integer linear part
+ * (silu and gelu: 1 for x >= 0, so the pieces fit the small, even function
+ * g(x) - x there, and the right tail is x itself). The outer segments are
+ * constants (the saturation values) with lambda as given.
  *
  * Protocol (P0, P1 hold x at f fractional bits; P2 helps):
  *  1. One batch of K comparisons: d_k = DReLU(x - B_k 2^f) for k < K (n K
@@ -29,36 +29,43 @@
  *     fractional bits, midpoints at f, lambda) is T_0 + sum_k d_k (T_{k+1} -
  *     T_k): public integers times shared bits, no communication.
  *     u = x - m (local).
- *  3. Horner in d multiplication rounds (SecureNN Alg. 1, elementwise):
- *     v = a_d; for j = d-1 .. 1: v = Trunc_f(v u + a_j 2^f) (F bits);
- *     the first round also multiplies lambda x (exact: lambda is an integer).
- *  4. y = Trunc_F(v u + a_0 2^f) + lambda x (f bits).
+ *  3. One multiplication round (SecureNN Alg. 1, elementwise, one batch):
+ *     u u, a_3 u, a_1 u, and lambda x (exact: lambda is an integer). Then
+ *     w = Trunc_f(4 u u) (f + 2 bits), z = Trunc_f(a_3 u + a_2 2^f) (F bits),
+ *     one truncation call on both.
+ *  4. One multiplication round: p = z w, so P = a_0 + a_1 u + u^2 (a_2 + a_3 u):
+ *     y = Trunc_{F+2}(p + 4 (a_1 u + a_0 2^f)) + lambda x (f bits).
  * Truncations follow ctx.truncation: local (truncate.ts, 0 rounds) or exact
  * (truncate-exact.ts, 2 rounds each).
  *
  * Fixed-point precision. Coefficients carry F = f + 5 fractional bits. Each
- * truncation gives floor or floor + 1, so the Horner value differs from the
- * twin's floor chain by at most (|u| + 1) |u| 2^(f-F) ulp at the last step
- * (|u| <= 2.25: under 1/4 ulp); the twin (fixedPiecewise) rounds the last
- * step to nearest, so secure = twin + {-1, 0, 1} ulp. The twin differs from
- * the real approximation by coefficient rounding (sum_j |u|^j 2^-(F+1) <=
- * 0.31 ulp) and its final rounding (1/2 ulp).
+ * truncation gives floor or floor + 1, so p differs from the twin's (floor
+ * truncations) by at most |z| 2^-(f+2) + |w| 2^-F real, at most
+ * twinSlackUlps = max over pieces of (|a_2| + |a_3| h)/4 + h^2/32 (+ 1/128)
+ * ulp for half-width h (under 0.2 ulp for the four activations; a test checks
+ * < 1/2). The twin (fixedPiecewise) rounds the last step to nearest, so
+ * secure = twin + {-1, 0, 1} ulp. The twin differs from the real
+ * approximation by coefficient rounding (sum_j h^j 2^-(F+1) <= 0.31 ulp),
+ * the floors of w, z (< 0.2 ulp) and its final rounding (1/2 ulp).
  *
  * Range. Comparisons are exact while every x - B_k stays within the
  * comparison ring: |x| <= 2^(31-f) - max|B_k| - 1 (real units) with
  * ctx.compareBits = 32 (8181 at f = 18 for silu's |B| <= 10), 2^(62-f) -
- * max|B_k| - 1 with 64 (comparableLimit). Beyond it the segment is wrong. The Horner values of the
- * tails are exactly 0 (zero coefficients times anything), so a wrapped or
- * badly truncated u out there never reaches the output. Truncated values are
- * below 2^(2f+9) in ring units; local truncation fails with probability about
- * 2^(2f+10-64) per truncation (2^-18 at f = 18, 2^-28 at f = 13; PROTOCOL-NOTES),
- * three per element: at f >= 16 a model with millions of these activations
- * wants truncation 'exact'.
+ * max|B_k| - 1 with 64 (comparableLimit). Beyond it the segment is wrong.
+ * In the tails every coefficient but a_0 is exactly 0 and u = x, so z = 0
+ * and p = 0 whatever w is: a large |x| whose u u wraps or whose truncation
+ * fails never reaches the output (lambda x is an exact product). Inside the
+ * pieces the truncated values are below 2^(2f+9) ring units; local
+ * truncation fails with probability about 2^(2f+10-64) per truncation
+ * (2^-18 at f = 18, 2^-28 at f = 13; PROTOCOL-NOTES), three per element: at
+ * f >= 16 a model with millions of these activations wants truncation
+ * 'exact'.
  *
- * Cost: the comparison batch (n K elements) + d multiplication rounds
- * (40 n bytes each, 80 n for the one carrying lambda x) + with exact
- * truncation d more truncations (2 rounds, 32 n bytes each). Direct route:
- * 3 + d rounds (local truncation), 3 + 3d (exact).
+ * Cost: the comparison batch (n K elements) + 2 multiplication rounds
+ * (3 n + n elements, 160 n bytes; 200 n with lambda x) + with exact
+ * truncation 2 truncations (2 rounds each, 64 n + 32 n bytes). Direct route:
+ * 5 rounds (local truncation), 9 (exact); the paper's route (securenn):
+ * 8 + 2 = 10 (local).
  */
 import type { ComparisonMode, PartyContext, TruncationMode } from '../context.js';
 import { assert } from '../errors.js';
@@ -80,8 +87,8 @@ export interface PiecewiseSpec {
   target(x: number): number;
   /** Ascending dyadic breakpoints (multiples of 1/16). */
   breakpoints: readonly number[];
-  /** Polynomial degree of the inner pieces (>= 1). */
-  degree: number;
+  /** Polynomial degree of the inner pieces (cubic: the two multiplication rounds of step 3-4). */
+  degree: 3;
   /** Constant value of the left tail (x < B_0) and right tail (x >= B_{K-1}), besides lambda x. */
   left: number;
   right: number;
@@ -150,7 +157,7 @@ function fitSegment(h: (x: number) => number, a: number, b: number, d: number): 
 
 function buildSegments(spec: PiecewiseSpec): { m: number; c: number[]; lambda: 0 | 1 }[] {
   const B = spec.breakpoints, K = B.length, d = spec.degree;
-  assert(K >= 1 && spec.lambda.length === K + 1 && d >= 1, 'E_INTERNAL', `${spec.name}: malformed piecewise spec`);
+  assert(K >= 1 && spec.lambda.length === K + 1 && d === 3, 'E_INTERNAL', `${spec.name}: malformed piecewise spec`);
   for (let k = 0; k < K; k++) assert(Number.isInteger(B[k]! * 16) && (k === 0 || B[k]! > B[k - 1]!), 'E_INTERNAL', `${spec.name}: breakpoints must ascend in multiples of 1/16`);
   const tail = (v: number, lambda: 0 | 1) => ({ m: 0, c: [v, ...new Array<number>(d).fill(0)], lambda });
   const segs = [tail(spec.left, spec.lambda[0]!)];
@@ -192,21 +199,36 @@ const floorDiv = (a: bigint, b: bigint): bigint => {
   return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 };
 
-/** The twin: Horner with floor truncations, the last step rounded to nearest. */
-function fixedPiecewise(t: Table, d: number, x: BigUint64Array, f: number): BigUint64Array {
+/** The twin: steps 3-4 with floor truncations, the last one rounded to nearest. */
+function fixedPiecewise(t: Table, x: BigUint64Array, f: number): BigUint64Array {
   const out = new BigUint64Array(x.length);
-  const one = 1n << BigInt(f), F1 = 1n << BigInt(t.F), half = 1n << BigInt(t.F - 1);
+  const one = 1n << BigInt(f), last = 1n << BigInt(t.F + W_EXTRA_BITS), half = last >> 1n, four = 1n << BigInt(W_EXTRA_BITS);
   for (let i = 0; i < x.length; i++) {
     const X = BigInt.asIntN(64, x[i]!);
     let s = 0;
     while (s < t.B.length && X >= t.B[s]!) s++;
     const U = X - t.M[s]!, A = t.A[s]!;
-    let V = A[d]!;
-    for (let j = d - 1; j >= 1; j--) V = floorDiv(V * U + A[j]! * one, one);
-    const y = floorDiv(V * U + A[0]! * one + half, F1) + t.L[s]! * X;
+    const W = floorDiv(four * U * U, one), Z = floorDiv(A[3]! * U + A[2]! * one, one);
+    const y = floorDiv(Z * W + four * (A[1]! * U + A[0]! * one) + half, last) + t.L[s]! * X;
     out[i] = BigInt.asUintN(64, y);
   }
   return out;
+}
+
+/** Extra fractional bits of w = u^2 over f (w at f + 2 bits). */
+const W_EXTRA_BITS = 2;
+
+/**
+ * Bound (ulp of the output) of |p_secure - p_twin| / 2^(F+2) from the floor-or-floor+1 truncations of w and z:
+ * (|a_2| + |a_3| h)/4 + h^2/32 + 1/128 over the inner pieces of half-width h (the real coefficients; F = f + 5).
+ */
+export function twinSlackUlps(spec: PiecewiseSpec, segments: readonly { c: readonly number[] }[]): number {
+  let worst = 0;
+  for (let s = 1; s < spec.breakpoints.length; s++) {
+    const h = (spec.breakpoints[s]! - spec.breakpoints[s - 1]!) / 2, c = segments[s]!.c;
+    worst = Math.max(worst, (Math.abs(c[2]!) + Math.abs(c[3]!) * h) / 4 + (h * h) / 2 ** COEF_EXTRA_BITS + 1 / 128);
+  }
+  return worst;
 }
 
 function floatPiecewise(spec: PiecewiseSpec, segs: readonly { m: number; c: readonly number[]; lambda: 0 | 1 }[], x: number): number {
@@ -238,7 +260,7 @@ function selectColumn(ctx: PartyContext, d: BigUint64Array, n: number, T: readon
 
 async function securePiecewise(ctx: PartyContext, spec: PiecewiseSpec, tables: Map<number, Table>, x: AShare, f: number, label: string): Promise<AShare> {
   const t = tables.get(f)!;
-  const k = ctx.kernels, n = x.length, K = t.B.length, d = spec.degree;
+  const k = ctx.kernels, n = x.length, K = t.B.length;
   const hasLambda = t.L.some((l) => l !== 0n);
   const helper = ctx.party === 2;
   // Step 1: one comparison batch, x - B_k for every breakpoint.
@@ -251,51 +273,54 @@ async function securePiecewise(ctx: PartyContext, spec: PiecewiseSpec, tables: M
     }
   }
   const bits = await dreluFor(ctx, diffs as AShare, `${label}.cmp`);
-  // Step 2: local selection of the segment's midpoint, coefficients and lambda.
+  // Step 2: local selection of the segment's midpoint, coefficients and lambda; u = x - m.
   const col = (T: readonly bigint[]): AShare => (helper ? (new BigUint64Array(n) as AShare) : selectColumn(ctx, bits, n, T));
   const u = col(t.M);
   if (!helper) k.sub(x, u, u);
-  const a = Array.from({ length: d + 1 }, (_, j) => col(t.A.map((row) => row[j]!)));
+  const a = [0, 1, 2, 3].map((j) => col(t.A.map((row) => row[j]!)));
   const lam = hasLambda ? col(t.L) : null;
-  const scaleF = (v: AShare): AShare => { if (!helper) k.mulScalar(v, 1n << BigInt(f), v); return v; };
-  // Steps 3-4: Horner; the first round also carries lambda x.
-  let v = a[d]!;
-  let lx: BigUint64Array | null = null;
-  for (let j = d - 1; j >= 0; j--) {
-    let prod: BigUint64Array;
-    if (lam && lx === null) {
-      const both = await mulShares(ctx, concat(v, lam), concat(u, x), `${label}.h${j}`);
-      prod = both.subarray(0, n);
-      lx = both.subarray(n);
-    } else prod = await mulShares(ctx, v, u, `${label}.h${j}`);
-    const acc = scaleF(a[j]!);
-    if (!helper) k.add(acc, prod, acc);
-    v = await truncFor(ctx, acc, j === 0 ? t.F : f, `${label}.t${j}`);
+  // Step 3: u u, a_3 u, a_1 u (and lambda x) in one round; w = Trunc_f(4 u u), z = Trunc_f(a_3 u + a_2 2^f) in one call.
+  const left = concatAll(lam ? [u, a[3]!, a[1]!, lam] : [u, a[3]!, a[1]!]), right = concatAll(lam ? [u, u, u, x] : [u, u, u]);
+  const prod = await mulShares(ctx, left, right, `${label}.m1`);
+  const wz = prod.subarray(0, 2 * n) as AShare;
+  if (!helper) {
+    const w = wz.subarray(0, n), z = wz.subarray(n);
+    k.mulScalar(w, 1n << BigInt(W_EXTRA_BITS), w);
+    k.mulScalar(a[2]!, 1n << BigInt(f), a[2]!);
+    k.add(z, a[2]!, z);
   }
+  const wzT = await truncFor(ctx, wz.slice() as AShare, f, `${label}.t1`);
+  // Step 4: p = z w; y = Trunc_{F+2}(p + 4 (a_1 u + a_0 2^f)) + lambda x.
+  const p = await mulShares(ctx, wzT.subarray(n) as AShare, wzT.subarray(0, n) as AShare, `${label}.m2`);
+  if (!helper) {
+    const rest = prod.subarray(2 * n, 3 * n);
+    k.mulScalar(a[0]!, 1n << BigInt(f), a[0]!);
+    k.add(rest, a[0]!, rest);
+    k.mulScalar(rest, 1n << BigInt(W_EXTRA_BITS), rest);
+    k.add(p, rest, p);
+  }
+  const y = await truncFor(ctx, p, t.F + W_EXTRA_BITS, `${label}.t2`);
   if (helper) return new BigUint64Array(n) as AShare;
-  if (lx) k.add(v, lx, v);
-  return v;
+  if (lam) k.add(y, prod.subarray(3 * n), y);
+  return y;
 }
 
-const concat = (a: BigUint64Array, b: BigUint64Array): AShare => {
-  const out = new BigUint64Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
+const concatAll = (parts: BigUint64Array[]): AShare => {
+  const out = new BigUint64Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
   return out as AShare;
 };
 
 /** Declared cost of securePiecewise on n elements. */
 export function piecewiseCost(spec: PiecewiseSpec, n: number, opts: ApproxCostOptions = {}): Cost {
-  const K = spec.breakpoints.length, d = spec.degree;
+  const K = spec.breakpoints.length;
   const mode = opts.comparison ?? 'direct', bits = opts.compareBits ?? 64, radix = opts.compareRadix ?? 4;
   const cmp = mode === 'direct' ? dreluDirectCost(n * K, bits, radix) : dreluCost(n * K);
   const hasLambda = spec.lambda.some((l) => l !== 0);
-  const parts: Cost[] = [cmp];
-  for (let j = d - 1; j >= 0; j--) {
-    parts.push(mulCost(hasLambda && j === d - 1 ? 2 * n : n));
-    if (opts.truncation === 'exact') parts.push(truncateExactCost(n));
-  }
-  return addCost(...parts);
+  const exact = opts.truncation === 'exact';
+  const zero: Cost = { rounds: 0, bytes: 0 };
+  return addCost(cmp, mulCost((hasLambda ? 4 : 3) * n), exact ? truncateExactCost(2 * n) : zero, mulCost(n), exact ? truncateExactCost(n) : zero);
 }
 
 /**
@@ -322,7 +347,7 @@ export function piecewiseActivation(spec: PiecewiseSpec, maxAbsError: number): P
       table(f);
       return ctx.step(stepName[spec.name], () => securePiecewise(ctx, spec, tables, x, f, label));
     },
-    fixed: (x, f) => fixedPiecewise(table(f), spec.degree, x, f),
+    fixed: (x, f) => fixedPiecewise(table(f), x, f),
     float: (x) => floatPiecewise(spec, segments, x),
     cost: (n, _f, opts) => piecewiseCost(spec, n, opts),
   };

@@ -16,9 +16,10 @@
  * inputRange [-8, 8]; outside it the output saturates at 0 and 1.
  *
  * Steps: one batch of 6 comparisons (x - B_k), local selection of the
- * piece, 3 Horner multiplication rounds (piecewise-poly.ts).
- * Cost (direct comparisons, local truncation): 6 rounds; 6 DReLU + 3 x 40
- * bytes per element: 1416 (64-bit comparison ring), 696 (32-bit, radix 4).
+ * piece, 2 multiplication rounds (piecewise-poly.ts).
+ * Cost (direct comparisons, local truncation): 5 rounds; 6 DReLU + 4 x 40 bytes per
+ * element: 1456 (64-bit comparison ring), 736 (32-bit, radix 4). Exact
+ * truncation: 9 rounds, 96 bytes more; the paper's comparisons: 10 rounds.
  */
 import { piecewiseActivation, type PiecewiseSpec } from './piecewise-poly.js';
 

@@ -6,7 +6,7 @@ import { reconstruct } from '../sharing/sharing.js';
 import { run3, shareFor3, type Run3Options } from '../testing/run3.js';
 import type { SmoothActivation } from './approx.js';
 import { gelu, geluApprox } from './gelu.js';
-import { comparableLimit, costOptionsOf, type PiecewiseActivation } from './piecewise-poly.js';
+import { comparableLimit, costOptionsOf, twinSlackUlps, type PiecewiseActivation } from './piecewise-poly.js';
 import { sigmoid, sigmoidApprox } from './sigmoid.js';
 import { silu, siluApprox } from './silu.js';
 import { tanhApprox } from './tanh.js';
@@ -65,6 +65,12 @@ describe('smooth activations: the approximation and its plaintext twin', () => {
         xs.forEach((x, i) => expect(Math.abs(ys[i]! - g(x))).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(x))));
         console.log(`${act.name}: fixed f=${f} max error ${e.toExponential(3)}`);
       }
+    });
+    it(`${act.name}: the truncations of steps 3-4 move the secure result less than 1/2 ulp from the twin's (so within 1 ulp after rounding)`, () => {
+      const slack = twinSlackUlps(act.spec, act.segments);
+      expect(slack).toBeGreaterThan(0);
+      expect(slack).toBeLessThan(0.5);
+      for (const s of act.segments.slice(1, -1)) for (const c of s.c) expect(Math.abs(c)).toBeLessThan(1); // the centred pieces
     });
     it(`${act.name}: saturates beyond its input range (exactly the tail value)`, () => {
       const f = 16, [lo, hi] = act.inputRange;

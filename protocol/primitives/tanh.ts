@@ -10,14 +10,16 @@
  * error 1 - tanh(4.25) = 4.1e-4).
  *
  * Bound (tests check it on dense grids, random inputs and edge values at
- * f = 13..18): |secure(x) - tanh(x)| <= 1e-3 for every x with |x| within
+ * f = 13..18): |secure(x) - tanh(x)| <= 9e-4 for every x with |x| within
  * comparableLimit (2^(31-f) - 5.25 on the 32-bit comparison ring); the
  * fixed twin within the same bound, the secure result within 1 ulp of the
  * twin. inputRange [-4.25, 4.25]; outside it the output saturates at -1, 1.
  *
- * Steps: one batch of 6 comparisons, local selection, 3 Horner rounds.
- * Cost (direct comparisons, local truncation): 6 rounds; 1416 bytes per
- * element (64-bit comparison ring), 696 (32-bit, radix 4).
+ * Steps: one batch of 6 comparisons (x - B_k), local selection of the
+ * piece, 2 multiplication rounds (piecewise-poly.ts).
+ * Cost (direct comparisons, local truncation): 5 rounds; 6 DReLU + 4 x 40 bytes per
+ * element: 1456 (64-bit comparison ring), 736 (32-bit, radix 4). Exact
+ * truncation: 9 rounds, 96 bytes more; the paper's comparisons: 10 rounds.
  */
 import { piecewiseActivation, type PiecewiseSpec } from './piecewise-poly.js';
 
@@ -31,4 +33,4 @@ export const TANH_SPEC: PiecewiseSpec = {
   lambda: [0, 0, 0, 0, 0, 0, 0],
 };
 
-export const tanhApprox = piecewiseActivation(TANH_SPEC, 1e-3);
+export const tanhApprox = piecewiseActivation(TANH_SPEC, 9e-4);

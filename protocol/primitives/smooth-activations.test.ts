@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { createContext } from '../context.js';
+import { p0Bundle, p1Bundle, prepareBundle, scriptBytes, type DealScript } from '../correlated/dealer.js';
+import { dealSeeds } from '../correlated/prg.js';
+import { MpcError } from '../errors.js';
+import type { PartyId } from '../ring/types.js';
+import { memoryTransports } from '../transport/memory.js';
+import { bilinearDealtBytes } from './matmul.js';
+import { comparisonDealtBytes } from './relu-direct.js';
 import { decode, encode } from '../fixed-point/fixed-point.js';
 import { referenceKernels as ref } from '../kernels/reference.js';
 import { reconstruct } from '../sharing/sharing.js';
@@ -119,5 +127,36 @@ describe('smooth activations over shares (three parties in-process)', () => {
     const plain: SmoothActivation = siluApprox; // the registry's interface: cost(n, f) with the library's defaults
     expect(plain.cost(n, 13)).toEqual(siluApprox.cost(n, 13, { comparison: 'direct', compareBits: 64, compareRadix: 4, truncation: 'local' }));
     expect(siluApprox.cost(2 * n, 13).bytes).toBe(2 * siluApprox.cost(n, 13).bytes);
+  });
+  it('runs from a preprocessed bundle (correlated/dealer.ts): same result within 1 ulp, the dealt bytes leave the run, same rounds', async () => {
+    const f = 14, n = 300, act = siluApprox, K = act.spec.breakpoints.length;
+    const X = cat(randomReals(n, 12, f), edgeInputs(act, f, 32)), xs = shareFor3(X), m = X.length;
+    const script: DealScript = [];
+    const live = await run3((ctx) => act.secure(ctx, xs[ctx.party], f, 'silu'), { compareBits: 32, fracBits: f, dealScript: script });
+    const dealt = comparisonDealtBytes(m * K, 32) + bilinearDealtBytes({ sizeZ: 4 * m }) + bilinearDealtBytes({ sizeZ: m });
+    expect(scriptBytes(script)).toBe(dealt);
+    const s02 = randomBytes(16), s12 = randomBytes(16);
+    const { forP1, p2 } = prepareBundle(ref, script, s02, s12);
+    const bundles = [p0Bundle(s02), p1Bundle(s12, forP1), p2];
+    const ts = memoryTransports(), seeds = dealSeeds();
+    const ctxs = ([0, 1, 2] as PartyId[]).map((p) => createContext(p, ts[p], seeds[p], { compareBits: 32, fracBits: f, bundle: bundles[p]! }));
+    const pre = await Promise.all(ctxs.map((c) => act.secure(c, xs[c.party], f, 'silu')));
+    const want = act.fixed(X, f);
+    for (const got of [reconstruct(ref, live.results[0], live.results[1]), reconstruct(ref, pre[0]!, pre[1]!)]) {
+      got.forEach((v, i) => expect(Math.abs(Number(BigInt.asIntN(64, v - want[i]!)))).toBeLessThanOrEqual(1));
+    }
+    const cost = act.cost(m, f, { compareBits: 32 });
+    expect(live.bytes).toBe(cost.bytes);
+    expect(ts.reduce((a, t) => a + t.counters.bytesSent, 0)).toBe(cost.bytes - dealt);
+    expect(Math.max(...ts.map((t) => t.counters.depth))).toBe(cost.rounds);
+    expect(bundles[1]!.items.size + bundles[2]!.items.size).toBe(0);
+  });
+  it('refuses fractional bits outside the fixed-point range with a coded error', () => {
+    for (const [act] of ACTS) {
+      let err: unknown;
+      try { act.fixed(BigUint64Array.of(0n), 7); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(MpcError);
+      expect((err as MpcError).code).toBe('E_BAD_ARGUMENT');
+    }
   });
 });

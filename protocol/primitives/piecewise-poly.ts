@@ -53,7 +53,8 @@
  * ctx.compareBits = 32 (8181 at f = 18 for silu's |B| <= 10), 2^(62-f) -
  * max|B_k| - 1 with 64 (comparableLimit). Beyond it the segment is wrong.
  * In the tails every coefficient but a_0 is exactly 0 and u = x, so z = 0
- * and p = 0 whatever w is: a large |x| whose u u wraps or whose truncation
+ * (both truncations map a sharing of 0 to 0: no low bits carry) and p = 0
+ * whatever w is: a large |x| whose u u wraps or whose truncation
  * fails never reaches the output (lambda x is an exact product). Inside the
  * pieces the truncated values are below 2^(2f+9) ring units; local
  * truncation fails with probability about 2^(2f+10-64) per truncation

@@ -97,11 +97,13 @@ const CASES: SecureCase[] = [
   { f: 16, opts: { compareBits: 32 }, n: 600 },
   { f: 18, opts: { compareBits: 32, truncation: 'exact' }, n: 400 },
   { f: 14, opts: { comparison: 'securenn', compareBits: 64 }, n: 150 },
+  { f: 15, opts: { compareBits: 64, truncation: 'exact' }, n: 300 },
+  { f: 17, opts: { compareBits: 32, compareRadix: 2 }, n: 300 },
 ];
 
 describe('smooth activations over shares (three parties in-process)', () => {
   for (const [act, g] of ACTS) for (const { f, opts, n } of CASES) {
-    const tag = `f=${f} ${opts.comparison ?? 'direct'} ${opts.compareBits ?? 64}-bit ${opts.truncation ?? 'local'} truncation`;
+    const tag = `f=${f} ${opts.comparison ?? 'direct'} ${opts.compareBits ?? 64}-bit${opts.compareRadix === 2 ? ' radix 2' : ''} ${opts.truncation ?? 'local'} truncation`;
     it(`${act.name} (${tag}): within 1 ulp of the twin, within maxAbsError of the true function, costs what it declares`, async () => {
       const bits = opts.compareBits ?? 64;
       const [lo, hi] = act.inputRange;

@@ -15,7 +15,7 @@ import { reconstruct } from '../sharing/sharing.js';
 import { run3, shareFor3 } from '../testing/run3.js';
 import { seededPrg, uniform } from '../testing/seed-models.js';
 import { registerStandins, standinSigmoid, standinSilu } from '../testing/smooth-standins.js';
-import { smoothActivation } from './activations.js';
+import { smoothActivation, suspendSmoothActivations } from './activations.js';
 import { secureForward } from './runner.js';
 import { shareModel } from './share-model.js';
 
@@ -42,11 +42,32 @@ async function secure(m: ModelIR<FloatTensor>, x: Float64Array, N: number) {
 
 describe('smooth activations through the registry', () => {
   it('no registration: the runner and both twins refuse the layer, naming it and the activation', async () => {
-    expect(smoothActivation('sigmoid')).toBeUndefined();
+    const restore = suspendSmoothActivations('sigmoid');
+    try {
+      expect(smoothActivation('sigmoid')).toBeUndefined();
+      const m = net();
+      const x = uniform(seededPrg(31), 60, 3);
+      expect(() => forwardReals(m, x, 1, floatArith)).toThrow(/'sigmoid': secure approximation not available/);
+      await expect(secure(m, x, 1)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'gate': activation 'sigmoid': secure approximation not available/) });
+    } finally {
+      restore();
+    }
+    // The built-in approximation serves again (and after a stand-in is unregistered too).
+    expect(smoothActivation('sigmoid')?.maxAbsError).toBeLessThan(1e-3);
+  });
+
+  it('the built-in approximations: secure = fixed-point twin, within their bound of the exact function that their float twin is', async () => {
     const m = net();
-    const x = uniform(seededPrg(31), 60, 3);
-    expect(() => forwardReals(m, x, 1, floatArith)).toThrow(/'sigmoid': secure approximation not available/);
-    await expect(secure(m, x, 1)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'gate': activation 'sigmoid': secure approximation not available/) });
+    const x = uniform(seededPrg(32), 60, 6);
+    const { got } = await secure(m, x, 1);
+    const fixed = forwardReals(m, x, 1, fixedArith({ fracBits: f })).data;
+    const exact = forwardReals(m, x, 1, floatArith).data;
+    for (let i = 0; i < got.length; i++) {
+      // Local truncations are exact only up to 1 ulp per share each; through conv, the cubic pieces and the product
+      // they add up to a few ulps (the same allowance as the stand-in test below).
+      expect(Math.abs(got[i]! - fixed[i]!)).toBeLessThanOrEqual(32 / 2 ** f);
+      expect(Math.abs(got[i]! - exact[i]!)).toBeLessThan(1e-2);
+    }
   });
 
   it('registered stand-ins: secure = fixed-point twin, float twin = the exact function within the declared maxAbsError, on random, zero and large inputs', async () => {

@@ -13,6 +13,10 @@ import { MpcError } from '../errors.js';
 import type { SmoothActivationName } from '../ir.js';
 import type { Cost } from '../primitives/cost.js';
 import type { AShare } from '../ring/types.js';
+import { geluApprox, gelu } from '../primitives/gelu.js';
+import { sigmoid, sigmoidApprox } from '../primitives/sigmoid.js';
+import { silu, siluApprox } from '../primitives/silu.js';
+import { tanhApprox } from '../primitives/tanh.js';
 
 export interface SmoothActivation {
   name: SmoothActivationName;
@@ -30,15 +34,38 @@ export interface SmoothActivation {
   inputRange: [number, number];
 }
 
-const registry = new Map<SmoothActivationName, SmoothActivation>();
+/**
+ * The built-in approximations (protocol/primitives/sigmoid.ts, silu.ts,
+ * tanh.ts, gelu.ts: piecewise cubics over shares). Their `float` here is the
+ * exact function (what Keras computes, for the plaintext reference); `fixed`
+ * and `secure` are the approximation, so the fixed-point simulation shows the
+ * approximation's error on the samples.
+ */
+const BUILT_IN: readonly SmoothActivation[] = [
+  { ...sigmoidApprox, float: sigmoid },
+  { ...siluApprox, float: silu },
+  { ...tanhApprox, float: Math.tanh },
+  { ...geluApprox, float: gelu },
+];
+
+const registry = new Map<SmoothActivationName, SmoothActivation>(BUILT_IN.map((a) => [a.name, a]));
 
 export function registerSmoothActivation(a: SmoothActivation): void {
   registry.set(a.name, a);
 }
 
-/** Remove a registration (tests that register a stand-in). */
+/** Remove a registration (tests that register a stand-in): the built-in approximation, if any, serves again. */
 export function unregisterSmoothActivation(name: SmoothActivationName): void {
-  registry.delete(name);
+  const b = BUILT_IN.find((a) => a.name === name);
+  if (b) registry.set(name, b);
+  else registry.delete(name);
+}
+
+/** Tests of the refusal path: take `names` out of the registry (built-ins too); returns the function that puts them back. */
+export function suspendSmoothActivations(...names: SmoothActivationName[]): () => void {
+  const kept = names.map((n) => [n, registry.get(n)] as const);
+  for (const n of names) registry.delete(n);
+  return () => { for (const [n, a] of kept) if (a) registry.set(n, a); };
 }
 
 export function smoothActivation(name: SmoothActivationName | string): SmoothActivation | undefined {

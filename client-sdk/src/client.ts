@@ -30,6 +30,7 @@ import { activate, labelFor, labelProbability, predictedIndex } from './activati
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
 import { PartyHttp, type FetchLike, type PartyEndpoint } from './http.js';
 import { preprocessImage, specForModel } from './image/preprocess.js';
+import { decodeAnyImage } from './image/dicom.js';
 import type { ImageDecoder, RawImage } from './image/types.js';
 import { checkTensorShape, classifyInput, sameShape, type ClassifiedInput, type ImageInput, type Tensor } from './input.js';
 import { bytesToU64, reconstructShares, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.js';
@@ -61,8 +62,15 @@ export interface ClientOptions {
    * parties). Leave it out: the SDK applies the model's own preprocessing.
    */
   imageScale?: number;
-  /** Image decoder (default: the platform's, see index.ts / browser.ts). */
+  /** Image decoder (default: the platform's, see index.ts / browser.ts). DICOM files are decoded by image/dicom.ts, not by it. */
   decodeImage?: ImageDecoder;
+  /**
+   * Browsers: the URL of the DICOM codecs' WebAssembly (dcmjs-codecs'
+   * dcmjs-native-codecs.wasm), fetched the first time a compressed DICOM
+   * file is predicted. Default: ./dicom-codecs.wasm next to the SDK bundle.
+   * Node: a file path (default: the one in node_modules).
+   */
+  dicomCodecsUrl?: string;
   /**
    * Once the model is known (an earlier prediction or describe()) and pinned
    * with expectedModelHash, create the sessions at P0 and P1 with the input
@@ -123,6 +131,8 @@ export interface PredictOptions {
    *   budget at every party (BudgetExhaustedError once spent).
    */
   privacy?: PrivacyOptions;
+  /** DICOM inputs: which frame of a multi-frame file (0-based; default 0, the first). */
+  dicom?: { frame?: number };
 }
 
 /** Privacy options that ask for a label mode. */
@@ -205,6 +215,7 @@ export class PrivateInferenceClientBase {
   private readonly inputShape: readonly number[] | undefined;
   private readonly imageScale: number | undefined;
   private readonly decodeImage: ImageDecoder;
+  private readonly dicomCodecsUrl: string | undefined;
   private readonly createWithInput: boolean;
   private lastModel: ModelInfo | undefined;
 
@@ -237,6 +248,8 @@ export class PrivateInferenceClientBase {
     if (o.imageScale !== undefined && !(typeof o.imageScale === 'number' && Number.isFinite(o.imageScale) && o.imageScale > 0)) throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: imageScale must be a positive number');
     this.imageScale = o.imageScale;
     this.decodeImage = o.decodeImage ?? platformDecoder;
+    if (o.dicomCodecsUrl !== undefined && typeof o.dicomCodecsUrl !== 'string') throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: dicomCodecsUrl must be a string');
+    this.dicomCodecsUrl = o.dicomCodecsUrl;
     this.createWithInput = o.createWithInput ?? true;
   }
 
@@ -324,7 +337,10 @@ export class PrivateInferenceClientBase {
     const known = this.inputShape ?? this.lastModel?.inputShape;
     if (known) items.forEach((it, i) => { if (it.kind === 'tensor') checkTensorShape(it.tensor, known, batchTensor, batched ? `input[${i}]` : 'input'); });
     emit('encoding');
-    const decoded = await Promise.all(items.map((it) => (it.kind === 'image' ? this.decodeImage(it.src) : Promise.resolve(undefined))));
+    const frame = options.dicom?.frame;
+    if (frame !== undefined && !(Number.isInteger(frame) && frame >= 0)) throw new InputError('E_BAD_ARGUMENT', 'predict: dicom.frame must be an integer >= 0');
+    // DICOM files are decoded here, on the client: only the pixels go on; no header field is ever sent.
+    const decoded = await Promise.all(items.map((it) => (it.kind === 'image' ? decodeAnyImage(it.src, this.decodeImage, { ...(frame !== undefined ? { frame } : {}), ...(this.dicomCodecsUrl !== undefined ? { codecsUrl: this.dicomCodecsUrl } : {}) }) : Promise.resolve(undefined))));
     signal.throwIfAborted();
 
     sessionId = uuidV4();

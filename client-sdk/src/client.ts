@@ -26,7 +26,7 @@
 import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy, PrivacyOptions } from '../../protocol/api-contract.js';
 import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
 import { decode as decodeFixed, encode as encodeFixed, MAX_FRAC_BITS, MIN_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
-import { activate, labelFor, labelProbability, predictedIndex } from './activation.js';
+import { activate, findings, labelFor, labelProbability, maskOutput, outputKind, predictedIndex, type Finding, type MaskOutput, type OutputKind } from './activation.js';
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
 import { PartyHttp, type FetchLike, type PartyEndpoint } from './http.js';
 import { preprocessImage, specForModel } from './image/preprocess.js';
@@ -138,9 +138,23 @@ export interface PredictOptions {
 /** Privacy options that ask for a label mode. */
 export type LabelModePrivacy = PrivacyOptions & { outputMode: 'label' | 'label+confidence' };
 
-/** Logits mode (the default): the reconstructed logits and the client-side activation. */
+/**
+ * Logits mode (the default): the reconstructed logits and the client-side activation.
+ * `kind` (outputKind of activation.ts) says how to read it:
+ * - 'class': `label` with its `probability`;
+ * - 'multi-label' (several sigmoid outputs, e.g. CheXNet's 14 findings): `findings`, every label with
+ *   its probability and its decision at 0.5, sorted by probability; `label`/`probability` are the top finding;
+ * - 'mask' (a dense output [H, W, C]): `mask`, the per-pixel probabilities as a Float32Array with its
+ *   shape and the thresholded class map; `label` is 'mask', `index` -1 and `probability` the mask's
+ *   positive fraction; `probabilities` and `logits` hold every pixel.
+ */
 export interface Prediction {
   outputMode: 'logits';
+  kind: OutputKind;
+  /** 'multi-label': every label, highest probability first. */
+  findings?: Finding[];
+  /** 'mask': the segmentation output. */
+  mask?: MaskOutput;
   /** After the model's output activation. */
   probabilities: number[];
   /** labels[index] when the model has labels, else the index. */
@@ -156,6 +170,9 @@ export interface Prediction {
 
 export interface BatchPrediction {
   outputMode: 'logits';
+  kind: OutputKind;
+  findings?: Finding[][];
+  mask?: MaskOutput[];
   probabilities: number[][];
   label: (string | number)[];
   probability: number[];
@@ -390,7 +407,10 @@ export class PrivateInferenceClientBase {
     emit('done');
     if (batched) return result;
     if (result.outputMode === 'logits') {
-      return { outputMode: 'logits', probabilities: result.probabilities[0]!, label: result.label[0]!, probability: result.probability[0]!, index: result.index[0]!, logits: result.logits[0]!, sessionId, model };
+      return {
+        outputMode: 'logits', kind: result.kind, probabilities: result.probabilities[0]!, label: result.label[0]!, probability: result.probability[0]!, index: result.index[0]!, logits: result.logits[0]!,
+        ...(result.findings ? { findings: result.findings[0]! } : {}), ...(result.mask ? { mask: result.mask[0]! } : {}), sessionId, model,
+      };
     }
     return { outputMode: result.outputMode, label: result.label[0]!, index: result.index[0]!, ...(result.confidenceBucket ? { confidenceBucket: result.confidenceBucket[0]! } : {}), sessionId, model };
   }
@@ -531,16 +551,29 @@ export class PrivateInferenceClientBase {
     }
     const y = decodeFixed(reconstructShares(o0.shares, o1.shares), model.fracBits);
     const per = y.length / batch;
-    const out: BatchPrediction = { outputMode: 'logits', probabilities: [], label: [], probability: [], index: [], logits: [], sessionId, model };
+    const kind = outputKind(model);
+    const out: BatchPrediction = { outputMode: 'logits', kind, probabilities: [], label: [], probability: [], index: [], logits: [], sessionId, model };
+    if (kind === 'multi-label') out.findings = [];
+    if (kind === 'mask') out.mask = [];
     for (let b = 0; b < batch; b++) {
       const logits = Array.from(y.subarray(b * per, (b + 1) * per));
+      out.logits.push(logits);
+      if (kind === 'mask') {
+        const mask = maskOutput(logits, model.outputShape, model.outputActivation);
+        out.mask!.push(mask);
+        out.probabilities.push(Array.from(mask.probabilities));
+        out.index.push(-1);
+        out.label.push('mask');
+        out.probability.push(mask.positiveFraction);
+        continue;
+      }
       const probabilities = activate(logits, model.outputActivation);
       const index = predictedIndex(probabilities);
-      out.logits.push(logits);
       out.probabilities.push(probabilities);
       out.index.push(index);
       out.label.push(labelFor(index, model.labels));
       out.probability.push(labelProbability(probabilities, index));
+      if (kind === 'multi-label') out.findings!.push(findings(probabilities, model.labels));
     }
     return out;
   }

@@ -1,8 +1,13 @@
-/** The part of dcmjs (no bundled types) that image/dicom.ts uses. */
+/** The part of dcmjs (no bundled types) that the SDK and its tests use. */
 declare module 'dcmjs' {
+  interface DicomDict {
+    meta: Record<string, unknown>;
+    dict: Record<string, { vr: string; Value: unknown[] }>;
+    write(options?: Record<string, unknown>): ArrayBuffer;
+  }
   const dcmjs: {
     data: {
-      DicomMessage: { readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): { meta: Record<string, unknown>; dict: Record<string, unknown> } };
+      DicomMessage: { readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): DicomDict };
       DicomMetaDictionary: { naturalizeDataset(dict: Record<string, unknown>): Record<string, unknown> };
     };
   };

@@ -10,37 +10,12 @@ import dcmjs from 'dcmjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, PrivateInferenceClient, convertChannels, decodeDicom, decodeImage, isDicom } from '../src/index.js';
 import { captureParties } from './capture-proxy.js';
+import { phiFound, phiStrings } from './phi.js';
 import { startFakeParties, type FakeParties } from './fake-parties.js';
 import { DICOM_DIR, dicomExpected, dicomXrays } from './fixtures.js';
 
 const bytes = (p: string): Uint8Array => new Uint8Array(readFileSync(p));
 const fixture = (f: string): Uint8Array => bytes(join(DICOM_DIR, f));
-
-/** Header values that identify a patient, a study or a site, read from the fixtures themselves. */
-const PHI_TAGS = ['PatientName', 'PatientID', 'PatientBirthDate', 'OtherPatientIDs', 'PatientAddress', 'InstitutionName', 'InstitutionAddress',
-  'ReferringPhysicianName', 'PerformingPhysicianName', 'OperatorsName', 'StudyDate', 'SeriesDate', 'AcquisitionDate', 'ContentDate',
-  'AccessionNumber', 'StudyID', 'StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'];
-
-export function phiStrings(files: string[]): string[] {
-  const out = new Set<string>();
-  for (const f of files) {
-    const b = readFileSync(f);
-    const dict = dcmjs.data.DicomMessage.readFile(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, {});
-    const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
-    for (const tag of PHI_TAGS) {
-      for (const v of [ds[tag]].flat()) {
-        const s = typeof v === 'string' ? v : (v as { Alphabetic?: string } | undefined)?.Alphabetic;
-        if (typeof s === 'string' && s.trim().length >= 6) out.add(s.trim());
-      }
-    }
-  }
-  return [...out];
-}
-
-/** The forms a string could take on the wire: ASCII/UTF-8, URL-encoded, UTF-16LE. */
-export function phiFound(sent: Buffer, phi: string[]): string[] {
-  return phi.filter((s) => [Buffer.from(s), Buffer.from(encodeURIComponent(s)), Buffer.from(s, 'utf16le')].some((form) => sent.includes(form)));
-}
 
 describe('decodeDicom: the display transform (modality LUT, VOI, MONOCHROME1) to 8 bits', () => {
   it.each(dicomXrays().map(([d, j]) => [basename(d), d, j]))('%s decodes to the pixels of its source JPEG within 1 grey level', async (_name, dcm, jpeg) => {

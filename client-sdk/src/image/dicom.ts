@@ -125,14 +125,16 @@ function parse(bytes: Uint8Array): { ds: Dataset; syntax: string } {
 }
 
 /**
- * The bytes available after the Pixel Data element's header, found as the
- * last (7FE0,0010) tag whose length field announces `declared` or more bytes:
- * dcmjs zero-fills a value cut short by the end of the file, so truncation is
- * checked against the file's own length.
+ * The bytes available after the Pixel Data element's header: dcmjs zero-fills
+ * a value cut short by the end of the file, so truncation is checked against
+ * the file's own length. The element is the first (7FE0,0010) tag, at an even
+ * offset, whose length field announces at least the image's size (an icon's
+ * smaller Pixel Data in an Icon Image Sequence is passed over; the image's own
+ * tag comes before any of its values, so they cannot be mistaken for it).
  */
 function pixelBytesInFile(bytes: Uint8Array, explicit: boolean, bigEndian: boolean, minLength: number): number | undefined {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = bytes.length - 8; i >= 132; i--) {
+  for (let i = 132; i + 8 <= bytes.length; i += 2) {
     const group = dv.getUint16(i, !bigEndian), element = dv.getUint16(i + 2, !bigEndian);
     if (group !== 0x7fe0 || element !== 0x0010) continue;
     const vr = String.fromCharCode(bytes[i + 4]!, bytes[i + 5]!);

@@ -113,7 +113,7 @@ async function readImage(file) {
     const d = img.display, v = d.voi;
     const voi = v.kind === 'window' ? `window centre ${v.center}, width ${v.width}` : v.kind === 'voi-lut' ? 'the file\'s VOI LUT' : v.kind === 'pixel-range' ? `pixel range ${v.min} to ${v.max}` : 'colour';
     const info = `DICOM, ${img.width} × ${img.height}, ${d.photometric}${d.inverted ? ' (inverted for display)' : ''}, ${voi}${d.frames > 1 ? `, frame ${d.frame + 1} of ${d.frames}` : ''}.`;
-    return { bytes, width: img.width, height: img.height, rgba, info };
+    return { bytes, name: file.name, width: img.width, height: img.height, rgba, info };
   }
   let bitmap;
   try {
@@ -126,7 +126,7 @@ async function readImage(file) {
   const { width, height } = bitmap;
   const rgba = c.getImageData(0, 0, width, height).data;
   bitmap.close();
-  return { bytes, width, height, rgba, info: `${file.type === 'image/png' ? 'PNG' : 'JPEG'}, ${width} × ${height}.` };
+  return { bytes, name: file.name, width, height, rgba, info: `${file.type === 'image/png' ? 'PNG' : 'JPEG'}, ${width} × ${height}.` };
 }
 
 function drawImage(img) {
@@ -134,7 +134,7 @@ function drawImage(img) {
   canvas.width = img.width;
   canvas.height = img.height;
   canvas.getContext('2d').putImageData(new ImageData(img.rgba, img.width, img.height), 0, 0);
-  $('image-info').textContent = img.info;
+  $('image-info').textContent = `${img.name}: ${img.info}`;
 }
 
 /** A segmentation mask [H, W, C] over the image (stretched as the model's resize squeezed the image), in red. */
@@ -283,7 +283,8 @@ document.addEventListener('drop', (e) => {
   e.preventDefault();
   $('drop').classList.remove('over');
   const file = e.dataTransfer?.files?.[0];
-  if (file && client) run(file);
+  // The picker must not keep showing an earlier file's name next to this one's result.
+  if (file && client) { $('file').value = ''; run(file); }
 });
 
 async function run(file) {

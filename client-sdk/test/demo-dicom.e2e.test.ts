@@ -148,7 +148,7 @@ describe.skipIf(!hasChromium)('demo page, multi-label model (14 findings), DICOM
     const stages = await d.page.evaluate(() => [...new Set((window as unknown as { stages: string[] }).stages)].filter((s) => s !== 'ready'));
     expect(stages).toEqual(['reading', 'encoding', 'uploading', 'computing', 'reconstructing', 'done']);
     await expectWindowed(d.page, file);
-    expect(await d.page.textContent('#image-info')).toMatch(/DICOM, 1488 × 1136, MONOCHROME1 \(inverted for display\), window centre 2048, width 4096/);
+    expect(await d.page.textContent('#image-info')).toMatch(/^xray-mono1-12bit\.dcm: DICOM, 1488 × 1136, MONOCHROME1 \(inverted for display\), window centre 2048, width 4096/);
     const rows = await d.page.$$eval('#findings tbody tr', (trs) => trs.map((tr) => Array.from(tr.children, (c) => c.textContent ?? '')));
     expect(rows).toHaveLength(14);
     const node = await new PrivateInferenceClient({ parties: d.fake.urls, token: d.fake.token }).predict(readFileSync(file));
@@ -171,6 +171,9 @@ describe.skipIf(!hasChromium)('demo page, multi-label model (14 findings), DICOM
     await settled(d.page);
     expect(await d.page.getAttribute('body', 'data-state'), `${await d.page.textContent('#status')} ${d.errors.join('; ')}`).toBe('result');
     expect(d.requests.some((r) => r.url.endsWith('/dicom-codecs.wasm'))).toBe(true);
+    // The page names the dropped file, and the picker no longer shows the earlier one.
+    expect(await d.page.textContent('#image-info')).toMatch(/^xray-jpeg-baseline\.dcm: DICOM, 2297 × 2032, MONOCHROME2/);
+    expect(await d.page.$eval('#file', (el) => (el as HTMLInputElement).files?.length ?? 0)).toBe(0);
     await expectWindowed(d.page, file);
     const json = JSON.parse((await d.page.textContent('#result-json'))!) as { findings: { label: string; probability: number }[]; sessionId: string };
     const node = await new PrivateInferenceClient({ parties: d.fake.urls, token: d.fake.token }).predict(readFileSync(file));

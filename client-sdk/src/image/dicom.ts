@@ -97,6 +97,9 @@ function loadCodecs(url: string | undefined): Promise<void> {
 
 type Dataset = Record<string, unknown>;
 
+/** A hostile header must not make the decoder allocate gigabytes (X-rays are under 10 MP; decode-node.ts has the same limit). */
+const MAX_PIXELS = 100e6;
+
 function num(v: unknown): number | undefined {
   const x = Array.isArray(v) ? v[0] : v;
   const n = typeof x === 'string' ? Number(x) : x;
@@ -166,6 +169,7 @@ function geometry(ds: Dataset): Geometry {
   const spp = num(ds.SamplesPerPixel) ?? 1;
   if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) refuse('DICOM_UNSUPPORTED_IMAGE', `${bitsAllocated} bits allocated per sample is not supported`);
   if (spp !== 1 && spp !== 3) refuse('DICOM_UNSUPPORTED_IMAGE', `${spp} samples per pixel is not supported`);
+  if (rows * cols > MAX_PIXELS) refuse('DICOM_UNSUPPORTED_IMAGE', `a ${cols} x ${rows} frame is larger than ${MAX_PIXELS / 1e6} megapixels`);
   return {
     rows, cols, spp, bitsAllocated, bitsStored, signed: num(ds.PixelRepresentation) === 1, planar: num(ds.PlanarConfiguration) === 1,
     photometric: str(ds.PhotometricInterpretation)?.toUpperCase() ?? (spp === 3 ? 'RGB' : 'MONOCHROME2'), frames: Math.max(1, num(ds.NumberOfFrames) ?? 1),

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import dcmjs from 'dcmjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, PrivateInferenceClient, convertChannels, decodeDicom, decodeImage, isDicom } from '../src/index.js';
+import { grayscaleTo8 } from '../src/image/dicom.js';
 import { captureParties } from './capture-proxy.js';
 import { phiFound, phiStrings } from './phi.js';
 import { startFakeParties, type FakeParties } from './fake-parties.js';
@@ -105,6 +106,50 @@ describe('decodeDicom: the display transform (modality LUT, VOI, MONOCHROME1) to
     expect(second.display).toMatchObject({ frames: 2, frame: 1 });
     for (let i = 0; i < first.data.length; i++) expect(Math.abs(first.data[i]! + second.data[i]! - 255)).toBeLessThanOrEqual(1);
     await expect(decodeDicom(file, { frame: 2 })).rejects.toMatchObject({ reason: 'DICOM_BAD_FRAME', code: 'E_SHAPE' });
+  });
+});
+
+describe('the display transform on synthetic values (the paths the fixtures do not take)', () => {
+  const mono2 = { signed: false, photometric: 'MONOCHROME2' };
+  const run = (values: number[], ds: Record<string, unknown>, g = mono2) => grayscaleTo8(Float64Array.from(values), ds, g);
+
+  it('LINEAR window (PS3.3 C.11.2.1.2.1): its ends and centre, clamped outside', () => {
+    const r = run([-5, 0, 2047.5, 4095, 5000], { WindowCenter: '2048', WindowWidth: '4096' });
+    expect([...r.data]).toEqual([0, 0, 128, 255, 255]);
+    expect(r.voi).toEqual({ kind: 'window', center: 2048, width: 4096, fn: 'LINEAR' });
+  });
+
+  it('LINEAR_EXACT and SIGMOID VOI LUT Functions', () => {
+    expect([...run([0, 50, 100, 150, 200], { WindowCenter: 100, WindowWidth: 200, VOILUTFunction: 'LINEAR_EXACT' }).data]).toEqual([0, 64, 128, 191, 255]);
+    const sig = run([-1000, 60, 100, 140, 1000], { WindowCenter: 100, WindowWidth: 80, VOILUTFunction: 'SIGMOID' }).data;
+    expect(sig[2]).toBe(128); // 255 / (1 + e^0)
+    expect(sig[0]).toBe(0);
+    expect(sig[4]).toBe(255);
+    expect(sig[1]! + sig[3]!).toBe(255); // symmetric about the centre
+    expect(sig[1]).toBe(Math.round(255 / (1 + Math.exp(2)))); // -4 (60 - 100) / 80 = 2
+  });
+
+  it('a VOI LUT Sequence wins over a window; values outside its range take its end entries', () => {
+    const ds = { WindowCenter: 0, WindowWidth: 1, VOILUTSequence: [{ LUTDescriptor: [4, 10, 8], LUTData: [0, 50, 200, 255] }] };
+    const r = run([5, 10, 11, 12, 13, 20], ds);
+    expect([...r.data]).toEqual([0, 0, 50, 200, 255, 255]);
+    expect(r.voi).toEqual({ kind: 'voi-lut' });
+  });
+
+  it('the modality LUT: rescale slope and intercept, or a Modality LUT Sequence (signed first value), before the VOI', () => {
+    // Rescale x2 - 100, then the window 0..100: stored 0 -> -100 -> 0; 50 -> 0 -> 0; 75 -> 50 -> 128; 100 -> 100 -> 255.
+    expect([...run([0, 50, 75, 100], { RescaleSlope: '2', RescaleIntercept: '-100', WindowCenter: 50.5, WindowWidth: 101 }).data]).toEqual([0, 0, 128, 255]);
+    // A table for stored values -2..0 (first mapped 65534 read as -2 for signed data), then the pixel range.
+    const r = run([-2, -1, 0, 7], { ModalityLUTSequence: [{ LUTDescriptor: [3, 65534, 16], LUTData: [100, 200, 300] }] }, { signed: true, photometric: 'MONOCHROME2' });
+    expect([...r.data]).toEqual([0, 128, 255, 255]);
+    expect(r.voi).toEqual({ kind: 'pixel-range', min: 100, max: 300 });
+  });
+
+  it('MONOCHROME1 is inverted after the VOI; a constant image is black, not NaN', () => {
+    const r = run([0, 10, 20], { WindowCenter: 10.5, WindowWidth: 21 }, { signed: false, photometric: 'MONOCHROME1' });
+    expect([...r.data]).toEqual([255, 127, 0]); // 10 -> 127.5 -> 128, inverted
+    expect(r.inverted).toBe(true);
+    expect([...run([7, 7, 7], {}).data]).toEqual([0, 0, 0]);
   });
 });
 

@@ -152,7 +152,7 @@ function pixelBytesInFile(bytes: Uint8Array, explicit: boolean, bigEndian: boole
   return undefined;
 }
 
-interface Geometry {
+export interface Geometry {
   rows: number; cols: number; spp: number; bitsAllocated: number; bitsStored: number; signed: boolean;
   planar: boolean; photometric: string; frames: number;
 }
@@ -274,11 +274,12 @@ function applyLut(x: number, lut: Lut): number {
 }
 
 /**
+ * (Exported for its unit test; not part of the SDK's API.)
  * Modality LUT then VOI LUT to 0..255 (rounded), then MONOCHROME1 inverted
  * (PS3.3 C.11.1, C.11.2; the linear window of C.11.2.1.2.1, LINEAR_EXACT of
  * C.11.2.1.3.2, SIGMOID of C.11.2.1.3.1).
  */
-function grayscaleTo8(v: Float64Array, ds: Dataset, g: Geometry): { data: Uint8Array; voi: DicomDisplay['voi']; inverted: boolean } {
+export function grayscaleTo8(v: Float64Array, ds: Dataset, g: Pick<Geometry, 'signed' | 'photometric'>): { data: Uint8Array; voi: DicomDisplay['voi']; inverted: boolean } {
   const n = v.length;
   const mlut = lutOf(ds.ModalityLUTSequence, g.signed);
   if (mlut) for (let i = 0; i < n; i++) v[i] = applyLut(v[i]!, mlut);

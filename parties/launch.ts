@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -128,6 +129,10 @@ async function demoAssets(dir: string, clientConfig: object): Promise<Record<str
   } catch {
     if (existsSync(prebuilt)) files['/sdk.js'] = prebuilt;
   }
+  // The DICOM codecs the browser SDK fetches next to sdk.js for compressed DICOM files (client-sdk/README.md).
+  try {
+    files['/dicom-codecs.wasm'] = createRequire(import.meta.url).resolve('dcmjs-codecs/build/dcmjs-native-codecs.wasm');
+  } catch { /* not installed: uncompressed DICOM, JPEG and PNG still work */ }
   return files;
 }
 

@@ -1,10 +1,11 @@
 // Demo page logic. Loads the SDK's browser bundle from ./sdk.js and the party
 // URLs and token from ./config.json (both put there by P0's server).
-import { PrivateInferenceClient } from './sdk.js';
+import { PrivateInferenceClient, decodeDicom, isDicom } from './sdk.js';
 
 const $ = (id) => document.getElementById(id);
-const STAGES = ['encoding', 'uploading', 'computing', 'reconstructing', 'done'];
+const STAGES = ['reading', 'encoding', 'uploading', 'computing', 'reconstructing', 'done'];
 const TEXT = {
+  reading: 'Reading the image on this device…',
   encoding: 'Decoding, preprocessing and secret-sharing the image…',
   uploading: 'Sending one share to party 0 and one to party 1…',
   computing: 'The parties are running the model on the shares…',
@@ -39,7 +40,37 @@ function describeModel(m) {
   return parts.join('; ');
 }
 
-let previewUrl;
+/**
+ * What went wrong, in words for a clinician (the SDK's error code and, for DICOM
+ * files, its reason go to the small technical line below the status).
+ */
+const DICOM_WORDS = {
+  DICOM_NO_PIXEL_DATA: 'This DICOM file contains no image: it may be a report, a dose record or a treatment plan. Please choose the image file of the study.',
+  DICOM_TRUNCATED: 'This file is incomplete: the image data ends early, as if the transfer was interrupted. Please export or download the study again.',
+  DICOM_UNSUPPORTED_SYNTAX: 'The image in this file is compressed in a format this page cannot read. Ask for the study to be exported uncompressed (or as JPEG / JPEG 2000) and try again.',
+  DICOM_UNSUPPORTED_IMAGE: 'This kind of DICOM image (its colour format or bit depth) cannot be analysed here.',
+  DICOM_BAD_FRAME: 'The requested frame is not in this file.',
+  DICOM_DECODE_FAILED: 'The image in this file could not be decompressed; the file may be damaged. Please export it again.',
+  DICOM_UNREADABLE: 'This file could not be read as a DICOM file; it may be damaged.',
+};
+const CODE_WORDS = {
+  E_DTYPE: 'This file could not be opened as an image. Please choose a DICOM (.dcm), JPEG or PNG file.',
+  E_SHAPE: 'This image does not have the format the model expects.',
+  E_RANGE: 'This image does not have the format the model expects.',
+  E_PEER_UNAVAILABLE: 'The analysis service cannot be reached at the moment. Please try again shortly; if this persists, contact IT support.',
+  E_DEADLINE: 'The analysis took too long and was stopped. Please try again.',
+  E_MODEL_MISMATCH: 'The analysis service is running a different model version than this page expects. Please contact IT support before relying on any result.',
+  E_BUDGET_EXHAUSTED: 'This device has used up its privacy allowance for analyses. Please contact your administrator.',
+  E_PRIVACY_POLICY: 'The analysis service does not release this kind of result. Please contact IT support.',
+  E_UNAUTHENTICATED: 'This page is not authorised to use the analysis service. Please contact IT support.',
+  E_FORBIDDEN: 'This page is not authorised to use the analysis service. Please contact IT support.',
+  E_OVERLOADED: 'The analysis service is busy. Please try again in a minute.',
+  E_QUOTA: 'Too many analyses are running from this device. Please wait for one to finish and try again.',
+};
+function inWords(e) {
+  if (e?.name === 'AbortError') return 'Cancelled.';
+  return DICOM_WORDS[e?.reason] ?? CODE_WORDS[e?.code] ?? 'The analysis could not be completed. Please try again; if it happens again, contact IT support.';
+}
 
 /**
  * Remove every trace of the previous result (label, probabilities, preview,
@@ -54,10 +85,81 @@ function clearResult() {
   $('meta').textContent = '';
   $('result-json').textContent = '';
   $('preview').hidden = true;
-  $('preview').removeAttribute('src');
-  if (previewUrl) URL.revokeObjectURL(previewUrl);
-  previewUrl = undefined;
+  for (const id of ['image', 'overlay']) { const c = $(id); c.width = 0; c.height = 0; }
+  $('overlay').hidden = true;
+  $('mask-controls').hidden = true;
+  $('image-info').textContent = '';
+  $('findings').hidden = true;
+  $('findings').tBodies[0].replaceChildren();
+  $('error-detail').hidden = true;
+  $('error-detail').textContent = '';
 }
+
+/**
+ * The image as it is displayed: a DICOM file with its own display transform
+ * (modality LUT, window, MONOCHROME1 inverted; decodeDicom of the SDK, in this
+ * page), a JPEG or PNG as the browser decodes it. Returns RGBA pixels and a
+ * line about the image (never a header field that identifies anyone).
+ */
+async function readImage(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  if (isDicom(bytes)) {
+    const img = await decodeDicom(bytes);
+    const n = img.width * img.height, rgba = new Uint8ClampedArray(n * 4);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < 3; c++) rgba[4 * i + c] = img.data[img.channels === 1 ? i : 3 * i + c];
+      rgba[4 * i + 3] = 255;
+    }
+    const d = img.display, v = d.voi;
+    const voi = v.kind === 'window' ? `window centre ${v.center}, width ${v.width}` : v.kind === 'voi-lut' ? 'the file\'s VOI LUT' : v.kind === 'pixel-range' ? `pixel range ${v.min} to ${v.max}` : 'colour';
+    const info = `DICOM, ${img.width} × ${img.height}, ${d.photometric}${d.inverted ? ' (inverted for display)' : ''}, ${voi}${d.frames > 1 ? `, frame ${d.frame + 1} of ${d.frames}` : ''}.`;
+    return { bytes, name: file.name, width: img.width, height: img.height, rgba, info };
+  }
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(new Blob([bytes]), { imageOrientation: 'from-image' });
+  } catch {
+    throw Object.assign(new Error('the browser could not decode the image'), { name: 'InputError', code: 'E_DTYPE' });
+  }
+  const c = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');
+  c.drawImage(bitmap, 0, 0);
+  const { width, height } = bitmap;
+  const rgba = c.getImageData(0, 0, width, height).data;
+  bitmap.close();
+  return { bytes, name: file.name, width, height, rgba, info: `${file.type === 'image/png' ? 'PNG' : 'JPEG'}, ${width} × ${height}.` };
+}
+
+function drawImage(img) {
+  const canvas = $('image');
+  canvas.width = img.width;
+  canvas.height = img.height;
+  canvas.getContext('2d').putImageData(new ImageData(img.rgba, img.width, img.height), 0, 0);
+  $('image-info').textContent = `${img.name}: ${img.info}`;
+}
+
+/** A segmentation mask [H, W, C] over the image (stretched as the model's resize squeezed the image), in red. */
+function drawMask(mask) {
+  const [h, w] = mask.shape;
+  const canvas = $('overlay');
+  canvas.width = w;
+  canvas.height = h;
+  const px = new Uint8ClampedArray(w * h * 4);
+  for (let i = 0; i < w * h; i++) {
+    if (mask.classes[i] === 0) continue;
+    px[4 * i] = 239; px[4 * i + 1] = 68; px[4 * i + 2] = 68; px[4 * i + 3] = 255;
+  }
+  canvas.getContext('2d').putImageData(new ImageData(px, w, h), 0, 0);
+  canvas.hidden = false;
+  $('mask-controls').hidden = false;
+  applyOpacity();
+}
+
+function applyOpacity() {
+  const v = Number($('mask-opacity').value);
+  $('overlay').style.opacity = String(v / 100);
+  $('mask-opacity-value').textContent = `${v} %`;
+}
+$('mask-opacity').addEventListener('input', applyOpacity);
 
 /** The probability of the predicted label (1 - p for the negative class of one sigmoid output). */
 function labelProbability(r) {
@@ -66,23 +168,60 @@ function labelProbability(r) {
   return p.length === 1 ? (r.index === 1 ? p[0] : 1 - p[0]) : p[r.index];
 }
 
-function showResult(file) {
-  previewUrl = URL.createObjectURL(file);
-  $('preview').src = previewUrl;
+function showResult(img) {
+  drawImage(img);
   $('preview').hidden = false;
   $('result').hidden = false;
 }
 
-function renderLabel(r, ms, file) {
+function renderLabel(r, ms, img) {
   $('label').textContent = String(r.label) + (r.confidenceBucket !== undefined ? ` (confidence bucket ${r.confidenceBucket} of ${r.model.privacy?.confidenceThresholds?.length ?? 0})` : '');
   $('probs').hidden = true;
   $('meta').textContent = `${describeModel(r.model)}. Session ${r.sessionId}, ${Math.round(ms)} ms.`;
   $('result-json').textContent = JSON.stringify({ outputMode: r.outputMode, label: r.label, index: r.index, ...(r.confidenceBucket !== undefined ? { confidenceBucket: r.confidenceBucket } : {}), sessionId: r.sessionId });
-  showResult(file);
+  showResult(img);
 }
 
-function render(r, ms, file) {
-  if (r.outputMode !== 'logits') { renderLabel(r, ms, file); return; }
+/** Several independent findings (sigmoid outputs): every one, most probable first, with its decision at 0.5. */
+function renderFindings(r, ms, img) {
+  const positives = r.findings.filter((f) => f.positive);
+  $('label').textContent = positives.length ? `${positives.length} finding${positives.length > 1 ? 's' : ''} at or above 0.5` : 'no finding at or above 0.5';
+  $('label-probability').textContent = `(most probable: ${r.findings[0].label}, ${(r.findings[0].probability * 100).toFixed(2)} %)`;
+  $('probs').hidden = true;
+  $('findings').hidden = false;
+  $('findings').tBodies[0].replaceChildren(...r.findings.map((f) => {
+    const tr = document.createElement('tr');
+    const bar = Object.assign(document.createElement('div'), { className: 'bar' });
+    bar.style.width = `${(f.probability * 100).toFixed(1)}%`;
+    const cell = document.createElement('td');
+    cell.style.width = '35%';
+    cell.append(bar);
+    tr.append(Object.assign(document.createElement('td'), { textContent: String(f.label) }),
+      Object.assign(document.createElement('td'), { textContent: `${(f.probability * 100).toFixed(2)} %` }),
+      Object.assign(document.createElement('td'), { textContent: f.positive ? 'positive' : 'negative', className: f.positive ? 'pos' : 'neg' }), cell);
+    return tr;
+  }));
+  $('meta').textContent = `Each finding is decided on its own: positive when its probability is 0.5 or more. Model ${r.model.modelHash.slice(0, 12)}…, session ${r.sessionId}, ${Math.round(ms)} ms.`;
+  $('result-json').textContent = JSON.stringify({ kind: r.kind, label: r.label, probability: r.probability, findings: r.findings, probabilities: r.probabilities, logits: r.logits, sessionId: r.sessionId });
+  showResult(img);
+}
+
+/** A segmentation model: the mask over the image, with an opacity control. */
+function renderMask(r, ms, img) {
+  const m = r.mask;
+  $('label').textContent = 'segmentation mask';
+  $('label-probability').textContent = `(covers ${(m.positiveFraction * 100).toFixed(1)} % of the image at 0.5)`;
+  $('probs').hidden = true;
+  $('meta').textContent = `Red: pixels the model marks with probability 0.5 or more (${m.shape.join(' × ')} mask stretched over the image). Model ${r.model.modelHash.slice(0, 12)}…, session ${r.sessionId}, ${Math.round(ms)} ms.`;
+  $('result-json').textContent = JSON.stringify({ kind: r.kind, shape: m.shape, positiveFraction: m.positiveFraction, positive: Array.from(m.classes).reduce((a, b) => a + (b ? 1 : 0), 0), sessionId: r.sessionId });
+  showResult(img);
+  drawMask(m);
+}
+
+function render(r, ms, img) {
+  if (r.outputMode !== 'logits') { renderLabel(r, ms, img); return; }
+  if (r.kind === 'multi-label') { renderFindings(r, ms, img); return; }
+  if (r.kind === 'mask') { renderMask(r, ms, img); return; }
   $('probs').hidden = false;
   $('label').textContent = String(r.label);
   const p = labelProbability(r);
@@ -108,7 +247,7 @@ function render(r, ms, file) {
   }));
   $('meta').textContent = `Model ${r.model.modelHash.slice(0, 12)}…, session ${r.sessionId}, ${Math.round(ms)} ms.`;
   $('result-json').textContent = JSON.stringify({ label: r.label, probability: p, probabilities: r.probabilities, logits: r.logits, sessionId: r.sessionId });
-  showResult(file);
+  showResult(img);
 }
 
 let client;
@@ -135,8 +274,20 @@ try {
 
 $('cancel').addEventListener('click', () => running?.abort());
 
-$('file').addEventListener('change', async () => {
-  const file = $('file').files?.[0];
+$('file').addEventListener('change', () => run($('file').files?.[0]));
+
+// Drop a file on the drop zone (or anywhere on the page).
+for (const ev of ['dragenter', 'dragover']) document.addEventListener(ev, (e) => { e.preventDefault(); $('drop').classList.add('over'); });
+document.addEventListener('dragleave', (e) => { if (e.target === $('drop') || e.relatedTarget === null) $('drop').classList.remove('over'); });
+document.addEventListener('drop', (e) => {
+  e.preventDefault();
+  $('drop').classList.remove('over');
+  const file = e.dataTransfer?.files?.[0];
+  // The picker must not keep showing an earlier file's name next to this one's result.
+  if (file && client) { $('file').value = ''; run(file); }
+});
+
+async function run(file) {
   // Whatever was on screen belongs to the previous file: gone at once, before anything else.
   running?.abort();
   running = undefined;
@@ -149,19 +300,27 @@ $('file').addEventListener('change', async () => {
   $('cancel').disabled = false;
   const t0 = performance.now();
   try {
+    setStatus('reading', TEXT.reading);
+    // Read here, on this device: a DICOM header never leaves the page; only the pixels go on to the SDK.
+    const img = await readImage(file);
+    if (running !== ctl) return;
     // Unknown policy (the parties were down at page load, or do not answer /v1/model): ask now; predict reports any error itself.
     model ??= await client.describe({ signal: ctl.signal }).catch(() => undefined);
-    const r = await client.predict(file, { ...predictOptions(model), signal: ctl.signal, onProgress: (e) => setStatus(e.stage, TEXT[e.stage]) });
+    const r = await client.predict(img.bytes, { ...predictOptions(model), signal: ctl.signal, onProgress: (e) => setStatus(e.stage, TEXT[e.stage]) });
     if (running !== ctl) return;
-    render(r, performance.now() - t0, file);
-    setStatus('done', `Done: ${r.label}.`);
+    render(r, performance.now() - t0, img);
+    setStatus('done', r.kind === 'mask' ? 'Done: segmentation mask shown over the image.' : r.kind === 'multi-label' ? `Done: ${r.findings.filter((f) => f.positive).length} of ${r.findings.length} findings positive.` : `Done: ${r.label}.`);
     document.body.dataset.state = 'result';
   } catch (e) {
     if (running !== ctl) return;
     clearResult();
-    setStatus('error', e?.name === 'AbortError' ? 'Cancelled.' : `${e?.code ?? e?.name ?? 'Error'}: ${e?.message ?? e}`);
+    setStatus('error', inWords(e));
+    if (e?.name !== 'AbortError') {
+      $('error-detail').textContent = `Technical detail for support: ${e?.code ?? e?.name ?? 'Error'}${e?.reason ? ` (${e.reason})` : ''}`;
+      $('error-detail').hidden = false;
+    }
     document.body.dataset.state = 'error';
   } finally {
     if (running === ctl) $('cancel').disabled = true;
   }
-});
+}

@@ -50,3 +50,67 @@ export function labelProbability(probabilities: readonly number[], index: number
 export function labelFor(index: number, labels: readonly string[] | undefined): string | number {
   return labels !== undefined && index < labels.length ? labels[index]! : index;
 }
+
+/**
+ * What the model's output is, from its shape and activation:
+ * - 'mask': a dense output [H, W, C] (segmentation): per-pixel probabilities;
+ * - 'multi-label': several independent sigmoid outputs (CheXNet's 14 findings): one decision per label;
+ * - 'class': one class (softmax / linear over classes, or one sigmoid output).
+ */
+export type OutputKind = 'class' | 'multi-label' | 'mask';
+
+export function outputKind(model: Pick<ModelInfo, 'outputShape' | 'outputActivation'>): OutputKind {
+  if (model.outputShape.length >= 2) return 'mask';
+  const n = model.outputShape.reduce((a, b) => a * b, 1);
+  return n > 1 && model.outputActivation === 'sigmoid' ? 'multi-label' : 'class';
+}
+
+/** The decision threshold of a sigmoid probability (multi-label findings, mask pixels). */
+export const DECISION_THRESHOLD = 0.5;
+
+/** One finding of a multi-label model. */
+export interface Finding {
+  label: string | number;
+  index: number;
+  probability: number;
+  /** probability >= 0.5 */
+  positive: boolean;
+}
+
+/** Findings sorted by probability, highest first (ties by index). */
+export function findings(probabilities: readonly number[], labels: readonly string[] | undefined): Finding[] {
+  return probabilities
+    .map((p, i) => ({ label: labelFor(i, labels), index: i, probability: p, positive: p >= DECISION_THRESHOLD }))
+    .sort((a, b) => b.probability - a.probability || a.index - b.index);
+}
+
+/** A segmentation output. */
+export interface MaskOutput {
+  /** [H, W, C] as the model outputs it. */
+  shape: number[];
+  /** Per pixel and channel: sigmoid of the logit (C = 1 or activation 'sigmoid'), else softmax over the channels; HWC order. */
+  probabilities: Float32Array;
+  /** Per pixel: C = 1, 1 where p >= 0.5 else 0; C > 1, the most probable channel (class map). */
+  classes: Uint8Array;
+  /** Fraction of pixels whose class is not 0 (C = 1: p >= 0.5). */
+  positiveFraction: number;
+}
+
+/** Dense logits (HWC) -> MaskOutput. */
+export function maskOutput(logits: ArrayLike<number>, shape: readonly number[], activation: ModelInfo['outputActivation']): MaskOutput {
+  const c = shape[shape.length - 1]!;
+  const px = logits.length / c;
+  const probabilities = new Float32Array(logits.length);
+  const classes = new Uint8Array(px);
+  const perPixelSigmoid = c === 1 || activation === 'sigmoid';
+  let positive = 0;
+  for (let i = 0; i < px; i++) {
+    const z = Array.from({ length: c }, (_, k) => logits[i * c + k]!);
+    const p = perPixelSigmoid ? sigmoid(z) : softmax(z);
+    probabilities.set(p, i * c);
+    const cls = c === 1 ? (p[0]! >= DECISION_THRESHOLD ? 1 : 0) : argmax(p);
+    classes[i] = cls;
+    if (cls !== 0) positive++;
+  }
+  return { shape: [...shape], probabilities, classes, positiveFraction: px > 0 ? positive / px : 0 };
+}

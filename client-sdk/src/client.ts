@@ -26,10 +26,11 @@
 import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy, PrivacyOptions } from '../../protocol/api-contract.js';
 import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
 import { decode as decodeFixed, encode as encodeFixed, MAX_FRAC_BITS, MIN_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
-import { activate, labelFor, labelProbability, predictedIndex } from './activation.js';
+import { activate, findings, labelFor, labelProbability, maskOutput, outputKind, predictedIndex, type Finding, type MaskOutput, type OutputKind } from './activation.js';
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
 import { PartyHttp, type FetchLike, type PartyEndpoint } from './http.js';
 import { preprocessImage, specForModel } from './image/preprocess.js';
+import { decodeAnyImage } from './image/dicom.js';
 import type { ImageDecoder, RawImage } from './image/types.js';
 import { checkTensorShape, classifyInput, sameShape, type ClassifiedInput, type ImageInput, type Tensor } from './input.js';
 import { bytesToU64, reconstructShares, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.js';
@@ -61,8 +62,15 @@ export interface ClientOptions {
    * parties). Leave it out: the SDK applies the model's own preprocessing.
    */
   imageScale?: number;
-  /** Image decoder (default: the platform's, see index.ts / browser.ts). */
+  /** Image decoder (default: the platform's, see index.ts / browser.ts). DICOM files are decoded by image/dicom.ts, not by it. */
   decodeImage?: ImageDecoder;
+  /**
+   * Browsers: the URL of the DICOM codecs' WebAssembly (dcmjs-codecs'
+   * dcmjs-native-codecs.wasm), fetched the first time a compressed DICOM
+   * file is predicted. Default: ./dicom-codecs.wasm next to the SDK bundle.
+   * Node: a file path (default: the one in node_modules).
+   */
+  dicomCodecsUrl?: string;
   /**
    * Once the model is known (an earlier prediction or describe()) and pinned
    * with expectedModelHash, create the sessions at P0 and P1 with the input
@@ -123,14 +131,30 @@ export interface PredictOptions {
    *   budget at every party (BudgetExhaustedError once spent).
    */
   privacy?: PrivacyOptions;
+  /** DICOM inputs: which frame of a multi-frame file (0-based; default 0, the first). */
+  dicom?: { frame?: number };
 }
 
 /** Privacy options that ask for a label mode. */
 export type LabelModePrivacy = PrivacyOptions & { outputMode: 'label' | 'label+confidence' };
 
-/** Logits mode (the default): the reconstructed logits and the client-side activation. */
+/**
+ * Logits mode (the default): the reconstructed logits and the client-side activation.
+ * `kind` (outputKind of activation.ts) says how to read it:
+ * - 'class': `label` with its `probability`;
+ * - 'multi-label' (several sigmoid outputs, e.g. CheXNet's 14 findings): `findings`, every label with
+ *   its probability and its decision at 0.5, sorted by probability; `label`/`probability` are the top finding;
+ * - 'mask' (a dense output [H, W, C]): `mask`, the per-pixel probabilities as a Float32Array with its
+ *   shape and the thresholded class map; `label` is 'mask', `index` -1 and `probability` the mask's
+ *   positive fraction; `probabilities` and `logits` hold every pixel.
+ */
 export interface Prediction {
   outputMode: 'logits';
+  kind: OutputKind;
+  /** 'multi-label': every label, highest probability first. */
+  findings?: Finding[];
+  /** 'mask': the segmentation output. */
+  mask?: MaskOutput;
   /** After the model's output activation. */
   probabilities: number[];
   /** labels[index] when the model has labels, else the index. */
@@ -146,6 +170,9 @@ export interface Prediction {
 
 export interface BatchPrediction {
   outputMode: 'logits';
+  kind: OutputKind;
+  findings?: Finding[][];
+  mask?: MaskOutput[];
   probabilities: number[][];
   label: (string | number)[];
   probability: number[];
@@ -205,6 +232,7 @@ export class PrivateInferenceClientBase {
   private readonly inputShape: readonly number[] | undefined;
   private readonly imageScale: number | undefined;
   private readonly decodeImage: ImageDecoder;
+  private readonly dicomCodecsUrl: string | undefined;
   private readonly createWithInput: boolean;
   private lastModel: ModelInfo | undefined;
 
@@ -237,6 +265,8 @@ export class PrivateInferenceClientBase {
     if (o.imageScale !== undefined && !(typeof o.imageScale === 'number' && Number.isFinite(o.imageScale) && o.imageScale > 0)) throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: imageScale must be a positive number');
     this.imageScale = o.imageScale;
     this.decodeImage = o.decodeImage ?? platformDecoder;
+    if (o.dicomCodecsUrl !== undefined && typeof o.dicomCodecsUrl !== 'string') throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: dicomCodecsUrl must be a string');
+    this.dicomCodecsUrl = o.dicomCodecsUrl;
     this.createWithInput = o.createWithInput ?? true;
   }
 
@@ -324,7 +354,10 @@ export class PrivateInferenceClientBase {
     const known = this.inputShape ?? this.lastModel?.inputShape;
     if (known) items.forEach((it, i) => { if (it.kind === 'tensor') checkTensorShape(it.tensor, known, batchTensor, batched ? `input[${i}]` : 'input'); });
     emit('encoding');
-    const decoded = await Promise.all(items.map((it) => (it.kind === 'image' ? this.decodeImage(it.src) : Promise.resolve(undefined))));
+    const frame = options.dicom?.frame;
+    if (frame !== undefined && !(Number.isInteger(frame) && frame >= 0)) throw new InputError('E_BAD_ARGUMENT', 'predict: dicom.frame must be an integer >= 0');
+    // DICOM files are decoded here, on the client: only the pixels go on; no header field is ever sent.
+    const decoded = await Promise.all(items.map((it) => (it.kind === 'image' ? decodeAnyImage(it.src, this.decodeImage, { ...(frame !== undefined ? { frame } : {}), ...(this.dicomCodecsUrl !== undefined ? { codecsUrl: this.dicomCodecsUrl } : {}) }) : Promise.resolve(undefined))));
     signal.throwIfAborted();
 
     sessionId = uuidV4();
@@ -374,7 +407,10 @@ export class PrivateInferenceClientBase {
     emit('done');
     if (batched) return result;
     if (result.outputMode === 'logits') {
-      return { outputMode: 'logits', probabilities: result.probabilities[0]!, label: result.label[0]!, probability: result.probability[0]!, index: result.index[0]!, logits: result.logits[0]!, sessionId, model };
+      return {
+        outputMode: 'logits', kind: result.kind, probabilities: result.probabilities[0]!, label: result.label[0]!, probability: result.probability[0]!, index: result.index[0]!, logits: result.logits[0]!,
+        ...(result.findings ? { findings: result.findings[0]! } : {}), ...(result.mask ? { mask: result.mask[0]! } : {}), sessionId, model,
+      };
     }
     return { outputMode: result.outputMode, label: result.label[0]!, index: result.index[0]!, ...(result.confidenceBucket ? { confidenceBucket: result.confidenceBucket[0]! } : {}), sessionId, model };
   }
@@ -515,16 +551,29 @@ export class PrivateInferenceClientBase {
     }
     const y = decodeFixed(reconstructShares(o0.shares, o1.shares), model.fracBits);
     const per = y.length / batch;
-    const out: BatchPrediction = { outputMode: 'logits', probabilities: [], label: [], probability: [], index: [], logits: [], sessionId, model };
+    const kind = outputKind(model);
+    const out: BatchPrediction = { outputMode: 'logits', kind, probabilities: [], label: [], probability: [], index: [], logits: [], sessionId, model };
+    if (kind === 'multi-label') out.findings = [];
+    if (kind === 'mask') out.mask = [];
     for (let b = 0; b < batch; b++) {
       const logits = Array.from(y.subarray(b * per, (b + 1) * per));
+      out.logits.push(logits);
+      if (kind === 'mask') {
+        const mask = maskOutput(logits, model.outputShape, model.outputActivation);
+        out.mask!.push(mask);
+        out.probabilities.push(Array.from(mask.probabilities));
+        out.index.push(-1);
+        out.label.push('mask');
+        out.probability.push(mask.positiveFraction);
+        continue;
+      }
       const probabilities = activate(logits, model.outputActivation);
       const index = predictedIndex(probabilities);
-      out.logits.push(logits);
       out.probabilities.push(probabilities);
       out.index.push(index);
       out.label.push(labelFor(index, model.labels));
       out.probability.push(labelProbability(probabilities, index));
+      if (kind === 'multi-label') out.findings!.push(findings(probabilities, model.labels));
     }
     return out;
   }

@@ -17,6 +17,8 @@ export interface ClientErrorContext extends ErrorContext {
   status?: number;
   /** The code string the server sent, when it is not in the registry (then code is E_INTERNAL). */
   serverCode?: string;
+  /** A sub-code telling input problems of one code apart (e.g. 'DICOM_TRUNCATED', see image/dicom.ts). */
+  reason?: string;
 }
 
 export class PrivateInferenceError extends MpcError {
@@ -48,9 +50,12 @@ export class PeerUnavailableError extends PrivateInferenceError {
 
 /** E_SHAPE / E_DTYPE / E_RANGE / E_BAD_ARGUMENT: the input or an option is unusable; usually thrown before any request. */
 export class InputError extends PrivateInferenceError {
+  /** Which problem, where the code alone does not say (DICOM files: DicomProblem of image/dicom.ts). */
+  readonly reason?: string;
   constructor(code: 'E_SHAPE' | 'E_DTYPE' | 'E_RANGE' | 'E_BAD_ARGUMENT', message: string, ctx: ClientErrorContext = {}) {
     super(code, message, ctx);
     this.name = 'InputError';
+    if (ctx.reason !== undefined) this.reason = ctx.reason;
   }
 }
 

@@ -9,7 +9,7 @@ export interface Tensor {
   shape: readonly number[];
 }
 
-/** Encoded image bytes (JPEG or PNG; in a browser anything createImageBitmap reads). */
+/** Encoded image bytes (JPEG, PNG or a DICOM Part 10 file; in a browser also anything createImageBitmap reads). */
 export type ImageBytes = Uint8Array | ArrayBuffer | Blob;
 
 export type ImageInput = Tensor | ImageBytes;

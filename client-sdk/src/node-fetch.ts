@@ -61,7 +61,8 @@ function headerRecord(h: RequestInit['headers']): Record<string, string> {
   return out;
 }
 
-export const nodeRequest = (input: string | URL | Request, init: RequestInit = {}): Promise<NodeAnswer> => new Promise<NodeAnswer>((resolve, reject) => {
+/** nodeRequest over the given agents (e.g. an https.Agent with a private CA and a client certificate). */
+export const nodeRequestWith = (ag: { 'http:': http.Agent; 'https:': https.Agent }) => (input: string | URL | Request, init: RequestInit = {}): Promise<NodeAnswer> => new Promise<NodeAnswer>((resolve, reject) => {
   let url: URL;
   try {
     url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
@@ -82,7 +83,7 @@ export const nodeRequest = (input: string | URL | Request, init: RequestInit = {
   const fail = (e: unknown): void => { if (done()) reject(signal?.aborted ? signal.reason : e); };
   const req = mod.request({
     protocol: url.protocol, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port, path: url.pathname + url.search,
-    method: init.method ?? 'GET', headers, agent: agents[url.protocol as keyof typeof agents],
+    method: init.method ?? 'GET', headers, agent: ag[url.protocol as keyof typeof ag],
   }, (res) => {
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
@@ -98,6 +99,8 @@ export const nodeRequest = (input: string | URL | Request, init: RequestInit = {
   signal?.addEventListener('abort', onAbort, { once: true });
   req.end(body);
 });
+
+export const nodeRequest = nodeRequestWith(agents);
 
 export const nodeFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
   const a = await nodeRequest(input, init);

@@ -1,5 +1,5 @@
 /** Paths to the shared real fixtures (read in place, never copied into the repo). */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -11,4 +11,16 @@ export const PROGRESSIVE_XRAY = join(XRAY_DIR, 'PNEUMONIA/person1673_virus_2889.
 
 export function allXrays(): string[] {
   return ['NORMAL', 'PNEUMONIA'].flatMap((d) => readdirSync(join(XRAY_DIR, d)).filter((f) => f.endsWith('.jpeg')).sort().map((f) => join(XRAY_DIR, d, f)));
+}
+
+export const DICOM_DIR = join(REPO_ROOT, '../shared/fixtures/dicom');
+
+/** The DICOM fixtures' expected.json: file -> { source, decode }. */
+export function dicomExpected(): Record<string, { source: string; decode: string }> {
+  return JSON.parse(readFileSync(join(DICOM_DIR, 'expected.json'), 'utf8')) as Record<string, { source: string; decode: string }>;
+}
+
+/** The X-ray DICOM fixtures wrapped from a source JPEG in xray/: [dicom path, source JPEG path]. */
+export function dicomXrays(): [string, string][] {
+  return Object.entries(dicomExpected()).filter(([, e]) => e.source.endsWith('.jpeg')).map(([f, e]) => [join(DICOM_DIR, f), join(XRAY_DIR, e.source)]);
 }

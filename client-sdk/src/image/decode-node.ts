@@ -35,5 +35,5 @@ export async function decodeImageNode(src: Uint8Array | Blob): Promise<RawImage>
       throw new InputError('E_DTYPE', 'image: the PNG could not be decoded', { cause: e });
     }
   }
-  throw new InputError('E_DTYPE', 'image: unsupported format (expected JPEG or PNG bytes)');
+  throw new InputError('E_DTYPE', 'image: unsupported format (expected JPEG, PNG or DICOM bytes)');
 }

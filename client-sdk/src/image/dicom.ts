@@ -1,0 +1,386 @@
+/**
+ * DICOM Part 10 files -> the 8-bit image a model was trained on, on the
+ * client (Node and browser alike). Nothing read from the header leaves this
+ * module but the pixel geometry and the display transform; the header (patient
+ * name, IDs, dates, institution) is never part of a result, a message or a
+ * request.
+ *
+ * Parsing: dcmjs (dcmjs.data.DicomMessage.readFile). Decompression: the
+ * native codecs of dcmjs-codecs compiled to WebAssembly (RLE, JPEG baseline /
+ * extended 12-bit / lossless, JPEG-LS, JPEG 2000, HTJ2K, JPEG XL), loaded only
+ * when a file is compressed. Display transform (DICOM PS3.3 C.11):
+ *   stored value -> modality LUT (Modality LUT Sequence, else rescale
+ *   slope/intercept) -> VOI LUT (VOI LUT Sequence, else the file's first
+ *   window with its VOI LUT Function LINEAR / LINEAR_EXACT / SIGMOID, else the
+ *   frame's pixel range) -> 0..255 rounded -> MONOCHROME1 inverted.
+ * Colour files (RGB, YBR_* decoded to RGB, palette colour) give 8-bit RGB.
+ */
+import dcmjs from 'dcmjs';
+import dcmjsCodecs from 'dcmjs-codecs';
+import { InputError } from '../errors.js';
+import type { RawImage } from './types.js';
+
+/** Why a DICOM file was refused (InputError.reason). */
+export type DicomProblem =
+  | 'DICOM_UNREADABLE' | 'DICOM_NO_PIXEL_DATA' | 'DICOM_TRUNCATED' | 'DICOM_UNSUPPORTED_SYNTAX'
+  | 'DICOM_UNSUPPORTED_IMAGE' | 'DICOM_BAD_FRAME' | 'DICOM_DECODE_FAILED';
+
+export interface DicomOptions {
+  /** Frame of a multi-frame file, 0-based (default 0: the first). */
+  frame?: number;
+  /**
+   * Where the codecs' WebAssembly (dcmjs-native-codecs.wasm) is: a URL in
+   * browsers (default: ./dicom-codecs.wasm next to the SDK bundle), a file
+   * path in Node (default: the one in node_modules/dcmjs-codecs).
+   */
+  codecsUrl?: string;
+}
+
+/** What was done to the pixels (no header field that identifies anyone). */
+export interface DicomDisplay {
+  transferSyntax: string;
+  photometric: string;
+  frames: number;
+  frame: number;
+  bitsStored: number;
+  /** How the 8-bit range was chosen. */
+  voi: { kind: 'window'; center: number; width: number; fn: string } | { kind: 'voi-lut' } | { kind: 'pixel-range'; min: number; max: number } | { kind: 'none' };
+  inverted: boolean;
+}
+
+export interface DicomImage extends RawImage {
+  display: DicomDisplay;
+}
+
+/** 'DICM' at byte 128: a DICOM Part 10 file. */
+export function isDicom(b: Uint8Array): boolean {
+  return b.length >= 132 && b[128] === 0x44 && b[129] === 0x49 && b[130] === 0x43 && b[131] === 0x4d;
+}
+
+function refuse(reason: DicomProblem, message: string, cause?: unknown): never {
+  const code = reason === 'DICOM_TRUNCATED' || reason === 'DICOM_BAD_FRAME' ? 'E_SHAPE' : 'E_DTYPE';
+  throw new InputError(code, `DICOM: ${message}`, { reason, ...(cause !== undefined ? { cause } : {}) });
+}
+
+const NATIVE = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2']);
+type CodecName = 'decodeRle' | 'decodeJpeg' | 'decodeJpegLs' | 'decodeJpeg2000' | 'decodeHtJpeg2000' | 'decodeJpegXl';
+const CODECS: Record<string, CodecName> = {
+  '1.2.840.10008.1.2.5': 'decodeRle',
+  '1.2.840.10008.1.2.4.50': 'decodeJpeg', '1.2.840.10008.1.2.4.51': 'decodeJpeg',
+  '1.2.840.10008.1.2.4.57': 'decodeJpeg', '1.2.840.10008.1.2.4.70': 'decodeJpeg',
+  '1.2.840.10008.1.2.4.80': 'decodeJpegLs', '1.2.840.10008.1.2.4.81': 'decodeJpegLs',
+  '1.2.840.10008.1.2.4.90': 'decodeJpeg2000', '1.2.840.10008.1.2.4.91': 'decodeJpeg2000',
+  '1.2.840.10008.1.2.4.201': 'decodeHtJpeg2000', '1.2.840.10008.1.2.4.202': 'decodeHtJpeg2000', '1.2.840.10008.1.2.4.203': 'decodeHtJpeg2000',
+  '1.2.840.10008.1.2.4.110': 'decodeJpegXl', '1.2.840.10008.1.2.4.111': 'decodeJpegXl', '1.2.840.10008.1.2.4.112': 'decodeJpegXl',
+};
+
+/** The transfer syntaxes decodeDicom reads. */
+export const DICOM_TRANSFER_SYNTAXES: readonly string[] = [...NATIVE, ...Object.keys(CODECS)];
+
+let codecsReady: Promise<void> | undefined;
+
+function defaultCodecsUrl(): string | undefined {
+  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  // In a browser bundle the wasm is served next to it (client-sdk/README.md); Node finds it in node_modules.
+  return isNode ? undefined : new URL('./dicom-codecs.wasm', import.meta.url).href;
+}
+
+function loadCodecs(url: string | undefined): Promise<void> {
+  const { NativeCodecs } = dcmjsCodecs;
+  if (NativeCodecs.isInitialized()) return Promise.resolve();
+  codecsReady ??= NativeCodecs.initializeAsync({ webAssemblyModulePathOrUrl: url ?? defaultCodecsUrl() }).catch((e: unknown) => {
+    codecsReady = undefined;
+    throw e;
+  });
+  return codecsReady;
+}
+
+type Dataset = Record<string, unknown>;
+
+/** A hostile header must not make the decoder allocate gigabytes (X-rays are under 10 MP; decode-node.ts has the same limit). */
+const MAX_PIXELS = 100e6;
+
+function num(v: unknown): number | undefined {
+  const x = Array.isArray(v) ? v[0] : v;
+  const n = typeof x === 'string' ? Number(x) : x;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+function str(v: unknown): string | undefined {
+  const x = Array.isArray(v) ? v[0] : v;
+  return typeof x === 'string' ? x.trim() : undefined;
+}
+
+/** A parsed dataset and transfer syntax; every failure is an InputError with a reason. */
+function parse(bytes: Uint8Array): { ds: Dataset; syntax: string } {
+  if (!isDicom(bytes)) refuse('DICOM_UNREADABLE', 'not a DICOM Part 10 file (no DICM marker at byte 128)');
+  const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  let dict: { meta: Dataset; dict: Dataset };
+  try {
+    dict = dcmjs.data.DicomMessage.readFile(buf, {}) as typeof dict;
+  } catch (e) {
+    const insufficient = /insufficient data|end of|out of bounds|offset is outside/i.test(String((e as Error)?.message));
+    refuse(insufficient ? 'DICOM_TRUNCATED' : 'DICOM_UNREADABLE', insufficient ? 'the file ends inside an element (truncated)' : 'the file could not be parsed', e);
+  }
+  const meta = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.meta) as Dataset;
+  const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict) as Dataset;
+  return { ds, syntax: str(meta.TransferSyntaxUID) ?? '1.2.840.10008.1.2' };
+}
+
+/**
+ * The bytes available after the Pixel Data element's header: dcmjs zero-fills
+ * a value cut short by the end of the file, so truncation is checked against
+ * the file's own length. The element is the first (7FE0,0010) tag, at an even
+ * offset, whose length field announces at least the image's size (an icon's
+ * smaller Pixel Data in an Icon Image Sequence is passed over; the image's own
+ * tag comes before any of its values, so they cannot be mistaken for it).
+ */
+function pixelBytesInFile(bytes: Uint8Array, explicit: boolean, bigEndian: boolean, minLength: number): number | undefined {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 132; i + 8 <= bytes.length; i += 2) {
+    const group = dv.getUint16(i, !bigEndian), element = dv.getUint16(i + 2, !bigEndian);
+    if (group !== 0x7fe0 || element !== 0x0010) continue;
+    const vr = String.fromCharCode(bytes[i + 4]!, bytes[i + 5]!);
+    const explicitHere = explicit && (vr === 'OB' || vr === 'OW');
+    if (explicit && !explicitHere) continue;
+    const lenAt = explicitHere ? i + 8 : i + 4;
+    if (lenAt + 4 > bytes.length) continue;
+    const len = dv.getUint32(lenAt, !bigEndian);
+    if (len === 0xffffffff || len < minLength) continue;
+    return bytes.length - (lenAt + 4);
+  }
+  return undefined;
+}
+
+export interface Geometry {
+  rows: number; cols: number; spp: number; bitsAllocated: number; bitsStored: number; signed: boolean;
+  planar: boolean; photometric: string; frames: number;
+}
+
+function geometry(ds: Dataset): Geometry {
+  const rows = num(ds.Rows), cols = num(ds.Columns);
+  if (ds.PixelData === undefined && ds.FloatPixelData === undefined && ds.DoubleFloatPixelData === undefined) {
+    refuse('DICOM_NO_PIXEL_DATA', 'the file has no image (no Pixel Data element); it may be a report, a plan or a structured document');
+  }
+  if (ds.PixelData === undefined) refuse('DICOM_UNSUPPORTED_IMAGE', 'float pixel data is not supported');
+  if (!rows || !cols) refuse('DICOM_NO_PIXEL_DATA', 'the image has no rows or columns');
+  const bitsAllocated = num(ds.BitsAllocated) ?? 0;
+  const bitsStored = num(ds.BitsStored) ?? bitsAllocated;
+  const spp = num(ds.SamplesPerPixel) ?? 1;
+  if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) refuse('DICOM_UNSUPPORTED_IMAGE', `${bitsAllocated} bits allocated per sample is not supported`);
+  if (spp !== 1 && spp !== 3) refuse('DICOM_UNSUPPORTED_IMAGE', `${spp} samples per pixel is not supported`);
+  if (rows * cols > MAX_PIXELS) refuse('DICOM_UNSUPPORTED_IMAGE', `a ${cols} x ${rows} frame is larger than ${MAX_PIXELS / 1e6} megapixels`);
+  return {
+    rows, cols, spp, bitsAllocated, bitsStored, signed: num(ds.PixelRepresentation) === 1, planar: num(ds.PlanarConfiguration) === 1,
+    photometric: str(ds.PhotometricInterpretation)?.toUpperCase() ?? (spp === 3 ? 'RGB' : 'MONOCHROME2'), frames: Math.max(1, num(ds.NumberOfFrames) ?? 1),
+  };
+}
+
+/** One frame's bytes, decoded (little-endian samples); photometric/planar as the decoder left them. */
+async function frameBytes(bytes: Uint8Array, ds: Dataset, syntax: string, g: Geometry, frame: number, codecsUrl: string | undefined): Promise<{ data: Uint8Array; photometric: string; planar: boolean; bigEndian: boolean }> {
+  const frameSize = g.rows * g.cols * g.spp * (g.bitsAllocated / 8);
+  const fragments = ds.PixelData as ArrayBuffer[];
+  if (NATIVE.has(syntax)) {
+    const bigEndian = syntax === '1.2.840.10008.1.2.2';
+    const all = fragments[0];
+    const need = frameSize * g.frames;
+    if (!(all instanceof ArrayBuffer)) refuse('DICOM_NO_PIXEL_DATA', 'the Pixel Data element is empty');
+    if (syntax !== '1.2.840.10008.1.2.1.99') {
+      const inFile = pixelBytesInFile(bytes, syntax !== '1.2.840.10008.1.2', bigEndian, Math.min(need, all.byteLength));
+      if (all.byteLength < need || (inFile !== undefined && inFile < Math.min(need, all.byteLength))) {
+        refuse('DICOM_TRUNCATED', `the pixel data is truncated: ${Math.min(all.byteLength, inFile ?? all.byteLength)} of ${need} bytes present`);
+      }
+    } else if (all.byteLength < need) {
+      refuse('DICOM_TRUNCATED', `the pixel data is truncated: ${all.byteLength} of ${need} bytes present`);
+    }
+    return { data: new Uint8Array(all, frame * frameSize, frameSize), photometric: g.photometric, planar: g.planar, bigEndian };
+  }
+  const codec = CODECS[syntax];
+  if (codec === undefined) refuse('DICOM_UNSUPPORTED_SYNTAX', `transfer syntax ${syntax} is not supported (supported: uncompressed, RLE, JPEG, JPEG-LS, JPEG 2000, HTJ2K, JPEG XL)`);
+  // dcmjs gives one buffer per frame when the offset table or the fragment count says so.
+  let encoded: Uint8Array;
+  if (fragments.length === g.frames) encoded = new Uint8Array(fragments[frame]!);
+  else if (g.frames === 1) encoded = concat(fragments);
+  else refuse('DICOM_UNSUPPORTED_IMAGE', `${fragments.length} compressed fragments for ${g.frames} frames without an offset table`);
+  if (encoded.byteLength === 0) refuse('DICOM_NO_PIXEL_DATA', 'the compressed frame is empty');
+  try {
+    await loadCodecs(codecsUrl);
+  } catch (e) {
+    refuse('DICOM_DECODE_FAILED', 'the image codecs (WebAssembly) could not be loaded', e);
+  }
+  const { Context, NativeCodecs } = dcmjsCodecs;
+  const ctx = new Context({
+    width: g.cols, height: g.rows, bitsAllocated: g.bitsAllocated, bitsStored: g.bitsStored, samplesPerPixel: g.spp,
+    pixelRepresentation: g.signed ? 1 : 0, planarConfiguration: g.planar ? 1 : 0, photometricInterpretation: g.photometric, encodedBuffer: encoded,
+  });
+  let out: InstanceType<typeof Context>;
+  try {
+    out = codec === 'decodeJpeg' ? NativeCodecs.decodeJpeg(ctx, { convertColorspaceToRgb: true }) : NativeCodecs[codec](ctx, {});
+  } catch (e) {
+    refuse('DICOM_DECODE_FAILED', `the compressed image could not be decoded (transfer syntax ${syntax}); the file may be damaged or truncated`, e);
+  }
+  const data = out.getDecodedBuffer();
+  if (!data || data.byteLength < frameSize) refuse('DICOM_TRUNCATED', `the compressed image decodes to ${data?.byteLength ?? 0} of ${frameSize} bytes`);
+  return { data: data.subarray(0, frameSize), photometric: (out.getPhotometricInterpretation() ?? g.photometric).toUpperCase(), planar: out.getPlanarConfiguration() === 1, bigEndian: false };
+}
+
+function concat(parts: ArrayBuffer[]): Uint8Array {
+  const n = parts.reduce((a, p) => a + p.byteLength, 0);
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(new Uint8Array(p), o); o += p.byteLength; }
+  return out;
+}
+
+/** Stored sample values of one frame, masked to BitsStored and sign-extended; interleaved. */
+function samples(data: Uint8Array, g: Geometry, bigEndian: boolean): Float64Array {
+  const n = g.rows * g.cols * g.spp;
+  const out = new Float64Array(n);
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const bits = Math.min(g.bitsStored, g.bitsAllocated);
+  const mask = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
+  const signBit = 2 ** (bits - 1);
+  for (let i = 0; i < n; i++) {
+    let v = g.bitsAllocated === 8 ? data[i]! : g.bitsAllocated === 16 ? dv.getUint16(2 * i, !bigEndian) : dv.getUint32(4 * i, !bigEndian);
+    if (bits < 32) v = v % (mask + 1);
+    if (g.signed && v >= signBit) v -= 2 * signBit;
+    out[i] = v;
+  }
+  return out;
+}
+
+/** A LUT of a Modality/VOI LUT Sequence item: descriptor [entries, first mapped, bits] and data. */
+interface Lut { entries: number; first: number; bits: number; data: ArrayLike<number> }
+
+function lutOf(item: unknown, signedFirst: boolean): Lut | undefined {
+  const it = (Array.isArray(item) ? item[0] : item) as Dataset | undefined;
+  if (!it || !Array.isArray(it.LUTDescriptor) || it.LUTData === undefined) return undefined;
+  const [e, f, b] = it.LUTDescriptor as number[];
+  let data: ArrayLike<number>;
+  const d = it.LUTData;
+  if (Array.isArray(d) && typeof d[0] === 'number') data = d as number[];
+  else if (Array.isArray(d) && d[0] instanceof ArrayBuffer) data = new Uint16Array(d[0] as ArrayBuffer);
+  else if (d instanceof ArrayBuffer) data = new Uint16Array(d);
+  else return undefined;
+  const entries = e === 0 ? 65536 : e!;
+  let first = f ?? 0;
+  if (signedFirst && first >= 32768) first -= 65536;
+  return { entries, first, bits: b ?? 16, data };
+}
+
+function applyLut(x: number, lut: Lut): number {
+  const i = Math.min(lut.entries - 1, Math.max(0, Math.round(x) - lut.first));
+  return lut.data[Math.min(i, lut.data.length - 1)]!;
+}
+
+/**
+ * (Exported for its unit test; not part of the SDK's API.)
+ * Modality LUT then VOI LUT to 0..255 (rounded), then MONOCHROME1 inverted
+ * (PS3.3 C.11.1, C.11.2; the linear window of C.11.2.1.2.1, LINEAR_EXACT of
+ * C.11.2.1.3.2, SIGMOID of C.11.2.1.3.1).
+ */
+export function grayscaleTo8(v: Float64Array, ds: Dataset, g: Pick<Geometry, 'signed' | 'photometric'>): { data: Uint8Array; voi: DicomDisplay['voi']; inverted: boolean } {
+  const n = v.length;
+  const mlut = lutOf(ds.ModalityLUTSequence, g.signed);
+  if (mlut) for (let i = 0; i < n; i++) v[i] = applyLut(v[i]!, mlut);
+  else {
+    const slope = num(ds.RescaleSlope) ?? 1, intercept = num(ds.RescaleIntercept) ?? 0;
+    if (slope !== 1 || intercept !== 0) for (let i = 0; i < n; i++) v[i] = v[i]! * slope + intercept;
+  }
+  const out = new Uint8Array(n);
+  const vlut = lutOf(ds.VOILUTSequence, false);
+  const center = num(ds.WindowCenter), width = num(ds.WindowWidth);
+  let voi: DicomDisplay['voi'];
+  if (vlut) {
+    const top = 2 ** vlut.bits - 1;
+    for (let i = 0; i < n; i++) out[i] = Math.round((applyLut(v[i]!, vlut) / top) * 255);
+    voi = { kind: 'voi-lut' };
+  } else if (center !== undefined && width !== undefined && width > 0) {
+    const fn = (str(ds.VOILUTFunction) ?? 'LINEAR').toUpperCase();
+    for (let i = 0; i < n; i++) out[i] = window8(v[i]!, center, width, fn);
+    voi = { kind: 'window', center, width, fn };
+  } else {
+    let min = Infinity, max = -Infinity;
+    for (let i = 0; i < n; i++) { const x = v[i]!; if (x < min) min = x; if (x > max) max = x; }
+    const span = max - min;
+    for (let i = 0; i < n; i++) out[i] = span > 0 ? Math.round(((v[i]! - min) / span) * 255) : 0;
+    voi = { kind: 'pixel-range', min, max };
+  }
+  const inverted = g.photometric === 'MONOCHROME1';
+  if (inverted) for (let i = 0; i < n; i++) out[i] = 255 - out[i]!;
+  return { data: out, voi, inverted };
+}
+
+function window8(x: number, c: number, w: number, fn: string): number {
+  if (fn === 'SIGMOID') return Math.round(255 / (1 + Math.exp((-4 * (x - c)) / w)));
+  if (fn === 'LINEAR_EXACT') return Math.round(Math.min(255, Math.max(0, ((x - (c - w / 2)) / w) * 255)));
+  if (w <= 1) return x <= c - 0.5 ? 0 : 255;
+  if (x <= c - 0.5 - (w - 1) / 2) return 0;
+  if (x > c - 0.5 + (w - 1) / 2) return 255;
+  return Math.round(((x - (c - 0.5)) / (w - 1) + 0.5) * 255);
+}
+
+/** Colour samples (RGB, YBR_FULL after decoding, palette colour) to interleaved 8-bit RGB. */
+function colourTo8(v: Float64Array, ds: Dataset, g: Geometry, photometric: string, planar: boolean): Uint8Array {
+  const px = g.rows * g.cols;
+  const out = new Uint8Array(px * 3);
+  if (photometric === 'PALETTE COLOR') {
+    const luts = ['Red', 'Green', 'Blue'].map((c) => {
+      const desc = ds[`${c}PaletteColorLookupTableDescriptor`] as number[] | undefined;
+      const data = ds[`${c}PaletteColorLookupTableData`];
+      const raw = Array.isArray(data) && data[0] instanceof ArrayBuffer ? data[0] : data instanceof ArrayBuffer ? data : undefined;
+      if (!Array.isArray(desc) || !raw) refuse('DICOM_UNSUPPORTED_IMAGE', 'palette colour image without its lookup tables');
+      const bits = desc[2] ?? 16;
+      const table = bits === 8 ? new Uint8Array(raw) : new Uint16Array(raw);
+      return { lut: { entries: desc[0] === 0 ? 65536 : desc[0]!, first: desc[1] ?? 0, bits, data: table } satisfies Lut, top: 2 ** bits - 1 };
+    });
+    for (let i = 0; i < px; i++) for (let c = 0; c < 3; c++) out[3 * i + c] = Math.round((applyLut(v[i]!, luts[c]!.lut) / luts[c]!.top) * 255);
+    return out;
+  }
+  const scale = 255 / (2 ** Math.min(g.bitsStored, g.bitsAllocated) - 1);
+  const at = (i: number, c: number): number => (planar ? v[c * px + i]! : v[3 * i + c]!);
+  const ybr = photometric.startsWith('YBR_FULL');
+  for (let i = 0; i < px; i++) {
+    let r = at(i, 0) * scale, gg = at(i, 1) * scale, b = at(i, 2) * scale;
+    if (ybr) {
+      const y = r, cb = gg - 128, cr = b - 128;
+      r = y + 1.402 * cr; gg = y - 0.344136 * cb - 0.714136 * cr; b = y + 1.772 * cb;
+    }
+    out[3 * i] = Math.round(Math.min(255, Math.max(0, r)));
+    out[3 * i + 1] = Math.round(Math.min(255, Math.max(0, gg)));
+    out[3 * i + 2] = Math.round(Math.min(255, Math.max(0, b)));
+  }
+  return out;
+}
+
+/**
+ * Decodes one frame of a DICOM file to 8-bit pixels (gray or RGB) with the
+ * file's display transform. Throws InputError (reason: DicomProblem) for
+ * files without an image, truncated pixel data, unsupported transfer
+ * syntaxes or layouts, or a frame out of range. Messages never carry header
+ * values or pixel values.
+ */
+export async function decodeDicom(src: Uint8Array | Blob, options: DicomOptions = {}): Promise<DicomImage> {
+  const bytes = src instanceof Uint8Array ? src : new Uint8Array(await src.arrayBuffer());
+  const { ds, syntax } = parse(bytes);
+  const g = geometry(ds);
+  const frame = options.frame ?? 0;
+  if (!Number.isInteger(frame) || frame < 0 || frame >= g.frames) refuse('DICOM_BAD_FRAME', `frame ${String(frame)} requested; the file has ${g.frames} frame(s), numbered from 0`);
+  const f = await frameBytes(bytes, ds, syntax, g, frame, options.codecsUrl);
+  const v = samples(f.data, g, f.bigEndian);
+  const base = { transferSyntax: syntax, frames: g.frames, frame, bitsStored: g.bitsStored };
+  if (g.spp === 3 || f.photometric === 'PALETTE COLOR') {
+    const data = colourTo8(v, ds, g, f.photometric, f.planar);
+    return { width: g.cols, height: g.rows, channels: 3, data, display: { ...base, photometric: f.photometric, voi: { kind: 'none' }, inverted: false } };
+  }
+  if (f.photometric !== 'MONOCHROME1' && f.photometric !== 'MONOCHROME2') refuse('DICOM_UNSUPPORTED_IMAGE', `photometric interpretation ${f.photometric} is not supported`);
+  const gray = grayscaleTo8(v, ds, g);
+  return { width: g.cols, height: g.rows, channels: 1, data: gray.data, display: { ...base, photometric: f.photometric, voi: gray.voi, inverted: gray.inverted } };
+}
+
+/** DICOM bytes (DICM marker) through decodeDicom, anything else through the platform's decoder. */
+export async function decodeAnyImage(src: Uint8Array | Blob, decodeImage: (src: Uint8Array | Blob) => Promise<RawImage>, options: DicomOptions = {}): Promise<RawImage> {
+  const head = src instanceof Uint8Array ? src : new Uint8Array(await src.slice(0, 132).arrayBuffer());
+  if (isDicom(head)) return decodeDicom(src, options);
+  return decodeImage(src);
+}

@@ -1,0 +1,206 @@
+/**
+ * DICOM input in Node: the display transform against the fixtures' source
+ * JPEGs, predictions through the fake parties (DICOM vs its source JPEG,
+ * compared on the input the parties reconstruct), the refusals, multi-frame
+ * files, and that no header field reaches a party (every byte sent captured).
+ */
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import dcmjs from 'dcmjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError, PrivateInferenceClient, convertChannels, decodeDicom, decodeImage, isDicom } from '../src/index.js';
+import { grayscaleTo8 } from '../src/image/dicom.js';
+import { captureParties } from './capture-proxy.js';
+import { phiFound, phiStrings } from './phi.js';
+import { startFakeParties, type FakeParties } from './fake-parties.js';
+import { DICOM_DIR, dicomExpected, dicomXrays } from './fixtures.js';
+
+const bytes = (p: string): Uint8Array => new Uint8Array(readFileSync(p));
+const fixture = (f: string): Uint8Array => bytes(join(DICOM_DIR, f));
+
+describe('decodeDicom: the display transform (modality LUT, VOI, MONOCHROME1) to 8 bits', () => {
+  it.each(dicomXrays().map(([d, j]) => [basename(d), d, j]))('%s decodes to the pixels of its source JPEG within 1 grey level', async (_name, dcm, jpeg) => {
+    const img = await decodeDicom(bytes(dcm));
+    const src = convertChannels(await decodeImage(bytes(jpeg)), 1);
+    expect([img.width, img.height, img.channels]).toEqual([src.width, src.height, 1]);
+    let max = 0, differ = 0;
+    for (let i = 0; i < src.data.length; i++) { const d = Math.abs(img.data[i]! - src.data[i]!); max = Math.max(max, d); if (d) differ++; }
+    console.log(`${basename(dcm)} vs ${basename(jpeg)} (jpeg-js): ${img.width}x${img.height}, max |diff| ${max} grey level(s), ${(100 * differ / src.data.length).toFixed(1)}% of pixels differ; ${JSON.stringify(img.display.voi)}`);
+    expect(max).toBeLessThanOrEqual(1);
+  });
+
+  it('applies the 12-bit file\'s rescale, its window and the MONOCHROME1 inversion (and the 8-bit files keep their pixel range)', async () => {
+    const mono1 = await decodeDicom(fixture('xray-mono1-12bit.dcm'));
+    expect(mono1.display).toMatchObject({ photometric: 'MONOCHROME1', inverted: true, bitsStored: 12, voi: { kind: 'window', center: 2048, width: 4096, fn: 'LINEAR' } });
+    const mono2 = await decodeDicom(fixture('xray-mono2-8bit.dcm'));
+    expect(mono2.display).toMatchObject({ photometric: 'MONOCHROME2', inverted: false, voi: { kind: 'pixel-range' } });
+    const jpeg = await decodeDicom(fixture('xray-jpeg-baseline.dcm'));
+    expect(jpeg.display.transferSyntax).toBe('1.2.840.10008.1.2.4.50');
+  });
+
+  it('decodes every compressed syntax of the pydicom files (RLE, JPEG 12-bit lossy, JPEG 2000, RGB RLE) and CT/MR 16-bit', async () => {
+    const mr = await decodeDicom(fixture('MR_small.dcm'));
+    const rle = await decodeDicom(fixture('MR_small_RLE.dcm'));
+    expect(rle.display.transferSyntax).toBe('1.2.840.10008.1.2.5');
+    expect([rle.width, rle.height]).toEqual([64, 64]);
+    expect(Buffer.from(rle.data).equals(Buffer.from(mr.data))).toBe(true); // RLE is lossless: the same pixels as the uncompressed file
+    const ct = await decodeDicom(fixture('CT_small.dcm'));
+    expect(ct.display.voi).toMatchObject({ kind: 'pixel-range' });
+    const v = ct.display.voi as { min: number; max: number };
+    expect(v.min).toBeLessThan(-500); // rescale intercept -1024 applied: air in Hounsfield units
+    for (const [f, syntax] of [['JPEG-lossy.dcm', '1.2.840.10008.1.2.4.51'], ['JPEG2000.dcm', '1.2.840.10008.1.2.4.91']] as const) {
+      const img = await decodeDicom(fixture(f));
+      expect(img.display.transferSyntax).toBe(syntax);
+      expect([img.width, img.height, img.channels]).toEqual([256, 1024, 1]);
+      const hist = new Set(img.data);
+      expect(hist.size).toBeGreaterThan(20); // an image, not a constant
+    }
+    const rgb = await decodeDicom(fixture('SC_rgb_rle.dcm'));
+    expect(rgb.channels).toBe(3);
+    // pydicom's SC_rgb test image: bands red, green, blue, then black to white from top to bottom.
+    const px = (y: number): number[] => [...rgb.data.subarray(3 * (y * 100 + 50), 3 * (y * 100 + 50) + 3)];
+    expect(px(5)).toEqual([255, 0, 0]);
+    expect(px(25)).toEqual([0, 255, 0]);
+    expect(px(45)).toEqual([0, 0, 255]);
+    expect(px(65)).toEqual([0, 0, 0]);
+    expect(px(95)).toEqual([255, 255, 255]);
+  });
+
+  it('refuses files it cannot use with a coded InputError saying which problem', async () => {
+    const cases: [Uint8Array, string, string][] = [
+      [fixture('MR_truncated.dcm'), 'DICOM_TRUNCATED', 'E_SHAPE'],
+      [fixture('rtplan.dcm'), 'DICOM_NO_PIXEL_DATA', 'E_DTYPE'],
+    ];
+    // The JPEG-lossy file with its transfer syntax UID changed to the retired JPEG Extended (Process 3 & 5), same length.
+    const lossy = fixture('JPEG-lossy.dcm');
+    const at = Buffer.from(lossy).indexOf('1.2.840.10008.1.2.4.51');
+    expect(at).toBeGreaterThan(128);
+    const retired = lossy.slice();
+    retired.set(Buffer.from('1.2.840.10008.1.2.4.52'), at);
+    cases.push([retired, 'DICOM_UNSUPPORTED_SYNTAX', 'E_DTYPE']);
+    for (const [b, reason, code] of cases) {
+      const e = await decodeDicom(b).then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(InputError);
+      expect(e).toMatchObject({ reason, code });
+      for (const phi of ['DOE^JANE', 'CompressedSamples', 'Last^First']) expect((e as Error).message).not.toContain(phi);
+    }
+    await expect(decodeDicom(new Uint8Array(200))).rejects.toMatchObject({ reason: 'DICOM_UNREADABLE' });
+  });
+
+  it('reads the first frame of a multi-frame file, or the frame asked for', async () => {
+    // A two-frame file written by dcmjs from MR_small: frame 1 is frame 0 inverted.
+    const b = readFileSync(join(DICOM_DIR, 'MR_small.dcm'));
+    const dict = dcmjs.data.DicomMessage.readFile(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, {});
+    const f0 = new Int16Array((dict.dict['7FE00010']!.Value[0] as ArrayBuffer).slice(0));
+    const f1 = f0.map((v) => 4000 - v);
+    const both = new Int16Array(f0.length * 2);
+    both.set(f0); both.set(f1, f0.length);
+    dict.dict['7FE00010']!.Value = [both.buffer];
+    dict.dict['00280008'] = { vr: 'IS', Value: [2] };
+    delete dict.dict['00281050']; delete dict.dict['00281051']; // no window: each frame by its own pixel range
+    const file = new Uint8Array(dict.write());
+    expect(isDicom(file)).toBe(true);
+    const first = await decodeDicom(file);
+    const second = await decodeDicom(file, { frame: 1 });
+    expect(first.display).toMatchObject({ frames: 2, frame: 0 });
+    expect(second.display).toMatchObject({ frames: 2, frame: 1 });
+    for (let i = 0; i < first.data.length; i++) expect(Math.abs(first.data[i]! + second.data[i]! - 255)).toBeLessThanOrEqual(1);
+    await expect(decodeDicom(file, { frame: 2 })).rejects.toMatchObject({ reason: 'DICOM_BAD_FRAME', code: 'E_SHAPE' });
+  });
+});
+
+describe('the display transform on synthetic values (the paths the fixtures do not take)', () => {
+  const mono2 = { signed: false, photometric: 'MONOCHROME2' };
+  const run = (values: number[], ds: Record<string, unknown>, g = mono2) => grayscaleTo8(Float64Array.from(values), ds, g);
+
+  it('LINEAR window (PS3.3 C.11.2.1.2.1): its ends and centre, clamped outside', () => {
+    const r = run([-5, 0, 2047.5, 4095, 5000], { WindowCenter: '2048', WindowWidth: '4096' });
+    expect([...r.data]).toEqual([0, 0, 128, 255, 255]);
+    expect(r.voi).toEqual({ kind: 'window', center: 2048, width: 4096, fn: 'LINEAR' });
+  });
+
+  it('LINEAR_EXACT and SIGMOID VOI LUT Functions', () => {
+    expect([...run([0, 50, 100, 150, 200], { WindowCenter: 100, WindowWidth: 200, VOILUTFunction: 'LINEAR_EXACT' }).data]).toEqual([0, 64, 128, 191, 255]);
+    const sig = run([-1000, 60, 100, 140, 1000], { WindowCenter: 100, WindowWidth: 80, VOILUTFunction: 'SIGMOID' }).data;
+    expect(sig[2]).toBe(128); // 255 / (1 + e^0)
+    expect(sig[0]).toBe(0);
+    expect(sig[4]).toBe(255);
+    expect(sig[1]! + sig[3]!).toBe(255); // symmetric about the centre
+    expect(sig[1]).toBe(Math.round(255 / (1 + Math.exp(2)))); // -4 (60 - 100) / 80 = 2
+  });
+
+  it('a VOI LUT Sequence wins over a window; values outside its range take its end entries', () => {
+    const ds = { WindowCenter: 0, WindowWidth: 1, VOILUTSequence: [{ LUTDescriptor: [4, 10, 8], LUTData: [0, 50, 200, 255] }] };
+    const r = run([5, 10, 11, 12, 13, 20], ds);
+    expect([...r.data]).toEqual([0, 0, 50, 200, 255, 255]);
+    expect(r.voi).toEqual({ kind: 'voi-lut' });
+  });
+
+  it('the modality LUT: rescale slope and intercept, or a Modality LUT Sequence (signed first value), before the VOI', () => {
+    // Rescale x2 - 100, then the window 0..100: stored 0 -> -100 -> 0; 50 -> 0 -> 0; 75 -> 50 -> 128; 100 -> 100 -> 255.
+    expect([...run([0, 50, 75, 100], { RescaleSlope: '2', RescaleIntercept: '-100', WindowCenter: 50.5, WindowWidth: 101 }).data]).toEqual([0, 0, 128, 255]);
+    // A table for stored values -2..0 (first mapped 65534 read as -2 for signed data), then the pixel range.
+    const r = run([-2, -1, 0, 7], { ModalityLUTSequence: [{ LUTDescriptor: [3, 65534, 16], LUTData: [100, 200, 300] }] }, { signed: true, photometric: 'MONOCHROME2' });
+    expect([...r.data]).toEqual([0, 128, 255, 255]);
+    expect(r.voi).toEqual({ kind: 'pixel-range', min: 100, max: 300 });
+  });
+
+  it('MONOCHROME1 is inverted after the VOI; a constant image is black, not NaN', () => {
+    const r = run([0, 10, 20], { WindowCenter: 10.5, WindowWidth: 21 }, { signed: false, photometric: 'MONOCHROME1' });
+    expect([...r.data]).toEqual([255, 127, 0]); // 10 -> 127.5 -> 128, inverted
+    expect(r.inverted).toBe(true);
+    expect([...run([7, 7, 7], {}).data]).toEqual([0, 0, 0]);
+  });
+});
+
+describe('predict(dicomBytes) through the parties', () => {
+  let fake: FakeParties;
+  beforeAll(async () => { fake = await startFakeParties({ model: { inputShape: [224, 224, 1] } }); });
+  afterAll(async () => { await fake.close(); });
+
+  it.each(dicomXrays().map(([d, j]) => [basename(d), d, j]))('%s gives the prediction of its source JPEG (inputs within 1 grey level)', async (_name, dcm, jpeg) => {
+    const client = new PrivateInferenceClient({ parties: fake.urls, token: fake.token });
+    const stages: string[] = [];
+    const rd = await client.predict(bytes(dcm), { onProgress: (e) => stages.push(e.stage) });
+    const rj = await client.predict(bytes(jpeg));
+    const xd = fake.inputs.get(rd.sessionId)!, xj = fake.inputs.get(rj.sessionId)!;
+    expect(xd.length).toBe(224 * 224);
+    let max = 0;
+    for (let i = 0; i < xd.length; i++) max = Math.max(max, Math.abs(xd[i]! - xj[i]!));
+    const maxProb = Math.max(...rd.probabilities.map((p, i) => Math.abs(p - rj.probabilities[i]!)));
+    console.log(`${basename(dcm)}: model input max |DICOM - JPEG| = ${(max * 255).toFixed(3)} grey levels; label ${rd.label} vs ${rj.label}; max |dp| ${maxProb.toExponential(2)}`);
+    expect(max * 255).toBeLessThanOrEqual(1 + 255 / 2 ** 12); // one grey level, plus fixed-point rounding (2^-13 per value)
+    expect(rd.label).toBe(rj.label);
+    expect(stages).toEqual(['encoding', 'uploading', 'computing', 'reconstructing', 'done']);
+  });
+
+  it('refuses an unusable DICOM file before any request', async () => {
+    const client = new PrivateInferenceClient({ parties: fake.urls, token: fake.token });
+    const before = fake.requests.length;
+    await expect(client.predict(fixture('rtplan.dcm'))).rejects.toMatchObject({ name: 'InputError', reason: 'DICOM_NO_PIXEL_DATA' });
+    await expect(client.predict(fixture('MR_truncated.dcm'))).rejects.toMatchObject({ name: 'InputError', reason: 'DICOM_TRUNCATED' });
+    await expect(client.predict(fixture('MR_small.dcm'), { dicom: { frame: 3 } })).rejects.toMatchObject({ reason: 'DICOM_BAD_FRAME' });
+    expect(fake.requests.length).toBe(before);
+  });
+
+  it('sends no header field to any party: every byte the SDK sends is free of the fixtures\' PHI', async () => {
+    const files = Object.keys(dicomExpected()).map((f) => join(DICOM_DIR, f));
+    const phi = phiStrings(files);
+    expect(phi).toEqual(expect.arrayContaining(['DOE^JANE^Q', 'PHI-4711-SECRET', 'SMITH^JOHN', 'General Hospital', '19800101']));
+    const wire = await captureParties(fake.urls);
+    try {
+      const client = new PrivateInferenceClient({ parties: wire.urls, token: fake.token });
+      const usable = files.filter((f) => !/truncated|rtplan/.test(f));
+      for (const f of usable) await client.predict(bytes(f));
+      await client.predict(usable.map(bytes), { batch: true });
+      const sent = wire.sent();
+      expect(sent.length).toBeGreaterThan(usable.length * 224 * 224 * 8 * 2); // the shares went through the capture
+      expect(sent.includes(Buffer.from('PUT /v1/sessions/'))).toBe(true);
+      expect(phiFound(sent, phi)).toEqual([]);
+      // The check would see a leak: the same search finds the strings in the files themselves.
+      expect(phiFound(Buffer.concat(files.map((f) => readFileSync(f))), phi).length).toBe(phi.length);
+    } finally {
+      await wire.close();
+    }
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * predict() results for the outputs medical models have beyond one class:
+ * multi-label sigmoid heads (CheXNet's 14 findings) and dense segmentation
+ * masks [H, W, 1], reconstructed from the fake parties' shares and checked
+ * against the plaintext twin of their public linear map. Single-output
+ * results keep their fields (backward compatible) and gain kind 'class'.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encode } from '../../protocol/fixed-point/fixed-point.js';
+import { PrivateInferenceClient, outputKind, sigmoid, type Tensor } from '../src/index.js';
+import { startFakeParties, type FakeParties } from './fake-parties.js';
+
+const CHEXNET_LABELS = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass', 'Nodule', 'Pneumonia', 'Pneumothorax',
+  'Consolidation', 'Edema', 'Emphysema', 'Fibrosis', 'Pleural_Thickening', 'Hernia'];
+
+function tensor(shape: number[], seed = 1): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return { data: Float32Array.from({ length: n }, (_, i) => ((i * 7919 + seed * 104729) % 1000) / 1000 - 0.45), shape };
+}
+
+/** The plaintext logits of the fake's map for x (ring units / 2^13), per item. */
+function expected(fake: FakeParties, x: Float32Array, batch: number): number[][] {
+  return fake.expectedRing(encode(x, 13), batch).map((row) => row.map((v) => Number(v) / 2 ** 13));
+}
+
+describe('multi-label sigmoid heads (14 findings)', () => {
+  let fake: FakeParties;
+  beforeAll(async () => { fake = await startFakeParties({ model: { inputShape: [32, 32, 1], outputShape: [14], outputActivation: 'sigmoid', labels: CHEXNET_LABELS } }); });
+  afterAll(async () => { await fake.close(); });
+
+  it('gives every label its probability and its own decision at 0.5, sorted by probability', async () => {
+    const client = new PrivateInferenceClient({ parties: fake.urls, token: fake.token });
+    const t = tensor([32, 32, 1]);
+    const r = await client.predict(t);
+    expect(r.kind).toBe('multi-label');
+    const want = expected(fake, t.data as Float32Array, 1)[0]!;
+    expect(r.logits).toHaveLength(14);
+    r.logits.forEach((z, i) => expect(Math.abs(z - want[i]!)).toBeLessThanOrEqual(2 ** -13 + 1e-12));
+    // independent sigmoids, not a softmax: they need not sum to 1
+    r.probabilities.forEach((p, i) => expect(p).toBeCloseTo(sigmoid([r.logits[i]!])[0]!, 12));
+    const f = r.findings!;
+    expect(f).toHaveLength(14);
+    expect(f.map((x) => x.label).sort()).toEqual([...CHEXNET_LABELS].sort());
+    for (let i = 1; i < f.length; i++) expect(f[i - 1]!.probability).toBeGreaterThanOrEqual(f[i]!.probability);
+    for (const x of f) {
+      expect(x.label).toBe(CHEXNET_LABELS[x.index]);
+      expect(x.probability).toBe(r.probabilities[x.index]);
+      expect(x.positive).toBe(x.probability >= 0.5);
+    }
+    // this input has findings on both sides of 0.5, so the decisions are really per label
+    expect(new Set(f.map((x) => x.positive)).size).toBe(2);
+    expect(r.label).toBe(f[0]!.label);
+    expect(r.probability).toBe(f[0]!.probability);
+  });
+
+  it('in a batch, each image gets its own findings', async () => {
+    const client = new PrivateInferenceClient({ parties: fake.urls, token: fake.token });
+    const a = tensor([32, 32, 1], 1), b = tensor([32, 32, 1], 2);
+    const r = await client.predict([a, b], { batch: true });
+    expect(r.kind).toBe('multi-label');
+    expect(r.findings).toHaveLength(2);
+    const want = [expected(fake, a.data as Float32Array, 1)[0]!, expected(fake, b.data as Float32Array, 1)[0]!];
+    r.findings!.forEach((f, k) => f.forEach((x) => expect(Math.abs(x.probability - sigmoid([want[k]![x.index]!])[0]!)).toBeLessThan(1e-3)));
+    expect(r.findings![0]!.map((x) => x.index)).not.toEqual(r.findings![1]!.map((x) => x.index));
+  });
+});
+
+describe('dense outputs: a segmentation mask [H, W, 1]', () => {
+  let fake: FakeParties;
+  beforeAll(async () => { fake = await startFakeParties({ model: { inputShape: [16, 16, 1], outputShape: [16, 16, 1], outputActivation: 'sigmoid', labels: undefined } }); });
+  afterAll(async () => { await fake.close(); });
+
+  it('returns the mask as a Float32Array of sigmoid probabilities with its shape, and the thresholded pixels', async () => {
+    const client = new PrivateInferenceClient({ parties: fake.urls, token: fake.token });
+    const t = tensor([16, 16, 1], 3);
+    const r = await client.predict(t);
+    expect(r.kind).toBe('mask');
+    const m = r.mask!;
+    expect(m.shape).toEqual([16, 16, 1]);
+    expect(m.probabilities).toBeInstanceOf(Float32Array);
+    expect(m.probabilities).toHaveLength(256);
+    expect(m.classes).toBeInstanceOf(Uint8Array);
+    const want = expected(fake, t.data as Float32Array, 1)[0]!;
+    let positive = 0;
+    for (let i = 0; i < 256; i++) {
+      const p = sigmoid([want[i]!])[0]!;
+      expect(Math.abs(m.probabilities[i]! - p)).toBeLessThan(1e-3);
+      expect(m.classes[i]).toBe(m.probabilities[i]! >= 0.5 ? 1 : 0);
+      positive += m.classes[i]!;
+    }
+    expect(positive).toBeGreaterThan(0);
+    expect(positive).toBeLessThan(256);
+    expect(m.positiveFraction).toBeCloseTo(positive / 256, 12);
+    expect(r.label).toBe('mask');
+    expect(r.index).toBe(-1);
+    expect(r.probabilities).toHaveLength(256);
+  });
+
+  it('outputKind reads the model: dense -> mask, several sigmoids -> multi-label, else class', () => {
+    expect(outputKind({ outputShape: [128, 128, 1], outputActivation: 'sigmoid' })).toBe('mask');
+    expect(outputKind({ outputShape: [14], outputActivation: 'sigmoid' })).toBe('multi-label');
+    expect(outputKind({ outputShape: [2], outputActivation: 'softmax' })).toBe('class');
+    expect(outputKind({ outputShape: [1], outputActivation: 'sigmoid' })).toBe('class');
+    expect(outputKind({ outputShape: [3], outputActivation: 'linear' })).toBe('class');
+  });
+});
+
+describe('single-output results stay as they were', () => {
+  let fake: FakeParties;
+  beforeAll(async () => { fake = await startFakeParties(); });
+  afterAll(async () => { await fake.close(); });
+
+  it('a softmax classifier keeps label, probability, probabilities, logits and has kind class, no findings, no mask', async () => {
+    const r = await new PrivateInferenceClient({ parties: fake.urls, token: fake.token }).predict(tensor([64, 64, 1]));
+    expect(r.kind).toBe('class');
+    expect(r.findings).toBeUndefined();
+    expect(r.mask).toBeUndefined();
+    expect(r.probabilities).toHaveLength(2);
+    expect(r.probabilities[0]! + r.probabilities[1]!).toBeCloseTo(1, 12);
+    expect(r.label).toBe(['NORMAL', 'PNEUMONIA'][r.index]);
+    expect(r.probability).toBe(r.probabilities[r.index]);
+  });
+});

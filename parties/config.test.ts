@@ -54,7 +54,7 @@ describe('party configuration', () => {
   it('sessions: per-client quota within the global cap, the id journal path per party; http timeouts', () => {
     const c = resolveConfig(dep({ sessions: { defaultDeadlineMs: 1000, maxDeadlineMs: 2000, maxSessions: 10, maxPerClient: 3, retentionMs: 1000, idJournal: 'state/ids-p{party}.log' } }), 2, '/etc/securenn');
     expect(c.sessions).toMatchObject({ maxPerClient: 3, idJournal: '/etc/securenn/state/ids-p2.log' });
-    expect(c.http).toEqual({ requestMs: 30_000, keepAliveMs: 5_000 });
+    expect(c.http).toEqual({ requestMs: 30_000, keepAliveMs: 72_000 });
     expect(() => resolveConfig(dep({ sessions: { defaultDeadlineMs: 1000, maxDeadlineMs: 2000, maxSessions: 10, maxPerClient: 11, retentionMs: 1000 } }), 0, '/x')).toThrow(/maxPerClient/);
     expect(() => resolveConfig(dep({ http: { requestMs: 10 } }), 0, '/x')).toThrow(/http.requestMs/);
   });

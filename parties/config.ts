@@ -83,7 +83,9 @@ export interface CommonSettings {
   /**
    * Client HTTP: requestMs, the longest a request's headers and body may take
    * to arrive (a slow or stalled upload is cut with 408 E_TIMEOUT);
-   * keepAliveMs, how long an idle keep-alive connection stays open.
+   * keepAliveMs, how long an idle keep-alive connection stays open (default
+   * 72 s, fastify's: longer than the clients' agents keep theirs, so a client
+   * never sends on a connection the server is closing).
    */
   http: { requestMs: number; keepAliveMs: number };
   cors: { origins: string[] };
@@ -166,7 +168,7 @@ export const DEFAULTS: CommonSettings = {
   insecureLocal: false,
   batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, planAheadMs: DEFAULT_PLAN_AHEAD_MS },
   sessions: { defaultDeadlineMs: 60_000, maxDeadlineMs: 600_000, maxSessions: 1_000, retentionMs: 300_000 },
-  http: { requestMs: 30_000, keepAliveMs: 5_000 },
+  http: { requestMs: 30_000, keepAliveMs: 72_000 },
   cors: { origins: [] },
   logLevel: 'info',
   kernels: 'auto',

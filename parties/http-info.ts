@@ -40,7 +40,8 @@ export function registerInfoRoutes(app: FastifyInstance, party: Party, opts: Inf
 
   app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
     const r = party.readiness();
-    return reply.code(r.ready ? 200 : ERROR_CODES.E_NOT_READY.http).send(r.ready ? { ...r, party: party.party } : { ...r, party: party.party, code: 'E_NOT_READY', message: !r.modelLoaded ? 'model not loaded' : 'peers not connected' });
+    const refused = Object.entries(r.peerProblems ?? {}).map(([p, e]) => `${p} refused: ${e.code} ${e.message}`);
+    return reply.code(r.ready ? 200 : ERROR_CODES.E_NOT_READY.http).send(r.ready ? { ...r, party: party.party } : { ...r, party: party.party, code: 'E_NOT_READY', message: !r.modelLoaded ? 'model not loaded' : `peers not connected${refused.length ? ` (${refused.join('; ')})` : ''}` });
   });
 
   app.get('/metrics', { config: { public: true } }, async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.registry.render()));

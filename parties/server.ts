@@ -94,6 +94,13 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
   r.register(new Collected('mpc_sessions_queued', 'Sessions waiting for a batch (P0).', 'gauge', () => [[{}, party.queuedSessions]]));
   r.register(new Collected('mpc_model_loaded', '1 when the share model is loaded.', 'gauge', () => [[{}, party.model ? 1 : 0]]));
   r.register(new Collected('mpc_peer_up', '1 when the link to the peer is up.', 'gauge', () => ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party).map((p) => [{ peer: `P${p}` }, party.mesh.isUp(p) ? 1 : 0])));
+  const peers = ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party);
+  r.register(new Collected('mpc_peer_link_version', 'Link version in use with the peer (0 while the link is down; parties/link-hello.ts).', 'gauge', () => peers.map((p) => [{ peer: `P${p}` }, party.mesh.health[p]!.version])));
+  r.register(new Collected('mpc_peer_link_ups_total', 'Times the link to the peer came up (a flapping link counts up fast).', 'counter', () => peers.map((p) => [{ peer: `P${p}` }, party.mesh.health[p]!.ups])));
+  r.register(new Collected('mpc_peer_link_refused', '1 while the last set-up of the link to the peer was refused, by code (E_LINK_VERSION, E_SETTINGS_MISMATCH; /readyz says which setting).', 'gauge', () => peers.flatMap((p) => {
+    const e = party.mesh.health[p]!.problem;
+    return e && !party.mesh.isUp(p) ? [[{ peer: `P${p}`, code: e.code }, 1] as [Record<string, string>, number]] : [];
+  })));
   r.register(new Collected('mpc_link_bytes_sent_total', 'Payload bytes sent to each peer (all frames).', 'counter', () => ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party).map((p) => [{ peer: `P${p}` }, party.mesh.stats[p]!.bytesSent])));
   r.register(new Collected('mpc_link_bytes_received_total', 'Payload bytes received from each peer (all frames).', 'counter', () => ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party).map((p) => [{ peer: `P${p}` }, party.mesh.stats[p]!.bytesReceived])));
 

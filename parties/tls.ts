@@ -67,6 +67,37 @@ export function identifyPeer(tls: MeshTls, cert: PeerCertificate | undefined, ca
   return null;
 }
 
+/**
+ * The mesh server's TLS material as a grpc-js certificate provider, so that
+ * new material (tls-reload.ts) reaches the listening server without a
+ * restart: grpc-js sets the new secure context on its HTTP/2 server, used by
+ * every TLS handshake after it. Updates are delivered asynchronously, as
+ * grpc-js's own FileWatcherCertificateProvider does (the server registers its
+ * listener after creating the HTTP/2 server, and reads the first material from it).
+ */
+export class TlsProvider implements grpc.experimental.CertificateProvider {
+  private readonly caListeners = new Set<grpc.experimental.CaCertificateUpdateListener>();
+  private readonly idListeners = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
+  constructor(private tls: MeshTls) {}
+  update(tls: MeshTls): void {
+    this.tls = tls;
+    for (const l of this.caListeners) this.sendCa(l);
+    for (const l of this.idListeners) this.sendId(l);
+  }
+  private sendCa(l: grpc.experimental.CaCertificateUpdateListener): void { const ca = this.tls.ca; setImmediate(() => { if (this.caListeners.has(l)) l({ caCertificate: ca }); }); }
+  private sendId(l: grpc.experimental.IdentityCertificateUpdateListener): void { const { cert, key } = this.tls; setImmediate(() => { if (this.idListeners.has(l)) l({ certificate: cert, privateKey: key }); }); }
+  addCaCertificateListener(l: grpc.experimental.CaCertificateUpdateListener): void { this.caListeners.add(l); this.sendCa(l); }
+  removeCaCertificateListener(l: grpc.experimental.CaCertificateUpdateListener): void { this.caListeners.delete(l); }
+  addIdentityCertificateListener(l: grpc.experimental.IdentityCertificateUpdateListener): void { this.idListeners.add(l); this.sendId(l); }
+  removeIdentityCertificateListener(l: grpc.experimental.IdentityCertificateUpdateListener): void { this.idListeners.delete(l); }
+}
+
+/** Server credentials that follow `provider`; client certificates required (the TLS handshake fails without a CA-signed one). */
+export function serverCredentialsFrom(provider: TlsProvider): grpc.ServerCredentials {
+  // One provider serves both the CA and the identity (grpc-js names its two arguments in an order its constructor swaps).
+  return grpc.experimental.createCertificateProviderServerCredentials(provider, provider, true);
+}
+
 export function serverCredentials(tls: MeshTls | null): grpc.ServerCredentials {
   if (!tls) return grpc.ServerCredentials.createInsecure();
   // checkClientCertificate = true: the TLS handshake fails for a client without a CA-signed certificate.

@@ -124,6 +124,11 @@ export interface CommonSettings {
   preprocess: { enabled: boolean; maxBytes: number; timeoutMs: number };
   /** Privacy accountant (differentially private outputs): each party keeps its own state file. */
   privacy: PrivacyConfig;
+  /**
+   * How often (ms) the party reads its certificate, key and CA files again and
+   * takes new ones without a restart (parties/tls-reload.ts); 0 = never. Default 10 s.
+   */
+  tlsReloadMs: number;
 }
 
 export interface PrivacyConfig {
@@ -175,6 +180,7 @@ export const DEFAULTS: CommonSettings = {
   keepWeightMasks: true,
   preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 },
   privacy: { budget: { epsilon: 10, delta: 1e-5 } },
+  tlsReloadMs: 10_000,
 };
 
 export const DEFAULT_ACCOUNTANT_FILE = 'data/privacy-accountant-p{party}.json';
@@ -277,6 +283,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   int(c.sessions.maxSessions, 'sessions.maxSessions', 1, 1_000_000);
   if (c.sessions.maxPerClient !== undefined) int(c.sessions.maxPerClient, 'sessions.maxPerClient', 1, c.sessions.maxSessions);
   if (c.sessions.idJournal !== undefined && (typeof c.sessions.idJournal !== 'string' || c.sessions.idJournal === '')) bad('sessions.idJournal must be a path');
+  int(c.tlsReloadMs, 'tlsReloadMs', 0, 3_600_000);
   int(c.http.requestMs, 'http.requestMs', 1_000, 3_600_000);
   int(c.http.keepAliveMs, 'http.keepAliveMs', 100, 600_000);
   if (!Array.isArray(c.operatorTokens) || c.operatorTokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`operatorTokens` must be a list of bearer tokens of 16+ characters');

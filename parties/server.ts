@@ -4,17 +4,20 @@
  * opens the HTTP port; tests use `app.inject()` instead.
  */
 import { readFileSync } from 'node:fs';
+import type { Server as TlsServer } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { PartyId } from '../protocol/ring/types.js';
 import { modelSourceOf, type PartyConfig } from './config.js';
 import { clientErrorHandler, frameworkErrors, registerApi } from './http.js';
 import type { Logger } from './log.js';
 import type { MeshOptions } from './mesh.js';
-import { Collected, partyMetrics } from './metrics.js';
+import { LINK_VERSION, MIN_LINK_VERSION } from './link-hello.js';
+import { Collected, Counter, partyMetrics } from './metrics.js';
 import { DEFAULT_PREPROCESS } from './preprocessing.js';
 import type { ModelSource } from './model-source.js';
 import { Party } from './party.js';
 import { readTls } from './tls.js';
+import { readMaterial, TlsReloader, type TlsFiles, type TlsMaterial } from './tls-reload.js';
 
 export interface ServerExtras {
   /** Override the model source of the config (tests: in-memory models). */
@@ -42,13 +45,21 @@ function meshTuning(): { flowControlWindow?: number; chunkBytes?: number } {
   return { ...(w ? { flowControlWindow: w } : {}), ...(c ? { chunkBytes: c } : {}) };
 }
 
+/** The build, for mpc_build_info: package version (package.json next to parties/, 'unknown' without it), link versions, Node.js. */
+const BUILD_INFO: Record<string, string> = (() => {
+  let version = 'unknown';
+  try { version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? version; } catch { /* not in this layout */ }
+  return { version, link_version: String(LINK_VERSION), min_link_version: String(MIN_LINK_VERSION), node: process.versions.node, commit: process.env.SECURENN_BUILD_COMMIT ?? 'unknown' };
+})();
+
 export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): PartyServer {
   const httpTls = cfg.self.http.tls;
   const longPollMaxMs = extras.longPollMaxMs ?? cfg.sessions.maxDeadlineMs + 5_000;
   // Node checks requestTimeout every connectionsCheckingInterval (default 30 s): check often enough to cut at about the timeout.
   const checking = { connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(cfg.http.requestMs / 10))) };
-  const https = httpTls
-    ? { https: { ...checking, key: readFileSync(httpTls.key), cert: readFileSync(httpTls.cert), ...(httpTls.ca ? { ca: readFileSync(httpTls.ca) } : {}), ...(httpTls.requireClientCert ? { requestCert: true, rejectUnauthorized: true } : {}) } }
+  const httpMaterial = httpTls ? readMaterial(httpTls) : null;
+  const https = httpMaterial
+    ? { https: { ...checking, ...httpMaterial, ...(httpTls!.requireClientCert ? { requestCert: true, rejectUnauthorized: true } : {}) } }
     : { http: checking };
   const app = Fastify({
     logger: extras.logger ?? { level: cfg.logLevel, base: { party: cfg.party } },
@@ -104,6 +115,19 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
   r.register(new Collected('mpc_link_bytes_sent_total', 'Payload bytes sent to each peer (all frames).', 'counter', () => ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party).map((p) => [{ peer: `P${p}` }, party.mesh.stats[p]!.bytesSent])));
   r.register(new Collected('mpc_link_bytes_received_total', 'Payload bytes received from each peer (all frames).', 'counter', () => ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party).map((p) => [{ peer: `P${p}` }, party.mesh.stats[p]!.bytesReceived])));
 
+  // Certificates reloaded on file change (tls-reload.ts): the mesh's and the HTTPS API's.
+  const reloads = r.register(new Counter('mpc_tls_reloads_total', 'New certificate files found, by material (mesh, http) and result: ok (in use for new handshakes) or failed (refused; the old material stays in use).'));
+  const reloaders: TlsReloader[] = [];
+  const reloader = (name: string, files: TlsFiles, initial: TlsMaterial, apply: (m: TlsMaterial) => void) =>
+    reloaders.push(new TlsReloader({ name, files, initial, apply, intervalMs: cfg.tlsReloadMs, logger: app.log as unknown as Logger, onResult: (result) => reloads.inc({ tls: name, result }) }));
+  if (tls) reloader('mesh', cfg.self.tls!, tls, (m) => party.mesh.updateTls({ ...tls, ca: m.ca!, cert: m.cert, key: m.key }));
+  if (httpMaterial) reloader('http', httpTls!, httpMaterial, (m) => (app.server as unknown as TlsServer).setSecureContext({ ...m }));
+  r.register(new Collected('mpc_cert_expiry_seconds', 'Seconds until each certificate in use expires (negative: expired), by material (mesh, http), role (identity, ca) and subject.', 'gauge', () => {
+    const now = Date.now();
+    return reloaders.flatMap((rl) => rl.certs().map((c) => [{ tls: rl.name, role: c.role, subject: c.subject }, Math.round((c.notAfterMs - now) / 1000)] as [Record<string, string>, number]));
+  }));
+  r.register(new Collected('mpc_build_info', 'Always 1: the build (package version), its link version and the lowest it links with, the Node.js version.', 'gauge', () => [[BUILD_INFO, 1]]));
+
   registerApi(app, party, {
     tokens: cfg.tokens,
     ...(cfg.self.clients ? { clients: cfg.self.clients } : {}),
@@ -118,17 +142,23 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
   return {
     app,
     party,
-    start: () => party.start(),
+    async start() {
+      const started = await party.start();
+      for (const rl of reloaders) rl.start();
+      return started;
+    },
     async listen() {
       await app.listen({ host: cfg.self.http.host, port: cfg.self.http.port });
       const addr = app.server.address();
       return { httpPort: typeof addr === 'object' && addr ? addr.port : cfg.self.http.port };
     },
     async close() {
+      for (const rl of reloaders) rl.stop();
       await party.close();
       await app.close();
     },
     kill() {
+      for (const rl of reloaders) rl.stop();
       party.kill();
       void app.close();
     },

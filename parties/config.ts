@@ -24,12 +24,23 @@ import { checkDeploymentSchema } from './config-schema.js';
 import { hostOf, isLoopbackHost } from './tls.js';
 
 export interface PartyEntry {
-  /** HTTP API for clients. */
+  /**
+   * HTTP API for clients. Required for this party; a per-organisation config
+   * file gives only its own party in full and, for the peers, what this
+   * party needs of them: the gRPC address of those it dials (`{}` otherwise).
+   */
   http: { host: string; port: number; tls?: { cert: string; key: string; ca?: string; requireClientCert?: boolean } };
   /** gRPC listen address for the higher-id parties (P0, P1); `address` is what peers dial (default host:port). */
   grpc?: { host: string; port: number; address?: string };
-  /** PEM paths: CA, this party's certificate and key; pins: SHA-256 fingerprints of the peers' certificates. */
-  tls?: { ca: string; cert: string; key: string; pins?: Partial<Record<'0' | '1' | '2', string>> };
+  /**
+   * PEM paths: CA (trust bundle: with one organisation per party, the three
+   * organisations' CAs), this party's certificate and key; pins: SHA-256
+   * fingerprints of the peers' certificates; spkiPins: per peer, the base64
+   * SHA-256 of the public keys it may present (`certs.sh spki`); peerCas: per
+   * peer, the file of its organisation's CA, which must have issued its
+   * certificate (parties/tls.ts).
+   */
+  tls?: { ca: string; cert: string; key: string; pins?: Partial<Record<'0' | '1' | '2', string>>; spkiPins?: Partial<Record<'0' | '1' | '2', string[]>>; peerCas?: Partial<Record<'0' | '1' | '2', string>> };
   /**
    * Share model: a model-import bundle directory, a dev file from npm start,
    * or a PATE teacher ensemble: several teacher models (one bundle
@@ -287,7 +298,11 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   int(c.http.requestMs, 'http.requestMs', 1_000, 3_600_000);
   int(c.http.keepAliveMs, 'http.keepAliveMs', 100, 600_000);
   if (!Array.isArray(c.operatorTokens) || c.operatorTokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`operatorTokens` must be a list of bearer tokens of 16+ characters');
+  if (!self || typeof self.http !== 'object') bad(`parties[${party}].http is required (this party's client API)`);
+  if (self.model === undefined) bad(`parties[${party}].model is required (this party's share bundle)`);
   int(self.http?.port, `parties[${party}].http.port`, 0, 65535);
+  for (const [q, list] of Object.entries(self.tls?.spkiPins ?? {})) if (Number(q) === party || list!.some((x) => !/^[A-Za-z0-9+/]{43}=$/.test(x))) bad(`parties[${party}].tls.spkiPins.${q} must pin a peer with base64 SHA-256 values (certs.sh spki)`);
+  if (self.tls?.peerCas && String(party) in self.tls.peerCas) bad(`parties[${party}].tls.peerCas names this party itself`);
   if (!Array.isArray(c.tokens) || c.tokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`tokens` must list client bearer tokens of 16+ characters');
   const clients = self.clients ?? [];
   if (!Array.isArray(clients) || clients.some((k) => typeof k?.id !== 'string' || !/^[A-Za-z0-9._:@-]{1,64}$/.test(k.id) || typeof k.tokenSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(k.tokenSha256))) bad(`parties[${party}].clients must list { id (1-64 of A-Z a-z 0-9 . _ : @ -), tokenSha256 (64 lower-case hex digits) }`);
@@ -315,7 +330,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   const abs = (p: string): string => path.resolve(baseDir, p);
   const entry: PartyEntry = {
     ...self,
-    ...(self.tls ? { tls: { ...self.tls, ca: abs(self.tls.ca), cert: abs(self.tls.cert), key: abs(self.tls.key) } } : {}),
+    ...(self.tls ? { tls: { ...self.tls, ca: abs(self.tls.ca), cert: abs(self.tls.cert), key: abs(self.tls.key), ...(self.tls.peerCas ? { peerCas: Object.fromEntries(Object.entries(self.tls.peerCas).map(([q, f]) => [q, abs(f)])) } : {}) } } : {}),
     model: modelEntry(self.model, `parties[${party}].model`, abs),
     ...(clients.length ? { clients: clients.map((k) => ({ id: k.id, tokenSha256: k.tokenSha256 })) } : {}),
     ...(self.staticDir ? { staticDir: abs(self.staticDir) } : {}),

@@ -79,7 +79,9 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
 
   const metrics = partyMetrics();
   const model: ModelSource = extras.model ?? modelSourceOf(cfg.self.model);
-  const tls = cfg.insecureLocal ? null : readTls({ ...cfg.self.tls!, ...(cfg.self.tls?.pins ? { pins: Object.fromEntries(Object.entries(cfg.self.tls.pins).map(([k, v]) => [Number(k), v])) } : {}) });
+  const t = cfg.self.tls;
+  const byParty = <V>(o: Partial<Record<string, V>> | undefined) => (o ? Object.fromEntries(Object.entries(o).map(([k, v]) => [Number(k), v])) as Partial<Record<PartyId, V>> : undefined);
+  const tls = cfg.insecureLocal ? null : readTls({ ca: t!.ca, cert: t!.cert, key: t!.key, ...(t?.pins ? { pins: byParty(t.pins)! } : {}), ...(t?.spkiPins ? { spkiPins: byParty(t.spkiPins)! } : {}), ...(t?.peerCas ? { peerCas: byParty(t.peerCas)! } : {}) });
   const party = new Party({
     party: cfg.party,
     model,

@@ -32,6 +32,7 @@ const party = obj({
   tls: obj({ ca: str, cert: str, key: str, pins: obj({ 0: str, 1: str, 2: str }), spkiPins: obj({ 0: strs, 1: strs, 2: strs }), peerCas: obj({ 0: str, 1: str, 2: str }) }, ['ca', 'cert', 'key']),
   model,
   clients: { type: 'array', items: obj({ id: str, tokenSha256: str }, ['id', 'tokenSha256']) },
+  metrics: obj({ host: str, port: int }, ['host', 'port']),
   staticDir: str,
   staticFiles: { type: 'object', additionalProperties: str },
 });

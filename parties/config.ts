@@ -55,6 +55,13 @@ export interface PartyEntry {
    * deployment file may be shared). The `id` is the client's identity here.
    */
   clients?: ClientCredential[];
+  /**
+   * Where to serve GET /metrics (plain HTTP, no token), apart from the client
+   * API: a port for the monitoring network only. Without it, /metrics is on
+   * the client API where that listens on loopback only (npm start, tests), and
+   * nowhere otherwise.
+   */
+  metrics?: { host: string; port: number };
   /** Static files served at / (P0: the SDK demo page). */
   staticDir?: string;
   /** Extra public files by URL path, e.g. { "/sdk.js": "...", "/config.json": "..." } (the demo's bundle and client config). */
@@ -301,6 +308,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   if (!self || typeof self.http !== 'object') bad(`parties[${party}].http is required (this party's client API)`);
   if (self.model === undefined) bad(`parties[${party}].model is required (this party's share bundle)`);
   int(self.http?.port, `parties[${party}].http.port`, 0, 65535);
+  if (self.metrics) int(self.metrics.port, `parties[${party}].metrics.port`, 0, 65535);
   for (const [q, list] of Object.entries(self.tls?.spkiPins ?? {})) if (Number(q) === party || list!.some((x) => !/^[A-Za-z0-9+/]{43}=$/.test(x))) bad(`parties[${party}].tls.spkiPins.${q} must pin a peer with base64 SHA-256 values (certs.sh spki)`);
   if (self.tls?.peerCas && String(party) in self.tls.peerCas) bad(`parties[${party}].tls.peerCas names this party itself`);
   if (!Array.isArray(c.tokens) || c.tokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`tokens` must list client bearer tokens of 16+ characters');

@@ -4,11 +4,13 @@
  * opens the HTTP port; tests use `app.inject()` instead.
  */
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { PartyId } from '../protocol/ring/types.js';
 import { modelSourceOf, type PartyConfig } from './config.js';
 import { clientErrorHandler, frameworkErrors, registerApi } from './http.js';
+import { METRICS_TYPE } from './http-info.js';
 import type { Logger } from './log.js';
 import type { MeshOptions } from './mesh.js';
 import { LINK_VERSION, MIN_LINK_VERSION } from './link-hello.js';
@@ -16,7 +18,7 @@ import { Collected, Counter, partyMetrics } from './metrics.js';
 import { DEFAULT_PREPROCESS } from './preprocessing.js';
 import type { ModelSource } from './model-source.js';
 import { Party } from './party.js';
-import { readTls } from './tls.js';
+import { isLoopbackHost, readTls } from './tls.js';
 import { readMaterial, TlsReloader, type TlsFiles, type TlsMaterial } from './tls-reload.js';
 
 export interface ServerExtras {
@@ -33,7 +35,7 @@ export interface PartyServer {
   app: FastifyInstance;
   party: Party;
   start(): Promise<{ grpcPort: number | null }>;
-  listen(): Promise<{ httpPort: number }>;
+  listen(): Promise<{ httpPort: number; metricsPort?: number }>;
   close(): Promise<void>;
   kill(): void;
 }
@@ -139,7 +141,15 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
     ...(cfg.self.staticFiles ? { staticFiles: cfg.self.staticFiles } : {}),
     longPollMaxMs,
     requestTimeoutMs: cfg.http.requestMs,
+    metricsOnApi: !cfg.self.metrics && isLoopbackHost(cfg.self.http.host),
   });
+
+  // /metrics on a listener of its own (parties[i].metrics): plain HTTP, GET /metrics only, for the monitoring network.
+  const metricsServer = cfg.self.metrics ? createHttpServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) { res.writeHead(200, { 'content-type': METRICS_TYPE }).end(r.render()); return; }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  }) : null;
+  const closeMetrics = () => new Promise<void>((resolve) => { if (!metricsServer?.listening) { resolve(); return; } metricsServer.close(() => resolve()); metricsServer.closeAllConnections(); });
 
   return {
     app,
@@ -152,15 +162,23 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
     async listen() {
       await app.listen({ host: cfg.self.http.host, port: cfg.self.http.port });
       const addr = app.server.address();
-      return { httpPort: typeof addr === 'object' && addr ? addr.port : cfg.self.http.port };
+      let metricsPort: number | undefined;
+      if (metricsServer) {
+        await new Promise<void>((resolve, reject) => { metricsServer.once('error', reject); metricsServer.listen(cfg.self.metrics!.port, cfg.self.metrics!.host, () => resolve()); });
+        const m = metricsServer.address();
+        metricsPort = typeof m === 'object' && m ? m.port : cfg.self.metrics!.port;
+      } else if (!isLoopbackHost(cfg.self.http.host)) app.log.warn('no metrics listener (parties[i].metrics): /metrics is not served');
+      return { httpPort: typeof addr === 'object' && addr ? addr.port : cfg.self.http.port, ...(metricsPort !== undefined ? { metricsPort } : {}) };
     },
     async close() {
       for (const rl of reloaders) rl.stop();
+      await closeMetrics();
       await party.close();
       await app.close();
     },
     kill() {
       for (const rl of reloaders) rl.stop();
+      void closeMetrics();
       party.kill();
       void app.close();
     },

@@ -340,7 +340,7 @@ describe('deploy/k8s', () => {
       expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http', scheme: 'HTTPS' });
       expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTPS' });
       expect(c.startupProbe.httpGet.path).toBe('/healthz');
-      expect(c.ports.map((x) => x.name)).toEqual(p < 2 ? ['http', 'grpc'] : ['http']);
+      expect(c.ports.map((x) => x.name)).toEqual(p < 2 ? ['http', 'metrics', 'grpc'] : ['http', 'metrics']);
       expect(c.env.find((e) => e.name === 'PARTY_ID')?.value).toBe(String(p));
       expect(c.env.find((e) => e.name === 'PARTY_TOKENS')?.valueFrom?.secretKeyRef).toEqual({ name: `party-${p}-client-tokens`, key: 'tokens' });
       expect(spec.template.spec.volumes.find((v) => v.name === 'tls')?.secret?.secretName).toBe(`party-${p}-tls`);
@@ -357,6 +357,10 @@ describe('deploy/k8s', () => {
       expect(path.dirname(cfg.privacySettings.accountantFile)).toBe(mounts.state);
       expect((sts.spec as unknown as { volumeClaimTemplates: { metadata: { name: string } }[] }).volumeClaimTemplates.map((v) => v.metadata.name)).toContain('state');
       expect(c.ports.find((x) => x.name === 'http')?.containerPort).toBe(cfg.self.http.port);
+      // /metrics on its own port, which the NetworkPolicy opens to the monitoring namespace only.
+      expect(c.ports.find((x) => x.name === 'metrics')?.containerPort).toBe(cfg.self.metrics?.port);
+      const np = find('NetworkPolicy', `party-${p}`) as unknown as { spec: { ingress: { ports: { port: string }[]; from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[] }[] } };
+      expect(np.spec.ingress.find((r) => r.ports.some((x) => x.port === 'metrics'))?.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
       for (const [q, addr] of Object.entries(cfg.dial)) {
         const [host, port] = addr!.split(':');
         const target = find('Service', host!) as unknown as { spec: { ports: { name: string; port: number }[] } };

@@ -29,7 +29,7 @@ const model = {
 const party = obj({
   http: obj({ host: str, port: int, tls: obj({ cert: str, key: str, ca: str, requireClientCert: bool }) }, ['host', 'port']),
   grpc: obj({ host: str, port: int, address: str }, ['host', 'port']),
-  tls: obj({ ca: str, cert: str, key: str, pins: obj({ 0: str, 1: str, 2: str }), spkiPins: obj({ 0: strs, 1: strs, 2: strs }), peerCas: obj({ 0: str, 1: str, 2: str }) }, ['ca', 'cert', 'key']),
+  tls: obj({ ca: { anyOf: [str, strs] }, cert: str, key: str, pins: obj({ 0: str, 1: str, 2: str }), spkiPins: obj({ 0: strs, 1: strs, 2: strs }), peerCas: obj({ 0: str, 1: str, 2: str }) }, ['ca', 'cert', 'key']),
   model,
   clients: { type: 'array', items: obj({ id: str, tokenSha256: str }, ['id', 'tokenSha256']) },
   metrics: obj({ host: str, port: int }, ['host', 'port']),

@@ -34,13 +34,13 @@ export interface PartyEntry {
   grpc?: { host: string; port: number; address?: string };
   /**
    * PEM paths: CA (trust bundle: with one organisation per party, the three
-   * organisations' CAs), this party's certificate and key; pins: SHA-256
+   * organisations' CAs, in one file or a list of files), this party's certificate and key; pins: SHA-256
    * fingerprints of the peers' certificates; spkiPins: per peer, the base64
    * SHA-256 of the public keys it may present (`certs.sh spki`); peerCas: per
    * peer, the file of its organisation's CA, which must have issued its
    * certificate (parties/tls.ts).
    */
-  tls?: { ca: string; cert: string; key: string; pins?: Partial<Record<'0' | '1' | '2', string>>; spkiPins?: Partial<Record<'0' | '1' | '2', string[]>>; peerCas?: Partial<Record<'0' | '1' | '2', string>> };
+  tls?: { ca: string | string[]; cert: string; key: string; pins?: Partial<Record<'0' | '1' | '2', string>>; spkiPins?: Partial<Record<'0' | '1' | '2', string[]>>; peerCas?: Partial<Record<'0' | '1' | '2', string>> };
   /**
    * Share model: a model-import bundle directory, a dev file from npm start,
    * or a PATE teacher ensemble: several teacher models (one bundle
@@ -338,7 +338,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   const abs = (p: string): string => path.resolve(baseDir, p);
   const entry: PartyEntry = {
     ...self,
-    ...(self.tls ? { tls: { ...self.tls, ca: abs(self.tls.ca), cert: abs(self.tls.cert), key: abs(self.tls.key), ...(self.tls.peerCas ? { peerCas: Object.fromEntries(Object.entries(self.tls.peerCas).map(([q, f]) => [q, abs(f)])) } : {}) } } : {}),
+    ...(self.tls ? { tls: { ...self.tls, ca: typeof self.tls.ca === 'string' ? abs(self.tls.ca) : self.tls.ca.map(abs), cert: abs(self.tls.cert), key: abs(self.tls.key), ...(self.tls.peerCas ? { peerCas: Object.fromEntries(Object.entries(self.tls.peerCas).map(([q, f]) => [q, abs(f)])) } : {}) } } : {}),
     model: modelEntry(self.model, `parties[${party}].model`, abs),
     ...(clients.length ? { clients: clients.map((k) => ({ id: k.id, tokenSha256: k.tokenSha256 })) } : {}),
     ...(self.staticDir ? { staticDir: abs(self.staticDir) } : {}),

@@ -52,12 +52,12 @@ async function link(tls: MeshTls[], ms = 3_000): Promise<boolean> {
 }
 
 describe('one CA per organisation', () => {
-  it('three parties with their own CAs link through a trust bundle of the three, pinned to each peer\'s CA and key', async () => {
-    const { o, bundle } = orgs();
+  it('three parties with their own CAs link through a trust bundle of the three (a list of CA files), pinned to each peer\'s CA and key', async () => {
+    const { o } = orgs();
     const tls = ([0, 1, 2] as PartyId[]).map((p): MeshTls => {
       const peers = ([0, 1, 2] as PartyId[]).filter((q) => q !== p);
       return readTls({
-        ca: bundle, cert: o[p]!.party.cert, key: o[p]!.party.key,
+        ca: o.map((x) => x.ca.cert), cert: o[p]!.party.cert, key: o[p]!.party.key,
         peerCas: Object.fromEntries(peers.map((q) => [q, o[q]!.ca.cert])),
         spkiPins: Object.fromEntries(peers.map((q) => [q, [spki(o[q]!.party.cert)]])),
       });
@@ -94,7 +94,7 @@ describe('one CA per organisation', () => {
         { grpc: { host: 'p0.hospital-a.example', port: 443 } },
         {
           http: { host: '0.0.0.0', port: 8443 }, grpc: { host: '0.0.0.0', port: 9443 }, model: { bundleDir: 'bundle' },
-          tls: { ca: 'trust/bundle.crt', cert: 'tls/tls.crt', key: 'tls/tls.key', peerCas: { 0: 'trust/p0-ca.crt', 2: 'trust/p2-ca.crt' }, spkiPins: { 0: ['A'.repeat(43) + '='], 2: ['B'.repeat(43) + '='] } },
+          tls: { ca: ['tls/ca.crt', 'trust/p0-ca.crt', 'trust/p2-ca.crt'], cert: 'tls/tls.crt', key: 'tls/tls.key', peerCas: { 0: 'trust/p0-ca.crt', 2: 'trust/p2-ca.crt' }, spkiPins: { 0: ['A'.repeat(43) + '='], 2: ['B'.repeat(43) + '='] } },
           clients: [{ id: 'clinic-a', tokenSha256: 'c'.repeat(64) }],
         },
         {},
@@ -102,6 +102,7 @@ describe('one CA per organisation', () => {
     };
     const cfg = resolveConfig(dep, 1, '/etc/securenn');
     expect(cfg.dial).toEqual({ 0: 'p0.hospital-a.example:443' });
+    expect(cfg.self.tls!.ca).toEqual(['/etc/securenn/tls/ca.crt', '/etc/securenn/trust/p0-ca.crt', '/etc/securenn/trust/p2-ca.crt']);
     expect(cfg.self.tls!.peerCas).toEqual({ 0: '/etc/securenn/trust/p0-ca.crt', 2: '/etc/securenn/trust/p2-ca.crt' });
     // The same file cannot start P0 or P2 (their entries are stubs).
     expect(() => resolveConfig(dep, 0, '/etc/securenn')).toThrow(/parties\[0\]\.http is required/);

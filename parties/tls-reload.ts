@@ -15,8 +15,9 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { MpcError } from '../protocol/errors.js';
 import { errFields, silentLogger, type Logger } from './log.js';
+import { readCaFiles } from './tls.js';
 
-export interface TlsFiles { cert: string; key: string; ca?: string }
+export interface TlsFiles { cert: string; key: string; ca?: string | string[] }
 export interface TlsMaterial { cert: Buffer; key: Buffer; ca?: Buffer }
 
 /** One certificate of the material: the leaf (`identity`) or one of the CA bundle (`ca`). */
@@ -43,7 +44,7 @@ export function inspectMaterial(m: TlsMaterial, name: string): CertInfo[] {
 }
 
 export function readMaterial(files: TlsFiles): TlsMaterial {
-  return { cert: readFileSync(files.cert), key: readFileSync(files.key), ...(files.ca ? { ca: readFileSync(files.ca) } : {}) };
+  return { cert: readFileSync(files.cert), key: readFileSync(files.key), ...(files.ca ? { ca: readCaFiles(files.ca) } : {}) };
 }
 
 const same = (a: TlsMaterial, b: TlsMaterial): boolean => a.cert.equals(b.cert) && a.key.equals(b.key) && (a.ca === undefined) === (b.ca === undefined) && (!a.ca || a.ca.equals(b.ca!));

@@ -39,18 +39,24 @@ export interface MeshTls {
   peerCas?: Partial<Record<PartyId, Buffer>>;
 }
 
-export interface TlsPaths { ca: string; cert: string; key: string; pins?: Partial<Record<PartyId, string>>; spkiPins?: Partial<Record<PartyId, string[]>>; peerCas?: Partial<Record<PartyId, string>> }
+export interface TlsPaths { ca: string | string[]; cert: string; key: string; pins?: Partial<Record<PartyId, string>>; spkiPins?: Partial<Record<PartyId, string[]>>; peerCas?: Partial<Record<PartyId, string>> }
 
 export function readTls(p: TlsPaths): MeshTls {
   try {
     return {
-      ca: readFileSync(p.ca), cert: readFileSync(p.cert), key: readFileSync(p.key),
+      ca: readCaFiles(p.ca), cert: readFileSync(p.cert), key: readFileSync(p.key),
       ...(p.pins ? { pins: p.pins } : {}), ...(p.spkiPins ? { spkiPins: p.spkiPins } : {}),
       ...(p.peerCas ? { peerCas: Object.fromEntries(Object.entries(p.peerCas).map(([k, f]) => [k, readFileSync(f!)])) } : {}),
     };
   } catch (e) {
     throw new MpcError('E_BAD_ARGUMENT', 'tls: cannot read the CA, certificate, key or peer CA file', { cause: e });
   }
+}
+
+/** A CA file, or several concatenated into one trust bundle (own CA + the peers' organisation CAs). */
+export function readCaFiles(ca: string | string[]): Buffer {
+  if (typeof ca === 'string') return readFileSync(ca);
+  return Buffer.concat(ca.map((f) => { const b = readFileSync(f); return b.length && b[b.length - 1] !== 0x0a ? Buffer.concat([b, Buffer.from('\n')]) : b; }));
 }
 
 /** The SPKI pin of a certificate: base64 SHA-256 of its DER SubjectPublicKeyInfo (`certs.sh spki`). */

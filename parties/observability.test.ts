@@ -32,6 +32,15 @@ describe('/metrics on a port of its own', () => {
     expect(m.status).toBe(200);
     expect(m.body).toMatch(/^mpc_build_info\{version="[^"]+",link_version="4",min_link_version="3",node="[^"]+",commit="[^"]*"\} 1$/m);
     expect(m.body).toMatch(/^mpc_model_loaded 1$/m);
+    // Runtime metrics, named as prom-client's defaults.
+    const num = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(m.body)?.[1]);
+    expect(num('process_resident_memory_bytes')).toBeGreaterThan(10 * 2 ** 20);
+    expect(num('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(num('nodejs_heap_size_used_bytes')).toBeLessThanOrEqual(num('nodejs_heap_size_total_bytes'));
+    expect(num('nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
+    expect(num('process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(Math.abs(num('process_start_time_seconds') - (Date.now() / 1000 - process.uptime()))).toBeLessThan(2);
+    expect(m.body).toMatch(/^# TYPE nodejs_gc_duration_seconds histogram$/m);
     expect((await fetchText(metricsPort!, '/v1/model')).status).toBe(404);
     // Not a public route of the API any more: without a token 401, with one 404.
     expect((await srv.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);

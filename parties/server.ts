@@ -18,6 +18,7 @@ import { Collected, Counter, partyMetrics } from './metrics.js';
 import { DEFAULT_PREPROCESS } from './preprocessing.js';
 import type { ModelSource } from './model-source.js';
 import { Party } from './party.js';
+import { registerRuntimeMetrics } from './runtime-metrics.js';
 import { isLoopbackHost, readTls } from './tls.js';
 import { readMaterial, TlsReloader, type TlsFiles, type TlsMaterial } from './tls-reload.js';
 
@@ -130,6 +131,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
     const now = Date.now();
     return reloaders.flatMap((rl) => rl.certs().map((c) => [{ tls: rl.name, role: c.role, subject: c.subject }, Math.round((c.notAfterMs - now) / 1000)] as [Record<string, string>, number]));
   }));
+  const stopRuntime = registerRuntimeMetrics(r);
   r.register(new Collected('mpc_build_info', 'Always 1: the build (package version), its link version and the lowest it links with, the Node.js version.', 'gauge', () => [[BUILD_INFO, 1]]));
 
   registerApi(app, party, {
@@ -171,12 +173,14 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
       return { httpPort: typeof addr === 'object' && addr ? addr.port : cfg.self.http.port, ...(metricsPort !== undefined ? { metricsPort } : {}) };
     },
     async close() {
+      stopRuntime();
       for (const rl of reloaders) rl.stop();
       await closeMetrics();
       await party.close();
       await app.close();
     },
     kill() {
+      stopRuntime();
       for (const rl of reloaders) rl.stop();
       void closeMetrics();
       party.kill();

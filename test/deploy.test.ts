@@ -511,7 +511,7 @@ describe('deploy/observability: alert rules and the Grafana dashboard', () => {
     exported = new Set([...body.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap(([, name, type]) => (type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name!])));
     expect(exported.has('mpc_cert_expiry_seconds')).toBe(true);
   });
-  const used = (expr: string) => [...expr.matchAll(/\b(mpc_[a-z0-9_]+)\b/g)].map((m) => m[1]!);
+  const used = (expr: string) => [...expr.matchAll(/\b((?:mpc|process|nodejs)_[a-z0-9_]+)\b/g)].map((m) => m[1]!);
 
   it('alerts.yaml: a valid PrometheusRule (strict); peer down, refused link, error rate, latency SLO, certificate expiry; only metrics a party exports', async () => {
     const rule = parseAllDocuments(readFileSync(path.join(DEPLOY, 'observability', 'alerts.yaml'), 'utf8'))[0]!.toJS() as Obj & { spec: { groups: { rules: { alert: string; expr: string; labels: { severity: string } }[] }[] } };

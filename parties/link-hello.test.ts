@@ -1,4 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PartyId } from '../protocol/ring/types.js';
 import { networkA } from '../protocol/testing/seed-models.js';
 import { resolveConfig, type DeploymentConfig } from './config.js';
@@ -172,4 +176,54 @@ describe('a party whose peer has other settings', () => {
     expect(metrics).toMatch(/^mpc_peer_link_refused\{peer="P1",code="E_SETTINGS_MISMATCH"\} 1$/m);
     expect(metrics).toMatch(/^mpc_peer_up\{peer="P1"\} 0$/m);
   });
+});
+
+/**
+ * Two real builds: the mesh of the last link-version-3 commit (before HELLO
+ * carried settings), taken from git, against this build's mesh. Skipped where
+ * the repository's history is not there (a shallow clone, an exported tree).
+ */
+const V3_BUILD = '6f61ecd';
+const ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+const hasV3 = spawnSync('git', ['-C', ROOT, 'cat-file', '-e', `${V3_BUILD}^{commit}`]).status === 0;
+
+describe.skipIf(!hasV3)(`against the link-version-3 build (${V3_BUILD}, from git)`, () => {
+  let OldMesh: typeof PeerMesh;
+  let dir: string;
+  beforeAll(async () => {
+    // Inside the repository, so that its node_modules resolve for the old sources.
+    mkdirSync(path.join(ROOT, 'tmp'), { recursive: true });
+    dir = mkdtempSync(path.join(ROOT, 'tmp', 'v3-build-'));
+    const tar = spawnSync('sh', ['-c', `git -C "${ROOT}" archive ${V3_BUILD} parties protocol | tar -x -C "${dir}"`]);
+    expect(tar.status, String(tar.stderr)).toBe(0);
+    expect(readFileSync(path.join(dir, 'parties', 'mesh.ts'), 'utf8')).toContain('const LINK_VERSION = 3;');
+    ({ PeerMesh: OldMesh } = (await import(/* @vite-ignore */ path.join(dir, 'parties', 'mesh.ts'))) as { PeerMesh: typeof PeerMesh });
+  });
+  afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  const trial = async (oldParty: PartyId) => {
+    const mk = (p: PartyId) => {
+      const o = { party: p, tls: tlsFor(p), reconnectMs: { min: 30, max: 100 }, ...(p === 0 ? { listen: { host: '127.0.0.1', port: 0 } } : {}) };
+      return p === oldParty ? new OldMesh(o) : new PeerMesh({ ...o, settings: () => base });
+    };
+    const m0 = mk(0), m1 = mk(1);
+    opened.push(m0, m1);
+    const { port } = await m0.start();
+    await m1.start();
+    m1.setDialAddress(0, `127.0.0.1:${port}`);
+    expect(await until(() => m0.isUp(1) && m1.isUp(0), 4_000)).toBe(true);
+    const now = oldParty === 0 ? m1 : m0;
+    expect(now.health[oldParty === 0 ? 0 : 1]!.version).toBe(3);
+    // A message each way on the link.
+    const got: string[] = [];
+    m0.onControl((from, type) => got.push(`P0 got ${type} from P${from}`));
+    m1.onControl((from, type) => got.push(`P1 got ${type} from P${from}`));
+    m0.sendControl(1, 'ping', {});
+    m1.sendControl(0, 'pong', {});
+    expect(await until(() => got.length === 2, 2_000)).toBe(true);
+    expect(got.sort()).toEqual(['P0 got pong from P1', 'P1 got ping from P0']);
+  };
+
+  it('this build dials a version-3 P0: they link at version 3 and exchange messages', async () => { await trial(0); });
+  it('a version-3 P1 dials this build: they link at version 3 and exchange messages', async () => { await trial(1); });
 });

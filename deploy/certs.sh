@@ -10,6 +10,7 @@
 #   deploy/certs.sh csr    DIR CN                        an operator's own key + CSR (CN party-<id> or client-<name>); the key never leaves DIR
 #   deploy/certs.sh sign   CADIR FILE.csr [--dns NAME]... [--ip ADDR]...   the CA holder signs a CSR into FILE.crt (SAN set here, not taken from the CSR)
 #   deploy/certs.sh fingerprint FILE.crt                 SHA-256 fingerprint, for the config's tls.pins
+#   deploy/certs.sh spki FILE.crt|FILE.csr               base64 SHA-256 of the public key, for the config's tls.spkiPins
 #
 # Files (PEM): DIR/ca.crt, ca.key; DIR/party-<id>.crt, .key; DIR/client-<name>.crt, .key.
 # Keys are EC P-256, written with mode 600. Environment: CA_DAYS (default 3650),
@@ -21,7 +22,9 @@
 # Who runs what (deploy/README.md): `all` is for a test deployment where one person
 # holds everything. In production the CA holder runs `ca` and `sign`; each operator
 # runs `csr` on its own machine, sends the CSR, and gets back its certificate and
-# ca.crt: no private key ever travels.
+# ca.crt: no private key ever travels. With one organisation per party, each
+# organisation is its own CA holder (`ca`, `csr`, `sign` in its own DIR) and sends
+# its peers only ca.crt and `spki` of its party certificate (deploy/README.md).
 set -euo pipefail
 umask 077
 
@@ -183,8 +186,13 @@ case $cmd in
   fingerprint)
     [[ $# -eq 2 ]] || die "usage: certs.sh fingerprint FILE.crt"
     fingerprint "$2" ;;
+  spki)
+    [[ $# -eq 2 ]] || die "usage: certs.sh spki FILE.crt|FILE.csr"
+    if [[ $2 == *.csr ]]; then openssl req -in "$2" -noout -pubkey; else openssl x509 -in "$2" -noout -pubkey; fi \
+      | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | openssl base64 -A
+    echo ;;
   *)
-    sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
     [[ -z $cmd || $cmd == -h || $cmd == --help ]] && exit 0
     exit 2 ;;
 esac

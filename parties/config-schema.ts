@@ -13,6 +13,7 @@ const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
 const num = { type: 'number' } as const;
 const bool = { type: 'boolean' } as const;
+const strs = { type: 'array', items: str, minItems: 1 } as const;
 const obj = (properties: Record<string, unknown>, required: string[] = []): Record<string, unknown> => ({ type: 'object', additionalProperties: false, properties, ...(required.length ? { required } : {}) });
 
 const budget = obj({ epsilon: num, delta: num });
@@ -28,12 +29,13 @@ const model = {
 const party = obj({
   http: obj({ host: str, port: int, tls: obj({ cert: str, key: str, ca: str, requireClientCert: bool }) }, ['host', 'port']),
   grpc: obj({ host: str, port: int, address: str }, ['host', 'port']),
-  tls: obj({ ca: str, cert: str, key: str, pins: obj({ 0: str, 1: str, 2: str }) }, ['ca', 'cert', 'key']),
+  tls: obj({ ca: { anyOf: [str, strs] }, cert: str, key: str, pins: obj({ 0: str, 1: str, 2: str }), spkiPins: obj({ 0: strs, 1: strs, 2: strs }), peerCas: obj({ 0: str, 1: str, 2: str }) }, ['ca', 'cert', 'key']),
   model,
   clients: { type: 'array', items: obj({ id: str, tokenSha256: str }, ['id', 'tokenSha256']) },
+  metrics: obj({ host: str, port: int }, ['host', 'port']),
   staticDir: str,
   staticFiles: { type: 'object', additionalProperties: str },
-}, ['http', 'model']);
+});
 
 export const DEPLOYMENT_SCHEMA = obj({
   tokens: { type: 'array', items: str },
@@ -49,6 +51,7 @@ export const DEPLOYMENT_SCHEMA = obj({
   compareRadix: int,
   keepWeightMasks: bool,
   preprocess: obj({ enabled: bool, maxBytes: int, timeoutMs: int }),
+  tlsReloadMs: int,
   privacy: obj({ accountantFile: str, budget, budgets: { type: 'object', additionalProperties: budget }, enforce: str }),
   parties: { type: 'array', items: party, minItems: 3, maxItems: 3 },
 }, ['parties']);

@@ -24,12 +24,23 @@ import { checkDeploymentSchema } from './config-schema.js';
 import { hostOf, isLoopbackHost } from './tls.js';
 
 export interface PartyEntry {
-  /** HTTP API for clients. */
+  /**
+   * HTTP API for clients. Required for this party; a per-organisation config
+   * file gives only its own party in full and, for the peers, what this
+   * party needs of them: the gRPC address of those it dials (`{}` otherwise).
+   */
   http: { host: string; port: number; tls?: { cert: string; key: string; ca?: string; requireClientCert?: boolean } };
   /** gRPC listen address for the higher-id parties (P0, P1); `address` is what peers dial (default host:port). */
   grpc?: { host: string; port: number; address?: string };
-  /** PEM paths: CA, this party's certificate and key; pins: SHA-256 fingerprints of the peers' certificates. */
-  tls?: { ca: string; cert: string; key: string; pins?: Partial<Record<'0' | '1' | '2', string>> };
+  /**
+   * PEM paths: CA (trust bundle: with one organisation per party, the three
+   * organisations' CAs, in one file or a list of files), this party's certificate and key; pins: SHA-256
+   * fingerprints of the peers' certificates; spkiPins: per peer, the base64
+   * SHA-256 of the public keys it may present (`certs.sh spki`); peerCas: per
+   * peer, the file of its organisation's CA, which must have issued its
+   * certificate (parties/tls.ts).
+   */
+  tls?: { ca: string | string[]; cert: string; key: string; pins?: Partial<Record<'0' | '1' | '2', string>>; spkiPins?: Partial<Record<'0' | '1' | '2', string[]>>; peerCas?: Partial<Record<'0' | '1' | '2', string>> };
   /**
    * Share model: a model-import bundle directory, a dev file from npm start,
    * or a PATE teacher ensemble: several teacher models (one bundle
@@ -44,6 +55,13 @@ export interface PartyEntry {
    * deployment file may be shared). The `id` is the client's identity here.
    */
   clients?: ClientCredential[];
+  /**
+   * Where to serve GET /metrics (plain HTTP, no token), apart from the client
+   * API: a port for the monitoring network only. Without it, /metrics is on
+   * the client API where that listens on loopback only (npm start, tests), and
+   * nowhere otherwise.
+   */
+  metrics?: { host: string; port: number };
   /** Static files served at / (P0: the SDK demo page). */
   staticDir?: string;
   /** Extra public files by URL path, e.g. { "/sdk.js": "...", "/config.json": "..." } (the demo's bundle and client config). */
@@ -126,6 +144,11 @@ export interface CommonSettings {
   preprocess: { enabled: boolean; maxBytes: number; timeoutMs: number };
   /** Privacy accountant (differentially private outputs): each party keeps its own state file. */
   privacy: PrivacyConfig;
+  /**
+   * How often (ms) the party reads its certificate, key and CA files again and
+   * takes new ones without a restart (parties/tls-reload.ts); 0 = never. Default 10 s.
+   */
+  tlsReloadMs: number;
 }
 
 export interface PrivacyConfig {
@@ -177,6 +200,7 @@ export const DEFAULTS: CommonSettings = {
   keepWeightMasks: true,
   preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 },
   privacy: { budget: { epsilon: 10, delta: 1e-5 } },
+  tlsReloadMs: 10_000,
 };
 
 export const DEFAULT_ACCOUNTANT_FILE = 'data/privacy-accountant-p{party}.json';
@@ -279,10 +303,16 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   int(c.sessions.maxSessions, 'sessions.maxSessions', 1, 1_000_000);
   if (c.sessions.maxPerClient !== undefined) int(c.sessions.maxPerClient, 'sessions.maxPerClient', 1, c.sessions.maxSessions);
   if (c.sessions.idJournal !== undefined && (typeof c.sessions.idJournal !== 'string' || c.sessions.idJournal === '')) bad('sessions.idJournal must be a path');
+  int(c.tlsReloadMs, 'tlsReloadMs', 0, 3_600_000);
   int(c.http.requestMs, 'http.requestMs', 1_000, 3_600_000);
   int(c.http.keepAliveMs, 'http.keepAliveMs', 100, 600_000);
   if (!Array.isArray(c.operatorTokens) || c.operatorTokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`operatorTokens` must be a list of bearer tokens of 16+ characters');
+  if (!self || typeof self.http !== 'object') bad(`parties[${party}].http is required (this party's client API)`);
+  if (self.model === undefined) bad(`parties[${party}].model is required (this party's share bundle)`);
   int(self.http?.port, `parties[${party}].http.port`, 0, 65535);
+  if (self.metrics) int(self.metrics.port, `parties[${party}].metrics.port`, 0, 65535);
+  for (const [q, list] of Object.entries(self.tls?.spkiPins ?? {})) if (Number(q) === party || list!.some((x) => !/^[A-Za-z0-9+/]{43}=$/.test(x))) bad(`parties[${party}].tls.spkiPins.${q} must pin a peer with base64 SHA-256 values (certs.sh spki)`);
+  if (self.tls?.peerCas && String(party) in self.tls.peerCas) bad(`parties[${party}].tls.peerCas names this party itself`);
   if (!Array.isArray(c.tokens) || c.tokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`tokens` must list client bearer tokens of 16+ characters');
   const clients = self.clients ?? [];
   if (!Array.isArray(clients) || clients.some((k) => typeof k?.id !== 'string' || !/^[A-Za-z0-9._:@-]{1,64}$/.test(k.id) || typeof k.tokenSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(k.tokenSha256))) bad(`parties[${party}].clients must list { id (1-64 of A-Z a-z 0-9 . _ : @ -), tokenSha256 (64 lower-case hex digits) }`);
@@ -310,7 +340,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   const abs = (p: string): string => path.resolve(baseDir, p);
   const entry: PartyEntry = {
     ...self,
-    ...(self.tls ? { tls: { ...self.tls, ca: abs(self.tls.ca), cert: abs(self.tls.cert), key: abs(self.tls.key) } } : {}),
+    ...(self.tls ? { tls: { ...self.tls, ca: typeof self.tls.ca === 'string' ? abs(self.tls.ca) : self.tls.ca.map(abs), cert: abs(self.tls.cert), key: abs(self.tls.key), ...(self.tls.peerCas ? { peerCas: Object.fromEntries(Object.entries(self.tls.peerCas).map(([q, f]) => [q, abs(f)])) } : {}) } } : {}),
     model: modelEntry(self.model, `parties[${party}].model`, abs),
     ...(clients.length ? { clients: clients.map((k) => ({ id: k.id, tokenSha256: k.tokenSha256 })) } : {}),
     ...(self.staticDir ? { staticDir: abs(self.staticDir) } : {}),

@@ -13,6 +13,8 @@ import { ERROR_CODES, MpcError } from '../protocol/errors.js';
 import type { Party } from './party.js';
 
 export interface InfoRouteOptions {
+  /** GET /metrics on this (client) API: only without a metrics listener of its own, on loopback (server.ts). */
+  metricsOnApi: boolean;
   staticDir?: string;
   /** Extra public files by URL path (served before staticDir). */
   staticFiles?: Record<string, string>;
@@ -23,6 +25,8 @@ const MIME: Record<string, string> = {
   '.json': 'application/json', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.svg': 'image/svg+xml', '.ico': 'image/x-icon',
   '.wasm': 'application/wasm', '.map': 'application/json', '.txt': 'text/plain; charset=utf-8',
 };
+
+export const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export function registerInfoRoutes(app: FastifyInstance, party: Party, opts: InfoRouteOptions): void {
   const v = `/${API_VERSION}`;
@@ -40,10 +44,11 @@ export function registerInfoRoutes(app: FastifyInstance, party: Party, opts: Inf
 
   app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
     const r = party.readiness();
-    return reply.code(r.ready ? 200 : ERROR_CODES.E_NOT_READY.http).send(r.ready ? { ...r, party: party.party } : { ...r, party: party.party, code: 'E_NOT_READY', message: !r.modelLoaded ? 'model not loaded' : 'peers not connected' });
+    const refused = Object.entries(r.peerProblems ?? {}).map(([p, e]) => `${p} refused: ${e.code} ${e.message}`);
+    return reply.code(r.ready ? 200 : ERROR_CODES.E_NOT_READY.http).send(r.ready ? { ...r, party: party.party } : { ...r, party: party.party, code: 'E_NOT_READY', message: !r.modelLoaded ? 'model not loaded' : `peers not connected${refused.length ? ` (${refused.join('; ')})` : ''}` });
   });
 
-  app.get('/metrics', { config: { public: true } }, async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.registry.render()));
+  if (opts.metricsOnApi) app.get('/metrics', { config: { public: true } }, async (_req, reply) => reply.type(METRICS_TYPE).send(metrics.registry.render()));
 
   const sendFile = async (reply: FastifyReply, file: string, name: string) => {
     const body = await readFile(file).catch(() => null);

@@ -46,6 +46,8 @@ export interface ApiOptions {
   requestTimeoutMs?: number;
   /** Tokens that also see per-layer run stats (GET /v1/sessions/:id/run; parties/run-view.ts). */
   operatorTokens?: string[];
+  /** Serve /metrics on the client API too (default true; false when it has a listener of its own, server.ts). */
+  metricsOnApi?: boolean;
 }
 
 export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions): void {
@@ -148,5 +150,5 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
   });
 
   registerSessionRoutes(app, party, { longPollMaxMs: opts.longPollMaxMs, ...(opts.operatorTokens ? { operatorTokens: opts.operatorTokens } : {}) });
-  registerInfoRoutes(app, party, { ...(opts.staticDir ? { staticDir: opts.staticDir } : {}), ...(opts.staticFiles ? { staticFiles: opts.staticFiles } : {}) });
+  registerInfoRoutes(app, party, { metricsOnApi: opts.metricsOnApi ?? true, ...(opts.staticDir ? { staticDir: opts.staticDir } : {}), ...(opts.staticFiles ? { staticFiles: opts.staticFiles } : {}) });
 }

@@ -3,9 +3,14 @@
  * higher id dials the lower id: P1 -> P0, P2 -> P0, P2 -> P1), mTLS by
  * default, every session of the pair multiplexed over it.
  *
- *  - Link set-up: the dialer sends HELLO {party}; the server checks that the
- *    TLS client certificate names exactly that party (tls.ts) and answers
- *    HELLO; the dialer has already checked the server's certificate name.
+ *  - Link set-up: the dialer sends HELLO {party, link versions, settings}; the
+ *    server checks that the TLS client certificate names exactly that party
+ *    (tls.ts), that they share a link version and that the settings that must
+ *    agree do (link-hello.ts), and answers HELLO; the dialer has already checked
+ *    the server's certificate name and checks the server's HELLO the same way.
+ *    A refusal (E_LINK_VERSION, E_SETTINGS_MISMATCH) is logged at both ends,
+ *    kept as the peer's link problem (readiness, metrics) and retried with
+ *    the dialer's backoff, so fixing the other party's config needs no restart here.
  *  - DATA / SETUP messages are routed to the SessionTransport of their
  *    session id; messages for a session not opened yet are buffered (bounded
  *    in bytes and time), e.g. P1's first message reaching P2 before P0's plan.
@@ -21,9 +26,10 @@ import { MpcError } from '../protocol/errors.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { CHUNK_BYTES, Reassembler, toFrames, type FrameKind, type WireFrame } from './chunking.js';
 import { decodeFrame, encodeFrameLazy } from './frame-codec.js';
+import { compareSettings, decodeHello, DEFAULT_VERSIONS, encodeHello, negotiateVersion, parseRefusal, refusalDetails, settingsError, type Hello, type LinkSettings, type VersionRange } from './link-hello.js';
 import { errFields, sessionTag, silentLogger, type Logger } from './log.js';
 import { SessionTransport, type FrameSink } from './session-transport.js';
-import { channelCredentials, identifyPeer, serverCredentials, type MeshTls } from './tls.js';
+import { channelCredentials, identifyPeer, serverCredentials, serverCredentialsFrom, TlsProvider, type MeshTls } from './tls.js';
 
 const PROTO_PATH = fileURLToPath(new URL('./proto/party.proto', import.meta.url));
 const packageDef = protoLoader.loadSync(PROTO_PATH, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
@@ -37,9 +43,7 @@ const PartyLink = loaded.securenn.party.PartyLink;
 type LinkClient = grpc.Client & { Link(): grpc.ClientDuplexStream<WireFrame, WireFrame> };
 type Stream = grpc.ClientDuplexStream<WireFrame, WireFrame> | grpc.ServerDuplexStream<WireFrame, WireFrame>;
 
-// 2: ReLU (relu-direct.ts) no longer sends a + m to P2; 3: frames of up to 64 MiB (chunking.ts), exact truncation
-// (truncate-exact.ts) for bundles that ask for it. Parties of different versions refuse each other's links.
-const LINK_VERSION = 3;
+// Link versions and what each changed: link-hello.ts.
 const MiB = 1 << 20;
 
 export interface MeshOptions {
@@ -69,6 +73,10 @@ export interface MeshOptions {
    * the link stalled until keepalive dropped it (mesh-bulk.test.ts).
    */
   flowControlWindow?: number;
+  /** This party's settings that the peers compare at HELLO (read when a link is set up: the model hash once loaded). */
+  settings?: () => LinkSettings;
+  /** Link versions this party speaks (default link-hello.ts DEFAULT_VERSIONS; tests simulate other builds with it). */
+  linkVersions?: VersionRange;
 }
 
 export type ControlHandler = (from: PartyId, type: string, body: unknown) => void;
@@ -76,6 +84,8 @@ export type PeerHandler = (peer: PartyId, up: boolean, reason?: Error) => void;
 
 interface Link {
   peer: PartyId | null;
+  /** Dialer: the client it was opened on (closed with the link once the TLS material changed). */
+  client?: LinkClient;
   gen: number;
   role: 'dialer' | 'server';
   stream: Stream;
@@ -87,6 +97,18 @@ interface Link {
 interface Pending { from: PartyId; kind: 'DATA' | 'SETUP'; tag: string; depth: number; payload: Uint8Array }
 
 export interface LinkStats { bytesSent: number; bytesReceived: number; framesSent: number; framesReceived: number }
+
+/** What the mesh knows of one peer link beyond up/down (metrics, readiness). */
+export interface LinkHealth {
+  /** The link version in use (0 while down). */
+  version: number;
+  /** Times the link came up (a flapping link counts up fast). */
+  ups: number;
+  /** Why the last set-up was refused (E_LINK_VERSION, E_SETTINGS_MISMATCH), until a link comes up. */
+  problem: MpcError | null;
+  /** Settings that differ but do not stop the link (P0 decides them per run). */
+  warnings: string[];
+}
 
 export class PeerMesh implements FrameSink {
   readonly party: PartyId;
@@ -116,9 +138,17 @@ export class PeerMesh implements FrameSink {
   private readonly pendingTtlMs: number;
   private readonly grpcOptions: grpc.ChannelOptions;
   private readonly flowWindow: number;
+  private readonly versions: VersionRange;
+  private tls: MeshTls | null;
+  /** Dial clients made with TLS material since replaced: closed when their link ends. */
+  private readonly staleClients = new Set<LinkClient>();
+  private serverTls: TlsProvider | null = null;
+  readonly health: LinkHealth[] = [0, 1, 2].map(() => ({ version: 0, ups: 0, problem: null, warnings: [] }));
 
   constructor(private readonly opts: MeshOptions) {
     this.party = opts.party;
+    this.tls = opts.tls;
+    this.versions = opts.linkVersions ?? DEFAULT_VERSIONS;
     this.log = (opts.logger ?? silentLogger).child({ component: 'mesh' });
     this.chunkBytes = opts.chunkBytes ?? CHUNK_BYTES;
     this.maxMessageBytes = opts.maxMessageBytes ?? 4 * 1024 * MiB;
@@ -146,8 +176,10 @@ export class PeerMesh implements FrameSink {
       this.widenServerWindows(server);
       server.addService(PartyLink.service, { Link: (call: grpc.ServerDuplexStream<WireFrame, WireFrame>) => this.accept(call) });
       const { host, port: want } = this.opts.listen;
+      if (this.tls) this.serverTls = new TlsProvider(this.tls);
+      const creds = this.serverTls ? serverCredentialsFrom(this.serverTls) : serverCredentials(null);
       port = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${want}`, serverCredentials(this.opts.tls), (err, bound) => (err ? reject(new MpcError('E_BAD_ARGUMENT', `mesh: cannot listen on ${host}:${want}: ${err.message}`)) : resolve(bound)));
+        server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${want}`, creds, (err, bound) => (err ? reject(new MpcError('E_BAD_ARGUMENT', `mesh: cannot listen on ${host}:${want}: ${err.message}`)) : resolve(bound)));
       });
       this.server = server;
       this.boundPort = port;
@@ -229,14 +261,36 @@ export class PeerMesh implements FrameSink {
     if (this.closed || !addr) return;
     let client = this.clients[peer];
     if (!client) {
-      const { creds, options } = channelCredentials(this.opts.tls, peer);
+      const { creds, options } = channelCredentials(this.tls, peer);
       client = new PartyLink(addr, creds, { ...this.grpcOptions, ...options }) as unknown as LinkClient;
       this.clients[peer] = client;
     }
     const stream = client.Link();
-    const link: Link = { peer, gen: this.dialGen[peer]!, role: 'dialer', stream, reasm: new Reassembler(this.maxMessageBytes, `P${this.party}<-P${peer}`), up: false, dead: false };
+    const link: Link = { peer, client, gen: this.dialGen[peer]!, role: 'dialer', stream, reasm: new Reassembler(this.maxMessageBytes, `P${this.party}<-P${peer}`), up: false, dead: false };
     this.attach(link);
-    this.writeMessage(link, { kind: 'HELLO', session: '', tag: 'hello', depth: 0, payload: Buffer.from(JSON.stringify({ party: this.party, version: LINK_VERSION })) });
+    this.sendHello(link);
+  }
+
+  private sendHello(link: Link): void {
+    this.writeMessage(link, { kind: 'HELLO', session: '', tag: 'hello', depth: 0, payload: encodeHello(this.party, this.versions, this.opts.settings?.()) });
+  }
+
+  /**
+   * New TLS material (tls-reload.ts): links set up from now on use it (the
+   * server presents the new certificate and trusts the new CA, the dialers
+   * open new channels); links already up stay up on the session they have.
+   */
+  updateTls(tls: MeshTls): void {
+    if (!this.tls) throw new MpcError('E_BAD_ARGUMENT', 'mesh: this mesh runs without TLS (--insecure-local)');
+    this.tls = tls;
+    this.serverTls?.update(tls);
+    for (const p of this.lowerPeers()) {
+      const c = this.clients[p];
+      if (!c) continue;
+      this.clients[p] = undefined;
+      if (this.links[p]?.client === c) this.staleClients.add(c);
+      else c.close();
+    }
   }
 
   private scheduleRedial(peer: PartyId): void {
@@ -253,9 +307,9 @@ export class PeerMesh implements FrameSink {
   private accept(call: grpc.ServerDuplexStream<WireFrame, WireFrame>): void {
     if (this.closed) { call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'party shutting down' }); return; }
     let peer: PartyId | null = null;
-    if (this.opts.tls) {
+    if (this.tls) {
       const cert = call.getAuthContext()?.sslPeerCertificate;
-      peer = identifyPeer(this.opts.tls, cert, this.higherPeers());
+      peer = identifyPeer(this.tls, cert, this.higherPeers());
       if (peer === null) {
         this.log.warn({ code: 'E_PERMISSION' }, 'refused a link: the client certificate does not name a party that dials this one');
         call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `P${this.party}: certificate is not one of the expected peers` });
@@ -314,16 +368,13 @@ export class PeerMesh implements FrameSink {
   }
 
   private onHello(link: Link, kind: FrameKind, payload: Uint8Array): void {
-    let hello: { party?: unknown; version?: unknown } = {};
-    try { hello = JSON.parse(Buffer.from(payload).toString('utf8')) as typeof hello; } catch { /* handled below */ }
-    const claimed = hello.party;
-    const ok = kind === 'HELLO' && hello.version === LINK_VERSION && (claimed === 0 || claimed === 1 || claimed === 2) && claimed !== this.party;
-    if (!ok) {
+    const hello = kind === 'HELLO' ? decodeHello(payload) : null;
+    if (!hello || hello.party === this.party) {
       this.log.warn({ code: 'E_PERMISSION' }, 'link set-up failed: bad hello');
       this.dropLink(link, new MpcError('E_PERMISSION', 'bad hello'), grpc.status.PERMISSION_DENIED);
       return;
     }
-    const p = claimed as PartyId;
+    const p = hello.party;
     if (link.role === 'server') {
       // With TLS the certificate already fixed the peer; without, only higher ids may dial.
       if ((link.peer !== null && link.peer !== p) || p < this.party) {
@@ -332,11 +383,12 @@ export class PeerMesh implements FrameSink {
         return;
       }
       link.peer = p;
-      this.writeMessage(link, { kind: 'HELLO', session: '', tag: 'hello', depth: 0, payload: Buffer.from(JSON.stringify({ party: this.party, version: LINK_VERSION })) });
     } else if (p !== link.peer) {
       this.dropLink(link, new MpcError('E_PERMISSION', 'server hello names another party'), grpc.status.PERMISSION_DENIED);
       return;
     }
+    const version = this.judgeHello(link, p, hello);
+    if (version === null) return;
     const old = this.links[p];
     if (old && old !== link) {
       this.log.warn({ peer: p }, 'replacing an existing link to the peer');
@@ -346,14 +398,51 @@ export class PeerMesh implements FrameSink {
     this.links[p] = link;
     this.backoff[p] = 0;
     this.lastDialError[p] = '';
-    this.log.info({ peer: p, role: link.role, tls: this.opts.tls !== null }, 'peer link up');
-    for (const h of [...this.peerHandlers]) h(p, true);
+    const h = this.health[p]!;
+    h.version = version;
+    h.ups += 1;
+    h.problem = null;
+    this.log.info({ peer: p, role: link.role, tls: this.tls !== null, linkVersion: version }, 'peer link up');
+    for (const f of [...this.peerHandlers]) f(p, true);
+  }
+
+  /**
+   * Versions and settings of a peer's HELLO (link-hello.ts): the link version
+   * to use, or null when the link is refused. The server answers HELLO before
+   * refusing, so the dialer words the same refusal from the values.
+   */
+  private judgeHello(link: Link, p: PartyId, hello: Hello): number | null {
+    const mine = this.opts.settings?.() ?? {};
+    if (link.role === 'server') this.sendHello(link);
+    const v = negotiateVersion(this.party, this.versions, p, { min: hello.version, max: hello.maxVersion });
+    const diff = hello.settings ? compareSettings(this.party, mine, p, hello.settings) : { must: [], should: [] };
+    const err = typeof v === 'number' ? settingsError(p, diff.must) : v;
+    if (err) {
+      this.refuse(p, err);
+      this.dropLink(link, err, grpc.status.FAILED_PRECONDITION);
+      return null;
+    }
+    const h = this.health[p]!;
+    if (diff.should.length > 0 && diff.should.join() !== h.warnings.join()) this.log.warn({ peer: p, code: 'E_SETTINGS_MISMATCH', settings: diff.should }, 'peer has other settings that P0 decides per run; the link is up');
+    h.warnings = diff.should;
+    if (!hello.settings) this.log.info({ peer: p, linkVersion: v }, 'peer sends no settings (link version 3): they are compared per run');
+    return v as number;
+  }
+
+  /** Keep and log a refusal of the link to `p` (once per distinct reason; repeats at debug). */
+  private refuse(p: PartyId, err: MpcError): void {
+    const h = this.health[p]!;
+    const same = h.problem?.message === err.message;
+    h.problem = err;
+    this.lastDialError[p] = err.message;
+    (same ? this.log.debug : this.log.error).call(this.log, { peer: p, code: err.code, reason: err.message }, `link to P${p} refused: ${err.message}`);
   }
 
   private dropLink(link: Link, reason: Error, code: grpc.status): void {
     if (link.role === 'server') {
       const call = link.stream as grpc.ServerDuplexStream<WireFrame, WireFrame>;
-      try { call.emit('error', { code, details: reason.message }); } catch { /* already closed */ }
+      const details = reason instanceof MpcError && (reason.code === 'E_LINK_VERSION' || reason.code === 'E_SETTINGS_MISMATCH') ? refusalDetails(reason) : reason.message;
+      try { call.emit('error', { code, details }); } catch { /* already closed */ }
     } else {
       (link.stream as grpc.ClientDuplexStream<WireFrame, WireFrame>).cancel();
     }
@@ -376,9 +465,14 @@ export class PeerMesh implements FrameSink {
       for (const h of [...this.peerHandlers]) h(peer, false, err);
     } else if (link.role === 'dialer' && peer !== null) {
       const msg = reason.details ?? reason.message;
+      // The server refused our HELLO (its HELLO may not have reached us first): name its reason here too.
+      const refused = parseRefusal(reason.details, peer);
+      if (refused) { this.refuse(peer, refused); this.lastDialError[peer] = msg; }
       if (msg !== this.lastDialError[peer]) this.log.warn({ peer, reason: msg.replace(/\s*Resolution note:\s*$/, '') }, 'cannot link to peer; retrying');
       this.lastDialError[peer] = msg;
     }
+    if (wasCurrent) this.health[peer]!.version = 0;
+    if (link.client && this.staleClients.delete(link.client)) link.client.close();
     if (link.role === 'dialer' && peer !== null) {
       try { (link.stream as grpc.ClientDuplexStream<WireFrame, WireFrame>).cancel(); } catch { /* ignore */ }
       if (link.gen === this.dialGen[peer]) this.scheduleRedial(peer);
@@ -464,6 +558,8 @@ export class PeerMesh implements FrameSink {
     for (const s of [...this.sessions.values()]) s.close(err);
     for (const link of this.links) if (link) this.dropLink(link, err, grpc.status.UNAVAILABLE);
     for (const c of this.clients) c?.close();
+    for (const c of this.staleClients) c.close();
+    this.staleClients.clear();
     const server = this.server;
     if (server) {
       await new Promise<void>((resolve) => {

@@ -16,7 +16,8 @@ afterEach(async () => { await Promise.all(opened.splice(0).map((m) => m.close())
 async function tryLink(tls0: MeshTls, tls1: MeshTls, ms = 3_000, tweak1?: (m1: PeerMesh) => void): Promise<{ up0: boolean; up1: boolean; refusals: string[] }> {
   const refusals: string[] = [];
   const logger = (who: string): Logger => {
-    const l: Logger = { ...silentLogger, warn: (o, msg) => { refusals.push(`${who}: ${msg ?? ''} ${JSON.stringify(o)}`); }, child: () => l };
+    const push = (o: object, msg?: string) => { refusals.push(`${who}: ${msg ?? ''} ${JSON.stringify(o)}`); };
+    const l: Logger = { ...silentLogger, warn: push, error: push, child: () => l };
     return l;
   };
   const m0 = new PeerMesh({ party: 0, tls: tls0, listen: { host: '127.0.0.1', port: 0 }, logger: logger('P0') });
@@ -52,7 +53,7 @@ describe('mTLS between parties', () => {
     expect(r.refusals.some((m) => m.startsWith('P0: link set-up refused'))).toBe(true);
   });
 
-  it('P0 refuses a dialer that speaks another protocol version (its HELLO says version 1)', async () => {
+  it('P0 refuses a dialer that speaks no link version it speaks (its HELLO says version 1): E_LINK_VERSION naming both', async () => {
     const r = await tryLink(tlsFor(0), tlsFor(1), 3_000, (m1) => {
       // The dialer's private writeMessage, rewritten to announce the old link version in its HELLO.
       type Writer = { writeMessage(link: unknown, m: { kind: string; payload: Uint8Array }): void };
@@ -60,7 +61,7 @@ describe('mTLS between parties', () => {
       w.writeMessage = (link, m) => orig(link, m.kind === 'HELLO' ? { ...m, payload: Buffer.from(JSON.stringify({ party: 1, version: 1 })) } : m);
     });
     expect(r).toMatchObject({ up0: false, up1: false });
-    expect(r.refusals.some((m) => m.startsWith('P0: link set-up failed: bad hello') && m.includes('E_PERMISSION'))).toBe(true);
+    expect(r.refusals.some((m) => m.startsWith('P0: link to P1 refused: link version: P0 speaks 3..4, P1 speaks 1') && m.includes('E_LINK_VERSION'))).toBe(true);
   });
 
   it('refuses a certificate named party-1 from another CA (handshake fails)', async () => {

@@ -18,12 +18,13 @@ import type { PrivacyReport } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { IdJournal } from './id-journal.js';
 import { errFields, sessionTag, silentLogger, type Logger } from './log.js';
+import type { LinkSettings } from './link-hello.js';
 import { PeerMesh } from './mesh.js';
 import { partyMetrics, type PartyMetrics } from './metrics.js';
 import { loadPartyModel, type LoadedModel } from './model-source.js';
 import { asMpcError, type PartyCore, type PartyOptions, type RunRecord } from './party-core.js';
 import { PrepDriver } from './prep-driver.js';
-import type { PrepHoldings, PrepPool } from './preprocessing.js';
+import { DEFAULT_PREPROCESS, type PrepHoldings, type PrepPool } from './preprocessing.js';
 import { AccountantHolder } from './privacy.js';
 import { RunExecutor } from './run-executor.js';
 import { RunPlanner } from './run-planner.js';
@@ -62,7 +63,12 @@ export class Party implements PartyCore {
     this.metrics = opts.metrics ?? partyMetrics();
     this.accountant = new AccountantHolder(opts.privacy);
     this.weightMasks = new WeightMaskState(opts.party, opts.keepWeightMasks ?? true);
-    this.mesh = new PeerMesh({ ...opts.mesh, party: opts.party, logger: this.log });
+    // What the peers compare at HELLO (link-hello.ts): the mesh starts once the model is loaded, so its hash is in.
+    const settings = (): LinkSettings => ({
+      compareBits: opts.compareBits ?? 32, compareRadix: opts.compareRadix ?? 4, keepWeightMasks: opts.keepWeightMasks ?? true,
+      preprocess: (opts.preprocess ?? DEFAULT_PREPROCESS).enabled, ...(this.model ? { modelHash: this.model.info.modelHash } : {}),
+    });
+    this.mesh = new PeerMesh({ settings, ...opts.mesh, party: opts.party, logger: this.log });
     this.journal = opts.sessions.idJournal ? IdJournal.open(opts.sessions.idJournal, TOMBSTONE_MS, (e) => this.log.error(errFields(e), 'session id journal write failed')) : undefined;
     const maxPerClient = opts.sessions.maxPerClient ?? Math.max(1, Math.floor(opts.sessions.maxSessions / 4));
     this.store = new SessionStore(
@@ -121,10 +127,22 @@ export class Party implements PartyCore {
 
   ready(): boolean { return this.model !== null && this.mesh.allUp() && !this.isClosed; }
 
-  readiness(): { ready: boolean; modelLoaded: boolean; peers: Record<string, boolean> } {
+  /**
+   * /readyz: the model, each peer link, and why a link was refused (a peer
+   * with another link version or settings: `compareBits: P0 has 32, P1 has 64`).
+   */
+  readiness(): { ready: boolean; modelLoaded: boolean; peers: Record<string, boolean>; peerProblems?: Record<string, { code: string; message: string }>; peerWarnings?: Record<string, string[]> } {
     const peers: Record<string, boolean> = {};
-    for (const p of [0, 1, 2] as PartyId[]) if (p !== this.party) peers[`P${p}`] = this.mesh.isUp(p);
-    return { ready: this.ready(), modelLoaded: this.model !== null, peers };
+    const problems: Record<string, { code: string; message: string }> = {};
+    const warnings: Record<string, string[]> = {};
+    for (const p of [0, 1, 2] as PartyId[]) {
+      if (p === this.party) continue;
+      peers[`P${p}`] = this.mesh.isUp(p);
+      const h = this.mesh.health[p]!;
+      if (h.problem && !this.mesh.isUp(p)) problems[`P${p}`] = { code: h.problem.code, message: h.problem.message };
+      if (h.warnings.length > 0 && this.mesh.isUp(p)) warnings[`P${p}`] = h.warnings;
+    }
+    return { ready: this.ready(), modelLoaded: this.model !== null, peers, ...(Object.keys(problems).length ? { peerProblems: problems } : {}), ...(Object.keys(warnings).length ? { peerWarnings: warnings } : {}) };
   }
 
   modelInfo(): ModelInfo {

@@ -248,7 +248,11 @@ export class RunExecutor {
     if (this.runLog.length > 200) this.runLog.shift();
     const m = this.c.metrics;
     m.runs.inc({ result: err ? 'failed' : 'ok' });
-    m.runDuration.observe({}, ms / 1000);
+    // The output mode is the first field of the policy key P0 put in the plan (privacy.ts policyKey).
+    const modes = new Set(plan.map((e) => e.policy.split('|')[0] || 'logits'));
+    const output = modes.size === 1 ? [...modes][0]! : 'mixed';
+    m.runDuration.observe({ model: (this.c.model?.info.modelHash ?? 'none').slice(0, 12), output, result: err ? 'failed' : 'ok' }, ms / 1000);
+    if (!err) for (const l of layers) if (l.kind !== 'privacy') m.layerDuration.observe({ kind: l.kind || 'unknown' }, l.ms / 1000);
     m.batchImages.observe({}, images);
     m.batchSessions.observe({}, plan.length);
     if (!err) {

@@ -246,9 +246,23 @@ describe('deploy/docker-compose.yml', () => {
 
 type K8sObject = { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: unknown };
 
+/** Custom resources (cert-manager, external-secrets, Prometheus Operator): their own kubernetes-models packages. */
+const CRD_MODELS: Record<string, string> = {
+  'cert-manager.io/v1': '@kubernetes-models/cert-manager/cert-manager.io/v1',
+  'external-secrets.io/v1beta1': '@kubernetes-models/external-secrets/external-secrets.io/v1beta1',
+  'monitoring.coreos.com/v1': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1',
+};
+
+/** The module declaring an object's model (class `Kind`, interface `IKind`). */
+function modelModule(o: { apiVersion: string; kind: string }): string {
+  const crd = CRD_MODELS[o.apiVersion];
+  if (crd) return o.apiVersion === 'monitoring.coreos.com/v1' ? `${crd}/${o.kind}` : crd;
+  const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : [undefined, o.apiVersion];
+  return `kubernetes-models/${group ? `${group}/` : ''}${version}/${o.kind}`;
+}
+
 async function validateK8s(obj: K8sObject): Promise<void> {
-  const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : [undefined, obj.apiVersion];
-  const mod = (await import(/* @vite-ignore */ `kubernetes-models/${group ? `${group}/` : ''}${version}/${obj.kind}`)) as Record<string, new (o: unknown) => { validate(): void }>;
+  const mod = (await import(/* @vite-ignore */ modelModule(obj))) as Record<string, new (o: unknown) => { validate(): void }>;
   const Model = mod[obj.kind] ?? (mod.default as unknown as Record<string, new (o: unknown) => { validate(): void }>)?.[obj.kind];
   if (!Model) throw new Error(`no schema for ${obj.apiVersion} ${obj.kind}`);
   new Model(obj).validate();
@@ -264,10 +278,7 @@ function strictK8s(objects: K8sObject[]): string[] {
   const dir = path.join(ROOT, 'tmp');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `k8s-strict-${process.pid}-${Date.now()}.ts`);
-  const lines = objects.map((o, i) => {
-    const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : [undefined, o.apiVersion];
-    return `import type { I${o.kind} as T${i} } from 'kubernetes-models/${group ? `${group}/` : ''}${version}/${o.kind}';\nexport const o${i}: T${i} = ${JSON.stringify(o)};`;
-  });
+  const lines = objects.map((o, i) => `import type { I${o.kind} as T${i} } from '${modelModule(o)}';\nexport const o${i}: T${i} = ${JSON.stringify(o)};`);
   writeFileSync(file, lines.join('\n'));
   try {
     const program = ts.createProgram([file], { strict: true, noEmit: true, skipLibCheck: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, types: [] });
@@ -340,7 +351,7 @@ describe('deploy/k8s', () => {
       expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http', scheme: 'HTTPS' });
       expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTPS' });
       expect(c.startupProbe.httpGet.path).toBe('/healthz');
-      expect(c.ports.map((x) => x.name)).toEqual(p < 2 ? ['http', 'grpc'] : ['http']);
+      expect(c.ports.map((x) => x.name)).toEqual(p < 2 ? ['http', 'metrics', 'grpc'] : ['http', 'metrics']);
       expect(c.env.find((e) => e.name === 'PARTY_ID')?.value).toBe(String(p));
       expect(c.env.find((e) => e.name === 'PARTY_TOKENS')?.valueFrom?.secretKeyRef).toEqual({ name: `party-${p}-client-tokens`, key: 'tokens' });
       expect(spec.template.spec.volumes.find((v) => v.name === 'tls')?.secret?.secretName).toBe(`party-${p}-tls`);
@@ -357,12 +368,191 @@ describe('deploy/k8s', () => {
       expect(path.dirname(cfg.privacySettings.accountantFile)).toBe(mounts.state);
       expect((sts.spec as unknown as { volumeClaimTemplates: { metadata: { name: string } }[] }).volumeClaimTemplates.map((v) => v.metadata.name)).toContain('state');
       expect(c.ports.find((x) => x.name === 'http')?.containerPort).toBe(cfg.self.http.port);
+      // /metrics on its own port, which the NetworkPolicy opens to the monitoring namespace only.
+      expect(c.ports.find((x) => x.name === 'metrics')?.containerPort).toBe(cfg.self.metrics?.port);
+      const np = find('NetworkPolicy', `party-${p}`) as unknown as { spec: { ingress: { ports: { port: string }[]; from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[] }[] } };
+      expect(np.spec.ingress.find((r) => r.ports.some((x) => x.port === 'metrics'))?.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
       for (const [q, addr] of Object.entries(cfg.dial)) {
         const [host, port] = addr!.split(':');
         const target = find('Service', host!) as unknown as { spec: { ports: { name: string; port: number }[] } };
         expect(target?.spec.ports.find((x) => x.name === 'grpc')?.port, `P${p} dials P${q} at ${addr}`).toBe(Number(port));
       }
     }
+  });
+});
+
+// ---- one party per organisation (deploy/k8s-org), alerts and dashboard ---------------
+
+type Obj = K8sObject & { spec?: Record<string, unknown>; data?: Record<string, string> };
+
+describe('deploy/k8s-org/party-1: P1 alone in Hospital B\'s cluster', () => {
+  const dir = path.join(DEPLOY, 'k8s-org', 'party-1');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const text = files.map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
+  const objects: Obj[] = files.flatMap((f) => parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS() as Obj));
+  const find = <T>(kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name) as unknown as T;
+  type Container = { env: { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[]; ports: { name: string; containerPort: number }[]; volumeMounts: { name: string; mountPath: string }[] };
+  type Sts = { spec: { replicas: number; template: { metadata: { labels: Record<string, string> }; spec: { containers: Container[]; volumes: { name: string; secret?: { secretName: string }; configMap?: { name: string } }[] } } } };
+  const sts = find<Sts>('StatefulSet', 'party-1');
+  const c = sts.spec.template.spec.containers[0]!;
+  const podLabels = sts.spec.template.metadata.labels;
+  const mounts = Object.fromEntries(c.volumeMounts.map((m) => [m.name, m.mountPath]));
+  const port = (name: string) => c.ports.find((x) => x.name === name)?.containerPort;
+  const dep = JSON.parse(find<{ data: Record<string, string> }>('ConfigMap', 'party-1-config').data['deploy.json']!) as DeploymentConfig;
+
+  it('validates against the Kubernetes, cert-manager, external-secrets and Prometheus Operator schemas, strictly', async () => {
+    expect(files).toEqual(['config.yaml', 'monitoring.yaml', 'party-1.yaml', 'secrets.yaml']);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'Certificate/party-1-api', 'Certificate/party-1-mesh', 'ConfigMap/party-1-config', 'ExternalSecret/party-1-client-tokens', 'ExternalSecret/party-1-operator-tokens',
+      'Issuer/hospital-b-ca', 'NetworkPolicy/party-1', 'PodDisruptionBudget/party-1', 'Service/party-1', 'Service/party-1-mesh', 'ServiceMonitor/party-1', 'StatefulSet/party-1',
+    ]);
+    for (const o of objects) await validateK8s(o);
+    expect(strictK8s(objects)).toEqual([]);
+    // The strict check reaches into the custom resources too.
+    const typo = JSON.parse(JSON.stringify(find<Obj>('Certificate', 'party-1-mesh'))) as Obj & { spec: Record<string, unknown> };
+    typo.spec.secretNmae = typo.spec.secretName;
+    expect(strictK8s([typo]).join('\n')).toMatch(/secretNmae/);
+    const badType = JSON.parse(JSON.stringify(find<Obj>('ExternalSecret', 'party-1-client-tokens'))) as Obj & { spec: Record<string, unknown> };
+    badType.spec.data = 'tokens';
+    await expect(validateK8s(badType)).rejects.toThrow(/data/);
+  });
+
+  it('no private key or token in any file; every Secret is referenced, made by cert-manager or external-secrets', () => {
+    expect(text).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);
+    expect(objects.some((o) => o.kind === 'Secret')).toBe(false);
+    const certs = objects.filter((o) => o.kind === 'Certificate') as unknown as { spec: { secretName: string; commonName?: string; usages: string[]; issuerRef: { name: string; kind: string } } }[];
+    const volSecrets = sts.spec.template.spec.volumes.flatMap((v) => (v.secret ? [v.secret.secretName] : []));
+    expect(volSecrets.sort()).toEqual(certs.map((x) => x.spec.secretName).sort());
+    for (const x of certs) expect(find<Obj>(x.spec.issuerRef.kind, x.spec.issuerRef.name)).toBeDefined();
+    // The mesh certificate is what parties/tls.ts checks: CN party-1, usable as TLS server and client.
+    const mesh = find<{ spec: { secretName: string; commonName: string; dnsNames: string[]; usages: string[] } }>('Certificate', 'party-1-mesh');
+    expect(mesh.spec).toMatchObject({ secretName: 'party-1-tls', commonName: 'party-1' });
+    expect(mesh.spec.usages).toEqual(expect.arrayContaining(['server auth', 'client auth']));
+    expect(mesh.spec.dnsNames.filter((d) => /^party-[02]$/.test(d))).toEqual([]);
+    const ext = objects.filter((o) => o.kind === 'ExternalSecret') as unknown as { spec: { target: { name: string }; data: { secretKey: string }[] } }[];
+    for (const e of c.env.filter((x) => x.valueFrom)) {
+      const ref = e.valueFrom!.secretKeyRef;
+      expect(ext.some((x) => x.spec.target.name === ref.name && x.spec.data.some((d) => d.secretKey === ref.key)), `${e.name} from ${ref.name}`).toBe(true);
+    }
+    expect(c.env.map((e) => e.name)).toEqual(expect.arrayContaining(['PARTY_TOKENS', 'PARTY_OPERATOR_TOKENS']));
+  });
+
+  it('its own config file resolves for P1 only, with the paths the pod mounts, its own CA and the peers\' CAs', () => {
+    const cfg = resolveConfig(dep, 1, mounts.config!, { tokens: ['org-token-0123456789abcdef'], operatorTokens: ['org-operator-0123456789abcdef'] });
+    expect(() => resolveConfig(dep, 0, mounts.config!, { tokens: ['org-token-0123456789abcdef'] })).toThrow(/parties\[0\]\.http is required/);
+    expect(() => resolveConfig(dep, 2, mounts.config!, { tokens: ['org-token-0123456789abcdef'] })).toThrow(/parties\[2\]\.http is required/);
+    const t = cfg.self.tls!;
+    expect(path.dirname(t.cert)).toBe(mounts.tls);
+    expect(path.dirname(t.key)).toBe(mounts.tls);
+    expect(Array.isArray(t.ca) && t.ca.map((f) => path.dirname(f))).toEqual([mounts.tls, mounts.peers, mounts.peers]);
+    expect(Object.keys(t.peerCas ?? {}).sort()).toEqual(['0', '2']);
+    for (const f of Object.values(t.peerCas ?? {})) expect(path.dirname(f!)).toBe(mounts.peers);
+    expect(path.dirname(cfg.self.http.tls!.cert)).toBe(mounts['api-tls']);
+    expect('bundleDir' in cfg.self.model && cfg.self.model.bundleDir.startsWith(`${mounts.model}/`)).toBe(true);
+    expect(path.dirname(cfg.privacySettings.accountantFile)).toBe(mounts.state);
+    expect(port('http')).toBe(cfg.self.http.port);
+    expect(port('metrics')).toBe(cfg.self.metrics?.port);
+    expect(port('grpc')).toBe(cfg.self.grpc?.port);
+    expect(cfg.dial).toEqual({ 0: 'p0.hospital-a.example:9443' });
+    const peersVolume = sts.spec.template.spec.volumes.find((v) => v.name === 'peers');
+    expect(peersVolume?.configMap?.name).toBe('party-1-peer-cas');
+    expect(sts.spec.template.spec.volumes.find((v) => v.name === 'config')?.configMap?.name).toBe('party-1-config');
+    expect(sts.spec.replicas).toBe(1);
+  });
+
+  it('peers reach gRPC through a LoadBalancer that keeps their address; NetworkPolicies by ipBlock both ways; a PodDisruptionBudget', () => {
+    const lb = find<{ spec: { type: string; externalTrafficPolicy: string; loadBalancerSourceRanges: string[]; selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] } }>('Service', 'party-1-mesh');
+    expect(lb.spec).toMatchObject({ type: 'LoadBalancer', externalTrafficPolicy: 'Local' });
+    expect(lb.spec.ports).toEqual([{ name: 'grpc', port: 9443, targetPort: 'grpc', protocol: 'TCP' }]);
+    for (const [k, v] of Object.entries(lb.spec.selector)) expect(podLabels[k]).toBe(v);
+    type Peer = { ipBlock?: { cidr: string }; namespaceSelector?: unknown; podSelector?: unknown };
+    type Rule = { ports: { port: string | number; protocol: string }[]; from?: Peer[]; to?: Peer[] };
+    const np = find<{ spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: Rule[]; egress: Rule[] } }>('NetworkPolicy', 'party-1');
+    expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    for (const [k, v] of Object.entries(np.spec.podSelector.matchLabels)) expect(podLabels[k]).toBe(v);
+    // gRPC: only from the peer's addresses (P2 dials P1), the same the load balancer admits; no podSelector (no pod of another cluster matches one).
+    const grpcIn = np.spec.ingress.filter((r) => r.ports.some((p) => p.port === 'grpc'));
+    expect(grpcIn).toHaveLength(1);
+    expect(grpcIn[0]!.from!.every((f) => f.ipBlock && !f.podSelector && !f.namespaceSelector)).toBe(true);
+    expect(grpcIn[0]!.from!.map((f) => f.ipBlock!.cidr)).toEqual(lb.spec.loadBalancerSourceRanges);
+    // Egress: the port P1 dials P0 on, to an ipBlock, and DNS; nothing else.
+    const dialPort = Number(dep.parties[0].grpc!.port);
+    const toP0 = np.spec.egress.filter((r) => r.to?.some((t) => t.ipBlock));
+    expect(toP0.map((r) => r.ports.map((p) => p.port))).toEqual([[dialPort]]);
+    expect(np.spec.egress.flatMap((r) => r.ports.map((p) => `${p.port}/${p.protocol}`)).sort()).toEqual(['53/TCP', '53/UDP', `${dialPort}/TCP`]);
+    // /metrics from the monitoring namespace only.
+    expect(np.spec.ingress.find((r) => r.ports.some((p) => p.port === 'metrics'))?.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+    const pdb = find<{ spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }>('PodDisruptionBudget', 'party-1');
+    expect(pdb.spec.minAvailable).toBe(1);
+    for (const [k, v] of Object.entries(pdb.spec.selector.matchLabels)) expect(podLabels[k]).toBe(v);
+    // The ServiceMonitor scrapes the metrics port of the Service that has one.
+    const sm = find<{ spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] } }>('ServiceMonitor', 'party-1');
+    const svc = find<{ metadata: { labels: Record<string, string> }; spec: { ports: { name: string; targetPort: string }[] } }>('Service', 'party-1');
+    for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) expect(svc.metadata.labels[k]).toBe(v);
+    expect(sm.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s' }]);
+    expect(svc.spec.ports.find((x) => x.name === 'metrics')?.targetPort).toBe('metrics');
+  });
+});
+
+describe('deploy/observability: alert rules and the Grafana dashboard', () => {
+  let exported: Set<string>;
+  beforeAll(async () => {
+    // The metric names a party really exports (a party server's /metrics), histograms with their series suffixes.
+    const dir = tmp('obs-certs');
+    certsAll(dir);
+    makeBundles(networkA(), path.join(dir, 'bundle'), 16);
+    const cfg = resolveConfig({
+      tokens: ['observability-token-0123456789'], logLevel: 'silent',
+      parties: [{ http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, tls: { ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'party-0.crt'), key: path.join(dir, 'party-0.key') }, model: { bundleDir: path.join(dir, 'bundle', 'party0') } }, {}, {}] as unknown as DeploymentConfig['parties'],
+    }, 0, dir);
+    const srv = createPartyServer(cfg, { logger: false });
+    const body = (await srv.app.inject({ method: 'GET', url: '/metrics' })).body;
+    await srv.close();
+    exported = new Set([...body.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap(([, name, type]) => (type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name!])));
+    expect(exported.has('mpc_cert_expiry_seconds')).toBe(true);
+  });
+  const used = (expr: string) => [...expr.matchAll(/\b((?:mpc|process|nodejs)_[a-z0-9_]+)\b/g)].map((m) => m[1]!);
+
+  it('alerts.yaml: a valid PrometheusRule (strict); peer down, refused link, error rate, latency SLO, certificate expiry; only metrics a party exports', async () => {
+    const rule = parseAllDocuments(readFileSync(path.join(DEPLOY, 'observability', 'alerts.yaml'), 'utf8'))[0]!.toJS() as Obj & { spec: { groups: { rules: { alert: string; expr: string; labels: { severity: string } }[] }[] } };
+    await validateK8s(rule);
+    expect(strictK8s([rule])).toEqual([]);
+    const rules = rule.spec.groups.flatMap((g) => g.rules);
+    expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(['SecurennPeerDown', 'SecurennPeerLinkRefused', 'SecurennRunErrorRate', 'SecurennLatencySLO', 'SecurennCertificateExpiring']));
+    for (const r of rules) {
+      expect(used(r.expr).length, r.alert).toBeGreaterThan(0);
+      for (const m of used(r.expr)) expect(exported.has(m), `${r.alert} uses ${m}`).toBe(true);
+      expect(['warning', 'critical']).toContain(r.labels.severity);
+    }
+    // A misspelt metric would be caught.
+    expect(exported.has('mpc_peer_upp')).toBe(false);
+  });
+
+  it('grafana-dashboard.json: panels with unique ids and positions, a Prometheus datasource variable, only metrics a party exports', () => {
+    type Target = { refId: string; expr: string; datasource: { uid: string } };
+    const d = JSON.parse(readFileSync(path.join(DEPLOY, 'observability', 'grafana-dashboard.json'), 'utf8')) as { uid: string; title: string; schemaVersion: number; templating: { list: { name: string; type: string; query: string }[] }; panels: { id: number; type: string; title: string; gridPos: { x: number; y: number; w: number; h: number }; targets: Target[] }[] };
+    expect(d.uid).toBe('securenn-party');
+    expect(d.schemaVersion).toBeGreaterThanOrEqual(36);
+    expect(d.templating.list.find((v) => v.name === 'datasource')).toMatchObject({ type: 'datasource', query: 'prometheus' });
+    expect(new Set(d.panels.map((p) => p.id)).size).toBe(d.panels.length);
+    const cells = new Set<string>();
+    for (const p of d.panels) {
+      expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
+      for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++) for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
+        expect(cells.has(`${x},${y}`), `${p.title} overlaps another panel`).toBe(false);
+        cells.add(`${x},${y}`);
+      }
+      expect(p.targets.length, p.title).toBeGreaterThan(0);
+      expect(new Set(p.targets.map((t) => t.refId)).size).toBe(p.targets.length);
+      for (const t of p.targets) {
+        expect(t.datasource.uid).toBe('${datasource}');
+        expect(used(t.expr).length, p.title).toBeGreaterThan(0);
+        for (const m of used(t.expr)) expect(exported.has(m), `${p.title} uses ${m}`).toBe(true);
+      }
+    }
+    // Run latency by model and output mode, layer time by kind, certificate expiry, link health are on it.
+    const exprs = d.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    for (const m of ['mpc_run_duration_seconds_bucket', 'mpc_layer_duration_seconds_sum', 'mpc_cert_expiry_seconds', 'mpc_peer_up', 'mpc_peer_link_refused', 'mpc_build_info']) expect(exprs).toContain(m);
   });
 });
 

@@ -50,7 +50,9 @@ export function renderComposeConfig(certDir: string, bundleDir: string, http: nu
       e.http.port = http[p]!;
       if (e.http.tls) e.http.tls = { ...e.http.tls, cert: fix(e.http.tls.cert), key: fix(e.http.tls.key) };
       if (e.grpc) e.grpc = { host: '127.0.0.1', port: grpc[p]!, address: `127.0.0.1:${grpc[p]}` };
-      if (e.tls) e.tls = { ...e.tls, ca: fix(e.tls.ca), cert: fix(e.tls.cert), key: fix(e.tls.key) };
+      // The metrics listener of each container: a port the OS chooses, on loopback.
+      if (e.metrics) e.metrics = { host: '127.0.0.1', port: 0 };
+      if (e.tls) e.tls = { ...e.tls, ca: typeof e.tls.ca === 'string' ? fix(e.tls.ca) : e.tls.ca.map(fix), cert: fix(e.tls.cert), key: fix(e.tls.key) };
       if ('bundleDir' in e.model && e.model.bundleDir === '/bundle') e.model = { bundleDir: path.join(bundleDir, `party${p}`) };
     });
     // The accountant's volume (/var/lib/securenn in the containers) becomes a folder beside the bundles.

@@ -1,0 +1,109 @@
+/**
+ * The HELLO of a peer link (mesh.ts): which party speaks, which link
+ * versions it speaks, and the protocol settings the three parties must share.
+ * Pure functions: what the mesh sends and how it judges what it receives.
+ *
+ * Link versions. A build of link version N speaks N and N-1 (MIN_LINK_VERSION),
+ * so one organisation can upgrade before the others. A HELLO carries
+ *   version     the LOWEST version the sender speaks (a version-3 build sends
+ *               its only version here and checks `version === 3`, so a
+ *               version-4 build announcing 3 here is accepted by it),
+ *   maxVersion  the highest (absent: = version, as a version-3 build sends).
+ * The link runs at min(maxVersion of both); it is refused when that is below
+ * either side's lowest version. Rule for whoever changes the link: a change a
+ * party can not adapt to per link (different messages in a run) bumps
+ * LINK_VERSION and must be gated on the link's negotiated version, or else
+ * also raise MIN_LINK_VERSION (N-1 no longer interoperates).
+ *   3: frames of up to 64 MiB, exact truncation (chunking.ts).
+ *   4: HELLO carries `maxVersion` and `settings`, compared at link set-up.
+ *      A version-3 peer sends no settings: they are then compared per run, by
+ *      the plan (run-planner.ts: E_PROTOCOL_DESYNC / E_MODEL_MISMATCH).
+ *
+ * Settings. `must` ones make every run fail if they differ (the plan carries
+ * them and the other parties refuse it): the link is refused with
+ * E_SETTINGS_MISMATCH naming the setting and both values, instead of a
+ * failure per run. `should` ones are decided by P0 per run, so a difference
+ * only costs speed or memory: logged as a warning, the link comes up.
+ * Messages name settings and public values (model hashes are public: clients
+ * read them at /v1/model), never a share or key.
+ */
+import { MpcError } from '../protocol/errors.js';
+import type { PartyId } from '../protocol/ring/types.js';
+
+export const LINK_VERSION = 4;
+export const MIN_LINK_VERSION = 3;
+
+export interface LinkSettings {
+  compareBits?: 32 | 64;
+  compareRadix?: 2 | 4;
+  /** The loaded share model's hash (absent before a model is loaded). */
+  modelHash?: string;
+  keepWeightMasks?: boolean;
+  preprocess?: boolean;
+}
+
+/** Settings that must be the same at both ends of a link, in the order they are reported. */
+const MUST: (keyof LinkSettings)[] = ['compareBits', 'compareRadix', 'modelHash'];
+/** Settings P0 decides per run: a difference is reported, not refused. */
+const SHOULD: (keyof LinkSettings)[] = ['keepWeightMasks', 'preprocess'];
+
+export interface Hello { party: PartyId; version: number; maxVersion: number; settings?: LinkSettings }
+export interface VersionRange { min: number; max: number }
+
+export const DEFAULT_VERSIONS: VersionRange = { min: MIN_LINK_VERSION, max: LINK_VERSION };
+
+export function encodeHello(party: PartyId, versions: VersionRange, settings: LinkSettings | undefined): Uint8Array {
+  return Buffer.from(JSON.stringify({ party, version: versions.min, maxVersion: versions.max, ...(settings ? { settings } : {}) }));
+}
+
+/** The HELLO in `payload`, or null when it is not one (no party, no version, not JSON). */
+export function decodeHello(payload: Uint8Array): Hello | null {
+  let h: { party?: unknown; version?: unknown; maxVersion?: unknown; settings?: unknown };
+  try { h = JSON.parse(Buffer.from(payload).toString('utf8')) as typeof h; } catch { return null; }
+  if (!h || typeof h !== 'object') return null;
+  const p = h.party;
+  if ((p !== 0 && p !== 1 && p !== 2) || !Number.isInteger(h.version)) return null;
+  const version = h.version as number;
+  const maxVersion = Number.isInteger(h.maxVersion) && (h.maxVersion as number) >= version ? (h.maxVersion as number) : version;
+  const settings = h.settings && typeof h.settings === 'object' ? (h.settings as LinkSettings) : undefined;
+  return { party: p, version, maxVersion, ...(settings ? { settings } : {}) };
+}
+
+const range = (r: VersionRange): string => (r.min === r.max ? `${r.min}` : `${r.min}..${r.max}`);
+
+/** The version both speak, or E_LINK_VERSION naming both ranges. */
+export function negotiateVersion(self: PartyId, mine: VersionRange, peer: PartyId, theirs: VersionRange): number | MpcError {
+  const v = Math.min(mine.max, theirs.max);
+  if (v >= mine.min && v >= theirs.min) return v;
+  const [a, b] = self < peer ? [[self, mine], [peer, theirs]] as const : [[peer, theirs], [self, mine]] as const;
+  return new MpcError('E_LINK_VERSION', `link version: P${a[0]} speaks ${range(a[1])}, P${b[0]} speaks ${range(b[1])} (a build speaks its version and the one before)`, { party: peer, step: 'link.hello' });
+}
+
+const show = (v: unknown): string => (v === undefined ? 'none' : String(v));
+
+/**
+ * Differences between two parties' settings, as `name: P0 has x, P1 has y`
+ * (lower party id first, so both ends word it the same). Only settings both
+ * HELLOs carry are compared.
+ */
+export function compareSettings(self: PartyId, mine: LinkSettings, peer: PartyId, theirs: LinkSettings): { must: string[]; should: string[] } {
+  const diff = (keys: (keyof LinkSettings)[]) => keys.filter((k) => mine[k] !== undefined && theirs[k] !== undefined && mine[k] !== theirs[k]).map((k) => {
+    const [a, b] = self < peer ? [[self, mine[k]], [peer, theirs[k]]] : [[peer, theirs[k]], [self, mine[k]]];
+    return `${k}: P${a[0]} has ${show(a[1])}, P${b[0]} has ${show(b[1])}`;
+  });
+  return { must: diff(MUST), should: diff(SHOULD) };
+}
+
+/** E_SETTINGS_MISMATCH for the `must` differences, or null. */
+export function settingsError(peer: PartyId, diffs: string[]): MpcError | null {
+  return diffs.length === 0 ? null : new MpcError('E_SETTINGS_MISMATCH', `${diffs.join('; ')} (must be the same at the three parties)`, { party: peer, step: 'link.hello' });
+}
+
+/** How a refusal travels in the gRPC status details: `E_CODE: message`, so the other end can name it too. */
+export const refusalDetails = (e: MpcError): string => `${e.code}: ${e.message}`;
+
+/** The refusal a peer sent in its gRPC status details, or null. */
+export function parseRefusal(details: string | undefined, peer: PartyId): MpcError | null {
+  const m = /^(E_LINK_VERSION|E_SETTINGS_MISMATCH): (.*)$/s.exec(details ?? '');
+  return m ? new MpcError(m[1] as 'E_LINK_VERSION' | 'E_SETTINGS_MISMATCH', m[2]!, { party: peer, step: 'link.hello' }) : null;
+}

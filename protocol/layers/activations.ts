@@ -8,31 +8,16 @@
  * (E_UNSUPPORTED_LAYER, 'secure approximation not available') and by the
  * runner.
  */
-import type { PartyContext } from '../context.js';
 import { MpcError } from '../errors.js';
 import type { SmoothActivationName } from '../ir.js';
-import type { Cost } from '../primitives/cost.js';
-import type { AShare } from '../ring/types.js';
+import type { SmoothActivation } from '../primitives/approx.js';
 import { geluApprox, gelu } from '../primitives/gelu.js';
 import { sigmoid, sigmoidApprox } from '../primitives/sigmoid.js';
 import { silu, siluApprox } from '../primitives/silu.js';
 import { tanhApprox } from '../primitives/tanh.js';
 
-export interface SmoothActivation {
-  name: SmoothActivationName;
-  /** This party's share of act(x) for shares of x with f fractional bits. */
-  secure(ctx: PartyContext, x: AShare, f: number, label: string): Promise<AShare>;
-  /** What `secure` computes, on ring values (two's complement, f fractional bits). */
-  fixed(x: BigUint64Array, f: number): BigUint64Array;
-  /** The exact function on reals. */
-  float(x: number): number;
-  /** Declared cost of `secure` on n elements (rounds; bytes sent by all parties). */
-  cost(n: number, f: number): Cost;
-  /** Largest |secure - float| over inputRange, in real units. */
-  maxAbsError: number;
-  /** Inputs the bound holds for (real units). */
-  inputRange: [number, number];
-}
+/** The contract (protocol/primitives/approx.ts). In this registry `float` is the exact function (the plaintext reference compared with Keras); `fixed` and `secure` are the approximation. */
+export type { SmoothActivation };
 
 /**
  * The built-in approximations (protocol/primitives/sigmoid.ts, silu.ts,

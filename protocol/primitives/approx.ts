@@ -1,15 +1,15 @@
 /**
  * The contract of a secure approximation of a smooth activation (sigmoid,
- * silu, tanh, gelu), as the activation registry (protocol/layers/) uses it.
- * Structurally identical to the registry's own declaration, so either can be
- * used where the other is expected.
+ * silu, tanh, gelu); the activation registry (protocol/layers/activations.ts)
+ * uses this type.
  *  - secure: the protocol on shares of fixed-point x (f fractional bits),
  *    returning shares of the approximation (P2 passes a placeholder and gets
  *    one back);
  *  - fixed: the plaintext twin on ring values (two's complement in u64) that
  *    secure reproduces within 1 ulp;
- *  - float: the same approximation in real arithmetic (the importer's error
- *    analysis);
+ *  - float: a real-arithmetic version: the approximation in the primitives'
+ *    own objects (their tests); the exact function in what the registry
+ *    holds (the plaintext reference compared with Keras);
  *  - cost: declared rounds and bytes (all three parties) for n elements;
  *  - maxAbsError: bound of |approximation - true function| over the whole
  *    real line for inputs the comparison ring can hold (see each file);

@@ -14,11 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBrowserBundle } from '../build.js';
 import { PrivateInferenceClient } from '../src/index.js';
 import { startFakeParties, type FakeParties } from './fake-parties.js';
-import { PROGRESSIVE_XRAY, REPO_ROOT, XRAY_DIR } from './fixtures.js';
+import { PROGRESSIVE_XRAY, XRAY_DIR, demoStaticFiles } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
-const DEMO = join(REPO_ROOT, 'client-sdk/demo');
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`browser e2e skipped: ${CHROMIUM} is absent (run scripts/ensure-chromium.sh)`);
 
@@ -29,12 +28,7 @@ async function openDemo(work: string, model: NonNullable<Parameters<typeof start
   await buildBrowserBundle(join(work, 'sdk.js'));
   const fake: FakeParties = await startFakeParties({
     model,
-    staticFiles: () => ({
-      'index.html': { body: readFileSync(join(DEMO, 'index.html'), 'utf8'), type: 'text/html; charset=utf-8' },
-      'app.js': { body: readFileSync(join(DEMO, 'app.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
-      'sdk.js': { body: readFileSync(join(work, 'sdk.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
-      'config.json': { body: JSON.stringify({ parties: fake.urls, token: fake.token, timeoutMs: 30_000 }), type: 'application/json' },
-    }),
+    staticFiles: demoStaticFiles(work, () => ({ parties: fake.urls, token: fake.token, timeoutMs: 30_000 })),
   });
   const context = await chromium.launchPersistentContext(join(work, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS });
   const page = context.pages()[0] ?? await context.newPage();

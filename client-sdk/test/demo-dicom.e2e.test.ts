@@ -19,11 +19,10 @@ import { PrivateInferenceClient, decodeDicom } from '../src/index.js';
 import { captureParties } from './capture-proxy.js';
 import { phiFound, phiStrings } from './phi.js';
 import { startFakeParties, type FakeParties } from './fake-parties.js';
-import { DICOM_DIR, REPO_ROOT, dicomExpected } from './fixtures.js';
+import { DICOM_DIR, dicomExpected, demoStaticFiles } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
-const DEMO = join(REPO_ROOT, 'client-sdk/demo');
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`demo DICOM e2e skipped: ${CHROMIUM} is absent (run scripts/ensure-chromium.sh)`);
 
@@ -39,13 +38,7 @@ async function open(work: string, model: Partial<ModelInfo>): Promise<Demo> {
   let proxies: string[] = [];
   const fake: FakeParties = await startFakeParties({
     model,
-    staticFiles: () => ({
-      'index.html': { body: readFileSync(join(DEMO, 'index.html'), 'utf8'), type: 'text/html; charset=utf-8' },
-      'app.js': { body: readFileSync(join(DEMO, 'app.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
-      'sdk.js': { body: readFileSync(join(work, 'sdk.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
-      'dicom-codecs.wasm': { body: new Uint8Array(readFileSync(DICOM_CODECS_WASM)), type: 'application/wasm' },
-      'config.json': { body: JSON.stringify({ parties: proxies, token: fake.token, timeoutMs: 30_000 }), type: 'application/json' },
-    }),
+    staticFiles: demoStaticFiles(work, () => ({ parties: proxies, token: fake.token, timeoutMs: 30_000 }), { 'dicom-codecs.wasm': { body: new Uint8Array(readFileSync(DICOM_CODECS_WASM)), type: 'application/wasm' } }),
   });
   const wire = await captureParties(fake.urls);
   proxies = wire.urls;

@@ -24,3 +24,19 @@ export function dicomExpected(): Record<string, { source: string; decode: string
 export function dicomXrays(): [string, string][] {
   return Object.entries(dicomExpected()).filter(([, e]) => e.source.endsWith('.jpeg')).map(([f, e]) => [join(DICOM_DIR, f), join(XRAY_DIR, e.source)]);
 }
+
+/**
+ * P0's static files for a demo page test: the page and script from
+ * client-sdk/demo, the SDK bundle built into `work`, any `extra` files, and
+ * config.json with the party URLs and token that `config()` gives when asked.
+ */
+export function demoStaticFiles(work: string, config: () => object, extra: Record<string, { body: string | Uint8Array; type: string }> = {}): () => Record<string, { body: string | Uint8Array; type: string }> {
+  const demo = join(REPO_ROOT, 'client-sdk/demo');
+  return () => ({
+    'index.html': { body: readFileSync(join(demo, 'index.html'), 'utf8'), type: 'text/html; charset=utf-8' },
+    'app.js': { body: readFileSync(join(demo, 'app.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
+    'sdk.js': { body: readFileSync(join(work, 'sdk.js'), 'utf8'), type: 'text/javascript; charset=utf-8' },
+    ...extra,
+    'config.json': { body: JSON.stringify(config()), type: 'application/json' },
+  });
+}

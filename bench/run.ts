@@ -51,8 +51,7 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { PrivateInferenceClient, sessionKey } from '../client-sdk/src/index.js';
-import { SESSION_KEY_HEADER } from '../protocol/api-contract.js';
+import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { getKernels } from '../protocol/kernels/index.js';
@@ -194,10 +193,11 @@ const offlineMs = (a: PrepStats, b: PrepStats): number => (b.made > a.made ? (10
 
 // ---- grpc: three party processes -------------------------------------------------
 
-async function partyRun(url: string, token: string, sessionId: string, key: string): Promise<{ run: RunRecord; process: { maxRssBytes: number } }> {
+/** The party's full stats of a run: `token` is the launch's, also its operator token (parties/launch.ts). */
+async function partyRun(url: string, token: string, sessionId: string): Promise<{ run: RunRecord; process: { maxRssBytes: number } }> {
   // P2 (and sometimes P0/P1) records its run a moment after the client has its output: retry briefly.
   for (let i = 0; ; i++) {
-    const r = await fetch(`${url}/v1/sessions/${sessionId}/run`, { headers: { authorization: `Bearer ${token}`, [SESSION_KEY_HEADER]: key } });
+    const r = await fetch(`${url}/v1/sessions/${sessionId}/run`, { headers: { authorization: `Bearer ${token}` } });
     if (r.ok) return (await r.json()) as { run: RunRecord; process: { maxRssBytes: number } };
     if (r.status !== 404 || i >= 500) throw new Error(`GET run stats at ${url}: ${r.status} ${await r.text()}`);
     await new Promise((res) => setTimeout(res, 20));
@@ -236,14 +236,12 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
       let prep0: PrepStats | null = null;
       try {
         const { timed, warm, firstMs, curve } = await repeat(key, spec, N, w, R, async () => {
-          // The session keys are drawn here, before the clock starts, so that the stats of the run can be asked for after it.
-          const sessionKeys = [sessionKey(), sessionKey(), sessionKey()] as const;
           const t = performance.now();
           const r = N === 1
-            ? await client.predict({ data: x, shape: model.inputShape }, { sessionKeys }).then((p) => ({ logits: p.logits, sessionId: p.sessionId }))
-            : await client.predict({ data: x, shape: [N, ...model.inputShape] }, { batch: true, sessionKeys }).then((p) => ({ logits: p.logits.flat(), sessionId: p.sessionId }));
+            ? await client.predict({ data: x, shape: model.inputShape }).then((p) => ({ logits: p.logits, sessionId: p.sessionId }))
+            : await client.predict({ data: x, shape: [N, ...model.inputShape] }, { batch: true }).then((p) => ({ logits: p.logits.flat(), sessionId: p.sessionId }));
           const ms = performance.now() - t;
-          const stats = await Promise.all(l.urls.map((u, p) => partyRun(u, l.token, r.sessionId, sessionKeys[p]!)));
+          const stats = await Promise.all(l.urls.map((u) => partyRun(u, l.token, r.sessionId)));
           rss = stats.map((s, p) => Math.max(rss[p]!, s.process.maxRssBytes));
           // The offline phase of the next run (if any) finishes before it starts, as after an idle moment.
           if (prepMode === 'wait') await waitPrepIdle(l.urls[0]);

@@ -64,8 +64,8 @@ served.forEach((m, p) => {
 const t0 = performance.now();
 const sessionId = randomUUID();
 // The session key of each party (32 random bytes): only requests that present it can feed or read the session there.
-const keyed = (p: number) => ({ [SESSION_KEY_HEADER]: keys[p]! });
 const keys = cfg.parties.map(() => randomBytes(32).toString('base64url'));
+const keyed = (p: number) => ({ [SESSION_KEY_HEADER]: keys[p]! });
 const created = await Promise.all(cfg.parties.map((u, p) => call(`${u}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json', ...keyed(p) }, body: JSON.stringify({ sessionId, modelHash: cfg.modelHash }) }).then((r) => r.json() as Promise<CreateSessionResponse>)));
 const info = created[0]!;
 const n = info.inputShape.reduce((a, b) => a * b, 1);

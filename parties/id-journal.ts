@@ -76,11 +76,9 @@ export class IdJournal implements BurntIds {
 
   /** Resolves when every id added so far is written. */
   async flush(): Promise<void> {
-    if (this.scheduled || this.pending.length) { this.scheduled = false; this.flushing = this.flushing.then(() => this.write()); }
+    if (this.pending.length) this.flushing = this.flushing.then(() => this.write());
     await this.flushing;
   }
-
-  get size(): number { return this.entries.length; }
 
   private remember(at: number, h: string): void {
     this.entries.push({ at, h });

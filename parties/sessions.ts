@@ -227,8 +227,6 @@ export class SessionStore {
 
   all(): IterableIterator<Session> { return this.sessions.values(); }
   get activeCount(): number { return this.active; }
-  /** Unfinished sessions of one client. */
-  activeOf(owner: string): number { return this.perOwner.get(owner) ?? 0; }
 
   close(): void {
     for (const t of this.timers.values()) clearTimeout(t);

@@ -7,7 +7,9 @@
 //   ./gemm-check            every SIMD level the CPU has x threads 1..3, against
 //                           a naive u64 reference on random and edge inputs;
 //                           prints "gemm-check: OK ..." and exits 0, else 1.
-//   ./gemm-check --bench    GMAC/s per SIMD level on one thread (best of 5).
+//   ./gemm-check --bench    GMAC/s per SIMD level on one thread (thread CPU
+//                           time, best of 5); --bench=avx2 (or another level
+//                           name) benchmarks that level only.
 //
 // Test inputs come from a splitmix64 stream seeded from std::random_device
 // (printed, and settable with --seed=N to replay a failure); they are test
@@ -137,12 +139,13 @@ double gmacs(size_t m, size_t k, size_t n) {
   return static_cast<double>(m) * k * n / best / 1e9;
 }
 
-void bench() {
+void bench(const char* only) {
   const Shape shapes[] = {{256, 1024, 256}, {4096, 288, 64}, {784, 144, 32}, {1, 1024, 128}};
   securenn::setMaxThreads(1);
   for (const Shape& s : shapes) {
     std::printf("gemm %zux%zux%zu:", s.m, s.k, s.n);
     for (SimdLevel l : levels()) {
+      if (only && std::strcmp(only, securenn::simdName(l)) != 0) continue;
       securenn::setSimdCap(l);
       std::printf("  %s %.2f", securenn::simdName(l), gmacs(s.m, s.k, s.n));
     }
@@ -154,19 +157,21 @@ void bench() {
 
 int main(int argc, char** argv) {
   bool doBench = false;
+  const char* only = nullptr;
   u64 seed = (static_cast<u64>(std::random_device{}()) << 32) ^ std::random_device{}();
   for (int i = 1; i < argc; i++) {
     if (std::strcmp(argv[i], "--bench") == 0) doBench = true;
+    else if (std::strncmp(argv[i], "--bench=", 8) == 0) doBench = true, only = argv[i] + 8;
     else if (std::strncmp(argv[i], "--seed=", 7) == 0) seed = std::strtoull(argv[i] + 7, nullptr, 10);
     else {
-      std::fprintf(stderr, "usage: gemm-check [--bench] [--seed=N]\n");
+      std::fprintf(stderr, "usage: gemm-check [--bench | --bench=LEVEL] [--seed=N]\n");
       return 2;
     }
   }
   gState = seed;
   std::printf("gemm-check: detected %s, seed %llu\n", securenn::simdName(securenn::detectSimd()), static_cast<unsigned long long>(seed));
   if (doBench) {
-    bench();
+    bench(only);
     return 0;
   }
   size_t compared = 0;

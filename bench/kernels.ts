@@ -2,9 +2,14 @@
  * Kernel micro-benchmarks: GEMM throughput (GMAC/s) of the native and TS
  * kernels, and ms per 1e5 elements of the PrivateCompare kernels.
  *   npx tsx bench/kernels.ts            (or: npm run bench:kernels)
- * MPC_BENCH_QUICK=1 runs fewer repetitions.
+ * MPC_BENCH_QUICK=1 runs fewer repetitions. Each GEMM shape has a row per
+ * SIMD level the CPU has, on one thread (x86: avx512, avx2, scalar; arm64:
+ * neon, scalar), so their ratios come from one run; MPC_KERNEL_SIMD caps the
+ * level of the first rows (see protocol/kernels/native.ts). On a shared
+ * machine pin it (`taskset -c 1`) and repeat: the "x2" row then shares a core.
  */
 import { randomFillSync, randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoadError } from '../protocol/kernels/native.js';
 import { tsKernels } from '../protocol/kernels/ts.js';
@@ -25,18 +30,30 @@ function bytes(n: number, below: number): Uint8Array {
   return a;
 }
 
-/** Median ms of `reps` runs after one warm-up, running for at least minMs in total. */
+/** Median wall ms of the runs after one warm-up, running for at least minMs in total. */
 function time(fn: () => void, minMs = QUICK ? 100 : 400): number {
+  return timeBoth(fn, minMs).ms;
+}
+
+/**
+ * Median wall ms and median process CPU ms (user + system, all threads) per
+ * run. On a loaded machine the CPU time leaves out the time the process was
+ * descheduled; for a one-thread kernel it is that core's time.
+ */
+function timeBoth(fn: () => void, minMs = QUICK ? 100 : 400): { ms: number; cpuMs: number } {
   fn();
-  const samples: number[] = [];
+  const wall: number[] = [], cpu: number[] = [];
   const start = performance.now();
-  while (samples.length < 3 || (performance.now() - start < minMs && samples.length < 200)) {
+  while (wall.length < 3 || (performance.now() - start < minMs && wall.length < 200)) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     fn();
-    samples.push(performance.now() - t0);
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  samples.sort((x, y) => x - y);
-  return samples[samples.length >> 1]!;
+  const median = (a: number[]): number => a.sort((x, y) => x - y)[a.length >> 1]!;
+  return { ms: median(wall), cpuMs: median(cpu) };
 }
 
 const pad = (s: string, n: number): string => s.padEnd(n);
@@ -45,8 +62,9 @@ function benchGemm(label: string, m: number, k: number, n: number): void {
   const A = rand64(m * k), B = rand64(k * n), out = new BigUint64Array(m * n);
   const macs = m * k * n;
   const row = (name: string, kk: RingKernels): string => {
-    const ms = time(() => kk.gemm(A, B, m, k, n, out));
-    return `${pad(name, 22)} ${(macs / ms / 1e6).toFixed(2).padStart(7)} GMAC/s  ${ms.toFixed(2).padStart(9)} ms`;
+    const { ms, cpuMs } = timeBoth(() => kk.gemm(A, B, m, k, n, out));
+    const perCpu = cpuMs > 0 ? (macs / cpuMs / 1e6).toFixed(2) : 'n/a';
+    return `${pad(name, 22)} ${(macs / ms / 1e6).toFixed(2).padStart(7)} GMAC/s  ${ms.toFixed(2).padStart(9)} ms   ${perCpu.padStart(7)} GMAC/CPU-s`;
   };
   console.log(`gemm ${label} (${m}x${k}x${n}, ${(macs / 1e6).toFixed(1)}M MAC)`);
   if (native) {
@@ -54,12 +72,14 @@ function benchGemm(label: string, m: number, k: number, n: number): void {
     console.log(`  ${row(`native ${info.simd} x${info.threads}`, native)}`);
     configureNativeKernels({ threads: 1 });
     console.log(`  ${row(`native ${info.simd} x1`, native)}`);
-    if (info.detectedSimd === 'avx512') {
+    if (info.simd === 'avx512') {
       configureNativeKernels({ simd: 'avx2' });
       console.log(`  ${row('native avx2 x1', native)}`);
     }
-    configureNativeKernels({ simd: 'scalar' });
-    console.log(`  ${row('native scalar x1', native)}`);
+    if (info.simd !== 'scalar') {
+      configureNativeKernels({ simd: 'scalar' });
+      console.log(`  ${row('native scalar x1', native)}`);
+    }
     configureNativeKernels({ simd: info.simd, threads: info.threads });
   }
   console.log(`  ${row('ts', tsKernels)}`);
@@ -87,7 +107,16 @@ function benchIm2col(kk: RingKernels): string {
   return `${ms.toFixed(2)} ms (${((out.length * 8) / ms / 1e6).toFixed(2)} GB/s written)`;
 }
 
-console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}`);
+const flags = (): string => {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const f = /^flags\s*:(.*)$/m.exec(info)?.[1]?.split(' ') ?? /^Features\s*:(.*)$/m.exec(info)?.[1]?.split(' ') ?? [];
+    return ['avx2', 'avx512f', 'avx512dq', 'asimd'].filter((x) => f.includes(x)).join(' ') || 'none of avx2/avx512/asimd';
+  } catch {
+    return 'unknown';
+  }
+};
+console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length} (${os.arch()}; ${flags()}), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(native ? `native: ${JSON.stringify(nativeKernelInfo())}` : `native: not available (${nativeLoadError()})`);
 console.log();
 benchGemm('square-ish', 256, 1024, 256);

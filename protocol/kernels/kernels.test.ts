@@ -8,7 +8,7 @@
 import { randomFillSync, randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MpcError } from '../errors.js';
-import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoadError } from './native.js';
+import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoadError, type NativeSimd } from './native.js';
 import { referenceKernels as ref } from './reference.js';
 import { tsKernels } from './ts.js';
 import type { RingKernels } from './types.js';
@@ -95,7 +95,7 @@ describe('native addon', () => {
   });
   it.skipIf(!NATIVE)(`reports its GEMM kernel${SKIP}`, () => {
     const info = nativeKernelInfo()!;
-    expect(['scalar', 'avx2', 'avx512']).toContain(info.simd);
+    expect(['scalar', 'avx2', 'avx512', 'neon']).toContain(info.simd);
     expect(info.threads).toBeGreaterThanOrEqual(1);
   });
 });
@@ -404,10 +404,11 @@ describe('misuse fails with a registry code', () => {
 });
 
 describe('native SIMD paths', () => {
-  /** Runs fn once per SIMD level the CPU has (scalar, avx2, avx512) and thread count, restoring the settings after. */
+  /** Runs fn once per SIMD level the CPU has (x86: scalar, avx2, avx512; arm64: scalar, neon) and thread count, restoring the settings after. */
   function eachPath(fn: (label: string) => void): void {
     const before = nativeKernelInfo()!;
-    const all = ['scalar', 'avx2', 'avx512'] as const;
+    const all: readonly NativeSimd[] = before.detectedSimd === 'neon' ? ['scalar', 'neon'] : ['scalar', 'avx2', 'avx512'];
+    expect(all).toContain(before.detectedSimd);
     try {
       for (const simd of all.slice(0, all.indexOf(before.detectedSimd) + 1)) {
         for (const threads of [1, 2, 3]) {
@@ -435,6 +436,29 @@ describe('native SIMD paths', () => {
         NATIVE!.gemm(A, B, m, kk, n, out);
         same(out, t, `gemm ${m}x${kk}x${n} ${label}`);
       });
+    }
+  });
+
+  // Winograd's pairing (AVX2, NEON, scalar) has a row and a column term per k
+  // block and a plain step when the block's k is odd: k = 1, 2, odd k past one
+  // block (KC = 256), tiles cut at every edge (4x4, 8x16, 16x8), and inputs
+  // that carry in every half product.
+  it.skipIf(!NATIVE)(`gemm equals the reference on every path for edge values, k = 1, odd k past a block, tile remainders${SKIP}`, () => {
+    const shapes: [number, number, number][] = [[6, 1, 5], [5, 2, 4], [9, 257, 7], [13, 513, 10], [7, 3, 17], [17, 9, 9], [5, 256, 4]];
+    for (const [m, kk, n] of shapes) {
+      for (const fill of ['ones', 'edges', 'zeroA'] as const) {
+        const A = rand64(m * kk), B = rand64(kk * n);
+        if (fill === 'ones') { A.fill(M64); B.fill(M64); }
+        else if (fill === 'zeroA') A.fill(0n);
+        else { for (let i = 0; i < A.length; i++) A[i] = EDGES[(i * 5 + 1) % EDGES.length]!; for (let i = 0; i < B.length; i++) B[i] = EDGES[(i * 3) % EDGES.length]!; }
+        const want = new BigUint64Array(m * n);
+        ref.gemm(A, B, m, kk, n, want);
+        eachPath((label) => {
+          const out = rand64(m * n);
+          NATIVE!.gemm(A, B, m, kk, n, out);
+          same(out, want, `gemm ${m}x${kk}x${n} ${fill} ${label}`);
+        });
+      }
     }
   });
 

@@ -8,7 +8,8 @@
  *  - MPC_NATIVE_ADDON=<path>: load the addon from another path;
  *  - MPC_KERNEL_THREADS=<n>: threads one large GEMM may use (default 2);
  *  - MPC_KERNEL_SIMD=scalar|avx2|avx512: cap the SIMD level (default: the
- *    best the CPU has). Neither changes any result, only the speed.
+ *    best the CPU has; on arm64 that is 'neon', and 'scalar' forces the
+ *    portable kernel). Neither changes any result, only the speed.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,7 +31,8 @@ export type NativeAddon = Omit<RingKernels, 'name'> & {
   configure(simd: NativeSimd | null, threads: number | null): NativeInfo;
 };
 
-export type NativeSimd = 'scalar' | 'avx2' | 'avx512';
+/** GEMM kernel levels: x86 scalar < avx2 < avx512; arm64 scalar < neon. */
+export type NativeSimd = 'scalar' | 'avx2' | 'avx512' | 'neon';
 export interface NativeInfo {
   /** GEMM micro-kernel in use. */
   simd: NativeSimd;

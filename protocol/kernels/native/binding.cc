@@ -443,7 +443,7 @@ napi_value makeInfo(napi_env env) {
 
 napi_value Info(napi_env env, napi_callback_info) { return makeInfo(env); }
 
-// configure(simd: 'scalar' | 'avx2' | 'avx512' | null, threads: number | null)
+// configure(simd: 'scalar' | 'avx2' | 'avx512' | 'neon' | null, threads: number | null)
 napi_value Configure(napi_env env, napi_callback_info info) {
   Call c(env, info, "configure", 2);
   if (!c.ok) return nullptr;
@@ -457,8 +457,11 @@ napi_value Configure(napi_env env, napi_callback_info info) {
     if (name == "scalar") securenn::setSimdCap(SimdLevel::Scalar);
     else if (name == "avx2") securenn::setSimdCap(SimdLevel::Avx2);
     else if (name == "avx512") securenn::setSimdCap(SimdLevel::Avx512);
+#ifdef __aarch64__
+    else if (name == "neon") securenn::setSimdCap(SimdLevel::Neon);
+#endif
     else {
-      c.fail("E_BAD_ARGUMENT", "simd must be 'scalar', 'avx2' or 'avx512'");
+      c.fail("E_BAD_ARGUMENT", "simd must be 'scalar', 'avx2', 'avx512' or (arm64) 'neon'");
       return nullptr;
     }
   } else if (vt != napi_null && vt != napi_undefined) {

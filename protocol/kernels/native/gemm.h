@@ -1,17 +1,21 @@
 // GEMM over Z_2^64: C[m x n] = A[m x k] . B[k x n] mod 2^64 (row-major).
 // Blocked in the BLIS style (pack a KC x NC block of B and an MC x KC block of
-// A, then run an MR x NR register micro-kernel). Three micro-kernels, picked at
-// run time from what the CPU supports: AVX-512 F/DQ/BW/VL (vpmullq), AVX2 (vpmuludq for
-// the low product plus vpmulld for the two cross products) and portable scalar.
-// All three compute the exact same sum mod 2^64, so the result never depends on
-// the path or on the thread split.
+// A, then run an MR x NR register micro-kernel; micro-kernels in
+// gemm-kernels.h). Picked at run time from what the CPU supports: on x86
+// AVX-512 F/DQ/BW/VL (vpmullq, gemm-x86.cc), AVX2 (32-bit half products and
+// Winograd's inner product, gemm-x86.cc) or portable scalar (gemm-portable.cc);
+// on arm64 NEON (gemm-arm.cc) or portable scalar. All compute the exact same
+// sum mod 2^64, so the result never depends on the path or the thread split.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
 namespace securenn {
 
-enum class SimdLevel { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+// Ordered levels; a cap keeps min(cap, detected). Level 1 is the
+// architecture's baseline vector unit: AVX2 on x86, NEON (Advanced SIMD) on
+// arm64 (so Avx2 and Neon share the value; only one exists per build).
+enum class SimdLevel { Scalar = 0, Avx2 = 1, Neon = 1, Avx512 = 2 };
 
 SimdLevel detectSimd();
 const char* simdName(SimdLevel s);

@@ -1,0 +1,186 @@
+// Standalone equality driver and micro-benchmark for the GEMM kernels, with no
+// Node: it links gemm.cc and the micro-kernel files exactly as the addon does,
+// so it can be cross-compiled and run under qemu-user where Node cannot
+// (scripts/check-arm64.sh). Not part of the addon (binding.gyp leaves it out).
+//
+//   g++ -O3 -std=c++17 -pthread gemm-check.cc gemm.cc gemm-x86.cc gemm-arm.cc -o gemm-check
+//   ./gemm-check            every SIMD level the CPU has x threads 1..3, against
+//                           a naive u64 reference on random and edge inputs;
+//                           prints "gemm-check: OK ..." and exits 0, else 1.
+//   ./gemm-check --bench    GMAC/s per SIMD level on one thread (thread CPU
+//                           time, best of 5); --bench=avx2 (or another level
+//                           name) benchmarks that level only.
+//
+// Test inputs come from a splitmix64 stream seeded from std::random_device
+// (printed, and settable with --seed=N to replay a failure); they are test
+// data only, never protocol randomness.
+#include <algorithm>
+#include <ctime>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gemm.h"
+
+using securenn::SimdLevel;
+using u64 = uint64_t;
+
+namespace {
+
+u64 gState = 0;
+u64 next64() {
+  u64 z = (gState += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+const u64 kEdges[] = {0, 1, 2, 3, 0xFFFF, 0x10000, 0xFFFFFFFFull, 1ull << 32, (1ull << 32) + 1, 0x123456789ABCDEF0ull,
+                      (1ull << 63) - 1, 1ull << 63, (1ull << 63) + 1, ~0ull - 2, ~0ull - 1, ~0ull};
+constexpr size_t kNumEdges = sizeof(kEdges) / sizeof(kEdges[0]);
+
+enum class Fill { Random, Zero, AllOnes, Edges };
+
+void fill(std::vector<u64>& v, Fill f, size_t salt) {
+  for (size_t i = 0; i < v.size(); i++) {
+    switch (f) {
+      case Fill::Random: v[i] = next64(); break;
+      case Fill::Zero: v[i] = 0; break;
+      case Fill::AllOnes: v[i] = ~0ull; break;
+      case Fill::Edges: v[i] = kEdges[(i * (2 * salt + 1) + salt) % kNumEdges]; break;
+    }
+  }
+}
+
+void reference(const u64* A, const u64* B, u64* C, size_t m, size_t k, size_t n) {
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j < n; j++) {
+      u64 s = 0;
+      for (size_t t = 0; t < k; t++) s += A[i * k + t] * B[t * n + j];
+      C[i * n + j] = s;
+    }
+}
+
+std::vector<SimdLevel> levels() {
+  std::vector<SimdLevel> out;
+  for (int l = 0; l <= static_cast<int>(securenn::detectSimd()); l++) out.push_back(static_cast<SimdLevel>(l));
+  return out;
+}
+
+struct Shape {
+  size_t m, k, n;
+};
+
+// Odd shapes, shapes one off the tiles of every kernel (4x4, 8x16, 16x8),
+// k = 1, k past one or more cache blocks (KC = 192 or 256) with an odd last
+// block, m past MC (96-128) and n past NC (512-1024), the few-rows path
+// (m <= 4), narrow B (n <= 8), and empty ones.
+const Shape kShapes[] = {{1, 1, 1}, {1, 5, 1}, {2, 3, 9}, {7, 13, 5}, {9, 1, 4}, {6, 1, 4}, {5, 1, 3}, {13, 1, 17},
+                         {5, 17, 3}, {6, 8, 4}, {7, 9, 5}, {12, 8, 8}, {11, 7, 7}, {17, 33, 40}, {33, 65, 17},
+                         {8, 16, 16}, {9, 17, 17}, {16, 31, 8}, {17, 5, 9}, {67, 5, 9}, {100, 40, 7}, {130, 257, 131},
+                         {3, 70, 33}, {4, 9, 5}, {1, 70, 260}, {25, 600, 13}, {61, 1100, 23}, {97, 96, 100},
+                         {100, 3, 1030}, {200, 515, 9}, {0, 3, 4}, {3, 0, 4}, {3, 4, 0}};
+
+int check(size_t* compared) {
+  int failures = 0;
+  for (const Shape& s : kShapes) {
+    for (Fill fa : {Fill::Random, Fill::Zero, Fill::AllOnes, Fill::Edges}) {
+      const Fill fb = fa == Fill::Zero ? Fill::Random : fa;
+      std::vector<u64> A(s.m * s.k), B(s.k * s.n), want(s.m * s.n);
+      fill(A, fa, 1);
+      fill(B, fb, 2);
+      reference(A.data(), B.data(), want.data(), s.m, s.k, s.n);
+      for (SimdLevel l : levels()) {
+        securenn::setSimdCap(l);
+        for (int threads = 1; threads <= 3; threads++) {
+          securenn::setMaxThreads(threads);
+          std::vector<u64> got(s.m * s.n);
+          for (auto& g : got) g = next64();  // gemm must overwrite C
+          securenn::gemm(A.data(), B.data(), got.data(), s.m, s.k, s.n);
+          ++*compared;
+          for (size_t i = 0; i < got.size(); i++) {
+            if (got[i] != want[i]) {
+              if (failures++ < 20)
+                std::printf("MISMATCH %s threads=%d shape %zux%zux%zu fill %d: C[%zu] = %016llx, want %016llx\n",
+                            securenn::simdName(l), threads, s.m, s.k, s.n, static_cast<int>(fa), i,
+                            static_cast<unsigned long long>(got[i]), static_cast<unsigned long long>(want[i]));
+              break;
+            }
+          }
+        }
+      }
+    }
+  }
+  return failures;
+}
+
+// CPU time of this thread (one-thread gemm runs on the caller), so time spent
+// descheduled on a loaded machine does not count.
+double threadSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+double gmacs(size_t m, size_t k, size_t n) {
+  std::vector<u64> A(m * k), B(k * n), C(m * n);
+  fill(A, Fill::Random, 0);
+  fill(B, Fill::Random, 0);
+  const size_t reps = std::max<size_t>(1, static_cast<size_t>(2e7 / (static_cast<double>(m) * k * n + 1)));
+  double best = 1e30;
+  for (int round = 0; round < 6; round++) {  // the first one warms up
+    const double t0 = threadSeconds();
+    for (size_t r = 0; r < reps; r++) securenn::gemm(A.data(), B.data(), C.data(), m, k, n);
+    const double s = (threadSeconds() - t0) / static_cast<double>(reps);
+    if (round > 0 && s < best) best = s;
+  }
+  return static_cast<double>(m) * k * n / best / 1e9;
+}
+
+void bench(const char* only) {
+  const Shape shapes[] = {{256, 1024, 256}, {4096, 288, 64}, {784, 144, 32}, {1, 1024, 128}};
+  securenn::setMaxThreads(1);
+  for (const Shape& s : shapes) {
+    std::printf("gemm %zux%zux%zu:", s.m, s.k, s.n);
+    for (SimdLevel l : levels()) {
+      if (only && std::strcmp(only, securenn::simdName(l)) != 0) continue;
+      securenn::setSimdCap(l);
+      std::printf("  %s %.2f", securenn::simdName(l), gmacs(s.m, s.k, s.n));
+    }
+    std::printf("  GMAC/s (1 thread, thread CPU time, best of 5)\n");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool doBench = false;
+  const char* only = nullptr;
+  u64 seed = (static_cast<u64>(std::random_device{}()) << 32) ^ std::random_device{}();
+  for (int i = 1; i < argc; i++) {
+    if (std::strcmp(argv[i], "--bench") == 0) doBench = true;
+    else if (std::strncmp(argv[i], "--bench=", 8) == 0) doBench = true, only = argv[i] + 8;
+    else if (std::strncmp(argv[i], "--seed=", 7) == 0) seed = std::strtoull(argv[i] + 7, nullptr, 10);
+    else {
+      std::fprintf(stderr, "usage: gemm-check [--bench | --bench=LEVEL] [--seed=N]\n");
+      return 2;
+    }
+  }
+  gState = seed;
+  std::printf("gemm-check: detected %s, seed %llu\n", securenn::simdName(securenn::detectSimd()), static_cast<unsigned long long>(seed));
+  if (doBench) {
+    bench(only);
+    return 0;
+  }
+  size_t compared = 0;
+  const int failures = check(&compared);
+  if (failures) {
+    std::printf("gemm-check: FAILED (%d of %zu products differ from the reference)\n", failures, compared);
+    return 1;
+  }
+  std::printf("gemm-check: OK (%zu products on levels scalar..%s equal the reference)\n", compared, securenn::simdName(securenn::detectSimd()));
+  return 0;
+}

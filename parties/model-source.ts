@@ -32,6 +32,7 @@ import { sizeOf, type ShareTensor } from '../protocol/layers/types.js';
 import { resolvePolicy, type PrivacyPolicy } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { outputPrivacy } from './privacy.js';
+import { decisionRuleOf, outputKindOf } from '../protocol/output-kind.js';
 import { outputShapeOf } from './shapes.js';
 
 /** What parties/ needs of a model-import manifest. */
@@ -120,7 +121,7 @@ function toLoaded(b: PartyBundle): LoadedModel {
   if (sizeOf(b.model.inputShape) !== sizeOf(m.inputShape)) throw new MpcError('E_MODEL_FORMAT', `model: manifest input shape [${m.inputShape}] differs from the model's [${b.model.inputShape}]`);
   let privacy;
   try {
-    privacy = m.privacy === undefined ? undefined : outputPrivacy(resolvePolicy(m.privacy, {}, { fracBits: m.fracBits, classes: sizeOf(outputShape) }));
+    privacy = m.privacy === undefined ? undefined : outputPrivacy(resolvePolicy(m.privacy, {}, { fracBits: m.fracBits, classes: sizeOf(outputShape), outputShape, outputActivation: m.outputActivation }));
   } catch (e) {
     throw new MpcError('E_MODEL_FORMAT', 'model: the manifest\'s privacy policy is invalid', { cause: e });
   }
@@ -160,6 +161,7 @@ function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): Load
     if (t.outputSize !== first.outputSize) bad(`teacher ${i} has ${t.outputSize} outputs, teacher 0 has ${first.outputSize}`);
     if (JSON.stringify(t.info.preprocessing ?? null) !== JSON.stringify(first.info.preprocessing ?? null)) bad(`teacher ${i} records another image preprocessing than teacher 0`);
     if (t.info.fracBits !== first.info.fracBits) bad(`teacher ${i} uses ${t.info.fracBits} fractional bits, teacher 0 uses ${first.info.fracBits}`);
+    if (decisionRuleOf(t.info.outputShape, t.info.outputActivation) !== 'argmax') bad(`teacher ${i} has a ${outputKindOf(t.info.outputShape, t.info.outputActivation)} output; PATE counts one class vote per teacher`);
     if (t.policy && t.policy.outputMode !== 'logits') bad(`teacher ${i} has its own output policy ('${t.policy.outputMode}'); the ensemble's noise is set on the ensemble`);
   });
   if (noise) {

@@ -3,6 +3,7 @@
  * logits (the parties never see the probabilities).
  */
 import type { ModelInfo } from '../../protocol/api-contract.js';
+import { outputKindOf, type OutputKind } from '../../protocol/output-kind.js';
 
 export function softmax(z: readonly number[]): number[] {
   const m = Math.max(...z);
@@ -57,12 +58,11 @@ export function labelFor(index: number, labels: readonly string[] | undefined): 
  * - 'multi-label': several independent sigmoid outputs (CheXNet's 14 findings): one decision per label;
  * - 'class': one class (softmax / linear over classes, or one sigmoid output).
  */
-export type OutputKind = 'class' | 'multi-label' | 'mask';
+export type { OutputKind };
 
+/** The one rule the parties use too (protocol/output-kind.ts outputKindOf). */
 export function outputKind(model: Pick<ModelInfo, 'outputShape' | 'outputActivation'>): OutputKind {
-  if (model.outputShape.length >= 2) return 'mask';
-  const n = model.outputShape.reduce((a, b) => a * b, 1);
-  return n > 1 && model.outputActivation === 'sigmoid' ? 'multi-label' : 'class';
+  return outputKindOf(model.outputShape, model.outputActivation);
 }
 
 /** The decision threshold of a sigmoid probability (multi-label findings, mask pixels). */

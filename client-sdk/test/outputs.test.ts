@@ -191,7 +191,7 @@ describe('label-only modes for multi-label heads and masks', () => {
     } finally { await fake.close(); }
   });
 
-  it('refuses a share whose kind header does not name the model's kind (E_INTERNAL), never guessing', async () => {
+  it('refuses a share whose kind header does not name the model\'s kind (E_INTERNAL), never guessing', async () => {
     const kind = await startFakeParties({ model: { inputShape: [16, 16, 1], outputShape: [16, 16, 1], outputActivation: 'sigmoid', labels: undefined }, behavior: { 1: { kindHeader: 'class' } } });
     try {
       await expect(client(kind).predict(tensor([16, 16, 1]), { privacy: { outputMode: 'label' } })).rejects.toMatchObject({ code: 'E_INTERNAL', message: expect.stringMatching(/kind 'class'/) });

@@ -29,7 +29,7 @@ import type { FloatTensor, ModelIR, OutputActivation } from '../protocol/ir.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { shareModel } from '../protocol/layers/share-model.js';
 import { sizeOf, type ShareTensor } from '../protocol/layers/types.js';
-import { resolvePolicy, type PrivacyPolicy } from '../protocol/privacy/index.js';
+import { decisionThresholdsOf, resolvePolicy, type PrivacyPolicy } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { outputPrivacy } from './privacy.js';
 import { decisionRuleOf, outputKindOf } from '../protocol/output-kind.js';
@@ -120,8 +120,12 @@ function toLoaded(b: PartyBundle): LoadedModel {
   const outputShape = outputShapeOf(b.model);
   if (sizeOf(b.model.inputShape) !== sizeOf(m.inputShape)) throw new MpcError('E_MODEL_FORMAT', `model: manifest input shape [${m.inputShape}] differs from the model's [${b.model.inputShape}]`);
   let privacy;
+  let decisionThresholds: number[] | undefined;
   try {
-    privacy = m.privacy === undefined ? undefined : outputPrivacy(resolvePolicy(m.privacy, {}, { fracBits: m.fracBits, classes: sizeOf(outputShape), outputShape, outputActivation: m.outputActivation }));
+    const model = { fracBits: m.fracBits, classes: sizeOf(outputShape), outputShape, outputActivation: m.outputActivation };
+    privacy = m.privacy === undefined ? undefined : outputPrivacy(resolvePolicy(m.privacy, {}, model));
+    // Announced in every mode, so that the SDK's logits-mode findings decide where the label modes do.
+    if (m.privacy?.decisionThresholds) decisionThresholds = decisionThresholdsOf(m.privacy, model);
   } catch (e) {
     throw new MpcError('E_MODEL_FORMAT', 'model: the manifest\'s privacy policy is invalid', { cause: e });
   }
@@ -134,6 +138,7 @@ function toLoaded(b: PartyBundle): LoadedModel {
     ...(m.labels ? { labels: m.labels.slice() } : {}),
     ...(m.preprocessing ? { preprocessing: structuredClone(m.preprocessing) } : {}),
     ...(privacy ? { privacy } : {}),
+    ...(decisionThresholds ? { decisionThresholds } : {}),
   };
   return { info, model: b.model, truncation: m.truncation ?? 'local', inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
 }

@@ -112,6 +112,9 @@ describe('label-only modes for a multi-label head and a mask through the real pa
       const z = Array.from(plainForward(multiLabel, await preprocessed(), 1).data);
       const logits = await c.predict(bytes);
       const e = Math.max(...logits.logits.map((v, i) => Math.abs(v - z[i]!)));
+      // logits mode: the manifest's thresholds are announced and the SDK's findings decide at them too
+      expect(logits.model.decisionThresholds).toEqual(thresholds);
+      for (const f of logits.findings!) expect(f.positive).toBe(f.probability >= thresholds[f.index]!);
       const r = await c.predict(bytes, { privacy: { outputMode: 'label+confidence' } });
       expect(r.kind).toBe('multi-label');
       expect(r.model.privacy?.decisionThresholds).toEqual(thresholds);

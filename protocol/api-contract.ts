@@ -145,6 +145,12 @@ export interface ModelInfo {
   /** Absent: logits without noise. Otherwise the output policy (in a CreateSessionResponse: of that session). */
   privacy?: OutputPrivacy;
   /**
+   * Multi-label heads and sigmoid masks whose manifest sets them: the probability threshold of each channel (per
+   * label), in (0, 1). The label modes decide inside the protocol at them; in logits mode the SDK decides its
+   * findings and mask pixels at them too. Absent: 0.5.
+   */
+  decisionThresholds?: number[];
+  /**
    * PATE teacher ensemble (several hospitals' models answer; only the label
    * of the votes comes back: 'majority' without noise, 'noisy-max' with the
    * noise of `privacy.dp` on the vote counts). Absent: one model.

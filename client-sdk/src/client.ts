@@ -489,6 +489,7 @@ export class PrivateInferenceClientBase {
       if (!same) throw new ModelMismatchError(`parties disagree on the model: party 0 has ${r0.modelHash.slice(0, 12)}, party ${r.party} has ${r.modelHash.slice(0, 12)}`, { party: r.party });
       if (canonical(r.privacy) !== canonical(r0.privacy)) throw new ModelMismatchError(`parties disagree on the output privacy policy: party 0 and party ${r.party}`, { party: r.party });
       if (JSON.stringify(r.preprocessing ?? null) !== JSON.stringify(r0.preprocessing ?? null)) throw new ModelMismatchError(`parties disagree on the image preprocessing: party 0 and party ${r.party}`, { party: r.party });
+      if (JSON.stringify(r.decisionThresholds ?? null) !== JSON.stringify(r0.decisionThresholds ?? null)) throw new ModelMismatchError(`parties disagree on the decision thresholds: party 0 and party ${r.party}`, { party: r.party });
     }
     if (this.expectedModelHash !== undefined && r0.modelHash.toLowerCase() !== this.expectedModelHash) {
       throw new ModelMismatchError(`the parties run model ${r0.modelHash.slice(0, 12)}, expected ${this.expectedModelHash.slice(0, 12)}`);
@@ -501,6 +502,7 @@ export class PrivateInferenceClientBase {
     if (r0.preprocessing !== undefined) m.preprocessing = structuredClone(r0.preprocessing);
     if (r0.privacy !== undefined) m.privacy = structuredClone(r0.privacy);
     if (r0.ensemble !== undefined) m.ensemble = structuredClone(r0.ensemble);
+    if (r0.decisionThresholds !== undefined) m.decisionThresholds = [...r0.decisionThresholds];
     return m;
   }
 
@@ -568,7 +570,7 @@ export class PrivateInferenceClientBase {
       const logits = Array.from(y.subarray(b * per, (b + 1) * per));
       out.logits.push(logits);
       if (kind === 'mask') {
-        const mask = maskOutput(logits, model.outputShape, model.outputActivation);
+        const mask = maskOutput(logits, model.outputShape, model.outputActivation, model.decisionThresholds);
         out.mask!.push(mask);
         out.probabilities.push(Array.from(mask.probabilities));
         out.index.push(-1);
@@ -582,7 +584,7 @@ export class PrivateInferenceClientBase {
       out.index.push(index);
       out.label.push(labelFor(index, model.labels));
       out.probability.push(labelProbability(probabilities, index));
-      if (kind === 'multi-label') out.findings!.push(findings(probabilities, model.labels));
+      if (kind === 'multi-label') out.findings!.push(findings(probabilities, model.labels, model.decisionThresholds));
     }
     return out;
   }
@@ -665,5 +667,6 @@ function checkModelFields(r: Partial<ModelInfo>, bad: (what: string) => never): 
   if (!Number.isInteger(r.fracBits) || r.fracBits! < MIN_FRAC_BITS || r.fracBits! > MAX_FRAC_BITS) bad('fracBits');
   if (!ACTIVATIONS.includes(r.outputActivation as string)) bad('outputActivation');
   if (r.labels !== undefined && !(Array.isArray(r.labels) && r.labels.every((l) => typeof l === 'string'))) bad('labels');
+  if (r.decisionThresholds !== undefined && !(Array.isArray(r.decisionThresholds) && r.decisionThresholds.every((t) => typeof t === 'number' && t > 0 && t < 1))) bad('decisionThresholds');
   if (r.ensemble !== undefined && !(typeof r.ensemble === 'object' && r.ensemble !== null && Number.isInteger(r.ensemble.teachers))) bad('ensemble');
 }

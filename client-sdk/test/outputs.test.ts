@@ -198,3 +198,17 @@ describe('label-only modes for multi-label heads and masks', () => {
     } finally { await kind.close(); }
   });
 });
+
+describe('the model\'s per-label thresholds in logits mode', () => {
+  it('findings decide at model.decisionThresholds (announced by the parties), as the label modes do', async () => {
+    const thresholds = CHEXNET_LABELS.map((_, i) => [0.5, 0.2, 0.8][i % 3]!);
+    const fake = await startFakeParties({ model: { inputShape: [32, 32, 1], outputShape: [14], outputActivation: 'sigmoid', labels: CHEXNET_LABELS, decisionThresholds: thresholds } });
+    try {
+      const r = await new PrivateInferenceClient({ parties: fake.urls, token: fake.token }).predict(tensor([32, 32, 1]));
+      expect(r.model.decisionThresholds).toEqual(thresholds);
+      for (const f of r.findings!) expect(f.positive).toBe(f.probability >= thresholds[f.index]!);
+      // at least one label whose decision differs from the 0.5 rule: the thresholds are really used
+      expect(r.findings!.some((f) => f.positive !== (f.probability >= 0.5))).toBe(true);
+    } finally { await fake.close(); }
+  });
+});

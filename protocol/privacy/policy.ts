@@ -132,7 +132,7 @@ export function resolvePolicy(policy: PrivacyPolicy = DEFAULT_POLICY, request: P
   if (dp && cal) checkAgainstModel(dp, cal.noise, model);
   const thresholds = mode === 'label+confidence' ? [...(policy.confidenceThresholds ?? DEFAULT_CONFIDENCE_THRESHOLDS)] : [];
   const decision = model.outputShape && model.outputActivation ? decisionRuleOf(model.outputShape, model.outputActivation) : 'argmax';
-  const decisionThresholds = checkDecisionThresholds(policy, decision, model);
+  const decisionThresholds = decisionThresholdsOf(policy, model);
   return Object.freeze({
     outputMode: mode, confidenceThresholds: Object.freeze(thresholds), decision,
     decisionThresholds: Object.freeze(mode !== 'logits' && decision === 'threshold' ? decisionThresholds : []),
@@ -146,7 +146,8 @@ export function resolvePolicy(policy: PrivacyPolicy = DEFAULT_POLICY, request: P
  * output known, one value or one per channel, given only where the rule is 'threshold', and with positive
  * confidence margins there (a bucket counts margins |logit - logit(t)| reaches). Expanded to one per channel.
  */
-function checkDecisionThresholds(policy: PrivacyPolicy, rule: DecisionRule, model: PolicyModel): number[] {
+export function decisionThresholdsOf(policy: PrivacyPolicy, model: PolicyModel): number[] {
+  const rule = model.outputShape && model.outputActivation ? decisionRuleOf(model.outputShape, model.outputActivation) : 'argmax';
   const dt = policy.decisionThresholds;
   assert(dt === undefined || (Array.isArray(dt) && dt.length > 0 && dt.every((t) => typeof t === 'number' && Number.isFinite(t) && t > 0 && t < 1)), 'E_BAD_ARGUMENT', 'privacy policy: decisionThresholds must be a non-empty list of probabilities in (0, 1)');
   if (!model.outputShape || !model.outputActivation) return [...(dt ?? [DEFAULT_DECISION_THRESHOLD])];

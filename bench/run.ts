@@ -77,7 +77,7 @@ import type { LayerRecord, RunRecord } from '../parties/party.js';
 import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResult, type LayerStat, type RunMeta } from './report.js';
 import { zooMarkdown } from './report-kinds.js';
 import { RSS_LIMIT_BYTES, resnet50, ZOO_FIXTURES, ZOO_TARGET_MS, zooInput, zooModel } from './zoo-models.js';
-import { tfjsPredictMs } from './tfjs-time.js';
+import { tfjsPredictMsOrNaN } from './tfjs-time.js';
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
 
 interface ModelSpec {
@@ -139,15 +139,6 @@ let partyRuntime: 'bundle' | 'tsx' | undefined;
 /** The spec's own input, or a deterministic input in [0, 1) (seeded AES PRG; never Math.random). */
 const inputFor = (spec: ModelSpec, model: ModelIR<FloatTensor>, N: number): Float64Array => spec.input?.(N) ?? uniform(seededPrg(11), N * sizeOf(model.inputShape), 0.5).map((v) => v + 0.5);
 
-/** Plaintext tfjs time, or NaN where the tfjs twin does not build the model's layers (the zoo's). */
-async function tfjsOrNaN(model: ModelIR<FloatTensor>, x: Float64Array, N: number, reps: number): Promise<number> {
-  try {
-    return await tfjsPredictMs(model, x, N, reps);
-  } catch (e) {
-    log(`tfjs timing skipped: ${(e as Error).message}`);
-    return NaN;
-  }
-}
 
 function errors(got: ArrayLike<number>, want: Float64Array): { abs: number; rel: number } {
   let abs = 0, scale = 0;
@@ -286,7 +277,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
           return { rep, detail: ` (P0 run ${rep.protocolMs.toFixed(1)} ms${rep.preprocessed ? ', preprocessed' : ''}), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
         }, async () => { if (prepMode === 'wait') prep0 = await prepStats(l.urls[0]); });
         const prep1 = prepMode === 'wait' ? await prepStats(l.urls[0]) : null;
-        const tf = await tfjsOrNaN(model, x, N, Math.min(R, 5));
+        const tf = await tfjsPredictMsOrNaN(model, x, N, Math.min(R, 5), log);
         out.push({ ...summarize(key, spec, N, warm, timed, tf, rss, firstMs, curve), ...(prep0 && prep1 ? { prep: { runs: timed.filter((r) => r.preprocessed).length, offlineMs: offlineMs(prep0, prep1) } } : {}) });
       } catch (e) {
         log(`${key} b${N} failed: ${(e as Error).stack ?? String(e)}`);
@@ -335,7 +326,7 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
       };
       return { rep, detail: `, ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${r.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
     });
-    const tf = await tfjsOrNaN(model, x, N, Math.min(R, 5));
+    const tf = await tfjsPredictMsOrNaN(model, x, N, Math.min(R, 5), log);
     const rss = process.resourceUsage().maxRSS * 1024;
     out.push(summarize(key, spec, N, warm, timed, tf, [rss], firstMs, curve));
   }

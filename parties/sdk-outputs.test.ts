@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR } from '../protocol/ir.js';
 import { plainForward } from '../protocol/reference/forward.js';
+import { thresholdDecisionsCost } from '../protocol/privacy/decisions.js';
 import { seededPrg, uniform } from '../protocol/testing/seed-models.js';
 import { PrivateInferenceClient, decodeDicom, preprocessImage, sigmoid, specForInputShape } from '../client-sdk/src/index.js';
 import { DICOM_DIR } from '../client-sdk/test/fixtures.js';
@@ -138,7 +139,8 @@ describe('label-only modes for a multi-label head and a mask through the real pa
       const c = await client(trio);
       const bytes = new Uint8Array(readFileSync(FILE));
       const z = Array.from(plainForward(segmentation, await preprocessed(), 1).data);
-      const e = Math.max(...(await c.predict(bytes)).logits.map((v, i) => Math.abs(v - z[i]!)));
+      const plainRun = await c.predict(bytes);
+      const e = Math.max(...plainRun.logits.map((v, i) => Math.abs(v - z[i]!)));
       const r = await c.predict(bytes, { privacy: { outputMode: 'label' } });
       expect(r.kind).toBe('mask');
       const m = r.mask!;
@@ -149,6 +151,19 @@ describe('label-only modes for a multi-label head and a mask through the real pa
       expect(same / z.length).toBeGreaterThanOrEqual(0.999);
       expect(m.positiveFraction).toBeGreaterThan(0);
       expect(m.positiveFraction).toBeLessThan(1);
+      // The output step in the parties' run stats against its declared cost (one DReLU batch on the servers' 32-bit radix-4
+      // comparison ring): bytes of the 'privateOutput' step over the three parties (unless P2 dealt ahead: offline phase).
+      const recs = trio.servers.map((srv) => srv.party.runOf(r.sessionId)!);
+      const base = trio.servers.map((srv) => srv.party.runOf(plainRun.sessionId)!);
+      const steps = recs.map((rec) => rec.layers!.find((l) => l.name === 'privateOutput')!);
+      const want = thresholdDecisionsCost(H * H, 0, 'direct', 32);
+      // Rounds: the run's depth (max over the parties) grows by exactly the declared rounds over the same forward in logits
+      // mode (a party's own delta for the step is not the step's depth: P0 reaches the forward's end later than P2).
+      const depth = (rs: { rounds: number }[]) => Math.max(...rs.map((x) => x.rounds));
+      expect(depth(recs) - depth(base)).toBe(want.rounds);
+      const sent = steps.reduce((a, l) => a + l.bytesSent, 0);
+      if (recs.every((x) => !x.preprocessed)) expect(sent).toBe(want.bytes);
+      else expect(sent).toBeLessThan(want.bytes);
     } finally { await trio.close(); }
   }, 60_000);
 });

@@ -71,3 +71,18 @@ describe('bench report helpers', () => {
     expect(svg).toMatch(/>60 ms</); // last tick: 55 rounded up to a multiple of the 10 ms step
   });
 });
+
+describe('zoo section (report-kinds.ts)', () => {
+  it('sums rounds, bytes and time per layer kind, and says whether the target and the RSS limit are met', async () => {
+    const { byKind, zooMarkdown } = await import('./report-kinds.js');
+    const layers = [layer('c1', 'conv2d', 30, 10, 1000), layer('c2', 'conv2d', 10, 1, 500), layer('p', 'maxpool2d', 5, 1, 200)];
+    expect(byKind(layers)).toEqual([
+      { kind: 'conv2d', layers: 2, rounds: 6, bytesSent: 4500, ms: 40 },
+      { kind: 'maxpool2d', layers: 1, rounds: 3, bytesSent: 600, ms: 5 },
+    ]);
+    const md = zooMarkdown(meta, [{ ...kase, batch: 1, perImageMs: 110, targetMs: 100, layers }, { ...kase, key: 'x', label: 'fast', batch: 1, perImageMs: 50, targetMs: 100, peakRssBytes: [1, 1, 1], layers }], 2 ** 31);
+    expect(md).toMatch(/\| seed CNN <MaxPool> \| 1 \|.*< 100 ms: \*\*not met\*\*.*3\.00 GiB \/ 1\.00 GiB \/ 512\.0 MiB: \*\*not met\*\*/);
+    expect(md).toMatch(/\| fast \| 1 \|.*< 100 ms: met .*1 B \/ 1 B \/ 1 B: met/);
+    expect(md).toContain('| conv2d | 2 | 6 | 4.4 KiB | 40.0 ms |');
+  });
+});

@@ -54,6 +54,8 @@ export interface CaseResult {
    * peers' reports) during the timed part; absent with --prep off.
    */
   prep?: { runs: number; offlineMs: number };
+  /** Zoo rows: the per-image latency target at batch 1, ms. */
+  targetMs?: number;
   error?: string;
 }
 

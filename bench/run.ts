@@ -2,6 +2,8 @@
  * End-to-end benchmark:
  *
  *   npm run bench -- [--model networkA,cnn-maxpool,cnn-avgpool,vgg16] [--batch 1,8]
+ *                    (zoo rows: --model mobilenetv3small,unet128,resnet50,densenet121,efficientnetb0 --batch 1;
+ *                     `--zoo` selects all five at batch 1)
  *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]
  *                    [--transport grpc|memory]
  *                    [--prep wait|off] [--quick] [--no-write] [--verbose]
@@ -43,8 +45,16 @@
  * --heavy-warmup warm-up runs (default 1: the first run after start-up also
  * builds the kept weight masks, parties/weight-masks.ts; its time is logged).
  *
+ * Zoo rows (bench/zoo-models.ts): DenseNet-121, EfficientNet-B0,
+ * MobileNetV3-Small and U-Net 128 from ../shared/fixtures/zoo on their first
+ * golden X-ray, and ResNet-50 (built here, random weights); heavy (batch 1,
+ * --heavy-reps). Their section adds, per case, rounds and bytes per layer
+ * kind (from the parties' run stats) and the per-image target and the 4 GB
+ * peak-RSS limit per party, met or not.
+ *
  * Writes bench/results/run-<date>.json, the section between
- * <!-- bench:run:begin --> and <!-- bench:run:end --> in BENCHMARKS.md, and
+ * <!-- bench:run:begin --> and <!-- bench:run:end --> in BENCHMARKS.md (a
+ * selection of zoo models only: <!-- bench:zoo:begin --> ... end), and
  * bench/results/latency-per-layer.svg (unless --no-write).
  */
 import { execSync } from 'node:child_process';
@@ -65,17 +75,28 @@ import { networkA, seedCnn, seededPrg, uniform, vgg16 } from '../protocol/testin
 import { launchLocal, type Launched } from '../parties/launch.js';
 import type { LayerRecord, RunRecord } from '../parties/party.js';
 import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResult, type LayerStat, type RunMeta } from './report.js';
-import { tfjsPredictMs } from './tfjs-time.js';
+import { zooMarkdown } from './report-kinds.js';
+import { RSS_LIMIT_BYTES, resnet50, ZOO_FIXTURES, ZOO_TARGET_MS, zooInput, zooModel } from './zoo-models.js';
+import { tfjsPredictMsOrNaN } from './tfjs-time.js';
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
 
-interface ModelSpec { label: string; make: () => ModelIR<FloatTensor>; fracBits: number; heavy?: boolean; light?: boolean }
+interface ModelSpec {
+  label: string; make: () => ModelIR<FloatTensor> | Promise<ModelIR<FloatTensor>>; fracBits: number; heavy?: boolean; light?: boolean;
+  /** The model's own input for N images (default: uniform in [0, 1)). */
+  input?: (N: number) => Float64Array;
+  /** Zoo rows: the per-image target at batch 1 (ms). */
+  targetMs?: number;
+}
 
 const MODELS: Record<string, ModelSpec> = {
   networkA: { label: 'MNIST Network A (784-128-128-10)', make: () => networkA(), fracBits: 16, light: true },
   'cnn-maxpool': { label: 'seed CNN MaxPool 150x125x1', make: () => seedCnn('maxpool2d'), fracBits: 13 },
   'cnn-avgpool': { label: 'seed CNN AvgPool 150x125x1', make: () => seedCnn('avgpool2d'), fracBits: 13 },
   vgg16: { label: 'VGG16 + seed head 224x224x3', make: () => vgg16(), fracBits: 13, heavy: true },
+  ...Object.fromEntries(Object.entries(ZOO_FIXTURES).map(([key, z]) => [key, { label: z.label, make: () => zooModel(key), fracBits: z.fracBits, heavy: true, input: (N: number) => zooInput(key, N), targetMs: ZOO_TARGET_MS[key] }])),
+  resnet50: { label: 'ResNet-50 (Keras layout, random weights) 224x224x3', make: () => resnet50(), fracBits: 13, heavy: true, targetMs: ZOO_TARGET_MS.resnet50 },
 };
+const ZOO_KEYS = [...Object.keys(ZOO_FIXTURES), 'resnet50'];
 
 // ---- options -------------------------------------------------------------------
 
@@ -92,9 +113,9 @@ const noWrite = flag('--no-write');
 const verbose = flag('--verbose');
 const transport = (opt('--transport') ?? 'grpc') as 'grpc' | 'memory';
 if (transport !== 'grpc' && transport !== 'memory') throw new Error(`--transport must be grpc or memory, got ${transport}`);
-const modelKeys = (opt('--model') ?? (quick ? 'networkA,cnn-avgpool' : 'networkA,cnn-maxpool,cnn-avgpool,vgg16')).split(',').map((s) => s.trim()).filter(Boolean);
+const modelKeys = (opt('--model') ?? (flag('--zoo') ? ZOO_KEYS.join(',') : quick ? 'networkA,cnn-avgpool' : 'networkA,cnn-maxpool,cnn-avgpool,vgg16')).split(',').map((s) => s.trim()).filter(Boolean);
 for (const k of modelKeys) if (!MODELS[k]) throw new Error(`--model: unknown '${k}' (known: ${Object.keys(MODELS).join(', ')})`);
-const batches = (opt('--batch') ?? (quick ? '1' : '1,8')).split(',').map(Number);
+const batches = (opt('--batch') ?? (quick || flag('--zoo') ? '1' : '1,8')).split(',').map(Number);
 for (const b of batches) if (!Number.isInteger(b) || b < 1 || b > 64) throw new Error(`--batch: ${b} is not an integer in 1..64`);
 const reps = Number(opt('--reps') ?? (quick ? 3 : 10));
 // An explicit --reps applies to Network A too, unless --light-reps is given.
@@ -115,8 +136,9 @@ let partyRuntime: 'bundle' | 'tsx' | undefined;
 
 // ---- helpers ---------------------------------------------------------------------
 
-/** Deterministic input in [0, 1) (seeded AES PRG; never Math.random). */
-const inputFor = (model: ModelIR<FloatTensor>, N: number): Float64Array => uniform(seededPrg(11), N * sizeOf(model.inputShape), 0.5).map((v) => v + 0.5);
+/** The spec's own input, or a deterministic input in [0, 1) (seeded AES PRG; never Math.random). */
+const inputFor = (spec: ModelSpec, model: ModelIR<FloatTensor>, N: number): Float64Array => spec.input?.(N) ?? uniform(seededPrg(11), N * sizeOf(model.inputShape), 0.5).map((v) => v + 0.5);
+
 
 function errors(got: ArrayLike<number>, want: Float64Array): { abs: number; rel: number } {
   let abs = 0, scale = 0;
@@ -177,6 +199,7 @@ async function repeat(key: string, spec: ModelSpec, N: number, w: number, R: num
 function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Rep[], tfjsMs: number, peakRssBytes: number[], firstMs: number, curve: number[] = []): CaseResult {
   const lat = latencyStats(timed.map((r) => r.ms));
   return {
+    ...(spec.targetMs !== undefined ? { targetMs: spec.targetMs } : {}),
     key, model: key, label: spec.label, batch: N, transport, fracBits: spec.fracBits, warmup: w, reps: timed.length, firstMs,
     ...(curve.length ? { warmupCurveMs: curve } : {}),
     latencyMs: lat, perImageMs: lat.median / N, protocolMs: median(timed.map((r) => r.protocolMs)),
@@ -205,7 +228,7 @@ async function partyRun(url: string, token: string, sessionId: string): Promise<
 }
 
 async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<CaseResult[]> {
-  const model = spec.make();
+  const model = await spec.make();
   const t0 = performance.now();
   let l: Launched;
   try {
@@ -229,7 +252,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
   const out: CaseResult[] = [];
   try {
     for (const N of Ns) {
-      const x = inputFor(model, N);
+      const x = inputFor(spec, model, N);
       const want = plainForward(model, x, N).data;
       const w = spec.heavy ? heavyWarmup : spec.light ? lightWarmup : warmup, R = spec.heavy ? heavyReps : spec.light ? lightReps : reps;
       let rss = [0, 0, 0];
@@ -254,7 +277,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
           return { rep, detail: ` (P0 run ${rep.protocolMs.toFixed(1)} ms${rep.preprocessed ? ', preprocessed' : ''}), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
         }, async () => { if (prepMode === 'wait') prep0 = await prepStats(l.urls[0]); });
         const prep1 = prepMode === 'wait' ? await prepStats(l.urls[0]) : null;
-        const tf = await tfjsPredictMs(model, x, N, Math.min(R, 5));
+        const tf = await tfjsPredictMsOrNaN(model, x, N, Math.min(R, 5), log);
         out.push({ ...summarize(key, spec, N, warm, timed, tf, rss, firstMs, curve), ...(prep0 && prep1 ? { prep: { runs: timed.filter((r) => r.preprocessed).length, offlineMs: offlineMs(prep0, prep1) } } : {}) });
       } catch (e) {
         log(`${key} b${N} failed: ${(e as Error).stack ?? String(e)}`);
@@ -271,13 +294,13 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
 // ---- memory: three parties in this process -------------------------------------
 
 async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<CaseResult[]> {
-  const model = spec.make();
+  const model = await spec.make();
   const k = getKernels();
   const f = spec.fracBits;
   const parts = shareModel(k, model, f);
   const out: CaseResult[] = [];
   for (const N of Ns) {
-    const x = inputFor(model, N);
+    const x = inputFor(spec, model, N);
     const want = plainForward(model, x, N).data;
     const xs = shareFor3(encode(x, f));
     const w = spec.heavy ? heavyWarmup : spec.light ? lightWarmup : warmup, R = spec.heavy ? heavyReps : spec.light ? lightReps : reps;
@@ -303,7 +326,7 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
       };
       return { rep, detail: `, ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${r.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
     });
-    const tf = await tfjsPredictMs(model, x, N, Math.min(R, 5));
+    const tf = await tfjsPredictMsOrNaN(model, x, N, Math.min(R, 5), log);
     const rss = process.resourceUsage().maxRSS * 1024;
     out.push(summarize(key, spec, N, warm, timed, tf, [rss], firstMs, curve));
   }
@@ -355,20 +378,23 @@ async function main(): Promise<void> {
   if (partyRuntime) meta.partyRuntime = partyRuntime;
   if (transport === 'grpc') meta.prep = prepMode;
   const chartRel = 'bench/results/latency-per-layer.svg';
-  const md = markdown(meta, cases, chartRel);
+  const zooOnly = modelKeys.every((k) => ZOO_KEYS.includes(k));
+  const md = zooOnly ? zooMarkdown(meta, cases, RSS_LIMIT_BYTES) : markdown(meta, cases, chartRel);
   process.stdout.write(`${md}\n`);
   if (noWrite) return;
   const results = new URL('./results/', import.meta.url);
   mkdirSync(results, { recursive: true });
   const jsonFile = new URL(`run-${meta.date.replace(/[:.]/g, '-')}.json`, results);
   writeFileSync(jsonFile, JSON.stringify({ meta, cases }, null, 2));
-  writeFileSync(new URL('latency-per-layer.svg', results), svgChart(meta, cases));
+  // The chart belongs to the seed models' section; a zoo selection leaves it as it is.
+  if (!zooOnly) writeFileSync(new URL('latency-per-layer.svg', results), svgChart(meta, cases));
   const docUrl = new URL('../BENCHMARKS.md', import.meta.url);
   let doc = '# Benchmarks\n';
   try { doc = readFileSync(docUrl, 'utf8'); } catch { /* new file */ }
   const jsonRel = `bench/results/${jsonFile.pathname.split('/').pop()}`;
-  writeFileSync(docUrl, replaceSection(doc, '<!-- bench:run:begin -->', '<!-- bench:run:end -->', `${md}\n\nRaw numbers: \`${jsonRel}\`.`));
-  log(`wrote ${jsonRel}, ${chartRel}, BENCHMARKS.md`);
+  const section = zooOnly ? 'zoo' : 'run';
+  writeFileSync(docUrl, replaceSection(doc, `<!-- bench:${section}:begin -->`, `<!-- bench:${section}:end -->`, `${md}\n\nRaw numbers: \`${jsonRel}\`.`));
+  log(`wrote ${jsonRel}, ${zooOnly ? '' : `${chartRel}, `}BENCHMARKS.md`);
 }
 
 main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });

@@ -43,3 +43,13 @@ export async function tfjsPredictMs(model: ModelIR<FloatTensor>, x: Float64Array
   m.dispose();
   return [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
+
+/** tfjsPredictMs, or NaN (logged) where the tfjs twin does not build the model's layers (the zoo models'). */
+export async function tfjsPredictMsOrNaN(model: ModelIR<FloatTensor>, x: Float64Array, N: number, reps: number, log: (s: string) => void): Promise<number> {
+  try {
+    return await tfjsPredictMs(model, x, N, reps);
+  } catch (e) {
+    log(`tfjs timing skipped: ${(e as Error).message}`);
+    return NaN;
+  }
+}

@@ -134,6 +134,8 @@ describe('share bundles', () => {
     expect(() => writeBundles({ ir, sourceHash }, never, { privacy: { ...privacy, dp: { ...privacy.dp, sensitivity: 2 } } })).toThrow(expect.objectContaining({ code: 'E_DP_SENSITIVITY', message: expect.stringMatching(/sensitivity 2 is below 32, the L1 sensitivity that clip 8 implies for 2 outputs/) }));
     // Gaussian: L2, 2 * 8 * sqrt 2 = 22.6.
     expect(() => writeBundles({ ir, sourceHash }, never, { privacy: { outputMode: 'label', dp: { mechanism: 'gaussian', epsilon: 0.5, delta: 1e-6, sensitivity: 22, clip: 8 } } })).toThrow(expect.objectContaining({ code: 'E_DP_SENSITIVITY', message: expect.stringMatching(/below 22\.62/) }));
+    // Decision thresholds are for sigmoid outputs decided per element; this model is a 2-class softmax.
+    expect(() => writeBundles({ ir, sourceHash }, never, { privacy: { outputMode: 'label', decisionThresholds: [0.3] } })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/decisionThresholds apply to sigmoid outputs/) }));
     // A noise scale the 13 fractional bits cannot carry.
     expect(() => writeBundles({ ir, sourceHash }, never, { fracBits: 13, privacy: { outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1e-6, sensitivity: 1e4 } } })).toThrow(expect.objectContaining({ code: 'E_DP_PARAMETER' }));
     expect(readdirSync(tmp.dir)).not.toContain('never');

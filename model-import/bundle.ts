@@ -156,7 +156,8 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
     try {
       // With the model: the noise scale must be samplable at f bits, and a clip bound implies a least sensitivity for
       // the model's number of outputs (clippedSensitivity; E_DP_SENSITIVITY names both numbers).
-      resolvePolicy(opts.privacy, {}, { fracBits: f, ...(outShape ? { classes: sizeOf(outShape) } : {}) });
+      // Decision thresholds must fit the output: one or one per channel, for a sigmoid output decided per element.
+      resolvePolicy(opts.privacy, {}, { fracBits: f, ...(outShape ? { classes: sizeOf(outShape), outputShape: outShape, outputActivation: ir.outputActivation } : {}) });
     } catch (e) {
       const code = isMpcError(e) && (e.code === 'E_DP_SENSITIVITY' || e.code === 'E_DP_PARAMETER') ? e.code : 'E_BAD_ARGUMENT';
       throw new MpcError(code, `bundle: invalid privacy policy (${(e as Error).message})`, { step: 'import.bundle', cause: e });

@@ -70,10 +70,13 @@ describe('mpc-import CLI', () => {
   it('parses the privacy flags; refuses inconsistent ones with E_BAD_ARGUMENT', async () => {
     expect(privacyFromFlags({})).toBeUndefined();
     expect(privacyFromFlags({ outputMode: 'label+confidence', confidenceThresholds: '0.5, 2' })).toEqual({ outputMode: 'label+confidence', confidenceThresholds: [0.5, 2] });
+    expect(privacyFromFlags({ outputMode: 'label', decisionThresholds: '0.5, 0.3' })).toEqual({ outputMode: 'label', decisionThresholds: [0.5, 0.3] });
+    expect(privacyFromFlags({ decisionThresholds: '0.9' })).toEqual({ outputMode: 'logits', decisionThresholds: [0.9] });
     expect(privacyFromFlags({ dp: 'gaussian:epsilon=0.5,delta=1e-6,sensitivity=2,calibration=classic' })).toEqual({ outputMode: 'logits', dp: { mechanism: 'gaussian', epsilon: 0.5, delta: 1e-6, sensitivity: 2, calibration: 'classic' } });
     for (const f of [
       { outputMode: 'probabilities' }, { confidenceThresholds: '1,3' }, { outputMode: 'label+confidence', confidenceThresholds: '3,1' },
       { dp: 'laplace' }, { dp: 'uniform:epsilon=1,sensitivity=1' }, { dp: 'laplace:epsilon=1' }, { dp: 'laplace:epsilon=x,sensitivity=1' },
+      { decisionThresholds: '0.5,1' }, { decisionThresholds: '0' }, { decisionThresholds: 'x' },
       { dp: 'laplace:epsilon=1,sensitivity=1,colour=red' }, { dp: 'gaussian:epsilon=0.5,sensitivity=1' }, { dp: 'laplace:epsilon=1,sensitivity=1,clip=-2' },
     ]) expect(() => privacyFromFlags(f)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
     await expect(main(['x.h5', '--out', path.join(tmp.dir, 'r'), '--dp', 'laplace:epsilon=0,sensitivity=1'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });

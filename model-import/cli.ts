@@ -7,7 +7,7 @@
  *     [--samples dir-or-file ...] [--random 4] [--preprocessing tf|caffe|torch|scaling=..|mean=..|std=..|order=.. ...]
  *     [--seed-arch cnn-maxpool|cnn-avgpool|vgg16|mnist-a [--seed 1] [--seed-out m.keras]] [--overwrite]
  *     [--report-json report.json] [--progress | --no-progress]
- *     [--output-mode logits|label|label+confidence] [--confidence-thresholds 1,3]
+ *     [--output-mode logits|label|label+confidence] [--confidence-thresholds 1,3] [--decision-thresholds 0.5[,0.3,...]]
  *     [--dp laplace:epsilon=1,sensitivity=2[,clip=8][,sampler=discrete-exact|gamma-split]
  *          | gaussian:epsilon=0.5,delta=1e-6,sensitivity=2[,calibration=classic|zcdp][,clip=8]]
  *
@@ -56,7 +56,7 @@ const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits 13] [--truncation 
                   [--config-from FILE] [--samples PATH ...] [--random N] [--preprocessing P ...] [--scaling auto|unit|raw|symmetric]
                   (--preprocessing P: ${PREPROCESSING_FLAG_HELP})
                   [--seed-arch ${SEED_ARCHS.join('|')} [--seed N] [--seed-out FILE]] [--overwrite] [--report-json FILE] [--no-progress]
-                  [--output-mode logits|label|label+confidence] [--confidence-thresholds T1,T2]
+                  [--output-mode logits|label|label+confidence] [--confidence-thresholds T1,T2] [--decision-thresholds P | P1,...,PC]
                   [--dp laplace:epsilon=E,sensitivity=S[,clip=C][,sampler=discrete-exact|gamma-split]
                        | gaussian:epsilon=E,delta=D,sensitivity=S[,calibration=classic|zcdp][,clip=C]]`;
 
@@ -77,8 +77,8 @@ const OUTPUT_MODES: readonly string[] = ['logits', 'label', 'label+confidence'];
  * and --dp (undefined when none is given); E_BAD_ARGUMENT for anything
  * resolvePolicy would refuse.
  */
-export function privacyFromFlags(f: { outputMode?: string; confidenceThresholds?: string; dp?: string }): PrivacyPolicy | undefined {
-  if (f.outputMode === undefined && f.confidenceThresholds === undefined && f.dp === undefined) return undefined;
+export function privacyFromFlags(f: { outputMode?: string; confidenceThresholds?: string; decisionThresholds?: string; dp?: string }): PrivacyPolicy | undefined {
+  if (f.outputMode === undefined && f.confidenceThresholds === undefined && f.decisionThresholds === undefined && f.dp === undefined) return undefined;
   const mode = f.outputMode ?? 'logits';
   if (!OUTPUT_MODES.includes(mode)) throw bad(`--output-mode must be ${OUTPUT_MODES.join(', ')}`);
   const policy: PrivacyPolicy = { outputMode: mode as OutputMode };
@@ -87,6 +87,13 @@ export function privacyFromFlags(f: { outputMode?: string; confidenceThresholds?
     const t = f.confidenceThresholds.split(',').map((x) => Number(x.trim()));
     if (!t.every((x) => Number.isFinite(x) && x >= 0)) throw bad(`--confidence-thresholds: expected comma-separated margins >= 0, got '${f.confidenceThresholds}'`);
     policy.confidenceThresholds = t;
+  }
+  // Multi-label heads and sigmoid masks: the probability threshold of each label's decision in the label modes
+  // (one for all, or one per output channel; checked against the model's output by writeBundles).
+  if (f.decisionThresholds !== undefined) {
+    const t = f.decisionThresholds.split(',').map((x) => Number(x.trim()));
+    if (!t.every((x) => Number.isFinite(x) && x > 0 && x < 1)) throw bad(`--decision-thresholds: expected comma-separated probabilities in (0, 1), got '${f.decisionThresholds}'`);
+    policy.decisionThresholds = t;
   }
   if (f.dp !== undefined) {
     const m = /^(laplace|gaussian):(.+)$/.exec(f.dp.trim());
@@ -113,7 +120,7 @@ export function privacyFromFlags(f: { outputMode?: string; confidenceThresholds?
 }
 
 function describePrivacy(p: PrivacyPolicy): string {
-  const mode = p.outputMode === 'label+confidence' ? `label+confidence (thresholds ${(p.confidenceThresholds ?? [1, 3]).join(', ')})` : p.outputMode;
+  const mode = `${p.outputMode === 'label+confidence' ? `label+confidence (thresholds ${(p.confidenceThresholds ?? [1, 3]).join(', ')})` : p.outputMode}${p.decisionThresholds ? `, decision thresholds ${p.decisionThresholds.join(', ')}` : ''}`;
   if (!p.dp) return `${mode}, no noise`;
   const d = p.dp;
   return `${mode}, DP ${d.mechanism} epsilon ${d.epsilon}${d.delta !== undefined ? ` delta ${d.delta}` : ''} per image, sensitivity ${d.sensitivity}${d.clip !== undefined ? `, clip ${d.clip}` : ''}`;
@@ -164,6 +171,7 @@ const CLI_OPTIONS = {
   'no-progress': { type: 'boolean' },
   'output-mode': { type: 'string' },
   'confidence-thresholds': { type: 'string' },
+  'decision-thresholds': { type: 'string' },
   dp: { type: 'string' },
   preprocessing: { type: 'string', multiple: true },
   'no-labels': { type: 'boolean' },
@@ -209,6 +217,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
   const privacy = privacyFromFlags({
     ...(values['output-mode'] !== undefined ? { outputMode: values['output-mode'] } : {}),
     ...(values['confidence-thresholds'] !== undefined ? { confidenceThresholds: values['confidence-thresholds'] } : {}),
+    ...(values['decision-thresholds'] !== undefined ? { decisionThresholds: values['decision-thresholds'] } : {}),
     ...(values.dp !== undefined ? { dp: values.dp } : {}),
   });
 

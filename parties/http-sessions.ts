@@ -3,7 +3,8 @@
  *   POST /v1/sessions                 create a session (JSON CreateSessionRequest)
  *   PUT  /v1/sessions/:id/input       this party's input share (raw LE u64); with x-session-create it creates the
  *                                     session too, with x-await-output it answers the output share (envelope)
- *   GET  /v1/sessions/:id/output      this party's output share (long poll; ?waitMs=); headers x-output-shape, x-output-mode
+ *   GET  /v1/sessions/:id/output      this party's output share (long poll; ?waitMs=); headers x-output-shape, x-output-mode,
+ *                                     x-output-kind
  *   GET  /v1/sessions/:id             session state
  *   GET  /v1/sessions/:id/run         this party's stats of the run that served it (clients: outcome, rounded ms,
  *                                     rounds; operators: per layer ms, wait ms, bytes, rounds; peak RSS)
@@ -12,8 +13,9 @@
  * unknown id (404).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { API_VERSION, AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN, type CreateSessionRequest } from '../protocol/api-contract.js';
+import { API_VERSION, AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN, type CreateSessionRequest } from '../protocol/api-contract.js';
 import { MpcError } from '../protocol/errors.js';
+import { outputKindOf } from '../protocol/output-kind.js';
 import { clientAuthenticator } from './client-auth.js';
 import { apiError } from './http-errors.js';
 import type { Party } from './party.js';
@@ -105,9 +107,11 @@ export function registerSessionRoutes(app: FastifyInstance, party: Party, opts: 
     return Math.min(Number(raw), opts.longPollMaxMs);
   };
 
-  /** The output share of a finished session: its body, shape and mode headers. */
+  /** The output share of a finished session: its body, shape, mode and output-kind headers. */
   const outputOf = (s: Session, reply: FastifyReply): Buffer => {
     reply.header(OUTPUT_SHAPE_HEADER, (s.outputShape ?? []).join(',')).header(OUTPUT_MODE_HEADER, s.outputMode ?? 'logits');
+    const info = party.model?.info;
+    if (info) reply.header(OUTPUT_KIND_HEADER, outputKindOf(info.outputShape, info.outputActivation));
     const out = s.output!;
     return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   };

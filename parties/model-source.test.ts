@@ -25,6 +25,16 @@ describe('model source adapter', () => {
     await expect(loadPartyModel({ kind: 'dev-file', path: files[0]! }, 1)).rejects.toMatchObject({ code: 'E_BUNDLE_INTEGRITY' });
   });
 
+  it('multi-label models: the manifest\'s decision thresholds are announced per label; an ensemble of multi-label teachers is refused (E_MODEL_FORMAT)', async () => {
+    const multi = { ...networkA(), outputActivation: 'sigmoid' as const };
+    const m = await loadPartyModel({ kind: 'memory', bundle: shareBundles(multi, 16, undefined, { outputMode: 'logits', decisionThresholds: [0.3] })[0] }, 0);
+    expect(m.info.decisionThresholds).toEqual(new Array(10).fill(0.3));
+    expect(m.info.privacy).toBeUndefined();
+    await expect(loadPartyModel({ kind: 'memory', bundle: shareBundles(multi, 16, undefined, { outputMode: 'logits', decisionThresholds: [0.3, 0.4] })[0] }, 0)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT' });
+    const teacher = { kind: 'memory' as const, bundle: shareBundles(multi, 16)[0] };
+    await expect(loadPartyModel({ kind: 'ensemble', teachers: [teacher, teacher] }, 0)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/multi-label output; PATE counts one class vote/) });
+  });
+
   it('loads model-import share bundles (with their privacy policy) through loadBundle when model-import is present', async (ctx) => {
     const mi = await modelImport();
     if (!mi?.writeBundles) { ctx.skip(); return; }

@@ -29,9 +29,10 @@ import type { FloatTensor, ModelIR, OutputActivation } from '../protocol/ir.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { shareModel } from '../protocol/layers/share-model.js';
 import { sizeOf, type ShareTensor } from '../protocol/layers/types.js';
-import { resolvePolicy, type PrivacyPolicy } from '../protocol/privacy/index.js';
+import { decisionThresholdsOf, resolvePolicy, type PrivacyPolicy } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { outputPrivacy } from './privacy.js';
+import { decisionRuleOf, outputKindOf } from '../protocol/output-kind.js';
 import { outputShapeOf } from './shapes.js';
 
 /** What parties/ needs of a model-import manifest. */
@@ -119,8 +120,12 @@ function toLoaded(b: PartyBundle): LoadedModel {
   const outputShape = outputShapeOf(b.model);
   if (sizeOf(b.model.inputShape) !== sizeOf(m.inputShape)) throw new MpcError('E_MODEL_FORMAT', `model: manifest input shape [${m.inputShape}] differs from the model's [${b.model.inputShape}]`);
   let privacy;
+  let decisionThresholds: number[] | undefined;
   try {
-    privacy = m.privacy === undefined ? undefined : outputPrivacy(resolvePolicy(m.privacy, {}, { fracBits: m.fracBits, classes: sizeOf(outputShape) }));
+    const model = { fracBits: m.fracBits, classes: sizeOf(outputShape), outputShape, outputActivation: m.outputActivation };
+    privacy = m.privacy === undefined ? undefined : outputPrivacy(resolvePolicy(m.privacy, {}, model));
+    // Announced in every mode, so that the SDK's logits-mode findings decide where the label modes do.
+    if (m.privacy?.decisionThresholds) decisionThresholds = decisionThresholdsOf(m.privacy, model);
   } catch (e) {
     throw new MpcError('E_MODEL_FORMAT', 'model: the manifest\'s privacy policy is invalid', { cause: e });
   }
@@ -133,6 +138,7 @@ function toLoaded(b: PartyBundle): LoadedModel {
     ...(m.labels ? { labels: m.labels.slice() } : {}),
     ...(m.preprocessing ? { preprocessing: structuredClone(m.preprocessing) } : {}),
     ...(privacy ? { privacy } : {}),
+    ...(decisionThresholds ? { decisionThresholds } : {}),
   };
   return { info, model: b.model, truncation: m.truncation ?? 'local', inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
 }
@@ -160,6 +166,7 @@ function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): Load
     if (t.outputSize !== first.outputSize) bad(`teacher ${i} has ${t.outputSize} outputs, teacher 0 has ${first.outputSize}`);
     if (JSON.stringify(t.info.preprocessing ?? null) !== JSON.stringify(first.info.preprocessing ?? null)) bad(`teacher ${i} records another image preprocessing than teacher 0`);
     if (t.info.fracBits !== first.info.fracBits) bad(`teacher ${i} uses ${t.info.fracBits} fractional bits, teacher 0 uses ${first.info.fracBits}`);
+    if (decisionRuleOf(t.info.outputShape, t.info.outputActivation) !== 'argmax') bad(`teacher ${i} has a ${outputKindOf(t.info.outputShape, t.info.outputActivation)} output; PATE counts one class vote per teacher`);
     if (t.policy && t.policy.outputMode !== 'logits') bad(`teacher ${i} has its own output policy ('${t.policy.outputMode}'); the ensemble's noise is set on the ensemble`);
   });
   if (noise) {

@@ -59,11 +59,11 @@ const sortedJson = (o: object | null): string => (o === null ? 'null' : JSON.str
 
 /**
  * Canonical key of a resolved policy: everything that changes the computation
- * (mode, thresholds, clip, noise) or the charge. P0 puts it in the plan; P1
+ * (mode, thresholds, clip, noise, decision rule and its thresholds) or the charge. P0 puts it in the plan; P1
  * and P2 check it against their own resolution.
  */
 export function policyKey(p: ResolvedPolicy): string {
-  return `${p.outputMode}|${JSON.stringify(p.confidenceThresholds)}|${sortedJson(p.dp)}|${sortedJson(p.noise)}`;
+  return `${p.outputMode}|${JSON.stringify(p.confidenceThresholds)}|${sortedJson(p.dp)}|${sortedJson(p.noise)}|${p.decision}|${JSON.stringify(p.decisionThresholds)}|${p.decisionChannels}`;
 }
 
 /** Plain logits without noise: nothing to do after secureForward. */
@@ -75,6 +75,7 @@ export function outputPrivacy(p: ResolvedPolicy): OutputPrivacy | undefined {
   return {
     outputMode: p.outputMode,
     ...(p.confidenceThresholds.length > 0 ? { confidenceThresholds: [...p.confidenceThresholds] } : {}),
+    ...(p.decisionThresholds.length > 0 ? { decisionThresholds: [...p.decisionThresholds] } : {}),
     ...(p.dp && p.charge && p.noise
       ? { dp: { mechanism: p.dp.mechanism, epsilon: p.charge.epsilon, delta: p.charge.delta, sensitivity: p.dp.sensitivity, sampler: p.noise.sampler, ...(p.dp.clip !== undefined ? { clip: p.dp.clip } : {}) } }
       : {}),

@@ -17,6 +17,7 @@ import type { PartySeeds } from '../protocol/correlated/prg.js';
 import { MpcError } from '../protocol/errors.js';
 import { secureForward } from '../protocol/layers/runner.js';
 import type { ShareTensor } from '../protocol/layers/types.js';
+import { labelShapeOf } from '../protocol/output-kind.js';
 import { pateAggregate, privateOutput, type ResolvedPolicy } from '../protocol/privacy/index.js';
 import type { AShare, PartyId } from '../protocol/ring/types.js';
 import { errFields } from './log.js';
@@ -180,8 +181,9 @@ export class RunExecutor {
    * Per session (plan order), this party's output share: the logits slice
    * for plain-logits sessions; otherwise privateOutput, once per group of
    * sessions with the same policy (groups in order of first appearance, the
-   * same at the three parties). Label + confidence is stored as [N, 2]
-   * (label, bucket per image). An ensemble (outs: one per teacher) runs
+   * same at the three parties). Label modes are stored in the shape
+   * labelShapeOf gives (protocol/output-kind.ts): [N] / [N, 2] (label, bucket)
+   * for a class, one decision (and bucket) per label or pixel otherwise. An ensemble (outs: one per teacher) runs
    * pateAggregate per group instead; its policy is always a label mode.
    */
   private async privateOutputs(ctx: PartyContext, outs: ShareTensor[], plan: PlanEntry[], policies: ResolvedPolicy[]): Promise<{ data: BigUint64Array; shape: number[]; mode: OutputMode }[]> {
@@ -225,15 +227,21 @@ export class RunExecutor {
       }
       const x = gather(out, idx, rows);
       const y = await privateOutput(ctx, { shape: [rows, C], data: x as AShare }, policy);
+      // Label modes: P decisions per image (1 for a class; output-kind.ts labelShapeOf gives each image's shape).
+      const P = y.mode === 'label' ? y.label.length / rows : 0;
       let r = 0;
       for (const i of idx) {
         const n = plan[i]!.batch;
         if (y.mode === 'logits') res[i] = logitsOf(y.logits.slice(r * C, (r + n) * C), n);
-        else if (y.confidence) {
-          const both = new BigUint64Array(2 * n);
-          for (let j = 0; j < n; j++) { both[2 * j] = y.label[r + j]!; both[2 * j + 1] = y.confidence[r + j]!; }
-          res[i] = { data: both, shape: [n, 2], mode: 'label+confidence' };
-        } else res[i] = { data: y.label.slice(r, r + n), shape: [n], mode: 'label' };
+        else {
+          const mode = y.confidence ? 'label+confidence' : 'label';
+          const shape = [n, ...labelShapeOf(model.info.outputShape, policy.decision, mode)];
+          if (y.confidence) {
+            const both = new BigUint64Array(2 * n * P);
+            for (let j = 0; j < n * P; j++) { both[2 * j] = y.label[r * P + j]!; both[2 * j + 1] = y.confidence[r * P + j]!; }
+            res[i] = { data: both, shape, mode };
+          } else res[i] = { data: y.label.slice(r * P, (r + n) * P), shape, mode };
+        }
         r += n;
       }
     }

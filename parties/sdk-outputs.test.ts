@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR } from '../protocol/ir.js';
 import { plainForward } from '../protocol/reference/forward.js';
+import { thresholdDecisionsCost } from '../protocol/privacy/decisions.js';
 import { seededPrg, uniform } from '../protocol/testing/seed-models.js';
 import { PrivateInferenceClient, decodeDicom, preprocessImage, sigmoid, specForInputShape } from '../client-sdk/src/index.js';
 import { DICOM_DIR } from '../client-sdk/test/fixtures.js';
@@ -92,4 +93,77 @@ describe('dense output (segmentation mask [16, 16, 1]) through the real parties'
     expect(m.positiveFraction).toBeGreaterThan(0);
     expect(m.positiveFraction).toBeLessThan(1);
   }, 30_000);
+});
+
+/**
+ * The label-only modes through the real parties: decisions computed inside the protocol against the plaintext
+ * model. Agreement rule: a decision may differ from the plaintext threshold only for a logit within the fixed-point
+ * error of the threshold: |z_plain - logit(t)| <= e + 2^-f, where e is the largest |z_secure - z_plain| of the same
+ * input in logits mode (measured here) and 2^-f covers the rounding of logit(t) to the lattice.
+ */
+describe('label-only modes for a multi-label head and a mask through the real parties', () => {
+  const thresholds = LABELS.map((_, i) => [0.5, 0.35, 0.65, 0.2, 0.8, 0.5, 0.5][i % 7]!);
+  const logitT = (t: number) => Math.log(t / (1 - t));
+
+  it('multi-label: per-label decisions at the manifest\'s thresholds agree with the plaintext model (rule above); buckets with label+confidence', async () => {
+    const trio = await partyTrio({ plain: multiLabel, fracBits: F, tls: false, policy: { outputMode: 'logits', decisionThresholds: thresholds, confidenceThresholds: [0.25, 1] } });
+    try {
+      const c = await client(trio);
+      const bytes = new Uint8Array(readFileSync(FILE));
+      const z = Array.from(plainForward(multiLabel, await preprocessed(), 1).data);
+      const logits = await c.predict(bytes);
+      const e = Math.max(...logits.logits.map((v, i) => Math.abs(v - z[i]!)));
+      // logits mode: the manifest's thresholds are announced and the SDK's findings decide at them too
+      expect(logits.model.decisionThresholds).toEqual(thresholds);
+      for (const f of logits.findings!) expect(f.positive).toBe(f.probability >= thresholds[f.index]!);
+      const r = await c.predict(bytes, { privacy: { outputMode: 'label+confidence' } });
+      expect(r.kind).toBe('multi-label');
+      expect(r.model.privacy?.decisionThresholds).toEqual(thresholds);
+      let agree = 0;
+      r.decisions!.forEach((d, i) => {
+        const margin = z[i]! - logitT(thresholds[i]!);
+        if (d.positive === (margin >= 0)) agree++;
+        else expect(Math.abs(margin), `label ${i}`).toBeLessThanOrEqual(e + 2 ** -F);
+        const m = Math.abs(margin);
+        if (Math.abs(m - 0.25) > e + 2 ** -F && Math.abs(m - 1) > e + 2 ** -F) expect(d.confidenceBucket, `label ${i}`).toBe(m >= 1 ? 2 : m >= 0.25 ? 1 : 0);
+      });
+      console.log(`multi-label via real parties, label mode: ${agree}/14 decisions as the plaintext model (logit error ${e.toExponential(2)})`);
+      expect(agree).toBeGreaterThanOrEqual(13);
+      expect(new Set(r.decisions!.map((d) => d.positive)).size).toBe(2);
+    } finally { await trio.close(); }
+  }, 60_000);
+
+  it("mask [16, 16, 1]: 'label' gives a Uint8Array mask; >= 99.9% of pixels as the plaintext threshold, the rest within the fixed-point error", async () => {
+    const trio = await partyTrio({ plain: segmentation, fracBits: F, tls: false });
+    try {
+      const c = await client(trio);
+      const bytes = new Uint8Array(readFileSync(FILE));
+      const z = Array.from(plainForward(segmentation, await preprocessed(), 1).data);
+      const plainRun = await c.predict(bytes);
+      const e = Math.max(...plainRun.logits.map((v, i) => Math.abs(v - z[i]!)));
+      const r = await c.predict(bytes, { privacy: { outputMode: 'label' } });
+      expect(r.kind).toBe('mask');
+      const m = r.mask!;
+      expect(m.shape).toEqual([H, H, 1]);
+      expect(m.mask).toBeInstanceOf(Uint8Array);
+      let same = 0;
+      z.forEach((v, i) => { if ((m.mask[i] === 1) === (v >= 0)) same++; else expect(Math.abs(v)).toBeLessThanOrEqual(e + 2 ** -F); });
+      expect(same / z.length).toBeGreaterThanOrEqual(0.999);
+      expect(m.positiveFraction).toBeGreaterThan(0);
+      expect(m.positiveFraction).toBeLessThan(1);
+      // The output step in the parties' run stats against its declared cost (one DReLU batch on the servers' 32-bit radix-4
+      // comparison ring): bytes of the 'privateOutput' step over the three parties (unless P2 dealt ahead: offline phase).
+      const recs = trio.servers.map((srv) => srv.party.runOf(r.sessionId)!);
+      const base = trio.servers.map((srv) => srv.party.runOf(plainRun.sessionId)!);
+      const steps = recs.map((rec) => rec.layers!.find((l) => l.name === 'privateOutput')!);
+      const want = thresholdDecisionsCost(H * H, 0, 'direct', 32);
+      // Rounds: the run's depth (max over the parties) grows by exactly the declared rounds over the same forward in logits
+      // mode (a party's own delta for the step is not the step's depth: P0 reaches the forward's end later than P2).
+      const depth = (rs: { rounds: number }[]) => Math.max(...rs.map((x) => x.rounds));
+      expect(depth(recs) - depth(base)).toBe(want.rounds);
+      const sent = steps.reduce((a, l) => a + l.bytesSent, 0);
+      if (recs.every((x) => !x.preprocessed)) expect(sent).toBe(want.bytes);
+      else expect(sent).toBeLessThan(want.bytes);
+    } finally { await trio.close(); }
+  }, 60_000);
 });

@@ -26,9 +26,15 @@
  *     failed) and adds the two shares mod 2^64. What it reconstructs depends
  *     on the session's output mode (header x-output-mode, see OutputMode):
  *     'logits' (default): the logits y = y_0 + y_1, to which it applies the
- *     model's output activation (softmax / sigmoid) itself; 'label': one
- *     class index per image; 'label+confidence': per image the class index
- *     and a confidence bucket. The mode comes from the model's privacy policy
+ *     model's output activation (softmax / sigmoid) itself; 'label': the
+ *     decisions only, computed inside the protocol; 'label+confidence': each
+ *     decision with a confidence bucket. What a decision is depends on the
+ *     model's output kind (header x-output-kind, protocol/output-kind.ts):
+ *     'class': one class index per image; 'multi-label': one bit per label
+ *     (logit >= logit(t) for the label's probability threshold t); 'mask':
+ *     one bit per pixel of a sigmoid mask, or the class per pixel of a mask
+ *     with softmax channels. x-output-shape gives the shape with batch.
+ *     The mode comes from the model's privacy policy
  *     (its manifest) and the request's `privacy` options, which may only make
  *     it stricter (E_PRIVACY_POLICY otherwise). With differential privacy the
  *     parties add noise inside the protocol and charge each image to the
@@ -58,7 +64,9 @@ export interface CreateSessionRequest {
 
 /**
  * What the client reconstructs: 'logits' (all outputs), 'label+confidence'
- * (class index and a coarse confidence bucket), 'label' (class index only).
+ * (the decisions and a coarse confidence bucket each), 'label' (the
+ * decisions only: the class index; for a multi-label head one bit per label;
+ * for a mask one bit, or one class, per pixel).
  * Strictness: logits < label+confidence < label.
  */
 export type OutputMode = 'logits' | 'label' | 'label+confidence';
@@ -87,8 +95,16 @@ export interface PrivacyOptions {
 /** The output policy the parties apply (GET /v1/model: the model's; CreateSessionResponse: the session's). */
 export interface OutputPrivacy {
   outputMode: OutputMode;
-  /** 'label+confidence': margins (top logit minus runner-up, ascending); the bucket is how many of them the margin reaches, 0..K. */
+  /**
+   * 'label+confidence': margins (ascending); the bucket is how many of them the margin reaches, 0..K. The margin is the
+   * top logit minus the runner-up for a class (per pixel for a softmax mask); |logit - logit(t)| for a per-element decision.
+   */
   confidenceThresholds?: number[];
+  /**
+   * Label modes of a multi-label head or a sigmoid mask: the probability threshold t of each channel (per label), in
+   * (0, 1); a decision is 1 iff logit >= round(logit(t) 2^f) / 2^f (at the threshold itself: 1, as p >= t). Default 0.5.
+   */
+  decisionThresholds?: number[];
   /** Noise the parties add to the logits; each image is charged epsilon (and delta) to the client's budget. */
   dp?: { mechanism: 'laplace' | 'gaussian'; epsilon: number; delta: number; sensitivity: number; sampler: 'discrete-exact' | 'gamma-split'; clip?: number };
 }
@@ -129,6 +145,12 @@ export interface ModelInfo {
   /** Absent: logits without noise. Otherwise the output policy (in a CreateSessionResponse: of that session). */
   privacy?: OutputPrivacy;
   /**
+   * Multi-label heads and sigmoid masks whose manifest sets them: the probability threshold of each channel (per
+   * label), in (0, 1). The label modes decide inside the protocol at them; in logits mode the SDK decides its
+   * findings and mask pixels at them too. Absent: 0.5.
+   */
+  decisionThresholds?: number[];
+  /**
    * PATE teacher ensemble (several hospitals' models answer; only the label
    * of the votes comes back: 'majority' without noise, 'noisy-max' with the
    * noise of `privacy.dp` on the vote counts). Absent: one model.
@@ -154,10 +176,22 @@ export interface ApiError {
 
 /**
  * Header on GET .../output carrying the output shape (with batch), e.g. "1,2"
- * for logits; "N" for 'label' (one u64 share per image); "N,2" for
- * 'label+confidence' (per image: label share, bucket share).
+ * for logits. Label modes (protocol/output-kind.ts labelShapeOf): a class,
+ * "N" for 'label' (one u64 share per image), "N,2" for 'label+confidence'
+ * (per image: label share, bucket share); a multi-label head with C labels
+ * "N,C" / "N,C,2"; a sigmoid mask [H,W,1] "N,H,W,1" / "N,H,W,1,2"; a softmax
+ * mask [H,W,C] "N,H,W" / "N,H,W,2" (class per pixel). The last dimension 2
+ * always interleaves (decision, bucket).
  */
 export const OUTPUT_SHAPE_HEADER = 'x-output-shape';
+
+/**
+ * Header on GET .../output (and the envelope answer) naming the model's
+ * output kind: 'class' | 'multi-label' | 'mask' (protocol/output-kind.ts
+ * outputKindOf), so that a label-mode share is read unambiguously: "N,2" is
+ * a class with its bucket, or two labels' bits.
+ */
+export const OUTPUT_KIND_HEADER = 'x-output-kind';
 
 /**
  * Header on PUT .../input that creates the session with its input share in

@@ -175,10 +175,14 @@ function showResult(img) {
 }
 
 function renderLabel(r, ms, img) {
-  $('label').textContent = String(r.label) + (r.confidenceBucket !== undefined ? ` (confidence bucket ${r.confidenceBucket} of ${r.model.privacy?.confidenceThresholds?.length ?? 0})` : '');
+  // Multi-label heads and masks decide inside the protocol too: per-label decisions, a thresholded mask.
+  const text = r.decisions ? `${r.decisions.filter((d) => d.positive).map((d) => String(d.label)).join(', ') || 'no finding'} (decided inside the protocol)`
+    : r.mask ? `mask ${r.mask.shape.join('x')}: ${(100 * r.mask.positiveFraction).toFixed(1)}% positive (thresholded inside the protocol)`
+      : String(r.label);
+  $('label').textContent = text + (r.confidenceBucket !== undefined ? ` (confidence bucket ${r.confidenceBucket} of ${r.model.privacy?.confidenceThresholds?.length ?? 0})` : '');
   $('probs').hidden = true;
   $('meta').textContent = `${describeModel(r.model)}. Session ${r.sessionId}, ${Math.round(ms)} ms.`;
-  $('result-json').textContent = JSON.stringify({ outputMode: r.outputMode, label: r.label, index: r.index, ...(r.confidenceBucket !== undefined ? { confidenceBucket: r.confidenceBucket } : {}), sessionId: r.sessionId });
+  $('result-json').textContent = JSON.stringify({ outputMode: r.outputMode, kind: r.kind, label: r.label, index: r.index, ...(r.confidenceBucket !== undefined ? { confidenceBucket: r.confidenceBucket } : {}), ...(r.decisions ? { decisions: r.decisions } : {}), ...(r.mask ? { mask: { shape: r.mask.shape, positiveFraction: r.mask.positiveFraction } } : {}), sessionId: r.sessionId });
   showResult(img);
 }
 

@@ -3,6 +3,7 @@
  * logits (the parties never see the probabilities).
  */
 import type { ModelInfo } from '../../protocol/api-contract.js';
+import { outputKindOf, type OutputKind } from '../../protocol/output-kind.js';
 
 export function softmax(z: readonly number[]): number[] {
   const m = Math.max(...z);
@@ -57,30 +58,34 @@ export function labelFor(index: number, labels: readonly string[] | undefined): 
  * - 'multi-label': several independent sigmoid outputs (CheXNet's 14 findings): one decision per label;
  * - 'class': one class (softmax / linear over classes, or one sigmoid output).
  */
-export type OutputKind = 'class' | 'multi-label' | 'mask';
+export type { OutputKind };
 
+/** The one rule the parties use too (protocol/output-kind.ts outputKindOf). */
 export function outputKind(model: Pick<ModelInfo, 'outputShape' | 'outputActivation'>): OutputKind {
-  if (model.outputShape.length >= 2) return 'mask';
-  const n = model.outputShape.reduce((a, b) => a * b, 1);
-  return n > 1 && model.outputActivation === 'sigmoid' ? 'multi-label' : 'class';
+  return outputKindOf(model.outputShape, model.outputActivation);
 }
 
 /** The decision threshold of a sigmoid probability (multi-label findings, mask pixels). */
 export const DECISION_THRESHOLD = 0.5;
+
+/** The threshold of output element i: the model's per-channel decisionThresholds (one or one per channel), else 0.5. */
+export function thresholdOf(i: number, thresholds: readonly number[] | undefined): number {
+  return thresholds && thresholds.length > 0 ? thresholds[i % thresholds.length]! : DECISION_THRESHOLD;
+}
 
 /** One finding of a multi-label model. */
 export interface Finding {
   label: string | number;
   index: number;
   probability: number;
-  /** probability >= 0.5 */
+  /** probability >= the label's threshold (model.decisionThresholds, default 0.5) */
   positive: boolean;
 }
 
-/** Findings sorted by probability, highest first (ties by index). */
-export function findings(probabilities: readonly number[], labels: readonly string[] | undefined): Finding[] {
+/** Findings sorted by probability, highest first (ties by index); `thresholds`: model.decisionThresholds. */
+export function findings(probabilities: readonly number[], labels: readonly string[] | undefined, thresholds?: readonly number[]): Finding[] {
   return probabilities
-    .map((p, i) => ({ label: labelFor(i, labels), index: i, probability: p, positive: p >= DECISION_THRESHOLD }))
+    .map((p, i) => ({ label: labelFor(i, labels), index: i, probability: p, positive: p >= thresholdOf(i, thresholds) }))
     .sort((a, b) => b.probability - a.probability || a.index - b.index);
 }
 
@@ -90,14 +95,14 @@ export interface MaskOutput {
   shape: number[];
   /** Per pixel and channel: sigmoid of the logit (C = 1 or activation 'sigmoid'), else softmax over the channels; HWC order. */
   probabilities: Float32Array;
-  /** Per pixel: C = 1, 1 where p >= 0.5 else 0; C > 1, the most probable channel (class map). */
+  /** Per pixel: C = 1, 1 where p >= the threshold (model.decisionThresholds, default 0.5) else 0; C > 1, the most probable channel (class map). */
   classes: Uint8Array;
   /** Fraction of pixels whose class is not 0 (C = 1: p >= 0.5). */
   positiveFraction: number;
 }
 
 /** Dense logits (HWC) -> MaskOutput. */
-export function maskOutput(logits: ArrayLike<number>, shape: readonly number[], activation: ModelInfo['outputActivation']): MaskOutput {
+export function maskOutput(logits: ArrayLike<number>, shape: readonly number[], activation: ModelInfo['outputActivation'], thresholds?: readonly number[]): MaskOutput {
   const c = shape[shape.length - 1]!;
   const px = logits.length / c;
   const probabilities = new Float32Array(logits.length);
@@ -108,7 +113,7 @@ export function maskOutput(logits: ArrayLike<number>, shape: readonly number[], 
     const z = Array.from({ length: c }, (_, k) => logits[i * c + k]!);
     const p = perPixelSigmoid ? sigmoid(z) : softmax(z);
     probabilities.set(p, i * c);
-    const cls = c === 1 ? (p[0]! >= DECISION_THRESHOLD ? 1 : 0) : argmax(p);
+    const cls = c === 1 ? (p[0]! >= thresholdOf(0, thresholds) ? 1 : 0) : argmax(p);
     classes[i] = cls;
     if (cls !== 0) positive++;
   }

@@ -12,8 +12,10 @@
  *  5. GET the output shares from P0 and P1 (long poll), reconstruct
  *     y = y_0 + y_1; in 'logits' mode decode it and apply the output
  *     activation on the client; in the label modes (x-output-mode header)
- *     y is the class index (and confidence bucket) per image, computed
- *     inside the protocol: the client never gets logits or probabilities.
+ *     y holds the decisions computed inside the protocol (label-results.ts:
+ *     the class index per image, one bit per label of a multi-label head, a
+ *     thresholded mask), with confidence buckets in 'label+confidence': the
+ *     client never gets logits or probabilities.
  * With the model pinned and known (createWithInput, below), steps 2, 4 and 5
  * are one request per party: PUT with x-session-create and x-await-output at
  * P0 and P1 (answered with the output share), POST at P2.
@@ -24,9 +26,10 @@
  * Requests to the parties run in parallel; the first failure cancels the rest.
  */
 import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy, PrivacyOptions } from '../../protocol/api-contract.js';
-import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
+import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
 import { decode as decodeFixed, encode as encodeFixed, MAX_FRAC_BITS, MIN_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
 import { activate, findings, labelFor, labelProbability, maskOutput, outputKind, predictedIndex, type Finding, type MaskOutput, type OutputKind } from './activation.js';
+import { reconstructLabels, type BatchLabelPrediction, type LabelDecision, type LabelMask, type OutputShare } from './label-results.js';
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
 import { PartyHttp, type FetchLike, type PartyEndpoint } from './http.js';
 import { preprocessImage, specForModel } from './image/preprocess.js';
@@ -121,9 +124,10 @@ export interface PredictOptions {
   /**
    * Output privacy for this call, sent to the three parties; it may only be
    * stricter than the model's policy (else PrivacyPolicyError).
-   * - outputMode 'label' / 'label+confidence': the parties compute the class
-   *   (and a confidence bucket) inside the protocol; the result is a
-   *   LabelPrediction, without probabilities or logits.
+   * - outputMode 'label' / 'label+confidence': the parties compute the
+   *   decisions (and a confidence bucket each) inside the protocol: the class,
+   *   a multi-label head's per-label decisions, a thresholded mask; the
+   *   result is a LabelPrediction, without probabilities or logits.
    * - absent or 'logits': the client asks for logits; a model whose policy
    *   releases only labels refuses with PrivacyPolicyError.
    * - dp: stricter noise (lower epsilon, larger sensitivity, smaller clip),
@@ -183,36 +187,37 @@ export interface BatchPrediction {
 }
 
 /**
- * Label modes: only the class computed inside the protocol (argmax of the
+ * Label modes: only the decisions computed inside the protocol (of the
  * possibly noisy logits); no probabilities or logits exist on the client.
+ * `kind` says which fields hold them (label-results.ts):
+ * - 'class': `label` / `index` (argmax; a single sigmoid output: logit >= 0);
+ * - 'multi-label': `decisions`, every label's decision at its threshold, in label order;
+ * - 'mask': `mask`, the thresholded mask (or class map) as a Uint8Array with its shape.
+ * For 'multi-label' and 'mask', `label` is the kind's name and `index` -1.
  */
 export interface LabelPrediction {
   outputMode: 'label' | 'label+confidence';
+  kind: OutputKind;
   /** labels[index] when the model has labels, else the index. */
   label: string | number;
   index: number;
   /**
-   * 'label+confidence': how many of model.privacy.confidenceThresholds the
+   * 'class' with 'label+confidence': how many of model.privacy.confidenceThresholds the
    * margin (top logit minus runner-up) reaches, 0..K.
    */
   confidenceBucket?: number;
+  decisions?: LabelDecision[];
+  mask?: LabelMask;
   sessionId: string;
   /** model.privacy: the session's output policy (mode, thresholds, DP). */
   model: ModelInfo;
 }
 
-export interface BatchLabelPrediction {
-  outputMode: 'label' | 'label+confidence';
-  label: (string | number)[];
-  index: number[];
-  confidenceBucket?: number[];
-  sessionId: string;
-  model: ModelInfo;
-}
+export type { BatchLabelPrediction, LabelDecision, LabelMask };
 
 type AnyBatch = BatchPrediction | BatchLabelPrediction;
 
-interface Output { shares: BigUint64Array; shape: number[] | undefined; mode: string | null }
+type Output = OutputShare;
 
 const OUTPUT_MODES: readonly string[] = ['logits', 'label', 'label+confidence'];
 
@@ -412,7 +417,10 @@ export class PrivateInferenceClientBase {
         ...(result.findings ? { findings: result.findings[0]! } : {}), ...(result.mask ? { mask: result.mask[0]! } : {}), sessionId, model,
       };
     }
-    return { outputMode: result.outputMode, label: result.label[0]!, index: result.index[0]!, ...(result.confidenceBucket ? { confidenceBucket: result.confidenceBucket[0]! } : {}), sessionId, model };
+    return {
+      outputMode: result.outputMode, kind: result.kind, label: result.label[0]!, index: result.index[0]!, ...(result.confidenceBucket ? { confidenceBucket: result.confidenceBucket[0]! } : {}),
+      ...(result.decisions ? { decisions: result.decisions[0]! } : {}), ...(result.mask ? { mask: result.mask[0]! } : {}), sessionId, model,
+    };
   }
 
   private classify(input: ImageInput | readonly ImageInput[], batched: boolean): ClassifiedInput[] {
@@ -456,7 +464,7 @@ export class PrivateInferenceClientBase {
         const res = await this.http.call(ep, { method: 'PUT', path: `/v1/sessions/${sessionId}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream', accept: `${OUTPUT_ENVELOPE_TYPE}, application/json`, headers: { [SESSION_CREATE_HEADER]: body, [AWAIT_OUTPUT_HEADER]: wait, [SESSION_KEY_HEADER]: keys[ep.party]! } }, ctl.signal);
         if (!(res.headers.get('content-type') ?? '').includes(OUTPUT_ENVELOPE_TYPE)) return checkSessionResponse(await this.http.read(ep, 'session response', ctl.signal, () => res.json()), ep.party, sessionId);
         const env = openEnvelope(await this.http.read(ep, 'session output', ctl.signal, () => res.arrayBuffer()), ep.party);
-        outputs[ep.party as 0 | 1] = { shares: env.share, shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER) };
+        outputs[ep.party as 0 | 1] = { shares: env.share, shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER), kind: res.headers.get(OUTPUT_KIND_HEADER) };
         return checkSessionResponse(env.json, ep.party, sessionId);
       }
       const res = await this.http.call(ep, { method: 'POST', path: '/v1/sessions', body, contentType: 'application/json', accept: 'application/json', headers: { [SESSION_KEY_HEADER]: keys[ep.party]! } }, ctl.signal);
@@ -481,6 +489,7 @@ export class PrivateInferenceClientBase {
       if (!same) throw new ModelMismatchError(`parties disagree on the model: party 0 has ${r0.modelHash.slice(0, 12)}, party ${r.party} has ${r.modelHash.slice(0, 12)}`, { party: r.party });
       if (canonical(r.privacy) !== canonical(r0.privacy)) throw new ModelMismatchError(`parties disagree on the output privacy policy: party 0 and party ${r.party}`, { party: r.party });
       if (JSON.stringify(r.preprocessing ?? null) !== JSON.stringify(r0.preprocessing ?? null)) throw new ModelMismatchError(`parties disagree on the image preprocessing: party 0 and party ${r.party}`, { party: r.party });
+      if (JSON.stringify(r.decisionThresholds ?? null) !== JSON.stringify(r0.decisionThresholds ?? null)) throw new ModelMismatchError(`parties disagree on the decision thresholds: party 0 and party ${r.party}`, { party: r.party });
     }
     if (this.expectedModelHash !== undefined && r0.modelHash.toLowerCase() !== this.expectedModelHash) {
       throw new ModelMismatchError(`the parties run model ${r0.modelHash.slice(0, 12)}, expected ${this.expectedModelHash.slice(0, 12)}`);
@@ -493,6 +502,7 @@ export class PrivateInferenceClientBase {
     if (r0.preprocessing !== undefined) m.preprocessing = structuredClone(r0.preprocessing);
     if (r0.privacy !== undefined) m.privacy = structuredClone(r0.privacy);
     if (r0.ensemble !== undefined) m.ensemble = structuredClone(r0.ensemble);
+    if (r0.decisionThresholds !== undefined) m.decisionThresholds = [...r0.decisionThresholds];
     return m;
   }
 
@@ -520,7 +530,7 @@ export class PrivateInferenceClientBase {
       const type = res.headers.get('content-type') ?? '';
       if (res.status === 200 && !type.includes('json')) {
         const buf = await this.http.read(ep, 'output share', signal, () => res.arrayBuffer());
-        return { shares: bytesToU64(buf), shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER) };
+        return { shares: bytesToU64(buf), shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER), kind: res.headers.get(OUTPUT_KIND_HEADER) };
       }
       if (type.includes('json')) {
         const body = await this.http.read(ep, 'output state', signal, () => res.json() as Promise<{ code?: unknown; message?: unknown; state?: unknown }>);
@@ -541,9 +551,11 @@ export class PrivateInferenceClientBase {
       // Servers without output privacy send no mode header: logits.
       if ((o.mode ?? 'logits') !== mode) throw new PrivateInferenceError('E_INTERNAL', `party ${p}: output share in mode '${o.mode}', the session's mode is '${mode}'`, { party: p });
     }
-    if (mode !== 'logits') return this.reconstructLabels(o0, o1, model, batch, sessionId, mode);
+    if (mode !== 'logits') return reconstructLabels(o0, o1, model, batch, sessionId, mode);
     const expected = [batch, ...model.outputShape];
+    const kind = outputKind(model);
     for (const [p, o] of [[0, o0], [1, o1]] as const) {
+      if (o.kind != null && o.kind !== kind) throw new PrivateInferenceError('E_INTERNAL', `party ${p}: output of kind '${o.kind}', the model's is '${kind}'`, { party: p });
       const shape = o.shape ?? expected;
       if (shape[0] !== batch || product(shape) !== product(expected) || o.shares.length !== product(expected)) {
         throw new PrivateInferenceError('E_SHAPE', `party ${p}: output share has ${o.shares.length} elements (shape [${shape.join(', ')}]), expected [${expected.join(', ')}]`, { party: p });
@@ -551,7 +563,6 @@ export class PrivateInferenceClientBase {
     }
     const y = decodeFixed(reconstructShares(o0.shares, o1.shares), model.fracBits);
     const per = y.length / batch;
-    const kind = outputKind(model);
     const out: BatchPrediction = { outputMode: 'logits', kind, probabilities: [], label: [], probability: [], index: [], logits: [], sessionId, model };
     if (kind === 'multi-label') out.findings = [];
     if (kind === 'mask') out.mask = [];
@@ -559,7 +570,7 @@ export class PrivateInferenceClientBase {
       const logits = Array.from(y.subarray(b * per, (b + 1) * per));
       out.logits.push(logits);
       if (kind === 'mask') {
-        const mask = maskOutput(logits, model.outputShape, model.outputActivation);
+        const mask = maskOutput(logits, model.outputShape, model.outputActivation, model.decisionThresholds);
         out.mask!.push(mask);
         out.probabilities.push(Array.from(mask.probabilities));
         out.index.push(-1);
@@ -573,36 +584,7 @@ export class PrivateInferenceClientBase {
       out.index.push(index);
       out.label.push(labelFor(index, model.labels));
       out.probability.push(labelProbability(probabilities, index));
-      if (kind === 'multi-label') out.findings!.push(findings(probabilities, model.labels));
-    }
-    return out;
-  }
-
-  /** Label modes: per image the class index (shape [B]) or index and bucket ([B, 2]), small integers mod 2^64. */
-  private reconstructLabels(o0: Output, o1: Output, model: ModelInfo, batch: number, sessionId: string, mode: 'label' | 'label+confidence'): BatchLabelPrediction {
-    const per = mode === 'label' ? 1 : 2;
-    const expected = mode === 'label' ? [batch] : [batch, 2];
-    for (const [p, o] of [[0, o0], [1, o1]] as const) {
-      if (!sameShape(o.shape ?? expected, expected) || o.shares.length !== batch * per) {
-        throw new PrivateInferenceError('E_SHAPE', `party ${p}: ${mode} share has ${o.shares.length} elements (shape [${(o.shape ?? expected).join(', ')}]), expected [${expected.join(', ')}]`, { party: p });
-      }
-    }
-    const y = reconstructShares(o0.shares, o1.shares);
-    const outputs = product(model.outputShape);
-    const classes = outputs === 1 ? 2 : outputs; // a single sigmoid output is labelled 0 / 1
-    const buckets = (model.privacy?.confidenceThresholds?.length ?? 0) + 1;
-    const out: BatchLabelPrediction = { outputMode: mode, label: [], index: [], sessionId, model };
-    if (mode === 'label+confidence') out.confidenceBucket = [];
-    for (let b = 0; b < batch; b++) {
-      const index = y[b * per]!;
-      if (index >= BigInt(classes)) throw new PrivateInferenceError('E_INTERNAL', `the reconstructed label of item ${b} is out of range: the output shares do not match`);
-      out.index.push(Number(index));
-      out.label.push(labelFor(Number(index), model.labels));
-      if (out.confidenceBucket) {
-        const bucket = y[b * per + 1]!;
-        if (bucket >= BigInt(buckets)) throw new PrivateInferenceError('E_INTERNAL', `the reconstructed confidence bucket of item ${b} is out of range: the output shares do not match`);
-        out.confidenceBucket.push(Number(bucket));
-      }
+      if (kind === 'multi-label') out.findings!.push(findings(probabilities, model.labels, model.decisionThresholds));
     }
     return out;
   }
@@ -685,5 +667,6 @@ function checkModelFields(r: Partial<ModelInfo>, bad: (what: string) => never): 
   if (!Number.isInteger(r.fracBits) || r.fracBits! < MIN_FRAC_BITS || r.fracBits! > MAX_FRAC_BITS) bad('fracBits');
   if (!ACTIVATIONS.includes(r.outputActivation as string)) bad('outputActivation');
   if (r.labels !== undefined && !(Array.isArray(r.labels) && r.labels.every((l) => typeof l === 'string'))) bad('labels');
+  if (r.decisionThresholds !== undefined && !(Array.isArray(r.decisionThresholds) && r.decisionThresholds.every((t) => typeof t === 'number' && t > 0 && t < 1))) bad('decisionThresholds');
   if (r.ensemble !== undefined && !(typeof r.ensemble === 'object' && r.ensemble !== null && Number.isInteger(r.ensemble.teachers))) bad('ensemble');
 }

@@ -2,7 +2,7 @@
 export {
   PrivateInferenceClientBase, DEFAULT_TIMEOUT_MS,
   type ClientOptions, type PredictOptions, type PredictProgress, type ProgressStage, type Prediction, type BatchPrediction,
-  type LabelPrediction, type BatchLabelPrediction, type LabelModePrivacy,
+  type LabelPrediction, type BatchLabelPrediction, type LabelModePrivacy, type LabelDecision, type LabelMask,
 } from './client.js';
 export {
   MpcError, PrivateInferenceError, DeadlineError, PeerUnavailableError, InputError, ModelMismatchError, ServerError,

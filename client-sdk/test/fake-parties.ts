@@ -13,7 +13,10 @@
  * `privacy.outputMode`, the fake answers in a label mode: it computes the
  * labels (and confidence buckets) of the same public map in the clear from
  * the reconstructed input (a fake: real parties never can) and hands P0 and
- * P1 fresh additive shares of them. A request looser than the model's mode is
+ * P1 fresh additive shares of them: by the model's decision rule
+ * (protocol/output-kind.ts), argmax per image, one bit per element against
+ * the thresholds of model.privacy.decisionThresholds (x >= round(logit(t)
+ * 2^f)), or argmax per pixel. A request looser than the model's mode is
  * refused with E_PRIVACY_POLICY. No noise, no accountant.
  *
  * TEST SPY: the fake also reconstructs the input it received (`inputs`) so
@@ -22,8 +25,9 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { ApiError, CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy } from '../../protocol/api-contract.js';
-import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
+import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.js';
+import { decisionRuleOf, labelShapeOf, outputKindOf } from '../../protocol/output-kind.js';
 
 const MOD = 1n << 64n;
 const MASK = MOD - 1n;
@@ -43,6 +47,8 @@ export interface PartyBehavior {
   notReadyPolls?: number;
   /** Leave out the x-output-shape header. */
   omitShapeHeader?: boolean;
+  /** Send this x-output-kind header instead of the model's kind. */
+  kindHeader?: string;
 }
 
 export interface FakePartiesOptions {
@@ -130,6 +136,21 @@ export function fakeLabels(logits: bigint[][], thresholds: number[], fracBits: n
   return { index, bucket };
 }
 
+/** Plaintext per-element decisions [x >= tau_c] and buckets #{k : |x - tau_c| >= m_k} of ring-unit logits (rows of C thresholds). */
+export function fakeDecisions(logits: bigint[][], thresholds: number[], margins: number[], fracBits: number): { index: number[]; bucket: number[] } {
+  const enc = (v: number): bigint => BigInt(Math.round(v * 2 ** fracBits));
+  const tau = thresholds.map((t) => enc(Math.log(t / (1 - t))));
+  const m = margins.map((mu) => { const u = enc(mu); return u < 1n ? 1n : u; });
+  const index: number[] = [], bucket: number[] = [];
+  for (const row of logits) row.forEach((x, e) => {
+    const w = x - tau[e % tau.length]!;
+    index.push(w >= 0n ? 1 : 0);
+    const a = w < 0n ? -w : w;
+    bucket.push(m.filter((u) => a >= u).length);
+  });
+  return { index, bucket };
+}
+
 function linearMap(x: BigUint64Array, batch: number, n: number, classes: number): bigint[][] {
   const out: bigint[][] = [];
   for (let b = 0; b < batch; b++) {
@@ -153,6 +174,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
   const behavior = opts.behavior ?? {};
   const n = model.inputShape.reduce((a, b) => a * b, 1);
   const classes = model.outputShape.reduce((a, b) => a * b, 1);
+  const rule = decisionRuleOf(model.outputShape, model.outputActivation);
   const shift = Math.max(0, Math.round(Math.log2(Math.sqrt(n) * 2)));
   const K = BigInt(shift);
   const sessions = new Map<string, Session>();
@@ -182,7 +204,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
       reply.header('access-control-allow-origin', '*');
       reply.header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}, ${AWAIT_OUTPUT_HEADER}, ${SESSION_KEY_HEADER}`);
       reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS');
-      reply.header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}`);
+      reply.header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}, ${OUTPUT_KIND_HEADER}`);
       if (req.method === 'OPTIONS') return reply.code(204).send();
       if (req.url.startsWith('/v1/') && req.headers.authorization !== `Bearer ${opts.tokens?.[party] ?? token}`) return fail(reply, party, 'E_UNAUTHENTICATED', 'missing or invalid bearer token');
       return undefined;
@@ -214,6 +236,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
       const privacy: OutputPrivacy | undefined = mode === 'logits' && !model.privacy?.dp ? undefined : {
         outputMode: mode,
         ...(mode === 'label+confidence' ? { confidenceThresholds: model.privacy?.confidenceThresholds ?? [1, 3] } : {}),
+        ...(mode !== 'logits' && rule === 'threshold' ? { decisionThresholds: model.privacy?.decisionThresholds ?? new Array<number>(model.outputShape[model.outputShape.length - 1]!).fill(0.5) } : {}),
         ...(model.privacy?.dp ? { dp: model.privacy.dp } : {}),
       };
       return { ...info, ...(privacy ? { privacy } : {}), modelHash: b.modelHash ?? model.modelHash, sessionId: body.sessionId, party: (b.reportParty ?? party) as 0 | 1 | 2, acceptsInput: party !== 2 };
@@ -292,16 +315,21 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
       if (!inTime || Date.now() > s.deadline) return fail(reply, party, 'E_DEADLINE', 'session deadline passed');
       if (b.failOutput) return fail(reply, party, b.failOutput.code, b.failOutput.message ?? 'injected failure', b.failOutput.status);
       reply.header(OUTPUT_MODE_HEADER, s.mode);
+      reply.header(OUTPUT_KIND_HEADER, b.kindHeader ?? outputKindOf(model.outputShape, model.outputActivation));
       if (s.mode !== 'logits') {
         if (!s.labelShares) {
           const x = s.inputs[0]!.map((v, i) => (v + s!.inputs[1]![i]!) & MASK);
           const logits = linearMap(x, s.batch, n, classes).map((row) => row.map((v) => toSigned(v) >> K));
-          const { index, bucket } = fakeLabels(logits, model.privacy?.confidenceThresholds ?? [1, 3], model.fracBits);
+          const margins = model.privacy?.confidenceThresholds ?? [1, 3];
+          const C = model.outputShape[model.outputShape.length - 1]!;
+          const { index, bucket } = rule === 'threshold' ? fakeDecisions(logits, model.privacy?.decisionThresholds ?? [0.5], margins, model.fracBits)
+            : rule === 'pixel-argmax' ? fakeLabels(logits.flatMap((row) => Array.from({ length: row.length / C }, (_, p) => row.slice(p * C, (p + 1) * C))), margins, model.fracBits)
+              : fakeLabels(logits, margins, model.fracBits);
           const plain = BigUint64Array.from(s.mode === 'label' ? index.map(BigInt) : index.flatMap((l, i) => [BigInt(l), BigInt(bucket[i]!)]));
           const r = randomU64s(plain.length);
           s.labelShares = [r, plain.map((v, i) => (v - r[i]!) & MASK)];
         }
-        if (!b.omitShapeHeader) reply.header(OUTPUT_SHAPE_HEADER, s.mode === 'label' ? String(s.batch) : `${s.batch},2`);
+        if (!b.omitShapeHeader) reply.header(OUTPUT_SHAPE_HEADER, [s.batch, ...labelShapeOf(model.outputShape, rule, s.mode)].join(','));
         return Buffer.from(s.labelShares[party].buffer);
       }
       const y = linearMap(s.inputs[party]!, s.batch, n, classes);

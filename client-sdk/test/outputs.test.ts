@@ -121,3 +121,94 @@ describe('single-output results stay as they were', () => {
     expect(r.probability).toBe(r.probabilities[r.index]);
   });
 });
+
+/**
+ * Label modes for the two other output kinds: the fake computes the decisions in the clear (fakeDecisions /
+ * fakeLabels of fake-parties.ts) and shares them; the SDK returns decisions per label or a Uint8Array mask.
+ */
+describe('label-only modes for multi-label heads and masks', () => {
+  const client = (fake: FakeParties) => new PrivateInferenceClient({ parties: fake.urls, token: fake.token });
+  const logitT = (t: number) => Math.log(t / (1 - t));
+
+  it("multi-label 'label': one decision per label at its own threshold, in label order, no probabilities; 'label+confidence' adds a bucket per label", async () => {
+    const thresholds = CHEXNET_LABELS.map((_, i) => [0.5, 0.3, 0.7][i % 3]!);
+    const fake = await startFakeParties({ model: { inputShape: [32, 32, 1], outputShape: [14], outputActivation: 'sigmoid', labels: CHEXNET_LABELS, privacy: { outputMode: 'logits', decisionThresholds: thresholds, confidenceThresholds: [0.5, 2] } } });
+    try {
+      const t = tensor([32, 32, 1]);
+      const want = expected(fake, t.data as Float32Array, 1)[0]!;
+      const r = await client(fake).predict(t, { privacy: { outputMode: 'label' } });
+      expect(r.kind).toBe('multi-label');
+      expect(r).not.toHaveProperty('probabilities');
+      expect(r.index).toBe(-1);
+      expect(r.model.privacy?.decisionThresholds).toEqual(thresholds);
+      expect(r.decisions!.map((d) => d.label)).toEqual(CHEXNET_LABELS);
+      r.decisions!.forEach((d, i) => {
+        expect(d.index).toBe(i);
+        // the fake's logits are lattice values: the rule is exactly logit >= round(logit(t) 2^13) / 2^13
+        expect(d.positive).toBe(want[i]! >= Math.round(logitT(thresholds[i]!) * 8192) / 8192);
+        expect(d.confidenceBucket).toBeUndefined();
+      });
+      expect(new Set(r.decisions!.map((d) => d.positive)).size).toBe(2);
+      const c = await client(fake).predict([t, tensor([32, 32, 1], 5)], { batch: true, privacy: { outputMode: 'label+confidence' } });
+      expect(c.kind).toBe('multi-label');
+      expect(c.decisions).toHaveLength(2);
+      c.decisions![0]!.forEach((d, i) => {
+        const m = Math.abs(want[i]! - Math.round(logitT(thresholds[i]!) * 8192) / 8192);
+        expect(d.confidenceBucket).toBe(m >= 2 ? 2 : m >= 0.5 ? 1 : 0);
+      });
+    } finally { await fake.close(); }
+  });
+
+  it("a sigmoid mask [16, 16, 1] in 'label' mode: a Uint8Array of 0/1 with its shape, equal to the plaintext threshold (0.5: logit >= 0)", async () => {
+    const fake = await startFakeParties({ model: { inputShape: [16, 16, 1], outputShape: [16, 16, 1], outputActivation: 'sigmoid', labels: undefined } });
+    try {
+      const t = tensor([16, 16, 1], 3);
+      const want = expected(fake, t.data as Float32Array, 1)[0]!;
+      const r = await client(fake).predict(t, { privacy: { outputMode: 'label' } });
+      expect(r.kind).toBe('mask');
+      const m = r.mask!;
+      expect(m.shape).toEqual([16, 16, 1]);
+      expect(m.mask).toBeInstanceOf(Uint8Array);
+      expect(Array.from(m.mask)).toEqual(want.map((z) => (z >= 0 ? 1 : 0)));
+      expect(m.positiveFraction).toBeCloseTo(want.filter((z) => z >= 0).length / 256, 12);
+      expect(m.positiveFraction).toBeGreaterThan(0);
+      expect(m.positiveFraction).toBeLessThan(1);
+      expect(r.label).toBe('mask');
+    } finally { await fake.close(); }
+  });
+
+  it('a softmax mask [4, 4, 3] in label mode: the class per pixel [4, 4]; label+confidence adds a bucket map', async () => {
+    const fake = await startFakeParties({ model: { inputShape: [8, 8, 1], outputShape: [4, 4, 3], outputActivation: 'softmax', labels: undefined } });
+    try {
+      const t = tensor([8, 8, 1], 4);
+      const want = expected(fake, t.data as Float32Array, 1)[0]!;
+      const r = await client(fake).predict(t, { privacy: { outputMode: 'label+confidence' } });
+      const m = r.mask!;
+      expect(m.shape).toEqual([4, 4]);
+      const classes = Array.from({ length: 16 }, (_, p) => { const px = want.slice(3 * p, 3 * p + 3); return px.indexOf(Math.max(...px)); });
+      expect(Array.from(m.mask)).toEqual(classes);
+      expect(m.confidenceBuckets).toHaveLength(16);
+    } finally { await fake.close(); }
+  });
+
+  it('refuses a share whose kind header does not name the model\'s kind (E_INTERNAL), never guessing', async () => {
+    const kind = await startFakeParties({ model: { inputShape: [16, 16, 1], outputShape: [16, 16, 1], outputActivation: 'sigmoid', labels: undefined }, behavior: { 1: { kindHeader: 'class' } } });
+    try {
+      await expect(client(kind).predict(tensor([16, 16, 1]), { privacy: { outputMode: 'label' } })).rejects.toMatchObject({ code: 'E_INTERNAL', message: expect.stringMatching(/kind 'class'/) });
+    } finally { await kind.close(); }
+  });
+});
+
+describe('the model\'s per-label thresholds in logits mode', () => {
+  it('findings decide at model.decisionThresholds (announced by the parties), as the label modes do', async () => {
+    const thresholds = CHEXNET_LABELS.map((_, i) => [0.5, 0.2, 0.8][i % 3]!);
+    const fake = await startFakeParties({ model: { inputShape: [32, 32, 1], outputShape: [14], outputActivation: 'sigmoid', labels: CHEXNET_LABELS, decisionThresholds: thresholds } });
+    try {
+      const r = await new PrivateInferenceClient({ parties: fake.urls, token: fake.token }).predict(tensor([32, 32, 1]));
+      expect(r.model.decisionThresholds).toEqual(thresholds);
+      for (const f of r.findings!) expect(f.positive).toBe(f.probability >= thresholds[f.index]!);
+      // at least one label whose decision differs from the 0.5 rule: the thresholds are really used
+      expect(r.findings!.some((f) => f.positive !== (f.probability >= 0.5))).toBe(true);
+    } finally { await fake.close(); }
+  });
+});

@@ -10,7 +10,8 @@
  *
  * Strictness:
  *  - outputMode: 'logits' < 'label+confidence' < 'label' (a request may move right).
- *  - confidenceThresholds come from the manifest only (finer buckets reveal more).
+ *  - confidenceThresholds and decisionThresholds come from the manifest only
+ *    (finer buckets reveal more; a threshold is part of what the model answers).
  *  - dp: a request may add DP where the manifest has none (it then supplies
  *    the whole configuration), or lower epsilon (and delta), raise the
  *    sensitivity (more noise), or move from 'gamma-split' to
@@ -21,6 +22,7 @@
 import { assert, MpcError } from '../errors.js';
 import type { PrivacyCharge } from './composition.js';
 import { MAX_LATTICE_SCALE, calibrate, noiseScaleInRange, type DpConfig, type NoiseSpec } from './dp-noise.js';
+import { channelsOf, decisionRuleOf, type DecisionRule, type OutputActivationName } from '../output-kind.js';
 
 export type OutputMode = 'logits' | 'label' | 'label+confidence';
 
@@ -32,8 +34,16 @@ export interface PolicyDp extends DpConfig {
 /** Per-model policy (model manifest). */
 export interface PrivacyPolicy {
   outputMode: OutputMode;
-  /** Margin thresholds (top logit minus runner-up, real units, ascending) for 'label+confidence'. */
+  /**
+   * Margin thresholds (real units, ascending) for 'label+confidence': top logit minus runner-up for
+   * argmax decisions; |logit - logit(t)| (> 0) for threshold decisions (decisions.ts).
+   */
   confidenceThresholds?: number[];
+  /**
+   * Probability thresholds of the 'threshold' decision rule (multi-label heads, sigmoid masks; output-kind.ts),
+   * each in (0, 1): one for every output, or one per channel (the last output dimension: per label). Default [0.5].
+   */
+  decisionThresholds?: number[];
   dp?: PolicyDp;
 }
 
@@ -47,11 +57,20 @@ export interface ResolvedPolicy {
   readonly outputMode: OutputMode;
   /** Empty unless outputMode is 'label+confidence'. */
   readonly confidenceThresholds: readonly number[];
+  /** How the label modes decide (output-kind.ts): 'argmax' unless the model's output shape and activation say otherwise. */
+  readonly decision: DecisionRule;
+  /** 'threshold' rule in a label mode: the probability threshold of each channel (length = channels); else empty. */
+  readonly decisionThresholds: readonly number[];
+  /** Channels per pixel (the last output dimension) of a 'pixel-argmax' or 'threshold' rule; 1 when the model's output is not known. */
+  readonly decisionChannels: number;
   readonly dp: PolicyDp | null;
   readonly noise: NoiseSpec | null;
   /** Per-image charge for the accountant (null: no DP, nothing to account). */
   readonly charge: PrivacyCharge | null;
 }
+
+/** Default probability threshold of a sigmoid output's decision. */
+export const DEFAULT_DECISION_THRESHOLD = 0.5;
 
 /** Default margins for 'label+confidence' when the manifest gives none: buckets < 1, 1-3, >= 3 logit units. */
 export const DEFAULT_CONFIDENCE_THRESHOLDS: readonly number[] = Object.freeze([1, 3]);
@@ -86,6 +105,9 @@ export interface PolicyModel {
   fracBits?: number;
   /** Number of logits the noise is added to: a clip bound then implies a least sensitivity. */
   classes?: number;
+  /** Output shape (without batch) and activation: they choose the label modes' decision rule (output-kind.ts). Absent: 'argmax'. */
+  outputShape?: readonly number[];
+  outputActivation?: OutputActivationName;
 }
 
 /**
@@ -109,7 +131,33 @@ export function resolvePolicy(policy: PrivacyPolicy = DEFAULT_POLICY, request: P
   const cal = dp ? calibrate(dp) : null;
   if (dp && cal) checkAgainstModel(dp, cal.noise, model);
   const thresholds = mode === 'label+confidence' ? [...(policy.confidenceThresholds ?? DEFAULT_CONFIDENCE_THRESHOLDS)] : [];
-  return Object.freeze({ outputMode: mode, confidenceThresholds: Object.freeze(thresholds), dp, noise: cal?.noise ?? null, charge: cal?.charge ?? null });
+  const decision = model.outputShape && model.outputActivation ? decisionRuleOf(model.outputShape, model.outputActivation) : 'argmax';
+  const decisionThresholds = decisionThresholdsOf(policy, model);
+  return Object.freeze({
+    outputMode: mode, confidenceThresholds: Object.freeze(thresholds), decision,
+    decisionThresholds: Object.freeze(mode !== 'logits' && decision === 'threshold' ? decisionThresholds : []),
+    decisionChannels: model.outputShape ? channelsOf(model.outputShape) : 1,
+    dp, noise: cal?.noise ?? null, charge: cal?.charge ?? null,
+  });
+}
+
+/**
+ * The manifest's decision thresholds, checked (E_BAD_ARGUMENT): probabilities in (0, 1); with the model's
+ * output known, one value or one per channel, given only where the rule is 'threshold', and with positive
+ * confidence margins there (a bucket counts margins |logit - logit(t)| reaches). Expanded to one per channel.
+ */
+export function decisionThresholdsOf(policy: PrivacyPolicy, model: PolicyModel): number[] {
+  const rule = model.outputShape && model.outputActivation ? decisionRuleOf(model.outputShape, model.outputActivation) : 'argmax';
+  const dt = policy.decisionThresholds;
+  assert(dt === undefined || (Array.isArray(dt) && dt.length > 0 && dt.every((t) => typeof t === 'number' && Number.isFinite(t) && t > 0 && t < 1)), 'E_BAD_ARGUMENT', 'privacy policy: decisionThresholds must be a non-empty list of probabilities in (0, 1)');
+  if (!model.outputShape || !model.outputActivation) return [...(dt ?? [DEFAULT_DECISION_THRESHOLD])];
+  assert(dt === undefined || rule === 'threshold', 'E_BAD_ARGUMENT', `privacy policy: decisionThresholds apply to sigmoid outputs decided per element (multi-label heads, sigmoid masks); this model's label modes decide by ${rule}`);
+  if (rule !== 'threshold') return [];
+  const C = channelsOf(model.outputShape);
+  assert(dt === undefined || dt.length === 1 || dt.length === C, 'E_BAD_ARGUMENT', `privacy policy: decisionThresholds needs 1 or ${C} values (one per output channel), got ${dt?.length}`);
+  assert((policy.confidenceThresholds ?? DEFAULT_CONFIDENCE_THRESHOLDS).every((m) => m > 0), 'E_BAD_ARGUMENT', 'privacy policy: for per-element decisions the confidence margins must be > 0 (distances |logit - logit(t)|)');
+  const ts = dt ?? [DEFAULT_DECISION_THRESHOLD];
+  return ts.length === C ? [...ts] : new Array<number>(C).fill(ts[0]!);
 }
 
 /**

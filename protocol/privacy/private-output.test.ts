@@ -112,3 +112,58 @@ describe('privateOutput (after secureForward: clip, noise, secure argmax)', () =
     expect(q.rounds).toBe(0);
   });
 });
+
+describe('privateOutput for multi-label heads and masks (decision rules of output-kind.ts)', () => {
+  const enc13 = (v: number) => encodeScalar(v, 13);
+  const multiLabel = { fracBits: 13, classes: 4, outputShape: [4], outputActivation: 'sigmoid' as const };
+  const mask = { fracBits: 13, classes: 12, outputShape: [2, 2, 3], outputActivation: 'softmax' as const };
+
+  it('resolvePolicy picks the rule from the model\'s output; decision thresholds are per channel, from the manifest only, checked', () => {
+    expect(resolvePolicy(undefined, { outputMode: 'label' }, multiLabel)).toMatchObject({ decision: 'threshold', decisionThresholds: [0.5, 0.5, 0.5, 0.5], decisionChannels: 4 });
+    expect(resolvePolicy({ outputMode: 'label', decisionThresholds: [0.1, 0.2, 0.3, 0.4] }, {}, multiLabel).decisionThresholds).toEqual([0.1, 0.2, 0.3, 0.4]);
+    expect(resolvePolicy({ outputMode: 'logits', decisionThresholds: [0.3] }, {}, multiLabel).decisionThresholds).toEqual([]);
+    expect(resolvePolicy(undefined, { outputMode: 'label' }, { ...multiLabel, outputShape: [8, 8, 1] }).decision).toBe('threshold');
+    expect(resolvePolicy(undefined, { outputMode: 'label' }, mask)).toMatchObject({ decision: 'pixel-argmax', decisionChannels: 3 });
+    expect(resolvePolicy(undefined, { outputMode: 'label' }, { fracBits: 13, classes: 2, outputShape: [2], outputActivation: 'softmax' }).decision).toBe('argmax');
+    const bad = (p: PrivacyPolicy, m: object = multiLabel) => { try { resolvePolicy(p, {}, m); } catch (e) { return isMpcError(e) && e.code === 'E_BAD_ARGUMENT' ? e.message : 'other'; } return 'accepted'; };
+    expect(bad({ outputMode: 'label', decisionThresholds: [0.5, 0.5] })).toMatch(/1 or 4 values/);
+    expect(bad({ outputMode: 'label', decisionThresholds: [1] })).toMatch(/\(0, 1\)/);
+    expect(bad({ outputMode: 'label', decisionThresholds: [0.5] }, mask)).toMatch(/pixel-argmax/);
+    expect(bad({ outputMode: 'label+confidence', confidenceThresholds: [0, 1] })).toMatch(/margins must be > 0/);
+  });
+
+  it("multi-label 'label': one bit per label against per-label thresholds, [N, C]; 'label+confidence' adds a bucket per label; cost as declared", async () => {
+    const N = 3, C = 4;
+    const ts = [0.5, 0.9, 0.1, 0.5];
+    const vals = [0, Math.log(9) + 0.01, Math.log(1 / 9) - 0.01, -2, 5, 2, -3, 0.4, -50, -50, -50, -50];
+    const s = shareFor3(BigUint64Array.from(vals.map(enc13)));
+    const policy = resolvePolicy({ outputMode: 'label+confidence', confidenceThresholds: [1, 3], decisionThresholds: ts }, {}, multiLabel);
+    const r = await run3((ctx) => privateOutput(ctx, { shape: [N, C], data: s[ctx.party] }, policy));
+    const [o0, o1] = [r.results[0], r.results[1]];
+    if (o0.mode !== 'label' || o1.mode !== 'label') throw new Error('expected labels');
+    expect(o0.shape).toEqual([N, C]);
+    const want = vals.map((v, i) => (v >= Math.log(ts[i % C]! / (1 - ts[i % C]!)) ? 1 : 0));
+    expect(signed(open(o0.label, o1.label)).map(Number)).toEqual(want);
+    const margin = vals.map((v, i) => Math.abs(v - Math.log(ts[i % C]! / (1 - ts[i % C]!))));
+    expect(signed(open(o0.confidence!, o1.confidence!)).map(Number)).toEqual(margin.map((m) => (m >= 3 ? 2 : m >= 1 ? 1 : 0)));
+    expect(o0.confidenceBuckets).toBe(3);
+    expectCost(r, privateOutputCost(N, C, policy));
+  });
+
+  it("mask with 3 softmax channels: 'label' is the class per pixel [N, H W]; with DP the noise comes first and adds no round", async () => {
+    const N = 2, C = 12;
+    const vals = Array.from(randomSigned(N * C, 20), (v) => BigInt.asIntN(64, v));
+    const s = shareFor3(BigUint64Array.from(vals, (v) => BigInt.asUintN(64, v)));
+    const policy = resolvePolicy(undefined, { outputMode: 'label' }, mask);
+    const r = await run3((ctx) => privateOutput(ctx, { shape: [N, C], data: s[ctx.party] }, policy));
+    const [o0, o1] = [r.results[0], r.results[1]];
+    if (o0.mode !== 'label' || o1.mode !== 'label') throw new Error('expected labels');
+    expect(o0.shape).toEqual([N, 4]);
+    expect(signed(open(o0.label, o1.label)).map(Number)).toEqual(plainArgmax(vals, N * 4, 3));
+    expectCost(r, privateOutputCost(N, C, policy));
+    const noisy = resolvePolicy(undefined, { outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 1 } }, mask);
+    expect(privateOutputCost(N, C, noisy)).toEqual(privateOutputCost(N, C, policy));
+    const q = await run3((ctx) => privateOutput(ctx, { shape: [N, C], data: s[ctx.party] }, noisy, { rng: seededPrg(70 + ctx.party) }));
+    expectCost(q, privateOutputCost(N, C, noisy));
+  });
+});

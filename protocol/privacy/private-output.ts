@@ -5,10 +5,18 @@
  *  1. dp.clip: each logit clipped to [-clip, clip] as x - ReLU(x - clip) + ReLU(-x - clip)
  *     (SecureNN Alg. 7, both ReLUs in one call).
  *  2. dp: noise shares added by P0 and P1 (dp-noise.ts; 0 rounds).
- *  3. 'label' / 'label+confidence': secure argmax per image, with the
- *     confidence bucket for the latter (argmax.ts). A single-logit model
- *     (sigmoid output) is treated as the two logits [0, x]: label 1 iff x > 0,
- *     margin |x|.
+ *  3. 'label' / 'label+confidence', by the policy's decision rule
+ *     (output-kind.ts), with the confidence bucket for the latter:
+ *     'argmax': secure argmax per image (argmax.ts). A single-logit model
+ *       (sigmoid output) is treated as the two logits [0, x]: label 1 iff x > 0,
+ *       margin |x|.
+ *     'threshold' (multi-label heads, sigmoid masks): one bit per output
+ *       element, logit >= logit(t) for its channel's threshold t, bucket from
+ *       |logit - logit(t)| (decisions.ts).
+ *     'pixel-argmax' (masks with C > 1 softmax channels): secure argmax over
+ *       the C channels of every pixel, rows = pixels.
+ *     DP noise (step 2) comes first, so every decision is post-processing of
+ *     the noisy logits: the same charge as the logits mode, no extra cost.
  * Only the returned shares may leave the party: the logits shares are not
  * returned at all in the label modes.
  */
@@ -21,13 +29,18 @@ import { reluCostFor, reluFor } from '../primitives/compare.js';
 import type { ComparisonMode } from '../context.js';
 import type { AShare } from '../ring/types.js';
 import { argmaxCost, secureArgmax } from './argmax.js';
+import { thresholdDecisions, thresholdDecisionsCost } from './decisions.js';
 import { addNoiseShares } from './dp-noise.js';
 import type { ResolvedPolicy } from './policy.js';
 import type { RandomSource } from './random-source.js';
 
 export type PrivateOutputShares =
   | { mode: 'logits'; shape: [number, number]; logits: AShare }
-  | { mode: 'label'; shape: [number]; label: AShare; confidence?: AShare; confidenceBuckets?: number };
+  /**
+   * shape [N] ('argmax': one class per image) or [N, P] (P decisions per image: 'threshold', one per output
+   * element; 'pixel-argmax', one class per pixel); label and confidence hold N P elements, image by image.
+   */
+  | { mode: 'label'; shape: [number] | [number, number]; label: AShare; confidence?: AShare; confidenceBuckets?: number };
 
 export interface PrivateOutputOptions {
   /** TESTS ONLY: seeded byte source for the DP noise. */
@@ -37,8 +50,22 @@ export interface PrivateOutputOptions {
 export function privateOutputCost(N: number, C: number, policy: ResolvedPolicy, mode: ComparisonMode = 'direct'): Cost {
   const parts: Cost[] = [];
   if (policy.dp?.clip !== undefined) parts.push(reluCostFor(2 * N * C, mode));
-  if (policy.outputMode !== 'logits') parts.push(argmaxCost(N, Math.max(C, 2), { confidenceThresholds: policy.confidenceThresholds }, mode));
+  if (policy.outputMode !== 'logits') parts.push(decideCost(N, C, policy, mode));
   return addCost({ rounds: 0, bytes: 0 }, ...parts);
+}
+
+function decideCost(N: number, C: number, policy: ResolvedPolicy, mode: ComparisonMode): Cost {
+  const conf = { confidenceThresholds: policy.confidenceThresholds };
+  if (policy.decision === 'threshold') return thresholdDecisionsCost(N * C, policy.confidenceThresholds.length, mode);
+  if (policy.decision === 'pixel-argmax') return argmaxCost(N * (C / channels(policy, C)), channels(policy, C), conf, mode);
+  return argmaxCost(N, Math.max(C, 2), conf, mode);
+}
+
+/** 'pixel-argmax': the channels of a pixel (policy.decisionChannels). */
+function channels(policy: ResolvedPolicy, C: number): number {
+  const ch = policy.decisionChannels;
+  assert(Number.isInteger(ch) && ch >= 1 && C % ch === 0, 'E_SHAPE', `private output: ${C} outputs per image are not whole pixels of ${ch} channels`);
+  return ch;
 }
 
 export async function privateOutput(ctx: PartyContext, logits: ShareTensor, policy: ResolvedPolicy, opts: PrivateOutputOptions = {}): Promise<PrivateOutputShares> {
@@ -67,6 +94,18 @@ export async function privateOutput(ctx: PartyContext, logits: ShareTensor, poli
     if (policy.noise) x = await addNoiseShares(ctx, x, policy.noise, opts.rng ? { rng: opts.rng } : {});
     if (policy.outputMode === 'logits') return { mode: 'logits', shape: [N, C], logits: x };
     // Step 3.
+    const K = policy.confidenceThresholds.length;
+    const bucketsOf = (b: AShare | undefined) => (K > 0 ? { confidence: b!, confidenceBuckets: K + 1 } : {});
+    if (policy.decision === 'threshold') {
+      assert(policy.decisionThresholds.length >= 1 && C % policy.decisionThresholds.length === 0, 'E_SHAPE', `private output: ${C} outputs per image are not whole rows of ${policy.decisionThresholds.length} thresholds`, { party: ctx.party });
+      const d = await thresholdDecisions(ctx, x, { thresholds: policy.decisionThresholds, confidenceThresholds: policy.confidenceThresholds, label: 'out.decide' });
+      return { mode: 'label', shape: [N, C], label: d.decision, ...bucketsOf(d.bucket) };
+    }
+    if (policy.decision === 'pixel-argmax') {
+      const ch = channels(policy, C), P = C / ch;
+      const r = await secureArgmax(ctx, x, N * P, ch, { confidenceThresholds: policy.confidenceThresholds, label: 'out.argmax' });
+      return { mode: 'label', shape: [N, P], label: r.index, ...bucketsOf(r.bucket) };
+    }
     let cols = C;
     if (C === 1) {
       const two = new BigUint64Array(2 * N);
@@ -74,7 +113,6 @@ export async function privateOutput(ctx: PartyContext, logits: ShareTensor, poli
       x = two as AShare;
       cols = 2;
     }
-    const K = policy.confidenceThresholds.length;
     const r = await secureArgmax(ctx, x, N, cols, { confidenceThresholds: policy.confidenceThresholds, label: 'out.argmax' });
     return { mode: 'label', shape: [N], label: r.index, ...(K > 0 ? { confidence: r.bucket!, confidenceBuckets: K + 1 } : {}) };
   });

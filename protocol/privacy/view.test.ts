@@ -24,6 +24,7 @@ import { memoryTransports, type MemoryTransport } from '../transport/memory.js';
 import type { Transport } from '../transport/transport.js';
 import { recvU64, sendU64 } from '../transport/messages.js';
 import { secureArgmax } from './argmax.js';
+import { thresholdDecisions } from './decisions.js';
 import { goodnessOfFitZ, twoSampleChiSquareZ } from './stats.js';
 import { k } from './test-helpers.js';
 
@@ -147,6 +148,20 @@ describe('no single party\'s view depends on the input (secure argmax, simulated
     const worst = compare(A.stats, B.stats);
     expect(worst.z, worst.key).toBeLessThan(5);
     // Every u64 message's bytes are uniform (each received share is masked).
+    for (const [key, e] of A.stats) if (!e.zp && !key.includes('+own') && !key.startsWith('P2 pair')) expect(goodnessOfFitZ(e.h, new Array<number>(e.h.length).fill(1 / 4 / (e.h.length / 4))), key).toBeLessThan(5);
+  });
+
+  // Per-element decisions (decisions.ts: multi-label heads, sigmoid masks): every decision 1 with bucket 2
+  // against every decision 0 with bucket 0, per-label thresholds and margins; the same statistics as above.
+  it('threshold decisions: every party\'s view is the same for all-positive and all-negative logits (decisions 1 / 0, buckets 2 / 0)', async () => {
+    const decide: Protocol = (ctx, share) => thresholdDecisions(ctx, share, { thresholds: [0.5, 0.9, 0.2, 0.5, 0.7], confidenceThresholds: [1, 3] });
+    const DA = enc([[9, 12, 8, 40, 5], [7, 6.5, 4, 3.5, 100], [20, 30, 9, 11, 13]]);
+    const DB = enc([[-9, -12, -8, -40, -5], [-7, -6.5, -4, -3.5, -100], [-20, -30, -9, -11, -13]]);
+    const A = await collect(DA, 31, false, decide), B = await collect(DB, 32, false, decide);
+    expect(B.shape).toEqual(A.shape);
+    expect(new Set(A.shape.map((x) => x.slice(0, 2)))).toEqual(new Set(['P0', 'P1', 'P2']));
+    const worst = compare(A.stats, B.stats);
+    expect(worst.z, worst.key).toBeLessThan(5);
     for (const [key, e] of A.stats) if (!e.zp && !key.includes('+own') && !key.startsWith('P2 pair')) expect(goodnessOfFitZ(e.h, new Array<number>(e.h.length).fill(1 / 4 / (e.h.length / 4))), key).toBeLessThan(5);
   });
 

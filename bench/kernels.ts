@@ -4,9 +4,10 @@
  *   npx tsx bench/kernels.ts            (or: npm run bench:kernels)
  * MPC_BENCH_QUICK=1 runs fewer repetitions.
  */
+import '../runtime/install.js';
 import { randomFillSync, randomInt } from 'node:crypto';
 import os from 'node:os';
-import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoadError } from '../protocol/kernels/native.js';
+import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoadError } from '../runtime/native-addon.js';
 import { tsKernels } from '../protocol/kernels/ts.js';
 import type { RingKernels } from '../protocol/kernels/types.js';
 

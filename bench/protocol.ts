@@ -7,6 +7,7 @@
  *    Network A, with the plaintext tfjs time on the same input and the ratio.
  * Writes bench/results/protocol.json and the table between the markers in BENCHMARKS.md.
  */
+import '../runtime/install.js';
 import { cpus } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

@@ -47,6 +47,7 @@
  * <!-- bench:run:begin --> and <!-- bench:run:end --> in BENCHMARKS.md, and
  * bench/results/latency-per-layer.svg (unless --no-write).
  */
+import '../runtime/install.js';
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';

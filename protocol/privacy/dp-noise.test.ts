@@ -7,7 +7,7 @@ import { sampleDiscreteGaussian, sampleDiscreteLaplace } from './discrete-sample
 import { addNoiseCost, addNoiseShares, calibrate, gaussianSigma, latticeParameter, sampleNoiseShare, totalNoiseVariance, type NoiseSpec } from './dp-noise.js';
 import { Rng } from './random-source.js';
 import { gammaHalfCdf, goodnessOfFitZ, ksCritical, ksStatistic, laplaceCdf, laplaceSumCdf, mean, normalCdf, variance } from './stats.js';
-import { expectCost, open } from './test-helpers.js';
+import { expectCost, open } from '../testing/privacy.js';
 
 // Fixed seeds for the tests only: production noise comes from the OS CSPRNG.
 const ALPHA = 1e-3;

@@ -14,7 +14,7 @@ import { randomSigned } from '../testing/values.js';
 import { fileStore } from '../../parties/accountant-store.js';
 import { PrivacyAccountant } from './accountant.js';
 import { pateAggregate, pateCalibrate, pateCost } from './pate.js';
-import { expectCost, k, open, plainArgmax, signed } from './test-helpers.js';
+import { expectCost, k, open, plainArgmax, signed } from '../testing/privacy.js';
 
 const D = 12, H = 16, C = 4, T = 5, M = 16, F = 13;
 

@@ -9,7 +9,7 @@ import { seededPrg, uniform } from '../testing/seed-models.js';
 import { randomSigned } from '../testing/values.js';
 import { resolvePolicy, type PrivacyPolicy } from './policy.js';
 import { privateOutput, privateOutputCost } from './private-output.js';
-import { expectCost, k, open, plainArgmax, signed } from './test-helpers.js';
+import { expectCost, k, open, plainArgmax, signed } from '../testing/privacy.js';
 
 const policyError = (f: () => unknown) => {
   try { f(); } catch (e) { return isMpcError(e) && e.code === 'E_PRIVACY_POLICY' && e.httpStatus === 403; }

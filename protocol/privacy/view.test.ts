@@ -25,7 +25,7 @@ import type { Transport } from '../transport/transport.js';
 import { recvU64, sendU64 } from '../transport/messages.js';
 import { secureArgmax } from './argmax.js';
 import { goodnessOfFitZ, twoSampleChiSquareZ } from './stats.js';
-import { k } from './test-helpers.js';
+import { k } from '../testing/privacy.js';
 
 interface Msg { from: PartyId; tag: string; payload: Uint8Array }
 

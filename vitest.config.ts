@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     // The runtime layer hands protocol/ its kernels (native addon, AES-NI PRG) as a party server's would.
-    setupFiles: ['test/support/setup-runtime.ts'],
+    setupFiles: ['test/testing/setup-runtime.ts'],
   },
 });

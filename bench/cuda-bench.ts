@@ -37,7 +37,7 @@ import { sizeOf } from '../protocol/layers/types.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { reconstruct } from '../protocol/sharing/sharing.js';
 import { run3, shareFor3, type Run3Result } from '../protocol/testing/run3.js';
-import { seedCnn, seededPrg, uniform, vgg16 } from '../protocol/testing/seed-models.js';
+import { seedCnn, seededPrg, uniform, vgg16 } from '../protocol/seed-models.js';
 
 const outDir = process.env.OUT ?? '.bench-out';
 const outFile = path.join(outDir, 'cuda-bench.json');

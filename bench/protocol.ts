@@ -26,7 +26,7 @@ import { truncateExact } from '../protocol/primitives/truncate-exact.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { reconstruct } from '../protocol/sharing/sharing.js';
 import { run3, shareFor3 } from '../protocol/testing/run3.js';
-import { networkA, seedCnn, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { networkA, seedCnn, seededPrg, uniform } from '../protocol/seed-models.js';
 import { randomSigned, randomU64s } from '../protocol/testing/values.js';
 import { tfjsPredictMs } from './tfjs-time.js';
 

@@ -62,7 +62,7 @@ import { sizeOf } from '../protocol/layers/types.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { reconstruct } from '../protocol/sharing/sharing.js';
 import { run3, shareFor3 } from '../protocol/testing/run3.js';
-import { networkA, seedCnn, seededPrg, uniform, vgg16 } from '../protocol/testing/seed-models.js';
+import { networkA, seedCnn, seededPrg, uniform, vgg16 } from '../protocol/seed-models.js';
 import { launchLocal, type Launched } from '../parties/launch.js';
 import type { LayerRecord, RunRecord } from '../parties/party.js';
 import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResult, type LayerStat, type RunMeta } from './report.js';

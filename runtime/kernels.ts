@@ -54,7 +54,7 @@ let installed = false;
  * Loads the addons and hands protocol/ its default kernels and the PRG's
  * keystream. Idempotent; the entry points call it (party servers, the
  * importer's command line, benchmarks, and the test setup
- * test/support/setup-runtime.ts).
+ * test/testing/setup-runtime.ts).
  */
 export function installRuntimeKernels(): void {
   if (installed) return;

@@ -28,8 +28,8 @@ import { PeerMesh } from '../parties/mesh.js';
 import { createPartyServer } from '../parties/server.js';
 import { checkPeerCert, readTls, type MeshTls } from '../parties/tls.js';
 import type { PartyId } from '../protocol/ring/types.js';
-import { networkA } from '../protocol/testing/seed-models.js';
-import { certsAll, certsSh, DEPLOY, freePorts, makeBundles, parseDockerfile, renderComposeConfig, ROOT, spawnProc, stopProc, until, writeJson, type Proc } from './support/deploy.js';
+import { networkA } from '../protocol/seed-models.js';
+import { certsAll, certsSh, DEPLOY, freePorts, makeBundles, parseDockerfile, renderComposeConfig, ROOT, spawnProc, stopProc, until, writeJson, type Proc } from './testing/deploy.js';
 
 const tmp = (name: string) => mkdtempSync(path.join(tmpdir(), `securenn-${name}-`));
 const tlsOf = (dir: string, p: PartyId, ca = path.join(dir, 'ca.crt')): MeshTls => readTls({ ca, cert: path.join(dir, `party-${p}.crt`), key: path.join(dir, `party-${p}.key`) });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decode } from '../fixed-point/fixed-point.js';
 import { run3, shareFor3 } from '../testing/run3.js';
-import { seededPrg } from '../testing/seed-models.js';
+import { seededPrg } from '../seed-models.js';
 import { sampleGamma } from './continuous-samplers.js';
 import { sampleDiscreteGaussian, sampleDiscreteLaplace } from './discrete-samplers.js';
 import { addNoiseCost, addNoiseShares, calibrate, gaussianSigma, latticeParameter, sampleNoiseShare, totalNoiseVariance, type NoiseSpec } from './dp-noise.js';

@@ -5,7 +5,7 @@ import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../ir.js';
 import { secureForward } from '../layers/runner.js';
 import { shareModel } from '../layers/share-model.js';
 import { run3, shareFor3 } from '../testing/run3.js';
-import { seededPrg, uniform } from '../testing/seed-models.js';
+import { seededPrg, uniform } from '../seed-models.js';
 import { randomSigned } from '../testing/values.js';
 import { resolvePolicy, type PrivacyPolicy } from './policy.js';
 import { privateOutput, privateOutputCost } from './private-output.js';

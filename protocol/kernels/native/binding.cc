@@ -120,14 +120,15 @@ bool isArray(Kind k) { return k == Kind::U64 || k == Kind::U32 || k == Kind::U8 
 
 size_t elementSize(Kind k) { return k == Kind::U64 ? 8 : k == Kind::U32 ? 4 : 1; }
 
-// The checked arguments of one call.
+// The checked arguments of one call. Only `present` is cleared (this runs on every kernel call); an entry is read
+// only after check() has set it.
 struct Args {
-  void* data[kMaxArgs] = {};
-  size_t len[kMaxArgs] = {};
-  int64_t i[kMaxArgs] = {};
-  uint64_t big[kMaxArgs] = {};
-  bool flag[kMaxArgs] = {};
-  bool present[kMaxArgs] = {};  // OptU8: false for null / undefined
+  void* data[kMaxArgs];
+  size_t len[kMaxArgs];
+  int64_t i[kMaxArgs];
+  uint64_t big[kMaxArgs];
+  bool flag[kMaxArgs];
+  bool present[kMaxArgs] = {};  // arrays: false for an absent OptU8 (null / undefined)
 
   uint64_t* u64(int k) const { return static_cast<uint64_t*>(data[k]); }
   uint32_t* u32(int k) const { return static_cast<uint32_t*>(data[k]); }
@@ -213,14 +214,17 @@ bool check(Call& c, const Signature& s, Args& x) {
   for (size_t i = 0; i < s.n && c.ok; i++) {
     const ArgSpec& a = s.args[i];
     if (!isArray(a.kind) || a.lenOf == -1 || !x.present[i]) continue;
+    // Messages are built only on failure: this runs on every kernel call.
     size_t want = a.per;
     if (a.lenOf != kFixed) {
       const size_t base = x.len[a.lenOf];
-      if (a.per == 1) want = base;
-      else if (!mulSize(c, (std::to_string(a.per) + "*" + s.args[a.lenOf].name + ".length").c_str(), base, a.per, want)) return false;
+      if (__builtin_mul_overflow(base, a.per, &want) || want > (static_cast<size_t>(1) << 53))
+        return c.fail("E_SHAPE", std::to_string(a.per) + "*" + s.args[a.lenOf].name + ".length is too large");
     }
-    const std::string label = a.label ? a.label : a.per > 1 && a.lenOf != kFixed ? std::string(a.name) + " (" + std::to_string(a.per) + "*" + s.args[a.lenOf].name + ".length)" : a.name;
-    sameLen(c, label.c_str(), x.len[i], want);
+    if (x.len[i] != want) {
+      const std::string label = a.label ? a.label : a.per > 1 && a.lenOf != kFixed ? std::string(a.name) + " (" + std::to_string(a.per) + "*" + s.args[a.lenOf].name + ".length)" : a.name;
+      return sameLen(c, label.c_str(), x.len[i], want);
+    }
   }
   for (size_t k = 0; k < s.nDisjoint && c.ok; k++) {
     const Disjoint& d = s.disjoint[k];

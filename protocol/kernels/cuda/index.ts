@@ -5,7 +5,7 @@
  * privateCompare, zeroTest and bitShareZp on the GPU when a call is large
  * enough to repay the PCIe copies, and everything else (small calls, the
  * remaining methods, and any call whose arguments are not well formed) on a
- * CPU RingKernels (by default getKernels('auto'): native if built, else ts).
+ * CPU RingKernels (by default getKernels('auto'): the native kernels the runtime handed in, else ts).
  * Results are bit-identical to the CPU kernels: all GPU arithmetic is exact
  * integer arithmetic (kernels.cu), and a malformed call goes to the CPU
  * kernels so that it fails with the same error code and message.

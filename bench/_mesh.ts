@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeAll, meshTrio } from '../parties/testing.js';
+import { closeAll, meshTrio } from '../parties/testing/trio.js';
 for (const tls of [true, false]) for (const win of [256 * 1024, 4 << 20]) for (const chunk of [1 << 20, 4 << 20]) {
   const ms = await meshTrio({ tls, extra: { flowControlWindow: win, chunkBytes: chunk } });
   const size = 32 << 20;

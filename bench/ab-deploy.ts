@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 import { launchLocal, partyNodeArgs, type Launched } from '../parties/launch.js';
 import { waitPrepIdle } from './prep-wait.js';
-import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 
 const argv = process.argv.slice(2);
 let bArgs: string | undefined;

@@ -17,6 +17,7 @@
  * Writes $OUT/cuda-bench.json (or .bench-out/cuda-bench.json) after every
  * section, so a run cut short keeps what finished.
  */
+import '../runtime/install.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
@@ -24,9 +25,10 @@ import { performance } from 'node:perf_hooks';
 import { Prg } from '../protocol/correlated/prg.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
-import { cudaStatus, loadCudaKernels, type CudaKernels } from '../protocol/kernels/cuda/index.js';
+import type { CudaKernels } from '../protocol/kernels/cuda/index.js';
+import { cudaStatus, loadCudaKernels } from '../runtime/cuda-addon.js';
 import { getKernels } from '../protocol/kernels/index.js';
-import { loadNativeKernels } from '../protocol/kernels/native.js';
+import { loadNativeKernels } from '../runtime/native-addon.js';
 import { tsKernels } from '../protocol/kernels/ts.js';
 import type { RingKernels } from '../protocol/kernels/types.js';
 import { secureForward } from '../protocol/layers/runner.js';
@@ -35,7 +37,7 @@ import { sizeOf } from '../protocol/layers/types.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { reconstruct } from '../protocol/sharing/sharing.js';
 import { run3, shareFor3, type Run3Result } from '../protocol/testing/run3.js';
-import { seedCnn, seededPrg, uniform, vgg16 } from '../protocol/testing/seed-models.js';
+import { seedCnn, seededPrg, uniform, vgg16 } from '../protocol/seed-models.js';
 
 const outDir = process.env.OUT ?? '.bench-out';
 const outFile = path.join(outDir, 'cuda-bench.json');

@@ -6,12 +6,13 @@
  * required. Prints one line per case, writes $OUT/cuda-check.json, exits 1
  * on any failure and 2 when there is no CUDA device.
  */
+import '../runtime/install.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { equalityCases } from '../protocol/testing/cuda-equality.js';
-import { cudaStatus, loadCudaKernels } from '../protocol/kernels/cuda/index.js';
-import { loadNativeKernels, nativeLoadError } from '../protocol/kernels/native.js';
+import { cudaStatus, loadCudaKernels } from '../runtime/cuda-addon.js';
+import { loadNativeKernels, nativeLoadError } from '../runtime/native-addon.js';
 import { tsKernels } from '../protocol/kernels/ts.js';
 
 const status = cudaStatus();

@@ -8,10 +8,11 @@
  * level of the first rows (see protocol/kernels/native.ts). On a shared
  * machine pin it (`taskset -c 1`) and repeat: the "x2" row then shares a core.
  */
+import '../runtime/install.js';
 import { randomFillSync, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoadError } from '../protocol/kernels/native.js';
+import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoadError } from '../runtime/native-addon.js';
 import { tsKernels } from '../protocol/kernels/ts.js';
 import type { RingKernels } from '../protocol/kernels/types.js';
 

@@ -6,14 +6,14 @@
  *
  *   npx tsx bench/load.ts [--clients 100] [--seconds 30] [--model networkA|cnn] [--no-write]
  *
- * The same harness (test/support/load.ts) runs in test/load.test.ts for 8 s.
+ * The same harness (test/testing/load.ts) runs in test/load.test.ts for 8 s.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { launchLocal } from '../parties/launch.js';
-import { networkA, seedCnn } from '../protocol/testing/seed-models.js';
-import { runLoad, type LoadReport } from '../test/support/load.js';
+import { networkA, seedCnn } from '../protocol/seed-models.js';
+import { runLoad, type LoadReport } from '../test/testing/load.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => { const i = args.indexOf(name); return i >= 0 && args[i + 1] ? args[i + 1]! : def; };

@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 import { launchLocal, partyNodeArgs } from '../parties/launch.js';
 import { waitPrepIdle } from './prep-wait.js';
-import { networkA, seedCnn, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { networkA, seedCnn, seededPrg, uniform } from '../protocol/seed-models.js';
 
 const which = process.argv[2] ?? 'cnn';
 if (which !== 'cnn' && which !== 'a') throw new Error(`model: 'cnn' or 'a', got '${which}'`);

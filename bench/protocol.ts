@@ -7,6 +7,7 @@
  *    Network A, with the plaintext tfjs time on the same input and the ratio.
  * Writes bench/results/protocol.json and the table between the markers in BENCHMARKS.md.
  */
+import '../runtime/install.js';
 import { cpus } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +26,7 @@ import { truncateExact } from '../protocol/primitives/truncate-exact.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { reconstruct } from '../protocol/sharing/sharing.js';
 import { run3, shareFor3 } from '../protocol/testing/run3.js';
-import { networkA, seedCnn, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { networkA, seedCnn, seededPrg, uniform } from '../protocol/seed-models.js';
 import { randomSigned, randomU64s } from '../protocol/testing/values.js';
 import { tfjsPredictMs } from './tfjs-time.js';
 

@@ -57,6 +57,7 @@
  * selection of zoo models only: <!-- bench:zoo:begin --> ... end), and
  * bench/results/latency-per-layer.svg (unless --no-write).
  */
+import '../runtime/install.js';
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -71,7 +72,7 @@ import { sizeOf } from '../protocol/layers/types.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { reconstruct } from '../protocol/sharing/sharing.js';
 import { run3, shareFor3 } from '../protocol/testing/run3.js';
-import { networkA, seedCnn, seededPrg, uniform, vgg16 } from '../protocol/testing/seed-models.js';
+import { networkA, seedCnn, seededPrg, uniform, vgg16 } from '../protocol/seed-models.js';
 import { launchLocal, type Launched } from '../parties/launch.js';
 import type { LayerRecord, RunRecord } from '../parties/party.js';
 import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResult, type LayerStat, type RunMeta } from './report.js';

@@ -15,7 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import { PrivateInferenceClient, type ProgressStage } from '../client-sdk/src/index.js';
 import { launchLocal } from '../parties/launch.js';
-import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 
 const warm = Number(process.argv[2] ?? 300), timed = Number(process.argv[3] ?? 100);
 if (!Number.isInteger(warm) || warm < 0 || !Number.isInteger(timed) || timed < 1) throw new Error('usage: bench/sdk-stages.ts [warm-up >= 0] [timed >= 1]');

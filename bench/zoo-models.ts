@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Activation, FloatTensor, LayerNode, ModelIR } from '../protocol/ir.js';
 import { IR_FORMAT_VERSION } from '../protocol/ir.js';
-import { seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { seededPrg, uniform } from '../protocol/seed-models.js';
 
 export const ZOO_DIR = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'shared', 'fixtures', 'zoo');
 

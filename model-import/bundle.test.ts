@@ -8,7 +8,7 @@ import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { BUNDLE_FORMAT_VERSION, loadBundle, writeBundles, type BundleManifest } from './bundle.js';
 import { loadModel } from './load.js';
 import { seedBuilder, writeModelFile } from './seed-models.js';
-import { tempDir } from './test-helpers.js';
+import { tempDir } from './testing/fixtures.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { loadBundle } from './bundle.js';
 import { main, privacyFromFlags } from './cli.js';
-import { fixtureModel, haveFixtures, tempDir, XRAY } from './test-helpers.js';
+import { fixtureModel, haveFixtures, tempDir, XRAY } from './testing/fixtures.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

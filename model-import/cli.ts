@@ -34,6 +34,7 @@
  * positional arguments after the model file are more sample paths. Progress goes to
  * stderr; the import summary and the report go to stdout.
  */
+import '../runtime/install.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

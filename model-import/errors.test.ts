@@ -6,7 +6,7 @@ import { writeBundles } from './bundle.js';
 import { main } from './cli.js';
 import { loadModel } from './load.js';
 import { seedBuilder, SequentialBuilder, prgFromSeed, writeModelFile } from './seed-models.js';
-import { fixtureModel, haveFixtures, KERAS_FIXTURES, tempDir } from './test-helpers.js';
+import { fixtureModel, haveFixtures, KERAS_FIXTURES, tempDir } from './testing/fixtures.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

@@ -4,7 +4,7 @@ import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR } fro
 import { fixedLogits } from './fixed-sim.js';
 import { referenceLogits } from './reference.js';
 import { seedBuilder } from './seed-models.js';
-import { maxAbsDiff } from './test-helpers.js';
+import { maxAbsDiff } from './testing/fixtures.js';
 
 const t = (shape: number[], v: number[]): FloatTensor => ({ shape, data: Float64Array.from(v) });
 const model = (inputShape: number[], nodes: LayerNode<FloatTensor>[]): ModelIR<FloatTensor> => ({ formatVersion: IR_FORMAT_VERSION, inputShape, nodes, output: nodes.at(-1)!.name, outputActivation: 'linear' });

@@ -5,7 +5,7 @@ import { readImageInput } from './images.js';
 import { loadModel, type LoadedModel } from './load.js';
 import { argmaxRows } from './output.js';
 import { referenceLogits, referencePredict } from './reference.js';
-import { FIXTURE_MODELS, fixtureModel, golden, goldenImage, haveFixtures, KERAS_FIXTURES, maxAbsDiff, readF32 } from './test-helpers.js';
+import { FIXTURE_MODELS, fixtureModel, golden, goldenImage, haveFixtures, KERAS_FIXTURES, maxAbsDiff, readF32 } from './testing/fixtures.js';
 
 const cache = new Map<string, LoadedModel>();
 async function model(dir: string): Promise<LoadedModel> {

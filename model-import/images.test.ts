@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeImage, listImages, readImageInput } from './images.js';
-import { haveFixtures, KERAS_FIXTURES, maxAbsDiff, readF32, XRAY } from './test-helpers.js';
+import { haveFixtures, KERAS_FIXTURES, maxAbsDiff, readF32, XRAY } from './testing/fixtures.js';
 
 describe.skipIf(!haveFixtures)('sample images (decoded and resized like Pillow)', () => {
   it('a PNG digit gives exactly the golden input tensor (convert L, bilinear 250x250 -> 28x28, / 255)', () => {

@@ -8,7 +8,7 @@ import { writeKeras3Archive } from './keras-writer.js';
 import { loadModel } from './load.js';
 import { referencePredict } from './reference.js';
 import { prgFromSeed, uniform } from './seed-models.js';
-import { tempDir } from './test-helpers.js';
+import { tempDir } from './testing/fixtures.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

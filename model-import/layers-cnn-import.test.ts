@@ -9,13 +9,13 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FloatTensor } from '../protocol/ir.js';
-import { seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { seededPrg, uniform } from '../protocol/seed-models.js';
 import type { JsonObject } from './keras-config.js';
 import { writeKeras3Archive } from './keras-writer.js';
 import { loadModel } from './load.js';
 import { referenceLogits } from './reference.js';
 import { prgFromSeed, SequentialBuilder, writeModelFile } from './seed-models.js';
-import { tempDir } from './test-helpers.js';
+import { tempDir } from './testing/fixtures.js';
 
 tf.env().set('PROD', true);
 void tf.setBackend('cpu');

@@ -9,7 +9,7 @@ import type { FloatTensor } from '../protocol/ir.js';
 import { loadModel } from './load.js';
 import { referenceLogits } from './reference.js';
 import { SequentialBuilder, prgFromSeed, writeModelFile } from './seed-models.js';
-import { tempDir } from './test-helpers.js';
+import { tempDir } from './testing/fixtures.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

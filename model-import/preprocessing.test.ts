@@ -9,7 +9,7 @@ import { loadBundle } from './bundle.js';
 import { main } from './cli.js';
 import { loadModel } from './load.js';
 import { applyPreprocessingFlags } from './preprocessing.js';
-import { fixtureModel, haveFixtures, tempDir, XRAY } from './test-helpers.js';
+import { fixtureModel, haveFixtures, tempDir, XRAY } from './testing/fixtures.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

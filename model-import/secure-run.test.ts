@@ -10,7 +10,7 @@ import { loadBundle, writeBundles } from './bundle.js';
 import { fixedLogits } from './fixed-sim.js';
 import { loadModel } from './load.js';
 import { referenceLogits } from './reference.js';
-import { fixtureModel, golden, haveFixtures, KERAS_FIXTURES, maxAbsDiff, readF32, tempDir } from './test-helpers.js';
+import { fixtureModel, golden, haveFixtures, KERAS_FIXTURES, maxAbsDiff, readF32, tempDir } from './testing/fixtures.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

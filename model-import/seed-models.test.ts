@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,8 +8,10 @@ import { reconstruct } from '../protocol/sharing/sharing.js';
 import { loadBundle, writeBundles } from './bundle.js';
 import { loadModel } from './load.js';
 import { referencePredict } from './reference.js';
-import { paramCount, seedBuilder, writeSeedModel, type SeedArch } from './seed-models.js';
-import { tempDir } from './test-helpers.js';
+import type { FloatTensor, LayerNode, ModelIR } from '../protocol/ir.js';
+import { SEED_ARCHS, seedArchitecture, seedModel } from '../protocol/seed-models.js';
+import { paramCount, prgFromSeed, seedBuilder, writeSeedModel, type SeedArch } from './seed-models.js';
+import { tempDir } from './testing/fixtures.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -73,4 +75,33 @@ describe('seed models as real Keras files: write -> import -> forward equals the
     const got = reconstruct(getKernels(), pick(n0.kernel.data), pick(n1.kernel.data));
     expect(got).toEqual(encode(Float64Array.from(idx, (j) => orig.kernel.data[j]!), 13));
   }, 120_000);
+});
+
+describe('one definition of the seed architectures (protocol/seed-models.ts)', () => {
+  /** A node without its name, inputs and weight values: what the architecture fixes. */
+  const shapeOf = (n: LayerNode<FloatTensor>) => {
+    const { name: _n, inputs: _i, ...rest } = n as LayerNode<FloatTensor> & { kernel?: FloatTensor; bias?: FloatTensor };
+    const r = rest as Record<string, unknown>;
+    for (const w of ['kernel', 'bias']) if (r[w]) r[w] = (r[w] as FloatTensor).shape;
+    return r;
+  };
+  const small: Partial<Record<SeedArch, number[]>> = { vgg16: [32, 32, 3] };
+
+  it.each(SEED_ARCHS)('%s: the IR of protocol/ and the Keras file model-import writes have the same layers, and the same weights from the same PRG', (arch) => {
+    const fromProtocol = seedModel(arch, 5, small[arch]);
+    const b = seedBuilder(arch, { seed: 5, ...(small[arch] ? { inputShape: small[arch] } : {}) });
+    const fromImport = b.expectedIR();
+    expect(fromImport.nodes.map(shapeOf)).toEqual(fromProtocol.nodes.map(shapeOf));
+    expect(fromImport.inputShape).toEqual(fromProtocol.inputShape);
+    expect(fromImport.outputActivation).toBe(fromProtocol.outputActivation);
+    expect(b.layers.length).toBe(seedArchitecture(arch).layers.length);
+    // Same draw order: rebuilt over the importer's PRG, protocol's builder gives the same weights.
+    const weights = (m: ModelIR<FloatTensor>) => {
+      const h = createHash('sha256');
+      for (const n of m.nodes) for (const w of ['kernel', 'bias'] as const) { const t = (n as unknown as Partial<Record<string, FloatTensor>>)[w]; if (t) h.update(new Uint8Array(Float64Array.from(t.data).buffer)); }
+      return h.digest('hex');
+    };
+    const withImporterPrg = seedModel(arch, prgFromSeed(5), small[arch]);
+    expect(weights(withImporterPrg)).toEqual(weights(fromImport));
+  });
 });

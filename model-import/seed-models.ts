@@ -1,12 +1,7 @@
 /**
- * The seed architectures of PROTOCOL-NOTES.md with random weights, written
- * as real Keras files that the importer then loads like any other model:
- *  - cnn-maxpool: pneumonia CNN on 150x125x1 (Conv(16,8,s2,same) MaxPool(2,1)
- *    Conv(32,4,s2) MaxPool(2,1) Conv(64,4,s2) MaxPool(2,1) Conv(32,4,s2)
- *    MaxPool(2,1) Flatten Dense(32,relu) Dense(2,softmax));
- *  - cnn-avgpool: the same with AveragePooling2D;
- *  - vgg16: VGG16 on 224x224x3 with the Dense 512 - 32 - 2 head;
- *  - mnist-a: MNIST Network A, 784 - 128 - 128 - 10 dense ReLU.
+ * The seed architectures (defined once, in protocol/seed-models.ts:
+ * cnn-maxpool, cnn-avgpool, vgg16, mnist-a) with random weights, written as
+ * real Keras files that the importer then loads like any other model.
  * Weights are He-uniform (limit sqrt(6 / fan_in)), biases uniform in
  * [-0.05, 0.05), from an AES-CTR PRG seeded by node:crypto (or a given seed).
  * The builder also records the float IR the file should import to, so tests
@@ -19,21 +14,9 @@ import { IR_FORMAT_VERSION, type Activation, type FloatTensor, type LayerNode, t
 import { writeKeras3, writeLegacyH5, type LegacyH5Options, type SeqLayer, type SeqModel } from './keras-writer.js';
 import type { JsonObject } from './keras-config.js';
 import { outputShape, sizeOf } from './shapes.js';
+import { seedArchitecture, uniform, type SeedArch } from '../protocol/seed-models.js';
 
-export const SEED_ARCHS = ['cnn-maxpool', 'cnn-avgpool', 'vgg16', 'mnist-a'] as const;
-export type SeedArch = (typeof SEED_ARCHS)[number];
-
-/** Uniform floats in [-a, a) (53-bit resolution). */
-export function uniform(g: Prg, n: number, a: number): Float64Array {
-  const out = new Float64Array(n);
-  const CH = 1 << 16;
-  for (let off = 0; off < n; off += CH) {
-    const m = Math.min(CH, n - off);
-    const w = new Uint32Array(g.bytes(8 * m).buffer);
-    for (let i = 0; i < m; i++) out[off + i] = ((w[2 * i]! * 2 ** 21 + (w[2 * i + 1]! >>> 11)) / 2 ** 53) * 2 * a - a;
-  }
-  return out;
-}
+export { isSeedArch, PNEUMONIA_LABELS, SEED_ARCHS, uniform, type SeedArch } from '../protocol/seed-models.js';
 
 export function prgFromSeed(seed?: number | Uint8Array): Prg {
   if (seed === undefined) return new Prg(randomBytes(16));
@@ -159,7 +142,6 @@ export class SequentialBuilder {
   }
 }
 
-export const PNEUMONIA_LABELS = ['NORMAL', 'PNEUMONIA'];
 
 export interface SeedOptions {
   seed?: number | Uint8Array;
@@ -167,37 +149,17 @@ export interface SeedOptions {
   inputShape?: number[];
 }
 
-/** Build a seed architecture with random weights. */
+/** Build a seed architecture (protocol/seed-models.ts) with random weights. */
 export function seedBuilder(arch: SeedArch, opts: SeedOptions = {}): SequentialBuilder {
-  const g = prgFromSeed(opts.seed);
-  switch (arch) {
-    case 'cnn-maxpool':
-    case 'cnn-avgpool': {
-      const p = arch === 'cnn-maxpool' ? 'max' : 'avg';
-      return new SequentialBuilder(`seed_${arch.replace('-', '_')}`, opts.inputShape ?? [150, 125, 1], g)
-        .conv2d(16, 8, 2, 'same').pool(p, 2, 1)
-        .conv2d(32, 4, 2, 'valid').pool(p, 2, 1)
-        .conv2d(64, 4, 2, 'valid').pool(p, 2, 1)
-        .conv2d(32, 4, 2, 'valid').pool(p, 2, 1)
-        .flatten().dense(32).dense(2, 'softmax');
-    }
-    case 'vgg16': {
-      const b = new SequentialBuilder('vgg16', opts.inputShape ?? [224, 224, 3], g);
-      for (const [reps, f] of [[2, 64], [2, 128], [3, 256], [3, 512], [3, 512]] as const) {
-        for (let i = 0; i < reps; i++) b.conv2d(f, 3, 1, 'same');
-        b.pool('max', 2, 2);
-      }
-      return b.flatten().dense(512).dense(32).dense(2, 'softmax');
-    }
-    case 'mnist-a':
-      return new SequentialBuilder('network_a', opts.inputShape ?? [784], g).dense(128).dense(128).dense(10, 'softmax');
-    default:
-      throw new MpcError('E_BAD_ARGUMENT', `seed model: unknown architecture '${String(arch)}' (one of ${SEED_ARCHS.join(', ')})`);
+  const a = seedArchitecture(arch, opts.inputShape);
+  const b = new SequentialBuilder(a.name, a.inputShape, prgFromSeed(opts.seed));
+  for (const l of a.layers) {
+    if (l.op === 'conv') b.conv2d(l.filters, l.kernel, l.stride, l.padding, l.activation);
+    else if (l.op === 'pool') b.pool(l.kind, l.size, l.stride);
+    else if (l.op === 'flatten') b.flatten();
+    else b.dense(l.units, l.activation);
   }
-}
-
-export function isSeedArch(s: string): s is SeedArch {
-  return (SEED_ARCHS as readonly string[]).includes(s);
+  return b;
 }
 
 /** Number of weight values of a built model. */

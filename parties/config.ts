@@ -8,7 +8,7 @@
  * Env: PARTY_ID, PARTY_CONFIG, PARTY_TOKENS (comma-separated: this party's own client tokens), PARTY_INSECURE_LOCAL=1,
  * PARTY_LOG_LEVEL, PARTY_HTTP_PORT, PARTY_GRPC_PORT, PARTY_ACCOUNTANT_FILE.
  */
-import type { BackendSpec } from '../protocol/kernels/select.js';
+import type { BackendSpec } from '../runtime/kernels.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,7 +108,7 @@ export interface CommonSettings {
   http: { requestMs: number; keepAliveMs: number };
   cors: { origins: string[] };
   logLevel: string;
-  /** Kernel backend: 'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'native', 'ts' (protocol/kernels/select.ts). */
+  /** Kernel backend: 'auto' (CUDA if present, else CPU), 'cpu', 'cuda', 'native', 'ts' (runtime/kernels.ts). */
   kernels: BackendSpec;
   /**
    * Ring width of the comparisons (ReLU, MaxPool, argmax): 32 (default) is

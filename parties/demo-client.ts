@@ -10,6 +10,7 @@
  * parties at the file's URLs serve the model hash the file names, so a
  * client.json of another (or a stale) deployment is refused, not used.
  */
+import '../runtime/install.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMpcError } from '../protocol/errors.js';
 import type { WireFrame } from './chunking.js';
 import { decodeFrame, encodeFrame, encodeFrameLazy } from './frame-codec.js';
-import { closeAll, meshTrio, type Trio } from './testing.js';
+import { closeAll, meshTrio, type Trio } from './testing/trio.js';
 
 const def = protoLoader.loadSync(fileURLToPath(new URL('./proto/party.proto', import.meta.url)), { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
 const method = (def['securenn.party.PartyLink'] as grpc.ServiceDefinition).Link as grpc.MethodDefinition<WireFrame, WireFrame>;

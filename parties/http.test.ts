@@ -10,14 +10,14 @@ import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { reconstruct, share, u64Bytes } from '../protocol/sharing/sharing.js';
-import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 import { resolveConfig } from './config.js';
 import { clientAuthenticator, tokenDigest } from './client-auth.js';
 import { clientIdOf } from './privacy.js';
 import { sessionTag } from './log.js';
 import { shareBundles } from './model-source.js';
 import { createPartyServer } from './server.js';
-import { auth, finishSession, partyTrio, startSession, TEST_TOKEN, testCerts, type PartyTrio } from './testing.js';
+import { auth, finishSession, partyTrio, startSession, TEST_TOKEN, testCerts, type PartyTrio } from './testing/trio.js';
 
 const F = 16;
 const IN_BYTES = 784 * 8;

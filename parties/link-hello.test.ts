@@ -4,14 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PartyId } from '../protocol/ring/types.js';
-import { networkA } from '../protocol/testing/seed-models.js';
+import { networkA } from '../protocol/seed-models.js';
 import { resolveConfig, type DeploymentConfig } from './config.js';
 import { compareSettings, decodeHello, encodeHello, LINK_VERSION, MIN_LINK_VERSION, negotiateVersion, parseRefusal, type LinkSettings, type VersionRange } from './link-hello.js';
 import { silentLogger, type Logger } from './log.js';
 import { PeerMesh } from './mesh.js';
 import { shareBundles } from './model-source.js';
 import { createPartyServer, type PartyServer } from './server.js';
-import { testCerts, tlsFor } from './testing.js';
+import { testCerts, tlsFor } from './testing/trio.js';
 
 const opened: { close(): Promise<void> }[] = [];
 afterEach(async () => { await Promise.all(opened.splice(0).map((m) => m.close())); });

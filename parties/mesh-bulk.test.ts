@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAll, meshTrio, type Trio } from './testing.js';
+import { closeAll, meshTrio, type Trio } from './testing/trio.js';
 
 describe('gRPC mesh: simultaneous bulk transfers in both directions (mTLS)', () => {
   let ms: Trio;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PartyId } from '../protocol/ring/types.js';
-import { seedCnn } from '../protocol/testing/seed-models.js';
+import { seedCnn } from '../protocol/seed-models.js';
 import { loadPartyModel, modelImport, plainModelHash, shareBundles } from './model-source.js';
 
 describe('the model info the parties announce (GET /v1/model, session responses) carries the recorded preprocessing', () => {

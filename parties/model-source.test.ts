@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PartyId } from '../protocol/ring/types.js';
-import { networkA, seedCnn } from '../protocol/testing/seed-models.js';
+import { networkA, seedCnn } from '../protocol/seed-models.js';
 import { loadPartyModel, modelImport, plainModelHash, shareBundles, writeDevModelFiles } from './model-source.js';
 import { outputShapeOf } from './shapes.js';
 

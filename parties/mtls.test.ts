@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PartyId } from '../protocol/ring/types.js';
 import { createCa, issueCert } from './certs.js';
 import { PeerMesh } from './mesh.js';
-import { testCerts, tlsFor } from './testing.js';
+import { testCerts, tlsFor } from './testing/trio.js';
 import { silentLogger, type Logger } from './log.js';
 import { readTls, type MeshTls } from './tls.js';
 

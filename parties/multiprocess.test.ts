@@ -5,9 +5,9 @@ import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { bytesU64, reconstruct, share, u64Bytes } from '../protocol/sharing/sharing.js';
-import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 import { launchLocal, type Launched } from './launch.js';
-import { TEST_SESSION_KEY } from './testing.js';
+import { TEST_SESSION_KEY } from './testing/trio.js';
 
 const F = 16;
 const model = networkA();

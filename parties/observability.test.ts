@@ -1,11 +1,11 @@
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PartyId } from '../protocol/ring/types.js';
-import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 import { resolveConfig, type DeploymentConfig } from './config.js';
 import { shareBundles } from './model-source.js';
 import { createPartyServer, type PartyServer } from './server.js';
-import { finishSession, partyTrio, startSession, testCerts, type PartyTrio } from './testing.js';
+import { finishSession, partyTrio, startSession, testCerts, type PartyTrio } from './testing/trio.js';
 
 const F = 13;
 const withToken = { authorization: 'Bearer observability-token-0123456789' };

@@ -6,7 +6,7 @@
  */
 import type { ModelInfo } from '../protocol/api-contract.js';
 import { isMpcError, MpcError, type ErrorCode } from '../protocol/errors.js';
-import type { BackendSpec } from '../protocol/kernels/select.js';
+import type { BackendSpec } from '../runtime/kernels.js';
 import type { PrivacyRequest } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import type { BatcherOptions } from './batcher.js';

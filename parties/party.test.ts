@@ -8,9 +8,9 @@ import { plainForward } from '../protocol/reference/forward.js';
 import type { AShare } from '../protocol/ring/types.js';
 import { share, u64Bytes } from '../protocol/sharing/sharing.js';
 import { run3 } from '../protocol/testing/run3.js';
-import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 import type { LayerRecord, RunRecord } from './party.js';
-import { auth, finishSession, partyTrio, startSession, TEST_OPERATOR_TOKEN, type PartyTrio } from './testing.js';
+import { auth, finishSession, partyTrio, startSession, TEST_OPERATOR_TOKEN, type PartyTrio } from './testing/trio.js';
 
 const F = 16;
 const model = networkA();

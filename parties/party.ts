@@ -16,6 +16,7 @@ import type { CreateSessionRequest, CreateSessionResponse, ModelInfo } from '../
 import { MpcError } from '../protocol/errors.js';
 import type { PrivacyReport } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
+import { installRuntimeKernels } from '../runtime/kernels.js';
 import { IdJournal } from './id-journal.js';
 import { errFields, sessionTag, silentLogger, type Logger } from './log.js';
 import type { LinkSettings } from './link-hello.js';
@@ -58,6 +59,8 @@ export class Party implements PartyCore {
 
   constructor(readonly opts: PartyOptions) {
     this.party = opts.party;
+    // The addons load here (runtime/), not in protocol/: protocol/ gets its default kernels and the PRG's AES-NI keystream handed in.
+    installRuntimeKernels();
     // The server's logger already carries { party } in its base bindings.
     this.log = opts.logger ?? silentLogger;
     this.metrics = opts.metrics ?? partyMetrics();

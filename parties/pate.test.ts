@@ -15,10 +15,10 @@ import { PrivacyPolicyError, PrivateInferenceClient } from '../client-sdk/src/in
 import { isMpcError } from '../protocol/errors.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
 import { plainForward } from '../protocol/reference/forward.js';
-import { seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { seededPrg, uniform } from '../protocol/seed-models.js';
 import { resolveConfig, type DeploymentConfig } from './config.js';
 import { loadPartyModel, shareBundles } from './model-source.js';
-import { auth, finishSession, partyTrio, startSession, TEST_TOKEN, type PartyTrio } from './testing.js';
+import { auth, finishSession, partyTrio, startSession, TEST_TOKEN, type PartyTrio } from './testing/trio.js';
 
 const F = 16;
 const IN = 8;

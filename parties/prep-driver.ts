@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { MpcError } from '../protocol/errors.js';
 import { p1Bundle, prepareBundle, scriptBytes } from '../protocol/correlated/dealer.js';
-import { kernelsFor } from '../protocol/kernels/select.js';
+import { kernelsFor } from '../runtime/kernels.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { asMpcError, UUID, type PartyCore } from './party-core.js';
 import { DEFAULT_PREPROCESS, PrepHoldings, PrepPool, type PreprocessOptions } from './preprocessing.js';

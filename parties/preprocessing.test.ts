@@ -8,9 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainForward } from '../protocol/reference/forward.js';
-import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 import { comparisonDealtBytes } from '../protocol/primitives/relu-direct.js';
-import { finishSession, partyTrio, startSession, type PartyTrio } from './testing.js';
+import { finishSession, partyTrio, startSession, type PartyTrio } from './testing/trio.js';
 
 const F = 16;
 const model = networkA();

@@ -13,11 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
 import type { PrivacyPolicy } from '../protocol/privacy/index.js';
 import { plainForward } from '../protocol/reference/forward.js';
-import { seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { seededPrg, uniform } from '../protocol/seed-models.js';
 import { clientIdOf, policyKey } from './privacy.js';
 import { resolvePolicy } from '../protocol/privacy/index.js';
 import { BudgetExhaustedError, PrivacyPolicyError, PrivateInferenceClient } from '../client-sdk/src/index.js';
-import { auth, finishSession, partyTrio, startSession, TEST_TOKEN, type PartyTrio } from './testing.js';
+import { auth, finishSession, partyTrio, startSession, TEST_TOKEN, type PartyTrio } from './testing/trio.js';
 
 const F = 16;
 const IN = 8;

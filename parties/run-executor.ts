@@ -20,6 +20,7 @@ import type { ShareTensor } from '../protocol/layers/types.js';
 import { labelShapeOf } from '../protocol/output-kind.js';
 import { pateAggregate, privateOutput, type ResolvedPolicy } from '../protocol/privacy/index.js';
 import type { AShare, PartyId } from '../protocol/ring/types.js';
+import { kernelsFor } from '../runtime/kernels.js';
 import { errFields } from './log.js';
 import { resolveModelPolicy } from './model-policy.js';
 import { asMpcError, peersOf, sendAbort, type ActiveRun, type LayerRecord, type PartyCore, type PlanEntry, type RunRecord } from './party-core.js';
@@ -86,7 +87,7 @@ export class RunExecutor {
       // P2 records the jobs it deals in a live run (not a build run: its triples draw a fresh B) to prepare later runs of this shape.
       const script: DealScript | undefined = this.c.party === 2 && !dealing.bundle && !masks?.build && this.prep.opts.enabled ? [] : undefined;
       const ctx = createContext(this.c.party, view, await getSeeds(), {
-        fracBits: model.info.fracBits, truncation: model.truncation, compareBits: this.compareBits, compareRadix: this.compareRadix, ...(this.c.opts.kernels ? { kernels: this.c.opts.kernels } : {}), ...(weightMasks ? { weightMasks } : {}),
+        fracBits: model.info.fracBits, truncation: model.truncation, compareBits: this.compareBits, compareRadix: this.compareRadix, kernels: kernelsFor(this.c.opts.kernels), ...(weightMasks ? { weightMasks } : {}),
         ...(dealing.bundle ? { bundle: dealing.bundle } : {}), ...(script ? { dealScript: script } : {}),
       });
       const onNode = this.c.opts.onNode;

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR } from '../protocol/ir.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { thresholdDecisionsCost } from '../protocol/privacy/decisions.js';
-import { seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { seededPrg, uniform } from '../protocol/seed-models.js';
 import { PrivateInferenceClient, decodeDicom, preprocessImage, sigmoid, specForInputShape } from '../client-sdk/src/index.js';
-import { DICOM_DIR } from '../client-sdk/test/fixtures.js';
-import { partyTrio, TEST_TOKEN, type PartyTrio } from './testing.js';
+import { DICOM_DIR } from '../client-sdk/testing/fixtures.js';
+import { partyTrio, TEST_TOKEN, type PartyTrio } from './testing/trio.js';
 
 const F = 16;
 const H = 16;

@@ -17,12 +17,12 @@ import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { bytesU64, reconstruct, share, u64Bytes } from '../protocol/sharing/sharing.js';
-import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 import { Batcher } from './batcher.js';
 import { tokenDigest } from './client-auth.js';
 import { IdJournal } from './id-journal.js';
 import { sessionKeyHash, SessionStore } from './sessions.js';
-import { partyTrio, TEST_TOKEN, type PartyTrio } from './testing.js';
+import { partyTrio, TEST_TOKEN, type PartyTrio } from './testing/trio.js';
 
 const F = 16;
 const OTHER_TOKEN = 'other-client-token-0123456789';

@@ -16,7 +16,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { seedCnn } from '../protocol/testing/seed-models.js';
+import { seedCnn } from '../protocol/seed-models.js';
 import { DEMO_DIR } from './config.js';
 import { launchLocal } from './launch.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PartyId } from '../protocol/ring/types.js';
-import { networkA } from '../protocol/testing/seed-models.js';
+import { networkA } from '../protocol/seed-models.js';
 import { createCa, issueCert, type KeyPair } from './certs.js';
 import { resolveConfig, type DeploymentConfig } from './config.js';
 import { PeerMesh } from './mesh.js';

@@ -10,7 +10,7 @@ import { bytesU64, reconstruct, u64Bytes } from '../protocol/sharing/sharing.js'
 import { run3, shareFor3 } from '../protocol/testing/run3.js';
 import { CHUNK_BYTES, Reassembler, toFrames } from './chunking.js';
 import { PeerMesh } from './mesh.js';
-import { closeAll, meshTrio, tlsFor, type Trio } from './testing.js';
+import { closeAll, meshTrio, tlsFor, type Trio } from './testing/trio.js';
 
 const k = getKernels();
 

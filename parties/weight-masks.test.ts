@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainForward } from '../protocol/reference/forward.js';
-import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
-import { finishSession, partyTrio, startSession, type PartyTrio } from './testing.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
+import { finishSession, partyTrio, startSession, type PartyTrio } from './testing/trio.js';
 
 const F = 16;
 const model = networkA();

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { assert } from './errors.js';
 import { Prg, type PartySeeds } from './correlated/prg.js';
 import { DEFAULT_FRAC_BITS, checkFracBits } from './fixed-point/fixed-point.js';
-import { kernelsFor, type BackendSpec } from './kernels/select.js';
+import { provision } from './kernels/provision.js';
 import type { RingKernels } from './kernels/types.js';
 import type { PartyId } from './ring/types.js';
 import type { StepCounters, Transport } from './transport/transport.js';
@@ -72,8 +72,8 @@ export interface ContextOptions {
   compareRadix?: 2 | 4;
   /** See PartyContext.truncation (default 'local'). */
   truncation?: TruncationMode;
-  /** Kernel object, or a backend name: 'auto' (default: CUDA if present, else CPU), 'cpu', 'cuda', 'native', 'ts'. */
-  kernels?: RingKernels | BackendSpec;
+  /** The kernels (the runtime chooses them: runtime/kernels.ts kernelsFor); default: the runtime's default (provision.ts), the TS kernels when none was handed in. */
+  kernels?: RingKernels;
   /** See PartyContext.weightMasks. */
   weightMasks?: WeightMaskSession;
   /** This party's part of a preprocessed bundle (correlated/dealer.ts); default: live dealing. */
@@ -95,7 +95,7 @@ class Context implements PartyContext {
   private readonly prgs: (Prg | undefined)[];
   constructor(readonly party: PartyId, readonly transport: Transport, seeds: PartySeeds, opts: ContextOptions) {
     assert(transport.party === party, 'E_BAD_ARGUMENT', `context: transport is for P${transport.party}, not P${party}`);
-    this.kernels = typeof opts.kernels === 'object' ? opts.kernels : kernelsFor(opts.kernels);
+    this.kernels = opts.kernels ?? provision().contextDefault();
     this.fracBits = checkFracBits(opts.fracBits ?? DEFAULT_FRAC_BITS);
     this.comparison = opts.comparison ?? 'direct';
     this.compareBits = opts.compareBits ?? 64;

@@ -28,8 +28,8 @@ import { PeerMesh } from '../parties/mesh.js';
 import { createPartyServer } from '../parties/server.js';
 import { checkPeerCert, readTls, type MeshTls } from '../parties/tls.js';
 import type { PartyId } from '../protocol/ring/types.js';
-import { networkA } from '../protocol/testing/seed-models.js';
-import { certsAll, certsSh, DEPLOY, freePorts, makeBundles, parseDockerfile, renderComposeConfig, ROOT, spawnProc, stopProc, until, writeJson, type Proc } from './support/deploy.js';
+import { networkA } from '../protocol/seed-models.js';
+import { certsAll, certsSh, DEPLOY, freePorts, makeBundles, parseDockerfile, renderComposeConfig, ROOT, spawnProc, stopProc, until, writeJson, type Proc } from './testing/deploy.js';
 
 const tmp = (name: string) => mkdtempSync(path.join(tmpdir(), `securenn-${name}-`));
 const tlsOf = (dir: string, p: PartyId, ca = path.join(dir, 'ca.crt')): MeshTls => readTls({ ca, cert: path.join(dir, `party-${p}.crt`), key: path.join(dir, `party-${p}.key`) });
@@ -576,8 +576,58 @@ describe('deploy/Dockerfile', () => {
     for (const src of df.copies) expect(kept.some((k) => src === k || src.startsWith(`${k}/`)), `${src} is in the build context`).toBe(true);
   });
 
+  it('the party stage holds only the assembled party files; the demo client is its own stage; version label and SBOM', () => {
+    const party = df.stages.at(-1)!;
+    expect(party.name).toBe('party');
+    expect(party.lines.filter((l) => l.instr === 'COPY').map((l) => l.args)).toEqual(['--from=build /party /app']);
+    const build = df.stages.find((s) => s.name === 'build')!;
+    expect(build.lines.some((l) => l.instr === 'RUN' && l.args.startsWith('cd deploy/party && npm ci --omit=dev'))).toBe(true);
+    expect(build.lines.some((l) => l.instr === 'RUN' && l.args.includes('node scripts/assemble-party.mjs /party') && l.args.includes('node scripts/party-sbom.mjs /party/sbom.cdx.json'))).toBe(true);
+    const client = df.stages.find((s) => s.name === 'client')!;
+    expect(client.lines.find((l) => l.instr === 'ENTRYPOINT')!.args).toBe('["node", "--import", "tsx", "deploy/client.ts"]');
+    // One version: the image label's default is package.json's.
+    const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8')).toContain(`ARG VERSION=${version}\n`);
+    expect(party.lines.some((l) => l.instr === 'LABEL' && l.args.includes('org.opencontainers.image.version="${VERSION}"'))).toBe(true);
+  });
+
+  it('the build refuses a base image not pinned by digest, unless ALLOW_UNPINNED_BASE=1', () => {
+    const guard = df.stages[0]!.lines.find((l) => l.instr === 'RUN' && l.args.includes('"$NODE_IMAGE"'))!.args;
+    const run = (image: string, allow = '0') => spawnSync('sh', ['-c', guard], { env: { PATH: process.env.PATH, NODE_IMAGE: image, ALLOW_UNPINNED_BASE: allow }, encoding: 'utf8' });
+    const unpinned = run('node:22-bookworm-slim');
+    expect(unpinned.status).toBe(1);
+    expect(unpinned.stdout).toContain('is not pinned by digest');
+    expect(run(`node:22-bookworm-slim@sha256:${'0'.repeat(64)}`).status).toBe(0);
+    const allowed = run('node:22-bookworm-slim', '1');
+    expect(allowed.status).toBe(0);
+    expect(allowed.stdout).toContain('WARNING');
+    // The default base is the Node 22 LTS line, Debian slim.
+    expect(readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8')).toMatch(/^ARG NODE_IMAGE=node:22-bookworm-slim$/m);
+  });
+
+  // A real build where a container builder exists (docker, podman or buildah); skipped with the reason otherwise.
+  // A CLI alone is not enough: docker needs its daemon (`docker info` answers only when it runs).
+  const probes = ['docker', 'podman', 'buildah'].map((b) => ({ b, r: spawnSync(b, ['info'], { encoding: 'utf8', timeout: 20_000 }) }));
+  const builder = probes.find((p) => p.r.status === 0)?.b;
+  const why = probes.map(({ b, r }) => `${b}: ${r.error ? 'not installed' : (r.stderr || r.stdout).trim().split('\n').at(-1)}`).join('; ');
+  const pinned = process.env.SECURENN_NODE_IMAGE;
+  it.skipIf(!builder)(`builds with ${builder ?? 'a container builder'}${builder ? '' : ` [skipped: no working container builder (${why}); apt-get install podman or buildah to run it]`}`, () => {
+    const tag = `securenn-party:test-${process.pid}`;
+    const args = builder === 'buildah' ? ['bud'] : ['build'];
+    // SECURENN_NODE_IMAGE=node:22-bookworm-slim@sha256:... pins the base; without it the test allows the unpinned default.
+    args.push('-f', path.join(DEPLOY, 'Dockerfile'), '-t', tag, ...(pinned ? ['--build-arg', `NODE_IMAGE=${pinned}`] : ['--build-arg', 'ALLOW_UNPINNED_BASE=1']), ROOT);
+    const r = spawnSync(builder!, args, { cwd: ROOT, encoding: 'utf8', timeout: 1_500_000, maxBuffer: 256 << 20 });
+    expect(r.status, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`).toBe(0);
+    const inspect = builder === 'buildah' ? ['inspect', '--type', 'image', tag] : ['image', 'inspect', tag];
+    const info = spawnSync(builder!, inspect, { encoding: 'utf8' });
+    expect(info.status).toBe(0);
+    console.log(`[deploy] ${builder} built ${tag}: ${info.stdout.match(/"Size":\s*(\d+)/)?.[1] ?? '?'} bytes`);
+    expect(info.stdout).toContain('org.opencontainers.image.version');
+  }, 1_600_000);
+
   describe('the image\'s start command, run directly on the files the image holds, with the compose config', () => {
     let app: string;
+    let clientApp: string;
     let work: string;
     let procs: Proc[] = [];
     let http: number[];
@@ -587,16 +637,26 @@ describe('deploy/Dockerfile', () => {
 
     beforeAll(async () => {
       work = tmp('image');
-      // /app as the build stage assembles it: only the COPY'd paths (tests excluded, as the .dockerignore does),
-      // plus the installed node_modules and the built addon.
-      app = path.join(work, 'app');
-      mkdirSync(app);
-      for (const src of df.copies) cpSync(path.join(ROOT, src), path.join(app, src), { recursive: true, filter: (f) => !f.endsWith('.test.ts') });
-      symlinkSync(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'));
-      if (existsSync(path.join(ROOT, 'build'))) symlinkSync(path.join(ROOT, 'build'), path.join(app, 'build'));
-      // The build stage's RUN node scripts/build-party.mjs, on the copied sources.
-      const built = spawnSync('node', ['scripts/build-party.mjs'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+      // The build stage's /app: only the COPY'd paths (tests excluded, as the .dockerignore does), plus the installed
+      // node_modules and the built addon; there it compiles the bundle and assembles the party's files.
+      const src = path.join(work, 'build');
+      mkdirSync(src);
+      for (const f of df.copies) cpSync(path.join(ROOT, f), path.join(src, f), { recursive: true, filter: (x) => !x.endsWith('.test.ts') });
+      symlinkSync(path.join(ROOT, 'node_modules'), path.join(src, 'node_modules'));
+      if (existsSync(path.join(ROOT, 'build'))) symlinkSync(path.join(ROOT, 'build'), path.join(src, 'build'));
+      const built = spawnSync('node', ['scripts/build-party.mjs'], { cwd: src, encoding: 'utf8', timeout: 60_000 });
       expect(built.status, built.stderr).toBe(0);
+      // deploy/party's install, as links into the repository's node_modules: only the party lock's top-level packages.
+      const partyModules = path.join(work, 'party-node-modules');
+      for (const key of Object.keys((JSON.parse(readFileSync(path.join(DEPLOY, 'party', 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> }).packages).filter((k) => /^node_modules\/(@[^/]+\/)?[^/]+$/.test(k))) {
+        mkdirSync(path.dirname(path.join(partyModules, key.slice('node_modules/'.length))), { recursive: true });
+        symlinkSync(path.join(ROOT, key), path.join(partyModules, key.slice('node_modules/'.length)));
+      }
+      // The party stage's /app: what the build stage's `node scripts/assemble-party.mjs /party` copies.
+      app = path.join(work, 'app');
+      const assembled = spawnSync('node', ['scripts/assemble-party.mjs', app, '--node-modules', partyModules], { cwd: src, encoding: 'utf8', timeout: 60_000 });
+      expect(assembled.status, assembled.stderr).toBe(0);
+      clientApp = src;
       const certs = path.join(work, 'certs');
       certsAll(certs);
       makeBundles(networkA(), path.join(work, 'bundle'), 16);
@@ -624,8 +684,9 @@ describe('deploy/Dockerfile', () => {
     });
 
     it('the compose demo client (deploy/client.ts) gets a private prediction from them', () => {
+      // The client stage holds the build stage's tree (sources, production dependencies, tsx), not the party's files.
       const r = spawnSync('node', ['--import', 'tsx', 'deploy/client.ts'], {
-        cwd: app, encoding: 'utf8', timeout: 60_000,
+        cwd: clientApp, encoding: 'utf8', timeout: 60_000,
         env: { ...env, SECURENN_PARTIES: http.map((port) => `https://localhost:${port}`).join(','), SECURENN_TOKENS: tokens.join(','), NODE_EXTRA_CA_CERTS: path.join(work, 'certs', 'ca.crt'), SECURENN_WAIT_MS: '20000' },
       });
       expect(r.status, r.stderr).toBe(0);

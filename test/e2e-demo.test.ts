@@ -17,11 +17,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, preprocessImage, specForInputShape } from '../client-sdk/src/index.js';
 import { loadModel } from '../model-import/load.js';
-import { describeFindings } from './support/log-scan.js';
+import { describeFindings } from './testing/log-scan.js';
 import {
   capturingFetch, haveFixtures, importWithCli, KERAS, LABELS, logTail, sdkClient, seconds, secretsFor, startParties, XRAY,
   type Imported, type Parties,
-} from './support/e2e.js';
+} from './testing/e2e.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];

@@ -26,8 +26,8 @@ import { readImageInput } from '../model-import/images.js';
 import { LOCAL_TRUNCATION_RISK_LIMIT } from '../model-import/agreement.js';
 import { fixedLogits, type FixedSimRisk } from '../model-import/fixed-sim.js';
 import { referenceLogits, applyOutputActivation } from '../model-import/reference.js';
-import { describeFindings } from './support/log-scan.js';
-import { capturingFetch, haveFixtures, importWithCli, KERAS, logTail, sdkClient, seconds, secretsFor, startParties, XRAY } from './support/e2e.js';
+import { describeFindings } from './testing/log-scan.js';
+import { capturingFetch, haveFixtures, importWithCli, KERAS, logTail, sdkClient, seconds, secretsFor, startParties, XRAY } from './testing/e2e.js';
 
 interface Case {
   dir: string;

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readImageInput } from '../model-import/images.js';
 import { loadModel } from '../model-import/load.js';
 import { referenceLogits } from '../model-import/reference.js';
-import { haveFixtures, importWithCli, KERAS, LABELS, logTail, sdkClient, startParties, XRAY, type Imported, type Parties } from './support/e2e.js';
+import { haveFixtures, importWithCli, KERAS, LABELS, logTail, sdkClient, startParties, XRAY, type Imported, type Parties } from './testing/e2e.js';
 
 const MODEL = path.join(KERAS, 'nakul-pneumonia256', 'pneumonia.h5');
 const NORMAL = path.join(XRAY, 'NORMAL', 'NORMAL2-IM-0098-0001.jpeg');

@@ -12,7 +12,7 @@
  *     predict calls of up to 8 images each (client-side batches), which P0
  *     batches into protocol runs of up to 8 images.
  *  2. The stdout/stderr lines of the three parties (log level trace) contain
- *     no input, weight or output value nor any share of one (test/support/log-scan.ts),
+ *     no input, weight or output value nor any share of one (test/testing/log-scan.ts),
  *     and the scanner does find values planted into real log lines.
  */
 import { readFileSync } from 'node:fs';
@@ -23,11 +23,11 @@ import { loadModel, type LoadedModel } from '../model-import/load.js';
 import { argmaxRows } from '../model-import/output.js';
 import { referenceLogits, applyOutputActivation } from '../model-import/reference.js';
 import { encode } from '../protocol/fixed-point/fixed-point.js';
-import { describeFindings, type SecretIndex } from './support/log-scan.js';
+import { describeFindings, type SecretIndex } from './testing/log-scan.js';
 import {
   addShares, allXrays, capturingFetch, haveFixtures, importWithCli, KERAS, LABELS, logTail, sdkClient, seconds, secretsFor, startParties,
   type Capture, type Imported, type Parties,
-} from './support/e2e.js';
+} from './testing/e2e.js';
 
 const MODEL = path.join(KERAS, 'vishal-pneumonia', 'pneumonia.h5');
 const CLIENT_BATCH = 8;

@@ -13,8 +13,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../model-import/load.js';
 import { referencePredict } from '../model-import/reference.js';
-import { describeFindings } from './support/log-scan.js';
-import { capturingFetch, importWithCli, logTail, sdkClient, seconds, secretsFor, startParties } from './support/e2e.js';
+import { describeFindings } from './testing/log-scan.js';
+import { capturingFetch, importWithCli, logTail, sdkClient, seconds, secretsFor, startParties } from './testing/e2e.js';
 
 const ZOO = path.resolve(__dirname, '..', '..', 'shared', 'fixtures', 'zoo');
 const MODEL = 'mobilenetv3small';

@@ -1,7 +1,7 @@
 /**
  * Faults.
  *  1. Messages dropped, delayed or altered between parties (a fault-injecting
- *     wrapper on the gRPC mesh, test/support/faults.ts), three in-process
+ *     wrapper on the gRPC mesh, test/testing/faults.ts), three in-process
  *     parties over gRPC with mTLS on loopback: nothing hangs past the session
  *     deadline, a lost message ends in a coded error (never a result), delayed
  *     messages still give the right answer, the parties serve the next session.
@@ -17,12 +17,12 @@ import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 import { sessionKey } from '../client-sdk/src/ring.js';
 import { SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import { launchLocal, type Launched } from '../parties/launch.js';
-import { finishSession, partyTrio, startSession, type Outcome, type PartyTrio } from '../parties/testing.js';
+import { finishSession, partyTrio, startSession, type Outcome, type PartyTrio } from '../parties/testing/trio.js';
 import { isMpcError, type ErrorCode } from '../protocol/errors.js';
 import { plainForward } from '../protocol/reference/forward.js';
-import { networkA, seedCnn, seededPrg, uniform } from '../protocol/testing/seed-models.js';
-import { until } from './support/deploy.js';
-import { chance, flipBit, injectFaults, jitter, type FaultRule, type Injector } from './support/faults.js';
+import { networkA, seedCnn, seededPrg, uniform } from '../protocol/seed-models.js';
+import { until } from './testing/deploy.js';
+import { chance, flipBit, injectFaults, jitter, type FaultRule, type Injector } from './testing/faults.js';
 
 const F = 16;
 const model = networkA();

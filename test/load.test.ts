@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchLocal, type Launched } from '../parties/launch.js';
-import { networkA } from '../protocol/testing/seed-models.js';
-import { runLoad } from './support/load.js';
+import { networkA } from '../protocol/seed-models.js';
+import { runLoad } from './testing/load.js';
 
 const model = networkA();
 const DURATION_MS = Number(process.env.LOAD_TEST_MS ?? 8_000);

@@ -8,12 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
-import { partyTrio, TEST_TOKEN, type PartyTrio } from '../parties/testing.js';
+import { partyTrio, TEST_TOKEN, type PartyTrio } from '../parties/testing/trio.js';
 import { isMpcError } from '../protocol/errors.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { plainForward } from '../protocol/reference/forward.js';
-import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
-import { until } from './support/deploy.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
+import { until } from './testing/deploy.js';
 
 const F = 16;
 const v1 = networkA(2);

@@ -13,12 +13,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 import { launchLocal, type Launched } from '../parties/launch.js';
-import { TEST_SESSION_KEY } from '../parties/testing.js';
+import { TEST_SESSION_KEY } from '../parties/testing/trio.js';
 import { SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import type { FloatTensor } from '../protocol/ir.js';
 import { bytesU64 } from '../protocol/sharing/sharing.js';
-import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
-import { ROOT } from './support/deploy.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
+import { ROOT } from './testing/deploy.js';
 
 const SOURCE_DIRS = ['protocol', 'parties', 'model-import', 'client-sdk/src', 'client-sdk/build.ts', 'deploy', 'bench', 'scripts', 'test'];
 

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateInferenceClient, TrioPool, type Prediction } from '../client-sdk/src/index.js';
-import { partyTrio, TEST_TOKEN, type PartyTrio } from '../parties/testing.js';
+import { partyTrio, TEST_TOKEN, type PartyTrio } from '../parties/testing/trio.js';
 import { plainForward } from '../protocol/reference/forward.js';
-import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 
 const F = 16;
 const model = networkA(2);

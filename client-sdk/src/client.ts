@@ -24,210 +24,28 @@
  * the parties refuse anything looser than the model's policy
  * (PrivacyPolicyError) or beyond the client's DP budget (BudgetExhaustedError).
  * Requests to the parties run in parallel; the first failure cancels the rest.
+ *
+ * This file is the request flow; the option and result types are in
+ * client-types.ts, the checks of what the parties answer in wire.ts, and
+ * step 5's reconstruction in outputs.ts.
  */
-import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy, PrivacyOptions } from '../../protocol/api-contract.js';
+import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, PrivacyOptions } from '../../protocol/api-contract.js';
 import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
-import { decode as decodeFixed, encode as encodeFixed, MAX_FRAC_BITS, MIN_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
-import { activate, findings, labelFor, labelProbability, maskOutput, outputKind, predictedIndex, type Finding, type MaskOutput, type OutputKind } from './activation.js';
-import { reconstructLabels, type BatchLabelPrediction, type LabelDecision, type LabelMask, type OutputShare } from './label-results.js';
+import { encode as encodeFixed } from '../../protocol/fixed-point/fixed-point.js';
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
 import { PartyHttp, type FetchLike, type PartyEndpoint } from './http.js';
 import { preprocessImage, specForModel } from './image/preprocess.js';
 import { decodeAnyImage } from './image/dicom.js';
 import type { ImageDecoder, RawImage } from './image/types.js';
 import { checkTensorShape, classifyInput, sameShape, type ClassifiedInput, type ImageInput, type Tensor } from './input.js';
-import { bytesToU64, reconstructShares, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.js';
+import { bytesToU64, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.js';
+import { DEFAULT_TIMEOUT_MS, type BatchLabelPrediction, type BatchPrediction, type ClientOptions, type LabelModePrivacy, type LabelPrediction, type PredictOptions, type PredictProgress, type Prediction, type ProgressStage } from './client-types.js';
+import { product, reconstructOutputs } from './outputs.js';
+import { MAX_AWAIT_MS, canonical, checkModelInfo, checkSessionResponse, openEnvelope, parseShape, requestPrivacy, sleep, type Output } from './wire.js';
 
-export const DEFAULT_TIMEOUT_MS = 120_000;
-
-export interface ClientOptions {
-  /** Base URLs of P0, P1, P2, in that order (e.g. 'https://p0.example:8443'). */
-  parties: readonly string[];
-  /**
-   * The client's bearer token at each party, [P0, P1, P2]: each organisation
-   * enrols the client with a token of its own and verifies only that one, so
-   * no party can act as the client at another (SECURITY.md).
-   */
-  tokens?: readonly [string, string, string] | readonly string[];
-  /** One token for all three parties: only for a development deployment on loopback (`npm start`). Give `tokens` or `token`. */
-  token?: string;
-  /** fetch to use (default: in Node the SDK's node:http(s) transport, nodeRequest in node-fetch.ts; in browsers globalThis.fetch). */
-  fetch?: FetchLike;
-  /** Deadline for a whole prediction in ms (default 120000; 0 or Infinity: none). Also sent as deadlineMs. */
-  timeoutMs?: number;
-  /** sha256 hex of the model the app expects; a different model fails with E_MODEL_MISMATCH. */
-  expectedModelHash?: string;
-  /** The model's input shape [H, W, C] if known: tensors are checked against it before any request. */
-  inputShape?: readonly number[];
-  /**
-   * Explicit override only: a multiplier for image samples 0..255 replacing
-   * the scaling the model records (`model.preprocessing`, announced by the
-   * parties). Leave it out: the SDK applies the model's own preprocessing.
-   */
-  imageScale?: number;
-  /** Image decoder (default: the platform's, see index.ts / browser.ts). DICOM files are decoded by image/dicom.ts, not by it. */
-  decodeImage?: ImageDecoder;
-  /**
-   * Browsers: the URL of the DICOM codecs' WebAssembly (dcmjs-codecs'
-   * dcmjs-native-codecs.wasm), fetched the first time a compressed DICOM
-   * file is predicted. Default: ./dicom-codecs.wasm next to the SDK bundle.
-   * Node: a file path (default: the one in node_modules).
-   */
-  dicomCodecsUrl?: string;
-  /**
-   * Once the model is known (an earlier prediction or describe()) and pinned
-   * with expectedModelHash, create the sessions at P0 and P1 with the input
-   * share in one request (PUT .../input with x-session-create), which
-   * waits for the output share and answers it too (x-await-output): two
-   * requests fewer per prediction. Each party checks the pinned hash before
-   * it takes the share. Default true; false: always POST the sessions
-   * first, then PUT the shares, then GET the outputs.
-   */
-  createWithInput?: boolean;
-}
-
-export type ProgressStage = 'encoding' | 'uploading' | 'computing' | 'reconstructing' | 'done';
-
-export interface PredictProgress {
-  /**
-   * 'encoding': input checks, image decoding, session setup, preprocessing, fixed-point encoding, splitting;
-   * 'uploading': input shares sent to P0 and P1 (with the sessions' set-up where createWithInput applies); 'computing': waiting for the output shares
-   * (with createWithInput: from P2's answer on, while P0's and P1's requests wait for their outputs);
-   * 'reconstructing': output shares received, combining; 'done': result ready.
-   */
-  stage: ProgressStage;
-  /** Milliseconds since predict() was called. */
-  elapsedMs: number;
-  /** Number of images in the request. */
-  batch: number;
-  sessionId?: string;
-  /** 'uploading': bytes sent to each of P0 and P1. */
-  bytes?: number;
-}
-
-export interface PredictOptions {
-  signal?: AbortSignal;
-  onProgress?: (e: PredictProgress) => void;
-  /** true: input is an array of images/tensors or one tensor [batch, ...inputShape]; results are per item. */
-  batch?: boolean;
-  /** Overrides the client's timeoutMs for this call. */
-  timeoutMs?: number;
-  /**
-   * The session keys [P0, P1, P2] (SESSION_KEY_HEADER: 43 base64url
-   * characters, 32 random bytes each) for a caller that reads the session
-   * again later (its state, its output share). Default: fresh keys from the
-   * platform's CSPRNG, known only to this call. Whoever holds a key and the
-   * token can read that party's share of this session: keep them as secret
-   * as the tokens, and never reuse them.
-   */
-  sessionKeys?: readonly [string, string, string];
-  /**
-   * Output privacy for this call, sent to the three parties; it may only be
-   * stricter than the model's policy (else PrivacyPolicyError).
-   * - outputMode 'label' / 'label+confidence': the parties compute the
-   *   decisions (and a confidence bucket each) inside the protocol: the class,
-   *   a multi-label head's per-label decisions, a thresholded mask; the
-   *   result is a LabelPrediction, without probabilities or logits.
-   * - absent or 'logits': the client asks for logits; a model whose policy
-   *   releases only labels refuses with PrivacyPolicyError.
-   * - dp: stricter noise (lower epsilon, larger sensitivity, smaller clip),
-   *   or DP on a model without it; each image is charged to the client's
-   *   budget at every party (BudgetExhaustedError once spent).
-   */
-  privacy?: PrivacyOptions;
-  /** DICOM inputs: which frame of a multi-frame file (0-based; default 0, the first). */
-  dicom?: { frame?: number };
-}
-
-/** Privacy options that ask for a label mode. */
-export type LabelModePrivacy = PrivacyOptions & { outputMode: 'label' | 'label+confidence' };
-
-/**
- * Logits mode (the default): the reconstructed logits and the client-side activation.
- * `kind` (outputKind of activation.ts) says how to read it:
- * - 'class': `label` with its `probability`;
- * - 'multi-label' (several sigmoid outputs, e.g. CheXNet's 14 findings): `findings`, every label with
- *   its probability and its decision at 0.5, sorted by probability; `label`/`probability` are the top finding;
- * - 'mask' (a dense output [H, W, C]): `mask`, the per-pixel probabilities as a Float32Array with its
- *   shape and the thresholded class map; `label` is 'mask', `index` -1 and `probability` the mask's
- *   positive fraction; `probabilities` and `logits` hold every pixel.
- */
-export interface Prediction {
-  outputMode: 'logits';
-  kind: OutputKind;
-  /** 'multi-label': every label, highest probability first. */
-  findings?: Finding[];
-  /** 'mask': the segmentation output. */
-  mask?: MaskOutput;
-  /** After the model's output activation. */
-  probabilities: number[];
-  /** labels[index] when the model has labels, else the index. */
-  label: string | number;
-  /** The probability of `label` (for one sigmoid output: p when the label is the positive class, 1 - p for the negative). */
-  probability: number;
-  index: number;
-  /** The reconstructed model output before the activation. */
-  logits: number[];
-  sessionId: string;
-  model: ModelInfo;
-}
-
-export interface BatchPrediction {
-  outputMode: 'logits';
-  kind: OutputKind;
-  findings?: Finding[][];
-  mask?: MaskOutput[];
-  probabilities: number[][];
-  label: (string | number)[];
-  probability: number[];
-  index: number[];
-  logits: number[][];
-  sessionId: string;
-  model: ModelInfo;
-}
-
-/**
- * Label modes: only the decisions computed inside the protocol (of the
- * possibly noisy logits); no probabilities or logits exist on the client.
- * `kind` says which fields hold them (label-results.ts):
- * - 'class': `label` / `index` (argmax; a single sigmoid output: logit >= 0);
- * - 'multi-label': `decisions`, every label's decision at its threshold, in label order;
- * - 'mask': `mask`, the thresholded mask (or class map) as a Uint8Array with its shape.
- * For 'multi-label' and 'mask', `label` is the kind's name and `index` -1.
- */
-export interface LabelPrediction {
-  outputMode: 'label' | 'label+confidence';
-  kind: OutputKind;
-  /** labels[index] when the model has labels, else the index. */
-  label: string | number;
-  index: number;
-  /**
-   * 'class' with 'label+confidence': how many of model.privacy.confidenceThresholds the
-   * margin (top logit minus runner-up) reaches, 0..K.
-   */
-  confidenceBucket?: number;
-  decisions?: LabelDecision[];
-  mask?: LabelMask;
-  sessionId: string;
-  /** model.privacy: the session's output policy (mode, thresholds, DP). */
-  model: ModelInfo;
-}
-
-export type { BatchLabelPrediction, LabelDecision, LabelMask };
-
-type AnyBatch = BatchPrediction | BatchLabelPrediction;
-
-type Output = OutputShare;
-
-const OUTPUT_MODES: readonly string[] = ['logits', 'label', 'label+confidence'];
-
-const ACTIVATIONS: readonly string[] = ['linear', 'softmax', 'sigmoid'];
+export * from './client-types.js';
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
-
-function product(s: readonly number[]): number {
-  return s.reduce((a, b) => a * b, 1);
-}
 
 export class PrivateInferenceClientBase {
   private readonly endpoints: readonly PartyEndpoint[];
@@ -408,7 +226,7 @@ export class PrivateInferenceClientBase {
     // Step 5: output shares (unless the create answers carried them), reconstruction, activation.
     const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => { const o = outputs[p]; return o ? Promise.resolve(o) : this.fetchOutput(this.endpoints[p]!, `${path}/output`, keyed(p), signal); }));
     emit('reconstructing');
-    const result = this.reconstruct(y0!, y1!, model, batch, sessionId);
+    const result = reconstructOutputs(y0!, y1!, model, batch, sessionId);
     emit('done');
     if (batched) return result;
     if (result.outputMode === 'logits') {
@@ -544,129 +362,4 @@ export class PrivateInferenceClientBase {
       delay = Math.min(1000, delay * 2);
     }
   }
-
-  private reconstruct(o0: Output, o1: Output, model: ModelInfo, batch: number, sessionId: string): AnyBatch {
-    const mode = model.privacy?.outputMode ?? 'logits';
-    for (const [p, o] of [[0, o0], [1, o1]] as const) {
-      // Servers without output privacy send no mode header: logits.
-      if ((o.mode ?? 'logits') !== mode) throw new PrivateInferenceError('E_INTERNAL', `party ${p}: output share in mode '${o.mode}', the session's mode is '${mode}'`, { party: p });
-    }
-    if (mode !== 'logits') return reconstructLabels(o0, o1, model, batch, sessionId, mode);
-    const expected = [batch, ...model.outputShape];
-    const kind = outputKind(model);
-    for (const [p, o] of [[0, o0], [1, o1]] as const) {
-      if (o.kind != null && o.kind !== kind) throw new PrivateInferenceError('E_INTERNAL', `party ${p}: output of kind '${o.kind}', the model's is '${kind}'`, { party: p });
-      const shape = o.shape ?? expected;
-      if (shape[0] !== batch || product(shape) !== product(expected) || o.shares.length !== product(expected)) {
-        throw new PrivateInferenceError('E_SHAPE', `party ${p}: output share has ${o.shares.length} elements (shape [${shape.join(', ')}]), expected [${expected.join(', ')}]`, { party: p });
-      }
-    }
-    const y = decodeFixed(reconstructShares(o0.shares, o1.shares), model.fracBits);
-    const per = y.length / batch;
-    const out: BatchPrediction = { outputMode: 'logits', kind, probabilities: [], label: [], probability: [], index: [], logits: [], sessionId, model };
-    if (kind === 'multi-label') out.findings = [];
-    if (kind === 'mask') out.mask = [];
-    for (let b = 0; b < batch; b++) {
-      const logits = Array.from(y.subarray(b * per, (b + 1) * per));
-      out.logits.push(logits);
-      if (kind === 'mask') {
-        const mask = maskOutput(logits, model.outputShape, model.outputActivation, model.decisionThresholds);
-        out.mask!.push(mask);
-        out.probabilities.push(Array.from(mask.probabilities));
-        out.index.push(-1);
-        out.label.push('mask');
-        out.probability.push(mask.positiveFraction);
-        continue;
-      }
-      const probabilities = activate(logits, model.outputActivation);
-      const index = predictedIndex(probabilities);
-      out.probabilities.push(probabilities);
-      out.index.push(index);
-      out.label.push(labelFor(index, model.labels));
-      out.probability.push(labelProbability(probabilities, index));
-      if (kind === 'multi-label') out.findings!.push(findings(probabilities, model.labels, model.decisionThresholds));
-    }
-    return out;
-  }
-}
-
-/** The privacy options sent to the parties: the caller's, with the output mode made explicit (default 'logits'). */
-function requestPrivacy(p: PrivacyOptions | undefined): PrivacyOptions & { outputMode: OutputMode } {
-  if (p !== undefined && (typeof p !== 'object' || p === null || Array.isArray(p))) throw new InputError('E_BAD_ARGUMENT', 'predict: privacy must be an object { outputMode?, dp? }');
-  const mode = p?.outputMode ?? 'logits';
-  if (!OUTPUT_MODES.includes(mode)) throw new InputError('E_BAD_ARGUMENT', `predict: privacy.outputMode must be one of ${OUTPUT_MODES.join(', ')}`);
-  if (p?.dp !== undefined && (typeof p.dp !== 'object' || p.dp === null)) throw new InputError('E_BAD_ARGUMENT', 'predict: privacy.dp must be an object');
-  return { ...(p?.dp !== undefined ? { dp: { ...p.dp } } : {}), outputMode: mode };
-}
-
-/** Key-order-independent JSON of an output policy (to compare the parties' announcements). */
-function canonical(v: OutputPrivacy | undefined): string {
-  return JSON.stringify(v ?? null, (_k, x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
-}
-
-/** The most a client asks a party to wait for an output in the create request (x-await-output); after that it long-polls GET output. Below undici's 300 s headers timeout. */
-const MAX_AWAIT_MS = 60_000;
-
-/** An OUTPUT_ENVELOPE_TYPE body: u32 LE n, n bytes of JSON, the output share (E_INTERNAL when malformed). */
-function openEnvelope(buf: ArrayBuffer, p: 0 | 1 | 2): { json: unknown; share: BigUint64Array } {
-  const bad = (what: string): never => { throw new PrivateInferenceError('E_INTERNAL', `party ${p}: malformed session output (${what})`, { party: p }); };
-  const u8 = new Uint8Array(buf);
-  if (u8.byteLength < 4) return bad('too short');
-  const n = new DataView(buf).getUint32(0, true);
-  if (4 + n > u8.byteLength) return bad('length');
-  let json: unknown;
-  try { json = JSON.parse(new TextDecoder().decode(u8.subarray(4, 4 + n))); } catch { return bad('session response is not JSON'); }
-  if ((u8.byteLength - 4 - n) % 8 !== 0) return bad('share is not a whole number of u64');
-  return { json, share: bytesToU64(u8.subarray(4 + n)) };
-}
-
-function parseShape(h: string | null): number[] | undefined {
-  if (h === null || h.trim() === '') return undefined;
-  const s = h.split(',').map((d) => Number(d.trim()));
-  return s.every((d) => Number.isInteger(d) && d >= 0) ? s : undefined;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) { reject(signal.reason); return; }
-    const onAbort = (): void => { clearTimeout(t); reject(signal.reason); };
-    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function isShape(s: unknown): s is number[] {
-  return Array.isArray(s) && s.length > 0 && s.every((d) => Number.isInteger(d) && d > 0);
-}
-
-/** Validate a CreateSessionResponse from party p (E_INTERNAL when malformed: a broken or foreign server). */
-function checkSessionResponse(j: unknown, p: 0 | 1 | 2, sessionId: string): CreateSessionResponse {
-  const r = j as Partial<CreateSessionResponse> | null;
-  const bad = (what: string): never => { throw new PrivateInferenceError('E_INTERNAL', `party ${p}: malformed session response (${what})`, { party: p }); };
-  if (typeof r !== 'object' || r === null) return bad('not an object');
-  if (r.sessionId !== sessionId) bad('sessionId');
-  if (r.party !== p) throw new InputError('E_BAD_ARGUMENT', `parties[${p}] answered as party ${String(r.party)}: list the parties in the order P0, P1, P2`, { party: p });
-  checkModelFields(r, bad);
-  if (p !== 2 && r.acceptsInput !== true) bad('acceptsInput');
-  return r as CreateSessionResponse;
-}
-
-/** GET /v1/model of party p (no party field there: it is added from the endpoint). */
-function checkModelInfo(j: unknown, p: 0 | 1 | 2): CreateSessionResponse {
-  const r = j as Partial<ModelInfo> | null;
-  const bad = (what: string): never => { throw new PrivateInferenceError('E_INTERNAL', `party ${p}: malformed model info (${what})`, { party: p }); };
-  if (typeof r !== 'object' || r === null) return bad('not an object');
-  checkModelFields(r, bad);
-  return { ...(r as ModelInfo), sessionId: '', party: p, acceptsInput: p !== 2 };
-}
-
-function checkModelFields(r: Partial<ModelInfo>, bad: (what: string) => never): void {
-  if (typeof r.modelHash !== 'string' || r.modelHash.length === 0) bad('modelHash');
-  if (!isShape(r.inputShape)) bad('inputShape');
-  if (!isShape(r.outputShape)) bad('outputShape');
-  if (!Number.isInteger(r.fracBits) || r.fracBits! < MIN_FRAC_BITS || r.fracBits! > MAX_FRAC_BITS) bad('fracBits');
-  if (!ACTIVATIONS.includes(r.outputActivation as string)) bad('outputActivation');
-  if (r.labels !== undefined && !(Array.isArray(r.labels) && r.labels.every((l) => typeof l === 'string'))) bad('labels');
-  if (r.decisionThresholds !== undefined && !(Array.isArray(r.decisionThresholds) && r.decisionThresholds.every((t) => typeof t === 'number' && t > 0 && t < 1))) bad('decisionThresholds');
-  if (r.ensemble !== undefined && !(typeof r.ensemble === 'object' && r.ensemble !== null && Number.isInteger(r.ensemble.teachers))) bad('ensemble');
 }

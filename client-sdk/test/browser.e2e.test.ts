@@ -13,8 +13,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBrowserBundle } from '../build.js';
 import { PrivateInferenceClient } from '../src/index.js';
-import { startFakeParties, type FakeParties } from './fake-parties.js';
-import { PROGRESSIVE_XRAY, XRAY_DIR, demoStaticFiles } from './fixtures.js';
+import { startFakeParties, type FakeParties } from '../testing/fake-parties.js';
+import { PROGRESSIVE_XRAY, XRAY_DIR, demoStaticFiles } from '../testing/fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSER_BUNDLE, buildBrowserBundle } from '../build.js';
-import { startFakeParties, type FakeParties } from './fake-parties.js';
+import { startFakeParties, type FakeParties } from '../testing/fake-parties.js';
 
 type BundleModule = typeof import('../src/browser.js');
 

@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli.js';
 import { PrivateInferenceClient } from '../src/index.js';
-import { startFakeParties, type FakeParties } from './fake-parties.js';
-import { DICOM_DIR, REPO_ROOT, XRAY_DIR } from './fixtures.js';
+import { startFakeParties, type FakeParties } from '../testing/fake-parties.js';
+import { DICOM_DIR, REPO_ROOT, XRAY_DIR } from '../testing/fixtures.js';
 
 function sink(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];

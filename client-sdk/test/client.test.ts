@@ -6,8 +6,8 @@ import {
   BudgetExhaustedError, DeadlineError, InputError, ModelMismatchError, PeerUnavailableError, PrivacyPolicyError, PrivateInferenceClient, ServerError,
   sessionKey, type ClientOptions, type PredictProgress, type Tensor,
 } from '../src/index.js';
-import { deadUrl, fakeLabels, startFakeParties, type FakeParties } from './fake-parties.js';
-import { PROGRESSIVE_XRAY, XRAY_DIR } from './fixtures.js';
+import { deadUrl, fakeLabels, startFakeParties, type FakeParties } from '../testing/fake-parties.js';
+import { PROGRESSIVE_XRAY, XRAY_DIR } from '../testing/fixtures.js';
 
 const XRAY = join(XRAY_DIR, 'NORMAL/IM-0001-0001.jpeg');
 

@@ -16,10 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelInfo } from '../../protocol/api-contract.js';
 import { buildBrowserBundle, DICOM_CODECS_WASM } from '../build.js';
 import { PrivateInferenceClient, decodeDicom } from '../src/index.js';
-import { captureParties } from './capture-proxy.js';
-import { phiFound, phiStrings } from './phi.js';
-import { startFakeParties, type FakeParties } from './fake-parties.js';
-import { DICOM_DIR, dicomExpected, demoStaticFiles } from './fixtures.js';
+import { captureParties } from '../testing/capture-proxy.js';
+import { phiFound, phiStrings } from '../testing/phi.js';
+import { startFakeParties, type FakeParties } from '../testing/fake-parties.js';
+import { DICOM_DIR, dicomExpected, demoStaticFiles } from '../testing/fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];

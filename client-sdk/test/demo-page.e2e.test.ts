@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelInfo } from '../../protocol/api-contract.js';
 import { buildBrowserBundle } from '../build.js';
 import { PrivateInferenceClient } from '../src/index.js';
-import { startFakeParties, type FakeParties } from './fake-parties.js';
-import { XRAY_DIR, demoStaticFiles } from './fixtures.js';
+import { startFakeParties, type FakeParties } from '../testing/fake-parties.js';
+import { XRAY_DIR, demoStaticFiles } from '../testing/fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];

@@ -10,10 +10,10 @@ import dcmjs from 'dcmjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, PrivateInferenceClient, convertChannels, decodeDicom, decodeImage, isDicom } from '../src/index.js';
 import { grayscaleTo8 } from '../src/image/dicom.js';
-import { captureParties } from './capture-proxy.js';
-import { phiFound, phiStrings } from './phi.js';
-import { startFakeParties, type FakeParties } from './fake-parties.js';
-import { DICOM_DIR, dicomExpected, dicomXrays } from './fixtures.js';
+import { captureParties } from '../testing/capture-proxy.js';
+import { phiFound, phiStrings } from '../testing/phi.js';
+import { startFakeParties, type FakeParties } from '../testing/fake-parties.js';
+import { DICOM_DIR, dicomExpected, dicomXrays } from '../testing/fixtures.js';
 
 const bytes = (p: string): Uint8Array => new Uint8Array(readFileSync(p));
 const fixture = (f: string): Uint8Array => bytes(join(DICOM_DIR, f));

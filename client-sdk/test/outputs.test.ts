@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../protocol/fixed-point/fixed-point.js';
 import { PrivateInferenceClient, outputKind, sigmoid, type Tensor } from '../src/index.js';
-import { startFakeParties, type FakeParties } from './fake-parties.js';
+import { startFakeParties, type FakeParties } from '../testing/fake-parties.js';
 
 const CHEXNET_LABELS = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass', 'Nodule', 'Pneumonia', 'Pneumothorax',
   'Consolidation', 'Edema', 'Emphysema', 'Fibrosis', 'Pleural_Thickening', 'Hernia'];

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InputPreprocessing, ModelInfo } from '../../protocol/api-contract.js';
 import { PrivateInferenceClient } from '../src/index.js';
-import { startFakeParties, type FakeParties } from './fake-parties.js';
-import { XRAY_DIR } from './fixtures.js';
+import { startFakeParties, type FakeParties } from '../testing/fake-parties.js';
+import { XRAY_DIR } from '../testing/fixtures.js';
 
 const XRAY = join(XRAY_DIR, 'NORMAL/IM-0001-0001.jpeg');
 let fake: FakeParties | undefined;

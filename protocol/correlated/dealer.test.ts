@@ -13,7 +13,7 @@ import { plainRelu } from '../reference/plain.js';
 import type { PartyId } from '../ring/types.js';
 import { reconstruct } from '../sharing/sharing.js';
 import { shareFor3 } from '../testing/run3.js';
-import { seedCnn, seededPrg, uniform } from '../testing/seed-models.js';
+import { seedCnn, seededPrg, uniform } from '../seed-models.js';
 import { MAX_U64, randomSigned } from '../testing/values.js';
 import { memoryTransports } from '../transport/memory.js';
 import { p0Bundle, p1Bundle, prepareBundle, scriptBytes, type DealScript, type PartyBundle } from './dealer.js';

@@ -1,4 +1,4 @@
-import { configureNativeKernels, nativeKernelInfo } from '../kernels/native.js';
+import { configureNativeKernels, nativeKernelInfo } from '../../runtime/native-addon.js';
 import { describe, expect, it } from 'vitest';
 import { Prg, dealSeeds } from './prg.js';
 

@@ -8,29 +8,24 @@
  * files draw from each pair PRG in the same order on both sides.
  *
  * Two implementations of the same keystream: the native addon's AES-NI code
- * (protocol/kernels/native/prg.cc), used when the CPU has AES-NI, and
- * node:crypto's "aes-128-ctr" otherwise (or with MPC_PRG=node). They give the
- * same bytes (a test checks), so parties on different machines agree.
+ * (protocol/kernels/native/prg.cc), used when the runtime handed it in
+ * (protocol/kernels/provision.ts; runtime/kernels.ts does when the CPU has
+ * AES-NI and MPC_PRG is not 'node'), and node:crypto's "aes-128-ctr"
+ * otherwise. They give the same bytes (a test checks), so parties on
+ * different machines agree.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { assert } from '../errors.js';
-import { loadNativeAddon, loadNativeKernels } from '../kernels/native.js';
+import { provision, type PrgAccelerator } from '../kernels/provision.js';
 import { tsKernels } from '../kernels/ts.js';
 import { P } from '../ring/types.js';
 
 type Cipheriv = ReturnType<typeof createCipheriv>;
 
-/** The sampler loop runs natively when the addon is built (same output either way). */
-const sampler = loadNativeKernels() ?? tsKernels;
-const rejectSample = sampler.rejectSample.bind(sampler);
-
-/** The native AES-NI keystream, if usable (MPC_PRG=node forces node:crypto). */
-function nativeAes() {
-  if (process.env.MPC_PRG === 'node') return null;
-  const a = loadNativeAddon();
-  return a && typeof a.aesAvailable === 'function' && a.aesAvailable() ? a : null;
+/** The sampler loop runs natively when the runtime handed the native kernels in (same output either way). */
+function rejectSample(raw: Uint8Array, table: Uint8Array, out: Uint8Array, filled: number): number {
+  return (provision().native ?? tsKernels).rejectSample(raw, table, out, filled);
 }
-const NATIVE_AES = nativeAes();
 
 const CHUNK = 1 << 16;
 
@@ -38,6 +33,8 @@ export class Prg {
   /** Bytes of keystream consumed so far. */
   private offset = 0;
   private readonly seed: Uint8Array;
+  /** The handed-in AES-NI keystream, or null (node:crypto). */
+  private readonly aes: PrgAccelerator | null;
   // node:crypto path only:
   private cipher: Cipheriv | null = null;
   private zeros: Uint8Array | null = null;
@@ -47,7 +44,8 @@ export class Prg {
   constructor(seed: Uint8Array, opts: { backend?: 'auto' | 'node' } = {}) {
     assert(seed.length === 16, 'E_BAD_ARGUMENT', `prg: expected a 16-byte seed, got ${seed.length} bytes`);
     this.seed = Uint8Array.from(seed);
-    if (!NATIVE_AES || opts.backend === 'node') {
+    this.aes = opts.backend === 'node' ? null : provision().prg;
+    if (!this.aes) {
       this.cipher = createCipheriv('aes-128-ctr', seed, new Uint8Array(16));
       this.zeros = new Uint8Array(CHUNK);
     }
@@ -65,7 +63,7 @@ export class Prg {
   /** Fill `out` with pseudo-random bytes. */
   fill(out: Uint8Array): Uint8Array {
     if (!this.cipher) {
-      NATIVE_AES!.prgKeystream(this.seed, this.offset, out);
+      this.aes!.prgKeystream(this.seed, this.offset, out);
       this.offset += out.length;
       return out;
     }
@@ -154,7 +152,7 @@ export class Prg {
   private rejectInto(out: Uint8Array, table: Uint8Array): Uint8Array {
     const n = out.length;
     if (!this.cipher) {
-      this.offset = NATIVE_AES!.prgRejectSample(this.seed, this.offset, table, out);
+      this.offset = this.aes!.prgRejectSample(this.seed, this.offset, table, out);
       return out;
     }
     let filled = 0;

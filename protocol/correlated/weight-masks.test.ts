@@ -11,7 +11,7 @@ import { plainForward } from '../reference/forward.js';
 import type { AShare, PartyId } from '../ring/types.js';
 import { reconstruct } from '../sharing/sharing.js';
 import { shareFor3 } from '../testing/run3.js';
-import { networkA, seedCnn, seededPrg, uniform } from '../testing/seed-models.js';
+import { networkA, seedCnn, seededPrg, uniform } from '../seed-models.js';
 import { randomSigned } from '../testing/values.js';
 import { memoryTransports } from '../transport/memory.js';
 import { dealSeeds } from './prg.js';

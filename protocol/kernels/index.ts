@@ -1,28 +1,23 @@
 /**
- * Kernel selection. `backend` is 'auto' (native if the addon loaded, else ts),
- * 'native' (fails with E_NATIVE if the addon is missing), or 'ts'.
- * MPC_KERNELS=ts|native|auto overrides the default.
+ * CPU kernel choice. `backend` is 'auto' (the native kernels if the runtime
+ * handed them in, else ts), 'native' (fails with E_NATIVE if it did not), or
+ * 'ts'. The default is the runtime's (MPC_KERNELS, read in runtime/kernels.ts);
+ * protocol/ itself loads no addon (provision.ts).
  */
 import { MpcError } from '../errors.js';
-import { loadNativeKernels } from './native.js';
+import { provision, type KernelBackend } from './provision.js';
 import { tsKernels } from './ts.js';
 import type { RingKernels } from './types.js';
 
-export type KernelBackend = 'auto' | 'native' | 'ts';
+export type { KernelBackend } from './provision.js';
 
-/** CPU kernels only; backend selection including CUDA is kernelsFor() in select.ts. */
-export function getKernels(backend: KernelBackend = cpuDefault()): RingKernels {
+/** CPU kernels only; the choice including CUDA is the runtime's kernelsFor() (runtime/kernels.ts). */
+export function getKernels(backend: KernelBackend = provision().cpuDefault): RingKernels {
   if (backend === 'ts') return tsKernels;
-  const native = loadNativeKernels();
+  const { native, nativeError } = provision();
   if (native) return native;
-  if (backend === 'native') throw new MpcError('E_NATIVE', 'kernels: the native addon is not built; run `npm ci` (needs g++ and Node headers)');
+  if (backend === 'native') throw new MpcError('E_NATIVE', nativeError ?? 'kernels: the native addon is not built; run `npm ci` (needs g++ and Node headers)');
   return tsKernels;
-}
-
-/** MPC_KERNELS may also name 'cpu', 'cuda' or 'auto' (see select.ts); for CPU kernels those mean 'auto'. */
-function cpuDefault(): KernelBackend {
-  const e = process.env.MPC_KERNELS;
-  return e === 'native' || e === 'ts' ? e : 'auto';
 }
 
 export type { RingKernels } from './types.js';

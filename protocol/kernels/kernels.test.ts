@@ -8,7 +8,8 @@
 import { randomFillSync, randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MpcError } from '../errors.js';
-import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoadError, type NativeSimd } from './native.js';
+import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoadError } from '../../runtime/native-addon.js';
+import type { NativeSimd } from './native.js';
 import { referenceKernels as ref } from './reference.js';
 import { tsKernels } from './ts.js';
 import type { RingKernels } from './types.js';

@@ -1,20 +1,12 @@
 /**
- * Loader for the C++ N-API kernels (protocol/kernels/native/, built by
- * `npm ci` through scripts/build-addon.mjs into build/Release/securenn_kernels.node).
- * The addon checks every argument itself and throws Errors carrying a registry
- * code; the wrapper here re-throws them as MpcError.
- *
- * Environment (read once, when the addon loads):
- *  - MPC_NATIVE_ADDON=<path>: load the addon from another path;
- *  - MPC_KERNEL_THREADS=<n>: threads one large GEMM may use (default 2);
- *  - MPC_KERNEL_SIMD=scalar|avx2|avx512: cap the SIMD level (default: the
- *    best the CPU has; on arm64 that is 'neon', and 'scalar' forces the
- *    portable kernel). Neither changes any result, only the speed.
+ * The C++ N-API kernels (protocol/kernels/native/, built by `npm ci` through
+ * scripts/build-addon.mjs into build/Release/securenn_kernels.node) as a
+ * RingKernels. Loading the addon from disk, and the MPC_NATIVE_ADDON /
+ * MPC_KERNEL_THREADS / MPC_KERNEL_SIMD settings, are the runtime layer's
+ * (runtime/native-addon.ts); this file only wraps a loaded addon. The addon
+ * checks every argument itself and throws Errors carrying a registry code;
+ * the wrapper re-throws them as MpcError.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ERROR_CODES, type ErrorCode, MpcError } from '../errors.js';
 import type { RingKernels } from './types.js';
 
@@ -40,67 +32,6 @@ export interface NativeInfo {
   detectedSimd: NativeSimd;
   /** Threads a large GEMM may use. */
   threads: number;
-}
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const ADDON_FILE = 'securenn_kernels.node';
-
-/** Where the addon may be: the repo's build/ from the source tree or from a compiled dist/ tree. */
-function candidates(): string[] {
-  const list: string[] = [];
-  if (process.env.MPC_NATIVE_ADDON) list.push(path.resolve(process.env.MPC_NATIVE_ADDON));
-  // From protocol/kernels, from a compiled tree one level deeper, and from parties/ (the bundled party program).
-  for (const up of ['../..', '../../..', '..']) {
-    for (const kind of ['Release', 'Debug']) list.push(path.resolve(here, up, 'build', kind, ADDON_FILE));
-  }
-  return list;
-}
-
-let cachedAddon: NativeAddon | null | undefined;
-let cachedKernels: RingKernels | null = null;
-let loadError: string | null = null;
-
-/** The raw addon, or null when it is not built (see nativeLoadError()). */
-export function loadNativeAddon(): NativeAddon | null {
-  if (cachedAddon !== undefined) return cachedAddon;
-  cachedAddon = null;
-  const require = createRequire(import.meta.url);
-  const tried: string[] = [];
-  for (const file of candidates()) {
-    if (!existsSync(file)) { tried.push(file); continue; }
-    try {
-      cachedAddon = require(file) as NativeAddon;
-      loadError = null;
-      applyEnvSettings(cachedAddon);
-      return cachedAddon;
-    } catch (e) {
-      // Built but unloadable (e.g. built for another Node ABI): say so once, then use the fallback.
-      loadError = `kernels: could not load ${file}: ${(e as Error).message}`;
-      process.emitWarning(loadError, { code: 'MPC_NATIVE_LOAD' });
-      return null;
-    }
-  }
-  loadError = `kernels: native addon not built (looked for ${tried.join(', ')}); run \`npm ci\` or \`node scripts/build-addon.mjs\``;
-  return null;
-}
-
-function applyEnvSettings(addon: NativeAddon): void {
-  const threads = process.env.MPC_KERNEL_THREADS, simd = process.env.MPC_KERNEL_SIMD;
-  if (threads) {
-    const t = Number(threads);
-    if (Number.isInteger(t) && t >= 1 && t <= 64) addon.configure(null, t);
-    else process.emitWarning(`MPC_KERNEL_THREADS must be an integer in [1, 64]; ignored`, { code: 'MPC_KERNEL_ENV' });
-  }
-  if (simd) {
-    if (simd === 'scalar' || simd === 'avx2' || simd === 'avx512') addon.configure(simd, null);
-    else process.emitWarning(`MPC_KERNEL_SIMD must be scalar, avx2 or avx512; ignored`, { code: 'MPC_KERNEL_ENV' });
-  }
-}
-
-/** Why loadNativeKernels() returned null, or null if it did not. */
-export function nativeLoadError(): string | null {
-  loadNativeAddon();
-  return loadError;
 }
 
 function rethrow(e: unknown): never {
@@ -149,26 +80,12 @@ function wrap(k: NativeAddon): RingKernels {
   };
 }
 
-/** The native kernels, or null if the addon is not built. Loaded once and cached. */
-export function loadNativeKernels(): RingKernels | null {
-  if (cachedKernels) return cachedKernels;
-  const addon = loadNativeAddon();
-  if (!addon) return null;
-  cachedKernels = Object.freeze(wrap(addon));
-  return cachedKernels;
+/** The RingKernels over a loaded addon (runtime/native-addon.ts loads it). */
+export function nativeKernelsFromAddon(addon: NativeAddon): RingKernels {
+  return Object.freeze(wrap(addon));
 }
 
-/** GEMM kernel and thread settings of the loaded addon, or null if none. */
-export function nativeKernelInfo(): NativeInfo | null {
-  return loadNativeAddon()?.info() ?? null;
-}
-
-/**
- * Caps the GEMM SIMD level and/or sets the thread count (null leaves one as
- * it is). Results never depend on either; this is for tests and benchmarks.
- */
-export function configureNativeKernels(opts: { simd?: NativeSimd | null; threads?: number | null }): NativeInfo {
-  const addon = loadNativeAddon();
-  if (!addon) throw new MpcError('E_NATIVE', nativeLoadError() ?? 'kernels: native addon not built');
-  try { return addon.configure(opts.simd ?? null, opts.threads ?? null); } catch (e) { rethrow(e); }
+/** Sets the addon's GEMM SIMD cap and/or thread count, errors as MpcError. */
+export function configureAddon(addon: NativeAddon, simd: NativeSimd | null, threads: number | null): NativeInfo {
+  try { return addon.configure(simd, threads); } catch (e) { return rethrow(e); }
 }

@@ -13,7 +13,7 @@ import { IR_FORMAT_VERSION } from '../ir.js';
 import { getKernels } from '../kernels/index.js';
 import { reconstruct } from '../sharing/sharing.js';
 import { run3, shareFor3 } from '../testing/run3.js';
-import { seededPrg, uniform } from '../testing/seed-models.js';
+import { seededPrg, uniform } from '../seed-models.js';
 import { registerStandins, standinSigmoid, standinSilu } from '../testing/smooth-standins.js';
 import { smoothActivation, suspendSmoothActivations } from './activations.js';
 import { secureForward } from './runner.js';

@@ -15,7 +15,7 @@ import { bilinearCost } from '../primitives/matmul.js';
 import { addCost, type Cost } from '../primitives/cost.js';
 import { reconstruct } from '../sharing/sharing.js';
 import { run3, shareFor3, type Run3Options } from '../testing/run3.js';
-import { seededPrg, uniform } from '../testing/seed-models.js';
+import { seededPrg, uniform } from '../seed-models.js';
 import { clampLinearCost, hardSiluCost, leakyReluCost, maximumCost, multiplyCost, preluCost, truncCostFor } from './activations-pl.js';
 import { conv2dOp } from './conv.js';
 import { window2d } from './geometry.js';

@@ -6,7 +6,7 @@ import { IR_FORMAT_VERSION } from '../ir.js';
 import { plainForward } from '../reference/forward.js';
 import { reconstruct } from '../sharing/sharing.js';
 import { run3, shareFor3 } from '../testing/run3.js';
-import { networkA, seedCnn, seededPrg, uniform, vgg16 } from '../testing/seed-models.js';
+import { networkA, seedCnn, seededPrg, uniform, vgg16 } from '../seed-models.js';
 import { deferredActivations, secureForward } from './runner.js';
 import { shareModel } from './share-model.js';
 import { sizeOf } from './types.js';

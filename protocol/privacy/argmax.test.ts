@@ -4,7 +4,7 @@ import { isMpcError } from '../errors.js';
 import { run3, shareFor3 } from '../testing/run3.js';
 import { randomSigned } from '../testing/values.js';
 import { argmaxCost, secureArgmax } from './argmax.js';
-import { expectCost, open, plainArgmax, signed } from './test-helpers.js';
+import { expectCost, open, plainArgmax, signed } from '../testing/privacy.js';
 
 /** Random logits in (-2^40, 2^40) with ties, all-equal rows and negatives planted. */
 function logits(m: number, n: number): BigUint64Array {

@@ -4,7 +4,7 @@ import { isMpcError } from '../errors.js';
 import { run3, shareFor3 } from '../testing/run3.js';
 import { randomSigned } from '../testing/values.js';
 import { logitOf, logitThreshold, marginUnits, thresholdDecisions, thresholdDecisionsCost } from './decisions.js';
-import { expectCost, open, signed } from './test-helpers.js';
+import { expectCost, open, signed } from '../testing/privacy.js';
 
 const F = 13;
 const enc = (v: number): bigint => BigInt.asUintN(64, encodeScalar(v, F));

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { decode } from '../fixed-point/fixed-point.js';
 import { run3, shareFor3 } from '../testing/run3.js';
-import { seededPrg } from '../testing/seed-models.js';
+import { seededPrg } from '../seed-models.js';
 import { sampleGamma } from './continuous-samplers.js';
 import { sampleDiscreteGaussian, sampleDiscreteLaplace } from './discrete-samplers.js';
 import { addNoiseCost, addNoiseShares, calibrate, gaussianSigma, latticeParameter, sampleNoiseShare, totalNoiseVariance, type NoiseSpec } from './dp-noise.js';
 import { Rng } from './random-source.js';
 import { gammaHalfCdf, goodnessOfFitZ, ksCritical, ksStatistic, laplaceCdf, laplaceSumCdf, mean, normalCdf, variance } from './stats.js';
-import { expectCost, open } from './test-helpers.js';
+import { expectCost, open } from '../testing/privacy.js';
 
 // Fixed seeds for the tests only: production noise comes from the OS CSPRNG.
 const ALPHA = 1e-3;

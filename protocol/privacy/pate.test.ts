@@ -9,12 +9,12 @@ import { shareModel } from '../layers/share-model.js';
 import { plainForward } from '../reference/forward.js';
 import type { AShare } from '../ring/types.js';
 import { run3, shareFor3 } from '../testing/run3.js';
-import { seededPrg, uniform } from '../testing/seed-models.js';
+import { seededPrg, uniform } from '../seed-models.js';
 import { randomSigned } from '../testing/values.js';
 import { fileStore } from '../../parties/accountant-store.js';
 import { PrivacyAccountant } from './accountant.js';
 import { pateAggregate, pateCalibrate, pateCost } from './pate.js';
-import { expectCost, k, open, plainArgmax, signed } from './test-helpers.js';
+import { expectCost, k, open, plainArgmax, signed } from '../testing/privacy.js';
 
 const D = 12, H = 16, C = 4, T = 5, M = 16, F = 13;
 

@@ -5,11 +5,11 @@ import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../ir.js';
 import { secureForward } from '../layers/runner.js';
 import { shareModel } from '../layers/share-model.js';
 import { run3, shareFor3 } from '../testing/run3.js';
-import { seededPrg, uniform } from '../testing/seed-models.js';
+import { seededPrg, uniform } from '../seed-models.js';
 import { randomSigned } from '../testing/values.js';
 import { resolvePolicy, type PrivacyPolicy } from './policy.js';
 import { privateOutput, privateOutputCost } from './private-output.js';
-import { expectCost, k, open, plainArgmax, signed } from './test-helpers.js';
+import { expectCost, k, open, plainArgmax, signed } from '../testing/privacy.js';
 
 const policyError = (f: () => unknown) => {
   try { f(); } catch (e) { return isMpcError(e) && e.code === 'E_PRIVACY_POLICY' && e.httpStatus === 403; }

@@ -19,14 +19,14 @@ import { privateCompare } from '../primitives/private-compare.js';
 import { privateCompareRadix4 } from '../primitives/private-compare-radix4.js';
 import { truncateExact } from '../primitives/truncate-exact.js';
 import type { AShare, PartyId, PShare, Public } from '../ring/types.js';
-import { seededPrg } from '../testing/seed-models.js';
+import { seededPrg } from '../seed-models.js';
 import { memoryTransports, type MemoryTransport } from '../transport/memory.js';
 import type { Transport } from '../transport/transport.js';
 import { recvU64, sendU64 } from '../transport/messages.js';
 import { secureArgmax } from './argmax.js';
 import { thresholdDecisions } from './decisions.js';
 import { goodnessOfFitZ, twoSampleChiSquareZ } from './stats.js';
-import { k } from './test-helpers.js';
+import { k } from '../testing/privacy.js';
 
 interface Msg { from: PartyId; tag: string; payload: Uint8Array }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { KERAS_DIR, PROGRESSIVE_XRAY, XRAY_DIR, allXrays } from '../../test/fixtures.js';
+import { KERAS_DIR, PROGRESSIVE_XRAY, XRAY_DIR, allXrays } from '../../testing/fixtures.js';
 import { decodeImageNode } from './decode-node.js';
 import { applyOrientation, jpegOrientation } from './exif.js';
 import { convertChannels, preprocessImage, specForInputShape } from './preprocess.js';

@@ -1,9 +1,10 @@
 /*
  * N-API wrapper of the CUDA kernels (kernels.cu): plain C against node_api.h,
- * no npm dependencies. Loaded by protocol/kernels/cuda/index.ts, which checks
+ * no npm dependencies. Loaded by runtime/cuda-addon.ts; protocol/kernels/cuda/index.ts checks
  * argument types and lengths before calling in and delegates to the CPU
  * kernels when they do not fit; this layer re-checks what it needs for memory
- * safety (types, lengths) and throws a plain Error with code E_NATIVE when a
+ * safety (types, lengths, from one table of argument specs per function) and
+ * throws a plain Error with a code (E_DTYPE, E_BAD_ARGUMENT, E_NATIVE) when a
  * check or a CUDA call fails.
  */
 #define NAPI_VERSION 8
@@ -100,18 +101,90 @@ static napi_value Info(napi_env env, napi_callback_info cb) {
   return o;
 }
 
+/* ---- the argument table ----
+ * Every entry point's arguments are one row of arg_specs: a typed array of
+ * 64-bit words or bytes (optionally null), or a non-negative integer (size),
+ * with the length an array must have as a multiple of another argument's
+ * length. check_args() applies a row: the argument count, then types left to
+ * right, then lengths (one message per function); what is particular to one
+ * function (gemm's sizes, j in {0, 1}) stays next to its call. */
+typedef enum { ARG_U64, ARG_U8, ARG_OPT_U8, ARG_SIZE } arg_kind;
+
+typedef struct {
+  const char *name;
+  arg_kind kind;
+  int len_of;   /* arrays: length == per * length of argument len_of; -1: no rule */
+  size_t per;
+} arg_spec;
+
+#define MAX_ARGS 8
+
+typedef struct {
+  const char *usage;     /* "expected (...)" when the count is wrong */
+  const char *len_msg;   /* when a length rule fails */
+  const arg_spec *args;
+  size_t n;
+} signature;
+
+typedef struct {
+  void *data[MAX_ARGS];
+  size_t len[MAX_ARGS];
+  size_t size[MAX_ARGS];
+  int present[MAX_ARGS];
+} args_t;
+
+/* Reads and checks the arguments of one call; returns 0 with the error thrown. */
+static int check_args(napi_env env, napi_callback_info cb, const signature *s, args_t *a) {
+  size_t argc = MAX_ARGS;
+  napi_value argv[MAX_ARGS];
+  if (napi_get_cb_info(env, cb, &argc, argv, NULL, NULL) != napi_ok) {
+    throw_msg(env, "cuda addon: napi_get_cb_info failed");
+    return 0;
+  }
+  if (argc != s->n) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "cuda addon: expected %s", s->usage);
+    throw_msg(env, msg);
+    return 0;
+  }
+  for (size_t i = 0; i < s->n; i++) {
+    const arg_spec *p = &s->args[i];
+    a->present[i] = 0;
+    if (p->kind == ARG_SIZE) {
+      if (!get_size(env, argv[i], p->name, &a->size[i])) return 0;
+      continue;
+    }
+    if (p->kind == ARG_OPT_U8) {
+      napi_valuetype t;
+      if (napi_typeof(env, argv[i], &t) != napi_ok) { throw_msg(env, "cuda addon: napi_typeof failed"); return 0; }
+      if (t == napi_null || t == napi_undefined) { a->data[i] = NULL; a->len[i] = 0; continue; }
+    }
+    if (!get_array(env, argv[i], p->kind == ARG_U64 ? napi_biguint64_array : napi_uint8_array, p->name, &a->data[i], &a->len[i])) return 0;
+    a->present[i] = 1;
+  }
+  for (size_t i = 0; i < s->n; i++) {
+    const arg_spec *p = &s->args[i];
+    if (p->len_of < 0 || !a->present[i]) continue;
+    const size_t base = a->len[p->len_of];
+    if ((p->per && base > SIZE_MAX / p->per) || a->len[i] != p->per * base) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "cuda addon: %s", s->len_msg);
+      throw_msg(env, msg);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+#define SIG(usage, len_msg, specs) {usage, len_msg, specs, sizeof specs / sizeof specs[0]}
+
+static const arg_spec ELEMENTWISE[] = {{"a", ARG_U64, -1, 0}, {"b", ARG_U64, 0, 1}, {"out", ARG_U64, 0, 1}};
+static const signature ELEMENTWISE_SIG = SIG("(a, b, out)", "a, b and out must have one length", ELEMENTWISE);
+
 static napi_value Elementwise(napi_env env, napi_callback_info cb, int op) {
-  size_t argc = 3;
-  napi_value argv[3];
-  NAPI_CALL(env, napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
-  if (argc != 3) return throw_msg(env, "cuda addon: expected (a, b, out)");
-  void *a, *b, *out;
-  size_t na, nb, no;
-  if (!get_array(env, argv[0], napi_biguint64_array, "a", &a, &na)) return NULL;
-  if (!get_array(env, argv[1], napi_biguint64_array, "b", &b, &nb)) return NULL;
-  if (!get_array(env, argv[2], napi_biguint64_array, "out", &out, &no)) return NULL;
-  if (nb != na || no != na) return throw_msg(env, "cuda addon: a, b and out must have one length");
-  const char *err = scu_elementwise(op, (const uint64_t *)a, (const uint64_t *)b, (uint64_t *)out, na);
+  args_t x;
+  if (!check_args(env, cb, &ELEMENTWISE_SIG, &x)) return NULL;
+  const char *err = scu_elementwise(op, (const uint64_t *)x.data[0], (const uint64_t *)x.data[1], (uint64_t *)x.data[2], x.len[0]);
   if (err) return throw_msg(env, err);
   return undefined(env);
 }
@@ -119,88 +192,58 @@ static napi_value Add(napi_env env, napi_callback_info cb) { return Elementwise(
 static napi_value Sub(napi_env env, napi_callback_info cb) { return Elementwise(env, cb, 1); }
 static napi_value Mul(napi_env env, napi_callback_info cb) { return Elementwise(env, cb, 2); }
 
-/* gemm(A, B, m, k, n, out) */
+/* gemm(A, B, m, k, n, out): lengths follow from the sizes, checked below. */
+static const arg_spec GEMM[] = {{"A", ARG_U64, -1, 0}, {"B", ARG_U64, -1, 0}, {"m", ARG_SIZE, -1, 0}, {"k", ARG_SIZE, -1, 0}, {"n", ARG_SIZE, -1, 0}, {"out", ARG_U64, -1, 0}};
+static const signature GEMM_SIG = SIG("(A, B, m, k, n, out)", "", GEMM);
+
 static napi_value Gemm(napi_env env, napi_callback_info cb) {
-  size_t argc = 6;
-  napi_value argv[6];
-  NAPI_CALL(env, napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
-  if (argc != 6) return throw_msg(env, "cuda addon: expected (A, B, m, k, n, out)");
-  void *A, *B, *out;
-  size_t nA, nB, nO, m, k, n;
-  if (!get_array(env, argv[0], napi_biguint64_array, "A", &A, &nA)) return NULL;
-  if (!get_array(env, argv[1], napi_biguint64_array, "B", &B, &nB)) return NULL;
-  if (!get_size(env, argv[2], "m", &m) || !get_size(env, argv[3], "k", &k) || !get_size(env, argv[4], "n", &n)) return NULL;
-  if (!get_array(env, argv[5], napi_biguint64_array, "out", &out, &nO)) return NULL;
+  args_t x;
+  if (!check_args(env, cb, &GEMM_SIG, &x)) return NULL;
+  const size_t m = x.size[2], k = x.size[3], n = x.size[4];
   if (m > (1ull << 40) || k > (1ull << 40) || n > (1ull << 40)) return throw_msg(env, "cuda addon: gemm dimension too large");
   if ((k && m > SIZE_MAX / k) || (n && k > SIZE_MAX / n) || (n && m > SIZE_MAX / n)) return throw_msg(env, "cuda addon: gemm size overflows");
-  if (nA != m * k || nB != k * n || nO != m * n) return throw_msg(env, "cuda addon: gemm lengths do not match m, k, n");
-  const char *err = scu_gemm((const uint64_t *)A, (const uint64_t *)B, (uint64_t *)out, m, k, n);
+  if (x.len[0] != m * k || x.len[1] != k * n || x.len[5] != m * n) return throw_msg(env, "cuda addon: gemm lengths do not match m, k, n");
+  const char *err = scu_gemm((const uint64_t *)x.data[0], (const uint64_t *)x.data[1], (uint64_t *)x.data[5], m, k, n);
   if (err) return throw_msg(env, err);
   return undefined(env);
 }
 
 /* bitShareZp(x, r, out) */
+static const arg_spec BITSHARE[] = {{"x", ARG_U64, -1, 0}, {"r", ARG_U8, 0, 64}, {"out", ARG_U8, 0, 64}};
+static const signature BITSHARE_SIG = SIG("(x, r, out)", "r and out must have 64 * x.length entries", BITSHARE);
+
 static napi_value BitShareZp(napi_env env, napi_callback_info cb) {
-  size_t argc = 3;
-  napi_value argv[3];
-  NAPI_CALL(env, napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
-  if (argc != 3) return throw_msg(env, "cuda addon: expected (x, r, out)");
-  void *x, *r, *out;
-  size_t nx, nr, no;
-  if (!get_array(env, argv[0], napi_biguint64_array, "x", &x, &nx)) return NULL;
-  if (!get_array(env, argv[1], napi_uint8_array, "r", &r, &nr)) return NULL;
-  if (!get_array(env, argv[2], napi_uint8_array, "out", &out, &no)) return NULL;
-  if (nr != 64 * nx || no != 64 * nx) return throw_msg(env, "cuda addon: r and out must have 64 * x.length entries");
-  const char *err = scu_bitsharezp((const uint64_t *)x, (const uint8_t *)r, (uint8_t *)out, nx);
+  args_t x;
+  if (!check_args(env, cb, &BITSHARE_SIG, &x)) return NULL;
+  const char *err = scu_bitsharezp((const uint64_t *)x.data[0], (const uint8_t *)x.data[1], (uint8_t *)x.data[2], x.len[0]);
   if (err) return throw_msg(env, err);
   return undefined(env);
 }
 
 /* privateCompare(j, xb, r, beta, s, u | null, perm, d) -> flags (0: d written) */
+static const arg_spec PRIVATE_COMPARE[] = {{"j", ARG_SIZE, -1, 0},     {"xb", ARG_U8, 2, 64},   {"r", ARG_U64, -1, 0},   {"beta", ARG_U8, 2, 1},
+                                           {"s", ARG_U8, 2, 64},       {"u", ARG_OPT_U8, 2, 64}, {"perm", ARG_U8, 2, 64}, {"d", ARG_U8, 2, 64}};
+static const signature PRIVATE_COMPARE_SIG = SIG("(j, xb, r, beta, s, u, perm, d)", "privateCompare lengths do not match r.length", PRIVATE_COMPARE);
+
 static napi_value PrivateCompare(napi_env env, napi_callback_info cb) {
-  size_t argc = 8;
-  napi_value argv[8];
-  NAPI_CALL(env, napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
-  if (argc != 8) return throw_msg(env, "cuda addon: expected (j, xb, r, beta, s, u, perm, d)");
-  size_t j;
-  if (!get_size(env, argv[0], "j", &j)) return NULL;
-  if (j > 1) return throw_msg(env, "cuda addon: j must be 0 or 1");
-  void *xb, *r, *beta, *s, *u = NULL, *perm, *d;
-  size_t nxb, nr, nbeta, ns, nu = 0, nperm, nd;
-  if (!get_array(env, argv[1], napi_uint8_array, "xb", &xb, &nxb)) return NULL;
-  if (!get_array(env, argv[2], napi_biguint64_array, "r", &r, &nr)) return NULL;
-  if (!get_array(env, argv[3], napi_uint8_array, "beta", &beta, &nbeta)) return NULL;
-  if (!get_array(env, argv[4], napi_uint8_array, "s", &s, &ns)) return NULL;
-  napi_valuetype ut;
-  NAPI_CALL(env, napi_typeof(env, argv[5], &ut));
-  if (ut != napi_null && ut != napi_undefined) {
-    if (!get_array(env, argv[5], napi_uint8_array, "u", &u, &nu)) return NULL;
-  }
-  if (!get_array(env, argv[6], napi_uint8_array, "perm", &perm, &nperm)) return NULL;
-  if (!get_array(env, argv[7], napi_uint8_array, "d", &d, &nd)) return NULL;
-  size_t n = nr, n64 = 64 * nr;
-  if (nxb != n64 || nbeta != n || ns != n64 || (u && nu != n64) || nperm != n64 || nd != n64)
-    return throw_msg(env, "cuda addon: privateCompare lengths do not match r.length");
+  args_t x;
+  if (!check_args(env, cb, &PRIVATE_COMPARE_SIG, &x)) return NULL;
+  if (x.size[0] > 1) return throw_msg(env, "cuda addon: j must be 0 or 1");
   int flags = 0;
-  const char *err = scu_private_compare((int)j, (const uint8_t *)xb, (const uint64_t *)r, (const uint8_t *)beta, (const uint8_t *)s,
-                                        (const uint8_t *)u, (const uint8_t *)perm, (uint8_t *)d, n, &flags);
+  const char *err = scu_private_compare((int)x.size[0], (const uint8_t *)x.data[1], (const uint64_t *)x.data[2], (const uint8_t *)x.data[3], (const uint8_t *)x.data[4],
+                                        (const uint8_t *)x.data[5], (const uint8_t *)x.data[6], (uint8_t *)x.data[7], x.len[2], &flags);
   if (err) return throw_msg(env, err);
   return num(env, flags);
 }
 
 /* zeroTest(d0, d1, out) */
+static const arg_spec ZERO_TEST[] = {{"d0", ARG_U8, 2, 64}, {"d1", ARG_U8, 2, 64}, {"out", ARG_U8, -1, 0}};
+static const signature ZERO_TEST_SIG = SIG("(d0, d1, out)", "d0 and d1 must have 64 * out.length entries", ZERO_TEST);
+
 static napi_value ZeroTest(napi_env env, napi_callback_info cb) {
-  size_t argc = 3;
-  napi_value argv[3];
-  NAPI_CALL(env, napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
-  if (argc != 3) return throw_msg(env, "cuda addon: expected (d0, d1, out)");
-  void *d0, *d1, *out;
-  size_t n0, n1, no;
-  if (!get_array(env, argv[0], napi_uint8_array, "d0", &d0, &n0)) return NULL;
-  if (!get_array(env, argv[1], napi_uint8_array, "d1", &d1, &n1)) return NULL;
-  if (!get_array(env, argv[2], napi_uint8_array, "out", &out, &no)) return NULL;
-  if (n0 != 64 * no || n1 != 64 * no) return throw_msg(env, "cuda addon: d0 and d1 must have 64 * out.length entries");
-  const char *err = scu_zero_test((const uint8_t *)d0, (const uint8_t *)d1, (uint8_t *)out, no);
+  args_t x;
+  if (!check_args(env, cb, &ZERO_TEST_SIG, &x)) return NULL;
+  const char *err = scu_zero_test((const uint8_t *)x.data[0], (const uint8_t *)x.data[1], (uint8_t *)x.data[2], x.len[2]);
   if (err) return throw_msg(env, err);
   return undefined(env);
 }

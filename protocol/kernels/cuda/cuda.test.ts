@@ -18,11 +18,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MpcError } from '../../errors.js';
 import { getKernels } from '../index.js';
-import { loadNativeKernels } from '../native.js';
+import { cudaStatus, loadCudaKernels, selectKernels } from '../../../runtime/cuda-addon.js';
+import { loadNativeKernels } from '../../../runtime/native-addon.js';
 import { referenceKernels as ref } from '../reference.js';
 import { tsKernels } from '../ts.js';
 import { equalityCases } from '../../testing/cuda-equality.js';
-import { type CudaAddon, type CudaThresholds, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS, cudaKernelsFromAddon, cudaStatus, loadCudaKernels, selectKernels } from './index.js';
+import { type CudaAddon, type CudaThresholds, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS, cudaKernelsFromAddon } from './index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const script = path.join(root, 'scripts', 'build-cuda.mjs');

@@ -1,24 +1,21 @@
 /**
  * CUDA backend for the share-arithmetic kernels.
  *
- * loadCudaKernels() returns a RingKernels named 'cuda' that runs gemm, mul,
+ * cudaKernelsFromAddon() returns a RingKernels named 'cuda' that runs gemm, mul,
  * privateCompare, zeroTest and bitShareZp on the GPU when a call is large
  * enough to repay the PCIe copies, and everything else (small calls, the
  * remaining methods, and any call whose arguments are not well formed) on a
- * CPU RingKernels (by default getKernels('auto'): native if built, else ts).
+ * CPU RingKernels (by default getKernels('auto'): the native kernels the runtime handed in, else ts).
  * Results are bit-identical to the CPU kernels: all GPU arithmetic is exact
  * integer arithmetic (kernels.cu), and a malformed call goes to the CPU
  * kernels so that it fails with the same error code and message.
  *
- * It returns null when the addon (build-cuda/securenn_cuda.node, built by
- * scripts/build-cuda.mjs when nvcc is present) is missing or cannot load, or
- * when no CUDA device is usable; cudaStatus() says which.
- *
- * MPC_CUDA_ADDON=<path> loads the addon from another path.
+ * This file builds that RingKernels over a loaded addon
+ * (cudaKernelsFromAddon). Loading the addon (build-cuda/securenn_cuda.node,
+ * built by scripts/build-cuda.mjs when nvcc is present), cudaStatus(),
+ * loadCudaKernels() and the backend choice are the runtime layer's
+ * (runtime/cuda-addon.ts); protocol/ loads nothing from disk.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MpcError } from '../../errors.js';
 import { getKernels, type KernelBackend } from '../index.js';
 import { allBelow2p31, narrowViaWide } from '../narrow.js';
@@ -49,18 +46,6 @@ export interface CudaDeviceInfo {
 
 /** Phases of the last GPU call (CUDA events), and the bytes copied each way. */
 export interface CudaTiming { h2dMs: number; kernelMs: number; d2hMs: number; bytesH2d: number; bytesD2h: number }
-
-export interface CudaStatus {
-  /** The addon file exists. */
-  built: boolean;
-  /** Where it was found (or would be looked for first). */
-  path: string;
-  /** Devices the CUDA runtime reports (0 when none or on error). */
-  deviceCount: number;
-  device: CudaDeviceInfo | null;
-  /** Why loadCudaKernels() returns null, or null when it does not. */
-  reason: string | null;
-}
 
 export type CudaOp = 'gemm' | 'mul' | 'add' | 'sub' | 'privateCompare' | 'zeroTest' | 'bitShareZp';
 
@@ -146,55 +131,6 @@ export interface CudaKernels extends RingKernels {
   resetCounters(): void;
 }
 
-const ADDON_FILE = 'securenn_cuda.node';
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-function candidates(): string[] {
-  const list: string[] = [];
-  if (process.env.MPC_CUDA_ADDON) list.push(path.resolve(process.env.MPC_CUDA_ADDON));
-  // Source tree (protocol/kernels/cuda), a compiled tree one level deeper, parties/ (the bundled party program, parties/party.bundle.mjs)
-  // and the working directory.
-  for (const up of ['../../..', '../../../..', '..']) list.push(path.resolve(here, up, 'build-cuda', ADDON_FILE));
-  list.push(path.resolve(process.cwd(), 'build-cuda', ADDON_FILE));
-  return [...new Set(list)];
-}
-
-let cached: { addon: CudaAddon | null; status: CudaStatus } | undefined;
-
-function load(): { addon: CudaAddon | null; status: CudaStatus } {
-  if (cached) return cached;
-  const list = candidates();
-  const file = list.find((f) => existsSync(f));
-  const status: CudaStatus = { built: !!file, path: file ?? list[0]!, deviceCount: 0, device: null, reason: null };
-  let addon: CudaAddon | null = null;
-  if (!file) {
-    status.reason = `CUDA addon not built (looked for ${list.join(', ')}); run \`node scripts/build-cuda.mjs\` where nvcc is installed`;
-  } else {
-    try {
-      const mod = { exports: {} as CudaAddon };
-      process.dlopen(mod, file);
-      const info = mod.exports.info();
-      status.deviceCount = info.count;
-      if (info.count > 0) {
-        const { name, major, minor, sms, totalMem, runtimeVersion, driverVersion } = info;
-        status.device = { name, major, minor, sms, totalMem, runtimeVersion, driverVersion };
-        addon = mod.exports;
-      } else {
-        status.reason = `no CUDA device (${info.error || 'cudaGetDeviceCount returned 0'})`;
-      }
-    } catch (e) {
-      status.reason = `could not load ${file}: ${(e as Error).message}`;
-    }
-  }
-  cached = { addon, status };
-  return cached;
-}
-
-/** Whether the addon is built, which device it sees, and why the backend is unavailable if it is. */
-export function cudaStatus(): CudaStatus {
-  return { ...load().status };
-}
-
 const OPS: CudaOp[] = ['gemm', 'mul', 'add', 'sub', 'privateCompare', 'zeroTest', 'bitShareZp'];
 const perOp = (): Record<CudaOp, number> => Object.fromEntries(OPS.map((o) => [o, 0])) as Record<CudaOp, number>;
 
@@ -210,21 +146,6 @@ const badAlias = (out: Typed, a: Typed): boolean => overlaps(out, a) && (out.byt
 const isU64 = (a: unknown): a is BigUint64Array => a instanceof BigUint64Array;
 const isU8 = (a: unknown): a is Uint8Array => a instanceof Uint8Array;
 const isDim = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 2 ** 40;
-
-let defaultKernels: CudaKernels | null | undefined;
-
-/**
- * The CUDA kernels, or null when the addon is not built or no device is
- * present (see cudaStatus()). Without options the result is cached.
- */
-export function loadCudaKernels(opts: CudaOptions = {}): CudaKernels | null {
-  const plain = opts.cpu === undefined && opts.cpuBackend === undefined && opts.thresholds === undefined && opts.strict === undefined;
-  if (plain && defaultKernels !== undefined) return defaultKernels;
-  const { addon, status } = load();
-  const k = addon && status.device ? cudaKernelsFromAddon(addon, status.device, opts) : null;
-  if (plain) defaultKernels = k;
-  return k;
-}
 
 /** The kernel set over a loaded addon (exported for tests, which also drive it with a stand-in addon). */
 export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, opts: CudaOptions = {}): CudaKernels {
@@ -355,22 +276,4 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     zeroTest16: (d0, d1, out) => cpu.zeroTest16(d0, d1, out),
   };
   return kernels;
-}
-
-/** Compute backend of a deployment's config: 'cuda' requires the GPU, 'auto' uses it when present, 'cpu' never does. */
-export type ComputeBackend = 'cpu' | 'cuda' | 'auto';
-
-/**
- * The kernels for a config's `backend` (cpu | cuda | auto). `cpuBackend`
- * picks the CPU kernels ('auto': native if built, else ts), also used under
- * 'cuda' for the calls that stay on the CPU. 'cuda' without a usable GPU fails
- * with E_NATIVE and the reason.
- */
-export function selectKernels(backend: ComputeBackend = 'auto', cpuBackend: KernelBackend = 'auto'): RingKernels {
-  if (backend !== 'cpu' && backend !== 'cuda' && backend !== 'auto') throw new MpcError('E_BAD_ARGUMENT', `kernels: backend must be cpu, cuda or auto, got '${String(backend)}'`);
-  if (backend === 'cpu') return getKernels(cpuBackend);
-  const k = cpuBackend === 'auto' ? loadCudaKernels() : loadCudaKernels({ cpuBackend });
-  if (k) return k;
-  if (backend === 'cuda') throw new MpcError('E_NATIVE', `kernels: backend 'cuda' requested but unavailable: ${cudaStatus().reason}`);
-  return getKernels(cpuBackend);
 }

@@ -49,6 +49,56 @@ struct Call {
   }
 };
 
+// ---- the argument table ----
+// Every function's arguments are described by one row of ArgSpecs: the kind
+// (element type of a TypedArray, an integer with its range, a bigint, a
+// boolean), the length an array must have (a constant, or a multiple of
+// another argument's length), and which arrays the output must not overlap.
+// check() applies a table in one order for every function: types and ranges
+// (left to right), then lengths, then overlaps. What is particular to one
+// function (gemm's and im2col's sizes, perm entries < 64, r < 2^31, divisors
+// != 0) stays next to its call.
+
+enum class Kind : uint8_t { U64, U32, U8, OptU8, Int, BigU64, Bool };
+
+struct ArgSpec {
+  const char* name;
+  Kind kind;
+  // Int: an integer in [lo, hi]; when hiLenOf >= 0 the upper bound is that argument's length.
+  int64_t lo = 0, hi = 0;
+  int hiLenOf = -1;
+  // Arrays: the length must be per * (length of argument lenOf); lenOf = kFixed: exactly per.
+  int lenOf = -1;
+  size_t per = 1;
+  // How a wrong length is named in the message; default "<name> (<per>*<of>.length)" when per > 1, else the name.
+  const char* label = nullptr;
+};
+
+constexpr int kFixed = -2;
+
+constexpr ArgSpec arr(const char* name, Kind k) { return ArgSpec{name, k}; }
+constexpr ArgSpec sized(const char* name, Kind k, int of, size_t per, const char* label = nullptr) { return ArgSpec{name, k, 0, 0, -1, of, per, label}; }
+constexpr ArgSpec fixed(const char* name, Kind k, size_t n) { return ArgSpec{name, k, 0, 0, -1, kFixed, n, name}; }
+constexpr ArgSpec integer(const char* name, int64_t lo, int64_t hi) { return ArgSpec{name, Kind::Int, lo, hi}; }
+constexpr ArgSpec upToLen(const char* name, int of) { return ArgSpec{name, Kind::Int, 0, 0, of}; }
+constexpr ArgSpec bigint(const char* name) { return ArgSpec{name, Kind::BigU64}; }
+constexpr ArgSpec flag(const char* name) { return ArgSpec{name, Kind::Bool}; }
+
+struct Disjoint { int a, b; };
+
+struct Signature {
+  const char* op;
+  const ArgSpec* args;
+  size_t n;
+  const Disjoint* disjoint = nullptr;
+  size_t nDisjoint = 0;
+};
+
+template <size_t N>
+constexpr Signature sig(const char* op, const ArgSpec (&a)[N]) { return Signature{op, a, N}; }
+template <size_t N, size_t M>
+constexpr Signature sig(const char* op, const ArgSpec (&a)[N], const Disjoint (&d)[M]) { return Signature{op, a, N, d, M}; }
+
 const char* arrayTypeName(napi_typedarray_type t) {
   switch (t) {
     case napi_uint8_array: return "Uint8Array";
@@ -58,52 +108,54 @@ const char* arrayTypeName(napi_typedarray_type t) {
   }
 }
 
-template <typename T>
-struct View {
-  T* data = nullptr;
-  size_t len = 0;
-  const uint8_t* begin() const { return reinterpret_cast<const uint8_t*>(data); }
-  const uint8_t* end() const { return begin() + len * sizeof(T); }
+napi_typedarray_type arrayType(Kind k) {
+  switch (k) {
+    case Kind::U64: return napi_biguint64_array;
+    case Kind::U32: return napi_uint32_array;
+    default: return napi_uint8_array;
+  }
+}
+
+bool isArray(Kind k) { return k == Kind::U64 || k == Kind::U32 || k == Kind::U8 || k == Kind::OptU8; }
+
+size_t elementSize(Kind k) { return k == Kind::U64 ? 8 : k == Kind::U32 ? 4 : 1; }
+
+// The checked arguments of one call. Only `present` is cleared (this runs on every kernel call); an entry is read
+// only after check() has set it.
+struct Args {
+  void* data[kMaxArgs];
+  size_t len[kMaxArgs];
+  int64_t i[kMaxArgs];
+  uint64_t big[kMaxArgs];
+  bool flag[kMaxArgs];
+  bool present[kMaxArgs] = {};  // arrays: false for an absent OptU8 (null / undefined)
+
+  uint64_t* u64(int k) const { return static_cast<uint64_t*>(data[k]); }
+  uint32_t* u32(int k) const { return static_cast<uint32_t*>(data[k]); }
+  uint8_t* u8(int k) const { return static_cast<uint8_t*>(data[k]); }
 };
 
-template <typename T>
-napi_typedarray_type typeOf();
-template <>
-napi_typedarray_type typeOf<uint8_t>() { return napi_uint8_array; }
-template <>
-napi_typedarray_type typeOf<uint32_t>() { return napi_uint32_array; }
-template <>
-napi_typedarray_type typeOf<uint64_t>() { return napi_biguint64_array; }
-
-template <typename T>
-bool getArray(Call& c, size_t i, const char* name, View<T>& out) {
-  if (!c.ok) return false;
-  const napi_typedarray_type want = typeOf<T>();
+bool getArray(Call& c, size_t i, const ArgSpec& a, Args& out) {
+  const napi_typedarray_type want = arrayType(a.kind);
+  if (a.kind == Kind::OptU8) {
+    napi_valuetype vt;
+    napi_typeof(c.env, c.argv[i], &vt);
+    if (vt == napi_null || vt == napi_undefined) return true;
+  }
   bool is = false;
   napi_is_typedarray(c.env, c.argv[i], &is);
-  if (!is) return c.fail("E_DTYPE", std::string("expected ") + name + " to be a " + arrayTypeName(want));
+  if (!is) return c.fail("E_DTYPE", std::string("expected ") + a.name + " to be a " + arrayTypeName(want));
   napi_typedarray_type t;
   size_t len = 0, off = 0;
   void* data = nullptr;
   napi_value ab;
-  if (napi_get_typedarray_info(c.env, c.argv[i], &t, &len, &data, &ab, &off) != napi_ok) return c.fail("E_NATIVE", std::string("could not read ") + name);
-  if (t != want) return c.fail("E_DTYPE", std::string("expected ") + name + " to be a " + arrayTypeName(want));
-  out.data = static_cast<T*>(data);
-  out.len = len;
-  if (len > 0 && data == nullptr) return c.fail("E_BAD_ARGUMENT", std::string(name) + " is detached");
+  if (napi_get_typedarray_info(c.env, c.argv[i], &t, &len, &data, &ab, &off) != napi_ok) return c.fail("E_NATIVE", std::string("could not read ") + a.name);
+  if (t != want) return c.fail("E_DTYPE", std::string("expected ") + a.name + " to be a " + arrayTypeName(want));
+  if (len > 0 && data == nullptr) return c.fail("E_BAD_ARGUMENT", std::string(a.name) + " is detached");
+  out.data[i] = data;
+  out.len[i] = len;
+  out.present[i] = true;
   return true;
-}
-
-// A Uint8Array, or null/undefined (returns a null view).
-bool getOptionalU8(Call& c, size_t i, const char* name, View<uint8_t>& out) {
-  if (!c.ok) return false;
-  napi_valuetype vt;
-  napi_typeof(c.env, c.argv[i], &vt);
-  if (vt == napi_null || vt == napi_undefined) {
-    out = View<uint8_t>();
-    return true;
-  }
-  return getArray(c, i, name, out);
 }
 
 bool getInt(Call& c, size_t i, const char* name, int64_t lo, int64_t hi, int64_t& out) {
@@ -120,7 +172,6 @@ bool getInt(Call& c, size_t i, const char* name, int64_t lo, int64_t hi, int64_t
 }
 
 bool getBigU64(Call& c, size_t i, const char* name, uint64_t& out) {
-  if (!c.ok) return false;
   napi_valuetype vt;
   napi_typeof(c.env, c.argv[i], &vt);
   if (vt != napi_bigint) return c.fail("E_BAD_ARGUMENT", std::string("expected ") + name + " to be a bigint");
@@ -135,30 +186,71 @@ bool sameLen(Call& c, const char* name, size_t got, size_t want) {
   return true;
 }
 
-template <typename T, typename U>
-bool noOverlap(Call& c, const View<T>& a, const char* an, const View<U>& b, const char* bn) {
-  if (!c.ok) return false;
-  if (a.len == 0 || b.len == 0) return true;
-  if (a.begin() < b.end() && b.begin() < a.end()) return c.fail("E_BAD_ARGUMENT", std::string(an) + " must not overlap " + bn);
-  return true;
-}
-
 bool mulSize(Call& c, const char* what, size_t a, size_t b, size_t& out) {
   if (!c.ok) return false;
   if (__builtin_mul_overflow(a, b, &out) || out > (static_cast<size_t>(1) << 53)) return c.fail("E_SHAPE", std::string(what) + " is too large");
   return true;
 }
 
+bool overlaps(const Args& x, int a, const Signature& s, int b) {
+  if (!x.present[a] || !x.present[b] || x.len[a] == 0 || x.len[b] == 0) return false;
+  const uint8_t* a0 = static_cast<const uint8_t*>(x.data[a]);
+  const uint8_t* b0 = static_cast<const uint8_t*>(x.data[b]);
+  const uint8_t* a1 = a0 + x.len[a] * elementSize(s.args[a].kind);
+  const uint8_t* b1 = b0 + x.len[b] * elementSize(s.args[b].kind);
+  return a0 < b1 && b0 < a1;
+}
+
+// Applies a signature to the call's arguments; false (with the error thrown) on the first problem.
+bool check(Call& c, const Signature& s, Args& x) {
+  if (!c.ok) return false;
+  for (size_t i = 0; i < s.n && c.ok; i++) {
+    const ArgSpec& a = s.args[i];
+    if (isArray(a.kind)) getArray(c, i, a, x);
+    else if (a.kind == Kind::Int) getInt(c, i, a.name, a.lo, a.hiLenOf >= 0 ? static_cast<int64_t>(x.len[a.hiLenOf]) : a.hi, x.i[i]);
+    else if (a.kind == Kind::BigU64) getBigU64(c, i, a.name, x.big[i]);
+    else napi_get_value_bool(c.env, c.argv[i], &x.flag[i]);  // anything not a boolean reads as false
+  }
+  for (size_t i = 0; i < s.n && c.ok; i++) {
+    const ArgSpec& a = s.args[i];
+    if (!isArray(a.kind) || a.lenOf == -1 || !x.present[i]) continue;
+    // Messages are built only on failure: this runs on every kernel call.
+    size_t want = a.per;
+    if (a.lenOf != kFixed) {
+      const size_t base = x.len[a.lenOf];
+      if (__builtin_mul_overflow(base, a.per, &want) || want > (static_cast<size_t>(1) << 53))
+        return c.fail("E_SHAPE", std::to_string(a.per) + "*" + s.args[a.lenOf].name + ".length is too large");
+    }
+    if (x.len[i] != want) {
+      const std::string label = a.label ? a.label : a.per > 1 && a.lenOf != kFixed ? std::string(a.name) + " (" + std::to_string(a.per) + "*" + s.args[a.lenOf].name + ".length)" : a.name;
+      return sameLen(c, label.c_str(), x.len[i], want);
+    }
+  }
+  for (size_t k = 0; k < s.nDisjoint && c.ok; k++) {
+    const Disjoint& d = s.disjoint[k];
+    if (overlaps(x, d.a, s, d.b)) c.fail("E_BAD_ARGUMENT", std::string(s.args[d.a].name) + " must not overlap " + s.args[d.b].name);
+  }
+  return c.ok;
+}
+
+// Reads and checks the arguments of `s` (at least s.n of them must be given).
+#define CHECKED_ARGS(s)                 \
+  Call c(env, info, (s).op, (s).n);     \
+  Args x;                               \
+  if (!check(c, (s), x)) return nullptr
+
+using K = Kind;
+
 // ---- Z_2^64 / Z_{2^64-1} elementwise ----
 typedef void (*BinOp)(const uint64_t*, const uint64_t*, uint64_t*, size_t);
 
+constexpr ArgSpec kBinary[] = {arr("a", K::U64), sized("b", K::U64, 0, 1), sized("out", K::U64, 0, 1)};
+
 template <BinOp F>
 napi_value binary(napi_env env, napi_callback_info info, const char* name) {
-  Call c(env, info, name, 3);
-  View<uint64_t> a, b, out;
-  getArray(c, 0, "a", a) && getArray(c, 1, "b", b) && getArray(c, 2, "out", out) && sameLen(c, "b", b.len, a.len) && sameLen(c, "out", out.len, a.len);
-  if (!c.ok) return nullptr;
-  F(a.data, b.data, out.data, a.len);
+  const Signature s = sig(name, kBinary);
+  CHECKED_ARGS(s);
+  F(x.u64(0), x.u64(1), x.u64(2), x.len[0]);
   return nullptr;
 }
 
@@ -169,140 +261,125 @@ napi_value AddOdd(napi_env env, napi_callback_info info) { return binary<securen
 napi_value SubOdd(napi_env env, napi_callback_info info) { return binary<securenn::subOdd>(env, info, "subOdd"); }
 
 typedef void (*ScalarOp)(const uint64_t*, uint64_t, uint64_t*, size_t);
+constexpr ArgSpec kScalar[] = {arr("a", K::U64), bigint("s"), sized("out", K::U64, 0, 1)};
+
 template <ScalarOp F>
 napi_value scalar(napi_env env, napi_callback_info info, const char* name) {
-  Call c(env, info, name, 3);
-  View<uint64_t> a, out;
-  uint64_t s = 0;
-  getArray(c, 0, "a", a) && getBigU64(c, 1, "s", s) && getArray(c, 2, "out", out) && sameLen(c, "out", out.len, a.len);
-  if (!c.ok) return nullptr;
-  F(a.data, s, out.data, a.len);
+  const Signature s = sig(name, kScalar);
+  CHECKED_ARGS(s);
+  F(x.u64(0), x.big[1], x.u64(2), x.len[0]);
   return nullptr;
 }
 napi_value MulScalar(napi_env env, napi_callback_info info) { return scalar<securenn::mulScalar>(env, info, "mulScalar"); }
 napi_value AddScalar(napi_env env, napi_callback_info info) { return scalar<securenn::addScalar>(env, info, "addScalar"); }
 
+constexpr ArgSpec kDivShare[] = {arr("a", K::U64), arr("d", K::U32), integer("party", 0, 1), sized("out", K::U64, 0, 1)};
+
 napi_value DivShare(napi_env env, napi_callback_info info) {
-  Call c(env, info, "divShare", 4);
-  View<uint64_t> a, out;
-  View<uint32_t> d;
-  int64_t party = 0;
-  getArray(c, 0, "a", a) && getArray(c, 1, "d", d) && getInt(c, 2, "party", 0, 1, party) && getArray(c, 3, "out", out) && sameLen(c, "out", out.len, a.len);
-  if (!c.ok) return nullptr;
-  if (d.len != 1 && d.len != a.len) {
-    c.fail("E_SHAPE", "expected d of length 1 or " + std::to_string(a.len) + ", got " + std::to_string(d.len));
+  CHECKED_ARGS(sig("divShare", kDivShare));
+  const size_t n = x.len[0], nd = x.len[1];
+  const uint32_t* d = x.u32(1);
+  if (nd != 1 && nd != n) {
+    c.fail("E_SHAPE", "expected d of length 1 or " + std::to_string(n) + ", got " + std::to_string(nd));
     return nullptr;
   }
-  for (size_t i = 0; i < d.len; i++)
-    if (d.data[i] == 0) {
+  for (size_t i = 0; i < nd; i++)
+    if (d[i] == 0) {
       c.fail("E_BAD_ARGUMENT", "divisor 0");
       return nullptr;
     }
-  securenn::divShare(a.data, d.data, d.len, static_cast<int>(party), out.data, a.len);
+  securenn::divShare(x.u64(0), d, nd, static_cast<int>(x.i[2]), x.u64(3), n);
   return nullptr;
 }
+
+constexpr ArgSpec kSar[] = {arr("a", K::U64), integer("f", 0, int64_t{1} << 53), sized("out", K::U64, 0, 1)};
 
 napi_value Sar(napi_env env, napi_callback_info info) {
-  Call c(env, info, "sar", 3);
-  View<uint64_t> a, out;
-  int64_t f = 0;
-  getArray(c, 0, "a", a) && getInt(c, 1, "f", 0, static_cast<int64_t>(1) << 53, f) && getArray(c, 2, "out", out) && sameLen(c, "out", out.len, a.len);
-  if (!c.ok) return nullptr;
-  securenn::sar(a.data, f > 63 ? 63u : static_cast<unsigned>(f), out.data, a.len);
+  CHECKED_ARGS(sig("sar", kSar));
+  const int64_t f = x.i[1];
+  securenn::sar(x.u64(0), f > 63 ? 63u : static_cast<unsigned>(f), x.u64(2), x.len[0]);
   return nullptr;
 }
+
+constexpr ArgSpec kWrap[] = {arr("a", K::U64), sized("b", K::U64, 0, 1), sized("out", K::U8, 0, 1)};
 
 napi_value Wrap(napi_env env, napi_callback_info info) {
-  Call c(env, info, "wrap", 3);
-  View<uint64_t> a, b;
-  View<uint8_t> out;
-  getArray(c, 0, "a", a) && getArray(c, 1, "b", b) && getArray(c, 2, "out", out) && sameLen(c, "b", b.len, a.len) && sameLen(c, "out", out.len, a.len);
-  if (!c.ok) return nullptr;
-  securenn::wrap(a.data, b.data, out.data, a.len);
+  CHECKED_ARGS(sig("wrap", kWrap));
+  securenn::wrap(x.u64(0), x.u64(1), x.u8(2), x.len[0]);
   return nullptr;
 }
 
+constexpr ArgSpec kReduceOdd[] = {arr("a", K::U64), sized("out", K::U64, 0, 1)};
+
 napi_value ReduceOdd(napi_env env, napi_callback_info info) {
-  Call c(env, info, "reduceOdd", 2);
-  View<uint64_t> a, out;
-  getArray(c, 0, "a", a) && getArray(c, 1, "out", out) && sameLen(c, "out", out.len, a.len);
-  if (!c.ok) return nullptr;
-  securenn::reduceOdd(a.data, out.data, a.len);
+  CHECKED_ARGS(sig("reduceOdd", kReduceOdd));
+  securenn::reduceOdd(x.u64(0), x.u64(1), x.len[0]);
   return nullptr;
 }
 
 // ---- linear algebra ----
 constexpr int64_t kMaxDim = static_cast<int64_t>(1) << 40;
 
+// Lengths follow from the integer arguments (m*k, k*n, m*n), so they are checked below, not in the table.
+constexpr ArgSpec kGemm[] = {arr("A", K::U64), arr("B", K::U64), integer("m", 0, kMaxDim), integer("k", 0, kMaxDim), integer("n", 0, kMaxDim), arr("out", K::U64)};
+constexpr Disjoint kGemmDisjoint[] = {{5, 0}, {5, 1}};
+
 napi_value Gemm(napi_env env, napi_callback_info info) {
-  Call c(env, info, "gemm", 6);
-  View<uint64_t> A, B, out;
-  int64_t m = 0, k = 0, n = 0;
+  CHECKED_ARGS(sig("gemm", kGemm, kGemmDisjoint));
+  const int64_t m = x.i[2], k = x.i[3], n = x.i[4];
   size_t mk = 0, kn = 0, mn = 0;
-  getArray(c, 0, "A", A) && getArray(c, 1, "B", B) && getInt(c, 2, "m", 0, kMaxDim, m) && getInt(c, 3, "k", 0, kMaxDim, k) && getInt(c, 4, "n", 0, kMaxDim, n) &&
-      getArray(c, 5, "out", out) && mulSize(c, "m*k", m, k, mk) && mulSize(c, "k*n", k, n, kn) && mulSize(c, "m*n", m, n, mn) &&
-      sameLen(c, "A (m*k)", A.len, mk) && sameLen(c, "B (k*n)", B.len, kn) && sameLen(c, "out (m*n)", out.len, mn) &&
-      noOverlap(c, out, "out", A, "A") && noOverlap(c, out, "out", B, "B");
+  mulSize(c, "m*k", m, k, mk) && mulSize(c, "k*n", k, n, kn) && mulSize(c, "m*n", m, n, mn) && sameLen(c, "A (m*k)", x.len[0], mk) &&
+      sameLen(c, "B (k*n)", x.len[1], kn) && sameLen(c, "out (m*n)", x.len[5], mn);
   if (!c.ok) return nullptr;
   try {
-    securenn::gemm(A.data, B.data, out.data, static_cast<size_t>(m), static_cast<size_t>(k), static_cast<size_t>(n));
+    securenn::gemm(x.u64(0), x.u64(1), x.u64(5), static_cast<size_t>(m), static_cast<size_t>(k), static_cast<size_t>(n));
   } catch (const std::bad_alloc&) {
     c.fail("E_NATIVE", "out of memory for packing buffers");
   }
   return nullptr;
 }
 
+constexpr ArgSpec kIm2col[] = {
+    arr("x", K::U64),           integer("N", 0, kMaxDim),  integer("H", 0, kMaxDim),  integer("W", 0, kMaxDim),
+    integer("C", 0, kMaxDim),   integer("kh", 0, kMaxDim), integer("kw", 0, kMaxDim), integer("sh", 1, kMaxDim),
+    integer("sw", 1, kMaxDim),  integer("padTop", -kMaxDim, kMaxDim), integer("padLeft", -kMaxDim, kMaxDim),
+    integer("outH", 0, kMaxDim), integer("outW", 0, kMaxDim), arr("out", K::U64)};
+constexpr Disjoint kIm2colDisjoint[] = {{13, 0}};
+
 napi_value Im2col(napi_env env, napi_callback_info info) {
-  Call c(env, info, "im2col", 14);
-  View<uint64_t> x, out;
-  securenn::Im2colShape s{};
-  int64_t* dims[] = {&s.N, &s.H, &s.W, &s.C, &s.kh, &s.kw, &s.sh, &s.sw, &s.padTop, &s.padLeft, &s.outH, &s.outW};
-  const char* names[] = {"N", "H", "W", "C", "kh", "kw", "sh", "sw", "padTop", "padLeft", "outH", "outW"};
-  getArray(c, 0, "x", x) && getArray(c, 13, "out", out);
-  for (int i = 0; i < 12; i++) {
-    const bool isStride = i == 6 || i == 7, isPad = i == 8 || i == 9;
-    getInt(c, static_cast<size_t>(i + 1), names[i], isPad ? -kMaxDim : isStride ? 1 : 0, kMaxDim, *dims[i]);
-  }
-  size_t xl = 0, ol = 0;
-  if (c.ok) {
-    size_t t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0;
-    mulSize(c, "N*H", s.N, s.H, t1) && mulSize(c, "N*H*W", t1, s.W, t2) && mulSize(c, "N*H*W*C", t2, s.C, xl) &&
-        mulSize(c, "N*outH", s.N, s.outH, t3) && mulSize(c, "N*outH*outW", t3, s.outW, t4) && mulSize(c, "N*outH*outW*kh", t4, s.kh, t5) &&
-        mulSize(c, "N*outH*outW*kh*kw", t5, s.kw, t1) && mulSize(c, "N*outH*outW*kh*kw*C", t1, s.C, ol) &&
-        mulSize(c, "(outH+kh)*sh", s.outH + s.kh, s.sh, t1) && mulSize(c, "(outW+kw)*sw", s.outW + s.kw, s.sw, t2) &&
-        sameLen(c, "x (N*H*W*C)", x.len, xl) && sameLen(c, "out (N*outH*outW*kh*kw*C)", out.len, ol) && noOverlap(c, out, "out", x, "x");
-  }
+  CHECKED_ARGS(sig("im2col", kIm2col, kIm2colDisjoint));
+  const securenn::Im2colShape s{x.i[1], x.i[2], x.i[3], x.i[4], x.i[5], x.i[6], x.i[7], x.i[8], x.i[9], x.i[10], x.i[11], x.i[12]};
+  size_t xl = 0, ol = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0;
+  mulSize(c, "N*H", s.N, s.H, t1) && mulSize(c, "N*H*W", t1, s.W, t2) && mulSize(c, "N*H*W*C", t2, s.C, xl) &&
+      mulSize(c, "N*outH", s.N, s.outH, t3) && mulSize(c, "N*outH*outW", t3, s.outW, t4) && mulSize(c, "N*outH*outW*kh", t4, s.kh, t5) &&
+      mulSize(c, "N*outH*outW*kh*kw", t5, s.kw, t1) && mulSize(c, "N*outH*outW*kh*kw*C", t1, s.C, ol) &&
+      mulSize(c, "(outH+kh)*sh", s.outH + s.kh, s.sh, t1) && mulSize(c, "(outW+kw)*sw", s.outW + s.kw, s.sw, t2) &&
+      sameLen(c, "x (N*H*W*C)", x.len[0], xl) && sameLen(c, "out (N*outH*outW*kh*kw*C)", x.len[13], ol);
   if (!c.ok) return nullptr;
-  securenn::im2col(x.data, s, out.data);
+  securenn::im2col(x.u64(0), s, x.u64(13));
   return nullptr;
 }
 
 // ---- Z_p ----
-// bitShareZp / zeroTest over rows of W positions (64, or 32 for the narrow kernels).
+// bitShareZp / digitShareZp16 / zeroTest over rows of W positions (64, or 32 for the narrow kernels; 48 dealt shares
+// per element for radix 4). Tables per row width, built at compile time.
+template <int W>
+struct RowSpecs {
+  static constexpr ArgSpec share[] = {arr("x", K::U64), sized("r", K::U8, 0, W), sized("out", K::U8, 0, W)};
+  static constexpr ArgSpec zero[] = {sized("d0", K::U8, 2, W), sized("d1", K::U8, 2, W), arr("out", K::U8)};
+};
+
 template <int W, void (*F)(const uint64_t*, size_t, const uint8_t*, uint8_t*)>
 napi_value BitShareRows(napi_env env, napi_callback_info info, const char* op) {
-  Call c(env, info, op, 3);
-  View<uint64_t> x;
-  View<uint8_t> r, out;
-  size_t len = 0;
-  const std::string w = std::to_string(W);
-  getArray(c, 0, "x", x) && getArray(c, 1, "r", r) && getArray(c, 2, "out", out) && mulSize(c, (w + "*x.length").c_str(), x.len, W, len) &&
-      sameLen(c, ("r (" + w + "*x.length)").c_str(), r.len, len) && sameLen(c, ("out (" + w + "*x.length)").c_str(), out.len, len);
-  if (!c.ok) return nullptr;
-  F(x.data, x.len, r.data, out.data);
+  CHECKED_ARGS(sig(op, RowSpecs<W>::share));
+  F(x.u64(0), x.len[0], x.u8(1), x.u8(2));
   return nullptr;
 }
 
 template <int W, void (*F)(const uint8_t*, const uint8_t*, uint8_t*, size_t)>
 napi_value ZeroTestRows(napi_env env, napi_callback_info info, const char* op) {
-  Call c(env, info, op, 3);
-  View<uint8_t> d0, d1, out;
-  size_t len = 0;
-  const std::string w = std::to_string(W);
-  getArray(c, 0, "d0", d0) && getArray(c, 1, "d1", d1) && getArray(c, 2, "out", out) && mulSize(c, (w + "*out.length").c_str(), out.len, W, len) &&
-      sameLen(c, ("d0 (" + w + "*out.length)").c_str(), d0.len, len) && sameLen(c, ("d1 (" + w + "*out.length)").c_str(), d1.len, len);
-  if (!c.ok) return nullptr;
-  F(d0.data, d1.data, out.data, out.len);
+  CHECKED_ARGS(sig(op, RowSpecs<W>::zero));
+  F(x.u8(0), x.u8(1), x.u8(2), x.len[2]);
   return nullptr;
 }
 
@@ -314,54 +391,46 @@ napi_value ZeroTest32(napi_env env, napi_callback_info info) { return ZeroTestRo
 napi_value DigitShareZp16(napi_env env, napi_callback_info info) { return BitShareRows<48, securenn::digitShareZp16>(env, info, "digitShareZp16"); }
 napi_value ZeroTest16(napi_env env, napi_callback_info info) { return ZeroTestRows<16, securenn::zeroTest16>(env, info, "zeroTest16"); }
 
+constexpr ArgSpec kPrivateCompare[] = {
+    integer("j", 0, 1), sized("xb", K::U8, 2, 64), arr("r", K::U64), sized("beta", K::U8, 2, 1, "beta (r.length)"),
+    sized("s", K::U8, 2, 64), sized("u", K::OptU8, 2, 64), sized("perm", K::U8, 2, 64),
+    sized("d", K::U8, 2, 64)};
+constexpr Disjoint kPrivateCompareDisjoint[] = {{7, 1}, {7, 4}, {7, 5}, {7, 6}};
+
 napi_value PrivateCompare(napi_env env, napi_callback_info info) {
-  Call c(env, info, "privateCompare", 8);
-  int64_t j = 0;
-  View<uint64_t> r;
-  View<uint8_t> xb, beta, s, u, perm, d;
-  size_t n64 = 0;
-  getInt(c, 0, "j", 0, 1, j) && getArray(c, 1, "xb", xb) && getArray(c, 2, "r", r) && getArray(c, 3, "beta", beta) && getArray(c, 4, "s", s) &&
-      getOptionalU8(c, 5, "u", u) && getArray(c, 6, "perm", perm) && getArray(c, 7, "d", d) && mulSize(c, "64*r.length", r.len, 64, n64) &&
-      sameLen(c, "xb (64*r.length)", xb.len, n64) && sameLen(c, "beta (r.length)", beta.len, r.len) && sameLen(c, "s (64*r.length)", s.len, n64) &&
-      (u.data == nullptr || sameLen(c, "u (64*r.length)", u.len, n64)) && sameLen(c, "perm (64*r.length)", perm.len, n64) &&
-      sameLen(c, "d (64*r.length)", d.len, n64) && noOverlap(c, d, "d", xb, "xb") && noOverlap(c, d, "d", s, "s") &&
-      (u.data == nullptr || noOverlap(c, d, "d", u, "u")) && noOverlap(c, d, "d", perm, "perm");
-  if (!c.ok) return nullptr;
+  CHECKED_ARGS(sig("privateCompare", kPrivateCompare, kPrivateCompareDisjoint));
+  const size_t n = x.len[2], n64 = 64 * n;
+  const uint64_t* r = x.u64(2);
+  const uint8_t *beta = x.u8(3), *u = x.present[5] ? x.u8(5) : nullptr, *perm = x.u8(6);
   uint8_t bad = 0;
-  for (size_t i = 0; i < n64; i++) bad |= perm.data[i];
+  for (size_t i = 0; i < n64; i++) bad |= perm[i];
   if (bad & 0xC0) {
     c.fail("E_BAD_ARGUMENT", "perm entries must be in [0, 63]");
     return nullptr;
   }
-  if (u.data == nullptr)
-    for (size_t e = 0; e < r.len; e++)
-      if (beta.data[e] == 1 && r.data[e] == ~0ull) {
+  if (u == nullptr)
+    for (size_t e = 0; e < n; e++)
+      if (beta[e] == 1 && r[e] == ~0ull) {
         c.fail("E_BAD_ARGUMENT", "u required when beta = 1 and r = 2^64-1");
         return nullptr;
       }
-  securenn::privateCompare(static_cast<int>(j), xb.data, r.data, r.len, beta.data, s.data, u.data, perm.data, d.data);
+  securenn::privateCompare(static_cast<int>(x.i[0]), x.u8(1), r, n, beta, x.u8(4), u, perm, x.u8(7));
   return nullptr;
 }
+
+constexpr ArgSpec kMaskZp[] = {arr("d", K::U8), sized("mask", K::U8, 0, 1, "mask (d.length)"), flag("subtract")};
 
 napi_value MaskZp(napi_env env, napi_callback_info info) {
-  Call c(env, info, "maskZp", 3);
-  View<uint8_t> d, mask;
-  bool sub = false;
-  getArray(c, 0, "d", d) && getArray(c, 1, "mask", mask) && sameLen(c, "mask (d.length)", mask.len, d.len);
-  if (!c.ok) return nullptr;
-  napi_get_value_bool(env, c.argv[2], &sub);
-  securenn::maskZp(d.data, mask.data, d.len, sub);
+  CHECKED_ARGS(sig("maskZp", kMaskZp));
+  securenn::maskZp(x.u8(0), x.u8(1), x.len[0], x.flag[2]);
   return nullptr;
 }
 
+constexpr ArgSpec kRejectSample[] = {arr("raw", K::U8), fixed("table", K::U8, 256), arr("out", K::U8), upToLen("filled", 2)};
+
 napi_value RejectSample(napi_env env, napi_callback_info info) {
-  Call c(env, info, "rejectSample", 4);
-  View<uint8_t> raw, table, out;
-  int64_t filled = 0;
-  getArray(c, 0, "raw", raw) && getArray(c, 1, "table", table) && sameLen(c, "table", table.len, 256) && getArray(c, 2, "out", out) &&
-      getInt(c, 3, "filled", 0, static_cast<int64_t>(out.len), filled);
-  if (!c.ok) return nullptr;
-  const size_t got = securenn::rejectSample(raw.data, raw.len, table.data, out.data, out.len, static_cast<size_t>(filled));
+  CHECKED_ARGS(sig("rejectSample", kRejectSample));
+  const size_t got = securenn::rejectSample(x.u8(0), x.len[0], x.u8(1), x.u8(2), x.len[2], static_cast<size_t>(x.i[3]));
   napi_value result;
   napi_create_double(env, static_cast<double>(got), &result);
   return result;
@@ -373,26 +442,21 @@ napi_value AesAvailable(napi_env env, napi_callback_info) {
   return r;
 }
 
+constexpr ArgSpec kPrgKeystream[] = {fixed("key", K::U8, 16), integer("offset", 0, int64_t{1} << 53), arr("out", K::U8)};
+
 napi_value PrgKeystream(napi_env env, napi_callback_info info) {
-  Call c(env, info, "prgKeystream", 3);
-  View<uint8_t> key, out;
-  int64_t offset = 0;
-  getArray(c, 0, "key", key) && sameLen(c, "key", key.len, 16) && getInt(c, 1, "offset", 0, (int64_t{1} << 53), offset) && getArray(c, 2, "out", out);
-  if (!c.ok) return nullptr;
+  CHECKED_ARGS(sig("prgKeystream", kPrgKeystream));
   if (!securenn::aesAvailable()) { c.fail("E_NATIVE", "AES-NI is not available"); return nullptr; }
-  securenn::aesCtrKeystream(key.data, static_cast<uint64_t>(offset), out.data, out.len);
+  securenn::aesCtrKeystream(x.u8(0), static_cast<uint64_t>(x.i[1]), x.u8(2), x.len[2]);
   return nullptr;
 }
 
+constexpr ArgSpec kPrgRejectSample[] = {fixed("key", K::U8, 16), integer("offset", 0, int64_t{1} << 53), fixed("table", K::U8, 256), arr("out", K::U8)};
+
 napi_value PrgRejectSample(napi_env env, napi_callback_info info) {
-  Call c(env, info, "prgRejectSample", 4);
-  View<uint8_t> key, table, out;
-  int64_t offset = 0;
-  getArray(c, 0, "key", key) && sameLen(c, "key", key.len, 16) && getInt(c, 1, "offset", 0, (int64_t{1} << 53), offset) && getArray(c, 2, "table", table) &&
-      sameLen(c, "table", table.len, 256) && getArray(c, 3, "out", out);
-  if (!c.ok) return nullptr;
+  CHECKED_ARGS(sig("prgRejectSample", kPrgRejectSample));
   if (!securenn::aesAvailable()) { c.fail("E_NATIVE", "AES-NI is not available"); return nullptr; }
-  const uint64_t next = securenn::aesCtrRejectSample(key.data, static_cast<uint64_t>(offset), table.data, out.data, out.len);
+  const uint64_t next = securenn::aesCtrRejectSample(x.u8(0), static_cast<uint64_t>(x.i[1]), x.u8(2), x.u8(3), x.len[3]);
   napi_value r;
   napi_create_double(env, static_cast<double>(next), &r);
   return r;
@@ -401,32 +465,38 @@ napi_value PrgRejectSample(napi_env env, napi_callback_info info) {
 // PrivateCompare rows on the 32-bit ring (privateCompare32, privateCompareR4): W values per element sent (d, s,
 // mask), X dealt shares per element (xb / xl), one rot and beta each; every r < 2^31.
 using NarrowPc = void (*)(int, const uint8_t*, const uint64_t*, size_t, const uint8_t*, const uint8_t*, const uint8_t*, const uint8_t*, uint8_t*);
-template <int W, int X, NarrowPc F>
-napi_value NarrowPcRows(napi_env env, napi_callback_info info, const char* op, const char* xname) {
-  Call c(env, info, op, 8);
-  int64_t j = 0;
-  View<uint64_t> r;
-  View<uint8_t> x, beta, s, rot, mask, d;
-  size_t nw = 0, nx = 0;
-  const std::string w = std::to_string(W) + "*r.length", xw = std::to_string(X) + "*r.length", xn = std::string(xname) + " (" + xw + ")";
-  getInt(c, 0, "j", 0, 1, j) && getArray(c, 1, xname, x) && getArray(c, 2, "r", r) && getArray(c, 3, "beta", beta) && getArray(c, 4, "s", s) &&
-      getArray(c, 5, "rot", rot) && getArray(c, 6, "mask", mask) && getArray(c, 7, "d", d) && mulSize(c, w.c_str(), r.len, W, nw) && mulSize(c, xw.c_str(), r.len, X, nx) &&
-      sameLen(c, xn.c_str(), x.len, nx) && sameLen(c, "beta (r.length)", beta.len, r.len) && sameLen(c, ("s (" + w + ")").c_str(), s.len, nw) &&
-      sameLen(c, "rot (r.length)", rot.len, r.len) && sameLen(c, ("mask (" + w + ")").c_str(), mask.len, nw) && sameLen(c, ("d (" + w + ")").c_str(), d.len, nw) &&
-      noOverlap(c, d, "d", x, xname) && noOverlap(c, d, "d", s, "s") && noOverlap(c, d, "d", mask, "mask");
-  if (!c.ok) return nullptr;
+
+constexpr ArgSpec kPc32[] = {
+    integer("j", 0, 1), sized("xb", K::U8, 2, 32), arr("r", K::U64), sized("beta", K::U8, 2, 1, "beta (r.length)"),
+    sized("s", K::U8, 2, 32), sized("rot", K::U8, 2, 1, "rot (r.length)"), sized("mask", K::U8, 2, 32),
+    sized("d", K::U8, 2, 32)};
+constexpr ArgSpec kPcR4[] = {
+    integer("j", 0, 1), sized("xl", K::U8, 2, 48), arr("r", K::U64), sized("beta", K::U8, 2, 1, "beta (r.length)"),
+    sized("s", K::U8, 2, 16), sized("rot", K::U8, 2, 1, "rot (r.length)"), sized("mask", K::U8, 2, 16),
+    sized("d", K::U8, 2, 16)};
+constexpr Disjoint kNarrowPcDisjoint[] = {{7, 1}, {7, 4}, {7, 6}};
+
+template <NarrowPc F>
+napi_value NarrowPcRows(napi_env env, napi_callback_info info, const Signature& s) {
+  CHECKED_ARGS(s);
+  const size_t n = x.len[2];
+  const uint64_t* r = x.u64(2);
   uint64_t wide = 0;
-  for (size_t e = 0; e < r.len; e++) wide |= r.data[e];
+  for (size_t e = 0; e < n; e++) wide |= r[e];
   if (wide >> 31) {
     c.fail("E_BAD_ARGUMENT", "every r must be < 2^31");
     return nullptr;
   }
-  F(static_cast<int>(j), x.data, r.data, r.len, beta.data, s.data, rot.data, mask.data, d.data);
+  F(static_cast<int>(x.i[0]), x.u8(1), r, n, x.u8(3), x.u8(4), x.u8(5), x.u8(6), x.u8(7));
   return nullptr;
 }
 
-napi_value PrivateCompare32(napi_env env, napi_callback_info info) { return NarrowPcRows<32, 32, securenn::privateCompare32>(env, info, "privateCompare32", "xb"); }
-napi_value PrivateCompareR4(napi_env env, napi_callback_info info) { return NarrowPcRows<16, 48, securenn::privateCompareR4>(env, info, "privateCompareR4", "xl"); }
+napi_value PrivateCompare32(napi_env env, napi_callback_info info) {
+  return NarrowPcRows<securenn::privateCompare32>(env, info, sig("privateCompare32", kPc32, kNarrowPcDisjoint));
+}
+napi_value PrivateCompareR4(napi_env env, napi_callback_info info) {
+  return NarrowPcRows<securenn::privateCompareR4>(env, info, sig("privateCompareR4", kPcR4, kNarrowPcDisjoint));
+}
 
 // ---- configuration (tests and benchmarks) ----
 napi_value makeInfo(napi_env env) {

@@ -1,9 +1,9 @@
-/** Helpers shared by the privacy tests (not used in production code). */
+/** Helpers shared by the privacy tests (protocol/privacy/*.test.ts; test code only). */
 import { expect } from 'vitest';
 import { getKernels } from '../kernels/index.js';
 import type { Cost } from '../primitives/cost.js';
 import { reconstruct } from '../sharing/sharing.js';
-import type { Run3Result } from '../testing/run3.js';
+import type { Run3Result } from './run3.js';
 
 export const k = getKernels();
 

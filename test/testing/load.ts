@@ -12,7 +12,7 @@ import { PrivateInferenceClient } from '../../client-sdk/src/index.js';
 import type { FloatTensor, ModelIR } from '../../protocol/ir.js';
 import { isMpcError } from '../../protocol/errors.js';
 import { plainForward } from '../../protocol/reference/forward.js';
-import { seededPrg, uniform } from '../../protocol/testing/seed-models.js';
+import { seededPrg, uniform } from '../../protocol/seed-models.js';
 
 export interface LoadOptions {
   urls: readonly string[];

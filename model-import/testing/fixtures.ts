@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** <repo>/../shared/fixtures */
-export const FIXTURES = path.resolve(here, '..', '..', 'shared', 'fixtures');
+export const FIXTURES = path.resolve(here, '..', '..', '..', 'shared', 'fixtures');
 export const KERAS_FIXTURES = path.join(FIXTURES, 'keras');
 export const XRAY = path.join(FIXTURES, 'xray');
 export const haveFixtures = existsSync(KERAS_FIXTURES);

@@ -2,24 +2,24 @@
  * Test helpers (not a test file): three connected meshes on loopback with
  * OS-chosen ports, mTLS from throwaway certificates by default.
  */
-import type { ClientCredential } from './client-auth.js';
+import type { ClientCredential } from '../client-auth.js';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, type PrivacyOptions } from '../protocol/api-contract.js';
-import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
-import type { FloatTensor, ModelIR } from '../protocol/ir.js';
-import { getKernels } from '../protocol/kernels/index.js';
-import type { Budget, PrivacyPolicy } from '../protocol/privacy/index.js';
-import type { PartyId } from '../protocol/ring/types.js';
-import { bytesU64, reconstruct, share, u64Bytes } from '../protocol/sharing/sharing.js';
-import { generateCerts, type CertSet } from './certs.js';
-import { resolveConfig, type CommonSettings, type DeploymentConfig } from './config.js';
-import { shareBundles, type ModelSource, type PateNoise } from './model-source.js';
-import { createPartyServer, type PartyServer } from './server.js';
+import { OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, type PrivacyOptions } from '../../protocol/api-contract.js';
+import { decode, encode } from '../../protocol/fixed-point/fixed-point.js';
+import type { FloatTensor, ModelIR } from '../../protocol/ir.js';
+import { getKernels } from '../../protocol/kernels/index.js';
+import type { Budget, PrivacyPolicy } from '../../protocol/privacy/index.js';
+import type { PartyId } from '../../protocol/ring/types.js';
+import { bytesU64, reconstruct, share, u64Bytes } from '../../protocol/sharing/sharing.js';
+import { generateCerts, type CertSet } from '../certs.js';
+import { resolveConfig, type CommonSettings, type DeploymentConfig } from '../config.js';
+import { shareBundles, type ModelSource, type PateNoise } from '../model-source.js';
+import { createPartyServer, type PartyServer } from '../server.js';
 import type { FastifyServerOptions } from 'fastify';
-import { PeerMesh, type MeshOptions } from './mesh.js';
-import { readTls, type MeshTls } from './tls.js';
+import { PeerMesh, type MeshOptions } from '../mesh.js';
+import { readTls, type MeshTls } from '../tls.js';
 
 let shared: CertSet | null = null;
 /** One certificate set per test process. */

@@ -1,0 +1,44 @@
+/**
+ * The CUDA addon's argument checks (binding.c: one table of argument specs
+ * per entry point). They run before any CUDA call, so they are tested on the
+ * built addon without a GPU; skipped where the addon is not built (no nvcc).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../build-cuda/securenn_cuda.node');
+function load(): Record<string, (...a: unknown[]) => unknown> | null {
+  if (!existsSync(FILE)) return null;
+  const m = { exports: {} as Record<string, (...a: unknown[]) => unknown> };
+  process.dlopen(m, FILE);
+  return m.exports;
+}
+const addon = load();
+const U64 = (n: number) => new BigUint64Array(n), U8 = (n: number) => new Uint8Array(n);
+
+function fails(fn: string, args: unknown[]): { code: unknown; message: string } {
+  try { addon![fn]!(...args); } catch (e) { return { code: (e as { code?: unknown }).code, message: (e as Error).message }; }
+  return { code: null, message: 'no error' };
+}
+
+describe.skipIf(!addon)(`CUDA addon argument table (binding.c)${addon ? '' : ` [skipped: ${FILE} not built (no nvcc)]`}`, () => {
+  const n = 2;
+  const pc = (over: Record<number, unknown>) => { const a: unknown[] = [0, U8(64 * n), U64(n), U8(n), U8(64 * n), null, U8(64 * n), U8(64 * n)]; for (const [i, v] of Object.entries(over)) a[Number(i)] = v; return a; };
+  const cases: [string, string, unknown[], string, string][] = [
+    ['argument count', 'add', [U64(4), U64(4)], 'E_NATIVE', 'cuda addon: expected (a, b, out)'],
+    ['element type', 'sub', [U8(4), U64(4), U64(4)], 'E_DTYPE', 'cuda addon: a has the wrong element type'],
+    ['not a typed array', 'zeroTest', [U8(128), 'x', U8(2)], 'E_DTYPE', 'cuda addon: d1 must be a typed array'],
+    ['same length', 'mul', [U64(4), U64(3), U64(4)], 'E_NATIVE', 'cuda addon: a, b and out must have one length'],
+    ['multiple of another length', 'bitShareZp', [U64(n), U8(64 * n), U8(64 * n - 1)], 'E_NATIVE', 'cuda addon: r and out must have 64 * x.length entries'],
+    ['multiple of a later argument', 'zeroTest', [U8(64), U8(64), U8(2)], 'E_NATIVE', 'cuda addon: d0 and d1 must have 64 * out.length entries'],
+    ['size argument', 'gemm', [U64(4), U64(6), -1, 2, 3, U64(6)], 'E_BAD_ARGUMENT', 'cuda addon: m must be a non-negative integer'],
+    ['sizes checked after the table', 'gemm', [U64(4), U64(6), 2, 2, 3, U64(5)], 'E_NATIVE', 'cuda addon: gemm lengths do not match m, k, n'],
+    ['optional array checked when given', 'privateCompare', pc({ 5: U8(3) }), 'E_NATIVE', 'cuda addon: privateCompare lengths do not match r.length'],
+    ['function-specific rule', 'privateCompare', pc({ 0: 2 }), 'E_NATIVE', 'cuda addon: j must be 0 or 1'],
+  ];
+  it.each(cases)('%s: %s', (_what, fn, args, code, message) => {
+    expect(fails(fn, args)).toEqual({ code, message });
+  });
+});

@@ -7,7 +7,9 @@
  *  - deploy/docker-compose.yml against the Compose specification's JSON schema
  *    (and `docker compose config` / `docker-compose config` where installed);
  *  - deploy/k8s/*.yaml (and the Secrets secrets.sh prints) against the
- *    Kubernetes OpenAPI schemas (kubernetes-models), plus the wiring between them;
+ *    Kubernetes OpenAPI schemas (kubernetes-models), plus the wiring between them
+ *    (the per-organisation manifests deploy/k8s-org: deploy-org.test.ts);
+ *  - deploy/observability: the alert rules and the dashboard query only metrics a party exports;
  *  - deploy/Dockerfile: multi-stage, non-root, healthcheck; its exact start
  *    command, run here from a tree holding only what the image COPYs, with the
  *    compose config, serves: /readyz 200, the healthcheck passes, the compose
@@ -15,12 +17,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { resolveConfig, type DeploymentConfig } from '../parties/config.js';
@@ -29,6 +30,7 @@ import { createPartyServer } from '../parties/server.js';
 import { checkPeerCert, readTls, type MeshTls } from '../parties/tls.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { networkA } from '../protocol/seed-models.js';
+import { strictK8s, validateK8s, type K8sObject, type Obj } from './testing/k8s.js';
 import { certsAll, certsSh, DEPLOY, freePorts, makeBundles, parseDockerfile, renderComposeConfig, ROOT, spawnProc, stopProc, until, writeJson, type Proc } from './testing/deploy.js';
 
 const tmp = (name: string) => mkdtempSync(path.join(tmpdir(), `securenn-${name}-`));
@@ -242,51 +244,7 @@ describe('deploy/docker-compose.yml', () => {
   });
 });
 
-// ---- Kubernetes -------------------------------------------------------------------
-
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: unknown };
-
-/** Custom resources (cert-manager, external-secrets, Prometheus Operator): their own kubernetes-models packages. */
-const CRD_MODELS: Record<string, string> = {
-  'cert-manager.io/v1': '@kubernetes-models/cert-manager/cert-manager.io/v1',
-  'external-secrets.io/v1beta1': '@kubernetes-models/external-secrets/external-secrets.io/v1beta1',
-  'monitoring.coreos.com/v1': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1',
-};
-
-/** The module declaring an object's model (class `Kind`, interface `IKind`). */
-function modelModule(o: { apiVersion: string; kind: string }): string {
-  const crd = CRD_MODELS[o.apiVersion];
-  if (crd) return o.apiVersion === 'monitoring.coreos.com/v1' ? `${crd}/${o.kind}` : crd;
-  const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : [undefined, o.apiVersion];
-  return `kubernetes-models/${group ? `${group}/` : ''}${version}/${o.kind}`;
-}
-
-async function validateK8s(obj: K8sObject): Promise<void> {
-  const mod = (await import(/* @vite-ignore */ modelModule(obj))) as Record<string, new (o: unknown) => { validate(): void }>;
-  const Model = mod[obj.kind] ?? (mod.default as unknown as Record<string, new (o: unknown) => { validate(): void }>)?.[obj.kind];
-  if (!Model) throw new Error(`no schema for ${obj.apiVersion} ${obj.kind}`);
-  new Model(obj).validate();
-}
-
-/**
- * Strict check (unknown fields refused, as kubeconform -strict does): each
- * object as a typed literal against kubernetes-models' declarations, compiled
- * with TypeScript, whose excess-property checks reject any key the API type
- * does not declare. Returns the compiler's messages (empty when all are valid).
- */
-function strictK8s(objects: K8sObject[]): string[] {
-  const dir = path.join(ROOT, 'tmp');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `k8s-strict-${process.pid}-${Date.now()}.ts`);
-  const lines = objects.map((o, i) => `import type { I${o.kind} as T${i} } from '${modelModule(o)}';\nexport const o${i}: T${i} = ${JSON.stringify(o)};`);
-  writeFileSync(file, lines.join('\n'));
-  try {
-    const program = ts.createProgram([file], { strict: true, noEmit: true, skipLibCheck: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, types: [] });
-    return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-  } finally {
-    rmSync(file, { force: true });
-  }
-}
+// ---- Kubernetes (the per-organisation manifests deploy/k8s-org: test/deploy-org.test.ts) ----
 
 describe('deploy/k8s', () => {
   const files = readdirSync(path.join(DEPLOY, 'k8s')).filter((f) => f.endsWith('.yaml')).sort();
@@ -381,118 +339,7 @@ describe('deploy/k8s', () => {
   });
 });
 
-// ---- one party per organisation (deploy/k8s-org), alerts and dashboard ---------------
-
-type Obj = K8sObject & { spec?: Record<string, unknown>; data?: Record<string, string> };
-
-describe('deploy/k8s-org/party-1: P1 alone in Hospital B\'s cluster', () => {
-  const dir = path.join(DEPLOY, 'k8s-org', 'party-1');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
-  const text = files.map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
-  const objects: Obj[] = files.flatMap((f) => parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS() as Obj));
-  const find = <T>(kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name) as unknown as T;
-  type Container = { env: { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[]; ports: { name: string; containerPort: number }[]; volumeMounts: { name: string; mountPath: string }[] };
-  type Sts = { spec: { replicas: number; template: { metadata: { labels: Record<string, string> }; spec: { containers: Container[]; volumes: { name: string; secret?: { secretName: string }; configMap?: { name: string } }[] } } } };
-  const sts = find<Sts>('StatefulSet', 'party-1');
-  const c = sts.spec.template.spec.containers[0]!;
-  const podLabels = sts.spec.template.metadata.labels;
-  const mounts = Object.fromEntries(c.volumeMounts.map((m) => [m.name, m.mountPath]));
-  const port = (name: string) => c.ports.find((x) => x.name === name)?.containerPort;
-  const dep = JSON.parse(find<{ data: Record<string, string> }>('ConfigMap', 'party-1-config').data['deploy.json']!) as DeploymentConfig;
-
-  it('validates against the Kubernetes, cert-manager, external-secrets and Prometheus Operator schemas, strictly', async () => {
-    expect(files).toEqual(['config.yaml', 'monitoring.yaml', 'party-1.yaml', 'secrets.yaml']);
-    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'Certificate/party-1-api', 'Certificate/party-1-mesh', 'ConfigMap/party-1-config', 'ExternalSecret/party-1-client-tokens', 'ExternalSecret/party-1-operator-tokens',
-      'Issuer/hospital-b-ca', 'NetworkPolicy/party-1', 'PodDisruptionBudget/party-1', 'Service/party-1', 'Service/party-1-mesh', 'ServiceMonitor/party-1', 'StatefulSet/party-1',
-    ]);
-    for (const o of objects) await validateK8s(o);
-    expect(strictK8s(objects)).toEqual([]);
-    // The strict check reaches into the custom resources too.
-    const typo = JSON.parse(JSON.stringify(find<Obj>('Certificate', 'party-1-mesh'))) as Obj & { spec: Record<string, unknown> };
-    typo.spec.secretNmae = typo.spec.secretName;
-    expect(strictK8s([typo]).join('\n')).toMatch(/secretNmae/);
-    const badType = JSON.parse(JSON.stringify(find<Obj>('ExternalSecret', 'party-1-client-tokens'))) as Obj & { spec: Record<string, unknown> };
-    badType.spec.data = 'tokens';
-    await expect(validateK8s(badType)).rejects.toThrow(/data/);
-  });
-
-  it('no private key or token in any file; every Secret is referenced, made by cert-manager or external-secrets', () => {
-    expect(text).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);
-    expect(objects.some((o) => o.kind === 'Secret')).toBe(false);
-    const certs = objects.filter((o) => o.kind === 'Certificate') as unknown as { spec: { secretName: string; commonName?: string; usages: string[]; issuerRef: { name: string; kind: string } } }[];
-    const volSecrets = sts.spec.template.spec.volumes.flatMap((v) => (v.secret ? [v.secret.secretName] : []));
-    expect(volSecrets.sort()).toEqual(certs.map((x) => x.spec.secretName).sort());
-    for (const x of certs) expect(find<Obj>(x.spec.issuerRef.kind, x.spec.issuerRef.name)).toBeDefined();
-    // The mesh certificate is what parties/tls.ts checks: CN party-1, usable as TLS server and client.
-    const mesh = find<{ spec: { secretName: string; commonName: string; dnsNames: string[]; usages: string[] } }>('Certificate', 'party-1-mesh');
-    expect(mesh.spec).toMatchObject({ secretName: 'party-1-tls', commonName: 'party-1' });
-    expect(mesh.spec.usages).toEqual(expect.arrayContaining(['server auth', 'client auth']));
-    expect(mesh.spec.dnsNames.filter((d) => /^party-[02]$/.test(d))).toEqual([]);
-    const ext = objects.filter((o) => o.kind === 'ExternalSecret') as unknown as { spec: { target: { name: string }; data: { secretKey: string }[] } }[];
-    for (const e of c.env.filter((x) => x.valueFrom)) {
-      const ref = e.valueFrom!.secretKeyRef;
-      expect(ext.some((x) => x.spec.target.name === ref.name && x.spec.data.some((d) => d.secretKey === ref.key)), `${e.name} from ${ref.name}`).toBe(true);
-    }
-    expect(c.env.map((e) => e.name)).toEqual(expect.arrayContaining(['PARTY_TOKENS', 'PARTY_OPERATOR_TOKENS']));
-  });
-
-  it('its own config file resolves for P1 only, with the paths the pod mounts, its own CA and the peers\' CAs', () => {
-    const cfg = resolveConfig(dep, 1, mounts.config!, { tokens: ['org-token-0123456789abcdef'], operatorTokens: ['org-operator-0123456789abcdef'] });
-    expect(() => resolveConfig(dep, 0, mounts.config!, { tokens: ['org-token-0123456789abcdef'] })).toThrow(/parties\[0\]\.http is required/);
-    expect(() => resolveConfig(dep, 2, mounts.config!, { tokens: ['org-token-0123456789abcdef'] })).toThrow(/parties\[2\]\.http is required/);
-    const t = cfg.self.tls!;
-    expect(path.dirname(t.cert)).toBe(mounts.tls);
-    expect(path.dirname(t.key)).toBe(mounts.tls);
-    expect(Array.isArray(t.ca) && t.ca.map((f) => path.dirname(f))).toEqual([mounts.tls, mounts.peers, mounts.peers]);
-    expect(Object.keys(t.peerCas ?? {}).sort()).toEqual(['0', '2']);
-    for (const f of Object.values(t.peerCas ?? {})) expect(path.dirname(f!)).toBe(mounts.peers);
-    expect(path.dirname(cfg.self.http.tls!.cert)).toBe(mounts['api-tls']);
-    expect('bundleDir' in cfg.self.model && cfg.self.model.bundleDir.startsWith(`${mounts.model}/`)).toBe(true);
-    expect(path.dirname(cfg.privacySettings.accountantFile)).toBe(mounts.state);
-    expect(port('http')).toBe(cfg.self.http.port);
-    expect(port('metrics')).toBe(cfg.self.metrics?.port);
-    expect(port('grpc')).toBe(cfg.self.grpc?.port);
-    expect(cfg.dial).toEqual({ 0: 'p0.hospital-a.example:9443' });
-    const peersVolume = sts.spec.template.spec.volumes.find((v) => v.name === 'peers');
-    expect(peersVolume?.configMap?.name).toBe('party-1-peer-cas');
-    expect(sts.spec.template.spec.volumes.find((v) => v.name === 'config')?.configMap?.name).toBe('party-1-config');
-    expect(sts.spec.replicas).toBe(1);
-  });
-
-  it('peers reach gRPC through a LoadBalancer that keeps their address; NetworkPolicies by ipBlock both ways; a PodDisruptionBudget', () => {
-    const lb = find<{ spec: { type: string; externalTrafficPolicy: string; loadBalancerSourceRanges: string[]; selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] } }>('Service', 'party-1-mesh');
-    expect(lb.spec).toMatchObject({ type: 'LoadBalancer', externalTrafficPolicy: 'Local' });
-    expect(lb.spec.ports).toEqual([{ name: 'grpc', port: 9443, targetPort: 'grpc', protocol: 'TCP' }]);
-    for (const [k, v] of Object.entries(lb.spec.selector)) expect(podLabels[k]).toBe(v);
-    type Peer = { ipBlock?: { cidr: string }; namespaceSelector?: unknown; podSelector?: unknown };
-    type Rule = { ports: { port: string | number; protocol: string }[]; from?: Peer[]; to?: Peer[] };
-    const np = find<{ spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: Rule[]; egress: Rule[] } }>('NetworkPolicy', 'party-1');
-    expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
-    for (const [k, v] of Object.entries(np.spec.podSelector.matchLabels)) expect(podLabels[k]).toBe(v);
-    // gRPC: only from the peer's addresses (P2 dials P1), the same the load balancer admits; no podSelector (no pod of another cluster matches one).
-    const grpcIn = np.spec.ingress.filter((r) => r.ports.some((p) => p.port === 'grpc'));
-    expect(grpcIn).toHaveLength(1);
-    expect(grpcIn[0]!.from!.every((f) => f.ipBlock && !f.podSelector && !f.namespaceSelector)).toBe(true);
-    expect(grpcIn[0]!.from!.map((f) => f.ipBlock!.cidr)).toEqual(lb.spec.loadBalancerSourceRanges);
-    // Egress: the port P1 dials P0 on, to an ipBlock, and DNS; nothing else.
-    const dialPort = Number(dep.parties[0].grpc!.port);
-    const toP0 = np.spec.egress.filter((r) => r.to?.some((t) => t.ipBlock));
-    expect(toP0.map((r) => r.ports.map((p) => p.port))).toEqual([[dialPort]]);
-    expect(np.spec.egress.flatMap((r) => r.ports.map((p) => `${p.port}/${p.protocol}`)).sort()).toEqual(['53/TCP', '53/UDP', `${dialPort}/TCP`]);
-    // /metrics from the monitoring namespace only.
-    expect(np.spec.ingress.find((r) => r.ports.some((p) => p.port === 'metrics'))?.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
-    const pdb = find<{ spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }>('PodDisruptionBudget', 'party-1');
-    expect(pdb.spec.minAvailable).toBe(1);
-    for (const [k, v] of Object.entries(pdb.spec.selector.matchLabels)) expect(podLabels[k]).toBe(v);
-    // The ServiceMonitor scrapes the metrics port of the Service that has one.
-    const sm = find<{ spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] } }>('ServiceMonitor', 'party-1');
-    const svc = find<{ metadata: { labels: Record<string, string> }; spec: { ports: { name: string; targetPort: string }[] } }>('Service', 'party-1');
-    for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) expect(svc.metadata.labels[k]).toBe(v);
-    expect(sm.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s' }]);
-    expect(svc.spec.ports.find((x) => x.name === 'metrics')?.targetPort).toBe('metrics');
-  });
-});
+// ---- alerts and dashboard ---------------------------------------------------------
 
 describe('deploy/observability: alert rules and the Grafana dashboard', () => {
   let exported: Set<string>;

@@ -1,7 +1,8 @@
 /**
  * Model files -> float IR. The format is recognised from the bytes, not the
- * extension: HDF5 signature (legacy Keras .h5), zip (Keras 3 .keras), or a
- * JSON object (TF.js Layers model.json with its shards).
+ * extension: HDF5 signature (legacy Keras .h5), zip (Keras 3 .keras), a
+ * JSON object (TF.js Layers model.json with its shards), or an ONNX
+ * protobuf ModelProto (onnx/: PyTorch's torch.onnx.export).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,8 +16,10 @@ import { inferPreprocessing, type InferredPreprocessing } from './preprocessing.
 import { readLegacyH5, readModelConfig } from './read-h5.js';
 import { readKeras3 } from './read-keras3.js';
 import { readTfjs } from './read-tfjs.js';
+import { loadOnnx } from './onnx/load.js';
+import { looksLikeOnnx } from './onnx/read.js';
 
-export type SourceFormat = 'keras-h5' | 'keras-v3' | 'tfjs-layers';
+export type SourceFormat = 'keras-h5' | 'keras-v3' | 'tfjs-layers' | 'onnx';
 
 export interface LoadOptions extends ConvertOptions {
   /**
@@ -33,6 +36,8 @@ export interface LoadedModel {
   sourceHash: string;
   sourceFile: string;
   kerasVersion?: string;
+  /** ONNX: the default-domain opset and the producer (e.g. 'pytorch 1.13.0'). */
+  onnx?: { opset: number; producer: string };
   /** The image preprocessing the file says (or the assumed x/255); absent when the input is not an image. */
   preprocessing?: InferredPreprocessing;
 }
@@ -81,8 +86,11 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
     const r = readTfjs(parseJson(bytes.toString('utf8'), 'model.json'), abs);
     for (const b of r.shardBytes) hash.update(b);
     result = r;
+  } else if (looksLikeOnnx(bytes)) {
+    const o = loadOnnx(bytes, { ...(opts.inputShape ? { inputShape: opts.inputShape } : {}), ...(opts.labels ? { labels: opts.labels } : {}) });
+    return { ir: o.ir, format: 'onnx', sourceHash: hash.digest('hex'), sourceFile: abs, onnx: { opset: o.opset, producer: o.producer }, ...(o.preprocessing ? { preprocessing: o.preprocessing } : {}) };
   } else {
-    throw new MpcError('E_MODEL_FORMAT', `model file: ${path.basename(abs)} is not a Keras .h5, .keras or TF.js model.json (unrecognised signature)`, { step: 'import.parse' });
+    throw new MpcError('E_MODEL_FORMAT', `model file: ${path.basename(abs)} is not a Keras .h5, .keras, TF.js model.json or ONNX model (unrecognised signature)`, { step: 'import.parse' });
   }
   const { configFrom: _c, ...convertOpts } = opts;
   // hard_sigmoid differs between Keras 2 and 3: the file's keras_version, else Keras 3 for .keras, 2 for .h5 and TF.js.

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MpcError } from '../protocol/errors.js';
-import type { FloatTensor, ModelIR } from '../protocol/ir.js';
+import type { FloatTensor, ModelIR, OutputActivation } from '../protocol/ir.js';
 import { convertGraph, type ConvertOptions } from './convert.js';
 import { hasHdf5Magic, openH5 } from './h5.js';
 import { parseJson } from './keras-config.js';
@@ -27,6 +27,23 @@ export interface LoadOptions extends ConvertOptions {
    * model_config) or a JSON model config to take the architecture from.
    */
   configFrom?: string;
+  /**
+   * What the client applies to the logits of a file that ends in logits
+   * (ONNX exports from PyTorch, whose softmax / sigmoid lives in the loss):
+   * 'softmax' for one class among several, 'sigmoid' for independent labels
+   * (CheXNet). Refused when the file ends in another activation.
+   */
+  outputActivation?: string;
+}
+
+const OUTPUT_ACTIVATIONS: readonly OutputActivation[] = ['linear', 'softmax', 'sigmoid'];
+
+/** Apply LoadOptions.outputActivation to a converted IR (E_BAD_ARGUMENT when it contradicts the file). */
+function withOutputActivation(ir: ModelIR<FloatTensor>, a: string | undefined): ModelIR<FloatTensor> {
+  if (a === undefined) return ir;
+  if (!(OUTPUT_ACTIVATIONS as readonly string[]).includes(a)) throw new MpcError('E_BAD_ARGUMENT', `--output-activation must be softmax, sigmoid or linear, got '${a}'`);
+  if (ir.outputActivation !== 'linear' && ir.outputActivation !== a) throw new MpcError('E_BAD_ARGUMENT', `--output-activation ${a}: the model file already ends in ${ir.outputActivation}`);
+  return { ...ir, outputActivation: a as OutputActivation };
 }
 
 export interface LoadedModel {
@@ -88,14 +105,14 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
     result = r;
   } else if (looksLikeOnnx(bytes)) {
     const o = loadOnnx(bytes, { ...(opts.inputShape ? { inputShape: opts.inputShape } : {}), ...(opts.labels ? { labels: opts.labels } : {}) });
-    return { ir: o.ir, format: 'onnx', sourceHash: hash.digest('hex'), sourceFile: abs, onnx: { opset: o.opset, producer: o.producer }, ...(o.preprocessing ? { preprocessing: o.preprocessing } : {}) };
+    return { ir: withOutputActivation(o.ir, opts.outputActivation), format: 'onnx', sourceHash: hash.digest('hex'), sourceFile: abs, onnx: { opset: o.opset, producer: o.producer }, ...(o.preprocessing ? { preprocessing: o.preprocessing } : {}) };
   } else {
     throw new MpcError('E_MODEL_FORMAT', `model file: ${path.basename(abs)} is not a Keras .h5, .keras, TF.js model.json or ONNX model (unrecognised signature)`, { step: 'import.parse' });
   }
-  const { configFrom: _c, ...convertOpts } = opts;
+  const { configFrom: _c, outputActivation: _a, ...convertOpts } = opts;
   // hard_sigmoid differs between Keras 2 and 3: the file's keras_version, else Keras 3 for .keras, 2 for .h5 and TF.js.
   const major = result.kerasVersion ? Number.parseInt(result.kerasVersion, 10) : format === 'keras-v3' ? 3 : 2;
-  const ir = convertGraph(result.graph, { kerasMajor: major >= 3 ? 3 : 2, ...convertOpts });
+  const ir = withOutputActivation(convertGraph(result.graph, { kerasMajor: major >= 3 ? 3 : 2, ...convertOpts }), opts.outputActivation);
   const preprocessing = inferPreprocessing(result.graph, ir.inputShape);
   return { ir, format, sourceHash: hash.digest('hex'), sourceFile: abs, ...(result.kerasVersion ? { kerasVersion: result.kerasVersion } : {}), ...(preprocessing ? { preprocessing } : {}) };
 }

@@ -35,7 +35,7 @@ for (const [model, fracBits] of [['seed-cnn-torch', 13], ['torchvision-mobilenet
     let ir: ModelIR<FloatTensor>;
 
     beforeAll(async () => {
-      imported = await importWithCli(onnxModelFile(model), ['--labels', 'NORMAL,PNEUMONIA', '--frac-bits', String(fracBits)]);
+      imported = await importWithCli(onnxModelFile(model), ['--labels', 'NORMAL,PNEUMONIA', '--frac-bits', String(fracBits), '--output-activation', 'softmax']);
       ir = (await loadModel(onnxModelFile(model))).ir;
       parties = await startParties(imported.bundleDir);
     }, 300_000);
@@ -46,6 +46,7 @@ for (const [model, fracBits] of [['seed-cnn-torch', 13], ['torchvision-mobilenet
 
     it(`mpc-import recognised ONNX and recorded the preprocessing in the manifest`, () => {
       expect(imported.manifest.source).toMatchObject({ format: 'onnx', file: 'model.onnx' });
+      expect(imported.manifest.outputActivation).toBe('softmax');
       expect(imported.stdout).toMatch(/model:\s+model\.onnx \(onnx/);
       if (model === 'seed-cnn-torch') expect(imported.manifest.preprocessing).toMatchObject({ colorMode: 'grayscale', scaling: 'unit' });
       else expect(imported.manifest.preprocessing).toMatchObject({ colorMode: 'rgb', scaling: 'unit', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });

@@ -117,12 +117,12 @@ function describeAttr(a: AttributeMsg): string {
   return v === undefined ? '' : ` = ${typeof v === 'string' ? `'${v}'` : JSON.stringify(v)}`;
 }
 
+/** Hyperparameters only (numbers, integer lists, strings): float lists and tensors may hold weights and are never printed. */
 function attrValue(a: AttributeMsg): number | number[] | string | undefined {
   switch (a.type) {
     case 1: return a.f;
     case 2: return int64(a.i);
-    case 3: return a.s ? Buffer.from(a.s).toString('utf8') : '';
-    case 6: return a.floats.slice(0, 8);
+    case 3: return a.s ? Buffer.from(a.s).toString('utf8').slice(0, 64) : '';
     case 7: return a.ints.slice(0, 8).map(int64);
     default: return undefined;
   }

@@ -124,3 +124,25 @@ describe.skipIf(!haveOnnxFixtures)('a truncated or corrupt ONNX file is E_MODEL_
     });
   }
 });
+
+describe.skipIf(!haveOnnxFixtures)('--output-activation: the head a file that ends in logits leaves to the client', () => {
+  it('recorded for an ONNX export that ends in logits; an unknown name, or one contradicting the file, is E_BAD_ARGUMENT', async () => {
+    expect((await loadModel(onnxModelFile(SEED))).ir.outputActivation).toBe('linear');
+    expect((await loadModel(onnxModelFile(SEED), { outputActivation: 'softmax' })).ir.outputActivation).toBe('softmax');
+    await expect(loadModel(onnxModelFile(SEED), { outputActivation: 'tanh' })).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
+    const m = fixture(SEED);
+    const g = m.graph!;
+    const last = g.node[g.node.length - 1]!;
+    last.output = ['pre'];
+    g.node.push(node('Softmax', ['pre'], [g.output[0]!.name!], [attr('axis', -1)]));
+    const t = tempDir('onnx-softmax-');
+    try {
+      const f = path.join(t.dir, 'model.onnx');
+      writeFileSync(f, encodeModel(m));
+      expect((await loadModel(f)).ir.outputActivation).toBe('softmax');
+      await expect(loadModel(f, { outputActivation: 'sigmoid' })).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/already ends in softmax/) });
+    } finally {
+      t.cleanup();
+    }
+  });
+});

@@ -15,7 +15,7 @@ import { Ctx, irShape, unsupported } from './context.js';
 import { foldShape, tryFold } from './fold.js';
 import { batchNorm, conv, convTranspose, gemm, matmul } from './ops-linear.js';
 import { arith, clip, concat, flatten, hardSigmoid, hardSwish, leakyRelu, passThrough, prelu, relu, reshape, sigmoidTanh, softmax, squeeze } from './ops-misc.js';
-import { globalPool, pad, pool, resize } from './ops-window.js';
+import { globalPool, pad, pool, reduceMean, resize } from './ops-window.js';
 import type { OnnxModel, OnnxNode } from './read.js';
 
 type Op = (ctx: Ctx, n: OnnxNode) => void;
@@ -23,7 +23,7 @@ type Op = (ctx: Ctx, n: OnnxNode) => void;
 const OPS: Record<string, Op> = {
   Conv: conv, ConvTranspose: convTranspose, Gemm: gemm, MatMul: matmul, BatchNormalization: batchNorm,
   Relu: relu, LeakyRelu: leakyRelu, PRelu: prelu, Clip: clip, HardSigmoid: hardSigmoid, HardSwish: hardSwish, Sigmoid: sigmoidTanh, Tanh: sigmoidTanh, Softmax: softmax,
-  MaxPool: pool, AveragePool: pool, GlobalAveragePool: globalPool, GlobalMaxPool: globalPool, Pad: pad, Resize: resize, Upsample: resize,
+  MaxPool: pool, AveragePool: pool, GlobalAveragePool: globalPool, GlobalMaxPool: globalPool, ReduceMean: reduceMean, Pad: pad, Resize: resize, Upsample: resize,
   Add: arith, Sub: arith, Mul: arith, Div: arith, Concat: concat, Flatten: flatten, Reshape: reshape, Squeeze: squeeze, Unsqueeze: squeeze,
   Identity: passThrough, Dropout: passThrough, Cast: passThrough,
 };

@@ -1,7 +1,8 @@
 /**
  * ONNX activations, elementwise arithmetic and layout operators -> IR:
  * Relu, LeakyRelu, PRelu, Clip (ReLU / ReLU6), HardSigmoid, HardSwish (and
- * x * HardSigmoid(x) as exported before opset 14), Sigmoid, Tanh, Softmax
+ * x * HardSigmoid(x) as exported before opset 14), Sigmoid (x * Sigmoid(x)
+ * as SiLU), Tanh, Softmax
  * (final only); Add, Sub, Mul, Div (of two tensors, or of a tensor and a
  * constant: a Rescaling for a scalar, a per-channel affine node folded like
  * BatchNorm otherwise); Concat, Flatten, Reshape, Squeeze, Unsqueeze;
@@ -115,9 +116,11 @@ export function arith(ctx: Ctx, n: OnnxNode): void {
     if (op === 'Div') throw unsupported(n, 'division by a computed tensor is not supported');
     if (op === 'Mul') {
       // x * HardSigmoid(x) (alpha 1/6): HardSwish as torch exports it before opset 14.
+      // x * Sigmoid(x): SiLU as torch exports nn.SiLU, through its secure approximation when one is registered.
       for (const [x, h] of [[a, b], [b, a]] as const) {
         const hn = ctx.g.get(h.ir);
         if (hn?.kind === 'activation' && hn.activation === 'hard_sigmoid' && hn.inputs[0] === x.ir) return activation(ctx, n, x, 'hard_silu', false);
+        if (hn?.kind === 'activation' && hn.activation === 'linear' && ctx.g.finalActivation.get(hn.name) === 'sigmoid' && hn.inputs[0] === x.ir && smoothActivation('silu')) return activation(ctx, n, x, 'silu', false);
       }
       if (a.dims.length !== b.dims.length || !samePerm(a, b)) throw unsupported(n, `a product of [${a.dims}] and [${b.dims}] is not supported`);
       ctx.emit(n, [{ kind: 'multiply', name: out, inputs: [a.ir, b.ir] }], { dims: a.dims.map((d, i) => Math.max(d, b.dims[i]!)), ...(a.perm ? { perm: a.perm } : {}), nonneg: a.nonneg && b.nonneg });

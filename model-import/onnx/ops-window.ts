@@ -104,6 +104,20 @@ export function globalPool(ctx: Ctx, n: OnnxNode): void {
   ctx.emit(n, nodes, { dims: [1, C, 1, 1], nonneg: x.nonneg });
 }
 
+/** ReduceMean over H and W (torch's x.mean([2, 3])): a global average pooling. */
+export function reduceMean(ctx: Ctx, n: OnnxNode): void {
+  checkAttrs(n, ['axes', 'keepdims', 'noop_with_empty_axes']);
+  const x = ctx.act(n, 0);
+  const [C] = image(n, x);
+  const raw = attrInts(n, 'axes') ?? Array.from(ctx.konst(n, 1, 'axes')?.data ?? []);
+  const axes = raw.map((a) => (a < 0 ? a + 4 : a)).sort();
+  if (axes.length !== 2 || axes[0] !== 2 || axes[1] !== 3) throw unsupported(n, `attribute 'axes' = [${raw}] is not supported (the spatial axes [2, 3] only)`);
+  const keep = attrInt(n, 'keepdims', 1) !== 0, out = n.outputs[0]!;
+  const gap: WorkNode = { kind: 'global_avgpool2d', name: keep ? ctx.fresh(`${out}/gap`) : out, inputs: [x.ir] };
+  const nodes: WorkNode[] = keep ? [gap, { kind: 'reshape', name: out, inputs: [gap.name], targetShape: [1, 1, C] }] : [gap];
+  ctx.emit(n, nodes, { dims: keep ? [1, C, 1, 1] : [1, C], nonneg: x.nonneg });
+}
+
 export function pad(ctx: Ctx, n: OnnxNode): void {
   checkAttrs(n, ['mode', 'pads', 'value']);
   const mode = attrString(n, 'mode', 'constant');

@@ -182,6 +182,11 @@ describe('ONNX ConvTranspose and Resize', () => {
       expect(ir.nodes.some((n) => n.kind === 'upsampling2d')).toBe(true);
     });
   }
+  it('Upsample nearest x2 with scales as an input (opset 9)', () => {
+    const want = refResize(x, 2, 'nearest', 'asymmetric');
+    const { y } = runOp(x, node('Upsample', ['x', 'scales'], ['h'], [attr('mode', 'nearest')]), [floatTensor('scales', [4], [1, 1, 2, 2])], want.C, want.H, want.W, 9);
+    expectClose(y, want);
+  });
   it('Resize linear with align_corners is refused, naming the attribute', () => {
     const bytes = buildModel({ dims: [1, 4, 4], nodes: [node('Resize', ['x', '', 'scales'], ['y'], [attr('mode', 'linear'), attr('coordinate_transformation_mode', 'align_corners')], 'up')], initializers: [floatTensor('scales', [4], [1, 1, 2, 2])] });
     expect(() => loadOnnx(bytes)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'up' \(Resize\): attribute 'coordinate_transformation_mode' = 'align_corners'/) }));
@@ -202,6 +207,21 @@ describe('ONNX activations and arithmetic', () => {
     { name: 'PRelu with a per-channel slope [C, 1, 1]', nodes: [node('PRelu', ['x', 'a'], ['h'])], inits: [floatTensor('a', [2, 1, 1], [0.25, -0.5])], f: (v, c) => (v > 0 ? v : [0.25, -0.5][c]! * v) },
     { name: 'Mul and Add by per-channel constants (folded into an affine node), Sub and Div by scalars', nodes: [node('Mul', ['x', 'm'], ['a']), node('Add', ['a', 'k'], ['b']), node('Sub', ['b', 'one'], ['c']), node('Div', ['c', 'two'], ['h'])], inits: [floatTensor('m', [2, 1, 1], [2, -3]), floatTensor('k', [1, 2, 1, 1], [0.5, 1.5]), floatTensor('one', [], [1]), floatTensor('two', [], [2])], f: (v, c) => (v * [2, -3][c]! + [0.5, 1.5][c]! - 1) / 2 },
   ];
+  it('x * Sigmoid(x) (nn.SiLU) becomes the silu activation', () => {
+    const want = map((v) => v / (1 + Math.exp(-v)));
+    const { ir, y } = runOp(x, [node('Sigmoid', ['x'], ['s']), node('Mul', ['s', 'x'], ['h'])], [], want.C, want.H, want.W);
+    expectClose(y, want, 2e-5);
+    expect(ir.nodes.some((n) => 'activation' in n && n.activation === 'silu')).toBe(true);
+  });
+  for (const [op, keep] of [['ReduceMean', 1], ['ReduceMean', 0], ['GlobalMaxPool', 1], ['GlobalAveragePool', 1]] as const) {
+    it(`${op}${op === 'ReduceMean' ? ` over [2, 3], keepdims ${keep}` : ''}`, () => {
+      const d = new Float64Array(x.C);
+      for (let c = 0; c < x.C; c++) { const v = x.d.subarray(c * x.H * x.W, (c + 1) * x.H * x.W); d[c] = op === 'GlobalMaxPool' ? Math.max(...v) : v.reduce((a, b) => a + b, 0) / v.length; }
+      const attrs = op === 'ReduceMean' ? [attr('axes', [2, 3]), attr('keepdims', keep)] : [];
+      const { y } = runOp(x, node(op, ['x'], ['h'], attrs), [], x.C, 1, 1);
+      expectClose(y, { C: x.C, H: 1, W: 1, d });
+    });
+  }
   for (const c of cases) {
     it(c.name, () => {
       const want = map(c.f);

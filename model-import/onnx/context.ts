@@ -90,6 +90,9 @@ export class Ctx {
       this.shapes.set(w.name, w.kind === 'batchnorm' ? ins[0]!.slice() : outputShape(w, ins));
     }
     const v: ActVal = { kind: 'act', ir: nodes.length ? nodes[nodes.length - 1]!.name : '', ...out };
+    // The ONNX dims this mapping claims and the IR's own shape inference must agree.
+    const got = this.shapes.get(v.ir), want = irShape(n, v.dims);
+    if (!got || got.length !== want.length || got.some((d, i) => d !== want[i])) throw new MpcError('E_INTERNAL', `import: node #${n.index} '${n.name}' (${n.opType}): IR shape [${got ?? []}] differs from ONNX dims [${v.dims}]`, { step: 'import.convert' });
     this.vals.set(outName, v);
     return v;
   }

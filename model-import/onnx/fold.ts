@@ -52,12 +52,6 @@ function transpose(t: OnnxTensor, perm: number[]): OnnxTensor {
   return { dims, kind: t.kind, data };
 }
 
-/** Axes from the attribute (before opset 13) or the second input (opset >= 13). */
-function axesOf(ctx: Ctx, n: OnnxNode, rank: number): number[] | undefined {
-  const a = attrInts(n, 'axes') ?? (n.inputs[1] ? Array.from(ctx.konst(n, 1, 'axes')!.data) : undefined);
-  return a?.map((x) => (x < 0 ? x + rank : x));
-}
-
 function constantNode(n: OnnxNode): OnnxTensor {
   checkAttrs(n, ['value', 'value_float', 'value_floats', 'value_int', 'value_ints']);
   const t = attrTensor(n, 'value');
@@ -69,7 +63,7 @@ function constantNode(n: OnnxNode): OnnxTensor {
   throw unsupported(n, 'a Constant without a dense value (sparse_value, strings) is not supported');
 }
 
-function evaluate(ctx: Ctx, n: OnnxNode, c: (i: number) => OnnxTensor): OnnxTensor {
+function evaluate(n: OnnxNode, c: (i: number) => OnnxTensor): OnnxTensor {
   const x = (): OnnxTensor => c(0);
   switch (n.opType) {
     case 'Constant': return constantNode(n);
@@ -102,15 +96,15 @@ function evaluate(ctx: Ctx, n: OnnxNode, c: (i: number) => OnnxTensor): OnnxTens
       return { dims: [data.length], kind: ts.some((t) => t.kind === 'float') ? 'float' : 'int', data: Float64Array.from(data) };
     }
     case 'Unsqueeze': {
-      const t = x();
-      const axes = axesOf(ctx, n, t.dims.length + (attrInts(n, 'axes') ?? Array.from(ctx.konst(n, 1, 'axes')?.data ?? [])).length)!;
+      // Axes: an attribute before opset 13, the second input from 13; negative ones count from the output's rank.
+      const t = x(), raw = attrInts(n, 'axes') ?? Array.from(c(1).data), R = t.dims.length + raw.length;
       const dims = t.dims.slice();
-      for (const a of [...axes].sort((p, q) => p - q)) dims.splice(a, 0, 1);
+      for (const a of raw.map((v) => (v < 0 ? v + R : v)).sort((p, q) => p - q)) dims.splice(a, 0, 1);
       return { ...t, dims };
     }
     case 'Squeeze': {
-      const t = x();
-      const axes = axesOf(ctx, n, t.dims.length) ?? t.dims.flatMap((d, i) => (d === 1 ? [i] : []));
+      const t = x(), raw = attrInts(n, 'axes') ?? (n.inputs[1] ? Array.from(c(1).data) : undefined);
+      const axes = raw ? raw.map((v) => (v < 0 ? v + t.dims.length : v)) : t.dims.flatMap((d, i) => (d === 1 ? [i] : []));
       return { ...t, dims: t.dims.filter((_, i) => !axes.includes(i)) };
     }
     case 'Flatten': {
@@ -172,7 +166,7 @@ export function tryFold(ctx: Ctx, n: OnnxNode): boolean {
   if (n.opType === 'Shape') return false; // handled below (reads only the shape)
   const vals = n.inputs.map((_, i) => ctx.get(n, i));
   if (vals.some((v) => v && v.kind !== 'const')) return false;
-  const t = evaluate(ctx, n, (i) => {
+  const t = evaluate(n, (i) => {
     const v = vals[i];
     if (!v || v.kind !== 'const') throw malformed(n, `input ${i} is missing`);
     return v.t;

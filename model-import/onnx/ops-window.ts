@@ -62,6 +62,7 @@ export function pool(ctx: Ctx, n: OnnxNode): void {
   const [C, H, W] = image(n, x);
   const k = pair(n, 'kernel_shape', undefined), s = pair(n, 'strides', [1, 1]);
   const p = spatialPads(n, H, W, k, s);
+  if (p[0].some((v) => v >= k[0]) || p[1].some((v) => v >= k[1])) throw unsupported(n, `attribute 'pads' = [${p[0][0]}, ${p[1][0]}, ${p[0][1]}, ${p[1][1]}] is not supported (pads smaller than the window, so that every window covers the input)`);
   const ceil = attrInt(n, 'ceil_mode', 0) !== 0;
   // Output size (PyTorch's rule for ceil_mode: the last window starts inside the input or its leading pad).
   const outOf = (L: number, kk: number, ss: number, [b, a]: [number, number]): number => {

@@ -182,6 +182,17 @@ describe('ONNX ConvTranspose and Resize', () => {
       expect(ir.nodes.some((n) => n.kind === 'upsampling2d')).toBe(true);
     });
   }
+  it('Resize to sizes computed by a shape subgraph (Shape, Slice, Mul, Concat, Cast: folded at import)', () => {
+    const want = refResize(x, 2, 'nearest', 'asymmetric');
+    const i64 = (name: string, v: number[]) => ({ name, dims: [v.length], data_type: 7, int64_data: v }) as unknown as TensorMsg;
+    const nodes = [
+      node('Shape', ['x'], ['s']), node('Slice', ['s', 'st2', 'en4'], ['hw']), node('Mul', ['hw', 'two'], ['hw2']),
+      node('Slice', ['s', 'st0', 'en2'], ['nc']), node('Concat', ['nc', 'hw2'], ['sz0'], [attr('axis', 0)]), node('Cast', ['sz0'], ['sz'], [attr('to', 7)]),
+      node('Resize', ['x', '', '', 'sz'], ['h'], [attr('mode', 'nearest'), attr('coordinate_transformation_mode', 'asymmetric'), attr('nearest_mode', 'floor')]),
+    ];
+    const { y } = runOp(x, nodes, [i64('st2', [2]), i64('en4', [4]), i64('st0', [0]), i64('en2', [2]), i64('two', [2, 2])], want.C, want.H, want.W);
+    expectClose(y, want);
+  });
   it('Upsample nearest x2 with scales as an input (opset 9)', () => {
     const want = refResize(x, 2, 'nearest', 'asymmetric');
     const { y } = runOp(x, node('Upsample', ['x', 'scales'], ['h'], [attr('mode', 'nearest')]), [floatTensor('scales', [4], [1, 1, 2, 2])], want.C, want.H, want.W, 9);

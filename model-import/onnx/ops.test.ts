@@ -164,6 +164,24 @@ describe('ONNX pooling: pads, ceil_mode, count_include_pad', () => {
   });
 });
 
+describe('ONNX Pad and Concat', () => {
+  const x = rand(2, 4, 3, 9);
+  it('Pad with pads as an input (opset 11+), asymmetric on H and W', () => {
+    const [t, l, b, r] = [1, 2, 2, 0];
+    const H = x.H + t + b, W = x.W + l + r, d = new Float64Array(x.C * H * W);
+    for (let c = 0; c < x.C; c++) for (let y = 0; y < x.H; y++) for (let xx = 0; xx < x.W; xx++) d[(c * H + y + t) * W + xx + l] = at(x, c, y, xx);
+    const pads = { name: 'pads', dims: [8], data_type: 7, int64_data: [0, 0, t, l, 0, 0, b, r] } as unknown as TensorMsg;
+    const { y } = runOp(x, node('Pad', ['x', 'pads'], ['h'], [attr('mode', 'constant')]), [pads], x.C, H, W);
+    expectClose(y, { C: x.C, H, W, d });
+  });
+  it('Concat of x and Relu(x) along the channels (axis 1)', () => {
+    const d = Float64Array.from([...x.d, ...x.d.map((v) => Math.max(v, 0))]);
+    const { ir, y } = runOp(x, [node('Relu', ['x'], ['r']), node('Concat', ['x', 'r'], ['h'], [attr('axis', 1)])], [], 2 * x.C, x.H, x.W);
+    expectClose(y, { C: 2 * x.C, H: x.H, W: x.W, d });
+    expect(ir.nodes.find((n) => n.kind === 'concatenate')).toMatchObject({ axis: 2 });
+  });
+});
+
 describe('ONNX ConvTranspose and Resize', () => {
   const x = rand(3, 4, 5, 5);
   it('ConvTranspose 3x3 stride 2 pads 1 output_padding 1', () => {
@@ -216,6 +234,9 @@ describe('ONNX activations and arithmetic', () => {
     { name: 'x * HardSigmoid(x) (HardSwish before opset 14)', nodes: [node('HardSigmoid', ['x'], ['s'], [attr('alpha', { float: 1 / 6 })]), node('Mul', ['x', 's'], ['h'])], f: (v) => v * hs(v) },
     { name: 'LeakyRelu alpha 0.1', nodes: [node('LeakyRelu', ['x'], ['h'], [attr('alpha', { float: 0.1 })])], f: (v) => (v > 0 ? v : Math.fround(0.1) * v) },
     { name: 'PRelu with a per-channel slope [C, 1, 1]', nodes: [node('PRelu', ['x', 'a'], ['h'])], inits: [floatTensor('a', [2, 1, 1], [0.25, -0.5])], f: (v, c) => (v > 0 ? v : [0.25, -0.5][c]! * v) },
+    { name: 'Tanh inside the network (its secure approximation; the plaintext twin is exact)', nodes: [node('Tanh', ['x'], ['h'])], f: (v) => Math.tanh(v) },
+    { name: 'Sigmoid inside the network', nodes: [node('Sigmoid', ['x'], ['h'])], f: (v) => 1 / (1 + Math.exp(-v)) },
+    { name: 'BatchNormalization (epsilon 1e-3) on its own (a 1x1 depthwise affine node)', nodes: [node('BatchNormalization', ['x', 'g', 'be', 'mu', 'va'], ['h'], [attr('epsilon', { float: 1e-3 })])], inits: [floatTensor('g', [2], [1.5, -0.5]), floatTensor('be', [2], [0.1, 0.2]), floatTensor('mu', [2], [0.3, -0.4]), floatTensor('va', [2], [2, 0.5])], f: (v, c) => ([1.5, -0.5][c]! * (v - [0.3, -0.4][c]!)) / Math.sqrt([2, 0.5][c]! + Math.fround(1e-3)) + [0.1, 0.2][c]! },
     { name: 'Mul and Add by per-channel constants (folded into an affine node), Sub and Div by scalars', nodes: [node('Mul', ['x', 'm'], ['a']), node('Add', ['a', 'k'], ['b']), node('Sub', ['b', 'one'], ['c']), node('Div', ['c', 'two'], ['h'])], inits: [floatTensor('m', [2, 1, 1], [2, -3]), floatTensor('k', [1, 2, 1, 1], [0.5, 1.5]), floatTensor('one', [], [1]), floatTensor('two', [], [2])], f: (v, c) => (v * [2, -3][c]! + [0.5, 1.5][c]! - 1) / 2 },
   ];
   it('x * Sigmoid(x) (nn.SiLU) becomes the silu activation', () => {

@@ -84,6 +84,9 @@ export class Ctx {
 
   /** Add IR nodes for ONNX node `n`; the last one's value becomes n's output `out`. */
   emit(n: OnnxNode, nodes: WorkNode[], out: Omit<ActVal, 'kind' | 'ir'>, outName = n.outputs[0]!): ActVal {
+    // The last node carries the ONNX value's name, unless that name is the IR's 'input' or already taken.
+    const last = nodes[nodes.length - 1];
+    if (last && (last.name === 'input' || this.g.get(last.name))) last.name = this.g.fresh(`${last.name}#`);
     for (const w of nodes) {
       this.g.add(w, { className: n.opType, position: n.index, scope: [] });
       const ins = w.inputs.map((i) => this.shapes.get(i)!);

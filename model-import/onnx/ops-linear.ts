@@ -63,7 +63,7 @@ function weightShape(n: OnnxNode, w: OnnxTensor, want: number[], what: string): 
 /** Zero padding of [[t, b], [l, r]] before a 'valid' window (nothing when all zero). */
 export function zeroPad(ctx: Ctx, n: OnnxNode, x: ActVal, p: Pads2): { nodes: WorkNode[]; input: string } {
   if (p[0][0] + p[0][1] + p[1][0] + p[1][1] === 0) return { nodes: [], input: x.ir };
-  const name = ctx.fresh(`${n.outputs[0]}/pad`);
+  const name = ctx.fresh(`${n.outputs[0]}#pad`);
   return { nodes: [{ kind: 'zero_padding2d', name, inputs: [x.ir], padding: p }], input: name };
 }
 

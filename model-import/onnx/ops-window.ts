@@ -36,7 +36,7 @@ function edgePad(ctx: Ctx, n: OnnxNode, input: string, H: number, W: number, p: 
     if (before + after === 0) continue;
     const L = size[axis]!;
     const crop = (keep: 'first' | 'last'): string => {
-      const name = ctx.fresh(`${n.outputs[0]}/edge${axis}${keep}`);
+      const name = ctx.fresh(`${n.outputs[0]}#edge${axis}${keep}`);
       const c: [number, number] = keep === 'first' ? [0, L - 1] : [L - 1, 0];
       nodes.push({ kind: 'cropping2d', name, inputs: [cur], cropping: axis === 0 ? [c, [0, 0]] : [[0, 0], c] });
       return name;
@@ -45,7 +45,7 @@ function edgePad(ctx: Ctx, n: OnnxNode, input: string, H: number, W: number, p: 
     if (before) { const f = crop('first'); for (let i = 0; i < before; i++) parts.push(f); }
     parts.push(cur);
     if (after) { const l = crop('last'); for (let i = 0; i < after; i++) parts.push(l); }
-    const name = ctx.fresh(`${n.outputs[0]}/edgepad${axis}`);
+    const name = ctx.fresh(`${n.outputs[0]}#edgepad${axis}`);
     nodes.push({ kind: 'concatenate', name, inputs: parts, axis });
     cur = name;
     size[axis] = L + before + after;
@@ -100,7 +100,7 @@ export function globalPool(ctx: Ctx, n: OnnxNode): void {
   const out = n.outputs[0]!;
   const nodes: WorkNode[] = n.opType === 'GlobalMaxPool'
     ? [{ kind: 'maxpool2d', name: out, inputs: [x.ir], poolSize: [H, W], strides: [H, W], padding: 'valid' }]
-    : [{ kind: 'global_avgpool2d', name: ctx.fresh(`${out}/gap`), inputs: [x.ir] }];
+    : [{ kind: 'global_avgpool2d', name: ctx.fresh(`${out}#gap`), inputs: [x.ir] }];
   if (nodes[0]!.kind === 'global_avgpool2d') nodes.push({ kind: 'reshape', name: out, inputs: [nodes[0]!.name], targetShape: [1, 1, C] });
   ctx.emit(n, nodes, { dims: [1, C, 1, 1], nonneg: x.nonneg });
 }
@@ -114,7 +114,7 @@ export function reduceMean(ctx: Ctx, n: OnnxNode): void {
   const axes = raw.map((a) => (a < 0 ? a + 4 : a)).sort();
   if (axes.length !== 2 || axes[0] !== 2 || axes[1] !== 3) throw unsupported(n, `attribute 'axes' = [${raw}] is not supported (the spatial axes [2, 3] only)`);
   const keep = attrInt(n, 'keepdims', 1) !== 0, out = n.outputs[0]!;
-  const gap: WorkNode = { kind: 'global_avgpool2d', name: keep ? ctx.fresh(`${out}/gap`) : out, inputs: [x.ir] };
+  const gap: WorkNode = { kind: 'global_avgpool2d', name: keep ? ctx.fresh(`${out}#gap`) : out, inputs: [x.ir] };
   const nodes: WorkNode[] = keep ? [gap, { kind: 'reshape', name: out, inputs: [gap.name], targetShape: [1, 1, C] }] : [gap];
   ctx.emit(n, nodes, { dims: keep ? [1, C, 1, 1] : [1, C], nonneg: x.nonneg });
 }

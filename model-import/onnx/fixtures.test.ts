@@ -7,6 +7,8 @@
  * the plaintext probabilities. The three-party-process runs are in
  * test/e2e-onnx.test.ts.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decode, encode } from '../../protocol/fixed-point/fixed-point.js';
 import { getKernels } from '../../protocol/kernels/index.js';
@@ -18,7 +20,12 @@ import { fixedLogits } from '../fixed-sim.js';
 import { loadModel } from '../load.js';
 import { applyOutputActivation, referenceLogits } from '../reference.js';
 import { maxAbsDiff } from '../test-helpers.js';
+import type { FloatTensor, ModelIR } from '../../protocol/ir.js';
+import { inferShapes } from '../shapes.js';
+import { FIXTURES } from '../test-helpers.js';
 import { haveOnnxFixtures, onnxGolden, onnxInputHwc, onnxModelFile } from './testing.js';
+
+const KERAS_DENSENET = path.join(FIXTURES, 'zoo', 'densenet121-chexnet', 'model.keras');
 
 if (!haveOnnxFixtures) console.warn('ONNX fixture tests skipped: ../shared/fixtures/onnx is absent');
 
@@ -79,4 +86,20 @@ describe.skipIf(!haveOnnxFixtures)('ONNX DenseNet-121 over shares (three parties
     expect(maxAbsDiff(got, gold)).toBeLessThan(1e-3);
     expect(Array.from(got, (p) => p > 0.5)).toEqual(Array.from(gold, (p) => p > 0.5));
   }, 600_000);
+});
+
+describe.skipIf(!haveOnnxFixtures || !existsSync(KERAS_DENSENET))('the ONNX path costs what the Keras path costs on the same architecture', () => {
+  it('DenseNet-121 from torch.onnx and from Keras (zoo): the same IR layers with the same shapes (the ONNX side adds only a data-free reshape and flatten after the global pooling; torchvision concatenates all earlier features at once where Keras appends one, the same output copied either way)', async () => {
+    const sig = (ir: ModelIR<FloatTensor>): string[] => {
+      const shapes = inferShapes(ir);
+      return ir.nodes
+        .filter((n) => n.kind !== 'reshape' && n.kind !== 'flatten')
+        .map((n) => [n.kind, 'activation' in n ? n.activation : '', 'kernel' in n && n.kernel ? n.kernel.shape.join('x') : '', 'strides' in n ? n.strides.join('x') : '', 'padding' in n ? JSON.stringify(n.padding) : '', n.kind === 'concatenate' ? '' : n.inputs.map((i) => shapes.get(i)!.join('x')).join('+'), shapes.get(n.name)!.join('x')].join(' '))
+        .sort();
+    };
+    const onnx = (await loadModel(onnxModelFile('torchvision-densenet121-chexnet'))).ir;
+    const keras = (await loadModel(KERAS_DENSENET)).ir;
+    expect(sig(onnx)).toEqual(sig(keras));
+    expect(onnx.nodes.length - keras.nodes.length).toBe(2);
+  }, 120_000);
 });

@@ -45,8 +45,9 @@ export function prelu(ctx: Ctx, n: OnnxNode): void {
   checkAttrs(n, []);
   const x = ctx.act(n, 0);
   const slope = ctx.konst(n, 1, 'the slope')!;
-  const s = slope && x.dims.length === 4 && slope.dims.length === 1 && slope.dims[0] === x.dims[1] ? slope.data : slope && perChannel(x, slope);
-  if (!s) throw unsupported(n, `a slope of dims [${slope?.dims ?? []}] is not supported (one value or one per channel)`);
+  // ONNX broadcasts the slope from the right: per channel of NCHW is [C, 1, 1] (as torch exports nn.PReLU(C)); a [C] slope would be per column.
+  const s = slope && perChannel(x, slope);
+  if (!s) throw unsupported(n, `a slope of dims [${slope?.dims ?? []}] is not supported (one value, or one per channel: [C, 1, 1])`);
   ctx.emit(n, [{ kind: 'prelu', name: n.outputs[0]!, inputs: [x.ir], kernel: { shape: [s.length], data: Float64Array.from(s) } }], { dims: x.dims.slice(), ...(x.perm ? { perm: x.perm } : {}), nonneg: false });
 }
 

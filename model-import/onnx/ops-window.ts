@@ -185,7 +185,9 @@ const sameTaps = (a: Map<number, number>[], b: Map<number, number>[]): boolean =
   });
 
 export function resize(ctx: Ctx, n: OnnxNode): void {
-  checkAttrs(n, ['mode', 'scales', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'antialias']);
+  checkAttrs(n, ['mode', 'scales', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'antialias', 'keep_aspect_ratio_policy']);
+  const policy = attrString(n, 'keep_aspect_ratio_policy', 'stretch');
+  if (policy !== 'stretch') throw unsupported(n, `attribute 'keep_aspect_ratio_policy' = '${policy}' is not supported (stretch)`);
   const x = ctx.act(n, 0);
   const [C, H, W] = image(n, x);
   const mode = attrString(n, 'mode', 'nearest');

@@ -22,7 +22,7 @@ type Op = (ctx: Ctx, n: OnnxNode) => void;
 
 const OPS: Record<string, Op> = {
   Conv: conv, ConvTranspose: convTranspose, Gemm: gemm, MatMul: matmul, BatchNormalization: batchNorm,
-  Relu: relu, LeakyRelu: leakyRelu, PRelu: prelu, Clip: clip, HardSigmoid: hardSigmoid, HardSwish: hardSwish, Sigmoid: sigmoidTanh, Tanh: sigmoidTanh, Softmax: softmax,
+  Relu: relu, LeakyRelu: leakyRelu, PRelu: prelu, Clip: clip, HardSigmoid: hardSigmoid, HardSwish: hardSwish, Sigmoid: sigmoidTanh, Tanh: sigmoidTanh, Softmax: softmax, LogSoftmax: softmax,
   MaxPool: pool, AveragePool: pool, GlobalAveragePool: globalPool, GlobalMaxPool: globalPool, ReduceMean: reduceMean, Pad: pad, Resize: resize, Upsample: resize,
   Add: arith, Sub: arith, Mul: arith, Div: arith, Concat: concat, Flatten: flatten, Reshape: reshape, Squeeze: squeeze, Unsqueeze: squeeze,
   Identity: passThrough, Dropout: passThrough, Cast: passThrough,

@@ -140,6 +140,9 @@ describe.skipIf(!haveOnnxFixtures)('--output-activation: the head a file that en
       const f = path.join(t.dir, 'model.onnx');
       writeFileSync(f, encodeModel(m));
       expect((await loadModel(f)).ir.outputActivation).toBe('softmax');
+      g.node[g.node.length - 1]!.op_type = 'LogSoftmax';
+      writeFileSync(f, encodeModel(m));
+      expect((await loadModel(f)).ir.outputActivation).toBe('softmax');
       await expect(loadModel(f, { outputActivation: 'sigmoid' })).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/already ends in softmax/) });
     } finally {
       t.cleanup();

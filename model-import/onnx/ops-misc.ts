@@ -92,6 +92,7 @@ export function sigmoidTanh(ctx: Ctx, n: OnnxNode): void {
   ctx.g.finalActivation.set(n.outputs[0]!, 'sigmoid');
 }
 
+/** Softmax, or LogSoftmax (the client's softmax of the logits gives the same probabilities), as the final op. */
 export function softmax(ctx: Ctx, n: OnnxNode): void {
   checkAttrs(n, ['axis']);
   const x = ctx.act(n, 0);

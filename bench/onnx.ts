@@ -3,7 +3,8 @@
  * imported from a torch.onnx export and from a Keras file, then one secure
  * forward pass each (three parties in this process, in-memory transport,
  * batch 1, f = 16, the party servers' 32-bit radix-4 comparisons), run in
- * alternation so both see the same machine load.
+ * alternation so both see the same machine load, after three untimed runs
+ * of the seed CNN (V8 warm-up).
  *
  *   npx tsx bench/onnx.ts [--reps N] [--only densenet|mobilenet] [--no-write]
  *
@@ -62,6 +63,11 @@ async function secureRun(ir: ModelIR<FloatTensor>, x: Float32Array): Promise<{ m
   return { ms: performance.now() - t0, rounds: r.rounds, bytes: r.bytes };
 }
 
+// Warm-up: V8 optimises the protocol code only after it has run a while; a few untimed runs of the small seed CNN first.
+{
+  const { ir } = await loadModel(path.join(FIX, 'onnx/seed-cnn-torch/model.onnx'));
+  for (let i = 0; i < 3; i++) await secureRun(ir, onnxInputHwc('seed-cnn-torch', 0));
+}
 const load0 = loadavg()[0]!;
 const results: Record<string, { label: string; note: string; onnx: Side; keras: Side }> = {};
 for (const [key, p] of Object.entries(PAIRS)) {
@@ -99,7 +105,7 @@ const body = [
   '## ONNX imports next to Keras',
   '',
   `Command: \`npx tsx bench/onnx.ts --reps ${reps}${args.only ? ` --only ${args.only}` : ''}\` — ${new Date().toISOString()}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, kernels: ${k.name ?? 'default'}, load average ${load0.toFixed(1)} at the start and ${load1.toFixed(1)} at the end (the machine was shared with other work: compare the ratio within a row pair, not across runs).`,
-  `Secure forward pass: three parties in one process on the in-memory transport, batch 1, f = ${F}, 32-bit comparisons in radix 4 (the party servers' defaults), ONNX and Keras runs alternating; time is the median with every run in brackets. Import is \`loadModel\` (parse + convert + BatchNorm folding).`,
+  `Secure forward pass: three parties in one process on the in-memory transport, batch 1, f = ${F}, 32-bit comparisons in radix 4 (the party servers' defaults), after three untimed warm-up runs of the seed CNN, ONNX and Keras runs alternating (which goes first alternates too); time is the median with every run in brackets. Import is \`loadModel\` (parse + convert + BatchNorm folding).`,
   '',
   '| architecture | source | import | IR nodes | parameters | secure forward | rounds | traffic (all parties) | ONNX / Keras |',
   '|---|---|---|---|---|---|---|---|---|',

@@ -2,7 +2,7 @@
  * mpc-import: Keras / TF.js model -> three share bundles, then an agreement
  * report (plaintext float vs fixed point) on sample images or random inputs.
  *
- *   mpc-import model.h5|model.keras|model.json --out bundles/ [--frac-bits 13] [--truncation local|exact]
+ *   mpc-import model.h5|model.keras|model.json|model.onnx --out bundles/ [--frac-bits 13] [--truncation local|exact]
  *     [--input-shape 150,125,1] [--labels NORMAL,PNEUMONIA | --no-labels] [--config-from full.h5]
  *     [--samples dir-or-file ...] [--random 4] [--preprocessing tf|caffe|torch|scaling=..|mean=..|std=..|order=.. ...]
  *     [--seed-arch cnn-maxpool|cnn-avgpool|vgg16|mnist-a [--seed 1] [--seed-out m.keras]] [--overwrite]
@@ -53,7 +53,7 @@ import { describePreprocessing, type InputPreprocessing, type PixelScaling } fro
 import { loadModel } from './load.js';
 import { isSeedArch, SEED_ARCHS, writeSeedModel } from './seed-models.js';
 
-const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits 13] [--truncation local|exact] [--input-shape H,W,C] [--labels A,B | --no-labels]
+const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits 13] [--truncation local|exact] [--input-shape H,W,C] [--output-activation softmax|sigmoid] [--labels A,B | --no-labels]
                   [--config-from FILE] [--samples PATH ...] [--random N] [--preprocessing P ...] [--scaling auto|unit|raw|symmetric]
                   (--preprocessing P: ${PREPROCESSING_FLAG_HELP})
                   [--seed-arch ${SEED_ARCHS.join('|')} [--seed N] [--seed-out FILE]] [--overwrite] [--report-json FILE] [--no-progress]
@@ -158,6 +158,7 @@ const CLI_OPTIONS = {
   'frac-bits': { type: 'string' },
   truncation: { type: 'string' },
   'input-shape': { type: 'string' },
+  'output-activation': { type: 'string' },
   labels: { type: 'string' },
   'config-from': { type: 'string' },
   samples: { type: 'string', multiple: true },
@@ -245,6 +246,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
     const loaded = await loadModel(modelFile, {
       ...(values['input-shape'] ? { inputShape: intList(values['input-shape'], '--input-shape') } : {}),
       ...(values['config-from'] ? { configFrom: values['config-from'] } : {}),
+      ...(values['output-activation'] ? { outputActivation: values['output-activation'] } : {}),
     });
     const ir = loaded.ir;
     const t1 = performance.now();
@@ -297,7 +299,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
     const t2 = performance.now();
     const out = path.resolve(values.out);
     const lines = [
-      `model:      ${path.basename(loaded.sourceFile)} (${loaded.format}${loaded.kerasVersion ? `, Keras ${loaded.kerasVersion}` : ''})`,
+      `model:      ${path.basename(loaded.sourceFile)} (${loaded.format}${loaded.kerasVersion ? `, Keras ${loaded.kerasVersion}` : ''}${loaded.onnx ? `, opset ${loaded.onnx.opset}, ${loaded.onnx.producer || 'unknown producer'}` : ''})`,
       `sha256:     ${loaded.sourceHash}`,
       `input:      [${ir.inputShape.join(', ')}]   output: ${ir.output} -> ${ir.outputActivation}${ir.labels ? `   labels: ${ir.labels.join(', ')}${labelSource}` : '   labels: none (--no-labels: class indices)'}`,
       ...(prep ? [`preprocessing: ${describePreprocessing(prep)}  (${prepSource})`] : []),

@@ -1,13 +1,14 @@
 /**
  * Model files -> float IR. The format is recognised from the bytes, not the
- * extension: HDF5 signature (legacy Keras .h5), zip (Keras 3 .keras), or a
- * JSON object (TF.js Layers model.json with its shards).
+ * extension: HDF5 signature (legacy Keras .h5), zip (Keras 3 .keras), a
+ * JSON object (TF.js Layers model.json with its shards), or an ONNX
+ * protobuf ModelProto (onnx/: PyTorch's torch.onnx.export).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MpcError } from '../protocol/errors.js';
-import type { FloatTensor, ModelIR } from '../protocol/ir.js';
+import type { FloatTensor, ModelIR, OutputActivation } from '../protocol/ir.js';
 import { convertGraph, type ConvertOptions } from './convert.js';
 import { hasHdf5Magic, openH5 } from './h5.js';
 import { parseJson } from './keras-config.js';
@@ -15,8 +16,10 @@ import { inferPreprocessing, type InferredPreprocessing } from './preprocessing.
 import { readLegacyH5, readModelConfig } from './read-h5.js';
 import { readKeras3 } from './read-keras3.js';
 import { readTfjs } from './read-tfjs.js';
+import { loadOnnx } from './onnx/load.js';
+import { looksLikeOnnx } from './onnx/read.js';
 
-export type SourceFormat = 'keras-h5' | 'keras-v3' | 'tfjs-layers';
+export type SourceFormat = 'keras-h5' | 'keras-v3' | 'tfjs-layers' | 'onnx';
 
 export interface LoadOptions extends ConvertOptions {
   /**
@@ -24,6 +27,23 @@ export interface LoadOptions extends ConvertOptions {
    * model_config) or a JSON model config to take the architecture from.
    */
   configFrom?: string;
+  /**
+   * What the client applies to the logits of a file that ends in logits
+   * (ONNX exports from PyTorch, whose softmax / sigmoid lives in the loss):
+   * 'softmax' for one class among several, 'sigmoid' for independent labels
+   * (CheXNet). Refused when the file ends in another activation.
+   */
+  outputActivation?: string;
+}
+
+const OUTPUT_ACTIVATIONS: readonly OutputActivation[] = ['linear', 'softmax', 'sigmoid'];
+
+/** Apply LoadOptions.outputActivation to a converted IR (E_BAD_ARGUMENT when it contradicts the file). */
+function withOutputActivation(ir: ModelIR<FloatTensor>, a: string | undefined): ModelIR<FloatTensor> {
+  if (a === undefined) return ir;
+  if (!(OUTPUT_ACTIVATIONS as readonly string[]).includes(a)) throw new MpcError('E_BAD_ARGUMENT', `--output-activation must be softmax, sigmoid or linear, got '${a}'`);
+  if (ir.outputActivation !== 'linear' && ir.outputActivation !== a) throw new MpcError('E_BAD_ARGUMENT', `--output-activation ${a}: the model file already ends in ${ir.outputActivation}`);
+  return { ...ir, outputActivation: a as OutputActivation };
 }
 
 export interface LoadedModel {
@@ -33,6 +53,8 @@ export interface LoadedModel {
   sourceHash: string;
   sourceFile: string;
   kerasVersion?: string;
+  /** ONNX: the default-domain opset and the producer (e.g. 'pytorch 1.13.0'). */
+  onnx?: { opset: number; producer: string };
   /** The image preprocessing the file says (or the assumed x/255); absent when the input is not an image. */
   preprocessing?: InferredPreprocessing;
 }
@@ -81,13 +103,16 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
     const r = readTfjs(parseJson(bytes.toString('utf8'), 'model.json'), abs);
     for (const b of r.shardBytes) hash.update(b);
     result = r;
+  } else if (looksLikeOnnx(bytes)) {
+    const o = loadOnnx(bytes, { ...(opts.inputShape ? { inputShape: opts.inputShape } : {}), ...(opts.labels ? { labels: opts.labels } : {}) });
+    return { ir: withOutputActivation(o.ir, opts.outputActivation), format: 'onnx', sourceHash: hash.digest('hex'), sourceFile: abs, onnx: { opset: o.opset, producer: o.producer }, ...(o.preprocessing ? { preprocessing: o.preprocessing } : {}) };
   } else {
-    throw new MpcError('E_MODEL_FORMAT', `model file: ${path.basename(abs)} is not a Keras .h5, .keras or TF.js model.json (unrecognised signature)`, { step: 'import.parse' });
+    throw new MpcError('E_MODEL_FORMAT', `model file: ${path.basename(abs)} is not a Keras .h5, .keras, TF.js model.json or ONNX model (unrecognised signature)`, { step: 'import.parse' });
   }
-  const { configFrom: _c, ...convertOpts } = opts;
+  const { configFrom: _c, outputActivation: _a, ...convertOpts } = opts;
   // hard_sigmoid differs between Keras 2 and 3: the file's keras_version, else Keras 3 for .keras, 2 for .h5 and TF.js.
   const major = result.kerasVersion ? Number.parseInt(result.kerasVersion, 10) : format === 'keras-v3' ? 3 : 2;
-  const ir = convertGraph(result.graph, { kerasMajor: major >= 3 ? 3 : 2, ...convertOpts });
+  const ir = withOutputActivation(convertGraph(result.graph, { kerasMajor: major >= 3 ? 3 : 2, ...convertOpts }), opts.outputActivation);
   const preprocessing = inferPreprocessing(result.graph, ir.inputShape);
   return { ir, format, sourceHash: hash.digest('hex'), sourceFile: abs, ...(result.kerasVersion ? { kerasVersion: result.kerasVersion } : {}), ...(preprocessing ? { preprocessing } : {}) };
 }

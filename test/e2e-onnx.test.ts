@@ -1,0 +1,100 @@
+/**
+ * PyTorch models exported with torch.onnx (../shared/fixtures/onnx) through
+ * three real party processes (mTLS on 127.0.0.1): imported with mpc-import's
+ * command line (the format recognised from the bytes), queried with the Node
+ * SDK. On onnxruntime's two golden inputs the secure probabilities (softmax
+ * of the logits) are within 1e-3 of onnxruntime's and of the plaintext, with
+ * the same argmax. For MobileNetV2 the manifest records torchvision's
+ * preprocessing (RGB, x/255, ImageNet mean/std) and the SDK applies it to a
+ * real JPEG X-ray without being told. The party logs hold none of the run's
+ * values. DenseNet-121 runs over shares in-process
+ * (model-import/onnx/fixtures.test.ts): through three processes it takes
+ * several minutes on this machine.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { readImageInput } from '../model-import/images.js';
+import { loadModel } from '../model-import/load.js';
+import { applyOutputActivation, referenceLogits } from '../model-import/reference.js';
+import { haveOnnxFixtures, onnxGolden, onnxInputHwc, onnxModelFile } from '../model-import/testing/onnx.js';
+import type { FloatTensor, ModelIR } from '../protocol/ir.js';
+import { describeFindings } from './testing/log-scan.js';
+import { capturingFetch, importWithCli, logTail, sdkClient, seconds, secretsFor, startParties, XRAY, type Imported, type Parties } from './testing/e2e.js';
+
+if (!haveOnnxFixtures) console.warn('e2e-onnx skipped: ../shared/fixtures/onnx is absent');
+
+const softmax = (z: ArrayLike<number>, n: number): Float32Array => applyOutputActivation(Float32Array.from(z), n, 'softmax');
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => { let e = 0; for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i]! - b[i]!)); return e; };
+const argmax = (a: ArrayLike<number>): number => { let k = 0; for (let i = 1; i < a.length; i++) if (a[i]! > a[k]!) k = i; return k; };
+
+for (const [model, fracBits] of [['seed-cnn-torch', 13], ['torchvision-mobilenet_v2', 16]] as const) {
+  describe.skipIf(!haveOnnxFixtures)(`${model} (ONNX) through three party processes (mTLS)`, () => {
+    let imported: Imported;
+    let parties: Parties;
+    let ir: ModelIR<FloatTensor>;
+
+    beforeAll(async () => {
+      imported = await importWithCli(onnxModelFile(model), ['--labels', 'NORMAL,PNEUMONIA', '--frac-bits', String(fracBits), '--output-activation', 'softmax']);
+      ir = (await loadModel(onnxModelFile(model))).ir;
+      parties = await startParties(imported.bundleDir);
+    }, 300_000);
+    afterAll(async () => {
+      await parties?.stop();
+      imported?.cleanup();
+    });
+
+    it(`mpc-import recognised ONNX and recorded the preprocessing in the manifest`, () => {
+      expect(imported.manifest.source).toMatchObject({ format: 'onnx', file: 'model.onnx' });
+      expect(imported.manifest.outputActivation).toBe('softmax');
+      expect(imported.stdout).toMatch(/model:\s+model\.onnx \(onnx/);
+      if (model === 'seed-cnn-torch') expect(imported.manifest.preprocessing).toMatchObject({ colorMode: 'grayscale', scaling: 'unit' });
+      else expect(imported.manifest.preprocessing).toMatchObject({ colorMode: 'rgb', scaling: 'unit', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+    });
+
+    it(`f = ${fracBits}, batch of onnxruntime's two inputs: max |probability error| < 1e-3 vs onnxruntime and the plaintext, same argmax`, async () => {
+      const g = onnxGolden(model);
+      const xs = [0, 1].map((i) => onnxInputHwc(model, i));
+      const n = xs[0]!.length;
+      const all = new Float32Array(2 * n);
+      xs.forEach((x, i) => all.set(x, i * n));
+      const cf = capturingFetch(parties.urls);
+      const client = sdkClient(parties, { fetch: cf.fetch, expectedModelHash: imported.manifest.modelHash, timeoutMs: 600_000 });
+      const t0 = performance.now();
+      let r;
+      try {
+        r = await client.predict({ data: all, shape: [2, ...ir.inputShape] }, { batch: true });
+      } catch (e) {
+        throw new Error(`prediction failed: ${String(e)}\n${logTail(parties.logs)}`);
+      }
+      const prob = r.probabilities.flat();
+      const want = softmax(g.outputs.flat(), 2);
+      const plain = softmax(referenceLogits(ir, all, 2), 2);
+      console.log(`[e2e-onnx] ${model} f=${fracBits} batch 2: predict ${seconds(performance.now() - t0)}, max |dp| vs onnxruntime ${maxAbs(prob, want).toExponential(2)}, vs plaintext ${maxAbs(prob, plain).toExponential(2)}`);
+      expect(prob).toHaveLength(4);
+      expect(maxAbs(prob, want)).toBeLessThan(1e-3);
+      expect(maxAbs(prob, plain)).toBeLessThan(1e-3);
+      for (let b = 0; b < 2; b++) expect(argmax(prob.slice(2 * b, 2 * b + 2))).toBe(argmax(g.outputs[b]!));
+      const lines = parties.logs.map((l) => `P${l.party} ${l.line}`);
+      const findings = secretsFor({ ir, imported, inputs: xs, outputs: [prob, r.logits.flat(), Array.from(plain)], capture: cf.capture, token: parties.token }).scan(lines);
+      expect(findings, describeFindings(findings, lines)).toEqual([]);
+    }, 600_000);
+
+    it.skipIf(model !== 'torchvision-mobilenet_v2')('a JPEG X-ray: the SDK applies the recorded ImageNet normalisation by itself; probabilities within 1e-3 of the plaintext on the same preprocessing', async () => {
+      const jpeg = path.join(XRAY, 'PNEUMONIA', 'person1673_virus_2889.jpeg');
+      const client = sdkClient(parties, { timeoutMs: 600_000 });
+      expect((await client.describe()).preprocessing).toEqual(imported.manifest.preprocessing);
+      let r;
+      try {
+        r = await client.predict(readFileSync(jpeg));
+      } catch (e) {
+        throw new Error(`prediction failed: ${String(e)}\n${logTail(parties.logs)}`);
+      }
+      const plain = softmax(referenceLogits(ir, readImageInput(jpeg, ir.inputShape, imported.manifest.preprocessing!), 1), 1);
+      const prob = r.probabilities.flat();
+      console.log(`[e2e-onnx] ${model} JPEG through the SDK: max |dp| vs plaintext ${maxAbs(prob, plain).toExponential(2)}`);
+      expect(maxAbs(prob, plain)).toBeLessThan(1e-3);
+      expect(argmax(prob)).toBe(argmax(plain));
+    }, 600_000);
+  });
+}

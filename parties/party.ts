@@ -83,7 +83,7 @@ export class Party implements PartyCore {
     this.executor = new RunExecutor(this, this.prep, (sessions) => { for (const s of sessions) if (s) this.planner.maybeQueue(s); });
     this.planner = new RunPlanner(this, this.executor, this.prep);
     this.desk = new SessionDesk(this, this.planner);
-    this.warmup = new Warmup(this, opts.warmup ?? DEFAULT_WARMUP, () => this.executor.runs.size > 0 || this.planner.queued > 0);
+    this.warmup = new Warmup(this, opts.warmup ?? DEFAULT_WARMUP, () => this.executor.runs.size > 0 || this.planner.queued > 0, this.prep);
     this.sweeper = setInterval(() => this.planner.sweepEarly(), 10_000);
     this.sweeper.unref();
     this.mesh.onControl((from, type, body) => (type.startsWith('warmup') ? this.warmup.onControl(from, type, body) : this.planner.onControl(from, type, body)));

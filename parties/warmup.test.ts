@@ -35,11 +35,17 @@ describe('start-up warm-up (parties/warmup.ts)', () => {
     const rs = await until(t, (r) => r.every((x) => x.status === 200), 60_000);
     for (const r of rs) expect(r.body.warmup).toMatchObject({ state: 'done', runs: 40 });
     expect(rs[0]!.body.warmup.stop).toBe('runs');
+    // After the round P0 asks for a bundle of the warmed shape (batch 1, default policy) through the offline phase, with fresh seeds.
+    const end = Date.now() + 30_000;
+    while (t.servers[0].party.prepInFlight || t.servers[0].party.prepPool!.readyCount === 0) {
+      if (Date.now() > end) throw new Error('no bundle prepared after the warm-up');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     for (const s of t.servers) {
-      // No client run, session or prepared bundle came out of it; the kept weight masks were built (the first client run only uses them).
+      // No client run or session came out of it; the kept weight masks were built (the first client run only uses them).
       expect(s.party.runLog).toHaveLength(0);
       expect(s.party.store.activeCount).toBe(0);
-      expect(s.party.prepPool?.readyCount ?? s.party.prepHeld?.count ?? 0).toBe(0);
+      expect(s.party.prepPool?.readyCount ?? s.party.prepHeld?.count).toBe(1);
       expect(s.party.weightMasks.info?.ready).toBe(true);
       const metrics = (await s.app.inject({ method: 'GET', url: '/metrics' })).body;
       expect(metrics).toMatch(/^mpc_warmup_runs_total 40$/m);
@@ -55,6 +61,8 @@ describe('start-up warm-up (parties/warmup.ts)', () => {
     const scale = Math.max(...Array.from(want, Math.abs));
     expect(Math.max(...Array.from(out.logits!, (g, i) => Math.abs(g - want[i]!))) / scale).toBeLessThan(1e-3);
     expect(t.servers[0].party.runLog).toHaveLength(1);
+    // The first client run took the bundle prepared after the warm-up.
+    for (const s of t.servers) expect(s.party.runLog[0]).toMatchObject({ ok: true, preprocessed: true });
     // 784·128 + 128·128 + 128·10 weights: a build run would open 16 bytes more per weight.
     expect(t.servers.reduce((a, s) => a + s.party.runLog[0]!.bytesSent, 0)).toBeLessThan(16 * 784 * 128);
   }, 120_000);

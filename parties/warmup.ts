@@ -36,6 +36,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createContext } from '../protocol/context.js';
+import type { DealScript } from '../protocol/correlated/dealer.js';
 import type { PartySeeds } from '../protocol/correlated/prg.js';
 import { ERROR_CODES, MpcError, type ErrorCode } from '../protocol/errors.js';
 import { encode } from '../protocol/fixed-point/fixed-point.js';
@@ -45,7 +46,9 @@ import type { AShare, PartyId } from '../protocol/ring/types.js';
 import { errFields } from './log.js';
 import { resolveModelPolicy } from './model-policy.js';
 import { asMpcError, peersOf, UUID, type PartyCore } from './party-core.js';
-import { isPlainLogits } from './privacy.js';
+import type { PrepDriver } from './prep-driver.js';
+import { shapeKey } from './preprocessing.js';
+import { isPlainLogits, policyKey } from './privacy.js';
 import type { SessionTransport } from './session-transport.js';
 import { isPlanMasks, type PlanMasks } from './weight-masks.js';
 
@@ -87,10 +90,18 @@ export class Warmup {
   private followTimer: NodeJS.Timeout | undefined;
   /** Per batch size: P0's dummy input share. */
   private readonly inputs = new Map<number, BigUint64Array>();
+  /** P0: per batch size, the shape key of the round's last 'use' run (a client run of that size and the default policy has it). */
+  private readonly shapes = new Map<number, string>();
   /** Warm-up runs completed since start (metric mpc_warmup_runs_total). */
   totalRuns = 0;
 
-  constructor(private readonly c: PartyCore, private readonly opts: WarmupOptions, private readonly busy: () => boolean) {
+  /**
+   * `busy`: P0 has client work (a run going, sessions queued). `prep`: the
+   * party's offline phase; P2 records the dealing script of warm-up runs as
+   * of client runs, and P0 asks for a bundle of each warm-up shape after a
+   * round, so that the first client run of that shape is preprocessed too.
+   */
+  constructor(private readonly c: PartyCore, private readonly opts: WarmupOptions, private readonly busy: () => boolean, private readonly prep?: PrepDriver) {
     this.st = { state: opts.runs === 0 ? 'off' : 'waiting', runs: 0, ms: 0 };
   }
 
@@ -173,6 +184,9 @@ export class Warmup {
       send('warmup-end', { runs: this.st.runs, ok: true });
       this.st.stop = stop;
       this.endRound(null);
+      // The offline phase of the shapes warmed up (fresh seeds from the prep driver; no warm-up run used them).
+      for (const key of this.shapes.values()) this.prep?.schedule(key);
+      this.shapes.clear();
     } catch (e) {
       if (!this.isCurrent(round)) return;
       const err = asMpcError(e);
@@ -203,6 +217,7 @@ export class Warmup {
       for (const [p, seed] of [[1, s01], [2, s02]] as const) this.c.mesh.sendControl(p, 'warmup-run', { id: round.id, runId, batch, seed: seed.toString('base64'), masks });
       await this.forward(view, runId, batch, masks, { pair: [undefined, s01, s02], own: randomBytes(16) });
       ok = true;
+      if (masks && !masks.build) this.shapes.set(batch, this.shapeOf(batch, masks));
     } finally {
       clearTimeout(cut);
       this.c.weightMasks.ended(runId, masks, ok);
@@ -238,8 +253,11 @@ export class Warmup {
         if (s12.byteLength !== 16) throw new MpcError('E_PROTOCOL_DESYNC', 'pair seed from P1 is not 16 bytes', { party: 1, step: 'seed' });
         return { pair: [s, s12, undefined], own: randomBytes(16) };
       };
-      await this.forward(v, runId, batch as number, masks, seeds);
+      // P2 records what it deals, as in a client's live run of this shape (prep-driver.ts makes bundles from it).
+      const script = this.c.party === 2 && masks && !masks.build && this.prep?.opts.enabled && !this.c.model!.teachers ? [] : undefined;
+      await this.forward(v, runId, batch as number, masks, seeds, script);
       this.c.weightMasks.ended(runId, masks, true);
+      if (script) this.prep!.held!.record(this.shapeOf(batch as number, masks!), script);
       if (this.round === round) { this.st.runs += 1; this.totalRuns += 1; }
     } catch (e) {
       this.c.weightMasks.ended(runId, masks, false);
@@ -286,12 +304,18 @@ export class Warmup {
   }
 
   /** One warm-up forward pass (and the model's default output policy, if not plain logits) at this party. */
-  private async forward(view: SessionTransport, runId: string, batch: number, masks: PlanMasks | null, seeds: PartySeeds | (() => Promise<PartySeeds>)): Promise<void> {
+  /** The shape key (preprocessing.ts) of a client run of one session of `batch` images with the model's default policy. */
+  private shapeOf(batch: number, masks: PlanMasks): string {
+    const m = this.c.model!;
+    return shapeKey(m.info.modelHash, this.c.opts.compareBits ?? 32, this.c.opts.compareRadix ?? 4, masks, [{ batch, policy: policyKey(resolveModelPolicy(m, undefined)) }]);
+  }
+
+  private async forward(view: SessionTransport, runId: string, batch: number, masks: PlanMasks | null, seeds: PartySeeds | (() => Promise<PartySeeds>), dealScript?: DealScript): Promise<void> {
     const model = this.c.model!;
     const weightMasks = this.c.weightMasks.session(runId, masks, model.info.modelHash);
     const ctx = createContext(this.c.party, view, typeof seeds === 'function' ? await seeds() : seeds, {
       fracBits: model.info.fracBits, truncation: model.truncation, compareBits: this.c.opts.compareBits ?? 32, compareRadix: this.c.opts.compareRadix ?? 4,
-      ...(this.c.opts.kernels ? { kernels: this.c.opts.kernels } : {}), ...(weightMasks ? { weightMasks } : {}),
+      ...(this.c.opts.kernels ? { kernels: this.c.opts.kernels } : {}), ...(weightMasks ? { weightMasks } : {}), ...(dealScript ? { dealScript } : {}),
     });
     const input = this.c.party === 0 ? this.dummyInput(batch) : new BigUint64Array(batch * model.inputSize);
     const nets = model.teachers ?? [model.model];

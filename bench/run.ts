@@ -4,7 +4,7 @@
  *   npm run bench -- [--model networkA,cnn-maxpool,cnn-avgpool,vgg16] [--batch 1,8]
  *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]
  *                    [--transport grpc|memory]
- *                    [--prep wait|off] [--quick] [--no-write] [--verbose]
+ *                    [--prep wait|off] [--quick] [--no-write] [--verbose] [--no-cold-start]
  *
  * grpc (default): three real party processes (parties/main.ts via
  * parties/launch.ts) on loopback with mTLS between them, serving model-import
@@ -43,6 +43,11 @@
  * --heavy-warmup warm-up runs (default 1: the first run after start-up also
  * builds the kept weight masks, parties/weight-masks.ts; its time is logged).
  *
+ * Cold start (grpc, unless --no-cold-start; bench/cold-start.ts): for
+ * Network A and the seed CNN MaxPool among --model, fresh deployments with
+ * the parties' start-up warm-up off and on: first prediction and first-100
+ * median against the warm median (its own section of BENCHMARKS.md).
+ *
  * Writes bench/results/run-<date>.json, the section between
  * <!-- bench:run:begin --> and <!-- bench:run:end --> in BENCHMARKS.md, and
  * bench/results/latency-per-layer.svg (unless --no-write).
@@ -67,6 +72,7 @@ import type { LayerRecord, RunRecord } from '../parties/party.js';
 import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResult, type LayerStat, type RunMeta } from './report.js';
 import { tfjsPredictMs } from './tfjs-time.js';
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
+import { coldMarkdown, coldStart, writeColdSection } from './cold-start.js';
 
 interface ModelSpec { label: string; make: () => ModelIR<FloatTensor>; fracBits: number; heavy?: boolean; light?: boolean }
 
@@ -357,18 +363,26 @@ async function main(): Promise<void> {
   const chartRel = 'bench/results/latency-per-layer.svg';
   const md = markdown(meta, cases, chartRel);
   process.stdout.write(`${md}\n`);
-  if (noWrite) return;
-  const results = new URL('./results/', import.meta.url);
-  mkdirSync(results, { recursive: true });
-  const jsonFile = new URL(`run-${meta.date.replace(/[:.]/g, '-')}.json`, results);
-  writeFileSync(jsonFile, JSON.stringify({ meta, cases }, null, 2));
-  writeFileSync(new URL('latency-per-layer.svg', results), svgChart(meta, cases));
-  const docUrl = new URL('../BENCHMARKS.md', import.meta.url);
-  let doc = '# Benchmarks\n';
-  try { doc = readFileSync(docUrl, 'utf8'); } catch { /* new file */ }
-  const jsonRel = `bench/results/${jsonFile.pathname.split('/').pop()}`;
-  writeFileSync(docUrl, replaceSection(doc, '<!-- bench:run:begin -->', '<!-- bench:run:end -->', `${md}\n\nRaw numbers: \`${jsonRel}\`.`));
-  log(`wrote ${jsonRel}, ${chartRel}, BENCHMARKS.md`);
+  if (!noWrite) {
+    const results = new URL('./results/', import.meta.url);
+    mkdirSync(results, { recursive: true });
+    const jsonFile = new URL(`run-${meta.date.replace(/[:.]/g, '-')}.json`, results);
+    writeFileSync(jsonFile, JSON.stringify({ meta, cases }, null, 2));
+    writeFileSync(new URL('latency-per-layer.svg', results), svgChart(meta, cases));
+    const docUrl = new URL('../BENCHMARKS.md', import.meta.url);
+    let doc = '# Benchmarks\n';
+    try { doc = readFileSync(docUrl, 'utf8'); } catch { /* new file */ }
+    const jsonRel = `bench/results/${jsonFile.pathname.split('/').pop()}`;
+    writeFileSync(docUrl, replaceSection(doc, '<!-- bench:run:begin -->', '<!-- bench:run:end -->', `${md}\n\nRaw numbers: \`${jsonRel}\`.`));
+    log(`wrote ${jsonRel}, ${chartRel}, BENCHMARKS.md`);
+  }
+  // Cold start: fresh deployments, the parties' warm-up off and on (bench/cold-start.ts).
+  const coldKeys = transport === 'grpc' && !flag('--no-cold-start') ? ['networkA', 'cnn-maxpool'].filter((k) => modelKeys.includes(k)) : [];
+  if (coldKeys.length === 0) return;
+  const load0 = loadavg()[0]!;
+  const cold = coldMarkdown(await coldStart(coldKeys, quick ? { after: 200, clientWarmup: 50 } : {}), meta.command, meta.cpu, [load0, loadavg()[0]!]);
+  process.stdout.write(`${cold}\n`);
+  if (!noWrite) { writeColdSection(cold); log('wrote the cold-start section of BENCHMARKS.md'); }
 }
 
 main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });

@@ -147,8 +147,8 @@ export interface CommonSettings {
    * Start-up warm-up (parties/warmup.ts): each time its peer links come up,
    * P0 has the three parties run the protocol on the model's shapes with
    * dummy data (never client data) before they say ready: `runs` runs (0 =
-   * off) in turn over `batches`, at most `maxMs` in all (default 300 runs,
-   * 20 s, batch [1]). P0's setting decides a round; a party whose own `runs`
+   * off) in turn over `batches`, at most `maxMs` in all (default 1000 runs,
+   * 15 s, batch [1]). P0's setting decides a round; a party whose own `runs`
    * is 0 does not wait for one.
    */
   warmup: WarmupOptions;

@@ -61,7 +61,7 @@ export interface WarmupOptions {
   batches: number[];
 }
 
-export const DEFAULT_WARMUP: WarmupOptions = { runs: 300, maxMs: 20_000, batches: [1] };
+export const DEFAULT_WARMUP: WarmupOptions = { runs: 1000, maxMs: 15_000, batches: [1] };
 /** P1, P2: how long after their links are up they wait for P0's `warmup`. */
 export const START_GRACE_MS = 5_000;
 /** P1, P2: how long past the round's maxMs they wait for P0's `warmup-end`. */

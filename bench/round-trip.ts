@@ -7,13 +7,14 @@
  *          (what the mesh would be without grpc-js);
  *   tls    node:tls socket, mTLS, length-prefixed frames, Nagle off;
  *   tcp    node:net socket, no TLS (the floor).
- * Same certificates (parties/certs.ts), same payload sizes. Both ends run
- * in this one process and thread, so a round trip here is the CPU of both
- * sides' send and receive paths plus the event-loop turns between them, not
- * the cross-process wake-ups of a real deployment (those add to every stack
- * alike).
+ * Same certificates (parties/certs.ts), same payload sizes. Two modes:
+ *   one    both ends in this thread: a round trip is the CPU of both sides'
+ *          send and receive paths plus the event-loop turns between them;
+ *   two    the echo side in a worker thread (bench/round-trip-echo.ts: its
+ *          own event loop, as a peer process has): adds the wake-ups of the
+ *          other side, as in a deployment.
  *
- *   npx tsx bench/round-trip.ts [--n 2000] [--sizes 64,1024,16384] [--rounds 2]
+ *   npx tsx bench/round-trip.ts [--n 2000] [--sizes 64,1024,16384] [--rounds 2] [--modes one,two]
  *
  * Stacks alternate within each round; medians and ratios to tcp are printed.
  */
@@ -25,29 +26,19 @@ import tls from 'node:tls';
 import { median } from './report.js';
 import { closeAll, meshTrio, testCerts } from '../parties/testing.js';
 import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { PeerMesh } from '../parties/mesh.js';
+import { tlsFor } from '../parties/testing.js';
+import { frame, framed } from './round-trip-frames.js';
 
 const argv = process.argv.slice(2);
 const opt = (n: string, d: string): string => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1]! : d; };
 const N = Number(opt('--n', '2000'));
 const sizes = opt('--sizes', '64,1024,16384').split(',').map(Number);
 const rounds = Number(opt('--rounds', '2'));
+const modes = opt('--modes', 'one,two').split(',') as ('one' | 'two')[];
 
 type Pinger = { rt(payload: Uint8Array): Promise<void>; close(): Promise<void> };
-
-/** Length-prefixed frames on a byte stream: resolve each whole frame to the waiting reader. */
-function framed(onFrame: (f: Buffer) => void): (chunk: Buffer) => void {
-  let buf: Buffer = Buffer.alloc(0);
-  return (chunk) => {
-    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-    while (buf.length >= 4) {
-      const n = buf.readUInt32BE(0);
-      if (buf.length < 4 + n) break;
-      onFrame(buf.subarray(4, 4 + n));
-      buf = buf.subarray(4 + n);
-    }
-  };
-}
-const frame = (p: Uint8Array): Buffer => { const b = Buffer.allocUnsafe(4 + p.byteLength); b.writeUInt32BE(p.byteLength, 0); b.set(p, 4); return b; };
 
 /** A ping-pong over two duplex byte streams a (client side) and b (server side): b echoes each frame. */
 function pingPong(a: NodeJS.WritableStream & NodeJS.ReadableStream, b: NodeJS.WritableStream & NodeJS.ReadableStream, close: () => Promise<void>): Pinger {
@@ -119,6 +110,52 @@ async function mesh(): Promise<Pinger> {
 
 const STACKS: Record<string, () => Promise<Pinger>> = { mesh, h2, tls: tlsSocket, tcp };
 
+/** The echo side of `stack` in a worker thread; resolves its port and a way to stop it. */
+async function echoWorker(stack: string): Promise<{ port: number; stop: () => Promise<void> }> {
+  // The worker registers tsx's loader itself, then loads the TypeScript echo side.
+  const code = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(new URL('./round-trip-echo.ts', import.meta.url).href)}); })`;
+  const w = new Worker(code, { eval: true, workerData: { stack, certs: testCerts() } });
+  const [{ port }] = (await once(w, 'message')) as [{ port: number }];
+  return { port, stop: async () => { await w.terminate(); } };
+}
+
+/** The client side over a byte stream to the echo worker. */
+function streamPinger(a: NodeJS.WritableStream & NodeJS.ReadableStream, close: () => Promise<void>): Pinger {
+  let waiter: (() => void) | null = null;
+  a.on('data', framed(() => { const w = waiter; waiter = null; w?.(); }));
+  return { rt: (p) => new Promise<void>((resolve) => { waiter = resolve; a.write(frame(p)); }), close };
+}
+
+const TWO: Record<string, () => Promise<Pinger>> = {
+  async mesh() {
+    const e = await echoWorker('mesh');
+    const m = new PeerMesh({ party: 1, tls: tlsFor(1), dial: { 0: `127.0.0.1:${e.port}` } });
+    await m.start();
+    while (!m.isUp(0)) await new Promise((r) => setTimeout(r, 10));
+    const v = m.openSession('rt');
+    return { rt: async (p) => { v.send(0, 'ping', p); await v.recv(0, 'pong'); }, close: async () => { await m.close(); await e.stop(); } };
+  },
+  async h2() {
+    const e = await echoWorker('h2'), k = certs();
+    const session = http2.connect(`https://127.0.0.1:${e.port}`, { ca: k.ca, ...k.c, servername: 'party-0', settings: { initialWindowSize: 256 * 1024 } });
+    const a = session.request({ ':method': 'POST', ':path': '/link' }, { endStream: false });
+    return streamPinger(a, async () => { a.close(); session.close(); await e.stop(); });
+  },
+  async tls() {
+    const e = await echoWorker('tls'), k = certs();
+    const a = tls.connect({ port: e.port, host: '127.0.0.1', ca: k.ca, ...k.c, servername: 'party-0' });
+    a.setNoDelay(true);
+    await once(a, 'secureConnect');
+    return streamPinger(a, async () => { a.destroy(); await e.stop(); });
+  },
+  async tcp() {
+    const e = await echoWorker('tcp');
+    const a = net.connect({ port: e.port, host: '127.0.0.1', noDelay: true });
+    await once(a, 'connect');
+    return streamPinger(a, async () => { a.destroy(); await e.stop(); });
+  },
+};
+
 async function measure(make: () => Promise<Pinger>, size: number): Promise<number> {
   const p = await make();
   const payload = new Uint8Array(size).fill(7);
@@ -130,22 +167,23 @@ async function measure(make: () => Promise<Pinger>, size: number): Promise<numbe
 }
 
 const results: Record<string, number[]> = {};
-console.log(`round trips, one process: ${cpus().length} x ${cpus()[0]?.model}, 1-minute load ${loadavg()[0]!.toFixed(1)}, ${N} timed after 500 warm-up, ${rounds} rounds alternating`);
+console.log(`round trips: ${cpus().length} x ${cpus()[0]?.model}, 1-minute load ${loadavg()[0]!.toFixed(1)}, ${N} timed after 500 warm-up, ${rounds} rounds, stacks alternating`);
 for (let r = 0; r < rounds; r++) {
-  for (const size of sizes) {
-    for (const [name, make] of Object.entries(STACKS)) {
-      const us = await measure(make, size);
-      (results[`${name} ${size}`] ??= []).push(us);
+  for (const mode of modes) {
+    for (const size of sizes) {
+      for (const [name, make] of Object.entries(mode === 'one' ? STACKS : TWO)) (results[`${mode} ${name} ${size}`] ??= []).push(await measure(make, size));
     }
   }
 }
-console.log('| stack | payload | median round trip (µs), per round | vs tcp |');
-console.log('|---|---|---|---|');
-for (const size of sizes) {
-  const base = median(results[`tcp ${size}`]!);
-  for (const name of Object.keys(STACKS)) {
-    const v = results[`${name} ${size}`]!;
-    console.log(`| ${name} | ${size} B | ${v.map((x) => x.toFixed(0)).join(' / ')} | ${(median(v) / base).toFixed(1)}x |`);
+console.log('| threads | stack | payload | median round trip (µs), per round | vs tcp |');
+console.log('|---|---|---|---|---|');
+for (const mode of modes) {
+  for (const size of sizes) {
+    const base = median(results[`${mode} tcp ${size}`]!);
+    for (const name of Object.keys(STACKS)) {
+      const v = results[`${mode} ${name} ${size}`]!;
+      console.log(`| ${mode} | ${name} | ${size} B | ${v.map((x) => x.toFixed(0)).join(' / ')} | ${(median(v) / base).toFixed(1)}x |`);
+    }
   }
 }
 console.log(`1-minute load at the end: ${loadavg()[0]!.toFixed(1)}`);

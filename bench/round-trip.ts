@@ -12,7 +12,8 @@
  *          send and receive paths plus the event-loop turns between them;
  *   two    the echo side in a worker thread (bench/round-trip-echo.ts: its
  *          own event loop, as a peer process has): adds the wake-ups of the
- *          other side, as in a deployment.
+ *          other side, as in a deployment; also `mesh-lean`, the mesh with
+ *          grpc-js's transparent-retry buffer and channelz counters off.
  *
  *   npx tsx bench/round-trip.ts [--n 2000] [--sizes 64,1024,16384] [--rounds 2] [--modes one,two]
  *
@@ -111,10 +112,10 @@ async function mesh(): Promise<Pinger> {
 const STACKS: Record<string, () => Promise<Pinger>> = { mesh, h2, tls: tlsSocket, tcp };
 
 /** The echo side of `stack` in a worker thread; resolves its port and a way to stop it. */
-async function echoWorker(stack: string): Promise<{ port: number; stop: () => Promise<void> }> {
+async function echoWorker(stack: string, grpcOptions?: Record<string, number>): Promise<{ port: number; stop: () => Promise<void> }> {
   // The worker registers tsx's loader itself, then loads the TypeScript echo side.
   const code = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(new URL('./round-trip-echo.ts', import.meta.url).href)}); })`;
-  const w = new Worker(code, { eval: true, workerData: { stack, certs: testCerts() } });
+  const w = new Worker(code, { eval: true, workerData: { stack, certs: testCerts(), ...(grpcOptions ? { grpcOptions } : {}) } });
   const [{ port }] = (await once(w, 'message')) as [{ port: number }];
   return { port, stop: async () => { await w.terminate(); } };
 }
@@ -126,15 +127,21 @@ function streamPinger(a: NodeJS.WritableStream & NodeJS.ReadableStream, close: (
   return { rt: (p) => new Promise<void>((resolve) => { waiter = resolve; a.write(frame(p)); }), close };
 }
 
+/** The mesh with grpc-js options that skip per-message bookkeeping: no transparent-retry buffer, no channelz counters. */
+const LEAN = { 'grpc.enable_retries': 0, 'grpc.enable_channelz': 0 };
+
+async function meshTwo(grpcOptions?: Record<string, number>): Promise<Pinger> {
+  const e = await echoWorker('mesh', grpcOptions);
+  const m = new PeerMesh({ party: 1, tls: tlsFor(1), dial: { 0: `127.0.0.1:${e.port}` }, ...(grpcOptions ? { grpcOptions } : {}) });
+  await m.start();
+  while (!m.isUp(0)) await new Promise((r) => setTimeout(r, 10));
+  const v = m.openSession('rt');
+  return { rt: async (p) => { v.send(0, 'ping', p); await v.recv(0, 'pong'); }, close: async () => { await m.close(); await e.stop(); } };
+}
+
 const TWO: Record<string, () => Promise<Pinger>> = {
-  async mesh() {
-    const e = await echoWorker('mesh');
-    const m = new PeerMesh({ party: 1, tls: tlsFor(1), dial: { 0: `127.0.0.1:${e.port}` } });
-    await m.start();
-    while (!m.isUp(0)) await new Promise((r) => setTimeout(r, 10));
-    const v = m.openSession('rt');
-    return { rt: async (p) => { v.send(0, 'ping', p); await v.recv(0, 'pong'); }, close: async () => { await m.close(); await e.stop(); } };
-  },
+  mesh: () => meshTwo(),
+  'mesh-lean': () => meshTwo(LEAN),
   async h2() {
     const e = await echoWorker('h2'), k = certs();
     const session = http2.connect(`https://127.0.0.1:${e.port}`, { ca: k.ca, ...k.c, servername: 'party-0', settings: { initialWindowSize: 256 * 1024 } });
@@ -180,7 +187,7 @@ console.log('|---|---|---|---|---|');
 for (const mode of modes) {
   for (const size of sizes) {
     const base = median(results[`${mode} tcp ${size}`]!);
-    for (const name of Object.keys(STACKS)) {
+    for (const name of Object.keys(mode === 'one' ? STACKS : TWO)) {
       const v = results[`${mode} ${name} ${size}`]!;
       console.log(`| ${mode} | ${name} | ${size} B | ${v.map((x) => x.toFixed(0)).join(' / ')} | ${(median(v) / base).toFixed(1)}x |`);
     }

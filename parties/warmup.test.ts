@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { plainForward } from '../protocol/reference/forward.js';
-import { networkA, seededPrg, uniform } from '../protocol/testing/seed-models.js';
+import { networkA, seedCnn, seededPrg, uniform } from '../protocol/testing/seed-models.js';
 import { finishSession, partyTrio, startSession, type PartyTrio } from './testing.js';
 
 const F = 16;
@@ -9,7 +9,7 @@ const input = (seed: number): Float64Array => uniform(seededPrg(seed), 784, 1).m
 
 const readyz = async (t: PartyTrio, p: 0 | 1 | 2) => {
   const r = await t.servers[p].app.inject({ method: 'GET', url: '/readyz' });
-  return { status: r.statusCode, body: r.json() as { ready: boolean; code?: string; message?: string; warmup: { state: string; runs: number; ms: number; stop?: string; code?: string } } };
+  return { status: r.statusCode, body: r.json() as { ready: boolean; code?: string; message?: string; warmup: { state: string; runs: number; ms: number; stop?: string; cut?: boolean; code?: string } } };
 };
 
 /** Poll until `ok` holds for the three /readyz answers (or fail after ms). */
@@ -76,6 +76,33 @@ describe('start-up warm-up (parties/warmup.ts)', () => {
     const rs = await until(t, (r) => r.every((x) => x.status === 200), 30_000);
     expect(rs[0]!.body.warmup).toMatchObject({ state: 'done', stop: 'client' });
     expect(rs[0]!.body.warmup.runs).toBeLessThan(100_000);
+  }, 120_000);
+
+  it('the budget ends the round as done (stop "budget"), not failed; the kept masks stay valid', async () => {
+    t = await partyTrio({ plain: model, fracBits: F, warmup: { runs: 100_000, maxMs: 600 } });
+    const rs = await until(t, (r) => r.every((x) => x.status === 200), 30_000);
+    expect(rs[0]!.body.warmup).toMatchObject({ state: 'done', stop: 'budget' });
+    expect(rs[0]!.body.warmup.runs).toBeGreaterThan(0);
+    expect(rs[0]!.body.warmup.ms).toBeLessThan(600 + 500);
+    for (const r of rs) expect(r.body.warmup.code).toBeUndefined();
+    for (const s of t.servers) expect(s.party.weightMasks.info?.ready).toBe(true);
+    const out = await finishSession(t, await startSession(t, input(8), 1, F), F);
+    expect(out.ok).toBe(true);
+  }, 60_000);
+
+  it('a client session cuts a warm-up run in flight (seed CNN, runs of ~0.1–0.5 s): the round is done, not failed, and the session is served', async () => {
+    const cnn = seedCnn('maxpool2d');
+    t = await partyTrio({ plain: cnn, fracBits: 13, warmup: { runs: 100_000, maxMs: 60_000 } });
+    await until(t, (r) => r[0]!.body.warmup.runs >= 3, 60_000);
+    const x = uniform(seededPrg(9), 150 * 125, 1).map((v) => (v + 1) / 2);
+    const out = await finishSession(t, await startSession(t, x, 1, 13), 13);
+    expect(out.ok).toBe(true);
+    const want = plainForward(cnn, x, 1).data;
+    expect(Math.max(...Array.from(out.logits!, (g, i) => Math.abs(g - want[i]!)))).toBeLessThan(0.05);
+    const rs = await until(t, (r) => r.every((x) => x.status === 200), 30_000);
+    expect(rs[0]!.body.warmup).toMatchObject({ state: 'done', stop: 'client', cut: true });
+    for (const r of rs) expect(r.body.warmup.code).toBeUndefined();
+    for (const s of t.servers) expect(s.party.weightMasks.info?.ready).toBe(true);
   }, 120_000);
 
   it('a peer lost during the warm-up is reported at once, not waited out: P0 waits again with the cause, P1 reports the round failed', async () => {

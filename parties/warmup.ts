@@ -77,6 +77,8 @@ export interface WarmupStatus {
   ms: number;
   /** Why a round ended early: runs done, budget spent, or client work waiting. */
   stop?: 'runs' | 'budget' | 'client';
+  /** The round's last run was cut short (by the budget or a client), not failed. */
+  cut?: boolean;
   code?: ErrorCode;
   message?: string;
 }
@@ -172,11 +174,17 @@ export class Warmup {
     try {
       send('warmup', { runs: this.opts.runs, maxMs: this.opts.maxMs });
       await this.acks(round);
+      const lastMs = new Map<number, number>();
       for (let i = 0; i < this.opts.runs; i++) {
         if (!this.isCurrent(round)) return;
-        if (performance.now() - round.t0 >= round.maxMs) { stop = 'budget'; break; }
+        const batch = this.opts.batches[i % this.opts.batches.length]!;
+        // A run that would not end within the budget (as long as the last one of its size) is not started.
+        if (performance.now() - round.t0 + (lastMs.get(batch) ?? 0) >= round.maxMs) { stop = 'budget'; break; }
         if (this.busy()) { stop = 'client'; break; }
-        await this.leadRun(round, this.opts.batches[i % this.opts.batches.length]!);
+        const t = performance.now();
+        const cut = await this.leadRun(round, batch);
+        if (cut) { stop = cut; this.st.cut = true; break; }
+        lastMs.set(batch, performance.now() - t);
         this.st.runs += 1;
         this.totalRuns += 1;
       }
@@ -204,23 +212,36 @@ export class Warmup {
     });
   }
 
-  private async leadRun(round: Round, batch: number): Promise<void> {
+  /**
+   * One warm-up run led by P0. It is cut (and the round ends, not failed)
+   * when the round's budget runs out or a client session waits: returns why,
+   * or null when the run completed. The followers close their part at
+   * `warmup-end`. A cut 'use' run leaves the kept weight masks valid (no
+   * party changed its store); a cut build run drops them.
+   */
+  private async leadRun(round: Round, batch: number): Promise<'budget' | 'client' | null> {
     const model = this.c.model!;
     const runId = randomUUID();
     const view = this.open(round, runId);
     const masks = this.c.weightMasks.plan(runId, model.info.modelHash);
     const s01 = randomBytes(16), s02 = randomBytes(16);
-    let ok = false;
-    // The round's budget cuts a run still going (the followers get `warmup-end` and close theirs).
-    const cut = setTimeout(() => view.close(new MpcError('E_DEADLINE', `warm-up run passed the round's budget of ${round.maxMs} ms`, { party: 0 })), Math.max(0, round.t0 + round.maxMs - performance.now()));
+    let ok = false, why: 'budget' | 'client' | null = null;
+    const cutNow = (w: 'budget' | 'client'): void => { why ??= w; view.close(new MpcError('E_DEADLINE', `warm-up run cut (${w})`, { party: 0 })); };
+    const budget = setTimeout(() => cutNow('budget'), Math.max(0, round.t0 + round.maxMs - performance.now()));
+    const client = setInterval(() => { if (this.busy()) cutNow('client'); }, 20);
     try {
       for (const [p, seed] of [[1, s01], [2, s02]] as const) this.c.mesh.sendControl(p, 'warmup-run', { id: round.id, runId, batch, seed: seed.toString('base64'), masks });
       await this.forward(view, runId, batch, masks, { pair: [undefined, s01, s02], own: randomBytes(16) });
       ok = true;
       if (masks && !masks.build) this.shapes.set(batch, this.shapeOf(batch, masks));
+      return null;
+    } catch (e) {
+      if (why) return why;
+      throw e;
     } finally {
-      clearTimeout(cut);
-      this.c.weightMasks.ended(runId, masks, ok);
+      clearTimeout(budget);
+      clearInterval(client);
+      this.c.weightMasks.ended(runId, masks, ok || (why !== null && masks !== null && !masks.build));
       round.views.delete(runId);
       view.close();
     }

@@ -143,7 +143,7 @@ export class Warmup {
       return;
     }
     if (from !== 0 || this.c.party === 0 || !UUID.test(id)) return;
-    if (type === 'warmup') this.follow(id, typeof b.maxMs === 'number' ? b.maxMs : this.opts.maxMs);
+    if (type === 'warmup') this.follow(id, typeof b.maxMs === 'number' && b.maxMs > 0 ? Math.min(b.maxMs, 3_600_000) : this.opts.maxMs);
     else if (type === 'warmup-run' && this.round?.id === id) void this.followRun(b);
     // A P0 without warm-up (runs 0) ends a round it never started: this party does not wait for one.
     else if (type === 'warmup-end' && (this.round?.id === id || (!this.round && b.ok === true && b.runs === 0))) {

@@ -83,7 +83,7 @@ export interface WarmupStatus {
   message?: string;
 }
 
-interface Round { id: string; t0: number; maxMs: number; acks: Set<PartyId>; onAck: (() => void) | null; views: Map<string, SessionTransport>; timer?: NodeJS.Timeout }
+interface Round { id: string; t0: number; maxMs: number; acks: Set<PartyId>; onAck: (() => void) | null; views: Map<string, SessionTransport>; cutRun?: string }
 
 export class Warmup {
   private st: WarmupStatus;
@@ -150,7 +150,8 @@ export class Warmup {
       const ok = b.ok === true, runs = typeof b.runs === 'number' ? b.runs : 0;
       const code = (typeof b.code === 'string' && b.code in ERROR_CODES ? b.code : 'E_INTERNAL') as ErrorCode;
       this.st.runs = runs;
-      this.endRound(ok ? null : new MpcError(code, `warm-up failed at P0 (${code})`, { party: 0 }), runs === 0 && ok ? 'off' : undefined);
+      if (ok && typeof b.cut === 'string') this.round?.views.get(b.cut)?.close(new MpcError('E_DEADLINE', 'warm-up run cut by P0', { party: 0 }));
+      this.endRound(ok ? null : new MpcError(code, `warm-up failed at P0 (${code})`, { party: 0 }), runs === 0 && ok ? 'off' : undefined, ok);
     }
   }
 
@@ -189,7 +190,8 @@ export class Warmup {
         this.totalRuns += 1;
       }
       if (!this.isCurrent(round)) return;
-      send('warmup-end', { runs: this.st.runs, ok: true });
+      // The followers let their runs finish (a build run's masks must be kept everywhere), except a run P0 cut.
+      send('warmup-end', { runs: this.st.runs, ok: true, ...(round.cutRun ? { cut: round.cutRun } : {}) });
       this.st.stop = stop;
       this.endRound(null);
       // The offline phase of the shapes warmed up (fresh seeds from the prep driver; no warm-up run used them).
@@ -226,7 +228,7 @@ export class Warmup {
     const masks = this.c.weightMasks.plan(runId, model.info.modelHash);
     const s01 = randomBytes(16), s02 = randomBytes(16);
     let ok = false, why: 'budget' | 'client' | null = null;
-    const cutNow = (w: 'budget' | 'client'): void => { why ??= w; view.close(new MpcError('E_DEADLINE', `warm-up run cut (${w})`, { party: 0 })); };
+    const cutNow = (w: 'budget' | 'client'): void => { why ??= w; round.cutRun = runId; view.close(new MpcError('E_DEADLINE', `warm-up run cut (${w})`, { party: 0 })); };
     const budget = setTimeout(() => cutNow('budget'), Math.max(0, round.t0 + round.maxMs - performance.now()));
     const client = setInterval(() => { if (this.busy()) cutNow('client'); }, 20);
     try {
@@ -279,7 +281,8 @@ export class Warmup {
       await this.forward(v, runId, batch as number, masks, seeds, script);
       this.c.weightMasks.ended(runId, masks, true);
       if (script) this.prep!.held!.record(this.shapeOf(batch as number, masks!), script);
-      if (this.round === round) { this.st.runs += 1; this.totalRuns += 1; }
+      this.totalRuns += 1;
+      if (this.round === round) this.st.runs += 1;
     } catch (e) {
       this.c.weightMasks.ended(runId, masks, false);
       const err = asMpcError(e);
@@ -359,13 +362,20 @@ export class Warmup {
     return x;
   }
 
-  /** End the current round: done (err null), failed, or back to waiting / off; closes its open runs. */
-  private endRound(err: MpcError | null, state?: WarmupState): void {
+  /**
+   * End the current round: done (err null), failed, or back to waiting / off.
+   * Its open runs are closed, or with `finish` (a follower told that P0
+   * completed them) left to end by themselves, closed only if still open
+   * after FOLLOW_GRACE_MS.
+   */
+  private endRound(err: MpcError | null, state?: WarmupState, finish = false): void {
     const round = this.round;
     if (!round && state === 'waiting') { if (this.st.state === 'running') this.st.state = 'waiting'; return; }
     this.round = null;
     if (this.c.party !== 0) clearTimeout(this.followTimer);
-    if (round) for (const v of round.views.values()) v.close(err ?? new MpcError('E_PEER_UNAVAILABLE', 'warm-up ended'));
+    const close = (): void => { if (round) for (const v of round.views.values()) v.close(err ?? new MpcError('E_PEER_UNAVAILABLE', 'warm-up ended')); };
+    if (finish && round && round.views.size > 0) setTimeout(close, FOLLOW_GRACE_MS).unref();
+    else close();
     const ms = round ? performance.now() - round.t0 : 0;
     this.st = { ...this.st, state: state ?? (err ? 'failed' : 'done'), ms, ...(err ? { code: err.code, message: err.message } : {}) };
     if (state === 'waiting') return;

@@ -19,7 +19,9 @@
  *     A party whose run fails sends `warmup-abort` {id, runId, code}.
  *  3. P0 stops after `runs` runs, when `maxMs` has passed (a run still going
  *     then is cut), or as soon as a client session waits (client work first),
- *     and sends `warmup-end` {id, runs, ok, code?}.
+ *     and sends `warmup-end` {id, runs, ok, code?, cut?}. The followers let
+ *     the runs P0 completed finish (a build run's weight masks must be kept
+ *     at every party) and close only the run P0 cut, if any.
  * A party is ready once its round ended (done, or failed: a failure is
  * logged and shown in /readyz, never a hang: P1 and P2 stop waiting after
  * maxMs + FOLLOW_GRACE_MS, and for a `warmup` after START_GRACE_MS, which

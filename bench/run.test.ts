@@ -16,9 +16,9 @@ function bench(args: string[]): { out: string; err: string; status: number | nul
 
 describe('npm run bench (Network A, 2 reps)', () => {
   it.each(['grpc', 'memory'])('transport %s: summary rows for batch 1 and 2, per-layer tables, no failures', (transport) => {
-    const { out, err, status } = bench(['--model', 'networkA', '--batch', '1,2', '--reps', '2', '--warmup', '1', '--warmup-s', '0', '--transport', transport]);
+    const { out, err, status } = bench(['--model', 'networkA', '--batch', '1,2', '--reps', '2', '--warmup', '1', '--warmup-s', '0', '--transport', transport, '--no-cold-start']);
     expect(status, err.slice(-2000)).toBe(0);
-    expect(out).toContain(`Command: \`npm run bench -- --model networkA --batch 1,2 --reps 2 --warmup 1 --warmup-s 0 --transport ${transport} --no-write\``);
+    expect(out).toContain(`Command: \`npm run bench -- --model networkA --batch 1,2 --reps 2 --warmup 1 --warmup-s 0 --transport ${transport} --no-cold-start --no-write\``);
     expect(out).toMatch(/`nproc` = \d+, CPU /);
     for (const b of [1, 2]) {
       expect(out).toMatch(new RegExp(`\\| MNIST Network A \\(784-128-128-10\\) \\| ${b} \\| 1\\+2 \\| [\\d.]+ ms \\| [\\d.]+ ms \\|`));

@@ -6,7 +6,7 @@
  *                     `--zoo` selects all five at batch 1)
  *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]
  *                    [--transport grpc|memory]
- *                    [--prep wait|off] [--quick] [--no-write] [--verbose]
+ *                    [--prep wait|off] [--quick] [--no-write] [--verbose] [--no-cold-start]
  *
  * grpc (default): three real party processes (parties/main.ts via
  * parties/launch.ts) on loopback with mTLS between them, serving model-import
@@ -52,6 +52,11 @@
  * kind (from the parties' run stats) and the per-image target and the 4 GB
  * peak-RSS limit per party, met or not.
  *
+ * Cold start (grpc, unless --no-cold-start; bench/cold-start.ts): for
+ * Network A and the seed CNN MaxPool among --model, fresh deployments with
+ * the parties' start-up warm-up off and on: first prediction and first-100
+ * median against the warm median (its own section of BENCHMARKS.md).
+ *
  * Writes bench/results/run-<date>.json, the section between
  * <!-- bench:run:begin --> and <!-- bench:run:end --> in BENCHMARKS.md (a
  * selection of zoo models only: <!-- bench:zoo:begin --> ... end), and
@@ -80,6 +85,7 @@ import { zooMarkdown } from './report-kinds.js';
 import { RSS_LIMIT_BYTES, resnet50, ZOO_FIXTURES, ZOO_TARGET_MS, zooInput, zooModel } from './zoo-models.js';
 import { tfjsPredictMsOrNaN } from './tfjs-time.js';
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
+import { coldMarkdown, coldStart, writeColdSection } from './cold-start.js';
 
 interface ModelSpec {
   label: string; make: () => ModelIR<FloatTensor> | Promise<ModelIR<FloatTensor>>; fracBits: number; heavy?: boolean; light?: boolean;
@@ -240,6 +246,8 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
       sessions: { defaultDeadlineMs: 3_600_000, maxDeadlineMs: 3_600_000 },
       readyTimeoutMs: 900_000,
       ...(prepMode === 'off' ? { preprocess: { enabled: false } } : {}),
+      // VGG16: one run is longer than the start-up warm-up's budget (it would be cut and leave nothing); the first run builds the masks.
+      ...(spec.heavy ? { warmup: { runs: 0 } } : {}),
       // Warnings and errors only, without the start-up/shut-down link chatter.
       onLine: (p, line) => { if (verbose || (/"level":(4|5|6)\d/.test(line) && !/cannot link to peer|peer link down/.test(line))) log(`[P${p}] ${line.slice(0, 400)}`); },
     });
@@ -382,20 +390,28 @@ async function main(): Promise<void> {
   const zooOnly = modelKeys.every((k) => ZOO_KEYS.includes(k));
   const md = zooOnly ? zooMarkdown(meta, cases, RSS_LIMIT_BYTES) : markdown(meta, cases, chartRel);
   process.stdout.write(`${md}\n`);
-  if (noWrite) return;
-  const results = new URL('./results/', import.meta.url);
-  mkdirSync(results, { recursive: true });
-  const jsonFile = new URL(`run-${meta.date.replace(/[:.]/g, '-')}.json`, results);
-  writeFileSync(jsonFile, JSON.stringify({ meta, cases }, null, 2));
-  // The chart belongs to the seed models' section; a zoo selection leaves it as it is.
-  if (!zooOnly) writeFileSync(new URL('latency-per-layer.svg', results), svgChart(meta, cases));
-  const docUrl = new URL('../BENCHMARKS.md', import.meta.url);
-  let doc = '# Benchmarks\n';
-  try { doc = readFileSync(docUrl, 'utf8'); } catch { /* new file */ }
-  const jsonRel = `bench/results/${jsonFile.pathname.split('/').pop()}`;
-  const section = zooOnly ? 'zoo' : 'run';
-  writeFileSync(docUrl, replaceSection(doc, `<!-- bench:${section}:begin -->`, `<!-- bench:${section}:end -->`, `${md}\n\nRaw numbers: \`${jsonRel}\`.`));
-  log(`wrote ${jsonRel}, ${zooOnly ? '' : `${chartRel}, `}BENCHMARKS.md`);
+  if (!noWrite) {
+    const results = new URL('./results/', import.meta.url);
+    mkdirSync(results, { recursive: true });
+    const jsonFile = new URL(`run-${meta.date.replace(/[:.]/g, '-')}.json`, results);
+    writeFileSync(jsonFile, JSON.stringify({ meta, cases }, null, 2));
+    // The chart belongs to the seed models' section; a zoo selection leaves it as it is.
+    if (!zooOnly) writeFileSync(new URL('latency-per-layer.svg', results), svgChart(meta, cases));
+    const docUrl = new URL('../BENCHMARKS.md', import.meta.url);
+    let doc = '# Benchmarks\n';
+    try { doc = readFileSync(docUrl, 'utf8'); } catch { /* new file */ }
+    const jsonRel = `bench/results/${jsonFile.pathname.split('/').pop()}`;
+    const section = zooOnly ? 'zoo' : 'run';
+    writeFileSync(docUrl, replaceSection(doc, `<!-- bench:${section}:begin -->`, `<!-- bench:${section}:end -->`, `${md}\n\nRaw numbers: \`${jsonRel}\`.`));
+    log(`wrote ${jsonRel}, ${zooOnly ? '' : `${chartRel}, `}BENCHMARKS.md`);
+  }
+  // Cold start: fresh deployments, the parties' warm-up off and on (bench/cold-start.ts).
+  const coldKeys = transport === 'grpc' && !flag('--no-cold-start') ? ['networkA', 'cnn-maxpool'].filter((k) => modelKeys.includes(k)) : [];
+  if (coldKeys.length === 0) return;
+  const load0 = loadavg()[0]!;
+  const cold = coldMarkdown(await coldStart(coldKeys, quick ? { after: 200, clientWarmup: 50 } : {}), meta.command, meta.cpu, [load0, loadavg()[0]!]);
+  process.stdout.write(`${cold}\n`);
+  if (!noWrite) { writeColdSection(cold); log('wrote the cold-start section of BENCHMARKS.md'); }
 }
 
 main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });

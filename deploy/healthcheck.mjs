@@ -5,7 +5,7 @@
  *   node deploy/healthcheck.mjs [healthz|readyz]      (default healthz)
  *
  * Asks this party's own HTTP API on loopback for /healthz (process alive,
- * event loop answering) or /readyz (model loaded and both peers linked).
+ * event loop answering) or /readyz (model loaded, both peers linked, start-up warm-up ended).
  * The port and TLS settings come from the same place the party reads them:
  * PARTY_CONFIG + PARTY_ID (or --config/--party), PARTY_HTTP_PORT. Plain
  * JavaScript, no tsx and no project import, so it starts in ~50 ms.

@@ -51,6 +51,7 @@ export const DEPLOYMENT_SCHEMA = obj({
   compareRadix: int,
   keepWeightMasks: bool,
   preprocess: obj({ enabled: bool, maxBytes: int, timeoutMs: int }),
+  warmup: obj({ runs: int, maxMs: int, batches: { type: 'array', items: int } }),
   tlsReloadMs: int,
   privacy: obj({ accountantFile: str, budget, budgets: { type: 'object', additionalProperties: budget }, enforce: str }),
   parties: { type: 'array', items: party, minItems: 3, maxItems: 3 },

@@ -84,6 +84,18 @@ describe('party configuration', () => {
     expect(err).toMatchObject({ code: 'E_BAD_ARGUMENT' });
   });
 
+  it('warm-up: default on, partial overrides, unknown keys and bad values refused by name', () => {
+    expect(resolveConfig(dep(), 2, '/x').warmup).toEqual({ runs: 1000, maxMs: 15_000, batches: [1] });
+    expect(resolveConfig(dep({ warmup: { runs: 0 } }), 2, '/x').warmup).toEqual({ runs: 0, maxMs: 15_000, batches: [1] });
+    expect(resolveConfig(dep({ warmup: { maxMs: 5_000, batches: [1, 8] } }), 0, '/x').warmup).toEqual({ runs: 1000, maxMs: 5_000, batches: [1, 8] });
+    const bad = (o: Partial<DeploymentConfig>) => () => resolveConfig(dep(o), 0, '/x');
+    expect(bad({ warmup: { rnus: 5 } as unknown as DeploymentConfig['warmup'] })).toThrow(/unknown key 'rnus' in warmup/);
+    expect(bad({ warmup: { runs: -1 } })).toThrow(/warmup.runs/);
+    expect(bad({ warmup: { maxMs: 0 } })).toThrow(/warmup.maxMs/);
+    expect(bad({ warmup: { batches: [] } })).toThrow(/warmup.batches/);
+    expect(bad({ warmup: { batches: [0] } })).toThrow(/warmup.batches/);
+  });
+
   it('privacy accountant: one state file per party ({party}), relative to the config, default budget; opened at start only when configured', () => {
     const d = resolveConfig(dep(), 1, '/etc/securenn').privacySettings;
     expect(d).toEqual({ accountantFile: '/etc/securenn/data/privacy-accountant-p1.json', budget: { epsilon: 10, delta: 1e-5 }, eager: false });

@@ -22,6 +22,7 @@ import { MAX_TEACHERS, type ModelSource, type PateNoise } from './model-source.j
 import type { PrivacySettings } from './privacy.js';
 import { checkDeploymentSchema } from './config-schema.js';
 import { hostOf, isLoopbackHost } from './tls.js';
+import { DEFAULT_WARMUP, type WarmupOptions } from './warmup.js';
 
 export interface PartyEntry {
   /**
@@ -142,6 +143,15 @@ export interface CommonSettings {
    * is dropped. The three parties should agree (P0 decides per run).
    */
   preprocess: { enabled: boolean; maxBytes: number; timeoutMs: number };
+  /**
+   * Start-up warm-up (parties/warmup.ts): each time its peer links come up,
+   * P0 has the three parties run the protocol on the model's shapes with
+   * dummy data (never client data) before they say ready: `runs` runs (0 =
+   * off) in turn over `batches`, at most `maxMs` in all (default 1000 runs,
+   * 15 s, batch [1]). P0's setting decides a round; a party whose own `runs`
+   * is 0 does not wait for one.
+   */
+  warmup: WarmupOptions;
   /** Privacy accountant (differentially private outputs): each party keeps its own state file. */
   privacy: PrivacyConfig;
   /**
@@ -166,12 +176,14 @@ export interface PrivacyConfig {
   enforce?: Enforcement;
 }
 
-export interface DeploymentConfig extends Omit<Partial<CommonSettings>, 'privacy' | 'batch' | 'http'> {
+export interface DeploymentConfig extends Omit<Partial<CommonSettings>, 'privacy' | 'batch' | 'http' | 'warmup'> {
   parties: [PartyEntry, PartyEntry, PartyEntry];
   http?: Partial<CommonSettings['http']>;
   /** Missing fields take DEFAULTS.batch. */
   batch?: Partial<CommonSettings['batch']>;
   privacy?: Partial<PrivacyConfig>;
+  /** Missing fields take DEFAULTS.warmup. */
+  warmup?: Partial<WarmupOptions>;
 }
 
 export interface PartyConfig extends CommonSettings {
@@ -199,6 +211,7 @@ export const DEFAULTS: CommonSettings = {
   compareRadix: 4,
   keepWeightMasks: true,
   preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 },
+  warmup: { ...DEFAULT_WARMUP },
   privacy: { budget: { epsilon: 10, delta: 1e-5 } },
   tlsReloadMs: 10_000,
 };
@@ -276,6 +289,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
     http: { ...DEFAULTS.http, ...dep.http, ...over.http },
     cors: { ...DEFAULTS.cors, ...dep.cors, ...over.cors },
     preprocess: { ...DEFAULTS.preprocess, ...dep.preprocess, ...over.preprocess },
+    warmup: { ...DEFAULTS.warmup, ...dep.warmup, ...over.warmup },
     privacy: { ...DEFAULTS.privacy, ...dep.privacy, ...over.privacy },
   };
   const pc = c.privacy;
@@ -295,6 +309,10 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   if (typeof c.preprocess.enabled !== 'boolean') bad('preprocess.enabled must be true or false');
   int(c.preprocess.maxBytes, 'preprocess.maxBytes', 0, 2 ** 40);
   int(c.preprocess.timeoutMs, 'preprocess.timeoutMs', 1, 3_600_000);
+  int(c.warmup.runs, 'warmup.runs', 0, 1_000_000);
+  int(c.warmup.maxMs, 'warmup.maxMs', 1, 3_600_000);
+  if (!Array.isArray(c.warmup.batches) || c.warmup.batches.length === 0) bad('warmup.batches must list at least one batch size');
+  for (const b of c.warmup.batches) int(b, 'warmup.batches[]', 1, 4096);
   int(c.batch.windowMs, 'batch.windowMs', 0, 60_000);
   int(c.batch.maxBatch, 'batch.maxBatch', 1, 4096);
   int(c.batch.maxConcurrentRuns, 'batch.maxConcurrentRuns', 1, 1024);

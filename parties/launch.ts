@@ -30,6 +30,8 @@ export interface LaunchOptions {
   sessions?: Partial<CommonSettings['sessions']>;
   /** Config preprocess (default: the config default, on). */
   preprocess?: Partial<CommonSettings['preprocess']>;
+  /** Config warmup (default: the config default, on; parties/warmup.ts). */
+  warmup?: Partial<CommonSettings['warmup']>;
   /** Config compareRadix (default: the config default, 4). */
   compareRadix?: 2 | 4;
   /** Each log line of a child (raw). */
@@ -180,6 +182,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
     ...(opts.batch ? { batch: { ...{ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 }, ...opts.batch } } : {}),
     ...(opts.compareRadix ? { compareRadix: opts.compareRadix } : {}),
     ...(opts.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...opts.preprocess } } : {}),
+    ...(opts.warmup ? { warmup: opts.warmup } : {}),
     // Used session ids are journalled in the deployment's folder: a restarted party still refuses them.
     sessions: { ...DEFAULTS.sessions, ...(opts.sessions ? { defaultDeadlineMs: 120_000, ...opts.sessions } : {}), idJournal: 'state/session-ids-p{party}.log' },
     parties: [

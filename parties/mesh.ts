@@ -77,6 +77,8 @@ export interface MeshOptions {
   settings?: () => LinkSettings;
   /** Link versions this party speaks (default link-hello.ts DEFAULT_VERSIONS; tests simulate other builds with it). */
   linkVersions?: VersionRange;
+  /** Extra grpc-js channel and server options (benchmarks: bench/round-trip.ts compares settings). */
+  grpcOptions?: grpc.ChannelOptions;
 }
 
 export type ControlHandler = (from: PartyId, type: string, body: unknown) => void;
@@ -162,6 +164,7 @@ export class PeerMesh implements FrameSink {
       'grpc.keepalive_time_ms': opts.keepaliveMs ?? 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc-node.flow_control_window': this.flowWindow,
+      ...opts.grpcOptions,
     };
     for (const [p, a] of Object.entries(opts.dial ?? {})) if (a) this.dialAddr[Number(p)] = a;
     this.sweeper = setInterval(() => this.sweep(), 1_000);

@@ -18,6 +18,7 @@ import type { PreprocessOptions } from './preprocessing.js';
 import type { AccountantHolder, PrivacySettings } from './privacy.js';
 import type { SessionTransport } from './session-transport.js';
 import type { SessionStore } from './sessions.js';
+import type { WarmupOptions } from './warmup.js';
 import type { PlanMasks, WeightMaskState } from './weight-masks.js';
 
 export interface SessionLimits {
@@ -54,6 +55,8 @@ export interface PartyOptions {
   preprocess?: PreprocessOptions;
   /** This party's privacy accountant. */
   privacy: PrivacySettings;
+  /** Start-up warm-up between the parties (parties/warmup.ts; default DEFAULT_WARMUP; P0's decides for the three). */
+  warmup?: WarmupOptions;
   logger?: Logger;
   metrics?: PartyMetrics;
   /** Test hook: called after each layer of each run. */

@@ -31,6 +31,7 @@ import { RunExecutor } from './run-executor.js';
 import { RunPlanner } from './run-planner.js';
 import { SessionDesk } from './session-desk.js';
 import { SessionStore, type Session } from './sessions.js';
+import { Warmup, DEFAULT_WARMUP, type WarmupStatus } from './warmup.js';
 import { WeightMaskState } from './weight-masks.js';
 
 export type { LayerRecord, PartyOptions, RunRecord, SessionLimits } from './party-core.js';
@@ -53,6 +54,8 @@ export class Party implements PartyCore {
   readonly planner: RunPlanner;
   readonly prep: PrepDriver;
   readonly executor: RunExecutor;
+  /** Start-up warm-up between the parties (warmup.ts): not ready until its round ended. */
+  readonly warmup: Warmup;
   private isClosed = false;
   private readonly sweeper: NodeJS.Timeout;
   private readonly journal: IdJournal | undefined;
@@ -83,10 +86,12 @@ export class Party implements PartyCore {
     this.executor = new RunExecutor(this, this.prep, (sessions) => { for (const s of sessions) if (s) this.planner.maybeQueue(s); });
     this.planner = new RunPlanner(this, this.executor, this.prep);
     this.desk = new SessionDesk(this, this.planner);
+    this.warmup = new Warmup(this, opts.warmup ?? DEFAULT_WARMUP, () => this.executor.runs.size > 0 || this.planner.queued > 0, this.prep);
     this.sweeper = setInterval(() => this.planner.sweepEarly(), 10_000);
     this.sweeper.unref();
-    this.mesh.onControl((from, type, body) => this.planner.onControl(from, type, body));
+    this.mesh.onControl((from, type, body) => (type.startsWith('warmup') ? this.warmup.onControl(from, type, body) : this.planner.onControl(from, type, body)));
     this.mesh.onPeer((peer, up) => {
+      this.warmup.peerChanged(peer, up);
       if (up) return;
       // The peer may come back without its kept masks: build them again.
       this.weightMasks.reset();
@@ -128,13 +133,19 @@ export class Party implements PartyCore {
 
   get closed(): boolean { return this.isClosed; }
 
+  /**
+   * Whether the party takes sessions: model loaded, both peer links up. A
+   * party still warming up takes them too (P0 then ends the warm-up round:
+   * client work first); /readyz says ready only once the warm-up ended.
+   */
   ready(): boolean { return this.model !== null && this.mesh.allUp() && !this.isClosed; }
 
   /**
    * /readyz: the model, each peer link, and why a link was refused (a peer
-   * with another link version or settings: `compareBits: P0 has 32, P1 has 64`).
+   * with another link version or settings: `compareBits: P0 has 32, P1 has 64`),
+   * and the start-up warm-up (warmup.ts: waiting, running, done, failed or off).
    */
-  readiness(): { ready: boolean; modelLoaded: boolean; peers: Record<string, boolean>; peerProblems?: Record<string, { code: string; message: string }>; peerWarnings?: Record<string, string[]> } {
+  readiness(): { ready: boolean; modelLoaded: boolean; peers: Record<string, boolean>; warmup: WarmupStatus; peerProblems?: Record<string, { code: string; message: string }>; peerWarnings?: Record<string, string[]> } {
     const peers: Record<string, boolean> = {};
     const problems: Record<string, { code: string; message: string }> = {};
     const warnings: Record<string, string[]> = {};
@@ -145,7 +156,7 @@ export class Party implements PartyCore {
       if (h.problem && !this.mesh.isUp(p)) problems[`P${p}`] = { code: h.problem.code, message: h.problem.message };
       if (h.warnings.length > 0 && this.mesh.isUp(p)) warnings[`P${p}`] = h.warnings;
     }
-    return { ready: this.ready(), modelLoaded: this.model !== null, peers, ...(Object.keys(problems).length ? { peerProblems: problems } : {}), ...(Object.keys(warnings).length ? { peerWarnings: warnings } : {}) };
+    return { ready: this.ready() && this.warmup.settled, modelLoaded: this.model !== null, peers, warmup: this.warmup.status, ...(Object.keys(problems).length ? { peerProblems: problems } : {}), ...(Object.keys(warnings).length ? { peerWarnings: warnings } : {}) };
   }
 
   modelInfo(): ModelInfo {
@@ -177,6 +188,7 @@ export class Party implements PartyCore {
     this.isClosed = true;
     clearInterval(this.sweeper);
     this.planner.batcher?.close();
+    this.warmup.close();
     this.store.failAll(() => new MpcError('E_PEER_UNAVAILABLE', `P${this.party} is shutting down`, { party: this.party }));
     await this.mesh.close();
     this.store.close();
@@ -189,6 +201,7 @@ export class Party implements PartyCore {
     this.isClosed = true;
     clearInterval(this.sweeper);
     this.planner.batcher?.close();
+    this.warmup.close();
     this.mesh.kill();
     this.store.close();
   }

@@ -96,6 +96,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
     compareRadix: cfg.compareRadix,
     keepWeightMasks: cfg.keepWeightMasks,
     preprocess: { ...DEFAULT_PREPROCESS, ...cfg.preprocess },
+    warmup: cfg.warmup,
     privacy: cfg.privacySettings,
     logger: app.log as unknown as Logger,
     metrics,
@@ -108,6 +109,9 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
   r.register(new Collected('mpc_prep_bundles_ready', 'Preprocessed bundles ready for a next run (P0) or held (P1, P2).', 'gauge', () => [[{}, party.prepPool?.readyCount ?? party.prepHeld?.count ?? 0]]));
   r.register(new Collected('mpc_prep_in_flight', 'Preprocessing requests not yet reported by both peers, or about to be sent after a run (P0).', 'gauge', () => [[{}, party.prepInFlight ? 1 : 0]]));
   r.register(new Collected('mpc_sessions_queued', 'Sessions waiting for a batch (P0).', 'gauge', () => [[{}, party.queuedSessions]]));
+  r.register(new Collected('mpc_warmup_runs_total', 'Start-up warm-up runs this party took part in (parties/warmup.ts; not client runs).', 'counter', () => [[{}, party.warmup.totalRuns]]));
+  r.register(new Collected('mpc_warmup_state', '1 for the state of the start-up warm-up (waiting, running, done, failed, off); the party is ready only after it.', 'gauge', () => [[{ state: party.warmup.status.state }, 1]]));
+  r.register(new Collected('mpc_warmup_duration_seconds', 'Duration of the last warm-up round that ended.', 'gauge', () => [[{}, party.warmup.status.ms / 1000]]));
   r.register(new Collected('mpc_model_loaded', '1 when the share model is loaded.', 'gauge', () => [[{}, party.model ? 1 : 0]]));
   r.register(new Collected('mpc_peer_up', '1 when the link to the peer is up.', 'gauge', () => ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party).map((p) => [{ peer: `P${p}` }, party.mesh.isUp(p) ? 1 : 0])));
   const peers = ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party);

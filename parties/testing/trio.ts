@@ -81,6 +81,8 @@ export interface TrioOptions {
   clients?: [ClientCredential[], ClientCredential[], ClientCredential[]];
   /** Config http (request timeout, keep-alive). */
   http?: Partial<CommonSettings['http']>;
+  /** Config warmup (default here: { runs: 0 }, off; parties/warmup.ts). */
+  warmup?: Partial<CommonSettings['warmup']>;
 }
 
 export interface PartyTrio {
@@ -114,6 +116,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
     batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 4, ...o.batch },
     ...(o.keepWeightMasks !== undefined ? { keepWeightMasks: o.keepWeightMasks } : {}),
     ...(o.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...o.preprocess } } : {}),
+    warmup: o.warmup ?? { runs: 0 },
     sessions: { defaultDeadlineMs: 30_000, maxDeadlineMs: 60_000, maxSessions: 100, retentionMs: 60_000, ...o.sessions },
     ...(o.privacy ? { privacy: { accountantFile: path.join(o.privacy.dir, 'privacy-accountant-p{party}.json'), ...(o.privacy.budget ? { budget: o.privacy.budget } : {}) } } : {}),
     parties: [

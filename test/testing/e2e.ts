@@ -75,7 +75,12 @@ export interface Parties {
   stop(): Promise<void>;
 }
 
-/** P0, P1, P2 as child processes serving a model-import bundle, mTLS between them, log level trace. */
+/**
+ * P0, P1, P2 as child processes serving a model-import bundle, mTLS between
+ * them, log level trace. The start-up warm-up (parties/warmup.ts) runs on
+ * every model with a small budget (20 runs, 3 s; opts.warmup overrides) and
+ * must not fail.
+ */
 export async function startParties(bundleDir: string, opts: Partial<LaunchOptions> = {}): Promise<Parties> {
   const logs: PartyLog[] = [];
   let launched: Launched;
@@ -84,6 +89,7 @@ export async function startParties(bundleDir: string, opts: Partial<LaunchOption
       bundleDir,
       logLevel: 'trace',
       readyTimeoutMs: 90_000,
+      warmup: { runs: 20, maxMs: 3_000 },
       ...opts,
       onLine: (party, line) => { logs.push({ party, line }); opts.onLine?.(party, line); },
     });
@@ -91,6 +97,10 @@ export async function startParties(bundleDir: string, opts: Partial<LaunchOption
     throw new Error(`parties did not start: ${e instanceof Error ? e.message : String(e)}\n${logTail(logs)}`);
   }
   if (launched.certs === null) throw new Error('expected mTLS between the parties');
+  for (const url of launched.urls) {
+    const w = ((await (await fetch(`${url}/readyz`)).json()) as { warmup?: { state: string; code?: string; message?: string } }).warmup;
+    if (w?.state === 'failed') { await launched.stop(); throw new Error(`start-up warm-up failed at ${url}: ${w.code} ${w.message}\n${logTail(logs)}`); }
+  }
   return { launched, urls: launched.urls, token: launched.token, logs, stop: () => launched.stop() };
 }
 

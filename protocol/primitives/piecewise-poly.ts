@@ -50,7 +50,7 @@
  *
  * Range. Comparisons are exact while every x - B_k stays within the
  * comparison ring: |x| <= 2^(31-f) - max|B_k| - 1 (real units) with
- * ctx.compareBits = 32 (8181 at f = 18 for silu's |B| <= 10), 2^(62-f) -
+ * ctx.compareBits = 32 (8179 at f = 18 for silu's |B| <= 12), 2^(62-f) -
  * max|B_k| - 1 with 64 (comparableLimit). Beyond it the segment is wrong.
  * In the tails every coefficient but a_0 is exactly 0 and u = x, so z = 0
  * (both truncations map a sharing of 0 to 0: no low bits carry) and p = 0

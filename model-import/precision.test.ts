@@ -117,6 +117,16 @@ describe('precision chooser (model-import/precision.ts)', () => {
     expect(c2.ranges).toEqual(expect.arrayContaining([{ layer: 'mp_same', kind: 'padded', maxAbs: 3e4 }, { layer: 'mp_same', kind: 'difference', maxAbs: 6e4 }]));
   });
 
+  it('with a secure argmax (output mode label) the logits are compared too: logits ~5e4 fit the 32-bit ring as outputs, not under the argmax\'s push-down', () => {
+    const m = model([2], [{ kind: 'dense', name: 'logits', inputs: ['input'], units: 2, activation: 'linear', kernel: t([2, 2], [5e4, 0, 0, 4e4]) }]);
+    const xs = [Float64Array.of(1, 1), Float64Array.of(0.9, 1)];
+    expect(choosePrecision(m, xs).settings.compareBits).toBe(32);
+    const c = choosePrecision(m, xs, { comparesOutput: true });
+    expect(c.settings.compareBits).toBe(64);
+    // 'padded': the winner pushed down by 2^29 ring units needs |logit| 2^f < 2^29 / 4, i.e. < 32768 at f = 12.
+    expect(c.trials[0]).toMatchObject({ verdict: 'range', worst: { layer: 'logits (secure argmax)', kind: 'padded', maxAbs: 5e4 } });
+  });
+
   it('refuses bad options and an empty sample set with coded errors', () => {
     const m = tinyWeights();
     expect(() => choosePrecision(m, [])).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));

@@ -64,7 +64,7 @@ import { loadModel } from './load.js';
 import { isSeedArch, SEED_ARCHS, writeSeedModel } from './seed-models.js';
 import { choosePrecision, formatChoice, type CompareBits, type PrecisionChoice } from './precision.js';
 
-const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits F] [--truncation local|exact] [--compare-bits 32|64] [--target-error 1e-3] [--force]
+const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits F] [--truncation local|exact] [--compare-bits 32|64] [--target-error 1e-3] [--min-agreement 0.999] [--force]
                   [--input-shape H,W,C] [--labels A,B | --no-labels]
                   [--config-from FILE] [--samples PATH ...] [--random N] [--preprocessing P ...] [--scaling auto|unit|raw|symmetric]
                   (--preprocessing P: ${PREPROCESSING_FLAG_HELP})
@@ -164,6 +164,7 @@ const CLI_OPTIONS = {
   truncation: { type: 'string' },
   'compare-bits': { type: 'string' },
   'target-error': { type: 'string' },
+  'min-agreement': { type: 'string' },
   force: { type: 'boolean' },
   'input-shape': { type: 'string' },
   labels: { type: 'string' },
@@ -224,6 +225,8 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
   if (explicitW !== undefined && explicitW !== 32 && explicitW !== 64) throw bad(`--compare-bits must be 32 or 64`);
   const targetError = values['target-error'] !== undefined ? Number(values['target-error']) : 1e-3;
   if (!(targetError > 0 && targetError < 1)) throw bad(`--target-error must be a number in (0, 1), got '${values['target-error']}'`);
+  const minAgreement = values['min-agreement'] !== undefined ? Number(values['min-agreement']) : 0;
+  if (!(minAgreement >= 0 && minAgreement <= 1)) throw bad(`--min-agreement must be a fraction in [0, 1], got '${values['min-agreement']}'`);
   if (values.force && explicitF === undefined && explicitT === undefined && explicitW === undefined) throw bad('--force keeps explicit settings: give --frac-bits, --truncation or --compare-bits with it');
   const scalingArg = values.scaling ?? 'auto';
   if (!['auto', 'unit', 'raw', 'symmetric'].includes(scalingArg)) throw bad(`--scaling must be auto, unit, raw or symmetric`);
@@ -314,6 +317,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
     if (samples.length > 0) {
       choice = choosePrecision(ir, samples.map((x) => x.input), {
         targetError,
+        minAgreement,
         ...(explicitF !== undefined ? { fracBits: explicitF } : {}),
         ...(explicitT !== undefined ? { truncation: explicitT } : {}),
         ...(explicitW !== undefined ? { compareBits: explicitW as CompareBits } : {}),

@@ -127,6 +127,21 @@ describe('precision chooser (model-import/precision.ts)', () => {
     expect(c.trials[0]).toMatchObject({ verdict: 'range', worst: { layer: 'logits (secure argmax)', kind: 'padded', maxAbs: 5e4 } });
   });
 
+  it('--min-agreement: outputs near a decision boundary (200 sigmoid logits of 2e-5 to 1.5e-3) push f up until their sides agree; without it they are printed only', () => {
+    // |w| in [2e-5, 1e-3] with random signs: at f = 12 (ulp 2.4e-4) many round to 0 or flip, at f = 20 every one is >= 20 ulp.
+    const signs = uniform(200, -1, 1), w = uniform(200, 2e-5, 1e-3).map((v, i) => (signs[i]! < 0 ? -v : v));
+    const m = model([1], [{ kind: 'dense', name: 'labels', inputs: ['input'], units: 200, activation: 'linear', kernel: t([1, 200], w) }], 'sigmoid');
+    const xs = [Float64Array.of(1), Float64Array.of(1.5)];
+    const loose = choosePrecision(m, xs);
+    expect(loose.settings.fracBits).toBe(12);
+    const strict = choosePrecision(m, xs, { minAgreement: 1 });
+    expect(strict.trials[0]).toMatchObject({ settings: { fracBits: 12 }, verdict: 'decisions' });
+    expect(strict.trials[0]!.decisions!).toBeLessThan(1);
+    expect(strict.settings.fracBits).toBeGreaterThan(12);
+    expect(strict.trials.at(-1)!.decisions).toBe(1);
+    expect(() => choosePrecision(m, xs, { minAgreement: 1.5 })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+  });
+
   it('refuses bad options and an empty sample set with coded errors', () => {
     const m = tinyWeights();
     expect(() => choosePrecision(m, [])).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));

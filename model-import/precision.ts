@@ -76,6 +76,13 @@ export interface PrecisionOptions {
   force?: boolean;
   /** The parties compare the logits (secure argmax: output mode label / label+confidence). */
   comparesOutput?: boolean;
+  /**
+   * Smallest fraction of decisions the simulation must share with the float
+   * model (argmax per sample; for several sigmoid outputs, each output's side
+   * of 0.5: a mask's pixels, multi-label findings). Default 0: printed, not
+   * required (a sample at a decision boundary could otherwise refuse any f).
+   */
+  minAgreement?: number;
 }
 
 /** The largest magnitude (reals) one layer's comparisons see over the samples. */
@@ -85,7 +92,7 @@ export interface RangeStat {
   maxAbs: number;
 }
 
-export type Verdict = 'chosen' | 'error' | 'range' | 'risk' | 'forced';
+export type Verdict = 'chosen' | 'error' | 'decisions' | 'range' | 'risk' | 'forced';
 
 export interface Trial {
   settings: PrecisionSettings;
@@ -196,8 +203,8 @@ const GROUPS: readonly [CompareBits, TruncationMode][] = [[32, 'local'], [64, 'l
  * opts.force with explicit settings), E_BAD_ARGUMENT without samples.
  */
 export function choosePrecision(model: ModelIR<FloatTensor>, inputs: readonly ArrayLike<number>[], opts: PrecisionOptions = {}): PrecisionChoice {
-  const targetError = opts.targetError ?? 1e-3, errorMargin = opts.errorMargin ?? 2, rangeMargin = opts.rangeMargin ?? 4, riskLimit = opts.riskLimit ?? 1e-6;
-  if (!(targetError > 0) || !(errorMargin >= 1) || !(rangeMargin >= 1) || !(riskLimit > 0)) throw new MpcError('E_BAD_ARGUMENT', 'precision: targetError and riskLimit must be > 0, errorMargin and rangeMargin >= 1', { step: 'import.precision' });
+  const targetError = opts.targetError ?? 1e-3, errorMargin = opts.errorMargin ?? 2, rangeMargin = opts.rangeMargin ?? 4, riskLimit = opts.riskLimit ?? 1e-6, minAgreement = opts.minAgreement ?? 0;
+  if (!(targetError > 0) || !(errorMargin >= 1) || !(rangeMargin >= 1) || !(riskLimit > 0) || !(minAgreement >= 0 && minAgreement <= 1)) throw new MpcError('E_BAD_ARGUMENT', 'precision: targetError and riskLimit must be > 0, errorMargin and rangeMargin >= 1, minAgreement in [0, 1]', { step: 'import.precision' });
   if (inputs.length === 0) throw new MpcError('E_BAD_ARGUMENT', 'precision: the chooser needs at least one sample input', { step: 'import.precision' });
   const [lo, hi] = opts.fracBitsRange ?? [12, MAX_FRAC_BITS];
   if (opts.fracBits !== undefined && !(Number.isInteger(opts.fracBits) && opts.fracBits >= MIN_FRAC_BITS && opts.fracBits <= MAX_FRAC_BITS)) throw new MpcError('E_BAD_ARGUMENT', `precision: fractional bits must be an integer in ${MIN_FRAC_BITS}..${MAX_FRAC_BITS}, got ${opts.fracBits}`, { step: 'import.precision' });
@@ -236,6 +243,10 @@ export function choosePrecision(model: ModelIR<FloatTensor>, inputs: readonly Ar
         if (opts.fracBits === undefined) { trials.push({ settings, verdict: 'error', ...measured }); continue; }
         warnings.push(`the explicit f = ${f} misses the target: simulated error ${fmt(s.error)} > ${fmt(limit)} (target ${fmt(targetError)} / margin ${errorMargin})`);
       }
+      if (s.error <= limit && s.decisions < minAgreement) {
+        if (opts.fracBits === undefined) { trials.push({ settings, verdict: 'decisions', ...measured }); continue; }
+        warnings.push(`the explicit f = ${f} misses the decision agreement: ${(100 * s.decisions).toFixed(2)}% < ${(100 * minAgreement).toFixed(2)}%`);
+      }
       if (truncation === 'local' && s.risk > riskLimit) {
         if (opts.truncation !== 'local') { trials.push({ settings, verdict: 'risk', ...measured }); break; }
         warnings.push(`the explicit local truncation is expected to give ${fmt(s.risk)} wrong elements per inference (> ${fmt(riskLimit)}): --truncation exact removes that`);
@@ -243,6 +254,7 @@ export function choosePrecision(model: ModelIR<FloatTensor>, inputs: readonly Ar
       trials.push({ settings, verdict: 'chosen', ...measured });
       const why = `the cheapest candidate that passes: simulated error ${fmt(s.error)} ${s.error <= limit ? '<=' : '>'} ${fmt(limit)} (target ${fmt(targetError)} / margin ${errorMargin})`
         + `, compared values within the ${compareBits}-bit ring / ${rangeMargin}${range.worst ? ` (tightest: '${range.worst.layer}' ${fmt(range.worst.maxAbs)} of ${fmt(range.worst.allowed)})` : ''}`
+        + (minAgreement > 0 ? `, decisions agree ${(100 * s.decisions).toFixed(2)}% >= ${(100 * minAgreement).toFixed(2)}%` : '')
         + (truncation === 'local' ? `, local truncation's expected wrong elements per inference ${fmt(s.risk)}` : ', exact truncation');
       return { ...base, settings, forced: false, reason: why, warnings };
     }
@@ -261,7 +273,7 @@ function refuse(base: Omit<PrecisionChoice, 'settings' | 'forced' | 'reason' | '
   }
   const hint = isExplicit ? ' (explicit settings: pass --force to import anyway, or leave them out to let the importer choose)' : '';
   const ranged = trials.filter((t) => t.verdict === 'range' && t.worst);
-  const targetMissed = trials.some((t) => t.verdict === 'error');
+  const targetMissed = trials.some((t) => t.verdict === 'error' || t.verdict === 'decisions');
   if (!targetMissed && ranged.length > 0) {
     // Every group failed on the range: name the widest attempt's binding layer.
     const t = ranged.reduce((a, b) => (b.worst!.allowed > a.worst!.allowed ? b : a));
@@ -270,7 +282,7 @@ function refuse(base: Omit<PrecisionChoice, 'settings' | 'forced' | 'reason' | '
   }
   const best = [...sims.values()].reduce((a, b) => Math.min(a, b.error), Infinity);
   const rangeNote = ranged.length ? `; ${ranged.map((t) => `${label(t.settings)} out of range at '${t.worst!.layer}' (${fmt(t.worst!.maxAbs)} > ${fmt(t.worst!.allowed)})`).join('; ')}` : '';
-  throw new MpcError('E_PRECISION_TARGET', `no candidate meets the target error ${fmt(base.targetError)} / margin ${base.errorMargin} on the ${base.samples} samples: best simulated error ${Number.isFinite(best) ? fmt(best) : 'none (no candidate in range)'}${rangeNote}${hint}`, { step: 'import.precision' });
+  throw new MpcError('E_PRECISION_TARGET', `no candidate meets the target error ${fmt(base.targetError)} / margin ${base.errorMargin}${opts.minAgreement ? ` and ${(100 * opts.minAgreement).toFixed(2)}% decision agreement` : ''} on the ${base.samples} samples: best simulated error ${Number.isFinite(best) ? fmt(best) : 'none (no candidate in range)'}${rangeNote}${hint}`, { step: 'import.precision' });
 }
 
 const KIND_TEXT: Record<CompareKind, string> = {
@@ -291,7 +303,7 @@ export function formatChoice(c: PrecisionChoice): string {
   lines.push(`  ${'f'.padStart(3)}  ${'trunc'.padEnd(5)}  ${'ring'.padStart(4)}  ${'error'.padStart(9)}  ${'risk'.padStart(8)}  ${'decisions'.padStart(9)}  ${'tightest range (observed / allowed)'.padEnd(44)}  verdict`);
   for (const t of c.trials) {
     const w = t.worst ? `${t.worst.layer.slice(0, 26)} ${fmt(t.worst.maxAbs)}/${fmt(t.worst.allowed)}` : '-';
-    lines.push(`  ${String(t.settings.fracBits).padStart(3)}  ${t.settings.truncation.padEnd(5)}  ${String(t.settings.compareBits).padStart(4)}  ${(t.error !== undefined ? fmt(t.error) : '-').padStart(9)}  ${(t.risk !== undefined ? t.risk.toExponential(1) : '-').padStart(8)}  ${(t.decisions !== undefined ? `${(100 * t.decisions).toFixed(1)}%` : '-').padStart(9)}  ${w.padEnd(44)}  ${VERDICT_TEXT[t.verdict]}`);
+    lines.push(`  ${String(t.settings.fracBits).padStart(3)}  ${t.settings.truncation.padEnd(5)}  ${String(t.settings.compareBits).padStart(4)}  ${(t.error !== undefined ? fmt(t.error) : '-').padStart(9)}  ${(t.risk !== undefined ? t.risk.toExponential(1) : '-').padStart(8)}  ${(t.decisions !== undefined ? `${(100 * t.decisions).toFixed(2)}%` : '-').padStart(9)}  ${w.padEnd(44)}  ${VERDICT_TEXT[t.verdict]}`);
   }
   return lines.join('\n');
 }
@@ -299,6 +311,7 @@ export function formatChoice(c: PrecisionChoice): string {
 const VERDICT_TEXT: Record<Verdict, string> = {
   chosen: 'chosen',
   error: 'error above target / margin',
+  decisions: 'decision agreement below the minimum',
   range: 'out of range (higher f only narrower)',
   risk: 'local truncation risk too high',
   forced: 'kept by --force',

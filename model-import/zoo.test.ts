@@ -101,10 +101,10 @@ describe.skipIf(!have)('zoo models: import and plaintext vs Keras (max |output e
 describe.skipIf(!have)('zoo models over shares (three parties in-process) vs the plaintext twin', () => {
   const k = getKernels();
   /** The secure run on the second X-ray at the settings the precision chooser picks on both golden inputs (target 1e-3). */
-  async function secureVsPlain(m: string) {
+  async function secureVsPlain(m: string, minAgreement = 0) {
     const { ir } = await loadModel(path.join(ZOO, m, 'model.keras'));
     const x = input(m, 1);
-    const choice = choosePrecision(ir, [input(m, 0), x]);
+    const choice = choosePrecision(ir, [input(m, 0), x], { minAgreement });
     const { fracBits: f, truncation, compareBits } = choice.settings;
     console.log(`[zoo] ${m}: chosen f = ${f}, ${truncation} truncation, ${compareBits}-bit comparisons (simulated error ${choice.trials.at(-1)!.error!.toExponential(2)})`);
     expect(choice.forced).toBe(false);
@@ -123,8 +123,10 @@ describe.skipIf(!have)('zoo models over shares (three parties in-process) vs the
     expect(got.indexOf(Math.max(...got))).toBe(want.indexOf(Math.max(...want)));
   }, 120_000);
 
-  it('unet-128 at the chosen settings: mask within 1e-3 (max abs), at least 99.9% of pixels on the same side of 0.5', async () => {
-    const { got, want, golden: gold } = await secureVsPlain('unet-128');
+  it('unet-128 at the settings chosen with --min-agreement 0.9995: mask within 1e-3 (max abs), at least 99.9% of pixels on the same side of 0.5', async () => {
+    // Without the agreement requirement the chooser took f = 13 (exact truncation) and the secure mask had 99.915% of
+    // its pixels on the float model's side: inside the acceptance, but barely.
+    const { got, want, golden: gold } = await secureVsPlain('unet-128', 0.9995);
     let same = 0;
     got.forEach((p, i) => { if ((p > 0.5) === (want[i]! > 0.5)) same++; });
     console.log(`[zoo] unet-128 secure: max |dp| vs plaintext ${maxAbs(got, want).toExponential(2)}, vs Keras ${maxAbs(got, gold).toExponential(2)}, same side of 0.5: ${same}/${got.length}`);

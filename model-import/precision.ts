@@ -34,7 +34,9 @@
  * Order (cheapest first): compare ring 32 with local truncation, 64 with
  * local, 32 with exact, 64 with exact (exact adds 2 rounds per truncation;
  * the 64-bit ring adds bytes per comparison but no rounds, and rounds
- * dominate on a LAN); within each, f ascending from 12 to 20. A higher f
+ * dominate on a LAN; a 64-bit group is skipped when the 32-bit one with the
+ * same truncation never failed on the range, since the ring changes only
+ * that); within each, f ascending from 12 to 20. A higher f
  * only narrows the range and raises the local risk, so a group stops at the
  * first f that fails those. Explicit settings restrict the candidates to
  * themselves; a candidate set with no passing member is refused
@@ -226,6 +228,10 @@ export function choosePrecision(model: ModelIR<FloatTensor>, inputs: readonly Ar
   const base = { explicit, targetError, errorMargin, rangeMargin, riskLimit, samples: inputs.length, trials, ranges: ref.ranges };
   const limit = targetError / errorMargin;
   for (const [compareBits, truncation] of groups) {
+    // The 64-bit ring changes only the range check: after a 32-bit group with the same truncation that never failed on
+    // the range, it would fail exactly where that one did.
+    const narrow = trials.filter((x) => x.settings.compareBits === 32 && x.settings.truncation === truncation);
+    if (compareBits === 64 && narrow.length > 0 && !narrow.some((x) => x.verdict === 'range')) continue;
     for (const f of fs) {
       const settings = { fracBits: f, truncation, compareBits };
       const range = rangeCheck(ref.ranges, f, compareBits, rangeMargin);

@@ -233,6 +233,8 @@ export function choosePrecision(model: ModelIR<FloatTensor>, inputs: readonly Ar
     const narrow = trials.filter((x) => x.settings.compareBits === 32 && x.settings.truncation === truncation);
     if (compareBits === 64 && narrow.length > 0 && !narrow.some((x) => x.verdict === 'range')) continue;
     for (const f of fs) {
+      // The simulation does not depend on the truncation rule or the ring: an f that missed the target once misses it again.
+      if (trials.some((x) => x.settings.fracBits === f && (x.verdict === 'error' || x.verdict === 'decisions'))) continue;
       const settings = { fracBits: f, truncation, compareBits };
       const range = rangeCheck(ref.ranges, f, compareBits, rangeMargin);
       const worst = range.worst ? { worst: range.worst } : {};

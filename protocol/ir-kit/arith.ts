@@ -61,6 +61,8 @@ export interface Arith {
   scaled(acc: number): number;
   /** Fractional bits (fixed only). */
   readonly fracBits?: number;
+  /** How truncations round (fixed only; FixedArithOptions.rounding). 'stochastic' also makes smooth activations use their fixedDraw. */
+  readonly rounding?: 'nearest' | 'floor' | 'stochastic';
   /** Encoded value back to a real. */
   decode(v: number): number;
   /** Called with the smallest and largest input (reals) of each smooth activation a layer applies (the importer checks them against the approximation's range). */
@@ -164,6 +166,7 @@ export function fixedArith(opts: FixedArithOptions = {}): Arith {
       return this.scaled(x * this.publicWeight(c));
     },
     fracBits: f,
+    rounding: opts.rounding ?? 'nearest',
     decode: (v) => v / unit,
   };
 }

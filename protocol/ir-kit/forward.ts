@@ -51,7 +51,9 @@ function smooth(name: SmoothActivationName, y: Float64Array, ar: Arith, layer: s
   // The approximation compares x - B_k for every breakpoint (inputRange's ends are the outermost).
   compared(ar, layer, 'sign', [y], Math.max(Math.abs(s.inputRange[0]), Math.abs(s.inputRange[1])));
   if (ar.kind === 'float') { for (let i = 0; i < y.length; i++) y[i] = s.float(y[i]!); return y; }
-  const ring = s.fixed(BigUint64Array.from(y, (v) => BigInt.asUintN(64, BigInt(v))), ar.fracBits!);
+  const xr = BigUint64Array.from(y, (v) => BigInt.asUintN(64, BigInt(v)));
+  // Stochastic rounding: one draw of the secure protocol's own rounding, where the approximation offers it.
+  const ring = ar.rounding === 'stochastic' && s.fixedDraw ? s.fixedDraw(xr, ar.fracBits!) : s.fixed(xr, ar.fracBits!);
   for (let i = 0; i < y.length; i++) y[i] = Number(BigInt.asIntN(64, ring[i]!));
   return y;
 }

@@ -54,6 +54,13 @@ export interface BundleManifest {
   fracBits: number;
   /** How the parties truncate products (protocol/context.ts): absent means 'local'. */
   truncation?: TruncationMode;
+  /**
+   * The narrowest comparison ring the model's compared values fit in on the
+   * importer's samples (model-import/precision.ts); a party configured with a
+   * narrower compareBits refuses the bundle (E_MODEL_SETTINGS). Absent: not
+   * checked (older bundles, imports without samples).
+   */
+  compareBits?: 32 | 64;
   ring: 'Z_2^64';
   encoding: 'u64le';
   inputShape: number[];
@@ -87,6 +94,8 @@ export interface WriteBundleOptions {
   fracBits?: number;
   /** 'exact' writes truncation: 'exact' into the manifests (default 'local', written as absent). */
   truncation?: TruncationMode;
+  /** The comparison ring the model needs (precision.ts), written into the manifests when given. */
+  compareBits?: 32 | 64;
   kernels?: RingKernels;
   /** Replace an existing output directory (atomically). */
   overwrite?: boolean;
@@ -152,6 +161,7 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
   const total = precheck(ir, f);
   const outShape = inferShapes(ir).get(ir.output);
   if (opts.truncation !== undefined && !TRUNCATION_MODES.includes(opts.truncation)) throw new MpcError('E_BAD_ARGUMENT', `bundle: truncation must be 'local' or 'exact', got '${String(opts.truncation)}'`, { step: 'import.bundle' });
+  if (opts.compareBits !== undefined && opts.compareBits !== 32 && opts.compareBits !== 64) throw new MpcError('E_BAD_ARGUMENT', `bundle: compareBits must be 32 or 64, got '${String(opts.compareBits)}'`, { step: 'import.bundle' });
   if (opts.privacy !== undefined) {
     try {
       // With the model: the noise scale must be samplable at f bits, and a clip bound implies a least sensitivity for
@@ -217,6 +227,7 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
         source: { file: src.sourceFile ? path.basename(src.sourceFile) : 'unknown', format: src.format ?? 'ir', ...(src.kerasVersion ? { kerasVersion: src.kerasVersion } : {}) },
         fracBits: f,
         ...(opts.truncation === 'exact' ? { truncation: 'exact' as const } : {}),
+        ...(opts.compareBits !== undefined ? { compareBits: opts.compareBits } : {}),
         ring: 'Z_2^64',
         encoding: 'u64le',
         inputShape: ir.inputShape.slice(),
@@ -290,6 +301,7 @@ export function loadBundle(dir: string, party: PartyId): { manifest: BundleManif
     throw new MpcError('E_BUNDLE_INTEGRITY', `bundle: fractional bits ${String(manifest.fracBits)} out of range`, { step: 'bundle.load', party, cause: e });
   }
   if (manifest.truncation !== undefined && !TRUNCATION_MODES.includes(manifest.truncation)) throw integrity(`truncation '${String(manifest.truncation)}' is not 'local' or 'exact'`, party);
+  if (manifest.compareBits !== undefined && manifest.compareBits !== 32 && manifest.compareBits !== 64) throw integrity(`compareBits '${String(manifest.compareBits)}' is not 32 or 64`, party);
   if (manifest.privacy !== undefined) {
     try {
       resolvePolicy(manifest.privacy);

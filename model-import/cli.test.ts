@@ -67,6 +67,31 @@ describe('mpc-import CLI', () => {
     for (const p of [0, 1, 2] as const) expect(loadBundle(out, p).manifest.truncation).toBe('exact');
   });
 
+  it('chooses the precision on the samples, prints what it tried and why, and writes the choice into the manifests; --random 0 says nothing was checked', async () => {
+    const cap = capture();
+    const out = path.join(tmp.dir, 'chosen');
+    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--out', out, '--no-labels', '--random', '3', '--target-error', '1e-3'])).toBe(0);
+    vi.restoreAllMocks();
+    const text = cap.out();
+    const m = /precision: +f = (\d+), (local|exact) truncation, (32|64)-bit comparison ring\n +why: the cheapest candidate that passes/.exec(text);
+    expect(m).not.toBeNull();
+    expect(text).toMatch(/tried \(3 samples, cheapest first/);
+    expect(text).toMatch(/ +\d+ +(local|exact) +(32|64) .* chosen\n/);
+    const manifest = loadBundle(out, 0).manifest;
+    expect(manifest.fracBits).toBe(Number(m![1]));
+    expect(manifest.truncation ?? 'local').toBe(m![2]);
+    expect(manifest.compareBits).toBe(Number(m![3]));
+    expect(text).toMatch(new RegExp(`Agreement: .*\\(f = ${m![1]},`));
+    const cap2 = capture();
+    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--out', path.join(tmp.dir, 'unchecked'), '--no-labels', '--random', '0', '--frac-bits', '14'])).toBe(0);
+    vi.restoreAllMocks();
+    expect(cap2.out()).toMatch(/precision: +f = 14, local truncation \(explicit; NOT checked: no samples/);
+    expect(loadBundle(path.join(tmp.dir, 'unchecked'), 1).manifest.compareBits).toBeUndefined();
+    await expect(main(['--seed-arch', 'mnist-a', '--out', path.join(tmp.dir, 'r'), '--force'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/--force keeps explicit settings/) });
+    await expect(main(['--seed-arch', 'mnist-a', '--out', path.join(tmp.dir, 'r'), '--compare-bits', '16'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
+    await expect(main(['--seed-arch', 'mnist-a', '--out', path.join(tmp.dir, 'r'), '--target-error', 'x'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
+  });
+
   it('parses the privacy flags; refuses inconsistent ones with E_BAD_ARGUMENT', async () => {
     expect(privacyFromFlags({})).toBeUndefined();
     expect(privacyFromFlags({ outputMode: 'label+confidence', confidenceThresholds: '0.5, 2' })).toEqual({ outputMode: 'label+confidence', confidenceThresholds: [0.5, 2] });

@@ -16,6 +16,17 @@
  * the parties then release only labels (and a confidence bucket), and/or add
  * DP noise inside the protocol and charge each image to the client's budget.
  *
+ * Precision (model-import/precision.ts): with samples (--samples, or the
+ * default 4 random images) the importer chooses f, the truncation rule and
+ * the comparison ring (--compare-bits; written to the manifests, a party
+ * configured narrower refuses the bundle) so that the outputs stay within
+ * --target-error (default 1e-3) of the float model and every compared value
+ * inside the ring with a margin, and prints what it tried and why.
+ * --frac-bits / --truncation / --compare-bits restrict the candidates; an
+ * explicit f overrides the target and an explicit local truncation the risk
+ * limit (a WARNING), but a range failure is refused (E_PRECISION_RANGE)
+ * unless --force. With --random 0 nothing is checked (said so).
+ *
  * --truncation exact makes the parties truncate products with P2's help
  * (protocol/primitives/truncate-exact.ts: no failure probability, 2 rounds and
  * 32 bytes per element more) instead of SecureNN's local rule; the report
@@ -52,8 +63,10 @@ import { applyPreprocessingFlags, PREPROCESSING_FLAG_HELP } from './preprocessin
 import { describePreprocessing, type InputPreprocessing, type PixelScaling } from '../protocol/input-preprocessing.js';
 import { loadModel } from './load.js';
 import { isSeedArch, SEED_ARCHS, writeSeedModel } from './seed-models.js';
+import { choosePrecision, formatChoice, type CompareBits, type PrecisionChoice } from './precision.js';
 
-const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits 13] [--truncation local|exact] [--input-shape H,W,C] [--output-activation softmax|sigmoid] [--labels A,B | --no-labels]
+const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits F] [--truncation local|exact] [--compare-bits 32|64] [--target-error 1e-3] [--min-agreement 0.999] [--force]
+                  [--input-shape H,W,C] [--output-activation softmax|sigmoid] [--labels A,B | --no-labels]
                   [--config-from FILE] [--samples PATH ...] [--random N] [--preprocessing P ...] [--scaling auto|unit|raw|symmetric]
                   (--preprocessing P: ${PREPROCESSING_FLAG_HELP})
                   [--seed-arch ${SEED_ARCHS.join('|')} [--seed N] [--seed-out FILE]] [--overwrite] [--report-json FILE] [--no-progress]
@@ -157,6 +170,10 @@ const CLI_OPTIONS = {
   out: { type: 'string', short: 'o' },
   'frac-bits': { type: 'string' },
   truncation: { type: 'string' },
+  'compare-bits': { type: 'string' },
+  'target-error': { type: 'string' },
+  'min-agreement': { type: 'string' },
+  force: { type: 'boolean' },
   'input-shape': { type: 'string' },
   'output-activation': { type: 'string' },
   labels: { type: 'string' },
@@ -210,9 +227,17 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
     return 0;
   }
   if (!values.out) throw bad(`--out is required\n${USAGE}`);
-  const fracBits = values['frac-bits'] !== undefined ? Number(values['frac-bits']) : DEFAULT_FRAC_BITS;
-  const truncation = (values.truncation ?? 'local') as TruncationMode;
-  if (!TRUNCATION_MODES.includes(truncation)) throw bad(`--truncation must be local or exact`);
+  // Precision: explicit flags restrict the chooser (precision.ts); without samples they (or the defaults) are used as given.
+  const explicitF = values['frac-bits'] !== undefined ? Number(values['frac-bits']) : undefined;
+  const explicitT = values.truncation as TruncationMode | undefined;
+  if (explicitT !== undefined && !TRUNCATION_MODES.includes(explicitT)) throw bad(`--truncation must be local or exact`);
+  const explicitW = values['compare-bits'] !== undefined ? Number(values['compare-bits']) : undefined;
+  if (explicitW !== undefined && explicitW !== 32 && explicitW !== 64) throw bad(`--compare-bits must be 32 or 64`);
+  const targetError = values['target-error'] !== undefined ? Number(values['target-error']) : 1e-3;
+  if (!(targetError > 0 && targetError < 1)) throw bad(`--target-error must be a number in (0, 1), got '${values['target-error']}'`);
+  const minAgreement = values['min-agreement'] !== undefined ? Number(values['min-agreement']) : 0;
+  if (!(minAgreement >= 0 && minAgreement <= 1)) throw bad(`--min-agreement must be a fraction in [0, 1], got '${values['min-agreement']}'`);
+  if (values.force && explicitF === undefined && explicitT === undefined && explicitW === undefined) throw bad('--force keeps explicit settings: give --frac-bits, --truncation or --compare-bits with it');
   const scalingArg = values.scaling ?? 'auto';
   if (!['auto', 'unit', 'raw', 'symmetric'].includes(scalingArg)) throw bad(`--scaling must be auto, unit, raw or symmetric`);
   const showProgress = values['no-progress'] ? false : values.progress === true ? true : undefined;
@@ -288,9 +313,37 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
     const scaling: PixelScaling = prep?.scaling ?? (scalingArg === 'auto' ? 'unit' : (scalingArg as PixelScaling));
 
     const params = ir.nodes.reduce((a, n) => a + ('kernel' in n ? n.kernel.data.length + (n.bias?.data.length ?? 0) : 0), 0);
+    let samples: Sample[] = [];
+    let samplesLine = '';
+    if (files.length) {
+      samples = imageSamples(files, ir.inputShape, prep ?? scaling);
+      samplesLine = `samples:    ${files.length} images, converted to [${ir.inputShape.join(', ')}] with the recorded preprocessing (${prep ? describePreprocessing(prep) : `scaling '${scaling}'`})`;
+    } else {
+      const n = values.random !== undefined ? Number(values.random) : 4;
+      if (!Number.isInteger(n) || n < 0) throw bad('--random must be a non-negative integer');
+      samples = randomSamples(n, ir.inputShape, prep ?? scaling);
+      if (n > 0) samplesLine = `samples:    ${n} uniform random pixel images through the recorded preprocessing (${prep ? describePreprocessing(prep) : `scaling '${scaling}'`})`;
+    }
+    // The precision chooser on the samples (E_PRECISION_RANGE / E_PRECISION_TARGET before anything is written).
+    let choice: PrecisionChoice | undefined;
+    if (samples.length > 0) {
+      choice = choosePrecision(ir, samples.map((x) => x.input), {
+        targetError,
+        minAgreement,
+        ...(explicitF !== undefined ? { fracBits: explicitF } : {}),
+        ...(explicitT !== undefined ? { truncation: explicitT } : {}),
+        ...(explicitW !== undefined ? { compareBits: explicitW as CompareBits } : {}),
+        ...(values.force ? { force: true } : {}),
+        comparesOutput: privacy !== undefined && privacy.outputMode !== 'logits',
+      });
+    }
+    const fracBits = choice?.settings.fracBits ?? explicitF ?? DEFAULT_FRAC_BITS;
+    const truncation: TruncationMode = choice?.settings.truncation ?? explicitT ?? 'local';
+    const compareBits = choice?.settings.compareBits ?? (explicitW as CompareBits | undefined);
     const manifests = writeBundles(loaded, values.out, {
       fracBits,
       truncation,
+      ...(compareBits !== undefined ? { compareBits } : {}),
       ...(values.overwrite ? { overwrite: true } : {}),
       ...(privacy ? { privacy } : {}),
       ...(prep ? { preprocessing: prep } : {}),
@@ -304,27 +357,19 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
       `input:      [${ir.inputShape.join(', ')}]   output: ${ir.output} -> ${ir.outputActivation}${ir.labels ? `   labels: ${ir.labels.join(', ')}${labelSource}` : '   labels: none (--no-labels: class indices)'}`,
       ...(prep ? [`preprocessing: ${describePreprocessing(prep)}  (${prepSource})`] : []),
       `layers:     ${ir.nodes.length} IR nodes: ${ir.nodes.map((n) => n.kind + ('activation' in n && n.activation !== 'linear' ? `+${n.activation}` : '')).join(' ')}`,
-      `weights:    ${params} values, f = ${fracBits} fractional bits, Z_2^64 shares, ${truncation === 'exact' ? 'exact truncation (with P2)' : 'local truncation'}`,
+      `weights:    ${params} values, f = ${fracBits} fractional bits, Z_2^64 shares, ${truncation === 'exact' ? 'exact truncation (with P2)' : 'local truncation'}${compareBits ? `, ${compareBits}-bit comparison ring` : ''}`,
       ...(privacy ? [`privacy:    ${describePrivacy(privacy)}`] : []),
       `bundles:    ${out}/party{0,1,2} (import ${manifests[0]!.importId.slice(0, 12)}...; ${manifests.map((m) => `P${m.party} ${m.payload.bytes} B`).join(', ')})`,
-      `time:       parse+convert ${((t1 - t0) / 1000).toFixed(2)} s, quantize+share+write ${((t2 - t1) / 1000).toFixed(2)} s`,
+      `time:       parse+convert ${((t1 - t0) / 1000).toFixed(2)} s, precision+quantize+share+write ${((t2 - t1) / 1000).toFixed(2)} s`,
+      ...(samplesLine ? [samplesLine] : []),
+      choice ? formatChoice(choice) : `precision:  f = ${fracBits}, ${truncation} truncation${compareBits ? `, ${compareBits}-bit comparison ring` : ''} (${explicitF !== undefined || explicitT !== undefined || explicitW !== undefined ? 'explicit' : 'defaults'}; NOT checked: no samples, give --samples or --random N for the range and error checks)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
 
-    let samples: Sample[] = [];
-    if (files.length) {
-      samples = imageSamples(files, ir.inputShape, prep ?? scaling);
-      process.stdout.write(`samples:    ${files.length} images, converted to [${ir.inputShape.join(', ')}] with the recorded preprocessing (${prep ? describePreprocessing(prep) : `scaling '${scaling}'`})\n`);
-    } else {
-      const n = values.random !== undefined ? Number(values.random) : 4;
-      if (!Number.isInteger(n) || n < 0) throw bad('--random must be a non-negative integer');
-      samples = randomSamples(n, ir.inputShape, prep ?? scaling);
-      if (n > 0) process.stdout.write(`samples:    ${n} uniform random pixel images through the recorded preprocessing (${prep ? describePreprocessing(prep) : `scaling '${scaling}'`})\n`);
-    }
     if (samples.length > 0) {
       const rep = await agreementReport(ir, samples, fracBits, progressBar('agreement', showProgress ?? process.stderr.isTTY === true), truncation, prep);
       process.stdout.write(`\n${formatReport(rep)}\n`);
-      if (values['report-json']) writeFileSync(values['report-json'], `${JSON.stringify(rep, null, 1)}\n`);
+      if (values['report-json']) writeFileSync(values['report-json'], `${JSON.stringify({ ...rep, ...(choice ? { precision: choice } : {}) }, null, 1)}\n`);
     }
     return 0;
   } finally {

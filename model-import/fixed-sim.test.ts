@@ -17,6 +17,15 @@ describe('fixed-point simulation (what the secure runner computes, up to one uni
     expect(Array.from(fixedLogits(m, Float32Array.of(0.5, -0.25), 1, { fracBits: 8, rounding: 'floor' }))).toEqual([19 / 256]);
   });
 
+  it('stochastic rounding lands on floor or floor + 1, the + 1 as often as the dropped fraction (the protocol\'s truncations)', () => {
+    // acc = -1600 = -6.25 * 256: floor -7, floor + 1 = -6 with probability 0.75; + b 26 (as the first test).
+    const m = model([2], [{ kind: 'dense', name: 'd', inputs: ['input'], units: 1, activation: 'linear', kernel: t([2, 1], [0.3, 0.7]), bias: t([1], [0.1]) }]);
+    const n = 4000, seen = new Map<number, number>();
+    for (let i = 0; i < n; i++) { const y = fixedLogits(m, Float32Array.of(0.5, -0.25), 1, { fracBits: 8, rounding: 'stochastic' })[0]! * 256; seen.set(y, (seen.get(y) ?? 0) + 1); }
+    expect([...seen.keys()].sort()).toEqual([19, 20]);
+    expect(Math.abs(seen.get(20)! / n - 0.75)).toBeLessThan(0.04); // 6 sigma of the binomial
+  });
+
   it('adds up the local truncation rule\'s risk (|x| / 2^64 per truncated element), products and divisions apart', () => {
     const m = model([2], [{ kind: 'dense', name: 'd', inputs: ['input'], units: 1, activation: 'linear', kernel: t([2, 1], [0.3, 0.7]), bias: t([1], [0.1]) }]);
     const risk = { products: 0, divisions: 0 };

@@ -20,9 +20,11 @@ export interface FixedSimOptions {
   /**
    * How truncations and divisions round: 'nearest' (default; unbiased, like the
    * protocol's SecureML truncation on average, which lands on floor or floor + 1
-   * with probability following the fraction) or 'floor' (always down).
+   * with probability following the fraction), 'floor' (always down) or
+   * 'stochastic' (floor + 1 with probability the dropped fraction: one draw
+   * of the protocol's rounding; the precision chooser uses it).
    */
-  rounding?: 'nearest' | 'floor';
+  rounding?: 'nearest' | 'floor' | 'stochastic';
   /** Filled with the local-truncation risk of this input (FixedSimRisk). */
   risk?: FixedSimRisk;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PartyId } from '../protocol/ring/types.js';
 import { networkA, seedCnn } from '../protocol/seed-models.js';
-import { loadPartyModel, modelImport, plainModelHash, shareBundles, writeDevModelFiles } from './model-source.js';
+import { checkModelSettings, loadPartyModel, modelImport, plainModelHash, shareBundles, writeDevModelFiles } from './model-source.js';
 import { outputShapeOf } from './shapes.js';
 
 describe('model source adapter', () => {
@@ -33,6 +33,27 @@ describe('model source adapter', () => {
     await expect(loadPartyModel({ kind: 'memory', bundle: shareBundles(multi, 16, undefined, { outputMode: 'logits', decisionThresholds: [0.3, 0.4] })[0] }, 0)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT' });
     const teacher = { kind: 'memory' as const, bundle: shareBundles(multi, 16)[0] };
     await expect(loadPartyModel({ kind: 'ensemble', teachers: [teacher, teacher] }, 0)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/multi-label output; PATE counts one class vote/) });
+  });
+
+  it('a bundle whose import needed the 64-bit comparison ring (manifest compareBits 64) is refused by a 32-bit party at load (E_MODEL_SETTINGS), served by a 64-bit one', async (ctx) => {
+    const mi = await modelImport();
+    if (!mi?.writeBundles) { ctx.skip(); return; }
+    const plain = networkA();
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'securenn-bundle-')), 'out');
+    mi.writeBundles({ ir: plain, sourceHash: plainModelHash(plain), sourceFile: 'networkA', format: 'ir' }, dir, { fracBits: 16, compareBits: 64 });
+    for (const p of [0, 1, 2] as PartyId[]) {
+      const m = await loadPartyModel({ kind: 'bundle', dir }, p);
+      expect(m.compareBits).toBe(64);
+      expect(() => checkModelSettings(m, 32, p)).toThrow(expect.objectContaining({ code: 'E_MODEL_SETTINGS', party: p, message: expect.stringMatching(/needs a 64-bit comparison ring .* configured with compareBits 32/) }));
+      expect(() => checkModelSettings(m, 64, p)).not.toThrow();
+    }
+    // Bundles that say 32, or nothing (older imports), load anywhere.
+    expect(() => checkModelSettings({ compareBits: 32 }, 32, 0)).not.toThrow();
+    expect(() => checkModelSettings({}, 32, 0)).not.toThrow();
+    // A malformed value is a format error.
+    const mp = path.join(dir, 'party1', 'manifest.json');
+    writeFileSync(mp, JSON.stringify({ ...JSON.parse(readFileSync(mp, 'utf8')), compareBits: 48 }));
+    await expect(loadPartyModel({ kind: 'bundle', dir }, 1)).rejects.toMatchObject({ code: 'E_BUNDLE_INTEGRITY' });
   });
 
   it('loads model-import share bundles (with their privacy policy) through loadBundle when model-import is present', async (ctx) => {

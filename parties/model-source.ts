@@ -42,6 +42,8 @@ export interface PartyManifest {
   fracBits: number;
   /** How products are truncated (protocol/context.ts); absent: 'local'. */
   truncation?: TruncationMode;
+  /** The narrowest comparison ring the model needs (model-import/precision.ts); absent: not checked at import. */
+  compareBits?: 32 | 64;
   outputActivation: OutputActivation;
   labels?: string[];
   /** The image preprocessing the model expects (announced in ModelInfo; absent in older bundles). */
@@ -74,6 +76,8 @@ export interface LoadedModel {
   model: ModelIR<ShareTensor>;
   /** How the parties truncate products in this model (the manifest's, default 'local'). */
   truncation: TruncationMode;
+  /** The comparison ring the model needs (the manifest's compareBits; absent: not stated). checkModelSettings refuses a narrower party. */
+  compareBits?: 32 | 64;
   /** Elements of one input image / one output row. */
   inputSize: number;
   outputSize: number;
@@ -85,7 +89,7 @@ export interface LoadedModel {
 
 export interface ModelImportApi {
   loadBundle(dir: string, party: PartyId): PartyBundle;
-  writeBundles?(src: { ir: ModelIR<FloatTensor>; sourceHash: string; sourceFile?: string; format?: string }, outDir: string, opts?: { fracBits?: number; overwrite?: boolean; privacy?: PrivacyPolicy }): unknown;
+  writeBundles?(src: { ir: ModelIR<FloatTensor>; sourceHash: string; sourceFile?: string; format?: string }, outDir: string, opts?: { fracBits?: number; compareBits?: 32 | 64; overwrite?: boolean; privacy?: PrivacyPolicy }): unknown;
 }
 
 let api: Promise<ModelImportApi | null> | null = null;
@@ -117,6 +121,7 @@ function toLoaded(b: PartyBundle): LoadedModel {
   if (typeof m.modelHash !== 'string' || !Array.isArray(m.inputShape)) throw new MpcError('E_MODEL_FORMAT', 'model: manifest lacks modelHash or inputShape');
   checkFracBits(m.fracBits);
   if (m.truncation !== undefined && !TRUNCATION_MODES.includes(m.truncation)) throw new MpcError('E_MODEL_FORMAT', `model: manifest truncation '${String(m.truncation)}' is not 'local' or 'exact'`);
+  if (m.compareBits !== undefined && m.compareBits !== 32 && m.compareBits !== 64) throw new MpcError('E_MODEL_FORMAT', `model: manifest compareBits '${String(m.compareBits)}' is not 32 or 64`);
   const outputShape = outputShapeOf(b.model);
   if (sizeOf(b.model.inputShape) !== sizeOf(m.inputShape)) throw new MpcError('E_MODEL_FORMAT', `model: manifest input shape [${m.inputShape}] differs from the model's [${b.model.inputShape}]`);
   let privacy;
@@ -140,7 +145,7 @@ function toLoaded(b: PartyBundle): LoadedModel {
     ...(privacy ? { privacy } : {}),
     ...(decisionThresholds ? { decisionThresholds } : {}),
   };
-  return { info, model: b.model, truncation: m.truncation ?? 'local', inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
+  return { info, model: b.model, truncation: m.truncation ?? 'local', ...(m.compareBits !== undefined ? { compareBits: m.compareBits } : {}), inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
 }
 
 const DEV_FORMAT = 'securenn-dev-share-model';
@@ -196,7 +201,9 @@ function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): Load
   };
   // One truncation rule per run: exact for every teacher if any teacher's import asked for it (exact is never wrong where local is right).
   const truncation: TruncationMode = teachers.some((t) => t.truncation === 'exact') ? 'exact' : 'local';
-  return { info, model: first.model, truncation, inputSize: first.inputSize, outputSize: first.outputSize, policy, teachers: teachers.map((t) => t.model) };
+  // The widest ring any teacher needs.
+  const needs = teachers.reduce<32 | 64 | undefined>((w, t) => (t.compareBits === undefined ? w : w === 64 || t.compareBits === 64 ? 64 : 32), undefined);
+  return { info, model: first.model, truncation, ...(needs !== undefined ? { compareBits: needs } : {}), inputSize: first.inputSize, outputSize: first.outputSize, policy, teachers: teachers.map((t) => t.model) };
 }
 
 export async function loadPartyModel(src: ModelSource, party: PartyId): Promise<LoadedModel> {
@@ -253,4 +260,16 @@ export function writeDevModelFiles(dir: string, bundles: readonly PartyBundle[])
     writeFileSync(file, serialize({ format: DEV_FORMAT, party, bundle }), { mode: 0o600 });
     return file;
   });
+}
+
+/**
+ * Refuse (E_MODEL_SETTINGS) a model whose manifest asks for a wider
+ * comparison ring than this party compares in: its compared values were seen
+ * beyond the 32-bit ring's range (with the importer's margin) on the samples,
+ * so a 32-bit run would be silently wrong.
+ */
+export function checkModelSettings(m: Pick<LoadedModel, 'compareBits'>, compareBits: 32 | 64, party: PartyId): void {
+  if (m.compareBits !== undefined && m.compareBits > compareBits) {
+    throw new MpcError('E_MODEL_SETTINGS', `model: the bundle needs a ${m.compareBits}-bit comparison ring (manifest compareBits, chosen by mpc-import on its samples); this party is configured with compareBits ${compareBits}: set compareBits: ${m.compareBits} at the three parties, or re-import for ${compareBits} bits`, { party, step: 'model.load' });
+  }
 }

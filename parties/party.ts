@@ -22,7 +22,7 @@ import { errFields, sessionTag, silentLogger, type Logger } from './log.js';
 import type { LinkSettings } from './link-hello.js';
 import { PeerMesh } from './mesh.js';
 import { partyMetrics, type PartyMetrics } from './metrics.js';
-import { loadPartyModel, type LoadedModel } from './model-source.js';
+import { checkModelSettings, loadPartyModel, type LoadedModel } from './model-source.js';
 import { asMpcError, type PartyCore, type PartyOptions, type RunRecord } from './party-core.js';
 import { PrepDriver } from './prep-driver.js';
 import { DEFAULT_PREPROCESS, type PrepHoldings, type PrepPool } from './preprocessing.js';
@@ -118,6 +118,7 @@ export class Party implements PartyCore {
   async start(): Promise<{ grpcPort: number | null }> {
     try {
       const m = await loadPartyModel(this.opts.model, this.party);
+      checkModelSettings(m, this.opts.compareBits ?? 32, this.party);
       this.model = m;
       this.log.info({ modelHash: m.info.modelHash, ...(m.teachers ? { teachers: m.teachers.length } : {}), inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, truncation: m.truncation, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');
     } catch (e) {

@@ -12,16 +12,30 @@ import { smoothActivation } from '../layers/activations.js';
 import { bilinearPass, broadcastIndex, concatArrays, concatIndex, cropIndex, dilatePadIndex, gather, upsampleNearestIndex } from './layout.js';
 import { window2d } from '../layers/geometry.js';
 import { sizeOf } from '../layers/types.js';
-import type { Arith } from './arith.js';
+import type { Arith, CompareKind } from './arith.js';
 import { outputShape } from './shapes.js';
 
 /** A batch-first tensor in the arithmetic's units. */
 export interface Values { shape: number[]; data: Float64Array }
 
-/** clip(a x + b, 0, 1) as activations-pl.ts computes it: the public product first, then the clamp. */
-function clampLinear(y: Float64Array, a: number, b: number, ar: Arith): Float64Array {
+/** Largest |v| of values in the arithmetic's units, as a real. */
+function maxAbsReal(ar: Arith, ...xs: ArrayLike<number>[]): number {
+  let m = 0;
+  for (const x of xs) for (let i = 0; i < x.length; i++) { const v = Math.abs(x[i]!); if (v > m) m = v; }
+  return ar.decode(m);
+}
+
+/** Tell ar.onCompare (if any) the largest magnitude the layer's comparisons see: `extra` (reals) added to max|x|, times `times`. */
+function compared(ar: Arith, layer: string, kind: CompareKind, xs: ArrayLike<number>[], extra = 0, times = 1): void {
+  if (ar.onCompare) ar.onCompare(layer, kind, times * maxAbsReal(ar, ...xs) + extra);
+}
+
+/** clip(a x + b, 0, 1) as activations-pl.ts computes it: the public product first, then the clamp (ReLU of t and of t - 1). */
+function clampLinear(y: Float64Array, a: number, b: number, ar: Arith, layer: string): Float64Array {
   const off = ar.encode(b), one = ar.encode(1);
-  for (let i = 0; i < y.length; i++) { const t = ar.scale(y[i]!, a) + off; y[i] = t < 0 ? 0 : t > one ? one : t; }
+  for (let i = 0; i < y.length; i++) y[i] = ar.scale(y[i]!, a) + off;
+  compared(ar, layer, 'sign', [y], 1);
+  for (let i = 0; i < y.length; i++) { const t = y[i]!; y[i] = t < 0 ? 0 : t > one ? one : t; }
   return y;
 }
 
@@ -34,21 +48,26 @@ function smooth(name: SmoothActivationName, y: Float64Array, ar: Arith, layer: s
     for (const v of y) { if (v < lo) lo = v; if (v > hi) hi = v; }
     ar.onSmoothInput(layer, name, ar.decode(lo), ar.decode(hi));
   }
+  // The approximation compares x - B_k for every breakpoint (inputRange's ends are the outermost).
+  compared(ar, layer, 'sign', [y], Math.max(Math.abs(s.inputRange[0]), Math.abs(s.inputRange[1])));
   if (ar.kind === 'float') { for (let i = 0; i < y.length; i++) y[i] = s.float(y[i]!); return y; }
-  const ring = s.fixed(BigUint64Array.from(y, (v) => BigInt.asUintN(64, BigInt(v))), ar.fracBits!);
+  const xr = BigUint64Array.from(y, (v) => BigInt.asUintN(64, BigInt(v)));
+  // Stochastic rounding: one draw of the secure protocol's own rounding, where the approximation offers it.
+  const ring = ar.rounding === 'stochastic' && s.fixedDraw ? s.fixedDraw(xr, ar.fracBits!) : s.fixed(xr, ar.fracBits!);
   for (let i = 0; i < y.length; i++) y[i] = Number(BigInt.asIntN(64, ring[i]!));
   return y;
 }
 
 function activate(a: Activation, y: Float64Array, ar: Arith, layer: string): Float64Array {
   if (a === 'linear') return y;
-  if (a === 'hard_sigmoid' || a === 'hard_sigmoid_k2') return clampLinear(y, HARD_SIGMOID[a][0], HARD_SIGMOID[a][1], ar);
+  if (a === 'hard_sigmoid' || a === 'hard_sigmoid_k2') return clampLinear(y, HARD_SIGMOID[a][0], HARD_SIGMOID[a][1], ar, layer);
   if (a === 'hard_silu') {
-    const hs = clampLinear(Float64Array.from(y), HARD_SIGMOID.hard_sigmoid[0], HARD_SIGMOID.hard_sigmoid[1], ar);
+    const hs = clampLinear(Float64Array.from(y), HARD_SIGMOID.hard_sigmoid[0], HARD_SIGMOID.hard_sigmoid[1], ar, layer);
     for (let i = 0; i < y.length; i++) y[i] = ar.product(y[i]! * hs[i]!);
     return y;
   }
   if (a !== 'relu' && a !== 'relu6') return smooth(a, y, ar, layer);
+  compared(ar, layer, 'sign', [y], a === 'relu6' ? 6 : 0);
   const six = ar.encode(6);
   for (let i = 0; i < y.length; i++) {
     const v = y[i]! > 0 ? y[i]! : 0;
@@ -119,6 +138,11 @@ function pool(node: Extract<LayerNode<FloatTensor>, { kind: 'maxpool2d' | 'avgpo
   const g = window2d(H, W, node.poolSize, node.strides, node.padding);
   const out = new Float64Array(N * g.outH * g.outW * C);
   const isMax = node.kind === 'maxpool2d';
+  if (isMax) {
+    // Differences of window values; 'same' windows that reach past the edge also compare with the padding constant.
+    compared(ar, node.name, 'difference', [x.data], 0, 2);
+    if (g.padTop + g.padLeft + g.padBottom + g.padRight > 0) compared(ar, node.name, 'padded', [x.data]);
+  }
   let r = 0;
   for (let n = 0; n < N; n++) for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) for (let c = 0; c < C; c++, r++) {
     let acc = isMax ? -Infinity : 0, cnt = 0;
@@ -198,6 +222,7 @@ export function forwardNode(node: LayerNode<FloatTensor>, ins: Values[], ar: Ari
       return { shape, data: y };
     }
     case 'maximum': {
+      compared(ar, node.name, 'difference', ins.map((t) => t.data), 0, 2);
       const y = Float64Array.from(x.data);
       for (const o of ins.slice(1)) for (let i = 0; i < y.length; i++) y[i] = Math.max(y[i]!, o.data[i]!);
       return { shape, data: y };
@@ -230,8 +255,10 @@ export function forwardNode(node: LayerNode<FloatTensor>, ins: Values[], ar: Ari
       return conv(asConv, { shape: dshape, data: xd }, ar);
     }
     case 'leaky_relu':
+      compared(ar, node.name, 'sign', [x.data]);
       return { shape, data: x.data.map((v) => ar.scale(v, node.alpha) + ar.scale(v > 0 ? v : 0, 1 - node.alpha)) };
     case 'prelu': {
+      compared(ar, node.name, 'sign', [x.data]);
       const A = ar.weights(node.kernel), C = A.length;
       return { shape, data: x.data.map((v, i) => { const r = v > 0 ? v : 0; return r + ar.product((v - r) * A[i % C]!); }) };
     }

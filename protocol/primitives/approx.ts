@@ -6,7 +6,8 @@
  *    returning shares of the approximation (P2 passes a placeholder and gets
  *    one back);
  *  - fixed: the plaintext twin on ring values (two's complement in u64) that
- *    secure reproduces within 1 ulp;
+ *    secure reproduces within 1 ulp; fixedDraw (optional): one draw of the
+ *    secure result's own distribution;
  *  - float: a real-arithmetic version: the approximation in the primitives'
  *    own objects (their tests); the exact function in what the registry
  *    holds (the plaintext reference compared with Keras);
@@ -24,6 +25,14 @@ export interface SmoothActivation {
   name: 'sigmoid' | 'silu' | 'tanh' | 'gelu';
   secure(ctx: PartyContext, x: AShare, f: number, label: string): Promise<AShare>;
   fixed(x: BigUint64Array, f: number): BigUint64Array;
+  /**
+   * Optional: one draw of the secure result's distribution (each truncation
+   * floor + 1 with probability the dropped fraction, randomness from
+   * node:crypto), for the importer's simulation (model-import/precision.ts);
+   * `fixed` rounds deterministically and so misses the protocol's small
+   * systematic offset from it.
+   */
+  fixedDraw?(x: BigUint64Array, f: number): BigUint64Array;
   float(x: number): number;
   cost(n: number, f: number): Cost;
   maxAbsError: number;

@@ -50,7 +50,7 @@
  *
  * Range. Comparisons are exact while every x - B_k stays within the
  * comparison ring: |x| <= 2^(31-f) - max|B_k| - 1 (real units) with
- * ctx.compareBits = 32 (8181 at f = 18 for silu's |B| <= 10), 2^(62-f) -
+ * ctx.compareBits = 32 (8179 at f = 18 for silu's |B| <= 12), 2^(62-f) -
  * max|B_k| - 1 with 64 (comparableLimit). Beyond it the segment is wrong.
  * In the tails every coefficient but a_0 is exactly 0 and u = x, so z = 0
  * (both truncations map a sharing of 0 to 0: no low bits carry) and p = 0
@@ -68,6 +68,7 @@
  * 5 rounds (local truncation), 9 (exact); the paper's route (securenn):
  * 8 + 2 = 10 (local).
  */
+import { randomFillSync } from 'node:crypto';
 import type { ComparisonMode, PartyContext, TruncationMode } from '../context.js';
 import { assert } from '../errors.js';
 import { checkFracBits } from '../fixed-point/fixed-point.js';
@@ -200,20 +201,39 @@ const floorDiv = (a: bigint, b: bigint): bigint => {
   return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 };
 
-/** The twin: steps 3-4 with floor truncations, the last one rounded to nearest. */
-function fixedPiecewise(t: Table, x: BigUint64Array, f: number): BigUint64Array {
+/**
+ * The twin: steps 3-4 with floor truncations, the last one rounded to nearest. With `draw` (uniform in [0, 1)) it
+ * is instead one draw of what the protocol computes: every truncation floor + 1 with probability the dropped
+ * fraction (local and exact truncation alike), else floor; the secure result has exactly that distribution.
+ */
+function fixedPiecewise(t: Table, x: BigUint64Array, f: number, draw?: () => number): BigUint64Array {
   const out = new BigUint64Array(x.length);
   const one = 1n << BigInt(f), last = 1n << BigInt(t.F + W_EXTRA_BITS), half = last >> 1n, four = 1n << BigInt(W_EXTRA_BITS);
+  const trunc = (a: bigint, d: bigint): bigint => {
+    const q = floorDiv(a, d);
+    return draw && draw() < Number(a - q * d) / Number(d) ? q + 1n : q;
+  };
   for (let i = 0; i < x.length; i++) {
     const X = BigInt.asIntN(64, x[i]!);
     let s = 0;
     while (s < t.B.length && X >= t.B[s]!) s++;
     const U = X - t.M[s]!, A = t.A[s]!;
-    const W = floorDiv(four * U * U, one), Z = floorDiv(A[3]! * U + A[2]! * one, one);
-    const y = floorDiv(Z * W + four * (A[1]! * U + A[0]! * one) + half, last) + t.L[s]! * X;
+    const W = trunc(four * U * U, one), Z = trunc(A[3]! * U + A[2]! * one, one);
+    const rest = Z * W + four * (A[1]! * U + A[0]! * one);
+    const y = (draw ? trunc(rest, last) : floorDiv(rest + half, last)) + t.L[s]! * X;
     out[i] = BigInt.asUintN(64, y);
   }
   return out;
+}
+
+/** Uniform reals in [0, 1) from node:crypto, 64k at a time. */
+function uniformDraws(): () => number {
+  const pool = new Uint32Array(65536);
+  let at = pool.length;
+  return () => {
+    if (at === pool.length) { randomFillSync(pool); at = 0; }
+    return pool[at++]! / 2 ** 32;
+  };
 }
 
 /** Extra fractional bits of w = u^2 over f (w at f + 2 bits). */
@@ -349,6 +369,7 @@ export function piecewiseActivation(spec: PiecewiseSpec, maxAbsError: number): P
       return ctx.step(stepName[spec.name], () => securePiecewise(ctx, spec, tables, x, f, label));
     },
     fixed: (x, f) => fixedPiecewise(table(f), x, f),
+    fixedDraw: (x, f) => fixedPiecewise(table(f), x, f, uniformDraws()),
     float: (x) => floatPiecewise(spec, segments, x),
     cost: (n, _f, opts) => piecewiseCost(spec, n, opts),
   };

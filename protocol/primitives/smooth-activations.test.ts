@@ -121,6 +121,18 @@ describe('smooth activations over shares (three parties in-process)', () => {
       console.log(`${act.name} ${tag}: n=${X.length} rounds ${r.rounds} bytes/element ${r.bytes / X.length} max |secure - fixed| ${maxUlp} ulp, max error ${maxErr(X, got, f, g).toExponential(3)}`);
     });
   }
+  it('fixedDraw (the importer\'s stochastic twin) has the secure result\'s distribution: within 1 ulp of the twin, the same mean offset from it', async () => {
+    const f = 13, n = 4000;
+    for (const act of [siluApprox, sigmoidApprox]) {
+      const X = randomReals(n, 9, f), xs = shareFor3(X);
+      const r = await run3((ctx) => act.secure(ctx, xs[ctx.party], f, 'act'), { fracBits: f, compareBits: 32 });
+      const secure = reconstruct(ref, r.results[0], r.results[1]), twin = act.fixed(X, f), draw = act.fixedDraw!(X, f);
+      const offset = (y: BigUint64Array) => { let s = 0; y.forEach((v, i) => { const d = Number(BigInt.asIntN(64, v - twin[i]!)); expect(Math.abs(d)).toBeLessThanOrEqual(1); s += d; }); return s / n; };
+      const a = offset(secure), b = offset(draw);
+      console.log(`${act.name} f=${f}: mean offset from the twin, secure ${a.toFixed(4)} ulp, fixedDraw ${b.toFixed(4)} ulp`);
+      expect(Math.abs(a - b)).toBeLessThan(0.05); // two means of n values in {-1, 0, 1}: sd below 0.016 each
+    }
+  });
   it('cost: declared for the context a run used (costOptionsOf), per element, and the interface default is the library default', async () => {
     const n = 64, X = encode(grid(-5, 5, 10 / n).slice(0, n), 13), xs = shareFor3(X);
     let declared: unknown;

@@ -1,0 +1,342 @@
+/**
+ * The precision chooser: the fractional bits f, the truncation rule and the
+ * comparison ring width that a model is imported with, chosen on sample
+ * inputs instead of guessed. Independent of the file reader: it takes the
+ * layer IR (Keras, ONNX, seed models alike) and sample inputs.
+ *
+ * What it checks for each candidate (f, truncation, compareBits):
+ *  1. range: every value a secure comparison sees on the samples (forward.ts
+ *     onCompare: ReLU / ReLU6 / LeakyReLU / PReLU / hard_sigmoid inputs,
+ *     MaxPool and Maximum differences, a smooth activation's x - B_k, and with
+ *     a secure argmax the logits' differences) stays inside the comparison
+ *     ring divided by `rangeMargin`: |v| 2^f < 2^(w-1) / margin, and values a
+ *     'same' MaxPool compares with its padding constant below 2^29 (w = 32)
+ *     or 2^60 (w = 64) / margin (context.ts pushDown). A smooth
+ *     approximation's error bound holds exactly where its comparisons are
+ *     exact (piecewise-poly.ts comparableLimit), so this is its valid range
+ *     too; outside its pieces' inputRange it saturates within the bound;
+ *  2. error: the fixed-point simulation (fixed-sim.ts, the secure runner's
+ *     arithmetic with the same approximations) with stochastic rounding — the
+ *     protocol's truncations, local and exact, land on floor or floor + 1,
+ *     the + 1 as often as the dropped fraction says — against the float64
+ *     reference, on the outputs after the output activation (probabilities),
+ *     `draws` (3) times per sample: |mean - float| + 3 std over the draws,
+ *     max over samples and outputs, <= targetError / errorMargin (the secure
+ *     run is one more draw; on EfficientNet-B0 at f = 13 single draws gave
+ *     4.6e-4 to 1.4e-3 and the secure run 1.8e-3, so one draw is not enough). The
+ *     simulation is not the secure arithmetic bit for bit: a smooth
+ *     activation's secure result is within 1 ulp of its twin, and each
+ *     rounding is one draw of the protocol's distribution; the margin (default
+ *     2) covers that, and the measured secure runs (zoo.test.ts,
+ *     precision.test.ts) are well inside it;
+ *  3. truncation: local truncation fails with probability ~|x| / 2^64 per
+ *     truncated product (PROTOCOL-NOTES); its expected wrong elements per
+ *     inference on the samples must stay <= riskLimit (1e-6). Exact
+ *     truncation (truncate-exact.ts) needs |x| < 2^62 / margin.
+ *
+ * Order (cheapest first): compare ring 32 with local truncation, 64 with
+ * local, 32 with exact, 64 with exact (exact adds 2 rounds per truncation;
+ * the 64-bit ring adds bytes per comparison but no rounds, and rounds
+ * dominate on a LAN; a 64-bit group is skipped when the 32-bit one with the
+ * same truncation never failed on the range, since the ring changes only
+ * that); within each, f ascending from 12 to 20. A higher f
+ * only narrows the range and raises the local risk, so a group stops at the
+ * first f that fails those. Explicit settings restrict the candidates to
+ * themselves; a candidate set with no passing member is refused
+ * (E_PRECISION_RANGE, E_PRECISION_TARGET) unless `force`, which keeps the
+ * explicit settings and reports what failed.
+ */
+import type { TruncationMode } from '../protocol/context.js';
+import { MpcError } from '../protocol/errors.js';
+import { DEFAULT_FRAC_BITS, MAX_FRAC_BITS, MIN_FRAC_BITS } from '../protocol/fixed-point/fixed-point.js';
+import { fixedArith, kerasFloatArith, type CompareKind, type FixedRisk } from '../protocol/ir-kit/arith.js';
+import { forwardIR } from '../protocol/ir-kit/forward.js';
+import type { FloatTensor, ModelIR } from '../protocol/ir.js';
+import { applyOutputActivation, argmaxRows } from './output.js';
+
+export type CompareBits = 32 | 64;
+
+export interface PrecisionSettings {
+  fracBits: number;
+  truncation: TruncationMode;
+  compareBits: CompareBits;
+}
+
+export interface PrecisionOptions {
+  /** Largest acceptable |fixed - float| on the outputs after the output activation (default 1e-3). */
+  targetError?: number;
+  /** The simulated error must be <= targetError / errorMargin (default 2). */
+  errorMargin?: number;
+  /** Compared values must stay within the ring's range / rangeMargin (default 4: two bits of headroom). */
+  rangeMargin?: number;
+  /** Largest expected wrong elements per inference under local truncation (default 1e-6). */
+  riskLimit?: number;
+  /** Candidate fractional bits (default 12..20). */
+  fracBitsRange?: [number, number];
+  /** Explicit settings: the candidates are restricted to them. */
+  fracBits?: number;
+  truncation?: TruncationMode;
+  compareBits?: CompareBits;
+  /** Keep the explicit settings even if they fail a check (reported, not refused). */
+  force?: boolean;
+  /** The parties compare the logits (secure argmax: output mode label / label+confidence). */
+  comparesOutput?: boolean;
+  /**
+   * Smallest fraction of decisions the simulation must share with the float
+   * model (argmax per sample; for several sigmoid outputs, each output's side
+   * of 0.5: a mask's pixels, multi-label findings). Default 0: printed, not
+   * required (a sample at a decision boundary could otherwise refuse any f).
+   */
+  minAgreement?: number;
+  /** Stochastic simulations per sample and f (default 3); the error is |mean - float| + 3 std over them. */
+  draws?: number;
+}
+
+/** The largest magnitude (reals) one layer's comparisons see over the samples. */
+export interface RangeStat {
+  layer: string;
+  kind: CompareKind;
+  maxAbs: number;
+}
+
+export type Verdict = 'chosen' | 'error' | 'decisions' | 'range' | 'risk' | 'forced';
+
+export interface Trial {
+  settings: PrecisionSettings;
+  verdict: Verdict;
+  /** Max |fixed - float| on the outputs (undefined when the range check failed first). */
+  error?: number;
+  /** Local truncation's expected wrong elements per inference (largest over the samples). */
+  risk?: number;
+  /** The binding range: the layer whose compared magnitude is closest to (or beyond) its limit. */
+  worst?: { layer: string; kind: CompareKind; maxAbs: number; allowed: number };
+  /** Decisions (argmax rows, or sigmoid outputs on the same side of 0.5) agreeing with the float model, as a fraction. */
+  decisions?: number;
+}
+
+export interface PrecisionChoice {
+  settings: PrecisionSettings;
+  /** Settings given explicitly (they restricted the candidates). */
+  explicit: Partial<PrecisionSettings>;
+  forced: boolean;
+  targetError: number;
+  errorMargin: number;
+  rangeMargin: number;
+  riskLimit: number;
+  samples: number;
+  trials: Trial[];
+  ranges: RangeStat[];
+  /** One line: why these settings. */
+  reason: string;
+  /** Checks an explicit setting overrode (target missed with an explicit f, risk above the limit with an explicit local truncation). */
+  warnings: string[];
+}
+
+/** Largest real magnitude a comparison of `kind` may see at f bits on a w-bit comparison ring, with the margin. */
+export function allowedMagnitude(kind: CompareKind, f: number, compareBits: CompareBits, margin: number): number {
+  const bits = kind === 'padded' ? (compareBits === 32 ? 29 : 60) : compareBits - 1;
+  return 2 ** (bits - f) / margin;
+}
+
+/** The worst compared value of the samples relative to its limit at these settings. */
+export function rangeCheck(ranges: readonly RangeStat[], f: number, compareBits: CompareBits, margin: number): { ok: boolean; worst?: Trial['worst'] } {
+  let worst: Trial['worst'] | undefined, ratio = -1;
+  for (const r of ranges) {
+    const allowed = allowedMagnitude(r.kind, f, compareBits, margin);
+    if (r.maxAbs / allowed > ratio) { ratio = r.maxAbs / allowed; worst = { layer: r.layer, kind: r.kind, maxAbs: r.maxAbs, allowed }; }
+  }
+  return { ok: ratio <= 1, ...(worst ? { worst } : {}) };
+}
+
+/** One float pass per sample: outputs after the output activation, and every layer's compared magnitude. */
+export function floatPass(model: ModelIR<FloatTensor>, inputs: readonly ArrayLike<number>[], comparesOutput = false): { outputs: Float32Array[]; logits: Float64Array[]; ranges: RangeStat[] } {
+  const seen = new Map<string, RangeStat>();
+  const note = (layer: string, kind: CompareKind, maxAbs: number) => {
+    const key = `${layer}\u0000${kind}`, r = seen.get(key);
+    if (!r) seen.set(key, { layer, kind, maxAbs });
+    else r.maxAbs = Math.max(r.maxAbs, maxAbs);
+  };
+  const ar = { ...kerasFloatArith(), onCompare: note };
+  const outputs: Float32Array[] = [], logits: Float64Array[] = [];
+  for (const x of inputs) {
+    const y = Float64Array.from(forwardIR(model, x, 1, ar).data);
+    if (comparesOutput) {
+      let m = 0;
+      for (const v of y) m = Math.max(m, Math.abs(v));
+      note(`${model.output} (secure argmax)`, 'difference', 2 * m);
+      note(`${model.output} (secure argmax)`, 'padded', m);
+    }
+    logits.push(y);
+    outputs.push(applyOutputActivation(y, 1, model.outputActivation));
+  }
+  return { outputs, logits, ranges: [...seen.values()] };
+}
+
+interface SimResult { error: number; risk: number; largest: number; decisions: number }
+
+function decisionAgreement(model: ModelIR<FloatTensor>, a: Float64Array, b: Float64Array): [number, number] {
+  if (model.outputActivation === 'sigmoid' && a.length > 1) {
+    let same = 0;
+    for (let i = 0; i < a.length; i++) if ((a[i]! > 0) === (b[i]! > 0)) same++;
+    return [same, a.length];
+  }
+  return [argmaxRows(a, 1)[0] === argmaxRows(b, 1)[0] ? 1 : 0, 1];
+}
+
+/**
+ * The fixed-point simulation at f on every sample against the float pass, `draws` times with stochastic rounding
+ * (the protocol's distribution, smooth activations included: SmoothActivation.fixedDraw). The secure run is one
+ * more draw, so the error reported per output is |mean - float| + 3 std over the draws (std with draws - 1), its
+ * maximum over outputs and samples; decisions, risk and the largest product are every draw's worst.
+ */
+function simulate(model: ModelIR<FloatTensor>, inputs: readonly ArrayLike<number>[], ref: ReturnType<typeof floatPass>, f: number, draws: number): SimResult {
+  let error = 0, riskMax = 0, largest = 0, same = 0, total = 0;
+  inputs.forEach((x, i) => {
+    const want = ref.outputs[i]!, sum = new Float64Array(want.length), sq = new Float64Array(want.length);
+    for (let d = 0; d < draws; d++) {
+      const risk: FixedRisk = { products: 0, divisions: 0, largest: 0 };
+      const ar = fixedArith({ fracBits: f, rounding: 'stochastic', risk });
+      const fx = Float64Array.from(forwardIR(model, x, 1, ar).data, (v) => ar.decode(v));
+      const out = applyOutputActivation(fx, 1, model.outputActivation);
+      for (let j = 0; j < out.length; j++) { const e = out[j]! - want[j]!; sum[j]! += e; sq[j]! += e * e; }
+      riskMax = Math.max(riskMax, risk.products);
+      largest = Math.max(largest, risk.largest ?? 0);
+      const [s, t] = decisionAgreement(model, ref.logits[i]!, fx);
+      same += s; total += t;
+    }
+    for (let j = 0; j < want.length; j++) {
+      const mean = sum[j]! / draws, v = draws > 1 ? Math.max(0, (sq[j]! - draws * mean * mean) / (draws - 1)) : 0;
+      error = Math.max(error, Math.abs(mean) + 3 * Math.sqrt(v));
+    }
+  });
+  return { error, risk: riskMax, largest, decisions: total ? same / total : 1 };
+}
+
+const GROUPS: readonly [CompareBits, TruncationMode][] = [[32, 'local'], [64, 'local'], [32, 'exact'], [64, 'exact']];
+
+/**
+ * Choose (f, truncation, compareBits) for `model` on `inputs` (real-valued
+ * model inputs, one array per sample, e.g. agreement.ts Sample.input).
+ * Throws E_PRECISION_RANGE / E_PRECISION_TARGET when nothing passes (unless
+ * opts.force with explicit settings), E_BAD_ARGUMENT without samples.
+ */
+export function choosePrecision(model: ModelIR<FloatTensor>, inputs: readonly ArrayLike<number>[], opts: PrecisionOptions = {}): PrecisionChoice {
+  const targetError = opts.targetError ?? 1e-3, errorMargin = opts.errorMargin ?? 2, rangeMargin = opts.rangeMargin ?? 4, riskLimit = opts.riskLimit ?? 1e-6, minAgreement = opts.minAgreement ?? 0, draws = opts.draws ?? 3;
+  if (!(targetError > 0) || !(errorMargin >= 1) || !(rangeMargin >= 1) || !(riskLimit > 0) || !(minAgreement >= 0 && minAgreement <= 1) || !(Number.isInteger(draws) && draws >= 1)) throw new MpcError('E_BAD_ARGUMENT', 'precision: targetError and riskLimit must be > 0, errorMargin and rangeMargin >= 1, minAgreement in [0, 1], draws a positive integer', { step: 'import.precision' });
+  if (inputs.length === 0) throw new MpcError('E_BAD_ARGUMENT', 'precision: the chooser needs at least one sample input', { step: 'import.precision' });
+  const [lo, hi] = opts.fracBitsRange ?? [12, MAX_FRAC_BITS];
+  if (opts.fracBits !== undefined && !(Number.isInteger(opts.fracBits) && opts.fracBits >= MIN_FRAC_BITS && opts.fracBits <= MAX_FRAC_BITS)) throw new MpcError('E_BAD_ARGUMENT', `precision: fractional bits must be an integer in ${MIN_FRAC_BITS}..${MAX_FRAC_BITS}, got ${opts.fracBits}`, { step: 'import.precision' });
+  const fs = opts.fracBits !== undefined ? [opts.fracBits] : Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+  const groups = GROUPS.filter(([w, t]) => (opts.compareBits === undefined || w === opts.compareBits) && (opts.truncation === undefined || t === opts.truncation));
+  const explicit: Partial<PrecisionSettings> = {
+    ...(opts.fracBits !== undefined ? { fracBits: opts.fracBits } : {}),
+    ...(opts.truncation !== undefined ? { truncation: opts.truncation } : {}),
+    ...(opts.compareBits !== undefined ? { compareBits: opts.compareBits } : {}),
+  };
+  const ref = floatPass(model, inputs, opts.comparesOutput);
+  const sims = new Map<number, SimResult>();
+  const sim = (f: number): SimResult => {
+    let r = sims.get(f);
+    if (!r) sims.set(f, (r = simulate(model, inputs, ref, f, draws)));
+    return r;
+  };
+  const trials: Trial[] = [];
+  const base = { explicit, targetError, errorMargin, rangeMargin, riskLimit, samples: inputs.length, trials, ranges: ref.ranges };
+  const limit = targetError / errorMargin;
+  for (const [compareBits, truncation] of groups) {
+    // The 64-bit ring changes only the range check: after a 32-bit group with the same truncation that never failed on
+    // the range, it would fail exactly where that one did.
+    const narrow = trials.filter((x) => x.settings.compareBits === 32 && x.settings.truncation === truncation);
+    if (compareBits === 64 && narrow.length > 0 && !narrow.some((x) => x.verdict === 'range')) continue;
+    for (const f of fs) {
+      // The simulation does not depend on the truncation rule or the ring: an f that missed the target once misses it again.
+      if (trials.some((x) => x.settings.fracBits === f && (x.verdict === 'error' || x.verdict === 'decisions'))) continue;
+      const settings = { fracBits: f, truncation, compareBits };
+      const range = rangeCheck(ref.ranges, f, compareBits, rangeMargin);
+      const worst = range.worst ? { worst: range.worst } : {};
+      if (!range.ok) { trials.push({ settings, verdict: 'range', ...worst }); break; }
+      const s = sim(f);
+      const measured = { error: s.error, risk: truncation === 'local' ? s.risk : 0, decisions: s.decisions, ...worst };
+      if (truncation === 'exact' && s.largest >= 2 ** 62 / rangeMargin) {
+        trials.push({ settings, verdict: 'range', ...measured, worst: { layer: '(a product before exact truncation)', kind: 'sign', maxAbs: s.largest / 2 ** f, allowed: 2 ** (62 - f) / rangeMargin } });
+        break;
+      }
+      // An explicit --frac-bits overrides the target, an explicit local truncation the risk limit: reported, not refused.
+      const warnings: string[] = [];
+      if (s.error > limit) {
+        if (opts.fracBits === undefined) { trials.push({ settings, verdict: 'error', ...measured }); continue; }
+        warnings.push(`the explicit f = ${f} misses the target: simulated error ${fmt(s.error)} > ${fmt(limit)} (target ${fmt(targetError)} / margin ${errorMargin})`);
+      }
+      if (s.error <= limit && s.decisions < minAgreement) {
+        if (opts.fracBits === undefined) { trials.push({ settings, verdict: 'decisions', ...measured }); continue; }
+        warnings.push(`the explicit f = ${f} misses the decision agreement: ${(100 * s.decisions).toFixed(2)}% < ${(100 * minAgreement).toFixed(2)}%`);
+      }
+      if (truncation === 'local' && s.risk > riskLimit) {
+        if (opts.truncation !== 'local') { trials.push({ settings, verdict: 'risk', ...measured }); break; }
+        warnings.push(`the explicit local truncation is expected to give ${fmt(s.risk)} wrong elements per inference (> ${fmt(riskLimit)}): --truncation exact removes that`);
+      }
+      trials.push({ settings, verdict: 'chosen', ...measured });
+      const why = `the cheapest candidate that passes: simulated error ${fmt(s.error)} ${s.error <= limit ? '<=' : '>'} ${fmt(limit)} (target ${fmt(targetError)} / margin ${errorMargin})`
+        + `, compared values within the ${compareBits}-bit ring / ${rangeMargin}${range.worst ? ` (tightest: '${range.worst.layer}' ${fmt(range.worst.maxAbs)} of ${fmt(range.worst.allowed)})` : ''}`
+        + (minAgreement > 0 ? `, decisions agree ${(100 * s.decisions).toFixed(2)}% >= ${(100 * minAgreement).toFixed(2)}%` : '')
+        + (truncation === 'local' ? `, local truncation's expected wrong elements per inference ${fmt(s.risk)}` : ', exact truncation');
+      return { ...base, settings, forced: false, reason: why, warnings };
+    }
+  }
+  return refuse(base, opts, groups.length > 0 ? sims : new Map());
+}
+
+function refuse(base: Omit<PrecisionChoice, 'settings' | 'forced' | 'reason' | 'warnings'>, opts: PrecisionOptions, sims: Map<number, SimResult>): PrecisionChoice {
+  const { trials } = base;
+  const isExplicit = Object.keys(base.explicit).length > 0;
+  if (opts.force && isExplicit) {
+    const settings: PrecisionSettings = { fracBits: opts.fracBits ?? DEFAULT_FRAC_BITS, truncation: opts.truncation ?? 'local', compareBits: opts.compareBits ?? 32 };
+    const failed = trials.filter((t) => t.verdict !== 'chosen').map((t) => `${label(t.settings)}: ${t.verdict}`).join('; ');
+    trials.push({ settings, verdict: 'forced' });
+    return { ...base, settings, forced: true, warnings: [], reason: `--force: the explicit settings are kept although they fail the checks (${failed || 'not tried'})` };
+  }
+  const hint = isExplicit ? ' (explicit settings: pass --force to import anyway, or leave them out to let the importer choose)' : '';
+  const ranged = trials.filter((t) => t.verdict === 'range' && t.worst);
+  const targetMissed = trials.some((t) => t.verdict === 'error' || t.verdict === 'decisions');
+  if (!targetMissed && ranged.length > 0) {
+    // Every group failed on the range: name the widest attempt's binding layer.
+    const t = ranged.reduce((a, b) => (b.worst!.allowed > a.worst!.allowed ? b : a));
+    const w = t.worst!;
+    throw new MpcError('E_PRECISION_RANGE', `layer '${w.layer}': ${KIND_TEXT[w.kind]} reach ${fmt(w.maxAbs)} on the ${base.samples} samples; allowed ${fmt(w.allowed)} at ${label(t.settings)} (the ring's range / margin ${base.rangeMargin})${hint}`, { step: 'import.precision' });
+  }
+  const best = [...sims.values()].reduce((a, b) => Math.min(a, b.error), Infinity);
+  const rangeNote = ranged.length ? `; ${ranged.map((t) => `${label(t.settings)} out of range at '${t.worst!.layer}' (${fmt(t.worst!.maxAbs)} > ${fmt(t.worst!.allowed)})`).join('; ')}` : '';
+  throw new MpcError('E_PRECISION_TARGET', `no candidate meets the target error ${fmt(base.targetError)} / margin ${base.errorMargin}${opts.minAgreement ? ` and ${(100 * opts.minAgreement).toFixed(2)}% decision agreement` : ''} on the ${base.samples} samples: best simulated error ${Number.isFinite(best) ? fmt(best) : 'none (no candidate in range)'}${rangeNote}${hint}`, { step: 'import.precision' });
+}
+
+const KIND_TEXT: Record<CompareKind, string> = {
+  sign: 'compared values (|x|)',
+  difference: 'compared differences',
+  padded: "values compared with 'same' padding",
+};
+
+const fmt = (v: number): string => (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : String(Number(v.toPrecision(4))));
+const label = (s: PrecisionSettings): string => `f = ${s.fracBits}, ${s.truncation} truncation, ${s.compareBits}-bit comparisons`;
+
+/** The chooser's table for the import summary: what was tried, what was chosen and why. */
+export function formatChoice(c: PrecisionChoice): string {
+  const lines = [`precision:  f = ${c.settings.fracBits}, ${c.settings.truncation} truncation, ${c.settings.compareBits}-bit comparison ring${c.forced ? ' (FORCED)' : ''}${Object.keys(c.explicit).length ? `  (explicit: ${Object.entries(c.explicit).map(([k, v]) => `${k} ${String(v)}`).join(', ')})` : ''}`];
+  lines.push(`  why: ${c.reason}`);
+  for (const w of c.warnings) lines.push(`  WARNING: ${w}`);
+  lines.push(`  tried (${c.samples} samples, cheapest first; error = max over outputs of |mean - float| + 3 std of the fixed-point simulation's draws with the protocol's stochastic rounding, after the output activation):`);
+  lines.push(`  ${'f'.padStart(3)}  ${'trunc'.padEnd(5)}  ${'ring'.padStart(4)}  ${'error'.padStart(9)}  ${'risk'.padStart(8)}  ${'decisions'.padStart(9)}  ${'tightest range (observed / allowed)'.padEnd(44)}  verdict`);
+  for (const t of c.trials) {
+    const w = t.worst ? `${t.worst.layer.slice(0, 26)} ${fmt(t.worst.maxAbs)}/${fmt(t.worst.allowed)}` : '-';
+    lines.push(`  ${String(t.settings.fracBits).padStart(3)}  ${t.settings.truncation.padEnd(5)}  ${String(t.settings.compareBits).padStart(4)}  ${(t.error !== undefined ? fmt(t.error) : '-').padStart(9)}  ${(t.risk !== undefined ? t.risk.toExponential(1) : '-').padStart(8)}  ${(t.decisions !== undefined ? `${(100 * t.decisions).toFixed(2)}%` : '-').padStart(9)}  ${w.padEnd(44)}  ${VERDICT_TEXT[t.verdict]}`);
+  }
+  return lines.join('\n');
+}
+
+const VERDICT_TEXT: Record<Verdict, string> = {
+  chosen: 'chosen',
+  error: 'error above target / margin',
+  decisions: 'decision agreement below the minimum',
+  range: 'out of range (higher f only narrower)',
+  risk: 'local truncation risk too high',
+  forced: 'kept by --force',
+};

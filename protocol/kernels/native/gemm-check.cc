@@ -11,7 +11,7 @@
 //                           time, best of 5); --bench=avx2 (or another level
 //                           name) benchmarks that level only.
 //
-// Test inputs come from a splitmix64 stream seeded from std::random_device
+// Test inputs come from a splitmix64 stream seeded from /dev/urandom
 // (printed, and settable with --seed=N to replay a failure); they are test
 // data only, never protocol randomness.
 #include <algorithm>
@@ -19,7 +19,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -159,7 +158,15 @@ void bench(const char* only) {
 int main(int argc, char** argv) {
   bool doBench = false;
   const char* only = nullptr;
-  u64 seed = (static_cast<u64>(std::random_device{}()) << 32) ^ std::random_device{}();
+  // The seed of the test data: 8 bytes of the OS's CSPRNG (the project uses no
+  // other generator, test/secrets.test.ts), or --seed=N to replay a failure.
+  u64 seed = 0;
+  if (FILE* ur = std::fopen("/dev/urandom", "rb")) {
+    if (std::fread(&seed, sizeof seed, 1, ur) != 1) seed = static_cast<u64>(std::time(nullptr));
+    std::fclose(ur);
+  } else {
+    seed = static_cast<u64>(std::time(nullptr));
+  }
   for (int i = 1; i < argc; i++) {
     if (std::strcmp(argv[i], "--bench") == 0) doBench = true;
     else if (std::strncmp(argv[i], "--bench=", 8) == 0) doBench = true, only = argv[i] + 8;

@@ -22,6 +22,9 @@ function quiet(): { out: () => string } {
   return { out: () => chunks.join('') };
 }
 
+// The settings the precision chooser picks for nakul-pneumonia256 on X-rays (model-import/README.md), given
+// explicitly: this test is about preprocessing, and the chooser's search (precision.test.ts) would triple its time.
+const PRECISION = ['--frac-bits', '14', '--truncation', 'exact', '--compare-bits', '32'];
 // Two NORMAL and two PNEUMONIA X-rays that nakul-pneumonia256 gets right on raw pixels (model-import/README.md's report).
 const FOUR = [
   ...['IM-0001-0001.jpeg', 'NORMAL2-IM-0098-0001.jpeg'].map((f) => path.join(XRAY, 'NORMAL', f)),
@@ -63,7 +66,7 @@ describe('image preprocessing recorded by mpc-import', () => {
     const out = path.join(tmp.dir, 'nakul');
     const json = path.join(tmp.dir, 'nakul.json');
     let cap = quiet();
-    expect(await main([fixtureModel('nakul-pneumonia256'), '--out', out, '--samples', ...FOUR, '--report-json', json, '--no-progress'])).toBe(0);
+    expect(await main([fixtureModel('nakul-pneumonia256'), '--out', out, '--samples', ...FOUR, '--report-json', json, '--no-progress', ...PRECISION])).toBe(0);
     vi.restoreAllMocks();
     let text = cap.out();
     expect(text).toMatch(/labels: NORMAL, PNEUMONIA \(from the --samples folder names\)/);
@@ -78,7 +81,7 @@ describe('image preprocessing recorded by mpc-import', () => {
 
     // The old behaviour, asked for explicitly: x/255 into a model that divides by 255 itself.
     cap = quiet();
-    expect(await main([fixtureModel('nakul-pneumonia256'), '--out', path.join(tmp.dir, 'nakul-unit'), '--samples', ...FOUR, '--preprocessing', 'unit', '--report-json', json, '--no-progress'])).toBe(0);
+    expect(await main([fixtureModel('nakul-pneumonia256'), '--out', path.join(tmp.dir, 'nakul-unit'), '--samples', ...FOUR, '--preprocessing', 'unit', '--report-json', json, '--no-progress', ...PRECISION])).toBe(0);
     vi.restoreAllMocks();
     text = cap.out();
     const bad = JSON.parse(readFileSync(json, 'utf8')) as AgreementReport;

@@ -22,6 +22,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../model-import/load.js';
 import { referenceLogits } from '../model-import/reference.js';
+import { readF32 } from '../model-import/testing/fixtures.js';
 import { describeFindings } from './testing/log-scan.js';
 import { capturingFetch, importWithCli, logTail, sdkClient, seconds, secretsFor, startParties } from './testing/e2e.js';
 
@@ -30,13 +31,6 @@ const MODEL = 'unet-128';
 const F = 16;
 const have = existsSync(path.join(ZOO, MODEL, 'model.keras'));
 if (!have) console.warn('e2e-label-modes skipped: ../shared/fixtures/zoo is absent');
-
-function readF32(file: string): Float32Array {
-  const b = readFileSync(file);
-  const out = new Float32Array(b.length / 4);
-  new Uint8Array(out.buffer).set(b);
-  return out;
-}
 
 describe.skipIf(!have)('label-only mask through three party processes (mTLS) vs the plaintext threshold', () => {
   it(`${MODEL} (f = ${F}), batch of two X-rays: Uint8Array masks [128, 128, 1], >= 99.9% of pixels as the plaintext, the rest within the fixed-point error`, async () => {

@@ -26,6 +26,7 @@ import { readImageInput } from '../model-import/images.js';
 import { LOCAL_TRUNCATION_RISK_LIMIT } from '../model-import/agreement.js';
 import { fixedLogits, type FixedSimRisk } from '../model-import/fixed-sim.js';
 import { referenceLogits, applyOutputActivation } from '../model-import/reference.js';
+import { readF32 } from '../model-import/testing/fixtures.js';
 import { describeFindings } from './testing/log-scan.js';
 import { capturingFetch, haveFixtures, importWithCli, KERAS, logTail, sdkClient, seconds, secretsFor, startParties, XRAY } from './testing/e2e.js';
 
@@ -63,13 +64,6 @@ const CASES: Case[] = [
 ];
 
 interface Golden { exact_inputs?: { file: string; shape: number[] }[] }
-
-function readF32(file: string): Float32Array {
-  const b = readFileSync(file);
-  const out = new Float32Array(b.length / 4);
-  new Uint8Array(out.buffer).set(b);
-  return out;
-}
 
 function inputsFor(c: Case, inputShape: number[]): { xs: Float32Array[]; what: string } {
   if (c.samples) return { xs: c.samples.files.map((f) => readImageInput(f, inputShape, c.samples!.scaling)), what: c.samples.files.map((f) => path.basename(f)).join(', ') };

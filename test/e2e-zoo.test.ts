@@ -13,6 +13,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../model-import/load.js';
 import { referencePredict } from '../model-import/reference.js';
+import { readF32 } from '../model-import/testing/fixtures.js';
 import { describeFindings } from './testing/log-scan.js';
 import { capturingFetch, importWithCli, logTail, sdkClient, seconds, secretsFor, startParties } from './testing/e2e.js';
 
@@ -20,13 +21,6 @@ const ZOO = path.resolve(__dirname, '..', '..', 'shared', 'fixtures', 'zoo');
 const MODEL = 'mobilenetv3small';
 const have = existsSync(path.join(ZOO, MODEL, 'model.keras'));
 if (!have) console.warn('e2e-zoo skipped: ../shared/fixtures/zoo is absent');
-
-function readF32(file: string): Float32Array {
-  const b = readFileSync(file);
-  const out = new Float32Array(b.length / 4);
-  new Uint8Array(out.buffer).set(b);
-  return out;
-}
 
 describe.skipIf(!have)('a zoo model through three party processes (mTLS) vs plaintext and Keras', () => {
   it(`${MODEL} (13 bits), batch of two X-rays: max |probability error| < 1e-3, same argmax`, async () => {

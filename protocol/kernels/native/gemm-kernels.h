@@ -38,7 +38,24 @@ inline void addTile(u64* c, size_t ldc, const u64* tmp, size_t NR, size_t mr, si
     for (size_t j = 0; j < nr; j++) c[r * ldc + j] += tmp[r * NR + j];
 }
 
-// Few rows of C (m <= 4): C[i, :] += A[i, t] * B[t, :], no packing.
+// Few rows of C (m <= 4): C[i, :] += A[i, t] * B[t, :], no packing; one loop, inlined into
+// smallMScalar and into each ISA's entry point (target attributes), where the compiler vectorises it.
+constexpr size_t kSmallMCols = 512;
+inline __attribute__((always_inline)) void smallMBody(const u64* A, const u64* B, u64* C, size_t m, size_t k, size_t n) {
+  for (size_t j0 = 0; j0 < n; j0 += kSmallMCols) {
+    const size_t jn = (n - j0) < kSmallMCols ? (n - j0) : kSmallMCols;
+    for (size_t i = 0; i < m; i++) {
+      u64* __restrict cr = C + i * n + j0;
+      const u64* a = A + i * k;
+      for (size_t t = 0; t < k; t++) {
+        const u64 av = a[t];
+        const u64* __restrict b = B + t * n + j0;
+        for (size_t j = 0; j < jn; j++) cr[j] += av * b[j];
+      }
+    }
+  }
+}
+
 void smallMScalar(const u64* A, const u64* B, u64* C, size_t m, size_t k, size_t n);
 
 extern const KernelSpec kScalar;

@@ -37,21 +37,7 @@ void kernelScalarWino(size_t kc, const u64* pa, const u64* pb, u64* c, size_t ld
 
 const KernelSpec kScalar{4, 4, true, 256, 64, 1024, kernelScalarWino<4, 4>};
 
-void smallMScalar(const u64* A, const u64* B, u64* C, size_t m, size_t k, size_t n) {
-  constexpr size_t kCols = 512;  // a column block of C at a time, streaming B once per row
-  for (size_t j0 = 0; j0 < n; j0 += kCols) {
-    const size_t jn = (n - j0) < kCols ? (n - j0) : kCols;
-    for (size_t i = 0; i < m; i++) {
-      u64* __restrict cr = C + i * n + j0;
-      const u64* a = A + i * k;
-      for (size_t t = 0; t < k; t++) {
-        const u64 av = a[t];
-        const u64* __restrict b = B + t * n + j0;
-        for (size_t j = 0; j < jn; j++) cr[j] += av * b[j];
-      }
-    }
-  }
-}
+void smallMScalar(const u64* A, const u64* B, u64* C, size_t m, size_t k, size_t n) { smallMBody(A, B, C, m, k, n); }
 
 }  // namespace gemmk
 }  // namespace securenn

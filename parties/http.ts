@@ -10,6 +10,7 @@
  * (404). Errors are coded ApiError JSON with the HTTP status of their code;
  * messages never carry share values.
  */
+import { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AWAIT_OUTPUT_HEADER, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import { ERROR_CODES, MpcError } from '../protocol/errors.js';
@@ -62,10 +63,12 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
   if (bodyMs !== undefined) {
     app.addHook('onRequest', async (req, reply) => {
       const raw = req.raw;
-      if (raw.complete) return;
+      // Only a body arriving over a real connection can trickle; app.inject's requests have a mock socket
+      // (no destroy) whose request may never report complete, and must not leave a timer behind.
+      const socket = raw.socket;
+      if (raw.complete || !(socket instanceof Socket)) return;
       const t = setTimeout(() => {
-        if (raw.complete) return;
-        const socket = raw.socket;
+        if (raw.complete || socket.destroyed) return;
         if (!reply.raw.headersSent) {
           metrics.errors.inc({ code: 'E_TIMEOUT', source: 'http' });
           writeRawError(socket, 408, new MpcError('E_TIMEOUT', `the request body did not arrive within ${bodyMs} ms`), party.party);

@@ -203,6 +203,24 @@ describe('bounded resources', () => {
     }
   });
 
+  it('requests through app.inject (mock socket) leave no body timer behind: nothing is thrown after http.requestMs', async () => {
+    const t = await partyTrio({ plain: networkA(), fracBits: F, http: { requestMs: 1_000 } });
+    const thrown: unknown[] = [];
+    const onErr = (e: unknown): void => { thrown.push(e); };
+    process.prependListener('uncaughtException', onErr);
+    try {
+      const r = await t.servers[0].app.inject({ method: 'GET', url: '/v1/model', headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+      expect(r.statusCode).toBe(200);
+      const put = await t.servers[0].app.inject({ method: 'PUT', url: `/v1/sessions/${randomUUID()}/input`, headers: { authorization: `Bearer ${TEST_TOKEN}`, [SESSION_KEY_HEADER]: KEY_A, 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(8) });
+      expect(put.statusCode).toBeGreaterThanOrEqual(400);
+      await new Promise((res) => setTimeout(res, 1_500));
+      expect(thrown).toEqual([]);
+    } finally {
+      process.removeListener('uncaughtException', onErr);
+      await t.close();
+    }
+  });
+
   it('an upload the client aborts is a client error (info, E_TIMEOUT), not an internal one: nothing logged at error level', async () => {
     const lines: string[] = [];
     const stream = new Writable({ write(chunk: Buffer, _e, cb) { lines.push(chunk.toString('utf8')); cb(); } });

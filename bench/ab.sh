@@ -9,6 +9,8 @@
 # C++ kernels are the same in both commits), then, per round and commit:
 #   tsx bench/run.ts --model networkA --batch 1,8 --warmup 1000 --reps 100 --warmup-s 0 --no-write
 #   tsx bench/run.ts --model cnn-maxpool,cnn-avgpool --batch 1,8 --warmup 5 --reps 10 --warmup-s 0 --no-write
+# (plus --no-cold-start for a commit whose bench/run.ts has that flag: the
+# cold-start rows start fresh deployments and are not part of the A/B)
 # and prints the summary rows (Network A warms up 1000 runs, as npm run bench
 # does: its latency falls over the first thousands of predictions). Nothing is
 # written to BENCHMARKS.md.
@@ -28,8 +30,10 @@ done
 [ -e "$tmp/shared" ] || ln -s "$root/../shared" "$tmp/shared"
 run() {
   (cd "$1" && echo "== $2: $(git log --oneline -1 | cut -c1-72)"
-   npx tsx bench/run.ts --model networkA --batch 1,8 --warmup 1000 --reps 100 --warmup-s 0 --no-write 2>/dev/null | grep -E '^\| MNIST' || true
-   npx tsx bench/run.ts --model cnn-maxpool,cnn-avgpool --batch 1,8 --warmup 5 --reps 10 --warmup-s 0 --no-write 2>/dev/null | grep -E '^\| seed' || true)
+   extra=()
+   grep -q -- '--no-cold-start' bench/run.ts && extra+=(--no-cold-start)
+   npx tsx bench/run.ts --model networkA --batch 1,8 --warmup 1000 --reps 100 --warmup-s 0 --no-write "${extra[@]}" 2>/dev/null | grep -E '^\| MNIST' || true
+   npx tsx bench/run.ts --model cnn-maxpool,cnn-avgpool --batch 1,8 --warmup 5 --reps 10 --warmup-s 0 --no-write "${extra[@]}" 2>/dev/null | grep -E '^\| seed' || true)
 }
 for r in $(seq 1 "$rounds"); do
   echo "# round $r of $rounds, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"

@@ -211,6 +211,11 @@ export class PrivateInferenceClientBase {
       if (model.fracBits !== pinned.fracBits || !sameShape(model.inputShape, pinned.inputShape)) {
         throw new ModelMismatchError(`the parties' model now takes [${model.inputShape.join(', ')}] at ${model.fracBits} fractional bits; the input was encoded for [${pinned.inputShape.join(', ')}] at ${pinned.fracBits}`);
       }
+      // modelHash is the hash of the source model: a re-import of the same file may record another preprocessing,
+      // and the images were preprocessed for the pinned one before the parties answered.
+      if (items.some((it) => it.kind === 'image') && JSON.stringify(model.preprocessing ?? null) !== JSON.stringify(pinned.preprocessing ?? null)) {
+        throw new ModelMismatchError('the parties\' model now announces another image preprocessing than the one the images were preprocessed for; predict again (the client now knows the new one)');
+      }
     } else {
       // Step 2: sessions at all three parties, which must agree on the model.
       model = (await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl)).model;

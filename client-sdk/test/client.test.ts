@@ -252,6 +252,30 @@ describe('typed errors', () => {
     expect(fake.requests.slice(r).filter((q) => q.method === 'PUT')).toHaveLength(0);
   });
 
+  it('E_MODEL_MISMATCH when the parties loaded bundles of different imports of the same source (same modelHash), before any share is sent', async () => {
+    // Shares of two imports do not add up to the weights: W0 (import A) + W1 (import B) is noise, the prediction would be too.
+    fake.behavior[0] = { info: { importId: 'a'.repeat(32) } };
+    fake.behavior[1] = { info: { importId: 'b'.repeat(32) } };
+    fake.behavior[2] = { info: { importId: 'a'.repeat(32) } };
+    const from = fake.inputs.size;
+    const e = await client().predict(tensor()).catch((x: unknown) => x);
+    expect(e).toMatchObject({ name: 'ModelMismatchError', code: 'E_MODEL_MISMATCH', party: 1 });
+    expect((e as Error).message).toMatch(/import/);
+    await expect(client().describe()).rejects.toMatchObject({ code: 'E_MODEL_MISMATCH', party: 1 });
+    // A party that announces no import id (a bundle without one) beside one that does: refused too.
+    fake.behavior[1] = {};
+    await expect(client().predict(tensor())).rejects.toMatchObject({ code: 'E_MODEL_MISMATCH', party: 1 });
+    expect(fake.inputs.size).toBe(from);
+    for (const p of [0, 1, 2] as const) fake.behavior[p] = { info: { importId: 'a'.repeat(32) } };
+    const r = await client().predict(tensor());
+    expect(r.model.importId).toBe('a'.repeat(32));
+  });
+
+  it('E_MODEL_MISMATCH when the parties announce different labels (the client would show one party\'s)', async () => {
+    fake.behavior[2] = { info: { labels: ['PNEUMONIA', 'NORMAL'] } };
+    await expect(client().predict(tensor())).rejects.toMatchObject({ name: 'ModelMismatchError', code: 'E_MODEL_MISMATCH', party: 2 });
+  });
+
   it('accepts the right expectedModelHash (case-insensitive)', async () => {
     const r = await client({ expectedModelHash: fake.model.modelHash.toUpperCase() }).predict(tensor());
     expect(r.model.modelHash).toBe(fake.model.modelHash);

@@ -251,3 +251,24 @@ describe('logits mode: output shares that cannot come from one correct run are r
     expect(Math.abs(r.logits[0]!)).toBeGreaterThan(2 ** 26);
   });
 });
+
+describe('logits mode with DP noise: the range check leaves room for the noise (added after the last truncation)', () => {
+  let fake: FakeParties;
+  const dp = { mechanism: 'laplace' as const, epsilon: 1, delta: 0, sensitivity: 2, sampler: 'discrete-exact' as const };
+  beforeAll(async () => { fake = await startFakeParties({ model: { privacy: { outputMode: 'logits', dp } } }); });
+  afterAll(async () => { await fake.close(); });
+  const shift = (by: bigint) => (async (url: string | URL | Request, init?: RequestInit) => {
+    const res = await fetch(url, init);
+    if (!(String(url).startsWith(fake.urls[1]) && /\/output$/.test(new URL(String(url)).pathname) && res.status === 200)) return res;
+    const u = new BigUint64Array((await res.arrayBuffer()).slice(0));
+    u[0] = BigInt.asUintN(64, u[0]! + by);
+    return new Response(new Uint8Array(u.buffer), { status: 200, headers: res.headers });
+  }) as typeof fetch;
+  const client = (f: typeof fetch) => new PrivateInferenceClient({ parties: fake.urls, token: fake.token, timeoutMs: 10_000, fetch: f });
+
+  it('a noised logit beyond 2^(63-f) ring units is shown; one beyond 2^62 is refused', async () => {
+    const r = await client(shift(1n << 55n)).predict(tensor([64, 64, 1], 7));
+    expect(Math.abs(r.logits[0]!)).toBeGreaterThan(2 ** 41);
+    await expect(client(shift(1n << 62n)).predict(tensor([64, 64, 1], 7))).rejects.toMatchObject({ code: 'E_INTERNAL', message: expect.stringMatching(/out of range/) });
+  });
+});

@@ -17,12 +17,25 @@ describe('model source adapter', () => {
     const plain = networkA();
     const bundles = shareBundles(plain, 16);
     const mem = await loadPartyModel({ kind: 'memory', bundle: bundles[1] }, 1);
-    expect(mem.info).toEqual({ modelHash: plainModelHash(plain), inputShape: [784], outputShape: [10], fracBits: 16, outputActivation: 'softmax' });
+    expect(mem.info).toEqual({ modelHash: plainModelHash(plain), importId: bundles[1].manifest.importId, inputShape: [784], outputShape: [10], fracBits: 16, outputActivation: 'softmax' });
+    // One call shares one importId; another call's shares of the same model another one.
+    expect(bundles.map((b) => b.manifest.importId)).toEqual(new Array(3).fill(bundles[0].manifest.importId));
+    expect(shareBundles(plain, 16)[1].manifest.importId).not.toBe(bundles[1].manifest.importId);
     expect(mem.inputSize).toBe(784);
     const files = writeDevModelFiles(mkdtempSync(path.join(tmpdir(), 'securenn-dev-')), bundles);
     const p2 = await loadPartyModel({ kind: 'dev-file', path: files[2]! }, 2);
     expect(p2.info.modelHash).toBe(mem.info.modelHash);
     await expect(loadPartyModel({ kind: 'dev-file', path: files[0]! }, 1)).rejects.toMatchObject({ code: 'E_BUNDLE_INTEGRITY' });
+  });
+
+  it('an ensemble announces an importId derived from its teachers\' (another share of one teacher gives another)', async () => {
+    const a = shareBundles(networkA(), 16), b = shareBundles(networkA(), 16), c = shareBundles(networkA(), 16);
+    const at = (p: PartyId, second: typeof b) => loadPartyModel({ kind: 'ensemble', teachers: [{ kind: 'memory', bundle: a[p] }, { kind: 'memory', bundle: second[p] }] }, p);
+    const [e0, e1, x1] = await Promise.all([at(0, b), at(1, b), at(1, c)]);
+    expect(e0.info.importId).toMatch(/^[0-9a-f]{32}$/);
+    expect(e1.info.importId).toBe(e0.info.importId);
+    expect(x1.info.modelHash).toBe(e1.info.modelHash);
+    expect(x1.info.importId).not.toBe(e1.info.importId);
   });
 
   it('multi-label models: the manifest\'s decision thresholds are announced per label; an ensemble of multi-label teachers is refused (E_MODEL_FORMAT)', async () => {
@@ -71,6 +84,16 @@ describe('model source adapter', () => {
       expect(m.info.privacy).toEqual({ outputMode: 'label', dp: { mechanism: 'laplace', epsilon: 1, delta: 0, sensitivity: 160, sampler: 'discrete-exact', clip: 8 } });
     }
     await expect(loadPartyModel({ kind: 'bundle', dir: path.join(dir, 'party0') }, 1)).rejects.toMatchObject({ code: 'E_BUNDLE_INTEGRITY' });
+    // The three announce the import their shares come from (the SDK refuses parties that differ); a second import
+    // of the same file has the same modelHash and another importId.
+    const importId = (JSON.parse(readFileSync(path.join(dir, 'party0', 'manifest.json'), 'utf8')) as { importId: string }).importId;
+    expect(infos.map((m) => m.info.importId)).toEqual([importId, importId, importId]);
+    const again = path.join(mkdtempSync(path.join(tmpdir(), 'securenn-bundle-')), 'out');
+    mi.writeBundles({ ir: plain, sourceHash: plainModelHash(plain), sourceFile: 'networkA', format: 'ir' }, again, { fracBits: 16, privacy });
+    const other = await loadPartyModel({ kind: 'bundle', dir: again }, 1);
+    expect(other.info.modelHash).toBe(infos[1]!.info.modelHash);
+    expect(other.info.importId).toMatch(/^[0-9a-f]{32}$/);
+    expect(other.info.importId).not.toBe(importId);
     // A manifest (written by an older importer) whose sensitivity is below what its clip implies for the 10 outputs
     // (L1 2 * 8 * 10 = 160): the party refuses to serve it rather than claim an epsilon it does not give.
     const mp = path.join(dir, 'party1', 'manifest.json');

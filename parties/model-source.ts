@@ -16,7 +16,7 @@
  *    order and of its noise settings, so parties configured differently
  *    refuse each other's plans (E_MODEL_MISMATCH).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,6 +38,8 @@ import { outputShapeOf } from './shapes.js';
 /** What parties/ needs of a model-import manifest. */
 export interface PartyManifest {
   modelHash: string;
+  /** The import the bundle comes from (model-import/bundle.ts; announced as ModelInfo.importId). */
+  importId?: string;
   inputShape: number[];
   fracBits: number;
   /** How products are truncated (protocol/context.ts); absent: 'local'. */
@@ -136,6 +138,7 @@ function toLoaded(b: PartyBundle): LoadedModel {
   }
   const info: ModelInfo = {
     modelHash: m.modelHash.toLowerCase(),
+    ...(typeof m.importId === 'string' ? { importId: m.importId } : {}),
     inputShape: m.inputShape.slice(),
     outputShape,
     fracBits: m.fracBits,
@@ -188,8 +191,13 @@ function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): Load
   const h = createHash('sha256').update('securenn/pate-ensemble/v1\0');
   for (const t of teachers) h.update(t.info.modelHash).update('\0');
   h.update(JSON.stringify(policy.dp ?? null));
+  // The teachers' imports (every teacher's share bundle must come from the same import at the three parties).
+  const imports = teachers.every((t) => t.info.importId !== undefined)
+    ? teachers.reduce((g, t) => g.update(t.info.importId!).update('\0'), createHash('sha256').update('securenn/pate-imports/v1\0')).digest('hex').slice(0, 32)
+    : undefined;
   const info: ModelInfo = {
     modelHash: h.digest('hex'),
+    ...(imports ? { importId: imports } : {}),
     inputShape: first.info.inputShape.slice(),
     outputShape: first.info.outputShape.slice(),
     fracBits: first.info.fracBits,
@@ -249,7 +257,8 @@ export function plainModelHash(model: ModelIR<FloatTensor>): string {
 /** The three parties' in-memory bundles of a plaintext model (weights shared between P0 and P1), with an optional privacy policy. */
 export function shareBundles(plain: ModelIR<FloatTensor>, fracBits: number, modelHash = plainModelHash(plain), privacy?: PrivacyPolicy, preprocessing?: InputPreprocessing): [PartyBundle, PartyBundle, PartyBundle] {
   const parts = shareModel(getKernels(), plain, fracBits);
-  const manifest: PartyManifest = { modelHash, inputShape: plain.inputShape.slice(), fracBits, outputActivation: plain.outputActivation, ...(plain.labels ? { labels: plain.labels } : {}), ...(preprocessing ? { preprocessing } : {}), ...(privacy ? { privacy } : {}) };
+  // One importId for the three: like mpc-import's, it tells the shares of this call from another's of the same model.
+  const manifest: PartyManifest = { modelHash, importId: randomBytes(16).toString('hex'), inputShape: plain.inputShape.slice(), fracBits, outputActivation: plain.outputActivation, ...(plain.labels ? { labels: plain.labels } : {}), ...(preprocessing ? { preprocessing } : {}), ...(privacy ? { privacy } : {}) };
   return parts.map((model) => ({ manifest, model })) as [PartyBundle, PartyBundle, PartyBundle];
 }
 

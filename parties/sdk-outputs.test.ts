@@ -62,6 +62,8 @@ describe('multi-label sigmoid head through the real parties', () => {
   it('14 probabilities within 1e-3 of the plaintext model, the same decision for every label', async () => {
     const r = await (await client(trio)).predict(new Uint8Array(readFileSync(FILE)));
     expect(r.kind).toBe('multi-label');
+    // The three parties announce the one import their shares come from (the SDK compared them).
+    expect(r.model.importId).toMatch(/^[0-9a-f]{32}$/);
     const want = sigmoid(Array.from(plainForward(multiLabel, await preprocessed(), 1).data));
     expect(r.probabilities).toHaveLength(14);
     r.probabilities.forEach((p, i) => expect(Math.abs(p - want[i]!)).toBeLessThan(1e-3));

@@ -129,7 +129,16 @@ export interface InputPreprocessing {
 }
 
 export interface ModelInfo {
+  /** sha256 of the source model file: the same for every import of that file. */
   modelHash: string;
+  /**
+   * The import the party's share bundle comes from (mpc-import's random
+   * importId, the same in the three bundles of one import; a PATE ensemble's
+   * is derived from its teachers'). Shares of two imports of the same file do
+   * not add up to its weights, so the SDK refuses parties that announce
+   * different ones. Absent: a bundle that records none.
+   */
+  importId?: string;
   /** Input shape without the batch dimension, e.g. [150, 125, 1]. */
   inputShape: number[];
   outputShape: number[];

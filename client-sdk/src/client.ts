@@ -211,6 +211,11 @@ export class PrivateInferenceClientBase {
       if (model.fracBits !== pinned.fracBits || !sameShape(model.inputShape, pinned.inputShape)) {
         throw new ModelMismatchError(`the parties' model now takes [${model.inputShape.join(', ')}] at ${model.fracBits} fractional bits; the input was encoded for [${pinned.inputShape.join(', ')}] at ${pinned.fracBits}`);
       }
+      // modelHash is the hash of the source model: a re-import of the same file may record another preprocessing,
+      // and the images were preprocessed for the pinned one before the parties answered.
+      if (items.some((it) => it.kind === 'image') && JSON.stringify(model.preprocessing ?? null) !== JSON.stringify(pinned.preprocessing ?? null)) {
+        throw new ModelMismatchError('the parties\' model now announces another image preprocessing than the one the images were preprocessed for; predict again (the client now knows the new one)');
+      }
     } else {
       // Step 2: sessions at all three parties, which must agree on the model.
       model = (await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl)).model;
@@ -305,6 +310,9 @@ export class PrivateInferenceClientBase {
       const same = r.modelHash.toLowerCase() === r0.modelHash.toLowerCase() && sameShape(r.inputShape, r0.inputShape)
         && sameShape(r.outputShape, r0.outputShape) && r.fracBits === r0.fracBits && r.outputActivation === r0.outputActivation;
       if (!same) throw new ModelMismatchError(`parties disagree on the model: party 0 has ${r0.modelHash.slice(0, 12)}, party ${r.party} has ${r.modelHash.slice(0, 12)}`, { party: r.party });
+      // One source file, two imports: P0's and P1's weight shares would not add up to the weights.
+      if ((r.importId ?? null) !== (r0.importId ?? null)) throw new ModelMismatchError(`parties loaded bundles of different imports of model ${r0.modelHash.slice(0, 12)}: party 0 has import ${String(r0.importId ?? 'none').slice(0, 12)}, party ${r.party} has ${String(r.importId ?? 'none').slice(0, 12)}`, { party: r.party });
+      if (JSON.stringify(r.labels ?? null) !== JSON.stringify(r0.labels ?? null)) throw new ModelMismatchError(`parties disagree on the labels: party 0 and party ${r.party}`, { party: r.party });
       if (canonical(r.privacy) !== canonical(r0.privacy)) throw new ModelMismatchError(`parties disagree on the output privacy policy: party 0 and party ${r.party}`, { party: r.party });
       if (JSON.stringify(r.preprocessing ?? null) !== JSON.stringify(r0.preprocessing ?? null)) throw new ModelMismatchError(`parties disagree on the image preprocessing: party 0 and party ${r.party}`, { party: r.party });
       if (JSON.stringify(r.decisionThresholds ?? null) !== JSON.stringify(r0.decisionThresholds ?? null)) throw new ModelMismatchError(`parties disagree on the decision thresholds: party 0 and party ${r.party}`, { party: r.party });
@@ -316,6 +324,7 @@ export class PrivateInferenceClientBase {
       throw new ModelMismatchError(`the parties' model takes [${r0.inputShape.join(', ')}], expected [${this.inputShape.join(', ')}]`);
     }
     const m: ModelInfo = { modelHash: r0.modelHash, inputShape: [...r0.inputShape], outputShape: [...r0.outputShape], fracBits: r0.fracBits, outputActivation: r0.outputActivation };
+    if (r0.importId !== undefined) m.importId = r0.importId;
     if (r0.labels !== undefined) m.labels = [...r0.labels];
     if (r0.preprocessing !== undefined) m.preprocessing = structuredClone(r0.preprocessing);
     if (r0.privacy !== undefined) m.privacy = structuredClone(r0.privacy);

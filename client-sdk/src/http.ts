@@ -3,6 +3,7 @@
  *  - network failure (fetch rejects)          -> E_PEER_UNAVAILABLE
  *  - JSON ApiError { code, message, party? }  -> that code (unknown codes: E_INTERNAL + serverCode)
  *  - other non-2xx bodies                     -> by status (502/503 unavailable, 504 deadline, ...)
+ *  - a redirect (3xx; not followed)           -> E_INTERNAL
  *  - the combined signal aborted              -> its reason (user abort, deadline, a sibling's failure)
  */
 import type { ApiError } from '../../protocol/api-contract.js';
@@ -52,6 +53,9 @@ export class PartyHttp {
       res = await this.fetchFn(ep.baseUrl + o.path, {
         method: o.method,
         headers,
+        // Never follow a redirect: fetch would send the body (a share) and the session key to wherever it points.
+        // The 3xx (a browser's opaque 'opaqueredirect', status 0) is not ok: E_INTERNAL below, as nodeRequest does.
+        redirect: 'manual',
         ...(o.body !== undefined ? { body: o.body as BodyInit } : {}),
         signal,
       });
@@ -99,6 +103,9 @@ async function errorFromResponse(res: ResponseLike, ep: PartyEndpoint, o: CallOp
     const message = `${where}: ${typeof body.message === 'string' ? body.message : body.code!}`;
     if (isErrorCode(body.code)) return errorForCode(body.code, message, ctx);
     return new ServerError('E_INTERNAL', message, { ...ctx, serverCode: body.code! });
+  }
+  if (res.status === 0 || (res.status >= 300 && res.status < 400)) {
+    return errorForCode('E_INTERNAL', `${where}: the party answered with a redirect (HTTP ${res.status}), which the SDK does not follow: configure the party's final URL`, { party: ep.party, status: res.status });
   }
   const code = STATUS_CODES[res.status] ?? 'E_INTERNAL';
   return errorForCode(code, `${where}: HTTP ${res.status} without an error body`, { party: ep.party, status: res.status });

@@ -16,6 +16,28 @@ export function product(s: readonly number[]): number {
   return s.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * A logit y (ring units) of a correct run was a product y 2^f before its last
+ * truncation, which Z_2^64 holds only for |y| 2^f < 2^63: a larger |y| is a
+ * value that wrapped, or shares of P0 and P1 that do not belong together
+ * (their sum is then uniform: out of range but with probability 2^-f per
+ * element). E_INTERNAL rather than a confident wrong answer. DP noise is added
+ * after that truncation (its scale up to 2^44 ring units, protocol/privacy
+ * dp-noise.ts MAX_LATTICE_SCALE, kept far inside 2^62): with noise the bound
+ * is 2^62 (a uniform sum still falls beyond it with probability 1/2 per element).
+ */
+function checkLogitRange(y: BigUint64Array, fracBits: number, batch: number, noised: boolean): void {
+  const bound = noised ? 1n << 62n : 1n << BigInt(63 - fracBits);
+  const log2 = noised ? 62 - fracBits : 63 - 2 * fracBits;
+  const per = y.length / batch;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!;
+    if (v >= bound && v <= (1n << 64n) - bound) {
+      throw new PrivateInferenceError('E_INTERNAL', `the reconstructed logit ${i % per} of item ${Math.floor(i / per)} is out of range (|y| >= 2^${log2} at f = ${fracBits}): a value overflowed in the run or the output shares do not match`);
+    }
+  }
+}
+
 /** y = y_0 + y_1 for one session's batch, checked against the model and the session's output mode, as the caller gets it. */
 export function reconstructOutputs(o0: Output, o1: Output, model: ModelInfo, batch: number, sessionId: string): AnyBatch {
   const mode = model.privacy?.outputMode ?? 'logits';
@@ -28,12 +50,15 @@ export function reconstructOutputs(o0: Output, o1: Output, model: ModelInfo, bat
   const kind = outputKind(model);
   for (const [p, o] of [[0, o0], [1, o1]] as const) {
     if (o.kind != null && o.kind !== kind) throw new PrivateInferenceError('E_INTERNAL', `party ${p}: output of kind '${o.kind}', the model's is '${kind}'`, { party: p });
+    // The parties send [batch, ...outputShape] (no header: older servers); another layout of as many elements is another output.
     const shape = o.shape ?? expected;
-    if (shape[0] !== batch || product(shape) !== product(expected) || o.shares.length !== product(expected)) {
+    if (shape.length !== expected.length || shape.some((d, i) => d !== expected[i]) || o.shares.length !== product(expected)) {
       throw new PrivateInferenceError('E_SHAPE', `party ${p}: output share has ${o.shares.length} elements (shape [${shape.join(', ')}]), expected [${expected.join(', ')}]`, { party: p });
     }
   }
-  const y = decodeFixed(reconstructShares(o0.shares, o1.shares), model.fracBits);
+  const ring = reconstructShares(o0.shares, o1.shares);
+  checkLogitRange(ring, model.fracBits, batch, model.privacy?.dp !== undefined);
+  const y = decodeFixed(ring, model.fracBits);
   const per = y.length / batch;
   const out: BatchPrediction = { outputMode: 'logits', kind, probabilities: [], label: [], probability: [], index: [], logits: [], sessionId, model };
   if (kind === 'multi-label') out.findings = [];

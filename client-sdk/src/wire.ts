@@ -88,6 +88,7 @@ export function checkModelInfo(j: unknown, p: 0 | 1 | 2): CreateSessionResponse 
 
 function checkModelFields(r: Partial<ModelInfo>, bad: (what: string) => never): void {
   if (typeof r.modelHash !== 'string' || r.modelHash.length === 0) bad('modelHash');
+  if (r.importId !== undefined && !(typeof r.importId === 'string' && r.importId.length > 0)) bad('importId');
   if (!isShape(r.inputShape)) bad('inputShape');
   if (!isShape(r.outputShape)) bad('outputShape');
   if (!Number.isInteger(r.fracBits) || r.fracBits! < MIN_FRAC_BITS || r.fracBits! > MAX_FRAC_BITS) bad('fracBits');

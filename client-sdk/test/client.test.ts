@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../protocol/fixed-point/fixed-point.js';
@@ -250,6 +252,46 @@ describe('typed errors', () => {
     const r = fake.requests.length;
     await expect(client().predict(tensor())).rejects.toMatchObject({ name: 'ModelMismatchError', party: 2 });
     expect(fake.requests.slice(r).filter((q) => q.method === 'PUT')).toHaveLength(0);
+  });
+
+  it('E_MODEL_MISMATCH when the parties loaded bundles of different imports of the same source (same modelHash), before any share is sent', async () => {
+    // Shares of two imports do not add up to the weights: W0 (import A) + W1 (import B) is noise, the prediction would be too.
+    fake.behavior[0] = { info: { importId: 'a'.repeat(32) } };
+    fake.behavior[1] = { info: { importId: 'b'.repeat(32) } };
+    fake.behavior[2] = { info: { importId: 'a'.repeat(32) } };
+    const from = fake.inputs.size;
+    const e = await client().predict(tensor()).catch((x: unknown) => x);
+    expect(e).toMatchObject({ name: 'ModelMismatchError', code: 'E_MODEL_MISMATCH', party: 1 });
+    expect((e as Error).message).toMatch(/import/);
+    await expect(client().describe()).rejects.toMatchObject({ code: 'E_MODEL_MISMATCH', party: 1 });
+    // A party that announces no import id (a bundle without one) beside one that does: refused too.
+    fake.behavior[1] = {};
+    await expect(client().predict(tensor())).rejects.toMatchObject({ code: 'E_MODEL_MISMATCH', party: 1 });
+    expect(fake.inputs.size).toBe(from);
+    for (const p of [0, 1, 2] as const) fake.behavior[p] = { info: { importId: 'a'.repeat(32) } };
+    const r = await client().predict(tensor());
+    expect(r.model.importId).toBe('a'.repeat(32));
+  });
+
+  it('never follows a redirect (a share goes only to the URL configured for its party): E_INTERNAL, nothing reaches the target', async () => {
+    // A proxy in front of P0 that redirects every request, body and session key included, elsewhere (here: to P0 itself).
+    const redirector = createServer((req, res) => { res.writeHead(307, { location: fake.urls[0] + (req.url ?? '/') }).end(); });
+    await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
+    try {
+      const via = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+      const from = fake.requests.length;
+      const c = new PrivateInferenceClient({ parties: [via, fake.urls[1], fake.urls[2]], token: fake.token, timeoutMs: 10_000, fetch: globalThis.fetch });
+      await expect(c.predict(tensor())).rejects.toMatchObject({ code: 'E_INTERNAL', party: 0 });
+      await expect(c.describe()).rejects.toMatchObject({ code: 'E_INTERNAL', party: 0 });
+      expect(fake.requests.slice(from).filter((q) => q.party === 0)).toEqual([]);
+    } finally {
+      await new Promise<void>((r) => redirector.close(() => r()));
+    }
+  });
+
+  it('E_MODEL_MISMATCH when the parties announce different labels (the client would show one party\'s)', async () => {
+    fake.behavior[2] = { info: { labels: ['PNEUMONIA', 'NORMAL'] } };
+    await expect(client().predict(tensor())).rejects.toMatchObject({ name: 'ModelMismatchError', code: 'E_MODEL_MISMATCH', party: 2 });
   });
 
   it('accepts the right expectedModelHash (case-insensitive)', async () => {

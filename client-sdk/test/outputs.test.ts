@@ -212,3 +212,63 @@ describe('the model\'s per-label thresholds in logits mode', () => {
     } finally { await fake.close(); }
   });
 });
+
+describe('logits mode: output shares that cannot come from one correct run are refused, not shown', () => {
+  let fake: FakeParties;
+  beforeAll(async () => { fake = await startFakeParties({ model: { inputShape: [8, 8, 1], outputShape: [2, 3], outputActivation: 'sigmoid', labels: undefined } }); });
+  afterAll(async () => { await fake.close(); });
+
+  /** fetch that rewrites P1's output share answer (GET .../output): its body and / or its x-output-shape header. */
+  const tamper = (edit: { share?: (u: BigUint64Array) => void; shape?: string }) => (async (url: string | URL | Request, init?: RequestInit) => {
+    const res = await fetch(url, init);
+    if (!(String(url).startsWith(fake.urls[1]) && /\/output$/.test(new URL(String(url)).pathname) && res.status === 200)) return res;
+    const u = new BigUint64Array((await res.arrayBuffer()).slice(0));
+    edit.share?.(u);
+    const headers = new Headers(res.headers);
+    if (edit.shape !== undefined) headers.set('x-output-shape', edit.shape);
+    return new Response(new Uint8Array(u.buffer), { status: 200, headers });
+  }) as typeof fetch;
+  const client = (f?: typeof fetch) => new PrivateInferenceClient({ parties: fake.urls, token: fake.token, timeoutMs: 10_000, ...(f ? { fetch: f } : {}) });
+
+  it('a share of another layout (same element count, another shape) is E_SHAPE', async () => {
+    const t = tensor([8, 8, 1], 5);
+    expect((await client().predict(t)).logits).toHaveLength(6);
+    await expect(client(tamper({ shape: '1,3,2' })).predict(t)).rejects.toMatchObject({ code: 'E_SHAPE', party: 1 });
+    await expect(client(tamper({ shape: '1,6' })).predict(t)).rejects.toMatchObject({ code: 'E_SHAPE', party: 1 });
+  });
+
+  it('a logit beyond what a product before truncation can hold (|y| 2^f >= 2^63: a wrapped value or mismatched shares) is E_INTERNAL', async () => {
+    const t = tensor([8, 8, 1], 6);
+    // P1's share of another run (uniformly random here): the sum is random in Z_2^64, and almost surely far out of range.
+    const random = tamper({ share: (u) => globalThis.crypto.getRandomValues(u) });
+    await expect(client(random).predict(t)).rejects.toMatchObject({ code: 'E_INTERNAL', message: expect.stringMatching(/out of range/) });
+    // One element pushed by 2^62 ring units (a wrap): the others are right, the result is still refused.
+    const pushed = tamper({ share: (u) => { u[4] = BigInt.asUintN(64, u[4]! + (1n << 62n)); } });
+    await expect(client(pushed).predict(t)).rejects.toMatchObject({ code: 'E_INTERNAL' });
+    // Just inside the bound (2^(63-f) - 1 ring units away from the true value is not detectable, and not refused).
+    const inside = tamper({ share: (u) => { u[0] = BigInt.asUintN(64, u[0]! + (1n << 40n)); } });
+    const r = await client(inside).predict(t);
+    expect(Math.abs(r.logits[0]!)).toBeGreaterThan(2 ** 26);
+  });
+});
+
+describe('logits mode with DP noise: the range check leaves room for the noise (added after the last truncation)', () => {
+  let fake: FakeParties;
+  const dp = { mechanism: 'laplace' as const, epsilon: 1, delta: 0, sensitivity: 2, sampler: 'discrete-exact' as const };
+  beforeAll(async () => { fake = await startFakeParties({ model: { privacy: { outputMode: 'logits', dp } } }); });
+  afterAll(async () => { await fake.close(); });
+  const shift = (by: bigint) => (async (url: string | URL | Request, init?: RequestInit) => {
+    const res = await fetch(url, init);
+    if (!(String(url).startsWith(fake.urls[1]) && /\/output$/.test(new URL(String(url)).pathname) && res.status === 200)) return res;
+    const u = new BigUint64Array((await res.arrayBuffer()).slice(0));
+    u[0] = BigInt.asUintN(64, u[0]! + by);
+    return new Response(new Uint8Array(u.buffer), { status: 200, headers: res.headers });
+  }) as typeof fetch;
+  const client = (f: typeof fetch) => new PrivateInferenceClient({ parties: fake.urls, token: fake.token, timeoutMs: 10_000, fetch: f });
+
+  it('a noised logit beyond 2^(63-f) ring units is shown; one beyond 2^62 is refused', async () => {
+    const r = await client(shift(1n << 55n)).predict(tensor([64, 64, 1], 7));
+    expect(Math.abs(r.logits[0]!)).toBeGreaterThan(2 ** 41);
+    await expect(client(shift(1n << 62n)).predict(tensor([64, 64, 1], 7))).rejects.toMatchObject({ code: 'E_INTERNAL', message: expect.stringMatching(/out of range/) });
+  });
+});

@@ -63,6 +63,23 @@ describe('the SDK applies the model\'s recorded preprocessing', () => {
     await expect(c.predict(readFileSync(XRAY))).rejects.toMatchObject({ code: 'E_MODEL_MISMATCH' });
     expect(fake.inputs.size).toBe(0);
   });
+
+  it('one-request path: parties redeployed from the same source with another preprocessing (same modelHash) refuse a result encoded for the old one', async () => {
+    fake = await startFakeParties({ model: { preprocessing: gray('unit') } });
+    const c = new PrivateInferenceClient({ parties: fake.urls, token: fake.token, timeoutMs: 10_000, expectedModelHash: fake.model.modelHash });
+    const xray = readFileSync(XRAY);
+    const before = await c.predict(xray);
+    const unit = fake.inputs.get(before.sessionId)!;
+    // The operator re-imports the same Keras file with its real preprocessing: the hash (of the source bytes) stays.
+    fake.model.preprocessing = gray('symmetric');
+    const e = await c.predict(xray).catch((x: unknown) => x);
+    expect(e).toMatchObject({ name: 'ModelMismatchError', code: 'E_MODEL_MISMATCH' });
+    expect((e as Error).message).toMatch(/preprocessing/);
+    // The client now knows the new preprocessing: the next prediction is encoded for it.
+    const after = await c.predict(xray);
+    const sym = fake.inputs.get(after.sessionId)!;
+    for (let i = 0; i < sym.length; i += 97) expect(Math.abs(sym[i]! - (unit[i]! * 2 - 1))).toBeLessThanOrEqual(2 ** -12);
+  });
 });
 
 describe('label and the probability of that label', () => {

@@ -49,6 +49,8 @@ export interface PartyBehavior {
   omitShapeHeader?: boolean;
   /** Send this x-output-kind header instead of the model's kind. */
   kindHeader?: string;
+  /** Model fields this party reports differently (its session responses and /v1/model), e.g. another importId or labels. */
+  info?: Partial<ModelInfo>;
 }
 
 export interface FakePartiesOptions {
@@ -239,7 +241,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
         ...(mode !== 'logits' && rule === 'threshold' ? { decisionThresholds: model.privacy?.decisionThresholds ?? new Array<number>(model.outputShape[model.outputShape.length - 1]!).fill(0.5) } : {}),
         ...(model.privacy?.dp ? { dp: model.privacy.dp } : {}),
       };
-      return { ...info, ...(privacy ? { privacy } : {}), modelHash: b.modelHash ?? model.modelHash, sessionId: body.sessionId, party: (b.reportParty ?? party) as 0 | 1 | 2, acceptsInput: party !== 2 };
+      return { ...info, ...b.info, ...(privacy ? { privacy } : {}), modelHash: b.modelHash ?? model.modelHash, sessionId: body.sessionId, party: (b.reportParty ?? party) as 0 | 1 | 2, acceptsInput: party !== 2 };
     };
     const isReply = (r: unknown): r is FastifyReply => typeof (r as FastifyReply).send === 'function';
 
@@ -249,7 +251,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
     });
 
     // The model as the real parties describe it (client.describe()).
-    app.get('/v1/model', async () => ({ ...model, modelHash: (behavior[party] ?? {}).modelHash ?? model.modelHash, party }));
+    app.get('/v1/model', async () => ({ ...model, ...(behavior[party] ?? {}).info, modelHash: (behavior[party] ?? {}).modelHash ?? model.modelHash, party }));
 
     app.put('/v1/sessions/:id/input', async (req, reply) => {
       const id = (req.params as { id: string }).id;

@@ -270,7 +270,7 @@ export abstract class LinkMesh {
     h.carrier = link.data ? 'h2' : 'grpc';
     h.ups += 1;
     h.problem = null;
-    this.log.info({ peer: p, role: link.role, tls: this.tls !== null, linkVersion: version }, 'peer link up');
+    this.log.info({ peer: p, role: link.role, tls: this.tls !== null, linkVersion: version, carrier: h.carrier }, 'peer link up');
     for (const f of [...this.peerHandlers]) f(p, true);
   }
 

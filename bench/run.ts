@@ -391,7 +391,7 @@ async function main(): Promise<void> {
   meta.loadavg = [meta.loadavg![0], loadavg()[0]!];
   meta.totalS = (performance.now() - tStart) / 1000;
   if (partyRuntime) meta.partyRuntime = partyRuntime;
-  if (transport === 'grpc') meta.prep = prepMode;
+  if (transport === 'grpc') { meta.prep = prepMode; meta.meshLink = meshLink; }
   const chartRel = 'bench/results/latency-per-layer.svg';
   const zooOnly = modelKeys.every((k) => ZOO_KEYS.includes(k));
   const md = zooOnly ? zooMarkdown(meta, cases, RSS_LIMIT_BYTES) : markdown(meta, cases, chartRel);

@@ -5,7 +5,7 @@
  *                    (zoo rows: --model mobilenetv3small,unet128,resnet50,densenet121,efficientnetb0 --batch 1;
  *                     `--zoo` selects all five at batch 1)
  *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]
- *                    [--transport grpc|memory] [--link grpc|h2]
+ *                    [--transport grpc|memory] [--link grpc|h2 (config mesh.link, parties/mesh-h2.ts)]
  *                    [--prep wait|off] [--quick] [--no-write] [--verbose] [--no-cold-start]
  *
  * grpc (default): three real party processes (parties/main.ts via
@@ -15,9 +15,6 @@
  * its stats of that run (GET /v1/sessions/:id/run: per layer wall ms, ms blocked
  * in recv, bytes, rounds; peak RSS of the process).
  * memory: the three parties in this process on the in-memory transport.
- * --link (grpc transport): what carries the messages between the parties
- * (config `mesh.link`, parties/mesh-h2.ts): the gRPC streams (default) or the
- * raw h2 data link under the same mTLS.
  *
  * Offline phase (grpc, parties/preprocessing.ts): with --prep wait (default)
  * the parties have P2 deal the next run ahead of it while idle, and the
@@ -136,8 +133,7 @@ const warmupS = Number(opt('--warmup-s') ?? (quick ? 0 : 3));
 const lightWarmup = Number(opt('--light-warmup') ?? (opt('--warmup') !== undefined ? warmup : quick ? 1 : 1000));
 if (!(warmupS >= 0 && warmupS <= 600)) throw new Error(`--warmup-s: bad value ${warmupS}`);
 const prepMode = (opt('--prep') ?? 'wait') as 'wait' | 'off';
-const meshLink = (opt('--link') ?? 'grpc') as 'grpc' | 'h2';
-if (meshLink !== 'grpc' && meshLink !== 'h2') throw new Error(`--link must be grpc or h2, got ${meshLink}`);
+const meshLink = (['grpc', 'h2'] as const).find((k) => k === (opt('--link') ?? 'grpc')) ?? (() => { throw new Error(`--link must be grpc or h2, got ${opt('--link')}`); })();
 if (prepMode !== 'wait' && prepMode !== 'off') throw new Error(`--prep must be wait or off, got ${prepMode}`);
 const heavyReps = Number(opt('--heavy-reps') ?? 1);
 const heavyWarmup = Number(opt('--heavy-warmup') ?? 1);
@@ -245,12 +241,11 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
   let l: Launched;
   try {
     l = await launchLocal({
-      plain: model, fracBits: spec.fracBits, logLevel: verbose ? 'info' : 'warn',
+      plain: model, fracBits: spec.fracBits, logLevel: verbose ? 'info' : 'warn', meshLink,
       // windowMs 0: a session leaves at once (no batching window in the latency); one run at a time.
       batch: { windowMs: 0, maxBatch: Math.max(8, ...Ns), maxConcurrentRuns: 1 },
       sessions: { defaultDeadlineMs: 3_600_000, maxDeadlineMs: 3_600_000 },
       readyTimeoutMs: 900_000,
-      meshLink,
       ...(prepMode === 'off' ? { preprocess: { enabled: false } } : {}),
       // VGG16: one run is longer than the start-up warm-up's budget (it would be cut and leave nothing); the first run builds the masks.
       ...(spec.heavy ? { warmup: { runs: 0 } } : {}),

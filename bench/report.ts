@@ -75,6 +75,8 @@ export interface RunMeta {
   totalS?: number;
   /** grpc: how the party processes ran the program (parties/launch.ts partyProgram). */
   partyRuntime?: 'bundle' | 'tsx';
+  /** mesh.link of the parties (grpc transport; absent: grpc). */
+  meshLink?: 'grpc' | 'h2';
   /** grpc: 'wait' (the offline phase runs, and finishes between inferences) or 'off' (disabled at the parties). */
   prep?: 'wait' | 'off';
 }
@@ -139,7 +141,7 @@ export function markdown(meta: RunMeta, cases: CaseResult[], chartPath: string):
   const out: string[] = [];
   out.push(`Command: \`${meta.command}\``);
   out.push('');
-  out.push(`Run: ${meta.date}, commit ${meta.commit}; machine: \`nproc\` = ${meta.nproc}, CPU ${meta.cpu}, ${meta.memGiB.toFixed(0)} GiB RAM, Node ${meta.node}, ring kernels: ${meta.kernels}. ${meta.loadavg ? `1-min load average ${meta.loadavg[0].toFixed(1)} at the start, ${meta.loadavg[1].toFixed(1)} at the end${meta.totalS ? ` of the ${Math.round(meta.totalS)} s run` : ''} (anything above 0 is other work sharing the ${meta.nproc} CPUs). ` : ''}Transport: ${meta.transport === 'grpc' ? `three party processes (parties/main.ts${meta.partyRuntime === 'bundle' ? ', run as the bundle parties/party.bundle.mjs' : meta.partyRuntime === 'tsx' ? ', run through tsx' : ''}) on loopback, gRPC with mTLS between them, client = client-sdk PrivateInferenceClient over HTTP` : 'in-memory, three parties in one process'}.`);
+  out.push(`Run: ${meta.date}, commit ${meta.commit}; machine: \`nproc\` = ${meta.nproc}, CPU ${meta.cpu}, ${meta.memGiB.toFixed(0)} GiB RAM, Node ${meta.node}, ring kernels: ${meta.kernels}. ${meta.loadavg ? `1-min load average ${meta.loadavg[0].toFixed(1)} at the start, ${meta.loadavg[1].toFixed(1)} at the end${meta.totalS ? ` of the ${Math.round(meta.totalS)} s run` : ''} (anything above 0 is other work sharing the ${meta.nproc} CPUs). ` : ''}Transport: ${meta.transport === 'grpc' ? `three party processes (parties/main.ts${meta.partyRuntime === 'bundle' ? ', run as the bundle parties/party.bundle.mjs' : meta.partyRuntime === 'tsx' ? ', run through tsx' : ''}) on loopback, ${meta.meshLink === 'h2' ? 'gRPC (control) and the h2 data link (mesh.link h2, parties/mesh-h2.ts)' : 'gRPC'} with mTLS between them, client = client-sdk PrivateInferenceClient over HTTP` : 'in-memory, three parties in one process'}.`);
   out.push('');
   out.push('Latency is one `predict()` of the whole batch as the client sees it (sessions at the three parties, share upload, protocol run, output download), after the warm-up ("reps" = warm-up runs + timed runs, by default 100 timed runs for Network A, whose runs take milliseconds, and 10 for the others: at least 2 warm-ups, and warm-ups for at least 3 s except VGG16, since V8 optimises the protocol code only after many runs; Network A at least 1000 warm-ups, since its latency falls over the first thousands of predictions after the parties start, most in the first ~500: its warm-up curve is below the table); "first run" is the first warm-up of the case, the latency before that optimisation; "protocol" is P0\'s run time alone. Traffic and rounds are per run (one batch). "tfjs" is plaintext `@tensorflow/tfjs` (CPU backend, float32) on the same input and batch; the ratio is secure median / tfjs. Error: max |secure − plainForward| over all logits and repetitions (float64 reference, protocol/reference/forward.ts).');
   out.push('');

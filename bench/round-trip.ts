@@ -3,6 +3,8 @@
  * other's receive: ping-pong round trips of one message each way, over
  *   mesh   the party mesh as the parties use it (grpc-js bidi stream, mTLS,
  *          frame codec, reassembly, session routing, SessionTransport.recv);
+ *   mesh-h2  the same mesh with config mesh.link 'h2' (parties/mesh-h2.ts):
+ *          the frames on a raw node:http2 stream under the same mTLS;
  *   h2     node:http2 over mTLS, one bidi stream, length-prefixed frames
  *          (what the mesh would be without grpc-js);
  *   tls    node:tls socket, mTLS, length-prefixed frames, Nagle off;
@@ -31,6 +33,7 @@ import { Worker } from 'node:worker_threads';
 import { PeerMesh } from '../parties/mesh.js';
 import { tlsFor } from '../parties/testing/trio.js';
 import { frame, framed } from './round-trip-frames.js';
+import type { MeshLinkKind } from '../parties/mesh-h2.js';
 
 const argv = process.argv.slice(2);
 const opt = (n: string, d: string): string => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1]! : d; };
@@ -92,8 +95,8 @@ async function h2(): Promise<Pinger> {
   return pingPong(a, b, async () => { a.close(); session.close(); server.close(); });
 }
 
-async function mesh(): Promise<Pinger> {
-  const ms = await meshTrio({ tls: true });
+async function mesh(link: MeshLinkKind = 'grpc'): Promise<Pinger> {
+  const ms = await meshTrio({ tls: true, extra: { link } });
   let i = 0;
   return {
     async rt(p) {
@@ -109,13 +112,13 @@ async function mesh(): Promise<Pinger> {
   };
 }
 
-const STACKS: Record<string, () => Promise<Pinger>> = { mesh, h2, tls: tlsSocket, tcp };
+const STACKS: Record<string, () => Promise<Pinger>> = { mesh: () => mesh(), 'mesh-h2': () => mesh('h2'), h2, tls: tlsSocket, tcp };
 
 /** The echo side of `stack` in a worker thread; resolves its port and a way to stop it. */
-async function echoWorker(stack: string, grpcOptions?: Record<string, number>): Promise<{ port: number; stop: () => Promise<void> }> {
+async function echoWorker(stack: string, grpcOptions?: Record<string, number>, link?: MeshLinkKind): Promise<{ port: number; stop: () => Promise<void> }> {
   // The worker registers tsx's loader itself, then loads the TypeScript echo side.
   const code = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(new URL('./round-trip-echo.ts', import.meta.url).href)}); })`;
-  const w = new Worker(code, { eval: true, workerData: { stack, certs: testCerts(), ...(grpcOptions ? { grpcOptions } : {}) } });
+  const w = new Worker(code, { eval: true, workerData: { stack, certs: testCerts(), ...(grpcOptions ? { grpcOptions } : {}), ...(link ? { link } : {}) } });
   const [{ port }] = (await once(w, 'message')) as [{ port: number }];
   return { port, stop: async () => { await w.terminate(); } };
 }
@@ -130,9 +133,9 @@ function streamPinger(a: NodeJS.WritableStream & NodeJS.ReadableStream, close: (
 /** The mesh with grpc-js options that skip per-message bookkeeping: no transparent-retry buffer, no channelz counters. */
 const LEAN = { 'grpc.enable_retries': 0, 'grpc.enable_channelz': 0 };
 
-async function meshTwo(grpcOptions?: Record<string, number>): Promise<Pinger> {
-  const e = await echoWorker('mesh', grpcOptions);
-  const m = new PeerMesh({ party: 1, tls: tlsFor(1), dial: { 0: `127.0.0.1:${e.port}` }, ...(grpcOptions ? { grpcOptions } : {}) });
+async function meshTwo(grpcOptions?: Record<string, number>, link: MeshLinkKind = 'grpc'): Promise<Pinger> {
+  const e = await echoWorker('mesh', grpcOptions, link);
+  const m = new PeerMesh({ party: 1, tls: tlsFor(1), link, dial: { 0: `127.0.0.1:${e.port}` }, ...(grpcOptions ? { grpcOptions } : {}) });
   await m.start();
   while (!m.isUp(0)) await new Promise((r) => setTimeout(r, 10));
   const v = m.openSession('rt');
@@ -142,6 +145,7 @@ async function meshTwo(grpcOptions?: Record<string, number>): Promise<Pinger> {
 const TWO: Record<string, () => Promise<Pinger>> = {
   mesh: () => meshTwo(),
   'mesh-lean': () => meshTwo(LEAN),
+  'mesh-h2': () => meshTwo(undefined, 'h2'),
   async h2() {
     const e = await echoWorker('h2'), k = certs();
     const session = http2.connect(`https://127.0.0.1:${e.port}`, { ca: k.ca, ...k.c, servername: 'party-0', settings: { initialWindowSize: 256 * 1024 } });

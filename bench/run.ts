@@ -5,7 +5,7 @@
  *                    (zoo rows: --model mobilenetv3small,unet128,resnet50,densenet121,efficientnetb0 --batch 1;
  *                     `--zoo` selects all five at batch 1)
  *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]
- *                    [--transport grpc|memory]
+ *                    [--transport grpc|memory] [--link grpc|h2 (config mesh.link, parties/mesh-h2.ts)]
  *                    [--prep wait|off] [--quick] [--no-write] [--verbose] [--no-cold-start]
  *
  * grpc (default): three real party processes (parties/main.ts via
@@ -133,6 +133,7 @@ const warmupS = Number(opt('--warmup-s') ?? (quick ? 0 : 3));
 const lightWarmup = Number(opt('--light-warmup') ?? (opt('--warmup') !== undefined ? warmup : quick ? 1 : 1000));
 if (!(warmupS >= 0 && warmupS <= 600)) throw new Error(`--warmup-s: bad value ${warmupS}`);
 const prepMode = (opt('--prep') ?? 'wait') as 'wait' | 'off';
+const meshLink = (['grpc', 'h2'] as const).find((k) => k === (opt('--link') ?? 'grpc')) ?? (() => { throw new Error(`--link must be grpc or h2, got ${opt('--link')}`); })();
 if (prepMode !== 'wait' && prepMode !== 'off') throw new Error(`--prep must be wait or off, got ${prepMode}`);
 const heavyReps = Number(opt('--heavy-reps') ?? 1);
 const heavyWarmup = Number(opt('--heavy-warmup') ?? 1);
@@ -240,7 +241,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
   let l: Launched;
   try {
     l = await launchLocal({
-      plain: model, fracBits: spec.fracBits, logLevel: verbose ? 'info' : 'warn',
+      plain: model, fracBits: spec.fracBits, logLevel: verbose ? 'info' : 'warn', meshLink,
       // windowMs 0: a session leaves at once (no batching window in the latency); one run at a time.
       batch: { windowMs: 0, maxBatch: Math.max(8, ...Ns), maxConcurrentRuns: 1 },
       sessions: { defaultDeadlineMs: 3_600_000, maxDeadlineMs: 3_600_000 },
@@ -254,7 +255,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
   } catch (e) {
     return Ns.map((N) => ({ ...failed(key, spec, N), error: `launch: ${(e as Error).message}` }));
   }
-  log(`${key}: parties up in ${((performance.now() - t0) / 1000).toFixed(1)} s (${l.modelKind} model, party program: ${l.runtime}, mTLS ${l.certs ? 'on' : 'off'})`);
+  log(`${key}: parties up in ${((performance.now() - t0) / 1000).toFixed(1)} s (${l.modelKind} model, party program: ${l.runtime}, mTLS ${l.certs ? 'on' : 'off'}, link ${meshLink})`);
   partyRuntime ??= l.runtime;
   // The SDK's default transport in Node (nodeRequest: node:http(s), no headers timeout), as an app would use it.
   const client = new PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 3_600_000, expectedModelHash: l.modelHash });
@@ -385,7 +386,7 @@ async function main(): Promise<void> {
   meta.loadavg = [meta.loadavg![0], loadavg()[0]!];
   meta.totalS = (performance.now() - tStart) / 1000;
   if (partyRuntime) meta.partyRuntime = partyRuntime;
-  if (transport === 'grpc') meta.prep = prepMode;
+  if (transport === 'grpc') { meta.prep = prepMode; meta.meshLink = meshLink; }
   const chartRel = 'bench/results/latency-per-layer.svg';
   const zooOnly = modelKeys.every((k) => ZOO_KEYS.includes(k));
   const md = zooOnly ? zooMarkdown(meta, cases, RSS_LIMIT_BYTES) : markdown(meta, cases, chartRel);

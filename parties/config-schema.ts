@@ -28,7 +28,7 @@ const model = {
 
 const party = obj({
   http: obj({ host: str, port: int, tls: obj({ cert: str, key: str, ca: str, requireClientCert: bool }) }, ['host', 'port']),
-  grpc: obj({ host: str, port: int, address: str }, ['host', 'port']),
+  grpc: obj({ host: str, port: int, address: str, dataPort: int }, ['host', 'port']),
   tls: obj({ ca: { anyOf: [str, strs] }, cert: str, key: str, pins: obj({ 0: str, 1: str, 2: str }), spkiPins: obj({ 0: strs, 1: strs, 2: strs }), peerCas: obj({ 0: str, 1: str, 2: str }) }, ['ca', 'cert', 'key']),
   model,
   clients: { type: 'array', items: obj({ id: str, tokenSha256: str }, ['id', 'tokenSha256']) },
@@ -53,6 +53,7 @@ export const DEPLOYMENT_SCHEMA = obj({
   preprocess: obj({ enabled: bool, maxBytes: int, timeoutMs: int }),
   warmup: obj({ runs: int, maxMs: int, batches: { type: 'array', items: int } }),
   tlsReloadMs: int,
+  mesh: obj({ link: str }),
   privacy: obj({ accountantFile: str, budget, budgets: { type: 'object', additionalProperties: budget }, enforce: str }),
   parties: { type: 'array', items: party, minItems: 3, maxItems: 3 },
 }, ['parties']);

@@ -84,6 +84,24 @@ describe('party configuration', () => {
     expect(err).toMatchObject({ code: 'E_BAD_ARGUMENT' });
   });
 
+  it('mesh link: grpc by default, h2 by name; the data port from grpc.dataPort (default grpc port + 1); bad values refused by name', () => {
+    expect(resolveConfig(dep(), 1, '/x').mesh).toEqual({ link: 'grpc' });
+    const h2 = resolveConfig(dep({ mesh: { link: 'h2' } }), 0, '/x');
+    expect(h2.mesh).toEqual({ link: 'h2' });
+    const withPort = dep({ mesh: { link: 'h2' } });
+    withPort.parties[0].grpc!.dataPort = 9100;
+    expect(resolveConfig(withPort, 0, '/x').self.grpc).toEqual({ host: '127.0.0.1', port: 9000, dataPort: 9100 });
+    const bad = (o: Partial<DeploymentConfig>) => () => resolveConfig(dep(o), 0, '/x');
+    expect(bad({ mesh: { link: 'tcp' as 'h2' } })).toThrow(/mesh.link must be 'grpc' or 'h2'/);
+    expect(bad({ mesh: { lnik: 'h2' } as unknown as DeploymentConfig['mesh'] })).toThrow(/unknown key 'lnik' in mesh/);
+    const clash = dep();
+    clash.parties[0].grpc!.dataPort = 9000;
+    expect(() => resolveConfig(clash, 0, '/x')).toThrow(/parties\[0\]\.grpc\.dataPort must differ from grpc\.port/);
+    const range = dep();
+    range.parties[0].grpc!.dataPort = 70_000;
+    expect(() => resolveConfig(range, 0, '/x')).toThrow(/parties\[0\]\.grpc\.dataPort/);
+  });
+
   it('warm-up: default on, partial overrides, unknown keys and bad values refused by name', () => {
     expect(resolveConfig(dep(), 2, '/x').warmup).toEqual({ runs: 1000, maxMs: 15_000, batches: [1] });
     expect(resolveConfig(dep({ warmup: { runs: 0 } }), 2, '/x').warmup).toEqual({ runs: 0, maxMs: 15_000, batches: [1] });

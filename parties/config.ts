@@ -31,8 +31,13 @@ export interface PartyEntry {
    * party needs of them: the gRPC address of those it dials (`{}` otherwise).
    */
   http: { host: string; port: number; tls?: { cert: string; key: string; ca?: string; requireClientCert?: boolean } };
-  /** gRPC listen address for the higher-id parties (P0, P1); `address` is what peers dial (default host:port). */
-  grpc?: { host: string; port: number; address?: string };
+  /**
+   * gRPC listen address for the higher-id parties (P0, P1); `address` is what
+   * peers dial (default host:port). dataPort: with `mesh.link` 'h2', the port
+   * of the h2 data link (same host and mTLS; default port + 1; the dialers
+   * learn it at HELLO and dial it on the host of `address`).
+   */
+  grpc?: { host: string; port: number; address?: string; dataPort?: number };
   /**
    * PEM paths: CA (trust bundle: with one organisation per party, the three
    * organisations' CAs, in one file or a list of files), this party's certificate and key; pins: SHA-256
@@ -159,6 +164,14 @@ export interface CommonSettings {
    * takes new ones without a restart (parties/tls-reload.ts); 0 = never. Default 10 s.
    */
   tlsReloadMs: number;
+  /**
+   * What carries the messages between the parties (parties/mesh-h2.ts):
+   * link 'grpc' (default) the gRPC stream of each pair; 'h2' a raw HTTP/2
+   * stream under the same mTLS on P0's and P1's `grpc.dataPort`, set up over
+   * gRPC (which stays the control plane). The three parties must agree (the
+   * links are refused with E_SETTINGS_MISMATCH otherwise).
+   */
+  mesh: { link: 'grpc' | 'h2' };
 }
 
 export interface PrivacyConfig {
@@ -176,7 +189,8 @@ export interface PrivacyConfig {
   enforce?: Enforcement;
 }
 
-export interface DeploymentConfig extends Omit<Partial<CommonSettings>, 'privacy' | 'batch' | 'http' | 'warmup'> {
+export interface DeploymentConfig extends Omit<Partial<CommonSettings>, 'privacy' | 'batch' | 'http' | 'warmup' | 'mesh'> {
+  mesh?: Partial<CommonSettings['mesh']>;
   parties: [PartyEntry, PartyEntry, PartyEntry];
   http?: Partial<CommonSettings['http']>;
   /** Missing fields take DEFAULTS.batch. */
@@ -214,6 +228,7 @@ export const DEFAULTS: CommonSettings = {
   warmup: { ...DEFAULT_WARMUP },
   privacy: { budget: { epsilon: 10, delta: 1e-5 } },
   tlsReloadMs: 10_000,
+  mesh: { link: 'grpc' },
 };
 
 export const DEFAULT_ACCOUNTANT_FILE = 'data/privacy-accountant-p{party}.json';
@@ -291,6 +306,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
     preprocess: { ...DEFAULTS.preprocess, ...dep.preprocess, ...over.preprocess },
     warmup: { ...DEFAULTS.warmup, ...dep.warmup, ...over.warmup },
     privacy: { ...DEFAULTS.privacy, ...dep.privacy, ...over.privacy },
+    mesh: { ...DEFAULTS.mesh, ...dep.mesh, ...over.mesh },
   };
   const pc = c.privacy;
   if (pc.accountantFile !== undefined && (typeof pc.accountantFile !== 'string' || pc.accountantFile === '')) bad('privacy.accountantFile must be a path');
@@ -322,6 +338,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   if (c.sessions.maxPerClient !== undefined) int(c.sessions.maxPerClient, 'sessions.maxPerClient', 1, c.sessions.maxSessions);
   if (c.sessions.idJournal !== undefined && (typeof c.sessions.idJournal !== 'string' || c.sessions.idJournal === '')) bad('sessions.idJournal must be a path');
   int(c.tlsReloadMs, 'tlsReloadMs', 0, 3_600_000);
+  if (c.mesh.link !== 'grpc' && c.mesh.link !== 'h2') bad("mesh.link must be 'grpc' or 'h2'");
   int(c.http.requestMs, 'http.requestMs', 1_000, 3_600_000);
   int(c.http.keepAliveMs, 'http.keepAliveMs', 100, 600_000);
   if (!Array.isArray(c.operatorTokens) || c.operatorTokens.some((t) => typeof t !== 'string' || t.length < 16)) bad('`operatorTokens` must be a list of bearer tokens of 16+ characters');
@@ -350,6 +367,10 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
     dial[p] = g.address ?? `${g.host}:${g.port}`;
   }
   if (party < 2 && !self.grpc) bad(`parties[${party}].grpc is required (higher parties dial it)`);
+  if (self.grpc?.dataPort !== undefined) {
+    int(self.grpc.dataPort, `parties[${party}].grpc.dataPort`, 0, 65535);
+    if (self.grpc.dataPort !== 0 && self.grpc.dataPort === self.grpc.port) bad(`parties[${party}].grpc.dataPort must differ from grpc.port`);
+  }
   if (c.insecureLocal) {
     const hosts = [self.http.host, ...(self.grpc ? [self.grpc.host] : []), ...Object.values(dial).map((a) => hostOf(a!))];
     const off = hosts.find((h) => !isLoopbackHost(h));

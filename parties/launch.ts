@@ -32,6 +32,8 @@ export interface LaunchOptions {
   preprocess?: Partial<CommonSettings['preprocess']>;
   /** Config warmup (default: the config default, on; parties/warmup.ts). */
   warmup?: Partial<CommonSettings['warmup']>;
+  /** Config mesh.link (default: the config default, 'grpc'; parties/mesh-h2.ts): 'h2' gives P0 and P1 a data port each. */
+  meshLink?: 'grpc' | 'h2';
   /** Config compareRadix (default: the config default, 4). */
   compareRadix?: 2 | 4;
   /** Each log line of a child (raw). */
@@ -168,7 +170,8 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
       models = writeDevModelFiles(dir, shareBundles(opts.plain, f, modelHash)).map((devFile) => ({ devFile }));
     }
   }
-  const [h0, h1, h2, g0, g1] = await freePorts(5) as [number, number, number, number, number];
+  const [h0, h1, h2, g0, g1, d0, d1] = await freePorts(7) as [number, number, number, number, number, number, number];
+  const h2Link = opts.meshLink === 'h2';
   const token = randomBytes(24).toString('base64url');
   const http = [h0, h1, h2];
   const tlsOf = (p: 0 | 1 | 2) => (certs ? { tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key } } : {});
@@ -181,13 +184,14 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
     cors: { origins: [`http://127.0.0.1:${h0}`, `http://localhost:${h0}`] },
     ...(opts.batch ? { batch: { ...{ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 }, ...opts.batch } } : {}),
     ...(opts.compareRadix ? { compareRadix: opts.compareRadix } : {}),
+    ...(opts.meshLink ? { mesh: { link: opts.meshLink } } : {}),
     ...(opts.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...opts.preprocess } } : {}),
     ...(opts.warmup ? { warmup: opts.warmup } : {}),
     // Used session ids are journalled in the deployment's folder: a restarted party still refuses them.
     sessions: { ...DEFAULTS.sessions, ...(opts.sessions ? { defaultDeadlineMs: 120_000, ...opts.sessions } : {}), idJournal: 'state/session-ids-p{party}.log' },
     parties: [
-      { http: { host: '127.0.0.1', port: h0 }, grpc: { host: '127.0.0.1', port: g0 }, ...tlsOf(0), model: models[0]!, staticDir: DEMO_DIR },
-      { http: { host: '127.0.0.1', port: h1 }, grpc: { host: '127.0.0.1', port: g1 }, ...tlsOf(1), model: models[1]! },
+      { http: { host: '127.0.0.1', port: h0 }, grpc: { host: '127.0.0.1', port: g0, ...(h2Link ? { dataPort: d0 } : {}) }, ...tlsOf(0), model: models[0]!, staticDir: DEMO_DIR },
+      { http: { host: '127.0.0.1', port: h1 }, grpc: { host: '127.0.0.1', port: g1, ...(h2Link ? { dataPort: d1 } : {}) }, ...tlsOf(1), model: models[1]! },
       { http: { host: '127.0.0.1', port: h2 }, ...tlsOf(2), model: models[2]! },
     ],
   };

@@ -40,25 +40,28 @@ export interface LinkSettings {
   modelHash?: string;
   keepWeightMasks?: boolean;
   preprocess?: boolean;
+  /** What carries the pair's messages (mesh-h2.ts): the mesh adds it; a build before it speaks only 'grpc'. */
+  meshLink?: 'grpc' | 'h2';
 }
 
 /** Settings that must be the same at both ends of a link, in the order they are reported. */
-const MUST: (keyof LinkSettings)[] = ['compareBits', 'compareRadix', 'modelHash'];
+const MUST: (keyof LinkSettings)[] = ['compareBits', 'compareRadix', 'modelHash', 'meshLink'];
 /** Settings P0 decides per run: a difference is reported, not refused. */
 const SHOULD: (keyof LinkSettings)[] = ['keepWeightMasks', 'preprocess'];
 
-export interface Hello { party: PartyId; version: number; maxVersion: number; settings?: LinkSettings }
+/** dataPort: the server's h2 data link port (mesh-h2.ts), in its answer when the link is 'h2'. */
+export interface Hello { party: PartyId; version: number; maxVersion: number; settings?: LinkSettings; dataPort?: number }
 export interface VersionRange { min: number; max: number }
 
 export const DEFAULT_VERSIONS: VersionRange = { min: MIN_LINK_VERSION, max: LINK_VERSION };
 
-export function encodeHello(party: PartyId, versions: VersionRange, settings: LinkSettings | undefined): Uint8Array {
-  return Buffer.from(JSON.stringify({ party, version: versions.min, maxVersion: versions.max, ...(settings ? { settings } : {}) }));
+export function encodeHello(party: PartyId, versions: VersionRange, settings: LinkSettings | undefined, dataPort?: number): Uint8Array {
+  return Buffer.from(JSON.stringify({ party, version: versions.min, maxVersion: versions.max, ...(settings ? { settings } : {}), ...(dataPort ? { dataPort } : {}) }));
 }
 
 /** The HELLO in `payload`, or null when it is not one (no party, no version, not JSON). */
 export function decodeHello(payload: Uint8Array): Hello | null {
-  let h: { party?: unknown; version?: unknown; maxVersion?: unknown; settings?: unknown };
+  let h: { party?: unknown; version?: unknown; maxVersion?: unknown; settings?: unknown; dataPort?: unknown };
   try { h = JSON.parse(Buffer.from(payload).toString('utf8')) as typeof h; } catch { return null; }
   if (!h || typeof h !== 'object') return null;
   const p = h.party;
@@ -66,7 +69,8 @@ export function decodeHello(payload: Uint8Array): Hello | null {
   const version = h.version as number;
   const maxVersion = Number.isInteger(h.maxVersion) && (h.maxVersion as number) >= version ? (h.maxVersion as number) : version;
   const settings = h.settings && typeof h.settings === 'object' ? (h.settings as LinkSettings) : undefined;
-  return { party: p, version, maxVersion, ...(settings ? { settings } : {}) };
+  const dataPort = Number.isInteger(h.dataPort) && (h.dataPort as number) > 0 && (h.dataPort as number) < 65536 ? (h.dataPort as number) : undefined;
+  return { party: p, version, maxVersion, ...(settings ? { settings } : {}), ...(dataPort ? { dataPort } : {}) };
 }
 
 const range = (r: VersionRange): string => (r.min === r.max ? `${r.min}` : `${r.min}..${r.max}`);

@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, meshTrio, type Trio } from './testing/trio.js';
 
-describe('gRPC mesh: simultaneous bulk transfers in both directions (mTLS)', () => {
+describe.each(['grpc', 'h2'] as const)('mesh (link %s): simultaneous bulk transfers in both directions (mTLS)', (link) => {
   let ms: Trio;
-  beforeAll(async () => { ms = await meshTrio(); });
+  beforeAll(async () => { ms = await meshTrio({ extra: { link } }); });
   afterAll(async () => { await closeAll(ms); });
 
   it('P1 and P2 exchange 64 MiB each way at once, three times, without stalling', async () => {

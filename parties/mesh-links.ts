@@ -8,9 +8,11 @@ import * as grpc from '@grpc/grpc-js';
 import { MpcError } from '../protocol/errors.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { CHUNK_BYTES, Reassembler, toFrames, type FrameKind, type WireFrame } from './chunking.js';
-import { DEFAULT_VERSIONS, compareSettings, decodeHello, encodeHello, negotiateVersion, parseRefusal, refusalDetails, settingsError, type Hello, type VersionRange } from './link-hello.js';
+import { DEFAULT_VERSIONS, compareSettings, decodeHello, encodeHello, negotiateVersion, parseRefusal, refusalDetails, settingsError, type Hello, type LinkSettings, type VersionRange } from './link-hello.js';
 import { silentLogger, type Logger } from './log.js';
 import { MiB, PartyLink, widenServerWindows, widenSessionWindows, type Link, type LinkClient, type LinkHealth, type LinkStats, type MeshOptions, type PeerHandler } from './mesh-service.js';
+import { DataLinks } from './mesh-data-links.js';
+import type { MeshLinkKind } from './mesh-h2.js';
 import { channelCredentials, identifyPeer, serverCredentials, serverCredentialsFrom, TlsProvider, type MeshTls } from './tls.js';
 
 export abstract class LinkMesh {
@@ -38,11 +40,16 @@ export abstract class LinkMesh {
   /** Dial clients made with TLS material since replaced: closed when their link ends. */
   protected readonly staleClients = new Set<LinkClient>();
   private serverTls: TlsProvider | null = null;
+  /** What carries the pair's messages (mesh-h2.ts). */
+  readonly linkKind: MeshLinkKind;
+  /** Link 'h2': sets up each pair's data link (mesh-data-links.ts). */
+  private readonly dataLinks: DataLinks | null;
   readonly health: LinkHealth[] = [0, 1, 2].map(() => ({ version: 0, ups: 0, problem: null, warnings: [] }));
 
   constructor(protected readonly opts: MeshOptions) {
     this.party = opts.party;
     this.tls = opts.tls;
+    this.linkKind = opts.link ?? 'grpc';
     this.versions = opts.linkVersions ?? DEFAULT_VERSIONS;
     this.log = (opts.logger ?? silentLogger).child({ component: 'mesh' });
     this.chunkBytes = opts.chunkBytes ?? CHUNK_BYTES;
@@ -58,6 +65,11 @@ export abstract class LinkMesh {
       ...opts.grpcOptions,
     };
     for (const [p, a] of Object.entries(opts.dial ?? {})) if (a) this.dialAddr[Number(p)] = a;
+    this.dataLinks = this.linkKind !== 'h2' ? null : new DataLinks({
+      log: this.log, maxFrameBytes: maxFrame, window: this.flowWindow,
+      tls: () => this.tls, closed: () => this.closed, higherPeers: () => this.higherPeers(), dialAddress: (p) => this.dialAddr[p],
+      sendHello: (l) => this.sendHello(l), linkUp: (l, p, v) => this.linkUp(l, p, v), dropLink: (l, e, c) => this.dropLink(l, e, c), onFrame: (l, f) => this.onFrame(l, f),
+    });
   }
 
   /** Open sessions (logged when a link goes down). */
@@ -84,6 +96,7 @@ export abstract class LinkMesh {
       this.boundPort = port;
       widenSessionWindows(server, this.flowWindow);
       this.log.info({ port }, 'grpc listening');
+      if (this.dataLinks) this.log.info({ port: await this.dataLinks.listen(host, this.opts.listen.dataPort ?? 0) }, 'h2 data link listening');
     }
     for (const p of this.lowerPeers()) if (this.dialAddr[p]) this.dial(p);
     return { port };
@@ -111,6 +124,9 @@ export abstract class LinkMesh {
 
   /** "host:port" of this party's gRPC listener once started (tests), else undefined. */
   get dialTarget(): string | undefined { return this.boundPort === null ? undefined : `${this.opts.listen?.host ?? '127.0.0.1'}:${this.boundPort}`; }
+
+  /** Port of this party's h2 data listener once started (link 'h2'), else undefined. */
+  get dataPort(): number | undefined { return this.dataLinks?.port; }
 
   onPeer(h: PeerHandler): void { this.peerHandlers.push(h); }
 
@@ -146,8 +162,12 @@ export abstract class LinkMesh {
     this.sendHello(link);
   }
 
+  /** This party's HELLO settings: the party's, and what carries the messages. */
+  private mySettings(): LinkSettings { return { ...this.opts.settings?.(), meshLink: this.linkKind }; }
+
   private sendHello(link: Link): void {
-    this.writeMessage(link, { kind: 'HELLO', session: '', tag: 'hello', depth: 0, payload: encodeHello(this.party, this.versions, this.opts.settings?.()) });
+    const dataPort = link.role === 'server' && !link.up && !link.data ? this.dataLinks?.port : undefined;
+    this.writeMessage(link, { kind: 'HELLO', session: '', tag: 'hello', depth: 0, payload: encodeHello(this.party, this.versions, this.mySettings(), dataPort) });
   }
 
   /**
@@ -159,6 +179,7 @@ export abstract class LinkMesh {
     if (!this.tls) throw new MpcError('E_BAD_ARGUMENT', 'mesh: this mesh runs without TLS (--insecure-local)');
     this.tls = tls;
     this.serverTls?.update(tls);
+    this.dataLinks?.updateTls(tls);
     for (const p of this.lowerPeers()) {
       const c = this.clients[p];
       if (!c) continue;
@@ -199,7 +220,8 @@ export abstract class LinkMesh {
 
   private attach(link: Link): void {
     const s = link.stream;
-    s.on('data', (f: WireFrame) => this.onFrame(link, f));
+    // Link 'h2': once the data link is attached the gRPC stream carries nothing more (frames there would mix with the data link's in one reassembler).
+    s.on('data', (f: WireFrame) => { if (link.data) this.log.warn({ peer: link.peer }, 'frame on the gRPC stream of an h2 link; ignored'); else this.onFrame(link, f); });
     s.on('error', (e: Error & { code?: number; details?: string }) => this.linkDown(link, e));
     s.on('end', () => this.linkDown(link, new Error('stream ended')));
     s.on('close', () => this.linkDown(link, new Error('stream closed')));
@@ -228,6 +250,12 @@ export abstract class LinkMesh {
     }
     const version = this.judgeHello(link, p, hello);
     if (version === null) return;
+    if (this.dataLinks) this.dataLinks.start(link, p, version, hello.dataPort);
+    else this.linkUp(link, p, version);
+  }
+
+  /** The pair's link is up: `link` replaces any older one; the party hears of it. */
+  private linkUp(link: Link, p: PartyId, version: number): void {
     const old = this.links[p];
     if (old && old !== link) {
       this.log.warn({ peer: p }, 'replacing an existing link to the peer');
@@ -239,9 +267,10 @@ export abstract class LinkMesh {
     this.lastDialError[p] = '';
     const h = this.health[p]!;
     h.version = version;
+    h.carrier = link.data ? 'h2' : 'grpc';
     h.ups += 1;
     h.problem = null;
-    this.log.info({ peer: p, role: link.role, tls: this.tls !== null, linkVersion: version }, 'peer link up');
+    this.log.info({ peer: p, role: link.role, tls: this.tls !== null, linkVersion: version, carrier: h.carrier }, 'peer link up');
     for (const f of [...this.peerHandlers]) f(p, true);
   }
 
@@ -251,10 +280,11 @@ export abstract class LinkMesh {
    * refusing, so the dialer words the same refusal from the values.
    */
   private judgeHello(link: Link, p: PartyId, hello: Hello): number | null {
-    const mine = this.opts.settings?.() ?? {};
+    const mine = this.mySettings();
     if (link.role === 'server') this.sendHello(link);
     const v = negotiateVersion(this.party, this.versions, p, { min: hello.version, max: hello.maxVersion });
-    const diff = hello.settings ? compareSettings(this.party, mine, p, hello.settings) : { must: [], should: [] };
+    // A peer that names no meshLink (a build before it) speaks gRPC only.
+    const diff = compareSettings(this.party, mine, p, { meshLink: 'grpc', ...hello.settings });
     const err = typeof v === 'number' ? settingsError(p, diff.must) : v;
     if (err) {
       this.refuse(p, err);
@@ -277,6 +307,9 @@ export abstract class LinkMesh {
     (same ? this.log.debug : this.log.error).call(this.log, { peer: p, code: err.code, reason: err.message }, `link to P${p} refused: ${err.message}`);
   }
 
+  /** Stop the data listener and connections (`abrupt`: as a dying process would). */
+  protected async closeData(abrupt: boolean): Promise<void> { await this.dataLinks?.close(this.links, abrupt); }
+
   protected dropLink(link: Link, reason: Error, code: grpc.status): void {
     if (link.role === 'server') {
       const call = link.stream as grpc.ServerDuplexStream<WireFrame, WireFrame>;
@@ -291,7 +324,10 @@ export abstract class LinkMesh {
   private linkDown(link: Link, reason: Error & { code?: number | string; details?: string }): void {
     if (link.dead) return;
     link.dead = true;
+    link.data?.destroy();
+    link.dataSession?.destroy();
     const peer = link.peer;
+    this.dataLinks?.forget(link);
     const wasCurrent = peer !== null && this.links[peer] === link;
     if (wasCurrent) {
       this.links[peer] = undefined;
@@ -308,7 +344,7 @@ export abstract class LinkMesh {
       if (msg !== this.lastDialError[peer]) this.log.warn({ peer, reason: msg.replace(/\s*Resolution note:\s*$/, '') }, 'cannot link to peer; retrying');
       this.lastDialError[peer] = msg;
     }
-    if (wasCurrent) this.health[peer]!.version = 0;
+    if (wasCurrent) { this.health[peer]!.version = 0; delete this.health[peer]!.carrier; }
     if (link.client && this.staleClients.delete(link.client)) link.client.close();
     if (link.role === 'dialer' && peer !== null) {
       try { (link.stream as grpc.ClientDuplexStream<WireFrame, WireFrame>).cancel(); } catch { /* ignore */ }
@@ -318,7 +354,8 @@ export abstract class LinkMesh {
 
   protected writeMessage(link: Link, m: { kind: FrameKind; session: string; tag: string; depth: number; payload: Uint8Array }): void {
     const frames = toFrames(m, this.chunkBytes);
-    for (const f of frames) link.stream.write(f);
+    const out = link.data ?? link.stream;
+    for (const f of frames) out.write(f);
     if (link.peer !== null) {
       this.stats[link.peer]!.framesSent += frames.length;
       this.stats[link.peer]!.bytesSent += m.payload.byteLength;

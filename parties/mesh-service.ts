@@ -12,6 +12,8 @@ import type { PartyId } from '../protocol/ring/types.js';
 import type { Reassembler, WireFrame } from './chunking.js';
 import { decodeFrame, encodeFrameLazy } from './frame-codec.js';
 import type { LinkSettings, VersionRange } from './link-hello.js';
+import type { FramedStream, MeshLinkKind } from './mesh-h2.js';
+import type { ClientHttp2Session } from 'node:http2';
 import type { Logger } from './log.js';
 import type { MeshTls } from './tls.js';
 
@@ -32,8 +34,18 @@ export const MiB = 1 << 20;
 
 export interface MeshOptions {
   party: PartyId;
-  /** Where to accept links from higher-id parties (P0 and P1 need one). Port 0: chosen by the OS. */
-  listen?: { host: string; port: number };
+  /**
+   * Where to accept links from higher-id parties (P0 and P1 need one). Port 0:
+   * chosen by the OS. dataPort: the h2 data link's port (link 'h2'; default 0,
+   * chosen by the OS; the peers learn it from this party's HELLO).
+   */
+  listen?: { host: string; port: number; dataPort?: number };
+  /**
+   * What carries the pair's messages (mesh-h2.ts): 'grpc' (default) the gRPC
+   * stream; 'h2' a raw HTTP/2 stream under the same mTLS, set up over gRPC.
+   * Both ends must agree (HELLO: E_SETTINGS_MISMATCH otherwise).
+   */
+  link?: MeshLinkKind;
   /** gRPC addresses ("host:port") of the lower-id parties this party dials. May be set later with setDialAddress. */
   dial?: Partial<Record<PartyId, string>>;
   /** mTLS material; null only for --insecure-local loopback development. */
@@ -78,6 +90,10 @@ export interface Link {
   reasm: Reassembler;
   up: boolean;
   dead: boolean;
+  /** The h2 data link once attached (link 'h2'): every message of the pair goes over it. */
+  data?: FramedStream;
+  /** Dialer: the data link's connection. */
+  dataSession?: ClientHttp2Session;
 }
 
 export interface Pending { from: PartyId; kind: 'DATA' | 'SETUP'; tag: string; depth: number; payload: Uint8Array }
@@ -94,6 +110,8 @@ export interface LinkHealth {
   problem: MpcError | null;
   /** Settings that differ but do not stop the link (P0 decides them per run). */
   warnings: string[];
+  /** What carries the pair's messages while the link is up: 'grpc', or 'h2' once the data link is attached (mesh-h2.ts). */
+  carrier?: MeshLinkKind;
 }
 
 /**

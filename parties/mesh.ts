@@ -169,6 +169,7 @@ export class PeerMesh extends LinkMesh implements FrameSink {
     for (const c of this.clients) c?.close();
     for (const c of this.staleClients) c.close();
     this.staleClients.clear();
+    await this.closeData(false);
     const server = this.server;
     if (server) {
       await new Promise<void>((resolve) => {
@@ -184,6 +185,7 @@ export class PeerMesh extends LinkMesh implements FrameSink {
     clearInterval(this.sweeper);
     for (const t of this.redialTimers) if (t) clearTimeout(t);
     this.server?.forceShutdown();
+    void this.closeData(true);
     for (const link of this.links) if (link && link.role === 'dialer') (link.stream as grpc.ClientDuplexStream<WireFrame, WireFrame>).cancel();
     for (const c of this.clients) c?.close();
     for (const s of [...this.sessions.values()]) s.close(new MpcError('E_PEER_UNAVAILABLE', `P${this.party} killed`));

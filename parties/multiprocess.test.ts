@@ -12,11 +12,12 @@ import { TEST_SESSION_KEY } from './testing/trio.js';
 const F = 16;
 const model = networkA();
 
-describe('three party processes (main.ts) with mTLS on loopback, over real HTTP', () => {
+// Both links between the parties (config mesh.link, parties/mesh-h2.ts).
+describe.each(['grpc', 'h2'] as const)('three party processes (main.ts) with mTLS on loopback, over real HTTP (link %s)', (link) => {
   let l: Launched;
   const lines: string[] = [];
   beforeAll(async () => {
-    l = await launchLocal({ plain: model, fracBits: F, logLevel: 'info', onLine: (p, line) => lines.push(`P${p} ${line}`), readyTimeoutMs: 60_000 });
+    l = await launchLocal({ plain: model, fracBits: F, logLevel: 'info', meshLink: link, onLine: (p, line) => lines.push(`P${p} ${line}`), readyTimeoutMs: 60_000 });
   });
   afterAll(async () => { await l?.stop(); });
 
@@ -50,6 +51,8 @@ describe('three party processes (main.ts) with mTLS on loopback, over real HTTP'
     const t0 = Date.now();
     while (!lines.some((s) => s.startsWith('P2 ') && s.includes('"msg":"run done"')) && Date.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 20));
     expect(lines.some((s) => s.startsWith('P2 ') && s.includes('"msg":"run done"'))).toBe(true);
+    // Each party's two links came up on the configured link.
+    for (const p of [0, 1, 2]) expect(lines.filter((s) => s.startsWith(`P${p} `) && s.includes('"msg":"peer link up"') && s.includes(`"carrier":"${link}"`)).length).toBeGreaterThanOrEqual(2);
   });
 
   it('a SIGKILLed P1: the session waiting at P0 fails with E_PEER_UNAVAILABLE, readiness drops, nothing hangs', async () => {

@@ -48,6 +48,11 @@ function meshTuning(): { flowControlWindow?: number; chunkBytes?: number } {
   return { ...(w ? { flowControlWindow: w } : {}), ...(c ? { chunkBytes: c } : {}) };
 }
 
+/** P0's and P1's mesh listener: the gRPC port and the h2 data link's (`grpc.dataPort`, default the gRPC port + 1; 0 with an OS-chosen gRPC port). */
+function meshListen(g: { host: string; port: number; dataPort?: number }): { host: string; port: number; dataPort: number } {
+  return { host: g.host, port: g.port, dataPort: g.dataPort ?? (g.port === 0 ? 0 : g.port + 1) };
+}
+
 /** The build, for mpc_build_info: package version (package.json next to parties/, 'unknown' without it), link versions, Node.js. */
 const BUILD_INFO: Record<string, string> = (() => {
   let version = 'unknown';
@@ -88,7 +93,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
   const party = new Party({
     party: cfg.party,
     model,
-    mesh: { tls, dial: cfg.dial, ...(cfg.party < 2 && cfg.self.grpc ? { listen: { host: cfg.self.grpc.host, port: cfg.self.grpc.port } } : {}), ...meshTuning(), ...extras.mesh },
+    mesh: { tls, dial: cfg.dial, link: cfg.mesh.link, ...(cfg.party < 2 && cfg.self.grpc ? { listen: meshListen(cfg.self.grpc) } : {}), ...meshTuning(), ...extras.mesh },
     batch: cfg.batch,
     sessions: cfg.sessions,
     kernels: cfg.kernels,

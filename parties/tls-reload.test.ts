@@ -69,7 +69,7 @@ describe('TlsReloader', () => {
   });
 });
 
-describe('mesh certificates reload without a restart', () => {
+describe.each(['grpc', 'h2'] as const)('mesh certificates reload without a restart (link %s)', (link) => {
   it('P0 and P1 rotate their certificates on disk; peers that pin the new fingerprints link once the files are replaced', async () => {
     const k = pki();
     const old = [k.issue(0, 'old-0'), k.issue(1, 'old-1')];
@@ -77,8 +77,8 @@ describe('mesh certificates reload without a restart', () => {
     k.install(0, old[0]!); k.install(1, old[1]!);
     // Each pins the other's NEW certificate: nothing links until both present theirs.
     const tls = (p: PartyId): MeshTls => ({ ...readTls(k.live(p) as Required<TlsFiles>), pins: { [1 - p]: fp(fresh[1 - p]!.cert) } as Partial<Record<PartyId, string>> });
-    const m0 = new PeerMesh({ party: 0, tls: tls(0), listen: { host: '127.0.0.1', port: 0 } });
-    const m1 = new PeerMesh({ party: 1, tls: tls(1), reconnectMs: { min: 30, max: 100 } });
+    const m0 = new PeerMesh({ party: 0, tls: tls(0), link, listen: { host: '127.0.0.1', port: 0 } });
+    const m1 = new PeerMesh({ party: 1, tls: tls(1), link, reconnectMs: { min: 30, max: 100 } });
     opened.push(m0, m1);
     const reloaders = ([0, 1] as PartyId[]).map((p) => new TlsReloader({ name: 'mesh', files: k.live(p), initial: readMaterial(k.live(p)), apply: (m) => [m0, m1][p]!.updateTls({ ...tls(p), ca: m.ca!, cert: m.cert, key: m.key }), intervalMs: 50 }));
     const { port } = await m0.start();
@@ -90,6 +90,7 @@ describe('mesh certificates reload without a restart', () => {
       k.install(0, fresh[0]!);
       k.install(1, fresh[1]!);
       expect(await until(() => m0.isUp(1) && m1.isUp(0), 5_000)).toBe(true);
+      expect(m0.health[1]!.carrier).toBe(link);
     } finally {
       for (const r of reloaders) r.stop();
     }

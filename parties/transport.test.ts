@@ -68,11 +68,21 @@ describe('frame chunking', () => {
   });
 });
 
-describe('gRPC transport over mTLS on loopback', () => {
+// Both links that carry the mesh's messages (mesh-h2.ts): the gRPC stream and the raw h2 stream under the same mTLS.
+const LINKS = ['grpc', 'h2'] as const;
+
+describe.each(LINKS)('transport over mTLS on loopback (link %s)', (link) => {
   let ms: Trio;
   // 1 MiB frames here, so that a multi-frame message stays small (the default is CHUNK_BYTES, 64 MiB).
-  beforeAll(async () => { ms = await meshTrio({ extra: { chunkBytes: 1 << 20 } }); });
+  beforeAll(async () => { ms = await meshTrio({ extra: { chunkBytes: 1 << 20, link } }); });
   afterAll(async () => { await closeAll(ms); });
+
+  it(`carries every pair's messages over the ${link} link`, () => {
+    for (const [a, b] of [[0, 1], [0, 2], [1, 2]] as const) {
+      expect(ms[a].health[b]!.carrier).toBe(link);
+      expect(ms[b].health[a]!.carrier).toBe(link);
+    }
+  });
 
   it('delivers a 3 MiB + 8 byte u64 payload intact, in 4 frames, as an aligned buffer', async () => {
     const n = (3 * (1 << 20)) / 8 + 1;
@@ -142,9 +152,9 @@ describe('gRPC transport over mTLS on loopback', () => {
   });
 });
 
-describe('gRPC transport: a peer that disappears', () => {
+describe.each(LINKS)('transport: a peer that disappears (link %s)', (link) => {
   it('fails pending receives of every open session with E_PEER_UNAVAILABLE, without hanging', async () => {
-    const ms = await meshTrio();
+    const ms = await meshTrio({ extra: { link } });
     try {
       const s1 = ms[0].openSession('s1'), s2 = ms[0].openSession('s2');
       const down = new Promise<PartyId>((resolve) => ms[0].onPeer((p, up) => { if (!up) resolve(p); }));
@@ -157,7 +167,7 @@ describe('gRPC transport: a peer that disappears', () => {
       expect(ms[0].isUp(2)).toBe(false);
       expect(() => ms[0].openSession('s3').send(2, 'x', new Uint8Array(0))).toThrow(expect.objectContaining({ code: 'E_PEER_UNAVAILABLE' }));
       // A restarted P2 links again (P0 and P1 accept the new dialer) and sessions work.
-      const p2 = new PeerMesh({ party: 2, tls: tlsFor(2), dial: { 0: ms[0].dialTarget, 1: ms[1].dialTarget }, reconnectMs: { min: 20, max: 200 } });
+      const p2 = new PeerMesh({ party: 2, tls: tlsFor(2), link, dial: { 0: ms[0].dialTarget, 1: ms[1].dialTarget }, reconnectMs: { min: 20, max: 200 } });
       ms[2] = p2;
       await p2.start();
       await Promise.all(ms.map((m) => m.waitAllUp(10_000)));

@@ -40,7 +40,7 @@ export const ERROR_CODES = {
   E_QUOTA: { http: 429, grpc: G.RESOURCE_EXHAUSTED, description: "This client has as many sessions in flight as its quota allows (sessions.maxPerClient); retry when one has finished." },
   E_TIMEOUT: { http: 408, grpc: G.DEADLINE_EXCEEDED, description: 'The request (headers and body) was not received within the server\'s request timeout, or the client aborted its upload.' },
   E_LINK_VERSION: { http: 503, grpc: G.FAILED_PRECONDITION, description: 'A peer speaks no link version this party speaks (a build speaks its own link version and the one before); found at link set-up, the message names both ranges. Upgrade the older party.' },
-  E_SETTINGS_MISMATCH: { http: 503, grpc: G.FAILED_PRECONDITION, description: 'A peer has other protocol settings that must be the same at the three parties (compareBits, compareRadix, the model hash); found at link set-up, the link is refused and the message names each setting and both values.' },
+  E_SETTINGS_MISMATCH: { http: 503, grpc: G.FAILED_PRECONDITION, description: 'A peer has other protocol settings that must be the same at the three parties (compareBits, compareRadix, the model hash, the mesh link); found at link set-up, the link is refused and the message names each setting and both values.' },
   E_NOT_READY: { http: 503, grpc: G.UNAVAILABLE, description: 'The party is not ready (model not loaded, peers not connected, or its start-up warm-up not finished).' },
   E_INTERNAL: { http: 500, grpc: G.INTERNAL, description: 'An internal invariant failed.' },
   E_BUDGET_EXHAUSTED: { http: 429, grpc: G.RESOURCE_EXHAUSTED, description: "The client's differential-privacy budget would be exceeded by this request; it was refused." },

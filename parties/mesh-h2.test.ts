@@ -1,0 +1,203 @@
+/**
+ * The h2 data link (mesh-h2.ts): agreement on the link at HELLO, and the
+ * data port's own trust checks (same CA, same party names as the gRPC link).
+ * The transport, bulk and mTLS tests run on both links (transport.test.ts,
+ * mesh-bulk.test.ts, mtls.test.ts).
+ */
+import * as http2 from 'node:http2';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCa, issueCert } from './certs.js';
+import { encodeHello } from './link-hello.js';
+import { silentLogger, type Logger } from './log.js';
+import { EventEmitter } from 'node:events';
+import type { WireFrame } from './chunking.js';
+import { DATA_PATH, FramedStream, type MeshLinkKind } from './mesh-h2.js';
+import { PeerMesh } from './mesh.js';
+import { closeAll, meshTrio, testCerts, tlsFor } from './testing/trio.js';
+import { encodeFrame } from './frame-codec.js';
+import { readTls, type MeshTls } from './tls.js';
+
+const opened: PeerMesh[] = [];
+afterEach(async () => { await Promise.all(opened.splice(0).map((m) => m.close())); });
+
+const until = async (f: () => boolean, ms: number): Promise<boolean> => {
+  const end = Date.now() + ms;
+  while (Date.now() < end) { if (f()) return true; await new Promise((r) => setTimeout(r, 20)); }
+  return f();
+};
+
+function recorder(who: string, lines: string[]): Logger {
+  const l: Logger = { ...silentLogger, error: (o, m) => { lines.push(`${who} error ${m ?? ''} ${JSON.stringify(o)}`); }, warn: (o, m) => { lines.push(`${who} warn ${m ?? ''} ${JSON.stringify(o)}`); }, child: () => l };
+  return l;
+}
+
+/** P0 listens, P1 dials; each with its own link kind. */
+async function pair(link0: MeshLinkKind, link1: MeshLinkKind): Promise<{ m0: PeerMesh; m1: PeerMesh; lines: string[] }> {
+  const lines: string[] = [];
+  const m0 = new PeerMesh({ party: 0, tls: tlsFor(0), link: link0, listen: { host: '127.0.0.1', port: 0 }, logger: recorder('P0', lines) });
+  const m1 = new PeerMesh({ party: 1, tls: tlsFor(1), link: link1, reconnectMs: { min: 30, max: 100 }, logger: recorder('P1', lines) });
+  opened.push(m0, m1);
+  const { port } = await m0.start();
+  await m1.start();
+  m1.setDialAddress(0, `127.0.0.1:${port}`);
+  return { m0, m1, lines };
+}
+
+/**
+ * Open a data stream to `port` as a raw HTTP/2 client with `tls`, send a
+ * HELLO naming `party`, and report how it ended: 'tls' (handshake refused),
+ * the HTTP status, and whether the server answered anything on the stream.
+ */
+async function probe(port: number, tls: MeshTls, party: 0 | 1 | 2): Promise<{ outcome: string; answered: boolean }> {
+  return new Promise((resolve) => {
+    let status = 0, answered = false, done = false;
+    const finish = (outcome: string) => { if (done) return; done = true; clearTimeout(t); session.destroy(); resolve({ outcome, answered }); };
+    const session = http2.connect(`https://127.0.0.1:${port}`, { ca: tls.ca, cert: tls.cert, key: tls.key, checkServerIdentity: () => undefined });
+    session.on('error', () => finish(status ? `status ${status}` : 'tls'));
+    const s = session.request({ ':method': 'POST', ':path': DATA_PATH }, { endStream: false });
+    s.on('response', (h) => { status = Number(h[':status']); });
+    s.on('data', () => { answered = true; });
+    s.on('error', () => finish(status ? `status ${status}` : 'tls'));
+    s.on('close', () => finish(status ? `status ${status}` : 'tls'));
+    const hello = encodeFrame({ kind: 'HELLO', session: '', tag: 'hello', depth: 0, chunk: 0, chunks: 1, total_bytes: 0, payload: encodeHello(party, { min: 3, max: 4 }, { meshLink: 'h2' }) });
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(hello.length, 1);
+    s.write(Buffer.concat([prefix, hello]));
+    const t = setTimeout(() => finish(status ? `status ${status} (open)` : 'timeout'), 3_000);
+  });
+}
+
+describe('h2 data link: both ends must name the same link', () => {
+  it('P0 on h2, P1 on grpc: refused with E_SETTINGS_MISMATCH naming meshLink at both ends; no link comes up', async () => {
+    const { m0, m1 } = await pair('h2', 'grpc');
+    expect(await until(() => m0.health[1]!.problem !== null && m1.health[0]!.problem !== null, 3_000)).toBe(true);
+    const msg = 'meshLink: P0 has h2, P1 has grpc (must be the same at the three parties)';
+    expect(m0.health[1]!.problem).toMatchObject({ code: 'E_SETTINGS_MISMATCH', message: msg });
+    expect(m1.health[0]!.problem).toMatchObject({ code: 'E_SETTINGS_MISMATCH', message: msg });
+    expect(m0.isUp(1) || m1.isUp(0)).toBe(false);
+  });
+
+  it('P0 on grpc, P1 on h2: the same refusal, worded the same', async () => {
+    const { m0, m1 } = await pair('grpc', 'h2');
+    expect(await until(() => m0.health[1]!.problem !== null && m1.health[0]!.problem !== null, 3_000)).toBe(true);
+    expect(m1.health[0]!.problem).toMatchObject({ code: 'E_SETTINGS_MISMATCH', message: 'meshLink: P0 has grpc, P1 has h2 (must be the same at the three parties)' });
+    expect(m0.isUp(1) || m1.isUp(0)).toBe(false);
+  });
+
+  it('both on h2: the link comes up carried by h2; a CONTROL message travels on it', async () => {
+    const { m0, m1 } = await pair('h2', 'h2');
+    expect(await until(() => m0.isUp(1) && m1.isUp(0), 3_000)).toBe(true);
+    expect([m0.health[1]!.carrier, m1.health[0]!.carrier]).toEqual(['h2', 'h2']);
+    const got = new Promise<unknown>((resolve) => m0.onControl((from, type, body) => resolve({ from, type, body })));
+    m1.sendControl(0, 'ping', { n: 7 });
+    expect(await got).toEqual({ from: 1, type: 'ping', body: { n: 7 } });
+  });
+});
+
+describe('h2 data link: the data port trusts what the gRPC port trusts', () => {
+  it('refuses a rogue-CA party-1 certificate (handshake), a CA-signed non-party certificate (403), and a party HELLO with no gRPC link waiting for it', async () => {
+    const { m0, m1, lines } = await pair('h2', 'h2');
+    expect(await until(() => m0.isUp(1) && m1.isUp(0), 3_000)).toBe(true);
+    const port = m0.dataPort!;
+    expect(port).toBeGreaterThan(0);
+    const dir = mkdtempSync(path.join(tmpdir(), 'securenn-rogue-h2-'));
+    const rogueCa = createCa(dir, 'rogue-ca');
+    const rogue = issueCert(dir, rogueCa, 'party-1', { dns: ['party-1'] });
+    expect((await probe(port, readTls({ ca: testCerts().ca.cert, cert: rogue.cert, key: rogue.key }), 1)).outcome).toBe('tls');
+    const c = testCerts();
+    const client = await probe(port, readTls({ ca: c.ca.cert, cert: c.client.cert, key: c.client.key }), 1);
+    expect(client).toEqual({ outcome: 'status 403', answered: false });
+    // P2's real certificate, but P2 has no gRPC link to P0 waiting for a data link: nothing is answered.
+    const p2 = await probe(port, tlsFor(2), 2);
+    expect(p2.answered).toBe(false);
+    expect(p2.outcome.startsWith('status 200')).toBe(true);
+    // P1's certificate with a HELLO naming P2: refused too.
+    expect((await probe(port, tlsFor(1), 2)).answered).toBe(false);
+    expect(lines.filter((l) => l.startsWith('P0 warn refused a data link')).length).toBeGreaterThanOrEqual(3);
+    // The real link is untouched.
+    expect(m0.isUp(1) && m1.isUp(0)).toBe(true);
+  });
+
+  it('a data link that drops takes the pair down with E_PEER_UNAVAILABLE, and the dialer links again', async () => {
+    const { m0, m1 } = await pair('h2', 'h2');
+    expect(await until(() => m0.isUp(1) && m1.isUp(0), 3_000)).toBe(true);
+    const s0 = m0.openSession('drop');
+    const wait = s0.recv(1, 'never').then(() => 'delivered', (e: { code?: string }) => e.code);
+    const down = new Promise<string | undefined>((resolve) => m0.onPeer((_p, up, err) => { if (!up) resolve((err as { code?: string } | undefined)?.code); }));
+    // Drop only the h2 connection (the gRPC stream stays): the pair goes down all the same.
+    (m1 as unknown as { links: { dataSession?: http2.ClientHttp2Session }[] }).links[0]!.dataSession!.destroy();
+    expect(await down).toBe('E_PEER_UNAVAILABLE');
+    expect(await wait).toBe('E_PEER_UNAVAILABLE');
+    expect(await until(() => m0.isUp(1) && m1.isUp(0), 3_000)).toBe(true);
+    expect(m0.health[1]!.ups).toBe(2);
+  });
+});
+
+/** A stand-in for an HTTP/2 stream: what FramedStream reads ('data', 'end', 'close', 'error') and writes. */
+class FakeStream extends EventEmitter {
+  written: Buffer[] = [];
+  closed = false;
+  destroyed = false;
+  write(b: Buffer): boolean { this.written.push(b); return true; }
+  end(): void { this.closed = true; }
+  close(): void { this.destroyed = true; }
+}
+
+const frameOf = (tag: string, payload: Uint8Array): WireFrame => ({ kind: 'DATA', session: 's', tag, depth: 1, chunk: 0, chunks: 1, total_bytes: payload.byteLength, payload });
+
+describe('FramedStream (the data link\'s framing)', () => {
+  it('splits a byte stream at the prefixes however it is cut: several frames in one chunk, one frame over many, a prefix cut in two', () => {
+    const a = new FakeStream();
+    const writer = new FramedStream(a as unknown as http2.ClientHttp2Stream, 1 << 20, () => {}, () => {});
+    const payloads = [new Uint8Array(0), Uint8Array.from({ length: 3000 }, (_, i) => i & 0xff), new Uint8Array(8).fill(9), Uint8Array.from({ length: 64 }, (_, i) => 255 - i)];
+    payloads.forEach((p, i) => writer.write(frameOf(`t${i}`, p)));
+    const bytes = Buffer.concat(a.written);
+    for (const cuts of [[bytes.length], [1, 2, 3, 4, 5, 6, 7], [4, 1000, 2000, 3100], Array.from({ length: bytes.length }, (_, i) => i + 1)]) {
+      const b = new FakeStream();
+      const got: WireFrame[] = [];
+      const downs: Error[] = [];
+      new FramedStream(b as unknown as http2.ServerHttp2Stream, 1 << 20, (f) => got.push(f), (e) => downs.push(e));
+      let at = 0;
+      for (const c of [...cuts, bytes.length]) { if (c > at) { b.emit('data', bytes.subarray(at, Math.min(c, bytes.length))); at = Math.min(c, bytes.length); } }
+      expect(downs).toEqual([]);
+      expect(got.map((f) => f.tag)).toEqual(['t0', 't1', 't2', 't3']);
+      got.forEach((f, i) => expect(Buffer.from(f.payload).equals(Buffer.from(payloads[i]!))).toBe(true));
+      // Viewed in place (prefix 8-aligned, then frame-codec.ts's pad) or copied into a fresh buffer: every payload lands 8-aligned.
+      for (const f of got.slice(1)) expect(f.payload.byteOffset % 8).toBe(0);
+    }
+  });
+
+  it('drops the stream with E_PROTOCOL_DESYNC on a bad prefix (compressed flag, length past the limit) and on a malformed frame', () => {
+    for (const bad of [Buffer.from([1, 0, 0, 0, 1, 0]), Buffer.from([0, 0x7f, 0, 0, 0]), Buffer.from([0, 0, 0, 0, 2, 0x08, 0x09])]) {
+      const s = new FakeStream();
+      const downs: { code?: string }[] = [];
+      const got: WireFrame[] = [];
+      new FramedStream(s as unknown as http2.ServerHttp2Stream, 1 << 20, (f) => got.push(f), (e) => downs.push(e as { code?: string }));
+      s.emit('data', bad);
+      expect(got).toEqual([]);
+      expect(downs.map((e) => e.code)).toEqual(['E_PROTOCOL_DESYNC']);
+      expect(s.destroyed).toBe(true);
+      // Nothing more is read or reported after that.
+      s.emit('close');
+      expect(downs.length).toBe(1);
+    }
+  });
+});
+
+describe('h2 data link without TLS (--insecure-local)', () => {
+  it('three parties link on h2 over loopback and a message travels', async () => {
+    const ms = await meshTrio({ tls: false, extra: { link: 'h2' } });
+    try {
+      expect(ms[2].health[0]!.carrier).toBe('h2');
+      const [a, b] = [ms[2].openSession('plain'), ms[1].openSession('plain')];
+      a.send(1, 'x', new Uint8Array(24).fill(5));
+      expect(Array.from(await b.recv(2, 'x'))).toEqual(new Array(24).fill(5));
+      a.close(); b.close();
+    } finally {
+      await closeAll(ms);
+    }
+  });
+});

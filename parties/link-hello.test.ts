@@ -113,6 +113,8 @@ describe('settings agreement at HELLO', () => {
     expect(compareSettings(2, { ...base, compareRadix: 2, modelHash: 'b'.repeat(64) }, 1, base).must).toEqual([
       'compareRadix: P1 has 4, P2 has 2', `modelHash: P1 has ${'a'.repeat(64)}, P2 has ${'b'.repeat(64)}`,
     ]);
+    // Two imports of one file: the same modelHash, other weight shares (model-source.ts importId).
+    expect(compareSettings(1, { ...base, importId: 'e'.repeat(32) }, 0, { ...base, importId: 'f'.repeat(32) }).must).toEqual([`importId: P0 has ${'f'.repeat(32)}, P1 has ${'e'.repeat(32)}`]);
     // A setting one side does not send (no model loaded yet, a version-3 peer) is not compared.
     const { modelHash: _m, ...noModel } = base;
     expect(compareSettings(0, noModel, 1, { ...base, modelHash: 'c'.repeat(64) })).toEqual({ must: [], should: [] });

@@ -38,6 +38,8 @@ export interface LinkSettings {
   compareRadix?: 2 | 4;
   /** The loaded share model's hash (absent before a model is loaded). */
   modelHash?: string;
+  /** The import the loaded bundle comes from (model-source.ts): two imports of one file share a modelHash, not their weight shares. */
+  importId?: string;
   keepWeightMasks?: boolean;
   preprocess?: boolean;
   /** What carries the pair's messages (mesh-h2.ts): the mesh adds it; a build before it speaks only 'grpc'. */
@@ -45,7 +47,7 @@ export interface LinkSettings {
 }
 
 /** Settings that must be the same at both ends of a link, in the order they are reported. */
-const MUST: (keyof LinkSettings)[] = ['compareBits', 'compareRadix', 'modelHash', 'meshLink'];
+const MUST: (keyof LinkSettings)[] = ['compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink'];
 /** Settings P0 decides per run: a difference is reported, not refused. */
 const SHOULD: (keyof LinkSettings)[] = ['keepWeightMasks', 'preprocess'];
 

@@ -65,7 +65,7 @@ export interface PartyOptions {
 
 /** One session of a run: its images, its request's privacy options, and the key of the policy P0 resolved. */
 export interface PlanEntry { id: string; batch: number; policy: string; privacy?: PrivacyRequest }
-export interface PlanBody { runId: string; modelHash: string; sessions: PlanEntry[]; deadlineMs: number; seed: string; compareBits: 32 | 64; compareRadix: 2 | 4; masks: PlanMasks | null; prep: string | null }
+export interface PlanBody { runId: string; modelHash: string; importId?: string; sessions: PlanEntry[]; deadlineMs: number; seed: string; compareBits: 32 | 64; compareRadix: 2 | 4; masks: PlanMasks | null; prep: string | null }
 
 /** One layer of a run at this party: wall time, time blocked in recv, and the traffic this party sent. */
 export interface LayerRecord { name: string; kind: string; ms: number; waitMs: number; bytesSent: number; messages: number; rounds: number }

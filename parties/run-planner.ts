@@ -215,7 +215,7 @@ export class RunPlanner {
     const key = shapeKey(this.c.model.info.modelHash, this.compareBits, this.compareRadix, masks, plan);
     // A bundle of this shape, if one is ready at P1 and P2 (never for a build run: its B is not kept yet).
     const pre = masks?.build ? null : this.prep.pool!.take(key);
-    const base = { runId, modelHash: this.c.model.info.modelHash, sessions: plan, deadlineMs, compareBits: this.compareBits, compareRadix: this.compareRadix, masks, prep: pre?.prepId ?? null };
+    const base = { runId, modelHash: this.c.model.info.modelHash, ...(this.c.model.info.importId ? { importId: this.c.model.info.importId } : {}), sessions: plan, deadlineMs, compareBits: this.compareBits, compareRadix: this.compareRadix, masks, prep: pre?.prepId ?? null };
     const sent: PartyId[] = [];
     try {
       for (const [p, seed] of [[1, s01], [2, s02]] as const) { this.c.mesh.sendControl(p, 'plan', { ...base, seed: seed.toString('base64') } satisfies PlanBody); sent.push(p); }
@@ -259,6 +259,11 @@ export class RunPlanner {
     if (!this.c.model || b.modelHash !== this.c.model.info.modelHash || seed.length !== 16) {
       const err = new MpcError(this.c.model ? 'E_MODEL_MISMATCH' : 'E_NOT_READY', `P${this.c.party} cannot run plan ${runId}: ${this.c.model ? 'model or seed mismatch' : 'model not loaded'}`, { party: this.c.party });
       this.fail(runId, view, plan, err);
+      return;
+    }
+    // Another import of the same file has the same modelHash but other weight shares: computing on both gives noise.
+    if (b.importId !== undefined && this.c.model.info.importId !== undefined && b.importId !== this.c.model.info.importId) {
+      this.fail(runId, view, plan, new MpcError('E_MODEL_MISMATCH', `P${this.c.party} cannot run plan ${runId}: P0 holds the shares of another import of this model (importId differs; the three bundles must come from one mpc-import run)`, { party: this.c.party }));
       return;
     }
     if (this.abortedRuns.has(runId)) { view.close(new MpcError('E_PEER_UNAVAILABLE', `run ${runId} was aborted before it started`)); return; }

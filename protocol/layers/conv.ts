@@ -12,9 +12,12 @@ export interface ConvShape { N: number; H: number; W: number; C: number; kh: num
 
 export function conv2dOp(s: ConvShape, Cout: number, label = 'conv2d'): BilinearOp {
   const rows = s.N * s.g.outH * s.g.outW, K = s.kh * s.kw * s.C;
+  const pointwise = s.kh === 1 && s.kw === 1 && s.sh === 1 && s.sw === 1 && s.g.padTop === 0 && s.g.padLeft === 0 && s.g.outH === s.H && s.g.outW === s.W;
   return {
     label, sizeX: s.N * s.H * s.W * s.C, sizeY: K * Cout, sizeZ: rows * Cout,
     apply(k, x, w, out = new BigUint64Array(rows * Cout)) {
+      // A 1x1 window, stride 1, no padding (pointwise convolutions): the im2col matrix is x itself.
+      if (pointwise) { k.gemm(x, w, rows, K, Cout, out); return out; }
       // The im2col matrix (kh*kw times the input) is read only by the GEMM below: a scratch buffer.
       const cols = scratchU64('conv.cols', rows * K);
       k.im2col(x, s.N, s.H, s.W, s.C, s.kh, s.kw, s.sh, s.sw, s.g.padTop, s.g.padLeft, s.g.outH, s.g.outW, cols);

@@ -14,6 +14,10 @@
  * with the same sums in Z_2^64, so exactly the same result. The Beaver
  * product also opens E = X - A of the undilated input: 1/(s_h s_w) of the
  * dilated one's bytes.
+ *
+ * Cost: Alg. 1's (matmul.ts bilinearCost) with |X| = N H W C, |Y| = kh kw C
+ * Cout and |Z| = N outH outW Cout: 1 round; layers-cnn.test.ts checks the
+ * layer's declared cost against the transport counters.
  */
 import type { BilinearOp } from '../primitives/matmul.js';
 import { scratchU64 } from '../ring/scratch.js';

@@ -8,8 +8,8 @@
 import { randomFillSync, randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MpcError } from '../errors.js';
-import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoadError } from '../../runtime/native-addon.js';
-import type { NativeSimd } from './native.js';
+import { configureNativeKernels, loadNativeAddon, loadNativeKernels, nativeKernelInfo, nativeLoadError } from '../../runtime/native-addon.js';
+import { nativeKernelsFromAddon, type NativeAddon, type NativeSimd } from './native.js';
 import { referenceKernels as ref } from './reference.js';
 import { tsKernels } from './ts.js';
 import type { RingKernels } from './types.js';
@@ -306,6 +306,55 @@ describe('im2col', () => {
   });
 });
 
+describe('depthwise', () => {
+  const outSize = (h: number, k: number, s: number, pa: number, pb: number): number => Math.floor((h + pa + pb - k) / s) + 1;
+  // [N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, padBottom, padRight]
+  const cases: number[][] = [
+    [1, 5, 5, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1],
+    [2, 7, 6, 4, 1, 3, 3, 2, 2, 0, 0, 1, 1],
+    [1, 6, 5, 2, 3, 3, 2, 1, 2, 1, 0, 1, 1],
+    [1, 4, 5, 2, 1, 5, 5, 1, 1, 2, 2, 2, 2],
+    [1, 3, 3, 1, 2, 5, 4, 1, 2, 3, 2, 3, 3],
+    [1, 9, 8, 17, 1, 5, 5, 2, 2, 1, 1, 2, 2],
+    [1, 1, 1, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0],
+  ];
+  both('matches the reference with padding, strides, depth multipliers and windows larger than the image', (k) => {
+    for (const [N, H, W, C, dm, kh, kw, sh, sw, pt, pl, pb, pr] of cases as [number, number, number, number, number, number, number, number, number, number, number, number, number][]) {
+      const outH = outSize(H, kh, sh, pt, pb), outW = outSize(W, kw, sw, pl, pr);
+      const x = rand64(N * H * W * C), w = rand64(kh * kw * C * dm);
+      // Edge values in both operands (carries, 2^63, 2^64 - 1).
+      x.set(EDGES.slice(0, Math.min(EDGES.length, x.length)));
+      w.set(EDGES.slice(0, Math.min(EDGES.length, w.length)).reverse());
+      const len = N * outH * outW * C * dm;
+      const want = new BigUint64Array(len), got = rand64(len);
+      ref.depthwise(x, w, N, H, W, C, dm, kh, kw, sh, sw, pt, pl, outH, outW, want);
+      k.depthwise(x, w, N, H, W, C, dm, kh, kw, sh, sw, pt, pl, outH, outW, got);
+      same(got, want, `depthwise ${[N, H, W, C, dm, kh, kw, sh, sw, pt, pl, pb, pr].join(',')}`);
+    }
+  });
+  both('all operands 2^64 - 1: every product is 1, so each output counts its taps inside the image', (k) => {
+    const [N, H, W, C, kh, kw] = [1, 4, 4, 2, 3, 3];
+    const x = new BigUint64Array(N * H * W * C).fill(M64), w = new BigUint64Array(kh * kw * C).fill(M64);
+    const got = rand64(N * H * W * C);
+    k.depthwise(x, w, N, H, W, C, 1, kh, kw, 1, 1, 1, 1, H, W, got);
+    // Corner pixels see 4 taps, edge pixels 6, inner pixels 9.
+    expect(Array.from(got.subarray(0, 2))).toEqual([4n, 4n]);
+    expect(Array.from(got.subarray(2, 4))).toEqual([6n, 6n]);
+    expect(Array.from(got.subarray(2 * (W + 1), 2 * (W + 1) + 2))).toEqual([9n, 9n]);
+  });
+});
+
+describe('depthwise on an addon built before it existed', () => {
+  it.skipIf(!loadNativeAddon())(`a stale addon without depthwise gets the TS kernel (same result), not a TypeError${SKIP}`, () => {
+    const stale = { ...loadNativeAddon()!, depthwise: undefined } as unknown as NativeAddon;
+    const k = nativeKernelsFromAddon(stale);
+    const x = rand64(2 * 5 * 4 * 3), w = rand64(3 * 3 * 3), want = new BigUint64Array(2 * 3 * 2 * 3), got = rand64(want.length);
+    ref.depthwise(x, w, 2, 5, 4, 3, 1, 3, 3, 2, 2, 1, 1, 3, 2, want);
+    k.depthwise(x, w, 2, 5, 4, 3, 1, 3, 3, 2, 2, 1, 1, 3, 2, got);
+    same(got, want, 'depthwise via a stale addon');
+  });
+});
+
 describe('Z_p kernels (PrivateCompare)', () => {
   both('bitShareZp matches the reference for edge values and any byte r', (k) => {
     const x = withEdges(100);
@@ -390,6 +439,12 @@ describe('misuse fails with a registry code', () => {
     k.gemm(buf.subarray(0, 4), a, 2, 2, 2, buf.subarray(4, 8)); // adjacent, not overlapping
     expectCode(() => k.im2col(a, 1, 2, 2, 1, 1, 1, 0, 1, 0, 0, 2, 2, o), 'E_BAD_ARGUMENT');
     expectCode(() => k.im2col(a, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, 2, 3, o), 'E_SHAPE');
+    const w1 = rand64(1);
+    expectCode(() => k.depthwise(a, w1, 1, 2, 2, 1, 1, 1, 1, 0, 1, 0, 0, 2, 2, o), 'E_BAD_ARGUMENT'); // sh = 0
+    expectCode(() => k.depthwise(a, a, 1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 2, 2, o), 'E_SHAPE'); // w: 4 elements for a 1x1 kernel
+    expectCode(() => k.depthwise(a, w1, 1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 2, 2, a), 'E_BAD_ARGUMENT'); // out overlaps x
+    expectCode(() => k.depthwise(a, w1, 1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 2, 2, rand64(1)), 'E_SHAPE'); // out: 1 element for 4
+    k.depthwise(a, w1, 1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 2, 2, o); // the same call with valid arguments passes
     expectCode(() => k.bitShareZp(a, new Uint8Array(256), new Uint8Array(255)), 'E_SHAPE');
     expectCode(() => k.zeroTest(new Uint8Array(64), new Uint8Array(64), new Uint8Array(2)), 'E_SHAPE');
     const n = 2, z = (): Uint8Array => new Uint8Array(n * 64), r = BigUint64Array.of(M64, 0n);

@@ -8,6 +8,7 @@
  * the wrapper re-throws them as MpcError.
  */
 import { ERROR_CODES, type ErrorCode, MpcError } from '../errors.js';
+import { tsKernels } from './ts.js';
 import type { RingKernels } from './types.js';
 
 /**
@@ -65,6 +66,10 @@ function wrap(k: NativeAddon): RingKernels {
     gemm(A, B, m, kk, n, out) { try { k.gemm(A, B, m, kk, n, out); } catch (e) { rethrow(e); } },
     im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) {
       try { k.im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out); } catch (e) { rethrow(e); }
+    },
+    // An addon built before depthwise existed (a stale build/) lacks it: the TS kernel gives the same result.
+    depthwise: typeof k.depthwise !== 'function' ? tsKernels.depthwise : (x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) => {
+      try { k.depthwise(x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out); } catch (e) { rethrow(e); }
     },
     bitShareZp(x, r, out) { try { k.bitShareZp(x, r, out); } catch (e) { rethrow(e); } },
     privateCompare(j, xb, r, beta, s, u, perm, d) { try { k.privateCompare(j, xb, r, beta, s, u, perm, d); } catch (e) { rethrow(e); } },

@@ -47,6 +47,17 @@ const wide = {
         for (let c = 0; c < C; c++) out[o++] = y >= 0 && y < H && xx >= 0 && xx < W ? x[((n * H + y) * W + xx) * C + c]! : 0n;
       }
   },
+  depthwise(x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) {
+    const Co = C * dm;
+    for (let n = 0; n < N; n++) for (let oy = 0; oy < outH; oy++) for (let ox = 0; ox < outW; ox++) for (let c = 0; c < C; c++) for (let m = 0; m < dm; m++) {
+      let s = 0n;
+      for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+        const y = oy * sh + ky - padTop, xx = ox * sw + kx - padLeft;
+        if (y >= 0 && y < H && xx >= 0 && xx < W) s += x[((n * H + y) * W + xx) * C + c]! * w[(ky * kw + kx) * Co + c * dm + m]!;
+      }
+      out[((n * outH + oy) * outW + ox) * Co + c * dm + m] = s & M64;
+    }
+  },
   bitShareZp(x, r, out) {
     for (let e = 0; e < x.length; e++) for (let i = 0; i < 64; i++) {
       const bit = Number((x[e]! >> BigInt(i)) & 1n);

@@ -257,6 +257,52 @@ const fast: RingKernels = {
     }
   },
 
+  depthwise(x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) {
+    const op = 'depthwise';
+    checkType(op, 'x', x, BigUint64Array);
+    checkType(op, 'w', w, BigUint64Array);
+    checkType(op, 'out', out, BigUint64Array);
+    const dims = { N, H, W, C, dm, kh, kw, outH, outW };
+    for (const [name, v] of Object.entries(dims)) checkInt(op, name, v, 0, 2 ** 40);
+    checkInt(op, 'sh', sh, 1, 2 ** 40);
+    checkInt(op, 'sw', sw, 1, 2 ** 40);
+    checkInt(op, 'padTop', padTop, -(2 ** 40), 2 ** 40);
+    checkInt(op, 'padLeft', padLeft, -(2 ** 40), 2 ** 40);
+    checkLen(op, 'x (N*H*W*C)', x.length, sizeOf(op, 'N*H*W*C', N, H, W, C));
+    checkLen(op, 'w (kh*kw*C*dm)', w.length, sizeOf(op, 'kh*kw*C*dm', kh, kw, C, dm));
+    checkLen(op, 'out (N*outH*outW*C*dm)', out.length, sizeOf(op, 'N*outH*outW*C*dm', N, outH, outW, C, dm));
+    sizeOf(op, '(outH+kh)*sh', outH + kh, sh);
+    sizeOf(op, '(outW+kw)*sw', outW + kw, sw);
+    checkNoOverlap(op, 'out', out, 'x', x);
+    checkNoOverlap(op, 'out', out, 'w', w);
+    const xs = words(x), ws = words(w), os = words(out);
+    const Co = C * dm;
+    const p = new Uint32Array(2);
+    os.fill(0);
+    let o = 0;
+    for (let b = 0; b < N; b++) for (let oy = 0; oy < outH; oy++) for (let ox = 0; ox < outW; ox++, o += 2 * Co) {
+      for (let ky = 0; ky < kh; ky++) {
+        const y = oy * sh + ky - padTop;
+        if (y < 0 || y >= H) continue;
+        for (let kx = 0; kx < kw; kx++) {
+          const xx = ox * sw + kx - padLeft;
+          if (xx < 0 || xx >= W) continue;
+          const xb = 2 * ((b * H + y) * W + xx) * C, wb = 2 * (ky * kw + kx) * Co;
+          for (let c = 0; c < C; c++) {
+            const al = xs[xb + 2 * c]!, ah = xs[xb + 2 * c + 1]!;
+            for (let m = 0; m < dm; m++) {
+              const e = c * dm + m;
+              mulInto(p, 0, al, ah, ws[wb + 2 * e]!, ws[wb + 2 * e + 1]!);
+              const lo = os[o + 2 * e]! + p[0]!;
+              os[o + 2 * e + 1] = os[o + 2 * e + 1]! + p[1]! + (lo >= TWO32 ? 1 : 0);
+              os[o + 2 * e] = lo;
+            }
+          }
+        }
+      }
+    }
+  },
+
   bitShareZp(x, r, out) { bitShareRows('bitShareZp', 64, x, r, out); },
 
   privateCompare(j, xb, r, beta, s, u, perm, d) {

@@ -57,6 +57,17 @@ export interface RingKernels {
    */
   im2col(x: BigUint64Array, N: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, outH: number, outW: number, out: BigUint64Array): void;
 
+  /**
+   * Depthwise convolution of NHWC x[N,H,W,C] with kernel w[kh, kw, C, dm]
+   * (channel c feeds outputs c*dm .. c*dm + dm-1), strides sh, sw and zero
+   * padding (padTop, padLeft as in im2col; bottom/right implied by outH,
+   * outW): out[(n, oy, ox), c*dm + m] = sum over the taps (ky, kx) inside the
+   * image of x[n, oy*sh + ky - padTop, ox*sw + kx - padLeft, c] *
+   * w[(ky*kw + kx)*C*dm + c*dm + m], mod 2^64. out has N*outH*outW*C*dm
+   * elements and must not overlap x or w.
+   */
+  depthwise(x: BigUint64Array, w: BigUint64Array, N: number, H: number, W: number, C: number, dm: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, outH: number, outW: number, out: BigUint64Array): void;
+
   // ---- Z_p (p = 67) for PrivateCompare ----
   /**
    * Bit decomposition shared over Z_p: for every value x[e] and bit i

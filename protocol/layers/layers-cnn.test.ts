@@ -17,8 +17,6 @@ import { reconstruct } from '../sharing/sharing.js';
 import { run3, shareFor3, type Run3Options } from '../testing/run3.js';
 import { seededPrg, uniform } from '../seed-models.js';
 import { clampLinearCost, hardSiluCost, leakyReluCost, maximumCost, multiplyCost, preluCost, truncCostFor } from './activations-pl.js';
-import { conv2dOp } from './conv.js';
-import { window2d } from './geometry.js';
 import { secureForward } from './runner.js';
 import { shareModel } from './share-model.js';
 import { sizeOf } from './types.js';
@@ -150,8 +148,8 @@ describe('declared costs of the new layers against the transport counters', () =
     ['concatenate, cropping, nearest upsampling, subtract, average (local: no messages)', { kind: 'concatenate', name: 'a', inputs: ['c', 'u', 's', 'v'], axis: 0 }, [
       { kind: 'cropping2d', name: 'c', inputs: ['input'], cropping: [[0, 0], [0, 0]] }, { kind: 'upsampling2d', name: 'u', inputs: ['input'], size: [1, 1], interpolation: 'nearest' },
       { kind: 'subtract', name: 's', inputs: ['input', 'input'] }, { kind: 'average', name: 'v', inputs: ['input', 'input'] }], () => ({ rounds: 0, bytes: 0 })],
-    ['conv2d_transpose (a Beaver product on the dilated input)', { kind: 'conv2d_transpose', name: 'a', inputs: ['input'], filters: 3, kernelSize: [3, 3], strides: [2, 2], pad: [[2, 1], [2, 1]], activation: 'linear', kernel: t([3, 3, 4, 3]) }, [],
-      (o) => addCost(bilinearCost(conv2dOp({ N: 2, H: 14, W: 12, C: 4, kh: 3, kw: 3, sh: 1, sw: 1, g: window2d(14, 12, [3, 3], [1, 1], 'valid') }, 3)), truncCostFor(ctxOf(o), 2 * 12 * 10 * 3))],
+    ['conv2d_transpose (a Beaver product on the undilated input: E has N*H*W*C elements)', { kind: 'conv2d_transpose', name: 'a', inputs: ['input'], filters: 3, kernelSize: [3, 3], strides: [2, 2], pad: [[2, 1], [2, 1]], activation: 'linear', kernel: t([3, 3, 4, 3]) }, [],
+      (o) => addCost(bilinearCost({ sizeX: 2 * 6 * 5 * 4, sizeY: 3 * 3 * 4 * 3, sizeZ: 2 * 12 * 10 * 3 }), truncCostFor(ctxOf(o), 2 * 12 * 10 * 3))],
   ];
   function ctxOf(o: Run3Options & Required<Pick<Run3Options, 'truncation'>>) {
     return { comparison: o.comparison ?? 'direct', compareBits: o.compareBits ?? 64, compareRadix: o.compareRadix ?? 4, truncation: o.truncation } as const;

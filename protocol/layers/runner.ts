@@ -20,12 +20,13 @@ import { truncateExact } from '../primitives/truncate-exact.js';
 import { concatU64 } from '../ring/ops.js';
 import type { AShare } from '../ring/types.js';
 import { conv2dOp, depthwiseOp, type ConvShape } from './conv.js';
+import { conv2dTransposeOp, transposeOutSize } from './conv-transpose.js';
 import { window2d, type Window2D } from './geometry.js';
 import { sizeOf, type ShareTensor } from './types.js';
 import { gatherWindows, sumRows } from './windows.js';
 import { clampLinear, hardSilu, leakyRelu, maximum2, multiply, prelu, type PlOps } from './activations-pl.js';
 import { requireSmoothActivation } from './activations.js';
-import { bilinearPass, broadcastIndex, concatArrays, concatIndex, cropIndex, dilatePadIndex, gather, upsampleNearestIndex } from '../ir-kit/layout.js';
+import { bilinearPass, broadcastIndex, concatArrays, concatIndex, cropIndex, gather, upsampleNearestIndex } from '../ir-kit/layout.js';
 
 import { SCALE_BITS } from '../ir-kit/arith.js';
 
@@ -296,14 +297,13 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
     case 'conv2d_transpose': {
       const [N, H, W, C] = nhwc(x, node);
       assert(node.kernel.shape[2] === C, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[2]} input channels, input has ${C}`);
-      const xd = gather(x.data, dilatePadIndex([H, W, C], node.strides, node.pad, N));
-      const Hd = (H - 1) * node.strides[0] + 1 + node.pad[0][0] + node.pad[0][1], Wd = (W - 1) * node.strides[1] + 1 + node.pad[1][0] + node.pad[1][1];
-      const [kh, kw] = node.kernelSize;
-      const g = window2d(Hd, Wd, node.kernelSize, [1, 1], 'valid');
-      const op = conv2dOp({ N, H: Hd, W: Wd, C, kh, kw, sh: 1, sw: 1, g }, node.filters, label);
-      const z = await truncateProduct(ctx, await beaverBilinear(ctx, op, xd as AShare, node.kernel.data, `${keyPrefix}${node.name}:kernel`), label);
+      // Sub-pixel decomposition (conv-transpose.ts): s_h s_w stride-1 convolutions of the undilated input, same result as the dilated one.
+      const op = conv2dTransposeOp({ N, H, W, C, kh: node.kernelSize[0], kw: node.kernelSize[1], strides: node.strides, pad: node.pad }, node.filters, label);
+      const outH = transposeOutSize(H, node.kernelSize[0], node.strides[0], node.pad[0]), outW = transposeOutSize(W, node.kernelSize[1], node.strides[1], node.pad[1]);
+      assert(outH >= 1 && outW >= 1, 'E_SHAPE', `layer '${node.name}' (conv2d_transpose): the padded, dilated input is smaller than the ${node.kernelSize.join('x')} window`);
+      const z = await truncateProduct(ctx, await beaverBilinear(ctx, op, x.data, node.kernel.data, `${keyPrefix}${node.name}:kernel`), label);
       if (node.bias) addBias(ctx, z, node.bias.data);
-      return activate(ctx, tensor([N, g.outH, g.outW, node.filters], z), node.activation, `${label}.act`, limit);
+      return activate(ctx, tensor([N, outH, outW, node.filters], z), node.activation, `${label}.act`, limit);
     }
     case 'leaky_relu':
       return tensor(x.shape, await leakyRelu(ctx, plOps(ctx, limit), x.data, node.alpha, label));

@@ -205,6 +205,7 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     subOdd: (a, b, out) => cpu.subOdd(a, b, out),
     reduceOdd: (a, out) => cpu.reduceOdd(a, out),
     im2col: (x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) => cpu.im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out),
+    depthwise: (x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) => cpu.depthwise(x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out),
     // Optional methods: present exactly when the CPU set has them.
     maskZp: (d: Uint8Array, mask: Uint8Array, subtract: boolean) => cpu.maskZp(d, mask, subtract),
     rejectSample: (raw: Uint8Array, table: Uint8Array, out: Uint8Array, filled: number) => cpu.rejectSample(raw, table, out, filled),

@@ -360,6 +360,28 @@ napi_value Im2col(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+constexpr ArgSpec kDepthwise[] = {
+    arr("x", K::U64),           arr("w", K::U64),          integer("N", 0, kMaxDim),  integer("H", 0, kMaxDim),
+    integer("W", 0, kMaxDim),   integer("C", 0, kMaxDim),  integer("dm", 0, kMaxDim), integer("kh", 0, kMaxDim),
+    integer("kw", 0, kMaxDim),  integer("sh", 1, kMaxDim), integer("sw", 1, kMaxDim), integer("padTop", -kMaxDim, kMaxDim),
+    integer("padLeft", -kMaxDim, kMaxDim), integer("outH", 0, kMaxDim), integer("outW", 0, kMaxDim), arr("out", K::U64)};
+constexpr Disjoint kDepthwiseDisjoint[] = {{15, 0}, {15, 1}};
+
+napi_value Depthwise(napi_env env, napi_callback_info info) {
+  CHECKED_ARGS(sig("depthwise", kDepthwise, kDepthwiseDisjoint));
+  const securenn::DepthwiseShape s{x.i[2], x.i[3], x.i[4], x.i[5], x.i[6], x.i[7], x.i[8], x.i[9], x.i[10], x.i[11], x.i[12], x.i[13], x.i[14]};
+  size_t xl = 0, wl = 0, ol = 0, t1 = 0, t2 = 0, t3 = 0;
+  mulSize(c, "N*H", s.N, s.H, t1) && mulSize(c, "N*H*W", t1, s.W, t2) && mulSize(c, "N*H*W*C", t2, s.C, xl) &&
+      mulSize(c, "kh*kw", s.kh, s.kw, t1) && mulSize(c, "kh*kw*C", t1, s.C, t2) && mulSize(c, "kh*kw*C*dm", t2, s.dm, wl) &&
+      mulSize(c, "N*outH", s.N, s.outH, t1) && mulSize(c, "N*outH*outW", t1, s.outW, t2) && mulSize(c, "N*outH*outW*C", t2, s.C, t3) &&
+      mulSize(c, "N*outH*outW*C*dm", t3, s.dm, ol) &&
+      mulSize(c, "(outH+kh)*sh", s.outH + s.kh, s.sh, t1) && mulSize(c, "(outW+kw)*sw", s.outW + s.kw, s.sw, t2) &&
+      sameLen(c, "x (N*H*W*C)", x.len[0], xl) && sameLen(c, "w (kh*kw*C*dm)", x.len[1], wl) && sameLen(c, "out (N*outH*outW*C*dm)", x.len[15], ol);
+  if (!c.ok) return nullptr;
+  securenn::depthwise(x.u64(0), x.u64(1), s, x.u64(15));
+  return nullptr;
+}
+
 // ---- Z_p ----
 // bitShareZp / digitShareZp16 / zeroTest over rows of W positions (64, or 32 for the narrow kernels; 48 dealt shares
 // per element for radix 4). Tables per row width, built at compile time.
@@ -564,6 +586,7 @@ NAPI_MODULE_INIT() {
       {"reduceOdd", nullptr, ReduceOdd, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"im2col", nullptr, Im2col, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"depthwise", nullptr, Depthwise, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"bitShareZp", nullptr, BitShareZp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"privateCompare", nullptr, PrivateCompare, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"zeroTest", nullptr, ZeroTest, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -131,6 +131,34 @@ void im2col(const uint64_t* x, const Im2colShape& s, uint64_t* out) {
         }
 }
 
+// Depthwise convolution: per output pixel, a multiply-accumulate over its taps inside the image, contiguous over the
+// C*dm output channels (the compiler vectorises the dm = 1 loop).
+void depthwise(const uint64_t* x, const uint64_t* w, const DepthwiseShape& s, uint64_t* out) {
+  const int64_t C = s.C, dm = s.dm, Co = C * dm;
+  for (int64_t n = 0; n < s.N; n++)
+    for (int64_t oy = 0; oy < s.outH; oy++)
+      for (int64_t ox = 0; ox < s.outW; ox++, out += Co) {
+        std::memset(out, 0, static_cast<size_t>(Co) * 8);
+        for (int64_t ky = 0; ky < s.kh; ky++) {
+          const int64_t y = oy * s.sh + ky - s.padTop;
+          if (y < 0 || y >= s.H) continue;
+          for (int64_t kx = 0; kx < s.kw; kx++) {
+            const int64_t xx = ox * s.sw + kx - s.padLeft;
+            if (xx < 0 || xx >= s.W) continue;
+            const uint64_t* __restrict xr = x + ((n * s.H + y) * s.W + xx) * C;
+            const uint64_t* __restrict wr = w + (ky * s.kw + kx) * Co;
+            uint64_t* __restrict o = out;
+            if (dm == 1) {
+              for (int64_t c = 0; c < C; c++) o[c] += xr[c] * wr[c];
+            } else {
+              for (int64_t c = 0; c < C; c++)
+                for (int64_t m = 0; m < dm; m++) o[c * dm + m] += xr[c] * wr[c * dm + m];
+            }
+          }
+        }
+      }
+}
+
 // ---- Z_p kernels ----
 // bitShareZp and zeroTest are compiled three times (baseline, AVX2, AVX-512BW)
 // and picked at run time like the GEMM kernels; the bodies are written as byte loops that the

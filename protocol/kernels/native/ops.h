@@ -24,6 +24,12 @@ struct Im2colShape {
 };
 void im2col(const uint64_t* x, const Im2colShape& s, uint64_t* out);
 
+struct DepthwiseShape {
+  int64_t N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW;
+};
+// out[(n, oy, ox), c*dm + m] = sum over taps inside the image of x[n, y, x, c] * w[(ky*kw + kx)*C*dm + c*dm + m].
+void depthwise(const uint64_t* x, const uint64_t* w, const DepthwiseShape& s, uint64_t* out);
+
 void bitShareZp(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out);
 // perm entries must be < 64; u may be null only if no element is special.
 void privateCompare(int j, const uint8_t* xb, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s, const uint8_t* u, const uint8_t* perm, uint8_t* d);

@@ -12,9 +12,12 @@
  *  3. P_i holds (z_i, z_{i+1}): a replicated sharing of f(x, y).
  *
  * No check here: a party that sends a wrong z_i adds an error e to the
- * value (or the MAC) without knowing alpha, so the MAC relation breaks and
- * the batched MAC check (mac-check.ts) fails on any opened value that
- * depends on it (Dalskov et al. Thm. 1; SPDZ_2k Thm. 1 for the bound).
+ * value (or the MAC) without knowing alpha, so the MAC relation breaks. The
+ * output is registered with the session, and the batched MAC check
+ * (mac-check.ts) verifies every registered value (masked) and every opened
+ * one before any output (Dalskov et al. Thm. 1; SPDZ_2k Thm. 1 for the
+ * bound). Registering the outputs also covers a MAC the product does not use
+ * (that of y): it was some earlier product's or macOf's output.
  *
  * Cost: 1 round; each party sends one 16-byte word per output element for
  * the value and one for the MAC: 96 bytes per output element in all (48 for
@@ -63,7 +66,7 @@ export async function productM(s: MalSession, map: Bilinear128, x: MShare, y: MS
     const m = localProduct(s, map, x.m, y.x);
     // Steps 2-3.
     const [zx, zm] = await reshare(s, tag, [z, m], map.sizeZ);
-    return { n: map.sizeZ, x: zx!, m: zm! };
+    return s.register({ n: map.sizeZ, x: zx!, m: zm! });
   });
 }
 
@@ -89,12 +92,13 @@ export function macOf(s: MalSession, r: Rep): Promise<MShare> {
 }
 
 /** macOf without its own step (for protocols that run it alongside another message, as input.ts does). */
-export async function macOfBody(s: MalSession, r: Rep): Promise<MShare> {
+export async function macOfBody(s: MalSession, r: Rep, register = true): Promise<MShare> {
   const n = len128(r.a);
   const tag = s.label('macOf');
   const m = localProduct(s, { sizeZ: n, f: (a, b, o) => mulScalar128(b, a, o) }, s.alpha, r);
   const [zm] = await reshare(s, tag, [m], n);
-  return { n, x: r, m: zm! };
+  const out = { n, x: r, m: zm! };
+  return register ? s.register(out) : out;
 }
 
 /** n uniform MACed values nobody knows (masks): a random replicated sharing and its MAC. Cost macOfCost(n). */

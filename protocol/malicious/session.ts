@@ -27,7 +27,7 @@ import type { PartyContext } from '../context.js';
 import { isMpcError, MpcError } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
 import type { Cost } from '../primitives/cost.js';
-import { next, prev, randomRep, type Rep } from './rep.js';
+import { next, prev, randomRep, type MShare, type Rep } from './rep.js';
 import type { Vec128 } from './ring128.js';
 
 export const HASH_BYTES = 32;
@@ -59,6 +59,8 @@ export class MalSession {
   readonly alpha: Rep;
   /** Opened values and their MAC shares since the last MAC check. */
   readonly opened: { y: Vec128; m: Rep }[] = [];
+  /** MACed values made since the last MAC check (products, MACs of random values and inputs): the check verifies them too. */
+  pending: MShare[] = [];
   /** The coin this party committed to for the next MAC check. */
   coin: Coin;
   /** Number of MAC checks passed. */
@@ -149,6 +151,12 @@ export class MalSession {
     const c = this.commits.get(p);
     if (!c) this.fail('macCheck', `no commitment from P${p}`);
     return c;
+  }
+
+  /** Register a MACed value made by communication (products, macOf) for the next MAC check; returns it. */
+  register(x: MShare): MShare {
+    this.pending.push(x);
+    return x;
   }
 
   /** After a passed MAC check: the opened values are verified; the next check uses these coins. */

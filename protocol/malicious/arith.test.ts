@@ -162,4 +162,24 @@ describe('malicious arithmetic core (replicated MACed sharing over Z_2^128) agai
     const opened = await costAlone(200, async (s, x) => { await openM(s, x); await macCheck(s); });
     expect(opened).toEqual({ rounds: openCost(200).rounds + macCheckCost().rounds, bytes: openCost(200).bytes + macCheckCost().bytes });
   });
+
+  it('one session runs several MAC checks (each check opens the coin committed in the one before), and keeps computing on checked values', async () => {
+    const xs = [...EDGES, ...big(3)], ys = big(xs.length);
+    const r = await runMal3(async (s) => {
+      const x = await inputM(s, 0, own(s, 0, xs), xs.length);
+      const y = await inputM(s, 2, own(s, 2, ys), xs.length);
+      const first = await openLow(s, await mulM(s, x, y));
+      await macCheck(s);
+      const z = await mulM(s, await mulM(s, x, y), y);
+      const second = await openLow(s, z);
+      await macCheck(s);
+      await macCheck(s); // nothing new to check: still passes
+      return { first: Array.from(first), second: Array.from(second), checks: s.checks };
+    });
+    for (const v of values(r)) {
+      expect(v.first).toEqual(xs.map((x, i) => BigInt.asUintN(64, x * ys[i]!)));
+      expect(v.second).toEqual(xs.map((x, i) => BigInt.asUintN(64, x * ys[i]! * ys[i]!)));
+      expect(v.checks).toBe(3);
+    }
+  });
 });

@@ -60,6 +60,16 @@ const SCENARIOS: Record<string, { run: Scenario; want: bigint[] }> = {
       return BigInt.asUintN(64, X[2 * i]! * Y[j]! + X[2 * i + 1]! * Y[2 + j]!);
     }),
   },
+  'two MAC checks in one session (the second opens coins committed in the first)': {
+    run: async (s) => {
+      const x = await inputM(s, 2, own(s, 2, X), 4);
+      await macCheck(s);
+      const out = await openLow(s, await mulM(s, x, x));
+      await macCheck(s);
+      return Array.from(out);
+    },
+    want: Array.from(X, (x) => BigInt.asUintN(64, x * x)),
+  },
   'public value, input (P1), linear operations, opening, MAC check': {
     run: async (s) => {
       const x = await inputM(s, 1, own(s, 1, X), 4);

@@ -54,7 +54,7 @@ export function inputM(s: MalSession, owner: PartyId, x: Vec128 | null, n: numbe
     }
     s.observe(tag, bytes128(d));
     // Step 3.
-    return addPublicM(s.party, s.alpha, rm, d);
+    return addPublicM(s.party, s.alpha, rm, d, s.ctx.kernels);
   });
 }
 
@@ -64,5 +64,5 @@ export function publicM(s: MalSession, c: Vec128): MShare {
   s.observe(s.label('public'), bytes128(c));
   const zero = alloc128(n);
   const x = { a: s.party === 0 ? c.slice() as Vec128 : zero, b: s.party === 2 ? c.slice() as Vec128 : zero.slice() as Vec128 };
-  return { n, x, m: macPublic(s.alpha, c) };
+  return { n, x, m: macPublic(s.alpha, c, s.ctx.kernels) };
 }

@@ -42,7 +42,8 @@
 import { Prg } from '../correlated/prg.js';
 import type { Cost } from '../primitives/cost.js';
 import type { PartyId } from '../ring/types.js';
-import { add128, alloc128, bytes128, dot128, fromBytes128, isZero128, len128, mulScalar128, random128, sub128, WORD_BYTES, type Vec128 } from './ring128.js';
+import { matmul128Gemm } from './gemm128.js';
+import { add128, alloc128, bytes128, fromBytes128, isZero128, len128, mulScalar128, random128, sub128, WORD_BYTES, type Vec128 } from './ring128.js';
 import { addCost } from '../primitives/cost.js';
 import { addRep, randomRep, type MShare, type Rep } from './rep.js';
 import { macOfBody, macOfCost } from './product.js';
@@ -73,8 +74,23 @@ function coefficients(seed: Uint8Array, purpose: string, n: number): Vec128 {
 }
 
 /** sum_j chi_j [v_j] over the elements of several vectors (both shares): local. */
-function combine(chi: Vec128, reps: Rep[]): Rep {
-  return { a: dot128(chi, concat128(reps.map((r) => r.a))), b: dot128(chi, concat128(reps.map((r) => r.b))) };
+function combine(s: MalSession, chi: Vec128, reps: Rep[]): Rep {
+  const [a, b] = dots(s, chi, [concat128(reps.map((r) => r.a)), concat128(reps.map((r) => r.b))]);
+  return { a: a!, b: b! };
+}
+
+/** sum_j chi_j v_j for several vectors v of chi's length at once: one (1 x K)(K x c) product on the context's GEMM (gemm128.ts). */
+function dots(s: MalSession, chi: Vec128, vs: Vec128[]): Vec128[] {
+  const K = len128(chi), c = vs.length;
+  const V = alloc128(K * c);
+  vs.forEach((v, col) => {
+    for (let j = 0; j < K; j++) {
+      const o = 4 * (j * c + col);
+      V[o] = v[4 * j]!; V[o + 1] = v[4 * j + 1]!; V[o + 2] = v[4 * j + 2]!; V[o + 3] = v[4 * j + 3]!;
+    }
+  });
+  const out = matmul128Gemm(s.ctx.kernels, chi, V, 1, K, c, alloc128(c));
+  return vs.map((_, col) => out.slice(4 * col, 4 * col + 4) as Vec128);
 }
 
 /** Run the batched MAC check over every value opened or made since the last one. Cost macCheckCost(). */
@@ -104,13 +120,13 @@ export function macCheck(s: MalSession): Promise<void> {
     const seed = digest('mal.seed', coins[0]!, coins[1]!, coins[2]!);
     // Step 2: open rho + sum chi'_j v_j over the pending secret values.
     const chiS = coefficients(seed, 'mal.chi.secret', pending.reduce((t, v) => t + v.n, 0));
-    const u: MShare = { n: 1, x: addRep(rho.x, combine(chiS, pending.map((v) => v.x))), m: addRep(rho.m, combine(chiS, pending.map((v) => v.m))) };
+    const u: MShare = { n: 1, x: addRep(rho.x, combine(s, chiS, pending.map((v) => v.x))), m: addRep(rho.m, combine(s, chiS, pending.map((v) => v.m))) };
     await openBody(s, u);
     // Step 3: the random linear combination of the opened values, sigma opened, checked.
     const view = s.viewDigest();
     const chi = coefficients(seed, 'mal.chi.open', s.opened.reduce((t, o) => t + len128(o.y), 0));
-    const y = dot128(chi, concat128(s.opened.map((o) => o.y)));
-    const mu = combine(chi, s.opened.map((o) => o.m));
+    const y = dots(s, chi, [concat128(s.opened.map((o) => o.y))])[0]!;
+    const mu = combine(s, chi, s.opened.map((o) => o.m));
     const sigA = sub128(mu.a, mulScalar128(y, s.alpha.a, alloc128(1)), alloc128(1));
     const sigB = sub128(mu.b, mulScalar128(y, s.alpha.b, alloc128(1)), alloc128(1));
     const h = (v: Vec128) => digest(`mal.sigma:${tag}`, bytes128(v), view, seed);

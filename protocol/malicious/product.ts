@@ -25,7 +25,8 @@
  */
 import type { Cost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
-import { add128, alloc128, bytes128, fromBytes128, len128, matmul128, mul128, mulScalar128, WORD_BYTES, type Vec128 } from './ring128.js';
+import { add128, alloc128, bytes128, fromBytes128, len128, WORD_BYTES, type Vec128 } from './ring128.js';
+import { matmul128Gemm, mul128Kernels, mulScalar128Kernels } from './gemm128.js';
 import { randomRep, zeroShare, type MShare, type Rep } from './rep.js';
 import type { MalSession } from './session.js';
 
@@ -33,6 +34,8 @@ import type { MalSession } from './session.js';
 export interface Bilinear128 {
   readonly sizeZ: number;
   f(x: Vec128, y: Vec128, out: Vec128): Vec128;
+  /** Optional fused step 1 without the zero sharings: [f(x_i, s) + f(x_{i+1}, y_i), the same for the MAC], s = y_i + y_{i+1}. */
+  both?(x: Rep, m: Rep, ySum: Vec128, yA: Vec128): [Vec128, Vec128];
 }
 
 export const mulCostM = (n: number): Cost => ({ rounds: 1, bytes: 3 * 2 * WORD_BYTES * n });
@@ -62,8 +65,15 @@ export async function productM(s: MalSession, map: Bilinear128, x: MShare, y: MS
   return s.guard(`mal.${kind}`, async () => {
     const tag = s.label(kind);
     // Step 1: value, then MAC (each draws its own zero sharing, in this order at every party).
-    const z = localProduct(s, map, x.x, y.x);
-    const m = localProduct(s, map, x.m, y.x);
+    let z: Vec128, m: Vec128;
+    if (map.both) {
+      [z, m] = map.both(x.x, x.m, add128(y.x.a, y.x.b, alloc128(y.n)), y.x.a);
+      add128(z, zeroShare(s.ctx, map.sizeZ), z);
+      add128(m, zeroShare(s.ctx, map.sizeZ), m);
+    } else {
+      z = localProduct(s, map, x.x, y.x);
+      m = localProduct(s, map, x.m, y.x);
+    }
     // Steps 2-3.
     const [zx, zm] = await reshare(s, tag, [z, m], map.sizeZ);
     return s.register({ n: map.sizeZ, x: zx!, m: zm! });
@@ -73,13 +83,33 @@ export async function productM(s: MalSession, map: Bilinear128, x: MShare, y: MS
 /** [x · y] elementwise (n elements). Cost mulCostM(n). */
 export function mulM(s: MalSession, x: MShare, y: MShare): Promise<MShare> {
   assert(x.n === y.n, 'E_SHAPE', `malicious.mul: ${x.n} and ${y.n} elements`);
-  return productM(s, { sizeZ: x.n, f: mul128 }, x, y, 'mul');
+  return productM(s, { sizeZ: x.n, f: (a, b, o) => mul128Kernels(s.ctx.kernels, a, b, o) }, x, y, 'mul');
 }
 
-/** [X Y] for X (m x k) and Y (k x n), row-major. Cost matmulCostM(m, n). */
+/** [X Y] for X (m x k) and Y (k x n), row-major; the local products on the context's Z_2^64 GEMM (gemm128.ts). Cost matmulCostM(m, n). */
 export function matmulM(s: MalSession, X: MShare, Y: MShare, m: number, k: number, n: number): Promise<MShare> {
   assert(X.n === m * k && Y.n === k * n, 'E_SHAPE', `malicious.matmul: expected ${m}x${k} and ${k}x${n}, got ${X.n} and ${Y.n} elements`);
-  return productM(s, { sizeZ: m * n, f: (a, b, o) => matmul128(a, b, m, k, n, o) }, X, Y, 'matmul');
+  const gemm = (a: Vec128, b: Vec128, rows: number, inner: number, o: Vec128): Vec128 => matmul128Gemm(s.ctx.kernels, a, b, rows, inner, n, o);
+  return productM(s, {
+    sizeZ: m * n,
+    f: (a, b, o) => gemm(a, b, m, k, o),
+    // One product for value and MAC, both terms: [X_i X_{i+1}; M_i M_{i+1}] (2m x 2k) times [Y_i + Y_{i+1}; Y_i] (2k x n).
+    both: (x, mac, ySum, yA) => {
+      const left = alloc128(4 * m * k);
+      [x, mac].forEach((r, h) => {
+        for (let i = 0; i < m; i++) {
+          const row = 4 * (h * m + i) * 2 * k;
+          left.set(r.a.subarray(4 * i * k, 4 * (i + 1) * k), row);
+          left.set(r.b.subarray(4 * i * k, 4 * (i + 1) * k), row + 4 * k);
+        }
+      });
+      const right = alloc128(2 * k * n);
+      right.set(ySum, 0);
+      right.set(yA, 4 * k * n);
+      const out = gemm(left, right, 2 * m, 2 * k, alloc128(2 * m * n));
+      return [out.slice(0, 4 * m * n) as Vec128, out.slice(4 * m * n) as Vec128];
+    },
+  }, X, Y, 'matmul');
 }
 
 /**
@@ -95,7 +125,7 @@ export function macOf(s: MalSession, r: Rep): Promise<MShare> {
 export async function macOfBody(s: MalSession, r: Rep, register = true): Promise<MShare> {
   const n = len128(r.a);
   const tag = s.label('macOf');
-  const m = localProduct(s, { sizeZ: n, f: (a, b, o) => mulScalar128(b, a, o) }, s.alpha, r);
+  const m = localProduct(s, { sizeZ: n, f: (a, b, o) => mulScalar128Kernels(s.ctx.kernels, b, a, o) }, s.alpha, r);
   const [zm] = await reshare(s, tag, [m], n);
   const out = { n, x: r, m: zm! };
   return register ? s.register(out) : out;

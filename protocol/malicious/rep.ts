@@ -22,6 +22,8 @@ import { assert, MpcError } from '../errors.js';
 import { Prg } from '../correlated/prg.js';
 import type { PartyId } from '../ring/types.js';
 import { add128, alloc128, equal128, len128, mulScalar128, random128, sub128, type Vec128 } from './ring128.js';
+import { mulScalar128Kernels } from './gemm128.js';
+import type { RingKernels } from '../kernels/types.js';
 
 /** Party i's two shares of a replicated sharing: a = x_i, b = x_{i+1}. */
 export interface Rep {
@@ -74,18 +76,22 @@ export function mulPublicM(x: MShare, c: Vec128): MShare {
  * its a and by P2 as its b) and c·alpha to the MAC shares (each party adds
  * c·alpha_j to its MAC share j, for its two j).
  */
-export function addPublicM(party: PartyId, alpha: Rep, x: MShare, c: Vec128): MShare {
+export function addPublicM(party: PartyId, alpha: Rep, x: MShare, c: Vec128, kernels?: ScalarKernels): MShare {
   assert(len128(c) === x.n, 'E_SHAPE', `malicious.addPublic: ${len128(c)} public values for ${x.n} elements`);
   const val = { a: x.x.a.slice() as Vec128, b: x.x.b.slice() as Vec128 };
   if (party === 0) add128(val.a, c, val.a);
   if (party === 2) add128(val.b, c, val.b);
-  return { n: x.n, x: val, m: addRep(x.m, macPublic(alpha, c)) };
+  return { n: x.n, x: val, m: addRep(x.m, macPublic(alpha, c, kernels)) };
 }
 
-/** [alpha c] for public c: party i's MAC shares alpha_i c, alpha_{i+1} c. */
-export function macPublic(alpha: Rep, c: Vec128): Rep {
-  return { a: mulScalar128(c, alpha.a, alloc128(len128(c))), b: mulScalar128(c, alpha.b, alloc128(len128(c))) };
+/** [alpha c] for public c: party i's MAC shares alpha_i c, alpha_{i+1} c (on the Z_2^64 kernels when given: gemm128.ts). */
+export function macPublic(alpha: Rep, c: Vec128, kernels?: ScalarKernels): Rep {
+  const times = (sc: Vec128): Vec128 => (kernels ? mulScalar128Kernels(kernels, c, sc, alloc128(len128(c))) : mulScalar128(c, sc, alloc128(len128(c))));
+  return { a: times(alpha.a), b: times(alpha.b) };
 }
+
+/** The kernels the scalar products may run on (a context's). */
+export type ScalarKernels = Pick<RingKernels, 'mul' | 'add'>;
 
 /** n uniform replicated values: (x_i, x_{i+1}) = (pairPrg(i - 1), pairPrg(i + 1)) draws; nobody knows x. */
 export function randomRep(ctx: Pick<PartyContext, 'party' | 'pairPrg'>, n: number): Rep {

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Prg } from '../correlated/prg.js';
 import { isMpcError } from '../errors.js';
+import { tsKernels } from '../kernels/ts.js';
+import { getKernels } from '../kernels/index.js';
+import { matmul128Gemm, mul128Kernels } from './gemm128.js';
 import { add128, alloc128, dot128, fromBigints, fromBytes128, liftSigned, low64, matmul128, mul128, mulScalar128, neg128, random128, scalar128, sub128, toBigints } from './ring128.js';
 
 const M = (1n << 128n) - 1n;
@@ -68,5 +71,28 @@ describe('Z_2^128 on 32-bit words (SPDZ_2k ring, k = s = 64) against a BigInt or
     try { add128(alloc128(2), alloc128(3), alloc128(2)); } catch (e) { err = e; }
     expect(isMpcError(err) && err.code === 'E_SHAPE').toBe(true);
     expect(() => fromBytes128(new Uint8Array(15))).toThrow(/whole number of 16-byte words/);
+  });
+
+  it('the matrix and elementwise products on Z_2^64 kernels (gemm128.ts) equal the TS limb product and the oracle, on the TS kernels and on the runtime\'s', () => {
+    for (const kernels of [tsKernels, getKernels()]) {
+      for (const [m, k, n] of [[1, 1, 1], [3, 5, 2], [4, 33, 7], [8, 70, 9]] as const) {
+        const A = [...EDGES, ...randomBig(m * k)].slice(0, m * k), B = [M, 1n << 127n, (1n << 64n) - 1n, ...randomBig(k * n)].slice(0, k * n);
+        const a = fromBigints(A), b = fromBigints(B);
+        const viaGemm = matmul128Gemm(kernels, a, b, m, k, n, alloc128(m * n));
+        expect(viaGemm, `${kernels.name} ${m}x${k}x${n}`).toEqual(matmul128(a, b, m, k, n, alloc128(m * n)));
+        const want = Array.from({ length: m * n }, (_, q) => {
+          let s = 0n;
+          for (let p = 0; p < k; p++) s += A[Math.floor(q / n) * k + p]! * B[p * n + (q % n)]!;
+          return mod(s);
+        });
+        expect(toBigints(viaGemm)).toEqual(want);
+      }
+      // Elementwise through the same plan, on random and edge inputs.
+      const xs = [...EDGES, ...randomBig(30)], ys = [...EDGES.slice().reverse(), ...randomBig(30)];
+      expect(toBigints(mul128Kernels(kernels, fromBigints(xs), fromBigints(ys), alloc128(xs.length)))).toEqual(xs.map((x, i) => mod(x * ys[i]!)));
+      // All-ones words: every limb at its maximum, the largest exact sums.
+      const k = 300, ones = fromBigints(Array<bigint>(k).fill(M));
+      expect(toBigints(matmul128Gemm(kernels, ones, ones, 1, k, 1, alloc128(1)))).toEqual([BigInt(k)]);
+    }
   });
 });

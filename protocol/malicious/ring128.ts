@@ -55,12 +55,13 @@ const same = (op: string, a: Vec128, b: Vec128, out: Vec128): void => {
 export function add128(a: Vec128, b: Vec128, out: Vec128): Vec128 {
   same('add', a, b, out);
   for (let i = 0; i < a.length; i += 4) {
-    let c = 0;
-    for (let w = 0; w < 4; w++) {
-      const s = a[i + w]! + b[i + w]! + c;
-      c = s >= TWO32 ? 1 : 0;
-      out[i + w] = s;
-    }
+    let t = a[i]! + b[i]!;
+    out[i] = t;
+    t = a[i + 1]! + b[i + 1]! + (t > 0xffffffff ? 1 : 0);
+    out[i + 1] = t;
+    t = a[i + 2]! + b[i + 2]! + (t > 0xffffffff ? 1 : 0);
+    out[i + 2] = t;
+    out[i + 3] = a[i + 3]! + b[i + 3]! + (t > 0xffffffff ? 1 : 0);
   }
   return out;
 }
@@ -69,12 +70,13 @@ export function add128(a: Vec128, b: Vec128, out: Vec128): Vec128 {
 export function sub128(a: Vec128, b: Vec128, out: Vec128): Vec128 {
   same('sub', a, b, out);
   for (let i = 0; i < a.length; i += 4) {
-    let borrow = 0;
-    for (let w = 0; w < 4; w++) {
-      const d = a[i + w]! - b[i + w]! - borrow;
-      borrow = d < 0 ? 1 : 0;
-      out[i + w] = d;
-    }
+    let t = a[i]! - b[i]!;
+    out[i] = t;
+    t = a[i + 1]! - b[i + 1]! - (t < 0 ? 1 : 0);
+    out[i + 1] = t;
+    t = a[i + 2]! - b[i + 2]! - (t < 0 ? 1 : 0);
+    out[i + 2] = t;
+    out[i + 3] = a[i + 3]! - b[i + 3]! - (t < 0 ? 1 : 0);
   }
   return out;
 }

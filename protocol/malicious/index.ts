@@ -1,5 +1,6 @@
 /** The malicious-mode arithmetic core (docs/MALICIOUS.md; README.md here). Not wired into the runner or the parties yet. */
 export * from './ring128.js';
+export * from './gemm128.js';
 export * from './rep.js';
 export * from './session.js';
 export * from './product.js';

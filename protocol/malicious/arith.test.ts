@@ -145,6 +145,14 @@ describe('malicious arithmetic core (replicated MACed sharing over Z_2^128) agai
       }
     });
     expect(r.outcomes.map((o) => (o.status === 'rejected' && isMpcError(o.reason) ? o.reason.code : 'ok'))).toEqual(['E_SHAPE', 'E_INTEGRITY', 'E_INTEGRITY']);
+    // A product on operands of other sizes at one party: E_SHAPE there before any message of it, the others abort by the check.
+    const r2 = await runMal3(async (s) => {
+      const x = publicM(s, fromBigints([1n, 2n, 3n]));
+      const z = await matmulM(s, x, publicM(s, fromBigints([4n, 5n, 6n])), s.party === 2 ? 2 : 1, 3, 1);
+      await macCheck(s); // P0 may finish the product itself (P1 sent its share first); nothing is released before the check
+      return z;
+    });
+    expect(r2.outcomes.map((o) => (o.status === 'rejected' && isMpcError(o.reason) ? o.reason.code : 'ok'))).toEqual(['E_INTEGRITY', 'E_INTEGRITY', 'E_SHAPE']);
   });
 
   it('declared costs (rounds, bytes) match the in-memory transport\'s counters, each primitive alone', async () => {

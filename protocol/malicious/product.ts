@@ -61,8 +61,9 @@ async function reshare(s: MalSession, tag: string, zs: Vec128[], n: number): Pro
 }
 
 /** [f(x, y)] with its MAC, for MACed x, y (the MAC of the product is f([alpha x], [y])). */
-export async function productM(s: MalSession, map: Bilinear128, x: MShare, y: MShare, kind = 'mul'): Promise<MShare> {
+export async function productM(s: MalSession, map: Bilinear128, x: MShare, y: MShare, kind = 'mul', check?: () => void): Promise<MShare> {
   return s.guard(`mal.${kind}`, async () => {
+    check?.(); // inside the step: a refused argument aborts the session at every party, none waits
     const tag = s.label(kind);
     // Step 1: value, then MAC (each draws its own zero sharing, in this order at every party).
     let z: Vec128, m: Vec128;
@@ -82,13 +83,12 @@ export async function productM(s: MalSession, map: Bilinear128, x: MShare, y: MS
 
 /** [x · y] elementwise (n elements). Cost mulCostM(n). */
 export function mulM(s: MalSession, x: MShare, y: MShare): Promise<MShare> {
-  assert(x.n === y.n, 'E_SHAPE', `malicious.mul: ${x.n} and ${y.n} elements`);
-  return productM(s, { sizeZ: x.n, f: (a, b, o) => mul128Kernels(s.ctx.kernels, a, b, o) }, x, y, 'mul');
+  return productM(s, { sizeZ: x.n, f: (a, b, o) => mul128Kernels(s.ctx.kernels, a, b, o) }, x, y, 'mul',
+    () => assert(x.n === y.n, 'E_SHAPE', `malicious.mul: ${x.n} and ${y.n} elements`, { party: s.party }));
 }
 
 /** [X Y] for X (m x k) and Y (k x n), row-major; the local products on the context's Z_2^64 GEMM (gemm128.ts). Cost matmulCostM(m, n). */
 export function matmulM(s: MalSession, X: MShare, Y: MShare, m: number, k: number, n: number): Promise<MShare> {
-  assert(X.n === m * k && Y.n === k * n, 'E_SHAPE', `malicious.matmul: expected ${m}x${k} and ${k}x${n}, got ${X.n} and ${Y.n} elements`);
   const gemm = (a: Vec128, b: Vec128, rows: number, inner: number, o: Vec128): Vec128 => matmul128Gemm(s.ctx.kernels, a, b, rows, inner, n, o);
   return productM(s, {
     sizeZ: m * n,
@@ -109,7 +109,7 @@ export function matmulM(s: MalSession, X: MShare, Y: MShare, m: number, k: numbe
       const out = gemm(left, right, 2 * m, 2 * k, alloc128(2 * m * n));
       return [out.slice(0, 4 * m * n) as Vec128, out.slice(4 * m * n) as Vec128];
     },
-  }, X, Y, 'matmul');
+  }, X, Y, 'matmul', () => assert(X.n === m * k && Y.n === k * n, 'E_SHAPE', `malicious.matmul: expected ${m}x${k} and ${k}x${n}, got ${X.n} and ${Y.n} elements`, { party: s.party }));
 }
 
 /**

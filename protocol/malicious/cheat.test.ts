@@ -125,17 +125,17 @@ describe('cheating-party harness: one altered message makes every honest party a
   }
 
   it('a cheater that computes with a wrong share of its own (copies consistent, so no opening notices) is caught by the MAC check at both honest parties', async () => {
-    for (const cheater of [0, 1, 2] as PartyId[]) {
+    for (const [cheater, op] of ([0, 1, 2] as PartyId[]).flatMap((p) => [[p, 'mul'], [p, 'matmul']] as const)) {
       const r = await runMal3(async (s) => {
         const x = await inputM(s, 0, own(s, 0, X), 4), y = await inputM(s, 1, own(s, 1, Y), 4);
         if (s.party === cheater) x.x.a[4]! ^= 1; // element 1 of its share x_i, low bit; its MAC share untouched
-        const out = await openLow(s, await mulM(s, x, y));
+        const out = await openLow(s, op === 'mul' ? await mulM(s, x, y) : await matmulM(s, x, y, 2, 2, 2));
         await macCheck(s);
         return Array.from(out);
       });
       for (const p of ([0, 1, 2] as PartyId[]).filter((q) => q !== cheater)) {
         const o = r.outcomes[p];
-        expect(o.status === 'rejected' && isMpcError(o.reason) && o.reason.code === 'E_INTEGRITY' && /MAC check failed/.test(o.reason.message), `P${cheater} cheats, P${p}: ${String(o.status === 'rejected' ? o.reason : 'output')}`).toBe(true);
+        expect(o.status === 'rejected' && isMpcError(o.reason) && o.reason.code === 'E_INTEGRITY' && /MAC check failed/.test(o.reason.message), `P${cheater} cheats in ${op}, P${p}: ${String(o.status === 'rejected' ? o.reason : 'output')}`).toBe(true);
       }
     }
   });

@@ -11,8 +11,10 @@
  * scalars (`fromBigints`, `toBigints`, `scalar128`).
  *
  * Every operation is mod 2^128; only the low 64 bits carry a fixed-point
- * value (`low64`), the high bits are the SPDZ_2k slack. A C++ kernel with
- * unsigned __int128 is not written yet; this TS one is the only one.
+ * value (`low64`), the high bits are the SPDZ_2k slack. The protocols run
+ * their products on the context's Z_2^64 kernels instead (gemm128.ts, equal
+ * bit for bit); the products here are the reference for those. No C++ kernel
+ * with unsigned __int128 is written yet.
  */
 import { assert } from '../errors.js';
 import type { Prg } from '../correlated/prg.js';

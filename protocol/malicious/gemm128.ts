@@ -1,0 +1,119 @@
+/**
+ * Matrix product mod 2^128 on a Z_2^64 GEMM (RingKernels.gemm: the native
+ * AVX-512 / AVX2 / NEON kernels when the runtime handed them in, the TS one
+ * otherwise), so the malicious mode's matrix products run at the speed of
+ * the semi-honest ones times the number of GEMMs, without a kernel of its own.
+ *
+ * Write a = sum_q a_q 2^(32q) (32-bit words a_0..a_3) and a_0 = a00 + 2^16 a01,
+ * a_1 = a10 + 2^16 a11 (16-bit limbs). AB mod 2^128 = sum over shifts t of
+ * G_t 2^t, where each G_t is a sum of Z_2^64 GEMMs of selections of A and B
+ * (each selection made once):
+ *
+ *   t = 0:  A00 B00                              exact (< k 2^32)
+ *   t = 16: A00 B01 + A01 B00                    exact (< 2k 2^32)
+ *   t = 32: A01 B01 + A00 B10 + A10 B00          exact
+ *   t = 48: A00 B11 + A01 B10 + A10 B01 + A11 B00  exact (< 4k 2^32)
+ *   t = 64: A01 B11 + A11 B01 + A_0 B_2 + A_1 B_1 + A_2 B_0   mod 2^64 suffices
+ *   t = 96: A_0 B_3 + A_1 B_2 + A_2 B_1 + A_3 B_0             mod 2^32 suffices
+ *
+ * (the terms at t <= 48 must be exact because they reach bits above 64; the
+ * limb products are below 2^32, so their sums stay below 2^64 for k < 2^30).
+ * 19 GEMMs of the product's shape in all, against 36 limb products per
+ * term in ring128.ts's TS loop. The result equals matmul128 bit for bit (a test checks, on the TS
+ * and on the runtime's kernels).
+ */
+import { assert } from '../errors.js';
+import type { RingKernels } from '../kernels/types.js';
+import { len128, type Vec128 } from './ring128.js';
+
+
+/** A selection of each element: word q shifted right by `shift`, masked (a 32-bit word, or one of its 16-bit limbs). */
+interface Sel { id: string; q: number; shift: number; mask: number }
+const W = (q: number): Sel => ({ id: `w${q}`, q, shift: 0, mask: 0xffffffff });
+const LO = (q: number): Sel => ({ id: `lo${q}`, q, shift: 0, mask: 0xffff });
+const HI = (q: number): Sel => ({ id: `hi${q}`, q, shift: 16, mask: 0xffff });
+
+/** The selection of every element of v as a u64 vector (same layout: row-major). */
+function select(v: Vec128, { q, shift, mask }: Sel): BigUint64Array {
+  const n = len128(v);
+  const out = new BigUint64Array(n);
+  const w = new Uint32Array(out.buffer);
+  for (let e = 0; e < n; e++) w[2 * e] = (v[4 * e + q]! >>> shift) & mask;
+  return out;
+}
+
+/** The six sums G_t: [shift, pairs (selection of A, selection of B)]. */
+const PLAN: [number, [Sel, Sel][]][] = [
+  [0, [[LO(0), LO(0)]]],
+  [16, [[LO(0), HI(0)], [HI(0), LO(0)]]],
+  [32, [[HI(0), HI(0)], [LO(0), LO(1)], [LO(1), LO(0)]]],
+  [48, [[LO(0), HI(1)], [HI(0), LO(1)], [LO(1), HI(0)], [HI(1), LO(0)]]],
+  [64, [[HI(0), HI(1)], [HI(1), HI(0)], [W(0), W(2)], [W(1), W(1)], [W(2), W(0)]]],
+  [96, [[W(0), W(3)], [W(1), W(2)], [W(2), W(1)], [W(3), W(0)]]],
+];
+
+/** out = A B mod 2^128 (A m x k, B k x n, row-major) through 19 Z_2^64 GEMMs of `kernels`. */
+export function matmul128Gemm(kernels: Pick<RingKernels, 'gemm' | 'add'>, A: Vec128, B: Vec128, m: number, k: number, n: number, out: Vec128): Vec128 {
+  assert(len128(A) === m * k && len128(B) === k * n && len128(out) === m * n, 'E_SHAPE', `ring128.matmul: expected ${m}x${k} by ${k}x${n} into ${m}x${n}, got ${len128(A)}, ${len128(B)}, ${len128(out)} elements`);
+  assert(k < 1 << 30, 'E_SHAPE', `ring128.matmul: inner dimension ${k} is 2^30 or more`);
+  return viaZ64(kernels, A, B, m * n, (a, b, o) => kernels.gemm(a, b, m, k, n, o), out);
+}
+
+/** out = a * b mod 2^128 elementwise through 19 Z_2^64 elementwise products of `kernels` (the same plan with k = 1). */
+export function mul128Kernels(kernels: Pick<RingKernels, 'mul' | 'add'>, a: Vec128, b: Vec128, out: Vec128): Vec128 {
+  assert(a.length === b.length && a.length === out.length, 'E_SHAPE', `ring128.mul: lengths ${len128(a)}, ${len128(b)}, ${len128(out)} differ`);
+  return viaZ64(kernels, a, b, len128(a), (x, y, o) => kernels.mul(x, y, o), out);
+}
+
+/** out = s * a mod 2^128 for one public or shared scalar s (a 1-element vector), through mul128Kernels. */
+export function mulScalar128Kernels(kernels: Pick<RingKernels, 'mul' | 'add'>, a: Vec128, sc: Vec128, out: Vec128): Vec128 {
+  assert(sc.length === 4, 'E_SHAPE', `ring128.mulScalar: the scalar has ${len128(sc)} elements, expected 1`);
+  const b = new Uint32Array(a.length) as Vec128;
+  for (let i = 0; i < b.length; i += 4) b.set(sc, i);
+  return mul128Kernels(kernels, a, b, out);
+}
+
+/** Sum over the plan of product(selection of A, selection of B) 2^t, mod 2^128, into out (size elements). */
+function viaZ64(kernels: Pick<RingKernels, 'add'>, A: Vec128, B: Vec128, size: number, product: (a: BigUint64Array, b: BigUint64Array, out: BigUint64Array) => void, out: Vec128): Vec128 {
+  const selA = new Map<string, BigUint64Array>(), selB = new Map<string, BigUint64Array>();
+  const get = (cache: Map<string, BigUint64Array>, v: Vec128, sel: Sel): BigUint64Array => {
+    let x = cache.get(sel.id);
+    if (!x) cache.set(sel.id, (x = select(v, sel)));
+    return x;
+  };
+  const g = new BigUint64Array(size), tmp = new BigUint64Array(size);
+  const gw = new Uint32Array(g.buffer);
+  out.fill(0);
+  for (const [shift, pairs] of PLAN) {
+    g.fill(0n);
+    for (const [sa, sb] of pairs) {
+      product(get(selA, A, sa), get(selB, B, sb), tmp);
+      kernels.add(g, tmp, g);
+    }
+    addShifted(out, gw, size, shift);
+  }
+  return out;
+}
+
+/** out += g 2^shift mod 2^128 for each of n u64 values g (as word pairs), shift a multiple of 16 below 128. */
+function addShifted(out: Uint32Array, g: Uint32Array, n: number, shift: number): void {
+  const word = shift >>> 5, bits = shift & 31;
+  for (let e = 0; e < n; e++) {
+    const lo = g[2 * e]!, hi = g[2 * e + 1]!;
+    // g 2^bits as three words (the third is 0 when bits = 0).
+    const w0 = bits ? (lo << bits) >>> 0 : lo;
+    const w1 = bits ? ((lo >>> (32 - bits)) | (hi << bits)) >>> 0 : hi;
+    const w2 = bits ? hi >>> (32 - bits) : 0;
+    const o = 4 * e + word;
+    let t = out[o]! + w0;
+    out[o] = t;
+    if (word === 3) continue;
+    t = out[o + 1]! + w1 + (t > 0xffffffff ? 1 : 0);
+    out[o + 1] = t;
+    if (word === 2) continue;
+    t = out[o + 2]! + w2 + (t > 0xffffffff ? 1 : 0);
+    out[o + 2] = t;
+    if (word === 1) continue;
+    out[o + 3] = out[o + 3]! + (t > 0xffffffff ? 1 : 0);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Replicated multiplication with resharing (Araki, Furukawa, Lindell, Nof,
+ * Ohara, CCS 2016, §2.2 "multiplication"), run on the value and on the MAC
+ * as in SPDZ-wise replicated sharing (Dalskov, Escudero, Keller, PoPETs 2020,
+ * §3, Pi_Mult: [alpha x y] = [alpha x] · [y]), for any bilinear map f
+ * (elementwise product, matrix product, the key times a vector):
+ *
+ *  1. z_i = f(x_i, y_i) + f(x_i, y_{i+1}) + f(x_{i+1}, y_i) + beta_i, with
+ *     beta a three-party zero sharing (rep.ts zeroShare); the same for the
+ *     MAC, with [alpha x] in place of [x] (its own zero sharing).
+ *  2. P_i sends z_i (and its MAC share) to P_{i-1}.
+ *  3. P_i holds (z_i, z_{i+1}): a replicated sharing of f(x, y).
+ *
+ * No check here: a party that sends a wrong z_i adds an error e to the
+ * value (or the MAC) without knowing alpha, so the MAC relation breaks. The
+ * output is registered with the session, and the batched MAC check
+ * (mac-check.ts) verifies every registered value (masked) and every opened
+ * one before any output (Dalskov et al. Thm. 1; SPDZ_2k Thm. 1 for the
+ * bound). Registering the outputs also covers a MAC the product does not use
+ * (that of y): it was some earlier product's or macOf's output.
+ *
+ * Cost: 1 round; each party sends one 16-byte word per output element for
+ * the value and one for the MAC: 96 bytes per output element in all (48 for
+ * macOf, which computes the MAC only).
+ */
+import type { Cost } from '../primitives/cost.js';
+import { assert } from '../errors.js';
+import { add128, alloc128, bytes128, fromBytes128, len128, WORD_BYTES, type Vec128 } from './ring128.js';
+import { matmul128Gemm, mul128Kernels, mulScalar128Kernels } from './gemm128.js';
+import { randomRep, zeroShare, type MShare, type Rep } from './rep.js';
+import type { MalSession } from './session.js';
+
+/** A bilinear map on one party's share vectors into `sizeZ` elements. */
+export interface Bilinear128 {
+  readonly sizeZ: number;
+  f(x: Vec128, y: Vec128, out: Vec128): Vec128;
+  /** Optional fused step 1 without the zero sharings: [f(x_i, s) + f(x_{i+1}, y_i), the same for the MAC], s = y_i + y_{i+1}. */
+  both?(x: Rep, m: Rep, ySum: Vec128, yA: Vec128): [Vec128, Vec128];
+}
+
+export const mulCostM = (n: number): Cost => ({ rounds: 1, bytes: 3 * 2 * WORD_BYTES * n });
+export const matmulCostM = (m: number, n: number): Cost => mulCostM(m * n);
+export const macOfCost = (n: number): Cost => ({ rounds: 1, bytes: 3 * WORD_BYTES * n });
+
+/** Step 1 for one quantity: z_i = f(x_i, y_i + y_{i+1}) + f(x_{i+1}, y_i) + beta_i. */
+function localProduct(s: MalSession, map: Bilinear128, x: Rep, y: Rep): Vec128 {
+  const n = map.sizeZ;
+  const ySum = add128(y.a, y.b, alloc128(len128(y.a)));
+  const z = map.f(x.a, ySum, alloc128(n));
+  add128(z, map.f(x.b, y.a, alloc128(n)), z);
+  return add128(z, zeroShare(s.ctx, n), z);
+}
+
+/** Steps 2-3 for k quantities of n elements each, in one message: send own z_i to P_{i-1}, get z_{i+1} from P_{i+1}. */
+async function reshare(s: MalSession, tag: string, zs: Vec128[], n: number): Promise<Rep[]> {
+  const out = alloc128(zs.length * n);
+  zs.forEach((z, q) => out.set(z, 4 * n * q));
+  s.send(s.prev, tag, bytes128(out));
+  const got = fromBytes128(await s.recv(s.next, tag, zs.length * n * WORD_BYTES));
+  return zs.map((z, q) => ({ a: z, b: got.subarray(4 * n * q, 4 * n * (q + 1)) as Vec128 }));
+}
+
+/** [f(x, y)] with its MAC, for MACed x, y (the MAC of the product is f([alpha x], [y])). */
+export async function productM(s: MalSession, map: Bilinear128, x: MShare, y: MShare, kind = 'mul', check?: () => void): Promise<MShare> {
+  return s.guard(`mal.${kind}`, async () => {
+    check?.(); // inside the step: a refused argument aborts the session at every party, none waits
+    const tag = s.label(kind);
+    // Step 1: value, then MAC (each draws its own zero sharing, in this order at every party).
+    let z: Vec128, m: Vec128;
+    if (map.both) {
+      [z, m] = map.both(x.x, x.m, add128(y.x.a, y.x.b, alloc128(y.n)), y.x.a);
+      add128(z, zeroShare(s.ctx, map.sizeZ), z);
+      add128(m, zeroShare(s.ctx, map.sizeZ), m);
+    } else {
+      z = localProduct(s, map, x.x, y.x);
+      m = localProduct(s, map, x.m, y.x);
+    }
+    // Steps 2-3.
+    const [zx, zm] = await reshare(s, tag, [z, m], map.sizeZ);
+    return s.register({ n: map.sizeZ, x: zx!, m: zm! });
+  });
+}
+
+/** [x · y] elementwise (n elements). Cost mulCostM(n). */
+export function mulM(s: MalSession, x: MShare, y: MShare): Promise<MShare> {
+  return productM(s, { sizeZ: x.n, f: (a, b, o) => mul128Kernels(s.ctx.kernels, a, b, o) }, x, y, 'mul',
+    () => assert(x.n === y.n, 'E_SHAPE', `malicious.mul: ${x.n} and ${y.n} elements`, { party: s.party }));
+}
+
+/** [X Y] for X (m x k) and Y (k x n), row-major; the local products on the context's Z_2^64 GEMM (gemm128.ts). Cost matmulCostM(m, n). */
+export function matmulM(s: MalSession, X: MShare, Y: MShare, m: number, k: number, n: number): Promise<MShare> {
+  const gemm = (a: Vec128, b: Vec128, rows: number, inner: number, o: Vec128): Vec128 => matmul128Gemm(s.ctx.kernels, a, b, rows, inner, n, o);
+  return productM(s, {
+    sizeZ: m * n,
+    f: (a, b, o) => gemm(a, b, m, k, o),
+    // One product for value and MAC, both terms: [X_i X_{i+1}; M_i M_{i+1}] (2m x 2k) times [Y_i + Y_{i+1}; Y_i] (2k x n).
+    both: (x, mac, ySum, yA) => {
+      const left = alloc128(4 * m * k);
+      [x, mac].forEach((r, h) => {
+        for (let i = 0; i < m; i++) {
+          const row = 4 * (h * m + i) * 2 * k;
+          left.set(r.a.subarray(4 * i * k, 4 * (i + 1) * k), row);
+          left.set(r.b.subarray(4 * i * k, 4 * (i + 1) * k), row + 4 * k);
+        }
+      });
+      const right = alloc128(2 * k * n);
+      right.set(ySum, 0);
+      right.set(yA, 4 * k * n);
+      const out = gemm(left, right, 2 * m, 2 * k, alloc128(2 * m * n));
+      return [out.slice(0, 4 * m * n) as Vec128, out.slice(4 * m * n) as Vec128];
+    },
+  }, X, Y, 'matmul', () => assert(X.n === m * k && Y.n === k * n, 'E_SHAPE', `malicious.matmul: expected ${m}x${k} and ${k}x${n}, got ${X.n} and ${Y.n} elements`, { party: s.party }));
+}
+
+/**
+ * The MAC [alpha r] of a replicated [r] (n elements): the same resharing
+ * with f(alpha_j, r_l) = alpha_j r_l, value only. Used for random MACed
+ * values (masks) and inputs. Cost macOfCost(n).
+ */
+export function macOf(s: MalSession, r: Rep): Promise<MShare> {
+  return s.guard('mal.macOf', () => macOfBody(s, r));
+}
+
+/** macOf without its own step (for protocols that run it alongside another message, as input.ts does). */
+export async function macOfBody(s: MalSession, r: Rep, register = true): Promise<MShare> {
+  const n = len128(r.a);
+  const tag = s.label('macOf');
+  const m = localProduct(s, { sizeZ: n, f: (a, b, o) => mulScalar128Kernels(s.ctx.kernels, b, a, o) }, s.alpha, r);
+  const [zm] = await reshare(s, tag, [m], n);
+  const out = { n, x: r, m: zm! };
+  return register ? s.register(out) : out;
+}
+
+/** n uniform MACed values nobody knows (masks): a random replicated sharing and its MAC. Cost macOfCost(n). */
+export function randomMacced(s: MalSession, n: number): Promise<MShare> {
+  return macOf(s, randomRep(s.ctx, n));
+}

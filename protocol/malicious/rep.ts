@@ -1,0 +1,143 @@
+/**
+ * Replicated 2-out-of-3 sharing with MACs over Z_2^128 ("SPDZ-wise
+ * replicated", Dalskov, Escudero, Keller, PoPETs 2020, §3; replicated
+ * sharing of Araki et al., CCS 2016, §2.1).
+ *
+ * x = x_0 + x_1 + x_2 mod 2^128, and party i holds (x_i, x_{i+1}) (indices
+ * mod 3): every share is held by two parties. A MACed value is the pair
+ * ([x], [alpha x]) under one replicated key alpha. Linear operations are
+ * local on both components (no check needed); this file holds them, the
+ * random and zero sharings drawn from the pair PRGs, and the dealer-side
+ * share / reconstruct (tests and, later, the client) whose reconstruction
+ * checks that the two copies of every share agree.
+ *
+ * Pair PRGs (correlated/prg.ts): share x_j is known to parties j - 1 and j,
+ * so it is drawn from their common seed: x_0 from s02, x_1 from s01, x_2 from
+ * s12. Party i draws x_i from pairPrg(i - 1) and x_{i+1} from pairPrg(i + 1),
+ * always both, in that order, so the two holders of a seed stay in step.
+ */
+import { randomBytes } from 'node:crypto';
+import type { PartyContext } from '../context.js';
+import { assert, MpcError } from '../errors.js';
+import { Prg } from '../correlated/prg.js';
+import type { PartyId } from '../ring/types.js';
+import { add128, alloc128, equal128, len128, mulScalar128, random128, sub128, type Vec128 } from './ring128.js';
+import { mulScalar128Kernels } from './gemm128.js';
+import type { RingKernels } from '../kernels/types.js';
+
+/** Party i's two shares of a replicated sharing: a = x_i, b = x_{i+1}. */
+export interface Rep {
+  readonly a: Vec128;
+  readonly b: Vec128;
+}
+
+/** A MACed replicated sharing of n values (one party's part): value [x] and MAC [alpha x]. */
+export interface MShare {
+  readonly n: number;
+  readonly x: Rep;
+  readonly m: Rep;
+}
+
+export const next = (p: PartyId): PartyId => ((p + 1) % 3) as PartyId;
+export const prev = (p: PartyId): PartyId => ((p + 2) % 3) as PartyId;
+
+const repOp = (f: (u: Vec128, v: Vec128, o: Vec128) => Vec128, x: Rep, y: Rep): Rep => ({
+  a: f(x.a, y.a, alloc128(len128(x.a))),
+  b: f(x.b, y.b, alloc128(len128(x.b))),
+});
+
+export const addRep = (x: Rep, y: Rep): Rep => repOp(add128, x, y);
+export const subRep = (x: Rep, y: Rep): Rep => repOp(sub128, x, y);
+export const scaleRep = (x: Rep, c: Vec128): Rep => ({ a: mulScalar128(x.a, c, alloc128(len128(x.a))), b: mulScalar128(x.b, c, alloc128(len128(x.b))) });
+
+function sameN(op: string, x: MShare, y: MShare): void {
+  assert(x.n === y.n, 'E_SHAPE', `malicious.${op}: ${x.n} and ${y.n} elements`);
+}
+
+/** [x + y], [alpha(x + y)]: local. */
+export function addM(x: MShare, y: MShare): MShare {
+  sameN('add', x, y);
+  return { n: x.n, x: addRep(x.x, y.x), m: addRep(x.m, y.m) };
+}
+
+/** [x - y]: local. */
+export function subM(x: MShare, y: MShare): MShare {
+  sameN('sub', x, y);
+  return { n: x.n, x: subRep(x.x, y.x), m: subRep(x.m, y.m) };
+}
+
+/** [c x] for a public scalar c (1-element vector): local. */
+export function mulPublicM(x: MShare, c: Vec128): MShare {
+  return { n: x.n, x: scaleRep(x.x, c), m: scaleRep(x.m, c) };
+}
+
+/**
+ * [x + c] for public c (n elements): c is added to share x_0 (held by P0 as
+ * its a and by P2 as its b) and c·alpha to the MAC shares (each party adds
+ * c·alpha_j to its MAC share j, for its two j).
+ */
+export function addPublicM(party: PartyId, alpha: Rep, x: MShare, c: Vec128, kernels?: ScalarKernels): MShare {
+  assert(len128(c) === x.n, 'E_SHAPE', `malicious.addPublic: ${len128(c)} public values for ${x.n} elements`);
+  const val = { a: x.x.a.slice() as Vec128, b: x.x.b.slice() as Vec128 };
+  if (party === 0) add128(val.a, c, val.a);
+  if (party === 2) add128(val.b, c, val.b);
+  return { n: x.n, x: val, m: addRep(x.m, macPublic(alpha, c, kernels)) };
+}
+
+/** [alpha c] for public c: party i's MAC shares alpha_i c, alpha_{i+1} c (on the Z_2^64 kernels when given: gemm128.ts). */
+export function macPublic(alpha: Rep, c: Vec128, kernels?: ScalarKernels): Rep {
+  const times = (sc: Vec128): Vec128 => (kernels ? mulScalar128Kernels(kernels, c, sc, alloc128(len128(c))) : mulScalar128(c, sc, alloc128(len128(c))));
+  return { a: times(alpha.a), b: times(alpha.b) };
+}
+
+/** The kernels the scalar products may run on (a context's). */
+export type ScalarKernels = Pick<RingKernels, 'mul' | 'add'>;
+
+/** n uniform replicated values: (x_i, x_{i+1}) = (pairPrg(i - 1), pairPrg(i + 1)) draws; nobody knows x. */
+export function randomRep(ctx: Pick<PartyContext, 'party' | 'pairPrg'>, n: number): Rep {
+  const a = random128(ctx.pairPrg(prev(ctx.party)), n);
+  const b = random128(ctx.pairPrg(next(ctx.party)), n);
+  return { a, b };
+}
+
+/**
+ * Three-party zero sharing (Araki et al. §2.2, "correlated randomness"):
+ * beta_i = F(s_{i,i+1}) - F(s_{i-1,i}); sum over i is 0. Same draws as randomRep.
+ */
+export function zeroShare(ctx: Pick<PartyContext, 'party' | 'pairPrg'>, n: number): Vec128 {
+  const r = randomRep(ctx, n);
+  return sub128(r.b, r.a, r.a);
+}
+
+/** Dealer side (tests; the client's input later): three parties' MACed shares of x under key alpha. */
+export function shareMacced(x: Vec128, alpha: Vec128): [MShare, MShare, MShare] {
+  const n = len128(x);
+  const split = (v: Vec128): [Vec128, Vec128, Vec128] => {
+    const g = new Prg(randomBytes(16));
+    const s0 = random128(g, n), s1 = random128(g, n);
+    const s2 = sub128(sub128(v, s0, alloc128(n)), s1, alloc128(n));
+    return [s0, s1, s2];
+  };
+  const xs = split(x), ms = split(mulScalar128(x, alpha, alloc128(n)));
+  return ([0, 1, 2] as const).map((i) => ({ n, x: { a: xs[i]!, b: xs[(i + 1) % 3]! }, m: { a: ms[i]!, b: ms[(i + 1) % 3]! } })) as [MShare, MShare, MShare];
+}
+
+/** Dealer side: the three parties' parts of a sharing of alpha (tests). */
+export function shareKey(alpha: Vec128): [Rep, Rep, Rep] {
+  return shareMacced(alpha, alloc128(1)).map((s) => s.x) as [Rep, Rep, Rep];
+}
+
+/**
+ * Reconstruct from the three parts of a replicated sharing, checking that
+ * the two copies of every share agree (party i's b is party i+1's a):
+ * a mismatch is E_INTEGRITY (one holder altered its copy).
+ */
+export function reconstructRep(parts: readonly [Rep, Rep, Rep], step = 'reconstruct'): Vec128 {
+  for (let i = 0; i < 3; i++) {
+    if (!equal128(parts[i]!.b, parts[(i + 1) % 3]!.a)) {
+      throw new MpcError('E_INTEGRITY', `malicious.${step}: the two copies of share x_${(i + 1) % 3} (from P${i} and P${(i + 1) % 3}) disagree`, { step });
+    }
+  }
+  const n = len128(parts[0].a);
+  return add128(add128(parts[0].a, parts[1].a, alloc128(n)), parts[2].a, alloc128(n));
+}

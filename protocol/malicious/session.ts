@@ -1,0 +1,192 @@
+/**
+ * One party's state in a malicious-mode run (docs/MALICIOUS.md): the MAC key
+ * share, the log of opened values awaiting the batched MAC check, the hash
+ * of its view (every opened and broadcast value, in order), the committed
+ * coin for the next check, and the messaging rules that make a deviation an
+ * abort:
+ *
+ *  - every message is received with its expected length; a wrong length or
+ *    a message out of step (E_PROTOCOL_DESYNC from the transport, which is
+ *    also how a peer's abort notice arrives) is E_INTEGRITY;
+ *  - the first error in a step marks the session aborted and sends an abort
+ *    notice to both peers (so a party that detects a deviation makes the
+ *    other honest party abort too, at its next receive from it); every later
+ *    operation on the session throws E_INTEGRITY at once: no half state.
+ *
+ * The key (SPDZ_2k, Cramer et al. §3; replicated as in Dalskov, Escudero,
+ * Keller 2020): alpha = alpha_0 + alpha_1 + alpha_2 drawn as a random
+ * replicated sharing from the pair PRGs, never opened. Its shares are uniform
+ * in Z_2^128, so alpha mod 2^s (s = 64), the part the check's soundness
+ * rests on, is uniform and unknown to any one party.
+ *
+ * Cost of creating a session: the coin commitments, 32 bytes to each peer
+ * (192 bytes in all), 1 round (input-independent: it can run ahead).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { PartyContext } from '../context.js';
+import { isMpcError, MpcError } from '../errors.js';
+import type { PartyId } from '../ring/types.js';
+import type { Cost } from '../primitives/cost.js';
+import { next, prev, randomRep, type MShare, type Rep } from './rep.js';
+import type { Vec128 } from './ring128.js';
+
+export const HASH_BYTES = 32;
+export const setupCost = (): Cost => ({ rounds: 1, bytes: 3 * 2 * HASH_BYTES });
+
+/** SHA-256 over labelled parts (domain separation by the label). */
+export function digest(label: string, ...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256').update(label).update(new Uint8Array([0]));
+  for (const p of parts) h.update(new Uint32Array([p.byteLength])).update(p);
+  return new Uint8Array(h.digest());
+}
+
+export const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
+
+/** A coin share and the nonce of its commitment (SPDZ's commit-then-open coin tossing). */
+export interface Coin { readonly share: Uint8Array; readonly nonce: Uint8Array }
+
+export const commitCoin = (party: PartyId, c: Coin): Uint8Array => digest(`mal.coin.P${party}`, c.share, c.nonce);
+
+export function freshCoin(): Coin {
+  return { share: randomBytes(16), nonce: randomBytes(16) };
+}
+
+export class MalSession {
+  readonly party: PartyId;
+  readonly next: PartyId;
+  readonly prev: PartyId;
+  /** This party's shares (alpha_i, alpha_{i+1}) of the MAC key. */
+  readonly alpha: Rep;
+  /** Opened values and their MAC shares since the last MAC check. */
+  readonly opened: { y: Vec128; m: Rep }[] = [];
+  /** MACed values made since the last MAC check (products, MACs of random values and inputs): the check verifies them too. */
+  pending: MShare[] = [];
+  /** The coin this party committed to for the next MAC check. */
+  coin: Coin;
+  /** Number of MAC checks passed. */
+  checks = 0;
+  private commits = new Map<PartyId, Uint8Array>();
+  private aborted: MpcError | null = null;
+  private seq = 0;
+  private view = createHash('sha256');
+
+  constructor(readonly ctx: PartyContext) {
+    this.party = ctx.party;
+    this.next = next(ctx.party);
+    this.prev = prev(ctx.party);
+    this.alpha = randomRep(ctx, 1);
+    this.coin = freshCoin();
+  }
+
+  /** A label unique within the session, the same at the three parties (they run the same operations in order). */
+  label(kind: string): string {
+    return `${kind}#${this.seq++}`;
+  }
+
+  get isAborted(): boolean {
+    return this.aborted !== null;
+  }
+
+  send(to: PartyId, tag: string, payload: Uint8Array): void {
+    this.ctx.transport.send(to, `mal:${tag}`, payload);
+  }
+
+  /** The next message from `from`, which must carry `tag` and have `bytes` bytes; anything else is E_INTEGRITY. */
+  async recv(from: PartyId, tag: string, bytes: number): Promise<Uint8Array> {
+    let p: Uint8Array;
+    try {
+      p = await this.ctx.transport.recv(from, `mal:${tag}`);
+    } catch (e) {
+      if (isMpcError(e) && e.code === 'E_PROTOCOL_DESYNC') this.fail(tag, `P${from} sent a message out of step (a deviation, or its abort notice)`);
+      throw e;
+    }
+    if (p.byteLength !== bytes) this.fail(tag, `P${from} sent ${p.byteLength} bytes, expected ${bytes}`);
+    return p;
+  }
+
+  /** Abort the run: E_INTEGRITY at `step`, naming the check (never a value). */
+  fail(step: string, message: string): never {
+    throw new MpcError('E_INTEGRITY', `malicious.${step}: ${message}`, { party: this.party, step });
+  }
+
+  /**
+   * Run one operation as a counted step. The first failure aborts the
+   * session: peers get an abort notice, later operations throw at once.
+   */
+  async guard<T>(step: string, fn: () => Promise<T>): Promise<T> {
+    if (this.aborted) throw new MpcError('E_INTEGRITY', `malicious.${step}: the session was aborted at ${this.aborted.step ?? 'an earlier step'}`, { party: this.party, step });
+    try {
+      return await this.ctx.step(step, fn);
+    } catch (e) {
+      this.abort(isMpcError(e) ? e : new MpcError('E_INTERNAL', `malicious.${step}: ${String(e)}`, { party: this.party, step }));
+      throw e;
+    }
+  }
+
+  private abort(e: MpcError): void {
+    if (this.aborted) return;
+    this.aborted = e;
+    for (const p of [this.prev, this.next]) {
+      try {
+        this.ctx.transport.send(p, 'mal:abort', new Uint8Array([1]));
+      } catch {
+        // The link is already closed: the peer learns of the abort from that.
+      }
+    }
+  }
+
+  /** Add public bytes to this party's view (what the confirm round of the MAC check compares). */
+  observe(label: string, bytes: Uint8Array): void {
+    this.view.update(label).update(new Uint32Array([bytes.byteLength])).update(bytes);
+  }
+
+  /** Log an opened value with its MAC shares for the next MAC check, and add it to the view. */
+  record(label: string, y: Vec128, m: Rep): void {
+    this.opened.push({ y, m });
+    this.observe(label, new Uint8Array(y.buffer, y.byteOffset, y.byteLength));
+  }
+
+  /** The commitment peer p sent for its coin of the next MAC check. */
+  peerCommit(p: PartyId): Uint8Array {
+    const c = this.commits.get(p);
+    if (!c) this.fail('macCheck', `no commitment from P${p}`);
+    return c;
+  }
+
+  /** Register a MACed value made by communication (products, macOf) for the next MAC check; returns it. */
+  register(x: MShare): MShare {
+    this.pending.push(x);
+    return x;
+  }
+
+  /** After a passed MAC check: the opened values are verified; the next check uses these coins. */
+  passCheck(coin: Coin, commits: Map<PartyId, Uint8Array>): void {
+    this.opened.length = 0;
+    this.coin = coin;
+    this.commits = commits;
+    this.checks++;
+  }
+
+  /** Set-up: exchange the commitments to the first coins (createMalSession). */
+  async exchangeCommitments(): Promise<void> {
+    const c = commitCoin(this.party, this.coin);
+    this.send(this.prev, 'commit', c);
+    this.send(this.next, 'commit', c);
+    for (const p of [this.prev, this.next]) this.commits.set(p, (await this.recv(p, 'commit', HASH_BYTES)).slice());
+  }
+
+  viewDigest(): Uint8Array {
+    return new Uint8Array(this.view.copy().digest());
+  }
+}
+
+/**
+ * Start a malicious-mode session on a context: draws the key shares from the
+ * pair PRGs and exchanges the commitments to the first coins (1 round, 192
+ * bytes: setupCost). The three parties create their sessions together.
+ */
+export async function createMalSession(ctx: PartyContext): Promise<MalSession> {
+  const s = new MalSession(ctx);
+  await s.guard('mal.setup', () => s.exchangeCommitments());
+  return s;
+}

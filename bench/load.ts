@@ -6,7 +6,7 @@
  * markers; a row of the same model, clients and batching is replaced).
  *
  *   npx tsx bench/load.ts [--clients 100] [--seconds 30] [--model networkA|cnn|cnn-avg96]
- *     [--window 5] [--max-batch 8] [--runs-at-once 2] [--prep on|off] [--check inline|after] [--no-write]
+ *     [--window 5] [--max-batch 8] [--runs-at-once 2] [--prep on|off] [--check inline|after] [--note TEXT] [--no-write]
  *
  * `cnn` is the seed CNN (MaxPool, 150x125x1, f = 13); `cnn-avg96` its
  * AvgPool twin on 96x96x1. Batching flags left out take the parties' config
@@ -36,6 +36,8 @@ const batch = {
   maxConcurrentRuns: Number(opt('--runs-at-once', String(DEFAULTS.batch.maxConcurrentRuns))),
 };
 const prep = opt('--prep', 'on') !== 'off';
+/** Free text appended to the batching column (e.g. which build ran): rows with different notes are kept apart. */
+const note = opt('--note', '');
 const checkAfter = opt('--check', which === 'networkA' ? 'inline' : 'after') === 'after';
 
 const MODELS = {
@@ -47,7 +49,7 @@ const MODELS = {
 const BEGIN = '<!-- load:begin -->';
 const END = '<!-- load:end -->';
 const HEAD = [
-  '| model | clients | batching (window, max images, runs at once) | time | predictions | throughput | latency p50 | p90 | p99 | max | errors | wrong / crossed | duplicated | lost | runs, mean images / run, mean run time, preprocessed | CPU: parties + clients / wall / cores | load avg (1 min) start → end | party RSS before → peak (MiB) | run at |',
+  '| model | clients | batching (window, max images, runs at once) | time | predictions | throughput | latency p50 | p90 | p99 | max | errors | wrong / crossed | duplicated | lost | runs (by images), mean images / run, mean run time, preprocessed | CPU: parties + clients / wall / cores | load avg (1 min) start → end | party RSS before → peak (MiB) | run at |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 const FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
@@ -65,7 +67,9 @@ function metric(text: string, name: string, match = ''): number {
   return s;
 }
 
-interface RunStats { runs: number; images: number; runSeconds: number; preprocessed: number; deferred: number }
+interface RunStats { runs: number; images: number; runSeconds: number; preprocessed: number; deferred: number; byImages: number[] }
+/** mpc_run_batch_images buckets (cumulative counts at le = 1, 2, 4, 8, 16, 32, 64). */
+const IMAGE_BUCKETS = [1, 2, 4, 8, 16, 32, 64];
 async function runStats(url: string): Promise<RunStats> {
   const t = await (await fetch(`${url}/metrics`)).text();
   return {
@@ -74,6 +78,7 @@ async function runStats(url: string): Promise<RunStats> {
     runSeconds: metric(t, 'mpc_run_duration_seconds_sum', 'result="ok"'),
     preprocessed: metric(t, 'mpc_prep_total', 'result="ready"'),
     deferred: metric(t, 'mpc_runs_total', 'result="deferred"'),
+    byImages: IMAGE_BUCKETS.map((b) => metric(t, 'mpc_run_batch_images_bucket', `le="${b}"`)),
   };
 }
 
@@ -83,7 +88,9 @@ function row(r: LoadReport, s: RunStats, load: [number, number], modelName: stri
   const partyCpu = r.cpuS.parties.reduce((a, b) => a + b, 0);
   const cores = cpus().length;
   const cpu = `${f(partyCpu, 1)} + ${f(r.cpuS.clients, 1)} s / ${f(r.durationS, 1)} s / ${cores} = ${f((100 * (partyCpu + r.cpuS.clients)) / r.durationS / cores)}% (${f((1000 * partyCpu) / Math.max(1, r.ok))} ms party CPU per image)`;
-  const runs = `${s.runs}, ${f(s.images / Math.max(1, s.runs), 1)}, ${f((1000 * s.runSeconds) / Math.max(1, s.runs))} ms, ${s.preprocessed} bundles made${s.deferred ? `, ${s.deferred} deferred` : ''}`;
+  // Runs by images: the cumulative buckets as counts per range (1, 2, 3-4, 5-8, ...).
+  const sizes = s.byImages.map((c, i) => c - (i ? s.byImages[i - 1]! : 0)).map((c, i) => (c ? `${c}×${i < 2 ? IMAGE_BUCKETS[i] : `${IMAGE_BUCKETS[i - 1]! + 1}-${IMAGE_BUCKETS[i]}`}` : '')).filter(Boolean).join(' ');
+  const runs = `${s.runs} (${sizes}), ${f(s.images / Math.max(1, s.runs), 1)}, ${f((1000 * s.runSeconds) / Math.max(1, s.runs))} ms, ${s.preprocessed} bundles made${s.deferred ? `, ${s.deferred} deferred` : ''}`;
   return `| ${modelName} | ${r.clients} | ${batching} | ${f(r.durationS, 1)} s | ${r.ok} | ${f(r.throughput, 1)} /s | ${f(r.latencyMs.p50)} ms | ${f(r.latencyMs.p90)} ms | ${f(r.latencyMs.p99)} ms | ${f(r.latencyMs.max)} ms | ${errs} | ${r.wrong} | ${r.duplicates} | ${r.lost} | ${runs} | ${cpu} | ${f(load[0], 1)} → ${f(load[1], 1)} | ${r.rssMiB.map((m, i) => `P${i} ${f(m.before)} → ${f(m.peak)}`).join(', ')} | ${new Date().toISOString().slice(0, 16)}Z |`;
 }
 
@@ -111,9 +118,9 @@ async function main(): Promise<void> {
     const r = await runLoad({ urls: l.urls, token: l.token, modelHash: l.modelHash, plain, clients, durationMs: seconds * 1000, tolerance: m.tolerance, timeoutMs: 120_000, pids: l.children.map((c) => c.pid!), checkAfter });
     const load1 = loadavg()[0]!;
     const s1 = await runStats(l.urls[0]);
-    const s = { runs: s1.runs - s0.runs, images: s1.images - s0.images, runSeconds: s1.runSeconds - s0.runSeconds, preprocessed: s1.preprocessed - s0.preprocessed, deferred: s1.deferred - s0.deferred };
+    const s = { runs: s1.runs - s0.runs, images: s1.images - s0.images, runSeconds: s1.runSeconds - s0.runSeconds, preprocessed: s1.preprocessed - s0.preprocessed, deferred: s1.deferred - s0.deferred, byImages: s1.byImages.map((c, i) => c - s0.byImages[i]!) };
     process.stdout.write(`${JSON.stringify({ ...r, runs: s, loadavg: [load0, load1] }, null, 2)}\n`);
-    const batching = `${batch.windowMs} ms, ${batch.maxBatch}, ${batch.maxConcurrentRuns}${prep ? '' : ', no preprocessing'}`;
+    const batching = `${batch.windowMs} ms, ${batch.maxBatch}, ${batch.maxConcurrentRuns}${prep ? '' : ', no preprocessing'}${note ? ` (${note})` : ''}`;
     const line = row(r, s, [load0, load1], m.name, batching);
     process.stdout.write(`${line}\n`);
     if (write) {

@@ -6,7 +6,7 @@
  * markers; a row of the same model, clients and batching is replaced).
  *
  *   npx tsx bench/load.ts [--clients 100] [--seconds 30] [--model networkA|cnn|cnn-avg96]
- *     [--window 5] [--max-batch 8] [--runs-at-once 2] [--prep on|off] [--check inline|after] [--note TEXT] [--no-write]
+ *     [--window 5] [--max-batch 8] [--runs-at-once 2] [--balance on|off] [--prep on|off] [--check inline|after] [--note TEXT] [--no-write]
  *
  * `cnn` is the seed CNN (MaxPool, 150x125x1, f = 13); `cnn-avg96` its
  * AvgPool twin on 96x96x1. Batching flags left out take the parties' config
@@ -30,10 +30,13 @@ const clients = Number(opt('--clients', '100'));
 const seconds = Number(opt('--seconds', '30'));
 const which = opt('--model', 'networkA');
 const write = !args.includes('--no-write');
+/** Config batch.balance (parties/batcher.ts): on unless `--balance off`. */
+const balance = opt('--balance', 'on') !== 'off';
 const batch = {
   windowMs: Number(opt('--window', String(DEFAULTS.batch.windowMs))),
   maxBatch: Number(opt('--max-batch', String(DEFAULTS.batch.maxBatch))),
   maxConcurrentRuns: Number(opt('--runs-at-once', String(DEFAULTS.batch.maxConcurrentRuns))),
+  balance,
 };
 const prep = opt('--prep', 'on') !== 'off';
 /** Free text appended to the batching column (e.g. which build ran): rows with different notes are kept apart. */
@@ -49,7 +52,7 @@ const MODELS = {
 const BEGIN = '<!-- load:begin -->';
 const END = '<!-- load:end -->';
 const HEAD = [
-  '| model | clients | batching (window, max images, runs at once) | time | predictions | throughput | latency p50 | p90 | p99 | max | errors | wrong / crossed | duplicated | lost | runs (by images), mean images / run, mean run time, preprocessed | CPU: parties + clients / wall / cores | load avg (1 min) start → end | party RSS before → peak (MiB) | run at |',
+  '| model | clients | batching (window, max images, runs at once, balance) | time | predictions | throughput | latency p50 | p90 | p99 | max | errors | wrong / crossed | duplicated | lost | runs (by images), mean images / run, mean run time, preprocessed | CPU: parties + clients / wall / cores | load avg (1 min) start → end | party RSS before → peak (MiB) | run at |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 const FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
@@ -120,7 +123,7 @@ async function main(): Promise<void> {
     const s1 = await runStats(l.urls[0]);
     const s = { runs: s1.runs - s0.runs, images: s1.images - s0.images, runSeconds: s1.runSeconds - s0.runSeconds, preprocessed: s1.preprocessed - s0.preprocessed, deferred: s1.deferred - s0.deferred, byImages: s1.byImages.map((c, i) => c - s0.byImages[i]!) };
     process.stdout.write(`${JSON.stringify({ ...r, runs: s, loadavg: [load0, load1] }, null, 2)}\n`);
-    const batching = `${batch.windowMs} ms, ${batch.maxBatch}, ${batch.maxConcurrentRuns}${prep ? '' : ', no preprocessing'}${note ? ` (${note})` : ''}`;
+    const batching = `${batch.windowMs} ms, ${batch.maxBatch}, ${batch.maxConcurrentRuns}${balance ? ', balanced' : ', window only'}${prep ? '' : ', no preprocessing'}${note ? ` (${note})` : ''}`;
     const line = row(r, s, [load0, load1], m.name, batching);
     process.stdout.write(`${line}\n`);
     if (write) {

@@ -14,7 +14,7 @@ const item = (id: string, batch = 1): Item => ({ id, batch, owner: id });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A batcher whose runs end when the test releases them, in any order. */
-function gated(opts: { windowMs: number; maxBatch: number; maxConcurrentRuns: number }) {
+function gated(opts: { windowMs: number; maxBatch: number; maxConcurrentRuns: number; balance?: boolean }) {
   const runs: { ids: string[]; release: () => void; ended: boolean }[] = [];
   const b = new Batcher<Item>(opts, (items) => new Promise<void>((resolve) => {
     const r = { ids: items.map((i) => i.id), ended: false, release: () => { r.ended = true; resolve(); } };
@@ -49,6 +49,19 @@ describe('Batcher: balanced pipelining over maxConcurrentRuns', () => {
     expect(inFlight()).toEqual([['b4', 'b5', 'b6', 'b7']]);
     b.add(item('c3'));
     expect(inFlight()).toEqual([['b4', 'b5', 'b6', 'b7'], ['c0', 'c1', 'c2', 'c3']]);
+    for (const r of runs) r.release();
+    b.close();
+  });
+
+  it('balance: false keeps the window and maxBatch alone: after a run of 8, 8 clients again form one run of 8', async () => {
+    const { b, runs, inFlight } = gated({ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, balance: false });
+    for (let i = 0; i < 8; i++) b.add(item(`a${i}`));
+    await sleep(20);
+    runs[0]!.release();
+    await sleep(0);
+    expect(b.targetBatch()).toBe(8);
+    for (let i = 0; i < 8; i++) b.add(item(`b${i}`));
+    expect(inFlight().map((r) => r.length)).toEqual([8]);
     for (const r of runs) r.release();
     b.close();
   });

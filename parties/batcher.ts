@@ -22,13 +22,21 @@
  * for company up to half the mean run time (the window alone when nothing
  * runs: an idle pipeline starts at once). With no run in the horizon (a
  * fresh or long idle leader) the target is maxBatch, as without balancing.
+ * Config batch.balance = false turns this off (the window and maxBatch
+ * alone, as before; a deployment that sets a long window on purpose).
  */
 export interface BatchItem { readonly id: string; readonly batch: number; readonly owner?: string }
 
 /** How long P1 and P2 wait for a session P0 planned ahead of their reports (batch.planAheadMs; parties/run-planner.ts, step 3). */
 export const DEFAULT_PLAN_AHEAD_MS = 50;
 
-export interface BatcherOptions { windowMs: number; maxBatch: number; maxConcurrentRuns: number }
+export interface BatcherOptions {
+  windowMs: number;
+  maxBatch: number;
+  maxConcurrentRuns: number;
+  /** Balanced pipelining (file comment; config batch.balance, default true); false: the window and maxBatch alone. */
+  balance?: boolean;
+}
 
 export class Batcher<T extends BatchItem> {
   private queue: { item: T; at: number }[] = [];
@@ -67,6 +75,7 @@ export class Batcher<T extends BatchItem> {
 
   /** Images a batch needs to leave before its window (see the file comment): maxBatch without recent runs. */
   targetBatch(now = Date.now()): number {
+    if (this.opts.balance === false) return this.opts.maxBatch;
     const horizon = Math.max(4 * this.opts.windowMs, 2 * this.meanRunMs);
     this.demandLog = this.demandLog.filter((d) => now - d.at <= horizon);
     if (this.demandLog.length === 0) return this.opts.maxBatch;
@@ -93,7 +102,7 @@ export class Batcher<T extends BatchItem> {
 
   /** How long the oldest queued item may wait before its batch leaves below the target. */
   private maxWaitMs(): number {
-    return this.inFlight === 0 ? this.opts.windowMs : Math.max(this.opts.windowMs, this.meanRunMs / 2);
+    return this.inFlight === 0 || this.opts.balance === false ? this.opts.windowMs : Math.max(this.opts.windowMs, this.meanRunMs / 2);
   }
 
   private pump(): void {

@@ -74,7 +74,13 @@ interface RunStats { runs: number; images: number; runSeconds: number; preproces
 /** mpc_run_batch_images buckets (cumulative counts at le = 1, 2, 4, 8, 16, 32, 64). */
 const IMAGE_BUCKETS = [1, 2, 4, 8, 16, 32, 64];
 async function runStats(url: string): Promise<RunStats> {
-  const t = await (await fetch(`${url}/metrics`)).text();
+  let t = '';
+  try {
+    t = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(60_000) })).text();
+  } catch (e) {
+    // The row is still written (its run columns read 0); the cause is printed, since a party that died would show here.
+    process.stderr.write(`load: P0 /metrics not read: ${String(e)} ${String((e as { cause?: unknown }).cause ?? '')}\n`);
+  }
   return {
     runs: metric(t, 'mpc_runs_total', 'result="ok"'),
     images: metric(t, 'mpc_inferences_total'),
@@ -144,6 +150,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`load: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.stderr.write(`load: ${e instanceof Error ? e.stack ?? e.message : String(e)}${e instanceof Error && e.cause ? ` (cause: ${String(e.cause)})` : ''}\n`);
   process.exit(1);
 });

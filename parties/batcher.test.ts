@@ -99,6 +99,26 @@ describe('Batcher: balanced pipelining over maxConcurrentRuns', () => {
     b.close();
   });
 
+  it('a run takes more than the target when the free run slots could not take the queue otherwise', async () => {
+    const { b, runs, inFlight } = gated({ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 });
+    b.add(item('a0'));
+    b.add(item('a1'));
+    await sleep(30); // the window passes: one run of 2; demand 2, target 1
+    runs[0]!.release();
+    await sleep(0);
+    b.add(item('x0'));
+    b.add(item('y0'));
+    expect(inFlight()).toEqual([['x0'], ['y0']]);
+    // Both slots taken: 5 images queue. When one slot frees the target is 4 (demand 5 + 2 in runs), but no other
+    // slot is free: the run takes all 5 rather than leave one behind.
+    for (let i = 0; i < 5; i++) b.add(item(`z${i}`));
+    runs[1]!.release();
+    await sleep(0);
+    expect(inFlight()).toEqual([['y0'], ['z0', 'z1', 'z2', 'z3', 'z4']]);
+    for (const r of runs) r.release();
+    b.close();
+  });
+
   it('forgets the demand after the horizon (twice the mean run time): the target is maxBatch again', async () => {
     const { b, runs } = gated({ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 });
     for (let i = 0; i < 6; i++) b.add(item(`a${i}`));

@@ -18,7 +18,9 @@
  * once, two runs of 4 overlap (the next batch's online phase runs while the
  * previous one answers its clients and they send their next images) instead
  * of one run of 8 and then an idle gap, or runs of 1 to 3 images as they
- * happen to arrive. While a run is in flight, a batch below the target waits
+ * happen to arrive. A run takes more than the target (up to maxBatch) when
+ * the free run slots could not take the queue otherwise. While a run is in
+ * flight, a batch below the target waits
  * for company up to half the mean run time (the window alone when nothing
  * runs: an idle pipeline starts at once). With no run in the horizon (a
  * fresh or long idle leader) the target is maxBatch, as without balancing.
@@ -114,11 +116,14 @@ export class Batcher<T extends BatchItem> {
       const full = this.queuedImages() >= target;
       const due = now - this.queue[0]!.at >= this.maxWaitMs();
       if (!full && !due) break;
+      // Up to the target, or more if the free run slots could not take the queue otherwise: images are split over
+      // slots, never left waiting for a slot that is not there.
+      const take = Math.min(this.opts.maxBatch, Math.max(target, Math.ceil(this.queuedImages() / (this.opts.maxConcurrentRuns - this.inFlight))));
       const order = this.fairOrder();
       const batch: T[] = [];
       let images = 0;
       for (const q of order) {
-        if (batch.length > 0 && images + q.item.batch > target) break;
+        if (batch.length > 0 && images + q.item.batch > take) break;
         batch.push(q.item);
         images += q.item.batch;
       }

@@ -30,8 +30,8 @@ const clients = Number(opt('--clients', '100'));
 const seconds = Number(opt('--seconds', '30'));
 const which = opt('--model', 'networkA');
 const write = !args.includes('--no-write');
-/** Config batch.balance (parties/batcher.ts): on unless `--balance off`. */
-const balance = opt('--balance', 'on') !== 'off';
+/** Config batch.balance (parties/batcher.ts): the config default unless `--balance on|off`. */
+const balance = args.includes('--balance') ? opt('--balance', 'off') === 'on' : DEFAULTS.batch.balance;
 const batch = {
   windowMs: Number(opt('--window', String(DEFAULTS.batch.windowMs))),
   maxBatch: Number(opt('--max-batch', String(DEFAULTS.batch.maxBatch))),
@@ -106,7 +106,7 @@ function row(r: LoadReport, s: RunStats, load: [number, number], modelName: stri
 function section(rows: string[]): string {
   return [
     BEGIN,
-    `Command: \`npx tsx bench/load.ts --model <networkA|cnn> --clients N --seconds 30 [--window W --max-batch B --runs-at-once R]\`, one row per run (a new run replaces the row of the same model, clients and batching); ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}.`,
+    `Command: \`npx tsx bench/load.ts --model <networkA|cnn> --clients N --seconds 30 [--window W --max-batch B --runs-at-once R --balance on|off]\`, one row per run (a new run replaces the row of the same model, clients and batching); ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}.`,
     'Three party processes (`parties/main.ts`, mTLS gRPC mesh, HTTP API) and the clients in one more process, all on this machine\'s loopback. Each client is its own `PrivateInferenceClient` and sends predictions back to back, each with a distinct input checked against the plaintext forward pass of that input (for the CNN after the 30 s, so the check does not take the parties\' CPU). "runs" are P0\'s successful protocol runs during the load (its /metrics), "preprocessed" the bundles of dealt randomness made between runs (parties/prep-driver.ts). CPU is user + system time of the three party processes and of the clients\' process over the load. The test `test/load.test.ts` runs the Network A load for 8 s and asserts the correctness and memory columns.',
     '',
     ...HEAD,

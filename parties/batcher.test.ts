@@ -4,7 +4,8 @@
  * closed-loop clients split into overlapping runs; a batch below that target
  * waits while a run is in flight, at most half the mean run time; without
  * recent runs the target is maxBatch (the window-and-maximum behaviour,
- * tested in parties/config.test.ts).
+ * tested in parties/config.test.ts). Balancing is config batch.balance
+ * (default false); these tests turn it on unless they say otherwise.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { Batcher } from './batcher.js';
@@ -16,7 +17,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A batcher whose runs end when the test releases them, in any order. */
 function gated(opts: { windowMs: number; maxBatch: number; maxConcurrentRuns: number; balance?: boolean }) {
   const runs: { ids: string[]; release: () => void; ended: boolean }[] = [];
-  const b = new Batcher<Item>(opts, (items) => new Promise<void>((resolve) => {
+  const b = new Batcher<Item>({ balance: true, ...opts }, (items) => new Promise<void>((resolve) => {
     const r = { ids: items.map((i) => i.id), ended: false, release: () => { r.ended = true; resolve(); } };
     runs.push(r);
   }));
@@ -50,6 +51,17 @@ describe('Batcher: balanced pipelining over maxConcurrentRuns', () => {
     b.add(item('c3'));
     expect(inFlight()).toEqual([['b4', 'b5', 'b6', 'b7'], ['c0', 'c1', 'c2', 'c3']]);
     for (const r of runs) r.release();
+    b.close();
+  });
+
+  it('without balance (the default) a Batcher keeps the window and maxBatch alone', async () => {
+    const runs: string[][] = [];
+    const b = new Batcher<Item>({ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 }, async (items) => { runs.push(items.map((i) => i.id)); });
+    for (let i = 0; i < 8; i++) b.add(item(`a${i}`));
+    await sleep(20);
+    expect(b.targetBatch()).toBe(8);
+    for (let i = 0; i < 8; i++) b.add(item(`b${i}`));
+    expect(runs.map((r) => r.length)).toEqual([8, 8]);
     b.close();
   });
 

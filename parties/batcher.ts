@@ -10,7 +10,9 @@
  * plain arrival order, so a client with many sessions queued cannot make
  * another client's session wait behind all of them.
  *
- * Balanced pipelining: once runs have been seen, a batch is "full" at the
+ * Balanced pipelining (config batch.balance = true; off by default: the load
+ * benchmark on 2 shared cores showed no throughput difference, BENCHMARKS.md
+ * "Load"): once runs have been seen, a batch is "full" at the
  * target size ceil(demand / maxConcurrentRuns) (at most maxBatch), where
  * demand is the most images in the system (queued + in runs) now or at
  * any run start or end within the horizon (twice the mean run time, at least
@@ -24,8 +26,8 @@
  * for company up to half the mean run time (the window alone when nothing
  * runs: an idle pipeline starts at once). With no run in the horizon (a
  * fresh or long idle leader) the target is maxBatch, as without balancing.
- * Config batch.balance = false turns this off (the window and maxBatch
- * alone, as before; a deployment that sets a long window on purpose).
+ * Off, the window and maxBatch alone decide (a deployment that sets a long
+ * window to gather batches on purpose wants that).
  */
 export interface BatchItem { readonly id: string; readonly batch: number; readonly owner?: string }
 
@@ -36,7 +38,7 @@ export interface BatcherOptions {
   windowMs: number;
   maxBatch: number;
   maxConcurrentRuns: number;
-  /** Balanced pipelining (file comment; config batch.balance, default true); false: the window and maxBatch alone. */
+  /** Balanced pipelining (file comment; config batch.balance, default false): the window and maxBatch alone unless true. */
   balance?: boolean;
 }
 
@@ -77,7 +79,7 @@ export class Batcher<T extends BatchItem> {
 
   /** Images a batch needs to leave before its window (see the file comment): maxBatch without recent runs. */
   targetBatch(now = Date.now()): number {
-    if (this.opts.balance === false) return this.opts.maxBatch;
+    if (this.opts.balance !== true) return this.opts.maxBatch;
     const horizon = Math.max(4 * this.opts.windowMs, 2 * this.meanRunMs);
     this.demandLog = this.demandLog.filter((d) => now - d.at <= horizon);
     if (this.demandLog.length === 0) return this.opts.maxBatch;
@@ -104,7 +106,7 @@ export class Batcher<T extends BatchItem> {
 
   /** How long the oldest queued item may wait before its batch leaves below the target. */
   private maxWaitMs(): number {
-    return this.inFlight === 0 || this.opts.balance === false ? this.opts.windowMs : Math.max(this.opts.windowMs, this.meanRunMs / 2);
+    return this.inFlight === 0 || this.opts.balance !== true ? this.opts.windowMs : Math.max(this.opts.windowMs, this.meanRunMs / 2);
   }
 
   private pump(): void {

@@ -88,7 +88,7 @@ export interface CommonSettings {
    * P0 plans a session as soon as its own input is in, without waiting for
    * P1's and P2's reports, and P1 and P2 wait this long for a planned session
    * that has not reached them before they defer the run (parties/run-planner.ts,
-   * step 3). balance (default true): once runs have been seen, a batch is
+   * step 3). balance (default false): once runs have been seen, a batch is
    * full at the recent demand split over maxConcurrentRuns, so back-to-back
    * clients form overlapping runs (parties/batcher.ts); false: window and
    * maxBatch alone.
@@ -204,7 +204,7 @@ export const DEFAULTS: CommonSettings = {
   tokens: [],
   operatorTokens: [],
   insecureLocal: false,
-  batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, planAheadMs: DEFAULT_PLAN_AHEAD_MS, balance: true },
+  batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, planAheadMs: DEFAULT_PLAN_AHEAD_MS, balance: false },
   sessions: { defaultDeadlineMs: 60_000, maxDeadlineMs: 600_000, maxSessions: 1_000, retentionMs: 300_000 },
   http: { requestMs: 30_000, keepAliveMs: 72_000 },
   cors: { origins: [] },

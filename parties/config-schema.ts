@@ -41,7 +41,7 @@ export const DEPLOYMENT_SCHEMA = obj({
   tokens: { type: 'array', items: str },
   operatorTokens: { type: 'array', items: str },
   insecureLocal: bool,
-  batch: obj({ windowMs: int, maxBatch: int, maxConcurrentRuns: int, planAheadMs: int }),
+  batch: obj({ windowMs: int, maxBatch: int, maxConcurrentRuns: int, planAheadMs: int, balance: bool }),
   sessions: obj({ defaultDeadlineMs: int, maxDeadlineMs: int, maxSessions: int, maxPerClient: int, retentionMs: int, idJournal: str }),
   http: obj({ requestMs: int, keepAliveMs: int }),
   cors: obj({ origins: { type: 'array', items: str } }),

@@ -18,7 +18,7 @@ describe('party configuration', () => {
     expect(c.dial).toEqual({ 0: '127.0.0.1:9000', 1: 'p1.internal:9001' });
     expect(c.self.tls).toMatchObject({ ca: '/etc/securenn/ca.crt', key: '/etc/securenn/p2.key' });
     expect(c.self.model).toEqual({ devFile: '/etc/securenn/p2.model' });
-    expect(c.batch).toEqual({ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, planAheadMs: 50 });
+    expect(c.batch).toEqual({ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, planAheadMs: 50, balance: false });
     expect(resolveConfig(dep(), 0, '/x').dial).toEqual({});
   });
 
@@ -64,7 +64,9 @@ describe('party configuration', () => {
     expect(() => resolveConfig(dep({ tokens: ['short'] }), 0, '/x')).toThrow(/tokens/);
     expect(() => resolveConfig(dep({ batch: { windowMs: 5, maxBatch: 0, maxConcurrentRuns: 1 } }), 0, '/x')).toThrow(/maxBatch/);
     // A partial batch takes the other defaults; planAheadMs 0 turns planning ahead off, a negative one is refused.
-    expect(resolveConfig(dep({ batch: { planAheadMs: 0 } }), 0, '/x').batch).toEqual({ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, planAheadMs: 0 });
+    expect(resolveConfig(dep({ batch: { planAheadMs: 0 } }), 0, '/x').batch).toEqual({ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, planAheadMs: 0, balance: false });
+    expect(resolveConfig(dep({ batch: { balance: true } }), 0, '/x').batch.balance).toBe(true);
+    expect(() => resolveConfig(dep({ batch: { balance: 'yes' as unknown as boolean } }), 0, '/x')).toThrow(/balance/);
     expect(() => resolveConfig(dep({ batch: { planAheadMs: -1 } }), 0, '/x')).toThrow(/planAheadMs/);
   });
 

@@ -93,9 +93,12 @@ export interface CommonSettings {
    * P0 plans a session as soon as its own input is in, without waiting for
    * P1's and P2's reports, and P1 and P2 wait this long for a planned session
    * that has not reached them before they defer the run (parties/run-planner.ts,
-   * step 3).
+   * step 3). balance (default false): once runs have been seen, a batch is
+   * full at the recent demand split over maxConcurrentRuns, so back-to-back
+   * clients form overlapping runs (parties/batcher.ts); false: window and
+   * maxBatch alone.
    */
-  batch: { windowMs: number; maxBatch: number; maxConcurrentRuns: number; planAheadMs: number };
+  batch: { windowMs: number; maxBatch: number; maxConcurrentRuns: number; planAheadMs: number; balance: boolean };
   /**
    * maxSessions: unfinished sessions in all; maxPerClient (default
    * maxSessions / 4): per client identity, so one client cannot take every
@@ -215,7 +218,7 @@ export const DEFAULTS: CommonSettings = {
   tokens: [],
   operatorTokens: [],
   insecureLocal: false,
-  batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, planAheadMs: DEFAULT_PLAN_AHEAD_MS },
+  batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2, planAheadMs: DEFAULT_PLAN_AHEAD_MS, balance: false },
   sessions: { defaultDeadlineMs: 60_000, maxDeadlineMs: 600_000, maxSessions: 1_000, retentionMs: 300_000 },
   http: { requestMs: 30_000, keepAliveMs: 72_000 },
   cors: { origins: [] },
@@ -333,6 +336,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   int(c.batch.maxBatch, 'batch.maxBatch', 1, 4096);
   int(c.batch.maxConcurrentRuns, 'batch.maxConcurrentRuns', 1, 1024);
   int(c.batch.planAheadMs, 'batch.planAheadMs', 0, 60_000);
+  if (typeof c.batch.balance !== 'boolean') bad('batch.balance must be true or false');
   int(c.sessions.defaultDeadlineMs, 'sessions.defaultDeadlineMs', 1, c.sessions.maxDeadlineMs);
   int(c.sessions.maxSessions, 'sessions.maxSessions', 1, 1_000_000);
   if (c.sessions.maxPerClient !== undefined) int(c.sessions.maxPerClient, 'sessions.maxPerClient', 1, c.sessions.maxSessions);

@@ -6,6 +6,14 @@
  * seed) and its result is checked against the plaintext forward pass of that
  * same input, so a lost, crossed or duplicated result is counted, not missed.
  * Party memory is sampled from /proc/<pid>/status (VmRSS) while it runs.
+ *
+ * `checkAfter`: the plaintext forward passes run after the time budget, not
+ * between a client's requests (every result is still checked, against its
+ * own input): on a small machine the clients' process shares the cores with
+ * the parties, and the seed CNN's float64 forward pass would otherwise take
+ * CPU from the parties and count against their throughput.
+ * CPU: each party's user + system time (/proc/<pid>/stat) and the clients'
+ * process's own over the load, so a report says whether the cores were busy.
  */
 import { readFileSync } from 'node:fs';
 import { PrivateInferenceClient } from '../../client-sdk/src/index.js';
@@ -30,6 +38,8 @@ export interface LoadOptions {
   /** Party process ids whose RSS is sampled. */
   pids?: readonly number[];
   sampleMs?: number;
+  /** Check the results against the plaintext model after the time budget (default: right after each result). */
+  checkAfter?: boolean;
 }
 
 export interface LoadReport {
@@ -48,6 +58,18 @@ export interface LoadReport {
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   /** Per party: RSS before the load, peak during it, and at the end (MiB). */
   rssMiB: { before: number; peak: number; end: number }[];
+  /** CPU seconds (user + system) during the load: per party (pids order), and the clients' process. */
+  cpuS: { parties: number[]; clients: number };
+}
+
+/** User + system CPU seconds of a process so far (/proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms); NaN if gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 export function rssMiB(pid: number): number {
@@ -70,6 +92,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const errors: Record<string, number> = {};
   const sessions = new Map<string, number>();
   let started = 0, ok = 0, wrong = 0, settled = 0;
+  const toCheck: { data: Float32Array; logits: ArrayLike<number> }[] = [];
+  const check = (data: Float32Array, logits: ArrayLike<number>): boolean => {
+    const want = plainForward(o.plain, Float64Array.from(data), 1).data;
+    return logits.length === want.length && Array.from(logits).every((v, k) => Math.abs(v - want[k]!) <= o.tolerance);
+  };
+  const cpu0 = pids.map(cpuSeconds), own0 = process.cpuUsage();
   const t0 = performance.now();
   const end = t0 + o.durationMs;
 
@@ -85,8 +113,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
         const r = await client.predict({ data, shape: o.plain.inputShape });
         latencies.push(performance.now() - s);
         sessions.set(r.sessionId, (sessions.get(r.sessionId) ?? 0) + 1);
-        const want = plainForward(o.plain, Float64Array.from(data), 1).data;
-        if (r.logits.length === want.length && r.logits.every((v, k) => Math.abs(v - want[k]!) <= o.tolerance)) ok += 1;
+        if (o.checkAfter) toCheck.push({ data, logits: r.logits });
+        else if (check(data, r.logits)) ok += 1;
         else wrong += 1;
       } catch (e) {
         const code = isMpcError(e) ? e.code : e instanceof Error ? e.name : 'unknown';
@@ -99,7 +127,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
 
   await Promise.all(Array.from({ length: o.clients }, (_, i) => oneClient(i)));
   const elapsed = (performance.now() - t0) / 1000;
+  const own = process.cpuUsage(own0);
+  const cpu = pids.map((pid, i) => cpuSeconds(pid) - cpu0[i]!);
   clearInterval(sampler);
+  for (const t of toCheck) { if (check(t.data, t.logits)) ok += 1; else wrong += 1; }
   pids.forEach((pid, i) => { rss[i]!.end = rssMiB(pid); });
   const sorted = latencies.slice().sort((a, b) => a - b);
   return {
@@ -114,5 +145,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     throughput: ok / elapsed,
     latencyMs: { p50: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), p99: quantile(sorted, 0.99), max: sorted.at(-1) ?? NaN, mean: sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length) },
     rssMiB: rss,
+    cpuS: { parties: cpu, clients: (own.user + own.system) / 1e6 },
   };
 }

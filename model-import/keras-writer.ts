@@ -1,6 +1,7 @@
 /**
  * Writes Sequential models as real Keras files, for the seed models and for
- * tests: a Keras 3 `.keras` zip (config.json in Keras 3's serialisation,
+ * tests (and Keras 3 functional graphs, for the Keras twins of imported
+ * models: keras-from-ir.ts): a Keras 3 `.keras` zip (config.json in Keras 3's serialisation,
  * metadata.json, model.weights.h5 with `layers/<snake_case>/vars/<i>`), or a
  * legacy `.h5` (root `model_config`, `model_weights/<layer>/<layer>/<var>:0`
  * with `weight_names`), optionally in Keras 2.1.4's list-style config.
@@ -27,6 +28,20 @@ export interface SeqModel {
   /** Input shape without batch. */
   inputShape: number[];
   layers: SeqLayer[];
+}
+
+/** A layer of a functional graph: `inputs` names the layers it reads ('input_layer' is the model input). */
+export interface FuncLayer extends SeqLayer {
+  inputs: string[];
+}
+
+export interface FuncModel {
+  name: string;
+  /** Input shape without batch. */
+  inputShape: number[];
+  layers: FuncLayer[];
+  /** The layer whose output is the model's output. */
+  output: string;
 }
 
 export interface LegacyH5Options {
@@ -89,8 +104,27 @@ function strList(g: Group, name: string, values: string[]): void {
   else g.create_attribute(name, values);
 }
 
-/** Keras 3 weight paths of a Sequential's layers: `layers/<snake_case>[_n]`, counted per class. */
-export function keras3Paths(m: SeqModel): string[] {
+const kerasTensor = (name: string): JsonObject => ({ class_name: '__keras_tensor__', config: { shape: null, dtype: 'float32', keras_history: [name, 0, 0] } });
+
+/** Keras 3 config.json for a functional model (inbound nodes as Keras 3 writes them: `args` of keras tensors, merges take one list). */
+export function keras3FunctionalConfig(m: FuncModel): JsonObject {
+  const node = (l: FuncLayer): JsonObject => {
+    const ts = l.inputs.map(kerasTensor);
+    return { ...keras3Layer(l), name: l.name, inbound_nodes: [{ args: ts.length === 1 ? ts : [ts], kwargs: {} }] };
+  };
+  const input: JsonObject = { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, ...m.inputShape], dtype: 'float32', sparse: false, name: 'input_layer' }, registered_name: null, name: 'input_layer', inbound_nodes: [] };
+  return {
+    module: 'keras.src.models.functional',
+    class_name: 'Functional',
+    config: { name: m.name, trainable: true, layers: [input, ...m.layers.map(node)], input_layers: [['input_layer', 0, 0]], output_layers: [[m.output, 0, 0]] },
+    registered_name: 'Functional',
+    build_config: { input_shape: [null, ...m.inputShape] },
+    compile_config: null,
+  };
+}
+
+/** Keras 3 weight paths of a model's layers (InputLayer excluded): `layers/<snake_case>[_n]`, counted per class. */
+export function keras3Paths(m: { layers: readonly { className: string }[] }): string[] {
   const counters = new Map<string, number>();
   return m.layers.map((l) => {
     const base = toSnakeCase(l.className);
@@ -138,6 +172,13 @@ export async function writeKeras3(file: string, m: SeqModel, kerasVersion = '3.4
   const paths = keras3Paths(m);
   const vars = m.layers.map((l, i) => ({ path: paths[i]!, name: l.name, tensors: l.weights.map((w) => w.value) }));
   await writeKeras3Archive(file, keras3Config(m), vars, kerasVersion);
+}
+
+/** Write a Keras 3 `.keras` archive of a functional model. */
+export async function writeKeras3Functional(file: string, m: FuncModel, kerasVersion = '3.4.1'): Promise<void> {
+  const paths = keras3Paths(m);
+  const vars = m.layers.map((l, i) => ({ path: paths[i]!, name: l.name, tensors: l.weights.map((w) => w.value) }));
+  await writeKeras3Archive(file, keras3FunctionalConfig(m), vars, kerasVersion);
 }
 
 /** Write a legacy Keras `.h5` (model.save format). */

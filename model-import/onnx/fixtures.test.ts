@@ -2,23 +2,16 @@
  * The three real torch.onnx exports (../shared/fixtures/onnx: DenseNet-121
  * with a CheXNet head, MobileNetV2, the seed CNN on 150x125x1): they import,
  * the plaintext forward pass matches onnxruntime's logits within 1e-4 on two
- * real X-rays, the fixed-point simulation gives the same decisions, and
- * DenseNet-121 runs over shares (three parties in-process) within 1e-3 of
- * the plaintext probabilities. The three-party-process runs are in
- * test/e2e-onnx.test.ts.
+ * real X-rays and the fixed-point simulation gives the same decisions. The
+ * secure runs (all three models, three party processes, within 1e-3 of
+ * onnxruntime's probabilities) are in test/e2e-onnx.test.ts.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decode, encode } from '../../protocol/fixed-point/fixed-point.js';
-import { getKernels } from '../../protocol/kernels/index.js';
-import { secureForward } from '../../protocol/layers/runner.js';
-import { shareModel } from '../../protocol/layers/share-model.js';
-import { reconstruct } from '../../protocol/sharing/sharing.js';
-import { run3, shareFor3 } from '../../protocol/testing/run3.js';
 import { fixedLogits } from '../fixed-sim.js';
 import { loadModel } from '../load.js';
-import { applyOutputActivation, referenceLogits } from '../reference.js';
+import { referenceLogits } from '../reference.js';
 import { maxAbsDiff } from '../testing/fixtures.js';
 import type { FloatTensor, ModelIR } from '../../protocol/ir.js';
 import { inferShapes } from '../shapes.js';
@@ -38,7 +31,7 @@ describe.skipIf(!haveOnnxFixtures)('ONNX fixtures: import, plaintext vs onnxrunt
     ['torchvision-densenet121-chexnet', 14, ['concatenate', 'avgpool2d', 'maxpool2d', 'depthwise_conv2d'], 'sigmoid'],
   ];
   for (const [m, outputs, kinds, head] of cases) {
-    it(`${m}: ${outputs} logits, IR ${kinds.join(', ')}; fixed point (f = 16) gives the same ${head === 'sigmoid' ? 'per-label decisions' : 'argmax'}`, async () => {
+    it(`${m}: ${outputs} logits, IR ${kinds.join(', ')}; fixed point (f = 16) gives the same ${head === 'sigmoid' ? 'per-label decisions (first input)' : 'argmax'}`, async () => {
       const loaded = await loadModel(onnxModelFile(m));
       const g = onnxGolden(m);
       const [C, H, W] = g.input_shape_nchw as [number, number, number];
@@ -52,6 +45,8 @@ describe.skipIf(!haveOnnxFixtures)('ONNX fixtures: import, plaintext vs onnxrunt
         const y = referenceLogits(loaded.ir, x, 1);
         expect(y).toHaveLength(outputs);
         expect(maxAbsDiff(y, g.outputs[i]!), `${m} input ${i}`).toBeLessThan(1e-4);
+        // DenseNet-121's second input runs over shares in test/e2e-onnx.test.ts, which checks its decisions; its simulation here would cost ~7 s of CI.
+        if (head === 'sigmoid' && i === 1) continue;
         const fx = fixedLogits(loaded.ir, x, 1, { fracBits: 16 });
         if (head === 'softmax') expect(argmax(fx)).toBe(argmax(g.outputs[i]!));
         else expect(Array.from(fx, (v) => v > 0)).toEqual(g.outputs[i]!.map((v) => v > 0));
@@ -67,25 +62,6 @@ describe.skipIf(!haveOnnxFixtures)('ONNX fixtures: import, plaintext vs onnxrunt
     expect(gray.preprocessing?.preprocessing).toMatchObject({ colorMode: 'grayscale', scaling: 'unit' });
     expect(gray.preprocessing?.preprocessing.mean).toBeUndefined();
   }, 60_000);
-});
-
-describe.skipIf(!haveOnnxFixtures)('ONNX DenseNet-121 over shares (three parties in-process) vs the plaintext', () => {
-  it('f = 16, 32-bit comparisons: 14 sigmoid probabilities within 1e-3 of the plaintext and of onnxruntime, same per-label decisions', async () => {
-    const m = 'torchvision-densenet121-chexnet';
-    const { ir } = await loadModel(onnxModelFile(m));
-    const k = getKernels(), f = 16;
-    const x = onnxInputHwc(m, 1);
-    const parts = shareModel(k, ir, f);
-    const xs = shareFor3(encode(Float64Array.from(x), f));
-    const r = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [1, ...ir.inputShape], data: xs[ctx.party] }), { fracBits: f, compareBits: 32, compareRadix: 4 });
-    const got = applyOutputActivation(Float32Array.from(decode(reconstruct(k, r.results[0].data, r.results[1].data), f)), 1, 'sigmoid');
-    const want = applyOutputActivation(referenceLogits(ir, x, 1), 1, 'sigmoid');
-    const gold = applyOutputActivation(Float32Array.from(onnxGolden(m).outputs[1]!), 1, 'sigmoid');
-    console.log(`[onnx] densenet121 secure: max |dp| vs plaintext ${maxAbsDiff(got, want).toExponential(2)}, vs onnxruntime ${maxAbsDiff(got, gold).toExponential(2)}; ${r.rounds} rounds, ${(r.bytes / 2 ** 20).toFixed(0)} MiB`);
-    expect(maxAbsDiff(got, want)).toBeLessThan(1e-3);
-    expect(maxAbsDiff(got, gold)).toBeLessThan(1e-3);
-    expect(Array.from(got, (p) => p > 0.5)).toEqual(Array.from(gold, (p) => p > 0.5));
-  }, 600_000);
 });
 
 describe.skipIf(!haveOnnxFixtures || !existsSync(KERAS_DENSENET))('the ONNX path costs what the Keras path costs on the same architecture', () => {

@@ -8,7 +8,9 @@
 #   bench/peers/mp-spdz.sh run NET [PARTY] [REPS]
 #        NET: networkA | cnn-maxpool; PARTY: replicated-ring (default) | ps-rep-ring | sy-rep-ring
 #        Runs the three parties REPS times (default 3) and prints one line per run:
-#        'mp-spdz PARTY NET rep i: forward_s=... total_s=... party0_MB=... rounds=... global_MB=...'
+#        'mp-spdz PARTY NET rep i: forward_s=... forward_party0_MB=... forward_rounds=... total_s=...
+#         party0_MB=... rounds=... global_MB=...' (forward: timer 1, the inference alone;
+#        total: with party 0's input of weights and image; MP-SPDZ counts rounds double when multi-threaded)
 #        and then the compare.ts check of the revealed logits against ours.
 #
 # Environment:
@@ -81,21 +83,23 @@ run_net() {
   for i in $(seq 1 "$reps"); do
     local port=$((20000 + RANDOM % 20000)) pids=()
     for p in 0 1 2; do
-      "$bin" -p $p -N 3 -h localhost -pn $port "$prog" > "logs/peer-$net-$party-P$p.txt" 2>&1 &
+      "$bin" -p $p -h localhost -pn $port "$prog" > "logs/peer-$net-$party-P$p.txt" 2>&1 &
       pids+=($!)
     done
     local rc=0
     for pid in "${pids[@]}"; do wait "$pid" || rc=$?; done
     local log="logs/peer-$net-$party-P0.txt"
     [ $rc -eq 0 ] || { cat "$log" >&2; die "a party failed (rc $rc) on $net"; }
-    local fwd total mb rounds gmb
+    local fwd fmb frounds total mb rounds gmb
     fwd=$(sed -n 's/^Time1 = \([0-9.e+-]*\) seconds.*/\1/p' "$log")
+    fmb=$(sed -n 's/^Time1 = .* seconds (\([0-9.e+-]*\) MB.*/\1/p' "$log")
+    frounds=$(sed -n 's/^Time1 = .* MB, \([0-9]*\) rounds.*/\1/p' "$log")
     total=$(sed -n 's/^Time = \([0-9.e+-]*\) seconds.*/\1/p' "$log")
     mb=$(sed -n 's/^Data sent = \([0-9.e+-]*\) MB.*/\1/p' "$log")
     rounds=$(sed -n 's/^Data sent = .* in ~\([0-9]*\) rounds.*/\1/p' "$log")
     gmb=$(sed -n 's/^Global data sent = \([0-9.e+-]*\) MB.*/\1/p' "$log")
     logits=$(sed -n 's/^peer-logits //p' "$log")
-    echo "mp-spdz $party $net rep $i: forward_s=$fwd total_s=$total party0_MB=$mb rounds=$rounds global_MB=$gmb"
+    echo "mp-spdz $party $net rep $i: forward_s=$fwd forward_party0_MB=$fmb forward_rounds=$frounds total_s=$total party0_MB=$mb rounds=$rounds global_MB=$gmb"
   done
   (cd "$REPO" && npx tsx bench/peers/compare.ts --data "$DATA" --model "$net" --peer "mp-spdz-$party" --logits "$logits")
 }

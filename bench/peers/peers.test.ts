@@ -3,6 +3,7 @@ import { MpcError } from '../../protocol/errors.js';
 import type { FloatTensor, ModelIR } from '../../protocol/ir.js';
 import { argmax, checkLogits, parseLogits } from './compare.js';
 import { mpSpdzInput, PEER_MODELS, peerInput, peerLayers } from './export-weights.js';
+import { median, parseMpSpdz, parseOurs } from './summarize.js';
 
 /** Every weight tensor of the model, kernel then bias per layer (peer_nets.mpc's opt.thetas order). */
 function thetas(model: ModelIR<FloatTensor>): Float64Array[] {
@@ -76,5 +77,37 @@ describe('compare (a peer against our logits)', () => {
     expect(() => checkLogits([1, 2, 3], [1, 2])).toThrow(/3 logits, ours 2/);
     expect(() => checkLogits([Number.NaN, 1], [1, 2])).toThrow(MpcError);
     expect(() => checkLogits(parseLogits('[a, 1]'), [1, 2])).toThrow(/not a finite number/);
+  });
+});
+
+describe('summarize (one sitting as a table)', () => {
+  const ours = [
+    '| model | batch | reps | latency median | p90 | per image | first run | protocol (P0) | offline (runs from it) | tfjs | secure/plain | sent P0 / P1 / P2 per run | rounds | max abs err (rel) | peak RSS P0 / P1 / P2 |',
+    '| MNIST Network A (784-128-128-10) | 1 | 1000+5 | 12.9 ms | 18.1 ms | 12.9 ms | 131 ms | 7.43 ms | 2.92 ms (5/5) | 29.9 ms | 0.4x | 14.1 KiB / 14.1 KiB / 4.0 KiB | 9 | 2.0e-4 (1.5e-4) | 171.2 MiB / 127.8 MiB / 121.7 MiB |',
+    '| seed CNN MaxPool 150x125x1 | 1 | 4+5 | 1.30 s | 352 ms | 190 ms | 974 ms | 185 ms | 100.0 ms (5/5) | 519 ms | 0.4x | 9.2 MiB / 9.2 MiB / 5.4 MiB | 45 | 1.6e-3 (6.4e-4) | 154.1 MiB |',
+  ].join('\n');
+
+  it('reads latency, P0 protocol time, traffic and rounds from bench/run.ts\'s table (ms and s)', () => {
+    expect(parseOurs(ours, 'MNIST Network A (784-128-128-10)')).toEqual({ latencyMs: 12.9, protocolMs: 7.43, sent: '14.1 KiB / 14.1 KiB / 4.0 KiB', rounds: '9', err: '2.0e-4 (1.5e-4)' });
+    expect(parseOurs(ours, 'seed CNN MaxPool 150x125x1')).toMatchObject({ latencyMs: 1300, protocolMs: 185, rounds: '45' });
+    expect(parseOurs(ours, 'VGG16')).toBeNull();
+  });
+
+  it('reads MP-SPDZ\'s timer 1 per run and the logit check', () => {
+    const text = [
+      'mp-spdz replicated-ring networkA rep 1: forward_s=0.0059 forward_party0_MB=0.012144 forward_rounds=30 total_s=0.07 party0_MB=0.96 rounds=154 global_MB=0.99',
+      'mp-spdz replicated-ring networkA rep 2: forward_s=0.0117 forward_party0_MB=0.012144 forward_rounds=30 total_s=0.22 party0_MB=0.96 rounds=154 global_MB=0.99',
+      '{"peer":"mp-spdz-replicated-ring","model":"networkA","ok":true,"vsOurPlain":{"argmaxPeer":5,"argmaxOurs":5,"argmaxAgree":true,"maxAbsDiff":0.00017},"vsOurSecure":null}',
+    ].join('\n');
+    const r = parseMpSpdz(text);
+    expect(r.forwardMs.map((v) => Math.round(v * 10) / 10)).toEqual([5.9, 11.7]);
+    expect(r).toMatchObject({ mb: '0.012144', rounds: '30', check: { argmaxAgree: true, maxAbsDiff: 0.00017 } });
+    expect(parseMpSpdz('a party failed').forwardMs).toEqual([]);
+  });
+
+  it('median of odd and even counts; none is NaN', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
   });
 });

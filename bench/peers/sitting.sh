@@ -31,7 +31,7 @@ note() { echo "[$(date -u +%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg)] $*" | 
 cd "$REPO"
 for r in $(seq 1 "$ROUNDS"); do
   note "round $r: ours"
-  nice -n 10 npm run bench -- --model networkA,cnn-maxpool --batch 1 --no-write --no-cold-start --reps 5 > "$OUT/ours-$r.txt" 2>&1
+  nice -n 10 npm run bench -- --model networkA,cnn-maxpool --batch 1 --no-write --no-cold-start --light-reps 100 --reps 5 > "$OUT/ours-$r.txt" 2>&1
   note "round $r: mp-spdz replicated-ring"
   "$HERE/mp-spdz.sh" run networkA replicated-ring 5 > "$OUT/mpspdz-rep-networkA-$r.txt" 2>&1
   "$HERE/mp-spdz.sh" run cnn-maxpool replicated-ring 3 > "$OUT/mpspdz-rep-cnn-$r.txt" 2>&1
@@ -54,3 +54,4 @@ for f in "$OUT"/crypten-*.txt; do
   done < "$f"
 done
 grep -h "rep \|ok" "$OUT"/mpspdz-*.txt "$OUT/crypten-compare.txt" | tee -a "$OUT/sitting.txt"
+npx tsx "$HERE/summarize.ts" "$OUT" | tee "$OUT/table.md"

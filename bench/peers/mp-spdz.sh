@@ -3,7 +3,7 @@
 # networks, run three parties on loopback and print times.
 #
 #   bench/peers/mp-spdz.sh setup     apt packages, clone MPSPDZ_SRC into MPSPDZ_DIR, stand-ins for the missing submodules
-#   bench/peers/mp-spdz.sh build     nice -n 15 make -j2 replicated-ring-party.x ps-rep-ring-party.x (20+ minutes on 2 cores)
+#   bench/peers/mp-spdz.sh build [PARTY...]   nice -n 15 make -j2 PARTY-party.x (default: replicated-ring ps-rep-ring; 20+ minutes on 2 cores)
 #   bench/peers/mp-spdz.sh compile   peer_nets.mpc for networkA and cnn-maxpool, semi-honest (trunc_pr) and malicious variants
 #   bench/peers/mp-spdz.sh run NET [PARTY] [REPS]
 #        NET: networkA | cnn-maxpool; PARTY: replicated-ring (default) | ps-rep-ring | sy-rep-ring
@@ -18,6 +18,7 @@
 #   MPSPDZ_DIR  build tree, outside the repo (default /work/peers/MP-SPDZ)
 #   PEER_DATA   export-weights.ts output (default /work/peers/data)
 #   MPSPDZ_COMMIT  optional commit to check out after cloning
+#   MPSPDZ_TIMEOUT seconds after which a party is killed (default 900; a failed party leaves the others waiting)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -52,8 +53,8 @@ setup() {
 
 build() {
   cd "$DIR"
-  nice -n 15 make -j2 replicated-ring-party.x
-  nice -n 15 make -j2 ps-rep-ring-party.x
+  local p
+  for p in ${*:-replicated-ring ps-rep-ring}; do nice -n 15 make -j2 "$p-party.x"; done
 }
 
 compile() {
@@ -83,7 +84,7 @@ run_net() {
   for i in $(seq 1 "$reps"); do
     local port=$((20000 + RANDOM % 20000)) pids=()
     for p in 0 1 2; do
-      "$bin" -p $p -h localhost -pn $port "$prog" > "logs/peer-$net-$party-P$p.txt" 2>&1 &
+      timeout "${MPSPDZ_TIMEOUT:-900}" "$bin" -p $p -h localhost -pn $port "$prog" > "logs/peer-$net-$party-P$p.txt" 2>&1 &
       pids+=($!)
     done
     local rc=0
@@ -106,8 +107,8 @@ run_net() {
 
 case "${1:-}" in
   setup) setup ;;
-  build) build ;;
+  build) shift; build "$@" ;;
   compile) compile ;;
   run) shift; run_net "$@" ;;
-  *) sed -n '2,19p' "$0"; exit 2 ;;
+  *) sed -n '2,21p' "$0"; exit 2 ;;
 esac

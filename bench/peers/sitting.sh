@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One sitting of the peer comparison (bench/peers/README.md): ours, MP-SPDZ
-# (semi-honest and malicious replicated ring) and CrypTen (2PC + TTP) on the
+# (semi-honest replicated ring; malicious ps-rep-ring and sy-rep-ring where built) and CrypTen (2PC + TTP) on the
 # two networks, alternating, ROUNDS times; every log goes to OUT.
 #
 #   bench/peers/sitting.sh [ROUNDS=2] [OUT=/work/peers/sitting-<date>]
@@ -37,13 +37,15 @@ for r in $(seq 1 "$ROUNDS"); do
   "$HERE/mp-spdz.sh" run cnn-maxpool replicated-ring 3 > "$OUT/mpspdz-rep-cnn-$r.txt" 2>&1
   note "round $r: crypten"
   PYTHONPATH="$CRYPTEN_DIR" /usr/bin/python3 "$HERE/crypten_nets.py" --model networkA,cnn-maxpool --reps 5 > "$OUT/crypten-$r.txt" 2> "$OUT/crypten-$r.err"
-  note "round $r: mp-spdz ps-rep-ring (malicious)"
-  if [ -x "$MPSPDZ_DIR/ps-rep-ring-party.x" ]; then
-    "$HERE/mp-spdz.sh" run networkA ps-rep-ring 5 > "$OUT/mpspdz-ps-networkA-$r.txt" 2>&1
-    "$HERE/mp-spdz.sh" run cnn-maxpool ps-rep-ring 1 > "$OUT/mpspdz-ps-cnn-$r.txt" 2>&1
-  else
-    note "ps-rep-ring-party.x not built; skipped"
-  fi
+  for mal in ps sy; do
+    note "round $r: mp-spdz $mal-rep-ring (malicious)"
+    if [ -x "$MPSPDZ_DIR/$mal-rep-ring-party.x" ]; then
+      "$HERE/mp-spdz.sh" run networkA $mal-rep-ring 5 > "$OUT/mpspdz-$mal-networkA-$r.txt" 2>&1
+      "$HERE/mp-spdz.sh" run cnn-maxpool $mal-rep-ring 1 > "$OUT/mpspdz-$mal-cnn-$r.txt" 2>&1
+    else
+      note "$mal-rep-ring-party.x not built; skipped"
+    fi
+  done
 done
 note "done"
 for f in "$OUT"/crypten-*.txt; do

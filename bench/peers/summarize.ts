@@ -70,7 +70,7 @@ function rowsOf(dir: string): Row[] {
     rows.push({ net, system: 'ours, client latency (SDK + HTTP + gRPC/mTLS, offline phase ahead)', rounds: ours.map((x) => (x ? [x.latencyMs] : [])), traffic: o ? `${o.sent} (P0 / P1 / P2)` : 'n/a', msgRounds: o?.rounds ?? 'n/a', check: o ? `reference (error ${o.err})` : 'n/a' });
     rows.push({ net, system: 'ours, P0 protocol time', rounds: ours.map((x) => (x ? [x.protocolMs] : [])), traffic: '', msgRounds: '', check: '' });
     const short = net === 'networkA' ? 'networkA' : 'cnn';
-    for (const [party, name] of [['rep', 'MP-SPDZ replicated-ring-party.x (semi-honest)'], ['ps', 'MP-SPDZ ps-rep-ring-party.x (malicious)']] as const) {
+    for (const [party, name] of [['rep', 'MP-SPDZ replicated-ring-party.x (semi-honest)'], ['ps', 'MP-SPDZ ps-rep-ring-party.x (malicious)'], ['sy', 'MP-SPDZ sy-rep-ring-party.x (malicious)']] as const) {
       const runs = rs.map((r) => parseMpSpdz(read(`mpspdz-${party}-${short}-${r}.txt`)));
       const any = runs.find((x) => x.forwardMs.length);
       const checks = runs.map((x) => x.check).filter((c): c is NonNullable<typeof c> => c !== null);

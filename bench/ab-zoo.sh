@@ -14,19 +14,11 @@ before=${1:?usage: bash bench/ab-zoo.sh <commit-before> [<commit-after>] [rounds
 after=${2:-HEAD}
 rounds=${3:-1}
 models=${4:-mobilenetv3small,unet128}
-root=$(git rev-parse --show-toplevel)
-tmp=$(mktemp -d)
-trap 'for d in "$tmp"/a "$tmp"/b; do git -C "$root" worktree remove --force "$d" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
-for side in a b; do
-  rev=$([ "$side" = a ] && echo "$before" || echo "$after")
-  git -C "$root" worktree add -q --detach "$tmp/$side" "$rev"
-  ln -s "$root/node_modules" "$tmp/$side/node_modules"
-  ln -s "$root/build" "$tmp/$side/build"
-done
-[ -e "$tmp/shared" ] || ln -s "$root/../shared" "$tmp/shared"
+source "$(dirname "$0")/ab-worktrees.sh"
+ab_worktrees "$before" "$after"
 run() {
   (cd "$1" && echo "== $2 ($3): $(git log --oneline -1 | cut -c1-60), load $(cut -d' ' -f1 /proc/loadavg)"
-   npx tsx bench/run.ts --model "$3" --batch 1 --heavy-reps 3 --no-write --no-cold-start 2>/dev/null | grep -E '^\| ' || true)
+   npx tsx bench/run.ts --model "$3" --batch 1 --heavy-reps 3 --no-write $(ab_cold_flag .) 2>/dev/null | grep -E '^\| ' || true)
 }
 echo "# $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 for r in $(seq 1 "$rounds"); do

@@ -18,20 +18,11 @@ set -euo pipefail
 before=${1:?usage: bash bench/ab.sh <commit-before> [<commit-after>] [rounds]}
 after=${2:-HEAD}
 rounds=${3:-1}
-root=$(git rev-parse --show-toplevel)
-tmp=$(mktemp -d)
-trap 'for d in "$tmp"/a "$tmp"/b; do git -C "$root" worktree remove --force "$d" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
-for side in a b; do
-  rev=$([ "$side" = a ] && echo "$before" || echo "$after")
-  git -C "$root" worktree add -q --detach "$tmp/$side" "$rev"
-  ln -s "$root/node_modules" "$tmp/$side/node_modules"
-  ln -s "$root/build" "$tmp/$side/build"
-done
-[ -e "$tmp/shared" ] || ln -s "$root/../shared" "$tmp/shared"
+source "$(dirname "$0")/ab-worktrees.sh"
+ab_worktrees "$before" "$after"
 run() {
   (cd "$1" && echo "== $2: $(git log --oneline -1 | cut -c1-72)"
-   extra=()
-   grep -q -- '--no-cold-start' bench/run.ts && extra+=(--no-cold-start)
+   extra=($(ab_cold_flag .))
    npx tsx bench/run.ts --model networkA --batch 1,8 --warmup 1000 --reps 100 --warmup-s 0 --no-write "${extra[@]}" 2>/dev/null | grep -E '^\| MNIST' || true
    npx tsx bench/run.ts --model cnn-maxpool,cnn-avgpool --batch 1,8 --warmup 5 --reps 10 --warmup-s 0 --no-write "${extra[@]}" 2>/dev/null | grep -E '^\| seed' || true)
 }

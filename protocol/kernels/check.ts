@@ -80,3 +80,17 @@ export function checkNarrowPc(op: string, W: number, X: number, xname: string, j
   checkNoOverlap(op, 'd', d, 'mask', mask);
   return n;
 }
+
+/** The stride and padding arguments of a windowed kernel (im2col, depthwise): the same checks and messages for both. */
+export function checkStrideAndPad(op: string, sh: number, sw: number, padTop: number, padLeft: number): void {
+  checkInt(op, 'sh', sh, 1, 2 ** 40);
+  checkInt(op, 'sw', sw, 1, 2 ** 40);
+  checkInt(op, 'padTop', padTop, -(2 ** 40), 2 ** 40);
+  checkInt(op, 'padLeft', padLeft, -(2 ** 40), 2 ** 40);
+}
+
+/** The furthest input index a window reaches, (out + k) * s, fits the index range (both windowed kernels). */
+export function checkWindowReach(op: string, outH: number, kh: number, sh: number, outW: number, kw: number, sw: number): void {
+  sizeOf(op, '(outH+kh)*sh', outH + kh, sh);
+  sizeOf(op, '(outW+kw)*sw', outW + kw, sw);
+}

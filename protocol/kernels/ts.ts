@@ -8,7 +8,7 @@
  * Word helpers below work on (lo, hi) pairs held in numbers in [0, 2^32).
  */
 import { MpcError } from '../errors.js';
-import { checkBigint, checkBinary, checkInt, checkLen, checkNarrowPc, checkNoOverlap, checkType, checkUnary, sizeOf } from './check.js';
+import { checkBigint, checkBinary, checkInt, checkLen, checkNarrowPc, checkNoOverlap, checkStrideAndPad, checkType, checkUnary, checkWindowReach, sizeOf } from './check.js';
 import { allBelow2p31 } from './narrow.js';
 import { referenceKernels } from './reference.js';
 import { radix4Kernels } from './radix4.js';
@@ -225,14 +225,10 @@ const fast: RingKernels = {
     checkType(op, 'out', out, BigUint64Array);
     const dims = { N, H, W, C, kh, kw, outH, outW };
     for (const [name, v] of Object.entries(dims)) checkInt(op, name, v, 0, 2 ** 40);
-    checkInt(op, 'sh', sh, 1, 2 ** 40);
-    checkInt(op, 'sw', sw, 1, 2 ** 40);
-    checkInt(op, 'padTop', padTop, -(2 ** 40), 2 ** 40);
-    checkInt(op, 'padLeft', padLeft, -(2 ** 40), 2 ** 40);
+    checkStrideAndPad(op, sh, sw, padTop, padLeft);
     checkLen(op, 'x (N*H*W*C)', x.length, sizeOf(op, 'N*H*W*C', N, H, W, C));
     checkLen(op, 'out (N*outH*outW*kh*kw*C)', out.length, sizeOf(op, 'N*outH*outW*kh*kw*C', N, outH, outW, kh, kw, C));
-    sizeOf(op, '(outH+kh)*sh', outH + kh, sh);
-    sizeOf(op, '(outW+kw)*sw', outW + kw, sw);
+    checkWindowReach(op, outH, kh, sh, outW, kw, sw);
     checkNoOverlap(op, 'out', out, 'x', x);
     const xs = iwords(x), os = iwords(out);
     const c2 = 2 * C, row = kw * c2;
@@ -264,15 +260,11 @@ const fast: RingKernels = {
     checkType(op, 'out', out, BigUint64Array);
     const dims = { N, H, W, C, dm, kh, kw, outH, outW };
     for (const [name, v] of Object.entries(dims)) checkInt(op, name, v, 0, 2 ** 40);
-    checkInt(op, 'sh', sh, 1, 2 ** 40);
-    checkInt(op, 'sw', sw, 1, 2 ** 40);
-    checkInt(op, 'padTop', padTop, -(2 ** 40), 2 ** 40);
-    checkInt(op, 'padLeft', padLeft, -(2 ** 40), 2 ** 40);
+    checkStrideAndPad(op, sh, sw, padTop, padLeft);
     checkLen(op, 'x (N*H*W*C)', x.length, sizeOf(op, 'N*H*W*C', N, H, W, C));
     checkLen(op, 'w (kh*kw*C*dm)', w.length, sizeOf(op, 'kh*kw*C*dm', kh, kw, C, dm));
     checkLen(op, 'out (N*outH*outW*C*dm)', out.length, sizeOf(op, 'N*outH*outW*C*dm', N, outH, outW, C, dm));
-    sizeOf(op, '(outH+kh)*sh', outH + kh, sh);
-    sizeOf(op, '(outW+kw)*sw', outW + kw, sw);
+    checkWindowReach(op, outH, kh, sh, outW, kw, sw);
     checkNoOverlap(op, 'out', out, 'x', x);
     checkNoOverlap(op, 'out', out, 'w', w);
     const xs = words(x), ws = words(w), os = words(out);

@@ -9,3 +9,4 @@ export * from './input.js';
 export * from './mac-check.js';
 export * from './mvec.js';
 export * from './randbits.js';
+export * from './trunc.js';

@@ -91,11 +91,16 @@ async function xorM(s: MalSession, a: MShare, b: MShare): Promise<MShare> {
   return subM(addM(a, b), mulPublicM(ab, scalar128(2n)));
 }
 
+/** Steps 3-4 on the MACed pair bits of step 2 (3n elements, block j = [t_j]): two products. */
+export async function xorMaccedPairBits(s: MalSession, tm: MShare, n: number): Promise<MShare> {
+  const d = await xorM(s, sliceM(tm, 0, n), sliceM(tm, n, 2 * n)); // step 3
+  return xorM(s, d, sliceM(tm, 2 * n, 3 * n)); // step 4
+}
+
 /** Steps 2-4 on step 1's sharings (exported for tests that make a party deviate in step 1). */
 export async function xorPairBits(s: MalSession, t: Rep, n: number): Promise<MShare> {
   const tm = await macOfBody(s, t); // step 2 (registered for the MAC check)
-  const d = await xorM(s, sliceM(tm, 0, n), sliceM(tm, n, 2 * n)); // step 3
-  return xorM(s, d, sliceM(tm, 2 * n, 3 * n)); // step 4
+  return xorMaccedPairBits(s, tm, n);
 }
 
 /**

@@ -4,12 +4,13 @@
  * Z_2^128 (bits are arithmetic values equal to 0 or 1; docs/MALICIOUS.md).
  *
  * Construction: the XOR of three bits, one per pair of parties, each drawn
- * from that pair's PRG. This is the honest-majority way of making a random
- * shared bit from replicated sharing (the three shares of a random binary
- * replicated sharing, XORed in the arithmetic domain: the daBit/edaBit
- * generation for replicated secret sharing of Escudero, Ghosh, Keller,
- * Rachuri, Scholl, CRYPTO 2020, and of Rotaru and Wood, INDOCRYPT 2019),
- * with the MACs and products of SPDZ-wise replicated sharing (Dalskov,
+ * from that pair's PRG, so that no party knows all of them; the XOR is
+ * computed in the arithmetic domain. The idea is that of daBit generation
+ * with an honest majority (a random bit as the XOR of contributions no single
+ * party sees all of: Rotaru and Wood, INDOCRYPT 2019; Escudero, Ghosh,
+ * Keller, Rachuri, Scholl, CRYPTO 2020), here with the contributions taken
+ * from the replicated sharing's pair PRGs instead of inputs, and with the
+ * MACs and products of SPDZ-wise replicated sharing (Dalskov,
  * Escudero, Keller, PoPETs 2020, Pi_Mult) and AND = product,
  * XOR(a, b) = a + b - 2ab (Damgard et al., S&P 2019, bits over Z_2^k):
  *
@@ -54,10 +55,10 @@ import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
 import type { PartyContext } from '../context.js';
-import { alloc128, scalar128, type Vec128 } from './ring128.js';
-import { addM, mulPublicM, next, prev, subM, type MShare, type Rep } from './rep.js';
+import { alloc128, type Vec128 } from './ring128.js';
+import { addM, next, prev, subM, type MShare, type Rep } from './rep.js';
 import { macOfBody, macOfCost, mulCostM, mulM } from './product.js';
-import { sliceM } from './mvec.js';
+import { shlM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 
 export const randBitsCost = (n: number): Cost => addCost(macOfCost(3 * n), mulCostM(n), mulCostM(n));
@@ -88,7 +89,7 @@ export function pairBits(ctx: Pick<PartyContext, 'party' | 'pairPrg'>, n: number
 /** XOR of MACed bits: a + b - 2ab (one mulM). */
 async function xorM(s: MalSession, a: MShare, b: MShare): Promise<MShare> {
   const ab = await mulM(s, a, b);
-  return subM(addM(a, b), mulPublicM(ab, scalar128(2n)));
+  return subM(addM(a, b), shlM(ab, 1));
 }
 
 /** Steps 3-4 on the MACed pair bits of step 2 (3n elements, block j = [t_j]): two products. */

@@ -4,7 +4,9 @@
  * whose wrap-around is handled exactly with the mask's top bit (Escudero,
  * Ghosh, Keller, Rachuri, Scholl, CRYPTO 2020, probabilistic truncation over
  * Z_2^k; Dalskov, Escudero, Keller, PoPETs 2020, for its use in quantized
- * networks), on MACed replicated shares over Z_2^128.
+ * networks; the same identity as MP-SPDZ's TruncPrRing, which shifts the
+ * value to the top of its ring where we work at m bits), on MACed replicated
+ * shares over Z_2^128.
  *
  * Input: [x] with |x| < 2^(ell-1) as a signed value mod 2^k (k = 64: only the
  * low 64 bits are guaranteed by the MAC check; the high 64 may carry an
@@ -53,11 +55,11 @@ import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert, MpcError } from '../errors.js';
 import { alloc128, len128, scalar128, sub128, type Vec128 } from './ring128.js';
-import { addM, addPublicM, mulPublicM, randomRep, subM, type MShare, type Rep } from './rep.js';
+import { addM, addPublicM, randomRep, subM, type MShare } from './rep.js';
 import { macOfBody, macOfCost } from './product.js';
 import { openBody, openCost } from './open.js';
 import { pairBits, randBitsCost, xorMaccedPairBits } from './randbits.js';
-import { concatReps, sliceM } from './mvec.js';
+import { concatReps, shlM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 
 /**
@@ -100,23 +102,6 @@ function checkParams(s: MalSession, step: string, n: number, f: number, ell: num
   assert(Number.isInteger(ell) && ell >= 2 && ell <= MAX_TRUNC_ELL, 'E_BAD_ARGUMENT', `malicious.trunc: ell must be an integer in [2, ${MAX_TRUNC_ELL}] (ell + 1 mask bits within k = 64), got ${ell}`, ctx);
   assert(Number.isInteger(f) && f >= 1 && f <= ell - 1, 'E_BAD_ARGUMENT', `malicious.trunc: f must be an integer in [1, ell - 1] = [1, ${ell - 1}], got ${f}`, ctx);
 }
-
-/** out = v << j mod 2^128 (0 <= j < 128). */
-function shl128(v: Vec128, j: number): Vec128 {
-  const out = alloc128(len128(v));
-  const q = j >>> 5, r = j & 31;
-  for (let e = 0; e < v.length; e += 4) {
-    for (let w = 3; w >= q; w--) {
-      const lo = v[e + w - q]!;
-      const below = r === 0 || w - q - 1 < 0 ? 0 : v[e + w - q - 1]! >>> (32 - r);
-      out[e + w] = ((lo << r) | below) >>> 0;
-    }
-  }
-  return out;
-}
-
-const shlRep = (x: Rep, j: number): Rep => ({ a: shl128(x.a, j), b: shl128(x.b, j) });
-const shlM = (x: MShare, j: number): MShare => ({ n: x.n, x: shlRep(x.x, j), m: shlRep(x.m, j) });
 
 /** sum_{i in [from, to)} 2^(i - from) [bits block i] (block i = elements i n .. i n + n), local. */
 function weighted(bits: MShare, n: number, from: number, to: number): MShare {
@@ -211,7 +196,7 @@ export function truncM(s: MalSession, x: MShare, f: number, ell: number = TRUNC_
     const w = keepWhere(mk.top, notTop);
     // Step 4: z = c' - r' + 2^(m-f) w - 2^(ell-1-f).
     const pub = sub128(cShift, constant(n, 1n << BigInt(ell - 1 - f)), alloc128(n));
-    return addPublicM(s.party, s.alpha, subM(mulPublicM(w, scalar128(1n << BigInt(m - f))), mk.rShift), pub, s.ctx.kernels);
+    return addPublicM(s.party, s.alpha, subM(shlM(w, m - f), mk.rShift), pub, s.ctx.kernels);
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * Malicious-mode random bits and truncation next to the semi-honest
- * truncations: `npx tsx bench/malicious-prims.ts [--quick] [--n N]`.
+ * truncations: `npx tsx bench/malicious-prims.ts [--quick] [--n N] [--reps R]`.
  * Three parties in one process on the in-memory transport (no network
  * time: this measures computation and counts bytes). For each operation on
  * n elements: µs per element (median of the timed runs, the slowest party),
@@ -27,7 +27,8 @@ import { TRUNC_ELL, truncM, truncMaskM, type TruncMask } from '../protocol/malic
 const quick = process.argv.includes('--quick');
 const nArg = process.argv.indexOf('--n');
 const N = nArg > 0 ? Number(process.argv[nArg + 1]) : quick ? 200 : 2000;
-const REPS = quick ? 1 : 3;
+const repsArg = process.argv.indexOf('--reps');
+const REPS = repsArg > 0 ? Number(process.argv[repsArg + 1]) : quick ? 1 : 3;
 const F = 16;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -49,7 +49,8 @@
  *
  * Cost: mask 3 rounds, randBitsCost(m n) + macOfCost(n) (R's MAC rides in
  * the bits' macOf): 336 m n + 48 n bytes; online 1 round, openCost(n):
- * 48 n + 96 bytes. With ell = 48 (TRUNC_ELL): 16,512 n + 48 n mask bytes.
+ * 48 n + 96 bytes. With ell = 48 (TRUNC_ELL): 16,512 n mask bytes (16,464 n
+ * for the 49 n bits, 48 n for R's MAC).
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';

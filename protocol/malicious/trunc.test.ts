@@ -170,7 +170,7 @@ describe('truncM (TruncPr over Z_2^k with the mask\'s top bit): x / 2^f within o
       expect(await alone((s) => truncM(s, publicM(s, fromBigints(x)), f, ell)), `${n}, ${f}, ${ell}`).toEqual(truncCostM(n, f, ell));
       expect(await alone((s) => truncMaskM(s, n, f, ell))).toEqual(truncMaskCostM(n, f, ell));
     }
-    expect(truncCostM(1, 16)).toEqual({ rounds: 4, bytes: 336 * 49 + 48 + openCost(1).bytes });
+    expect(truncCostM(1, 16)).toEqual({ rounds: 4, bytes: 240 * 49 + 48 + openCost(1).bytes });
     expect(truncOnlineCostM(7)).toEqual(openCost(7));
   });
 

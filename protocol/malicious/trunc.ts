@@ -48,8 +48,8 @@
  * difference of inputs): truncM marks it used and refuses it again.
  *
  * Cost: mask 3 rounds, randBitsCost(m n) + macOfCost(n) (R's MAC rides in
- * the bits' macOf): 336 m n + 48 n bytes; online 1 round, openCost(n):
- * 48 n + 96 bytes. With ell = 48 (TRUNC_ELL): 16,512 n mask bytes (16,464 n
+ * the bits' macOf): 240 m n + 48 n bytes; online 1 round, openCost(n):
+ * 48 n + 96 bytes. With ell = 48 (TRUNC_ELL): 11,808 n mask bytes (11,760 n
  * for the 49 n bits, 48 n for R's MAC).
  */
 import type { Cost } from '../primitives/cost.js';
@@ -59,7 +59,7 @@ import { alloc128, len128, scalar128, sub128, type Vec128 } from './ring128.js';
 import { addM, addPublicM, randomRep, subM, type MShare } from './rep.js';
 import { macOfBody, macOfCost } from './product.js';
 import { openBody, openCost } from './open.js';
-import { pairBits, randBitsCost, xorMaccedPairBits } from './randbits.js';
+import { pairBits, parityM, randBitsCost } from './randbits.js';
 import { concatReps, shlM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 
@@ -118,8 +118,8 @@ async function maskBody(s: MalSession, n: number, f: number, ell: number): Promi
   const t = pairBits(s.ctx, nb);
   const R = randomRep(s.ctx, n);
   const macced = await macOfBody(s, concatReps([t, R]));
-  const bits = await xorMaccedPairBits(s, sliceM(macced, 0, 3 * nb), nb); // bit i of element e at i n + e
-  const Rm = sliceM(macced, 3 * nb, 3 * nb + n);
+  const bits = await parityM(s, sliceM(macced, 0, nb)); // bit i of element e at i n + e
+  const Rm = sliceM(macced, nb, nb + n);
   const r = addM(weighted(bits, n, 0, m), shlM(Rm, m));
   return { n, f, ell, r, rShift: weighted(bits, n, f, m), top: sliceM(bits, (m - 1) * n, m * n), used: false };
 }

@@ -85,9 +85,20 @@ function wrap(k: NativeAddon): RingKernels {
   };
 }
 
+/** The Z_2^128 kernels, when the addon has them (an addon built before them, a stale build/, has none: the callers fall back). */
+function wrap128(k: NativeAddon): Pick<RingKernels, 'gemm128' | 'mul128' | 'mulScalar128'> {
+  const { gemm128, mul128, mulScalar128 } = k;
+  if (typeof gemm128 !== 'function' || typeof mul128 !== 'function' || typeof mulScalar128 !== 'function') return {};
+  return {
+    gemm128(A, B, m, kk, n, out) { try { gemm128(A, B, m, kk, n, out); } catch (e) { rethrow(e); } },
+    mul128(a, b, out) { try { mul128(a, b, out); } catch (e) { rethrow(e); } },
+    mulScalar128(a, s, out) { try { mulScalar128(a, s, out); } catch (e) { rethrow(e); } },
+  };
+}
+
 /** The RingKernels over a loaded addon (runtime/native-addon.ts loads it). */
 export function nativeKernelsFromAddon(addon: NativeAddon): RingKernels {
-  return Object.freeze(wrap(addon));
+  return Object.freeze({ ...wrap(addon), ...wrap128(addon) });
 }
 
 /** Sets the addon's GEMM SIMD cap and/or thread count, errors as MpcError. */

@@ -2,7 +2,7 @@
  * Kernel micro-benchmarks: GEMM throughput (GMAC/s) of the native and TS
  * kernels, and ms per 1e5 elements of the PrivateCompare kernels.
  *   npx tsx bench/kernels.ts            (or: npm run bench:kernels)
- * Z_2^128 (the malicious mode): gemm128 and mul128 of the native addon
+ * Z_2^128 (the malicious mode): gemm128, mul128 and add128 of the native addon
  * beside the u64 ones of the same shape and the fallback that computes them
  * from 19 Z_2^64 products (protocol/malicious/gemm128.ts) on the native and
  * the TS kernels, all on one thread.
@@ -20,7 +20,7 @@ import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoad
 import { tsKernels } from '../protocol/kernels/ts.js';
 import type { RingKernels } from '../protocol/kernels/types.js';
 import { matmul128Gemm, mul128Kernels } from '../protocol/malicious/gemm128.js';
-import { alloc128, type Vec128 } from '../protocol/malicious/ring128.js';
+import { add128, alloc128, type Vec128 } from '../protocol/malicious/ring128.js';
 
 const QUICK = process.env.MPC_BENCH_QUICK === '1';
 const native = loadNativeKernels();
@@ -107,7 +107,7 @@ function bench128(m: number, k: number, n: number, ne: number): void {
     const { ms, cpuMs } = timeBoth(fn);
     return `  ${pad(name, 40)} ${(ops / ms / 1e6).toFixed(3).padStart(8)} G/s  ${ms.toFixed(2).padStart(9)} ms   ${(cpuMs > 0 ? (ops / cpuMs / 1e6).toFixed(3) : 'n/a').padStart(8)} G/CPU-s`;
   };
-  const fallback = (kk: RingKernels): RingKernels => ({ ...kk, gemm128: undefined, mul128: undefined, mulScalar128: undefined });
+  const fallback = (kk: RingKernels): RingKernels => ({ ...kk, gemm128: undefined, mul128: undefined, mulScalar128: undefined, add128: undefined, sub128: undefined });
   console.log(`Z_2^128 gemm ${m}x${k}x${n} (${(macs / 1e6).toFixed(1)}M MAC) and elementwise product of ${ne} elements, one thread:`);
   if (native) {
     const info = nativeKernelInfo()!;
@@ -118,10 +118,12 @@ function bench128(m: number, k: number, n: number, ne: number): void {
     if (native.mul128) console.log(line('native mul128', ne, () => native.mul128!(a, b, c)));
     console.log(line('native u64 mul', ne, () => native.mul(a64, b64, c64)));
     console.log(line('fallback: 19 native u64 muls', ne, () => mul128Kernels(fallback(native), a, b, c)));
+    if (native.add128) console.log(line('native add128', ne, () => native.add128!(a, b, c)));
     configureNativeKernels({ threads: info.threads });
   }
   console.log(line('ts fallback: 19 ts gemms', macs, () => matmul128Gemm(tsKernels, A, B, m, k, n, C)));
   console.log(line('ts fallback: 19 ts muls', ne, () => mul128Kernels(tsKernels, a, b, c)));
+  console.log(line('ts add128 (ring128.ts)', ne, () => add128(a, b, c)));
 }
 
 function benchCompare(kk: RingKernels, n: number): string {

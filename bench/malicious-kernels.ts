@@ -91,7 +91,7 @@ console.log(`matmulM ${m}x${k}x${n}, mulM ${ne} elements; three parties in one p
 const rows: [string, () => Promise<{ matmul: { ms: number; cpuMs: number }; mul: { ms: number; cpuMs: number } }>][] = [];
 if (native) {
   if (native.gemm128) rows.push(['malicious, native Z_2^128 kernels', () => malicious(native)]);
-  rows.push(['malicious, native Z_2^64 fallback', () => malicious({ ...native, gemm128: undefined, mul128: undefined, mulScalar128: undefined })]);
+  rows.push(['malicious, native Z_2^64 fallback', () => malicious({ ...native, gemm128: undefined, mul128: undefined, mulScalar128: undefined, add128: undefined, sub128: undefined })]);
 }
 rows.push(['malicious, TS fallback', () => malicious(tsKernels)]);
 if (native) rows.push(['semi-honest Z_2^64, native', () => semiHonest(native)]);

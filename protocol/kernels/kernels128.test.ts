@@ -1,6 +1,6 @@
 /**
  * The addon's Z_2^128 kernels (native/ring128.cc: gemm128, mul128,
- * mulScalar128) against a BigInt oracle, on random and edge values (0, 1,
+ * mulScalar128, add128, sub128) against a BigInt oracle, on random and edge values (0, 1,
  * 2^64 - 1, 2^64, 2^127, 2^128 - 1 and neighbours: carries across every
  * word), on every GEMM level the CPU has (the 128-bit kernel is the same
  * portable code on each; the switch must not change it) and 1-3 threads;
@@ -131,6 +131,22 @@ describe.skipIf(!NATIVE)(`Z_2^128 native kernels (native/ring128.cc) against a B
     expect(bigs(a)).toEqual(xs.map((x) => mod(-x)));
   });
 
+  it('add128 and sub128 equal the oracle on every pair of edge values (carries across every word), random values, size 0, in place', () => {
+    const xs: bigint[] = [], ys: bigint[] = [];
+    for (const x of EDGES) for (const y of EDGES) { xs.push(x); ys.push(y); }
+    xs.push(...random(101));
+    ys.push(...random(101));
+    const out = new Uint32Array(4 * xs.length);
+    NATIVE!.add128!(words(xs), words(ys), out);
+    expect(bigs(out)).toEqual(xs.map((x, i) => mod(x + ys[i]!)));
+    NATIVE!.sub128!(words(xs), words(ys), out);
+    expect(bigs(out)).toEqual(xs.map((x, i) => mod(x - ys[i]!)));
+    const b = words(ys);
+    NATIVE!.sub128!(words(xs), b, b);
+    expect(bigs(b)).toEqual(xs.map((x, i) => mod(x - ys[i]!)));
+    NATIVE!.add128!(new Uint32Array(0), new Uint32Array(0), new Uint32Array(0));
+  });
+
   it('refuses bad arguments with coded errors (MpcError through the RingKernels wrapper) and leaves out untouched', () => {
     const code = (fn: () => void): string | null => {
       try { fn(); } catch (e) { return isMpcError(e) ? `${e.code}: ${e.message}` : `not an MpcError: ${String(e)}`; }
@@ -142,6 +158,8 @@ describe.skipIf(!NATIVE)(`Z_2^128 native kernels (native/ring128.cc) against a B
     expect(code(() => NATIVE!.gemm128!(new Uint32Array(4), new Uint32Array(4), 1, -1, 1, out))).toBe('E_BAD_ARGUMENT: gemm128: expected k to be an integer in [0, 1099511627776]');
     expect(code(() => NATIVE!.mul128!(new Uint32Array(6), new Uint32Array(6), new Uint32Array(6)))).toBe('E_SHAPE: mul128: expected a.length to be a multiple of 4 (4 words per element), got 6');
     expect(code(() => NATIVE!.mulScalar128!(new Uint32Array(8), new Uint32Array(2), out))).toBe('E_SHAPE: mulScalar128: expected s of length 4, got 2');
+    expect(code(() => NATIVE!.add128!(new Uint32Array(8), new Uint32Array(4), out))).toBe('E_SHAPE: add128: expected b of length 8, got 4');
+    expect(code(() => NATIVE!.sub128!(new Uint32Array(5), new Uint32Array(5), new Uint32Array(5)))).toBe('E_SHAPE: sub128: expected a.length to be a multiple of 4 (4 words per element), got 5');
     expect(Array.from(out)).toEqual(Array(8).fill(7));
   });
 });

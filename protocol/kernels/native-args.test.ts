@@ -36,6 +36,7 @@ describe.skipIf(!addon)(`native addon argument table (binding.cc)${addon ? '' : 
     ['Z_2^128 word arrays: element type', 'gemm128', [U64(8), U32(12), 1, 2, 3, U32(12)], 'E_DTYPE', 'gemm128: expected A to be a Uint32Array'],
     ['Z_2^128 sizes from integer arguments, 4 words per element', 'gemm128', [U32(16), U32(24), 2, 2, 3, U32(20)], 'E_SHAPE', 'gemm128: expected out (4*m*n) of length 24, got 20'],
     ['Z_2^128 whole elements (a function-specific rule after the table)', 'mul128', [U32(6), U32(6), U32(6)], 'E_SHAPE', 'mul128: expected a.length to be a multiple of 4 (4 words per element), got 6'],
+    ['Z_2^128 elementwise: same length as another argument', 'add128', [U32(8), U32(8), U32(4)], 'E_SHAPE', 'add128: expected out of length 8, got 4'],
     ['Z_2^128 scalar: fixed length of one element', 'mulScalar128', [U32(8), U32(3), U32(8)], 'E_SHAPE', 'mulScalar128: expected s of length 4, got 3'],
   ];
   it.each(cases)('%s: %s', (_what, fn, args, code, message) => {

@@ -85,15 +85,18 @@ function wrap(k: NativeAddon): RingKernels {
   };
 }
 
-/** The Z_2^128 kernels, when the addon has them (an addon built before them, a stale build/, has none: the callers fall back). */
-function wrap128(k: NativeAddon): Pick<RingKernels, 'gemm128' | 'mul128' | 'mulScalar128'> {
-  const { gemm128, mul128, mulScalar128 } = k;
-  if (typeof gemm128 !== 'function' || typeof mul128 !== 'function' || typeof mulScalar128 !== 'function') return {};
-  return {
-    gemm128(A, B, m, kk, n, out) { try { gemm128(A, B, m, kk, n, out); } catch (e) { rethrow(e); } },
-    mul128(a, b, out) { try { mul128(a, b, out); } catch (e) { rethrow(e); } },
-    mulScalar128(a, s, out) { try { mulScalar128(a, s, out); } catch (e) { rethrow(e); } },
-  };
+/** The Z_2^128 kernels the addon has (one built before them, a stale build/, has none: the callers fall back). */
+function wrap128(k: NativeAddon): Pick<RingKernels, 'gemm128' | 'mul128' | 'mulScalar128' | 'add128' | 'sub128'> {
+  const checked = <A extends unknown[]>(f: ((...a: A) => void) | undefined): ((...a: A) => void) | undefined =>
+    typeof f !== 'function' ? undefined : (...a: A) => { try { f(...a); } catch (e) { rethrow(e); } };
+  const out: Pick<RingKernels, 'gemm128' | 'mul128' | 'mulScalar128' | 'add128' | 'sub128'> = {};
+  const gemm128 = checked(k.gemm128), mul128 = checked(k.mul128), mulScalar128 = checked(k.mulScalar128), add128 = checked(k.add128), sub128 = checked(k.sub128);
+  if (gemm128) out.gemm128 = gemm128;
+  if (mul128) out.mul128 = mul128;
+  if (mulScalar128) out.mulScalar128 = mulScalar128;
+  if (add128) out.add128 = add128;
+  if (sub128) out.sub128 = sub128;
+  return out;
 }
 
 /** The RingKernels over a loaded addon (runtime/native-addon.ts loads it). */

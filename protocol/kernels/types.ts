@@ -151,6 +151,10 @@ export interface RingKernels {
   mul128?(a: Uint32Array, b: Uint32Array, out: Uint32Array): void;
   /** out = s * a mod 2^128 for one scalar s (4 words); out may be a. */
   mulScalar128?(a: Uint32Array, s: Uint32Array, out: Uint32Array): void;
+  /** out = a + b mod 2^128, elementwise; out may be a or b. */
+  add128?(a: Uint32Array, b: Uint32Array, out: Uint32Array): void;
+  /** out = a - b mod 2^128, elementwise; out may be a or b. */
+  sub128?(a: Uint32Array, b: Uint32Array, out: Uint32Array): void;
 
   /**
    * Rejection sampling for the PRG: consume `raw` bytes in order, appending

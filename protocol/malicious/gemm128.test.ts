@@ -1,6 +1,7 @@
 /**
  * gemm128.ts's callers give the same bits whichever kernels they get: the
- * native Z_2^128 kernels (RingKernels.gemm128 / mul128 / mulScalar128), the
+ * native Z_2^128 kernels (RingKernels.gemm128 / mul128 / mulScalar128 /
+ * add128 / sub128), the
  * fallback on the native Z_2^64 kernels (the same addon with the 128-bit
  * members left out, as an addon built before them), and the fallback on the
  * TS kernels; all equal ring128.ts's limb products and a BigInt oracle, and
@@ -12,8 +13,8 @@ import { loadNativeKernels } from '../../runtime/native-addon.js';
 import { isMpcError } from '../errors.js';
 import { tsKernels } from '../kernels/ts.js';
 import type { RingKernels } from '../kernels/types.js';
-import { matmul128Gemm, mul128Kernels, mulScalar128Kernels } from './gemm128.js';
-import { alloc128, fromBigints, matmul128, mul128, mulScalar128, scalar128, toBigints } from './ring128.js';
+import { add128Kernels, matmul128Gemm, mul128Kernels, mulScalar128Kernels, sub128Kernels } from './gemm128.js';
+import { add128, alloc128, fromBigints, matmul128, mul128, mulScalar128, scalar128, sub128, toBigints } from './ring128.js';
 
 const M = (1n << 128n) - 1n;
 const mod = (x: bigint): bigint => BigInt.asUintN(128, x);
@@ -21,14 +22,15 @@ const EDGES = [0n, 1n, M, (1n << 64n) - 1n, 1n << 64n, 1n << 127n, (1n << 127n) 
 const random = (n: number): bigint[] => Array.from({ length: n }, () => BigInt('0x' + randomBytes(16).toString('hex')));
 
 const NATIVE = loadNativeKernels();
-const withoutWide = (k: RingKernels): RingKernels => ({ ...k, gemm128: undefined, mul128: undefined, mulScalar128: undefined });
+const withoutWide = (k: RingKernels): RingKernels => ({ ...k, gemm128: undefined, mul128: undefined, mulScalar128: undefined, add128: undefined, sub128: undefined });
 const SETS: [string, RingKernels][] = [['ts (fallback)', tsKernels]];
 if (NATIVE) SETS.push(['native Z_2^128', NATIVE], ['native Z_2^64 (fallback)', withoutWide(NATIVE)]);
 
 describe('gemm128.ts: native Z_2^128 kernels, and the Z_2^64 fallback, equal ring128.ts and the oracle', () => {
   it(`the kernel sets under test: ${SETS.map(([n]) => n).join(', ')}${NATIVE ? '' : ' (native addon not built: only the TS fallback)'}`, () => {
     expect(NATIVE === null || typeof NATIVE.gemm128 === 'function').toBe(true);
-    expect(SETS.filter(([, k]) => k.gemm128 === undefined).length).toBe(NATIVE ? 2 : 1);
+    expect(NATIVE === null || (typeof NATIVE.add128 === 'function' && typeof NATIVE.sub128 === 'function')).toBe(true);
+    expect(SETS.filter(([, k]) => k.gemm128 === undefined && k.add128 === undefined).length).toBe(NATIVE ? 2 : 1);
   });
 
   it.each(SETS)('matmul128Gemm on %s: shapes 0, 1, odd, k past the native tile, edge values', (_name, kernels) => {
@@ -63,6 +65,20 @@ describe('gemm128.ts: native Z_2^128 kernels, and the Z_2^64 fallback, equal rin
     }
   });
 
+  it.each(SETS)('add128Kernels and sub128Kernels on %s: every pair of edge values and random ones, in place', (_name, kernels) => {
+    const xs: bigint[] = [], ys: bigint[] = [];
+    for (const x of EDGES) for (const y of EDGES) { xs.push(x); ys.push(y); }
+    xs.push(...random(37));
+    ys.push(...random(37));
+    const a = fromBigints(xs), b = fromBigints(ys);
+    const sum = add128Kernels(kernels, a, b, alloc128(xs.length)), diff = sub128Kernels(kernels, a, b, alloc128(xs.length));
+    expect(sum).toEqual(add128(a, b, alloc128(xs.length)));
+    expect(diff).toEqual(sub128(a, b, alloc128(xs.length)));
+    expect(toBigints(sum)).toEqual(xs.map((x, i) => mod(x + ys[i]!)));
+    expect(toBigints(diff)).toEqual(xs.map((x, i) => mod(x - ys[i]!)));
+    expect(toBigints(add128Kernels(kernels, a, b, a))).toEqual(toBigints(sum));
+  });
+
   it.each(SETS)('bad shapes on %s: E_SHAPE before any kernel runs', (_name, kernels) => {
     const code = (fn: () => void): string | null => {
       try { fn(); } catch (e) { return isMpcError(e) ? e.code : 'not an MpcError'; }
@@ -72,5 +88,7 @@ describe('gemm128.ts: native Z_2^128 kernels, and the Z_2^64 fallback, equal rin
     expect(code(() => mul128Kernels(kernels, alloc128(3), alloc128(2), alloc128(3)))).toBe('E_SHAPE');
     expect(code(() => mulScalar128Kernels(kernels, alloc128(3), alloc128(2), alloc128(3)))).toBe('E_SHAPE');
     expect(code(() => mulScalar128Kernels(kernels, alloc128(3), alloc128(1), alloc128(4)))).toBe('E_SHAPE');
+    expect(code(() => add128Kernels(kernels, alloc128(3), alloc128(3), alloc128(2)))).toBe('E_SHAPE');
+    expect(code(() => sub128Kernels(kernels, alloc128(2), alloc128(3), alloc128(2)))).toBe('E_SHAPE');
   });
 });

@@ -6,6 +6,9 @@
  * it is computed from Z_2^64 products (RingKernels.gemm / mul: the native
  * AVX-512 / AVX2 / NEON GEMM, or the TS one), as below. Both give the same
  * bits (gemm128.test.ts checks native, fallback and ring128.ts's matmul128).
+ * add128Kernels / sub128Kernels likewise use RingKernels.add128 / sub128 when
+ * present, else ring128.ts's add128 / sub128 (the protocols do not call them
+ * yet: product.ts, rep.ts and open.ts still call ring128.ts directly).
  *
  * Write a = sum_q a_q 2^(32q) (32-bit words a_0..a_3) and a_0 = a00 + 2^16 a01,
  * a_1 = a10 + 2^16 a11 (16-bit limbs). AB mod 2^128 = sum over shifts t of
@@ -27,7 +30,7 @@
  */
 import { assert } from '../errors.js';
 import type { RingKernels } from '../kernels/types.js';
-import { len128, type Vec128 } from './ring128.js';
+import { add128, len128, sub128, type Vec128 } from './ring128.js';
 
 
 /** A selection of each element: word q shifted right by `shift`, masked (a 32-bit word, or one of its 16-bit limbs). */
@@ -87,6 +90,22 @@ export function mulScalar128Kernels(kernels: Pick<RingKernels, 'mul' | 'add' | '
   const b = new Uint32Array(a.length) as Vec128;
   for (let i = 0; i < b.length; i += 4) b.set(sc, i);
   return mul128Kernels(kernels, a, b, out);
+}
+
+/** out = a + b mod 2^128: kernels.add128 when present, else ring128.ts's add128 (same bits). */
+export function add128Kernels(kernels: Pick<RingKernels, 'add128'>, a: Vec128, b: Vec128, out: Vec128): Vec128 {
+  assert(a.length === b.length && a.length === out.length, 'E_SHAPE', `ring128.add: lengths ${len128(a)}, ${len128(b)}, ${len128(out)} differ`);
+  if (!kernels.add128) return add128(a, b, out);
+  kernels.add128(a, b, out);
+  return out;
+}
+
+/** out = a - b mod 2^128: kernels.sub128 when present, else ring128.ts's sub128 (same bits). */
+export function sub128Kernels(kernels: Pick<RingKernels, 'sub128'>, a: Vec128, b: Vec128, out: Vec128): Vec128 {
+  assert(a.length === b.length && a.length === out.length, 'E_SHAPE', `ring128.sub: lengths ${len128(a)}, ${len128(b)}, ${len128(out)} differ`);
+  if (!kernels.sub128) return sub128(a, b, out);
+  kernels.sub128(a, b, out);
+  return out;
 }
 
 /** Sum over the plan of product(selection of A, selection of B) 2^t, mod 2^128, into out (size elements). */

@@ -3,6 +3,7 @@
 // and two `imul` on x86-64, `mul`/`umulh` + two `madd` on arm64, plus the
 // carries), so MPC_KERNEL_SIMD changes nothing here; only the thread count
 // (MPC_KERNEL_THREADS, configure()) applies, through gemm.cc's band split.
+// add128 / sub128 are `add` + `adc` (`adds` + `adc` on arm64) per element.
 //
 // gemm128 is blocked like the u64 GEMM (gemm.cc): a KC x NC block of B and an
 // MC x KC block of A are packed (as unsigned __int128, so the micro-kernel
@@ -176,6 +177,14 @@ void mul128(const uint32_t* a, const uint32_t* b, uint32_t* out, size_t n) {
 void mulScalar128(const uint32_t* a, const uint32_t* s, uint32_t* out, size_t n) {
   const u128 sv = load(s);
   for (size_t i = 0; i < n; i++) store(out + 4 * i, sv * load(a + 4 * i));
+}
+
+void add128(const uint32_t* a, const uint32_t* b, uint32_t* out, size_t n) {
+  for (size_t i = 0; i < n; i++) store(out + 4 * i, load(a + 4 * i) + load(b + 4 * i));
+}
+
+void sub128(const uint32_t* a, const uint32_t* b, uint32_t* out, size_t n) {
+  for (size_t i = 0; i < n; i++) store(out + 4 * i, load(a + 4 * i) - load(b + 4 * i));
 }
 
 }  // namespace securenn

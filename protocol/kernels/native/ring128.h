@@ -17,5 +17,8 @@ void gemm128(const uint32_t* A, const uint32_t* B, uint32_t* C, size_t m, size_t
 void mul128(const uint32_t* a, const uint32_t* b, uint32_t* out, size_t n);
 // out[i] = s * a[i] mod 2^128 for one scalar s (4 words); out may be a.
 void mulScalar128(const uint32_t* a, const uint32_t* s, uint32_t* out, size_t n);
+// out[i] = a[i] + b[i], a[i] - b[i] mod 2^128; out may be a or b.
+void add128(const uint32_t* a, const uint32_t* b, uint32_t* out, size_t n);
+void sub128(const uint32_t* a, const uint32_t* b, uint32_t* out, size_t n);
 
 }  // namespace securenn

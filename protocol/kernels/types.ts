@@ -141,7 +141,8 @@ export interface RingKernels {
   // ---- Z_2^128 (the malicious mode, protocol/malicious/) ----
   // Optional: only the native addon has them (native/ring128.cc). Without
   // them protocol/malicious/gemm128.ts computes the same bits from 19 Z_2^64
-  // products (gemm / mul above). Vectors in the layout of
+  // products (gemm / mul above), or sums and differences with ring128.ts's
+  // TS loops. Vectors in the layout of
   // protocol/malicious/ring128.ts: a Uint32Array of 4 words per element,
   // least significant first.
 

@@ -112,7 +112,12 @@ function bench128(m: number, k: number, n: number, ne: number): void {
   if (native) {
     const info = nativeKernelInfo()!;
     configureNativeKernels({ threads: 1 });
-    if (native.gemm128) console.log(line('native gemm128 (unsigned __int128)', macs, () => native.gemm128!(A, B, m, k, n, C)));
+    if (native.gemm128) {
+      console.log(line('native gemm128 (unsigned __int128)', macs, () => native.gemm128!(A, B, m, k, n, C)));
+      // Few rows (the unpacked loop): a dense layer of one image, 2 x 1024 x 64 (value and MAC rows).
+      const [fm, fk, fn] = [2, 1024, 64], fA = words(fm * fk), fB = words(fk * fn), fC = alloc128(fm * fn);
+      console.log(line(`native gemm128 ${fm}x${fk}x${fn} (few rows)`, fm * fk * fn, () => native.gemm128!(fA, fB, fm, fk, fn, fC)));
+    }
     console.log(line(`native u64 gemm (${info.simd}), same shape`, macs, () => native.gemm(A64, B64, m, k, n, C64)));
     console.log(line(`fallback: 19 native u64 gemms (${info.simd})`, macs, () => matmul128Gemm(fallback(native), A, B, m, k, n, C)));
     if (native.mul128) console.log(line('native mul128', ne, () => native.mul128!(a, b, c)));

@@ -137,10 +137,10 @@ void fill128(std::vector<uint32_t>& v, Fill f, size_t salt) {
   if (!h.empty()) std::memcpy(v.data(), h.data(), h.size() * sizeof(u64));
 }
 
-// Shapes around the 2x2 tile, k odd and past the k block (256), m past the row block (16), n past the column
-// block (256), and empty ones.
+// Few rows (m <= 6, unpacked) and more: shapes around the 2x2 tile, k odd and past the k block (256), m past the
+// row block (16), n past the column block (256) and the few-rows loop's column block (128), and empty ones.
 const Shape kShapes128[] = {{1, 1, 1}, {1, 7, 1}, {3, 5, 2}, {5, 1, 5}, {17, 9, 3}, {3, 257, 5}, {2, 513, 3}, {2, 3, 260},
-                            {37, 4, 2}, {40, 300, 33}, {5, 40, 520}, {0, 3, 4}, {3, 0, 4}, {3, 4, 0}};
+                            {7, 5, 3}, {9, 259, 7}, {37, 4, 2}, {40, 300, 33}, {8, 40, 520}, {5, 40, 520}, {0, 3, 4}, {3, 0, 4}, {3, 4, 0}};
 
 int check128(size_t* compared) {
   int failures = 0;

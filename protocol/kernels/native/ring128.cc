@@ -5,7 +5,7 @@
 // (MPC_KERNEL_THREADS, configure()) applies, through gemm.cc's band split.
 // add128 / sub128 are `add` + `adc` (`adds` + `adc` on arm64) per element.
 //
-// gemm128 is blocked like the u64 GEMM (gemm.cc): a KC x NC block of B and an
+// gemm128 (more than kSmallM rows; fewer: one plain loop, below) is blocked like the u64 GEMM (gemm.cc): a KC x NC block of B and an
 // MC x KC block of A are packed (as unsigned __int128, so the micro-kernel
 // reads aligned values), and an MR x NR register tile sums Winograd's inner
 // product (gemm-kernels.h), which holds in any commutative ring, Z_2^128
@@ -147,6 +147,28 @@ void gemmRange(const uint32_t* A, const uint32_t* B, uint32_t* C, size_t k, size
   }
 }
 
+// Few rows of C (m <= kSmallM): no packing (packing B and its Winograd column terms cost about as much as the
+// product when each B element meets only m rows); C[i, :] = sum_t A[i, t] * B[t, :], one product per MAC, summed
+// in a block of kSmallMCols column accumulators, on one thread. On the Xeon of BENCHMARKS.md it ran 2-5x the
+// packed path for m = 1 or 2 (the MAC check's 1 x K x c, a dense layer of one image) and the two met near m = 8.
+constexpr size_t kSmallM = 6, kSmallMCols = 128;
+
+void smallM(const uint32_t* A, const uint32_t* B, uint32_t* C, size_t m, size_t k, size_t n) {
+  u128 acc[kSmallMCols];
+  for (size_t j0 = 0; j0 < n; j0 += kSmallMCols) {
+    const size_t jn = std::min(kSmallMCols, n - j0);
+    for (size_t i = 0; i < m; i++) {
+      for (size_t j = 0; j < jn; j++) acc[j] = 0;
+      for (size_t t = 0; t < k; t++) {
+        const u128 a = load(A + 4 * (i * k + t));
+        const uint32_t* b = B + 4 * (t * n + j0);
+        for (size_t j = 0; j < jn; j++) acc[j] += a * load(b + 4 * j);
+      }
+      for (size_t j = 0; j < jn; j++) store(C + 4 * (i * n + j0 + j), acc[j]);
+    }
+  }
+}
+
 // A 128-bit product costs about six u64 multiply-adds of the u64 GEMM; the thread split counts it so.
 constexpr double kMacWeight = 6;
 
@@ -156,6 +178,10 @@ void gemm128(const uint32_t* A, const uint32_t* B, uint32_t* C, size_t m, size_t
   if (m == 0 || n == 0) return;
   std::memset(C, 0, m * n * 16);
   if (k == 0) return;
+  if (m <= kSmallM) {
+    smallM(A, B, C, m, k, n);
+    return;
+  }
   // Disjoint bands of C (rows if m >= n, else columns, on tile boundaries), as gemm.cc splits the u64 GEMM.
   const bool splitRows = m >= n;
   const size_t tile = splitRows ? MR : NR, extent = splitRows ? m : n;

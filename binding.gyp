@@ -15,12 +15,14 @@
       "target_name": "securenn_kernels",
       "sources": [
         "protocol/kernels/native/binding.cc",
+        "protocol/kernels/native/binding128.cc",
         "protocol/kernels/native/gemm.cc",
         "protocol/kernels/native/gemm-portable.cc",
         "protocol/kernels/native/gemm-x86.cc",
         "protocol/kernels/native/gemm-arm.cc",
         "protocol/kernels/native/ops.cc",
-        "protocol/kernels/native/prg.cc"
+        "protocol/kernels/native/prg.cc",
+        "protocol/kernels/native/ring128.cc"
       ],
       "cflags!": ["-O2", "-O0"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-O2", "-O0"],

@@ -2,6 +2,10 @@
  * Kernel micro-benchmarks: GEMM throughput (GMAC/s) of the native and TS
  * kernels, and ms per 1e5 elements of the PrivateCompare kernels.
  *   npx tsx bench/kernels.ts            (or: npm run bench:kernels)
+ * Z_2^128 (the malicious mode): gemm128, mul128 and add128 of the native addon
+ * beside the u64 ones of the same shape and the fallback that computes them
+ * from 19 Z_2^64 products (protocol/malicious/gemm128.ts) on the native and
+ * the TS kernels, all on one thread.
  * MPC_BENCH_QUICK=1 runs fewer repetitions. Each GEMM shape has a row per
  * SIMD level the CPU has, on one thread (x86: avx512, avx2, scalar; arm64:
  * neon, scalar), so their ratios come from one run; MPC_KERNEL_SIMD caps the
@@ -15,6 +19,8 @@ import os from 'node:os';
 import { configureNativeKernels, loadNativeKernels, nativeKernelInfo, nativeLoadError } from '../runtime/native-addon.js';
 import { tsKernels } from '../protocol/kernels/ts.js';
 import type { RingKernels } from '../protocol/kernels/types.js';
+import { matmul128Gemm, mul128Kernels } from '../protocol/malicious/gemm128.js';
+import { add128, alloc128, type Vec128 } from '../protocol/malicious/ring128.js';
 
 const QUICK = process.env.MPC_BENCH_QUICK === '1';
 const native = loadNativeKernels();
@@ -86,6 +92,45 @@ function benchGemm(label: string, m: number, k: number, n: number): void {
   console.log(`  ${row('ts', tsKernels)}`);
 }
 
+/** The Z_2^128 rows: one thread, GMAC/s per CPU-second (elementwise: products per CPU-ns). */
+function bench128(m: number, k: number, n: number, ne: number): void {
+  const words = (e: number): Vec128 => {
+    const v = alloc128(e);
+    randomFillSync(v);
+    return v;
+  };
+  const A = words(m * k), B = words(k * n), C = alloc128(m * n);
+  const A64 = rand64(m * k), B64 = rand64(k * n), C64 = new BigUint64Array(m * n);
+  const a = words(ne), b = words(ne), c = alloc128(ne), a64 = rand64(ne), b64 = rand64(ne), c64 = new BigUint64Array(ne);
+  const macs = m * k * n;
+  const line = (name: string, ops: number, fn: () => void): string => {
+    const { ms, cpuMs } = timeBoth(fn);
+    return `  ${pad(name, 40)} ${(ops / ms / 1e6).toFixed(3).padStart(8)} G/s  ${ms.toFixed(2).padStart(9)} ms   ${(cpuMs > 0 ? (ops / cpuMs / 1e6).toFixed(3) : 'n/a').padStart(8)} G/CPU-s`;
+  };
+  const fallback = (kk: RingKernels): RingKernels => ({ ...kk, gemm128: undefined, mul128: undefined, mulScalar128: undefined, add128: undefined, sub128: undefined });
+  console.log(`Z_2^128 gemm ${m}x${k}x${n} (${(macs / 1e6).toFixed(1)}M MAC) and elementwise product of ${ne} elements, one thread:`);
+  if (native) {
+    const info = nativeKernelInfo()!;
+    configureNativeKernels({ threads: 1 });
+    if (native.gemm128) {
+      console.log(line('native gemm128 (unsigned __int128)', macs, () => native.gemm128!(A, B, m, k, n, C)));
+      // Few rows (the unpacked loop): a dense layer of one image, 2 x 1024 x 64 (value and MAC rows).
+      const [fm, fk, fn] = [2, 1024, 64], fA = words(fm * fk), fB = words(fk * fn), fC = alloc128(fm * fn);
+      console.log(line(`native gemm128 ${fm}x${fk}x${fn} (few rows)`, fm * fk * fn, () => native.gemm128!(fA, fB, fm, fk, fn, fC)));
+    }
+    console.log(line(`native u64 gemm (${info.simd}), same shape`, macs, () => native.gemm(A64, B64, m, k, n, C64)));
+    console.log(line(`fallback: 19 native u64 gemms (${info.simd})`, macs, () => matmul128Gemm(fallback(native), A, B, m, k, n, C)));
+    if (native.mul128) console.log(line('native mul128', ne, () => native.mul128!(a, b, c)));
+    console.log(line('native u64 mul', ne, () => native.mul(a64, b64, c64)));
+    console.log(line('fallback: 19 native u64 muls', ne, () => mul128Kernels(fallback(native), a, b, c)));
+    if (native.add128) console.log(line('native add128', ne, () => native.add128!(a, b, c)));
+    configureNativeKernels({ threads: info.threads });
+  }
+  console.log(line('ts fallback: 19 ts gemms', macs, () => matmul128Gemm(tsKernels, A, B, m, k, n, C)));
+  console.log(line('ts fallback: 19 ts muls', ne, () => mul128Kernels(tsKernels, a, b, c)));
+  console.log(line('ts add128 (ring128.ts)', ne, () => add128(a, b, c)));
+}
+
 function benchCompare(kk: RingKernels, n: number): string {
   const r = rand64(n), beta = bytes(n, 2), x = rand64(n);
   const xb = new Uint8Array(n * 64), rb = bytes(n * 64, 67);
@@ -124,6 +169,8 @@ benchGemm('square-ish', 256, 1024, 256);
 benchGemm('conv 3x3x32->64 on 64x64 (im2col rows)', 4096, 288, 64);
 benchGemm('conv 3x3x16->32 on 28x28', 784, 144, 32);
 benchGemm('dense 1x1024x128', 1, 1024, 128);
+console.log();
+bench128(128, 256, 64, QUICK ? 20_000 : 100_000);
 console.log();
 const n = QUICK ? 20_000 : 100_000;
 console.log(`Z_p kernels, time per 1e5 elements (measured on ${n}):`);

@@ -56,6 +56,6 @@ echo "check-arm64: addon sources (${#sources[@]} files) built and linked for arm
 
 # 2. the GEMM equality driver under qemu
 gemm=()
-for s in "${sources[@]}"; do [[ "$(basename "$s")" == gemm*.cc ]] && gemm+=("$root/$s"); done
+for s in "${sources[@]}"; do [[ "$(basename "$s")" == gemm*.cc || "$(basename "$s")" == ring128.cc ]] && gemm+=("$root/$s"); done
 "$cxx" "${flags[@]}" -static "$src/gemm-check.cc" "${gemm[@]}" -o "$out/gemm-check"
 "$qemu" "$out/gemm-check" "$@"

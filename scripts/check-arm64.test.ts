@@ -27,7 +27,7 @@ function buildAndRun(flags: string[]): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'gemm-check-'));
   try {
     const exe = path.join(dir, 'gemm-check');
-    const srcs = ['gemm-check.cc', 'gemm.cc', 'gemm-portable.cc', 'gemm-x86.cc', 'gemm-arm.cc'].map((f) => path.join(native, f));
+    const srcs = ['gemm-check.cc', 'gemm.cc', 'gemm-portable.cc', 'gemm-x86.cc', 'gemm-arm.cc', 'ring128.cc'].map((f) => path.join(native, f));
     const build = spawnSync(CXX, [...flags, '-std=c++17', '-pthread', ...srcs, '-o', exe], { encoding: 'utf8' });
     expect(build.status, build.stderr).toBe(0);
     const run = spawnSync(exe, [], { encoding: 'utf8' });
@@ -45,7 +45,9 @@ describe('GEMM equality driver (gemm-check.cc: every SIMD level x 1-3 threads = 
   // The addon itself (-O3) is checked by protocol/kernels/kernels.test.ts; here the
   // driver's wider shapes run under the sanitizers when the compiler has them.
   it.skipIf(!!hostSkip)(`passes on this CPU${noSanitizers ? ' (-O2; no sanitizers)' : ' under AddressSanitizer and UBSan (packing, panel sizes, tile edges)'}${hostSkip}`, () => {
-    expect(buildAndRun(noSanitizers ? ['-O2'] : ['-O1', ...SAN])).toMatch(/gemm-check: OK \(\d+ products on levels scalar\.\.\w+ equal the reference\)/);
+    const out = buildAndRun(noSanitizers ? ['-O2'] : ['-O1', ...SAN]);
+    expect(out).toMatch(/gemm-check: OK \(\d+ products on levels scalar\.\.\w+ equal the reference\)/);
+    expect(out).toMatch(/gemm-check: Z_2\^128 OK \(\d+ products on levels scalar\.\.\w+ equal the reference\)/);
   }, 300_000);
 
   it.skipIf(!armTools)(`builds the addon sources for arm64 and passes there under qemu (scripts/check-arm64.sh)${armSkip}`, () => {
@@ -54,5 +56,6 @@ describe('GEMM equality driver (gemm-check.cc: every SIMD level x 1-3 threads = 
     expect(run.stdout).toContain('addon sources');
     expect(run.stdout).toMatch(/gemm-check: detected neon/);
     expect(run.stdout).toMatch(/gemm-check: OK \(\d+ products on levels scalar\.\.neon equal the reference\)/);
+    expect(run.stdout).toMatch(/gemm-check: Z_2\^128 OK \(\d+ products on levels scalar\.\.neon equal the reference\)/);
   }, 600_000);
 });

@@ -33,6 +33,11 @@ describe.skipIf(!addon)(`native addon argument table (binding.cc)${addon ? '' : 
     ['a function-specific rule after the table', 'privateCompare', [0, U8(64 * n), U64(n), U8(n), U8(64 * n), null, U8(64 * n).fill(64), U8(64 * n)], 'E_BAD_ARGUMENT', 'privateCompare: perm entries must be in [0, 63]'],
     ['per-element length named', 'privateCompareR4', [0, U8(48 * n), U64(n), U8(n), U8(16 * n), U8(n + 1), U8(16 * n), U8(16 * n)], 'E_SHAPE', 'privateCompareR4: expected rot (r.length) of length 2, got 3'],
     ['sizes from integer arguments', 'gemm', [U64(4), U64(6), 2, 2, 3, U64(5)], 'E_SHAPE', 'gemm: expected out (m*n) of length 6, got 5'],
+    ['Z_2^128 word arrays: element type', 'gemm128', [U64(8), U32(12), 1, 2, 3, U32(12)], 'E_DTYPE', 'gemm128: expected A to be a Uint32Array'],
+    ['Z_2^128 sizes from integer arguments, 4 words per element', 'gemm128', [U32(16), U32(24), 2, 2, 3, U32(20)], 'E_SHAPE', 'gemm128: expected out (4*m*n) of length 24, got 20'],
+    ['Z_2^128 whole elements (a function-specific rule after the table)', 'mul128', [U32(6), U32(6), U32(6)], 'E_SHAPE', 'mul128: expected a.length to be a multiple of 4 (4 words per element), got 6'],
+    ['Z_2^128 elementwise: same length as another argument', 'add128', [U32(8), U32(8), U32(4)], 'E_SHAPE', 'add128: expected out of length 8, got 4'],
+    ['Z_2^128 scalar: fixed length of one element', 'mulScalar128', [U32(8), U32(3), U32(8)], 'E_SHAPE', 'mulScalar128: expected s of length 4, got 3'],
   ];
   it.each(cases)('%s: %s', (_what, fn, args, code, message) => {
     expect(fails(fn, args)).toEqual({ code, message });
@@ -41,6 +46,8 @@ describe.skipIf(!addon)(`native addon argument table (binding.cc)${addon ? '' : 
   it('overlapping output and input: E_BAD_ARGUMENT naming both', () => {
     const b = U64(16);
     expect(fails('gemm', [b.subarray(0, 4), U64(6), 2, 2, 3, b.subarray(2, 8)])).toEqual({ code: 'E_BAD_ARGUMENT', message: 'gemm: out must not overlap A' });
+    const w = U32(64);
+    expect(fails('gemm128', [U32(16), w.subarray(0, 24), 2, 2, 3, w.subarray(20, 44)])).toEqual({ code: 'E_BAD_ARGUMENT', message: 'gemm128: out must not overlap B' });
     const z = U8(64 * n * 2);
     expect(fails('privateCompare', [0, U8(64 * n), U64(n), U8(n), U8(64 * n), z.subarray(0, 64 * n), U8(64 * n), z.subarray(10, 10 + 64 * n)])).toEqual({ code: 'E_BAD_ARGUMENT', message: 'privateCompare: d must not overlap u' });
     // out === a exactly is allowed for elementwise ops (no overlap rule there).

@@ -85,9 +85,23 @@ function wrap(k: NativeAddon): RingKernels {
   };
 }
 
+/** The Z_2^128 kernels the addon has (one built before them, a stale build/, has none: the callers fall back). */
+function wrap128(k: NativeAddon): Pick<RingKernels, 'gemm128' | 'mul128' | 'mulScalar128' | 'add128' | 'sub128'> {
+  const checked = <A extends unknown[]>(f: ((...a: A) => void) | undefined): ((...a: A) => void) | undefined =>
+    typeof f !== 'function' ? undefined : (...a: A) => { try { f(...a); } catch (e) { rethrow(e); } };
+  const out: Pick<RingKernels, 'gemm128' | 'mul128' | 'mulScalar128' | 'add128' | 'sub128'> = {};
+  const gemm128 = checked(k.gemm128), mul128 = checked(k.mul128), mulScalar128 = checked(k.mulScalar128), add128 = checked(k.add128), sub128 = checked(k.sub128);
+  if (gemm128) out.gemm128 = gemm128;
+  if (mul128) out.mul128 = mul128;
+  if (mulScalar128) out.mulScalar128 = mulScalar128;
+  if (add128) out.add128 = add128;
+  if (sub128) out.sub128 = sub128;
+  return out;
+}
+
 /** The RingKernels over a loaded addon (runtime/native-addon.ts loads it). */
 export function nativeKernelsFromAddon(addon: NativeAddon): RingKernels {
-  return Object.freeze(wrap(addon));
+  return Object.freeze({ ...wrap(addon), ...wrap128(addon) });
 }
 
 /** Sets the addon's GEMM SIMD cap and/or thread count, errors as MpcError. */

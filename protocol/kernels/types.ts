@@ -138,6 +138,25 @@ export interface RingKernels {
   /** d = d + mask (or d - mask when subtract) mod p, in place; all entries in [0, p-1]. */
   maskZp(d: Uint8Array, mask: Uint8Array, subtract: boolean): void;
 
+  // ---- Z_2^128 (the malicious mode, protocol/malicious/) ----
+  // Optional: only the native addon has them (native/ring128.cc). Without
+  // them protocol/malicious/gemm128.ts computes the same bits from 19 Z_2^64
+  // products (gemm / mul above), or sums and differences with ring128.ts's
+  // TS loops. Vectors in the layout of
+  // protocol/malicious/ring128.ts: a Uint32Array of 4 words per element,
+  // least significant first.
+
+  /** out[m x n] = A[m x k] . B[k x n] mod 2^128 (4mk, 4kn, 4mn words); out must not overlap A or B. */
+  gemm128?(A: Uint32Array, B: Uint32Array, m: number, k: number, n: number, out: Uint32Array): void;
+  /** out = a * b mod 2^128, elementwise (a.length a multiple of 4); out may be a or b. */
+  mul128?(a: Uint32Array, b: Uint32Array, out: Uint32Array): void;
+  /** out = s * a mod 2^128 for one scalar s (4 words); out may be a. */
+  mulScalar128?(a: Uint32Array, s: Uint32Array, out: Uint32Array): void;
+  /** out = a + b mod 2^128, elementwise; out may be a or b. */
+  add128?(a: Uint32Array, b: Uint32Array, out: Uint32Array): void;
+  /** out = a - b mod 2^128, elementwise; out may be a or b. */
+  sub128?(a: Uint32Array, b: Uint32Array, out: Uint32Array): void;
+
   /**
    * Rejection sampling for the PRG: consume `raw` bytes in order, appending
    * table[b] to out[filled..] unless table[b] is 255 (rejected), until out is

@@ -1,8 +1,14 @@
 /**
- * Matrix product mod 2^128 on a Z_2^64 GEMM (RingKernels.gemm: the native
- * AVX-512 / AVX2 / NEON kernels when the runtime handed them in, the TS one
- * otherwise), so the malicious mode's matrix products run at the speed of
- * the semi-honest ones times the number of GEMMs, without a kernel of its own.
+ * The malicious mode's products mod 2^128 on the context's kernels. When the
+ * kernels have the Z_2^128 ones (RingKernels.gemm128 / mul128 / mulScalar128:
+ * the native addon's unsigned __int128 kernels, protocol/kernels/native/ring128.cc)
+ * they do the product; otherwise (the TS kernels, an addon built before them)
+ * it is computed from Z_2^64 products (RingKernels.gemm / mul: the native
+ * AVX-512 / AVX2 / NEON GEMM, or the TS one), as below. Both give the same
+ * bits (gemm128.test.ts checks native, fallback and ring128.ts's matmul128).
+ * add128Kernels / sub128Kernels likewise use RingKernels.add128 / sub128 when
+ * present, else ring128.ts's add128 / sub128 (the protocols do not call them
+ * yet: product.ts, rep.ts and open.ts still call ring128.ts directly).
  *
  * Write a = sum_q a_q 2^(32q) (32-bit words a_0..a_3) and a_0 = a00 + 2^16 a01,
  * a_1 = a10 + 2^16 a11 (16-bit limbs). AB mod 2^128 = sum over shifts t of
@@ -24,7 +30,7 @@
  */
 import { assert } from '../errors.js';
 import type { RingKernels } from '../kernels/types.js';
-import { len128, type Vec128 } from './ring128.js';
+import { add128, len128, sub128, type Vec128 } from './ring128.js';
 
 
 /** A selection of each element: word q shifted right by `shift`, masked (a 32-bit word, or one of its 16-bit limbs). */
@@ -52,25 +58,54 @@ const PLAN: [number, [Sel, Sel][]][] = [
   [96, [[W(0), W(3)], [W(1), W(2)], [W(2), W(1)], [W(3), W(0)]]],
 ];
 
-/** out = A B mod 2^128 (A m x k, B k x n, row-major) through 19 Z_2^64 GEMMs of `kernels`. */
-export function matmul128Gemm(kernels: Pick<RingKernels, 'gemm' | 'add'>, A: Vec128, B: Vec128, m: number, k: number, n: number, out: Vec128): Vec128 {
+/** out = A B mod 2^128 (A m x k, B k x n, row-major): kernels.gemm128 when present, else 19 Z_2^64 GEMMs of `kernels`. */
+export function matmul128Gemm(kernels: Pick<RingKernels, 'gemm' | 'add' | 'gemm128'>, A: Vec128, B: Vec128, m: number, k: number, n: number, out: Vec128): Vec128 {
   assert(len128(A) === m * k && len128(B) === k * n && len128(out) === m * n, 'E_SHAPE', `ring128.matmul: expected ${m}x${k} by ${k}x${n} into ${m}x${n}, got ${len128(A)}, ${len128(B)}, ${len128(out)} elements`);
   assert(k < 1 << 30, 'E_SHAPE', `ring128.matmul: inner dimension ${k} is 2^30 or more`);
+  if (kernels.gemm128) {
+    kernels.gemm128(A, B, m, k, n, out);
+    return out;
+  }
   return viaZ64(kernels, A, B, m * n, (a, b, o) => kernels.gemm(a, b, m, k, n, o), out);
 }
 
-/** out = a * b mod 2^128 elementwise through 19 Z_2^64 elementwise products of `kernels` (the same plan with k = 1). */
-export function mul128Kernels(kernels: Pick<RingKernels, 'mul' | 'add'>, a: Vec128, b: Vec128, out: Vec128): Vec128 {
+/** out = a * b mod 2^128 elementwise: kernels.mul128 when present, else 19 Z_2^64 elementwise products of `kernels` (the same plan with k = 1). */
+export function mul128Kernels(kernels: Pick<RingKernels, 'mul' | 'add' | 'mul128'>, a: Vec128, b: Vec128, out: Vec128): Vec128 {
   assert(a.length === b.length && a.length === out.length, 'E_SHAPE', `ring128.mul: lengths ${len128(a)}, ${len128(b)}, ${len128(out)} differ`);
+  if (kernels.mul128) {
+    kernels.mul128(a, b, out);
+    return out;
+  }
   return viaZ64(kernels, a, b, len128(a), (x, y, o) => kernels.mul(x, y, o), out);
 }
 
-/** out = s * a mod 2^128 for one public or shared scalar s (a 1-element vector), through mul128Kernels. */
-export function mulScalar128Kernels(kernels: Pick<RingKernels, 'mul' | 'add'>, a: Vec128, sc: Vec128, out: Vec128): Vec128 {
+/** out = s * a mod 2^128 for one public or shared scalar s (a 1-element vector): kernels.mulScalar128 when present, else through mul128Kernels. */
+export function mulScalar128Kernels(kernels: Pick<RingKernels, 'mul' | 'add' | 'mul128' | 'mulScalar128'>, a: Vec128, sc: Vec128, out: Vec128): Vec128 {
   assert(sc.length === 4, 'E_SHAPE', `ring128.mulScalar: the scalar has ${len128(sc)} elements, expected 1`);
+  assert(a.length === out.length, 'E_SHAPE', `ring128.mulScalar: lengths ${len128(a)} and ${len128(out)} differ`);
+  if (kernels.mulScalar128) {
+    kernels.mulScalar128(a, sc, out);
+    return out;
+  }
   const b = new Uint32Array(a.length) as Vec128;
   for (let i = 0; i < b.length; i += 4) b.set(sc, i);
   return mul128Kernels(kernels, a, b, out);
+}
+
+/** out = a + b mod 2^128: kernels.add128 when present, else ring128.ts's add128 (same bits). */
+export function add128Kernels(kernels: Pick<RingKernels, 'add128'>, a: Vec128, b: Vec128, out: Vec128): Vec128 {
+  assert(a.length === b.length && a.length === out.length, 'E_SHAPE', `ring128.add: lengths ${len128(a)}, ${len128(b)}, ${len128(out)} differ`);
+  if (!kernels.add128) return add128(a, b, out);
+  kernels.add128(a, b, out);
+  return out;
+}
+
+/** out = a - b mod 2^128: kernels.sub128 when present, else ring128.ts's sub128 (same bits). */
+export function sub128Kernels(kernels: Pick<RingKernels, 'sub128'>, a: Vec128, b: Vec128, out: Vec128): Vec128 {
+  assert(a.length === b.length && a.length === out.length, 'E_SHAPE', `ring128.sub: lengths ${len128(a)}, ${len128(b)}, ${len128(out)} differ`);
+  if (!kernels.sub128) return sub128(a, b, out);
+  kernels.sub128(a, b, out);
+  return out;
 }
 
 /** Sum over the plan of product(selection of A, selection of B) 2^t, mod 2^128, into out (size elements). */

@@ -12,9 +12,9 @@
  *
  * Every operation is mod 2^128; only the low 64 bits carry a fixed-point
  * value (`low64`), the high bits are the SPDZ_2k slack. The protocols run
- * their products on the context's Z_2^64 kernels instead (gemm128.ts, equal
- * bit for bit); the products here are the reference for those. No C++ kernel
- * with unsigned __int128 is written yet.
+ * their products on the context's kernels instead (gemm128.ts: the native
+ * unsigned __int128 kernels when present, else Z_2^64 products; equal bit
+ * for bit); the products here are the reference for those.
  */
 import { assert } from '../errors.js';
 import type { Prg } from '../correlated/prg.js';

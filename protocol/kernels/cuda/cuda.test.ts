@@ -144,6 +144,13 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
     expect(cudaKernelsFromAddon(standIn(), device, { cpu: tsKernels, thresholds: { mul: 5 } }).thresholds.mul).toBe(5);
   });
 
+  it('the Z_2^128 kernels (malicious mode; no GPU version) are the CPU set\'s: present over the native addon, absent over the TS kernels', () => {
+    expect(cudaKernelsFromAddon(standIn(), device, { cpu: tsKernels }).gemm128).toBeUndefined();
+    const stub = { ...tsKernels, name: 'native' as const, gemm128: () => {}, mul128: () => {}, mulScalar128: () => {}, add128: () => {}, sub128: () => {} };
+    const k = cudaKernelsFromAddon(standIn(), device, { cpu: stub });
+    for (const op of ['gemm128', 'mul128', 'mulScalar128', 'add128', 'sub128'] as const) expect(k[op], op).toBe(stub[op]);
+  });
+
   it('a failing GPU call is recomputed on the CPU (or thrown as E_NATIVE when strict)', () => {
     const boom = () => { throw Object.assign(new Error('cuda: cudaMalloc failed: out of memory'), { code: 'E_NATIVE' }); };
     const addon = standIn({ mul: boom });

@@ -275,6 +275,8 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     digitShareZp16: (x, r, out) => cpu.digitShareZp16(x, r, out),
     privateCompareR4: (j, xl, r, beta, s, rot, mask, d) => cpu.privateCompareR4(j, xl, r, beta, s, rot, mask, d),
     zeroTest16: (d0, d1, out) => cpu.zeroTest16(d0, d1, out),
+    // Z_2^128 (malicious mode): no GPU kernels; those of the CPU set it has.
+    ...Object.fromEntries((['gemm128', 'mul128', 'mulScalar128', 'add128', 'sub128'] as const).filter((op) => cpu[op]).map((op) => [op, cpu[op]])),
   };
   return kernels;
 }

@@ -1,12 +1,16 @@
 // Standalone equality driver and micro-benchmark for the GEMM kernels, with no
-// Node: it links gemm.cc and the micro-kernel files exactly as the addon does,
-// so it can be cross-compiled and run under qemu-user where Node cannot
-// (scripts/check-arm64.sh). Not part of the addon (binding.gyp leaves it out).
+// Node: it links gemm.cc, the micro-kernel files and ring128.cc (the Z_2^128
+// kernels) exactly as the addon does, so it can be cross-compiled and run
+// under qemu-user where Node cannot (scripts/check-arm64.sh). Not part of the
+// addon (binding.gyp leaves it out).
 //
-//   g++ -O3 -std=c++17 -pthread gemm-check.cc gemm.cc gemm-x86.cc gemm-arm.cc -o gemm-check
+//   g++ -O3 -std=c++17 -pthread gemm-check.cc gemm.cc gemm-portable.cc gemm-x86.cc gemm-arm.cc ring128.cc -o gemm-check
 //   ./gemm-check            every SIMD level the CPU has x threads 1..3, against
 //                           a naive u64 reference on random and edge inputs;
-//                           prints "gemm-check: OK ..." and exits 0, else 1.
+//                           prints "gemm-check: OK ..." and exits 0, else 1;
+//                           then the same for the Z_2^128 kernels against a
+//                           naive unsigned __int128 reference ("gemm-check:
+//                           Z_2^128 OK ...").
 //   ./gemm-check --bench    GMAC/s per SIMD level on one thread (thread CPU
 //                           time, best of 5); --bench=avx2 (or another level
 //                           name) benchmarks that level only.
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "ring128.h"
 
 using securenn::SimdLevel;
 using u64 = uint64_t;
@@ -116,6 +121,71 @@ int check(size_t* compared) {
   return failures;
 }
 
+// ---- Z_2^128 (ring128.cc): 4 little-endian 32-bit words per element ----
+using u128 = unsigned __int128;
+
+u128 get128(const std::vector<uint32_t>& v, size_t e) {
+  u128 x = 0;
+  for (int w = 3; w >= 0; w--) x = (x << 32) | v[4 * e + w];
+  return x;
+}
+
+// Words of random, zero, all-ones or edge elements (each 128-bit edge is a pair of the u64 edges: 2^64 - 1, 2^127, ...).
+void fill128(std::vector<uint32_t>& v, Fill f, size_t salt) {
+  std::vector<u64> h(v.size() / 2);
+  fill(h, f, salt);
+  if (!h.empty()) std::memcpy(v.data(), h.data(), h.size() * sizeof(u64));
+}
+
+// Few rows (m <= 6, unpacked) and more: shapes around the 2x2 tile, k odd and past the k block (256), m past the
+// row block (16), n past the column block (256) and the few-rows loop's column block (128), and empty ones.
+const Shape kShapes128[] = {{1, 1, 1}, {1, 7, 1}, {3, 5, 2}, {5, 1, 5}, {17, 9, 3}, {3, 257, 5}, {2, 513, 3}, {2, 3, 260},
+                            {7, 5, 3}, {9, 259, 7}, {37, 4, 2}, {40, 300, 33}, {8, 40, 520}, {5, 40, 520}, {0, 3, 4}, {3, 0, 4}, {3, 4, 0}};
+
+int check128(size_t* compared) {
+  int failures = 0;
+  auto report = [&](const char* what, const Shape& s, int level, int threads, size_t i) {
+    if (failures++ < 20) std::printf("MISMATCH Z_2^128 %s level %d threads=%d shape %zux%zux%zu at %zu\n", what, level, threads, s.m, s.k, s.n, i);
+  };
+  for (const Shape& s : kShapes128) {
+    for (Fill fa : {Fill::Random, Fill::AllOnes, Fill::Edges}) {
+      std::vector<uint32_t> A(4 * s.m * s.k), B(4 * s.k * s.n), C(4 * s.m * s.n);
+      fill128(A, fa, 1);
+      fill128(B, fa, 2);
+      std::vector<u128> want(s.m * s.n);
+      for (size_t i = 0; i < s.m; i++)
+        for (size_t j = 0; j < s.n; j++)
+          for (size_t t = 0; t < s.k; t++) want[i * s.n + j] += get128(A, i * s.k + t) * get128(B, t * s.n + j);
+      for (SimdLevel l : levels()) {
+        securenn::setSimdCap(l);
+        for (int threads = 1; threads <= 3; threads++) {
+          securenn::setMaxThreads(threads);
+          for (auto& w : C) w = static_cast<uint32_t>(next64());  // gemm128 must overwrite C
+          securenn::gemm128(A.data(), B.data(), C.data(), s.m, s.k, s.n);
+          ++*compared;
+          for (size_t i = 0; i < want.size(); i++)
+            if (get128(C, i) != want[i]) { report("gemm128", s, static_cast<int>(l), threads, i); break; }
+        }
+      }
+      // Elementwise over the first min(|A|, |B|) elements.
+      const size_t ne = std::min(s.m * s.k, s.k * s.n);
+      std::vector<uint32_t> out(4 * ne), sc(B.begin(), B.begin() + (ne ? 4 : 0));
+      securenn::mul128(A.data(), B.data(), out.data(), ne);
+      for (size_t i = 0; i < ne; i++) if (get128(out, i) != get128(A, i) * get128(B, i)) { report("mul128", s, 0, 1, i); break; }
+      if (ne) {
+        securenn::mulScalar128(A.data(), sc.data(), out.data(), ne);
+        for (size_t i = 0; i < ne; i++) if (get128(out, i) != get128(A, i) * get128(sc, 0)) { report("mulScalar128", s, 0, 1, i); break; }
+      }
+      securenn::add128(A.data(), B.data(), out.data(), ne);
+      for (size_t i = 0; i < ne; i++) if (get128(out, i) != get128(A, i) + get128(B, i)) { report("add128", s, 0, 1, i); break; }
+      securenn::sub128(A.data(), B.data(), out.data(), ne);
+      for (size_t i = 0; i < ne; i++) if (get128(out, i) != get128(A, i) - get128(B, i)) { report("sub128", s, 0, 1, i); break; }
+      *compared += 4;
+    }
+  }
+  return failures;
+}
+
 // CPU time of this thread (one-thread gemm runs on the caller), so time spent
 // descheduled on a loaded machine does not count.
 double threadSeconds() {
@@ -189,5 +259,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("gemm-check: OK (%zu products on levels scalar..%s equal the reference)\n", compared, securenn::simdName(securenn::detectSimd()));
+  size_t compared128 = 0;
+  const int failures128 = check128(&compared128);
+  if (failures128) {
+    std::printf("gemm-check: Z_2^128 FAILED (%d of %zu products differ from the reference)\n", failures128, compared128);
+    return 1;
+  }
+  std::printf("gemm-check: Z_2^128 OK (%zu products on levels scalar..%s equal the reference)\n", compared128, securenn::simdName(securenn::detectSimd()));
   return 0;
 }

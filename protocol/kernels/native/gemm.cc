@@ -208,17 +208,24 @@ void gemm(const uint64_t* A, const uint64_t* B, uint64_t* C, size_t m, size_t k,
   const bool splitRows = m >= n;
   const size_t tile = splitRows ? ks.MR : ks.NR, extent = splitRows ? m : n;
   const size_t tiles = (extent + tile - 1) / tile;
-  size_t parts = static_cast<size_t>(std::min<double>(maxThreads(), macs / kThreadMinMacs));
-  parts = std::max<size_t>(1, std::min(parts, tiles));
+  const size_t parts = bandCount(macs, tiles);
   if (parts == 1) {
     gemmRange(ks, A, B, C, k, n, 0, m, 0, n);
     return;
   }
-  auto band = [&](size_t p) {
+  runBands(parts, [&](size_t p) {
     const size_t lo = std::min(extent, (tiles * p / parts) * tile), hi = std::min(extent, (tiles * (p + 1) / parts) * tile);
     if (splitRows) gemmRange(ks, A, B, C, k, n, lo, hi, 0, n);
     else gemmRange(ks, A, B, C, k, n, 0, m, lo, hi);
-  };
+  });
+}
+
+size_t bandCount(double work, size_t tiles) {
+  size_t parts = static_cast<size_t>(std::min<double>(maxThreads(), work / kThreadMinMacs));
+  return std::max<size_t>(1, std::min(parts, tiles));
+}
+
+void runBands(size_t parts, const std::function<void(size_t)>& band) {
   std::atomic<bool> failed{false};
   std::vector<std::thread> workers;
   workers.reserve(parts - 1);

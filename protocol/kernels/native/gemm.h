@@ -9,6 +9,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 namespace securenn {
 
@@ -32,5 +33,13 @@ int maxThreads();
 
 // A, B, C must not overlap. m, k, n may be 0.
 void gemm(const uint64_t* A, const uint64_t* B, uint64_t* C, size_t m, size_t k, size_t n);
+
+// Threads for a product of `work` multiply-adds whose output splits into `tiles` bands: at most maxThreads(), at
+// least one, and one per 2^22 multiply-adds (below that one thread is faster than starting another).
+size_t bandCount(double work, size_t tiles);
+
+// Runs band(0) .. band(parts - 1), bands 1.. on threads of their own (here, in order, when a thread cannot start);
+// the bands must write disjoint memory. Throws std::bad_alloc when any band threw.
+void runBands(size_t parts, const std::function<void(size_t)>& band);
 
 }  // namespace securenn

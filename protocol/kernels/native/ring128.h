@@ -1,0 +1,24 @@
+// Z_2^128 kernels of the malicious mode (protocol/malicious/ring128.ts: values
+// in Z_2^64, SPDZ_2k shares and MACs in Z_2^128). Element i of a vector is 4
+// 32-bit words at w[4i .. 4i+3], least significant first (the Vec128 layout of
+// ring128.ts), i.e. on a little-endian CPU one unsigned __int128 per 16 bytes.
+// Word arrays are only 4-byte aligned (a Uint32Array's byteOffset), so every
+// access goes through memcpy. All arithmetic is mod 2^128 (unsigned __int128
+// wraps), so any order of accumulation gives the same bits.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace securenn {
+
+// C[m x n] = A[m x k] . B[k x n] mod 2^128, row-major; C must not overlap A or B. m, k, n may be 0.
+void gemm128(const uint32_t* A, const uint32_t* B, uint32_t* C, size_t m, size_t k, size_t n);
+// out[i] = a[i] * b[i] mod 2^128 for n elements; out may be a or b (the same memory), not a shifted part of them.
+void mul128(const uint32_t* a, const uint32_t* b, uint32_t* out, size_t n);
+// out[i] = s * a[i] mod 2^128 for one scalar s (4 words); out may be a.
+void mulScalar128(const uint32_t* a, const uint32_t* s, uint32_t* out, size_t n);
+// out[i] = a[i] + b[i], a[i] - b[i] mod 2^128; out may be a or b.
+void add128(const uint32_t* a, const uint32_t* b, uint32_t* out, size_t n);
+void sub128(const uint32_t* a, const uint32_t* b, uint32_t* out, size_t n);
+
+}  // namespace securenn

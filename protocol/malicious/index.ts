@@ -7,3 +7,5 @@ export * from './product.js';
 export * from './open.js';
 export * from './input.js';
 export * from './mac-check.js';
+export * from './mvec.js';
+export * from './randbits.js';

@@ -32,7 +32,8 @@ import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
 import { addM, type MShare } from './rep.js';
 import { mulCostM, mulM } from './product.js';
-import { andPublicM, concatM, sliceM, xorPublicM } from './bit-ops.js';
+import { andPublicM, xorPublicM } from './bit-ops.js';
+import { concatM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 
 /** The ANDs per element of each level of the tree for m bits (the cost model and the protocol use the same walk). */

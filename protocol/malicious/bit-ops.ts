@@ -1,6 +1,7 @@
 /**
- * Local helpers for MACed bits and for element ranges of MACed vectors (the
- * comparison protocols bit-lt.ts, compare.ts, maxpool.ts).
+ * Local helpers for MACed bits, and gathering elements of MACed vectors
+ * (the comparison protocols bit-lt.ts, compare.ts, maxpool.ts; slicing and
+ * concatenating are in mvec.ts).
  *
  * Bits in the malicious mode are MACed arithmetic values of Z_2^128 equal to
  * 0 or 1 mod 2^k (docs/MALICIOUS.md, "Bits"): AND is the verified product
@@ -13,38 +14,23 @@ import type { PartyId } from '../ring/types.js';
 import { alloc128, len128, type Vec128 } from './ring128.js';
 import { addPublicM, type MShare, type Rep, type ScalarKernels } from './rep.js';
 
-const sliceRep = (r: Rep, from: number, to: number): Rep => ({ a: r.a.subarray(4 * from, 4 * to) as Vec128, b: r.b.subarray(4 * from, 4 * to) as Vec128 });
-
-/** Elements [from, to) of x (views, not copies). */
-export function sliceM(x: MShare, from: number, to: number): MShare {
-  assert(from >= 0 && from <= to && to <= x.n, 'E_SHAPE', `malicious.slice: [${from}, ${to}) of ${x.n} elements`);
-  return { n: to - from, x: sliceRep(x.x, from, to), m: sliceRep(x.m, from, to) };
-}
-
-/** The elements of several MACed vectors one after the other (copies). */
-export function concatM(xs: readonly MShare[]): MShare {
-  const n = xs.reduce((t, v) => t + v.n, 0);
-  const out = { n, x: { a: alloc128(n), b: alloc128(n) }, m: { a: alloc128(n), b: alloc128(n) } };
-  let o = 0;
-  for (const v of xs) {
-    out.x.a.set(v.x.a, 4 * o); out.x.b.set(v.x.b, 4 * o);
-    out.m.a.set(v.m.a, 4 * o); out.m.b.set(v.m.b, 4 * o);
-    o += v.n;
-  }
-  return out;
-}
-
 /** Elements idx[j] of x, in that order (copies); idx[j] = -1 takes element 0 of `fill` (a one-element MACed public constant). */
 export function gatherM(x: MShare, idx: Int32Array, fill?: MShare): MShare {
   const n = idx.length;
   const out = { n, x: { a: alloc128(n), b: alloc128(n) }, m: { a: alloc128(n), b: alloc128(n) } };
-  const parts: [keyof MShare & ('x' | 'm'), 'a' | 'b'][] = [['x', 'a'], ['x', 'b'], ['m', 'a'], ['m', 'b']];
+  const pairs: [Uint32Array, Uint32Array, Uint32Array | undefined][] = [
+    [x.x.a, out.x.a, fill?.x.a], [x.x.b, out.x.b, fill?.x.b], [x.m.a, out.m.a, fill?.m.a], [x.m.b, out.m.b, fill?.m.b],
+  ];
   for (let j = 0; j < n; j++) {
     const i = idx[j]!;
-    const src = i < 0 ? fill : x;
-    assert(src !== undefined && (i < 0 ? 0 : i) < src.n, 'E_SHAPE', `malicious.gather: index ${i} of ${x.n} elements`);
-    const e = i < 0 ? 0 : i;
-    for (const [q, h] of parts) out[q][h].set(src[q][h].subarray(4 * e, 4 * e + 4), 4 * j);
+    assert(i < x.n && (i >= 0 || (i === -1 && fill !== undefined && fill.n === 1)), 'E_SHAPE', `malicious.gather: index ${i} of ${x.n} elements${fill ? '' : ' (no fill value)'}`);
+  }
+  for (const [src, dst, f] of pairs) {
+    for (let j = 0; j < n; j++) {
+      const i = idx[j]!, o = 4 * j;
+      const v = i < 0 ? f! : src, e = i < 0 ? 0 : 4 * i;
+      dst[o] = v[e]!; dst[o + 1] = v[e + 1]!; dst[o + 2] = v[e + 2]!; dst[o + 3] = v[e + 3]!;
+    }
   }
   return out;
 }

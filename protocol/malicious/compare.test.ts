@@ -8,7 +8,7 @@ import { inputM, publicM } from './input.js';
 import { mulM } from './product.js';
 import { openLow } from './open.js';
 import { macCheck } from './mac-check.js';
-import { dreluCostM, dreluM, msbCostM, msbM, reluCostM, reluM } from './compare.js';
+import { compareMaskCostM, compareMaskM, dreluCostM, dreluM, msbCostM, msbM, msbOnlineCostM, reluCostM, reluM, reluOnlineCostM, sliceMask } from './compare.js';
 
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
@@ -68,6 +68,41 @@ describe('msbM / dreluM / reluM (edaBit-style masked MSB with BitLT) against a p
         values(r);
         expect({ rounds: r.rounds - setupCost().rounds, bytes: r.bytes - setupCost().bytes }, `${op.name} n = ${n} ell = ${ell}`).toEqual(cost(n, ell));
       }
+    }
+  });
+
+  it('masks made ahead (compareMaskM, sliced): the same outputs, the online cost only; a used or mismatched mask is refused', async () => {
+    const xs = inputs(16, 3), n = xs.length;
+    const r = await runMal3(async (s) => {
+      const x = await secret(s, xs);
+      const c0 = s.ctx.transport.counters.bytesSent;
+      const mask = await compareMaskM(s, 2 * n, 16);
+      const c1 = s.ctx.transport.counters.bytesSent;
+      const m = await msbM(s, x, 16, sliceMask(mask, 0, n));
+      const c2 = s.ctx.transport.counters.bytesSent;
+      const y = await reluM(s, x, 16, sliceMask(mask, n, 2 * n));
+      const out = [await openLow(s, m), await openLow(s, y)].map((v) => Array.from(v));
+      await macCheck(s);
+      return { out, maskBytes: c1 - c0, msbBytes: c2 - c1 };
+    });
+    const v = values(r);
+    const sum = (k: 'maskBytes' | 'msbBytes') => v.reduce((t, p) => t + p[k], 0);
+    expect(sum('maskBytes')).toBe(compareMaskCostM(2 * n, 16).bytes);
+    expect(sum('msbBytes')).toBe(msbOnlineCostM(n, 16).bytes);
+    for (const { out: [msb, relu] } of v) {
+      expect(msb).toEqual(xs.map((x) => (x < 0n ? 1n : 0n)));
+      expect(relu!.map(s64)).toEqual(xs.map((x) => (x < 0n ? 0n : x)));
+    }
+    expect(reluCostM(n, 16)).toEqual({ rounds: compareMaskCostM(n, 16).rounds + reluOnlineCostM(n, 16).rounds, bytes: compareMaskCostM(n, 16).bytes + reluOnlineCostM(n, 16).bytes });
+    // Reuse and a wrong width: E_BAD_ARGUMENT at every party, before the opening.
+    for (const misuse of ['reuse', 'width'] as const) {
+      const bad = await runMal3(async (s) => {
+        const x = publicM(s, fromBigints([1n, 2n]));
+        const mask = await compareMaskM(s, 2, 16);
+        if (misuse === 'reuse') await msbM(s, x, 16, mask);
+        return msbM(s, x, misuse === 'reuse' ? 16 : 32, mask);
+      });
+      for (const o of bad.outcomes) expect(o.status === 'rejected' && isMpcError(o.reason) && o.reason.code, misuse).toBe('E_BAD_ARGUMENT');
     }
   });
 

@@ -10,10 +10,12 @@
  * msbM, for x with |x| < 2^(ell-1) (as a signed value mod 2^k), ell <= k:
  *
  *  1. Mask: ell random MACed bits b_0..b_{ell-1} (randbits.ts randBitsM:
- *     checked to be 0/1 mod 2^k) and a random MACed r' (product.ts
- *     randomMacced); [r] = 2^ell [r'] + sum_i 2^i [b_i] (local). r mod 2^ell
- *     is uniform and known bit by bit as shares; 2^ell r' masks the bits of
- *     x above ell (the SPDZ_2k slack) over the whole ring.
+ *     verified by the batched MAC check, 0/1 mod 2^k) and a random MACed r'
+ *     (product.ts randomMacced): compareMaskM, input-independent, so it
+ *     may be made ahead for several comparisons (the optional `mask`).
+ *     [r] = 2^ell [r'] + sum_i 2^i [b_i] (local). r mod 2^ell is uniform and
+ *     known bit by bit as shares; 2^ell r' masks the bits of x above ell
+ *     (the SPDZ_2k slack) over the whole ring.
  *  2. c = open(x + r) (open.ts openM, all 128 bits: uniform, as x + r is
  *     masked over the whole ring; checked, and logged for the MAC check).
  *  3. lt = BitLT(c mod 2^(ell-1), r mod 2^(ell-1)) on the public bits of c
@@ -33,43 +35,73 @@
  * dreluM = 1 - msbM (local). reluM = x · DReLU(x) (one more mulM); the
  * product is correct mod 2^k, which is all the fixed-point value uses.
  *
- * Cost (msbCostM): the bits (randBitsCost(n ell)), r' (macOfCost(n)), the
- * opening (openCost(n)), BitLT on ell - 1 bits (bitLtCostM), one mulM;
- * sequential, so rounds add up.
+ * Cost (msbCostM): the mask (compareMaskCostM: randBitsCost(n ell) and
+ * macOfCost(n)), then msbOnlineCostM: the opening (openCost(n)), BitLT on
+ * ell - 1 bits (bitLtCostM), one mulM. Sequential, so rounds add up: for
+ * ell = 64, 3 + 1 + 1 + 6 + 1 = 12 rounds and 336·64 + 48 + 48 + 96·118 + 96
+ * = 33,024 bytes per element (plus 96 per call) for MSB; ell = 32: 11 rounds,
+ * 16,224 bytes. ReLU: one more round and 96 bytes. Two thirds of it is the
+ * random bits (336 bytes each); a packed binary domain would cut both.
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
-import { add128, type Vec128 } from './ring128.js';
+import { add128, scalar128, type Vec128 } from './ring128.js';
 import { addM, mulPublicM, subM, type MShare, type Rep } from './rep.js';
 import { macOfCost, mulCostM, mulM, randomMacced } from './product.js';
 import { openCost, openM } from './open.js';
 import { bitLtCostM, bitLtM } from './bit-lt.js';
 import { bitOf, notM, xorPublicM } from './bit-ops.js';
-import { sliceM } from './mvec.js';
+import { concatM, sliceM } from './mvec.js';
 import { randBitsCost, randBitsM } from './randbits.js';
-import { scalar128 } from './ring128.js';
 import type { MalSession } from './session.js';
 
 /** k: the bits of a value the MAC check guarantees (ring128.ts: k = 64, s = 64). The comparison width ell is at most this. */
 export const MAX_COMPARE_BITS = 64;
 
-/** Where the random bits come from: randbits.ts by default; tests may pass a dealer stand-in (protocol/testing/mal-bits.ts). */
-export interface BitSource {
-  bits(s: MalSession, n: number): Promise<MShare>;
-  cost(n: number): Cost;
+/**
+ * Step 1's random part for n comparisons of width ell: the bits b (ell n,
+ * bit-major: bit i of element e at i n + e) and r'. Input-independent, so a
+ * caller may make the masks of several comparisons in one call ahead
+ * (maxpool.ts does, for all its levels). Use a mask ONCE: two openings
+ * with one mask reveal the difference of the inputs (msbM refuses a spent one).
+ */
+export interface CompareMask {
+  readonly n: number;
+  readonly ell: number;
+  readonly b: MShare;
+  readonly rp: MShare;
+  spent: boolean;
 }
 
-export const RAND_BITS: BitSource = { bits: randBitsM, cost: randBitsCost };
-
-export const msbCostM = (n: number, ell: number, source: BitSource = RAND_BITS): Cost =>
-  addCost(source.cost(n * ell), macOfCost(n), openCost(n), bitLtCostM(n, ell - 1), mulCostM(n));
+export const compareMaskCostM = (n: number, ell: number): Cost => addCost(randBitsCost(n * ell), macOfCost(n));
+/** The cost of msbM given its mask (steps 2-4). */
+export const msbOnlineCostM = (n: number, ell: number): Cost => addCost(openCost(n), bitLtCostM(n, ell - 1), mulCostM(n));
+export const msbCostM = (n: number, ell: number): Cost => addCost(compareMaskCostM(n, ell), msbOnlineCostM(n, ell));
 export const dreluCostM = msbCostM;
-export const reluCostM = (n: number, ell: number, source: BitSource = RAND_BITS): Cost => addCost(msbCostM(n, ell, source), mulCostM(n));
+export const reluOnlineCostM = (n: number, ell: number): Cost => addCost(msbOnlineCostM(n, ell), mulCostM(n));
+export const reluCostM = (n: number, ell: number): Cost => addCost(compareMaskCostM(n, ell), reluOnlineCostM(n, ell));
 
 function checkEll(s: MalSession, op: string, ell: number): void {
   assert(Number.isInteger(ell) && ell >= 2 && ell <= MAX_COMPARE_BITS, 'E_BAD_ARGUMENT',
     `malicious.${op}: the comparison width ell must be an integer in [2, ${MAX_COMPARE_BITS}], got ${ell}`, { party: s.party, step: `mal.${op}` });
+}
+
+/** Step 1 (random part): the masks of n comparisons of width ell. Cost compareMaskCostM(n, ell). */
+export function compareMaskM(s: MalSession, n: number, ell: number): Promise<CompareMask> {
+  return s.guard('mal.compareMask', async () => {
+    checkEll(s, 'compareMask', ell);
+    const b = await randBitsM(s, n * ell);
+    const rp = await randomMacced(s, n);
+    return { n, ell, b, rp, spent: false };
+  });
+}
+
+/** Elements [from, to) of a mask (its own, unspent mask: the caller gives each part to one comparison). */
+export function sliceMask(mask: CompareMask, from: number, to: number): CompareMask {
+  const { n, ell } = mask;
+  const b = concatM(Array.from({ length: ell }, (_, i) => sliceM(mask.b, i * n + from, i * n + to)));
+  return { n: to - from, ell, b, rp: sliceM(mask.rp, from, to), spent: false };
 }
 
 /** Step 1's local part: [2^ell r' + sum_i 2^i b_i] by Horner's rule (doublings and additions only), bits bit-major. */
@@ -89,13 +121,15 @@ function maskOf(rp: MShare, b: MShare, ell: number): MShare {
   return { n, x: acc[0]!, m: acc[1]! };
 }
 
-/** Steps 1-4 without their own step (maxpool.ts and reluM run it inside theirs). */
-async function msbBody(s: MalSession, x: MShare, ell: number, source: BitSource): Promise<MShare> {
+/** Steps 2-4 (and step 1 when no mask is given) without their own step (reluM and maxpool.ts run it inside theirs). */
+export async function msbBody(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
   const n = x.n;
+  if (mask) {
+    assert(mask.n === n && mask.ell === ell && !mask.spent, 'E_BAD_ARGUMENT', `malicious.msb: the mask is for ${mask.n} comparisons of width ${mask.ell}${mask.spent ? ', already used' : ''}; need ${n} of width ${ell}, unused`, { party: s.party, step: 'mal.msb' });
+  }
   // Step 1: the mask r = 2^ell r' + sum 2^i b_i.
-  const b = await source.bits(s, n * ell);
-  assert(b.n === n * ell, 'E_INTERNAL', `malicious.msb: the bit source gave ${b.n} bits, expected ${n * ell}`, { party: s.party });
-  const rp = await randomMacced(s, n);
+  const { b, rp } = mask ?? await compareMaskM(s, n, ell);
+  if (mask) mask.spent = true;
   // Step 2: c = open(x + r).
   const c = await openM(s, addM(x, maskOf(rp, b, ell)));
   // Step 3: lt = [c mod 2^(ell-1) < r mod 2^(ell-1)], on the public bits c_0..c_{ell-2} (bit-major).
@@ -108,26 +142,26 @@ async function msbBody(s: MalSession, x: MShare, ell: number, source: BitSource)
   return subM(addM(t, lt), mulPublicM(tl, scalar128(2n)));
 }
 
-/** [MSB(x)]: the MACed bit 1 iff x < 0, for |x| < 2^(ell-1). Cost msbCostM(n, ell). */
-export function msbM(s: MalSession, x: MShare, ell: number, source: BitSource = RAND_BITS): Promise<MShare> {
+/** [MSB(x)]: the MACed bit 1 iff x < 0, for |x| < 2^(ell-1). Cost msbCostM(n, ell) (msbOnlineCostM with a mask). */
+export function msbM(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
   return s.guard('mal.msb', async () => {
     checkEll(s, 'msb', ell);
-    return msbBody(s, x, ell, source);
+    return msbBody(s, x, ell, mask);
   });
 }
 
 /** [DReLU(x)] = 1 - MSB(x): 1 iff x >= 0, for |x| < 2^(ell-1). Cost dreluCostM(n, ell). */
-export function dreluM(s: MalSession, x: MShare, ell: number, source: BitSource = RAND_BITS): Promise<MShare> {
+export function dreluM(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
   return s.guard('mal.drelu', async () => {
     checkEll(s, 'drelu', ell);
-    return notM(s.party, s.alpha, await msbBody(s, x, ell, source), s.ctx.kernels);
+    return notM(s.party, s.alpha, await msbBody(s, x, ell, mask), s.ctx.kernels);
   });
 }
 
-/** [ReLU(x)] = x · DReLU(x), for |x| < 2^(ell-1) (exact mod 2^k). Cost reluCostM(n, ell). */
-export function reluM(s: MalSession, x: MShare, ell: number, source: BitSource = RAND_BITS): Promise<MShare> {
+/** [ReLU(x)] = x · DReLU(x), for |x| < 2^(ell-1) (exact mod 2^k). Cost reluCostM(n, ell) (reluOnlineCostM with a mask). */
+export function reluM(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
   return s.guard('mal.relu', async () => {
     checkEll(s, 'relu', ell);
-    return mulM(s, x, notM(s.party, s.alpha, await msbBody(s, x, ell, source), s.ctx.kernels));
+    return mulM(s, x, notM(s.party, s.alpha, await msbBody(s, x, ell, mask), s.ctx.kernels));
   });
 }

@@ -9,3 +9,7 @@ export * from './input.js';
 export * from './mac-check.js';
 export * from './mvec.js';
 export * from './randbits.js';
+export * from './bit-ops.js';
+export * from './bit-lt.js';
+export * from './compare.js';
+export * from './maxpool.js';

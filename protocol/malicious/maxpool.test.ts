@@ -83,7 +83,7 @@ describe('maxPoolM (tournament tree of max(a, b) = b + ReLU(a - b) over MACed sh
     expect(await pool(xs, sh, p, 32)).toEqual(reference(xs, sh, p));
   });
 
-  it('declared cost (one reluM per level of the tree) matches the transport counters', async () => {
+  it('declared cost (the masks of all levels in one call, then one reluM per level) matches the transport counters', async () => {
     for (const [sh, p] of CASES.slice(0, 4)) {
       for (const ell of [8, 32]) {
         const xs = fromBigints(image(sh.h * sh.w * sh.c, ell, false).map((v) => BigInt.asUintN(128, v)));

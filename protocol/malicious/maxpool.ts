@@ -11,9 +11,12 @@
  *     kh kw candidates of its window, row-major; a padded position holds
  *     the public constant -2^(ell-2), below every value in range (every
  *     'same' window has at least one real value, so it never wins).
- *  2. Levels: candidates 2j and 2j+1 of every window, all windows at once:
- *     d = a - b, max = b + reluM(d) (one reluM call per level); an odd last
- *     candidate goes up unchanged. ceil(log2(kh kw)) comparison levels.
+ *  2. Masks: the random part of every level's comparisons in one call
+ *     (compare.ts compareMaskM: input-independent), so its rounds are paid
+ *     once, not per level. Levels: candidates 2j and 2j+1 of every window,
+ *     all windows at once: d = a - b, max = b + reluM(d) (one reluM call per
+ *     level, on its slice of the masks); an odd last candidate goes up
+ *     unchanged. ceil(log2(kh kw)) comparison levels.
  *  3. The single candidate left is the window's maximum.
  *
  * Ties: a - b = 0 gives DReLU = 1 and max = b + 0 = b, the same value as the
@@ -23,8 +26,9 @@
  * satisfy |x| < 2^(ell-2), so that every difference, also with the padding
  * constant, is below 2^(ell-1) in magnitude (ell <= 64 = k: compare.ts).
  *
- * Cost (maxPoolCostM): per level with q pairs per window, reluCostM(m q, ell)
- * for m = outH outW c windows; the levels add up.
+ * Cost (maxPoolCostM): the masks, compareMaskCostM(m Q, ell) with Q the
+ * comparisons per window (kh kw - 1), then per level with q pairs per window
+ * reluOnlineCostM(m q, ell), for m = outH outW c windows; all add up.
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
@@ -35,7 +39,7 @@ import { alloc128, fromBigints } from './ring128.js';
 import { addM, macPublic, subM, type MShare } from './rep.js';
 import { gatherM } from './bit-ops.js';
 import { concatM } from './mvec.js';
-import { MAX_COMPARE_BITS, RAND_BITS, reluCostM, reluM, type BitSource } from './compare.js';
+import { compareMaskCostM, compareMaskM, MAX_COMPARE_BITS, reluM, reluOnlineCostM, sliceMask } from './compare.js';
 import type { MalSession } from './session.js';
 
 export interface PoolInput { readonly h: number; readonly w: number; readonly c: number }
@@ -58,10 +62,11 @@ function geometry(shape: PoolInput, pool: PoolWindow): Window2D {
 }
 
 /** Declared cost of maxPoolM. */
-export function maxPoolCostM(shape: PoolInput, pool: PoolWindow, ell: number, source: BitSource = RAND_BITS): Cost {
+export function maxPoolCostM(shape: PoolInput, pool: PoolWindow, ell: number): Cost {
   const g = geometry(shape, pool);
-  const m = g.outH * g.outW * shape.c;
-  return addCost({ rounds: 0, bytes: 0 }, ...levels(pool.kh * pool.kw).map((q) => reluCostM(m * q, ell, source)));
+  const m = g.outH * g.outW * shape.c, qs = levels(pool.kh * pool.kw);
+  if (qs.length === 0) return { rounds: 0, bytes: 0 };
+  return addCost(compareMaskCostM(m * qs.reduce((t, q) => t + q, 0), ell), ...qs.map((q) => reluOnlineCostM(m * q, ell)));
 }
 
 /** Step 1: the index of every candidate (row-major [m x kh kw]), -1 for a padded position. */
@@ -88,7 +93,7 @@ function constantM(s: MalSession, v: bigint): MShare {
  * The maximum of every pooling window of one NHWC image (h, w, c) of MACed
  * values with |x| < 2^(ell-2). Output NHWC (outH, outW, c). Cost maxPoolCostM.
  */
-export function maxPoolM(s: MalSession, x: MShare, shape: PoolInput, pool: PoolWindow, ell: number, source: BitSource = RAND_BITS): Promise<MShare> {
+export function maxPoolM(s: MalSession, x: MShare, shape: PoolInput, pool: PoolWindow, ell: number): Promise<MShare> {
   return s.guard('mal.maxPool', async () => {
     const g = geometry(shape, pool);
     assert(x.n === shape.h * shape.w * shape.c, 'E_SHAPE', `malicious.maxPool: ${x.n} elements for a ${shape.h}x${shape.w}x${shape.c} image`, { party: s.party, step: 'mal.maxPool' });
@@ -96,13 +101,17 @@ export function maxPoolM(s: MalSession, x: MShare, shape: PoolInput, pool: PoolW
     const m = g.outH * g.outW * shape.c;
     // Step 1: the candidates, padding = -2^(ell-2).
     let cur = gatherM(x, windowIndex(shape, pool, g), constantM(s, -(1n << BigInt(ell - 2))));
-    // Step 2: the levels.
+    // Step 2: the masks of every level's comparisons at once (input-independent), then the levels.
+    const qs = levels(pool.kh * pool.kw), total = m * qs.reduce((t, q) => t + q, 0);
+    const masks = total > 0 ? await compareMaskM(s, total, ell) : null;
+    let used = 0;
     for (let cnt = pool.kh * pool.kw; cnt > 1;) {
       const q = Math.floor(cnt / 2), next = q + (cnt % 2);
       const ia = new Int32Array(m * q), ib = new Int32Array(m * q);
       for (let r = 0; r < m; r++) for (let j = 0; j < q; j++) { ia[r * q + j] = r * cnt + 2 * j; ib[r * q + j] = r * cnt + 2 * j + 1; }
       const a = gatherM(cur, ia), b = gatherM(cur, ib);
-      const best = addM(b, await reluM(s, subM(a, b), ell, source));
+      const best = addM(b, await reluM(s, subM(a, b), ell, sliceMask(masks!, used, used + m * q)));
+      used += m * q;
       if (cnt % 2 === 0) cur = best;
       else {
         // Window r's candidates at the next level: its q maxima, then its odd last candidate.

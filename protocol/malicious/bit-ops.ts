@@ -80,6 +80,22 @@ export function andPublicM(b: MShare, c: Uint8Array): MShare {
   return out;
 }
 
+/** [k_e x_e] for public k_e in {-1, 0, 1} per element (local: keep, zero or negate both shares and the MAC). */
+export function signedSelectM(x: MShare, k: Int8Array): MShare {
+  assert(k.length === x.n, 'E_SHAPE', `malicious.signedSelect: ${k.length} coefficients for ${x.n} elements`);
+  const out = andPublicM(x, Uint8Array.from(k, (v) => (v === 0 ? 0 : 1)));
+  const flip = Uint8Array.from(k, (v) => (v === -1 ? 1 : 0));
+  for (const v of [out.x.a, out.x.b, out.m.a, out.m.b]) negWhere(v, flip);
+  return out;
+}
+
+/** [x + k] for public k_e in {-1, 0, 1} per element (local). */
+export function addSmallPublicM(party: PartyId, alpha: Rep, x: MShare, k: Int8Array, kernels?: ScalarKernels): MShare {
+  const v = alloc128(k.length);
+  for (let e = 0; e < k.length; e++) if (k[e] === 1) v[4 * e] = 1; else if (k[e] === -1) v.fill(0xffffffff, 4 * e, 4 * e + 4);
+  return addPublicM(party, alpha, x, v, kernels);
+}
+
 /** [1 - b] (NOT of a shared bit; also 1 - MSB = DReLU). */
 export function notM(party: PartyId, alpha: Rep, b: MShare, kernels?: ScalarKernels): MShare {
   return xorPublicM(party, alpha, b, new Uint8Array(b.n).fill(1), kernels);

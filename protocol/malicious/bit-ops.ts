@@ -12,7 +12,7 @@
 import { assert } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
 import { alloc128, len128, type Vec128 } from './ring128.js';
-import { addPublicM, type MShare, type Rep, type ScalarKernels } from './rep.js';
+import { addPublicM, macPublic, type MShare, type Rep, type ScalarKernels } from './rep.js';
 
 /** Elements idx[j] of x, in that order (copies); idx[j] = -1 takes element 0 of `fill` (a one-element MACed public constant). */
 export function gatherM(x: MShare, idx: Int32Array, fill?: MShare): MShare {
@@ -33,6 +33,17 @@ export function gatherM(x: MShare, idx: Int32Array, fill?: MShare): MShare {
     }
   }
   return out;
+}
+
+/**
+ * [v] for a public vector v that every party knows from the protocol itself
+ * (a padding constant, class indices): value on share x_0 (P0's a, P2's b),
+ * MAC alpha v; local, not added to the view (unlike input.ts publicM, for
+ * values that could differ between parties).
+ */
+export function constantM(party: PartyId, alpha: Rep, v: Vec128, kernels?: ScalarKernels): MShare {
+  const zero = alloc128(len128(v));
+  return { n: len128(v), x: { a: party === 0 ? v.slice() as Vec128 : zero, b: party === 2 ? v.slice() as Vec128 : zero.slice() as Vec128 }, m: macPublic(alpha, v, kernels) };
 }
 
 /** e at word 0 of every element where bit[j] is 1 (the public vector "bit" as ring elements). */

@@ -11,6 +11,7 @@ import { randBitsCost } from './randbits.js';
 import { bitLtCostM } from './bit-lt.js';
 import { compareMaskCostM, dreluCostM, msbCostM, reluCostM } from './compare.js';
 import { maxPoolCostM } from './maxpool.js';
+import { argmaxCostM } from './argmax.js';
 
 const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['session set-up (coin commitments)', () => setupCost()],
@@ -32,6 +33,7 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['ReLU, ell = 32 (`reluM`)', (n) => reluCostM(n, 32)],
   ['ReLU, ell = 64 (`reluM`)', (n) => reluCostM(n, 64)],
   ['MaxPool 2x2 stride 2, ell = 32 (`maxPoolM`, n windows)', (n) => maxPoolCostM({ h: 2, w: 2 * n, c: 1 }, { kh: 2, kw: 2, sh: 2, sw: 2 }, 32)],
+  ['argmax over 10 classes, ell = 32 (`argmaxM`, n rows)', (n) => argmaxCostM(n, 10, 32)],
 ];
 
 /** "96 n + 32", "96 n", "912" at n. */

@@ -16,6 +16,13 @@ import type { MalSession } from './session.js';
 import { macCheck } from './mac-check.js';
 import { openLow } from './open.js';
 import { randBitsM } from './randbits.js';
+import { inputM } from './input.js';
+import { fromBigints } from './ring128.js';
+import { truncM, truncMaskM } from './trunc.js';
+
+const XS = [-1000n, 999n], F = 4, ELL = 12;
+/** floor(x / 2^F) or one more, as the low 64 bits. */
+const truncated = (v: bigint[]): void => v.forEach((z, i) => { const d = BigInt.asIntN(64, z) - (XS[i]! >> BigInt(F)); expect(d === 0n || d === 1n).toBe(true); });
 
 type Scenario = { run: (s: MalSession) => Promise<bigint[]>; check: (v: bigint[]) => void };
 
@@ -30,6 +37,25 @@ const SCENARIOS: Record<string, Scenario> = {
       return Array.from(out);
     },
     check: (v) => { expect(v.length).toBe(3); expect(v.every((b) => b === 0n || b === 1n)).toBe(true); },
+  },
+  'truncM (2 elements, f = 4, ell = 12) of an input by P0, masked opening, MAC check': {
+    run: async (s) => {
+      const x = await inputM(s, 0, s.party === 0 ? fromBigints(XS) : null, 2);
+      const out = await openLow(s, await truncM(s, x, F, ELL));
+      await macCheck(s);
+      return Array.from(out);
+    },
+    check: truncated,
+  },
+  'truncMaskM ahead of the input (P2), truncM with it, masked opening, MAC check': {
+    run: async (s) => {
+      const mask = await truncMaskM(s, 2, F, ELL);
+      const x = await inputM(s, 2, s.party === 2 ? fromBigints(XS) : null, 2);
+      const out = await openLow(s, await truncM(s, x, F, ELL, mask));
+      await macCheck(s);
+      return Array.from(out);
+    },
+    check: truncated,
   },
 };
 

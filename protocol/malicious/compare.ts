@@ -41,10 +41,10 @@
  * macOfCost(n), floor((ell - 1) / 2) ANDs), then msbOnlineCostM: the opening
  * (openCost(n)), BitLT on ell - 1 bits from its second level (bitLtCostM
  * with pairs), one mulM. Sequential, so rounds add up: for ell = 32,
- * 5 + 1 + 4 + 1 = 11 rounds and 14,880 bytes per element (plus 96 per call),
- * 6 rounds and 2,640 bytes of it after the mask; ell = 64: 12 rounds, 30,144
- * bytes. ReLU: one more round and 96 bytes. 72% of it is the random bits
- * (336 bytes each); a packed binary domain would cut most of it.
+ * 5 + 1 + 4 + 1 = 11 rounds and 11,808 bytes per element (plus 96 per call),
+ * 6 rounds and 2,640 bytes of it after the mask; ell = 64: 12 rounds, 24,000
+ * bytes. ReLU: one more round and 96 bytes. 65% of it is the random bits
+ * (randBitsCost: 240 bytes each); a packed binary domain would cut most of it.
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';

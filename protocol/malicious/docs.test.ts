@@ -12,6 +12,7 @@ import { bitLtCostM } from './bit-lt.js';
 import { compareMaskCostM, dreluCostM, msbCostM, reluCostM } from './compare.js';
 import { maxPoolCostM } from './maxpool.js';
 import { argmaxCostM } from './argmax.js';
+import { truncCostM, truncMaskCostM, truncOnlineCostM } from './trunc.js';
 
 const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['session set-up (coin commitments)', () => setupCost()],
@@ -34,6 +35,9 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['ReLU, ell = 64 (`reluM`)', (n) => reluCostM(n, 64)],
   ['MaxPool 2x2 stride 2, ell = 32 (`maxPoolM`, n windows)', (n) => maxPoolCostM({ h: 2, w: 2 * n, c: 1 }, { kh: 2, kw: 2, sh: 2, sw: 2 }, 32)],
   ['argmax over 10 classes, ell = 32 (`argmaxM`, n rows)', (n) => argmaxCostM(n, 10, 32)],
+  ['truncation mask (`truncMaskM`, ell = 48, any f)', (n) => truncMaskCostM(n, 16, 48)],
+  ['truncation with a mask made before (`truncM`)', truncOnlineCostM],
+  ['truncation without a mask (`truncM`, ell = 48)', (n) => truncCostM(n, 16, 48)],
 ];
 
 /** "96 n + 32", "96 n", "912" at n. */

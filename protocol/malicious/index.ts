@@ -14,3 +14,4 @@ export * from './bit-lt.js';
 export * from './compare.js';
 export * from './maxpool.js';
 export * from './argmax.js';
+export * from './trunc.js';

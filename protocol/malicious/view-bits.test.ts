@@ -9,6 +9,12 @@
  * word were the missing t_{i+2}), separately for b_e = 0 and b_e = 1, and
  * compare the two groups. A leaky variant (P1 sends its t_2 to P0) shows the
  * test has power.
+ *
+ * Truncation: the opened c = x + 2^(ell-1) + r, and every message a party
+ * receives, must not depend on x. We run on two very different inputs and
+ * compare the distributions of the top two and low two bits of every 8-byte
+ * lane of c and of each received message. A leaky variant that opens x
+ * plus one mask bit only shows the test has power.
  */
 import { describe, expect, it } from 'vitest';
 import type { PartyId } from '../ring/types.js';
@@ -19,6 +25,11 @@ import { reconstructRep, type MShare, type Rep } from './rep.js';
 import type { MalSession } from './session.js';
 import { macCheck } from './mac-check.js';
 import { pairBits, xorPairBits } from './randbits.js';
+import { addM } from './rep.js';
+import { fromBigints } from './ring128.js';
+import { inputM } from './input.js';
+import { openBody } from './open.js';
+import { truncM, truncMaskM } from './trunc.js';
 
 const RUNS = 150;
 const N = 8;
@@ -33,9 +44,9 @@ function count(s: Stats, key: string, group: number, bucket: number, buckets: nu
 
 async function bitsRun(s: MalSession, leaky: boolean): Promise<{ b: MShare; t: Rep }> {
   const t = pairBits(s.ctx, N);
-  if (leaky && s.party === 1) s.send(0, 'leak', bytes128(t.b).slice(2 * N * 16)); // P1's t_2: with its own t_0, t_1, P0 knows b
+  if (leaky && s.party === 1) s.send(0, 'leak', bytes128(t.b).slice()); // P1's t_2: with its own t_0, t_1, P0 knows b
   if (leaky && s.party === 0) await s.recv(1, 'leak', N * 16);
-  const b = await xorPairBits(s, t, N);
+  const b = await xorPairBits(s, t);
   await macCheck(s);
   return { b, t };
 }
@@ -48,7 +59,7 @@ async function collectBits(leaky: boolean): Promise<Stats> {
     const b = reconstructRep([v[0].b.x, v[1].b.x, v[2].b.x]);
     for (const p of [0, 1, 2] as PartyId[]) {
       const { t } = v[p];
-      const own = (e: number) => (t.a[4 * (p * N + e)]! ^ t.b[4 * (((p + 1) % 3) * N + e)]!) & 1;
+      const own = (e: number) => (t.a[4 * e]! ^ t.b[4 * e]!) & 1;
       let i = 0;
       for (const tr of r.transports) {
         for (const m of tr.sent.filter((x) => x.to === p)) {
@@ -85,6 +96,68 @@ describe('malicious mode views: random bits', () => {
   it('the same check finds a leaky variant in which P1 sends its pair bit t_2 to P0', async () => {
     const w = worst(await collectBits(true));
     expect(w.key).toMatch(/P0.*leak \+own/);
+    expect(w.z).toBeGreaterThan(20);
+  }, 60_000);
+});
+
+const TX_A = [0n, 0n, 0n, 0n], TX_B = [(1n << 22n) - 1n, -(1n << 22n), -1n, 123456n];
+
+/** x input by P0, truncated (f = 8, ell = 24); returns the opened c (the last opened value before the MAC check). */
+async function truncRun(s: MalSession, xs: bigint[], leaky: boolean): Promise<Uint8Array> {
+  const x = await inputM(s, 0, s.party === 0 ? fromBigints(xs) : null, 4);
+  if (leaky) {
+    const mask = await truncMaskM(s, 4, 8, 24);
+    const c = await s.guard('leak', () => openBody(s, addM(x, mask.top)));
+    await macCheck(s);
+    return new Uint8Array(c.buffer.slice(0));
+  }
+  await truncM(s, x, 8, 24);
+  const c = s.opened[s.opened.length - 1]!.y;
+  await macCheck(s);
+  return new Uint8Array(c.buffer.slice(0));
+}
+
+type Hist = Map<string, number[]>;
+function lanes(h: Hist, key: string, payload: Uint8Array): void {
+  let v = h.get(key);
+  if (!v) h.set(key, (v = new Array<number>(16 * (payload.length / 8)).fill(0)));
+  for (let l = 0; l < payload.length / 8; l++) v[16 * l + 4 * (payload[8 * l + 7]! >> 6) + (payload[8 * l]! & 3)]!++;
+}
+
+async function collectTrunc(xs: bigint[], leaky: boolean): Promise<Hist> {
+  const h: Hist = new Map();
+  for (let run = 0; run < RUNS; run++) {
+    const r = await runMal3((s) => truncRun(s, xs, leaky));
+    const cs = values(r);
+    lanes(h, 'opened c', cs[0]);
+    for (const p of [0, 1, 2] as PartyId[]) {
+      let i = 0;
+      for (const tr of r.transports) for (const m of tr.sent.filter((x) => x.to === p)) lanes(h, `P${p}#${i++}<P${tr.party} ${m.tag.replace(/#\d+/, '')}`, m.payload);
+    }
+  }
+  return h;
+}
+
+function worstTwo(a: Hist, b: Hist): { z: number; key: string } {
+  let w = { z: -Infinity, key: '' };
+  for (const [key, h] of a) {
+    const z = twoSampleChiSquareZ(h, b.get(key)!);
+    if (z > w.z) w = { z, key };
+  }
+  return w;
+}
+
+describe('malicious mode views: truncation', () => {
+  it('the opened c and every received message have the same distribution on very different inputs', async () => {
+    const A = await collectTrunc(TX_A, false), B = await collectTrunc(TX_B, false);
+    expect([...A.keys()].some((k) => k.includes('mal:open'))).toBe(true);
+    const w = worstTwo(A, B);
+    expect(w.z, w.key).toBeLessThan(5);
+  }, 60_000);
+
+  it('the same check finds a leaky variant that opens x plus one mask bit', async () => {
+    const w = worstTwo(await collectTrunc(TX_A, true), await collectTrunc(TX_B, true));
+    expect(w.key).toMatch(/opened c|mal:open/);
     expect(w.z).toBeGreaterThan(20);
   }, 60_000);
 });

@@ -10,10 +10,11 @@
  *     input-independent). Leaves: candidate j of a row carries its value and
  *     its class index j (a public constant, bit-ops.ts constantM).
  *  2. Per level, with q = floor(c / 2) pairs (L, R) = (candidate 2i, 2i + 1)
- *     of every row: d = DReLU(L - R) = [L >= R] (msbBody on the level's
- *     slice of the masks, then 1 - msb); one mulM on the concatenation
- *     [d, d] · [L - R, iL - iR] gives max = R + d (L - R) and
- *     index = iR + d (iL - iR). An odd last candidate passes up unchanged.
+ *     of every row, d = DReLU(L - R) = [L >= R]: max = R + d (L - R) and
+ *     index = iR + d (iL - iR), both products from compare.ts
+ *     timesDreluBody on the level's slice of the masks (the products with
+ *     t ride in BitLT, one mulM after it). An odd last candidate passes up
+ *     unchanged.
  *  3. The index left in each row is the argmax (a MACed value; open it with
  *     openLow after the MAC check, or compare it further).
  *
@@ -22,17 +23,16 @@
  * Range: |x| < 2^(ell-2) so that every difference fits ell bits.
  *
  * Cost (argmaxCostM): compareMaskCostM(m (n - 1), ell), then per level
- * msbOnlineCostM(m q, ell) and mulCostM(2 m q); ceil(log2 n) levels.
+ * timesDreluOnlineCostM(m q, ell, 2); ceil(log2 n) levels.
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
 import { alloc128 } from './ring128.js';
 import { addM, subM, type MShare } from './rep.js';
-import { mulCostM, mulM } from './product.js';
-import { constantM, gatherM, notM } from './bit-ops.js';
-import { concatM, sliceM } from './mvec.js';
-import { compareMaskCostM, compareMaskM, MAX_COMPARE_BITS, msbBody, msbOnlineCostM, sliceMask } from './compare.js';
+import { constantM, gatherM } from './bit-ops.js';
+import { concatM } from './mvec.js';
+import { compareMaskCostM, compareMaskM, MAX_COMPARE_BITS, sliceMask, timesDreluBody, timesDreluOnlineCostM } from './compare.js';
 import type { MalSession } from './session.js';
 
 function levels(n: number): number[] {
@@ -44,7 +44,7 @@ function levels(n: number): number[] {
 export function argmaxCostM(m: number, n: number, ell: number): Cost {
   const qs = levels(n);
   if (qs.length === 0) return { rounds: 0, bytes: 0 };
-  return addCost(compareMaskCostM(m * (n - 1), ell), ...qs.map((q) => addCost(msbOnlineCostM(m * q, ell), mulCostM(2 * m * q))));
+  return addCost(compareMaskCostM(m * (n - 1), ell), ...qs.map((q) => timesDreluOnlineCostM(m * q, ell, 2)));
 }
 
 /** Row-major [m x c] -> [m x q] of columns j -> col(j). */
@@ -70,10 +70,9 @@ export function argmaxM(s: MalSession, x: MShare, m: number, n: number, ell: num
       const L = columns(val, m, c, q, (j) => 2 * j), R = columns(val, m, c, q, (j) => 2 * j + 1);
       const iL = columns(idx, m, c, q, (j) => 2 * j), iR = columns(idx, m, c, q, (j) => 2 * j + 1);
       const w = subM(L, R);
-      const d = notM(s.party, s.alpha, await msbBody(s, w, ell, sliceMask(masks!, used, used + k)), s.ctx.kernels);
+      const [dw, di] = await timesDreluBody(s, w, ell, [w, subM(iL, iR)], sliceMask(masks!, used, used + k));
       used += k;
-      const prod = await mulM(s, concatM([d, d]), concatM([w, subM(iL, iR)]));
-      let best = addM(R, sliceM(prod, 0, k)), bestI = addM(iR, sliceM(prod, k, 2 * k));
+      let best = addM(R, dw!), bestI = addM(iR, di!);
       if (c % 2 === 1) {
         // Row r's candidates at the next level: its q winners, then its odd last candidate.
         const keep = new Int32Array(m * next);

@@ -47,8 +47,14 @@ export function bitLtLevels(m: number): number[] {
 }
 
 /** Declared cost of bitLtM on n elements of m bits. */
-export const bitLtCostM = (n: number, m: number, pairs = false): Cost =>
-  addCost({ rounds: 0, bytes: 0 }, ...bitLtLevels(m).slice(pairs ? 1 : 0).map((a) => mulCostM(n * a)));
+export function bitLtCostM(n: number, m: number, pairs = false, side = 0): Cost {
+  const levels = bitLtLevels(m).slice(pairs ? 1 : 0).map((a) => n * a);
+  if (side > 0) {
+    if (levels.length > 0) levels[0]! += side;
+    else levels.push(side);
+  }
+  return addCost({ rounds: 0, bytes: 0 }, ...levels.map((k) => mulCostM(k)));
+}
 
 interface Block { g: MShare; p: MShare | null }
 
@@ -87,42 +93,57 @@ export const bitLtPairs = (m: number): number => Math.floor(m / 2);
  * Cost bitLtCostM(n, m) (bitLtCostM(n, m, true) with pairs).
  */
 export function bitLtM(s: MalSession, c: Uint8Array, r: MShare, m: number, pairs?: MShare): Promise<MShare> {
-  return s.guard('mal.bitLt', async () => {
-    assert(Number.isInteger(m) && m >= 1 && r.n % m === 0 && c.length === r.n, 'E_SHAPE', `malicious.bitLt: ${c.length} public and ${r.n} shared bits for ${m}-bit values`, { party: s.party, step: 'mal.bitLt' });
-    const n = r.n / m;
-    assert(!pairs || pairs.n === bitLtPairs(m) * n, 'E_SHAPE', `malicious.bitLt: ${pairs?.n} precomputed products, expected ${bitLtPairs(m) * n}`, { party: s.party, step: 'mal.bitLt' });
-    // Step 1: leaves. NOT c_i per element; g_i = r_i AND NOT c_i, p_i = r_i XOR NOT c_i.
-    let blocks: Block[] = [];
-    for (let i = 0; i < m; i++) {
-      const ri = sliceM(r, i * n, (i + 1) * n);
-      const notC = c.subarray(i * n, (i + 1) * n).map((b) => 1 - b);
-      blocks.push({ g: andPublicM(ri, notC), p: i === 0 ? null : xorPublicM(s.party, s.alpha, ri, notC, s.ctx.kernels) });
+  return s.guard('mal.bitLt', async () => (await bitLtBody(s, c, r, m, pairs)).lt);
+}
+
+/**
+ * bitLtM without its own step, with an optional side product: the
+ * elementwise product side[0] · side[1] rides in the first mulM of the tree
+ * (no round of its own; a separate mulM when the tree has no online level).
+ * compare.ts uses it for x · t, so that x · DReLU(x) needs one round after
+ * BitLT instead of two. Cost bitLtCostM(n, m, pairs, side[0].n).
+ */
+export async function bitLtBody(s: MalSession, c: Uint8Array, r: MShare, m: number, pairs?: MShare, side?: [MShare, MShare]): Promise<{ lt: MShare; side?: MShare }> {
+  assert(Number.isInteger(m) && m >= 1 && r.n % m === 0 && c.length === r.n, 'E_SHAPE', `malicious.bitLt: ${c.length} public and ${r.n} shared bits for ${m}-bit values`, { party: s.party, step: 'mal.bitLt' });
+  const n = r.n / m;
+  assert(!pairs || pairs.n === bitLtPairs(m) * n, 'E_SHAPE', `malicious.bitLt: ${pairs?.n} precomputed products, expected ${bitLtPairs(m) * n}`, { party: s.party, step: 'mal.bitLt' });
+  assert(!side || side[0].n === side[1].n, 'E_SHAPE', `malicious.bitLt: side operands of ${side?.[0].n} and ${side?.[1].n} elements`, { party: s.party, step: 'mal.bitLt' });
+  // Step 1: leaves. NOT c_i per element; g_i = r_i AND NOT c_i, p_i = r_i XOR NOT c_i.
+  let blocks: Block[] = [];
+  for (let i = 0; i < m; i++) {
+    const ri = sliceM(r, i * n, (i + 1) * n);
+    const notC = c.subarray(i * n, (i + 1) * n).map((b) => 1 - b);
+    blocks.push({ g: andPublicM(ri, notC), p: i === 0 ? null : xorPublicM(s.party, s.alpha, ri, notC, s.ctx.kernels) });
+  }
+  if (pairs && m > 1) {
+    const q = bitLtPairs(m);
+    const next = firstLevel(s, c, r, pairs, n, q);
+    if (m % 2 === 1) next.push(blocks[m - 1]!);
+    blocks = next;
+  }
+  let sideOut: MShare | undefined;
+  if (side && blocks.length === 1) sideOut = await mulM(s, side[0], side[1]);
+  // Step 2: one mulM per level: [P_hi for every pair | P_hi for pairs above the lowest (| side[0])] * [G_lo | P_lo (| side[1])].
+  while (blocks.length > 1) {
+    const q = Math.floor(blocks.length / 2);
+    const left: MShare[] = [], right: MShare[] = [];
+    for (let j = 0; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(blocks[2 * j]!.g); }
+    for (let j = 1; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(blocks[2 * j]!.p!); }
+    const withSide = side !== undefined && sideOut === undefined;
+    if (withSide) { left.push(side[0]); right.push(side[1]); }
+    const prod = await mulM(s, concatM(left), concatM(right));
+    if (withSide) sideOut = sliceM(prod, (2 * q - 1) * n, prod.n);
+    const next: Block[] = [];
+    for (let j = 0; j < q; j++) {
+      const hi = blocks[2 * j + 1]!;
+      next.push({
+        g: addM(hi.g, sliceM(prod, j * n, (j + 1) * n)),
+        p: j === 0 ? null : sliceM(prod, (q + j - 1) * n, (q + j) * n),
+      });
     }
-    if (pairs && m > 1) {
-      const q = bitLtPairs(m);
-      const next = firstLevel(s, c, r, pairs, n, q);
-      if (m % 2 === 1) next.push(blocks[m - 1]!);
-      blocks = next;
-    }
-    // Step 2: one mulM per level: [P_hi for every pair | P_hi for pairs above the lowest] * [G_lo | P_lo].
-    while (blocks.length > 1) {
-      const q = Math.floor(blocks.length / 2);
-      const left: MShare[] = [], right: MShare[] = [];
-      for (let j = 0; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(blocks[2 * j]!.g); }
-      for (let j = 1; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(blocks[2 * j]!.p!); }
-      const prod = await mulM(s, concatM(left), concatM(right));
-      const next: Block[] = [];
-      for (let j = 0; j < q; j++) {
-        const hi = blocks[2 * j + 1]!;
-        next.push({
-          g: addM(hi.g, sliceM(prod, j * n, (j + 1) * n)),
-          p: j === 0 ? null : sliceM(prod, (q + j - 1) * n, (q + j) * n),
-        });
-      }
-      if (blocks.length % 2 === 1) next.push(blocks[blocks.length - 1]!);
-      blocks = next;
-    }
-    // Step 3: the carry out.
-    return blocks[0]!.g;
-  });
+    if (blocks.length % 2 === 1) next.push(blocks[blocks.length - 1]!);
+    blocks = next;
+  }
+  // Step 3: the carry out.
+  return sideOut ? { lt: blocks[0]!.g, side: sideOut } : { lt: blocks[0]!.g };
 }

@@ -34,8 +34,10 @@
  * adversary's errors in multiples of 2^k (which the MAC check cannot see)
  * change nothing; every other error is caught by the MAC check (SPDZ_2k).
  *
- * dreluM = 1 - msbM (local). reluM = x · DReLU(x) (one more mulM); the
- * product is correct mod 2^k, which is all the fixed-point value uses.
+ * dreluM = 1 - msbM (local). reluM = x · DReLU(x), correct mod 2^k (all the
+ * fixed-point value uses), computed as (x - x t) - lt (x - 2 x t) with x t
+ * inside BitLT's first online mulM (timesDreluBody): one mulM after BitLT,
+ * as the MSB's step 4, so ReLU has the rounds of the MSB.
  *
  * Cost (msbCostM): the mask (compareMaskCostM: randBitsCost(n ell),
  * macOfCost(n), floor((ell - 1) / 2) ANDs), then msbOnlineCostM: the opening
@@ -43,17 +45,17 @@
  * with pairs), one mulM. Sequential, so rounds add up: for ell = 32,
  * 5 + 1 + 4 + 1 = 11 rounds and 11,808 bytes per element (plus 96 per call),
  * 6 rounds and 2,640 bytes of it after the mask; ell = 64: 12 rounds, 24,000
- * bytes. ReLU: one more round and 96 bytes. 65% of it is the random bits
+ * bytes. ReLU: the same rounds and 96 bytes more. 65% of it is the random bits
  * (randBitsCost: 240 bytes each); a packed binary domain would cut most of it.
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
-import { add128, scalar128, type Vec128 } from './ring128.js';
-import { addM, mulPublicM, subM, type MShare, type Rep } from './rep.js';
+import { add128, type Vec128 } from './ring128.js';
+import { addM, subM, type MShare, type Rep } from './rep.js';
 import { macOfCost, mulCostM, mulM, randomMacced } from './product.js';
 import { openCost, openM } from './open.js';
-import { bitLtCostM, bitLtM, bitLtPairs } from './bit-lt.js';
+import { bitLtBody, bitLtCostM, bitLtPairs } from './bit-lt.js';
 import { bitOf, notM, xorPublicM } from './bit-ops.js';
 import { concatM, sliceM } from './mvec.js';
 import { randBitsCost, randBitsM } from './randbits.js';
@@ -84,7 +86,9 @@ export const compareMaskCostM = (n: number, ell: number): Cost => addCost(randBi
 export const msbOnlineCostM = (n: number, ell: number): Cost => addCost(openCost(n), bitLtCostM(n, ell - 1, true), mulCostM(n));
 export const msbCostM = (n: number, ell: number): Cost => addCost(compareMaskCostM(n, ell), msbOnlineCostM(n, ell));
 export const dreluCostM = msbCostM;
-export const reluOnlineCostM = (n: number, ell: number): Cost => addCost(msbOnlineCostM(n, ell), mulCostM(n));
+/** v_j · DReLU(x) for k payloads after the mask (timesDreluBody): the opening, BitLT with the k n products v t in its first online level, one mulM of k n. */
+export const timesDreluOnlineCostM = (n: number, ell: number, k: number): Cost => addCost(openCost(n), bitLtCostM(n, ell - 1, true, k * n), mulCostM(k * n));
+export const reluOnlineCostM = (n: number, ell: number): Cost => timesDreluOnlineCostM(n, ell, 1);
 export const reluCostM = (n: number, ell: number): Cost => addCost(compareMaskCostM(n, ell), reluOnlineCostM(n, ell));
 
 function checkEll(s: MalSession, op: string, ell: number): void {
@@ -130,8 +134,8 @@ function maskOf(rp: MShare, b: MShare, ell: number): MShare {
   return { n, x: acc[0]!, m: acc[1]! };
 }
 
-/** Steps 2-4 (and step 1 when no mask is given) without their own step (reluM and maxpool.ts run it inside theirs). */
-export async function msbBody(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
+/** Steps 1-3 (step 1 only when no mask is given): t = c_{ell-1} XOR b_{ell-1} and lt, with BitLT's optional side product. */
+async function maskedCompare(s: MalSession, x: MShare, ell: number, mask: CompareMask | undefined, side?: (t: MShare) => [MShare, MShare]): Promise<{ t: MShare; lt: MShare; side?: MShare }> {
   const n = x.n;
   if (mask) {
     assert(mask.n === n && mask.ell === ell && !mask.spent, 'E_BAD_ARGUMENT', `malicious.msb: the mask is for ${mask.n} comparisons of width ${mask.ell}${mask.spent ? ', already used' : ''}; need ${n} of width ${ell}, unused`, { party: s.party, step: 'mal.msb' });
@@ -141,14 +145,39 @@ export async function msbBody(s: MalSession, x: MShare, ell: number, mask?: Comp
   if (mask) mask.spent = true;
   // Step 2: c = open(x + r).
   const c = await openM(s, addM(x, maskOf(rp, b, ell)));
-  // Step 3: lt = [c mod 2^(ell-1) < r mod 2^(ell-1)], on the public bits c_0..c_{ell-2} (bit-major).
+  // Step 3: lt = [c mod 2^(ell-1) < r mod 2^(ell-1)], on the public bits c_0..c_{ell-2} (bit-major); t = c_{ell-1} XOR b_{ell-1} (local).
   const cBits = new Uint8Array(n * (ell - 1));
   for (let i = 0; i < ell - 1; i++) cBits.set(bitOf(c, i), i * n);
-  const lt = await bitLtM(s, cBits, sliceM(b, 0, (ell - 1) * n), ell - 1, w);
-  // Step 4: msb = t XOR lt, t = c_{ell-1} XOR b_{ell-1}.
   const t = xorPublicM(s.party, s.alpha, sliceM(b, (ell - 1) * n, ell * n), bitOf(c, ell - 1), s.ctx.kernels);
+  const r = await bitLtBody(s, cBits, sliceM(b, 0, (ell - 1) * n), ell - 1, w, side?.(t));
+  return { t, ...r };
+}
+
+/** Steps 1-4 without their own step: [MSB(x)] = t XOR lt = t + lt - 2 t lt (one mulM after BitLT). */
+export async function msbBody(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
+  const { t, lt } = await maskedCompare(s, x, ell, mask);
   const tl = await mulM(s, t, lt);
-  return subM(addM(t, lt), mulPublicM(tl, scalar128(2n)));
+  return subM(addM(t, lt), addM(tl, tl));
+}
+
+/**
+ * [v_j · DReLU(x)] for payload vectors v_j of x's length, without a step of
+ * their own (reluM: v = x; maxpool.ts: v = a - b; argmax.ts: also the index
+ * difference). DReLU = 1 - (t XOR lt) = (1 - t) - lt (1 - 2t), so
+ * v DReLU = (v - v t) - lt · (v - 2 v t): the products v t ride in BitLT's
+ * first online mulM (bit-lt.ts bitLtBody's side product) and lt · (v - 2vt)
+ * is one mulM after BitLT: one round fewer than DReLU then a product, the
+ * same bytes. Cost timesDreluOnlineCostM(n, ell, k) after the mask.
+ */
+export async function timesDreluBody(s: MalSession, x: MShare, ell: number, vs: MShare[], mask?: CompareMask): Promise<MShare[]> {
+  const n = x.n, k = vs.length;
+  assert(k >= 1 && vs.every((v) => v.n === n), 'E_SHAPE', `malicious.timesDrelu: payloads of ${vs.map((v) => v.n).join(', ')} elements for ${n} comparisons`, { party: s.party, step: 'mal.relu' });
+  const V = concatM(vs);
+  const { lt, side: vt } = await maskedCompare(s, x, ell, mask, (t) => [V, concatM(vs.map(() => t))]);
+  const u = subM(V, addM(vt!, vt!));
+  const ltu = await mulM(s, concatM(vs.map(() => lt)), u);
+  const y = subM(subM(V, vt!), ltu);
+  return vs.map((_, j) => sliceM(y, j * n, (j + 1) * n));
 }
 
 /** [MSB(x)]: the MACed bit 1 iff x < 0, for |x| < 2^(ell-1). Cost msbCostM(n, ell) (msbOnlineCostM with a mask). */
@@ -171,6 +200,6 @@ export function dreluM(s: MalSession, x: MShare, ell: number, mask?: CompareMask
 export function reluM(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
   return s.guard('mal.relu', async () => {
     checkEll(s, 'relu', ell);
-    return mulM(s, x, notM(s.party, s.alpha, await msbBody(s, x, ell, mask), s.ctx.kernels));
+    return (await timesDreluBody(s, x, ell, [x], mask))[0]!;
   });
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fromBigints, toBigints } from './ring128.js';
-import { concatM, shl128, sliceM } from './mvec.js';
+import { addShl128Into, concatM, shl128, sliceM } from './mvec.js';
 import type { MShare } from './rep.js';
 
 const big = (n: number): bigint[] => Array.from({ length: n }, () => BigInt('0x' + randomBytes(16).toString('hex')));
@@ -11,6 +11,15 @@ describe('mvec: shapes and shifts of MACed vectors', () => {
     const xs = [0n, 1n, (1n << 128n) - 1n, (1n << 64n) - 1n, 1n << 127n, 0xffffffffn, ...big(20)];
     for (const j of [0, 1, 5, 31, 32, 33, 63, 64, 65, 95, 96, 97, 127]) {
       expect(toBigints(shl128(fromBigints(xs), j)), `j = ${j}`).toEqual(xs.map((x) => BigInt.asUintN(128, x << BigInt(j))));
+    }
+  });
+
+  it('addShl128Into adds v << j in place, with the carries across words (BigInt reference)', () => {
+    const acc0 = [(1n << 128n) - 1n, 0n, (1n << 64n) - 1n, ...big(10)], vs = [1n, (1n << 128n) - 1n, 1n, ...big(10)];
+    for (const j of [0, 1, 31, 32, 33, 64, 100, 127]) {
+      const acc = fromBigints(acc0);
+      addShl128Into(acc, fromBigints(vs), j);
+      expect(toBigints(acc), `j = ${j}`).toEqual(acc0.map((a, i) => BigInt.asUintN(128, a + (vs[i]! << BigInt(j)))));
     }
   });
 

@@ -60,7 +60,7 @@ import { addM, addPublicM, randomRep, subM, type MShare } from './rep.js';
 import { macOfBody, macOfCost } from './product.js';
 import { openBody, openCost } from './open.js';
 import { pairBits, parityM, randBitsCost } from './randbits.js';
-import { concatReps, shlM, sliceM } from './mvec.js';
+import { addShl128Into, concatReps, shlM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 
 /**
@@ -104,11 +104,14 @@ function checkParams(s: MalSession, step: string, n: number, f: number, ell: num
   assert(Number.isInteger(f) && f >= 1 && f <= ell - 1, 'E_BAD_ARGUMENT', `malicious.trunc: f must be an integer in [1, ell - 1] = [1, ${ell - 1}], got ${f}`, ctx);
 }
 
-/** sum_{i in [from, to)} 2^(i - from) [bits block i] (block i = elements i n .. i n + n), local. */
+/** sum_{i in [from, to)} 2^(i - from) [bits block i] (block i = elements i n .. i n + n), local (accumulated in place). */
 function weighted(bits: MShare, n: number, from: number, to: number): MShare {
-  let acc = sliceM(bits, from * n, (from + 1) * n);
-  for (let i = from + 1; i < to; i++) acc = addM(acc, shlM(sliceM(bits, i * n, (i + 1) * n), i - from));
-  return acc;
+  const sum = (v: Vec128): Vec128 => {
+    const acc = v.slice(4 * from * n, 4 * (from + 1) * n) as Vec128;
+    for (let i = from + 1; i < to; i++) addShl128Into(acc, v.subarray(4 * i * n, 4 * (i + 1) * n) as Vec128, i - from);
+    return acc;
+  };
+  return { n, x: { a: sum(bits.x.a), b: sum(bits.x.b) }, m: { a: sum(bits.m.a), b: sum(bits.m.b) } };
 }
 
 /** The body of truncMaskM, without its own step. */

@@ -51,13 +51,13 @@
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
-import { add128, type Vec128 } from './ring128.js';
+import { alloc128 } from './ring128.js';
 import { addM, subM, type MShare, type Rep } from './rep.js';
 import { macOfCost, mulCostM, mulM, randomMacced } from './product.js';
 import { openCost, openM } from './open.js';
 import { bitLtBody, bitLtCostM, bitLtPairs } from './bit-lt.js';
 import { bitOf, notM, xorPublicM } from './bit-ops.js';
-import { concatM, sliceM } from './mvec.js';
+import { addShl128Into, concatM, sliceM } from './mvec.js';
 import { randBitsCost, randBitsM } from './randbits.js';
 import type { MalSession } from './session.js';
 
@@ -117,18 +117,15 @@ export function sliceMask(mask: CompareMask, from: number, to: number): CompareM
   return { n: to - from, ell, b: rows(mask.b, ell), rp: sliceM(mask.rp, from, to), w: rows(mask.w, bitLtPairs(ell - 1)), spent: false };
 }
 
-/** Step 1's local part: [2^ell r' + sum_i 2^i b_i] by Horner's rule (doublings and additions only), bits bit-major. */
+/** Step 1's local part: [2^ell r' + sum_i 2^i b_i], shares and MACs accumulated in place (mvec.ts addShl128Into), bits bit-major. */
 function maskOf(rp: MShare, b: MShare, ell: number): MShare {
   const n = rp.n;
-  const acc: Rep[] = [rp.x, rp.m].map((r) => ({ a: r.a.slice() as Vec128, b: r.b.slice() as Vec128 }));
-  for (let i = ell - 1; i >= 0; i--) {
+  const acc: Rep[] = [rp.x, rp.m].map((r) => ({ a: addShl128Into(alloc128(n), r.a, ell), b: addShl128Into(alloc128(n), r.b, ell) }));
+  for (let i = 0; i < ell; i++) {
     const bi = sliceM(b, i * n, (i + 1) * n);
     [bi.x, bi.m].forEach((src, q) => {
-      for (const h of ['a', 'b'] as const) {
-        const v = acc[q]![h];
-        add128(v, v, v);
-        add128(v, src[h], v);
-      }
+      addShl128Into(acc[q]!.a, src.a, i);
+      addShl128Into(acc[q]!.b, src.b, i);
     });
   }
   return { n, x: acc[0]!, m: acc[1]! };

@@ -8,6 +8,10 @@ import { macOfCost, matmulCostM, mulCostM } from './product.js';
 import { openCost, openLowCost, openToCost } from './open.js';
 import { macCheckCost } from './mac-check.js';
 import { randBitsCost } from './randbits.js';
+import { bitLtCostM } from './bit-lt.js';
+import { compareMaskCostM, dreluCostM, msbCostM, reluCostM } from './compare.js';
+import { maxPoolCostM } from './maxpool.js';
+import { argmaxCostM } from './argmax.js';
 import { truncCostM, truncMaskCostM, truncOnlineCostM } from './trunc.js';
 
 const ROWS: [label: string, cost: (n: number) => Cost][] = [
@@ -22,6 +26,15 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['opening to one party (`openTo`)', openToCost],
   ['batched MAC check (`macCheck`, any number of values)', () => macCheckCost()],
   ['random bits (`randBitsM`, n bits)', randBitsCost],
+  ['BitLT of a public and a shared 31-bit value (`bitLtM`)', (n) => bitLtCostM(n, 31)],
+  ['BitLT of a public and a shared 63-bit value (`bitLtM`)', (n) => bitLtCostM(n, 63)],
+  ['comparison masks, ell = 64 (`compareMaskM`)', (n) => compareMaskCostM(n, 64)],
+  ['MSB / DReLU, ell = 32 (`msbM`, `dreluM`)', (n) => (expect(dreluCostM(n, 32)).toEqual(msbCostM(n, 32)), msbCostM(n, 32))],
+  ['MSB / DReLU, ell = 64 (`msbM`, `dreluM`)', (n) => msbCostM(n, 64)],
+  ['ReLU, ell = 32 (`reluM`)', (n) => reluCostM(n, 32)],
+  ['ReLU, ell = 64 (`reluM`)', (n) => reluCostM(n, 64)],
+  ['MaxPool 2x2 stride 2, ell = 32 (`maxPoolM`, n windows)', (n) => maxPoolCostM({ h: 2, w: 2 * n, c: 1 }, { kh: 2, kw: 2, sh: 2, sw: 2 }, 32)],
+  ['argmax over 10 classes, ell = 32 (`argmaxM`, n rows)', (n) => argmaxCostM(n, 10, 32)],
   ['truncation mask (`truncMaskM`, ell = 48, any f)', (n) => truncMaskCostM(n, 16, 48)],
   ['truncation with a mask made before (`truncM`)', truncOnlineCostM],
   ['truncation without a mask (`truncM`, ell = 48)', (n) => truncCostM(n, 16, 48)],

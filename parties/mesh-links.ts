@@ -60,7 +60,7 @@ export abstract class LinkMesh {
       'grpc.max_receive_message_length': Math.max(maxFrame, 8 * MiB),
       'grpc.max_send_message_length': Math.max(maxFrame, 8 * MiB),
       'grpc.keepalive_time_ms': opts.keepaliveMs ?? 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? 60_000,
       'grpc-node.flow_control_window': this.flowWindow,
       ...opts.grpcOptions,
     };

@@ -61,6 +61,15 @@ export interface MeshOptions {
   reconnectMs?: { min: number; max: number };
   keepaliveMs?: number;
   /**
+   * How long a dialer waits for the answer to a keepalive ping before it drops
+   * the link; default 60 s. A party answers pings on its event loop, which a
+   * long compute step blocks (one layer of EfficientNet-B0 on a loaded
+   * 2-core machine): with 5 s, links dropped mid-run ("Connection dropped",
+   * BENCHMARKS.md zoo section). A dead peer is still noticed by the socket's
+   * errors and the sessions' deadlines.
+   */
+  keepaliveTimeoutMs?: number;
+  /**
    * HTTP/2 stream and connection window in bytes (default 256 KiB). Keep it
    * small: Node's HTTP/2 session stops reading its socket while one of its
    * writes is in progress, and one write carries up to a window of DATA. With

@@ -86,6 +86,7 @@ import { RSS_LIMIT_BYTES, resnet50, ZOO_FIXTURES, ZOO_TARGET_MS, zooInput, zooMo
 import { tfjsPredictMsOrNaN } from './tfjs-time.js';
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
 import { coldMarkdown, coldStart, writeColdSection } from './cold-start.js';
+import { cpuWindow, type CpuWindowStats } from './proc-cpu.js';
 
 interface ModelSpec {
   label: string; make: () => ModelIR<FloatTensor> | Promise<ModelIR<FloatTensor>>; fracBits: number; heavy?: boolean; light?: boolean;
@@ -168,7 +169,7 @@ function layerMedians(runs: LayerRecord[][][]): LayerStat[] {
   });
 }
 
-interface Rep { preprocessed?: boolean; ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: number[]; messages: number[]; rounds: number; err: { abs: number; rel: number } }
+interface Rep { preprocessed?: boolean; cpu?: CpuWindowStats; ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: number[]; messages: number[]; rounds: number; err: { abs: number; rel: number } }
 
 /** Warm-up runs still to do after `done` of them, `startedMs` after the case started: at least `min`, and (not heavy) until warmupS has passed. */
 const warming = (spec: ModelSpec, done: number, min: number, startedMs: number): boolean => done < min || (!spec.heavy && performance.now() - startedMs < warmupS * 1000);
@@ -216,6 +217,7 @@ function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Re
     tfjsMs, ratio: lat.median / tfjsMs,
     maxAbsErr: Math.max(...timed.map((r) => r.err.abs)), maxRelErr: Math.max(...timed.map((r) => r.err.rel)),
     peakRssBytes,
+    ...(timed[0]!.cpu ? { partyCpuMs: [0, 1, 2].map((p) => median(timed.map((r) => r.cpu!.partyMs[p]!))), othersCpuShare: median(timed.map((r) => r.cpu!.othersShare)) } : {}),
   };
 }
 
@@ -269,22 +271,23 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
       let prep0: PrepStats | null = null;
       try {
         const { timed, warm, firstMs, curve } = await repeat(key, spec, N, w, R, async () => {
+          const cw = cpuWindow(l.children.map((c) => c.pid));
           const t = performance.now();
           const r = N === 1
             ? await client.predict({ data: x, shape: model.inputShape }).then((p) => ({ logits: p.logits, sessionId: p.sessionId }))
             : await client.predict({ data: x, shape: [N, ...model.inputShape] }, { batch: true }).then((p) => ({ logits: p.logits.flat(), sessionId: p.sessionId }));
-          const ms = performance.now() - t;
+          const ms = performance.now() - t, cpu = cw.stop();
           const stats = await Promise.all(l.urls.map((u) => partyRun(u, l.token, r.sessionId)));
           rss = stats.map((s, p) => Math.max(rss[p]!, s.process.maxRssBytes));
           // The offline phase of the next run (if any) finishes before it starts, as after an idle moment.
           if (prepMode === 'wait') await waitPrepIdle(l.urls[0]);
           const rep: Rep = {
-            preprocessed: stats.every((s) => s.run.preprocessed === true),
+            preprocessed: stats.every((s) => s.run.preprocessed === true), cpu,
             ms, protocolMs: stats[0]!.run.ms, layers: stats.map((s) => s.run.layers ?? []),
             bytes: stats.map((s) => s.run.bytesSent), messages: stats.map((s) => s.run.messages ?? 0),
             rounds: Math.max(...stats.map((s) => s.run.rounds)), err: errors(r.logits, want),
           };
-          return { rep, detail: ` (P0 run ${rep.protocolMs.toFixed(1)} ms${rep.preprocessed ? ', preprocessed' : ''}), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
+          return { rep, detail: ` (P0 run ${rep.protocolMs.toFixed(1)} ms${rep.preprocessed ? ', preprocessed' : ''}; party CPU ${cpu.partyMs.map((v) => v.toFixed(0)).join(' / ')} ms, others ${(100 * cpu.othersShare).toFixed(0)}% of the CPUs), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
         }, async () => { if (prepMode === 'wait') prep0 = await prepStats(l.urls[0]); });
         const prep1 = prepMode === 'wait' ? await prepStats(l.urls[0]) : null;
         const tf = await tfjsPredictMsOrNaN(model, x, N, Math.min(R, 5), log);

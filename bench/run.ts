@@ -251,8 +251,8 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
       ...(prepMode === 'off' ? { preprocess: { enabled: false } } : {}),
       // VGG16: one run is longer than the start-up warm-up's budget (it would be cut and leave nothing); the first run builds the masks.
       ...(spec.heavy ? { warmup: { runs: 0 } } : {}),
-      // Warnings and errors only, without the start-up/shut-down link chatter.
-      onLine: (p, line) => { if (verbose || (/"level":(4|5|6)\d/.test(line) && !/cannot link to peer|peer link down/.test(line))) log(`[P${p}] ${line.slice(0, 400)}`); },
+      // Warnings and errors only, without the start-up/shut-down link chatter (a link lost during a session is kept: it says why).
+      onLine: (p, line) => { if (verbose || (/"level":(4|5|6)\d/.test(line) && (!/cannot link to peer|peer link down/.test(line) || /"sessions":[1-9]/.test(line)))) log(`[P${p}] ${line.slice(0, 400)}`); },
     });
   } catch (e) {
     return Ns.map((N) => ({ ...failed(key, spec, N), error: `launch: ${(e as Error).message}` }));

@@ -1,7 +1,9 @@
 /**
  * The zoo section of BENCHMARKS.md (bench/run.ts with a selection of zoo
  * models, bench/zoo-models.ts): per case the latency against its per-image
- * target, peak RSS per party against the limit, and rounds and bytes per
+ * target (met; or, missed while other work took the CPUs, "not shown" with
+ * the CPU floor from the parties' CPU time, bench/proc-cpu.ts; or not met),
+ * each party's CPU time, peak RSS per party against the limit, and rounds and bytes per
  * layer kind, summed from the parties' per-layer run stats (the privacy step
  * counts as kind 'privacy'). Pure: unit-tested in report.test.ts.
  */

@@ -49,8 +49,9 @@
  * MobileNetV3-Small and U-Net 128 from ../shared/fixtures/zoo on their first
  * golden X-ray, and ResNet-50 (built here, random weights); heavy (batch 1,
  * --heavy-reps). Their section adds, per case, rounds and bytes per layer
- * kind (from the parties' run stats) and the per-image target and the 4 GB
- * peak-RSS limit per party, met or not.
+ * kind (from the parties' run stats), the per-image target and the 4 GB
+ * peak-RSS limit per party, met or not, and each party's CPU time per run
+ * with the share of the CPUs other work took (grpc: bench/proc-cpu.ts).
  *
  * Cold start (grpc, unless --no-cold-start; bench/cold-start.ts): for
  * Network A and the seed CNN MaxPool among --model, fresh deployments with
@@ -79,12 +80,13 @@ import { reconstruct } from '../protocol/sharing/sharing.js';
 import { run3, shareFor3 } from '../protocol/testing/run3.js';
 import { networkA, seedCnn, seededPrg, uniform, vgg16 } from '../protocol/seed-models.js';
 import { launchLocal, type Launched } from '../parties/launch.js';
-import type { LayerRecord, RunRecord } from '../parties/party.js';
-import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResult, type LayerStat, type RunMeta } from './report.js';
+import type { LayerRecord } from '../parties/party.js';
+import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResult, type RunMeta } from './report.js';
 import { zooMarkdown } from './report-kinds.js';
 import { RSS_LIMIT_BYTES, resnet50, ZOO_FIXTURES, ZOO_TARGET_MS, zooInput, zooModel } from './zoo-models.js';
 import { tfjsPredictMsOrNaN } from './tfjs-time.js';
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
+import { errors, layerMedians, offlineMs, partyRun, warmupCurve } from './run-stats.js';
 import { coldMarkdown, coldStart, writeColdSection } from './cold-start.js';
 import { cpuWindow, type CpuWindowStats } from './proc-cpu.js';
 
@@ -148,27 +150,6 @@ let partyRuntime: 'bundle' | 'tsx' | undefined;
 /** The spec's own input, or a deterministic input in [0, 1) (seeded AES PRG; never Math.random). */
 const inputFor = (spec: ModelSpec, model: ModelIR<FloatTensor>, N: number): Float64Array => spec.input?.(N) ?? uniform(seededPrg(11), N * sizeOf(model.inputShape), 0.5).map((v) => v + 0.5);
 
-
-function errors(got: ArrayLike<number>, want: Float64Array): { abs: number; rel: number } {
-  let abs = 0, scale = 0;
-  for (let i = 0; i < want.length; i++) { abs = Math.max(abs, Math.abs(got[i]! - want[i]!)); scale = Math.max(scale, Math.abs(want[i]!)); }
-  return { abs, rel: scale > 0 ? abs / scale : abs };
-}
-
-/** Per-layer medians over repetitions; runs[r][p] = layers of party p in repetition r. */
-function layerMedians(runs: LayerRecord[][][]): LayerStat[] {
-  const first = runs[0]!;
-  return first[0]!.map((l, i) => {
-    const parties = [0, 1, 2].map((p) => {
-      const ms = median(runs.map((r) => r[p]![i]!.ms));
-      const waitMs = median(runs.map((r) => r[p]![i]!.waitMs));
-      // compute = wall - wait of the medians, so that the two parts add up to the wall time shown.
-      return { ms, waitMs, computeMs: Math.max(0, ms - waitMs), bytesSent: first[p]![i]!.bytesSent };
-    });
-    return { name: l.name, kind: l.kind, parties, bytesSent: parties.reduce((s, p) => s + p.bytesSent, 0), rounds: Math.max(...[0, 1, 2].map((p) => first[p]![i]!.rounds)) };
-  });
-}
-
 interface Rep { preprocessed?: boolean; cpu?: CpuWindowStats; ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: number[]; messages: number[]; rounds: number; err: { abs: number; rel: number } }
 
 /** Warm-up runs still to do after `done` of them, `startedMs` after the case started: at least `min`, and (not heavy) until warmupS has passed. */
@@ -178,14 +159,6 @@ const warming = (spec: ModelSpec, done: number, min: number, startedMs: number):
  * The repetitions of one case: warm-up runs (at least `w`, and until --warmup-s has passed unless
  * heavy), then `R` timed runs. `once` runs one inference and says what to log after the time.
  */
-/** Medians of each full 100 warm-up latencies, in order (none below 200 warm-ups). */
-function warmupCurve(ms: readonly number[]): number[] {
-  if (ms.length < 200) return [];
-  const out: number[] = [];
-  for (let i = 0; i + 100 <= ms.length; i += 100) out.push(median(ms.slice(i, i + 100)));
-  return out;
-}
-
 async function repeat(key: string, spec: ModelSpec, N: number, w: number, R: number, once: () => Promise<{ rep: Rep; detail: string }>, onTimedStart?: () => Promise<void>): Promise<{ timed: Rep[]; warm: number; firstMs: number; curve: number[] }> {
   const timed: Rep[] = [], warmMs: number[] = [];
   const started = performance.now();
@@ -221,21 +194,8 @@ function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Re
   };
 }
 
-/** P0's mean time per bundle made between two prepStats readings. */
-const offlineMs = (a: PrepStats, b: PrepStats): number => (b.made > a.made ? (1000 * (b.seconds - a.seconds)) / (b.made - a.made) : NaN);
-
 // ---- grpc: three party processes -------------------------------------------------
 
-/** The party's full stats of a run: `token` is the launch's, also its operator token (parties/launch.ts). */
-async function partyRun(url: string, token: string, sessionId: string): Promise<{ run: RunRecord; process: { maxRssBytes: number } }> {
-  // P2 (and sometimes P0/P1) records its run a moment after the client has its output: retry briefly.
-  for (let i = 0; ; i++) {
-    const r = await fetch(`${url}/v1/sessions/${sessionId}/run`, { headers: { authorization: `Bearer ${token}` } });
-    if (r.ok) return (await r.json()) as { run: RunRecord; process: { maxRssBytes: number } };
-    if (r.status !== 404 || i >= 500) throw new Error(`GET run stats at ${url}: ${r.status} ${await r.text()}`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}
 
 async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<CaseResult[]> {
   const model = await spec.make();

@@ -6,7 +6,7 @@
  *                     `--zoo` selects all five at batch 1)
  *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]
  *                    [--transport grpc|memory] [--link grpc|h2 (config mesh.link, parties/mesh-h2.ts)]
- *                    [--prep wait|off] [--quick] [--no-write] [--verbose] [--no-cold-start]
+ *                    [--prep wait|off] [--prep-max-mib N] [--quick] [--no-write] [--verbose] [--no-cold-start]
  *
  * grpc (default): three real party processes (parties/main.ts via
  * parties/launch.ts) on loopback with mTLS between them, serving model-import
@@ -20,7 +20,9 @@
  * the parties have P2 deal the next run ahead of it while idle, and the
  * benchmark waits until that is done before each inference (the latency is the
  * online run's; the mean time of one bundle is reported beside it); --prep off
- * starts the parties with it disabled (every run deals live).
+ * starts the parties with it disabled (every run deals live). --prep-max-mib N
+ * raises the parties' preprocess.maxBytes (default 256 MiB: a larger bundle is
+ * not prepared, e.g. ResNet-50's) to N MiB, with a 10-minute bundle timeout.
  *
  * Warm-up: at least --warmup runs (default 2) and, for all but VGG16, runs
  * until --warmup-s seconds (default 3) have passed: V8 optimises the protocol
@@ -138,6 +140,8 @@ if (!(warmupS >= 0 && warmupS <= 600)) throw new Error(`--warmup-s: bad value ${
 const prepMode = (opt('--prep') ?? 'wait') as 'wait' | 'off';
 const meshLink = (['grpc', 'h2'] as const).find((k) => k === (opt('--link') ?? 'grpc')) ?? (() => { throw new Error(`--link must be grpc or h2, got ${opt('--link')}`); })();
 if (prepMode !== 'wait' && prepMode !== 'off') throw new Error(`--prep must be wait or off, got ${prepMode}`);
+const prepMaxMiB = opt('--prep-max-mib') === undefined ? undefined : Number(opt('--prep-max-mib'));
+if (prepMaxMiB !== undefined && !(Number.isInteger(prepMaxMiB) && prepMaxMiB >= 1 && prepMaxMiB <= 16384)) throw new Error(`--prep-max-mib: an integer in 1..16384, got ${opt('--prep-max-mib')}`);
 const heavyReps = Number(opt('--heavy-reps') ?? 1);
 const heavyWarmup = Number(opt('--heavy-warmup') ?? 1);
 for (const [n, v] of [['--reps', reps], ['--light-reps', lightReps], ['--warmup', warmup], ['--light-warmup', lightWarmup], ['--heavy-reps', heavyReps], ['--heavy-warmup', heavyWarmup]] as const) if (!Number.isInteger(v) || v < (n.endsWith('warmup') ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
@@ -208,7 +212,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
       batch: { windowMs: 0, maxBatch: Math.max(8, ...Ns), maxConcurrentRuns: 1 },
       sessions: { defaultDeadlineMs: 3_600_000, maxDeadlineMs: 3_600_000 },
       readyTimeoutMs: 900_000,
-      ...(prepMode === 'off' ? { preprocess: { enabled: false } } : {}),
+      ...(prepMode === 'off' ? { preprocess: { enabled: false } } : prepMaxMiB !== undefined ? { preprocess: { maxBytes: prepMaxMiB * 2 ** 20, timeoutMs: 600_000 } } : {}),
       // VGG16: one run is longer than the start-up warm-up's budget (it would be cut and leave nothing); the first run builds the masks.
       ...(spec.heavy ? { warmup: { runs: 0 } } : {}),
       // Warnings and errors only, without the start-up/shut-down link chatter (a link lost during a session is kept: it says why).

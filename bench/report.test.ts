@@ -85,4 +85,22 @@ describe('zoo section (report-kinds.ts)', () => {
     expect(md).toMatch(/\| fast \| 1 \|.*< 100 ms: met .*1 B \/ 1 B \/ 1 B: met/);
     expect(md).toContain('| conv2d | 2 | 6 | 4.4 KiB | 40.0 ms |');
   });
+
+  it('a missed target is "not shown" when other work took the CPUs, with the CPU floor; CPU columns', async () => {
+    const { cpuFloorMs, targetVerdict, zooMarkdown } = await import('./report-kinds.js');
+    const base = { ...kase, batch: 1, perImageMs: 9000, targetMs: 8000 };
+    // Floor: the largest party (6 s) or the three parties' 14 s over 2 CPUs (7 s), whichever is larger.
+    expect(cpuFloorMs({ partyCpuMs: [6000, 5000, 3000], batch: 1 }, 2)).toBe(7000);
+    expect(cpuFloorMs({ partyCpuMs: [6000, 1000, 1000], batch: 2 }, 2)).toBe(3000);
+    expect(cpuFloorMs({ batch: 1 }, 2)).toBeNaN();
+    expect(cpuFloorMs({ partyCpuMs: [NaN, 1, 1], batch: 1 }, 2)).toBeNaN();
+    expect(targetVerdict({ ...base, partyCpuMs: [6000, 5000, 3000], othersCpuShare: 0.4 }, 2)).toBe('< 8000 ms: not shown (machine loaded; CPU floor 7000 ms is under it)');
+    expect(targetVerdict({ ...base, partyCpuMs: [9000, 5000, 3000], othersCpuShare: 0.4 }, 2)).toBe('< 8000 ms: not shown (machine loaded; CPU floor 9000 ms is over it)');
+    expect(targetVerdict({ ...base, partyCpuMs: [6000, 5000, 3000], othersCpuShare: 0.02 }, 2)).toBe('< 8000 ms: **not met**; CPU floor 7000 ms is under it');
+    expect(targetVerdict({ ...base, othersCpuShare: 0.5 }, 2)).toBe('< 8000 ms: not shown (machine loaded)');
+    expect(targetVerdict({ ...base, perImageMs: 7000, othersCpuShare: 0.9 }, 2)).toBe('< 8000 ms: met');
+    const md = zooMarkdown(meta, [{ ...base, partyCpuMs: [6000, 5000, 3000], othersCpuShare: 0.25 }], 2 ** 33);
+    expect(md).toMatch(/\| 9000 ms \| < 8000 ms: not shown \(machine loaded; CPU floor 7000 ms is under it\) \| 6000 ms \/ 5000 ms \/ 3000 ms \| 7000 ms \| 25% \|/);
+    expect(zooMarkdown(meta, [base], 2 ** 33)).toMatch(/\*\*not met\*\* \| – \| – \| – \|/);
+  });
 });

@@ -56,6 +56,10 @@ export interface CaseResult {
   prep?: { runs: number; offlineMs: number };
   /** Zoo rows: the per-image latency target at batch 1, ms. */
   targetMs?: number;
+  /** grpc: CPU time (user + system) of each party process during one predict(), median over the timed runs, ms (bench/proc-cpu.ts). */
+  partyCpuMs?: number[];
+  /** grpc: share of the machine's CPUs that other work kept busy during the timed runs (median), 0..1 (bench/proc-cpu.ts). */
+  othersCpuShare?: number;
   error?: string;
 }
 

@@ -6,7 +6,7 @@
  *                     `--zoo` selects all five at batch 1)
  *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]
  *                    [--transport grpc|memory] [--link grpc|h2 (config mesh.link, parties/mesh-h2.ts)]
- *                    [--prep wait|off] [--quick] [--no-write] [--verbose] [--no-cold-start]
+ *                    [--prep wait|off] [--prep-max-mib N] [--quick] [--no-write] [--verbose] [--no-cold-start]
  *
  * grpc (default): three real party processes (parties/main.ts via
  * parties/launch.ts) on loopback with mTLS between them, serving model-import
@@ -20,7 +20,9 @@
  * the parties have P2 deal the next run ahead of it while idle, and the
  * benchmark waits until that is done before each inference (the latency is the
  * online run's; the mean time of one bundle is reported beside it); --prep off
- * starts the parties with it disabled (every run deals live).
+ * starts the parties with it disabled (every run deals live). --prep-max-mib N
+ * raises the parties' preprocess.maxBytes (default 256 MiB: a larger bundle is
+ * not prepared, e.g. ResNet-50's) to N MiB, with a 10-minute bundle timeout.
  *
  * Warm-up: at least --warmup runs (default 2) and, for all but VGG16, runs
  * until --warmup-s seconds (default 3) have passed: V8 optimises the protocol
@@ -49,8 +51,9 @@
  * MobileNetV3-Small and U-Net 128 from ../shared/fixtures/zoo on their first
  * golden X-ray, and ResNet-50 (built here, random weights); heavy (batch 1,
  * --heavy-reps). Their section adds, per case, rounds and bytes per layer
- * kind (from the parties' run stats) and the per-image target and the 4 GB
- * peak-RSS limit per party, met or not.
+ * kind (from the parties' run stats), the per-image target and the 4 GB
+ * peak-RSS limit per party, met or not, and each party's CPU time per run
+ * with the share of the CPUs other work took (grpc: bench/proc-cpu.ts).
  *
  * Cold start (grpc, unless --no-cold-start; bench/cold-start.ts): for
  * Network A and the seed CNN MaxPool among --model, fresh deployments with
@@ -79,13 +82,15 @@ import { reconstruct } from '../protocol/sharing/sharing.js';
 import { run3, shareFor3 } from '../protocol/testing/run3.js';
 import { networkA, seedCnn, seededPrg, uniform, vgg16 } from '../protocol/seed-models.js';
 import { launchLocal, type Launched } from '../parties/launch.js';
-import type { LayerRecord, RunRecord } from '../parties/party.js';
-import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResult, type LayerStat, type RunMeta } from './report.js';
+import type { LayerRecord } from '../parties/party.js';
+import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResult, type RunMeta } from './report.js';
 import { zooMarkdown } from './report-kinds.js';
 import { RSS_LIMIT_BYTES, resnet50, ZOO_FIXTURES, ZOO_TARGET_MS, zooInput, zooModel } from './zoo-models.js';
 import { tfjsPredictMsOrNaN } from './tfjs-time.js';
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
+import { errors, layerMedians, offlineMs, partyRun, warmupCurve } from './run-stats.js';
 import { coldMarkdown, coldStart, writeColdSection } from './cold-start.js';
+import { cpuWindow, type CpuWindowStats } from './proc-cpu.js';
 
 interface ModelSpec {
   label: string; make: () => ModelIR<FloatTensor> | Promise<ModelIR<FloatTensor>>; fracBits: number; heavy?: boolean; light?: boolean;
@@ -135,6 +140,8 @@ if (!(warmupS >= 0 && warmupS <= 600)) throw new Error(`--warmup-s: bad value ${
 const prepMode = (opt('--prep') ?? 'wait') as 'wait' | 'off';
 const meshLink = (['grpc', 'h2'] as const).find((k) => k === (opt('--link') ?? 'grpc')) ?? (() => { throw new Error(`--link must be grpc or h2, got ${opt('--link')}`); })();
 if (prepMode !== 'wait' && prepMode !== 'off') throw new Error(`--prep must be wait or off, got ${prepMode}`);
+const prepMaxMiB = opt('--prep-max-mib') === undefined ? undefined : Number(opt('--prep-max-mib'));
+if (prepMaxMiB !== undefined && !(Number.isInteger(prepMaxMiB) && prepMaxMiB >= 1 && prepMaxMiB <= 16384)) throw new Error(`--prep-max-mib: an integer in 1..16384, got ${opt('--prep-max-mib')}`);
 const heavyReps = Number(opt('--heavy-reps') ?? 1);
 const heavyWarmup = Number(opt('--heavy-warmup') ?? 1);
 for (const [n, v] of [['--reps', reps], ['--light-reps', lightReps], ['--warmup', warmup], ['--light-warmup', lightWarmup], ['--heavy-reps', heavyReps], ['--heavy-warmup', heavyWarmup]] as const) if (!Number.isInteger(v) || v < (n.endsWith('warmup') ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
@@ -147,28 +154,7 @@ let partyRuntime: 'bundle' | 'tsx' | undefined;
 /** The spec's own input, or a deterministic input in [0, 1) (seeded AES PRG; never Math.random). */
 const inputFor = (spec: ModelSpec, model: ModelIR<FloatTensor>, N: number): Float64Array => spec.input?.(N) ?? uniform(seededPrg(11), N * sizeOf(model.inputShape), 0.5).map((v) => v + 0.5);
 
-
-function errors(got: ArrayLike<number>, want: Float64Array): { abs: number; rel: number } {
-  let abs = 0, scale = 0;
-  for (let i = 0; i < want.length; i++) { abs = Math.max(abs, Math.abs(got[i]! - want[i]!)); scale = Math.max(scale, Math.abs(want[i]!)); }
-  return { abs, rel: scale > 0 ? abs / scale : abs };
-}
-
-/** Per-layer medians over repetitions; runs[r][p] = layers of party p in repetition r. */
-function layerMedians(runs: LayerRecord[][][]): LayerStat[] {
-  const first = runs[0]!;
-  return first[0]!.map((l, i) => {
-    const parties = [0, 1, 2].map((p) => {
-      const ms = median(runs.map((r) => r[p]![i]!.ms));
-      const waitMs = median(runs.map((r) => r[p]![i]!.waitMs));
-      // compute = wall - wait of the medians, so that the two parts add up to the wall time shown.
-      return { ms, waitMs, computeMs: Math.max(0, ms - waitMs), bytesSent: first[p]![i]!.bytesSent };
-    });
-    return { name: l.name, kind: l.kind, parties, bytesSent: parties.reduce((s, p) => s + p.bytesSent, 0), rounds: Math.max(...[0, 1, 2].map((p) => first[p]![i]!.rounds)) };
-  });
-}
-
-interface Rep { preprocessed?: boolean; ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: number[]; messages: number[]; rounds: number; err: { abs: number; rel: number } }
+interface Rep { preprocessed?: boolean; cpu?: CpuWindowStats; ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: number[]; messages: number[]; rounds: number; err: { abs: number; rel: number } }
 
 /** Warm-up runs still to do after `done` of them, `startedMs` after the case started: at least `min`, and (not heavy) until warmupS has passed. */
 const warming = (spec: ModelSpec, done: number, min: number, startedMs: number): boolean => done < min || (!spec.heavy && performance.now() - startedMs < warmupS * 1000);
@@ -177,14 +163,6 @@ const warming = (spec: ModelSpec, done: number, min: number, startedMs: number):
  * The repetitions of one case: warm-up runs (at least `w`, and until --warmup-s has passed unless
  * heavy), then `R` timed runs. `once` runs one inference and says what to log after the time.
  */
-/** Medians of each full 100 warm-up latencies, in order (none below 200 warm-ups). */
-function warmupCurve(ms: readonly number[]): number[] {
-  if (ms.length < 200) return [];
-  const out: number[] = [];
-  for (let i = 0; i + 100 <= ms.length; i += 100) out.push(median(ms.slice(i, i + 100)));
-  return out;
-}
-
 async function repeat(key: string, spec: ModelSpec, N: number, w: number, R: number, once: () => Promise<{ rep: Rep; detail: string }>, onTimedStart?: () => Promise<void>): Promise<{ timed: Rep[]; warm: number; firstMs: number; curve: number[] }> {
   const timed: Rep[] = [], warmMs: number[] = [];
   const started = performance.now();
@@ -216,24 +194,12 @@ function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Re
     tfjsMs, ratio: lat.median / tfjsMs,
     maxAbsErr: Math.max(...timed.map((r) => r.err.abs)), maxRelErr: Math.max(...timed.map((r) => r.err.rel)),
     peakRssBytes,
+    ...(timed[0]!.cpu ? { partyCpuMs: [0, 1, 2].map((p) => median(timed.map((r) => r.cpu!.partyMs[p]!))), othersCpuShare: median(timed.map((r) => r.cpu!.othersShare)) } : {}),
   };
 }
 
-/** P0's mean time per bundle made between two prepStats readings. */
-const offlineMs = (a: PrepStats, b: PrepStats): number => (b.made > a.made ? (1000 * (b.seconds - a.seconds)) / (b.made - a.made) : NaN);
-
 // ---- grpc: three party processes -------------------------------------------------
 
-/** The party's full stats of a run: `token` is the launch's, also its operator token (parties/launch.ts). */
-async function partyRun(url: string, token: string, sessionId: string): Promise<{ run: RunRecord; process: { maxRssBytes: number } }> {
-  // P2 (and sometimes P0/P1) records its run a moment after the client has its output: retry briefly.
-  for (let i = 0; ; i++) {
-    const r = await fetch(`${url}/v1/sessions/${sessionId}/run`, { headers: { authorization: `Bearer ${token}` } });
-    if (r.ok) return (await r.json()) as { run: RunRecord; process: { maxRssBytes: number } };
-    if (r.status !== 404 || i >= 500) throw new Error(`GET run stats at ${url}: ${r.status} ${await r.text()}`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}
 
 async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<CaseResult[]> {
   const model = await spec.make();
@@ -246,11 +212,11 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
       batch: { windowMs: 0, maxBatch: Math.max(8, ...Ns), maxConcurrentRuns: 1 },
       sessions: { defaultDeadlineMs: 3_600_000, maxDeadlineMs: 3_600_000 },
       readyTimeoutMs: 900_000,
-      ...(prepMode === 'off' ? { preprocess: { enabled: false } } : {}),
+      ...(prepMode === 'off' ? { preprocess: { enabled: false } } : prepMaxMiB !== undefined ? { preprocess: { maxBytes: prepMaxMiB * 2 ** 20, timeoutMs: 600_000 } } : {}),
       // VGG16: one run is longer than the start-up warm-up's budget (it would be cut and leave nothing); the first run builds the masks.
       ...(spec.heavy ? { warmup: { runs: 0 } } : {}),
-      // Warnings and errors only, without the start-up/shut-down link chatter.
-      onLine: (p, line) => { if (verbose || (/"level":(4|5|6)\d/.test(line) && !/cannot link to peer|peer link down/.test(line))) log(`[P${p}] ${line.slice(0, 400)}`); },
+      // Warnings and errors only, without the start-up/shut-down link chatter (a link lost during a session is kept: it says why).
+      onLine: (p, line) => { if (verbose || (/"level":(4|5|6)\d/.test(line) && (!/cannot link to peer|peer link down/.test(line) || /"sessions":[1-9]/.test(line)))) log(`[P${p}] ${line.slice(0, 400)}`); },
     });
   } catch (e) {
     return Ns.map((N) => ({ ...failed(key, spec, N), error: `launch: ${(e as Error).message}` }));
@@ -269,22 +235,23 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
       let prep0: PrepStats | null = null;
       try {
         const { timed, warm, firstMs, curve } = await repeat(key, spec, N, w, R, async () => {
+          const cw = cpuWindow(l.children.map((c) => c.pid));
           const t = performance.now();
           const r = N === 1
             ? await client.predict({ data: x, shape: model.inputShape }).then((p) => ({ logits: p.logits, sessionId: p.sessionId }))
             : await client.predict({ data: x, shape: [N, ...model.inputShape] }, { batch: true }).then((p) => ({ logits: p.logits.flat(), sessionId: p.sessionId }));
-          const ms = performance.now() - t;
+          const ms = performance.now() - t, cpu = cw.stop();
           const stats = await Promise.all(l.urls.map((u) => partyRun(u, l.token, r.sessionId)));
           rss = stats.map((s, p) => Math.max(rss[p]!, s.process.maxRssBytes));
           // The offline phase of the next run (if any) finishes before it starts, as after an idle moment.
           if (prepMode === 'wait') await waitPrepIdle(l.urls[0]);
           const rep: Rep = {
-            preprocessed: stats.every((s) => s.run.preprocessed === true),
+            preprocessed: stats.every((s) => s.run.preprocessed === true), cpu,
             ms, protocolMs: stats[0]!.run.ms, layers: stats.map((s) => s.run.layers ?? []),
             bytes: stats.map((s) => s.run.bytesSent), messages: stats.map((s) => s.run.messages ?? 0),
             rounds: Math.max(...stats.map((s) => s.run.rounds)), err: errors(r.logits, want),
           };
-          return { rep, detail: ` (P0 run ${rep.protocolMs.toFixed(1)} ms${rep.preprocessed ? ', preprocessed' : ''}), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
+          return { rep, detail: ` (P0 run ${rep.protocolMs.toFixed(1)} ms${rep.preprocessed ? ', preprocessed' : ''}; party CPU ${cpu.partyMs.map((v) => v.toFixed(0)).join(' / ')} ms, others ${(100 * cpu.othersShare).toFixed(0)}% of the CPUs), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
         }, async () => { if (prepMode === 'wait') prep0 = await prepStats(l.urls[0]); });
         const prep1 = prepMode === 'wait' ? await prepStats(l.urls[0]) : null;
         const tf = await tfjsPredictMsOrNaN(model, x, N, Math.min(R, 5), log);

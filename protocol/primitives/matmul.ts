@@ -107,15 +107,17 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
     F = EF.subarray(op.sizeX);
     if (masks?.mode === 'build') masks.set(key!, F.slice()); // F = Y - B, kept for later runs
   }
-  const C = Cj ?? bytesU64(await ctx.dealer.take(tag, 8 * op.sizeZ), op.sizeZ);
   // Step 4: Z_j = op(X_j - j E, F) + op(E, Y_j) + C_j, or op(X_j, F) + op(E, Y_j - j F) + C_j where Y is the smaller
   // operand (both equal -j E.F + X_j.F + E.Y_j + C_j: op is bilinear). Xt, Yt are read only by the two ops: scratch.
+  // The two ops run before P1 waits for C_1: P2 computes op(A, B) for C_1 meanwhile, instead of P1 starting its two
+  // ops only once P2's is done (the same sum mod 2^64; the messages and their order are unchanged).
   let Yt: BigUint64Array = y, Xt: BigUint64Array = x;
   if (j === 1 && op.sizeX <= op.sizeY) { Xt = scratchU64('beaver.Xt', op.sizeX); k.sub(x, E, Xt); }
   else if (j === 1) { Yt = scratchU64('beaver.Yt', op.sizeY); k.sub(y, F, Yt); }
   const Z = op.apply(k, Xt, F);
   const Z2 = op.apply(k, E, Yt, scratchU64('beaver.Z2', op.sizeZ));
   k.add(Z, Z2, Z);
+  const C = Cj ?? bytesU64(await ctx.dealer.take(tag, 8 * op.sizeZ), op.sizeZ);
   k.add(Z, C, Z);
   return Z as AShare;
 }

@@ -182,23 +182,24 @@ size_t scan(const uint8_t* buf, size_t len, const uint8_t* table, uint8_t* out, 
 uint64_t aesCtrRejectSample(const uint8_t* key, uint64_t offset, const uint8_t* table, uint8_t* out, size_t n) {
   // Same consumption pattern as Prg.rejectBytes in prg.ts: each round draws
   // ceil((n - filled) * 1.32) + 16 bytes, scans them until out is full and
-  // drops the rest.
+  // drops the rest. The round's bytes are made and scanned a cache-sized
+  // block at a time (the scan reads them in order and stops once out is
+  // full), so a large n does not write and read back a keystream buffer of
+  // 1.32 n bytes; the bytes consumed and the output are the same.
+  constexpr size_t kBlock = 64 * 1024;
+  static thread_local uint8_t buf[kBlock];
   size_t filled = 0;
-  static thread_local uint8_t* buf = nullptr;
-  static thread_local size_t cap = 0;
   while (filled < n) {
     const double missing = static_cast<double>(n - filled);
     size_t want = static_cast<size_t>(missing * 1.32);
     if (static_cast<double>(want) < missing * 1.32) want++;  // ceil
     want += 16;
-    if (want > cap) {
-      delete[] buf;
-      cap = want;
-      buf = new uint8_t[cap];
+    for (size_t at = 0; at < want && filled < n; at += kBlock) {
+      const size_t len = want - at < kBlock ? want - at : kBlock;
+      aesCtrKeystream(key, offset + at, buf, len);
+      filled = scan(buf, len, table, out, filled, n);
     }
-    aesCtrKeystream(key, offset, buf, want);
     offset += want;
-    filled = scan(buf, want, table, out, filled, n);
   }
   return offset;
 }

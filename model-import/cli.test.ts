@@ -92,6 +92,34 @@ describe('mpc-import CLI', () => {
     await expect(main(['--seed-arch', 'mnist-a', '--out', path.join(tmp.dir, 'r'), '--target-error', 'x'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
   });
 
+  it('says which bound decided the comparison ring: the sound bound over --input-range, the samples only, or an UNSOUND explicit ring (report and manifest)', async () => {
+    const run = async (dir: string, extra: string[]) => {
+      const cap = capture();
+      const out = path.join(tmp.dir, dir);
+      expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--out', out, '--no-labels', '--random', '2', '--frac-bits', '13', ...extra])).toBe(0);
+      vi.restoreAllMocks();
+      return { text: cap.out(), manifest: loadBundle(out, 0).manifest };
+    };
+    // Network A on [0, 1]: the sound bound fits the 32-bit ring.
+    const fits = await run('sound32', ['--input-range', '0,1']);
+    expect(fits.text).toMatch(/comparison ring decided by: the sound bound over the declared input range at f = 13: 'dense_\d+' .* on the 32-bit ring/);
+    expect(fits.manifest).toMatchObject({ compareBits: 32, compareBound: 'sound', inputRange: [0, 1] });
+    expect(fits.manifest.rangeWarning).toBeUndefined();
+    // On [0, 1000] it does not: 64 bits, and the report says why.
+    const wide = await run('sound64', ['--input-range', '0,1000']);
+    expect(wide.text).toMatch(/comparison ring decided by: the sound bound over the declared input range: the 32-bit ring cannot hold it at f = 13/);
+    expect(wide.manifest).toMatchObject({ compareBits: 64, compareBound: 'sound' });
+    // An explicit 32 there is kept, loudly, in the report and the manifests.
+    const forced = await run('unsound', ['--input-range', '0,1000', '--compare-bits', '32']);
+    expect(forced.text).toMatch(/WARNING: UNSOUND COMPARISON RING/);
+    expect(forced.manifest).toMatchObject({ compareBits: 32, compareBound: 'unsound-override', rangeWarning: expect.stringMatching(/explicit --compare-bits 32 does NOT hold the sound bound/) });
+    // No declared range (not an image, no --input-range): the samples only, said as such.
+    const blind = await run('samples', []);
+    expect(blind.text).toMatch(/WARNING: the comparison ring rests on the samples only/);
+    expect(blind.manifest).toMatchObject({ compareBound: 'samples-only', rangeWarning: expect.stringMatching(/no sound bound/) });
+    await expect(main(['--seed-arch', 'mnist-a', '--out', path.join(tmp.dir, 'r'), '--no-labels', '--input-range', '1,0'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/--input-range must be LO,HI/) });
+  });
+
   it('parses the privacy flags; refuses inconsistent ones with E_BAD_ARGUMENT', async () => {
     expect(privacyFromFlags({})).toBeUndefined();
     expect(privacyFromFlags({ outputMode: 'label+confidence', confidenceThresholds: '0.5, 2' })).toEqual({ outputMode: 'label+confidence', confidenceThresholds: [0.5, 2] });

@@ -64,9 +64,10 @@ import { describePreprocessing, type InputPreprocessing, type PixelScaling } fro
 import { loadModel } from './load.js';
 import { isSeedArch, SEED_ARCHS, writeSeedModel } from './seed-models.js';
 import { choosePrecision, formatChoice, type CompareBits, type PrecisionChoice } from './precision.js';
+import { parseInputRange, soundRangesFor } from './sound-ring.js';
 
 const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits F] [--truncation local|exact] [--compare-bits 32|64] [--target-error 1e-3] [--min-agreement 0.999] [--force]
-                  [--input-shape H,W,C] [--output-activation softmax|sigmoid] [--labels A,B | --no-labels]
+                  [--input-shape H,W,C] [--input-range LO,HI] [--output-activation softmax|sigmoid] [--labels A,B | --no-labels]
                   [--config-from FILE] [--samples PATH ...] [--random N] [--preprocessing P ...] [--scaling auto|unit|raw|symmetric]
                   (--preprocessing P: ${PREPROCESSING_FLAG_HELP})
                   [--seed-arch ${SEED_ARCHS.join('|')} [--seed N] [--seed-out FILE]] [--overwrite] [--report-json FILE] [--no-progress]
@@ -194,6 +195,7 @@ const CLI_OPTIONS = {
   dp: { type: 'string' },
   preprocessing: { type: 'string', multiple: true },
   'no-labels': { type: 'boolean' },
+  'input-range': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -302,6 +304,8 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
     // Preprocessing: what the file says, changed by --scaling / --preprocessing.
     const prepFlags = [...(scalingArg !== 'auto' ? [scalingArg] : []), ...(values.preprocessing ?? [])];
     const imageInput = loaded.preprocessing !== undefined;
+    const inputRange = values['input-range'] !== undefined ? parseInputRange(values['input-range']) : undefined;
+    if (imageInput && inputRange) throw bad('--input-range is for inputs that are not images; an image input\'s range follows from its preprocessing');
     if (!imageInput && values.preprocessing?.length) throw bad(`--preprocessing needs an image input [H, W, 1|3]; the model takes [${ir.inputShape.join(', ')}]`);
     let prep: InputPreprocessing | undefined = loaded.preprocessing?.preprocessing;
     let prepSource = loaded.preprocessing?.source ?? '';
@@ -326,15 +330,18 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
     }
     // The precision chooser on the samples (E_PRECISION_RANGE / E_PRECISION_TARGET before anything is written).
     let choice: PrecisionChoice | undefined;
+    const comparesOutput = privacy !== undefined && privacy.outputMode !== 'logits';
     if (samples.length > 0) {
+      const soundRanges = soundRangesFor(ir, prep, inputRange, comparesOutput);
       choice = choosePrecision(ir, samples.map((x) => x.input), {
+        ...(soundRanges ? { soundRanges } : {}),
         targetError,
         minAgreement,
         ...(explicitF !== undefined ? { fracBits: explicitF } : {}),
         ...(explicitT !== undefined ? { truncation: explicitT } : {}),
         ...(explicitW !== undefined ? { compareBits: explicitW as CompareBits } : {}),
         ...(values.force ? { force: true } : {}),
-        comparesOutput: privacy !== undefined && privacy.outputMode !== 'logits',
+        comparesOutput,
       });
     }
     const fracBits = choice?.settings.fracBits ?? explicitF ?? DEFAULT_FRAC_BITS;
@@ -347,6 +354,8 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
       ...(values.overwrite ? { overwrite: true } : {}),
       ...(privacy ? { privacy } : {}),
       ...(prep ? { preprocessing: prep } : {}),
+      ...(inputRange ? { inputRange } : {}),
+      ...(choice ? { compareBound: choice.ringBasis, ...(choice.ringBasis !== 'sound' ? { rangeWarning: choice.ringReason } : {}) } : {}),
       onProgress: progressBar('sharing weights', showProgress ?? params >= 1_000_000),
     });
     const t2 = performance.now();

@@ -53,6 +53,7 @@ import { fixedArith, kerasFloatArith, type CompareKind, type FixedRisk } from '.
 import { forwardIR } from '../protocol/ir-kit/forward.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { applyOutputActivation, argmaxRows } from './output.js';
+import { ringBasis } from './sound-ring.js';
 
 export type CompareBits = 32 | 64;
 
@@ -90,6 +91,14 @@ export interface PrecisionOptions {
   minAgreement?: number;
   /** Stochastic simulations per sample and f (default 3); the error is |mean - float| + 3 std over them. */
   draws?: number;
+  /**
+   * The sound bound of every layer's compared magnitudes over the model's
+   * declared input range (static-bounds.ts staticRanges). Given, a candidate
+   * ring must hold it too (with the margin), not only the samples' values;
+   * an explicit compareBits that does not is kept with an UNSOUND warning.
+   * Absent: the ring rests on the samples alone (said in ringReason).
+   */
+  soundRanges?: RangeStat[];
 }
 
 /** The largest magnitude (reals) one layer's comparisons see over the samples. */
@@ -108,8 +117,8 @@ export interface Trial {
   error?: number;
   /** Local truncation's expected wrong elements per inference (largest over the samples). */
   risk?: number;
-  /** The binding range: the layer whose compared magnitude is closest to (or beyond) its limit. */
-  worst?: { layer: string; kind: CompareKind; maxAbs: number; allowed: number };
+  /** The binding range: the layer whose compared magnitude is closest to (or beyond) its limit; `sound`: the static bound's, not the samples'. */
+  worst?: { layer: string; kind: CompareKind; maxAbs: number; allowed: number; sound?: boolean };
   /** Decisions (argmax rows, or sigmoid outputs on the same side of 0.5) agreeing with the float model, as a fraction. */
   decisions?: number;
 }
@@ -130,7 +139,13 @@ export interface PrecisionChoice {
   reason: string;
   /** Checks an explicit setting overrode (target missed with an explicit f, risk above the limit with an explicit local truncation). */
   warnings: string[];
+  /** Which bound decided the comparison ring (sound-ring.ts ringBasis). */
+  ringReason: string;
+  /** 'sound': the ring holds the static bound over the declared input range; 'samples-only': no declared range; 'unsound-override': an explicit or forced ring that does not hold it. */
+  ringBasis: RingBasis;
 }
+
+export type RingBasis = 'sound' | 'samples-only' | 'unsound-override';
 
 /** Largest real magnitude a comparison of `kind` may see at f bits on a w-bit comparison ring, with the margin. */
 export function allowedMagnitude(kind: CompareKind, f: number, compareBits: CompareBits, margin: number): number {
@@ -255,6 +270,9 @@ export function choosePrecision(model: ModelIR<FloatTensor>, inputs: readonly Ar
       const range = rangeCheck(ref.ranges, f, compareBits, rangeMargin);
       const worst = range.worst ? { worst: range.worst } : {};
       if (!range.ok) { trials.push({ settings, verdict: 'range', ...worst }); break; }
+      // The sound bound over the declared input range decides the ring unless the ring is explicit (then: a warning).
+      const sound = opts.soundRanges && opts.compareBits === undefined ? rangeCheck(opts.soundRanges, f, compareBits, rangeMargin) : undefined;
+      if (sound && !sound.ok) { trials.push({ settings, verdict: 'range', worst: { ...sound.worst!, sound: true } }); break; }
       const s = sim(f);
       const measured = { error: s.error, risk: truncation === 'local' ? s.risk : 0, decisions: s.decisions, ...worst };
       if (truncation === 'exact' && s.largest >= 2 ** 62 / rangeMargin) {
@@ -280,20 +298,20 @@ export function choosePrecision(model: ModelIR<FloatTensor>, inputs: readonly Ar
         + `, compared values within the ${compareBits}-bit ring / ${rangeMargin}${range.worst ? ` (tightest: '${range.worst.layer}' ${fmt(range.worst.maxAbs)} of ${fmt(range.worst.allowed)})` : ''}`
         + (minAgreement > 0 ? `, decisions agree ${(100 * s.decisions).toFixed(2)}% >= ${(100 * minAgreement).toFixed(2)}%` : '')
         + (truncation === 'local' ? `, local truncation's expected wrong elements per inference ${fmt(s.risk)}` : ', exact truncation');
-      return { ...base, settings, forced: false, reason: why, warnings };
+      return { ...base, settings, forced: false, reason: why, warnings, ...ringBasis(settings, opts, rangeMargin, range.worst, ref.ranges) };
     }
   }
   return refuse(base, opts, groups.length > 0 ? sims : new Map());
 }
 
-function refuse(base: Omit<PrecisionChoice, 'settings' | 'forced' | 'reason' | 'warnings'>, opts: PrecisionOptions, sims: Map<number, SimResult>): PrecisionChoice {
+function refuse(base: Omit<PrecisionChoice, 'settings' | 'forced' | 'reason' | 'warnings' | 'ringReason' | 'ringBasis'>, opts: PrecisionOptions, sims: Map<number, SimResult>): PrecisionChoice {
   const { trials } = base;
   const isExplicit = Object.keys(base.explicit).length > 0;
   if (opts.force && isExplicit) {
     const settings: PrecisionSettings = { fracBits: opts.fracBits ?? DEFAULT_FRAC_BITS, truncation: opts.truncation ?? 'local', compareBits: opts.compareBits ?? 32 };
     const failed = trials.filter((t) => t.verdict !== 'chosen').map((t) => `${label(t.settings)}: ${t.verdict}`).join('; ');
     trials.push({ settings, verdict: 'forced' });
-    return { ...base, settings, forced: true, warnings: [], reason: `--force: the explicit settings are kept although they fail the checks (${failed || 'not tried'})` };
+    return { ...base, settings, forced: true, warnings: [], reason: `--force: the explicit settings are kept although they fail the checks (${failed || 'not tried'})`, ...ringBasis(settings, opts, base.rangeMargin, undefined, base.ranges) };
   }
   const hint = isExplicit ? ' (explicit settings: pass --force to import anyway, or leave them out to let the importer choose)' : '';
   const ranged = trials.filter((t) => t.verdict === 'range' && t.worst);
@@ -302,7 +320,7 @@ function refuse(base: Omit<PrecisionChoice, 'settings' | 'forced' | 'reason' | '
     // Every group failed on the range: name the widest attempt's binding layer.
     const t = ranged.reduce((a, b) => (b.worst!.allowed > a.worst!.allowed ? b : a));
     const w = t.worst!;
-    throw new MpcError('E_PRECISION_RANGE', `layer '${w.layer}': ${KIND_TEXT[w.kind]} reach ${fmt(w.maxAbs)} on the ${base.samples} samples; allowed ${fmt(w.allowed)} at ${label(t.settings)} (the ring's range / margin ${base.rangeMargin})${hint}`, { step: 'import.precision' });
+    throw new MpcError('E_PRECISION_RANGE', `layer '${w.layer}': ${KIND_TEXT[w.kind]} reach ${fmt(w.maxAbs)} ${w.sound ? 'by the sound bound over the declared input range' : `on the ${base.samples} samples`}; allowed ${fmt(w.allowed)} at ${label(t.settings)} (the ring's range / margin ${base.rangeMargin})${hint}`, { step: 'import.precision' });
   }
   const best = [...sims.values()].reduce((a, b) => Math.min(a, b.error), Infinity);
   const rangeNote = ranged.length ? `; ${ranged.map((t) => `${label(t.settings)} out of range at '${t.worst!.layer}' (${fmt(t.worst!.maxAbs)} > ${fmt(t.worst!.allowed)})`).join('; ')}` : '';
@@ -315,18 +333,21 @@ const KIND_TEXT: Record<CompareKind, string> = {
   padded: "values compared with 'same' padding",
 };
 
-const fmt = (v: number): string => (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : String(Number(v.toPrecision(4))));
+export const fmt = (v: number): string => (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : String(Number(v.toPrecision(4))));
 const label = (s: PrecisionSettings): string => `f = ${s.fracBits}, ${s.truncation} truncation, ${s.compareBits}-bit comparisons`;
 
 /** The chooser's table for the import summary: what was tried, what was chosen and why. */
 export function formatChoice(c: PrecisionChoice): string {
   const lines = [`precision:  f = ${c.settings.fracBits}, ${c.settings.truncation} truncation, ${c.settings.compareBits}-bit comparison ring${c.forced ? ' (FORCED)' : ''}${Object.keys(c.explicit).length ? `  (explicit: ${Object.entries(c.explicit).map(([k, v]) => `${k} ${String(v)}`).join(', ')})` : ''}`];
   lines.push(`  why: ${c.reason}`);
+  lines.push(`  comparison ring decided by: ${c.ringReason}`);
+  if (c.ringBasis === 'unsound-override') lines.push(`  WARNING: UNSOUND COMPARISON RING: the ${c.settings.compareBits}-bit ring does not hold the sound bound over the declared input range; results can be silently wrong`);
+  if (c.ringBasis === 'samples-only') lines.push('  WARNING: the comparison ring rests on the samples only (no declared input range): not a sound bound');
   for (const w of c.warnings) lines.push(`  WARNING: ${w}`);
   lines.push(`  tried (${c.samples} samples, cheapest first; error = max over outputs of |mean - float| + 3 std of the fixed-point simulation's draws with the protocol's stochastic rounding, after the output activation):`);
   lines.push(`  ${'f'.padStart(3)}  ${'trunc'.padEnd(5)}  ${'ring'.padStart(4)}  ${'error'.padStart(9)}  ${'risk'.padStart(8)}  ${'decisions'.padStart(9)}  ${'tightest range (observed / allowed)'.padEnd(44)}  verdict`);
   for (const t of c.trials) {
-    const w = t.worst ? `${t.worst.layer.slice(0, 26)} ${fmt(t.worst.maxAbs)}/${fmt(t.worst.allowed)}` : '-';
+    const w = t.worst ? `${t.worst.sound ? 'SOUND ' : ''}${t.worst.layer.slice(0, t.worst.sound ? 20 : 26)} ${fmt(t.worst.maxAbs)}/${fmt(t.worst.allowed)}` : '-';
     lines.push(`  ${String(t.settings.fracBits).padStart(3)}  ${t.settings.truncation.padEnd(5)}  ${String(t.settings.compareBits).padStart(4)}  ${(t.error !== undefined ? fmt(t.error) : '-').padStart(9)}  ${(t.risk !== undefined ? t.risk.toExponential(1) : '-').padStart(8)}  ${(t.decisions !== undefined ? `${(100 * t.decisions).toFixed(2)}%` : '-').padStart(9)}  ${w.padEnd(44)}  ${VERDICT_TEXT[t.verdict]}`);
   }
   return lines.join('\n');

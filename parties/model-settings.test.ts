@@ -49,3 +49,27 @@ describe('a bundle that needs a wider comparison ring than the party compares in
     }
   });
 });
+
+describe('a bundle whose comparison ring the import could not show sound (manifest compareBound)', () => {
+  const bundle = shareBundles(networkA(), 16)[0];
+  const load = async (extra: Record<string, unknown>): Promise<string[]> => {
+    const lines: string[] = [];
+    const b = { ...bundle, manifest: { ...bundle.manifest, compareBits: 32 as const, ...extra } };
+    const srv = createPartyServer(resolveConfig(deployment(), 0, process.cwd()), { model: { kind: 'memory', bundle: b }, logger: { level: 'warn', stream: { write: (s: string) => { lines.push(s); } } } });
+    try {
+      expect((await srv.start()).grpcPort).toBeGreaterThan(0);
+    } finally {
+      await srv.close();
+    }
+    return lines;
+  };
+
+  it('an unsound explicit ring is logged loudly at load (warn, with the import\'s text), a sound one is not', async () => {
+    const unsound = await load({ compareBound: 'unsound-override', rangeWarning: "explicit --compare-bits 32 does NOT hold the sound bound ... 'dense_1'" });
+    const warn = unsound.map((l) => JSON.parse(l) as { level: number; msg: string; compareBound?: string }).find((l) => /UNSOUND COMPARISON RING/.test(l.msg));
+    expect(warn).toMatchObject({ level: 40, compareBound: 'unsound-override', msg: expect.stringContaining("'dense_1'") });
+    const samplesOnly = await load({ compareBound: 'samples-only', rangeWarning: 'the samples only' });
+    expect(samplesOnly.some((l) => /comparison ring not shown sound/.test(l))).toBe(true);
+    expect((await load({ compareBound: 'sound' })).some((l) => /comparison ring/i.test(l))).toBe(false);
+  });
+});

@@ -52,6 +52,11 @@ export interface PartyManifest {
   preprocessing?: InputPreprocessing;
   /** Output privacy policy of the model (absent: logits without noise). */
   privacy?: PrivacyPolicy;
+  /** What decided compareBits at import (model-import/bundle.ts); with 'unsound-override' or 'samples-only' the party logs `rangeWarning` at load. */
+  compareBound?: 'sound' | 'samples-only' | 'unsound-override';
+  rangeWarning?: string;
+  /** Declared range of a raw tensor input's elements (announced as ModelInfo.inputRange). */
+  inputRange?: [number, number];
 }
 
 export interface PartyBundle { manifest: PartyManifest; model: ModelIR<ShareTensor> }
@@ -87,6 +92,8 @@ export interface LoadedModel {
   policy?: PrivacyPolicy;
   /** PATE ensemble: the teachers' share models, in order (`model` is the first). */
   teachers?: ModelIR<ShareTensor>[];
+  /** The import's comparison-ring warning (manifest compareBound 'unsound-override' / 'samples-only'), logged at load. */
+  rangeWarning?: { basis: 'samples-only' | 'unsound-override'; text: string };
 }
 
 export interface ModelImportApi {
@@ -145,10 +152,12 @@ function toLoaded(b: PartyBundle): LoadedModel {
     outputActivation: m.outputActivation,
     ...(m.labels ? { labels: m.labels.slice() } : {}),
     ...(m.preprocessing ? { preprocessing: structuredClone(m.preprocessing) } : {}),
+    ...(Array.isArray(m.inputRange) ? { inputRange: [m.inputRange[0], m.inputRange[1]] as [number, number] } : {}),
     ...(privacy ? { privacy } : {}),
     ...(decisionThresholds ? { decisionThresholds } : {}),
   };
-  return { info, model: b.model, truncation: m.truncation ?? 'local', ...(m.compareBits !== undefined ? { compareBits: m.compareBits } : {}), inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
+  const warn = m.compareBound === 'unsound-override' || m.compareBound === 'samples-only' ? { rangeWarning: { basis: m.compareBound, text: typeof m.rangeWarning === 'string' ? m.rangeWarning : 'no text recorded' } } : {};
+  return { info, model: b.model, truncation: m.truncation ?? 'local', ...(m.compareBits !== undefined ? { compareBits: m.compareBits } : {}), ...warn, inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
 }
 
 const DEV_FORMAT = 'securenn-dev-share-model';
@@ -204,6 +213,7 @@ function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): Load
     outputActivation: first.info.outputActivation,
     ...(first.info.labels ? { labels: first.info.labels.slice() } : {}),
     ...(first.info.preprocessing ? { preprocessing: structuredClone(first.info.preprocessing) } : {}),
+    ...(first.info.inputRange ? { inputRange: [...first.info.inputRange] as [number, number] } : {}),
     ...(privacy ? { privacy } : {}),
     ensemble: { teachers: teachers.length, aggregation: noise ? 'noisy-max' : 'majority', teacherHashes: teachers.map((t) => t.info.modelHash) },
   };
@@ -211,7 +221,8 @@ function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): Load
   const truncation: TruncationMode = teachers.some((t) => t.truncation === 'exact') ? 'exact' : 'local';
   // The widest ring any teacher needs.
   const needs = teachers.reduce<32 | 64 | undefined>((w, t) => (t.compareBits === undefined ? w : w === 64 || t.compareBits === 64 ? 64 : 32), undefined);
-  return { info, model: first.model, truncation, ...(needs !== undefined ? { compareBits: needs } : {}), inputSize: first.inputSize, outputSize: first.outputSize, policy, teachers: teachers.map((t) => t.model) };
+  const warned = teachers.find((t) => t.rangeWarning);
+  return { info, model: first.model, truncation, ...(needs !== undefined ? { compareBits: needs } : {}), ...(warned ? { rangeWarning: warned.rangeWarning! } : {}), inputSize: first.inputSize, outputSize: first.outputSize, policy, teachers: teachers.map((t) => t.model) };
 }
 
 export async function loadPartyModel(src: ModelSource, party: PartyId): Promise<LoadedModel> {

@@ -151,6 +151,13 @@ export interface ModelInfo {
    * channels, bilinear, x/255.
    */
   preprocessing?: InputPreprocessing;
+  /**
+   * The declared range [lo, hi] of every element of a raw tensor input, for
+   * models whose input is not an image (mpc-import --input-range); an image
+   * model's range follows from `preprocessing` (input-preprocessing.ts
+   * inputBoundsOf). The SDK refuses a tensor outside it before sharing.
+   */
+  inputRange?: [number, number];
   /** Absent: logits without noise. Otherwise the output policy (in a CreateSessionResponse: of that session). */
   privacy?: OutputPrivacy;
   /**

@@ -1,0 +1,66 @@
+/**
+ * Which bound decided a model's comparison ring, in words for the import
+ * report and the manifest (precision.ts calls it once the settings are
+ * chosen): the sound static bound over the declared input range
+ * (static-bounds.ts), the samples alone (no declared range), or an explicit
+ * or forced ring that does not hold the sound bound (UNSOUND: an input in the
+ * declared range can make a comparison silently wrong).
+ */
+import { MpcError } from '../protocol/errors.js';
+import { inputBoundsOf, type InputPreprocessing } from '../protocol/input-preprocessing.js';
+import type { FloatTensor, ModelIR } from '../protocol/ir.js';
+import { fmt, rangeCheck, type PrecisionOptions, type PrecisionSettings, type RangeStat, type RingBasis } from './precision.js';
+import { inputBox, staticRanges } from './static-bounds.js';
+
+type Worst = { layer: string; maxAbs: number; allowed: number };
+
+const at = (w: Worst | undefined): string => (w ? `'${w.layer}' ${fmt(w.maxAbs)} of ${fmt(w.allowed)} allowed` : 'no compared values');
+const sampleAt = (ranges: readonly RangeStat[] | undefined, layer: string): string => {
+  const r = ranges?.find((x) => x.layer === layer);
+  return r ? `; the samples reach ${fmt(r.maxAbs)} there` : '';
+};
+
+export function ringBasis(s: PrecisionSettings, opts: PrecisionOptions, margin: number, sampleWorst?: Worst, sampleRanges?: readonly RangeStat[]): { ringReason: string; ringBasis: RingBasis } {
+  const w = s.compareBits, f = s.fracBits;
+  if (!opts.soundRanges) {
+    return {
+      ringBasis: 'samples-only',
+      ringReason: `the samples only (tightest ${at(sampleWorst)}): the model has no declared input range (image preprocessing or --input-range LO,HI), so there is no sound bound; an input producing larger values than the samples makes a ${w}-bit comparison silently wrong`,
+    };
+  }
+  const here = rangeCheck(opts.soundRanges, f, w, margin);
+  const explicit = opts.compareBits !== undefined ? `explicit --compare-bits ${w}` : opts.force ? `forced ${w}-bit ring` : '';
+  if (!here.ok) {
+    return {
+      ringBasis: 'unsound-override',
+      ringReason: `${explicit || `${w}-bit ring`} does NOT hold the sound bound over the declared input range at f = ${f}: ${at(here.worst)}${sampleAt(sampleRanges, here.worst!.layer)}; an input in the declared range can make a comparison silently wrong (leave --compare-bits out to let the importer choose)`,
+    };
+  }
+  if (w === 64 && !explicit) {
+    const narrow = rangeCheck(opts.soundRanges, f, 32, margin);
+    return {
+      ringBasis: 'sound',
+      ringReason: `the sound bound over the declared input range: the 32-bit ring cannot hold it at f = ${f} (${at(narrow.worst)}${sampleAt(sampleRanges, narrow.worst?.layer ?? '')}), the 64-bit ring does (${at(here.worst)})`,
+    };
+  }
+  return { ringBasis: 'sound', ringReason: `${explicit ? `${explicit}, which holds ` : ''}the sound bound over the declared input range at f = ${f}: ${at(here.worst)} on the ${w}-bit ring` };
+}
+
+/**
+ * The sound bound of the model's compared values over its declared input
+ * range: the image preprocessing's range of 8-bit pixels, else `inputRange`
+ * (mpc-import --input-range) for every element; undefined when neither is
+ * declared (the ring then rests on the samples: ringBasis 'samples-only').
+ */
+export function soundRangesFor(ir: ModelIR<FloatTensor>, prep: InputPreprocessing | undefined, inputRange: [number, number] | undefined, comparesOutput: boolean): RangeStat[] | undefined {
+  if (prep) { const b = inputBoundsOf(prep); return staticRanges(ir, inputBox(ir.inputShape, b.lo, b.hi), comparesOutput); }
+  if (inputRange) return staticRanges(ir, inputBox(ir.inputShape, [inputRange[0]], [inputRange[1]]), comparesOutput);
+  return undefined;
+}
+
+/** `--input-range LO,HI`: two finite numbers, LO < HI. */
+export function parseInputRange(v: string): [number, number] {
+  const p = v.split(',').map((x) => Number(x.trim()));
+  if (p.length !== 2 || !p.every(Number.isFinite) || !(p[0]! < p[1]!)) throw new MpcError('E_BAD_ARGUMENT', `--input-range must be LO,HI with finite LO < HI, got '${v}'`, { step: 'import.args' });
+  return [p[0]!, p[1]!];
+}

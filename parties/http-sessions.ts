@@ -160,7 +160,7 @@ export function registerSessionRoutes(app: FastifyInstance, party: Party, opts: 
     if (!isOperator) party.store.owned(req.params.id.toLowerCase(), req.clientId, sessionKeyOf(req));
     const run = party.runOf(req.params.id);
     if (!run) throw new MpcError('E_NOT_FOUND', `no finished run for session ${req.params.id.toLowerCase()} at P${party.party}`);
-    if (!isOperator) return { party: party.party, run: clientRunView(run) };
+    if (!isOperator) return { party: party.party, run: clientRunView(run, req.params.id.toLowerCase()) };
     const mem = process.memoryUsage();
     return { party: party.party, run: operatorRunView(run), process: { maxRssBytes: process.resourceUsage().maxRSS * 1024, rssBytes: mem.rss } };
   });

@@ -74,6 +74,7 @@ export function registerSessionRoutes(app: FastifyInstance, party: Party, opts: 
     batch: { type: 'integer', minimum: 1 },
     deadlineMs: { type: 'integer', minimum: 1 },
     privacy: privacySchema,
+    requestNonce: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' },
   };
   app.post<{ Body: CreateSessionRequest }>(`${v}/sessions`, {
     bodyLimit: 16 * 1024,

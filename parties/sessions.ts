@@ -43,6 +43,8 @@ export interface Session {
   reservation?: Reservation;
   error?: MpcError;
   runId?: string;
+  /** Digest of the create request (session-binding.ts); P0 sends its own in the plan, P1 and P2 compare. */
+  binding?: string;
   /** P0: the peers that reported this session ready (P1: input received, P2: created). */
   readyPeers: Set<PartyId>;
   queued: boolean;

@@ -60,6 +60,15 @@ export interface CreateSessionRequest {
    * three parties. Absent: the model's policy as is.
    */
   privacy?: PrivacyOptions;
+  /**
+   * 32 random bytes (base64url, 43 characters) the client draws per session
+   * and sends in the same request to the three parties. Each party keeps a
+   * digest of the request (parties/session-binding.ts); P0's plan carries its
+   * digest and P1 and P2 refuse a session whose own digest differs
+   * (E_SESSION_BINDING): one session id with different requests (or created
+   * at one party by someone else) never runs as one session.
+   */
+  requestNonce?: string;
 }
 
 /**

@@ -277,7 +277,8 @@ export class PrivateInferenceClientBase {
    * session response with the output share, or without it if not done in time) and POST to P2 (`onHelper` after its answer).
    */
   private async createSessions(sessionId: string, keys: readonly string[], batch: number, deadlineMs: number | undefined, privacy: PrivacyOptions & { outputMode: OutputMode }, ctl: AbortController, shares?: [BigUint64Array, BigUint64Array], onHelper?: () => void): Promise<{ model: ModelInfo; outputs: [Output | undefined, Output | undefined] }> {
-    const req: CreateSessionRequest = { sessionId, batch, privacy };
+    // One nonce in the one request body all three parties get: they bind the session to it (parties/session-binding.ts).
+    const req: CreateSessionRequest = { sessionId, batch, privacy, requestNonce: sessionKey() };
     if (this.expectedModelHash !== undefined) req.modelHash = this.expectedModelHash;
     if (deadlineMs !== undefined) req.deadlineMs = deadlineMs;
     const body = JSON.stringify(req);

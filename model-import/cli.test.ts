@@ -105,10 +105,12 @@ describe('mpc-import CLI', () => {
     expect(fits.text).toMatch(/comparison ring decided by: the sound bound over the declared input range at f = 13: 'dense_\d+' .* on the 32-bit ring/);
     expect(fits.manifest).toMatchObject({ compareBits: 32, compareBound: 'sound', inputRange: [0, 1] });
     expect(fits.manifest.rangeWarning).toBeUndefined();
-    // On [0, 1000] it does not: 64 bits, and the report says why.
+    // On [0, 1000] its second ReLU layer leaves the 32-bit ring: they run on the 64-bit one (IR compareBits), and the report says why.
     const wide = await run('sound64', ['--input-range', '0,1000']);
-    expect(wide.text).toMatch(/comparison ring decided by: the sound bound over the declared input range: the 32-bit ring cannot hold it at f = 13/);
-    expect(wide.manifest).toMatchObject({ compareBits: 64, compareBound: 'sound' });
+    expect(wide.text).toMatch(/32-bit comparison ring \(64-bit at 1 layer\)/);
+    expect(wide.text).toMatch(/comparison ring decided by: the sound bound over the declared input range: the 32-bit ring holds it at f = 13 .* except at 1 layer \('dense_1'; .* which run on the 64-bit ring/);
+    expect(wide.manifest).toMatchObject({ compareBits: 32, compareBound: 'sound' });
+    expect(wide.manifest.nodes.map((n) => n.compareBits ?? 32)).toEqual([32, 64, 32]);
     // An explicit 32 there is kept, loudly, in the report and the manifests.
     const forced = await run('unsound', ['--input-range', '0,1000', '--compare-bits', '32']);
     expect(forced.text).toMatch(/WARNING: UNSOUND COMPARISON RING/);

@@ -347,6 +347,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
     const fracBits = choice?.settings.fracBits ?? explicitF ?? DEFAULT_FRAC_BITS;
     const truncation: TruncationMode = choice?.settings.truncation ?? explicitT ?? 'local';
     const compareBits = choice?.settings.compareBits ?? (explicitW as CompareBits | undefined);
+    for (const n of ir.nodes) if (choice?.wideLayers.includes(n.name)) n.compareBits = 64; // their sound bound needs the 64-bit ring
     const manifests = writeBundles(loaded, values.out, {
       fracBits,
       truncation,

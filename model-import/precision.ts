@@ -34,6 +34,12 @@
  *     inference on the samples must stay <= riskLimit (1e-6). Exact
  *     truncation (truncate-exact.ts) needs |x| < 2^62 / margin.
  *
+ * With `soundRanges` (static-bounds.ts: interval arithmetic over the
+ * declared input range), the ring must hold the sound bound too; a 32-bit
+ * candidate runs the layers whose bound only the 64-bit ring holds on that
+ * one (wideLayers, IR node compareBits: 64), and the report says which bound
+ * decided the ring (sound-ring.ts ringBasis).
+ *
  * Order (cheapest first): compare ring 32 with local truncation, 64 with
  * local, 32 with exact, 64 with exact (exact adds 2 rounds per truncation;
  * the 64-bit ring adds bytes per comparison but no rounds, and rounds
@@ -53,7 +59,7 @@ import { fixedArith, kerasFloatArith, type CompareKind, type FixedRisk } from '.
 import { forwardIR } from '../protocol/ir-kit/forward.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { applyOutputActivation, argmaxRows } from './output.js';
-import { ringBasis } from './sound-ring.js';
+import { ringBasis, wideLayers } from './sound-ring.js';
 
 export type CompareBits = 32 | 64;
 
@@ -141,6 +147,8 @@ export interface PrecisionChoice {
   warnings: string[];
   /** Which bound decided the comparison ring (sound-ring.ts ringBasis). */
   ringReason: string;
+  /** Layers that run on the 64-bit ring inside a 32-bit model (their sound bound needs it; written as IR node compareBits: 64). */
+  wideLayers: string[];
   /** 'sound': the ring holds the static bound over the declared input range; 'samples-only': no declared range; 'unsound-override': an explicit or forced ring that does not hold it. */
   ringBasis: RingBasis;
 }
@@ -267,11 +275,15 @@ export function choosePrecision(model: ModelIR<FloatTensor>, inputs: readonly Ar
       // The simulation does not depend on the truncation rule or the ring: an f that missed the target once misses it again.
       if (trials.some((x) => x.settings.fracBits === f && (x.verdict === 'error' || x.verdict === 'decisions'))) continue;
       const settings = { fracBits: f, truncation, compareBits };
-      const range = rangeCheck(ref.ranges, f, compareBits, rangeMargin);
+      // With a sound bound (and no explicit ring), the 32-bit candidate runs the layers the 32-bit ring cannot hold on the
+      // 64-bit one (IR compareBits), if that one holds them (sound-ring.ts wideLayers); the rest must fit 32 bits.
+      const wide = opts.soundRanges && opts.compareBits === undefined && compareBits === 32 ? wideLayers(opts.soundRanges, ref.ranges, f, rangeMargin) : undefined;
+      const narrowOnly = (rs: RangeStat[]) => (wide?.ok ? rs.filter((r) => !wide.layers.includes(r.layer)) : rs);
+      const range = rangeCheck(narrowOnly(ref.ranges), f, compareBits, rangeMargin);
       const worst = range.worst ? { worst: range.worst } : {};
       if (!range.ok) { trials.push({ settings, verdict: 'range', ...worst }); break; }
       // The sound bound over the declared input range decides the ring unless the ring is explicit (then: a warning).
-      const sound = opts.soundRanges && opts.compareBits === undefined ? rangeCheck(opts.soundRanges, f, compareBits, rangeMargin) : undefined;
+      const sound = opts.soundRanges && opts.compareBits === undefined ? rangeCheck(narrowOnly(opts.soundRanges), f, compareBits, rangeMargin) : undefined;
       if (sound && !sound.ok) { trials.push({ settings, verdict: 'range', worst: { ...sound.worst!, sound: true } }); break; }
       const s = sim(f);
       const measured = { error: s.error, risk: truncation === 'local' ? s.risk : 0, decisions: s.decisions, ...worst };
@@ -298,20 +310,21 @@ export function choosePrecision(model: ModelIR<FloatTensor>, inputs: readonly Ar
         + `, compared values within the ${compareBits}-bit ring / ${rangeMargin}${range.worst ? ` (tightest: '${range.worst.layer}' ${fmt(range.worst.maxAbs)} of ${fmt(range.worst.allowed)})` : ''}`
         + (minAgreement > 0 ? `, decisions agree ${(100 * s.decisions).toFixed(2)}% >= ${(100 * minAgreement).toFixed(2)}%` : '')
         + (truncation === 'local' ? `, local truncation's expected wrong elements per inference ${fmt(s.risk)}` : ', exact truncation');
-      return { ...base, settings, forced: false, reason: why, warnings, ...ringBasis(settings, opts, rangeMargin, range.worst, ref.ranges) };
+      const wideAt = wide?.ok ? wide.layers : [];
+      return { ...base, settings, forced: false, reason: why, warnings, wideLayers: wideAt, ...ringBasis(settings, opts, rangeMargin, range.worst, ref.ranges, wideAt) };
     }
   }
   return refuse(base, opts, groups.length > 0 ? sims : new Map());
 }
 
-function refuse(base: Omit<PrecisionChoice, 'settings' | 'forced' | 'reason' | 'warnings' | 'ringReason' | 'ringBasis'>, opts: PrecisionOptions, sims: Map<number, SimResult>): PrecisionChoice {
+function refuse(base: Omit<PrecisionChoice, 'settings' | 'forced' | 'reason' | 'warnings' | 'ringReason' | 'ringBasis' | 'wideLayers'>, opts: PrecisionOptions, sims: Map<number, SimResult>): PrecisionChoice {
   const { trials } = base;
   const isExplicit = Object.keys(base.explicit).length > 0;
   if (opts.force && isExplicit) {
     const settings: PrecisionSettings = { fracBits: opts.fracBits ?? DEFAULT_FRAC_BITS, truncation: opts.truncation ?? 'local', compareBits: opts.compareBits ?? 32 };
     const failed = trials.filter((t) => t.verdict !== 'chosen').map((t) => `${label(t.settings)}: ${t.verdict}`).join('; ');
     trials.push({ settings, verdict: 'forced' });
-    return { ...base, settings, forced: true, warnings: [], reason: `--force: the explicit settings are kept although they fail the checks (${failed || 'not tried'})`, ...ringBasis(settings, opts, base.rangeMargin, undefined, base.ranges) };
+    return { ...base, settings, forced: true, warnings: [], wideLayers: [], reason: `--force: the explicit settings are kept although they fail the checks (${failed || 'not tried'})`, ...ringBasis(settings, opts, base.rangeMargin, undefined, base.ranges) };
   }
   const hint = isExplicit ? ' (explicit settings: pass --force to import anyway, or leave them out to let the importer choose)' : '';
   const ranged = trials.filter((t) => t.verdict === 'range' && t.worst);
@@ -338,7 +351,7 @@ const label = (s: PrecisionSettings): string => `f = ${s.fracBits}, ${s.truncati
 
 /** The chooser's table for the import summary: what was tried, what was chosen and why. */
 export function formatChoice(c: PrecisionChoice): string {
-  const lines = [`precision:  f = ${c.settings.fracBits}, ${c.settings.truncation} truncation, ${c.settings.compareBits}-bit comparison ring${c.forced ? ' (FORCED)' : ''}${Object.keys(c.explicit).length ? `  (explicit: ${Object.entries(c.explicit).map(([k, v]) => `${k} ${String(v)}`).join(', ')})` : ''}`];
+  const lines = [`precision:  f = ${c.settings.fracBits}, ${c.settings.truncation} truncation, ${c.settings.compareBits}-bit comparison ring${c.wideLayers.length ? ` (64-bit at ${c.wideLayers.length} layer${c.wideLayers.length > 1 ? 's' : ''})` : ''}${c.forced ? ' (FORCED)' : ''}${Object.keys(c.explicit).length ? `  (explicit: ${Object.entries(c.explicit).map(([k, v]) => `${k} ${String(v)}`).join(', ')})` : ''}`];
   lines.push(`  why: ${c.reason}`);
   lines.push(`  comparison ring decided by: ${c.ringReason}`);
   if (c.ringBasis === 'unsound-override') lines.push(`  WARNING: UNSOUND COMPARISON RING: the ${c.settings.compareBits}-bit ring does not hold the sound bound over the declared input range; results can be silently wrong`);

@@ -9,7 +9,7 @@
 import { MpcError } from '../protocol/errors.js';
 import { inputBoundsOf, type InputPreprocessing } from '../protocol/input-preprocessing.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
-import { fmt, rangeCheck, type PrecisionOptions, type PrecisionSettings, type RangeStat, type RingBasis } from './precision.js';
+import { allowedMagnitude, fmt, rangeCheck, type PrecisionOptions, type PrecisionSettings, type RangeStat, type RingBasis } from './precision.js';
 import { inputBox, staticRanges } from './static-bounds.js';
 
 type Worst = { layer: string; maxAbs: number; allowed: number };
@@ -20,12 +20,34 @@ const sampleAt = (ranges: readonly RangeStat[] | undefined, layer: string): stri
   return r ? `; the samples reach ${fmt(r.maxAbs)} there` : '';
 };
 
-export function ringBasis(s: PrecisionSettings, opts: PrecisionOptions, margin: number, sampleWorst?: Worst, sampleRanges?: readonly RangeStat[]): { ringReason: string; ringBasis: RingBasis } {
+/**
+ * The layers a 32-bit model runs on the 64-bit ring: those whose sound bound
+ * (or samples) the 32-bit ring cannot hold at f with the margin. `ok` when the
+ * 64-bit ring holds every one of them and none is the secure argmax (not a
+ * layer of the IR: its ring is the model's).
+ */
+export function wideLayers(sound: readonly RangeStat[], samples: readonly RangeStat[], f: number, margin: number): { ok: boolean; layers: string[] } {
+  const over = [...sound, ...samples].filter((r) => r.maxAbs > allowedMagnitude(r.kind, f, 32, margin));
+  const layers = [...new Set(over.map((r) => r.layer))];
+  const ok = over.every((r) => !r.layer.endsWith(' (secure argmax)') && r.maxAbs <= allowedMagnitude(r.kind, f, 64, margin));
+  return { ok, layers };
+}
+
+export function ringBasis(s: PrecisionSettings, opts: PrecisionOptions, margin: number, sampleWorst?: Worst, sampleRanges?: readonly RangeStat[], wide: readonly string[] = []): { ringReason: string; ringBasis: RingBasis } {
   const w = s.compareBits, f = s.fracBits;
   if (!opts.soundRanges) {
     return {
       ringBasis: 'samples-only',
       ringReason: `the samples only (tightest ${at(sampleWorst)}): the model has no declared input range (image preprocessing or --input-range LO,HI), so there is no sound bound; an input producing larger values than the samples makes a ${w}-bit comparison silently wrong`,
+    };
+  }
+  if (wide.length > 0) {
+    const at64 = rangeCheck(opts.soundRanges.filter((r) => wide.includes(r.layer)), f, 64, margin);
+    const at32 = rangeCheck(opts.soundRanges.filter((r) => wide.includes(r.layer)), f, 32, margin);
+    const rest = rangeCheck(opts.soundRanges.filter((r) => !wide.includes(r.layer)), f, 32, margin);
+    return {
+      ringBasis: 'sound',
+      ringReason: `the sound bound over the declared input range: the 32-bit ring holds it at f = ${f} (${at(rest.worst)}) except at ${wide.length} layer${wide.length > 1 ? 's' : ''} (${wide.map((l) => `'${l}'`).join(', ')}; tightest ${at(at32.worst)}${sampleAt(sampleRanges, at32.worst?.layer ?? '')}), which run on the 64-bit ring (${at(at64.worst)}; IR node compareBits: 64)`,
     };
   }
   const here = rangeCheck(opts.soundRanges, f, w, margin);

@@ -8,6 +8,13 @@ import { seedCnn } from '../protocol/seed-models.js';
 import { allowedMagnitude, choosePrecision, floatPass, formatChoice } from './precision.js';
 import { inputBox, outputBox, staticRanges } from './static-bounds.js';
 import { soundRangesFor } from './sound-ring.js';
+import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
+import { getKernels } from '../protocol/kernels/index.js';
+import { secureForward } from '../protocol/layers/runner.js';
+import { shareModel } from '../protocol/layers/share-model.js';
+import { reconstruct } from '../protocol/sharing/sharing.js';
+import { run3, shareFor3 } from '../protocol/testing/run3.js';
+import { fixedLogits } from './fixed-sim.js';
 
 const t = (shape: number[], v: ArrayLike<number>): FloatTensor => ({ shape, data: Float64Array.from(v) });
 function uniform(n: number, lo: number, hi: number): Float64Array {
@@ -107,7 +114,7 @@ describe('the comparison ring decided by the sound bound (precision.ts soundRang
   const xs = Array.from({ length: 3 }, () => uniform(16, 0, 0.01));
   const corner = new Float64Array(16).fill(1);
 
-  it('samples alone choose the 32-bit ring although an input in the declared range leaves it (the silent gap); the sound bound chooses 64', () => {
+  it('samples alone choose the 32-bit ring although an input in the declared range leaves it (the silent gap); the sound bound moves that layer to the 64-bit ring', () => {
     const m = gated(2e6);
     const bySamples = choosePrecision(m, xs, { targetError: 0.05 });
     expect(bySamples.settings.compareBits).toBe(32);
@@ -117,15 +124,34 @@ describe('the comparison ring decided by the sound bound (precision.ts soundRang
     expect(reached).toBeGreaterThan(allowedMagnitude('sign', bySamples.settings.fracBits, 32, 1));
     const soundRanges = soundRangesFor(m, undefined, [0, 1], false)!;
     const c = choosePrecision(m, xs, { targetError: 0.05, soundRanges });
-    console.log(formatChoice(c));
-    expect(c.settings.compareBits).toBe(64);
+    expect(c.settings.compareBits).toBe(32);
+    expect(c.wideLayers).toEqual(['big_preact']);
     expect(c.ringBasis).toBe('sound');
-    expect(c.ringReason).toMatch(/32-bit ring cannot hold it .*'big_preact'/);
-    expect(c.trials[0]).toMatchObject({ settings: { compareBits: 32 }, verdict: 'range', worst: { layer: 'big_preact', sound: true } });
-    expect(formatChoice(c)).toMatch(/comparison ring decided by: the sound bound/);
+    expect(c.ringReason).toMatch(/the 32-bit ring holds it at f = \d+ .* except at 1 layer \('big_preact'; .*\), which run on the 64-bit ring/);
+    expect(formatChoice(c)).toMatch(/32-bit comparison ring \(64-bit at 1 layer\)\n[^]*comparison ring decided by: the sound bound/);
+    // With a secure argmax over logits the bound puts beyond the 32-bit ring (not a layer: no per-layer ring), the whole model goes to 64.
+    const argmax = choosePrecision(m, xs, { targetError: 0.05, comparesOutput: true, soundRanges: soundRangesFor(m, undefined, [0, 1], true)! });
+    expect(argmax.settings.compareBits).toBe(64);
+    expect(argmax.wideLayers).toEqual([]);
+    expect(argmax.ringReason).toMatch(/32-bit ring cannot hold it .*secure argmax/);
+    expect(argmax.trials[0]).toMatchObject({ settings: { compareBits: 32 }, verdict: 'range', worst: { sound: true } });
     // The sound bound is at least what the corner reaches, and the 64-bit ring holds it.
     expect(soundRanges[0]!.maxAbs * (1 + 1e-6)).toBeGreaterThanOrEqual(reached); // floatPass rounds weights to float32
     expect(soundRanges[0]!.maxAbs).toBeLessThan(allowedMagnitude('sign', c.settings.fracBits, 64, 4));
+  });
+
+  it('over shares: the marked layer on the 64-bit ring inside a 32-bit run gives the plaintext answer at the corner input; without the mark the 32-bit run is silently wrong', async () => {
+    const m = gated(2e6), f = 12, k = getKernels();
+    const run = async (mark: boolean) => {
+      const mm = { ...m, nodes: m.nodes.map((n) => (mark && n.name === 'big_preact' ? { ...n, compareBits: 64 as const } : n)) };
+      const parts = shareModel(k, mm, f), xs = shareFor3(encode(corner, f));
+      const r = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [1, 16], data: xs[ctx.party] }), { fracBits: f, compareBits: 32, truncation: 'exact' });
+      return decode(reconstruct(k, r.results[0].data, r.results[1].data), f);
+    };
+    const want = fixedLogits(m, corner, 1, { fracBits: f });
+    const err = (a: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - want[i]!)));
+    expect(err(await run(true))).toBeLessThan(64 / 2 ** f);
+    expect(err(await run(false))).toBeGreaterThan(1);
   });
 
   it('a model the sound bound fits keeps the 32-bit ring, and says so', () => {

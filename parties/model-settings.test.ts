@@ -6,11 +6,13 @@
  * silently overflow. The same bundle on a 64-bit party loads.
  */
 import { describe, expect, it } from 'vitest';
+import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
+import { plainForward } from '../protocol/reference/forward.js';
 import { networkA } from '../protocol/seed-models.js';
 import { resolveConfig, type DeploymentConfig } from './config.js';
 import { shareBundles } from './model-source.js';
 import { createPartyServer } from './server.js';
-import { TEST_TOKEN } from './testing/trio.js';
+import { finishSession, partyTrio, startSession, TEST_OPERATOR_TOKEN, TEST_TOKEN } from './testing/trio.js';
 
 const deployment = (compareBits?: 32 | 64): DeploymentConfig => ({
   tokens: [TEST_TOKEN], insecureLocal: true, ...(compareBits ? { compareBits } : {}),
@@ -72,4 +74,38 @@ describe('a bundle whose comparison ring the import could not show sound (manife
     expect(samplesOnly.some((l) => /comparison ring not shown sound/.test(l))).toBe(true);
     expect((await load({ compareBound: 'sound' })).some((l) => /comparison ring/i.test(l))).toBe(false);
   });
+});
+
+describe('a layer marked for the 64-bit ring (IR compareBits, model-import/static-bounds.ts) on 32-bit parties', () => {
+  // Pre-activations ~1.6e5 at f = 16 are ~1e10 ring units: beyond the 32-bit ring, inside the 64-bit one.
+  const K = Float64Array.from({ length: 16 * 8 }, (_, i) => 8000 + 37 * (i % 11));
+  const H = Float64Array.from({ length: 8 * 2 }, (_, i) => (i % 2 ? 1 : -1) / 1024);
+  const model = (mark: boolean): ModelIR<FloatTensor> => ({ formatVersion: IR_FORMAT_VERSION, inputShape: [16], output: 'head', outputActivation: 'softmax', nodes: [
+    { kind: 'dense', name: 'big', inputs: ['input'], units: 8, activation: 'relu', kernel: { shape: [16, 8], data: K }, ...(mark ? { compareBits: 64 as const } : {}) },
+    { kind: 'dense', name: 'head', inputs: ['big'], units: 2, activation: 'linear', kernel: { shape: [8, 2], data: H } },
+  ] });
+  const x = new Float64Array(16).fill(1);
+
+  for (const mark of [true, false]) {
+    it(mark ? 'marked: every run (live, then from the offline phase\'s bundles) gives the plaintext answer' : 'unmarked: the 32-bit run is silently wrong (what the mark prevents)', async () => {
+      const t = await partyTrio({ plain: model(mark), fracBits: 16 });
+      try {
+        const want = plainForward(model(false), x, 1).data;
+        let fromBundle = 0;
+        for (let rep = 0; rep < (mark ? 4 : 1); rep++) {
+          const id = await startSession(t, x, 1, 16);
+          const o = await finishSession(t, id, 16);
+          expect(o.ok).toBe(true);
+          const err = Math.max(...Array.from(o.logits!, (v, i) => Math.abs(v - want[i]!)));
+          if (mark) expect(err).toBeLessThan(0.01); else expect(err).toBeGreaterThan(1);
+          const rec = (await t.servers[0].app.inject({ method: 'GET', url: `/v1/sessions/${id}/run`, headers: { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` } })).json() as { run: { preprocessed?: boolean } };
+          if (rec.run.preprocessed) fromBundle++;
+          await new Promise((r) => setTimeout(r, 300)); // idle: P2 deals the next run's bundle
+        }
+        if (mark) expect(fromBundle).toBeGreaterThan(0);
+      } finally {
+        await t.close();
+      }
+    }, 60_000);
+  }
 });

@@ -34,6 +34,7 @@ import { shapeKey } from './preprocessing.js';
 import { policyKey } from './privacy.js';
 import type { RunExecutor } from './run-executor.js';
 import type { SessionTransport } from './session-transport.js';
+import { bindingError } from './session-binding.js';
 import { isTerminal, type Session } from './sessions.js';
 import { isPlanMasks, type PlanMasks } from './weight-masks.js';
 
@@ -170,6 +171,13 @@ export class RunPlanner {
         this.deferredRuns.set(b.runId, Date.now());
         this.exec.interrupt(b.runId, from, new MpcError('E_NOT_READY', `run ${b.runId} deferred by P${from}: a planned session had not reached it`, { party: from }), true);
         this.notifyArrival();
+        return;
+      }
+      case 'unbound': {
+        // A peer found this session's request differs from P0's plan (session-binding.ts): fail ours in that run too.
+        if (typeof b.runId !== 'string' || typeof b.sessionId !== 'string') return;
+        const s = this.c.store.get(b.sessionId);
+        if (s && !isTerminal(s) && s.runId === b.runId) this.c.store.fail(s, bindingError(s.id, from));
         return;
       }
       case 'abort': {

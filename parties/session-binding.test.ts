@@ -61,6 +61,12 @@ describe('a session id bound to one request at the three parties (three party se
       expect(o.codes[1]).toBe('E_SESSION_BINDING');
       const s1 = await state(1, id);
       expect(s1).toMatchObject({ state: 'failed', error: { code: 'E_SESSION_BINDING', message: expect.stringMatching(/differs from P0's/) } });
+      // P1 told P0 and P2: no party keeps an output share of the session ('unbound').
+      expect(o.codes[0]).toBe('E_SESSION_BINDING');
+      expect(await state(0, id)).toMatchObject({ state: 'failed', error: { code: 'E_SESSION_BINDING' } });
+      let s2 = await state(2, id);
+      for (let i = 0; i < 100 && s2.state !== 'failed'; i++) { await new Promise((r) => setTimeout(r, 20)); s2 = await state(2, id); }
+      expect(s2).toMatchObject({ state: 'failed', error: { code: 'E_SESSION_BINDING' } });
     }
   });
 

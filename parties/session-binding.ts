@@ -13,7 +13,8 @@
  * named, batch, privacy options, request nonce). P0's plan carries its
  * digest per session (PlanEntry.bind); P1 and P2 compare it with their own
  * before the run takes the session's input, and a difference fails that
- * session there with E_SESSION_BINDING (run-executor.ts). The client
+ * session there with E_SESSION_BINDING (run-executor.ts) and, through the
+ * control message 'unbound', at the other two parties (run-planner.ts). The client
  * reconstructs only from P0 and P1 together, so a session P1 refused gives
  * an error, never a result. The nonce makes the digest unknowable to anyone
  * but the client and the parties: a caller who learnt a session id cannot

@@ -115,6 +115,8 @@ describe('mpc-import CLI', () => {
     const forced = await run('unsound', ['--input-range', '0,1000', '--compare-bits', '32']);
     expect(forced.text).toMatch(/WARNING: UNSOUND COMPARISON RING/);
     expect(forced.manifest).toMatchObject({ compareBits: 32, compareBound: 'unsound-override', rangeWarning: expect.stringMatching(/explicit --compare-bits 32 does NOT hold the sound bound/) });
+    expect(forced.manifest.rangeWarning).toMatch(/layer 'dense(_\d+)?'/);
+    expect(forced.manifest.rangeWarning).not.toMatch(/\d\.\d|e[+-]\d|\d{5}/); // no magnitudes (derived from the weights) in what the parties see
     // No declared range (not an image, no --input-range): the samples only, said as such.
     const blind = await run('samples', []);
     expect(blind.text).toMatch(/WARNING: the comparison ring rests on the samples only/);

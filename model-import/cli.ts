@@ -356,7 +356,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
       ...(privacy ? { privacy } : {}),
       ...(prep ? { preprocessing: prep } : {}),
       ...(inputRange ? { inputRange } : {}),
-      ...(choice ? { compareBound: choice.ringBasis, ...(choice.ringBasis !== 'sound' ? { rangeWarning: choice.ringReason } : {}) } : {}),
+      ...(choice ? { compareBound: choice.ringBasis, ...(choice.ringNote ? { rangeWarning: choice.ringNote } : {}) } : {}),
       onProgress: progressBar('sharing weights', showProgress ?? params >= 1_000_000),
     });
     const t2 = performance.now();

@@ -149,6 +149,8 @@ export interface PrecisionChoice {
   ringReason: string;
   /** Layers that run on the 64-bit ring inside a 32-bit model (their sound bound needs it; written as IR node compareBits: 64). */
   wideLayers: string[];
+  /** The warning for the manifests and the party log (no magnitudes: they are derived from the weights); absent when 'sound'. */
+  ringNote?: string;
   /** 'sound': the ring holds the static bound over the declared input range; 'samples-only': no declared range; 'unsound-override': an explicit or forced ring that does not hold it. */
   ringBasis: RingBasis;
 }
@@ -317,7 +319,7 @@ export function choosePrecision(model: ModelIR<FloatTensor>, inputs: readonly Ar
   return refuse(base, opts, groups.length > 0 ? sims : new Map());
 }
 
-function refuse(base: Omit<PrecisionChoice, 'settings' | 'forced' | 'reason' | 'warnings' | 'ringReason' | 'ringBasis' | 'wideLayers'>, opts: PrecisionOptions, sims: Map<number, SimResult>): PrecisionChoice {
+function refuse(base: Omit<PrecisionChoice, 'settings' | 'forced' | 'reason' | 'warnings' | 'ringReason' | 'ringBasis' | 'wideLayers' | 'ringNote'>, opts: PrecisionOptions, sims: Map<number, SimResult>): PrecisionChoice {
   const { trials } = base;
   const isExplicit = Object.keys(base.explicit).length > 0;
   if (opts.force && isExplicit) {

@@ -33,11 +33,12 @@ export function wideLayers(sound: readonly RangeStat[], samples: readonly RangeS
   return { ok, layers };
 }
 
-export function ringBasis(s: PrecisionSettings, opts: PrecisionOptions, margin: number, sampleWorst?: Worst, sampleRanges?: readonly RangeStat[], wide: readonly string[] = []): { ringReason: string; ringBasis: RingBasis } {
+export function ringBasis(s: PrecisionSettings, opts: PrecisionOptions, margin: number, sampleWorst?: Worst, sampleRanges?: readonly RangeStat[], wide: readonly string[] = []): { ringReason: string; ringBasis: RingBasis; ringNote?: string } {
   const w = s.compareBits, f = s.fracBits;
   if (!opts.soundRanges) {
     return {
       ringBasis: 'samples-only',
+      ringNote: `${w}-bit comparison ring chosen on the samples only: the model declares no input range, so no sound bound`,
       ringReason: `the samples only (tightest ${at(sampleWorst)}): the model has no declared input range (image preprocessing or --input-range LO,HI), so there is no sound bound; an input producing larger values than the samples makes a ${w}-bit comparison silently wrong`,
     };
   }
@@ -55,6 +56,7 @@ export function ringBasis(s: PrecisionSettings, opts: PrecisionOptions, margin: 
   if (!here.ok) {
     return {
       ringBasis: 'unsound-override',
+      ringNote: `${explicit || `${w}-bit ring`} does NOT hold the sound bound over the declared input range at f = ${f} (layer '${here.worst!.layer}'): comparisons can be silently wrong`,
       ringReason: `${explicit || `${w}-bit ring`} does NOT hold the sound bound over the declared input range at f = ${f}: ${at(here.worst)}${sampleAt(sampleRanges, here.worst!.layer)}; an input in the declared range can make a comparison silently wrong (leave --compare-bits out to let the importer choose)`,
     };
   }

@@ -25,7 +25,8 @@
  * --frac-bits / --truncation / --compare-bits restrict the candidates; an
  * explicit f overrides the target and an explicit local truncation the risk
  * limit (a WARNING), but a range failure is refused (E_PRECISION_RANGE)
- * unless --force. With --random 0 nothing is checked (said so).
+ * unless --force. With --random 0 nothing is checked (said so). Where no ring holds the sound bound (deep models),
+ * the ring is chosen on the samples, marked samples-only (--require-sound-bound refuses instead).
  *
  * --truncation exact makes the parties truncate products with P2's help
  * (protocol/primitives/truncate-exact.ts: no failure probability, 2 rounds and
@@ -67,7 +68,7 @@ import { choosePrecision, formatChoice, type CompareBits, type PrecisionChoice }
 import { parseInputRange, soundRangesFor } from './sound-ring.js';
 
 const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits F] [--truncation local|exact] [--compare-bits 32|64] [--target-error 1e-3] [--min-agreement 0.999] [--force]
-                  [--input-shape H,W,C] [--input-range LO,HI] [--output-activation softmax|sigmoid] [--labels A,B | --no-labels]
+                  [--input-shape H,W,C] [--input-range LO,HI] [--require-sound-bound] [--output-activation softmax|sigmoid] [--labels A,B | --no-labels]
                   [--config-from FILE] [--samples PATH ...] [--random N] [--preprocessing P ...] [--scaling auto|unit|raw|symmetric]
                   (--preprocessing P: ${PREPROCESSING_FLAG_HELP})
                   [--seed-arch ${SEED_ARCHS.join('|')} [--seed N] [--seed-out FILE]] [--overwrite] [--report-json FILE] [--no-progress]
@@ -196,6 +197,7 @@ const CLI_OPTIONS = {
   preprocessing: { type: 'string', multiple: true },
   'no-labels': { type: 'boolean' },
   'input-range': { type: 'string' },
+  'require-sound-bound': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -326,6 +328,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
       const n = values.random !== undefined ? Number(values.random) : 4;
       if (!Number.isInteger(n) || n < 0) throw bad('--random must be a non-negative integer');
       samples = randomSamples(n, ir.inputShape, prep ?? scaling);
+      if (n === 0 && values['require-sound-bound']) throw bad('--require-sound-bound needs the precision chooser: give --samples or --random N (N > 0)');
       if (n > 0) samplesLine = `samples:    ${n} uniform random pixel images through the recorded preprocessing (${prep ? describePreprocessing(prep) : `scaling '${scaling}'`})`;
     }
     // The precision chooser on the samples (E_PRECISION_RANGE / E_PRECISION_TARGET before anything is written).
@@ -341,6 +344,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
         ...(explicitT !== undefined ? { truncation: explicitT } : {}),
         ...(explicitW !== undefined ? { compareBits: explicitW as CompareBits } : {}),
         ...(values.force ? { force: true } : {}),
+        ...(values['require-sound-bound'] ? { requireSoundBound: true } : {}),
         comparesOutput,
       });
     }

@@ -9,7 +9,7 @@
 import { MpcError } from '../protocol/errors.js';
 import { inputBoundsOf, type InputPreprocessing } from '../protocol/input-preprocessing.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
-import { allowedMagnitude, fmt, rangeCheck, type PrecisionOptions, type PrecisionSettings, type RangeStat, type RingBasis } from './precision.js';
+import { allowedMagnitude, fmt, rangeCheck, type CompareBits, type PrecisionOptions, type PrecisionSettings, type RangeStat, type RingBasis } from './precision.js';
 import { inputBox, staticRanges } from './static-bounds.js';
 
 type Worst = { layer: string; maxAbs: number; allowed: number };
@@ -68,6 +68,32 @@ export function ringBasis(s: PrecisionSettings, opts: PrecisionOptions, margin: 
     };
   }
   return { ringBasis: 'sound', ringReason: `${explicit ? `${explicit}, which holds ` : ''}the sound bound over the declared input range at f = ${f}: ${at(here.worst)} on the ${w}-bit ring` };
+}
+
+/**
+ * The basis of a ring chosen on the samples because no ring holds the sound
+ * bound (precision.ts, when the search with the bound found nothing): the
+ * first layer, in IR order, whose bound the 64-bit ring cannot hold at the
+ * chosen f with the margin. Interval bounds grow with depth (they ignore the
+ * correlation of a layer's elements), so in a deep model this says nothing
+ * about real inputs: 'samples-only', with that layer named; the manifests'
+ * note carries no magnitudes (they derive from the weights).
+ */
+export function looseBoundBasis(s: PrecisionSettings, sound: readonly RangeStat[], margin: number, nodes: readonly string[], sampleWorst?: Worst, sampleRanges?: readonly RangeStat[]): { ringReason: string; ringBasis: RingBasis; ringNote: string; looseBound: { layer: string; node: number; nodes: number } } {
+  const f = s.fracBits, w = s.compareBits;
+  const beyond = (bits: CompareBits) => sound.filter((r) => r.maxAbs > allowedMagnitude(r.kind, f, bits, margin));
+  // The chosen settings failed the bound on both rings; if only the chosen ring's check names a layer (a secure argmax's logits on 32 bits), name that one.
+  const b64 = beyond(64), over = b64.length > 0 ? b64 : beyond(w);
+  const first = over[0] ?? sound.reduce((a, b) => (b.maxAbs / allowedMagnitude(b.kind, f, 64, margin) > a.maxAbs / allowedMagnitude(a.kind, f, 64, margin) ? b : a));
+  const node = nodes.indexOf(first.layer);
+  const where = `layer '${first.layer}' (${node >= 0 ? `IR node ${node + 1} of ${nodes.length}` : 'the secure argmax'}, the first where no ring holds it)`;
+  const layers = new Set(over.map((r) => r.layer)).size, compared = new Set(sound.map((r) => r.layer)).size;
+  return {
+    ringBasis: 'samples-only',
+    looseBound: { layer: first.layer, node, nodes: nodes.length },
+    ringNote: `${w}-bit comparison ring chosen on the samples only: no ring holds the sound bound over the declared input range at f = ${f} at ${where}: interval bound too loose at this depth; an input in the declared range driving values beyond the samples' can make a comparison silently wrong`,
+    ringReason: `the samples only (tightest ${at(sampleWorst)}): the sound bound over the declared input range proves nothing for this model: at f = ${f} no ring holds it at ${where}: ${fmt(first.maxAbs)} by the bound, ${fmt(allowedMagnitude(first.kind, f, 64, margin))} allowed on the 64-bit ring${sampleAt(sampleRanges, first.layer)}; ${layers} of ${compared} compared layers are beyond ${over === b64 ? 'the 64-bit ring' : `the ${w}-bit ring`} by the bound: interval bound too loose at this depth. Chosen on the samples with the range margin ${margin} as without a declared range, no layer moved to 64 bits (that would prove nothing); --require-sound-bound refuses such a model`,
+  };
 }
 
 /**

@@ -171,11 +171,11 @@ describe('the comparison ring decided by the sound bound (precision.ts soundRang
     expect(formatChoice(c)).toMatch(/WARNING: UNSOUND COMPARISON RING/);
   });
 
-  it('a sound bound not even the 64-bit ring holds is refused naming the layer (E_PRECISION_RANGE)', () => {
+  it('a sound bound not even the 64-bit ring holds is refused naming the layer with --require-sound-bound (E_PRECISION_RANGE; without it: sound-ring.test.ts)', () => {
     const m = gated(1e17);
     const small = Array.from({ length: 2 }, () => uniform(16, 0, 1e-13));
-    expect(() => choosePrecision(m, small, { targetError: 0.05, soundRanges: soundRangesFor(m, undefined, [0, 1], false)! }))
-      .toThrow(expect.objectContaining({ code: 'E_PRECISION_RANGE', message: expect.stringMatching(/^layer 'big_preact': compared values \(\|x\|\) reach .* by the sound bound over the declared input range; allowed .* 64-bit/) }));
+    expect(() => choosePrecision(m, small, { targetError: 0.05, soundRanges: soundRangesFor(m, undefined, [0, 1], false)!, requireSoundBound: true }))
+      .toThrow(expect.objectContaining({ code: 'E_PRECISION_RANGE', message: expect.stringMatching(/^layer 'big_preact': compared values \(\|x\|\) reach .* by the sound bound over the declared input range; allowed .* 64-bit.*--require-sound-bound/) }));
   });
 
   it('on the seed CNN (x/255 images) the bound holds every compared value of random images, and its flattened dense layer needs the 64-bit ring at f = 13', () => {

@@ -121,6 +121,16 @@ describe('mpc-import CLI', () => {
     const blind = await run('samples', []);
     expect(blind.text).toMatch(/WARNING: the comparison ring rests on the samples only/);
     expect(blind.manifest).toMatchObject({ compareBound: 'samples-only', rangeWarning: expect.stringMatching(/no sound bound/) });
+    // A bound no ring holds (on [0, 1e15] already at the first layer): chosen on the samples, marked samples-only naming
+    // the layer, no layer moved to 64 bits; --require-sound-bound refuses it, naming the layer.
+    const loose = await run('loose', ['--input-range', '0,1e15']);
+    expect(loose.text).toMatch(/WARNING: the comparison ring rests on the samples only \(no ring holds the sound bound over the declared input range at layer 'dense(_\d+)?', IR node \d of 3: interval bound too loose at this depth\)/);
+    expect(loose.manifest).toMatchObject({ compareBits: 32, compareBound: 'samples-only', rangeWarning: expect.stringMatching(/^32-bit comparison ring chosen on the samples only: no ring holds the sound bound .* at layer 'dense(_\d+)?'/) });
+    expect(loose.manifest.rangeWarning).not.toMatch(/\d\.\d|e[+-]\d|\d{5}/);
+    expect(loose.manifest.nodes.map((n) => n.compareBits ?? 32)).toEqual([32, 32, 32]);
+    const strict = ['--seed-arch', 'mnist-a', '--seed', '4', '--no-labels', '--frac-bits', '13', '--input-range', '0,1e15', '--require-sound-bound'];
+    await expect(main([...strict, '--out', path.join(tmp.dir, 'strict'), '--random', '2'])).rejects.toMatchObject({ code: 'E_PRECISION_RANGE', message: expect.stringMatching(/^layer 'dense(_\d+)?': .* by the sound bound over the declared input range; .*--require-sound-bound/) });
+    await expect(main([...strict, '--out', path.join(tmp.dir, 'strict0'), '--random', '0'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/--require-sound-bound needs the precision chooser/) });
     await expect(main(['--seed-arch', 'mnist-a', '--out', path.join(tmp.dir, 'r'), '--no-labels', '--input-range', '1,0'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/--input-range must be LO,HI/) });
   });
 

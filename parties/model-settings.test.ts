@@ -10,7 +10,7 @@ import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/i
 import { plainForward } from '../protocol/reference/forward.js';
 import { networkA } from '../protocol/seed-models.js';
 import { resolveConfig, type DeploymentConfig } from './config.js';
-import { shareBundles } from './model-source.js';
+import { loadPartyModel, shareBundles } from './model-source.js';
 import { createPartyServer } from './server.js';
 import { finishSession, partyTrio, startSession, TEST_OPERATOR_TOKEN, TEST_TOKEN } from './testing/trio.js';
 
@@ -73,6 +73,21 @@ describe('a bundle whose comparison ring the import could not show sound (manife
     const samplesOnly = await load({ compareBound: 'samples-only', rangeWarning: 'the samples only' });
     expect(samplesOnly.some((l) => /comparison ring not shown sound/.test(l))).toBe(true);
     expect((await load({ compareBound: 'sound' })).some((l) => /comparison ring/i.test(l))).toBe(false);
+  });
+
+  it('announces compareBound in the model info (GET /v1/model, session responses), an ensemble its weakest teacher\'s; an unknown value is refused at load', async () => {
+    const withBound = (compareBound?: string) => ({ ...bundle, manifest: { ...bundle.manifest, ...(compareBound ? { compareBound: compareBound as 'sound' } : {}) } }); // 'maybe' too: what a bad manifest holds
+    const info = async (...bounds: (string | undefined)[]) => (await loadPartyModel(bounds.length === 1
+      ? { kind: 'memory', bundle: withBound(bounds[0]) }
+      : { kind: 'ensemble', teachers: bounds.map((b) => ({ kind: 'memory' as const, bundle: withBound(b) })) }, 0)).info;
+    expect((await info('samples-only')).compareBound).toBe('samples-only');
+    expect((await info('sound')).compareBound).toBe('sound');
+    expect(await info(undefined)).not.toHaveProperty('compareBound');
+    expect((await info('sound', 'samples-only')).compareBound).toBe('samples-only');
+    expect((await info('samples-only', 'unsound-override', 'sound')).compareBound).toBe('unsound-override');
+    expect((await info('sound', 'sound')).compareBound).toBe('sound');
+    expect(await info('sound', undefined)).not.toHaveProperty('compareBound');
+    await expect(info('maybe')).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/compareBound is not one of sound, samples-only, unsound-override/) });
   });
 });
 

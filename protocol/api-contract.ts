@@ -137,6 +137,10 @@ export interface InputPreprocessing {
   std?: number[];
 }
 
+/** What a model's comparison ring rests on (ModelInfo.compareBound). */
+export type CompareBound = 'sound' | 'samples-only' | 'unsound-override';
+export const COMPARE_BOUNDS: readonly CompareBound[] = ['sound', 'samples-only', 'unsound-override'];
+
 export interface ModelInfo {
   /** sha256 of the source model file: the same for every import of that file. */
   modelHash: string;
@@ -167,6 +171,17 @@ export interface ModelInfo {
    * inputBoundsOf). The SDK refuses a tensor outside it before sharing.
    */
   inputRange?: [number, number];
+  /**
+   * What the secure comparisons' ring rests on (mpc-import, manifest
+   * compareBound): 'sound', a bound over every input in the declared range;
+   * 'samples-only', the import's sample inputs only (no declared range, or a
+   * deep model whose interval bound no ring holds): an input driving values
+   * beyond the samples' could make a comparison, and so the result, silently
+   * wrong; 'unsound-override', an explicit ring that does not hold the bound.
+   * An application can show it next to a result. Absent: not recorded (an
+   * import without samples, or older bundles).
+   */
+  compareBound?: CompareBound;
   /** Absent: logits without noise. Otherwise the output policy (in a CreateSessionResponse: of that session). */
   privacy?: OutputPrivacy;
   /**

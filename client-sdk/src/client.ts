@@ -103,7 +103,9 @@ export class PrivateInferenceClientBase {
    * The model the three parties serve (GET /v1/model at each; they must
    * agree), without running anything: its shapes, labels, output policy
    * (`privacy.outputMode`: a label-only model needs predict(x, { privacy:
-   * { outputMode } })) and, for a PATE teacher ensemble, `ensemble`.
+   * { outputMode } })), what its comparison ring rests on (`compareBound`:
+   * 'samples-only' means not shown sound over every input) and, for a PATE
+   * teacher ensemble, `ensemble`.
    */
   async describe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ModelInfo> {
     return this.withDeadline(options, (ms) => `describe: no answer within ${ms} ms`, async (ctl) => {
@@ -321,6 +323,7 @@ export class PrivateInferenceClientBase {
       if (JSON.stringify(r.preprocessing ?? null) !== JSON.stringify(r0.preprocessing ?? null)) throw new ModelMismatchError(`parties disagree on the image preprocessing: party 0 and party ${r.party}`, { party: r.party });
       if (JSON.stringify(r.inputRange ?? null) !== JSON.stringify(r0.inputRange ?? null)) throw new ModelMismatchError(`parties disagree on the declared input range: party 0 and party ${r.party}`, { party: r.party });
       if (JSON.stringify(r.decisionThresholds ?? null) !== JSON.stringify(r0.decisionThresholds ?? null)) throw new ModelMismatchError(`parties disagree on the decision thresholds: party 0 and party ${r.party}`, { party: r.party });
+      if ((r.compareBound ?? null) !== (r0.compareBound ?? null)) throw new ModelMismatchError(`parties disagree on what the comparison ring rests on (compareBound): party 0 and party ${r.party}`, { party: r.party });
     }
     if (this.expectedModelHash !== undefined && r0.modelHash.toLowerCase() !== this.expectedModelHash) {
       throw new ModelMismatchError(`the parties run model ${r0.modelHash.slice(0, 12)}, expected ${this.expectedModelHash.slice(0, 12)}`);
@@ -333,6 +336,7 @@ export class PrivateInferenceClientBase {
     if (r0.labels !== undefined) m.labels = [...r0.labels];
     if (r0.preprocessing !== undefined) m.preprocessing = structuredClone(r0.preprocessing);
     if (r0.inputRange !== undefined) m.inputRange = [r0.inputRange[0], r0.inputRange[1]];
+    if (r0.compareBound !== undefined) m.compareBound = r0.compareBound;
     if (r0.privacy !== undefined) m.privacy = structuredClone(r0.privacy);
     if (r0.ensemble !== undefined) m.ensemble = structuredClone(r0.ensemble);
     if (r0.decisionThresholds !== undefined) m.decisionThresholds = [...r0.decisionThresholds];

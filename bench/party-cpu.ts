@@ -12,13 +12,16 @@
  * per run with their pause times (from --trace-gc). prep: 'wait' (default) lets
  * the offline phase (parties/preprocessing.ts) finish between predictions, as
  * `npm run bench` does, and its CPU counts in the run's; 'off' disables it.
- * COMPARE_RADIX=2|4 sets the parties' compareRadix (default: the config's, 4).
+ * COMPARE_RADIX=2|4 sets the parties' compareRadix (default: the config's, 4), COMPARE_BITS=32|64
+ * their compareBits (default 32; a model whose sound range bound needs 64 runs there); SOUND_LAYERS=1 marks the
+ * layers whose sound bound needs the 64-bit ring, as mpc-import does (the rest stays on the parties' ring).
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 import { launchLocal, partyNodeArgs } from '../parties/launch.js';
 import { waitPrepIdle } from './prep-wait.js';
+import { soundRangesFor, wideLayers } from '../model-import/sound-ring.js';
 import { networkA, seedCnn, seededPrg, uniform } from '../protocol/seed-models.js';
 
 const which = process.argv[2] ?? 'cnn';
@@ -30,13 +33,21 @@ if (prep !== 'wait' && prep !== 'off') throw new Error(`prep: 'wait' or 'off', g
 const WARMUP = 2;
 const model = which === 'a' ? networkA() : seedCnn('maxpool2d');
 const f = which === 'a' ? 16 : 13;
+// SOUND_LAYERS=1: the layers whose sound range bound over the declared input range ([0, 1]: x/255 pixels, Network A's
+// inputs) leaves the 32-bit ring run on the 64-bit one, as mpc-import marks them (IR compareBits: 64).
+const marked: string[] = [];
+if (process.env.SOUND_LAYERS === '1') {
+  const w = wideLayers(soundRangesFor(model, undefined, [0, 1], false)!, [], f, 4);
+  if (!w.ok) throw new Error('the sound bound does not fit the 64-bit ring');
+  for (const n of model.nodes) if (w.layers.includes(n.name)) { n.compareBits = 64; marked.push(n.name); }
+}
 process.env.PARTY_NODE_ARGS = [...partyNodeArgs(), '--trace-gc'].join(' ');
 
 const gc = [0, 1, 2].map(() => ({ n: 0, ms: 0, major: 0, majorMs: 0 }));
 let timing = false;
 const GC_LINE = /(Scavenge|Mark-Compact)\S*\s+[\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/;
 const l = await launchLocal({
-  plain: model, fracBits: f, logLevel: 'warn', ...(process.env.COMPARE_RADIX ? { compareRadix: Number(process.env.COMPARE_RADIX) as 2 | 4 } : {}), ...(prep === 'off' ? { preprocess: { enabled: false } } : {}), batch: { windowMs: 0, maxBatch: 8, maxConcurrentRuns: 1 },
+  plain: model, fracBits: f, logLevel: 'warn', ...(process.env.COMPARE_RADIX ? { compareRadix: Number(process.env.COMPARE_RADIX) as 2 | 4 } : {}), ...(process.env.COMPARE_BITS ? { compareBits: Number(process.env.COMPARE_BITS) as 32 | 64 } : {}), ...(prep === 'off' ? { preprocess: { enabled: false } } : {}), batch: { windowMs: 0, maxBatch: 8, maxConcurrentRuns: 1 },
   sessions: { defaultDeadlineMs: 600_000, maxDeadlineMs: 600_000 }, readyTimeoutMs: 60_000,
   onLine: (p, line) => {
     if (process.env.GC_DUMP && p === Number(process.env.GC_DUMP) && timing && /Mark-Compact/.test(line)) console.log(line.slice(0, 300));
@@ -68,7 +79,7 @@ try {
   const all = d.reduce((a, b) => a + b, 0);
   const cpu = p1.map((v, i) => (v - p0[i]!) / reps);
   times.sort((a, b) => a - b);
-  console.log(`${which === 'a' ? 'Network A' : 'seed CNN MaxPool'}, batch ${N}, ${reps} runs after ${WARMUP} warm-ups (party program: ${l.runtime}, preprocessing: ${prep}, compareRadix: ${process.env.COMPARE_RADIX ?? 'default'}, node args: ${process.env.PARTY_NODE_ARGS})`);
+  console.log(`${which === 'a' ? 'Network A' : 'seed CNN MaxPool'}, batch ${N}, ${reps} runs after ${WARMUP} warm-ups (party program: ${l.runtime}, preprocessing: ${prep}, compareRadix: ${process.env.COMPARE_RADIX ?? 'default'}, compareBits: ${process.env.COMPARE_BITS ?? 'default'}${marked.length ? ` with ${marked.join(', ')} on 64` : ''}, node args: ${process.env.PARTY_NODE_ARGS})`);
   console.log(`median ${times[times.length >> 1]!.toFixed(1)} ms; party CPU per run ${cpu.map((v) => v.toFixed(0)).join(' / ')} ms, sum ${cpu.reduce((a, b) => a + b, 0).toFixed(0)} ms; CPUs busy ${(100 * (all - d[3]! - d[4]!) / all).toFixed(0)}%`);
   gc.forEach((g, p) => console.log(`P${p} per run: ${(g.n / reps).toFixed(1)} GCs, ${(g.ms / reps).toFixed(1)} ms; mark-compact ${(g.major / reps).toFixed(1)}, ${(g.majorMs / reps).toFixed(1)} ms`));
 } finally {

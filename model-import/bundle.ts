@@ -61,6 +61,21 @@ export interface BundleManifest {
    * checked (older bundles, imports without samples).
    */
   compareBits?: 32 | 64;
+  /**
+   * What decided compareBits (precision.ts ringBasis): 'sound' (it holds the
+   * static bound over the declared input range), 'samples-only' (no declared
+   * range), 'unsound-override' (an explicit or forced ring that does not hold
+   * it; `rangeWarning` says where, and the parties log it at load).
+   */
+  compareBound?: 'sound' | 'samples-only' | 'unsound-override';
+  /** The import's warning about the comparison ring (unsound or samples-only), logged by the parties at load. */
+  rangeWarning?: string;
+  /**
+   * The declared range [lo, hi] of every element of a raw tensor input
+   * (mpc-import --input-range, for inputs that are not images: an image's
+   * range follows from `preprocessing`). The SDK refuses a tensor outside it.
+   */
+  inputRange?: [number, number];
   ring: 'Z_2^64';
   encoding: 'u64le';
   inputShape: number[];
@@ -103,6 +118,11 @@ export interface WriteBundleOptions {
   privacy?: PrivacyPolicy;
   /** Image preprocessing written into the three manifests (checked against the input shape). */
   preprocessing?: InputPreprocessing;
+  /** What decided compareBits, and its warning (BundleManifest.compareBound, rangeWarning). */
+  compareBound?: BundleManifest['compareBound'];
+  rangeWarning?: string;
+  /** Declared range of a raw tensor input's elements (BundleManifest.inputRange). */
+  inputRange?: [number, number];
   /** Called as weights are shared: elements done, elements total. May throw to abort. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -150,6 +170,9 @@ function precheck(ir: ModelIR<FloatTensor>, f: number): number {
   return params;
 }
 
+const COMPARE_BOUNDS: readonly string[] = ['sound', 'samples-only', 'unsound-override'];
+const isInputRange = (r: unknown): r is [number, number] => Array.isArray(r) && r.length === 2 && r.every((v) => typeof v === 'number' && Number.isFinite(v)) && r[0] < r[1];
+
 /**
  * Quantize, share and write the three bundles to `outDir` (created; must not
  * exist unless `overwrite`). Returns the three manifests.
@@ -174,6 +197,8 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
     }
   }
   const preprocessing = opts.preprocessing === undefined ? undefined : checkPreprocessing(opts.preprocessing, ir.inputShape, 'E_BAD_ARGUMENT', 'bundle: preprocessing');
+  if (opts.inputRange !== undefined && !isInputRange(opts.inputRange)) throw new MpcError('E_BAD_ARGUMENT', 'bundle: inputRange must be two finite numbers lo < hi', { step: 'import.bundle' });
+  if (opts.compareBound !== undefined && !COMPARE_BOUNDS.includes(opts.compareBound)) throw new MpcError('E_BAD_ARGUMENT', `bundle: compareBound must be one of ${COMPARE_BOUNDS.join(', ')}`, { step: 'import.bundle' });
   const out = path.resolve(outDir);
   if (existsSync(out) && !opts.overwrite) throw new MpcError('E_BAD_ARGUMENT', `bundle: output ${out} already exists (use overwrite)`, { step: 'import.bundle' });
   mkdirSync(path.dirname(out), { recursive: true });
@@ -228,6 +253,9 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
         fracBits: f,
         ...(opts.truncation === 'exact' ? { truncation: 'exact' as const } : {}),
         ...(opts.compareBits !== undefined ? { compareBits: opts.compareBits } : {}),
+        ...(opts.compareBound !== undefined ? { compareBound: opts.compareBound } : {}),
+        ...(opts.rangeWarning !== undefined ? { rangeWarning: opts.rangeWarning } : {}),
+        ...(opts.inputRange !== undefined ? { inputRange: [opts.inputRange[0], opts.inputRange[1]] as [number, number] } : {}),
         ring: 'Z_2^64',
         encoding: 'u64le',
         inputShape: ir.inputShape.slice(),
@@ -310,6 +338,9 @@ export function loadBundle(dir: string, party: PartyId): { manifest: BundleManif
     }
   }
   if (manifest.preprocessing !== undefined) checkPreprocessing(manifest.preprocessing, manifest.inputShape ?? [], 'E_BUNDLE_INTEGRITY', 'bundle: preprocessing');
+  if (manifest.inputRange !== undefined && !isInputRange(manifest.inputRange)) throw integrity('inputRange is not two finite numbers lo < hi', party);
+  if (manifest.compareBound !== undefined && !COMPARE_BOUNDS.includes(manifest.compareBound)) throw integrity(`compareBound '${String(manifest.compareBound)}' is not one of ${COMPARE_BOUNDS.join(', ')}`, party);
+  if (manifest.rangeWarning !== undefined && typeof manifest.rangeWarning !== 'string') throw integrity('rangeWarning is not a string', party);
   const wpath = path.join(path.dirname(mpath), 'weights.bin');
   let bytes: Buffer;
   try {

@@ -92,6 +92,48 @@ describe('mpc-import CLI', () => {
     await expect(main(['--seed-arch', 'mnist-a', '--out', path.join(tmp.dir, 'r'), '--target-error', 'x'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
   });
 
+  it('says which bound decided the comparison ring: the sound bound over --input-range, the samples only, or an UNSOUND explicit ring (report and manifest)', async () => {
+    const run = async (dir: string, extra: string[]) => {
+      const cap = capture();
+      const out = path.join(tmp.dir, dir);
+      expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--out', out, '--no-labels', '--random', '2', '--frac-bits', '13', ...extra])).toBe(0);
+      vi.restoreAllMocks();
+      return { text: cap.out(), manifest: loadBundle(out, 0).manifest };
+    };
+    // Network A on [0, 1]: the sound bound fits the 32-bit ring.
+    const fits = await run('sound32', ['--input-range', '0,1']);
+    expect(fits.text).toMatch(/comparison ring decided by: the sound bound over the declared input range at f = 13: 'dense_\d+' .* on the 32-bit ring/);
+    expect(fits.manifest).toMatchObject({ compareBits: 32, compareBound: 'sound', inputRange: [0, 1] });
+    expect(fits.manifest.rangeWarning).toBeUndefined();
+    // On [0, 1000] its second ReLU layer leaves the 32-bit ring: they run on the 64-bit one (IR compareBits), and the report says why.
+    const wide = await run('sound64', ['--input-range', '0,1000']);
+    expect(wide.text).toMatch(/32-bit comparison ring \(64-bit at 1 layer\)/);
+    expect(wide.text).toMatch(/comparison ring decided by: the sound bound over the declared input range: the 32-bit ring holds it at f = 13 .* except at 1 layer \('dense_1'; .* which run on the 64-bit ring/);
+    expect(wide.manifest).toMatchObject({ compareBits: 32, compareBound: 'sound' });
+    expect(wide.manifest.nodes.map((n) => n.compareBits ?? 32)).toEqual([32, 64, 32]);
+    // An explicit 32 there is kept, loudly, in the report and the manifests.
+    const forced = await run('unsound', ['--input-range', '0,1000', '--compare-bits', '32']);
+    expect(forced.text).toMatch(/WARNING: UNSOUND COMPARISON RING/);
+    expect(forced.manifest).toMatchObject({ compareBits: 32, compareBound: 'unsound-override', rangeWarning: expect.stringMatching(/explicit --compare-bits 32 does NOT hold the sound bound/) });
+    expect(forced.manifest.rangeWarning).toMatch(/layer 'dense(_\d+)?'/);
+    expect(forced.manifest.rangeWarning).not.toMatch(/\d\.\d|e[+-]\d|\d{5}/); // no magnitudes (derived from the weights) in what the parties see
+    // No declared range (not an image, no --input-range): the samples only, said as such.
+    const blind = await run('samples', []);
+    expect(blind.text).toMatch(/WARNING: the comparison ring rests on the samples only/);
+    expect(blind.manifest).toMatchObject({ compareBound: 'samples-only', rangeWarning: expect.stringMatching(/no sound bound/) });
+    // A bound no ring holds (on [0, 1e15] already at the first layer): chosen on the samples, marked samples-only naming
+    // the layer, no layer moved to 64 bits; --require-sound-bound refuses it, naming the layer.
+    const loose = await run('loose', ['--input-range', '0,1e15']);
+    expect(loose.text).toMatch(/WARNING: the comparison ring rests on the samples only \(no ring holds the sound bound over the declared input range at layer 'dense(_\d+)?', IR node \d of 3: interval bound too loose at this depth\)/);
+    expect(loose.manifest).toMatchObject({ compareBits: 32, compareBound: 'samples-only', rangeWarning: expect.stringMatching(/^32-bit comparison ring chosen on the samples only: no ring holds the sound bound .* at layer 'dense(_\d+)?'/) });
+    expect(loose.manifest.rangeWarning).not.toMatch(/\d\.\d|e[+-]\d|\d{5}/);
+    expect(loose.manifest.nodes.map((n) => n.compareBits ?? 32)).toEqual([32, 32, 32]);
+    const strict = ['--seed-arch', 'mnist-a', '--seed', '4', '--no-labels', '--frac-bits', '13', '--input-range', '0,1e15', '--require-sound-bound'];
+    await expect(main([...strict, '--out', path.join(tmp.dir, 'strict'), '--random', '2'])).rejects.toMatchObject({ code: 'E_PRECISION_RANGE', message: expect.stringMatching(/^layer 'dense(_\d+)?': .* by the sound bound over the declared input range; .*--require-sound-bound/) });
+    await expect(main([...strict, '--out', path.join(tmp.dir, 'strict0'), '--random', '0'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/--require-sound-bound needs the precision chooser/) });
+    await expect(main(['--seed-arch', 'mnist-a', '--out', path.join(tmp.dir, 'r'), '--no-labels', '--input-range', '1,0'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/--input-range must be LO,HI/) });
+  });
+
   it('parses the privacy flags; refuses inconsistent ones with E_BAD_ARGUMENT', async () => {
     expect(privacyFromFlags({})).toBeUndefined();
     expect(privacyFromFlags({ outputMode: 'label+confidence', confidenceThresholds: '0.5, 2' })).toEqual({ outputMode: 'label+confidence', confidenceThresholds: [0.5, 2] });

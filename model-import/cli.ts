@@ -25,7 +25,8 @@
  * --frac-bits / --truncation / --compare-bits restrict the candidates; an
  * explicit f overrides the target and an explicit local truncation the risk
  * limit (a WARNING), but a range failure is refused (E_PRECISION_RANGE)
- * unless --force. With --random 0 nothing is checked (said so).
+ * unless --force. With --random 0 nothing is checked (said so). Where no ring holds the sound bound (deep models),
+ * the ring is chosen on the samples, marked samples-only (--require-sound-bound refuses instead).
  *
  * --truncation exact makes the parties truncate products with P2's help
  * (protocol/primitives/truncate-exact.ts: no failure probability, 2 rounds and
@@ -64,9 +65,10 @@ import { describePreprocessing, type InputPreprocessing, type PixelScaling } fro
 import { loadModel } from './load.js';
 import { isSeedArch, SEED_ARCHS, writeSeedModel } from './seed-models.js';
 import { choosePrecision, formatChoice, type CompareBits, type PrecisionChoice } from './precision.js';
+import { parseInputRange, soundRangesFor } from './sound-ring.js';
 
 const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits F] [--truncation local|exact] [--compare-bits 32|64] [--target-error 1e-3] [--min-agreement 0.999] [--force]
-                  [--input-shape H,W,C] [--output-activation softmax|sigmoid] [--labels A,B | --no-labels]
+                  [--input-shape H,W,C] [--input-range LO,HI] [--require-sound-bound] [--output-activation softmax|sigmoid] [--labels A,B | --no-labels]
                   [--config-from FILE] [--samples PATH ...] [--random N] [--preprocessing P ...] [--scaling auto|unit|raw|symmetric]
                   (--preprocessing P: ${PREPROCESSING_FLAG_HELP})
                   [--seed-arch ${SEED_ARCHS.join('|')} [--seed N] [--seed-out FILE]] [--overwrite] [--report-json FILE] [--no-progress]
@@ -194,6 +196,8 @@ const CLI_OPTIONS = {
   dp: { type: 'string' },
   preprocessing: { type: 'string', multiple: true },
   'no-labels': { type: 'boolean' },
+  'input-range': { type: 'string' },
+  'require-sound-bound': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -302,6 +306,8 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
     // Preprocessing: what the file says, changed by --scaling / --preprocessing.
     const prepFlags = [...(scalingArg !== 'auto' ? [scalingArg] : []), ...(values.preprocessing ?? [])];
     const imageInput = loaded.preprocessing !== undefined;
+    const inputRange = values['input-range'] !== undefined ? parseInputRange(values['input-range']) : undefined;
+    if (imageInput && inputRange) throw bad('--input-range is for inputs that are not images; an image input\'s range follows from its preprocessing');
     if (!imageInput && values.preprocessing?.length) throw bad(`--preprocessing needs an image input [H, W, 1|3]; the model takes [${ir.inputShape.join(', ')}]`);
     let prep: InputPreprocessing | undefined = loaded.preprocessing?.preprocessing;
     let prepSource = loaded.preprocessing?.source ?? '';
@@ -322,24 +328,30 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
       const n = values.random !== undefined ? Number(values.random) : 4;
       if (!Number.isInteger(n) || n < 0) throw bad('--random must be a non-negative integer');
       samples = randomSamples(n, ir.inputShape, prep ?? scaling);
+      if (n === 0 && values['require-sound-bound']) throw bad('--require-sound-bound needs the precision chooser: give --samples or --random N (N > 0)');
       if (n > 0) samplesLine = `samples:    ${n} uniform random pixel images through the recorded preprocessing (${prep ? describePreprocessing(prep) : `scaling '${scaling}'`})`;
     }
     // The precision chooser on the samples (E_PRECISION_RANGE / E_PRECISION_TARGET before anything is written).
     let choice: PrecisionChoice | undefined;
+    const comparesOutput = privacy !== undefined && privacy.outputMode !== 'logits';
     if (samples.length > 0) {
+      const soundRanges = soundRangesFor(ir, prep, inputRange, comparesOutput);
       choice = choosePrecision(ir, samples.map((x) => x.input), {
+        ...(soundRanges ? { soundRanges } : {}),
         targetError,
         minAgreement,
         ...(explicitF !== undefined ? { fracBits: explicitF } : {}),
         ...(explicitT !== undefined ? { truncation: explicitT } : {}),
         ...(explicitW !== undefined ? { compareBits: explicitW as CompareBits } : {}),
         ...(values.force ? { force: true } : {}),
-        comparesOutput: privacy !== undefined && privacy.outputMode !== 'logits',
+        ...(values['require-sound-bound'] ? { requireSoundBound: true } : {}),
+        comparesOutput,
       });
     }
     const fracBits = choice?.settings.fracBits ?? explicitF ?? DEFAULT_FRAC_BITS;
     const truncation: TruncationMode = choice?.settings.truncation ?? explicitT ?? 'local';
     const compareBits = choice?.settings.compareBits ?? (explicitW as CompareBits | undefined);
+    for (const n of ir.nodes) if (choice?.wideLayers.includes(n.name)) n.compareBits = 64; // their sound bound needs the 64-bit ring
     const manifests = writeBundles(loaded, values.out, {
       fracBits,
       truncation,
@@ -347,6 +359,8 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
       ...(values.overwrite ? { overwrite: true } : {}),
       ...(privacy ? { privacy } : {}),
       ...(prep ? { preprocessing: prep } : {}),
+      ...(inputRange ? { inputRange } : {}),
+      ...(choice ? { compareBound: choice.ringBasis, ...(choice.ringNote ? { rangeWarning: choice.ringNote } : {}) } : {}),
       onProgress: progressBar('sharing weights', showProgress ?? params >= 1_000_000),
     });
     const t2 = performance.now();

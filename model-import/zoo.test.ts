@@ -23,7 +23,8 @@ import { registerStandins } from '../protocol/testing/smooth-standins.js';
 import { loadModel } from './load.js';
 import { applyOutputActivation, referencePredict } from './reference.js';
 import { fixedLogits } from './fixed-sim.js';
-import { choosePrecision, type PrecisionSettings } from './precision.js';
+import { choosePrecision, formatChoice, type PrecisionSettings } from './precision.js';
+import { soundRangesFor } from './sound-ring.js';
 
 const ZOO = path.resolve(__dirname, '..', '..', 'shared', 'fixtures', 'zoo');
 const have = existsSync(ZOO);
@@ -96,6 +97,37 @@ describe.skipIf(!have)('zoo models: import and plaintext vs Keras (max |output e
     expect(ir.nodes.some((n) => 'activation' in n && n.activation === 'sigmoid')).toBe(true);
     expect(ir.nodes.some((n) => 'activation' in n && n.activation === 'silu')).toBe(true);
   }, 60_000);
+});
+
+describe.skipIf(!have)('zoo models and the sound comparison-ring bound: imported on the samples, marked samples-only (sound-ring.ts looseBoundBasis)', () => {
+  // mpc-import's path (cli.ts): the sound bound over the recorded preprocessing's pixel range, then the chooser on one
+  // sample. MobileNetV3-Small is the quickest of the four to bound (seconds); the others behave alike (model-import/README.md).
+  async function bounded(m: string) {
+    const loaded = await loadModel(path.join(ZOO, m, 'model.keras'));
+    const soundRanges = soundRangesFor(loaded.ir, loaded.preprocessing?.preprocessing, undefined, false)!;
+    return { ir: loaded.ir, soundRanges };
+  }
+
+  it('mobilenetv3small imports by default: no ring holds its interval bound, so the ring is chosen on the sample, samples-only, naming the layer; no layer moved to 64 bits', async () => {
+    const { ir, soundRanges } = await bounded('mobilenetv3small');
+    const c = choosePrecision(ir, [input('mobilenetv3small', 0)], { soundRanges, fracBitsRange: [13, 13], draws: 1 });
+    console.log(`[zoo] mobilenetv3small: ${c.ringReason}`);
+    expect(c.forced).toBe(false);
+    expect(c.ringBasis).toBe('samples-only');
+    expect(c.wideLayers).toEqual([]);
+    expect(c.looseBound!.node).toBeGreaterThan(10); // deep inside the network, not at its first layers
+    expect(ir.nodes[c.looseBound!.node]!.name).toBe(c.looseBound!.layer);
+    expect(c.ringNote).toMatch(new RegExp(`no ring holds the sound bound over the declared input range at f = 13 at layer '${c.looseBound!.layer}' .*interval bound too loose at this depth`));
+    expect(formatChoice(c)).toMatch(/WARNING: the comparison ring rests on the samples only \(no ring holds the sound bound/);
+  }, 120_000);
+
+  it('mobilenetv3small with --require-sound-bound is refused (E_PRECISION_RANGE naming a layer the 64-bit ring cannot hold)', async () => {
+    const { ir, soundRanges } = await bounded('mobilenetv3small');
+    expect(() => choosePrecision(ir, [input('mobilenetv3small', 0)], { soundRanges, fracBitsRange: [13, 13], draws: 1, requireSoundBound: true })).toThrow(expect.objectContaining({
+      code: 'E_PRECISION_RANGE',
+      message: expect.stringMatching(/^layer '[^']+': .* by the sound bound over the declared input range; allowed .* 64-bit comparisons .*--require-sound-bound/),
+    }));
+  }, 120_000);
 });
 
 describe.skipIf(!have)('zoo models over shares (three parties in-process) vs the plaintext twin', () => {

@@ -74,6 +74,7 @@ export function registerSessionRoutes(app: FastifyInstance, party: Party, opts: 
     batch: { type: 'integer', minimum: 1 },
     deadlineMs: { type: 'integer', minimum: 1 },
     privacy: privacySchema,
+    requestNonce: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' },
   };
   app.post<{ Body: CreateSessionRequest }>(`${v}/sessions`, {
     bodyLimit: 16 * 1024,
@@ -160,7 +161,7 @@ export function registerSessionRoutes(app: FastifyInstance, party: Party, opts: 
     if (!isOperator) party.store.owned(req.params.id.toLowerCase(), req.clientId, sessionKeyOf(req));
     const run = party.runOf(req.params.id);
     if (!run) throw new MpcError('E_NOT_FOUND', `no finished run for session ${req.params.id.toLowerCase()} at P${party.party}`);
-    if (!isOperator) return { party: party.party, run: clientRunView(run) };
+    if (!isOperator) return { party: party.party, run: clientRunView(run, req.params.id.toLowerCase()) };
     const mem = process.memoryUsage();
     return { party: party.party, run: operatorRunView(run), process: { maxRssBytes: process.resourceUsage().maxRSS * 1024, rssBytes: mem.rss } };
   });

@@ -36,6 +36,8 @@ export interface LaunchOptions {
   meshLink?: 'grpc' | 'h2';
   /** Config compareRadix (default: the config default, 4). */
   compareRadix?: 2 | 4;
+  /** Config compareBits (default: the config default, 32); a bundle imported for the 64-bit ring needs 64. */
+  compareBits?: 32 | 64;
   /** Each log line of a child (raw). */
   onLine?: (party: number, line: string) => void;
   readyTimeoutMs?: number;
@@ -184,6 +186,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
     cors: { origins: [`http://127.0.0.1:${h0}`, `http://localhost:${h0}`] },
     ...(opts.batch ? { batch: { ...{ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 }, ...opts.batch } } : {}),
     ...(opts.compareRadix ? { compareRadix: opts.compareRadix } : {}),
+    ...(opts.compareBits ? { compareBits: opts.compareBits } : {}),
     ...(opts.meshLink ? { mesh: { link: opts.meshLink } } : {}),
     ...(opts.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...opts.preprocess } } : {}),
     ...(opts.warmup ? { warmup: opts.warmup } : {}),

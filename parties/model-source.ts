@@ -21,7 +21,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
-import type { InputPreprocessing, ModelInfo } from '../protocol/api-contract.js';
+import { COMPARE_BOUNDS, type CompareBound, type InputPreprocessing, type ModelInfo } from '../protocol/api-contract.js';
 import { MpcError } from '../protocol/errors.js';
 import { TRUNCATION_MODES, type TruncationMode } from '../protocol/context.js';
 import { checkFracBits } from '../protocol/fixed-point/fixed-point.js';
@@ -52,6 +52,11 @@ export interface PartyManifest {
   preprocessing?: InputPreprocessing;
   /** Output privacy policy of the model (absent: logits without noise). */
   privacy?: PrivacyPolicy;
+  /** What decided compareBits at import (model-import/bundle.ts); with 'unsound-override' or 'samples-only' the party logs `rangeWarning` at load. */
+  compareBound?: CompareBound;
+  rangeWarning?: string;
+  /** Declared range of a raw tensor input's elements (announced as ModelInfo.inputRange). */
+  inputRange?: [number, number];
 }
 
 export interface PartyBundle { manifest: PartyManifest; model: ModelIR<ShareTensor> }
@@ -87,6 +92,8 @@ export interface LoadedModel {
   policy?: PrivacyPolicy;
   /** PATE ensemble: the teachers' share models, in order (`model` is the first). */
   teachers?: ModelIR<ShareTensor>[];
+  /** The import's comparison-ring warning (manifest compareBound 'unsound-override' / 'samples-only'), logged at load. */
+  rangeWarning?: { basis: 'samples-only' | 'unsound-override'; text: string };
 }
 
 export interface ModelImportApi {
@@ -124,6 +131,7 @@ function toLoaded(b: PartyBundle): LoadedModel {
   checkFracBits(m.fracBits);
   if (m.truncation !== undefined && !TRUNCATION_MODES.includes(m.truncation)) throw new MpcError('E_MODEL_FORMAT', `model: manifest truncation '${String(m.truncation)}' is not 'local' or 'exact'`);
   if (m.compareBits !== undefined && m.compareBits !== 32 && m.compareBits !== 64) throw new MpcError('E_MODEL_FORMAT', `model: manifest compareBits '${String(m.compareBits)}' is not 32 or 64`);
+  if (m.compareBound !== undefined && !COMPARE_BOUNDS.includes(m.compareBound)) throw new MpcError('E_MODEL_FORMAT', `model: manifest compareBound is not one of ${COMPARE_BOUNDS.join(', ')}`);
   const outputShape = outputShapeOf(b.model);
   if (sizeOf(b.model.inputShape) !== sizeOf(m.inputShape)) throw new MpcError('E_MODEL_FORMAT', `model: manifest input shape [${m.inputShape}] differs from the model's [${b.model.inputShape}]`);
   let privacy;
@@ -145,10 +153,13 @@ function toLoaded(b: PartyBundle): LoadedModel {
     outputActivation: m.outputActivation,
     ...(m.labels ? { labels: m.labels.slice() } : {}),
     ...(m.preprocessing ? { preprocessing: structuredClone(m.preprocessing) } : {}),
+    ...(Array.isArray(m.inputRange) ? { inputRange: [m.inputRange[0], m.inputRange[1]] as [number, number] } : {}),
+    ...(m.compareBound !== undefined ? { compareBound: m.compareBound } : {}),
     ...(privacy ? { privacy } : {}),
     ...(decisionThresholds ? { decisionThresholds } : {}),
   };
-  return { info, model: b.model, truncation: m.truncation ?? 'local', ...(m.compareBits !== undefined ? { compareBits: m.compareBits } : {}), inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
+  const warn = m.compareBound === 'unsound-override' || m.compareBound === 'samples-only' ? { rangeWarning: { basis: m.compareBound, text: typeof m.rangeWarning === 'string' ? m.rangeWarning : 'no text recorded' } } : {};
+  return { info, model: b.model, truncation: m.truncation ?? 'local', ...(m.compareBits !== undefined ? { compareBits: m.compareBits } : {}), ...warn, inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
 }
 
 const DEV_FORMAT = 'securenn-dev-share-model';
@@ -163,6 +174,13 @@ export const pateSensitivity = (mechanism: PateNoise['mechanism']): number => (m
 export function ensemblePolicy(noise: PateNoise | undefined): PrivacyPolicy {
   if (!noise) return { outputMode: 'label' };
   return { outputMode: 'label', dp: { mechanism: noise.mechanism, epsilon: noise.epsilon, sensitivity: pateSensitivity(noise.mechanism), ...(noise.delta !== undefined ? { delta: noise.delta } : {}), ...(noise.sampler ? { sampler: noise.sampler } : {}) } };
+}
+
+/** An ensemble's comparison ring rests on its weakest teacher's: any override, else any samples-only, else sound when every teacher's is. */
+function ensembleBound(teachers: LoadedModel[]): { compareBound?: CompareBound } {
+  const bounds = teachers.map((t) => t.info.compareBound);
+  const weakest = (['unsound-override', 'samples-only'] as const).find((b) => bounds.includes(b)) ?? (bounds.every((b) => b === 'sound') ? 'sound' : undefined);
+  return weakest ? { compareBound: weakest } : {};
 }
 
 function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): LoadedModel {
@@ -204,6 +222,8 @@ function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): Load
     outputActivation: first.info.outputActivation,
     ...(first.info.labels ? { labels: first.info.labels.slice() } : {}),
     ...(first.info.preprocessing ? { preprocessing: structuredClone(first.info.preprocessing) } : {}),
+    ...(first.info.inputRange ? { inputRange: [...first.info.inputRange] as [number, number] } : {}),
+    ...ensembleBound(teachers),
     ...(privacy ? { privacy } : {}),
     ensemble: { teachers: teachers.length, aggregation: noise ? 'noisy-max' : 'majority', teacherHashes: teachers.map((t) => t.info.modelHash) },
   };
@@ -211,7 +231,8 @@ function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): Load
   const truncation: TruncationMode = teachers.some((t) => t.truncation === 'exact') ? 'exact' : 'local';
   // The widest ring any teacher needs.
   const needs = teachers.reduce<32 | 64 | undefined>((w, t) => (t.compareBits === undefined ? w : w === 64 || t.compareBits === 64 ? 64 : 32), undefined);
-  return { info, model: first.model, truncation, ...(needs !== undefined ? { compareBits: needs } : {}), inputSize: first.inputSize, outputSize: first.outputSize, policy, teachers: teachers.map((t) => t.model) };
+  const warned = teachers.find((t) => t.rangeWarning);
+  return { info, model: first.model, truncation, ...(needs !== undefined ? { compareBits: needs } : {}), ...(warned ? { rangeWarning: warned.rangeWarning! } : {}), inputSize: first.inputSize, outputSize: first.outputSize, policy, teachers: teachers.map((t) => t.model) };
 }
 
 export async function loadPartyModel(src: ModelSource, party: PartyId): Promise<LoadedModel> {

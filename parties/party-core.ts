@@ -64,7 +64,8 @@ export interface PartyOptions {
 }
 
 /** One session of a run: its images, its request's privacy options, and the key of the policy P0 resolved. */
-export interface PlanEntry { id: string; batch: number; policy: string; privacy?: PrivacyRequest }
+/** `bind`: P0's digest of the session's create request (session-binding.ts); P1 and P2 compare their own. */
+export interface PlanEntry { id: string; batch: number; policy: string; privacy?: PrivacyRequest; bind?: string }
 export interface PlanBody { runId: string; modelHash: string; importId?: string; sessions: PlanEntry[]; deadlineMs: number; seed: string; compareBits: 32 | 64; compareRadix: 2 | 4; masks: PlanMasks | null; prep: string | null }
 
 /** One layer of a run at this party: wall time, time blocked in recv, and the traffic this party sent. */

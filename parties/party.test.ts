@@ -95,7 +95,8 @@ describe('three parties over gRPC with mTLS on loopback, client API through inje
       expect(r.statusCode).toBe(200);
       const body = r.json() as { run: Record<string, unknown> & { ms: number; rounds: number; layers: Record<string, unknown>[] } };
       expect(body).not.toHaveProperty('process');
-      expect(Object.keys(body.run).sort()).toEqual(['layers', 'ms', 'ok', 'rounds', 'runId']);
+      expect(Object.keys(body.run).sort()).toEqual(['layers', 'ms', 'ok', 'rounds', 'sessionId']);
+      expect(body.run.sessionId).toBe(sessionId);
       expect(body.run.ms % 10).toBe(0);
       expect(body.run.ms).toBeGreaterThan(0);
       expect(body.run.layers.map((l) => Object.keys(l).sort().join())).toEqual(model.nodes.map(() => 'kind,name,rounds'));

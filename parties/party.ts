@@ -121,6 +121,8 @@ export class Party implements PartyCore {
       checkModelSettings(m, this.opts.compareBits ?? 32, this.party);
       this.model = m;
       this.log.info({ modelHash: m.info.modelHash, ...(m.teachers ? { teachers: m.teachers.length } : {}), inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, truncation: m.truncation, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');
+      // The import could not show the comparison ring sound for every input in the declared range: loud, at every load.
+      if (m.rangeWarning) this.log.warn({ compareBound: m.rangeWarning.basis, compareBits: m.compareBits }, `${m.rangeWarning.basis === 'unsound-override' ? 'UNSOUND COMPARISON RING' : 'comparison ring not shown sound (samples only)'}: ${m.rangeWarning.text}`);
     } catch (e) {
       this.modelError = asMpcError(e);
       this.log.error(errFields(e), 'model load failed');

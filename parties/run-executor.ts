@@ -27,6 +27,7 @@ import { asMpcError, peersOf, sendAbort, type ActiveRun, type LayerRecord, type 
 import type { PrepDriver } from './prep-driver.js';
 import { isPlainLogits, policyKey } from './privacy.js';
 import type { SessionTransport } from './session-transport.js';
+import { bindingError, sameBinding } from './session-binding.js';
 import { isTerminal, type Session } from './sessions.js';
 import type { PlanMasks } from './weight-masks.js';
 
@@ -77,6 +78,12 @@ export class RunExecutor {
       plan.forEach((e, i) => {
         const s = sessions[i];
         if (s && s.batch !== e.batch) this.c.store.fail(s, new MpcError('E_SHAPE', `session ${s.id}: batch ${s.batch} here, ${e.batch} in the plan`));
+        // The same session id for different requests at P0 and here (or created here by another caller): never one session.
+        else if (s && !isTerminal(s) && !sameBinding(s.binding, e.bind)) {
+          this.c.store.fail(s, bindingError(s.id, this.c.party));
+          // The other two parties fail their session of that id in this run too: no output share of it anywhere.
+          for (const p of peersOf(this.c.party)) { try { this.c.mesh.sendControl(p, 'unbound', { runId, sessionId: s.id }); } catch { /* link down: the run fails anyway */ } }
+        }
         else if (s && this.c.party !== 2 && s.input && !isTerminal(s)) input.set(s.input, off);
         else if (s && this.c.party !== 2 && !isTerminal(s)) this.c.store.fail(s, new MpcError('E_PROTOCOL_DESYNC', `session ${s.id} was planned before its input arrived at P${this.c.party}`));
         if (s) this.c.store.markRunning(s, runId);

@@ -34,6 +34,7 @@ import { shapeKey } from './preprocessing.js';
 import { policyKey } from './privacy.js';
 import type { RunExecutor } from './run-executor.js';
 import type { SessionTransport } from './session-transport.js';
+import { bindingError } from './session-binding.js';
 import { isTerminal, type Session } from './sessions.js';
 import { isPlanMasks, type PlanMasks } from './weight-masks.js';
 
@@ -172,6 +173,13 @@ export class RunPlanner {
         this.notifyArrival();
         return;
       }
+      case 'unbound': {
+        // A peer found this session's request differs from P0's plan (session-binding.ts): fail ours in that run too.
+        if (typeof b.runId !== 'string' || typeof b.sessionId !== 'string') return;
+        const s = this.c.store.get(b.sessionId);
+        if (s && !isTerminal(s) && s.runId === b.runId) this.c.store.fail(s, bindingError(s.id, from));
+        return;
+      }
       case 'abort': {
         if (typeof b.runId !== 'string') return;
         const code = (typeof b.code === 'string' && b.code in ERROR_CODES ? b.code : 'E_INTERNAL') as ErrorCode;
@@ -200,7 +208,7 @@ export class RunPlanner {
     const live = items.filter((s) => !isTerminal(s));
     if (live.length === 0 || !this.c.model) return;
     const runId = randomUUID();
-    const plan: PlanEntry[] = live.map((s) => ({ id: s.id, batch: s.batch, policy: policyKey(s.policy!), ...(s.privacyRequest ? { privacy: s.privacyRequest } : {}) }));
+    const plan: PlanEntry[] = live.map((s) => ({ id: s.id, batch: s.batch, policy: policyKey(s.policy!), ...(s.privacyRequest ? { privacy: s.privacyRequest } : {}), ...(s.binding ? { bind: s.binding } : {}) }));
     const now = Date.now();
     const deadlineMs = Math.max(1, Math.min(this.c.opts.sessions.maxDeadlineMs, Math.max(...live.map((s) => s.deadlineAt - now))));
     const s01 = randomBytes(16), s02 = randomBytes(16);
@@ -240,7 +248,8 @@ export class RunPlanner {
     const runId = b.runId, seedB64 = b.seed, sessions = b.sessions, deadlineMs = b.deadlineMs, masks = b.masks ?? null, prep = b.prep ?? null;
     const okPlan = typeof runId === 'string' && UUID.test(runId) && typeof seedB64 === 'string' && typeof deadlineMs === 'number' && deadlineMs > 0 && Array.isArray(sessions) && isPlanMasks(masks) && (prep === null || (typeof prep === 'string' && UUID.test(prep))) &&
       sessions.every((e: unknown) => typeof (e as PlanEntry)?.id === 'string' && Number.isInteger((e as PlanEntry)?.batch) && (e as PlanEntry).batch > 0 && typeof (e as PlanEntry).policy === 'string' &&
-        ((e as PlanEntry).privacy === undefined || (typeof (e as PlanEntry).privacy === 'object' && (e as PlanEntry).privacy !== null)));
+        ((e as PlanEntry).privacy === undefined || (typeof (e as PlanEntry).privacy === 'object' && (e as PlanEntry).privacy !== null)) &&
+        ((e as PlanEntry).bind === undefined || typeof (e as PlanEntry).bind === 'string'));
     if (!okPlan) { this.c.log.error({ code: 'E_PROTOCOL_DESYNC' }, 'malformed plan from P0 ignored'); if (typeof runId === 'string') sendAbort(this.c, 0, runId, 'E_PROTOCOL_DESYNC'); return; }
     const seed = Buffer.from(seedB64, 'base64');
     let view: SessionTransport;

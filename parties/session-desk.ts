@@ -22,6 +22,7 @@ import { asMpcError, UUID, type PartyCore } from './party-core.js';
 import { resolveModelPolicy } from './model-policy.js';
 import { outputPrivacy } from './privacy.js';
 import type { RunPlanner } from './run-planner.js';
+import { sessionBinding } from './session-binding.js';
 import { isTerminal, sessionKeyHash, type Session } from './sessions.js';
 
 export class SessionDesk {
@@ -56,6 +57,7 @@ export class SessionDesk {
       throw e;
     }
     c.store.attachPolicy(s, policy, req.privacy, reservation);
+    s.binding = sessionBinding(req, id, batch);
     c.log.info({ session: sessionTag(id), batch, deadlineMs, outputMode: policy.outputMode, ...(policy.charge ? { epsilon: policy.charge.epsilon * batch } : {}) }, 'session created');
     this.planner.sessionCreated(s);
     const { privacy: _modelPrivacy, ...rest } = info;

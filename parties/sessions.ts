@@ -19,6 +19,7 @@ import type { OutputMode, SessionState } from '../protocol/api-contract.js';
 import { MpcError } from '../protocol/errors.js';
 import type { PrivacyRequest, Reservation, ResolvedPolicy } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
+import { clientError } from './run-view.js';
 
 export interface Session {
   readonly id: string;
@@ -42,6 +43,8 @@ export interface Session {
   reservation?: Reservation;
   error?: MpcError;
   runId?: string;
+  /** Digest of the create request (session-binding.ts); P0 sends its own in the plan, P1 and P2 compare. */
+  binding?: string;
   /** P0: the peers that reported this session ready (P1: input received, P2: created). */
   readyPeers: Set<PartyId>;
   queued: boolean;
@@ -177,7 +180,8 @@ export class SessionStore {
   fail(s: Session, e: MpcError): void {
     if (isTerminal(s)) return;
     s.state = 'failed';
-    s.error = e;
+    // Shown to the session's client: no run id or other session's id (run-view.ts clientError).
+    s.error = clientError(e, s.id);
     this.onFail(s, e);
     this.settle(s);
   }

@@ -60,6 +60,15 @@ export interface CreateSessionRequest {
    * three parties. Absent: the model's policy as is.
    */
   privacy?: PrivacyOptions;
+  /**
+   * 32 random bytes (base64url, 43 characters) the client draws per session
+   * and sends in the same request to the three parties. Each party keeps a
+   * digest of the request (parties/session-binding.ts); P0's plan carries its
+   * digest and P1 and P2 refuse a session whose own digest differs
+   * (E_SESSION_BINDING): one session id with different requests (or created
+   * at one party by someone else) never runs as one session.
+   */
+  requestNonce?: string;
 }
 
 /**
@@ -128,6 +137,10 @@ export interface InputPreprocessing {
   std?: number[];
 }
 
+/** What a model's comparison ring rests on (ModelInfo.compareBound). */
+export type CompareBound = 'sound' | 'samples-only' | 'unsound-override';
+export const COMPARE_BOUNDS: readonly CompareBound[] = ['sound', 'samples-only', 'unsound-override'];
+
 export interface ModelInfo {
   /** sha256 of the source model file: the same for every import of that file. */
   modelHash: string;
@@ -151,6 +164,24 @@ export interface ModelInfo {
    * channels, bilinear, x/255.
    */
   preprocessing?: InputPreprocessing;
+  /**
+   * The declared range [lo, hi] of every element of a raw tensor input, for
+   * models whose input is not an image (mpc-import --input-range); an image
+   * model's range follows from `preprocessing` (input-preprocessing.ts
+   * inputBoundsOf). The SDK refuses a tensor outside it before sharing.
+   */
+  inputRange?: [number, number];
+  /**
+   * What the secure comparisons' ring rests on (mpc-import, manifest
+   * compareBound): 'sound', a bound over every input in the declared range;
+   * 'samples-only', the import's sample inputs only (no declared range, or a
+   * deep model whose interval bound no ring holds): an input driving values
+   * beyond the samples' could make a comparison, and so the result, silently
+   * wrong; 'unsound-override', an explicit ring that does not hold the bound.
+   * An application can show it next to a result. Absent: not recorded (an
+   * import without samples, or older bundles).
+   */
+  compareBound?: CompareBound;
   /** Absent: logits without noise. Otherwise the output policy (in a CreateSessionResponse: of that session). */
   privacy?: OutputPrivacy;
   /**

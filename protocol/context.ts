@@ -133,6 +133,16 @@ class Context implements PartyContext {
 }
 
 /**
+ * The context with the 64-bit comparison ring for one layer (IR node
+ * compareBits, protocol/layers/runner.ts): the same party, transport, PRGs and
+ * dealer (reached through the prototype), only compareBits differs.
+ */
+export function withCompareBits(ctx: PartyContext, bits: 32 | 64): PartyContext {
+  if (ctx.compareBits === bits) return ctx;
+  return Object.create(ctx, { compareBits: { value: bits, enumerable: true } }) as PartyContext;
+}
+
+/**
  * A public offset that pushes a value below every value in range while
  * keeping differences comparable: 2^60 on the 64-bit comparison ring, 2^29
  * on the 32-bit one (values |x| < 2^29 then stay strictly above x - 2^29,

@@ -100,3 +100,22 @@ export function pixelsToInput(px: ArrayLike<number>, p: InputPreprocessing, scal
   }
   return out;
 }
+
+/**
+ * The range of each channel of the model's input that `p` can produce from
+ * 8-bit pixels 0..255 (channel order, scaling, then (x - mean[c]) / std[c]),
+ * per channel of the model's input: lo[c] <= input <= hi[c]. The importer's
+ * sound range bound (model-import/static-bounds.ts) starts from it, and the
+ * SDK refuses a raw tensor outside it (client-sdk/src/input-range.ts).
+ */
+export function inputBoundsOf(p: InputPreprocessing): { lo: number[]; hi: number[] } {
+  const c = channelsOf(p);
+  const [s0, s1] = p.scaling === 'unit' ? [0, 1] : p.scaling === 'symmetric' ? [-1, 1] : [0, 255];
+  const lo: number[] = [], hi: number[] = [];
+  for (let k = 0; k < c; k++) {
+    const m = p.mean?.[k] ?? 0, s = p.std?.[k] ?? 1;
+    lo.push((s0 - m) / s);
+    hi.push((s1 - m) / s);
+  }
+  return { lo, hi };
+}

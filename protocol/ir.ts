@@ -36,6 +36,12 @@ interface NodeBase {
   name: string;
   /** Names of the nodes this node reads; 'input' is the model input. */
   inputs: string[];
+  /**
+   * 64: this layer's comparisons run on the 64-bit comparison ring whatever the
+   * context's (model-import's sound range bound needs it here; the runner
+   * escalates this node only). Absent: the context's ring.
+   */
+  compareBits?: 64;
 }
 
 export interface Conv2DNode<W> extends NodeBase {

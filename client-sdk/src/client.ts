@@ -37,6 +37,7 @@ import { PartyHttp, type FetchLike, type PartyEndpoint } from './http.js';
 import { preprocessImage, specForModel } from './image/preprocess.js';
 import { decodeAnyImage } from './image/dicom.js';
 import type { ImageDecoder, RawImage } from './image/types.js';
+import { checkTensorRange } from './input-range.js';
 import { checkTensorShape, classifyInput, sameShape, type ClassifiedInput, type ImageInput, type Tensor } from './input.js';
 import { bytesToU64, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.js';
 import { DEFAULT_TIMEOUT_MS, type BatchLabelPrediction, type BatchPrediction, type ClientOptions, type LabelModePrivacy, type LabelPrediction, type PredictOptions, type PredictProgress, type Prediction, type ProgressStage } from './client-types.js';
@@ -102,7 +103,9 @@ export class PrivateInferenceClientBase {
    * The model the three parties serve (GET /v1/model at each; they must
    * agree), without running anything: its shapes, labels, output policy
    * (`privacy.outputMode`: a label-only model needs predict(x, { privacy:
-   * { outputMode } })) and, for a PATE teacher ensemble, `ensemble`.
+   * { outputMode } })), what its comparison ring rests on (`compareBound`:
+   * 'samples-only' means not shown sound over every input) and, for a PATE
+   * teacher ensemble, `ensemble`.
    */
   async describe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ModelInfo> {
     return this.withDeadline(options, (ms) => `describe: no answer within ${ms} ms`, async (ctl) => {
@@ -176,6 +179,8 @@ export class PrivateInferenceClientBase {
     batch = batchTensor ? (items[0] as { tensor: Tensor }).tensor.shape[0]! : items.length;
     const known = this.inputShape ?? this.lastModel?.inputShape;
     if (known) items.forEach((it, i) => { if (it.kind === 'tensor') checkTensorShape(it.tensor, known, batchTensor, batched ? `input[${i}]` : 'input'); });
+    // The declared input range, when the model is known already: refused before any session is created.
+    if (this.lastModel) items.forEach((it, i) => { if (it.kind === 'tensor') checkTensorRange(it.tensor, this.lastModel!, batched ? `input[${i}]` : 'input'); });
     emit('encoding');
     const frame = options.dicom?.frame;
     if (frame !== undefined && !(Number.isInteger(frame) && frame >= 0)) throw new InputError('E_BAD_ARGUMENT', 'predict: dicom.frame must be an integer >= 0');
@@ -274,7 +279,8 @@ export class PrivateInferenceClientBase {
    * session response with the output share, or without it if not done in time) and POST to P2 (`onHelper` after its answer).
    */
   private async createSessions(sessionId: string, keys: readonly string[], batch: number, deadlineMs: number | undefined, privacy: PrivacyOptions & { outputMode: OutputMode }, ctl: AbortController, shares?: [BigUint64Array, BigUint64Array], onHelper?: () => void): Promise<{ model: ModelInfo; outputs: [Output | undefined, Output | undefined] }> {
-    const req: CreateSessionRequest = { sessionId, batch, privacy };
+    // One nonce in the one request body all three parties get: they bind the session to it (parties/session-binding.ts).
+    const req: CreateSessionRequest = { sessionId, batch, privacy, requestNonce: sessionKey() };
     if (this.expectedModelHash !== undefined) req.modelHash = this.expectedModelHash;
     if (deadlineMs !== undefined) req.deadlineMs = deadlineMs;
     const body = JSON.stringify(req);
@@ -315,7 +321,9 @@ export class PrivateInferenceClientBase {
       if (JSON.stringify(r.labels ?? null) !== JSON.stringify(r0.labels ?? null)) throw new ModelMismatchError(`parties disagree on the labels: party 0 and party ${r.party}`, { party: r.party });
       if (canonical(r.privacy) !== canonical(r0.privacy)) throw new ModelMismatchError(`parties disagree on the output privacy policy: party 0 and party ${r.party}`, { party: r.party });
       if (JSON.stringify(r.preprocessing ?? null) !== JSON.stringify(r0.preprocessing ?? null)) throw new ModelMismatchError(`parties disagree on the image preprocessing: party 0 and party ${r.party}`, { party: r.party });
+      if (JSON.stringify(r.inputRange ?? null) !== JSON.stringify(r0.inputRange ?? null)) throw new ModelMismatchError(`parties disagree on the declared input range: party 0 and party ${r.party}`, { party: r.party });
       if (JSON.stringify(r.decisionThresholds ?? null) !== JSON.stringify(r0.decisionThresholds ?? null)) throw new ModelMismatchError(`parties disagree on the decision thresholds: party 0 and party ${r.party}`, { party: r.party });
+      if ((r.compareBound ?? null) !== (r0.compareBound ?? null)) throw new ModelMismatchError(`parties disagree on what the comparison ring rests on (compareBound): party 0 and party ${r.party}`, { party: r.party });
     }
     if (this.expectedModelHash !== undefined && r0.modelHash.toLowerCase() !== this.expectedModelHash) {
       throw new ModelMismatchError(`the parties run model ${r0.modelHash.slice(0, 12)}, expected ${this.expectedModelHash.slice(0, 12)}`);
@@ -327,6 +335,8 @@ export class PrivateInferenceClientBase {
     if (r0.importId !== undefined) m.importId = r0.importId;
     if (r0.labels !== undefined) m.labels = [...r0.labels];
     if (r0.preprocessing !== undefined) m.preprocessing = structuredClone(r0.preprocessing);
+    if (r0.inputRange !== undefined) m.inputRange = [r0.inputRange[0], r0.inputRange[1]];
+    if (r0.compareBound !== undefined) m.compareBound = r0.compareBound;
     if (r0.privacy !== undefined) m.privacy = structuredClone(r0.privacy);
     if (r0.ensemble !== undefined) m.ensemble = structuredClone(r0.ensemble);
     if (r0.decisionThresholds !== undefined) m.decisionThresholds = [...r0.decisionThresholds];
@@ -340,6 +350,7 @@ export class PrivateInferenceClientBase {
       const what = items.length > 1 ? `input[${i}]` : 'input';
       if (it.kind === 'tensor') {
         checkTensorShape(it.tensor, model.inputShape, batchTensor, what);
+        checkTensorRange(it.tensor, model, what);
         x.set(it.tensor.data, i * n);
       } else {
         x.set(preprocessImage(decoded[i]!, specForModel(model, this.imageScale)), i * n);

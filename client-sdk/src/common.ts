@@ -18,4 +18,4 @@ export { splitShares, reconstructShares, randomU64, addU64, subU64, u64ToBytes, 
 export { encode as encodeFixedPoint, decode as decodeFixedPoint, DEFAULT_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
 export { softmax, sigmoid, outputKind, findings, maskOutput, DECISION_THRESHOLD, type OutputKind, type Finding, type MaskOutput } from './activation.js';
 export { TrioPool, type TrioPoolOptions } from './trio-pool.js';
-export type { ModelInfo, CreateSessionRequest, CreateSessionResponse, ApiError, OutputMode, PrivacyOptions, DpOptions, OutputPrivacy } from '../../protocol/api-contract.js';
+export type { ModelInfo, CompareBound, CreateSessionRequest, CreateSessionResponse, ApiError, OutputMode, PrivacyOptions, DpOptions, OutputPrivacy } from '../../protocol/api-contract.js';

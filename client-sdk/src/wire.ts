@@ -4,7 +4,7 @@
  * responses, model info and output envelopes (a malformed answer is
  * E_INTERNAL: a broken or foreign server).
  */
-import type { CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy, PrivacyOptions } from '../../protocol/api-contract.js';
+import { COMPARE_BOUNDS, type CreateSessionResponse, type ModelInfo, type OutputMode, type OutputPrivacy, type PrivacyOptions } from '../../protocol/api-contract.js';
 import { MAX_FRAC_BITS, MIN_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
 import { InputError, PrivateInferenceError } from './errors.js';
 import { bytesToU64 } from './ring.js';
@@ -94,6 +94,7 @@ function checkModelFields(r: Partial<ModelInfo>, bad: (what: string) => never): 
   if (!Number.isInteger(r.fracBits) || r.fracBits! < MIN_FRAC_BITS || r.fracBits! > MAX_FRAC_BITS) bad('fracBits');
   if (!ACTIVATIONS.includes(r.outputActivation as string)) bad('outputActivation');
   if (r.labels !== undefined && !(Array.isArray(r.labels) && r.labels.every((l) => typeof l === 'string'))) bad('labels');
+  if (r.compareBound !== undefined && !COMPARE_BOUNDS.includes(r.compareBound)) bad('compareBound');
   if (r.decisionThresholds !== undefined && !(Array.isArray(r.decisionThresholds) && r.decisionThresholds.every((t) => typeof t === 'number' && t > 0 && t < 1))) bad('decisionThresholds');
   if (r.ensemble !== undefined && !(typeof r.ensemble === 'object' && r.ensemble !== null && Number.isInteger(r.ensemble.teachers))) bad('ensemble');
 }

@@ -159,10 +159,11 @@ export const TEST_SESSION_KEY = 'test-session-key-0123456789abcdefghijklmnop';
 export const auth = { authorization: `Bearer ${TEST_TOKEN}`, 'x-session-key': TEST_SESSION_KEY };
 
 /** What a client does (as the SDK will): create at the three parties, upload shares to P0 and P1 (`beforeP1Upload` runs between the two uploads). */
-export async function startSession(t: PartyTrio, x: Float64Array, N: number, f: number, extra: { deadlineMs?: number; sessionId?: string; privacy?: PrivacyOptions; beforeP1Upload?: () => Promise<void> } = {}): Promise<string> {
+export async function startSession(t: PartyTrio, x: Float64Array, N: number, f: number, extra: { deadlineMs?: number; sessionId?: string; privacy?: PrivacyOptions; beforeP1Upload?: () => Promise<void>; requestNonce?: readonly (string | undefined)[] } = {}): Promise<string> {
   const sessionId = extra.sessionId ?? randomUUID();
-  for (const s of t.servers) {
-    const r = await s.app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId, batch: N, modelHash: t.modelHash, ...(extra.deadlineMs ? { deadlineMs: extra.deadlineMs } : {}), ...(extra.privacy ? { privacy: extra.privacy } : {}) } });
+  for (const [p, s] of t.servers.entries()) {
+    const nonce = extra.requestNonce?.[p];
+    const r = await s.app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId, batch: N, modelHash: t.modelHash, ...(extra.deadlineMs ? { deadlineMs: extra.deadlineMs } : {}), ...(extra.privacy ? { privacy: extra.privacy } : {}), ...(nonce ? { requestNonce: nonce } : {}) } });
     if (r.statusCode !== 201) throw new Error(`create at P${t.servers.indexOf(s)}: ${r.statusCode} ${r.body}`);
   }
   const [x0, x1] = share(getKernels(), encode(x, f));

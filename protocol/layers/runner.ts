@@ -8,7 +8,7 @@
  * or, when the model asks for it (ctx.truncation 'exact'), with P2
  * (truncate-exact.ts).
  */
-import { pushDown, type PartyContext } from '../context.js';
+import { pushDown, withCompareBits, type PartyContext } from '../context.js';
 import { assert, MpcError } from '../errors.js';
 import { HARD_SIGMOID, type Activation, type LayerNode, type ModelIR } from '../ir.js';
 import { beaverBilinear, matmulOp } from '../primitives/matmul.js';
@@ -378,9 +378,12 @@ export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTenso
     });
     const run = producers.has(i) ? { ...node, activation: 'linear' } as LayerNode<ShareTensor> : node;
     const after = deferred.get(i);
+    // A node the importer marked for the 64-bit ring (its sound range bound, model-import/static-bounds.ts) runs its
+    // comparisons there, a deferred activation on its source node's ring.
+    const wide = (n: LayerNode<ShareTensor> | undefined) => n?.compareBits === 64 ? withCompareBits(ctx, 64) : ctx;
     const out = await ctx.step(`layer:${node.name}`, async () => {
-      const y = await runNode(ctx, run, ins, limit, opts.weightKeyPrefix ?? '');
-      return after ? activate(ctx, y, after.activation, `${after.from}.act`, limit) : y;
+      const y = await runNode(wide(node), run, ins, limit, opts.weightKeyPrefix ?? '');
+      return after ? activate(wide(model.nodes.find((n) => n.name === after.from)), y, after.activation, `${after.from}.act`, limit) : y;
     });
     values.set(node.name, out);
     for (const s of node.inputs) if (lastUse.get(s) === i && s !== model.output) values.delete(s);

@@ -1,0 +1,62 @@
+/**
+ * Raw tensor inputs against the model's declared input range (client-sdk/src/input-range.ts):
+ * refused with E_INPUT_RANGE before any share leaves the client.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError, PrivateInferenceClient } from '../src/index.js';
+import { checkTensorRange, declaredInputRange } from '../src/input-range.js';
+import { startFakeParties, type FakeParties } from '../testing/fake-parties.js';
+
+const IMAGENET = { colorMode: 'rgb' as const, resize: 'bilinear' as const, scaling: 'unit' as const, channelOrder: 'rgb' as const, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+const filled = (n: number, v: number) => new Float32Array(n).fill(v);
+
+describe('declared input range of a raw tensor (unit)', () => {
+  it('per channel from the preprocessing: both ends accepted as float32, one step beyond refused naming element and channel, never the value', () => {
+    const r = declaredInputRange({ preprocessing: IMAGENET })!;
+    const x = new Float32Array(3 * 4);
+    for (let i = 0; i < x.length; i++) x[i] = i < 6 ? r.lo[i % 3]! : r.hi[i % 3]!;
+    expect(() => checkTensorRange({ data: x, shape: [2, 2, 3] }, { preprocessing: IMAGENET })).not.toThrow();
+    const y = Float32Array.from(x);
+    y[7] = r.hi[1]! + 1e-3;
+    let err: unknown;
+    try { checkTensorRange({ data: y, shape: [2, 2, 3] }, { preprocessing: IMAGENET }); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(InputError);
+    expect(err).toMatchObject({ code: 'E_INPUT_RANGE', message: expect.stringMatching(/element 7 \(channel 1\) is outside the model's input range \[-2\.03571, 2\.42857\]/) });
+    expect((err as Error).message).not.toContain(String(y[7]));
+  });
+
+  it('x/255, x/127.5 - 1 and raw pixels; NaN is outside every range; a model that declares none is not range-checked', () => {
+    const g = (scaling: 'unit' | 'symmetric' | 'raw') => ({ preprocessing: { colorMode: 'grayscale' as const, resize: 'bilinear' as const, scaling, channelOrder: 'rgb' as const } });
+    expect(() => checkTensorRange({ data: filled(4, -0.01), shape: [4] }, g('unit'))).toThrow(expect.objectContaining({ code: 'E_INPUT_RANGE' }));
+    expect(() => checkTensorRange({ data: filled(4, -1), shape: [4] }, g('symmetric'))).not.toThrow();
+    expect(() => checkTensorRange({ data: filled(4, 255.5), shape: [4] }, g('raw'))).toThrow(expect.objectContaining({ code: 'E_INPUT_RANGE' }));
+    expect(() => checkTensorRange({ data: Float64Array.of(0, Number.NaN), shape: [2] }, g('unit'))).toThrow(expect.objectContaining({ code: 'E_INPUT_RANGE' }));
+    expect(() => checkTensorRange({ data: filled(4, 1e6), shape: [4] }, {})).not.toThrow();
+    expect(() => checkTensorRange({ data: filled(4, 2), shape: [4] }, { inputRange: [-1, 1] })).toThrow(expect.objectContaining({ code: 'E_INPUT_RANGE', message: expect.stringMatching(/declared inputRange/) }));
+  });
+});
+
+describe('PrivateInferenceClient refuses an out-of-range tensor before any share is sent (fake parties)', () => {
+  let fake: FakeParties;
+  beforeAll(async () => { fake = await startFakeParties({ model: { inputShape: [16], inputRange: [0, 1] } }); });
+  afterAll(async () => { await fake.close(); });
+  const client = () => new PrivateInferenceClient({ parties: fake.urls, token: fake.token, timeoutMs: 10_000 });
+  const uploads = () => fake.requests.filter((r) => r.method === 'PUT').length;
+
+  it('first prediction (model not known yet): no input share is uploaded; once known: no request at all', async () => {
+    const c = client();
+    const before = uploads();
+    const bad = Float32Array.from({ length: 16 }, (_, i) => (i === 5 ? 1.25 : 0.5));
+    await expect(c.predict({ data: bad, shape: [16] })).rejects.toMatchObject({ code: 'E_INPUT_RANGE', message: expect.stringMatching(/element 5 is outside .*\[0, 1\]/) });
+    expect(uploads()).toBe(before);
+    const n = fake.requests.length;
+    await expect(c.predict({ data: bad, shape: [16] })).rejects.toMatchObject({ code: 'E_INPUT_RANGE' });
+    expect(fake.requests.length).toBe(n);
+    // Infinity: refused by the finiteness check first (E_RANGE), also before any request.
+    await expect(c.predict({ data: filled(16, Number.POSITIVE_INFINITY), shape: [16] })).rejects.toMatchObject({ code: 'E_RANGE' });
+    expect(fake.requests.length).toBe(n);
+    // In range: answered.
+    const ok = await c.predict({ data: filled(16, 1), shape: [16] });
+    expect(ok.logits.length).toBe(2);
+  });
+});

@@ -104,9 +104,10 @@ function timesGamma(s: MalSession, x: MShare): MShare {
 export async function parityM(s: MalSession, T: MShare): Promise<MShare> {
   const T2 = await mulM(s, T, T);
   const T3 = await mulM(s, T2, T);
+  const k = s.ctx.kernels;
   const twoT = shlM(T, 1);
-  const cubic = subM(addM(T3, twoT), addM(T2, shlM(T2, 1))); // T^3 - 3T^2 + 2T = T(T-1)(T-2)
-  return addM(subM(twoT, T2), timesGamma(s, cubic));
+  const cubic = subM(addM(T3, twoT, k), addM(T2, shlM(T2, 1), k), k); // T^3 - 3T^2 + 2T = T(T-1)(T-2)
+  return addM(subM(twoT, T2, k), timesGamma(s, cubic), k);
 }
 
 /** Steps 2-4 on step 1's sharing (exported for tests that make a party deviate in step 1). */

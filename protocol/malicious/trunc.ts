@@ -123,7 +123,7 @@ async function maskBody(s: MalSession, n: number, f: number, ell: number): Promi
   const macced = await macOfBody(s, concatReps([t, R]));
   const bits = await parityM(s, sliceM(macced, 0, nb)); // bit i of element e at i n + e
   const Rm = sliceM(macced, nb, nb + n);
-  const r = addM(weighted(bits, n, 0, m), shlM(Rm, m));
+  const r = addM(weighted(bits, n, 0, m), shlM(Rm, m), s.ctx.kernels);
   return { n, f, ell, r, rShift: weighted(bits, n, f, m), top: sliceM(bits, (m - 1) * n, m * n), used: false };
 }
 
@@ -194,13 +194,13 @@ export function truncM(s: MalSession, x: MShare, f: number, ell: number = TRUNC_
     const n = x.n, m = ell + 1;
     // Steps 1-2: c = x + 2^(ell-1) + r, opened (checked, logged for the MAC check).
     const y = addPublicM(s.party, s.alpha, x, constant(n, 1n << BigInt(ell - 1)), s.ctx.kernels);
-    const c = await openBody(s, addM(y, mk.r));
+    const c = await openBody(s, addM(y, mk.r, s.ctx.kernels));
     // Step 3: the low m bits of c only.
     const { cShift, notTop } = lowBits(c, m, f);
     const w = keepWhere(mk.top, notTop);
     // Step 4: z = c' - r' + 2^(m-f) w - 2^(ell-1-f).
     const pub = sub128(cShift, constant(n, 1n << BigInt(ell - 1 - f)), alloc128(n));
-    return addPublicM(s.party, s.alpha, subM(shlM(w, m - f), mk.rShift), pub, s.ctx.kernels);
+    return addPublicM(s.party, s.alpha, subM(shlM(w, m - f), mk.rShift, s.ctx.kernels), pub, s.ctx.kernels);
   });
 }
 

@@ -66,7 +66,6 @@ import { alloc128, scalar128, type Vec128 } from './ring128.js';
 import { mulScalar128Kernels } from './gemm128.js';
 import { addM, next, prev, subM, type MShare, type Rep } from './rep.js';
 import { macOfBody, macOfCost, mulCostM, mulM } from './product.js';
-import { shlM } from './mvec.js';
 import type { MalSession } from './session.js';
 
 export const randBitsCost = (n: number): Cost => addCost(macOfCost(n), mulCostM(n), mulCostM(n));
@@ -105,8 +104,8 @@ export async function parityM(s: MalSession, T: MShare): Promise<MShare> {
   const T2 = await mulM(s, T, T);
   const T3 = await mulM(s, T2, T);
   const k = s.ctx.kernels;
-  const twoT = shlM(T, 1);
-  const cubic = subM(addM(T3, twoT, k), addM(T2, shlM(T2, 1), k), k); // T^3 - 3T^2 + 2T = T(T-1)(T-2)
+  const twoT = addM(T, T, k); // 2T, 2T^2 as sums (on the kernels; a shift would be a TS loop)
+  const cubic = subM(addM(T3, twoT, k), addM(T2, addM(T2, T2, k), k), k); // T^3 - 3T^2 + 2T = T(T-1)(T-2)
   return addM(subM(twoT, T2, k), timesGamma(s, cubic), k);
 }
 

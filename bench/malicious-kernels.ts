@@ -10,7 +10,10 @@
  * beside the semi-honest Z_2^64 products of the same shape (Beaver,
  * primitives/matmul.ts) on the native kernels. Per product: median wall ms
  * and median process CPU ms (user + system, every thread) of the three
- * parties together, after one warm-up.
+ * parties together, after one warm-up. The MACed operands are made once,
+ * outside the timed runs (as the semi-honest shares are); the column
+ * "mul + check" is one mulM followed by the batched MAC check (macCheck)
+ * over its output, what a product costs once verified.
  *   npx tsx bench/malicious-kernels.ts [m k n elements]   (default 64 256 64 100000)
  * MPC_BENCH_QUICK=1 runs fewer repetitions.
  */
@@ -23,6 +26,7 @@ import { dealSeeds } from '../protocol/correlated/prg.js';
 import { tsKernels } from '../protocol/kernels/ts.js';
 import type { RingKernels } from '../protocol/kernels/types.js';
 import { publicM } from '../protocol/malicious/input.js';
+import { macCheck } from '../protocol/malicious/mac-check.js';
 import { matmulM, mulM } from '../protocol/malicious/product.js';
 import { alloc128, type Vec128 } from '../protocol/malicious/ring128.js';
 import { createMalSession, type MalSession } from '../protocol/malicious/session.js';
@@ -67,15 +71,19 @@ async function malSessions(kernels: RingKernels): Promise<MalSession[]> {
   return Promise.all(([0, 1, 2] as PartyId[]).map((p) => createMalSession(createContext(p, mem[p]!, seeds[p]!, { kernels }))));
 }
 
-async function malicious(kernels: RingKernels): Promise<{ matmul: { ms: number; cpuMs: number }; mul: { ms: number; cpuMs: number } }> {
+interface Times { matmul: { ms: number; cpuMs: number }; mul: { ms: number; cpuMs: number }; mulCheck?: { ms: number; cpuMs: number } }
+
+async function malicious(kernels: RingKernels): Promise<Times> {
   const ss = await malSessions(kernels);
   const A = words(m * k), B = words(k * n), x = words(ne), y = words(ne);
-  const matmul = await time(() => Promise.all(ss.map((s) => matmulM(s, publicM(s, A), publicM(s, B), m, k, n))));
-  const mul = await time(() => Promise.all(ss.map((s) => mulM(s, publicM(s, x), publicM(s, y)))));
-  return { matmul, mul };
+  const [As, Bs, xs, ys] = [A, B, x, y].map((v) => ss.map((s) => publicM(s, v)));
+  const matmul = await time(() => Promise.all(ss.map((s, p) => matmulM(s, As![p]!, Bs![p]!, m, k, n))));
+  const mul = await time(() => Promise.all(ss.map((s, p) => mulM(s, xs![p]!, ys![p]!))));
+  const mulCheck = await time(() => Promise.all(ss.map(async (s, p) => { await mulM(s, xs![p]!, ys![p]!); await macCheck(s); })));
+  return { matmul, mul, mulCheck };
 }
 
-async function semiHonest(kernels: RingKernels): Promise<{ matmul: { ms: number; cpuMs: number }; mul: { ms: number; cpuMs: number } }> {
+async function semiHonest(kernels: RingKernels): Promise<Times> {
   const { contexts } = makeContexts({ kernels });
   const A = shareFor3(u64s(m * k)), B = shareFor3(u64s(k * n)), x = shareFor3(u64s(ne)), y = shareFor3(u64s(ne));
   const matmul = await time(() => Promise.all(contexts.map((ctx) => beaverBilinear(ctx, matmulOp(m, k, n), A[ctx.party], B[ctx.party]))));
@@ -88,19 +96,19 @@ const fmt = (t: { ms: number; cpuMs: number }): string => `${t.ms.toFixed(1).pad
 console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(native ? `native: ${JSON.stringify(nativeKernelInfo())}` : `native: not available (${nativeLoadError()})`);
 console.log(`matmulM ${m}x${k}x${n}, mulM ${ne} elements; three parties in one process, median of ${REPS} after a warm-up\n`);
-const rows: [string, () => Promise<{ matmul: { ms: number; cpuMs: number }; mul: { ms: number; cpuMs: number } }>][] = [];
+const rows: [string, () => Promise<Times>][] = [];
 if (native) {
   if (native.gemm128) rows.push(['malicious, native Z_2^128 kernels', () => malicious(native)]);
   rows.push(['malicious, native Z_2^64 fallback', () => malicious({ ...native, gemm128: undefined, mul128: undefined, mulScalar128: undefined, add128: undefined, sub128: undefined })]);
 }
 rows.push(['malicious, TS fallback', () => malicious(tsKernels)]);
 if (native) rows.push(['semi-honest Z_2^64, native', () => semiHonest(native)]);
-const results: Record<string, { matmul: { ms: number; cpuMs: number }; mul: { ms: number; cpuMs: number } }> = {};
-console.log(`${''.padEnd(36)} ${'matmul'.padEnd(28)} mul`);
+const results: Record<string, Times> = {};
+console.log(`${''.padEnd(36)} ${'matmul'.padEnd(30)}${'mul'.padEnd(30)}mul + check`);
 for (const [name, run] of rows) {
   const r = await run();
   results[name] = r;
-  console.log(`${name.padEnd(36)} ${fmt(r.matmul)}  ${fmt(r.mul)}`);
+  console.log(`${name.padEnd(36)} ${fmt(r.matmul)}  ${fmt(r.mul)}  ${r.mulCheck ? fmt(r.mulCheck) : ''}`);
 }
 const a = results['malicious, native Z_2^128 kernels'], b = results['malicious, native Z_2^64 fallback'], sh = results['semi-honest Z_2^64, native'];
 if (a && b && sh) {

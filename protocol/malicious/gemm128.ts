@@ -7,8 +7,9 @@
  * AVX-512 / AVX2 / NEON GEMM, or the TS one), as below. Both give the same
  * bits (gemm128.test.ts checks native, fallback and ring128.ts's matmul128).
  * add128Kernels / sub128Kernels likewise use RingKernels.add128 / sub128 when
- * present, else ring128.ts's add128 / sub128 (the protocols do not call them
- * yet: product.ts, rep.ts and open.ts still call ring128.ts directly).
+ * present, else ring128.ts's add128 / sub128: the protocols' sums and
+ * differences of long vectors (product.ts, rep.ts with kernels, open.ts,
+ * input.ts) go through them.
  *
  * Write a = sum_q a_q 2^(32q) (32-bit words a_0..a_3) and a_0 = a00 + 2^16 a01,
  * a_1 = a10 + 2^16 a11 (16-bit limbs). AB mod 2^128 = sum over shifts t of

@@ -23,7 +23,8 @@
 import type { Cost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
-import { alloc128, bytes128, fromBytes128, len128, sub128, WORD_BYTES, type Vec128 } from './ring128.js';
+import { alloc128, bytes128, len128, view128, WORD_BYTES, type Vec128 } from './ring128.js';
+import { sub128Kernels } from './gemm128.js';
 import { addPublicM, macPublic, randomRep, type MShare } from './rep.js';
 import { macOfBody, macOfCost } from './product.js';
 import { openToBody, openToCost } from './open.js';
@@ -46,11 +47,11 @@ export function inputM(s: MalSession, owner: PartyId, x: Vec128 | null, n: numbe
     // Step 2.
     let d: Vec128;
     if (s.party === owner) {
-      d = sub128(x!, rOwner!, alloc128(n));
+      d = sub128Kernels(s.ctx.kernels, x!, rOwner!, rOwner!); // rOwner (a fresh sum) is not used again
       s.send(s.prev, `${tag}:d`, bytes128(d));
       s.send(s.next, `${tag}:d`, bytes128(d));
     } else {
-      d = fromBytes128(await s.recv(owner, `${tag}:d`, n * WORD_BYTES));
+      d = view128(await s.recv(owner, `${tag}:d`, n * WORD_BYTES));
     }
     s.observe(tag, bytes128(d));
     // Step 3.

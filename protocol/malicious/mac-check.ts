@@ -64,8 +64,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-const concat128 = (parts: Vec128[]): Vec128 => fromBytes128(concat(parts.map(bytes128)));
-
 /** n coefficients uniform in Z_2^64 (s = 64), as elements of Z_2^128, from the seed and a purpose label. */
 function coefficients(seed: Uint8Array, purpose: string, n: number): Vec128 {
   const chi = random128(new Prg(digest(purpose, seed).subarray(0, 16)), n);
@@ -73,24 +71,28 @@ function coefficients(seed: Uint8Array, purpose: string, n: number): Vec128 {
   return chi;
 }
 
-/** sum_j chi_j [v_j] over the elements of several vectors (both shares): local. */
+/** sum_j chi_j [v_j] over the elements of several vectors laid end to end (both shares): local. */
 function combine(s: MalSession, chi: Vec128, reps: Rep[]): Rep {
-  const [a, b] = dots(s, chi, [concat128(reps.map((r) => r.a)), concat128(reps.map((r) => r.b))]);
-  return { a: a!, b: b! };
+  return { a: dot(s, chi, reps.map((r) => r.a)), b: dot(s, chi, reps.map((r) => r.b)) };
 }
 
-/** sum_j chi_j v_j for several vectors v of chi's length at once: one (1 x K)(K x c) product on the context's GEMM (gemm128.ts). */
-function dots(s: MalSession, chi: Vec128, vs: Vec128[]): Vec128[] {
-  const K = len128(chi), c = vs.length;
-  const V = alloc128(K * c);
-  vs.forEach((v, col) => {
-    for (let j = 0; j < K; j++) {
-      const o = 4 * (j * c + col);
-      V[o] = v[4 * j]!; V[o + 1] = v[4 * j + 1]!; V[o + 2] = v[4 * j + 2]!; V[o + 3] = v[4 * j + 3]!;
-    }
-  });
-  const out = matmul128Gemm(s.ctx.kernels, chi, V, 1, K, c, alloc128(c));
-  return vs.map((_, col) => out.slice(4 * col, 4 * col + 4) as Vec128);
+/**
+ * sum_j chi_j v_j over the elements of the vectors vs laid end to end (chi
+ * has their total length), as a 1-element vector: one (1 x n_q)(n_q x 1)
+ * product per vector on the context's GEMM (gemm128.ts), on views of chi
+ * and of each vector (nothing copied or transposed).
+ */
+function dot(s: MalSession, chi: Vec128, vs: Vec128[]): Vec128 {
+  const acc = alloc128(1), t = alloc128(1);
+  let off = 0;
+  for (const v of vs) {
+    const nq = len128(v);
+    if (nq === 0) continue;
+    matmul128Gemm(s.ctx.kernels, chi.subarray(4 * off, 4 * (off + nq)) as Vec128, v, 1, nq, 1, t);
+    add128(acc, t, acc);
+    off += nq;
+  }
+  return acc;
 }
 
 /** Run the batched MAC check over every value opened or made since the last one. Cost macCheckCost(). */
@@ -125,7 +127,7 @@ export function macCheck(s: MalSession): Promise<void> {
     // Step 3: the random linear combination of the opened values, sigma opened, checked.
     const view = s.viewDigest();
     const chi = coefficients(seed, 'mal.chi.open', s.opened.reduce((t, o) => t + len128(o.y), 0));
-    const y = dots(s, chi, [concat128(s.opened.map((o) => o.y))])[0]!;
+    const y = dot(s, chi, s.opened.map((o) => o.y));
     const mu = combine(s, chi, s.opened.map((o) => o.m));
     const sigA = sub128(mu.a, mulScalar128(y, s.alpha.a, alloc128(1)), alloc128(1));
     const sigB = sub128(mu.b, mulScalar128(y, s.alpha.b, alloc128(1)), alloc128(1));

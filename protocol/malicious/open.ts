@@ -23,8 +23,10 @@
  */
 import type { Cost } from '../primitives/cost.js';
 import type { PartyId } from '../ring/types.js';
-import { add128, alloc128, bytes128, fromBytes128, len128, low64, scalar128, WORD_BYTES, type Vec128 } from './ring128.js';
-import { addM, mulPublicM, type MShare, type Rep } from './rep.js';
+import { alloc128, bytes128, len128, low64, view128, WORD_BYTES, type Vec128 } from './ring128.js';
+import { add128Kernels } from './gemm128.js';
+import { addShl128Into } from './mvec.js';
+import type { MShare, Rep } from './rep.js';
 import { randomMacced, macOfCost } from './product.js';
 import { digest, HASH_BYTES, sameBytes, type MalSession } from './session.js';
 import { addCost } from '../primitives/cost.js';
@@ -40,10 +42,16 @@ async function missingShare(s: MalSession, tag: string, x: Rep): Promise<Vec128>
   const n = len128(x.a);
   s.send(s.prev, `${tag}:v`, bytes128(x.b));
   s.send(s.next, `${tag}:h`, shareHash(tag, x.a));
-  const v = fromBytes128(await s.recv(s.next, `${tag}:v`, n * WORD_BYTES));
+  const v = view128(await s.recv(s.next, `${tag}:v`, n * WORD_BYTES));
   const h = await s.recv(s.prev, `${tag}:h`, HASH_BYTES);
   if (!sameBytes(h, shareHash(tag, v))) s.fail(tag, `the share from P${s.next} and the hash from P${s.prev} disagree`);
   return v;
+}
+
+/** x_i + x_{i+1} + v into a fresh vector, on the context's kernels. */
+function sum3(s: MalSession, x: Rep, v: Vec128): Vec128 {
+  const y = add128Kernels(s.ctx.kernels, x.a, x.b, alloc128(len128(v)));
+  return add128Kernels(s.ctx.kernels, y, v, y);
 }
 
 /** Open [x] to all three parties (all 128 bits; see the header), checked; logged for the MAC check. Cost openCost(n). */
@@ -55,7 +63,7 @@ export function openM(s: MalSession, x: MShare): Promise<Vec128> {
 export async function openBody(s: MalSession, x: MShare): Promise<Vec128> {
   const tag = s.label('open');
   const v = await missingShare(s, tag, x.x);
-  const y = add128(add128(x.x.a, x.x.b, alloc128(x.n)), v, alloc128(x.n));
+  const y = sum3(s, x.x, v);
   s.record(tag, y, x.m);
   return y;
 }
@@ -67,7 +75,9 @@ export async function openBody(s: MalSession, x: MShare): Promise<Vec128> {
 export function openLow(s: MalSession, x: MShare): Promise<BigUint64Array> {
   return s.guard('mal.openLow', async () => {
     const rho = await randomMacced(s, x.n);
-    const y = await openM(s, addM(x, mulPublicM(rho, scalar128(1n << 64n))));
+    // [x + 2^64 rho]: each share of x plus its rho share shifted by 64 bits (the product by 2^64, without a product).
+    const plus = (u: Vec128, r: Vec128): Vec128 => addShl128Into(u.slice() as Vec128, r, 64);
+    const y = await openM(s, { n: x.n, x: { a: plus(x.x.a, rho.x.a), b: plus(x.x.b, rho.x.b) }, m: { a: plus(x.m.a, rho.m.a), b: plus(x.m.b, rho.m.b) } });
     return low64(y);
   });
 }
@@ -89,8 +99,8 @@ export async function openToBody(s: MalSession, x: Rep, to: PartyId): Promise<Ve
   if (s.party === (to + 1) % 3) s.send(to, `${tag}:v`, bytes128(x.b));
   if (s.party === (to + 2) % 3) s.send(to, `${tag}:h`, shareHash(tag, x.a));
   if (s.party !== to) return null;
-  const v = fromBytes128(await s.recv(s.next, `${tag}:v`, n * WORD_BYTES));
+  const v = view128(await s.recv(s.next, `${tag}:v`, n * WORD_BYTES));
   const h = await s.recv(s.prev, `${tag}:h`, HASH_BYTES);
   if (!sameBytes(h, shareHash(tag, v))) s.fail(tag, `the share from P${s.next} and the hash from P${s.prev} disagree`);
-  return add128(add128(x.a, x.b, alloc128(n)), v, alloc128(n));
+  return sum3(s, x, v);
 }

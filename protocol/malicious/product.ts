@@ -25,9 +25,9 @@
  */
 import type { Cost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
-import { add128, alloc128, bytes128, fromBytes128, len128, WORD_BYTES, type Vec128 } from './ring128.js';
-import { matmul128Gemm, mul128Kernels, mulScalar128Kernels } from './gemm128.js';
-import { randomRep, zeroShare, type MShare, type Rep } from './rep.js';
+import { alloc128, bytes128, len128, view128, WORD_BYTES, type Vec128 } from './ring128.js';
+import { add128Kernels, matmul128Gemm, mul128Kernels, mulScalar128Kernels } from './gemm128.js';
+import { addZeroShareInto, randomRep, type MShare, type Rep } from './rep.js';
 import type { MalSession } from './session.js';
 
 /** A bilinear map on one party's share vectors into `sizeZ` elements. */
@@ -42,22 +42,38 @@ export const mulCostM = (n: number): Cost => ({ rounds: 1, bytes: 3 * 2 * WORD_B
 export const matmulCostM = (m: number, n: number): Cost => mulCostM(m * n);
 export const macOfCost = (n: number): Cost => ({ rounds: 1, bytes: 3 * WORD_BYTES * n });
 
-/** Step 1 for one quantity: z_i = f(x_i, y_i + y_{i+1}) + f(x_{i+1}, y_i) + beta_i. */
-function localProduct(s: MalSession, map: Bilinear128, x: Rep, y: Rep): Vec128 {
-  const n = map.sizeZ;
-  const ySum = add128(y.a, y.b, alloc128(len128(y.a)));
-  const z = map.f(x.a, ySum, alloc128(n));
-  add128(z, map.f(x.b, y.a, alloc128(n)), z);
-  return add128(z, zeroShare(s.ctx, n), z);
+/**
+ * Step 1 for one quantity, into `out` (map.sizeZ elements): z_i = f(x_i, ySum)
+ * + f(x_{i+1}, y_i) + beta_i with ySum = y_i + y_{i+1}, on the context's
+ * kernels; `tmp` (out's size) is scratch for the second term and the zero
+ * sharing's draws (rep.ts addZeroShareInto: zeroShare's draws, in its order).
+ */
+function localProduct(s: MalSession, map: Bilinear128, x: Rep, ySum: Vec128, yA: Vec128, out: Vec128, tmp: Vec128): Vec128 {
+  map.f(x.a, ySum, out);
+  add128Kernels(s.ctx.kernels, out, map.f(x.b, yA, tmp), out);
+  return addZeroShareInto(s.ctx, out, tmp);
 }
 
-/** Steps 2-3 for k quantities of n elements each, in one message: send own z_i to P_{i-1}, get z_{i+1} from P_{i+1}. */
-async function reshare(s: MalSession, tag: string, zs: Vec128[], n: number): Promise<Rep[]> {
-  const out = alloc128(zs.length * n);
-  zs.forEach((z, q) => out.set(z, 4 * n * q));
-  s.send(s.prev, tag, bytes128(out));
-  const got = fromBytes128(await s.recv(s.next, tag, zs.length * n * WORD_BYTES));
-  return zs.map((z, q) => ({ a: z, b: got.subarray(4 * n * q, 4 * n * (q + 1)) as Vec128 }));
+/** The vectors of `parts` (n elements each) as one vector: a view when they lie end to end in one buffer, else a copy. */
+function joined(parts: Vec128[], n: number): Vec128 {
+  const first = parts[0]!;
+  const contiguous = parts.every((p, q) => p.buffer === first.buffer && p.byteOffset === first.byteOffset + q * n * WORD_BYTES && p.length === 4 * n);
+  if (contiguous) return new Uint32Array(first.buffer, first.byteOffset, 4 * n * parts.length) as Vec128;
+  const out = alloc128(parts.length * n);
+  parts.forEach((z, q) => out.set(z, 4 * n * q));
+  return out;
+}
+
+/**
+ * Steps 2-3 for k quantities of n elements each, end to end in `zs` (4kn
+ * words), in one message: send own z_i to P_{i-1} (a copy: the returned
+ * shares are views of zs, which callers may change once the product
+ * returned), get z_{i+1} from P_{i+1} (used in place, ring128.ts view128).
+ */
+async function reshare(s: MalSession, tag: string, zs: Vec128, k: number, n: number): Promise<Rep[]> {
+  s.send(s.prev, tag, bytes128(zs.slice() as Vec128));
+  const got = view128(await s.recv(s.next, tag, k * n * WORD_BYTES));
+  return Array.from({ length: k }, (_, q) => ({ a: zs.subarray(4 * n * q, 4 * n * (q + 1)) as Vec128, b: got.subarray(4 * n * q, 4 * n * (q + 1)) as Vec128 }));
 }
 
 /** [f(x, y)] with its MAC, for MACed x, y (the MAC of the product is f([alpha x], [y])). */
@@ -65,19 +81,23 @@ export async function productM(s: MalSession, map: Bilinear128, x: MShare, y: MS
   return s.guard(`mal.${kind}`, async () => {
     check?.(); // inside the step: a refused argument aborts the session at every party, none waits
     const tag = s.label(kind);
-    // Step 1: value, then MAC (each draws its own zero sharing, in this order at every party).
-    let z: Vec128, m: Vec128;
+    // Step 1: value, then MAC (each draws its own zero sharing, in this order at every party), into one buffer [z | m].
+    const n = map.sizeZ, k = s.ctx.kernels;
+    const ySum = add128Kernels(k, y.x.a, y.x.b, alloc128(y.n));
+    const tmp = alloc128(n);
+    let zm: Vec128;
     if (map.both) {
-      [z, m] = map.both(x.x, x.m, add128(y.x.a, y.x.b, alloc128(y.n)), y.x.a);
-      add128(z, zeroShare(s.ctx, map.sizeZ), z);
-      add128(m, zeroShare(s.ctx, map.sizeZ), m);
+      zm = joined(map.both(x.x, x.m, ySum, y.x.a), n);
+      addZeroShareInto(s.ctx, zm.subarray(0, 4 * n) as Vec128, tmp);
+      addZeroShareInto(s.ctx, zm.subarray(4 * n) as Vec128, tmp);
     } else {
-      z = localProduct(s, map, x.x, y.x);
-      m = localProduct(s, map, x.m, y.x);
+      zm = alloc128(2 * n);
+      localProduct(s, map, x.x, ySum, y.x.a, zm.subarray(0, 4 * n) as Vec128, tmp);
+      localProduct(s, map, x.m, ySum, y.x.a, zm.subarray(4 * n) as Vec128, tmp);
     }
     // Steps 2-3.
-    const [zx, zm] = await reshare(s, tag, [z, m], map.sizeZ);
-    return s.register({ n: map.sizeZ, x: zx!, m: zm! });
+    const [rx, rm] = await reshare(s, tag, zm, 2, n);
+    return s.register({ n, x: rx!, m: rm! });
   });
 }
 
@@ -107,7 +127,7 @@ export function matmulM(s: MalSession, X: MShare, Y: MShare, m: number, k: numbe
       right.set(ySum, 0);
       right.set(yA, 4 * k * n);
       const out = gemm(left, right, 2 * m, 2 * k, alloc128(2 * m * n));
-      return [out.slice(0, 4 * m * n) as Vec128, out.slice(4 * m * n) as Vec128];
+      return [out.subarray(0, 4 * m * n) as Vec128, out.subarray(4 * m * n) as Vec128]; // end to end: productM uses them in place
     },
   }, X, Y, 'matmul', () => assert(X.n === m * k && Y.n === k * n, 'E_SHAPE', `malicious.matmul: expected ${m}x${k} and ${k}x${n}, got ${X.n} and ${Y.n} elements`, { party: s.party }));
 }
@@ -123,10 +143,11 @@ export function macOf(s: MalSession, r: Rep): Promise<MShare> {
 
 /** macOf without its own step (for protocols that run it alongside another message, as input.ts does). */
 export async function macOfBody(s: MalSession, r: Rep, register = true): Promise<MShare> {
-  const n = len128(r.a);
+  const n = len128(r.a), k = s.ctx.kernels;
   const tag = s.label('macOf');
-  const m = localProduct(s, { sizeZ: n, f: (a, b, o) => mulScalar128Kernels(s.ctx.kernels, b, a, o) }, s.alpha, r);
-  const [zm] = await reshare(s, tag, [m], n);
+  const m = alloc128(n);
+  localProduct(s, { sizeZ: n, f: (a, b, o) => mulScalar128Kernels(k, b, a, o) }, s.alpha, add128Kernels(k, r.a, r.b, alloc128(n)), r.a, m, alloc128(n));
+  const [zm] = await reshare(s, tag, m, 1, n);
   const out = { n, x: r, m: zm! };
   return register ? s.register(out) : out;
 }

@@ -63,10 +63,9 @@ import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
 import type { PartyContext } from '../context.js';
 import { alloc128, scalar128, type Vec128 } from './ring128.js';
-import { mulScalar128Kernels } from './gemm128.js';
-import { addM, next, prev, subM, type MShare, type Rep } from './rep.js';
+import { add128Kernels, mulScalar128Kernels, sub128Kernels } from './gemm128.js';
+import { next, prev, type MShare, type Rep } from './rep.js';
 import { macOfBody, macOfCost, mulCostM, mulM } from './product.js';
-import { shlM } from './mvec.js';
 import type { MalSession } from './session.js';
 
 export const randBitsCost = (n: number): Cost => addCost(macOfCost(n), mulCostM(n), mulCostM(n));
@@ -94,19 +93,37 @@ export function pairBits(ctx: Pick<PartyContext, 'party' | 'pairPrg'>, n: number
   return { a, b };
 }
 
-/** [gamma x] for the public gamma, on the context's kernels (value and MAC shares). */
-function timesGamma(s: MalSession, x: MShare): MShare {
-  const g = (v: Vec128): Vec128 => mulScalar128Kernels(s.ctx.kernels, v, GAMMA, alloc128(x.n));
-  return { n: x.n, x: { a: g(x.x.a), b: g(x.x.b) }, m: { a: g(x.m.a), b: g(x.m.b) } };
+/**
+ * Step 4 (local): b = 2T - T^2 + gamma (T^3 - 3T^2 + 2T) on each of the four
+ * share vectors (value and MAC shares alike: b is linear in T, T^2, T^3), on
+ * the context's kernels, two fresh vectors per share vector (no chain of
+ * intermediate MShares).
+ */
+function parityLocal(s: MalSession, T: MShare, T2: MShare, T3: MShare): MShare {
+  const k = s.ctx.kernels;
+  const one = (t: Vec128, t2: Vec128, t3: Vec128): Vec128 => {
+    const c = sub128Kernels(k, t3, t2, alloc128(T.n)); // T^3 - T^2
+    sub128Kernels(k, c, t2, c);
+    sub128Kernels(k, c, t2, c); // T^3 - 3T^2
+    add128Kernels(k, c, t, c);
+    add128Kernels(k, c, t, c); // T^3 - 3T^2 + 2T = T(T-1)(T-2)
+    const b = mulScalar128Kernels(k, c, GAMMA, alloc128(T.n)); // a fresh output: the Z_2^64 fallback may not write over its input
+    add128Kernels(k, b, t, b);
+    add128Kernels(k, b, t, b); // + 2T
+    return sub128Kernels(k, b, t2, b); // - T^2
+  };
+  return {
+    n: T.n,
+    x: { a: one(T.x.a, T2.x.a, T3.x.a), b: one(T.x.b, T2.x.b, T3.x.b) },
+    m: { a: one(T.m.a, T2.m.a, T3.m.a), b: one(T.m.b, T2.m.b, T3.m.b) },
+  };
 }
 
 /** Steps 3-4 on the MACed [T] of step 2: b = T mod 2 (two products). */
 export async function parityM(s: MalSession, T: MShare): Promise<MShare> {
   const T2 = await mulM(s, T, T);
   const T3 = await mulM(s, T2, T);
-  const twoT = shlM(T, 1);
-  const cubic = subM(addM(T3, twoT), addM(T2, shlM(T2, 1))); // T^3 - 3T^2 + 2T = T(T-1)(T-2)
-  return addM(subM(twoT, T2), timesGamma(s, cubic));
+  return parityLocal(s, T, T2, T3);
 }
 
 /** Steps 2-4 on step 1's sharing (exported for tests that make a party deviate in step 1). */

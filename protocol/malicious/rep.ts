@@ -21,8 +21,8 @@ import type { PartyContext } from '../context.js';
 import { assert, MpcError } from '../errors.js';
 import { Prg } from '../correlated/prg.js';
 import type { PartyId } from '../ring/types.js';
-import { add128, alloc128, equal128, len128, mulScalar128, random128, sub128, type Vec128 } from './ring128.js';
-import { mulScalar128Kernels } from './gemm128.js';
+import { add128, alloc128, bytes128, equal128, len128, mulScalar128, random128, sub128, type Vec128 } from './ring128.js';
+import { add128Kernels, mulScalar128Kernels, sub128Kernels } from './gemm128.js';
 import type { RingKernels } from '../kernels/types.js';
 
 /** Party i's two shares of a replicated sharing: a = x_i, b = x_{i+1}. */
@@ -41,34 +41,44 @@ export interface MShare {
 export const next = (p: PartyId): PartyId => ((p + 1) % 3) as PartyId;
 export const prev = (p: PartyId): PartyId => ((p + 2) % 3) as PartyId;
 
+/**
+ * The kernels the local operations may run on (a context's, `s.ctx.kernels`):
+ * the native Z_2^128 ones when present (gemm128.ts), else ring128.ts / the
+ * Z_2^64 fallback; the same bits either way. Without kernels: ring128.ts.
+ */
+export type LocalKernels = Pick<RingKernels, 'mul' | 'add' | 'mul128' | 'mulScalar128' | 'add128' | 'sub128'>;
+
 const repOp = (f: (u: Vec128, v: Vec128, o: Vec128) => Vec128, x: Rep, y: Rep): Rep => ({
   a: f(x.a, y.a, alloc128(len128(x.a))),
   b: f(x.b, y.b, alloc128(len128(x.b))),
 });
 
-export const addRep = (x: Rep, y: Rep): Rep => repOp(add128, x, y);
-export const subRep = (x: Rep, y: Rep): Rep => repOp(sub128, x, y);
-export const scaleRep = (x: Rep, c: Vec128): Rep => ({ a: mulScalar128(x.a, c, alloc128(len128(x.a))), b: mulScalar128(x.b, c, alloc128(len128(x.b))) });
+export const addRep = (x: Rep, y: Rep, kernels?: LocalKernels): Rep => repOp(kernels ? (u, v, o) => add128Kernels(kernels, u, v, o) : add128, x, y);
+export const subRep = (x: Rep, y: Rep, kernels?: LocalKernels): Rep => repOp(kernels ? (u, v, o) => sub128Kernels(kernels, u, v, o) : sub128, x, y);
+export const scaleRep = (x: Rep, c: Vec128, kernels?: LocalKernels): Rep => {
+  const times = (v: Vec128): Vec128 => (kernels ? mulScalar128Kernels(kernels, v, c, alloc128(len128(v))) : mulScalar128(v, c, alloc128(len128(v))));
+  return { a: times(x.a), b: times(x.b) };
+};
 
 function sameN(op: string, x: MShare, y: MShare): void {
   assert(x.n === y.n, 'E_SHAPE', `malicious.${op}: ${x.n} and ${y.n} elements`);
 }
 
-/** [x + y], [alpha(x + y)]: local. */
-export function addM(x: MShare, y: MShare): MShare {
+/** [x + y], [alpha(x + y)]: local (on `kernels` when given). */
+export function addM(x: MShare, y: MShare, kernels?: LocalKernels): MShare {
   sameN('add', x, y);
-  return { n: x.n, x: addRep(x.x, y.x), m: addRep(x.m, y.m) };
+  return { n: x.n, x: addRep(x.x, y.x, kernels), m: addRep(x.m, y.m, kernels) };
 }
 
-/** [x - y]: local. */
-export function subM(x: MShare, y: MShare): MShare {
+/** [x - y]: local (on `kernels` when given). */
+export function subM(x: MShare, y: MShare, kernels?: LocalKernels): MShare {
   sameN('sub', x, y);
-  return { n: x.n, x: subRep(x.x, y.x), m: subRep(x.m, y.m) };
+  return { n: x.n, x: subRep(x.x, y.x, kernels), m: subRep(x.m, y.m, kernels) };
 }
 
-/** [c x] for a public scalar c (1-element vector): local. */
-export function mulPublicM(x: MShare, c: Vec128): MShare {
-  return { n: x.n, x: scaleRep(x.x, c), m: scaleRep(x.m, c) };
+/** [c x] for a public scalar c (1-element vector): local (on `kernels` when given). */
+export function mulPublicM(x: MShare, c: Vec128, kernels?: LocalKernels): MShare {
+  return { n: x.n, x: scaleRep(x.x, c, kernels), m: scaleRep(x.m, c, kernels) };
 }
 
 /**
@@ -78,10 +88,17 @@ export function mulPublicM(x: MShare, c: Vec128): MShare {
  */
 export function addPublicM(party: PartyId, alpha: Rep, x: MShare, c: Vec128, kernels?: ScalarKernels): MShare {
   assert(len128(c) === x.n, 'E_SHAPE', `malicious.addPublic: ${len128(c)} public values for ${x.n} elements`);
-  const val = { a: x.x.a.slice() as Vec128, b: x.x.b.slice() as Vec128 };
-  if (party === 0) add128(val.a, c, val.a);
-  if (party === 2) add128(val.b, c, val.b);
-  return { n: x.n, x: val, m: addRep(x.m, macPublic(alpha, c, kernels)) };
+  const add = (u: Vec128, v: Vec128, o: Vec128): Vec128 => (kernels ? add128Kernels(kernels, u, v, o) : add128(u, v, o));
+  // The value: a copy of x's shares with c added to share x_0 (a fresh output, no copy first, where c goes).
+  const val = {
+    a: party === 0 ? add(x.x.a, c, alloc128(x.n)) : x.x.a.slice() as Vec128,
+    b: party === 2 ? add(x.x.b, c, alloc128(x.n)) : x.x.b.slice() as Vec128,
+  };
+  // The MAC: [alpha c] made fresh, x's MAC shares added into it in place.
+  const m = macPublic(alpha, c, kernels);
+  add(m.a, x.m.a, m.a);
+  add(m.b, x.m.b, m.b);
+  return { n: x.n, x: val, m };
 }
 
 /** [alpha c] for public c: party i's MAC shares alpha_i c, alpha_{i+1} c (on the Z_2^64 kernels when given: gemm128.ts). */
@@ -91,7 +108,7 @@ export function macPublic(alpha: Rep, c: Vec128, kernels?: ScalarKernels): Rep {
 }
 
 /** The kernels the scalar products may run on (a context's). */
-export type ScalarKernels = Pick<RingKernels, 'mul' | 'add'>;
+export type ScalarKernels = LocalKernels;
 
 /** n uniform replicated values: (x_i, x_{i+1}) = (pairPrg(i - 1), pairPrg(i + 1)) draws; nobody knows x. */
 export function randomRep(ctx: Pick<PartyContext, 'party' | 'pairPrg'>, n: number): Rep {
@@ -104,9 +121,22 @@ export function randomRep(ctx: Pick<PartyContext, 'party' | 'pairPrg'>, n: numbe
  * Three-party zero sharing (Araki et al. §2.2, "correlated randomness"):
  * beta_i = F(s_{i,i+1}) - F(s_{i-1,i}); sum over i is 0. Same draws as randomRep.
  */
-export function zeroShare(ctx: Pick<PartyContext, 'party' | 'pairPrg'>, n: number): Vec128 {
+export function zeroShare(ctx: Pick<PartyContext, 'party' | 'pairPrg'> & { readonly kernels?: LocalKernels }, n: number): Vec128 {
   const r = randomRep(ctx, n);
-  return sub128(r.b, r.a, r.a);
+  return ctx.kernels ? sub128Kernels(ctx.kernels, r.b, r.a, r.a) : sub128(r.b, r.a, r.a);
+}
+
+/**
+ * out += beta_i (zeroShare's value) in place, with the same draws in the same
+ * order (x_i's seed, then x_{i+1}'s) into the scratch `tmp` (out's length):
+ * no vector allocated. out - r_i + r_{i+1} equals out + zeroShare bit for bit.
+ */
+export function addZeroShareInto(ctx: Pick<PartyContext, 'party' | 'pairPrg'> & { readonly kernels?: LocalKernels }, out: Vec128, tmp: Vec128): Vec128 {
+  const k = ctx.kernels ?? {};
+  ctx.pairPrg(prev(ctx.party)).fill(bytes128(tmp));
+  sub128Kernels(k, out, tmp, out);
+  ctx.pairPrg(next(ctx.party)).fill(bytes128(tmp));
+  return add128Kernels(k, out, tmp, out);
 }
 
 /** Dealer side (tests; the client's input later): three parties' MACed shares of x under key alpha. */

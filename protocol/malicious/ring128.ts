@@ -42,6 +42,17 @@ export function fromBytes128(b: Uint8Array): Vec128 {
   return out;
 }
 
+/**
+ * A received payload of 16n bytes as a vector without a copy when it is
+ * 4-byte aligned (the transports hand the receiver a buffer of its own: the
+ * in-memory one copies on send, gRPC decodes into a fresh one), else copied.
+ */
+export function view128(b: Uint8Array): Vec128 {
+  assert(b.byteLength % WORD_BYTES === 0, 'E_SHAPE', `ring128: a payload of ${b.byteLength} bytes is not a whole number of 16-byte words`);
+  if (b.byteOffset % 4 !== 0) return fromBytes128(b);
+  return new Uint32Array(b.buffer, b.byteOffset, b.byteLength >>> 2) as Vec128;
+}
+
 /** n uniform elements from a PRG (16n bytes of its stream). */
 export function random128(prg: Prg, n: number): Vec128 {
   const out = alloc128(n);

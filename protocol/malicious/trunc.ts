@@ -56,11 +56,12 @@ import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert, MpcError } from '../errors.js';
 import { alloc128, len128, scalar128, sub128, type Vec128 } from './ring128.js';
-import { addM, addPublicM, randomRep, subM, type MShare } from './rep.js';
+import { addM, addPublicM, randomRep, subM, type LocalKernels, type MShare } from './rep.js';
+import { add128Kernels } from './gemm128.js';
 import { macOfBody, macOfCost } from './product.js';
 import { openBody, openCost } from './open.js';
 import { pairBits, parityM, randBitsCost } from './randbits.js';
-import { addShl128Into, concatReps, shlM, sliceM } from './mvec.js';
+import { concatReps, shlM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 
 /**
@@ -104,14 +105,31 @@ function checkParams(s: MalSession, step: string, n: number, f: number, ell: num
   assert(Number.isInteger(f) && f >= 1 && f <= ell - 1, 'E_BAD_ARGUMENT', `malicious.trunc: f must be an integer in [1, ell - 1] = [1, ${ell - 1}], got ${f}`, ctx);
 }
 
-/** sum_{i in [from, to)} 2^(i - from) [bits block i] (block i = elements i n .. i n + n), local (accumulated in place). */
-function weighted(bits: MShare, n: number, from: number, to: number): MShare {
-  const sum = (v: Vec128): Vec128 => {
-    const acc = v.slice(4 * from * n, 4 * (from + 1) * n) as Vec128;
-    for (let i = from + 1; i < to; i++) addShl128Into(acc, v.subarray(4 * i * n, 4 * (i + 1) * n) as Vec128, i - from);
-    return acc;
+/**
+ * The mask's two weighted sums of its bit blocks (block i = elements i n .. i n + n),
+ * local: rShift = sum_{f <= i < m} 2^(i - f) [b_i] and low = sum_{i < m} 2^i [b_i],
+ * by Horner's rule from the top block down (acc = 2 acc + b_i: two additions
+ * per block on the context's kernels, no shift), low continuing from rShift
+ * (low = 2^f rShift + sum_{i < f} 2^i b_i): every block is read once.
+ */
+function weightedSums(bits: MShare, n: number, f: number, m: number, kernels: LocalKernels): { rShift: MShare; low: MShare } {
+  const both = (v: Vec128): [Vec128, Vec128] => {
+    const block = (i: number): Vec128 => v.subarray(4 * i * n, 4 * (i + 1) * n) as Vec128;
+    const acc = block(m - 1).slice() as Vec128;
+    const step = (i: number): void => {
+      add128Kernels(kernels, acc, acc, acc);
+      add128Kernels(kernels, acc, block(i), acc);
+    };
+    for (let i = m - 2; i >= f; i--) step(i);
+    const high = acc.slice() as Vec128;
+    for (let i = f - 1; i >= 0; i--) step(i);
+    return [high, acc];
   };
-  return { n, x: { a: sum(bits.x.a), b: sum(bits.x.b) }, m: { a: sum(bits.m.a), b: sum(bits.m.b) } };
+  const [xa, xb, ma, mb] = [bits.x.a, bits.x.b, bits.m.a, bits.m.b].map(both) as [[Vec128, Vec128], [Vec128, Vec128], [Vec128, Vec128], [Vec128, Vec128]];
+  return {
+    rShift: { n, x: { a: xa[0], b: xb[0] }, m: { a: ma[0], b: mb[0] } },
+    low: { n, x: { a: xa[1], b: xb[1] }, m: { a: ma[1], b: mb[1] } },
+  };
 }
 
 /** The body of truncMaskM, without its own step. */
@@ -123,8 +141,9 @@ async function maskBody(s: MalSession, n: number, f: number, ell: number): Promi
   const macced = await macOfBody(s, concatReps([t, R]));
   const bits = await parityM(s, sliceM(macced, 0, nb)); // bit i of element e at i n + e
   const Rm = sliceM(macced, nb, nb + n);
-  const r = addM(weighted(bits, n, 0, m), shlM(Rm, m));
-  return { n, f, ell, r, rShift: weighted(bits, n, f, m), top: sliceM(bits, (m - 1) * n, m * n), used: false };
+  const { rShift, low } = weightedSums(bits, n, f, m, s.ctx.kernels);
+  const r = addM(low, shlM(Rm, m), s.ctx.kernels);
+  return { n, f, ell, r, rShift, top: sliceM(bits, (m - 1) * n, m * n), used: false };
 }
 
 /**
@@ -194,13 +213,13 @@ export function truncM(s: MalSession, x: MShare, f: number, ell: number = TRUNC_
     const n = x.n, m = ell + 1;
     // Steps 1-2: c = x + 2^(ell-1) + r, opened (checked, logged for the MAC check).
     const y = addPublicM(s.party, s.alpha, x, constant(n, 1n << BigInt(ell - 1)), s.ctx.kernels);
-    const c = await openBody(s, addM(y, mk.r));
+    const c = await openBody(s, addM(y, mk.r, s.ctx.kernels));
     // Step 3: the low m bits of c only.
     const { cShift, notTop } = lowBits(c, m, f);
     const w = keepWhere(mk.top, notTop);
     // Step 4: z = c' - r' + 2^(m-f) w - 2^(ell-1-f).
     const pub = sub128(cShift, constant(n, 1n << BigInt(ell - 1 - f)), alloc128(n));
-    return addPublicM(s.party, s.alpha, subM(shlM(w, m - f), mk.rShift), pub, s.ctx.kernels);
+    return addPublicM(s.party, s.alpha, subM(shlM(w, m - f), mk.rShift, s.ctx.kernels), pub, s.ctx.kernels);
   });
 }
 

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs as parseCliArgs } from 'node:util';
 import { MpcError } from '../protocol/errors.js';
+import { SECURITY_MODES, type SecurityMode } from '../protocol/api-contract.js';
 import type { Budget, Enforcement } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { DEFAULT_PLAN_AHEAD_MS } from './batcher.js';
@@ -135,6 +136,18 @@ export interface CommonSettings {
    */
   compareRadix: 2 | 4;
   /**
+   * The adversary the protocol is secure against: 'semi-honest' (default,
+   * SecureNN) or 'malicious' (security with abort against one actively
+   * corrupted party, docs/MALICIOUS.md). The three parties must agree (the
+   * links are refused with E_SETTINGS_MISMATCH otherwise); announced in
+   * /v1/model. A model whose manifest requires malicious security is refused
+   * by a semi-honest party. The party servers do not run the malicious
+   * protocol yet: a party configured 'malicious' loads, links and announces
+   * it, and refuses every session with E_SECURITY_MODE (never a semi-honest
+   * run in its place).
+   */
+  security: SecurityMode;
+  /**
    * Keep the masks of the model's weights across runs (parties/weight-masks.ts):
    * after one build run, a Beaver product with the weights opens only the
    * input's mask (16 bytes per weight less per run); costs 8 bytes per
@@ -226,6 +239,7 @@ export const DEFAULTS: CommonSettings = {
   kernels: 'auto',
   compareBits: 32,
   compareRadix: 4,
+  security: 'semi-honest',
   keepWeightMasks: true,
   preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 },
   warmup: { ...DEFAULT_WARMUP },
@@ -324,6 +338,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   const self = dep.parties[party];
   if (c.compareBits !== 32 && c.compareBits !== 64) bad('compareBits must be 32 or 64');
   if (c.compareRadix !== 2 && c.compareRadix !== 4) bad('compareRadix must be 2 or 4');
+  if (!SECURITY_MODES.includes(c.security)) bad("security must be 'semi-honest' or 'malicious'");
   if (typeof c.keepWeightMasks !== 'boolean') bad('keepWeightMasks must be true or false');
   if (typeof c.preprocess.enabled !== 'boolean') bad('preprocess.enabled must be true or false');
   int(c.preprocess.maxBytes, 'preprocess.maxBytes', 0, 2 ** 40);

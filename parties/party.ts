@@ -12,7 +12,7 @@
  * accountant. A lost peer link fails every unfinished session with
  * E_PEER_UNAVAILABLE.
  */
-import type { CreateSessionRequest, CreateSessionResponse, ModelInfo } from '../protocol/api-contract.js';
+import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, SecurityMode } from '../protocol/api-contract.js';
 import { MpcError } from '../protocol/errors.js';
 import type { PrivacyReport } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
@@ -22,7 +22,7 @@ import { errFields, sessionTag, silentLogger, type Logger } from './log.js';
 import type { LinkSettings } from './link-hello.js';
 import { PeerMesh } from './mesh.js';
 import { partyMetrics, type PartyMetrics } from './metrics.js';
-import { checkModelSettings, loadPartyModel, type LoadedModel } from './model-source.js';
+import { checkModelSecurity, checkModelSettings, loadPartyModel, type LoadedModel } from './model-source.js';
 import { asMpcError, type PartyCore, type PartyOptions, type RunRecord } from './party-core.js';
 import { PrepDriver } from './prep-driver.js';
 import { DEFAULT_PREPROCESS, type PrepHoldings, type PrepPool } from './preprocessing.js';
@@ -71,7 +71,7 @@ export class Party implements PartyCore {
     this.weightMasks = new WeightMaskState(opts.party, opts.keepWeightMasks ?? true);
     // What the peers compare at HELLO (link-hello.ts): the mesh starts once the model is loaded, so its hash is in.
     const settings = (): LinkSettings => ({
-      compareBits: opts.compareBits ?? 32, compareRadix: opts.compareRadix ?? 4, keepWeightMasks: opts.keepWeightMasks ?? true,
+      security: opts.security ?? 'semi-honest', compareBits: opts.compareBits ?? 32, compareRadix: opts.compareRadix ?? 4, keepWeightMasks: opts.keepWeightMasks ?? true,
       preprocess: (opts.preprocess ?? DEFAULT_PREPROCESS).enabled, ...(this.model ? { modelHash: this.model.info.modelHash, ...(this.model.info.importId ? { importId: this.model.info.importId } : {}) } : {}),
     });
     this.mesh = new PeerMesh({ settings, ...opts.mesh, party: opts.party, logger: this.log });
@@ -119,7 +119,10 @@ export class Party implements PartyCore {
     try {
       const m = await loadPartyModel(this.opts.model, this.party);
       checkModelSettings(m, this.opts.compareBits ?? 32, this.party);
-      this.model = m;
+      const security = this.opts.security ?? 'semi-honest';
+      checkModelSecurity(m, security, this.party);
+      // Announced in /v1/model and every session answer (the SDK checks the three agree).
+      this.model = { ...m, info: { ...m.info, security } };
       this.log.info({ modelHash: m.info.modelHash, ...(m.teachers ? { teachers: m.teachers.length } : {}), inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, truncation: m.truncation, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');
     } catch (e) {
       this.modelError = asMpcError(e);
@@ -146,7 +149,7 @@ export class Party implements PartyCore {
    * with another link version or settings: `compareBits: P0 has 32, P1 has 64`),
    * and the start-up warm-up (warmup.ts: waiting, running, done, failed or off).
    */
-  readiness(): { ready: boolean; modelLoaded: boolean; peers: Record<string, boolean>; warmup: WarmupStatus; peerProblems?: Record<string, { code: string; message: string }>; peerWarnings?: Record<string, string[]> } {
+  readiness(): { ready: boolean; modelLoaded: boolean; security: SecurityMode; peers: Record<string, boolean>; warmup: WarmupStatus; peerProblems?: Record<string, { code: string; message: string }>; peerWarnings?: Record<string, string[]> } {
     const peers: Record<string, boolean> = {};
     const problems: Record<string, { code: string; message: string }> = {};
     const warnings: Record<string, string[]> = {};
@@ -157,7 +160,7 @@ export class Party implements PartyCore {
       if (h.problem && !this.mesh.isUp(p)) problems[`P${p}`] = { code: h.problem.code, message: h.problem.message };
       if (h.warnings.length > 0 && this.mesh.isUp(p)) warnings[`P${p}`] = h.warnings;
     }
-    return { ready: this.ready() && this.warmup.settled, modelLoaded: this.model !== null, peers, warmup: this.warmup.status, ...(Object.keys(problems).length ? { peerProblems: problems } : {}), ...(Object.keys(warnings).length ? { peerWarnings: warnings } : {}) };
+    return { ready: this.ready() && this.warmup.settled, modelLoaded: this.model !== null, security: this.opts.security ?? 'semi-honest', peers, warmup: this.warmup.status, ...(Object.keys(problems).length ? { peerProblems: problems } : {}), ...(Object.keys(warnings).length ? { peerWarnings: warnings } : {}) };
   }
 
   modelInfo(): ModelInfo {

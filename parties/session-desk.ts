@@ -36,6 +36,8 @@ export class SessionDesk {
     const c = this.c;
     const info = c.modelInfo();
     if (!c.ready()) throw new MpcError('E_NOT_READY', `P${c.party} is not ready: peers not connected`, { party: c.party });
+    // The malicious protocol (protocol/malicious/) is not served by the party servers yet: refuse, never run semi-honestly instead.
+    if (c.opts.security === 'malicious') throw new MpcError('E_SECURITY_MODE', `P${c.party} is configured with security 'malicious', which the party servers do not run yet (protocol/malicious/ runs in-process only); no session is created`, { party: c.party, step: 'session.create' });
     if (!UUID.test(req.sessionId)) throw new MpcError('E_BAD_ARGUMENT', 'sessionId must be a UUID');
     if (req.modelHash !== undefined && req.modelHash.toLowerCase() !== info.modelHash) throw new MpcError('E_MODEL_MISMATCH', `P${c.party} serves model ${info.modelHash.slice(0, 12)}…, not the one the client expects`, { party: c.party });
     const batch = req.batch ?? 1;

@@ -128,6 +128,14 @@ export interface InputPreprocessing {
   std?: number[];
 }
 
+/**
+ * The adversary the parties' protocol is secure against (docs/MALICIOUS.md):
+ * 'semi-honest' (SecureNN, the default) or 'malicious' (security with abort
+ * against one actively corrupted party: protocol/malicious/).
+ */
+export type SecurityMode = 'semi-honest' | 'malicious';
+export const SECURITY_MODES: readonly SecurityMode[] = ['semi-honest', 'malicious'];
+
 export interface ModelInfo {
   /** sha256 of the source model file: the same for every import of that file. */
   modelHash: string;
@@ -165,6 +173,10 @@ export interface ModelInfo {
    * noise of `privacy.dp` on the vote counts). Absent: one model.
    */
   ensemble?: { teachers: number; aggregation: 'majority' | 'noisy-max'; teacherHashes: string[] };
+  /** The security mode this party runs (config `security`; the three must agree). Absent (older parties): 'semi-honest'. */
+  security?: SecurityMode;
+  /** What the model's manifest requires of the parties: `security: 'malicious'` (a party running semi-honest refuses to serve it; the SDK refuses parties that do not announce it). */
+  requires?: { security?: 'malicious' };
 }
 
 export interface CreateSessionResponse extends ModelInfo {

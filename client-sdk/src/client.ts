@@ -42,6 +42,7 @@ import { bytesToU64, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.
 import { DEFAULT_TIMEOUT_MS, type BatchLabelPrediction, type BatchPrediction, type ClientOptions, type LabelModePrivacy, type LabelPrediction, type PredictOptions, type PredictProgress, type Prediction, type ProgressStage } from './client-types.js';
 import { product, reconstructOutputs } from './outputs.js';
 import { MAX_AWAIT_MS, canonical, checkModelInfo, checkSessionResponse, openEnvelope, parseShape, requestPrivacy, sleep, type Output } from './wire.js';
+import { checkSecurity } from './security.js';
 
 export * from './client-types.js';
 
@@ -52,6 +53,7 @@ export class PrivateInferenceClientBase {
   private readonly http: PartyHttp;
   private readonly timeoutMs: number;
   private readonly expectedModelHash: string | undefined;
+  private readonly requireSecurity: 'malicious' | undefined;
   private readonly inputShape: readonly number[] | undefined;
   private readonly imageScale: number | undefined;
   private readonly decodeImage: ImageDecoder;
@@ -84,6 +86,8 @@ export class PrivateInferenceClientBase {
       throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: expectedModelHash must be a sha256 in hex (64 digits)');
     }
     this.expectedModelHash = o.expectedModelHash?.toLowerCase();
+    if (o.requireSecurity !== undefined && o.requireSecurity !== 'malicious') throw new InputError('E_BAD_ARGUMENT', "PrivateInferenceClient: requireSecurity must be 'malicious' or absent");
+    this.requireSecurity = o.requireSecurity;
     this.inputShape = o.inputShape ? [...o.inputShape] : undefined;
     if (o.imageScale !== undefined && !(typeof o.imageScale === 'number' && Number.isFinite(o.imageScale) && o.imageScale > 0)) throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: imageScale must be a positive number');
     this.imageScale = o.imageScale;
@@ -189,7 +193,11 @@ export class PrivateInferenceClientBase {
     const keyed = (p: number): Record<string, string> => ({ [SESSION_KEY_HEADER]: keys[p]! });
     const remaining = deadlineMs === undefined ? undefined : Math.max(1, Math.round(deadlineMs - (now() - started)));
     const path = `/v1/sessions/${sessionId}`;
-    const pinned = this.createWithInput && this.expectedModelHash !== undefined && this.lastModel?.modelHash.toLowerCase() === this.expectedModelHash ? this.lastModel : undefined;
+    if (options.requireSecurity !== undefined && options.requireSecurity !== 'malicious') throw new InputError('E_BAD_ARGUMENT', "predict: requireSecurity must be 'malicious' or absent");
+    const requireSecurity = options.requireSecurity ?? this.requireSecurity;
+    // A required security mode is checked on the parties' announcements before any share is sent: no create-with-input then.
+    const mustCheck = requireSecurity !== undefined || this.lastModel?.requires?.security !== undefined;
+    const pinned = !mustCheck && this.createWithInput && this.expectedModelHash !== undefined && this.lastModel?.modelHash.toLowerCase() === this.expectedModelHash ? this.lastModel : undefined;
     // Step 3: preprocess, encode, split for model m.
     const encodeFor = (m: ModelInfo): [BigUint64Array, BigUint64Array] => {
       const shares = splitShares(encodeFixed(this.assemble(items, decoded, m, batch, batchTensor), m.fracBits));
@@ -205,7 +213,7 @@ export class PrivateInferenceClientBase {
       // (each refuses unless it serves the pinned model) and answer the output share once
       // the run is done (x-await-output), P2 gets the POST; then the three answers must
       // agree, and on the model the shares were encoded for.
-      const created = await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl, encodeFor(pinned), () => emit('computing'));
+      const created = await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl, requireSecurity, encodeFor(pinned), () => emit('computing'));
       model = created.model;
       outputs = created.outputs;
       if (model.fracBits !== pinned.fracBits || !sameShape(model.inputShape, pinned.inputShape)) {
@@ -218,7 +226,7 @@ export class PrivateInferenceClientBase {
       }
     } else {
       // Step 2: sessions at all three parties, which must agree on the model.
-      model = (await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl)).model;
+      model = (await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl, requireSecurity)).model;
       const [x0, x1] = encodeFor(model);
       // Step 4: upload x_0 to P0, x_1 to P1.
       await this.parallel(ctl, [x0, x1].map(async (share, p) => {
@@ -273,7 +281,7 @@ export class PrivateInferenceClientBase {
    * POST the sessions, or with `shares` PUT x_0 / x_1 with x-session-create and x-await-output to P0 / P1 (answers: the
    * session response with the output share, or without it if not done in time) and POST to P2 (`onHelper` after its answer).
    */
-  private async createSessions(sessionId: string, keys: readonly string[], batch: number, deadlineMs: number | undefined, privacy: PrivacyOptions & { outputMode: OutputMode }, ctl: AbortController, shares?: [BigUint64Array, BigUint64Array], onHelper?: () => void): Promise<{ model: ModelInfo; outputs: [Output | undefined, Output | undefined] }> {
+  private async createSessions(sessionId: string, keys: readonly string[], batch: number, deadlineMs: number | undefined, privacy: PrivacyOptions & { outputMode: OutputMode }, ctl: AbortController, requireSecurity: 'malicious' | undefined, shares?: [BigUint64Array, BigUint64Array], onHelper?: () => void): Promise<{ model: ModelInfo; outputs: [Output | undefined, Output | undefined] }> {
     const req: CreateSessionRequest = { sessionId, batch, privacy };
     if (this.expectedModelHash !== undefined) req.modelHash = this.expectedModelHash;
     if (deadlineMs !== undefined) req.deadlineMs = deadlineMs;
@@ -297,6 +305,7 @@ export class PrivateInferenceClientBase {
       return r;
     }));
     const model = this.agree(answers);
+    checkSecurity(model, requireSecurity);
     const mode = model.privacy?.outputMode ?? 'logits';
     if (mode !== privacy.outputMode) throw new PrivateInferenceError('E_INTERNAL', `the parties announced output mode '${mode}', the client asked for '${privacy.outputMode}'`);
     this.lastModel = model;
@@ -316,6 +325,8 @@ export class PrivateInferenceClientBase {
       if (canonical(r.privacy) !== canonical(r0.privacy)) throw new ModelMismatchError(`parties disagree on the output privacy policy: party 0 and party ${r.party}`, { party: r.party });
       if (JSON.stringify(r.preprocessing ?? null) !== JSON.stringify(r0.preprocessing ?? null)) throw new ModelMismatchError(`parties disagree on the image preprocessing: party 0 and party ${r.party}`, { party: r.party });
       if (JSON.stringify(r.decisionThresholds ?? null) !== JSON.stringify(r0.decisionThresholds ?? null)) throw new ModelMismatchError(`parties disagree on the decision thresholds: party 0 and party ${r.party}`, { party: r.party });
+      if ((r.security ?? 'semi-honest') !== (r0.security ?? 'semi-honest')) throw new PrivateInferenceError('E_SECURITY_MODE', `parties announce different security modes: party 0 has '${r0.security ?? 'semi-honest'}', party ${r.party} has '${r.security ?? 'semi-honest'}'`, { party: r.party });
+      if (JSON.stringify(r.requires ?? null) !== JSON.stringify(r0.requires ?? null)) throw new ModelMismatchError(`parties disagree on what the model requires (manifest requires): party 0 and party ${r.party}`, { party: r.party });
     }
     if (this.expectedModelHash !== undefined && r0.modelHash.toLowerCase() !== this.expectedModelHash) {
       throw new ModelMismatchError(`the parties run model ${r0.modelHash.slice(0, 12)}, expected ${this.expectedModelHash.slice(0, 12)}`);
@@ -330,6 +341,8 @@ export class PrivateInferenceClientBase {
     if (r0.privacy !== undefined) m.privacy = structuredClone(r0.privacy);
     if (r0.ensemble !== undefined) m.ensemble = structuredClone(r0.ensemble);
     if (r0.decisionThresholds !== undefined) m.decisionThresholds = [...r0.decisionThresholds];
+    m.security = r0.security ?? 'semi-honest';
+    if (r0.requires !== undefined) m.requires = structuredClone(r0.requires);
     return m;
   }
 
@@ -372,3 +385,4 @@ export class PrivateInferenceClientBase {
     }
   }
 }
+

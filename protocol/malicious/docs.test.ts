@@ -7,6 +7,8 @@ import { inputCost } from './input.js';
 import { macOfCost, matmulCostM, mulCostM } from './product.js';
 import { openCost, openLowCost, openToCost } from './open.js';
 import { macCheckCost } from './mac-check.js';
+import { randBitsCost } from './randbits.js';
+import { truncCostM, truncMaskCostM, truncOnlineCostM } from './trunc.js';
 
 const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['session set-up (coin commitments)', () => setupCost()],
@@ -19,6 +21,10 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['opening of the low 64 bits (`openLow`)', openLowCost],
   ['opening to one party (`openTo`)', openToCost],
   ['batched MAC check (`macCheck`, any number of values)', () => macCheckCost()],
+  ['random bits (`randBitsM`, n bits)', randBitsCost],
+  ['truncation mask (`truncMaskM`, ell = 48, any f)', (n) => truncMaskCostM(n, 16, 48)],
+  ['truncation with a mask made before (`truncM`)', truncOnlineCostM],
+  ['truncation without a mask (`truncM`, ell = 48)', (n) => truncCostM(n, 16, 48)],
 ];
 
 /** "96 n + 32", "96 n", "912" at n. */

@@ -12,3 +12,6 @@ export * from './weights.js';
 export * from './primitives.js';
 export * from './runner.js';
 export * from './client-io.js';
+export * from './mvec.js';
+export * from './randbits.js';
+export * from './trunc.js';

@@ -1,0 +1,217 @@
+/**
+ * Truncation x -> x / 2^f of the malicious mode: probabilistic truncation
+ * (Catrina and de Hoogh, SCN 2010, Protocol 3.1 "TruncPr") in its Z_2^k form
+ * whose wrap-around is handled exactly with the mask's top bit (Escudero,
+ * Ghosh, Keller, Rachuri, Scholl, CRYPTO 2020, probabilistic truncation over
+ * Z_2^k; Dalskov, Escudero, Keller, PoPETs 2020, for its use in quantized
+ * networks), on MACed replicated shares over Z_2^128.
+ *
+ * Input: [x] with |x| < 2^(ell-1) as a signed value mod 2^k (k = 64: only the
+ * low 64 bits are guaranteed by the MAC check; the high 64 may carry an
+ * undetectable multiple of 2^64 and are never used). m = ell + 1 mask bits.
+ *
+ * Mask (input-independent, truncMaskM; can be made ahead of the input):
+ *   b_0 .. b_{m-1} random MACed bits (randbits.ts), R a random MACed element
+ *   of Z_2^128; [r] = sum_{i<m} 2^i [b_i] + 2^m [R] (uniform in Z_2^128),
+ *   [r'] = sum_{f<=i<m} 2^(i-f) [b_i] ((r mod 2^m) >> f), and [b_{m-1}].
+ *
+ * Online (truncM):
+ *  1. [y] = [x] + 2^(ell-1) (public shift: 0 <= y < 2^ell <= 2^(m-1)).
+ *  2. Open c = y + r (openM, checked; all 128 bits, uniform: r is).
+ *  3. From the low m bits only: c_m = c mod 2^m, c' = c_m >> f, and the top
+ *     bit c_{m-1}. The wrap of y + (r mod 2^m) past 2^m is
+ *     w = b_{m-1} (1 - c_{m-1}) (exact for y < 2^(m-1): the sum of y and the
+ *     low m - 1 bits of r is below 2^m, so it carries out iff b_{m-1} = 1
+ *     and the carry into bit m - 1 cleared c_{m-1}); linear in [b_{m-1}].
+ *  4. [z] = c' - [r'] + 2^(m-f) [w] - 2^(ell-1-f). Then
+ *     z = floor(x / 2^f) + v with v = [c mod 2^f < r mod 2^f] in {0, 1}
+ *     (the dropped low carry: TruncPr's rounding, up with probability
+ *     (x mod 2^f) / 2^f, so E[z] = x / 2^f; exact for multiples of 2^f).
+ *
+ * Why only the low k bits matter: step 3 reads c mod 2^m with m <= 64, and
+ * the bits and r' enter linearly, so z mod 2^64 depends only on x mod 2^64,
+ * the bits mod 2^64 and c mod 2^64, all verified by the batched MAC check
+ * (an adversary's undetectable errors are multiples of 2^64 and vanish).
+ * Failure probability per element: 0 for |x| < 2^(ell-1): no wrap is dropped
+ * (the top bit makes it exact), the result is always floor or floor + 1;
+ * the only other failure is the MAC check's, 2^(-s + log s) per run
+ * (docs/MALICIOUS.md). In an honest run z is an exact signed lift in
+ * Z_2^128 (every term is an exact integer), so products of truncated values
+ * stay exact. For |x| >= 2^(ell-1) the result is wrong (not the privacy:
+ * c is uniform whatever x).
+ *
+ * Privacy: c = y + (r mod 2^m) + 2^m R mod 2^128 with r mod 2^m uniform in
+ * [0, 2^m) and R uniform in Z_2^128, so c is uniform whatever x (perfect
+ * masking, no statistical gap). A mask must be used once (reuse reveals a
+ * difference of inputs): truncM marks it used and refuses it again.
+ *
+ * Cost: mask 3 rounds, randBitsCost(m n) + macOfCost(n) (R's MAC rides in
+ * the bits' macOf): 336 m n + 48 n bytes; online 1 round, openCost(n):
+ * 48 n + 96 bytes. With ell = 48 (TRUNC_ELL): 16,512 n + 48 n mask bytes.
+ */
+import type { Cost } from '../primitives/cost.js';
+import { addCost } from '../primitives/cost.js';
+import { assert, MpcError } from '../errors.js';
+import { alloc128, len128, scalar128, sub128, type Vec128 } from './ring128.js';
+import { addM, addPublicM, mulPublicM, randomRep, subM, type MShare, type Rep } from './rep.js';
+import { macOfBody, macOfCost } from './product.js';
+import { openBody, openCost } from './open.js';
+import { pairBits, randBitsCost, xorMaccedPairBits } from './randbits.js';
+import { concatReps, sliceM } from './mvec.js';
+import type { MalSession } from './session.js';
+
+/**
+ * Default bound: |x| < 2^(TRUNC_ELL - 1) before truncation. 48 = the 32-bit
+ * comparison ring the service compares in (values below 2^31 after
+ * truncation) plus f <= 16 fractional bits of a product; a caller with wider
+ * values passes ell up to MAX_TRUNC_ELL. The cost grows with ell + 1 bits.
+ */
+export const TRUNC_ELL = 48;
+/** m = ell + 1 mask bits must fit in the k = 64 bits the MAC check guarantees. */
+export const MAX_TRUNC_ELL = 63;
+
+/** A mask for one truncation of n elements by f bits with bound ell (truncMaskM). Use once. */
+export interface TruncMask {
+  readonly n: number;
+  readonly f: number;
+  readonly ell: number;
+  /** r = sum_{i<m} 2^i b_i + 2^m R. */
+  readonly r: MShare;
+  /** r' = (r mod 2^m) >> f = sum_{f<=i<m} 2^(i-f) b_i. */
+  readonly rShift: MShare;
+  /** b_{m-1}, the mask's top bit. */
+  readonly top: MShare;
+  /** Set by truncM: a mask is used once. */
+  used: boolean;
+}
+
+export const truncMaskCostM = (n: number, _f: number, ell: number = TRUNC_ELL): Cost => {
+  const c = randBitsCost((ell + 1) * n);
+  return { rounds: c.rounds, bytes: c.bytes + macOfCost(n).bytes };
+};
+/** Online part with a pre-made mask: one checked opening. */
+export const truncOnlineCostM = (n: number): Cost => openCost(n);
+/** truncM without a mask given: the mask, then the opening. */
+export const truncCostM = (n: number, f: number, ell: number = TRUNC_ELL): Cost => addCost(truncMaskCostM(n, f, ell), truncOnlineCostM(n));
+
+function checkParams(s: MalSession, step: string, n: number, f: number, ell: number): void {
+  const ctx = { party: s.party, step };
+  assert(Number.isInteger(n) && n >= 1, 'E_SHAPE', `malicious.trunc: the number of elements must be a positive integer, got ${n}`, ctx);
+  assert(Number.isInteger(ell) && ell >= 2 && ell <= MAX_TRUNC_ELL, 'E_BAD_ARGUMENT', `malicious.trunc: ell must be an integer in [2, ${MAX_TRUNC_ELL}] (ell + 1 mask bits within k = 64), got ${ell}`, ctx);
+  assert(Number.isInteger(f) && f >= 1 && f <= ell - 1, 'E_BAD_ARGUMENT', `malicious.trunc: f must be an integer in [1, ell - 1] = [1, ${ell - 1}], got ${f}`, ctx);
+}
+
+/** out = v << j mod 2^128 (0 <= j < 128). */
+function shl128(v: Vec128, j: number): Vec128 {
+  const out = alloc128(len128(v));
+  const q = j >>> 5, r = j & 31;
+  for (let e = 0; e < v.length; e += 4) {
+    for (let w = 3; w >= q; w--) {
+      const lo = v[e + w - q]!;
+      const below = r === 0 || w - q - 1 < 0 ? 0 : v[e + w - q - 1]! >>> (32 - r);
+      out[e + w] = ((lo << r) | below) >>> 0;
+    }
+  }
+  return out;
+}
+
+const shlRep = (x: Rep, j: number): Rep => ({ a: shl128(x.a, j), b: shl128(x.b, j) });
+const shlM = (x: MShare, j: number): MShare => ({ n: x.n, x: shlRep(x.x, j), m: shlRep(x.m, j) });
+
+/** sum_{i in [from, to)} 2^(i - from) [bits block i] (block i = elements i n .. i n + n), local. */
+function weighted(bits: MShare, n: number, from: number, to: number): MShare {
+  let acc = sliceM(bits, from * n, (from + 1) * n);
+  for (let i = from + 1; i < to; i++) acc = addM(acc, shlM(sliceM(bits, i * n, (i + 1) * n), i - from));
+  return acc;
+}
+
+/** The body of truncMaskM, without its own step. */
+async function maskBody(s: MalSession, n: number, f: number, ell: number): Promise<TruncMask> {
+  const m = ell + 1, nb = m * n;
+  // Pair bits for the m n mask bits and a random [R], MACed in one resharing (randbits.ts steps 1-2).
+  const t = pairBits(s.ctx, nb);
+  const R = randomRep(s.ctx, n);
+  const macced = await macOfBody(s, concatReps([t, R]));
+  const bits = await xorMaccedPairBits(s, sliceM(macced, 0, 3 * nb), nb); // bit i of element e at i n + e
+  const Rm = sliceM(macced, 3 * nb, 3 * nb + n);
+  const r = addM(weighted(bits, n, 0, m), shlM(Rm, m));
+  return { n, f, ell, r, rShift: weighted(bits, n, f, m), top: sliceM(bits, (m - 1) * n, m * n), used: false };
+}
+
+/**
+ * The input-independent mask of a truncation of n elements by f bits
+ * (bound ell): can be made ahead of the input and passed to truncM. Its
+ * values are verified by the batched MAC check. Cost truncMaskCostM(n, f, ell).
+ */
+export function truncMaskM(s: MalSession, n: number, f: number, ell: number = TRUNC_ELL): Promise<TruncMask> {
+  return s.guard('mal.truncMask', async () => {
+    checkParams(s, 'mal.truncMask', n, f, ell);
+    return maskBody(s, n, f, ell);
+  });
+}
+
+/** n copies of a public constant (mod 2^128) as a vector. */
+function constant(n: number, c: bigint): Vec128 {
+  const one = scalar128(c), out = alloc128(n);
+  for (let e = 0; e < n; e++) out.set(one, 4 * e);
+  return out;
+}
+
+/** [x] with the elements where keep[e] = 0 set to 0 (value and MAC shares): multiplication by a public 0/1 vector, local. */
+function keepWhere(x: MShare, keep: Uint8Array): MShare {
+  const sel = (v: Vec128): Vec128 => {
+    const out = v.slice() as Vec128;
+    for (let e = 0; e < x.n; e++) if (!keep[e]) out.fill(0, 4 * e, 4 * e + 4);
+    return out;
+  };
+  return { n: x.n, x: { a: sel(x.x.a), b: sel(x.x.b) }, m: { a: sel(x.m.a), b: sel(x.m.b) } };
+}
+
+/** Step 3's public part: c' = (c mod 2^m) >> f as a vector, and 1 - c_{m-1} per element. Reads only the low m <= 64 bits of c. */
+function lowBits(c: Vec128, m: number, f: number): { cShift: Vec128; notTop: Uint8Array } {
+  const n = len128(c);
+  const cShift = alloc128(n), notTop = new Uint8Array(n);
+  for (let e = 0; e < n; e++) {
+    let lo = c[4 * e]!, hi = c[4 * e + 1]!;
+    if (m <= 32) { lo = m === 32 ? lo : lo & ((1 << m) - 1); hi = 0; } else if (m < 64) hi &= 2 ** (m - 32) - 1;
+    const top = m - 1 < 32 ? (lo >>> (m - 1)) & 1 : (hi >>> (m - 33)) & 1;
+    notTop[e] = 1 - top;
+    if (f < 32) {
+      cShift[4 * e] = ((lo >>> f) | (hi << (32 - f))) >>> 0;
+      cShift[4 * e + 1] = hi >>> f;
+    } else {
+      cShift[4 * e] = hi >>> (f - 32);
+    }
+  }
+  return { cShift, notTop };
+}
+
+/**
+ * [x / 2^f] for signed x with |x| < 2^(ell-1): floor(x / 2^f) or one more
+ * (probabilistic rounding; exact for multiples of 2^f). With `mask` (from
+ * truncMaskM, same n, f, ell, unused) only the online opening runs. Release
+ * nothing derived from the result before macCheck. Cost truncCostM(n, f, ell),
+ * or truncOnlineCostM(n) with a mask.
+ */
+export function truncM(s: MalSession, x: MShare, f: number, ell: number = TRUNC_ELL, mask?: TruncMask): Promise<MShare> {
+  return s.guard('mal.trunc', async () => {
+    checkParams(s, 'mal.trunc', x.n, f, ell);
+    if (mask) {
+      if (mask.n !== x.n || mask.f !== f || mask.ell !== ell) throw new MpcError('E_SHAPE', `malicious.trunc: the mask is for ${mask.n} elements, f = ${mask.f}, ell = ${mask.ell}; the call has ${x.n}, ${f}, ${ell}`, { party: s.party, step: 'mal.trunc' });
+      if (mask.used) throw new MpcError('E_BAD_ARGUMENT', 'malicious.trunc: the mask was used before (a mask is used once: reuse would reveal a difference of inputs)', { party: s.party, step: 'mal.trunc' });
+    }
+    const mk = mask ?? await maskBody(s, x.n, f, ell);
+    mk.used = true;
+    const n = x.n, m = ell + 1;
+    // Steps 1-2: c = x + 2^(ell-1) + r, opened (checked, logged for the MAC check).
+    const y = addPublicM(s.party, s.alpha, x, constant(n, 1n << BigInt(ell - 1)), s.ctx.kernels);
+    const c = await openBody(s, addM(y, mk.r));
+    // Step 3: the low m bits of c only.
+    const { cShift, notTop } = lowBits(c, m, f);
+    const w = keepWhere(mk.top, notTop);
+    // Step 4: z = c' - r' + 2^(m-f) w - 2^(ell-1-f).
+    const pub = sub128(cShift, constant(n, 1n << BigInt(ell - 1 - f)), alloc128(n));
+    return addPublicM(s.party, s.alpha, subM(mulPublicM(w, scalar128(1n << BigInt(m - f))), mk.rShift), pub, s.ctx.kernels);
+  });
+}
+

@@ -9,6 +9,9 @@ import { openCost, openLowCost, openToCost } from './open.js';
 import { macCheckCost } from './mac-check.js';
 import { randBitsCost } from './randbits.js';
 import { truncCostM, truncMaskCostM, truncOnlineCostM } from './trunc.js';
+import { bitLtCostM } from './bit-lt.js';
+import { compareMaskCostM, dreluCostM, msbCostM, reluCostM } from './compare.js';
+import { maxPoolCostM } from './maxpool.js';
 
 const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['session set-up (coin commitments)', () => setupCost()],
@@ -25,6 +28,14 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['truncation mask (`truncMaskM`, ell = 48, any f)', (n) => truncMaskCostM(n, 16, 48)],
   ['truncation with a mask made before (`truncM`)', truncOnlineCostM],
   ['truncation without a mask (`truncM`, ell = 48)', (n) => truncCostM(n, 16, 48)],
+  ['BitLT of a public and a shared 31-bit value (`bitLtM`)', (n) => bitLtCostM(n, 31)],
+  ['BitLT of a public and a shared 63-bit value (`bitLtM`)', (n) => bitLtCostM(n, 63)],
+  ['comparison masks, ell = 64 (`compareMaskM`)', (n) => compareMaskCostM(n, 64)],
+  ['MSB / DReLU, ell = 32 (`msbM`, `dreluM`)', (n) => (expect(dreluCostM(n, 32)).toEqual(msbCostM(n, 32)), msbCostM(n, 32))],
+  ['MSB / DReLU, ell = 64 (`msbM`, `dreluM`)', (n) => msbCostM(n, 64)],
+  ['ReLU, ell = 32 (`reluM`)', (n) => reluCostM(n, 32)],
+  ['ReLU, ell = 64 (`reluM`)', (n) => reluCostM(n, 64)],
+  ['MaxPool 2x2 stride 2, ell = 32 (`maxPoolM`, n windows)', (n) => maxPoolCostM({ h: 2, w: 2 * n, c: 1 }, { kh: 2, kw: 2, sh: 2, sw: 2 }, 32)],
 ];
 
 /** "96 n + 32", "96 n", "912" at n. */

@@ -15,3 +15,7 @@ export * from './client-io.js';
 export * from './mvec.js';
 export * from './randbits.js';
 export * from './trunc.js';
+export * from './bit-ops.js';
+export * from './bit-lt.js';
+export * from './compare.js';
+export * from './maxpool.js';

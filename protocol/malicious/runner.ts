@@ -41,13 +41,23 @@ import { matmulCostM, matmulM } from './product.js';
 import { addCost, type Cost } from '../primitives/cost.js';
 import { inferShapes } from '../ir-kit/shapes.js';
 import type { MalSession } from './session.js';
-import { concatM, gatherM, im2colIndex, padIndex, poolIndex, sliceM, tileM, type MTensor } from './tensor.js';
+import { gatherZeroM, im2colIndex, padIndex, poolIndex, tileM, type MTensor } from './tensor.js';
+import { concatM, sliceM } from './mvec.js';
 import { DEFAULT_MAL_PRIMITIVES, type MalPrimitives } from './primitives.js';
+
+/**
+ * The default width of the runner's comparisons: exact while every compared
+ * value stays below 2^31 ring units (2^30 for MaxPool inputs), the range of
+ * the semi-honest party servers' default 32-bit comparison ring; 64 (the
+ * option compareBits) covers every fixed-point value at about twice the
+ * bytes (compare.ts costs).
+ */
+export const MAL_COMPARE_BITS = 32;
 
 export interface MalForwardOptions {
   /** The non-linear primitives (default: those built, primitives.ts). */
   primitives?: MalPrimitives;
-  /** Bit length ell of compared values, |x| < 2^(ell-1) (default 64: every fixed-point value). */
+  /** Bit length ell of compared values, |x| < 2^(ell-1) (default MAL_COMPARE_BITS; MaxPool inputs |x| < 2^(ell-2)). */
   compareBits?: number;
   /** Called after each node. */
   onNode?: (name: string, index: number, total: number) => void;
@@ -115,7 +125,7 @@ class MalRunner {
   private readonly ell: number;
   constructor(private readonly s: MalSession, private readonly p: MalPrimitives, opts: MalForwardOptions) {
     this.f = s.ctx.fracBits;
-    this.ell = opts.compareBits ?? 64;
+    this.ell = opts.compareBits ?? MAL_COMPARE_BITS;
   }
 
   private async trunc(x: MShare, bits: number): Promise<MShare> {
@@ -132,9 +142,9 @@ class MalRunner {
 
   /** Sum the taps of a pool index map and divide by the counts: (sum · round(2^24 / count)) >> 24. */
   private async average(x: MShare, idx: Int32Array, counts: Uint32Array, m: number): Promise<MShare> {
-    const g = gatherM(x, idx);
+    const g = gatherZeroM(x, idx);
     let acc = sliceM(g, 0, m);
-    for (let t = 1; t * m < g.n; t++) acc = addM(acc, sliceM(g, t * m, m));
+    for (let t = 1; t * m < g.n; t++) acc = addM(acc, sliceM(g, t * m, (t + 1) * m));
     return this.trunc(scaleEach(this.s, acc, publicFixed(Array.from(counts, (c) => 1 / c), SCALE_BITS)), SCALE_BITS);
   }
 
@@ -151,7 +161,7 @@ class MalRunner {
         assert(node.kernel.shape[2] === C, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[2]} input channels, input has ${C}`);
         const g = window2d(H, W, node.kernelSize, node.strides, node.padding);
         const rows = N * g.outH * g.outW, K = kh * kw * C;
-        const cols = gatherM(x.data, im2colIndex(N, H, W, C, kh, kw, sh, sw, g));
+        const cols = gatherZeroM(x.data, im2colIndex(N, H, W, C, kh, kw, sh, sw, g));
         let z = await this.trunc(await matmulM(s, cols, node.kernel.data, rows, K, node.filters), this.f);
         if (node.bias) z = addM(z, tileM(node.bias.data, rows));
         return this.activate(tensor([N, g.outH, g.outW, node.filters], z), node.activation, node);
@@ -173,7 +183,7 @@ class MalRunner {
         const per = H * W * C, outs: MShare[] = [];
         // maxPoolM takes one image (its fixed signature); the images of a batch run one after the other.
         for (let b = 0; b < N; b++) {
-          outs.push(await this.p.maxPool(s, sliceM(x.data, b * per, per), { h: H, w: W, c: C }, { kh: node.poolSize[0], kw: node.poolSize[1], sh: node.strides[0], sw: node.strides[1], padding: node.padding }, this.ell));
+          outs.push(await this.p.maxPool(s, sliceM(x.data, b * per, (b + 1) * per), { h: H, w: W, c: C }, { kh: node.poolSize[0], kw: node.poolSize[1], sh: node.strides[0], sw: node.strides[1], padding: node.padding }, this.ell));
         }
         return tensor([N, g.outH, g.outW, C], outs.length === 1 ? outs[0]! : concatM(outs));
       }
@@ -196,7 +206,7 @@ class MalRunner {
       case 'zero_padding2d': {
         const [N, H, W, C] = nhwc();
         const [[t, b], [l, r]] = node.padding;
-        return tensor([N, H + t + b, W + l + r, C], gatherM(x.data, padIndex(N, H, W, C, node.padding)));
+        return tensor([N, H + t + b, W + l + r, C], gatherZeroM(x.data, padIndex(N, H, W, C, node.padding)));
       }
       case 'rescaling': {
         let y = x.data;
@@ -254,7 +264,7 @@ export async function malForward(s: MalSession, model: ModelIR<MTensor>, input: 
  * after the other, so rounds add up.
  */
 export function malForwardCost(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'compareBits'> = {}): Cost {
-  const p = opts.primitives ?? DEFAULT_MAL_PRIMITIVES, ell = opts.compareBits ?? 64;
+  const p = opts.primitives ?? DEFAULT_MAL_PRIMITIVES, ell = opts.compareBits ?? MAL_COMPARE_BITS;
   checkMaliciousModel(model, fracBits, p);
   const shapes = inferShapes(model);
   const need = <T>(c: T | undefined, what: string): T => { if (!c) throw new MpcError('E_INTERNAL', `malForwardCost: no declared cost for ${what}`); return c; };

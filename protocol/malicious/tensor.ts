@@ -31,15 +31,9 @@ export function gather128(v: Vec128, idx: Int32Array): Vec128 {
 
 const mapRep = (r: Rep, f: (v: Vec128) => Vec128): Rep => ({ a: f(r.a), b: f(r.b) });
 
-/** The index map applied to value and MAC shares: local. */
-export function gatherM(x: MShare, idx: Int32Array): MShare {
+/** The index map applied to value and MAC shares, zero (a valid sharing of 0) where the index is -1: local. */
+export function gatherZeroM(x: MShare, idx: Int32Array): MShare {
   return { n: idx.length, x: mapRep(x.x, (v) => gather128(v, idx)), m: mapRep(x.m, (v) => gather128(v, idx)) };
-}
-
-/** Elements [from, from + n) of x (a view). */
-export function sliceM(x: MShare, from: number, n: number): MShare {
-  const s = (v: Vec128): Vec128 => v.subarray(4 * from, 4 * (from + n)) as Vec128;
-  return { n, x: mapRep(x.x, s), m: mapRep(x.m, s) };
 }
 
 /** x repeated `times` times (a per-channel bias over all positions). */
@@ -50,18 +44,6 @@ export function tileM(x: MShare, times: number): MShare {
     return out;
   };
   return { n: x.n * times, x: mapRep(x.x, t), m: mapRep(x.m, t) };
-}
-
-/** Concatenate MShares (same party) into one. */
-export function concatM(xs: MShare[]): MShare {
-  const n = xs.reduce((s, x) => s + x.n, 0);
-  const cat = (pick: (x: MShare) => Vec128): Vec128 => {
-    const out = alloc128(n);
-    let o = 0;
-    for (const x of xs) { out.set(pick(x), 4 * o); o += x.n; }
-    return out;
-  };
-  return { n, x: { a: cat((x) => x.x.a), b: cat((x) => x.x.b) }, m: { a: cat((x) => x.m.a), b: cat((x) => x.m.b) } };
 }
 
 /**

@@ -31,7 +31,8 @@ import { alloc128, bytes128, len128, liftSigned, random128, sub128, type Vec128 
 import type { MShare, Rep } from './rep.js';
 import { macOfBody, macOfCost } from './product.js';
 import { digest, HASH_BYTES, sameBytes, type MalSession } from './session.js';
-import { concatM, sliceM, type MTensor } from './tensor.js';
+import type { MTensor } from './tensor.js';
+import { concatM, sliceM } from './mvec.js';
 
 /** One party's replicated shares of a weight tensor (no MAC yet). */
 export interface RepTensor {
@@ -113,7 +114,7 @@ export function prepareWeights(s: MalSession, model: ModelIR<RepTensor>): Promis
     let o = 0;
     for (const w of ws) {
       const len = len128(w.t.data.a);
-      const t: MTensor = { shape: w.t.shape, data: sliceM(macced as MShare, o, len) };
+      const t: MTensor = { shape: w.t.shape, data: sliceM(macced as MShare, o, o + len) };
       (nodes[w.node] as unknown as Record<string, MTensor>)[w.field] = t;
       o += len;
     }

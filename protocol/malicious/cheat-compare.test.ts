@@ -1,0 +1,83 @@
+/**
+ * The cheating-party harness (protocol/testing/cheat.ts, the loop of
+ * cheat.test.ts) on runs of the comparisons: msbM (random bits, the mask,
+ * the checked opening of x + r, BitLT, the final XOR) and maxPoolM (which
+ * runs reluM, hence dreluM, per level). One party in turn alters each of
+ * its messages (offset, bit flip, replay, another session's message); every
+ * honest party ends with E_INTEGRITY and no output, and the next honest run
+ * succeeds. The one exception is the MAC check's confirm (mac-check.ts
+ * step 4): the party it goes to aborts, the other may finish, with the right
+ * output. Runs are small (2 elements, ell = 4) so the loop stays fast.
+ */
+import { describe, expect, it } from 'vitest';
+import { isMpcError } from '../errors.js';
+import type { PartyId } from '../ring/types.js';
+import { runMal3, TAMPERS, values, type MalRun } from '../testing/cheat.js';
+import { liftSigned } from './ring128.js';
+import type { MalSession } from './session.js';
+import { inputM } from './input.js';
+import { openLow } from './open.js';
+import { macCheck } from './mac-check.js';
+import { msbM } from './compare.js';
+import { maxPoolM } from './maxpool.js';
+
+const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+const code = (o: PromiseSettledResult<unknown>): string => (o.status === 'fulfilled' ? 'output' : isMpcError(o.reason) ? o.reason.code : String(o.reason));
+const secret = (s: MalSession, owner: PartyId, xs: bigint[]) => inputM(s, owner, s.party === owner ? liftSigned(BigUint64Array.from(xs.map(u64))) : null, xs.length);
+
+const SCENARIOS: Record<string, { run: (s: MalSession) => Promise<bigint[]>; want: bigint[] }> = {
+  'msbM (ell = 4) of P1\'s input, masked opening, MAC check': {
+    run: async (s) => {
+      const out = await openLow(s, await msbM(s, await secret(s, 1, [-3n, 2n]), 4));
+      await macCheck(s);
+      return Array.from(out);
+    },
+    want: [1n, 0n],
+  },
+  'maxPoolM (1x2 image, 1x2 window, ell = 4: one reluM) of P2\'s input, masked opening, MAC check': {
+    run: async (s) => {
+      const x = await secret(s, 2, [-3n, 3n]);
+      const out = await openLow(s, await maxPoolM(s, x, { h: 1, w: 2, c: 1 }, { kh: 1, kw: 2, sh: 1, sw: 2 }, 4));
+      await macCheck(s);
+      return Array.from(out);
+    },
+    want: [3n],
+  },
+};
+
+describe('cheating-party harness on the comparisons: one altered message makes every honest party abort with E_INTEGRITY', () => {
+  for (const [name, { run, want }] of Object.entries(SCENARIOS)) {
+    it(`${name}: every message of every party, each alteration`, async () => {
+      const honest = await runMal3(run);
+      for (const v of values(honest)) expect(v).toEqual(want);
+      const other = await runMal3(run); // the 'session' alteration's source
+      let cases = 0, confirmCases = 0;
+      for (const cheater of [0, 1, 2] as PartyId[]) {
+        const count = honest.transports[cheater].sent.length;
+        expect(count).toBeGreaterThan(10);
+        for (let index = 0; index < count; index++) {
+          for (const tamper of TAMPERS) {
+            const r: MalRun<bigint[]> = await runMal3(run, { plan: { cheater, index, tamper, otherSession: other.transports[cheater].sent } });
+            const alt = r.transports[cheater].altered;
+            if (!alt) continue; // the alteration changed nothing (a replay of an identical message)
+            cases++;
+            const label = `P${cheater} ${tamper} message ${index} '${alt.tag}' to P${alt.to}`;
+            const honestParties = ([0, 1, 2] as PartyId[]).filter((p) => p !== cheater);
+            if (alt.tag.endsWith(':confirm')) {
+              confirmCases++;
+              expect(code(r.outcomes[alt.to]), label).toBe('E_INTEGRITY');
+              const o = r.outcomes[honestParties.find((p) => p !== alt.to)!];
+              if (o.status === 'fulfilled') expect(o.value, label).toEqual(want);
+              else expect(code(o), label).toBe('E_INTEGRITY');
+            } else {
+              for (const p of honestParties) expect(code(r.outcomes[p]), `${label}: P${p}`).toBe('E_INTEGRITY');
+            }
+            for (const v of values(await runMal3(run))) expect(v).toEqual(want);
+          }
+        }
+      }
+      expect(cases).toBeGreaterThan(100);
+      expect(confirmCases).toBeGreaterThan(0);
+    }, 180_000);
+  }
+});

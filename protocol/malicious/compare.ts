@@ -1,0 +1,167 @@
+/**
+ * MSB, DReLU and ReLU of MACed fixed-point values in the malicious mode, by
+ * bit decomposition of a masked value with edaBit-style masks (Escudero,
+ * Ghosh, Keller, Rachuri, Scholl, CRYPTO 2020, §5 "LTZ" with edaBits; the
+ * ring form of the MSB is Damgård, Escudero, Frederiksen, Keller, Scholl,
+ * Volgushev, S&P 2019, §5 "comparison"; the bitwise comparison is Catrina
+ * and de Hoogh's BitLT, bit-lt.ts). ReLU = x · DReLU(x) as in Dalskov,
+ * Escudero, Keller, PoPETs 2020, §4 (and Falcon, Wagh et al. 2021, §3).
+ *
+ * msbM, for x with |x| < 2^(ell-1) (as a signed value mod 2^k), ell <= k:
+ *
+ *  1. Mask: ell random MACed bits b_0..b_{ell-1} (randbits.ts randBitsM:
+ *     verified by the batched MAC check, 0/1 mod 2^k) and a random MACed r'
+ *     (product.ts randomMacced): compareMaskM, input-independent, so it
+ *     may be made ahead for several comparisons (the optional `mask`).
+ *     [r] = 2^ell [r'] + sum_i 2^i [b_i] (local). r mod 2^ell is uniform and
+ *     known bit by bit as shares; 2^ell r' masks the bits of x above ell
+ *     (the SPDZ_2k slack) over the whole ring.
+ *  2. c = open(x + r) (open.ts openM, all 128 bits: uniform, as x + r is
+ *     masked over the whole ring; checked, and logged for the MAC check).
+ *  3. lt = BitLT(c mod 2^(ell-1), r mod 2^(ell-1)) on the public bits of c
+ *     and the shared bits b_0..b_{ell-2} (bit-lt.ts): the borrow into bit
+ *     ell - 1 of c - r.
+ *  4. MSB(x) = c_{ell-1} XOR b_{ell-1} XOR lt: with t = c_{ell-1} XOR b_{ell-1}
+ *     (local: c is public), [msb] = t + lt - 2 t lt (one mulM).
+ *
+ * Why it is right (and why only the low bits matter): x mod 2^ell =
+ * (c - r) mod 2^ell, and bit ell - 1 of a difference is c_{ell-1} XOR
+ * r_{ell-1} XOR borrow, the borrow being [c mod 2^(ell-1) < r mod 2^(ell-1)].
+ * For |x| < 2^(ell-1) that bit is the sign. Only c mod 2^ell and the bits
+ * b_i mod 2^k are used, and x + r is correct mod 2^k >= 2^ell, so an
+ * adversary's errors in multiples of 2^k (which the MAC check cannot see)
+ * change nothing; every other error is caught by the MAC check (SPDZ_2k).
+ *
+ * dreluM = 1 - msbM (local). reluM = x · DReLU(x) (one more mulM); the
+ * product is correct mod 2^k, which is all the fixed-point value uses.
+ *
+ * Cost (msbCostM): the mask (compareMaskCostM: randBitsCost(n ell) and
+ * macOfCost(n)), then msbOnlineCostM: the opening (openCost(n)), BitLT on
+ * ell - 1 bits (bitLtCostM), one mulM. Sequential, so rounds add up: for
+ * ell = 64, 3 + 1 + 1 + 6 + 1 = 12 rounds and 336·64 + 48 + 48 + 96·118 + 96
+ * = 33,024 bytes per element (plus 96 per call) for MSB; ell = 32: 11 rounds,
+ * 16,224 bytes. ReLU: one more round and 96 bytes. Two thirds of it is the
+ * random bits (336 bytes each); a packed binary domain would cut both.
+ */
+import type { Cost } from '../primitives/cost.js';
+import { addCost } from '../primitives/cost.js';
+import { assert } from '../errors.js';
+import { add128, scalar128, type Vec128 } from './ring128.js';
+import { addM, mulPublicM, subM, type MShare, type Rep } from './rep.js';
+import { macOfCost, mulCostM, mulM, randomMacced } from './product.js';
+import { openCost, openM } from './open.js';
+import { bitLtCostM, bitLtM } from './bit-lt.js';
+import { bitOf, notM, xorPublicM } from './bit-ops.js';
+import { concatM, sliceM } from './mvec.js';
+import { randBitsCost, randBitsM } from './randbits.js';
+import type { MalSession } from './session.js';
+
+/** k: the bits of a value the MAC check guarantees (ring128.ts: k = 64, s = 64). The comparison width ell is at most this. */
+export const MAX_COMPARE_BITS = 64;
+
+/**
+ * Step 1's random part for n comparisons of width ell: the bits b (ell n,
+ * bit-major: bit i of element e at i n + e) and r'. Input-independent, so a
+ * caller may make the masks of several comparisons in one call ahead
+ * (maxpool.ts does, for all its levels). Use a mask ONCE: two openings
+ * with one mask reveal the difference of the inputs (msbM refuses a spent one).
+ */
+export interface CompareMask {
+  readonly n: number;
+  readonly ell: number;
+  readonly b: MShare;
+  readonly rp: MShare;
+  spent: boolean;
+}
+
+export const compareMaskCostM = (n: number, ell: number): Cost => addCost(randBitsCost(n * ell), macOfCost(n));
+/** The cost of msbM given its mask (steps 2-4). */
+export const msbOnlineCostM = (n: number, ell: number): Cost => addCost(openCost(n), bitLtCostM(n, ell - 1), mulCostM(n));
+export const msbCostM = (n: number, ell: number): Cost => addCost(compareMaskCostM(n, ell), msbOnlineCostM(n, ell));
+export const dreluCostM = msbCostM;
+export const reluOnlineCostM = (n: number, ell: number): Cost => addCost(msbOnlineCostM(n, ell), mulCostM(n));
+export const reluCostM = (n: number, ell: number): Cost => addCost(compareMaskCostM(n, ell), reluOnlineCostM(n, ell));
+
+function checkEll(s: MalSession, op: string, ell: number): void {
+  assert(Number.isInteger(ell) && ell >= 2 && ell <= MAX_COMPARE_BITS, 'E_BAD_ARGUMENT',
+    `malicious.${op}: the comparison width ell must be an integer in [2, ${MAX_COMPARE_BITS}], got ${ell}`, { party: s.party, step: `mal.${op}` });
+}
+
+/** Step 1 (random part): the masks of n comparisons of width ell. Cost compareMaskCostM(n, ell). */
+export function compareMaskM(s: MalSession, n: number, ell: number): Promise<CompareMask> {
+  return s.guard('mal.compareMask', async () => {
+    checkEll(s, 'compareMask', ell);
+    const b = await randBitsM(s, n * ell);
+    const rp = await randomMacced(s, n);
+    return { n, ell, b, rp, spent: false };
+  });
+}
+
+/** Elements [from, to) of a mask (its own, unspent mask: the caller gives each part to one comparison). */
+export function sliceMask(mask: CompareMask, from: number, to: number): CompareMask {
+  const { n, ell } = mask;
+  const b = concatM(Array.from({ length: ell }, (_, i) => sliceM(mask.b, i * n + from, i * n + to)));
+  return { n: to - from, ell, b, rp: sliceM(mask.rp, from, to), spent: false };
+}
+
+/** Step 1's local part: [2^ell r' + sum_i 2^i b_i] by Horner's rule (doublings and additions only), bits bit-major. */
+function maskOf(rp: MShare, b: MShare, ell: number): MShare {
+  const n = rp.n;
+  const acc: Rep[] = [rp.x, rp.m].map((r) => ({ a: r.a.slice() as Vec128, b: r.b.slice() as Vec128 }));
+  for (let i = ell - 1; i >= 0; i--) {
+    const bi = sliceM(b, i * n, (i + 1) * n);
+    [bi.x, bi.m].forEach((src, q) => {
+      for (const h of ['a', 'b'] as const) {
+        const v = acc[q]![h];
+        add128(v, v, v);
+        add128(v, src[h], v);
+      }
+    });
+  }
+  return { n, x: acc[0]!, m: acc[1]! };
+}
+
+/** Steps 2-4 (and step 1 when no mask is given) without their own step (reluM and maxpool.ts run it inside theirs). */
+export async function msbBody(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
+  const n = x.n;
+  if (mask) {
+    assert(mask.n === n && mask.ell === ell && !mask.spent, 'E_BAD_ARGUMENT', `malicious.msb: the mask is for ${mask.n} comparisons of width ${mask.ell}${mask.spent ? ', already used' : ''}; need ${n} of width ${ell}, unused`, { party: s.party, step: 'mal.msb' });
+  }
+  // Step 1: the mask r = 2^ell r' + sum 2^i b_i.
+  const { b, rp } = mask ?? await compareMaskM(s, n, ell);
+  if (mask) mask.spent = true;
+  // Step 2: c = open(x + r).
+  const c = await openM(s, addM(x, maskOf(rp, b, ell)));
+  // Step 3: lt = [c mod 2^(ell-1) < r mod 2^(ell-1)], on the public bits c_0..c_{ell-2} (bit-major).
+  const cBits = new Uint8Array(n * (ell - 1));
+  for (let i = 0; i < ell - 1; i++) cBits.set(bitOf(c, i), i * n);
+  const lt = await bitLtM(s, cBits, sliceM(b, 0, (ell - 1) * n), ell - 1);
+  // Step 4: msb = t XOR lt, t = c_{ell-1} XOR b_{ell-1}.
+  const t = xorPublicM(s.party, s.alpha, sliceM(b, (ell - 1) * n, ell * n), bitOf(c, ell - 1), s.ctx.kernels);
+  const tl = await mulM(s, t, lt);
+  return subM(addM(t, lt), mulPublicM(tl, scalar128(2n)));
+}
+
+/** [MSB(x)]: the MACed bit 1 iff x < 0, for |x| < 2^(ell-1). Cost msbCostM(n, ell) (msbOnlineCostM with a mask). */
+export function msbM(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
+  return s.guard('mal.msb', async () => {
+    checkEll(s, 'msb', ell);
+    return msbBody(s, x, ell, mask);
+  });
+}
+
+/** [DReLU(x)] = 1 - MSB(x): 1 iff x >= 0, for |x| < 2^(ell-1). Cost dreluCostM(n, ell). */
+export function dreluM(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
+  return s.guard('mal.drelu', async () => {
+    checkEll(s, 'drelu', ell);
+    return notM(s.party, s.alpha, await msbBody(s, x, ell, mask), s.ctx.kernels);
+  });
+}
+
+/** [ReLU(x)] = x · DReLU(x), for |x| < 2^(ell-1) (exact mod 2^k). Cost reluCostM(n, ell) (reluOnlineCostM with a mask). */
+export function reluM(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
+  return s.guard('mal.relu', async () => {
+    checkEll(s, 'relu', ell);
+    return mulM(s, x, notM(s.party, s.alpha, await msbBody(s, x, ell, mask), s.ctx.kernels));
+  });
+}

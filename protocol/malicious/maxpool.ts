@@ -1,0 +1,130 @@
+/**
+ * MaxPool over MACed shares in the malicious mode: the tournament tree of the
+ * semi-honest protocol (protocol/primitives/maxpool.ts, SecureNN Alg. 9 run as
+ * a tree) with the comparison of compare.ts: max(a, b) = b + ReLU(a - b)
+ * = b + DReLU(a - b) (a - b) (Dalskov, Escudero, Keller, PoPETs 2020, §4;
+ * Falcon, Wagh et al. 2021, Alg. "Maxpool").
+ *
+ *  1. Windows (local): one image in NHWC (h, w, c); TensorFlow's window
+ *     rule ('valid' / 'same', layers/geometry.ts window2d, the same as the
+ *     semi-honest layer). Each output (oy, ox, ch), in NHWC order, has the
+ *     kh kw candidates of its window, row-major; a padded position holds
+ *     the public constant -2^(ell-2), below every value in range (every
+ *     'same' window has at least one real value, so it never wins).
+ *  2. Masks: the random part of every level's comparisons in one call
+ *     (compare.ts compareMaskM: input-independent), so its rounds are paid
+ *     once, not per level. Levels: candidates 2j and 2j+1 of every window,
+ *     all windows at once: d = a - b, max = b + reluM(d) (one reluM call per
+ *     level, on its slice of the masks); an odd last candidate goes up
+ *     unchanged. ceil(log2(kh kw)) comparison levels.
+ *  3. The single candidate left is the window's maximum.
+ *
+ * Ties: a - b = 0 gives DReLU = 1 and max = b + 0 = b, the same value as the
+ * semi-honest tree's (which selects its second operand on a tie).
+ *
+ * Range: ell is the width of the comparisons of differences; inputs must
+ * satisfy |x| < 2^(ell-2), so that every difference, also with the padding
+ * constant, is below 2^(ell-1) in magnitude (ell <= 64 = k: compare.ts).
+ *
+ * Cost (maxPoolCostM): the masks, compareMaskCostM(m Q, ell) with Q the
+ * comparisons per window (kh kw - 1), then per level with q pairs per window
+ * reluOnlineCostM(m q, ell), for m = outH outW c windows; all add up.
+ */
+import type { Cost } from '../primitives/cost.js';
+import { addCost } from '../primitives/cost.js';
+import { assert } from '../errors.js';
+import { window2d, type Window2D } from '../layers/geometry.js';
+import type { Padding } from '../ir.js';
+import { alloc128, fromBigints } from './ring128.js';
+import { addM, macPublic, subM, type MShare } from './rep.js';
+import { gatherM } from './bit-ops.js';
+import { concatM } from './mvec.js';
+import { compareMaskCostM, compareMaskM, MAX_COMPARE_BITS, reluM, reluOnlineCostM, sliceMask } from './compare.js';
+import type { MalSession } from './session.js';
+
+export interface PoolInput { readonly h: number; readonly w: number; readonly c: number }
+export interface PoolWindow { readonly kh: number; readonly kw: number; readonly sh: number; readonly sw: number; readonly padding?: Padding }
+
+/** Pairs per window at each level of the tree over n candidates. */
+function levels(n: number): number[] {
+  const qs: number[] = [];
+  for (let c = n; c > 1; c = Math.ceil(c / 2)) qs.push(Math.floor(c / 2));
+  return qs;
+}
+
+function geometry(shape: PoolInput, pool: PoolWindow): Window2D {
+  for (const [k, v] of Object.entries({ ...shape, kh: pool.kh, kw: pool.kw, sh: pool.sh, sw: pool.sw })) {
+    assert(Number.isInteger(v) && v >= 1, 'E_BAD_ARGUMENT', `malicious.maxPool: ${k} must be a positive integer, got ${v}`);
+  }
+  const padding = pool.padding ?? 'valid';
+  assert(padding === 'valid' || padding === 'same', 'E_BAD_ARGUMENT', `malicious.maxPool: padding must be 'valid' or 'same', got '${String(padding)}'`);
+  return window2d(shape.h, shape.w, [pool.kh, pool.kw], [pool.sh, pool.sw], padding);
+}
+
+/** Declared cost of maxPoolM. */
+export function maxPoolCostM(shape: PoolInput, pool: PoolWindow, ell: number): Cost {
+  const g = geometry(shape, pool);
+  const m = g.outH * g.outW * shape.c, qs = levels(pool.kh * pool.kw);
+  if (qs.length === 0) return { rounds: 0, bytes: 0 };
+  return addCost(compareMaskCostM(m * qs.reduce((t, q) => t + q, 0), ell), ...qs.map((q) => reluOnlineCostM(m * q, ell)));
+}
+
+/** Step 1: the index of every candidate (row-major [m x kh kw]), -1 for a padded position. */
+function windowIndex(shape: PoolInput, pool: PoolWindow, g: Window2D): Int32Array {
+  const { w, c } = shape, n = pool.kh * pool.kw;
+  const idx = new Int32Array(g.outH * g.outW * c * n);
+  let o = 0;
+  for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) for (let ch = 0; ch < c; ch++) {
+    for (let dy = 0; dy < pool.kh; dy++) for (let dx = 0; dx < pool.kw; dx++) {
+      const y = oy * pool.sh + dy - g.padTop, x = ox * pool.sw + dx - g.padLeft;
+      idx[o++] = y < 0 || y >= shape.h || x < 0 || x >= w ? -1 : (y * w + x) * c + ch;
+    }
+  }
+  return idx;
+}
+
+/** The public constant v as a one-element MACed sharing (local; every party knows v from the protocol). */
+function constantM(s: MalSession, v: bigint): MShare {
+  const cv = fromBigints([v]), zero = alloc128(1);
+  return { n: 1, x: { a: s.party === 0 ? cv : zero, b: s.party === 2 ? cv.slice() as typeof cv : zero.slice() as typeof cv }, m: macPublic(s.alpha, cv, s.ctx.kernels) };
+}
+
+/**
+ * The maximum of every pooling window of one NHWC image (h, w, c) of MACed
+ * values with |x| < 2^(ell-2). Output NHWC (outH, outW, c). Cost maxPoolCostM.
+ */
+export function maxPoolM(s: MalSession, x: MShare, shape: PoolInput, pool: PoolWindow, ell: number): Promise<MShare> {
+  return s.guard('mal.maxPool', async () => {
+    const g = geometry(shape, pool);
+    assert(x.n === shape.h * shape.w * shape.c, 'E_SHAPE', `malicious.maxPool: ${x.n} elements for a ${shape.h}x${shape.w}x${shape.c} image`, { party: s.party, step: 'mal.maxPool' });
+    assert(Number.isInteger(ell) && ell >= 3 && ell <= MAX_COMPARE_BITS, 'E_BAD_ARGUMENT', `malicious.maxPool: ell must be an integer in [3, ${MAX_COMPARE_BITS}], got ${ell}`, { party: s.party, step: 'mal.maxPool' });
+    const m = g.outH * g.outW * shape.c;
+    // Step 1: the candidates, padding = -2^(ell-2).
+    let cur = gatherM(x, windowIndex(shape, pool, g), constantM(s, -(1n << BigInt(ell - 2))));
+    // Step 2: the masks of every level's comparisons at once (input-independent), then the levels.
+    const qs = levels(pool.kh * pool.kw), total = m * qs.reduce((t, q) => t + q, 0);
+    const masks = total > 0 ? await compareMaskM(s, total, ell) : null;
+    let used = 0;
+    for (let cnt = pool.kh * pool.kw; cnt > 1;) {
+      const q = Math.floor(cnt / 2), next = q + (cnt % 2);
+      const ia = new Int32Array(m * q), ib = new Int32Array(m * q);
+      for (let r = 0; r < m; r++) for (let j = 0; j < q; j++) { ia[r * q + j] = r * cnt + 2 * j; ib[r * q + j] = r * cnt + 2 * j + 1; }
+      const a = gatherM(cur, ia), b = gatherM(cur, ib);
+      const best = addM(b, await reluM(s, subM(a, b), ell, sliceMask(masks!, used, used + m * q)));
+      used += m * q;
+      if (cnt % 2 === 0) cur = best;
+      else {
+        // Window r's candidates at the next level: its q maxima, then its odd last candidate.
+        const keep = new Int32Array(m * next);
+        for (let r = 0; r < m; r++) {
+          for (let j = 0; j < q; j++) keep[r * next + j] = r * q + j;
+          keep[r * next + q] = best.n + r * cnt + cnt - 1;
+        }
+        cur = gatherM(concatM([best, cur]), keep);
+      }
+      cnt = next;
+    }
+    // Step 3.
+    return cur;
+  });
+}

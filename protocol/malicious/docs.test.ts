@@ -12,6 +12,8 @@ import { truncCostM, truncMaskCostM, truncOnlineCostM } from './trunc.js';
 import { bitLtCostM } from './bit-lt.js';
 import { compareMaskCostM, dreluCostM, msbCostM, reluCostM } from './compare.js';
 import { maxPoolCostM } from './maxpool.js';
+import { prepareWeightsCost } from './weights.js';
+import { inputMaskCost, outputToClientCost } from './client-io.js';
 
 const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['session set-up (coin commitments)', () => setupCost()],
@@ -36,6 +38,9 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['ReLU, ell = 32 (`reluM`)', (n) => reluCostM(n, 32)],
   ['ReLU, ell = 64 (`reluM`)', (n) => reluCostM(n, 64)],
   ['MaxPool 2x2 stride 2, ell = 32 (`maxPoolM`, n windows)', (n) => maxPoolCostM({ h: 2, w: 2 * n, c: 1 }, { kh: 2, kw: 2, sh: 2, sw: 2 }, 32)],
+  ['weights at set-up: copy check and MACs (`prepareWeights`, n weight elements)', prepareWeightsCost],
+  ["client's input: the mask (`inputMask`; r's shares to the client and d from it are not party traffic)", inputMaskCost],
+  ['output to the client (`outputToClient`: the MAC check; the shares to the client are not party traffic)', () => outputToClientCost()],
 ];
 
 /** "96 n + 32", "96 n", "912" at n. */

@@ -58,6 +58,28 @@ function layoutModel(): ModelIR<FloatTensor> {
   return { formatVersion: IR_FORMAT_VERSION, inputShape: [3, 4, 2], nodes, output: 'fl', outputActivation: 'linear' };
 }
 
+const argmax = (a: Float64Array): number => a.indexOf(Math.max(...a));
+
+function cnnModel(): ModelIR<FloatTensor> {
+  const g = seededPrg(5);
+  const t = (shape: number[], a = 0.3): FloatTensor => ({ shape, data: uniform(g, sizeOf(shape), a) });
+  const nodes: LayerNode<FloatTensor>[] = [
+    { kind: 'rescaling', name: 'rs', inputs: ['input'], scale: 1 / 255, offset: -0.25 },
+    { kind: 'zero_padding2d', name: 'zp', inputs: ['rs'], padding: [[1, 0], [0, 2]] },
+    { kind: 'conv2d', name: 'c1', inputs: ['zp'], filters: 4, kernelSize: [3, 3], strides: [2, 2], padding: 'same', activation: 'relu', kernel: t([3, 3, 2, 4]), bias: t([4]) },
+    { kind: 'maxpool2d', name: 'mp1', inputs: ['c1'], poolSize: [2, 2], strides: [1, 1], padding: 'valid' },
+    { kind: 'conv2d', name: 'c2', inputs: ['mp1'], filters: 4, kernelSize: [1, 1], strides: [1, 1], padding: 'valid', activation: 'linear', kernel: t([1, 1, 4, 4]) },
+    { kind: 'add', name: 'res', inputs: ['mp1', 'c2'] },
+    { kind: 'maxpool2d', name: 'mp2', inputs: ['res'], poolSize: [2, 2], strides: [2, 2], padding: 'same' },
+    { kind: 'avgpool2d', name: 'ap', inputs: ['mp2'], poolSize: [2, 2], strides: [1, 1], padding: 'same' },
+    { kind: 'global_avgpool2d', name: 'gap', inputs: ['ap'] },
+    { kind: 'reshape', name: 'rsh', inputs: ['gap'], targetShape: [2, 2] },
+    { kind: 'flatten', name: 'fl', inputs: ['rsh'] },
+    { kind: 'dense', name: 'd', inputs: ['fl'], units: 3, activation: 'linear', kernel: t([4, 3]), bias: t([3]) },
+  ];
+  return { formatVersion: IR_FORMAT_VERSION, inputShape: [7, 9, 2], nodes, output: 'd', outputActivation: 'softmax' };
+}
+
 describe('malicious runner (protocol/malicious/runner.ts) against the float64 plaintext twin', () => {
   it('runs the local layers (rescaling offset, zero padding, add, subtract, reshape, flatten) exactly, batch 2, with edge inputs', async () => {
     const model = layoutModel();
@@ -71,7 +93,7 @@ describe('malicious runner (protocol/malicious/runner.ts) against the float64 pl
     expect(r.bytes).toBe(setupCost().bytes + prepareWeightsCost(0).bytes + inputCost(n).bytes + openLowCost(48 * N).bytes + macCheckCost().bytes);
   });
 
-  it('refuses, before any message, each layer it cannot run yet, naming the layer and "not yet in malicious mode"', async () => {
+  it('refuses, before any message, each layer it cannot run yet (here: with an empty primitives table), naming the layer and "not yet in malicious mode"', async () => {
     const none: MalPrimitives = {};
     const base = networkA();
     const cases: [ModelIR<unknown>, RegExp][] = [
@@ -103,6 +125,30 @@ describe('malicious runner (protocol/malicious/runner.ts) against the float64 pl
     expect(values(r)).toEqual(['E_UNSUPPORTED_LAYER after 0 bytes', 'E_UNSUPPORTED_LAYER after 0 bytes', 'E_UNSUPPORTED_LAYER after 0 bytes']);
     expect(weightCount(base)).toBe(784 * 128 + 128 + 128 * 128 + 128 + 128 * 10 + 10);
   });
+
+  it('Network A (784-128-128-10, ReLU) against the plaintext twin; the forward pass sends exactly malForwardCost', async () => {
+    const model = networkA();
+    const x = uniform(seededPrg(11), 784, 0.5).map((v) => v + 0.5);
+    const { got, want, r } = await malVsPlain(model, 1, x);
+    const scale = Math.max(...Array.from(want, Math.abs));
+    expect(maxAbsErr(got, want) / scale).toBeLessThan(1e-3);
+    expect(argmax(got)).toBe(argmax(want));
+    const fwd = malForwardCost(model, 1, F);
+    expect(r.bytes).toBe(setupCost().bytes + prepareWeightsCost(weightCount(model)).bytes + inputCost(784).bytes + fwd.bytes + openLowCost(10).bytes + macCheckCost().bytes);
+    expect(r.rounds).toBe(setupCost().rounds + prepareWeightsCost(weightCount(model)).rounds + inputCost(784).rounds + fwd.rounds + openLowCost(10).rounds + macCheckCost().rounds);
+  }, 120_000);
+
+  it('a small CNN with every layer kind the runner has (rescaling /255, zero padding, conv same / valid with strides and ReLU, MaxPool valid and same, Add, AvgPool same, GAP, Reshape, Flatten, Dense), batch 2', async () => {
+    const model = cnnModel();
+    const N = 2;
+    const x = uniform(seededPrg(12), N * sizeOf(model.inputShape), 127.5).map((v) => v + 127.5);
+    const { got, want, r } = await malVsPlain(model, N, x);
+    const scale = Math.max(...Array.from(want, Math.abs));
+    expect(maxAbsErr(got, want) / scale).toBeLessThan(2e-3);
+    const fwd = malForwardCost(model, N, F);
+    const n = N * sizeOf(model.inputShape), out = N * 3;
+    expect(r.bytes).toBe(setupCost().bytes + prepareWeightsCost(weightCount(model)).bytes + inputCost(n).bytes + fwd.bytes + openLowCost(out).bytes + macCheckCost().bytes);
+  }, 120_000);
 
   it('declares the cost of a run without products (malForwardCost is zero) and refuses the cost of a model it cannot run', () => {
     expect(malForwardCost(layoutModel(), 2, F)).toEqual({ rounds: 0, bytes: 0 });

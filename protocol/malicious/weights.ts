@@ -11,7 +11,10 @@
  *  2. Load (`checkWeightCopies`): every share is held by two parties; P_i
  *     sends H(w_{i+1}) (its second share) to P_{i+1}, which holds it as its
  *     first and compares. A mismatch (a bundle altered or from another
- *     import at one holder) is E_INTEGRITY before any run uses the weights.
+ *     import at one holder) is E_INTEGRITY at the two parties whose copies
+ *     differ, before any run uses the weights; the third party (whose own
+ *     copies agree with its neighbours') gets their abort notice at its next
+ *     receive from them (prepareWeights: in the same step).
  *  3. Session set-up (`macWeights`): the weights' MACs [alpha w] with the
  *     session's key, by one macOf over every weight (product.ts; Dalskov,
  *     Escudero, Keller 2020 Pi_Mult with the key as one operand). The MACs

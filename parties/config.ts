@@ -14,7 +14,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs as parseCliArgs } from 'node:util';
 import { MpcError } from '../protocol/errors.js';
-import { SECURITY_MODES, type SecurityMode } from '../protocol/api-contract.js';
 import type { Budget, Enforcement } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { DEFAULT_PLAN_AHEAD_MS } from './batcher.js';
@@ -135,18 +134,7 @@ export interface CommonSettings {
    * parties must agree (the plan carries it).
    */
   compareRadix: 2 | 4;
-  /**
-   * The adversary the protocol is secure against: 'semi-honest' (default,
-   * SecureNN) or 'malicious' (security with abort against one actively
-   * corrupted party, docs/MALICIOUS.md). The three parties must agree (the
-   * links are refused with E_SETTINGS_MISMATCH otherwise); announced in
-   * /v1/model. A model whose manifest requires malicious security is refused
-   * by a semi-honest party. The party servers do not run the malicious
-   * protocol yet: a party configured 'malicious' loads, links and announces
-   * it, and refuses every session with E_SECURITY_MODE (never a semi-honest
-   * run in its place).
-   */
-  security: SecurityMode;
+  /** Protocol security, 'semi-honest' (default) or 'malicious': docs/MALICIOUS.md, parties/README.md; the three parties must agree. */ security: 'semi-honest' | 'malicious';
   /**
    * Keep the masks of the model's weights across runs (parties/weight-masks.ts):
    * after one build run, a Beaver product with the weights opens only the
@@ -238,8 +226,7 @@ export const DEFAULTS: CommonSettings = {
   logLevel: 'info',
   kernels: 'auto',
   compareBits: 32,
-  compareRadix: 4,
-  security: 'semi-honest',
+  compareRadix: 4, security: 'semi-honest',
   keepWeightMasks: true,
   preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 },
   warmup: { ...DEFAULT_WARMUP },
@@ -338,7 +325,6 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   const self = dep.parties[party];
   if (c.compareBits !== 32 && c.compareBits !== 64) bad('compareBits must be 32 or 64');
   if (c.compareRadix !== 2 && c.compareRadix !== 4) bad('compareRadix must be 2 or 4');
-  if (!SECURITY_MODES.includes(c.security)) bad("security must be 'semi-honest' or 'malicious'");
   if (typeof c.keepWeightMasks !== 'boolean') bad('keepWeightMasks must be true or false');
   if (typeof c.preprocess.enabled !== 'boolean') bad('preprocess.enabled must be true or false');
   int(c.preprocess.maxBytes, 'preprocess.maxBytes', 0, 2 ** 40);

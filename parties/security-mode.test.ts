@@ -84,7 +84,7 @@ describe('config security at the party servers', () => {
     const dep: DeploymentConfig = { tokens: ['security-mode-token-0123456789'], insecureLocal: true, parties: ([0, 1, 2] as PartyId[]).map(() => ({ http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, model: { devFile: 'unused' } })) as DeploymentConfig['parties'] };
     expect(resolveConfig(dep, 0, process.cwd()).security).toBe('semi-honest');
     expect(resolveConfig({ ...dep, security: 'malicious' }, 0, process.cwd()).security).toBe('malicious');
-    expect(() => resolveConfig({ ...dep, security: 'byzantine' as 'malicious' }, 0, process.cwd())).toThrow(/security must be 'semi-honest' or 'malicious'/);
-    expect(() => resolveConfig({ ...dep, security: 1 as unknown as 'malicious' }, 0, process.cwd())).toThrow(/security must be string/);
+    expect(() => resolveConfig({ ...dep, security: 'byzantine' as 'malicious' }, 0, process.cwd())).toThrow(/config: security must be equal to one of the allowed values/);
+    expect(() => resolveConfig({ ...dep, security: 1 as unknown as 'malicious' }, 0, process.cwd())).toThrow(/config: security must be equal to one of the allowed values/);
   });
 });

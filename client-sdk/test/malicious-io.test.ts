@@ -15,6 +15,12 @@ import { scalar128 } from '../../protocol/malicious/ring128.js';
 import { clientIoBytes, inputFromClient, inputMask, inputMaskCost, outputToClient, outputToClientCost } from '../../protocol/malicious/client-io.js';
 import { setupCost, type MalSession } from '../../protocol/malicious/session.js';
 import { maskedInput, reconstructOutput } from '../src/malicious-io.js';
+import { goodnessOfFitZ, twoSampleChiSquareZ } from '../../protocol/privacy/stats.js';
+import { inputM } from '../../protocol/malicious/input.js';
+import { mulM } from '../../protocol/malicious/product.js';
+import { macCheck } from '../../protocol/malicious/mac-check.js';
+import { repMessage } from '../../protocol/malicious/client-io.js';
+import { add128, alloc128, fromBytes128, liftSigned, type Vec128 } from '../../protocol/malicious/ring128.js';
 
 type Three = [Uint8Array, Uint8Array, Uint8Array];
 
@@ -107,4 +113,53 @@ describe('malicious mode, the client: masked input and checked output (client-io
       await expect(result).rejects.toMatchObject({ code: 'E_INTEGRITY' });
     }
   });
+});
+
+/**
+ * The client's view (docs/MALICIOUS.md "The client"): the mask shares are
+ * uniform, and the output it reconstructs reveals y mod 2^64 and nothing of
+ * the high 64 bits, which after a product depend on more than the output
+ * (here y = −2^63 x for even x: y mod 2^64 = 0, the high half −x/2). We compare
+ * the top two bits of each received 16-byte word and of the reconstructed
+ * high half across two inputs with the same output; a leaky variant that
+ * sends y's shares without the 2^64 rho mask shows the check has power.
+ */
+describe("malicious mode, the client's view", () => {
+  const RUNS = 120;
+  // Same y mod 2^64 (0), different high bits: y = x · (−2^63) (2^63 lifted as a signed value) with x = 0, or x = 2, 4, 6, 8 (high half −1 .. −4).
+  const CASES = { A: BigUint64Array.from([0n, 0n, 0n, 0n]), B: BigUint64Array.from([2n, 4n, 6n, 8n]) };
+  const topBits = (h: number[], words: Uint32Array): void => { for (let w = 3; w < words.length; w += 4) h[words[w]! >>> 30]!++; };
+
+  async function view(x: BigUint64Array, leaky: boolean): Promise<{ mask: number[]; high: number[] }> {
+    const mask = [0, 0, 0, 0], high = [0, 0, 0, 0];
+    for (let run = 0; run < RUNS; run++) {
+      const r = await runMal3(async (s: MalSession) => {
+        const { forClient } = await inputMask(s, 4);
+        const xs = await inputM(s, 0, s.party === 0 ? liftSigned(x) : null, 4);
+        const two63 = await inputM(s, 1, s.party === 1 ? liftSigned(BigUint64Array.from([1n << 63n, 1n << 63n, 1n << 63n, 1n << 63n])) : null, 4);
+        const y = await mulM(s, xs, two63);
+        if (leaky) { await macCheck(s); return { forClient, out: repMessage(y.x) }; }
+        return { forClient, out: await outputToClient(s, y) };
+      });
+      const v = values(r);
+      v.forEach((p) => topBits(mask, new Uint32Array(p.forClient.slice().buffer)));
+      expect(Array.from(reconstructOutput(v.map((p) => p.out) as Three, 4))).toEqual([0n, 0n, 0n, 0n]);
+      const parts = v.map((p) => fromBytes128(p.out.subarray(0, 64)));
+      const z = add128(add128(parts[0]!, parts[1]!, alloc128(4)), parts[2]!, alloc128(4)) as Vec128;
+      topBits(high, z);
+    }
+    return { mask, high };
+  }
+
+  it('mask shares are uniform; the high half of the reconstructed output does not depend on y beyond y mod 2^64', async () => {
+    const a = await view(CASES.A, false), b = await view(CASES.B, false);
+    expect(goodnessOfFitZ(a.mask, [0.25, 0.25, 0.25, 0.25])).toBeLessThan(5);
+    expect(twoSampleChiSquareZ(a.high, b.high)).toBeLessThan(5);
+    expect(goodnessOfFitZ(b.high, [0.25, 0.25, 0.25, 0.25])).toBeLessThan(5);
+  }, 60_000);
+
+  it('the check has power: without the 2^64 rho mask the high half gives the inputs away', async () => {
+    const a = await view(CASES.A, true), b = await view(CASES.B, true);
+    expect(twoSampleChiSquareZ(a.high, b.high)).toBeGreaterThan(10); // fully separated histograms (one degree of freedom): z about 19
+  }, 60_000);
 });

@@ -22,6 +22,7 @@ import { errFields, sessionTag, silentLogger, type Logger } from './log.js';
 import type { LinkSettings } from './link-hello.js';
 import { PeerMesh } from './mesh.js';
 import { partyMetrics, type PartyMetrics } from './metrics.js';
+import { checkMaliciousModel } from '../protocol/malicious/runner.js';
 import { checkModelSecurity, checkModelSettings, loadPartyModel, type LoadedModel } from './model-source.js';
 import { asMpcError, type PartyCore, type PartyOptions, type RunRecord } from './party-core.js';
 import { PrepDriver } from './prep-driver.js';
@@ -121,6 +122,8 @@ export class Party implements PartyCore {
       checkModelSettings(m, this.opts.compareBits ?? 32, this.party);
       const security = this.opts.security ?? 'semi-honest';
       checkModelSecurity(m, security, this.party);
+      // Malicious mode: a layer the malicious runner cannot run yet is refused at load, naming it (E_UNSUPPORTED_LAYER).
+      if (security === 'malicious') for (const t of m.teachers ?? [m.model]) checkMaliciousModel(t, m.info.fracBits);
       // Announced in /v1/model and every session answer (the SDK checks the three agree).
       this.model = { ...m, info: { ...m.info, security } };
       this.log.info({ modelHash: m.info.modelHash, ...(m.teachers ? { teachers: m.teachers.length } : {}), inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, truncation: m.truncation, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');

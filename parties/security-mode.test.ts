@@ -45,6 +45,24 @@ describe('config security at the party servers', () => {
     expect((await t.servers[0].app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}`, headers: auth })).statusCode).toBe(404);
   });
 
+  it("a party configured 'malicious' refuses at load a model with a layer the malicious runner cannot run yet, naming it", async () => {
+    const model = tiny();
+    model.nodes.push({ kind: 'activation', name: 'sig', inputs: ['d'], activation: 'sigmoid' });
+    model.output = 'sig';
+    const certs = testCerts();
+    const dep: DeploymentConfig = {
+      tokens: ['security-mode-token-0123456789'], logLevel: 'silent', security: 'malicious',
+      parties: ([0, 1, 2] as PartyId[]).map((p) => ({
+        http: { host: '127.0.0.1', port: 0 }, ...(p < 2 ? { grpc: { host: '127.0.0.1', port: 0 } } : {}),
+        tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key }, model: { devFile: 'unused' },
+      })) as DeploymentConfig['parties'],
+    };
+    const srv = createPartyServer(resolveConfig(dep, 1, process.cwd()), { model: { kind: 'memory', bundle: shareBundles(model, 13)[1] }, logger: false });
+    opened.push(srv);
+    expect(await srv.start()).toEqual({ grpcPort: null });
+    expect(srv.party.modelError).toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringContaining("layer 'sig' (activation): the 'sigmoid' activation is not yet in malicious mode") });
+  });
+
   it("semi-honest parties (the default) announce 'semi-honest'", async () => {
     const t = await partyTrio({ plain: tiny(), fracBits: 13 });
     opened.push(t);

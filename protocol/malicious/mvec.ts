@@ -1,10 +1,11 @@
 /**
  * Shape helpers for MACed vectors (local, no communication): slicing a
  * block of elements out of an MShare and concatenating MShares, so that
- * several vectors can share one message (one product, one opening).
+ * several vectors can share one message (one product, one opening); and
+ * multiplication by a public power of 2 as a shift.
  */
 import { assert } from '../errors.js';
-import { alloc128, type Vec128 } from './ring128.js';
+import { alloc128, len128, type Vec128 } from './ring128.js';
 import type { MShare, Rep } from './rep.js';
 
 const sliceRep = (r: Rep, from: number, to: number): Rep => ({
@@ -34,3 +35,38 @@ export function concatM(xs: MShare[]): MShare {
 
 /** Concatenate plain replicated sharings (no MAC). */
 export const concatReps = concatRep;
+
+/** out = v << j mod 2^128 (0 <= j < 128). */
+export function shl128(v: Vec128, j: number): Vec128 {
+  const out = alloc128(len128(v));
+  const q = j >>> 5, r = j & 31;
+  for (let e = 0; e < v.length; e += 4) {
+    for (let w = 3; w >= q; w--) {
+      const lo = v[e + w - q]!;
+      const below = r === 0 || w - q - 1 < 0 ? 0 : v[e + w - q - 1]! >>> (32 - r);
+      out[e + w] = ((lo << r) | below) >>> 0;
+    }
+  }
+  return out;
+}
+
+const shlRep = (x: Rep, j: number): Rep => ({ a: shl128(x.a, j), b: shl128(x.b, j) });
+/** [x << j] = [2^j x] (value and MAC shares), local: multiplication by a public power of 2 without a product. */
+export const shlM = (x: MShare, j: number): MShare => ({ n: x.n, x: shlRep(x.x, j), m: shlRep(x.m, j) });
+
+
+/** acc += v << j mod 2^128, elementwise, in place (no temporary vector). */
+export function addShl128Into(acc: Vec128, v: Vec128, j: number): Vec128 {
+  const q = j >>> 5, r = j & 31;
+  for (let e = 0; e < v.length; e += 4) {
+    let carry = 0;
+    for (let w = 0; w < 4; w++) {
+      const lo = w - q >= 0 ? v[e + w - q]! : 0;
+      const below = r === 0 || w - q - 1 < 0 ? 0 : v[e + w - q - 1]! >>> (32 - r);
+      const t = acc[e + w]! + (((lo << r) | below) >>> 0) + carry;
+      acc[e + w] = t;
+      carry = t > 0xffffffff ? 1 : 0;
+    }
+  }
+  return acc;
+}

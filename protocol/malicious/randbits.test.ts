@@ -9,7 +9,7 @@ import { pairBits, randBitsCost, randBitsM, xorPairBits } from './randbits.js';
 
 const codes = (r: MalRun<unknown>): string[] => r.outcomes.map((o) => (o.status === 'fulfilled' ? 'output' : isMpcError(o.reason) ? o.reason.code : String(o.reason)));
 
-describe('randBitsM (XOR of three pair-PRG bits, MACed): random bits of the malicious mode', () => {
+describe('randBitsM (parity of three pair-PRG bits, MACed): random bits of the malicious mode', () => {
   it('gives n values each exactly 0 or 1 (the low 64 bits), the same at the three parties, about half ones; the MAC check passes', async () => {
     const n = 4000;
     const r = await runMal3(async (s) => {
@@ -35,13 +35,13 @@ describe('randBitsM (XOR of three pair-PRG bits, MACed): random bits of the mali
     const n = 256;
     const r = await runMal3(async (s) => {
       const t = pairBits(s.ctx, n);
-      const b = await xorPairBits(s, t, n);
+      const b = await xorPairBits(s, t);
       const c = await randBitsM(s, n);
       const out = [Array.from(await openLow(s, b)), Array.from(await openLow(s, c))];
       await macCheck(s);
-      // What this party knows: its two shares, each nonzero in one block only (t_i in block i, t_{i+1} in block i+1).
-      const known = (v: Uint32Array, j: number) => Array.from({ length: n }, (_, e) => BigInt(v[4 * (j * n + e)]!));
-      return { out, mine: known(t.a, s.party), theirs: known(t.b, (s.party + 1) % 3) };
+      // What this party knows: its two shares t_i (a) and t_{i+1} (b), one bit per element.
+      const known = (v: Uint32Array) => Array.from({ length: n }, (_, e) => BigInt(v[4 * e]!));
+      return { out, mine: known(t.a), theirs: known(t.b) };
     });
     const vs = values(r);
     const [b, c] = vs[0].out;
@@ -64,12 +64,11 @@ describe('randBitsM (XOR of three pair-PRG bits, MACed): random bits of the mali
         const r = await runMal3(async (s) => {
           const t = pairBits(s.ctx, n);
           if (s.party === cheater) {
-            // Element 3 of the block this copy is nonzero in: t_i (a) or t_{i+1} (b); -1 means 2^64 + 1 (a bit mod 2^64, not mod 2^128: also a deviation).
-            const block = copy === 'a' ? s.party : (s.party + 1) % 3, w = 4 * (block * n + 3);
-            if (value === 2) t[copy][w] = 2;
-            else { t[copy][w] = 1; t[copy][w + 2] = 1; }
+            // Element 3 of its copy of t_i (a) or t_{i+1} (b); -1 means 2^64 + 1 (a bit mod 2^64, not mod 2^128: also a deviation).
+            if (value === 2) t[copy][12] = 2;
+            else { t[copy][12] = 1; t[copy][14] = 1; }
           }
-          const out = await openLow(s, await xorPairBits(s, t, n));
+          const out = await openLow(s, await xorPairBits(s, t));
           await macCheck(s);
           return Array.from(out);
         });
@@ -90,7 +89,7 @@ describe('randBitsM (XOR of three pair-PRG bits, MACed): random bits of the mali
       expect({ rounds: r.rounds - setupCost().rounds, bytes: r.bytes - setupCost().bytes }, `n = ${n}`).toEqual(randBitsCost(n));
       expect(r.transports.reduce((t, x) => t + (x.steps.get('mal.randBits')?.bytesSent ?? 0), 0)).toBe(randBitsCost(n).bytes);
     }
-    expect(randBitsCost(10)).toEqual({ rounds: 3, bytes: 3360 });
+    expect(randBitsCost(10)).toEqual({ rounds: 3, bytes: 2400 });
   });
 
   it('refuses a bad count with E_SHAPE at every party before any protocol message, and the session refuses later operations', async () => {

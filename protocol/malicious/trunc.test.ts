@@ -8,7 +8,7 @@ import { fromBigints, toBigints } from './ring128.js';
 import { addPublicM, reconstructRep, type MShare } from './rep.js';
 import { setupCost, type MalSession } from './session.js';
 import { mulM } from './product.js';
-import { openCost } from './open.js';
+import { openCost, openLow } from './open.js';
 import { inputM, publicM } from './input.js';
 import { macCheck } from './mac-check.js';
 import { TRUNC_ELL, truncCostM, truncM, truncMaskCostM, truncMaskM, truncOnlineCostM } from './trunc.js';
@@ -132,6 +132,33 @@ describe('truncM (TruncPr over Z_2^k with the mask\'s top bit): x / 2^f within o
     }
   });
 
+  it('a cheater that computes with a wrong share of x or of its mask (one copy changed in a low bit) makes both honest parties abort, unless the change had no effect', async () => {
+    const xs = [100n, -7n, 0n];
+    for (const what of ['x', 'r', 'rShift', 'top'] as const) {
+      let aborts = 0;
+      for (const cheater of [0, 1, 2] as PartyId[]) {
+        const r = await runMal3(async (s) => {
+          const mask = await truncMaskM(s, 3, 4, 12);
+          const x = await inputM(s, 0, own(s, 0, xs), 3);
+          if (s.party === cheater) for (const w of [0, 4, 8]) (what === 'x' ? x : mask[what]).x.a[w]! ^= 1; // every element of its share x_i, low bit
+          const out = await openLow(s, await truncM(s, x, 4, 12, mask));
+          await macCheck(s);
+          return Array.from(out);
+        });
+        const c = codes(r), honest = ([0, 1, 2] as PartyId[]).filter((q) => q !== cheater);
+        if (c[honest[0]!] === 'output' && c[honest[1]!] === 'output') {
+          // Possible only where the change is multiplied by a public 0: the top bit where c's bit m - 1 is 1 (w = b_{m-1}(1 - c_{m-1})).
+          expect(what, `P${cheater} changes its ${what}`).toBe('top');
+          for (const o of honest) { const v = r.outcomes[o]; if (v.status === 'fulfilled') v.value.forEach((z, i) => { const d = BigInt.asIntN(64, z) - (xs[i]! >> 4n); expect(d === 0n || d === 1n).toBe(true); }); }
+        } else {
+          aborts++;
+          for (const p of honest) expect(c[p], `P${cheater} changes its ${what}: P${p}`).toBe('E_INTEGRITY');
+        }
+      }
+      expect(aborts, what).toBeGreaterThan(0);
+    }
+  });
+
   it('declared costs (rounds, bytes) match the in-memory transport\'s counters', async () => {
     const alone = async (fn: (s: MalSession) => Promise<unknown>): Promise<Cost> => {
       const r = await runMal3(fn);
@@ -143,7 +170,7 @@ describe('truncM (TruncPr over Z_2^k with the mask\'s top bit): x / 2^f within o
       expect(await alone((s) => truncM(s, publicM(s, fromBigints(x)), f, ell)), `${n}, ${f}, ${ell}`).toEqual(truncCostM(n, f, ell));
       expect(await alone((s) => truncMaskM(s, n, f, ell))).toEqual(truncMaskCostM(n, f, ell));
     }
-    expect(truncCostM(1, 16)).toEqual({ rounds: 4, bytes: 336 * 49 + 48 + openCost(1).bytes });
+    expect(truncCostM(1, 16)).toEqual({ rounds: 4, bytes: 240 * 49 + 48 + openCost(1).bytes });
     expect(truncOnlineCostM(7)).toEqual(openCost(7));
   });
 

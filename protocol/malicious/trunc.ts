@@ -4,7 +4,9 @@
  * whose wrap-around is handled exactly with the mask's top bit (Escudero,
  * Ghosh, Keller, Rachuri, Scholl, CRYPTO 2020, probabilistic truncation over
  * Z_2^k; Dalskov, Escudero, Keller, PoPETs 2020, for its use in quantized
- * networks), on MACed replicated shares over Z_2^128.
+ * networks; the same identity as MP-SPDZ's TruncPrRing, which shifts the
+ * value to the top of its ring where we work at m bits), on MACed replicated
+ * shares over Z_2^128.
  *
  * Input: [x] with |x| < 2^(ell-1) as a signed value mod 2^k (k = 64: only the
  * low 64 bits are guaranteed by the MAC check; the high 64 may carry an
@@ -46,18 +48,19 @@
  * difference of inputs): truncM marks it used and refuses it again.
  *
  * Cost: mask 3 rounds, randBitsCost(m n) + macOfCost(n) (R's MAC rides in
- * the bits' macOf): 336 m n + 48 n bytes; online 1 round, openCost(n):
- * 48 n + 96 bytes. With ell = 48 (TRUNC_ELL): 16,512 n + 48 n mask bytes.
+ * the bits' macOf): 240 m n + 48 n bytes; online 1 round, openCost(n):
+ * 48 n + 96 bytes. With ell = 48 (TRUNC_ELL): 11,808 n mask bytes (11,760 n
+ * for the 49 n bits, 48 n for R's MAC).
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert, MpcError } from '../errors.js';
 import { alloc128, len128, scalar128, sub128, type Vec128 } from './ring128.js';
-import { addM, addPublicM, mulPublicM, randomRep, subM, type MShare, type Rep } from './rep.js';
+import { addM, addPublicM, randomRep, subM, type MShare } from './rep.js';
 import { macOfBody, macOfCost } from './product.js';
 import { openBody, openCost } from './open.js';
-import { pairBits, randBitsCost, xorMaccedPairBits } from './randbits.js';
-import { concatReps, sliceM } from './mvec.js';
+import { pairBits, parityM, randBitsCost } from './randbits.js';
+import { addShl128Into, concatReps, shlM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 
 /**
@@ -101,28 +104,14 @@ function checkParams(s: MalSession, step: string, n: number, f: number, ell: num
   assert(Number.isInteger(f) && f >= 1 && f <= ell - 1, 'E_BAD_ARGUMENT', `malicious.trunc: f must be an integer in [1, ell - 1] = [1, ${ell - 1}], got ${f}`, ctx);
 }
 
-/** out = v << j mod 2^128 (0 <= j < 128). */
-function shl128(v: Vec128, j: number): Vec128 {
-  const out = alloc128(len128(v));
-  const q = j >>> 5, r = j & 31;
-  for (let e = 0; e < v.length; e += 4) {
-    for (let w = 3; w >= q; w--) {
-      const lo = v[e + w - q]!;
-      const below = r === 0 || w - q - 1 < 0 ? 0 : v[e + w - q - 1]! >>> (32 - r);
-      out[e + w] = ((lo << r) | below) >>> 0;
-    }
-  }
-  return out;
-}
-
-const shlRep = (x: Rep, j: number): Rep => ({ a: shl128(x.a, j), b: shl128(x.b, j) });
-const shlM = (x: MShare, j: number): MShare => ({ n: x.n, x: shlRep(x.x, j), m: shlRep(x.m, j) });
-
-/** sum_{i in [from, to)} 2^(i - from) [bits block i] (block i = elements i n .. i n + n), local. */
+/** sum_{i in [from, to)} 2^(i - from) [bits block i] (block i = elements i n .. i n + n), local (accumulated in place). */
 function weighted(bits: MShare, n: number, from: number, to: number): MShare {
-  let acc = sliceM(bits, from * n, (from + 1) * n);
-  for (let i = from + 1; i < to; i++) acc = addM(acc, shlM(sliceM(bits, i * n, (i + 1) * n), i - from));
-  return acc;
+  const sum = (v: Vec128): Vec128 => {
+    const acc = v.slice(4 * from * n, 4 * (from + 1) * n) as Vec128;
+    for (let i = from + 1; i < to; i++) addShl128Into(acc, v.subarray(4 * i * n, 4 * (i + 1) * n) as Vec128, i - from);
+    return acc;
+  };
+  return { n, x: { a: sum(bits.x.a), b: sum(bits.x.b) }, m: { a: sum(bits.m.a), b: sum(bits.m.b) } };
 }
 
 /** The body of truncMaskM, without its own step. */
@@ -132,8 +121,8 @@ async function maskBody(s: MalSession, n: number, f: number, ell: number): Promi
   const t = pairBits(s.ctx, nb);
   const R = randomRep(s.ctx, n);
   const macced = await macOfBody(s, concatReps([t, R]));
-  const bits = await xorMaccedPairBits(s, sliceM(macced, 0, 3 * nb), nb); // bit i of element e at i n + e
-  const Rm = sliceM(macced, 3 * nb, 3 * nb + n);
+  const bits = await parityM(s, sliceM(macced, 0, nb)); // bit i of element e at i n + e
+  const Rm = sliceM(macced, nb, nb + n);
   const r = addM(weighted(bits, n, 0, m), shlM(Rm, m));
   return { n, f, ell, r, rShift: weighted(bits, n, f, m), top: sliceM(bits, (m - 1) * n, m * n), used: false };
 }
@@ -211,7 +200,7 @@ export function truncM(s: MalSession, x: MShare, f: number, ell: number = TRUNC_
     const w = keepWhere(mk.top, notTop);
     // Step 4: z = c' - r' + 2^(m-f) w - 2^(ell-1-f).
     const pub = sub128(cShift, constant(n, 1n << BigInt(ell - 1 - f)), alloc128(n));
-    return addPublicM(s.party, s.alpha, subM(mulPublicM(w, scalar128(1n << BigInt(m - f))), mk.rShift), pub, s.ctx.kernels);
+    return addPublicM(s.party, s.alpha, subM(shlM(w, m - f), mk.rShift), pub, s.ctx.kernels);
   });
 }
 

@@ -44,9 +44,9 @@ function count(s: Stats, key: string, group: number, bucket: number, buckets: nu
 
 async function bitsRun(s: MalSession, leaky: boolean): Promise<{ b: MShare; t: Rep }> {
   const t = pairBits(s.ctx, N);
-  if (leaky && s.party === 1) s.send(0, 'leak', bytes128(t.b).slice(2 * N * 16)); // P1's t_2: with its own t_0, t_1, P0 knows b
+  if (leaky && s.party === 1) s.send(0, 'leak', bytes128(t.b).slice()); // P1's t_2: with its own t_0, t_1, P0 knows b
   if (leaky && s.party === 0) await s.recv(1, 'leak', N * 16);
-  const b = await xorPairBits(s, t, N);
+  const b = await xorPairBits(s, t);
   await macCheck(s);
   return { b, t };
 }
@@ -59,7 +59,7 @@ async function collectBits(leaky: boolean): Promise<Stats> {
     const b = reconstructRep([v[0].b.x, v[1].b.x, v[2].b.x]);
     for (const p of [0, 1, 2] as PartyId[]) {
       const { t } = v[p];
-      const own = (e: number) => (t.a[4 * (p * N + e)]! ^ t.b[4 * (((p + 1) % 3) * N + e)]!) & 1;
+      const own = (e: number) => (t.a[4 * e]! ^ t.b[4 * e]!) & 1;
       let i = 0;
       for (const tr of r.transports) {
         for (const m of tr.sent.filter((x) => x.to === p)) {

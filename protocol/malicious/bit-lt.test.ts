@@ -6,7 +6,9 @@ import { setupCost, type MalSession } from './session.js';
 import { inputM, publicM } from './input.js';
 import { openLow } from './open.js';
 import { macCheck } from './mac-check.js';
-import { bitLtCostM, bitLtLevels, bitLtM } from './bit-lt.js';
+import { bitLtCostM, bitLtLevels, bitLtM, bitLtPairs } from './bit-lt.js';
+import { mulM } from './product.js';
+import { concatM, sliceM } from './mvec.js';
 
 /** Random m-bit values (m <= 63) as bigints, with edges 0, 1, 2^m - 1, 2^(m-1). */
 function randomValues(n: number, m: number): bigint[] {
@@ -28,11 +30,13 @@ const asVec = (bits: Uint8Array): Vec128 => {
 };
 
 /** [c < r] with r's bits input by P1 (secret) and c public; opened (low 64 bits) after the MAC check. */
-async function compare(cs: bigint[], rs: bigint[], m: number): Promise<bigint[]> {
+async function compare(cs: bigint[], rs: bigint[], m: number, withPairs = false): Promise<bigint[]> {
   const n = cs.length;
   const r = await runMal3(async (s) => {
     const rb = await inputM(s, 1, s.party === 1 ? asVec(bitsOf(rs, m)) : null, n * m);
-    const lt = await bitLtM(s, bitsOf(cs, m), rb, m);
+    const q = bitLtPairs(m);
+    const pairs = withPairs ? await mulM(s, concatM(Array.from({ length: q }, (_, j) => sliceM(rb, (2 * j + 1) * n, (2 * j + 2) * n))), concatM(Array.from({ length: q }, (_, j) => sliceM(rb, 2 * j * n, (2 * j + 1) * n)))) : undefined;
+    const lt = await bitLtM(s, bitsOf(cs, m), rb, m, pairs);
     const out = await openLow(s, lt);
     await macCheck(s);
     return Array.from(out);
@@ -44,14 +48,16 @@ async function compare(cs: bigint[], rs: bigint[], m: number): Promise<bigint[]>
 }
 
 describe('bitLtM (Catrina-de Hoogh BitLT as a carry-lookahead tree over MACed bits) against a plaintext reference', () => {
-  it('m = 1, 2, 3, 5: every pair (c, r) of m-bit values', async () => {
-    for (const m of [1, 2, 3]) {
-      const all = Array.from({ length: 1 << m }, (_, v) => BigInt(v));
-      const cs = all.flatMap((c) => all.map(() => c)), rs = all.flatMap(() => all);
-      expect(await compare(cs, rs, m), `m = ${m}`).toEqual(cs.map((c, i) => (c < rs[i]! ? 1n : 0n)));
+  it('m = 1, 2, 3, 4: every pair (c, r) of m-bit values; m = 5 random; level 1 computed or from precomputed products', async () => {
+    for (const withPairs of [false, true]) {
+      for (const m of [1, 2, 3, 4]) {
+        const all = Array.from({ length: 1 << m }, (_, v) => BigInt(v));
+        const cs = all.flatMap((c) => all.map(() => c)), rs = all.flatMap(() => all);
+        expect(await compare(cs, rs, m, withPairs), `m = ${m}, level 1 precomputed: ${withPairs}`).toEqual(cs.map((c, i) => (c < rs[i]! ? 1n : 0n)));
+      }
+      const cs = randomValues(40, 5), rs = randomValues(40, 5);
+      expect(await compare(cs, rs, 5, withPairs)).toEqual(cs.map((c, i) => (c < rs[i]! ? 1n : 0n)));
     }
-    const cs = randomValues(40, 5), rs = randomValues(40, 5);
-    expect(await compare(cs, rs, 5)).toEqual(cs.map((c, i) => (c < rs[i]! ? 1n : 0n)));
   });
 
   it('m = 31 and 63: random values and edges (equal, 0, max, neighbours, top bit only)', async () => {
@@ -60,7 +66,7 @@ describe('bitLtM (Catrina-de Hoogh BitLT as a carry-lookahead tree over MACed bi
       const rnd = randomValues(12, m);
       const cs = [0n, 0n, max, max, 5n, top, top - 1n, top, 1n, max - 1n, ...rnd, ...rnd.slice(0, 4)];
       const rs = [0n, max, max, 0n, 5n, top - 1n, top, top, 0n, max, ...randomValues(12, m), ...rnd.slice(0, 4).map((v) => v ^ 1n)];
-      expect(await compare(cs, rs, m), `m = ${m}`).toEqual(cs.map((c, i) => (c < rs[i]! ? 1n : 0n)));
+      for (const withPairs of [false, true]) expect(await compare(cs, rs, m, withPairs), `m = ${m}, ${withPairs}`).toEqual(cs.map((c, i) => (c < rs[i]! ? 1n : 0n)));
     }
   });
 
@@ -74,6 +80,12 @@ describe('bitLtM (Catrina-de Hoogh BitLT as a carry-lookahead tree over MACed bi
       values(r);
       expect({ rounds: r.rounds - setupCost().rounds, bytes: r.bytes - setupCost().bytes }, `n = ${n}, m = ${m}`).toEqual(bitLtCostM(n, m));
       expect(bitLtCostM(n, m).rounds).toBe(Math.ceil(Math.log2(m)));
+      // With the level-1 products given: one level fewer.
+      const q = bitLtPairs(m);
+      const r2 = await runMal3(async (s: MalSession) => bitLtM(s, new Uint8Array(n * m), publicM(s, bits), m, q > 0 ? publicM(s, alloc128(q * n)) : undefined));
+      values(r2);
+      expect({ rounds: r2.rounds - setupCost().rounds, bytes: r2.bytes - setupCost().bytes }, `pairs, n = ${n}, m = ${m}`).toEqual(bitLtCostM(n, m, true));
+      expect(bitLtCostM(n, m, true).rounds).toBe(Math.max(0, Math.ceil(Math.log2(m)) - 1));
     }
   });
 

@@ -12,7 +12,7 @@
 import { assert } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
 import { alloc128, len128, type Vec128 } from './ring128.js';
-import { addPublicM, type MShare, type Rep, type ScalarKernels } from './rep.js';
+import { addPublicM, macPublic, type MShare, type Rep, type ScalarKernels } from './rep.js';
 
 /** Elements idx[j] of x, in that order (copies); idx[j] = -1 takes element 0 of `fill` (a one-element MACed public constant). */
 export function gatherM(x: MShare, idx: Int32Array, fill?: MShare): MShare {
@@ -33,6 +33,17 @@ export function gatherM(x: MShare, idx: Int32Array, fill?: MShare): MShare {
     }
   }
   return out;
+}
+
+/**
+ * [v] for a public vector v that every party knows from the protocol itself
+ * (a padding constant, class indices): value on share x_0 (P0's a, P2's b),
+ * MAC alpha v; local, not added to the view (unlike input.ts publicM, for
+ * values that could differ between parties).
+ */
+export function constantM(party: PartyId, alpha: Rep, v: Vec128, kernels?: ScalarKernels): MShare {
+  const zero = alloc128(len128(v));
+  return { n: len128(v), x: { a: party === 0 ? v.slice() as Vec128 : zero, b: party === 2 ? v.slice() as Vec128 : zero.slice() as Vec128 }, m: macPublic(alpha, v, kernels) };
 }
 
 /** e at word 0 of every element where bit[j] is 1 (the public vector "bit" as ring elements). */
@@ -78,6 +89,22 @@ export function andPublicM(b: MShare, c: Uint8Array): MShare {
     for (const v of [out.x.a, out.x.b, out.m.a, out.m.b]) v.fill(0, 4 * j, 4 * j + 4);
   }
   return out;
+}
+
+/** [k_e x_e] for public k_e in {-1, 0, 1} per element (local: keep, zero or negate both shares and the MAC). */
+export function signedSelectM(x: MShare, k: Int8Array): MShare {
+  assert(k.length === x.n, 'E_SHAPE', `malicious.signedSelect: ${k.length} coefficients for ${x.n} elements`);
+  const out = andPublicM(x, Uint8Array.from(k, (v) => (v === 0 ? 0 : 1)));
+  const flip = Uint8Array.from(k, (v) => (v === -1 ? 1 : 0));
+  for (const v of [out.x.a, out.x.b, out.m.a, out.m.b]) negWhere(v, flip);
+  return out;
+}
+
+/** [x + k] for public k_e in {-1, 0, 1} per element (local). */
+export function addSmallPublicM(party: PartyId, alpha: Rep, x: MShare, k: Int8Array, kernels?: ScalarKernels): MShare {
+  const v = alloc128(k.length);
+  for (let e = 0; e < k.length; e++) if (k[e] === 1) v[4 * e] = 1; else if (k[e] === -1) v.fill(0xffffffff, 4 * e, 4 * e + 4);
+  return addPublicM(party, alpha, x, v, kernels);
 }
 
 /** [1 - b] (NOT of a shared bit; also 1 - MSB = DReLU). */

@@ -2,7 +2,7 @@
  * The cheating-party harness (protocol/testing/cheat.ts, the loop of
  * cheat.test.ts) on runs of the comparisons: msbM (random bits, the mask,
  * the checked opening of x + r, BitLT, the final XOR) and maxPoolM (which
- * runs reluM, hence dreluM, per level). One party in turn alters each of
+ * runs reluM, hence dreluM, per level) and argmaxM. One party in turn alters each of
  * its messages (offset, bit flip, replay, another session's message); every
  * honest party ends with E_INTEGRITY and no output, and the next honest run
  * succeeds. The one exception is the MAC check's confirm (mac-check.ts
@@ -20,6 +20,7 @@ import { openLow } from './open.js';
 import { macCheck } from './mac-check.js';
 import { msbM } from './compare.js';
 import { maxPoolM } from './maxpool.js';
+import { argmaxM } from './argmax.js';
 
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 const code = (o: PromiseSettledResult<unknown>): string => (o.status === 'fulfilled' ? 'output' : isMpcError(o.reason) ? o.reason.code : String(o.reason));
@@ -42,6 +43,14 @@ const SCENARIOS: Record<string, { run: (s: MalSession) => Promise<bigint[]>; wan
       return Array.from(out);
     },
     want: [3n],
+  },
+  'argmaxM (1 row of 2 classes, ell = 4) of P0\'s input, masked opening, MAC check': {
+    run: async (s) => {
+      const out = await openLow(s, await argmaxM(s, await secret(s, 0, [1n, 3n]), 1, 2, 4));
+      await macCheck(s);
+      return Array.from(out);
+    },
+    want: [1n],
   },
 };
 

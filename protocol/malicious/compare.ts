@@ -10,9 +10,11 @@
  * msbM, for x with |x| < 2^(ell-1) (as a signed value mod 2^k), ell <= k:
  *
  *  1. Mask: ell random MACed bits b_0..b_{ell-1} (randbits.ts randBitsM:
- *     verified by the batched MAC check, 0/1 mod 2^k) and a random MACed r'
- *     (product.ts randomMacced): compareMaskM, input-independent, so it
- *     may be made ahead for several comparisons (the optional `mask`).
+ *     verified by the batched MAC check, 0/1 mod 2^k), a random MACed r'
+ *     (product.ts randomMacced) and the products w_j = b_{2j+1} b_{2j}
+ *     (one mulM) that make BitLT's first level local (bit-lt.ts):
+ *     compareMaskM, input-independent, so it may be made ahead for several
+ *     comparisons (the optional `mask`).
  *     [r] = 2^ell [r'] + sum_i 2^i [b_i] (local). r mod 2^ell is uniform and
  *     known bit by bit as shares; 2^ell r' masks the bits of x above ell
  *     (the SPDZ_2k slack) over the whole ring.
@@ -35,13 +37,14 @@
  * dreluM = 1 - msbM (local). reluM = x · DReLU(x) (one more mulM); the
  * product is correct mod 2^k, which is all the fixed-point value uses.
  *
- * Cost (msbCostM): the mask (compareMaskCostM: randBitsCost(n ell) and
- * macOfCost(n)), then msbOnlineCostM: the opening (openCost(n)), BitLT on
- * ell - 1 bits (bitLtCostM), one mulM. Sequential, so rounds add up: for
- * ell = 64, 3 + 1 + 1 + 6 + 1 = 12 rounds and 336·64 + 48 + 48 + 96·118 + 96
- * = 33,024 bytes per element (plus 96 per call) for MSB; ell = 32: 11 rounds,
- * 16,224 bytes. ReLU: one more round and 96 bytes. Two thirds of it is the
- * random bits (336 bytes each); a packed binary domain would cut both.
+ * Cost (msbCostM): the mask (compareMaskCostM: randBitsCost(n ell),
+ * macOfCost(n), floor((ell - 1) / 2) ANDs), then msbOnlineCostM: the opening
+ * (openCost(n)), BitLT on ell - 1 bits from its second level (bitLtCostM
+ * with pairs), one mulM. Sequential, so rounds add up: for ell = 32,
+ * 5 + 1 + 4 + 1 = 11 rounds and 11,808 bytes per element (plus 96 per call),
+ * 6 rounds and 2,640 bytes of it after the mask; ell = 64: 12 rounds, 24,000
+ * bytes. ReLU: one more round and 96 bytes. 65% of it is the random bits
+ * (randBitsCost: 240 bytes each); a packed binary domain would cut most of it.
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
@@ -50,7 +53,7 @@ import { add128, scalar128, type Vec128 } from './ring128.js';
 import { addM, mulPublicM, subM, type MShare, type Rep } from './rep.js';
 import { macOfCost, mulCostM, mulM, randomMacced } from './product.js';
 import { openCost, openM } from './open.js';
-import { bitLtCostM, bitLtM } from './bit-lt.js';
+import { bitLtCostM, bitLtM, bitLtPairs } from './bit-lt.js';
 import { bitOf, notM, xorPublicM } from './bit-ops.js';
 import { concatM, sliceM } from './mvec.js';
 import { randBitsCost, randBitsM } from './randbits.js';
@@ -71,12 +74,14 @@ export interface CompareMask {
   readonly ell: number;
   readonly b: MShare;
   readonly rp: MShare;
+  /** w_j = b_{2j+1} b_{2j} for j < floor((ell - 1) / 2), bit-major: BitLT's first level, precomputed (bit-lt.ts). */
+  readonly w: MShare;
   spent: boolean;
 }
 
-export const compareMaskCostM = (n: number, ell: number): Cost => addCost(randBitsCost(n * ell), macOfCost(n));
+export const compareMaskCostM = (n: number, ell: number): Cost => addCost(randBitsCost(n * ell), macOfCost(n), bitLtPairs(ell - 1) > 0 ? mulCostM(n * bitLtPairs(ell - 1)) : { rounds: 0, bytes: 0 });
 /** The cost of msbM given its mask (steps 2-4). */
-export const msbOnlineCostM = (n: number, ell: number): Cost => addCost(openCost(n), bitLtCostM(n, ell - 1), mulCostM(n));
+export const msbOnlineCostM = (n: number, ell: number): Cost => addCost(openCost(n), bitLtCostM(n, ell - 1, true), mulCostM(n));
 export const msbCostM = (n: number, ell: number): Cost => addCost(compareMaskCostM(n, ell), msbOnlineCostM(n, ell));
 export const dreluCostM = msbCostM;
 export const reluOnlineCostM = (n: number, ell: number): Cost => addCost(msbOnlineCostM(n, ell), mulCostM(n));
@@ -93,15 +98,19 @@ export function compareMaskM(s: MalSession, n: number, ell: number): Promise<Com
     checkEll(s, 'compareMask', ell);
     const b = await randBitsM(s, n * ell);
     const rp = await randomMacced(s, n);
-    return { n, ell, b, rp, spent: false };
+    const q = bitLtPairs(ell - 1);
+    const w = q > 0
+      ? await mulM(s, concatM(Array.from({ length: q }, (_, j) => sliceM(b, (2 * j + 1) * n, (2 * j + 2) * n))), concatM(Array.from({ length: q }, (_, j) => sliceM(b, 2 * j * n, (2 * j + 1) * n))))
+      : sliceM(b, 0, 0);
+    return { n, ell, b, rp, w, spent: false };
   });
 }
 
 /** Elements [from, to) of a mask (its own, unspent mask: the caller gives each part to one comparison). */
 export function sliceMask(mask: CompareMask, from: number, to: number): CompareMask {
   const { n, ell } = mask;
-  const b = concatM(Array.from({ length: ell }, (_, i) => sliceM(mask.b, i * n + from, i * n + to)));
-  return { n: to - from, ell, b, rp: sliceM(mask.rp, from, to), spent: false };
+  const rows = (x: MShare, k: number) => concatM(Array.from({ length: k }, (_, i) => sliceM(x, i * n + from, i * n + to)));
+  return { n: to - from, ell, b: rows(mask.b, ell), rp: sliceM(mask.rp, from, to), w: rows(mask.w, bitLtPairs(ell - 1)), spent: false };
 }
 
 /** Step 1's local part: [2^ell r' + sum_i 2^i b_i] by Horner's rule (doublings and additions only), bits bit-major. */
@@ -128,14 +137,14 @@ export async function msbBody(s: MalSession, x: MShare, ell: number, mask?: Comp
     assert(mask.n === n && mask.ell === ell && !mask.spent, 'E_BAD_ARGUMENT', `malicious.msb: the mask is for ${mask.n} comparisons of width ${mask.ell}${mask.spent ? ', already used' : ''}; need ${n} of width ${ell}, unused`, { party: s.party, step: 'mal.msb' });
   }
   // Step 1: the mask r = 2^ell r' + sum 2^i b_i.
-  const { b, rp } = mask ?? await compareMaskM(s, n, ell);
+  const { b, rp, w } = mask ?? await compareMaskM(s, n, ell);
   if (mask) mask.spent = true;
   // Step 2: c = open(x + r).
   const c = await openM(s, addM(x, maskOf(rp, b, ell)));
   // Step 3: lt = [c mod 2^(ell-1) < r mod 2^(ell-1)], on the public bits c_0..c_{ell-2} (bit-major).
   const cBits = new Uint8Array(n * (ell - 1));
   for (let i = 0; i < ell - 1; i++) cBits.set(bitOf(c, i), i * n);
-  const lt = await bitLtM(s, cBits, sliceM(b, 0, (ell - 1) * n), ell - 1);
+  const lt = await bitLtM(s, cBits, sliceM(b, 0, (ell - 1) * n), ell - 1, w);
   // Step 4: msb = t XOR lt, t = c_{ell-1} XOR b_{ell-1}.
   const t = xorPublicM(s.party, s.alpha, sliceM(b, (ell - 1) * n, ell * n), bitOf(c, ell - 1), s.ctx.kernels);
   const tl = await mulM(s, t, lt);

@@ -8,10 +8,11 @@ import { macOfCost, matmulCostM, mulCostM } from './product.js';
 import { openCost, openLowCost, openToCost } from './open.js';
 import { macCheckCost } from './mac-check.js';
 import { randBitsCost } from './randbits.js';
-import { truncCostM, truncMaskCostM, truncOnlineCostM } from './trunc.js';
 import { bitLtCostM } from './bit-lt.js';
 import { compareMaskCostM, dreluCostM, msbCostM, reluCostM } from './compare.js';
 import { maxPoolCostM } from './maxpool.js';
+import { argmaxCostM } from './argmax.js';
+import { truncCostM, truncMaskCostM, truncOnlineCostM } from './trunc.js';
 import { prepareWeightsCost } from './weights.js';
 import { inputMaskCost, outputToClientCost } from './client-io.js';
 
@@ -27,9 +28,6 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['opening to one party (`openTo`)', openToCost],
   ['batched MAC check (`macCheck`, any number of values)', () => macCheckCost()],
   ['random bits (`randBitsM`, n bits)', randBitsCost],
-  ['truncation mask (`truncMaskM`, ell = 48, any f)', (n) => truncMaskCostM(n, 16, 48)],
-  ['truncation with a mask made before (`truncM`)', truncOnlineCostM],
-  ['truncation without a mask (`truncM`, ell = 48)', (n) => truncCostM(n, 16, 48)],
   ['BitLT of a public and a shared 31-bit value (`bitLtM`)', (n) => bitLtCostM(n, 31)],
   ['BitLT of a public and a shared 63-bit value (`bitLtM`)', (n) => bitLtCostM(n, 63)],
   ['comparison masks, ell = 64 (`compareMaskM`)', (n) => compareMaskCostM(n, 64)],
@@ -38,6 +36,10 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['ReLU, ell = 32 (`reluM`)', (n) => reluCostM(n, 32)],
   ['ReLU, ell = 64 (`reluM`)', (n) => reluCostM(n, 64)],
   ['MaxPool 2x2 stride 2, ell = 32 (`maxPoolM`, n windows)', (n) => maxPoolCostM({ h: 2, w: 2 * n, c: 1 }, { kh: 2, kw: 2, sh: 2, sw: 2 }, 32)],
+  ['argmax over 10 classes, ell = 32 (`argmaxM`, n rows)', (n) => argmaxCostM(n, 10, 32)],
+  ['truncation mask (`truncMaskM`, ell = 48, any f)', (n) => truncMaskCostM(n, 16, 48)],
+  ['truncation with a mask made before (`truncM`)', truncOnlineCostM],
+  ['truncation without a mask (`truncM`, ell = 48)', (n) => truncCostM(n, 16, 48)],
   ['weights at set-up: copy check and MACs (`prepareWeights`, n weight elements)', prepareWeightsCost],
   ["client's input: the mask (`inputMask`; r's shares to the client and d from it are not party traffic)", inputMaskCost],
   ['output to the client (`outputToClient`: the MAC check; the shares to the client are not party traffic)', () => outputToClientCost()],

@@ -19,3 +19,4 @@ export * from './bit-ops.js';
 export * from './bit-lt.js';
 export * from './compare.js';
 export * from './maxpool.js';
+export * from './argmax.js';

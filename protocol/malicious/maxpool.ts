@@ -35,9 +35,9 @@ import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
 import { window2d, type Window2D } from '../layers/geometry.js';
 import type { Padding } from '../ir.js';
-import { alloc128, fromBigints } from './ring128.js';
-import { addM, macPublic, subM, type MShare } from './rep.js';
-import { gatherM } from './bit-ops.js';
+import { fromBigints } from './ring128.js';
+import { addM, subM, type MShare } from './rep.js';
+import { constantM, gatherM } from './bit-ops.js';
 import { concatM } from './mvec.js';
 import { compareMaskCostM, compareMaskM, MAX_COMPARE_BITS, reluM, reluOnlineCostM, sliceMask } from './compare.js';
 import type { MalSession } from './session.js';
@@ -83,12 +83,6 @@ function windowIndex(shape: PoolInput, pool: PoolWindow, g: Window2D): Int32Arra
   return idx;
 }
 
-/** The public constant v as a one-element MACed sharing (local; every party knows v from the protocol). */
-function constantM(s: MalSession, v: bigint): MShare {
-  const cv = fromBigints([v]), zero = alloc128(1);
-  return { n: 1, x: { a: s.party === 0 ? cv : zero, b: s.party === 2 ? cv.slice() as typeof cv : zero.slice() as typeof cv }, m: macPublic(s.alpha, cv, s.ctx.kernels) };
-}
-
 /**
  * The maximum of every pooling window of one NHWC image (h, w, c) of MACed
  * values with |x| < 2^(ell-2). Output NHWC (outH, outW, c). Cost maxPoolCostM.
@@ -100,7 +94,7 @@ export function maxPoolM(s: MalSession, x: MShare, shape: PoolInput, pool: PoolW
     assert(Number.isInteger(ell) && ell >= 3 && ell <= MAX_COMPARE_BITS, 'E_BAD_ARGUMENT', `malicious.maxPool: ell must be an integer in [3, ${MAX_COMPARE_BITS}], got ${ell}`, { party: s.party, step: 'mal.maxPool' });
     const m = g.outH * g.outW * shape.c;
     // Step 1: the candidates, padding = -2^(ell-2).
-    let cur = gatherM(x, windowIndex(shape, pool, g), constantM(s, -(1n << BigInt(ell - 2))));
+    let cur = gatherM(x, windowIndex(shape, pool, g), constantM(s.party, s.alpha, fromBigints([-(1n << BigInt(ell - 2))]), s.ctx.kernels));
     // Step 2: the masks of every level's comparisons at once (input-independent), then the levels.
     const qs = levels(pool.kh * pool.kw), total = m * qs.reduce((t, q) => t + q, 0);
     const masks = total > 0 ? await compareMaskM(s, total, ell) : null;

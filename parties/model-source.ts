@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import type { InputPreprocessing, ModelInfo, SecurityMode } from '../protocol/api-contract.js';
+import type { RepTensor } from '../protocol/malicious/weights.js';
 import { MpcError } from '../protocol/errors.js';
 import { TRUNCATION_MODES, type TruncationMode } from '../protocol/context.js';
 import { checkFracBits } from '../protocol/fixed-point/fixed-point.js';
@@ -56,7 +57,8 @@ export interface PartyManifest {
   requires?: { security?: 'malicious' };
 }
 
-export interface PartyBundle { manifest: PartyManifest; model: ModelIR<ShareTensor> }
+/** `replicated`: the malicious mode's replicated weight shares, in process only (parties/replicated-source.ts). */
+export interface PartyBundle { manifest: PartyManifest; model: ModelIR<ShareTensor>; replicated?: ModelIR<RepTensor> }
 
 /** Noise of a PATE ensemble's vote counts (per query); absent: secure majority vote without noise (no privacy charge). */
 export interface PateNoise {

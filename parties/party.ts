@@ -31,6 +31,10 @@ import { AccountantHolder } from './privacy.js';
 import { RunExecutor } from './run-executor.js';
 import { RunPlanner } from './run-planner.js';
 import { SessionDesk } from './session-desk.js';
+import { MaliciousDesk } from './malicious-desk.js';
+import { loadReplicatedModel } from './replicated-source.js';
+import type { ModelIR } from '../protocol/ir.js';
+import type { RepTensor } from '../protocol/malicious/weights.js';
 import { SessionStore, type Session } from './sessions.js';
 import { Warmup, DEFAULT_WARMUP, type WarmupStatus } from './warmup.js';
 import { WeightMaskState } from './weight-masks.js';
@@ -52,6 +56,9 @@ export class Party implements PartyCore {
   model: LoadedModel | null = null;
   modelError: MpcError | null = null;
   readonly desk: SessionDesk;
+  /** The malicious mode's runs (malicious-desk.ts); its replicated weights, loaded at start when security is 'malicious'. */
+  readonly malDesk: MaliciousDesk;
+  replicated: ModelIR<RepTensor> | null = null;
   readonly planner: RunPlanner;
   readonly prep: PrepDriver;
   readonly executor: RunExecutor;
@@ -87,6 +94,7 @@ export class Party implements PartyCore {
     this.executor = new RunExecutor(this, this.prep, (sessions) => { for (const s of sessions) if (s) this.planner.maybeQueue(s); });
     this.planner = new RunPlanner(this, this.executor, this.prep);
     this.desk = new SessionDesk(this, this.planner);
+    this.malDesk = new MaliciousDesk(this, () => this.replicated);
     this.warmup = new Warmup(this, opts.warmup ?? DEFAULT_WARMUP, () => this.executor.runs.size > 0 || this.planner.queued > 0, this.prep);
     this.sweeper = setInterval(() => this.planner.sweepEarly(), 10_000);
     this.sweeper.unref();
@@ -124,6 +132,8 @@ export class Party implements PartyCore {
       checkModelSecurity(m, security, this.party);
       // Malicious mode: a layer the malicious runner cannot run yet is refused at load, naming it (E_UNSUPPORTED_LAYER).
       if (security === 'malicious') for (const t of m.teachers ?? [m.model]) checkMaliciousModel(t, m.info.fracBits);
+      // ...and one without the replicated weight shares (E_BUNDLE_INTEGRITY): it never falls back to the semi-honest protocol.
+      if (security === 'malicious') this.replicated = loadReplicatedModel(this.opts.model, this.party);
       // Announced in /v1/model and every session answer (the SDK checks the three agree).
       this.model = { ...m, info: { ...m.info, security } };
       this.log.info({ modelHash: m.info.modelHash, ...(m.teachers ? { teachers: m.teachers.length } : {}), inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, truncation: m.truncation, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');
@@ -196,6 +206,7 @@ export class Party implements PartyCore {
     clearInterval(this.sweeper);
     this.planner.batcher?.close();
     this.warmup.close();
+    this.malDesk.close();
     this.store.failAll(() => new MpcError('E_PEER_UNAVAILABLE', `P${this.party} is shutting down`, { party: this.party }));
     await this.mesh.close();
     this.store.close();
@@ -209,6 +220,7 @@ export class Party implements PartyCore {
     clearInterval(this.sweeper);
     this.planner.batcher?.close();
     this.warmup.close();
+    this.malDesk.close();
     this.mesh.kill();
     this.store.close();
   }

@@ -1,8 +1,8 @@
 /**
  * Config `security` at the party servers (docs/MALICIOUS.md): announced in
  * /v1/model and /readyz; a party configured 'malicious' refuses every
- * session (the servers do not run the malicious protocol yet), never a
- * semi-honest run in its place; a model whose manifest requires malicious
+ * semi-honest session (it serves the malicious routes, malicious-serve.test.ts),
+ * never a semi-honest run in its place; a model whose manifest requires malicious
  * security is refused at load by a semi-honest party. (The HELLO agreement:
  * link-hello.test.ts.)
  */
@@ -36,7 +36,7 @@ describe('config security at the party servers', () => {
     for (const s of t.servers) {
       const r = await s.app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId, batch: 1, modelHash: t.modelHash } });
       expect(r.statusCode).toBe(503);
-      expect(r.json()).toMatchObject({ code: 'E_SECURITY_MODE', message: expect.stringContaining("configured with security 'malicious', which the party servers do not run yet") });
+      expect(r.json()).toMatchObject({ code: 'E_SECURITY_MODE', message: expect.stringContaining("configured with security 'malicious': it runs sessions only through the malicious routes") });
       expect((await s.app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}`, headers: auth })).statusCode).toBe(404);
     }
     // Create-with-input (a pinned client) is refused the same way; the share is not stored.

@@ -2,6 +2,7 @@
  * Test helpers (not a test file): three connected meshes on loopback with
  * OS-chosen ports, mTLS from throwaway certificates by default.
  */
+import { shareModelReplicated } from '../../protocol/malicious/weights.js';
 import type { ClientCredential } from '../client-auth.js';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -87,6 +88,8 @@ export interface TrioOptions {
   security?: CommonSettings['security'];
   /** The manifest's requires (what the model requires of the parties). */
   requires?: { security?: 'malicious' };
+  /** Give each party the malicious mode's replicated weight shares (default: when security is 'malicious'). */
+  replicated?: boolean;
 }
 
 export interface PartyTrio {
@@ -105,6 +108,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
   if (!o.plain === !o.ensemble) throw new Error('partyTrio: give either plain or ensemble');
   const bundles = o.plain ? shareBundles(o.plain, o.fracBits, undefined, o.policy) : null;
   if (bundles && o.requires) for (const b of bundles) b.manifest.requires = o.requires;
+  if (bundles && o.plain && (o.replicated ?? o.security === 'malicious')) shareModelReplicated(o.plain, o.fracBits).forEach((r, p) => { bundles[p]!.replicated = r; });
   const teacherBundles = o.ensemble ? o.ensemble.teachers.map((m) => shareBundles(m, o.fracBits)) : [];
   const sourceOf = (p: PartyId): ModelSource => (bundles
     ? { kind: 'memory', bundle: bundles[p] }

@@ -16,7 +16,8 @@ import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 import { CHEAT_ENV, cheatSwitch } from './malicious-desk.js';
 import { shareBundles } from './model-source.js';
 import { loadReplicatedModel } from './replicated-source.js';
-import { auth, partyTrio, type PartyTrio } from './testing/trio.js';
+import { auth, partyTrio, TEST_TOKEN, type PartyTrio } from './testing/trio.js';
+import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 
 const F = 13;
 const model = networkA();
@@ -61,6 +62,22 @@ describe("security 'malicious' served by the party servers (mTLS mesh, HTTP rout
     // Nothing is left open at any party.
     for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
   }, 120_000);
+
+  it('the SDK: predict takes the malicious flow when the parties announce it (first call: their refusal of a semi-honest session; then the known announcement; requireSecurity)', async () => {
+    t ??= await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true });
+    const ports = await Promise.all(t.servers.map(async (s) => (await s.listen()).httpPort));
+    const c = new PrivateInferenceClient({ parties: ports.map((p) => `http://127.0.0.1:${p}`), token: TEST_TOKEN, timeoutMs: 60_000 });
+    const scale = Math.max(...Array.from(want, Math.abs));
+    for (const opts of [{}, {}, { requireSecurity: 'malicious' as const }]) {
+      const r = await c.predict({ data: Float32Array.from(x), shape: [784] }, opts);
+      expect(r.model.security).toBe('malicious');
+      expect(r.index).toBe(argmax(want));
+      expect(Math.max(...r.logits.map((g, i) => Math.abs(g - want[i]!))) / scale).toBeLessThan(2e-2);
+    }
+    // What the malicious mode does not serve yet is refused before anything is sent.
+    await expect(c.predict([{ data: Float32Array.from(x), shape: [784] }, { data: Float32Array.from(x), shape: [784] }], { batch: true })).rejects.toMatchObject({ code: 'E_SECURITY_MODE' });
+    await expect(c.predict({ data: Float32Array.from(x), shape: [784] }, { privacy: { outputMode: 'label' } })).rejects.toMatchObject({ code: 'E_SECURITY_MODE' });
+  }, 180_000);
 
   it('bad requests: unknown session, another session key, a d of the wrong length (E_SHAPE, the run ends at every party), a second mask for the same id', async () => {
     t ??= await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true });

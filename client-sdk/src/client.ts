@@ -39,10 +39,11 @@ import { decodeAnyImage } from './image/dicom.js';
 import type { ImageDecoder, RawImage } from './image/types.js';
 import { checkTensorShape, classifyInput, sameShape, type ClassifiedInput, type ImageInput, type Tensor } from './input.js';
 import { bytesToU64, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.js';
-import { DEFAULT_TIMEOUT_MS, type BatchLabelPrediction, type BatchPrediction, type ClientOptions, type LabelModePrivacy, type LabelPrediction, type PredictOptions, type PredictProgress, type Prediction, type ProgressStage } from './client-types.js';
+import { DEFAULT_TIMEOUT_MS, type AnyBatch, type BatchLabelPrediction, type BatchPrediction, type ClientOptions, type LabelModePrivacy, type LabelPrediction, type PredictOptions, type PredictProgress, type Prediction, type ProgressStage } from './client-types.js';
 import { product, reconstructOutputs } from './outputs.js';
 import { MAX_AWAIT_MS, canonical, checkModelInfo, checkSessionResponse, openEnvelope, parseShape, requestPrivacy, sleep, type Output } from './wire.js';
 import { checkSecurity } from './security.js';
+import { runMalicious } from './malicious-predict.js';
 
 export * from './client-types.js';
 
@@ -109,16 +110,16 @@ export class PrivateInferenceClientBase {
    * { outputMode } })) and, for a PATE teacher ensemble, `ensemble`.
    */
   async describe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ModelInfo> {
-    return this.withDeadline(options, (ms) => `describe: no answer within ${ms} ms`, async (ctl) => {
-      const answers = await this.parallel(ctl, this.endpoints.map(async (ep) => {
-        const res = await this.http.call(ep, { method: 'GET', path: '/v1/model', accept: 'application/json' }, ctl.signal);
-        const json = await this.http.read(ep, 'model info', ctl.signal, () => res.json());
-        return checkModelInfo(json, ep.party);
-      }));
-      const model = this.agree(answers);
-      this.lastModel = model;
-      return model;
-    });
+    return this.withDeadline(options, (ms) => `describe: no answer within ${ms} ms`, (ctl) => this.announced(ctl));
+  }
+
+  /** GET /v1/model at the three parties; they must agree. */
+  private async announced(ctl: AbortController): Promise<ModelInfo> {
+    const answers = await this.parallel(ctl, this.endpoints.map(async (ep) => {
+      const res = await this.http.call(ep, { method: 'GET', path: '/v1/model', accept: 'application/json' }, ctl.signal);
+      return checkModelInfo(await this.http.read(ep, 'model info', ctl.signal, () => res.json()), ep.party);
+    }));
+    return (this.lastModel = this.agree(answers));
   }
 
   /**
@@ -205,10 +206,20 @@ export class PrivateInferenceClientBase {
       emit('uploading', shares[0].byteLength);
       return shares;
     };
-    let model: ModelInfo;
+    let model!: ModelInfo; // assigned on every path below (the try/catch hides it from the flow analysis)
     // With createWithInput, P0's and P1's answers may carry the output shares already.
     let outputs: [Output | undefined, Output | undefined] = [undefined, undefined];
-    if (pinned) {
+    let result: AnyBatch | undefined;
+    const malicious = (m: ModelInfo): Promise<AnyBatch> => runMalicious({ http: this.http, endpoints: this.endpoints, parallel: (c) => this.parallel(ctl, c), signal }, m, () => this.assemble(items, decoded, m, batch, batchTensor), batch, privacy.outputMode, sessionId!, keys, emit);
+    // Parties that announced security 'malicious' (or must): their announcement, fresh, then the malicious flow.
+    if (this.lastModel?.security === 'malicious' || requireSecurity === 'malicious') {
+      model = await this.announced(ctl);
+      checkSecurity(model, requireSecurity);
+      if (model.security === 'malicious') result = await malicious(model);
+    }
+    if (result) {
+      // The malicious flow answered: nothing more to send.
+    } else if (pinned) {
       // Steps 2, 4 and 5 in one request per party: P0 and P1 create the session with its share
       // (each refuses unless it serves the pinned model) and answer the output share once
       // the run is done (x-await-output), P2 gets the POST; then the three answers must
@@ -225,8 +236,25 @@ export class PrivateInferenceClientBase {
         throw new ModelMismatchError('the parties\' model now announces another image preprocessing than the one the images were preprocessed for; predict again (the client now knows the new one)');
       }
     } else {
-      // Step 2: sessions at all three parties, which must agree on the model.
-      model = (await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl, requireSecurity)).model;
+      // Step 2: sessions at all three parties, which must agree on the model. Malicious parties refuse a session
+      // (E_SECURITY_MODE) and create none: then, if they announce 'malicious', the malicious flow (probe: the refusal
+      // must not abort the prediction).
+      const probe = new AbortController();
+      const follow = (): void => probe.abort(signal.reason);
+      signal.addEventListener('abort', follow, { once: true });
+      try {
+        model = (await this.createSessions(sessionId, keys, batch, remaining, privacy, probe, requireSecurity)).model;
+      } catch (e) {
+        if (signal.aborted || !(e instanceof PrivateInferenceError) || e.code !== 'E_SECURITY_MODE' || e.party === undefined) throw e;
+        const m = await this.announced(ctl);
+        if (m.security !== 'malicious') throw e;
+        model = m;
+        result = await malicious(m);
+      } finally {
+        signal.removeEventListener('abort', follow);
+      }
+    }
+    if (!result && !pinned) {
       const [x0, x1] = encodeFor(model);
       // Step 4: upload x_0 to P0, x_1 to P1.
       await this.parallel(ctl, [x0, x1].map(async (share, p) => {
@@ -237,9 +265,11 @@ export class PrivateInferenceClientBase {
     }
 
     // Step 5: output shares (unless the create answers carried them), reconstruction, activation.
-    const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => { const o = outputs[p]; return o ? Promise.resolve(o) : this.fetchOutput(this.endpoints[p]!, `${path}/output`, keyed(p), signal); }));
-    emit('reconstructing');
-    const result = reconstructOutputs(y0!, y1!, model, batch, sessionId);
+    if (!result) {
+      const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => { const o = outputs[p]; return o ? Promise.resolve(o) : this.fetchOutput(this.endpoints[p]!, `${path}/output`, keyed(p), signal); }));
+      emit('reconstructing');
+      result = reconstructOutputs(y0!, y1!, model, batch, sessionId);
+    }
     emit('done');
     if (batched) return result;
     if (result.outputMode === 'logits') {

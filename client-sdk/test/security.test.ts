@@ -48,10 +48,13 @@ describe('predict: the parties\' security mode', () => {
     expect(inputs(fake)).toBe(0);
   });
 
-  it("parties that all announce 'malicious' pass the check (the fakes then answer as before)", async () => {
+  it("parties that all announce 'malicious' pass the check, and predict takes the malicious routes: no semi-honest session, no share (the fakes do not serve them: 404)", async () => {
     fake = await startFakeParties({ model: { security: 'malicious', requires: { security: 'malicious' } } });
-    const r = await clientFor(fake, { requireSecurity: 'malicious' }).predict(t);
-    expect(r.model).toMatchObject({ security: 'malicious', requires: { security: 'malicious' } });
+    await expect(clientFor(fake, { requireSecurity: 'malicious' }).predict(t)).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    const calls = fake.requests.filter((q) => q.method !== 'OPTIONS').map((q) => `${q.method} ${q.url.replace(/[0-9a-f-]{36}/, ':id')}`);
+    expect(calls.filter((c) => c === 'POST /v1/malicious/:id/mask')).toHaveLength(3);
+    expect(calls.filter((c) => c.startsWith('POST /v1/sessions'))).toHaveLength(0);
+    expect(inputs(fake)).toBe(0);
   });
 
   it('refuses a bad requireSecurity value up front', async () => {

@@ -95,7 +95,8 @@ export class Party implements PartyCore {
     this.planner = new RunPlanner(this, this.executor, this.prep);
     this.desk = new SessionDesk(this, this.planner);
     this.malDesk = new MaliciousDesk(this, () => this.replicated);
-    this.warmup = new Warmup(this, opts.warmup ?? DEFAULT_WARMUP, () => this.executor.runs.size > 0 || this.planner.queued > 0, this.prep);
+    // A malicious party runs no semi-honest warm-up round (it runs no semi-honest protocol at all).
+    this.warmup = new Warmup(this, opts.security === 'malicious' ? { ...(opts.warmup ?? DEFAULT_WARMUP), runs: 0 } : opts.warmup ?? DEFAULT_WARMUP, () => this.executor.runs.size > 0 || this.planner.queued > 0, this.prep);
     this.sweeper = setInterval(() => this.planner.sweepEarly(), 10_000);
     this.sweeper.unref();
     this.mesh.onControl((from, type, body) => (type.startsWith('warmup') ? this.warmup.onControl(from, type, body) : this.planner.onControl(from, type, body)));

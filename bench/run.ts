@@ -7,6 +7,8 @@
  *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]
  *                    [--transport grpc|memory] [--link grpc|h2 (config mesh.link, parties/mesh-h2.ts)]
  *                    [--prep wait|off] [--quick] [--no-write] [--verbose] [--no-cold-start]
+ *   npm run bench -- --security malicious --model networkA [--reps N] [--warmup N] [--no-write]
+ *                    (bench/served-malicious.ts: the served malicious mode next to the semi-honest one)
  *
  * grpc (default): three real party processes (parties/main.ts via
  * parties/launch.ts) on loopback with mTLS between them, serving model-import
@@ -86,6 +88,7 @@ import { RSS_LIMIT_BYTES, resnet50, ZOO_FIXTURES, ZOO_TARGET_MS, zooInput, zooMo
 import { tfjsPredictMsOrNaN } from './tfjs-time.js';
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
 import { coldMarkdown, coldStart, writeColdSection } from './cold-start.js';
+import { benchServedMalicious } from './served-malicious.js';
 
 interface ModelSpec {
   label: string; make: () => ModelIR<FloatTensor> | Promise<ModelIR<FloatTensor>>; fracBits: number; heavy?: boolean; light?: boolean;
@@ -358,6 +361,10 @@ function sh(cmd: string): string {
 }
 
 async function main(): Promise<void> {
+  // --security malicious: the served malicious mode against the semi-honest one (bench/served-malicious.ts).
+  const security = opt('--security') ?? 'semi-honest';
+  if (security === 'malicious') return benchServedMalicious(argv);
+  if (security !== 'semi-honest') throw new Error(`--security must be semi-honest or malicious, got '${security}'`);
   const cpuModel = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
   const meta: RunMeta = {
     date: new Date().toISOString(),

@@ -69,6 +69,7 @@ async function oneMode(mode: 'semi-honest' | 'malicious', warmup: number, reps: 
 
 export async function benchServedMalicious(argv: string[]): Promise<void> {
   const opt = (name: string): string | undefined => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
+  if (opt('--security') !== 'malicious') throw new Error(`--security must be semi-honest or malicious, got '${opt('--security')}'`);
   const model = opt('--model') ?? 'networkA';
   if (model !== 'networkA') throw new Error(`--security malicious: only --model networkA is served in a benchmark (got '${model}'; see docs/MALICIOUS.md)`);
   const reps = Number(opt('--reps') ?? 20);

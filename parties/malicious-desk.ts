@@ -19,7 +19,8 @@
  * Any failure (a copy check or MAC check that fails is E_INTEGRITY) ends the
  * run at this party: the view closes, the state is dropped, the party keeps
  * serving the next session. Nothing falls back to the semi-honest protocol.
- * Batch 1: one image per session.
+ * Batch 1: one image per session. At most batch.maxConcurrentRuns sessions
+ * are open (set-up or awaiting their input) at a party: beyond, E_OVERLOADED.
  *
  * Test-only cheating switch (SECURENN_TEST_CHEAT=<party>:<tag prefix>, e.g.
  * `1:mal:matmul`): that party adds 1 to the first byte of its first outgoing
@@ -89,6 +90,8 @@ function cheating(t: Transport, prefix: string): Transport {
 
 export class MaliciousDesk {
   private readonly runs = new Map<string, MalRun>();
+  /** Runs in their set-up (mask), not yet in `runs`. */
+  private starting = 0;
   private cheat: { prefix: string } | null;
 
   constructor(private readonly c: PartyCore, private readonly weights: () => ModelIR<RepTensor> | null) {
@@ -106,7 +109,12 @@ export class MaliciousDesk {
     if (!model || !w) throw new MpcError('E_NOT_READY', `P${this.c.party}: no model with replicated weights loaded`, { party: this.c.party });
     const id = rawId.toLowerCase();
     if (this.runs.has(id)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
-    const view = this.c.mesh.openSession(`mal-${id}`);
+    // Each open run holds the MACed weights (32 bytes per weight and copy): at most batch.maxConcurrentRuns at once.
+    const cap = Math.max(1, this.c.opts.batch.maxConcurrentRuns);
+    if (this.starting + this.runs.size >= cap) throw new MpcError('E_OVERLOADED', `P${this.c.party} has ${cap} malicious sessions open (batch.maxConcurrentRuns); retry later`, { party: this.c.party, step: 'mal.mask' });
+    this.starting++;
+    let view: SessionTransport;
+    try { view = this.c.mesh.openSession(`mal-${id}`); } catch (e) { this.starting--; throw e; }
     // The deadline closes the view whatever the step (a receive then fails) and drops a run that waits for its input.
     const timer = setTimeout(() => this.expire(id, view), this.deadlineMs);
     timer.unref();
@@ -137,6 +145,8 @@ export class MaliciousDesk {
       view.close();
       this.failed(id, e);
       throw e;
+    } finally {
+      this.starting--;
     }
   }
 

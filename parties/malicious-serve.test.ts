@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { maskedInput, reconstructOutput } from '../client-sdk/src/malicious-io.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
+import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 import { CHEAT_ENV, cheatSwitch } from './malicious-desk.js';
@@ -113,6 +114,41 @@ describe("security 'malicious' served by the party servers (mTLS mesh, HTTP rout
     const y = decode(reconstructOutput(good.map(bytesOf) as Three, 10), F);
     expect(argmax(y)).toBe(argmax(want));
   }, 180_000);
+});
+
+describe('malicious serving: deadline and capacity', () => {
+  /** Dense 4 -> 2, identity-like weights. */
+  const tiny = (): ModelIR<FloatTensor> => ({
+    formatVersion: IR_FORMAT_VERSION, inputShape: [4], output: 'd', outputActivation: 'softmax',
+    nodes: [{ kind: 'dense', name: 'd', inputs: ['input'], units: 2, activation: 'linear', kernel: { shape: [4, 2], data: Float64Array.from([1, 0, 0, 1, 1, 0, 0, 1]) }, bias: { shape: [2], data: Float64Array.from([0.5, -0.25]) } }],
+  });
+
+  it('a session whose input never comes is dropped at its deadline at every party; at most batch.maxConcurrentRuns open (E_OVERLOADED), then the next one runs', async () => {
+    const t = await partyTrio({ plain: tiny(), fracBits: F, security: 'malicious', tls: true, batch: { maxConcurrentRuns: 2 }, sessions: { defaultDeadlineMs: 1_500 } });
+    try {
+      const ids = [randomUUID(), randomUUID()];
+      for (const id of ids) expect((await masks(t, id)).map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      const over = await masks(t, randomUUID());
+      expect(over.map((r) => r.statusCode)).toEqual([503, 503, 503]);
+      for (const r of over) expect(r.json()).toMatchObject({ code: 'E_OVERLOADED' });
+      for (const s of t.servers) expect(s.party.malDesk.open).toBe(2);
+      await new Promise((r) => setTimeout(r, 2_000));
+      for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
+      const late = await inputs(t, ids[0]!, new Uint8Array(16 * 4));
+      for (const r of late) expect(r.json()).toMatchObject({ code: 'E_NOT_FOUND' });
+      // The next session: y = x W + b.
+      const x = Float64Array.from([0.25, -1, 2, 0.5]);
+      const id = randomUUID();
+      const m = await masks(t, id);
+      const out = await inputs(t, id, maskedInput(encode(x, F), m.map(bytesOf) as Three));
+      expect(out.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      const y = decode(reconstructOutput(out.map(bytesOf) as Three, 2), F);
+      expect(Math.abs(y[0]! - 2.75)).toBeLessThan(1e-3);
+      expect(Math.abs(y[1]! - -0.75)).toBeLessThan(1e-3);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
 });
 
 describe('malicious serving: refusals', () => {

@@ -90,6 +90,8 @@ function cheating(t: Transport, prefix: string): Transport {
 
 export class MaliciousDesk {
   private readonly runs = new Map<string, MalRun>();
+  /** This party's counters of its last successful run (bytes sent, round depth): tests and diagnostics. */
+  last: { bytesSent: number; rounds: number } | null = null;
   /** Runs in their set-up (mask), not yet in `runs`. */
   private starting = 0;
   private cheat: { prefix: string } | null;
@@ -162,7 +164,8 @@ export class MaliciousDesk {
       const x = await inputFromClient(run.s, run.mask, d);
       const y = await malForward(run.s, run.w, { shape: [1, ...model.info.inputShape], data: x });
       const shares = await outputToClient(run.s, y.data);
-      this.c.log.info({ session: sessionTag(id), bytesSent: run.view.counters.bytesSent, rounds: run.view.counters.depth }, 'malicious run done');
+      this.last = { bytesSent: run.view.counters.bytesSent, rounds: run.view.counters.depth };
+      this.c.log.info({ session: sessionTag(id), ...this.last }, 'malicious run done');
       this.c.metrics.runs.inc({ result: 'ok' });
       return { shares, shape: y.shape };
     } catch (e) {

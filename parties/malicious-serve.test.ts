@@ -11,6 +11,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { maskedInput, reconstructOutput } from '../client-sdk/src/malicious-io.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
+import { addCost } from '../protocol/primitives/cost.js';
+import { inputMaskCost, outputToClientCost } from '../protocol/malicious/client-io.js';
+import { malForwardCost } from '../protocol/malicious/runner.js';
+import { setupCost } from '../protocol/malicious/session.js';
+import { prepareWeightsCost } from '../protocol/malicious/weights.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
@@ -62,6 +67,12 @@ describe("security 'malicious' served by the party servers (mTLS mesh, HTTP rout
     expect(argmax(y)).toBe(argmax(want));
     // Nothing is left open at any party.
     for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
+    // The served run's traffic is the declared cost of its steps (the pair seeds are set-up messages, not counted).
+    const weights = model.nodes.reduce((a, nd) => a + ('kernel' in nd && nd.kernel ? nd.kernel.data.length + (nd.bias?.data.length ?? 0) : 0), 0);
+    const declared = addCost(setupCost(), prepareWeightsCost(weights), inputMaskCost(784), malForwardCost(model, 1, F), outputToClientCost());
+    const last = t.servers.map((s) => s.party.malDesk.last!);
+    expect(last.reduce((a, l) => a + l.bytesSent, 0)).toBe(declared.bytes);
+    expect(Math.max(...last.map((l) => l.rounds))).toBe(declared.rounds);
   }, 120_000);
 
   it('the SDK: predict takes the malicious flow when the parties announce it (first call: their refusal of a semi-honest session; then the known announcement; requireSecurity)', async () => {

@@ -6,15 +6,14 @@
  *                     `--zoo` selects all five at batch 1)
  *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]
  *                    [--transport grpc|memory] [--link grpc|h2 (config mesh.link, parties/mesh-h2.ts)]
- *                    [--prep wait|off] [--prep-max-mib N] [--quick] [--no-write] [--verbose] [--no-cold-start]
+ *                    [--prep wait|off] [--prep-max-mib N] [--quick] [--no-write] [--verbose] [--no-cold-start] [--security malicious: bench/served-malicious.ts]
  *
  * grpc (default): three real party processes (parties/main.ts via
  * parties/launch.ts) on loopback with mTLS between them, serving model-import
  * bundles of the seed models (random weights); inferences go through the Node
  * client SDK over HTTP. After each inference the benchmark asks every party for
  * its stats of that run (GET /v1/sessions/:id/run: per layer wall ms, ms blocked
- * in recv, bytes, rounds; peak RSS of the process).
- * memory: the three parties in this process on the in-memory transport.
+ * in recv, bytes, rounds; peak RSS of the process). memory: the three parties in this process, in-memory transport.
  *
  * Offline phase (grpc, parties/preprocessing.ts): with --prep wait (default)
  * the parties have P2 deal the next run ahead of it while idle, and the
@@ -325,6 +324,7 @@ function sh(cmd: string): string {
 }
 
 async function main(): Promise<void> {
+  if ((opt('--security') ?? 'semi-honest') !== 'semi-honest') return (await import('./served-malicious.js')).benchServedMalicious(argv); // the served malicious mode vs the semi-honest one
   const cpuModel = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
   const meta: RunMeta = {
     date: new Date().toISOString(),

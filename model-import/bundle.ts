@@ -28,6 +28,7 @@ import type { AShare, PartyId } from '../protocol/ring/types.js';
 import { share } from '../protocol/sharing/sharing.js';
 import { checkLabels, outputCount } from './labels.js';
 import { inferShapes, sizeOf } from './shapes.js';
+import { ReplicatedWriter, type ReplicatedManifest } from './bundle-replicated.js';
 
 export const BUNDLE_FORMAT = 'securenn-share-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -90,6 +91,10 @@ export interface BundleManifest {
   preprocessing?: InputPreprocessing;
   /** Output privacy policy the parties enforce (optional; requests may only make it stricter). */
   privacy?: PrivacyPolicy;
+  /** What the model requires of the parties: `security: 'malicious'` (a semi-honest party refuses the bundle). Absent: nothing. */
+  requires?: { security: 'malicious' };
+  /** The malicious mode's replicated weight shares beside weights.bin (bundle-replicated.ts). Absent: none written. */
+  replicated?: ReplicatedManifest;
   /** Weight elements in the model (each is one u64 in P0's and P1's payload). */
   params: number;
   nodes: LayerNode<TensorRef>[];
@@ -123,6 +128,10 @@ export interface WriteBundleOptions {
   rangeWarning?: string;
   /** Declared range of a raw tensor input's elements (BundleManifest.inputRange). */
   inputRange?: [number, number];
+  /** Also write the malicious mode's replicated weight shares (bundle-replicated.ts); weights.bin is written as always. */
+  replicated?: boolean;
+  /** Write `requires: { security: 'malicious' }` into the manifests (implies replicated). */
+  requireSecurity?: 'malicious';
   /** Called as weights are shared: elements done, elements total. May throw to abort. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -206,11 +215,14 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
   const tmp = `${out}.tmp-${tag}`;
   const importId = randomBytes(16).toString('hex');
   let fds: number[] = [];
+  let replicated: ReplicatedWriter | null = null;
+  if (opts.requireSecurity !== undefined && opts.requireSecurity !== 'malicious') throw new MpcError('E_BAD_ARGUMENT', `bundle: requireSecurity must be 'malicious' or absent, got '${String(opts.requireSecurity)}'`, { step: 'import.bundle' });
   try {
     mkdirSync(tmp, { mode: 0o700 });
     const dirs = [0, 1, 2].map((p) => path.join(tmp, `party${p}`));
     dirs.forEach((d) => mkdirSync(d, { mode: 0o700 }));
     fds = dirs.map((d) => openSync(path.join(d, 'weights.bin'), 'w', 0o600));
+    if (opts.replicated || opts.requireSecurity) replicated = new ReplicatedWriter(dirs);
     const hashes = [0, 1, 2].map(() => createHash('sha256'));
     const nodes: LayerNode<TensorRef>[][] = [[], [], []];
     let offset = 0;
@@ -224,6 +236,7 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
         for (let i = 0; i < w.data.length; i += CHUNK) {
           const enc = encode(w.data.subarray(i, i + CHUNK), f);
           const shares = share(k, enc);
+          replicated?.write(enc);
           for (const p of [0, 1] as const) {
             const bytes = new Uint8Array(shares[p].buffer, shares[p].byteOffset, shares[p].byteLength);
             writeSync(fds[p]!, bytes);
@@ -239,6 +252,7 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
       for (const p of [0, 1, 2]) nodes[p]!.push({ ...node, ...refs[p] } as LayerNode<TensorRef>);
     }
     const manifests: BundleManifest[] = [];
+    const reps = replicated?.finish();
     for (const p of [0, 1, 2] as PartyId[]) {
       fsyncSync(fds[p]!);
       closeSync(fds[p]!);
@@ -264,6 +278,8 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
         ...(ir.labels ? { labels: ir.labels.slice() } : {}),
         ...(preprocessing ? { preprocessing: structuredClone(preprocessing) } : {}),
         ...(opts.privacy ? { privacy: structuredClone(opts.privacy) } : {}),
+        ...(opts.requireSecurity ? { requires: { security: opts.requireSecurity } } : {}),
+        ...(reps ? { replicated: reps[p]! } : {}),
         params: total,
         nodes: nodes[p]!,
         payload: { file: 'weights.bin', bytes: p === 2 ? 0 : offset * 8, sha256: hashes[p]!.digest('hex') },
@@ -284,6 +300,7 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
     fsyncPath(path.dirname(out));
     return manifests;
   } catch (e) {
+    replicated?.close();
     for (const fd of fds) {
       try {
         closeSync(fd);

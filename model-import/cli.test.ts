@@ -67,6 +67,21 @@ describe('mpc-import CLI', () => {
     for (const p of [0, 1, 2] as const) expect(loadBundle(out, p).manifest.truncation).toBe('exact');
   });
 
+  it('--replicated writes the malicious mode\'s replicated weight shares; --require-security malicious also the requirement; another value is refused', async () => {
+    const out = path.join(tmp.dir, 'malicious');
+    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--out', out, '--no-labels', '--random', '1', '--frac-bits', '13', '--require-security', 'malicious', '--no-progress'])).toBe(0);
+    for (const p of [0, 1, 2] as const) {
+      const m = loadBundle(out, p).manifest;
+      expect(m.requires).toEqual({ security: 'malicious' });
+      expect(m.replicated?.bytes).toBe(16 * m.params);
+    }
+    const rep = path.join(tmp.dir, 'replicated');
+    expect(await main(['--seed-arch', 'mnist-a', '--seed', '4', '--out', rep, '--no-labels', '--random', '1', '--frac-bits', '13', '--replicated', '--no-progress'])).toBe(0);
+    expect(loadBundle(rep, 1).manifest).toMatchObject({ replicated: { ring: 'Z_2^128' } });
+    expect(loadBundle(rep, 1).manifest.requires).toBeUndefined();
+    await expect(main(['--seed-arch', 'mnist-a', '--out', path.join(tmp.dir, 'never2'), '--no-labels', '--require-security', 'semi-honest'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('--require-security must be malicious') });
+  });
+
   it('chooses the precision on the samples, prints what it tried and why, and writes the choice into the manifests; --random 0 says nothing was checked', async () => {
     const cap = capture();
     const out = path.join(tmp.dir, 'chosen');

@@ -8,6 +8,7 @@
  *     [--seed-arch cnn-maxpool|cnn-avgpool|vgg16|mnist-a [--seed 1] [--seed-out m.keras]] [--overwrite]
  *     [--report-json report.json] [--progress | --no-progress]
  *     [--output-mode logits|label|label+confidence] [--confidence-thresholds 1,3] [--decision-thresholds 0.5[,0.3,...]]
+ *     [--replicated] [--require-security malicious]   (docs/MALICIOUS.md: bundle-replicated.ts)
  *     [--dp laplace:epsilon=1,sensitivity=2[,clip=8][,sampler=discrete-exact|gamma-split]
  *          | gaussian:epsilon=0.5,delta=1e-6,sensitivity=2[,calibration=classic|zcdp][,clip=8]]
  *
@@ -73,6 +74,7 @@ const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits F] [--truncation l
                   (--preprocessing P: ${PREPROCESSING_FLAG_HELP})
                   [--seed-arch ${SEED_ARCHS.join('|')} [--seed N] [--seed-out FILE]] [--overwrite] [--report-json FILE] [--no-progress]
                   [--output-mode logits|label|label+confidence] [--confidence-thresholds T1,T2] [--decision-thresholds P | P1,...,PC]
+                  [--replicated] [--require-security malicious]   (malicious mode: replicated weight shares; manifests that require it)
                   [--dp laplace:epsilon=E,sensitivity=S[,clip=C][,sampler=discrete-exact|gamma-split]
                        | gaussian:epsilon=E,delta=D,sensitivity=S[,calibration=classic|zcdp][,clip=C]]`;
 
@@ -198,6 +200,8 @@ const CLI_OPTIONS = {
   'no-labels': { type: 'boolean' },
   'input-range': { type: 'string' },
   'require-sound-bound': { type: 'boolean' },
+  replicated: { type: 'boolean' },
+  'require-security': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -242,6 +246,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
   const minAgreement = values['min-agreement'] !== undefined ? Number(values['min-agreement']) : 0;
   if (!(minAgreement >= 0 && minAgreement <= 1)) throw bad(`--min-agreement must be a fraction in [0, 1], got '${values['min-agreement']}'`);
   if (values.force && explicitF === undefined && explicitT === undefined && explicitW === undefined) throw bad('--force keeps explicit settings: give --frac-bits, --truncation or --compare-bits with it');
+  if (values['require-security'] !== undefined && values['require-security'] !== 'malicious') throw bad(`--require-security must be malicious, got '${values['require-security']}'`);
   const scalingArg = values.scaling ?? 'auto';
   if (!['auto', 'unit', 'raw', 'symmetric'].includes(scalingArg)) throw bad(`--scaling must be auto, unit, raw or symmetric`);
   const showProgress = values['no-progress'] ? false : values.progress === true ? true : undefined;
@@ -361,6 +366,8 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
       ...(prep ? { preprocessing: prep } : {}),
       ...(inputRange ? { inputRange } : {}),
       ...(choice ? { compareBound: choice.ringBasis, ...(choice.ringNote ? { rangeWarning: choice.ringNote } : {}) } : {}),
+      ...(values.replicated ? { replicated: true } : {}),
+      ...(values['require-security'] ? { requireSecurity: 'malicious' as const } : {}),
       onProgress: progressBar('sharing weights', showProgress ?? params >= 1_000_000),
     });
     const t2 = performance.now();

@@ -49,6 +49,7 @@ export const DEPLOYMENT_SCHEMA = obj({
   kernels: str,
   compareBits: int,
   compareRadix: int,
+  security: { enum: ['semi-honest', 'malicious'] },
   keepWeightMasks: bool,
   preprocess: obj({ enabled: bool, maxBytes: int, timeoutMs: int }),
   warmup: obj({ runs: int, maxMs: int, batches: { type: 'array', items: int } }),

@@ -134,6 +134,7 @@ export interface CommonSettings {
    * parties must agree (the plan carries it).
    */
   compareRadix: 2 | 4;
+  /** Protocol security, 'semi-honest' (default) or 'malicious': docs/MALICIOUS.md, parties/README.md; the three parties must agree. */ security: 'semi-honest' | 'malicious';
   /**
    * Keep the masks of the model's weights across runs (parties/weight-masks.ts):
    * after one build run, a Beaver product with the weights opens only the
@@ -225,7 +226,7 @@ export const DEFAULTS: CommonSettings = {
   logLevel: 'info',
   kernels: 'auto',
   compareBits: 32,
-  compareRadix: 4,
+  compareRadix: 4, security: 'semi-honest',
   keepWeightMasks: true,
   preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 },
   warmup: { ...DEFAULT_WARMUP },

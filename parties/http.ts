@@ -19,6 +19,7 @@ import { clientAuthenticator, type ClientCredential } from './client-auth.js';
 import { apiError, toMpcError, writeRawError } from './http-errors.js';
 import { registerInfoRoutes } from './http-info.js';
 import { registerSessionRoutes } from './http-sessions.js';
+import { registerMaliciousRoutes } from './http-malicious.js';
 import { errFields } from './log.js';
 import type { Party } from './party.js';
 
@@ -153,5 +154,6 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
   });
 
   registerSessionRoutes(app, party, { longPollMaxMs: opts.longPollMaxMs, ...(opts.operatorTokens ? { operatorTokens: opts.operatorTokens } : {}) });
+  registerMaliciousRoutes(app, party);
   registerInfoRoutes(app, party, { metricsOnApi: opts.metricsOnApi ?? true, ...(opts.staticDir ? { staticDir: opts.staticDir } : {}), ...(opts.staticFiles ? { staticFiles: opts.staticFiles } : {}) });
 }

@@ -43,6 +43,10 @@ export interface LaunchOptions {
   readyTimeoutMs?: number;
   /** Build the SDK browser bundle and write the demo's config.json for P0 to serve (npm start). */
   demoAssets?: boolean;
+  /** Config security (default: the config default, 'semi-honest'); 'malicious' with `plain` writes the replicated weight shares too. */
+  security?: 'semi-honest' | 'malicious';
+  /** Extra environment of one party's process (tests: the test-only cheating switch, parties/malicious-desk.ts). */
+  env?: Partial<Record<0 | 1 | 2, Record<string, string>>>;
 }
 
 export interface Launched {
@@ -160,7 +164,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
     if (mi?.writeBundles) {
       try {
         bundleDir = path.join(dir, 'bundle');
-        mi.writeBundles({ ir: opts.plain, sourceHash: modelHash, sourceFile: 'demo-model', format: 'ir' }, bundleDir, { fracBits: f });
+        mi.writeBundles({ ir: opts.plain, sourceHash: modelHash, sourceFile: 'demo-model', format: 'ir' }, bundleDir, { fracBits: f, ...(opts.security === 'malicious' ? { replicated: true } : {}) });
       } catch {
         bundleDir = null;
       }
@@ -187,6 +191,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
     ...(opts.batch ? { batch: { ...{ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 }, ...opts.batch } } : {}),
     ...(opts.compareRadix ? { compareRadix: opts.compareRadix } : {}),
     ...(opts.compareBits ? { compareBits: opts.compareBits } : {}),
+    ...(opts.security ? { security: opts.security } : {}),
     ...(opts.meshLink ? { mesh: { link: opts.meshLink } } : {}),
     ...(opts.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...opts.preprocess } } : {}),
     ...(opts.warmup ? { warmup: opts.warmup } : {}),
@@ -211,7 +216,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
   const children = ([0, 1, 2] as const).map((p) => {
     const child = spawn(process.execPath, [...partyNodeArgs(), ...program.args, '--party', String(p), '--config', configPath], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, PARTY_EXIT_WITH_PARENT: '1' },
+      env: { ...process.env, ...opts.env?.[p], PARTY_EXIT_WITH_PARENT: '1' },
     });
     let buf = '';
     const onData = (d: Buffer) => {

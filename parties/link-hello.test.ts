@@ -140,6 +140,18 @@ describe('settings agreement at HELLO', () => {
     expect(m0.health[1]!.problem).toBeNull();
   });
 
+  it('security semi-honest vs malicious (config security): refused with E_SETTINGS_MISMATCH naming it at both ends; the same mode links', async () => {
+    let p1: LinkSettings = { ...base, security: 'malicious' };
+    const { m0, m1 } = await pair(() => ({ ...base, security: 'semi-honest' }), () => p1);
+    expect(await until(() => m0.health[1]!.problem !== null && m1.health[0]!.problem !== null, 3_000)).toBe(true);
+    const msg = 'security: P0 has semi-honest, P1 has malicious (must be the same at the three parties)';
+    expect(m0.health[1]!.problem).toMatchObject({ code: 'E_SETTINGS_MISMATCH', message: msg });
+    expect(m1.health[0]!.problem).toMatchObject({ code: 'E_SETTINGS_MISMATCH', message: msg });
+    expect(m0.isUp(1) || m1.isUp(0)).toBe(false);
+    p1 = { ...base, security: 'semi-honest' };
+    expect(await until(() => m0.isUp(1) && m1.isUp(0), 3_000)).toBe(true);
+  });
+
   it('keepWeightMasks or preprocess differing (P0 decides per run): the link comes up with a warning', async () => {
     const { m0, m1, lines } = await pair(() => base, () => ({ ...base, preprocess: false }));
     expect(await until(() => m0.isUp(1) && m1.isUp(0), 3_000)).toBe(true);

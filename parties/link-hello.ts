@@ -42,12 +42,14 @@ export interface LinkSettings {
   importId?: string;
   keepWeightMasks?: boolean;
   preprocess?: boolean;
+  /** The security mode (config security): semi-honest and malicious parties run different protocols. */
+  security?: 'semi-honest' | 'malicious';
   /** What carries the pair's messages (mesh-h2.ts): the mesh adds it; a build before it speaks only 'grpc'. */
   meshLink?: 'grpc' | 'h2';
 }
 
 /** Settings that must be the same at both ends of a link, in the order they are reported. */
-const MUST: (keyof LinkSettings)[] = ['compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink'];
+const MUST: (keyof LinkSettings)[] = ['security', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink'];
 /** Settings P0 decides per run: a difference is reported, not refused. */
 const SHOULD: (keyof LinkSettings)[] = ['keepWeightMasks', 'preprocess'];
 

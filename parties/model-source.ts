@@ -21,7 +21,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
-import { COMPARE_BOUNDS, type CompareBound, type InputPreprocessing, type ModelInfo } from '../protocol/api-contract.js';
+import { COMPARE_BOUNDS, type CompareBound, type InputPreprocessing, type ModelInfo, type SecurityMode } from '../protocol/api-contract.js';
+import type { RepTensor } from '../protocol/malicious/weights.js';
 import { MpcError } from '../protocol/errors.js';
 import { TRUNCATION_MODES, type TruncationMode } from '../protocol/context.js';
 import { checkFracBits } from '../protocol/fixed-point/fixed-point.js';
@@ -57,9 +58,12 @@ export interface PartyManifest {
   rangeWarning?: string;
   /** Declared range of a raw tensor input's elements (announced as ModelInfo.inputRange). */
   inputRange?: [number, number];
+  /** What the model requires of the parties (mpc-import --require-security): `security: 'malicious'`, refused by a semi-honest party (checkModelSecurity). */
+  requires?: { security?: 'malicious' };
 }
 
-export interface PartyBundle { manifest: PartyManifest; model: ModelIR<ShareTensor> }
+/** `replicated`: the malicious mode's replicated weight shares, in process only (parties/replicated-source.ts). */
+export interface PartyBundle { manifest: PartyManifest; model: ModelIR<ShareTensor>; replicated?: ModelIR<RepTensor> }
 
 /** Noise of a PATE ensemble's vote counts (per query); absent: secure majority vote without noise (no privacy charge). */
 export interface PateNoise {
@@ -98,7 +102,7 @@ export interface LoadedModel {
 
 export interface ModelImportApi {
   loadBundle(dir: string, party: PartyId): PartyBundle;
-  writeBundles?(src: { ir: ModelIR<FloatTensor>; sourceHash: string; sourceFile?: string; format?: string }, outDir: string, opts?: { fracBits?: number; compareBits?: 32 | 64; overwrite?: boolean; privacy?: PrivacyPolicy }): unknown;
+  writeBundles?(src: { ir: ModelIR<FloatTensor>; sourceHash: string; sourceFile?: string; format?: string }, outDir: string, opts?: { fracBits?: number; compareBits?: 32 | 64; overwrite?: boolean; privacy?: PrivacyPolicy; replicated?: boolean }): unknown;
 }
 
 let api: Promise<ModelImportApi | null> | null = null;
@@ -132,6 +136,9 @@ function toLoaded(b: PartyBundle): LoadedModel {
   if (m.truncation !== undefined && !TRUNCATION_MODES.includes(m.truncation)) throw new MpcError('E_MODEL_FORMAT', `model: manifest truncation '${String(m.truncation)}' is not 'local' or 'exact'`);
   if (m.compareBits !== undefined && m.compareBits !== 32 && m.compareBits !== 64) throw new MpcError('E_MODEL_FORMAT', `model: manifest compareBits '${String(m.compareBits)}' is not 32 or 64`);
   if (m.compareBound !== undefined && !COMPARE_BOUNDS.includes(m.compareBound)) throw new MpcError('E_MODEL_FORMAT', `model: manifest compareBound is not one of ${COMPARE_BOUNDS.join(', ')}`);
+  if (m.requires !== undefined && (typeof m.requires !== 'object' || m.requires === null || Object.keys(m.requires).some((k) => k !== 'security') || (m.requires.security !== undefined && m.requires.security !== 'malicious'))) {
+    throw new MpcError('E_MODEL_FORMAT', "model: manifest requires must be { security: 'malicious' } or absent");
+  }
   const outputShape = outputShapeOf(b.model);
   if (sizeOf(b.model.inputShape) !== sizeOf(m.inputShape)) throw new MpcError('E_MODEL_FORMAT', `model: manifest input shape [${m.inputShape}] differs from the model's [${b.model.inputShape}]`);
   let privacy;
@@ -157,6 +164,7 @@ function toLoaded(b: PartyBundle): LoadedModel {
     ...(m.compareBound !== undefined ? { compareBound: m.compareBound } : {}),
     ...(privacy ? { privacy } : {}),
     ...(decisionThresholds ? { decisionThresholds } : {}),
+    ...(m.requires?.security ? { requires: { security: m.requires.security } } : {}),
   };
   const warn = m.compareBound === 'unsound-override' || m.compareBound === 'samples-only' ? { rangeWarning: { basis: m.compareBound, text: typeof m.rangeWarning === 'string' ? m.rangeWarning : 'no text recorded' } } : {};
   return { info, model: b.model, truncation: m.truncation ?? 'local', ...(m.compareBits !== undefined ? { compareBits: m.compareBits } : {}), ...warn, inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
@@ -226,6 +234,8 @@ function toEnsemble(teachers: LoadedModel[], noise: PateNoise | undefined): Load
     ...ensembleBound(teachers),
     ...(privacy ? { privacy } : {}),
     ensemble: { teachers: teachers.length, aggregation: noise ? 'noisy-max' : 'majority', teacherHashes: teachers.map((t) => t.info.modelHash) },
+    // The ensemble requires what any teacher requires.
+    ...(teachers.some((t) => t.info.requires?.security === 'malicious') ? { requires: { security: 'malicious' as const } } : {}),
   };
   // One truncation rule per run: exact for every teacher if any teacher's import asked for it (exact is never wrong where local is right).
   const truncation: TruncationMode = teachers.some((t) => t.truncation === 'exact') ? 'exact' : 'local';
@@ -298,6 +308,16 @@ export function writeDevModelFiles(dir: string, bundles: readonly PartyBundle[])
  * beyond the 32-bit ring's range (with the importer's margin) on the samples,
  * so a 32-bit run would be silently wrong.
  */
+/**
+ * A model whose manifest requires malicious security is not served by a
+ * semi-honest party: E_SECURITY_MODE at load (the party does not serve).
+ */
+export function checkModelSecurity(m: Pick<LoadedModel, 'info'>, security: SecurityMode, party: PartyId): void {
+  if (m.info.requires?.security === 'malicious' && security !== 'malicious') {
+    throw new MpcError('E_SECURITY_MODE', `model: the bundle's manifest requires security 'malicious'; this party is configured with security '${security}': set security: 'malicious' at the three parties, or serve another import`, { party, step: 'model.load' });
+  }
+}
+
 export function checkModelSettings(m: Pick<LoadedModel, 'compareBits'>, compareBits: 32 | 64, party: PartyId): void {
   if (m.compareBits !== undefined && m.compareBits > compareBits) {
     throw new MpcError('E_MODEL_SETTINGS', `model: the bundle needs a ${m.compareBits}-bit comparison ring (manifest compareBits, chosen by mpc-import on its samples); this party is configured with compareBits ${compareBits}: set compareBits: ${m.compareBits} at the three parties, or re-import for ${compareBits} bits`, { party, step: 'model.load' });

@@ -4,7 +4,7 @@
  * view of the party that the session desk, the run planner, the
  * preprocessing driver and the run executor work on.
  */
-import type { ModelInfo } from '../protocol/api-contract.js';
+import type { ModelInfo, SecurityMode } from '../protocol/api-contract.js';
 import { isMpcError, MpcError, type ErrorCode } from '../protocol/errors.js';
 import type { BackendSpec } from '../runtime/kernels.js';
 import type { PrivacyRequest } from '../protocol/privacy/index.js';
@@ -49,6 +49,8 @@ export interface PartyOptions {
   compareBits?: 32 | 64;
   /** Digits of the PrivateCompare on the 32-bit ring (config compareRadix; default 4). */
   compareRadix?: 2 | 4;
+  /** The security mode (config security; default 'semi-honest'). */
+  security?: SecurityMode;
   /** Keep the masks of the model's weights across runs (parties/weight-masks.ts; default true). */
   keepWeightMasks?: boolean;
   /** P2 deals the next run's correlated randomness while idle (parties/preprocessing.ts; default DEFAULT_PREPROCESS). */

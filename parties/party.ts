@@ -12,7 +12,7 @@
  * accountant. A lost peer link fails every unfinished session with
  * E_PEER_UNAVAILABLE.
  */
-import type { CreateSessionRequest, CreateSessionResponse, ModelInfo } from '../protocol/api-contract.js';
+import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, SecurityMode } from '../protocol/api-contract.js';
 import { MpcError } from '../protocol/errors.js';
 import type { PrivacyReport } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
@@ -22,7 +22,8 @@ import { errFields, sessionTag, silentLogger, type Logger } from './log.js';
 import type { LinkSettings } from './link-hello.js';
 import { PeerMesh } from './mesh.js';
 import { partyMetrics, type PartyMetrics } from './metrics.js';
-import { checkModelSettings, loadPartyModel, type LoadedModel } from './model-source.js';
+import { checkMaliciousModel } from '../protocol/malicious/runner.js';
+import { checkModelSecurity, checkModelSettings, loadPartyModel, type LoadedModel } from './model-source.js';
 import { asMpcError, type PartyCore, type PartyOptions, type RunRecord } from './party-core.js';
 import { PrepDriver } from './prep-driver.js';
 import { DEFAULT_PREPROCESS, type PrepHoldings, type PrepPool } from './preprocessing.js';
@@ -30,6 +31,10 @@ import { AccountantHolder } from './privacy.js';
 import { RunExecutor } from './run-executor.js';
 import { RunPlanner } from './run-planner.js';
 import { SessionDesk } from './session-desk.js';
+import { MaliciousDesk } from './malicious-desk.js';
+import { loadReplicatedModel } from './replicated-source.js';
+import type { ModelIR } from '../protocol/ir.js';
+import type { RepTensor } from '../protocol/malicious/weights.js';
 import { SessionStore, type Session } from './sessions.js';
 import { Warmup, DEFAULT_WARMUP, type WarmupStatus } from './warmup.js';
 import { WeightMaskState } from './weight-masks.js';
@@ -51,6 +56,9 @@ export class Party implements PartyCore {
   model: LoadedModel | null = null;
   modelError: MpcError | null = null;
   readonly desk: SessionDesk;
+  /** The malicious mode's runs (malicious-desk.ts); its replicated weights, loaded at start when security is 'malicious'. */
+  readonly malDesk: MaliciousDesk;
+  replicated: ModelIR<RepTensor> | null = null;
   readonly planner: RunPlanner;
   readonly prep: PrepDriver;
   readonly executor: RunExecutor;
@@ -71,7 +79,7 @@ export class Party implements PartyCore {
     this.weightMasks = new WeightMaskState(opts.party, opts.keepWeightMasks ?? true);
     // What the peers compare at HELLO (link-hello.ts): the mesh starts once the model is loaded, so its hash is in.
     const settings = (): LinkSettings => ({
-      compareBits: opts.compareBits ?? 32, compareRadix: opts.compareRadix ?? 4, keepWeightMasks: opts.keepWeightMasks ?? true,
+      security: opts.security ?? 'semi-honest', compareBits: opts.compareBits ?? 32, compareRadix: opts.compareRadix ?? 4, keepWeightMasks: opts.keepWeightMasks ?? true,
       preprocess: (opts.preprocess ?? DEFAULT_PREPROCESS).enabled, ...(this.model ? { modelHash: this.model.info.modelHash, ...(this.model.info.importId ? { importId: this.model.info.importId } : {}) } : {}),
     });
     this.mesh = new PeerMesh({ settings, ...opts.mesh, party: opts.party, logger: this.log });
@@ -86,7 +94,9 @@ export class Party implements PartyCore {
     this.executor = new RunExecutor(this, this.prep, (sessions) => { for (const s of sessions) if (s) this.planner.maybeQueue(s); });
     this.planner = new RunPlanner(this, this.executor, this.prep);
     this.desk = new SessionDesk(this, this.planner);
-    this.warmup = new Warmup(this, opts.warmup ?? DEFAULT_WARMUP, () => this.executor.runs.size > 0 || this.planner.queued > 0, this.prep);
+    this.malDesk = new MaliciousDesk(this, () => this.replicated);
+    // A malicious party runs no semi-honest warm-up round (it runs no semi-honest protocol at all).
+    this.warmup = new Warmup(this, opts.security === 'malicious' ? { ...(opts.warmup ?? DEFAULT_WARMUP), runs: 0 } : opts.warmup ?? DEFAULT_WARMUP, () => this.executor.runs.size > 0 || this.planner.queued > 0, this.prep);
     this.sweeper = setInterval(() => this.planner.sweepEarly(), 10_000);
     this.sweeper.unref();
     this.mesh.onControl((from, type, body) => (type.startsWith('warmup') ? this.warmup.onControl(from, type, body) : this.planner.onControl(from, type, body)));
@@ -119,7 +129,14 @@ export class Party implements PartyCore {
     try {
       const m = await loadPartyModel(this.opts.model, this.party);
       checkModelSettings(m, this.opts.compareBits ?? 32, this.party);
-      this.model = m;
+      const security = this.opts.security ?? 'semi-honest';
+      checkModelSecurity(m, security, this.party);
+      // Malicious mode: a layer the malicious runner cannot run yet is refused at load, naming it (E_UNSUPPORTED_LAYER).
+      if (security === 'malicious') for (const t of m.teachers ?? [m.model]) checkMaliciousModel(t, m.info.fracBits);
+      // ...and one without the replicated weight shares (E_BUNDLE_INTEGRITY): it never falls back to the semi-honest protocol.
+      if (security === 'malicious') this.replicated = loadReplicatedModel(this.opts.model, this.party);
+      // Announced in /v1/model and every session answer (the SDK checks the three agree).
+      this.model = { ...m, info: { ...m.info, security } };
       this.log.info({ modelHash: m.info.modelHash, ...(m.teachers ? { teachers: m.teachers.length } : {}), inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, truncation: m.truncation, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');
       // The import could not show the comparison ring sound for every input in the declared range: loud, at every load.
       if (m.rangeWarning) this.log.warn({ compareBound: m.rangeWarning.basis, compareBits: m.compareBits }, `${m.rangeWarning.basis === 'unsound-override' ? 'UNSOUND COMPARISON RING' : 'comparison ring not shown sound (samples only)'}: ${m.rangeWarning.text}`);
@@ -148,7 +165,7 @@ export class Party implements PartyCore {
    * with another link version or settings: `compareBits: P0 has 32, P1 has 64`),
    * and the start-up warm-up (warmup.ts: waiting, running, done, failed or off).
    */
-  readiness(): { ready: boolean; modelLoaded: boolean; peers: Record<string, boolean>; warmup: WarmupStatus; peerProblems?: Record<string, { code: string; message: string }>; peerWarnings?: Record<string, string[]> } {
+  readiness(): { ready: boolean; modelLoaded: boolean; security: SecurityMode; peers: Record<string, boolean>; warmup: WarmupStatus; peerProblems?: Record<string, { code: string; message: string }>; peerWarnings?: Record<string, string[]> } {
     const peers: Record<string, boolean> = {};
     const problems: Record<string, { code: string; message: string }> = {};
     const warnings: Record<string, string[]> = {};
@@ -159,7 +176,7 @@ export class Party implements PartyCore {
       if (h.problem && !this.mesh.isUp(p)) problems[`P${p}`] = { code: h.problem.code, message: h.problem.message };
       if (h.warnings.length > 0 && this.mesh.isUp(p)) warnings[`P${p}`] = h.warnings;
     }
-    return { ready: this.ready() && this.warmup.settled, modelLoaded: this.model !== null, peers, warmup: this.warmup.status, ...(Object.keys(problems).length ? { peerProblems: problems } : {}), ...(Object.keys(warnings).length ? { peerWarnings: warnings } : {}) };
+    return { ready: this.ready() && this.warmup.settled, modelLoaded: this.model !== null, security: this.opts.security ?? 'semi-honest', peers, warmup: this.warmup.status, ...(Object.keys(problems).length ? { peerProblems: problems } : {}), ...(Object.keys(warnings).length ? { peerWarnings: warnings } : {}) };
   }
 
   modelInfo(): ModelInfo {
@@ -192,6 +209,7 @@ export class Party implements PartyCore {
     clearInterval(this.sweeper);
     this.planner.batcher?.close();
     this.warmup.close();
+    this.malDesk.close();
     this.store.failAll(() => new MpcError('E_PEER_UNAVAILABLE', `P${this.party} is shutting down`, { party: this.party }));
     await this.mesh.close();
     this.store.close();
@@ -205,6 +223,7 @@ export class Party implements PartyCore {
     clearInterval(this.sweeper);
     this.planner.batcher?.close();
     this.warmup.close();
+    this.malDesk.close();
     this.mesh.kill();
     this.store.close();
   }

@@ -99,6 +99,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
     kernels: cfg.kernels,
     compareBits: cfg.compareBits,
     compareRadix: cfg.compareRadix,
+    security: cfg.security,
     keepWeightMasks: cfg.keepWeightMasks,
     preprocess: { ...DEFAULT_PREPROCESS, ...cfg.preprocess },
     warmup: cfg.warmup,

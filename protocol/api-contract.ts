@@ -140,6 +140,13 @@ export interface InputPreprocessing {
 /** What a model's comparison ring rests on (ModelInfo.compareBound). */
 export type CompareBound = 'sound' | 'samples-only' | 'unsound-override';
 export const COMPARE_BOUNDS: readonly CompareBound[] = ['sound', 'samples-only', 'unsound-override'];
+/**
+ * The adversary the parties' protocol is secure against (docs/MALICIOUS.md):
+ * 'semi-honest' (SecureNN, the default) or 'malicious' (security with abort
+ * against one actively corrupted party: protocol/malicious/).
+ */
+export type SecurityMode = 'semi-honest' | 'malicious';
+export const SECURITY_MODES: readonly SecurityMode[] = ['semi-honest', 'malicious'];
 
 export interface ModelInfo {
   /** sha256 of the source model file: the same for every import of that file. */
@@ -196,6 +203,10 @@ export interface ModelInfo {
    * noise of `privacy.dp` on the vote counts). Absent: one model.
    */
   ensemble?: { teachers: number; aggregation: 'majority' | 'noisy-max'; teacherHashes: string[] };
+  /** The security mode this party runs (config `security`; the three must agree). Absent (older parties): 'semi-honest'. */
+  security?: SecurityMode;
+  /** What the model's manifest requires of the parties: `security: 'malicious'` (a party running semi-honest refuses to serve it; the SDK refuses parties that do not announce it). */
+  requires?: { security?: 'malicious' };
 }
 
 export interface CreateSessionResponse extends ModelInfo {

@@ -51,6 +51,15 @@ export interface ClientOptions {
    * first, then PUT the shares, then GET the outputs.
    */
   createWithInput?: boolean;
+  /**
+   * 'malicious': predict only with parties that all announce security
+   * 'malicious' (docs/MALICIOUS.md); otherwise E_SECURITY_MODE before any
+   * input share is sent (the sessions are created first, without input, to
+   * read the announcements). A model whose manifest requires malicious
+   * security (`model.requires.security`) is treated the same without this
+   * option. Parties that announce different modes are always refused.
+   */
+  requireSecurity?: 'malicious';
 }
 
 export type ProgressStage = 'encoding' | 'uploading' | 'computing' | 'reconstructing' | 'done';
@@ -73,6 +82,8 @@ export interface PredictProgress {
 }
 
 export interface PredictOptions {
+  /** Overrides the client's requireSecurity for this call (ClientOptions.requireSecurity). */
+  requireSecurity?: 'malicious';
   signal?: AbortSignal;
   onProgress?: (e: PredictProgress) => void;
   /** true: input is an array of images/tensors or one tensor [batch, ...inputShape]; results are per item. */

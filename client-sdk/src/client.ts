@@ -38,11 +38,14 @@ import { preprocessImage, specForModel } from './image/preprocess.js';
 import { decodeAnyImage } from './image/dicom.js';
 import type { ImageDecoder, RawImage } from './image/types.js';
 import { checkTensorRange } from './input-range.js';
+import { partiesAgree } from './agreement.js';
 import { checkTensorShape, classifyInput, sameShape, type ClassifiedInput, type ImageInput, type Tensor } from './input.js';
 import { bytesToU64, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.js';
-import { DEFAULT_TIMEOUT_MS, type BatchLabelPrediction, type BatchPrediction, type ClientOptions, type LabelModePrivacy, type LabelPrediction, type PredictOptions, type PredictProgress, type Prediction, type ProgressStage } from './client-types.js';
+import { DEFAULT_TIMEOUT_MS, type AnyBatch, type BatchLabelPrediction, type BatchPrediction, type ClientOptions, type LabelModePrivacy, type LabelPrediction, type PredictOptions, type PredictProgress, type Prediction, type ProgressStage } from './client-types.js';
 import { product, reconstructOutputs } from './outputs.js';
-import { MAX_AWAIT_MS, canonical, checkModelInfo, checkSessionResponse, openEnvelope, parseShape, requestPrivacy, sleep, type Output } from './wire.js';
+import { MAX_AWAIT_MS, checkModelInfo, checkSessionResponse, openEnvelope, parseShape, requestPrivacy, sleep, type Output } from './wire.js';
+import { checkSecurity } from './security.js';
+import { runMalicious } from './malicious-predict.js';
 
 export * from './client-types.js';
 
@@ -53,6 +56,7 @@ export class PrivateInferenceClientBase {
   private readonly http: PartyHttp;
   private readonly timeoutMs: number;
   private readonly expectedModelHash: string | undefined;
+  private readonly requireSecurity: 'malicious' | undefined;
   private readonly inputShape: readonly number[] | undefined;
   private readonly imageScale: number | undefined;
   private readonly decodeImage: ImageDecoder;
@@ -85,6 +89,8 @@ export class PrivateInferenceClientBase {
       throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: expectedModelHash must be a sha256 in hex (64 digits)');
     }
     this.expectedModelHash = o.expectedModelHash?.toLowerCase();
+    if (o.requireSecurity !== undefined && o.requireSecurity !== 'malicious') throw new InputError('E_BAD_ARGUMENT', "PrivateInferenceClient: requireSecurity must be 'malicious' or absent");
+    this.requireSecurity = o.requireSecurity;
     this.inputShape = o.inputShape ? [...o.inputShape] : undefined;
     if (o.imageScale !== undefined && !(typeof o.imageScale === 'number' && Number.isFinite(o.imageScale) && o.imageScale > 0)) throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: imageScale must be a positive number');
     this.imageScale = o.imageScale;
@@ -108,16 +114,16 @@ export class PrivateInferenceClientBase {
    * teacher ensemble, `ensemble`.
    */
   async describe(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ModelInfo> {
-    return this.withDeadline(options, (ms) => `describe: no answer within ${ms} ms`, async (ctl) => {
-      const answers = await this.parallel(ctl, this.endpoints.map(async (ep) => {
-        const res = await this.http.call(ep, { method: 'GET', path: '/v1/model', accept: 'application/json' }, ctl.signal);
-        const json = await this.http.read(ep, 'model info', ctl.signal, () => res.json());
-        return checkModelInfo(json, ep.party);
-      }));
-      const model = this.agree(answers);
-      this.lastModel = model;
-      return model;
-    });
+    return this.withDeadline(options, (ms) => `describe: no answer within ${ms} ms`, (ctl) => this.announced(ctl));
+  }
+
+  /** GET /v1/model at the three parties; they must agree. */
+  private async announced(ctl: AbortController): Promise<ModelInfo> {
+    const answers = await this.parallel(ctl, this.endpoints.map(async (ep) => {
+      const res = await this.http.call(ep, { method: 'GET', path: '/v1/model', accept: 'application/json' }, ctl.signal);
+      return checkModelInfo(await this.http.read(ep, 'model info', ctl.signal, () => res.json()), ep.party);
+    }));
+    return (this.lastModel = this.agree(answers));
   }
 
   /**
@@ -194,7 +200,11 @@ export class PrivateInferenceClientBase {
     const keyed = (p: number): Record<string, string> => ({ [SESSION_KEY_HEADER]: keys[p]! });
     const remaining = deadlineMs === undefined ? undefined : Math.max(1, Math.round(deadlineMs - (now() - started)));
     const path = `/v1/sessions/${sessionId}`;
-    const pinned = this.createWithInput && this.expectedModelHash !== undefined && this.lastModel?.modelHash.toLowerCase() === this.expectedModelHash ? this.lastModel : undefined;
+    if (options.requireSecurity !== undefined && options.requireSecurity !== 'malicious') throw new InputError('E_BAD_ARGUMENT', "predict: requireSecurity must be 'malicious' or absent");
+    const requireSecurity = options.requireSecurity ?? this.requireSecurity;
+    // A required security mode is checked on the parties' announcements before any share is sent: no create-with-input then.
+    const mustCheck = requireSecurity !== undefined || this.lastModel?.requires?.security !== undefined;
+    const pinned = !mustCheck && this.createWithInput && this.expectedModelHash !== undefined && this.lastModel?.modelHash.toLowerCase() === this.expectedModelHash ? this.lastModel : undefined;
     // Step 3: preprocess, encode, split for model m.
     const encodeFor = (m: ModelInfo): [BigUint64Array, BigUint64Array] => {
       const shares = splitShares(encodeFixed(this.assemble(items, decoded, m, batch, batchTensor), m.fracBits));
@@ -202,15 +212,25 @@ export class PrivateInferenceClientBase {
       emit('uploading', shares[0].byteLength);
       return shares;
     };
-    let model: ModelInfo;
+    let model!: ModelInfo; // assigned on every path below (the try/catch hides it from the flow analysis)
     // With createWithInput, P0's and P1's answers may carry the output shares already.
     let outputs: [Output | undefined, Output | undefined] = [undefined, undefined];
-    if (pinned) {
+    let result: AnyBatch | undefined;
+    const malicious = (m: ModelInfo): Promise<AnyBatch> => runMalicious({ http: this.http, endpoints: this.endpoints, parallel: (c) => this.parallel(ctl, c), signal }, m, () => this.assemble(items, decoded, m, batch, batchTensor), batch, privacy.outputMode, sessionId!, keys, emit);
+    // Parties that announced security 'malicious' (or must): their announcement, fresh, then the malicious flow.
+    if (this.lastModel?.security === 'malicious' || requireSecurity === 'malicious') {
+      model = await this.announced(ctl);
+      checkSecurity(model, requireSecurity);
+      if (model.security === 'malicious') result = await malicious(model);
+    }
+    if (result) {
+      // The malicious flow answered: nothing more to send.
+    } else if (pinned) {
       // Steps 2, 4 and 5 in one request per party: P0 and P1 create the session with its share
       // (each refuses unless it serves the pinned model) and answer the output share once
       // the run is done (x-await-output), P2 gets the POST; then the three answers must
       // agree, and on the model the shares were encoded for.
-      const created = await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl, encodeFor(pinned), () => emit('computing'));
+      const created = await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl, requireSecurity, encodeFor(pinned), () => emit('computing'));
       model = created.model;
       outputs = created.outputs;
       if (model.fracBits !== pinned.fracBits || !sameShape(model.inputShape, pinned.inputShape)) {
@@ -222,8 +242,25 @@ export class PrivateInferenceClientBase {
         throw new ModelMismatchError('the parties\' model now announces another image preprocessing than the one the images were preprocessed for; predict again (the client now knows the new one)');
       }
     } else {
-      // Step 2: sessions at all three parties, which must agree on the model.
-      model = (await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl)).model;
+      // Step 2: sessions at all three parties, which must agree on the model. Malicious parties refuse a session
+      // (E_SECURITY_MODE) and create none: then, if they announce 'malicious', the malicious flow (probe: the refusal
+      // must not abort the prediction).
+      const probe = new AbortController();
+      const follow = (): void => probe.abort(signal.reason);
+      signal.addEventListener('abort', follow, { once: true });
+      try {
+        model = (await this.createSessions(sessionId, keys, batch, remaining, privacy, probe, requireSecurity)).model;
+      } catch (e) {
+        if (signal.aborted || !(e instanceof PrivateInferenceError) || e.code !== 'E_SECURITY_MODE' || e.party === undefined) throw e;
+        const m = await this.announced(ctl);
+        if (m.security !== 'malicious') throw e;
+        model = m;
+        result = await malicious(m);
+      } finally {
+        signal.removeEventListener('abort', follow);
+      }
+    }
+    if (!result && !pinned) {
       const [x0, x1] = encodeFor(model);
       // Step 4: upload x_0 to P0, x_1 to P1.
       await this.parallel(ctl, [x0, x1].map(async (share, p) => {
@@ -234,9 +271,11 @@ export class PrivateInferenceClientBase {
     }
 
     // Step 5: output shares (unless the create answers carried them), reconstruction, activation.
-    const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => { const o = outputs[p]; return o ? Promise.resolve(o) : this.fetchOutput(this.endpoints[p]!, `${path}/output`, keyed(p), signal); }));
-    emit('reconstructing');
-    const result = reconstructOutputs(y0!, y1!, model, batch, sessionId);
+    if (!result) {
+      const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => { const o = outputs[p]; return o ? Promise.resolve(o) : this.fetchOutput(this.endpoints[p]!, `${path}/output`, keyed(p), signal); }));
+      emit('reconstructing');
+      result = reconstructOutputs(y0!, y1!, model, batch, sessionId);
+    }
     emit('done');
     if (batched) return result;
     if (result.outputMode === 'logits') {
@@ -278,7 +317,7 @@ export class PrivateInferenceClientBase {
    * POST the sessions, or with `shares` PUT x_0 / x_1 with x-session-create and x-await-output to P0 / P1 (answers: the
    * session response with the output share, or without it if not done in time) and POST to P2 (`onHelper` after its answer).
    */
-  private async createSessions(sessionId: string, keys: readonly string[], batch: number, deadlineMs: number | undefined, privacy: PrivacyOptions & { outputMode: OutputMode }, ctl: AbortController, shares?: [BigUint64Array, BigUint64Array], onHelper?: () => void): Promise<{ model: ModelInfo; outputs: [Output | undefined, Output | undefined] }> {
+  private async createSessions(sessionId: string, keys: readonly string[], batch: number, deadlineMs: number | undefined, privacy: PrivacyOptions & { outputMode: OutputMode }, ctl: AbortController, requireSecurity: 'malicious' | undefined, shares?: [BigUint64Array, BigUint64Array], onHelper?: () => void): Promise<{ model: ModelInfo; outputs: [Output | undefined, Output | undefined] }> {
     // One nonce in the one request body all three parties get: they bind the session to it (parties/session-binding.ts).
     const req: CreateSessionRequest = { sessionId, batch, privacy, requestNonce: sessionKey() };
     if (this.expectedModelHash !== undefined) req.modelHash = this.expectedModelHash;
@@ -303,6 +342,7 @@ export class PrivateInferenceClientBase {
       return r;
     }));
     const model = this.agree(answers);
+    checkSecurity(model, requireSecurity);
     const mode = model.privacy?.outputMode ?? 'logits';
     if (mode !== privacy.outputMode) throw new PrivateInferenceError('E_INTERNAL', `the parties announced output mode '${mode}', the client asked for '${privacy.outputMode}'`);
     this.lastModel = model;
@@ -311,20 +351,7 @@ export class PrivateInferenceClientBase {
 
   /** The three parties must run the same model, and it must be the one the app expects. */
   private agree(rs: CreateSessionResponse[]): ModelInfo {
-    const r0 = rs[0]!;
-    for (const r of rs.slice(1)) {
-      const same = r.modelHash.toLowerCase() === r0.modelHash.toLowerCase() && sameShape(r.inputShape, r0.inputShape)
-        && sameShape(r.outputShape, r0.outputShape) && r.fracBits === r0.fracBits && r.outputActivation === r0.outputActivation;
-      if (!same) throw new ModelMismatchError(`parties disagree on the model: party 0 has ${r0.modelHash.slice(0, 12)}, party ${r.party} has ${r.modelHash.slice(0, 12)}`, { party: r.party });
-      // One source file, two imports: P0's and P1's weight shares would not add up to the weights.
-      if ((r.importId ?? null) !== (r0.importId ?? null)) throw new ModelMismatchError(`parties loaded bundles of different imports of model ${r0.modelHash.slice(0, 12)}: party 0 has import ${String(r0.importId ?? 'none').slice(0, 12)}, party ${r.party} has ${String(r.importId ?? 'none').slice(0, 12)}`, { party: r.party });
-      if (JSON.stringify(r.labels ?? null) !== JSON.stringify(r0.labels ?? null)) throw new ModelMismatchError(`parties disagree on the labels: party 0 and party ${r.party}`, { party: r.party });
-      if (canonical(r.privacy) !== canonical(r0.privacy)) throw new ModelMismatchError(`parties disagree on the output privacy policy: party 0 and party ${r.party}`, { party: r.party });
-      if (JSON.stringify(r.preprocessing ?? null) !== JSON.stringify(r0.preprocessing ?? null)) throw new ModelMismatchError(`parties disagree on the image preprocessing: party 0 and party ${r.party}`, { party: r.party });
-      if (JSON.stringify(r.inputRange ?? null) !== JSON.stringify(r0.inputRange ?? null)) throw new ModelMismatchError(`parties disagree on the declared input range: party 0 and party ${r.party}`, { party: r.party });
-      if (JSON.stringify(r.decisionThresholds ?? null) !== JSON.stringify(r0.decisionThresholds ?? null)) throw new ModelMismatchError(`parties disagree on the decision thresholds: party 0 and party ${r.party}`, { party: r.party });
-      if ((r.compareBound ?? null) !== (r0.compareBound ?? null)) throw new ModelMismatchError(`parties disagree on what the comparison ring rests on (compareBound): party 0 and party ${r.party}`, { party: r.party });
-    }
+    const r0 = partiesAgree(rs);
     if (this.expectedModelHash !== undefined && r0.modelHash.toLowerCase() !== this.expectedModelHash) {
       throw new ModelMismatchError(`the parties run model ${r0.modelHash.slice(0, 12)}, expected ${this.expectedModelHash.slice(0, 12)}`);
     }
@@ -340,6 +367,8 @@ export class PrivateInferenceClientBase {
     if (r0.privacy !== undefined) m.privacy = structuredClone(r0.privacy);
     if (r0.ensemble !== undefined) m.ensemble = structuredClone(r0.ensemble);
     if (r0.decisionThresholds !== undefined) m.decisionThresholds = [...r0.decisionThresholds];
+    m.security = r0.security ?? 'semi-honest';
+    if (r0.requires !== undefined) m.requires = structuredClone(r0.requires);
     return m;
   }
 
@@ -383,3 +412,4 @@ export class PrivateInferenceClientBase {
     }
   }
 }
+

@@ -97,4 +97,6 @@ function checkModelFields(r: Partial<ModelInfo>, bad: (what: string) => never): 
   if (r.compareBound !== undefined && !COMPARE_BOUNDS.includes(r.compareBound)) bad('compareBound');
   if (r.decisionThresholds !== undefined && !(Array.isArray(r.decisionThresholds) && r.decisionThresholds.every((t) => typeof t === 'number' && t > 0 && t < 1))) bad('decisionThresholds');
   if (r.ensemble !== undefined && !(typeof r.ensemble === 'object' && r.ensemble !== null && Number.isInteger(r.ensemble.teachers))) bad('ensemble');
+  if (r.security !== undefined && r.security !== 'semi-honest' && r.security !== 'malicious') bad('security');
+  if (r.requires !== undefined && !(typeof r.requires === 'object' && r.requires !== null && (r.requires.security === undefined || r.requires.security === 'malicious'))) bad('requires');
 }

@@ -2,6 +2,7 @@
  * Test helpers (not a test file): three connected meshes on loopback with
  * OS-chosen ports, mTLS from throwaway certificates by default.
  */
+import { shareModelReplicated } from '../../protocol/malicious/weights.js';
 import type { ClientCredential } from '../client-auth.js';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -83,6 +84,12 @@ export interface TrioOptions {
   http?: Partial<CommonSettings['http']>;
   /** Config warmup (default here: { runs: 0 }, off; parties/warmup.ts). */
   warmup?: Partial<CommonSettings['warmup']>;
+  /** Config security (default: the config default, 'semi-honest'). */
+  security?: CommonSettings['security'];
+  /** The manifest's requires (what the model requires of the parties). */
+  requires?: { security?: 'malicious' };
+  /** Give each party the malicious mode's replicated weight shares (default: when security is 'malicious'). */
+  replicated?: boolean;
 }
 
 export interface PartyTrio {
@@ -100,6 +107,8 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
   const certs = o.tls === false ? null : testCerts();
   if (!o.plain === !o.ensemble) throw new Error('partyTrio: give either plain or ensemble');
   const bundles = o.plain ? shareBundles(o.plain, o.fracBits, undefined, o.policy) : null;
+  if (bundles && o.requires) for (const b of bundles) b.manifest.requires = o.requires;
+  if (bundles && o.plain && (o.replicated ?? o.security === 'malicious')) shareModelReplicated(o.plain, o.fracBits).forEach((r, p) => { bundles[p]!.replicated = r; });
   const teacherBundles = o.ensemble ? o.ensemble.teachers.map((m) => shareBundles(m, o.fracBits)) : [];
   const sourceOf = (p: PartyId): ModelSource => (bundles
     ? { kind: 'memory', bundle: bundles[p] }
@@ -115,6 +124,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
     cors: { origins: ['http://demo.local'] },
     batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 4, ...o.batch },
     ...(o.keepWeightMasks !== undefined ? { keepWeightMasks: o.keepWeightMasks } : {}),
+    ...(o.security ? { security: o.security } : {}),
     ...(o.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...o.preprocess } } : {}),
     warmup: o.warmup ?? { runs: 0 },
     sessions: { defaultDeadlineMs: 30_000, maxDeadlineMs: 60_000, maxSessions: 100, retentionMs: 60_000, ...o.sessions },

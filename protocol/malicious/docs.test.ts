@@ -13,6 +13,8 @@ import { compareMaskCostM, dreluCostM, msbCostM, reluCostM } from './compare.js'
 import { maxPoolCostM } from './maxpool.js';
 import { argmaxCostM } from './argmax.js';
 import { truncCostM, truncMaskCostM, truncOnlineCostM } from './trunc.js';
+import { prepareWeightsCost } from './weights.js';
+import { inputMaskCost, outputToClientCost } from './client-io.js';
 
 const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['session set-up (coin commitments)', () => setupCost()],
@@ -38,6 +40,9 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['truncation mask (`truncMaskM`, ell = 48, any f)', (n) => truncMaskCostM(n, 16, 48)],
   ['truncation with a mask made before (`truncM`)', truncOnlineCostM],
   ['truncation without a mask (`truncM`, ell = 48)', (n) => truncCostM(n, 16, 48)],
+  ['weights at set-up: copy check and MACs (`prepareWeights`, n weight elements)', prepareWeightsCost],
+  ["client's input: the mask (`inputMask`; r's shares to the client and d from it are not party traffic)", inputMaskCost],
+  ['output to the client (`outputToClient`: the MAC check; the shares to the client are not party traffic)', () => outputToClientCost()],
 ];
 
 /** "96 n + 32", "96 n", "912" at n. */

@@ -1,4 +1,4 @@
-/** The malicious-mode arithmetic core (docs/MALICIOUS.md; README.md here). Not wired into the runner or the parties yet. */
+/** The malicious-mode core (docs/MALICIOUS.md; README.md here): arithmetic, weights, the runner and the client I/O. Not served by the parties yet. */
 export * from './ring128.js';
 export * from './gemm128.js';
 export * from './rep.js';
@@ -7,11 +7,16 @@ export * from './product.js';
 export * from './open.js';
 export * from './input.js';
 export * from './mac-check.js';
+export * from './tensor.js';
+export * from './weights.js';
+export * from './primitives.js';
+export * from './runner.js';
+export * from './client-io.js';
 export * from './mvec.js';
 export * from './randbits.js';
+export * from './trunc.js';
 export * from './bit-ops.js';
 export * from './bit-lt.js';
 export * from './compare.js';
 export * from './maxpool.js';
 export * from './argmax.js';
-export * from './trunc.js';

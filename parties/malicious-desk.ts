@@ -1,0 +1,202 @@
+/**
+ * The malicious mode served by a party (docs/MALICIOUS.md "The client";
+ * protocol/malicious/client-io.ts numbers the steps). One client session is
+ * one protocol run over its own view of the mesh (session-transport.ts), with
+ * the three parties talking pairwise (P0<->P1, P1<->P2, P2<->P0):
+ *
+ *  mask (POST /v1/malicious/:id/mask, http-malicious.ts), at each party:
+ *   a. open the mesh view `mal-<id>`; fresh pair seeds, each party sending one
+ *      to its next (P0 -> P1: s01, P1 -> P2: s12, P2 -> P0: s20; set-up
+ *      messages, not counted), so each party misses the seed of the other two;
+ *   b. createMalSession (the MAC key from the pair PRGs, coin commitments);
+ *   c. prepareWeights: the copy check of the replicated weights (each share's
+ *      two holders compare hashes) and their MACs with this session's key;
+ *   d. inputMask: [r] MACed; this party's shares (r_i, r_{i+1}) go to the client.
+ *  input (POST /v1/malicious/:id/input, body d = x - r), at each party:
+ *   e. inputFromClient, malForward over the MACed weights, outputToClient (the
+ *      batched MAC check, then the shares of y + 2^64 rho) answered to the client.
+ *
+ * Any failure (a copy check or MAC check that fails is E_INTEGRITY) ends the
+ * run at this party: the view closes, the state is dropped, the party keeps
+ * serving the next session. Nothing falls back to the semi-honest protocol.
+ * Batch 1: one image per session. At most batch.maxConcurrentRuns sessions
+ * are open (set-up or awaiting their input) at a party: beyond, E_OVERLOADED.
+ *
+ * Test-only cheating switch (SECURENN_TEST_CHEAT=<party>:<tag prefix>, e.g.
+ * `1:mal:matmul`): that party adds 1 to the first byte of its first outgoing
+ * message whose tag starts with the prefix, in its first malicious session
+ * only. Refused (E_BAD_ARGUMENT at construction, the party does not start)
+ * unless NODE_ENV is 'test'.
+ */
+import { randomBytes } from 'node:crypto';
+import { createContext } from '../protocol/context.js';
+import { MpcError } from '../protocol/errors.js';
+import { inputFromClient, inputMask, outputToClient } from '../protocol/malicious/client-io.js';
+import type { MShare } from '../protocol/malicious/rep.js';
+import { malForward } from '../protocol/malicious/runner.js';
+import { createMalSession, type MalSession } from '../protocol/malicious/session.js';
+import type { MTensor } from '../protocol/malicious/tensor.js';
+import { prepareWeights, type RepTensor } from '../protocol/malicious/weights.js';
+import type { ModelIR } from '../protocol/ir.js';
+import type { PartyId } from '../protocol/ring/types.js';
+import type { Transport } from '../protocol/transport/transport.js';
+import { kernelsFor } from '../runtime/kernels.js';
+import { errFields, sessionTag } from './log.js';
+import type { PartyCore } from './party-core.js';
+import type { SessionTransport } from './session-transport.js';
+
+export const CHEAT_ENV = 'SECURENN_TEST_CHEAT';
+
+interface MalRun {
+  id: string;
+  owner: string;
+  key: string | undefined;
+  view: SessionTransport;
+  s: MalSession;
+  w: ModelIR<MTensor>;
+  mask: MShare;
+  timer: NodeJS.Timeout;
+  busy: boolean;
+}
+
+/** The test-only cheating switch of this party, or null; refused outside tests. */
+export function cheatSwitch(party: PartyId, env: NodeJS.ProcessEnv = process.env): { prefix: string } | null {
+  const raw = env[CHEAT_ENV];
+  if (raw === undefined || raw === '') return null;
+  if (env.NODE_ENV !== 'test') throw new MpcError('E_BAD_ARGUMENT', `${CHEAT_ENV} is a test-only switch (it makes a party deviate); refused unless NODE_ENV=test`, { party, step: 'config' });
+  const m = /^([012]):(.+)$/.exec(raw);
+  if (!m) throw new MpcError('E_BAD_ARGUMENT', `${CHEAT_ENV}: expected <party>:<tag prefix>, e.g. 1:mal:matmul`, { party, step: 'config' });
+  return Number(m[1]) === party ? { prefix: m[2]! } : null;
+}
+
+/** A transport that alters the first message whose tag starts with `prefix` (test-only cheating). */
+function cheating(t: Transport, prefix: string): Transport {
+  let done = false;
+  return new Proxy(t, {
+    get(target, prop, recv) {
+      if (prop !== 'send') return Reflect.get(target, prop, recv) as unknown;
+      return (to: PartyId, tag: string, payload: Uint8Array) => {
+        if (!done && tag.startsWith(prefix) && payload.byteLength > 0) {
+          done = true;
+          const p = payload.slice();
+          p[0] = (p[0]! + 1) & 0xff;
+          return target.send(to, tag, p);
+        }
+        return target.send(to, tag, payload);
+      };
+    },
+  });
+}
+
+export class MaliciousDesk {
+  private readonly runs = new Map<string, MalRun>();
+  /** This party's counters of its last successful run (bytes sent, round depth): tests and diagnostics. */
+  last: { bytesSent: number; rounds: number } | null = null;
+  /** Runs in their set-up (mask), not yet in `runs`. */
+  private starting = 0;
+  private cheat: { prefix: string } | null;
+
+  constructor(private readonly c: PartyCore, private readonly weights: () => ModelIR<RepTensor> | null) {
+    this.cheat = cheatSwitch(c.party);
+  }
+
+  get open(): number { return this.runs.size; }
+
+  private get deadlineMs(): number { return this.c.opts.sessions.defaultDeadlineMs; }
+
+  /** Steps a-d: this party's shares of the client's mask r (32 n bytes: r_i then r_{i+1}). */
+  async mask(rawId: string, owner: string, key: string | undefined): Promise<Uint8Array> {
+    const model = this.c.model;
+    const w = this.weights();
+    if (!model || !w) throw new MpcError('E_NOT_READY', `P${this.c.party}: no model with replicated weights loaded`, { party: this.c.party });
+    const id = rawId.toLowerCase();
+    if (this.runs.has(id)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
+    // Each open run holds the MACed weights (32 bytes per weight and copy): at most batch.maxConcurrentRuns at once.
+    const cap = Math.max(1, this.c.opts.batch.maxConcurrentRuns);
+    if (this.starting + this.runs.size >= cap) throw new MpcError('E_OVERLOADED', `P${this.c.party} has ${cap} malicious sessions open (batch.maxConcurrentRuns); retry later`, { party: this.c.party, step: 'mal.mask' });
+    this.starting++;
+    let view: SessionTransport;
+    try { view = this.c.mesh.openSession(`mal-${id}`); } catch (e) { this.starting--; throw e; }
+    // The deadline closes the view whatever the step (a receive then fails) and drops a run that waits for its input.
+    const timer = setTimeout(() => this.expire(id, view), this.deadlineMs);
+    timer.unref();
+    try {
+      // Step a: pair seeds, one to the next party, one from the previous.
+      const p = this.c.party;
+      const nxt = ((p + 1) % 3) as PartyId, prv = ((p + 2) % 3) as PartyId;
+      const mine = randomBytes(16);
+      view.sendSetup(nxt, 'mal-seed', mine);
+      const got = await view.recvSetup(prv, 'mal-seed');
+      if (got.byteLength !== 16) throw new MpcError('E_INTEGRITY', `P${prv} sent a pair seed of ${got.byteLength} bytes`, { party: p, step: 'mal.seed' });
+      const pair: (Uint8Array | undefined)[] = [undefined, undefined, undefined];
+      pair[nxt] = mine;
+      pair[prv] = got.slice();
+      const cheat = this.cheat;
+      this.cheat = null; // one session only
+      const transport = cheat ? cheating(view, cheat.prefix) : view;
+      const ctx = createContext(p, transport, { pair: pair as [Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined], own: randomBytes(16) }, { fracBits: model.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
+      // Steps b-d.
+      const s = await createMalSession(ctx);
+      const wm = await prepareWeights(s, w);
+      const n = model.inputSize;
+      const { r, forClient } = await inputMask(s, n);
+      this.runs.set(id, { id, owner, key, view, s, w: wm, mask: r, timer, busy: false });
+      return forClient;
+    } catch (e) {
+      clearTimeout(timer);
+      view.close();
+      this.failed(id, e);
+      throw e;
+    } finally {
+      this.starting--;
+    }
+  }
+
+  /** Step e: [x] = [r] + d, the forward pass, the MAC check; this party's output shares (32 n bytes). */
+  async input(rawId: string, owner: string, key: string | undefined, d: Uint8Array): Promise<{ shares: Uint8Array; shape: number[] }> {
+    const id = rawId.toLowerCase();
+    const run = this.runs.get(id);
+    if (!run || run.owner !== owner || run.key !== key) throw new MpcError('E_NOT_FOUND', `no malicious session ${id} awaiting its input at P${this.c.party}`, { party: this.c.party });
+    if (run.busy) throw new MpcError('E_CONFLICT', `malicious session ${id} already has its input`, { party: this.c.party, step: 'mal.input' });
+    run.busy = true;
+    const model = this.c.model!;
+    try {
+      const x = await inputFromClient(run.s, run.mask, d);
+      const y = await malForward(run.s, run.w, { shape: [1, ...model.info.inputShape], data: x });
+      const shares = await outputToClient(run.s, y.data);
+      this.last = { bytesSent: run.view.counters.bytesSent, rounds: run.view.counters.depth };
+      this.c.log.info({ session: sessionTag(id), ...this.last }, 'malicious run done');
+      this.c.metrics.runs.inc({ result: 'ok' });
+      return { shares, shape: y.shape };
+    } catch (e) {
+      this.failed(id, e);
+      throw e;
+    } finally {
+      this.end(run);
+    }
+  }
+
+  private end(run: MalRun): void {
+    clearTimeout(run.timer);
+    run.view.close();
+    this.runs.delete(run.id);
+  }
+
+  private expire(id: string, view: SessionTransport): void {
+    const err = new MpcError('E_DEADLINE', `malicious session ${id} passed its deadline of ${this.deadlineMs} ms`, { party: this.c.party });
+    view.close(err);
+    const run = this.runs.get(id);
+    if (!run || run.busy || run.view !== view) return;
+    this.end(run);
+    this.failed(id, err);
+  }
+
+  private failed(id: string, e: unknown): void {
+    this.c.metrics.runs.inc({ result: 'failed' });
+    this.c.log.warn({ session: sessionTag(id), ...errFields(e) }, 'malicious run failed');
+  }
+
+  close(): void {
+    for (const run of [...this.runs.values()]) this.end(run);
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The malicious mode served by three in-process party servers over the mTLS
+ * mesh (parties/malicious-desk.ts, http-malicious.ts): Network A through the
+ * HTTP routes against the plaintext reference; a party started with the
+ * test-only cheating switch makes every party answer E_INTEGRITY (502) and
+ * the client reconstructs nothing, then an honest session succeeds; the
+ * refusals (no replicated weights, a semi-honest party, the switch outside
+ * tests, unknown or foreign sessions, a d of the wrong length).
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { maskedInput, reconstructOutput } from '../client-sdk/src/malicious-io.js';
+import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
+import { addCost } from '../protocol/primitives/cost.js';
+import { inputMaskCost, outputToClientCost } from '../protocol/malicious/client-io.js';
+import { malForwardCost } from '../protocol/malicious/runner.js';
+import { setupCost } from '../protocol/malicious/session.js';
+import { prepareWeightsCost } from '../protocol/malicious/weights.js';
+import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
+import { plainForward } from '../protocol/reference/forward.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
+import { CHEAT_ENV, cheatSwitch } from './malicious-desk.js';
+import { shareBundles } from './model-source.js';
+import { loadReplicatedModel } from './replicated-source.js';
+import { auth, partyTrio, TEST_TOKEN, type PartyTrio } from './testing/trio.js';
+import { PrivateInferenceClient } from '../client-sdk/src/index.js';
+
+const F = 13;
+const model = networkA();
+type Three = [Uint8Array, Uint8Array, Uint8Array];
+
+const argmax = (v: ArrayLike<number>): number => Array.from(v).reduce((b, x, i, a) => (x > a[b]! ? i : b), 0);
+
+async function masks(t: PartyTrio, id: string, headers: Record<string, string> = auth) {
+  return Promise.all(t.servers.map((s) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask`, headers })));
+}
+
+async function inputs(t: PartyTrio, id: string, d: Uint8Array | Uint8Array[]) {
+  return Promise.all(t.servers.map((s, p) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/input`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: Buffer.from(Array.isArray(d) ? d[p]! : d) })));
+}
+
+const bytesOf = (r: { rawPayload: Buffer }): Uint8Array => new Uint8Array(r.rawPayload);
+
+/** One prediction through the routes; the replies of the input step. */
+async function predict(t: PartyTrio, x: Float64Array) {
+  const id = randomUUID();
+  const m = await masks(t, id);
+  expect(m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+  const d = maskedInput(encode(x, F), m.map(bytesOf) as Three);
+  return inputs(t, id, d);
+}
+
+describe("security 'malicious' served by the party servers (mTLS mesh, HTTP routes)", () => {
+  const x = uniform(seededPrg(5), 784, 0.5).map((v) => v + 0.5);
+  const want = plainForward(model, x, 1).data;
+  let t: PartyTrio | undefined;
+  afterAll(async () => { await t?.close(); });
+
+  it('Network A: the client reconstructs the plaintext reference within the fixed-point tolerance, same argmax', async () => {
+    t = await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true });
+    const out = await predict(t, x);
+    expect(out.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    expect(out[0]!.headers['x-output-shape']).toBe('1,10');
+    const y = decode(reconstructOutput(out.map(bytesOf) as Three, 10), F);
+    const scale = Math.max(...Array.from(want, Math.abs));
+    expect(Math.max(...Array.from(y, (g, i) => Math.abs(g - want[i]!))) / scale).toBeLessThan(2e-2);
+    expect(argmax(y)).toBe(argmax(want));
+    // Nothing is left open at any party.
+    for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
+    // The served run's traffic is the declared cost of its steps (the pair seeds are set-up messages, not counted).
+    const weights = model.nodes.reduce((a, nd) => a + ('kernel' in nd && nd.kernel ? nd.kernel.data.length + (nd.bias?.data.length ?? 0) : 0), 0);
+    const declared = addCost(setupCost(), prepareWeightsCost(weights), inputMaskCost(784), malForwardCost(model, 1, F), outputToClientCost());
+    const last = t.servers.map((s) => s.party.malDesk.last!);
+    expect(last.reduce((a, l) => a + l.bytesSent, 0)).toBe(declared.bytes);
+    expect(Math.max(...last.map((l) => l.rounds))).toBe(declared.rounds);
+  }, 120_000);
+
+  it('the SDK: predict takes the malicious flow when the parties announce it (first call: their refusal of a semi-honest session; then the known announcement; requireSecurity)', async () => {
+    t ??= await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true });
+    const ports = await Promise.all(t.servers.map(async (s) => (await s.listen()).httpPort));
+    const c = new PrivateInferenceClient({ parties: ports.map((p) => `http://127.0.0.1:${p}`), token: TEST_TOKEN, timeoutMs: 60_000 });
+    const scale = Math.max(...Array.from(want, Math.abs));
+    for (const opts of [{}, {}, { requireSecurity: 'malicious' as const }]) {
+      const r = await c.predict({ data: Float32Array.from(x), shape: [784] }, opts);
+      expect(r.model.security).toBe('malicious');
+      expect(r.index).toBe(argmax(want));
+      expect(Math.max(...r.logits.map((g, i) => Math.abs(g - want[i]!))) / scale).toBeLessThan(2e-2);
+    }
+    // What the malicious mode does not serve yet is refused before anything is sent.
+    await expect(c.predict([{ data: Float32Array.from(x), shape: [784] }, { data: Float32Array.from(x), shape: [784] }], { batch: true })).rejects.toMatchObject({ code: 'E_SECURITY_MODE' });
+    await expect(c.predict({ data: Float32Array.from(x), shape: [784] }, { privacy: { outputMode: 'label' } })).rejects.toMatchObject({ code: 'E_SECURITY_MODE' });
+  }, 180_000);
+
+  it('bad requests: unknown session, another session key, a d of the wrong length (E_SHAPE, the run ends at every party), a second mask for the same id', async () => {
+    t ??= await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true });
+    const none = await inputs(t, randomUUID(), new Uint8Array(16 * 784));
+    expect(none.map((r) => r.json().code)).toEqual(['E_NOT_FOUND', 'E_NOT_FOUND', 'E_NOT_FOUND']);
+    const id = randomUUID();
+    expect((await masks(t, id)).map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    const again = await t.servers[0]!.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask`, headers: auth });
+    expect(again.json()).toMatchObject({ code: 'E_CONFLICT' });
+    const other = await t.servers[0]!.app.inject({ method: 'POST', url: `/v1/malicious/${id}/input`, headers: { ...auth, 'x-session-key': 'another-key-0123456789abcdefghijklmnopqrstu', 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(16 * 784) });
+    expect(other.json()).toMatchObject({ code: 'E_NOT_FOUND' });
+    const short = await inputs(t, id, new Uint8Array(16 * 783));
+    for (const r of short) expect(['E_SHAPE', 'E_INTEGRITY']).toContain(r.json().code);
+    expect(short.map((r) => r.json().code)).toContain('E_SHAPE');
+    for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
+  }, 120_000);
+
+  it('a party with the cheating switch (one altered matmul reshare): E_INTEGRITY (502) at every party, nothing to reconstruct; the next session succeeds', async () => {
+    await t?.close();
+    t = undefined;
+    process.env[CHEAT_ENV] = '1:mal:matmul';
+    try {
+      t = await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true });
+    } finally {
+      delete process.env[CHEAT_ENV];
+    }
+    const bad = await predict(t, x);
+    expect(bad.map((r) => r.statusCode)).toEqual([502, 502, 502]);
+    for (const r of bad) expect(r.json()).toMatchObject({ code: 'E_INTEGRITY' });
+    for (const r of bad) expect(r.headers['content-type']).toContain('application/json');
+    const good = await predict(t, x);
+    expect(good.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    const y = decode(reconstructOutput(good.map(bytesOf) as Three, 10), F);
+    expect(argmax(y)).toBe(argmax(want));
+  }, 180_000);
+});
+
+describe('malicious serving: deadline and capacity', () => {
+  /** Dense 4 -> 2, identity-like weights. */
+  const tiny = (): ModelIR<FloatTensor> => ({
+    formatVersion: IR_FORMAT_VERSION, inputShape: [4], output: 'd', outputActivation: 'softmax',
+    nodes: [{ kind: 'dense', name: 'd', inputs: ['input'], units: 2, activation: 'linear', kernel: { shape: [4, 2], data: Float64Array.from([1, 0, 0, 1, 1, 0, 0, 1]) }, bias: { shape: [2], data: Float64Array.from([0.5, -0.25]) } }],
+  });
+
+  it('a session whose input never comes is dropped at its deadline at every party; at most batch.maxConcurrentRuns open (E_OVERLOADED), then the next one runs', async () => {
+    const t = await partyTrio({ plain: tiny(), fracBits: F, security: 'malicious', tls: true, batch: { maxConcurrentRuns: 2 }, sessions: { defaultDeadlineMs: 1_500 } });
+    try {
+      const ids = [randomUUID(), randomUUID()];
+      for (const id of ids) expect((await masks(t, id)).map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      const over = await masks(t, randomUUID());
+      expect(over.map((r) => r.statusCode)).toEqual([503, 503, 503]);
+      for (const r of over) expect(r.json()).toMatchObject({ code: 'E_OVERLOADED' });
+      for (const s of t.servers) expect(s.party.malDesk.open).toBe(2);
+      await new Promise((r) => setTimeout(r, 2_000));
+      for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
+      const late = await inputs(t, ids[0]!, new Uint8Array(16 * 4));
+      for (const r of late) expect(r.json()).toMatchObject({ code: 'E_NOT_FOUND' });
+      // The next session: y = x W + b.
+      const x = Float64Array.from([0.25, -1, 2, 0.5]);
+      const id = randomUUID();
+      const m = await masks(t, id);
+      const out = await inputs(t, id, maskedInput(encode(x, F), m.map(bytesOf) as Three));
+      expect(out.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      const y = decode(reconstructOutput(out.map(bytesOf) as Three, 2), F);
+      expect(Math.abs(y[0]! - 2.75)).toBeLessThan(1e-3);
+      expect(Math.abs(y[1]! - -0.75)).toBeLessThan(1e-3);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+});
+
+describe('malicious serving: refusals', () => {
+  it('a source without replicated weight shares is refused (E_BUNDLE_INTEGRITY); an ensemble is E_SECURITY_MODE', () => {
+    const b = shareBundles(model, F)[0];
+    expect(() => loadReplicatedModel({ kind: 'memory', bundle: b }, 0)).toThrow(expect.objectContaining({ code: 'E_BUNDLE_INTEGRITY', message: expect.stringContaining('replicated weight shares') }));
+    expect(() => loadReplicatedModel({ kind: 'dev-file', path: '/nonexistent' }, 0)).toThrow(expect.objectContaining({ code: 'E_BUNDLE_INTEGRITY' }));
+    expect(() => loadReplicatedModel({ kind: 'ensemble', teachers: [] }, 0)).toThrow(expect.objectContaining({ code: 'E_SECURITY_MODE' }));
+  });
+
+  it('the cheating switch is refused outside tests and when malformed; it names one party', () => {
+    expect(() => cheatSwitch(1, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'production' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('test-only') }));
+    expect(() => cheatSwitch(1, { [CHEAT_ENV]: '1:mal:matmul' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    expect(() => cheatSwitch(1, { [CHEAT_ENV]: 'P1', NODE_ENV: 'test' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    expect(cheatSwitch(1, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'test' })).toEqual({ prefix: 'mal:matmul' });
+    expect(cheatSwitch(0, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'test' })).toBeNull();
+    expect(cheatSwitch(0, {})).toBeNull();
+  });
+
+  it("a semi-honest party answers the malicious routes with E_SECURITY_MODE", async () => {
+    const tiny = networkA(3);
+    const t = await partyTrio({ plain: tiny, fracBits: F, tls: false });
+    try {
+      const r = await t.servers[0]!.app.inject({ method: 'POST', url: `/v1/malicious/${randomUUID()}/mask`, headers: auth });
+      expect(r.statusCode).toBe(503);
+      expect(r.json()).toMatchObject({ code: 'E_SECURITY_MODE' });
+    } finally {
+      await t.close();
+    }
+  });
+});

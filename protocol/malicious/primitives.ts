@@ -1,0 +1,43 @@
+/**
+ * The non-linear primitives the malicious-mode runner (runner.ts) uses, with
+ * the signatures fixed for issue 25 and their declared costs: truncM
+ * (trunc.ts: TruncPr, Catrina and de Hoogh 2010, over Z_2^k; floor or
+ * floor + 1 for |x| < 2^(TRUNC_ELL − 1)), reluM (compare.ts: edaBit-style
+ * MSB, Escudero et al. 2020) and maxPoolM (maxpool.ts: one NHWC image, a
+ * tournament of b + ReLU(a − b)). A table without one of them (tests, or a
+ * build without it) makes the runner refuse every layer that needs it
+ * (E_UNSUPPORTED_LAYER, "not yet in malicious mode"): there is no fallback
+ * to the semi-honest protocol.
+ */
+import type { Cost } from '../primitives/cost.js';
+import type { Padding } from '../ir.js';
+import type { MShare } from './rep.js';
+import type { MalSession } from './session.js';
+import { truncCostM, truncM } from './trunc.js';
+import { reluCostM, reluM } from './compare.js';
+import { maxPoolCostM, maxPoolM } from './maxpool.js';
+
+export interface MalPoolShape { h: number; w: number; c: number }
+export interface MalPoolWindow { kh: number; kw: number; sh: number; sw: number; padding?: Padding }
+
+export interface MalPrimitives {
+  /** x / 2^f for signed x (probabilistic truncation), and its cost for n elements. */
+  trunc?: (s: MalSession, x: MShare, f: number) => Promise<MShare>;
+  truncCost?: (n: number, f: number) => Cost;
+  /** max(x, 0) for |x| < 2^(ell-1), and its cost. */
+  relu?: (s: MalSession, x: MShare, ell: number) => Promise<MShare>;
+  reluCost?: (n: number, ell: number) => Cost;
+  /** MaxPool over one NHWC image (inputs |x| < 2^(ell-2)), and its cost. */
+  maxPool?: (s: MalSession, x: MShare, shape: MalPoolShape, pool: MalPoolWindow, ell: number) => Promise<MShare>;
+  maxPoolCost?: (shape: MalPoolShape, pool: MalPoolWindow, ell: number) => Cost;
+}
+
+/** What is built (the default ell of each: TRUNC_ELL for truncation; the runner passes the comparison width). */
+export const DEFAULT_MAL_PRIMITIVES: MalPrimitives = Object.freeze({
+  trunc: (s: MalSession, x: MShare, f: number) => truncM(s, x, f),
+  truncCost: (n: number, f: number) => truncCostM(n, f),
+  relu: (s: MalSession, x: MShare, ell: number) => reluM(s, x, ell),
+  reluCost: reluCostM,
+  maxPool: maxPoolM,
+  maxPoolCost: maxPoolCostM,
+});

@@ -1,0 +1,286 @@
+/**
+ * The malicious-mode layer runner (docs/MALICIOUS.md): runs a ModelIR over
+ * MACed replicated shares in Z_2^128 (rep.ts), the weights MACed at session
+ * set-up (weights.ts), batch first, one node at a time, with the same
+ * fixed-point rules as the semi-honest runner (protocol/layers/runner.ts):
+ * inputs, weights and biases carry f fractional bits, each product is
+ * truncated by f before the bias is added.
+ *
+ *  - Conv2D: im2col as an index map (tensor.ts), then one matmulM
+ *    (Araki et al. product with resharing on value and MAC, product.ts);
+ *    Dense: one matmulM. BatchNorm arrives folded into them (model-import).
+ *  - Add, Subtract, Flatten, Reshape, ZeroPadding2D: local on the four share
+ *    vectors. AveragePooling2D / GlobalAveragePooling2D: the window sums are
+ *    local; the division is a public product by round(2^24 / count) and a
+ *    truncation by 24 bits (SCALE_BITS, as the semi-honest Rescaling).
+ *    Rescaling: the same product, plus a public offset.
+ *  - Truncation (`truncM`, probabilistic, Catrina and de Hoogh 2010), ReLU
+ *    (`reluM`) and MaxPool (`maxPoolM`, one image per call) come from the
+ *    primitives table (primitives.ts); a layer that needs one that is not
+ *    there, and every other layer kind, is refused up front by
+ *    `checkMaliciousModel` with E_UNSUPPORTED_LAYER naming the layer and
+ *    "not yet in malicious mode": never a semi-honest fallback.
+ *
+ * Nothing leaves the parties here: the output is a MACed tensor; the MAC
+ * check and the release to the client are client-io.ts's (outputToClient),
+ * which runs macCheck before any output share is sent.
+ *
+ * Cost: the sum of its layers' (matmulCostM per product layer over
+ * N·outputs elements, plus the primitives' own); `malForwardCost` adds it up
+ * for the linear layers and the primitives' declared costs.
+ */
+import { assert, MpcError } from '../errors.js';
+import type { LayerNode, ModelIR } from '../ir.js';
+import { SCALE_BITS } from '../ir-kit/arith.js';
+import { window2d } from '../layers/geometry.js';
+import { sizeOf } from '../layers/types.js';
+import { mul128Kernels } from './gemm128.js';
+import { addM, addPublicM, subM, type MShare } from './rep.js';
+import { alloc128, fromBigints, liftSigned, type Vec128 } from './ring128.js';
+import { matmulCostM, matmulM } from './product.js';
+import { addCost, type Cost } from '../primitives/cost.js';
+import { inferShapes } from '../ir-kit/shapes.js';
+import type { MalSession } from './session.js';
+import { gatherZeroM, im2colIndex, padIndex, poolIndex, tileM, type MTensor } from './tensor.js';
+import { concatM, sliceM } from './mvec.js';
+import { DEFAULT_MAL_PRIMITIVES, type MalPrimitives } from './primitives.js';
+
+/**
+ * The default width of the runner's comparisons: exact while every compared
+ * value stays below 2^31 ring units (2^30 for MaxPool inputs), the range of
+ * the semi-honest party servers' default 32-bit comparison ring; 64 (the
+ * option compareBits) covers every fixed-point value at about twice the
+ * bytes (compare.ts costs).
+ */
+export const MAL_COMPARE_BITS = 32;
+
+export interface MalForwardOptions {
+  /** The non-linear primitives (default: those built, primitives.ts). */
+  primitives?: MalPrimitives;
+  /** Bit length ell of compared values, |x| < 2^(ell-1) (default MAL_COMPARE_BITS; MaxPool inputs |x| < 2^(ell-2)). */
+  compareBits?: number;
+  /** Called after each node. */
+  onNode?: (name: string, index: number, total: number) => void;
+}
+
+const notYet = (node: { name: string; kind: string }, what: string): MpcError =>
+  new MpcError('E_UNSUPPORTED_LAYER', `layer '${node.name}' (${node.kind}): ${what} is not yet in malicious mode`, { step: 'mal.model' });
+
+/** What a node needs beyond linear operations and products, or why it is refused (null: supported). */
+function refusal(node: LayerNode<unknown>, f: number, p: MalPrimitives): MpcError | null {
+  const needTrunc = (bits: number, why: string) => (bits > 0 && !p.trunc ? notYet(node, `${why} needs truncation, which`) : null);
+  const act = (a: string) => (a === 'linear' ? null : a === 'relu' ? (p.relu ? null : notYet(node, 'the ReLU activation')) : notYet(node, `the '${a}' activation`));
+  switch (node.kind) {
+    case 'conv2d':
+    case 'dense':
+      return needTrunc(f, 'the product') ?? act(node.activation);
+    case 'activation':
+      return act(node.activation);
+    case 'maxpool2d':
+      return p.maxPool ? null : notYet(node, 'MaxPool');
+    case 'avgpool2d':
+    case 'global_avgpool2d':
+      return needTrunc(SCALE_BITS, 'the division by the window size');
+    case 'rescaling':
+      return node.scale === 1 ? null : needTrunc(SCALE_BITS, 'the public scale');
+    case 'flatten':
+    case 'reshape':
+    case 'zero_padding2d':
+    case 'add':
+    case 'subtract':
+      return null;
+    default:
+      return notYet(node, 'this layer kind');
+  }
+}
+
+/**
+ * Refuse a model the malicious runner cannot run yet, before anything runs:
+ * E_UNSUPPORTED_LAYER naming the first such layer. Parties call it at model
+ * load in malicious mode.
+ */
+export function checkMaliciousModel(model: ModelIR<unknown>, fracBits: number, primitives: MalPrimitives = DEFAULT_MAL_PRIMITIVES): void {
+  for (const node of model.nodes) {
+    const e = refusal(node as LayerNode<unknown>, fracBits, primitives);
+    if (e) throw e;
+  }
+}
+
+const mapM = (x: MShare, f: (v: Vec128) => Vec128): MShare => ({ n: x.n, x: { a: f(x.x.a), b: f(x.x.b) }, m: { a: f(x.m.a), b: f(x.m.b) } });
+
+/** [c ∘ x] for a public vector c (n elements): local on the four share vectors. */
+function scaleEach(s: MalSession, x: MShare, c: Vec128): MShare {
+  return mapM(x, (v) => mul128Kernels(s.ctx.kernels, v, c, alloc128(x.n)));
+}
+
+/** A public vector of n real scales as round(c 2^bits), lifted (c may be negative). */
+function publicFixed(values: ArrayLike<number>, bits: number): Vec128 {
+  return fromBigints(Array.from(values, (v) => BigInt(Math.round(v * 2 ** bits))));
+}
+
+const tensor = (shape: number[], data: MShare): MTensor => ({ shape, data });
+
+class MalRunner {
+  private readonly f: number;
+  private readonly ell: number;
+  constructor(private readonly s: MalSession, private readonly p: MalPrimitives, opts: MalForwardOptions) {
+    this.f = s.ctx.fracBits;
+    this.ell = opts.compareBits ?? MAL_COMPARE_BITS;
+  }
+
+  private async trunc(x: MShare, bits: number): Promise<MShare> {
+    if (bits === 0) return x;
+    assert(this.p.trunc, 'E_INTERNAL', 'malicious runner: truncation missing after the model check');
+    return this.p.trunc(this.s, x, bits);
+  }
+
+  private async activate(t: MTensor, act: string, node: LayerNode<MTensor>): Promise<MTensor> {
+    if (act === 'linear') return t;
+    if (act === 'relu' && this.p.relu) return tensor(t.shape, await this.p.relu(this.s, t.data, this.ell));
+    throw notYet(node, `the '${act}' activation`);
+  }
+
+  /** Sum the taps of a pool index map and divide by the counts: (sum · round(2^24 / count)) >> 24. */
+  private async average(x: MShare, idx: Int32Array, counts: Uint32Array, m: number): Promise<MShare> {
+    const g = gatherZeroM(x, idx);
+    let acc = sliceM(g, 0, m);
+    for (let t = 1; t * m < g.n; t++) acc = addM(acc, sliceM(g, t * m, (t + 1) * m));
+    return this.trunc(scaleEach(this.s, acc, publicFixed(Array.from(counts, (c) => 1 / c), SCALE_BITS)), SCALE_BITS);
+  }
+
+  async node(node: LayerNode<MTensor>, ins: MTensor[]): Promise<MTensor> {
+    const s = this.s, x = ins[0]!;
+    const nhwc = (): [number, number, number, number] => {
+      assert(x.shape.length === 4, 'E_SHAPE', `layer '${node.name}' (${node.kind}) expects a 4-D NHWC input, got rank ${x.shape.length}`);
+      return x.shape as [number, number, number, number];
+    };
+    switch (node.kind) {
+      case 'conv2d': {
+        const [N, H, W, C] = nhwc();
+        const [kh, kw] = node.kernelSize, [sh, sw] = node.strides;
+        assert(node.kernel.shape[2] === C, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[2]} input channels, input has ${C}`);
+        const g = window2d(H, W, node.kernelSize, node.strides, node.padding);
+        const rows = N * g.outH * g.outW, K = kh * kw * C;
+        const cols = gatherZeroM(x.data, im2colIndex(N, H, W, C, kh, kw, sh, sw, g));
+        let z = await this.trunc(await matmulM(s, cols, node.kernel.data, rows, K, node.filters), this.f);
+        if (node.bias) z = addM(z, tileM(node.bias.data, rows));
+        return this.activate(tensor([N, g.outH, g.outW, node.filters], z), node.activation, node);
+      }
+      case 'dense': {
+        assert(x.shape.length === 2, 'E_SHAPE', `layer '${node.name}' (dense) expects a 2-D input, got rank ${x.shape.length}`);
+        const [N, din] = x.shape as [number, number];
+        assert(node.kernel.shape[0] === din, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[0]} inputs, got ${din}`);
+        let z = await this.trunc(await matmulM(s, x.data, node.kernel.data, N, din, node.units), this.f);
+        if (node.bias) z = addM(z, tileM(node.bias.data, N));
+        return this.activate(tensor([N, node.units], z), node.activation, node);
+      }
+      case 'activation':
+        return this.activate(x, node.activation, node);
+      case 'maxpool2d': {
+        const [N, H, W, C] = nhwc();
+        const g = window2d(H, W, node.poolSize, node.strides, node.padding);
+        assert(this.p.maxPool, 'E_INTERNAL', 'malicious runner: MaxPool missing after the model check');
+        const per = H * W * C, outs: MShare[] = [];
+        // maxPoolM takes one image (its fixed signature); the images of a batch run one after the other.
+        for (let b = 0; b < N; b++) {
+          outs.push(await this.p.maxPool(s, sliceM(x.data, b * per, (b + 1) * per), { h: H, w: W, c: C }, { kh: node.poolSize[0], kw: node.poolSize[1], sh: node.strides[0], sw: node.strides[1], padding: node.padding }, this.ell));
+        }
+        return tensor([N, g.outH, g.outW, C], outs.length === 1 ? outs[0]! : concatM(outs));
+      }
+      case 'avgpool2d': {
+        const [N, H, W, C] = nhwc();
+        const g = window2d(H, W, node.poolSize, node.strides, node.padding);
+        const { idx, counts, m } = poolIndex(N, H, W, C, node.poolSize, node.strides, g);
+        return tensor([N, g.outH, g.outW, C], await this.average(x.data, idx, counts, m));
+      }
+      case 'global_avgpool2d': {
+        const [N, H, W, C] = nhwc();
+        const { idx, counts, m } = poolIndex(N, H, W, C, [H, W], [H, W], window2d(H, W, [H, W], [H, W], 'valid'));
+        return tensor([N, C], await this.average(x.data, idx, counts, m));
+      }
+      case 'flatten':
+        return tensor([x.shape[0]!, sizeOf(x.shape.slice(1))], x.data);
+      case 'reshape':
+        assert(sizeOf(node.targetShape) === sizeOf(x.shape.slice(1)), 'E_SHAPE', `layer '${node.name}': cannot reshape [${x.shape.slice(1)}] to [${node.targetShape}]`);
+        return tensor([x.shape[0]!, ...node.targetShape], x.data);
+      case 'zero_padding2d': {
+        const [N, H, W, C] = nhwc();
+        const [[t, b], [l, r]] = node.padding;
+        return tensor([N, H + t + b, W + l + r, C], gatherZeroM(x.data, padIndex(N, H, W, C, node.padding)));
+      }
+      case 'rescaling': {
+        let y = x.data;
+        if (node.scale !== 1) y = await this.trunc(scaleEach(s, y, publicFixed(new Float64Array(y.n).fill(node.scale), SCALE_BITS)), SCALE_BITS);
+        if (node.offset !== 0) y = addPublicM(s.party, s.alpha, y, publicFixed(new Float64Array(y.n).fill(node.offset), this.f), s.ctx.kernels);
+        return tensor(x.shape, y);
+      }
+      case 'add':
+      case 'subtract': {
+        assert(ins.length === 2 && sizeOf(ins[0]!.shape) === sizeOf(ins[1]!.shape), 'E_SHAPE', `layer '${node.name}' (${node.kind}) needs two inputs of the same shape`);
+        return tensor(x.shape, (node.kind === 'add' ? addM : subM)(ins[0]!.data, ins[1]!.data));
+      }
+      default:
+        throw notYet(node, 'this layer kind');
+    }
+  }
+}
+
+/**
+ * Malicious-mode forward pass: `input` is this party's MACed share of the
+ * fixed-point input [N, ...inputShape] (client-io.ts inputFromClient, or
+ * inputM), `model` the session's MACed weights (weights.ts prepareWeights).
+ * Refuses an unsupported model before any message (checkMaliciousModel).
+ * Returns the MACed output; nothing is opened or released here.
+ */
+export async function malForward(s: MalSession, model: ModelIR<MTensor>, input: MTensor, opts: MalForwardOptions = {}): Promise<MTensor> {
+  const prims = opts.primitives ?? DEFAULT_MAL_PRIMITIVES;
+  checkMaliciousModel(model, s.ctx.fracBits, prims);
+  assert(sizeOf(input.shape.slice(1)) === sizeOf(model.inputShape) && input.data.n === sizeOf(input.shape), 'E_SHAPE', `malicious input: expected [N, ${model.inputShape.join(', ')}], got [${input.shape.join(', ')}] with ${input.data.n} elements`, { party: s.party });
+  const runner = new MalRunner(s, prims, opts);
+  const values = new Map<string, MTensor>([['input', tensor([input.shape[0]!, ...model.inputShape], input.data)]]);
+  const lastUse = new Map<string, number>();
+  model.nodes.forEach((nd, i) => nd.inputs.forEach((n) => lastUse.set(n, i)));
+  for (let i = 0; i < model.nodes.length; i++) {
+    const node = model.nodes[i]!;
+    const ins = node.inputs.map((n) => {
+      const v = values.get(n);
+      assert(v, 'E_BAD_ARGUMENT', `layer '${node.name}' reads '${n}', which is not computed before it`);
+      return v;
+    });
+    values.set(node.name, await s.ctx.step(`layer:${node.name}`, () => runner.node(node, ins)));
+    for (const n of node.inputs) if (lastUse.get(n) === i && n !== model.output) values.delete(n);
+    opts.onNode?.(node.name, i, model.nodes.length);
+  }
+  const out = values.get(model.output);
+  assert(out, 'E_BAD_ARGUMENT', `model output '${model.output}' is not a node`);
+  return out;
+}
+
+/**
+ * The declared cost of malForward on a batch of N (checked against the
+ * counters in runner.test.ts): per product layer one matmulCostM over its
+ * N·outputs elements and, for f > 0, one truncation; per ReLU, MaxPool
+ * (per image) and average the primitives' declared costs. Layers run one
+ * after the other, so rounds add up.
+ */
+export function malForwardCost(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'compareBits'> = {}): Cost {
+  const p = opts.primitives ?? DEFAULT_MAL_PRIMITIVES, ell = opts.compareBits ?? MAL_COMPARE_BITS;
+  checkMaliciousModel(model, fracBits, p);
+  const shapes = inferShapes(model);
+  const need = <T>(c: T | undefined, what: string): T => { if (!c) throw new MpcError('E_INTERNAL', `malForwardCost: no declared cost for ${what}`); return c; };
+  const trunc = (n: number, bits: number): Cost[] => (bits > 0 ? [need(p.truncCost, 'truncation')(n, bits)] : []);
+  const act = (a: string, n: number): Cost[] => (a === 'relu' ? [need(p.reluCost, 'ReLU')(n, ell)] : []);
+  const costs: Cost[] = [];
+  for (const node of model.nodes) {
+    const out = N * sizeOf(shapes.get(node.name)!);
+    const inShape = shapes.get(node.inputs[0]!)!;
+    if (node.kind === 'conv2d' || node.kind === 'dense') costs.push(matmulCostM(out / (node.kind === 'dense' ? node.units : node.filters), node.kind === 'dense' ? node.units : node.filters), ...trunc(out, fracBits), ...act(node.activation, out));
+    else if (node.kind === 'activation') costs.push(...act(node.activation, out));
+    else if (node.kind === 'maxpool2d') for (let b = 0; b < N; b++) costs.push(need(p.maxPoolCost, 'MaxPool')({ h: inShape[0]!, w: inShape[1]!, c: inShape[2]! }, { kh: node.poolSize[0], kw: node.poolSize[1], sh: node.strides[0], sw: node.strides[1], padding: node.padding }, ell));
+    else if (node.kind === 'avgpool2d' || node.kind === 'global_avgpool2d' || (node.kind === 'rescaling' && node.scale !== 1)) costs.push(...trunc(out, SCALE_BITS));
+  }
+  return addCost(...costs);
+}
+
+/** The fixed-point input lifted into Z_2^128 (for inputM by a party in tests and benchmarks). */
+export const liftInput = (x: BigUint64Array): Vec128 => liftSigned(x);

@@ -8,6 +8,7 @@
  * counts as kind 'privacy'). Pure: unit-tested in report.test.ts.
  */
 import { fmtBytes, fmtMs, type CaseResult, type LayerStat, type RunMeta } from './report.js';
+import { precisionLabel } from './zoo-precision.js';
 
 export interface KindStat { kind: string; layers: number; rounds: number; bytesSent: number; ms: number }
 
@@ -68,7 +69,7 @@ export function zooMarkdown(meta: RunMeta, cases: CaseResult[], rssLimitBytes: n
     const cpu = c.partyCpuMs ? c.partyCpuMs.map(fmtMs).join(' / ') : '–';
     const others = c.othersCpuShare === undefined ? '–' : `${(100 * c.othersCpuShare).toFixed(0)}%`;
     const rss = `${c.peakRssBytes.map(fmtBytes).join(' / ')}: ${verdict(c.peakRssBytes.every((b) => b < rssLimitBytes))}`;
-    out.push(`| ${c.label} | ${c.batch} | ${c.warmup}+${c.reps} | ${fmtMs(c.latencyMs.median)} | ${fmtMs(c.perImageMs)} | ${target} | ${cpu} | ${fmtMs(cpuFloorMs(c, meta.nproc))} | ${others} | ${rss} | ${c.bytesPerParty.map(fmtBytes).join(' / ')} | ${c.rounds} | ${c.maxAbsErr.toExponential(1)} |`);
+    out.push(`| ${c.label}${c.truncation ? ` (${precisionLabel(c)})` : ''} | ${c.batch} | ${c.warmup}+${c.reps} | ${fmtMs(c.latencyMs.median)} | ${fmtMs(c.perImageMs)} | ${target} | ${cpu} | ${fmtMs(cpuFloorMs(c, meta.nproc))} | ${others} | ${rss} | ${c.bytesPerParty.map(fmtBytes).join(' / ')} | ${c.rounds} | ${c.maxAbsErr.toExponential(1)} |`);
   }
   out.push('');
   out.push('### Rounds and bytes per layer kind');

@@ -23,6 +23,9 @@ export interface CaseResult {
   batch: number;
   transport: 'grpc' | 'memory';
   fracBits: number;
+  /** Zoo rows: the truncation rule and comparison ring the parties ran with (bench/zoo-precision.ts). */
+  truncation?: 'local' | 'exact';
+  compareBits?: 32 | 64;
   /** Warm-up runs done (at least --warmup, and until --warmup-s had passed). */
   warmup: number;
   reps: number;

@@ -87,6 +87,7 @@ import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResu
 import { zooMarkdown } from './report-kinds.js';
 import { RSS_LIMIT_BYTES, resnet50, ZOO_FIXTURES, ZOO_TARGET_MS, zooInput, zooModel } from './zoo-models.js';
 import { tfjsPredictMsOrNaN } from './tfjs-time.js';
+import { precisionLabel, zooPrecision, type PrecisionSettings } from './zoo-precision.js';
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
 import { errors, layerMedians, offlineMs, partyRun, warmupCurve } from './run-stats.js';
 import { coldMarkdown, coldStart, writeColdSection } from './cold-start.js';
@@ -98,6 +99,8 @@ interface ModelSpec {
   input?: (N: number) => Float64Array;
   /** Zoo rows: the per-image target at batch 1 (ms). */
   targetMs?: number;
+  /** Zoo rows: run at what the importer's chooser accepts at fracBits on the bench input and these (bench/zoo-precision.ts). */
+  chooseOn?: () => ArrayLike<number>[];
 }
 
 const MODELS: Record<string, ModelSpec> = {
@@ -105,8 +108,8 @@ const MODELS: Record<string, ModelSpec> = {
   'cnn-maxpool': { label: 'seed CNN MaxPool 150x125x1', make: () => seedCnn('maxpool2d'), fracBits: 13 },
   'cnn-avgpool': { label: 'seed CNN AvgPool 150x125x1', make: () => seedCnn('avgpool2d'), fracBits: 13 },
   vgg16: { label: 'VGG16 + seed head 224x224x3', make: () => vgg16(), fracBits: 13, heavy: true },
-  ...Object.fromEntries(Object.entries(ZOO_FIXTURES).map(([key, z]) => [key, { label: z.label, make: () => zooModel(key), fracBits: z.fracBits, heavy: true, input: (N: number) => zooInput(key, N), targetMs: ZOO_TARGET_MS[key] }])),
-  resnet50: { label: 'ResNet-50 (Keras layout, random weights) 224x224x3', make: () => resnet50(), fracBits: 13, heavy: true, targetMs: ZOO_TARGET_MS.resnet50 },
+  ...Object.fromEntries(Object.entries(ZOO_FIXTURES).map(([key, z]) => [key, { label: z.label, make: () => zooModel(key), fracBits: z.fracBits, heavy: true, input: (N: number) => zooInput(key, N), targetMs: ZOO_TARGET_MS[key], chooseOn: () => [zooInput(key, 1, 1)] }])),
+  resnet50: { label: 'ResNet-50 (Keras layout, random weights) 224x224x3', make: () => resnet50(), fracBits: 13, heavy: true, targetMs: ZOO_TARGET_MS.resnet50, chooseOn: () => [] },
 };
 const ZOO_KEYS = [...Object.keys(ZOO_FIXTURES), 'resnet50'];
 
@@ -198,16 +201,26 @@ function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Re
   };
 }
 
-// ---- grpc: three party processes -------------------------------------------------
+/** Zoo rows: (f, truncation, ring) the importer's chooser accepts on the bench input (+ chooseOn); others: f, local, 32 bits. */
+async function precisionFor(key: string, spec: ModelSpec, model: ModelIR<FloatTensor>): Promise<PrecisionSettings> {
+  if (!spec.chooseOn) return { fracBits: spec.fracBits, truncation: 'local', compareBits: 32 };
+  const t = performance.now(), extra = spec.chooseOn();
+  const p = await zooPrecision(model, [inputFor(spec, model, 1), ...extra], spec.fracBits);
+  log(`${key}: ${precisionLabel(p.settings)} (the importer's chooser on the bench input${extra.length ? ` and ${extra.length} more golden input(s)` : ''}, ${((performance.now() - t) / 1000).toFixed(1)} s):\n  ${p.lines.join('\n  ')}`);
+  return p.settings;
+}
 
+// ---- grpc: three party processes -------------------------------------------------
 
 async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<CaseResult[]> {
   const model = await spec.make();
+  let prec: PrecisionSettings;
+  try { prec = await precisionFor(key, spec, model); } catch (e) { return Ns.map((N) => ({ ...failed(key, spec, N), error: `precision: ${(e as Error).message}` })); }
   const t0 = performance.now();
   let l: Launched;
   try {
     l = await launchLocal({
-      plain: model, fracBits: spec.fracBits, logLevel: verbose ? 'info' : 'warn', meshLink,
+      plain: model, fracBits: prec.fracBits, truncation: prec.truncation, compareBits: prec.compareBits, logLevel: verbose ? 'info' : 'warn', meshLink,
       // windowMs 0: a session leaves at once (no batching window in the latency); one run at a time.
       batch: { windowMs: 0, maxBatch: Math.max(8, ...Ns), maxConcurrentRuns: 1 },
       sessions: { defaultDeadlineMs: 3_600_000, maxDeadlineMs: 3_600_000 },
@@ -255,7 +268,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
         }, async () => { if (prepMode === 'wait') prep0 = await prepStats(l.urls[0]); });
         const prep1 = prepMode === 'wait' ? await prepStats(l.urls[0]) : null;
         const tf = await tfjsPredictMsOrNaN(model, x, N, Math.min(R, 5), log);
-        out.push({ ...summarize(key, spec, N, warm, timed, tf, rss, firstMs, curve), ...(prep0 && prep1 ? { prep: { runs: timed.filter((r) => r.preprocessed).length, offlineMs: offlineMs(prep0, prep1) } } : {}) });
+        out.push({ ...summarize(key, spec, N, warm, timed, tf, rss, firstMs, curve), ...prec, ...(prep0 && prep1 ? { prep: { runs: timed.filter((r) => r.preprocessed).length, offlineMs: offlineMs(prep0, prep1) } } : {}) });
       } catch (e) {
         log(`${key} b${N} failed: ${(e as Error).stack ?? String(e)}`);
         out.push({ ...failed(key, spec, N), error: (e as Error).message });
@@ -273,7 +286,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
 async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<CaseResult[]> {
   const model = await spec.make();
   const k = getKernels();
-  const f = spec.fracBits;
+  const prec = await precisionFor(key, spec, model), f = prec.fracBits;
   const parts = shareModel(k, model, f);
   const out: CaseResult[] = [];
   for (const N of Ns) {
@@ -294,7 +307,7 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
             last = now;
           },
         });
-      }, { fracBits: f });
+      }, { fracBits: f, truncation: prec.truncation, compareBits: prec.compareBits });
       const ms = performance.now() - t;
       const got = decode(reconstruct(k, r.results[0].data, r.results[1].data), f);
       const rep: Rep = {
@@ -305,7 +318,7 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
     });
     const tf = await tfjsPredictMsOrNaN(model, x, N, Math.min(R, 5), log);
     const rss = process.resourceUsage().maxRSS * 1024;
-    out.push(summarize(key, spec, N, warm, timed, tf, [rss], firstMs, curve));
+    out.push({ ...summarize(key, spec, N, warm, timed, tf, [rss], firstMs, curve), ...prec });
   }
   return out;
 }

@@ -43,9 +43,9 @@ export async function zooModel(key: string): Promise<ModelIR<FloatTensor>> {
   return (await loadModel(path.join(ZOO_DIR, ZOO_FIXTURES[key]!.dir, 'model.keras'))).ir;
 }
 
-/** The fixture's first golden input, N times (float32 HWC, as the model expects it). */
-export function zooInput(key: string, N: number): Float64Array {
-  const b = readFileSync(path.join(ZOO_DIR, ZOO_FIXTURES[key]!.dir, 'input_0.f32'));
+/** The fixture's first golden input (or golden input `index`), N times (float32 HWC, as the model expects it). */
+export function zooInput(key: string, N: number, index = 0): Float64Array {
+  const b = readFileSync(path.join(ZOO_DIR, ZOO_FIXTURES[key]!.dir, `input_${index}.f32`));
   const one = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   const out = new Float64Array(one.length * N);
   for (let i = 0; i < N; i++) out.set(one, i * one.length);

@@ -47,6 +47,8 @@ export interface CaseResult {
   /** Median latency / tfjs time for the same batch. */
   ratio: number;
   maxAbsErr: number;
+  /** Max abs error after the model's output activation (probabilities); absent in older results. */
+  maxAbsProbErr?: number;
   /** maxAbsErr / max |plaintext logit|. */
   maxRelErr: number;
   /** Peak resident set size per party process (grpc) or of the one process (memory), bytes. */

@@ -47,13 +47,13 @@
  * --heavy-warmup warm-up runs (default 1: the first run after start-up also
  * builds the kept weight masks, parties/weight-masks.ts; its time is logged).
  *
- * Zoo rows (bench/zoo-models.ts): DenseNet-121, EfficientNet-B0,
- * MobileNetV3-Small and U-Net 128 from ../shared/fixtures/zoo on their first
- * golden X-ray, and ResNet-50 (built here, random weights); heavy (batch 1,
- * --heavy-reps). Their section adds, per case, rounds and bytes per layer
- * kind (from the parties' run stats), the per-image target and the 4 GB
- * peak-RSS limit per party, met or not, and each party's CPU time per run
- * with the share of the CPUs other work took (grpc: bench/proc-cpu.ts).
+ * Zoo rows (bench/zoo-models.ts): DenseNet-121, EfficientNet-B0, MobileNetV3-Small, U-Net 128
+ * (../shared/fixtures/zoo, first golden X-ray), ResNet-50 (random weights); heavy (batch 1,
+ * --heavy-reps); at the f of zoo-models.ts with the truncation and ring the importer's chooser
+ * accepts there on the bench input (bench/zoo-precision.ts; printed in the row). Their section adds
+ * rounds and bytes per layer kind (parties' run stats), the per-image target and the 4 GB peak-RSS
+ * limit per party, met or not, and each party's CPU time per run with the share of the CPUs other
+ * work took (grpc: bench/proc-cpu.ts).
  *
  * Cold start (grpc, unless --no-cold-start; bench/cold-start.ts): for
  * Network A and the seed CNN MaxPool among --model, fresh deployments with
@@ -89,7 +89,7 @@ import { RSS_LIMIT_BYTES, resnet50, ZOO_FIXTURES, ZOO_TARGET_MS, zooInput, zooMo
 import { tfjsPredictMsOrNaN } from './tfjs-time.js';
 import { precisionLabel, zooPrecision, type PrecisionSettings } from './zoo-precision.js';
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
-import { errors, layerMedians, offlineMs, partyRun, warmupCurve } from './run-stats.js';
+import { outputErrors, layerMedians, offlineMs, partyRun, warmupCurve } from './run-stats.js';
 import { coldMarkdown, coldStart, writeColdSection } from './cold-start.js';
 import { cpuWindow, type CpuWindowStats } from './proc-cpu.js';
 
@@ -157,7 +157,7 @@ let partyRuntime: 'bundle' | 'tsx' | undefined;
 /** The spec's own input, or a deterministic input in [0, 1) (seeded AES PRG; never Math.random). */
 const inputFor = (spec: ModelSpec, model: ModelIR<FloatTensor>, N: number): Float64Array => spec.input?.(N) ?? uniform(seededPrg(11), N * sizeOf(model.inputShape), 0.5).map((v) => v + 0.5);
 
-interface Rep { preprocessed?: boolean; cpu?: CpuWindowStats; ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: number[]; messages: number[]; rounds: number; err: { abs: number; rel: number } }
+interface Rep { preprocessed?: boolean; cpu?: CpuWindowStats; ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: number[]; messages: number[]; rounds: number; err: { abs: number; rel: number; prob: number } }
 
 /** Warm-up runs still to do after `done` of them, `startedMs` after the case started: at least `min`, and (not heavy) until warmupS has passed. */
 const warming = (spec: ModelSpec, done: number, min: number, startedMs: number): boolean => done < min || (!spec.heavy && performance.now() - startedMs < warmupS * 1000);
@@ -195,7 +195,7 @@ function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Re
     bytesPerParty: timed[0]!.bytes, messagesPerParty: timed[0]!.messages, rounds: timed[0]!.rounds,
     layers: layerMedians(timed.map((r) => r.layers)),
     tfjsMs, ratio: lat.median / tfjsMs,
-    maxAbsErr: Math.max(...timed.map((r) => r.err.abs)), maxRelErr: Math.max(...timed.map((r) => r.err.rel)),
+    maxAbsErr: Math.max(...timed.map((r) => r.err.abs)), maxAbsProbErr: Math.max(...timed.map((r) => r.err.prob)), maxRelErr: Math.max(...timed.map((r) => r.err.rel)),
     peakRssBytes,
     ...(timed[0]!.cpu ? { partyCpuMs: [0, 1, 2].map((p) => median(timed.map((r) => r.cpu!.partyMs[p]!))), othersCpuShare: median(timed.map((r) => r.cpu!.othersShare)) } : {}),
   };
@@ -262,7 +262,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
             preprocessed: stats.every((s) => s.run.preprocessed === true), cpu,
             ms, protocolMs: stats[0]!.run.ms, layers: stats.map((s) => s.run.layers ?? []),
             bytes: stats.map((s) => s.run.bytesSent), messages: stats.map((s) => s.run.messages ?? 0),
-            rounds: Math.max(...stats.map((s) => s.run.rounds)), err: errors(r.logits, want),
+            rounds: Math.max(...stats.map((s) => s.run.rounds)), err: outputErrors(r.logits, want, N, model.outputActivation),
           };
           return { rep, detail: ` (P0 run ${rep.protocolMs.toFixed(1)} ms${rep.preprocessed ? ', preprocessed' : ''}; party CPU ${cpu.partyMs.map((v) => v.toFixed(0)).join(' / ')} ms, others ${(100 * cpu.othersShare).toFixed(0)}% of the CPUs), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
         }, async () => { if (prepMode === 'wait') prep0 = await prepStats(l.urls[0]); });
@@ -312,7 +312,7 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
       const got = decode(reconstruct(k, r.results[0].data, r.results[1].data), f);
       const rep: Rep = {
         ms, protocolMs: ms, layers, bytes: r.transports.map((tr) => tr.counters.bytesSent), messages: r.transports.map((tr) => tr.counters.messagesSent),
-        rounds: r.rounds, err: errors(got, want),
+        rounds: r.rounds, err: outputErrors(got, want, N, model.outputActivation),
       };
       return { rep, detail: `, ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${r.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
     });

@@ -45,7 +45,7 @@ export function precisionLabel(s: { fracBits: number; truncation?: TruncationMod
 export async function zooPrecision(model: ModelIR<FloatTensor>, inputs: readonly ArrayLike<number>[], fracBits: number): Promise<ZooPrecision> {
   const { choosePrecision } = await import('../model-import/precision.js');
   const choice = choosePrecision(model, inputs, { fracBits, draws: 1 });
-  const lines = choice.trials.map((t) => `${precisionLabel(t.settings)}: ${t.verdict}${t.risk !== undefined ? `, local-truncation risk ${t.risk.toExponential(2)} wrong elements per inference` : ''}${t.worst ? `, tightest compared '${t.worst.layer}' ${t.worst.maxAbs.toPrecision(3)} of ${t.worst.allowed.toPrecision(3)} allowed` : ''}${t.error !== undefined ? `, simulated error ${t.error.toExponential(2)}` : ''}`);
+  const lines = choice.trials.map((t) => `${precisionLabel(t.settings)}: ${t.verdict}${t.risk !== undefined && t.settings.truncation === 'local' ? `, local-truncation risk ${t.risk.toExponential(2)} wrong elements per inference` : ''}${t.worst ? `, tightest compared '${t.worst.layer}' ${t.worst.maxAbs.toPrecision(3)} of ${t.worst.allowed.toPrecision(3)} allowed` : ''}${t.error !== undefined ? `, simulated error ${t.error.toExponential(2)}` : ''}`);
   for (const w of choice.warnings) lines.push(`warning: ${w}`);
   return { settings: choice.settings, lines, choice };
 }

@@ -8,6 +8,7 @@
  * counts as kind 'privacy'). Pure: unit-tested in report.test.ts.
  */
 import { fmtBytes, fmtMs, type CaseResult, type LayerStat, type RunMeta } from './report.js';
+import { precisionLabel } from './zoo-precision.js';
 
 export interface KindStat { kind: string; layers: number; rounds: number; bytesSent: number; ms: number }
 
@@ -60,7 +61,7 @@ export function zooMarkdown(meta: RunMeta, cases: CaseResult[], rssLimitBytes: n
   out.push('');
   out.push('Party CPU is each party process\'s user + system time during one `predict()` (median of the timed runs, from /proc); the CPU floor is the wall time those would need at least on ' + meta.nproc + ' idle CPUs (max of the largest party\'s CPU time and the three parties\' sum over ' + meta.nproc + '), per image; "others" is the share of the CPUs that other work kept busy during the timed runs. A target missed while others took ' + (100 * LOADED_SHARE).toFixed(0) + '% or more is "not shown", not "not met".');
   out.push('');
-  out.push('| model | batch | reps | latency median | per image | target per image | party CPU P0 / P1 / P2 | CPU floor | others | peak RSS P0 / P1 / P2 (limit ' + fmtBytes(rssLimitBytes) + ') | sent P0 / P1 / P2 per run | rounds | max abs err |');
+  out.push('| model | batch | reps | latency median | per image | target per image | party CPU P0 / P1 / P2 | CPU floor | others | peak RSS P0 / P1 / P2 (limit ' + fmtBytes(rssLimitBytes) + ') | sent P0 / P1 / P2 per run | rounds | max abs err: logits (probabilities) |');
   out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const c of cases) {
     if (c.error) { out.push(`| ${c.label} | ${c.batch} | – | failed: ${c.error.replace(/\|/g, '/')} | | | | | | | | | |`); continue; }
@@ -68,7 +69,7 @@ export function zooMarkdown(meta: RunMeta, cases: CaseResult[], rssLimitBytes: n
     const cpu = c.partyCpuMs ? c.partyCpuMs.map(fmtMs).join(' / ') : '–';
     const others = c.othersCpuShare === undefined ? '–' : `${(100 * c.othersCpuShare).toFixed(0)}%`;
     const rss = `${c.peakRssBytes.map(fmtBytes).join(' / ')}: ${verdict(c.peakRssBytes.every((b) => b < rssLimitBytes))}`;
-    out.push(`| ${c.label} | ${c.batch} | ${c.warmup}+${c.reps} | ${fmtMs(c.latencyMs.median)} | ${fmtMs(c.perImageMs)} | ${target} | ${cpu} | ${fmtMs(cpuFloorMs(c, meta.nproc))} | ${others} | ${rss} | ${c.bytesPerParty.map(fmtBytes).join(' / ')} | ${c.rounds} | ${c.maxAbsErr.toExponential(1)} |`);
+    out.push(`| ${c.label}${c.truncation ? ` (${precisionLabel(c)})` : ''} | ${c.batch} | ${c.warmup}+${c.reps} | ${fmtMs(c.latencyMs.median)} | ${fmtMs(c.perImageMs)} | ${target} | ${cpu} | ${fmtMs(cpuFloorMs(c, meta.nproc))} | ${others} | ${rss} | ${c.bytesPerParty.map(fmtBytes).join(' / ')} | ${c.rounds} | ${c.maxAbsErr.toExponential(1)}${c.maxAbsProbErr !== undefined ? ` (${c.maxAbsProbErr.toExponential(1)})` : ''} |`);
   }
   out.push('');
   out.push('### Rounds and bytes per layer kind');

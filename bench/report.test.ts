@@ -84,6 +84,11 @@ describe('zoo section (report-kinds.ts)', () => {
     expect(md).toMatch(/\| seed CNN <MaxPool> \| 1 \|.*< 100 ms: \*\*not met\*\*.*3\.00 GiB \/ 1\.00 GiB \/ 512\.0 MiB: \*\*not met\*\*/);
     expect(md).toMatch(/\| fast \| 1 \|.*< 100 ms: met .*1 B \/ 1 B \/ 1 B: met/);
     expect(md).toContain('| conv2d | 2 | 6 | 4.4 KiB | 40.0 ms |');
+    // A zoo row names the configuration it ran in (bench/zoo-precision.ts); a row without one (seed models) does not.
+    const zoo = zooMarkdown(meta, [{ ...kase, batch: 1, layers, fracBits: 16, truncation: 'exact', compareBits: 64, maxAbsErr: 4.6e-3, maxAbsProbErr: 8e-5 }], 2 ** 31);
+    expect(zoo).toMatch(/\| seed CNN <MaxPool> \(f = 16, exact truncation, 64-bit ring\) \| 1 \|/);
+    expect(zoo).toMatch(/\| 4\.6e-3 \(8\.0e-5\) \|\n/);
+    expect(md).not.toContain('truncation');
   });
 
   it('a missed target is "not shown" when other work took the CPUs, with the CPU floor; CPU columns', async () => {

@@ -23,6 +23,9 @@ export interface CaseResult {
   batch: number;
   transport: 'grpc' | 'memory';
   fracBits: number;
+  /** Zoo rows: the truncation rule and comparison ring the parties ran with (bench/zoo-precision.ts). */
+  truncation?: 'local' | 'exact';
+  compareBits?: 32 | 64;
   /** Warm-up runs done (at least --warmup, and until --warmup-s had passed). */
   warmup: number;
   reps: number;
@@ -44,6 +47,8 @@ export interface CaseResult {
   /** Median latency / tfjs time for the same batch. */
   ratio: number;
   maxAbsErr: number;
+  /** Max abs error after the model's output activation (probabilities); absent in older results. */
+  maxAbsProbErr?: number;
   /** maxAbsErr / max |plaintext logit|. */
   maxRelErr: number;
   /** Peak resident set size per party process (grpc) or of the one process (memory), bytes. */

@@ -5,12 +5,20 @@
 import type { LayerRecord, RunRecord } from '../parties/party.js';
 import type { PrepStats } from './prep-wait.js';
 import { median, type LayerStat } from './report.js';
+import { applyOutputActivation } from '../model-import/output.js';
+import type { OutputActivation } from '../protocol/ir.js';
 
 /** Max abs error of got against want, and that over max |want|. */
 export function errors(got: ArrayLike<number>, want: Float64Array): { abs: number; rel: number } {
   let abs = 0, scale = 0;
   for (let i = 0; i < want.length; i++) { abs = Math.max(abs, Math.abs(got[i]! - want[i]!)); scale = Math.max(scale, Math.abs(want[i]!)); }
   return { abs, rel: scale > 0 ? abs / scale : abs };
+}
+
+/** errors() on the logits, and `prob`: max abs error after the model's output activation (softmax / sigmoid), what issue 20's 1e-3 is about. */
+export function outputErrors(got: ArrayLike<number>, want: Float64Array, N: number, act: OutputActivation): { abs: number; rel: number; prob: number } {
+  const p = applyOutputActivation(Float64Array.from(got), N, act), q = applyOutputActivation(want, N, act);
+  return { ...errors(got, want), prob: errors(p, Float64Array.from(q)).abs };
 }
 
 /** Per-layer medians over repetitions; runs[r][p] = layers of party p in repetition r. */

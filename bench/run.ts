@@ -46,13 +46,13 @@
  * --heavy-warmup warm-up runs (default 1: the first run after start-up also
  * builds the kept weight masks, parties/weight-masks.ts; its time is logged).
  *
- * Zoo rows (bench/zoo-models.ts): DenseNet-121, EfficientNet-B0,
- * MobileNetV3-Small and U-Net 128 from ../shared/fixtures/zoo on their first
- * golden X-ray, and ResNet-50 (built here, random weights); heavy (batch 1,
- * --heavy-reps). Their section adds, per case, rounds and bytes per layer
- * kind (from the parties' run stats), the per-image target and the 4 GB
- * peak-RSS limit per party, met or not, and each party's CPU time per run
- * with the share of the CPUs other work took (grpc: bench/proc-cpu.ts).
+ * Zoo rows (bench/zoo-models.ts): DenseNet-121, EfficientNet-B0, MobileNetV3-Small, U-Net 128
+ * (../shared/fixtures/zoo, first golden X-ray), ResNet-50 (random weights); heavy (batch 1,
+ * --heavy-reps); at the f of zoo-models.ts with the truncation and ring the importer's chooser
+ * accepts there on the bench input (bench/zoo-precision.ts; printed in the row). Their section adds
+ * rounds and bytes per layer kind (parties' run stats), the per-image target and the 4 GB peak-RSS
+ * limit per party, met or not, and each party's CPU time per run with the share of the CPUs other
+ * work took (grpc: bench/proc-cpu.ts).
  *
  * Cold start (grpc, unless --no-cold-start; bench/cold-start.ts): for
  * Network A and the seed CNN MaxPool among --model, fresh deployments with
@@ -86,8 +86,9 @@ import { latencyStats, markdown, median, replaceSection, svgChart, type CaseResu
 import { zooMarkdown } from './report-kinds.js';
 import { RSS_LIMIT_BYTES, resnet50, ZOO_FIXTURES, ZOO_TARGET_MS, zooInput, zooModel } from './zoo-models.js';
 import { tfjsPredictMsOrNaN } from './tfjs-time.js';
+import { precisionLabel, zooPrecision, type PrecisionSettings } from './zoo-precision.js';
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
-import { errors, layerMedians, offlineMs, partyRun, warmupCurve } from './run-stats.js';
+import { outputErrors, layerMedians, offlineMs, partyRun, warmupCurve } from './run-stats.js';
 import { coldMarkdown, coldStart, writeColdSection } from './cold-start.js';
 import { cpuWindow, type CpuWindowStats } from './proc-cpu.js';
 
@@ -97,6 +98,8 @@ interface ModelSpec {
   input?: (N: number) => Float64Array;
   /** Zoo rows: the per-image target at batch 1 (ms). */
   targetMs?: number;
+  /** Zoo rows: run at what the importer's chooser accepts at fracBits on the bench input and these (bench/zoo-precision.ts). */
+  chooseOn?: () => ArrayLike<number>[];
 }
 
 const MODELS: Record<string, ModelSpec> = {
@@ -104,8 +107,8 @@ const MODELS: Record<string, ModelSpec> = {
   'cnn-maxpool': { label: 'seed CNN MaxPool 150x125x1', make: () => seedCnn('maxpool2d'), fracBits: 13 },
   'cnn-avgpool': { label: 'seed CNN AvgPool 150x125x1', make: () => seedCnn('avgpool2d'), fracBits: 13 },
   vgg16: { label: 'VGG16 + seed head 224x224x3', make: () => vgg16(), fracBits: 13, heavy: true },
-  ...Object.fromEntries(Object.entries(ZOO_FIXTURES).map(([key, z]) => [key, { label: z.label, make: () => zooModel(key), fracBits: z.fracBits, heavy: true, input: (N: number) => zooInput(key, N), targetMs: ZOO_TARGET_MS[key] }])),
-  resnet50: { label: 'ResNet-50 (Keras layout, random weights) 224x224x3', make: () => resnet50(), fracBits: 13, heavy: true, targetMs: ZOO_TARGET_MS.resnet50 },
+  ...Object.fromEntries(Object.entries(ZOO_FIXTURES).map(([key, z]) => [key, { label: z.label, make: () => zooModel(key), fracBits: z.fracBits, heavy: true, input: (N: number) => zooInput(key, N), targetMs: ZOO_TARGET_MS[key], chooseOn: () => [zooInput(key, 1, 1)] }])),
+  resnet50: { label: 'ResNet-50 (Keras layout, random weights) 224x224x3', make: () => resnet50(), fracBits: 13, heavy: true, targetMs: ZOO_TARGET_MS.resnet50, chooseOn: () => [] },
 };
 const ZOO_KEYS = [...Object.keys(ZOO_FIXTURES), 'resnet50'];
 
@@ -153,7 +156,7 @@ let partyRuntime: 'bundle' | 'tsx' | undefined;
 /** The spec's own input, or a deterministic input in [0, 1) (seeded AES PRG; never Math.random). */
 const inputFor = (spec: ModelSpec, model: ModelIR<FloatTensor>, N: number): Float64Array => spec.input?.(N) ?? uniform(seededPrg(11), N * sizeOf(model.inputShape), 0.5).map((v) => v + 0.5);
 
-interface Rep { preprocessed?: boolean; cpu?: CpuWindowStats; ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: number[]; messages: number[]; rounds: number; err: { abs: number; rel: number } }
+interface Rep { preprocessed?: boolean; cpu?: CpuWindowStats; ms: number; protocolMs: number; layers: LayerRecord[][]; bytes: number[]; messages: number[]; rounds: number; err: { abs: number; rel: number; prob: number } }
 
 /** Warm-up runs still to do after `done` of them, `startedMs` after the case started: at least `min`, and (not heavy) until warmupS has passed. */
 const warming = (spec: ModelSpec, done: number, min: number, startedMs: number): boolean => done < min || (!spec.heavy && performance.now() - startedMs < warmupS * 1000);
@@ -191,22 +194,32 @@ function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Re
     bytesPerParty: timed[0]!.bytes, messagesPerParty: timed[0]!.messages, rounds: timed[0]!.rounds,
     layers: layerMedians(timed.map((r) => r.layers)),
     tfjsMs, ratio: lat.median / tfjsMs,
-    maxAbsErr: Math.max(...timed.map((r) => r.err.abs)), maxRelErr: Math.max(...timed.map((r) => r.err.rel)),
+    maxAbsErr: Math.max(...timed.map((r) => r.err.abs)), maxAbsProbErr: Math.max(...timed.map((r) => r.err.prob)), maxRelErr: Math.max(...timed.map((r) => r.err.rel)),
     peakRssBytes,
     ...(timed[0]!.cpu ? { partyCpuMs: [0, 1, 2].map((p) => median(timed.map((r) => r.cpu!.partyMs[p]!))), othersCpuShare: median(timed.map((r) => r.cpu!.othersShare)) } : {}),
   };
 }
 
-// ---- grpc: three party processes -------------------------------------------------
+/** Zoo rows: (f, truncation, ring) the importer's chooser accepts on the bench input (+ chooseOn); others: f, local, 32 bits. */
+async function precisionFor(key: string, spec: ModelSpec, model: ModelIR<FloatTensor>): Promise<PrecisionSettings> {
+  if (!spec.chooseOn) return { fracBits: spec.fracBits, truncation: 'local', compareBits: 32 };
+  const t = performance.now(), extra = spec.chooseOn();
+  const p = await zooPrecision(model, [inputFor(spec, model, 1), ...extra], spec.fracBits);
+  log(`${key}: ${precisionLabel(p.settings)} (the importer's chooser on the bench input${extra.length ? ` and ${extra.length} more golden input(s)` : ''}, ${((performance.now() - t) / 1000).toFixed(1)} s):\n  ${p.lines.join('\n  ')}`);
+  return p.settings;
+}
 
+// ---- grpc: three party processes -------------------------------------------------
 
 async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<CaseResult[]> {
   const model = await spec.make();
+  let prec: PrecisionSettings;
+  try { prec = await precisionFor(key, spec, model); } catch (e) { return Ns.map((N) => ({ ...failed(key, spec, N), error: `precision: ${(e as Error).message}` })); }
   const t0 = performance.now();
   let l: Launched;
   try {
     l = await launchLocal({
-      plain: model, fracBits: spec.fracBits, logLevel: verbose ? 'info' : 'warn', meshLink,
+      plain: model, fracBits: prec.fracBits, truncation: prec.truncation, compareBits: prec.compareBits, logLevel: verbose ? 'info' : 'warn', meshLink,
       // windowMs 0: a session leaves at once (no batching window in the latency); one run at a time.
       batch: { windowMs: 0, maxBatch: Math.max(8, ...Ns), maxConcurrentRuns: 1 },
       sessions: { defaultDeadlineMs: 3_600_000, maxDeadlineMs: 3_600_000 },
@@ -248,13 +261,13 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
             preprocessed: stats.every((s) => s.run.preprocessed === true), cpu,
             ms, protocolMs: stats[0]!.run.ms, layers: stats.map((s) => s.run.layers ?? []),
             bytes: stats.map((s) => s.run.bytesSent), messages: stats.map((s) => s.run.messages ?? 0),
-            rounds: Math.max(...stats.map((s) => s.run.rounds)), err: errors(r.logits, want),
+            rounds: Math.max(...stats.map((s) => s.run.rounds)), err: outputErrors(r.logits, want, N, model.outputActivation),
           };
           return { rep, detail: ` (P0 run ${rep.protocolMs.toFixed(1)} ms${rep.preprocessed ? ', preprocessed' : ''}; party CPU ${cpu.partyMs.map((v) => v.toFixed(0)).join(' / ')} ms, others ${(100 * cpu.othersShare).toFixed(0)}% of the CPUs), ${(rep.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(1)} MiB, ${rep.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
         }, async () => { if (prepMode === 'wait') prep0 = await prepStats(l.urls[0]); });
         const prep1 = prepMode === 'wait' ? await prepStats(l.urls[0]) : null;
         const tf = await tfjsPredictMsOrNaN(model, x, N, Math.min(R, 5), log);
-        out.push({ ...summarize(key, spec, N, warm, timed, tf, rss, firstMs, curve), ...(prep0 && prep1 ? { prep: { runs: timed.filter((r) => r.preprocessed).length, offlineMs: offlineMs(prep0, prep1) } } : {}) });
+        out.push({ ...summarize(key, spec, N, warm, timed, tf, rss, firstMs, curve), ...prec, ...(prep0 && prep1 ? { prep: { runs: timed.filter((r) => r.preprocessed).length, offlineMs: offlineMs(prep0, prep1) } } : {}) });
       } catch (e) {
         log(`${key} b${N} failed: ${(e as Error).stack ?? String(e)}`);
         out.push({ ...failed(key, spec, N), error: (e as Error).message });
@@ -272,7 +285,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
 async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<CaseResult[]> {
   const model = await spec.make();
   const k = getKernels();
-  const f = spec.fracBits;
+  const prec = await precisionFor(key, spec, model), f = prec.fracBits;
   const parts = shareModel(k, model, f);
   const out: CaseResult[] = [];
   for (const N of Ns) {
@@ -293,18 +306,18 @@ async function benchMemory(key: string, spec: ModelSpec, Ns: number[]): Promise<
             last = now;
           },
         });
-      }, { fracBits: f });
+      }, { fracBits: f, truncation: prec.truncation, compareBits: prec.compareBits });
       const ms = performance.now() - t;
       const got = decode(reconstruct(k, r.results[0].data, r.results[1].data), f);
       const rep: Rep = {
         ms, protocolMs: ms, layers, bytes: r.transports.map((tr) => tr.counters.bytesSent), messages: r.transports.map((tr) => tr.counters.messagesSent),
-        rounds: r.rounds, err: errors(got, want),
+        rounds: r.rounds, err: outputErrors(got, want, N, model.outputActivation),
       };
       return { rep, detail: `, ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${r.rounds} rounds, err ${rep.err.abs.toExponential(1)}` };
     });
     const tf = await tfjsPredictMsOrNaN(model, x, N, Math.min(R, 5), log);
     const rss = process.resourceUsage().maxRSS * 1024;
-    out.push(summarize(key, spec, N, warm, timed, tf, [rss], firstMs, curve));
+    out.push({ ...summarize(key, spec, N, warm, timed, tf, [rss], firstMs, curve), ...prec });
   }
   return out;
 }

@@ -5,7 +5,10 @@
  *    BatchNorm-calibrated weights), imported by model-import's loadModel and
  *    fed their first golden X-ray input (input_0.f32: x/255, or raw 0..255
  *    for the two models that rescale inside); fractional bits as in
- *    model-import/zoo.test.ts (the least that meets 1e-3 there);
+ *    model-import/zoo.test.ts (the least that meets 1e-3 there); the
+ *    truncation rule and comparison ring are what the importer's chooser
+ *    accepts at that f on the bench input (bench/zoo-precision.ts, run by
+ *    bench/run.ts before the parties start);
  *  - ResNet-50: no fixture holds one (../shared/fixtures/keras has none), so
  *    this is the Keras applications layout built here with random
  *    He-uniform weights (BatchNorm folded, as import does), the last
@@ -43,9 +46,9 @@ export async function zooModel(key: string): Promise<ModelIR<FloatTensor>> {
   return (await loadModel(path.join(ZOO_DIR, ZOO_FIXTURES[key]!.dir, 'model.keras'))).ir;
 }
 
-/** The fixture's first golden input, N times (float32 HWC, as the model expects it). */
-export function zooInput(key: string, N: number): Float64Array {
-  const b = readFileSync(path.join(ZOO_DIR, ZOO_FIXTURES[key]!.dir, 'input_0.f32'));
+/** The fixture's first golden input (or golden input `index`), N times (float32 HWC, as the model expects it). */
+export function zooInput(key: string, N: number, index = 0): Float64Array {
+  const b = readFileSync(path.join(ZOO_DIR, ZOO_FIXTURES[key]!.dir, `input_${index}.f32`));
   const one = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   const out = new Float64Array(one.length * N);
   for (let i = 0; i < N; i++) out.set(one, i * one.length);

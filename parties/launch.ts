@@ -38,6 +38,8 @@ export interface LaunchOptions {
   compareRadix?: 2 | 4;
   /** Config compareBits (default: the config default, 32); a bundle imported for the 64-bit ring needs 64. */
   compareBits?: 32 | 64;
+  /** With `plain`: the bundle's truncation rule (default local); 'exact' refuses to fall back to dev files (they have no rule). */
+  truncation?: 'local' | 'exact';
   /** Each log line of a child (raw). */
   onLine?: (party: number, line: string) => void;
   readyTimeoutMs?: number;
@@ -164,7 +166,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
     if (mi?.writeBundles) {
       try {
         bundleDir = path.join(dir, 'bundle');
-        mi.writeBundles({ ir: opts.plain, sourceHash: modelHash, sourceFile: 'demo-model', format: 'ir' }, bundleDir, { fracBits: f, ...(opts.security === 'malicious' ? { replicated: true } : {}) });
+        mi.writeBundles({ ir: opts.plain, sourceHash: modelHash, sourceFile: 'demo-model', format: 'ir' }, bundleDir, { fracBits: f, ...(opts.security === 'malicious' ? { replicated: true } : {}), ...(opts.truncation ? { truncation: opts.truncation } : {}), ...(opts.compareBits ? { compareBits: opts.compareBits } : {}) });
       } catch {
         bundleDir = null;
       }
@@ -173,6 +175,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
       models = [0, 1, 2].map(() => ({ bundleDir: bundleDir! }));
       modelKind = 'bundle';
     } else {
+      if (opts.truncation === 'exact') throw new Error('launchLocal: exact truncation needs a model-import bundle, and it could not be written');
       models = writeDevModelFiles(dir, shareBundles(opts.plain, f, modelHash)).map((devFile) => ({ devFile }));
     }
   }

@@ -102,7 +102,7 @@ export interface LoadedModel {
 
 export interface ModelImportApi {
   loadBundle(dir: string, party: PartyId): PartyBundle;
-  writeBundles?(src: { ir: ModelIR<FloatTensor>; sourceHash: string; sourceFile?: string; format?: string }, outDir: string, opts?: { fracBits?: number; compareBits?: 32 | 64; overwrite?: boolean; privacy?: PrivacyPolicy; replicated?: boolean }): unknown;
+  writeBundles?(src: { ir: ModelIR<FloatTensor>; sourceHash: string; sourceFile?: string; format?: string }, outDir: string, opts?: { fracBits?: number; truncation?: 'local' | 'exact'; compareBits?: 32 | 64; overwrite?: boolean; privacy?: PrivacyPolicy; replicated?: boolean }): unknown;
 }
 
 let api: Promise<ModelImportApi | null> | null = null;

@@ -1,4 +1,4 @@
-/** The malicious-mode core (docs/MALICIOUS.md; README.md here): arithmetic, weights, the runner and the client I/O. Not served by the parties yet. */
+/** The malicious-mode core (docs/MALICIOUS.md; README.md here): arithmetic, weights, the runner and the client I/O; served by the parties when configured with security 'malicious' (parties/malicious-desk.ts). */
 export * from './ring128.js';
 export * from './gemm128.js';
 export * from './rep.js';

@@ -56,8 +56,12 @@ describe('thresholdDecisions (per-element sigmoid decisions: one DReLU batch)', 
     const tau = ts.map((t) => logitThreshold(t, F));
     const edge: bigint[] = [];
     for (const off of [0n, -1n, 1n]) for (let c = 0; c < C; c++) edge.push(BigInt.asUintN(64, tau[c]! + off));
+    // Each label's buckets, deterministically: |x - tau_c| of 0.25, 1 and 3 (margins 0.5 and 2) on both sides. Random
+    // logits alone (|x| < 64, 280 of them) miss bucket 0 in about one run in nine.
+    const spread: bigint[] = [];
+    for (const off of [0.25, 1, 3]) for (const sign of [1, -1]) for (let c = 0; c < C; c++) spread.push(BigInt.asUintN(64, tau[c]! + BigInt(sign * off * 2 ** F)));
     const rand = Array.from(randomSigned(20 * C, 20));
-    const X = BigUint64Array.from([...edge, ...rand]);
+    const X = BigUint64Array.from([...edge, ...spread, ...rand]);
     const margins = [0.5, 2];
     const { r, d, b } = await decide(X, ts, margins);
     const want = plain(signed(X), ts, margins);
@@ -66,8 +70,10 @@ describe('thresholdDecisions (per-element sigmoid decisions: one DReLU batch)', 
     expect(d.slice(0, C)).toEqual(new Array(C).fill(1));
     expect(d.slice(C, 2 * C)).toEqual(new Array(C).fill(0));
     expect(b!.slice(0, C)).toEqual(new Array(C).fill(0));
-    expect(new Set(d.slice(3 * C)).size).toBe(2);
-    expect(new Set(b!.slice(3 * C))).toEqual(new Set([0, 1, 2]));
+    const R = 3 * C + spread.length;
+    expect(b!.slice(3 * C, R)).toEqual([0, 0, 1, 1, 2, 2].flatMap((k) => new Array(C).fill(k)));
+    expect(d.slice(3 * C, R)).toEqual([1, 0, 1, 0, 1, 0].flatMap((k) => new Array(C).fill(k)));
+    expect(new Set(d.slice(R)).size).toBe(2);
     expectCost(r, thresholdDecisionsCost(X.length, 2));
   });
 

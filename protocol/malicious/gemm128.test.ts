@@ -7,24 +7,13 @@
  * TS kernels; all equal ring128.ts's limb products and a BigInt oracle, and
  * refuse bad shapes with the same coded error.
  */
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadNativeKernels } from '../../runtime/native-addon.js';
+import { EDGES, kernelSets128, M, mod, NATIVE, random } from '../testing/ring128-cases.js';
 import { isMpcError } from '../errors.js';
-import { tsKernels } from '../kernels/ts.js';
-import type { RingKernels } from '../kernels/types.js';
 import { add128Kernels, matmul128Gemm, mul128Kernels, mulScalar128Kernels, sub128Kernels } from './gemm128.js';
 import { add128, alloc128, fromBigints, matmul128, mul128, mulScalar128, scalar128, sub128, toBigints } from './ring128.js';
 
-const M = (1n << 128n) - 1n;
-const mod = (x: bigint): bigint => BigInt.asUintN(128, x);
-const EDGES = [0n, 1n, M, (1n << 64n) - 1n, 1n << 64n, 1n << 127n, (1n << 127n) - 1n, 1n << 63n, (1n << 32n) - 1n, 1n << 96n, M - 1n];
-const random = (n: number): bigint[] => Array.from({ length: n }, () => BigInt('0x' + randomBytes(16).toString('hex')));
-
-const NATIVE = loadNativeKernels();
-const withoutWide = (k: RingKernels): RingKernels => ({ ...k, gemm128: undefined, mul128: undefined, mulScalar128: undefined, add128: undefined, sub128: undefined });
-const SETS: [string, RingKernels][] = [['ts (fallback)', tsKernels]];
-if (NATIVE) SETS.push(['native Z_2^128', NATIVE], ['native Z_2^64 (fallback)', withoutWide(NATIVE)]);
+const SETS = kernelSets128('ts (fallback)');
 
 describe('gemm128.ts: native Z_2^128 kernels, and the Z_2^64 fallback, equal ring128.ts and the oracle', () => {
   it(`the kernel sets under test: ${SETS.map(([n]) => n).join(', ')}${NATIVE ? '' : ' (native addon not built: only the TS fallback)'}`, () => {

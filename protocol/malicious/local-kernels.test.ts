@@ -6,28 +6,17 @@
  * value with the same PRG draws; view128 views an aligned payload and copies
  * an unaligned one.
  */
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadNativeKernels } from '../../runtime/native-addon.js';
+import { EDGES, kernelSets128, M, mod, random } from '../testing/ring128-cases.js';
 import { dealSeeds } from '../correlated/prg.js';
 import { createContext } from '../context.js';
 import { isMpcError } from '../errors.js';
-import { tsKernels } from '../kernels/ts.js';
-import type { RingKernels } from '../kernels/types.js';
 import type { PartyId } from '../ring/types.js';
 import { memoryTransports } from '../transport/memory.js';
 import { addM, addPublicM, addZeroShareInto, mulPublicM, subM, zeroShare, type MShare, type Rep } from './rep.js';
 import { alloc128, fromBigints, scalar128, toBigints, view128, type Vec128 } from './ring128.js';
 
-const M = (1n << 128n) - 1n;
-const mod = (x: bigint): bigint => BigInt.asUintN(128, x);
-const EDGES = [0n, 1n, M, (1n << 64n) - 1n, 1n << 64n, 1n << 127n, (1n << 127n) - 1n, 1n << 63n, (1n << 32n) - 1n, 1n << 96n, M - 1n];
-const random = (n: number): bigint[] => Array.from({ length: n }, () => BigInt('0x' + randomBytes(16).toString('hex')));
-
-const NATIVE = loadNativeKernels();
-const withoutWide = (k: RingKernels): RingKernels => ({ ...k, gemm128: undefined, mul128: undefined, mulScalar128: undefined, add128: undefined, sub128: undefined });
-const SETS: [string, RingKernels][] = [['ts', tsKernels]];
-if (NATIVE) SETS.push(['native Z_2^128', NATIVE], ['native Z_2^64 (fallback)', withoutWide(NATIVE)]);
+const SETS = kernelSets128('ts');
 
 /** A MACed share whose four vectors are given bigints (not a sharing of anything: the operations are per vector). */
 function mshare(vs: bigint[][]): MShare {

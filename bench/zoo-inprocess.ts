@@ -10,7 +10,8 @@
  * ResNet-50 is bench/zoo-models.ts's (random weights, f = 13, its input uniform
  * in [0, 1) from a seeded PRG as bench/run.ts gives it).
  * Fractional bits as bench/run.ts uses them (bench/zoo-models.ts), 32-bit
- * radix-4 comparisons, local truncation. Not a latency measurement of the
+ * radix-4 comparisons, local truncation (ZOO_TRUNCATION=exact: exact, as the
+ * importer's chooser takes for the zoo models). Not a latency measurement of the
  * deployment (bench/run.ts is): the parties share one thread here. Each rep
  * also prints the process's CPU time (user, system: the GEMM's extra thread
  * counts there), which depends less on other work than the wall time.
@@ -45,7 +46,7 @@ for (let rep = 0; rep < reps; rep++) {
     last = now;
   };
   await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [1, ...ir.inputShape], data: xs[ctx.party] }, ctx.party === 0 ? { onNode } : {}),
-    { fracBits: f, compareBits: 32, compareRadix: 4, truncation: 'local' });
+    { fracBits: f, compareBits: 32, compareRadix: 4, truncation: (process.env.ZOO_TRUNCATION === 'exact' ? 'exact' : 'local') });
   const kinds = [...per].sort((a, b) => b[1] - a[1]).map(([kind, ms]) => `${kind} ${ms.toFixed(0)}`).join(', ');
   const cpu = process.cpuUsage(c0);
   console.log(`rep ${rep}: ${(performance.now() - t0).toFixed(0)} ms, CPU ${(cpu.user / 1000).toFixed(0)} ms user + ${(cpu.system / 1000).toFixed(0)} ms system (P0 per kind, ms: ${kinds})`);

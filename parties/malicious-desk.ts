@@ -176,7 +176,7 @@ export class MaliciousDesk {
       const y = await malForward(run.s, run.w, { shape: [1, ...model.info.inputShape], data: x });
       const shares = await outputToClient(run.s, y.data);
       this.last = { bytesSent: run.view.counters.bytesSent, rounds: run.view.counters.depth, pooled: run.pooled, epoch: run.epoch.id };
-      this.c.log.info({ session: sessionTag(id), ...this.last }, 'malicious run done');
+      this.c.log.info({ session: sessionTag(id), ...this.last, epoch: run.epoch.id.slice(0, 8) }, 'malicious run done');
       this.c.metrics.runs.inc({ result: 'ok' });
       this.epochs.succeeded(run.recorder);
       return { shares, shape: y.shape };

@@ -236,6 +236,7 @@ export class MalEpochs {
       this.stats.rounds += view.counters.depth;
       this.stats.ms += Date.now() - t0;
       this.stats.lastEntryBytes = bytes;
+      this.c.log.info({ epoch: ep.id.slice(0, 8), batch: b, bytesSent: view.counters.bytesSent, rounds: view.counters.depth, ms: Date.now() - t0, entryBytes: bytes }, 'malicious offline batch done');
       if (this.epoch !== ep) return;
       ep.entryBytes = bytes;
       if (bytes > this.opts.poolMaxBytes) { ep.poolOff = true; return; }

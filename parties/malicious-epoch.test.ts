@@ -23,6 +23,7 @@ import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/i
 import { plainForward } from '../protocol/reference/forward.js';
 import { seededPrg, uniform } from '../protocol/seed-models.js';
 import { auth, partyTrio, type PartyTrio } from './testing/trio.js';
+import { CHEAT_ENV } from './malicious-desk.js';
 
 const F = 13;
 const g = seededPrg(11);
@@ -102,6 +103,26 @@ describe('malicious mode served: epochs and the mask pool', () => {
     expect(sumBytes(t)).toBe(epochSetupCost(WEIGHTS).bytes + inline.bytes);
     expect(lastOf(t).every((l) => !l.pooled)).toBe(true);
     expect(Buffer.from(t.servers[0]!.party.malDesk.epochs.epoch!.alpha.a).equals(Buffer.from(alpha1))).toBe(false);
+    await settle(t);
+  }, 120_000);
+
+  it('a party that alters its weight-MAC reshare in the epoch set-up (test-only switch): E_INTEGRITY (502) at every party, no epoch kept; the next session sets up a new one and is right', async () => {
+    process.env[CHEAT_ENV] = '1:mal:macOf';
+    try {
+      t = await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true });
+    } finally {
+      delete process.env[CHEAT_ENV];
+    }
+    // The epoch is set up in the mask step: that is where the session fails.
+    const id = randomUUID();
+    const bad = await Promise.all(t.servers.map((s) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask`, headers: auth })));
+    expect(bad.map((r) => r.statusCode)).toEqual([502, 502, 502]);
+    for (const r of bad) expect(r.json()).toMatchObject({ code: 'E_INTEGRITY' });
+    for (const s of t.servers) expect(s.party.malDesk.epochs.epoch).toBeNull();
+    right(await session(t));
+    // The failed set-up made no epoch; the one the right session ran in is the first kept.
+    expect(t.servers.map((s) => s.party.malDesk.epochs.stats.epochs)).toEqual([1, 1, 1]);
+    expect(new Set(lastOf(t).map((l) => l.epoch)).size).toBe(1);
     await settle(t);
   }, 120_000);
 

@@ -126,7 +126,7 @@ export class MaliciousDesk {
     if (!model || !w) throw new MpcError('E_NOT_READY', `P${this.c.party}: no model with replicated weights loaded`, { party: this.c.party });
     const id = rawId.toLowerCase();
     if (this.runs.has(id)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
-    // Each open run holds the MACed weights (32 bytes per weight and copy): at most batch.maxConcurrentRuns at once.
+    // Each open run holds its masks and intermediate values (the MACed weights are the epoch's, shared): at most batch.maxConcurrentRuns at once.
     const cap = Math.max(1, this.c.opts.batch.maxConcurrentRuns);
     if (this.starting + this.runs.size >= cap) throw new MpcError('E_OVERLOADED', `P${this.c.party} has ${cap} malicious sessions open (batch.maxConcurrentRuns); retry later`, { party: this.c.party, step: 'mal.mask' });
     this.starting++;

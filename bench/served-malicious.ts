@@ -1,17 +1,23 @@
 /**
  * `npm run bench -- --security malicious --model networkA [--reps N] [--warmup N] [--no-write]`
  * (bench/run.ts hands over here): the malicious mode as served, end to end.
- * Two deployments of three real party processes (parties/launch.ts: mTLS on
- * loopback), one after the other, the same model and input: semi-honest, then
- * security 'malicious' (replicated weight shares, parties/malicious-desk.ts);
- * predictions through the Node SDK over HTTP (the malicious flow: mask, d,
- * checked output; each session also runs the weights' copy check and MACs).
+ * Three deployments of three real party processes (parties/launch.ts: mTLS
+ * on loopback), one after the other, the same model and input: semi-honest;
+ * security 'malicious' with a warm mask pool (config malicious.poolInferences
+ * 1: after each prediction the parties make the next one's masks in an
+ * offline batch, and the bench waits for it before the next prediction, so
+ * every timed prediction takes its masks from the pool); 'malicious' with the
+ * pool off (poolInferences 0: every mask made inline, as before the offline
+ * phase). In every malicious deployment the weights' MACs are made once, in
+ * the epoch's set-up (the first, warm-up, prediction).
  * Per mode: median latency of the timed predictions after the warm-up, bytes
  * sent by the three parties per prediction (from the parties' 'run done' /
  * 'malicious run done' log lines), rounds (P0's), max error against the
- * plaintext; the ratio malicious / semi-honest. Network A only (the seed CNN's
- * comparisons would send several GB per image at the current per-element
- * costs: docs/MALICIOUS.md). Writes the section between
+ * plaintext, the predictions whose masks came from the pool; for the pool,
+ * the offline cost per inference ('malicious offline batch done' lines:
+ * bytes of the three parties, P0's time and rounds, the pool's memory per
+ * inference at a party). Network A only (the seed CNN's comparisons would
+ * send several GB per image: docs/MALICIOUS.md). Writes the section between
  * <!-- bench:malicious-served:begin/end --> of BENCHMARKS.md unless --no-write.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,27 +31,44 @@ import { median, replaceSection } from './report.js';
 
 const F = 13;
 
-interface ModeResult { mode: string; medianMs: number; p90Ms: number; bytes: number; rounds: number; maxErr: number; n: number }
+interface Offline { bytes: number; ms: number; rounds: number; entryBytes: number; batches: number }
+interface ModeResult { mode: string; medianMs: number; p90Ms: number; bytes: number; rounds: number; maxErr: number; n: number; pooled: number; offline?: Offline }
 
-async function oneMode(mode: 'semi-honest' | 'malicious', warmup: number, reps: number): Promise<ModeResult> {
+type Mode = 'semi-honest' | 'malicious, warm pool' | 'malicious, pool off';
+
+async function oneMode(mode: Mode, warmup: number, reps: number): Promise<ModeResult> {
   const model = networkA();
   const x = uniform(seededPrg(11), 784, 0.5).map((v) => v + 0.5);
   const want = plainForward(model, x, 1).data;
-  const runs: { party: number; bytes: number; rounds: number }[] = [];
-  const msg = mode === 'malicious' ? '"msg":"malicious run done"' : '"msg":"run done"';
+  const runs: { party: number; bytes: number; rounds: number; pooled: boolean }[] = [];
+  const batches: { party: number; bytes: number; rounds: number; ms: number; entryBytes: number }[] = [];
+  const malicious = mode !== 'semi-honest';
+  const pool = mode === 'malicious, warm pool';
+  const msg = malicious ? '"msg":"malicious run done"' : '"msg":"run done"';
   const l = await launchLocal({
-    plain: model, fracBits: F, security: mode, logLevel: 'info', warmup: { runs: 0 }, readyTimeoutMs: 120_000,
+    plain: model, fracBits: F, security: malicious ? 'malicious' : 'semi-honest', logLevel: 'info', warmup: { runs: 0 }, readyTimeoutMs: 120_000,
+    ...(malicious ? { malicious: { poolInferences: pool ? 1 : 0 } } : {}),
     onLine: (p, line) => {
+      if (line.includes('"msg":"malicious offline batch done"')) {
+        const j = JSON.parse(line) as { bytesSent: number; rounds: number; ms: number; entryBytes: number };
+        batches.push({ party: p, bytes: j.bytesSent, rounds: j.rounds, ms: j.ms, entryBytes: j.entryBytes });
+        return;
+      }
       if (!line.includes(msg)) return;
-      const j = JSON.parse(line) as { bytesSent?: number; rounds?: number };
-      runs.push({ party: p, bytes: j.bytesSent ?? 0, rounds: j.rounds ?? 0 });
+      const j = JSON.parse(line) as { bytesSent?: number; rounds?: number; pooled?: boolean };
+      runs.push({ party: p, bytes: j.bytesSent ?? 0, rounds: j.rounds ?? 0, pooled: j.pooled === true });
     },
   });
+  /** With the pool: wait until the three parties have made the next prediction's masks (one batch each per prediction). */
+  const refilled = async (want: number): Promise<void> => {
+    const t0 = Date.now();
+    while (pool && batches.length < 3 * want && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 10));
+  };
   try {
     const c = new PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 120_000 });
     const input = { data: Float32Array.from(x), shape: [784] };
-    for (let i = 0; i < warmup; i++) await c.predict(input);
-    const before = runs.length;
+    for (let i = 0; i < warmup; i++) { await c.predict(input); await refilled(i + 1); }
+    const before = runs.length, batchesBefore = batches.length;
     const ms: number[] = [];
     let maxErr = 0;
     for (let i = 0; i < reps; i++) {
@@ -53,6 +76,7 @@ async function oneMode(mode: 'semi-honest' | 'malicious', warmup: number, reps: 
       const r = await c.predict(input);
       ms.push(performance.now() - t);
       maxErr = Math.max(maxErr, ...Array.from(r.logits, (g, j) => Math.abs(g - want[j]!)));
+      await refilled(warmup + i + 1);
     }
     // Let the last run's log lines arrive.
     const t0 = Date.now();
@@ -61,7 +85,17 @@ async function oneMode(mode: 'semi-honest' | 'malicious', warmup: number, reps: 
     const bytes = timed.reduce((a, r) => a + r.bytes, 0) / reps;
     const rounds = median(timed.filter((r) => r.party === 0).map((r) => r.rounds));
     const sorted = [...ms].sort((a, b) => a - b);
-    return { mode, medianMs: median(ms), p90Ms: sorted[Math.min(sorted.length - 1, Math.floor(0.9 * sorted.length))]!, bytes, rounds, maxErr, n: reps };
+    const pooled = timed.filter((r) => r.party === 0 && r.pooled).length;
+    const ob = batches.slice(batchesBefore);
+    const k = ob.filter((b) => b.party === 0).length;
+    const offline = pool && k > 0 ? {
+      bytes: ob.reduce((a, b) => a + b.bytes, 0) / k,
+      ms: median(ob.filter((b) => b.party === 0).map((b) => b.ms)),
+      rounds: median(ob.filter((b) => b.party === 0).map((b) => b.rounds)),
+      entryBytes: ob[0]!.entryBytes,
+      batches: k,
+    } : undefined;
+    return { mode, medianMs: median(ms), p90Ms: sorted[Math.min(sorted.length - 1, Math.floor(0.9 * sorted.length))]!, bytes, rounds, maxErr, n: reps, pooled, ...(offline ? { offline } : {}) };
   } finally {
     await l.stop();
   }
@@ -77,17 +111,22 @@ export async function benchServedMalicious(argv: string[]): Promise<void> {
   if (!Number.isInteger(reps) || reps < 1 || !Number.isInteger(warmup) || warmup < 0) throw new Error('--reps must be >= 1, --warmup >= 0');
   const cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
   const load0 = loadavg()[0]!;
+  if (warmup < 1) throw new Error('--warmup must be >= 1 here (the first malicious prediction sets up the epoch and records the mask plan)');
   const sh = await oneMode('semi-honest', warmup, reps);
-  const mal = await oneMode('malicious', warmup, reps);
+  const warm = await oneMode('malicious, warm pool', warmup, reps);
+  const off = await oneMode('malicious, pool off', warmup, reps);
   const load1 = loadavg()[0]!;
   const mb = (b: number): string => (b / 2 ** 20).toFixed(2);
+  const o = warm.offline;
   const md = [
-    `Command: \`npm run bench -- ${argv.join(' ')}\`; ${cpus().length} x ${cpu}; load average ${load0.toFixed(1)} -> ${load1.toFixed(1)} (machine shared with other jobs: read the ratio, not the absolute times). Three party processes with mTLS on loopback per mode (one deployment after the other), the Node SDK over HTTP, batch 1, ${warmup} warm-up + ${reps} timed predictions per mode. Bytes: all three parties' sent bytes per prediction (the malicious figure includes each session's weight copy check and MACs, 48 bytes per weight); rounds: P0's.`,
+    `Command: \`npm run bench -- ${argv.join(' ')}\`; ${cpus().length} x ${cpu}; load average ${load0.toFixed(1)} -> ${load1.toFixed(1)} (machine shared with other jobs: read the ratios, not the absolute times). Three party processes with mTLS on loopback per mode (one deployment after the other), the Node SDK over HTTP, batch 1, ${warmup} warm-up + ${reps} timed predictions per mode. Malicious: the epoch (key, the weights' copy check and MACs, a MAC check) is set up in the first warm-up prediction, not in the timed ones; "warm pool": malicious.poolInferences 1, the bench waits for each offline batch before the next prediction; "pool off": poolInferences 0, every mask made inline. Bytes: all three parties' sent bytes per prediction (online only: the offline batches are below); rounds: P0's; pooled: timed predictions whose masks came from the pool.`,
     '',
-    '| Network A, batch 1 | median ms | p90 ms | MB sent (3 parties) | rounds | max abs error vs plaintext |',
-    '|---|---|---|---|---|---|',
-    ...[sh, mal].map((r) => `| ${r.mode} | ${r.medianMs.toFixed(0)} | ${r.p90Ms.toFixed(0)} | ${mb(r.bytes)} | ${r.rounds} | ${r.maxErr.toExponential(2)} |`),
-    `| malicious / semi-honest | ${(mal.medianMs / sh.medianMs).toFixed(1)}x | | ${(mal.bytes / sh.bytes).toFixed(1)}x | ${(mal.rounds / sh.rounds).toFixed(1)}x | |`,
+    '| Network A, batch 1 | median ms | p90 ms | MB sent (3 parties) | rounds | pooled | max abs error vs plaintext |',
+    '|---|---|---|---|---|---|---|',
+    ...[sh, warm, off].map((r) => `| ${r.mode} | ${r.medianMs.toFixed(0)} | ${r.p90Ms.toFixed(0)} | ${mb(r.bytes)} | ${r.rounds} | ${r.mode === 'semi-honest' ? '' : `${r.pooled}/${r.n}`} | ${r.maxErr.toExponential(2)} |`),
+    ...[warm, off].map((r) => `| ${r.mode} / semi-honest | ${(r.medianMs / sh.medianMs).toFixed(1)}x | | ${(r.bytes / sh.bytes).toFixed(1)}x | ${(r.rounds / sh.rounds).toFixed(1)}x | | |`),
+    '',
+    o ? `Offline phase (warm pool), per inference: ${mb(o.bytes)} MB sent by the three parties, ${o.rounds} rounds, ${o.ms.toFixed(0)} ms at P0 (median of ${o.batches} batches, run while the parties were otherwise idle); the pool holds ${mb(o.entryBytes)} MB per inference at each party.` : 'Offline phase: no batch was logged.',
   ].join('\n');
   process.stdout.write(`${md}\n`);
   if (!argv.includes('--no-write')) {

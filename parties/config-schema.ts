@@ -50,6 +50,7 @@ export const DEPLOYMENT_SCHEMA = obj({
   compareBits: int,
   compareRadix: int,
   security: { enum: ['semi-honest', 'malicious'] },
+  malicious: obj({ epochSessions: int, poolInferences: int, poolMaxBytes: int }),
   keepWeightMasks: bool,
   preprocess: obj({ enabled: bool, maxBytes: int, timeoutMs: int }),
   warmup: obj({ runs: int, maxMs: int, batches: { type: 'array', items: int } }),

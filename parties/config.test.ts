@@ -116,6 +116,16 @@ describe('party configuration', () => {
     expect(bad({ warmup: { batches: [0] } })).toThrow(/warmup.batches/);
   });
 
+  it('malicious mode (epochs, mask pool): defaults, partial overrides, unknown keys and bad values refused by name', () => {
+    expect(resolveConfig(dep(), 2, '/x').malicious).toEqual({ epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20 });
+    expect(resolveConfig(dep({ malicious: { poolInferences: 0 } }), 1, '/x').malicious).toEqual({ epochSessions: 1000, poolInferences: 0, poolMaxBytes: 256 * 2 ** 20 });
+    const bad = (o: Partial<DeploymentConfig>) => () => resolveConfig(dep(o), 0, '/x');
+    expect(bad({ malicious: { poolSize: 3 } as unknown as DeploymentConfig['malicious'] })).toThrow(/unknown key 'poolSize' in malicious/);
+    expect(bad({ malicious: { epochSessions: 0 } })).toThrow(/malicious.epochSessions/);
+    expect(bad({ malicious: { poolInferences: -1 } })).toThrow(/malicious.poolInferences/);
+    expect(bad({ malicious: { poolMaxBytes: 1.5 } })).toThrow(/poolMaxBytes/);
+  });
+
   it('privacy accountant: one state file per party ({party}), relative to the config, default budget; opened at start only when configured', () => {
     const d = resolveConfig(dep(), 1, '/etc/securenn').privacySettings;
     expect(d).toEqual({ accountantFile: '/etc/securenn/data/privacy-accountant-p1.json', budget: { epsilon: 10, delta: 1e-5 }, eager: false });

@@ -136,6 +136,14 @@ export interface CommonSettings {
   compareRadix: 2 | 4;
   /** Protocol security, 'semi-honest' (default) or 'malicious': docs/MALICIOUS.md, parties/README.md; the three parties must agree. */ security: 'semi-honest' | 'malicious';
   /**
+   * Malicious mode only (parties/malicious-desk.ts): epochSessions, client
+   * sessions per epoch before a new MAC key and weight MACs (default 1000; a
+   * failed check always rotates); poolInferences, inferences whose masks the
+   * offline phase keeps ready (0: off; default 2); poolMaxBytes, the most
+   * memory the pool may hold at a party (default 256 MiB).
+   */
+  malicious: { epochSessions: number; poolInferences: number; poolMaxBytes: number };
+  /**
    * Keep the masks of the model's weights across runs (parties/weight-masks.ts):
    * after one build run, a Beaver product with the weights opens only the
    * input's mask (16 bytes per weight less per run); costs 8 bytes per
@@ -193,8 +201,9 @@ export interface PrivacyConfig {
   enforce?: Enforcement;
 }
 
-export interface DeploymentConfig extends Omit<Partial<CommonSettings>, 'privacy' | 'batch' | 'http' | 'warmup' | 'mesh'> {
+export interface DeploymentConfig extends Omit<Partial<CommonSettings>, 'privacy' | 'batch' | 'http' | 'warmup' | 'mesh' | 'malicious'> {
   mesh?: Partial<CommonSettings['mesh']>;
+  malicious?: Partial<CommonSettings['malicious']>;
   parties: [PartyEntry, PartyEntry, PartyEntry];
   http?: Partial<CommonSettings['http']>;
   /** Missing fields take DEFAULTS.batch. */
@@ -227,6 +236,7 @@ export const DEFAULTS: CommonSettings = {
   kernels: 'auto',
   compareBits: 32,
   compareRadix: 4, security: 'semi-honest',
+  malicious: { epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20 },
   keepWeightMasks: true,
   preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 },
   warmup: { ...DEFAULT_WARMUP },
@@ -311,6 +321,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
     warmup: { ...DEFAULTS.warmup, ...dep.warmup, ...over.warmup },
     privacy: { ...DEFAULTS.privacy, ...dep.privacy, ...over.privacy },
     mesh: { ...DEFAULTS.mesh, ...dep.mesh, ...over.mesh },
+    malicious: { ...DEFAULTS.malicious, ...dep.malicious, ...over.malicious },
   };
   const pc = c.privacy;
   if (pc.accountantFile !== undefined && (typeof pc.accountantFile !== 'string' || pc.accountantFile === '')) bad('privacy.accountantFile must be a path');
@@ -329,6 +340,9 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   if (typeof c.preprocess.enabled !== 'boolean') bad('preprocess.enabled must be true or false');
   int(c.preprocess.maxBytes, 'preprocess.maxBytes', 0, 2 ** 40);
   int(c.preprocess.timeoutMs, 'preprocess.timeoutMs', 1, 3_600_000);
+  int(c.malicious.epochSessions, 'malicious.epochSessions', 1, 1_000_000_000);
+  int(c.malicious.poolInferences, 'malicious.poolInferences', 0, 4096);
+  int(c.malicious.poolMaxBytes, 'malicious.poolMaxBytes', 0, 2 ** 40);
   int(c.warmup.runs, 'warmup.runs', 0, 1_000_000);
   int(c.warmup.maxMs, 'warmup.maxMs', 1, 3_600_000);
   if (!Array.isArray(c.warmup.batches) || c.warmup.batches.length === 0) bad('warmup.batches must list at least one batch size');

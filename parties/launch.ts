@@ -47,6 +47,8 @@ export interface LaunchOptions {
   demoAssets?: boolean;
   /** Config security (default: the config default, 'semi-honest'); 'malicious' with `plain` writes the replicated weight shares too. */
   security?: 'semi-honest' | 'malicious';
+  /** Config malicious (epochs, mask pool; default: the config default). */
+  malicious?: Partial<CommonSettings['malicious']>;
   /** Extra environment of one party's process (tests: the test-only cheating switch, parties/malicious-desk.ts). */
   env?: Partial<Record<0 | 1 | 2, Record<string, string>>>;
 }
@@ -195,6 +197,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
     ...(opts.compareRadix ? { compareRadix: opts.compareRadix } : {}),
     ...(opts.compareBits ? { compareBits: opts.compareBits } : {}),
     ...(opts.security ? { security: opts.security } : {}),
+    ...(opts.malicious ? { malicious: opts.malicious } : {}),
     ...(opts.meshLink ? { mesh: { link: opts.meshLink } } : {}),
     ...(opts.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...opts.preprocess } } : {}),
     ...(opts.warmup ? { warmup: opts.warmup } : {}),

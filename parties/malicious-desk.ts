@@ -2,23 +2,28 @@
  * The malicious mode served by a party (docs/MALICIOUS.md "The client";
  * protocol/malicious/client-io.ts numbers the steps). One client session is
  * one protocol run over its own view of the mesh (session-transport.ts), with
- * the three parties talking pairwise (P0<->P1, P1<->P2, P2<->P0):
+ * the three parties talking pairwise (P0<->P1, P1<->P2, P2<->P0), in the
+ * party's current epoch (malicious-epoch.ts: one MAC key and one set of
+ * weight MACs for many sessions, a pool of masks made ahead):
  *
  *  mask (POST /v1/malicious/:id/mask, http-malicious.ts), at each party:
- *   a. open the mesh view `mal-<id>`; fresh pair seeds, each party sending one
- *      to its next (P0 -> P1: s01, P1 -> P2: s12, P2 -> P0: s20; set-up
- *      messages, not counted), so each party misses the seed of the other two;
- *   b. createMalSession (the MAC key from the pair PRGs, coin commitments);
- *   c. prepareWeights: the copy check of the replicated weights (each share's
- *      two holders compare hashes) and their MACs with this session's key;
- *   d. inputMask: [r] MACed; this party's shares (r_i, r_{i+1}) go to the client.
+ *   a. open the mesh view `mal-<id>`; the hello (MalEpochs.begin: epoch ids,
+ *      session counters, the proposed pool entry; set-up messages, not
+ *      counted); a new epoch on this view when the three do not share one
+ *      (its key, the weights' copy check and MACs, a MAC check);
+ *   b. createMalSession with the epoch's key, on pair seeds derived from the
+ *      epoch's with the session's label; masks from the agreed pool entry,
+ *      else made inline (recorded, in the model's first session);
+ *   c. inputMask: [r] MACed; this party's shares (r_i, r_{i+1}) go to the client.
  *  input (POST /v1/malicious/:id/input, body d = x - r), at each party:
- *   e. inputFromClient, malForward over the MACed weights, outputToClient (the
- *      batched MAC check, then the shares of y + 2^64 rho) answered to the client.
+ *   d. inputFromClient, malForward over the epoch's MACed weights,
+ *      outputToClient (the batched MAC check, then the shares of
+ *      y + 2^64 rho) answered to the client.
  *
  * Any failure (a copy check or MAC check that fails is E_INTEGRITY) ends the
  * run at this party: the view closes, the state is dropped, the party keeps
- * serving the next session. Nothing falls back to the semi-honest protocol.
+ * serving the next session; E_INTEGRITY also drops the epoch (a new key and
+ * weight MACs before the next session). Nothing falls back to the semi-honest protocol.
  * Batch 1: one image per session. At most batch.maxConcurrentRuns sessions
  * are open (set-up or awaiting their input) at a party: beyond, E_OVERLOADED.
  *
@@ -30,13 +35,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createContext } from '../protocol/context.js';
+import { deriveSeeds } from '../protocol/malicious/epoch.js';
+import type { MaskRecorder } from '../protocol/malicious/mask-source.js';
 import { MpcError } from '../protocol/errors.js';
 import { inputFromClient, inputMask, outputToClient } from '../protocol/malicious/client-io.js';
 import type { MShare } from '../protocol/malicious/rep.js';
 import { malForward } from '../protocol/malicious/runner.js';
 import { createMalSession, type MalSession } from '../protocol/malicious/session.js';
 import type { MTensor } from '../protocol/malicious/tensor.js';
-import { prepareWeights, type RepTensor } from '../protocol/malicious/weights.js';
+import type { RepTensor } from '../protocol/malicious/weights.js';
 import type { ModelIR } from '../protocol/ir.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import type { Transport } from '../protocol/transport/transport.js';
@@ -44,6 +51,7 @@ import { kernelsFor } from '../runtime/kernels.js';
 import { errFields, sessionTag } from './log.js';
 import type { PartyCore } from './party-core.js';
 import type { SessionTransport } from './session-transport.js';
+import { MalEpochs, type Epoch } from './malicious-epoch.js';
 
 export const CHEAT_ENV = 'SECURENN_TEST_CHEAT';
 
@@ -57,6 +65,10 @@ interface MalRun {
   mask: MShare;
   timer: NodeJS.Timeout;
   busy: boolean;
+  epoch: Epoch;
+  recorder: MaskRecorder | null;
+  /** Whether the masks come from a pool entry. */
+  pooled: boolean;
 }
 
 /** The test-only cheating switch of this party, or null; refused outside tests. */
@@ -90,14 +102,17 @@ function cheating(t: Transport, prefix: string): Transport {
 
 export class MaliciousDesk {
   private readonly runs = new Map<string, MalRun>();
-  /** This party's counters of its last successful run (bytes sent, round depth): tests and diagnostics. */
-  last: { bytesSent: number; rounds: number } | null = null;
+  /** This party's counters of its last successful run (bytes sent, round depth, whether its masks came from the pool): tests and diagnostics. */
+  last: { bytesSent: number; rounds: number; pooled: boolean; epoch: string } | null = null;
+  /** The epoch and the offline phase (malicious-epoch.ts). */
+  readonly epochs: MalEpochs;
   /** Runs in their set-up (mask), not yet in `runs`. */
   private starting = 0;
   private cheat: { prefix: string } | null;
 
   constructor(private readonly c: PartyCore, private readonly weights: () => ModelIR<RepTensor> | null) {
     this.cheat = cheatSwitch(c.party);
+    this.epochs = new MalEpochs(c, () => this.starting + [...this.runs.values()].filter((r) => r.busy).length > 0);
   }
 
   get open(): number { return this.runs.size; }
@@ -111,7 +126,7 @@ export class MaliciousDesk {
     if (!model || !w) throw new MpcError('E_NOT_READY', `P${this.c.party}: no model with replicated weights loaded`, { party: this.c.party });
     const id = rawId.toLowerCase();
     if (this.runs.has(id)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
-    // Each open run holds the MACed weights (32 bytes per weight and copy): at most batch.maxConcurrentRuns at once.
+    // Each open run holds its masks and intermediate values (the MACed weights are the epoch's, shared): at most batch.maxConcurrentRuns at once.
     const cap = Math.max(1, this.c.opts.batch.maxConcurrentRuns);
     if (this.starting + this.runs.size >= cap) throw new MpcError('E_OVERLOADED', `P${this.c.party} has ${cap} malicious sessions open (batch.maxConcurrentRuns); retry later`, { party: this.c.party, step: 'mal.mask' });
     this.starting++;
@@ -120,35 +135,31 @@ export class MaliciousDesk {
     // The deadline closes the view whatever the step (a receive then fails) and drops a run that waits for its input.
     const timer = setTimeout(() => this.expire(id, view), this.deadlineMs);
     timer.unref();
+    let epoch: Epoch | null = null;
     try {
-      // Step a: pair seeds, one to the next party, one from the previous.
       const p = this.c.party;
-      const nxt = ((p + 1) % 3) as PartyId, prv = ((p + 2) % 3) as PartyId;
-      const mine = randomBytes(16);
-      view.sendSetup(nxt, 'mal-seed', mine);
-      const got = await view.recvSetup(prv, 'mal-seed');
-      if (got.byteLength !== 16) throw new MpcError('E_INTEGRITY', `P${prv} sent a pair seed of ${got.byteLength} bytes`, { party: p, step: 'mal.seed' });
-      const pair: (Uint8Array | undefined)[] = [undefined, undefined, undefined];
-      pair[nxt] = mine;
-      pair[prv] = got.slice();
       const cheat = this.cheat;
       this.cheat = null; // one session only
       const transport = cheat ? cheating(view, cheat.prefix) : view;
-      const ctx = createContext(p, transport, { pair: pair as [Uint8Array | undefined, Uint8Array | undefined, Uint8Array | undefined], own: randomBytes(16) }, { fracBits: model.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
-      // Steps b-d.
-      const s = await createMalSession(ctx);
-      const wm = await prepareWeights(s, w);
+      // Step a: the hello, the epoch (set up here when needed), the pool entry.
+      const b = await this.epochs.begin(view, transport, id, w);
+      epoch = b.epoch;
+      const ctx = createContext(p, transport, deriveSeeds(b.epoch.pair, b.label, randomBytes(16)), { fracBits: model.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
+      // Steps b-c.
+      const s = await createMalSession(ctx, { alpha: b.epoch.alpha, ...(b.entry ?? b.recorder ? { masks: (b.entry ?? b.recorder)! } : {}) });
       const n = model.inputSize;
       const { r, forClient } = await inputMask(s, n);
-      this.runs.set(id, { id, owner, key, view, s, w: wm, mask: r, timer, busy: false });
+      this.runs.set(id, { id, owner, key, view, s, w: b.epoch.weights, mask: r, timer, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null });
       return forClient;
     } catch (e) {
       clearTimeout(timer);
       view.close();
+      this.epochs.failed(epoch, e);
       this.failed(id, e);
       throw e;
     } finally {
       this.starting--;
+      this.idleCheck();
     }
   }
 
@@ -164,16 +175,24 @@ export class MaliciousDesk {
       const x = await inputFromClient(run.s, run.mask, d);
       const y = await malForward(run.s, run.w, { shape: [1, ...model.info.inputShape], data: x });
       const shares = await outputToClient(run.s, y.data);
-      this.last = { bytesSent: run.view.counters.bytesSent, rounds: run.view.counters.depth };
-      this.c.log.info({ session: sessionTag(id), ...this.last }, 'malicious run done');
+      this.last = { bytesSent: run.view.counters.bytesSent, rounds: run.view.counters.depth, pooled: run.pooled, epoch: run.epoch.id };
+      this.c.log.info({ session: sessionTag(id), ...this.last, epoch: run.epoch.id.slice(0, 8) }, 'malicious run done');
       this.c.metrics.runs.inc({ result: 'ok' });
+      this.epochs.succeeded(run.recorder);
       return { shares, shape: y.shape };
     } catch (e) {
+      this.epochs.failed(run.epoch, e);
       this.failed(id, e);
       throw e;
     } finally {
       this.end(run);
+      this.idleCheck();
     }
+  }
+
+  /** Wake the offline phase when no client run is in flight here. */
+  private idleCheck(): void {
+    if (this.starting === 0 && ![...this.runs.values()].some((r) => r.busy)) this.epochs.wake();
   }
 
   private end(run: MalRun): void {
@@ -198,5 +217,6 @@ export class MaliciousDesk {
 
   close(): void {
     for (const run of [...this.runs.values()]) this.end(run);
+    this.epochs.close();
   }
 }

@@ -15,7 +15,7 @@ import { addCost } from '../protocol/primitives/cost.js';
 import { inputMaskCost, outputToClientCost } from '../protocol/malicious/client-io.js';
 import { malForwardCost } from '../protocol/malicious/runner.js';
 import { setupCost } from '../protocol/malicious/session.js';
-import { prepareWeightsCost } from '../protocol/malicious/weights.js';
+import { epochSetupCost } from '../protocol/malicious/epoch.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
@@ -67,9 +67,9 @@ describe("security 'malicious' served by the party servers (mTLS mesh, HTTP rout
     expect(argmax(y)).toBe(argmax(want));
     // Nothing is left open at any party.
     for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
-    // The served run's traffic is the declared cost of its steps (the pair seeds are set-up messages, not counted).
+    // The served run's traffic is the declared cost of its steps (the hello and the pair seeds are set-up messages, not counted); the first session of a model also sets up the epoch.
     const weights = model.nodes.reduce((a, nd) => a + ('kernel' in nd && nd.kernel ? nd.kernel.data.length + (nd.bias?.data.length ?? 0) : 0), 0);
-    const declared = addCost(setupCost(), prepareWeightsCost(weights), inputMaskCost(784), malForwardCost(model, 1, F), outputToClientCost());
+    const declared = addCost(epochSetupCost(weights), setupCost(), inputMaskCost(784), malForwardCost(model, 1, F), outputToClientCost());
     const last = t.servers.map((s) => s.party.malDesk.last!);
     expect(last.reduce((a, l) => a + l.bytesSent, 0)).toBe(declared.bytes);
     expect(Math.max(...last.map((l) => l.rounds))).toBe(declared.rounds);

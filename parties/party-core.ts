@@ -51,6 +51,8 @@ export interface PartyOptions {
   compareRadix?: 2 | 4;
   /** The security mode (config security; default 'semi-honest'). */
   security?: SecurityMode;
+  /** Malicious mode: epoch rotation and the mask pool (config malicious; default DEFAULT_MALICIOUS, parties/malicious-desk.ts). */
+  malicious?: { epochSessions: number; poolInferences: number; poolMaxBytes: number };
   /** Keep the masks of the model's weights across runs (parties/weight-masks.ts; default true). */
   keepWeightMasks?: boolean;
   /** P2 deals the next run's correlated randomness while idle (parties/preprocessing.ts; default DEFAULT_PREPROCESS). */

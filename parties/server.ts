@@ -100,6 +100,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
     compareBits: cfg.compareBits,
     compareRadix: cfg.compareRadix,
     security: cfg.security,
+    malicious: cfg.malicious,
     keepWeightMasks: cfg.keepWeightMasks,
     preprocess: { ...DEFAULT_PREPROCESS, ...cfg.preprocess },
     warmup: cfg.warmup,

@@ -74,6 +74,8 @@ export interface TrioOptions {
   privacy?: { dir: string; budget?: Budget };
   /** Config keepWeightMasks (default: the config default). */
   keepWeightMasks?: boolean;
+  /** Config malicious (epoch rotation, mask pool; default: the config default). */
+  malicious?: Partial<CommonSettings['malicious']>;
   /** Config preprocess (default: the config default, on). */
   preprocess?: Partial<CommonSettings['preprocess']>;
   /** Shared tokens besides TEST_TOKEN (loopback). */
@@ -125,6 +127,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
     batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 4, ...o.batch },
     ...(o.keepWeightMasks !== undefined ? { keepWeightMasks: o.keepWeightMasks } : {}),
     ...(o.security ? { security: o.security } : {}),
+    ...(o.malicious ? { malicious: o.malicious } : {}),
     ...(o.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...o.preprocess } } : {}),
     warmup: o.warmup ?? { runs: 0 },
     sessions: { defaultDeadlineMs: 30_000, maxDeadlineMs: 60_000, maxSessions: 100, retentionMs: 60_000, ...o.sessions },

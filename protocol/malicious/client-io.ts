@@ -41,6 +41,7 @@ import { addPublicM, randomRep, type MShare, type Rep } from './rep.js';
 import { macOfCost, randomMacced } from './product.js';
 import { macCheck, macCheckCost } from './mac-check.js';
 import type { MalSession } from './session.js';
+import { registerMaskMaker, takeMask } from './mask-source.js';
 
 export const inputMaskCost = (n: number): Cost => macOfCost(n);
 export const outputToClientCost = (): Cost => macCheckCost();
@@ -56,10 +57,16 @@ export function repMessage(r: Rep): Uint8Array {
   return out;
 }
 
-/** Step 1: [r] with its MAC, and this party's message for the client. Cost inputMaskCost(n). */
+registerMaskMaker('input', (s, n) => randomMacced(s, n), (n) => inputMaskCost(n));
+
+/**
+ * Step 1: [r] with its MAC, and this party's message for the client; r from
+ * the session's mask source when it has one (mask-source.ts: kind 'input'),
+ * else made here. Cost inputMaskCost(n) (0 from a pool).
+ */
 export function inputMask(s: MalSession, n: number): Promise<{ r: MShare; forClient: Uint8Array }> {
   return s.guard('mal.clientInput', async () => {
-    const r = await randomMacced(s, n);
+    const r = await takeMask(s, { kind: 'input', n, params: [] }, () => randomMacced(s, n));
     return { r, forClient: repMessage(r.x) };
   });
 }

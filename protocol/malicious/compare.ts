@@ -60,6 +60,7 @@ import { bitOf, notM, xorPublicM } from './bit-ops.js';
 import { addShl128Into, concatM, sliceM } from './mvec.js';
 import { randBitsCost, randBitsM } from './randbits.js';
 import type { MalSession } from './session.js';
+import { registerMaskMaker, takeMask } from './mask-source.js';
 
 /** k: the bits of a value the MAC check guarantees (ring128.ts: k = 64, s = 64). The comparison width ell is at most this. */
 export const MAX_COMPARE_BITS = 64;
@@ -96,17 +97,28 @@ function checkEll(s: MalSession, op: string, ell: number): void {
     `malicious.${op}: the comparison width ell must be an integer in [2, ${MAX_COMPARE_BITS}], got ${ell}`, { party: s.party, step: `mal.${op}` });
 }
 
-/** Step 1 (random part): the masks of n comparisons of width ell. Cost compareMaskCostM(n, ell). */
+/** Step 1's random part without its own step (made inline). */
+async function compareMaskBody(s: MalSession, n: number, ell: number): Promise<CompareMask> {
+  const b = await randBitsM(s, n * ell);
+  const rp = await randomMacced(s, n);
+  const q = bitLtPairs(ell - 1);
+  const w = q > 0
+    ? await mulM(s, concatM(Array.from({ length: q }, (_, j) => sliceM(b, (2 * j + 1) * n, (2 * j + 2) * n))), concatM(Array.from({ length: q }, (_, j) => sliceM(b, 2 * j * n, (2 * j + 1) * n))))
+    : sliceM(b, 0, 0);
+  return { n, ell, b, rp, w, spent: false };
+}
+
+registerMaskMaker('compare', (s, n, [ell]) => s.guard('mal.compareMask', () => compareMaskBody(s, n, ell!)), (n, [ell]) => compareMaskCostM(n, ell!));
+
+/**
+ * Step 1 (random part): the masks of n comparisons of width ell, from the
+ * session's mask source when it has one (mask-source.ts: kind 'compare',
+ * parameter ell), else made here. Cost compareMaskCostM(n, ell) (0 from a pool).
+ */
 export function compareMaskM(s: MalSession, n: number, ell: number): Promise<CompareMask> {
   return s.guard('mal.compareMask', async () => {
     checkEll(s, 'compareMask', ell);
-    const b = await randBitsM(s, n * ell);
-    const rp = await randomMacced(s, n);
-    const q = bitLtPairs(ell - 1);
-    const w = q > 0
-      ? await mulM(s, concatM(Array.from({ length: q }, (_, j) => sliceM(b, (2 * j + 1) * n, (2 * j + 2) * n))), concatM(Array.from({ length: q }, (_, j) => sliceM(b, 2 * j * n, (2 * j + 1) * n))))
-      : sliceM(b, 0, 0);
-    return { n, ell, b, rp, w, spent: false };
+    return takeMask(s, { kind: 'compare', n, params: [ell] }, () => compareMaskBody(s, n, ell));
   });
 }
 

@@ -15,6 +15,8 @@ import { argmaxCostM } from './argmax.js';
 import { truncCostM, truncMaskCostM, truncOnlineCostM } from './trunc.js';
 import { prepareWeightsCost } from './weights.js';
 import { inputMaskCost, outputToClientCost } from './client-io.js';
+import { epochSetupCost } from './epoch.js';
+import { offlineBatchCost } from './mask-pool.js';
 
 const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['session set-up (coin commitments)', () => setupCost()],
@@ -43,6 +45,8 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['weights at set-up: copy check and MACs (`prepareWeights`, n weight elements)', prepareWeightsCost],
   ["client's input: the mask (`inputMask`; r's shares to the client and d from it are not party traffic)", inputMaskCost],
   ['output to the client (`outputToClient`: the MAC check; the shares to the client are not party traffic)', () => outputToClientCost()],
+  ['epoch set-up (`setupEpoch` on a new session, n weight elements: key, copy check and MACs, MAC check)', epochSetupCost],
+  ['offline batch without its masks (`offlineBatch`: session set-up and one MAC check; add `masksCost` of the plan per inference)', () => offlineBatchCost([], 1)],
 ];
 
 /** "96 n + 32", "96 n", "912" at n. */

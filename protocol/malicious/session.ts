@@ -29,6 +29,7 @@ import type { PartyId } from '../ring/types.js';
 import type { Cost } from '../primitives/cost.js';
 import { next, prev, randomRep, type MShare, type Rep } from './rep.js';
 import type { Vec128 } from './ring128.js';
+import type { MaskSource } from './mask-source.js';
 
 export const HASH_BYTES = 32;
 export const setupCost = (): Cost => ({ rounds: 1, bytes: 3 * 2 * HASH_BYTES });
@@ -65,16 +66,19 @@ export class MalSession {
   coin: Coin;
   /** Number of MAC checks passed. */
   checks = 0;
+  /** Where the primitives take their input-independent masks from (mask-source.ts); undefined: made inline. */
+  masks?: MaskSource;
   private commits = new Map<PartyId, Uint8Array>();
   private aborted: MpcError | null = null;
   private seq = 0;
   private view = createHash('sha256');
 
-  constructor(readonly ctx: PartyContext) {
+  /** `alpha`: the key of an epoch (epoch.ts), verified and never opened; without it a fresh key from the pair PRGs. */
+  constructor(readonly ctx: PartyContext, alpha?: Rep) {
     this.party = ctx.party;
     this.next = next(ctx.party);
     this.prev = prev(ctx.party);
-    this.alpha = randomRep(ctx, 1);
+    this.alpha = alpha ?? randomRep(ctx, 1);
     this.coin = freshCoin();
   }
 
@@ -182,11 +186,14 @@ export class MalSession {
 
 /**
  * Start a malicious-mode session on a context: draws the key shares from the
- * pair PRGs and exchanges the commitments to the first coins (1 round, 192
- * bytes: setupCost). The three parties create their sessions together.
+ * pair PRGs (or takes an epoch's key, `opts.alpha`: epoch.ts) and exchanges
+ * the commitments to the first coins (1 round, 192 bytes: setupCost). The
+ * three parties create their sessions together. `opts.masks`: where the
+ * primitives take their masks from (mask-source.ts).
  */
-export async function createMalSession(ctx: PartyContext): Promise<MalSession> {
-  const s = new MalSession(ctx);
+export async function createMalSession(ctx: PartyContext, opts: { alpha?: Rep; masks?: MaskSource } = {}): Promise<MalSession> {
+  const s = new MalSession(ctx, opts.alpha);
+  if (opts.masks) s.masks = opts.masks;
   await s.guard('mal.setup', () => s.exchangeCommitments());
   return s;
 }

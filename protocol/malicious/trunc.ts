@@ -63,6 +63,7 @@ import { openBody, openCost } from './open.js';
 import { pairBits, parityM, randBitsCost } from './randbits.js';
 import { concatReps, shlM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
+import { registerMaskMaker, takeMask } from './mask-source.js';
 
 /**
  * Default bound: |x| < 2^(TRUNC_ELL - 1) before truncation. 48 = the 32-bit
@@ -146,15 +147,20 @@ async function maskBody(s: MalSession, n: number, f: number, ell: number): Promi
   return { n, f, ell, r, rShift, top: sliceM(bits, (m - 1) * n, m * n), used: false };
 }
 
+/** The request for the mask of a truncation (mask-source.ts: kind 'trunc', parameters f and ell). */
+const maskRequest = (n: number, f: number, ell: number) => ({ kind: 'trunc', n, params: [f, ell] });
+registerMaskMaker('trunc', (s, n, [f, ell]) => s.guard('mal.truncMask', () => maskBody(s, n, f!, ell!)), (n, [f, ell]) => truncMaskCostM(n, f!, ell));
+
 /**
  * The input-independent mask of a truncation of n elements by f bits
  * (bound ell): can be made ahead of the input and passed to truncM. Its
- * values are verified by the batched MAC check. Cost truncMaskCostM(n, f, ell).
+ * values are verified by the batched MAC check. Taken from the session's
+ * mask source when it has one (mask-source.ts). Cost truncMaskCostM(n, f, ell).
  */
 export function truncMaskM(s: MalSession, n: number, f: number, ell: number = TRUNC_ELL): Promise<TruncMask> {
   return s.guard('mal.truncMask', async () => {
     checkParams(s, 'mal.truncMask', n, f, ell);
-    return maskBody(s, n, f, ell);
+    return takeMask(s, maskRequest(n, f, ell), () => maskBody(s, n, f, ell));
   });
 }
 
@@ -197,7 +203,9 @@ function lowBits(c: Vec128, m: number, f: number): { cShift: Vec128; notTop: Uin
 /**
  * [x / 2^f] for signed x with |x| < 2^(ell-1): floor(x / 2^f) or one more
  * (probabilistic rounding; exact for multiples of 2^f). With `mask` (from
- * truncMaskM, same n, f, ell, unused) only the online opening runs. Release
+ * truncMaskM, same n, f, ell, unused) only the online opening runs; without
+ * it the mask comes from the session's mask source (mask-source.ts) or is
+ * made inline. Release
  * nothing derived from the result before macCheck. Cost truncCostM(n, f, ell),
  * or truncOnlineCostM(n) with a mask.
  */
@@ -208,7 +216,7 @@ export function truncM(s: MalSession, x: MShare, f: number, ell: number = TRUNC_
       if (mask.n !== x.n || mask.f !== f || mask.ell !== ell) throw new MpcError('E_SHAPE', `malicious.trunc: the mask is for ${mask.n} elements, f = ${mask.f}, ell = ${mask.ell}; the call has ${x.n}, ${f}, ${ell}`, { party: s.party, step: 'mal.trunc' });
       if (mask.used) throw new MpcError('E_BAD_ARGUMENT', 'malicious.trunc: the mask was used before (a mask is used once: reuse would reveal a difference of inputs)', { party: s.party, step: 'mal.trunc' });
     }
-    const mk = mask ?? await maskBody(s, x.n, f, ell);
+    const mk = mask ?? await takeMask(s, maskRequest(x.n, f, ell), () => maskBody(s, x.n, f, ell));
     mk.used = true;
     const n = x.n, m = ell + 1;
     // Steps 1-2: c = x + 2^(ell-1) + r, opened (checked, logged for the MAC check).

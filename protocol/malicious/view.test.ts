@@ -25,6 +25,9 @@ import { mulM } from './product.js';
 import { openLow } from './open.js';
 import { inputM } from './input.js';
 import { macCheck } from './mac-check.js';
+import { setupEpoch } from './epoch.js';
+import { shareModelReplicated } from './weights.js';
+import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../ir.js';
 
 const RUNS = 150;
 const big = (v: bigint) => BigInt.asUintN(64, v);
@@ -105,5 +108,38 @@ describe('malicious mode: no single party\'s view depends on the secret inputs (
     const worst = compare(A.stats, B.stats);
     expect(worst.key).toMatch(/leak \+own/);
     expect(worst.z).toBeGreaterThan(20);
+  }, 60_000);
+});
+
+/** A Dense 4 -> 2 model with the given weights (8 kernel values, 2 biases). */
+const denseModel = (k: number[], b: number[]): ModelIR<FloatTensor> => ({
+  formatVersion: IR_FORMAT_VERSION, inputShape: [4], output: 'd', outputActivation: 'linear',
+  nodes: [{ kind: 'dense', name: 'd', inputs: ['input'], units: 2, activation: 'linear', kernel: { shape: [4, 2], data: Float64Array.from(k) }, bias: { shape: [2], data: Float64Array.from(b) } }],
+} as ModelIR<FloatTensor>);
+
+describe('malicious mode: the epoch set-up (weights\' copy check and MACs, MAC check) shows no party the weights', () => {
+  it('the messages of setupEpoch have the same shape and indistinguishable, uniform-looking contents for zero and for large weights', async () => {
+    const models = [denseModel(new Array(8).fill(0), [0, 0]), denseModel([1000, -1000, 3.5, -7.25, 1e5, -1e5, 0.001, 42], [-500, 250])];
+    const runOnce = async (m: ModelIR<FloatTensor>): Promise<{ stats: Stats; shape: string[] }> => {
+      const stats: Stats = new Map();
+      let shape: string[] | null = null;
+      for (let run = 0; run < RUNS; run++) {
+        const parts = shareModelReplicated(m, 13);
+        const r = await runMal3((s) => setupEpoch(s, parts[s.party]));
+        values(r);
+        const received = ([0, 1, 2] as PartyId[]).map((p) => r.transports.flatMap((t) => t.sent.filter((x) => x.to === p).map((x) => ({ ...x, from: t.party }))));
+        const sh = received.flatMap((msgs, p) => msgs.map((x) => `P${p}<P${x.from} ${x.tag.replace(/#\d+/, '')} ${x.payload.length}`));
+        if (shape === null) shape = sh;
+        expect(sh).toEqual(shape);
+        received.forEach((msgs, p) => msgs.forEach((x, i) => hist(stats, `P${p}#${i}<P${x.from} ${x.tag}`, x.payload)));
+      }
+      return { stats, shape: shape! };
+    };
+    const A = await runOnce(models[0]!), B = await runOnce(models[1]!);
+    expect(B.shape).toEqual(A.shape);
+    for (const kind of ['weights', 'macOf', 'check']) expect(A.shape.some((m) => m.includes(`mal:${kind}`)), kind).toBe(true);
+    const worst = compare(A.stats, B.stats);
+    expect(worst.z, worst.key).toBeLessThan(5);
+    for (const [key, h] of A.stats) expect(goodnessOfFitZ(h, new Array<number>(h.length).fill(1 / h.length)), key).toBeLessThan(5);
   }, 60_000);
 });

@@ -9,8 +9,8 @@
  * hangs (and closes the transports so nothing is left waiting).
  */
 import { randomBytes } from 'node:crypto';
-import { createContext } from '../context.js';
-import { dealSeeds } from '../correlated/prg.js';
+import { createContext, type PartyContext } from '../context.js';
+import { dealSeeds, type PartySeeds } from '../correlated/prg.js';
 import { MpcError } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
 import { memoryTransports, type MemoryTransport } from '../transport/memory.js';
@@ -88,13 +88,18 @@ export interface MalRun<T> {
 /**
  * Run fn at the three parties, each on a fresh MalSession (set-up included:
  * its cost is in the counters). With a plan, the cheater's transport alters
- * one message. Settles when every party has returned or thrown.
+ * one message. Settles when every party has returned or thrown. `seeds`:
+ * each party's seeds (default dealt fresh); `create`: how a party's session
+ * is made on its context (default createMalSession; an epoch's session
+ * passes the epoch's key).
  */
-export async function runMal3<T>(fn: (s: MalSession) => Promise<T>, opts: { plan?: CheatPlan; watchdogMs?: number } = {}): Promise<MalRun<T>> {
+export async function runMal3<T>(fn: (s: MalSession) => Promise<T>, opts: { plan?: CheatPlan; watchdogMs?: number; seeds?: (p: PartyId) => PartySeeds; create?: (ctx: PartyContext) => Promise<MalSession> } = {}): Promise<MalRun<T>> {
   const mem = memoryTransports();
-  const seeds = dealSeeds();
+  const dealt = dealSeeds();
+  const seeds = opts.seeds ?? ((p: PartyId) => dealt[p]);
+  const create = opts.create ?? ((ctx: PartyContext) => createMalSession(ctx));
   const ts = mem.map((t, p) => new CheatingTransport(t, opts.plan?.cheater === p ? opts.plan : undefined)) as MalRun<T>['transports'];
-  const all = Promise.allSettled(([0, 1, 2] as PartyId[]).map(async (p) => fn(await createMalSession(createContext(p, ts[p], seeds[p])))));
+  const all = Promise.allSettled(([0, 1, 2] as PartyId[]).map(async (p) => fn(await create(createContext(p, ts[p], seeds(p))))));
   let timer: NodeJS.Timeout | undefined;
   const watchdog = new Promise<'hung'>((resolve) => { timer = setTimeout(() => resolve('hung'), opts.watchdogMs ?? 10_000); });
   try {

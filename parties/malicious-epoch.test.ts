@@ -1,0 +1,142 @@
+/**
+ * Epochs and the mask pool of the malicious mode served by three in-process
+ * party servers (parties/malicious-epoch.ts, malicious-desk.ts): two sessions
+ * in one epoch give the right output and the second sends no weight MACs; a
+ * warm pool is used (the counters show the online bytes drop to the declared
+ * online cost, the offline batch's bytes are its declared cost); an
+ * integrity failure discards the epoch and the next session runs in a new
+ * one with a new key; with the pool off every session makes its masks
+ * inline and is right; the epoch rotates after `epochSessions` sessions.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { maskedInput, reconstructOutput } from '../client-sdk/src/malicious-io.js';
+import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
+import { addCost } from '../protocol/primitives/cost.js';
+import { inputMaskCost, outputToClientCost } from '../protocol/malicious/client-io.js';
+import { epochSetupCost } from '../protocol/malicious/epoch.js';
+import { offlineBatchCost } from '../protocol/malicious/mask-pool.js';
+import { masksCost } from '../protocol/malicious/mask-source.js';
+import { malForwardCost } from '../protocol/malicious/runner.js';
+import { setupCost } from '../protocol/malicious/session.js';
+import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
+import { plainForward } from '../protocol/reference/forward.js';
+import { seededPrg, uniform } from '../protocol/seed-models.js';
+import { auth, partyTrio, type PartyTrio } from './testing/trio.js';
+import { CHEAT_ENV } from './malicious-desk.js';
+
+const F = 13;
+const g = seededPrg(11);
+const dense = (name: string, input: string, din: number, units: number, activation: 'relu' | 'linear') => ({
+  kind: 'dense' as const, name, inputs: [input], units, activation,
+  kernel: { shape: [din, units], data: uniform(g, din * units, 0.5) }, bias: { shape: [units], data: uniform(g, units, 0.1) },
+});
+const model: ModelIR<FloatTensor> = { formatVersion: IR_FORMAT_VERSION, inputShape: [16], output: 'd2', outputActivation: 'linear', nodes: [dense('d1', 'input', 16, 8, 'relu'), dense('d2', 'd1', 8, 4, 'linear')] } as ModelIR<FloatTensor>;
+const WEIGHTS = 16 * 8 + 8 + 8 * 4 + 4;
+const x = uniform(seededPrg(5), 16, 1);
+const want = plainForward(model, x, 1).data;
+type Three = [Uint8Array, Uint8Array, Uint8Array];
+const bytesOf = (r: { rawPayload: Buffer }): Uint8Array => new Uint8Array(r.rawPayload);
+
+/** One session through the routes; `tamper`: the d of P2 differs (a client that cheats: the MAC check's confirm catches it). */
+async function session(t: PartyTrio, tamper = false) {
+  const id = randomUUID();
+  const m = await Promise.all(t.servers.map((s) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask`, headers: auth })));
+  expect(m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+  const d = maskedInput(encode(x, F), m.map(bytesOf) as Three);
+  const d2 = d.slice();
+  if (tamper) d2[0]! ^= 1;
+  const out = await Promise.all(t.servers.map((s, p) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/input`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: Buffer.from(p === 2 ? d2 : d) })));
+  return out;
+}
+
+function right(out: Awaited<ReturnType<typeof session>>): void {
+  expect(out.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+  const y = decode(reconstructOutput(out.map(bytesOf) as Three, 4), F);
+  for (let i = 0; i < 4; i++) expect(Math.abs(y[i]! - want[i]!)).toBeLessThan(2e-2);
+}
+
+const lastOf = (t: PartyTrio) => t.servers.map((s) => s.party.malDesk.last!);
+const sumBytes = (t: PartyTrio): number => lastOf(t).reduce((a, l) => a + l.bytesSent, 0);
+const maxRounds = (t: PartyTrio): number => Math.max(...lastOf(t).map((l) => l.rounds));
+const settle = (t: PartyTrio) => Promise.all(t.servers.map((s) => s.party.malDesk.epochs.settled()));
+
+describe('malicious mode served: epochs and the mask pool', () => {
+  let t: PartyTrio | undefined;
+  afterEach(async () => { await t?.close(); t = undefined; });
+
+  it('two sessions in one epoch are right; the pool, once warm, is used: online bytes = declared online cost; an integrity failure discards the epoch (new key)', async () => {
+    t = await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true, malicious: { poolInferences: 1 } });
+    const inline = addCost(setupCost(), inputMaskCost(16), malForwardCost(model, 1, F), outputToClientCost());
+    // Session 1: the epoch is set up on its view (counted), its masks made inline and recorded.
+    right(await session(t));
+    expect(sumBytes(t)).toBe(epochSetupCost(WEIGHTS).bytes + inline.bytes);
+    expect(maxRounds(t)).toBe(epochSetupCost(WEIGHTS).rounds + inline.rounds);
+    const e1 = lastOf(t).map((l) => l.epoch);
+    expect(new Set(e1).size).toBe(1);
+    const alpha1 = t.servers[0]!.party.malDesk.epochs.epoch!.alpha.a.slice();
+    // The offline batch (one inference) runs after it; its traffic is its declared cost.
+    await settle(t);
+    const plan = t.servers[0]!.party.malDesk.epochs.plan!;
+    expect(plan.map((q) => q.kind)).toEqual(['input', 'trunc', 'compare', 'trunc']);
+    const st = t.servers.map((s) => s.party.malDesk.epochs.stats);
+    expect(st.map((s) => s.batches)).toEqual([1, 1, 1]);
+    expect(st.reduce((a, s) => a + s.bytesSent, 0)).toBe(offlineBatchCost(plan, 1).bytes);
+    expect(Math.max(...st.map((s) => s.rounds))).toBe(offlineBatchCost(plan, 1).rounds);
+    // Session 2: same epoch, masks from the pool: only the online part is sent.
+    right(await session(t));
+    expect(lastOf(t).map((l) => [l.epoch, l.pooled])).toEqual(e1.map((e) => [e, true]));
+    expect(sumBytes(t)).toBe(inline.bytes - masksCost(plan).bytes);
+    expect(maxRounds(t)).toBe(inline.rounds - masksCost(plan).rounds);
+    expect(sumBytes(t)).toBeLessThan(inline.bytes / 5);
+    await settle(t);
+    // A client that sends P2 another d: E_INTEGRITY at every party, the epoch is dropped.
+    const bad = await session(t, true);
+    expect(bad.map((r) => r.json().code)).toContain('E_INTEGRITY');
+    for (const s of t.servers) expect(s.party.malDesk.epochs.epoch).toBeNull();
+    // The next session sets up a new epoch: another id, another key; right output.
+    right(await session(t));
+    const e2 = lastOf(t).map((l) => l.epoch);
+    expect(new Set(e2).size).toBe(1);
+    expect(e2[0]).not.toBe(e1[0]);
+    // No entry in the new epoch yet: its masks are made inline.
+    expect(sumBytes(t)).toBe(epochSetupCost(WEIGHTS).bytes + inline.bytes);
+    expect(lastOf(t).every((l) => !l.pooled)).toBe(true);
+    expect(Buffer.from(t.servers[0]!.party.malDesk.epochs.epoch!.alpha.a).equals(Buffer.from(alpha1))).toBe(false);
+    await settle(t);
+  }, 120_000);
+
+  it('a party that alters its weight-MAC reshare in the epoch set-up (test-only switch): E_INTEGRITY (502) at every party, no epoch kept; the next session sets up a new one and is right', async () => {
+    process.env[CHEAT_ENV] = '1:mal:macOf';
+    try {
+      t = await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true });
+    } finally {
+      delete process.env[CHEAT_ENV];
+    }
+    // The epoch is set up in the mask step: that is where the session fails.
+    const id = randomUUID();
+    const bad = await Promise.all(t.servers.map((s) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask`, headers: auth })));
+    expect(bad.map((r) => r.statusCode)).toEqual([502, 502, 502]);
+    for (const r of bad) expect(r.json()).toMatchObject({ code: 'E_INTEGRITY' });
+    for (const s of t.servers) expect(s.party.malDesk.epochs.epoch).toBeNull();
+    right(await session(t));
+    // The failed set-up made no epoch; the one the right session ran in is the first kept.
+    expect(t.servers.map((s) => s.party.malDesk.epochs.stats.epochs)).toEqual([1, 1, 1]);
+    expect(new Set(lastOf(t).map((l) => l.epoch)).size).toBe(1);
+    await settle(t);
+  }, 120_000);
+
+  it('with the pool off (poolInferences 0) every session makes its masks inline and is right; the epoch rotates after epochSessions', async () => {
+    t = await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true, malicious: { poolInferences: 0, epochSessions: 2 } });
+    const ids: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      right(await session(t));
+      expect(lastOf(t).every((l) => !l.pooled)).toBe(true);
+      ids.push(lastOf(t)[0]!.epoch);
+      await settle(t);
+    }
+    expect(t.servers.map((s) => s.party.malDesk.epochs.stats.batches)).toEqual([0, 0, 0]);
+    expect(ids[0]).toBe(ids[1]);
+    expect(ids[2]).not.toBe(ids[1]);
+  }, 120_000);
+});

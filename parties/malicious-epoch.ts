@@ -1,0 +1,260 @@
+/**
+ * A malicious party's epoch and mask pool (protocol/malicious/epoch.ts,
+ * mask-pool.ts; docs/MALICIOUS.md "Epochs and the offline phase"). The
+ * desk (malicious-desk.ts) calls `begin` at the start of every client
+ * session, on the session's mesh view:
+ *
+ *  1. Hello (set-up messages, not counted): each party sends both peers its
+ *     epoch id (zeros: none, or due to rotate), its session counter (an
+ *     honest party never repeats one) and the id of the pool entry it
+ *     proposes (its oldest free one, reserved), and sends its next party a
+ *     fresh seed (used only for a new epoch).
+ *  2. Epoch: when the three epoch ids are equal and set, the session runs in
+ *     that epoch; otherwise every party discards its own and the three set
+ *     up a new one on this view (epoch pair seeds = the fresh seeds;
+ *     setupEpoch: key, weights' copy check and MACs, MAC check).
+ *  3. Entry: taken when the epoch is kept and the three proposals are the
+ *     same id, else released (the masks are then made inline).
+ *  4. The session's label `s:<id>:<c0>:<c1>:<c2>` derives its pair seeds
+ *     from the epoch's (deriveSeeds).
+ *
+ * Rotation: after any E_INTEGRITY (`failed`), the epoch and its pool are
+ * dropped here; the next hello then shows different ids and all three set up
+ * a new one. A party also proposes none after `epochSessions` sessions.
+ *
+ * Offline phase (`kick`): the first successful session of a model records
+ * its mask requests (the plan). Then, in each epoch, batches b = 0, 1, ...
+ * of ONE inference each run on the view `mal-off-<epoch>-<b>` while the
+ * number of batches made is below (entries taken) + poolInferences, capped
+ * by poolMaxBytes / (bytes of one entry). Each party decides from the same
+ * counts (taken entries are agreed at the hello), so the three run the same
+ * batches; timing differs only, and the mesh buffers early messages. A batch
+ * waits until this party has no client run in flight (idle). A batch that
+ * fails with E_INTEGRITY drops the epoch; any other failure (the deadline)
+ * stops this epoch's pool at this party (its sessions then make masks inline).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createContext } from '../protocol/context.js';
+import { isMpcError, MpcError } from '../protocol/errors.js';
+import type { ModelIR } from '../protocol/ir.js';
+import { deriveSeeds, setupEpoch } from '../protocol/malicious/epoch.js';
+import { MaskPool, materialBytes, offlineBatch } from '../protocol/malicious/mask-pool.js';
+import { MaskRecorder, type MaskEntry, type MaskRequest } from '../protocol/malicious/mask-source.js';
+import type { Rep } from '../protocol/malicious/rep.js';
+import { createMalSession } from '../protocol/malicious/session.js';
+import type { MTensor } from '../protocol/malicious/tensor.js';
+import type { RepTensor } from '../protocol/malicious/weights.js';
+import type { PartyId } from '../protocol/ring/types.js';
+import type { Transport } from '../protocol/transport/transport.js';
+import { kernelsFor } from '../runtime/kernels.js';
+import { errFields } from './log.js';
+import type { PartyCore } from './party-core.js';
+import type { SessionTransport } from './session-transport.js';
+
+export const DEFAULT_MALICIOUS = Object.freeze({ epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20 });
+
+export interface Epoch {
+  readonly id: string;
+  readonly pair: (Uint8Array | undefined)[];
+  readonly alpha: Rep;
+  readonly weights: ModelIR<MTensor>;
+  sessions: number;
+  taken: number;
+  batches: number;
+  entryBytes: number | null;
+  poolOff: boolean;
+  readonly pool: MaskPool;
+}
+
+export interface Begun {
+  epoch: Epoch;
+  /** The session's label (its pair seeds are derived from the epoch's with it). */
+  label: string;
+  entry: MaskEntry | null;
+  recorder: MaskRecorder | null;
+}
+
+/** Offline-phase counters of this party (tests, the bench, diagnostics). */
+export interface OfflineStats { epochs: number; batches: number; bytesSent: number; rounds: number; ms: number; lastEntryBytes: number }
+
+const ID_BYTES = 16;
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+function hello(epochId: Uint8Array, counter: number, entry: string | null): Uint8Array {
+  const e = Buffer.from(entry ?? '', 'utf8');
+  const out = new Uint8Array(ID_BYTES + 4 + e.byteLength);
+  out.set(epochId, 0);
+  new DataView(out.buffer).setUint32(ID_BYTES, counter);
+  out.set(e, ID_BYTES + 4);
+  return out;
+}
+
+function parseHello(b: Uint8Array, party: PartyId, from: PartyId): { id: string; counter: number; entry: string } {
+  if (b.byteLength < ID_BYTES + 4 || b.byteLength > ID_BYTES + 4 + 256) throw new MpcError('E_INTEGRITY', `P${from} sent a session hello of ${b.byteLength} bytes`, { party, step: 'mal.hello' });
+  return { id: hex(b.subarray(0, ID_BYTES)), counter: new DataView(b.buffer, b.byteOffset).getUint32(ID_BYTES), entry: Buffer.from(b.subarray(ID_BYTES + 4)).toString('utf8') };
+}
+
+export class MalEpochs {
+  epoch: Epoch | null = null;
+  plan: readonly MaskRequest[] | null = null;
+  readonly stats: OfflineStats = { epochs: 0, batches: 0, bytesSent: 0, rounds: 0, ms: 0, lastEntryBytes: 0 };
+  private counter = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private running = false;
+  private closed = false;
+  private offView: SessionTransport | null = null;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly c: PartyCore, private readonly busy: () => boolean) {}
+
+  private get opts() { return { ...DEFAULT_MALICIOUS, ...this.c.opts.malicious }; }
+
+  /** Steps 1-4 on the session's view (`transport`: the view, or the test-only cheating wrapper of it). */
+  async begin(view: SessionTransport, transport: Transport, sid: string, weights: ModelIR<RepTensor>): Promise<Begun> {
+    const p = this.c.party, nxt = ((p + 1) % 3) as PartyId, prv = ((p + 2) % 3) as PartyId;
+    const ep = this.epoch && this.epoch.sessions < this.opts.epochSessions ? this.epoch : null;
+    const proposal = ep ? ep.pool.propose() : null;
+    const counter = this.counter++;
+    const mine = hello(ep ? Buffer.from(ep.id, 'hex') : new Uint8Array(ID_BYTES), counter, proposal);
+    const seed = randomBytes(16);
+    try {
+      view.sendSetup(nxt, 'mal-hello', mine);
+      view.sendSetup(prv, 'mal-hello', mine);
+      view.sendSetup(nxt, 'mal-seed', seed);
+      const hs: { id: string; counter: number; entry: string }[] = [];
+      hs[p] = parseHello(mine, p, p);
+      hs[nxt] = parseHello(await view.recvSetup(nxt, 'mal-hello'), p, nxt);
+      hs[prv] = parseHello(await view.recvSetup(prv, 'mal-hello'), p, prv);
+      const got = await view.recvSetup(prv, 'mal-seed');
+      if (got.byteLength !== 16) throw new MpcError('E_INTEGRITY', `P${prv} sent a pair seed of ${got.byteLength} bytes`, { party: p, step: 'mal.seed' });
+      const zero = '0'.repeat(2 * ID_BYTES);
+      const keep = ep !== null && hs.every((h) => h.id === ep.id) && ep.id !== zero;
+      let epoch: Epoch;
+      if (keep) epoch = ep;
+      else {
+        if (proposal && ep) ep.pool.release(proposal);
+        this.discard();
+        const pair: (Uint8Array | undefined)[] = [undefined, undefined, undefined];
+        pair[nxt] = seed;
+        pair[prv] = got.slice();
+        const id = createHash('sha256').update('mal.epoch.id').update(sid).update(hs.map((h) => `${h.id}:${h.counter}`).join(',')).digest().subarray(0, ID_BYTES);
+        const ctx = createContext(p, transport, deriveSeeds(pair, 'epoch', randomBytes(16)), { fracBits: this.c.model!.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
+        const s = await createMalSession(ctx);
+        const w = await setupEpoch(s, weights);
+        epoch = { id: hex(id), pair, alpha: s.alpha, weights: w, sessions: 0, taken: 0, batches: 0, entryBytes: null, poolOff: false, pool: new MaskPool() };
+        this.epoch = epoch;
+        this.stats.epochs++;
+        this.c.log.info({ epoch: epoch.id.slice(0, 8) }, 'malicious epoch set up');
+      }
+      epoch.sessions++;
+      let entry: MaskEntry | null = null;
+      if (keep && proposal) {
+        if (hs.every((h) => h.entry === proposal)) { entry = epoch.pool.take(proposal); epoch.taken++; } else epoch.pool.release(proposal);
+      }
+      const recorder = !this.plan && !entry ? new MaskRecorder() : null;
+      this.kick();
+      return { epoch, label: `s:${sid}:${hs.map((h) => h.counter).join(':')}`, entry, recorder };
+    } catch (e) {
+      if (proposal && ep) ep.pool.release(proposal);
+      throw e;
+    }
+  }
+
+  /** A session of `epoch` succeeded: keep the plan it recorded (the first one of the model), and refill. */
+  succeeded(recorder: MaskRecorder | null): void {
+    if (recorder && !this.plan) this.plan = recorder.plan;
+    this.kick();
+  }
+
+  /** A session or batch failed: E_INTEGRITY drops the epoch (a failed check may have leaked on its key). */
+  failed(epoch: Epoch | null, e: unknown): void {
+    if (isMpcError(e) && e.code === 'E_INTEGRITY' && (epoch === null || this.epoch === epoch)) this.discard();
+  }
+
+  /** Drop the epoch, its pool and its running batch. */
+  discard(): void {
+    if (this.epoch) this.c.log.info({ epoch: this.epoch.id.slice(0, 8) }, 'malicious epoch discarded');
+    this.epoch?.pool.clear();
+    this.epoch = null;
+    this.offView?.close(new MpcError('E_PEER_UNAVAILABLE', 'the epoch of this offline batch was discarded'));
+  }
+
+  /** Called by the desk when its last run in flight ends. */
+  wake(): void {
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Resolves when no offline batch runs or is due (tests, the bench). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const c = this.chain;
+      await c;
+      if (c === this.chain && !this.running) return;
+    }
+  }
+
+  private want(ep: Epoch): boolean {
+    const o = this.opts;
+    if (this.closed || !this.plan || ep.poolOff || this.epoch !== ep || o.poolInferences === 0) return false;
+    const cap = ep.entryBytes === null ? o.poolInferences : Math.min(o.poolInferences, Math.floor(o.poolMaxBytes / Math.max(1, ep.entryBytes)));
+    return ep.batches < ep.taken + cap;
+  }
+
+  /** Run the batches due, one after the other. */
+  private kick(): void {
+    const ep = this.epoch;
+    if (this.running || !ep || !this.want(ep)) return;
+    this.running = true;
+    this.chain = (async () => {
+      try {
+        while (this.want(ep)) {
+          if (this.busy()) await new Promise<void>((r) => this.idleWaiters.push(r));
+          if (!this.want(ep)) break;
+          await this.batch(ep, ep.batches++);
+        }
+      } finally {
+        this.running = false;
+      }
+    })();
+  }
+
+  private async batch(ep: Epoch, b: number): Promise<void> {
+    const p = this.c.party, t0 = Date.now();
+    let view: SessionTransport | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const v = view = this.c.mesh.openSession(`mal-off-${ep.id}-${b}`);
+      this.offView = view;
+      timer = setTimeout(() => v.close(new MpcError('E_DEADLINE', `offline batch ${b} passed its deadline`, { party: p })), this.c.opts.sessions.defaultDeadlineMs);
+      timer.unref();
+      const ctx = createContext(p, view, deriveSeeds(ep.pair, `offline:${b}`, randomBytes(16)), { fracBits: this.c.model!.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
+      const s = await createMalSession(ctx, { alpha: ep.alpha });
+      const entries = await offlineBatch(s, this.plan!, 1, `${ep.id.slice(0, 8)}.${b}`);
+      const bytes = materialBytes(entries[0]);
+      this.stats.batches++;
+      this.stats.bytesSent += view.counters.bytesSent;
+      this.stats.rounds += view.counters.depth;
+      this.stats.ms += Date.now() - t0;
+      this.stats.lastEntryBytes = bytes;
+      this.c.log.info({ epoch: ep.id.slice(0, 8), batch: b, bytesSent: view.counters.bytesSent, rounds: view.counters.depth, ms: Date.now() - t0, entryBytes: bytes }, 'malicious offline batch done');
+      if (this.epoch !== ep) return;
+      ep.entryBytes = bytes;
+      if (bytes > this.opts.poolMaxBytes) { ep.poolOff = true; return; }
+      ep.pool.add(entries, bytes);
+    } catch (e) {
+      this.c.log.warn({ epoch: ep.id.slice(0, 8), batch: b, ...errFields(e) }, 'malicious offline batch failed');
+      if (isMpcError(e) && e.code === 'E_INTEGRITY') this.failed(ep, e);
+      else ep.poolOff = true;
+    } finally {
+      clearTimeout(timer);
+      view?.close();
+      if (this.offView === view) this.offView = null;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.discard();
+    this.wake();
+  }
+}

@@ -43,14 +43,15 @@ import { addM, addPublicM, subM, type MShare } from './rep.js';
 import type { MalSession } from './session.js';
 import { concatM, sliceM } from './mvec.js';
 import type { MTensor } from './tensor.js';
-import { broadcastM, publicFixed, scaleEachM, tensorM, tileLastM, type MalLayerOps } from './layers-linear.js';
+import { broadcastM, publicFixed, scaleEachM, tensorM, tileLastM } from './layers-linear.js';
+import { smoothCostM, smoothM, type MalSmoothOps } from './layers-smooth.js';
 
 /** The runner's operations for this module: its truncation and ReLU at the comparison width (primitives table). */
-export interface MalActOps extends MalLayerOps {
+export interface MalActOps extends MalSmoothOps {
   relu(x: MShare): Promise<MShare>;
 }
 
-/** The piecewise-linear activations run here (the smooth ones are refused by the runner's model check). */
+/** The piecewise-linear activations run here (the smooth ones: layers-smooth.ts). */
 export const MAL_PL_ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'relu6', 'hard_sigmoid', 'hard_sigmoid_k2', 'hard_silu'];
 
 const constant = (s: MalSession, x: MShare, v: number, bits: number): MShare => addPublicM(s.party, s.alpha, x, publicFixed(new Float64Array(x.n).fill(v), bits), s.ctx.kernels);
@@ -86,6 +87,11 @@ export async function activateM(o: MalActOps, x: MShare, act: Activation): Promi
       return clampLinearM(o, x, HARD_SIGMOID[act][0], HARD_SIGMOID[act][1]);
     case 'hard_silu':
       return multiplyM(o, x, await clampLinearM(o, x, HARD_SIGMOID.hard_sigmoid[0], HARD_SIGMOID.hard_sigmoid[1]));
+    case 'sigmoid':
+    case 'silu':
+    case 'tanh':
+    case 'gelu':
+      return smoothM(o, act, x);
     default:
       assert(false, 'E_INTERNAL', `malicious runner: activation '${act}' reached the runner after the model check`);
   }
@@ -130,8 +136,8 @@ export interface MalCostParts {
   trunc(n: number, bits: number): Cost[];
 }
 
-/** Declared cost of a layer's activation on n elements. */
-export function malActivationCost(act: Activation, n: number, f: number, c: MalCostParts): Cost[] {
+/** Declared cost of a layer's activation on n elements (ell: the comparison width). */
+export function malActivationCost(act: Activation, n: number, f: number, ell: number, c: MalCostParts): Cost[] {
   const hs = () => [...c.trunc(n, SCALE_BITS), c.relu(2 * n)];
   switch (act) {
     case 'relu': return [c.relu(n)];
@@ -139,6 +145,10 @@ export function malActivationCost(act: Activation, n: number, f: number, c: MalC
     case 'hard_sigmoid':
     case 'hard_sigmoid_k2': return hs();
     case 'hard_silu': return [...hs(), mulCostM(n), ...c.trunc(n, f)];
+    case 'sigmoid':
+    case 'silu':
+    case 'tanh':
+    case 'gelu': return smoothCostM(act, n, f, ell, c.trunc);
     default: return [];
   }
 }

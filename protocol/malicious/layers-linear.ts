@@ -62,9 +62,23 @@ export function scaleEachM(s: MalSession, x: MShare, c: Vec128): MShare {
   return mapM(x, (v) => mul128Kernels(s.ctx.kernels, v, c, alloc128(x.n)));
 }
 
-/** A public vector of real scales as round(c 2^bits), lifted into Z_2^128 (c may be negative). */
+/** A public vector of real scales as round(c 2^bits), lifted into Z_2^128 (c may be negative); one BigInt per distinct value, not per element. */
 export function publicFixed(values: ArrayLike<number>, bits: number): Vec128 {
-  return fromBigints(Array.from(values, (v) => BigInt(Math.round(v * 2 ** bits))));
+  const out = alloc128(values.length), seen = new Map<number, Vec128>();
+  for (let e = 0; e < values.length; e++) {
+    const v = values[e]!;
+    let w = seen.get(v);
+    if (!w) seen.set(v, (w = fromBigints([BigInt(Math.round(v * 2 ** bits))])));
+    out.set(w, 4 * e);
+  }
+  return out;
+}
+
+/** n copies of the ring element v (an integer, may be negative). */
+export function filled128(v: bigint, n: number): Vec128 {
+  const w = fromBigints([v]), out = alloc128(n);
+  for (let e = 0; e < n; e++) out.set(w, 4 * e);
+  return out;
 }
 
 /** idx[i] of the composition: first `outer`, then `inner` (-1 stays -1). */

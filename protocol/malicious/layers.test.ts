@@ -6,6 +6,9 @@ import { sizeOf } from '../layers/types.js';
 import { MAL_F, malRunCost, malVsPlain, maxAbsErr } from '../testing/mal-forward.js';
 import { checkMaliciousModel } from './runner.js';
 import type { MalPrimitives } from './primitives.js';
+import { MAL_SMOOTH } from './layers-smooth.js';
+import { registerSmoothActivation, unregisterSmoothActivation } from '../layers/activations.js';
+import { sigmoidApprox } from '../primitives/sigmoid.js';
 
 const F = MAL_F;
 const ULP = 2 ** -F;
@@ -88,16 +91,46 @@ describe('malicious runner, the layers beyond Conv2D / Dense (layers-linear.ts, 
     expect(r.bytes).toBe(malRunCost(m, 1).bytes);
   }, 120_000);
 
-  it('still refuses the smooth activations (sigmoid, silu, tanh, gelu) and, with an empty primitives table, every new layer that needs truncation or ReLU, with E_UNSUPPORTED_LAYER naming the layer, its kind and the option', () => {
+  it('sigmoid, silu, tanh, gelu (piecewise cubics, layers-smooth.ts) are within each activation\'s stated bound of the true function on random, breakpoint and tail inputs; a node marked compareBits 64 compares at 64 bits; sends exactly malForwardCost', async () => {
+    const names = ['sigmoid', 'silu', 'tanh', 'gelu'] as const;
+    const x = grid(uniform(seededPrg(34), 64, 14));
+    const edges = [0, ULP, -ULP, 1000, -1000, 2 ** 17, -(2 ** 17), ...new Set(names.flatMap((a) => MAL_SMOOTH[a].spec.breakpoints))];
+    edges.forEach((v, i) => { x[i] = v; });
+    expect(edges.length).toBeLessThan(64);
+    const nodes: LayerNode<FloatTensor>[] = names.map((a) => ({ kind: 'activation', name: a, inputs: ['input'], activation: a }));
+    // Beyond the 32-bit comparisons' range (2^18 - 12 reals at f = 13): only where the node asks for 64.
+    nodes.push({ kind: 'rescaling', name: 'big', inputs: ['input'], scale: 1, offset: 2 ** 20 }, { kind: 'activation', name: 'wide', inputs: ['big'], activation: 'tanh', compareBits: 64 });
+    nodes.push({ kind: 'concatenate', name: 'all', inputs: [...names, 'wide'], axis: 0 });
+    const m = model([64], nodes);
+    const { got, want, r } = await malVsPlain(m, 1, x);
+    names.forEach((a, j) => {
+      const e = maxAbsErr(got.subarray(64 * j, 64 * (j + 1)), want.subarray(64 * j, 64 * (j + 1)));
+      expect(e).toBeLessThanOrEqual(MAL_SMOOTH[a].maxAbsError);
+    });
+    expect(Array.from(got.subarray(256))).toEqual(new Array(64).fill(1));
+    const c = malRunCost(m, 1);
+    expect(r.bytes).toBe(c.bytes);
+    expect(r.rounds).toBe(c.rounds);
+  }, 120_000);
+
+  it('refuses, with E_UNSUPPORTED_LAYER naming the layer, its kind and the option: a smooth activation the service registered another approximation for, and, with an empty primitives table, every new layer that needs truncation or ReLU', () => {
     const refuse = (m: ModelIR<unknown>, p: MalPrimitives | undefined, msg: RegExp) => {
       let err: unknown;
       try { checkMaliciousModel(m, F, p); } catch (e) { err = e; }
       expect(isMpcError(err) && err.code === 'E_UNSUPPORTED_LAYER').toBe(true);
       expect((err as Error).message).toMatch(msg);
     };
-    for (const a of ['sigmoid', 'silu', 'tanh', 'gelu'] as const) {
-      refuse(model([4], [{ kind: 'activation', name: `a_${a}`, inputs: ['input'], activation: a }]), undefined, new RegExp(`layer 'a_${a}' \\(activation\\): the '${a}' activation is not yet in malicious mode`));
+    const sig = model([4], [{ kind: 'activation', name: 'sg', inputs: ['input'], activation: 'sigmoid' }]);
+    expect(() => checkMaliciousModel(sig, F)).not.toThrow();
+    refuse(sig, {}, /layer 'sg' \(activation\): the 'sigmoid' activation needs truncation, which is not yet in malicious mode/);
+    registerSmoothActivation({ ...sigmoidApprox, secure: (ctx, v, f, label) => sigmoidApprox.secure(ctx, v, f, label) });
+    try {
+      refuse(sig, undefined, /layer 'sg' \(activation\): the 'sigmoid' activation without its built-in piecewise cubic \(another approximation is registered\) is not yet in malicious mode/);
+    } finally {
+      unregisterSmoothActivation('sigmoid');
     }
+    expect(() => checkMaliciousModel(sig, F)).not.toThrow();
+    refuse(model([4], [{ kind: 'activation', name: 'sp', inputs: ['input'], activation: 'softplus' as Activation }]), undefined, /layer 'sp' \(activation\): the 'softplus' activation is not yet in malicious mode/);
     const t = weights(1);
     const none: MalPrimitives = {};
     refuse(model([4, 4, 1], [{ kind: 'depthwise_conv2d', name: 'dw', inputs: ['input'], kernelSize: [1, 1], strides: [1, 1], padding: 'valid', depthMultiplier: 1, activation: 'linear', kernel: t([1, 1, 1, 1]) }]), none, /layer 'dw' \(depthwise_conv2d\): the product needs truncation, which is not yet in malicious mode/);

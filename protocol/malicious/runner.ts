@@ -14,12 +14,25 @@
  *    local; the division is a public product by round(2^24 / count) and a
  *    truncation by 24 bits (SCALE_BITS, as the semi-honest Rescaling).
  *    Rescaling: the same product, plus a public offset.
+ *  - The other layers live beside this file, which only dispatches:
+ *    layers-linear.ts (DepthwiseConv2D, hence SeparableConv2D, Conv2DTranspose,
+ *    Concatenate, Cropping2D, UpSampling2D nearest and bilinear, Average),
+ *    layers-activations.ts (relu, relu6, hard_sigmoid(_k2), hard_silu,
+ *    LeakyReLU, PReLU, Maximum, Multiply) and layers-smooth.ts (sigmoid,
+ *    silu, tanh, gelu: the semi-honest piecewise cubics over dreluM, mulM
+ *    and truncM).
  *  - Truncation (`truncM`, probabilistic, Catrina and de Hoogh 2010), ReLU
  *    (`reluM`) and MaxPool (`maxPoolM`, one image per call) come from the
  *    primitives table (primitives.ts); a layer that needs one that is not
- *    there, and every other layer kind, is refused up front by
- *    `checkMaliciousModel` with E_UNSUPPORTED_LAYER naming the layer and
- *    "not yet in malicious mode": never a semi-honest fallback.
+ *    there, an activation the service registered another approximation for,
+ *    and any layer kind not above, is refused up front by
+ *    `checkMaliciousModel` with E_UNSUPPORTED_LAYER naming the layer, its
+ *    kind and the option, "not yet in malicious mode": never a semi-honest
+ *    fallback.
+ *  - Comparisons run at the width ell = MAL_COMPARE_BITS (or the option
+ *    compareBits), 64 for a node model-import marked compareBits: 64; each
+ *    needs |x| < 2^(ell-1) for its compared values (the layer files state
+ *    which values those are).
  *
  * Nothing leaves the parties here: the output is a MACed tensor; the MAC
  * check and the release to the client are client-io.ts's (outputToClient),
@@ -30,7 +43,7 @@
  * for the linear layers and the primitives' declared costs.
  */
 import { assert, MpcError } from '../errors.js';
-import type { Activation, LayerNode, ModelIR } from '../ir.js';
+import { SMOOTH_ACTIVATIONS, type Activation, type LayerNode, type ModelIR, type SmoothActivationName } from '../ir.js';
 import { SCALE_BITS } from '../ir-kit/arith.js';
 import { window2d } from '../layers/geometry.js';
 import { sizeOf } from '../layers/types.js';
@@ -44,6 +57,7 @@ import { gatherZeroM, im2colIndex, padIndex, poolIndex, tileM, type MTensor } fr
 import { concatM, sliceM } from './mvec.js';
 import { DEFAULT_MAL_PRIMITIVES, type MalPrimitives } from './primitives.js';
 import { averageM, bilinearM, convLikeM, layoutM, malLinearCost, publicFixed, scaleEachM } from './layers-linear.js';
+import { builtInSmooth } from './layers-smooth.js';
 import { activateM, malActivationCost, malNonlinearCost, MAL_PL_ACTIVATIONS, nonlinearM, type MalActOps } from './layers-activations.js';
 
 /**
@@ -73,6 +87,7 @@ function refusal(node: LayerNode<unknown>, f: number, p: MalPrimitives): MpcErro
   const needRelu = (why: string) => (p.relu ? null : notYet(node, `${why} needs ReLU, which`));
   const act = (a: Activation): MpcError | null => {
     if (a === 'linear') return null;
+    if (SMOOTH_ACTIVATIONS.includes(a as SmoothActivationName)) return builtInSmooth(a as SmoothActivationName) ? needTrunc(f, `the '${a}' activation`) : notYet(node, `the '${a}' activation without its built-in piecewise cubic (another approximation is registered)`);
     if (!MAL_PL_ACTIVATIONS.includes(a)) return notYet(node, `the '${a}' activation`);
     if (a === 'relu') return p.relu ? null : notYet(node, 'the ReLU activation');
     return needRelu(`the '${a}' activation`) ?? (a === 'relu6' ? null : needTrunc(SCALE_BITS, `the '${a}' activation`));
@@ -132,15 +147,22 @@ const tensor = (shape: number[], data: MShare): MTensor => ({ shape, data });
 
 class MalRunner {
   private readonly f: number;
-  private readonly ell: number;
-  private readonly ops: MalActOps;
+  private readonly baseEll: number;
+  /** The current node's comparison width: 64 where model-import marked the node (compareBits), else the run's. */
+  private ell: number;
+  private ops: MalActOps;
   constructor(private readonly s: MalSession, private readonly p: MalPrimitives, opts: MalForwardOptions) {
     this.f = s.ctx.fracBits;
-    this.ell = opts.compareBits ?? MAL_COMPARE_BITS;
-    this.ops = {
-      s, f: this.f,
+    this.baseEll = this.ell = opts.compareBits ?? MAL_COMPARE_BITS;
+    this.ops = this.opsAt(this.ell);
+  }
+
+  private opsAt(ell: number): MalActOps {
+    const { s, p } = this;
+    return {
+      s, f: this.f, ell,
       trunc: (x, bits) => this.trunc(x, bits),
-      relu: (x) => { assert(p.relu, 'E_INTERNAL', 'malicious runner: ReLU missing after the model check'); return p.relu(s, x, this.ell); },
+      relu: (x) => { assert(p.relu, 'E_INTERNAL', 'malicious runner: ReLU missing after the model check'); return p.relu(s, x, ell); },
     };
   }
 
@@ -163,6 +185,8 @@ class MalRunner {
   }
 
   async node(node: LayerNode<MTensor>, ins: MTensor[]): Promise<MTensor> {
+    const ell = node.compareBits ?? this.baseEll;
+    if (ell !== this.ell) { this.ell = ell; this.ops = this.opsAt(ell); }
     const s = this.s, x = ins[0]!;
     const nhwc = (): [number, number, number, number] => {
       assert(x.shape.length === 4, 'E_SHAPE', `layer '${node.name}' (${node.kind}) expects a 4-D NHWC input, got rank ${x.shape.length}`);
@@ -293,21 +317,22 @@ export async function malForward(s: MalSession, model: ModelIR<MTensor>, input: 
  * after the other, so rounds add up.
  */
 export function malForwardCost(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'compareBits'> = {}): Cost {
-  const p = opts.primitives ?? DEFAULT_MAL_PRIMITIVES, ell = opts.compareBits ?? MAL_COMPARE_BITS;
+  const p = opts.primitives ?? DEFAULT_MAL_PRIMITIVES, baseEll = opts.compareBits ?? MAL_COMPARE_BITS;
   checkMaliciousModel(model, fracBits, p);
   const shapes = inferShapes(model);
   const need = <T>(c: T | undefined, what: string): T => { if (!c) throw new MpcError('E_INTERNAL', `malForwardCost: no declared cost for ${what}`); return c; };
   const trunc = (n: number, bits: number): Cost[] => (bits > 0 ? [need(p.truncCost, 'truncation')(n, bits)] : []);
-  const parts = { relu: (n: number) => need(p.reluCost, 'ReLU')(n, ell), trunc };
   const costs: Cost[] = [];
   for (const node of model.nodes) {
+    const ell = node.compareBits ?? baseEll;
+    const parts = { relu: (n: number) => need(p.reluCost, 'ReLU')(n, ell), trunc };
     const out = N * sizeOf(shapes.get(node.name)!);
     const inShape = shapes.get(node.inputs[0]!)!;
     if (node.kind === 'conv2d' || node.kind === 'dense') costs.push(matmulCostM(out / (node.kind === 'dense' ? node.units : node.filters), node.kind === 'dense' ? node.units : node.filters), ...trunc(out, fracBits));
     else if (node.kind === 'maxpool2d') for (let b = 0; b < N; b++) costs.push(need(p.maxPoolCost, 'MaxPool')({ h: inShape[0]!, w: inShape[1]!, c: inShape[2]! }, { kh: node.poolSize[0], kw: node.poolSize[1], sh: node.strides[0], sw: node.strides[1], padding: node.padding }, ell));
     else if (node.kind === 'avgpool2d' || node.kind === 'global_avgpool2d' || (node.kind === 'rescaling' && node.scale !== 1)) costs.push(...trunc(out, SCALE_BITS));
     else costs.push(...(malLinearCost(node, N, out, inShape, fracBits, trunc) ?? malNonlinearCost(node, out, fracBits, parts) ?? []));
-    if ('activation' in node) costs.push(...malActivationCost(node.activation, out, fracBits, parts));
+    if ('activation' in node) costs.push(...malActivationCost(node.activation, out, fracBits, ell, parts));
   }
   return addCost(...costs);
 }

@@ -17,7 +17,8 @@
  *    per-channel MACed weights tiled over H and W (mulM);
  *  - maximum(x_0, ..., x_{k-1}) = pairwise acc + relu(x_i - acc) (k - 1 reluM calls);
  *  - multiply(x, y) = trunc_f(x ∘ y) with numpy broadcasting of equal-rank
- *    shapes (squeeze-excite's [1, 1, C] over [H, W, C]; an index map).
+ *    shapes (squeeze-excite's [1, 1, C] over [H, W, C]; an index map);
+ *  - sigmoid, silu, tanh, gelu: layers-smooth.ts (activateM dispatches).
  *
  * Range precondition (reluM's, compare.ts): every compared value below
  * 2^(ell-1) in magnitude, ell the runner's comparison width (MAL_COMPARE_BITS

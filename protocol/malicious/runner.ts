@@ -72,7 +72,7 @@ export const MAL_COMPARE_BITS = 32;
 export interface MalForwardOptions {
   /** The non-linear primitives (default: those built, primitives.ts). */
   primitives?: MalPrimitives;
-  /** Bit length ell of compared values, |x| < 2^(ell-1) (default MAL_COMPARE_BITS; MaxPool inputs |x| < 2^(ell-2)). */
+  /** Bit length ell of compared values, |x| < 2^(ell-1) (default MAL_COMPARE_BITS; MaxPool inputs |x| < 2^(ell-2)); a node marked compareBits: 64 uses 64. */
   compareBits?: number;
   /** Called after each node. */
   onNode?: (name: string, index: number, total: number) => void;

@@ -14,6 +14,8 @@ import { resolveConfig, type DeploymentConfig } from './config.js';
 import { checkModelSecurity, loadPartyModel, shareBundles } from './model-source.js';
 import { createPartyServer, type PartyServer } from './server.js';
 import { auth, partyTrio, testCerts, type PartyTrio } from './testing/trio.js';
+import { registerSmoothActivation, unregisterSmoothActivation } from '../protocol/layers/activations.js';
+import { sigmoidApprox } from '../protocol/primitives/sigmoid.js';
 
 const opened: { close(): Promise<void> }[] = [];
 afterEach(async () => { await Promise.all(opened.splice(0).map((m) => m.close())); });
@@ -57,10 +59,16 @@ describe('config security at the party servers', () => {
         tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key }, model: { devFile: 'unused' },
       })) as DeploymentConfig['parties'],
     };
-    const srv = createPartyServer(resolveConfig(dep, 1, process.cwd()), { model: { kind: 'memory', bundle: shareBundles(model, 13)[1] }, logger: false });
-    opened.push(srv);
-    expect(await srv.start()).toEqual({ grpcPort: null });
-    expect(srv.party.modelError).toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringContaining("layer 'sig' (activation): the 'sigmoid' activation is not yet in malicious mode") });
+    // The malicious runner has the built-in piecewise sigmoid; a stand-in registered for the service is another function, which it refuses.
+    registerSmoothActivation({ ...sigmoidApprox, secure: (ctx, v, f, label) => sigmoidApprox.secure(ctx, v, f, label) });
+    try {
+      const srv = createPartyServer(resolveConfig(dep, 1, process.cwd()), { model: { kind: 'memory', bundle: shareBundles(model, 13)[1] }, logger: false });
+      opened.push(srv);
+      expect(await srv.start()).toEqual({ grpcPort: null });
+      expect(srv.party.modelError).toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringContaining("layer 'sig' (activation): the 'sigmoid' activation without its built-in piecewise cubic (another approximation is registered) is not yet in malicious mode") });
+    } finally {
+      unregisterSmoothActivation('sigmoid');
+    }
   });
 
   it("semi-honest parties (the default) announce 'semi-honest'", async () => {

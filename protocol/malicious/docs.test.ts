@@ -17,6 +17,39 @@ import { prepareWeightsCost } from './weights.js';
 import { inputMaskCost, outputToClientCost } from './client-io.js';
 import { epochSetupCost } from './epoch.js';
 import { offlineBatchCost } from './mask-pool.js';
+import { IR_FORMAT_VERSION, type LayerNode, type ModelIR } from '../ir.js';
+import { malForwardCost } from './runner.js';
+
+// The layers beyond Conv2D / Dense on n elements (batch 1, f = 13, comparisons at MAL_COMPARE_BITS = 32): malForwardCost of
+// a one-node model (layers.test.ts checks malForwardCost against the counters). K: the activation's number of breakpoints.
+const zero = (shape: number[]) => ({ shape, data: new Float64Array(shape.reduce((a, b) => a * b, 1)) });
+
+/** malForwardCost of one node (reading 'input', or 'input' twice for merges) on an input of `shape`. */
+function one(shape: number[], node: LayerNode<unknown>): Cost {
+  const model = { formatVersion: IR_FORMAT_VERSION, inputShape: shape, nodes: [node], output: node.name, outputActivation: 'linear' } as ModelIR<unknown>;
+  return malForwardCost(model, 1, 13);
+}
+const act = (a: string) => (n: number) => one([n], { kind: 'activation', name: 'a', inputs: ['input'], activation: a } as LayerNode<unknown>);
+
+const LAYER_ROWS: [label: string, cost: (n: number) => Cost][] = [
+  ['DepthwiseConv2D (n outputs: the product, truncation by f)', (n) => one([1, n, 1], { kind: 'depthwise_conv2d', name: 'a', inputs: ['input'], kernelSize: [1, 1], strides: [1, 1], padding: 'valid', depthMultiplier: 1, activation: 'linear', kernel: zero([1, 1, 1, 1]) })],
+  ['Conv2DTranspose (n outputs: the product, truncation by f)', (n) => one([1, n, 1], { kind: 'conv2d_transpose', name: 'a', inputs: ['input'], filters: 1, kernelSize: [1, 1], strides: [1, 1], pad: [[0, 0], [0, 0]], activation: 'linear', kernel: zero([1, 1, 1, 1]) })],
+  ['Concatenate, Cropping2D, UpSampling2D nearest', () => ({ rounds: 0, bytes: 0 })],
+  ['UpSampling2D bilinear 2x2 (n inputs: truncations of 2 n and 4 n by 24)', (n) => one([1, n, 1], { kind: 'upsampling2d', name: 'a', inputs: ['input'], size: [2, 2], interpolation: 'bilinear' })],
+  ['Average of two inputs (truncation by 24)', (n) => one([n], { kind: 'average', name: 'a', inputs: ['input', 'input'] })],
+  ['Multiply (`mulM`, truncation by f)', (n) => one([n], { kind: 'multiply', name: 'a', inputs: ['input', 'input'] })],
+  ['Maximum of two inputs, ell = 32 (`reluM`)', (n) => one([n], { kind: 'maximum', name: 'a', inputs: ['input', 'input'] })],
+  ['LeakyReLU, ell = 32 (`reluM`, truncation of 2 n by 24)', (n) => one([n], { kind: 'leaky_relu', name: 'a', inputs: ['input'], alpha: 0.1 })],
+  ['PReLU, ell = 32 (`reluM`, `mulM`, truncation by f)', (n) => one([n], { kind: 'prelu', name: 'a', inputs: ['input'], kernel: zero([1]) })],
+  ['relu6, ell = 32 (`reluM` of 2 n)', act('relu6')],
+  ['hard_sigmoid, ell = 32 (truncation by 24, `reluM` of 2 n)', act('hard_sigmoid')],
+  ['hard_silu, ell = 32 (hard_sigmoid, `mulM`, truncation by f)', act('hard_silu')],
+  ['sigmoid, ell = 32 (`dreluM` of K n, two `mulM`, two truncations)', act('sigmoid')],
+  ['silu, ell = 32 (`dreluM` of K n, two `mulM`, two truncations)', act('silu')],
+  ['tanh, ell = 32 (`dreluM` of K n, two `mulM`, two truncations)', act('tanh')],
+  ['gelu, ell = 32 (`dreluM` of K n, two `mulM`, two truncations)', act('gelu')],
+];
+
 
 const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['session set-up (coin commitments)', () => setupCost()],
@@ -47,6 +80,7 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['output to the client (`outputToClient`: the MAC check; the shares to the client are not party traffic)', () => outputToClientCost()],
   ['epoch set-up (`setupEpoch` on a new session, n weight elements: key, copy check and MACs, MAC check)', epochSetupCost],
   ['offline batch without its masks (`offlineBatch`: session set-up and one MAC check; add `masksCost` of the plan per inference)', () => offlineBatchCost([], 1)],
+  ...LAYER_ROWS,
 ];
 
 /** "96 n + 32", "96 n", "912" at n. */

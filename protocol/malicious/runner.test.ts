@@ -99,10 +99,10 @@ describe('malicious runner (protocol/malicious/runner.ts) against the float64 pl
     const cases: [ModelIR<unknown>, RegExp][] = [
       [base, /layer 'dense_0' \(dense\): the product needs truncation, which is not yet in malicious mode/],
       [{ ...base, nodes: [{ kind: 'activation', name: 'act', inputs: ['input'], activation: 'relu' }], output: 'act' }, /layer 'act' \(activation\): the ReLU activation is not yet in malicious mode/],
-      [{ ...base, nodes: [{ kind: 'activation', name: 'sg', inputs: ['input'], activation: 'sigmoid' }], output: 'sg' }, /layer 'sg' \(activation\): the 'sigmoid' activation is not yet in malicious mode/],
+      [{ ...base, nodes: [{ kind: 'activation', name: 'sg', inputs: ['input'], activation: 'sigmoid' }], output: 'sg' }, /layer 'sg' \(activation\): the 'sigmoid' activation needs truncation, which is not yet in malicious mode/],
       [{ ...base, inputShape: [4, 4, 1], nodes: [{ kind: 'maxpool2d', name: 'mp', inputs: ['input'], poolSize: [2, 2], strides: [2, 2], padding: 'valid' }], output: 'mp' }, /layer 'mp' \(maxpool2d\): MaxPool is not yet in malicious mode/],
       [{ ...base, inputShape: [4, 4, 1], nodes: [{ kind: 'avgpool2d', name: 'ap', inputs: ['input'], poolSize: [2, 2], strides: [2, 2], padding: 'valid' }], output: 'ap' }, /layer 'ap' \(avgpool2d\): the division by the window size needs truncation, which is not yet in malicious mode/],
-      [{ ...base, inputShape: [4, 4, 1], nodes: [{ kind: 'upsampling2d', name: 'up', inputs: ['input'], size: [2, 2], interpolation: 'nearest' }], output: 'up' }, /layer 'up' \(upsampling2d\): this layer kind is not yet in malicious mode/],
+      [{ ...base, inputShape: [4, 4, 1], nodes: [{ kind: 'upsampling2d', name: 'up', inputs: ['input'], size: [2, 2], interpolation: 'bilinear' }], output: 'up' }, /layer 'up' \(upsampling2d\): bilinear interpolation needs truncation, which is not yet in malicious mode/],
     ];
     for (const [model, msg] of cases) {
       let err: unknown;

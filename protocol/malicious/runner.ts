@@ -14,12 +14,25 @@
  *    local; the division is a public product by round(2^24 / count) and a
  *    truncation by 24 bits (SCALE_BITS, as the semi-honest Rescaling).
  *    Rescaling: the same product, plus a public offset.
+ *  - The other layers live beside this file, which only dispatches:
+ *    layers-linear.ts (DepthwiseConv2D, hence SeparableConv2D, Conv2DTranspose,
+ *    Concatenate, Cropping2D, UpSampling2D nearest and bilinear, Average),
+ *    layers-activations.ts (relu, relu6, hard_sigmoid(_k2), hard_silu,
+ *    LeakyReLU, PReLU, Maximum, Multiply) and layers-smooth.ts (sigmoid,
+ *    silu, tanh, gelu: the semi-honest piecewise cubics over dreluM, mulM
+ *    and truncM).
  *  - Truncation (`truncM`, probabilistic, Catrina and de Hoogh 2010), ReLU
  *    (`reluM`) and MaxPool (`maxPoolM`, one image per call) come from the
  *    primitives table (primitives.ts); a layer that needs one that is not
- *    there, and every other layer kind, is refused up front by
- *    `checkMaliciousModel` with E_UNSUPPORTED_LAYER naming the layer and
- *    "not yet in malicious mode": never a semi-honest fallback.
+ *    there, an activation the service registered another approximation for,
+ *    and any layer kind not above, is refused up front by
+ *    `checkMaliciousModel` with E_UNSUPPORTED_LAYER naming the layer, its
+ *    kind and the option, "not yet in malicious mode": never a semi-honest
+ *    fallback.
+ *  - Comparisons run at the width ell = MAL_COMPARE_BITS (or the option
+ *    compareBits), 64 for a node model-import marked compareBits: 64; each
+ *    needs |x| < 2^(ell-1) for its compared values (the layer files state
+ *    which values those are).
  *
  * Nothing leaves the parties here: the output is a MACed tensor; the MAC
  * check and the release to the client are client-io.ts's (outputToClient),
@@ -30,13 +43,12 @@
  * for the linear layers and the primitives' declared costs.
  */
 import { assert, MpcError } from '../errors.js';
-import type { LayerNode, ModelIR } from '../ir.js';
+import { SMOOTH_ACTIVATIONS, type Activation, type LayerNode, type ModelIR, type SmoothActivationName } from '../ir.js';
 import { SCALE_BITS } from '../ir-kit/arith.js';
 import { window2d } from '../layers/geometry.js';
 import { sizeOf } from '../layers/types.js';
-import { mul128Kernels } from './gemm128.js';
 import { addM, addPublicM, subM, type MShare } from './rep.js';
-import { alloc128, fromBigints, liftSigned, type Vec128 } from './ring128.js';
+import { liftSigned, type Vec128 } from './ring128.js';
 import { matmulCostM, matmulM } from './product.js';
 import { addCost, type Cost } from '../primitives/cost.js';
 import { inferShapes } from '../ir-kit/shapes.js';
@@ -44,6 +56,9 @@ import type { MalSession } from './session.js';
 import { gatherZeroM, im2colIndex, padIndex, poolIndex, tileM, type MTensor } from './tensor.js';
 import { concatM, sliceM } from './mvec.js';
 import { DEFAULT_MAL_PRIMITIVES, type MalPrimitives } from './primitives.js';
+import { averageM, bilinearM, convLikeM, layoutM, malLinearCost, publicFixed, scaleEachM } from './layers-linear.js';
+import { builtInSmooth } from './layers-smooth.js';
+import { activateM, malActivationCost, malNonlinearCost, MAL_PL_ACTIVATIONS, nonlinearM, type MalActOps } from './layers-activations.js';
 
 /**
  * The default width of the runner's comparisons: exact while every compared
@@ -57,7 +72,7 @@ export const MAL_COMPARE_BITS = 32;
 export interface MalForwardOptions {
   /** The non-linear primitives (default: those built, primitives.ts). */
   primitives?: MalPrimitives;
-  /** Bit length ell of compared values, |x| < 2^(ell-1) (default MAL_COMPARE_BITS; MaxPool inputs |x| < 2^(ell-2)). */
+  /** Bit length ell of compared values, |x| < 2^(ell-1) (default MAL_COMPARE_BITS; MaxPool inputs |x| < 2^(ell-2)); a node marked compareBits: 64 uses 64. */
   compareBits?: number;
   /** Called after each node. */
   onNode?: (name: string, index: number, total: number) => void;
@@ -69,10 +84,19 @@ const notYet = (node: { name: string; kind: string }, what: string): MpcError =>
 /** What a node needs beyond linear operations and products, or why it is refused (null: supported). */
 function refusal(node: LayerNode<unknown>, f: number, p: MalPrimitives): MpcError | null {
   const needTrunc = (bits: number, why: string) => (bits > 0 && !p.trunc ? notYet(node, `${why} needs truncation, which`) : null);
-  const act = (a: string) => (a === 'linear' ? null : a === 'relu' ? (p.relu ? null : notYet(node, 'the ReLU activation')) : notYet(node, `the '${a}' activation`));
+  const needRelu = (why: string) => (p.relu ? null : notYet(node, `${why} needs ReLU, which`));
+  const act = (a: Activation): MpcError | null => {
+    if (a === 'linear') return null;
+    if (SMOOTH_ACTIVATIONS.includes(a as SmoothActivationName)) return builtInSmooth(a as SmoothActivationName) ? needTrunc(f, `the '${a}' activation`) : notYet(node, `the '${a}' activation without its built-in piecewise cubic (another approximation is registered)`);
+    if (!MAL_PL_ACTIVATIONS.includes(a)) return notYet(node, `the '${a}' activation`);
+    if (a === 'relu') return p.relu ? null : notYet(node, 'the ReLU activation');
+    return needRelu(`the '${a}' activation`) ?? (a === 'relu6' ? null : needTrunc(SCALE_BITS, `the '${a}' activation`));
+  };
   switch (node.kind) {
     case 'conv2d':
     case 'dense':
+    case 'depthwise_conv2d':
+    case 'conv2d_transpose':
       return needTrunc(f, 'the product') ?? act(node.activation);
     case 'activation':
       return act(node.activation);
@@ -81,13 +105,26 @@ function refusal(node: LayerNode<unknown>, f: number, p: MalPrimitives): MpcErro
     case 'avgpool2d':
     case 'global_avgpool2d':
       return needTrunc(SCALE_BITS, 'the division by the window size');
+    case 'average':
+      return needTrunc(SCALE_BITS, 'the division by the number of inputs');
     case 'rescaling':
       return node.scale === 1 ? null : needTrunc(SCALE_BITS, 'the public scale');
+    case 'upsampling2d':
+      return node.interpolation === 'nearest' ? null : needTrunc(SCALE_BITS, 'bilinear interpolation');
+    case 'multiply':
+      return needTrunc(f, 'the product');
+    case 'maximum':
+      return needRelu('Maximum');
+    case 'leaky_relu':
+    case 'prelu':
+      return needRelu(node.kind === 'prelu' ? 'PReLU' : 'LeakyReLU') ?? needTrunc(SCALE_BITS, 'the slope product');
     case 'flatten':
     case 'reshape':
     case 'zero_padding2d':
     case 'add':
     case 'subtract':
+    case 'concatenate':
+    case 'cropping2d':
       return null;
     default:
       return notYet(node, 'this layer kind');
@@ -106,26 +143,27 @@ export function checkMaliciousModel(model: ModelIR<unknown>, fracBits: number, p
   }
 }
 
-const mapM = (x: MShare, f: (v: Vec128) => Vec128): MShare => ({ n: x.n, x: { a: f(x.x.a), b: f(x.x.b) }, m: { a: f(x.m.a), b: f(x.m.b) } });
-
-/** [c ∘ x] for a public vector c (n elements): local on the four share vectors. */
-function scaleEach(s: MalSession, x: MShare, c: Vec128): MShare {
-  return mapM(x, (v) => mul128Kernels(s.ctx.kernels, v, c, alloc128(x.n)));
-}
-
-/** A public vector of n real scales as round(c 2^bits), lifted (c may be negative). */
-function publicFixed(values: ArrayLike<number>, bits: number): Vec128 {
-  return fromBigints(Array.from(values, (v) => BigInt(Math.round(v * 2 ** bits))));
-}
-
 const tensor = (shape: number[], data: MShare): MTensor => ({ shape, data });
 
 class MalRunner {
   private readonly f: number;
-  private readonly ell: number;
+  private readonly baseEll: number;
+  /** The current node's comparison width: 64 where model-import marked the node (compareBits), else the run's. */
+  private ell: number;
+  private ops: MalActOps;
   constructor(private readonly s: MalSession, private readonly p: MalPrimitives, opts: MalForwardOptions) {
     this.f = s.ctx.fracBits;
-    this.ell = opts.compareBits ?? MAL_COMPARE_BITS;
+    this.baseEll = this.ell = opts.compareBits ?? MAL_COMPARE_BITS;
+    this.ops = this.opsAt(this.ell);
+  }
+
+  private opsAt(ell: number): MalActOps {
+    const { s, p } = this;
+    return {
+      s, f: this.f, ell,
+      trunc: (x, bits) => this.trunc(x, bits),
+      relu: (x) => { assert(p.relu, 'E_INTERNAL', 'malicious runner: ReLU missing after the model check'); return p.relu(s, x, ell); },
+    };
   }
 
   private async trunc(x: MShare, bits: number): Promise<MShare> {
@@ -134,10 +172,8 @@ class MalRunner {
     return this.p.trunc(this.s, x, bits);
   }
 
-  private async activate(t: MTensor, act: string, node: LayerNode<MTensor>): Promise<MTensor> {
-    if (act === 'linear') return t;
-    if (act === 'relu' && this.p.relu) return tensor(t.shape, await this.p.relu(this.s, t.data, this.ell));
-    throw notYet(node, `the '${act}' activation`);
+  private async activate(t: MTensor, act: Activation): Promise<MTensor> {
+    return tensor(t.shape, await activateM(this.ops, t.data, act));
   }
 
   /** Sum the taps of a pool index map and divide by the counts: (sum · round(2^24 / count)) >> 24. */
@@ -145,10 +181,12 @@ class MalRunner {
     const g = gatherZeroM(x, idx);
     let acc = sliceM(g, 0, m);
     for (let t = 1; t * m < g.n; t++) acc = addM(acc, sliceM(g, t * m, (t + 1) * m));
-    return this.trunc(scaleEach(this.s, acc, publicFixed(Array.from(counts, (c) => 1 / c), SCALE_BITS)), SCALE_BITS);
+    return this.trunc(scaleEachM(this.s, acc, publicFixed(Array.from(counts, (c) => 1 / c), SCALE_BITS)), SCALE_BITS);
   }
 
   async node(node: LayerNode<MTensor>, ins: MTensor[]): Promise<MTensor> {
+    const ell = node.compareBits ?? this.baseEll;
+    if (ell !== this.ell) { this.ell = ell; this.ops = this.opsAt(ell); }
     const s = this.s, x = ins[0]!;
     const nhwc = (): [number, number, number, number] => {
       assert(x.shape.length === 4, 'E_SHAPE', `layer '${node.name}' (${node.kind}) expects a 4-D NHWC input, got rank ${x.shape.length}`);
@@ -164,7 +202,7 @@ class MalRunner {
         const cols = gatherZeroM(x.data, im2colIndex(N, H, W, C, kh, kw, sh, sw, g));
         let z = await this.trunc(await matmulM(s, cols, node.kernel.data, rows, K, node.filters), this.f);
         if (node.bias) z = addM(z, tileM(node.bias.data, rows));
-        return this.activate(tensor([N, g.outH, g.outW, node.filters], z), node.activation, node);
+        return this.activate(tensor([N, g.outH, g.outW, node.filters], z), node.activation);
       }
       case 'dense': {
         assert(x.shape.length === 2, 'E_SHAPE', `layer '${node.name}' (dense) expects a 2-D input, got rank ${x.shape.length}`);
@@ -172,10 +210,25 @@ class MalRunner {
         assert(node.kernel.shape[0] === din, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[0]} inputs, got ${din}`);
         let z = await this.trunc(await matmulM(s, x.data, node.kernel.data, N, din, node.units), this.f);
         if (node.bias) z = addM(z, tileM(node.bias.data, N));
-        return this.activate(tensor([N, node.units], z), node.activation, node);
+        return this.activate(tensor([N, node.units], z), node.activation);
       }
       case 'activation':
-        return this.activate(x, node.activation, node);
+        return this.activate(x, node.activation);
+      case 'depthwise_conv2d':
+      case 'conv2d_transpose':
+        return this.activate(await convLikeM(this.ops, node, x), node.activation);
+      case 'concatenate':
+      case 'cropping2d':
+        return layoutM(node, ins);
+      case 'upsampling2d':
+        return node.interpolation === 'nearest' ? layoutM(node, ins) : bilinearM(this.ops, node, x);
+      case 'average':
+        return averageM(this.ops, node, ins);
+      case 'leaky_relu':
+      case 'prelu':
+      case 'maximum':
+      case 'multiply':
+        return nonlinearM(this.ops, node, ins);
       case 'maxpool2d': {
         const [N, H, W, C] = nhwc();
         const g = window2d(H, W, node.poolSize, node.strides, node.padding);
@@ -210,7 +263,7 @@ class MalRunner {
       }
       case 'rescaling': {
         let y = x.data;
-        if (node.scale !== 1) y = await this.trunc(scaleEach(s, y, publicFixed(new Float64Array(y.n).fill(node.scale), SCALE_BITS)), SCALE_BITS);
+        if (node.scale !== 1) y = await this.trunc(scaleEachM(s, y, publicFixed(new Float64Array(y.n).fill(node.scale), SCALE_BITS)), SCALE_BITS);
         if (node.offset !== 0) y = addPublicM(s.party, s.alpha, y, publicFixed(new Float64Array(y.n).fill(node.offset), this.f), s.ctx.kernels);
         return tensor(x.shape, y);
       }
@@ -264,20 +317,22 @@ export async function malForward(s: MalSession, model: ModelIR<MTensor>, input: 
  * after the other, so rounds add up.
  */
 export function malForwardCost(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'compareBits'> = {}): Cost {
-  const p = opts.primitives ?? DEFAULT_MAL_PRIMITIVES, ell = opts.compareBits ?? MAL_COMPARE_BITS;
+  const p = opts.primitives ?? DEFAULT_MAL_PRIMITIVES, baseEll = opts.compareBits ?? MAL_COMPARE_BITS;
   checkMaliciousModel(model, fracBits, p);
   const shapes = inferShapes(model);
   const need = <T>(c: T | undefined, what: string): T => { if (!c) throw new MpcError('E_INTERNAL', `malForwardCost: no declared cost for ${what}`); return c; };
   const trunc = (n: number, bits: number): Cost[] => (bits > 0 ? [need(p.truncCost, 'truncation')(n, bits)] : []);
-  const act = (a: string, n: number): Cost[] => (a === 'relu' ? [need(p.reluCost, 'ReLU')(n, ell)] : []);
   const costs: Cost[] = [];
   for (const node of model.nodes) {
+    const ell = node.compareBits ?? baseEll;
+    const parts = { relu: (n: number) => need(p.reluCost, 'ReLU')(n, ell), trunc };
     const out = N * sizeOf(shapes.get(node.name)!);
     const inShape = shapes.get(node.inputs[0]!)!;
-    if (node.kind === 'conv2d' || node.kind === 'dense') costs.push(matmulCostM(out / (node.kind === 'dense' ? node.units : node.filters), node.kind === 'dense' ? node.units : node.filters), ...trunc(out, fracBits), ...act(node.activation, out));
-    else if (node.kind === 'activation') costs.push(...act(node.activation, out));
+    if (node.kind === 'conv2d' || node.kind === 'dense') costs.push(matmulCostM(out / (node.kind === 'dense' ? node.units : node.filters), node.kind === 'dense' ? node.units : node.filters), ...trunc(out, fracBits));
     else if (node.kind === 'maxpool2d') for (let b = 0; b < N; b++) costs.push(need(p.maxPoolCost, 'MaxPool')({ h: inShape[0]!, w: inShape[1]!, c: inShape[2]! }, { kh: node.poolSize[0], kw: node.poolSize[1], sh: node.strides[0], sw: node.strides[1], padding: node.padding }, ell));
     else if (node.kind === 'avgpool2d' || node.kind === 'global_avgpool2d' || (node.kind === 'rescaling' && node.scale !== 1)) costs.push(...trunc(out, SCALE_BITS));
+    else costs.push(...(malLinearCost(node, N, out, inShape, fracBits, trunc) ?? malNonlinearCost(node, out, fracBits, parts) ?? []));
+    if ('activation' in node) costs.push(...malActivationCost(node.activation, out, fracBits, ell, parts));
   }
   return addCost(...costs);
 }

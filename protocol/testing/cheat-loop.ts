@@ -29,8 +29,9 @@ export interface AlterationCounts {
  * (cheating party, message index, alteration) with that message altered, and
  * asserts the verdicts above. `minMessages`: each party must send more than
  * this many messages (so the loop covers the protocol, not a stub).
+ * `rotate`: one alteration per message instead of each (for longer runs).
  */
-export async function everyAlteration<T>(run: (s: MalSession) => Promise<T>, check: (v: T, label: string) => void, minMessages: number): Promise<AlterationCounts> {
+export async function everyAlteration<T>(run: (s: MalSession) => Promise<T>, check: (v: T, label: string) => void, minMessages: number, opts: { rotate?: boolean } = {}): Promise<AlterationCounts> {
   const honest = await runMal3(run);
   for (const v of values(honest)) check(v, 'honest run');
   const other = await runMal3(run); // the 'session' alteration's source
@@ -39,7 +40,8 @@ export async function everyAlteration<T>(run: (s: MalSession) => Promise<T>, che
     const count = honest.transports[cheater].sent.length;
     expect(count).toBeGreaterThan(minMessages);
     for (let index = 0; index < count; index++) {
-      for (const tamper of TAMPERS) {
+      // rotate: one alteration per message, rotating over TAMPERS (longer runs, as cheat-runner.test.ts), else each alteration.
+      for (const tamper of opts.rotate ? [TAMPERS[(index + cheater) % TAMPERS.length]!] : TAMPERS) {
         const r: MalRun<T> = await runMal3(run, { plan: { cheater, index, tamper, otherSession: other.transports[cheater].sent } });
         const alt = r.transports[cheater].altered;
         if (!alt) { counts.noOps++; continue; }

@@ -7,7 +7,7 @@
  * What it checks for each candidate (f, truncation, compareBits):
  *  1. range: every value a secure comparison sees on the samples (forward.ts
  *     onCompare: ReLU / ReLU6 / LeakyReLU / PReLU / hard_sigmoid inputs,
- *     MaxPool and Maximum differences, a smooth activation's x - B_k, and with
+ *     MaxPool and Maximum differences, a smooth activation's x and |x| - B_k, and with
  *     a secure argmax the logits' differences) stays inside the comparison
  *     ring divided by `rangeMargin`: |v| 2^f < 2^(w-1) / margin, and values a
  *     'same' MaxPool compares with its padding constant below 2^29 (w = 32)

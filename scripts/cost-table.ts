@@ -80,7 +80,7 @@ export function costRows(): Row[] {
       const wide = a.cost(1, 16, { comparison: 'direct', compareBits: 64 }), narrow = a.cost(1, 16, { comparison: 'direct', compareBits: 32, compareRadix: 4 }), exact = a.cost(1, 16, { comparison: 'direct', compareBits: 32, compareRadix: 4, truncation: 'exact' });
       if (wide.rounds !== narrow.rounds) throw new Error(`cost table: ${a.name}: rounds differ by ring`);
       return [`${a.name} (\`${a.name}.ts\`, \`piecewise-poly.ts\`), direct, local truncation`, String(wide.rounds), `${wide.bytes} (32-bit radix 4: ${narrow.bytes})`,
-        `${a.spec.breakpoints.length} breakpoints in one DReLU batch, local selection of the cubic piece, 2 multiplication rounds; exact truncation ${exact.rounds} rounds, ${exact.bytes} bytes (32-bit radix 4); \\|error\\| <= ${a.maxAbsError} over [${a.inputRange.join(', ')}], saturating outside`];
+        `folded on \\|x\\| (${a.spec.symmetry === 'odd' ? 'odd: DReLU of x, one product for \\|x\\|, one for the sign at the end' : 'even: ReLU of x, \\|x\\| = 2 ReLU(x) − x'}); ${a.spec.breakpoints.length} positive breakpoints in one DReLU batch, local selection of the cubic piece, 2 multiplication rounds; exact truncation ${exact.rounds} rounds, ${exact.bytes} bytes (32-bit radix 4); \\|error\\| <= ${a.maxAbsError} over [${a.inputRange.join(', ')}], saturating outside`];
     }),
   ];
 }

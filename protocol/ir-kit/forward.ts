@@ -48,7 +48,8 @@ function smooth(name: SmoothActivationName, y: Float64Array, ar: Arith, layer: s
     for (const v of y) { if (v < lo) lo = v; if (v > hi) hi = v; }
     ar.onSmoothInput(layer, name, ar.decode(lo), ar.decode(hi));
   }
-  // The approximation compares x - B_k for every breakpoint (inputRange's ends are the outermost).
+  // The approximation compares x (its sign) and |x| - B_k for its positive breakpoints (piecewise-poly.ts); |x| + B_K
+  // (inputRange's end) bounds both.
   compared(ar, layer, 'sign', [y], Math.max(Math.abs(s.inputRange[0]), Math.abs(s.inputRange[1])));
   if (ar.kind === 'float') { for (let i = 0; i < y.length; i++) y[i] = s.float(y[i]!); return y; }
   const xr = BigUint64Array.from(y, (v) => BigInt.asUintN(64, BigInt(v)));

@@ -5,13 +5,15 @@
  * method, Mohassel-Zhang 2017, Sect. 4.3, with cubic pieces as in Falcon,
  * SIRNN and CrypTen-style spline activations).
  *
- * gelu(x) = x - x Phi(-x), so h(x) = gelu(x) - x [x >= 0] is even and small
- * (|h| <= 0.17); the pieces fit h and add x exactly (lambda = 1 for x >= 0),
- * and for x >= 4 the output is x itself.
+ * gelu(x) = x - x Phi(-x), so gelu(x) - ReLU(x) is even: gelu(x) = h(|x|) +
+ * ReLU(x) with h(t) = -t Phi(-t), small (|h| <= 0.17) (piecewise-poly.ts,
+ * symmetry 'even-relu'); for x >= 4 the output is x itself.
  *
- * Approximation: breakpoints -4, -1.5, 0, 1.5, 4; cubic pieces in
- * u = x - midpoint on the 4 inner segments (least squares, fit error
- * <= 6.3e-4); 0 below -4 and x from 4 on (tail error 4 Phi(-4) = 1.3e-4).
+ * Approximation: only |x| is compared, against the positive breakpoints
+ * 1.5, 4: cubic pieces in u = |x| - midpoint on [0, 1.5), [1.5, 4) (least
+ * squares, fit error <= 6.3e-4); 0 below -4 and x from 4 on (tail error
+ * 4 Phi(-4) = 1.3e-4). The unfolded engine compared x against 5
+ * breakpoints (-4 .. 4); now ReLU(x) and 2.
  *
  * Bound (tests check it on dense grids, random inputs and edge values at
  * f = 13..18): |secure(x) - gelu(x)| <= 9e-4 absolute (so <= 1e-3 max(1, |x|)
@@ -20,12 +22,13 @@
  * result within 1 ulp of the twin. inputRange [-4, 4]; outside it the output
  * is 0 (left) or x (right).
  *
- * Steps: one batch of 5 comparisons (x - B_k), local selection of the
- * piece, 2 multiplication rounds (the first
- * also multiplies lambda x) (piecewise-poly.ts).
- * Cost (direct comparisons, local truncation): 5 rounds; 5 DReLU + 5 x 40 bytes per
- * element: 1280 (64-bit comparison ring), 680 (32-bit, radix 4). Exact
- * truncation: 9 rounds, 96 bytes more; the paper's comparisons: 10 rounds.
+ * Steps (piecewise-poly.ts): r = ReLU(x), |x| = 2 r - x, one batch of 2
+ * comparisons (|x| - B_k), local selection of the piece, 2 multiplication
+ * rounds, y = h + r.
+ * Cost (direct comparisons, local truncation): 8 rounds; 1 ReLU + 2 DReLU +
+ * 4 x 40 bytes per element: 816 (64-bit comparison ring), 464 (32-bit,
+ * radix 4; unfolded: 680). Exact truncation: 12 rounds, 96 bytes more; the
+ * paper's comparisons: 19 rounds.
  */
 import { piecewiseActivation, type PiecewiseSpec } from './piecewise-poly.js';
 
@@ -44,11 +47,11 @@ export const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
 export const GELU_SPEC: PiecewiseSpec = {
   name: 'gelu',
   target: gelu,
-  breakpoints: [-4, -1.5, 0, 1.5, 4],
+  symmetry: 'even-relu',
+  center: 0,
+  breakpoints: [1.5, 4],
   degree: 3,
-  left: 0,
-  right: 0,
-  lambda: [0, 0, 0, 1, 1, 1],
+  tail: 0,
 };
 
 export const geluApprox = piecewiseActivation(GELU_SPEC, 9e-4);

@@ -1,102 +1,97 @@
 /**
- * Piecewise polynomial evaluation over shares: the common engine of
- * sigmoid.ts, silu.ts, tanh.ts and gelu.ts. Not an algorithm of SecureNN
- * (which has only ReLU-type activations); the method is SecureML's piecewise
- * sigmoid (Mohassel-Zhang, S&P 2017, Sect. 4.3: compare against public
- * breakpoints, select a piece) with polynomial pieces of degree 3 instead of
- * linear ones, as Falcon (Wagh et al., PoPETs 2021) and SIRNN-style spline
- * approximations (Rathee et al., S&P 2021) do for smooth functions.
+ * Piecewise polynomial evaluation over shares, folded on the function's
+ * symmetry: the common engine of sigmoid.ts, silu.ts, tanh.ts and gelu.ts.
+ * Not an algorithm of SecureNN (which has only ReLU-type activations); the
+ * method is SecureML's piecewise sigmoid (Mohassel-Zhang, S&P 2017, Sect.
+ * 4.3: compare against public breakpoints, select a piece) with polynomial
+ * pieces of degree 3 instead of linear ones, as Falcon (Wagh et al., PoPETs
+ * 2021) and SIRNN-style spline approximations (Rathee et al., S&P 2021) do
+ * for smooth functions; the fold on the sign of x uses SecureNN's DReLU /
+ * ReLU (Alg. 7, 8; relu-direct.ts by default) and Beaver products (Alg. 1).
  *
- * The approximation. Breakpoints B_0 < ... < B_{K-1} (dyadic, so exact in
- * fixed point for f >= 4) cut the line into K + 1 segments: segment 0 is
- * (-inf, B_0), segment s (1 <= s < K) is [B_{s-1}, B_s), segment K is
- * [B_{K-1}, inf). Segment s computes
- *     P_s(u) + lambda_s x,   u = x - m_s,
- * with m_s the segment's midpoint (0 outside), P_s = a_0 + a_1 u + a_2 u^2 +
- * a_3 u^3 a cubic in the centred u (least squares on 64 Chebyshev nodes of
- * the segment, a near-minimax fit; the centring keeps every coefficient
- * below 1 in magnitude) and lambda_s in {0, 1} an exact integer linear part
- * (silu and gelu: 1 for x >= 0, so the pieces fit the small, even function
- * g(x) - x there, and the right tail is x itself). The outer segments are
- * constants (the saturation values) with lambda as given.
+ * The fold (piecewise-fit.ts PiecewiseSpec). With t = |x|:
+ *  - odd (sigmoid, tanh): g(x) = c + sign(x) h(t), h(t) = g(t) - c;
+ *  - even-relu (silu, gelu): g(x) = h(t) + ReLU(x), h(t) = g(t) - t (the
+ *    function minus its ReLU is even: silu(x) = x - x sigmoid(-x)).
+ * So only t is compared, against the K positive breakpoints 0 < B_1 < ...
+ * < B_K (dyadic, exact in fixed point for f >= 4): segment s < K is
+ * [B_s, B_{s+1}) with B_0 = 0, segment K is [B_K, inf). Segment s < K computes
+ * P_s(u), u = t - m_s, m_s its midpoint, P_s = a_0 + a_1 u + a_2 u^2 + a_3 u^3
+ * a cubic in the centred u (least squares on 64 Chebyshev nodes of the
+ * segment, a near-minimax fit; the centring keeps every coefficient below 1
+ * in magnitude); the tail is the constant h(inf) (m = 0). The unfolded
+ * approximation used 2K + 1 comparisons (both signs and 0); this one K + 1.
  *
  * Protocol (P0, P1 hold x at f fractional bits; P2 helps):
- *  1. One batch of K comparisons: d_k = DReLU(x - B_k 2^f) for k < K (n K
- *     elements, one call of the context's comparison: 3 rounds with the
- *     direct route). d_k = [x >= B_k]; d is monotone in k, so segment s is
- *     selected by d_{s-1} (1 - d_s).
- *  2. Local selection: every per-segment public value T_s (coefficients at F
- *     fractional bits, midpoints at f, lambda) is T_0 + sum_k d_k (T_{k+1} -
- *     T_k): public integers times shared bits, no communication.
- *     u = x - m (local).
- *  3. One multiplication round (SecureNN Alg. 1, elementwise, one batch):
- *     u u, a_3 u, a_1 u, and lambda x (exact: lambda is an integer). Then
- *     w = Trunc_f(4 u u) (f + 2 bits), z = Trunc_f(a_3 u + a_2 2^f) (F bits),
- *     one truncation call on both.
- *  4. One multiplication round: p = z w, so P = a_0 + a_1 u + u^2 (a_2 + a_3 u):
- *     y = Trunc_{F+2}(p + 4 (a_1 u + a_0 2^f)) + lambda x (f bits).
+ *  1. Sign. even-relu: r = ReLU(x) (one comparison call), t = 2 r - x
+ *     (local). odd: d = DReLU(x) (one comparison call), then one
+ *     multiplication round dx = d x (exact: d is an integer), t = 2 dx - x
+ *     = (2d - 1) x. t = |x| exactly (no truncation).
+ *  2. One batch of K comparisons: e_k = DReLU(t - B_k 2^f) (n K elements, one
+ *     call of the context's comparison: 3 rounds with the direct route).
+ *     e_k = [t >= B_k] is monotone in k, so segment s is e_s (1 - e_{s+1}).
+ *  3. Local selection: every per-segment public value T_s (coefficients at F
+ *     fractional bits, midpoints at f) is T_0 + sum_k e_k (T_{k+1} - T_k):
+ *     public integers times shared bits, no communication. u = t - m (local).
+ *  4. One multiplication round (elementwise, one batch): u u, a_3 u, a_1 u.
+ *     Then w = Trunc_f(4 u u) (f + 2 bits), z = Trunc_f(a_3 u + a_2 2^f)
+ *     (F bits), one truncation call on both.
+ *  5. One multiplication round: p = z w, so P = a_0 + a_1 u + u^2 (a_2 + a_3 u):
+ *     h = Trunc_{F+2}(p + 4 (a_1 u + a_0 2^f)) (f bits).
+ *  6. Unfold. even-relu: y = h + r (local). odd: one multiplication round
+ *     dh = d h (exact), y = c 2^f + 2 dh - h = c + (2d - 1) h.
  * Truncations follow ctx.truncation: local (truncate.ts, 0 rounds) or exact
  * (truncate-exact.ts, 2 rounds each).
  *
  * Fixed-point precision. Coefficients carry F = f + 5 fractional bits. Each
  * truncation gives floor or floor + 1, so p differs from the twin's (floor
  * truncations) by at most |z| 2^-(f+2) + |w| 2^-F real, at most
- * twinSlackUlps = max over pieces of (|a_2| + |a_3| h)/4 + h^2/32 (+ 1/128)
- * ulp for half-width h (under 0.2 ulp for the four activations; a test checks
- * < 1/2). The twin (fixedPiecewise) rounds the last step to nearest, so
- * secure = twin + {-1, 0, 1} ulp. The twin differs from the real
- * approximation by coefficient rounding (sum_j h^j 2^-(F+1) <= 0.31 ulp),
- * the floors of w, z (< 0.2 ulp) and its final rounding (1/2 ulp).
+ * twinSlackUlps = max over pieces of (|a_2| + |a_3| r)/4 + r^2/32 (+ 1/128)
+ * ulp for half-width r (under 0.2 ulp for the four activations; a test checks
+ * < 1/2). The twin (piecewise-fit.ts fixedPiecewise) rounds the last step to
+ * nearest, so secure h = twin h + {-1, 0, 1} ulp, and the fold and unfold
+ * are exact (integer products, no truncation): secure = twin +- 1 ulp. The
+ * twin differs from the real approximation by coefficient rounding
+ * (sum_j r^j 2^-(F+1) <= 0.31 ulp), the floors of w, z (< 0.2 ulp) and its
+ * final rounding (1/2 ulp).
  *
- * Range. Comparisons are exact while every x - B_k stays within the
- * comparison ring: |x| <= 2^(31-f) - max|B_k| - 1 (real units) with
- * ctx.compareBits = 32 (8179 at f = 18 for silu's |B| <= 12), 2^(62-f) -
- * max|B_k| - 1 with 64 (comparableLimit). Beyond it the segment is wrong.
- * In the tails every coefficient but a_0 is exactly 0 and u = x, so z = 0
+ * Range. The sign comparison is exact for |x| < 2^31 ring units (32-bit
+ * comparison ring) or 2^62 (64-bit ring, drelu.ts's range), the others
+ * while every t - B_k stays in it; comparableLimit keeps the unfolded
+ * engine's bound |x| <= 2^(31-f) - max B_k - 1 (real units) with
+ * ctx.compareBits = 32 (8179 at f = 18 for silu's B_K = 12), 2^(62-f) -
+ * max B_k - 1 with 64, which holds both. Beyond it the result is wrong.
+ * In the tail every coefficient but a_0 is exactly 0 and u = t, so z = 0
  * (both truncations map a sharing of 0 to 0: no low bits carry) and p = 0
- * whatever w is: a large |x| whose u u wraps or whose truncation
- * fails never reaches the output (lambda x is an exact product). Inside the
- * pieces the truncated values are below 2^(2f+9) ring units; local
- * truncation fails with probability about 2^(2f+10-64) per truncation
- * (2^-18 at f = 18, 2^-28 at f = 13; PROTOCOL-NOTES), three per element: at
- * f >= 16 a model with millions of these activations wants truncation
- * 'exact'.
+ * whatever w is: a large t whose u u wraps or whose truncation fails never
+ * reaches the output (the fold's products are exact). Inside the pieces the
+ * truncated values are below 2^(2f+9) ring units; local truncation fails
+ * with probability about 2^(2f+10-64) per truncation (2^-18 at f = 18, 2^-28
+ * at f = 13; PROTOCOL-NOTES), three per element: at f >= 16 a model with
+ * millions of these activations wants truncation 'exact'.
  *
- * Cost: the comparison batch (n K elements) + 2 multiplication rounds
- * (3 n + n elements, 160 n bytes; 200 n with lambda x) + with exact
- * truncation 2 truncations (2 rounds each, 64 n + 32 n bytes). Direct route:
- * 5 rounds (local truncation), 9 (exact); the paper's route (securenn):
- * 8 + 2 = 10 (local).
+ * Cost (piecewiseCost): step 1 (even-relu: one ReLU of n; odd: one DReLU of
+ * n + 1 multiplication round of n) + the comparison batch (n K elements) +
+ * 2 multiplication rounds (3 n + n elements, 160 n bytes) + with exact
+ * truncation 2 truncations (2 rounds each, 64 n + 32 n bytes) + odd: 1
+ * multiplication round of n. Direct route, local truncation: 8 rounds
+ * (even-relu), 10 (odd); exact truncation 4 more.
  */
-import { randomFillSync } from 'node:crypto';
 import type { ComparisonMode, PartyContext, TruncationMode } from '../context.js';
-import { assert } from '../errors.js';
 import { checkFracBits } from '../fixed-point/fixed-point.js';
 import type { AShare } from '../ring/types.js';
-import { dreluFor } from './compare.js';
+import { dreluFor, reluFor } from './compare.js';
 import { addCost, type Cost } from './cost.js';
 import { dreluCost } from './drelu.js';
 import { mulCost, mulShares } from './matmul.js';
-import { dreluDirectCost } from './relu-direct.js';
+import { buildSegments, fixedPiecewise, floatPiecewise, tableFor, uniformDraws, W_EXTRA_BITS, type PiecewiseSpec, type Segment, type Table } from './piecewise-fit.js';
+import { reluCost } from './relu.js';
+import { dreluDirectCost, reluDirectCost } from './relu-direct.js';
 import { truncate } from './truncate.js';
 import { truncateExact, truncateExactCost } from './truncate-exact.js';
 import type { SmoothActivation } from './approx.js';
 
-/** A piecewise approximation as the four activation files state it. */
-export interface PiecewiseSpec {
-  name: SmoothActivation['name'];
-  /** The true function (reals). */
-  target(x: number): number;
-  /** Ascending dyadic breakpoints (multiples of 1/16). */
-  breakpoints: readonly number[];
-  /** Polynomial degree of the inner pieces (cubic: the two multiplication rounds of step 3-4). */
-  degree: 3;
-  /** Constant value of the left tail (x < B_0) and right tail (x >= B_{K-1}), besides lambda x. */
-  left: number;
-  right: number;
-  /** lambda_s for the K + 1 segments (exact integer linear part, 0 or 1). */
-  lambda: readonly (0 | 1)[];
-}
+export { COEF_EXTRA_BITS, twinSlackUlps, type PiecewiseSpec, type Segment } from './piecewise-fit.js';
 
 /** Options that change the declared cost: the context's comparison route and truncation (defaults as createContext's). */
 export interface ApproxCostOptions {
@@ -113,152 +108,18 @@ export const costOptionsOf = (ctx: PartyContext): ApproxCostOptions => ({ compar
 export interface PiecewiseActivation extends SmoothActivation {
   cost(n: number, f: number, opts?: ApproxCostOptions): Cost;
   readonly spec: PiecewiseSpec;
-  /** Real coefficients (ascending powers of u) and midpoints of the K + 1 segments. */
-  readonly segments: readonly { m: number; c: readonly number[]; lambda: 0 | 1 }[];
+  /** The K pieces of t = |x| and the tail: bounds, midpoint, real coefficients (ascending powers of u). */
+  readonly segments: readonly Segment[];
 }
 
-/** Extra fractional bits of the coefficients over f (F = f + COEF_EXTRA_BITS). */
-export const COEF_EXTRA_BITS = 5;
-
 /**
- * Largest |x| (real units) whose comparisons against every breakpoint are exact: every x - B_k must stay
- * within +-2^31 ring units on the 32-bit comparison ring, +-2^62 on the 64-bit one (drelu.ts's range; the
- * direct route holds more, the subtraction x - B_k must not wrap either way). 2^(w-f) - max|B_k| - 1.
+ * Largest |x| (real units) whose comparisons are exact: every x and t - B_k must stay within +-2^31 ring units
+ * on the 32-bit comparison ring, +-2^62 on the 64-bit one (drelu.ts's range; the direct route holds more).
+ * 2^(w-f) - max B_k - 1, the unfolded engine's bound (both sides of x compared against +-B_k), kept.
  */
 export function comparableLimit(spec: Pick<PiecewiseSpec, 'breakpoints'>, f: number, compareBits: 32 | 64): number {
   const bmax = Math.max(...spec.breakpoints.map(Math.abs));
   return 2 ** ((compareBits === 32 ? 31 : 62) - f) - bmax - 1;
-}
-
-// ---- fitting (module load, deterministic) ----
-
-/** Least-squares fit of h on [a, b] in powers of u = x - (a+b)/2, on 64 Chebyshev nodes. */
-function fitSegment(h: (x: number) => number, a: number, b: number, d: number): number[] {
-  const nodes = 64, mid = (a + b) / 2;
-  const M = Array.from({ length: d + 1 }, () => new Array<number>(d + 2).fill(0));
-  for (let i = 0; i < nodes; i++) {
-    const x = mid + ((b - a) / 2) * Math.cos((Math.PI * (i + 0.5)) / nodes), u = x - mid, y = h(x);
-    for (let r = 0; r <= d; r++) {
-      for (let c = 0; c <= d; c++) M[r]![c]! += u ** (r + c);
-      M[r]![d + 1]! += u ** r * y;
-    }
-  }
-  // Gaussian elimination with partial pivoting on the (d+1) x (d+1) normal equations.
-  for (let c = 0; c <= d; c++) {
-    let p = c;
-    for (let r = c + 1; r <= d; r++) if (Math.abs(M[r]![c]!) > Math.abs(M[p]![c]!)) p = r;
-    [M[c], M[p]] = [M[p]!, M[c]!];
-    for (let r = 0; r <= d; r++) {
-      if (r === c) continue;
-      const q = M[r]![c]! / M[c]![c]!;
-      for (let k = c; k <= d + 1; k++) M[r]![k]! -= q * M[c]![k]!;
-    }
-  }
-  return M.map((row, i) => row[d + 1]! / row[i]!);
-}
-
-function buildSegments(spec: PiecewiseSpec): { m: number; c: number[]; lambda: 0 | 1 }[] {
-  const B = spec.breakpoints, K = B.length, d = spec.degree;
-  assert(K >= 1 && spec.lambda.length === K + 1 && d === 3, 'E_INTERNAL', `${spec.name}: malformed piecewise spec`);
-  for (let k = 0; k < K; k++) assert(Number.isInteger(B[k]! * 16) && (k === 0 || B[k]! > B[k - 1]!), 'E_INTERNAL', `${spec.name}: breakpoints must ascend in multiples of 1/16`);
-  const tail = (v: number, lambda: 0 | 1) => ({ m: 0, c: [v, ...new Array<number>(d).fill(0)], lambda });
-  const segs = [tail(spec.left, spec.lambda[0]!)];
-  for (let s = 1; s < K; s++) {
-    const lambda = spec.lambda[s]!, a = B[s - 1]!, b = B[s]!;
-    segs.push({ m: (a + b) / 2, c: fitSegment((x) => spec.target(x) - lambda * x, a, b, d), lambda });
-  }
-  segs.push(tail(spec.right, spec.lambda[K]!));
-  return segs;
-}
-
-// ---- fixed-point tables ----
-
-interface Table {
-  F: number;
-  /** Breakpoints at f bits. */
-  B: bigint[];
-  /** Per segment: midpoint at f bits, coefficients at F bits, lambda. */
-  M: bigint[];
-  A: bigint[][];
-  L: bigint[];
-}
-
-const encodeAt = (v: number, bits: number): bigint => BigInt(Math.round(v * 2 ** bits));
-
-function tableFor(spec: PiecewiseSpec, segs: readonly { m: number; c: readonly number[]; lambda: 0 | 1 }[], f: number): Table {
-  const F = f + COEF_EXTRA_BITS;
-  return {
-    F,
-    B: spec.breakpoints.map((b) => encodeAt(b, f)),
-    M: segs.map((s) => encodeAt(s.m, f)),
-    A: segs.map((s) => s.c.map((c) => encodeAt(c, F))),
-    L: segs.map((s) => BigInt(s.lambda)),
-  };
-}
-
-const floorDiv = (a: bigint, b: bigint): bigint => {
-  const q = a / b;
-  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
-};
-
-/**
- * The twin: steps 3-4 with floor truncations, the last one rounded to nearest. With `draw` (uniform in [0, 1)) it
- * is instead one draw of what the protocol computes: every truncation floor + 1 with probability the dropped
- * fraction (local and exact truncation alike), else floor; the secure result has exactly that distribution.
- */
-function fixedPiecewise(t: Table, x: BigUint64Array, f: number, draw?: () => number): BigUint64Array {
-  const out = new BigUint64Array(x.length);
-  const one = 1n << BigInt(f), last = 1n << BigInt(t.F + W_EXTRA_BITS), half = last >> 1n, four = 1n << BigInt(W_EXTRA_BITS);
-  const trunc = (a: bigint, d: bigint): bigint => {
-    const q = floorDiv(a, d);
-    return draw && draw() < Number(a - q * d) / Number(d) ? q + 1n : q;
-  };
-  for (let i = 0; i < x.length; i++) {
-    const X = BigInt.asIntN(64, x[i]!);
-    let s = 0;
-    while (s < t.B.length && X >= t.B[s]!) s++;
-    const U = X - t.M[s]!, A = t.A[s]!;
-    const W = trunc(four * U * U, one), Z = trunc(A[3]! * U + A[2]! * one, one);
-    const rest = Z * W + four * (A[1]! * U + A[0]! * one);
-    const y = (draw ? trunc(rest, last) : floorDiv(rest + half, last)) + t.L[s]! * X;
-    out[i] = BigInt.asUintN(64, y);
-  }
-  return out;
-}
-
-/** Uniform reals in [0, 1) from node:crypto, 64k at a time. */
-function uniformDraws(): () => number {
-  const pool = new Uint32Array(65536);
-  let at = pool.length;
-  return () => {
-    if (at === pool.length) { randomFillSync(pool); at = 0; }
-    return pool[at++]! / 2 ** 32;
-  };
-}
-
-/** Extra fractional bits of w = u^2 over f (w at f + 2 bits). */
-const W_EXTRA_BITS = 2;
-
-/**
- * Bound (ulp of the output) of |p_secure - p_twin| / 2^(F+2) from the floor-or-floor+1 truncations of w and z:
- * (|a_2| + |a_3| h)/4 + h^2/32 + 1/128 over the inner pieces of half-width h (the real coefficients; F = f + 5).
- */
-export function twinSlackUlps(spec: PiecewiseSpec, segments: readonly { c: readonly number[] }[]): number {
-  let worst = 0;
-  for (let s = 1; s < spec.breakpoints.length; s++) {
-    const h = (spec.breakpoints[s]! - spec.breakpoints[s - 1]!) / 2, c = segments[s]!.c;
-    worst = Math.max(worst, (Math.abs(c[2]!) + Math.abs(c[3]!) * h) / 4 + (h * h) / 2 ** COEF_EXTRA_BITS + 1 / 128);
-  }
-  return worst;
-}
-
-function floatPiecewise(spec: PiecewiseSpec, segs: readonly { m: number; c: readonly number[]; lambda: 0 | 1 }[], x: number): number {
-  let s = 0;
-  while (s < spec.breakpoints.length && x >= spec.breakpoints[s]!) s++;
-  const seg = segs[s]!, u = x - seg.m;
-  let v = 0;
-  for (let j = spec.degree; j >= 0; j--) v = v * u + seg.c[j]!;
-  return v + seg.lambda * x;
 }
 
 // ---- protocol ----
@@ -266,43 +127,55 @@ function floatPiecewise(spec: PiecewiseSpec, segs: readonly { m: number; c: read
 const truncFor = (ctx: PartyContext, x: AShare, bits: number, label: string): Promise<AShare> =>
   ctx.truncation === 'exact' ? truncateExact(ctx, x, bits, label) : Promise.resolve(truncate(ctx, x, bits));
 
-/** Step 2: T_0 (P0 only) + sum_k d_k (T_{k+1} - T_k), for a public per-segment column T. */
-function selectColumn(ctx: PartyContext, d: BigUint64Array, n: number, T: readonly bigint[]): AShare {
+/** Step 3: T_0 (P0 only) + sum_k e_k (T_{k+1} - T_k), for a public per-segment column T. */
+function selectColumn(ctx: PartyContext, e: BigUint64Array, n: number, T: readonly bigint[]): AShare {
   const k = ctx.kernels, out = new BigUint64Array(n), tmp = new BigUint64Array(n);
   if (ctx.party === 0 && T[0]! !== 0n) out.fill(BigInt.asUintN(64, T[0]!));
   for (let s = 0; s + 1 < T.length; s++) {
     const delta = BigInt.asUintN(64, T[s + 1]! - T[s]!);
     if (delta === 0n) continue;
-    k.mulScalar(d.subarray(s * n, (s + 1) * n), delta, tmp);
+    k.mulScalar(e.subarray(s * n, (s + 1) * n), delta, tmp);
     k.add(out, tmp, out);
   }
   return out as AShare;
 }
 
-async function securePiecewise(ctx: PartyContext, spec: PiecewiseSpec, tables: Map<number, Table>, x: AShare, f: number, label: string): Promise<AShare> {
-  const t = tables.get(f)!;
+/** 2 a - b into a (P0, P1). */
+function twiceMinus(ctx: PartyContext, a: BigUint64Array, b: BigUint64Array): void {
+  ctx.kernels.add(a, a, a);
+  ctx.kernels.sub(a, b, a);
+}
+
+async function securePiecewise(ctx: PartyContext, spec: PiecewiseSpec, t: Table, x: AShare, f: number, label: string): Promise<AShare> {
   const k = ctx.kernels, n = x.length, K = t.B.length;
-  const hasLambda = t.L.some((l) => l !== 0n);
-  const helper = ctx.party === 2;
-  // Step 1: one comparison batch, x - B_k for every breakpoint.
+  const helper = ctx.party === 2, odd = spec.symmetry === 'odd';
+  // Step 1: the sign. even-relu: r = ReLU(x), |x| = 2 r - x. odd: d = DReLU(x), |x| = 2 d x - x.
+  let d: AShare | null = null, r: AShare | null = null, abs: BigUint64Array;
+  if (odd) {
+    d = await dreluFor(ctx, x, `${label}.sign`);
+    abs = await mulShares(ctx, d, x, `${label}.m0`);
+  } else {
+    r = await reluFor(ctx, x, `${label}.relu`);
+    abs = r.slice();
+  }
+  if (!helper) twiceMinus(ctx, abs, x);
+  // Step 2: one comparison batch, |x| - B_k for the K positive breakpoints.
   const diffs = new BigUint64Array(n * K);
   if (!helper) {
     for (let s = 0; s < K; s++) {
       const seg = diffs.subarray(s * n, (s + 1) * n);
-      seg.set(x);
+      seg.set(abs);
       if (ctx.party === 0) k.addScalar(seg, BigInt.asUintN(64, -t.B[s]!), seg);
     }
   }
   const bits = await dreluFor(ctx, diffs as AShare, `${label}.cmp`);
-  // Step 2: local selection of the segment's midpoint, coefficients and lambda; u = x - m.
+  // Step 3: local selection of the segment's midpoint and coefficients; u = |x| - m.
   const col = (T: readonly bigint[]): AShare => (helper ? (new BigUint64Array(n) as AShare) : selectColumn(ctx, bits, n, T));
   const u = col(t.M);
-  if (!helper) k.sub(x, u, u);
+  if (!helper) k.sub(abs, u, u);
   const a = [0, 1, 2, 3].map((j) => col(t.A.map((row) => row[j]!)));
-  const lam = hasLambda ? col(t.L) : null;
-  // Step 3: u u, a_3 u, a_1 u (and lambda x) in one round; w = Trunc_f(4 u u), z = Trunc_f(a_3 u + a_2 2^f) in one call.
-  const left = concatAll(lam ? [u, a[3]!, a[1]!, lam] : [u, a[3]!, a[1]!]), right = concatAll(lam ? [u, u, u, x] : [u, u, u]);
-  const prod = await mulShares(ctx, left, right, `${label}.m1`);
+  // Step 4: u u, a_3 u, a_1 u in one round; w = Trunc_f(4 u u), z = Trunc_f(a_3 u + a_2 2^f) in one call.
+  const prod = await mulShares(ctx, concatAll([u, a[3]!, a[1]!]), concatAll([u, u, u]), `${label}.m1`);
   const wz = prod.subarray(0, 2 * n) as AShare;
   if (!helper) {
     const w = wz.subarray(0, n), z = wz.subarray(n);
@@ -311,7 +184,7 @@ async function securePiecewise(ctx: PartyContext, spec: PiecewiseSpec, tables: M
     k.add(z, a[2]!, z);
   }
   const wzT = await truncFor(ctx, wz.slice() as AShare, f, `${label}.t1`);
-  // Step 4: p = z w; y = Trunc_{F+2}(p + 4 (a_1 u + a_0 2^f)) + lambda x.
+  // Step 5: p = z w; h = Trunc_{F+2}(p + 4 (a_1 u + a_0 2^f)).
   const p = await mulShares(ctx, wzT.subarray(n) as AShare, wzT.subarray(0, n) as AShare, `${label}.m2`);
   if (!helper) {
     const rest = prod.subarray(2 * n, 3 * n);
@@ -320,10 +193,18 @@ async function securePiecewise(ctx: PartyContext, spec: PiecewiseSpec, tables: M
     k.mulScalar(rest, 1n << BigInt(W_EXTRA_BITS), rest);
     k.add(p, rest, p);
   }
-  const y = await truncFor(ctx, p, t.F + W_EXTRA_BITS, `${label}.t2`);
+  const h = await truncFor(ctx, p, t.F + W_EXTRA_BITS, `${label}.t2`);
+  // Step 6: unfold. even-relu: y = h + r. odd: y = c + 2 d h - h.
+  if (!odd) {
+    if (helper) return new BigUint64Array(n) as AShare;
+    k.add(h, r!, h);
+    return h;
+  }
+  const dh = await mulShares(ctx, d!, h, `${label}.m3`);
   if (helper) return new BigUint64Array(n) as AShare;
-  if (lam) k.add(y, prod.subarray(3 * n), y);
-  return y;
+  twiceMinus(ctx, dh, h);
+  if (ctx.party === 0 && t.C !== 0n) k.addScalar(dh, BigInt.asUintN(64, t.C), dh);
+  return dh as AShare;
 }
 
 const concatAll = (parts: BigUint64Array[]): AShare => {
@@ -337,16 +218,18 @@ const concatAll = (parts: BigUint64Array[]): AShare => {
 export function piecewiseCost(spec: PiecewiseSpec, n: number, opts: ApproxCostOptions = {}): Cost {
   const K = spec.breakpoints.length;
   const mode = opts.comparison ?? 'direct', bits = opts.compareBits ?? 64, radix = opts.compareRadix ?? 4;
-  const cmp = mode === 'direct' ? dreluDirectCost(n * K, bits, radix) : dreluCost(n * K);
-  const hasLambda = spec.lambda.some((l) => l !== 0);
+  const drelu = (m: number): Cost => (mode === 'direct' ? dreluDirectCost(m, bits, radix) : dreluCost(m));
+  const relu = (m: number): Cost => (mode === 'direct' ? reluDirectCost(m, bits, radix) : reluCost(m));
+  const odd = spec.symmetry === 'odd';
   const exact = opts.truncation === 'exact';
   const zero: Cost = { rounds: 0, bytes: 0 };
-  return addCost(cmp, mulCost((hasLambda ? 4 : 3) * n), exact ? truncateExactCost(2 * n) : zero, mulCost(n), exact ? truncateExactCost(n) : zero);
+  const sign = odd ? addCost(drelu(n), mulCost(n)) : relu(n);
+  return addCost(sign, drelu(n * K), mulCost(3 * n), exact ? truncateExactCost(2 * n) : zero, mulCost(n), exact ? truncateExactCost(n) : zero, odd ? mulCost(n) : zero);
 }
 
 /**
  * The SmoothActivation of a spec: segments fitted once, fixed-point tables per f built on first use. The error
- * bound and input range are the activation file's statement (its tests check them).
+ * bound is the activation file's statement (its tests check it); inputRange is [-B_K, B_K].
  */
 export function piecewiseActivation(spec: PiecewiseSpec, maxAbsError: number): PiecewiseActivation {
   const segments = buildSegments(spec);
@@ -357,19 +240,19 @@ export function piecewiseActivation(spec: PiecewiseSpec, maxAbsError: number): P
     if (!t) tables.set(f, (t = tableFor(spec, segments, f)));
     return t;
   };
-  const B = spec.breakpoints;
+  const top = spec.breakpoints[spec.breakpoints.length - 1]!;
   return {
     name: spec.name,
     spec,
     segments,
     maxAbsError,
-    inputRange: [B[0]!, B[B.length - 1]!],
+    inputRange: [-top, top],
     secure(ctx, x, f, label) {
-      table(f);
-      return ctx.step(stepName[spec.name], () => securePiecewise(ctx, spec, tables, x, f, label));
+      const t = table(f);
+      return ctx.step(stepName[spec.name], () => securePiecewise(ctx, spec, t, x, f, label));
     },
-    fixed: (x, f) => fixedPiecewise(table(f), x, f),
-    fixedDraw: (x, f) => fixedPiecewise(table(f), x, f, uniformDraws()),
+    fixed: (x, f) => fixedPiecewise(spec, table(f), x, f),
+    fixedDraw: (x, f) => fixedPiecewise(spec, table(f), x, f, uniformDraws()),
     float: (x) => floatPiecewise(spec, segments, x),
     cost: (n, _f, opts) => piecewiseCost(spec, n, opts),
   };

@@ -31,10 +31,10 @@ const grid = (lo: number, hi: number, step: number): number[] => {
   for (let x = lo; x <= hi; x += step) out.push(x);
   return out;
 };
-/** Ring values (f bits) of the edge inputs: 0, +-1 ulp, every breakpoint and its neighbours, the largest comparable magnitudes. */
+/** Ring values (f bits) of the edge inputs: 0, +-1 and +-2 ulp, +-1, every breakpoint of |x| on both sides and its neighbours, the largest comparable magnitudes. */
 function edgeInputs(act: PiecewiseActivation, f: number, compareBits: 32 | 64): BigUint64Array {
-  const one = 1n << BigInt(f), out: bigint[] = [0n, 1n, -1n, one, -one];
-  for (const b of act.spec.breakpoints) { const B = BigInt(b * 2 ** f); out.push(B, B - 1n, B + 1n); }
+  const one = 1n << BigInt(f), out: bigint[] = [0n, 1n, -1n, 2n, -2n, one, -one];
+  for (const b of act.spec.breakpoints) { const B = BigInt(b * 2 ** f); out.push(B, B - 1n, B + 1n, -B, -B - 1n, -B + 1n); }
   const lim = BigInt(Math.floor(comparableLimit(act.spec, f, compareBits) * 2 ** f));
   out.push(lim, -lim, lim - 12345n, -lim + 777n);
   return BigUint64Array.from(out, (v) => BigInt.asUintN(64, v));
@@ -74,19 +74,30 @@ describe('smooth activations: the approximation and its plaintext twin', () => {
         console.log(`${act.name}: fixed f=${f} max error ${e.toExponential(3)}`);
       }
     });
-    it(`${act.name}: the truncations of steps 3-4 move the secure result less than 1/2 ulp from the twin's (so within 1 ulp after rounding)`, () => {
-      const slack = twinSlackUlps(act.spec, act.segments);
+    it(`${act.name}: the truncations of steps 4-5 move the secure result less than 1/2 ulp from the twin's (so within 1 ulp after rounding)`, () => {
+      const slack = twinSlackUlps(act.segments);
       expect(slack).toBeGreaterThan(0);
       expect(slack).toBeLessThan(0.5);
-      for (const s of act.segments.slice(1, -1)) for (const c of s.c) expect(Math.abs(c)).toBeLessThan(1); // the centred pieces
+      for (const s of act.segments.slice(0, -1)) for (const c of s.c) expect(Math.abs(c)).toBeLessThan(1); // the centred pieces
     });
     it(`${act.name}: saturates beyond its input range (exactly the tail value)`, () => {
-      const f = 16, [lo, hi] = act.inputRange;
-      const X = encode([lo - 1, lo - 1000, hi, hi + 0.5, hi + 3000], f);
+      const f = 16, [lo, hi] = act.inputRange, { symmetry, center, tail } = act.spec;
+      expect(lo).toBe(-hi);
+      const X = encode([lo - 1, lo - 1000, lo, hi, hi + 0.5, hi + 3000], f);
       const Y = Array.from(decode(act.fixed(X, f), f)), xs = Array.from(decode(X, f));
-      const right = (x: number) => (act.spec.lambda[act.spec.breakpoints.length] ? x : 0) + act.spec.right;
-      expect(Y).toEqual([act.spec.left, act.spec.left, right(xs[2]!), right(xs[3]!), right(xs[4]!)]);
-      expect(act.inputRange[0]).toBeLessThan(0);
+      const left = symmetry === 'odd' ? center - tail : tail, right = (x: number) => (symmetry === 'odd' ? center + tail : tail + x);
+      expect(Y).toEqual([left, left, left, right(xs[3]!), right(xs[4]!), right(xs[5]!)]);
+    });
+    it(`${act.name}: the twin is folded on |x| (${act.spec.symmetry}): exactly symmetric at f = 13, 16, 18`, () => {
+      for (const f of [13, 16, 18]) {
+        // x > 0 (at 0 the fold takes sign +1: g(0) = c + h(0), h(0) within the bound of 0, not exactly 0).
+        const P = cat(randomReals(1000, 20, f), encode(grid(2 ** -7, 14, 2 ** -7), f), edgeInputs(act, f, 32)).filter((v) => BigInt.asIntN(64, v) > 0n);
+        expect(P.length).toBeGreaterThan(2200);
+        const N = P.map((v) => BigInt.asUintN(64, -v));
+        const yp = act.fixed(P, f), yn = act.fixed(N, f), twiceC = BigInt(act.spec.center * 2 ** (f + 1));
+        // odd: g(x) + g(-x) = 2 c; even-relu: g(x) - g(-x) = x.
+        P.forEach((x, i) => expect(BigInt.asUintN(64, act.spec.symmetry === 'odd' ? yp[i]! + yn[i]! : yp[i]! - yn[i]!)).toBe(act.spec.symmetry === 'odd' ? twiceC : x));
+      }
     });
   }
 });
@@ -142,29 +153,34 @@ describe('smooth activations over shares (three parties in-process)', () => {
     expect(plain.cost(n, 13)).toEqual(siluApprox.cost(n, 13, { comparison: 'direct', compareBits: 64, compareRadix: 4, truncation: 'local' }));
     expect(siluApprox.cost(2 * n, 13).bytes).toBe(2 * siluApprox.cost(n, 13).bytes);
   });
-  it('runs from a preprocessed bundle (correlated/dealer.ts): same result within 1 ulp, the dealt bytes leave the run, same rounds', async () => {
-    const f = 14, n = 300, act = siluApprox, K = act.spec.breakpoints.length;
-    const X = cat(randomReals(n, 12, f), edgeInputs(act, f, 32)), xs = shareFor3(X), m = X.length;
-    const script: DealScript = [];
-    const live = await run3((ctx) => act.secure(ctx, xs[ctx.party], f, 'silu'), { compareBits: 32, fracBits: f, dealScript: script });
-    const dealt = comparisonDealtBytes(m * K, 32) + bilinearDealtBytes({ sizeZ: 4 * m }) + bilinearDealtBytes({ sizeZ: m });
-    expect(scriptBytes(script)).toBe(dealt);
-    const s02 = randomBytes(16), s12 = randomBytes(16);
-    const { forP1, p2 } = prepareBundle(ref, script, s02, s12);
-    const bundles = [p0Bundle(s02), p1Bundle(s12, forP1), p2];
-    const ts = memoryTransports(), seeds = dealSeeds();
-    const ctxs = ([0, 1, 2] as PartyId[]).map((p) => createContext(p, ts[p], seeds[p], { compareBits: 32, fracBits: f, bundle: bundles[p]! }));
-    const pre = await Promise.all(ctxs.map((c) => act.secure(c, xs[c.party], f, 'silu')));
-    const want = act.fixed(X, f);
-    for (const got of [reconstruct(ref, live.results[0], live.results[1]), reconstruct(ref, pre[0]!, pre[1]!)]) {
-      got.forEach((v, i) => expect(Math.abs(Number(BigInt.asIntN(64, v - want[i]!)))).toBeLessThanOrEqual(1));
-    }
-    const cost = act.cost(m, f, { compareBits: 32 });
-    expect(live.bytes).toBe(cost.bytes);
-    expect(ts.reduce((a, t) => a + t.counters.bytesSent, 0)).toBe(cost.bytes - dealt);
-    expect(Math.max(...ts.map((t) => t.counters.depth))).toBe(cost.rounds);
-    expect(bundles[1]!.items.size + bundles[2]!.items.size).toBe(0);
-  });
+  for (const act of [siluApprox, sigmoidApprox]) {
+    it(`${act.name} (${act.spec.symmetry}) runs from a preprocessed bundle (correlated/dealer.ts): same result within 1 ulp, the dealt bytes leave the run, same rounds`, async () => {
+      const f = 14, n = 300, K = act.spec.breakpoints.length, odd = act.spec.symmetry === 'odd';
+      const X = cat(randomReals(n, 12, f), edgeInputs(act, f, 32)), xs = shareFor3(X), m = X.length;
+      const script: DealScript = [];
+      const live = await run3((ctx) => act.secure(ctx, xs[ctx.party], f, 'act'), { compareBits: 32, fracBits: f, dealScript: script });
+      // The sign (even-relu: a ReLU of x; odd: a DReLU of x and the product d x), K comparisons of |x|, the two
+      // products of the cubic, and for odd functions the sign's product at the end.
+      const dealt = comparisonDealtBytes(m, 32) + comparisonDealtBytes(m * K, 32) + bilinearDealtBytes({ sizeZ: 3 * m }) + bilinearDealtBytes({ sizeZ: m })
+        + (odd ? 2 * bilinearDealtBytes({ sizeZ: m }) : 0);
+      expect(scriptBytes(script)).toBe(dealt);
+      const s02 = randomBytes(16), s12 = randomBytes(16);
+      const { forP1, p2 } = prepareBundle(ref, script, s02, s12);
+      const bundles = [p0Bundle(s02), p1Bundle(s12, forP1), p2];
+      const ts = memoryTransports(), seeds = dealSeeds();
+      const ctxs = ([0, 1, 2] as PartyId[]).map((p) => createContext(p, ts[p], seeds[p], { compareBits: 32, fracBits: f, bundle: bundles[p]! }));
+      const pre = await Promise.all(ctxs.map((c) => act.secure(c, xs[c.party], f, 'act')));
+      const want = act.fixed(X, f);
+      for (const got of [reconstruct(ref, live.results[0], live.results[1]), reconstruct(ref, pre[0]!, pre[1]!)]) {
+        got.forEach((v, i) => expect(Math.abs(Number(BigInt.asIntN(64, v - want[i]!)))).toBeLessThanOrEqual(1));
+      }
+      const cost = act.cost(m, f, { compareBits: 32 });
+      expect(live.bytes).toBe(cost.bytes);
+      expect(ts.reduce((a, t) => a + t.counters.bytesSent, 0)).toBe(cost.bytes - dealt);
+      expect(Math.max(...ts.map((t) => t.counters.depth))).toBe(cost.rounds);
+      expect(bundles[1]!.items.size + bundles[2]!.items.size).toBe(0);
+    });
+  }
   it('refuses fractional bits outside the fixed-point range with a coded error', () => {
     for (const [act] of ACTS) {
       let err: unknown;

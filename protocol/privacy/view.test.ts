@@ -18,6 +18,8 @@ import { referenceKernels as ref } from '../kernels/reference.js';
 import { privateCompare } from '../primitives/private-compare.js';
 import { privateCompareRadix4 } from '../primitives/private-compare-radix4.js';
 import { truncateExact } from '../primitives/truncate-exact.js';
+import { sigmoidApprox } from '../primitives/sigmoid.js';
+import { siluApprox } from '../primitives/silu.js';
 import type { AShare, PartyId, PShare, Public } from '../ring/types.js';
 import { seededPrg } from '../seed-models.js';
 import { memoryTransports, type MemoryTransport } from '../transport/memory.js';
@@ -164,6 +166,23 @@ describe('no single party\'s view depends on the input (secure argmax, simulated
     expect(worst.z, worst.key).toBeLessThan(5);
     for (const [key, e] of A.stats) if (!e.zp && !key.includes('+own') && !key.startsWith('P2 pair')) expect(goodnessOfFitZ(e.h, new Array<number>(e.h.length).fill(1 / 4 / (e.h.length / 4))), key).toBeLessThan(5);
   });
+
+  // Smooth activations (primitives/piecewise-poly.ts, folded on |x|): the sign (odd: DReLU of x and an opened
+  // Beaver product; even-relu: a ReLU of x), K comparisons of |x|, the pieces' products; inputs of opposite signs,
+  // in different pieces and in the tails. The same statistics as above.
+  for (const [act, seed] of [[sigmoidApprox, 41], [siluApprox, 43]] as const) {
+    it(`${act.name} (${act.spec.symmetry} fold): every party's view is the same for inputs of opposite signs in different pieces; u64 messages look uniform`, async () => {
+      const SA = enc([[-9, -3, -1, -0.01, 0], [0.5, 2, 4, 7, 11], [-11, -7, -4, -2, -0.5]]);
+      const SB = enc([[8, 2.5, 0.75, 0.01, -0.001], [-100, -5, -2.5, -1.5, -0.25], [30, 6.5, 3, 1.25, 0.125]]);
+      const run: Protocol = (ctx, share) => act.secure(ctx, share, 13, act.name);
+      const A = await collect(SA, seed, false, run), B = await collect(SB, seed + 1, false, run);
+      expect(B.shape).toEqual(A.shape);
+      expect(new Set(A.shape.map((x) => x.slice(0, 2)))).toEqual(new Set(['P0', 'P1', 'P2']));
+      const worst = compare(A.stats, B.stats);
+      expect(worst.z, worst.key).toBeLessThan(5);
+      for (const [key, e] of A.stats) if (!e.zp && !key.includes('+own') && !key.startsWith('P2 pair')) expect(goodnessOfFitZ(e.h, new Array<number>(e.h.length).fill(1 / 4 / (e.h.length / 4))), key).toBeLessThan(5);
+    });
+  }
 
   it('the same check detects a leaky variant in which P1 sends its share to P0', async () => {
     const A = await collect(INPUT_A, 3, true), B = await collect(INPUT_B, 4, true);

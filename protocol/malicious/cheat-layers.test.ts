@@ -4,8 +4,10 @@
  * (layers-linear.ts, layers-activations.ts, layers-smooth.ts), in a small
  * form: a 1x2x1 input through DepthwiseConv2D (the secret-kernel product,
  * truncM), PReLU (reluM, the secret-slope mulM, truncM), a squeeze-excite
- * Multiply (mulM, truncM) and sigmoid (one dreluM batch over the
- * breakpoints, two mulM, two truncM), then the opening and the MAC check.
+ * Multiply (mulM, truncM) and sigmoid (folded on |x|: dreluM of x and one
+ * mulM for |x|, one dreluM batch of |x| against the positive breakpoints,
+ * two mulM, two truncM, one mulM by 2d - 1), then the opening and the MAC
+ * check.
  * One party in turn alters each of its messages (the alteration rotating
  * over offset, bit flip, replay, another session's message, as
  * cheat-runner.test.ts, to keep the loop short); every honest party ends with E_INTEGRITY and

@@ -44,10 +44,10 @@ const LAYER_ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['relu6, ell = 32 (`reluM` of 2 n)', act('relu6')],
   ['hard_sigmoid, ell = 32 (truncation by 24, `reluM` of 2 n)', act('hard_sigmoid')],
   ['hard_silu, ell = 32 (hard_sigmoid, `mulM`, truncation by f)', act('hard_silu')],
-  ['sigmoid, ell = 32 (`dreluM` of K n, two `mulM`, two truncations)', act('sigmoid')],
-  ['silu, ell = 32 (`dreluM` of K n, two `mulM`, two truncations)', act('silu')],
-  ['tanh, ell = 32 (`dreluM` of K n, two `mulM`, two truncations)', act('tanh')],
-  ['gelu, ell = 32 (`dreluM` of K n, two `mulM`, two truncations)', act('gelu')],
+  ['sigmoid, ell = 32 (`dreluM` of n and `mulM` for abs(x), `dreluM` of K n on abs(x), two `mulM`, two truncations, `mulM` by 2d − 1)', act('sigmoid')],
+  ['silu, ell = 32 (`reluM` of n for abs(x), `dreluM` of K n on abs(x), two `mulM`, two truncations)', act('silu')],
+  ['tanh, ell = 32 (`dreluM` of n and `mulM` for abs(x), `dreluM` of K n on abs(x), two `mulM`, two truncations, `mulM` by 2d − 1)', act('tanh')],
+  ['gelu, ell = 32 (`reluM` of n for abs(x), `dreluM` of K n on abs(x), two `mulM`, two truncations)', act('gelu')],
 ];
 
 

@@ -91,23 +91,30 @@ describe('malicious runner, the layers beyond Conv2D / Dense (layers-linear.ts, 
     expect(r.bytes).toBe(malRunCost(m, 1).bytes);
   }, 120_000);
 
-  it('sigmoid, silu, tanh, gelu (piecewise cubics, layers-smooth.ts) are within each activation\'s stated bound of the true function on random, breakpoint and tail inputs; a node marked compareBits 64 compares at 64 bits; sends exactly malForwardCost', async () => {
+  it('sigmoid, silu, tanh, gelu (folded piecewise cubics, layers-smooth.ts) are within each activation\'s stated bound of the true function and 1 ulp of the fixed-point twin on random inputs, on +-B_k and +-B_k +- 1 ulp, and in the tails; a node marked compareBits 64 compares at 64 bits; sends exactly malForwardCost', async () => {
     const names = ['sigmoid', 'silu', 'tanh', 'gelu'] as const;
-    const x = grid(uniform(seededPrg(34), 64, 14));
-    const edges = [0, ULP, -ULP, 1000, -1000, 2 ** 17, -(2 ** 17), ...new Set(names.flatMap((a) => MAL_SMOOTH[a].spec.breakpoints))];
+    const N = 128;
+    const x = grid(uniform(seededPrg(34), N, 14));
+    // Both signs of every positive breakpoint of |x| and one ulp either side (the fold compares |x| only), 0 and +-1 ulp, the tails.
+    const bps = [...new Set(names.flatMap((a) => MAL_SMOOTH[a].spec.breakpoints))];
+    const edges = [0, ULP, -ULP, 1000, -1000, 2 ** 17, -(2 ** 17), ...bps.flatMap((b) => [b, b - ULP, b + ULP].flatMap((v) => [v, -v]))];
     edges.forEach((v, i) => { x[i] = v; });
-    expect(edges.length).toBeLessThan(64);
+    expect(edges.length).toBeLessThan(N);
     const nodes: LayerNode<FloatTensor>[] = names.map((a) => ({ kind: 'activation', name: a, inputs: ['input'], activation: a }));
     // Beyond the 32-bit comparisons' range (2^18 - 12 reals at f = 13): only where the node asks for 64.
     nodes.push({ kind: 'rescaling', name: 'big', inputs: ['input'], scale: 1, offset: 2 ** 20 }, { kind: 'activation', name: 'wide', inputs: ['big'], activation: 'tanh', compareBits: 64 });
     nodes.push({ kind: 'concatenate', name: 'all', inputs: [...names, 'wide'], axis: 0 });
-    const m = model([64], nodes);
+    const m = model([N], nodes);
     const { got, want, r } = await malVsPlain(m, 1, x);
     names.forEach((a, j) => {
-      const e = maxAbsErr(got.subarray(64 * j, 64 * (j + 1)), want.subarray(64 * j, 64 * (j + 1)));
-      expect(e).toBeLessThanOrEqual(MAL_SMOOTH[a].maxAbsError);
+      const mine = got.subarray(N * j, N * (j + 1)), spec = MAL_SMOOTH[a].spec;
+      // want: the true function (the registry's float, plainForward); the fixed-point twin (piecewise-fit.ts): secure = twin +- 1 ulp.
+      expect(maxAbsErr(mine, want.subarray(N * j, N * (j + 1))), `${a} vs the true function`).toBeLessThanOrEqual(MAL_SMOOTH[a].maxAbsError);
+      expect(Array.from(want.subarray(N * j, N * (j + 1)))).toEqual(Array.from(x, (v) => spec.target(v)));
+      const twin = MAL_SMOOTH[a].fixed(BigUint64Array.from(x, (v) => BigInt.asUintN(64, BigInt(Math.round(v * 2 ** F)))), F);
+      expect(maxAbsErr(mine, Float64Array.from(twin, (v) => Number(BigInt.asIntN(64, v)) * ULP)), `${a} vs the fixed-point twin`).toBeLessThanOrEqual(ULP);
     });
-    expect(Array.from(got.subarray(256))).toEqual(new Array(64).fill(1));
+    expect(Array.from(got.subarray(4 * N))).toEqual(new Array(N).fill(1));
     const c = malRunCost(m, 1);
     expect(r.bytes).toBe(c.bytes);
     expect(r.rounds).toBe(c.rounds);

@@ -19,8 +19,8 @@
  *    Concatenate, Cropping2D, UpSampling2D nearest and bilinear, Average),
  *    layers-activations.ts (relu, relu6, hard_sigmoid(_k2), hard_silu,
  *    LeakyReLU, PReLU, Maximum, Multiply) and layers-smooth.ts (sigmoid,
- *    silu, tanh, gelu: the semi-honest piecewise cubics over dreluM, mulM
- *    and truncM).
+ *    silu, tanh, gelu: the semi-honest piecewise cubics folded on |x|, over
+ *    reluM / dreluM, mulM and truncM).
  *  - Truncation (`truncM`, probabilistic, Catrina and de Hoogh 2010), ReLU
  *    (`reluM`) and MaxPool (`maxPoolM`, one image per call) come from the
  *    primitives table (primitives.ts); a layer that needs one that is not

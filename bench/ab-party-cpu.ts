@@ -102,9 +102,10 @@ try {
 const med = (a: number[]): number => { const b = [...a].sort((q, r) => q - r); return b.length % 2 ? b[b.length >> 1]! : (b[b.length / 2 - 1]! + b[b.length / 2]!) / 2; };
 console.log(`${which === 'a' ? 'Network A, batch 1' : heavy ? 'ResNet-50 (exact truncation), batch 1' : 'seed CNN MaxPool, batch 8'}: ${rounds} alternating rounds after ${warm} warm-up(s); load average ${Math.min(...loads).toFixed(1)}..${Math.max(...loads).toFixed(1)}; ${readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1]}`);
 d.forEach((arm, i) => {
-  const a = arms[i]!, per = [0, 1, 2].map((p) => med(arm.cpu.map((c) => c[p]!)));
+  // Means over the rounds (/proc counts 10 ms ticks: a Network A prediction takes less than one).
+  const a = arms[i]!, per = [0, 1, 2].map((p) => arm.cpu.reduce((t, c) => t + c[p]!, 0) / rounds);
   const sums = arm.cpu.map((c) => c[0]! + c[1]! + c[2]!);
   console.log(`${'AB'[i]} (dir ${a.dir}, link ${a.link}, node options "${a.args}"${Object.keys(a.env).length ? `, ${Object.entries(a.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}):`);
-  console.log(`  median ${med(arm.ms).toFixed(0)} ms; party CPU per prediction (medians) ${per.map((v) => v.toFixed(0)).join(' / ')} ms, sum ${med(sums).toFixed(0)} ms (each round: ${sums.map((v) => v.toFixed(0)).join(', ')}); mark-compacts per prediction ${arm.mc.map((v) => (v / rounds).toFixed(1)).join(' / ')}`);
+  console.log(`  median ${med(arm.ms).toFixed(2)} ms; party CPU per prediction (means) ${per.map((v) => v.toFixed(1)).join(' / ')} ms, sum ${(per[0]! + per[1]! + per[2]!).toFixed(1)} ms${rounds <= 10 ? ` (each round: ${sums.map((v) => v.toFixed(0)).join(', ')})` : ''}; mark-compacts per prediction ${arm.mc.map((v) => (v / rounds).toFixed(1)).join(' / ')}`);
 });
 process.exit(0);

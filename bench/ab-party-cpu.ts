@@ -5,7 +5,8 @@
  * same moments of a shared machine's load. Per arm it prints the median
  * latency, each party's CPU time per prediction (utime + stime from /proc,
  * Linux only; the offline phase finishing after each prediction counts in
- * it, as in bench/party-cpu.ts), the mark-compact GCs per prediction (from
+ * it, as in bench/party-cpu.ts; the part during predict() alone, as bench/run.ts
+ * counts it, is printed too), the mark-compact GCs per prediction (from
  * --trace-gc), and the machine's load while it ran.
  *
  *   npx tsx bench/ab-party-cpu.ts <cnn|a|resnet50> [--rounds 3] [--warmup 1]
@@ -59,13 +60,13 @@ const shape = [...model.inputShape], n = shape.reduce((a, b) => a * b, 1);
 const inputs = Array.from({ length: N }, (_, i) => ({ data: uniform(seededPrg(i + 1), n, 0.5).map((v) => v + 0.5), shape }));
 const MC = /Mark-Compact\S*\s+[\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/;
 
-interface Arm { l: Launched; client: PrivateInferenceClient; timing: boolean; mc: number[]; cpu: number[][]; ms: number[] }
+interface Arm { l: Launched; client: PrivateInferenceClient; timing: boolean; mc: number[]; cpu: number[][]; online: number[][]; ms: number[] }
 async function launch(a: (typeof arms)[number]): Promise<Arm> {
   const saved = { ...process.env };
   Object.assign(process.env, a.env, { PARTY_NODE_ARGS: `${a.args} --trace-gc` });
   try {
     const { launchLocal } = (await import(path.resolve(a.dir, 'parties/launch.ts'))) as { launchLocal: typeof LaunchFn };
-    const arm = { timing: false, mc: [0, 0, 0], cpu: [], ms: [] } as unknown as Arm;
+    const arm = { timing: false, mc: [0, 0, 0], cpu: [], online: [], ms: [] } as unknown as Arm;
     arm.l = await launchLocal({
       plain: model, fracBits: f, logLevel: 'warn', meshLink: a.link, ...(heavy ? { truncation: 'exact' as const, warmup: { runs: 0 } } : {}),
       batch: { windowMs: 0, maxBatch: 8, maxConcurrentRuns: 1 }, sessions: { defaultDeadlineMs: 3_600_000, maxDeadlineMs: 3_600_000 }, readyTimeoutMs: 900_000,
@@ -90,10 +91,10 @@ try {
       arm.timing = i >= warm;
       const c0 = cpuMs(arm.l), t = performance.now();
       if (N === 1) await arm.client.predict(inputs[0]!); else await arm.client.predict(inputs, { batch: true });
-      const ms = performance.now() - t;
+      const ms = performance.now() - t, cm = cpuMs(arm.l);
       await waitPrepIdle(arm.l.urls[0]);
       arm.timing = false;
-      if (i >= warm) { const c1 = cpuMs(arm.l); arm.cpu.push(c1.map((v, p) => v - c0[p]!)); arm.ms.push(ms); loads.push(load()); }
+      if (i >= warm) { const c1 = cpuMs(arm.l); arm.cpu.push(c1.map((v, p) => v - c0[p]!)); arm.online.push(cm.map((v, p) => v - c0[p]!)); arm.ms.push(ms); loads.push(load()); }
     }
   }
 } finally {
@@ -105,7 +106,8 @@ d.forEach((arm, i) => {
   // Means over the rounds (/proc counts 10 ms ticks: a Network A prediction takes less than one).
   const a = arms[i]!, per = [0, 1, 2].map((p) => arm.cpu.reduce((t, c) => t + c[p]!, 0) / rounds);
   const sums = arm.cpu.map((c) => c[0]! + c[1]! + c[2]!);
+  const on = [0, 1, 2].map((p) => arm.online.reduce((t, c) => t + c[p]!, 0) / rounds);
   console.log(`${'AB'[i]} (dir ${a.dir}, link ${a.link}, node options "${a.args}"${Object.keys(a.env).length ? `, ${Object.entries(a.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}):`);
-  console.log(`  median ${med(arm.ms).toFixed(2)} ms; party CPU per prediction (means) ${per.map((v) => v.toFixed(1)).join(' / ')} ms, sum ${(per[0]! + per[1]! + per[2]!).toFixed(1)} ms${rounds <= 10 ? ` (each round: ${sums.map((v) => v.toFixed(0)).join(', ')})` : ''}; mark-compacts per prediction ${arm.mc.map((v) => (v / rounds).toFixed(1)).join(' / ')}`);
+  console.log(`  median ${med(arm.ms).toFixed(2)} ms; party CPU per prediction (means) ${per.map((v) => v.toFixed(1)).join(' / ')} ms, sum ${(per[0]! + per[1]! + per[2]!).toFixed(1)} ms${rounds <= 10 ? ` (each round: ${sums.map((v) => v.toFixed(0)).join(', ')})` : ''}; of it during predict() (online, as bench/run.ts counts it) ${on.map((v) => v.toFixed(1)).join(' / ')} ms, sum ${(on[0]! + on[1]! + on[2]!).toFixed(1)} ms; mark-compacts per prediction ${arm.mc.map((v) => (v / rounds).toFixed(1)).join(' / ')}`);
 });
 process.exit(0);

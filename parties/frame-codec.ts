@@ -68,6 +68,25 @@ export function encodeFrame(f: WireFrame): Buffer {
 
 /** One Frame message (no gRPC prefix): the header fields, `pad` so the payload lands 8-aligned after the prefix, the payload (FrameBytes: not copied yet). */
 export function encodeFrameLazy(f: WireFrame): FrameBytes {
+  const { head: out, payload } = encodeFrameParts(f);
+  const total = out.length + payload.byteLength;
+  return {
+    length: total,
+    byteLength: total,
+    copy(target: Uint8Array, targetStart = 0): number {
+      target.set(out, targetStart);
+      if (payload.byteLength) target.set(payload, targetStart + out.length);
+      return total;
+    },
+  };
+}
+
+/**
+ * One Frame message as two parts, `head` (header fields, pad and the payload's key and length: a Buffer of its own)
+ * then `payload` (the frame's payload itself, not copied). A writer that can send both in turn (mesh-h2.ts) sends
+ * the payload without copying it at all.
+ */
+export function encodeFrameParts(f: WireFrame): { head: Buffer; payload: Uint8Array } {
   const payload = f.payload ?? new Uint8Array(0);
   // Varint fields (kind, depth, chunk, chunks, total_bytes) and string fields (session, tag); zero / empty ones are omitted, as protobuf does.
   const ints: [number, number][] = [[1, KIND_NUMBER[f.kind] ?? 0], [4, f.depth ?? 0], [5, f.chunk ?? 0], [6, f.chunks ?? 0], [7, f.total_bytes ?? 0]];
@@ -91,16 +110,7 @@ export function encodeFrameLazy(f: WireFrame): FrameBytes {
     out[o++] = tag(8, 2); o = writeVarint(out, o, payload.byteLength);
   }
   if (o !== out.length) throw new MpcError('E_INTERNAL', `frame codec: wrote ${o} of ${out.length} bytes`);
-  const total = out.length + payload.byteLength;
-  return {
-    length: total,
-    byteLength: total,
-    copy(target: Uint8Array, targetStart = 0): number {
-      target.set(out, targetStart);
-      if (payload.byteLength) target.set(payload, targetStart + out.length);
-      return total;
-    },
-  };
+  return { head: out, payload };
 }
 
 const bad = (what: string): never => { throw new MpcError('E_PROTOCOL_DESYNC', `frame codec: malformed frame (${what})`); };

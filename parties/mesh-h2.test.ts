@@ -170,6 +170,31 @@ describe('FramedStream (the data link\'s framing)', () => {
     }
   });
 
+  it('writes a payload as it is (the same bytes, no copy) after one small prefix + header buffer, and a frame cut into chunks is delivered once, whole', () => {
+    const a = new FakeStream();
+    const writer = new FramedStream(a as unknown as http2.ClientHttp2Stream, 1 << 20, () => {}, () => {});
+    const payload = new Uint8Array(new BigUint64Array([1n, 2n, 3n, 2n ** 64n - 1n]).buffer);
+    writer.write(frameOf('big', payload));
+    expect(a.written.length).toBe(2);
+    expect(a.written[0]!.length).toBeLessThan(64);
+    // The second write is the caller's payload itself: a view of the same memory, not a copy of it.
+    expect(a.written[1]!.buffer).toBe(payload.buffer);
+    expect(a.written[1]!.byteOffset).toBe(payload.byteOffset);
+    expect(a.written[1]!.byteLength).toBe(payload.byteLength);
+    // The prefix's length covers header + payload.
+    expect(a.written[0]!.readUInt32BE(1)).toBe(a.written[0]!.length - 5 + payload.byteLength);
+    const bytes = Buffer.concat(a.written);
+    const b = new FakeStream();
+    const got: WireFrame[] = [];
+    new FramedStream(b as unknown as http2.ServerHttp2Stream, 1 << 20, (f) => got.push(f), () => {});
+    // One byte at a time from an odd offset: nothing is delivered before the last byte, then the frame once.
+    const src = Buffer.concat([Buffer.alloc(3), bytes]).subarray(3);
+    for (let i = 0; i < src.length; i++) { expect(got.length).toBe(0); b.emit('data', src.subarray(i, i + 1)); }
+    expect(got.length).toBe(1);
+    expect(got[0]!.tag).toBe('big');
+    expect(Array.from(new BigUint64Array(got[0]!.payload.buffer, got[0]!.payload.byteOffset, 4))).toEqual([1n, 2n, 3n, 2n ** 64n - 1n]);
+  });
+
   it('drops the stream with E_PROTOCOL_DESYNC on a bad prefix (compressed flag, length past the limit) and on a malformed frame', () => {
     for (const bad of [Buffer.from([1, 0, 0, 0, 1, 0]), Buffer.from([0, 0x7f, 0, 0, 0]), Buffer.from([0, 0, 0, 0, 2, 0x08, 0x09])]) {
       const s = new FakeStream();

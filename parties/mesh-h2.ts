@@ -26,7 +26,7 @@ import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { MpcError } from '../protocol/errors.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import type { WireFrame } from './chunking.js';
-import { decodeFrame, encodeFrameLazy } from './frame-codec.js';
+import { decodeFrame, encodeFrameParts } from './frame-codec.js';
 import { checkPeerCert, expectedName, type MeshTls } from './tls.js';
 
 /** The data link's HTTP/2 path (next to the gRPC method /securenn.party.PartyLink/Link). */
@@ -37,15 +37,19 @@ const PREFIX = 5;
 export type MeshLinkKind = 'grpc' | 'h2';
 
 /**
- * Frames over one HTTP/2 stream: each written as prefix + Frame bytes in one
- * Buffer (one copy of the payload, as on gRPC); received bytes split at the
+ * Frames over one HTTP/2 stream: each written as prefix + Frame header in one
+ * small Buffer, then the payload itself (no copy of it); received bytes split at the
  * prefixes. A message that arrives whole in one chunk at an 8-aligned offset
  * is decoded in place (its payload then lands 8-aligned, frame-codec.ts);
- * otherwise it is copied once into a fresh aligned buffer.
+ * otherwise it is copied once, chunk by chunk as it arrives, into its aligned buffer.
  */
 export class FramedStream {
-  private readonly parts: Buffer[] = [];
-  private have = 0;
+  /** A prefix cut between chunks: its bytes so far. */
+  private readonly head = Buffer.alloc(PREFIX);
+  private headHave = 0;
+  /** The frame being received: its final buffer (8-aligned prefix position, frame-codec.ts), filled as chunks arrive. */
+  private body: Buffer | null = null;
+  private bodyHave = 0;
   private dead = false;
 
   constructor(
@@ -63,13 +67,19 @@ export class FramedStream {
   /** Where frames go from now on (the link's receive path once it is up). */
   setHandler(h: (f: WireFrame) => void): void { this.onFrame = h; }
 
+  /**
+   * Prefix and header in one small Buffer, then the payload as it is (no copy: the stream keeps a reference until
+   * the bytes are on the socket; the protocol changes nothing it has sent, the same rule the gRPC link's lazy
+   * serialisation relies on, frame-codec.ts FrameBytes).
+   */
   write(f: WireFrame): void {
-    const body = encodeFrameLazy(f);
-    const out = Buffer.allocUnsafe(PREFIX + body.length);
+    const { head, payload } = encodeFrameParts(f);
+    const out = Buffer.allocUnsafe(PREFIX + head.length);
     out[0] = 0;
-    out.writeUInt32BE(body.length, 1);
-    body.copy(out, PREFIX);
+    out.writeUInt32BE(head.length + payload.byteLength, 1);
+    head.copy(out, PREFIX);
     this.stream.write(out);
+    if (payload.byteLength) this.stream.write(payload);
   }
 
   /** Graceful: end our side. */
@@ -87,50 +97,62 @@ export class FramedStream {
     this.onDown(e);
   }
 
+  /**
+   * Received bytes, cut anywhere: a frame that lies whole in the chunk with its prefix 8-aligned is decoded in
+   * place; otherwise its bytes are copied, as they arrive, into the frame's final buffer (allocated once the
+   * prefix gives the length), so no chunk is kept past this call (they die young: fewer major GCs than keeping
+   * a large message's chunks until its last one arrives).
+   */
   private push(chunk: Buffer): void {
-    if (this.dead) return;
-    this.parts.push(chunk);
-    this.have += chunk.length;
-    while (this.have >= PREFIX) {
-      const head = this.peekHead();
-      if (head.flag !== 0 || head.len > this.maxFrameBytes) {
-        this.down(new MpcError('E_PROTOCOL_DESYNC', `data link: malformed frame prefix (flag ${head.flag}, ${head.len} bytes)`));
-        this.destroy();
-        return;
-      }
-      if (this.have < PREFIX + head.len) return;
-      let f: WireFrame;
-      try { f = decodeFrame(this.take(PREFIX + head.len).subarray(PREFIX)); } catch (e) { this.down(e as Error); this.destroy(); return; }
-      this.onFrame(f);
-      if (this.dead) return;
-    }
-  }
-
-  private peekHead(): { flag: number; len: number } {
-    const first = this.parts[0]!;
-    const h = first.length >= PREFIX ? first : Buffer.concat(this.parts, Math.min(this.have, 64));
-    return { flag: h[0]!, len: h.readUInt32BE(1) };
-  }
-
-  /** The next n bytes: a view when they sit 8-aligned in the first chunk, else one aligned copy. */
-  private take(n: number): Buffer {
-    const first = this.parts[0]!;
-    this.have -= n;
-    if (first.length >= n && first.byteOffset % 8 === 0) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.parts.shift(); else this.parts[0] = first.subarray(n);
-      return out;
-    }
-    const out = Buffer.from(new ArrayBuffer(n));
     let o = 0;
-    while (o < n) {
-      const p = this.parts[0]!;
-      const k = Math.min(p.length, n - o);
-      p.copy(out, o, 0, k);
-      o += k;
-      if (k === p.length) this.parts.shift(); else this.parts[0] = p.subarray(k);
+    while (o < chunk.length && !this.dead) {
+      if (this.body) {
+        const k = Math.min(this.body.length - this.bodyHave, chunk.length - o);
+        chunk.copy(this.body, this.bodyHave, o, o + k);
+        this.bodyHave += k;
+        o += k;
+        if (this.bodyHave === this.body.length) { const b = this.body; this.body = null; this.deliver(b); }
+        continue;
+      }
+      let len: number;
+      if (this.headHave === 0 && chunk.length - o >= PREFIX) {
+        len = chunk.readUInt32BE(o + 1);
+        if (!this.checkHead(chunk[o]!, len)) return;
+        if (chunk.length - o - PREFIX >= len && (chunk.byteOffset + o) % 8 === 0) {
+          const b = chunk.subarray(o + PREFIX, o + PREFIX + len);
+          o += PREFIX + len;
+          this.deliver(b);
+          continue;
+        }
+        o += PREFIX;
+      } else {
+        const k = Math.min(PREFIX - this.headHave, chunk.length - o);
+        chunk.copy(this.head, this.headHave, o, o + k);
+        this.headHave += k;
+        o += k;
+        if (this.headHave < PREFIX) return;
+        this.headHave = 0;
+        len = this.head.readUInt32BE(1);
+        if (!this.checkHead(this.head[0]!, len)) return;
+      }
+      // The frame's buffer with room for the prefix in front, so that its payload lands 8-aligned (frame-codec.ts).
+      this.body = Buffer.from(new ArrayBuffer(PREFIX + len), PREFIX, len);
+      this.bodyHave = 0;
+      if (len === 0) { const b = this.body; this.body = null; this.deliver(b); }
     }
-    return out;
+  }
+
+  private checkHead(flag: number, len: number): boolean {
+    if (flag === 0 && len <= this.maxFrameBytes) return true;
+    this.down(new MpcError('E_PROTOCOL_DESYNC', `data link: malformed frame prefix (flag ${flag}, ${len} bytes)`));
+    this.destroy();
+    return false;
+  }
+
+  private deliver(body: Buffer): void {
+    let f: WireFrame;
+    try { f = decodeFrame(body); } catch (e) { this.down(e as Error); this.destroy(); return; }
+    this.onFrame(f);
   }
 }
 

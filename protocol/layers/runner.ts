@@ -18,6 +18,7 @@ import { reluDirect } from '../primitives/relu-direct.js';
 import { divideByPublic, truncate } from '../primitives/truncate.js';
 import { truncateExact } from '../primitives/truncate-exact.js';
 import { concatU64 } from '../ring/ops.js';
+import { scratchU64 } from '../ring/scratch.js';
 import type { AShare } from '../ring/types.js';
 import { conv2dOp, depthwiseOp, type ConvShape } from './conv.js';
 import { conv2dTransposeOp, transposeOutSize } from './conv-transpose.js';
@@ -62,7 +63,8 @@ const tensor = (shape: number[], data: BigUint64Array): ShareTensor => ({ shape,
 function addBias(ctx: PartyContext, x: BigUint64Array, bias: BigUint64Array): void {
   if (ctx.party === 2) return;
   const C = bias.length;
-  const tiled = new BigUint64Array(x.length);
+  // Read only by the add below: a scratch buffer (ring/scratch.ts).
+  const tiled = scratchU64('bias.tiled', x.length);
   for (let o = 0; o < x.length; o += C) tiled.set(bias, o);
   ctx.kernels.add(x, tiled, x);
 }

@@ -96,7 +96,8 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
   let E: BigUint64Array, F: BigUint64Array;
   if (keptF) {
     // Step 3 with F kept: open E only.
-    E = await openToDataParties(ctx, `${op.label}:E`, Ej);
+    // E is read only before the next await (the two ops below): a scratch buffer, taken once the await is over.
+    E = await openToDataParties(ctx, `${op.label}:E`, Ej, 'L', () => scratchU64('beaver.E', op.sizeX));
     F = keptF;
   } else {
     const Fj = scratchU64('beaver.Fj', op.sizeY);

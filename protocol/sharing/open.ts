@@ -8,15 +8,18 @@
  * P2 chose A and B; ComputeMSB's r = 2a + x, where P2 chose x), so the
  * opened value is uniformly distributed and independent of the secret.
  * P2 does not take part and learns nothing.
+ * `into` gives the array v is written to (mine.length elements; default a fresh one).
  */
 import type { PartyContext } from '../context.js';
 import { otherDataParty, recvBytes, recvU64, sendBytes, sendU64 } from '../transport/messages.js';
 
-export async function openToDataParties(ctx: PartyContext, tag: string, mine: BigUint64Array, ring: 'L' | 'odd' = 'L'): Promise<BigUint64Array> {
+export async function openToDataParties(ctx: PartyContext, tag: string, mine: BigUint64Array, ring: 'L' | 'odd' = 'L', into?: () => BigUint64Array): Promise<BigUint64Array> {
   const other = otherDataParty(ctx);
   sendU64(ctx, other, tag, mine);
   const theirs = await recvU64(ctx, other, tag, mine.length);
-  const out = new BigUint64Array(mine.length);
+  // `into` (called after the await, so a scratch slot is taken only when it is filled): where v goes, e.g. a scratch
+  // buffer for a caller that reads v only before its next await (fewer fresh arrays: ring/scratch.ts).
+  const out = into ? into() : new BigUint64Array(mine.length);
   if (ring === 'L') ctx.kernels.add(mine, theirs, out);
   else ctx.kernels.addOdd(mine, theirs, out);
   return out;

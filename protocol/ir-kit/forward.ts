@@ -98,7 +98,8 @@ function transposedKernel(K: Float64Array, R: number, Co: number): Float64Array 
  * product with its transposed kernel row, four channels at a time: the same
  * terms added in the same order as an accumulation per output channel (so
  * the same float64 result, bit for bit), without loading and storing an
- * accumulator per product (about 2.5x faster on the zoo and pneumonia CNNs).
+ * accumulator per product (1.5-2x faster on the zoo and pneumonia CNNs;
+ * bench/forward-pass.ts, BENCHMARKS.md "Test suite time").
  */
 function conv(node: Win, x: Values, ar: Arith): Values {
   const [N, H, W, C] = x.shape as [number, number, number, number];

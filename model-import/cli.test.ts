@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -171,14 +171,31 @@ describe('mpc-import CLI', () => {
     await expect(main(['x.h5', '--out', path.join(tmp.dir, 'r'), '--truncation', 'fast'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
   });
 
-  it('the package bin launcher runs the TypeScript CLI and exits 2 on an MpcError', () => {
+  it('the package bin launcher runs the TypeScript CLI from a bundle it builds from the current sources at each start, and exits 2 on an MpcError', () => {
     const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'bin', 'mpc-import.mjs');
+    const bundle = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'mpc-import.bundle.mjs');
+    const t0 = Date.now();
     const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/usage: mpc-import MODEL --out DIR/);
+    // Rebuilt by this very run (scripts/build-import-cli.mjs; the file system's mtime may be a little coarser than Date.now()).
+    expect(statSync(bundle).mtimeMs).toBeGreaterThanOrEqual(t0 - 1_000);
+    expect(readFileSync(bundle, 'utf8')).toMatch(/^\/\/ Built by scripts\/build-import-cli\.mjs from model-import\/cli\.ts/);
     const bad = spawnSync(process.execPath, [bin, path.join(tmp.dir, 'missing.h5'), '--out', path.join(tmp.dir, 'never')], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/error E_MODEL_FORMAT/);
     expect(existsSync(path.join(tmp.dir, 'never'))).toBe(false);
+  });
+
+  it('MPC_IMPORT_RUNTIME=tsx runs the sources through tsx (the fallback without esbuild) with the same answer; another value is refused (exit 2)', () => {
+    const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'bin', 'mpc-import.mjs');
+    const viaBundle = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    const viaTsx = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8', env: { ...process.env, MPC_IMPORT_RUNTIME: 'tsx' } });
+    expect(viaTsx.status).toBe(0);
+    expect(viaTsx.stdout).toMatch(/usage: mpc-import MODEL --out DIR/);
+    expect(viaTsx.stdout).toBe(viaBundle.stdout);
+    const bad = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8', env: { ...process.env, MPC_IMPORT_RUNTIME: 'ts-node' } });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe("mpc-import: error E_BAD_ARGUMENT: MPC_IMPORT_RUNTIME must be 'bundle' or 'tsx', got 'ts-node'");
   });
 });

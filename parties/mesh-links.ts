@@ -36,6 +36,8 @@ export abstract class LinkMesh {
   private readonly grpcOptions: grpc.ChannelOptions;
   private readonly flowWindow: number;
   private readonly versions: VersionRange;
+  /** The dialer's redial backoff (ms): doubles from min to max. */
+  private readonly reconnect: { min: number; max: number };
   private tls: MeshTls | null;
   /** Dial clients made with TLS material since replaced: closed when their link ends. */
   protected readonly staleClients = new Set<LinkClient>();
@@ -55,6 +57,7 @@ export abstract class LinkMesh {
     this.chunkBytes = opts.chunkBytes ?? CHUNK_BYTES;
     this.maxMessageBytes = opts.maxMessageBytes ?? 4 * 1024 * MiB;
     this.flowWindow = opts.flowControlWindow ?? 256 * 1024;
+    this.reconnect = opts.reconnectMs ?? { min: 100, max: 2_000 };
     const maxFrame = this.chunkBytes + 64 * 1024;
     this.grpcOptions = {
       'grpc.max_receive_message_length': Math.max(maxFrame, 8 * MiB),
@@ -62,6 +65,10 @@ export abstract class LinkMesh {
       'grpc.keepalive_time_ms': opts.keepaliveMs ?? 10_000,
       'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? 60_000,
       'grpc-node.flow_control_window': this.flowWindow,
+      // The channel's own reconnect backoff (grpc-js: 1 s, then up to 120 s) would hold a redial (scheduleRedial) back
+      // while a peer is still starting: its backoff follows the mesh's instead.
+      'grpc.initial_reconnect_backoff_ms': this.reconnect.min,
+      'grpc.max_reconnect_backoff_ms': this.reconnect.max,
       ...opts.grpcOptions,
     };
     for (const [p, a] of Object.entries(opts.dial ?? {})) if (a) this.dialAddr[Number(p)] = a;
@@ -121,6 +128,9 @@ export abstract class LinkMesh {
     }
     if (!this.closed && !this.links[peer] && !this.redialTimers[peer]) this.dial(peer);
   }
+
+  /** The gRPC channel options of this party's dial clients (tests). */
+  get channelOptions(): Readonly<grpc.ChannelOptions> { return this.grpcOptions; }
 
   /** "host:port" of this party's gRPC listener once started (tests), else undefined. */
   get dialTarget(): string | undefined { return this.boundPort === null ? undefined : `${this.opts.listen?.host ?? '127.0.0.1'}:${this.boundPort}`; }
@@ -191,7 +201,7 @@ export abstract class LinkMesh {
 
   private scheduleRedial(peer: PartyId): void {
     if (this.closed || this.redialTimers[peer] || peer >= this.party) return;
-    const { min, max } = this.opts.reconnectMs ?? { min: 100, max: 2_000 };
+    const { min, max } = this.reconnect;
     const delay = this.backoff[peer] = Math.min(max, Math.max(min, this.backoff[peer]! * 2));
     const t = setTimeout(() => this.dial(peer), delay);
     t.unref();

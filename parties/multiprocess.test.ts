@@ -7,6 +7,7 @@ import { plainForward } from '../protocol/reference/forward.js';
 import { bytesU64, reconstruct, share, u64Bytes } from '../protocol/sharing/sharing.js';
 import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 import { launchLocal, type Launched } from './launch.js';
+import { TEST_WARMUP } from './testing/quick-warmup.js';
 import { TEST_SESSION_KEY } from './testing/trio.js';
 
 const F = 16;
@@ -17,7 +18,7 @@ describe.each(['grpc', 'h2'] as const)('three party processes (main.ts) with mTL
   let l: Launched;
   const lines: string[] = [];
   beforeAll(async () => {
-    l = await launchLocal({ plain: model, fracBits: F, logLevel: 'info', meshLink: link, onLine: (p, line) => lines.push(`P${p} ${line}`), readyTimeoutMs: 60_000 });
+    l = await launchLocal({ plain: model, fracBits: F, logLevel: 'info', meshLink: link, warmup: TEST_WARMUP, onLine: (p, line) => lines.push(`P${p} ${line}`), readyTimeoutMs: 60_000 });
   });
   afterAll(async () => { await l?.stop(); });
 

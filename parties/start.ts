@@ -4,14 +4,17 @@
  * (the seed CNN with random weights, or `--bundle DIR` from model-import),
  * starts P0, P1, P2 as child processes and prints how to call them.
  *
- *   npm start [-- --bundle DIR] [--insecure-local] [--quiet] [--client-json FILE]
+ *   npm start [-- --bundle DIR] [--insecure-local] [--quiet] [--client-json FILE] [--warmup-runs N]
  *
  * Arguments are parsed strictly (node:util parseArgs): an unknown or
  * misspelt option (`--bundel`) stops with exit status 2 before anything
  * starts, instead of silently serving the demo model. The client config
  * (URLs, token, model hash) goes to --client-json FILE, or client.json in
  * this deployment's own temporary folder; its path is printed, and it is
- * removed when the parties stop.
+ * removed when the parties stop. A --client-json FILE that exists already
+ * (another deployment's) is refused before anything starts. --warmup-runs N
+ * caps the parties' start-up warm-up (config warmup.runs, parties/warmup.ts;
+ * default 1000 runs or 15 s, 0 turns it off): they say ready after it.
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,15 +23,17 @@ import { seedCnn } from '../protocol/seed-models.js';
 import { DEMO_DIR } from './config.js';
 import { launchLocal } from './launch.js';
 
-const USAGE = 'usage: npm start [-- --bundle DIR] [--insecure-local] [--quiet] [--client-json FILE]';
+const USAGE = 'usage: npm start [-- --bundle DIR] [--insecure-local] [--quiet] [--client-json FILE] [--warmup-runs N]';
 
-function startArgs(argv: string[]): { bundle?: string; insecure: boolean; quiet: boolean; clientJson?: string } {
+function startArgs(argv: string[]): { bundle?: string; insecure: boolean; quiet: boolean; clientJson?: string; warmupRuns?: number } {
   try {
     const { values: v } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: {
-      bundle: { type: 'string' }, 'insecure-local': { type: 'boolean' }, quiet: { type: 'boolean' }, 'client-json': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      bundle: { type: 'string' }, 'insecure-local': { type: 'boolean' }, quiet: { type: 'boolean' }, 'client-json': { type: 'string' }, 'warmup-runs': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     } });
     if (v.help) { process.stdout.write(`${USAGE}\n`); process.exit(0); }
-    return { ...(v.bundle !== undefined ? { bundle: v.bundle } : {}), insecure: v['insecure-local'] === true, quiet: v.quiet === true, ...(v['client-json'] !== undefined ? { clientJson: path.resolve(v['client-json']) } : {}) };
+    const runs = v['warmup-runs'];
+    if (runs !== undefined && !/^\d{1,7}$/.test(runs)) throw new Error(`--warmup-runs must be a whole number of runs (0 turns the warm-up off), got '${runs}'`);
+    return { ...(v.bundle !== undefined ? { bundle: v.bundle } : {}), insecure: v['insecure-local'] === true, quiet: v.quiet === true, ...(v['client-json'] !== undefined ? { clientJson: path.resolve(v['client-json']) } : {}), ...(runs !== undefined ? { warmupRuns: Number(runs) } : {}) };
   } catch (e) {
     const m = e instanceof Error ? e.message : String(e);
     const arg = /'([^']+)'/.exec(m)?.[1];
@@ -55,18 +60,25 @@ function show(party: number, line: string): void {
   process.stdout.write(`[P${party}] ${text}\n`);
 }
 
+/** The refusal of a --client-json FILE that exists (another deployment's, or a stale one): exit 2. */
+function clientJsonTaken(file: string, why: string): never {
+  process.stderr.write(`start: error E_CONFLICT: cannot write the client config ${file} (${why}): remove it or choose another --client-json\n`);
+  process.exit(2);
+}
+
 async function main(): Promise<void> {
   const { bundle, insecure } = args;
+  // Before anything starts: the file may still be checked again below (another start may take it meanwhile).
+  if (args.clientJson && existsSync(args.clientJson)) clientJsonTaken(args.clientJson, 'EEXIST');
   process.stdout.write(`starting three parties (${insecure ? 'insecure loopback' : 'mTLS'}), model: ${bundle ? `bundle ${bundle}` : 'demo seed CNN (random weights, 150x125x1)'}...\n`);
-  const l = await launchLocal({ ...(bundle ? { bundleDir: bundle } : { plain: seedCnn('maxpool2d', 1), fracBits: 13 }), insecureLocal: insecure, onLine: show, demoAssets: true });
+  const l = await launchLocal({ ...(bundle ? { bundleDir: bundle } : { plain: seedCnn('maxpool2d', 1), fracBits: 13 }), insecureLocal: insecure, onLine: show, demoAssets: true, ...(args.warmupRuns !== undefined ? { warmup: { runs: args.warmupRuns } } : {}) });
   const clientFile = args.clientJson ?? path.join(l.dir, 'client.json');
   try {
     // An explicit path that exists may be another deployment's: never overwrite it.
     writeFileSync(clientFile, JSON.stringify({ parties: l.urls, token: l.token, modelHash: l.modelHash, ca: l.certs?.ca.cert, clientCert: l.certs?.client }, null, 2), { mode: 0o600, flag: 'wx' });
   } catch (e) {
-    process.stderr.write(`start: error E_CONFLICT: cannot write the client config ${clientFile} (${(e as NodeJS.ErrnoException).code ?? 'error'}): remove it or choose another --client-json\n`);
     await l.stop();
-    process.exit(2);
+    clientJsonTaken(clientFile, (e as NodeJS.ErrnoException).code ?? 'error');
   }
   const demo = existsSync(DEMO_DIR) ? `${l.urls[0]}/  (client-sdk/demo)` : `(none: client-sdk/demo/ does not exist yet; P0 will serve it at ${l.urls[0]}/ when it does)`;
   process.stdout.write([

@@ -71,12 +71,16 @@ describe('strict command lines', () => {
     expect(r.stderr).toMatch(/unknown argument '--insecure-locl'/);
   });
 
-  it('npm start -- --bundel DIR stops with exit 2 before starting anything (it used to serve the random demo model)', () => {
+  it('npm start -- --bundel DIR (or --warmup-runs two) stops with exit 2 before starting anything (--bundel used to serve the random demo model)', () => {
     const r = tsx('parties/start.ts', ['--bundel', path.join(tmp, 'bundle')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^start: error E_BAD_ARGUMENT: unknown argument '--bundel'/m);
     expect(r.stdout).not.toMatch(/starting three parties/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    const runs = tsx('parties/start.ts', ['--warmup-runs', 'two']);
+    expect(runs.status).toBe(2);
+    expect(runs.stderr).toMatch(/^start: error E_BAD_ARGUMENT: --warmup-runs must be a whole number of runs \(0 turns the warm-up off\), got 'two'/m);
+    expect(runs.stdout).not.toMatch(/starting three parties/);
   });
 
   it('the demo client takes exactly one explicit client.json: several paths (a glob) or a pattern are refused', () => {
@@ -98,7 +102,8 @@ describe('npm start writes its client.json where it says; the demo client uses t
   it('two deployments cannot be confused', async () => {
     const clientJson = path.join(tmp, 'mine', 'client.json');
     mkdirSync(path.dirname(clientJson));
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'parties/start.ts'), '--insecure-local', '--quiet', '--client-json', clientJson], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Two warm-up runs (--warmup-runs): the default (1000 runs or 15 s on the demo CNN) warms V8 for speed this test does not measure.
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'parties/start.ts'), '--insecure-local', '--quiet', '--client-json', clientJson, '--warmup-runs', '2'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
@@ -110,10 +115,11 @@ describe('npm start writes its client.json where it says; the demo client uses t
       const cfg = JSON.parse(readFileSync(clientJson, 'utf8')) as { parties: string[]; modelHash: string };
       expect(cfg.parties).toHaveLength(3);
       expect(out).toContain(`npx tsx parties/demo-client.ts ${clientJson}`);
-      // A second start with the same --client-json must not take the file over.
+      // A second start with the same --client-json must not take the file over; it stops before starting any party.
       const again = tsx('parties/start.ts', ['--insecure-local', '--quiet', '--client-json', clientJson], 120_000);
       expect(again.status).toBe(2);
       expect(again.stderr).toMatch(/E_CONFLICT: cannot write the client config/);
+      expect(again.stdout).not.toMatch(/starting three parties/);
       expect(JSON.parse(readFileSync(clientJson, 'utf8'))).toEqual(cfg);
 
       const ok = tsx('parties/demo-client.ts', [clientJson]);

@@ -18,6 +18,17 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => {
   try { await p; return 'resolved'; } catch (e) { return isMpcError(e) ? e.code : `non-MpcError: ${String(e)}`; }
 };
 
+describe('dial channels: grpc-js\'s own reconnect backoff follows the mesh\'s (reconnectMs)', () => {
+  // grpc-js waits 1 s (then up to 120 s) before it reconnects a channel whose connection was refused: a party dialing a
+  // peer that was still starting linked up to ~1.2 s after the peer listened, whatever reconnectMs said.
+  it('initial and maximum backoff are reconnectMs (default 100 ms and 2 s); explicit grpcOptions still win', () => {
+    const options = (o: Partial<ConstructorParameters<typeof PeerMesh>[0]>) => new PeerMesh({ party: 1, tls: null, ...o }).channelOptions;
+    expect(options({})).toMatchObject({ 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 2_000 });
+    expect(options({ reconnectMs: { min: 20, max: 200 } })).toMatchObject({ 'grpc.initial_reconnect_backoff_ms': 20, 'grpc.max_reconnect_backoff_ms': 200 });
+    expect(options({ reconnectMs: { min: 20, max: 200 }, grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 50 } })).toMatchObject({ 'grpc.initial_reconnect_backoff_ms': 50, 'grpc.max_reconnect_backoff_ms': 200 });
+  });
+});
+
 describe('frame chunking', () => {
   it('splits a message of 2.5 chunks into three chunks and reassembles it into an 8-aligned buffer', () => {
     const C = 1 << 20;

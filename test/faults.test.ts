@@ -11,12 +11,12 @@
  *     and once the party is restarted the trio serves again.
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 import { sessionKey } from '../client-sdk/src/ring.js';
 import { SESSION_KEY_HEADER } from '../protocol/api-contract.js';
-import { launchLocal, type Launched } from '../parties/launch.js';
+import { launchLocal, partyNodeArgs, partyProgram, type Launched } from '../parties/launch.js';
+import { TEST_WARMUP } from '../parties/testing/quick-warmup.js';
 import { finishSession, partyTrio, startSession, type Outcome, type PartyTrio } from '../parties/testing/trio.js';
 import { isMpcError, type ErrorCode } from '../protocol/errors.js';
 import { plainForward } from '../protocol/reference/forward.js';
@@ -186,8 +186,6 @@ describe('dropped, delayed and altered messages between the parties (gRPC mesh w
 
 // ---- a party process killed mid-inference ----------------------------------------
 
-const MAIN = fileURLToPath(new URL('../parties/main.ts', import.meta.url));
-
 describe('faults in the offline phase (parties/preprocessing.ts)', () => {
   let t: PartyTrio;
   let inj: Injector[] = [];
@@ -236,7 +234,7 @@ describe('one party process killed in the middle of an inference, then restarted
 
   beforeAll(async () => {
     l = await launchLocal({
-      plain: cnn, fracBits: F13, logLevel: 'info', readyTimeoutMs: 60_000,
+      plain: cnn, fracBits: F13, logLevel: 'info', readyTimeoutMs: 60_000, warmup: TEST_WARMUP,
       batch: { windowMs: 5, maxBatch: 4, maxConcurrentRuns: 2 },
       onLine: (p, line) => {
         lines.push(`P${p} ${line}`);
@@ -296,8 +294,10 @@ describe('one party process killed in the middle of an inference, then restarted
     expect(isMpcError(down) && ['E_PEER_UNAVAILABLE', 'E_NOT_READY'].includes((down as { code: string }).code)).toBe(true);
     expect(Date.now() - t1).toBeLessThan(5_000);
 
-    // Restart P1 with the same command and config: the trio links again and serves right answers.
-    const p1 = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN, '--party', '1', '--config', l.configPath], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PARTY_EXIT_WITH_PARENT: '1' } });
+    // Restart P1 with the same command (the program launchLocal ran: parties/party.bundle.mjs, or main.ts through tsx) and config: the trio links again and serves right answers.
+    const program = await partyProgram();
+    expect(program.runtime).toBe(l.runtime);
+    const p1 = spawn(process.execPath, [...partyNodeArgs(), ...program.args, '--party', '1', '--config', l.configPath], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PARTY_EXIT_WITH_PARENT: '1' } });
     p1.stdout!.resume();
     p1.stderr!.resume();
     l.children[1] = p1;

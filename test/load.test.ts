@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchLocal, type Launched } from '../parties/launch.js';
+import { TEST_WARMUP } from '../parties/testing/quick-warmup.js';
 import { networkA } from '../protocol/seed-models.js';
 import { runLoad } from './testing/load.js';
 
@@ -17,7 +18,7 @@ const DURATION_MS = Number(process.env.LOAD_TEST_MS ?? 8_000);
 describe('100 concurrent clients for a bounded time', () => {
   let l: Launched;
   beforeAll(async () => {
-    l = await launchLocal({ plain: model, fracBits: 16, logLevel: 'warn', readyTimeoutMs: 60_000, batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 } });
+    l = await launchLocal({ plain: model, fracBits: 16, logLevel: 'warn', readyTimeoutMs: 60_000, warmup: TEST_WARMUP, batch: { windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 } });
   });
   afterAll(async () => { await l?.stop(); });
 

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 import { launchLocal, type Launched } from '../parties/launch.js';
+import { TEST_WARMUP } from '../parties/testing/quick-warmup.js';
 import { TEST_SESSION_KEY } from '../parties/testing/trio.js';
 import { SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import type { FloatTensor } from '../protocol/ir.js';
@@ -128,7 +129,7 @@ describe('party logs hold no input, weight or output value', () => {
   };
 
   beforeAll(async () => {
-    l = await launchLocal({ plain: model, fracBits: 16, logLevel: 'trace', readyTimeoutMs: 60_000, onLine: (_p, line) => lines.push(line) });
+    l = await launchLocal({ plain: model, fracBits: 16, logLevel: 'trace', readyTimeoutMs: 60_000, warmup: TEST_WARMUP, onLine: (_p, line) => lines.push(line) });
   });
   afterAll(async () => { await l?.stop(); });
 

@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { PrivateInferenceClient, type ClientOptions } from '../../client-sdk/src/index.js';
 import type { BundleManifest } from '../../model-import/bundle.js';
 import { launchLocal, type Launched, type LaunchOptions } from '../../parties/launch.js';
+import { TEST_WARMUP } from '../../parties/testing/quick-warmup.js';
 import type { FloatTensor, ModelIR } from '../../protocol/ir.js';
 import { fixedPointU64, SecretIndex, u64Words } from './log-scan.js';
 
@@ -78,8 +79,8 @@ export interface Parties {
 /**
  * P0, P1, P2 as child processes serving a model-import bundle, mTLS between
  * them, log level trace. The start-up warm-up (parties/warmup.ts) runs on
- * every model with a small budget (20 runs, 3 s; opts.warmup overrides) and
- * must not fail.
+ * every model with a small budget (TEST_WARMUP: 2 runs, 3 s; opts.warmup
+ * overrides) and must not fail.
  */
 export async function startParties(bundleDir: string, opts: Partial<LaunchOptions> = {}): Promise<Parties> {
   const logs: PartyLog[] = [];
@@ -89,7 +90,7 @@ export async function startParties(bundleDir: string, opts: Partial<LaunchOption
       bundleDir,
       logLevel: 'trace',
       readyTimeoutMs: 90_000,
-      warmup: { runs: 20, maxMs: 3_000 },
+      warmup: TEST_WARMUP,
       ...opts,
       onLine: (party, line) => { logs.push({ party, line }); opts.onLine?.(party, line); },
     });

@@ -18,11 +18,14 @@ import type { Budget, Enforcement } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { DEFAULT_PLAN_AHEAD_MS } from './batcher.js';
 import type { ClientCredential } from './client-auth.js';
-import { MAX_TEACHERS, type ModelSource, type PateNoise } from './model-source.js';
+import { modelEntry } from './config-model.js';
 import type { PrivacySettings } from './privacy.js';
 import { checkDeploymentSchema } from './config-schema.js';
 import { hostOf, isLoopbackHost } from './tls.js';
 import { DEFAULT_WARMUP, type WarmupOptions } from './warmup.js';
+import type { PateNoise } from './model-source.js';
+
+export { modelSourceOf } from './config-model.js';
 
 export interface PartyEntry {
   /**
@@ -277,35 +280,6 @@ const budget = (b: unknown, name: string): Budget => {
   if (typeof v !== 'object' || v === null || typeof v.epsilon !== 'number' || !Number.isFinite(v.epsilon) || v.epsilon < 0 || typeof v.delta !== 'number' || !(v.delta >= 0 && v.delta < 1)) bad(`${name} must be { epsilon >= 0, 0 <= delta < 1 }`);
   return { epsilon: v.epsilon, delta: v.delta };
 };
-
-function single(m: unknown, name: string, abs: (p: string) => string): SingleModelEntry {
-  const o = m as Record<string, unknown> | null;
-  if (o && typeof o === 'object' && typeof o.bundleDir === 'string') return { bundleDir: abs(o.bundleDir) };
-  if (o && typeof o === 'object' && typeof o.devFile === 'string') return { devFile: abs(o.devFile) };
-  return bad(`${name} needs bundleDir or devFile`);
-}
-
-function modelEntry(m: unknown, name: string, abs: (p: string) => string): PartyEntry['model'] {
-  const o = m as Record<string, unknown> | null;
-  if (!o || typeof o !== 'object' || !('ensemble' in o)) return single(m, name, abs);
-  const e = o.ensemble as { teachers?: unknown; noise?: unknown } | null;
-  if (!e || typeof e !== 'object' || !Array.isArray(e.teachers) || e.teachers.length < 2 || e.teachers.length > MAX_TEACHERS) bad(`${name}.ensemble.teachers must list 2..${MAX_TEACHERS} teacher models`);
-  const teachers = e.teachers.map((t, i) => single(t, `${name}.ensemble.teachers[${i}]`, abs));
-  if (e.noise === undefined) return { ensemble: { teachers } };
-  const n = e.noise as Partial<PateNoise> | null;
-  if (!n || typeof n !== 'object' || (n.mechanism !== 'laplace' && n.mechanism !== 'gaussian')) bad(`${name}.ensemble.noise.mechanism must be 'laplace' or 'gaussian'`);
-  if (typeof n.epsilon !== 'number' || !(n.epsilon > 0) || !Number.isFinite(n.epsilon)) bad(`${name}.ensemble.noise.epsilon must be a positive number`);
-  if (n.mechanism === 'gaussian' && (typeof n.delta !== 'number' || !(n.delta > 0 && n.delta < 1))) bad(`${name}.ensemble.noise.delta must be in (0, 1) for the Gaussian mechanism`);
-  if (n.sampler !== undefined && n.sampler !== 'discrete-exact' && n.sampler !== 'gamma-split') bad(`${name}.ensemble.noise.sampler must be 'discrete-exact' or 'gamma-split'`);
-  return { ensemble: { teachers, noise: { mechanism: n.mechanism, epsilon: n.epsilon, ...(n.delta !== undefined ? { delta: n.delta } : {}), ...(n.sampler ? { sampler: n.sampler } : {}) } } };
-}
-
-/** The model source of a resolved config entry (server.ts). */
-export function modelSourceOf(m: PartyEntry['model']): ModelSource {
-  const one = (e: SingleModelEntry): Exclude<ModelSource, { kind: 'ensemble' }> => ('bundleDir' in e ? { kind: 'bundle', dir: e.bundleDir } : { kind: 'dev-file', path: e.devFile });
-  if ('ensemble' in m) return { kind: 'ensemble', teachers: m.ensemble.teachers.map(one), ...(m.ensemble.noise ? { noise: m.ensemble.noise } : {}) };
-  return one(m);
-}
 
 /** Resolve one party's configuration from a deployment config object. */
 export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: string, over: Partial<CommonSettings> = {}): PartyConfig {

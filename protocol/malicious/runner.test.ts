@@ -1,48 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { decode, encode } from '../fixed-point/fixed-point.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR } from '../ir.js';
 import { isMpcError } from '../errors.js';
-import { plainForward } from '../reference/forward.js';
 import { networkA, seededPrg, uniform } from '../seed-models.js';
 import { sizeOf } from '../layers/types.js';
 import { runMal3, values } from '../testing/cheat.js';
+import { MAL_F, malVsPlain, maxAbsErr, weightCount } from '../testing/mal-forward.js';
 import { liftSigned } from './ring128.js';
-import { inputM } from './input.js';
 import { openLow } from './open.js';
-import { macCheck, macCheckCost } from './mac-check.js';
+import { macCheckCost } from './mac-check.js';
 import { inputCost } from './input.js';
 import { openLowCost } from './open.js';
 import { setupCost, type MalSession } from './session.js';
-import { checkMaliciousModel, malForward, malForwardCost, type MalForwardOptions } from './runner.js';
+import { checkMaliciousModel, malForward, malForwardCost } from './runner.js';
 import { prepareWeights, prepareWeightsCost, shareModelReplicated } from './weights.js';
 import type { MalPrimitives } from './primitives.js';
 
-const F = 13; // the contexts' default fracBits (runMal3)
-
-/** Run a model over shares: weights MACed at set-up, the input by P0 (inputM), the output opened after the MAC check. */
-async function malVsPlain(model: ModelIR<FloatTensor>, N: number, x: Float64Array, opts: MalForwardOptions = {}) {
-  const parts = shareModelReplicated(model, F);
-  const n = N * sizeOf(model.inputShape);
-  const r = await runMal3(async (s: MalSession) => {
-    const w = await prepareWeights(s, parts[s.party]);
-    const xin = await inputM(s, 0, s.party === 0 ? liftSigned(encode(x, F)) : null, n);
-    const y = await malForward(s, w, { shape: [N, ...model.inputShape], data: xin }, opts);
-    const low = await openLow(s, y.data);
-    await macCheck(s);
-    return { shape: y.shape, out: decode(low, F) };
-  });
-  const plain = plainForward(model, x, N);
-  const [v0, v1, v2] = values(r);
-  expect(v1.out).toEqual(v0.out);
-  expect(v2.out).toEqual(v0.out);
-  expect(v0.shape).toEqual(plain.shape);
-  return { got: v0.out, want: plain.data, r };
-}
-
-/** Weight elements of a model (kernels and biases). */
-const weightCount = (m: ModelIR<FloatTensor>): number => m.nodes.reduce((t, nd) => t + ('kernel' in nd ? nd.kernel.data.length + (nd.bias?.data.length ?? 0) : 0), 0);
-
-const maxAbsErr = (got: Float64Array, want: Float64Array): number => Math.max(...Array.from(got, (g, i) => Math.abs(g - want[i]!)));
+/** The contexts' default fracBits (runMal3); the run against the float64 twin, weights and errors: protocol/testing/mal-forward.ts. */
+const F = MAL_F;
 
 /** A model of the layers that need no product: the local ones run exactly (up to the encoding's rounding). */
 function layoutModel(): ModelIR<FloatTensor> {

@@ -40,6 +40,7 @@ import { smoothActivation } from '../protocol/layers/activations.js';
 import { window2d } from '../protocol/layers/geometry.js';
 import { sizeOf } from '../protocol/layers/types.js';
 import type { RangeStat } from './precision.js';
+import { IRValues } from '../protocol/ir-kit/values.js';
 
 /** Elementwise interval of a batch-1 tensor. */
 export interface Box { shape: number[]; lo: Float64Array; hi: Float64Array }
@@ -208,20 +209,9 @@ export function staticRanges(model: ModelIR<FloatTensor>, input: Box, comparesOu
     if (!r) seen.set(key, { layer, kind, maxAbs: m });
     else r.maxAbs = Math.max(r.maxAbs, m);
   };
-  const vals = new Map<string, Box>([['input', input]]);
-  const lastUse = new Map<string, number>();
-  model.nodes.forEach((nd, i) => nd.inputs.forEach((s) => lastUse.set(s, i)));
-  model.nodes.forEach((node, i) => {
-    const ins = node.inputs.map((s) => {
-      const v = vals.get(s);
-      if (!v) throw new MpcError('E_SHAPE', `layer '${node.name}' reads '${s}', which is not computed before it`);
-      return v;
-    });
-    vals.set(node.name, boundNode(node, ins, note));
-    for (const s of node.inputs) if (lastUse.get(s) === i && s !== model.output) vals.delete(s);
-  });
-  const out = vals.get(model.output);
-  if (!out) throw new MpcError('E_SHAPE', `model output '${model.output}' is not a node`);
+  const vals = new IRValues<Box>(model, input, 'E_SHAPE');
+  model.nodes.forEach((node, i) => vals.set(i, node, boundNode(node, vals.inputsOf(node), note)));
+  const out = vals.output();
   if (comparesOutput) {
     const m = maxAbs(out);
     note(`${model.output} (secure argmax)`, 'difference', 2 * m);

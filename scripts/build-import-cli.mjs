@@ -11,26 +11,14 @@
  * from the sources. Writes a temporary file and renames it, so concurrent
  * imports never run a half-written bundle.
  */
-import { renameSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildBundle, ROOT as root } from './esbuild-bundle.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const IMPORT_CLI_BUNDLE = path.join(root, 'model-import', 'mpc-import.bundle.mjs');
 
 /** Build the bundle; resolves with its path. Rejects if esbuild is missing or the sources do not compile. */
-export async function buildImportCli() {
-  const esbuild = await import('esbuild');
-  const tmp = `${IMPORT_CLI_BUNDLE}.${process.pid}.${Date.now()}.tmp`;
-  await esbuild.build({
-    entryPoints: [path.join(root, 'model-import', 'cli.ts')],
-    bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external',
-    outfile: tmp, logLevel: 'silent', legalComments: 'none',
-    banner: { js: '// Built by scripts/build-import-cli.mjs from model-import/cli.ts. Do not edit.' },
-  });
-  renameSync(tmp, IMPORT_CLI_BUNDLE);
-  return IMPORT_CLI_BUNDLE;
-}
+export const buildImportCli = () => buildBundle('model-import/cli.ts', IMPORT_CLI_BUNDLE, 'scripts/build-import-cli.mjs');
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   buildImportCli().then((f) => console.log(`[build-import-cli] wrote ${path.relative(root, f)}`), (e) => { console.error(`[build-import-cli] failed: ${e.message}`); process.exit(1); });

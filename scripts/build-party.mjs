@@ -8,26 +8,14 @@
  * external (node_modules is next to it). Writes a temporary file and renames
  * it, so concurrent launches never run a half-written bundle.
  */
-import { renameSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildBundle, ROOT as root } from './esbuild-bundle.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const PARTY_BUNDLE = path.join(root, 'parties', 'party.bundle.mjs');
 
 /** Build the bundle; resolves with its path. Rejects if esbuild is missing or the sources do not compile. */
-export async function buildPartyBundle() {
-  const esbuild = await import('esbuild');
-  const tmp = `${PARTY_BUNDLE}.${process.pid}.${Date.now()}.tmp`;
-  await esbuild.build({
-    entryPoints: [path.join(root, 'parties', 'bundle-entry.ts')],
-    bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external',
-    outfile: tmp, logLevel: 'silent', legalComments: 'none',
-    banner: { js: '// Built by scripts/build-party.mjs from parties/bundle-entry.ts. Do not edit.' },
-  });
-  renameSync(tmp, PARTY_BUNDLE);
-  return PARTY_BUNDLE;
-}
+export const buildPartyBundle = () => buildBundle('parties/bundle-entry.ts', PARTY_BUNDLE, 'scripts/build-party.mjs');
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   buildPartyBundle().then((f) => console.log(`[build-party] wrote ${path.relative(root, f)}`), (e) => { console.error(`[build-party] failed: ${e.message}`); process.exit(1); });

@@ -14,6 +14,7 @@ import { window2d } from '../layers/geometry.js';
 import { sizeOf } from '../layers/types.js';
 import type { Arith, CompareKind } from './arith.js';
 import { outputShape } from './shapes.js';
+import { IRValues } from './values.js';
 
 /** A batch-first tensor in the arithmetic's units. */
 export interface Values { shape: number[]; data: Float64Array }
@@ -339,23 +340,13 @@ export function forwardIR(model: ModelIR<FloatTensor>, input: ArrayLike<number>,
   if (input.length !== per * N) throw new MpcError('E_SHAPE', `forward: input has ${input.length} values, expected ${N} x [${model.inputShape}]`);
   const x0 = new Float64Array(input.length);
   for (let i = 0; i < x0.length; i++) x0[i] = ar.encode(input[i]!);
-  const vals = new Map<string, Values>([['input', { shape: [N, ...model.inputShape], data: x0 }]]);
-  const lastUse = new Map<string, number>();
-  model.nodes.forEach((nd, i) => nd.inputs.forEach((s) => lastUse.set(s, i)));
+  const vals = new IRValues<Values>(model, { shape: [N, ...model.inputShape], data: x0 }, 'E_SHAPE');
   model.nodes.forEach((node, i) => {
-    const ins = node.inputs.map((s) => {
-      const v = vals.get(s);
-      if (!v) throw new MpcError('E_SHAPE', `layer '${node.name}' reads '${s}', which is not computed before it`);
-      return v;
-    });
-    const y = forwardNode(node, ins, ar);
-    vals.set(node.name, y);
+    const y = forwardNode(node, vals.inputsOf(node), ar);
+    vals.set(i, node, y);
     onNode?.(node.name, y);
-    for (const s of node.inputs) if (lastUse.get(s) === i && s !== model.output) vals.delete(s);
   });
-  const out = vals.get(model.output);
-  if (!out) throw new MpcError('E_SHAPE', `model output '${model.output}' is not a node`);
-  return out;
+  return vals.output();
 }
 
 /** forwardIR, decoded to reals. */

@@ -30,6 +30,7 @@ import { requireSmoothActivation } from './activations.js';
 import { bilinearPass, broadcastIndex, concatArrays, concatIndex, cropIndex, gather, upsampleNearestIndex } from '../ir-kit/layout.js';
 
 import { SCALE_BITS } from '../ir-kit/arith.js';
+import { IRValues } from '../ir-kit/values.js';
 
 /**
  * Largest number of comparisons in one protocol call. Bigger layers (VGG16's
@@ -364,20 +365,13 @@ export function deferredActivations(model: ModelIR<ShareTensor | unknown>): Map<
 
 export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTensor>, input: ShareTensor, opts: ForwardOptions = {}): Promise<ShareTensor> {
   assert(sizeOf(input.shape.slice(1)) === sizeOf(model.inputShape) && input.data.length === sizeOf(input.shape), 'E_SHAPE', `input: expected [N, ${model.inputShape.join(', ')}], got [${input.shape.join(', ')}] with ${input.data.length} elements`, { party: ctx.party });
-  const values = new Map<string, ShareTensor>([['input', tensor([input.shape[0]!, ...model.inputShape], input.data)]]);
-  // Free each value after its last consumer (VGG16 activations are large).
-  const lastUse = new Map<string, number>();
-  model.nodes.forEach((nd, i) => nd.inputs.forEach((s) => lastUse.set(s, i)));
+  const values = new IRValues<ShareTensor>(model, tensor([input.shape[0]!, ...model.inputShape], input.data), 'E_BAD_ARGUMENT');
   const limit = opts.maxComparisonsPerCall ?? DEFAULT_MAX_COMPARISONS_PER_CALL;
   const deferred = opts.reluAfterMaxPool === false ? new Map<number, { activation: Activation; from: string; producer: number }>() : deferredActivations(model);
   const producers = new Set([...deferred.values()].map((d) => d.producer));
   for (let i = 0; i < model.nodes.length; i++) {
     const node = model.nodes[i]!;
-    const ins = node.inputs.map((s) => {
-      const v = values.get(s);
-      assert(v, 'E_BAD_ARGUMENT', `layer '${node.name}' reads '${s}', which is not computed before it`);
-      return v;
-    });
+    const ins = values.inputsOf(node);
     const run = producers.has(i) ? { ...node, activation: 'linear' } as LayerNode<ShareTensor> : node;
     const after = deferred.get(i);
     // A node the importer marked for the 64-bit ring (its sound range bound, model-import/static-bounds.ts) runs its
@@ -387,11 +381,8 @@ export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTenso
       const y = await runNode(wide(node), run, ins, limit, opts.weightKeyPrefix ?? '');
       return after ? activate(wide(model.nodes.find((n) => n.name === after.from)), y, after.activation, `${after.from}.act`, limit) : y;
     });
-    values.set(node.name, out);
-    for (const s of node.inputs) if (lastUse.get(s) === i && s !== model.output) values.delete(s);
+    values.set(i, node, out);
     opts.onNode?.(node.name, i, model.nodes.length);
   }
-  const out = values.get(model.output);
-  assert(out, 'E_BAD_ARGUMENT', `model output '${model.output}' is not a node`);
-  return out;
+  return values.output();
 }

@@ -59,6 +59,7 @@ import { DEFAULT_MAL_PRIMITIVES, type MalPrimitives } from './primitives.js';
 import { averageM, bilinearM, convLikeM, layoutM, malLinearCost, publicFixed, scaleEachM } from './layers-linear.js';
 import { builtInSmooth } from './layers-smooth.js';
 import { activateM, malActivationCost, malNonlinearCost, MAL_PL_ACTIVATIONS, nonlinearM, type MalActOps } from './layers-activations.js';
+import { IRValues } from '../ir-kit/values.js';
 
 /**
  * The default width of the runner's comparisons: exact while every compared
@@ -290,23 +291,14 @@ export async function malForward(s: MalSession, model: ModelIR<MTensor>, input: 
   checkMaliciousModel(model, s.ctx.fracBits, prims);
   assert(sizeOf(input.shape.slice(1)) === sizeOf(model.inputShape) && input.data.n === sizeOf(input.shape), 'E_SHAPE', `malicious input: expected [N, ${model.inputShape.join(', ')}], got [${input.shape.join(', ')}] with ${input.data.n} elements`, { party: s.party });
   const runner = new MalRunner(s, prims, opts);
-  const values = new Map<string, MTensor>([['input', tensor([input.shape[0]!, ...model.inputShape], input.data)]]);
-  const lastUse = new Map<string, number>();
-  model.nodes.forEach((nd, i) => nd.inputs.forEach((n) => lastUse.set(n, i)));
+  const values = new IRValues<MTensor>(model, tensor([input.shape[0]!, ...model.inputShape], input.data), 'E_BAD_ARGUMENT');
   for (let i = 0; i < model.nodes.length; i++) {
     const node = model.nodes[i]!;
-    const ins = node.inputs.map((n) => {
-      const v = values.get(n);
-      assert(v, 'E_BAD_ARGUMENT', `layer '${node.name}' reads '${n}', which is not computed before it`);
-      return v;
-    });
-    values.set(node.name, await s.ctx.step(`layer:${node.name}`, () => runner.node(node, ins)));
-    for (const n of node.inputs) if (lastUse.get(n) === i && n !== model.output) values.delete(n);
+    const ins = values.inputsOf(node);
+    values.set(i, node, await s.ctx.step(`layer:${node.name}`, () => runner.node(node, ins)));
     opts.onNode?.(node.name, i, model.nodes.length);
   }
-  const out = values.get(model.output);
-  assert(out, 'E_BAD_ARGUMENT', `model output '${model.output}' is not a node`);
-  return out;
+  return values.output();
 }
 
 /**

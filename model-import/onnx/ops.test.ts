@@ -190,6 +190,17 @@ describe('ONNX ConvTranspose and Resize', () => {
     const { y } = runOp(x, node('ConvTranspose', ['x', 'w'], ['h'], [attr('kernel_shape', [3, 3]), attr('strides', [2, 2]), attr('pads', [1, 1, 1, 1]), attr('output_padding', [1, 1])]), [floatTensor('w', wDims, w)], want.C, want.H, want.W);
     expectClose(y, want);
   });
+  it('ConvTranspose with malformed pads / output_padding or a kernel_shape that is not the weight\'s is refused, not run on NaN or ignored', () => {
+    const w = floatTensor('w', [3, 2, 3, 3], new Float64Array(54).fill(0.1));
+    const convT = (extra: AttributeMsg[]) => buildModel({ dims: [3, 4, 5], nodes: [node('ConvTranspose', ['x', 'w'], ['y'], [attr('strides', [2, 2]), ...extra], 'up')], initializers: [w] });
+    const cases: [AttributeMsg[], string, RegExp][] = [
+      [[attr('pads', [1, 1])], 'E_UNSUPPORTED_LAYER', /'up' \(ConvTranspose\): attribute 'pads' = \[1,1\] is not supported/],
+      [[attr('pads', [-1, 0, 0, 0])], 'E_UNSUPPORTED_LAYER', /'up' \(ConvTranspose\): attribute 'pads' = \[-1,0,0,0\]/],
+      [[attr('output_padding', [1])], 'E_UNSUPPORTED_LAYER', /'up' \(ConvTranspose\): attribute 'output_padding' = \[1\]/],
+      [[attr('kernel_shape', [2, 2])], 'E_MODEL_FORMAT', /'up' \(ConvTranspose\): kernel_shape \[2,2\] differs from the weight's \[3, 3\]/],
+    ];
+    for (const [extra, code, msg] of cases) expect(() => loadOnnx(convT(extra))).toThrow(expect.objectContaining({ code, message: expect.stringMatching(msg) }));
+  });
   for (const [mode, ctm, viaSizes] of [['nearest', 'asymmetric', false], ['linear', 'pytorch_half_pixel', true]] as const) {
     it(`Resize ${mode} x2, ${ctm}, ${viaSizes ? 'sizes' : 'scales'} (opset 13)`, () => {
       const want = refResize(x, 2, mode, ctm);

@@ -30,7 +30,7 @@
  * step 5's reconstruction in outputs.ts.
  */
 import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, PrivacyOptions } from '../../protocol/api-contract.js';
-import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
+import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SESSION_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
 import { encode as encodeFixed } from '../../protocol/fixed-point/fixed-point.js';
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
 import { PartyHttp, type FetchLike, type PartyEndpoint } from './http.js';
@@ -43,7 +43,7 @@ import { checkTensorShape, classifyInput, sameShape, type ClassifiedInput, type 
 import { bytesToU64, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.js';
 import { DEFAULT_TIMEOUT_MS, type AnyBatch, type BatchLabelPrediction, type BatchPrediction, type ClientOptions, type LabelModePrivacy, type LabelPrediction, type PredictOptions, type PredictProgress, type Prediction, type ProgressStage } from './client-types.js';
 import { product, reconstructOutputs } from './outputs.js';
-import { MAX_AWAIT_MS, checkModelInfo, checkSessionResponse, openEnvelope, parseShape, requestPrivacy, sleep, type Output } from './wire.js';
+import { MAX_AWAIT_MS, checkModelInfo, checkOutputSession, checkSessionResponse, openEnvelope, parseShape, requestPrivacy, sleep, type Output } from './wire.js';
 import { checkSecurity } from './security.js';
 import { runMalicious } from './malicious-predict.js';
 
@@ -272,7 +272,7 @@ export class PrivateInferenceClientBase {
 
     // Step 5: output shares (unless the create answers carried them), reconstruction, activation.
     if (!result) {
-      const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => { const o = outputs[p]; return o ? Promise.resolve(o) : this.fetchOutput(this.endpoints[p]!, `${path}/output`, keyed(p), signal); }));
+      const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => { const o = outputs[p]; return o ? Promise.resolve(o) : this.fetchOutput(this.endpoints[p]!, sessionId!, `${path}/output`, keyed(p), signal); }));
       emit('reconstructing');
       result = reconstructOutputs(y0!, y1!, model, batch, sessionId);
     }
@@ -331,6 +331,7 @@ export class PrivateInferenceClientBase {
         const wait = String(Math.min(deadlineMs ?? MAX_AWAIT_MS, MAX_AWAIT_MS));
         const res = await this.http.call(ep, { method: 'PUT', path: `/v1/sessions/${sessionId}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream', accept: `${OUTPUT_ENVELOPE_TYPE}, application/json`, headers: { [SESSION_CREATE_HEADER]: body, [AWAIT_OUTPUT_HEADER]: wait, [SESSION_KEY_HEADER]: keys[ep.party]! } }, ctl.signal);
         if (!(res.headers.get('content-type') ?? '').includes(OUTPUT_ENVELOPE_TYPE)) return checkSessionResponse(await this.http.read(ep, 'session response', ctl.signal, () => res.json()), ep.party, sessionId);
+        checkOutputSession(res.headers.get(OUTPUT_SESSION_HEADER), ep.party as 0 | 1, sessionId);
         const env = openEnvelope(await this.http.read(ep, 'session output', ctl.signal, () => res.arrayBuffer()), ep.party);
         outputs[ep.party as 0 | 1] = { shares: env.share, shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER), kind: res.headers.get(OUTPUT_KIND_HEADER) };
         return checkSessionResponse(env.json, ep.party, sessionId);
@@ -389,13 +390,14 @@ export class PrivateInferenceClientBase {
   }
 
   /** GET the output share (long poll); 202/204 or a JSON state means "not yet": ask again (with backoff if the server did not wait). */
-  private async fetchOutput(ep: PartyEndpoint, path: string, headers: Record<string, string>, signal: AbortSignal): Promise<Output> {
+  private async fetchOutput(ep: PartyEndpoint, sessionId: string, path: string, headers: Record<string, string>, signal: AbortSignal): Promise<Output> {
     let delay = 50;
     for (;;) {
       const asked = now();
       const res = await this.http.call(ep, { method: 'GET', path, accept: 'application/octet-stream', headers }, signal);
       const type = res.headers.get('content-type') ?? '';
       if (res.status === 200 && !type.includes('json')) {
+        checkOutputSession(res.headers.get(OUTPUT_SESSION_HEADER), ep.party as 0 | 1, sessionId);
         const buf = await this.http.read(ep, 'output share', signal, () => res.arrayBuffer());
         return { shares: bytesToU64(buf), shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER), kind: res.headers.get(OUTPUT_KIND_HEADER) };
       }

@@ -220,16 +220,31 @@ describe('logits mode: output shares that cannot come from one correct run are r
   afterAll(async () => { await fake.close(); });
 
   /** fetch that rewrites P1's output share answer (GET .../output): its body and / or its x-output-shape header. */
-  const tamper = (edit: { share?: (u: BigUint64Array) => void; shape?: string }) => (async (url: string | URL | Request, init?: RequestInit) => {
+  const tamper = (edit: { share?: (u: BigUint64Array) => void; shape?: string; session?: string }) => (async (url: string | URL | Request, init?: RequestInit) => {
     const res = await fetch(url, init);
     if (!(String(url).startsWith(fake.urls[1]) && /\/output$/.test(new URL(String(url)).pathname) && res.status === 200)) return res;
     const u = new BigUint64Array((await res.arrayBuffer()).slice(0));
     edit.share?.(u);
     const headers = new Headers(res.headers);
     if (edit.shape !== undefined) headers.set('x-output-shape', edit.shape);
+    if (edit.session !== undefined) headers.set('x-output-session', edit.session);
     return new Response(new Uint8Array(u.buffer), { status: 200, headers });
   }) as typeof fetch;
   const client = (f?: typeof fetch) => new PrivateInferenceClient({ parties: fake.urls, token: fake.token, timeoutMs: 10_000, ...(f ? { fetch: f } : {}) });
+
+  it('a share that names another session (x-output-session: an old or another client\'s session) is E_INTERNAL, even when its values fit', async () => {
+    const t = tensor([8, 8, 1], 4);
+    let seen: string | null = null;
+    const spy = (async (url: string | URL | Request, init?: RequestInit) => {
+      const res = await fetch(url, init);
+      if (/\/output$/.test(new URL(String(url)).pathname) && res.status === 200) seen = res.headers.get('x-output-session');
+      return res;
+    }) as typeof fetch;
+    const ok = await client(spy).predict(t);
+    expect(seen).toBe(ok.sessionId); // the fake parties name the session, as the party servers do
+    // The same share (its values would pass every other check), under another session's id.
+    await expect(client(tamper({ session: '00000000-0000-4000-8000-000000000000' })).predict(t)).rejects.toMatchObject({ code: 'E_INTERNAL', party: 1, message: expect.stringMatching(/another session/) });
+  });
 
   it('a share of another layout (same element count, another shape) is E_SHAPE', async () => {
     const t = tensor([8, 8, 1], 5);
@@ -278,7 +293,7 @@ describe('mismatched output shares of a DP-noised two-class model almost never g
   // P0's share of this session and P1's of another (or an old one): y_0 + y_1 is uniform in Z_2^64. With a bound of
   // 2^62 (the noise's room before) each logit passed with probability 1/2, a two-class result one time in four.
   it('400 uniform sums of two logits at f = 13: at most one passes the range check (about 2^-18 each)', () => {
-    const model = { modelHash: 'a'.repeat(64), inputShape: [4], outputShape: [2], fracBits: 13, outputActivation: 'softmax' as const, privacy: { outputMode: 'logits' as const, dp: { mechanism: 'laplace' as const, epsilon: 1, sensitivity: 2 } } };
+    const model = { modelHash: 'a'.repeat(64), inputShape: [4], outputShape: [2], fracBits: 13, outputActivation: 'softmax' as const, privacy: { outputMode: 'logits' as const, dp: { mechanism: 'laplace' as const, epsilon: 1, delta: 0, sensitivity: 2, sampler: 'discrete-exact' as const } } };
     let shown = 0;
     for (let i = 0; i < 400; i++) {
       const share = () => ({ shares: globalThis.crypto.getRandomValues(new BigUint64Array(2)), shape: [1, 2], mode: 'logits', kind: 'class' });

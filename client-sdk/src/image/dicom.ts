@@ -168,6 +168,11 @@ function geometry(ds: Dataset): Geometry {
   const bitsStored = num(ds.BitsStored) ?? bitsAllocated;
   const spp = num(ds.SamplesPerPixel) ?? 1;
   if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) refuse('DICOM_UNSUPPORTED_IMAGE', `${bitsAllocated} bits allocated per sample is not supported`);
+  // samples() reads the low BitsStored bits of each sample: a HighBit elsewhere (samples stored high, PS3.5 8.1.1)
+  // or more bits stored than allocated would be read as other values, a different image.
+  if (!Number.isInteger(bitsStored) || bitsStored < 1 || bitsStored > bitsAllocated) refuse('DICOM_UNSUPPORTED_IMAGE', `${bitsStored} bits stored in ${bitsAllocated} allocated is not a valid layout`);
+  const highBit = num(ds.HighBit);
+  if (highBit !== undefined && highBit !== bitsStored - 1) refuse('DICOM_UNSUPPORTED_IMAGE', `high bit ${highBit} with ${bitsStored} bits stored is not supported (samples must be stored from bit 0: high bit = bits stored - 1)`);
   if (spp !== 1 && spp !== 3) refuse('DICOM_UNSUPPORTED_IMAGE', `${spp} samples per pixel is not supported`);
   if (rows * cols > MAX_PIXELS) refuse('DICOM_UNSUPPORTED_IMAGE', `a ${cols} x ${rows} frame is larger than ${MAX_PIXELS / 1e6} megapixels`);
   return {
@@ -274,6 +279,25 @@ function applyLut(x: number, lut: Lut): number {
 }
 
 /**
+ * Enhanced multi-frame objects (PS3.3 C.7.6.16) keep the rescale and the
+ * window in functional groups, not at the top level: the frame's own
+ * (Per-frame Functional Groups), else the Shared ones, else the top level's.
+ * Ignoring them would show the raw pixel range: another image for the model.
+ */
+function displayAttributes(ds: Dataset, frame: number): Dataset {
+  const item = (seq: unknown, i = 0): Dataset | undefined => (Array.isArray(seq) ? (seq[i] as Dataset | undefined) : (seq as Dataset | undefined) ?? undefined);
+  const per = item(ds.PerFrameFunctionalGroupsSequence, frame), shared = item(ds.SharedFunctionalGroupsSequence);
+  const pick = (macro: string): Dataset | undefined => item(per?.[macro]) ?? item(shared?.[macro]);
+  const pvt = pick('PixelValueTransformationSequence'), voi = pick('FrameVOILUTSequence');
+  if (!pvt && !voi) return ds;
+  return {
+    ...ds,
+    ...(pvt ? { RescaleSlope: pvt.RescaleSlope, RescaleIntercept: pvt.RescaleIntercept } : {}),
+    ...(voi ? { WindowCenter: voi.WindowCenter, WindowWidth: voi.WindowWidth, VOILUTFunction: voi.VOILUTFunction } : {}),
+  };
+}
+
+/**
  * (Exported for its unit test; not part of the SDK's API.)
  * Modality LUT then VOI LUT to 0..255 (rounded), then MONOCHROME1 inverted
  * (PS3.3 C.11.1, C.11.2; the linear window of C.11.2.1.2.1, LINEAR_EXACT of
@@ -374,7 +398,7 @@ export async function decodeDicom(src: Uint8Array | Blob, options: DicomOptions 
     return { width: g.cols, height: g.rows, channels: 3, data, display: { ...base, photometric: f.photometric, voi: { kind: 'none' }, inverted: false } };
   }
   if (f.photometric !== 'MONOCHROME1' && f.photometric !== 'MONOCHROME2') refuse('DICOM_UNSUPPORTED_IMAGE', `photometric interpretation ${f.photometric} is not supported`);
-  const gray = grayscaleTo8(v, ds, g);
+  const gray = grayscaleTo8(v, displayAttributes(ds, frame), g);
   return { width: g.cols, height: g.rows, channels: 1, data: gray.data, display: { ...base, photometric: f.photometric, voi: gray.voi, inverted: gray.inverted } };
 }
 

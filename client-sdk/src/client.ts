@@ -241,6 +241,8 @@ export class PrivateInferenceClientBase {
       if (items.some((it) => it.kind === 'image') && JSON.stringify(model.preprocessing ?? null) !== JSON.stringify(pinned.preprocessing ?? null)) {
         throw new ModelMismatchError('the parties\' model now announces another image preprocessing than the one the images were preprocessed for; predict again (the client now knows the new one)');
       }
+      // Tensors were range-checked against the pinned model; a re-import may declare a narrower range (its sound bound).
+      items.forEach((it, i) => { if (it.kind === 'tensor') checkTensorRange(it.tensor, model, batched ? `input[${i}]` : 'input'); });
     } else {
       // Step 2: sessions at all three parties, which must agree on the model. Malicious parties refuse a session
       // (E_SECURITY_MODE) and create none: then, if they announce 'malicious', the malicious flow (probe: the refusal

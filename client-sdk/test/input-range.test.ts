@@ -60,3 +60,28 @@ describe('PrivateInferenceClient refuses an out-of-range tensor before any share
     expect(ok.logits.length).toBe(2);
   });
 });
+
+describe('the one-request path (model pinned): a tensor checked against the pinned model is checked again against the model the parties answer with', () => {
+  let fake: FakeParties;
+  beforeAll(async () => { fake = await startFakeParties({ model: { inputShape: [16], inputRange: [0, 1] } }); });
+  afterAll(async () => { await fake.close(); });
+
+  it('a re-import of the same file with a narrower declared range (same modelHash, new importId): the result is refused (E_INPUT_RANGE), not shown', async () => {
+    const c = new PrivateInferenceClient({ parties: fake.urls, token: fake.token, timeoutMs: 10_000, expectedModelHash: fake.model.modelHash });
+    const x = { data: filled(16, 0.75), shape: [16] };
+    expect((await c.predict(x)).logits).toHaveLength(2); // learns and pins the model
+    // The parties now serve an import whose sound comparison bound holds only for inputs in [0, 0.5].
+    for (const p of [0, 1, 2] as const) fake.behavior[p] = { info: { inputRange: [0, 0.5], importId: 'f'.repeat(64) } };
+    try {
+      const puts = fake.requests.filter((r) => r.method === 'PUT').length;
+      await expect(c.predict(x)).rejects.toMatchObject({ code: 'E_INPUT_RANGE', message: expect.stringMatching(/element 0 is outside .*\[0, 0\.5\]/) });
+      expect(fake.requests.filter((r) => r.method === 'PUT').length).toBe(puts + 2); // sent on the one-request path, its result not shown
+      // Known now: the next one is refused before any request.
+      const n = fake.requests.length;
+      await expect(c.predict(x)).rejects.toMatchObject({ code: 'E_INPUT_RANGE' });
+      expect(fake.requests.length).toBe(n);
+    } finally {
+      for (const p of [0, 1, 2] as const) delete fake.behavior[p];
+    }
+  });
+});

@@ -131,6 +131,24 @@ describe('weights the config does not read are refused, not dropped (E_WEIGHT_SH
       await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_WEIGHT_SHAPE', message: expect.stringMatching(msg) });
     }
   });
+  it('Keras 2 batch renormalization statistics (renorm: true) are stored but unused at inference: imported, the same IR as without them', async () => {
+    const make = (renorm: boolean) => {
+      const b = new SequentialBuilder('renorm', [12, 10, 1], prgFromSeed(5)).conv2d(4, 3, 1, 'valid').batchNorm().pool('max', 2, 2).flatten().dense(2, 'softmax');
+      if (renorm) {
+        const bn = b.layers[1]!;
+        bn.config['renorm'] = true;
+        for (const name of ['renorm_mean', 'renorm_stddev']) bn.weights.push({ name, value: { shape: [4], data: new Float64Array(4).fill(7) } });
+      }
+      return b;
+    };
+    const [plain, renorm] = [file('h5'), file('h5')];
+    await writeModelFile(make(false), plain);
+    await writeModelFile(make(true), renorm);
+    const [a, b] = [await loadModel(plain), await loadModel(renorm)];
+    expect(b.ir.nodes.map((n) => n.kind)).toEqual(a.ir.nodes.map((n) => n.kind));
+    expect(JSON.stringify(b.ir.nodes)).toBe(JSON.stringify(a.ir.nodes));
+  });
+
   it.skipIf(!haveFixtures)('a TF.js Dense bias under use_bias: false', async () => {
     const d = path.join(tmp.dir, 'tfjs-nobias');
     const src = path.join(KERAS_FIXTURES, 'angel-mnist-tfjs');

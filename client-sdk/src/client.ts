@@ -380,13 +380,11 @@ export class PrivateInferenceClientBase {
     const x = new Float64Array(batch * n);
     items.forEach((it, i) => {
       const what = items.length > 1 ? `input[${i}]` : 'input';
-      if (it.kind === 'tensor') {
-        checkTensorShape(it.tensor, model.inputShape, batchTensor, what);
-        checkTensorRange(it.tensor, model, what);
-        x.set(it.tensor.data, i * n);
-      } else {
-        x.set(preprocessImage(decoded[i]!, specForModel(model, this.imageScale)), i * n);
-      }
+      // An image under an imageScale override is held to the declared range too: the comparison bound holds only there.
+      const t = it.kind === 'tensor' ? it.tensor : { data: preprocessImage(decoded[i]!, specForModel(model, this.imageScale)), shape: [...model.inputShape] };
+      if (it.kind === 'tensor') checkTensorShape(t, model.inputShape, batchTensor, what);
+      if (it.kind === 'tensor' || this.imageScale !== undefined) checkTensorRange(t, model, what);
+      x.set(t.data, i * n);
     });
     return x;
   }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, PrivateInferenceClient } from '../src/index.js';
 import { checkTensorRange, declaredInputRange } from '../src/input-range.js';
 import { startFakeParties, type FakeParties } from '../testing/fake-parties.js';
+import pngjs from 'pngjs';
 
 const IMAGENET = { colorMode: 'rgb' as const, resize: 'bilinear' as const, scaling: 'unit' as const, channelOrder: 'rgb' as const, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 const filled = (n: number, v: number) => new Float32Array(n).fill(v);
@@ -83,5 +84,24 @@ describe('the one-request path (model pinned): a tensor checked against the pinn
     } finally {
       for (const p of [0, 1, 2] as const) delete fake.behavior[p];
     }
+  });
+});
+
+describe('an imageScale override is held to the model\'s declared input range (images, not only tensors)', () => {
+  let fake: FakeParties;
+  const unit = { colorMode: 'grayscale' as const, resize: 'bilinear' as const, scaling: 'unit' as const, channelOrder: 'rgb' as const };
+  beforeAll(async () => { fake = await startFakeParties({ model: { inputShape: [8, 8, 1], preprocessing: unit } }); });
+  afterAll(async () => { await fake.close(); });
+  // An 8x8 grey PNG (pixels 200): x/255 = 0.78 is inside [0, 1]; imageScale 1 makes it 200, outside the range the
+  // importer's comparison bound was shown for, so a comparison could wrap: refused before any share is sent.
+  const png = () => { const p = new pngjs.PNG({ width: 8, height: 8 }); p.data.fill(200); return new Uint8Array(pngjs.PNG.sync.write(p)); };
+
+  it('imageScale 1 on an x/255 model: E_INPUT_RANGE, nothing uploaded; imageScale 1/255 (the recorded scaling) and none: answered', async () => {
+    const c = (imageScale?: number) => new PrivateInferenceClient({ parties: fake.urls, token: fake.token, timeoutMs: 10_000, ...(imageScale !== undefined ? { imageScale } : {}) });
+    expect((await c().predict(png())).logits).toHaveLength(2);
+    expect((await c(1 / 255).predict(png())).logits).toHaveLength(2);
+    const puts = fake.requests.filter((r) => r.method === 'PUT').length;
+    await expect(c(1).predict(png())).rejects.toMatchObject({ code: 'E_INPUT_RANGE', message: expect.stringMatching(/outside the model's input range \[0, 1\]/) });
+    expect(fake.requests.filter((r) => r.method === 'PUT').length).toBe(puts);
   });
 });

@@ -227,6 +227,13 @@ describe('ONNX ConvTranspose and Resize', () => {
     const { y } = runOp(x, node('Upsample', ['x', 'scales'], ['h'], [attr('mode', 'nearest')]), [floatTensor('scales', [4], [1, 1, 2, 2])], want.C, want.H, want.W, 9);
     expectClose(y, want);
   });
+  it('Gemm with transA 1, Resize cubic and a Resize nearest whose sampling is not the IR\'s (asymmetric, round_prefer_ceil) are refused, naming the attribute', () => {
+    const gemm = buildModel({ dims: [1, 2, 2], nodes: [node('Flatten', ['x'], ['f'], [attr('axis', 1)]), node('Gemm', ['f', 'w'], ['y'], [attr('transA', 1)], 'fc')], initializers: [floatTensor('w', [4, 2], new Float64Array(8))] });
+    expect(() => loadOnnx(gemm)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'fc' \(Gemm\): attribute 'transA' = 1/) }));
+    const resize = (attrs: AttributeMsg[]) => buildModel({ dims: [1, 4, 4], nodes: [node('Resize', ['x', '', 'scales'], ['y'], attrs, 'up')], initializers: [floatTensor('scales', [4], [1, 1, 2, 2])] });
+    expect(() => loadOnnx(resize([attr('mode', 'cubic')]))).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'up' \(Resize\): attribute 'mode' = 'cubic'/) }));
+    expect(() => loadOnnx(resize([attr('mode', 'nearest'), attr('coordinate_transformation_mode', 'asymmetric'), attr('nearest_mode', 'round_prefer_ceil')]))).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'up' \(Resize\): attribute 'coordinate_transformation_mode' = 'asymmetric' with nearest_mode 'round_prefer_ceil'/) }));
+  });
   it('Resize linear with align_corners is refused, naming the attribute', () => {
     const bytes = buildModel({ dims: [1, 4, 4], nodes: [node('Resize', ['x', '', 'scales'], ['y'], [attr('mode', 'linear'), attr('coordinate_transformation_mode', 'align_corners')], 'up')], initializers: [floatTensor('scales', [4], [1, 1, 2, 2])] });
     expect(() => loadOnnx(bytes)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'up' \(Resize\): attribute 'coordinate_transformation_mode' = 'align_corners'/) }));

@@ -99,6 +99,13 @@ describe('decodeDicom: the display transform (modality LUT, VOI, MONOCHROME1) to
     }
   });
 
+  it('a compressed frame larger than the header\'s rows x columns is refused (DICOM_DECODE_FAILED), not read as a scrambled image of the header\'s size', async () => {
+    const d = dictOf('xray-jpeg-baseline.dcm');
+    const cols = d.dict['00280011']!.Value[0] as number;
+    d.dict['00280011'] = { vr: 'US', Value: [Math.floor(cols / 2)] };
+    await expect(decodeDicom(written(d))).rejects.toMatchObject({ reason: 'DICOM_DECODE_FAILED', code: 'E_DTYPE', message: expect.stringMatching(/more than the \d+ x \d+ frame the header describes/) });
+  });
+
   it('signed samples stored in fewer bits than allocated: masked to BitsStored and sign-extended (whatever the unused high bits hold)', async () => {
     const d16 = dictOf('MR_small.dcm'), d12 = dictOf('MR_small.dcm');
     const px = new Int16Array((d16.dict['7FE00010']!.Value[0] as ArrayBuffer).slice(0)).map((v) => Math.max(-2048, Math.min(2047, v - 1000)));

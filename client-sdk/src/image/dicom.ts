@@ -226,6 +226,8 @@ async function frameBytes(bytes: Uint8Array, ds: Dataset, syntax: string, g: Geo
   }
   const data = out.getDecodedBuffer();
   if (!data || data.byteLength < frameSize) refuse('DICOM_TRUNCATED', `the compressed image decodes to ${data?.byteLength ?? 0} of ${frameSize} bytes`);
+  // More than the header's rows x columns: the codestream is another size (JPEG decoders keep its own); read as the header's, a scrambled image.
+  if (data.byteLength > frameSize) refuse('DICOM_DECODE_FAILED', `the compressed image decodes to ${data.byteLength} bytes, more than the ${g.cols} x ${g.rows} frame the header describes (${frameSize})`);
   return { data: data.subarray(0, frameSize), photometric: (out.getPhotometricInterpretation() ?? g.photometric).toUpperCase(), planar: out.getPlanarConfiguration() === 1, bigEndian: false };
 }
 

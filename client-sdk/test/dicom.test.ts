@@ -99,11 +99,15 @@ describe('decodeDicom: the display transform (modality LUT, VOI, MONOCHROME1) to
     }
   });
 
-  it('a compressed frame larger than the header\'s rows x columns is refused (DICOM_DECODE_FAILED), not read as a scrambled image of the header\'s size', async () => {
+  it('a compressed frame, or uncompressed pixel data, larger than the header\'s rows x columns is refused (DICOM_DECODE_FAILED), not read as a scrambled image of the header\'s size', async () => {
     const d = dictOf('xray-jpeg-baseline.dcm');
     const cols = d.dict['00280011']!.Value[0] as number;
     d.dict['00280011'] = { vr: 'US', Value: [Math.floor(cols / 2)] };
     await expect(decodeDicom(written(d))).rejects.toMatchObject({ reason: 'DICOM_DECODE_FAILED', code: 'E_DTYPE', message: expect.stringMatching(/more than the \d+ x \d+ frame the header describes/) });
+    // Uncompressed: more pixel data than the header's frames of rows x columns.
+    const u = dictOf('xray-mono2-8bit.dcm');
+    u.dict['00280010'] = { vr: 'US', Value: [Math.floor((u.dict['00280010']!.Value[0] as number) / 2)] };
+    await expect(decodeDicom(written(u))).rejects.toMatchObject({ reason: 'DICOM_DECODE_FAILED', message: expect.stringMatching(/more than the 1 frame\(s\) of \d+ x \d+ the header describes/) });
   });
 
   it('signed samples stored in fewer bits than allocated: masked to BitsStored and sign-extended (whatever the unused high bits hold)', async () => {

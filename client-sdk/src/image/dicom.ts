@@ -198,6 +198,8 @@ async function frameBytes(bytes: Uint8Array, ds: Dataset, syntax: string, g: Geo
     } else if (all.byteLength < need) {
       refuse('DICOM_TRUNCATED', `the pixel data is truncated: ${all.byteLength} of ${need} bytes present`);
     }
+    // More than the header's frames need (beyond the even-length pad byte): rows, columns or frames are wrong; read as given, a scrambled image.
+    if (all.byteLength > need + 1) refuse('DICOM_DECODE_FAILED', `the pixel data holds ${all.byteLength} bytes, more than the ${g.frames} frame(s) of ${g.cols} x ${g.rows} the header describes (${need})`);
     return { data: new Uint8Array(all, frame * frameSize, frameSize), photometric: g.photometric, planar: g.planar, bigEndian };
   }
   const codec = CODECS[syntax];

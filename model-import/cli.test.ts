@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { loadBundle } from './bundle.js';
 import { main, privacyFromFlags } from './cli.js';
 import { fixtureModel, haveFixtures, tempDir, XRAY } from './testing/fixtures.js';
+import { prgFromSeed, SequentialBuilder, writeModelFile } from './seed-models.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -169,6 +170,23 @@ describe('mpc-import CLI', () => {
     await expect(main(['--seed-arch', 'resnet', '--out', path.join(tmp.dir, 'r')])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
     await expect(main(['x.h5', '--out', path.join(tmp.dir, 'r'), '--input-shape', '3,a'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
     await expect(main(['x.h5', '--out', path.join(tmp.dir, 'r'), '--truncation', 'fast'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
+  });
+
+  it('a file that ends in logits over several values needs --output-activation (softmax or sigmoid would be a guess: a multi-label head shown as one class); one logit does not', async () => {
+    const file = async (units: number) => {
+      const f = path.join(tmp.dir, `logits${units}.keras`);
+      await writeModelFile(new SequentialBuilder('logits', [6], prgFromSeed(3)).dense(4).dense(units, 'linear'), f);
+      return f;
+    };
+    const three = await file(3), out = (d: string) => path.join(tmp.dir, d);
+    await expect(main([three, '--out', out('l3'), '--no-labels', '--random', '0'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/ends in logits over 3 values.*--output-activation/) });
+    expect(existsSync(out('l3'))).toBe(false);
+    capture();
+    expect(await main([three, '--out', out('l3s'), '--no-labels', '--random', '0', '--output-activation', 'sigmoid'])).toBe(0);
+    expect(await main([await file(1), '--out', out('l1'), '--no-labels', '--random', '0'])).toBe(0);
+    vi.restoreAllMocks();
+    expect(loadBundle(out('l3s'), 0).manifest.outputActivation).toBe('sigmoid');
+    expect(loadBundle(out('l1'), 0).manifest.outputActivation).toBe('linear');
   });
 
   it('the package bin launcher runs the TypeScript CLI from a bundle it builds from the current sources at each start, and exits 2 on an MpcError', () => {

@@ -60,7 +60,7 @@ import { agreementReport, formatReport, imageSamples, randomSamples, type Sample
 import { resolvePolicy, type OutputMode, type PolicyDp, type PrivacyPolicy } from '../protocol/privacy/index.js';
 import { writeBundles } from './bundle.js';
 import { listImages } from './images.js';
-import { checkLabels, labelCountFor, outputCount, sampleFolders } from './labels.js';
+import { checkLabels, checkLogitsHead, labelCountFor, outputCount, sampleFolders } from './labels.js';
 import { applyPreprocessingFlags, PREPROCESSING_FLAG_HELP } from './preprocessing.js';
 import { describePreprocessing, type InputPreprocessing, type PixelScaling } from '../protocol/input-preprocessing.js';
 import { loadModel } from './load.js';
@@ -283,6 +283,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
       ...(values['output-activation'] ? { outputActivation: values['output-activation'] } : {}),
     });
     const ir = loaded.ir;
+    checkLogitsHead(ir);
     const t1 = performance.now();
 
     // `--samples a b c`: paths after the model file are more samples. Listed first: their folders may name the labels.

@@ -1,4 +1,4 @@
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isMpcError } from '../protocol/errors.js';
@@ -96,6 +96,12 @@ describe('unsupported layers and options (E_UNSUPPORTED_LAYER names layer, class
     ['a BatchNormalization over a non-channel axis', (b) => { b.batchNorm(); b.layers.at(-1)!.config['axis'] = 1; return b; }, /'batch_normalization' \(BatchNormalization\).*axis/],
     ['a thresholded ReLU', (b) => b.raw('ReLU', { threshold: 0.5 }, [], 'thr'), /'thr' \(ReLU\).*threshold/],
     ['ReLU with max_value 4', (b) => b.raw('ReLU', { max_value: 4 }, [], 'relu4'), /'relu4' \(ReLU\).*max_value/],
+    ['Conv2D with groups 2', (b) => { b.conv2d(2, 3, 1, 'same'); b.layers.at(-1)!.config['groups'] = 2; return b; }, /'conv2d_1' \(Conv2D\).*groups=2/],
+    ["Conv2D with padding 'causal'", (b) => { b.conv2d(2, 3, 1, 'same'); b.layers.at(-1)!.config['padding'] = 'causal'; return b; }, /'conv2d_1' \(Conv2D\).*padding 'causal'/],
+    ['Conv2D channels_first', (b) => { b.conv2d(2, 3, 1, 'same'); b.layers.at(-1)!.config['data_format'] = 'channels_first'; return b; }, /'conv2d_1' \(Conv2D\).*channels_first/],
+    ['DepthwiseConv2D with dilation_rate 2', (b) => { b.conv2d(2, 3, 1, 'same'); const L = b.layers.at(-1)!; L.className = 'DepthwiseConv2D'; L.config['dilation_rate'] = 2; return b; }, /\(DepthwiseConv2D\).*dilation_rate 2x2/],
+    ['a Dense with a selu activation', (b) => b.flatten().dense(4, 'selu' as 'relu'), /'dense' \(Dense\).*'selu' is not supported/],
+    ['a Dense with a leaky_relu activation string', (b) => b.flatten().dense(4, 'leaky_relu' as 'relu'), /'dense' \(Dense\).*'leaky_relu' is not supported/],
   ];
   it.each(cases)('%s', async (_name, build, msg) => {
     for (const ext of ['keras', 'h5']) {
@@ -104,6 +110,55 @@ describe('unsupported layers and options (E_UNSUPPORTED_LAYER names layer, class
       await writeModelFile(b, f);
       await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(msg) });
     }
+  });
+});
+
+describe('weights the config does not read are refused, not dropped (E_WEIGHT_SHAPE)', () => {
+  // A bias stored under use_bias: false (or a beta under center: false) was silently ignored by the .h5 and TF.js
+  // readers: the served model then differs from the file's. Keras refuses such a file; the .keras reader counts variables.
+  const cases: [string, (b: SequentialBuilder) => void, RegExp][] = [
+    ['a Conv2D bias under use_bias: false', (b) => { b.layers[0]!.config['use_bias'] = false; }, /'conv2d' \(Conv2D\).*(does not use \(bias|2 variables, expected 1)/],
+    ['a Dense bias under use_bias: false', (b) => { b.layers.at(-1)!.config['use_bias'] = false; }, /'dense_1' \(Dense\).*(does not use \(bias|2 variables, expected 1)/],
+    ['a BatchNormalization beta under center: false', (b) => { b.layers[1]!.config['center'] = false; }, /'batch_normalization' \(BatchNormalization\).*(does not use \(beta|4 variables, expected 3)/],
+    ['a BatchNormalization gamma under scale: false', (b) => { b.layers[1]!.config['scale'] = false; }, /'batch_normalization' \(BatchNormalization\).*(does not use \(gamma|4 variables, expected 3)/],
+  ];
+  it.each(cases)('%s (.h5 and .keras)', async (_name, edit, msg) => {
+    for (const ext of ['h5', 'keras']) {
+      const b = new SequentialBuilder('extra', [12, 10, 1], prgFromSeed(5)).conv2d(4, 3, 1, 'valid').batchNorm().pool('max', 2, 2).flatten().dense(8).dense(2, 'softmax');
+      edit(b);
+      const f = file(ext);
+      await writeModelFile(b, f);
+      await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_WEIGHT_SHAPE', message: expect.stringMatching(msg) });
+    }
+  });
+  it('Keras 2 batch renormalization statistics (renorm: true) are stored but unused at inference: imported, the same IR as without them', async () => {
+    const make = (renorm: boolean) => {
+      const b = new SequentialBuilder('renorm', [12, 10, 1], prgFromSeed(5)).conv2d(4, 3, 1, 'valid').batchNorm().pool('max', 2, 2).flatten().dense(2, 'softmax');
+      if (renorm) {
+        const bn = b.layers[1]!;
+        bn.config['renorm'] = true;
+        for (const name of ['renorm_mean', 'renorm_stddev']) bn.weights.push({ name, value: { shape: [4], data: new Float64Array(4).fill(7) } });
+      }
+      return b;
+    };
+    const [plain, renorm] = [file('h5'), file('h5')];
+    await writeModelFile(make(false), plain);
+    await writeModelFile(make(true), renorm);
+    const [a, b] = [await loadModel(plain), await loadModel(renorm)];
+    expect(b.ir.nodes.map((n) => n.kind)).toEqual(a.ir.nodes.map((n) => n.kind));
+    expect(JSON.stringify(b.ir.nodes)).toBe(JSON.stringify(a.ir.nodes));
+  });
+
+  it.skipIf(!haveFixtures)('a TF.js Dense bias under use_bias: false', async () => {
+    const d = path.join(tmp.dir, 'tfjs-nobias');
+    const src = path.join(KERAS_FIXTURES, 'angel-mnist-tfjs');
+    mkdirSync(d);
+    const m = JSON.parse(readFileSync(path.join(src, 'model.json'), 'utf8')) as { modelTopology: { model_config: { config: { layers: { config: Record<string, unknown> }[] } } } };
+    const dense = m.modelTopology.model_config.config.layers.find((l) => l.config['name'] === 'dense')!;
+    dense.config['use_bias'] = false;
+    writeFileSync(path.join(d, 'model.json'), JSON.stringify(m));
+    copyFileSync(path.join(src, 'group1-shard1of1.bin'), path.join(d, 'group1-shard1of1.bin'));
+    await expect(loadModel(path.join(d, 'model.json'))).rejects.toMatchObject({ code: 'E_WEIGHT_SHAPE', message: expect.stringMatching(/'dense' \(Dense\) stores weights its config does not use \(bias/) });
   });
 });
 

@@ -314,6 +314,14 @@ export function weightRoles(layer: KerasLayer): string[] {
   }
 }
 
+/**
+ * A stored weight of this layer that inference does not read (not an error to find in the file):
+ * Keras 2's batch renormalization statistics (training only; inference uses the moving mean and variance).
+ */
+export function unusedAtInference(layer: KerasLayer, role: string): boolean {
+  return layer.className === 'BatchNormalization' && layer.config['renorm'] === true && role.startsWith('renorm_');
+}
+
 /** Map a stored variable name ('depthwise_kernel:0', 'kernel') to its role. */
 export function roleOfVar(varName: string): string {
   const v = varName.replace(/:\d+$/, '');

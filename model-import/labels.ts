@@ -16,6 +16,19 @@ export function outputCount(ir: Pick<ModelIR<unknown>, 'inputShape' | 'nodes' | 
   return sizeOf(s);
 }
 
+/**
+ * A file that ends in logits over several values (an ONNX export, a Keras head trained from logits) leaves open what
+ * the client applies: softmax (one class) or sigmoid (independent labels, a mask's channels). The SDK applies softmax
+ * to a 'linear' head of several values, so a multi-label head (CheXNet's 14 findings) would be shown as one class:
+ * refused unless --output-activation says which (E_BAD_ARGUMENT). One value is unambiguous (sigmoid).
+ */
+export function checkLogitsHead(ir: Pick<ModelIR<unknown>, 'inputShape' | 'nodes' | 'output' | 'outputActivation'>): void {
+  if (ir.outputActivation !== 'linear') return;
+  const s = inferShapes(ir).get(ir.output) ?? [];
+  const last = s[s.length - 1] ?? 1;
+  if (last > 1) throw new MpcError('E_BAD_ARGUMENT', `the model ends in logits over ${last} values (no softmax or sigmoid in the file): give --output-activation softmax (one class) or sigmoid (independent labels)`, { step: 'import.labels' });
+}
+
 /** How many labels a model with `outputs` outputs takes: 2 for a single output (negative, positive). */
 export const labelCountFor = (outputs: number): number => (outputs === 1 ? 2 : outputs);
 

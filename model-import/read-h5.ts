@@ -6,7 +6,7 @@
  * A weights-only file (`save_weights`) needs the config from another file.
  */
 import { MpcError } from '../protocol/errors.js';
-import { flattenConfig, parseJson, roleOfVar, weightRoles, type KerasGraph, type KerasLayer } from './keras-config.js';
+import { flattenConfig, parseJson, roleOfVar, unusedAtInference, weightRoles, type KerasGraph, type KerasLayer } from './keras-config.js';
 import { isDataset, isGroup, openH5, readFloatDataset, strAttr, strListAttr, type Group, type H5File } from './h5.js';
 
 export interface H5ReadResult {
@@ -63,6 +63,13 @@ function attachWeights(f: H5File, root: Group, graph: KerasGraph): void {
     const byRole = new Map(mine.map((e) => [e.role, e]));
     // Names we do not recognise (very old writers): fall back to Keras's variable order.
     const positional = mine.length === roles.length && roles.some((r) => !byRole.has(r));
+    // A stored weight the config does not read (a bias under use_bias: false, a beta under center: false, a
+    // config from --config-from that does not match the weights) would be dropped silently: a different model.
+    // Keras itself refuses such a file; so do we (as the .keras reader does with its count of variables).
+    const extra = positional ? [] : mine.filter((e) => !roles.includes(e.role) && !unusedAtInference(layer, e.role));
+    if (extra.length > 0) {
+      throw new MpcError('E_WEIGHT_SHAPE', `layer '${layer.name}' (${layer.className}) stores weights its config does not use (${extra.map((e) => e.role).join(', ')}; it reads ${roles.join(', ')}): check use_bias / center / scale`, { step: 'import.parse' });
+    }
     roles.forEach((role, i) => {
       const e = positional ? mine[i] : byRole.get(role);
       if (!e) throw new MpcError('E_MODEL_FORMAT', `model file: layer '${layer.name}' (${layer.className}) has no '${role}' weight`, { step: 'import.parse' });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MpcError } from '../protocol/errors.js';
 import type { FloatTensor } from '../protocol/ir.js';
-import { flattenConfig, isObject, roleOfVar, weightRoles, type Json, type KerasGraph } from './keras-config.js';
+import { flattenConfig, isObject, roleOfVar, unusedAtInference, weightRoles, type Json, type KerasGraph } from './keras-config.js';
 
 export interface TfjsReadResult {
   graph: KerasGraph;
@@ -77,6 +77,9 @@ export function readTfjs(modelJson: Json, file: string): TfjsReadResult {
       const parts = name.split('/');
       if (parts.at(-2) === layer.kerasName) mine.set(roleOfVar(parts.at(-1)!), t);
     }
+    // A stored weight the config does not read (a bias under use_bias: false) would be dropped silently (read-h5.ts).
+    const extra = [...mine.keys()].filter((r) => !roles.includes(r) && !unusedAtInference(layer, r));
+    if (extra.length > 0) throw new MpcError('E_WEIGHT_SHAPE', `layer '${layer.name}' (${layer.className}) stores weights its config does not use (${extra.join(', ')}; it reads ${roles.join(', ')}): check use_bias / center / scale`, { step: 'import.parse' });
     for (const role of roles) {
       const t = mine.get(role);
       if (!t) throw bad(`layer '${layer.name}' (${layer.className}) has no '${role}' weight in the manifest`);

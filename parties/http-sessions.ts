@@ -13,7 +13,7 @@
  * unknown id (404).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { API_VERSION, AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN, type CreateSessionRequest } from '../protocol/api-contract.js';
+import { API_VERSION, AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SESSION_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN, type CreateSessionRequest } from '../protocol/api-contract.js';
 import { MpcError } from '../protocol/errors.js';
 import { outputKindOf } from '../protocol/output-kind.js';
 import { clientAuthenticator } from './client-auth.js';
@@ -108,9 +108,9 @@ export function registerSessionRoutes(app: FastifyInstance, party: Party, opts: 
     return Math.min(Number(raw), opts.longPollMaxMs);
   };
 
-  /** The output share of a finished session: its body, shape, mode and output-kind headers. */
+  /** The output share of a finished session: its body, shape, mode, output-kind and session headers. */
   const outputOf = (s: Session, reply: FastifyReply): Buffer => {
-    reply.header(OUTPUT_SHAPE_HEADER, (s.outputShape ?? []).join(',')).header(OUTPUT_MODE_HEADER, s.outputMode ?? 'logits');
+    reply.header(OUTPUT_SHAPE_HEADER, (s.outputShape ?? []).join(',')).header(OUTPUT_MODE_HEADER, s.outputMode ?? 'logits').header(OUTPUT_SESSION_HEADER, s.id);
     const info = party.model?.info;
     if (info) reply.header(OUTPUT_KIND_HEADER, outputKindOf(info.outputShape, info.outputActivation));
     const out = s.output!;

@@ -182,7 +182,7 @@ describe('client HTTP API: validation, auth and error codes', () => {
       const rs = await Promise.all([put(0, x0, '30000'), put(1, x1, '30000')]);
       const shares = rs.map((r, p) => {
         expect(r.statusCode).toBe(200);
-        expect(r.headers).toMatchObject({ 'content-type': 'application/vnd.securenn.session-output', 'x-output-shape': '1,10', 'x-output-mode': 'logits' });
+        expect(r.headers).toMatchObject({ 'content-type': 'application/vnd.securenn.session-output', 'x-output-shape': '1,10', 'x-output-mode': 'logits', 'x-output-session': id });
         const body = r.rawPayload;
         const n = body.readUInt32LE(0);
         expect(JSON.parse(body.subarray(4, 4 + n).toString('utf8'))).toMatchObject({ sessionId: id, party: p, acceptsInput: true, outputShape: [10], fracBits: F, modelHash: t.modelHash, bytes: IN_BYTES });
@@ -195,7 +195,9 @@ describe('client HTTP API: validation, auth and error codes', () => {
       const got = decode(y, F), want = plainForward(model, x, 1).data;
       for (let i = 0; i < 10; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(1e-3);
       // The output stays fetchable by GET, as for any finished session.
-      expect((await app(0).inject({ method: 'GET', url: `/v1/sessions/${id}/output`, headers: auth })).statusCode).toBe(200);
+      const got0 = await app(0).inject({ method: 'GET', url: `/v1/sessions/${id}/output`, headers: auth });
+      expect(got0.statusCode).toBe(200);
+      expect(got0.headers['x-output-session']).toBe(id); // the stored session's id: the SDK refuses a share of another session
       // Not done within the wait (P1's share never comes): the 201 of a plain create, and the session goes on.
       const late = randomUUID();
       const r = await app(0).inject({ method: 'PUT', url: `/v1/sessions/${late}/input`, headers: { ...octet, 'x-session-create': JSON.stringify({ modelHash: t.modelHash }), 'x-await-output': '30' }, payload: Buffer.alloc(IN_BYTES) });
@@ -260,7 +262,7 @@ describe('client HTTP API: validation, auth and error codes', () => {
     expect(pre.statusCode).toBe(204);
     expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'http://demo.local', 'access-control-allow-methods': expect.stringContaining('PUT'), 'access-control-allow-headers': expect.stringMatching(/authorization.*x-session-create.*x-await-output/) });
     const get = await app(1).inject({ method: 'GET', url: '/healthz', headers: { origin: 'http://demo.local' } });
-    expect(get.headers['access-control-expose-headers']).toBe('x-output-shape, x-output-mode, x-output-kind');
+    expect(get.headers['access-control-expose-headers']).toBe('x-output-shape, x-output-mode, x-output-kind, x-output-session');
     // Also on errors, so the page can read the ApiError.
     const denied = await app(1).inject({ method: 'POST', url: '/v1/sessions', headers: { origin: 'http://demo.local' }, payload: {} });
     expect(denied.statusCode).toBe(401);

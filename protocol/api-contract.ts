@@ -283,6 +283,15 @@ export const OUTPUT_ENVELOPE_TYPE = 'application/vnd.securenn.session-output';
 export const OUTPUT_MODE_HEADER = 'x-output-mode';
 
 /**
+ * Header on GET .../output (and the envelope answer): the id of the session
+ * whose output the share is, read from the stored session. The SDK refuses a
+ * share that names another session (E_INTERNAL): P0's share of one session
+ * and P1's of another add up to a random value, or, both from an old session,
+ * to that session's diagnosis (absent: older servers, not checked).
+ */
+export const OUTPUT_SESSION_HEADER = 'x-output-session';
+
+/**
  * GET /v1/privacy/budget: this party's privacy accountant for the calling
  * client (identified by a hash of its bearer token).
  */

@@ -30,7 +30,7 @@
  * step 5's reconstruction in outputs.ts.
  */
 import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, PrivacyOptions } from '../../protocol/api-contract.js';
-import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
+import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SESSION_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
 import { encode as encodeFixed } from '../../protocol/fixed-point/fixed-point.js';
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
 import { PartyHttp, type FetchLike, type PartyEndpoint } from './http.js';
@@ -43,7 +43,7 @@ import { checkTensorShape, classifyInput, sameShape, type ClassifiedInput, type 
 import { bytesToU64, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.js';
 import { DEFAULT_TIMEOUT_MS, type AnyBatch, type BatchLabelPrediction, type BatchPrediction, type ClientOptions, type LabelModePrivacy, type LabelPrediction, type PredictOptions, type PredictProgress, type Prediction, type ProgressStage } from './client-types.js';
 import { product, reconstructOutputs } from './outputs.js';
-import { MAX_AWAIT_MS, checkModelInfo, checkSessionResponse, openEnvelope, parseShape, requestPrivacy, sleep, type Output } from './wire.js';
+import { MAX_AWAIT_MS, checkModelInfo, checkOutputSession, checkSessionResponse, openEnvelope, parseShape, requestPrivacy, sleep, type Output } from './wire.js';
 import { checkSecurity } from './security.js';
 import { runMalicious } from './malicious-predict.js';
 
@@ -241,6 +241,8 @@ export class PrivateInferenceClientBase {
       if (items.some((it) => it.kind === 'image') && JSON.stringify(model.preprocessing ?? null) !== JSON.stringify(pinned.preprocessing ?? null)) {
         throw new ModelMismatchError('the parties\' model now announces another image preprocessing than the one the images were preprocessed for; predict again (the client now knows the new one)');
       }
+      // Tensors were range-checked against the pinned model; a re-import may declare a narrower range (its sound bound).
+      items.forEach((it, i) => { if (it.kind === 'tensor') checkTensorRange(it.tensor, model, batched ? `input[${i}]` : 'input'); });
     } else {
       // Step 2: sessions at all three parties, which must agree on the model. Malicious parties refuse a session
       // (E_SECURITY_MODE) and create none: then, if they announce 'malicious', the malicious flow (probe: the refusal
@@ -272,7 +274,7 @@ export class PrivateInferenceClientBase {
 
     // Step 5: output shares (unless the create answers carried them), reconstruction, activation.
     if (!result) {
-      const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => { const o = outputs[p]; return o ? Promise.resolve(o) : this.fetchOutput(this.endpoints[p]!, `${path}/output`, keyed(p), signal); }));
+      const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => { const o = outputs[p]; return o ? Promise.resolve(o) : this.fetchOutput(this.endpoints[p]!, sessionId!, `${path}/output`, keyed(p), signal); }));
       emit('reconstructing');
       result = reconstructOutputs(y0!, y1!, model, batch, sessionId);
     }
@@ -331,6 +333,7 @@ export class PrivateInferenceClientBase {
         const wait = String(Math.min(deadlineMs ?? MAX_AWAIT_MS, MAX_AWAIT_MS));
         const res = await this.http.call(ep, { method: 'PUT', path: `/v1/sessions/${sessionId}/input`, body: u64ToBytes(share), contentType: 'application/octet-stream', accept: `${OUTPUT_ENVELOPE_TYPE}, application/json`, headers: { [SESSION_CREATE_HEADER]: body, [AWAIT_OUTPUT_HEADER]: wait, [SESSION_KEY_HEADER]: keys[ep.party]! } }, ctl.signal);
         if (!(res.headers.get('content-type') ?? '').includes(OUTPUT_ENVELOPE_TYPE)) return checkSessionResponse(await this.http.read(ep, 'session response', ctl.signal, () => res.json()), ep.party, sessionId);
+        checkOutputSession(res.headers.get(OUTPUT_SESSION_HEADER), ep.party as 0 | 1, sessionId);
         const env = openEnvelope(await this.http.read(ep, 'session output', ctl.signal, () => res.arrayBuffer()), ep.party);
         outputs[ep.party as 0 | 1] = { shares: env.share, shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER), kind: res.headers.get(OUTPUT_KIND_HEADER) };
         return checkSessionResponse(env.json, ep.party, sessionId);
@@ -377,25 +380,24 @@ export class PrivateInferenceClientBase {
     const x = new Float64Array(batch * n);
     items.forEach((it, i) => {
       const what = items.length > 1 ? `input[${i}]` : 'input';
-      if (it.kind === 'tensor') {
-        checkTensorShape(it.tensor, model.inputShape, batchTensor, what);
-        checkTensorRange(it.tensor, model, what);
-        x.set(it.tensor.data, i * n);
-      } else {
-        x.set(preprocessImage(decoded[i]!, specForModel(model, this.imageScale)), i * n);
-      }
+      // An image under an imageScale override is held to the declared range too: the comparison bound holds only there.
+      const t = it.kind === 'tensor' ? it.tensor : { data: preprocessImage(decoded[i]!, specForModel(model, this.imageScale)), shape: [...model.inputShape] };
+      if (it.kind === 'tensor') checkTensorShape(t, model.inputShape, batchTensor, what);
+      if (it.kind === 'tensor' || this.imageScale !== undefined) checkTensorRange(t, model, what);
+      x.set(t.data, i * n);
     });
     return x;
   }
 
   /** GET the output share (long poll); 202/204 or a JSON state means "not yet": ask again (with backoff if the server did not wait). */
-  private async fetchOutput(ep: PartyEndpoint, path: string, headers: Record<string, string>, signal: AbortSignal): Promise<Output> {
+  private async fetchOutput(ep: PartyEndpoint, sessionId: string, path: string, headers: Record<string, string>, signal: AbortSignal): Promise<Output> {
     let delay = 50;
     for (;;) {
       const asked = now();
       const res = await this.http.call(ep, { method: 'GET', path, accept: 'application/octet-stream', headers }, signal);
       const type = res.headers.get('content-type') ?? '';
       if (res.status === 200 && !type.includes('json')) {
+        checkOutputSession(res.headers.get(OUTPUT_SESSION_HEADER), ep.party as 0 | 1, sessionId);
         const buf = await this.http.read(ep, 'output share', signal, () => res.arrayBuffer());
         return { shares: bytesToU64(buf), shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER), kind: res.headers.get(OUTPUT_KIND_HEADER) };
       }

@@ -22,18 +22,24 @@ export function product(s: readonly number[]): number {
  * value that wrapped, or shares of P0 and P1 that do not belong together
  * (their sum is then uniform: out of range but with probability 2^-f per
  * element). E_INTERNAL rather than a confident wrong answer. DP noise is added
- * after that truncation (its scale up to 2^44 ring units, protocol/privacy
- * dp-noise.ts MAX_LATTICE_SCALE, kept far inside 2^62): with noise the bound
- * is 2^62 (a uniform sum still falls beyond it with probability 1/2 per element).
+ * after that truncation: each data party's share of it is below 2^53 ring
+ * units (protocol/privacy/dp-noise.ts: the gamma-split sampler asserts it; the
+ * discrete samplers' lattice scale is below MAX_LATTICE_SCALE = 2^44, so 2^53
+ * is 512 scales out, probability below e^-512), so a noised logit stays below
+ * 2^(63-f) + 2^54. A uniform sum of mismatched shares falls inside that with
+ * probability about 2^-9 per element (the earlier bound, 2^62, let half of
+ * them through: a two-class diagnosis from another session's share one time
+ * in four).
  */
+const NOISE_BOUND = 1n << 54n;
 function checkLogitRange(y: BigUint64Array, fracBits: number, batch: number, noised: boolean): void {
-  const bound = noised ? 1n << 62n : 1n << BigInt(63 - fracBits);
-  const log2 = noised ? 62 - fracBits : 63 - 2 * fracBits;
+  const bound = (1n << BigInt(63 - fracBits)) + (noised ? NOISE_BOUND : 0n);
+  const what = noised ? `|y| >= 2^${63 - 2 * fracBits} + 2^${54 - fracBits} (DP noise included)` : `|y| >= 2^${63 - 2 * fracBits}`;
   const per = y.length / batch;
   for (let i = 0; i < y.length; i++) {
     const v = y[i]!;
     if (v >= bound && v <= (1n << 64n) - bound) {
-      throw new PrivateInferenceError('E_INTERNAL', `the reconstructed logit ${i % per} of item ${Math.floor(i / per)} is out of range (|y| >= 2^${log2} at f = ${fracBits}): a value overflowed in the run or the output shares do not match`);
+      throw new PrivateInferenceError('E_INTERNAL', `the reconstructed logit ${i % per} of item ${Math.floor(i / per)} is out of range (${what} at f = ${fracBits}): a value overflowed in the run or the output shares do not match`);
     }
   }
 }

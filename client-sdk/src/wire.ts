@@ -46,6 +46,13 @@ export function openEnvelope(buf: ArrayBuffer, p: 0 | 1 | 2): { json: unknown; s
   return { json, share: bytesToU64(u8.subarray(4 + n)) };
 }
 
+/** The x-output-session header of party p's output share must name the session asked for (absent: older servers). */
+export function checkOutputSession(h: string | null, p: 0 | 1, sessionId: string): void {
+  if (h !== null && h.trim().toLowerCase() !== sessionId.toLowerCase()) {
+    throw new PrivateInferenceError('E_INTERNAL', `party ${p}: the output share belongs to another session than the one asked for`, { party: p });
+  }
+}
+
 export function parseShape(h: string | null): number[] | undefined {
   if (h === null || h.trim() === '') return undefined;
   const s = h.split(',').map((d) => Number(d.trim()));

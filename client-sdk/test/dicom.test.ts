@@ -87,6 +87,63 @@ describe('decodeDicom: the display transform (modality LUT, VOI, MONOCHROME1) to
     await expect(decodeDicom(new Uint8Array(200))).rejects.toMatchObject({ reason: 'DICOM_UNREADABLE' });
   });
 
+  /** A fixture's dataset (dcmjs dict, tags as keys), to edit and write back. */
+  const dictOf = (f: string) => { const b = readFileSync(join(DICOM_DIR, f)); return dcmjs.data.DicomMessage.readFile(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, {}); };
+  const written = (d: ReturnType<typeof dictOf>): Uint8Array => new Uint8Array(d.write());
+
+  it('refuses a sample layout it would misread: a high bit other than bits stored - 1, more bits stored than allocated', async () => {
+    for (const [tag, value, msg] of [['00280102', 15, /high bit 15 with 12 bits stored/], ['00280101', 20, /20 bits stored in 16 allocated/], ['00280101', 0, /0 bits stored/]] as const) {
+      const d = dictOf('xray-mono1-12bit.dcm');
+      d.dict[tag] = { vr: 'US', Value: [value] };
+      await expect(decodeDicom(written(d))).rejects.toMatchObject({ reason: 'DICOM_UNSUPPORTED_IMAGE', code: 'E_DTYPE', message: expect.stringMatching(msg) });
+    }
+  });
+
+  it('a compressed frame, or uncompressed pixel data, larger than the header\'s rows x columns is refused (DICOM_DECODE_FAILED), not read as a scrambled image of the header\'s size', async () => {
+    const d = dictOf('xray-jpeg-baseline.dcm');
+    const cols = d.dict['00280011']!.Value[0] as number;
+    d.dict['00280011'] = { vr: 'US', Value: [Math.floor(cols / 2)] };
+    await expect(decodeDicom(written(d))).rejects.toMatchObject({ reason: 'DICOM_DECODE_FAILED', code: 'E_DTYPE', message: expect.stringMatching(/more than the \d+ x \d+ frame the header describes/) });
+    // Uncompressed: more pixel data than the header's frames of rows x columns.
+    const u = dictOf('xray-mono2-8bit.dcm');
+    u.dict['00280010'] = { vr: 'US', Value: [Math.floor((u.dict['00280010']!.Value[0] as number) / 2)] };
+    await expect(decodeDicom(written(u))).rejects.toMatchObject({ reason: 'DICOM_DECODE_FAILED', message: expect.stringMatching(/more than the 1 frame\(s\) of \d+ x \d+ the header describes/) });
+  });
+
+  it('signed samples stored in fewer bits than allocated: masked to BitsStored and sign-extended (whatever the unused high bits hold)', async () => {
+    const d16 = dictOf('MR_small.dcm'), d12 = dictOf('MR_small.dcm');
+    const px = new Int16Array((d16.dict['7FE00010']!.Value[0] as ArrayBuffer).slice(0)).map((v) => Math.max(-2048, Math.min(2047, v - 1000)));
+    expect(px.some((v) => v < 0) && px.some((v) => v > 0)).toBe(true);
+    d16.dict['7FE00010']!.Value = [px.buffer];
+    // 12 bits stored, high bit 11; the top 4 bits hold anything (overlay bits, junk): the decoder must ignore them.
+    const raw = Uint16Array.from(px, (v, i) => (v & 0xfff) | ((i * 7) % 16) << 12);
+    Object.assign(d12.dict, { '00280101': { vr: 'US', Value: [12] }, '00280102': { vr: 'US', Value: [11] }, '00280103': { vr: 'US', Value: [1] } });
+    d12.dict['7FE00010']!.Value = [raw.buffer];
+    const [a, b] = [await decodeDicom(written(d16)), await decodeDicom(written(d12))];
+    expect(b.display.bitsStored).toBe(12);
+    expect(Buffer.from(b.data).equals(Buffer.from(a.data))).toBe(true);
+  });
+
+  it('an enhanced object\'s rescale and window in functional groups (the frame\'s own over the shared ones) are applied, not replaced by the pixel range', async () => {
+    const want = await decodeDicom(fixture('xray-mono1-12bit.dcm'));
+    const moved = (perFrame: boolean) => {
+      const d = dictOf('xray-mono1-12bit.dcm');
+      const take = (t: string) => { const v = d.dict[t]; delete d.dict[t]; return v; };
+      const pvt = { '00281053': take('00281053'), '00281052': take('00281052') }, voi = { '00281050': take('00281050'), '00281051': take('00281051') };
+      const group = { '00289145': { vr: 'SQ', Value: [pvt] }, '00289132': { vr: 'SQ', Value: [voi] } };
+      // Per frame: the shared group holds another rescale and window, which the frame's own override.
+      const other = { '00289145': { vr: 'SQ', Value: [{ '00281053': { vr: 'DS', Value: [1] }, '00281052': { vr: 'DS', Value: [0] } }] }, '00289132': { vr: 'SQ', Value: [{ '00281050': { vr: 'DS', Value: [100] }, '00281051': { vr: 'DS', Value: [50] } }] } };
+      d.dict['52009229'] = { vr: 'SQ', Value: [perFrame ? other : group] };
+      if (perFrame) d.dict['52009230'] = { vr: 'SQ', Value: [group] };
+      return written(d);
+    };
+    for (const perFrame of [false, true]) {
+      const got = await decodeDicom(moved(perFrame));
+      expect(got.display.voi).toEqual(want.display.voi);
+      expect(Buffer.from(got.data).equals(Buffer.from(want.data))).toBe(true);
+    }
+  });
+
   it('reads the first frame of a multi-frame file, or the frame asked for', async () => {
     // A two-frame file written by dcmjs from MR_small: frame 1 is frame 0 inverted.
     const b = readFileSync(join(DICOM_DIR, 'MR_small.dcm'));

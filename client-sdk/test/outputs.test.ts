@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../protocol/fixed-point/fixed-point.js';
 import { PrivateInferenceClient, outputKind, sigmoid, type Tensor } from '../src/index.js';
 import { startFakeParties, type FakeParties } from '../testing/fake-parties.js';
+import { reconstructOutputs } from '../src/outputs.js';
 
 const CHEXNET_LABELS = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass', 'Nodule', 'Pneumonia', 'Pneumothorax',
   'Consolidation', 'Edema', 'Emphysema', 'Fibrosis', 'Pleural_Thickening', 'Hernia'];
@@ -219,16 +220,31 @@ describe('logits mode: output shares that cannot come from one correct run are r
   afterAll(async () => { await fake.close(); });
 
   /** fetch that rewrites P1's output share answer (GET .../output): its body and / or its x-output-shape header. */
-  const tamper = (edit: { share?: (u: BigUint64Array) => void; shape?: string }) => (async (url: string | URL | Request, init?: RequestInit) => {
+  const tamper = (edit: { share?: (u: BigUint64Array) => void; shape?: string; session?: string }) => (async (url: string | URL | Request, init?: RequestInit) => {
     const res = await fetch(url, init);
     if (!(String(url).startsWith(fake.urls[1]) && /\/output$/.test(new URL(String(url)).pathname) && res.status === 200)) return res;
     const u = new BigUint64Array((await res.arrayBuffer()).slice(0));
     edit.share?.(u);
     const headers = new Headers(res.headers);
     if (edit.shape !== undefined) headers.set('x-output-shape', edit.shape);
+    if (edit.session !== undefined) headers.set('x-output-session', edit.session);
     return new Response(new Uint8Array(u.buffer), { status: 200, headers });
   }) as typeof fetch;
   const client = (f?: typeof fetch) => new PrivateInferenceClient({ parties: fake.urls, token: fake.token, timeoutMs: 10_000, ...(f ? { fetch: f } : {}) });
+
+  it('a share that names another session (x-output-session: an old or another client\'s session) is E_INTERNAL, even when its values fit', async () => {
+    const t = tensor([8, 8, 1], 4);
+    let seen: string | null = null;
+    const spy = (async (url: string | URL | Request, init?: RequestInit) => {
+      const res = await fetch(url, init);
+      if (/\/output$/.test(new URL(String(url)).pathname) && res.status === 200) seen = res.headers.get('x-output-session');
+      return res;
+    }) as typeof fetch;
+    const ok = await client(spy).predict(t);
+    expect(seen).toBe(ok.sessionId); // the fake parties name the session, as the party servers do
+    // The same share (its values would pass every other check), under another session's id.
+    await expect(client(tamper({ session: '00000000-0000-4000-8000-000000000000' })).predict(t)).rejects.toMatchObject({ code: 'E_INTERNAL', party: 1, message: expect.stringMatching(/another session/) });
+  });
 
   it('a share of another layout (same element count, another shape) is E_SHAPE', async () => {
     const t = tensor([8, 8, 1], 5);
@@ -266,9 +282,23 @@ describe('logits mode with DP noise: the range check leaves room for the noise (
   }) as typeof fetch;
   const client = (f: typeof fetch) => new PrivateInferenceClient({ parties: fake.urls, token: fake.token, timeoutMs: 10_000, fetch: f });
 
-  it('a noised logit beyond 2^(63-f) ring units is shown; one beyond 2^62 is refused', async () => {
-    const r = await client(shift(1n << 55n)).predict(tensor([64, 64, 1], 7));
-    expect(Math.abs(r.logits[0]!)).toBeGreaterThan(2 ** 41);
-    await expect(client(shift(1n << 62n)).predict(tensor([64, 64, 1], 7))).rejects.toMatchObject({ code: 'E_INTERNAL', message: expect.stringMatching(/out of range/) });
+  it('a noised logit beyond 2^(63-f) ring units (but within the noise bound 2^54) is shown; one beyond 2^(63-f) + 2^54 is refused', async () => {
+    const r = await client(shift(1n << 53n)).predict(tensor([64, 64, 1], 7));
+    expect(Math.abs(r.logits[0]!)).toBeGreaterThan(2 ** 39);
+    await expect(client(shift(1n << 55n)).predict(tensor([64, 64, 1], 7))).rejects.toMatchObject({ code: 'E_INTERNAL', message: expect.stringMatching(/out of range.*DP noise/) });
+  });
+});
+
+describe('mismatched output shares of a DP-noised two-class model almost never give a diagnosis', () => {
+  // P0's share of this session and P1's of another (or an old one): y_0 + y_1 is uniform in Z_2^64. With a bound of
+  // 2^62 (the noise's room before) each logit passed with probability 1/2, a two-class result one time in four.
+  it('400 uniform sums of two logits at f = 13: at most one passes the range check (about 2^-18 each)', () => {
+    const model = { modelHash: 'a'.repeat(64), inputShape: [4], outputShape: [2], fracBits: 13, outputActivation: 'softmax' as const, privacy: { outputMode: 'logits' as const, dp: { mechanism: 'laplace' as const, epsilon: 1, delta: 0, sensitivity: 2, sampler: 'discrete-exact' as const } } };
+    let shown = 0;
+    for (let i = 0; i < 400; i++) {
+      const share = () => ({ shares: globalThis.crypto.getRandomValues(new BigUint64Array(2)), shape: [1, 2], mode: 'logits', kind: 'class' });
+      try { reconstructOutputs(share(), share(), model, 1, 's'); shown++; } catch (e) { expect(e).toMatchObject({ code: 'E_INTERNAL' }); }
+    }
+    expect(shown).toBeLessThanOrEqual(1);
   });
 });

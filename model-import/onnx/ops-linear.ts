@@ -119,12 +119,16 @@ export function convTranspose(ctx: Ctx, n: OnnxNode): void {
   const w = ctx.konst(n, 1, 'the weight')!;
   if (!w || w.dims.length !== 4 || w.dims[0] !== C) throw malformed(n, `weight has dims [${w?.dims ?? []}], expected [${C}, M, kh, kw]`);
   const [, M, kh, kw] = w.dims as [number, number, number, number];
+  const k = pair(n, 'kernel_shape', [kh, kw]);
+  if (k[0] !== kh || k[1] !== kw) throw malformed(n, `kernel_shape [${k}] differs from the weight's [${kh}, ${kw}]`);
   const s = pair(n, 'strides', [1, 1]);
   const op = attrInts(n, 'output_padding') ?? [0, 0];
+  if (op.length !== 2 || op.some((v) => !Number.isInteger(v) || v < 0)) throw unsupported(n, `attribute 'output_padding' = [${op}] is not supported (two non-negative values for H and W)`);
   const auto = attrString(n, 'auto_pad', 'NOTSET');
   let p: Pads2;
   if (auto === 'NOTSET' || auto === 'VALID') {
     const v = auto === 'VALID' ? [0, 0, 0, 0] : attrInts(n, 'pads') ?? [0, 0, 0, 0];
+    if (v.length !== 4 || v.some((x) => !Number.isInteger(x) || x < 0)) throw unsupported(n, `attribute 'pads' = [${v}] is not supported (four non-negative values for H and W)`);
     p = [[v[0]!, v[2]!], [v[1]!, v[3]!]];
   } else if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
     const axis = (size: number, kk: number, ss: number, o: number): [number, number] => {

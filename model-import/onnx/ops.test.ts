@@ -190,6 +190,17 @@ describe('ONNX ConvTranspose and Resize', () => {
     const { y } = runOp(x, node('ConvTranspose', ['x', 'w'], ['h'], [attr('kernel_shape', [3, 3]), attr('strides', [2, 2]), attr('pads', [1, 1, 1, 1]), attr('output_padding', [1, 1])]), [floatTensor('w', wDims, w)], want.C, want.H, want.W);
     expectClose(y, want);
   });
+  it('ConvTranspose with malformed pads / output_padding or a kernel_shape that is not the weight\'s is refused, not run on NaN or ignored', () => {
+    const w = floatTensor('w', [3, 2, 3, 3], new Float64Array(54).fill(0.1));
+    const convT = (extra: AttributeMsg[]) => buildModel({ dims: [3, 4, 5], nodes: [node('ConvTranspose', ['x', 'w'], ['y'], [attr('strides', [2, 2]), ...extra], 'up')], initializers: [w] });
+    const cases: [AttributeMsg[], string, RegExp][] = [
+      [[attr('pads', [1, 1])], 'E_UNSUPPORTED_LAYER', /'up' \(ConvTranspose\): attribute 'pads' = \[1,1\] is not supported/],
+      [[attr('pads', [-1, 0, 0, 0])], 'E_UNSUPPORTED_LAYER', /'up' \(ConvTranspose\): attribute 'pads' = \[-1,0,0,0\]/],
+      [[attr('output_padding', [1])], 'E_UNSUPPORTED_LAYER', /'up' \(ConvTranspose\): attribute 'output_padding' = \[1\]/],
+      [[attr('kernel_shape', [2, 2])], 'E_MODEL_FORMAT', /'up' \(ConvTranspose\): kernel_shape \[2,2\] differs from the weight's \[3, 3\]/],
+    ];
+    for (const [extra, code, msg] of cases) expect(() => loadOnnx(convT(extra))).toThrow(expect.objectContaining({ code, message: expect.stringMatching(msg) }));
+  });
   for (const [mode, ctm, viaSizes] of [['nearest', 'asymmetric', false], ['linear', 'pytorch_half_pixel', true]] as const) {
     it(`Resize ${mode} x2, ${ctm}, ${viaSizes ? 'sizes' : 'scales'} (opset 13)`, () => {
       const want = refResize(x, 2, mode, ctm);
@@ -215,6 +226,13 @@ describe('ONNX ConvTranspose and Resize', () => {
     const want = refResize(x, 2, 'nearest', 'asymmetric');
     const { y } = runOp(x, node('Upsample', ['x', 'scales'], ['h'], [attr('mode', 'nearest')]), [floatTensor('scales', [4], [1, 1, 2, 2])], want.C, want.H, want.W, 9);
     expectClose(y, want);
+  });
+  it('Gemm with transA 1, Resize cubic and a Resize nearest whose sampling is not the IR\'s (asymmetric, round_prefer_ceil) are refused, naming the attribute', () => {
+    const gemm = buildModel({ dims: [1, 2, 2], nodes: [node('Flatten', ['x'], ['f'], [attr('axis', 1)]), node('Gemm', ['f', 'w'], ['y'], [attr('transA', 1)], 'fc')], initializers: [floatTensor('w', [4, 2], new Float64Array(8))] });
+    expect(() => loadOnnx(gemm)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'fc' \(Gemm\): attribute 'transA' = 1/) }));
+    const resize = (attrs: AttributeMsg[]) => buildModel({ dims: [1, 4, 4], nodes: [node('Resize', ['x', '', 'scales'], ['y'], attrs, 'up')], initializers: [floatTensor('scales', [4], [1, 1, 2, 2])] });
+    expect(() => loadOnnx(resize([attr('mode', 'cubic')]))).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'up' \(Resize\): attribute 'mode' = 'cubic'/) }));
+    expect(() => loadOnnx(resize([attr('mode', 'nearest'), attr('coordinate_transformation_mode', 'asymmetric'), attr('nearest_mode', 'round_prefer_ceil')]))).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'up' \(Resize\): attribute 'coordinate_transformation_mode' = 'asymmetric' with nearest_mode 'round_prefer_ceil'/) }));
   });
   it('Resize linear with align_corners is refused, naming the attribute', () => {
     const bytes = buildModel({ dims: [1, 4, 4], nodes: [node('Resize', ['x', '', 'scales'], ['y'], [attr('mode', 'linear'), attr('coordinate_transformation_mode', 'align_corners')], 'up')], initializers: [floatTensor('scales', [4], [1, 1, 2, 2])] });

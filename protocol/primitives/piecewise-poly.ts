@@ -60,7 +60,11 @@
  * while every t - B_k stays in it; comparableLimit keeps the unfolded
  * engine's bound |x| <= 2^(31-f) - max B_k - 1 (real units) with
  * ctx.compareBits = 32 (8179 at f = 18 for silu's B_K = 12), 2^(62-f) -
- * max B_k - 1 with 64, which holds both. Beyond it the result is wrong.
+ * max B_k - 1 with 64, which holds both (conservative for the fold: t >= 0,
+ * so t - B_k stays in the ring for every |x| < 2^31 ring units; the tests
+ * run +-(2^31 - 1) and -2^31). Beyond the ring's range the result is wrong
+ * (2^31 reads as negative: sigmoid gives 0, not 1; a test shows it), so the
+ * importer's range check (ir-kit/forward.ts, |x| + B_K) must keep it out.
  * In the tail every coefficient but a_0 is exactly 0 and u = t, so z = 0
  * (both truncations map a sharing of 0 to 0: no low bits carry) and p = 0
  * whatever w is: a large t whose u u wraps or whose truncation fails never

@@ -132,6 +132,23 @@ describe('smooth activations over shares (three parties in-process)', () => {
       console.log(`${act.name} ${tag}: n=${X.length} rounds ${r.rounds} bytes/element ${r.bytes / X.length} max |secure - fixed| ${maxUlp} ulp, max error ${maxErr(X, got, f, g).toExponential(3)}`);
     });
   }
+  for (const truncation of ['local', 'exact'] as const) {
+    it(`at the 32-bit comparison ring's own limits (|x| up to 2^31 ring units, beyond comparableLimit; ${truncation} truncation): the saturated value of the float reference; beyond them a wrong one, which the importer's range check keeps out`, async () => {
+      const f = 16, top = 1n << 31n;
+      // +-(2^31 - 1), -2^31, and values just inside: |x| < 2^31 ring units is the ring's range (a comparison of t - B_k >= -B_k stays in it too).
+      const inside = [top - 1n, -(top - 1n), -top, top - 12345n, -(top - 777n)];
+      // 2^31 (positive, read as negative mod 2^32) and 2^32 - 3 (read as -3): outside, silently wrong.
+      const outside = [top, (1n << 32n) - 3n];
+      const X = BigUint64Array.from([...inside, ...outside], (v) => BigInt.asUintN(64, v)), xs = decode(X, f);
+      for (const [act, g] of ACTS) {
+        const sh = shareFor3(X);
+        const r = await run3((ctx) => act.secure(ctx, sh[ctx.party], f, 'act'), { fracBits: f, compareBits: 32, truncation });
+        const got = decode(reconstruct(ref, r.results[0], r.results[1]), f);
+        for (let i = 0; i < inside.length; i++) expect(Math.abs(got[i]! - g(xs[i]!)), `${act.name}(${xs[i]})`).toBeLessThanOrEqual(act.maxAbsError);
+        for (let i = inside.length; i < X.length; i++) expect(Math.abs(got[i]! - g(xs[i]!)), `${act.name}(${xs[i]}) beyond the ring`).toBeGreaterThan(0.5);
+      }
+    });
+  }
   it('fixedDraw (the importer\'s stochastic twin) has the secure result\'s distribution: within 1 ulp of the twin, the same mean offset from it', async () => {
     const f = 13, n = 4000;
     for (const act of [siluApprox, sigmoidApprox]) {

@@ -168,6 +168,11 @@ function geometry(ds: Dataset): Geometry {
   const bitsStored = num(ds.BitsStored) ?? bitsAllocated;
   const spp = num(ds.SamplesPerPixel) ?? 1;
   if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) refuse('DICOM_UNSUPPORTED_IMAGE', `${bitsAllocated} bits allocated per sample is not supported`);
+  // samples() reads the low BitsStored bits of each sample: a HighBit elsewhere (samples stored high, PS3.5 8.1.1)
+  // or more bits stored than allocated would be read as other values, a different image.
+  if (!Number.isInteger(bitsStored) || bitsStored < 1 || bitsStored > bitsAllocated) refuse('DICOM_UNSUPPORTED_IMAGE', `${bitsStored} bits stored in ${bitsAllocated} allocated is not a valid layout`);
+  const highBit = num(ds.HighBit);
+  if (highBit !== undefined && highBit !== bitsStored - 1) refuse('DICOM_UNSUPPORTED_IMAGE', `high bit ${highBit} with ${bitsStored} bits stored is not supported (samples must be stored from bit 0: high bit = bits stored - 1)`);
   if (spp !== 1 && spp !== 3) refuse('DICOM_UNSUPPORTED_IMAGE', `${spp} samples per pixel is not supported`);
   if (rows * cols > MAX_PIXELS) refuse('DICOM_UNSUPPORTED_IMAGE', `a ${cols} x ${rows} frame is larger than ${MAX_PIXELS / 1e6} megapixels`);
   return {
@@ -193,6 +198,8 @@ async function frameBytes(bytes: Uint8Array, ds: Dataset, syntax: string, g: Geo
     } else if (all.byteLength < need) {
       refuse('DICOM_TRUNCATED', `the pixel data is truncated: ${all.byteLength} of ${need} bytes present`);
     }
+    // More than the header's frames need (beyond the even-length pad byte): rows, columns or frames are wrong; read as given, a scrambled image.
+    if (all.byteLength > need + 1) refuse('DICOM_DECODE_FAILED', `the pixel data holds ${all.byteLength} bytes, more than the ${g.frames} frame(s) of ${g.cols} x ${g.rows} the header describes (${need})`);
     return { data: new Uint8Array(all, frame * frameSize, frameSize), photometric: g.photometric, planar: g.planar, bigEndian };
   }
   const codec = CODECS[syntax];
@@ -221,6 +228,8 @@ async function frameBytes(bytes: Uint8Array, ds: Dataset, syntax: string, g: Geo
   }
   const data = out.getDecodedBuffer();
   if (!data || data.byteLength < frameSize) refuse('DICOM_TRUNCATED', `the compressed image decodes to ${data?.byteLength ?? 0} of ${frameSize} bytes`);
+  // More than the header's rows x columns: the codestream is another size (JPEG decoders keep its own); read as the header's, a scrambled image.
+  if (data.byteLength > frameSize) refuse('DICOM_DECODE_FAILED', `the compressed image decodes to ${data.byteLength} bytes, more than the ${g.cols} x ${g.rows} frame the header describes (${frameSize})`);
   return { data: data.subarray(0, frameSize), photometric: (out.getPhotometricInterpretation() ?? g.photometric).toUpperCase(), planar: out.getPlanarConfiguration() === 1, bigEndian: false };
 }
 
@@ -271,6 +280,25 @@ function lutOf(item: unknown, signedFirst: boolean): Lut | undefined {
 function applyLut(x: number, lut: Lut): number {
   const i = Math.min(lut.entries - 1, Math.max(0, Math.round(x) - lut.first));
   return lut.data[Math.min(i, lut.data.length - 1)]!;
+}
+
+/**
+ * Enhanced multi-frame objects (PS3.3 C.7.6.16) keep the rescale and the
+ * window in functional groups, not at the top level: the frame's own
+ * (Per-frame Functional Groups), else the Shared ones, else the top level's.
+ * Ignoring them would show the raw pixel range: another image for the model.
+ */
+function displayAttributes(ds: Dataset, frame: number): Dataset {
+  const item = (seq: unknown, i = 0): Dataset | undefined => (Array.isArray(seq) ? (seq[i] as Dataset | undefined) : (seq as Dataset | undefined) ?? undefined);
+  const per = item(ds.PerFrameFunctionalGroupsSequence, frame), shared = item(ds.SharedFunctionalGroupsSequence);
+  const pick = (macro: string): Dataset | undefined => item(per?.[macro]) ?? item(shared?.[macro]);
+  const pvt = pick('PixelValueTransformationSequence'), voi = pick('FrameVOILUTSequence');
+  if (!pvt && !voi) return ds;
+  return {
+    ...ds,
+    ...(pvt ? { RescaleSlope: pvt.RescaleSlope, RescaleIntercept: pvt.RescaleIntercept } : {}),
+    ...(voi ? { WindowCenter: voi.WindowCenter, WindowWidth: voi.WindowWidth, VOILUTFunction: voi.VOILUTFunction } : {}),
+  };
 }
 
 /**
@@ -374,7 +402,7 @@ export async function decodeDicom(src: Uint8Array | Blob, options: DicomOptions 
     return { width: g.cols, height: g.rows, channels: 3, data, display: { ...base, photometric: f.photometric, voi: { kind: 'none' }, inverted: false } };
   }
   if (f.photometric !== 'MONOCHROME1' && f.photometric !== 'MONOCHROME2') refuse('DICOM_UNSUPPORTED_IMAGE', `photometric interpretation ${f.photometric} is not supported`);
-  const gray = grayscaleTo8(v, ds, g);
+  const gray = grayscaleTo8(v, displayAttributes(ds, frame), g);
   return { width: g.cols, height: g.rows, channels: 1, data: gray.data, display: { ...base, photometric: f.photometric, voi: gray.voi, inverted: gray.inverted } };
 }
 

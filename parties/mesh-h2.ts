@@ -54,7 +54,7 @@ export class FramedStream {
 
   constructor(
     readonly stream: http2.ClientHttp2Stream | http2.ServerHttp2Stream,
-    private readonly maxFrameBytes: number,
+    private maxFrameBytes: number,
     private onFrame: (f: WireFrame) => void,
     private readonly onDown: (reason: Error) => void,
   ) {
@@ -66,6 +66,9 @@ export class FramedStream {
 
   /** Where frames go from now on (the link's receive path once it is up). */
   setHandler(h: (f: WireFrame) => void): void { this.onFrame = h; }
+
+  /** The largest frame accepted from now on (small until the HELLO is accepted: mesh-data-links.ts). */
+  setMaxFrameBytes(n: number): void { this.maxFrameBytes = n; }
 
   /**
    * Prefix and header in one small Buffer, then the payload as it is (no copy: the stream keeps a reference until
@@ -144,7 +147,7 @@ export class FramedStream {
 
   private checkHead(flag: number, len: number): boolean {
     if (flag === 0 && len <= this.maxFrameBytes) return true;
-    this.down(new MpcError('E_PROTOCOL_DESYNC', `data link: malformed frame prefix (flag ${flag}, ${len} bytes)`));
+    this.down(new MpcError('E_PROTOCOL_DESYNC', `data link: malformed frame prefix (flag ${flag}, ${len} bytes, limit ${this.maxFrameBytes})`, { step: 'link.data' }));
     this.destroy();
     return false;
   }
@@ -177,7 +180,8 @@ export class DataServer {
   port = 0;
 
   constructor(private readonly o: DataServerOptions) {
-    const settings = { initialWindowSize: o.window, enablePush: false };
+    // One data stream per connection (a dialer opens a new connection for each data link).
+    const settings = { initialWindowSize: o.window, enablePush: false, maxConcurrentStreams: 1 };
     this.server = o.tls
       ? http2.createSecureServer({ ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', settings })
       : http2.createServer({ settings });

@@ -41,11 +41,18 @@ export interface MeshOptions {
    */
   listen?: { host: string; port: number; dataPort?: number };
   /**
-   * What carries the pair's messages (mesh-h2.ts): 'grpc' (default) the gRPC
-   * stream; 'h2' a raw HTTP/2 stream under the same mTLS, set up over gRPC.
-   * Both ends must agree (HELLO: E_SETTINGS_MISMATCH otherwise).
+   * What carries the pair's messages (mesh-h2.ts): 'h2' (default) a raw
+   * HTTP/2 stream under the same mTLS, set up over gRPC; 'grpc' the gRPC
+   * stream itself. Both ends must agree (HELLO: E_SETTINGS_MISMATCH otherwise).
    */
   link?: MeshLinkKind;
+  /**
+   * Link 'h2': how long (ms) a pair's data link may take to come up after its
+   * gRPC HELLO, and a data stream to send its HELLO; default 10 s
+   * (mesh-data-links.ts). Past it: E_PEER_UNAVAILABLE (step link.data), the
+   * peer's link problem, and the dialer redials.
+   */
+  dataSetupMs?: number;
   /** gRPC addresses ("host:port") of the lower-id parties this party dials. May be set later with setDialAddress. */
   dial?: Partial<Record<PartyId, string>>;
   /** mTLS material; null only for --insecure-local loopback development. */
@@ -103,6 +110,8 @@ export interface Link {
   data?: FramedStream;
   /** Dialer: the data link's connection. */
   dataSession?: ClientHttp2Session;
+  /** Link 'h2': the token that binds the data link to this gRPC link (drawn by the server, mesh-data-links.ts). */
+  dataToken?: string;
 }
 
 export interface Pending { from: PartyId; kind: 'DATA' | 'SETUP'; tag: string; depth: number; payload: Uint8Array }

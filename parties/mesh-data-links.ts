@@ -22,7 +22,8 @@
  * HELLO_MAX_BYTES, within `setupMs`, else it is refused (no large buffer for
  * an unauthenticated first frame, no stream held open without a HELLO). A
  * data link that is not up within `setupMs` of the gRPC HELLO, at either end,
- * fails with E_PEER_UNAVAILABLE (step link.data) naming the port: kept as the
+ * (2 x `setupMs` at the server, so that the dialer, which knows the address,
+ * reports first) fails with E_PEER_UNAVAILABLE (step link.data) naming the port: kept as the
  * peer's link problem (/readyz peerProblems, mpc_peer_link_refused) until a
  * link comes up. There is no fallback to gRPC: the three parties agreed on
  * 'h2' at HELLO, and a silent fallback would hide a closed port behind a
@@ -103,12 +104,14 @@ export class DataLinks {
     if (link.role === 'server') {
       const prev = this.awaiting[p];
       if (prev) { clearTimeout(prev.timer); if (prev.link !== link) h.dropLink(prev.link, new MpcError('E_PEER_UNAVAILABLE', `link to P${p} replaced`), grpc.status.CANCELLED); }
+      // Twice the dialer's limit: a dialer that cannot reach the port says so first (it knows the address), and drops the link itself.
+      const ms = 2 * h.setupMs;
       const timer = setTimeout(() => {
         if (this.awaiting[p]?.link !== link) return;
-        const err = dataError(p, `P${p} linked over gRPC but opened no h2 data link to port ${this.port} within ${h.setupMs} ms: is this party's grpc.dataPort reachable from P${p}? (deploy/README.md, "The h2 data link")`);
+        const err = dataError(p, `P${p} linked over gRPC but opened no h2 data link to port ${this.port} within ${ms} ms: is this party's grpc.dataPort reachable from P${p}? (deploy/README.md, "The h2 data link")`);
         h.problem(p, err);
         h.dropLink(link, err, grpc.status.UNAVAILABLE);
-      }, h.setupMs);
+      }, ms);
       timer.unref();
       this.awaiting[p] = { link, version, timer };
       return;

@@ -1,5 +1,5 @@
 /**
- * The mesh's h2 data link (MeshOptions.link = 'h2'): a raw node:http2 bidi
+ * The mesh's h2 data link (MeshOptions.link = 'h2', the default): a raw node:http2 bidi
  * stream per pair of parties, under the same mTLS trust as the gRPC link,
  * carrying the same Frame messages (frame-codec.ts) with gRPC's own 5-byte
  * prefix (flag, u32 length), so chunking, reassembly and session routing
@@ -12,11 +12,12 @@
  * gRPC stays the control plane: the pair's gRPC stream comes up first and
  * carries HELLO (link-hello.ts), where both ends must name the same
  * `meshLink` (E_SETTINGS_MISMATCH otherwise) and the server names its data
- * port. The dialer then opens this link to that port and sends HELLO on it;
- * the server checks that the TLS client certificate names a party that dials
- * it (tls.ts identifyPeer, as the gRPC server does), that the HELLO names
- * that party and that this party's gRPC link is waiting for it, and answers
- * HELLO. From then on every message of the pair (DATA, SETUP, CONTROL) goes
+ * port and a token for that gRPC link. The dialer then opens this link to
+ * that port and sends HELLO with the token on it; the server checks that the
+ * TLS client certificate names a party that dials it (tls.ts identifyPeer, as
+ * the gRPC server does), that the HELLO names that party and carries the
+ * token of this party's gRPC link waiting for it, and answers HELLO with the
+ * token (mesh-data-links.ts). From then on every message of the pair (DATA, SETUP, CONTROL) goes
  * over this link; either stream ending takes the pair's link down
  * (E_PEER_UNAVAILABLE, as on gRPC) and the dialer redials both.
  */

@@ -37,7 +37,9 @@ export interface MeshOptions {
   /**
    * Where to accept links from higher-id parties (P0 and P1 need one). Port 0:
    * chosen by the OS. dataPort: the h2 data link's port (link 'h2'; default 0,
-   * chosen by the OS; the peers learn it from this party's HELLO).
+   * chosen by the OS, which only tests use: a party server passes its config's
+   * grpc.dataPort, default grpc.port + 1, server.ts; the peers learn it from
+   * this party's HELLO).
    */
   listen?: { host: string; port: number; dataPort?: number };
   /**
@@ -48,9 +50,9 @@ export interface MeshOptions {
   link?: MeshLinkKind;
   /**
    * Link 'h2': how long (ms) a pair's data link may take to come up after its
-   * gRPC HELLO, and a data stream to send its HELLO; default 10 s
-   * (mesh-data-links.ts). Past it: E_PEER_UNAVAILABLE (step link.data), the
-   * peer's link problem, and the dialer redials.
+   * gRPC HELLO (the server waits twice as long), and a data stream to send
+   * its HELLO; default 10 s (mesh-data-links.ts). Past it: E_PEER_UNAVAILABLE
+   * (step link.data), the peer's link problem, and the dialer redials.
    */
   dataSetupMs?: number;
   /** gRPC addresses ("host:port") of the lower-id parties this party dials. May be set later with setDialAddress. */

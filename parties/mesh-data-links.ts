@@ -80,6 +80,8 @@ export class DataLinks {
   private server: DataServer | null = null;
   /** Server: gRPC links whose HELLO passed, waiting for their data link, with the negotiated version and the set-up deadline. */
   private readonly awaiting: ({ link: Link; version: number; timer: NodeJS.Timeout } | undefined)[] = [undefined, undefined, undefined];
+  /** Dialer: the set-up deadline of each data link not up yet (cleared when it comes up or its link goes down). */
+  private readonly dialTimers = new Map<Link, NodeJS.Timeout>();
   /** Refused data streams (tests, diagnostics). */
   refused = 0;
 
@@ -133,7 +135,7 @@ export class DataLinks {
     let status = 0;
     stream.on('response', (hd) => { status = Number(hd[':status']); });
     const fail = (why: string, code = grpc.status.UNAVAILABLE): void => {
-      clearTimeout(timer);
+      this.clearDial(link);
       if (link.dead) return;
       const err = dataError(p, `h2 data link to P${p} at ${where}: ${why}`);
       h.problem(p, err);
@@ -141,17 +143,18 @@ export class DataLinks {
     };
     const timer = setTimeout(() => fail(`not up within ${h.setupMs} ms (is P${p}'s grpc.dataPort open to this party? deploy/README.md, "The h2 data link")`), h.setupMs);
     timer.unref();
+    this.dialTimers.set(link, timer);
     const fs = new FramedStream(stream, HELLO_MAX_BYTES, (f) => {
       // The server's answer on the data link: its HELLO with this link's token, then the pair's messages.
       const answer = f.kind === 'HELLO' ? decodeHello(f.payload) : null;
       if (answer?.party !== p || !sameToken(answer.dataToken, link.dataToken)) { fail('the server\'s hello does not name this link', grpc.status.PERMISSION_DENIED); return; }
-      clearTimeout(timer);
+      this.clearDial(link);
       up = true;
       fs.setMaxFrameBytes(h.maxFrameBytes);
       fs.setHandler((g) => h.onFrame(link, g));
       h.linkUp(link, p, version);
     }, (e) => {
-      clearTimeout(timer);
+      this.clearDial(link);
       if (up) h.dropLink(link, e, grpc.status.UNAVAILABLE);
       else fail(status && status !== 200 ? `refused by P${p} (HTTP ${status}; its log says why)` : e.message);
     });
@@ -210,8 +213,14 @@ export class DataLinks {
     });
   }
 
+  private clearDial(link: Link): void {
+    const t = this.dialTimers.get(link);
+    if (t) { clearTimeout(t); this.dialTimers.delete(link); }
+  }
+
   /** `link` went down: it no longer waits for a data link. */
   forget(link: Link): void {
+    this.clearDial(link);
     const p = link.peer;
     const w = p === null ? undefined : this.awaiting[p];
     if (w?.link === link) { clearTimeout(w.timer); this.awaiting[p!] = undefined; }
@@ -220,6 +229,8 @@ export class DataLinks {
   /** Stop the data listener and the dialed connections of `links` (`abrupt`: as a dying process would). */
   async close(links: readonly (Link | undefined)[], abrupt: boolean): Promise<void> {
     for (const w of this.awaiting) if (w) clearTimeout(w.timer);
+    for (const t of this.dialTimers.values()) clearTimeout(t);
+    this.dialTimers.clear();
     for (const l of links) if (l?.dataSession) { if (abrupt) l.dataSession.destroy(); else l.dataSession.close(); }
     await this.server?.close(abrupt);
   }

@@ -90,6 +90,8 @@ export abstract class LinkMesh {
   async start(): Promise<{ port: number | null }> {
     let port: number | null = null;
     if (this.opts.listen) {
+      // The data listener first: a HELLO answered before it listened would name no data port.
+      if (this.dataLinks) this.log.info({ port: await this.dataLinks.listen(this.opts.listen.host, this.opts.listen.dataPort ?? 0) }, 'h2 data link listening');
       const server = new grpc.Server({ ...this.grpcOptions, 'grpc.keepalive_permit_without_calls': 1, 'grpc.http2.min_ping_interval_without_data_ms': 5_000 });
       widenServerWindows(server, this.flowWindow);
       server.addService(PartyLink.service, { Link: (call: grpc.ServerDuplexStream<WireFrame, WireFrame>) => this.accept(call) });
@@ -103,7 +105,6 @@ export abstract class LinkMesh {
       this.boundPort = port;
       widenSessionWindows(server, this.flowWindow);
       this.log.info({ port }, 'grpc listening');
-      if (this.dataLinks) this.log.info({ port: await this.dataLinks.listen(host, this.opts.listen.dataPort ?? 0) }, 'h2 data link listening');
     }
     for (const p of this.lowerPeers()) if (this.dialAddr[p]) this.dial(p);
     return { port };

@@ -16,7 +16,7 @@
  * --a-dir / --b-dir: launch that arm's parties from another checkout (its
  * parties/launch.ts, hence its own party bundle and protocol code): an A/B of
  * two commits in one sitting (bench/ab-worktrees.sh makes such checkouts).
- * --a-link / --b-link: the mesh's link kind (mesh.link; default grpc).
+ * --a-link / --b-link: the mesh's link kind (mesh.link; default h2, the config default).
  * Node options default to parties/launch.ts's LOCAL_PARTY_NODE_ARGS; --trace-gc
  * is added to both. Models as bench/party-cpu.ts: the seed CNN (MaxPool) at
  * batch 8, Network A at batch 1, ResNet-50 (bench/zoo-models.ts: random weights,
@@ -34,7 +34,7 @@ import { resnet50 } from './zoo-models.js';
 const argv = process.argv.slice(2);
 const which = argv.shift();
 if (which !== 'cnn' && which !== 'a' && which !== 'resnet50') throw new Error(`model: 'cnn', 'a' or 'resnet50', got '${which}'`);
-const arm0 = () => ({ dir: '.', args: LOCAL_PARTY_NODE_ARGS.join(' '), env: {} as Record<string, string>, link: 'grpc' as 'grpc' | 'h2' });
+const arm0 = () => ({ dir: '.', args: LOCAL_PARTY_NODE_ARGS.join(' '), env: {} as Record<string, string>, link: 'h2' as 'grpc' | 'h2' });
 const arms = [arm0(), arm0()];
 let rounds = 3, warm = 1;
 for (let i = 0; i < argv.length; i += 2) {

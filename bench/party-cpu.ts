@@ -19,7 +19,7 @@
  * layers whose sound bound needs the 64-bit ring, as mpc-import does (the rest stays on the parties' ring).
  * GC_DUMP=<party> prints that party's mark-compact lines; GC_RAW=<file> appends every party line of the timed runs to
  * the file (with PARTY_NODE_ARGS="... --trace-gc-nvp": the phases of each GC).
- * MESH_LINK=h2 runs the pairs' messages over the raw HTTP/2 data link (mesh.link 'h2', parties/mesh-h2.ts) instead of gRPC.
+ * MESH_LINK=grpc runs the pairs' messages over their gRPC streams (mesh.link 'grpc') instead of the default raw HTTP/2 data link (parties/mesh-h2.ts).
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -54,7 +54,7 @@ process.env.PARTY_NODE_ARGS = [...partyNodeArgs(), '--trace-gc'].join(' ');
 const gc = [0, 1, 2].map(() => ({ n: 0, ms: 0, major: 0, majorMs: 0, reasons: new Map<string, number>() }));
 let timing = false;
 const GC_LINE = /(Scavenge|Mark-Compact)\S*\s+[\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/;
-const meshLink = process.env.MESH_LINK === 'h2' ? 'h2' as const : 'grpc' as const;
+const meshLink = process.env.MESH_LINK === 'grpc' ? 'grpc' as const : 'h2' as const;
 const l = await launchLocal({
   meshLink, plain: model, fracBits: f, logLevel: 'warn', ...(heavy ? { truncation: 'exact' as const, warmup: { runs: 0 } } : {}), ...(process.env.COMPARE_RADIX ? { compareRadix: Number(process.env.COMPARE_RADIX) as 2 | 4 } : {}), ...(process.env.COMPARE_BITS ? { compareBits: Number(process.env.COMPARE_BITS) as 32 | 64 } : {}), ...(prep === 'off' ? { preprocess: { enabled: false } } : {}), batch: { windowMs: 0, maxBatch: 8, maxConcurrentRuns: 1 },
   sessions: { defaultDeadlineMs: 600_000, maxDeadlineMs: 600_000 }, readyTimeoutMs: heavy ? 900_000 : 60_000,

@@ -5,7 +5,7 @@
  *                    (zoo rows: --model mobilenetv3small,unet128,resnet50,densenet121,efficientnetb0 --batch 1;
  *                     `--zoo` selects all five at batch 1)
  *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]
- *                    [--transport grpc|memory] [--link grpc|h2 (config mesh.link, parties/mesh-h2.ts)]
+ *                    [--transport grpc|memory] [--link h2|grpc (config mesh.link, default h2, parties/mesh-h2.ts)]
  *                    [--prep wait|off] [--prep-max-mib N] [--quick] [--no-write] [--verbose] [--no-cold-start] [--security malicious: bench/served-malicious.ts]
  *
  * grpc (default): three real party processes (parties/main.ts via
@@ -140,7 +140,7 @@ const warmupS = Number(opt('--warmup-s') ?? (quick ? 0 : 3));
 const lightWarmup = Number(opt('--light-warmup') ?? (opt('--warmup') !== undefined ? warmup : quick ? 1 : 1000));
 if (!(warmupS >= 0 && warmupS <= 600)) throw new Error(`--warmup-s: bad value ${warmupS}`);
 const prepMode = (opt('--prep') ?? 'wait') as 'wait' | 'off';
-const meshLink = (['grpc', 'h2'] as const).find((k) => k === (opt('--link') ?? 'grpc')) ?? (() => { throw new Error(`--link must be grpc or h2, got ${opt('--link')}`); })();
+const meshLink = (['grpc', 'h2'] as const).find((k) => k === (opt('--link') ?? 'h2')) ?? (() => { throw new Error(`--link must be grpc or h2, got ${opt('--link')}`); })();
 if (prepMode !== 'wait' && prepMode !== 'off') throw new Error(`--prep must be wait or off, got ${prepMode}`);
 const prepMaxMiB = opt('--prep-max-mib') === undefined ? undefined : Number(opt('--prep-max-mib'));
 if (prepMaxMiB !== undefined && !(Number.isInteger(prepMaxMiB) && prepMaxMiB >= 1 && prepMaxMiB <= 16384)) throw new Error(`--prep-max-mib: an integer in 1..16384, got ${opt('--prep-max-mib')}`);

@@ -86,8 +86,9 @@ describe('party configuration', () => {
     expect(err).toMatchObject({ code: 'E_BAD_ARGUMENT' });
   });
 
-  it('mesh link: grpc by default, h2 by name; the data port from grpc.dataPort (default grpc port + 1); bad values refused by name', () => {
-    expect(resolveConfig(dep(), 1, '/x').mesh).toEqual({ link: 'grpc' });
+  it('mesh link: h2 by default, grpc by name; the data port from grpc.dataPort (default grpc port + 1); bad values refused by name', () => {
+    expect(resolveConfig(dep(), 1, '/x').mesh).toEqual({ link: 'h2' });
+    expect(resolveConfig(dep({ mesh: { link: 'grpc' } }), 0, '/x').mesh).toEqual({ link: 'grpc' });
     const h2 = resolveConfig(dep({ mesh: { link: 'h2' } }), 0, '/x');
     expect(h2.mesh).toEqual({ link: 'h2' });
     const withPort = dep({ mesh: { link: 'h2' } });
@@ -102,6 +103,13 @@ describe('party configuration', () => {
     const range = dep();
     range.parties[0].grpc!.dataPort = 70_000;
     expect(() => resolveConfig(range, 0, '/x')).toThrow(/parties\[0\]\.grpc\.dataPort/);
+    // gRPC on the last port: its default data port would not exist; named, or on link grpc, it is fine.
+    const top = dep();
+    top.parties[1].grpc!.port = 65535;
+    expect(() => resolveConfig(top, 1, '/x')).toThrow(/parties\[1\]\.grpc\.port is 65535: .*set parties\[1\]\.grpc\.dataPort/);
+    expect(resolveConfig({ ...top, mesh: { link: 'grpc' } }, 1, '/x').mesh.link).toBe('grpc');
+    top.parties[1].grpc!.dataPort = 65534;
+    expect(resolveConfig(top, 1, '/x').self.grpc).toMatchObject({ port: 65535, dataPort: 65534 });
   });
 
   it('warm-up: default on, partial overrides, unknown keys and bad values refused by name', () => {

@@ -36,9 +36,11 @@ export interface PartyEntry {
   http: { host: string; port: number; tls?: { cert: string; key: string; ca?: string; requireClientCert?: boolean } };
   /**
    * gRPC listen address for the higher-id parties (P0, P1); `address` is what
-   * peers dial (default host:port). dataPort: with `mesh.link` 'h2', the port
-   * of the h2 data link (same host and mTLS; default port + 1; the dialers
-   * learn it at HELLO and dial it on the host of `address`).
+   * peers dial (default host:port). dataPort: with `mesh.link` 'h2' (the
+   * default), the port of the h2 data link (same host and mTLS; default
+   * port + 1, never an OS-chosen one, so a Service or firewall can name it;
+   * the dialers learn it at HELLO and dial it on the host of `address`, so it
+   * must be reachable there under the same number).
    */
   grpc?: { host: string; port: number; address?: string; dataPort?: number };
   /**
@@ -181,10 +183,12 @@ export interface CommonSettings {
   tlsReloadMs: number;
   /**
    * What carries the messages between the parties (parties/mesh-h2.ts):
-   * link 'grpc' (default) the gRPC stream of each pair; 'h2' a raw HTTP/2
-   * stream under the same mTLS on P0's and P1's `grpc.dataPort`, set up over
-   * gRPC (which stays the control plane). The three parties must agree (the
-   * links are refused with E_SETTINGS_MISMATCH otherwise).
+   * link 'h2' (default) a raw HTTP/2 stream under the same mTLS on P0's and
+   * P1's `grpc.dataPort`, set up over gRPC (which stays the control plane);
+   * 'grpc' the gRPC stream of each pair. The three parties must agree (the
+   * links are refused with E_SETTINGS_MISMATCH otherwise). A data port that
+   * cannot be reached fails the link with E_PEER_UNAVAILABLE (step
+   * link.data, in /readyz), with no fallback to gRPC.
    */
   mesh: { link: 'grpc' | 'h2' };
 }
@@ -245,7 +249,7 @@ export const DEFAULTS: CommonSettings = {
   warmup: { ...DEFAULT_WARMUP },
   privacy: { budget: { epsilon: 10, delta: 1e-5 } },
   tlsReloadMs: 10_000,
-  mesh: { link: 'grpc' },
+  mesh: { link: 'h2' },
 };
 
 export const DEFAULT_ACCOUNTANT_FILE = 'data/privacy-accountant-p{party}.json';
@@ -363,7 +367,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   if (self.grpc?.dataPort !== undefined) {
     int(self.grpc.dataPort, `parties[${party}].grpc.dataPort`, 0, 65535);
     if (self.grpc.dataPort !== 0 && self.grpc.dataPort === self.grpc.port) bad(`parties[${party}].grpc.dataPort must differ from grpc.port`);
-  }
+  } else if (c.mesh.link === 'h2' && party < 2 && self.grpc?.port === 65535) bad(`parties[${party}].grpc.port is 65535: the h2 data link's default port (grpc.port + 1) does not exist; set parties[${party}].grpc.dataPort`);
   if (c.insecureLocal) {
     const hosts = [self.http.host, ...(self.grpc ? [self.grpc.host] : []), ...Object.values(dial).map((a) => hostOf(a!))];
     const off = hosts.find((h) => !isLoopbackHost(h));

@@ -32,7 +32,7 @@ export interface LaunchOptions {
   preprocess?: Partial<CommonSettings['preprocess']>;
   /** Config warmup (default: the config default, on; parties/warmup.ts). */
   warmup?: Partial<CommonSettings['warmup']>;
-  /** Config mesh.link (default: the config default, 'grpc'; parties/mesh-h2.ts): 'h2' gives P0 and P1 a data port each. */
+  /** Config mesh.link (default: the config default, 'h2'; parties/mesh-h2.ts): on 'h2' P0 and P1 get a data port each, chosen here. */
   meshLink?: 'grpc' | 'h2';
   /** Config compareRadix (default: the config default, 4). */
   compareRadix?: 2 | 4;
@@ -182,7 +182,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
     }
   }
   const [h0, h1, h2, g0, g1, d0, d1] = await freePorts(7) as [number, number, number, number, number, number, number];
-  const h2Link = opts.meshLink === 'h2';
+  const h2Link = (opts.meshLink ?? DEFAULTS.mesh.link) === 'h2';
   const token = randomBytes(24).toString('base64url');
   const http = [h0, h1, h2];
   const tlsOf = (p: 0 | 1 | 2) => (certs ? { tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key } } : {});

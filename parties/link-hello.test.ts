@@ -82,8 +82,9 @@ describe('link versions (N and N-1 interoperate)', () => {
       w.writeMessage = (link, msg) => orig(link, msg.kind === 'HELLO' ? { ...msg, payload: Buffer.from(payload) } : msg);
     };
     const lines: string[] = [];
-    const m0 = new PeerMesh({ party: 0, tls: tlsFor(0), listen: { host: '127.0.0.1', port: 0 }, settings: () => base, logger: recorder('P0', lines) });
-    const m1 = new PeerMesh({ party: 1, tls: tlsFor(1), reconnectMs: { min: 30, max: 100 } });
+    // A version-3 build speaks gRPC only: this build links with it on link 'grpc' (deploy/README.md, upgrades).
+    const m0 = new PeerMesh({ party: 0, tls: tlsFor(0), link: 'grpc', listen: { host: '127.0.0.1', port: 0 }, settings: () => base, logger: recorder('P0', lines) });
+    const m1 = new PeerMesh({ party: 1, tls: tlsFor(1), link: 'grpc', reconnectMs: { min: 30, max: 100 } });
     opened.push(m0, m1);
     rewrite(m1, JSON.stringify({ party: 1, version: 3 }));
     const { port } = await m0.start();
@@ -215,16 +216,22 @@ describe.skipIf(!hasV3)(`against the link-version-3 build (${V3_BUILD}, from git
   });
   afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 
-  const trial = async (oldParty: PartyId) => {
+  const pairWithOld = async (oldParty: PartyId, link?: 'grpc') => {
     const mk = (p: PartyId) => {
       const o = { party: p, tls: tlsFor(p), reconnectMs: { min: 30, max: 100 }, ...(p === 0 ? { listen: { host: '127.0.0.1', port: 0 } } : {}) };
-      return p === oldParty ? new OldMesh(o) : new PeerMesh({ ...o, settings: () => base });
+      return p === oldParty ? new OldMesh(o) : new PeerMesh({ ...o, settings: () => base, ...(link ? { link } : {}) });
     };
     const m0 = mk(0), m1 = mk(1);
     opened.push(m0, m1);
     const { port } = await m0.start();
     await m1.start();
     m1.setDialAddress(0, `127.0.0.1:${port}`);
+    return { m0, m1 };
+  };
+
+  const trial = async (oldParty: PartyId) => {
+    // An old build speaks gRPC only: a deployment that mixes builds sets mesh.link 'grpc' until all three run this one.
+    const { m0, m1 } = await pairWithOld(oldParty, 'grpc');
     expect(await until(() => m0.isUp(1) && m1.isUp(0), 4_000)).toBe(true);
     const now = oldParty === 0 ? m1 : m0;
     expect(now.health[oldParty === 0 ? 0 : 1]!.version).toBe(3);
@@ -240,4 +247,10 @@ describe.skipIf(!hasV3)(`against the link-version-3 build (${V3_BUILD}, from git
 
   it('this build dials a version-3 P0: they link at version 3 and exchange messages', async () => { await trial(0); });
   it('a version-3 P1 dials this build: they link at version 3 and exchange messages', async () => { await trial(1); });
+  it('this build on its default link (h2) and a version-3 build: refused with E_SETTINGS_MISMATCH naming meshLink, never linked', async () => {
+    const { m0, m1 } = await pairWithOld(0);
+    expect(await until(() => m1.health[0]!.problem !== null, 3_000)).toBe(true);
+    expect(m1.health[0]!.problem).toMatchObject({ code: 'E_SETTINGS_MISMATCH', message: 'meshLink: P0 has grpc, P1 has h2 (must be the same at the three parties)' });
+    expect(m0.isUp(1) || m1.isUp(0)).toBe(false);
+  });
 });

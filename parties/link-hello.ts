@@ -53,19 +53,30 @@ const MUST: (keyof LinkSettings)[] = ['security', 'compareBits', 'compareRadix',
 /** Settings P0 decides per run: a difference is reported, not refused. */
 const SHOULD: (keyof LinkSettings)[] = ['keepWeightMasks', 'preprocess'];
 
-/** dataPort: the server's h2 data link port (mesh-h2.ts), in its answer when the link is 'h2'. */
-export interface Hello { party: PartyId; version: number; maxVersion: number; settings?: LinkSettings; dataPort?: number }
+/**
+ * Link 'h2' (mesh-h2.ts): dataPort, the server's data link port, in its gRPC
+ * answer; dataToken, the server's random token for this one gRPC link, in its
+ * gRPC answer, then in both HELLOs on the data link (it binds the data stream
+ * to that gRPC link: mesh-data-links.ts).
+ */
+export interface Hello { party: PartyId; version: number; maxVersion: number; settings?: LinkSettings; dataPort?: number; dataToken?: string }
+
+/** What a HELLO says of the h2 data link (absent on 'grpc' links). */
+export interface HelloData { port?: number | undefined; token?: string | undefined }
+
+/** A data token: 16 random bytes, base64url (mesh-data-links.ts newDataToken). */
+export const DATA_TOKEN_RE = /^[A-Za-z0-9_-]{22}$/;
 export interface VersionRange { min: number; max: number }
 
 export const DEFAULT_VERSIONS: VersionRange = { min: MIN_LINK_VERSION, max: LINK_VERSION };
 
-export function encodeHello(party: PartyId, versions: VersionRange, settings: LinkSettings | undefined, dataPort?: number): Uint8Array {
-  return Buffer.from(JSON.stringify({ party, version: versions.min, maxVersion: versions.max, ...(settings ? { settings } : {}), ...(dataPort ? { dataPort } : {}) }));
+export function encodeHello(party: PartyId, versions: VersionRange, settings: LinkSettings | undefined, data?: HelloData): Uint8Array {
+  return Buffer.from(JSON.stringify({ party, version: versions.min, maxVersion: versions.max, ...(settings ? { settings } : {}), ...(data?.port ? { dataPort: data.port } : {}), ...(data?.token ? { dataToken: data.token } : {}) }));
 }
 
 /** The HELLO in `payload`, or null when it is not one (no party, no version, not JSON). */
 export function decodeHello(payload: Uint8Array): Hello | null {
-  let h: { party?: unknown; version?: unknown; maxVersion?: unknown; settings?: unknown; dataPort?: unknown };
+  let h: { party?: unknown; version?: unknown; maxVersion?: unknown; settings?: unknown; dataPort?: unknown; dataToken?: unknown };
   try { h = JSON.parse(Buffer.from(payload).toString('utf8')) as typeof h; } catch { return null; }
   if (!h || typeof h !== 'object') return null;
   const p = h.party;
@@ -74,7 +85,8 @@ export function decodeHello(payload: Uint8Array): Hello | null {
   const maxVersion = Number.isInteger(h.maxVersion) && (h.maxVersion as number) >= version ? (h.maxVersion as number) : version;
   const settings = h.settings && typeof h.settings === 'object' ? (h.settings as LinkSettings) : undefined;
   const dataPort = Number.isInteger(h.dataPort) && (h.dataPort as number) > 0 && (h.dataPort as number) < 65536 ? (h.dataPort as number) : undefined;
-  return { party: p, version, maxVersion, ...(settings ? { settings } : {}), ...(dataPort ? { dataPort } : {}) };
+  const dataToken = typeof h.dataToken === 'string' && DATA_TOKEN_RE.test(h.dataToken) ? h.dataToken : undefined;
+  return { party: p, version, maxVersion, ...(settings ? { settings } : {}), ...(dataPort ? { dataPort } : {}), ...(dataToken ? { dataToken } : {}) };
 }
 
 const range = (r: VersionRange): string => (r.min === r.max ? `${r.min}` : `${r.min}..${r.max}`);

@@ -2,7 +2,9 @@
  * The h2 data link (mesh-h2.ts): agreement on the link at HELLO, and the
  * data port's own trust checks (same CA, same party names as the gRPC link).
  * The transport, bulk and mTLS tests run on both links (transport.test.ts,
- * mesh-bulk.test.ts, mtls.test.ts).
+ * mesh-bulk.test.ts, mtls.test.ts); the security review's cases (token
+ * binding, sessions, limits, an unreachable port) are in
+ * mesh-h2-security.test.ts and mesh-h2-reconnect.test.ts.
  */
 import * as http2 from 'node:http2';
 import { mkdtempSync } from 'node:fs';
@@ -10,69 +12,34 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCa, issueCert } from './certs.js';
-import { encodeHello } from './link-hello.js';
-import { silentLogger, type Logger } from './log.js';
 import { EventEmitter } from 'node:events';
 import type { WireFrame } from './chunking.js';
-import { DATA_PATH, FramedStream, type MeshLinkKind } from './mesh-h2.js';
+import { FramedStream } from './mesh-h2.js';
 import { PeerMesh } from './mesh.js';
+import { helloFrame, pair, probe, until } from './testing/h2-link.js';
 import { closeAll, meshTrio, testCerts, tlsFor } from './testing/trio.js';
-import { encodeFrame } from './frame-codec.js';
 import { readTls, type MeshTls } from './tls.js';
 
 const opened: PeerMesh[] = [];
 afterEach(async () => { await Promise.all(opened.splice(0).map((m) => m.close())); });
 
-const until = async (f: () => boolean, ms: number): Promise<boolean> => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) { if (f()) return true; await new Promise((r) => setTimeout(r, 20)); }
-  return f();
-};
-
-function recorder(who: string, lines: string[]): Logger {
-  const l: Logger = { ...silentLogger, error: (o, m) => { lines.push(`${who} error ${m ?? ''} ${JSON.stringify(o)}`); }, warn: (o, m) => { lines.push(`${who} warn ${m ?? ''} ${JSON.stringify(o)}`); }, child: () => l };
-  return l;
-}
-
-/** P0 listens, P1 dials; each with its own link kind. */
-async function pair(link0: MeshLinkKind, link1: MeshLinkKind): Promise<{ m0: PeerMesh; m1: PeerMesh; lines: string[] }> {
-  const lines: string[] = [];
-  const m0 = new PeerMesh({ party: 0, tls: tlsFor(0), link: link0, listen: { host: '127.0.0.1', port: 0 }, logger: recorder('P0', lines) });
-  const m1 = new PeerMesh({ party: 1, tls: tlsFor(1), link: link1, reconnectMs: { min: 30, max: 100 }, logger: recorder('P1', lines) });
-  opened.push(m0, m1);
-  const { port } = await m0.start();
-  await m1.start();
-  m1.setDialAddress(0, `127.0.0.1:${port}`);
-  return { m0, m1, lines };
-}
-
 /**
- * Open a data stream to `port` as a raw HTTP/2 client with `tls`, send a
- * HELLO naming `party`, and report how it ended: 'tls' (handshake refused),
- * the HTTP status, and whether the server answered anything on the stream.
+ * Open a data stream to `port` with `tls`, send a HELLO naming `party`, and
+ * report how it ended: 'tls' (handshake refused), the HTTP status, and
+ * whether the server answered anything on the stream.
  */
-async function probe(port: number, tls: MeshTls, party: 0 | 1 | 2): Promise<{ outcome: string; answered: boolean }> {
-  return new Promise((resolve) => {
-    let status = 0, answered = false, done = false;
-    const finish = (outcome: string) => { if (done) return; done = true; clearTimeout(t); session.destroy(); resolve({ outcome, answered }); };
-    const session = http2.connect(`https://127.0.0.1:${port}`, { ca: tls.ca, cert: tls.cert, key: tls.key, checkServerIdentity: () => undefined });
-    session.on('error', () => finish(status ? `status ${status}` : 'tls'));
-    const s = session.request({ ':method': 'POST', ':path': DATA_PATH }, { endStream: false });
-    s.on('response', (h) => { status = Number(h[':status']); });
-    s.on('data', () => { answered = true; });
-    s.on('error', () => finish(status ? `status ${status}` : 'tls'));
-    s.on('close', () => finish(status ? `status ${status}` : 'tls'));
-    const hello = encodeFrame({ kind: 'HELLO', session: '', tag: 'hello', depth: 0, chunk: 0, chunks: 1, total_bytes: 0, payload: encodeHello(party, { min: 3, max: 4 }, { meshLink: 'h2' }) });
-    const prefix = Buffer.alloc(5);
-    prefix.writeUInt32BE(hello.length, 1);
-    s.write(Buffer.concat([prefix, hello]));
-    const t = setTimeout(() => finish(status ? `status ${status} (open)` : 'timeout'), 3_000);
-  });
+async function probeHello(port: number, tls: MeshTls, party: 0 | 1 | 2): Promise<{ outcome: string; answered: boolean }> {
+  const pr = probe(port, tls);
+  pr.write(helloFrame(party));
+  const t = setTimeout(() => pr.close(), 3_000);
+  const why = await pr.ended;
+  clearTimeout(t);
+  return { outcome: why === 'closed by the probe' ? `status ${pr.status()} (open)` : why, answered: pr.frames.length > 0 };
 }
 
 describe('h2 data link: both ends must name the same link', () => {
   it('P0 on h2, P1 on grpc: refused with E_SETTINGS_MISMATCH naming meshLink at both ends; no link comes up', async () => {
-    const { m0, m1 } = await pair('h2', 'grpc');
+    const { m0, m1 } = await pair(opened, 'h2', 'grpc');
     expect(await until(() => m0.health[1]!.problem !== null && m1.health[0]!.problem !== null, 3_000)).toBe(true);
     const msg = 'meshLink: P0 has h2, P1 has grpc (must be the same at the three parties)';
     expect(m0.health[1]!.problem).toMatchObject({ code: 'E_SETTINGS_MISMATCH', message: msg });
@@ -81,14 +48,14 @@ describe('h2 data link: both ends must name the same link', () => {
   });
 
   it('P0 on grpc, P1 on h2: the same refusal, worded the same', async () => {
-    const { m0, m1 } = await pair('grpc', 'h2');
+    const { m0, m1 } = await pair(opened, 'grpc', 'h2');
     expect(await until(() => m0.health[1]!.problem !== null && m1.health[0]!.problem !== null, 3_000)).toBe(true);
     expect(m1.health[0]!.problem).toMatchObject({ code: 'E_SETTINGS_MISMATCH', message: 'meshLink: P0 has grpc, P1 has h2 (must be the same at the three parties)' });
     expect(m0.isUp(1) || m1.isUp(0)).toBe(false);
   });
 
   it('both on h2: the link comes up carried by h2; a CONTROL message travels on it', async () => {
-    const { m0, m1 } = await pair('h2', 'h2');
+    const { m0, m1 } = await pair(opened, 'h2', 'h2');
     expect(await until(() => m0.isUp(1) && m1.isUp(0), 3_000)).toBe(true);
     expect([m0.health[1]!.carrier, m1.health[0]!.carrier]).toEqual(['h2', 'h2']);
     const got = new Promise<unknown>((resolve) => m0.onControl((from, type, body) => resolve({ from, type, body })));
@@ -99,30 +66,30 @@ describe('h2 data link: both ends must name the same link', () => {
 
 describe('h2 data link: the data port trusts what the gRPC port trusts', () => {
   it('refuses a rogue-CA party-1 certificate (handshake), a CA-signed non-party certificate (403), and a party HELLO with no gRPC link waiting for it', async () => {
-    const { m0, m1, lines } = await pair('h2', 'h2');
+    const { m0, m1, lines } = await pair(opened, 'h2', 'h2');
     expect(await until(() => m0.isUp(1) && m1.isUp(0), 3_000)).toBe(true);
     const port = m0.dataPort!;
     expect(port).toBeGreaterThan(0);
     const dir = mkdtempSync(path.join(tmpdir(), 'securenn-rogue-h2-'));
     const rogueCa = createCa(dir, 'rogue-ca');
     const rogue = issueCert(dir, rogueCa, 'party-1', { dns: ['party-1'] });
-    expect((await probe(port, readTls({ ca: testCerts().ca.cert, cert: rogue.cert, key: rogue.key }), 1)).outcome).toBe('tls');
+    expect((await probeHello(port, readTls({ ca: testCerts().ca.cert, cert: rogue.cert, key: rogue.key }), 1)).outcome).toBe('tls');
     const c = testCerts();
-    const client = await probe(port, readTls({ ca: c.ca.cert, cert: c.client.cert, key: c.client.key }), 1);
+    const client = await probeHello(port, readTls({ ca: c.ca.cert, cert: c.client.cert, key: c.client.key }), 1);
     expect(client).toEqual({ outcome: 'status 403', answered: false });
     // P2's real certificate, but P2 has no gRPC link to P0 waiting for a data link: nothing is answered.
-    const p2 = await probe(port, tlsFor(2), 2);
+    const p2 = await probeHello(port, tlsFor(2), 2);
     expect(p2.answered).toBe(false);
     expect(p2.outcome.startsWith('status 200')).toBe(true);
     // P1's certificate with a HELLO naming P2: refused too.
-    expect((await probe(port, tlsFor(1), 2)).answered).toBe(false);
+    expect((await probeHello(port, tlsFor(1), 2)).answered).toBe(false);
     expect(lines.filter((l) => l.startsWith('P0 warn refused a data link')).length).toBeGreaterThanOrEqual(3);
     // The real link is untouched.
     expect(m0.isUp(1) && m1.isUp(0)).toBe(true);
   });
 
   it('a data link that drops takes the pair down with E_PEER_UNAVAILABLE, and the dialer links again', async () => {
-    const { m0, m1 } = await pair('h2', 'h2');
+    const { m0, m1 } = await pair(opened, 'h2', 'h2');
     expect(await until(() => m0.isUp(1) && m1.isUp(0), 3_000)).toBe(true);
     const s0 = m0.openSession('drop');
     const wait = s0.recv(1, 'never').then(() => 'delivered', (e: { code?: string }) => e.code);

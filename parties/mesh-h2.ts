@@ -1,5 +1,5 @@
 /**
- * The mesh's h2 data link (MeshOptions.link = 'h2'): a raw node:http2 bidi
+ * The mesh's h2 data link (MeshOptions.link = 'h2', the default): a raw node:http2 bidi
  * stream per pair of parties, under the same mTLS trust as the gRPC link,
  * carrying the same Frame messages (frame-codec.ts) with gRPC's own 5-byte
  * prefix (flag, u32 length), so chunking, reassembly and session routing
@@ -12,11 +12,12 @@
  * gRPC stays the control plane: the pair's gRPC stream comes up first and
  * carries HELLO (link-hello.ts), where both ends must name the same
  * `meshLink` (E_SETTINGS_MISMATCH otherwise) and the server names its data
- * port. The dialer then opens this link to that port and sends HELLO on it;
- * the server checks that the TLS client certificate names a party that dials
- * it (tls.ts identifyPeer, as the gRPC server does), that the HELLO names
- * that party and that this party's gRPC link is waiting for it, and answers
- * HELLO. From then on every message of the pair (DATA, SETUP, CONTROL) goes
+ * port and a token for that gRPC link. The dialer then opens this link to
+ * that port and sends HELLO with the token on it; the server checks that the
+ * TLS client certificate names a party that dials it (tls.ts identifyPeer, as
+ * the gRPC server does), that the HELLO names that party and carries the
+ * token of this party's gRPC link waiting for it, and answers HELLO with the
+ * token (mesh-data-links.ts). From then on every message of the pair (DATA, SETUP, CONTROL) goes
  * over this link; either stream ending takes the pair's link down
  * (E_PEER_UNAVAILABLE, as on gRPC) and the dialer redials both.
  */
@@ -54,7 +55,7 @@ export class FramedStream {
 
   constructor(
     readonly stream: http2.ClientHttp2Stream | http2.ServerHttp2Stream,
-    private readonly maxFrameBytes: number,
+    private maxFrameBytes: number,
     private onFrame: (f: WireFrame) => void,
     private readonly onDown: (reason: Error) => void,
   ) {
@@ -66,6 +67,9 @@ export class FramedStream {
 
   /** Where frames go from now on (the link's receive path once it is up). */
   setHandler(h: (f: WireFrame) => void): void { this.onFrame = h; }
+
+  /** The largest frame accepted from now on (small until the HELLO is accepted: mesh-data-links.ts). */
+  setMaxFrameBytes(n: number): void { this.maxFrameBytes = n; }
 
   /**
    * Prefix and header in one small Buffer, then the payload as it is (no copy: the stream keeps a reference until
@@ -144,7 +148,7 @@ export class FramedStream {
 
   private checkHead(flag: number, len: number): boolean {
     if (flag === 0 && len <= this.maxFrameBytes) return true;
-    this.down(new MpcError('E_PROTOCOL_DESYNC', `data link: malformed frame prefix (flag ${flag}, ${len} bytes)`));
+    this.down(new MpcError('E_PROTOCOL_DESYNC', `data link: malformed frame prefix (flag ${flag}, ${len} bytes, limit ${this.maxFrameBytes})`, { step: 'link.data' }));
     this.destroy();
     return false;
   }
@@ -177,7 +181,8 @@ export class DataServer {
   port = 0;
 
   constructor(private readonly o: DataServerOptions) {
-    const settings = { initialWindowSize: o.window, enablePush: false };
+    // One data stream per connection (a dialer opens a new connection for each data link).
+    const settings = { initialWindowSize: o.window, enablePush: false, maxConcurrentStreams: 1 };
     this.server = o.tls
       ? http2.createSecureServer({ ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', settings })
       : http2.createServer({ settings });

@@ -11,7 +11,7 @@ import { CHUNK_BYTES, Reassembler, toFrames, type FrameKind, type WireFrame } fr
 import { DEFAULT_VERSIONS, compareSettings, decodeHello, encodeHello, negotiateVersion, parseRefusal, refusalDetails, settingsError, type Hello, type LinkSettings, type VersionRange } from './link-hello.js';
 import { silentLogger, type Logger } from './log.js';
 import { MiB, PartyLink, widenServerWindows, widenSessionWindows, type Link, type LinkClient, type LinkHealth, type LinkStats, type MeshOptions, type PeerHandler } from './mesh-service.js';
-import { DataLinks } from './mesh-data-links.js';
+import { DATA_SETUP_MS, DataLinks } from './mesh-data-links.js';
 import type { MeshLinkKind } from './mesh-h2.js';
 import { channelCredentials, identifyPeer, serverCredentials, serverCredentialsFrom, TlsProvider, type MeshTls } from './tls.js';
 
@@ -51,7 +51,7 @@ export abstract class LinkMesh {
   constructor(protected readonly opts: MeshOptions) {
     this.party = opts.party;
     this.tls = opts.tls;
-    this.linkKind = opts.link ?? 'grpc';
+    this.linkKind = opts.link ?? 'h2';
     this.versions = opts.linkVersions ?? DEFAULT_VERSIONS;
     this.log = (opts.logger ?? silentLogger).child({ component: 'mesh' });
     this.chunkBytes = opts.chunkBytes ?? CHUNK_BYTES;
@@ -73,8 +73,8 @@ export abstract class LinkMesh {
     };
     for (const [p, a] of Object.entries(opts.dial ?? {})) if (a) this.dialAddr[Number(p)] = a;
     this.dataLinks = this.linkKind !== 'h2' ? null : new DataLinks({
-      log: this.log, maxFrameBytes: maxFrame, window: this.flowWindow,
-      tls: () => this.tls, closed: () => this.closed, higherPeers: () => this.higherPeers(), dialAddress: (p) => this.dialAddr[p],
+      log: this.log, maxFrameBytes: maxFrame, window: this.flowWindow, setupMs: opts.dataSetupMs ?? DATA_SETUP_MS,
+      problem: (p, e) => this.refuse(p, e), tls: () => this.tls, closed: () => this.closed, higherPeers: () => this.higherPeers(), dialAddress: (p) => this.dialAddr[p],
       sendHello: (l) => this.sendHello(l), linkUp: (l, p, v) => this.linkUp(l, p, v), dropLink: (l, e, c) => this.dropLink(l, e, c), onFrame: (l, f) => this.onFrame(l, f),
     });
   }
@@ -90,6 +90,8 @@ export abstract class LinkMesh {
   async start(): Promise<{ port: number | null }> {
     let port: number | null = null;
     if (this.opts.listen) {
+      // The data listener first: a HELLO answered before it listened would name no data port.
+      if (this.dataLinks) this.log.info({ port: await this.dataLinks.listen(this.opts.listen.host, this.opts.listen.dataPort ?? 0) }, 'h2 data link listening');
       const server = new grpc.Server({ ...this.grpcOptions, 'grpc.keepalive_permit_without_calls': 1, 'grpc.http2.min_ping_interval_without_data_ms': 5_000 });
       widenServerWindows(server, this.flowWindow);
       server.addService(PartyLink.service, { Link: (call: grpc.ServerDuplexStream<WireFrame, WireFrame>) => this.accept(call) });
@@ -103,7 +105,6 @@ export abstract class LinkMesh {
       this.boundPort = port;
       widenSessionWindows(server, this.flowWindow);
       this.log.info({ port }, 'grpc listening');
-      if (this.dataLinks) this.log.info({ port: await this.dataLinks.listen(host, this.opts.listen.dataPort ?? 0) }, 'h2 data link listening');
     }
     for (const p of this.lowerPeers()) if (this.dialAddr[p]) this.dial(p);
     return { port };
@@ -175,9 +176,17 @@ export abstract class LinkMesh {
   /** This party's HELLO settings: the party's, and what carries the messages. */
   private mySettings(): LinkSettings { return { ...this.opts.settings?.(), meshLink: this.linkKind }; }
 
+  /**
+   * HELLO. Link 'h2': the server's gRPC answer names its data port and this
+   * link's data token; the HELLOs on the data link carry the token back
+   * (mesh-data-links.ts).
+   */
   private sendHello(link: Link): void {
-    const dataPort = link.role === 'server' && !link.up && !link.data ? this.dataLinks?.port : undefined;
-    this.writeMessage(link, { kind: 'HELLO', session: '', tag: 'hello', depth: 0, payload: encodeHello(this.party, this.versions, this.mySettings(), dataPort) });
+    const d = this.dataLinks;
+    const data = !d || link.up ? undefined
+      : link.data ? { token: link.dataToken }
+        : link.role === 'server' ? { port: d.port, token: d.tokenFor(link) } : undefined;
+    this.writeMessage(link, { kind: 'HELLO', session: '', tag: 'hello', depth: 0, payload: encodeHello(this.party, this.versions, this.mySettings(), data) });
   }
 
   /**
@@ -260,7 +269,7 @@ export abstract class LinkMesh {
     }
     const version = this.judgeHello(link, p, hello);
     if (version === null) return;
-    if (this.dataLinks) this.dataLinks.start(link, p, version, hello.dataPort);
+    if (this.dataLinks) this.dataLinks.start(link, p, version, hello);
     else this.linkUp(link, p, version);
   }
 

@@ -37,15 +37,24 @@ export interface MeshOptions {
   /**
    * Where to accept links from higher-id parties (P0 and P1 need one). Port 0:
    * chosen by the OS. dataPort: the h2 data link's port (link 'h2'; default 0,
-   * chosen by the OS; the peers learn it from this party's HELLO).
+   * chosen by the OS, which only tests use: a party server passes its config's
+   * grpc.dataPort, default grpc.port + 1, server.ts; the peers learn it from
+   * this party's HELLO).
    */
   listen?: { host: string; port: number; dataPort?: number };
   /**
-   * What carries the pair's messages (mesh-h2.ts): 'grpc' (default) the gRPC
-   * stream; 'h2' a raw HTTP/2 stream under the same mTLS, set up over gRPC.
-   * Both ends must agree (HELLO: E_SETTINGS_MISMATCH otherwise).
+   * What carries the pair's messages (mesh-h2.ts): 'h2' (default) a raw
+   * HTTP/2 stream under the same mTLS, set up over gRPC; 'grpc' the gRPC
+   * stream itself. Both ends must agree (HELLO: E_SETTINGS_MISMATCH otherwise).
    */
   link?: MeshLinkKind;
+  /**
+   * Link 'h2': how long (ms) a pair's data link may take to come up after its
+   * gRPC HELLO (the server waits twice as long), and a data stream to send
+   * its HELLO; default 10 s (mesh-data-links.ts). Past it: E_PEER_UNAVAILABLE
+   * (step link.data), the peer's link problem, and the dialer redials.
+   */
+  dataSetupMs?: number;
   /** gRPC addresses ("host:port") of the lower-id parties this party dials. May be set later with setDialAddress. */
   dial?: Partial<Record<PartyId, string>>;
   /** mTLS material; null only for --insecure-local loopback development. */
@@ -103,6 +112,8 @@ export interface Link {
   data?: FramedStream;
   /** Dialer: the data link's connection. */
   dataSession?: ClientHttp2Session;
+  /** Link 'h2': the token that binds the data link to this gRPC link (drawn by the server, mesh-data-links.ts). */
+  dataToken?: string;
 }
 
 export interface Pending { from: PartyId; kind: 'DATA' | 'SETUP'; tag: string; depth: number; payload: Uint8Array }

@@ -1,7 +1,9 @@
 /**
  * The party mesh: one bidirectional gRPC stream per pair of parties (the
  * higher id dials the lower id: P1 -> P0, P2 -> P0, P2 -> P1), mTLS by
- * default, every session of the pair multiplexed over it.
+ * default, every session of the pair multiplexed over it; with link 'h2'
+ * (the default) the pair's messages go over its h2 data link once set up
+ * (mesh-h2.ts, mesh-data-links.ts), gRPC staying the control plane.
  *
  *  - Link set-up: the dialer sends HELLO {party, link versions, settings}; the
  *    server checks that the TLS client certificate names exactly that party

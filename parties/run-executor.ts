@@ -153,7 +153,10 @@ export class RunExecutor {
         return 'deferred';
       }
       const err = asMpcError(e);
-      if (run.abortedBy === null && err.code !== 'E_PEER_UNAVAILABLE') {
+      // The others hear of it, on E_PEER_UNAVAILABLE too: one pair's link can drop while both keep their links to the
+      // third party (the P0<->P1 data link alone), which would otherwise wait for its deadline. A peer whose link is
+      // down is skipped (sendAbort).
+      if (run.abortedBy === null) {
         for (const p of peersOf(this.c.party)) sendAbort(this.c, p, runId, err.code);
       }
       for (const s of sessions) if (s) this.c.store.fail(s, err);

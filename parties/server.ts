@@ -124,7 +124,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
   const peers = ([0, 1, 2] as PartyId[]).filter((p) => p !== cfg.party);
   r.register(new Collected('mpc_peer_link_version', 'Link version in use with the peer (0 while the link is down; parties/link-hello.ts).', 'gauge', () => peers.map((p) => [{ peer: `P${p}` }, party.mesh.health[p]!.version])));
   r.register(new Collected('mpc_peer_link_ups_total', 'Times the link to the peer came up (a flapping link counts up fast).', 'counter', () => peers.map((p) => [{ peer: `P${p}` }, party.mesh.health[p]!.ups])));
-  r.register(new Collected('mpc_peer_link_refused', '1 while the last set-up of the link to the peer was refused, by code (E_LINK_VERSION, E_SETTINGS_MISMATCH; /readyz says which setting).', 'gauge', () => peers.flatMap((p) => {
+  r.register(new Collected('mpc_peer_link_refused', '1 while the last set-up of the link to the peer was refused, by code (E_LINK_VERSION, E_SETTINGS_MISMATCH, E_PEER_UNAVAILABLE: its h2 data link did not come up; /readyz says which setting or port).', 'gauge', () => peers.flatMap((p) => {
     const e = party.mesh.health[p]!.problem;
     return e && !party.mesh.isUp(p) ? [[{ peer: `P${p}`, code: e.code }, 1] as [Record<string, string>, number]] : [];
   })));

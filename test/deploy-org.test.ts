@@ -148,10 +148,17 @@ describe.each(TOPOLOGY.map((t) => [t.p, t.org, t] as const))('deploy/k8s-org/par
     const grpcIn = grpcRules(np.spec.ingress);
     if (listens) {
       expect(lb!.spec).toMatchObject({ type: 'LoadBalancer', externalTrafficPolicy: 'Local' });
-      expect(lb!.spec.ports).toEqual([{ name: 'grpc', port: P.cfg.self.grpc!.port, targetPort: 'grpc', protocol: 'TCP' }]);
+      // The gRPC port and the h2 data port (mesh.link 'h2', the default), each under the number the party listens on:
+      // the dialers dial the data port the party names at HELLO on the load balancer's name.
+      const dataPort = P.cfg.self.grpc!.dataPort!;
+      expect(P.dep.parties[p].grpc!.dataPort, 'the data port is named in the config, not left to the default').toBe(dataPort);
+      expect(lb!.spec.ports).toEqual([{ name: 'grpc', port: P.cfg.self.grpc!.port, targetPort: 'grpc', protocol: 'TCP' }, { name: 'mesh-data', port: dataPort, targetPort: 'mesh-data', protocol: 'TCP' }]);
+      expect(P.port('mesh-data')).toBe(dataPort);
       for (const [k, v] of Object.entries(lb!.spec.selector)) expect(podLabels[k]).toBe(v);
       // gRPC only from the dialers' addresses (one each), the same the load balancer admits; no podSelector (no pod of another cluster matches one).
       expect(grpcIn).toHaveLength(1);
+      // The data port is admitted by the same rule, from the same addresses, as the gRPC port.
+      expect(grpcIn[0]!.ports).toEqual([{ port: 'grpc', protocol: 'TCP' }, { port: 'mesh-data', protocol: 'TCP' }]);
       expect(grpcIn[0]!.from!.every((f) => f.ipBlock && !f.podSelector && !f.namespaceSelector)).toBe(true);
       expect(grpcIn[0]!.from!.map((f) => f.ipBlock!.cidr)).toEqual(lb!.spec.loadBalancerSourceRanges);
       expect(lb!.spec.loadBalancerSourceRanges).toHaveLength(dialledBy.length);
@@ -161,8 +168,10 @@ describe.each(TOPOLOGY.map((t) => [t.p, t.org, t] as const))('deploy/k8s-org/par
       expect(grpcIn).toEqual([]);
       expect(P.c.ports.map((x) => x.name)).toEqual(['http', 'metrics']);
     }
-    // Egress: to an ipBlock per dialled party on the port it dials, and DNS; nothing else (P0: DNS only).
-    const dialPorts = [...new Set(dials.map((q) => Number(P.dep.parties[q].grpc!.port)))];
+    // Egress: to an ipBlock per dialled party on the port it dials and on the h2 data port (gRPC port + 1 here, as each
+    // dialled party names it: checked against its own file below), and DNS; nothing else (P0: DNS only).
+    const grpcPorts = [...new Set(dials.map((q) => Number(P.dep.parties[q].grpc!.port)))];
+    const dialPorts = [...grpcPorts, ...grpcPorts.map((x) => x + 1)];
     const toPeers = np.spec.egress.filter((r) => r.to?.some((x) => x.ipBlock));
     expect(toPeers.flatMap((r) => r.to!.map((x) => x.ipBlock?.cidr))).toHaveLength(dials.length);
     expect(toPeers.flatMap((r) => r.to!).every((x) => x.ipBlock && !x.podSelector && !x.namespaceSelector)).toBe(true);
@@ -188,11 +197,12 @@ describe.each(TOPOLOGY.map((t) => [t.p, t.org, t] as const))('deploy/k8s-org/par
 describe('deploy/k8s-org: the three organisations\' files agree', () => {
   const all = PARTIES.map(loadParty);
 
-  it('the settings that must agree (compareBits, compareRadix) are set in each file, equal', () => {
+  it('the settings that must agree (compareBits, compareRadix, mesh.link) are set in each file, equal', () => {
     for (const k of ['compareBits', 'compareRadix'] as const) {
       for (const P of all) expect(P.dep[k], `${k} at P${P.cfg.party}`).toBeDefined();
       expect(new Set(all.map((P) => P.cfg[k])).size, k).toBe(1);
     }
+    for (const P of all) expect(P.dep.mesh?.link, `mesh.link at P${P.cfg.party}`).toBe('h2');
     // Those that should agree (a warning at link set-up otherwise) resolve equal too.
     expect(new Set(all.map((P) => JSON.stringify([P.cfg.keepWeightMasks, P.cfg.preprocess]))).size).toBe(1);
     // Three organisations, three CAs.
@@ -211,9 +221,14 @@ describe('deploy/k8s-org: the three organisations\' files agree', () => {
         expect(lb.spec.ports.find((x) => x.name === 'grpc')?.port, `P${D.cfg.party} dials P${qs} at ${addr}`).toBe(port);
         // The load balancer forwards to the port the dialled party listens on.
         expect(Q.port(lb.spec.ports[0]!.targetPort)).toBe(Q.cfg.self.grpc!.port);
-        // The dialer's egress policy lets it reach that address on that port.
+        // The dialer's egress policy lets it reach that address on that port, and on the data port the dialled party
+        // names at HELLO (its own config), which its load balancer forwards under the same number.
         const rule = D.np.spec.egress.find((r) => r.to?.some((x) => x.ipBlock?.cidr === `${lb.spec.loadBalancerIP}/32`));
         expect(rule?.ports.map((x) => x.port), `P${D.cfg.party}'s egress to P${qs}`).toContain(port);
+        const dataPort = Q.cfg.self.grpc!.dataPort!;
+        expect(rule?.ports.map((x) => x.port), `P${D.cfg.party}'s egress to P${qs}'s data port`).toContain(dataPort);
+        expect(lb.spec.ports.find((x) => x.name === 'mesh-data')?.port).toBe(dataPort);
+        expect(Q.port(lb.spec.ports.find((x) => x.name === 'mesh-data')!.targetPort)).toBe(dataPort);
         links++;
       }
     }
@@ -227,6 +242,9 @@ describe('deploy/k8s-org: the three organisations\' files agree', () => {
       expect(want.length).toBeGreaterThan(0);
       expect([...Q.lb!.spec.loadBalancerSourceRanges].sort(), `P${Q.cfg.party}`).toEqual(want);
       expect(grpcRules(Q.np.spec.ingress).flatMap((r) => r.from!.map((f) => f.ipBlock!.cidr)).sort()).toEqual(want);
+      // The data port: admitted by exactly the gRPC port's rule (no other rule names it).
+      const dataRules = Q.np.spec.ingress.filter((r) => r.ports.some((x) => x.port === 'mesh-data'));
+      expect(dataRules).toEqual(grpcRules(Q.np.spec.ingress));
     }
     // No listener admits an address no dialer declared (P0 admits P1's and P2's, P1 admits P2's).
     expect(all.map((P) => P.lb?.spec.loadBalancerSourceRanges.length ?? 0)).toEqual([2, 1, 0]);

@@ -226,6 +226,9 @@ describe('deploy/docker-compose.yml', () => {
       expect(cfg.self.model).toEqual({ bundleDir: '/bundle' });
       expect(cfg.privacySettings.accountantFile).toBe(`/var/lib/securenn/privacy-accountant-p${p}.json`);
       expect(cfg.dial).toEqual(Object.fromEntries(([0, 1] as PartyId[]).filter((q) => q < p).map((q) => [q, `party-${q}:9443`])));
+      // The h2 data link (the default link), on a port named next to the gRPC port of each listener.
+      expect(cfg.mesh.link).toBe('h2');
+      expect(cfg.self.grpc?.dataPort).toBe(p < 2 ? 9444 : undefined);
     }
     expect(() => resolveConfig(dep, 0, '/etc/securenn')).toThrow(/tokens/);
   });
@@ -309,7 +312,7 @@ describe('deploy/k8s', () => {
       expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http', scheme: 'HTTPS' });
       expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTPS' });
       expect(c.startupProbe.httpGet.path).toBe('/healthz');
-      expect(c.ports.map((x) => x.name)).toEqual(p < 2 ? ['http', 'metrics', 'grpc'] : ['http', 'metrics']);
+      expect(c.ports.map((x) => x.name)).toEqual(p < 2 ? ['http', 'metrics', 'grpc', 'mesh-data'] : ['http', 'metrics']);
       expect(c.env.find((e) => e.name === 'PARTY_ID')?.value).toBe(String(p));
       expect(c.env.find((e) => e.name === 'PARTY_TOKENS')?.valueFrom?.secretKeyRef).toEqual({ name: `party-${p}-client-tokens`, key: 'tokens' });
       expect(spec.template.spec.volumes.find((v) => v.name === 'tls')?.secret?.secretName).toBe(`party-${p}-tls`);
@@ -328,8 +331,19 @@ describe('deploy/k8s', () => {
       expect(c.ports.find((x) => x.name === 'http')?.containerPort).toBe(cfg.self.http.port);
       // /metrics on its own port, which the NetworkPolicy opens to the monitoring namespace only.
       expect(c.ports.find((x) => x.name === 'metrics')?.containerPort).toBe(cfg.self.metrics?.port);
-      const np = find('NetworkPolicy', `party-${p}`) as unknown as { spec: { ingress: { ports: { port: string }[]; from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[] }[] } };
+      const np = find('NetworkPolicy', `party-${p}`) as unknown as { spec: { ingress: { ports: { port: string }[]; from?: { namespaceSelector?: { matchLabels: Record<string, string> }; podSelector?: { matchLabels: Record<string, string> } }[] }[] } };
       expect(np.spec.ingress.find((r) => r.ports.some((x) => x.port === 'metrics'))?.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+      expect(cfg.mesh.link).toBe('h2');
+      if (p < 2) {
+        // The h2 data port: the container's, the Service's (same number: the dialers dial what the party names at
+        // HELLO), and admitted by exactly the gRPC port's rule, from the parties that dial this one.
+        expect(c.ports.find((x) => x.name === 'mesh-data')?.containerPort).toBe(cfg.self.grpc!.dataPort);
+        expect(svc.spec.ports.find((x) => x.name === 'mesh-data')?.port).toBe(cfg.self.grpc!.dataPort);
+        const rules = np.spec.ingress.filter((r) => r.ports.some((x) => x.port === 'mesh-data'));
+        expect(rules).toHaveLength(1);
+        expect(rules[0]!.ports.map((x) => x.port)).toEqual(['grpc', 'mesh-data']);
+        expect(rules[0]!.from!.map((f) => f.podSelector?.matchLabels['securenn/party']).sort()).toEqual((p === 0 ? ['1', '2'] : ['2']));
+      }
       for (const [q, addr] of Object.entries(cfg.dial)) {
         const [host, port] = addr!.split(':');
         const target = find('Service', host!) as unknown as { spec: { ports: { name: string; port: number }[] } };
@@ -507,10 +521,10 @@ describe('deploy/Dockerfile', () => {
       const certs = path.join(work, 'certs');
       certsAll(certs);
       makeBundles(networkA(), path.join(work, 'bundle'), 16);
-      const ports = await freePorts(5);
+      const ports = await freePorts(7);
       http = ports.slice(0, 3);
       const configFile = path.join(work, 'deploy.json');
-      writeJson(configFile, renderComposeConfig(certs, path.join(work, 'bundle'), http, ports.slice(3)));
+      writeJson(configFile, renderComposeConfig(certs, path.join(work, 'bundle'), http, ports.slice(3, 5), ports.slice(5)));
       env = { PATH: process.env.PATH, HOME: work, PARTY_CONFIG: configFile, NODE_ENV: 'production' };
       procs = [0, 1, 2].map((p) => spawnProc(df.command, { cwd: app, env: { ...env, PARTY_ID: String(p), PARTY_TOKENS: tokens[p]! } }));
     });

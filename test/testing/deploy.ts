@@ -41,7 +41,7 @@ export { freePorts } from '../../parties/launch.js';
  * listen hosts become 127.0.0.1 and the ports free ones (each container sees
  * /bundle as its own party's directory, as the compose file mounts it).
  */
-export function renderComposeConfig(certDir: string, bundleDir: string, http: number[], grpc: number[]): DeploymentConfig {
+export function renderComposeConfig(certDir: string, bundleDir: string, http: number[], grpc: number[], data: number[]): DeploymentConfig {
   const c = JSON.parse(readFileSync(path.join(DEPLOY, 'compose', 'deploy.json'), 'utf8')) as DeploymentConfig;
   {
     const fix = (p: string): string => (p.startsWith('/run/secrets/') ? path.join(certDir, p.slice('/run/secrets/'.length)) : p);
@@ -49,7 +49,7 @@ export function renderComposeConfig(certDir: string, bundleDir: string, http: nu
       e.http.host = '127.0.0.1';
       e.http.port = http[p]!;
       if (e.http.tls) e.http.tls = { ...e.http.tls, cert: fix(e.http.tls.cert), key: fix(e.http.tls.key) };
-      if (e.grpc) e.grpc = { host: '127.0.0.1', port: grpc[p]!, address: `127.0.0.1:${grpc[p]}` };
+      if (e.grpc) e.grpc = { host: '127.0.0.1', port: grpc[p]!, dataPort: data[p]!, address: `127.0.0.1:${grpc[p]}` };
       // The metrics listener of each container: a port the OS chooses, on loopback.
       if (e.metrics) e.metrics = { host: '127.0.0.1', port: 0 };
       if (e.tls) e.tls = { ...e.tls, ca: typeof e.tls.ca === 'string' ? fix(e.tls.ca) : e.tls.ca.map(fix), cert: fix(e.tls.cert), key: fix(e.tls.key) };

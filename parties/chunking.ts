@@ -62,16 +62,29 @@ export function alignedBytes(n: number): Uint8Array {
 
 interface Partial {
   head: Omit<Message, 'payload'>;
+  /** The announced size; buf holds what has arrived and grows towards it (see Reassembler). */
+  total: number;
   buf: Uint8Array;
   filled: number;
   next: number;
   chunks: number;
 }
 
+/**
+ * Room reserved for a chunked message before its bytes arrive: the announced size up to this, then
+ * doubling as chunks arrive. An authenticated peer that announces a message of maxMessageBytes (4 GiB by
+ * default) and sends one chunk so makes the receiver hold what it sent (times two at most), not 4 GiB.
+ * Messages up to this size (every seed network's, most zoo layers') are still copied once.
+ */
+export const RESERVE_AHEAD_BYTES = 2 * CHUNK_BYTES;
+
 /** Reassembles the frames of one link, in order. Throws E_PROTOCOL_DESYNC on a malformed sequence. */
 export class Reassembler {
   private partial: Partial | null = null;
-  constructor(private readonly maxMessageBytes: number, private readonly who: string) {}
+  constructor(private readonly maxMessageBytes: number, private readonly who: string, private readonly reserveAhead = RESERVE_AHEAD_BYTES) {}
+
+  /** Bytes held for the message being reassembled (for tests and metrics; 0 between messages). */
+  get reservedBytes(): number { return this.partial?.buf.byteLength ?? 0; }
 
   push(f: WireFrame): Message | null {
     const total = Number(f.total_bytes);
@@ -89,20 +102,26 @@ export class Reassembler {
         const payload = len > 0 ? new Uint8Array(f.payload.buffer, f.payload.byteOffset, len) : new Uint8Array(0);
         return { kind: f.kind, session: f.session, tag: f.tag, depth: f.depth, payload };
       }
-      this.partial = { head: { kind: f.kind, session: f.session, tag: f.tag, depth: f.depth }, buf: alignedBytes(total), filled: 0, next: 0, chunks };
+      this.partial = { head: { kind: f.kind, session: f.session, tag: f.tag, depth: f.depth }, total, buf: alignedBytes(Math.min(total, this.reserveAhead)), filled: 0, next: 0, chunks };
     }
     const p = this.partial;
     if (!p) return this.fail(`chunk ${f.chunk} of '${f.tag}' arrived without its first chunk`);
     if (f.chunk !== p.next || f.chunks !== p.chunks || f.session !== p.head.session || f.tag !== p.head.tag) {
       this.fail(`chunk ${f.chunk}/${f.chunks} of '${f.tag}' does not continue message '${p.head.tag}' (expected chunk ${p.next}/${p.chunks})`);
     }
-    if (p.filled + len > p.buf.byteLength) this.fail(`message '${p.head.tag}': chunks exceed the announced ${p.buf.byteLength} bytes`);
+    if (p.filled + len > p.total) this.fail(`message '${p.head.tag}': chunks exceed the announced ${p.total} bytes`);
+    if (p.filled + len > p.buf.byteLength) {
+      // Grow towards the announced size (doubling: each byte is copied at most once more on average).
+      const grown = alignedBytes(Math.min(p.total, Math.max(2 * p.buf.byteLength, p.filled + len)));
+      grown.set(p.buf.subarray(0, p.filled));
+      p.buf = grown;
+    }
     if (len > 0) p.buf.set(f.payload, p.filled);
     p.filled += len;
     p.next += 1;
     if (p.next < p.chunks) return null;
     this.partial = null;
-    if (p.filled !== p.buf.byteLength) this.fail(`message '${p.head.tag}': got ${p.filled} of ${p.buf.byteLength} bytes`);
+    if (p.filled !== p.total || p.buf.byteLength !== p.total) this.fail(`message '${p.head.tag}': got ${p.filled} of ${p.total} bytes`);
     return { ...p.head, payload: p.buf };
   }
 

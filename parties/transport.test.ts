@@ -64,6 +64,28 @@ describe('frame chunking', () => {
     expect(() => new Reassembler(1 << 20, 'test').push({ ...f!, payload: frame.subarray(1) })).toThrow(expect.objectContaining({ code: 'E_PROTOCOL_DESYNC' }));
   });
 
+  it('holds what has arrived of a chunked message, not its announced size: a 4 GiB announcement with one chunk reserves the reserve-ahead room; a message past it grows to the exact size, 8-aligned, bytes intact', () => {
+    const r = new Reassembler(2 ** 32, 'test', 4096);
+    const head = toFrames({ kind: 'DATA', session: 's', tag: 'big', depth: 0, payload: randomBytes(1000) }, 1000)[0]!;
+    expect(r.push({ ...head, chunks: 2 ** 22, total_bytes: 2 ** 32 - 8 })).toBeNull();
+    expect(r.reservedBytes).toBe(4096);
+    const payload = randomBytes(10_000);
+    const g = new Reassembler(1 << 20, 'test', 1024);
+    const out = toFrames({ kind: 'DATA', session: 's', tag: 't', depth: 2, payload }, 999).map((f) => g.push(f));
+    expect(out.slice(0, -1).every((m) => m === null)).toBe(true);
+    const msg = out.at(-1)!;
+    expect(msg.payload.byteLength).toBe(10_000);
+    expect(msg.payload.byteOffset % 8).toBe(0);
+    expect(Buffer.from(msg.payload).equals(payload)).toBe(true);
+    expect(g.reservedBytes).toBe(0);
+    // Chunks past the announced size are refused at the chunk that overflows.
+    const over = new Reassembler(1 << 20, 'test', 16);
+    const fs = toFrames({ kind: 'DATA', session: 's', tag: 'o', depth: 0, payload: randomBytes(300) }, 100);
+    expect(over.push({ ...fs[0]!, total_bytes: 250 })).toBeNull();
+    expect(over.push({ ...fs[1]!, total_bytes: 250 })).toBeNull();
+    expect(() => over.push({ ...fs[2]!, total_bytes: 250 })).toThrow(expect.objectContaining({ code: 'E_PROTOCOL_DESYNC' }));
+  });
+
   it('sends an empty message as one empty chunk', () => {
     const frames = toFrames({ kind: 'DATA', session: 's', tag: 't', depth: 0, payload: new Uint8Array(0) });
     expect(frames).toHaveLength(1);

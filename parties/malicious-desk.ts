@@ -27,11 +27,9 @@
  * Batch 1: one image per session. At most batch.maxConcurrentRuns sessions
  * are open (set-up or awaiting their input) at a party: beyond, E_OVERLOADED.
  *
- * Test-only cheating switch (SECURENN_TEST_CHEAT=<party>:<tag prefix>, e.g.
- * `1:mal:matmul`): that party adds 1 to the first byte of its first outgoing
- * message whose tag starts with the prefix, in its first malicious session
- * only. Refused (E_BAD_ARGUMENT at construction, the party does not start)
- * unless NODE_ENV is 'test'.
+ * Test-only cheating switch (SECURENN_TEST_CHEAT, malicious-cheat.ts): the
+ * party alters one message of its first session, or of its first offline
+ * batch (malicious-epoch.ts); refused unless NODE_ENV is 'test'.
  */
 import { randomBytes } from 'node:crypto';
 import { createContext } from '../protocol/context.js';
@@ -45,15 +43,15 @@ import { createMalSession, type MalSession } from '../protocol/malicious/session
 import type { MTensor } from '../protocol/malicious/tensor.js';
 import type { RepTensor } from '../protocol/malicious/weights.js';
 import type { ModelIR } from '../protocol/ir.js';
-import type { PartyId } from '../protocol/ring/types.js';
-import type { Transport } from '../protocol/transport/transport.js';
 import { kernelsFor } from '../runtime/kernels.js';
 import { errFields, sessionTag } from './log.js';
 import type { PartyCore } from './party-core.js';
 import type { SessionTransport } from './session-transport.js';
 import { MalEpochs, type Epoch } from './malicious-epoch.js';
 
-export const CHEAT_ENV = 'SECURENN_TEST_CHEAT';
+import { cheating, cheatSwitch, type CheatSwitch } from './malicious-cheat.js';
+
+export { CHEAT_ENV, cheatSwitch } from './malicious-cheat.js';
 
 interface MalRun {
   id: string;
@@ -71,35 +69,6 @@ interface MalRun {
   pooled: boolean;
 }
 
-/** The test-only cheating switch of this party, or null; refused outside tests. */
-export function cheatSwitch(party: PartyId, env: NodeJS.ProcessEnv = process.env): { prefix: string } | null {
-  const raw = env[CHEAT_ENV];
-  if (raw === undefined || raw === '') return null;
-  if (env.NODE_ENV !== 'test') throw new MpcError('E_BAD_ARGUMENT', `${CHEAT_ENV} is a test-only switch (it makes a party deviate); refused unless NODE_ENV=test`, { party, step: 'config' });
-  const m = /^([012]):(.+)$/.exec(raw);
-  if (!m) throw new MpcError('E_BAD_ARGUMENT', `${CHEAT_ENV}: expected <party>:<tag prefix>, e.g. 1:mal:matmul`, { party, step: 'config' });
-  return Number(m[1]) === party ? { prefix: m[2]! } : null;
-}
-
-/** A transport that alters the first message whose tag starts with `prefix` (test-only cheating). */
-function cheating(t: Transport, prefix: string): Transport {
-  let done = false;
-  return new Proxy(t, {
-    get(target, prop, recv) {
-      if (prop !== 'send') return Reflect.get(target, prop, recv) as unknown;
-      return (to: PartyId, tag: string, payload: Uint8Array) => {
-        if (!done && tag.startsWith(prefix) && payload.byteLength > 0) {
-          done = true;
-          const p = payload.slice();
-          p[0] = (p[0]! + 1) & 0xff;
-          return target.send(to, tag, p);
-        }
-        return target.send(to, tag, payload);
-      };
-    },
-  });
-}
-
 export class MaliciousDesk {
   private readonly runs = new Map<string, MalRun>();
   /** This party's counters of its last successful run (bytes sent, round depth, whether its masks came from the pool): tests and diagnostics. */
@@ -108,11 +77,13 @@ export class MaliciousDesk {
   readonly epochs: MalEpochs;
   /** Runs in their set-up (mask), not yet in `runs`. */
   private starting = 0;
-  private cheat: { prefix: string } | null;
+  /** The test-only cheating switch of scope 'session' (malicious-cheat.ts), until used. */
+  private cheat: CheatSwitch | null;
 
   constructor(private readonly c: PartyCore, private readonly weights: () => ModelIR<RepTensor> | null) {
-    this.cheat = cheatSwitch(c.party);
-    this.epochs = new MalEpochs(c, () => this.starting + [...this.runs.values()].filter((r) => r.busy).length > 0);
+    const cheat = cheatSwitch(c.party);
+    this.cheat = cheat?.scope === 'session' ? cheat : null;
+    this.epochs = new MalEpochs(c, () => this.starting + [...this.runs.values()].filter((r) => r.busy).length > 0, cheat?.scope === 'offline' ? cheat.prefix : null);
   }
 
   get open(): number { return this.runs.size; }

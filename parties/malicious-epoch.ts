@@ -48,6 +48,7 @@ import type { PartyId } from '../protocol/ring/types.js';
 import type { Transport } from '../protocol/transport/transport.js';
 import { kernelsFor } from '../runtime/kernels.js';
 import { errFields } from './log.js';
+import { cheating } from './malicious-cheat.js';
 import type { PartyCore } from './party-core.js';
 import type { SessionTransport } from './session-transport.js';
 
@@ -105,7 +106,12 @@ export class MalEpochs {
   private offView: SessionTransport | null = null;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly c: PartyCore, private readonly busy: () => boolean) {}
+  /**
+   * `busy`: whether the desk has a client run in flight; `cheat`: the tag
+   * prefix of the test-only cheating switch of scope 'offline'
+   * (malicious-cheat.ts), used in this party's first offline batch.
+   */
+  constructor(private readonly c: PartyCore, private readonly busy: () => boolean, private cheat: string | null = null) {}
 
   private get opts() { return { ...DEFAULT_MALICIOUS, ...this.c.opts.malicious }; }
 
@@ -227,7 +233,9 @@ export class MalEpochs {
       this.offView = view;
       timer = setTimeout(() => v.close(new MpcError('E_DEADLINE', `offline batch ${b} passed its deadline`, { party: p })), this.c.opts.sessions.defaultDeadlineMs);
       timer.unref();
-      const ctx = createContext(p, view, deriveSeeds(ep.pair, `offline:${b}`, randomBytes(16)), { fracBits: this.c.model!.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
+      const cheat = this.cheat;
+      this.cheat = null; // one batch only
+      const ctx = createContext(p, cheat ? cheating(view, cheat) : view, deriveSeeds(ep.pair, `offline:${b}`, randomBytes(16)), { fracBits: this.c.model!.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
       const s = await createMalSession(ctx, { alpha: ep.alpha });
       const entries = await offlineBatch(s, this.plan!, 1, `${ep.id.slice(0, 8)}.${b}`);
       const bytes = materialBytes(entries[0]);

@@ -170,11 +170,14 @@ describe('malicious serving: refusals', () => {
     expect(() => loadReplicatedModel({ kind: 'ensemble', teachers: [] }, 0)).toThrow(expect.objectContaining({ code: 'E_SECURITY_MODE' }));
   });
 
-  it('the cheating switch is refused outside tests and when malformed; it names one party', () => {
+  it('the cheating switch is refused outside tests and when malformed (an unknown scope too); it names one party and a scope (a session, or an offline batch)', () => {
     expect(() => cheatSwitch(1, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'production' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('test-only') }));
     expect(() => cheatSwitch(1, { [CHEAT_ENV]: '1:mal:matmul' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
     expect(() => cheatSwitch(1, { [CHEAT_ENV]: 'P1', NODE_ENV: 'test' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
-    expect(cheatSwitch(1, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'test' })).toEqual({ prefix: 'mal:matmul' });
+    expect(() => cheatSwitch(1, { [CHEAT_ENV]: '1@online:mal:matmul', NODE_ENV: 'test' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    expect(cheatSwitch(1, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'test' })).toEqual({ prefix: 'mal:matmul', scope: 'session' });
+    expect(cheatSwitch(1, { [CHEAT_ENV]: '1@offline:mal:mul', NODE_ENV: 'test' })).toEqual({ prefix: 'mal:mul', scope: 'offline' });
+    expect(() => cheatSwitch(1, { [CHEAT_ENV]: '1@offline:mal:mul', NODE_ENV: 'production' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('test-only') }));
     expect(cheatSwitch(0, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'test' })).toBeNull();
     expect(cheatSwitch(0, {})).toBeNull();
   });

@@ -36,9 +36,9 @@ for r in $(seq 1 "$ROUNDS"); do
   note "round $r: ours, served (semi-honest, malicious warm pool, malicious pool off)"
   nice -n 10 npm run bench -- --security malicious --model networkA --frac-bits 16 --reps "$REPS" --warmup 5 --no-write > "$OUT/ours-mal-$r.txt" 2> "$OUT/ours-mal-$r.err"
   for party in sy ps rep; do
-    note "round $r: mp-spdz $party-rep-ring"
     name=$party-rep-ring
     [ "$party" = rep ] && name=replicated-ring
+    note "round $r: mp-spdz $name"
     if [ -x "$MPSPDZ_DIR/$name-party.x" ]; then
       "$HERE/mp-spdz.sh" run networkA "$name" 5 > "$OUT/mpspdz-$party-networkA-$r.txt" 2>&1
     else

@@ -50,6 +50,8 @@ import type { SessionTransport } from './session-transport.js';
 import { MalEpochs, type Epoch } from './malicious-epoch.js';
 
 import { cheating, cheatSwitch, type CheatSwitch } from './malicious-cheat.js';
+import { policyRefusal } from './malicious-refusals.js';
+import { resolveModelPolicy } from './model-policy.js';
 
 export { CHEAT_ENV, cheatSwitch } from './malicious-cheat.js';
 
@@ -95,6 +97,9 @@ export class MaliciousDesk {
     const model = this.c.model;
     const w = this.weights();
     if (!model || !w) throw new MpcError('E_NOT_READY', `P${this.c.party}: no model with replicated weights loaded`, { party: this.c.party });
+    // What the malicious routes cannot apply (the model's label mode or DP noise) is refused before anything is opened or sent.
+    const refused = policyRefusal(this.c.party, resolveModelPolicy(model, undefined));
+    if (refused) throw refused;
     const id = rawId.toLowerCase();
     if (this.runs.has(id)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
     // Each open run holds its masks and intermediate values (the MACed weights are the epoch's, shared): at most batch.maxConcurrentRuns at once.

@@ -5,7 +5,9 @@
  * test-only cheating switch makes every party answer E_INTEGRITY (502) and
  * the client reconstructs nothing, then an honest session succeeds; the
  * refusals (no replicated weights, a semi-honest party, the switch outside
- * tests, unknown or foreign sessions, a d of the wrong length).
+ * tests, unknown or foreign sessions, a d of the wrong length, a model policy
+ * with a label mode or DP noise, a semi-honest session naming what it asked
+ * for).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +22,7 @@ import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/i
 import { plainForward } from '../protocol/reference/forward.js';
 import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 import { CHEAT_ENV, cheatSwitch } from './malicious-desk.js';
+import { unservedFeatures } from './malicious-refusals.js';
 import { shareBundles } from './model-source.js';
 import { loadReplicatedModel } from './replicated-source.js';
 import { auth, partyTrio, TEST_TOKEN, type PartyTrio } from './testing/trio.js';
@@ -180,6 +183,44 @@ describe('malicious serving: refusals', () => {
     expect(() => cheatSwitch(1, { [CHEAT_ENV]: '1@offline:mal:mul', NODE_ENV: 'production' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('test-only') }));
     expect(cheatSwitch(0, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'test' })).toBeNull();
     expect(cheatSwitch(0, {})).toBeNull();
+  });
+
+  it("a model whose policy asks for a label mode or DP noise: every malicious session is refused (E_SECURITY_MODE, naming it) before any share or message (no epoch, nothing open)", async () => {
+    const tinyA = networkA(3);
+    for (const [policy, named] of [[{ outputMode: 'label' as const }, "output mode 'label'"], [{ outputMode: 'logits' as const, dp: { mechanism: 'laplace' as const, epsilon: 1, sensitivity: 160, clip: 8 } }, 'DP noise']] as const) {
+      const t = await partyTrio({ plain: tinyA, fracBits: F, security: 'malicious', tls: true, policy });
+      try {
+        const r = await masks(t, randomUUID());
+        expect(r.map((x) => x.statusCode)).toEqual([503, 503, 503]);
+        for (const x of r) expect(x.json()).toMatchObject({ code: 'E_SECURITY_MODE', message: expect.stringContaining(named) });
+        for (const sv of t.servers) {
+          expect(sv.party.malDesk.open).toBe(0);
+          expect(sv.party.malDesk.epochs.stats.epochs).toBe(0);
+          expect(sv.party.malDesk.epochs.epoch).toBeNull();
+        }
+      } finally {
+        await t.close();
+      }
+    }
+  });
+
+  it("a semi-honest session at a malicious party is refused, and the refusal names the batch, label mode and DP it asked for", async () => {
+    expect(unservedFeatures({})).toEqual([]);
+    expect(unservedFeatures({ batch: 1, privacy: { outputMode: 'logits' } })).toEqual([]);
+    expect(unservedFeatures({ batch: 4, privacy: { outputMode: 'label+confidence', dp: { epsilon: 1 } } })).toEqual(['a batch of 4', "output mode 'label+confidence'", 'DP noise']);
+    const t = await partyTrio({ plain: networkA(3), fracBits: F, security: 'malicious', tls: true });
+    try {
+      const sessionId = randomUUID();
+      for (const sv of t.servers) {
+        const r = await sv.app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId, batch: 2, privacy: { outputMode: 'label' } } });
+        expect(r.statusCode).toBe(503);
+        expect(r.json()).toMatchObject({ code: 'E_SECURITY_MODE', message: expect.stringContaining("asks for a batch of 2, output mode 'label', which the malicious mode does not serve yet") });
+        expect((await sv.app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}`, headers: auth })).statusCode).toBe(404);
+        expect(sv.party.malDesk.open).toBe(0);
+      }
+    } finally {
+      await t.close();
+    }
   });
 
   it("a semi-honest party answers the malicious routes with E_SECURITY_MODE", async () => {

@@ -24,7 +24,10 @@
  * run at this party: the view closes, the state is dropped, the party keeps
  * serving the next session; E_INTEGRITY also drops the epoch (a new key and
  * weight MACs before the next session). Nothing falls back to the semi-honest protocol.
- * Batch 1: one image per session. At most batch.maxConcurrentRuns sessions
+ * A session carries `batch` images (1..batch.maxBatch; the three parties must
+ * be asked for the same, which the hello checks), run as one forward pass of
+ * batch N; masks from the pool only at batch 1 (the plan is recorded at
+ * batch 1), else made inline. At most batch.maxConcurrentRuns sessions
  * are open (set-up or awaiting their input) at a party: beyond, E_OVERLOADED.
  *
  * Test-only cheating switch (SECURENN_TEST_CHEAT, malicious-cheat.ts): the
@@ -69,6 +72,8 @@ interface MalRun {
   recorder: MaskRecorder | null;
   /** Whether the masks come from a pool entry. */
   pooled: boolean;
+  /** Images in this session. */
+  batch: number;
 }
 
 export class MaliciousDesk {
@@ -92,11 +97,13 @@ export class MaliciousDesk {
 
   private get deadlineMs(): number { return this.c.opts.sessions.defaultDeadlineMs; }
 
-  /** Steps a-d: this party's shares of the client's mask r (32 n bytes: r_i then r_{i+1}). */
-  async mask(rawId: string, owner: string, key: string | undefined): Promise<Uint8Array> {
+  /** Steps a-d: this party's shares of the client's mask r for `batch` images (32 n bytes: r_i then r_{i+1}). */
+  async mask(rawId: string, owner: string, key: string | undefined, batch = 1): Promise<Uint8Array> {
     const model = this.c.model;
     const w = this.weights();
     if (!model || !w) throw new MpcError('E_NOT_READY', `P${this.c.party}: no model with replicated weights loaded`, { party: this.c.party });
+    const maxBatch = this.c.opts.batch.maxBatch;
+    if (!Number.isInteger(batch) || batch < 1 || batch > maxBatch) throw new MpcError('E_BAD_ARGUMENT', `batch must be an integer in 1..${maxBatch}, got ${batch}`, { party: this.c.party, step: 'mal.mask' });
     // What the malicious routes cannot apply (the model's label mode or DP noise) is refused before anything is opened or sent.
     const refused = policyRefusal(this.c.party, resolveModelPolicy(model, undefined));
     if (refused) throw refused;
@@ -118,14 +125,14 @@ export class MaliciousDesk {
       this.cheat = null; // one session only
       const transport = cheat ? cheating(view, cheat.prefix) : view;
       // Step a: the hello, the epoch (set up here when needed), the pool entry.
-      const b = await this.epochs.begin(view, transport, id, w);
+      const b = await this.epochs.begin(view, transport, id, w, batch);
       epoch = b.epoch;
       const ctx = createContext(p, transport, deriveSeeds(b.epoch.pair, b.label, randomBytes(16)), { fracBits: model.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
       // Steps b-c.
       const s = await createMalSession(ctx, { alpha: b.epoch.alpha, ...(b.entry ?? b.recorder ? { masks: (b.entry ?? b.recorder)! } : {}) });
-      const n = model.inputSize;
+      const n = batch * model.inputSize;
       const { r, forClient } = await inputMask(s, n);
-      this.runs.set(id, { id, owner, key, view, s, w: b.epoch.weights, mask: r, timer, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null });
+      this.runs.set(id, { id, owner, key, view, s, w: b.epoch.weights, mask: r, timer, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null, batch });
       return forClient;
     } catch (e) {
       clearTimeout(timer);
@@ -149,7 +156,7 @@ export class MaliciousDesk {
     const model = this.c.model!;
     try {
       const x = await inputFromClient(run.s, run.mask, d);
-      const y = await malForward(run.s, run.w, { shape: [1, ...model.info.inputShape], data: x });
+      const y = await malForward(run.s, run.w, { shape: [run.batch, ...model.info.inputShape], data: x });
       const shares = await outputToClient(run.s, y.data);
       this.last = { bytesSent: run.view.counters.bytesSent, rounds: run.view.counters.depth, pooled: run.pooled, epoch: run.epoch.id };
       this.c.log.info({ session: sessionTag(id), ...this.last, epoch: run.epoch.id.slice(0, 8) }, 'malicious run done');

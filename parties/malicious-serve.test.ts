@@ -1,7 +1,7 @@
 /**
  * The malicious mode served by three in-process party servers over the mTLS
  * mesh (parties/malicious-desk.ts, http-malicious.ts): Network A through the
- * HTTP routes against the plaintext reference; a party started with the
+ * HTTP routes against the plaintext reference, one image and a batch of 3; a party started with the
  * test-only cheating switch makes every party answer E_INTEGRITY (502) and
  * the client reconstructs nothing, then an honest session succeeds; the
  * refusals (no replicated weights, a semi-honest party, the switch outside
@@ -89,9 +89,57 @@ describe("security 'malicious' served by the party servers (mTLS mesh, HTTP rout
       expect(r.index).toBe(argmax(want));
       expect(Math.max(...r.logits.map((g, i) => Math.abs(g - want[i]!))) / scale).toBeLessThan(2e-2);
     }
+    // A batch: one malicious session of two images; each equals its plaintext reference.
+    const x2 = uniform(seededPrg(6), 784, 0.5).map((v) => v + 0.5);
+    const want2 = plainForward(model, x2, 1).data;
+    const b = await c.predict([{ data: Float32Array.from(x), shape: [784] }, { data: Float32Array.from(x2), shape: [784] }], { batch: true });
+    expect(b.model.security).toBe('malicious');
+    if (!('logits' in b) || !Array.isArray(b.logits[0])) throw new Error('expected a batch of logits');
+    const rows = b.logits as number[][];
+    expect(rows).toHaveLength(2);
+    for (const [row, w] of [[rows[0]!, want], [rows[1]!, want2]] as const) {
+      expect(Math.max(...row.map((g, i) => Math.abs(g - w[i]!))) / scale).toBeLessThan(2e-2);
+      expect(argmax(row)).toBe(argmax(w));
+    }
     // What the malicious mode does not serve yet is refused before anything is sent.
-    await expect(c.predict([{ data: Float32Array.from(x), shape: [784] }, { data: Float32Array.from(x), shape: [784] }], { batch: true })).rejects.toMatchObject({ code: 'E_SECURITY_MODE' });
     await expect(c.predict({ data: Float32Array.from(x), shape: [784] }, { privacy: { outputMode: 'label' } })).rejects.toMatchObject({ code: 'E_SECURITY_MODE' });
+  }, 180_000);
+
+  it('a batch of 3 images in one session (?batch=3): each image equals the plaintext, the traffic is the declared cost of batch 3 (masks inline); different batches at the parties: E_SHAPE at every party before any share; above batch.maxBatch: E_BAD_ARGUMENT', async () => {
+    t ??= await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true });
+    const xs = [x, uniform(seededPrg(7), 784, 0.5).map((v) => v + 0.5), uniform(seededPrg(8), 784, 0.5).map((v) => v + 0.5)];
+    const all = Float64Array.from(xs.flatMap((v) => Array.from(v)));
+    const id = randomUUID();
+    const m = await Promise.all(t.servers.map((s) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask?batch=3`, headers: auth })));
+    expect(m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    for (const r of m) expect(r.rawPayload.byteLength).toBe(32 * 3 * 784);
+    const out = await inputs(t, id, maskedInput(encode(all, F), m.map(bytesOf) as Three));
+    expect(out.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    expect(out[0]!.headers['x-output-shape']).toBe('3,10');
+    const y = decode(reconstructOutput(out.map(bytesOf) as Three, 30), F);
+    xs.forEach((xi, k) => {
+      const w = plainForward(model, xi, 1).data;
+      const row = Array.from(y.subarray(10 * k, 10 * (k + 1)));
+      expect(Math.max(...row.map((g, i) => Math.abs(g - w[i]!))) / Math.max(...Array.from(w, Math.abs))).toBeLessThan(2e-2);
+      expect(argmax(row)).toBe(argmax(w));
+    });
+    const last = t.servers.map((s) => s.party.malDesk.last!);
+    expect(last.every((l) => !l.pooled)).toBe(true);
+    // In the epoch already set up by the tests above (or here, when run alone: then its set-up is counted too).
+    const inEpoch = addCost(setupCost(), inputMaskCost(3 * 784), malForwardCost(model, 3, F), outputToClientCost());
+    const sent = last.reduce((a, l) => a + l.bytesSent, 0);
+    const weights = model.nodes.reduce((a, nd) => a + ('kernel' in nd && nd.kernel ? nd.kernel.data.length + (nd.bias?.data.length ?? 0) : 0), 0);
+    expect([inEpoch.bytes, inEpoch.bytes + epochSetupCost(weights).bytes]).toContain(sent);
+    // Different batches at the parties (a faulty client): refused at the hello at every party, nothing open.
+    const id2 = randomUUID();
+    const mixed = await Promise.all(t.servers.map((s, p) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id2}/mask?batch=${p === 2 ? 1 : 2}`, headers: auth })));
+    for (const r of mixed) expect(r.json()).toMatchObject({ code: 'E_SHAPE', message: expect.stringContaining('different batch sizes') });
+    for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
+    const big = await t.servers[0]!.app.inject({ method: 'POST', url: `/v1/malicious/${randomUUID()}/mask?batch=1000`, headers: auth });
+    expect(big.json()).toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('batch must be an integer in 1..') });
+    // The next single-image session is right.
+    const one = await predict(t, x);
+    expect(one.map((r) => r.statusCode)).toEqual([200, 200, 200]);
   }, 180_000);
 
   it('bad requests: unknown session, another session key, a d of the wrong length (E_SHAPE, the run ends at every party), a second mask for the same id', async () => {
@@ -204,17 +252,17 @@ describe('malicious serving: refusals', () => {
     }
   });
 
-  it("a semi-honest session at a malicious party is refused, and the refusal names the batch, label mode and DP it asked for", async () => {
+  it("a semi-honest session at a malicious party is refused, and the refusal names the label mode and DP it asked for", async () => {
     expect(unservedFeatures({})).toEqual([]);
-    expect(unservedFeatures({ batch: 1, privacy: { outputMode: 'logits' } })).toEqual([]);
-    expect(unservedFeatures({ batch: 4, privacy: { outputMode: 'label+confidence', dp: { epsilon: 1 } } })).toEqual(['a batch of 4', "output mode 'label+confidence'", 'DP noise']);
+    expect(unservedFeatures({ privacy: { outputMode: 'logits' } })).toEqual([]);
+    expect(unservedFeatures({ privacy: { outputMode: 'label+confidence', dp: { epsilon: 1 } } })).toEqual(["output mode 'label+confidence'", 'DP noise']);
     const t = await partyTrio({ plain: networkA(3), fracBits: F, security: 'malicious', tls: true });
     try {
       const sessionId = randomUUID();
       for (const sv of t.servers) {
         const r = await sv.app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId, batch: 2, privacy: { outputMode: 'label' } } });
         expect(r.statusCode).toBe(503);
-        expect(r.json()).toMatchObject({ code: 'E_SECURITY_MODE', message: expect.stringContaining("asks for a batch of 2, output mode 'label', which the malicious mode does not serve yet") });
+        expect(r.json()).toMatchObject({ code: 'E_SECURITY_MODE', message: expect.stringContaining("asks for output mode 'label', which the malicious mode does not serve yet") });
         expect((await sv.app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}`, headers: auth })).statusCode).toBe(404);
         expect(sv.party.malDesk.open).toBe(0);
       }

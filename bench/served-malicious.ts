@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --security malicious [--model networkA|cnn-maxpool] [--reps N] [--warmup N] [--frac-bits F (13)]
+ * `npm run bench -- --security malicious [--model networkA|cnn-maxpool] [--reps N] [--warmup N] [--frac-bits F (13)] [--batch N (1)]
  *  [--modes semi-honest,warm-pool,pool-off] [--pool-max-mib N] [--rss-cap-gib G] [--no-write]`
  * (bench/run.ts hands over here): the malicious mode as served, end to end.
  * Deployments of three real party processes (parties/launch.ts: mTLS on
@@ -21,7 +21,9 @@
  * and rounds, the pool's memory per inference at a party, materialBytes).
  * A watchdog stops a deployment whose three parties together pass
  * --rss-cap-gib of resident memory (default 12: the machine is shared) and
- * reports how far it got. Defaults: Network A, all three modes, 20 reps after
+ * reports how far it got. --batch N: each prediction is one session of N
+ * images (predict(images, { batch: true })); semi-honest and pool-off only
+ * (the pool serves one image per session). Defaults: Network A, all three modes, 20 reps after
  * 5 warm-ups; the seed CNN (cnn-maxpool), semi-honest and pool-off. Writes
  * the model's section of BENCHMARKS.md (<!-- bench:malicious-served:begin/end -->
  * for Network A, <!-- bench:malicious-served-cnn:begin/end --> for the CNN)
@@ -67,12 +69,13 @@ function procMem(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
   } catch { return 0; }
 }
 
-interface Opts { warmup: number; reps: number; poolMaxBytes: number; rssCap: number; fracBits: number }
+interface Opts { warmup: number; reps: number; poolMaxBytes: number; rssCap: number; fracBits: number; batch: number }
 
 async function oneMode(sv: Served, mode: Mode, o: Opts): Promise<ModeResult> {
   const model = sv.make();
-  const x = uniform(seededPrg(11), sv.inputSize, 0.5).map((v) => v + 0.5);
-  const want = plainForward(model, x, 1).data;
+  // Image k of a batch: the bench input for k = 0 (bench/run.ts's), others from seeds 12, 13, ...
+  const xs = Array.from({ length: o.batch }, (_, k) => uniform(seededPrg(11 + k), sv.inputSize, 0.5).map((v) => v + 0.5));
+  const wants = xs.map((x) => plainForward(model, x, 1).data);
   const runs: { party: number; bytes: number; rounds: number; pooled: boolean }[] = [];
   const batches: { party: number; bytes: number; rounds: number; ms: number; entryBytes: number }[] = [];
   const malicious = mode !== 'semi-honest';
@@ -120,17 +123,24 @@ async function oneMode(sv: Served, mode: Mode, o: Opts): Promise<ModeResult> {
   const before = { runs: 0, batches: 0 };
   try {
     const c = new PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 600_000 });
-    const input = { data: Float32Array.from(x), shape: [...model.inputShape] };
-    for (let i = 0; i < o.warmup; i++) { await c.predict(input); await refilled(i + 1); }
+    const images = xs.map((x) => ({ data: Float32Array.from(x), shape: [...model.inputShape] }));
+    /** One prediction of the batch (one session): the logits of each image. */
+    const run = async (): Promise<number[][]> => {
+      if (o.batch === 1) return [Array.from((await c.predict(images[0]!)).logits)];
+      const r = await c.predict(images, { batch: true });
+      if (!('logits' in r) || !Array.isArray(r.logits[0])) throw new Error('expected a batch of logits');
+      return r.logits as number[][];
+    };
+    for (let i = 0; i < o.warmup; i++) { await run(); await refilled(i + 1); }
     // The warm-ups' 'run done' lines (three per prediction) may arrive after the client's answer: wait for them, so none is counted as timed.
     const tw = Date.now();
     while (runs.length < 3 * o.warmup && Date.now() - tw < 5_000) await new Promise((r) => setTimeout(r, 10));
     before.runs = runs.length; before.batches = batches.length;
     for (let i = 0; i < o.reps; i++) {
       const t = performance.now();
-      const r = await c.predict(input);
+      const rows = await run();
       ms.push(performance.now() - t);
-      maxErr = Math.max(maxErr, ...Array.from(r.logits, (g, j) => Math.abs(g - want[j]!)));
+      rows.forEach((row, k) => { maxErr = Math.max(maxErr, ...row.map((g, j) => Math.abs(g - wants[k]![j]!))); });
       await refilled(o.warmup + i + 1);
     }
     // Let the last run's log lines arrive.
@@ -177,18 +187,21 @@ export async function benchServedMalicious(argv: string[]): Promise<void> {
   const poolMaxBytes = Number(opt('--pool-max-mib') ?? 256) * 2 ** 20;
   const rssCap = Number(opt('--rss-cap-gib') ?? 12) * 2 ** 30;
   const fracBits = Number(opt('--frac-bits') ?? F);
+  const batch = Number(opt('--batch') ?? 1);
+  if (!Number.isInteger(batch) || batch < 1 || batch > 8) throw new Error('--batch must be an integer in 1..8 (the parties\' default batch.maxBatch)');
+  if (batch > 1 && modes.includes('warm-pool')) throw new Error('--batch > 1: the pool serves one image per session (its masks are made inline at batch N); use --modes semi-honest,pool-off');
   if (!Number.isInteger(fracBits) || fracBits < 8 || fracBits > 24) throw new Error('--frac-bits must be an integer in 8..24');
   const cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
   const load0 = loadavg()[0]!;
   const t0 = new Date();
   const results: ModeResult[] = [];
   for (const m of modes) {
-    const r = await oneMode(sv, m, { warmup, reps, poolMaxBytes, rssCap, fracBits });
+    const r = await oneMode(sv, m, { warmup, reps, poolMaxBytes, rssCap, fracBits, batch });
     results.push(r);
     process.stderr.write(`${MODE_NAME[m]}: ${JSON.stringify(r)}\n`);
   }
   const load1 = loadavg()[0]!;
-  const md = report(sv, results, { argv, cpu, load0, load1, warmup, reps, t0, t1: new Date(), poolMaxBytes, fracBits });
+  const md = report(sv, results, { argv, cpu, load0, load1, warmup, reps, t0, t1: new Date(), poolMaxBytes, fracBits, batch });
   process.stdout.write(`${md}\n`);
   if (!argv.includes('--no-write')) {
     const docUrl = new URL('../BENCHMARKS.md', import.meta.url);
@@ -199,7 +212,7 @@ export async function benchServedMalicious(argv: string[]): Promise<void> {
   }
 }
 
-interface Ctx { argv: string[]; cpu: string; load0: number; load1: number; warmup: number; reps: number; t0: Date; t1: Date; poolMaxBytes: number; fracBits: number }
+interface Ctx { argv: string[]; cpu: string; load0: number; load1: number; warmup: number; reps: number; t0: Date; t1: Date; poolMaxBytes: number; fracBits: number; batch: number }
 
 function report(sv: Served, rs: ModeResult[], c: Ctx): string {
   const mb = (b: number): string => (b / 2 ** 20).toFixed(2);
@@ -210,9 +223,9 @@ function report(sv: Served, rs: ModeResult[], c: Ctx): string {
   const o = rs.find((r) => r.mode === 'warm-pool')?.offline;
   const set = c.warmup === 0 ? ' With --warmup 0 the one timed malicious prediction also sets up the epoch (its bytes and time include the weights\' copy check and MACs and a MAC check).' : ' The epoch (key, the weights\' copy check and MACs, a MAC check) is set up in the first warm-up prediction, not in the timed ones.';
   return [
-    `Command: \`npm run bench -- ${c.argv.join(' ')}\`; ${c.t0.toISOString().slice(0, 10)} ${hhmm(c.t0)}-${hhmm(c.t1)} UTC; ${cpus().length} x ${c.cpu}; load average ${c.load0.toFixed(1)} -> ${c.load1.toFixed(1)} (machine shared with other jobs: read the ratios, not the absolute times). Three party processes with mTLS on loopback per mode (one deployment after the other), the Node SDK over HTTP, batch 1, f = ${c.fracBits}, ${c.warmup} warm-up + ${c.reps} timed prediction(s) per mode.${set} "warm pool": malicious.poolInferences 1 (poolMaxBytes ${mb(c.poolMaxBytes)} MiB), the bench waits for each offline batch before the next prediction; "pool off": poolInferences 0, every mask made inline. Bytes: all three parties' sent bytes per prediction (online only: the offline batches are below); rounds: P0's; pooled: timed predictions whose masks came from the pool; peak RSS: VmHWM of each party process (P0 / P1 / P2).`,
+    `Command: \`npm run bench -- ${c.argv.join(' ')}\`; ${c.t0.toISOString().slice(0, 10)} ${hhmm(c.t0)}-${hhmm(c.t1)} UTC; ${cpus().length} x ${c.cpu}; load average ${c.load0.toFixed(1)} -> ${c.load1.toFixed(1)} (machine shared with other jobs: read the ratios, not the absolute times). Three party processes with mTLS on loopback per mode (one deployment after the other), the Node SDK over HTTP, batch ${c.batch}${c.batch > 1 ? ' (one session of all the images per prediction; times and bytes per batch)' : ''}, f = ${c.fracBits}, ${c.warmup} warm-up + ${c.reps} timed prediction(s) per mode.${set} "warm pool": malicious.poolInferences 1 (poolMaxBytes ${mb(c.poolMaxBytes)} MiB), the bench waits for each offline batch before the next prediction; "pool off": poolInferences 0, every mask made inline. Bytes: all three parties' sent bytes per prediction (online only: the offline batches are below); rounds: P0's; pooled: timed predictions whose masks came from the pool; peak RSS: VmHWM of each party process (P0 / P1 / P2).`,
     '',
-    `| ${sv.label}, batch 1 | median ms | p90 ms | MB sent (3 parties) | rounds | pooled | max abs error vs plaintext | peak RSS GiB (P0 / P1 / P2) |`,
+    `| ${sv.label}, batch ${c.batch} | median ms | p90 ms | MB sent (3 parties) | rounds | pooled | max abs error vs plaintext | peak RSS GiB (P0 / P1 / P2) |`,
     '|---|---|---|---|---|---|---|---|',
     ...rs.map((r) => `| ${MODE_NAME[r.mode]}${r.stopped ? ' (stopped: see below)' : ''} | ${num(r.medianMs, 0)} | ${num(r.p90Ms, 0)} | ${mb(r.bytes)} | ${num(r.rounds, 0)} | ${r.mode === 'semi-honest' ? '' : `${r.pooled}/${r.n}`} | ${r.n ? r.maxErr.toExponential(2) : 'n/a'} | ${r.rss.map(gib).join(' / ')} |`),
     ...(sh ? rs.filter((r) => r.mode !== 'semi-honest' && !r.stopped).map((r) => `| ${MODE_NAME[r.mode]} / semi-honest | ${(r.medianMs / sh.medianMs).toFixed(1)}x | | ${(r.bytes / sh.bytes).toFixed(1)}x | ${(r.rounds / sh.rounds).toFixed(1)}x | | | |`) : []),

@@ -135,6 +135,8 @@ describe("security 'malicious' served by the party servers (mTLS mesh, HTTP rout
     const mixed = await Promise.all(t.servers.map((s, p) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id2}/mask?batch=${p === 2 ? 1 : 2}`, headers: auth })));
     for (const r of mixed) expect(r.json()).toMatchObject({ code: 'E_SHAPE', message: expect.stringContaining('different batch sizes') });
     for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
+    // The largest batch's d (16 bytes per element of each image) is within the parties' upload limit.
+    expect(t.servers[0]!.party.maxInputBytes()).toBe(16 * 784 * t.servers[0]!.party.opts.batch.maxBatch);
     const big = await t.servers[0]!.app.inject({ method: 'POST', url: `/v1/malicious/${randomUUID()}/mask?batch=1000`, headers: auth });
     expect(big.json()).toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('batch must be an integer in 1..') });
     // The next single-image session is right.

@@ -76,8 +76,8 @@ export class SessionDesk {
   /** Byte limit of an input upload: the largest batch of the loaded model. */
   maxInputBytes(): number {
     const m = this.c.model;
-    // The malicious mode's d = x - r is one Z_2^128 word (16 bytes) per element of one image (malicious-desk.ts).
-    return m ? Math.max(m.inputSize * this.c.opts.batch.maxBatch * 8, this.c.opts.security === 'malicious' ? 16 * m.inputSize : 0) : 0;
+    // The malicious mode's d = x - r is one Z_2^128 word (16 bytes) per element of each image of a batch (malicious-desk.ts).
+    return m ? m.inputSize * this.c.opts.batch.maxBatch * (this.c.opts.security === 'malicious' ? 16 : 8) : 0;
   }
 
   /** PUT input: `clientId` and `sessionKey` must be the session's (else E_NOT_FOUND, as for an unknown id). */

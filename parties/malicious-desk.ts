@@ -24,14 +24,15 @@
  * run at this party: the view closes, the state is dropped, the party keeps
  * serving the next session; E_INTEGRITY also drops the epoch (a new key and
  * weight MACs before the next session). Nothing falls back to the semi-honest protocol.
- * Batch 1: one image per session. At most batch.maxConcurrentRuns sessions
+ * A session carries `batch` images (1..batch.maxBatch; the three parties must
+ * be asked for the same, which the hello checks), run as one forward pass of
+ * batch N; masks from the pool only at batch 1 (the plan is recorded at
+ * batch 1), else made inline. At most batch.maxConcurrentRuns sessions
  * are open (set-up or awaiting their input) at a party: beyond, E_OVERLOADED.
  *
- * Test-only cheating switch (SECURENN_TEST_CHEAT=<party>:<tag prefix>, e.g.
- * `1:mal:matmul`): that party adds 1 to the first byte of its first outgoing
- * message whose tag starts with the prefix, in its first malicious session
- * only. Refused (E_BAD_ARGUMENT at construction, the party does not start)
- * unless NODE_ENV is 'test'.
+ * Test-only cheating switch (SECURENN_TEST_CHEAT, malicious-cheat.ts): the
+ * party alters one message of its first session, or of its first offline
+ * batch (malicious-epoch.ts); refused unless NODE_ENV is 'test'.
  */
 import { randomBytes } from 'node:crypto';
 import { createContext } from '../protocol/context.js';
@@ -45,15 +46,17 @@ import { createMalSession, type MalSession } from '../protocol/malicious/session
 import type { MTensor } from '../protocol/malicious/tensor.js';
 import type { RepTensor } from '../protocol/malicious/weights.js';
 import type { ModelIR } from '../protocol/ir.js';
-import type { PartyId } from '../protocol/ring/types.js';
-import type { Transport } from '../protocol/transport/transport.js';
 import { kernelsFor } from '../runtime/kernels.js';
 import { errFields, sessionTag } from './log.js';
 import type { PartyCore } from './party-core.js';
 import type { SessionTransport } from './session-transport.js';
 import { MalEpochs, type Epoch } from './malicious-epoch.js';
 
-export const CHEAT_ENV = 'SECURENN_TEST_CHEAT';
+import { cheating, cheatSwitch, type CheatSwitch } from './malicious-cheat.js';
+import { policyRefusal } from './malicious-refusals.js';
+import { resolveModelPolicy } from './model-policy.js';
+
+export { CHEAT_ENV, cheatSwitch } from './malicious-cheat.js';
 
 interface MalRun {
   id: string;
@@ -69,35 +72,8 @@ interface MalRun {
   recorder: MaskRecorder | null;
   /** Whether the masks come from a pool entry. */
   pooled: boolean;
-}
-
-/** The test-only cheating switch of this party, or null; refused outside tests. */
-export function cheatSwitch(party: PartyId, env: NodeJS.ProcessEnv = process.env): { prefix: string } | null {
-  const raw = env[CHEAT_ENV];
-  if (raw === undefined || raw === '') return null;
-  if (env.NODE_ENV !== 'test') throw new MpcError('E_BAD_ARGUMENT', `${CHEAT_ENV} is a test-only switch (it makes a party deviate); refused unless NODE_ENV=test`, { party, step: 'config' });
-  const m = /^([012]):(.+)$/.exec(raw);
-  if (!m) throw new MpcError('E_BAD_ARGUMENT', `${CHEAT_ENV}: expected <party>:<tag prefix>, e.g. 1:mal:matmul`, { party, step: 'config' });
-  return Number(m[1]) === party ? { prefix: m[2]! } : null;
-}
-
-/** A transport that alters the first message whose tag starts with `prefix` (test-only cheating). */
-function cheating(t: Transport, prefix: string): Transport {
-  let done = false;
-  return new Proxy(t, {
-    get(target, prop, recv) {
-      if (prop !== 'send') return Reflect.get(target, prop, recv) as unknown;
-      return (to: PartyId, tag: string, payload: Uint8Array) => {
-        if (!done && tag.startsWith(prefix) && payload.byteLength > 0) {
-          done = true;
-          const p = payload.slice();
-          p[0] = (p[0]! + 1) & 0xff;
-          return target.send(to, tag, p);
-        }
-        return target.send(to, tag, payload);
-      };
-    },
-  });
+  /** Images in this session. */
+  batch: number;
 }
 
 export class MaliciousDesk {
@@ -108,22 +84,29 @@ export class MaliciousDesk {
   readonly epochs: MalEpochs;
   /** Runs in their set-up (mask), not yet in `runs`. */
   private starting = 0;
-  private cheat: { prefix: string } | null;
+  /** The test-only cheating switch of scope 'session' (malicious-cheat.ts), until used. */
+  private cheat: CheatSwitch | null;
 
   constructor(private readonly c: PartyCore, private readonly weights: () => ModelIR<RepTensor> | null) {
-    this.cheat = cheatSwitch(c.party);
-    this.epochs = new MalEpochs(c, () => this.starting + [...this.runs.values()].filter((r) => r.busy).length > 0);
+    const cheat = cheatSwitch(c.party);
+    this.cheat = cheat?.scope === 'session' ? cheat : null;
+    this.epochs = new MalEpochs(c, () => this.starting + [...this.runs.values()].filter((r) => r.busy).length > 0, cheat?.scope === 'offline' ? cheat.prefix : null);
   }
 
   get open(): number { return this.runs.size; }
 
   private get deadlineMs(): number { return this.c.opts.sessions.defaultDeadlineMs; }
 
-  /** Steps a-d: this party's shares of the client's mask r (32 n bytes: r_i then r_{i+1}). */
-  async mask(rawId: string, owner: string, key: string | undefined): Promise<Uint8Array> {
+  /** Steps a-d: this party's shares of the client's mask r for `batch` images (32 n bytes: r_i then r_{i+1}). */
+  async mask(rawId: string, owner: string, key: string | undefined, batch = 1): Promise<Uint8Array> {
     const model = this.c.model;
     const w = this.weights();
     if (!model || !w) throw new MpcError('E_NOT_READY', `P${this.c.party}: no model with replicated weights loaded`, { party: this.c.party });
+    const maxBatch = this.c.opts.batch.maxBatch;
+    if (!Number.isInteger(batch) || batch < 1 || batch > maxBatch) throw new MpcError('E_BAD_ARGUMENT', `batch must be an integer in 1..${maxBatch}, got ${batch}`, { party: this.c.party, step: 'mal.mask' });
+    // What the malicious routes cannot apply (the model's label mode or DP noise) is refused before anything is opened or sent.
+    const refused = policyRefusal(this.c.party, resolveModelPolicy(model, undefined));
+    if (refused) throw refused;
     const id = rawId.toLowerCase();
     if (this.runs.has(id)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
     // Each open run holds its masks and intermediate values (the MACed weights are the epoch's, shared): at most batch.maxConcurrentRuns at once.
@@ -142,14 +125,14 @@ export class MaliciousDesk {
       this.cheat = null; // one session only
       const transport = cheat ? cheating(view, cheat.prefix) : view;
       // Step a: the hello, the epoch (set up here when needed), the pool entry.
-      const b = await this.epochs.begin(view, transport, id, w);
+      const b = await this.epochs.begin(view, transport, id, w, batch);
       epoch = b.epoch;
       const ctx = createContext(p, transport, deriveSeeds(b.epoch.pair, b.label, randomBytes(16)), { fracBits: model.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
       // Steps b-c.
       const s = await createMalSession(ctx, { alpha: b.epoch.alpha, ...(b.entry ?? b.recorder ? { masks: (b.entry ?? b.recorder)! } : {}) });
-      const n = model.inputSize;
+      const n = batch * model.inputSize;
       const { r, forClient } = await inputMask(s, n);
-      this.runs.set(id, { id, owner, key, view, s, w: b.epoch.weights, mask: r, timer, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null });
+      this.runs.set(id, { id, owner, key, view, s, w: b.epoch.weights, mask: r, timer, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null, batch });
       return forClient;
     } catch (e) {
       clearTimeout(timer);
@@ -173,7 +156,7 @@ export class MaliciousDesk {
     const model = this.c.model!;
     try {
       const x = await inputFromClient(run.s, run.mask, d);
-      const y = await malForward(run.s, run.w, { shape: [1, ...model.info.inputShape], data: x });
+      const y = await malForward(run.s, run.w, { shape: [run.batch, ...model.info.inputShape], data: x });
       const shares = await outputToClient(run.s, y.data);
       this.last = { bytesSent: run.view.counters.bytesSent, rounds: run.view.counters.depth, pooled: run.pooled, epoch: run.epoch.id };
       this.c.log.info({ session: sessionTag(id), ...this.last, epoch: run.epoch.id.slice(0, 8) }, 'malicious run done');

@@ -48,6 +48,7 @@ import type { PartyId } from '../protocol/ring/types.js';
 import type { Transport } from '../protocol/transport/transport.js';
 import { kernelsFor } from '../runtime/kernels.js';
 import { errFields } from './log.js';
+import { cheating } from './malicious-cheat.js';
 import type { PartyCore } from './party-core.js';
 import type { SessionTransport } from './session-transport.js';
 
@@ -80,18 +81,23 @@ export interface OfflineStats { epochs: number; batches: number; bytesSent: numb
 const ID_BYTES = 16;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-function hello(epochId: Uint8Array, counter: number, entry: string | null): Uint8Array {
+/** Hello: epoch id (16 bytes), session counter (4), the session's batch (4), the proposed entry id (utf-8, up to 256). */
+const FIXED = ID_BYTES + 8;
+
+function hello(epochId: Uint8Array, counter: number, batch: number, entry: string | null): Uint8Array {
   const e = Buffer.from(entry ?? '', 'utf8');
-  const out = new Uint8Array(ID_BYTES + 4 + e.byteLength);
+  const out = new Uint8Array(FIXED + e.byteLength);
   out.set(epochId, 0);
   new DataView(out.buffer).setUint32(ID_BYTES, counter);
-  out.set(e, ID_BYTES + 4);
+  new DataView(out.buffer).setUint32(ID_BYTES + 4, batch);
+  out.set(e, FIXED);
   return out;
 }
 
-function parseHello(b: Uint8Array, party: PartyId, from: PartyId): { id: string; counter: number; entry: string } {
-  if (b.byteLength < ID_BYTES + 4 || b.byteLength > ID_BYTES + 4 + 256) throw new MpcError('E_INTEGRITY', `P${from} sent a session hello of ${b.byteLength} bytes`, { party, step: 'mal.hello' });
-  return { id: hex(b.subarray(0, ID_BYTES)), counter: new DataView(b.buffer, b.byteOffset).getUint32(ID_BYTES), entry: Buffer.from(b.subarray(ID_BYTES + 4)).toString('utf8') };
+function parseHello(b: Uint8Array, party: PartyId, from: PartyId): { id: string; counter: number; batch: number; entry: string } {
+  if (b.byteLength < FIXED || b.byteLength > FIXED + 256) throw new MpcError('E_INTEGRITY', `P${from} sent a session hello of ${b.byteLength} bytes`, { party, step: 'mal.hello' });
+  const dv = new DataView(b.buffer, b.byteOffset);
+  return { id: hex(b.subarray(0, ID_BYTES)), counter: dv.getUint32(ID_BYTES), batch: dv.getUint32(ID_BYTES + 4), entry: Buffer.from(b.subarray(FIXED)).toString('utf8') };
 }
 
 export class MalEpochs {
@@ -105,28 +111,36 @@ export class MalEpochs {
   private offView: SessionTransport | null = null;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly c: PartyCore, private readonly busy: () => boolean) {}
+  /**
+   * `busy`: whether the desk has a client run in flight; `cheat`: the tag
+   * prefix of the test-only cheating switch of scope 'offline'
+   * (malicious-cheat.ts), used in this party's first offline batch.
+   */
+  constructor(private readonly c: PartyCore, private readonly busy: () => boolean, private cheat: string | null = null) {}
 
   private get opts() { return { ...DEFAULT_MALICIOUS, ...this.c.opts.malicious }; }
 
   /** Steps 1-4 on the session's view (`transport`: the view, or the test-only cheating wrapper of it). */
-  async begin(view: SessionTransport, transport: Transport, sid: string, weights: ModelIR<RepTensor>): Promise<Begun> {
+  async begin(view: SessionTransport, transport: Transport, sid: string, weights: ModelIR<RepTensor>, batch = 1): Promise<Begun> {
     const p = this.c.party, nxt = ((p + 1) % 3) as PartyId, prv = ((p + 2) % 3) as PartyId;
     const ep = this.epoch && this.epoch.sessions < this.opts.epochSessions ? this.epoch : null;
-    const proposal = ep ? ep.pool.propose() : null;
+    // Pool entries and the plan are for one image: a batch makes its masks inline.
+    const proposal = ep && batch === 1 ? ep.pool.propose() : null;
     const counter = this.counter++;
-    const mine = hello(ep ? Buffer.from(ep.id, 'hex') : new Uint8Array(ID_BYTES), counter, proposal);
+    const mine = hello(ep ? Buffer.from(ep.id, 'hex') : new Uint8Array(ID_BYTES), counter, batch, proposal);
     const seed = randomBytes(16);
     try {
       view.sendSetup(nxt, 'mal-hello', mine);
       view.sendSetup(prv, 'mal-hello', mine);
       view.sendSetup(nxt, 'mal-seed', seed);
-      const hs: { id: string; counter: number; entry: string }[] = [];
+      const hs: { id: string; counter: number; batch: number; entry: string }[] = [];
       hs[p] = parseHello(mine, p, p);
       hs[nxt] = parseHello(await view.recvSetup(nxt, 'mal-hello'), p, nxt);
       hs[prv] = parseHello(await view.recvSetup(prv, 'mal-hello'), p, prv);
       const got = await view.recvSetup(prv, 'mal-seed');
       if (got.byteLength !== 16) throw new MpcError('E_INTEGRITY', `P${prv} sent a pair seed of ${got.byteLength} bytes`, { party: p, step: 'mal.seed' });
+      // The client must ask the three parties for the same batch: else no party runs (before any share).
+      if (!hs.every((h) => h.batch === batch)) throw new MpcError('E_SHAPE', `the client asked the parties for different batch sizes (${hs.map((h) => h.batch).join(', ')}) in one malicious session`, { party: p, step: 'mal.hello' });
       const zero = '0'.repeat(2 * ID_BYTES);
       const keep = ep !== null && hs.every((h) => h.id === ep.id) && ep.id !== zero;
       let epoch: Epoch;
@@ -151,7 +165,7 @@ export class MalEpochs {
       if (keep && proposal) {
         if (hs.every((h) => h.entry === proposal)) { entry = epoch.pool.take(proposal); epoch.taken++; } else epoch.pool.release(proposal);
       }
-      const recorder = !this.plan && !entry ? new MaskRecorder() : null;
+      const recorder = !this.plan && !entry && batch === 1 ? new MaskRecorder() : null;
       this.kick();
       return { epoch, label: `s:${sid}:${hs.map((h) => h.counter).join(':')}`, entry, recorder };
     } catch (e) {
@@ -227,7 +241,9 @@ export class MalEpochs {
       this.offView = view;
       timer = setTimeout(() => v.close(new MpcError('E_DEADLINE', `offline batch ${b} passed its deadline`, { party: p })), this.c.opts.sessions.defaultDeadlineMs);
       timer.unref();
-      const ctx = createContext(p, view, deriveSeeds(ep.pair, `offline:${b}`, randomBytes(16)), { fracBits: this.c.model!.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
+      const cheat = this.cheat;
+      this.cheat = null; // one batch only
+      const ctx = createContext(p, cheat ? cheating(view, cheat) : view, deriveSeeds(ep.pair, `offline:${b}`, randomBytes(16)), { fracBits: this.c.model!.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
       const s = await createMalSession(ctx, { alpha: ep.alpha });
       const entries = await offlineBatch(s, this.plan!, 1, `${ep.id.slice(0, 8)}.${b}`);
       const bytes = materialBytes(entries[0]);

@@ -1,11 +1,13 @@
 /**
  * The malicious mode served by three in-process party servers over the mTLS
  * mesh (parties/malicious-desk.ts, http-malicious.ts): Network A through the
- * HTTP routes against the plaintext reference; a party started with the
+ * HTTP routes against the plaintext reference, one image and a batch of 3; a party started with the
  * test-only cheating switch makes every party answer E_INTEGRITY (502) and
  * the client reconstructs nothing, then an honest session succeeds; the
  * refusals (no replicated weights, a semi-honest party, the switch outside
- * tests, unknown or foreign sessions, a d of the wrong length).
+ * tests, unknown or foreign sessions, a d of the wrong length, a model policy
+ * with a label mode or DP noise, a semi-honest session naming what it asked
+ * for).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +22,7 @@ import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/i
 import { plainForward } from '../protocol/reference/forward.js';
 import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 import { CHEAT_ENV, cheatSwitch } from './malicious-desk.js';
+import { unservedFeatures } from './malicious-refusals.js';
 import { shareBundles } from './model-source.js';
 import { loadReplicatedModel } from './replicated-source.js';
 import { auth, partyTrio, TEST_TOKEN, type PartyTrio } from './testing/trio.js';
@@ -86,9 +89,59 @@ describe("security 'malicious' served by the party servers (mTLS mesh, HTTP rout
       expect(r.index).toBe(argmax(want));
       expect(Math.max(...r.logits.map((g, i) => Math.abs(g - want[i]!))) / scale).toBeLessThan(2e-2);
     }
+    // A batch: one malicious session of two images; each equals its plaintext reference.
+    const x2 = uniform(seededPrg(6), 784, 0.5).map((v) => v + 0.5);
+    const want2 = plainForward(model, x2, 1).data;
+    const b = await c.predict([{ data: Float32Array.from(x), shape: [784] }, { data: Float32Array.from(x2), shape: [784] }], { batch: true });
+    expect(b.model.security).toBe('malicious');
+    if (!('logits' in b) || !Array.isArray(b.logits[0])) throw new Error('expected a batch of logits');
+    const rows = b.logits as number[][];
+    expect(rows).toHaveLength(2);
+    for (const [row, w] of [[rows[0]!, want], [rows[1]!, want2]] as const) {
+      expect(Math.max(...row.map((g, i) => Math.abs(g - w[i]!))) / scale).toBeLessThan(2e-2);
+      expect(argmax(row)).toBe(argmax(w));
+    }
     // What the malicious mode does not serve yet is refused before anything is sent.
-    await expect(c.predict([{ data: Float32Array.from(x), shape: [784] }, { data: Float32Array.from(x), shape: [784] }], { batch: true })).rejects.toMatchObject({ code: 'E_SECURITY_MODE' });
     await expect(c.predict({ data: Float32Array.from(x), shape: [784] }, { privacy: { outputMode: 'label' } })).rejects.toMatchObject({ code: 'E_SECURITY_MODE' });
+  }, 180_000);
+
+  it('a batch of 3 images in one session (?batch=3): each image equals the plaintext, the traffic is the declared cost of batch 3 (masks inline); different batches at the parties: E_SHAPE at every party before any share; above batch.maxBatch: E_BAD_ARGUMENT', async () => {
+    t ??= await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true });
+    const xs = [x, uniform(seededPrg(7), 784, 0.5).map((v) => v + 0.5), uniform(seededPrg(8), 784, 0.5).map((v) => v + 0.5)];
+    const all = Float64Array.from(xs.flatMap((v) => Array.from(v)));
+    const id = randomUUID();
+    const m = await Promise.all(t.servers.map((s) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask?batch=3`, headers: auth })));
+    expect(m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    for (const r of m) expect(r.rawPayload.byteLength).toBe(32 * 3 * 784);
+    const out = await inputs(t, id, maskedInput(encode(all, F), m.map(bytesOf) as Three));
+    expect(out.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    expect(out[0]!.headers['x-output-shape']).toBe('3,10');
+    const y = decode(reconstructOutput(out.map(bytesOf) as Three, 30), F);
+    xs.forEach((xi, k) => {
+      const w = plainForward(model, xi, 1).data;
+      const row = Array.from(y.subarray(10 * k, 10 * (k + 1)));
+      expect(Math.max(...row.map((g, i) => Math.abs(g - w[i]!))) / Math.max(...Array.from(w, Math.abs))).toBeLessThan(2e-2);
+      expect(argmax(row)).toBe(argmax(w));
+    });
+    const last = t.servers.map((s) => s.party.malDesk.last!);
+    expect(last.every((l) => !l.pooled)).toBe(true);
+    // In the epoch already set up by the tests above (or here, when run alone: then its set-up is counted too).
+    const inEpoch = addCost(setupCost(), inputMaskCost(3 * 784), malForwardCost(model, 3, F), outputToClientCost());
+    const sent = last.reduce((a, l) => a + l.bytesSent, 0);
+    const weights = model.nodes.reduce((a, nd) => a + ('kernel' in nd && nd.kernel ? nd.kernel.data.length + (nd.bias?.data.length ?? 0) : 0), 0);
+    expect([inEpoch.bytes, inEpoch.bytes + epochSetupCost(weights).bytes]).toContain(sent);
+    // Different batches at the parties (a faulty client): refused at the hello at every party, nothing open.
+    const id2 = randomUUID();
+    const mixed = await Promise.all(t.servers.map((s, p) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id2}/mask?batch=${p === 2 ? 1 : 2}`, headers: auth })));
+    for (const r of mixed) expect(r.json()).toMatchObject({ code: 'E_SHAPE', message: expect.stringContaining('different batch sizes') });
+    for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
+    // The largest batch's d (16 bytes per element of each image) is within the parties' upload limit.
+    expect(t.servers[0]!.party.maxInputBytes()).toBe(16 * 784 * t.servers[0]!.party.opts.batch.maxBatch);
+    const big = await t.servers[0]!.app.inject({ method: 'POST', url: `/v1/malicious/${randomUUID()}/mask?batch=1000`, headers: auth });
+    expect(big.json()).toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('batch must be an integer in 1..') });
+    // The next single-image session is right.
+    const one = await predict(t, x);
+    expect(one.map((r) => r.statusCode)).toEqual([200, 200, 200]);
   }, 180_000);
 
   it('bad requests: unknown session, another session key, a d of the wrong length (E_SHAPE, the run ends at every party), a second mask for the same id', async () => {
@@ -170,13 +223,54 @@ describe('malicious serving: refusals', () => {
     expect(() => loadReplicatedModel({ kind: 'ensemble', teachers: [] }, 0)).toThrow(expect.objectContaining({ code: 'E_SECURITY_MODE' }));
   });
 
-  it('the cheating switch is refused outside tests and when malformed; it names one party', () => {
+  it('the cheating switch is refused outside tests and when malformed (an unknown scope too); it names one party and a scope (a session, or an offline batch)', () => {
     expect(() => cheatSwitch(1, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'production' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('test-only') }));
     expect(() => cheatSwitch(1, { [CHEAT_ENV]: '1:mal:matmul' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
     expect(() => cheatSwitch(1, { [CHEAT_ENV]: 'P1', NODE_ENV: 'test' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
-    expect(cheatSwitch(1, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'test' })).toEqual({ prefix: 'mal:matmul' });
+    expect(() => cheatSwitch(1, { [CHEAT_ENV]: '1@online:mal:matmul', NODE_ENV: 'test' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    expect(cheatSwitch(1, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'test' })).toEqual({ prefix: 'mal:matmul', scope: 'session' });
+    expect(cheatSwitch(1, { [CHEAT_ENV]: '1@offline:mal:mul', NODE_ENV: 'test' })).toEqual({ prefix: 'mal:mul', scope: 'offline' });
+    expect(() => cheatSwitch(1, { [CHEAT_ENV]: '1@offline:mal:mul', NODE_ENV: 'production' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('test-only') }));
     expect(cheatSwitch(0, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'test' })).toBeNull();
     expect(cheatSwitch(0, {})).toBeNull();
+  });
+
+  it("a model whose policy asks for a label mode or DP noise: every malicious session is refused (E_SECURITY_MODE, naming it) before any share or message (no epoch, nothing open)", async () => {
+    const tinyA = networkA(3);
+    for (const [policy, named] of [[{ outputMode: 'label' as const }, "output mode 'label'"], [{ outputMode: 'logits' as const, dp: { mechanism: 'laplace' as const, epsilon: 1, sensitivity: 160, clip: 8 } }, 'DP noise']] as const) {
+      const t = await partyTrio({ plain: tinyA, fracBits: F, security: 'malicious', tls: true, policy });
+      try {
+        const r = await masks(t, randomUUID());
+        expect(r.map((x) => x.statusCode)).toEqual([503, 503, 503]);
+        for (const x of r) expect(x.json()).toMatchObject({ code: 'E_SECURITY_MODE', message: expect.stringContaining(named) });
+        for (const sv of t.servers) {
+          expect(sv.party.malDesk.open).toBe(0);
+          expect(sv.party.malDesk.epochs.stats.epochs).toBe(0);
+          expect(sv.party.malDesk.epochs.epoch).toBeNull();
+        }
+      } finally {
+        await t.close();
+      }
+    }
+  });
+
+  it("a semi-honest session at a malicious party is refused, and the refusal names the label mode and DP it asked for", async () => {
+    expect(unservedFeatures({})).toEqual([]);
+    expect(unservedFeatures({ privacy: { outputMode: 'logits' } })).toEqual([]);
+    expect(unservedFeatures({ privacy: { outputMode: 'label+confidence', dp: { epsilon: 1 } } })).toEqual(["output mode 'label+confidence'", 'DP noise']);
+    const t = await partyTrio({ plain: networkA(3), fracBits: F, security: 'malicious', tls: true });
+    try {
+      const sessionId = randomUUID();
+      for (const sv of t.servers) {
+        const r = await sv.app.inject({ method: 'POST', url: '/v1/sessions', headers: auth, payload: { sessionId, batch: 2, privacy: { outputMode: 'label' } } });
+        expect(r.statusCode).toBe(503);
+        expect(r.json()).toMatchObject({ code: 'E_SECURITY_MODE', message: expect.stringContaining("asks for output mode 'label', which the malicious mode does not serve yet") });
+        expect((await sv.app.inject({ method: 'GET', url: `/v1/sessions/${sessionId}`, headers: auth })).statusCode).toBe(404);
+        expect(sv.party.malDesk.open).toBe(0);
+      }
+    } finally {
+      await t.close();
+    }
   });
 
   it("a semi-honest party answers the malicious routes with E_SECURITY_MODE", async () => {

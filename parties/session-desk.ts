@@ -23,6 +23,7 @@ import { resolveModelPolicy } from './model-policy.js';
 import { outputPrivacy } from './privacy.js';
 import type { RunPlanner } from './run-planner.js';
 import { sessionBinding } from './session-binding.js';
+import { semiHonestSessionRefusal } from './malicious-refusals.js';
 import { isTerminal, sessionKeyHash, type Session } from './sessions.js';
 
 export class SessionDesk {
@@ -38,7 +39,7 @@ export class SessionDesk {
     const info = c.modelInfo();
     if (!c.ready()) throw new MpcError('E_NOT_READY', `P${c.party} is not ready: peers not connected`, { party: c.party });
     // A malicious party runs sessions through its own routes (http-malicious.ts): refuse, never run semi-honestly instead.
-    if (c.opts.security === 'malicious') throw new MpcError('E_SECURITY_MODE', `P${c.party} is configured with security 'malicious': it runs sessions only through the malicious routes (POST /v1/malicious/:id/mask, then /input), never the semi-honest protocol; no session is created`, { party: c.party, step: 'session.create' });
+    if (c.opts.security === 'malicious') throw semiHonestSessionRefusal(c.party, req);
     if (!UUID.test(req.sessionId)) throw new MpcError('E_BAD_ARGUMENT', 'sessionId must be a UUID');
     if (req.modelHash !== undefined && req.modelHash.toLowerCase() !== info.modelHash) throw new MpcError('E_MODEL_MISMATCH', `P${c.party} serves model ${info.modelHash.slice(0, 12)}…, not the one the client expects`, { party: c.party });
     const batch = req.batch ?? 1;
@@ -75,8 +76,8 @@ export class SessionDesk {
   /** Byte limit of an input upload: the largest batch of the loaded model. */
   maxInputBytes(): number {
     const m = this.c.model;
-    // The malicious mode's d = x - r is one Z_2^128 word (16 bytes) per element of one image (malicious-desk.ts).
-    return m ? Math.max(m.inputSize * this.c.opts.batch.maxBatch * 8, this.c.opts.security === 'malicious' ? 16 * m.inputSize : 0) : 0;
+    // The malicious mode's d = x - r is one Z_2^128 word (16 bytes) per element of each image of a batch (malicious-desk.ts).
+    return m ? m.inputSize * this.c.opts.batch.maxBatch * (this.c.opts.security === 'malicious' ? 16 : 8) : 0;
   }
 
   /** PUT input: `clientId` and `sessionKey` must be the session's (else E_NOT_FOUND, as for an unknown id). */

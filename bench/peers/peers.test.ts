@@ -3,7 +3,7 @@ import { MpcError } from '../../protocol/errors.js';
 import type { FloatTensor, ModelIR } from '../../protocol/ir.js';
 import { argmax, checkLogits, parseLogits } from './compare.js';
 import { mpSpdzInput, PEER_MODELS, peerInput, peerLayers } from './export-weights.js';
-import { median, parseMpSpdz, parseOurs } from './summarize.js';
+import { median, parseMpSpdz, parseOurs, parseOursMalicious } from './summarize.js';
 
 /** Every weight tensor of the model, kernel then bias per layer (peer_nets.mpc's opt.thetas order). */
 function thetas(model: ModelIR<FloatTensor>): Float64Array[] {
@@ -103,6 +103,21 @@ describe('summarize (one sitting as a table)', () => {
     expect(r.forwardMs.map((v) => Math.round(v * 10) / 10)).toEqual([5.9, 11.7]);
     expect(r).toMatchObject({ mb: '0.012144', rounds: '30', check: { argmaxAgree: true, maxAbsDiff: 0.00017 } });
     expect(parseMpSpdz('a party failed').forwardMs).toEqual([]);
+  });
+
+  it('reads bench/served-malicious.ts\'s table per mode; a stopped mode (n/a) and the ratio rows are skipped', () => {
+    const text = [
+      '| Network A, batch 1 | median ms | p90 ms | MB sent (3 parties) | rounds | pooled | max abs error vs plaintext | peak RSS GiB (P0 / P1 / P2) |',
+      '|---|---|---|---|---|---|---|---|',
+      '| semi-honest | 28 | 37 | 0.04 | 9 |  | 1.13e-3 | 0.09 / 0.09 / 0.09 |',
+      '| malicious, warm pool | 516 | 858 | 0.71 | 23 | 20/20 | 1.17e-3 | 0.14 / 0.13 / 0.13 |',
+      '| malicious, pool off (stopped: see below) | n/a | n/a | 0.00 | n/a | 0/0 | n/a | 0.14 / 0.13 / 0.13 |',
+      '| malicious, warm pool / semi-honest | 18.2x | | 19.4x | 2.6x | | | |',
+    ].join('\n');
+    const m = parseOursMalicious(text);
+    expect([...m.keys()]).toEqual(['semi-honest', 'malicious, warm pool']);
+    expect(m.get('malicious, warm pool')).toEqual({ latencyMs: 516, mb: '0.71', rounds: '23', err: '1.17e-3' });
+    expect(m.get('semi-honest')).toMatchObject({ latencyMs: 28, rounds: '9' });
   });
 
   it('median of odd and even counts; none is NaN', () => {

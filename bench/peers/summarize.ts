@@ -9,6 +9,12 @@
  * per-round medians, traffic and rounds per inference, and the logit check
  * (argmax equal to ours, largest |difference| from our plaintext logits).
  * Prints Markdown for BENCHMARKS.md's "Peers" section.
+ *
+ *   npx tsx bench/peers/summarize.ts --malicious /work/peers/sitting-mal-<date>
+ *
+ * A malicious sitting (bench/peers/sitting-malicious.sh): Network A only, our
+ * served modes from bench/served-malicious.ts's table (semi-honest, warm pool,
+ * pool off: each round's median client latency) beside MP-SPDZ's rings.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,11 +62,51 @@ export function parseMpSpdz(text: string): { forwardMs: number[]; mb: string; ro
   return { forwardMs, mb, rounds, check };
 }
 
+/** bench/served-malicious.ts's table: per mode (its first column), the median latency, MB sent by the three parties, rounds, error. */
+export function parseOursMalicious(text: string): Map<string, { latencyMs: number; mb: string; rounds: string; err: string }> {
+  const out = new Map<string, { latencyMs: number; mb: string; rounds: string; err: string }>();
+  for (const l of text.split('\n')) {
+    const c = l.split('|').map((x) => x.trim());
+    // | mode | median ms | p90 ms | MB sent (3 parties) | rounds | pooled | max abs error | peak RSS |
+    if (c.length < 9 || !/^(semi-honest|malicious, (warm pool|pool off))$/.test(c[1]!) || !/^[\d.]+$/.test(c[2]!)) continue;
+    out.set(c[1]!, { latencyMs: Number(c[2]), mb: c[4]!, rounds: c[5]!, err: c[7]! });
+  }
+  return out;
+}
+
+const readIn = (dir: string) => (f: string): string => { try { return readFileSync(join(dir, f), 'utf8'); } catch { return ''; } };
+
+function mpSpdzRow(net: string, name: string, runs: ReturnType<typeof parseMpSpdz>[]): Row {
+  const any = runs.find((x) => x.forwardMs.length);
+  const checks = runs.map((x) => x.check).filter((c): c is NonNullable<typeof c> => c !== null);
+  return { net, system: name, rounds: runs.map((x) => x.forwardMs), traffic: any ? `${any.mb} MB (P0)` : 'n/a', msgRounds: any?.rounds ?? 'n/a',
+    check: checks.length ? `${checks.every((c) => c.argmaxAgree) ? 'argmax = ours' : 'ARGMAX DIFFERS'}, max abs diff ${Math.max(...checks.map((c) => c.maxAbsDiff)).toExponential(1)}` : 'n/a' };
+}
+
+const MP_SPDZ_PARTIES = [['rep', 'MP-SPDZ replicated-ring-party.x (semi-honest)'], ['ps', 'MP-SPDZ ps-rep-ring-party.x (malicious)'], ['sy', 'MP-SPDZ sy-rep-ring-party.x (malicious)']] as const;
+
+/** A malicious sitting's rows (Network A): ours-mal-<round>.txt and mpspdz-<party>-networkA-<round>.txt. */
+export function rowsOfMalicious(dir: string): Row[] {
+  const nRounds = readdirSync(dir).filter((f) => /^ours-mal-\d+\.txt$/.test(f)).length;
+  if (nRounds === 0) throw new MpcError('E_BAD_ARGUMENT', `summarize: no ours-mal-<round>.txt in ${dir}`, { step: 'peers.summarize' });
+  const read = readIn(dir);
+  const rs = Array.from({ length: nRounds }, (_, i) => i + 1);
+  const ours = rs.map((r) => parseOursMalicious(read(`ours-mal-${r}.txt`)));
+  const rows: Row[] = [];
+  for (const mode of ['semi-honest', 'malicious, warm pool', 'malicious, pool off']) {
+    const o = ours.map((m) => m.get(mode)).find(Boolean);
+    rows.push({ net: 'networkA', system: `ours served, ${mode} (client latency: SDK + HTTP + gRPC/mTLS${mode.includes('warm') ? '; masks made ahead' : ''})`, rounds: ours.map((m) => { const v = m.get(mode); return v ? [v.latencyMs] : []; }),
+      traffic: o ? `${o.mb} MB (3 parties)` : 'n/a', msgRounds: o?.rounds ?? 'n/a', check: o ? `reference (error ${o.err})` : 'n/a' });
+  }
+  for (const [party, name] of MP_SPDZ_PARTIES) rows.push(mpSpdzRow('networkA', name, rs.map((r) => parseMpSpdz(read(`mpspdz-${party}-networkA-${r}.txt`)))));
+  return rows;
+}
+
 function rowsOf(dir: string): Row[] {
   const files = readdirSync(dir);
   const nRounds = files.filter((f) => /^ours-\d+\.txt$/.test(f)).length;
   if (nRounds === 0) throw new MpcError('E_BAD_ARGUMENT', `summarize: no ours-<round>.txt in ${dir}`, { step: 'peers.summarize' });
-  const read = (f: string) => { try { return readFileSync(join(dir, f), 'utf8'); } catch { return ''; } };
+  const read = readIn(dir);
   const rows: Row[] = [];
   const cryptenChecks = read('crypten-compare.txt').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { model: string; vsOurPlain: { argmaxAgree: boolean; maxAbsDiff: number } });
   for (const [net, label] of Object.entries(NETS)) {
@@ -70,13 +116,7 @@ function rowsOf(dir: string): Row[] {
     rows.push({ net, system: 'ours, client latency (SDK + HTTP + gRPC/mTLS, offline phase ahead)', rounds: ours.map((x) => (x ? [x.latencyMs] : [])), traffic: o ? `${o.sent} (P0 / P1 / P2)` : 'n/a', msgRounds: o?.rounds ?? 'n/a', check: o ? `reference (error ${o.err})` : 'n/a' });
     rows.push({ net, system: 'ours, P0 protocol time', rounds: ours.map((x) => (x ? [x.protocolMs] : [])), traffic: '', msgRounds: '', check: '' });
     const short = net === 'networkA' ? 'networkA' : 'cnn';
-    for (const [party, name] of [['rep', 'MP-SPDZ replicated-ring-party.x (semi-honest)'], ['ps', 'MP-SPDZ ps-rep-ring-party.x (malicious)'], ['sy', 'MP-SPDZ sy-rep-ring-party.x (malicious)']] as const) {
-      const runs = rs.map((r) => parseMpSpdz(read(`mpspdz-${party}-${short}-${r}.txt`)));
-      const any = runs.find((x) => x.forwardMs.length);
-      const checks = runs.map((x) => x.check).filter((c): c is NonNullable<typeof c> => c !== null);
-      rows.push({ net, system: name, rounds: runs.map((x) => x.forwardMs), traffic: any ? `${any.mb} MB (P0)` : 'n/a', msgRounds: any?.rounds ?? 'n/a',
-        check: checks.length ? `${checks.every((c) => c.argmaxAgree) ? 'argmax = ours' : 'ARGMAX DIFFERS'}, max abs diff ${Math.max(...checks.map((c) => c.maxAbsDiff)).toExponential(1)}` : 'n/a' });
-    }
+    for (const [party, name] of MP_SPDZ_PARTIES) rows.push(mpSpdzRow(net, name, rs.map((r) => parseMpSpdz(read(`mpspdz-${party}-${short}-${r}.txt`)))));
     const cr = rs.map((r) => read(`crypten-${r}.txt`).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { model: string; times_ms: number[] }).find((j) => j.model === net)?.times_ms ?? []);
     const cc = cryptenChecks.filter((c) => c.model === net);
     rows.push({ net, system: 'CrypTen 2PC + TTP', rounds: cr, traffic: 'n/a', msgRounds: 'n/a',
@@ -95,7 +135,8 @@ export function markdown(rows: Row[]): string {
 }
 
 if (process.argv[1]?.endsWith('summarize.ts')) {
-  const dir = process.argv[2];
-  if (!dir) throw new MpcError('E_BAD_ARGUMENT', 'summarize: usage: summarize.ts SITTING_DIR', { step: 'peers.summarize' });
-  console.log(markdown(rowsOf(dir)));
+  const mal = process.argv[2] === '--malicious';
+  const dir = process.argv[mal ? 3 : 2];
+  if (!dir) throw new MpcError('E_BAD_ARGUMENT', 'summarize: usage: summarize.ts [--malicious] SITTING_DIR', { step: 'peers.summarize' });
+  console.log(markdown(mal ? rowsOfMalicious(dir) : rowsOf(dir)));
 }

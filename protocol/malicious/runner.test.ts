@@ -4,14 +4,14 @@ import { isMpcError } from '../errors.js';
 import { networkA, seededPrg, uniform } from '../seed-models.js';
 import { sizeOf } from '../layers/types.js';
 import { runMal3, values } from '../testing/cheat.js';
-import { MAL_F, malVsPlain, maxAbsErr, weightCount } from '../testing/mal-forward.js';
+import { MAL_F, malRunCost, malVsPlain, maxAbsErr, weightCount } from '../testing/mal-forward.js';
 import { liftSigned } from './ring128.js';
 import { openLow } from './open.js';
 import { macCheckCost } from './mac-check.js';
 import { inputCost } from './input.js';
 import { openLowCost } from './open.js';
 import { setupCost, type MalSession } from './session.js';
-import { checkMaliciousModel, malForward, malForwardCost } from './runner.js';
+import { checkMaliciousModel, MAL_CHECK_EVERY_BYTES, malForward, malForwardCost } from './runner.js';
 import { prepareWeights, prepareWeightsCost, shareModelReplicated } from './weights.js';
 import type { MalPrimitives } from './primitives.js';
 
@@ -122,6 +122,24 @@ describe('malicious runner (protocol/malicious/runner.ts) against the float64 pl
     const fwd = malForwardCost(model, N, F);
     const n = N * sizeOf(model.inputShape), out = N * 3;
     expect(r.bytes).toBe(setupCost().bytes + prepareWeightsCost(weightCount(model)).bytes + inputCost(n).bytes + fwd.bytes + openLowCost(out).bytes + macCheckCost().bytes);
+  }, 120_000);
+
+  it('memory bound: with checkEveryBytes 1 a MAC check runs after every layer that sends, but the last (7 of 12 here), the result is the same, the counters equal malForwardCost with the checks', async () => {
+    const model = cnnModel();
+    const N = 2;
+    const x = uniform(seededPrg(12), N * sizeOf(model.inputShape), 127.5).map((v) => v + 127.5);
+    const { got, want, r } = await malVsPlain(model, N, x, { checkEveryBytes: 1 });
+    const scale = Math.max(...Array.from(want, Math.abs));
+    expect(maxAbsErr(got, want) / scale).toBeLessThan(2e-3);
+    const withChecks = malForwardCost(model, N, F, { checkEveryBytes: 1 }), plain = malForwardCost(model, N, F);
+    // A check follows each layer that declares bytes (the count since the last check reaches 1), the last one excepted:
+    // rs (/255: a truncation), c1, mp1, c2, mp2, ap, gap; not zp, res, rsh, fl (local), nor d (the output's own check follows).
+    const k = ['rs', 'c1', 'mp1', 'c2', 'mp2', 'ap', 'gap'].length;
+    expect(withChecks).toEqual({ rounds: plain.rounds + k * macCheckCost().rounds, bytes: plain.bytes + k * macCheckCost().bytes });
+    expect({ rounds: r.rounds, bytes: r.bytes }).toEqual(malRunCost(model, N, { checkEveryBytes: 1 }));
+    // The default threshold (1 GiB declared) runs no interim check on a model this small, nor on Network A.
+    expect(MAL_CHECK_EVERY_BYTES).toBe(2 ** 30);
+    expect(malForwardCost(networkA(), 1, F)).toEqual(malForwardCost(networkA(), 1, F, { checkEveryBytes: Infinity }));
   }, 120_000);
 
   it('declares the cost of a run without products (malForwardCost is zero) and refuses the cost of a model it cannot run', () => {

@@ -53,6 +53,7 @@ import { matmulCostM, matmulM } from './product.js';
 import { addCost, type Cost } from '../primitives/cost.js';
 import { inferShapes } from '../ir-kit/shapes.js';
 import type { MalSession } from './session.js';
+import { macCheck, macCheckCost } from './mac-check.js';
 import { gatherZeroM, im2colIndex, padIndex, poolIndex, tileM, type MTensor } from './tensor.js';
 import { concatM, sliceM } from './mvec.js';
 import { DEFAULT_MAL_PRIMITIVES, type MalPrimitives } from './primitives.js';
@@ -77,7 +78,24 @@ export interface MalForwardOptions {
   compareBits?: number;
   /** Called after each node. */
   onNode?: (name: string, index: number, total: number) => void;
+  /** Run a MAC check between layers once the layers since the last one declare this many bytes (default MAL_CHECK_EVERY_BYTES). */
+  checkEveryBytes?: number;
 }
+
+/**
+ * Memory bound of a forward pass. Every product's output waits in the
+ * session's pending list (64 bytes per element at each party) until the next
+ * MAC check (mac-check.ts step 2), so one check at the output holds a whole
+ * forward pass's products: several GB per party for the seed CNN. The pass
+ * therefore runs a MAC check (SPDZ_2k's MACCheck, as at the output; the key
+ * is never opened, so checks may repeat) after a layer once the layers since
+ * the last check declare at least this many bytes (all parties together);
+ * a party then holds about 2/3 of that in pending values, plus one layer's.
+ * Decided from the declared costs alone, so the three parties agree, with
+ * masks from a pool or made inline; malForwardCost counts each check. No
+ * check after the last layer (the output's own follows).
+ */
+export const MAL_CHECK_EVERY_BYTES = 2 ** 30;
 
 const notYet = (node: { name: string; kind: string }, what: string): MpcError =>
   new MpcError('E_UNSUPPORTED_LAYER', `layer '${node.name}' (${node.kind}): ${what} is not yet in malicious mode`, { step: 'mal.model' });
@@ -291,31 +309,55 @@ export async function malForward(s: MalSession, model: ModelIR<MTensor>, input: 
   checkMaliciousModel(model, s.ctx.fracBits, prims);
   assert(sizeOf(input.shape.slice(1)) === sizeOf(model.inputShape) && input.data.n === sizeOf(input.shape), 'E_SHAPE', `malicious input: expected [N, ${model.inputShape.join(', ')}], got [${input.shape.join(', ')}] with ${input.data.n} elements`, { party: s.party });
   const runner = new MalRunner(s, prims, opts);
+  const checks = interimChecks(model, input.shape[0]!, s.ctx.fracBits, opts);
   const values = new IRValues<MTensor>(model, tensor([input.shape[0]!, ...model.inputShape], input.data), 'E_BAD_ARGUMENT');
   for (let i = 0; i < model.nodes.length; i++) {
     const node = model.nodes[i]!;
     const ins = values.inputsOf(node);
     values.set(i, node, await s.ctx.step(`layer:${node.name}`, () => runner.node(node, ins)));
+    if (checks.has(i)) await macCheck(s);
     opts.onNode?.(node.name, i, model.nodes.length);
   }
   return values.output();
+}
+
+/** The layers after which malForward runs a MAC check (MAL_CHECK_EVERY_BYTES); none when the primitives declare no costs. */
+function interimChecks(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'compareBits' | 'checkEveryBytes'>): Set<number> {
+  const p = opts.primitives ?? DEFAULT_MAL_PRIMITIVES;
+  const every = opts.checkEveryBytes ?? MAL_CHECK_EVERY_BYTES;
+  const out = new Set<number>();
+  if (!p.truncCost || !p.reluCost || !p.maxPoolCost) return out;
+  let since = 0;
+  nodeCostsM(model, N, fracBits, opts).forEach((c, i, all) => {
+    since += c.bytes;
+    if (since >= every && i < all.length - 1) { out.add(i); since = 0; }
+  });
+  return out;
 }
 
 /**
  * The declared cost of malForward on a batch of N (checked against the
  * counters in runner.test.ts): per product layer one matmulCostM over its
  * N·outputs elements and, for f > 0, one truncation; per ReLU, MaxPool
- * (per image) and average the primitives' declared costs. Layers run one
+ * (per image) and average the primitives' declared costs; a MAC check
+ * (macCheckCost) per interim check (MAL_CHECK_EVERY_BYTES). Layers run one
  * after the other, so rounds add up.
  */
-export function malForwardCost(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'compareBits'> = {}): Cost {
+export function malForwardCost(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'compareBits' | 'checkEveryBytes'> = {}): Cost {
+  const checks = interimChecks(model, N, fracBits, opts);
+  return addCost(...nodeCostsM(model, N, fracBits, opts), ...[...checks].map(() => macCheckCost()));
+}
+
+/** Each node's declared cost (malForwardCost without the interim MAC checks). */
+function nodeCostsM(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'compareBits'>): Cost[] {
   const p = opts.primitives ?? DEFAULT_MAL_PRIMITIVES, baseEll = opts.compareBits ?? MAL_COMPARE_BITS;
   checkMaliciousModel(model, fracBits, p);
   const shapes = inferShapes(model);
   const need = <T>(c: T | undefined, what: string): T => { if (!c) throw new MpcError('E_INTERNAL', `malForwardCost: no declared cost for ${what}`); return c; };
   const trunc = (n: number, bits: number): Cost[] => (bits > 0 ? [need(p.truncCost, 'truncation')(n, bits)] : []);
-  const costs: Cost[] = [];
+  const perNode: Cost[] = [];
   for (const node of model.nodes) {
+    const costs: Cost[] = [];
     const ell = node.compareBits ?? baseEll;
     const parts = { relu: (n: number) => need(p.reluCost, 'ReLU')(n, ell), trunc };
     const out = N * sizeOf(shapes.get(node.name)!);
@@ -325,8 +367,9 @@ export function malForwardCost(model: ModelIR<unknown>, N: number, fracBits: num
     else if (node.kind === 'avgpool2d' || node.kind === 'global_avgpool2d' || (node.kind === 'rescaling' && node.scale !== 1)) costs.push(...trunc(out, SCALE_BITS));
     else costs.push(...(malLinearCost(node, N, out, inShape, fracBits, trunc) ?? malNonlinearCost(node, out, fracBits, parts) ?? []));
     if ('activation' in node) costs.push(...malActivationCost(node.activation, out, fracBits, ell, parts));
+    perNode.push(addCost(...costs));
   }
-  return addCost(...costs);
+  return perNode;
 }
 
 /** The fixed-point input lifted into Z_2^128 (for inputM by a party in tests and benchmarks). */

@@ -1,0 +1,56 @@
+/**
+ * The malicious mode's test-only cheating switch (SECURENN_TEST_CHEAT): a
+ * party process started with it deviates once, so that tests through real
+ * party processes can check that the honest parties abort (docs/MALICIOUS.md
+ * "What is checked, and when").
+ *
+ *   SECURENN_TEST_CHEAT=<party>:<tag prefix>          e.g. 1:mal:matmul
+ *   SECURENN_TEST_CHEAT=<party>@offline:<tag prefix>  e.g. 1@offline:mal:mul
+ *
+ * That party adds 1 to the first byte of its first outgoing message whose tag
+ * starts with the prefix: in its first malicious client session (scope
+ * 'session', malicious-desk.ts), or in its first offline mask batch (scope
+ * 'offline', malicious-epoch.ts). Refused (E_BAD_ARGUMENT at construction,
+ * the party does not start) unless NODE_ENV is 'test'.
+ */
+import { MpcError } from '../protocol/errors.js';
+import type { PartyId } from '../protocol/ring/types.js';
+import type { Transport } from '../protocol/transport/transport.js';
+
+export const CHEAT_ENV = 'SECURENN_TEST_CHEAT';
+
+export interface CheatSwitch {
+  /** Tag prefix of the message to alter (e.g. 'mal:matmul'). */
+  prefix: string;
+  /** Where: the party's first client session, or its first offline mask batch. */
+  scope: 'session' | 'offline';
+}
+
+/** The test-only cheating switch of this party, or null; refused outside tests. */
+export function cheatSwitch(party: PartyId, env: NodeJS.ProcessEnv = process.env): CheatSwitch | null {
+  const raw = env[CHEAT_ENV];
+  if (raw === undefined || raw === '') return null;
+  if (env.NODE_ENV !== 'test') throw new MpcError('E_BAD_ARGUMENT', `${CHEAT_ENV} is a test-only switch (it makes a party deviate); refused unless NODE_ENV=test`, { party, step: 'config' });
+  const m = /^([012])(@offline)?:(.+)$/.exec(raw);
+  if (!m) throw new MpcError('E_BAD_ARGUMENT', `${CHEAT_ENV}: expected <party>[@offline]:<tag prefix>, e.g. 1:mal:matmul or 1@offline:mal:mul`, { party, step: 'config' });
+  return Number(m[1]) === party ? { prefix: m[3]!, scope: m[2] ? 'offline' : 'session' } : null;
+}
+
+/** A transport that alters the first message whose tag starts with `prefix` (test-only cheating). */
+export function cheating(t: Transport, prefix: string): Transport {
+  let done = false;
+  return new Proxy(t, {
+    get(target, prop, recv) {
+      if (prop !== 'send') return Reflect.get(target, prop, recv) as unknown;
+      return (to: PartyId, tag: string, payload: Uint8Array) => {
+        if (!done && tag.startsWith(prefix) && payload.byteLength > 0) {
+          done = true;
+          const p = payload.slice();
+          p[0] = (p[0]! + 1) & 0xff;
+          return target.send(to, tag, p);
+        }
+        return target.send(to, tag, payload);
+      };
+    },
+  });
+}

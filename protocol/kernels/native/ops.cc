@@ -329,11 +329,35 @@ SECURENN_INLINE void privateCompare32Body(int j, const uint8_t* xb, const uint64
 
 // ---- Radix-4 rows (16 digits of 2 bits; semantics and oracle: kernels/radix4.ts) ----
 
+// Bytes d of 16 digits of 2 bits: digit i of lo16 in byte i & 7 of the word (i < 8).
+SECURENN_INLINE uint64_t spreadDigits8(uint32_t lo16) {
+  uint64_t t = lo16 & 0xffffu;
+  t = (t | (t << 24)) & 0x000000ff000000ffull;
+  t = (t | (t << 12)) & 0x000f000f000f000full;
+  return (t | (t << 6)) & 0x0303030303030303ull;
+}
+
 SECURENN_INLINE void digitShareZp16Body(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) {
   for (size_t e = 0; e < n; e++) {
     const uint32_t lo = static_cast<uint32_t>(x[e]);
     const uint8_t* re = r + e * 48;
     uint8_t* oe = out + e * 48;
+#if defined(__SSE2__)
+    // SSE2 (every x86-64), byte for byte the scalar loop below, all in unsigned bytes: digits D; per u,
+    // b = [D <= u] = [min(D, u) = D]; q = r mod p as min(r, r - 134) then min(q, q - 67) (the wrapped
+    // difference is larger exactly when no subtraction is due); (b - q) mod p = min(t, t + 67) for t = b - q
+    // (t in {0, 1} when b >= q, else t = b - q + 256 and t + 67 wraps to b - q + 67).
+    const __m128i D = _mm_set_epi64x(static_cast<long long>(spreadDigits8(lo >> 16)), static_cast<long long>(spreadDigits8(lo)));
+    const __m128i one = _mm_set1_epi8(1), c134 = _mm_set1_epi8(static_cast<char>(134)), c67 = _mm_set1_epi8(67);
+    for (int u = 0; u < 3; u++) {
+      const __m128i b = _mm_and_si128(_mm_cmpeq_epi8(_mm_min_epu8(D, _mm_set1_epi8(static_cast<char>(u))), D), one);
+      const __m128i rv = _mm_loadu_si128(reinterpret_cast<const __m128i*>(re + 16 * u));
+      __m128i q = _mm_min_epu8(rv, _mm_sub_epi8(rv, c134));
+      q = _mm_min_epu8(q, _mm_sub_epi8(q, c67));
+      const __m128i t = _mm_sub_epi8(b, q);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(oe + 16 * u), _mm_min_epu8(t, _mm_add_epi8(t, c67)));
+    }
+#else
     for (int i = 0; i < 16; i++) {
       const unsigned xi = (lo >> (2 * i)) & 3u;
       for (int u = 0; u < 3; u++) {
@@ -341,6 +365,7 @@ SECURENN_INLINE void digitShareZp16Body(const uint64_t* x, size_t n, const uint8
         oe[16 * u + i] = b >= q ? static_cast<uint8_t>(b - q) : static_cast<uint8_t>(b + 67 - q);
       }
     }
+#endif
   }
 }
 

@@ -211,7 +211,9 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     const cw = new Uint32Array(c!.buffer, c!.byteOffset, 2 * n), hi = narrow ? 0 : 1;
     for (let i = 0; i < n; i++) b[i]! ^= cw[2 * i + hi]! >>> 31;
   }
-  const out = new BigUint64Array(n);
+  // P1's z_j is a view of P2's message, which is P1's (Transport.recv): the result goes over it (every z_j is read
+  // before it is overwritten below), no fresh array. P0's z_j is a scratch buffer.
+  const out = j === 1 ? zj : new BigUint64Array(n);
   if (!wantRelu) {
     // msb_j = b ? j - z_j : z_j; DReLU_j = j - msb_j = b ? z_j : j - z_j.
     const notZ = scratchU64('relu.notz', n);

@@ -6,7 +6,7 @@
  * markers; a row of the same model, clients and batching is replaced).
  *
  *   npx tsx bench/load.ts [--clients 100] [--seconds 30] [--model networkA|cnn|cnn-avg96]
- *     [--window 5] [--max-batch 8] [--runs-at-once 2] [--balance on|off] [--prep on|off] [--check inline|after] [--note TEXT] [--no-write]
+ *     [--window 5] [--max-batch 8] [--runs-at-once 2] [--balance on|off] [--prep on|off] [--check inline|after] [--link grpc|h2] [--note TEXT] [--no-write]
  *
  * `cnn` is the seed CNN (MaxPool, 150x125x1, f = 13); `cnn-avg96` its
  * AvgPool twin on 96x96x1. Batching flags left out take the parties' config
@@ -30,6 +30,9 @@ const clients = Number(opt('--clients', '100'));
 const seconds = Number(opt('--seconds', '30'));
 const which = opt('--model', 'networkA');
 const write = !args.includes('--no-write');
+// The mesh's link between the parties (config mesh.link; parties/mesh-h2.ts), default the config's.
+const meshLink = args.includes('--link') ? opt('--link', '') : undefined;
+if (meshLink !== undefined && meshLink !== 'grpc' && meshLink !== 'h2') throw new Error(`--link must be grpc or h2, got '${meshLink}'`);
 /** Config batch.balance (parties/batcher.ts): the config default unless `--balance on|off`. */
 const balance = args.includes('--balance') ? opt('--balance', 'off') === 'on' : DEFAULTS.batch.balance;
 const batch = {
@@ -119,7 +122,7 @@ async function main(): Promise<void> {
   const m = MODELS[which as keyof typeof MODELS];
   if (!m) throw new Error(`--model must be one of ${Object.keys(MODELS).join(', ')}, got '${which}'`);
   const plain = m.plain();
-  const l = await launchLocal({ plain, fracBits: m.fracBits, logLevel: 'warn', batch, preprocess: { enabled: prep }, readyTimeoutMs: 180_000 });
+  const l = await launchLocal({ ...(meshLink ? { meshLink: meshLink as 'grpc' | 'h2' } : {}), plain, fracBits: m.fracBits, logLevel: 'warn', batch, preprocess: { enabled: prep }, readyTimeoutMs: 180_000 });
   try {
     process.stdout.write(`load: ${clients} clients for ${seconds} s, ${m.name}, batch ${JSON.stringify(batch)}, prep ${prep}, against ${l.urls.join(' ')}\n`);
     const s0 = await runStats(l.urls[0]);

@@ -38,6 +38,14 @@ describe('AES-CTR PRG (correlated randomness)', () => {
     x.forEach((v, i) => expect(Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(y[i]!.buffer, y[i]!.byteOffset, y[i]!.byteLength)), `draw ${i}`).toBe(true));
   });
 
+  it('bits and rotations64 are the stream\'s bytes masked to 1 and 6 bits, for lengths with and without a 4-byte tail', () => {
+    for (const n of [0, 1, 3, 4, 5, 7, 8, 1001, 4096]) {
+      const raw = new Prg(seed(9)).bytes(2 * n), g = new Prg(seed(9));
+      expect(Array.from(g.bits(n))).toEqual(Array.from(raw.subarray(0, n), (b) => b & 1));
+      expect(Array.from(g.rotations64(n))).toEqual(Array.from(raw.subarray(n, 2 * n), (b) => b & 63));
+    }
+  });
+
   it('refuses a seed that is not 16 bytes', () => {
     expect(() => new Prg(new Uint8Array(8))).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
   });

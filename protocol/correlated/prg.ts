@@ -119,9 +119,7 @@ export class Prg {
 
   /** n uniform bits, one per byte (0 or 1). */
   bits(n: number): Uint8Array {
-    const out = this.bytes(n);
-    for (let i = 0; i < n; i++) out[i]! &= 1;
-    return out;
+    return andBytes(this.bytes(n), 0x01);
   }
 
   /** n uniform elements of Z_p by rejection sampling of bytes (< 201 = 3p), exact, no bias. */
@@ -162,9 +160,7 @@ export class Prg {
 
   /** n uniform offsets in [0, 63] (6 bits of one byte each; 256 is a multiple of 64, so exact). */
   rotations64(n: number): Uint8Array {
-    const out = this.bytes(n);
-    for (let i = 0; i < n; i++) out[i]! &= 63;
-    return out;
+    return andBytes(this.bytes(n), 0x3f);
   }
 
   /**
@@ -195,6 +191,14 @@ export class Prg {
     }
     return out;
   }
+}
+
+/** out[i] &= m for every byte, four bytes per step (out is a fresh array: byteOffset 0); returns out. */
+function andBytes(out: Uint8Array, m: number): Uint8Array {
+  const words = out.length >>> 2, w = new Uint32Array(out.buffer, out.byteOffset, words), mw = m * 0x01010101;
+  for (let i = 0; i < words; i++) w[i]! &= mw;
+  for (let i = 4 * words; i < out.length; i++) out[i]! &= m;
+  return out;
 }
 
 const REJECT = 255;

@@ -569,6 +569,25 @@ describe('native SIMD paths', () => {
     });
   });
 
+  it.skipIf(!NATIVE)(`privateCompareR4 gives the reference's bytes on every path for any input bytes, odd n, mixed beta and rotations${SKIP}`, () => {
+    // The AVX-512 kernel runs two elements per register (beta and rotation per half) and the odd last one alone;
+    // full-range bytes for xl, s and mask check that its 16-bit intermediates hold for any input, not only Z_p values.
+    for (const n of [1, 3, 37]) {
+      const r = rand64(n).map((v) => v & 0x7fffffffn), beta = randBytes(n), rot = randBytes(n);
+      r[0] = (1n << 31n) - 1n;
+      const xl = randBytes(n * 48), sv = randBytes(n * 16), mask = randBytes(n * 16);
+      const want = [new Uint8Array(n * 16), new Uint8Array(n * 16)];
+      for (const j of [0, 1] as const) ref.privateCompareR4(j, xl, r, beta, sv, rot, mask, want[j]!);
+      eachPath((label) => {
+        for (const j of [0, 1] as const) {
+          const d = new Uint8Array(n * 16);
+          NATIVE!.privateCompareR4(j, xl, r, beta, sv, rot, mask, d);
+          same(d, want[j]!, `privateCompareR4 n=${n} j=${j} ${label}`);
+        }
+      });
+    }
+  });
+
   it.skipIf(!NATIVE)(`radix-4 Z_p kernels give the reference's bytes on every path${SKIP}`, () => {
     const n = 90;
     const x = withEdges(n - EDGES.length), r = rand64(n).map((v) => v & 0x7fffffffn), beta = randBytes(n, 2), rot = randBytes(n);

@@ -114,11 +114,14 @@ function nhwc(t: ShareTensor, node: LayerNode<ShareTensor>): [number, number, nu
  * MaxPool), the first and second values of every window as two contiguous
  * arrays in output order; null for any other window.
  */
-function adjacentPairs(v: BigUint64Array, N: number, h: number, w: number, C: number, k: [number, number], s: [number, number], g: Window2D): { X: BigUint64Array; Y: BigUint64Array } | null {
+function adjacentPairs(v: BigUint64Array, N: number, h: number, w: number, C: number, k: [number, number], s: [number, number], g: Window2D, helper: boolean): { X: BigUint64Array; Y: BigUint64Array } | null {
   const alongW = k[0] === 1 && k[1] === 2 && s[0] === 1 && s[1] === 1 && g.padLeft === 0 && g.padRight === 0 && g.padTop === 0 && g.outH === h && g.outW === w - 1;
   const alongH = k[0] === 2 && k[1] === 1 && s[0] === 1 && s[1] === 1 && g.padTop === 0 && g.padBottom === 0 && g.padLeft === 0 && g.outH === h - 1 && g.outW === w;
   if (!alongW && !alongH) return null;
   const n = N * g.outH * g.outW * C;
+  // P2 holds no share of the activations (its values are zero placeholders, and maxOfPairs reads only their
+  // length there): one zero array for both operands, nothing copied.
+  if (helper) { const z = new BigUint64Array(n); return { X: z, Y: z }; }
   const X = new BigUint64Array(n), Y = new BigUint64Array(n);
   if (alongW) {
     const row = (w - 1) * C;
@@ -180,7 +183,7 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
         // Padded positions hold the public constant -pushDown (-2^60, or -2^29 on the 32-bit comparison ring), below any activation in range (P0's share; P1's is 0).
         const fill = ctx.party === 0 ? BigInt.asUintN(64, -pushDown(ctx)) : 0n;
         const pool1d = async (v: BigUint64Array, h: number, w: number, k2: [number, number], s2: [number, number], g2: Window2D, tag: string) => {
-          const pairs = adjacentPairs(v, N, h, w, C, k2, s2, g2);
+          const pairs = adjacentPairs(v, N, h, w, C, k2, s2, g2, ctx.party === 2);
           if (pairs) {
             // Windows of two adjacent values: the two operands are contiguous slices, no gathering (same protocol as maxPool's one level).
             const { X, Y } = pairs;

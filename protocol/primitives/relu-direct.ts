@@ -98,6 +98,17 @@ function bit31(a: BigUint64Array): Uint8Array {
 /** The compared sign bit of each element: bit 63, or bit 31 on the narrow ring. */
 const signBit = (a: BigUint64Array, narrow: boolean): Uint8Array => (narrow ? bit31(a) : msb(a));
 
+/** a[i] ^= b[i] for every byte, four bytes per step where both views are 4-byte aligned. */
+function xorInto(a: Uint8Array, b: Uint8Array): void {
+  let i = 0;
+  if ((a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
+    const words = a.length >>> 2, wa = new Uint32Array(a.buffer, a.byteOffset, words), wb = new Uint32Array(b.buffer, b.byteOffset, words);
+    for (let k = 0; k < words; k++) wa[k]! ^= wb[k]!;
+    i = 4 * words;
+  }
+  for (; i < a.length; i++) a[i]! ^= b[i]!;
+}
+
 /** c' = c mod 2^31 as u64 values, from c mod 2^32, into out. */
 function low31of32(c: Uint32Array, out: BigUint64Array): BigUint64Array {
   const o = new Uint32Array(out.buffer, out.byteOffset, 2 * out.length);
@@ -158,7 +169,7 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     const betaP = (r4 ? await privateCompareRadix4(ctx, n, null, null, null, `${label}.pc`) : await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
     // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_0 from the PRG, z_1 sent); ReLU: w = r z too
     // (w_0 from the PRG, w_1 sent with z_1). P0 needs no message from P2 here: it goes on while P2 computes.
-    for (let i = 0; i < n; i++) z[i]! ^= betaP[i]!;
+    xorInto(z, betaP);
     const zw = new BigUint64Array(wantRelu ? 2 * n : n);
     const z1 = zw.subarray(0, n);
     k.sub(bitsToU64(z, scratchU64('relu.p2.z', n)), g0.u64Into(scratchU64('relu.p2.z0', n)), z1);
@@ -195,8 +206,14 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   // Step 5: b = c_63 XOR beta (narrow: c_31), in place of beta.
   const b = beta;
   if (c32) for (let i = 0; i < n; i++) b[i]! ^= c32[i]! >>> 31;
-  else { const cTop = signBit(c!, narrow); for (let i = 0; i < n; i++) b[i]! ^= cTop[i]!; }
-  const out = new BigUint64Array(n);
+  else {
+    // The sign bit of c read from its words (bit 31 of the low word, or bit 63: bit 31 of the high one).
+    const cw = new Uint32Array(c!.buffer, c!.byteOffset, 2 * n), hi = narrow ? 0 : 1;
+    for (let i = 0; i < n; i++) b[i]! ^= cw[2 * i + hi]! >>> 31;
+  }
+  // P1's z_j is a view of P2's message, which is P1's (Transport.recv): the result goes over it (every z_j is read
+  // before it is overwritten below), no fresh array. P0's z_j is a scratch buffer.
+  const out = j === 1 ? zj : new BigUint64Array(n);
   if (!wantRelu) {
     // msb_j = b ? j - z_j : z_j; DReLU_j = j - msb_j = b ? z_j : j - z_j.
     const notZ = scratchU64('relu.notz', n);

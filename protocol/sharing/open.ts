@@ -18,8 +18,9 @@ export async function openToDataParties(ctx: PartyContext, tag: string, mine: Bi
   sendU64(ctx, other, tag, mine);
   const theirs = await recvU64(ctx, other, tag, mine.length);
   // `into` (called after the await, so a scratch slot is taken only when it is filled): where v goes, e.g. a scratch
-  // buffer for a caller that reads v only before its next await (fewer fresh arrays: ring/scratch.ts).
-  const out = into ? into() : new BigUint64Array(mine.length);
+  // buffer for a caller that reads v only before its next await (fewer fresh arrays: ring/scratch.ts). Otherwise v
+  // goes over the received share: a received payload is the receiver's (Transport.recv), so no fresh array.
+  const out = into ? into() : theirs;
   if (ring === 'L') ctx.kernels.add(mine, theirs, out);
   else ctx.kernels.addOdd(mine, theirs, out);
   return out;
@@ -42,8 +43,7 @@ export async function openLow32ToDataParties(ctx: PartyContext, tag: string, min
   sendBytes(ctx, other, tag, new Uint8Array(low.buffer));
   const b = await recvBytes(ctx, other, tag, 4 * n);
   const theirs = b.byteOffset % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, n) : new Uint32Array(b.slice().buffer);
-  // A fresh array: `low` was handed to the transport, which may serialise it later.
-  const out = new Uint32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (low[i]! + theirs[i]!) >>> 0;
-  return out;
+  // Into the received share (the receiver's, Transport.recv), not into `low`: that was handed to the transport, which may serialise it later.
+  for (let i = 0; i < n; i++) theirs[i] = (low[i]! + theirs[i]!) >>> 0;
+  return theirs;
 }

@@ -329,11 +329,35 @@ SECURENN_INLINE void privateCompare32Body(int j, const uint8_t* xb, const uint64
 
 // ---- Radix-4 rows (16 digits of 2 bits; semantics and oracle: kernels/radix4.ts) ----
 
+// Bytes d of 16 digits of 2 bits: digit i of lo16 in byte i & 7 of the word (i < 8).
+SECURENN_INLINE uint64_t spreadDigits8(uint32_t lo16) {
+  uint64_t t = lo16 & 0xffffu;
+  t = (t | (t << 24)) & 0x000000ff000000ffull;
+  t = (t | (t << 12)) & 0x000f000f000f000full;
+  return (t | (t << 6)) & 0x0303030303030303ull;
+}
+
 SECURENN_INLINE void digitShareZp16Body(const uint64_t* x, size_t n, const uint8_t* r, uint8_t* out) {
   for (size_t e = 0; e < n; e++) {
     const uint32_t lo = static_cast<uint32_t>(x[e]);
     const uint8_t* re = r + e * 48;
     uint8_t* oe = out + e * 48;
+#if defined(__SSE2__)
+    // SSE2 (every x86-64), byte for byte the scalar loop below, all in unsigned bytes: digits D; per u,
+    // b = [D <= u] = [min(D, u) = D]; q = r mod p as min(r, r - 134) then min(q, q - 67) (the wrapped
+    // difference is larger exactly when no subtraction is due); (b - q) mod p = min(t, t + 67) for t = b - q
+    // (t in {0, 1} when b >= q, else t = b - q + 256 and t + 67 wraps to b - q + 67).
+    const __m128i D = _mm_set_epi64x(static_cast<long long>(spreadDigits8(lo >> 16)), static_cast<long long>(spreadDigits8(lo)));
+    const __m128i one = _mm_set1_epi8(1), c134 = _mm_set1_epi8(static_cast<char>(134)), c67 = _mm_set1_epi8(67);
+    for (int u = 0; u < 3; u++) {
+      const __m128i b = _mm_and_si128(_mm_cmpeq_epi8(_mm_min_epu8(D, _mm_set1_epi8(static_cast<char>(u))), D), one);
+      const __m128i rv = _mm_loadu_si128(reinterpret_cast<const __m128i*>(re + 16 * u));
+      __m128i q = _mm_min_epu8(rv, _mm_sub_epi8(rv, c134));
+      q = _mm_min_epu8(q, _mm_sub_epi8(q, c67));
+      const __m128i t = _mm_sub_epi8(b, q);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(oe + 16 * u), _mm_min_epu8(t, _mm_add_epi8(t, c67)));
+    }
+#else
     for (int i = 0; i < 16; i++) {
       const unsigned xi = (lo >> (2 * i)) & 3u;
       for (int u = 0; u < 3; u++) {
@@ -341,6 +365,7 @@ SECURENN_INLINE void digitShareZp16Body(const uint64_t* x, size_t n, const uint8
         oe[16 * u + i] = b >= q ? static_cast<uint8_t>(b - q) : static_cast<uint8_t>(b + 67 - q);
       }
     }
+#endif
   }
 }
 
@@ -472,6 +497,57 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void pcR4El
   _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm512_cvtepi32_epi8(out));
 }
 
+// AVX-512BW: two elements per register, one element's 16 digits in each half of the 32 16-bit lanes. Same
+// values as pcR4Element for any input bytes: every intermediate fits 16 bits (c_i + 67 * 62 in [89, 8249],
+// s_i c_i < 2^15, the masked sum in [13, 334]), and mod p is the same multiply-shift, floor(v / 67) =
+// (v * 62602) >> 22 = mulhi(v, 62602) >> 6; beta and the rotation may differ between the halves (blends).
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512i modP16Avx512(__m512i v) {  // 0 <= v < 2^16
+  const __m512i q = _mm512_srli_epi16(_mm512_mulhi_epu16(v, _mm512_set1_epi16(static_cast<short>(62602))), 6);
+  return _mm512_sub_epi16(v, _mm512_mullo_epi16(q, _mm512_set1_epi16(67)));
+}
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512i pairBytes16(const uint8_t* a, const uint8_t* b) {  // 16 bytes of a, then of b, as 16-bit lanes
+  const __m256i ab = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))), _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1);
+  return _mm512_cvtepu8_epi16(ab);
+}
+template <int J>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline void pcR4PairAvx512(const uint8_t* xl, uint32_t v0, uint32_t v1, bool beta0, bool beta1, const uint8_t* s, unsigned rot0,
+                                                                                       unsigned rot1, const uint8_t* mask, uint8_t* d, const __m512i* shiftIdx, const __mmask32* shiftOk,
+                                                                                       const __m512i iota, const __m512i shifts) {
+  // Lane i of half h: bits 16 (i / 8) .. of v_h, shifted by 2 (i mod 8): digit i of v_h.
+  const uint64_t a0 = (v0 & 0xffffu) * 0x0001000100010001ull, b0 = (v0 >> 16) * 0x0001000100010001ull;
+  const uint64_t a1 = (v1 & 0xffffu) * 0x0001000100010001ull, b1 = (v1 >> 16) * 0x0001000100010001ull;
+  const __m512i vw = _mm512_set_epi64(static_cast<long long>(b1), static_cast<long long>(b1), static_cast<long long>(a1), static_cast<long long>(a1),
+                                      static_cast<long long>(b0), static_cast<long long>(b0), static_cast<long long>(a0), static_cast<long long>(a0));
+  const __m512i vi = _mm512_and_si512(_mm512_srlv_epi16(vw, shifts), _mm512_set1_epi16(3));
+  const __m512i l0 = pairBytes16(xl, xl + 48), l1 = pairBytes16(xl + 16, xl + 64), l2 = pairBytes16(xl + 32, xl + 80);
+  const __m512i jv = _mm512_set1_epi16(J);
+  const __mmask32 is0 = _mm512_cmpeq_epi16_mask(vi, _mm512_setzero_si512()), is1 = _mm512_cmpeq_epi16_mask(vi, _mm512_set1_epi16(1)),
+                  is2 = _mm512_cmpeq_epi16_mask(vi, _mm512_set1_epi16(2));
+  __m512i at = _mm512_mask_mov_epi16(jv, is2, l2);
+  at = _mm512_mask_mov_epi16(at, is1, l1);
+  at = _mm512_mask_mov_epi16(at, is0, l0);
+  __m512i below = _mm512_mask_mov_epi16(l2, is2, l1);
+  below = _mm512_mask_mov_epi16(below, is1, l0);
+  below = _mm512_maskz_mov_epi16(static_cast<__mmask32>(~is0), below);
+  // head = at (beta = 0) or J - below (beta = 1), per half.
+  const __mmask32 bm = static_cast<__mmask32>((beta0 ? 0x0000ffffu : 0u) | (beta1 ? 0xffff0000u : 0u));
+  const __m512i head = _mm512_mask_sub_epi16(at, bm, jv, below);
+  const __m512i ne = _mm512_add_epi16(_mm512_sub_epi16(jv, at), below);
+  // Inclusive suffix sums over the higher lanes of the same half, then exclusive = inclusive - ne.
+  __m512i S = ne;
+  for (int t = 0; t < 4; t++) S = _mm512_add_epi16(S, _mm512_maskz_permutexvar_epi16(shiftOk[t], shiftIdx[t], S));
+  const __m512i c = modP16Avx512(_mm512_add_epi16(_mm512_add_epi16(head, _mm512_sub_epi16(S, ne)), _mm512_set1_epi16(67 * 62)));
+  const __m512i sv = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s)));
+  const __m512i val = modP16Avx512(_mm512_mullo_epi16(sv, c));
+  // d[k] = val[(k - rot) mod 16] within each half.
+  const __m512i rv16 = _mm512_mask_blend_epi16(0xffff0000u, _mm512_set1_epi16(static_cast<short>(rot0)), _mm512_set1_epi16(static_cast<short>(rot1)));
+  const __m512i idx = _mm512_or_si512(_mm512_and_si512(_mm512_sub_epi16(iota, rv16), _mm512_set1_epi16(15)), _mm512_and_si512(iota, _mm512_set1_epi16(16)));
+  const __m512i rv = _mm512_permutexvar_epi16(idx, val);
+  const __m512i mv = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(mask)));
+  const __m512i out = modP16Avx512(J == 0 ? _mm512_add_epi16(rv, mv) : _mm512_add_epi16(_mm512_sub_epi16(rv, mv), _mm512_set1_epi16(4 * 67)));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm512_cvtepi16_epi8(out));
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void privateCompareR4KAvx512(int j, const uint8_t* xl, const uint64_t* r, size_t n, const uint8_t* beta, const uint8_t* s,
                                                                                          const uint8_t* rot, const uint8_t* mask, uint8_t* d) {
   alignas(64) int32_t lanes[16], sh[16];
@@ -483,7 +559,30 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) void privateCompar
     for (int i = 0; i < 16; i++) ix[i] = (i + (1 << t)) & 15;
     shiftIdx[t] = _mm512_load_si512(ix);
   }
-  for (size_t e = 0; e < n; e++) {
+  // Pairs of elements first (pcR4PairAvx512), the odd last one below.
+  alignas(64) int16_t lanes16[32], sh16[32], pix[4][32];
+  __m512i pairIdx[4];
+  __mmask32 pairOk[4];
+  for (int i = 0; i < 32; i++) { lanes16[i] = static_cast<int16_t>(i); sh16[i] = static_cast<int16_t>(2 * (i % 8)); }
+  for (int t = 0; t < 4; t++) {
+    uint32_t ok = 0;
+    for (int i = 0; i < 32; i++) {
+      const bool in = (i % 16) + (1 << t) < 16;
+      pix[t][i] = static_cast<int16_t>(in ? i + (1 << t) : i);
+      ok |= (in ? 1u : 0u) << i;
+    }
+    pairIdx[t] = _mm512_load_si512(pix[t]);
+    pairOk[t] = static_cast<__mmask32>(ok);
+  }
+  const __m512i iota16 = _mm512_load_si512(lanes16), shifts16 = _mm512_load_si512(sh16);
+  size_t e = 0;
+  for (; e + 2 <= n; e += 2) {
+    const uint32_t v0 = static_cast<uint32_t>(beta[e] == 0 ? r[e] : r[e] + 1), v1 = static_cast<uint32_t>(beta[e + 1] == 0 ? r[e + 1] : r[e + 1] + 1);
+    const size_t o = e * 16;
+    if (j == 0) pcR4PairAvx512<0>(xl + e * 48, v0, v1, beta[e] != 0, beta[e + 1] != 0, s + o, rot[e] & 15u, rot[e + 1] & 15u, mask + o, d + o, pairIdx, pairOk, iota16, shifts16);
+    else pcR4PairAvx512<1>(xl + e * 48, v0, v1, beta[e] != 0, beta[e + 1] != 0, s + o, rot[e] & 15u, rot[e + 1] & 15u, mask + o, d + o, pairIdx, pairOk, iota16, shifts16);
+  }
+  for (; e < n; e++) {
     const uint8_t be = beta[e];
     const uint32_t v = static_cast<uint32_t>(be == 0 ? r[e] : r[e] + 1);
     const unsigned ro = rot[e] & 15u;

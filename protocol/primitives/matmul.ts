@@ -96,8 +96,9 @@ async function beaverBilinearBody(ctx: PartyContext, op: BilinearOp, x: AShare, 
   let E: BigUint64Array, F: BigUint64Array;
   if (keptF) {
     // Step 3 with F kept: open E only.
-    // E is read only before the next await (the two ops below): a scratch buffer, taken once the await is over.
-    E = await openToDataParties(ctx, `${op.label}:E`, Ej, 'L', () => scratchU64('beaver.E', op.sizeX));
+    // E goes over the received share (open.ts), never a scratch slot: the caller resumes a microtask after the
+    // callee filled it, and another session's open may fill the same slot in between (ring/scratch.ts).
+    E = await openToDataParties(ctx, `${op.label}:E`, Ej);
     F = keptF;
   } else {
     const Fj = scratchU64('beaver.Fj', op.sizeY);

@@ -8,7 +8,13 @@
  *
  * Rules: a scratch view is valid until the next request for the same slot;
  * never send one (the transport may serialise it later) and never keep one
- * across an await (another session in the process may take the slot). Slots
+ * across an await (another session in the process may take the slot). An
+ * async function must not return a scratch view, nor fill one that its
+ * caller reads after awaiting it: the caller resumes a microtask later, and
+ * when two runs' messages arrive in one read of a link (the h2 link decodes
+ * every frame of a chunk at once) the other run's continuation can take the
+ * slot in between. Beaver's opened E did so (matmul.ts, until 2026-12-06):
+ * two runs at once got each other's E, wrong logits under load. Slots
  * grow to the largest request and are kept for the process lifetime, up to
  * SCRATCH_MAX_BYTES: a larger request (VGG16's first im2col matrix is
  * 231 MB) gets a fresh buffer that is not kept, so a party does not hold

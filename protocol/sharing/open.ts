@@ -8,19 +8,19 @@
  * P2 chose A and B; ComputeMSB's r = 2a + x, where P2 chose x), so the
  * opened value is uniformly distributed and independent of the secret.
  * P2 does not take part and learns nothing.
- * `into` gives the array v is written to (mine.length elements; default a fresh one).
+ * v is written over the received share (the receiver's own array), never a scratch slot.
  */
 import type { PartyContext } from '../context.js';
 import { otherDataParty, recvBytes, recvU64, sendBytes, sendU64 } from '../transport/messages.js';
 
-export async function openToDataParties(ctx: PartyContext, tag: string, mine: BigUint64Array, ring: 'L' | 'odd' = 'L', into?: () => BigUint64Array): Promise<BigUint64Array> {
+export async function openToDataParties(ctx: PartyContext, tag: string, mine: BigUint64Array, ring: 'L' | 'odd' = 'L'): Promise<BigUint64Array> {
   const other = otherDataParty(ctx);
   sendU64(ctx, other, tag, mine);
   const theirs = await recvU64(ctx, other, tag, mine.length);
-  // `into` (called after the await, so a scratch slot is taken only when it is filled): where v goes, e.g. a scratch
-  // buffer for a caller that reads v only before its next await (fewer fresh arrays: ring/scratch.ts). Otherwise v
-  // goes over the received share: a received payload is the receiver's (Transport.recv), so no fresh array.
-  const out = into ? into() : theirs;
+  // v goes over the received share: a received payload is the receiver's (Transport.recv), so no fresh array. Never
+  // into a scratch slot: an async function's result reaches its caller a microtask later, after other sessions'
+  // continuations that may take the same slot (two runs at once whose messages arrive in one read: ring/scratch.ts).
+  const out = theirs;
   if (ring === 'L') ctx.kernels.add(mine, theirs, out);
   else ctx.kernels.addOdd(mine, theirs, out);
   return out;

@@ -6,13 +6,28 @@ import { MpcError } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
 import type { Counters, Envelope, StepCounters, Transport } from './transport.js';
 
+/**
+ * Deliveries held back and handed over together, in one macrotask: what a network link does when one read
+ * carries several messages (the h2 link decodes every frame of a chunk at once), so that two sessions' receives
+ * resolve in the same tick and their continuations interleave microtask by microtask. Share one between the
+ * transports of two sessions to test that concurrent runs in one process keep apart (ring/scratch.ts).
+ */
+export class Coalescer {
+  private held: (() => void)[] = [];
+  hold(deliver: () => void): void {
+    if (this.held.push(deliver) === 1) setImmediate(() => { for (const d of this.held.splice(0)) d(); });
+  }
+}
+
 class Channel {
   private queue: Envelope[] = [];
   private waiters: { resolve: (e: Envelope) => void; reject: (e: Error) => void }[] = [];
   private closed: Error | null = null;
+  constructor(private readonly coalescer?: Coalescer) {}
   push(e: Envelope): void {
     const w = this.waiters.shift();
-    if (w) w.resolve(e);
+    if (w && this.coalescer) this.coalescer.hold(() => w.resolve(e));
+    else if (w) w.resolve(e);
     else this.queue.push(e);
   }
   pull(): Promise<Envelope> {
@@ -83,9 +98,10 @@ export class MemoryTransport implements Transport {
  * payload is copied only when the receiver takes it, so a protocol that
  * changes a buffer after sending it (which the gRPC mesh, serialising lazily
  * under backpressure, would also send changed) is caught by its tests.
+ * coalescer: deliveries are handed over in batches (Coalescer).
  */
-export function memoryTransports(opts: { lateCopy?: boolean } = {}): [MemoryTransport, MemoryTransport, MemoryTransport] {
-  const inboxes: (Channel | undefined)[][] = [0, 1, 2].map((me) => [0, 1, 2].map((from) => (from === me ? undefined : new Channel())));
+export function memoryTransports(opts: { lateCopy?: boolean; coalescer?: Coalescer } = {}): [MemoryTransport, MemoryTransport, MemoryTransport] {
+  const inboxes: (Channel | undefined)[][] = [0, 1, 2].map((me) => [0, 1, 2].map((from) => (from === me ? undefined : new Channel(opts.coalescer))));
   const peers: (MemoryTransport | undefined)[] = [undefined, undefined, undefined];
   const ts = ([0, 1, 2] as PartyId[]).map((p) => new MemoryTransport(p, inboxes[p]!, peers, opts.lateCopy ?? false)) as [MemoryTransport, MemoryTransport, MemoryTransport];
   ts.forEach((t, i) => (peers[i] = t));

@@ -11,17 +11,25 @@
  *     same masks in the same order on every run of the same model and batch.
  *  2. Batch (`offlineBatch`), on a session with the epoch's key (epoch.ts):
  *     for each of `count` inferences, every request of the plan in order,
- *     made by its registered maker (the same code a run uses inline); then
- *     one batched MAC check over everything made. Only after it passes are
- *     the masks entries of the pool; a failed check is E_INTEGRITY and
- *     nothing of the batch is kept (the epoch is then discarded: epoch.ts).
+ *     made by its registered maker (the same code a run uses inline), with
+ *     an interim MAC check after a request once the requests since the last
+ *     check declare at least `checkEveryBytes` (default
+ *     MAL_CHECK_EVERY_BYTES, the online runner's bound: runner.ts), decided
+ *     from the declared costs alone so the three parties agree; then one
+ *     batched MAC check over everything made since. The interim checks free
+ *     the session's pending values (the random bits and products a mask is
+ *     made from, 64 bytes per element at a party) as the online runner's
+ *     do. Only after the last check passes are the masks entries of the
+ *     pool, so an entry is usable only after every check covering it
+ *     passed; a failed check is E_INTEGRITY and nothing of the batch is
+ *     kept (the epoch is then discarded: epoch.ts).
  *  3. Use: a session agrees on one entry id with the other two parties
  *     (parties/malicious-desk.ts) and takes it as its mask source; each mask
  *     is used once, in the recorded order (MaskEntry checks every request).
  *
  * Cost of a batch: the session set-up (setupCost), count times the plan's
  * masks (masksCost: sequential, rounds add up), one MAC check
- * (macCheckCost): offlineBatchCost. The online run then saves exactly the
+ * (macCheckCost) per interim check and one at the end: offlineBatchCost. The online run then saves exactly the
  * plan's cost: malForwardCost + inputMaskCost - masksCost(plan).
  */
 import type { Cost } from '../primitives/cost.js';
@@ -29,23 +37,51 @@ import { addCost } from '../primitives/cost.js';
 import { MpcError } from '../errors.js';
 import { macCheck, macCheckCost } from './mac-check.js';
 import { makeMask, masksCost, MaskEntry, type MaskRequest } from './mask-source.js';
+import { MAL_CHECK_EVERY_BYTES } from './runner.js';
 import { setupCost, type MalSession } from './session.js';
 
-/** The declared cost of offlineBatch on a fresh session (its set-up included): count inferences of `plan`, one MAC check. */
-export const offlineBatchCost = (plan: readonly MaskRequest[], count: number): Cost =>
-  addCost(setupCost(), ...Array.from({ length: count }, () => masksCost(plan)), macCheckCost());
+export interface OfflineBatchOptions {
+  /** Run a MAC check after a request once the requests since the last one declare this many bytes (default MAL_CHECK_EVERY_BYTES). */
+  checkEveryBytes?: number;
+}
 
 /**
- * Step 2: the masks of `count` inferences of `plan`, verified by one MAC
- * check; entry j is named `${batchId}.${j}` (the same at the three parties).
+ * The interim checks of a batch: the positions k (in the batch's sequence
+ * of count x plan.length requests) after which a MAC check runs; from the
+ * declared costs only. None after the last request (the final check follows).
  */
-export function offlineBatch(s: MalSession, plan: readonly MaskRequest[], count: number, batchId: string): Promise<MaskEntry[]> {
+export function offlineChecks(plan: readonly MaskRequest[], count: number, opts: OfflineBatchOptions = {}): Set<number> {
+  const every = opts.checkEveryBytes ?? MAL_CHECK_EVERY_BYTES;
+  const per = plan.map((r) => masksCost([r]).bytes), total = count * plan.length;
+  const out = new Set<number>();
+  let since = 0;
+  for (let k = 0; k < total; k++) {
+    since += per[k % plan.length]!;
+    if (since >= every && k < total - 1) { out.add(k); since = 0; }
+  }
+  return out;
+}
+
+/** The declared cost of offlineBatch on a fresh session (its set-up included): count inferences of `plan`, its interim MAC checks and the last one. */
+export const offlineBatchCost = (plan: readonly MaskRequest[], count: number, opts: OfflineBatchOptions = {}): Cost =>
+  addCost(setupCost(), ...Array.from({ length: count }, () => masksCost(plan)), ...[...offlineChecks(plan, count, opts)].map(() => macCheckCost()), macCheckCost());
+
+/**
+ * Step 2: the masks of `count` inferences of `plan`, verified by the interim
+ * MAC checks and one at the end; entry j is named `${batchId}.${j}` (the
+ * same at the three parties) and exists only once every check passed.
+ */
+export function offlineBatch(s: MalSession, plan: readonly MaskRequest[], count: number, batchId: string, opts: OfflineBatchOptions = {}): Promise<MaskEntry[]> {
   return s.guard('mal.offline', async () => {
     if (!Number.isInteger(count) || count < 1) throw new MpcError('E_BAD_ARGUMENT', `malicious.offline: the batch must make at least one inference's masks, got ${count}`, { party: s.party, step: 'mal.offline' });
+    const checks = offlineChecks(plan, count, opts);
     const made: unknown[][] = [];
-    for (let j = 0; j < count; j++) {
+    for (let j = 0, k = 0; j < count; j++) {
       const items: unknown[] = [];
-      for (const req of plan) items.push(await makeMask(s, req));
+      for (const req of plan) {
+        items.push(await makeMask(s, req));
+        if (checks.has(k++)) await macCheck(s);
+      }
       made.push(items);
     }
     await macCheck(s);

@@ -188,8 +188,9 @@ export class MalEpochs {
       this.kick();
       return { epoch, label: `s:${sid}:${hs.map((h) => h.counter).join(':')}`, entry, recorder };
     } catch (e) {
-      // Not decided yet: after the hello went out, another party may have taken the entry: retire it; before, give it back.
-      if (proposal !== null && ep) (sent ? ep.pool.retire(proposal) : ep.pool.release(proposal));
+      // Not decided yet: after the hello went out, another party may have taken the entry: retire it; before, give it back
+      // (nothing to do when the epoch was discarded meanwhile: its pool is gone).
+      if (proposal !== null && ep && this.epoch === ep) (sent ? ep.pool.retire(proposal) : ep.pool.release(proposal));
       this.kick();
       throw e;
     }

@@ -6,7 +6,10 @@
  * online cost, the offline batch's bytes are its declared cost); an
  * integrity failure discards the epoch and the next session runs in a new
  * one with a new key; with the pool off every session makes its masks
- * inline and is right; the epoch rotates after `epochSessions` sessions.
+ * inline and is right; the epoch rotates after `epochSessions` sessions; a
+ * party that fails right after the hello exchange (the other two took the
+ * agreed entry) retires its proposal: the next sessions use the pool again
+ * and no entry is used twice.
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,6 +27,9 @@ import { plainForward } from '../protocol/reference/forward.js';
 import { seededPrg, uniform } from '../protocol/seed-models.js';
 import { auth, partyTrio, type PartyTrio } from './testing/trio.js';
 import { CHEAT_ENV } from './malicious-desk.js';
+import type { MalEpochs } from './malicious-epoch.js';
+import { MpcError } from '../protocol/errors.js';
+import type { MaskPool } from '../protocol/malicious/mask-pool.js';
 
 const F = 13;
 const g = seededPrg(11);
@@ -138,5 +144,74 @@ describe('malicious mode served: epochs and the mask pool', () => {
     expect(t.servers.map((s) => s.party.malDesk.epochs.stats.batches)).toEqual([0, 0, 0]);
     expect(ids[0]).toBe(ids[1]);
     expect(ids[2]).not.toBe(ids[1]);
+  }, 120_000);
+
+  /**
+   * P0 fails once in begin, after its hello went out: `at` 'mal-seed' (it has the three hellos: it decided like
+   * the others, took the entry and drops it) or 'mal-hello' from P2 (it lacks one: it retires its proposal).
+   */
+  async function failOnce(at: 'mal-seed' | 'mal-hello') {
+    t = await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true, malicious: { poolInferences: 2 }, sessions: { defaultDeadlineMs: 5_000 } });
+    const epochs = t.servers.map((s) => s.party.malDesk.epochs);
+    // Every take at each party, by entry id.
+    const takes: string[][] = [[], [], []];
+    right(await session(t));
+    await settle(t);
+    epochs.forEach((e, p) => {
+      const pool = e.epoch!.pool, take = pool.take.bind(pool);
+      pool.take = (id: string) => { takes[p]!.push(id); return take(id); };
+    });
+    expect(epochs.map((e) => e.epoch!.pool.size)).toEqual([2, 2, 2]);
+    const e0 = epochs[0]! as MalEpochs;
+    const begin = e0.begin.bind(e0);
+    let armed = true;
+    e0.begin = (view, transport, sid, w, batch) => {
+      if (!armed) return begin(view, transport, sid, w, batch);
+      armed = false;
+      const failing = new Proxy(view, {
+        get(target, k, r) {
+          if (k === 'recvSetup') return async (from: 0 | 1 | 2, tag: string) => {
+            const b = await target.recvSetup(from, tag);
+            if (tag === at && (at === 'mal-seed' || from === 2)) throw new MpcError('E_PEER_UNAVAILABLE', `test: P0 fails at ${at}`, { party: 0, step: 'mal.hello' });
+            return b;
+          };
+          const v = Reflect.get(target, k, r) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+      return begin(failing, transport === view ? failing : transport, sid, w, batch);
+    };
+    const id = randomUUID();
+    const failed = await Promise.all(t.servers.map((s) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask`, headers: auth })));
+    expect(failed[0]!.statusCode).not.toBe(200);
+    expect(armed).toBe(false);
+    // P1 and P2 took the agreed entry; P0 took it too (decided) or retired it: consumed either way, never proposed again.
+    expect(takes.map((x) => x.length)).toEqual(at === 'mal-seed' ? [1, 1, 1] : [0, 1, 1]);
+    expect(epochs[0]!.epoch!.pool.retired).toBe(at === 'mal-seed' ? 0 : 1);
+    expect(epochs.map((e) => e.epoch!.pool.consumed)).toEqual([1, 1, 1]);
+    await settle(t);
+    // The next sessions: pooled at the three parties (counted), right.
+    let pooled = 0, inline = 0;
+    for (let k = 0; k < 3; k++) {
+      right(await session(t));
+      const l = lastOf(t);
+      expect(new Set(l.map((x) => x.pooled)).size).toBe(1);
+      if (l[0]!.pooled) pooled++; else inline++;
+      await settle(t);
+    }
+    expect([pooled, inline]).toEqual([3, 0]);
+    // No entry used twice at any party; the three used the same ones in the same order.
+    for (const x of takes) expect(new Set(x).size).toBe(x.length);
+    expect(takes[2]).toEqual(takes[1]);
+    expect(takes[0]).toEqual(at === 'mal-seed' ? takes[1] : takes[1]!.slice(1));
+    expect(epochs.map((e) => e.epoch!.pool.consumed)).toEqual([4, 4, 4]);
+  }
+
+  it('a party that fails after the hello exchange (the three hellos in) has decided like the other two: the agreed entry is spent at the three, the next sessions are pooled, no entry is used twice', async () => {
+    await failOnce('mal-seed');
+  }, 120_000);
+
+  it('a party that fails after sending its hello but before it has the others\' retires its proposal (the other two took it): the next sessions are pooled again at the three, no entry is used twice', async () => {
+    await failOnce('mal-hello');
   }, 120_000);
 });

@@ -6,15 +6,25 @@
  *
  *  1. Hello (set-up messages, not counted): each party sends both peers its
  *     epoch id (zeros: none, or due to rotate), its session counter (an
- *     honest party never repeats one) and the id of the pool entry it
+ *     honest party never repeats one), its pool floor (the lowest entry
+ *     number it has not consumed) and the number of the pool entry it
  *     proposes (its oldest free one, reserved), and sends its next party a
  *     fresh seed (used only for a new epoch).
  *  2. Epoch: when the three epoch ids are equal and set, the session runs in
  *     that epoch; otherwise every party discards its own and the three set
  *     up a new one on this view (epoch pair seeds = the fresh seeds;
  *     setupEpoch: key, weights' copy check and MACs, MAC check).
- *  3. Entry: taken when the epoch is kept and the three proposals are the
- *     same id, else released (the masks are then made inline).
+ *  3. Entry, decided as soon as the three hellos are in (the same decision
+ *     at the three parties): taken when the epoch is kept and the three
+ *     proposals are the same number, else released (the masks are then made
+ *     inline); in a kept epoch every party then raises its floor to the
+ *     highest of the three (MaskPool.raiseFloor), retiring the entries below
+ *     it unused. A party that fails after sending its hello but before it
+ *     has the other two retires its proposal (the others may have taken
+ *     it); one that fails later has already decided like the others. So an
+ *     entry any party may have used is never used again, and after a party
+ *     failed at this point the three agree again on the next session (the
+ *     floors re-converge).
  *  4. The session's label `s:<id>:<c0>:<c1>:<c2>` derives its pair seeds
  *     from the epoch's (deriveSeeds).
  *
@@ -25,9 +35,9 @@
  * Offline phase (`kick`): the first successful session of a model records
  * its mask requests (the plan). Then, in each epoch, batches b = 0, 1, ...
  * of ONE inference each run on the view `mal-off-<epoch>-<b>` while the
- * number of batches made is below (entries taken) + poolInferences, capped
+ * number of batches made is below (entries consumed: taken or retired) + poolInferences, capped
  * by poolMaxBytes / (bytes of one entry). Each party decides from the same
- * counts (taken entries are agreed at the hello), so the three run the same
+ * counts (consumed entries follow from the hellos), so the three run the same
  * batches; timing differs only, and the mesh buffers early messages. A batch
  * waits until this party has no client run in flight (idle). A batch that
  * fails with E_INTEGRITY drops the epoch; any other failure (the deadline)
@@ -60,7 +70,6 @@ export interface Epoch {
   readonly alpha: Rep;
   readonly weights: ModelIR<MTensor>;
   sessions: number;
-  taken: number;
   batches: number;
   entryBytes: number | null;
   poolOff: boolean;
@@ -81,23 +90,25 @@ export interface OfflineStats { epochs: number; batches: number; bytesSent: numb
 const ID_BYTES = 16;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-/** Hello: epoch id (16 bytes), session counter (4), the session's batch (4), the proposed entry id (utf-8, up to 256). */
-const FIXED = ID_BYTES + 8;
+/** Hello: epoch id (16 bytes), session counter (4), the session's batch (4), the pool floor (4), the proposed entry number (4; NONE: none). */
+const HELLO_BYTES = ID_BYTES + 16;
+const NONE = 0xffffffff;
 
-function hello(epochId: Uint8Array, counter: number, batch: number, entry: string | null): Uint8Array {
-  const e = Buffer.from(entry ?? '', 'utf8');
-  const out = new Uint8Array(FIXED + e.byteLength);
+interface Hello { id: string; counter: number; batch: number; floor: number; entry: number }
+
+function hello(epochId: Uint8Array, h: Omit<Hello, 'id'>): Uint8Array {
+  const out = new Uint8Array(HELLO_BYTES);
   out.set(epochId, 0);
-  new DataView(out.buffer).setUint32(ID_BYTES, counter);
-  new DataView(out.buffer).setUint32(ID_BYTES + 4, batch);
-  out.set(e, FIXED);
+  const dv = new DataView(out.buffer);
+  [h.counter, h.batch, h.floor, h.entry].forEach((v, i) => dv.setUint32(ID_BYTES + 4 * i, v));
   return out;
 }
 
-function parseHello(b: Uint8Array, party: PartyId, from: PartyId): { id: string; counter: number; batch: number; entry: string } {
-  if (b.byteLength < FIXED || b.byteLength > FIXED + 256) throw new MpcError('E_INTEGRITY', `P${from} sent a session hello of ${b.byteLength} bytes`, { party, step: 'mal.hello' });
+function parseHello(b: Uint8Array, party: PartyId, from: PartyId): Hello {
+  if (b.byteLength !== HELLO_BYTES) throw new MpcError('E_INTEGRITY', `P${from} sent a session hello of ${b.byteLength} bytes`, { party, step: 'mal.hello' });
   const dv = new DataView(b.buffer, b.byteOffset);
-  return { id: hex(b.subarray(0, ID_BYTES)), counter: dv.getUint32(ID_BYTES), batch: dv.getUint32(ID_BYTES + 4), entry: Buffer.from(b.subarray(FIXED)).toString('utf8') };
+  const u = (i: number) => dv.getUint32(ID_BYTES + 4 * i);
+  return { id: hex(b.subarray(0, ID_BYTES)), counter: u(0), batch: u(1), floor: u(2), entry: u(3) };
 }
 
 export class MalEpochs {
@@ -125,28 +136,40 @@ export class MalEpochs {
     const p = this.c.party, nxt = ((p + 1) % 3) as PartyId, prv = ((p + 2) % 3) as PartyId;
     const ep = this.epoch && this.epoch.sessions < this.opts.epochSessions ? this.epoch : null;
     // Pool entries and the plan are for one image: a batch makes its masks inline.
-    const proposal = ep && batch === 1 ? ep.pool.propose() : null;
+    let proposal = ep && batch === 1 ? ep.pool.propose() : null;
+    const seq = proposal === null ? NONE : ep!.pool.seqOf(proposal)!;
     const counter = this.counter++;
-    const mine = hello(ep ? Buffer.from(ep.id, 'hex') : new Uint8Array(ID_BYTES), counter, batch, proposal);
+    const mine = hello(ep ? Buffer.from(ep.id, 'hex') : new Uint8Array(ID_BYTES), { counter, batch, floor: ep?.pool.floor ?? 0, entry: seq });
     const seed = randomBytes(16);
+    const zero = '0'.repeat(2 * ID_BYTES);
+    let sent = false;
+    let entry: MaskEntry | null = null;
     try {
       view.sendSetup(nxt, 'mal-hello', mine);
       view.sendSetup(prv, 'mal-hello', mine);
+      sent = true;
       view.sendSetup(nxt, 'mal-seed', seed);
-      const hs: { id: string; counter: number; batch: number; entry: string }[] = [];
+      const hs: Hello[] = [];
       hs[p] = parseHello(mine, p, p);
       hs[nxt] = parseHello(await view.recvSetup(nxt, 'mal-hello'), p, nxt);
       hs[prv] = parseHello(await view.recvSetup(prv, 'mal-hello'), p, prv);
+      const keep = ep !== null && hs.every((h) => h.id === ep.id) && ep.id !== zero;
+      // Step 3 at once, from the three hellos only (the other two decide the same, whatever fails after).
+      if (keep && ep) {
+        if (proposal !== null && hs.every((h) => h.entry === seq)) entry = ep.pool.take(proposal);
+        else if (proposal !== null) ep.pool.release(proposal);
+        proposal = null;
+        ep.pool.raiseFloor(Math.max(...hs.map((h) => h.floor)));
+      }
       const got = await view.recvSetup(prv, 'mal-seed');
       if (got.byteLength !== 16) throw new MpcError('E_INTEGRITY', `P${prv} sent a pair seed of ${got.byteLength} bytes`, { party: p, step: 'mal.seed' });
       // The client must ask the three parties for the same batch: else no party runs (before any share).
       if (!hs.every((h) => h.batch === batch)) throw new MpcError('E_SHAPE', `the client asked the parties for different batch sizes (${hs.map((h) => h.batch).join(', ')}) in one malicious session`, { party: p, step: 'mal.hello' });
-      const zero = '0'.repeat(2 * ID_BYTES);
-      const keep = ep !== null && hs.every((h) => h.id === ep.id) && ep.id !== zero;
       let epoch: Epoch;
-      if (keep) epoch = ep;
+      if (keep && ep) epoch = ep;
       else {
-        if (proposal && ep) ep.pool.release(proposal);
+        if (proposal !== null && ep) ep.pool.release(proposal);
+        proposal = null;
         this.discard();
         const pair: (Uint8Array | undefined)[] = [undefined, undefined, undefined];
         pair[nxt] = seed;
@@ -155,21 +178,20 @@ export class MalEpochs {
         const ctx = createContext(p, transport, deriveSeeds(pair, 'epoch', randomBytes(16)), { fracBits: this.c.model!.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
         const s = await createMalSession(ctx);
         const w = await setupEpoch(s, weights);
-        epoch = { id: hex(id), pair, alpha: s.alpha, weights: w, sessions: 0, taken: 0, batches: 0, entryBytes: null, poolOff: false, pool: new MaskPool() };
+        epoch = { id: hex(id), pair, alpha: s.alpha, weights: w, sessions: 0, batches: 0, entryBytes: null, poolOff: false, pool: new MaskPool() };
         this.epoch = epoch;
         this.stats.epochs++;
         this.c.log.info({ epoch: epoch.id.slice(0, 8) }, 'malicious epoch set up');
       }
       epoch.sessions++;
-      let entry: MaskEntry | null = null;
-      if (keep && proposal) {
-        if (hs.every((h) => h.entry === proposal)) { entry = epoch.pool.take(proposal); epoch.taken++; } else epoch.pool.release(proposal);
-      }
       const recorder = !this.plan && !entry && batch === 1 ? new MaskRecorder() : null;
       this.kick();
       return { epoch, label: `s:${sid}:${hs.map((h) => h.counter).join(':')}`, entry, recorder };
     } catch (e) {
-      if (proposal && ep) ep.pool.release(proposal);
+      // Not decided yet: after the hello went out, another party may have taken the entry: retire it; before, give it back
+      // (nothing to do when the epoch was discarded meanwhile: its pool is gone).
+      if (proposal !== null && ep && this.epoch === ep) (sent ? ep.pool.retire(proposal) : ep.pool.release(proposal));
+      this.kick();
       throw e;
     }
   }
@@ -211,7 +233,7 @@ export class MalEpochs {
     const o = this.opts;
     if (this.closed || !this.plan || ep.poolOff || this.epoch !== ep || o.poolInferences === 0) return false;
     const cap = ep.entryBytes === null ? o.poolInferences : Math.min(o.poolInferences, Math.floor(o.poolMaxBytes / Math.max(1, ep.entryBytes)));
-    return ep.batches < ep.taken + cap;
+    return ep.batches < ep.pool.consumed + cap;
   }
 
   /** Run the batches due, one after the other. */
@@ -239,7 +261,10 @@ export class MalEpochs {
     try {
       const v = view = this.c.mesh.openSession(`mal-off-${ep.id}-${b}`);
       this.offView = view;
-      timer = setTimeout(() => v.close(new MpcError('E_DEADLINE', `offline batch ${b} passed its deadline`, { party: p })), this.c.opts.sessions.defaultDeadlineMs);
+      // Twice a session's deadline: a peer may still be in a client session this party already left (it failed here
+      // after its hello); that session ends by its deadline, then the peer joins this batch (the mesh buffers till then).
+      const deadlineMs = 2 * this.c.opts.sessions.defaultDeadlineMs;
+      timer = setTimeout(() => v.close(new MpcError('E_DEADLINE', `offline batch ${b} passed its deadline of ${deadlineMs} ms`, { party: p })), deadlineMs);
       timer.unref();
       const cheat = this.cheat;
       this.cheat = null; // one batch only
@@ -256,7 +281,7 @@ export class MalEpochs {
       if (this.epoch !== ep) return;
       ep.entryBytes = bytes;
       if (bytes > this.opts.poolMaxBytes) { ep.poolOff = true; return; }
-      ep.pool.add(entries, bytes);
+      ep.pool.add(entries, bytes, b);
     } catch (e) {
       this.c.log.warn({ epoch: ep.id.slice(0, 8), batch: b, ...errFields(e) }, 'malicious offline batch failed');
       if (isMpcError(e) && e.code === 'E_INTEGRITY') this.failed(ep, e);

@@ -95,6 +95,30 @@ describe('malicious mask pool (protocol/malicious/mask-pool.ts) and its entries 
     expect(pool.bytes).toBe(10);
   });
 
+  it('floor: entries below the highest floor are retired unused (a reserved one when released, one made later at once); consumed counts taken and retired', () => {
+    const pool = new MaskPool();
+    pool.add([entry('b.0')], 10, 0);
+    pool.add([entry('b.1')], 10, 1);
+    pool.add([entry('b.2')], 10, 2);
+    expect(pool.floor).toBe(0);
+    const a = pool.propose();
+    expect(a).toBe('b.0');
+    expect(pool.raiseFloor(2)).toBe(1); // b.1 free: retired now; b.0 reserved: kept until released
+    pool.release(a!);
+    expect([pool.retired, pool.consumed, pool.floor, pool.size, pool.bytes]).toEqual([2, 2, 2, 1, 10]);
+    expect(pool.propose()).toBe('b.2');
+    expect(pool.raiseFloor(4)).toBe(0); // b.2 reserved
+    pool.add([entry('b.3')], 10, 3); // made below the floor: retired at once
+    expect(pool.take('b.2').id).toBe('b.2'); // a reserved entry the three agreed on is still taken
+    expect([pool.retired, pool.consumed, pool.floor, pool.size]).toEqual([3, 4, 4, 0]);
+    expect(pool.propose()).toBeNull();
+    pool.add([entry('b.4')], 10, 4);
+    const c = pool.propose()!;
+    pool.retire(c); // its session failed after its hello: never proposed again
+    expect(() => pool.retire(c)).toThrow(expect.objectContaining({ code: 'E_INTERNAL' }));
+    expect([pool.consumed, pool.floor, pool.propose()]).toEqual([5, 5, null]);
+  });
+
   it('a spent entry hands out no mask a second time (E_INTERNAL), and one that met a wrong request is spent entirely', async () => {
     const e = entry('b.2');
     expect(await e.take(s, plan[0]!)).toBe('m-input');

@@ -12,7 +12,8 @@ import { everyAlteration } from '../testing/cheat-loop.js';
 import { inputFromClient, inputMask, inputMaskCost, outputToClient, outputToClientCost } from './client-io.js';
 import { deriveSeeds, epochSetupCost, setupEpoch } from './epoch.js';
 import { masksCost, MaskRecorder, type MaskEntry, type MaskRequest } from './mask-source.js';
-import { MaskPool, materialBytes, offlineBatch, offlineBatchCost } from './mask-pool.js';
+import { MaskPool, materialBytes, offlineBatch, offlineBatchCost, offlineChecks } from './mask-pool.js';
+import { macCheckCost } from './mac-check.js';
 import { malForward, malForwardCost } from './runner.js';
 import { createMalSession, setupCost, type MalSession } from './session.js';
 import type { MTensor } from './tensor.js';
@@ -142,6 +143,32 @@ describe('epoch (a malicious set-up per model load) and the mask pool (offline p
     expect(String((err as Error).message)).toMatch(/request 1 of the run is trunc\(n = 8, 13, 48\), the pool entry w\.0 recorded trunc\(n = 5, 13, 48\)/);
   });
 
+  it('interim MAC checks in an offline batch (checkEveryBytes 1: after every request but the last): counters = offlineBatchCost with the checks; the entries give the right output', async () => {
+    const eps = await newEpoch();
+    const recs = [new MaskRecorder(), new MaskRecorder(), new MaskRecorder()];
+    await inference(eps, 'rec', { source: (p) => recs[p] });
+    const plan = recs[0]!.plan;
+    const opts = { checkEveryBytes: 1 };
+    const checks = offlineChecks(plan, 2, opts);
+    expect(checks.size).toBe(2 * plan.length - 1);
+    expect(offlineChecks(plan, 2).size).toBe(0); // the default bound (1 GiB) is far above this plan
+    const b = await runMal3((s) => offlineBatch(s, plan, 2, 'i', opts), {
+      seeds: (p) => deriveSeeds(eps[p].pair, 'offline:i', randomBytes(16)),
+      create: (ctx) => createMalSession(ctx, { alpha: eps[ctx.party].alpha }),
+    });
+    const want = offlineBatchCost(plan, 2, opts);
+    expect(b.bytes).toBe(want.bytes);
+    expect(b.rounds).toBe(want.rounds);
+    // The difference from the batch without interim checks is exactly one MAC check per interim check.
+    expect(b.bytes - offlineBatchCost(plan, 2).bytes).toBe(checks.size * macCheckCost().bytes);
+    expect(b.rounds - offlineBatchCost(plan, 2).rounds).toBe(checks.size * macCheckCost().rounds);
+    const entries = values(b);
+    for (const k of [0, 1]) {
+      const r = await inference(eps, `ipooled${k}`, { source: (p) => entries[p][k] });
+      expect(close(r.y), `pooled ${k}: ${r.y}`).toBe(true);
+    }
+  });
+
   it('masks made under another key are caught by the session\'s MAC check (E_INTEGRITY)', async () => {
     const eps = await newEpoch(), other = await newEpoch();
     const recs = [new MaskRecorder(), new MaskRecorder(), new MaskRecorder()];
@@ -169,6 +196,12 @@ describe('cheating-party harness over the epoch set-up and the offline batch', (
   it('offline batch: every message of every party altered: E_INTEGRITY at every honest party (no entry), the next batch succeeds', async () => {
     const plan: MaskRequest[] = [{ kind: 'input', n: 2, params: [] }, { kind: 'trunc', n: 2, params: [F, 20] }, { kind: 'compare', n: 2, params: [6] }];
     const counts = await everyAlteration((s: MalSession) => offlineBatch(s, plan, 1, 'c'), (es) => expect(es.map((e) => e.remaining)).toEqual([3]), 10);
+    expect(counts.cases).toBeGreaterThan(50);
+  }, 300_000);
+
+  it('offline batch with interim MAC checks (checkEveryBytes 1): every message of every party altered: E_INTEGRITY at every honest party (no entry)', async () => {
+    const plan: MaskRequest[] = [{ kind: 'input', n: 2, params: [] }, { kind: 'trunc', n: 2, params: [F, 20] }];
+    const counts = await everyAlteration((s: MalSession) => offlineBatch(s, plan, 1, 'c', { checkEveryBytes: 1 }), (es) => expect(es.map((e) => e.remaining)).toEqual([2]), 10);
     expect(counts.cases).toBeGreaterThan(50);
   }, 300_000);
 });

@@ -11,17 +11,25 @@
  *     same masks in the same order on every run of the same model and batch.
  *  2. Batch (`offlineBatch`), on a session with the epoch's key (epoch.ts):
  *     for each of `count` inferences, every request of the plan in order,
- *     made by its registered maker (the same code a run uses inline); then
- *     one batched MAC check over everything made. Only after it passes are
- *     the masks entries of the pool; a failed check is E_INTEGRITY and
- *     nothing of the batch is kept (the epoch is then discarded: epoch.ts).
+ *     made by its registered maker (the same code a run uses inline), with
+ *     an interim MAC check after a request once the requests since the last
+ *     check declare at least `checkEveryBytes` (default
+ *     MAL_CHECK_EVERY_BYTES, the online runner's bound: runner.ts), decided
+ *     from the declared costs alone so the three parties agree; then one
+ *     batched MAC check over everything made since. The interim checks free
+ *     the session's pending values (the random bits and products a mask is
+ *     made from, 64 bytes per element at a party) as the online runner's
+ *     do. Only after the last check passes are the masks entries of the
+ *     pool, so an entry is usable only after every check covering it
+ *     passed; a failed check is E_INTEGRITY and nothing of the batch is
+ *     kept (the epoch is then discarded: epoch.ts).
  *  3. Use: a session agrees on one entry id with the other two parties
  *     (parties/malicious-desk.ts) and takes it as its mask source; each mask
  *     is used once, in the recorded order (MaskEntry checks every request).
  *
  * Cost of a batch: the session set-up (setupCost), count times the plan's
  * masks (masksCost: sequential, rounds add up), one MAC check
- * (macCheckCost): offlineBatchCost. The online run then saves exactly the
+ * (macCheckCost) per interim check and one at the end: offlineBatchCost. The online run then saves exactly the
  * plan's cost: malForwardCost + inputMaskCost - masksCost(plan).
  */
 import type { Cost } from '../primitives/cost.js';
@@ -29,23 +37,51 @@ import { addCost } from '../primitives/cost.js';
 import { MpcError } from '../errors.js';
 import { macCheck, macCheckCost } from './mac-check.js';
 import { makeMask, masksCost, MaskEntry, type MaskRequest } from './mask-source.js';
+import { MAL_CHECK_EVERY_BYTES } from './runner.js';
 import { setupCost, type MalSession } from './session.js';
 
-/** The declared cost of offlineBatch on a fresh session (its set-up included): count inferences of `plan`, one MAC check. */
-export const offlineBatchCost = (plan: readonly MaskRequest[], count: number): Cost =>
-  addCost(setupCost(), ...Array.from({ length: count }, () => masksCost(plan)), macCheckCost());
+export interface OfflineBatchOptions {
+  /** Run a MAC check after a request once the requests since the last one declare this many bytes (default MAL_CHECK_EVERY_BYTES). */
+  checkEveryBytes?: number;
+}
 
 /**
- * Step 2: the masks of `count` inferences of `plan`, verified by one MAC
- * check; entry j is named `${batchId}.${j}` (the same at the three parties).
+ * The interim checks of a batch: the positions k (in the batch's sequence
+ * of count x plan.length requests) after which a MAC check runs; from the
+ * declared costs only. None after the last request (the final check follows).
  */
-export function offlineBatch(s: MalSession, plan: readonly MaskRequest[], count: number, batchId: string): Promise<MaskEntry[]> {
+export function offlineChecks(plan: readonly MaskRequest[], count: number, opts: OfflineBatchOptions = {}): Set<number> {
+  const every = opts.checkEveryBytes ?? MAL_CHECK_EVERY_BYTES;
+  const per = plan.map((r) => masksCost([r]).bytes), total = count * plan.length;
+  const out = new Set<number>();
+  let since = 0;
+  for (let k = 0; k < total; k++) {
+    since += per[k % plan.length]!;
+    if (since >= every && k < total - 1) { out.add(k); since = 0; }
+  }
+  return out;
+}
+
+/** The declared cost of offlineBatch on a fresh session (its set-up included): count inferences of `plan`, its interim MAC checks and the last one. */
+export const offlineBatchCost = (plan: readonly MaskRequest[], count: number, opts: OfflineBatchOptions = {}): Cost =>
+  addCost(setupCost(), ...Array.from({ length: count }, () => masksCost(plan)), ...[...offlineChecks(plan, count, opts)].map(() => macCheckCost()), macCheckCost());
+
+/**
+ * Step 2: the masks of `count` inferences of `plan`, verified by the interim
+ * MAC checks and one at the end; entry j is named `${batchId}.${j}` (the
+ * same at the three parties) and exists only once every check passed.
+ */
+export function offlineBatch(s: MalSession, plan: readonly MaskRequest[], count: number, batchId: string, opts: OfflineBatchOptions = {}): Promise<MaskEntry[]> {
   return s.guard('mal.offline', async () => {
     if (!Number.isInteger(count) || count < 1) throw new MpcError('E_BAD_ARGUMENT', `malicious.offline: the batch must make at least one inference's masks, got ${count}`, { party: s.party, step: 'mal.offline' });
+    const checks = offlineChecks(plan, count, opts);
     const made: unknown[][] = [];
-    for (let j = 0; j < count; j++) {
+    for (let j = 0, k = 0; j < count; j++) {
       const items: unknown[] = [];
-      for (const req of plan) items.push(await makeMask(s, req));
+      for (const req of plan) {
+        items.push(await makeMask(s, req));
+        if (checks.has(k++)) await macCheck(s);
+      }
       made.push(items);
     }
     await macCheck(s);
@@ -64,17 +100,30 @@ export function materialBytes(x: unknown, seen = new Set<unknown>()): number {
 }
 
 /**
- * The pool of one epoch at one party: entries in the order made; a session
- * proposes the oldest free one (reserving it), takes it when the three
- * parties proposed the same id, else releases it (the session then makes
- * its masks inline). An entry is never proposed to two sessions at once,
- * and once taken it is gone: no mask is used twice.
+ * The pool of one epoch at one party: entries in the order made, each with
+ * a sequence number (its offline batch's, the same at the three parties); a
+ * session proposes the oldest free one (reserving it), takes it when the
+ * three parties proposed the same number, else releases it (the session
+ * then makes its masks inline). An entry is never proposed to two sessions
+ * at once, and once taken it is gone: no mask is used twice.
+ *
+ * Re-convergence (parties/malicious-epoch.ts): the floor is the lowest
+ * sequence number this party has not consumed (taken or retired). The
+ * hello carries it; every party raises its floor to the highest of the
+ * three (`raiseFloor`), retiring (deleting unused) every entry below it: an
+ * entry below another party's floor may have been used there, so it is
+ * never used by anyone. A reserved entry below the floor is retired when
+ * its session releases it; one added below the floor is retired at once.
+ * `consumed` counts taken and retired entries (the refill count).
  */
 export class MaskPool {
-  private readonly entries = new Map<string, MaskEntry>();
+  private readonly entries = new Map<string, { entry: MaskEntry; seq: number; bytes: number }>();
   private readonly reserved = new Set<string>();
   private bytesHeld = 0;
-  private readonly sizes = new Map<string, number>();
+  private next = 0;
+  private floorMark = 0;
+  private taken = 0;
+  private retiredCount = 0;
 
   /** Free and reserved entries. */
   get size(): number { return this.entries.size; }
@@ -82,10 +131,30 @@ export class MaskPool {
   get free(): number { return this.entries.size - this.reserved.size; }
   /** The memory held by the masks of the pool at this party. */
   get bytes(): number { return this.bytesHeld; }
-
-  add(entries: MaskEntry[], bytesEach: number): void {
-    for (const e of entries) { this.entries.set(e.id, e); this.sizes.set(e.id, bytesEach); this.bytesHeld += bytesEach; }
+  /** Entries taken by a session or retired unused (each counted once). */
+  get consumed(): number { return this.taken + this.retiredCount; }
+  /** Entries retired unused (below the floor). */
+  get retired(): number { return this.retiredCount; }
+  /** The lowest sequence number not consumed here (entries not yet made included). */
+  get floor(): number {
+    let f = this.next;
+    for (const v of this.entries.values()) f = Math.min(f, v.seq);
+    return Math.max(f, this.floorMark);
   }
+
+  /** Entries of one batch, numbered seq0, seq0 + 1, ... (default: after the last added). */
+  add(entries: MaskEntry[], bytesEach: number, seq0 = this.next): void {
+    entries.forEach((e, j) => {
+      const seq = seq0 + j;
+      this.next = Math.max(this.next, seq + 1);
+      if (seq < this.floorMark) { this.retiredCount++; return; }
+      this.entries.set(e.id, { entry: e, seq, bytes: bytesEach });
+      this.bytesHeld += bytesEach;
+    });
+  }
+
+  /** The sequence number of a held entry (undefined when gone). */
+  seqOf(id: string): number | undefined { return this.entries.get(id)?.seq; }
 
   /** The oldest free entry's id, reserved for the caller; null when none is free. */
   propose(): string | null {
@@ -93,19 +162,51 @@ export class MaskPool {
     return null;
   }
 
-  /** Give back a reserved entry that the three parties did not agree on. */
-  release(id: string): void { this.reserved.delete(id); }
+  /** Give back a reserved entry that the three parties did not agree on (retired when below the floor). */
+  release(id: string): void {
+    this.reserved.delete(id);
+    const v = this.entries.get(id);
+    if (v && v.seq < this.floorMark) this.drop(id);
+  }
 
   /** Take a reserved entry out of the pool (used once). */
   take(id: string): MaskEntry {
-    const e = this.entries.get(id);
-    if (!e || !this.reserved.has(id)) throw new MpcError('E_INTERNAL', `malicious.pool: entry ${id} is not reserved here`, { step: 'mal.pool' });
-    this.entries.delete(id);
-    this.reserved.delete(id);
-    this.bytesHeld -= this.sizes.get(id) ?? 0;
-    this.sizes.delete(id);
-    return e;
+    const v = this.entries.get(id);
+    if (!v || !this.reserved.has(id)) throw new MpcError('E_INTERNAL', `malicious.pool: entry ${id} is not reserved here`, { step: 'mal.pool' });
+    this.remove(id);
+    this.taken++;
+    return v.entry;
   }
 
-  clear(): void { this.entries.clear(); this.reserved.clear(); this.sizes.clear(); this.bytesHeld = 0; }
+  /** Retire a reserved entry unused: a session may have used it at another party (it failed after its hello). */
+  retire(id: string): void {
+    if (!this.reserved.has(id)) throw new MpcError('E_INTERNAL', `malicious.pool: entry ${id} is not reserved here`, { step: 'mal.pool' });
+    this.reserved.delete(id);
+    this.drop(id);
+  }
+
+  /** Retire every entry below `m` (reserved ones when released); returns how many were retired now. */
+  raiseFloor(m: number): number {
+    if (m <= this.floorMark) return 0;
+    this.floorMark = m;
+    let n = 0;
+    for (const [id, v] of [...this.entries]) if (v.seq < m && !this.reserved.has(id)) { this.drop(id); n++; }
+    return n;
+  }
+
+  clear(): void { this.entries.clear(); this.reserved.clear(); this.bytesHeld = 0; }
+
+  private remove(id: string): void {
+    const v = this.entries.get(id);
+    if (!v) return;
+    this.entries.delete(id);
+    this.reserved.delete(id);
+    this.bytesHeld -= v.bytes;
+  }
+
+  private drop(id: string): void {
+    if (!this.entries.has(id)) return;
+    this.remove(id);
+    this.retiredCount++;
+  }
 }

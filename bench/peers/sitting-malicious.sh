@@ -21,15 +21,9 @@ OUT=${2:-/work/peers/sitting-mal-$(date -u +%Y%m%dT%H%M%S)}
 REPS=${3:-20}
 MPSPDZ_DIR=${MPSPDZ_DIR:-/work/peers/MP-SPDZ}
 export MPSPDZ_DIR
-mkdir -p "$OUT"
-
-note() { echo "[$(date -u +%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg)] $*" | tee -a "$OUT/sitting.txt"; }
-
-{
-  echo "ours: $(git -C "$REPO" rev-parse --short HEAD)"
-  echo "MP-SPDZ: $(git -C "$MPSPDZ_DIR" rev-parse --short HEAD)"
-  echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), nproc $(nproc)"
-} | tee "$OUT/versions.txt"
+# shellcheck source=sitting-lib.sh
+. "$HERE/sitting-lib.sh"
+sitting_versions
 
 cd "$REPO"
 for r in $(seq 1 "$ROUNDS"); do

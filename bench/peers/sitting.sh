@@ -16,17 +16,9 @@ OUT=${2:-/work/peers/sitting-$(date -u +%Y%m%dT%H%M%S)}
 CRYPTEN_DIR=${CRYPTEN_DIR:-/work/peers/CrypTen}
 MPSPDZ_DIR=${MPSPDZ_DIR:-/work/peers/MP-SPDZ}
 export MPSPDZ_DIR
-mkdir -p "$OUT"
-
-note() { echo "[$(date -u +%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg)] $*" | tee -a "$OUT/sitting.txt"; }
-
-{
-  echo "ours: $(git -C "$REPO" rev-parse --short HEAD)"
-  echo "MP-SPDZ: $(git -C "$MPSPDZ_DIR" rev-parse --short HEAD)"
-  echo "CrypTen: $(git -C "$CRYPTEN_DIR" rev-parse --short HEAD)"
-  echo "torch: $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"
-  echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), nproc $(nproc)"
-} | tee "$OUT/versions.txt"
+# shellcheck source=sitting-lib.sh
+. "$HERE/sitting-lib.sh"
+sitting_versions "CrypTen: $(git -C "$CRYPTEN_DIR" rev-parse --short HEAD)" "torch: $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"
 
 cd "$REPO"
 for r in $(seq 1 "$ROUNDS"); do

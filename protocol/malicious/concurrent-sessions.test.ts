@@ -5,6 +5,7 @@
  * messages of both are handed over in the same tick (memory.ts Coalescer, as the h2 link delivers a read that
  * carries frames of both). Each session must pass its MAC check and give its own client its own output: a value
  * of the other session taken across an await would fail the MAC check (E_INTEGRITY) or give the wrong output.
+ * And the mask pool of an epoch that one session discards while another holds a proposal of it (mask-pool.ts clear).
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,8 @@ import { runMal3, values } from '../testing/cheat.js';
 import { Coalescer } from '../transport/memory.js';
 import { inputFromClient, inputMask, outputToClient } from './client-io.js';
 import { deriveSeeds, setupEpoch } from './epoch.js';
+import { MaskPool } from './mask-pool.js';
+import { MaskEntry } from './mask-source.js';
 import type { Rep } from './rep.js';
 import { malForward } from './runner.js';
 import { createMalSession } from './session.js';
@@ -78,5 +81,15 @@ describe('two malicious sessions at once in one process (one epoch) keep apart',
       const got = decode(reconstructOutput(values(r), 2), F);
       for (let j = 0; j < 2; j++) expect(Math.abs(got[j]! - want[i]![j]!), `session ${i}, logit ${j}`).toBeLessThan(4 / 2 ** F + 1e-3);
     });
+  });
+
+  it('an epoch discarded by one session (its pool cleared) while another holds a proposal of it: that session can still take its entry, as the other two parties do', () => {
+    const pool = new MaskPool();
+    pool.add([new MaskEntry('e0', [], []), new MaskEntry('e1', [], [])], 100);
+    const a = pool.propose()!;
+    pool.clear(); // session B's hellos disagreed: the epoch is discarded at this party before A's hellos are all in
+    expect(pool.take(a).id).toBe('e0'); // A's hellos agree: it takes its entry (before the fix: E_INTERNAL here only)
+    expect(pool.propose()).toBeNull(); // the free entry is gone: the discarded epoch proposes nothing more
+    expect(pool.bytes).toBe(0);
   });
 });

@@ -194,7 +194,15 @@ export class MaskPool {
     return n;
   }
 
-  clear(): void { this.entries.clear(); this.reserved.clear(); this.bytesHeld = 0; }
+  /**
+   * Drop every free entry (the epoch is discarded). An entry reserved by a session whose hellos are in flight stays
+   * until that session decides: it takes it, as the other two parties decide from the same three hellos, or releases
+   * it (it then dies with the pool). Dropping it too made that session's take fail with E_INTERNAL at this party only,
+   * when another session discarded the epoch in between (two sessions at once, parties/malicious-epoch.ts).
+   */
+  clear(): void {
+    for (const id of [...this.entries.keys()]) if (!this.reserved.has(id)) this.remove(id);
+  }
 
   private remove(id: string): void {
     const v = this.entries.get(id);

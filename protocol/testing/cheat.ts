@@ -13,7 +13,7 @@ import { createContext, type PartyContext } from '../context.js';
 import { dealSeeds, type PartySeeds } from '../correlated/prg.js';
 import { MpcError } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
-import { memoryTransports, type MemoryTransport } from '../transport/memory.js';
+import { memoryTransports, type Coalescer, type MemoryTransport } from '../transport/memory.js';
 import type { Transport } from '../transport/transport.js';
 import { createMalSession, type MalSession } from '../malicious/session.js';
 
@@ -91,10 +91,12 @@ export interface MalRun<T> {
  * one message. Settles when every party has returned or thrown. `seeds`:
  * each party's seeds (default dealt fresh); `create`: how a party's session
  * is made on its context (default createMalSession; an epoch's session
- * passes the epoch's key).
+ * passes the epoch's key); `coalescer`: deliveries handed over in batches
+ * (memory.ts Coalescer; share one between two runs to run them as two
+ * sessions of one party process whose messages arrive in one read).
  */
-export async function runMal3<T>(fn: (s: MalSession) => Promise<T>, opts: { plan?: CheatPlan; watchdogMs?: number; seeds?: (p: PartyId) => PartySeeds; create?: (ctx: PartyContext) => Promise<MalSession> } = {}): Promise<MalRun<T>> {
-  const mem = memoryTransports();
+export async function runMal3<T>(fn: (s: MalSession) => Promise<T>, opts: { plan?: CheatPlan; watchdogMs?: number; seeds?: (p: PartyId) => PartySeeds; create?: (ctx: PartyContext) => Promise<MalSession>; coalescer?: Coalescer } = {}): Promise<MalRun<T>> {
+  const mem = memoryTransports(opts.coalescer ? { coalescer: opts.coalescer } : {});
   const dealt = dealSeeds();
   const seeds = opts.seeds ?? ((p: PartyId) => dealt[p]);
   const create = opts.create ?? ((ctx: PartyContext) => createMalSession(ctx));

@@ -16,6 +16,8 @@ import { generateCerts, type CertSet } from './certs.js';
 import { DEFAULTS, DEMO_DIR, type CommonSettings, type DeploymentConfig, type PartyEntry } from './config.js';
 import { modelImport, plainModelHash, shareBundles, writeDevModelFiles } from './model-source.js';
 
+import type { BackendSpec } from '../runtime/kernels.js';
+
 export interface LaunchOptions {
   /** Plaintext model to share (ignored with bundleDir). */
   plain?: ModelIR<FloatTensor>;
@@ -49,6 +51,8 @@ export interface LaunchOptions {
   security?: 'semi-honest' | 'malicious';
   /** Config malicious (epochs, mask pool; default: the config default). */
   malicious?: Partial<CommonSettings['malicious']>;
+  /** Config kernels (default: the config default, 'auto': CUDA where a device is usable, else the CPU); 'cuda' requires the device (npm start --gpu). */
+  kernels?: BackendSpec;
   /** Extra environment of one party's process (tests: the test-only cheating switch, parties/malicious-desk.ts). */
   env?: Partial<Record<0 | 1 | 2, Record<string, string>>>;
 }
@@ -199,6 +203,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
     ...(opts.security ? { security: opts.security } : {}),
     ...(opts.malicious ? { malicious: opts.malicious } : {}),
     ...(opts.meshLink ? { mesh: { link: opts.meshLink } } : {}),
+    ...(opts.kernels ? { kernels: opts.kernels } : {}),
     ...(opts.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...opts.preprocess } } : {}),
     ...(opts.warmup ? { warmup: opts.warmup } : {}),
     // Used session ids are journalled in the deployment's folder: a restarted party still refuses them.

@@ -4,7 +4,7 @@
  * (the seed CNN with random weights, or `--bundle DIR` from model-import),
  * starts P0, P1, P2 as child processes and prints how to call them.
  *
- *   npm start [-- --bundle DIR] [--insecure-local] [--quiet] [--client-json FILE] [--warmup-runs N]
+ *   npm start [-- --bundle DIR] [--insecure-local] [--quiet] [--client-json FILE] [--warmup-runs N] [--gpu]
  *
  * Arguments are parsed strictly (node:util parseArgs): an unknown or
  * misspelt option (`--bundel`) stops with exit status 2 before anything
@@ -15,25 +15,31 @@
  * (another deployment's) is refused before anything starts. --warmup-runs N
  * caps the parties' start-up warm-up (config warmup.runs, parties/warmup.ts;
  * default 1000 runs or 15 s, 0 turns it off): they say ready after it.
+ * --gpu runs the three parties on the CUDA kernels (config kernels 'cuda',
+ * runtime/cuda-addon.ts); without a usable device it stops with exit status
+ * 2 and the reason (addon not built, no device) before anything starts.
+ * Without it the parties use the config default, 'auto': CUDA where a device
+ * is usable, else the CPU kernels.
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { seedCnn } from '../protocol/seed-models.js';
 import { DEMO_DIR } from './config.js';
+import { cudaStatus } from '../runtime/cuda-addon.js';
 import { launchLocal } from './launch.js';
 
-const USAGE = 'usage: npm start [-- --bundle DIR] [--insecure-local] [--quiet] [--client-json FILE] [--warmup-runs N]';
+const USAGE = 'usage: npm start [-- --bundle DIR] [--insecure-local] [--quiet] [--client-json FILE] [--warmup-runs N] [--gpu]';
 
-function startArgs(argv: string[]): { bundle?: string; insecure: boolean; quiet: boolean; clientJson?: string; warmupRuns?: number } {
+function startArgs(argv: string[]): { bundle?: string; insecure: boolean; quiet: boolean; clientJson?: string; warmupRuns?: number; gpu: boolean } {
   try {
     const { values: v } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: {
-      bundle: { type: 'string' }, 'insecure-local': { type: 'boolean' }, quiet: { type: 'boolean' }, 'client-json': { type: 'string' }, 'warmup-runs': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      bundle: { type: 'string' }, 'insecure-local': { type: 'boolean' }, quiet: { type: 'boolean' }, 'client-json': { type: 'string' }, 'warmup-runs': { type: 'string' }, gpu: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     } });
     if (v.help) { process.stdout.write(`${USAGE}\n`); process.exit(0); }
     const runs = v['warmup-runs'];
     if (runs !== undefined && !/^\d{1,7}$/.test(runs)) throw new Error(`--warmup-runs must be a whole number of runs (0 turns the warm-up off), got '${runs}'`);
-    return { ...(v.bundle !== undefined ? { bundle: v.bundle } : {}), insecure: v['insecure-local'] === true, quiet: v.quiet === true, ...(v['client-json'] !== undefined ? { clientJson: path.resolve(v['client-json']) } : {}), ...(runs !== undefined ? { warmupRuns: Number(runs) } : {}) };
+    return { ...(v.bundle !== undefined ? { bundle: v.bundle } : {}), insecure: v['insecure-local'] === true, quiet: v.quiet === true, gpu: v.gpu === true, ...(v['client-json'] !== undefined ? { clientJson: path.resolve(v['client-json']) } : {}), ...(runs !== undefined ? { warmupRuns: Number(runs) } : {}) };
   } catch (e) {
     const m = e instanceof Error ? e.message : String(e);
     const arg = /'([^']+)'/.exec(m)?.[1];
@@ -70,8 +76,17 @@ async function main(): Promise<void> {
   const { bundle, insecure } = args;
   // Before anything starts: the file may still be checked again below (another start may take it meanwhile).
   if (args.clientJson && existsSync(args.clientJson)) clientJsonTaken(args.clientJson, 'EEXIST');
+  // --gpu: the three parties on the CUDA kernels (config kernels 'cuda'), or say why not before anything starts.
+  if (args.gpu) {
+    const cuda = cudaStatus();
+    if (!cuda.device) {
+      process.stderr.write(`start: error E_NATIVE: --gpu: the parties cannot run on a GPU here: ${cuda.reason ?? 'no usable CUDA device'}\n`);
+      process.exit(2);
+    }
+    process.stdout.write(`--gpu: the three parties use the CUDA kernels on ${cuda.device.name}\n`);
+  }
   process.stdout.write(`starting three parties (${insecure ? 'insecure loopback' : 'mTLS'}), model: ${bundle ? `bundle ${bundle}` : 'demo seed CNN (random weights, 150x125x1)'}...\n`);
-  const l = await launchLocal({ ...(bundle ? { bundleDir: bundle } : { plain: seedCnn('maxpool2d', 1), fracBits: 13 }), insecureLocal: insecure, onLine: show, demoAssets: true, ...(args.warmupRuns !== undefined ? { warmup: { runs: args.warmupRuns } } : {}) });
+  const l = await launchLocal({ ...(bundle ? { bundleDir: bundle } : { plain: seedCnn('maxpool2d', 1), fracBits: 13 }), insecureLocal: insecure, onLine: show, demoAssets: true, ...(args.gpu ? { kernels: 'cuda' as const } : {}), ...(args.warmupRuns !== undefined ? { warmup: { runs: args.warmupRuns } } : {}) });
   const clientFile = args.clientJson ?? path.join(l.dir, 'client.json');
   try {
     // An explicit path that exists may be another deployment's: never overwrite it.

@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { checkDeploymentSchema } from './config-schema.js';
 import { loadConfig, parseArgs, resolveConfig, type DeploymentConfig } from './config.js';
+import { cudaStatus } from '../runtime/cuda-addon.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tsx = (file: string, args: string[], timeout = 60_000) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, file), ...args], { cwd: ROOT, encoding: 'utf8', timeout });
@@ -81,6 +82,14 @@ describe('strict command lines', () => {
     expect(runs.status).toBe(2);
     expect(runs.stderr).toMatch(/^start: error E_BAD_ARGUMENT: --warmup-runs must be a whole number of runs \(0 turns the warm-up off\), got 'two'/m);
     expect(runs.stdout).not.toMatch(/starting three parties/);
+  });
+
+  it('npm start -- --gpu on a machine without a usable CUDA device stops with exit 2 and says why, before starting anything', (t) => {
+    if (cudaStatus().device) t.skip(); // with a device it would start the parties on it
+    const r = tsx('parties/start.ts', ['--gpu']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^start: error E_NATIVE: --gpu: the parties cannot run on a GPU here: (CUDA addon not built|no CUDA device)/m);
+    expect(r.stdout).not.toMatch(/starting three parties/);
   });
 
   it('the demo client takes exactly one explicit client.json: several paths (a glob) or a pattern are refused', () => {

@@ -13,7 +13,7 @@ import dcmjs from 'dcmjs';
 import dcmjsCodecs from 'dcmjs-codecs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError, decodeDicom } from '../src/index.js';
-import { codestreamMismatch, declared, j2kSiz, jpegFrameHeader, packBitsLength, rleMismatch, type CodecName } from '../src/image/codestream.js';
+import { codestreamMismatch, declared, j2kSiz, jpegFrameHeader, packBitsLength, rleMismatch, samplesOutside, type CodecName } from '../src/image/codestream.js';
 import type { Geometry } from '../src/image/dicom.js';
 import { DICOM_DIR } from '../testing/fixtures.js';
 
@@ -106,6 +106,49 @@ describe('DICOM files from those codestreams (syntaxes the fixtures lack)', () =
     const e = await swapped.then(() => undefined, (x: unknown) => x);
     expect(e).toBeInstanceOf(InputError);
     expect(e).toMatchObject({ reason: 'DICOM_DECODE_FAILED', code: 'E_DTYPE', message: expect.stringMatching(/width 64 \(header: 48 columns\), height 48 \(header: 64 rows\)/) });
+  });
+});
+
+describe('a codestream precision above BitsStored (16 for 12 bits stored in 16, as CharLS, OpenJPH and libjxl write)', () => {
+  /** MR_small's header, 16 bits allocated, 12 stored, unsigned, with a w x h frame of `px` (uncompressed, or encoded by `enc`). */
+  function file12(px: Uint16Array, enc?: Encoder, syntax?: string): Uint8Array {
+    const [w, h] = [64, 48];
+    const frame = enc ? encode16(enc, px) : new Uint8Array(px.buffer);
+    const b = readFileSync(join(DICOM_DIR, 'MR_small.dcm'));
+    const d = dcmjs.data.DicomMessage.readFile(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, {});
+    const us = (v: number) => ({ vr: 'US', Value: [v] });
+    Object.assign(d.dict, { '00280010': us(h), '00280011': us(w), '00280100': us(16), '00280101': us(12), '00280102': us(11), '00280103': us(0) });
+    delete d.dict['00281050']; delete d.dict['00281051'];
+    d.dict['7FE00010'] = { vr: enc ? 'OB' : 'OW', Value: [frame.slice().buffer] };
+    d.meta['00020010'] = { vr: 'UI', Value: [syntax ?? '1.2.840.10008.1.2.1'] };
+    return new Uint8Array(d.write());
+  }
+
+  it.each(SYNTAXES.filter(([e]) => e !== 'encodeRle'))('%s: 12-bit values decode as the uncompressed file; one value of 13 bits is refused, not masked', async (enc, codec, syntax) => {
+    const px = Uint16Array.from({ length: 64 * 48 }, (_, i) => (i * 37) % 4096);
+    const encoded = encode16(enc, px);
+    // What each encoder writes (read once from their output): libjpeg and OpenJPEG the 12 bits stored, the others 16.
+    const wide = ['encodeJpegLs', 'encodeHtJpeg2000', 'encodeJpegXl'].includes(enc);
+    expect(declared(codec, encoded)).toMatchObject({ precision: wide ? 16 : 12 });
+    const plain = await decodeDicom(file12(px));
+    expect(Buffer.from((await decodeDicom(file12(px, enc, syntax))).data).equals(Buffer.from(plain.data))).toBe(true);
+    if (wide) {
+      px[100] = 5000;
+      await expect(decodeDicom(file12(px, enc, syntax))).rejects.toMatchObject({ reason: 'DICOM_DECODE_FAILED', message: expect.stringMatching(/wider than the header's 12 bits stored and 1 decoded sample\(s\) do not fit/) });
+    }
+  });
+
+  function encode16(enc: Encoder, px: Uint16Array): Uint8Array {
+    const ctx = new Context({ width: 64, height: 48, bitsAllocated: 16, bitsStored: 12, samplesPerPixel: 1, pixelRepresentation: 0, planarConfiguration: 0, photometricInterpretation: 'MONOCHROME2', decodedBuffer: new Uint8Array(px.buffer) });
+    return (enc === 'encodeJpeg' ? NativeCodecs.encodeJpeg(ctx, { lossy: false, predictor: 1 }) : NativeCodecs[enc](ctx, { lossy: false })).getEncodedBuffer()!.slice();
+  }
+
+  it('samplesOutside counts values beyond BitsStored, signed ones sign-extended', () => {
+    const u = new Uint8Array(Uint16Array.from([0, 4095, 4096, 65535]).buffer);
+    expect(samplesOutside(u, { bitsAllocated: 16, bitsStored: 12, signed: false })).toBe(2);
+    const s = new Uint8Array(Int16Array.from([-2048, 2047, -2049, 2048, -1]).buffer);
+    expect(samplesOutside(s, { bitsAllocated: 16, bitsStored: 12, signed: true })).toBe(2);
+    expect(samplesOutside(Uint8Array.from([0, 127, 128, 255]), { bitsAllocated: 8, bitsStored: 7, signed: false })).toBe(2);
   });
 });
 

@@ -16,10 +16,12 @@
  *   JPEG XL (ISO/IEC 18181-1 D.2, A.6): the SizeHeader's xsize/ysize and the
  *     ImageMetadata's bits per sample (components are not read).
  *
- * Precision: a codestream sample wider than BitsStored is refused (the SDK
- * keeps the low BitsStored bits: another value); a narrower one is accepted,
- * its values fit (pydicom does the same for JPEG 2000). Messages carry the
- * declared geometry only, never a sample.
+ * Precision: wider than BitsAllocated is refused. Wider than BitsStored is
+ * common and legitimate (CharLS, OpenJPH and libjxl write 16 for 12 bits
+ * stored in 16), so then every decoded sample must fit BitsStored
+ * (samplesOutside; the SDK keeps the low BitsStored bits: a wider value would
+ * become another). Narrower is accepted, its values fit (as pydicom does for
+ * JPEG 2000). Messages carry the declared geometry and counts, never a sample.
  */
 import type { Geometry } from './dicom.js';
 
@@ -212,9 +214,29 @@ export function codestreamMismatch(codec: CodecName, encoded: Uint8Array, g: Geo
   if (d.width !== undefined && d.width !== g.cols) diffs.push(`width ${d.width} (header: ${g.cols} columns)`);
   if (d.height !== undefined && d.height !== g.rows) diffs.push(`height ${d.height} (header: ${g.rows} rows)`);
   if (d.components !== undefined && d.components !== g.spp) diffs.push(`${d.components} component(s) (header: ${g.spp} sample(s) per pixel)`);
-  if (d.precision !== undefined && d.precision > g.bitsStored) diffs.push(`${d.precision}-bit samples (header: ${g.bitsStored} bits stored)`);
+  if (d.precision !== undefined && d.precision > g.bitsAllocated) diffs.push(`${d.precision}-bit samples (header: ${g.bitsAllocated} bits allocated)`);
   if (d.signed !== undefined && d.signed !== g.signed) diffs.push(`${d.signed ? 'signed' : 'unsigned'} samples (header: pixel representation ${g.signed ? 1 : 0})`);
   return diffs.length ? `the codestream declares ${diffs.join(', ')}` : undefined;
+}
+
+/** Whether the codestream declares samples wider than BitsStored: then the decoded samples go through samplesOutside. */
+export function widerThanStored(codec: CodecName, encoded: Uint8Array, g: Geometry): boolean {
+  if (codec === 'decodeRle') return false; // RLE keeps the stored words as they are, unused high bits included
+  const d = declared(codec, encoded);
+  return typeof d !== 'string' && d.precision !== undefined && d.precision > g.bitsStored;
+}
+
+/** How many decoded samples (little-endian, BitsAllocated each) lie outside the range of BitsStored bits (signed: sign-extended). */
+export function samplesOutside(data: Uint8Array, g: Pick<Geometry, 'bitsAllocated' | 'bitsStored' | 'signed'>): number {
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const bytes = g.bitsAllocated / 8, n = Math.floor(data.byteLength / bytes);
+  const lo = g.signed ? -(2 ** (g.bitsStored - 1)) : 0, hi = g.signed ? 2 ** (g.bitsStored - 1) - 1 : 2 ** g.bitsStored - 1;
+  let out = 0;
+  for (let i = 0; i < n; i++) {
+    const v = bytes === 1 ? (g.signed ? dv.getInt8(i) : dv.getUint8(i)) : bytes === 2 ? (g.signed ? dv.getInt16(2 * i, true) : dv.getUint16(2 * i, true)) : g.signed ? dv.getInt32(4 * i, true) : dv.getUint32(4 * i, true);
+    if (v < lo || v > hi) out++;
+  }
+  return out;
 }
 
 export function concat(parts: readonly ArrayBuffer[]): Uint8Array {

@@ -20,7 +20,7 @@
 import dcmjs from 'dcmjs';
 import dcmjsCodecs from 'dcmjs-codecs';
 import { InputError } from '../errors.js';
-import { codestreamMismatch, concat, type CodecName } from './codestream.js';
+import { codestreamMismatch, concat, samplesOutside, widerThanStored, type CodecName } from './codestream.js';
 import type { RawImage } from './types.js';
 
 /** Why a DICOM file was refused (InputError.reason). */
@@ -236,6 +236,8 @@ async function frameBytes(bytes: Uint8Array, ds: Dataset, syntax: string, g: Geo
   if (!data || data.byteLength < frameSize) refuse('DICOM_TRUNCATED', `the compressed image decodes to ${data?.byteLength ?? 0} of ${frameSize} bytes`);
   // More than the header's rows x columns (a mismatch the codestream check above did not see): read as the header's, a scrambled image.
   if (data.byteLength > frameSize) refuse('DICOM_DECODE_FAILED', `the compressed image decodes to ${data.byteLength} bytes, more than the ${g.cols} x ${g.rows} frame the header describes (${frameSize})`);
+  const outside = widerThanStored(codec, encoded, g) ? samplesOutside(data.subarray(0, frameSize), g) : 0;
+  if (outside > 0) refuse('DICOM_DECODE_FAILED', `the codestream declares samples wider than the header's ${g.bitsStored} bits stored and ${outside} decoded sample(s) do not fit them (kept to ${g.bitsStored} bits, they would be other values)`);
   return { data: data.subarray(0, frameSize), photometric: (out.getPhotometricInterpretation() ?? g.photometric).toUpperCase(), planar: out.getPlanarConfiguration() === 1, bigEndian: false };
 }
 

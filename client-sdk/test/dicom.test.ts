@@ -103,11 +103,81 @@ describe('decodeDicom: the display transform (modality LUT, VOI, MONOCHROME1) to
     const d = dictOf('xray-jpeg-baseline.dcm');
     const cols = d.dict['00280011']!.Value[0] as number;
     d.dict['00280011'] = { vr: 'US', Value: [Math.floor(cols / 2)] };
-    await expect(decodeDicom(written(d))).rejects.toMatchObject({ reason: 'DICOM_DECODE_FAILED', code: 'E_DTYPE', message: expect.stringMatching(/more than the \d+ x \d+ frame the header describes/) });
+    // Now seen in the codestream's SOF before the decoder runs (codestream.ts); the decoded-length check stays behind it.
+    await expect(decodeDicom(written(d))).rejects.toMatchObject({ reason: 'DICOM_DECODE_FAILED', code: 'E_DTYPE', message: expect.stringMatching(new RegExp(`the codestream declares width ${cols} \\(header: ${Math.floor(cols / 2)} columns\\)`)) });
     // Uncompressed: more pixel data than the header's frames of rows x columns.
     const u = dictOf('xray-mono2-8bit.dcm');
     u.dict['00280010'] = { vr: 'US', Value: [Math.floor((u.dict['00280010']!.Value[0] as number) / 2)] };
     await expect(decodeDicom(written(u))).rejects.toMatchObject({ reason: 'DICOM_DECODE_FAILED', message: expect.stringMatching(/more than the 1 frame\(s\) of \d+ x \d+ the header describes/) });
+  });
+
+  describe('a compressed frame whose codestream declares another geometry than the header is refused (DICOM_DECODE_FAILED) before decoding', () => {
+    const refused = async (b: Uint8Array, msg: RegExp) => {
+      const e = await decodeDicom(b).then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(InputError);
+      expect(e).toMatchObject({ reason: 'DICOM_DECODE_FAILED', code: 'E_DTYPE' });
+      expect((e as Error).message).toMatch(msg);
+      for (const phi of ['DOE^JANE', 'Last^First', 'CompressedSamples']) expect((e as Error).message).not.toContain(phi);
+    };
+    const set = (d: ReturnType<typeof dictOf>, tags: Record<string, number>) => { for (const [t, v] of Object.entries(tags)) d.dict[t] = { vr: 'US', Value: [v] }; return d; };
+    /** The fixture with its (single) compressed frame edited in memory. */
+    const withFrame = (f: string, edit: (b: Uint8Array) => void) => {
+      const d = dictOf(f);
+      const px = d.dict['7FE00010']!.Value as ArrayBuffer[];
+      expect(px.length).toBe(1);
+      const frame = new Uint8Array(px[0]!.slice(0));
+      edit(frame);
+      d.dict['7FE00010']!.Value = [frame.buffer];
+      return written(d);
+    };
+    const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
+    it('JPEG 2000 (JPEG2000.dcm, 256 x 1024, 16-bit signed): the SIZ marker against Rows, Columns, BitsAllocated, PixelRepresentation', async () => {
+      const ok = await decodeDicom(written(dictOf('JPEG2000.dcm'))); // written back unaltered: still decodes
+      expect([ok.width, ok.height]).toEqual([256, 1024]);
+      // Rows and Columns swapped: the same byte count, so the decoded length alone cannot see it.
+      await refused(written(set(dictOf('JPEG2000.dcm'), { '00280010': 256, '00280011': 1024 })), /width 256 \(header: 1024 columns\), height 1024 \(header: 256 rows\)/);
+      // The codestream's Xsiz halved (SOC FF4F, SIZ FF51, Lsiz, Rsiz, then Xsiz at byte 8).
+      const sizAt = (b: Uint8Array) => { expect(dv(b).getUint32(0)).toBe(0xff4fff51); return 8; };
+      await refused(withFrame('JPEG2000.dcm', (b) => dv(b).setUint32(sizAt(b), 128)), /width 128 \(header: 256 columns\)/);
+      // XOsiz 16: the image area is Xsiz - XOsiz = 240 wide.
+      await refused(withFrame('JPEG2000.dcm', (b) => dv(b).setUint32(16, 16)), /width 240 \(header: 256 columns\)/);
+      // Ssiz: 0x8f is signed 16-bit; 0x0f unsigned 16-bit, 0x90 signed 17-bit.
+      expect(new Uint8Array((dictOf('JPEG2000.dcm').dict['7FE00010']!.Value[0] as ArrayBuffer))[42]).toBe(0x8f);
+      await refused(withFrame('JPEG2000.dcm', (b) => { b[42] = 0x0f; }), /unsigned samples \(header: pixel representation 1\)/);
+      await refused(withFrame('JPEG2000.dcm', (b) => { b[42] = 0x90; }), /17-bit samples \(header: 16 bits allocated\)/);
+      await refused(written(set(dictOf('JPEG2000.dcm'), { '00280103': 0 })), /signed samples \(header: pixel representation 0\)/);
+      // Two codestreams in a file whose header says one frame (the decoder would show the first, silently).
+      const two = dictOf('JPEG2000.dcm');
+      const f0 = two.dict['7FE00010']!.Value[0] as ArrayBuffer;
+      two.dict['7FE00010']!.Value = [f0, f0.slice(0)];
+      await refused(written(two), /holds 2 codestream\(s\); the header describes 1 frame\(s\)/);
+    });
+
+    it('RLE (MR_small_RLE.dcm, SC_rgb_rle.dcm): the segment count against samples x bytes, each segment\'s length against Rows x Columns', async () => {
+      const ok = await decodeDicom(written(dictOf('MR_small_RLE.dcm')));
+      expect([ok.width, ok.height]).toEqual([64, 64]);
+      await refused(written(set(dictOf('MR_small_RLE.dcm'), { '00280010': 32 })), /RLE segment 1 decodes to 4096 bytes; the header's 64 x 32 frame needs 2048/);
+      await refused(written(set(dictOf('MR_small_RLE.dcm'), { '00280011': 128 })), /RLE segment 1 decodes to 4096 bytes; the header's 128 x 64 frame needs 8192/);
+      await refused(written(set(dictOf('MR_small_RLE.dcm'), { '00280100': 8, '00280101': 8, '00280102': 7 })), /the RLE frame has 2 segment\(s\); 1 sample\(s\) of 8 bits need 1/);
+      // The RLE header's segment count (little-endian at byte 0) set to 1: the one segment then runs to the frame's end.
+      await refused(withFrame('MR_small_RLE.dcm', (b) => { expect(dv(b).getUint32(0, true)).toBe(2); dv(b).setUint32(0, 1, true); }), /the RLE frame has 1 segment\(s\); 1 sample\(s\) of 16 bits need 2/);
+      // The second segment's offset moved: segment 1 ends early.
+      await refused(withFrame('MR_small_RLE.dcm', (b) => { dv(b).setUint32(8, dv(b).getUint32(8, true) - 40, true); }), /RLE segment 1 decodes to \d+ bytes; the header's 64 x 64 frame needs 4096/);
+      const rgb = dictOf('SC_rgb_rle.dcm');
+      rgb.dict['00280002'] = { vr: 'US', Value: [1] };
+      rgb.dict['00280004'] = { vr: 'CS', Value: ['MONOCHROME2'] };
+      await refused(written(rgb), /the RLE frame has 3 segment\(s\); 1 sample\(s\) of 8 bits need 1/);
+    });
+
+    it('JPEG (JPEG-lossy.dcm, 12-bit extended): the SOF marker against Rows, Columns, SamplesPerPixel, BitsStored', async () => {
+      // Rows and Columns swapped: the decoded length is the same, the image another.
+      await refused(written(set(dictOf('JPEG-lossy.dcm'), { '00280010': 256, '00280011': 1024 })), /width 256 \(header: 1024 columns\), height 1024 \(header: 256 rows\)/);
+      // P = 12 over 8 bits stored (within 16 allocated): decoded, and the 12-bit values above 255 are refused, not masked.
+      await refused(written(set(dictOf('JPEG-lossy.dcm'), { '00280101': 8, '00280102': 7 })), /declares samples wider than the header's 8 bits stored and \d+ decoded sample\(s\) do not fit/);
+      // SOF1 (FFC1) right after SOI: Lf, P, Y, X, Nf; Nf set to 3 (its component specs are then cut short, but the header check comes first).
+      await refused(withFrame('JPEG-lossy.dcm', (b) => { expect(dv(b).getUint32(0)).toBe(0xffd8ffc1); b[11] = 3; }), /3 component\(s\) \(header: 1 sample\(s\) per pixel\)/);
+    });
   });
 
   it('signed samples stored in fewer bits than allocated: masked to BitsStored and sign-extended (whatever the unused high bits hold)', async () => {

@@ -14,10 +14,13 @@
  *   window with its VOI LUT Function LINEAR / LINEAR_EXACT / SIGMOID, else the
  *   frame's pixel range) -> 0..255 rounded -> MONOCHROME1 inverted.
  * Colour files (RGB, YBR_* decoded to RGB, palette colour) give 8-bit RGB.
+ * A compressed frame whose codestream declares another size, component count,
+ * precision or sign than the header is refused before decoding (codestream.ts).
  */
 import dcmjs from 'dcmjs';
 import dcmjsCodecs from 'dcmjs-codecs';
 import { InputError } from '../errors.js';
+import { codestreamMismatch, concat, samplesOutside, widerThanStored, type CodecName } from './codestream.js';
 import type { RawImage } from './types.js';
 
 /** Why a DICOM file was refused (InputError.reason). */
@@ -63,7 +66,6 @@ function refuse(reason: DicomProblem, message: string, cause?: unknown): never {
 }
 
 const NATIVE = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2']);
-type CodecName = 'decodeRle' | 'decodeJpeg' | 'decodeJpegLs' | 'decodeJpeg2000' | 'decodeHtJpeg2000' | 'decodeJpegXl';
 const CODECS: Record<string, CodecName> = {
   '1.2.840.10008.1.2.5': 'decodeRle',
   '1.2.840.10008.1.2.4.50': 'decodeJpeg', '1.2.840.10008.1.2.4.51': 'decodeJpeg',
@@ -210,6 +212,10 @@ async function frameBytes(bytes: Uint8Array, ds: Dataset, syntax: string, g: Geo
   else if (g.frames === 1) encoded = concat(fragments);
   else refuse('DICOM_UNSUPPORTED_IMAGE', `${fragments.length} compressed fragments for ${g.frames} frames without an offset table`);
   if (encoded.byteLength === 0) refuse('DICOM_NO_PIXEL_DATA', 'the compressed frame is empty');
+  // What the codestream declares (SOF, SIZ, RLE segments, JPEG XL SizeHeader) against the header: the JPEG 2000
+  // and RLE decoders fill a buffer of the header's size whatever the codestream says (codestream.ts).
+  const mismatch = codestreamMismatch(codec, encoded, g, fragments);
+  if (mismatch !== undefined) refuse('DICOM_DECODE_FAILED', `${mismatch}; decoded as the header says, it would be another image`);
   try {
     await loadCodecs(codecsUrl);
   } catch (e) {
@@ -228,17 +234,11 @@ async function frameBytes(bytes: Uint8Array, ds: Dataset, syntax: string, g: Geo
   }
   const data = out.getDecodedBuffer();
   if (!data || data.byteLength < frameSize) refuse('DICOM_TRUNCATED', `the compressed image decodes to ${data?.byteLength ?? 0} of ${frameSize} bytes`);
-  // More than the header's rows x columns: the codestream is another size (JPEG decoders keep its own); read as the header's, a scrambled image.
+  // More than the header's rows x columns (a mismatch the codestream check above did not see): read as the header's, a scrambled image.
   if (data.byteLength > frameSize) refuse('DICOM_DECODE_FAILED', `the compressed image decodes to ${data.byteLength} bytes, more than the ${g.cols} x ${g.rows} frame the header describes (${frameSize})`);
+  const outside = widerThanStored(codec, encoded, g) ? samplesOutside(data.subarray(0, frameSize), g) : 0;
+  if (outside > 0) refuse('DICOM_DECODE_FAILED', `the codestream declares samples wider than the header's ${g.bitsStored} bits stored and ${outside} decoded sample(s) do not fit them (kept to ${g.bitsStored} bits, they would be other values)`);
   return { data: data.subarray(0, frameSize), photometric: (out.getPhotometricInterpretation() ?? g.photometric).toUpperCase(), planar: out.getPlanarConfiguration() === 1, bigEndian: false };
-}
-
-function concat(parts: ArrayBuffer[]): Uint8Array {
-  const n = parts.reduce((a, p) => a + p.byteLength, 0);
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { out.set(new Uint8Array(p), o); o += p.byteLength; }
-  return out;
 }
 
 /** Stored sample values of one frame, masked to BitsStored and sign-extended; interleaved. */

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
@@ -154,7 +155,26 @@ async function demoAssets(dir: string, clientConfig: object): Promise<Record<str
   return files;
 }
 
+/**
+ * Starts the deployment; when a party dies at start-up because a port chosen by freePorts() was taken in the
+ * meantime (another process bound it between our close and the party's listen), it starts once more on new ports.
+ */
 export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
+  try {
+    return await launchOnce(opts);
+  } catch (e) {
+    if (!(e instanceof PortTakenError)) throw e;
+    opts.onLine?.(e.party, `launchLocal: ${e.message}; starting again on new ports`);
+    return await launchOnce(opts);
+  }
+}
+
+/** A party exited at start-up with EADDRINUSE in its output. */
+class PortTakenError extends Error {
+  constructor(readonly party: 0 | 1 | 2, message: string) { super(message); }
+}
+
+async function launchOnce(opts: LaunchOptions): Promise<Launched> {
   const dir = mkdtempSync(path.join(tmpdir(), 'securenn-local-'));
   const certs = opts.insecureLocal ? null : generateCerts(path.join(dir, 'certs'), true);
   const f = opts.fracBits ?? 13;
@@ -224,6 +244,7 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
 
   const program = await partyProgram();
   if (program.note) opts.onLine?.(0, program.note);
+  const tails: [string[], string[], string[]] = [[], [], []];
   const children = ([0, 1, 2] as const).map((p) => {
     const child = spawn(process.execPath, [...partyNodeArgs(), ...program.args, '--party', String(p), '--config', configPath], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -233,7 +254,13 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
     const onData = (d: Buffer) => {
       buf += d.toString('utf8');
       let i;
-      while ((i = buf.indexOf('\n')) >= 0) { const line = buf.slice(0, i); buf = buf.slice(i + 1); if (line.trim()) opts.onLine?.(p, line); }
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i); buf = buf.slice(i + 1);
+        if (!line.trim()) continue;
+        // The party's last lines (its logs carry no share values) explain a death at start-up.
+        tails[p].push(line); if (tails[p].length > 8) tails[p].shift();
+        opts.onLine?.(p, line);
+      }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
@@ -258,7 +285,12 @@ export async function launchLocal(opts: LaunchOptions): Promise<Launched> {
   try {
     for (;;) {
       const dead = children.findIndex((c) => c.exitCode !== null || c.signalCode !== null);
-      if (dead >= 0) throw new Error(`P${dead} exited during start-up (code ${children[dead]!.exitCode})`);
+      if (dead >= 0) {
+        await Promise.race([once(children[dead]!, 'close'), new Promise((r) => setTimeout(r, 500))]); // its last output
+        const tail = tails[dead as 0 | 1 | 2].join('\n').slice(-1500);
+        const msg = `P${dead} exited during start-up (code ${children[dead]!.exitCode}); its last lines:\n${tail}`;
+        throw /EADDRINUSE/.test(tail) ? new PortTakenError(dead as 0 | 1 | 2, msg) : new Error(msg);
+      }
       const ok = await Promise.all(urls.map((u) => fetch(`${u}/readyz`).then((r) => r.ok, () => false)));
       if (ok.every(Boolean)) break;
       if (Date.now() > deadline) throw new Error('parties not ready in time');

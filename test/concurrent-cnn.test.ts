@@ -44,7 +44,7 @@ describe('a small CNN (MaxPool, exact truncation): 4 concurrent clients, 2 runs 
 
   it('every result is its own input\'s, none lost, crossed or duplicated, and two runs were in flight at once', async () => {
     const from = p0.length;
-    const r = await runLoad({ urls: l.urls, token: l.token, modelHash: l.modelHash, plain: model, clients: 4, durationMs: 2_500, tolerance: 5e-3, timeoutMs: 30_000 });
+    const r = await runLoad({ urls: l.urls, token: l.token, modelHash: l.modelHash, plain: model, clients: 4, durationMs: 2_500, minStarted: 8, tolerance: 5e-3, timeoutMs: 30_000 });
     let inFlight = 0, most = 0;
     for (const line of p0.slice(from)) {
       if (line.includes('"msg":"batch planned"')) most = Math.max(most, ++inFlight);

@@ -31,6 +31,8 @@ export interface LoadOptions {
   clients: number;
   /** No new request starts after this (ms); the ones in flight finish. */
   durationMs: number;
+  /** Requests keep starting after durationMs until this many have started (a loaded machine still tests enough; default 0). */
+  minStarted?: number;
   /** Largest |secure - plaintext| accepted per logit. */
   tolerance: number;
   /** Per-request client deadline (ms). */
@@ -103,7 +105,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
 
   const oneClient = async (i: number): Promise<void> => {
     const client = new PrivateInferenceClient({ parties: o.urls, token: o.token, timeoutMs: o.timeoutMs ?? 60_000, ...(o.modelHash ? { expectedModelHash: o.modelHash } : {}) });
-    for (let j = 0; performance.now() < end; j++) {
+    for (let j = 0; performance.now() < end || started < (o.minStarted ?? 0); j++) {
       // A distinct input per (client, request): seed = i * 2^20 + j.
       const x = uniform(seededPrg(i * 1_048_576 + j + 1), n, 1).map((v) => (v + 1) / 2);
       const data = Float32Array.from(x);

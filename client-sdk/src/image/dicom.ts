@@ -277,6 +277,19 @@ function lutOf(item: unknown, signedFirst: boolean): Lut | undefined {
   return { entries, first, bits: b ?? 16, data };
 }
 
+/**
+ * A LUT whose entries pass the 2^bits - 1 its descriptor declares is refused:
+ * scaled by 255 / (2^bits - 1) such an entry is above 255, and a Uint8Array
+ * keeps it modulo 256 (an entry of 300 under 8 bits became 44: a bright
+ * structure shown dark to the model).
+ */
+function checkLutEntries(lut: Lut, what: string): void {
+  const top = 2 ** lut.bits - 1, n = Math.min(lut.entries, lut.data.length);
+  for (let i = 0; i < n; i++) {
+    if (!(lut.data[i]! <= top)) refuse('DICOM_UNSUPPORTED_IMAGE', `the ${what} holds entries above the ${lut.bits} bits its descriptor declares`);
+  }
+}
+
 function applyLut(x: number, lut: Lut): number {
   const i = Math.min(lut.entries - 1, Math.max(0, Math.round(x) - lut.first));
   return lut.data[Math.min(i, lut.data.length - 1)]!;
@@ -320,6 +333,7 @@ export function grayscaleTo8(v: Float64Array, ds: Dataset, g: Pick<Geometry, 'si
   const center = num(ds.WindowCenter), width = num(ds.WindowWidth);
   let voi: DicomDisplay['voi'];
   if (vlut) {
+    checkLutEntries(vlut, 'VOI LUT');
     const top = 2 ** vlut.bits - 1;
     for (let i = 0; i < n; i++) out[i] = Math.round((applyLut(v[i]!, vlut) / top) * 255);
     voi = { kind: 'voi-lut' };
@@ -360,7 +374,9 @@ function colourTo8(v: Float64Array, ds: Dataset, g: Geometry, photometric: strin
       if (!Array.isArray(desc) || !raw) refuse('DICOM_UNSUPPORTED_IMAGE', 'palette colour image without its lookup tables');
       const bits = desc[2] ?? 16;
       const table = bits === 8 ? new Uint8Array(raw) : new Uint16Array(raw);
-      return { lut: { entries: desc[0] === 0 ? 65536 : desc[0]!, first: desc[1] ?? 0, bits, data: table } satisfies Lut, top: 2 ** bits - 1 };
+      const lut = { entries: desc[0] === 0 ? 65536 : desc[0]!, first: desc[1] ?? 0, bits, data: table } satisfies Lut;
+      checkLutEntries(lut, `${c.toLowerCase()} palette lookup table`);
+      return { lut, top: 2 ** bits - 1 };
     });
     for (let i = 0; i < px; i++) for (let c = 0; c < 3; c++) out[3 * i + c] = Math.round((applyLut(v[i]!, luts[c]!.lut) / luts[c]!.top) * 255);
     return out;

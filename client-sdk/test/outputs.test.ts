@@ -302,3 +302,31 @@ describe('mismatched output shares of a DP-noised two-class model almost never g
     expect(shown).toBeLessThanOrEqual(1);
   });
 });
+
+describe('sigmoid outputs past float64 saturation (logit above ~37: sigmoid rounds to exactly 1)', () => {
+  // Before, the top finding and a sigmoid mask's class map were the argmax of the probabilities: two logits of 40 and
+  // 50 both gave p = 1, and the tie went to the lower index, against the logits (and the plaintext model's order).
+  const model = (outputShape: number[]) => ({ modelHash: 'a'.repeat(64), inputShape: [4], outputShape, fracBits: 13, outputActivation: 'sigmoid' as const, labels: outputShape.length === 1 ? ['a', 'b', 'c'] : undefined });
+  const shares = (logits: number[], shape: number[]) => [
+    { shares: encode(logits, 13), shape, mode: 'logits', kind: null },
+    { shares: new BigUint64Array(logits.length), shape, mode: 'logits', kind: null },
+  ] as const;
+
+  it('a multi-label head: the top finding is the largest logit, findings in logit order when probabilities tie at 1', () => {
+    const [o0, o1] = shares([40, 50, -2], [1, 3]);
+    const r = reconstructOutputs(o0, o1, model([3]), 1, 's');
+    if (r.outputMode !== 'logits') throw new Error('logits expected');
+    expect(r.probabilities[0]!.slice(0, 2)).toEqual([1, 1]); // saturated: the probabilities alone cannot order them
+    expect(r.index[0]).toBe(1);
+    expect(r.label[0]).toBe('b');
+    expect(r.findings![0]!.map((f) => f.index)).toEqual([1, 0, 2]);
+  });
+
+  it("a sigmoid mask with 3 channels: each pixel's class is its largest logit", () => {
+    const [o0, o1] = shares([40, 50, -2, -1, 60, 45, 3, 1, 2], [1, 1, 3, 3]);
+    const r = reconstructOutputs(o0, o1, model([1, 3, 3]), 1, 's');
+    if (r.outputMode !== 'logits') throw new Error('logits expected');
+    expect([...r.mask![0]!.classes]).toEqual([1, 1, 0]);
+    expect(r.mask![0]!.positiveFraction).toBeCloseTo(2 / 3);
+  });
+});

@@ -34,12 +34,14 @@ function argmax(v: readonly number[]): number {
 
 /**
  * The predicted class index: argmax, or for a single sigmoid output
- * (binary classifier) 1 when p >= 0.5, else 0. With `logits` the argmax is
- * taken over them: softmax and sigmoid keep their order, but float64 does not
- * (sigmoid is exactly 1 above a logit of about 37, so 40 and 50 tie).
+ * (binary classifier) 1 when the logit is > 0 (p > 0.5), else 0: the label
+ * mode's rule (the secure argmax of [0, x], ties to class 0) and mpc-import's
+ * (output.ts argmaxRows). With `logits` the argmax is taken over them:
+ * softmax and sigmoid keep their order, but float64 does not (sigmoid is
+ * exactly 1 above a logit of about 37, so 40 and 50 tie).
  */
 export function predictedIndex(probabilities: readonly number[], logits?: readonly number[]): number {
-  if (probabilities.length === 1) return probabilities[0]! >= 0.5 ? 1 : 0;
+  if (probabilities.length === 1) return (logits ? logits[0]! > 0 : probabilities[0]! > 0.5) ? 1 : 0;
   return argmax(logits ?? probabilities);
 }
 

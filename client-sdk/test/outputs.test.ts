@@ -330,3 +330,21 @@ describe('sigmoid outputs past float64 saturation (logit above ~37: sigmoid roun
     expect(r.mask![0]!.positiveFraction).toBeCloseTo(2 / 3);
   });
 });
+
+describe('a single sigmoid output decides as the label mode and mpc-import do: class 1 iff the logit is > 0', () => {
+  // The secure label mode takes the argmax of [0, x] (ties to the lower index: 0 at x = 0) and mpc-import's reference
+  // decisions 1 iff x > 0; logits mode said 1 for p >= 0.5, so an exact 0 logit (a blank image through dead ReLUs and
+  // a zero bias, or a rounding) was class 1 here and class 0 in 'label' mode for the same model.
+  const model = { modelHash: 'a'.repeat(64), inputShape: [4], outputShape: [1], fracBits: 13, outputActivation: 'sigmoid' as const, labels: ['normal', 'pneumonia'] };
+  const at = (ring: bigint) => {
+    const o = (v: bigint) => ({ shares: BigUint64Array.of(BigInt.asUintN(64, v)), shape: [1, 1], mode: 'logits', kind: null });
+    const r = reconstructOutputs(o(ring), o(0n), model, 1, 's');
+    if (r.outputMode !== 'logits') throw new Error('logits expected');
+    return { index: r.index[0], label: r.label[0], p: r.probability[0] };
+  };
+  it('logit 0 is class 0 (p = 0.5 of the negative class); one ring unit above 0 is class 1; one below, class 0', () => {
+    expect(at(0n)).toEqual({ index: 0, label: 'normal', p: 0.5 });
+    expect(at(1n)).toMatchObject({ index: 1, label: 'pneumonia' });
+    expect(at(-1n)).toMatchObject({ index: 0, label: 'normal' });
+  });
+});

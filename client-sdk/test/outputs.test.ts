@@ -145,8 +145,8 @@ describe('label-only modes for multi-label heads and masks', () => {
       expect(r.decisions!.map((d) => d.label)).toEqual(CHEXNET_LABELS);
       r.decisions!.forEach((d, i) => {
         expect(d.index).toBe(i);
-        // the fake's logits are lattice values: the rule is exactly logit >= round(logit(t) 2^13) / 2^13
-        expect(d.positive).toBe(want[i]! >= Math.round(logitT(thresholds[i]!) * 8192) / 8192);
+        // the fake's logits are lattice values: the rule is exactly logit >= ceil(logit(t) 2^13) / 2^13, i.e. p >= t
+        expect(d.positive).toBe(want[i]! >= Math.ceil(logitT(thresholds[i]!) * 8192) / 8192);
         expect(d.confidenceBucket).toBeUndefined();
       });
       expect(new Set(r.decisions!.map((d) => d.positive)).size).toBe(2);
@@ -154,7 +154,7 @@ describe('label-only modes for multi-label heads and masks', () => {
       expect(c.kind).toBe('multi-label');
       expect(c.decisions).toHaveLength(2);
       c.decisions![0]!.forEach((d, i) => {
-        const m = Math.abs(want[i]! - Math.round(logitT(thresholds[i]!) * 8192) / 8192);
+        const m = Math.abs(want[i]! - Math.ceil(logitT(thresholds[i]!) * 8192) / 8192);
         expect(d.confidenceBucket).toBe(m >= 2 ? 2 : m >= 0.5 ? 1 : 0);
       });
     } finally { await fake.close(); }

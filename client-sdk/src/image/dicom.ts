@@ -21,6 +21,7 @@ import dcmjs from 'dcmjs';
 import dcmjsCodecs from 'dcmjs-codecs';
 import { InputError } from '../errors.js';
 import { codestreamMismatch, concat, samplesOutside, widerThanStored, type CodecName } from './codestream.js';
+import { applyLut, lutExceedsBits, lutOf, type Lut } from './dicom-lut.js';
 import type { RawImage } from './types.js';
 
 /** Why a DICOM file was refused (InputError.reason). */
@@ -258,41 +259,9 @@ function samples(data: Uint8Array, g: Geometry, bigEndian: boolean): Float64Arra
   return out;
 }
 
-/** A LUT of a Modality/VOI LUT Sequence item: descriptor [entries, first mapped, bits] and data. */
-interface Lut { entries: number; first: number; bits: number; data: ArrayLike<number> }
-
-function lutOf(item: unknown, signedFirst: boolean): Lut | undefined {
-  const it = (Array.isArray(item) ? item[0] : item) as Dataset | undefined;
-  if (!it || !Array.isArray(it.LUTDescriptor) || it.LUTData === undefined) return undefined;
-  const [e, f, b] = it.LUTDescriptor as number[];
-  let data: ArrayLike<number>;
-  const d = it.LUTData;
-  if (Array.isArray(d) && typeof d[0] === 'number') data = d as number[];
-  else if (Array.isArray(d) && d[0] instanceof ArrayBuffer) data = new Uint16Array(d[0] as ArrayBuffer);
-  else if (d instanceof ArrayBuffer) data = new Uint16Array(d);
-  else return undefined;
-  const entries = e === 0 ? 65536 : e!;
-  let first = f ?? 0;
-  if (signedFirst && first >= 32768) first -= 65536;
-  return { entries, first, bits: b ?? 16, data };
-}
-
-/**
- * A LUT whose entries pass the 2^bits - 1 its descriptor declares is refused:
- * scaled by 255 / (2^bits - 1) such an entry is above 255, and a Uint8Array
- * keeps it modulo 256 (an entry of 300 under 8 bits became 44: a bright
- * structure shown dark to the model).
- */
+/** A LUT whose entries pass the bits its descriptor declares is refused (dicom-lut.ts lutExceedsBits: kept in 8 bits they wrapped). */
 function checkLutEntries(lut: Lut, what: string): void {
-  const top = 2 ** lut.bits - 1, n = Math.min(lut.entries, lut.data.length);
-  for (let i = 0; i < n; i++) {
-    if (!(lut.data[i]! <= top)) refuse('DICOM_UNSUPPORTED_IMAGE', `the ${what} holds entries above the ${lut.bits} bits its descriptor declares`);
-  }
-}
-
-function applyLut(x: number, lut: Lut): number {
-  const i = Math.min(lut.entries - 1, Math.max(0, Math.round(x) - lut.first));
-  return lut.data[Math.min(i, lut.data.length - 1)]!;
+  if (lutExceedsBits(lut)) refuse('DICOM_UNSUPPORTED_IMAGE', `the ${what} holds entries above the ${lut.bits} bits its descriptor declares`);
 }
 
 /**

@@ -277,6 +277,31 @@ describe('a session with unusable DP parameters never joins a batch (one hostile
   });
 });
 
+describe("a label mode the request asks of a logits model: its logits were not bounded for the parties' 32-bit comparison ring", () => {
+  // mpc-import bounds the logits for the comparison ring only when the model's policy compares them (a label mode);
+  // a model served for logits, whose logits differ by more than 2^31 ring units (32768 at f = 16), got wrong labels
+  // when a client asked for 'label' (the argmax's comparisons wrapped): 5 of 8 here before the fix.
+  const big: ModelIR<FloatTensor> = { ...model, nodes: model.nodes.map((n) => (n.kind === 'dense' && n.name === 'd2' ? { ...n, kernel: { ...n.kernel, data: n.kernel.data.map((w) => w * 20000) } } : n)) };
+  let t: PartyTrio;
+  beforeAll(async () => { t = await partyTrio({ plain: big, fracBits: F, tls: false }); });
+  afterAll(async () => { await t?.close(); });
+
+  it("'label' is the plaintext argmax; 'label+confidence' the plaintext bucket", async () => {
+    const N = 8;
+    const x = input(501, N);
+    const y = plainForward(big, x, N).data;
+    // The differences between logits pass the 32-bit ring's exact range: the input exercises the bound.
+    expect(Math.max(...Array.from(y, Math.abs))).toBeGreaterThan(2 ** 15);
+    const want = Array.from({ length: N }, (_, i) => { const row = Array.from(y.subarray(i * C, (i + 1) * C)); return row.indexOf(Math.max(...row)); });
+    const label = await finishSession(t, await startSession(t, x, N, F, { privacy: { outputMode: 'label' } }), F);
+    expect(label).toMatchObject({ ok: true, mode: 'label' });
+    expect(label.labels).toEqual(want);
+    const conf = await finishSession(t, await startSession(t, x, N, F, { privacy: { outputMode: 'label+confidence' } }), F);
+    expect(conf.labels).toEqual(want);
+    expect(conf.buckets).toEqual(want.map(() => 2)); // margins in the thousands: past both default thresholds (1, 3)
+  });
+});
+
 describe('a run that fails for all its sessions names none of them', () => {
   let t: PartyTrio;
   beforeAll(async () => { t = await partyTrio({ plain: model, fracBits: F, tls: false, batch: { windowMs: 400 }, policy: { outputMode: 'label' }, privacy: { dir: tempDir(), budget: { epsilon: 100, delta: 0 } } }); });

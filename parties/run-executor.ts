@@ -11,7 +11,7 @@
  * leaves a record (no values) and metrics.
  */
 import type { OutputMode } from '../protocol/api-contract.js';
-import { createContext, type PartyContext } from '../protocol/context.js';
+import { createContext, withCompareBits, type PartyContext } from '../protocol/context.js';
 import type { DealScript, PartyBundle } from '../protocol/correlated/dealer.js';
 import type { PartySeeds } from '../protocol/correlated/prg.js';
 import { MpcError } from '../protocol/errors.js';
@@ -197,8 +197,14 @@ export class RunExecutor {
    * for a class, one decision (and bucket) per label or pixel otherwise. An ensemble (outs: one per teacher) runs
    * pateAggregate per group instead; its policy is always a label mode.
    */
-  private async privateOutputs(ctx: PartyContext, outs: ShareTensor[], plan: PlanEntry[], policies: ResolvedPolicy[]): Promise<{ data: BigUint64Array; shape: number[]; mode: OutputMode }[]> {
+  private async privateOutputs(runCtx: PartyContext, outs: ShareTensor[], plan: PlanEntry[], policies: ResolvedPolicy[]): Promise<{ data: BigUint64Array; shape: number[]; mode: OutputMode }[]> {
     const model = this.c.model!;
+    // mpc-import bounds the logits for the comparison ring only when the model's own policy compares them (a label
+    // mode: its comparesOutput). A label mode the request alone asks for, and a PATE ensemble's teachers (imported for
+    // logits), compare them on the 64-bit ring: on the 32-bit one, logits more than 2^31 ring units apart gave wrong
+    // labels. (privateOutput compares on 64 bits with DP whatever the context.)
+    const bounded = !model.teachers && model.policy !== undefined && model.policy.outputMode !== 'logits';
+    const ctx = bounded ? runCtx : withCompareBits(runCtx, 64);
     const C = model.outputSize;
     const out = outs[0]!;
     const first: number[] = [];

@@ -111,7 +111,7 @@ export interface OutputPrivacy {
   confidenceThresholds?: number[];
   /**
    * Label modes of a multi-label head or a sigmoid mask: the probability threshold t of each channel (per label), in
-   * (0, 1); a decision is 1 iff logit >= round(logit(t) 2^f) / 2^f (at the threshold itself: 1, as p >= t). Default 0.5.
+   * (0, 1); a decision is 1 iff logit >= ceil(logit(t) 2^f) / 2^f, i.e. p >= t on the lattice (at the threshold itself: 1). Default 0.5.
    */
   decisionThresholds?: number[];
   /** Noise the parties add to the logits; each image is charged epsilon (and delta) to the client's budget. */

@@ -34,11 +34,15 @@ function argmax(v: readonly number[]): number {
 
 /**
  * The predicted class index: argmax, or for a single sigmoid output
- * (binary classifier) 1 when p >= 0.5, else 0.
+ * (binary classifier) 1 when the logit is > 0 (p > 0.5), else 0: the label
+ * mode's rule (the secure argmax of [0, x], ties to class 0) and mpc-import's
+ * (output.ts argmaxRows). With `logits` the argmax is taken over them:
+ * softmax and sigmoid keep their order, but float64 does not (sigmoid is
+ * exactly 1 above a logit of about 37, so 40 and 50 tie).
  */
-export function predictedIndex(probabilities: readonly number[]): number {
-  if (probabilities.length === 1) return probabilities[0]! >= 0.5 ? 1 : 0;
-  return argmax(probabilities);
+export function predictedIndex(probabilities: readonly number[], logits?: readonly number[]): number {
+  if (probabilities.length === 1) return (logits ? logits[0]! > 0 : probabilities[0]! > 0.5) ? 1 : 0;
+  return argmax(logits ?? probabilities);
 }
 
 /** The probability of class `index`: for one sigmoid output p of the positive class (1), 1 - p of the negative (0). */
@@ -82,11 +86,16 @@ export interface Finding {
   positive: boolean;
 }
 
-/** Findings sorted by probability, highest first (ties by index); `thresholds`: model.decisionThresholds. */
-export function findings(probabilities: readonly number[], labels: readonly string[] | undefined, thresholds?: readonly number[]): Finding[] {
+/**
+ * Findings sorted by probability, highest first; ties (probabilities that
+ * round to the same float64, e.g. 1 for every logit above ~37) by the logit
+ * when `logits` are given, then by index; `thresholds`: model.decisionThresholds.
+ */
+export function findings(probabilities: readonly number[], labels: readonly string[] | undefined, thresholds?: readonly number[], logits?: readonly number[]): Finding[] {
+  const z = (i: number): number => logits?.[i] ?? 0;
   return probabilities
     .map((p, i) => ({ label: labelFor(i, labels), index: i, probability: p, positive: p >= thresholdOf(i, thresholds) }))
-    .sort((a, b) => b.probability - a.probability || a.index - b.index);
+    .sort((a, b) => b.probability - a.probability || z(b.index) - z(a.index) || a.index - b.index);
 }
 
 /** A segmentation output. */
@@ -95,7 +104,7 @@ export interface MaskOutput {
   shape: number[];
   /** Per pixel and channel: sigmoid of the logit (C = 1 or activation 'sigmoid'), else softmax over the channels; HWC order. */
   probabilities: Float32Array;
-  /** Per pixel: C = 1, 1 where p >= the threshold (model.decisionThresholds, default 0.5) else 0; C > 1, the most probable channel (class map). */
+  /** Per pixel: C = 1, 1 where p >= the threshold (model.decisionThresholds, default 0.5) else 0; C > 1, the most probable channel (class map: the largest logit, as the probabilities may tie at 1 in float64). */
   classes: Uint8Array;
   /** Fraction of pixels whose class is not 0 (C = 1: p >= 0.5). */
   positiveFraction: number;
@@ -113,7 +122,8 @@ export function maskOutput(logits: ArrayLike<number>, shape: readonly number[], 
     const z = Array.from({ length: c }, (_, k) => logits[i * c + k]!);
     const p = perPixelSigmoid ? sigmoid(z) : softmax(z);
     probabilities.set(p, i * c);
-    const cls = c === 1 ? (p[0]! >= thresholdOf(0, thresholds) ? 1 : 0) : argmax(p);
+    // C > 1: the largest logit (softmax and sigmoid keep the order; float64 probabilities may tie at 1).
+    const cls = c === 1 ? (p[0]! >= thresholdOf(0, thresholds) ? 1 : 0) : argmax(z);
     classes[i] = cls;
     if (cls !== 0) positive++;
   }

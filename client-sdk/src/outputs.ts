@@ -82,12 +82,12 @@ export function reconstructOutputs(o0: Output, o1: Output, model: ModelInfo, bat
       continue;
     }
     const probabilities = activate(logits, model.outputActivation);
-    const index = predictedIndex(probabilities);
+    const index = predictedIndex(probabilities, logits);
     out.probabilities.push(probabilities);
     out.index.push(index);
     out.label.push(labelFor(index, model.labels));
     out.probability.push(labelProbability(probabilities, index));
-    if (kind === 'multi-label') out.findings!.push(findings(probabilities, model.labels, model.decisionThresholds));
+    if (kind === 'multi-label') out.findings!.push(findings(probabilities, model.labels, model.decisionThresholds, logits));
   }
   return out;
 }

@@ -263,6 +263,15 @@ describe('the display transform on synthetic values (the paths the fixtures do n
     expect(r.voi).toEqual({ kind: 'voi-lut' });
   });
 
+  it('a VOI LUT with an entry above what its descriptor\'s bits hold is refused, not wrapped modulo 256 (a bright pixel shown dark)', () => {
+    // 8 bits declared, an entry of 300: before, 300 / 255 * 255 = 300 went into a Uint8Array as 44.
+    const refused = (ds: Record<string, unknown>) => { try { run([10, 11], ds); } catch (e) { return e instanceof InputError && e.code === 'E_DTYPE' && e.reason === 'DICOM_UNSUPPORTED_IMAGE' ? e.message : 'other error'; } return 'accepted'; };
+    expect(refused({ VOILUTSequence: [{ LUTDescriptor: [2, 10, 8], LUTData: [100, 300] }] })).toMatch(/VOI LUT.*8 bits/);
+    expect(refused({ VOILUTSequence: [{ LUTDescriptor: [2, 10, 12], LUTData: [0, 5000] }] })).toMatch(/VOI LUT.*12 bits/);
+    // Entries within the declared bits map as before.
+    expect([...run([10, 11], { VOILUTSequence: [{ LUTDescriptor: [2, 10, 12], LUTData: [0, 4095] }] }).data]).toEqual([0, 255]);
+  });
+
   it('the modality LUT: rescale slope and intercept, or a Modality LUT Sequence (signed first value), before the VOI', () => {
     // Rescale x2 - 100, then the window 0..100: stored 0 -> -100 -> 0; 50 -> 0 -> 0; 75 -> 50 -> 128; 100 -> 100 -> 255.
     expect([...run([0, 50, 75, 100], { RescaleSlope: '2', RescaleIntercept: '-100', WindowCenter: 50.5, WindowWidth: 101 }).data]).toEqual([0, 0, 128, 255]);

@@ -145,8 +145,8 @@ describe('label-only modes for multi-label heads and masks', () => {
       expect(r.decisions!.map((d) => d.label)).toEqual(CHEXNET_LABELS);
       r.decisions!.forEach((d, i) => {
         expect(d.index).toBe(i);
-        // the fake's logits are lattice values: the rule is exactly logit >= round(logit(t) 2^13) / 2^13
-        expect(d.positive).toBe(want[i]! >= Math.round(logitT(thresholds[i]!) * 8192) / 8192);
+        // the fake's logits are lattice values: the rule is exactly logit >= ceil(logit(t) 2^13) / 2^13, i.e. p >= t
+        expect(d.positive).toBe(want[i]! >= Math.ceil(logitT(thresholds[i]!) * 8192) / 8192);
         expect(d.confidenceBucket).toBeUndefined();
       });
       expect(new Set(r.decisions!.map((d) => d.positive)).size).toBe(2);
@@ -154,7 +154,7 @@ describe('label-only modes for multi-label heads and masks', () => {
       expect(c.kind).toBe('multi-label');
       expect(c.decisions).toHaveLength(2);
       c.decisions![0]!.forEach((d, i) => {
-        const m = Math.abs(want[i]! - Math.round(logitT(thresholds[i]!) * 8192) / 8192);
+        const m = Math.abs(want[i]! - Math.ceil(logitT(thresholds[i]!) * 8192) / 8192);
         expect(d.confidenceBucket).toBe(m >= 2 ? 2 : m >= 0.5 ? 1 : 0);
       });
     } finally { await fake.close(); }
@@ -300,5 +300,51 @@ describe('mismatched output shares of a DP-noised two-class model almost never g
       try { reconstructOutputs(share(), share(), model, 1, 's'); shown++; } catch (e) { expect(e).toMatchObject({ code: 'E_INTERNAL' }); }
     }
     expect(shown).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('sigmoid outputs past float64 saturation (logit above ~37: sigmoid rounds to exactly 1)', () => {
+  // Before, the top finding and a sigmoid mask's class map were the argmax of the probabilities: two logits of 40 and
+  // 50 both gave p = 1, and the tie went to the lower index, against the logits (and the plaintext model's order).
+  const model = (outputShape: number[]) => ({ modelHash: 'a'.repeat(64), inputShape: [4], outputShape, fracBits: 13, outputActivation: 'sigmoid' as const, labels: outputShape.length === 1 ? ['a', 'b', 'c'] : undefined });
+  const shares = (logits: number[], shape: number[]) => [
+    { shares: encode(logits, 13), shape, mode: 'logits', kind: null },
+    { shares: new BigUint64Array(logits.length), shape, mode: 'logits', kind: null },
+  ] as const;
+
+  it('a multi-label head: the top finding is the largest logit, findings in logit order when probabilities tie at 1', () => {
+    const [o0, o1] = shares([40, 50, -2], [1, 3]);
+    const r = reconstructOutputs(o0, o1, model([3]), 1, 's');
+    if (r.outputMode !== 'logits') throw new Error('logits expected');
+    expect(r.probabilities[0]!.slice(0, 2)).toEqual([1, 1]); // saturated: the probabilities alone cannot order them
+    expect(r.index[0]).toBe(1);
+    expect(r.label[0]).toBe('b');
+    expect(r.findings![0]!.map((f) => f.index)).toEqual([1, 0, 2]);
+  });
+
+  it("a sigmoid mask with 3 channels: each pixel's class is its largest logit", () => {
+    const [o0, o1] = shares([40, 50, -2, -1, 60, 45, 3, 1, 2], [1, 1, 3, 3]);
+    const r = reconstructOutputs(o0, o1, model([1, 3, 3]), 1, 's');
+    if (r.outputMode !== 'logits') throw new Error('logits expected');
+    expect([...r.mask![0]!.classes]).toEqual([1, 1, 0]);
+    expect(r.mask![0]!.positiveFraction).toBeCloseTo(2 / 3);
+  });
+});
+
+describe('a single sigmoid output decides as the label mode and mpc-import do: class 1 iff the logit is > 0', () => {
+  // The secure label mode takes the argmax of [0, x] (ties to the lower index: 0 at x = 0) and mpc-import's reference
+  // decisions 1 iff x > 0; logits mode said 1 for p >= 0.5, so an exact 0 logit (a blank image through dead ReLUs and
+  // a zero bias, or a rounding) was class 1 here and class 0 in 'label' mode for the same model.
+  const model = { modelHash: 'a'.repeat(64), inputShape: [4], outputShape: [1], fracBits: 13, outputActivation: 'sigmoid' as const, labels: ['normal', 'pneumonia'] };
+  const at = (ring: bigint) => {
+    const o = (v: bigint) => ({ shares: BigUint64Array.of(BigInt.asUintN(64, v)), shape: [1, 1], mode: 'logits', kind: null });
+    const r = reconstructOutputs(o(ring), o(0n), model, 1, 's');
+    if (r.outputMode !== 'logits') throw new Error('logits expected');
+    return { index: r.index[0], label: r.label[0], p: r.probability[0] };
+  };
+  it('logit 0 is class 0 (p = 0.5 of the negative class); one ring unit above 0 is class 1; one below, class 0', () => {
+    expect(at(0n)).toEqual({ index: 0, label: 'normal', p: 0.5 });
+    expect(at(1n)).toMatchObject({ index: 1, label: 'pneumonia' });
+    expect(at(-1n)).toMatchObject({ index: 0, label: 'normal' });
   });
 });

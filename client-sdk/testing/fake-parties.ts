@@ -15,7 +15,7 @@
  * the reconstructed input (a fake: real parties never can) and hands P0 and
  * P1 fresh additive shares of them: by the model's decision rule
  * (protocol/output-kind.ts), argmax per image, one bit per element against
- * the thresholds of model.privacy.decisionThresholds (x >= round(logit(t)
+ * the thresholds of model.privacy.decisionThresholds (x >= ceil(logit(t)
  * 2^f)), or argmax per pixel. A request looser than the model's mode is
  * refused with E_PRIVACY_POLICY. No noise, no accountant.
  *
@@ -141,7 +141,8 @@ export function fakeLabels(logits: bigint[][], thresholds: number[], fracBits: n
 /** Plaintext per-element decisions [x >= tau_c] and buckets #{k : |x - tau_c| >= m_k} of ring-unit logits (rows of C thresholds). */
 export function fakeDecisions(logits: bigint[][], thresholds: number[], margins: number[], fracBits: number): { index: number[]; bucket: number[] } {
   const enc = (v: number): bigint => BigInt(Math.round(v * 2 ** fracBits));
-  const tau = thresholds.map((t) => enc(Math.log(t / (1 - t))));
+  // As protocol/privacy/decisions.ts logitThreshold: the least lattice point at or above logit(t).
+  const tau = thresholds.map((t) => BigInt(Math.ceil(Math.log(t / (1 - t)) * 2 ** fracBits)));
   const m = margins.map((mu) => { const u = enc(mu); return u < 1n ? 1n : u; });
   const index: number[] = [], bucket: number[] = [];
   for (const row of logits) row.forEach((x, e) => {

@@ -89,11 +89,12 @@ function levelsOf(n: number): { c: number; q: number; covered: number }[] {
 
 const usesOneHot = (o: ArgmaxOptions): boolean => o.payload === 'onehot' || (o.confidenceThresholds?.length ?? 0) > 0;
 
-export function argmaxCost(m: number, n: number, opts: ArgmaxOptions = {}, mode: ComparisonMode = 'direct'): Cost {
+/** compareBits: the context's comparison ring (radix 4 on the 32-bit ring). */
+export function argmaxCost(m: number, n: number, opts: ArgmaxOptions = {}, mode: ComparisonMode = 'direct', compareBits: 32 | 64 = 64): Cost {
   const oh = usesOneHot(opts);
-  const parts: Cost[] = levelsOf(n).map(({ q, covered }) => addCost(dreluCostFor(m * q, mode), selectShareCost(m * (q + (oh ? covered : q)))));
+  const parts: Cost[] = levelsOf(n).map(({ q, covered }) => addCost(dreluCostFor(m * q, mode, compareBits), selectShareCost(m * (q + (oh ? covered : q)))));
   const K = opts.confidenceThresholds?.length ?? 0;
-  if (K > 0) parts.push(maxPoolCost(m, n, mode), dreluCostFor(m * K, mode));
+  if (K > 0) parts.push(maxPoolCost(m, n, mode, compareBits), dreluCostFor(m * K, mode, compareBits));
   return addCost({ rounds: 0, bytes: 0 }, ...parts);
 }
 

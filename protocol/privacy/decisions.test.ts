@@ -32,13 +32,31 @@ async function decide(X: BigUint64Array, thresholds: number[], margins: number[]
 }
 
 describe('thresholdDecisions (per-element sigmoid decisions: one DReLU batch)', () => {
-  it('logit(t) in fixed point: 0 at t = 0.5, symmetric, rounded to the nearest lattice point', () => {
+  it('logit(t) in fixed point: 0 at t = 0.5, rounded up to the lattice (the least lattice point at or above logit(t))', () => {
     expect(logitThreshold(0.5, F)).toBe(0n);
-    expect(logitThreshold(0.9, F)).toBe(-logitThreshold(0.1, F));
-    expect(logitThreshold(0.9, F)).toBe(BigInt(Math.round(Math.log(9) * 2 ** F)));
+    expect(logitThreshold(0.9, F)).toBe(BigInt(Math.ceil(Math.log(9) * 2 ** F)));
+    expect(logitThreshold(0.1, F)).toBe(BigInt(Math.ceil(-Math.log(9) * 2 ** F)));
+    expect(logitThreshold(0.7, F)).toBe(6942n); // logit(0.7) 2^13 = 6941.06: rounding to nearest gave 6941
     expect(logitOf(0.75)).toBeCloseTo(Math.log(3), 12);
     expect(marginUnits(1e-9, F)).toBe(1n); // never 0: a bucket needs m >= 1 ring unit
     for (const bad of [0, 1, -0.1, NaN]) expect(() => logitThreshold(bad, F)).toThrow(/\(0, 1\)/);
+  });
+
+  it("on the lattice the decision is the logits mode's p >= t (sigmoid of the reconstructed logit, in float64), just below and at logit(t) 2^f", async () => {
+    // The SDK's logits mode and mpc-import decide p >= t; with tau = round(logit(t) 2^f) the lattice point just below
+    // logit(t) (when tau rounded down) was positive in the label modes and negative in logits mode (t = 0.7 at f = 13:
+    // x = 6941 ring units, p = 0.69999...).
+    const sig = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
+    const ts = [0.7, 0.3, 0.9, 0.1, 0.05, 0.95, 0.6, 0.4, 0.55, 0.999, 0.001, 0.62];
+    const xs: bigint[] = [], thresholds: number[] = [];
+    for (const t of ts) {
+      const L = logitOf(t) * 2 ** F;
+      for (const x of [Math.floor(L) - 1, Math.floor(L), Math.ceil(L), Math.ceil(L) + 1]) { xs.push(BigInt(x)); thresholds.push(t); }
+    }
+    // One threshold per channel: C = xs.length channels, one row.
+    const { d } = await decide(BigUint64Array.from(xs, (x) => BigInt.asUintN(64, x)), thresholds);
+    expect(d).toEqual(xs.map((x, i) => (sig(Number(x) / 2 ** F) >= thresholds[i]! ? 1 : 0)));
+    expect(d.filter((_, i) => i % 4 === 1)).toEqual(ts.map(() => 0)); // floor(L) < L: negative, as p < t
   });
 
   it('edge cases at t = 0.5: the logit exactly at the threshold is positive (x >= tau, as the logits mode p >= 0.5); one unit below is not; all zero; large negative and positive', async () => {

@@ -13,7 +13,7 @@
  * Inputs: shares of the logits x (n elements, channel c(e) = e mod C), public
  * probability thresholds t_c (one per channel) and optional public margins
  * mu_1 < ... < mu_K (logit units, > 0).
- *  0. Public, in fixed point: tau_c = round(logit(t_c) 2^f), logit(t) =
+ *  0. Public, in fixed point: tau_c = ceil(logit(t_c) 2^f), logit(t) =
  *     ln(t / (1 - t)); m_k = max(1, round(mu_k 2^f)).
  *  1. P0: w_e = x_e - tau_c(e); P1: w_e = x_e (so w = x - tau).
  *     With margins, also u_{e,k} = w_e - m_k (P0 subtracts m_k) and
@@ -25,11 +25,14 @@
  *     and b_k are never both 1 since m_k >= 1). Only the bucket's shares
  *     are returned, not the bits.
  *
- * Rounding at the threshold: the decision is exact on the lattice, x >=
- * tau, i.e. positive at the threshold itself, as the logits mode's p >= t.
- * Against the float model's logit z it can differ only when
- * |z - logit(t)| <= |x 2^-f - z| + 2^(-f-1): the network's fixed-point
- * error plus half a lattice step of tau's rounding.
+ * Rounding at the threshold: tau is the least lattice point at or above
+ * logit(t), so on the lattice x >= tau iff x 2^-f >= logit(t) iff
+ * sigmoid(x 2^-f) >= t: the decision the logits mode (client SDK) and
+ * mpc-import's reference make of the same reconstructed logit, positive at
+ * the threshold itself. (tau = round(...) until 2026-12-07: where it rounded
+ * down, the lattice point just below logit(t) was positive here and
+ * negative in logits mode.) Against the float model's logit z it can differ
+ * only when |z - logit(t)| <= |x 2^-f - z|: the network's fixed-point error.
  *
  * Range: every DReLU input must lie in the comparison range: |x - tau| +
  * m_K below 2^62 ring units (2^31 on the 32-bit comparison ring, context.ts).
@@ -63,10 +66,10 @@ export interface DecisionShares {
 /** logit(t) = ln(t / (1 - t)): the logit whose sigmoid is the probability threshold t. */
 export const logitOf = (t: number): number => Math.log(t / (1 - t));
 
-/** The public fixed-point threshold tau = round(logit(t) 2^f) (step 0), as a signed integer. */
+/** The public fixed-point threshold tau = ceil(logit(t) 2^f) (step 0), as a signed integer: the least lattice point at or above logit(t). */
 export function logitThreshold(t: number, fracBits: number): bigint {
   assert(Number.isFinite(t) && t > 0 && t < 1, 'E_BAD_ARGUMENT', `decisions: a probability threshold must lie in (0, 1), got ${t}`);
-  return BigInt.asIntN(64, encodeScalar(logitOf(t), fracBits));
+  return BigInt(Math.ceil(logitOf(t) * 2 ** fracBits));
 }
 
 /** The public fixed-point margin m = max(1, round(mu 2^f)) (step 0). */

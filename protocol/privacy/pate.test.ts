@@ -13,6 +13,7 @@ import { seededPrg, uniform } from '../seed-models.js';
 import { randomSigned } from '../testing/values.js';
 import { fileStore } from '../../parties/accountant-store.js';
 import { PrivacyAccountant } from './accountant.js';
+import { addNoiseShares } from './dp-noise.js';
 import { pateAggregate, pateCalibrate, pateCost } from './pate.js';
 import { expectCost, k, open, plainArgmax, signed } from '../testing/privacy.js';
 
@@ -120,5 +121,23 @@ describe('PATE private labelling (teachers vote inside the protocol, Report Nois
     const want = Array.from({ length: m }, (_, q) => { const c = new Array<number>(n).fill(0); votes.forEach((v) => c[v[q]!]!++); return c.indexOf(Math.max(...c)); });
     expect(signed(open(r.results[0], r.results[1])).map(Number)).toEqual(want);
     expectCost(r, pateCost(t, m, n));
+  });
+
+  it("on the parties' 32-bit comparison ring, the noisy max is the argmax of the noisy counts even where the noise passes 2^31 ring units; cost as declared", async () => {
+    const m = 40, n = 3, t = 5;
+    const L = Array.from({ length: t }, () => randomSigned(m * n, 30));
+    const shares = L.map((l) => shareFor3(l));
+    const narrow = { compareBits: 32 as const, compareRadix: 4 as const, fracBits: F };
+    const noise = pateCalibrate({ mechanism: 'laplace', epsilon: 1e-5 }).noise; // b = 2e5 votes: 1.6e9 ring units at f = 13
+    const r = await run3((ctx) => pateAggregate(ctx, shares.map((s) => s[ctx.party]), m, n, { noise, rng: seededPrg(910 + ctx.party) }), narrow);
+    // The same noise, drawn on zeros from the same seeded sources (the argmaxes draw nothing from opts.rng).
+    const z = await run3((ctx) => addNoiseShares(ctx, new BigUint64Array(m * n) as AShare, noise, { rng: seededPrg(910 + ctx.party) }), narrow);
+    const drawn = signed(open(z.results[0], z.results[1]));
+    expect(drawn.some((v) => v >= 1n << 31n || v < -(1n << 31n))).toBe(true);
+    const votes = L.map((l) => plainArgmax(signed(l), m, n));
+    const counts = Array.from({ length: m * n }, (_, i) => BigInt(votes.filter((v) => v[Math.floor(i / n)] === i % n).length) << BigInt(F));
+    const want = plainArgmax(counts.map((c, i) => c + drawn[i]!), m, n);
+    expect(signed(open(r.results[0], r.results[1])).map(Number)).toEqual(want);
+    expectCost(r, pateCost(t, m, n, 'direct', 32, true));
   });
 });

@@ -14,6 +14,9 @@
  *  3. P_j: counts_j = votes_j * 2^f (local): the histogram in fixed point.
  *  4. Noise shares on every count (dp-noise.ts), from each party's CSPRNG.
  *  5. label = argmax(noisy counts) (argmax.ts, 'index' payload): Report Noisy Max.
+ *     With noise on the 64-bit comparison ring whatever the context's: the
+ *     noise (scale up to 2^44 ring units, unbounded tails) passes the 32-bit
+ *     ring's exact range |a| < 2^31 (private-output.ts, "Comparison ring").
  * Without noise (tests, or a deployment that only wants secure majority vote)
  * the label is the plaintext majority, ties to the lowest class.
  *
@@ -30,7 +33,7 @@
  *
  * Cost: argmax over T m rows with one-hot payload, then argmax over m rows.
  */
-import type { PartyContext } from '../context.js';
+import { withCompareBits, type PartyContext } from '../context.js';
 import { assert } from '../errors.js';
 import { addCost, type Cost } from '../primitives/cost.js';
 import { concatU64 } from '../ring/ops.js';
@@ -64,8 +67,9 @@ export interface PateOptions {
   label?: string;
 }
 
-export const pateCost = (teachers: number, m: number, n: number, mode: ComparisonMode = 'direct'): Cost =>
-  addCost(argmaxCost(teachers * m, n, { payload: 'onehot' }, mode), argmaxCost(m, n, {}, mode));
+/** compareBits: the context's comparison ring; noised: step 5 then compares on the 64-bit ring. */
+export const pateCost = (teachers: number, m: number, n: number, mode: ComparisonMode = 'direct', compareBits: 32 | 64 = 64, noised = false): Cost =>
+  addCost(argmaxCost(teachers * m, n, { payload: 'onehot' }, mode, compareBits), argmaxCost(m, n, {}, mode, noised ? 64 : compareBits));
 
 /** Shares of the noisy-max label of each of m queries (m). P2 passes placeholders of m * n elements per teacher. */
 export async function pateAggregate(ctx: PartyContext, teacherLogits: readonly AShare[], m: number, n: number, opts: PateOptions = {}): Promise<AShare> {
@@ -85,7 +89,7 @@ export async function pateAggregate(ctx: PartyContext, teacherLogits: readonly A
     // Step 4.
     const noisy = opts.noise ? await addNoiseShares(ctx, votes as AShare, opts.noise, opts.rng ? { rng: opts.rng } : {}) : (votes as AShare);
     // Step 5.
-    const { index } = await secureArgmax(ctx, noisy, m, n, { label: `${label}.max` });
+    const { index } = await secureArgmax(opts.noise ? withCompareBits(ctx, 64) : ctx, noisy, m, n, { label: `${label}.max` });
     return index;
   });
 }

@@ -167,3 +167,72 @@ describe('privateOutput for multi-label heads and masks (decision rules of outpu
     expectCost(q, privateOutputCost(N, C, noisy));
   });
 });
+
+describe("privateOutput with DP on the parties' 32-bit comparison ring (compareBits 32, radix 4)", () => {
+  // The party servers compare on the 32-bit ring by default: exact for |a| < 2^31 ring units only. DP's clip bound
+  // (up to 2^44 ring units) and noise (unbounded, scale up to 2^44) pass that range; before the fix the clip negated
+  // every logit and the noisy argmax disagreed with the argmax of the noisy logits on 81 of 200 images.
+  const narrow = { compareBits: 32 as const, compareRadix: 4 as const };
+  const model13 = (classes: number) => ({ fracBits: 13, classes });
+
+  it('a clip bound past 2^31 ring units (1e6 at f = 13) leaves logits inside it unchanged; costs what it declares', async () => {
+    const N = 4, C = 5;
+    const vals = [-30, -2.5, 0, 1.25, 30, 7, -7, 0.5, 4.99, -5.01, 100, -100, 3, 2, 1, 0, -1, -2, -3, 6];
+    const s = shareFor3(BigUint64Array.from(vals.map((v) => encodeScalar(v, 13))));
+    // Noise of scale 1e-5 (one lattice step at most): the clip alone decides the result.
+    const policy = resolvePolicy({ outputMode: 'logits', dp: { mechanism: 'laplace', epsilon: 1e12, sensitivity: 1e7, clip: 1e6 } }, {}, model13(C));
+    const r = await run3((ctx) => privateOutput(ctx, { shape: [N, C], data: s[ctx.party] }, policy, { rng: seededPrg(50 + ctx.party) }), narrow);
+    if (r.results[0].mode !== 'logits' || r.results[1].mode !== 'logits') throw new Error('expected logits');
+    const got = signed(open(r.results[0].logits, r.results[1].logits)).map((v) => Number(v) / 8192);
+    got.forEach((g, i) => expect(Math.abs(g - vals[i]!), `logit ${i}`).toBeLessThan(30 / 8192));
+    expectCost(r, privateOutputCost(N, C, policy, 'direct', 32));
+  });
+
+  it("'label+confidence' with noise of scale 1e5 is the argmax and margin bucket of the noisy logits (the same seeded noise in 'logits')", async () => {
+    const N = 200, C = 3;
+    const vals = Array.from({ length: N * C }, (_, i) => (i % C) - 1 + (i % 7) / 8);
+    const s = shareFor3(BigUint64Array.from(vals.map((v) => encodeScalar(v, 13))));
+    const dp = { mechanism: 'laplace' as const, epsilon: 0.01, sensitivity: 1000 };
+    const thresholds = [1e4, 1e5];
+    const logits = resolvePolicy({ outputMode: 'logits', dp }, {}, model13(C));
+    const label = resolvePolicy({ outputMode: 'label+confidence', confidenceThresholds: thresholds, dp }, {}, model13(C));
+    const lg = await run3((ctx) => privateOutput(ctx, { shape: [N, C], data: s[ctx.party] }, logits, { rng: seededPrg(70 + ctx.party) }), narrow);
+    const lb = await run3((ctx) => privateOutput(ctx, { shape: [N, C], data: s[ctx.party] }, label, { rng: seededPrg(70 + ctx.party) }), narrow);
+    if (lg.results[0].mode !== 'logits' || lg.results[1].mode !== 'logits' || lb.results[0].mode !== 'label' || lb.results[1].mode !== 'label') throw new Error('modes');
+    const noisy = signed(open(lg.results[0].logits, lg.results[1].logits));
+    // The noise passes the 32-bit ring's range: this input exercises what the fix is about.
+    expect(noisy.some((v) => v >= 1n << 31n || v < -(1n << 31n))).toBe(true);
+    const want = plainArgmax(noisy, N, C);
+    expect(signed(open(lb.results[0].label, lb.results[1].label)).map(Number)).toEqual(want);
+    const buckets = want.map((w, r) => {
+      const row = noisy.slice(r * C, (r + 1) * C);
+      const second = row.filter((_, c) => c !== w).reduce((a, b) => (b > a ? b : a));
+      const margin = Number(row[w]! - second) / 8192;
+      return thresholds.filter((t) => margin >= t).length;
+    });
+    expect(signed(open(lb.results[0].confidence!, lb.results[1].confidence!)).map(Number)).toEqual(buckets);
+    expectCost(lb, privateOutputCost(N, C, label, 'direct', 32));
+  });
+
+  it('multi-label threshold decisions of noisy logits are those of the noisy logits; without DP the narrow ring costs what it declares', async () => {
+    const N = 50, C = 4;
+    const multi = { fracBits: 13, classes: C, outputShape: [C], outputActivation: 'sigmoid' as const };
+    const vals = Array.from({ length: N * C }, (_, i) => ((i * 37) % 11) - 5);
+    const s = shareFor3(BigUint64Array.from(vals.map((v) => encodeScalar(v, 13))));
+    const dp = { mechanism: 'laplace' as const, epsilon: 0.01, sensitivity: 1000 };
+    const lg = await run3((ctx) => privateOutput(ctx, { shape: [N, C], data: s[ctx.party] }, resolvePolicy({ outputMode: 'logits', dp }, {}, multi), { rng: seededPrg(80 + ctx.party) }), narrow);
+    const policy = resolvePolicy({ outputMode: 'label', dp }, {}, multi);
+    const lb = await run3((ctx) => privateOutput(ctx, { shape: [N, C], data: s[ctx.party] }, policy, { rng: seededPrg(80 + ctx.party) }), narrow);
+    if (lg.results[0].mode !== 'logits' || lg.results[1].mode !== 'logits' || lb.results[0].mode !== 'label' || lb.results[1].mode !== 'label') throw new Error('modes');
+    const noisy = signed(open(lg.results[0].logits, lg.results[1].logits));
+    expect(noisy.some((v) => v >= 1n << 31n || v < -(1n << 31n))).toBe(true);
+    expect(signed(open(lb.results[0].label, lb.results[1].label)).map(Number)).toEqual(noisy.map((v) => (v >= 0n ? 1 : 0)));
+    expectCost(lb, privateOutputCost(N, C, policy, 'direct', 32));
+    // Without DP the logits stay in the range the importer bounded: the party's own ring, and its declared cost.
+    const plain = resolvePolicy({ outputMode: 'label+confidence', confidenceThresholds: [1, 3] }, {}, model13(C));
+    const q = await run3((ctx) => privateOutput(ctx, { shape: [N, C], data: s[ctx.party] }, plain), narrow);
+    if (q.results[0].mode !== 'label' || q.results[1].mode !== 'label') throw new Error('expected labels');
+    expect(signed(open(q.results[0].label, q.results[1].label)).map(Number)).toEqual(plainArgmax(vals.map((v) => encodeScalar(v, 13)).map((v) => BigInt.asIntN(64, v)), N, C));
+    expectCost(q, privateOutputCost(N, C, plain, 'direct', 32));
+  });
+});

@@ -17,10 +17,19 @@
  *       the C channels of every pixel, rows = pixels.
  *     DP noise (step 2) comes first, so every decision is post-processing of
  *     the noisy logits: the same charge as the logits mode, no extra cost.
+ * Comparison ring. Without DP the comparisons run on the context's ring
+ * (the party's compareBits): the logits stay in the range the importer
+ * bounded for it. With DP, steps 1 and 3 compare on the 64-bit ring whatever
+ * the context's: the clip bound (up to 2^44 ring units, policy.ts) and the
+ * noise (scale up to 2^44, unbounded tails) pass the 32-bit ring's exact
+ * range |a| < 2^31, where a comparison is silently wrong (a clip of 1e6 at
+ * f = 13 negated every logit; the noisy argmax was not the argmax of the
+ * noisy logits). On the 64-bit ring every compared value stays below 2^60
+ * (noisy logits below 2^(63-f) + 2^54, outputs.ts in the SDK).
  * Only the returned shares may leave the party: the logits shares are not
  * returned at all in the label modes.
  */
-import type { PartyContext } from '../context.js';
+import { withCompareBits, type PartyContext } from '../context.js';
 import { assert } from '../errors.js';
 import { encodeScalar } from '../fixed-point/fixed-point.js';
 import type { ShareTensor } from '../layers/types.js';
@@ -47,18 +56,23 @@ export interface PrivateOutputOptions {
   rng?: RandomSource;
 }
 
-export function privateOutputCost(N: number, C: number, policy: ResolvedPolicy, mode: ComparisonMode = 'direct'): Cost {
+/** The comparison ring of steps 1 and 3: 64 bits with DP, else the context's (file comment, "Comparison ring"). */
+const outputBits = (policy: ResolvedPolicy, compareBits: 32 | 64): 32 | 64 => (policy.dp ? 64 : compareBits);
+
+/** compareBits: the context's comparison ring (radix 4 on the 32-bit ring, the parties' default). */
+export function privateOutputCost(N: number, C: number, policy: ResolvedPolicy, mode: ComparisonMode = 'direct', compareBits: 32 | 64 = 64): Cost {
+  const bits = outputBits(policy, compareBits);
   const parts: Cost[] = [];
-  if (policy.dp?.clip !== undefined) parts.push(reluCostFor(2 * N * C, mode));
-  if (policy.outputMode !== 'logits') parts.push(decideCost(N, C, policy, mode));
+  if (policy.dp?.clip !== undefined) parts.push(reluCostFor(2 * N * C, mode, bits));
+  if (policy.outputMode !== 'logits') parts.push(decideCost(N, C, policy, mode, bits));
   return addCost({ rounds: 0, bytes: 0 }, ...parts);
 }
 
-function decideCost(N: number, C: number, policy: ResolvedPolicy, mode: ComparisonMode): Cost {
+function decideCost(N: number, C: number, policy: ResolvedPolicy, mode: ComparisonMode, bits: 32 | 64): Cost {
   const conf = { confidenceThresholds: policy.confidenceThresholds };
-  if (policy.decision === 'threshold') return thresholdDecisionsCost(N * C, policy.confidenceThresholds.length, mode);
-  if (policy.decision === 'pixel-argmax') return argmaxCost(N * (C / channels(policy, C)), channels(policy, C), conf, mode);
-  return argmaxCost(N, Math.max(C, 2), conf, mode);
+  if (policy.decision === 'threshold') return thresholdDecisionsCost(N * C, policy.confidenceThresholds.length, mode, bits);
+  if (policy.decision === 'pixel-argmax') return argmaxCost(N * (C / channels(policy, C)), channels(policy, C), conf, mode, bits);
+  return argmaxCost(N, Math.max(C, 2), conf, mode, bits);
 }
 
 /** 'pixel-argmax': the channels of a pixel (policy.decisionChannels). */
@@ -74,6 +88,8 @@ export async function privateOutput(ctx: PartyContext, logits: ShareTensor, poli
     const [N, C] = logits.shape as [number, number];
     const k = ctx.kernels;
     let x: AShare = logits.data;
+    // The ring of the comparisons in steps 1 and 3 (file comment, "Comparison ring").
+    const cmp = withCompareBits(ctx, outputBits(policy, ctx.compareBits));
     // Step 1.
     if (policy.dp?.clip !== undefined) {
       const c = encodeScalar(policy.dp.clip, ctx.fracBits);
@@ -84,7 +100,7 @@ export async function privateOutput(ctx: PartyContext, logits: ShareTensor, poli
         both.set(x, 0);
         if (ctx.party === 0) { k.addScalar(both, BigInt.asUintN(64, -c), both); }
       }
-      const r = await reluFor(ctx, both as AShare, 'out.clip');
+      const r = await reluFor(cmp, both as AShare, 'out.clip');
       const y = new BigUint64Array(n);
       k.sub(x, r.subarray(0, n), y);
       k.add(y, r.subarray(n), y);
@@ -98,12 +114,12 @@ export async function privateOutput(ctx: PartyContext, logits: ShareTensor, poli
     const bucketsOf = (b: AShare | undefined) => (K > 0 ? { confidence: b!, confidenceBuckets: K + 1 } : {});
     if (policy.decision === 'threshold') {
       assert(policy.decisionThresholds.length >= 1 && C % policy.decisionThresholds.length === 0, 'E_SHAPE', `private output: ${C} outputs per image are not whole rows of ${policy.decisionThresholds.length} thresholds`, { party: ctx.party });
-      const d = await thresholdDecisions(ctx, x, { thresholds: policy.decisionThresholds, confidenceThresholds: policy.confidenceThresholds, label: 'out.decide' });
+      const d = await thresholdDecisions(cmp, x, { thresholds: policy.decisionThresholds, confidenceThresholds: policy.confidenceThresholds, label: 'out.decide' });
       return { mode: 'label', shape: [N, C], label: d.decision, ...bucketsOf(d.bucket) };
     }
     if (policy.decision === 'pixel-argmax') {
       const ch = channels(policy, C), P = C / ch;
-      const r = await secureArgmax(ctx, x, N * P, ch, { confidenceThresholds: policy.confidenceThresholds, label: 'out.argmax' });
+      const r = await secureArgmax(cmp, x, N * P, ch, { confidenceThresholds: policy.confidenceThresholds, label: 'out.argmax' });
       return { mode: 'label', shape: [N, P], label: r.index, ...bucketsOf(r.bucket) };
     }
     let cols = C;
@@ -113,7 +129,7 @@ export async function privateOutput(ctx: PartyContext, logits: ShareTensor, poli
       x = two as AShare;
       cols = 2;
     }
-    const r = await secureArgmax(ctx, x, N, cols, { confidenceThresholds: policy.confidenceThresholds, label: 'out.argmax' });
+    const r = await secureArgmax(cmp, x, N, cols, { confidenceThresholds: policy.confidenceThresholds, label: 'out.argmax' });
     return { mode: 'label', shape: [N], label: r.index, ...(K > 0 ? { confidence: r.bucket!, confidenceBuckets: K + 1 } : {}) };
   });
 }

@@ -21,6 +21,7 @@ import dcmjs from 'dcmjs';
 import dcmjsCodecs from 'dcmjs-codecs';
 import { InputError } from '../errors.js';
 import { codestreamMismatch, concat, samplesOutside, widerThanStored, type CodecName } from './codestream.js';
+import { applyLut, lutExceedsBits, lutOf, type Lut } from './dicom-lut.js';
 import type { RawImage } from './types.js';
 
 /** Why a DICOM file was refused (InputError.reason). */
@@ -258,28 +259,9 @@ function samples(data: Uint8Array, g: Geometry, bigEndian: boolean): Float64Arra
   return out;
 }
 
-/** A LUT of a Modality/VOI LUT Sequence item: descriptor [entries, first mapped, bits] and data. */
-interface Lut { entries: number; first: number; bits: number; data: ArrayLike<number> }
-
-function lutOf(item: unknown, signedFirst: boolean): Lut | undefined {
-  const it = (Array.isArray(item) ? item[0] : item) as Dataset | undefined;
-  if (!it || !Array.isArray(it.LUTDescriptor) || it.LUTData === undefined) return undefined;
-  const [e, f, b] = it.LUTDescriptor as number[];
-  let data: ArrayLike<number>;
-  const d = it.LUTData;
-  if (Array.isArray(d) && typeof d[0] === 'number') data = d as number[];
-  else if (Array.isArray(d) && d[0] instanceof ArrayBuffer) data = new Uint16Array(d[0] as ArrayBuffer);
-  else if (d instanceof ArrayBuffer) data = new Uint16Array(d);
-  else return undefined;
-  const entries = e === 0 ? 65536 : e!;
-  let first = f ?? 0;
-  if (signedFirst && first >= 32768) first -= 65536;
-  return { entries, first, bits: b ?? 16, data };
-}
-
-function applyLut(x: number, lut: Lut): number {
-  const i = Math.min(lut.entries - 1, Math.max(0, Math.round(x) - lut.first));
-  return lut.data[Math.min(i, lut.data.length - 1)]!;
+/** A LUT whose entries pass the bits its descriptor declares is refused (dicom-lut.ts lutExceedsBits: kept in 8 bits they wrapped). */
+function checkLutEntries(lut: Lut, what: string): void {
+  if (lutExceedsBits(lut)) refuse('DICOM_UNSUPPORTED_IMAGE', `the ${what} holds entries above the ${lut.bits} bits its descriptor declares`);
 }
 
 /**
@@ -320,6 +302,7 @@ export function grayscaleTo8(v: Float64Array, ds: Dataset, g: Pick<Geometry, 'si
   const center = num(ds.WindowCenter), width = num(ds.WindowWidth);
   let voi: DicomDisplay['voi'];
   if (vlut) {
+    checkLutEntries(vlut, 'VOI LUT');
     const top = 2 ** vlut.bits - 1;
     for (let i = 0; i < n; i++) out[i] = Math.round((applyLut(v[i]!, vlut) / top) * 255);
     voi = { kind: 'voi-lut' };
@@ -360,7 +343,9 @@ function colourTo8(v: Float64Array, ds: Dataset, g: Geometry, photometric: strin
       if (!Array.isArray(desc) || !raw) refuse('DICOM_UNSUPPORTED_IMAGE', 'palette colour image without its lookup tables');
       const bits = desc[2] ?? 16;
       const table = bits === 8 ? new Uint8Array(raw) : new Uint16Array(raw);
-      return { lut: { entries: desc[0] === 0 ? 65536 : desc[0]!, first: desc[1] ?? 0, bits, data: table } satisfies Lut, top: 2 ** bits - 1 };
+      const lut = { entries: desc[0] === 0 ? 65536 : desc[0]!, first: desc[1] ?? 0, bits, data: table } satisfies Lut;
+      checkLutEntries(lut, `${c.toLowerCase()} palette lookup table`);
+      return { lut, top: 2 ** bits - 1 };
     });
     for (let i = 0; i < px; i++) for (let c = 0; c < 3; c++) out[3 * i + c] = Math.round((applyLut(v[i]!, luts[c]!.lut) / luts[c]!.top) * 255);
     return out;

@@ -35,7 +35,7 @@ import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
 import { addM, type MShare } from './rep.js';
 import { mulCostM, mulM } from './product.js';
-import { addSmallPublicM, andPublicM, signedSelectM, xorPublicM } from './bit-ops.js';
+import { andPublicM, combSignedM, xorPublicM } from './bit-ops.js';
 import { concatM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 
@@ -68,16 +68,20 @@ interface Block { g: MShare; p: MShare | null }
  */
 function firstLevel(s: MalSession, c: Uint8Array, r: MShare, w: MShare, n: number, q: number): Block[] {
   const out: Block[] = [];
+  const ka = new Int8Array(n), kab = new Int8Array(n), kbw = new Int8Array(n), kpv = new Int8Array(n), kpu = new Int8Array(n), kpw = new Int8Array(n);
   for (let j = 0; j < q; j++) {
     const u = sliceM(r, (2 * j + 1) * n, (2 * j + 2) * n), v = sliceM(r, 2 * j * n, (2 * j + 1) * n), wj = sliceM(w, j * n, (j + 1) * n);
-    const a = Int8Array.from({ length: n }, (_, e) => 1 - c[(2 * j + 1) * n + e]!), b = Int8Array.from({ length: n }, (_, e) => 1 - c[2 * j * n + e]!);
-    const k = (f: (ae: number, be: number) => number) => Int8Array.from({ length: n }, (_, e) => f(a[e]!, b[e]!));
-    // P_hi G_lo = b a v + b (1 - 2a) w; G = a u + P_hi G_lo.
-    const g = addM(addM(signedSelectM(u, a), signedSelectM(v, k((ae, be) => be * ae))), signedSelectM(wj, k((ae, be) => be * (1 - 2 * ae))));
+    const hi = (2 * j + 1) * n, lo = 2 * j * n;
+    for (let e = 0; e < n; e++) {
+      const a = 1 - c[hi + e]!, b = 1 - c[lo + e]!;
+      ka[e] = a; kab[e] = a * b; kbw[e] = b * (1 - 2 * a);
+      kpv[e] = a * (1 - 2 * b); kpu[e] = b * (1 - 2 * a); kpw[e] = (1 - 2 * a) * (1 - 2 * b);
+    }
+    // G = a u + P_hi G_lo = a u + b a v + b (1 - 2a) w (bit-ops.ts combSignedM: one pass per share vector).
+    const g = combSignedM(s.party, s.alpha, n, [{ x: u, k: ka }, { x: v, k: kab }, { x: wj, k: kbw }]);
     // P = ab + a(1 - 2b) v + b(1 - 2a) u + (1 - 2a)(1 - 2b) w (not for the lowest pair).
-    const p = j === 0 ? null : addSmallPublicM(s.party, s.alpha,
-      addM(addM(signedSelectM(v, k((ae, be) => ae * (1 - 2 * be))), signedSelectM(u, k((ae, be) => be * (1 - 2 * ae)))), signedSelectM(wj, k((ae, be) => (1 - 2 * ae) * (1 - 2 * be)))),
-      k((ae, be) => ae * be), s.ctx.kernels);
+    let p: MShare | null = null;
+    if (j > 0) p = combSignedM(s.party, s.alpha, n, [{ x: v, k: kpv }, { x: u, k: kpu }, { x: wj, k: kpw }], kab);
     out.push({ g, p });
   }
   return out;
@@ -109,17 +113,18 @@ export async function bitLtBody(s: MalSession, c: Uint8Array, r: MShare, m: numb
   assert(!pairs || pairs.n === bitLtPairs(m) * n, 'E_SHAPE', `malicious.bitLt: ${pairs?.n} precomputed products, expected ${bitLtPairs(m) * n}`, { party: s.party, step: 'mal.bitLt' });
   assert(!side || side[0].n === side[1].n, 'E_SHAPE', `malicious.bitLt: side operands of ${side?.[0].n} and ${side?.[1].n} elements`, { party: s.party, step: 'mal.bitLt' });
   // Step 1: leaves. NOT c_i per element; g_i = r_i AND NOT c_i, p_i = r_i XOR NOT c_i.
-  let blocks: Block[] = [];
-  for (let i = 0; i < m; i++) {
+  // With pairs, level 1 comes from them (firstLevel) and only an odd top bit needs its leaf.
+  const leaf = (i: number): Block => {
     const ri = sliceM(r, i * n, (i + 1) * n);
     const notC = c.subarray(i * n, (i + 1) * n).map((b) => 1 - b);
-    blocks.push({ g: andPublicM(ri, notC), p: i === 0 ? null : xorPublicM(s.party, s.alpha, ri, notC, s.ctx.kernels) });
-  }
+    return { g: andPublicM(ri, notC), p: i === 0 ? null : xorPublicM(s.party, s.alpha, ri, notC) };
+  };
+  let blocks: Block[] = [];
   if (pairs && m > 1) {
-    const q = bitLtPairs(m);
-    const next = firstLevel(s, c, r, pairs, n, q);
-    if (m % 2 === 1) next.push(blocks[m - 1]!);
-    blocks = next;
+    blocks = firstLevel(s, c, r, pairs, n, bitLtPairs(m));
+    if (m % 2 === 1) blocks.push(leaf(m - 1));
+  } else {
+    for (let i = 0; i < m; i++) blocks.push(leaf(i));
   }
   let sideOut: MShare | undefined;
   if (side && blocks.length === 1) sideOut = await mulM(s, side[0], side[1]);
@@ -137,7 +142,7 @@ export async function bitLtBody(s: MalSession, c: Uint8Array, r: MShare, m: numb
     for (let j = 0; j < q; j++) {
       const hi = blocks[2 * j + 1]!;
       next.push({
-        g: addM(hi.g, sliceM(prod, j * n, (j + 1) * n)),
+        g: addM(hi.g, sliceM(prod, j * n, (j + 1) * n), s.ctx.kernels),
         p: j === 0 ? null : sliceM(prod, (q + j - 1) * n, (q + j) * n),
       });
     }

@@ -34,8 +34,8 @@ import type { MalSession } from './session.js';
 export interface Bilinear128 {
   readonly sizeZ: number;
   f(x: Vec128, y: Vec128, out: Vec128): Vec128;
-  /** Optional fused step 1 without the zero sharings: [f(x_i, s) + f(x_{i+1}, y_i), the same for the MAC], s = y_i + y_{i+1}. */
-  both?(x: Rep, m: Rep, ySum: Vec128, yA: Vec128): [Vec128, Vec128];
+  /** Optional fused step 1 without the zero sharings: [f(x_i, s) + f(x_{i+1}, y_i), the same for the MAC], s = y_i + y_{i+1}, for y's shares (y_i, y_{i+1}). */
+  both?(x: Rep, m: Rep, y: Rep): [Vec128, Vec128];
 }
 
 export const mulCostM = (n: number): Cost => ({ rounds: 1, bytes: 3 * 2 * WORD_BYTES * n });
@@ -83,14 +83,14 @@ export async function productM(s: MalSession, map: Bilinear128, x: MShare, y: MS
     const tag = s.label(kind);
     // Step 1: value, then MAC (each draws its own zero sharing, in this order at every party), into one buffer [z | m].
     const n = map.sizeZ, k = s.ctx.kernels;
-    const ySum = add128Kernels(k, y.x.a, y.x.b, alloc128(y.n));
     const tmp = alloc128(n);
     let zm: Vec128;
     if (map.both) {
-      zm = joined(map.both(x.x, x.m, ySum, y.x.a), n);
+      zm = joined(map.both(x.x, x.m, y.x), n);
       addZeroShareInto(s.ctx, zm.subarray(0, 4 * n) as Vec128, tmp);
       addZeroShareInto(s.ctx, zm.subarray(4 * n) as Vec128, tmp);
     } else {
+      const ySum = add128Kernels(k, y.x.a, y.x.b, alloc128(y.n));
       zm = alloc128(2 * n);
       localProduct(s, map, x.x, ySum, y.x.a, zm.subarray(0, 4 * n) as Vec128, tmp);
       localProduct(s, map, x.m, ySum, y.x.a, zm.subarray(4 * n) as Vec128, tmp);
@@ -107,6 +107,33 @@ export function mulM(s: MalSession, x: MShare, y: MShare): Promise<MShare> {
     () => assert(x.n === y.n, 'E_SHAPE', `malicious.mul: ${x.n} and ${y.n} elements`, { party: s.party }));
 }
 
+/**
+ * Operands that never change once made: the MACed weights of a session or
+ * an epoch (weights.ts prepareWeights marks them). For such a right-hand
+ * operand Y, matmulM keeps the block [Y_i + Y_{i+1}; Y_i] it multiplies by
+ * (2k x n words) instead of making it again in every session of the epoch:
+ * the same values, one more copy of the weights in memory. Keyed by the
+ * share vector itself (a WeakMap: it goes with the weights).
+ */
+const constantOperands = new WeakSet<Vec128>();
+const rightBlocks = new WeakMap<Vec128, Vec128>();
+
+/** Mark x as never changed again (its share vectors are not written after this); see constantOperands. */
+export function markConstant(x: MShare): void {
+  constantOperands.add(x.x.a);
+}
+
+/** [Y_i + Y_{i+1}; Y_i] (2k x n, row-major) for Y's shares (y_i, y_{i+1}); kept for a constant operand. */
+function rightBlock(kernels: MalSession['ctx']['kernels'], y: Rep, kn: number): Vec128 {
+  const kept = rightBlocks.get(y.a);
+  if (kept) return kept;
+  const right = alloc128(2 * kn);
+  add128Kernels(kernels, y.a, y.b, right.subarray(0, 4 * kn) as Vec128);
+  right.set(y.a, 4 * kn);
+  if (constantOperands.has(y.a)) rightBlocks.set(y.a, right);
+  return right;
+}
+
 /** [X Y] for X (m x k) and Y (k x n), row-major; the local products on the context's Z_2^64 GEMM (gemm128.ts). Cost matmulCostM(m, n). */
 export function matmulM(s: MalSession, X: MShare, Y: MShare, m: number, k: number, n: number): Promise<MShare> {
   const gemm = (a: Vec128, b: Vec128, rows: number, inner: number, o: Vec128): Vec128 => matmul128Gemm(s.ctx.kernels, a, b, rows, inner, n, o);
@@ -114,7 +141,7 @@ export function matmulM(s: MalSession, X: MShare, Y: MShare, m: number, k: numbe
     sizeZ: m * n,
     f: (a, b, o) => gemm(a, b, m, k, o),
     // One product for value and MAC, both terms: [X_i X_{i+1}; M_i M_{i+1}] (2m x 2k) times [Y_i + Y_{i+1}; Y_i] (2k x n).
-    both: (x, mac, ySum, yA) => {
+    both: (x, mac, y) => {
       const left = alloc128(4 * m * k);
       [x, mac].forEach((r, h) => {
         for (let i = 0; i < m; i++) {
@@ -123,10 +150,7 @@ export function matmulM(s: MalSession, X: MShare, Y: MShare, m: number, k: numbe
           left.set(r.b.subarray(4 * i * k, 4 * (i + 1) * k), row + 4 * k);
         }
       });
-      const right = alloc128(2 * k * n);
-      right.set(ySum, 0);
-      right.set(yA, 4 * k * n);
-      const out = gemm(left, right, 2 * m, 2 * k, alloc128(2 * m * n));
+      const out = gemm(left, rightBlock(s.ctx.kernels, y, k * n), 2 * m, 2 * k, alloc128(2 * m * n));
       return [out.subarray(0, 4 * m * n) as Vec128, out.subarray(4 * m * n) as Vec128]; // end to end: productM uses them in place
     },
   }, X, Y, 'matmul', () => assert(X.n === m * k && Y.n === k * n, 'E_SHAPE', `malicious.matmul: expected ${m}x${k} and ${k}x${n}, got ${X.n} and ${Y.n} elements`, { party: s.party }));

@@ -67,24 +67,25 @@ interface Block { g: MShare; p: MShare | null }
  * and G = g_hi + P_hi G_lo: all local, one AND per pair instead of two.
  */
 function firstLevel(s: MalSession, c: Uint8Array, r: MShare, w: MShare, n: number, q: number): Block[] {
-  const out: Block[] = [];
-  const ka = new Int8Array(n), kab = new Int8Array(n), kbw = new Int8Array(n), kpv = new Int8Array(n), kpu = new Int8Array(n), kpw = new Int8Array(n);
+  // Every pair at once: U = the high bits r_{2j+1}, V = the low bits r_{2j} (j < q, pair-major), W = the w_j.
+  const N = q * n, k = s.ctx.kernels;
+  const rows = (odd: number): MShare => concatM(Array.from({ length: q }, (_, j) => sliceM(r, (2 * j + odd) * n, (2 * j + odd + 1) * n)));
+  const U = rows(1), V = rows(0), W = sliceM(w, 0, N);
+  const ka = new Int8Array(N), kab = new Int8Array(N), kbw = new Int8Array(N), kpv = new Int8Array(N), kpu = new Int8Array(N), kpw = new Int8Array(N);
   for (let j = 0; j < q; j++) {
-    const u = sliceM(r, (2 * j + 1) * n, (2 * j + 2) * n), v = sliceM(r, 2 * j * n, (2 * j + 1) * n), wj = sliceM(w, j * n, (j + 1) * n);
     const hi = (2 * j + 1) * n, lo = 2 * j * n;
     for (let e = 0; e < n; e++) {
-      const a = 1 - c[hi + e]!, b = 1 - c[lo + e]!;
-      ka[e] = a; kab[e] = a * b; kbw[e] = b * (1 - 2 * a);
-      kpv[e] = a * (1 - 2 * b); kpu[e] = b * (1 - 2 * a); kpw[e] = (1 - 2 * a) * (1 - 2 * b);
+      const a = 1 - c[hi + e]!, b = 1 - c[lo + e]!, i = j * n + e;
+      ka[i] = a; kab[i] = a * b; kbw[i] = b * (1 - 2 * a);
+      kpv[i] = a * (1 - 2 * b); kpu[i] = b * (1 - 2 * a); kpw[i] = (1 - 2 * a) * (1 - 2 * b);
     }
-    // G = a u + P_hi G_lo = a u + b a v + b (1 - 2a) w (bit-ops.ts combSignedM: one pass per share vector).
-    const g = combSignedM(s.party, s.alpha, n, [{ x: u, k: ka }, { x: v, k: kab }, { x: wj, k: kbw }]);
-    // P = ab + a(1 - 2b) v + b(1 - 2a) u + (1 - 2a)(1 - 2b) w (not for the lowest pair).
-    let p: MShare | null = null;
-    if (j > 0) p = combSignedM(s.party, s.alpha, n, [{ x: v, k: kpv }, { x: u, k: kpu }, { x: wj, k: kpw }], kab);
-    out.push({ g, p });
   }
-  return out;
+  // G = a u + P_hi G_lo = a u + b a v + b (1 - 2a) w (bit-ops.ts combSignedM: one pass per share vector and term).
+  const G = combSignedM(s.party, s.alpha, N, [{ x: U, k: ka }, { x: V, k: kab }, { x: W, k: kbw }], undefined, k);
+  // P = ab + a(1 - 2b) v + b(1 - 2a) u + (1 - 2a)(1 - 2b) w, for the pairs above the lowest (j >= 1).
+  const up = (x: MShare): MShare => sliceM(x, n, N);
+  const P = combSignedM(s.party, s.alpha, N - n, [{ x: up(V), k: kpv.subarray(n) }, { x: up(U), k: kpu.subarray(n) }, { x: up(W), k: kpw.subarray(n) }], kab.subarray(n), k);
+  return Array.from({ length: q }, (_, j) => ({ g: sliceM(G, j * n, (j + 1) * n), p: j === 0 ? null : sliceM(P, (j - 1) * n, j * n) }));
 }
 
 /** The number of precomputed level-1 products per element for m bits (pairs of adjacent bits). */
@@ -117,7 +118,7 @@ export async function bitLtBody(s: MalSession, c: Uint8Array, r: MShare, m: numb
   const leaf = (i: number): Block => {
     const ri = sliceM(r, i * n, (i + 1) * n);
     const notC = c.subarray(i * n, (i + 1) * n).map((b) => 1 - b);
-    return { g: andPublicM(ri, notC), p: i === 0 ? null : xorPublicM(s.party, s.alpha, ri, notC) };
+    return { g: andPublicM(ri, notC, s.ctx.kernels), p: i === 0 ? null : xorPublicM(s.party, s.alpha, ri, notC, s.ctx.kernels) };
   };
   let blocks: Block[] = [];
   if (pairs && m > 1) {

@@ -4,6 +4,11 @@ import type { PartyId } from '../ring/types.js';
 import { fromBigints, toBigints, type Vec128 } from './ring128.js';
 import { andPublicM, combSignedM, notM, xorPublicM } from './bit-ops.js';
 import { reconstructRep, shareKey, shareMacced, type MShare, type Rep } from './rep.js';
+import { kernelSets128 } from '../testing/ring128-cases.js';
+import type { RingKernels } from '../kernels/types.js';
+
+/** Without kernels (the TS loop), and on each kernel set (the native Z_2^128 path where the addon has it). */
+const PATHS: [string, RingKernels | undefined][] = [['no kernels', undefined], ...kernelSets128('ts kernels')];
 
 const M = 1n << 128n;
 const big = (n: number): bigint[] => Array.from({ length: n }, () => BigInt('0x' + randomBytes(16).toString('hex')));
@@ -14,13 +19,13 @@ const mshare = (n: number): MShare => ({ n, x: { a: fromBigints(words(n)), b: fr
 const parts = (x: MShare): Vec128[] => [x.x.a, x.x.b, x.m.a, x.m.b];
 
 describe('bit-ops: signed combinations of MACed bits (BitLT\'s local steps)', () => {
-  it('combSignedM equals sum_t k_t x_t (+ c on share x_0, c alpha on the MAC shares) mod 2^128 on each share vector (BigInt reference), at every party', () => {
+  it.each(PATHS)('combSignedM (%s) equals sum_t k_t x_t (+ c on share x_0, c alpha on the MAC shares) mod 2^128 on each share vector (BigInt reference), at every party', (_name, kernels) => {
     const n = 40;
     for (const party of [0, 1, 2] as PartyId[]) {
       const terms = [0, 1, 2].map(() => ({ x: mshare(n), k: coefs(n) }));
       const c = coefs(n);
       const alpha: Rep = { a: fromBigints(big(1)), b: fromBigints(big(1)) };
-      const out = combSignedM(party, alpha, n, terms, c);
+      const out = combSignedM(party, alpha, n, terms, c, kernels);
       const [al, bl] = [toBigints(alpha.a)[0]!, toBigints(alpha.b)[0]!];
       parts(out).forEach((v, q) => {
         const want = Array.from({ length: n }, (_, e) => {
@@ -37,7 +42,7 @@ describe('bit-ops: signed combinations of MACed bits (BitLT\'s local steps)', ()
     }
   });
 
-  it('on real sharings: XOR / AND / NOT with public bits reconstruct to the right bits, with valid MACs (value times alpha)', () => {
+  it.each(PATHS)('on real sharings (%s): XOR / AND / NOT with public bits reconstruct to the right bits, with valid MACs (value times alpha)', (_name, kernels) => {
     const n = 64;
     const bits = Array.from({ length: n }, () => BigInt(randomInt(2)));
     const pub = Uint8Array.from({ length: n }, () => randomInt(2));
@@ -49,9 +54,9 @@ describe('bit-ops: signed combinations of MACed bits (BitLT\'s local steps)', ()
       return { y: toBigints(reconstructRep(outs.map((o) => o.x) as [Rep, Rep, Rep])), m: toBigints(reconstructRep(outs.map((o) => o.m) as [Rep, Rep, Rep])) };
     };
     const cases: [string, (p: PartyId, x: MShare, key: Rep) => MShare, (b: bigint, c: number) => bigint][] = [
-      ['xor', (p, x, key) => xorPublicM(p, key, x, pub), (b, c) => b ^ BigInt(c)],
-      ['and', (_p, x) => andPublicM(x, pub), (b, c) => b & BigInt(c)],
-      ['not', (p, x, key) => notM(p, key, x), (b) => 1n - b],
+      ['xor', (p, x, key) => xorPublicM(p, key, x, pub, kernels), (b, c) => b ^ BigInt(c)],
+      ['and', (_p, x) => andPublicM(x, pub, kernels), (b, c) => b & BigInt(c)],
+      ['not', (p, x, key) => notM(p, key, x, kernels), (b) => 1n - b],
     ];
     for (const [name, f, want] of cases) {
       const { y, m } = open(f);

@@ -12,6 +12,8 @@
 import { assert } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
 import { alloc128, len128, type Vec128 } from './ring128.js';
+import type { RingKernels } from '../kernels/types.js';
+import { add128Kernels, mul128Kernels, mulScalar128Kernels } from './gemm128.js';
 import { macPublic, type MShare, type Rep, type ScalarKernels } from './rep.js';
 
 /** Elements idx[j] of x, in that order (copies); idx[j] = -1 takes element 0 of `fill` (a one-element MACed public constant). */
@@ -98,25 +100,55 @@ function accKey(acc: Uint32Array, key: Vec128, c: Int8Array): void {
   accSigned(acc, t, c);
 }
 
+/** The coefficients k[e] in {-1, 0, 1} as elements of Z_2^128 (1, 0, 2^128 - 1). */
+function coefVec(k: Int8Array): Vec128 {
+  const v = alloc128(k.length);
+  for (let e = 0; e < k.length; e++) {
+    const c = k[e]!;
+    if (c === 1) v[4 * e] = 1;
+    else if (c === -1) { const o = 4 * e; v[o] = 0xffffffff; v[o + 1] = 0xffffffff; v[o + 2] = 0xffffffff; v[o + 3] = 0xffffffff; }
+  }
+  return v;
+}
+
+/** The kernels combSignedM may run on: the native Z_2^128 products and sums (gemm128.ts), else its own TS loop. */
+export type CombKernels = Pick<RingKernels, 'mul' | 'add' | 'mul128' | 'mulScalar128' | 'add128'>;
+
 /**
  * [sum_t k_t[e] x_t[e] + c[e]] per element, for public k_t[e] and c[e] in
  * {-1, 0, 1} (local): BitLT's leaves and first level, and the AND / XOR of a
- * shared bit with public bits, in one pass per share vector without a
- * product or a fresh vector per term. The constant goes on share x_0 (P0's
+ * shared bit with public bits, in one pass per share vector and term (with
+ * native Z_2^128 kernels: k_t as ring elements, one mul128 and one add128
+ * over the whole vector; without them a TS loop that adds or subtracts each
+ * element), no fresh vector per term. The constant goes on share x_0 (P0's
  * a, P2's b) and c alpha on the MAC shares, as rep.ts addPublicM; the result
  * is the same ring value as the chain of selections, sums and public
- * additions it replaces, bit for bit (bit-ops.test.ts).
+ * additions it replaces, bit for bit, on either path (bit-ops.test.ts).
  */
-export function combSignedM(party: PartyId, alpha: Rep, n: number, terms: readonly SignedTerm[], c?: Int8Array): MShare {
+export function combSignedM(party: PartyId, alpha: Rep, n: number, terms: readonly SignedTerm[], c?: Int8Array, kernels?: CombKernels): MShare {
   for (const t of terms) assert(t.x.n === n && t.k.length === n, 'E_SHAPE', `malicious.combSigned: a term of ${t.x.n} elements with ${t.k.length} coefficients, expected ${n}`);
   assert(!c || c.length === n, 'E_SHAPE', `malicious.combSigned: ${c?.length} constants for ${n} elements`);
   const out = { n, x: { a: alloc128(n), b: alloc128(n) }, m: { a: alloc128(n), b: alloc128(n) } };
-  for (const t of terms) {
-    accSigned(out.x.a, t.x.x.a, t.k);
-    accSigned(out.x.b, t.x.x.b, t.k);
-    accSigned(out.m.a, t.x.m.a, t.k);
-    accSigned(out.m.b, t.x.m.b, t.k);
+  const outs = [out.x.a, out.x.b, out.m.a, out.m.b];
+  if (kernels?.mul128 && kernels.add128 && kernels.mulScalar128) {
+    const tmp = alloc128(n);
+    terms.forEach((t, q) => {
+      const kv = coefVec(t.k);
+      [t.x.x.a, t.x.x.b, t.x.m.a, t.x.m.b].forEach((src, h) => {
+        if (q === 0) mul128Kernels(kernels, kv, src, outs[h]!);
+        else add128Kernels(kernels, outs[h]!, mul128Kernels(kernels, kv, src, tmp), outs[h]!);
+      });
+    });
+    if (c) {
+      const cv = coefVec(c);
+      if (party === 0) add128Kernels(kernels, out.x.a, cv, out.x.a);
+      if (party === 2) add128Kernels(kernels, out.x.b, cv, out.x.b);
+      add128Kernels(kernels, out.m.a, mulScalar128Kernels(kernels, cv, alpha.a, tmp), out.m.a);
+      add128Kernels(kernels, out.m.b, mulScalar128Kernels(kernels, cv, alpha.b, tmp), out.m.b);
+    }
+    return out;
   }
+  for (const t of terms) [t.x.x.a, t.x.x.b, t.x.m.a, t.x.m.b].forEach((src, h) => accSigned(outs[h]!, src, t.k));
   if (c) {
     if (party === 0) accConstant(out.x.a, c);
     if (party === 2) accConstant(out.x.b, c);
@@ -127,27 +159,27 @@ export function combSignedM(party: PartyId, alpha: Rep, n: number, terms: readon
 }
 
 /** [b XOR c] for a shared bit b and a public bit c per element: b where c = 0, 1 - b where c = 1 (local). */
-export function xorPublicM(party: PartyId, alpha: Rep, b: MShare, c: Uint8Array): MShare {
+export function xorPublicM(party: PartyId, alpha: Rep, b: MShare, c: Uint8Array, kernels?: CombKernels): MShare {
   assert(c.length === b.n, 'E_SHAPE', `malicious.xorPublic: ${c.length} public bits for ${b.n} elements`);
   const k = new Int8Array(b.n), one = new Int8Array(b.n);
   for (let e = 0; e < b.n; e++) { const ce = c[e]! & 1; k[e] = ce ? -1 : 1; one[e] = ce; }
-  return combSignedM(party, alpha, b.n, [{ x: b, k }], one);
+  return combSignedM(party, alpha, b.n, [{ x: b, k }], one, kernels);
 }
 
 /** [b AND c] for a shared bit b and a public bit c per element: b where c = 1, 0 where c = 0 (local). */
-export function andPublicM(b: MShare, c: Uint8Array): MShare {
+export function andPublicM(b: MShare, c: Uint8Array, kernels?: CombKernels): MShare {
   assert(c.length === b.n, 'E_SHAPE', `malicious.andPublic: ${c.length} public bits for ${b.n} elements`);
   const k = new Int8Array(b.n);
   for (let e = 0; e < b.n; e++) k[e] = c[e]! ? 1 : 0;
-  return combSignedM(0, NO_KEY, b.n, [{ x: b, k }]);
+  return combSignedM(0, NO_KEY, b.n, [{ x: b, k }], undefined, kernels);
 }
 
 /** No constant term: the key is not read. */
 const NO_KEY: Rep = { a: alloc128(1), b: alloc128(1) };
 
 /** [1 - b] (NOT of a shared bit; also 1 - MSB = DReLU). */
-export function notM(party: PartyId, alpha: Rep, b: MShare): MShare {
-  return xorPublicM(party, alpha, b, new Uint8Array(b.n).fill(1));
+export function notM(party: PartyId, alpha: Rep, b: MShare, kernels?: CombKernels): MShare {
+  return xorPublicM(party, alpha, b, new Uint8Array(b.n).fill(1), kernels);
 }
 
 /** Bit i (0..63) of the low 64 bits of each element of an opened vector, as 0/1 bytes. */

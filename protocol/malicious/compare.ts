@@ -165,7 +165,7 @@ async function maskedCompare(s: MalSession, x: MShare, ell: number, mask: Compar
   // Step 3: lt = [c mod 2^(ell-1) < r mod 2^(ell-1)], on the public bits c_0..c_{ell-2} (bit-major); t = c_{ell-1} XOR b_{ell-1} (local).
   const cBits = new Uint8Array(n * (ell - 1));
   for (let i = 0; i < ell - 1; i++) cBits.set(bitOf(c, i), i * n);
-  const t = xorPublicM(s.party, s.alpha, sliceM(b, (ell - 1) * n, ell * n), bitOf(c, ell - 1));
+  const t = xorPublicM(s.party, s.alpha, sliceM(b, (ell - 1) * n, ell * n), bitOf(c, ell - 1), s.ctx.kernels);
   const r = await bitLtBody(s, cBits, sliceM(b, 0, (ell - 1) * n), ell - 1, w, side?.(t));
   return { t, ...r };
 }
@@ -174,7 +174,8 @@ async function maskedCompare(s: MalSession, x: MShare, ell: number, mask: Compar
 export async function msbBody(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
   const { t, lt } = await maskedCompare(s, x, ell, mask);
   const tl = await mulM(s, t, lt);
-  return subM(addM(t, lt), addM(tl, tl));
+  const k = s.ctx.kernels;
+  return subM(addM(t, lt, k), addM(tl, tl, k), k);
 }
 
 /**
@@ -191,9 +192,10 @@ export async function timesDreluBody(s: MalSession, x: MShare, ell: number, vs: 
   assert(k >= 1 && vs.every((v) => v.n === n), 'E_SHAPE', `malicious.timesDrelu: payloads of ${vs.map((v) => v.n).join(', ')} elements for ${n} comparisons`, { party: s.party, step: 'mal.relu' });
   const V = concatM(vs);
   const { lt, side: vt } = await maskedCompare(s, x, ell, mask, (t) => [V, concatM(vs.map(() => t))]);
-  const u = subM(V, addM(vt!, vt!));
+  const kk = s.ctx.kernels;
+  const u = subM(V, addM(vt!, vt!, kk), kk);
   const ltu = await mulM(s, concatM(vs.map(() => lt)), u);
-  const y = subM(subM(V, vt!), ltu);
+  const y = subM(subM(V, vt!, kk), ltu, kk);
   return vs.map((_, j) => sliceM(y, j * n, (j + 1) * n));
 }
 
@@ -209,7 +211,7 @@ export function msbM(s: MalSession, x: MShare, ell: number, mask?: CompareMask):
 export function dreluM(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
   return s.guard('mal.drelu', async () => {
     checkEll(s, 'drelu', ell);
-    return notM(s.party, s.alpha, await msbBody(s, x, ell, mask));
+    return notM(s.party, s.alpha, await msbBody(s, x, ell, mask), s.ctx.kernels);
   });
 }
 

@@ -199,7 +199,7 @@ class MalRunner {
   private async average(x: MShare, idx: Int32Array, counts: Uint32Array, m: number): Promise<MShare> {
     const g = gatherZeroM(x, idx);
     let acc = sliceM(g, 0, m);
-    for (let t = 1; t * m < g.n; t++) acc = addM(acc, sliceM(g, t * m, (t + 1) * m));
+    for (let t = 1; t * m < g.n; t++) acc = addM(acc, sliceM(g, t * m, (t + 1) * m), this.s.ctx.kernels);
     return this.trunc(scaleEachM(this.s, acc, publicFixed(Array.from(counts, (c) => 1 / c), SCALE_BITS)), SCALE_BITS);
   }
 
@@ -220,7 +220,7 @@ class MalRunner {
         const rows = N * g.outH * g.outW, K = kh * kw * C;
         const cols = gatherZeroM(x.data, im2colIndex(N, H, W, C, kh, kw, sh, sw, g));
         let z = await this.trunc(await matmulM(s, cols, node.kernel.data, rows, K, node.filters), this.f);
-        if (node.bias) z = addM(z, tileM(node.bias.data, rows));
+        if (node.bias) z = addM(z, tileM(node.bias.data, rows), s.ctx.kernels);
         return this.activate(tensor([N, g.outH, g.outW, node.filters], z), node.activation);
       }
       case 'dense': {
@@ -228,7 +228,7 @@ class MalRunner {
         const [N, din] = x.shape as [number, number];
         assert(node.kernel.shape[0] === din, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[0]} inputs, got ${din}`);
         let z = await this.trunc(await matmulM(s, x.data, node.kernel.data, N, din, node.units), this.f);
-        if (node.bias) z = addM(z, tileM(node.bias.data, N));
+        if (node.bias) z = addM(z, tileM(node.bias.data, N), s.ctx.kernels);
         return this.activate(tensor([N, node.units], z), node.activation);
       }
       case 'activation':

@@ -139,14 +139,10 @@ export async function bitLtBody(s: MalSession, c: Uint8Array, r: MShare, m: numb
     if (withSide) { left.push(side[0]); right.push(side[1]); }
     const prod = await mulM(s, concatM(left), concatM(right));
     if (withSide) sideOut = sliceM(prod, (2 * q - 1) * n, prod.n);
+    // G = G_hi + P_hi G_lo for every pair in one sum (the G_hi laid end to end).
+    const G = addM(concatM(Array.from({ length: q }, (_, j) => blocks[2 * j + 1]!.g)), sliceM(prod, 0, q * n), s.ctx.kernels);
     const next: Block[] = [];
-    for (let j = 0; j < q; j++) {
-      const hi = blocks[2 * j + 1]!;
-      next.push({
-        g: addM(hi.g, sliceM(prod, j * n, (j + 1) * n), s.ctx.kernels),
-        p: j === 0 ? null : sliceM(prod, (q + j - 1) * n, (q + j) * n),
-      });
-    }
+    for (let j = 0; j < q; j++) next.push({ g: sliceM(G, j * n, (j + 1) * n), p: j === 0 ? null : sliceM(prod, (q + j - 1) * n, (q + j) * n) });
     if (blocks.length % 2 === 1) next.push(blocks[blocks.length - 1]!);
     blocks = next;
   }

@@ -51,7 +51,7 @@ import { addCost } from '../primitives/cost.js';
 import { alloc128, bytes128, view128, WORD_BYTES, type Vec128 } from './ring128.js';
 import { add128Kernels } from './gemm128.js';
 import { checkMatmul, matmulCostM, matmulMap, productLocal } from './product.js';
-import { checkParams, maskedForOpening, takeTruncMask, truncFinish, truncMaskCostM, TRUNC_ELL } from './trunc.js';
+import { checkParams, constant, maskedForOpening, takeTruncMask, truncFinish, truncMaskCostM, TRUNC_ELL } from './trunc.js';
 import type { MShare } from './rep.js';
 import type { MalSession } from './session.js';
 
@@ -72,8 +72,8 @@ export function matmulTruncM(s: MalSession, X: MShare, Y: MShare, m: number, k: 
     // Step 1.
     const zm = productLocal(s, matmulMap(s, m, k, n), X, Y);
     // Step 2: c_i = z_i + r_i (+ 2^(ell-1) at P0) to P_{i+1}, the resharing to P_{i-1}.
-    const own: MShare = { n: N, x: { a: zm.subarray(0, 4 * N) as Vec128, b: alloc128(N) }, m: { a: alloc128(N), b: alloc128(N) } };
-    const ci = maskedForOpening(s, own, mk).x.a;
+    const ci = add128Kernels(kern, zm.subarray(0, 4 * N) as Vec128, mk.r.x.a, alloc128(N));
+    if (s.party === 0) add128Kernels(kern, ci, constant(N, 1n << BigInt(ell - 1)), ci); // the public offset on share 0 (P0's a), as maskedForOpening
     s.send(s.next, `${tag}:c`, bytes128(ci));
     s.send(s.prev, tag, bytes128(zm.slice() as Vec128));
     // Step 3.

@@ -165,9 +165,11 @@ export function truncMaskM(s: MalSession, n: number, f: number, ell: number = TR
 }
 
 /** n copies of a public constant (mod 2^128) as a vector. */
-function constant(n: number, c: bigint): Vec128 {
-  const one = scalar128(c), out = alloc128(n);
-  for (let e = 0; e < n; e++) out.set(one, 4 * e);
+export function constant(n: number, c: bigint): Vec128 {
+  const out = alloc128(n);
+  if (n === 0) return out;
+  out.set(scalar128(c), 0);
+  for (let have = 1; have < n; have *= 2) out.copyWithin(4 * have, 0, 4 * Math.min(have, n - have)); // doubling: log2 n copies
   return out;
 }
 

@@ -35,7 +35,7 @@ import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
 import { addM, type MShare } from './rep.js';
 import { mulCostM, mulM } from './product.js';
-import { addSmallPublicM, andPublicM, signedSelectM, xorPublicM } from './bit-ops.js';
+import { andPublicM, combSignedM, xorPublicM } from './bit-ops.js';
 import { concatM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 
@@ -67,20 +67,25 @@ interface Block { g: MShare; p: MShare | null }
  * and G = g_hi + P_hi G_lo: all local, one AND per pair instead of two.
  */
 function firstLevel(s: MalSession, c: Uint8Array, r: MShare, w: MShare, n: number, q: number): Block[] {
-  const out: Block[] = [];
+  // Every pair at once: U = the high bits r_{2j+1}, V = the low bits r_{2j} (j < q, pair-major), W = the w_j.
+  const N = q * n, k = s.ctx.kernels;
+  const rows = (odd: number): MShare => concatM(Array.from({ length: q }, (_, j) => sliceM(r, (2 * j + odd) * n, (2 * j + odd + 1) * n)));
+  const U = rows(1), V = rows(0), W = sliceM(w, 0, N);
+  const ka = new Int8Array(N), kab = new Int8Array(N), kbw = new Int8Array(N), kpv = new Int8Array(N), kpu = new Int8Array(N), kpw = new Int8Array(N);
   for (let j = 0; j < q; j++) {
-    const u = sliceM(r, (2 * j + 1) * n, (2 * j + 2) * n), v = sliceM(r, 2 * j * n, (2 * j + 1) * n), wj = sliceM(w, j * n, (j + 1) * n);
-    const a = Int8Array.from({ length: n }, (_, e) => 1 - c[(2 * j + 1) * n + e]!), b = Int8Array.from({ length: n }, (_, e) => 1 - c[2 * j * n + e]!);
-    const k = (f: (ae: number, be: number) => number) => Int8Array.from({ length: n }, (_, e) => f(a[e]!, b[e]!));
-    // P_hi G_lo = b a v + b (1 - 2a) w; G = a u + P_hi G_lo.
-    const g = addM(addM(signedSelectM(u, a), signedSelectM(v, k((ae, be) => be * ae))), signedSelectM(wj, k((ae, be) => be * (1 - 2 * ae))));
-    // P = ab + a(1 - 2b) v + b(1 - 2a) u + (1 - 2a)(1 - 2b) w (not for the lowest pair).
-    const p = j === 0 ? null : addSmallPublicM(s.party, s.alpha,
-      addM(addM(signedSelectM(v, k((ae, be) => ae * (1 - 2 * be))), signedSelectM(u, k((ae, be) => be * (1 - 2 * ae)))), signedSelectM(wj, k((ae, be) => (1 - 2 * ae) * (1 - 2 * be)))),
-      k((ae, be) => ae * be), s.ctx.kernels);
-    out.push({ g, p });
+    const hi = (2 * j + 1) * n, lo = 2 * j * n;
+    for (let e = 0; e < n; e++) {
+      const a = 1 - c[hi + e]!, b = 1 - c[lo + e]!, i = j * n + e;
+      ka[i] = a; kab[i] = a * b; kbw[i] = b * (1 - 2 * a);
+      kpv[i] = a * (1 - 2 * b); kpu[i] = b * (1 - 2 * a); kpw[i] = (1 - 2 * a) * (1 - 2 * b);
+    }
   }
-  return out;
+  // G = a u + P_hi G_lo = a u + b a v + b (1 - 2a) w (bit-ops.ts combSignedM: one pass per share vector and term).
+  const G = combSignedM(s.party, s.alpha, N, [{ x: U, k: ka }, { x: V, k: kab }, { x: W, k: kbw }], undefined, k);
+  // P = ab + a(1 - 2b) v + b(1 - 2a) u + (1 - 2a)(1 - 2b) w, for the pairs above the lowest (j >= 1).
+  const up = (x: MShare): MShare => sliceM(x, n, N);
+  const P = combSignedM(s.party, s.alpha, N - n, [{ x: up(V), k: kpv.subarray(n) }, { x: up(U), k: kpu.subarray(n) }, { x: up(W), k: kpw.subarray(n) }], kab.subarray(n), k);
+  return Array.from({ length: q }, (_, j) => ({ g: sliceM(G, j * n, (j + 1) * n), p: j === 0 ? null : sliceM(P, (j - 1) * n, j * n) }));
 }
 
 /** The number of precomputed level-1 products per element for m bits (pairs of adjacent bits). */
@@ -109,17 +114,18 @@ export async function bitLtBody(s: MalSession, c: Uint8Array, r: MShare, m: numb
   assert(!pairs || pairs.n === bitLtPairs(m) * n, 'E_SHAPE', `malicious.bitLt: ${pairs?.n} precomputed products, expected ${bitLtPairs(m) * n}`, { party: s.party, step: 'mal.bitLt' });
   assert(!side || side[0].n === side[1].n, 'E_SHAPE', `malicious.bitLt: side operands of ${side?.[0].n} and ${side?.[1].n} elements`, { party: s.party, step: 'mal.bitLt' });
   // Step 1: leaves. NOT c_i per element; g_i = r_i AND NOT c_i, p_i = r_i XOR NOT c_i.
-  let blocks: Block[] = [];
-  for (let i = 0; i < m; i++) {
+  // With pairs, level 1 comes from them (firstLevel) and only an odd top bit needs its leaf.
+  const leaf = (i: number): Block => {
     const ri = sliceM(r, i * n, (i + 1) * n);
     const notC = c.subarray(i * n, (i + 1) * n).map((b) => 1 - b);
-    blocks.push({ g: andPublicM(ri, notC), p: i === 0 ? null : xorPublicM(s.party, s.alpha, ri, notC, s.ctx.kernels) });
-  }
+    return { g: andPublicM(ri, notC, s.ctx.kernels), p: i === 0 ? null : xorPublicM(s.party, s.alpha, ri, notC, s.ctx.kernels) };
+  };
+  let blocks: Block[] = [];
   if (pairs && m > 1) {
-    const q = bitLtPairs(m);
-    const next = firstLevel(s, c, r, pairs, n, q);
-    if (m % 2 === 1) next.push(blocks[m - 1]!);
-    blocks = next;
+    blocks = firstLevel(s, c, r, pairs, n, bitLtPairs(m));
+    if (m % 2 === 1) blocks.push(leaf(m - 1));
+  } else {
+    for (let i = 0; i < m; i++) blocks.push(leaf(i));
   }
   let sideOut: MShare | undefined;
   if (side && blocks.length === 1) sideOut = await mulM(s, side[0], side[1]);
@@ -133,14 +139,10 @@ export async function bitLtBody(s: MalSession, c: Uint8Array, r: MShare, m: numb
     if (withSide) { left.push(side[0]); right.push(side[1]); }
     const prod = await mulM(s, concatM(left), concatM(right));
     if (withSide) sideOut = sliceM(prod, (2 * q - 1) * n, prod.n);
+    // G = G_hi + P_hi G_lo for every pair in one sum (the G_hi laid end to end).
+    const G = addM(concatM(Array.from({ length: q }, (_, j) => blocks[2 * j + 1]!.g)), sliceM(prod, 0, q * n), s.ctx.kernels);
     const next: Block[] = [];
-    for (let j = 0; j < q; j++) {
-      const hi = blocks[2 * j + 1]!;
-      next.push({
-        g: addM(hi.g, sliceM(prod, j * n, (j + 1) * n)),
-        p: j === 0 ? null : sliceM(prod, (q + j - 1) * n, (q + j) * n),
-      });
-    }
+    for (let j = 0; j < q; j++) next.push({ g: sliceM(G, j * n, (j + 1) * n), p: j === 0 ? null : sliceM(prod, (q + j - 1) * n, (q + j) * n) });
     if (blocks.length % 2 === 1) next.push(blocks[blocks.length - 1]!);
     blocks = next;
   }

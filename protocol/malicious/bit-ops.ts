@@ -12,7 +12,9 @@
 import { assert } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
 import { alloc128, len128, type Vec128 } from './ring128.js';
-import { addPublicM, macPublic, type MShare, type Rep, type ScalarKernels } from './rep.js';
+import type { RingKernels } from '../kernels/types.js';
+import { add128Kernels, mul128Kernels, mulScalar128Kernels } from './gemm128.js';
+import { macPublic, type MShare, type Rep, type ScalarKernels } from './rep.js';
 
 /** Elements idx[j] of x, in that order (copies); idx[j] = -1 takes element 0 of `fill` (a one-element MACed public constant). */
 export function gatherM(x: MShare, idx: Int32Array, fill?: MShare): MShare {
@@ -46,69 +48,137 @@ export function constantM(party: PartyId, alpha: Rep, v: Vec128, kernels?: Scala
   return { n: len128(v), x: { a: party === 0 ? v.slice() as Vec128 : zero, b: party === 2 ? v.slice() as Vec128 : zero.slice() as Vec128 }, m: macPublic(alpha, v, kernels) };
 }
 
-/** e at word 0 of every element where bit[j] is 1 (the public vector "bit" as ring elements). */
-function publicBits(bit: Uint8Array): Vec128 {
-  const v = alloc128(bit.length);
-  for (let j = 0; j < bit.length; j++) v[4 * j] = bit[j]! & 1;
-  return v;
-}
+/** One term of a signed combination: element e of x times the public k[e] in {-1, 0, 1}. */
+export interface SignedTerm { readonly x: MShare; readonly k: Int8Array }
 
-/** -v[j] in place where flip[j] is 1 (two's complement over the 4 words). */
-function negWhere(v: Vec128, flip: Uint8Array): void {
-  for (let j = 0; j < flip.length; j++) {
-    if (!flip[j]) continue;
-    const o = 4 * j;
-    // -v = ~v + 1
-    let carry = 1;
-    for (let w = 0; w < 4; w++) {
-      const t = (~v[o + w]! >>> 0) + carry;
-      v[o + w] = t;
-      carry = t > 0xffffffff ? 1 : 0;
+/** acc[e] += k[e] v[e] mod 2^128 for k[e] in {-1, 0, 1}, over the 4 words of each element (carries and borrows by hand). */
+function accSigned(acc: Uint32Array, v: Uint32Array, k: Int8Array): void {
+  for (let e = 0; e < k.length; e++) {
+    const c = k[e]!;
+    if (c === 0) continue;
+    const o = 4 * e;
+    if (c > 0) {
+      let t = acc[o]! + v[o]!;
+      acc[o] = t;
+      t = acc[o + 1]! + v[o + 1]! + (t > 0xffffffff ? 1 : 0);
+      acc[o + 1] = t;
+      t = acc[o + 2]! + v[o + 2]! + (t > 0xffffffff ? 1 : 0);
+      acc[o + 2] = t;
+      acc[o + 3] = acc[o + 3]! + v[o + 3]! + (t > 0xffffffff ? 1 : 0);
+    } else {
+      let t = acc[o]! - v[o]!;
+      acc[o] = t;
+      t = acc[o + 1]! - v[o + 1]! - (t < 0 ? 1 : 0);
+      acc[o + 1] = t;
+      t = acc[o + 2]! - v[o + 2]! - (t < 0 ? 1 : 0);
+      acc[o + 2] = t;
+      acc[o + 3] = acc[o + 3]! - v[o + 3]! - (t < 0 ? 1 : 0);
     }
   }
 }
 
-function copyM(x: MShare): MShare {
-  return { n: x.n, x: { a: x.x.a.slice() as Vec128, b: x.x.b.slice() as Vec128 }, m: { a: x.m.a.slice() as Vec128, b: x.m.b.slice() as Vec128 } };
+/** acc[e] += c[e] (a small public integer in {-1, 0, 1}) at word 0 of the 4 words (in place). */
+function accConstant(acc: Uint32Array, c: Int8Array): void {
+  const one = new Uint32Array([1, 0, 0, 0]), minus = new Uint32Array([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff]);
+  for (let e = 0; e < c.length; e++) {
+    if (c[e] === 0) continue;
+    const v = c[e]! > 0 ? one : minus, o = 4 * e;
+    let t = acc[o]! + v[0]!;
+    acc[o] = t;
+    t = acc[o + 1]! + v[1]! + (t > 0xffffffff ? 1 : 0);
+    acc[o + 1] = t;
+    t = acc[o + 2]! + v[2]! + (t > 0xffffffff ? 1 : 0);
+    acc[o + 2] = t;
+    acc[o + 3] = acc[o + 3]! + v[3]! + (t > 0xffffffff ? 1 : 0);
+  }
 }
 
-/** [b XOR c] for a shared bit b and a public bit c per element: b where c = 0, 1 - b where c = 1 (local). */
-export function xorPublicM(party: PartyId, alpha: Rep, b: MShare, c: Uint8Array, kernels?: ScalarKernels): MShare {
-  assert(c.length === b.n, 'E_SHAPE', `malicious.xorPublic: ${c.length} public bits for ${b.n} elements`);
-  const out = copyM(b);
-  for (const v of [out.x.a, out.x.b, out.m.a, out.m.b]) negWhere(v, c);
-  return addPublicM(party, alpha, out, publicBits(c), kernels);
+/** acc[e] += c[e] key for c[e] in {-1, 0, 1} and one MAC-key share `key` (a 1-element vector). */
+function accKey(acc: Uint32Array, key: Vec128, c: Int8Array): void {
+  const t = new Uint32Array(acc.length);
+  for (let e = 0; e < c.length; e++) if (c[e] !== 0) t.set(key, 4 * e);
+  accSigned(acc, t, c);
 }
 
-/** [b AND c] for a shared bit b and a public bit c per element: b where c = 1, 0 where c = 0 (local). */
-export function andPublicM(b: MShare, c: Uint8Array): MShare {
-  assert(c.length === b.n, 'E_SHAPE', `malicious.andPublic: ${c.length} public bits for ${b.n} elements`);
-  const out = copyM(b);
-  for (let j = 0; j < c.length; j++) {
-    if (c[j]) continue;
-    for (const v of [out.x.a, out.x.b, out.m.a, out.m.b]) v.fill(0, 4 * j, 4 * j + 4);
+/** The coefficients k[e] in {-1, 0, 1} as elements of Z_2^128 (1, 0, 2^128 - 1). */
+function coefVec(k: Int8Array): Vec128 {
+  const v = alloc128(k.length);
+  for (let e = 0; e < k.length; e++) {
+    const c = k[e]!;
+    if (c === 1) v[4 * e] = 1;
+    else if (c === -1) { const o = 4 * e; v[o] = 0xffffffff; v[o + 1] = 0xffffffff; v[o + 2] = 0xffffffff; v[o + 3] = 0xffffffff; }
+  }
+  return v;
+}
+
+/** The kernels combSignedM may run on: the native Z_2^128 products and sums (gemm128.ts), else its own TS loop. */
+export type CombKernels = Pick<RingKernels, 'mul' | 'add' | 'mul128' | 'mulScalar128' | 'add128'>;
+
+/**
+ * [sum_t k_t[e] x_t[e] + c[e]] per element, for public k_t[e] and c[e] in
+ * {-1, 0, 1} (local): BitLT's leaves and first level, and the AND / XOR of a
+ * shared bit with public bits, in one pass per share vector and term (with
+ * native Z_2^128 kernels: k_t as ring elements, one mul128 and one add128
+ * over the whole vector; without them a TS loop that adds or subtracts each
+ * element), no fresh vector per term. The constant goes on share x_0 (P0's
+ * a, P2's b) and c alpha on the MAC shares, as rep.ts addPublicM; the result
+ * is the same ring value as the chain of selections, sums and public
+ * additions it replaces, bit for bit, on either path (bit-ops.test.ts).
+ */
+export function combSignedM(party: PartyId, alpha: Rep, n: number, terms: readonly SignedTerm[], c?: Int8Array, kernels?: CombKernels): MShare {
+  for (const t of terms) assert(t.x.n === n && t.k.length === n, 'E_SHAPE', `malicious.combSigned: a term of ${t.x.n} elements with ${t.k.length} coefficients, expected ${n}`);
+  assert(!c || c.length === n, 'E_SHAPE', `malicious.combSigned: ${c?.length} constants for ${n} elements`);
+  const out = { n, x: { a: alloc128(n), b: alloc128(n) }, m: { a: alloc128(n), b: alloc128(n) } };
+  const outs = [out.x.a, out.x.b, out.m.a, out.m.b];
+  if (kernels?.mul128 && kernels.add128 && kernels.mulScalar128) {
+    const tmp = alloc128(n);
+    terms.forEach((t, q) => {
+      const kv = coefVec(t.k);
+      [t.x.x.a, t.x.x.b, t.x.m.a, t.x.m.b].forEach((src, h) => {
+        if (q === 0) mul128Kernels(kernels, kv, src, outs[h]!);
+        else add128Kernels(kernels, outs[h]!, mul128Kernels(kernels, kv, src, tmp), outs[h]!);
+      });
+    });
+    if (c) {
+      const cv = coefVec(c);
+      if (party === 0) add128Kernels(kernels, out.x.a, cv, out.x.a);
+      if (party === 2) add128Kernels(kernels, out.x.b, cv, out.x.b);
+      add128Kernels(kernels, out.m.a, mulScalar128Kernels(kernels, cv, alpha.a, tmp), out.m.a);
+      add128Kernels(kernels, out.m.b, mulScalar128Kernels(kernels, cv, alpha.b, tmp), out.m.b);
+    }
+    return out;
+  }
+  for (const t of terms) [t.x.x.a, t.x.x.b, t.x.m.a, t.x.m.b].forEach((src, h) => accSigned(outs[h]!, src, t.k));
+  if (c) {
+    if (party === 0) accConstant(out.x.a, c);
+    if (party === 2) accConstant(out.x.b, c);
+    accKey(out.m.a, alpha.a, c);
+    accKey(out.m.b, alpha.b, c);
   }
   return out;
 }
 
-/** [k_e x_e] for public k_e in {-1, 0, 1} per element (local: keep, zero or negate both shares and the MAC). */
-export function signedSelectM(x: MShare, k: Int8Array): MShare {
-  assert(k.length === x.n, 'E_SHAPE', `malicious.signedSelect: ${k.length} coefficients for ${x.n} elements`);
-  const out = andPublicM(x, Uint8Array.from(k, (v) => (v === 0 ? 0 : 1)));
-  const flip = Uint8Array.from(k, (v) => (v === -1 ? 1 : 0));
-  for (const v of [out.x.a, out.x.b, out.m.a, out.m.b]) negWhere(v, flip);
-  return out;
+/** [b XOR c] for a shared bit b and a public bit c per element: b where c = 0, 1 - b where c = 1 (local). */
+export function xorPublicM(party: PartyId, alpha: Rep, b: MShare, c: Uint8Array, kernels?: CombKernels): MShare {
+  assert(c.length === b.n, 'E_SHAPE', `malicious.xorPublic: ${c.length} public bits for ${b.n} elements`);
+  const k = new Int8Array(b.n), one = new Int8Array(b.n);
+  for (let e = 0; e < b.n; e++) { const ce = c[e]! & 1; k[e] = ce ? -1 : 1; one[e] = ce; }
+  return combSignedM(party, alpha, b.n, [{ x: b, k }], one, kernels);
 }
 
-/** [x + k] for public k_e in {-1, 0, 1} per element (local). */
-export function addSmallPublicM(party: PartyId, alpha: Rep, x: MShare, k: Int8Array, kernels?: ScalarKernels): MShare {
-  const v = alloc128(k.length);
-  for (let e = 0; e < k.length; e++) if (k[e] === 1) v[4 * e] = 1; else if (k[e] === -1) v.fill(0xffffffff, 4 * e, 4 * e + 4);
-  return addPublicM(party, alpha, x, v, kernels);
+/** [b AND c] for a shared bit b and a public bit c per element: b where c = 1, 0 where c = 0 (local). */
+export function andPublicM(b: MShare, c: Uint8Array, kernels?: CombKernels): MShare {
+  assert(c.length === b.n, 'E_SHAPE', `malicious.andPublic: ${c.length} public bits for ${b.n} elements`);
+  const k = new Int8Array(b.n);
+  for (let e = 0; e < b.n; e++) k[e] = c[e]! ? 1 : 0;
+  return combSignedM(0, NO_KEY, b.n, [{ x: b, k }], undefined, kernels);
 }
+
+/** No constant term: the key is not read. */
+const NO_KEY: Rep = { a: alloc128(1), b: alloc128(1) };
 
 /** [1 - b] (NOT of a shared bit; also 1 - MSB = DReLU). */
-export function notM(party: PartyId, alpha: Rep, b: MShare, kernels?: ScalarKernels): MShare {
+export function notM(party: PartyId, alpha: Rep, b: MShare, kernels?: CombKernels): MShare {
   return xorPublicM(party, alpha, b, new Uint8Array(b.n).fill(1), kernels);
 }
 

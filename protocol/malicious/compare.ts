@@ -51,13 +51,14 @@
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
-import { alloc128 } from './ring128.js';
+import type { Vec128 } from './ring128.js';
+import { add128Kernels } from './gemm128.js';
 import { addM, subM, type MShare, type Rep } from './rep.js';
 import { macOfCost, mulCostM, mulM, randomMacced } from './product.js';
 import { openCost, openM } from './open.js';
 import { bitLtBody, bitLtCostM, bitLtPairs } from './bit-lt.js';
 import { bitOf, notM, xorPublicM } from './bit-ops.js';
-import { addShl128Into, concatM, sliceM } from './mvec.js';
+import { concatM, sliceM } from './mvec.js';
 import { randBitsCost, randBitsM } from './randbits.js';
 import type { MalSession } from './session.js';
 import { registerMaskMaker, takeMask } from './mask-source.js';
@@ -129,15 +130,22 @@ export function sliceMask(mask: CompareMask, from: number, to: number): CompareM
   return { n: to - from, ell, b: rows(mask.b, ell), rp: sliceM(mask.rp, from, to), w: rows(mask.w, bitLtPairs(ell - 1)), spent: false };
 }
 
-/** Step 1's local part: [2^ell r' + sum_i 2^i b_i], shares and MACs accumulated in place (mvec.ts addShl128Into), bits bit-major. */
-function maskOf(rp: MShare, b: MShare, ell: number): MShare {
-  const n = rp.n;
-  const acc: Rep[] = [rp.x, rp.m].map((r) => ({ a: addShl128Into(alloc128(n), r.a, ell), b: addShl128Into(alloc128(n), r.b, ell) }));
-  for (let i = 0; i < ell; i++) {
+/**
+ * Step 1's local part: [2^ell r' + sum_i 2^i b_i] by Horner's rule, acc = 2 acc + b_i from
+ * acc = r' down the bits (bit-major), two sums per bit on each share and MAC vector on the
+ * context's kernels (gemm128.ts add128Kernels), in place.
+ */
+function maskOf(s: MalSession, rp: MShare, b: MShare, ell: number): MShare {
+  const n = rp.n, k = s.ctx.kernels;
+  const acc: Rep[] = [rp.x, rp.m].map((r) => ({ a: r.a.slice() as Vec128, b: r.b.slice() as Vec128 }));
+  for (let i = ell - 1; i >= 0; i--) {
     const bi = sliceM(b, i * n, (i + 1) * n);
     [bi.x, bi.m].forEach((src, q) => {
-      addShl128Into(acc[q]!.a, src.a, i);
-      addShl128Into(acc[q]!.b, src.b, i);
+      for (const h of ['a', 'b'] as const) {
+        const v = acc[q]![h];
+        add128Kernels(k, v, v, v);
+        add128Kernels(k, v, src[h], v);
+      }
     });
   }
   return { n, x: acc[0]!, m: acc[1]! };
@@ -153,7 +161,7 @@ async function maskedCompare(s: MalSession, x: MShare, ell: number, mask: Compar
   const { b, rp, w } = mask ?? await compareMaskM(s, n, ell);
   if (mask) mask.spent = true;
   // Step 2: c = open(x + r).
-  const c = await openM(s, addM(x, maskOf(rp, b, ell)));
+  const c = await openM(s, addM(x, maskOf(s, rp, b, ell), s.ctx.kernels));
   // Step 3: lt = [c mod 2^(ell-1) < r mod 2^(ell-1)], on the public bits c_0..c_{ell-2} (bit-major); t = c_{ell-1} XOR b_{ell-1} (local).
   const cBits = new Uint8Array(n * (ell - 1));
   for (let i = 0; i < ell - 1; i++) cBits.set(bitOf(c, i), i * n);
@@ -166,7 +174,8 @@ async function maskedCompare(s: MalSession, x: MShare, ell: number, mask: Compar
 export async function msbBody(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
   const { t, lt } = await maskedCompare(s, x, ell, mask);
   const tl = await mulM(s, t, lt);
-  return subM(addM(t, lt), addM(tl, tl));
+  const k = s.ctx.kernels;
+  return subM(addM(t, lt, k), addM(tl, tl, k), k);
 }
 
 /**
@@ -183,9 +192,10 @@ export async function timesDreluBody(s: MalSession, x: MShare, ell: number, vs: 
   assert(k >= 1 && vs.every((v) => v.n === n), 'E_SHAPE', `malicious.timesDrelu: payloads of ${vs.map((v) => v.n).join(', ')} elements for ${n} comparisons`, { party: s.party, step: 'mal.relu' });
   const V = concatM(vs);
   const { lt, side: vt } = await maskedCompare(s, x, ell, mask, (t) => [V, concatM(vs.map(() => t))]);
-  const u = subM(V, addM(vt!, vt!));
+  const kk = s.ctx.kernels;
+  const u = subM(V, addM(vt!, vt!, kk), kk);
   const ltu = await mulM(s, concatM(vs.map(() => lt)), u);
-  const y = subM(subM(V, vt!), ltu);
+  const y = subM(subM(V, vt!, kk), ltu, kk);
   return vs.map((_, j) => sliceM(y, j * n, (j + 1) * n));
 }
 

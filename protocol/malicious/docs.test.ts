@@ -19,6 +19,7 @@ import { epochSetupCost } from './epoch.js';
 import { offlineBatchCost } from './mask-pool.js';
 import { IR_FORMAT_VERSION, type LayerNode, type ModelIR } from '../ir.js';
 import { malForwardCost } from './runner.js';
+import { matmulTruncOnlineCostM } from './product-trunc.js';
 
 // The layers beyond Conv2D / Dense on n elements (batch 1, f = 13, comparisons at MAL_COMPARE_BITS = 32): malForwardCost of
 // a one-node model (layers.test.ts checks malForwardCost against the counters). K: the activation's number of breakpoints.
@@ -57,6 +58,7 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['public value, linear operations', () => ({ rounds: 0, bytes: 0 })],
   ['elementwise product (`mulM`)', mulCostM],
   ['matrix product (`matmulM`, n output elements)', (n) => matmulCostM(1, n)],
+  ['matrix product and its truncation in one round, mask made before (`matmulTruncM`, n output elements)', (n) => matmulTruncOnlineCostM(1, n)],
   ['MAC of a random vector (`macOf`, `randomMacced`)', macOfCost],
   ['opening to all (`openM`)', openCost],
   ['opening of the low 64 bits (`openLow`)', openLowCost],

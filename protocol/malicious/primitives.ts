@@ -2,7 +2,8 @@
  * The non-linear primitives the malicious-mode runner (runner.ts) uses, with
  * the signatures fixed for issue 25 and their declared costs: truncM
  * (trunc.ts: TruncPr, Catrina and de Hoogh 2010, over Z_2^k; floor or
- * floor + 1 for |x| < 2^(TRUNC_ELL − 1)), reluM (compare.ts: edaBit-style
+ * floor + 1 for |x| < 2^(TRUNC_ELL − 1)), matmulTruncM (product-trunc.ts:
+ * a matrix product and its truncation in one round), reluM (compare.ts: edaBit-style
  * MSB, Escudero et al. 2020) and maxPoolM (maxpool.ts: one NHWC image, a
  * tournament of b + ReLU(a − b)). A table without one of them (tests, or a
  * build without it) makes the runner refuse every layer that needs it
@@ -16,6 +17,7 @@ import type { MalSession } from './session.js';
 import { truncCostM, truncM } from './trunc.js';
 import { reluCostM, reluM } from './compare.js';
 import { maxPoolCostM, maxPoolM } from './maxpool.js';
+import { matmulTruncCostM, matmulTruncM } from './product-trunc.js';
 
 export interface MalPoolShape { h: number; w: number; c: number }
 export interface MalPoolWindow { kh: number; kw: number; sh: number; sw: number; padding?: Padding }
@@ -24,6 +26,9 @@ export interface MalPrimitives {
   /** x / 2^f for signed x (probabilistic truncation), and its cost for n elements. */
   trunc?: (s: MalSession, x: MShare, f: number) => Promise<MShare>;
   truncCost?: (n: number, f: number) => Cost;
+  /** (m x k)(k x n) then x / 2^f in one round (product-trunc.ts), and its cost; without it the runner runs matmulM, then trunc. */
+  matmulTrunc?: (s: MalSession, X: MShare, Y: MShare, m: number, k: number, n: number, f: number) => Promise<MShare>;
+  matmulTruncCost?: (m: number, n: number, f: number) => Cost;
   /** max(x, 0) for |x| < 2^(ell-1), and its cost. */
   relu?: (s: MalSession, x: MShare, ell: number) => Promise<MShare>;
   reluCost?: (n: number, ell: number) => Cost;
@@ -36,6 +41,8 @@ export interface MalPrimitives {
 export const DEFAULT_MAL_PRIMITIVES: MalPrimitives = Object.freeze({
   trunc: (s: MalSession, x: MShare, f: number) => truncM(s, x, f),
   truncCost: (n: number, f: number) => truncCostM(n, f),
+  matmulTrunc: (s: MalSession, X: MShare, Y: MShare, m: number, k: number, n: number, f: number) => matmulTruncM(s, X, Y, m, k, n, f),
+  matmulTruncCost: (m: number, n: number, f: number) => matmulTruncCostM(m, n, f),
   relu: (s: MalSession, x: MShare, ell: number) => reluM(s, x, ell),
   reluCost: reluCostM,
   maxPool: maxPoolM,

@@ -34,8 +34,8 @@ import type { MalSession } from './session.js';
 export interface Bilinear128 {
   readonly sizeZ: number;
   f(x: Vec128, y: Vec128, out: Vec128): Vec128;
-  /** Optional fused step 1 without the zero sharings: [f(x_i, s) + f(x_{i+1}, y_i), the same for the MAC], s = y_i + y_{i+1}. */
-  both?(x: Rep, m: Rep, ySum: Vec128, yA: Vec128): [Vec128, Vec128];
+  /** Optional fused step 1 without the zero sharings: [f(x_i, s) + f(x_{i+1}, y_i), the same for the MAC], s = y_i + y_{i+1}, for y's shares (y_i, y_{i+1}). */
+  both?(x: Rep, m: Rep, y: Rep): [Vec128, Vec128];
 }
 
 export const mulCostM = (n: number): Cost => ({ rounds: 1, bytes: 3 * 2 * WORD_BYTES * n });
@@ -81,24 +81,34 @@ export async function productM(s: MalSession, map: Bilinear128, x: MShare, y: MS
   return s.guard(`mal.${kind}`, async () => {
     check?.(); // inside the step: a refused argument aborts the session at every party, none waits
     const tag = s.label(kind);
-    // Step 1: value, then MAC (each draws its own zero sharing, in this order at every party), into one buffer [z | m].
-    const n = map.sizeZ, k = s.ctx.kernels;
-    const ySum = add128Kernels(k, y.x.a, y.x.b, alloc128(y.n));
-    const tmp = alloc128(n);
-    let zm: Vec128;
-    if (map.both) {
-      zm = joined(map.both(x.x, x.m, ySum, y.x.a), n);
-      addZeroShareInto(s.ctx, zm.subarray(0, 4 * n) as Vec128, tmp);
-      addZeroShareInto(s.ctx, zm.subarray(4 * n) as Vec128, tmp);
-    } else {
-      zm = alloc128(2 * n);
-      localProduct(s, map, x.x, ySum, y.x.a, zm.subarray(0, 4 * n) as Vec128, tmp);
-      localProduct(s, map, x.m, ySum, y.x.a, zm.subarray(4 * n) as Vec128, tmp);
-    }
+    const n = map.sizeZ;
+    const zm = productLocal(s, map, x, y);
     // Steps 2-3.
     const [rx, rm] = await reshare(s, tag, zm, 2, n);
     return s.register({ n, x: rx!, m: rm! });
   });
+}
+
+/**
+ * Step 1 for value and MAC: [z_i | m_i] in one buffer (2 sizeZ elements),
+ * each with its own zero sharing, drawn in this order at every party.
+ * Exported for product-trunc.ts, which sends it with a truncation's opening.
+ */
+export function productLocal(s: MalSession, map: Bilinear128, x: MShare, y: MShare): Vec128 {
+  const n = map.sizeZ, k = s.ctx.kernels;
+  const tmp = alloc128(n);
+  let zm: Vec128;
+  if (map.both) {
+    zm = joined(map.both(x.x, x.m, y.x), n);
+    addZeroShareInto(s.ctx, zm.subarray(0, 4 * n) as Vec128, tmp);
+    addZeroShareInto(s.ctx, zm.subarray(4 * n) as Vec128, tmp);
+  } else {
+    const ySum = add128Kernels(k, y.x.a, y.x.b, alloc128(y.n));
+    zm = alloc128(2 * n);
+    localProduct(s, map, x.x, ySum, y.x.a, zm.subarray(0, 4 * n) as Vec128, tmp);
+    localProduct(s, map, x.m, ySum, y.x.a, zm.subarray(4 * n) as Vec128, tmp);
+  }
+  return zm;
 }
 
 /** [x · y] elementwise (n elements). Cost mulCostM(n). */
@@ -107,14 +117,51 @@ export function mulM(s: MalSession, x: MShare, y: MShare): Promise<MShare> {
     () => assert(x.n === y.n, 'E_SHAPE', `malicious.mul: ${x.n} and ${y.n} elements`, { party: s.party }));
 }
 
+/**
+ * Operands that never change once made: the MACed weights of a session or
+ * an epoch (weights.ts prepareWeights marks them). For such a right-hand
+ * operand Y, matmulM keeps the block [Y_i + Y_{i+1}; Y_i] it multiplies by
+ * (2k x n words) instead of making it again in every session of the epoch:
+ * the same values, one more copy of the weights in memory. Keyed by the
+ * share vector itself (a WeakMap: it goes with the weights).
+ */
+const constantOperands = new WeakSet<Vec128>();
+const rightBlocks = new WeakMap<Vec128, Vec128>();
+
+/** Mark x as never changed again (its share vectors are not written after this); see constantOperands. */
+export function markConstant(x: MShare): void {
+  constantOperands.add(x.x.a);
+}
+
+/** [Y_i + Y_{i+1}; Y_i] (2k x n, row-major) for Y's shares (y_i, y_{i+1}); kept for a constant operand. */
+function rightBlock(kernels: MalSession['ctx']['kernels'], y: Rep, kn: number): Vec128 {
+  const kept = rightBlocks.get(y.a);
+  if (kept) return kept;
+  const right = alloc128(2 * kn);
+  add128Kernels(kernels, y.a, y.b, right.subarray(0, 4 * kn) as Vec128);
+  right.set(y.a, 4 * kn);
+  if (constantOperands.has(y.a)) rightBlocks.set(y.a, right);
+  return right;
+}
+
 /** [X Y] for X (m x k) and Y (k x n), row-major; the local products on the context's Z_2^64 GEMM (gemm128.ts). Cost matmulCostM(m, n). */
 export function matmulM(s: MalSession, X: MShare, Y: MShare, m: number, k: number, n: number): Promise<MShare> {
+  return productM(s, matmulMap(s, m, k, n), X, Y, 'matmul', () => checkMatmul(s, X, Y, m, k, n));
+}
+
+/** The shapes of a matrix product: E_SHAPE otherwise. */
+export function checkMatmul(s: MalSession, X: MShare, Y: MShare, m: number, k: number, n: number): void {
+  assert(X.n === m * k && Y.n === k * n, 'E_SHAPE', `malicious.matmul: expected ${m}x${k} and ${k}x${n}, got ${X.n} and ${Y.n} elements`, { party: s.party });
+}
+
+/** The bilinear map of matmulM: (m x k)(k x n), value and MAC in one GEMM (`both`). */
+export function matmulMap(s: MalSession, m: number, k: number, n: number): Bilinear128 {
   const gemm = (a: Vec128, b: Vec128, rows: number, inner: number, o: Vec128): Vec128 => matmul128Gemm(s.ctx.kernels, a, b, rows, inner, n, o);
-  return productM(s, {
+  return {
     sizeZ: m * n,
     f: (a, b, o) => gemm(a, b, m, k, o),
     // One product for value and MAC, both terms: [X_i X_{i+1}; M_i M_{i+1}] (2m x 2k) times [Y_i + Y_{i+1}; Y_i] (2k x n).
-    both: (x, mac, ySum, yA) => {
+    both: (x, mac, y) => {
       const left = alloc128(4 * m * k);
       [x, mac].forEach((r, h) => {
         for (let i = 0; i < m; i++) {
@@ -123,13 +170,10 @@ export function matmulM(s: MalSession, X: MShare, Y: MShare, m: number, k: numbe
           left.set(r.b.subarray(4 * i * k, 4 * (i + 1) * k), row + 4 * k);
         }
       });
-      const right = alloc128(2 * k * n);
-      right.set(ySum, 0);
-      right.set(yA, 4 * k * n);
-      const out = gemm(left, right, 2 * m, 2 * k, alloc128(2 * m * n));
+      const out = gemm(left, rightBlock(s.ctx.kernels, y, k * n), 2 * m, 2 * k, alloc128(2 * m * n));
       return [out.subarray(0, 4 * m * n) as Vec128, out.subarray(4 * m * n) as Vec128]; // end to end: productM uses them in place
     },
-  }, X, Y, 'matmul', () => assert(X.n === m * k && Y.n === k * n, 'E_SHAPE', `malicious.matmul: expected ${m}x${k} and ${k}x${n}, got ${X.n} and ${Y.n} elements`, { party: s.party }));
+  };
 }
 
 /**

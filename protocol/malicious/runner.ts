@@ -185,6 +185,12 @@ class MalRunner {
     };
   }
 
+  /** (m x k)(k x n) then the truncation by f: in one round when the table has matmulTrunc (product-trunc.ts), else matmulM then trunc. */
+  private async matmulTrunc(X: MShare, Y: MShare, m: number, k: number, n: number): Promise<MShare> {
+    if (this.f > 0 && this.p.matmulTrunc && this.p.trunc) return this.p.matmulTrunc(this.s, X, Y, m, k, n, this.f);
+    return this.trunc(await matmulM(this.s, X, Y, m, k, n), this.f);
+  }
+
   private async trunc(x: MShare, bits: number): Promise<MShare> {
     if (bits === 0) return x;
     assert(this.p.trunc, 'E_INTERNAL', 'malicious runner: truncation missing after the model check');
@@ -199,7 +205,7 @@ class MalRunner {
   private async average(x: MShare, idx: Int32Array, counts: Uint32Array, m: number): Promise<MShare> {
     const g = gatherZeroM(x, idx);
     let acc = sliceM(g, 0, m);
-    for (let t = 1; t * m < g.n; t++) acc = addM(acc, sliceM(g, t * m, (t + 1) * m));
+    for (let t = 1; t * m < g.n; t++) acc = addM(acc, sliceM(g, t * m, (t + 1) * m), this.s.ctx.kernels);
     return this.trunc(scaleEachM(this.s, acc, publicFixed(Array.from(counts, (c) => 1 / c), SCALE_BITS)), SCALE_BITS);
   }
 
@@ -219,16 +225,16 @@ class MalRunner {
         const g = window2d(H, W, node.kernelSize, node.strides, node.padding);
         const rows = N * g.outH * g.outW, K = kh * kw * C;
         const cols = gatherZeroM(x.data, im2colIndex(N, H, W, C, kh, kw, sh, sw, g));
-        let z = await this.trunc(await matmulM(s, cols, node.kernel.data, rows, K, node.filters), this.f);
-        if (node.bias) z = addM(z, tileM(node.bias.data, rows));
+        let z = await this.matmulTrunc(cols, node.kernel.data, rows, K, node.filters);
+        if (node.bias) z = addM(z, tileM(node.bias.data, rows), s.ctx.kernels);
         return this.activate(tensor([N, g.outH, g.outW, node.filters], z), node.activation);
       }
       case 'dense': {
         assert(x.shape.length === 2, 'E_SHAPE', `layer '${node.name}' (dense) expects a 2-D input, got rank ${x.shape.length}`);
         const [N, din] = x.shape as [number, number];
         assert(node.kernel.shape[0] === din, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[0]} inputs, got ${din}`);
-        let z = await this.trunc(await matmulM(s, x.data, node.kernel.data, N, din, node.units), this.f);
-        if (node.bias) z = addM(z, tileM(node.bias.data, N));
+        let z = await this.matmulTrunc(x.data, node.kernel.data, N, din, node.units);
+        if (node.bias) z = addM(z, tileM(node.bias.data, N), s.ctx.kernels);
         return this.activate(tensor([N, node.units], z), node.activation);
       }
       case 'activation':
@@ -362,7 +368,11 @@ function nodeCostsM(model: ModelIR<unknown>, N: number, fracBits: number, opts: 
     const parts = { relu: (n: number) => need(p.reluCost, 'ReLU')(n, ell), trunc };
     const out = N * sizeOf(shapes.get(node.name)!);
     const inShape = shapes.get(node.inputs[0]!)!;
-    if (node.kind === 'conv2d' || node.kind === 'dense') costs.push(matmulCostM(out / (node.kind === 'dense' ? node.units : node.filters), node.kind === 'dense' ? node.units : node.filters), ...trunc(out, fracBits));
+    if (node.kind === 'conv2d' || node.kind === 'dense') {
+      const cols = node.kind === 'dense' ? node.units : node.filters, rows = out / cols;
+      if (fracBits > 0 && p.matmulTrunc && p.trunc) costs.push(need(p.matmulTruncCost, 'matrix product with truncation')(rows, cols, fracBits));
+      else costs.push(matmulCostM(rows, cols), ...trunc(out, fracBits));
+    }
     else if (node.kind === 'maxpool2d') for (let b = 0; b < N; b++) costs.push(need(p.maxPoolCost, 'MaxPool')({ h: inShape[0]!, w: inShape[1]!, c: inShape[2]! }, { kh: node.poolSize[0], kw: node.poolSize[1], sh: node.strides[0], sw: node.strides[1], padding: node.padding }, ell));
     else if (node.kind === 'avgpool2d' || node.kind === 'global_avgpool2d' || (node.kind === 'rescaling' && node.scale !== 1)) costs.push(...trunc(out, SCALE_BITS));
     else costs.push(...(malLinearCost(node, N, out, inShape, fracBits, trunc) ?? malNonlinearCost(node, out, fracBits, parts) ?? []));

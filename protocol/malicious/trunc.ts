@@ -99,7 +99,7 @@ export const truncOnlineCostM = (n: number): Cost => openCost(n);
 /** truncM without a mask given: the mask, then the opening. */
 export const truncCostM = (n: number, f: number, ell: number = TRUNC_ELL): Cost => addCost(truncMaskCostM(n, f, ell), truncOnlineCostM(n));
 
-function checkParams(s: MalSession, step: string, n: number, f: number, ell: number): void {
+export function checkParams(s: MalSession, step: string, n: number, f: number, ell: number): void {
   const ctx = { party: s.party, step };
   assert(Number.isInteger(n) && n >= 1, 'E_SHAPE', `malicious.trunc: the number of elements must be a positive integer, got ${n}`, ctx);
   assert(Number.isInteger(ell) && ell >= 2 && ell <= MAX_TRUNC_ELL, 'E_BAD_ARGUMENT', `malicious.trunc: ell must be an integer in [2, ${MAX_TRUNC_ELL}] (ell + 1 mask bits within k = 64), got ${ell}`, ctx);
@@ -165,9 +165,11 @@ export function truncMaskM(s: MalSession, n: number, f: number, ell: number = TR
 }
 
 /** n copies of a public constant (mod 2^128) as a vector. */
-function constant(n: number, c: bigint): Vec128 {
-  const one = scalar128(c), out = alloc128(n);
-  for (let e = 0; e < n; e++) out.set(one, 4 * e);
+export function constant(n: number, c: bigint): Vec128 {
+  const out = alloc128(n);
+  if (n === 0) return out;
+  out.set(scalar128(c), 0);
+  for (let have = 1; have < n; have *= 2) out.copyWithin(4 * have, 0, 4 * Math.min(have, n - have)); // doubling: log2 n copies
   return out;
 }
 
@@ -216,18 +218,32 @@ export function truncM(s: MalSession, x: MShare, f: number, ell: number = TRUNC_
       if (mask.n !== x.n || mask.f !== f || mask.ell !== ell) throw new MpcError('E_SHAPE', `malicious.trunc: the mask is for ${mask.n} elements, f = ${mask.f}, ell = ${mask.ell}; the call has ${x.n}, ${f}, ${ell}`, { party: s.party, step: 'mal.trunc' });
       if (mask.used) throw new MpcError('E_BAD_ARGUMENT', 'malicious.trunc: the mask was used before (a mask is used once: reuse would reveal a difference of inputs)', { party: s.party, step: 'mal.trunc' });
     }
-    const mk = mask ?? await takeMask(s, maskRequest(x.n, f, ell), () => maskBody(s, x.n, f, ell));
+    const mk = mask ?? await takeTruncMask(s, x.n, f, ell);
     mk.used = true;
-    const n = x.n, m = ell + 1;
     // Steps 1-2: c = x + 2^(ell-1) + r, opened (checked, logged for the MAC check).
-    const y = addPublicM(s.party, s.alpha, x, constant(n, 1n << BigInt(ell - 1)), s.ctx.kernels);
-    const c = await openBody(s, addM(y, mk.r, s.ctx.kernels));
-    // Step 3: the low m bits of c only.
-    const { cShift, notTop } = lowBits(c, m, f);
-    const w = keepWhere(mk.top, notTop);
-    // Step 4: z = c' - r' + 2^(m-f) w - 2^(ell-1-f).
-    const pub = sub128(cShift, constant(n, 1n << BigInt(ell - 1 - f)), alloc128(n));
-    return addPublicM(s.party, s.alpha, subM(shlM(w, m - f), mk.rShift, s.ctx.kernels), pub, s.ctx.kernels);
+    const c = await openBody(s, maskedForOpening(s, x, mk));
+    return truncFinish(s, mk, c);
   });
 }
 
+/** A truncation's mask from the session's mask source, or made inline (no step of its own: the caller's). */
+export function takeTruncMask(s: MalSession, n: number, f: number, ell: number): Promise<TruncMask> {
+  return takeMask(s, maskRequest(n, f, ell), () => maskBody(s, n, f, ell));
+}
+
+/** Steps 1-2's local part: [x + 2^(ell-1) + r], the value opened as c. */
+export function maskedForOpening(s: MalSession, x: MShare, mk: TruncMask): MShare {
+  const y = addPublicM(s.party, s.alpha, x, constant(x.n, 1n << BigInt(mk.ell - 1)), s.ctx.kernels);
+  return addM(y, mk.r, s.ctx.kernels);
+}
+
+/** Steps 3-4 (local) from the opened c: reads the low m = ell + 1 bits of c only. */
+export function truncFinish(s: MalSession, mk: TruncMask, c: Vec128): MShare {
+  const { n, f, ell } = mk, m = ell + 1;
+  // Step 3: the low m bits of c only.
+  const { cShift, notTop } = lowBits(c, m, f);
+  const w = keepWhere(mk.top, notTop);
+  // Step 4: z = c' - r' + 2^(m-f) w - 2^(ell-1-f).
+  const pub = sub128(cShift, constant(n, 1n << BigInt(ell - 1 - f)), alloc128(n));
+  return addPublicM(s.party, s.alpha, subM(shlM(w, m - f), mk.rShift, s.ctx.kernels), pub, s.ctx.kernels);
+}

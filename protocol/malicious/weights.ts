@@ -32,7 +32,7 @@ import type { FloatTensor, LayerNode, ModelIR } from '../ir.js';
 import { addCost } from '../primitives/cost.js';
 import { alloc128, bytes128, len128, liftSigned, random128, sub128, type Vec128 } from './ring128.js';
 import type { MShare, Rep } from './rep.js';
-import { macOfBody, macOfCost } from './product.js';
+import { macOfBody, macOfCost, markConstant } from './product.js';
 import { digest, HASH_BYTES, sameBytes, type MalSession } from './session.js';
 import type { MTensor } from './tensor.js';
 import { concatM, sliceM } from './mvec.js';
@@ -118,6 +118,7 @@ export function prepareWeights(s: MalSession, model: ModelIR<RepTensor>): Promis
     for (const w of ws) {
       const len = len128(w.t.data.a);
       const t: MTensor = { shape: w.t.shape, data: sliceM(macced as MShare, o, o + len) };
+      markConstant(t.data); // never written again: matmulM may keep its right-hand block (product.ts)
       (nodes[w.node] as unknown as Record<string, MTensor>)[w.field] = t;
       o += len;
     }

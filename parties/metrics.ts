@@ -4,7 +4,9 @@
  */
 type Labels = Record<string, string | number>;
 
-const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const NEEDS_ESC = /[\\\n"]/;
+// Label values are nearly always plain (route, method, status, code): test once before the three replacements.
+const esc = (v: string): string => (NEEDS_ESC.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : v);
 const fmtLabels = (l: Labels): string => {
   const keys = Object.keys(l);
   return keys.length === 0 ? '' : `{${keys.map((k) => `${k}="${esc(String(l[k]))}"`).join(',')}}`;

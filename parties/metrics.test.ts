@@ -27,4 +27,25 @@ describe('metrics label values (Prometheus text format 0.0.4)', () => {
     expect(text).toContain('h_seconds_bucket{kind="dense",le="1"} 2');
     expect(text).toContain('h_seconds_count{kind="x\\"y"} 1');
   });
+
+  it('renders a histogram series line by line: buckets (cumulative), +Inf, sum, count; with and without labels', () => {
+    const h = new Histogram('r_seconds', 'test', [0.5, 2.5]);
+    h.observe({}, 1);
+    h.observe({ kind: 'relu', party: 1 }, 0.25);
+    h.observe({ kind: 'relu', party: 1 }, 3);
+    expect(h.render().split('\n')).toEqual([
+      '# HELP r_seconds test',
+      '# TYPE r_seconds histogram',
+      'r_seconds_bucket{le="0.5"} 0',
+      'r_seconds_bucket{le="2.5"} 1',
+      'r_seconds_bucket{le="+Inf"} 1',
+      'r_seconds_sum 1',
+      'r_seconds_count 1',
+      'r_seconds_bucket{kind="relu",party="1",le="0.5"} 1',
+      'r_seconds_bucket{kind="relu",party="1",le="2.5"} 1',
+      'r_seconds_bucket{kind="relu",party="1",le="+Inf"} 2',
+      'r_seconds_sum{kind="relu",party="1"} 3.25',
+      'r_seconds_count{kind="relu",party="1"} 2',
+    ]);
+  });
 });

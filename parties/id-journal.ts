@@ -68,11 +68,11 @@ export class IdJournal implements BurntIds {
     return j;
   }
 
-  has(id: string): boolean { return this.known.has(idHash(id)); }
+  has(id: string): boolean { return this.known.has(this.hashOf(id)); }
 
   add(id: string): void {
     const at = Date.now();
-    const h = idHash(id);
+    const h = this.hashOf(id);
     this.remember(at, h);
     this.pending.push(`${at} ${h}\n`);
     if (!this.scheduled) {
@@ -92,6 +92,13 @@ export class IdJournal implements BurntIds {
     await this.flush();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+
+  /** The store asks has(id) twice and then add(id) for one new session: the last id's hash is kept (a SHA-256 each). */
+  private last: { id: string; h: string } | null = null;
+  private hashOf(id: string): string {
+    if (this.last?.id !== id) this.last = { id, h: idHash(id) };
+    return this.last.h;
   }
 
   private remember(at: number, h: string): void {

@@ -23,7 +23,9 @@
  *   has no offline phase in flight (prep wait: the next run's bundle is dealt
  *   then, as between predictions in service; the benchmark's polling of P0's
  *   /metrics falls in this window too, so it is an upper bound);
- * - latency: the median of predict() over the timed blocks.
+ * - latency: the median of predict() over the timed blocks;
+ * - with prep wait, P0's preprocessing counters over the timed blocks: bundles
+ *   made and the mean wall time of one.
  * The machine's 1-minute load is printed at the start and the end: the CPU per
  * prediction rises with load too (caches, core sharing), so compare A and B of
  * one run, not runs.
@@ -33,7 +35,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type launchLocal as LaunchFn, type Launched } from '../parties/launch.js';
-import { waitPrepIdle } from './prep-wait.js';
+import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
 import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 
 interface Opts { warmup: number; blocks: number; block: number; dirs: string[]; prep: 'wait' | 'off' }
@@ -67,7 +69,7 @@ const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
 const median = (a: number[]): number => { const b = [...a].sort((x, y) => x - y); return b.length % 2 ? b[b.length >> 1]! : (b[b.length / 2 - 1]! + b[b.length / 2]!) / 2; };
 
 interface Client { predict(x: { data: Float64Array; shape: number[] }): Promise<unknown> }
-interface Arm { dir: string; l: Launched; client: Client; ms: number[]; client_: number; online: number[]; offline: number[]; n: number }
+interface Arm { dir: string; l: Launched; client: Client; ms: number[]; client_: number; online: number[]; offline: number[]; n: number; prep: PrepStats[] }
 
 async function launch(dir: string, prep: 'wait' | 'off'): Promise<Arm> {
   const { launchLocal } = (await import(path.resolve(dir, 'parties/launch.ts'))) as { launchLocal: typeof LaunchFn };
@@ -77,7 +79,7 @@ async function launch(dir: string, prep: 'wait' | 'off'): Promise<Arm> {
     batch: { windowMs: 0, maxBatch: 8, maxConcurrentRuns: 1 }, sessions: { defaultDeadlineMs: 600_000, maxDeadlineMs: 600_000 }, readyTimeoutMs: 120_000,
   });
   const client = new sdk.PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 600_000, expectedModelHash: l.modelHash });
-  return { dir, l, client, ms: [], client_: 0, online: [0, 0, 0], offline: [0, 0, 0], n: 0 };
+  return { dir, l, client, ms: [], client_: 0, online: [0, 0, 0], offline: [0, 0, 0], n: 0, prep: [] };
 }
 
 const o = parse(process.argv.slice(2));
@@ -93,6 +95,7 @@ try {
   for (let b = 0; b < warmBlocks + o.blocks; b++) {
     for (const a of arms) {
       const timed = b >= warmBlocks;
+      if (timed && o.prep === 'wait' && a.prep.length === 0) a.prep.push(await prepStats(a.l.urls[0]));
       for (let i = 0; i < (timed ? o.block : Math.min(o.block, o.warmup - b * o.block)); i++) {
         const p0 = timed ? cpu(a) : [], s0 = selfMs(), t0 = performance.now();
         await a.client.predict(x);
@@ -105,6 +108,7 @@ try {
       }
     }
   }
+  if (o.prep === 'wait') for (const a of arms) a.prep.push(await prepStats(a.l.urls[0]));
 } finally {
   await Promise.all(arms.map((a) => a.l.stop()));
 }
@@ -112,6 +116,9 @@ const f = (v: number): string => v.toFixed(3);
 console.log(`Network A, batch 1, ${o.blocks} blocks of ${o.block} timed predictions per deployment after ${o.warmup} warm-ups${arms.length > 1 ? ', blocks alternating between A and B' : ''}; prep ${o.prep}; ${cpus().length} x ${cpus()[0]?.model}; 1-minute load ${load0} at the start, ${load()} at the end`);
 arms.forEach((a, i) => {
   const on = a.online.map((v) => v / a.n), off = a.offline.map((v) => v / a.n), c = a.client_ / a.n;
-  console.log(`${arms.length > 1 ? 'AB'[i] + ' ' : ''}(${a.dir}, party program ${a.l.runtime}): latency median ${f(median(a.ms))} ms; CPU per prediction, ms: client ${f(c)}, P0 ${f(on[0]!)}, P1 ${f(on[1]!)}, P2 ${f(on[2]!)} (online, during predict()), all four ${f(c + on[0]! + on[1]! + on[2]!)}; offline phase after it: P0 ${f(off[0]!)}, P1 ${f(off[1]!)}, P2 ${f(off[2]!)}`);
+  // P0's preprocessing counters over the timed blocks: bundles made and the mean wall time of one (request to both reports).
+  const [p0, p1] = a.prep;
+  const bundles = p0 && p1 ? `; offline bundles ${p1.made - p0.made}, mean ${f((1000 * (p1.seconds - p0.seconds)) / Math.max(1, p1.made - p0.made))} ms each` : '';
+  console.log(`${arms.length > 1 ? 'AB'[i] + ' ' : ''}(${a.dir}, party program ${a.l.runtime}): latency median ${f(median(a.ms))} ms; CPU per prediction, ms: client ${f(c)}, P0 ${f(on[0]!)}, P1 ${f(on[1]!)}, P2 ${f(on[2]!)} (online, during predict()), all four ${f(c + on[0]! + on[1]! + on[2]!)}; offline phase after it: P0 ${f(off[0]!)}, P1 ${f(off[1]!)}, P2 ${f(off[2]!)}${bundles}`);
 });
 process.exit(0);

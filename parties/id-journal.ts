@@ -37,6 +37,8 @@ export class IdJournal implements BurntIds {
   private scheduled = false;
   /** The journal file opened for appending; undefined once closed. */
   private fd: number | undefined;
+  /** The last id hashed, and its hash (hashOf). */
+  private last: { id: string; h: string } | null = null;
 
   private constructor(private readonly file: string, private readonly ttlMs: number, private readonly onError: (e: unknown) => void) {}
 
@@ -95,7 +97,6 @@ export class IdJournal implements BurntIds {
   }
 
   /** The store asks has(id) twice and then add(id) for one new session: the last id's hash is kept (a SHA-256 each). */
-  private last: { id: string; h: string } | null = null;
   private hashOf(id: string): string {
     if (this.last?.id !== id) this.last = { id, h: idHash(id) };
     return this.last.h;

@@ -41,7 +41,8 @@ export type MeshLinkKind = 'grpc' | 'h2';
 
 /**
  * Frames over one HTTP/2 stream: each written as prefix + Frame header in one
- * small Buffer, then the payload itself (no copy of it); received bytes split at the
+ * small Buffer, with a payload of up to 4 KiB copied into it, or followed by a
+ * larger payload itself (no copy of it); received bytes split at the
  * prefixes. A message that arrives whole in one chunk at an 8-aligned offset
  * is decoded in place (its payload then lands 8-aligned, frame-codec.ts);
  * otherwise it is copied once, chunk by chunk as it arrives, into its aligned buffer.
@@ -74,9 +75,10 @@ export class FramedStream {
   setMaxFrameBytes(n: number): void { this.maxFrameBytes = n; }
 
   /**
-   * Prefix and header in one small Buffer, then the payload as it is (no copy: the stream keeps a reference until
-   * the bytes are on the socket; the protocol changes nothing it has sent, the same rule the gRPC link's lazy
-   * serialisation relies on, frame-codec.ts FrameBytes).
+   * Prefix and header in one small Buffer; a payload of up to INLINE_PAYLOAD_BYTES copied into it (one write), a
+   * larger one written after it as it is (no copy: the stream keeps a reference until the bytes are on the socket;
+   * the protocol changes nothing it has sent, the same rule the gRPC link's lazy serialisation relies on,
+   * frame-codec.ts FrameBytes).
    */
   write(f: WireFrame): void {
     // The prefix is written into the head's own buffer; a small payload goes into it too (one write), a larger one

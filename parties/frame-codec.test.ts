@@ -9,7 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMpcError } from '../protocol/errors.js';
 import type { WireFrame } from './chunking.js';
-import { decodeFrame, encodeFrame, encodeFrameLazy } from './frame-codec.js';
+import { decodeFrame, encodeFrame, encodeFrameLazy, encodeFrameParts } from './frame-codec.js';
 import { closeAll, meshTrio, type Trio } from './testing/trio.js';
 
 const def = protoLoader.loadSync(fileURLToPath(new URL('./proto/party.proto', import.meta.url)), { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
@@ -34,6 +34,21 @@ describe('frame codec (party.proto Frame)', () => {
       expect(plain(decodeFrame(pbEncode(f)))).toEqual(plain(f));
       expect(plain(pbDecode(encodeFrame(f)))).toEqual(plain(f));
       expect(plain(decodeFrame(encodeFrame(f)))).toEqual(plain(f));
+    }
+  });
+
+  it('the parts with a free prefix and a small payload inlined (what the h2 link writes) are the same bytes after the prefix', () => {
+    for (const f of frames) {
+      const eager = encodeFrame(f);
+      for (const inlineUpTo of [undefined, 0, 24, 4096, 1 << 20]) {
+        const { head, payload } = encodeFrameParts(f, { prefix: 5, inlineUpTo });
+        expect(Buffer.concat([head.subarray(5), payload]).equals(eager)).toBe(true);
+        // Inlined exactly when the payload is non-empty and at most inlineUpTo bytes.
+        const n = f.payload?.byteLength ?? 0;
+        expect(payload.byteLength).toBe(n > 0 && n <= (inlineUpTo ?? -1) ? 0 : n);
+      }
+      const { head } = encodeFrameParts(f);
+      expect(head.equals(eager.subarray(0, eager.length - (f.payload?.byteLength ?? 0)))).toBe(true);
     }
   });
 

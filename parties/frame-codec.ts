@@ -22,6 +22,7 @@ const KINDS: readonly FrameKind[] = ['DATA', 'HELLO', 'CONTROL', 'SETUP'];
 const KIND_NUMBER: Record<FrameKind, number> = { DATA: 0, HELLO: 1, CONTROL: 2, SETUP: 3 };
 /** Bytes gRPC puts before each message (compressed flag, u32 length). */
 const GRPC_PREFIX = 5;
+const EMPTY = new Uint8Array(0);
 
 // Wire types: 0 varint, 2 length-delimited.
 const tag = (field: number, wire: number): number => (field << 3) | wire;
@@ -85,32 +86,53 @@ export function encodeFrameLazy(f: WireFrame): FrameBytes {
  * One Frame message as two parts, `head` (header fields, pad and the payload's key and length: a Buffer of its own)
  * then `payload` (the frame's payload itself, not copied). A writer that can send both in turn (mesh-h2.ts) sends
  * the payload without copying it at all.
+ *
+ * Options for such a writer (the bytes of the message are the same): `prefix` bytes are left free at the start of
+ * `head` for the writer's own framing (mesh-h2.ts: gRPC's 5-byte prefix, filled by the caller), and a payload of at
+ * most `inlineUpTo` bytes is copied into `head` after the header (`payload` is then empty): one buffer to write
+ * instead of two for the small messages of a round.
  */
-export function encodeFrameParts(f: WireFrame): { head: Buffer; payload: Uint8Array } {
-  const payload = f.payload ?? new Uint8Array(0);
-  // Varint fields (kind, depth, chunk, chunks, total_bytes) and string fields (session, tag); zero / empty ones are omitted, as protobuf does.
-  const ints: [number, number][] = [[1, KIND_NUMBER[f.kind] ?? 0], [4, f.depth ?? 0], [5, f.chunk ?? 0], [6, f.chunks ?? 0], [7, f.total_bytes ?? 0]];
-  const strs: [number, Buffer][] = [[2, Buffer.from(f.session ?? '', 'utf8')], [3, Buffer.from(f.tag ?? '', 'utf8')]];
+export function encodeFrameParts(f: WireFrame, opts: { prefix?: number; inlineUpTo?: number } = {}): { head: Buffer; payload: Uint8Array } {
+  const payload = f.payload ?? EMPTY;
+  const prefix = opts.prefix ?? 0;
+  // Varint fields (kind 1, depth 4, chunk 5, chunks 6, total_bytes 7) and string fields (session 2, tag 3); zero / empty ones are omitted, as protobuf does.
+  const kind = KIND_NUMBER[f.kind] ?? 0, depth = f.depth ?? 0, chunk = f.chunk ?? 0, chunks = f.chunks ?? 0, total = f.total_bytes ?? 0;
+  const session = f.session ?? '', tagStr = f.tag ?? '';
+  const sLen = Buffer.byteLength(session, 'utf8'), tLen = Buffer.byteLength(tagStr, 'utf8');
   let head = 0;
-  for (const [, v] of ints) if (v !== 0) head += 1 + varintLen(v);
-  for (const [, b] of strs) if (b.length) head += 1 + varintLen(b.length) + b.length;
-  const payloadKey = payload.byteLength ? 1 + varintLen(payload.byteLength) : 0;
+  if (kind !== 0) head += 1 + varintLen(kind);
+  if (sLen) head += 1 + varintLen(sLen) + sLen;
+  if (tLen) head += 1 + varintLen(tLen) + tLen;
+  if (depth !== 0) head += 1 + varintLen(depth);
+  if (chunk !== 0) head += 1 + varintLen(chunk);
+  if (chunks !== 0) head += 1 + varintLen(chunks);
+  if (total !== 0) head += 1 + varintLen(total);
+  const n = payload.byteLength;
+  const payloadKey = n ? 1 + varintLen(n) : 0;
   // pad = tag byte + length byte + 0..7 bytes: at least 2 bytes, chosen so that (prefix + head + pad + payload key) % 8 == 0.
   let pad = 0;
-  if (payload.byteLength) {
+  if (n) {
     pad = (8 - ((GRPC_PREFIX + head + payloadKey) % 8)) % 8;
     if (pad < 2) pad += 8;
   }
-  const out = Buffer.allocUnsafe(head + pad + payloadKey);
-  let o = 0;
-  for (const [field, v] of ints) if (v !== 0) { out[o++] = tag(field, 0); o = writeVarint(out, o, v); }
-  for (const [field, b] of strs) if (b.length) { out[o++] = tag(field, 2); o = writeVarint(out, o, b.length); o += b.copy(out, o); }
-  if (payload.byteLength) {
+  const inline = n > 0 && n <= (opts.inlineUpTo ?? -1);
+  const out = Buffer.allocUnsafe(prefix + head + pad + payloadKey + (inline ? n : 0));
+  let o = prefix;
+  // Field order as before this function took options: kind, depth, chunk, chunks, total_bytes, then session, tag.
+  if (kind !== 0) { out[o++] = tag(1, 0); o = writeVarint(out, o, kind); }
+  if (depth !== 0) { out[o++] = tag(4, 0); o = writeVarint(out, o, depth); }
+  if (chunk !== 0) { out[o++] = tag(5, 0); o = writeVarint(out, o, chunk); }
+  if (chunks !== 0) { out[o++] = tag(6, 0); o = writeVarint(out, o, chunks); }
+  if (total !== 0) { out[o++] = tag(7, 0); o = writeVarint(out, o, total); }
+  if (sLen) { out[o++] = tag(2, 2); o = writeVarint(out, o, sLen); o += out.write(session, o, 'utf8'); }
+  if (tLen) { out[o++] = tag(3, 2); o = writeVarint(out, o, tLen); o += out.write(tagStr, o, 'utf8'); }
+  if (n) {
     out[o++] = tag(9, 2); out[o++] = pad - 2; out.fill(0, o, o + pad - 2); o += pad - 2;
-    out[o++] = tag(8, 2); o = writeVarint(out, o, payload.byteLength);
+    out[o++] = tag(8, 2); o = writeVarint(out, o, n);
   }
+  if (inline) { out.set(payload, o); o += n; }
   if (o !== out.length) throw new MpcError('E_INTERNAL', `frame codec: wrote ${o} of ${out.length} bytes`);
-  return { head: out, payload };
+  return { head: out, payload: inline ? EMPTY : payload };
 }
 
 const bad = (what: string): never => { throw new MpcError('E_PROTOCOL_DESYNC', `frame codec: malformed frame (${what})`); };

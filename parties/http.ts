@@ -62,12 +62,12 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
   // then the connection is closed (Node's own requestTimeout does not cut a body trickled after the headers).
   const bodyMs = opts.requestTimeoutMs;
   if (bodyMs !== undefined) {
-    app.addHook('onRequest', async (req, reply) => {
+    app.addHook('onRequest', (req, reply, done) => {
       const raw = req.raw;
       // Only a body arriving over a real connection can trickle; app.inject's requests have a mock socket
       // (no destroy) whose request may never report complete, and must not leave a timer behind.
       const socket = raw.socket;
-      if (raw.complete || !(socket instanceof Socket)) return;
+      if (raw.complete || !(socket instanceof Socket)) { done(); return; }
       const t = setTimeout(() => {
         if (raw.complete || socket.destroyed) return;
         if (!reply.raw.headersSent) {
@@ -80,35 +80,48 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
       const clear = (): void => clearTimeout(t);
       raw.once('end', clear);
       raw.once('close', clear);
+      done();
     });
   }
 
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+  // The per-request hooks take fastify's callback form: an async hook costs a promise and a microtask turn each, on
+  // every request (a preflight answered here does not call done; an error goes to done, as a throw would).
+  app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     const origin = req.headers.origin;
     if (origin && (allowAll || opts.corsOrigins.includes(origin))) {
       reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}, ${OUTPUT_KIND_HEADER}, ${OUTPUT_SESSION_HEADER}`);
       if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
         reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS').header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}, ${AWAIT_OUTPUT_HEADER}, ${SESSION_KEY_HEADER}`).header('access-control-max-age', '600');
-        return reply.code(204).send();
+        void reply.code(204).send();
+        return;
       }
     }
-    if (req.routeOptions.config?.public) return;
-    const who = identify(req.headers.authorization);
+    if (req.routeOptions.config?.public) { done(); return; }
+    let who: string | null;
+    try { who = identify(req.headers.authorization); } catch (e) { done(e as Error); return; }
     if (who === null) {
       // Nothing more is read from a caller without a valid token: the connection closes after the answer.
       reply.header('connection', 'close');
-      throw new MpcError('E_UNAUTHENTICATED', 'missing or invalid bearer token');
+      done(new MpcError('E_UNAUTHENTICATED', 'missing or invalid bearer token'));
+      return;
     }
     req.clientId = who;
+    done();
   });
 
-  app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    metrics.httpRequests.inc({ method: req.method, route, status: reply.statusCode });
-    metrics.httpLatency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
-    const line = { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
-    if (req.routeOptions.config?.public) req.log.debug(line, 'request');
-    else req.log.info(line, 'request');
+  app.addHook('onResponse', (req, reply, done) => {
+    try {
+      const route = req.routeOptions.url ?? 'unmatched';
+      metrics.httpRequests.inc({ method: req.method, route, status: reply.statusCode });
+      metrics.httpLatency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+      const line = { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+      if (req.routeOptions.config?.public) req.log.debug(line, 'request');
+      else req.log.info(line, 'request');
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    done();
   });
 
   app.setErrorHandler((err, req, reply) => {

@@ -11,12 +11,21 @@ export interface Logger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
+  /** Whether lines of `level` are written (pino has it); a logger without it writes every level. */
+  isLevelEnabled?(level: 'debug' | 'info' | 'warn' | 'error'): boolean;
 }
 
 export const silentLogger: Logger = {
   debug() {}, info() {}, warn() {}, error() {},
   child() { return silentLogger; },
+  isLevelEnabled() { return false; },
 };
+
+/**
+ * Whether `log` writes info lines: a hot path (every session, every run) builds the fields of such a line, keyed
+ * hashes included (sessionTag), only then. At the default level ('info') nothing changes.
+ */
+export const infoEnabled = (log: Logger): boolean => log.isLevelEnabled?.('info') ?? true;
 
 /**
  * Session ids are logged only as a keyed hash: HMAC-SHA256 under a key drawn

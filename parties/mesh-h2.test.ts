@@ -106,9 +106,14 @@ describe('h2 data link: the data port trusts what the gRPC port trusts', () => {
 /** A stand-in for an HTTP/2 stream: what FramedStream reads ('data', 'end', 'close', 'error') and writes. */
 class FakeStream extends EventEmitter {
   written: Buffer[] = [];
+  /** Writes made while corked, and how many corked batches were flushed (a real stream writes each batch with one writev). */
+  corked = 0;
+  batches = 0;
   closed = false;
   destroyed = false;
   write(b: Buffer): boolean { this.written.push(b); return true; }
+  cork(): void { this.corked++; }
+  uncork(): void { if (this.corked > 0 && --this.corked === 0) this.batches++; }
   end(): void { this.closed = true; }
   close(): void { this.destroyed = true; }
 }
@@ -137,12 +142,31 @@ describe('FramedStream (the data link\'s framing)', () => {
     }
   });
 
-  it('writes a payload as it is (the same bytes, no copy) after one small prefix + header buffer, and a frame cut into chunks is delivered once, whole', () => {
+  it('writes a small payload inside the prefix + header buffer: one write', () => {
     const a = new FakeStream();
     const writer = new FramedStream(a as unknown as http2.ClientHttp2Stream, 1 << 20, () => {}, () => {});
-    const payload = new Uint8Array(new BigUint64Array([1n, 2n, 3n, 2n ** 64n - 1n]).buffer);
+    const payload = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 0xff);
+    writer.write(frameOf('small', payload));
+    expect(a.written.length).toBe(1);
+    expect(a.batches).toBe(0);
+    expect(a.written[0]!.readUInt32BE(1)).toBe(a.written[0]!.length - 5);
+    expect(a.written[0]!.subarray(a.written[0]!.length - 4096).equals(payload)).toBe(true);
+    const got: WireFrame[] = [];
+    const b = new FakeStream();
+    new FramedStream(b as unknown as http2.ServerHttp2Stream, 1 << 20, (f) => got.push(f), () => {});
+    b.emit('data', a.written[0]!);
+    expect(got.map((f) => [f.tag, Buffer.from(f.payload).equals(payload)])).toEqual([['small', true]]);
+  });
+
+  it('writes a larger payload as it is (the same bytes, no copy) after one small prefix + header buffer, in one corked batch, and a frame cut into chunks is delivered once, whole', () => {
+    const a = new FakeStream();
+    const writer = new FramedStream(a as unknown as http2.ClientHttp2Stream, 1 << 20, () => {}, () => {});
+    const words = new BigUint64Array(1024).map((_, i) => BigInt(i) * 0x9e3779b97f4a7c15n & (2n ** 64n - 1n));
+    words.set([1n, 2n, 3n, 2n ** 64n - 1n]);
+    const payload = new Uint8Array(words.buffer);
     writer.write(frameOf('big', payload));
     expect(a.written.length).toBe(2);
+    expect(a.batches).toBe(1);
     expect(a.written[0]!.length).toBeLessThan(64);
     // The second write is the caller's payload itself: a view of the same memory, not a copy of it.
     expect(a.written[1]!.buffer).toBe(payload.buffer);
@@ -159,7 +183,7 @@ describe('FramedStream (the data link\'s framing)', () => {
     for (let i = 0; i < src.length; i++) { expect(got.length).toBe(0); b.emit('data', src.subarray(i, i + 1)); }
     expect(got.length).toBe(1);
     expect(got[0]!.tag).toBe('big');
-    expect(Array.from(new BigUint64Array(got[0]!.payload.buffer, got[0]!.payload.byteOffset, 4))).toEqual([1n, 2n, 3n, 2n ** 64n - 1n]);
+    expect(Array.from(new BigUint64Array(got[0]!.payload.buffer, got[0]!.payload.byteOffset, 1024))).toEqual(Array.from(words));
   });
 
   it('drops the stream with E_PROTOCOL_DESYNC on a bad prefix (compressed flag, length past the limit) and on a malformed frame', () => {

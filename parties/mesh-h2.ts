@@ -34,12 +34,15 @@ import { checkPeerCert, expectedName, type MeshTls } from './tls.js';
 export const DATA_PATH = '/securenn.party.PartyLink/Data';
 /** The gRPC message prefix: compressed flag (always 0 here), u32 big-endian length. */
 const PREFIX = 5;
+/** Payloads up to this size are copied into the frame's head buffer and written with it (a round's messages at batch 1 are 0.1–2 KiB). */
+const INLINE_PAYLOAD_BYTES = 4096;
 
 export type MeshLinkKind = 'grpc' | 'h2';
 
 /**
  * Frames over one HTTP/2 stream: each written as prefix + Frame header in one
- * small Buffer, then the payload itself (no copy of it); received bytes split at the
+ * small Buffer, with a payload of up to 4 KiB copied into it, or followed by a
+ * larger payload itself (no copy of it); received bytes split at the
  * prefixes. A message that arrives whole in one chunk at an 8-aligned offset
  * is decoded in place (its payload then lands 8-aligned, frame-codec.ts);
  * otherwise it is copied once, chunk by chunk as it arrives, into its aligned buffer.
@@ -72,18 +75,22 @@ export class FramedStream {
   setMaxFrameBytes(n: number): void { this.maxFrameBytes = n; }
 
   /**
-   * Prefix and header in one small Buffer, then the payload as it is (no copy: the stream keeps a reference until
-   * the bytes are on the socket; the protocol changes nothing it has sent, the same rule the gRPC link's lazy
-   * serialisation relies on, frame-codec.ts FrameBytes).
+   * Prefix and header in one small Buffer; a payload of up to INLINE_PAYLOAD_BYTES copied into it (one write), a
+   * larger one written after it as it is (no copy: the stream keeps a reference until the bytes are on the socket;
+   * the protocol changes nothing it has sent, the same rule the gRPC link's lazy serialisation relies on,
+   * frame-codec.ts FrameBytes).
    */
   write(f: WireFrame): void {
-    const { head, payload } = encodeFrameParts(f);
-    const out = Buffer.allocUnsafe(PREFIX + head.length);
-    out[0] = 0;
-    out.writeUInt32BE(head.length + payload.byteLength, 1);
-    head.copy(out, PREFIX);
-    this.stream.write(out);
-    if (payload.byteLength) this.stream.write(payload);
+    // The prefix is written into the head's own buffer; a small payload goes into it too (one write), a larger one
+    // after it in one corked write (one writev of the stream, one write request, instead of two).
+    const { head, payload } = encodeFrameParts(f, { prefix: PREFIX, inlineUpTo: INLINE_PAYLOAD_BYTES });
+    head[0] = 0;
+    head.writeUInt32BE(head.length - PREFIX + payload.byteLength, 1);
+    if (!payload.byteLength) { this.stream.write(head); return; }
+    this.stream.cork();
+    this.stream.write(head);
+    this.stream.write(payload);
+    this.stream.uncork();
   }
 
   /** Graceful: end our side. */

@@ -4,11 +4,12 @@
  */
 type Labels = Record<string, string | number>;
 
-const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const fmtLabels = (l: Labels): string => {
-  const keys = Object.keys(l);
-  return keys.length === 0 ? '' : `{${keys.map((k) => `${k}="${esc(String(l[k]))}"`).join(',')}}`;
-};
+const NEEDS_ESC = /[\\\n"]/;
+// Label values are nearly always plain (route, method, status, code): test once before the three replacements.
+const esc = (v: string): string => (NEEDS_ESC.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : v);
+/** The label pairs without braces ('' for none). */
+const labelBody = (l: Labels): string => Object.keys(l).map((k) => `${k}="${esc(String(l[k]))}"`).join(',');
+const fmtLabels = (l: Labels): string => { const b = labelBody(l); return b ? `{${b}}` : ''; };
 const fmtNum = (v: number): string => (Number.isFinite(v) ? String(v) : v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN');
 
 interface Metric { render(): string }
@@ -31,12 +32,14 @@ export class Counter implements Metric {
 }
 
 export class Histogram implements Metric {
-  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {}
+  private readonly series = new Map<string, { labels: Labels; body: string; counts: number[]; sum: number; count: number }>();
+  /** The buckets' `le` values as written. */
+  private readonly les: string[];
+  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) { this.les = buckets.map(fmtNum); }
   observe(labels: Labels, v: number): void {
     const key = fmtLabels(labels);
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
+    if (!s) this.series.set(key, (s = { labels, body: labelBody(labels), counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
     for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) s.counts[i]! += 1;
     s.sum += v;
     s.count += 1;
@@ -44,11 +47,14 @@ export class Histogram implements Metric {
   count(labels: Labels = {}): number { return this.series.get(fmtLabels(labels))?.count ?? 0; }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    // Each series' label text is made once (at its first observation), the buckets' once per histogram: a scrape
+    // formats no labels (it took ~0.5 ms per render before, polled after every prediction by the benchmarks).
     for (const s of this.series.values()) {
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket${fmtLabels({ ...s.labels, le: fmtNum(b) })} ${s.counts[i]}`));
-      lines.push(`${this.name}_bucket${fmtLabels({ ...s.labels, le: '+Inf' })} ${s.count}`);
-      lines.push(`${this.name}_sum${fmtLabels(s.labels)} ${fmtNum(s.sum)}`);
-      lines.push(`${this.name}_count${fmtLabels(s.labels)} ${s.count}`);
+      const open = `${this.name}_bucket{${s.body ? `${s.body},` : ''}le="`, labels = s.body ? `{${s.body}}` : '';
+      for (let i = 0; i < this.les.length; i++) lines.push(`${open}${this.les[i]}"} ${s.counts[i]}`);
+      lines.push(`${open}+Inf"} ${s.count}`);
+      lines.push(`${this.name}_sum${labels} ${fmtNum(s.sum)}`);
+      lines.push(`${this.name}_count${labels} ${s.count}`);
     }
     return lines.join('\n');
   }

@@ -214,7 +214,7 @@ export class Party implements PartyCore {
     await this.mesh.close();
     this.store.close();
     await this.accountant.flush();
-    await this.journal?.flush();
+    await this.journal?.close();
   }
 
   /** Abrupt stop (tests): as if the process died. */

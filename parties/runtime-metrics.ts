@@ -4,7 +4,7 @@
  * heap, event-loop lag, GC pauses, CPU time. On the project's own registry
  * (metrics.ts): no dependency for a dozen gauges.
  */
-import { monitorEventLoopDelay, PerformanceObserver, type EntryType } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver, type EntryType } from 'node:perf_hooks';
 import { Collected, Histogram, type Registry } from './metrics.js';
 
 /** Register the runtime metrics on `r`; returns a stop function (ends the event-loop and GC observers). */
@@ -21,12 +21,15 @@ export function registerRuntimeMetrics(r: Registry): () => void {
   });
   obs.observe({ entryTypes: ['gc' as EntryType] });
   const s = (ns: number) => ns / 1e9;
+  // One process.memoryUsage() (it reads the resident size from the OS too) serves the three heap gauges of a scrape.
+  let mem: NodeJS.MemoryUsage | null = null, memAt = -Infinity;
+  const memory = (): NodeJS.MemoryUsage => { const t = performance.now(); if (mem === null || t - memAt > 10) { mem = process.memoryUsage(); memAt = t; } return mem; };
   r.register(new Collected('process_resident_memory_bytes', 'Resident memory size in bytes.', 'gauge', () => [[{}, process.memoryUsage.rss()]]));
   r.register(new Collected('process_cpu_seconds_total', 'User and system CPU time spent in seconds.', 'counter', () => { const u = process.cpuUsage(); return [[{}, (u.user + u.system) / 1e6]]; }));
   r.register(new Collected('process_start_time_seconds', 'Start time of the process since the Unix epoch in seconds.', 'gauge', () => [[{}, Math.round(Date.now() / 1000 - process.uptime())]]));
-  r.register(new Collected('nodejs_heap_size_used_bytes', 'V8 heap used in bytes.', 'gauge', () => [[{}, process.memoryUsage().heapUsed]]));
-  r.register(new Collected('nodejs_heap_size_total_bytes', 'V8 heap size in bytes.', 'gauge', () => [[{}, process.memoryUsage().heapTotal]]));
-  r.register(new Collected('nodejs_external_memory_bytes', 'Memory of C++ objects bound to JavaScript (Buffers among them) in bytes.', 'gauge', () => [[{}, process.memoryUsage().external]]));
+  r.register(new Collected('nodejs_heap_size_used_bytes', 'V8 heap used in bytes.', 'gauge', () => [[{}, memory().heapUsed]]));
+  r.register(new Collected('nodejs_heap_size_total_bytes', 'V8 heap size in bytes.', 'gauge', () => [[{}, memory().heapTotal]]));
+  r.register(new Collected('nodejs_external_memory_bytes', 'Memory of C++ objects bound to JavaScript (Buffers among them) in bytes.', 'gauge', () => [[{}, memory().external]]));
   r.register(new Collected('nodejs_eventloop_lag_p50_seconds', 'Median event-loop delay since the process started, in seconds.', 'gauge', () => [[{}, s(loop.percentile(50))]]));
   r.register(new Collected('nodejs_eventloop_lag_p99_seconds', '99th percentile of the event-loop delay since the process started, in seconds.', 'gauge', () => [[{}, s(loop.percentile(99))]]));
   r.register(new Collected('nodejs_eventloop_lag_max_seconds', 'Largest event-loop delay since the process started, in seconds.', 'gauge', () => [[{}, s(loop.max)]]));

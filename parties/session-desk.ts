@@ -17,7 +17,7 @@ import type { CreateSessionRequest, CreateSessionResponse } from '../protocol/ap
 import { MpcError } from '../protocol/errors.js';
 import type { PrivacyReport } from '../protocol/privacy/index.js';
 import { bytesU64 } from '../protocol/sharing/sharing.js';
-import { sessionTag } from './log.js';
+import { infoEnabled, sessionTag } from './log.js';
 import { asMpcError, UUID, type PartyCore } from './party-core.js';
 import { resolveModelPolicy } from './model-policy.js';
 import { outputPrivacy } from './privacy.js';
@@ -61,7 +61,7 @@ export class SessionDesk {
     }
     c.store.attachPolicy(s, policy, req.privacy, reservation);
     s.binding = sessionBinding(req, id, batch);
-    c.log.info({ session: sessionTag(id), batch, deadlineMs, outputMode: policy.outputMode, ...(policy.charge ? { epsilon: policy.charge.epsilon * batch } : {}) }, 'session created');
+    if (infoEnabled(c.log)) c.log.info({ session: sessionTag(id), batch, deadlineMs, outputMode: policy.outputMode, ...(policy.charge ? { epsilon: policy.charge.epsilon * batch } : {}) }, 'session created');
     this.planner.sessionCreated(s);
     const { privacy: _modelPrivacy, ...rest } = info;
     const privacy = outputPrivacy(policy);
@@ -89,7 +89,7 @@ export class SessionDesk {
     if (s.input || s.state !== 'created') throw new MpcError('E_CONFLICT', `session ${s.id}: input already uploaded`);
     this.checkShareSize(s.batch, body.byteLength);
     c.store.setInput(s, bytesU64(body));
-    c.log.info({ session: sessionTag(s.id), bytes: body.byteLength }, 'input share received');
+    if (infoEnabled(c.log)) c.log.info({ session: sessionTag(s.id), bytes: body.byteLength }, 'input share received');
     this.planner.inputReceived(s);
     return { sessionId: s.id, state: s.state, bytes: body.byteLength };
   }

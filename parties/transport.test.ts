@@ -179,7 +179,10 @@ describe.each(LINKS)('transport over mTLS on loopback (link %s)', (link) => {
 
   it('sessions that are closed reject further sends; a reused session id is refused (E_CONFLICT)', async () => {
     const t = ms[0].openSession('once');
+    const waiting = t.recv(1, 'never');
     t.close();
+    // The default reason (a run's normal end) is coded and carries the party, with no stack captured.
+    await expect(waiting).rejects.toMatchObject({ code: 'E_PEER_UNAVAILABLE', message: 'transport: party 0 closed session' });
     expect(() => t.send(1, 'x', new Uint8Array(8))).toThrow(expect.objectContaining({ code: 'E_PEER_UNAVAILABLE' }));
     expect(() => ms[0].openSession('once')).toThrow(expect.objectContaining({ code: 'E_CONFLICT' }));
   });

@@ -1,0 +1,124 @@
+/**
+ * CPU per Network A prediction in each of the four processes (the client and
+ * P0, P1, P2), batch 1, sequential predictions through the SDK, as
+ * `npm run bench` launches the parties (parties/launch.ts: the party bundle,
+ * mTLS, the default mesh link):
+ *
+ *   npx tsx bench/cpu-per-prediction.ts [--warmup 1000] [--blocks 6] [--block 200]
+ *       [--a-dir .] [--b-dir <worktree>] [--prep wait|off]
+ *
+ * With --b-dir it launches two deployments, A (--a-dir, default this checkout)
+ * and B (another checkout: its parties/launch.ts and party bundle, and its
+ * client-sdk), and alternates blocks of predictions between them (A, B, A,
+ * B, ...), so both see the same moments of a shared machine's load. Without it
+ * one deployment runs.
+ *
+ * What counts, per prediction:
+ * - client: this process's CPU (process.cpuUsage, all threads) inside
+ *   predict() only: encoding, sharing, the three requests, reconstruction;
+ * - P0, P1, P2: each party process's CPU, all its threads, from the
+ *   nanosecond run-time counters of /proc/<pid>/task/<tid>/schedstat (Linux
+ *   only; /proc/<pid>/stat counts 10 ms ticks), in two windows: "online",
+ *   the time of predict(), and "offline", from the end of predict() until P0
+ *   has no offline phase in flight (prep wait: the next run's bundle is dealt
+ *   then, as between predictions in service; the benchmark's polling of P0's
+ *   /metrics falls in this window too, so it is an upper bound);
+ * - latency: the median of predict() over the timed blocks;
+ * - with prep wait, P0's preprocessing counters over the timed blocks: bundles
+ *   made and the mean wall time of one.
+ * The machine's 1-minute load is printed at the start and the end: the CPU per
+ * prediction rises with load too (caches, core sharing), so compare A and B of
+ * one run, not runs.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { type launchLocal as LaunchFn, type Launched } from '../parties/launch.js';
+import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
+import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
+
+interface Opts { warmup: number; blocks: number; block: number; dirs: string[]; prep: 'wait' | 'off' }
+function parse(argv: string[]): Opts {
+  const o: Opts = { warmup: 1000, blocks: 6, block: 200, dirs: ['.'], prep: 'wait' };
+  for (let i = 0; i < argv.length; i += 2) {
+    const k = argv[i]!, v = argv[i + 1];
+    if (v === undefined) throw new Error(`${k}: missing value`);
+    if (k === '--warmup' || k === '--blocks' || k === '--block') {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < (k === '--warmup' ? 0 : 1)) throw new Error(`${k}: an integer >= ${k === '--warmup' ? 0 : 1}, got '${v}'`);
+      o[k.slice(2) as 'warmup' | 'blocks' | 'block'] = n;
+    } else if (k === '--a-dir') o.dirs[0] = v;
+    else if (k === '--b-dir') o.dirs[1] = v;
+    else if (k === '--prep') { if (v !== 'wait' && v !== 'off') throw new Error(`--prep: wait or off, got '${v}'`); o.prep = v; }
+    else throw new Error(`unknown option ${k}`);
+  }
+  return o;
+}
+
+/** CPU time of all threads of a process, ms, from the schedstat run-time counters (ns). */
+export function processThreadsCpuMs(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try { ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]); } catch { /* the thread ended */ }
+  }
+  return ns / 1e6;
+}
+const selfMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
+const median = (a: number[]): number => { const b = [...a].sort((x, y) => x - y); return b.length % 2 ? b[b.length >> 1]! : (b[b.length / 2 - 1]! + b[b.length / 2]!) / 2; };
+
+interface Client { predict(x: { data: Float64Array; shape: number[] }): Promise<unknown> }
+interface Arm { dir: string; l: Launched; client: Client; ms: number[]; client_: number; online: number[]; offline: number[]; n: number; prep: PrepStats[] }
+
+async function launch(dir: string, prep: 'wait' | 'off'): Promise<Arm> {
+  const { launchLocal } = (await import(path.resolve(dir, 'parties/launch.ts'))) as { launchLocal: typeof LaunchFn };
+  const sdk = (await import(path.resolve(dir, 'client-sdk/src/index.ts'))) as { PrivateInferenceClient: new (o: object) => Client };
+  const l = await launchLocal({
+    plain: networkA(), fracBits: 16, logLevel: 'warn', ...(prep === 'off' ? { preprocess: { enabled: false } } : {}),
+    batch: { windowMs: 0, maxBatch: 8, maxConcurrentRuns: 1 }, sessions: { defaultDeadlineMs: 600_000, maxDeadlineMs: 600_000 }, readyTimeoutMs: 120_000,
+  });
+  const client = new sdk.PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 600_000, expectedModelHash: l.modelHash });
+  return { dir, l, client, ms: [], client_: 0, online: [0, 0, 0], offline: [0, 0, 0], n: 0, prep: [] };
+}
+
+const o = parse(process.argv.slice(2));
+const x = { data: uniform(seededPrg(1), 784, 0.5).map((v) => v + 0.5), shape: [784] };
+const arms: Arm[] = [];
+const load0 = load();
+try {
+  for (const dir of o.dirs) arms.push(await launch(dir, o.prep));
+  const pids = (a: Arm): number[] => a.l.children.map((c) => c.pid!);
+  const cpu = (a: Arm): number[] => pids(a).map(processThreadsCpuMs);
+  // Warm-up in blocks too, alternating, so that both deployments warm up at the same moments.
+  const warmBlocks = Math.ceil(o.warmup / o.block);
+  for (let b = 0; b < warmBlocks + o.blocks; b++) {
+    for (const a of arms) {
+      const timed = b >= warmBlocks;
+      if (timed && o.prep === 'wait' && a.prep.length === 0) a.prep.push(await prepStats(a.l.urls[0]));
+      for (let i = 0; i < (timed ? o.block : Math.min(o.block, o.warmup - b * o.block)); i++) {
+        const p0 = timed ? cpu(a) : [], s0 = selfMs(), t0 = performance.now();
+        await a.client.predict(x);
+        const ms = performance.now() - t0, s1 = selfMs(), p1 = timed ? cpu(a) : [];
+        if (o.prep === 'wait') await waitPrepIdle(a.l.urls[0]);
+        if (!timed) continue;
+        const p2 = cpu(a);
+        a.ms.push(ms); a.client_ += s1 - s0; a.n++;
+        for (let p = 0; p < 3; p++) { a.online[p]! += p1[p]! - p0[p]!; a.offline[p]! += p2[p]! - p1[p]!; }
+      }
+    }
+  }
+  if (o.prep === 'wait') for (const a of arms) a.prep.push(await prepStats(a.l.urls[0]));
+} finally {
+  await Promise.all(arms.map((a) => a.l.stop()));
+}
+const f = (v: number): string => v.toFixed(3);
+console.log(`Network A, batch 1, ${o.blocks} blocks of ${o.block} timed predictions per deployment after ${o.warmup} warm-ups${arms.length > 1 ? ', blocks alternating between A and B' : ''}; prep ${o.prep}; ${cpus().length} x ${cpus()[0]?.model}; 1-minute load ${load0} at the start, ${load()} at the end`);
+arms.forEach((a, i) => {
+  const on = a.online.map((v) => v / a.n), off = a.offline.map((v) => v / a.n), c = a.client_ / a.n;
+  // P0's preprocessing counters over the timed blocks: bundles made and the mean wall time of one (request to both reports).
+  const [p0, p1] = a.prep;
+  const bundles = p0 && p1 ? `; offline bundles ${p1.made - p0.made}, mean ${f((1000 * (p1.seconds - p0.seconds)) / Math.max(1, p1.made - p0.made))} ms each` : '';
+  console.log(`${arms.length > 1 ? 'AB'[i] + ' ' : ''}(${a.dir}, party program ${a.l.runtime}): latency median ${f(median(a.ms))} ms; CPU per prediction, ms: client ${f(c)}, P0 ${f(on[0]!)}, P1 ${f(on[1]!)}, P2 ${f(on[2]!)} (online, during predict()), all four ${f(c + on[0]! + on[1]! + on[2]!)}; offline phase after it: P0 ${f(off[0]!)}, P1 ${f(off[1]!)}, P2 ${f(off[2]!)}${bundles}`);
+});
+process.exit(0);

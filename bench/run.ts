@@ -7,6 +7,7 @@
  *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]
  *                    [--transport grpc|memory] [--link h2|grpc (config mesh.link, default h2, parties/mesh-h2.ts)]
  *                    [--prep wait|off] [--prep-max-mib N] [--quick] [--no-write] [--verbose] [--no-cold-start] [--security malicious: bench/served-malicious.ts]
+ *                    [--kernels cpu|cuda (the parties' config kernels; cuda: the GPU, as npm start -- --gpu)] [--json FILE (also with --no-write)]
  *
  * grpc (default): three real party processes (parties/main.ts via
  * parties/launch.ts) on loopback with mTLS between them, serving model-import
@@ -144,6 +145,8 @@ const meshLink = (['grpc', 'h2'] as const).find((k) => k === (opt('--link') ?? '
 if (prepMode !== 'wait' && prepMode !== 'off') throw new Error(`--prep must be wait or off, got ${prepMode}`);
 const prepMaxMiB = opt('--prep-max-mib') === undefined ? undefined : Number(opt('--prep-max-mib'));
 if (prepMaxMiB !== undefined && !(Number.isInteger(prepMaxMiB) && prepMaxMiB >= 1 && prepMaxMiB <= 16384)) throw new Error(`--prep-max-mib: an integer in 1..16384, got ${opt('--prep-max-mib')}`);
+const partyKernels = opt('--kernels') as 'cpu' | 'cuda' | undefined, jsonOut = opt('--json');
+if (partyKernels !== undefined && partyKernels !== 'cpu' && partyKernels !== 'cuda') throw new Error(`--kernels must be cpu or cuda, got ${partyKernels}`);
 const heavyReps = Number(opt('--heavy-reps') ?? 1);
 const heavyWarmup = Number(opt('--heavy-warmup') ?? 1);
 for (const [n, v] of [['--reps', reps], ['--light-reps', lightReps], ['--warmup', warmup], ['--light-warmup', lightWarmup], ['--heavy-reps', heavyReps], ['--heavy-warmup', heavyWarmup]] as const) if (!Number.isInteger(v) || v < (n.endsWith('warmup') ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
@@ -188,7 +191,7 @@ function summarize(key: string, spec: ModelSpec, N: number, w: number, timed: Re
   const lat = latencyStats(timed.map((r) => r.ms));
   return {
     ...(spec.targetMs !== undefined ? { targetMs: spec.targetMs } : {}),
-    key, model: key, label: spec.label, batch: N, transport, fracBits: spec.fracBits, warmup: w, reps: timed.length, firstMs,
+    key, model: key, label: partyKernels ? `${spec.label} [parties' kernels: ${partyKernels}]` : spec.label, batch: N, transport, fracBits: spec.fracBits, warmup: w, reps: timed.length, firstMs,
     ...(curve.length ? { warmupCurveMs: curve } : {}),
     latencyMs: lat, perImageMs: lat.median / N, protocolMs: median(timed.map((r) => r.protocolMs)),
     bytesPerParty: timed[0]!.bytes, messagesPerParty: timed[0]!.messages, rounds: timed[0]!.rounds,
@@ -223,7 +226,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
       // windowMs 0: a session leaves at once (no batching window in the latency); one run at a time.
       batch: { windowMs: 0, maxBatch: Math.max(8, ...Ns), maxConcurrentRuns: 1 },
       sessions: { defaultDeadlineMs: 3_600_000, maxDeadlineMs: 3_600_000 },
-      readyTimeoutMs: 900_000,
+      readyTimeoutMs: 900_000, ...(partyKernels ? { kernels: partyKernels } : {}),
       ...(prepMode === 'off' ? { preprocess: { enabled: false } } : prepMaxMiB !== undefined ? { preprocess: { maxBytes: prepMaxMiB * 2 ** 20, timeoutMs: 600_000 } } : {}),
       // VGG16: one run is longer than the start-up warm-up's budget (it would be cut and leave nothing); the first run builds the masks.
       ...(spec.heavy ? { warmup: { runs: 0 } } : {}),
@@ -346,7 +349,7 @@ async function main(): Promise<void> {
     cpu: cpuModel,
     memGiB: totalmem() / 2 ** 30,
     node: process.version,
-    kernels: getKernels().name,
+    kernels: partyKernels ? `parties ${partyKernels} (config kernels), client/bench ${getKernels().name}` : getKernels().name,
     commit: `${sh('git rev-parse --short HEAD') || 'unknown'}${sh('git status --porcelain --untracked-files=no') ? ' (+ uncommitted changes)' : ''}`,
     transport,
     loadavg: [loadavg()[0]!, NaN],
@@ -371,6 +374,7 @@ async function main(): Promise<void> {
   const zooOnly = modelKeys.every((k) => ZOO_KEYS.includes(k));
   const md = zooOnly ? zooMarkdown(meta, cases, RSS_LIMIT_BYTES) : markdown(meta, cases, chartRel);
   process.stdout.write(`${md}\n`);
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ meta, cases }, null, 2));
   if (!noWrite) {
     const results = new URL('./results/', import.meta.url);
     mkdirSync(results, { recursive: true });

@@ -8,8 +8,9 @@
 #   bash bench/cuda-device.sh run [sections]       # there: build, equality check, bench/cuda-bench.ts sections
 #
 # pack: xz-compressed node binary, the Node headers (for N-API), self-contained
-# esbuild bundles (bench/cuda-check.ts, bench/cuda-bench.ts, bench/run.ts and
-# the party program parties/bundle-entry.ts, with parties/proto beside them)
+# esbuild bundles (bench/cuda-check.ts, bench/cuda-bench.ts, bench/run.ts via
+# bench/run-bundle-entry.ts, and the party program parties/bundle-entry.ts,
+# with parties/proto beside them)
 # and the DenseNet-121 zoo fixture (from $MPC_ZOO_SRC, default
 # ../shared/fixtures/zoo; packed, never committed).
 #
@@ -17,14 +18,16 @@
 # and the CPU native addon (g++) side by side, runs the equality check
 # (bench/cuda-check.ts: reference = ts = native = cuda, every GPU op forced to
 # the GPU), then `npm run bench` (the bundled bench/run.ts) with three party
-# processes over gRPC + mTLS, per model first with the parties' kernels 'cuda'
-# (npm start -- --gpu's config) and then 'cpu', batch 1: the seed CNN (10 reps
-# after warm-up), ResNet-50, DenseNet-121 224, VGG16 224 (heavy: one run each
-# straight after start-up, --heavy-warmup 0). A leg starts only when the time
-# left in the budget (--budget, default 560 s) covers its estimate; logs, JSON
-# and a summary go to $OUT. Options: --models "m1 m2" (bench/run.ts keys),
-# --budget S, --dry-run, --cpu-only (no CUDA build, no check, cpu legs only:
-# the self-test of the pack on a machine without a GPU).
+# processes over gRPC + mTLS, one bench/run.ts call per model (model and
+# precision chooser once) with the parties' kernels 'cuda' (npm start --
+# --gpu's config) and then 'cpu', batch 1: the seed CNN (10 reps after
+# warm-up), ResNet-50, DenseNet-121 224, VGG16 224 (heavy: one run each
+# straight after start-up, --heavy-warmup 0). A model starts only when the
+# time left in the budget (--budget, default 560 s) covers its estimate; its
+# JSON is written after each kernel set, so a call cut short keeps the cuda
+# row. Logs, JSON and a summary go to $OUT. Options: --models "m1 m2"
+# (bench/run.ts keys), --budget S, --dry-run, --cpu-only (no CUDA build, no
+# check, cpu legs only: the self-test of the pack on a machine without a GPU).
 set -u -o pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-}
@@ -35,10 +38,14 @@ CARRY_LIMIT=$((64 * 1024 * 1024))
 ZOO_PACKED=(densenet121-chexnet)
 BANNER='import { createRequire as __mpcRequire } from "node:module"; const require = __mpcRequire(import.meta.url);'
 
-# Seconds a leg (one model, one kernel set: launch, import/chooser, runs) is expected to take on the
-# device (16 vCPUs; estimates from bench/CUDA-RESULTS.md run 4 and the 2-core zoo rows, not yet measured
-# as served legs there), and the bench/run.ts options of each model.
-leg_estimate() { case $1 in cnn-maxpool|cnn-avgpool) echo 25 ;; resnet50) echo 50 ;; densenet121) echo 60 ;; vgg16) echo 80 ;; *) echo 90 ;; esac; }
+# Seconds one model is expected to take on the device with both kernel sets (import and the precision
+# chooser once, then per set: launch, runs; 16 vCPUs), and the bench/run.ts options of each model. Guesses
+# from bench/CUDA-RESULTS.md run 4 (VGG16 224 forward: 34 s cuda, 47 s native) and the 2-core self-test
+# (DenseNet-121's chooser: 65 s there), not yet measured as served runs on a device.
+leg_estimate() {
+  local per; case $2 in cuda\ cpu|cpu\ cuda) per=2 ;; *) per=1 ;; esac
+  case $1 in cnn-maxpool|cnn-avgpool) echo $((5 + per * 20)) ;; resnet50) echo $((20 + per * 40)) ;; densenet121) echo $((35 + per * 45)) ;; vgg16) echo $((10 + per * 75)) ;; *) echo $((30 + per * 60)) ;; esac
+}
 leg_args() { case $1 in cnn-maxpool|cnn-avgpool|networkA) echo "--reps 10 --warmup 2 --warmup-s 3" ;; *) echo "--heavy-reps 1 --heavy-warmup 0" ;; esac; }
 SETUP_ESTIMATE=40   # unpack, nvcc (two archs, ~15 s on 2 cores here) and g++ (one process per file) side by side
 CHECK_ESTIMATE=45   # bench/cuda-check.ts, large cases
@@ -57,8 +64,8 @@ if [ "$mode" = pack ]; then
   echo "$(git rev-parse --short HEAD) (+$(git status --porcelain | wc -l) uncommitted files)" > "$GPU/commit.txt"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  for f in bench/cuda-check.ts bench/cuda-bench.ts bench/run.ts parties/bundle-entry.ts; do
-    out=$(basename "$f" .ts); [ "$out" = run ] && out=bench-run; [ "$out" = bundle-entry ] && out=party
+  for f in bench/cuda-check.ts bench/cuda-bench.ts bench/run-bundle-entry.ts parties/bundle-entry.ts; do
+    out=$(basename "$f" .ts); [ "$out" = run-bundle-entry ] && out=bench-run; [ "$out" = bundle-entry ] && out=party
     npx esbuild --bundle --platform=node --format=esm --target=node20 --log-level=warning --legal-comments=none "--banner:js=$BANNER" "$f" --outfile="$tmp/$out.mjs"
   done
   # The party bundle resolves ./proto/party.proto next to itself (parties/mesh-service.ts); .gpu/ is one level deep, like parties/.
@@ -103,10 +110,10 @@ if [ $dry = 1 ]; then
   echo "plan (budget ${budget} s; the device tool allows 600 s per command):"
   echo "  setup: unpack node, build the CUDA addon$([ $cpu_only = 1 ] && echo ' (skipped: --cpu-only)') and the native addon: ~${SETUP_ESTIMATE} s"
   [ $cpu_only = 1 ] || echo "  equality check (bench/cuda-check.ts): ~${CHECK_ESTIMATE} s"
-  for m in $models; do for k in $kernel_sets; do
-    e=$(leg_estimate "$m"); total=$((total + e))
-    echo "  bench leg $m kernels=$k: ~${e} s: node .gpu/bench-run.mjs --model $m --batch 1 --kernels $k --no-write --no-cold-start $(leg_args "$m") --json \$OUT/serve-$m-$k.json"
-  done; done
+  for m in $models; do
+    e=$(leg_estimate "$m" "$kernel_sets"); total=$((total + e))
+    echo "  bench $m, parties' kernels ${kernel_sets// / then }: ~${e} s: node .gpu/bench-run.mjs --model $m --batch 1 --kernels ${kernel_sets// /,} --no-write --no-cold-start $(leg_args "$m") --json \$OUT/serve-$m.json"
+  done
   echo "expected total ~${total} s$([ $total -gt "$budget" ] && echo ' (over the budget: the last legs would be skipped)')"
   if [ -d "$GPU" ]; then echo "carry: $GPU is $(du -sb "$GPU" | cut -f1) bytes (limit $CARRY_LIMIT)"; else echo "carry: $GPU not packed yet (bash $0 pack)"; fi
   exit 0
@@ -165,18 +172,16 @@ fi
 export PARTY_BUNDLE=$PWD/$GPU/party.mjs MPC_ZOO_DIR=$PWD/$GPU/zoo MPC_BENCH_NO_TFJS=1
 failed=0
 for m in $models; do
-  for k in $kernel_sets; do
-    left=$(( budget - (SECONDS - T0) )) need=$(leg_estimate "$m")
-    if [ $left -lt "$need" ]; then echo "skipped leg $m kernels=$k: ${left} s left of the ${budget} s budget, it needs ~${need} s" | tee -a "$OUT/serve-summary.txt"; continue; fi
-    t=$SECONDS
-    # shellcheck disable=SC2046
-    timeout --kill-after=5 $(( left - 3 )) node "$GPU/bench-run.mjs" --model "$m" --batch 1 --kernels "$k" --no-write --no-cold-start $(leg_args "$m") \
-      --json "$OUT/serve-$m-$k.json" > "$OUT/serve-$m-$k.md" 2> "$OUT/serve-$m-$k.log"
-    rc=$?
-    [ $rc = 0 ] || failed=1
-    echo "leg $m kernels=$k: exit $rc in $((SECONDS - t)) s" | tee -a "$OUT/serve-summary.txt"
-    tail -3 "$OUT/serve-$m-$k.log"
-  done
+  left=$(( budget - (SECONDS - T0) )) need=$(leg_estimate "$m" "$kernel_sets")
+  if [ $left -lt "$need" ]; then echo "skipped $m: ${left} s left of the ${budget} s budget, it needs ~${need} s" | tee -a "$OUT/serve-summary.txt"; continue; fi
+  t=$SECONDS
+  # shellcheck disable=SC2046
+  timeout --kill-after=5 $(( left - 3 )) node "$GPU/bench-run.mjs" --model "$m" --batch 1 --kernels "${kernel_sets// /,}" --no-write --no-cold-start $(leg_args "$m") \
+    --json "$OUT/serve-$m.json" > "$OUT/serve-$m.md" 2> "$OUT/serve-$m.log"
+  rc=$?
+  [ $rc = 0 ] || failed=1
+  echo "$m: exit $rc in $((SECONDS - t)) s" | tee -a "$OUT/serve-summary.txt"
+  tail -3 "$OUT/serve-$m.log"
 done
 node -e '
 const fs = require("fs"), out = process.env.OUT;

@@ -1,6 +1,6 @@
 /*
- * The device side shared by the CUDA kernel files (kernels.cu: GEMM,
- * elementwise, 64-position Z_p kernels; kernels-narrow.cu: the 32-position and
+ * The device side shared by the CUDA kernel files (kernels-gemm.cu: GEMM;
+ * kernels.cu: elementwise, 64-position Z_p kernels; kernels-narrow.cu: the 32-position and
  * radix-4 Z_p kernels): error messages, the one stream and its timing events,
  * and the pool of cudaMalloc'd buffers (one slot per argument position, grown
  * on demand and kept between calls). Implemented in device.cu. Internal to

@@ -2,7 +2,7 @@
 # CUDA backend on a GPU machine that has nvcc but no Node and no node_modules
 # (this workplace's device machines: 600 s per command, 64 MiB carried).
 #
-#   bash bench/cuda-device.sh pack                 # here: fills .gpu/ (git-excluded), checks its size
+#   bash bench/cuda-device.sh pack                 # here: fills .gpu/ (it ignores itself), checks its size
 #   bash bench/cuda-device.sh all [options]        # there, with .gpu carried: the one-go device call
 #   bash bench/cuda-device.sh all --dry-run [...]  # here or there: the plan and its time budget, nothing run
 #   bash bench/cuda-device.sh run [sections]       # there: build, equality check, bench/cuda-bench.ts sections
@@ -53,9 +53,9 @@ CHECK_ESTIMATE=45   # bench/cuda-check.ts, large cases
 if [ "$mode" = pack ]; then
   set -e
   mkdir -p "$GPU"
-  excl=$(git rev-parse --git-path info/exclude)
-  mkdir -p "$(dirname "$excl")"
-  grep -qx "/$GPU/" "$excl" 2>/dev/null || echo "/$GPU/" >> "$excl"
+  # The folder ignores itself (as build-cuda/ does): git-ignored, so the device tool carries it only when asked,
+  # and no checkout's shared .git/info/exclude is touched.
+  echo '*' > "$GPU/.gitignore"
   node_bin=$(command -v node)
   if [ ! -s "$GPU/node.xz" ] || [ "$node_bin" -nt "$GPU/node.xz" ]; then xz -9 -T2 -c "$node_bin" > "$GPU/node.xz"; fi
   inc=$(dirname "$(dirname "$(readlink -f "$node_bin")")")/include/node

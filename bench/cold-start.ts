@@ -127,7 +127,8 @@ export function writeColdSection(md: string): void {
 
 export const cpuName = (): string => /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// The file name too: in a bundle of another entry (bench/cuda-device.sh packs bench/run.ts) import.meta.url is the bundle's.
+if (import.meta.url === `file://${process.argv[1]}` && /cold-start\.[mc]?[jt]s$/.test(process.argv[1] ?? '')) {
   const argv = process.argv.slice(2);
   const opt = (n: string): string | undefined => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
   const num = (n: string): number | undefined => (opt(n) === undefined ? undefined : Number(opt(n)));

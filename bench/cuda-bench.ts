@@ -9,6 +9,9 @@
  *             end through the kernel interface (PCIe copies included) against
  *             the CPU kernels; elementwise mul/add, privateCompare, zeroTest,
  *             bitShareZp throughput;
+ *   narrow    the 32-bit comparison ring's kernels (privateCompare32, zeroTest32, bitShareZp32,
+ *             privateCompareR4, zeroTest16, digitShareZp16; kernels-narrow.cu): cuda (copies
+ *             included) vs the CPU kernels, outputs compared, to set their GPU thresholds;
  *   seed      the seed CNN secure forward (batch 1 and 8), backend cuda vs CPU (and ts, batch 1);
  *   seed1     the same, batch 1 only, cuda vs CPU;
  *   vgg:S     VGG16 on S x S x 3, batch 1, backend cuda (and native CPU when S <= 64);
@@ -25,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { Prg } from '../protocol/correlated/prg.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
-import type { CudaKernels } from '../protocol/kernels/cuda/index.js';
+import { ALL_GPU_THRESHOLDS, type CudaKernels } from '../protocol/kernels/cuda/index.js';
 import { cudaStatus, loadCudaKernels } from '../runtime/cuda-addon.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { loadNativeKernels } from '../runtime/native-addon.js';
@@ -79,7 +82,7 @@ function sameBytes(a: BigUint64Array | Uint8Array, b: BigUint64Array | Uint8Arra
 const prg = new Prg(new Uint8Array(16).fill(42));
 
 /** GPU-capable kernel ops forced to the GPU at any size (for the end-to-end kernel numbers). */
-const gpuAll = loadCudaKernels({ thresholds: { gemmMacs: 0, gemmIntensity: 0, mul: 0, add: 0, sub: 0, privateCompare: 0, zeroTest: 0, bitShareZp: 0 }, strict: true })!;
+const gpuAll = loadCudaKernels({ thresholds: ALL_GPU_THRESHOLDS, strict: true })!;
 
 function kernels(): void {
   const out: Record<string, unknown> = {};
@@ -149,23 +152,7 @@ function kernels(): void {
   const ops: Record<string, unknown>[] = [];
   out.ops = ops;
   log('\nElementwise and PrivateCompare kernels through RingKernels (ms; M elements/s)');
-  const cpuSets: RingKernels[] = [...(native ? [native] : []), tsKernels];
-  const bench = (label: string, n: number, mk: () => BigUint64Array | Uint8Array, call: (k: RingKernels, o: BigUint64Array | Uint8Array) => void) => {
-    const row: Record<string, unknown> = { op: label, n };
-    const want = mk();
-    const ms = time(() => call(gpuAll, want), 3);
-    const tm = gpuAll.addon.lastTiming();
-    row.cuda = { ms: r3(ms), melemPerS: r3(n / ms / 1e3), h2dMs: r3(tm.h2dMs), kernelMs: r3(tm.kernelMs), d2hMs: r3(tm.d2hMs) };
-    for (const k of cpuSets) {
-      const o = mk();
-      const kms = time(() => call(k, o), k.name === 'ts' && n > 1e6 ? 1 : 3);
-      row[k.name] = { ms: r3(kms), melemPerS: r3(n / kms / 1e3) };
-      if (!sameBytes(o, want)) throw new Error(`${label} n=${n}: cuda and ${k.name} differ`);
-    }
-    ops.push(row);
-    log(JSON.stringify(row));
-    save();
-  };
+  const bench = opBench(ops);
   for (const n of [1 << 20, 1 << 24]) {
     const a = prg.u64(n), b = prg.u64(n);
     bench('mul', n, () => new BigUint64Array(n), (k, o) => k.mul(a, b, o as BigUint64Array));
@@ -183,6 +170,48 @@ function kernels(): void {
     bench('zeroTest', n, () => new Uint8Array(n), (k, o) => k.zeroTest(xb, d1, o as Uint8Array));
     const rr = prg.bytes(64 * n);
     bench('bitShareZp', n, () => new Uint8Array(64 * n), (k, o) => k.bitShareZp(r, rr, o as Uint8Array));
+  }
+}
+
+/** Elementwise and PrivateCompare rows: cuda with its phase timing, then each CPU set on the same inputs (bytes compared). */
+function opBench(ops: Record<string, unknown>[]) {
+  const cpuSets: RingKernels[] = [...(native ? [native] : []), tsKernels];
+  return (label: string, n: number, mk: () => BigUint64Array | Uint8Array, call: (k: RingKernels, o: BigUint64Array | Uint8Array) => void): void => {
+    const row: Record<string, unknown> = { op: label, n };
+    const want = mk();
+    const ms = time(() => call(gpuAll, want), 3);
+    const tm = gpuAll.addon.lastTiming();
+    row.cuda = { ms: r3(ms), melemPerS: r3(n / ms / 1e3), h2dMs: r3(tm.h2dMs), kernelMs: r3(tm.kernelMs), d2hMs: r3(tm.d2hMs) };
+    for (const k of cpuSets) {
+      const o = mk();
+      const kms = time(() => call(k, o), k.name === 'ts' && n > 1e6 ? 1 : 3);
+      row[k.name] = { ms: r3(kms), melemPerS: r3(n / kms / 1e3) };
+      if (!sameBytes(o, want)) throw new Error(`${label} n=${n}: cuda and ${k.name} differ`);
+    }
+    ops.push(row);
+    log(JSON.stringify(row));
+    save();
+  };
+}
+
+/** The 32-bit comparison ring's kernels (kernels-narrow.cu), copies included, against the CPU kernels. */
+function narrowKernels(): void {
+  const prg = new Prg(new Uint8Array(16).fill(9));
+  const ops: Record<string, unknown>[] = [];
+  results.narrow = ops;
+  log('\n32-bit comparison ring kernels through RingKernels (ms; M elements/s)');
+  const bench = opBench(ops);
+  for (const n of [1 << 12, 1 << 16, 1 << 20, 1 << 22]) {
+    const r = prg.u64(n).map((v) => v & 0x7fffffffn), beta = prg.bits(n), rot = prg.bytes(n), x = prg.u64(n);
+    for (const [op, W, X] of [['privateCompare32', 32, 32], ['privateCompareR4', 16, 48]] as const) {
+      const xs = prg.zp(X * n), s = prg.zpStar(W * n), mask = prg.zp(W * n);
+      bench(`${op} (j=1)`, n, () => new Uint8Array(W * n), (k, d) => k[op](1, xs, r, beta, s, rot, mask, d as Uint8Array));
+      const d0 = prg.zp(W * n), d1 = prg.zp(W * n);
+      const zt = W === 32 ? 'zeroTest32' : 'zeroTest16';
+      bench(zt, n, () => new Uint8Array(n), (k, o) => k[zt](d0, d1, o as Uint8Array));
+      const rr = prg.bytes(X * n), sh = W === 32 ? 'bitShareZp32' : 'digitShareZp16';
+      bench(sh, n, () => new Uint8Array(X * n), (k, o) => k[sh](x, rr, o as Uint8Array));
+    }
   }
 }
 
@@ -251,6 +280,7 @@ async function main() {
   for (const s of sections) {
     const t0 = performance.now();
     if (s === 'kernels') kernels();
+    else if (s === 'narrow') narrowKernels();
     else if (s === 'seed1') {
       const rows: unknown[] = [];
       results.seed1 = rows;

@@ -14,9 +14,10 @@ import { equalityCases } from '../protocol/testing/cuda-equality.js';
 import { cudaStatus, loadCudaKernels } from '../runtime/cuda-addon.js';
 import { loadNativeKernels, nativeLoadError } from '../runtime/native-addon.js';
 import { tsKernels } from '../protocol/kernels/ts.js';
+import { ALL_GPU_THRESHOLDS, CUDA_OPS } from '../protocol/kernels/cuda/index.js';
 
 const status = cudaStatus();
-const cuda = loadCudaKernels({ thresholds: { gemmMacs: 0, gemmIntensity: 0, mul: 0, add: 0, sub: 0, privateCompare: 0, zeroTest: 0, bitShareZp: 0 }, strict: true });
+const cuda = loadCudaKernels({ thresholds: ALL_GPU_THRESHOLDS, strict: true });
 if (!cuda) {
   console.log(`cuda-check: skipped: no CUDA device (CUDA addon built: ${status.built ? 'yes' : 'no'}): ${status.reason}`);
   process.exit(2);
@@ -36,8 +37,7 @@ for (const c of equalityCases(cuda, cpus, { large: true })) {
   const r = rows[rows.length - 1]!;
   console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name} (${r.ms} ms)${r.error ? `\n     ${r.error.split('\n').slice(0, 3).join('\n     ')}` : ''}`);
 }
-const ops = ['gemm', 'mul', 'add', 'sub', 'privateCompare', 'zeroTest', 'bitShareZp'] as const;
-const unused = ops.filter((o) => cuda.counters.gpu[o] === 0);
+const unused = CUDA_OPS.filter((o) => cuda.counters.gpu[o] === 0);
 if (unused.length) rows.push({ name: `every GPU op ran on the GPU (not: ${unused.join(', ')})`, ok: false, ms: 0 });
 if (cuda.counters.fallbacks) rows.push({ name: `no fallbacks (${cuda.counters.fallbacks}: ${cuda.counters.lastError})`, ok: false, ms: 0 });
 const failed = rows.filter((r) => !r.ok);

@@ -4,6 +4,9 @@
  * nothing is written to BENCHMARKS.md or bench/results/.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -44,5 +47,25 @@ describe('npm run bench (Network A, 2 reps)', () => {
     expect(ms).toHaveLength(2);
     for (const v of ms) expect(v).toBeGreaterThan(0);
     expect(err).toMatch(/networkA b1: warm-up curve \(median of each 100 runs\) [\d.]+, [\d.]+ ms/);
+  }, 90_000);
+
+  it('--kernels cpu,cpu --json FILE: one case per kernel set with the parties\' config kernels in the label, JSON written with --no-write; bad --kernels refused', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bench-json-'));
+    try {
+      const file = path.join(dir, 'run.json');
+      const { err, status } = bench(['--model', 'networkA', '--batch', '1', '--reps', '1', '--light-warmup', '1', '--warmup-s', '0', '--no-cold-start', '--kernels', 'cpu,cpu', '--json', file]);
+      expect(status, err.slice(-2000)).toBe(0);
+      const { meta, cases } = JSON.parse(readFileSync(file, 'utf8')) as { meta: { kernels: string }; cases: { label: string; reps: number; error?: string }[] };
+      expect(meta.kernels).toMatch(/^parties cpu then cpu \(config kernels\)/);
+      expect(cases.map((c) => c.label)).toEqual(Array(2).fill("MNIST Network A (784-128-128-10) [parties' kernels: cpu]"));
+      for (const c of cases) { expect(c.error).toBeUndefined(); expect(c.reps).toBe(1); }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    for (const args of [['--kernels', 'gpu'], ['--kernels', 'cpu', '--transport', 'memory']]) {
+      const r = bench(['--model', 'networkA', ...args]);
+      expect(r.status, args.join(' ')).not.toBe(0);
+      expect(r.err, args.join(' ')).toMatch(/--kernels: a list of cpu and cuda, with --transport grpc/);
+    }
   }, 90_000);
 });

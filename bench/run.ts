@@ -7,6 +7,7 @@
  *                    [--reps N] [--light-reps N] [--warmup N] [--warmup-s S] [--light-warmup N] [--heavy-reps N] [--heavy-warmup N]
  *                    [--transport grpc|memory] [--link h2|grpc (config mesh.link, default h2, parties/mesh-h2.ts)]
  *                    [--prep wait|off] [--prep-max-mib N] [--quick] [--no-write] [--verbose] [--no-cold-start] [--security malicious: bench/served-malicious.ts]
+ *                    [--kernels cuda,cpu (the parties' config kernels, one case per set and model; cuda: the GPU, as npm start -- --gpu)] [--json FILE (also with --no-write, after every model)]
  *
  * grpc (default): three real party processes (parties/main.ts via
  * parties/launch.ts) on loopback with mTLS between them, serving model-import
@@ -144,6 +145,8 @@ const meshLink = (['grpc', 'h2'] as const).find((k) => k === (opt('--link') ?? '
 if (prepMode !== 'wait' && prepMode !== 'off') throw new Error(`--prep must be wait or off, got ${prepMode}`);
 const prepMaxMiB = opt('--prep-max-mib') === undefined ? undefined : Number(opt('--prep-max-mib'));
 if (prepMaxMiB !== undefined && !(Number.isInteger(prepMaxMiB) && prepMaxMiB >= 1 && prepMaxMiB <= 16384)) throw new Error(`--prep-max-mib: an integer in 1..16384, got ${opt('--prep-max-mib')}`);
+const kernelSets = (opt('--kernels')?.split(',') ?? [undefined]) as ('cpu' | 'cuda' | undefined)[], jsonOut = opt('--json');
+for (const k of kernelSets) if ((k !== undefined && k !== 'cpu' && k !== 'cuda') || (k && transport !== 'grpc')) throw new Error(`--kernels: a list of cpu and cuda, with --transport grpc; got '${k}'`);
 const heavyReps = Number(opt('--heavy-reps') ?? 1);
 const heavyWarmup = Number(opt('--heavy-warmup') ?? 1);
 for (const [n, v] of [['--reps', reps], ['--light-reps', lightReps], ['--warmup', warmup], ['--light-warmup', lightWarmup], ['--heavy-reps', heavyReps], ['--heavy-warmup', heavyWarmup]] as const) if (!Number.isInteger(v) || v < (n.endsWith('warmup') ? 0 : 1)) throw new Error(`${n}: bad value ${v}`);
@@ -211,10 +214,12 @@ async function precisionFor(key: string, spec: ModelSpec, model: ModelIR<FloatTe
 
 // ---- grpc: three party processes -------------------------------------------------
 
-async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<CaseResult[]> {
-  const model = await spec.make();
-  let prec: PrecisionSettings;
-  try { prec = await precisionFor(key, spec, model); } catch (e) { return Ns.map((N) => ({ ...failed(key, spec, N), error: `precision: ${(e as Error).message}` })); }
+/** A model and its precision settings, made once per model for all --kernels sets. */
+const prepared = new Map<string, Promise<{ model: ModelIR<FloatTensor>; prec: PrecisionSettings }>>();
+async function benchGrpc(key: string, spec: ModelSpec, Ns: number[], partyKernels?: 'cpu' | 'cuda'): Promise<CaseResult[]> {
+  if (!prepared.has(key)) prepared.set(key, (async () => { const model = await spec.make(); return { model, prec: await precisionFor(key, spec, model) }; })());
+  let model: ModelIR<FloatTensor>, prec: PrecisionSettings;
+  try { ({ model, prec } = await prepared.get(key)!); } catch (e) { return Ns.map((N) => ({ ...failed(key, spec, N), error: `precision: ${(e as Error).message}` })); }
   const t0 = performance.now();
   let l: Launched;
   try {
@@ -223,7 +228,7 @@ async function benchGrpc(key: string, spec: ModelSpec, Ns: number[]): Promise<Ca
       // windowMs 0: a session leaves at once (no batching window in the latency); one run at a time.
       batch: { windowMs: 0, maxBatch: Math.max(8, ...Ns), maxConcurrentRuns: 1 },
       sessions: { defaultDeadlineMs: 3_600_000, maxDeadlineMs: 3_600_000 },
-      readyTimeoutMs: 900_000,
+      readyTimeoutMs: 900_000, ...(partyKernels ? { kernels: partyKernels } : {}),
       ...(prepMode === 'off' ? { preprocess: { enabled: false } } : prepMaxMiB !== undefined ? { preprocess: { maxBytes: prepMaxMiB * 2 ** 20, timeoutMs: 600_000 } } : {}),
       // VGG16: one run is longer than the start-up warm-up's budget (it would be cut and leave nothing); the first run builds the masks.
       ...(spec.heavy ? { warmup: { runs: 0 } } : {}),
@@ -346,7 +351,7 @@ async function main(): Promise<void> {
     cpu: cpuModel,
     memGiB: totalmem() / 2 ** 30,
     node: process.version,
-    kernels: getKernels().name,
+    kernels: kernelSets[0] ? `parties ${kernelSets.join(' then ')} (config kernels), client/bench ${getKernels().name}` : getKernels().name,
     commit: `${sh('git rev-parse --short HEAD') || 'unknown'}${sh('git status --porcelain --untracked-files=no') ? ' (+ uncommitted changes)' : ''}`,
     transport,
     loadavg: [loadavg()[0]!, NaN],
@@ -359,7 +364,11 @@ async function main(): Promise<void> {
     const Ns = spec.heavy ? batches.filter((b) => b === 1) : batches;
     if (Ns.length === 0) { log(`${key}: heavy model runs at batch 1 only; skipped`); continue; }
     const t = performance.now();
-    cases.push(...(transport === 'grpc' ? await benchGrpc(key, spec, Ns) : await benchMemory(key, spec, Ns)));
+    for (const pk of kernelSets) {
+      const rows = transport === 'grpc' ? await benchGrpc(key, spec, Ns, pk) : await benchMemory(key, spec, Ns);
+      cases.push(...rows.map((c) => (pk ? { ...c, label: `${c.label} [parties' kernels: ${pk}]` } : c)));
+      if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ meta, cases }, null, 2));
+    }
     log(`${key}: done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
 
@@ -371,6 +380,7 @@ async function main(): Promise<void> {
   const zooOnly = modelKeys.every((k) => ZOO_KEYS.includes(k));
   const md = zooOnly ? zooMarkdown(meta, cases, RSS_LIMIT_BYTES) : markdown(meta, cases, chartRel);
   process.stdout.write(`${md}\n`);
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ meta, cases }, null, 2));
   if (!noWrite) {
     const results = new URL('./results/', import.meta.url);
     mkdirSync(results, { recursive: true });

@@ -45,7 +45,9 @@ export async function tfjsPredictMs(model: ModelIR<FloatTensor>, x: Float64Array
 }
 
 /** tfjsPredictMs, or NaN (logged) where the tfjs twin does not build the model's layers (the zoo models'). */
+/** NaN (with the reason logged) when tfjs cannot time the model, or when MPC_BENCH_NO_TFJS=1 (the GPU script: VGG16's tfjs pass takes a minute there). */
 export async function tfjsPredictMsOrNaN(model: ModelIR<FloatTensor>, x: Float64Array, N: number, reps: number, log: (s: string) => void): Promise<number> {
+  if (process.env.MPC_BENCH_NO_TFJS === '1') { log('tfjs timing skipped: MPC_BENCH_NO_TFJS=1'); return NaN; }
   try {
     return await tfjsPredictMs(model, x, N, reps);
   } catch (e) {

@@ -26,7 +26,8 @@ import type { Activation, FloatTensor, LayerNode, ModelIR } from '../protocol/ir
 import { IR_FORMAT_VERSION } from '../protocol/ir.js';
 import { seededPrg, uniform } from '../protocol/seed-models.js';
 
-export const ZOO_DIR = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'shared', 'fixtures', 'zoo');
+/** ../shared/fixtures/zoo, or MPC_ZOO_DIR (the device script's packed copy, bench/cuda-device.sh). */
+export const ZOO_DIR = process.env.MPC_ZOO_DIR ? path.resolve(process.env.MPC_ZOO_DIR) : path.resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'shared', 'fixtures', 'zoo');
 
 /** The per-image latency target (batch 1) of each bench key, ms. */
 export const ZOO_TARGET_MS: Record<string, number> = { densenet121: 20_000, efficientnetb0: 30_000, mobilenetv3small: 3_000, unet128: 5_000, resnet50: 8_000 };

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without type declarations
 import { PARTY_BUNDLE } from '../scripts/build-party.mjs';
@@ -34,5 +35,10 @@ describe('partyProgram (how launched parties run the program)', () => {
     expect(p.args[0]).toBe('--import');
     expect(p.args.at(-1)).toMatch(/parties[/\\]main\.ts$/);
     await expect(partyProgram({ PARTY_RUNTIME: 'fast' })).rejects.toThrow(/PARTY_RUNTIME must be/);
+  });
+
+  it('PARTY_BUNDLE=<file> runs that prebuilt bundle, resolved, without building one', async () => {
+    const p = await partyProgram({ PARTY_BUNDLE: 'some/dir/party.mjs' });
+    expect(p).toEqual({ runtime: 'bundle', args: [path.resolve('some/dir/party.mjs')] });
   });
 });

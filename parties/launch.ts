@@ -92,10 +92,14 @@ const BUILD_PARTY = new URL('../scripts/build-party.mjs', import.meta.url).href;
  * rebuilt from the sources at every launch (scripts/build-party.mjs, ~0.2 s);
  * 'tsx' = `node --import tsx parties/main.ts`. PARTY_RUNTIME=tsx forces the
  * latter; it is also the fallback when the bundle cannot be built (no esbuild).
+ * PARTY_BUNDLE=<file> runs that prebuilt bundle as is (the GPU machine's
+ * self-contained one, bench/cuda-device.sh).
  * The bundle has a smaller heap, hence shorter mark-compact GCs (seed CNN,
  * batch 8: P2's ~250 -> ~200 ms per run; parties/bundle-entry.ts).
  */
 export async function partyProgram(env: NodeJS.ProcessEnv = process.env): Promise<{ runtime: 'bundle' | 'tsx'; args: string[]; note?: string }> {
+  // A prebuilt, self-contained bundle (the GPU machine's, bench/cuda-device.sh: no node_modules, so neither tsx nor esbuild there).
+  if (env.PARTY_BUNDLE) return { runtime: 'bundle', args: [path.resolve(env.PARTY_BUNDLE)] };
   // tsx's loader by absolute URL: works from `npm start` (tsx) and from vitest workers alike.
   const tsx = { runtime: 'tsx' as const, args: ['--import', import.meta.resolve('tsx'), MAIN] };
   if (env.PARTY_RUNTIME === 'tsx') return tsx;

@@ -2,9 +2,9 @@
  * The narrow (32-position) Z_p kernels expressed through the 64-position
  * ones: rows widened with public padding, the wide kernel, rows cut back to
  * their first 32 positions, then the zero-sharing mask. This is the
- * definition the fused kernels (native, ts) must match byte for byte: the
- * reference kernels use it as their oracle, and the CUDA set uses it to run
- * a large narrow call on the GPU's 64-position kernels.
+ * definition the fused kernels (native, ts, and the CUDA set's own
+ * 32-position kernels, cuda/kernels-narrow.cu) must match byte for byte on
+ * Z_p inputs: the reference kernels use it as their oracle.
  *
  * Why padding gives the narrow result (private-compare.ts, "Width"): at
  * positions 32..63 the bits x_i and t_i are public zeros, so w_i = 0 there

@@ -11,6 +11,7 @@ import { Prg } from '../correlated/prg.js';
 import { referenceKernels } from '../kernels/reference.js';
 import type { RingKernels } from '../kernels/types.js';
 import type { CudaKernels } from '../kernels/cuda/index.js';
+import { narrowCases, runNarrow } from './narrow-cases.js';
 
 export interface EqualityCase { name: string; run(): void }
 
@@ -234,6 +235,25 @@ export function equalityCases(cuda: CudaKernels, cpus: RingKernels[], opts: { la
     });
   }
 
+  // ---- the 32-bit comparison ring: 32-position and radix-4 kernels (kernels-narrow.cu; the same cases as the host check zp-rows.test.ts) ----
+  const narrow = narrowCases(cpus[0]!, { large });
+  for (const c of narrow) {
+    add(`${c.name}`, () => {
+      const want = runNarrow(cpus[0]!, c);
+      const oracles = [...cpus.slice(1), cuda, ...(c.n <= 1000 && !(c.kind === 'pc' && c.anyBytes) ? [ref] : [])];
+      for (const k of oracles) assertSame(`${c.name} [${k.name}]`, runNarrow(k, c), want);
+    });
+  }
+  add('32-bit ring: the GPU d values of dealt shares, through the GPU zero test, say beta XOR (x > r)', () => {
+    for (const op of ['privateCompare32', 'privateCompareR4'] as const) {
+      const [c0, c1] = narrow.filter((c) => c.kind === 'pc' && c.op === op && c.truth);
+      if (c0?.kind !== 'pc' || c1?.kind !== 'pc') throw new Error(`${op}: no dealt-share cases`);
+      const got = new Uint8Array(c0.n);
+      cuda[op === 'privateCompare32' ? 'zeroTest32' : 'zeroTest16'](runNarrow(cuda, c0), runNarrow(cuda, c1), got);
+      assertSame(`${op}: zero test of the dealt cases`, got, c0.truth!);
+    }
+  });
+
   // ---- malformed calls fail exactly as on the CPU kernels the CUDA set delegates to ----
   add('malformed calls: same error code and message as the CPU kernels behind the CUDA set', () => {
     const a = new BigUint64Array(6), b = new BigUint64Array(6);
@@ -243,6 +263,10 @@ export function equalityCases(cuda: CudaKernels, cpus: RingKernels[], opts: { la
       ['mul length mismatch', (k) => k.mul(a, new BigUint64Array(5), new BigUint64Array(6))],
       ['zeroTest wrong d1 length', (k) => k.zeroTest(new Uint8Array(128), new Uint8Array(127), new Uint8Array(2))],
       ['bitShareZp wrong r length', (k) => k.bitShareZp(a, new Uint8Array(10), new Uint8Array(6 * 64))],
+      ['privateCompare32 r >= 2^31', (k) => k.privateCompare32(0, new Uint8Array(64), BigUint64Array.of(1n, 1n << 31n), new Uint8Array(2), new Uint8Array(64).fill(1), new Uint8Array(2), new Uint8Array(64), new Uint8Array(64))],
+      ['privateCompareR4 r >= 2^31', (k) => k.privateCompareR4(1, new Uint8Array(96), BigUint64Array.of(1n << 40n, 1n), new Uint8Array(2), new Uint8Array(32).fill(1), new Uint8Array(2), new Uint8Array(32), new Uint8Array(32))],
+      ['zeroTest16 wrong d0 length', (k) => k.zeroTest16(new Uint8Array(31), new Uint8Array(32), new Uint8Array(2))],
+      ['digitShareZp16 wrong out length', (k) => k.digitShareZp16(a, new Uint8Array(6 * 48), new Uint8Array(6 * 47))],
       ['privateCompare j = 2', (k) => k.privateCompare(2 as 0, new Uint8Array(64), new BigUint64Array(1), new Uint8Array(1), new Uint8Array(64), null, new Uint8Array(64), new Uint8Array(64))],
     ];
     for (const [what, call] of calls) {

@@ -37,6 +37,14 @@ describe.skipIf(!addon)(`CUDA addon argument table (binding.c)${addon ? '' : ` [
     ['sizes checked after the table', 'gemm', [U64(4), U64(6), 2, 2, 3, U64(5)], 'E_NATIVE', 'cuda addon: gemm lengths do not match m, k, n'],
     ['optional array checked when given', 'privateCompare', pc({ 5: U8(3) }), 'E_NATIVE', 'cuda addon: privateCompare lengths do not match r.length'],
     ['function-specific rule', 'privateCompare', pc({ 0: 2 }), 'E_NATIVE', 'cuda addon: j must be 0 or 1'],
+    ['32-bit ring: share rows', 'bitShareZp32', [U64(n), U8(32 * n), U8(64 * n)], 'E_NATIVE', 'cuda addon: r and out must have 32 * x.length entries'],
+    ['radix-4: dealt rows', 'digitShareZp16', [U64(n), U8(32 * n), U8(48 * n)], 'E_NATIVE', 'cuda addon: r and out must have 48 * x.length entries'],
+    ['32-bit ring: zero test rows', 'zeroTest32', [U8(64), U8(64), U8(1)], 'E_NATIVE', 'cuda addon: d0 and d1 must have 32 * out.length entries'],
+    ['radix-4: zero test rows', 'zeroTest16', [U8(32), U8(16), U8(2)], 'E_NATIVE', 'cuda addon: d0 and d1 must have 16 * out.length entries'],
+    ['radix-4: x has 48 per element', 'privateCompareR4', [0, U8(32 * n), U64(n), U8(n), U8(16 * n), U8(n), U8(16 * n), U8(16 * n)], 'E_NATIVE', 'cuda addon: lengths do not match r.length'],
+    ['32-bit ring: rot one per element', 'privateCompare32', [1, U8(32 * n), U64(n), U8(n), U8(32 * n), U8(2 * n), U8(32 * n), U8(32 * n)], 'E_NATIVE', 'cuda addon: lengths do not match r.length'],
+    ['32-bit ring: j', 'privateCompare32', [3, U8(32 * n), U64(n), U8(n), U8(32 * n), U8(n), U8(32 * n), U8(32 * n)], 'E_NATIVE', 'cuda addon: j must be 0 or 1'],
+    ['radix-4: element type', 'privateCompareR4', [0, U8(48 * n), U8(n), U8(n), U8(16 * n), U8(n), U8(16 * n), U8(16 * n)], 'E_DTYPE', 'cuda addon: r has the wrong element type'],
   ];
   it.each(cases)('%s: %s', (_what, fn, args, code, message) => {
     expect(fails(fn, args)).toEqual({ code, message });

@@ -248,6 +248,53 @@ static napi_value ZeroTest(napi_env env, napi_callback_info cb) {
   return undefined(env);
 }
 
+/* The 32-bit comparison ring: bitShareZp32 / digitShareZp16 (x, r, out), zeroTest32 / zeroTest16 (d0, d1, out),
+ * privateCompare32 / privateCompareR4 (j, x, r, beta, s, rot, mask, d): W values per element sent, X dealt. */
+#define ROWS_SIGS(NAME, X, W)                                                                                                                  \
+  static const arg_spec NAME##_SHARE[] = {{"x", ARG_U64, -1, 0}, {"r", ARG_U8, 0, X}, {"out", ARG_U8, 0, X}};                                  \
+  static const signature NAME##_SHARE_SIG = SIG("(x, r, out)", "r and out must have " #X " * x.length entries", NAME##_SHARE);              \
+  static const arg_spec NAME##_ZT[] = {{"d0", ARG_U8, 2, W}, {"d1", ARG_U8, 2, W}, {"out", ARG_U8, -1, 0}};                                    \
+  static const signature NAME##_ZT_SIG = SIG("(d0, d1, out)", "d0 and d1 must have " #W " * out.length entries", NAME##_ZT);                \
+  static const arg_spec NAME##_PC[] = {{"j", ARG_SIZE, -1, 0}, {"x", ARG_U8, 2, X},   {"r", ARG_U64, -1, 0}, {"beta", ARG_U8, 2, 1},          \
+                                       {"s", ARG_U8, 2, W},    {"rot", ARG_U8, 2, 1}, {"mask", ARG_U8, 2, W}, {"d", ARG_U8, 2, W}};            \
+  static const signature NAME##_PC_SIG = SIG("(j, x, r, beta, s, rot, mask, d)", "lengths do not match r.length", NAME##_PC);
+ROWS_SIGS(NARROW, 32, 32)
+ROWS_SIGS(RADIX4, 48, 16)
+
+typedef const char *(*share_fn)(const uint64_t *, const uint8_t *, uint8_t *, size_t);
+typedef const char *(*zt_fn)(const uint8_t *, const uint8_t *, uint8_t *, size_t);
+typedef const char *(*pc_fn)(int, const uint8_t *, const uint64_t *, const uint8_t *, const uint8_t *, const uint8_t *, const uint8_t *, uint8_t *, size_t);
+
+static napi_value ShareRows(napi_env env, napi_callback_info cb, const signature *sig, share_fn fn) {
+  args_t x;
+  if (!check_args(env, cb, sig, &x)) return NULL;
+  const char *err = fn((const uint64_t *)x.data[0], (const uint8_t *)x.data[1], (uint8_t *)x.data[2], x.len[0]);
+  if (err) return throw_msg(env, err);
+  return undefined(env);
+}
+static napi_value ZeroTestRows(napi_env env, napi_callback_info cb, const signature *sig, zt_fn fn) {
+  args_t x;
+  if (!check_args(env, cb, sig, &x)) return NULL;
+  const char *err = fn((const uint8_t *)x.data[0], (const uint8_t *)x.data[1], (uint8_t *)x.data[2], x.len[2]);
+  if (err) return throw_msg(env, err);
+  return undefined(env);
+}
+static napi_value PcRows(napi_env env, napi_callback_info cb, const signature *sig, pc_fn fn) {
+  args_t x;
+  if (!check_args(env, cb, sig, &x)) return NULL;
+  if (x.size[0] > 1) return throw_msg(env, "cuda addon: j must be 0 or 1");
+  const char *err = fn((int)x.size[0], (const uint8_t *)x.data[1], (const uint64_t *)x.data[2], (const uint8_t *)x.data[3], (const uint8_t *)x.data[4],
+                       (const uint8_t *)x.data[5], (const uint8_t *)x.data[6], (uint8_t *)x.data[7], x.len[2]);
+  if (err) return throw_msg(env, err);
+  return undefined(env);
+}
+static napi_value BitShareZp32(napi_env env, napi_callback_info cb) { return ShareRows(env, cb, &NARROW_SHARE_SIG, scu_bitsharezp32); }
+static napi_value ZeroTest32(napi_env env, napi_callback_info cb) { return ZeroTestRows(env, cb, &NARROW_ZT_SIG, scu_zero_test32); }
+static napi_value PrivateCompare32(napi_env env, napi_callback_info cb) { return PcRows(env, cb, &NARROW_PC_SIG, scu_private_compare32); }
+static napi_value DigitShareZp16(napi_env env, napi_callback_info cb) { return ShareRows(env, cb, &RADIX4_SHARE_SIG, scu_digitsharezp16); }
+static napi_value ZeroTest16(napi_env env, napi_callback_info cb) { return ZeroTestRows(env, cb, &RADIX4_ZT_SIG, scu_zero_test16); }
+static napi_value PrivateCompareR4(napi_env env, napi_callback_info cb) { return PcRows(env, cb, &RADIX4_PC_SIG, scu_private_compare_r4); }
+
 /* benchGemm(m, k, n, variant, reps) -> { ms, checksum (bigint), probe (bigint), probeWant (bigint) }; variant -1: by shape */
 static napi_value BenchGemm(napi_env env, napi_callback_info cb) {
   size_t argc = 5;
@@ -320,6 +367,12 @@ NAPI_MODULE_INIT() {
       {"bitShareZp", NULL, BitShareZp, NULL, NULL, NULL, napi_enumerable, NULL},
       {"privateCompare", NULL, PrivateCompare, NULL, NULL, NULL, napi_enumerable, NULL},
       {"zeroTest", NULL, ZeroTest, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"bitShareZp32", NULL, BitShareZp32, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"zeroTest32", NULL, ZeroTest32, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"privateCompare32", NULL, PrivateCompare32, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"digitShareZp16", NULL, DigitShareZp16, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"zeroTest16", NULL, ZeroTest16, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"privateCompareR4", NULL, PrivateCompareR4, NULL, NULL, NULL, napi_enumerable, NULL},
       {"benchGemm", NULL, BenchGemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lastTiming", NULL, LastTiming, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setGemmVariant", NULL, SetGemmVariant, NULL, NULL, NULL, napi_enumerable, NULL},

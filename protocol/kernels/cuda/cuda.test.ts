@@ -23,11 +23,10 @@ import { loadNativeKernels } from '../../../runtime/native-addon.js';
 import { referenceKernels as ref } from '../reference.js';
 import { tsKernels } from '../ts.js';
 import { equalityCases } from '../../testing/cuda-equality.js';
-import { type CudaAddon, type CudaThresholds, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS, cudaKernelsFromAddon } from './index.js';
+import { ALL_GPU_THRESHOLDS as ALL_GPU, CUDA_OPS, type CudaAddon, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS, cudaKernelsFromAddon } from './index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const script = path.join(root, 'scripts', 'build-cuda.mjs');
-const ALL_GPU: CudaThresholds = { gemmMacs: 0, gemmIntensity: 0, mul: 0, add: 0, sub: 0, privateCompare: 0, zeroTest: 0, bitShareZp: 0 };
 
 const status = cudaStatus();
 const cuda = loadCudaKernels({ thresholds: ALL_GPU, strict: true });
@@ -39,7 +38,7 @@ describe.skipIf(!cuda)(`CUDA kernels give the bytes of the reference, ts${native
   const cpus = [tsKernels, ...(native ? [native] : [])];
   for (const c of equalityCases(cuda, cpus, { large: true })) it(c.name, () => c.run());
   it('every GPU op ran on the GPU, with no fallback to the CPU', () => {
-    for (const op of ['gemm', 'mul', 'add', 'sub', 'privateCompare', 'zeroTest', 'bitShareZp'] as const) expect(cuda.counters.gpu[op], op).toBeGreaterThan(0);
+    for (const op of CUDA_OPS) expect(cuda.counters.gpu[op], op).toBeGreaterThan(0);
     expect(cuda.counters.fallbacks).toBe(0);
   });
 });
@@ -62,7 +61,7 @@ describe('CUDA build script and backend selection (any machine)', () => {
     expect(probe.status, probe.stderr).toBe(0);
     const out = JSON.parse(probe.stdout) as { count: number; keys: string[] };
     expect(out.count).toBeGreaterThanOrEqual(0);
-    expect(out.keys).toEqual(expect.arrayContaining(['gemm', 'mul', 'privateCompare', 'zeroTest', 'bitShareZp', 'info']));
+    expect(out.keys).toEqual(expect.arrayContaining(['gemm', 'mul', 'privateCompare', 'zeroTest', 'bitShareZp', 'info', 'privateCompare32', 'zeroTest32', 'bitShareZp32', 'privateCompareR4', 'zeroTest16', 'digitShareZp16']));
   });
 
   it('without a device: loadCudaKernels() is null, auto falls back to the CPU kernels, cuda fails with E_NATIVE and the reason', () => {
@@ -104,6 +103,13 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
         return flags;
       },
       zeroTest: (d0, d1, o) => { calls.push('zeroTest'); ref.zeroTest(d0, d1, o); },
+      // The 32-bit ring's ops compute with the ts kernels, the oracle for any input bytes (the reference's is Z_p inputs).
+      bitShareZp32: (x, r, o) => { calls.push('bitShareZp32'); tsKernels.bitShareZp32(x, r, o); },
+      digitShareZp16: (x, r, o) => { calls.push('digitShareZp16'); tsKernels.digitShareZp16(x, r, o); },
+      zeroTest32: (d0, d1, o) => { calls.push('zeroTest32'); tsKernels.zeroTest32(d0, d1, o); },
+      zeroTest16: (d0, d1, o) => { calls.push('zeroTest16'); tsKernels.zeroTest16(d0, d1, o); },
+      privateCompare32: (j, x, r, beta, s, rot, mask, d) => { calls.push('privateCompare32'); tsKernels.privateCompare32(j, x, r, beta, s, rot, mask, d); },
+      privateCompareR4: (j, x, r, beta, s, rot, mask, d) => { calls.push('privateCompareR4'); tsKernels.privateCompareR4(j, x, r, beta, s, rot, mask, d); },
       benchGemm: () => ({ ms: 0, checksum: 0n, probe: 0n, probeWant: 0n }),
       setGemmVariant: () => {},
       lastTiming: () => ({ h2dMs: 0, kernelMs: 0, d2hMs: 0, bytesH2d: 0, bytesD2h: 0 }),
@@ -165,6 +171,32 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
     expect(k.counters.lastError).toMatch(/out of memory/);
     const strict = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: ALL_GPU, strict: true });
     expect(() => strict.mul(a, b, out)).toThrow(expect.objectContaining({ code: 'E_NATIVE' }));
+  });
+
+  it('32-bit ring kernels: large calls go to the GPU kernels of their own, small ones and r >= 2^31 to the CPU (which refuses r >= 2^31)', () => {
+    const addon = standIn();
+    const k = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: { ...DEFAULT_THRESHOLDS, privateCompareR4: 100, privateCompare32: 100, digitShareZp16: 100 } });
+    const pc = (op: 'privateCompare32' | 'privateCompareR4', n: number, r0: bigint) => {
+      const W = op === 'privateCompare32' ? 32 : 16, X = op === 'privateCompare32' ? 32 : 48;
+      const r = new BigUint64Array(n);
+      r[0] = r0;
+      k[op](0, new Uint8Array(X * n), r, new Uint8Array(n), new Uint8Array(W * n).fill(1), new Uint8Array(n), new Uint8Array(W * n), new Uint8Array(W * n));
+    };
+    pc('privateCompareR4', 99, 0n);
+    pc('privateCompare32', 99, 0n);
+    expect(addon.calls).toEqual([]);
+    pc('privateCompareR4', 100, (1n << 31n) - 1n);
+    pc('privateCompare32', 100, 5n);
+    k.digitShareZp16(new BigUint64Array(100), new Uint8Array(4800), new Uint8Array(4800));
+    expect(addon.calls).toEqual(['privateCompareR4', 'privateCompare32', 'digitShareZp16']);
+    for (const op of ['privateCompareR4', 'privateCompare32'] as const) {
+      let err: unknown;
+      try { pc(op, 100, 1n << 31n); } catch (e) { err = e; }
+      expect((err as MpcError).code, op).toBe('E_BAD_ARGUMENT');
+    }
+    expect(addon.calls.length).toBe(3);
+    expect(k.counters.gpu.privateCompareR4).toBe(1);
+    expect(k.counters.cpu.privateCompareR4).toBe(2);
   });
 
   it('elementwise calls whose out overlaps an input shifted by part of it go to the CPU (sequential semantics)', () => {

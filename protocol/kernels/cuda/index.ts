@@ -2,7 +2,9 @@
  * CUDA backend for the share-arithmetic kernels.
  *
  * cudaKernelsFromAddon() returns a RingKernels named 'cuda' that runs gemm, mul,
- * privateCompare, zeroTest and bitShareZp on the GPU when a call is large
+ * privateCompare, zeroTest and bitShareZp, their 32-position versions
+ * (privateCompare32, zeroTest32, bitShareZp32) and the radix-4 ones
+ * (privateCompareR4, zeroTest16, digitShareZp16) on the GPU when a call is large
  * enough to repay the PCIe copies, and everything else (small calls, the
  * remaining methods, and any call whose arguments are not well formed) on a
  * CPU RingKernels (by default getKernels('auto'): the native kernels the runtime handed in, else ts).
@@ -18,12 +20,12 @@
  */
 import { MpcError } from '../../errors.js';
 import { getKernels, type KernelBackend } from '../index.js';
-import { allBelow2p31, narrowViaWide } from '../narrow.js';
+import { allBelow2p31 } from '../narrow.js';
 import type { RingKernels } from '../types.js';
 
 /** The raw addon (binding.c). */
 /** The raw CUDA addon: the RingKernels operations it implements (same signatures, but privateCompare reports instead of throwing) plus device control. */
-export type CudaAddon = Pick<RingKernels, 'add' | 'sub' | 'mul' | 'gemm' | 'bitShareZp' | 'zeroTest'> & {
+export type CudaAddon = Pick<RingKernels, 'add' | 'sub' | 'mul' | 'gemm' | 'bitShareZp' | 'zeroTest' | NarrowOp> & {
   info(): CudaDeviceInfo & { count: number; error: string };
   /** Returns 0 when d was written; else a mask of why not (1: perm entry > 63, 2: u missing, 4: not a permutation). */
   privateCompare(j: number, xb: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, u: Uint8Array | null, perm: Uint8Array, d: Uint8Array): number;
@@ -47,7 +49,9 @@ export interface CudaDeviceInfo {
 /** Phases of the last GPU call (CUDA events), and the bytes copied each way. */
 export interface CudaTiming { h2dMs: number; kernelMs: number; d2hMs: number; bytesH2d: number; bytesD2h: number }
 
-export type CudaOp = 'gemm' | 'mul' | 'add' | 'sub' | 'privateCompare' | 'zeroTest' | 'bitShareZp';
+/** The kernels of the 32-bit comparison ring (kernels-narrow.cu; per-element logic zp-rows.h). */
+export type NarrowOp = 'privateCompare32' | 'zeroTest32' | 'bitShareZp32' | 'privateCompareR4' | 'zeroTest16' | 'digitShareZp16';
+export type CudaOp = 'gemm' | 'mul' | 'add' | 'sub' | 'privateCompare' | 'zeroTest' | 'bitShareZp' | NarrowOp;
 
 /**
  * When a call goes to the GPU. gemm: m*k*n at least `gemmMacs` and at least
@@ -64,6 +68,13 @@ export interface CudaThresholds {
   privateCompare: number;
   zeroTest: number;
   bitShareZp: number;
+  /** The 32-position and radix-4 kernels: comparisons (privateCompare32/R4, zeroTest32/16) or values (bitShareZp32, digitShareZp16). */
+  privateCompare32: number;
+  zeroTest32: number;
+  bitShareZp32: number;
+  privateCompareR4: number;
+  zeroTest16: number;
+  digitShareZp16: number;
 }
 
 /**
@@ -84,6 +95,14 @@ export const DEFAULT_THRESHOLDS: Readonly<CudaThresholds> = Object.freeze({
   privateCompare: 1 << 12,
   zeroTest: Infinity,
   bitShareZp: 1 << 20,
+  // Not measured on a device yet (bench/CUDA-RESULTS.md): those of the 64-position kernels, as the
+  // padded route (narrowViaWide) had before the kernels of their own; to be set from the device run.
+  privateCompare32: 1 << 12,
+  zeroTest32: Infinity,
+  bitShareZp32: 1 << 20,
+  privateCompareR4: 1 << 12,
+  zeroTest16: Infinity,
+  digitShareZp16: 1 << 20,
 });
 
 /** Defaults when the CPU side is the TS fallback (5-100x slower than native): the GPU wins far earlier. */
@@ -96,7 +115,16 @@ export const TS_CPU_THRESHOLDS: Readonly<CudaThresholds> = Object.freeze({
   privateCompare: 1 << 10,
   zeroTest: 1 << 12,
   bitShareZp: 1 << 12,
+  privateCompare32: 1 << 10,
+  zeroTest32: 1 << 12,
+  bitShareZp32: 1 << 12,
+  privateCompareR4: 1 << 10,
+  zeroTest16: 1 << 12,
+  digitShareZp16: 1 << 12,
 });
+
+/** Every GPU op on the GPU at any size (the equality checks: cuda.test.ts, bench/cuda-check.ts). */
+export const ALL_GPU_THRESHOLDS: Readonly<CudaThresholds> = Object.freeze(Object.fromEntries(Object.keys(DEFAULT_THRESHOLDS).map((k) => [k, 0])) as unknown as CudaThresholds);
 
 export interface CudaOptions {
   /** Kernels for the calls that stay on the CPU (default getKernels(cpuBackend)); also picks the default thresholds. */
@@ -131,7 +159,8 @@ export interface CudaKernels extends RingKernels {
   resetCounters(): void;
 }
 
-const OPS: CudaOp[] = ['gemm', 'mul', 'add', 'sub', 'privateCompare', 'zeroTest', 'bitShareZp'];
+export const CUDA_OPS: readonly CudaOp[] = ['gemm', 'mul', 'add', 'sub', 'privateCompare', 'zeroTest', 'bitShareZp', 'privateCompare32', 'zeroTest32', 'bitShareZp32', 'privateCompareR4', 'zeroTest16', 'digitShareZp16'];
+const OPS = CUDA_OPS;
 const perOp = (): Record<CudaOp, number> => Object.fromEntries(OPS.map((o) => [o, 0])) as Record<CudaOp, number>;
 
 type Typed = BigUint64Array | Uint8Array;
@@ -178,6 +207,34 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     onCpu(op);
     cpu[op](a, b, out);
   };
+
+  // x, r -> out with X values per element (bitShareZp32: 32, digitShareZp16: 48).
+  const shareRows = (op: 'bitShareZp32' | 'digitShareZp16', X: number) => (x: BigUint64Array, r: Uint8Array, out: Uint8Array): void => {
+    const ok = isU64(x) && isU8(r) && isU8(out) && r.length === X * x.length && out.length === X * x.length
+      && x.length >= th[op] && !overlaps(out, x) && !badAlias(out, r);
+    if (ok && gpu(op, () => addon[op](x, r, out))) return;
+    onCpu(op);
+    cpu[op](x, r, out);
+  };
+  const zeroRows = (op: 'zeroTest32' | 'zeroTest16', W: number) => (d0: Uint8Array, d1: Uint8Array, out: Uint8Array): void => {
+    const ok = isU8(d0) && isU8(d1) && isU8(out) && d0.length === W * out.length && d1.length === W * out.length
+      && out.length >= th[op] && !overlaps(out, d0) && !overlaps(out, d1);
+    if (ok && gpu(op, () => addon[op](d0, d1, out))) return;
+    onCpu(op);
+    cpu[op](d0, d1, out);
+  };
+  // W values sent per element, X dealt (privateCompare32: 32, 32; privateCompareR4: 16, 48). r >= 2^31 goes to the CPU, which refuses it.
+  const pcRows = (op: 'privateCompare32' | 'privateCompareR4', W: number, X: number) =>
+    (j: 0 | 1, x: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array): void => {
+      const n = isU64(r) ? r.length : -1;
+      const ok = n >= 0 && n >= th[op] && (j === 0 || j === 1)
+        && isU8(x) && x.length === X * n && isU8(beta) && beta.length === n && isU8(s) && s.length === W * n
+        && isU8(rot) && rot.length === n && isU8(mask) && mask.length === W * n && isU8(d) && d.length === W * n
+        && ![x, r, beta, s, rot, mask].some((a) => overlaps(d, a)) && allBelow2p31(r);
+      if (ok && gpu(op, () => addon[op](j, x, r, beta, s, rot, mask, d))) return;
+      onCpu(op);
+      cpu[op](j, x, r, beta, s, rot, mask, d);
+    };
 
   const kernels: CudaKernels = {
     name: 'cuda',
@@ -256,25 +313,13 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
       cpu.zeroTest(d0, d1, out);
     },
 
-    // Narrow rows: no GPU kernel of their own. A call as large as the GPU
-    // thresholds goes through the 64-position GPU kernels (narrowViaWide:
-    // padded rows, same bytes); smaller ones run the CPU's fused kernels.
-    bitShareZp32(x, r, out) {
-      if (isU64(x) && x.length >= th.bitShareZp) narrowViaWide(kernels).bitShareZp32(x, r, out);
-      else cpu.bitShareZp32(x, r, out);
-    },
-    privateCompare32(j, xb, r, beta, s, rot, mask, d) {
-      if (isU64(r) && r.length >= th.privateCompare && allBelow2p31(r)) narrowViaWide(kernels).privateCompare32(j, xb, r, beta, s, rot, mask, d);
-      else cpu.privateCompare32(j, xb, r, beta, s, rot, mask, d);
-    },
-    zeroTest32(d0, d1, out) {
-      if (isU8(out) && out.length >= th.zeroTest) narrowViaWide(kernels).zeroTest32(d0, d1, out);
-      else cpu.zeroTest32(d0, d1, out);
-    },
-    // Radix-4 rows: no GPU kernels; the CPU set's (16 digits per element is little work next to the transfers).
-    digitShareZp16: (x, r, out) => cpu.digitShareZp16(x, r, out),
-    privateCompareR4: (j, xl, r, beta, s, rot, mask, d) => cpu.privateCompareR4(j, xl, r, beta, s, rot, mask, d),
-    zeroTest16: (d0, d1, out) => cpu.zeroTest16(d0, d1, out),
+    // The 32-bit comparison ring: kernels of their own (kernels-narrow.cu), same routing as above.
+    bitShareZp32: shareRows('bitShareZp32', 32),
+    digitShareZp16: shareRows('digitShareZp16', 48),
+    zeroTest32: zeroRows('zeroTest32', 32),
+    zeroTest16: zeroRows('zeroTest16', 16),
+    privateCompare32: pcRows('privateCompare32', 32, 32),
+    privateCompareR4: pcRows('privateCompareR4', 16, 48),
     // Z_2^128 (malicious mode): no GPU kernels; those of the CPU set it has.
     ...Object.fromEntries((['gemm128', 'mul128', 'mulScalar128', 'add128', 'sub128'] as const).filter((op) => cpu[op]).map((op) => [op, cpu[op]])),
   };

@@ -62,6 +62,20 @@ const char *scu_private_compare(int j, const uint8_t *xb, const uint64_t *r, con
 const char *scu_zero_test(const uint8_t *d0, const uint8_t *d1, uint8_t *out, size_t n);
 
 /*
+ * The 32-bit comparison ring (kernels-narrow.cu; per-element logic in
+ * zp-rows.h, semantics those of RingKernels' functions of the same names).
+ * Every r must be below 2^31 for the two PrivateCompares (checked by the caller).
+ */
+const char *scu_bitsharezp32(const uint64_t *x, const uint8_t *r, uint8_t *out, size_t n);          /* r, out: 32 n */
+const char *scu_zero_test32(const uint8_t *d0, const uint8_t *d1, uint8_t *out, size_t n);         /* d0, d1: 32 n */
+const char *scu_private_compare32(int j, const uint8_t *xb, const uint64_t *r, const uint8_t *beta, const uint8_t *s,
+                                  const uint8_t *rot, const uint8_t *mask, uint8_t *d, size_t n);  /* xb, s, mask, d: 32 n */
+const char *scu_digitsharezp16(const uint64_t *x, const uint8_t *r, uint8_t *out, size_t n);       /* r, out: 48 n */
+const char *scu_zero_test16(const uint8_t *d0, const uint8_t *d1, uint8_t *out, size_t n);         /* d0, d1: 16 n */
+const char *scu_private_compare_r4(int j, const uint8_t *xl, const uint64_t *r, const uint8_t *beta, const uint8_t *s,
+                                   const uint8_t *rot, const uint8_t *mask, uint8_t *d, size_t n); /* xl: 48 n; s, mask, d: 16 n */
+
+/*
  * Device-resident GEMM timing: fills A, B on the device with a hash of the
  * index, runs the GEMM kernel (tile shape `variant`, -1: by shape) `reps` times and reports the median
  * milliseconds of one run (CUDA events) and a checksum of the result.

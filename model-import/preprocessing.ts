@@ -1,8 +1,12 @@
 /**
  * The image preprocessing mpc-import records in the bundle manifests
  * (protocol/input-preprocessing.ts), from what the model file says:
- *  1. a Rescaling or Normalization layer reading the model's input: the model
- *     scales (and normalises) itself, so the client sends raw 0..255 pixels;
+ *  1. a Rescaling or Normalization layer reading the model's input, or a Keras 3
+ *     constant op scaling it as pixels are scaled (inputs * (1/255): a factor of
+ *     at most 1/100), looking through the layers that are identities at
+ *     inference (Dropout, GaussianNoise, data augmentation, an identity
+ *     Resizing): the model scales (and normalises) itself, so the client sends
+ *     raw 0..255 pixels;
  *  2. else the layer names of a known keras.applications family
  *     (MobileNetV2's 'bn_Conv1', VGG's 'block1_conv1', ...): that family's
  *     preprocess_input mode (KERAS_MODES);
@@ -11,7 +15,8 @@
  */
 import { MpcError } from '../protocol/errors.js';
 import { checkPreprocessing, defaultPreprocessing, KERAS_MODES, SCALINGS, type InputPreprocessing, type KerasMode, type PixelScaling } from '../protocol/input-preprocessing.js';
-import type { KerasGraph } from './keras-config.js';
+import type { KerasGraph, KerasLayer } from './keras-config.js';
+import { INFERENCE_NO_OPS } from './layer-map.js';
 
 export interface InferredPreprocessing {
   preprocessing: InputPreprocessing;
@@ -38,17 +43,24 @@ const withMode = (p: InputPreprocessing, mode: KerasMode): InputPreprocessing =>
   return { ...rest, ...structuredClone(KERAS_MODES[mode]) } as InputPreprocessing;
 };
 
+/** A Keras 3 op multiplying its one tensor by public numbers whose product scales 0..255 down to at most 2.55 (x * (1/255), x * (1/127.5)). */
+function pixelScalingOp(l: KerasLayer): boolean {
+  if (l.className !== 'Multiply' || !l.constants?.length || l.inputs.length !== 1) return false;
+  const f = Math.abs(l.constants.reduce((a, k) => a * k.value, 1));
+  return f > 0 && f <= 0.01;
+}
+
 const isImageInput = (s: readonly number[]): boolean => s.length === 3 && (s[2] === 1 || s[2] === 3);
 
 /** What the file says about its preprocessing; undefined when the input is not an image [H, W, 1|3]. */
 export function inferPreprocessing(graph: KerasGraph, inputShape: readonly number[]): InferredPreprocessing | undefined {
   if (!isImageInput(inputShape)) return undefined;
   const base = defaultPreprocessing(inputShape);
-  // Resizing to the input's own size is dropped at conversion; look through it.
+  // Resizing to the input's own size and the inference identities are dropped at conversion; look through them.
   const readers = (name: string): typeof graph.layers => graph.layers.filter((l) => l.inputs.includes(name));
   let first = readers('input');
-  while (first.length === 1 && first[0]!.className === 'Resizing') first = readers(first[0]!.name);
-  const own = first.find((l) => l.className === 'Rescaling' || l.className === 'Normalization');
+  while (first.length === 1 && (first[0]!.className === 'Resizing' || INFERENCE_NO_OPS.has(first[0]!.className))) first = readers(first[0]!.name);
+  const own = first.find((l) => l.className === 'Rescaling' || l.className === 'Normalization' || pixelScalingOp(l));
   if (own) return { preprocessing: { ...base, scaling: 'raw' }, source: `the model's own ${own.className} layer '${own.kerasName}' (raw 0..255 pixels in)`, assumed: false };
   const names = new Set(graph.layers.map((l) => l.kerasName));
   for (const f of FAMILIES) {

@@ -47,7 +47,8 @@ export function inGraphNormalisation(m: OnnxModel): { ops: string[]; pixelScale:
   let pixelScale = false, shifts = false;
   while (cur !== undefined) {
     const name = cur;
-    const readers = m.nodes.filter((n) => n.inputs.includes(name));
+    // Shape nodes read only the dims (torch's dynamic-batch arithmetic), not the values.
+    const readers = m.nodes.filter((n) => n.inputs.includes(name) && n.opType !== 'Shape');
     if (readers.length !== 1) break;
     const n = readers[0]!;
     cur = n.outputs[0];

@@ -55,6 +55,12 @@ describe('ONNX: a graph that normalises its own input', () => {
     });
   }
 
+  it('a Shape node also reading the input (dynamic-batch arithmetic) does not hide the normalisation', () => {
+    const head = [node('Shape', ['x'], ['xs']), ...normalise];
+    const p = loadOnnx(model(3, head, normInits)).preprocessing!;
+    expect(p.preprocessing).toEqual({ colorMode: 'rgb', resize: 'bilinear', scaling: 'unit', channelOrder: 'rgb' });
+  });
+
   it('the same normalisation as per-channel Mul then Add (x * (1/std) + (-mean/std)) is found too', () => {
     const head = [node('Mul', ['x', 'a'], ['m']), node('Add', ['m', 'b'], ['h'])];
     const inits = [floatTensor('a', [3, 1, 1], STD.map((s) => 1 / s)), floatTensor('b', [3, 1, 1], MEAN.map((m, c) => -m / STD[c]!))];

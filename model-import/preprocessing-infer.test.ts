@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { referenceLogits } from './reference.js';
 import { convertGraph } from './convert.js';
 import { flattenConfig, type Json } from './keras-config.js';
-import { inferPreprocessing } from './preprocessing.js';
+import { applyPreprocessingFlags, inferPreprocessing } from './preprocessing.js';
 
 type Layer = { class_name: string; config: Record<string, Json> };
 let serial = 0;
@@ -85,5 +85,14 @@ describe("inferPreprocessing: the model's own scaling behind inference identitie
     }
     // A constant that is no pixel scaling (x * 2) says nothing: x/255 stays, marked assumed.
     expect(inferPreprocessing(keras3ConstScale(2), [4, 4, 1])).toMatchObject({ preprocessing: { scaling: 'unit' }, assumed: true });
+  });
+});
+
+describe('--preprocessing resize=', () => {
+  it('records the Keras pipelines\' resize (tf-bilinear: image_dataset_from_directory, nearest: load_img); an unknown one is E_BAD_ARGUMENT', () => {
+    const base = { colorMode: 'grayscale', resize: 'bilinear', scaling: 'unit', channelOrder: 'rgb' } as const;
+    expect(applyPreprocessingFlags(base, ['resize=tf-bilinear', 'raw'], [8, 8, 1])).toEqual({ ...base, resize: 'tf-bilinear', scaling: 'raw' });
+    expect(applyPreprocessingFlags(base, ['resize=nearest'], [8, 8, 1]).resize).toBe('nearest');
+    expect(() => applyPreprocessingFlags(base, ['resize=area'], [8, 8, 1])).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
   });
 });

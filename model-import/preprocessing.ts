@@ -82,7 +82,7 @@ const numbers = (v: string, key: string): number[] => {
   return out;
 };
 
-export const PREPROCESSING_FLAG_HELP = 'tf|caffe|torch|unit|raw|symmetric, or one of scaling=unit|raw|symmetric, color=grayscale|rgb, order=rgb|bgr, mean=M1,M2,M3, std=S1,S2,S3, resize=bilinear';
+export const PREPROCESSING_FLAG_HELP = 'tf|caffe|torch|unit|raw|symmetric, or one of scaling=unit|raw|symmetric, color=grayscale|rgb, order=rgb|bgr, mean=M1,M2,M3, std=S1,S2,S3, resize=bilinear|tf-bilinear|nearest';
 
 /**
  * Apply `--preprocessing` flags, in order, to `base`: a keras.applications

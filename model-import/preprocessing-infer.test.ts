@@ -96,3 +96,28 @@ describe('--preprocessing resize=', () => {
     expect(() => applyPreprocessingFlags(base, ['resize=area'], [8, 8, 1])).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
   });
 });
+
+describe('a Resizing layer on an input of any size sizes the image: its interpolation is the resize recorded', () => {
+  /** Input [None, None, 3] -> Resizing(4, 4, ...) -> Rescaling -> Flatten -> Dense, imported with --input-shape 4,4,3. */
+  const anySize = (resizing: Record<string, Json>, batchShape: Json = [null, null, null, 3]) => flattenConfig({ class_name: 'Sequential', config: { name: 's', layers: [
+    { class_name: 'InputLayer', config: { batch_input_shape: batchShape, name: 'in' } },
+    L('Resizing', { height: 4, width: 4, ...resizing }), L('Rescaling', { scale: 1 / 255, offset: 0 }), L('Flatten'), L('Dense', { units: 1 }),
+  ] } });
+
+  it('bilinear (no antialias) -> tf-bilinear; nearest -> nearest; bilinear with antialias -> Pillow bilinear; scaling still found behind it', () => {
+    expect(inferPreprocessing(anySize({ interpolation: 'bilinear' }), [4, 4, 3])!.preprocessing).toMatchObject({ resize: 'tf-bilinear', scaling: 'raw' });
+    expect(inferPreprocessing(anySize({}), [4, 4, 3])!.source).toMatch(/tf-bilinear resize from its Resizing layer/);
+    expect(inferPreprocessing(anySize({ interpolation: 'nearest' }), [4, 4, 3])!.preprocessing.resize).toBe('nearest');
+    expect(inferPreprocessing(anySize({ interpolation: 'bilinear', antialias: true }), [4, 4, 3])!.preprocessing.resize).toBe('bilinear');
+  });
+
+  it('a file whose input size is fixed keeps the default (the layer is an identity there, the client sized the image)', () => {
+    expect(inferPreprocessing(anySize({ interpolation: 'nearest' }, [null, 4, 4, 3]), [4, 4, 3])!.preprocessing.resize).toBe('bilinear');
+  });
+
+  it('bicubic / area, or a crop or pad to the aspect ratio, is refused (E_UNSUPPORTED_LAYER naming the layer)', () => {
+    for (const cfg of [{ interpolation: 'bicubic' }, { interpolation: 'area' }, { crop_to_aspect_ratio: true }, { pad_to_aspect_ratio: true }] as Record<string, Json>[]) {
+      expect(() => inferPreprocessing(anySize(cfg), [4, 4, 3]), JSON.stringify(cfg)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/\(Resizing\)/) }));
+    }
+  });
+});

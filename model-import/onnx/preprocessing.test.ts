@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { pixelsToInput } from '../../protocol/input-preprocessing.js';
 import { referenceLogits } from '../reference.js';
-import { attr, buildModel, floatTensor, node } from '../testing/onnx.js';
+import { attr, buildModel, encodeModel, floatTensor, node } from '../testing/onnx.js';
 import { loadOnnx } from './load.js';
-import type { NodeMsg, TensorMsg } from './schema.js';
+import type { ModelMsg, NodeMsg, TensorMsg } from './schema.js';
 
 const MEAN = [0.485, 0.456, 0.406], STD = [0.229, 0.224, 0.225];
 const W = Array.from({ length: 3 * 2 * 2 * 2 }, (_, i) => ((i * 5) % 7) / 7 - 0.4);
@@ -84,5 +84,41 @@ describe('ONNX: a graph that normalises its own input', () => {
     const p = loadOnnx(model(1, [node('Mul', ['x', 'k'], ['h'])], [floatTensor('k', [], [2])])).preprocessing!;
     expect(p.preprocessing).toEqual({ colorMode: 'grayscale', resize: 'bilinear', scaling: 'unit', channelOrder: 'rgb' });
     expect(p.source).not.toMatch(/normalises/);
+  });
+});
+
+describe('ONNX: a Resize to fixed sizes on an input of any size sizes the image', () => {
+  /** x [N, 3, H?, W?] -> Resize(sizes [1, 3, 2, 2]) -> Flatten -> Gemm. */
+  function anySize(attrs: ReturnType<typeof attr>[], hw: (number | null)[] = [null, null]): Uint8Array {
+    const dim = [{ dim_param: 'N' }, { dim_value: 3 }, ...hw.map((d, i) => (d === null ? { dim_param: `s${i}` } : { dim_value: d }))];
+    const m = {
+      ir_version: 7, producer_name: 'test', opset_import: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'g',
+        node: [node('Resize', ['x', '', '', 'sz'], ['h'], attrs), node('Flatten', ['h'], ['f'], [attr('axis', 1)]), node('Gemm', ['f', 'w'], ['y'], [attr('transB', 1)])],
+        initializer: [{ name: 'sz', dims: [4], data_type: 7, int64_data: [1, 3, 2, 2] } as unknown as TensorMsg, floatTensor('w', [2, 12], W)],
+        input: [{ name: 'x', type: { tensor_type: { elem_type: 1, shape: { dim } } } }],
+        output: [{ name: 'y' }],
+      },
+    };
+    return encodeModel(m as unknown as ModelMsg);
+  }
+  const linear = [attr('mode', 'linear'), attr('coordinate_transformation_mode', 'pytorch_half_pixel')];
+
+  it("linear, half-pixel (F.interpolate(size=..., mode='bilinear')) -> tf-bilinear; with antialias refused (by the converter)", () => {
+    const p = loadOnnx(anySize(linear), { inputShape: [2, 2, 3] }).preprocessing!;
+    expect(p.preprocessing.resize).toBe('tf-bilinear');
+    expect(p.source).toMatch(/tf-bilinear resize from its Resize node/);
+    expect(() => loadOnnx(anySize([...linear, attr('antialias', 1)]), { inputShape: [2, 2, 3] })).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER' }));
+  });
+
+  it('a fixed input size keeps the default (the client sized the image)', () => {
+    expect(loadOnnx(anySize(linear, [2, 2])).preprocessing!.preprocessing.resize).toBe('bilinear');
+  });
+
+  it('nearest (asymmetric, floor), align_corners, or --input-shape other than the sizes: E_UNSUPPORTED_LAYER naming the node', () => {
+    expect(() => loadOnnx(anySize([attr('mode', 'nearest'), attr('coordinate_transformation_mode', 'asymmetric'), attr('nearest_mode', 'floor')]), { inputShape: [2, 2, 3] })).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/\(Resize\)/) }));
+    expect(() => loadOnnx(anySize([attr('mode', 'linear'), attr('coordinate_transformation_mode', 'align_corners')]), { inputShape: [2, 2, 3] })).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER' }));
+    expect(() => loadOnnx(anySize(linear), { inputShape: [1, 1, 3] })).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/--input-shape 2,2,3/) }));
   });
 });

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, listImages, readImageInput } from './images.js';
+import { PNG } from 'pngjs';
+import { decodeImage, imageToInput, listImages, readImageInput } from './images.js';
 import { haveFixtures, KERAS_FIXTURES, maxAbsDiff, readF32, XRAY } from './testing/fixtures.js';
 
 describe.skipIf(!haveFixtures)('sample images (decoded and resized like Pillow)', () => {
@@ -39,5 +40,17 @@ describe.skipIf(!haveFixtures)('sample images (decoded and resized like Pillow)'
 
   it('refuses bytes that are not an image', () => {
     expect(() => decodeImage(Buffer.from('hello'))).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+  });
+});
+
+describe('sample images follow the resize the model records', () => {
+  it("'tf-bilinear' and 'nearest' as in the SDK (protocol/image-resample.ts), not Pillow's bilinear", () => {
+    const png = new PNG({ width: 8, height: 1 });
+    [0, 0, 255, 0, 0, 255, 0, 0].forEach((v, i) => png.data.set([v, v, v, 255], 4 * i));
+    const bytes = PNG.sync.write(png);
+    const prep = (resize: 'tf-bilinear' | 'nearest') => ({ colorMode: 'grayscale' as const, resize, scaling: 'raw' as const, channelOrder: 'rgb' as const });
+    expect(Array.from(imageToInput(bytes, [1, 2, 1], prep('tf-bilinear')))).toEqual([127.5, 127.5]);
+    expect(Array.from(imageToInput(bytes, [1, 2, 1], prep('nearest')))).toEqual([255, 0]);
+    expect(Array.from(imageToInput(bytes, [1, 2, 1], 'raw'))).not.toEqual([127.5, 127.5]);
   });
 });

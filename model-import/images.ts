@@ -3,13 +3,15 @@
  * baseline and progressive) decoding, then the preprocessing the fixtures'
  * golden files used (Pillow): convert to L (ITU-R 601-2 luma, Pillow's
  * fixed-point formula) or RGB, resize with Pillow's antialiased bilinear
- * filter (8-bit result after each pass), then scale.
+ * filter (8-bit result after each pass) unless the model records another
+ * resize (protocol/image-resample.ts), then scale.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { MpcError } from '../protocol/errors.js';
+import { resizeNearest, resizeTfBilinear } from '../protocol/image-resample.js';
 import { checkPreprocessing, defaultPreprocessing, pixelsToInput, type InputPreprocessing, type PixelScaling } from '../protocol/input-preprocessing.js';
 
 export type { PixelScaling };
@@ -147,7 +149,11 @@ export function imageToInput(bytes: Uint8Array, inputShape: number[], prep: Pixe
   const p = toPreprocessing(prep, inputShape);
   const [H, W, C] = inputShape as [number, number, number];
   const img = decodeImage(bytes, name);
-  const px = resize(C === 1 ? toGray(img) : toRgb(img), img.width, img.height, C, W, H);
+  const src = C === 1 ? toGray(img) : toRgb(img);
+  // The model's resize (protocol/image-resample.ts for the two Keras pipelines; Pillow's bilinear here, as in the SDK).
+  const px = p.resize === 'tf-bilinear' ? resizeTfBilinear(src, img.width, img.height, C, W, H)
+    : p.resize === 'nearest' ? resizeNearest(src, img.width, img.height, C, W, H)
+    : resize(src, img.width, img.height, C, W, H);
   return pixelsToInput(px, p);
 }
 

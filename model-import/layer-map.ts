@@ -2,7 +2,7 @@
  * The per-class table of the Keras converter: one Keras layer -> zero or more
  * work nodes (convert.ts walks the graph and calls it once per layer). Checks
  * every option the secure protocol cannot run and every weight shape
- * (layer-args.ts); Dropout and the other inference no-ops, and an identity
+ * (layer-args.ts); Dropout, data augmentation and the other inference no-ops, and an identity
  * Resizing, map to no node.
  */
 import { MpcError } from '../protocol/errors.js';
@@ -11,7 +11,15 @@ import type { AffineNode, WorkGraph, WorkNode } from './graph.js';
 import type { KerasLayer } from './keras-config.js';
 import { badConfig, chain, channelsLast, cropOrPad, noDilation, optBias, padding, pair, parseAct, scalarParam, unsupported, weight, type AnyAct } from './layer-args.js';
 
-const NO_OPS = new Set(['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
+/**
+ * Identities at inference (Keras runs them only with training=True): regularisers and the
+ * data augmentation layers whose inference call returns the input unchanged (Keras 2 and 3).
+ * RandomCrop (a centre crop at inference) and RandomHeight/RandomWidth are not among them.
+ */
+export const INFERENCE_NO_OPS: ReadonlySet<string> = new Set([
+  'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization',
+  'RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation', 'RandomContrast', 'RandomBrightness',
+]);
 
 export interface Converted {
   nodes: WorkNode[];
@@ -270,7 +278,7 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
       return { nodes: [node] };
     }
     default:
-      if (NO_OPS.has(L.className)) return { nodes: [] };
+      if (INFERENCE_NO_OPS.has(L.className)) return { nodes: [] };
       throw unsupported(L, 'this layer type is not supported by the secure protocol');
   }
 }

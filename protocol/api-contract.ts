@@ -123,14 +123,16 @@ export interface OutputPrivacy {
  * the bundle manifest, announced by the parties, applied by the SDK; see
  * protocol/input-preprocessing.ts). Steps, in order: decode; convert to
  * `colorMode` (Pillow's convert('L') / convert('RGB')); resize to the input's
- * H x W with `resize` (Pillow BILINEAR); put the channels in `channelOrder`;
+ * H x W with `resize` ('bilinear': Pillow BILINEAR, antialiased; 'tf-bilinear':
+ * tf.image.resize bilinear as keras.utils.image_dataset_from_directory applies it,
+ * float samples; 'nearest': Pillow NEAREST as keras.utils.load_img); put the channels in `channelOrder`;
  * scale the 0..255 samples (`scaling`: 'unit' x/255, 'raw' x, 'symmetric'
  * x/127.5 - 1); then per channel (of the model's input, after reordering)
  * (x - mean[c]) / std[c] when `mean` / `std` are given.
  */
 export interface InputPreprocessing {
   colorMode: 'grayscale' | 'rgb';
-  resize: 'bilinear';
+  resize: 'bilinear' | 'tf-bilinear' | 'nearest';
   scaling: 'unit' | 'raw' | 'symmetric';
   channelOrder: 'rgb' | 'bgr';
   mean?: number[];

@@ -13,7 +13,8 @@ export type PixelScaling = InputPreprocessing['scaling'];
 
 export const SCALINGS: readonly PixelScaling[] = ['unit', 'raw', 'symmetric'];
 export const COLOR_MODES: readonly InputPreprocessing['colorMode'][] = ['grayscale', 'rgb'];
-export const RESIZE_METHODS: readonly InputPreprocessing['resize'][] = ['bilinear'];
+/** 'bilinear': Pillow's (antialiased); 'tf-bilinear': tf.image.resize (image_dataset_from_directory); 'nearest': Pillow's NEAREST (keras.utils.load_img). See image-resample.ts. */
+export const RESIZE_METHODS: readonly InputPreprocessing['resize'][] = ['bilinear', 'tf-bilinear', 'nearest'];
 export const CHANNEL_ORDERS: readonly InputPreprocessing['channelOrder'][] = ['rgb', 'bgr'];
 
 /**

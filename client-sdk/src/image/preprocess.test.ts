@@ -131,3 +131,17 @@ describe('resizeBilinear (Pillow BILINEAR)', () => {
     expect(() => specForInputShape([28, 28, 2])).toThrow(expect.objectContaining({ code: 'E_SHAPE' }));
   });
 });
+
+describe('preprocessImage applies the resize the model records', () => {
+  // One row of 8 gray pixels with spikes, to 2 x 1: the three methods differ.
+  const img = { width: 8, height: 1, channels: 1 as const, data: Uint8Array.from([0, 0, 255, 0, 0, 255, 0, 0]) };
+  const spec = (resize: 'bilinear' | 'tf-bilinear' | 'nearest') => ({ ...specForInputShape([1, 2, 1]), preprocessing: { colorMode: 'grayscale' as const, resize, scaling: 'raw' as const, channelOrder: 'rgb' as const } });
+
+  it("'tf-bilinear' (image_dataset_from_directory): the two middle pixels of each 4, unrounded; 'nearest' (load_img): pixels 2 and 6; 'bilinear': Pillow's averaged filter", () => {
+    expect(Array.from(preprocessImage(img, spec('tf-bilinear')))).toEqual([127.5, 127.5]);
+    expect(Array.from(preprocessImage(img, spec('nearest')))).toEqual([255, 0]);
+    const pil = preprocessImage(img, spec('bilinear'));
+    expect(Array.from(pil)).toEqual(Array.from(resizeBilinear(img, 2, 1).data));
+    expect(pil[0]).not.toBe(127.5);
+  });
+});

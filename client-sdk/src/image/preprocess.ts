@@ -2,11 +2,13 @@
  * The models' preprocessing, on the client, as the model records it
  * (ModelInfo.preprocessing, announced by the parties; protocol/input-preprocessing.ts):
  * color conversion to the model's channels (Pillow's convert('L') /
- * convert('RGB')), bilinear resize to the model's H x W (Pillow BILINEAR,
- * see resize.ts), channel order, scaling (x/255, x, x/127.5 - 1) and
+ * convert('RGB')), resize to the model's H x W (Pillow BILINEAR, see
+ * resize.ts; or tf.image.resize bilinear / Pillow NEAREST as the model
+ * records, protocol/image-resample.ts), channel order, scaling (x/255, x, x/127.5 - 1) and
  * per-channel mean/std, to float32, NHWC without the batch dimension.
  */
 import type { ModelInfo } from '../../../protocol/api-contract.js';
+import { resizeNearest, resizeTfBilinear } from '../../../protocol/image-resample.js';
 import { checkPreprocessing, defaultPreprocessing, pixelsToInput, type InputPreprocessing } from '../../../protocol/input-preprocessing.js';
 import { InputError } from '../errors.js';
 import { resizeBilinear } from './resize.js';
@@ -58,6 +60,10 @@ export function convertChannels(img: RawImage, channels: 1 | 3): RawImage {
 /** Decoded image -> model input tensor data (float32, HWC). */
 export function preprocessImage(img: RawImage, spec: PreprocessSpec): Float32Array {
   if (!(img.width > 0 && img.height > 0)) throw new InputError('E_SHAPE', `image: empty image (${img.width} x ${img.height})`);
-  const resized = resizeBilinear(convertChannels(img, spec.channels), spec.width, spec.height);
-  return pixelsToInput(resized.data, spec.preprocessing, spec.scale);
+  const c = convertChannels(img, spec.channels);
+  const how = spec.preprocessing.resize;
+  const px = how === 'tf-bilinear' ? resizeTfBilinear(c.data, c.width, c.height, c.channels, spec.width, spec.height)
+    : how === 'nearest' ? resizeNearest(c.data, c.width, c.height, c.channels, spec.width, spec.height)
+    : resizeBilinear(c, spec.width, spec.height).data;
+  return pixelsToInput(px, spec.preprocessing, spec.scale);
 }

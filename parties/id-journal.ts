@@ -15,6 +15,8 @@
  * twice the live lines, and the descriptor opened again on the new file. A
  * failed write is reported through `onError` and the party goes on: the
  * in-memory tombstones still refuse replays until the next restart.
+ * If opening the compacted file fails, no descriptor is kept to the replaced
+ * one (the failure is reported) and the next write opens it again.
  * `close()` writes what is pending and closes the descriptor.
  */
 import { createHash } from 'node:crypto';
@@ -35,8 +37,10 @@ export class IdJournal implements BurntIds {
   private lines = 0;
   private flushing: Promise<void> = Promise.resolve();
   private scheduled = false;
-  /** The journal file opened for appending; undefined once closed. */
+  /** The journal file opened for appending; undefined once closed, or after a reopen that failed (opened again by the next write). */
   private fd: number | undefined;
+  /** close() was called: no descriptor is opened again. */
+  private closed = false;
   /** The last id hashed, and its hash (hashOf). */
   private last: { id: string; h: string } | null = null;
 
@@ -92,6 +96,7 @@ export class IdJournal implements BurntIds {
   /** Writes what is pending, then closes the file (the party's close; an id added after it is kept in memory only, and its write reported through onError). */
   async close(): Promise<void> {
     await this.flush();
+    this.closed = true;
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
@@ -122,10 +127,13 @@ export class IdJournal implements BurntIds {
         const tmp = `${this.file}.${process.pid}.tmp`;
         await writeFile(tmp, this.render(), { mode: 0o600 });
         await rename(tmp, this.file);
-        // The kept descriptor still points at the replaced file: open the new one.
+        // The kept descriptor still points at the replaced file: drop it first, then open the new one. Should the
+        // open fail (EMFILE), no descriptor is left to the unlinked file (whose appends would "succeed" and be lost):
+        // the error is reported and the next write opens the file again (append).
         const old = this.fd;
-        this.fd = openSync(this.file, 'a', 0o600);
+        this.fd = undefined;
         if (old !== undefined) closeSync(old);
+        this.fd = openSync(this.file, 'a', 0o600);
         this.lines = this.entries.length;
       }
     } catch (e) {
@@ -136,6 +144,8 @@ export class IdJournal implements BurntIds {
   /** Appends `chunk` (ASCII lines) at the end of the file through the kept descriptor, all of it. */
   private async append(chunk: string): Promise<void> {
     let buf = Buffer.from(chunk, 'latin1');
+    // No descriptor while open: a reopen after a compaction failed (write); opened here again.
+    if (this.fd === undefined && !this.closed) this.fd = openSync(this.file, 'a', 0o600);
     while (buf.length > 0) {
       const fd = this.fd;
       if (fd === undefined) throw new MpcError('E_INTERNAL', 'sessions.idJournal: closed with ids pending');

@@ -58,7 +58,7 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['public value, linear operations', () => ({ rounds: 0, bytes: 0 })],
   ['elementwise product (`mulM`)', mulCostM],
   ['matrix product (`matmulM`, n output elements)', (n) => matmulCostM(1, n)],
-  ['matrix product and its truncation in one round, mask made before (`matmulTruncM`, n output elements)', (n) => matmulTruncOnlineCostM(1, n)],
+  ['matrix product and its truncation in one step, mask made before (`matmulTruncM`, n output elements)', (n) => matmulTruncOnlineCostM(1, n)],
   ['MAC of a random vector (`macOf`, `randomMacced`)', macOfCost],
   ['opening to all (`openM`)', openCost],
   ['opening of the low 64 bits (`openLow`)', openLowCost],

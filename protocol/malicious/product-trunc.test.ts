@@ -2,10 +2,13 @@
  * matmulTruncM (product-trunc.ts): the product and its truncation in one
  * round, against the plaintext floor(XY / 2^f) on random and edge inputs,
  * its declared cost against the counters, the cheating-party harness over
- * every message (the new c_i message included: an altered one is caught by
- * the MAC check's confirm of the views, or by the MAC check), and refusals.
+ * every message (the c_i message and its hash included), a targeted
+ * alteration of c_{i+2} that leaked a mask bit before the fix, and refusals.
  */
 import { randomBytes } from 'node:crypto';
+import { createContext } from '../context.js';
+import { dealSeeds } from '../correlated/prg.js';
+import type { Transport } from '../transport/transport.js';
 import { describe, expect, it } from 'vitest';
 import { isMpcError } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
@@ -13,10 +16,10 @@ import { runMal3, values } from '../testing/cheat.js';
 import { everyAlteration } from '../testing/cheat-loop.js';
 import { fromBigints, toBigints } from './ring128.js';
 import { reconstructRep, type MShare } from './rep.js';
-import { setupCost, type MalSession } from './session.js';
+import { createMalSession, setupCost, type MalSession } from './session.js';
 import { inputCost, inputM } from './input.js';
 import { macCheck, macCheckCost } from './mac-check.js';
-import { openLow } from './open.js';
+import { openLow, openM } from './open.js';
 import { matmulCostM } from './product.js';
 import { matmulTruncCostM, matmulTruncM, matmulTruncOnlineCostM } from './product-trunc.js';
 import { truncMaskCostM, truncOnlineCostM } from './trunc.js';
@@ -46,7 +49,7 @@ async function run(X: bigint[], Y: bigint[], m: number, k: number, n: number, f:
   return { z: signed(v.map((o) => o.z) as [MShare, MShare, MShare]), bytes: v.reduce((t, o) => t + o.bytes, 0), rounds: Math.max(...v.map((o) => o.depth)), total: r };
 }
 
-describe('matmulTruncM (product and truncation in one round): floor(XY / 2^f) within one unit', () => {
+describe('matmulTruncM (product and truncation in one step): floor(XY / 2^f) within one unit', () => {
   it('random and edge inputs for several shapes, f and ell; exact on multiples of 2^f (zero rows / columns)', async () => {
     for (const [m, k, n, f, ell] of [[1, 5, 3, 13, 48], [2, 4, 2, 16, 48], [3, 1, 4, 4, 20], [1, 8, 1, 20, 63]] as const) {
       const xb = Math.floor((ell - 4) / 2) - 1;
@@ -62,7 +65,7 @@ describe('matmulTruncM (product and truncation in one round): floor(XY / 2^f) wi
     }
   });
 
-  it('sends its declared cost: 1 round and 144 n bytes online (2 rounds and 144 n + 96 for matmulM then truncM), plus the mask made inline', async () => {
+  it('sends its declared cost: 2 rounds and 144 n + 96 bytes online (as matmulM then truncM), plus the mask made inline', async () => {
     const m = 2, k = 3, n = 4, f = 13, ell = 48;
     const { bytes, total } = await run(Array(m * k).fill(5n), Array(k * n).fill(-7n), m, k, n, f, ell);
     expect(bytes).toBe(matmulTruncCostM(m, n, f, ell).bytes);
@@ -72,7 +75,7 @@ describe('matmulTruncM (product and truncation in one round): floor(XY / 2^f) wi
     expect(total.bytes).toBe(whole.bytes);
     expect(matmulTruncCostM(m, n, f, ell)).toEqual(addCost(truncMaskCostM(m * n, f, ell), matmulTruncOnlineCostM(m, n)));
     const separate = addCost(matmulCostM(m, n), truncOnlineCostM(m * n));
-    expect(matmulTruncOnlineCostM(m, n)).toEqual({ rounds: separate.rounds - 1, bytes: separate.bytes - 96 });
+    expect(matmulTruncOnlineCostM(m, n)).toEqual(separate);
   });
 
   it('a wrong shape or parameter is refused at every party (E_SHAPE / E_BAD_ARGUMENT), before any message of the product', async () => {
@@ -100,4 +103,43 @@ describe('cheating-party harness on matmulTruncM: one altered message makes ever
     expect(counts.cases).toBeGreaterThan(50);
     expect(counts.confirmCases).toBeGreaterThan(0);
   }, 240_000);
+});
+
+describe('an altered c_{i+2} (the share of the opening that only its sender held) never reaches the truncation', () => {
+  // Until 2026-12-07 c was used unchecked: P2 adding 2^ell to element 0 of its c_2 to P0 flipped the top bit of
+  // c mod 2^(ell+1) at P0 only, so P0's and P1's copies of share 1 of the truncated value differed by
+  // +-2^(ell+1-f) [r_top]_1, two candidates given P2's shares. At the next opening P2 received P0's copy (its
+  // ':v') and the hash of P1's (':h'), tested both and learned the mask's bit ell, i.e. a carry bit of the secret
+  // product. Now P0 checks c_2 against P1's hash first: it aborts in this step and sends nothing derived from c.
+  it('P0 aborts (E_INTEGRITY) inside matmulTruncM and sends the cheater no message of the next opening; P1 aborts too', async () => {
+    const X = [300n, -200n], Y = [-50n, 70n, 20n, -90n], f = 4, ell = 24;
+    const dealt = dealSeeds();
+    const sentBy: { to: PartyId; tag: string }[][] = [[], [], []];
+    const wrap = (p: PartyId, t: Transport): Transport => ({
+      get party() { return t.party; },
+      get counters() { return t.counters; },
+      get steps() { return t.steps; },
+      send(to: PartyId, tag: string, payload: Uint8Array) {
+        sentBy[p]!.push({ to, tag });
+        if (p === 2 && to === 0 && tag.includes('matmulTrunc') && tag.endsWith(':c')) {
+          const out = payload.slice();
+          out[ell >> 3]! ^= 1 << (ell & 7); // element 0, bit ell (little-endian words): +-2^ell
+          return t.send(to, tag, out);
+        }
+        return t.send(to, tag, payload);
+      },
+      recv: (from: PartyId, tag: string) => t.recv(from, tag),
+      close: (reason?: Error) => t.close(reason),
+    });
+    const r = await runMal3(async (s) => {
+      const x = await inputM(s, 0, own(s, 0, X), 2);
+      const y = await inputM(s, 1, own(s, 1, Y), 4);
+      const z = await matmulTruncM(s, x, y, 1, 2, 2, f, ell);
+      return openM(s, z); // the next opening: where the cheater compared P0's copy with the hash of P1's
+    }, { seeds: (p) => dealt[p], create: (ctx) => createMalSession(createContext(ctx.party, wrap(ctx.party, ctx.transport), dealt[ctx.party])) });
+    expect(sentBy[2]!.some((m) => m.to === 0 && m.tag.endsWith(':c')), 'the alteration was made').toBe(true);
+    const fromP0 = sentBy[0]!.filter((m) => m.to === 2 && m.tag.includes('open'));
+    expect(fromP0, 'P0 sent the cheater a message of the next opening').toEqual([]);
+    for (const p of [0, 1] as PartyId[]) expect(r.outcomes[p].status === 'rejected' && isMpcError(r.outcomes[p].reason) && r.outcomes[p].reason.code, `P${p}`).toBe('E_INTEGRITY');
+  });
 });

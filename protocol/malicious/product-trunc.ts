@@ -1,7 +1,9 @@
 /**
- * A matrix product followed by a truncation in ONE round: the truncation's
- * opening rides in the product's resharing round (the fixed-point layers,
- * runner.ts: Conv2D and Dense, every product of which is truncated by f).
+ * A matrix product followed by a truncation in one step: the truncation's
+ * opening rides in the product's resharing round, its check (the other
+ * holder's hash, as every checked opening's) in a second round (the
+ * fixed-point layers, runner.ts: Conv2D and Dense, every product of which is
+ * truncated by f).
  *
  * Replicated multiplication with resharing (Araki, Furukawa, Lindell, Nof,
  * Ohara, CCS 2016, §2.2; on value and MAC as in Dalskov, Escudero, Keller,
@@ -19,32 +21,35 @@
  *     c_i is its own, c_{i+1} = z_{i+1} + r_{i+1} (+ 2^(ell-1) at P2) from the
  *     resharing, c_{i+2} from P_{i+2} = P_{i-1}. c is logged with its MAC
  *     shares [alpha z] + 2^(ell-1)[alpha] + [alpha r] for the MAC check.
+ *  3b. (the opening's check, open.ts step 2) P_i sends H(c_{i+1}) (its own
+ *     copy, z_{i+1} + r_{i+1}) to P_{i-1}, and checks the c_{i+2} it got from
+ *     P_{i+2} against the hash of the other holder P_{i+1}: a mismatch is
+ *     E_INTEGRITY before c is used.
  *  4. (trunc.ts steps 3-4) [z / 2^f] from c mod 2^(ell+1) and the mask.
  *
- * The one difference from product.ts then trunc.ts: the share c_{i+2}
- * reaches P_i from one holder only (P_{i+2}, who computed z_{i+2}), with no
- * hash from its other holder P_{i+1} (whose copy z_{i+2} came from P_{i+2}
- * in the same round, so a hash could only come one round later). What that
- * hash caught at once is caught before any output instead:
- *  - a P_{i+2} that sends c_{i+2} inconsistent with the z_{i+2} it sent
- *    P_{i+1} makes the honest P_i and P_{i+1} log different c; c is in each
- *    party's view hash, which the MAC check's confirm round compares
- *    (mac-check.ts step 4): E_INTEGRITY at both, before any output (the
- *    SPDZ way: openings are unchecked broadcasts, the views compared at
- *    the end; Damgard, Keller, Larraia, Pastro, Scholl, Smart, ESORICS 2013);
- *  - a consistent but wrong z_{i+2} is an additive error on the registered
- *    product and on the opened c, which the batched MAC check catches
- *    (SPDZ_2k Thm. 1), as for product.ts.
+ * Step 3b costs the round this file was written to save (until 2026-12-07
+ * the truncation used c unchecked, the mismatch left to the MAC check's
+ * confirm of the views). That was not sound: a P_{i+2} that adds 2^ell to
+ * the c_{i+2} it sends P_i flips the top bit of c mod 2^(ell+1) at P_i only,
+ * so the copies of share i+1 of the truncated value held by P_i and P_{i+1}
+ * differ by +-2^(ell+1-f) [r_top]_{i+1} (plus terms the cheater knows),
+ * where r_top, the mask's bit ell, is a bit: given the cheater's two shares
+ * [r_top]_{i+1} is one of two values. At the next opening (a
+ * ReLU's, before any MAC check) the cheater receives P_i's copy and the hash
+ * of P_{i+1}'s, tests both candidates, learns r_top and with it the carry
+ * bit [z + 2^(ell-1) >= 2^ell - (r mod 2^ell)] of a secret pre-activation
+ * z: a leak before the abort (product-trunc.test.ts, "an altered c_{i+2}").
+ * The hash of step 3b, as every checked opening's, stops it: nothing derived
+ * from an unchecked c leaves an honest party. What is left of the fusion:
+ * one function and one step instead of two; the same rounds and bytes.
  * Privacy is that of the two steps: P_{i+1} gets c_i masked by r_i, which
  * it does not hold, and learns c = z + r as trunc.ts's opening reveals it
- * (uniform over the ring); an inconsistent c at two honest parties changes
- * what they send later only in values masked by fresh masks or zero
- * sharings, and they abort before any output.
+ * (uniform over the ring).
  *
- * Cost (matmulTruncCostM): 1 round; the resharing (96 bytes per output
- * element, all parties) and c_i (48): 144 n bytes, against matmulCostM +
- * truncOnlineCostM = 2 rounds and 144 n + 96 bytes; the mask (truncMaskCostM)
- * as before, from the session's mask source or made inline.
+ * Cost (matmulTruncCostM): 2 rounds; the resharing (96 bytes per output
+ * element, all parties) with c_i (48), then the hashes (3 x 32): 144 n + 96
+ * bytes, as matmulCostM + truncOnlineCostM; the mask (truncMaskCostM) as
+ * before, from the session's mask source or made inline.
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
@@ -53,10 +58,10 @@ import { add128Kernels } from './gemm128.js';
 import { checkMatmul, matmulCostM, matmulMap, productLocal } from './product.js';
 import { checkParams, constant, maskedForOpening, takeTruncMask, truncFinish, truncMaskCostM, TRUNC_ELL } from './trunc.js';
 import type { MShare } from './rep.js';
-import type { MalSession } from './session.js';
+import { digest, HASH_BYTES, sameBytes, type MalSession } from './session.js';
 
-/** The online cost (mask given or from a pool): 1 round, 144 n bytes. */
-export const matmulTruncOnlineCostM = (m: number, n: number): Cost => ({ rounds: 1, bytes: matmulCostM(m, n).bytes + 3 * WORD_BYTES * m * n });
+/** The online cost (mask given or from a pool): 2 rounds, 144 n + 96 bytes. */
+export const matmulTruncOnlineCostM = (m: number, n: number): Cost => ({ rounds: 2, bytes: matmulCostM(m, n).bytes + 3 * WORD_BYTES * m * n + 3 * HASH_BYTES });
 /** With the mask made inline (truncMaskCostM) first. */
 export const matmulTruncCostM = (m: number, n: number, f: number, ell: number = TRUNC_ELL): Cost => addCost(truncMaskCostM(m * n, f, ell), matmulTruncOnlineCostM(m, n));
 
@@ -85,6 +90,10 @@ export function matmulTruncM(s: MalSession, X: MShare, Y: MShare, m: number, k: 
       m: { a: zm.subarray(4 * N) as Vec128, b: got.subarray(4 * N) as Vec128 },
     });
     const y = maskedForOpening(s, z, mk); // (c_i, c_{i+1}) and the MAC shares of c
+    // Step 3b: c_{i+1} (own copy) hashed to P_{i-1}; c_{i+2} from P_{i+2} checked against P_{i+1}'s hash before any use.
+    const h = (v: Vec128) => digest(`mal.matmulTrunc:${tag}`, bytes128(v));
+    s.send(s.prev, `${tag}:h`, h(y.x.b));
+    if (!sameBytes(await s.recv(s.next, `${tag}:h`, HASH_BYTES), h(cPrev))) s.fail(tag, `the opening's share from P${s.prev} and the hash from P${s.next} disagree`);
     const c = add128Kernels(kern, add128Kernels(kern, y.x.a, y.x.b, alloc128(N)), cPrev, alloc128(N));
     s.record(`${tag}:c`, c, y.m);
     // Step 4.

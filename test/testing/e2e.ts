@@ -166,7 +166,7 @@ export function weightValues(ir: ModelIR<FloatTensor>): Float64Array {
   }
   const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(Array.from(p), o); o += p.length; }
+  for (const p of parts) { out.set(p, o); o += p.length; }
   return out;
 }
 

@@ -86,10 +86,11 @@ describe.skipIf(!haveFixtures)('every fixture model, secure (3 processes, mTLS) 
     const name = `${c.dir}/${c.file}${c.fracBits === 13 ? ' (13 bits)' : ` (imported with --frac-bits ${c.fracBits}: ${c.why})`}${c.exactTruncation ? ', exact truncation' : ''}`;
     it(name, async () => {
       const model = path.join(KERAS, c.dir, c.file);
-      const imported = await importWithCli(model, ['--no-labels', '--frac-bits', String(c.fracBits), ...(c.exactTruncation ? ['--truncation', 'exact'] : []), ...(c.importArgs ?? [])]);
+      // mpc-import runs in its own process while this one loads the model and computes the plaintext reference and the truncation risk.
+      const importing = importWithCli(model, ['--no-labels', '--frac-bits', String(c.fracBits), ...(c.exactTruncation ? ['--truncation', 'exact'] : []), ...(c.importArgs ?? [])]);
+      importing.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
       let parties: Awaited<ReturnType<typeof startParties>> | undefined;
       try {
-        expect(imported.manifest.fracBits).toBe(c.fracBits);
         const { ir } = await loadModel(model, c.importArgs?.[0] === '--config-from' ? { configFrom: c.importArgs[1] } : {});
         const { xs, what } = inputsFor(c, ir.inputShape);
         const B = xs.length;
@@ -100,9 +101,11 @@ describe.skipIf(!haveFixtures)('every fixture model, secure (3 processes, mTLS) 
         const refProb = applyOutputActivation(refLogits, B, ir.outputActivation);
         // The local truncation rule's expected wrong elements per inference on these inputs (fixed-sim.ts): a case
         // above the importer's limit (1e-6) would fail now and then (aryan at f = 18: ~2e-2 per image), so it must be imported with exact truncation.
-        expect(imported.manifest.truncation ?? 'local').toBe(c.exactTruncation ? 'exact' : 'local');
         const risk: FixedSimRisk = { products: 0, divisions: 0 };
         for (const x of xs) fixedLogits(ir, x, 1, { fracBits: c.fracBits, risk });
+        const imported = await importing;
+        expect(imported.manifest.fracBits).toBe(c.fracBits);
+        expect(imported.manifest.truncation ?? 'local').toBe(c.exactTruncation ? 'exact' : 'local');
         if (c.exactTruncation) expect(risk.products / B).toBeGreaterThan(LOCAL_TRUNCATION_RISK_LIMIT);
         else expect(risk.products / B, `${c.dir}: local truncation is expected to go wrong in ~${(risk.products / B).toExponential(1)} of inferences; import with --truncation exact`).toBeLessThan(LOCAL_TRUNCATION_RISK_LIMIT);
         expect(risk.divisions / B).toBeLessThan(LOCAL_TRUNCATION_RISK_LIMIT);
@@ -139,7 +142,7 @@ describe.skipIf(!haveFixtures)('every fixture model, secure (3 processes, mTLS) 
         expect(dp, `max |secure - plaintext| probability for ${c.dir} at f = ${c.fracBits}`).toBeLessThan(1e-3);
       } finally {
         await parties?.stop();
-        imported.cleanup();
+        await importing.then((i) => i.cleanup(), () => undefined);
       }
     }, c.timeoutMs ?? 300_000);
   }

@@ -35,8 +35,14 @@ for (const [model, fracBits] of [['seed-cnn-torch', 13], ['torchvision-mobilenet
     let ir: ModelIR<FloatTensor>;
 
     beforeAll(async () => {
-      imported = await importWithCli(onnxModelFile(model), ['--labels', 'NORMAL,PNEUMONIA', '--frac-bits', String(fracBits), '--output-activation', 'softmax']);
-      ir = (await loadModel(onnxModelFile(model))).ir;
+      // mpc-import runs in its own process while this one loads the model.
+      const importing = importWithCli(onnxModelFile(model), ['--labels', 'NORMAL,PNEUMONIA', '--frac-bits', String(fracBits), '--output-activation', 'softmax']);
+      importing.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
+      try {
+        ir = (await loadModel(onnxModelFile(model))).ir;
+      } finally {
+        imported = await importing;
+      }
       parties = await startParties(imported.bundleDir);
     }, 300_000);
     afterAll(async () => {
@@ -105,12 +111,15 @@ describe.skipIf(!haveOnnxFixtures)('torchvision-densenet121-chexnet (ONNX) throu
   // The plaintext reference is not recomputed here (6 s of CI): model-import/onnx/fixtures.test.ts checks it against onnxruntime on this input within 1e-4.
   it('f = 16, golden X-ray person1673_virus_2889: 14 sigmoid probabilities within 1e-3 of onnxruntime, same per-label decisions at 0.5', async () => {
     const model = 'torchvision-densenet121-chexnet';
-    const imported = await importWithCli(onnxModelFile(model), ['--labels', CHEXNET_LABELS.join(','), '--frac-bits', '16', '--output-activation', 'sigmoid']);
+    // mpc-import runs in its own process while this one loads the model.
+    const importing = importWithCli(onnxModelFile(model), ['--labels', CHEXNET_LABELS.join(','), '--frac-bits', '16', '--output-activation', 'sigmoid']);
+    importing.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
     let parties: Parties | undefined;
     try {
+      const { ir } = await loadModel(onnxModelFile(model));
+      const imported = await importing;
       expect(imported.manifest.source).toMatchObject({ format: 'onnx', file: 'model.onnx' });
       expect(imported.manifest.outputActivation).toBe('sigmoid');
-      const { ir } = await loadModel(onnxModelFile(model));
       const g = onnxGolden(model);
       const x = onnxInputHwc(model, 1);
       parties = await startParties(imported.bundleDir);
@@ -134,7 +143,7 @@ describe.skipIf(!haveOnnxFixtures)('torchvision-densenet121-chexnet (ONNX) throu
       expect(findings, describeFindings(findings, lines)).toEqual([]);
     } finally {
       await parties?.stop();
-      imported.cleanup();
+      await importing.then((i) => i.cleanup(), () => undefined);
     }
   }, 600_000);
 });

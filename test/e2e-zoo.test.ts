@@ -41,7 +41,9 @@ describe.skipIf(!have)('zoo models through three party processes (mTLS) vs plain
   it.each(CASES)('$model ($bits bits), $images X-ray(s): max |probability error| < 1e-3, the same decisions', async ({ model: MODEL, bits, flags, images, head }) => {
     const file = path.join(ZOO, MODEL, 'model.keras');
     const golden = JSON.parse(readFileSync(path.join(ZOO, MODEL, 'golden.json'), 'utf8')) as { inputs: string[]; outputs: number[][] };
-    const imported = await importWithCli(file, ['--no-labels', ...flags]);
+    // mpc-import runs in its own process while this one loads the model and computes the plaintext reference.
+    const importing = importWithCli(file, ['--no-labels', ...flags]);
+    importing.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
     let parties: Awaited<ReturnType<typeof startParties>> | undefined;
     try {
       const { ir } = await loadModel(file);
@@ -50,6 +52,7 @@ describe.skipIf(!have)('zoo models through three party processes (mTLS) vs plain
       const all = new Float32Array(n * xs.length);
       xs.forEach((x, i) => { expect(x.length).toBe(n); all.set(x, i * n); });
       const ref = referencePredict(ir, all, xs.length);
+      const imported = await importing;
       parties = await startParties(imported.bundleDir);
       const cf = capturingFetch(parties.urls);
       const client = sdkClient(parties, { fetch: cf.fetch, expectedModelHash: imported.manifest.modelHash });
@@ -80,7 +83,7 @@ describe.skipIf(!have)('zoo models through three party processes (mTLS) vs plain
       }
     } finally {
       await parties?.stop();
-      imported.cleanup();
+      await importing.then((i) => i.cleanup(), () => undefined);
     }
   }, 600_000);
 });

@@ -20,7 +20,7 @@ import { applyOutputActivation, referenceLogits } from '../model-import/referenc
 import { haveOnnxFixtures, onnxGolden, onnxInputHwc, onnxModelFile } from '../model-import/testing/onnx.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { describeFindings } from './testing/log-scan.js';
-import { capturingFetch, importWithCli, logTail, sdkClient, seconds, secretsFor, startParties, XRAY, type Imported, type Parties } from './testing/e2e.js';
+import { capturingFetch, CUT_WARMUP, expectWarmupCut, importWithCli, logTail, sdkClient, seconds, secretsFor, startParties, XRAY, type Imported, type Parties } from './testing/e2e.js';
 
 if (!haveOnnxFixtures) console.warn('e2e-onnx skipped: ../shared/fixtures/onnx is absent');
 
@@ -43,7 +43,9 @@ for (const [model, fracBits] of [['seed-cnn-torch', 13], ['torchvision-mobilenet
       } finally {
         imported = await importing;
       }
-      parties = await startParties(imported.bundleDir);
+      // MobileNetV2: one run takes far longer than TEST_WARMUP's 3 s, so its first warm-up run is cut with either budget (test/README.md).
+      parties = await startParties(imported.bundleDir, model === 'torchvision-mobilenet_v2' ? { warmup: CUT_WARMUP } : {});
+      if (model === 'torchvision-mobilenet_v2') await expectWarmupCut(parties);
     }, 300_000);
     afterAll(async () => {
       await parties?.stop();
@@ -122,7 +124,9 @@ describe.skipIf(!haveOnnxFixtures)('torchvision-densenet121-chexnet (ONNX) throu
       expect(imported.manifest.outputActivation).toBe('sigmoid');
       const g = onnxGolden(model);
       const x = onnxInputHwc(model, 1);
-      parties = await startParties(imported.bundleDir);
+      // One run takes far longer than TEST_WARMUP's 3 s: the first warm-up run is cut with either budget (test/README.md).
+      parties = await startParties(imported.bundleDir, { warmup: CUT_WARMUP });
+      await expectWarmupCut(parties);
       const cf = capturingFetch(parties.urls);
       const client = sdkClient(parties, { fetch: cf.fetch, expectedModelHash: imported.manifest.modelHash, timeoutMs: 600_000 });
       const t0 = performance.now();

@@ -105,6 +105,23 @@ export async function startParties(bundleDir: string, opts: Partial<LaunchOption
   return { launched, urls: launched.urls, token: launched.token, logs, stop: () => launched.stop() };
 }
 
+/**
+ * The warm-up budget of a launch whose model runs far longer than
+ * TEST_WARMUP's 3 s (the zoo's DenseNet-121 and EfficientNet-B0, the ONNX
+ * MobileNetV2 and DenseNet-121: 14 s and more per run here): the first
+ * warm-up run is cut with either budget, so 1 s ends the warm-up the same way
+ * (state done, no run completed, the build run cut) 2 s sooner per launch.
+ */
+export const CUT_WARMUP = Object.freeze({ ...TEST_WARMUP, maxMs: 1_000 });
+
+/** P0's warm-up ended as CUT_WARMUP expects: done, no run completed, its run cut by the budget. */
+export async function expectWarmupCut(p: Parties): Promise<void> {
+  const w = ((await (await fetch(`${p.urls[0]}/readyz`)).json()) as { warmup?: { state: string; runs: number; cut?: boolean; stop?: string } }).warmup;
+  if (w?.state !== 'done' || w.runs !== 0 || w.cut !== true || w.stop !== 'budget') {
+    throw new Error(`expected P0's warm-up cut by its budget with no run completed (CUT_WARMUP is meant for models whose run does not fit it), got ${JSON.stringify(w)}`);
+  }
+}
+
 /** The last lines of each party (for failure messages). */
 export function logTail(logs: readonly PartyLog[], n = 15): string {
   return [0, 1, 2].map((p) => logs.filter((l) => l.party === p).slice(-n).map((l) => `P${p} ${l.line.slice(0, 400)}`).join('\n')).join('\n');

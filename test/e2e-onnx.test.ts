@@ -20,7 +20,7 @@ import { applyOutputActivation, referenceLogits } from '../model-import/referenc
 import { haveOnnxFixtures, onnxGolden, onnxInputHwc, onnxModelFile } from '../model-import/testing/onnx.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { describeFindings } from './testing/log-scan.js';
-import { capturingFetch, importWithCli, logTail, sdkClient, seconds, secretsFor, startParties, XRAY, type Imported, type Parties } from './testing/e2e.js';
+import { capturingFetch, CUT_WARMUP, expectWarmupCut, importWithCli, logTail, sdkClient, seconds, secretsFor, startParties, XRAY, type Imported, type Parties } from './testing/e2e.js';
 
 if (!haveOnnxFixtures) console.warn('e2e-onnx skipped: ../shared/fixtures/onnx is absent');
 
@@ -35,9 +35,17 @@ for (const [model, fracBits] of [['seed-cnn-torch', 13], ['torchvision-mobilenet
     let ir: ModelIR<FloatTensor>;
 
     beforeAll(async () => {
-      imported = await importWithCli(onnxModelFile(model), ['--labels', 'NORMAL,PNEUMONIA', '--frac-bits', String(fracBits), '--output-activation', 'softmax']);
-      ir = (await loadModel(onnxModelFile(model))).ir;
-      parties = await startParties(imported.bundleDir);
+      // mpc-import runs in its own process while this one loads the model.
+      const importing = importWithCli(onnxModelFile(model), ['--labels', 'NORMAL,PNEUMONIA', '--frac-bits', String(fracBits), '--output-activation', 'softmax']);
+      importing.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
+      try {
+        ir = (await loadModel(onnxModelFile(model))).ir;
+      } finally {
+        imported = await importing;
+      }
+      // MobileNetV2: one run takes far longer than TEST_WARMUP's 3 s, so its first warm-up run is cut with either budget (test/README.md).
+      parties = await startParties(imported.bundleDir, model === 'torchvision-mobilenet_v2' ? { warmup: CUT_WARMUP } : {});
+      if (model === 'torchvision-mobilenet_v2') await expectWarmupCut(parties);
     }, 300_000);
     afterAll(async () => {
       await parties?.stop();
@@ -105,15 +113,20 @@ describe.skipIf(!haveOnnxFixtures)('torchvision-densenet121-chexnet (ONNX) throu
   // The plaintext reference is not recomputed here (6 s of CI): model-import/onnx/fixtures.test.ts checks it against onnxruntime on this input within 1e-4.
   it('f = 16, golden X-ray person1673_virus_2889: 14 sigmoid probabilities within 1e-3 of onnxruntime, same per-label decisions at 0.5', async () => {
     const model = 'torchvision-densenet121-chexnet';
-    const imported = await importWithCli(onnxModelFile(model), ['--labels', CHEXNET_LABELS.join(','), '--frac-bits', '16', '--output-activation', 'sigmoid']);
+    // mpc-import runs in its own process while this one loads the model.
+    const importing = importWithCli(onnxModelFile(model), ['--labels', CHEXNET_LABELS.join(','), '--frac-bits', '16', '--output-activation', 'sigmoid']);
+    importing.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
     let parties: Parties | undefined;
     try {
+      const { ir } = await loadModel(onnxModelFile(model));
+      const imported = await importing;
       expect(imported.manifest.source).toMatchObject({ format: 'onnx', file: 'model.onnx' });
       expect(imported.manifest.outputActivation).toBe('sigmoid');
-      const { ir } = await loadModel(onnxModelFile(model));
       const g = onnxGolden(model);
       const x = onnxInputHwc(model, 1);
-      parties = await startParties(imported.bundleDir);
+      // One run takes far longer than TEST_WARMUP's 3 s: the first warm-up run is cut with either budget (test/README.md).
+      parties = await startParties(imported.bundleDir, { warmup: CUT_WARMUP });
+      await expectWarmupCut(parties);
       const cf = capturingFetch(parties.urls);
       const client = sdkClient(parties, { fetch: cf.fetch, expectedModelHash: imported.manifest.modelHash, timeoutMs: 600_000 });
       const t0 = performance.now();
@@ -134,7 +147,7 @@ describe.skipIf(!haveOnnxFixtures)('torchvision-densenet121-chexnet (ONNX) throu
       expect(findings, describeFindings(findings, lines)).toEqual([]);
     } finally {
       await parties?.stop();
-      imported.cleanup();
+      await importing.then((i) => i.cleanup(), () => undefined);
     }
   }, 600_000);
 });

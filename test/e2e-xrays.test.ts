@@ -44,8 +44,14 @@ describe.skipIf(!haveFixtures)('38 real X-rays through three party processes (mT
   const outputs: number[][] = [];
 
   beforeAll(async () => {
-    imported = await importWithCli(MODEL, ['--labels', LABELS.join(',')]);
-    loaded = await loadModel(MODEL, { labels: LABELS });
+    // mpc-import runs in its own process while this one loads the model.
+    const importing = importWithCli(MODEL, ['--labels', LABELS.join(',')]);
+    importing.catch(() => undefined); // a failure is thrown where it is awaited, not reported as unhandled meanwhile
+    try {
+      loaded = await loadModel(MODEL, { labels: LABELS });
+    } finally {
+      imported = await importing;
+    }
     parties = await startParties(imported.bundleDir);
     console.log(`[e2e-xrays] imported in ${seconds(imported.ms)} (f = ${imported.manifest.fracBits}); parties up at ${parties.urls.join(' ')}`);
   }, 180_000);

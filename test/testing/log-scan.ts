@@ -37,38 +37,85 @@ export interface RealClass {
   minSignificant: number;
 }
 
+/** Whether the low 32-bit half of a u64 or double comes first in memory (it does on x86 and arm64). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 interface SortedReals { name: string; sorted: Float64Array; minSignificant: number }
 
 function sortedReals(c: RealClass): SortedReals {
-  const a = Float64Array.from(c.values).filter((v) => Number.isFinite(v));
-  a.sort();
-  return { name: c.name, sorted: a, minSignificant: c.minSignificant };
+  const a = new Float64Array(c.values.length);
+  let k = 0;
+  for (let i = 0; i < c.values.length; i++) { const v = c.values[i]!; if (Number.isFinite(v)) a[k++] = v; }
+  return { name: c.name, sorted: sortDoubles(a.subarray(0, k)), minSignificant: c.minSignificant };
+}
+
+/**
+ * The doubles in ascending order (-0 before +0), as Float64Array.prototype.sort
+ * orders them: an LSD radix sort over 16-bit digits of the IEEE bits made
+ * monotone (sign bit flipped on positives, all bits on negatives). V8's
+ * typed-array sort takes seconds for the millions of weights of a zoo model.
+ */
+export function sortDoubles(a: Float64Array): Float64Array {
+  const n = a.length;
+  const [L, H] = LITTLE_ENDIAN ? [0, 1] : [1, 0];
+  const bits = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
+  let lo = new Uint32Array(n), hi = new Uint32Array(n), lo2 = new Uint32Array(n), hi2 = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const l = bits[2 * i + L]!, h = bits[2 * i + H]!;
+    if (h >>> 31) { lo[i] = ~l >>> 0; hi[i] = ~h >>> 0; } else { lo[i] = l; hi[i] = (h | 0x80000000) >>> 0; }
+  }
+  const count = new Uint32Array(65537);
+  for (let pass = 0; pass < 4; pass++) {
+    const key = pass < 2 ? lo : hi, shift = (pass & 1) * 16;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[((key[i]! >>> shift) & 0xffff) + 1]!++;
+    for (let d = 1; d <= 65536; d++) count[d]! += count[d - 1]!;
+    for (let i = 0; i < n; i++) {
+      const j = count[(key[i]! >>> shift) & 0xffff]!++;
+      lo2[j] = lo[i]!; hi2[j] = hi[i]!;
+    }
+    [lo, lo2] = [lo2, lo];
+    [hi, hi2] = [hi2, hi];
+  }
+  const out = new Float64Array(n);
+  const ob = new Uint32Array(out.buffer);
+  for (let i = 0; i < n; i++) {
+    const h = hi[i]!;
+    if (h >>> 31) { ob[2 * i + H] = (h & 0x7fffffff) >>> 0; ob[2 * i + L] = lo[i]!; } else { ob[2 * i + H] = ~h >>> 0; ob[2 * i + L] = ~lo[i]! >>> 0; }
+  }
+  return out;
 }
 
 /** Index of the first element >= x. */
-function lowerBound(a: Float64Array | BigUint64Array, x: number | bigint): number {
+function lowerBound(a: Float64Array, x: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((a[mid] as number | bigint) < x) lo = mid + 1;
+    if (a[mid]! < x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
+/** Bits of a u64's low half in the prefilter of SecretIndex.resolve (a bit set of 2^20 bits, 128 KiB). */
+const FILTER_BITS = 20;
+
+/** A u64 token of a log line: a decimal (one value) or a hex word (per 16-digit window: big-endian, then little-endian). */
+interface U64Token { token: string; how: 'decimal' | 'hex'; windows: bigint[][] }
+
 export class SecretIndex {
-  private u64 = new BigUint64Array(0);
   private readonly u64Parts: { name: string; values: BigUint64Array }[] = [];
+  /** u64 values looked up so far -> the first class (in the order added) that holds each, or null. */
+  private readonly known = new Map<bigint, string | null>();
   private readonly reals: SortedReals[] = [];
   private readonly publicIds = new Set<string>();
   private readonly strings: { name: string; value: string }[] = [];
-  private sealed = false;
 
   /** 64-bit values (shares, two's complement encodings) that must not appear. */
   addU64(name: string, values: BigUint64Array): this {
     this.u64Parts.push({ name, values });
-    this.sealed = false;
+    this.known.clear();
     return this;
   }
 
@@ -92,22 +139,66 @@ export class SecretIndex {
 
   get u64Count(): number { return this.u64Parts.reduce((s, p) => s + p.values.length, 0); }
 
-  private seal(): void {
-    if (this.sealed) return;
-    const all = new BigUint64Array(this.u64Count);
-    let o = 0;
-    for (const p of this.u64Parts) { all.set(p.values, o); o += p.values.length; }
-    all.sort();
-    this.u64 = all;
-    this.sealed = true;
+  /**
+   * Looks the values not seen before up in one pass over every class: a log
+   * has a few hundred u64 tokens, the classes millions of values (a sorted
+   * index of them cost seconds per model to build). The values' low halves
+   * go through a bit set first, so a class value is read as two 32-bit words
+   * and almost always dropped there, without making a bigint.
+   */
+  private resolve(vs: Iterable<bigint>): void {
+    const todo = new Map<number, bigint[]>();
+    const filter = new Uint32Array((1 << FILTER_BITS) >>> 5);
+    const mask = (1 << FILTER_BITS) - 1;
+    for (const v of vs) {
+      if (this.known.has(v)) continue;
+      this.known.set(v, null);
+      const lo = Number(v & 0xffffffffn);
+      const list = todo.get(lo);
+      if (list) list.push(v); else todo.set(lo, [v]);
+      filter[(lo & mask) >>> 5]! |= 1 << (lo & 31);
+    }
+    if (todo.size === 0) return;
+    const [L, H] = LITTLE_ENDIAN ? [0, 1] : [1, 0];
+    for (const p of this.u64Parts) {
+      const w = new Uint32Array(p.values.buffer, p.values.byteOffset, p.values.length * 2);
+      for (let i = 0; i < w.length; i += 2) {
+        const lo = w[i + L]!;
+        if ((filter[(lo & mask) >>> 5]! & (1 << (lo & 31))) === 0) continue;
+        const list = todo.get(lo);
+        if (!list) continue;
+        const hi = w[i + H]!;
+        for (const v of list) if (Number(v >> 32n) === hi && this.known.get(v) === null) this.known.set(v, p.name);
+      }
+    }
   }
 
+  /** The first class (in the order added) holding v; resolve() must have seen v. */
   private u64Class(v: bigint): string | null {
-    this.seal();
-    const i = lowerBound(this.u64, v);
-    if (i >= this.u64.length || this.u64[i] !== v) return null;
-    for (const p of this.u64Parts) if (p.values.includes(v)) return p.name;
-    return 'u64';
+    return this.known.get(v) ?? null;
+  }
+
+  /** The u64 renderings in a line (UUIDs already blanked): decimal integers, and hex words not among the public ids. */
+  private u64Tokens(text: string): U64Token[] {
+    const out: U64Token[] = [];
+    // 1. Integers: signed/unsigned decimal u64 renderings.
+    for (const m of text.matchAll(/(?<![\w.])-?\d{9,20}(?![\w.])/g)) {
+      const v = BigInt(m[0]);
+      if (v < -(1n << 63n) || v >= 1n << 64n) continue;
+      out.push({ token: m[0], how: 'decimal', windows: [[BigInt.asUintN(64, v)]] });
+    }
+    // 2. Hex words (8..16 digits; longer ones are checked in 16-digit windows).
+    for (const m of text.matchAll(/(?<![\w])(?:0x)?([0-9a-fA-F]{8,})(?![\w])/g)) {
+      const h = m[1]!;
+      if (this.isPublic(h)) continue;
+      const windows = h.length <= 16 ? [h] : Array.from({ length: Math.floor(h.length / 16) }, (_, i) => h.slice(16 * i, 16 * i + 16));
+      out.push({
+        token: m[0],
+        how: 'hex',
+        windows: windows.map((w) => (w.length === 16 ? [BigInt(`0x${w}`), BigInt(`0x${w.match(/../g)!.reverse().join('')}`)] : [BigInt(`0x${w}`)])),
+      });
+    }
+    return out;
   }
 
   private realClass(token: string): string | null {
@@ -139,29 +230,20 @@ export class SecretIndex {
   /** Findings in the given log lines; an empty list means clean. */
   scan(lines: readonly string[]): Finding[] {
     const out: Finding[] = [];
+    // UUIDs (session and run ids) are public; blank them so their hex groups do not look like values.
+    const texts = lines.map((raw) => raw.replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, 'UUID'));
+    const tokens = texts.map((t) => this.u64Tokens(t));
+    this.resolve(tokens.flat().flatMap((t) => t.windows.flat()));
     lines.forEach((raw, line) => {
       const add = (kind: FindingKind, token: string, what: string) => out.push({ line, kind, token: token.length > 80 ? `${token.slice(0, 77)}...` : token, what });
       for (const s of this.strings) if (raw.includes(s.value)) add('secret-string', s.name, s.name);
-      // UUIDs (session and run ids) are public; blank them so their hex groups do not look like values.
-      const text = raw.replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, 'UUID');
+      const text = texts[line]!;
 
-      // 1. Integers: signed/unsigned decimal u64 renderings.
-      for (const m of text.matchAll(/(?<![\w.])-?\d{9,20}(?![\w.])/g)) {
-        const v = BigInt(m[0]);
-        if (v < -(1n << 63n) || v >= 1n << 64n) continue;
-        const c = this.u64Class(BigInt.asUintN(64, v));
-        if (c) add('u64', m[0], `${c} (decimal)`);
-      }
-      // 2. Hex words (8..16 digits; longer ones are checked in 16-digit windows).
-      for (const m of text.matchAll(/(?<![\w])(?:0x)?([0-9a-fA-F]{8,})(?![\w])/g)) {
-        const h = m[1]!;
-        if (this.isPublic(h)) continue;
-        const windows = h.length <= 16 ? [h] : Array.from({ length: Math.floor(h.length / 16) }, (_, i) => h.slice(16 * i, 16 * i + 16));
-        for (const w of windows) {
-          const be = BigInt(`0x${w}`);
-          const le = w.length === 16 ? BigInt(`0x${w.match(/../g)!.reverse().join('')}`) : -1n;
-          const c = this.u64Class(be) ?? (le >= 0n ? this.u64Class(le) : null);
-          if (c) { add('u64', m[0], `${c} (hex)`); break; }
+      // 1. and 2. Decimal integers, then hex words (the first 16-digit window that is a secret, big- then little-endian).
+      for (const t of tokens[line]!) {
+        for (const w of t.windows) {
+          const c = w.reduce<string | null>((found, v) => found ?? this.u64Class(v), null);
+          if (c) { add('u64', t.token, `${c} (${t.how})`); break; }
         }
       }
       // 3. Real numbers at their printed precision.
@@ -192,7 +274,21 @@ export class SecretIndex {
 /** Two's complement u64 of round(v * 2^f) for each real value (what the fixed-point encoding stores). */
 export function fixedPointU64(values: ArrayLike<number>, f: number): BigUint64Array {
   const out = new BigUint64Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = BigInt.asUintN(64, BigInt(Math.round(values[i]! * 2 ** f)));
+  // Below 2^53 the rounded value is an exact integer double: its two 32-bit words are written directly (millions of
+  // weights per model); above, and for NaN or infinities (which throw), through BigInt.
+  const w = new Uint32Array(out.buffer);
+  const [L, H] = LITTLE_ENDIAN ? [0, 1] : [1, 0];
+  const scale = 2 ** f;
+  for (let i = 0; i < values.length; i++) {
+    const r = Math.round(values[i]! * scale);
+    if (Math.abs(r) < 2 ** 53) {
+      const hi = Math.floor(r / 2 ** 32);
+      w[2 * i + L] = (r - hi * 2 ** 32) >>> 0;
+      w[2 * i + H] = hi >>> 0;
+    } else {
+      out[i] = BigInt.asUintN(64, BigInt(r));
+    }
+  }
   return out;
 }
 

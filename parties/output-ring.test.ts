@@ -11,6 +11,7 @@ import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/i
 import { privateOutputCost, resolvePolicy } from '../protocol/privacy/index.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { seededPrg, uniform } from '../protocol/seed-models.js';
+import { compareSettings, type LinkSettings } from './link-hello.js';
 import { finishSession, partyTrio, startSession, type PartyTrio, type TrioOptions } from './testing/trio.js';
 
 const F = 16;
@@ -98,5 +99,17 @@ describe('request-only label mode on a logits model: the ring the manifest\'s ou
       expect(r.bytes).toBe(declared(64).bytes);
       expect(r.labels).toEqual(argmaxRows(plainForward(plain, x, N).data));
     });
+  });
+});
+
+describe('the parties agree on the decisions\' ring at HELLO (link-hello.ts MUST outputCompareBits)', () => {
+  const base: LinkSettings = { compareBits: 32, compareRadix: 4, modelHash: 'a'.repeat(64), importId: 'e'.repeat(32) };
+  it('a party whose manifest says 32 and one that says 64 are refused, naming both values', () => {
+    expect(compareSettings(0, { ...base, outputCompareBits: 32 }, 1, { ...base, outputCompareBits: 64 }).must).toEqual(['outputCompareBits: P0 has 32, P1 has 64']);
+  });
+  it('a peer that sends no value (a build before the field, which decides on 64 bits) counts as 64', () => {
+    expect(compareSettings(1, { ...base, outputCompareBits: 32 }, 2, base).must).toEqual(['outputCompareBits: P1 has 32, P2 has 64']);
+    expect(compareSettings(1, { ...base, outputCompareBits: 64 }, 2, base).must).toEqual([]);
+    expect(compareSettings(1, { ...base, outputCompareBits: 32 }, 2, { ...base, outputCompareBits: 32 }).must).toEqual([]);
   });
 });

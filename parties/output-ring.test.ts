@@ -12,6 +12,7 @@ import { privateOutputCost, resolvePolicy } from '../protocol/privacy/index.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { seededPrg, uniform } from '../protocol/seed-models.js';
 import { compareSettings, type LinkSettings } from './link-hello.js';
+import { loadPartyModel, shareBundles } from './model-source.js';
 import { finishSession, partyTrio, startSession, type PartyTrio, type TrioOptions } from './testing/trio.js';
 
 const F = 16;
@@ -111,5 +112,18 @@ describe('the parties agree on the decisions\' ring at HELLO (link-hello.ts MUST
     expect(compareSettings(1, { ...base, outputCompareBits: 32 }, 2, base).must).toEqual(['outputCompareBits: P1 has 32, P2 has 64']);
     expect(compareSettings(1, { ...base, outputCompareBits: 64 }, 2, base).must).toEqual([]);
     expect(compareSettings(1, { ...base, outputCompareBits: 32 }, 2, { ...base, outputCompareBits: 32 }).must).toEqual([]);
+  });
+});
+
+describe('a party reads outputCompareBits from the manifest (model-source.ts)', () => {
+  it('32 | 64 with its bound is loaded; absent stays absent (64 at the party); anything else is E_MODEL_FORMAT', async () => {
+    const [b] = shareBundles(tinyModel(1), F);
+    expect((await loadPartyModel({ kind: 'memory', bundle: b }, 0)).outputCompareBits).toBeUndefined();
+    const with32 = { ...b, manifest: { ...b.manifest, outputCompareBits: 32 as const, outputCompareBound: 'sound' as const } };
+    expect((await loadPartyModel({ kind: 'memory', bundle: with32 }, 0)).outputCompareBits).toBe(32);
+    for (const bad of [{ outputCompareBits: 48, outputCompareBound: 'sound' }, { outputCompareBits: 32 }, { outputCompareBound: 'samples-only' }]) {
+      const m = { ...b, manifest: { ...b.manifest, ...bad } } as unknown as typeof b;
+      await expect(loadPartyModel({ kind: 'memory', bundle: m }, 0)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT' });
+    }
   });
 });

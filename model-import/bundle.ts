@@ -29,6 +29,7 @@ import { share } from '../protocol/sharing/sharing.js';
 import { checkLabels, outputCount } from './labels.js';
 import { inferShapes, sizeOf } from './shapes.js';
 import { ReplicatedWriter, type ReplicatedManifest } from './bundle-replicated.js';
+import { outputCompareOk } from './output-bound.js';
 
 export const BUNDLE_FORMAT = 'securenn-share-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
@@ -71,6 +72,13 @@ export interface BundleManifest {
   compareBound?: 'sound' | 'samples-only' | 'unsound-override';
   /** The import's warning about the comparison ring (unsound or samples-only), logged by the parties at load. */
   rangeWarning?: string;
+  /**
+   * The ring a label mode's comparisons of the logits fit in, for every model (output-bound.ts: the policy's or a
+   * request's label mode), and what bound decided it. Absent (older bundles, imports without samples): the parties
+   * decide a request-only label mode on the 64-bit ring.
+   */
+  outputCompareBits?: 32 | 64;
+  outputCompareBound?: 'sound' | 'samples-only';
   /**
    * The declared range [lo, hi] of every element of a raw tensor input
    * (mpc-import --input-range, for inputs that are not images: an image's
@@ -126,6 +134,9 @@ export interface WriteBundleOptions {
   /** What decided compareBits, and its warning (BundleManifest.compareBound, rangeWarning). */
   compareBound?: BundleManifest['compareBound'];
   rangeWarning?: string;
+  /** The decisions' ring and its bound (BundleManifest.outputCompareBits, outputCompareBound). */
+  outputCompareBits?: 32 | 64;
+  outputCompareBound?: BundleManifest['outputCompareBound'];
   /** Declared range of a raw tensor input's elements (BundleManifest.inputRange). */
   inputRange?: [number, number];
   /** Also write the malicious mode's replicated weight shares (bundle-replicated.ts); weights.bin is written as always. */
@@ -208,6 +219,7 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
   const preprocessing = opts.preprocessing === undefined ? undefined : checkPreprocessing(opts.preprocessing, ir.inputShape, 'E_BAD_ARGUMENT', 'bundle: preprocessing');
   if (opts.inputRange !== undefined && !isInputRange(opts.inputRange)) throw new MpcError('E_BAD_ARGUMENT', 'bundle: inputRange must be two finite numbers lo < hi', { step: 'import.bundle' });
   if (opts.compareBound !== undefined && !COMPARE_BOUNDS.includes(opts.compareBound)) throw new MpcError('E_BAD_ARGUMENT', `bundle: compareBound must be one of ${COMPARE_BOUNDS.join(', ')}`, { step: 'import.bundle' });
+  if (!outputCompareOk(opts)) throw new MpcError('E_BAD_ARGUMENT', 'bundle: outputCompareBits must be 32 or 64 with outputCompareBound sound or samples-only (both or neither)', { step: 'import.bundle' });
   const out = path.resolve(outDir);
   if (existsSync(out) && !opts.overwrite) throw new MpcError('E_BAD_ARGUMENT', `bundle: output ${out} already exists (use overwrite)`, { step: 'import.bundle' });
   mkdirSync(path.dirname(out), { recursive: true });
@@ -269,6 +281,7 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
         ...(opts.compareBits !== undefined ? { compareBits: opts.compareBits } : {}),
         ...(opts.compareBound !== undefined ? { compareBound: opts.compareBound } : {}),
         ...(opts.rangeWarning !== undefined ? { rangeWarning: opts.rangeWarning } : {}),
+        ...(opts.outputCompareBits !== undefined ? { outputCompareBits: opts.outputCompareBits, outputCompareBound: opts.outputCompareBound! } : {}),
         ...(opts.inputRange !== undefined ? { inputRange: [opts.inputRange[0], opts.inputRange[1]] as [number, number] } : {}),
         ring: 'Z_2^64',
         encoding: 'u64le',
@@ -358,6 +371,7 @@ export function loadBundle(dir: string, party: PartyId): { manifest: BundleManif
   if (manifest.inputRange !== undefined && !isInputRange(manifest.inputRange)) throw integrity('inputRange is not two finite numbers lo < hi', party);
   if (manifest.compareBound !== undefined && !COMPARE_BOUNDS.includes(manifest.compareBound)) throw integrity(`compareBound '${String(manifest.compareBound)}' is not one of ${COMPARE_BOUNDS.join(', ')}`, party);
   if (manifest.rangeWarning !== undefined && typeof manifest.rangeWarning !== 'string') throw integrity('rangeWarning is not a string', party);
+  if (!outputCompareOk(manifest)) throw integrity('outputCompareBits / outputCompareBound are not 32 | 64 and sound | samples-only', party);
   const wpath = path.join(path.dirname(mpath), 'weights.bin');
   let bytes: Buffer;
   try {

@@ -67,6 +67,7 @@ import { loadModel } from './load.js';
 import { isSeedArch, SEED_ARCHS, writeSeedModel } from './seed-models.js';
 import { choosePrecision, formatChoice, type CompareBits, type PrecisionChoice } from './precision.js';
 import { parseInputRange, soundRangesFor } from './sound-ring.js';
+import { outputCompare, type OutputCompare } from './output-bound.js';
 
 const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits F] [--truncation local|exact] [--compare-bits 32|64] [--target-error 1e-3] [--min-agreement 0.999] [--force]
                   [--input-shape H,W,C] [--input-range LO,HI] [--require-sound-bound] [--output-activation softmax|sigmoid] [--labels A,B | --no-labels]
@@ -339,9 +340,12 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
     }
     // The precision chooser on the samples (E_PRECISION_RANGE / E_PRECISION_TARGET before anything is written).
     let choice: PrecisionChoice | undefined;
+    let outCompare: OutputCompare | undefined;
     const comparesOutput = privacy !== undefined && privacy.outputMode !== 'logits';
     if (samples.length > 0) {
-      const soundRanges = soundRangesFor(ir, prep, inputRange, comparesOutput);
+      // The output's bound is noted for every model (output-bound.ts); the chooser sees it only where the policy compares.
+      const allSound = soundRangesFor(ir, prep, inputRange, true);
+      const soundRanges = comparesOutput ? allSound : allSound?.filter((r) => !r.layer.endsWith(' (secure argmax)'));
       choice = choosePrecision(ir, samples.map((x) => x.input), {
         ...(soundRanges ? { soundRanges } : {}),
         targetError,
@@ -353,6 +357,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
         ...(values['require-sound-bound'] ? { requireSoundBound: true } : {}),
         comparesOutput,
       });
+      outCompare = outputCompare(ir, samples.map((x) => x.input), choice.settings.fracBits, choice.rangeMargin, privacy, allSound);
     }
     const fracBits = choice?.settings.fracBits ?? explicitF ?? DEFAULT_FRAC_BITS;
     const truncation: TruncationMode = choice?.settings.truncation ?? explicitT ?? 'local';
@@ -367,6 +372,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
       ...(prep ? { preprocessing: prep } : {}),
       ...(inputRange ? { inputRange } : {}),
       ...(choice ? { compareBound: choice.ringBasis, ...(choice.ringNote ? { rangeWarning: choice.ringNote } : {}) } : {}),
+      ...(outCompare ? { outputCompareBits: outCompare.bits, outputCompareBound: outCompare.bound } : {}),
       ...(values.replicated ? { replicated: true } : {}),
       ...(values['require-security'] ? { requireSecurity: 'malicious' as const } : {}),
       onProgress: progressBar('sharing weights', showProgress ?? params >= 1_000_000),
@@ -384,6 +390,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
       `bundles:    ${out}/party{0,1,2} (import ${manifests[0]!.importId.slice(0, 12)}...; ${manifests.map((m) => `P${m.party} ${m.payload.bytes} B`).join(', ')})`,
       `time:       parse+convert ${((t1 - t0) / 1000).toFixed(2)} s, precision+quantize+share+write ${((t2 - t1) / 1000).toFixed(2)} s`,
       ...(samplesLine ? [samplesLine] : []),
+      ...(outCompare ? [`decisions:  a label mode (the policy's or a request's) compares the logits on the ${outCompare.bits}-bit ring (${outCompare.bound === 'sound' ? 'the sound bound over the declared input range' : 'the samples only'}; manifest outputCompareBits)`] : []),
       choice ? formatChoice(choice) : `precision:  f = ${fracBits}, ${truncation} truncation${compareBits ? `, ${compareBits}-bit comparison ring` : ''} (${explicitF !== undefined || explicitT !== undefined || explicitW !== undefined ? 'explicit' : 'defaults'}; NOT checked: no samples, give --samples or --random N for the range and error checks)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

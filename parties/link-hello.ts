@@ -46,10 +46,18 @@ export interface LinkSettings {
   security?: 'semi-honest' | 'malicious';
   /** What carries the pair's messages (mesh-h2.ts): the mesh adds it; a build before it speaks only 'grpc'. */
   meshLink?: 'grpc' | 'h2';
+  /**
+   * The ring of a request-only label mode's decisions (the loaded bundle's outputCompareBits, model-source.ts; 64
+   * without it). Absent from a HELLO: 64, what a build before the field decides on, so such a peer and a party
+   * deciding on 32 bits are refused instead of running the output step on different rings.
+   */
+  outputCompareBits?: 32 | 64;
 }
 
 /** Settings that must be the same at both ends of a link, in the order they are reported. */
-const MUST: (keyof LinkSettings)[] = ['security', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink'];
+const MUST: (keyof LinkSettings)[] = ['security', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink', 'outputCompareBits'];
+/** Settings compared with a default when a HELLO leaves them out (what a build before the setting does). */
+const DEFAULTS: Partial<LinkSettings> = { outputCompareBits: 64 };
 /** Settings P0 decides per run: a difference is reported, not refused. */
 const SHOULD: (keyof LinkSettings)[] = ['keepWeightMasks', 'preprocess'];
 
@@ -107,8 +115,9 @@ const show = (v: unknown): string => (v === undefined ? 'none' : String(v));
  * HELLOs carry are compared.
  */
 export function compareSettings(self: PartyId, mine: LinkSettings, peer: PartyId, theirs: LinkSettings): { must: string[]; should: string[] } {
-  const diff = (keys: (keyof LinkSettings)[]) => keys.filter((k) => mine[k] !== undefined && theirs[k] !== undefined && mine[k] !== theirs[k]).map((k) => {
-    const [a, b] = self < peer ? [[self, mine[k]], [peer, theirs[k]]] : [[peer, theirs[k]], [self, mine[k]]];
+  const m: LinkSettings = { ...DEFAULTS, ...mine }, t: LinkSettings = { ...DEFAULTS, ...theirs };
+  const diff = (keys: (keyof LinkSettings)[]) => keys.filter((k) => m[k] !== undefined && t[k] !== undefined && m[k] !== t[k]).map((k) => {
+    const [a, b] = self < peer ? [[self, m[k]], [peer, t[k]]] : [[peer, t[k]], [self, m[k]]];
     return `${k}: P${a[0]} has ${show(a[1])}, P${b[0]} has ${show(b[1])}`;
   });
   return { must: diff(MUST), should: diff(SHOULD) };

@@ -56,6 +56,9 @@ export interface PartyManifest {
   /** What decided compareBits at import (model-import/bundle.ts); with 'unsound-override' or 'samples-only' the party logs `rangeWarning` at load. */
   compareBound?: CompareBound;
   rangeWarning?: string;
+  /** The ring a label mode's comparisons of the logits fit in (model-import/output-bound.ts); absent in older bundles: 64. */
+  outputCompareBits?: 32 | 64;
+  outputCompareBound?: 'sound' | 'samples-only';
   /** Declared range of a raw tensor input's elements (announced as ModelInfo.inputRange). */
   inputRange?: [number, number];
   /** What the model requires of the parties (mpc-import --require-security): `security: 'malicious'`, refused by a semi-honest party (checkModelSecurity). */
@@ -89,6 +92,11 @@ export interface LoadedModel {
   truncation: TruncationMode;
   /** The comparison ring the model needs (the manifest's compareBits; absent: not stated). checkModelSettings refuses a narrower party. */
   compareBits?: 32 | 64;
+  /**
+   * The manifest's outputCompareBits: the ring mpc-import showed a label mode's comparisons of the logits fit in
+   * (run-executor.ts privateOutputs decides a request-only label mode there; absent: 64). Never set for an ensemble.
+   */
+  outputCompareBits?: 32 | 64;
   /** Elements of one input image / one output row. */
   inputSize: number;
   outputSize: number;
@@ -136,6 +144,9 @@ function toLoaded(b: PartyBundle): LoadedModel {
   if (m.truncation !== undefined && !TRUNCATION_MODES.includes(m.truncation)) throw new MpcError('E_MODEL_FORMAT', `model: manifest truncation '${String(m.truncation)}' is not 'local' or 'exact'`);
   if (m.compareBits !== undefined && m.compareBits !== 32 && m.compareBits !== 64) throw new MpcError('E_MODEL_FORMAT', `model: manifest compareBits '${String(m.compareBits)}' is not 32 or 64`);
   if (m.compareBound !== undefined && !COMPARE_BOUNDS.includes(m.compareBound)) throw new MpcError('E_MODEL_FORMAT', `model: manifest compareBound is not one of ${COMPARE_BOUNDS.join(', ')}`);
+  if (!(m.outputCompareBits === undefined && m.outputCompareBound === undefined) && !((m.outputCompareBits === 32 || m.outputCompareBits === 64) && (m.outputCompareBound === 'sound' || m.outputCompareBound === 'samples-only'))) {
+    throw new MpcError('E_MODEL_FORMAT', 'model: manifest outputCompareBits / outputCompareBound are not 32 | 64 and sound | samples-only');
+  }
   if (m.requires !== undefined && (typeof m.requires !== 'object' || m.requires === null || Object.keys(m.requires).some((k) => k !== 'security') || (m.requires.security !== undefined && m.requires.security !== 'malicious'))) {
     throw new MpcError('E_MODEL_FORMAT', "model: manifest requires must be { security: 'malicious' } or absent");
   }
@@ -167,7 +178,7 @@ function toLoaded(b: PartyBundle): LoadedModel {
     ...(m.requires?.security ? { requires: { security: m.requires.security } } : {}),
   };
   const warn = m.compareBound === 'unsound-override' || m.compareBound === 'samples-only' ? { rangeWarning: { basis: m.compareBound, text: typeof m.rangeWarning === 'string' ? m.rangeWarning : 'no text recorded' } } : {};
-  return { info, model: b.model, truncation: m.truncation ?? 'local', ...(m.compareBits !== undefined ? { compareBits: m.compareBits } : {}), ...warn, inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
+  return { info, model: b.model, truncation: m.truncation ?? 'local', ...(m.compareBits !== undefined ? { compareBits: m.compareBits } : {}), ...(m.outputCompareBits !== undefined ? { outputCompareBits: m.outputCompareBits } : {}), ...warn, inputSize: sizeOf(m.inputShape), outputSize: sizeOf(outputShape), ...(m.privacy ? { policy: structuredClone(m.privacy) } : {}) };
 }
 
 const DEV_FORMAT = 'securenn-dev-share-model';

@@ -80,7 +80,7 @@ export class Party implements PartyCore {
     // What the peers compare at HELLO (link-hello.ts): the mesh starts once the model is loaded, so its hash is in.
     const settings = (): LinkSettings => ({
       security: opts.security ?? 'semi-honest', compareBits: opts.compareBits ?? 32, compareRadix: opts.compareRadix ?? 4, keepWeightMasks: opts.keepWeightMasks ?? true,
-      preprocess: (opts.preprocess ?? DEFAULT_PREPROCESS).enabled, ...(this.model ? { modelHash: this.model.info.modelHash, ...(this.model.info.importId ? { importId: this.model.info.importId } : {}) } : {}),
+      preprocess: (opts.preprocess ?? DEFAULT_PREPROCESS).enabled, ...(this.model ? { modelHash: this.model.info.modelHash, ...(this.model.info.importId ? { importId: this.model.info.importId } : {}), outputCompareBits: this.model.outputCompareBits ?? 64 } : {}),
     });
     this.mesh = new PeerMesh({ settings, ...opts.mesh, party: opts.party, logger: this.log });
     this.journal = opts.sessions.idJournal ? IdJournal.open(opts.sessions.idJournal, TOMBSTONE_MS, (e) => this.log.error(errFields(e), 'session id journal write failed')) : undefined;

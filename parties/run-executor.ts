@@ -199,11 +199,14 @@ export class RunExecutor {
    */
   private async privateOutputs(runCtx: PartyContext, outs: ShareTensor[], plan: PlanEntry[], policies: ResolvedPolicy[]): Promise<{ data: BigUint64Array; shape: number[]; mode: OutputMode }[]> {
     const model = this.c.model!;
-    // mpc-import bounds the logits for the comparison ring only when the model's own policy compares them (a label
-    // mode: its comparesOutput). A label mode the request alone asks for, and a PATE ensemble's teachers (imported for
-    // logits), compare them on the 64-bit ring: on the 32-bit one, logits more than 2^31 ring units apart gave wrong
-    // labels. (privateOutput compares on 64 bits with DP whatever the context.)
-    const bounded = !model.teachers && model.policy !== undefined && model.policy.outputMode !== 'logits';
+    // mpc-import bounds the logits for the comparison ring when the model's own policy compares them (a label mode:
+    // its comparesOutput), and records for every model whether a label mode's comparisons of the logits fit the 32-bit
+    // ring (manifest outputCompareBits, model-import/output-bound.ts: the sound bound, else the samples with the range
+    // margin). A label mode the request alone asks for compares on the party's ring where that says 32, else on the
+    // 64-bit ring (older bundles without the field, a PATE ensemble's teachers): on the 32-bit one, logits more than
+    // 2^31 ring units apart gave wrong labels. (privateOutput compares on 64 bits with DP whatever the context.)
+    const ownLabel = model.policy !== undefined && model.policy.outputMode !== 'logits';
+    const bounded = !model.teachers && (ownLabel || model.outputCompareBits === 32);
     const ctx = bounded ? runCtx : withCompareBits(runCtx, 64);
     const C = model.outputSize;
     const out = outs[0]!;

@@ -90,6 +90,8 @@ export interface TrioOptions {
   security?: CommonSettings['security'];
   /** The manifest's requires (what the model requires of the parties). */
   requires?: { security?: 'malicious' };
+  /** The manifest's outputCompareBits / outputCompareBound (model-import/output-bound.ts; absent: an older bundle's). */
+  outputCompare?: { bits: 32 | 64; bound: 'sound' | 'samples-only' };
   /** Give each party the malicious mode's replicated weight shares (default: when security is 'malicious'). */
   replicated?: boolean;
 }
@@ -110,6 +112,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
   if (!o.plain === !o.ensemble) throw new Error('partyTrio: give either plain or ensemble');
   const bundles = o.plain ? shareBundles(o.plain, o.fracBits, undefined, o.policy) : null;
   if (bundles && o.requires) for (const b of bundles) b.manifest.requires = o.requires;
+  if (bundles && o.outputCompare) for (const b of bundles) Object.assign(b.manifest, { outputCompareBits: o.outputCompare.bits, outputCompareBound: o.outputCompare.bound });
   if (bundles && o.plain && (o.replicated ?? o.security === 'malicious')) shareModelReplicated(o.plain, o.fracBits).forEach((r, p) => { bundles[p]!.replicated = r; });
   const teacherBundles = o.ensemble ? o.ensemble.teachers.map((m) => shareBundles(m, o.fracBits)) : [];
   const sourceOf = (p: PartyId): ModelSource => (bundles

@@ -204,7 +204,9 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
         flipped[((ky * k[1] + kx) * Cin + i) * filters + o] = K.data[(((k[0] - 1 - ky) * k[1] + (k[1] - 1 - kx)) * filters + o) * Cin + i]!;
       }
       const padAxis = (H: number, kk: number, s: number): [number, number] => {
-        const out = pd === 'same' ? H * s : (H - 1) * s + kk;
+        // Keras's deconv_output_length: in * stride for 'same', in * stride + max(k - stride, 0) for 'valid' (with a stride
+        // larger than the kernel the last stride - k rows hold only the bias; (in - 1) * stride + k would drop them).
+        const out = pd === 'same' ? H * s : H * s + Math.max(kk - s, 0);
         const cropBefore = pd === 'same' ? Math.floor(Math.max(kk - s, 0) / 2) : 0;
         const before = kk - 1 - cropBefore;
         return [before, out + kk - 1 - ((H - 1) * s + 1) - before];

@@ -36,6 +36,7 @@ interface Case { what: string; cls: string; config: JsonObject; weights: { name:
 const sep = [w([3, 3, 3, 2]), w([1, 1, 6, 4]), w([4], 0.1)];
 const ct = [w([3, 3, 2, 3]), w([2], 0.1)];
 const ct2 = [w([2, 2, 2, 3])];
+const ct3 = [w([2, 1, 2, 3]), w([2], 0.1)];
 const alpha = w([1, 1, 3]);
 const CASES: Case[] = [
   { what: 'SeparableConv2D (depth_multiplier 2, same, relu)', cls: 'SeparableConv2D', config: { filters: 4, kernel_size: [3, 3], strides: [1, 1], padding: 'same', depth_multiplier: 2, activation: 'relu', use_bias: true }, weights: [{ name: 'depthwise_kernel', value: sep[0]! }, { name: 'pointwise_kernel', value: sep[1]! }, { name: 'bias', value: sep[2]! }], kind: 'conv2d',
@@ -44,6 +45,10 @@ const CASES: Case[] = [
     want: () => tf.add(tf.conv2dTranspose(X(), T(ct[0]!) as tf.Tensor4D, [2, 12, 10, 2], 2, 'same'), T(ct[1]!)) },
   { what: 'Conv2DTranspose 2x2 stride 2 valid, no bias', cls: 'Conv2DTranspose', config: { filters: 2, kernel_size: [2, 2], strides: [2, 2], padding: 'valid', activation: 'linear', use_bias: false }, weights: [{ name: 'kernel', value: ct2[0]! }], kind: 'conv2d_transpose',
     want: () => tf.conv2dTranspose(X(), T(ct2[0]!) as tf.Tensor4D, [2, 12, 10, 2], 2, 'valid') },
+  // Strides larger than the kernel, 'valid': Keras's output length is in * stride + max(k - stride, 0) (deconv_output_length),
+  // 6 * 3 = 18 and 5 * 2 = 10: the last s - k rows/columns hold only the bias.
+  { what: 'Conv2DTranspose 2x1 strides (3, 2) valid (stride > kernel)', cls: 'Conv2DTranspose', config: { filters: 2, kernel_size: [2, 1], strides: [3, 2], padding: 'valid', activation: 'linear', use_bias: true }, weights: [{ name: 'kernel', value: ct3[0]! }, { name: 'bias', value: ct3[1]! }], kind: 'conv2d_transpose',
+    want: () => tf.add(tf.conv2dTranspose(X(), T(ct3[0]!) as tf.Tensor4D, [2, 18, 10, 2], [3, 2], 'valid'), T(ct3[1]!)) },
   { what: 'UpSampling2D bilinear 2x2 (half-pixel centres)', cls: 'UpSampling2D', config: { size: [2, 2], interpolation: 'bilinear' }, weights: [], kind: 'upsampling2d', want: () => tf.image.resizeBilinear(X(), [12, 10], false, true) },
   { what: 'UpSampling2D nearest 2x3', cls: 'UpSampling2D', config: { size: [2, 3], interpolation: 'nearest' }, weights: [], kind: 'upsampling2d', want: () => tf.image.resizeNearestNeighbor(X(), [12, 15], false, false) },
   { what: 'Cropping2D ((1, 2), (0, 1))', cls: 'Cropping2D', config: { cropping: [[1, 2], [0, 1]] }, weights: [], kind: 'cropping2d', want: () => tf.slice(X(), [0, 1, 0, 0], [2, 3, 4, 3]) },

@@ -170,7 +170,7 @@ export interface PrecisionChoice {
 
 export type RingBasis = 'sound' | 'samples-only' | 'unsound-override';
 
-/** Largest real magnitude a comparison of `kind` may see at f bits on a w-bit comparison ring, with the margin. */
+/** The real magnitude a comparison of `kind` must stay strictly below at f bits on a w-bit comparison ring, with the margin. */
 export function allowedMagnitude(kind: CompareKind, f: number, compareBits: CompareBits, margin: number): number {
   const bits = kind === 'padded' ? (compareBits === 32 ? 29 : 60) : compareBits - 1;
   return 2 ** (bits - f) / margin;
@@ -183,7 +183,8 @@ export function rangeCheck(ranges: readonly RangeStat[], f: number, compareBits:
     const allowed = allowedMagnitude(r.kind, f, compareBits, margin);
     if (r.maxAbs / allowed > ratio) { ratio = r.maxAbs / allowed; worst = { layer: r.layer, kind: r.kind, maxAbs: r.maxAbs, allowed }; }
   }
-  return { ok: ratio <= 1, ...(worst ? { worst } : {}) };
+  // Strictly below: a value of exactly 2^(w-1) ring units reads as negative on the w-bit ring.
+  return { ok: ratio < 1, ...(worst ? { worst } : {}) };
 }
 
 /** One float pass per sample: outputs after the output activation, and every layer's compared magnitude. */

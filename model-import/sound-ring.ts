@@ -27,9 +27,9 @@ const sampleAt = (ranges: readonly RangeStat[] | undefined, layer: string): stri
  * layer of the IR: its ring is the model's).
  */
 export function wideLayers(sound: readonly RangeStat[], samples: readonly RangeStat[], f: number, margin: number): { ok: boolean; layers: string[] } {
-  const over = [...sound, ...samples].filter((r) => r.maxAbs > allowedMagnitude(r.kind, f, 32, margin));
+  const over = [...sound, ...samples].filter((r) => r.maxAbs >= allowedMagnitude(r.kind, f, 32, margin));
   const layers = [...new Set(over.map((r) => r.layer))];
-  const ok = over.every((r) => !r.layer.endsWith(' (secure argmax)') && r.maxAbs <= allowedMagnitude(r.kind, f, 64, margin));
+  const ok = over.every((r) => !r.layer.endsWith(' (secure argmax)') && r.maxAbs < allowedMagnitude(r.kind, f, 64, margin));
   return { ok, layers };
 }
 
@@ -81,7 +81,7 @@ export function ringBasis(s: PrecisionSettings, opts: PrecisionOptions, margin: 
  */
 export function looseBoundBasis(s: PrecisionSettings, sound: readonly RangeStat[], margin: number, nodes: readonly string[], sampleWorst?: Worst, sampleRanges?: readonly RangeStat[]): { ringReason: string; ringBasis: RingBasis; ringNote: string; looseBound: { layer: string; node: number; nodes: number } } {
   const f = s.fracBits, w = s.compareBits;
-  const beyond = (bits: CompareBits) => sound.filter((r) => r.maxAbs > allowedMagnitude(r.kind, f, bits, margin));
+  const beyond = (bits: CompareBits) => sound.filter((r) => r.maxAbs >= allowedMagnitude(r.kind, f, bits, margin));
   // The chosen settings failed the bound on both rings; if only the chosen ring's check names a layer (a secure argmax's logits on 32 bits), name that one.
   const b64 = beyond(64), over = b64.length > 0 ? b64 : beyond(w);
   const first = over[0] ?? sound.reduce((a, b) => (b.maxAbs / allowedMagnitude(b.kind, f, 64, margin) > a.maxAbs / allowedMagnitude(a.kind, f, 64, margin) ? b : a));

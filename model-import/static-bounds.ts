@@ -33,6 +33,7 @@
  */
 import { MpcError } from '../protocol/errors.js';
 import { floatArith, type CompareKind } from '../protocol/ir-kit/arith.js';
+import { poolNoteFor } from '../protocol/ir-kit/deferred.js';
 import { forwardNode } from '../protocol/ir-kit/forward.js';
 import { broadcastIndex, gather } from '../protocol/ir-kit/layout.js';
 import { HARD_SIGMOID, type Activation, type FloatTensor, type LayerNode, type ModelIR } from '../protocol/ir.js';
@@ -210,7 +211,9 @@ export function staticRanges(model: ModelIR<FloatTensor>, input: Box, comparesOu
     else r.maxAbs = Math.max(r.maxAbs, m);
   };
   const vals = new IRValues<Box>(model, input, 'E_SHAPE');
-  model.nodes.forEach((node, i) => vals.set(i, node, boundNode(node, vals.inputsOf(node), note)));
+  // A ReLU the secure runner moves after its MaxPool (ir-kit/deferred.ts): that MaxPool compares the pre-activation values.
+  const poolNotes = poolNoteFor(model, note);
+  model.nodes.forEach((node, i) => vals.set(i, node, boundNode(node, vals.inputsOf(node), poolNotes.get(i) ?? note)));
   const out = vals.output();
   if (comparesOutput) {
     const m = maxAbs(out);

@@ -9,6 +9,7 @@
 import { MpcError } from '../errors.js';
 import { HARD_SIGMOID, type Activation, type FloatTensor, type LayerNode, type ModelIR, type SmoothActivationName } from '../ir.js';
 import { smoothActivation } from '../layers/activations.js';
+import { poolNoteFor } from './deferred.js';
 import { bilinearPass, broadcastIndex, concatArrays, concatIndex, cropIndex, dilatePadIndex, gather, upsampleNearestIndex } from './layout.js';
 import { window2d } from '../layers/geometry.js';
 import { sizeOf } from '../layers/types.js';
@@ -341,8 +342,11 @@ export function forwardIR(model: ModelIR<FloatTensor>, input: ArrayLike<number>,
   const x0 = new Float64Array(input.length);
   for (let i = 0; i < x0.length; i++) x0[i] = ar.encode(input[i]!);
   const vals = new IRValues<Values>(model, { shape: [N, ...model.inputShape], data: x0 }, 'E_SHAPE');
+  // The secure runner moves a ReLU before a MaxPool after it (deferred.ts): that MaxPool compares the pre-activation values.
+  const poolNotes = ar.onCompare ? poolNoteFor(model, ar.onCompare) : undefined;
   model.nodes.forEach((node, i) => {
-    const y = forwardNode(node, vals.inputsOf(node), ar);
+    const pn = poolNotes?.get(i);
+    const y = forwardNode(node, vals.inputsOf(node), pn ? { ...ar, onCompare: pn } : ar);
     vals.set(i, node, y);
     onNode?.(node.name, y);
   });

@@ -31,6 +31,7 @@ const cases: [string, ConvTransposeShape, number][] = [
   ["2x2 stride 2 'valid' (U-Net's up-convolutions, pad [1, 1])", { N: 2, H: 5, W: 7, C: 3, kh: 2, kw: 2, strides: [2, 2], pad: [[1, 1], [1, 1]] }, 5],
   ['3x3 stride 1 (one phase)', { N: 1, H: 5, W: 4, C: 2, kh: 3, kw: 3, strides: [1, 1], pad: [[1, 1], [2, 0]] }, 3],
   ['1x1 stride 2: kernel smaller than the stride, phases without a tap give 0', { N: 2, H: 3, W: 4, C: 3, kh: 1, kw: 1, strides: [2, 2], pad: [[0, 1], [0, 1]] }, 2],
+  ["2x1 kernel, strides [3, 2] 'valid' as Keras sizes it (in * stride rows: pad [1, 2], [0, 1])", { N: 2, H: 3, W: 4, C: 2, kh: 2, kw: 1, strides: [3, 2], pad: [[1, 2], [0, 1]] }, 3],
   ['4x3 kernel, strides [3, 2], uneven padding', { N: 1, H: 4, W: 5, C: 3, kh: 4, kw: 3, strides: [3, 2], pad: [[3, 2], [1, 0]] }, 4],
   ['5x5 stride 2 with output padding (pad [4, 4])', { N: 1, H: 3, W: 3, C: 2, kh: 5, kw: 5, strides: [2, 2], pad: [[4, 4], [4, 4]] }, 2],
   ['no padding: output smaller than the dilated input', { N: 1, H: 6, W: 6, C: 2, kh: 3, kw: 3, strides: [2, 2], pad: [[0, 0], [0, 0]] }, 64],

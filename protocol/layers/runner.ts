@@ -30,6 +30,9 @@ import { requireSmoothActivation } from './activations.js';
 import { bilinearPass, broadcastIndex, concatArrays, concatIndex, cropIndex, gather, upsampleNearestIndex } from '../ir-kit/layout.js';
 
 import { SCALE_BITS } from '../ir-kit/arith.js';
+import { deferredActivations, type Deferred } from '../ir-kit/deferred.js';
+
+export { deferredActivations } from '../ir-kit/deferred.js';
 import { IRValues } from '../ir-kit/values.js';
 
 /**
@@ -340,37 +343,15 @@ export interface ForwardOptions {
 /**
  * Secure forward pass. `input` is this party's share of the fixed-point
  * input [N, ...inputShape] (P2: a zero placeholder of that shape). Returns
- * this party's share of the output logits (P2: a placeholder).
+ * this party's share of the output logits (P2: a placeholder). ReLU / ReLU6
+ * before a MaxPool run after it (ir-kit/deferred.ts) unless
+ * opts.reluAfterMaxPool is false.
  */
-/**
- * ReLU / ReLU6 moved after MaxPool: for a layer whose activation is monotone
- * non-decreasing (relu, relu6) and whose only consumer is a MaxPool,
- * maxpool(act(z)) = act(maxpool(z)) exactly (max commutes with any monotone
- * non-decreasing map, and every pooling window holds at least one real
- * element, so the -2^60 padding never wins). The layer then runs linear and
- * the activation runs on the pooled tensor: a 2x2 pool needs a quarter of
- * the ReLUs (the seed CNN's and VGG16's largest ReLU layers). Same rounds,
- * same result. Returns, per MaxPool node index, the activation to apply
- * after it and the producer's name (its label).
- */
-export function deferredActivations(model: ModelIR<ShareTensor | unknown>): Map<number, { activation: Activation; from: string; producer: number }> {
-  const consumers = new Map<string, number[]>();
-  model.nodes.forEach((nd, i) => nd.inputs.forEach((s) => consumers.set(s, [...(consumers.get(s) ?? []), i])));
-  const out = new Map<number, { activation: Activation; from: string; producer: number }>();
-  model.nodes.forEach((nd, i) => {
-    if (!('activation' in nd) || (nd.activation !== 'relu' && nd.activation !== 'relu6') || nd.name === model.output) return;
-    const c = consumers.get(nd.name) ?? [];
-    if (c.length !== 1 || model.nodes[c[0]!]!.kind !== 'maxpool2d') return;
-    out.set(c[0]!, { activation: nd.activation, from: nd.name, producer: i });
-  });
-  return out;
-}
-
 export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTensor>, input: ShareTensor, opts: ForwardOptions = {}): Promise<ShareTensor> {
   assert(sizeOf(input.shape.slice(1)) === sizeOf(model.inputShape) && input.data.length === sizeOf(input.shape), 'E_SHAPE', `input: expected [N, ${model.inputShape.join(', ')}], got [${input.shape.join(', ')}] with ${input.data.length} elements`, { party: ctx.party });
   const values = new IRValues<ShareTensor>(model, tensor([input.shape[0]!, ...model.inputShape], input.data), 'E_BAD_ARGUMENT');
   const limit = opts.maxComparisonsPerCall ?? DEFAULT_MAX_COMPARISONS_PER_CALL;
-  const deferred = opts.reluAfterMaxPool === false ? new Map<number, { activation: Activation; from: string; producer: number }>() : deferredActivations(model);
+  const deferred = opts.reluAfterMaxPool === false ? new Map() as Deferred : deferredActivations(model);
   const producers = new Set([...deferred.values()].map((d) => d.producer));
   for (let i = 0; i < model.nodes.length; i++) {
     const node = model.nodes[i]!;

@@ -17,16 +17,12 @@
  * the parties then release only labels (and a confidence bucket), and/or add
  * DP noise inside the protocol and charge each image to the client's budget.
  *
- * Precision (model-import/precision.ts): with samples (--samples, or the
- * default 4 random images) the importer chooses f, the truncation rule and
- * the comparison ring (--compare-bits; written to the manifests, a party
- * configured narrower refuses the bundle) so that the outputs stay within
- * --target-error (default 1e-3) of the float model and every compared value
- * inside the ring with a margin, and prints what it tried and why.
- * --frac-bits / --truncation / --compare-bits restrict the candidates; an
- * explicit f overrides the target and an explicit local truncation the risk
- * limit (a WARNING), but a range failure is refused (E_PRECISION_RANGE)
- * unless --force. With --random 0 nothing is checked (said so). Where no ring holds the sound bound (deep models),
+ * Precision (model-import/precision.ts): with samples (--samples, or the default 4 random images) the importer
+ * chooses f, the truncation rule and the comparison ring (--compare-bits; written to the manifests, a party configured
+ * narrower refuses the bundle) so that the outputs stay within --target-error (default 1e-3) of the float model and
+ * every compared value inside the ring with a margin, and prints what it tried and why. --frac-bits / --truncation /
+ * --compare-bits restrict the candidates; an explicit f overrides the target and an explicit local truncation the
+ * risk limit (a WARNING), but a range failure is refused (E_PRECISION_RANGE) unless --force. With --random 0 nothing is checked (said so). Where no ring holds the sound bound (deep models),
  * the ring is chosen on the samples, marked samples-only (--require-sound-bound refuses instead).
  *
  * --truncation exact makes the parties truncate products with P2's help

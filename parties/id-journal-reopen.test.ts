@@ -30,9 +30,14 @@ describe('IdJournal: the compacted file cannot be opened once', () => {
   it('reports the failure, then appends the next ids to the journal file (a restart refuses them)', async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'securenn-journal-')), 'ids.log');
     const errors: unknown[] = [];
-    // ttl 0: every entry has expired by the next write, so 10 001 lines trigger a compaction (to an empty file).
-    const k = IdJournal.open(file, 0, (e) => errors.push(e));
+    // The clock is the test's: the first 10 001 ids have expired (ttl 1 s) by the write, so their lines trigger a
+    // compaction (to an empty file); the id added after the failure has not (with the real clock and ttl 0 it
+    // expired too when a millisecond passed, and a second compaction dropped it: the test depended on timing).
+    let now = 1_000_000;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
+    const k = IdJournal.open(file, 1_000, (e) => errors.push(e));
     for (let i = 0; i < 10_001; i++) k.add(randomUUID());
+    now += 5_000;
     failOpen.next = true; // the open of the compacted file, right after its rename
     await k.flush();
     expect(failOpen.next).toBe(false); // the failure was taken by the compaction's open
@@ -45,6 +50,7 @@ describe('IdJournal: the compacted file cannot be opened once', () => {
     const again = IdJournal.open(file, 3_600_000); // a restart
     expect(again.has(later)).toBe(true);
     await again.close();
+    clock.mockRestore();
     expect(errors).toHaveLength(1);
   });
 });

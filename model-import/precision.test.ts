@@ -1,5 +1,5 @@
-import { randomFillSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { seededUniform } from '../protocol/testing/seeded.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR, type OutputActivation } from '../protocol/ir.js';
 import { getKernels } from '../protocol/kernels/index.js';
@@ -13,12 +13,7 @@ import { applyOutputActivation, referenceLogits } from './reference.js';
 
 const t = (shape: number[], v: ArrayLike<number>): FloatTensor => ({ shape, data: Float64Array.from(v) });
 const model = (inputShape: number[], nodes: LayerNode<FloatTensor>[], outputActivation: OutputActivation = 'softmax'): ModelIR<FloatTensor> => ({ formatVersion: IR_FORMAT_VERSION, inputShape, nodes, output: nodes.at(-1)!.name, outputActivation });
-/** Uniform reals in [lo, hi) from node:crypto. */
-function uniform(n: number, lo: number, hi: number): Float64Array {
-  const u = new Uint32Array(n);
-  randomFillSync(u);
-  return Float64Array.from(u, (v) => lo + (v / 2 ** 32) * (hi - lo));
-}
+const uniform = seededUniform(3);
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => { let e = 0; for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i]! - b[i]!)); return e; };
 
 /** Weights of magnitude ~1e-4 on inputs up to 100: rounding them to f bits moves the logits by ~n 100 2^-(f+1). */

@@ -5,17 +5,13 @@
  * first layer no ring holds; --require-sound-bound (requireSoundBound)
  * refuses it; a shallow model stays 'sound'.
  */
-import { randomFillSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { seededUniform } from '../protocol/testing/seeded.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR } from '../protocol/ir.js';
 import { allowedMagnitude, choosePrecision, formatChoice } from './precision.js';
 import { soundRangesFor } from './sound-ring.js';
 
-function uniform(n: number, lo: number, hi: number): Float64Array {
-  const u = new Uint32Array(n);
-  randomFillSync(u);
-  return Float64Array.from(u, (v) => lo + (v / 2 ** 32) * (hi - lo));
-}
+const uniform = seededUniform(2);
 
 /**
  * `depth` Dense(16, relu) layers with He-uniform weights (real activations keep their scale) and a Dense(2) head:

@@ -1,5 +1,5 @@
-import { randomFillSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { seededUniform } from '../protocol/testing/seeded.js';
 import { floatArith } from '../protocol/ir-kit/arith.js';
 import { forwardIR } from '../protocol/ir-kit/forward.js';
 import { inputBoundsOf } from '../protocol/input-preprocessing.js';
@@ -17,11 +17,7 @@ import { run3, shareFor3 } from '../protocol/testing/run3.js';
 import { fixedLogits } from './fixed-sim.js';
 
 const t = (shape: number[], v: ArrayLike<number>): FloatTensor => ({ shape, data: Float64Array.from(v) });
-function uniform(n: number, lo: number, hi: number): Float64Array {
-  const u = new Uint32Array(n);
-  randomFillSync(u);
-  return Float64Array.from(u, (v) => lo + (v / 2 ** 32) * (hi - lo));
-}
+const uniform = seededUniform(1);
 const w = (shape: number[], a = 0.5) => t(shape, uniform(shape.reduce((x, y) => x * y, 1), -a, a));
 const model = (inputShape: number[], nodes: LayerNode<FloatTensor>[]): ModelIR<FloatTensor> => ({ formatVersion: IR_FORMAT_VERSION, inputShape, nodes, output: nodes.at(-1)!.name, outputActivation: 'softmax' });
 

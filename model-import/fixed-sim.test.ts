@@ -1,9 +1,9 @@
-import { randomFillSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR } from '../protocol/ir.js';
 import { fixedLogits } from './fixed-sim.js';
 import { referenceLogits } from './reference.js';
 import { seedBuilder } from './seed-models.js';
+import { seededUniform } from '../protocol/testing/seeded.js';
 import { maxAbsDiff } from './testing/fixtures.js';
 
 const t = (shape: number[], v: number[]): FloatTensor => ({ shape, data: Float64Array.from(v) });
@@ -65,9 +65,10 @@ describe('fixed-point simulation (what the secure runner computes, up to one uni
 
   it('tracks the float model on the seed CNN; the error shrinks with more fractional bits', async () => {
     const ir = seedBuilder('cnn-maxpool', { seed: 5 }).expectedIR();
-    const u = new Uint32Array(150 * 125);
-    randomFillSync(u);
-    const x = Float32Array.from(u, (v) => v / 2 ** 32);
+    // A fixed input (seeded stream): `e20 < e13` compares two errors of one draw, and e13 (the larger of two logits'
+    // errors) lands near 0 for some draws. With fresh random inputs 860 draws gave e20 / e13 up to 0.74 (e13 down to
+    // 6.6e-5, e20 up to 4.5e-5), so about 1 run in a few thousand failed by chance. This draw: e13 3.8e-4, e20 / e13 0.06.
+    const x = Float32Array.from(seededUniform(13)(150 * 125, 0, 1));
     const fl = await referenceLogits(ir, x, 1);
     const e13 = maxAbsDiff(fl, fixedLogits(ir, x, 1, { fracBits: 13 }));
     const e20 = maxAbsDiff(fl, fixedLogits(ir, x, 1, { fracBits: 20 }));

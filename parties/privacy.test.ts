@@ -283,7 +283,9 @@ describe("a label mode the request asks of a logits model: its logits were not b
   // when a client asked for 'label' (the argmax's comparisons wrapped): 5 of 8 here before the fix.
   const big: ModelIR<FloatTensor> = { ...model, nodes: model.nodes.map((n) => (n.kind === 'dense' && n.name === 'd2' ? { ...n, kernel: { ...n.kernel, data: n.kernel.data.map((w) => w * 20000) } } : n)) };
   let t: PartyTrio;
-  beforeAll(async () => { t = await partyTrio({ plain: big, fracBits: F, tls: false }); });
+  // Exact truncation, as mpc-import would choose for this model (output-ring.test.ts: the local rule gives a wrong label
+  // in ~3.5e-4 of the runs on this input, from products of ~2^49 ring units in the last layer).
+  beforeAll(async () => { t = await partyTrio({ plain: big, fracBits: F, tls: false, truncation: 'exact' }); });
   afterAll(async () => { await t?.close(); });
 
   it("'label' is the plaintext argmax; 'label+confidence' the plaintext bucket", async () => {

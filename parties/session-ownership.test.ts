@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { getKernels } from '../protocol/kernels/index.js';
@@ -236,6 +236,9 @@ describe('bounded resources', () => {
         s.write(`PUT /v1/sessions/${id}/input HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_TOKEN}\r\n${SESSION_KEY_HEADER}: ${KEY_A}\r\nContent-Type: application/octet-stream\r\nContent-Length: 6272\r\n\r\n${'x'.repeat(1000)}`);
         setTimeout(() => s.destroy(), 200);
       });
+      // Until the party has logged the abort (a fixed 300 ms sleep alone can end first on a loaded machine), then
+      // 300 ms more, as before, for a late error-level line.
+      await vi.waitFor(() => { if (!lines.some((l) => (JSON.parse(l) as { code?: string }).code === 'E_TIMEOUT')) throw new Error('the abort is not logged yet'); }, { timeout: 10_000, interval: 20 });
       await new Promise((r) => setTimeout(r, 300));
       const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string; code?: string });
       expect(logged.filter((l) => l.level >= 50)).toEqual([]);

@@ -92,6 +92,11 @@ export interface TrioOptions {
   requires?: { security?: 'malicious' };
   /** The manifest's outputCompareBits / outputCompareBound (model-import/output-bound.ts; absent: an older bundle's). */
   outputCompare?: { bits: 32 | 64; bound: 'sound' | 'samples-only' };
+  /**
+   * The manifest's truncation (default: absent, local). 'exact' for a model whose products are too large for the local
+   * rule (mpc-import's limit: 1e-6 expected wrong elements per inference, fixed-sim.ts risk), as mpc-import would choose.
+   */
+  truncation?: 'local' | 'exact';
   /** Give each party the malicious mode's replicated weight shares (default: when security is 'malicious'). */
   replicated?: boolean;
 }
@@ -113,6 +118,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
   const bundles = o.plain ? shareBundles(o.plain, o.fracBits, undefined, o.policy) : null;
   if (bundles && o.requires) for (const b of bundles) b.manifest.requires = o.requires;
   if (bundles && o.outputCompare) for (const b of bundles) Object.assign(b.manifest, { outputCompareBits: o.outputCompare.bits, outputCompareBound: o.outputCompare.bound });
+  if (bundles && o.truncation === 'exact') for (const b of bundles) b.manifest.truncation = 'exact';
   if (bundles && o.plain && (o.replicated ?? o.security === 'malicious')) shareModelReplicated(o.plain, o.fracBits).forEach((r, p) => { bundles[p]!.replicated = r; });
   const teacherBundles = o.ensemble ? o.ensemble.teachers.map((m) => shareBundles(m, o.fracBits)) : [];
   const sourceOf = (p: PartyId): ModelSource => (bundles

@@ -1,11 +1,18 @@
 /**
- * Browser image decoding: createImageBitmap (the browser's own decoders, Exif
- * orientation applied, no color-space conversion) drawn at native size on an
- * OffscreenCanvas (or a <canvas>) and read back as RGBA. Resizing is done by
+ * Browser image decoding. PNG: png.ts, the pure-JS decoder Node uses too (a
+ * canvas premultiplies alpha, which zeroes the colour of fully transparent
+ * pixels, and reduces 16-bit samples its own way). JPEG and whatever else the
+ * browser reads: createImageBitmap (the browser's own decoders, Exif
+ * orientation NOT applied: imageOrientation 'none'; no colour-space conversion)
+ * drawn at native size on an OffscreenCanvas (or a <canvas>) and read back as
+ * RGBA; the JPEG's orientation is read from its bytes (exif.ts) and applied by
+ * preprocess.ts when the model records 'exif', as in Node. Resizing is done by
  * resize.ts, not the canvas, so browser and Node resample identically.
  */
 import { InputError } from '../errors.js';
-import type { RawImage } from './types.js';
+import { jpegOrientation } from './exif.js';
+import { decodePng } from './png.js';
+import { sniffImageFormat, type RawImage } from './types.js';
 
 type Canvas2D = OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D;
 
@@ -28,10 +35,16 @@ export async function decodeImageBrowser(src: Uint8Array | Blob): Promise<RawIma
   if (typeof createImageBitmap !== 'function') {
     throw new InputError('E_DTYPE', 'image: createImageBitmap is not available; pass a preprocessed tensor');
   }
+  const bytes = src instanceof Uint8Array ? src : new Uint8Array(await src.arrayBuffer());
+  const format = sniffImageFormat(bytes);
+  if (format === 'png') return decodePng(bytes);
+  const orientation = format === 'jpeg' ? jpegOrientation(bytes) : 1;
   const blob = src instanceof Uint8Array ? new Blob([src as Uint8Array<ArrayBuffer>]) : src;
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none', imageOrientation: 'from-image' });
+    // 'none': the stored pixels (the HTML spec since 'from-image' became the default; the SDK needed 'from-image' before, so
+    // a browser that runs it has the new meaning of 'none'). test/orientation.e2e.test.ts checks Chromium against Node.
+    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none', imageOrientation: 'none' });
   } catch (e) {
     throw new InputError('E_DTYPE', 'image: the browser could not decode the image', { cause: e });
   }
@@ -40,7 +53,7 @@ export async function decodeImageBrowser(src: Uint8Array | Blob): Promise<RawIma
     const ctx = context2d(width, height);
     ctx.drawImage(bitmap, 0, 0);
     const pixels = ctx.getImageData(0, 0, width, height).data;
-    return { width, height, channels: 4, data: pixels };
+    return { width, height, channels: 4, data: pixels, ...(orientation !== 1 ? { orientation } : {}) };
   } finally {
     bitmap.close();
   }

@@ -1,8 +1,10 @@
 /**
- * Exif orientation for the Node JPEG path. Browsers apply it in
- * createImageBitmap (imageOrientation 'from-image'); jpeg-js does not, so the
- * Node decoder reads tag 0x0112 and turns the pixels itself, and both
- * platforms feed the same upright image to the model.
+ * A JPEG's Exif orientation (tag 0x0112), read by both decoders (Node:
+ * jpeg-js; browser: createImageBitmap with imageOrientation 'none') and applied
+ * by preprocess.ts only when the model records `orientation: 'exif'` (or
+ * nothing, as bundles before the field): PIL's Image.open, TensorFlow's
+ * decode_jpeg and torchvision's loaders leave the pixels as stored, and a model
+ * trained through them records 'stored'. Both platforms feed the same pixels.
  */
 import type { RawImage } from './types.js';
 

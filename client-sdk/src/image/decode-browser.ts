@@ -2,15 +2,17 @@
  * Browser image decoding. PNG: png.ts, the pure-JS decoder Node uses too (a
  * canvas premultiplies alpha, which zeroes the colour of fully transparent
  * pixels, and reduces 16-bit samples its own way). JPEG and whatever else the
- * browser reads: createImageBitmap (the browser's own decoders, Exif
- * orientation NOT applied: imageOrientation 'none'; no colour-space conversion)
- * drawn at native size on an OffscreenCanvas (or a <canvas>) and read back as
- * RGBA; the JPEG's orientation is read from its bytes (exif.ts) and applied by
- * preprocess.ts when the model records 'exif', as in Node. Resizing is done by
+ * browser reads: createImageBitmap (the browser's own decoders, no colour-space
+ * conversion) drawn at native size on an OffscreenCanvas (or a <canvas>) and
+ * read back as RGBA. A JPEG goes in without its Exif segments (exif.ts
+ * stripExif: Chromium turns the pixels by the tag even with imageOrientation
+ * 'none'), so the pixels are as stored everywhere; its orientation is read
+ * from the bytes and applied by preprocess.ts when the model records 'exif',
+ * as in Node. Resizing is done by
  * resize.ts, not the canvas, so browser and Node resample identically.
  */
 import { InputError } from '../errors.js';
-import { jpegOrientation } from './exif.js';
+import { jpegOrientation, jpegSize, stripExif } from './exif.js';
 import { decodePng } from './png.js';
 import { sniffImageFormat, type RawImage } from './types.js';
 
@@ -39,17 +41,20 @@ export async function decodeImageBrowser(src: Uint8Array | Blob): Promise<RawIma
   const format = sniffImageFormat(bytes);
   if (format === 'png') return decodePng(bytes);
   const orientation = format === 'jpeg' ? jpegOrientation(bytes) : 1;
-  const blob = src instanceof Uint8Array ? new Blob([src as Uint8Array<ArrayBuffer>]) : src;
+  const stored = format === 'jpeg' ? stripExif(bytes) : bytes;
+  const blob = src instanceof Blob && stored === bytes ? src : new Blob([stored as Uint8Array<ArrayBuffer>]);
   let bitmap: ImageBitmap;
   try {
-    // 'none': the stored pixels (the HTML spec since 'from-image' became the default; the SDK needed 'from-image' before, so
-    // a browser that runs it has the new meaning of 'none'). test/orientation.e2e.test.ts checks Chromium against Node.
-    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none', imageOrientation: 'none' });
+    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   } catch (e) {
     throw new InputError('E_DTYPE', 'image: the browser could not decode the image', { cause: e });
   }
   try {
     const { width, height } = bitmap;
+    const size = format === 'jpeg' ? jpegSize(bytes) : undefined;
+    if (size && (size.width !== width || size.height !== height)) {
+      throw new InputError('E_DTYPE', `image: the browser decoded the JPEG at ${width} x ${height}, its frame header says ${size.width} x ${size.height}`);
+    }
     const ctx = context2d(width, height);
     ctx.drawImage(bitmap, 0, 0);
     const pixels = ctx.getImageData(0, 0, width, height).data;

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { checkPreprocessing, describePreprocessing, type InputPreprocessing } from '../../../protocol/input-preprocessing.js';
 import { writePng, type PngSpec } from '../../testing/png-writer.js';
 import { decodeImageNode } from './decode-node.js';
-import { applyOrientation } from './exif.js';
+import { applyOrientation, jpegOrientation, jpegSize, stripExif } from './exif.js';
 import { decodePng } from './png.js';
 import { convertChannels, modelPixels, preprocessImage, specForInputShape } from './preprocess.js';
 import type { RawImage } from './types.js';
@@ -67,6 +67,15 @@ describe("Exif orientation as the model records it ('exif' | 'stored'; absent: '
     for (const p of [gray({ orientation: 'exif' }), gray()]) {
       expect(Array.from(preprocessImage(await decodeImageNode(tagged), spec([8, 8, 1], p)))).toEqual(Array.from(upright));
     }
+  });
+
+  it('stripExif (what the browser decoder hands createImageBitmap) drops the tag and nothing else; jpegSize reads the stored size', () => {
+    expect(stripExif(plain)).toBe(plain);
+    const stripped = stripExif(tagged);
+    expect(Array.from(stripped)).toEqual(Array.from(plain));
+    expect(jpegOrientation(stripped)).toBe(1);
+    expect(jpegSize(tagged)).toEqual({ width: w, height: h });
+    expect(jpegSize(new Uint8Array([0xff, 0xd8, 0xff]))).toBeUndefined();
   });
 
   it('all eight orientations follow the record; a PNG has none', async () => {

@@ -56,6 +56,7 @@ const DICOM_WORDS = {
 const CODE_WORDS = {
   E_DTYPE: 'This file could not be opened as an image. Please choose a DICOM (.dcm), JPEG or PNG file.',
   E_SHAPE: 'This image does not have the format the model expects.',
+  E_IMAGE_PREPROCESSING: 'This image (a 16-bit PNG) cannot be given to this model as it was trained. Please export it as an 8-bit PNG or JPEG, or ask IT support to record how the model reads 16-bit images.',
   E_RANGE: 'This image does not have the format the model expects.',
   E_PEER_UNAVAILABLE: 'The analysis service cannot be reached at the moment. Please try again shortly; if this persists, contact IT support.',
   E_DEADLINE: 'The analysis took too long and was stopped. Please try again.',

@@ -7,6 +7,7 @@
  * test/image-fidelity.e2e.test.ts.
  */
 import { randomBytes } from 'node:crypto';
+import { crc32, deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { describe, expect, it } from 'vitest';
@@ -158,7 +159,7 @@ describe('png.ts decodes like pngjs (every colour type, bit depth, filter, Adam7
   const layouts: [PngSpec['colorType'], PngSpec['depth'][]][] = [[0, [1, 2, 4, 8, 16]], [2, [8, 16]], [3, [1, 2, 4, 8]], [4, [8, 16]], [6, [8, 16]]];
   for (const [ct, depths] of layouts) {
     for (const d of depths) {
-      it(`colour type ${ct}, ${d} bits, plain and interlaced, odd sizes`, () => {
+      it(`colour type ${ct}, ${d} bits, plain and interlaced, odd sizes (fflate as in the browser, node:zlib as the Node SDK)`, async () => {
         for (const [w, h, il] of [[13, 7, false], [13, 7, true], [1, 1, true], [3, 10, true], [9, 2, false], [64, 33, false], [64, 33, true]] as const) {
           const s = randomSpec(ct, d, w, h, il);
           const bytes = writePng(s);
@@ -168,6 +169,9 @@ describe('png.ts decodes like pngjs (every colour type, bit depth, filter, Adam7
           expect([mine.width, mine.height]).toEqual([w, h]);
           expect(Array.from(d === 16 ? mine.samples16! : mine.data), `${w}x${h} interlace ${il}`).toEqual(refData);
           if (d === 16) expect(mine.grey16).toBe(ct === 0);
+          const node = await decodeImageNode(bytes);
+          expect(node.data).toEqual(mine.data);
+          expect(node.samples16).toEqual(mine.samples16);
         }
       });
     }
@@ -179,14 +183,56 @@ describe('png.ts decodes like pngjs (every colour type, bit depth, filter, Adam7
     expect(Array.from(convertChannels(decodePng(writePng({ width: 2, height: 1, colorType: 0, depth: 4, samples: [1, 14] })), 1).data)).toEqual([17, 238]);
   });
 
-  it('refuses broken files with E_DTYPE, never another exception: every prefix, a bad CRC, a bad filter, an index beyond the palette', () => {
+  it('refuses broken files with E_DTYPE, never another exception: every prefix, a bad CRC, a bad filter, an index beyond the palette', async () => {
     const bytes = writePng(randomSpec(6, 8, 9, 5, true));
-    for (let n = 8; n < bytes.length; n += 3) expect(() => decodePng(bytes.subarray(0, n)), `prefix ${n}`).toThrow(expect.objectContaining({ code: 'E_DTYPE' }));
+    for (let n = 8; n < bytes.length; n += 3) {
+      expect(() => decodePng(bytes.subarray(0, n)), `prefix ${n}`).toThrow(expect.objectContaining({ code: 'E_DTYPE' }));
+      await expect(decodeImageNode(bytes.subarray(0, n)), `prefix ${n}`).rejects.toMatchObject({ code: 'E_DTYPE' });
+    }
     const crc = bytes.slice();
     crc[20] ^= 1; // inside IHDR
     expect(() => decodePng(crc)).toThrow(expect.objectContaining({ code: 'E_DTYPE', message: expect.stringContaining('CRC') }));
     expect(() => decodePng(writePng({ width: 2, height: 1, colorType: 0, depth: 8, samples: [1, 2], filter: () => 7 }))).toThrow(expect.objectContaining({ code: 'E_DTYPE', message: expect.stringContaining('filter') }));
     expect(() => decodePng(writePng({ width: 1, height: 1, colorType: 3, depth: 8, samples: [5], palette: [1, 2, 3] }))).toThrow(expect.objectContaining({ code: 'E_DTYPE', message: expect.stringContaining('palette') }));
+  });
+});
+
+describe('the Node inflate (node:zlib) and fflate take and refuse the same image data', () => {
+  /** A grey 8-bit 3 x 2 PNG whose IDAT is `z` (a zlib stream of the filtered rows). */
+  const withIdat = (z: Uint8Array): Uint8Array => {
+    const ok = writePng({ width: 3, height: 2, colorType: 0, depth: 8, samples: [1, 2, 3, 4, 5, 6], filter: () => 0 });
+    const idat = ok.indexOf(0x49, 33); // 'I' of IDAT, after the signature and IHDR
+    const out = new Uint8Array(ok.length - (ok.length - idat - 8 - 12) + z.length); // up to IDAT's data, z, CRC, IEND
+    const head = ok.subarray(0, idat - 4);
+    const chunk = new Uint8Array(12 + z.length);
+    new DataView(chunk.buffer).setUint32(0, z.length);
+    chunk.set([0x49, 0x44, 0x41, 0x54], 4);
+    chunk.set(z, 8);
+    new DataView(chunk.buffer).setUint32(8 + z.length, crc32(chunk.subarray(4, 8 + z.length)));
+    const end = ok.subarray(ok.length - 12);
+    out.set(head); out.set(chunk, head.length); out.set(end, head.length + chunk.length);
+    return out.subarray(0, head.length + chunk.length + end.length);
+  };
+  const rows = Uint8Array.from([0, 1, 2, 3, 0, 4, 5, 6]);
+
+  it('a stream with more data than the image: the image, in both', async () => {
+    const png = withIdat(new Uint8Array(deflateSync(Uint8Array.from([...rows, 9, 9, 9, 9]))));
+    expect(Array.from(decodePng(png).data.filter((_, i) => i % 4 === 0))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await decodeImageNode(png)).data).toEqual(decodePng(png).data);
+  });
+
+  it('a bad Adler-32 (zlib refuses, fflate does not check it): the same image in both', async () => {
+    const z = new Uint8Array(deflateSync(rows));
+    z[z.length - 1] ^= 0xff;
+    const png = withIdat(z);
+    expect((await decodeImageNode(png)).data).toEqual(decodePng(png).data);
+  });
+
+  it('a stream cut short, or not zlib: E_DTYPE in both', async () => {
+    for (const z of [new Uint8Array(deflateSync(rows)).subarray(0, 6), Uint8Array.from([1, 2, 3, 4])]) {
+      expect(() => decodePng(withIdat(z))).toThrow(expect.objectContaining({ code: 'E_DTYPE' }));
+      await expect(decodeImageNode(withIdat(z))).rejects.toMatchObject({ code: 'E_DTYPE' });
+    }
   });
 });
 

@@ -10,7 +10,7 @@
  *    display only: preprocess.ts reduces them as the model records (png16) or refuses.
  * An eXIf chunk is not read (Pillow's Image.open does not turn a PNG either).
  */
-import { unzlibSync } from 'fflate';
+import { Unzlib } from 'fflate';
 import { InputError } from '../errors.js';
 import type { RawImage } from './types.js';
 
@@ -90,26 +90,68 @@ function readChunks(b: Uint8Array): Chunks {
 /** Undo the scanline filters (PNG 1.2 section 9) of one pass in place; `raw` holds rows of 1 + rowBytes bytes. */
 function unfilter(raw: Uint8Array, start: number, rows: number, rowBytes: number, bpp: number): void {
   for (let y = 0; y < rows; y++) {
-    const r = start + y * (rowBytes + 1), ft = raw[r]!, cur = r + 1, prev = cur - rowBytes - 1;
-    const up = (i: number): number => (y > 0 ? raw[prev + i]! : 0);
-    for (let i = 0; i < rowBytes; i++) {
-      const a = i >= bpp ? raw[cur + i - bpp]! : 0, b = up(i), c = i >= bpp ? up(i - bpp) : 0;
-      let v: number;
-      switch (ft) {
-        case 0: continue;
-        case 1: v = a; break;
-        case 2: v = b; break;
-        case 3: v = (a + b) >>> 1; break;
-        case 4: { const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c); v = pa <= pb && pa <= pc ? a : pb <= pc ? b : c; break; }
-        default: return fail(`unknown filter type ${ft}`);
-      }
-      raw[cur + i] = (raw[cur + i]! + v) & 0xff;
+    const cur = start + y * (rowBytes + 1) + 1, prev = cur - rowBytes - 1, ft = raw[cur - 1]!, first = y === 0;
+    switch (ft) {
+      case 0: break;
+      case 1: for (let i = bpp; i < rowBytes; i++) raw[cur + i] = (raw[cur + i]! + raw[cur + i - bpp]!) & 0xff; break;
+      case 2: if (!first) for (let i = 0; i < rowBytes; i++) raw[cur + i] = (raw[cur + i]! + raw[prev + i]!) & 0xff; break;
+      case 3:
+        for (let i = 0; i < rowBytes; i++) {
+          const a = i >= bpp ? raw[cur + i - bpp]! : 0, b = first ? 0 : raw[prev + i]!;
+          raw[cur + i] = (raw[cur + i]! + ((a + b) >>> 1)) & 0xff;
+        }
+        break;
+      case 4:
+        for (let i = 0; i < rowBytes; i++) {
+          const a = i >= bpp ? raw[cur + i - bpp]! : 0, b = first ? 0 : raw[prev + i]!, c = first || i < bpp ? 0 : raw[prev + i - bpp]!;
+          const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+          raw[cur + i] = (raw[cur + i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff;
+        }
+        break;
+      default: fail(`unknown filter type ${ft}`);
     }
   }
 }
 
+/** The samples of one unfiltered row (n = pixels x samples per pixel) at `d` bits into `s`. */
+function unpack(raw: Uint8Array, row: number, n: number, d: number, s: Int32Array): void {
+  if (d === 8) for (let j = 0; j < n; j++) s[j] = raw[row + j]!;
+  else if (d === 16) for (let j = 0; j < n; j++) s[j] = (raw[row + 2 * j]! << 8) | raw[row + 2 * j + 1]!;
+  else {
+    const max = (1 << d) - 1;
+    for (let j = 0; j < n; j++) s[j] = (raw[row + ((j * d) >> 3)]! >> (8 - d - ((j * d) & 7))) & max;
+  }
+}
+
+/**
+ * Inflate with fflate, at most `expected` bytes kept: the input goes in 64 KiB at a time and
+ * inflating stops once the image is full (a stream with more data is truncated, as node:zlib's
+ * maxOutputLength caps it; an inflation bomb grows by at most one step's output). Fewer bytes
+ * come back when the stream ends early. (unzlibSync with `out` would return the whole buffer,
+ * zeros included, for a stream cut short: a truncated PNG would silently turn black.)
+ */
+function inflateCapped(z: Uint8Array, expected: number): Uint8Array {
+  const out = new Uint8Array(expected);
+  let n = 0, full = false;
+  const u = new Unzlib((chunk) => {
+    const k = Math.min(chunk.length, expected - n);
+    out.set(chunk.subarray(0, k), n);
+    n += k;
+    if (k < chunk.length) full = true;
+  });
+  const STEP = 1 << 16;
+  for (let i = 0; !full && (i < z.length || i === 0); i += STEP) u.push(z.subarray(i, i + STEP), i + STEP >= z.length);
+  return n === expected ? out : out.subarray(0, n);
+}
+
+/**
+ * A faster inflate for the platform (Node: node:zlib). It must give fflate's bytes or
+ * undefined (then fflate decides, so both platforms accept and refuse the same files).
+ */
+export type Inflate = (zlib: Uint8Array, expected: number) => Uint8Array | undefined;
+
 /** Decode PNG bytes to RGBA (see the file comment). Every failure is an InputError E_DTYPE. */
-export function decodePng(b: Uint8Array): RawImage {
+export function decodePng(b: Uint8Array, inflate?: Inflate): RawImage {
   const { h, plte, trns, idat } = readChunks(b);
   const { width: W, height: H, depth: d, colorType: ct } = h;
   const spp = LAYOUT[ct]!.samples, bpp = Math.max(1, (spp * d) >> 3);
@@ -120,7 +162,7 @@ export function decodePng(b: Uint8Array): RawImage {
   const expected = passes.reduce((a, p) => a + (p.w > 0 ? p.n * (p.rowBytes + 1) : 0), 0);
   let raw: Uint8Array;
   try {
-    raw = unzlibSync(idat, { out: new Uint8Array(expected) }); // fflate truncates to `out`: no inflation bomb
+    raw = inflate?.(idat, expected) ?? inflateCapped(idat, expected);
   } catch (e) {
     return fail('corrupt image data', e);
   }
@@ -129,39 +171,48 @@ export function decodePng(b: Uint8Array): RawImage {
   const out = new Uint8Array(W * H * 4), out16 = wide ? new Uint16Array(W * H * 4) : undefined;
   const tv = trns && trns.length >= 2 ? new DataView(trns.buffer, trns.byteOffset, trns.length) : undefined;
   const key = tv && ct === 0 ? [tv.getUint16(0)] : tv && ct === 2 && trns!.length >= 6 ? [tv.getUint16(0), tv.getUint16(2), tv.getUint16(4)] : undefined;
-  const s = new Array<number>(4);
+  const s = new Int32Array(W * spp);
+  const scale = d < 8 ? 255 / max : 1; // grey below 8 bits: Pillow's L;2 / L;4 unpackers, '1' -> L
   let start = 0;
   for (const p of passes) {
     if (p.w === 0 || p.n === 0) continue;
     unfilter(raw, start, p.n, p.rowBytes, bpp);
     for (let y = 0; y < p.n; y++) {
-      const row = start + y * (p.rowBytes + 1) + 1;
-      for (let x = 0; x < p.w; x++) {
-        for (let k = 0; k < spp; k++) {
-          const j = x * spp + k;
-          s[k] = d === 8 ? raw[row + j]! : d === 16 ? (raw[row + 2 * j]! << 8) | raw[row + 2 * j + 1]! : (raw[row + ((j * d) >> 3)]! >> (8 - d - ((j * d) & 7))) & max;
-        }
-        let r: number, g: number, bl: number, a: number;
-        if (ct === 3) {
-          const i = s[0]!;
-          if (3 * i + 2 >= plte!.length) return fail(`palette index ${i} is beyond the palette`);
-          r = plte![3 * i]!; g = plte![3 * i + 1]!; bl = plte![3 * i + 2]!; a = trns && i < trns.length ? trns[i]! : 255;
-        } else {
-          const grey = ct === 0 || ct === 4;
-          r = s[0]!; g = grey ? r : s[1]!; bl = grey ? r : s[2]!;
-          a = ct === 4 ? s[1]! : ct === 6 ? s[3]! : key && (grey ? r === key[0] : r === key[0] && g === key[1] && bl === key[2]) ? 0 : max;
-          if (d < 8) { const f = 255 / max; r *= f; g *= f; bl *= f; a = a === max ? 255 : a * f; }
-        }
-        const o = 4 * ((p.y0 + y * p.dy) * W + p.x0 + x * p.dx);
-        if (out16) {
-          out16[o] = r; out16[o + 1] = g; out16[o + 2] = bl; out16[o + 3] = a;
-          out[o] = r >>> 8; out[o + 1] = g >>> 8; out[o + 2] = bl >>> 8; out[o + 3] = a >>> 8;
-        } else {
-          out[o] = r; out[o + 1] = g; out[o + 2] = bl; out[o + 3] = a;
-        }
+      unpack(raw, start + y * (p.rowBytes + 1) + 1, p.w * spp, d, s);
+      const o0 = 4 * ((p.y0 + y * p.dy) * W + p.x0), step = 4 * p.dx;
+      const px = out16 ?? out;
+      switch (ct) {
+        case 0:
+          for (let x = 0, o = o0; x < p.w; x++, o += step) {
+            const v = s[x]!;
+            px[o] = px[o + 1] = px[o + 2] = v * scale;
+            px[o + 3] = key && v === key[0] ? 0 : max * scale;
+          }
+          break;
+        case 2:
+          for (let x = 0, o = o0; x < p.w; x++, o += step) {
+            const r = s[3 * x]!, g = s[3 * x + 1]!, bl = s[3 * x + 2]!;
+            px[o] = r; px[o + 1] = g; px[o + 2] = bl;
+            px[o + 3] = key && r === key[0] && g === key[1] && bl === key[2] ? 0 : max;
+          }
+          break;
+        case 3:
+          for (let x = 0, o = o0; x < p.w; x++, o += step) {
+            const i = s[x]!;
+            if (3 * i + 2 >= plte!.length) fail(`palette index ${i} is beyond the palette`);
+            px[o] = plte![3 * i]!; px[o + 1] = plte![3 * i + 1]!; px[o + 2] = plte![3 * i + 2]!;
+            px[o + 3] = trns && i < trns.length ? trns[i]! : 255;
+          }
+          break;
+        case 4:
+          for (let x = 0, o = o0; x < p.w; x++, o += step) { px[o] = px[o + 1] = px[o + 2] = s[2 * x]!; px[o + 3] = s[2 * x + 1]!; }
+          break;
+        default:
+          for (let x = 0, o = o0; x < p.w; x++, o += step) { px[o] = s[4 * x]!; px[o + 1] = s[4 * x + 1]!; px[o + 2] = s[4 * x + 2]!; px[o + 3] = s[4 * x + 3]!; }
       }
     }
     start += p.n * (p.rowBytes + 1);
   }
+  if (out16) for (let i = 0; i < out.length; i++) out[i] = out16[i]! >>> 8;
   return { width: W, height: H, channels: 4, data: out, ...(out16 ? { samples16: out16, grey16: ct === 0 } : {}) };
 }

@@ -8,7 +8,7 @@
  * first shows what the canvas path gives, then that the SDK's decodeImage +
  * preprocessImage equal Node's. Skipped when /usr/bin/chromium is absent.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
@@ -143,6 +143,32 @@ describe.skipIf(!hasChromium)('image fidelity in Chromium: the browser SDK gives
       }
     }
   });
+
+  it("the demo page shows a tagged JPEG as the model was given it and says so (turned for a model without the field, as stored for 'stored')", async () => {
+    const w = 16, h = 8, rgba = new Uint8Array(w * h * 4);
+    for (let i = 0; i < w * h; i++) rgba.fill(i % w < w / 2 ? 255 : 0, 4 * i, 4 * i + 3), rgba[4 * i + 3] = 255;
+    const file = join(work, 'tagged.jpg');
+    writeFileSync(file, withOrientation(new Uint8Array(jpeg.encode({ width: w, height: h, data: rgba }, 95).data), 6));
+    const shown = async (): Promise<{ size: number[]; info: string; sent: number[] }> => {
+      await page.setInputFiles('#file', []);
+      await page.setInputFiles('#file', file);
+      await page.waitForSelector('body[data-state="result"], body[data-state="error"]', { timeout: 30_000 });
+      expect(await page.getAttribute('body', 'data-state'), `${await page.textContent('#status')} ${pageErrors.join('; ')}`).toBe('result');
+      const size = await page.evaluate(() => { const c = document.getElementById('image') as HTMLCanvasElement; return [c.width, c.height]; });
+      const session = (JSON.parse((await page.textContent('#result-json'))!) as { sessionId: string }).sessionId;
+      return { size, info: (await page.textContent('#image-info'))!, sent: Array.from(fake.inputs.get(session)!) };
+    };
+    const before = await shown();
+    expect(before.size).toEqual([h, w]);
+    expect(before.info).toMatch(/Exif orientation tag \(6\) was applied \(turned upright\); the model does not record/);
+    fake.model.preprocessing = gray({ orientation: 'stored', scaling: 'unit' });
+    const stored = await shown();
+    expect(stored.size).toEqual([w, h]);
+    expect(stored.info).toMatch(/analysed \(and is shown\) as stored, not turned/);
+    const node = await nodeX(withOrientation(new Uint8Array(jpeg.encode({ width: w, height: h, data: rgba }, 95).data), 6), [64, 64, 1], gray({ orientation: 'stored', scaling: 'unit' }));
+    expect(Math.max(...stored.sent.map((v, i) => Math.abs(v - node[i]!)))).toBeLessThanOrEqual(1 / 255 + 2 ** -12);
+    delete fake.model.preprocessing;
+  }, 60_000);
 
   it('a 16-bit PNG: refused without png16 (E_IMAGE_PREPROCESSING), reduced as recorded with it, as in Node', async () => {
     const bytes = writePng({ width: 6, height: 1, colorType: 0, depth: 16, samples: [0, 255, 256, 1000, 40000, 65535] });

@@ -10,7 +10,7 @@ export {
   type ErrorCode, type ClientErrorContext,
 } from './errors.js';
 export type { Tensor, ImageBytes, ImageInput } from './input.js';
-export type { RawImage, ImageDecoder } from './image/types.js';
+export type { RawImage, ImageDecoder, OrientationNote } from './image/types.js';
 export { preprocessImage, specForInputShape, specForModel, convertChannels, type PreprocessSpec } from './image/preprocess.js';
 export { resizeBilinear } from './image/resize.js';
 export { applyOrientation } from './image/exif.js';

@@ -53,6 +53,19 @@ describe('predict() gives the parties the image the training pipeline saw', () =
     expect(turned[8 * 7]).toBeLessThan(50); // black upright
   });
 
+  it('the result says when an image carried an orientation tag and whether the model got it turned (never for a file without one)', async () => {
+    fake = await startFakeParties({ model: { inputShape: [8, 8, 1] } });
+    const c = new PrivateInferenceClient({ parties: fake.urls, token: fake.token, timeoutMs: 10_000 });
+    expect((await c.predict(tagged)).imageOrientation).toEqual({ tag: 6, applied: true, recorded: false }); // an old bundle: turned, unknown whether trained so
+    expect((await c.predict(plain)).imageOrientation).toBeUndefined();
+    fake.model.preprocessing = gray({ orientation: 'stored', scaling: 'unit' });
+    expect((await c.predict(tagged)).imageOrientation).toEqual({ tag: 6, applied: false, recorded: true });
+    const b = await c.predict([plain, tagged], { batch: true });
+    expect(b.imageOrientation).toEqual([null, { tag: 6, applied: false, recorded: true }]);
+    const l = await c.predict(tagged, { privacy: { outputMode: 'label' } });
+    expect(l.imageOrientation).toEqual({ tag: 6, applied: false, recorded: true });
+  });
+
   it('a 16-bit PNG: E_IMAGE_PREPROCESSING and no share sent without png16; the recorded reduction with it', async () => {
     const png = writePng({ width: 8, height: 8, colorType: 0, depth: 16, samples: Array.from({ length: 64 }, (_, i) => i * 1000) });
     fake = await startFakeParties({ model: { inputShape: [8, 8, 1], preprocessing: gray() } });

@@ -15,7 +15,7 @@ import { checkPreprocessing, defaultPreprocessing, pixelsToInput, type InputPrep
 import { InputError } from '../errors.js';
 import { applyOrientation } from './exif.js';
 import { resizeBilinear } from './resize.js';
-import type { RawImage } from './types.js';
+import type { OrientationNote, RawImage } from './types.js';
 
 export interface PreprocessSpec {
   height: number;
@@ -85,6 +85,13 @@ export function modelPixels(img: RawImage, p: InputPreprocessing): RawImage {
   const eight = reduce16(img, p);
   const o = img.orientation ?? 1;
   return (p.orientation ?? 'exif') === 'exif' && o > 1 ? applyOrientation(eight, o) : eight;
+}
+
+/** Per input, the OrientationNote of a decoded image with an Exif orientation tag (null otherwise); undefined when none has one. */
+export function orientationNotes(decoded: readonly (RawImage | undefined)[], model: Pick<ModelInfo, 'preprocessing'>): (OrientationNote | null)[] | undefined {
+  if (!decoded.some((d) => (d?.orientation ?? 1) > 1)) return undefined;
+  const o = model.preprocessing?.orientation;
+  return decoded.map((d) => ((d?.orientation ?? 1) > 1 ? { tag: d!.orientation!, applied: (o ?? 'exif') === 'exif', recorded: o !== undefined } : null));
 }
 
 /** Decoded image -> model input tensor data (float32, HWC). */

@@ -20,6 +20,14 @@ export interface RawImage {
   grey16?: boolean;
 }
 
+/**
+ * A result's note on an image input with an Exif orientation tag (2..8): `applied`, whether
+ * the model was given it turned upright; `recorded`, whether the model records how its
+ * training read the tag (false: a bundle from before the field, turned as the SDK did then,
+ * so nobody knows whether the model saw such images turned: an app should say so).
+ */
+export interface OrientationNote { tag: number; applied: boolean; recorded: boolean }
+
 /** Turns encoded image bytes (JPEG, PNG; in a browser whatever createImageBitmap reads) into pixels. */
 export type ImageDecoder = (src: Uint8Array | Blob) => Promise<RawImage>;
 

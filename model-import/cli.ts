@@ -57,7 +57,7 @@ import { resolvePolicy, type OutputMode, type PolicyDp, type PrivacyPolicy } fro
 import { writeBundles } from './bundle.js';
 import { listImages } from './images.js';
 import { checkLabels, checkLogitsHead, labelCountFor, outputCount, sampleFolders } from './labels.js';
-import { applyPreprocessingFlags, PREPROCESSING_FLAG_HELP } from './preprocessing.js';
+import { applyPreprocessingFlags, PREPROCESSING_FLAG_HELP, withImportDefaults } from './preprocessing.js';
 import { describePreprocessing, type InputPreprocessing, type PixelScaling } from '../protocol/input-preprocessing.js';
 import { loadModel } from './load.js';
 import { isSeedArch, SEED_ARCHS, writeSeedModel } from './seed-models.js';
@@ -312,7 +312,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
     const inputRange = values['input-range'] !== undefined ? parseInputRange(values['input-range']) : undefined;
     if (imageInput && inputRange) throw bad('--input-range is for inputs that are not images; an image input\'s range follows from its preprocessing');
     if (!imageInput && values.preprocessing?.length) throw bad(`--preprocessing needs an image input [H, W, 1|3]; the model takes [${ir.inputShape.join(', ')}]`);
-    let prep: InputPreprocessing | undefined = loaded.preprocessing?.preprocessing;
+    let prep: InputPreprocessing | undefined = loaded.preprocessing && withImportDefaults(loaded.preprocessing.preprocessing); // + orientation 'stored'
     let prepSource = loaded.preprocessing?.source ?? '';
     if (prep && prepFlags.length) {
       prep = applyPreprocessingFlags(prep, prepFlags, ir.inputShape);

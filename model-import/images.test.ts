@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { decodeImageNode } from '../client-sdk/src/image/decode-node.js';
+import { preprocessImage, specForInputShape } from '../client-sdk/src/image/preprocess.js';
+import { writePng } from '../client-sdk/testing/png-writer.js';
+import type { InputPreprocessing } from '../protocol/input-preprocessing.js';
 import { decodeImage, imageToInput, listImages, readImageInput } from './images.js';
 import { haveFixtures, KERAS_FIXTURES, maxAbsDiff, readF32, XRAY } from './testing/fixtures.js';
 
@@ -52,5 +57,35 @@ describe('sample images follow the resize the model records', () => {
     expect(Array.from(imageToInput(bytes, [1, 2, 1], prep('tf-bilinear')))).toEqual([127.5, 127.5]);
     expect(Array.from(imageToInput(bytes, [1, 2, 1], prep('nearest')))).toEqual([255, 0]);
     expect(Array.from(imageToInput(bytes, [1, 2, 1], 'raw'))).not.toEqual([127.5, 127.5]);
+  });
+});
+
+describe('sample images follow the recorded orientation and png16, as the SDK does (client-sdk/src/image/fidelity.test.ts)', () => {
+  const gray = (extra: Partial<InputPreprocessing> = {}): InputPreprocessing => ({ colorMode: 'grayscale', resize: 'bilinear', scaling: 'raw', channelOrder: 'rgb', ...extra });
+
+  it("a 16-bit grey PNG: refused without png16 (E_IMAGE_PREPROCESSING), Pillow's saturation or the high byte with it, never pngjs's rounding", () => {
+    const v = [0, 255, 256, 1000, 40000, 65535];
+    const png = writePng({ width: 6, height: 1, colorType: 0, depth: 16, samples: v });
+    expect(() => imageToInput(png, [1, 6, 1], gray())).toThrow(expect.objectContaining({ code: 'E_IMAGE_PREPROCESSING', message: expect.stringContaining('png16=pillow|high-byte') }));
+    expect(Array.from(imageToInput(png, [1, 6, 1], gray({ png16: 'pillow' })))).toEqual([0, 255, 255, 255, 255, 255]);
+    expect(Array.from(imageToInput(png, [1, 6, 1], gray({ png16: 'high-byte' })))).toEqual([0, 0, 1, 3, 156, 255]);
+    const rgb16 = writePng({ width: 1, height: 1, colorType: 2, depth: 16, samples: [1000, 40000, 300] });
+    expect(Array.from(imageToInput(rgb16, [1, 1, 3], { ...gray({ png16: 'pillow' }), colorMode: 'rgb' }))).toEqual([3, 156, 1]);
+  });
+
+  it("a JPEG with Exif orientation 6: as stored for 'stored' (the default mpc-import records), upright for 'exif', equal to the SDK's input", async () => {
+    const w = 16, h = 8, rgba = new Uint8Array(w * h * 4);
+    for (let i = 0; i < w * h; i++) rgba.fill(i % w < w / 2 ? 255 : 0, 4 * i, 4 * i + 3), rgba[4 * i + 3] = 255;
+    const plain = new Uint8Array(jpeg.encode({ width: w, height: h, data: rgba }, 95).data);
+    const tiff = [0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0];
+    const payload = [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff];
+    const tagged = Uint8Array.from([...plain.subarray(0, 2), 0xff, 0xe1, 0, payload.length + 2, ...payload, ...plain.subarray(2)]);
+    for (const orientation of ['stored', 'exif'] as const) {
+      const p = gray({ orientation });
+      const sdk = preprocessImage(await decodeImageNode(tagged), specForInputShape([8, 8, 1], undefined, p));
+      expect(Array.from(imageToInput(tagged, [8, 8, 1], p)), orientation).toEqual(Array.from(sdk));
+    }
+    expect(Array.from(imageToInput(tagged, [8, 8, 1], gray({ orientation: 'stored' })))).toEqual(Array.from(imageToInput(plain, [8, 8, 1], gray())));
+    expect(imageToInput(tagged, [8, 8, 1], gray({ orientation: 'exif' }))[8 * 7]).toBeLessThan(50);
   });
 });

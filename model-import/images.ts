@@ -4,13 +4,17 @@
  * golden files used (Pillow): convert to L (ITU-R 601-2 luma, Pillow's
  * fixed-point formula) or RGB, resize with Pillow's antialiased bilinear
  * filter (8-bit result after each pass) unless the model records another
- * resize (protocol/image-resample.ts), then scale.
+ * resize (protocol/image-resample.ts), then scale. As the SDK does: a JPEG's
+ * Exif orientation applied only when the model records `orientation: 'exif'`
+ * (protocol/image-orientation.ts), a 16-bit PNG reduced as its `png16` says
+ * and refused without it (E_IMAGE_PREPROCESSING).
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { MpcError } from '../protocol/errors.js';
+import { applyOrientation, jpegOrientation } from '../protocol/image-orientation.js';
 import { resizeNearest, resizeTfBilinear } from '../protocol/image-resample.js';
 import { checkPreprocessing, defaultPreprocessing, pixelsToInput, type InputPreprocessing, type PixelScaling } from '../protocol/input-preprocessing.js';
 
@@ -26,21 +30,35 @@ export interface RgbImage {
 
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
-export function decodeImage(bytes: Uint8Array, name = 'image'): RgbImage {
+/**
+ * A 16-bit PNG's samples to 8 bits as the model's `png16` says (the SDK's reduce16 of
+ * client-sdk/src/image/preprocess.ts: 'pillow' saturates grey, colour type 0, at 255 and keeps
+ * the high byte of colour; 'high-byte' v >> 8); refused without png16.
+ */
+function reduce16(data: Uint8Array, grey: boolean, png16: InputPreprocessing['png16'], name: string): Uint8Array {
+  if (!png16) throw new MpcError('E_IMAGE_PREPROCESSING', `image ${name}: a 16-bit PNG, and the recorded preprocessing does not say how the training pipeline reduced it to 8 bits; pass --preprocessing png16=pillow|high-byte, or 8-bit samples`, { step: 'import.samples' });
+  const s = new Uint16Array(data.buffer, data.byteOffset, data.byteLength >> 1);
+  const clip = png16 === 'pillow' && grey;
+  return Uint8Array.from(s, (v) => (clip ? Math.min(v, 255) : v >>> 8));
+}
+
+/** Decode a PNG or JPEG to RGB; with `prep`, a 16-bit PNG and the Exif orientation as it records (see the file comment). */
+export function decodeImage(bytes: Uint8Array, name = 'image', prep?: InputPreprocessing): RgbImage {
   let w: number;
   let h: number;
   let rgba: Uint8Array;
   try {
     if (bytes[0] === 0x89 && bytes[1] === 0x50) {
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      const wide = prep !== undefined && bytes[24] === 16; // IHDR bit depth (after the signature, the chunk head, width and height); without prep: pngjs's rounding
+      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), wide ? { skipRescale: true } : {});
       ({ width: w, height: h } = png);
-      rgba = png.data;
+      rgba = wide ? reduce16(png.data, bytes[25] === 0, prep.png16, name) : png.data;
     } else if (bytes[0] === 0xff && bytes[1] === 0xd8) {
       const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-      ({ width: w, height: h } = img);
-      rgba = img.data;
+      ({ width: w, height: h, data: rgba } = prep?.orientation === 'exif' ? applyOrientation({ ...img, channels: 4 }, jpegOrientation(bytes)) : img);
     } else throw new Error('not a PNG or JPEG');
   } catch (e) {
+    if (e instanceof MpcError) throw e;
     throw new MpcError('E_BAD_ARGUMENT', `image ${name}: cannot decode (${e instanceof Error ? e.message : 'decode failed'})`, { cause: e });
   }
   const data = new Uint8Array(w * h * 3);
@@ -148,7 +166,7 @@ export function imageToInput(bytes: Uint8Array, inputShape: number[], prep: Pixe
   }
   const p = toPreprocessing(prep, inputShape);
   const [H, W, C] = inputShape as [number, number, number];
-  const img = decodeImage(bytes, name);
+  const img = decodeImage(bytes, name, p);
   const src = C === 1 ? toGray(img) : toRgb(img);
   // The model's resize (protocol/image-resample.ts for the two Keras pipelines; Pillow's bilinear here, as in the SDK).
   const px = p.resize === 'tf-bilinear' ? resizeTfBilinear(src, img.width, img.height, C, W, H)

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { referenceLogits } from './reference.js';
 import { convertGraph } from './convert.js';
 import { flattenConfig, type Json } from './keras-config.js';
-import { applyPreprocessingFlags, inferPreprocessing } from './preprocessing.js';
+import { applyPreprocessingFlags, inferPreprocessing, withImportDefaults } from './preprocessing.js';
 
 type Layer = { class_name: string; config: Record<string, Json> };
 let serial = 0;
@@ -94,6 +94,16 @@ describe('--preprocessing resize=', () => {
     expect(applyPreprocessingFlags(base, ['resize=tf-bilinear', 'raw'], [8, 8, 1])).toEqual({ ...base, resize: 'tf-bilinear', scaling: 'raw' });
     expect(applyPreprocessingFlags(base, ['resize=nearest'], [8, 8, 1]).resize).toBe('nearest');
     expect(() => applyPreprocessingFlags(base, ['resize=area'], [8, 8, 1])).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+  });
+
+  it("records orientation 'stored' unless a flag says exif (the loaders of Keras and PyTorch pipelines ignore the Exif tag); png16 only when a flag says", () => {
+    const base = { colorMode: 'grayscale', resize: 'bilinear', scaling: 'unit', channelOrder: 'rgb' } as const;
+    expect(withImportDefaults(base)).toEqual({ ...base, orientation: 'stored' });
+    expect(withImportDefaults({ ...base, orientation: 'exif' }).orientation).toBe('exif');
+    expect(applyPreprocessingFlags(withImportDefaults(base), ['orientation=exif', 'png16=high-byte'], [8, 8, 1])).toEqual({ ...base, orientation: 'exif', png16: 'high-byte' });
+    expect(applyPreprocessingFlags(withImportDefaults(base), ['tf'], [8, 8, 1]).orientation).toBe('stored'); // a Keras mode keeps it
+    expect(() => applyPreprocessingFlags(base, ['orientation=upright'], [8, 8, 1])).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('orientation must be exif or stored') }));
+    expect(() => applyPreprocessingFlags(base, ['png16=round'], [8, 8, 1])).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('png16 must be pillow or high-byte') }));
   });
 });
 

@@ -73,7 +73,7 @@ describe('image preprocessing recorded by mpc-import', () => {
     let text = cap.out();
     expect(text).toMatch(/labels: NORMAL, PNEUMONIA \(from the --samples folder names\)/);
     expect(text).toMatch(/preprocessing: RGB, bilinear resize, x \(0\.\.255\) +\(the model's own Rescaling layer/);
-    for (const p of [0, 1, 2] as const) expect(loadBundle(out, p).manifest.preprocessing).toEqual({ colorMode: 'rgb', resize: 'bilinear', scaling: 'raw', channelOrder: 'rgb' });
+    for (const p of [0, 1, 2] as const) expect(loadBundle(out, p).manifest.preprocessing).toEqual({ colorMode: 'rgb', resize: 'bilinear', scaling: 'raw', channelOrder: 'rgb', orientation: 'stored' });
     const rep = JSON.parse(readFileSync(json, 'utf8')) as AgreementReport;
     const row = rep.rows.find((r) => r.name === 'NORMAL2-IM-0098-0001.jpeg')!;
     expect(row.floatLogits[0]).toBeCloseTo(-0.6, 2);
@@ -98,7 +98,7 @@ describe('image preprocessing recorded by mpc-import', () => {
     quiet();
     expect(await main([fixtureModel('ravneet-pneumonia'), '--out', out, '--labels', 'NORMAL,PNEUMONIA', '--random', '0', '--preprocessing', 'symmetric'])).toBe(0);
     vi.restoreAllMocks();
-    expect(loadBundle(out, 1).manifest.preprocessing).toEqual({ colorMode: 'rgb', resize: 'bilinear', scaling: 'symmetric', channelOrder: 'rgb' });
+    expect(loadBundle(out, 1).manifest.preprocessing).toEqual({ colorMode: 'rgb', resize: 'bilinear', scaling: 'symmetric', channelOrder: 'rgb', orientation: 'stored' });
     const mf = path.join(out, 'party1', 'manifest.json');
     const m = JSON.parse(readFileSync(mf, 'utf8')) as Record<string, unknown>;
     writeFileSync(mf, JSON.stringify({ ...m, preprocessing: { colorMode: 'grayscale', resize: 'bilinear', scaling: 'unit', channelOrder: 'rgb' } }));

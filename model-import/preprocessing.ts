@@ -14,6 +14,10 @@
  * When the file's input takes any height and width and a Resizing layer reads
  * it, that layer's interpolation is the resize recorded (resizeOfLayer).
  * `--preprocessing` flags (and the older `--scaling`) replace what was inferred.
+ * No model file says how its training pipeline read a JPEG's Exif orientation
+ * or a 16-bit PNG: withImportDefaults records orientation 'stored' (what every
+ * loader a Keras or PyTorch pipeline uses does) and leaves png16 unset (the SDK
+ * then refuses 16-bit PNGs); `--preprocessing orientation=exif`, `png16=...` say otherwise.
  */
 import { MpcError } from '../protocol/errors.js';
 import { checkPreprocessing, defaultPreprocessing, KERAS_MODES, SCALINGS, type InputPreprocessing, type KerasMode, type PixelScaling } from '../protocol/input-preprocessing.js';
@@ -113,7 +117,24 @@ const numbers = (v: string, key: string): number[] => {
   return out;
 };
 
-export const PREPROCESSING_FLAG_HELP = 'tf|caffe|torch|unit|raw|symmetric, or one of scaling=unit|raw|symmetric, color=grayscale|rgb, order=rgb|bgr, mean=M1,M2,M3, std=S1,S2,S3, resize=bilinear|tf-bilinear|nearest';
+export const PREPROCESSING_FLAG_HELP = 'tf|caffe|torch|unit|raw|symmetric, or one of scaling=unit|raw|symmetric, color=grayscale|rgb, order=rgb|bgr, mean=M1,M2,M3, std=S1,S2,S3, resize=bilinear|tf-bilinear|nearest, orientation=stored|exif, png16=pillow|high-byte';
+
+/**
+ * The Exif orientation mpc-import records when no flag says: 'stored'. Keras's
+ * loaders (keras.utils.load_img, ImageDataGenerator.flow_from_directory: PIL's
+ * Image.open; image_dataset_from_directory: tf.io.decode_image) and PyTorch's
+ * (torchvision's default_loader: PIL; torchvision.io.decode_jpeg: apply_exif_orientation
+ * False) all leave a tagged JPEG's pixels as stored, so a model trained through
+ * them saw them so. A pipeline that called ImageOps.exif_transpose records
+ * `--preprocessing orientation=exif`. Bundles from before the field keep 'exif'
+ * (the SDK's behaviour then): the default applies to new imports only.
+ */
+export const IMPORT_ORIENTATION = 'stored' as const;
+
+/** `p` with the fields no model file says filled in as mpc-import records them (IMPORT_ORIENTATION). */
+export function withImportDefaults(p: InputPreprocessing): InputPreprocessing {
+  return p.orientation !== undefined ? p : { ...p, orientation: IMPORT_ORIENTATION };
+}
 
 /**
  * Apply `--preprocessing` flags, in order, to `base`: a keras.applications
@@ -139,6 +160,8 @@ export function applyPreprocessingFlags(base: InputPreprocessing, flags: readonl
       case 'color': case 'colorMode': p = { ...p, colorMode: v as InputPreprocessing['colorMode'] }; break;
       case 'order': case 'channelOrder': p = { ...p, channelOrder: v as InputPreprocessing['channelOrder'] }; break;
       case 'resize': p = { ...p, resize: v as InputPreprocessing['resize'] }; break;
+      case 'orientation': p = { ...p, orientation: v as NonNullable<InputPreprocessing['orientation']> }; break;
+      case 'png16': p = { ...p, png16: v as NonNullable<InputPreprocessing['png16']> }; break;
       case 'mean': p = { ...p, mean: numbers(v, key) }; break;
       case 'std': p = { ...p, std: numbers(v, key) }; break;
       default: throw bad(`--preprocessing: unknown key '${key}' (expected ${PREPROCESSING_FLAG_HELP})`);

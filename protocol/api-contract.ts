@@ -137,6 +137,22 @@ export interface InputPreprocessing {
   channelOrder: 'rgb' | 'bgr';
   mean?: number[];
   std?: number[];
+  /**
+   * A JPEG's Exif orientation (tag 0x0112): 'exif' turns the pixels upright
+   * before colour conversion (what a browser shows, PIL's ImageOps.exif_transpose);
+   * 'stored' keeps the stored pixels, as PIL's Image.open / keras.utils.load_img,
+   * tf.io.decode_jpeg / image_dataset_from_directory and torchvision's loaders
+   * do. Absent (bundles written before it was recorded): 'exif', the SDK's
+   * behaviour until then.
+   */
+  orientation?: 'exif' | 'stored';
+  /**
+   * How the training pipeline made 8-bit samples of a 16-bit PNG: 'pillow'
+   * (Image.open + convert: grey saturates, min(v, 255); colour keeps the high
+   * byte), 'high-byte' (v >> 8: tf.io.decode_png(dtype=uint8), libpng's
+   * strip_16). Absent: the SDK refuses 16-bit PNGs (E_IMAGE_PREPROCESSING).
+   */
+  png16?: 'pillow' | 'high-byte';
 }
 
 /** What a model's comparison ring rests on (ModelInfo.compareBound). */

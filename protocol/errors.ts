@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   E_DTYPE: { http: 400, grpc: G.INVALID_ARGUMENT, description: 'A tensor has the wrong element type.' },
   E_RANGE: { http: 400, grpc: G.OUT_OF_RANGE, description: 'A value is outside the range the fixed-point encoding can represent.' },
   E_INPUT_RANGE: { http: 400, grpc: G.OUT_OF_RANGE, description: "A raw tensor input holds a value outside the model's declared input range (what its image preprocessing makes of pixels 0..255, or the manifest's inputRange); the client SDK refuses it before any share is sent, since the importer's bound on the comparison ring holds only inside that range." },
+  E_IMAGE_PREPROCESSING: { http: 422, grpc: G.FAILED_PRECONDITION, description: "An image needs a reduction the model's recorded preprocessing does not say (a 16-bit PNG, whose 8-bit samples differ by training pipeline: Pillow saturates grey, TensorFlow keeps the high byte); the client SDK refuses it before any share is sent instead of guessing, and mpc-import refuses such a sample image. The message names the manifest option (mpc-import --preprocessing png16=pillow|high-byte), never a pixel." },
   E_BAD_ARGUMENT: { http: 400, grpc: G.INVALID_ARGUMENT, description: 'An argument is invalid (bad option, bad ring, bad party id).' },
   E_PROTOCOL_DESYNC: { http: 500, grpc: G.ABORTED, description: 'A party received a message with an unexpected tag: the parties are out of step.' },
   E_PEER_UNAVAILABLE: { http: 503, grpc: G.UNAVAILABLE, description: 'A peer party closed its connection or could not be reached.' },

@@ -16,6 +16,10 @@ export const COLOR_MODES: readonly InputPreprocessing['colorMode'][] = ['graysca
 /** 'bilinear': Pillow's (antialiased); 'tf-bilinear': tf.image.resize (image_dataset_from_directory); 'nearest': Pillow's NEAREST (keras.utils.load_img). See image-resample.ts. */
 export const RESIZE_METHODS: readonly InputPreprocessing['resize'][] = ['bilinear', 'tf-bilinear', 'nearest'];
 export const CHANNEL_ORDERS: readonly InputPreprocessing['channelOrder'][] = ['rgb', 'bgr'];
+/** A JPEG's Exif orientation: 'exif' turned upright, 'stored' as stored (what PIL, TensorFlow and torchvision loaders give). */
+export const ORIENTATIONS: readonly NonNullable<InputPreprocessing['orientation']>[] = ['exif', 'stored'];
+/** A 16-bit PNG's reduction to 8 bits: 'pillow' (grey min(v, 255), colour v >> 8), 'high-byte' (v >> 8, tf.io.decode_png uint8). */
+export const PNG16_MODES: readonly NonNullable<InputPreprocessing['png16']>[] = ['pillow', 'high-byte'];
 
 /**
  * keras.applications' `preprocess_input` modes (keras/src/applications/imagenet_utils.py):
@@ -38,7 +42,7 @@ export function defaultPreprocessing(inputShape: readonly number[]): InputPrepro
 
 const channelsOf = (p: InputPreprocessing): 1 | 3 => (p.colorMode === 'grayscale' ? 1 : 3);
 
-const FIELDS = ['colorMode', 'resize', 'scaling', 'channelOrder', 'mean', 'std'];
+const FIELDS = ['colorMode', 'resize', 'scaling', 'channelOrder', 'mean', 'std', 'orientation', 'png16'];
 
 /**
  * A checked copy of `p` for a model input [H, W, C]; `code` is the error
@@ -67,6 +71,9 @@ export function checkPreprocessing(p: unknown, inputShape: readonly number[], co
     if (k === 'std' && !(v as number[]).every((x) => x > 0)) bad('std must be > 0');
     out[k] = (v as number[]).slice();
   }
+  // Optional, absent in older bundles: absent orientation is 'exif', absent png16 refuses 16-bit PNGs.
+  if (o['orientation'] !== undefined) out.orientation = oneOf('orientation', ORIENTATIONS);
+  if (o['png16'] !== undefined) out.png16 = oneOf('png16', PNG16_MODES);
   return out;
 }
 
@@ -76,6 +83,9 @@ export function describePreprocessing(p: InputPreprocessing): string {
   const parts = [p.colorMode === 'grayscale' ? 'grayscale' : p.channelOrder === 'bgr' ? 'RGB as BGR' : 'RGB', `${p.resize} resize`, scale];
   if (p.mean) parts.push(`minus mean [${p.mean.join(', ')}]`);
   if (p.std) parts.push(`divided by std [${p.std.join(', ')}]`);
+  // 'stored' (what mpc-import records by default) is left out, as Pillow's and TensorFlow's loaders do it silently too.
+  if (p.orientation === 'exif') parts.push('Exif orientation applied');
+  if (p.png16) parts.push(`16-bit PNG as ${p.png16 === 'pillow' ? "Pillow's" : 'high byte'}`);
   return parts.join(', ');
 }
 

@@ -34,7 +34,7 @@ describe.skipIf(!haveFixtures)('the recorded preprocessing travels from mpc-impo
   });
 
   it('a NORMAL X-ray comes back NORMAL with Keras\'s logits, not PNEUMONIA at 0.82', async () => {
-    const want = { colorMode: 'rgb', resize: 'bilinear', scaling: 'raw', channelOrder: 'rgb' };
+    const want = { colorMode: 'rgb', resize: 'bilinear', scaling: 'raw', channelOrder: 'rgb', orientation: 'stored' };
     expect(imported.manifest.preprocessing).toEqual(want);
     const client = sdkClient(parties, { timeoutMs: 300_000 });
     expect((await client.describe()).preprocessing).toEqual(want);

@@ -1,6 +1,6 @@
 // Demo page logic. Loads the SDK's browser bundle from ./sdk.js and the party
 // URLs and token from ./config.json (both put there by P0's server).
-import { PrivateInferenceClient, decodeDicom, isDicom } from './sdk.js';
+import { PrivateInferenceClient, applyOrientation, decodeDicom, decodeImage, isDicom } from './sdk.js';
 
 const $ = (id) => document.getElementById(id);
 const STAGES = ['reading', 'encoding', 'uploading', 'computing', 'reconstructing', 'done'];
@@ -56,6 +56,7 @@ const DICOM_WORDS = {
 const CODE_WORDS = {
   E_DTYPE: 'This file could not be opened as an image. Please choose a DICOM (.dcm), JPEG or PNG file.',
   E_SHAPE: 'This image does not have the format the model expects.',
+  E_IMAGE_PREPROCESSING: 'This image (a 16-bit PNG) cannot be given to this model as it was trained. Please export it as an 8-bit PNG or JPEG, or ask IT support to record how the model reads 16-bit images.',
   E_RANGE: 'This image does not have the format the model expects.',
   E_PEER_UNAVAILABLE: 'The analysis service cannot be reached at the moment. Please try again shortly; if this persists, contact IT support.',
   E_DEADLINE: 'The analysis took too long and was stopped. Please try again.',
@@ -98,8 +99,10 @@ function clearResult() {
 /**
  * The image as it is displayed: a DICOM file with its own display transform
  * (modality LUT, window, MONOCHROME1 inverted; decodeDicom of the SDK, in this
- * page), a JPEG or PNG as the browser decodes it. Returns RGBA pixels and a
- * line about the image (never a header field that identifies anyone).
+ * page), a JPEG or PNG as the SDK decodes it (pixels as stored, a JPEG's Exif
+ * orientation beside them: turned in orient() as the model records, so the
+ * preview and a mask overlay show what the model was given). Returns RGBA
+ * pixels and a line about the image (never a header field that identifies anyone).
  */
 async function readImage(file) {
   const bytes = new Uint8Array(await file.arrayBuffer());
@@ -115,18 +118,24 @@ async function readImage(file) {
     const info = `DICOM, ${img.width} × ${img.height}, ${d.photometric}${d.inverted ? ' (inverted for display)' : ''}, ${voi}${d.frames > 1 ? `, frame ${d.frame + 1} of ${d.frames}` : ''}.`;
     return { bytes, name: file.name, width: img.width, height: img.height, rgba, info };
   }
-  let bitmap;
-  try {
-    bitmap = await createImageBitmap(new Blob([bytes]), { imageOrientation: 'from-image' });
-  } catch {
-    throw Object.assign(new Error('the browser could not decode the image'), { name: 'InputError', code: 'E_DTYPE' });
+  const raw = await decodeImage(bytes); // InputError E_DTYPE when the browser cannot decode it
+  const { width, height } = raw;
+  const rgba = new Uint8ClampedArray(raw.data.buffer, raw.data.byteOffset, raw.data.length);
+  return { bytes, name: file.name, width, height, rgba, orientation: raw.orientation, info: `${bytes[0] === 0x89 ? 'PNG' : 'JPEG'}, ${width} × ${height}.` };
+}
+
+/** A JPEG with an Exif orientation tag: the preview turned as the model's recorded orientation says ('exif' when it records none), and a line saying which. */
+function orient(img, m) {
+  if (!(img.orientation > 1)) return;
+  const turn = (m?.preprocessing?.orientation ?? 'exif') === 'exif';
+  if (turn) {
+    const t = applyOrientation({ width: img.width, height: img.height, channels: 4, data: img.rgba }, img.orientation);
+    Object.assign(img, { width: t.width, height: t.height, rgba: new Uint8ClampedArray(t.data.buffer) });
   }
-  const c = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');
-  c.drawImage(bitmap, 0, 0);
-  const { width, height } = bitmap;
-  const rgba = c.getImageData(0, 0, width, height).data;
-  bitmap.close();
-  return { bytes, name: file.name, width, height, rgba, info: `${file.type === 'image/png' ? 'PNG' : 'JPEG'}, ${width} × ${height}.` };
+  const recorded = m?.preprocessing?.orientation !== undefined;
+  img.info += !turn ? ` It carries an Exif orientation tag (${img.orientation}); the model was trained on images as stored, so it was analysed (and is shown) as stored, not turned.`
+    : ` Its Exif orientation tag (${img.orientation}) was applied (turned upright)${recorded ? ', as the model\'s training did.' : '; the model does not record whether its training did the same.'}`;
+  img.orientation = undefined;
 }
 
 function drawImage(img) {
@@ -312,6 +321,7 @@ async function run(file) {
     model ??= await client.describe({ signal: ctl.signal }).catch(() => undefined);
     const r = await client.predict(img.bytes, { ...predictOptions(model), signal: ctl.signal, onProgress: (e) => setStatus(e.stage, TEXT[e.stage]) });
     if (running !== ctl) return;
+    orient(img, r.model);
     render(r, performance.now() - t0, img);
     setStatus('done', r.kind === 'mask' ? 'Done: segmentation mask shown over the image.' : r.kind === 'multi-label' ? `Done: ${r.findings.filter((f) => f.positive).length} of ${r.findings.length} findings positive.` : `Done: ${r.label}.`);
     document.body.dataset.state = 'result';

@@ -2,7 +2,7 @@
 import type { ModelInfo, PrivacyOptions } from '../../protocol/api-contract.js';
 import type { Finding, MaskOutput, OutputKind } from './activation.js';
 import type { FetchLike } from './http.js';
-import type { ImageDecoder } from './image/types.js';
+import type { ImageDecoder, OrientationNote } from './image/types.js';
 import type { BatchLabelPrediction, LabelDecision, LabelMask } from './label-results.js';
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
@@ -148,6 +148,8 @@ export interface Prediction {
   logits: number[];
   sessionId: string;
   model: ModelInfo;
+  /** An image input with an Exif orientation tag: the tag and whether the model got it turned (OrientationNote). */
+  imageOrientation?: OrientationNote;
 }
 
 export interface BatchPrediction {
@@ -162,6 +164,8 @@ export interface BatchPrediction {
   logits: number[][];
   sessionId: string;
   model: ModelInfo;
+  /** Per input (null: no tag), when an image input has an Exif orientation tag (OrientationNote). */
+  imageOrientation?: (OrientationNote | null)[];
 }
 
 /**
@@ -189,6 +193,8 @@ export interface LabelPrediction {
   sessionId: string;
   /** model.privacy: the session's output policy (mode, thresholds, DP). */
   model: ModelInfo;
+  /** An image input with an Exif orientation tag: the tag and whether the model got it turned (OrientationNote). */
+  imageOrientation?: OrientationNote;
 }
 
 export type { BatchLabelPrediction, LabelDecision, LabelMask };

@@ -34,7 +34,7 @@ import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_M
 import { encode as encodeFixed } from '../../protocol/fixed-point/fixed-point.js';
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
 import { PartyHttp, type FetchLike, type PartyEndpoint } from './http.js';
-import { preprocessImage, specForModel } from './image/preprocess.js';
+import { orientationNotes, preprocessImage, specForModel } from './image/preprocess.js';
 import { decodeAnyImage } from './image/dicom.js';
 import type { ImageDecoder, RawImage } from './image/types.js';
 import { checkTensorRange } from './input-range.js';
@@ -279,16 +279,17 @@ export class PrivateInferenceClientBase {
       result = reconstructOutputs(y0!, y1!, model, batch, sessionId);
     }
     emit('done');
-    if (batched) return result;
+    const notes = orientationNotes(decoded, model); // a JPEG's Exif tag and whether the model got it turned: said, never silent
+    if (batched) return { ...result, ...(notes ? { imageOrientation: notes } : {}) };
     if (result.outputMode === 'logits') {
       return {
         outputMode: 'logits', kind: result.kind, probabilities: result.probabilities[0]!, label: result.label[0]!, probability: result.probability[0]!, index: result.index[0]!, logits: result.logits[0]!,
-        ...(result.findings ? { findings: result.findings[0]! } : {}), ...(result.mask ? { mask: result.mask[0]! } : {}), sessionId, model,
+        ...(result.findings ? { findings: result.findings[0]! } : {}), ...(result.mask ? { mask: result.mask[0]! } : {}), sessionId, model, ...(notes?.[0] ? { imageOrientation: notes[0] } : {}),
       };
     }
     return {
       outputMode: result.outputMode, kind: result.kind, label: result.label[0]!, index: result.index[0]!, ...(result.confidenceBucket ? { confidenceBucket: result.confidenceBucket[0]! } : {}),
-      ...(result.decisions ? { decisions: result.decisions[0]! } : {}), ...(result.mask ? { mask: result.mask[0]! } : {}), sessionId, model,
+      ...(result.decisions ? { decisions: result.decisions[0]! } : {}), ...(result.mask ? { mask: result.mask[0]! } : {}), sessionId, model, ...(notes?.[0] ? { imageOrientation: notes[0] } : {}),
     };
   }
 

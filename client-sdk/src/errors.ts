@@ -48,11 +48,11 @@ export class PeerUnavailableError extends PrivateInferenceError {
   }
 }
 
-/** E_SHAPE / E_DTYPE / E_RANGE / E_INPUT_RANGE / E_BAD_ARGUMENT: the input or an option is unusable; usually thrown before any request. */
+/** E_SHAPE / E_DTYPE / E_RANGE / E_INPUT_RANGE / E_IMAGE_PREPROCESSING / E_BAD_ARGUMENT: the input or an option is unusable; usually thrown before any request. */
 export class InputError extends PrivateInferenceError {
   /** Which problem, where the code alone does not say (DICOM files: DicomProblem of image/dicom.ts). */
   readonly reason?: string;
-  constructor(code: 'E_SHAPE' | 'E_DTYPE' | 'E_RANGE' | 'E_INPUT_RANGE' | 'E_BAD_ARGUMENT', message: string, ctx: ClientErrorContext = {}) {
+  constructor(code: 'E_SHAPE' | 'E_DTYPE' | 'E_RANGE' | 'E_INPUT_RANGE' | 'E_IMAGE_PREPROCESSING' | 'E_BAD_ARGUMENT', message: string, ctx: ClientErrorContext = {}) {
     super(code, message, ctx);
     this.name = 'InputError';
     if (ctx.reason !== undefined) this.reason = ctx.reason;

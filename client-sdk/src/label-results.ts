@@ -19,6 +19,7 @@ import { decisionRuleOf, labelShapeOf, outputKindOf, type OutputKind } from '../
 import { labelFor } from './activation.js';
 import { PrivateInferenceError } from './errors.js';
 import { reconstructShares } from './ring.js';
+import type { OrientationNote } from './image/types.js';
 
 /** One label's decision of a multi-label head (label modes). */
 export interface LabelDecision {
@@ -56,6 +57,8 @@ export interface BatchLabelPrediction {
   mask?: LabelMask[];
   sessionId: string;
   model: ModelInfo;
+  /** Per input (null: no tag), when an image input has an Exif orientation tag (OrientationNote of image/types.ts). */
+  imageOrientation?: (OrientationNote | null)[];
 }
 
 export interface OutputShare { shares: BigUint64Array; shape: number[] | undefined; mode: string | null; kind?: string | null }

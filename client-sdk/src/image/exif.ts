@@ -1,77 +1,52 @@
 /**
- * Exif orientation for the Node JPEG path. Browsers apply it in
- * createImageBitmap (imageOrientation 'from-image'); jpeg-js does not, so the
- * Node decoder reads tag 0x0112 and turns the pixels itself, and both
- * platforms feed the same upright image to the model.
+ * A JPEG's Exif orientation for the SDK's decoders: the tag is read
+ * (jpegOrientation, protocol/image-orientation.ts, shared with mpc-import) by
+ * both, never applied by them; preprocess.ts applies it (applyOrientation)
+ * only when the model records `orientation: 'exif'` (or nothing, as bundles
+ * before the field). The browser decoder also strips the tag before
+ * createImageBitmap (stripExif) and checks the decoded size (jpegSize).
  */
-import type { RawImage } from './types.js';
+import { readAscii } from '../../../protocol/image-orientation.js';
 
-/** Exif orientation 1..8 of a JPEG, 1 when absent or unreadable. */
-export function jpegOrientation(b: Uint8Array): number {
+export { applyOrientation, jpegOrientation } from '../../../protocol/image-orientation.js';
+
+/**
+ * The JPEG without its Exif APP1 segments (every other byte unchanged), or `b` itself when it has none.
+ * The browser decoder hands this to createImageBitmap: Chromium 156 turns the pixels by the Exif tag
+ * even with imageOrientation 'none' (test/image-fidelity.e2e.test.ts), and without the tag no browser
+ * can, so the stored pixels come back everywhere and preprocess.ts decides as the model records.
+ */
+export function stripExif(b: Uint8Array): Uint8Array {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let off = 2;
-  while (off + 4 <= b.length) {
-    if (b[off] !== 0xff) return 1;
+  const keep: [number, number][] = [];
+  let off = 2, from = 0;
+  while (off + 4 <= b.length && b[off] === 0xff) {
     const marker = b[off + 1]!;
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { off += 2; continue; }
-    if (marker === 0xda || marker === 0xd9) return 1; // start of scan / end: no Exif before the image data
+    if (marker === 0xda || marker === 0xd9) break;
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8) || marker === 0xff) { off += marker === 0xff ? 1 : 2; continue; }
     const len = dv.getUint16(off + 2);
-    if (marker === 0xe1 && len >= 16 && readAscii(b, off + 4, 6) === 'Exif\0\0') {
-      return readOrientation(dv, off + 10, Math.min(b.length, off + 2 + len));
-    }
+    if (marker === 0xe1 && readAscii(b, off + 4, 6) === 'Exif\0\0') { keep.push([from, off]); from = off + 2 + len; }
     off += 2 + len;
   }
-  return 1;
+  if (keep.length === 0) return b;
+  keep.push([Math.min(from, b.length), b.length]);
+  const out = new Uint8Array(keep.reduce((a, [s, e]) => a + e - s, 0));
+  let o = 0;
+  for (const [s, e] of keep) { out.set(b.subarray(s, e), o); o += e - s; }
+  return out;
 }
 
-function readAscii(b: Uint8Array, off: number, n: number): string {
-  let s = '';
-  for (let i = 0; i < n && off + i < b.length; i++) s += String.fromCharCode(b[off + i]!);
-  return s;
-}
-
-/** Orientation from a TIFF header at `tiff` (IFD0 only), bounded by `end`. */
-function readOrientation(dv: DataView, tiff: number, end: number): number {
-  if (tiff + 8 > end) return 1;
-  const order = dv.getUint16(tiff);
-  if (order !== 0x4949 && order !== 0x4d4d) return 1;
-  const le = order === 0x4949;
-  const ifd = tiff + dv.getUint32(tiff + 4, le);
-  if (ifd + 2 > end) return 1;
-  const n = dv.getUint16(ifd, le);
-  for (let i = 0; i < n; i++) {
-    const e = ifd + 2 + 12 * i;
-    if (e + 12 > end) return 1;
-    if (dv.getUint16(e, le) === 0x0112) {
-      const v = dv.getUint16(e + 8, le);
-      return v >= 1 && v <= 8 ? v : 1;
-    }
+/** Width and height from the JPEG's SOF segment (the stored size), or undefined. */
+export function jpegSize(b: Uint8Array): { width: number; height: number } | undefined {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let off = 2;
+  while (off + 9 <= b.length && b[off] === 0xff) {
+    const marker = b[off + 1]!;
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8) || marker === 0xff) { off += marker === 0xff ? 1 : 2; continue; }
+    if (marker === 0xda || marker === 0xd9) return undefined;
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return { height: dv.getUint16(off + 5), width: dv.getUint16(off + 7) };
+    off += 2 + dv.getUint16(off + 2);
   }
-  return 1;
+  return undefined;
 }
 
-/** Turn pixels stored with Exif orientation o into the upright image (EXIF 2.3, tag 0x0112). */
-export function applyOrientation(img: RawImage, o: number): RawImage {
-  if (o <= 1 || o > 8) return img;
-  const { width: w, height: h, channels: c, data } = img;
-  const swap = o >= 5;
-  const ow = swap ? h : w, oh = swap ? w : h;
-  const out = new Uint8Array(ow * oh * c);
-  for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      let sx: number, sy: number;
-      switch (o) {
-        case 2: sx = w - 1 - x; sy = y; break;
-        case 3: sx = w - 1 - x; sy = h - 1 - y; break;
-        case 4: sx = x; sy = h - 1 - y; break;
-        case 5: sx = y; sy = x; break;
-        case 6: sx = y; sy = h - 1 - x; break;
-        case 7: sx = w - 1 - y; sy = h - 1 - x; break;
-        default: sx = w - 1 - y; sy = x; break; // 8
-      }
-      const si = (sy * w + sx) * c, di = (y * ow + x) * c;
-      for (let ch = 0; ch < c; ch++) out[di + ch] = data[si + ch]!;
-    }
-  }
-  return { width: ow, height: oh, channels: c, data: out };
-}

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { KERAS_DIR, PROGRESSIVE_XRAY, XRAY_DIR, allXrays } from '../../testing/fixtures.js';
 import { decodeImageNode } from './decode-node.js';
 import { applyOrientation, jpegOrientation } from './exif.js';
-import { convertChannels, preprocessImage, specForInputShape } from './preprocess.js';
+import { convertChannels, modelPixels, preprocessImage, specForInputShape } from './preprocess.js';
 import { resizeBilinear } from './resize.js';
 
 function readF32(path: string): Float32Array {
@@ -26,7 +26,7 @@ function withOrientation(jpg: Uint8Array, o: number): Uint8Array {
   return out;
 }
 
-describe('image decoding in Node (jpeg-js, pngjs)', () => {
+describe('image decoding in Node (jpeg-js, png.ts)', () => {
   it('decodes the progressive JPEG with Exif', async () => {
     const img = await decodeImageNode(readFileSync(PROGRESSIVE_XRAY));
     expect([img.width, img.height]).toEqual([1168, 840]);
@@ -84,7 +84,7 @@ describe('image decoding in Node (jpeg-js, pngjs)', () => {
   });
 });
 
-describe('Exif orientation (what createImageBitmap does in browsers)', () => {
+describe('Exif orientation (for a model that records orientation exif, or nothing; fidelity.test.ts has stored)', () => {
   const w = 16, h = 8;
   const rgba = new Uint8Array(w * h * 4);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rgba.fill(x < w / 2 ? 255 : 0, (y * w + x) * 4, (y * w + x) * 4 + 3), rgba[(y * w + x) * 4 + 3] = 255;
@@ -94,7 +94,9 @@ describe('Exif orientation (what createImageBitmap does in browsers)', () => {
     expect(jpegOrientation(jpg)).toBe(1);
     const rotated = withOrientation(jpg, 6); // stored rotated: display = 90 degrees clockwise
     expect(jpegOrientation(rotated)).toBe(6);
-    const img = await decodeImageNode(rotated);
+    const stored = await decodeImageNode(rotated);
+    expect([stored.width, stored.height, stored.orientation]).toEqual([w, h, 6]); // the decoder leaves it to the preprocessing
+    const img = modelPixels(stored, specForInputShape([8, 8, 1]).preprocessing);
     expect([img.width, img.height]).toEqual([h, w]);
     const gray = convertChannels(img, 1).data;
     expect(gray[2 * h + 4]).toBeGreaterThan(200); // top half white (was the left half)

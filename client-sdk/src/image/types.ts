@@ -5,7 +5,28 @@ export interface RawImage {
   /** 1 (gray), 3 (RGB) or 4 (RGBA, not premultiplied). */
   channels: 1 | 3 | 4;
   data: Uint8Array | Uint8ClampedArray;
+  /**
+   * A JPEG's Exif orientation (2..8) that the decoder did NOT apply: the pixels are as
+   * stored, and preprocess.ts turns them upright only when the model records
+   * `orientation: 'exif'` (or nothing). Absent or 1: nothing to turn.
+   */
+  orientation?: number;
+  /**
+   * A 16-bit PNG's samples (RGBA, as `data`); `data` then holds their high bytes, for
+   * display only: preprocess.ts reduces them as the model records (`png16`) or refuses.
+   */
+  samples16?: Uint16Array;
+  /** With samples16: a grey PNG (colour type 0), which Pillow opens as I;16 and saturates at 255 in convert. */
+  grey16?: boolean;
 }
+
+/**
+ * A result's note on an image input with an Exif orientation tag (2..8): `applied`, whether
+ * the model was given it turned upright; `recorded`, whether the model records how its
+ * training read the tag (false: a bundle from before the field, turned as the SDK did then,
+ * so nobody knows whether the model saw such images turned: an app should say so).
+ */
+export interface OrientationNote { tag: number; applied: boolean; recorded: boolean }
 
 /** Turns encoded image bytes (JPEG, PNG; in a browser whatever createImageBitmap reads) into pixels. */
 export type ImageDecoder = (src: Uint8Array | Blob) => Promise<RawImage>;

@@ -1,0 +1,218 @@
+/**
+ * PNG decoding in pure JS (fflate's inflate), the same code in Node and in the
+ * browser, so both give the pixels Pillow's Image.open gives:
+ *  - every colour type and bit depth of PNG 1.2 (ISO/IEC 15948), Adam7 interlacing,
+ *    PLTE / tRNS, chunk CRCs checked (as Pillow and pngjs do);
+ *  - the colour of a fully transparent pixel is kept (a browser canvas premultiplies
+ *    alpha and zeroes it; Pillow's convert('L' | 'RGB') and pngjs keep it);
+ *  - grey below 8 bits is scaled by 255 / (2^d - 1) (Pillow's L;2 / L;4 unpackers, '1' -> L);
+ *  - 16-bit samples are kept in `samples16` (RGBA), `data` holds their high bytes for
+ *    display only: preprocess.ts reduces them as the model records (png16) or refuses.
+ * An eXIf chunk is not read (Pillow's Image.open does not turn a PNG either).
+ */
+import { Unzlib } from 'fflate';
+import { InputError } from '../errors.js';
+import type { RawImage } from './types.js';
+
+/** A hostile file must not exhaust memory (X-rays are under 10 MP); decode-node.ts has the same limit for JPEG. */
+const MAX_PIXELS = 100e6;
+/** Samples per pixel of each colour type (0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGBA) and its allowed bit depths. */
+const LAYOUT: Record<number, { samples: number; depths: number[] }> = {
+  0: { samples: 1, depths: [1, 2, 4, 8, 16] },
+  2: { samples: 3, depths: [8, 16] },
+  3: { samples: 1, depths: [1, 2, 4, 8] },
+  4: { samples: 2, depths: [8, 16] },
+  6: { samples: 4, depths: [8, 16] },
+};
+/** Adam7: first column and row, column and row steps of the seven passes. */
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+
+const fail = (why: string, cause?: unknown): never => {
+  throw new InputError('E_DTYPE', `image: the PNG could not be decoded (${why})`, cause === undefined ? {} : { cause });
+};
+
+let crcTable: Uint32Array | undefined;
+function crc32(b: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < b.length; i++) c = crcTable[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+interface Header { width: number; height: number; depth: number; colorType: number; interlace: number }
+
+interface Chunks { h: Header; plte?: Uint8Array; trns?: Uint8Array; idat: Uint8Array }
+
+function readChunks(b: Uint8Array): Chunks {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let off = 8, h: Header | undefined, plte: Uint8Array | undefined, trns: Uint8Array | undefined;
+  const idat: Uint8Array[] = [];
+  for (;;) {
+    if (off + 12 > b.length) fail('truncated before IEND');
+    const len = dv.getUint32(off);
+    const type = String.fromCharCode(b[off + 4]!, b[off + 5]!, b[off + 6]!, b[off + 7]!);
+    if (off + 12 + len > b.length) fail(`chunk ${type} is truncated`);
+    const data = b.subarray(off + 8, off + 8 + len);
+    if (crc32(b.subarray(off + 4, off + 8 + len)) !== dv.getUint32(off + 8 + len)) fail(`bad CRC in chunk ${type}`);
+    off += 12 + len;
+    if (!h && type !== 'IHDR') fail('IHDR is not the first chunk');
+    if (type === 'IHDR') {
+      if (h || len !== 13) fail('bad IHDR');
+      const d = new DataView(data.buffer, data.byteOffset, 13);
+      h = { width: d.getUint32(0), height: d.getUint32(4), depth: data[8]!, colorType: data[9]!, interlace: data[12]! };
+      const layout = LAYOUT[h.colorType];
+      if (!layout || !layout.depths.includes(h.depth)) fail(`colour type ${h.colorType} with bit depth ${h.depth} is not valid PNG`);
+      if (data[10] !== 0 || data[11] !== 0 || h.interlace > 1) fail('unknown compression, filter or interlace method');
+      if (!(h.width > 0 && h.height > 0) || h.width * h.height > MAX_PIXELS) fail(`${h.width} x ${h.height} pixels is empty or over ${MAX_PIXELS / 1e6} MP`);
+    } else if (type === 'PLTE') {
+      if (len % 3 !== 0 || len === 0 || len > 768) fail('bad PLTE');
+      plte = data;
+    } else if (type === 'tRNS') trns = data;
+    else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') break;
+    else if (!(b[off - len - 8]! & 0x20)) fail(`unknown critical chunk ${type}`);
+  }
+  if (idat.length === 0) fail('no IDAT');
+  if (h!.colorType === 3 && !plte) fail('palette image without PLTE');
+  const all = new Uint8Array(idat.reduce((a, c) => a + c.length, 0));
+  let p = 0;
+  for (const c of idat) { all.set(c, p); p += c.length; }
+  return { h: h!, ...(plte ? { plte } : {}), ...(trns ? { trns } : {}), idat: all };
+}
+
+/** Undo the scanline filters (PNG 1.2 section 9) of one pass in place; `raw` holds rows of 1 + rowBytes bytes. */
+function unfilter(raw: Uint8Array, start: number, rows: number, rowBytes: number, bpp: number): void {
+  for (let y = 0; y < rows; y++) {
+    const cur = start + y * (rowBytes + 1) + 1, prev = cur - rowBytes - 1, ft = raw[cur - 1]!, first = y === 0;
+    switch (ft) {
+      case 0: break;
+      case 1: for (let i = bpp; i < rowBytes; i++) raw[cur + i] = (raw[cur + i]! + raw[cur + i - bpp]!) & 0xff; break;
+      case 2: if (!first) for (let i = 0; i < rowBytes; i++) raw[cur + i] = (raw[cur + i]! + raw[prev + i]!) & 0xff; break;
+      case 3:
+        for (let i = 0; i < rowBytes; i++) {
+          const a = i >= bpp ? raw[cur + i - bpp]! : 0, b = first ? 0 : raw[prev + i]!;
+          raw[cur + i] = (raw[cur + i]! + ((a + b) >>> 1)) & 0xff;
+        }
+        break;
+      case 4:
+        for (let i = 0; i < rowBytes; i++) {
+          const a = i >= bpp ? raw[cur + i - bpp]! : 0, b = first ? 0 : raw[prev + i]!, c = first || i < bpp ? 0 : raw[prev + i - bpp]!;
+          const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+          raw[cur + i] = (raw[cur + i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff;
+        }
+        break;
+      default: fail(`unknown filter type ${ft}`);
+    }
+  }
+}
+
+/** The samples of one unfiltered row (n = pixels x samples per pixel) at `d` bits into `s`. */
+function unpack(raw: Uint8Array, row: number, n: number, d: number, s: Int32Array): void {
+  if (d === 8) for (let j = 0; j < n; j++) s[j] = raw[row + j]!;
+  else if (d === 16) for (let j = 0; j < n; j++) s[j] = (raw[row + 2 * j]! << 8) | raw[row + 2 * j + 1]!;
+  else {
+    const max = (1 << d) - 1;
+    for (let j = 0; j < n; j++) s[j] = (raw[row + ((j * d) >> 3)]! >> (8 - d - ((j * d) & 7))) & max;
+  }
+}
+
+/**
+ * Inflate with fflate, at most `expected` bytes kept: the input goes in 64 KiB at a time and
+ * inflating stops once the image is full (a stream with more data is truncated, as node:zlib's
+ * maxOutputLength caps it; an inflation bomb grows by at most one step's output). Fewer bytes
+ * come back when the stream ends early. (unzlibSync with `out` would return the whole buffer,
+ * zeros included, for a stream cut short: a truncated PNG would silently turn black.)
+ */
+function inflateCapped(z: Uint8Array, expected: number): Uint8Array {
+  const out = new Uint8Array(expected);
+  let n = 0, full = false;
+  const u = new Unzlib((chunk) => {
+    const k = Math.min(chunk.length, expected - n);
+    out.set(chunk.subarray(0, k), n);
+    n += k;
+    if (k < chunk.length) full = true;
+  });
+  const STEP = 1 << 16;
+  for (let i = 0; !full && (i < z.length || i === 0); i += STEP) u.push(z.subarray(i, i + STEP), i + STEP >= z.length);
+  return n === expected ? out : out.subarray(0, n);
+}
+
+/**
+ * A faster inflate for the platform (Node: node:zlib). It must give fflate's bytes or
+ * undefined (then fflate decides, so both platforms accept and refuse the same files).
+ */
+export type Inflate = (zlib: Uint8Array, expected: number) => Uint8Array | undefined;
+
+/** Decode PNG bytes to RGBA (see the file comment). Every failure is an InputError E_DTYPE. */
+export function decodePng(b: Uint8Array, inflate?: Inflate): RawImage {
+  const { h, plte, trns, idat } = readChunks(b);
+  const { width: W, height: H, depth: d, colorType: ct } = h;
+  const spp = LAYOUT[ct]!.samples, bpp = Math.max(1, (spp * d) >> 3);
+  const passes = (h.interlace ? ADAM7 : [[0, 0, 1, 1]] as const).map(([x0, y0, dx, dy]) => {
+    const w = W > x0 ? Math.ceil((W - x0) / dx) : 0, n = H > y0 ? Math.ceil((H - y0) / dy) : 0;
+    return { x0, y0, dx, dy, w, n, rowBytes: Math.ceil((w * spp * d) / 8) };
+  });
+  const expected = passes.reduce((a, p) => a + (p.w > 0 ? p.n * (p.rowBytes + 1) : 0), 0);
+  let raw: Uint8Array;
+  try {
+    raw = inflate?.(idat, expected) ?? inflateCapped(idat, expected);
+  } catch (e) {
+    return fail('corrupt image data', e);
+  }
+  if (raw.length < expected) fail('image data is truncated');
+  const wide = d === 16, max = (1 << d) - 1;
+  const out = new Uint8Array(W * H * 4), out16 = wide ? new Uint16Array(W * H * 4) : undefined;
+  const tv = trns && trns.length >= 2 ? new DataView(trns.buffer, trns.byteOffset, trns.length) : undefined;
+  const key = tv && ct === 0 ? [tv.getUint16(0)] : tv && ct === 2 && trns!.length >= 6 ? [tv.getUint16(0), tv.getUint16(2), tv.getUint16(4)] : undefined;
+  const s = new Int32Array(W * spp);
+  const scale = d < 8 ? 255 / max : 1; // grey below 8 bits: Pillow's L;2 / L;4 unpackers, '1' -> L
+  let start = 0;
+  for (const p of passes) {
+    if (p.w === 0 || p.n === 0) continue;
+    unfilter(raw, start, p.n, p.rowBytes, bpp);
+    for (let y = 0; y < p.n; y++) {
+      unpack(raw, start + y * (p.rowBytes + 1) + 1, p.w * spp, d, s);
+      const o0 = 4 * ((p.y0 + y * p.dy) * W + p.x0), step = 4 * p.dx;
+      const px = out16 ?? out;
+      switch (ct) {
+        case 0:
+          for (let x = 0, o = o0; x < p.w; x++, o += step) {
+            const v = s[x]!;
+            px[o] = px[o + 1] = px[o + 2] = v * scale;
+            px[o + 3] = key && v === key[0] ? 0 : max * scale;
+          }
+          break;
+        case 2:
+          for (let x = 0, o = o0; x < p.w; x++, o += step) {
+            const r = s[3 * x]!, g = s[3 * x + 1]!, bl = s[3 * x + 2]!;
+            px[o] = r; px[o + 1] = g; px[o + 2] = bl;
+            px[o + 3] = key && r === key[0] && g === key[1] && bl === key[2] ? 0 : max;
+          }
+          break;
+        case 3:
+          for (let x = 0, o = o0; x < p.w; x++, o += step) {
+            const i = s[x]!;
+            if (3 * i + 2 >= plte!.length) fail(`palette index ${i} is beyond the palette`);
+            px[o] = plte![3 * i]!; px[o + 1] = plte![3 * i + 1]!; px[o + 2] = plte![3 * i + 2]!;
+            px[o + 3] = trns && i < trns.length ? trns[i]! : 255;
+          }
+          break;
+        case 4:
+          for (let x = 0, o = o0; x < p.w; x++, o += step) { px[o] = px[o + 1] = px[o + 2] = s[2 * x]!; px[o + 3] = s[2 * x + 1]!; }
+          break;
+        default:
+          for (let x = 0, o = o0; x < p.w; x++, o += step) { px[o] = s[4 * x]!; px[o + 1] = s[4 * x + 1]!; px[o + 2] = s[4 * x + 2]!; px[o + 3] = s[4 * x + 3]!; }
+      }
+    }
+    start += p.n * (p.rowBytes + 1);
+  }
+  if (out16) for (let i = 0; i < out.length; i++) out[i] = out16[i]! >>> 8;
+  return { width: W, height: H, channels: 4, data: out, ...(out16 ? { samples16: out16, grey16: ct === 0 } : {}) };
+}

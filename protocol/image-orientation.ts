@@ -1,0 +1,80 @@
+/**
+ * A JPEG's Exif orientation (EXIF 2.3, tag 0x0112 in IFD0 of the APP1 "Exif"
+ * segment) and the turn that makes its stored pixels upright. The model's
+ * recorded `orientation` (input-preprocessing.ts) says whether its training
+ * pipeline turned them ('exif') or not ('stored': PIL's Image.open, TensorFlow's
+ * decode_jpeg, torchvision's loaders). Shared by the client SDK
+ * (client-sdk/src/image/) and mpc-import's sample images (model-import/images.ts),
+ * as image-resample.ts is. No I/O.
+ */
+
+/** Exif orientation 1..8 of a JPEG, 1 when absent or unreadable. */
+export function jpegOrientation(b: Uint8Array): number {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let off = 2;
+  while (off + 4 <= b.length) {
+    if (b[off] !== 0xff) return 1;
+    const marker = b[off + 1]!;
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { off += 2; continue; }
+    if (marker === 0xda || marker === 0xd9) return 1; // start of scan / end: no Exif before the image data
+    const len = dv.getUint16(off + 2);
+    if (marker === 0xe1 && len >= 16 && readAscii(b, off + 4, 6) === 'Exif\0\0') {
+      return readOrientation(dv, off + 10, Math.min(b.length, off + 2 + len));
+    }
+    off += 2 + len;
+  }
+  return 1;
+}
+
+/** `n` bytes at `off` as Latin-1 text (marker and header names). */
+export function readAscii(b: Uint8Array, off: number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n && off + i < b.length; i++) s += String.fromCharCode(b[off + i]!);
+  return s;
+}
+
+/** Orientation from a TIFF header at `tiff` (IFD0 only), bounded by `end`. */
+function readOrientation(dv: DataView, tiff: number, end: number): number {
+  if (tiff + 8 > end) return 1;
+  const order = dv.getUint16(tiff);
+  if (order !== 0x4949 && order !== 0x4d4d) return 1;
+  const le = order === 0x4949;
+  const ifd = tiff + dv.getUint32(tiff + 4, le);
+  if (ifd + 2 > end) return 1;
+  const n = dv.getUint16(ifd, le);
+  for (let i = 0; i < n; i++) {
+    const e = ifd + 2 + 12 * i;
+    if (e + 12 > end) return 1;
+    if (dv.getUint16(e, le) === 0x0112) {
+      const v = dv.getUint16(e + 8, le);
+      return v >= 1 && v <= 8 ? v : 1;
+    }
+  }
+  return 1;
+}
+
+/** Turn pixels stored with Exif orientation o into the upright image (EXIF 2.3, tag 0x0112). */
+export function applyOrientation<C extends number>(img: { width: number; height: number; channels: C; data: ArrayLike<number> }, o: number): { width: number; height: number; channels: C; data: Uint8Array } {
+  if (o <= 1 || o > 8) return { width: img.width, height: img.height, channels: img.channels, data: Uint8Array.from(img.data) };
+  const { width: w, height: h, channels: c, data } = img;
+  const swap = o >= 5;
+  const ow = swap ? h : w, oh = swap ? w : h;
+  const out = new Uint8Array(ow * oh * c);
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      let sx: number, sy: number;
+      switch (o) {
+        case 2: sx = w - 1 - x; sy = y; break;
+        case 3: sx = w - 1 - x; sy = h - 1 - y; break;
+        case 4: sx = x; sy = h - 1 - y; break;
+        case 5: sx = y; sy = x; break;
+        case 6: sx = y; sy = h - 1 - x; break;
+        case 7: sx = w - 1 - y; sy = h - 1 - x; break;
+        default: sx = w - 1 - y; sy = x; break; // 8
+      }
+      const si = (sy * w + sx) * c, di = (y * ow + x) * c;
+      for (let ch = 0; ch < c; ch++) out[di + ch] = data[si + ch]!;
+    }
+  }
+  return { width: ow, height: oh, channels: c, data: out };
+}

@@ -85,13 +85,24 @@ function clientOptions(v: Record<string, string | boolean | undefined>): ClientO
 
 const pct = (p: number): string => `${(p * 100).toFixed(1)}%`;
 
-/** The one line for a prediction: the label with its probability; the findings at >= 0.5; the mask's positive fraction. */
+/** The decision threshold as the line names it: 0.5, the model's one threshold, or its per-label thresholds. */
+const atThreshold = (r: Prediction): string => {
+  const t = r.model.decisionThresholds;
+  return !t || t.length === 0 ? '>= 0.5' : t.length === 1 ? `>= ${t[0]}` : 'at their thresholds';
+};
+
+/** The one line for a prediction: the label with its probability; the positive findings; the mask's positive fraction. */
 export function textLine(file: string, r: Prediction): string {
   if (r.kind === 'multi-label') {
     const pos = r.findings!.filter((f) => f.positive);
-    return `${file}\t${pos.length} of ${r.findings!.length} findings >= 0.5${pos.length ? ': ' + pos.map((f) => `${f.label} ${pct(f.probability)}`).join(', ') : ` (top: ${r.findings![0]!.label} ${pct(r.findings![0]!.probability)})`}`;
+    return `${file}\t${pos.length} of ${r.findings!.length} findings ${atThreshold(r)}${pos.length ? ': ' + pos.map((f) => `${f.label} ${pct(f.probability)}`).join(', ') : ` (top: ${r.findings![0]!.label} ${pct(r.findings![0]!.probability)})`}`;
   }
-  if (r.kind === 'mask') return `${file}\tmask ${r.mask!.shape.join('x')}: ${pct(r.mask!.positiveFraction)} of pixels >= 0.5`;
+  if (r.kind === 'mask') {
+    const m = r.mask!, c = m.shape.at(-1)!;
+    // A sigmoid mask decides each element (channel) at its threshold; a softmax mask gives a class per pixel.
+    const what = m.classes.length === m.probabilities.length ? `${c === 1 ? 'pixels' : 'elements'} ${atThreshold(r)}` : 'pixels of a class other than 0';
+    return `${file}\tmask ${m.shape.join('x')}: ${pct(m.positiveFraction)} of ${what}`;
+  }
   return `${file}\t${r.label} ${pct(r.probability)}`;
 }
 

@@ -153,8 +153,10 @@ function drawMask(mask) {
   canvas.width = w;
   canvas.height = h;
   const px = new Uint8ClampedArray(w * h * 4);
+  // classes: a sigmoid mask's bits per element (HWC: a pixel is shown when any channel is positive), a softmax mask's class per pixel.
+  const per = mask.classes.length / (w * h);
   for (let i = 0; i < w * h; i++) {
-    if (mask.classes[i] === 0) continue;
+    if (!mask.classes.subarray(i * per, (i + 1) * per).some((b) => b !== 0)) continue;
     px[4 * i] = 239; px[4 * i + 1] = 68; px[4 * i + 2] = 68; px[4 * i + 3] = 255;
   }
   canvas.getContext('2d').putImageData(new ImageData(px, w, h), 0, 0);

@@ -4,6 +4,7 @@
  */
 import type { ModelInfo } from '../../protocol/api-contract.js';
 import { outputKindOf, type OutputKind } from '../../protocol/output-kind.js';
+import { PrivateInferenceError } from './errors.js';
 
 export function softmax(z: readonly number[]): number[] {
   const m = Math.max(...z);
@@ -104,9 +105,14 @@ export interface MaskOutput {
   shape: number[];
   /** Per pixel and channel: sigmoid of the logit (C = 1 or activation 'sigmoid'), else softmax over the channels; HWC order. */
   probabilities: Float32Array;
-  /** Per pixel: C = 1, 1 where p >= the threshold (model.decisionThresholds, default 0.5) else 0; C > 1, the most probable channel (class map: the largest logit, as the probabilities may tie at 1 in float64). */
+  /**
+   * The decisions, as the label modes make them inside the protocol (protocol/output-kind.ts decisionRuleOf):
+   * a sigmoid mask (C = 1 or activation 'sigmoid') one bit per element, HWC like `probabilities` (1 where p >= the
+   * channel's threshold, model.decisionThresholds, default 0.5: each channel is an independent finding); a softmax /
+   * linear mask with C > 1 the class per pixel, HW (the largest logit, as the probabilities may tie at 1 in float64).
+   */
   classes: Uint8Array;
-  /** Fraction of pixels whose class is not 0 (C = 1: p >= 0.5). */
+  /** Fraction of the decisions that are positive: elements at or above their threshold (sigmoid), pixels whose class is not 0 (softmax). */
   positiveFraction: number;
 }
 
@@ -115,17 +121,23 @@ export function maskOutput(logits: ArrayLike<number>, shape: readonly number[], 
   const c = shape[shape.length - 1]!;
   const px = logits.length / c;
   const probabilities = new Float32Array(logits.length);
-  const classes = new Uint8Array(px);
-  const perPixelSigmoid = c === 1 || activation === 'sigmoid';
+  const perElement = c === 1 || activation === 'sigmoid';
+  // A class map of more than 256 classes does not fit Uint8Array (the label modes refuse it too: label-results.ts).
+  if (!perElement && c > 256) throw new PrivateInferenceError('E_SHAPE', `a class map of ${c} classes per pixel does not fit the SDK's Uint8Array masks`);
+  const classes = new Uint8Array(perElement ? logits.length : px);
   let positive = 0;
   for (let i = 0; i < px; i++) {
     const z = Array.from({ length: c }, (_, k) => logits[i * c + k]!);
-    const p = perPixelSigmoid ? sigmoid(z) : softmax(z);
+    const p = perElement ? sigmoid(z) : softmax(z);
     probabilities.set(p, i * c);
-    // C > 1: the largest logit (softmax and sigmoid keep the order; float64 probabilities may tie at 1).
-    const cls = c === 1 ? (p[0]! >= thresholdOf(0, thresholds) ? 1 : 0) : argmax(z);
-    classes[i] = cls;
-    if (cls !== 0) positive++;
+    if (perElement) {
+      // Each channel an independent finding with its own threshold, as the label modes' 'threshold' rule decides.
+      for (let k = 0; k < c; k++) if (p[k]! >= thresholdOf(k, thresholds)) { classes[i * c + k] = 1; positive++; }
+    } else {
+      const cls = argmax(z);
+      classes[i] = cls;
+      if (cls !== 0) positive++;
+    }
   }
-  return { shape: [...shape], probabilities, classes, positiveFraction: px > 0 ? positive / px : 0 };
+  return { shape: [...shape], probabilities, classes, positiveFraction: classes.length > 0 ? positive / classes.length : 0 };
 }

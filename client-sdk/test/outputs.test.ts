@@ -5,6 +5,8 @@
  * against the plaintext twin of their public linear map. Single-output
  * results keep their fields (backward compatible) and gain kind 'class'.
  */
+import { textLine } from '../cli.js';
+import type { Prediction } from '../src/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../protocol/fixed-point/fixed-point.js';
 import { PrivateInferenceClient, outputKind, sigmoid, type Tensor } from '../src/index.js';
@@ -322,12 +324,25 @@ describe('sigmoid outputs past float64 saturation (logit above ~37: sigmoid roun
     expect(r.findings![0]!.map((f) => f.index)).toEqual([1, 0, 2]);
   });
 
-  it("a sigmoid mask with 3 channels: each pixel's class is its largest logit", () => {
+  it('a sigmoid mask with 3 channels: one decision per element (each channel an independent finding), as the label modes decide', () => {
+    // Until 2026-12-07 each pixel got the channel of its largest logit: pixel 3 (logits 3, 1, 2, every channel
+    // positive) was class 0 and the positive fraction 2/3, where the label mode's bits give 7/9.
     const [o0, o1] = shares([40, 50, -2, -1, 60, 45, 3, 1, 2], [1, 1, 3, 3]);
     const r = reconstructOutputs(o0, o1, model([1, 3, 3]), 1, 's');
     if (r.outputMode !== 'logits') throw new Error('logits expected');
-    expect([...r.mask![0]!.classes]).toEqual([1, 1, 0]);
-    expect(r.mask![0]!.positiveFraction).toBeCloseTo(2 / 3);
+    expect([...r.mask![0]!.classes]).toEqual([1, 1, 0, 0, 1, 1, 1, 1, 1]);
+    expect(r.mask![0]!.positiveFraction).toBeCloseTo(7 / 9, 12);
+  });
+
+  it('a sigmoid mask takes per-channel thresholds; a softmax mask of more than 256 classes is refused, not wrapped', () => {
+    const withThresholds = { ...model([1, 2, 2]), decisionThresholds: [0.5, 0.9] };
+    const [o0, o1] = shares([1, 1, 3, 3], [1, 1, 2, 2]);
+    const r = reconstructOutputs(o0, o1, withThresholds, 1, 's');
+    if (r.outputMode !== 'logits') throw new Error('logits expected');
+    expect([...r.mask![0]!.classes]).toEqual([1, 0, 1, 1]); // sigmoid(1) = 0.73 < 0.9, sigmoid(3) = 0.95
+    const wide = { ...model([1, 1, 300]), outputActivation: 'softmax' as const };
+    const [w0, w1] = shares(Array.from({ length: 300 }, (_, i) => (i === 299 ? 5 : 0)), [1, 1, 1, 300]);
+    expect(() => reconstructOutputs(w0, w1, wide, 1, 's')).toThrow(expect.objectContaining({ code: 'E_SHAPE', message: expect.stringMatching(/300 classes per pixel/) }));
   });
 });
 
@@ -346,5 +361,24 @@ describe('a single sigmoid output decides as the label mode and mpc-import do: c
     expect(at(0n)).toEqual({ index: 0, label: 'normal', p: 0.5 });
     expect(at(1n)).toMatchObject({ index: 1, label: 'pneumonia' });
     expect(at(-1n)).toMatchObject({ index: 0, label: 'normal' });
+  });
+});
+
+describe("the SDK command line's text line names the decisions the result holds", () => {
+  const base = { modelHash: 'a'.repeat(64), inputShape: [4], fracBits: 13 };
+  const line = (outputShape: number[], logits: number[], activation: 'sigmoid' | 'softmax', decisionThresholds?: number[]): string => {
+    const m = { ...base, outputShape, outputActivation: activation, decisionThresholds };
+    const r = reconstructOutputs({ shares: encode(logits, 13), shape: [1, ...outputShape], mode: 'logits', kind: null }, { shares: new BigUint64Array(logits.length), shape: [1, ...outputShape], mode: 'logits', kind: null }, m, 1, 's');
+    if (r.outputMode !== 'logits') throw new Error('logits expected');
+    // As predict() unbatches one image (client.ts).
+    return textLine('f', { kind: r.kind, label: r.label[0], probability: r.probability[0], findings: r.findings?.[0], mask: r.mask?.[0], model: m } as unknown as Prediction);
+  };
+  it("a model's own thresholds, not '>= 0.5'; a sigmoid mask's elements; a softmax mask's pixels of a class other than 0", () => {
+    expect(line([3], [1, -1, 2], 'sigmoid', [0.9])).toBe('f\t0 of 3 findings >= 0.9 (top: 2 88.1%)'); // 0.881 is below the model's 0.9
+    expect(line([3], [1, -1, 3], 'sigmoid', [0.9])).toBe('f\t1 of 3 findings >= 0.9: 2 95.3%');
+    expect(line([3], [1, -1, 2], 'sigmoid', [0.9, 0.1, 0.99])).toBe('f\t1 of 3 findings at their thresholds: 1 26.9%');
+    expect(line([1, 2, 2], [1, 1, 3, 3], 'sigmoid', [0.5, 0.9])).toBe('f\tmask 1x2x2: 75.0% of elements at their thresholds');
+    expect(line([1, 2, 1], [1, -1], 'sigmoid')).toBe('f\tmask 1x2x1: 50.0% of pixels >= 0.5');
+    expect(line([1, 2, 2], [1, 3, 2, -1], 'softmax')).toBe('f\tmask 1x2x2: 50.0% of pixels of a class other than 0');
   });
 });

@@ -54,3 +54,10 @@ export function stressImages(inputShape: readonly number[], prep: InputPreproces
   if (inputShape.length !== 3) throw new MpcError('E_BAD_ARGUMENT', `stress inputs: an image model needs an input of shape [H, W, C], got [${inputShape.join(', ')}]`, { step: 'import.precision' });
   return stressValues(inputShape, 0, 255).map(({ name, input }) => ({ name, input: pixelsToInput(input, prep) }));
 }
+
+/** mpc-import --stress-inputs: the patterns over the model's declared input range (its image preprocessing, else --input-range). */
+export function stressFor(inputShape: readonly number[], prep: InputPreprocessing | undefined, inputRange: readonly [number, number] | undefined): Float32Array[] {
+  if (prep) return stressImages(inputShape, prep).map((s) => s.input);
+  if (inputRange) return stressValues(inputShape, inputRange[0], inputRange[1]).map((s) => s.input);
+  throw new MpcError('E_BAD_ARGUMENT', '--stress-inputs: the model declares no input range (an image preprocessing or --input-range LO,HI), so no input is known to be in range', { step: 'import.args' });
+}

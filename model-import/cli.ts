@@ -23,7 +23,8 @@
  * every compared value inside the ring with a margin, and prints what it tried and why. --frac-bits / --truncation /
  * --compare-bits restrict the candidates; an explicit f overrides the target and an explicit local truncation the
  * risk limit (a WARNING), but a range failure is refused (E_PRECISION_RANGE) unless --force. With --random 0 nothing is checked (said so). Where no ring holds the sound bound (deep models),
- * the ring is chosen on the samples, marked samples-only (--require-sound-bound refuses instead).
+ * the ring is chosen on the samples, marked samples-only (--require-sound-bound refuses instead). --stress-inputs adds
+ * in-range stress images (stress-inputs.ts) to the samples of every check.
  *
  * --truncation exact makes the parties truncate products with P2's help
  * (protocol/primitives/truncate-exact.ts: no failure probability, 2 rounds and
@@ -64,9 +65,10 @@ import { isSeedArch, SEED_ARCHS, writeSeedModel } from './seed-models.js';
 import { choosePrecision, formatChoice, type CompareBits, type PrecisionChoice } from './precision.js';
 import { parseInputRange, soundRangesFor } from './sound-ring.js';
 import { outputCompare, type OutputCompare } from './output-bound.js';
+import { stressFor } from './stress-inputs.js';
 
 const USAGE = `usage: mpc-import MODEL --out DIR [--frac-bits F] [--truncation local|exact] [--compare-bits 32|64] [--target-error 1e-3] [--min-agreement 0.999] [--force]
-                  [--input-shape H,W,C] [--input-range LO,HI] [--require-sound-bound] [--output-activation softmax|sigmoid] [--labels A,B | --no-labels]
+                  [--input-shape H,W,C] [--input-range LO,HI] [--require-sound-bound] [--stress-inputs] [--output-activation softmax|sigmoid] [--labels A,B | --no-labels]
                   [--config-from FILE] [--samples PATH ...] [--random N] [--preprocessing P ...] [--scaling auto|unit|raw|symmetric]
                   (--preprocessing P: ${PREPROCESSING_FLAG_HELP})
                   [--seed-arch ${SEED_ARCHS.join('|')} [--seed N] [--seed-out FILE]] [--overwrite] [--report-json FILE] [--no-progress]
@@ -197,6 +199,7 @@ const CLI_OPTIONS = {
   'no-labels': { type: 'boolean' },
   'input-range': { type: 'string' },
   'require-sound-bound': { type: 'boolean' },
+  'stress-inputs': { type: 'boolean' },
   replicated: { type: 'boolean' },
   'require-security': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -351,6 +354,7 @@ async function run(values: CliValues, positionals: string[]): Promise<number> {
         ...(explicitW !== undefined ? { compareBits: explicitW as CompareBits } : {}),
         ...(values.force ? { force: true } : {}),
         ...(values['require-sound-bound'] ? { requireSoundBound: true } : {}),
+        ...(values['stress-inputs'] ? { stressInputs: stressFor(ir.inputShape, prep, inputRange) } : {}),
         comparesOutput,
       });
       outCompare = outputCompare(ir, samples.map((x) => x.input), choice.settings.fracBits, choice.rangeMargin, privacy, allSound);

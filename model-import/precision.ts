@@ -116,6 +116,14 @@ export interface PrecisionOptions {
   soundRanges?: RangeStat[];
   /** mpc-import --require-sound-bound: refuse (E_PRECISION_RANGE) any ring that does not hold the sound bound, and a model without one. */
   requireSoundBound?: boolean;
+  /**
+   * In-range inputs every check must hold on as well as the samples
+   * (stress-inputs.ts: constant and high-contrast images of the declared
+   * range). The samples' activations can be far smaller than an in-range
+   * input's (MobileNetV3-Small: 71 against 8.8e3), and the fixed-point error
+   * grows with them. Absent: the checks rest on the samples alone.
+   */
+  stressInputs?: readonly ArrayLike<number>[];
 }
 
 /** The largest magnitude (reals) one layer's comparisons see over the samples. */
@@ -150,6 +158,8 @@ export interface PrecisionChoice {
   rangeMargin: number;
   riskLimit: number;
   samples: number;
+  /** Of `samples`, how many were stress inputs (PrecisionOptions.stressInputs). */
+  stress: number;
   trials: Trial[];
   ranges: RangeStat[];
   /** One line: why these settings. */
@@ -233,15 +243,17 @@ export function choosePrecision(model: ModelIR<FloatTensor>, inputs: readonly Ar
     ...(opts.truncation !== undefined ? { truncation: opts.truncation } : {}),
     ...(opts.compareBits !== undefined ? { compareBits: opts.compareBits } : {}),
   };
-  const ref = floatPass(model, inputs, opts.comparesOutput);
+  // The stress inputs join the samples in every check (range, error, decisions, risk).
+  const all = opts.stressInputs?.length ? [...inputs, ...opts.stressInputs] : inputs;
+  const ref = floatPass(model, all, opts.comparesOutput);
   const sims = new Map<number, SimResult>();
   const sim = (f: number): SimResult => {
     let r = sims.get(f);
-    if (!r) sims.set(f, (r = simulate(model, inputs, ref, f, draws)));
+    if (!r) sims.set(f, (r = simulate(model, all, ref, f, draws)));
     return r;
   };
   const trials: Trial[] = [];
-  const base = { explicit, targetError, errorMargin, rangeMargin, riskLimit, samples: inputs.length, trials, ranges: ref.ranges };
+  const base = { explicit, targetError, errorMargin, rangeMargin, riskLimit, samples: all.length, stress: all.length - inputs.length, trials, ranges: ref.ranges };
   const limit = targetError / errorMargin;
   /** The cheapest candidate that passes; with `sound`, the ring must hold that bound too (a 32-bit one with wideLayers). */
   const search = (sound: RangeStat[] | undefined): { c: Omit<PrecisionChoice, 'ringReason' | 'ringBasis' | 'ringNote'>; sampleWorst: Trial['worst'] } | undefined => {
@@ -356,7 +368,7 @@ export function formatChoice(c: PrecisionChoice): string {
   if (c.ringBasis === 'unsound-override') lines.push(`  WARNING: UNSOUND COMPARISON RING: the ${c.settings.compareBits}-bit ring does not hold the sound bound over the declared input range; results can be silently wrong`);
   if (c.ringBasis === 'samples-only') lines.push(`  WARNING: the comparison ring rests on the samples only (${c.looseBound ? `no ring holds the sound bound over the declared input range at layer '${c.looseBound.layer}', ${c.looseBound.node >= 0 ? `IR node ${c.looseBound.node + 1} of ${c.looseBound.nodes}` : 'the secure argmax'}: interval bound too loose at this depth` : 'no declared input range'}): not a sound bound; an input in range driving values beyond the samples' can make a comparison silently wrong (--require-sound-bound refuses such a model)`);
   for (const w of c.warnings) lines.push(`  WARNING: ${w}`);
-  lines.push(`  tried (${c.samples} samples, cheapest first; error = max over outputs of |mean - float| + 3 std of the fixed-point simulation's draws with the protocol's stochastic rounding, after the output activation):`);
+  lines.push(`  tried (${c.samples} samples${c.stress ? `, ${c.stress} of them in-range stress images` : ''}, cheapest first; error = max over outputs of |mean - float| + 3 std of the fixed-point simulation's draws with the protocol's stochastic rounding, after the output activation):`);
   lines.push(`  ${'f'.padStart(3)}  ${'trunc'.padEnd(5)}  ${'ring'.padStart(4)}  ${'error'.padStart(9)}  ${'risk'.padStart(8)}  ${'decisions'.padStart(9)}  ${'tightest range (observed / allowed)'.padEnd(44)}  verdict`);
   for (const t of c.trials) {
     const w = t.worst ? `${t.worst.sound ? 'SOUND ' : ''}${t.worst.layer.slice(0, t.worst.sound ? 20 : 26)} ${fmt(t.worst.maxAbs)}/${fmt(t.worst.allowed)}` : '-';

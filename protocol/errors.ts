@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   E_DTYPE: { http: 400, grpc: G.INVALID_ARGUMENT, description: 'A tensor has the wrong element type.' },
   E_RANGE: { http: 400, grpc: G.OUT_OF_RANGE, description: 'A value is outside the range the fixed-point encoding can represent.' },
   E_INPUT_RANGE: { http: 400, grpc: G.OUT_OF_RANGE, description: "A raw tensor input holds a value outside the model's declared input range (what its image preprocessing makes of pixels 0..255, or the manifest's inputRange); the client SDK refuses it before any share is sent, since the importer's bound on the comparison ring holds only inside that range." },
+  E_RANGE_SENTINEL: { http: 422, grpc: G.OUT_OF_RANGE, description: "The run-time range sentinel found a sampled intermediate value outside the 32-bit comparison ring (|x| >= 2^31 ring units) of a model whose ring rests on the import's samples: an intermediate value left the comparison ring and the result would be unreliable, so the client refuses it. The input is unlike the import's samples; the model needs a sound bound or the 64-bit ring." },
   E_BAD_ARGUMENT: { http: 400, grpc: G.INVALID_ARGUMENT, description: 'An argument is invalid (bad option, bad ring, bad party id).' },
   E_PROTOCOL_DESYNC: { http: 500, grpc: G.ABORTED, description: 'A party received a message with an unexpected tag: the parties are out of step.' },
   E_PEER_UNAVAILABLE: { http: 503, grpc: G.UNAVAILABLE, description: 'A peer party closed its connection or could not be reached.' },

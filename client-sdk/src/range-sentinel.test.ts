@@ -96,6 +96,37 @@ describe('run-time range sentinel, end to end in process (32-bit comparison ring
     expect(Math.max(...Array.from(unchecked.logits, (v, i) => Math.abs(v - want[i]!)))).toBeGreaterThan(1000);
   });
 
+  it('samples MaxPool differences on the 32-bit ring and skips a layer the importer put on the 64-bit ring; an overflow only there is not flagged', async () => {
+    const g = seededPrg(36);
+    const kc = uniform(g, 36, 0.5), kd = uniform(g, 8, 0.5);
+    // conv (4x4x1 -> 4x4x4, relu deferred past the pool) -> maxpool 2x2 -> dense (64-bit ring) -> logits.
+    const model = (wideDense: boolean): ModelIR<FloatTensor> => ({
+      formatVersion: IR_FORMAT_VERSION, inputShape: [4, 4, 1], output: 'd', outputActivation: 'softmax',
+      nodes: [
+        { kind: 'conv2d', name: 'c', inputs: ['input'], filters: 4, kernelSize: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', kernel: { shape: [3, 3, 1, 4], data: kc } },
+        { kind: 'maxpool2d', name: 'p', inputs: ['c'], poolSize: [2, 2], strides: [2, 2], padding: 'valid' },
+        { kind: 'flatten', name: 'f', inputs: ['p'] },
+        { kind: 'dense', name: 'd1', inputs: ['f'], units: 4, activation: 'relu', kernel: { shape: [16, 4], data: Float64Array.from({ length: 64 }, () => 50000) }, ...(wideDense ? { compareBits: 64 as const } : {}) },
+        { kind: 'dense', name: 'd', inputs: ['d1'], units: 2, activation: 'linear', kernel: { shape: [4, 2], data: kd } },
+      ],
+    });
+    const x = uniform(seededPrg(37), 16, 0.5).map((v) => v + 0.5);
+    // The pool's comparison calls have at most 8 values here, so they are checked whole; d1's 4 pre-activations
+    // (50000 x the sum of 16 pooled values, about 3.2e5 real) are beyond 2^18 real = 2^31 ring units at f = 13.
+    const m1 = model(false);
+    const pre = plainForward({ ...m1, nodes: m1.nodes.slice(0, 4).map((n) => (n.name === 'd1' ? { ...n, activation: 'linear' } : n)) as LayerNode<FloatTensor>[], output: 'd1' }, x, 1).data;
+    expect(Array.from(pre).every((v) => v >= 2 ** (31 - F))).toBe(true);
+    const wideRun = await predict(model(true), x, true);
+    expect(wideRun.check).not.toThrow(); // d1 ran on the 64-bit ring: exact, and not sampled
+    const want = plainForward(model(true), x, 1).data, scale = Math.max(...Array.from(want, Math.abs));
+    // Within fixed-point error (the 50000 weights amplify the quantisation of the pooled values: ~1e-3 relative).
+    expect(Math.max(...Array.from(wideRun.logits, (v, i) => Math.abs(v - want[i]!))) / scale).toBeLessThan(1e-3);
+    const narrowRun = await predict(model(false), x, true);
+    expect(narrowRun.check).toThrow(expect.objectContaining({ code: 'E_RANGE_SENTINEL' }));
+    expect(narrowRun.checked - wideRun.checked).toBe(4);
+    expect(wideRun.checked).toBeGreaterThan(0); // the pool's comparisons (and the deferred ReLU) were sampled
+  });
+
   it('in range: the same logits as without the sentinel, bit for bit (same seeds and shares), no error; the sentinel adds 3 rounds and 432 bytes per checked value', async () => {
     for (const model of [tiny, wide()]) {
       const x = uniform(seededPrg(33), sizeOfInput(model), 0.5).map((v) => v + 0.5);

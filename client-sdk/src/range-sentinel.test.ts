@@ -87,8 +87,8 @@ describe('run-time range sentinel, end to end in process (32-bit comparison ring
     const d1 = plainForward({ ...model, nodes: [{ ...model.nodes[0]!, activation: 'linear' } as LayerNode<FloatTensor>], output: 'd1' }, big, 1).data;
     expect(Array.from(d1).every((v) => v >= 2 ** (31 - F))).toBe(true);
     const res = await predict(model, big, true);
-    // Checked: 16 of d1's 512 values and 8 of d2's 32.
-    expect(res.checked).toBe(16 + 8);
+    // Checked: 32 of d1's 512 values and all 32 of d2's.
+    expect(res.checked).toBe(32 + 32);
     expect(res.check).toThrow(expect.objectContaining({ code: 'E_RANGE_SENTINEL' }));
     // Without the sentinel the result differs from the plaintext model's and nothing reports it.
     const unchecked = await predict(model, big, false);
@@ -111,7 +111,7 @@ describe('run-time range sentinel, end to end in process (32-bit comparison ring
       ],
     });
     const x = uniform(seededPrg(37), 16, 0.5).map((v) => v + 0.5);
-    // The pool's comparison calls have at most 8 values here, so they are checked whole; d1's 4 pre-activations
+    // The pool's comparison calls have at most 32 values here, so they are checked whole; d1's 4 pre-activations
     // (50000 x the sum of 16 pooled values, about 3.2e5 real) are beyond 2^18 real = 2^31 ring units at f = 13.
     const m1 = model(false);
     const pre = plainForward({ ...m1, nodes: m1.nodes.slice(0, 4).map((n) => (n.name === 'd1' ? { ...n, activation: 'linear' } : n)) as LayerNode<FloatTensor>[], output: 'd1' }, x, 1).data;
@@ -145,7 +145,7 @@ describe('run-time range sentinel, end to end in process (32-bit comparison ring
       expect(argmax(decode(la, F))).toBe(argmax(plainForward(model, x, 1).data));
       expect(b.rounds - a.rounds).toBe(3);
       expect(b.bytes - a.bytes).toBe(432 * b.results[0].checked);
-      expect(b.results[0].checked).toBe(model === tiny ? 2 : 16 + 8);
+      expect(b.results[0].checked).toBe(model === tiny ? 2 : 32 + 32);
     }
   });
 });

@@ -56,8 +56,8 @@ describe('range sentinel over Z_2^64 (two exact 64-bit DReLUs per value, one bat
 });
 
 describe('RangeSampler (the sample of the 32-bit ring\'s compared values)', () => {
-  it('takes ceil(n/32), at least 8, at most n values per call, one per stratum, the same positions at P0 and P1', () => {
-    expect([1, 8, 9, 255, 256, 257, 4096].map(sentinelSampleCount)).toEqual([1, 8, 8, 8, 8, 9, 128]);
+  it('takes ceil(n/32), at least 32, at most n values per call, one per stratum, the same positions at P0 and P1', () => {
+    expect([1, 8, 32, 33, 1024, 1025, 4096].map(sentinelSampleCount)).toEqual([1, 8, 32, 32, 32, 33, 128]);
     const a = BigUint64Array.from({ length: 4096 }, (_, i) => BigInt(i));
     const s0 = new RangeSampler(new Prg(seed())), s1 = new RangeSampler(new Prg(seed()));
     s0.collect(a); s1.collect(a); s0.collect(a.subarray(0, 5)); s1.collect(a.subarray(0, 5));
@@ -74,7 +74,7 @@ describe('RangeSampler (the sample of the 32-bit ring\'s compared values)', () =
   });
 
   it('relu-direct hands it the values of narrow comparisons only (64-bit calls are not sampled)', async () => {
-    const x = BigUint64Array.from(small.slice(0, 64));
+    const x = BigUint64Array.from(small.slice(0, 200)); // 200 values: 32 sampled
     const xs = shareFor3(x);
     const samplers = [0, 1, 2].map((p) => new RangeSampler(p === 2 ? null : new Prg(seed())));
     const r = await run3(async (ctx) => {
@@ -86,7 +86,7 @@ describe('RangeSampler (the sample of the 32-bit ring\'s compared values)', () =
     expect(samplers.map((s) => s.count)).toEqual([0, 0, 0]);
     const r32 = await run3((ctx) => dreluDirect(withCompareSampler(ctx, samplers[ctx.party]!), xs[ctx.party]), { compareBits: 32 });
     expect(reconstruct(ref, r32.results[0], r32.results[1])).toEqual(plainDrelu(x));
-    expect(samplers.map((s) => s.count)).toEqual([8, 8, 8]);
+    expect(samplers.map((s) => s.count)).toEqual([32, 32, 32]);
     // The sampled shares reconstruct to values of x.
     const got = reconstruct(ref, samplers[0]!.values(), samplers[1]!.values());
     expect(Array.from(got).every((v) => x.includes(v))).toBe(true);

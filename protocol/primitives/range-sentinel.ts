@@ -51,10 +51,15 @@ import { dreluDirect, dreluDirectCost } from './relu-direct.js';
 export const NARROW_RING_BOUND = 1n << 31n;
 /** Fraction of each narrow comparison call's values the sentinel checks (at least RANGE_SENTINEL_MIN_PER_CALL). */
 export const RANGE_SENTINEL_FRACTION = 1 / 32;
-/** Least number of values checked per narrow comparison call (all of them when the call has fewer). */
-export const RANGE_SENTINEL_MIN_PER_CALL = 8;
+/**
+ * Least number of values checked per narrow comparison call (all of them when the call has fewer). Small calls
+ * (a dense head, a squeeze-excite block's 1x1 convolutions) are where an overflow sits in few values: with 8 the
+ * seed CNN at 65536x its input range escaped in 2 of 10 runs (its Dense(32) head), with 32 in none of 20
+ * (BENCHMARKS.md "Run-time range sentinel"). At most 32 x 432 bytes = 13.8 KB more per call.
+ */
+export const RANGE_SENTINEL_MIN_PER_CALL = 32;
 
-/** Values sampled from one comparison call of n values: ceil(n / 32), at least 8, at most n. */
+/** Values sampled from one comparison call of n values: ceil(n / 32), at least 32, at most n. */
 export const sentinelSampleCount = (n: number): number => Math.min(n, Math.max(RANGE_SENTINEL_MIN_PER_CALL, Math.ceil(n * RANGE_SENTINEL_FRACTION)));
 
 /** Declared cost of checking n values (steps 2; 1, 3, 4 are local). */

@@ -54,7 +54,7 @@ export const RANGE_SENTINEL_FRACTION = 1 / 32;
 /**
  * Least number of values checked per narrow comparison call (all of them when the call has fewer). Small calls
  * (a dense head, a squeeze-excite block's 1x1 convolutions) are where an overflow sits in few values: with 8 the
- * seed CNN at 65536x its input range escaped in 2 of 10 runs (its Dense(32) head), with 32 in none of 20
+ * seed CNN at 65536x its input range escaped in 2 of 10 runs, with 32 (56 values more, small calls) in none of 20
  * (BENCHMARKS.md "Run-time range sentinel"). At most 32 x 432 bytes = 13.8 KB more per call.
  */
 export const RANGE_SENTINEL_MIN_PER_CALL = 32;
@@ -125,7 +125,8 @@ export class RangeSampler implements CompareSampler {
     const m = sentinelSampleCount(n);
     const out = new BigUint64Array(m);
     if (this.positions) {
-      const r = new Uint32Array(this.positions.bytes(4 * m).buffer);
+      const r = new Uint32Array(m);
+      this.positions.fill(new Uint8Array(r.buffer));
       for (let s = 0; s < m; s++) {
         const lo = Math.floor((s * n) / m), len = Math.floor(((s + 1) * n) / m) - lo;
         out[s] = a[lo + Math.floor((r[s]! * len) / 2 ** 32)]!;

@@ -20,7 +20,7 @@ import type { PartySeeds } from '../../protocol/correlated/prg.js';
 import { createContext, type PartyContext } from '../../protocol/context.js';
 import type { AShare, PartyId } from '../../protocol/ring/types.js';
 import { memoryTransports } from '../../protocol/transport/memory.js';
-import { checkRangeSentinel, RANGE_SENTINEL_MESSAGE } from './range-sentinel.js';
+import { checkRangeSentinel, parseSentinelShare, RANGE_SENTINEL_MESSAGE, requireRangeSentinel } from './range-sentinel.js';
 
 const k = getKernels();
 const F = 13;
@@ -161,3 +161,21 @@ async function fixedRun3<T>(fn: (ctx: PartyContext) => Promise<T>) {
 }
 
 const sizeOfInput = (m: ModelIR<FloatTensor>): number => m.inputShape.reduce((a, b) => a * b, 1);
+
+describe('predict()\'s check of the parties\' x-range-sentinel headers (requireRangeSentinel)', () => {
+  const hex = (v: bigint): string => v.toString(16).padStart(16, '0');
+  it('shares adding up to 0 pass (random, 0 + 0, 2^63 + 2^63); any other sum is E_RANGE_SENTINEL', () => {
+    for (const a of [0n, 1n, 0x8000000000000000n, 0xdeadbeefcafef00dn, 0xffffffffffffffffn]) {
+      const b = BigInt.asUintN(64, -a);
+      expect(() => requireRangeSentinel(hex(a), hex(b))).not.toThrow();
+      expect(() => requireRangeSentinel(hex(a), hex(BigInt.asUintN(64, b + 1n)))).toThrow(expect.objectContaining({ code: 'E_RANGE_SENTINEL' }));
+    }
+  });
+  it('a missing or malformed share is E_INTERNAL naming the party, never read as in range', () => {
+    const zero = hex(0n);
+    for (const [h0, h1, party] of [[null, zero, 0], [zero, undefined, 1], [zero, '', 1], ['0'.repeat(15), zero, 0], [zero, '0'.repeat(17), 1], ['000000000000000G', zero, 0], [zero, '00000000000000AB', 1], ['-000000000000001', zero, 0]] as const) {
+      expect(() => requireRangeSentinel(h0, h1)).toThrow(expect.objectContaining({ code: 'E_INTERNAL', party }));
+    }
+    expect(parseSentinelShare('00000000000000ab', 0)[0]).toBe(0xabn);
+  });
+});

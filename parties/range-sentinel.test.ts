@@ -216,3 +216,27 @@ describe('with preprocessing (bundles of the run\'s shape dealt ahead, keyed by 
     await expect(c.predict(tensor(large(6)))).rejects.toMatchObject({ code: 'E_RANGE_SENTINEL' });
   });
 });
+
+describe('with the start-up warm-up (its runs deal the jobs later client runs\' bundles are made from)', () => {
+  let t: PartyTrio, c: PrivateInferenceClient;
+  beforeAll(async () => { t = await trioOf({ warmup: { runs: 3, maxMs: 30_000 } }); c = await client(t); }, 60_000);
+  afterAll(async () => { await t?.close(); });
+  it('the warm-up runs the sentinel at the three parties (done, not failed); then in range right, out of range refused', async () => {
+    const ready = async () => Promise.all(t.servers.map(async (s) => (await s.app.inject({ method: 'GET', url: '/readyz' })).json<{ ready: boolean; warmup: { state: string; runs: number } }>()));
+    const t0 = Date.now();
+    let rs = await ready();
+    while (!rs.every((r) => r.ready) && Date.now() - t0 < 30_000) { await new Promise((res) => setTimeout(res, 50)); rs = await ready(); }
+    expect(rs[0]!.warmup).toMatchObject({ state: 'done', runs: 3 });
+    const preprocessed: boolean[] = [];
+    for (let i = 0; i < 3; i++) {
+      const x = small(30 + i);
+      const r = await c.predict(tensor(x));
+      if (r.outputMode !== 'logits') throw new Error('logits expected');
+      expect(maxDiff(r.logits, plainForward(plain, x, 1).data)).toBeLessThan(1e-2);
+      preprocessed.push(t.servers[0].party.runOf(r.sessionId)!.preprocessed === true);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    await expect(c.predict(tensor(large(31)))).rejects.toMatchObject({ code: 'E_RANGE_SENTINEL' });
+    expect(preprocessed).toContain(true);
+  });
+});

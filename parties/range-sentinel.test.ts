@@ -240,3 +240,20 @@ describe('with the start-up warm-up (its runs deal the jobs later client runs\' 
     expect(preprocessed).toContain(true);
   });
 });
+
+describe('a PATE ensemble with the sentinel forced on (config on): every teacher\'s comparisons are sampled', () => {
+  let t: PartyTrio, c: PrivateInferenceClient;
+  const teachers = [plain, plain, plain];
+  beforeAll(async () => { t = await partyTrio({ ensemble: { teachers }, fracBits: F, tls: false, rangeSentinel: 'on' }); c = await client(t); }, 60_000);
+  afterAll(async () => { await t?.close(); });
+  it('in range: the teachers\' majority label; beyond the ring: E_RANGE_SENTINEL', async () => {
+    expect(t.servers.map((s) => s.party.model!.info.rangeSentinel)).toEqual([true, true, true]);
+    for (const s of [1, 2, 3]) {
+      const x = small(40 + s);
+      const r = await c.predict(tensor(x), { privacy: { outputMode: 'label' } });
+      const y = plainForward(plain, x, 1).data;
+      expect(r.index).toBe(Array.from(y).indexOf(Math.max(...y)));
+    }
+    await expect(c.predict(tensor(large(44)), { privacy: { outputMode: 'label' } })).rejects.toMatchObject({ code: 'E_RANGE_SENTINEL' });
+  });
+});

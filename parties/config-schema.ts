@@ -52,6 +52,7 @@ export const DEPLOYMENT_SCHEMA = obj({
   security: { enum: ['semi-honest', 'malicious'] },
   malicious: obj({ epochSessions: int, poolInferences: int, poolMaxBytes: int }),
   keepWeightMasks: bool,
+  rangeSentinel: { enum: ['auto', 'on', 'off'] },
   preprocess: obj({ enabled: bool, maxBytes: int, timeoutMs: int }),
   warmup: obj({ runs: int, maxMs: int, batches: { type: 'array', items: int } }),
   tlsReloadMs: int,

@@ -156,6 +156,11 @@ export interface CommonSettings {
    */
   keepWeightMasks: boolean;
   /**
+   * Run-time range sentinel (parties/range-sentinel.ts): 'auto' (default) for manifests with compareBound 'samples-only',
+   * 'on' every model, 'off' never; never in malicious mode. Must match at HELLO; with it on, a run carries one client.
+   */
+  rangeSentinel: 'auto' | 'on' | 'off';
+  /**
    * Offline phase (parties/preprocessing.ts): while idle, P2 deals the next
    * run's Beaver triples and comparison masks ahead of it, so a run of a shape
    * seen before sends none of those bytes. enabled (default true); maxBytes:
@@ -245,6 +250,7 @@ export const DEFAULTS: CommonSettings = {
   compareRadix: 4, security: 'semi-honest',
   malicious: { epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20 },
   keepWeightMasks: true,
+  rangeSentinel: 'auto',
   preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 },
   warmup: { ...DEFAULT_WARMUP },
   privacy: { budget: { epsilon: 10, delta: 1e-5 } },
@@ -315,6 +321,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   if (c.compareBits !== 32 && c.compareBits !== 64) bad('compareBits must be 32 or 64');
   if (c.compareRadix !== 2 && c.compareRadix !== 4) bad('compareRadix must be 2 or 4');
   if (typeof c.keepWeightMasks !== 'boolean') bad('keepWeightMasks must be true or false');
+  if (c.rangeSentinel !== 'auto' && c.rangeSentinel !== 'on' && c.rangeSentinel !== 'off') bad('rangeSentinel must be auto, on or off');
   if (typeof c.preprocess.enabled !== 'boolean') bad('preprocess.enabled must be true or false');
   int(c.preprocess.maxBytes, 'preprocess.maxBytes', 0, 2 ** 40);
   int(c.preprocess.timeoutMs, 'preprocess.timeoutMs', 1, 3_600_000);

@@ -13,12 +13,13 @@
  * unknown id (404).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { API_VERSION, AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SESSION_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN, type CreateSessionRequest } from '../protocol/api-contract.js';
+import { API_VERSION, AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SENTINEL_HEADER, OUTPUT_SESSION_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN, type CreateSessionRequest } from '../protocol/api-contract.js';
 import { MpcError } from '../protocol/errors.js';
 import { outputKindOf } from '../protocol/output-kind.js';
 import { clientAuthenticator } from './client-auth.js';
 import { apiError } from './http-errors.js';
 import type { Party } from './party.js';
+import { sentinelHeaderValue } from './range-sentinel.js';
 import { clientRunView, operatorRunView } from './run-view.js';
 import type { Session } from './sessions.js';
 
@@ -113,6 +114,7 @@ export function registerSessionRoutes(app: FastifyInstance, party: Party, opts: 
     reply.header(OUTPUT_SHAPE_HEADER, (s.outputShape ?? []).join(',')).header(OUTPUT_MODE_HEADER, s.outputMode ?? 'logits').header(OUTPUT_SESSION_HEADER, s.id);
     const info = party.model?.info;
     if (info) reply.header(OUTPUT_KIND_HEADER, outputKindOf(info.outputShape, info.outputActivation));
+    if (s.sentinel) reply.header(OUTPUT_SENTINEL_HEADER, sentinelHeaderValue(s.sentinel));
     const out = s.output!;
     return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   };

@@ -262,7 +262,7 @@ describe('client HTTP API: validation, auth and error codes', () => {
     expect(pre.statusCode).toBe(204);
     expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'http://demo.local', 'access-control-allow-methods': expect.stringContaining('PUT'), 'access-control-allow-headers': expect.stringMatching(/authorization.*x-session-create.*x-await-output/) });
     const get = await app(1).inject({ method: 'GET', url: '/healthz', headers: { origin: 'http://demo.local' } });
-    expect(get.headers['access-control-expose-headers']).toBe('x-output-shape, x-output-mode, x-output-kind, x-output-session');
+    expect(get.headers['access-control-expose-headers']).toBe('x-output-shape, x-output-mode, x-output-kind, x-output-session, x-range-sentinel');
     // Also on errors, so the page can read the ApiError.
     const denied = await app(1).inject({ method: 'POST', url: '/v1/sessions', headers: { origin: 'http://demo.local' }, payload: {} });
     expect(denied.statusCode).toBe(401);

@@ -12,7 +12,7 @@
  */
 import { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AWAIT_OUTPUT_HEADER, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SESSION_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER } from '../protocol/api-contract.js';
+import { AWAIT_OUTPUT_HEADER, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SENTINEL_HEADER, OUTPUT_SESSION_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import { ERROR_CODES, MpcError } from '../protocol/errors.js';
 import { alignedBytes } from './chunking.js';
 import { clientAuthenticator, type ClientCredential } from './client-auth.js';
@@ -89,7 +89,7 @@ export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions
   app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     const origin = req.headers.origin;
     if (origin && (allowAll || opts.corsOrigins.includes(origin))) {
-      reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}, ${OUTPUT_KIND_HEADER}, ${OUTPUT_SESSION_HEADER}`);
+      reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}, ${OUTPUT_KIND_HEADER}, ${OUTPUT_SESSION_HEADER}, ${OUTPUT_SENTINEL_HEADER}`);
       if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
         reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS').header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}, ${AWAIT_OUTPUT_HEADER}, ${SESSION_KEY_HEADER}`).header('access-control-max-age', '600');
         void reply.code(204).send();

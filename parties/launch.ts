@@ -39,6 +39,8 @@ export interface LaunchOptions {
   meshLink?: 'grpc' | 'h2';
   /** Config compareRadix (default: the config default, 4). */
   compareRadix?: 2 | 4;
+  /** Config rangeSentinel (default: the config default, 'auto'; parties/range-sentinel.ts). */
+  rangeSentinel?: 'auto' | 'on' | 'off';
   /** Config compareBits (default: the config default, 32); a bundle imported for the 64-bit ring needs 64. */
   compareBits?: 32 | 64;
   /** With `plain`: the bundle's truncation rule (default local); 'exact' refuses to fall back to dev files (they have no rule). */
@@ -224,6 +226,7 @@ async function launchOnce(opts: LaunchOptions): Promise<Launched> {
     ...(opts.batch ? { batch: { ...{ windowMs: 5, maxBatch: 8, maxConcurrentRuns: 2 }, ...opts.batch } } : {}),
     ...(opts.compareRadix ? { compareRadix: opts.compareRadix } : {}),
     ...(opts.compareBits ? { compareBits: opts.compareBits } : {}),
+    ...(opts.rangeSentinel ? { rangeSentinel: opts.rangeSentinel } : {}),
     ...(opts.security ? { security: opts.security } : {}),
     ...(opts.malicious ? { malicious: opts.malicious } : {}),
     ...(opts.meshLink ? { mesh: { link: opts.meshLink } } : {}),

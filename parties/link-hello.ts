@@ -52,12 +52,17 @@ export interface LinkSettings {
    * deciding on 32 bits are refused instead of running the output step on different rings.
    */
   outputCompareBits?: 32 | 64;
+  /**
+   * Whether the party runs the run-time range sentinel for the loaded model (range-sentinel.ts). Absent from a
+   * HELLO: false, what a build before the field runs, so such a peer and a party running it are refused.
+   */
+  rangeSentinel?: boolean;
 }
 
 /** Settings that must be the same at both ends of a link, in the order they are reported. */
-const MUST: (keyof LinkSettings)[] = ['security', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink', 'outputCompareBits'];
+const MUST: (keyof LinkSettings)[] = ['security', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink', 'outputCompareBits', 'rangeSentinel'];
 /** Settings compared with a default when a HELLO leaves them out (what a build before the setting does). */
-const DEFAULTS: Partial<LinkSettings> = { outputCompareBits: 64 };
+const DEFAULTS: Partial<LinkSettings> = { outputCompareBits: 64, rangeSentinel: false };
 /** Settings P0 decides per run: a difference is reported, not refused. */
 const SHOULD: (keyof LinkSettings)[] = ['keepWeightMasks', 'preprocess'];
 

@@ -20,6 +20,7 @@ import type { SessionTransport } from './session-transport.js';
 import type { SessionStore } from './sessions.js';
 import type { WarmupOptions } from './warmup.js';
 import type { PlanMasks, WeightMaskState } from './weight-masks.js';
+import type { RangeSentinelSetting } from './range-sentinel.js';
 
 export interface SessionLimits {
   defaultDeadlineMs: number;
@@ -55,6 +56,8 @@ export interface PartyOptions {
   malicious?: { epochSessions: number; poolInferences: number; poolMaxBytes: number };
   /** Keep the masks of the model's weights across runs (parties/weight-masks.ts; default true). */
   keepWeightMasks?: boolean;
+  /** The run-time range sentinel (config rangeSentinel; default 'auto': models with compareBound 'samples-only'; parties/range-sentinel.ts). */
+  rangeSentinel?: RangeSentinelSetting;
   /** P2 deals the next run's correlated randomness while idle (parties/preprocessing.ts; default DEFAULT_PREPROCESS). */
   preprocess?: PreprocessOptions;
   /** This party's privacy accountant. */
@@ -70,7 +73,7 @@ export interface PartyOptions {
 /** One session of a run: its images, its request's privacy options, and the key of the policy P0 resolved. */
 /** `bind`: P0's digest of the session's create request (session-binding.ts); P1 and P2 compare their own. */
 export interface PlanEntry { id: string; batch: number; policy: string; privacy?: PrivacyRequest; bind?: string }
-export interface PlanBody { runId: string; modelHash: string; importId?: string; sessions: PlanEntry[]; deadlineMs: number; seed: string; compareBits: 32 | 64; compareRadix: 2 | 4; masks: PlanMasks | null; prep: string | null }
+export interface PlanBody { runId: string; modelHash: string; importId?: string; sessions: PlanEntry[]; deadlineMs: number; seed: string; compareBits: 32 | 64; compareRadix: 2 | 4; rangeSentinel?: boolean; masks: PlanMasks | null; prep: string | null }
 
 /** One layer of a run at this party: wall time, time blocked in recv, and the traffic this party sent. */
 export interface LayerRecord { name: string; kind: string; ms: number; waitMs: number; bytesSent: number; messages: number; rounds: number }

@@ -38,6 +38,7 @@ import type { RepTensor } from '../protocol/malicious/weights.js';
 import { SessionStore, type Session } from './sessions.js';
 import { Warmup, DEFAULT_WARMUP, type WarmupStatus } from './warmup.js';
 import { WeightMaskState } from './weight-masks.js';
+import { rangeSentinelOn } from './range-sentinel.js';
 
 export type { LayerRecord, PartyOptions, RunRecord, SessionLimits } from './party-core.js';
 
@@ -80,7 +81,7 @@ export class Party implements PartyCore {
     // What the peers compare at HELLO (link-hello.ts): the mesh starts once the model is loaded, so its hash is in.
     const settings = (): LinkSettings => ({
       security: opts.security ?? 'semi-honest', compareBits: opts.compareBits ?? 32, compareRadix: opts.compareRadix ?? 4, keepWeightMasks: opts.keepWeightMasks ?? true,
-      preprocess: (opts.preprocess ?? DEFAULT_PREPROCESS).enabled, ...(this.model ? { modelHash: this.model.info.modelHash, ...(this.model.info.importId ? { importId: this.model.info.importId } : {}), outputCompareBits: this.model.outputCompareBits ?? 64 } : {}),
+      preprocess: (opts.preprocess ?? DEFAULT_PREPROCESS).enabled, ...(this.model ? { modelHash: this.model.info.modelHash, ...(this.model.info.importId ? { importId: this.model.info.importId } : {}), outputCompareBits: this.model.outputCompareBits ?? 64, rangeSentinel: this.model.info.rangeSentinel === true } : {}),
     });
     this.mesh = new PeerMesh({ settings, ...opts.mesh, party: opts.party, logger: this.log });
     this.journal = opts.sessions.idJournal ? IdJournal.open(opts.sessions.idJournal, TOMBSTONE_MS, (e) => this.log.error(errFields(e), 'session id journal write failed')) : undefined;
@@ -136,7 +137,9 @@ export class Party implements PartyCore {
       // ...and one without the replicated weight shares (E_BUNDLE_INTEGRITY): it never falls back to the semi-honest protocol.
       if (security === 'malicious') this.replicated = loadReplicatedModel(this.opts.model, this.party);
       // Announced in /v1/model and every session answer (the SDK checks the three agree).
-      this.model = { ...m, info: { ...m.info, security } };
+      // ...and whether the parties run the range sentinel for it (range-sentinel.ts: the SDK then requires its shares).
+      const sentinel = rangeSentinelOn(this.opts.rangeSentinel, m.info.compareBound, security);
+      this.model = { ...m, info: { ...m.info, security, ...(sentinel ? { rangeSentinel: true } : {}) } };
       this.log.info({ modelHash: m.info.modelHash, ...(m.teachers ? { teachers: m.teachers.length } : {}), inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, truncation: m.truncation, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');
       // The import could not show the comparison ring sound for every input in the declared range: loud, at every load.
       if (m.rangeWarning) this.log.warn({ compareBound: m.rangeWarning.basis, compareBits: m.compareBits }, `${m.rangeWarning.basis === 'unsound-override' ? 'UNSOUND COMPARISON RING' : 'comparison ring not shown sound (samples only)'}: ${m.rangeWarning.text}`);

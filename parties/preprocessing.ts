@@ -37,8 +37,9 @@ export interface PreprocessOptions {
 export const DEFAULT_PREPROCESS: PreprocessOptions = { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 };
 
 /** The shape of a run, as the three parties compute it from the plan: the same key means the same sequence of dealt jobs. */
-export function shapeKey(modelHash: string, compareBits: number, compareRadix: number, masks: PlanMasks | null, sessions: { batch: number; policy: string }[]): string {
-  return JSON.stringify([modelHash, compareBits, compareRadix, masks ? masks.epoch : null, sessions.map((e) => [e.batch, e.policy])]);
+export function shapeKey(modelHash: string, compareBits: number, compareRadix: number, masks: PlanMasks | null, sessions: { batch: number; policy: string }[], rangeSentinel: boolean): string {
+  // The range sentinel (range-sentinel.ts) adds P2-dealt jobs at the end of a run: a bundle made without it never serves a run with it.
+  return JSON.stringify([modelHash, compareBits, compareRadix, masks ? masks.epoch : null, sessions.map((e) => [e.batch, e.policy]), rangeSentinel]);
 }
 
 interface Ready { prepId: string; s02: Uint8Array; bytes: number }

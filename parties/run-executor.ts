@@ -22,6 +22,7 @@ import { pateAggregate, privateOutput, type ResolvedPolicy } from '../protocol/p
 import type { AShare, PartyId } from '../protocol/ring/types.js';
 import { kernelsFor } from '../runtime/kernels.js';
 import { errFields } from './log.js';
+import { runSentinel } from './range-sentinel.js';
 import { resolveModelPolicy } from './model-policy.js';
 import { asMpcError, peersOf, sendAbort, type ActiveRun, type LayerRecord, type PartyCore, type PlanEntry, type RunRecord } from './party-core.js';
 import type { PrepDriver } from './prep-driver.js';
@@ -97,6 +98,8 @@ export class RunExecutor {
         fracBits: model.info.fracBits, truncation: model.truncation, compareBits: this.compareBits, compareRadix: this.compareRadix, kernels: kernelsFor(this.c.opts.kernels), ...(weightMasks ? { weightMasks } : {}),
         ...(dealing.bundle ? { bundle: dealing.bundle } : {}), ...(script ? { dealScript: script } : {}),
       });
+      // The range sentinel (range-sentinel.ts; the planner gives such a run one session): samples every 32-bit comparison.
+      const sentinel = runSentinel(ctx, model.info.rangeSentinel === true);
       const onNode = this.c.opts.onNode;
       // Per-layer stats: deltas of the view's counters and of the clock between consecutive nodes.
       const c = view.counters;
@@ -115,16 +118,19 @@ export class RunExecutor {
           mark(prefix + name, net.nodes[index]?.kind ?? '');
           onNode?.(this.c.party, runId, prefix + name, index);
         };
-        outs.push(await secureForward(ctx, net, { shape: [images, ...model.info.inputShape], data: input as AShare }, { onNode: onLayer, weightKeyPrefix: prefix }));
+        outs.push(await secureForward(sentinel.ctx, net, { shape: [images, ...model.info.inputShape], data: input as AShare }, { onNode: onLayer, weightKeyPrefix: prefix }));
       }
       this.c.weightMasks.built(masks);
       // Let the forward's last messages leave before this party's own work on the output (Node's HTTP/2 writes go out
       // when the event loop turns: the peers would otherwise wait for this party's output, store and HTTP answer).
       await new Promise<void>((resolve) => setImmediate(resolve));
-      const outputs = await this.privateOutputs(ctx, outs, plan, policies);
+      const outputs = await this.privateOutputs(sentinel.ctx, outs, plan, policies);
       // Clip, noise and secure argmax (or the ensemble's vote) count as one more "layer" of the run's stats.
       if (model.teachers) mark('pate', 'privacy');
       else if (policies.some((p) => !isPlainLogits(p))) mark('privateOutput', 'privacy');
+      // This party's share of s (P0, P1: sent to the client with the output share; never to a peer).
+      const sentinelShare = await sentinel.finish();
+      if (sentinelShare) mark('rangeSentinel', 'sentinel');
       for (let i = 0; i < plan.length; i++) {
         const s = sessions[i];
         if (!s || isTerminal(s)) continue;
@@ -134,7 +140,7 @@ export class RunExecutor {
           try { await r.commit(); } catch (err) { this.c.store.fail(s, asMpcError(err)); continue; }
         }
         const o = outputs[i]!;
-        this.c.store.complete(s, this.c.party === 2 ? undefined : o.data, o.shape, o.mode);
+        this.c.store.complete(s, this.c.party === 2 ? undefined : o.data, o.shape, o.mode, this.c.party === 2 ? undefined : sentinelShare ?? undefined);
       }
       this.record(runId, plan, images, t0, view, null, layers, dealing.bundle !== undefined);
       this.c.weightMasks.ended(runId, masks, true);

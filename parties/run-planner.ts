@@ -55,6 +55,8 @@ export class RunPlanner {
 
   private get compareBits(): 32 | 64 { return this.c.opts.compareBits ?? 32; }
   private get compareRadix(): 2 | 4 { return this.c.opts.compareRadix ?? 4; }
+  /** Whether the loaded model runs with the range sentinel (range-sentinel.ts; announced in its info). */
+  private get sentinel(): boolean { return this.c.model?.info.rangeSentinel === true; }
   private get planAheadMs(): number { return this.c.opts.batch.planAheadMs ?? DEFAULT_PLAN_AHEAD_MS; }
 
   /** The session desk created `s`: P2 reports it to P0; P0 takes reports that came first. */
@@ -207,6 +209,11 @@ export class RunPlanner {
     this.sweepEarly();
     const live = items.filter((s) => !isTerminal(s));
     if (live.length === 0 || !this.c.model) return;
+    // With the range sentinel one s covers a whole run: one client session per run (range-sentinel.ts), in the batch's order.
+    if (this.sentinel && live.length > 1) {
+      for (const s of live) await this.lead([s]);
+      return;
+    }
     const runId = randomUUID();
     const plan: PlanEntry[] = live.map((s) => ({ id: s.id, batch: s.batch, policy: policyKey(s.policy!), ...(s.privacyRequest ? { privacy: s.privacyRequest } : {}), ...(s.binding ? { bind: s.binding } : {}) }));
     const now = Date.now();
@@ -220,10 +227,10 @@ export class RunPlanner {
       return;
     }
     const masks = this.c.weightMasks.plan(runId, this.c.model.info.modelHash);
-    const key = shapeKey(this.c.model.info.modelHash, this.compareBits, this.compareRadix, masks, plan);
+    const key = shapeKey(this.c.model.info.modelHash, this.compareBits, this.compareRadix, masks, plan, this.sentinel);
     // A bundle of this shape, if one is ready at P1 and P2 (never for a build run: its B is not kept yet).
     const pre = masks?.build ? null : this.prep.pool!.take(key);
-    const base = { runId, modelHash: this.c.model.info.modelHash, ...(this.c.model.info.importId ? { importId: this.c.model.info.importId } : {}), sessions: plan, deadlineMs, compareBits: this.compareBits, compareRadix: this.compareRadix, masks, prep: pre?.prepId ?? null };
+    const base = { runId, modelHash: this.c.model.info.modelHash, ...(this.c.model.info.importId ? { importId: this.c.model.info.importId } : {}), sessions: plan, deadlineMs, compareBits: this.compareBits, compareRadix: this.compareRadix, rangeSentinel: this.sentinel, masks, prep: pre?.prepId ?? null };
     const sent: PartyId[] = [];
     try {
       for (const [p, seed] of [[1, s01], [2, s02]] as const) { this.c.mesh.sendControl(p, 'plan', { ...base, seed: seed.toString('base64') } satisfies PlanBody); sent.push(p); }
@@ -265,6 +272,11 @@ export class RunPlanner {
       this.fail(runId, view, plan, new MpcError('E_PROTOCOL_DESYNC', `P${this.c.party} cannot run plan ${runId}: P0 compares in ${String(b.compareBits)} bits, radix ${String(b.compareRadix ?? 2)}, this party in ${this.compareBits} bits, radix ${this.compareRadix} (compareBits and compareRadix must be the same at the three parties)`, { party: this.c.party }));
       return;
     }
+    // The sentinel changes the run's messages; and one s must never cover two clients' sessions (range-sentinel.ts).
+    if ((b.rangeSentinel ?? false) !== this.sentinel || (this.sentinel && plan.length !== 1)) {
+      this.fail(runId, view, plan, new MpcError('E_PROTOCOL_DESYNC', `P${this.c.party} cannot run plan ${runId}: P0 ${b.rangeSentinel === true ? 'runs' : 'does not run'} the range sentinel with ${plan.length} session(s), this party ${this.sentinel ? 'runs it (one session per run)' : 'does not'} (rangeSentinel must be the same at the three parties)`, { party: this.c.party }));
+      return;
+    }
     if (!this.c.model || b.modelHash !== this.c.model.info.modelHash || seed.length !== 16) {
       const err = new MpcError(this.c.model ? 'E_MODEL_MISMATCH' : 'E_NOT_READY', `P${this.c.party} cannot run plan ${runId}: ${this.c.model ? 'model or seed mismatch' : 'model not loaded'}`, { party: this.c.party });
       this.fail(runId, view, plan, err);
@@ -298,7 +310,7 @@ export class RunPlanner {
       if (s12.byteLength !== 16) throw new MpcError('E_PROTOCOL_DESYNC', 'pair seed from P1 is not 16 bytes', { party: 1, step: 'seed' });
       return { pair: [seed, s12, undefined], own: randomBytes(16) };
     };
-    const key = shapeKey(this.c.model.info.modelHash, this.compareBits, this.compareRadix, masks as PlanMasks | null, plan);
+    const key = shapeKey(this.c.model.info.modelHash, this.compareBits, this.compareRadix, masks as PlanMasks | null, plan, this.sentinel);
     let bundle: PartyBundle | undefined;
     if (prep !== null) {
       const got = this.prep.held!.take(prep as string, key);

@@ -102,6 +102,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
     security: cfg.security,
     malicious: cfg.malicious,
     keepWeightMasks: cfg.keepWeightMasks,
+    rangeSentinel: cfg.rangeSentinel,
     preprocess: { ...DEFAULT_PREPROCESS, ...cfg.preprocess },
     warmup: cfg.warmup,
     privacy: cfg.privacySettings,

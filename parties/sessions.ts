@@ -34,6 +34,8 @@ export interface Session {
   input?: BigUint64Array;
   output?: BigUint64Array;
   outputShape?: number[];
+  /** This party's share of the range sentinel's s (P0, P1 of a run with it; parties/range-sentinel.ts): goes to the client with the output. */
+  sentinel?: BigUint64Array;
   /** What `output` holds (default 'logits'). */
   outputMode?: OutputMode;
   /** The request's privacy options (forwarded in the plan) and the policy resolved from them and the model's. */
@@ -168,10 +170,11 @@ export class SessionStore {
     s.queued = false;
   }
 
-  complete(s: Session, output: BigUint64Array | undefined, shape: number[], mode: OutputMode = 'logits'): void {
+  complete(s: Session, output: BigUint64Array | undefined, shape: number[], mode: OutputMode = 'logits', sentinel?: BigUint64Array): void {
     if (isTerminal(s)) return;
     s.state = 'done';
     if (output) s.output = output;
+    if (sentinel) s.sentinel = sentinel;
     s.outputShape = shape;
     s.outputMode = mode;
     this.settle(s);

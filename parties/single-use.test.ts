@@ -17,7 +17,7 @@ import type { MalSession } from '../protocol/malicious/session.js';
 import { PrepHoldings, PrepPool, shapeKey } from './preprocessing.js';
 
 const OPTS = { enabled: true, maxBytes: 1 << 20, timeoutMs: 60_000 };
-const keyOf = (batch: number) => shapeKey('ab'.repeat(32), 32, 4, null, [{ batch, policy: 'logits' }]);
+const keyOf = (batch: number) => shapeKey('ab'.repeat(32), 32, 4, null, [{ batch, policy: 'logits' }], false);
 
 /** P0's pool with one bundle of shape key ready at P1 and P2. */
 function readyPool(key: string): { pool: PrepPool; prepId: string } {

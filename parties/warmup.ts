@@ -54,6 +54,7 @@ import { shapeKey } from './preprocessing.js';
 import { isPlainLogits, policyKey } from './privacy.js';
 import type { SessionTransport } from './session-transport.js';
 import { isPlanMasks, type PlanMasks } from './weight-masks.js';
+import { runSentinel } from './range-sentinel.js';
 
 export interface WarmupOptions {
   /** Warm-up runs per round (0: no warm-up; P0 decides for the three). */
@@ -334,7 +335,7 @@ export class Warmup {
   /** The shape key (preprocessing.ts) of a client run of one session of `batch` images with the model's default policy. */
   private shapeOf(batch: number, masks: PlanMasks): string {
     const m = this.c.model!;
-    return shapeKey(m.info.modelHash, this.c.opts.compareBits ?? 32, this.c.opts.compareRadix ?? 4, masks, [{ batch, policy: policyKey(resolveModelPolicy(m, undefined)) }]);
+    return shapeKey(m.info.modelHash, this.c.opts.compareBits ?? 32, this.c.opts.compareRadix ?? 4, masks, [{ batch, policy: policyKey(resolveModelPolicy(m, undefined)) }], m.info.rangeSentinel === true);
   }
 
   private async forward(view: SessionTransport, runId: string, batch: number, masks: PlanMasks | null, seeds: PartySeeds | (() => Promise<PartySeeds>), dealScript?: DealScript): Promise<void> {
@@ -346,11 +347,14 @@ export class Warmup {
     });
     const input = this.c.party === 0 ? this.dummyInput(batch) : new BigUint64Array(batch * model.inputSize);
     const nets = model.teachers ?? [model.model];
+    // As a client run does (run-executor.ts): its dealt jobs prepare the bundles of client runs of this shape.
+    const sentinel = runSentinel(ctx, model.info.rangeSentinel === true);
     let out;
-    for (const [t, net] of nets.entries()) out = await secureForward(ctx, net, { shape: [batch, ...model.info.inputShape], data: input as AShare }, { weightKeyPrefix: model.teachers ? `t${t}/` : '' });
+    for (const [t, net] of nets.entries()) out = await secureForward(sentinel.ctx, net, { shape: [batch, ...model.info.inputShape], data: input as AShare }, { weightKeyPrefix: model.teachers ? `t${t}/` : '' });
     this.c.weightMasks.built(masks);
     const policy = resolveModelPolicy(model, undefined);
-    if (!model.teachers && !isPlainLogits(policy)) await privateOutput(ctx, { shape: [batch, model.outputSize], data: out!.data }, policy);
+    if (!model.teachers && !isPlainLogits(policy)) await privateOutput(sentinel.ctx, { shape: [batch, model.outputSize], data: out!.data }, policy);
+    await sentinel.finish();
   }
 
   private dummyInput(batch: number): BigUint64Array {

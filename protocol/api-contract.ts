@@ -207,6 +207,13 @@ export interface ModelInfo {
    * import without samples, or older bundles).
    */
   compareBound?: CompareBound;
+  /**
+   * The parties run the run-time range sentinel for this model (parties/range-sentinel.ts; on by default for
+   * compareBound 'samples-only', config rangeSentinel): P0 and P1 send their shares of s with every output share
+   * (OUTPUT_SENTINEL_HEADER) and the SDK refuses an output without them, or with s != 0 (E_RANGE_SENTINEL).
+   * Absent: not run.
+   */
+  rangeSentinel?: boolean;
   /** Absent: logits without noise. Otherwise the output policy (in a CreateSessionResponse: of that session). */
   privacy?: OutputPrivacy;
   /**
@@ -308,6 +315,15 @@ export const OUTPUT_MODE_HEADER = 'x-output-mode';
  * to that session's diagnosis (absent: older servers, not checked).
  */
 export const OUTPUT_SESSION_HEADER = 'x-output-session';
+
+/**
+ * Header on GET .../output (and the envelope answer) of P0 and P1 when the
+ * model info announces rangeSentinel: this party's share of the range
+ * sentinel's s (protocol/primitives/range-sentinel.ts), one u64 as 16
+ * lowercase hex digits. Sent to the client only; s_0 + s_1 = 0 when every
+ * sampled comparison stayed in the 32-bit ring.
+ */
+export const OUTPUT_SENTINEL_HEADER = 'x-range-sentinel';
 
 /**
  * GET /v1/privacy/budget: this party's privacy accountant for the calling

@@ -57,6 +57,17 @@ export interface PartyContext {
   readonly ownPrg: Prg;
   /** Run fn and add its bytes, messages and rounds to the counters of `label`. */
   step<T>(label: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Takes a sample of every value compared on the 32-bit ring (relu-direct.ts
+   * calls it before the comparison) for the run-time range sentinel
+   * (primitives/range-sentinel.ts); undefined: nothing is sampled.
+   */
+  readonly compareSampler?: CompareSampler;
+}
+
+/** See PartyContext.compareSampler: gets this party's shares of the values one narrow comparison call compares. */
+export interface CompareSampler {
+  collect(a: BigUint64Array): void;
 }
 
 export type ComparisonMode = 'direct' | 'securenn';
@@ -140,6 +151,11 @@ class Context implements PartyContext {
 export function withCompareBits(ctx: PartyContext, bits: 32 | 64): PartyContext {
   if (ctx.compareBits === bits) return ctx;
   return Object.create(ctx, { compareBits: { value: bits, enumerable: true } }) as PartyContext;
+}
+
+/** The context with a sampler of the 32-bit ring's compared values (PartyContext.compareSampler); otherwise the same. */
+export function withCompareSampler(ctx: PartyContext, sampler: CompareSampler): PartyContext {
+  return Object.create(ctx, { compareSampler: { value: sampler, enumerable: true } }) as PartyContext;
 }
 
 /**

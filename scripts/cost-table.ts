@@ -14,6 +14,7 @@ import { privateCompareCost } from '../protocol/primitives/private-compare.js';
 import { privateCompareRadix4Cost } from '../protocol/primitives/private-compare-radix4.js';
 import { dreluDirectCost, reluDirectCost } from '../protocol/primitives/relu-direct.js';
 import { reluCost } from '../protocol/primitives/relu.js';
+import { rangeSentinelCost, RANGE_SENTINEL_FRACTION, RANGE_SENTINEL_MIN_PER_CALL } from '../protocol/primitives/range-sentinel.js';
 import { selectShareCost } from '../protocol/primitives/select-share.js';
 import { shareConvertCost } from '../protocol/primitives/share-convert.js';
 import { truncateExactCost } from '../protocol/primitives/truncate-exact.js';
@@ -74,6 +75,7 @@ export function costRows(): Row[] {
     pair('DReLU / ReLU, direct, 32-bit ring (`compareBits: 32`, `compareRadix: 2`)', dreluDirectCost(1, 32, 2), reluDirectCost(1, 32, 2), 'exact for \\|a\\| < 2^31 ring units; 31-bit PrivateCompare on 32 positions'),
     one('PrivateCompare, radix 4 (`private-compare-radix4.ts`)', privateCompareRadix4Cost(1), '2 · 16 digits · 1 byte; the dealt shares are 48 Z_p values per element (bits: 32)'),
     pair('DReLU / ReLU, direct, 32-bit ring, radix 4 (`compareRadix: 4`)', dreluDirectCost(1, 32, 4), reluDirectCost(1, 32, 4), 'the party servers\' default; of it 48 dealt by P2 (a preprocessed run sends 48 / 64)'),
+    one('Range sentinel, per checked value (`range-sentinel.ts`)', rangeSentinelCost(1), `x outside [−2^31, 2^31) by two exact 64-bit DReLUs in one batch, a random linear combination opened to the client only; checks 1/${1 / RANGE_SENTINEL_FRACTION} (at least ${RANGE_SENTINEL_MIN_PER_CALL}) of each 32-bit comparison call's values, once after the forward pass`),
     one('Truncation, local (`truncate.ts`)', truncateCost(), 'the paper\'s (SecureML\'s) rule: wrong with probability ~\\|x\\| / 2^64 per element'),
     one('Truncation, exact (`truncate-exact.ts`)', truncateExactCost(1), 'models imported with `--truncation exact`: x + s opened to P2, its top bit and shift shared back; exact for \\|x\\| < 2^62'),
     ...[sigmoidApprox, tanhApprox, siluApprox, geluApprox].map((a): Row => {

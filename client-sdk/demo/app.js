@@ -67,6 +67,7 @@ const CODE_WORDS = {
   E_FORBIDDEN: 'This page is not authorised to use the analysis service. Please contact IT support.',
   E_OVERLOADED: 'The analysis service is busy. Please try again in a minute.',
   E_QUOTA: 'Too many analyses are running from this device. Please wait for one to finish and try again.',
+  E_RANGE_SENTINEL: 'This image is unlike the images the model was built on: the analysis was stopped because its result would be unreliable. Please check that the right kind of image was chosen.',
 };
 function inWords(e) {
   if (e?.name === 'AbortError') return 'Cancelled.';

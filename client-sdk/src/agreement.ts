@@ -24,6 +24,7 @@ export function partiesAgree(rs: readonly CreateSessionResponse[]): CreateSessio
     if (JSON.stringify(r.inputRange ?? null) !== JSON.stringify(r0.inputRange ?? null)) throw new ModelMismatchError(`parties disagree on the declared input range: party 0 and party ${r.party}`, { party: r.party });
     if (JSON.stringify(r.decisionThresholds ?? null) !== JSON.stringify(r0.decisionThresholds ?? null)) throw new ModelMismatchError(`parties disagree on the decision thresholds: party 0 and party ${r.party}`, { party: r.party });
     if ((r.compareBound ?? null) !== (r0.compareBound ?? null)) throw new ModelMismatchError(`parties disagree on what the comparison ring rests on (compareBound): party 0 and party ${r.party}`, { party: r.party });
+    if ((r.rangeSentinel === true) !== (r0.rangeSentinel === true)) throw new ModelMismatchError(`parties disagree on running the range sentinel (rangeSentinel): party 0 and party ${r.party}`, { party: r.party });
     if ((r.security ?? 'semi-honest') !== (r0.security ?? 'semi-honest')) throw new PrivateInferenceError('E_SECURITY_MODE', `parties announce different security modes: party 0 has '${r0.security ?? 'semi-honest'}', party ${r.party} has '${r.security ?? 'semi-honest'}'`, { party: r.party });
     if (JSON.stringify(r.requires ?? null) !== JSON.stringify(r0.requires ?? null)) throw new ModelMismatchError(`parties disagree on what the model requires (manifest requires): party 0 and party ${r.party}`, { party: r.party });
   }

@@ -30,7 +30,7 @@
  * step 5's reconstruction in outputs.ts.
  */
 import type { CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, PrivacyOptions } from '../../protocol/api-contract.js';
-import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SESSION_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
+import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SENTINEL_HEADER, OUTPUT_SESSION_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
 import { encode as encodeFixed } from '../../protocol/fixed-point/fixed-point.js';
 import { DeadlineError, InputError, ModelMismatchError, PrivateInferenceError, asClientError, errorForCode, isErrorCode } from './errors.js';
 import { PartyHttp, type FetchLike, type PartyEndpoint } from './http.js';
@@ -42,7 +42,8 @@ import { partiesAgree } from './agreement.js';
 import { checkTensorShape, classifyInput, sameShape, type ClassifiedInput, type ImageInput, type Tensor } from './input.js';
 import { bytesToU64, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.js';
 import { DEFAULT_TIMEOUT_MS, type AnyBatch, type BatchLabelPrediction, type BatchPrediction, type ClientOptions, type LabelModePrivacy, type LabelPrediction, type PredictOptions, type PredictProgress, type Prediction, type ProgressStage } from './client-types.js';
-import { product, reconstructOutputs } from './outputs.js';
+import { product, reconstructOutputs, singleResult } from './outputs.js';
+import { requireRangeSentinel } from './range-sentinel.js';
 import { MAX_AWAIT_MS, checkModelInfo, checkOutputSession, checkSessionResponse, openEnvelope, parseShape, requestPrivacy, sleep, type Output } from './wire.js';
 import { checkSecurity } from './security.js';
 import { runMalicious } from './malicious-predict.js';
@@ -276,21 +277,14 @@ export class PrivateInferenceClientBase {
     if (!result) {
       const [y0, y1] = await this.parallel(ctl, [0, 1].map((p) => { const o = outputs[p]; return o ? Promise.resolve(o) : this.fetchOutput(this.endpoints[p]!, sessionId!, `${path}/output`, keyed(p), signal); }));
       emit('reconstructing');
+      // The parties announced the range sentinel: no result without both shares of s, nor with s != 0 (E_RANGE_SENTINEL).
+      if (model.rangeSentinel === true) requireRangeSentinel(y0!.sentinel, y1!.sentinel);
       result = reconstructOutputs(y0!, y1!, model, batch, sessionId);
     }
     emit('done');
     const notes = orientationNotes(decoded, model); // a JPEG's Exif tag and whether the model got it turned: said, never silent
     if (batched) return { ...result, ...(notes ? { imageOrientation: notes } : {}) };
-    if (result.outputMode === 'logits') {
-      return {
-        outputMode: 'logits', kind: result.kind, probabilities: result.probabilities[0]!, label: result.label[0]!, probability: result.probability[0]!, index: result.index[0]!, logits: result.logits[0]!,
-        ...(result.findings ? { findings: result.findings[0]! } : {}), ...(result.mask ? { mask: result.mask[0]! } : {}), sessionId, model, ...(notes?.[0] ? { imageOrientation: notes[0] } : {}),
-      };
-    }
-    return {
-      outputMode: result.outputMode, kind: result.kind, label: result.label[0]!, index: result.index[0]!, ...(result.confidenceBucket ? { confidenceBucket: result.confidenceBucket[0]! } : {}),
-      ...(result.decisions ? { decisions: result.decisions[0]! } : {}), ...(result.mask ? { mask: result.mask[0]! } : {}), sessionId, model, ...(notes?.[0] ? { imageOrientation: notes[0] } : {}),
-    };
+    return singleResult(result, sessionId, model, notes?.[0]);
   }
 
   private classify(input: ImageInput | readonly ImageInput[], batched: boolean): ClassifiedInput[] {
@@ -336,7 +330,7 @@ export class PrivateInferenceClientBase {
         if (!(res.headers.get('content-type') ?? '').includes(OUTPUT_ENVELOPE_TYPE)) return checkSessionResponse(await this.http.read(ep, 'session response', ctl.signal, () => res.json()), ep.party, sessionId);
         checkOutputSession(res.headers.get(OUTPUT_SESSION_HEADER), ep.party as 0 | 1, sessionId);
         const env = openEnvelope(await this.http.read(ep, 'session output', ctl.signal, () => res.arrayBuffer()), ep.party);
-        outputs[ep.party as 0 | 1] = { shares: env.share, shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER), kind: res.headers.get(OUTPUT_KIND_HEADER) };
+        outputs[ep.party as 0 | 1] = { shares: env.share, shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER), kind: res.headers.get(OUTPUT_KIND_HEADER), sentinel: res.headers.get(OUTPUT_SENTINEL_HEADER) };
         return checkSessionResponse(env.json, ep.party, sessionId);
       }
       const res = await this.http.call(ep, { method: 'POST', path: '/v1/sessions', body, contentType: 'application/json', accept: 'application/json', headers: { [SESSION_KEY_HEADER]: keys[ep.party]! } }, ctl.signal);
@@ -368,6 +362,7 @@ export class PrivateInferenceClientBase {
     if (r0.preprocessing !== undefined) m.preprocessing = structuredClone(r0.preprocessing);
     if (r0.inputRange !== undefined) m.inputRange = [r0.inputRange[0], r0.inputRange[1]];
     if (r0.compareBound !== undefined) m.compareBound = r0.compareBound;
+    if (r0.rangeSentinel === true) m.rangeSentinel = true;
     if (r0.privacy !== undefined) m.privacy = structuredClone(r0.privacy);
     if (r0.ensemble !== undefined) m.ensemble = structuredClone(r0.ensemble);
     if (r0.decisionThresholds !== undefined) m.decisionThresholds = [...r0.decisionThresholds];
@@ -400,7 +395,7 @@ export class PrivateInferenceClientBase {
       if (res.status === 200 && !type.includes('json')) {
         checkOutputSession(res.headers.get(OUTPUT_SESSION_HEADER), ep.party as 0 | 1, sessionId);
         const buf = await this.http.read(ep, 'output share', signal, () => res.arrayBuffer());
-        return { shares: bytesToU64(buf), shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER), kind: res.headers.get(OUTPUT_KIND_HEADER) };
+        return { shares: bytesToU64(buf), shape: parseShape(res.headers.get(OUTPUT_SHAPE_HEADER)), mode: res.headers.get(OUTPUT_MODE_HEADER), kind: res.headers.get(OUTPUT_KIND_HEADER), sentinel: res.headers.get(OUTPUT_SENTINEL_HEADER) };
       }
       if (type.includes('json')) {
         const body = await this.http.read(ep, 'output state', signal, () => res.json() as Promise<{ code?: unknown; message?: unknown; state?: unknown }>);

@@ -14,6 +14,7 @@ export type { RawImage, ImageDecoder, OrientationNote } from './image/types.js';
 export { preprocessImage, specForInputShape, specForModel, convertChannels, type PreprocessSpec } from './image/preprocess.js';
 export { resizeBilinear } from './image/resize.js';
 export { applyOrientation } from './image/exif.js';
+export { checkRangeSentinel, RANGE_SENTINEL_MESSAGE } from './range-sentinel.js';
 export { decodeDicom, isDicom, DICOM_TRANSFER_SYNTAXES, type DicomImage, type DicomDisplay, type DicomOptions, type DicomProblem } from './image/dicom.js';
 export { splitShares, reconstructShares, randomU64, addU64, subU64, u64ToBytes, bytesToU64, sessionKey } from './ring.js';
 export { encode as encodeFixedPoint, decode as decodeFixedPoint, DEFAULT_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';

@@ -61,7 +61,8 @@ export interface BatchLabelPrediction {
   imageOrientation?: (OrientationNote | null)[];
 }
 
-export interface OutputShare { shares: BigUint64Array; shape: number[] | undefined; mode: string | null; kind?: string | null }
+/** sentinel: the party's x-range-sentinel header (its share of the range sentinel's s; range-sentinel.ts), null when absent. */
+export interface OutputShare { shares: BigUint64Array; shape: number[] | undefined; mode: string | null; kind?: string | null; sentinel?: string | null }
 
 const product = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);

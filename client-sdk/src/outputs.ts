@@ -6,7 +6,8 @@
 import type { ModelInfo } from '../../protocol/api-contract.js';
 import { decode as decodeFixed } from '../../protocol/fixed-point/fixed-point.js';
 import { activate, findings, labelFor, labelProbability, maskOutput, outputKind, predictedIndex } from './activation.js';
-import type { AnyBatch, BatchPrediction } from './client-types.js';
+import type { AnyBatch, BatchPrediction, LabelPrediction, Prediction } from './client-types.js';
+import type { OrientationNote } from './image/types.js';
 import { PrivateInferenceError } from './errors.js';
 import { reconstructShares } from './ring.js';
 import { reconstructLabels } from './label-results.js';
@@ -90,4 +91,19 @@ export function reconstructOutputs(o0: Output, o1: Output, model: ModelInfo, bat
     if (kind === 'multi-label') out.findings!.push(findings(probabilities, model.labels, model.decisionThresholds, logits));
   }
   return out;
+}
+
+/** predict() without { batch: true }: the one image's result out of the batch-shaped one (its orientation note when it has one). */
+export function singleResult(result: AnyBatch, sessionId: string, model: ModelInfo, note: OrientationNote | null | undefined): Prediction | LabelPrediction {
+  const orientation = note ? { imageOrientation: note } : {};
+  if (result.outputMode === 'logits') {
+    return {
+      outputMode: 'logits', kind: result.kind, probabilities: result.probabilities[0]!, label: result.label[0]!, probability: result.probability[0]!, index: result.index[0]!, logits: result.logits[0]!,
+      ...(result.findings ? { findings: result.findings[0]! } : {}), ...(result.mask ? { mask: result.mask[0]! } : {}), sessionId, model, ...orientation,
+    };
+  }
+  return {
+    outputMode: result.outputMode, kind: result.kind, label: result.label[0]!, index: result.index[0]!, ...(result.confidenceBucket ? { confidenceBucket: result.confidenceBucket[0]! } : {}),
+    ...(result.decisions ? { decisions: result.decisions[0]! } : {}), ...(result.mask ? { mask: result.mask[0]! } : {}), sessionId, model, ...orientation,
+  };
 }

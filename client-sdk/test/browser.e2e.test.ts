@@ -124,3 +124,43 @@ describe.skipIf(!hasChromium)('demo page in Chromium against a label-only model 
     expect(pageErrors).toEqual([]);
   });
 });
+
+describe.skipIf(!hasChromium)('demo page in Chromium against parties that run the range sentinel (the browser build\'s predict())', () => {
+  let work: string;
+  let fake: FakeParties;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const file = join(XRAY_DIR, 'NORMAL/IM-0001-0001.jpeg');
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'sdk-e2e-sentinel-'));
+    ({ fake, context, page } = await openDemo(work, { inputShape: [128, 128, 1], compareBound: 'samples-only', rangeSentinel: true }, pageErrors));
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await fake?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const pick = async (): Promise<string | null> => {
+    // Another file first, so the page sees a change of input each time.
+    await page.setInputFiles('#file', []);
+    await page.setInputFiles('#file', file);
+    await page.waitForSelector('body[data-state="result"], body[data-state="error"]', { timeout: 30_000 });
+    return page.getAttribute('body', 'data-state');
+  };
+
+  it('reads both shares of s across origins (CORS): s = 0 gives the result, s != 0 the refusal and no result', async () => {
+    fake.behavior[0] = { sentinelHeader: '0000000000000005' };
+    fake.behavior[1] = { sentinelHeader: 'fffffffffffffffb' };
+    expect(await pick(), `page error: ${await page.textContent('#status')} ${pageErrors.join('; ')}`).toBe('result');
+    fake.behavior[1] = { sentinelHeader: 'fffffffffffffffc' };
+    expect(await pick()).toBe('error');
+    expect(await page.textContent('#error-detail')).toContain('E_RANGE_SENTINEL');
+    expect(await page.textContent('#status')).toContain('unreliable');
+    expect(await page.isHidden('#result')).toBe(true);
+    expect(await page.textContent('#label')).toBe('');
+  });
+});

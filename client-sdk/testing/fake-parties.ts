@@ -25,7 +25,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { ApiError, CreateSessionRequest, CreateSessionResponse, ModelInfo, OutputMode, OutputPrivacy } from '../../protocol/api-contract.js';
-import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SESSION_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
+import { AWAIT_OUTPUT_HEADER, OUTPUT_ENVELOPE_TYPE, OUTPUT_KIND_HEADER, OUTPUT_MODE_HEADER, OUTPUT_SENTINEL_HEADER, OUTPUT_SESSION_HEADER, OUTPUT_SHAPE_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../../protocol/api-contract.js';
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.js';
 import { decisionRuleOf, labelShapeOf, outputKindOf } from '../../protocol/output-kind.js';
 
@@ -49,6 +49,8 @@ export interface PartyBehavior {
   omitShapeHeader?: boolean;
   /** Send this x-output-kind header instead of the model's kind. */
   kindHeader?: string;
+  /** Send this x-range-sentinel header (the party's share of the range sentinel's s) with the output; absent: none. */
+  sentinelHeader?: string;
   /** Model fields this party reports differently (its session responses and /v1/model), e.g. another importId or labels. */
   info?: Partial<ModelInfo>;
 }
@@ -207,7 +209,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
       reply.header('access-control-allow-origin', '*');
       reply.header('access-control-allow-headers', `authorization, content-type, accept, ${SESSION_CREATE_HEADER}, ${AWAIT_OUTPUT_HEADER}, ${SESSION_KEY_HEADER}`);
       reply.header('access-control-allow-methods', 'GET, POST, PUT, OPTIONS');
-      reply.header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}, ${OUTPUT_KIND_HEADER}, ${OUTPUT_SESSION_HEADER}`);
+      reply.header('access-control-expose-headers', `${OUTPUT_SHAPE_HEADER}, ${OUTPUT_MODE_HEADER}, ${OUTPUT_KIND_HEADER}, ${OUTPUT_SESSION_HEADER}, ${OUTPUT_SENTINEL_HEADER}`);
       if (req.method === 'OPTIONS') return reply.code(204).send();
       if (req.url.startsWith('/v1/') && req.headers.authorization !== `Bearer ${opts.tokens?.[party] ?? token}`) return fail(reply, party, 'E_UNAUTHENTICATED', 'missing or invalid bearer token');
       return undefined;
@@ -320,6 +322,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
       reply.header(OUTPUT_MODE_HEADER, s.mode);
       reply.header(OUTPUT_KIND_HEADER, b.kindHeader ?? outputKindOf(model.outputShape, model.outputActivation));
       reply.header(OUTPUT_SESSION_HEADER, id);
+      if (b.sentinelHeader !== undefined) reply.header(OUTPUT_SENTINEL_HEADER, b.sentinelHeader);
       if (s.mode !== 'logits') {
         if (!s.labelShares) {
           const x = s.inputs[0]!.map((v, i) => (v + s!.inputs[1]![i]!) & MASK);

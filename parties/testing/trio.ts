@@ -21,6 +21,7 @@ import { createPartyServer, type PartyServer } from '../server.js';
 import type { FastifyServerOptions } from 'fastify';
 import { PeerMesh, type MeshOptions } from '../mesh.js';
 import { readTls, type MeshTls } from '../tls.js';
+import type { RangeSentinelSetting } from '../range-sentinel.js';
 
 let shared: CertSet | null = null;
 /** One certificate set per test process. */
@@ -97,6 +98,11 @@ export interface TrioOptions {
    * rule (mpc-import's limit: 1e-6 expected wrong elements per inference, fixed-sim.ts risk), as mpc-import would choose.
    */
   truncation?: 'local' | 'exact';
+  /** The manifest's compareBound and inputRange (what the import's comparison ring rests on; a raw tensor's declared range). */
+  compareBound?: 'sound' | 'samples-only' | 'unsound-override';
+  inputRange?: [number, number];
+  /** Config rangeSentinel (parties/range-sentinel.ts; default: the config default, 'auto'); one per party to make them differ. */
+  rangeSentinel?: RangeSentinelSetting | [RangeSentinelSetting, RangeSentinelSetting, RangeSentinelSetting];
   /** Give each party the malicious mode's replicated weight shares (default: when security is 'malicious'). */
   replicated?: boolean;
 }
@@ -119,6 +125,8 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
   if (bundles && o.requires) for (const b of bundles) b.manifest.requires = o.requires;
   if (bundles && o.outputCompare) for (const b of bundles) Object.assign(b.manifest, { outputCompareBits: o.outputCompare.bits, outputCompareBound: o.outputCompare.bound });
   if (bundles && o.truncation === 'exact') for (const b of bundles) b.manifest.truncation = 'exact';
+  if (bundles && o.compareBound) for (const b of bundles) b.manifest.compareBound = o.compareBound;
+  if (bundles && o.inputRange) for (const b of bundles) b.manifest.inputRange = o.inputRange;
   if (bundles && o.plain && (o.replicated ?? o.security === 'malicious')) shareModelReplicated(o.plain, o.fracBits).forEach((r, p) => { bundles[p]!.replicated = r; });
   const teacherBundles = o.ensemble ? o.ensemble.teachers.map((m) => shareBundles(m, o.fracBits)) : [];
   const sourceOf = (p: PartyId): ModelSource => (bundles
@@ -152,6 +160,7 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
     for (const p of [0, 1, 2] as PartyId[]) {
       const cfg = resolveConfig(dep, p, process.cwd());
       if (!o.privacy) cfg.privacySettings.accountantFile = path.join(lazyDir, `p${p}.json`);
+      if (o.rangeSentinel) cfg.rangeSentinel = Array.isArray(o.rangeSentinel) ? o.rangeSentinel[p] : o.rangeSentinel;
       const srv = createPartyServer(cfg, {
         model: sourceOf(p),
         logger: o.logger ? o.logger(p) : false,

@@ -156,6 +156,8 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   const width = narrow ? 32 : 64;
   const r4 = narrow && ctx.compareRadix === 4;
   const dealt = dealtPerElement(width, ctx.compareRadix);
+  // The range sentinel's sample of the values read on the 32-bit ring (range-sentinel.ts; every party, P2 its count).
+  if (narrow) ctx.compareSampler?.collect(a);
   // Temporaries read only before the next await use scratch buffers (ring/scratch.ts); what is sent or read after an await is fresh.
   if (ctx.party === 2) {
     // Step 1 (ctx.dealer: now, or taken from a bundle made before the run): z = r_63 (narrow: r_31), or for

@@ -24,3 +24,5 @@ export const plainDivFloor = (a: BigUint64Array, d: bigint): BigUint64Array => a
   const q = s / d;
   return u(s < 0n && q * d !== s ? q - 1n : q);
 });
+/** Range sentinel (range-sentinel.ts): 1 where the signed value lies outside [-B, B), else 0. */
+export const plainOutOfRange = (a: BigUint64Array, B: bigint): BigUint64Array => a.map((v) => (signed(v) >= B || signed(v) < -B ? 1n : 0n));

@@ -9,7 +9,7 @@ import { MpcError } from '../protocol/errors.js';
 import type { Activation, FloatTensor, LayerNode } from '../protocol/ir.js';
 import type { AffineNode, WorkGraph, WorkNode } from './graph.js';
 import type { KerasLayer } from './keras-config.js';
-import { badConfig, chain, channelsLast, cropOrPad, noDilation, optBias, padding, pair, parseAct, scalarParam, unsupported, weight, type AnyAct } from './layer-args.js';
+import { badConfig, blockDiagonal, chain, channelParam, channelsLast, cropOrPad, noDilation, optBias, padding, pair, parseAct, unsupported, weight, type AnyAct } from './layer-args.js';
 
 /**
  * Identities at inference (Keras runs them only with training=True): regularisers and the
@@ -37,13 +37,18 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
     case 'Convolution2D': {
       channelsLast(L);
       noDilation(L);
-      const groups = c['groups'] ?? 1;
-      if (groups !== 1) throw unsupported(L, `groups=${String(groups)} is not supported`);
       const k = pair(L, 'kernel_size');
       const filters = Number(c['filters']);
       if (x.length !== 3) throw badConfig(L, `expects an input of rank 3, got [${x}]`);
+      const groups = Number(c['groups'] ?? 1), C = x[2]!;
+      if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0 || filters % groups !== 0) throw badConfig(L, `groups=${String(c['groups'])} does not divide ${C} input channels and ${filters} filters`);
       const a = act(parseAct(L, c['activation'], kerasMajor));
-      const node: LayerNode<FloatTensor> = { kind: 'conv2d', ...base, filters, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), activation: a.activation, kernel: weight(L, 'kernel', [k[0], k[1], x[2]!, filters]), ...optBias(L, filters) };
+      const win = { ...base, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), activation: a.activation, ...optBias(L, filters) };
+      const kernel = weight(L, 'kernel', [k[0], k[1], C / groups, filters]);
+      // Grouped (RegNet, ResNeXt; ConvNeXt's groups = C): input channels and filters in `groups` contiguous blocks, as TF's grouped conv.
+      const node: LayerNode<FloatTensor> = groups === 1 ? { kind: 'conv2d', ...win, filters, kernel }
+        : groups === C ? { kind: 'depthwise_conv2d', ...win, depthMultiplier: filters / C, kernel: { shape: [k[0], k[1], C, filters / C], data: kernel.data } }
+        : { kind: 'conv2d', ...win, filters, kernel: blockDiagonal(kernel, C, groups) };
       return { nodes: [node], ...(a.final ? { final: a.final } : {}) };
     }
     case 'DepthwiseConv2D': {
@@ -140,8 +145,14 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
       else throw badConfig(L, 'padding must be an integer, a pair, or a pair of pairs');
       return { nodes: [{ kind: 'zero_padding2d', ...base, padding: pad }] };
     }
-    case 'Rescaling':
-      return { nodes: [{ kind: 'rescaling', ...base, scale: scalarParam(L, 'scale', 1), offset: scalarParam(L, 'offset', 0) }] };
+    case 'Rescaling': {
+      // x * scale + offset; a value per channel (keras.applications EfficientNet with ImageNet weights: scale 1 / sqrt(std)) is an affine node, folded like BatchNorm.
+      const C = x[x.length - 1]!;
+      const scale = channelParam(L, 'scale', 1, C, x.length), offset = channelParam(L, 'offset', 0, C, x.length);
+      if (scale.length === 1 && offset.length === 1) return { nodes: [{ kind: 'rescaling', ...base, scale: scale[0]!, offset: offset[0]! }] };
+      const node: AffineNode = { kind: 'batchnorm', ...base, scale: Float64Array.from({ length: C }, (_, i) => scale[scale.length === 1 ? 0 : i]!), shift: Float64Array.from({ length: C }, (_, i) => offset[offset.length === 1 ? 0 : i]!) };
+      return { nodes: [node] };
+    }
     case 'Resizing': {
       const h = Number(c['height']);
       const w = Number(c['width']);

@@ -1,0 +1,154 @@
+/**
+ * keras.applications families beyond the zoo fixtures, as the small
+ * structures that set them apart, written by the project's Keras writer
+ * (.keras and .h5), imported and run by the plaintext reference against
+ * tfjs's own ops (an independent implementation of the Keras semantics):
+ *  - EfficientNet B0-B7 with ImageNet weights: Rescaling(1/255) ->
+ *    Normalization -> Rescaling(1 / sqrt(std)) with one scale per channel
+ *    (refused before as "per-channel values are not supported");
+ *  - RegNetX/Y (Conv2D groups = C / group width), ConvNeXt's Conv2D with
+ *    groups = C (a depthwise 7x7), a grouped conv with a multiplier
+ *    (refused before as "groups=... is not supported");
+ *  - the layers no family here can run (LayerNormalization, Permute,
+ *    TFOpLambda): refused naming the layer and class.
+ */
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { FloatTensor } from '../protocol/ir.js';
+import { seededPrg, uniform } from '../protocol/seed-models.js';
+import type { JsonObject } from './keras-config.js';
+import { loadModel } from './load.js';
+import { referenceLogits } from './reference.js';
+import { prgFromSeed, SequentialBuilder, writeModelFile } from './seed-models.js';
+import { tempDir } from './testing/fixtures.js';
+
+tf.env().set('PROD', true);
+void tf.setBackend('cpu');
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+let n = 0;
+const file = (ext: string): string => path.join(tmp.dir, `f${++n}.${ext}`);
+const g = seededPrg(77);
+const w = (shape: number[], a = 0.5): FloatTensor => ({ shape, data: Float64Array.from(uniform(g, shape.reduce((x, y) => x * y, 1), a), Math.fround) });
+const T = (v: FloatTensor) => tf.tensor(Float32Array.from(v.data), v.shape);
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => { let e = 0; for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i]! - b[i]!)); return e; };
+
+async function both(build: () => SequentialBuilder, check: (ir: Awaited<ReturnType<typeof loadModel>>['ir'], ext: string) => void): Promise<void> {
+  for (const ext of ['keras', 'h5']) {
+    const f = file(ext);
+    await writeModelFile(build(), f, { kerasVersion: '2.12.0' });
+    check((await loadModel(f)).ir, ext);
+  }
+}
+
+describe('EfficientNet (keras.applications, ImageNet weights): a per-channel Rescaling after Normalization', () => {
+  // keras.applications.efficientnet: Rescaling(1/255) -> Normalization(axis=-1) -> Rescaling([1 / sqrt(s) for s in IMAGENET_STDDEV_RGB]) -> stem.
+  const IN: [number, number, number] = [7, 6, 3];
+  const px = Float32Array.from(uniform(seededPrg(78), 2 * 126, 1), (v) => Math.round((v + 1) * 127.5));
+  const mean = [0.485, 0.456, 0.406], variance = [0.229, 0.224, 0.225], inv = variance.map((s) => 1 / Math.sqrt(s));
+  const stem = w([3, 3, 3, 4]), bn = [w([4], 0.3), w([4], 0.2), w([4], 0.2), { shape: [4], data: Float64Array.from([0.5, 0.8, 1.1, 0.9]) }];
+  const build = (scale: unknown, offset: unknown = 0.0) => new SequentialBuilder('effnet', IN, prgFromSeed(1))
+    .raw('Rescaling', { scale: 1 / 255, offset: 0.0 }, [], 'rescaling')
+    .raw('Normalization', { axis: [3], invert: false, mean, variance }, [], 'normalization')
+    .raw('Rescaling', { scale: scale as JsonObject, offset: offset as JsonObject }, [], 'rescaling_1')
+    .raw('ZeroPadding2D', { padding: [[0, 1], [0, 1]], data_format: 'channels_last' }, [], 'stem_conv_pad')
+    .raw('Conv2D', { filters: 4, kernel_size: [3, 3], strides: [2, 2], padding: 'valid', activation: 'linear', use_bias: false, groups: 1, dilation_rate: [1, 1] }, [{ name: 'kernel', value: stem }], 'stem_conv')
+    .raw('BatchNormalization', { axis: 3, epsilon: 1e-3, center: true, scale: true }, [{ name: 'gamma', value: bn[0]! }, { name: 'beta', value: bn[1]! }, { name: 'moving_mean', value: bn[2]! }, { name: 'moving_variance', value: bn[3]! }], 'stem_bn')
+    .raw('Activation', { activation: 'relu' }, [], 'stem_activation');
+  const want = (sc: number[], off: number[]) => tf.tidy(() => {
+    let t = tf.div(tf.tensor(px, [2, ...IN]), 255);
+    t = tf.div(tf.sub(t, tf.tensor1d(mean)), tf.sqrt(tf.tensor1d(variance)));
+    t = tf.add(tf.mul(t, tf.tensor1d(sc)), tf.tensor1d(off));
+    t = tf.pad(t, [[0, 0], [0, 1], [0, 1], [0, 0]]);
+    const c = tf.conv2d(t as tf.Tensor4D, T(stem) as tf.Tensor4D, 2, 'valid');
+    const y = tf.batchNorm(c, T(bn[2]!), T(bn[3]!), T(bn[1]!), T(bn[0]!), 1e-3);
+    return Float32Array.from(tf.relu(y).dataSync());
+  });
+
+  it('imports the list scale (Keras 3 config) and computes x * scale[c] per channel, as Keras', async () => {
+    await both(() => build(inv), (ir, ext) => {
+      expect(ir.nodes.some((nd) => nd.kind === ('batchnorm' as string)), ext).toBe(false);
+      expect(maxAbs(referenceLogits(ir, px, 2), want(inv, [0, 0, 0])), ext).toBeLessThan(1e-5);
+    });
+  });
+
+  it('a per-channel offset, [1, 1, C]-shaped values and the Keras 3 {__numpy__} wrapper broadcast the same way', async () => {
+    const off = [0.1, -0.2, 0.3];
+    await both(() => build({ class_name: '__numpy__', config: { value: [[inv]], dtype: 'float32' } }, off), (ir, ext) => {
+      expect(maxAbs(referenceLogits(ir, px, 2), want(inv, off)), ext).toBeLessThan(1e-5);
+    });
+  });
+
+  it('one repeated value stays a plain Rescaling (one public division/scaling, no secure product)', async () => {
+    await both(() => build([2, 2, 2]), (ir, ext) => {
+      expect(ir.nodes.filter((nd) => nd.kind === 'rescaling'), ext).toHaveLength(2);
+      expect(maxAbs(referenceLogits(ir, px, 2), want([2, 2, 2], [0, 0, 0])), ext).toBeLessThan(1e-5);
+    });
+  });
+
+  it('values that would vary over H or W (shape [3, 1], or a count other than C) are refused naming the layer', async () => {
+    for (const bad of [[[1], [2], [3]], [1, 2, 3, 4]]) {
+      const f = file('keras');
+      await writeModelFile(build(bad), f);
+      await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'rescaling_1' \(Rescaling\): 'scale' of shape \[(3,1|4)\] is not supported \(one number, or one per channel: 3 values/) });
+    }
+  });
+});
+
+describe('grouped Conv2D (RegNet, ResNeXt-style; ConvNeXt groups = C): TF grouped-conv semantics', () => {
+  const IN: [number, number, number] = [6, 5, 6];
+  const x = Float32Array.from(uniform(seededPrg(79), 2 * 180, 2));
+  /** tfjs has no groups: split the channels and the filters into `groups` contiguous blocks, convolve each, concatenate. */
+  const grouped = (k: FloatTensor, b: FloatTensor | undefined, groups: number, strides: number, pad: 'same' | 'valid') => tf.tidy(() => {
+    const xs = tf.split(tf.tensor(x, [2, ...IN]), groups, 3), ks = tf.split(T(k), groups, 3);
+    const y = tf.concat(xs.map((xi, i) => tf.conv2d(xi as tf.Tensor4D, ks[i] as tf.Tensor4D, strides, pad)), 3);
+    return Float32Array.from((b ? tf.add(y, T(b)) : y).dataSync());
+  });
+  const cases: { what: string; groups: number; filters: number; k: number; strides: number; pad: 'same' | 'valid'; kind: string }[] = [
+    { what: 'RegNetX block conv: 3x3, groups 3 (group width 2), stride 2, same', groups: 3, filters: 6, k: 3, strides: 2, pad: 'same', kind: 'conv2d' },
+    { what: 'groups 2 widening 6 -> 8 channels, valid', groups: 2, filters: 8, k: 3, strides: 1, pad: 'valid', kind: 'conv2d' },
+    { what: 'ConvNeXt: 7x7, groups = C = filters (a depthwise conv), same', groups: 6, filters: 6, k: 7, strides: 1, pad: 'same', kind: 'depthwise_conv2d' },
+    { what: 'groups = C with 2 filters per group (depthwise, multiplier 2)', groups: 6, filters: 12, k: 3, strides: 1, pad: 'same', kind: 'depthwise_conv2d' },
+  ];
+  for (const c of cases) {
+    it(c.what, async () => {
+      const k = w([c.k, c.k, 6 / c.groups, c.filters]), b = w([c.filters], 0.1);
+      const build = () => new SequentialBuilder('regnet', IN, prgFromSeed(1))
+        .raw('Conv2D', { filters: c.filters, kernel_size: [c.k, c.k], strides: [c.strides, c.strides], padding: c.pad, groups: c.groups, activation: 'linear', use_bias: true, dilation_rate: [1, 1] }, [{ name: 'kernel', value: k }, { name: 'bias', value: b }], 'grouped');
+      const want = grouped(k, b, c.groups, c.strides, c.pad);
+      await both(build, (ir, ext) => {
+        expect(ir.nodes.map((nd) => nd.kind), ext).toEqual([c.kind]);
+        const got = referenceLogits(ir, x, 2);
+        expect(got, ext).toHaveLength(want.length);
+        expect(maxAbs(got, want), `${c.what} (.${ext})`).toBeLessThan(1e-5);
+      });
+    });
+  }
+
+  it('groups that do not divide the channels, or a kernel of the ungrouped shape, are coded errors naming the layer', async () => {
+    const bad = (groups: number, kshape: number[]) => () => new SequentialBuilder('regnet', IN, prgFromSeed(1))
+      .raw('Conv2D', { filters: 6, kernel_size: [3, 3], strides: [1, 1], padding: 'same', groups, activation: 'linear', use_bias: false }, [{ name: 'kernel', value: w(kshape) }], 'grouped');
+    for (const ext of ['keras', 'h5']) {
+      let f = file(ext);
+      await writeModelFile(bad(4, [3, 3, 1, 6])(), f);
+      await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/'grouped' \(Conv2D\): groups=4 does not divide 6 input channels and 6 filters/) });
+      f = file(ext);
+      await writeModelFile(bad(3, [3, 3, 6, 6])(), f);
+      await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_WEIGHT_SHAPE', message: expect.stringMatching(/'grouped' \(Conv2D\): kernel has shape \[3,3,6,6\] but the layer needs \[3,3,2,6\]/) });
+    }
+  });
+});
+
+describe('layers of other families the protocol does not run: refused naming the layer and class (E_UNSUPPORTED_LAYER)', () => {
+  const cases: [string, string, JsonObject, RegExp][] = [
+    ['ConvNeXt LayerNormalization', 'LayerNormalization', { axis: [-1], epsilon: 1e-6, center: true, scale: true }, /'ln' \(LayerNormalization\): this layer type is not supported/],
+    ['a Permute (NHWC <-> NCHW)', 'Permute', { dims: [3, 1, 2] }, /'ln' \(Permute\): this layer type is not supported/],
+    ['a TFOpLambda (tf.math op in a Keras 2 graph)', 'TFOpLambda', { function: 'math.multiply' }, /'ln' \(TFOpLambda\): this layer type is not supported/],
+  ];
+  it.each(cases)('%s', async (_what, cls, config, msg) => {
+    const f = file('keras');
+    await writeModelFile(new SequentialBuilder('other', [4, 4, 3], prgFromSeed(1)).raw(cls, config, [], 'ln'), f);
+    await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(msg) });
+  });
+});

@@ -140,6 +140,31 @@ describe('grouped Conv2D (RegNet, ResNeXt-style; ConvNeXt groups = C): TF groupe
   });
 });
 
+describe('NASNetMobile reduction cell pieces: SeparableConv2D stride 2 valid after ZeroPadding2D((0, 1), (0, 1)); ZeroPadding2D then Cropping2D((1, 0), (1, 0)) then AveragePooling2D(1, strides 2)', () => {
+  const IN: [number, number, number] = [7, 6, 3];
+  const x = Float32Array.from(uniform(seededPrg(80), 2 * 126, 2));
+  it('SeparableConv2D strides 2 (the stride on the depthwise step, as Keras)', async () => {
+    const dw = w([3, 3, 3, 1]), pw = w([1, 1, 3, 4]);
+    const build = () => new SequentialBuilder('nasnet', IN, prgFromSeed(1))
+      .raw('ZeroPadding2D', { padding: [[0, 1], [0, 1]] }, [], 'pad')
+      .raw('SeparableConv2D', { filters: 4, kernel_size: [3, 3], strides: [2, 2], padding: 'valid', depth_multiplier: 1, activation: 'linear', use_bias: false }, [{ name: 'depthwise_kernel', value: dw }, { name: 'pointwise_kernel', value: pw }], 'sep');
+    const want = tf.tidy(() => Float32Array.from(tf.separableConv2d(tf.pad(tf.tensor(x, [2, ...IN]), [[0, 0], [0, 1], [0, 1], [0, 0]]) as tf.Tensor4D, T(dw) as tf.Tensor4D, T(pw) as tf.Tensor4D, 2, 'valid').dataSync()));
+    await both(build, (ir, ext) => expect(maxAbs(referenceLogits(ir, x, 2), want), ext).toBeLessThan(1e-5));
+  });
+  it('the shifted path of _adjust_block: pad, crop, 1x1 average pool with stride 2', async () => {
+    const build = () => new SequentialBuilder('nasnet', IN, prgFromSeed(1))
+      .raw('ZeroPadding2D', { padding: [[0, 1], [0, 1]] }, [], 'pad')
+      .raw('Cropping2D', { cropping: [[1, 0], [1, 0]] }, [], 'crop')
+      .raw('AveragePooling2D', { pool_size: [1, 1], strides: [2, 2], padding: 'valid' }, [], 'pool');
+    const want = tf.tidy(() => Float32Array.from(tf.avgPool(tf.slice(tf.pad(tf.tensor(x, [2, ...IN]), [[0, 0], [0, 1], [0, 1], [0, 0]]), [0, 1, 1, 0], [2, 7, 6, 3]) as tf.Tensor4D, 1, 2, 'valid').dataSync()));
+    await both(build, (ir, ext) => {
+      const got = referenceLogits(ir, x, 2);
+      expect(got, ext).toHaveLength(want.length);
+      expect(maxAbs(got, want), ext).toBeLessThan(1e-6);
+    });
+  });
+});
+
 describe('layers of other families the protocol does not run: refused naming the layer and class (E_UNSUPPORTED_LAYER)', () => {
   const cases: [string, string, JsonObject, RegExp][] = [
     ['ConvNeXt LayerNormalization', 'LayerNormalization', { axis: [-1], epsilon: 1e-6, center: true, scale: true }, /'ln' \(LayerNormalization\): this layer type is not supported/],
@@ -150,5 +175,58 @@ describe('layers of other families the protocol does not run: refused naming the
     const f = file('keras');
     await writeModelFile(new SequentialBuilder('other', [4, 4, 3], prgFromSeed(1)).raw(cls, config, [], 'ln'), f);
     await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(msg) });
+  });
+});
+
+describe('a stem of these families through the secure runner (three parties in memory)', () => {
+  // EfficientNet's per-channel Rescaling, a RegNet grouped conv, ResNet50V2's MaxPooling2D(1, strides 2) shortcut,
+  // ConvNeXt's groups = C conv, InceptionV3's AveragePooling2D(3, strides 1, same): tfjs for the float model, and the
+  // secure result against the fixed-point simulation.
+  it('imports, matches tfjs in float, and the secure output is what the fixed-point simulation predicts', async () => {
+    const IN: [number, number, number] = [6, 5, 3];
+    const px = Float32Array.from(uniform(seededPrg(90), 90, 1), (v) => Math.round((v + 1) * 127.5));
+    const sc = [2.09, 2.11, 2.1], k1 = w([3, 3, 3, 6]), b1 = w([6], 0.1), k2 = w([3, 3, 2, 6]), k3 = w([3, 3, 1, 6]), dk = w([3 * 3 * 6, 2]), db = w([2], 0.1);
+    const b = new SequentialBuilder('stem', IN, prgFromSeed(1))
+      .raw('Rescaling', { scale: 1 / 255, offset: 0.0 }, [], 'rescaling')
+      .raw('Rescaling', { scale: sc, offset: -1.0 }, [], 'rescaling_1')
+      .raw('Conv2D', { filters: 6, kernel_size: [3, 3], strides: [1, 1], padding: 'same', groups: 1, activation: 'relu', use_bias: true }, [{ name: 'kernel', value: k1 }, { name: 'bias', value: b1 }], 'stem')
+      .raw('Conv2D', { filters: 6, kernel_size: [3, 3], strides: [1, 1], padding: 'same', groups: 3, activation: 'relu', use_bias: false }, [{ name: 'kernel', value: k2 }], 'grouped')
+      .raw('MaxPooling2D', { pool_size: [1, 1], strides: [2, 2], padding: 'valid' }, [], 'shortcut_pool')
+      .raw('Conv2D', { filters: 6, kernel_size: [3, 3], strides: [1, 1], padding: 'same', groups: 6, activation: 'linear', use_bias: false }, [{ name: 'kernel', value: k3 }], 'dwconv')
+      .raw('AveragePooling2D', { pool_size: [3, 3], strides: [1, 1], padding: 'same' }, [], 'branch_pool')
+      .raw('Flatten', {}, [], 'flatten')
+      .raw('Dense', { units: 2, activation: 'linear', use_bias: true }, [{ name: 'kernel', value: dk }, { name: 'bias', value: db }], 'head');
+    const f = file('keras');
+    await writeModelFile(b, f);
+    const loaded = await loadModel(f);
+    expect(loaded.ir.nodes.map((nd) => nd.kind)).toEqual(['rescaling', 'depthwise_conv2d', 'conv2d', 'conv2d', 'maxpool2d', 'depthwise_conv2d', 'avgpool2d', 'flatten', 'dense']);
+    const want = tf.tidy(() => {
+      let t: tf.Tensor4D = tf.add(tf.mul(tf.div(tf.tensor(px, [1, ...IN]), 255), tf.tensor1d(sc)), -1) as tf.Tensor4D;
+      t = tf.relu(tf.add(tf.conv2d(t, T(k1) as tf.Tensor4D, 1, 'same'), T(b1))) as tf.Tensor4D;
+      const xs = tf.split(t, 3, 3), ks = tf.split(T(k2), 3, 3);
+      t = tf.relu(tf.concat(xs.map((xi, i) => tf.conv2d(xi as tf.Tensor4D, ks[i] as tf.Tensor4D, 1, 'same')), 3)) as tf.Tensor4D;
+      t = tf.maxPool(t, 1, 2, 'valid');
+      t = tf.depthwiseConv2d(t, tf.reshape(T(k3), [3, 3, 6, 1]) as tf.Tensor4D, 1, 'same');
+      t = tf.avgPool(t, 3, 1, 'same');
+      return Float32Array.from(tf.add(tf.matMul(tf.reshape(t, [1, -1]) as tf.Tensor2D, T(dk) as tf.Tensor2D), T(db)).dataSync());
+    });
+    const ref = referenceLogits(loaded.ir, px, 1);
+    expect(maxAbs(ref, want)).toBeLessThan(1e-4);
+
+    const { decode, encode } = await import('../protocol/fixed-point/fixed-point.js');
+    const { getKernels } = await import('../protocol/kernels/index.js');
+    const { secureForward } = await import('../protocol/layers/runner.js');
+    const { reconstruct } = await import('../protocol/sharing/sharing.js');
+    const { run3, shareFor3 } = await import('../protocol/testing/run3.js');
+    const { loadBundle, writeBundles } = await import('./bundle.js');
+    const { fixedLogits } = await import('./fixed-sim.js');
+    const out = path.join(tmp.dir, 'stem-bundles');
+    writeBundles(loaded, out, { fracBits: 13 });
+    const models = ([0, 1, 2] as const).map((p) => loadBundle(out, p).model);
+    const xs = shareFor3(encode(px, 13));
+    const r = await run3((ctx) => secureForward(ctx, models[ctx.party]!, { shape: [1, ...IN], data: xs[ctx.party]! }), { fracBits: 13 });
+    const secure = decode(reconstruct(getKernels(), r.results[0].data, r.results[1].data), 13);
+    expect(maxAbs(secure, fixedLogits(loaded.ir, px, 1, { fracBits: 13 }))).toBeLessThan(64 / 8192);
+    expect(maxAbs(secure, want)).toBeLessThan(0.05);
   });
 });

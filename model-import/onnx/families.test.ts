@@ -78,6 +78,33 @@ describe('torchvision families: structures that import match the NCHW reference'
     expect(maxAbs(y, want)).toBeLessThan(1e-5);
   });
 
+  it('torchvision EfficientNet: SiLU as x * Sigmoid(x) (fused into silu), stochastic depth as Identity, residual Add', () => {
+    const C = 3, x = rand(C, 4, 5, 41), wc = f32(C * C, 42), bc = f32(C, 43, 0.1);
+    const { ir, y } = run(x, [
+      node('Conv', ['x', 'wc', 'bc'], ['c'], [attr('kernel_shape', [1, 1])]), node('Sigmoid', ['c'], ['sg']), node('Mul', ['c', 'sg'], ['si']),
+      node('Identity', ['si'], ['sd']), node('Add', ['sd', 'x'], ['h']),
+    ], [floatTensor('wc', [C, C, 1, 1], wc), floatTensor('bc', [C], bc)], [C, 4, 5]);
+    expect(ir.nodes.map((nd) => nd.kind)).toEqual(['conv2d', 'add', 'flatten', 'dense']);
+    expect(ir.nodes[0]).toMatchObject({ activation: 'silu' });
+    const c = refConv(x, wc, C, 1, bc, 0);
+    const want = c.d.map((v, i) => v / (1 + Math.exp(-v)) + x.d[i]!);
+    expect(maxAbs(y, want)).toBeLessThan(1e-5);
+  });
+
+  it('torchvision MobileNetV3 squeeze-excite: Hardsigmoid gate first in the Mul (not fused as hardswish), HardSwish after', () => {
+    const C = 2, x = rand(C, 3, 3, 51), w1 = f32(C * C, 52), b1 = f32(C, 53, 0.1);
+    const { ir, y } = run(x, [
+      node('GlobalAveragePool', ['x'], ['s']), node('Conv', ['s', 'w1', 'b1'], ['s1'], [attr('kernel_shape', [1, 1])]),
+      node('HardSigmoid', ['s1'], ['gate'], [attr('alpha', { float: 1 / 6 }), attr('beta', { float: 0.5 })]), node('Mul', ['gate', 'x'], ['m']), node('HardSwish', ['m'], ['h']),
+    ], [floatTensor('w1', [C, C, 1, 1], w1), floatTensor('b1', [C], b1)], [C, 3, 3]);
+    expect(ir.nodes.map((nd) => nd.kind)).toContain('multiply');
+    const mean = [0, 1].map((c) => x.d.subarray(c * 9, c * 9 + 9).reduce((s, v) => s + v, 0) / 9);
+    const hs = (v: number) => Math.min(Math.max(v / 6 + 0.5, 0), 1);
+    const gate = [0, 1].map((o) => hs(b1[o]! + mean.reduce((s, v, c) => s + v * w1[o * C + c]!, 0)));
+    const want = Float64Array.from(x.d, (v, i) => { const m = v * gate[Math.floor(i / 9)]!; return m * hs(m); });
+    expect(maxAbs(y, want)).toBeLessThan(1e-5);
+  });
+
   it('SqueezeNet Fire module: squeeze 1x1 + Relu, expand 1x1 and 3x3 (pad 1) + Relu, Concat on channels', () => {
     const x = rand(3, 5, 4, 21), S = 2, E1 = 2, E3 = 3;
     const ws = f32(S * 3, 22), bs = f32(S, 23, 0.1), we1 = f32(E1 * S, 24), be1 = f32(E1, 25, 0.1), we3 = f32(E3 * S * 9, 26), be3 = f32(E3, 27, 0.1);

@@ -167,9 +167,11 @@ describe('NASNetMobile reduction cell pieces: SeparableConv2D stride 2 valid aft
 
 describe('layers of other families the protocol does not run: refused naming the layer and class (E_UNSUPPORTED_LAYER)', () => {
   const cases: [string, string, JsonObject, RegExp][] = [
-    ['ConvNeXt LayerNormalization', 'LayerNormalization', { axis: [-1], epsilon: 1e-6, center: true, scale: true }, /'ln' \(LayerNormalization\): this layer type is not supported/],
-    ['a Permute (NHWC <-> NCHW)', 'Permute', { dims: [3, 1, 2] }, /'ln' \(Permute\): this layer type is not supported/],
-    ['a TFOpLambda (tf.math op in a Keras 2 graph)', 'TFOpLambda', { function: 'math.multiply' }, /'ln' \(TFOpLambda\): this layer type is not supported/],
+    ['ConvNeXt LayerNormalization', 'LayerNormalization', { axis: [-1], epsilon: 1e-6, center: true, scale: true }, /'ln' \(LayerNormalization\): this layer type is not supported by the secure protocol \(it normalises by the mean and variance of the values themselves, a division by a secret value \(ConvNeXt, ViT\)\); supported: Activation, .*SeparableConv2D, .*and the inference no-ops \(Dropout, /],
+    ['a Permute (NHWC <-> NCHW)', 'Permute', { dims: [3, 1, 2] }, /'ln' \(Permute\): this layer type is not supported by the secure protocol \(the runner keeps one channels-last layout; axes cannot be moved\); supported: /],
+    ['a TFOpLambda (tf.math op in a Keras 2 graph)', 'TFOpLambda', { function: 'math.multiply' }, /'ln' \(TFOpLambda\): this layer type is not supported by the secure protocol \(code, not a layer, in the file; rebuild it with Keras layers\); supported: /],
+    ['an InceptionResNetV2 Lambda (scaled residual)', 'Lambda', { function: ['x', null, null], arguments: { scale: 0.17 } }, /'ln' \(Lambda\): this layer type is not supported by the secure protocol \(code, not a layer/],
+    ['a Conv1D', 'Conv1D', { filters: 2, kernel_size: [3] }, /'ln' \(Conv1D\): this layer type is not supported by the secure protocol \(2-D images only\)/],
   ];
   it.each(cases)('%s', async (_what, cls, config, msg) => {
     const f = file('keras');
@@ -228,5 +230,16 @@ describe('a stem of these families through the secure runner (three parties in m
     const secure = decode(reconstruct(getKernels(), r.results[0].data, r.results[1].data), 13);
     expect(maxAbs(secure, fixedLogits(loaded.ir, px, 1, { fracBits: 13 }))).toBeLessThan(64 / 8192);
     expect(maxAbs(secure, want)).toBeLessThan(0.05);
+  });
+});
+
+describe('the supported Keras classes an error lists are the converter\'s', () => {
+  it('SUPPORTED_KERAS_LAYERS equals the classes layer-map.ts has a case for', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { SUPPORTED_KERAS_LAYERS } = await import('./layer-map.js');
+    const src = readFileSync(new URL('./layer-map.ts', import.meta.url), 'utf8');
+    const cases = [...src.matchAll(/^\s*case '([A-Za-z0-9]+)':/gm)].map((m) => m[1]!).sort();
+    expect(cases.length).toBeGreaterThan(30);
+    expect([...SUPPORTED_KERAS_LAYERS].sort()).toEqual(cases);
   });
 });

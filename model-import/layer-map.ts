@@ -21,6 +21,24 @@ export const INFERENCE_NO_OPS: ReadonlySet<string> = new Set([
   'RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation', 'RandomContrast', 'RandomBrightness',
 ]);
 
+/** The layer classes convertLayer maps (besides INFERENCE_NO_OPS and InputLayer); a test keeps it equal to the switch's cases. */
+export const SUPPORTED_KERAS_LAYERS: readonly string[] = [
+  'Activation', 'Add', 'Average', 'AveragePooling2D', 'AvgPool2D', 'BatchNormalization', 'Concatenate', 'Conv2D', 'Conv2DTranspose', 'Convolution2D',
+  'Convolution2DTranspose', 'Cropping2D', 'Dense', 'DepthwiseConv2D', 'Flatten', 'GlobalAveragePooling2D', 'GlobalAvgPool2D', 'GlobalMaxPool2D',
+  'GlobalMaxPooling2D', 'LeakyReLU', 'MaxPool2D', 'MaxPooling2D', 'Maximum', 'Multiply', 'Normalization', 'PReLU', 'ReLU', 'Rescaling', 'Reshape',
+  'Resizing', 'SeparableConv2D', 'SeparableConvolution2D', 'Sigmoid', 'Softmax', 'Subtract', 'UpSampling2D', 'ZeroPadding2D',
+];
+
+/** Why classes other families use are refused (said in the error, before the supported list). */
+const normWhy = 'it normalises by the mean and variance of the values themselves, a division by a secret value (ConvNeXt, ViT)';
+const opWhy = 'code, not a layer, in the file; rebuild it with Keras layers';
+const WHY_NOT: Readonly<Record<string, string>> = {
+  LayerNormalization: normWhy, GroupNormalization: normWhy, UnitNormalization: normWhy,
+  Lambda: opWhy, TFOpLambda: opWhy, SlicingOpLambda: opWhy,
+  Permute: 'the runner keeps one channels-last layout; axes cannot be moved',
+  Conv1D: '2-D images only', Conv3D: '2-D images only', MultiHeadAttention: 'a softmax inside the network', Attention: 'a softmax inside the network',
+};
+
 export interface Converted {
   nodes: WorkNode[];
   final?: 'softmax' | 'sigmoid';
@@ -292,6 +310,6 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
     }
     default:
       if (INFERENCE_NO_OPS.has(L.className)) return { nodes: [] };
-      throw unsupported(L, 'this layer type is not supported by the secure protocol');
+      throw unsupported(L, `this layer type is not supported by the secure protocol${WHY_NOT[L.className] ? ` (${WHY_NOT[L.className]})` : ''}; supported: ${SUPPORTED_KERAS_LAYERS.join(', ')}, and the inference no-ops (${[...INFERENCE_NO_OPS].join(', ')})`);
   }
 }

@@ -165,6 +165,74 @@ describe('NASNetMobile reduction cell pieces: SeparableConv2D stride 2 valid aft
   });
 });
 
+describe('InceptionResNetV2 (keras.applications, Keras 3): the scaled residual CustomScaleLayer([x, up]) = x + up * scale', () => {
+  it('a block35: two branches, Concatenate, 1x1 up conv, CustomScaleLayer, ReLU, then AveragePooling2D(3, strides 1, same): matches tfjs', async () => {
+    const { writeKeras3Archive } = await import('./keras-writer.js');
+    const IN: [number, number, number] = [5, 4, 4];
+    const x = Float32Array.from(uniform(seededPrg(95), 2 * 80, 2));
+    const kt = (name: string): JsonObject => ({ class_name: '__keras_tensor__', config: { shape: null, dtype: 'float32', keras_history: [name, 0, 0] } });
+    const layer = (className: string, name: string, config: JsonObject, args: unknown[], module = 'keras.layers'): JsonObject => ({
+      module, class_name: className, config: { name, trainable: true, dtype: 'float32', ...config }, registered_name: module === 'keras.layers' ? null : className, name,
+      inbound_nodes: args.length ? [{ args: args as JsonObject[], kwargs: {} }] : [],
+    });
+    const conv = (filters: number, k: number, activation: string): JsonObject => ({ filters, kernel_size: [k, k], strides: [1, 1], padding: 'same', activation, use_bias: true, groups: 1 });
+    const b0 = [w([1, 1, 4, 2]), w([2], 0.1)], b1a = [w([1, 1, 4, 2]), w([2], 0.1)], b1b = [w([3, 3, 2, 2]), w([2], 0.1)], up = [w([1, 1, 4, 4]), w([4], 0.1)];
+    const cfg: JsonObject = {
+      module: 'keras.src.models.functional', class_name: 'Functional',
+      config: {
+        name: 'inception_resnet_v2', trainable: true,
+        layers: [
+          layer('InputLayer', 'input_layer', { batch_shape: [null, ...IN], sparse: false }, []),
+          layer('Conv2D', 'branch_0', conv(2, 1, 'relu'), [kt('input_layer')]),
+          layer('Conv2D', 'branch_1a', conv(2, 1, 'relu'), [kt('input_layer')]),
+          layer('Conv2D', 'branch_1b', conv(2, 3, 'relu'), [kt('branch_1a')]),
+          layer('Concatenate', 'block35_1_mixed', { axis: 3 }, [[kt('branch_0'), kt('branch_1b')]]),
+          layer('Conv2D', 'block35_1_conv', conv(4, 1, 'linear'), [kt('block35_1_mixed')]),
+          layer('CustomScaleLayer', 'custom_scale_layer', { scale: 0.17 }, [[kt('input_layer'), kt('block35_1_conv')]], 'keras.src.applications.inception_resnet_v2'),
+          layer('Activation', 'block35_1_ac', { activation: 'relu' }, [kt('custom_scale_layer')]),
+          layer('AveragePooling2D', 'avg', { pool_size: [3, 3], strides: [1, 1], padding: 'same' }, [kt('block35_1_ac')]),
+        ],
+        input_layers: [['input_layer', 0, 0]], output_layers: [['avg', 0, 0]],
+      },
+      registered_name: 'Functional',
+    };
+    const f = file('keras');
+    await writeKeras3Archive(f, cfg, [
+      { path: 'layers/conv2d', name: 'branch_0', tensors: b0 }, { path: 'layers/conv2d_1', name: 'branch_1a', tensors: b1a },
+      { path: 'layers/conv2d_2', name: 'branch_1b', tensors: b1b }, { path: 'layers/conv2d_3', name: 'block35_1_conv', tensors: up },
+    ]);
+    const { ir } = await loadModel(f);
+    expect(ir.nodes.map((nd) => nd.kind)).toEqual(['conv2d', 'conv2d', 'conv2d', 'concatenate', 'conv2d', 'rescaling', 'add', 'activation', 'avgpool2d']);
+    const want = tf.tidy(() => {
+      const a = tf.tensor(x, [2, ...IN]) as tf.Tensor4D;
+      const cv = (t: tf.Tensor4D, p: FloatTensor[]) => tf.add(tf.conv2d(t, T(p[0]!) as tf.Tensor4D, 1, 'same'), T(p[1]!)) as tf.Tensor4D;
+      const mixed = tf.concat([tf.relu(cv(a, b0)), tf.relu(cv(tf.relu(cv(a, b1a)), b1b))], 3) as tf.Tensor4D;
+      const y = tf.relu(tf.add(a, tf.mul(cv(mixed, up), 0.17))) as tf.Tensor4D;
+      return Float32Array.from(tf.avgPool(y, 3, 1, 'same').dataSync());
+    });
+    expect(maxAbs(referenceLogits(ir, x, 2), want)).toBeLessThan(1e-5);
+  });
+
+  it('another form (three inputs, a scale that is not a number) is refused naming the layer', async () => {
+    const { writeKeras3Archive } = await import('./keras-writer.js');
+    const kt = (name: string): JsonObject => ({ class_name: '__keras_tensor__', config: { shape: null, dtype: 'float32', keras_history: [name, 0, 0] } });
+    const cfg: JsonObject = {
+      module: 'keras.src.models.functional', class_name: 'Functional',
+      config: {
+        name: 'm', trainable: true,
+        layers: [
+          { class_name: 'InputLayer', config: { name: 'input_layer', batch_shape: [null, 4, 4, 2] }, name: 'input_layer', inbound_nodes: [] },
+          { class_name: 'CustomScaleLayer', config: { name: 'sc', scale: 'x' }, name: 'sc', inbound_nodes: [{ args: [[kt('input_layer'), kt('input_layer')]], kwargs: {} }] },
+        ],
+        input_layers: [['input_layer', 0, 0]], output_layers: [['sc', 0, 0]],
+      },
+    };
+    const f = file('keras');
+    await writeKeras3Archive(f, cfg, []);
+    await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'sc' \(CustomScaleLayer\): only InceptionResNetV2's two-input form with a number scale/) });
+  });
+});
+
 describe('layers of other families the protocol does not run: refused naming the layer and class (E_UNSUPPORTED_LAYER)', () => {
   const cases: [string, string, JsonObject, RegExp][] = [
     ['ConvNeXt LayerNormalization', 'LayerNormalization', { axis: [-1], epsilon: 1e-6, center: true, scale: true }, /'ln' \(LayerNormalization\): this layer type is not supported by the secure protocol \(it normalises by the mean and variance of the values themselves, a division by a secret value \(ConvNeXt, ViT\)\); supported: Activation, .*SeparableConv2D, .*and the inference no-ops \(Dropout, /],

@@ -23,7 +23,7 @@ export const INFERENCE_NO_OPS: ReadonlySet<string> = new Set([
 
 /** The layer classes convertLayer maps (besides INFERENCE_NO_OPS and InputLayer); a test keeps it equal to the switch's cases. */
 export const SUPPORTED_KERAS_LAYERS: readonly string[] = [
-  'Activation', 'Add', 'Average', 'AveragePooling2D', 'AvgPool2D', 'BatchNormalization', 'Concatenate', 'Conv2D', 'Conv2DTranspose', 'Convolution2D',
+  'Activation', 'Add', 'Average', 'AveragePooling2D', 'AvgPool2D', 'BatchNormalization', 'Concatenate', 'Conv2D', 'Conv2DTranspose', 'Convolution2D', 'CustomScaleLayer',
   'Convolution2DTranspose', 'Cropping2D', 'Dense', 'DepthwiseConv2D', 'Flatten', 'GlobalAveragePooling2D', 'GlobalAvgPool2D', 'GlobalMaxPool2D',
   'GlobalMaxPooling2D', 'LeakyReLU', 'MaxPool2D', 'MaxPooling2D', 'Maximum', 'Multiply', 'Normalization', 'PReLU', 'ReLU', 'Rescaling', 'Reshape',
   'Resizing', 'SeparableConv2D', 'SeparableConvolution2D', 'Sigmoid', 'Softmax', 'Subtract', 'UpSampling2D', 'ZeroPadding2D',
@@ -196,6 +196,13 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
       }
       // Pairwise adds so the runner only ever sees binary Add nodes.
       return { nodes: chain(L, g, 'add') };
+    case 'CustomScaleLayer': {
+      // keras.applications InceptionResNetV2 (Keras 3): inputs[0] + inputs[1] * scale, its scaled residual (Keras 2 writes a Lambda, refused).
+      const scale = c['scale'];
+      if (L.inputs.length !== 2 || typeof scale !== 'number' || !Number.isFinite(scale)) throw unsupported(L, 'only InceptionResNetV2\'s two-input form with a number scale (inputs[0] + inputs[1] * scale) is supported');
+      const scaled = g.fresh(`${L.name}/scale`);
+      return { nodes: [{ kind: 'rescaling', name: scaled, inputs: [L.inputs[1]!], scale, offset: 0 }, { kind: 'add', name: L.name, inputs: [L.inputs[0]!, scaled] }] };
+    }
     case 'Maximum':
       return { nodes: chain(L, g, 'maximum') };
     case 'Average':

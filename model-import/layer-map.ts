@@ -23,8 +23,8 @@ export const INFERENCE_NO_OPS: ReadonlySet<string> = new Set([
 
 /** The layer classes convertLayer maps (besides INFERENCE_NO_OPS and InputLayer); a test keeps it equal to the switch's cases. */
 export const SUPPORTED_KERAS_LAYERS: readonly string[] = [
-  'Activation', 'Add', 'Average', 'AveragePooling2D', 'AvgPool2D', 'BatchNormalization', 'Concatenate', 'Conv2D', 'Conv2DTranspose', 'Convolution2D', 'CustomScaleLayer',
-  'Convolution2DTranspose', 'Cropping2D', 'Dense', 'DepthwiseConv2D', 'Flatten', 'GlobalAveragePooling2D', 'GlobalAvgPool2D', 'GlobalMaxPool2D',
+  'Activation', 'Add', 'Average', 'AveragePooling2D', 'AvgPool2D', 'BatchNormalization', 'Concatenate', 'Conv2D', 'Conv2DTranspose', 'Convolution2D',
+  'Convolution2DTranspose', 'Cropping2D', 'CustomScaleLayer', 'Dense', 'DepthwiseConv2D', 'Flatten', 'GlobalAveragePooling2D', 'GlobalAvgPool2D', 'GlobalMaxPool2D',
   'GlobalMaxPooling2D', 'LeakyReLU', 'MaxPool2D', 'MaxPooling2D', 'Maximum', 'Multiply', 'Normalization', 'PReLU', 'ReLU', 'Rescaling', 'Reshape',
   'Resizing', 'SeparableConv2D', 'SeparableConvolution2D', 'Sigmoid', 'Softmax', 'Subtract', 'UpSampling2D', 'ZeroPadding2D',
 ];

@@ -96,7 +96,7 @@ describe('unsupported layers and options (E_UNSUPPORTED_LAYER names layer, class
     ['a BatchNormalization over a non-channel axis', (b) => { b.batchNorm(); b.layers.at(-1)!.config['axis'] = 1; return b; }, /'batch_normalization' \(BatchNormalization\).*axis/],
     ['a thresholded ReLU', (b) => b.raw('ReLU', { threshold: 0.5 }, [], 'thr'), /'thr' \(ReLU\).*threshold/],
     ['ReLU with max_value 4', (b) => b.raw('ReLU', { max_value: 4 }, [], 'relu4'), /'relu4' \(ReLU\).*max_value/],
-    ['Conv2D with groups 2', (b) => { b.conv2d(2, 3, 1, 'same'); b.layers.at(-1)!.config['groups'] = 2; return b; }, /'conv2d_1' \(Conv2D\).*groups=2/],
+    // Conv2D with groups > 1 imports now (block-diagonal kernel or depthwise): families-keras.test.ts.
     ["Conv2D with padding 'causal'", (b) => { b.conv2d(2, 3, 1, 'same'); b.layers.at(-1)!.config['padding'] = 'causal'; return b; }, /'conv2d_1' \(Conv2D\).*padding 'causal'/],
     ['Conv2D channels_first', (b) => { b.conv2d(2, 3, 1, 'same'); b.layers.at(-1)!.config['data_format'] = 'channels_first'; return b; }, /'conv2d_1' \(Conv2D\).*channels_first/],
     ['DepthwiseConv2D with dilation_rate 2', (b) => { b.conv2d(2, 3, 1, 'same'); const L = b.layers.at(-1)!; L.className = 'DepthwiseConv2D'; L.config['dilation_rate'] = 2; return b; }, /\(DepthwiseConv2D\).*dilation_rate 2x2/],

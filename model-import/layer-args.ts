@@ -106,9 +106,29 @@ export function optBias(L: KerasLayer, n: number): { bias?: FloatTensor } {
   return L.config['use_bias'] === false ? {} : { bias: weight(L, 'bias', [n]) };
 }
 
-export function scalarParam(L: KerasLayer, key: string, dflt: number): number {
-  const v = L.config[key] ?? dflt;
-  if (typeof v === 'number') return v;
-  if (Array.isArray(v) && v.length > 0 && v.every((x) => x === v[0]) && typeof v[0] === 'number') return v[0];
-  throw unsupported(L, `'${key}' must be one number (per-channel values are not supported)`);
+/**
+ * A number or a per-channel list of a layer config (Rescaling's scale / offset): one value, or C values
+ * when the array broadcasts along the last axis only (numpy rules against the [N, ..., C] input of
+ * rank `rank` + 1: shape [C], [1, 1, C], ...). Keras 3 may wrap an array as {class_name: '__numpy__' |
+ * '__tensor__', config: {value}}. Anything that would vary over H, W or the batch is refused.
+ */
+export function channelParam(L: KerasLayer, key: string, dflt: number, C: number, rank: number): number[] {
+  let v: Json = L.config[key] ?? dflt;
+  if (isObject(v) && (v['class_name'] === '__numpy__' || v['class_name'] === '__tensor__') && isObject(v['config'])) v = v['config']['value'] ?? null;
+  if (typeof v === 'number') return [v];
+  const shape: number[] = [];
+  for (let t: Json = v; Array.isArray(t); t = t[0] ?? null) shape.push(t.length);
+  const flat = Array.isArray(v) ? (v as Json[]).flat(8) : [];
+  const ok = shape.length > 0 && shape.length <= rank + 1 && flat.length === shape.reduce((a, b) => a * b, 1) && flat.every((e) => typeof e === 'number' && Number.isFinite(e));
+  if (ok && flat.every((e) => e === flat[0])) return [flat[0] as number];
+  if (ok && shape.slice(0, -1).every((d) => d === 1) && shape[shape.length - 1] === C) return flat as number[];
+  throw unsupported(L, `'${key}' of shape [${shape}] is not supported (one number, or one per channel: ${C} values broadcast along the last axis)`);
+}
+
+/** A grouped conv kernel [kh, kw, C / groups, M] as one [kh, kw, C, M] kernel, zero outside each group's block: exact, at the full C x M cost. */
+export function blockDiagonal(k: FloatTensor, C: number, groups: number): FloatTensor {
+  const [kh, kw, Cg, M] = k.shape as [number, number, number, number];
+  const Mg = M / groups, data = new Float64Array(kh * kw * C * M);
+  for (let p = 0; p < kh * kw; p++) for (let cl = 0; cl < Cg; cl++) for (let o = 0; o < M; o++) data[(p * C + Math.floor(o / Mg) * Cg + cl) * M + o] = k.data[(p * Cg + cl) * M + o]!;
+  return { shape: [kh, kw, C, M], data };
 }

@@ -9,7 +9,7 @@ import { MpcError } from '../protocol/errors.js';
 import type { Activation, FloatTensor, LayerNode } from '../protocol/ir.js';
 import type { AffineNode, WorkGraph, WorkNode } from './graph.js';
 import type { KerasLayer } from './keras-config.js';
-import { badConfig, chain, channelsLast, cropOrPad, noDilation, optBias, padding, pair, parseAct, scalarParam, unsupported, weight, type AnyAct } from './layer-args.js';
+import { badConfig, blockDiagonal, chain, channelParam, channelsLast, cropOrPad, noDilation, optBias, padding, pair, parseAct, unsupported, weight, type AnyAct } from './layer-args.js';
 
 /**
  * Identities at inference (Keras runs them only with training=True): regularisers and the
@@ -20,6 +20,24 @@ export const INFERENCE_NO_OPS: ReadonlySet<string> = new Set([
   'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization',
   'RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation', 'RandomContrast', 'RandomBrightness',
 ]);
+
+/** The layer classes convertLayer maps (besides INFERENCE_NO_OPS and InputLayer); a test keeps it equal to the switch's cases. */
+export const SUPPORTED_KERAS_LAYERS: readonly string[] = [
+  'Activation', 'Add', 'Average', 'AveragePooling2D', 'AvgPool2D', 'BatchNormalization', 'Concatenate', 'Conv2D', 'Conv2DTranspose', 'Convolution2D',
+  'Convolution2DTranspose', 'Cropping2D', 'CustomScaleLayer', 'Dense', 'DepthwiseConv2D', 'Flatten', 'GlobalAveragePooling2D', 'GlobalAvgPool2D', 'GlobalMaxPool2D',
+  'GlobalMaxPooling2D', 'LeakyReLU', 'MaxPool2D', 'MaxPooling2D', 'Maximum', 'Multiply', 'Normalization', 'PReLU', 'ReLU', 'Rescaling', 'Reshape',
+  'Resizing', 'SeparableConv2D', 'SeparableConvolution2D', 'Sigmoid', 'Softmax', 'Subtract', 'UpSampling2D', 'ZeroPadding2D',
+];
+
+/** Why classes other families use are refused (said in the error, before the supported list). */
+const normWhy = 'it normalises by the mean and variance of the values themselves, a division by a secret value (ConvNeXt, ViT)';
+const opWhy = 'code, not a layer, in the file; rebuild it with Keras layers';
+const WHY_NOT: Readonly<Record<string, string>> = {
+  LayerNormalization: normWhy, GroupNormalization: normWhy, UnitNormalization: normWhy,
+  Lambda: opWhy, TFOpLambda: opWhy, SlicingOpLambda: opWhy,
+  Permute: 'the runner keeps one channels-last layout; axes cannot be moved',
+  Conv1D: '2-D images only', Conv3D: '2-D images only', MultiHeadAttention: 'a softmax inside the network', Attention: 'a softmax inside the network',
+};
 
 export interface Converted {
   nodes: WorkNode[];
@@ -37,13 +55,18 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
     case 'Convolution2D': {
       channelsLast(L);
       noDilation(L);
-      const groups = c['groups'] ?? 1;
-      if (groups !== 1) throw unsupported(L, `groups=${String(groups)} is not supported`);
       const k = pair(L, 'kernel_size');
       const filters = Number(c['filters']);
       if (x.length !== 3) throw badConfig(L, `expects an input of rank 3, got [${x}]`);
+      const groups = Number(c['groups'] ?? 1), C = x[2]!;
+      if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0 || filters % groups !== 0) throw badConfig(L, `groups=${String(c['groups'])} does not divide ${C} input channels and ${filters} filters`);
       const a = act(parseAct(L, c['activation'], kerasMajor));
-      const node: LayerNode<FloatTensor> = { kind: 'conv2d', ...base, filters, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), activation: a.activation, kernel: weight(L, 'kernel', [k[0], k[1], x[2]!, filters]), ...optBias(L, filters) };
+      const win = { ...base, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), activation: a.activation, ...optBias(L, filters) };
+      const kernel = weight(L, 'kernel', [k[0], k[1], C / groups, filters]);
+      // Grouped (RegNet, ResNeXt; ConvNeXt's groups = C): input channels and filters in `groups` contiguous blocks, as TF's grouped conv.
+      const node: LayerNode<FloatTensor> = groups === 1 ? { kind: 'conv2d', ...win, filters, kernel }
+        : groups === C ? { kind: 'depthwise_conv2d', ...win, depthMultiplier: filters / C, kernel: { shape: [k[0], k[1], C, filters / C], data: kernel.data } }
+        : { kind: 'conv2d', ...win, filters, kernel: blockDiagonal(kernel, C, groups) };
       return { nodes: [node], ...(a.final ? { final: a.final } : {}) };
     }
     case 'DepthwiseConv2D': {
@@ -140,8 +163,14 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
       else throw badConfig(L, 'padding must be an integer, a pair, or a pair of pairs');
       return { nodes: [{ kind: 'zero_padding2d', ...base, padding: pad }] };
     }
-    case 'Rescaling':
-      return { nodes: [{ kind: 'rescaling', ...base, scale: scalarParam(L, 'scale', 1), offset: scalarParam(L, 'offset', 0) }] };
+    case 'Rescaling': {
+      // x * scale + offset; a value per channel (keras.applications EfficientNet with ImageNet weights: scale 1 / sqrt(std)) is an affine node, folded like BatchNorm.
+      const C = x[x.length - 1]!;
+      const scale = channelParam(L, 'scale', 1, C, x.length), offset = channelParam(L, 'offset', 0, C, x.length);
+      if (scale.length === 1 && offset.length === 1) return { nodes: [{ kind: 'rescaling', ...base, scale: scale[0]!, offset: offset[0]! }] };
+      const node: AffineNode = { kind: 'batchnorm', ...base, scale: Float64Array.from({ length: C }, (_, i) => scale[scale.length === 1 ? 0 : i]!), shift: Float64Array.from({ length: C }, (_, i) => offset[offset.length === 1 ? 0 : i]!) };
+      return { nodes: [node] };
+    }
     case 'Resizing': {
       const h = Number(c['height']);
       const w = Number(c['width']);
@@ -167,6 +196,13 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
       }
       // Pairwise adds so the runner only ever sees binary Add nodes.
       return { nodes: chain(L, g, 'add') };
+    case 'CustomScaleLayer': {
+      // keras.applications InceptionResNetV2 (Keras 3): inputs[0] + inputs[1] * scale, its scaled residual (Keras 2 writes a Lambda, refused).
+      const scale = c['scale'];
+      if (L.inputs.length !== 2 || typeof scale !== 'number' || !Number.isFinite(scale)) throw unsupported(L, 'only InceptionResNetV2\'s two-input form with a number scale (inputs[0] + inputs[1] * scale) is supported');
+      const scaled = g.fresh(`${L.name}/scale`);
+      return { nodes: [{ kind: 'rescaling', name: scaled, inputs: [L.inputs[1]!], scale, offset: 0 }, { kind: 'add', name: L.name, inputs: [L.inputs[0]!, scaled] }] };
+    }
     case 'Maximum':
       return { nodes: chain(L, g, 'maximum') };
     case 'Average':
@@ -281,6 +317,6 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
     }
     default:
       if (INFERENCE_NO_OPS.has(L.className)) return { nodes: [] };
-      throw unsupported(L, 'this layer type is not supported by the secure protocol');
+      throw unsupported(L, `this layer type is not supported by the secure protocol${WHY_NOT[L.className] ? ` (${WHY_NOT[L.className]})` : ''}; supported: ${SUPPORTED_KERAS_LAYERS.join(', ')}, and the inference no-ops (${[...INFERENCE_NO_OPS].join(', ')})`);
   }
 }

@@ -103,6 +103,11 @@ describe('windows: several, their VOI LUT Function and width', () => {
     expect(r.px).toEqual([0, 0, 100, 255, 255, 255]);
     expect(r.display.voi).toEqual({ kind: 'voi-lut' });
   });
+  it('a VOI LUT of a signed image: its first value mapped, written as US 65534, is -2 (PS3.3 C.11.2.1.1), not 65534 (every pixel before the table: black)', async () => {
+    const tags = { '00283010': { vr: 'SQ', Value: [{ '00283002': { vr: 'US', Value: [4, 65534, 8] }, '00283006': { vr: 'US', Value: [0, 85, 170, 255] } }] } };
+    // stored -2, -1, 0, 1 -> entries 0, 85, 170, 255 (8 bits: / 255 * 255).
+    expect((await gray(dicom({ rows: 1, cols: 4, signed: true, pixels: Int16Array.from([-2, -1, 0, 1]), tags }))).px).toEqual([0, 85, 170, 255]);
+  });
   it('a window the standard and pydicom reject is refused, not replaced by the pixel range or read as LINEAR', async () => {
     await refused(dicom({ rows: 1, cols: 5, pixels: px, tags: { '00281050': ds(100), '00281051': ds(0.5) } }), /Window Width \(0028,1051\) must be at least 1 for a LINEAR window/);
     await refused(dicom({ rows: 1, cols: 5, pixels: px, tags: { '00281050': ds(100), '00281051': ds(0) } }), /at least 1 for a LINEAR/);

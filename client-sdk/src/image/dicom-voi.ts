@@ -107,7 +107,9 @@ export function grayscaleTo8(v: Float64Array, ds: Dataset, g: { signed: boolean;
     if (slope !== 1 || intercept !== 0) for (let i = 0; i < n; i++) v[i] = v[i]! * slope + intercept;
   }
   const out = new Uint8Array(n);
-  const vlut = lutOf(ds.VOILUTSequence, false);
+  // The descriptor's first value mapped is signed when Pixel Representation is 1 (PS3.3 C.11.2.1.1), as for the
+  // modality LUT: a US 65534 read as unsigned put every pixel before the table (its first entry: a black image).
+  const vlut = lutOf(ds.VOILUTSequence, g.signed);
   const center = num(ds.WindowCenter), width = num(ds.WindowWidth);
   if (!vlut && (center === undefined) !== (width === undefined)) refuse('DICOM_UNSUPPORTED_IMAGE', `a Window ${center === undefined ? 'Width' : 'Center'} without a Window ${center === undefined ? 'Center (0028,1050)' : 'Width (0028,1051)'}`);
   let voi: VoiChoice;

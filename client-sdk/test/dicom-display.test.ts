@@ -182,6 +182,15 @@ describe('pixel aspect, sample layouts and colour', () => {
     await refused(dicom({ rows: 1, cols: 3, bits: 8, spp: 3, photometric: 'YBR_FULL_422', pixels: Uint8Array.from([1, 2, 3, 4, 5, 6]) }), /even number of columns/);
     await refused(dicom({ rows: 1, cols: 2, bits: 8, spp: 3, photometric: 'YBR_PARTIAL_422', pixels: Uint8Array.from([1, 2, 3, 4]) }), /YBR_PARTIAL_422 is not supported/);
   });
+  it('palette colour with 8-bit entries written one per 16-bit word: each word an entry (not every other byte); an entry in the high byte refused', async () => {
+    const t = (data: number[]): El => ({ vr: 'OW', Value: [Uint16Array.from(data).buffer] });
+    const d8 = { vr: 'US', Value: [3, 0, 8] };
+    const tags = (red: number[]) => ({ '00281101': d8, '00281102': d8, '00281103': d8, '00281201': t(red), '00281202': t([10, 20, 30]), '00281203': t([255, 128, 0]) });
+    // index 0 -> (0, 10, 255); 1 -> (100, 20, 128); 2 -> (200, 30, 0). Read byte by byte, index 1 was (0, 0, 0).
+    const img = await decodeDicom(dicom({ rows: 1, cols: 3, bits: 8, photometric: 'PALETTE COLOR', pixels: Uint8Array.from([0, 1, 2]), tags: tags([0, 100, 200]) }));
+    expect([...img.data]).toEqual([0, 10, 255, 100, 20, 128, 200, 30, 0]);
+    await refused(dicom({ rows: 1, cols: 3, bits: 8, photometric: 'PALETTE COLOR', pixels: Uint8Array.from([0, 1, 2]), tags: tags([0, 100 << 8, 200 << 8]) }), /red palette lookup table holds entries above the 8 bits/);
+  });
   it('palette colour with 16-bit entries: entry / 65535 * 255', async () => {
     const t = (data: number[]): El => ({ vr: 'OW', Value: [Uint16Array.from(data).buffer] });
     const tags = {

@@ -41,9 +41,10 @@ export function displayAttributes(ds: Dataset, frame: number): Dataset {
  * Presentation LUT Shape (2050,0020) IDENTITY on MONOCHROME2 and INVERSE on
  * MONOCHROME1 say what the photometric interpretation already says. INVERSE
  * on MONOCHROME2 (or IDENTITY on MONOCHROME1) is shown with the other
- * polarity by a viewer that applies it, and ignored by pydicom's
- * apply_voi_lut and the pipelines built on it: the two disagree on which
- * image is meant, so the file is refused; a Presentation LUT Sequence
+ * polarity by a viewer that applies it (and by pydicom's
+ * apply_presentation_lut), and ignored by apply_modality_lut + apply_voi_lut
+ * pipelines: they disagree on which image is meant, so the file is refused; a
+ * Presentation LUT Sequence
  * (2050,0010) is not applied by the SDK: refused too.
  */
 function checkPresentation(ds: Dataset, photometric: string): void {
@@ -55,7 +56,7 @@ function checkPresentation(ds: Dataset, photometric: string): void {
   const agrees = photometric === 'MONOCHROME1' ? shape === 'INVERSE' : shape === 'IDENTITY';
   if (!agrees) {
     refuse('DICOM_UNSUPPORTED_IMAGE', shape === 'INVERSE' || shape === 'IDENTITY'
-      ? `Presentation LUT Shape (2050,0020) ${shape} on ${photometric}: a viewer shows the ${shape === 'INVERSE' ? 'inverted' : 'non-inverted'} image, pydicom-based pipelines the other polarity`
+      ? `Presentation LUT Shape (2050,0020) ${shape} on ${photometric}: a viewer shows the ${shape === 'INVERSE' ? 'inverted' : 'non-inverted'} image, apply_voi_lut pipelines the other polarity`
       : 'Presentation LUT Shape (2050,0020) holds a value other than IDENTITY or INVERSE');
   }
 }

@@ -278,9 +278,13 @@ function colourTo8(v: Float64Array, ds: Dataset, g: Geometry, photometric: strin
       const data = ds[`${c}PaletteColorLookupTableData`];
       const raw = Array.isArray(data) && data[0] instanceof ArrayBuffer ? data[0] : data instanceof ArrayBuffer ? data : undefined;
       if (!Array.isArray(desc) || !raw) refuse('DICOM_UNSUPPORTED_IMAGE', 'palette colour image without its lookup tables');
-      const bits = desc[2] ?? 16;
-      const table = bits === 8 ? new Uint8Array(raw) : new Uint16Array(raw);
-      const lut = { entries: desc[0] === 0 ? 65536 : desc[0]!, first: desc[1] ?? 0, bits, data: table } satisfies Lut;
+      const bits = desc[2] ?? 16, entries = desc[0] === 0 ? 65536 : desc[0]!;
+      // 8-bit entries written one per 16-bit word (PS3.3 C.7.6.3.1.6 allows OW; pydicom reads the data's own width):
+      // read byte by byte, every other entry was a high byte (0): wrong colours. An entry in the high byte is refused (> 255).
+      const table = bits === 8 && raw.byteLength < 2 * entries ? new Uint8Array(raw) : new Uint16Array(raw, 0, Math.floor(raw.byteLength / 2));
+      let first = desc[1] ?? 0;
+      if (g.signed && first >= 32768) first -= 65536; // signed when Pixel Representation is 1, as pydicom reads it
+      const lut = { entries, first, bits, data: table } satisfies Lut;
       checkLutEntries(lut, `${c.toLowerCase()} palette lookup table`);
       return { lut, top: 2 ** bits - 1 };
     });

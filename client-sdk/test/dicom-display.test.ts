@@ -114,6 +114,8 @@ describe('windows: several, their VOI LUT Function and width', () => {
     await refused(dicom({ rows: 1, cols: 5, pixels: px, tags: { '00281050': ds(100), '00281051': ds(0), '00281056': cs('SIGMOID') } }), /above 0 for a SIGMOID/);
     await refused(dicom({ rows: 1, cols: 5, pixels: px, tags: { '00281050': ds(100), '00281051': ds(10), '00281056': cs('LOG') } }), /VOI LUT Function \(0028,1056\)/);
     await refused(dicom({ rows: 1, cols: 5, pixels: px, tags: { '00281050': ds(100) } }), /Window Center without a Window Width/);
+    // Both present but empty (no window, as dcmjs reads a zero-length DS): the pixel range 0..400, as before.
+    expect((await gray(dicom({ rows: 1, cols: 5, pixels: px, tags: { '00281050': ds([]), '00281051': ds([]) } }))).px).toEqual([0, 64, 96, 128, 255]);
   });
   it('LINEAR_EXACT at width 1 and 0.5 (allowed above 0): y = (x - (c - w/2)) / w * 255, clamped', async () => {
     // c = 100, w = 1: 99.5..100.5; stored 99 -> 0, 100 -> 127.5 -> 128, 101 -> 255.
@@ -161,6 +163,8 @@ describe('pixel aspect, sample layouts and colour', () => {
     const float = dicom({ rows: 1, cols: 2, pixels: Uint16Array.from([0, 1]), tags: { '7FE00008': { vr: 'OF', Value: [Float32Array.from([0.5, 1.5]).buffer] } } });
     const withoutInt = (() => { const b = Buffer.from(float); const d = dcmjs.data.DicomMessage.readFile(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, {}); delete d.dict['7FE00010']; return new Uint8Array(d.write()); })();
     await refused(withoutInt, /float pixel data/);
+    const dbl = (() => { const b = Buffer.from(float); const d = dcmjs.data.DicomMessage.readFile(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, {}); delete d.dict['7FE00010']; delete d.dict['7FE00008']; d.dict['7FE00009'] = { vr: 'OD', Value: [Float64Array.from([0.5, 1.5]).buffer] }; return new Uint8Array(d.write()); })();
+    await refused(dbl, /float pixel data/);
     await expect(decodeDicom(dicom({ rows: 1, cols: 2, pixels: Uint16Array.from([0, 1]), tags: { '00280100': { vr: 'US', Value: [1] }, '00280101': { vr: 'US', Value: [1] }, '00280102': { vr: 'US', Value: [0] } } })))
       .rejects.toMatchObject({ reason: 'DICOM_UNSUPPORTED_IMAGE', message: expect.stringMatching(/1 bits allocated/) });
   });

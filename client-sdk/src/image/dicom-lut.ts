@@ -3,6 +3,7 @@
  * Modality / VOI LUT Sequence item or a palette colour table, read, checked
  * and applied. Pure; no DICOM parsing.
  */
+import { refuse } from './dicom-values.js';
 
 /** A LUT of a Modality/VOI LUT Sequence item: descriptor [entries, first mapped, bits] and data. */
 export interface Lut { entries: number; first: number; bits: number; data: ArrayLike<number> }
@@ -39,4 +40,9 @@ export function lutExceedsBits(lut: Lut): boolean {
 export function applyLut(x: number, lut: Lut): number {
   const i = Math.min(lut.entries - 1, Math.max(0, Math.round(x) - lut.first));
   return lut.data[Math.min(i, lut.data.length - 1)]!;
+}
+
+/** A LUT whose entries pass the bits its descriptor declares is refused (lutExceedsBits: kept in 8 bits they wrapped). */
+export function checkLutEntries(lut: Lut, what: string): void {
+  if (lutExceedsBits(lut)) refuse('DICOM_UNSUPPORTED_IMAGE', `the ${what} holds entries above the ${lut.bits} bits its descriptor declares`);
 }

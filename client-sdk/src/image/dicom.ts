@@ -12,22 +12,21 @@
  *   stored value -> modality LUT (Modality LUT Sequence, else rescale
  *   slope/intercept) -> VOI LUT (VOI LUT Sequence, else the file's first
  *   window with its VOI LUT Function LINEAR / LINEAR_EXACT / SIGMOID, else the
- *   frame's pixel range) -> 0..255 rounded -> MONOCHROME1 inverted.
+ *   frame's non-padding pixel range) -> 0..255 rounded -> MONOCHROME1
+ *   inverted (dicom-voi.ts, with what it refuses: Presentation LUT, invalid windows).
  * Colour files (RGB, YBR_* decoded to RGB, palette colour) give 8-bit RGB.
  * A compressed frame whose codestream declares another size, component count,
  * precision or sign than the header is refused before decoding (codestream.ts).
  */
 import dcmjs from 'dcmjs';
 import dcmjsCodecs from 'dcmjs-codecs';
-import { InputError } from '../errors.js';
 import { codestreamMismatch, concat, samplesOutside, widerThanStored, type CodecName } from './codestream.js';
-import { applyLut, lutExceedsBits, lutOf, type Lut } from './dicom-lut.js';
+import { applyLut, checkLutEntries, type Lut } from './dicom-lut.js';
+import { num, refuse, str, type Dataset } from './dicom-values.js';
+import { displayAttributes, grayscaleTo8, type VoiChoice } from './dicom-voi.js';
 import type { RawImage } from './types.js';
 
-/** Why a DICOM file was refused (InputError.reason). */
-export type DicomProblem =
-  | 'DICOM_UNREADABLE' | 'DICOM_NO_PIXEL_DATA' | 'DICOM_TRUNCATED' | 'DICOM_UNSUPPORTED_SYNTAX'
-  | 'DICOM_UNSUPPORTED_IMAGE' | 'DICOM_BAD_FRAME' | 'DICOM_DECODE_FAILED';
+export type { DicomProblem } from './dicom-values.js';
 
 export interface DicomOptions {
   /** Frame of a multi-frame file, 0-based (default 0: the first). */
@@ -48,7 +47,7 @@ export interface DicomDisplay {
   frame: number;
   bitsStored: number;
   /** How the 8-bit range was chosen. */
-  voi: { kind: 'window'; center: number; width: number; fn: string } | { kind: 'voi-lut' } | { kind: 'pixel-range'; min: number; max: number } | { kind: 'none' };
+  voi: VoiChoice | { kind: 'none' };
   inverted: boolean;
 }
 
@@ -59,11 +58,6 @@ export interface DicomImage extends RawImage {
 /** 'DICM' at byte 128: a DICOM Part 10 file. */
 export function isDicom(b: Uint8Array): boolean {
   return b.length >= 132 && b[128] === 0x44 && b[129] === 0x49 && b[130] === 0x43 && b[131] === 0x4d;
-}
-
-function refuse(reason: DicomProblem, message: string, cause?: unknown): never {
-  const code = reason === 'DICOM_TRUNCATED' || reason === 'DICOM_BAD_FRAME' ? 'E_SHAPE' : 'E_DTYPE';
-  throw new InputError(code, `DICOM: ${message}`, { reason, ...(cause !== undefined ? { cause } : {}) });
 }
 
 const NATIVE = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2']);
@@ -98,21 +92,8 @@ function loadCodecs(url: string | undefined): Promise<void> {
   return codecsReady;
 }
 
-type Dataset = Record<string, unknown>;
-
 /** A hostile header must not make the decoder allocate gigabytes (X-rays are under 10 MP; decode-node.ts has the same limit). */
 const MAX_PIXELS = 100e6;
-
-function num(v: unknown): number | undefined {
-  const x = Array.isArray(v) ? v[0] : v;
-  const n = typeof x === 'string' ? Number(x) : x;
-  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
-}
-
-function str(v: unknown): string | undefined {
-  const x = Array.isArray(v) ? v[0] : v;
-  return typeof x === 'string' ? x.trim() : undefined;
-}
 
 /** A parsed dataset and transfer syntax; every failure is an InputError with a reason. */
 function parse(bytes: Uint8Array): { ds: Dataset; syntax: string } {
@@ -186,10 +167,12 @@ function geometry(ds: Dataset): Geometry {
 
 /** One frame's bytes, decoded (little-endian samples); photometric/planar as the decoder left them. */
 async function frameBytes(bytes: Uint8Array, ds: Dataset, syntax: string, g: Geometry, frame: number, codecsUrl: string | undefined): Promise<{ data: Uint8Array; photometric: string; planar: boolean; bigEndian: boolean }> {
-  const frameSize = g.rows * g.cols * g.spp * (g.bitsAllocated / 8);
+  let frameSize = g.rows * g.cols * g.spp * (g.bitsAllocated / 8);
   const fragments = ds.PixelData as ArrayBuffer[];
   if (NATIVE.has(syntax)) {
     const bigEndian = syntax === '1.2.840.10008.1.2.2';
+    const ybr422 = g.spp === 3 && g.photometric.endsWith('_422');
+    if (ybr422) frameSize = ycc422FrameSize(g);
     const all = fragments[0];
     const need = frameSize * g.frames;
     if (!(all instanceof ArrayBuffer)) refuse('DICOM_NO_PIXEL_DATA', 'the Pixel Data element is empty');
@@ -203,7 +186,9 @@ async function frameBytes(bytes: Uint8Array, ds: Dataset, syntax: string, g: Geo
     }
     // More than the header's frames need (beyond the even-length pad byte): rows, columns or frames are wrong; read as given, a scrambled image.
     if (all.byteLength > need + 1) refuse('DICOM_DECODE_FAILED', `the pixel data holds ${all.byteLength} bytes, more than the ${g.frames} frame(s) of ${g.cols} x ${g.rows} the header describes (${need})`);
-    return { data: new Uint8Array(all, frame * frameSize, frameSize), photometric: g.photometric, planar: g.planar, bigEndian };
+    const data = new Uint8Array(all, frame * frameSize, frameSize);
+    if (ybr422) return { data: expand422(data), photometric: 'YBR_FULL', planar: false, bigEndian };
+    return { data, photometric: g.photometric, planar: g.planar, bigEndian };
   }
   const codec = CODECS[syntax];
   if (codec === undefined) refuse('DICOM_UNSUPPORTED_SYNTAX', `transfer syntax ${syntax} is not supported (supported: uncompressed, RLE, JPEG, JPEG-LS, JPEG 2000, HTJ2K, JPEG XL)`);
@@ -242,6 +227,28 @@ async function frameBytes(bytes: Uint8Array, ds: Dataset, syntax: string, g: Geo
   return { data: data.subarray(0, frameSize), photometric: (out.getPhotometricInterpretation() ?? g.photometric).toUpperCase(), planar: out.getPlanarConfiguration() === 1, bigEndian: false };
 }
 
+/**
+ * Uncompressed YBR_FULL_422 (PS3.3 C.7.6.3.1.2) stores two pixels in four
+ * samples, Y1 Y2 Cb Cr: rows x columns x 2 bytes a frame, not x 3. Read as
+ * three samples a pixel it was refused as truncated (one frame) or read
+ * shifted (several). Expanded as pydicom does, each pixel of a pair with the
+ * pair's Cb Cr. YBR_PARTIAL_422 (retired uncompressed; partial range) is refused.
+ */
+function ycc422FrameSize(g: Geometry): number {
+  if (g.photometric !== 'YBR_FULL_422') refuse('DICOM_UNSUPPORTED_IMAGE', `uncompressed photometric interpretation ${g.photometric} is not supported`);
+  if (g.bitsAllocated !== 8 || g.cols % 2 !== 0) refuse('DICOM_UNSUPPORTED_IMAGE', 'uncompressed YBR_FULL_422 needs 8 bits allocated and an even number of columns');
+  return g.rows * g.cols * 2;
+}
+
+function expand422(d: Uint8Array): Uint8Array {
+  const out = new Uint8Array((d.length / 4) * 6);
+  for (let j = 0; 4 * j < d.length; j++) {
+    const cb = d[4 * j + 2]!, cr = d[4 * j + 3]!;
+    out.set([d[4 * j]!, cb, cr, d[4 * j + 1]!, cb, cr], 6 * j);
+  }
+  return out;
+}
+
 /** Stored sample values of one frame, masked to BitsStored and sign-extended; interleaved. */
 function samples(data: Uint8Array, g: Geometry, bigEndian: boolean): Float64Array {
   const n = g.rows * g.cols * g.spp;
@@ -259,77 +266,7 @@ function samples(data: Uint8Array, g: Geometry, bigEndian: boolean): Float64Arra
   return out;
 }
 
-/** A LUT whose entries pass the bits its descriptor declares is refused (dicom-lut.ts lutExceedsBits: kept in 8 bits they wrapped). */
-function checkLutEntries(lut: Lut, what: string): void {
-  if (lutExceedsBits(lut)) refuse('DICOM_UNSUPPORTED_IMAGE', `the ${what} holds entries above the ${lut.bits} bits its descriptor declares`);
-}
-
-/**
- * Enhanced multi-frame objects (PS3.3 C.7.6.16) keep the rescale and the
- * window in functional groups, not at the top level: the frame's own
- * (Per-frame Functional Groups), else the Shared ones, else the top level's.
- * Ignoring them would show the raw pixel range: another image for the model.
- */
-function displayAttributes(ds: Dataset, frame: number): Dataset {
-  const item = (seq: unknown, i = 0): Dataset | undefined => (Array.isArray(seq) ? (seq[i] as Dataset | undefined) : (seq as Dataset | undefined) ?? undefined);
-  const per = item(ds.PerFrameFunctionalGroupsSequence, frame), shared = item(ds.SharedFunctionalGroupsSequence);
-  const pick = (macro: string): Dataset | undefined => item(per?.[macro]) ?? item(shared?.[macro]);
-  const pvt = pick('PixelValueTransformationSequence'), voi = pick('FrameVOILUTSequence');
-  if (!pvt && !voi) return ds;
-  return {
-    ...ds,
-    ...(pvt ? { RescaleSlope: pvt.RescaleSlope, RescaleIntercept: pvt.RescaleIntercept } : {}),
-    ...(voi ? { WindowCenter: voi.WindowCenter, WindowWidth: voi.WindowWidth, VOILUTFunction: voi.VOILUTFunction } : {}),
-  };
-}
-
-/**
- * (Exported for its unit test; not part of the SDK's API.)
- * Modality LUT then VOI LUT to 0..255 (rounded), then MONOCHROME1 inverted
- * (PS3.3 C.11.1, C.11.2; the linear window of C.11.2.1.2.1, LINEAR_EXACT of
- * C.11.2.1.3.2, SIGMOID of C.11.2.1.3.1).
- */
-export function grayscaleTo8(v: Float64Array, ds: Dataset, g: Pick<Geometry, 'signed' | 'photometric'>): { data: Uint8Array; voi: DicomDisplay['voi']; inverted: boolean } {
-  const n = v.length;
-  const mlut = lutOf(ds.ModalityLUTSequence, g.signed);
-  if (mlut) for (let i = 0; i < n; i++) v[i] = applyLut(v[i]!, mlut);
-  else {
-    const slope = num(ds.RescaleSlope) ?? 1, intercept = num(ds.RescaleIntercept) ?? 0;
-    if (slope !== 1 || intercept !== 0) for (let i = 0; i < n; i++) v[i] = v[i]! * slope + intercept;
-  }
-  const out = new Uint8Array(n);
-  const vlut = lutOf(ds.VOILUTSequence, false);
-  const center = num(ds.WindowCenter), width = num(ds.WindowWidth);
-  let voi: DicomDisplay['voi'];
-  if (vlut) {
-    checkLutEntries(vlut, 'VOI LUT');
-    const top = 2 ** vlut.bits - 1;
-    for (let i = 0; i < n; i++) out[i] = Math.round((applyLut(v[i]!, vlut) / top) * 255);
-    voi = { kind: 'voi-lut' };
-  } else if (center !== undefined && width !== undefined && width > 0) {
-    const fn = (str(ds.VOILUTFunction) ?? 'LINEAR').toUpperCase();
-    for (let i = 0; i < n; i++) out[i] = window8(v[i]!, center, width, fn);
-    voi = { kind: 'window', center, width, fn };
-  } else {
-    let min = Infinity, max = -Infinity;
-    for (let i = 0; i < n; i++) { const x = v[i]!; if (x < min) min = x; if (x > max) max = x; }
-    const span = max - min;
-    for (let i = 0; i < n; i++) out[i] = span > 0 ? Math.round(((v[i]! - min) / span) * 255) : 0;
-    voi = { kind: 'pixel-range', min, max };
-  }
-  const inverted = g.photometric === 'MONOCHROME1';
-  if (inverted) for (let i = 0; i < n; i++) out[i] = 255 - out[i]!;
-  return { data: out, voi, inverted };
-}
-
-function window8(x: number, c: number, w: number, fn: string): number {
-  if (fn === 'SIGMOID') return Math.round(255 / (1 + Math.exp((-4 * (x - c)) / w)));
-  if (fn === 'LINEAR_EXACT') return Math.round(Math.min(255, Math.max(0, ((x - (c - w / 2)) / w) * 255)));
-  if (w <= 1) return x <= c - 0.5 ? 0 : 255;
-  if (x <= c - 0.5 - (w - 1) / 2) return 0;
-  if (x > c - 0.5 + (w - 1) / 2) return 255;
-  return Math.round(((x - (c - 0.5)) / (w - 1) + 0.5) * 255);
-}
+export { grayscaleTo8 } from './dicom-voi.js';
 
 /** Colour samples (RGB, YBR_FULL after decoding, palette colour) to interleaved 8-bit RGB. */
 function colourTo8(v: Float64Array, ds: Dataset, g: Geometry, photometric: string, planar: boolean): Uint8Array {
@@ -341,9 +278,13 @@ function colourTo8(v: Float64Array, ds: Dataset, g: Geometry, photometric: strin
       const data = ds[`${c}PaletteColorLookupTableData`];
       const raw = Array.isArray(data) && data[0] instanceof ArrayBuffer ? data[0] : data instanceof ArrayBuffer ? data : undefined;
       if (!Array.isArray(desc) || !raw) refuse('DICOM_UNSUPPORTED_IMAGE', 'palette colour image without its lookup tables');
-      const bits = desc[2] ?? 16;
-      const table = bits === 8 ? new Uint8Array(raw) : new Uint16Array(raw);
-      const lut = { entries: desc[0] === 0 ? 65536 : desc[0]!, first: desc[1] ?? 0, bits, data: table } satisfies Lut;
+      const bits = desc[2] ?? 16, entries = desc[0] === 0 ? 65536 : desc[0]!;
+      // 8-bit entries written one per 16-bit word (PS3.3 C.7.6.3.1.6 allows OW; pydicom reads the data's own width):
+      // read byte by byte, every other entry was a high byte (0): wrong colours. An entry in the high byte is refused (> 255).
+      const table = bits === 8 && raw.byteLength < 2 * entries ? new Uint8Array(raw) : new Uint16Array(raw, 0, Math.floor(raw.byteLength / 2));
+      let first = desc[1] ?? 0;
+      if (g.signed && first >= 32768) first -= 65536; // signed when Pixel Representation is 1, as pydicom reads it
+      const lut = { entries, first, bits, data: table } satisfies Lut;
       checkLutEntries(lut, `${c.toLowerCase()} palette lookup table`);
       return { lut, top: 2 ** bits - 1 };
     });

@@ -15,7 +15,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CreateSessionResponse, ModelInfo } from '../protocol/api-contract.js';
-import { OUTPUT_SHAPE_HEADER, SESSION_KEY_HEADER } from '../protocol/api-contract.js';
+import { OUTPUT_SENTINEL_HEADER, OUTPUT_SHAPE_HEADER, SESSION_KEY_HEADER } from '../protocol/api-contract.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { softmaxRows } from '../protocol/reference/forward.js';
@@ -77,6 +77,16 @@ await Promise.all([x0, x1].map((x, p) => call(`${cfg.parties[p]}/v1/sessions/${s
 const outs = await Promise.all([0, 1].map((p) => call(`${cfg.parties[p]}/v1/sessions/${sessionId}/output`, { method: 'GET', headers: keyed(p) })));
 const shape = outs[0]!.headers.get(OUTPUT_SHAPE_HEADER) ?? '';
 const [y0, y1] = await Promise.all(outs.map(async (r) => bytesU64(new Uint8Array(await r.arrayBuffer()))));
+// Parties that run the range sentinel (parties/range-sentinel.ts): no result without both shares of s, nor with
+// s = s_0 + s_1 != 0 mod 2^64 (as the SDK's client-sdk/src/range-sentinel.ts; a missing header is never "in range").
+if (info.rangeSentinel === true || served.some((m) => m.rangeSentinel === true)) {
+  const s = outs.map((r, p) => {
+    const h = r.headers.get(OUTPUT_SENTINEL_HEADER);
+    if (h === null || !/^[0-9a-f]{16}$/.test(h)) fail('E_INTERNAL', `P${p} runs the range sentinel but sent ${h === null ? 'no' : 'a malformed'} share of it (${OUTPUT_SENTINEL_HEADER}); the result is refused`);
+    return BigInt(`0x${h}`);
+  });
+  if (BigInt.asUintN(64, s[0]! + s[1]!) !== 0n) fail('E_RANGE_SENTINEL', 'an intermediate value left the comparison ring; the result would be unreliable and is refused');
+}
 const logits = decode(reconstruct(getKernels(), y0!, y1!), info.fracBits);
 const labels = info.labels ?? [];
 process.stdout.write(`session ${sessionId}: output shape [${shape}], ${Math.round(performance.now() - t0)} ms\n`);

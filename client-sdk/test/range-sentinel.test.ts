@@ -40,6 +40,20 @@ describe('ModelInfo.rangeSentinel through the client (fake parties)', () => {
     }
   });
 
+  it('the pinned fast path (createWithInput: the PUT answers the output in an envelope) checks the shares too', async () => {
+    const c = new PrivateInferenceClient({ parties: fake.urls, token: fake.token, timeoutMs: 10_000, expectedModelHash: fake.model.modelHash });
+    set('0000000000000001', 'ffffffffffffffff');
+    await c.predict(x); // learns the pinned model (POST, PUT, GET)
+    const from = fake.requests.length;
+    await c.predict(x);
+    expect(fake.requests.slice(from).some((q) => q.method === 'GET')).toBe(false); // the envelope path: no GET
+    set('0000000000000001', '0000000000000000');
+    await expect(c.predict(x)).rejects.toMatchObject({ code: 'E_RANGE_SENTINEL' });
+    set('0000000000000000', undefined);
+    await expect(c.predict(x)).rejects.toMatchObject({ code: 'E_INTERNAL', party: 1 });
+    await expect(c.predict([x, x] as never, { batch: true })).rejects.toMatchObject({ code: 'E_INTERNAL', party: 1 });
+  });
+
   it('parties that disagree on announcing it: E_MODEL_MISMATCH; a non-boolean value is a malformed answer', async () => {
     set('0000000000000000', '0000000000000000');
     fake.behavior[2] = { info: { rangeSentinel: false } };

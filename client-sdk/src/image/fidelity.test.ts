@@ -194,6 +194,8 @@ describe('png.ts decodes like pngjs (every colour type, bit depth, filter, Adam7
     expect(() => decodePng(crc)).toThrow(expect.objectContaining({ code: 'E_DTYPE', message: expect.stringContaining('CRC') }));
     expect(() => decodePng(writePng({ width: 2, height: 1, colorType: 0, depth: 8, samples: [1, 2], filter: () => 7 }))).toThrow(expect.objectContaining({ code: 'E_DTYPE', message: expect.stringContaining('filter') }));
     expect(() => decodePng(writePng({ width: 1, height: 1, colorType: 3, depth: 8, samples: [5], palette: [1, 2, 3] }))).toThrow(expect.objectContaining({ code: 'E_DTYPE', message: expect.stringContaining('palette') }));
+    // The message names no pixel value (STYLE: messages never contain image data): not the index 173.
+    expect(() => decodePng(writePng({ width: 1, height: 1, colorType: 3, depth: 8, samples: [173], palette: [1, 2, 3] }))).toThrow(expect.objectContaining({ code: 'E_DTYPE', message: expect.not.stringContaining('173') }));
   });
 });
 

@@ -199,7 +199,7 @@ export function decodePng(b: Uint8Array, inflate?: Inflate): RawImage {
         case 3:
           for (let x = 0, o = o0; x < p.w; x++, o += step) {
             const i = s[x]!;
-            if (3 * i + 2 >= plte!.length) fail(`palette index ${i} is beyond the palette`);
+            if (3 * i + 2 >= plte!.length) fail(`a palette index is beyond the palette of ${plte!.length / 3} colours`);
             px[o] = plte![3 * i]!; px[o + 1] = plte![3 * i + 1]!; px[o + 2] = plte![3 * i + 2]!;
             px[o + 3] = trns && i < trns.length ? trns[i]! : 255;
           }

@@ -42,7 +42,10 @@ function reduce16(data: Uint8Array, grey: boolean, png16: InputPreprocessing['pn
   return Uint8Array.from(s, (v) => (clip ? Math.min(v, 255) : v >>> 8));
 }
 
-/** Decode a PNG or JPEG to RGB; with `prep`, a 16-bit PNG and the Exif orientation as it records (see the file comment). */
+/**
+ * Decode a PNG or JPEG to RGB; with `prep`, a 16-bit PNG as it records; the Exif orientation applied unless it records
+ * 'stored' (a record without the field means 'exif', as in the SDK: bundles from before the field).
+ */
 export function decodeImage(bytes: Uint8Array, name = 'image', prep?: InputPreprocessing): RgbImage {
   let w: number;
   let h: number;
@@ -55,7 +58,7 @@ export function decodeImage(bytes: Uint8Array, name = 'image', prep?: InputPrepr
       rgba = wide ? reduce16(png.data, bytes[25] === 0, prep.png16, name) : png.data;
     } else if (bytes[0] === 0xff && bytes[1] === 0xd8) {
       const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-      ({ width: w, height: h, data: rgba } = prep?.orientation === 'exif' ? applyOrientation({ ...img, channels: 4 }, jpegOrientation(bytes)) : img);
+      ({ width: w, height: h, data: rgba } = (prep?.orientation ?? 'exif') === 'exif' ? applyOrientation({ ...img, channels: 4 }, jpegOrientation(bytes)) : img);
     } else throw new Error('not a PNG or JPEG');
   } catch (e) {
     if (e instanceof MpcError) throw e;

@@ -156,7 +156,7 @@ export interface CommonSettings {
    */
   keepWeightMasks: boolean;
   /**
-   * Run-time range sentinel (parties/range-sentinel.ts): 'auto' (default) for manifests with compareBound 'samples-only',
+   * Run-time range sentinel (parties/range-sentinel.ts): 'auto' (default) for compareBound 'samples-only' / 'unsound-override',
    * 'on' every model, 'off' never; never in malicious mode. Must match at HELLO; with it on, a run carries one client.
    */
   rangeSentinel: 'auto' | 'on' | 'off';

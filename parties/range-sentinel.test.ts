@@ -72,6 +72,8 @@ describe('the setting (config rangeSentinel)', () => {
   it('auto: on for compareBound samples-only only; on / off force it; never in malicious mode', () => {
     expect(rangeSentinelOn(undefined, 'samples-only', undefined)).toBe(true);
     expect(rangeSentinelOn('auto', 'sound', 'semi-honest')).toBe(false);
+    expect(rangeSentinelOn('auto', 'unsound-override', 'semi-honest')).toBe(true); // an explicit ring the import showed unsound
+    expect(rangeSentinelOn('off', 'unsound-override', 'semi-honest')).toBe(false);
     expect(rangeSentinelOn('auto', undefined, 'semi-honest')).toBe(false);
     expect(rangeSentinelOn('on', 'sound', 'semi-honest')).toBe(true);
     expect(rangeSentinelOn('off', 'samples-only', 'semi-honest')).toBe(false);

@@ -4,7 +4,8 @@
  *
  * Setting (config rangeSentinel): 'auto' runs it for a model whose manifest
  * says compareBound 'samples-only' (its 32-bit comparison ring rests on the
- * import's samples only), 'on' for every model, 'off' never; never in
+ * import's samples only) or 'unsound-override' (an explicit ring the import
+ * showed the sound bound does not hold), 'on' for every model, 'off' never; never in
  * malicious mode (protocol/malicious/ does not run it). The effective value
  * is announced in the model info (ModelInfo.rangeSentinel, so the SDK
  * requires the shares of s) and compared at HELLO (link-hello.ts) and per
@@ -32,7 +33,8 @@ export type RangeSentinelSetting = 'auto' | 'on' | 'off';
 export function rangeSentinelOn(setting: RangeSentinelSetting | undefined, compareBound: CompareBound | undefined, security: 'semi-honest' | 'malicious' | undefined): boolean {
   if (security === 'malicious') return false;
   const s = setting ?? 'auto';
-  return s === 'on' || (s === 'auto' && compareBound === 'samples-only');
+  // 'unsound-override': an explicit ring the import showed the sound bound does NOT hold: at least as exposed.
+  return s === 'on' || (s === 'auto' && (compareBound === 'samples-only' || compareBound === 'unsound-override'));
 }
 
 /** One run's sentinel: the context to run the forward and output step in, and the check after them. */

@@ -197,6 +197,22 @@ describe('png.ts decodes like pngjs (every colour type, bit depth, filter, Adam7
     // The message names no pixel value (STYLE: messages never contain image data): not the index 173.
     expect(() => decodePng(writePng({ width: 1, height: 1, colorType: 3, depth: 8, samples: [173], palette: [1, 2, 3] }))).toThrow(expect.objectContaining({ code: 'E_DTYPE', message: expect.not.stringContaining('173') }));
   });
+
+  it('refuses a wrong signature, and an IHDR whose scanlines would need more than 512 MiB before allocating them', () => {
+    const bytes = writePng({ width: 2, height: 1, colorType: 0, depth: 8, samples: [1, 2], filter: () => 0 });
+    const sig = bytes.slice();
+    sig[1] = 0x51;
+    expect(() => decodePng(sig)).toThrow(expect.objectContaining({ code: 'E_DTYPE', message: expect.stringContaining('signature') }));
+    // The same file with IHDR saying 10000 x 10000 RGBA at 16 bits (100 MP, within the pixel limit; 800 MB of scanlines).
+    const big = bytes.slice();
+    const dv = new DataView(big.buffer);
+    dv.setUint32(16, 10000); dv.setUint32(20, 10000); big[24] = 16; big[25] = 6;
+    dv.setUint32(29, crc32(big.subarray(12, 29)));
+    expect(() => decodePng(big)).toThrow(expect.objectContaining({ code: 'E_DTYPE', message: expect.stringContaining('512 MiB') }));
+    big[24] = 8; big[25] = 0; // grey 8-bit at 100 MP (a large X-ray): within both limits, refused later only for its missing data
+    dv.setUint32(29, crc32(big.subarray(12, 29)));
+    expect(() => decodePng(big)).toThrow(expect.objectContaining({ code: 'E_DTYPE', message: expect.not.stringContaining('MiB') }));
+  });
 });
 
 describe('the Node inflate (node:zlib) and fflate take and refuse the same image data', () => {

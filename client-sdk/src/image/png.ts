@@ -16,6 +16,9 @@ import type { RawImage } from './types.js';
 
 /** A hostile file must not exhaust memory (X-rays are under 10 MP); decode-node.ts has the same limit for JPEG. */
 const MAX_PIXELS = 100e6;
+/** The filtered scanlines' bytes (16-bit RGBA at 100 MP would need 800 MB before the 8-bit copy): 512 MiB, about the JPEG path's memory. */
+const MAX_RAW_BYTES = 2 ** 29;
+const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Samples per pixel of each colour type (0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGBA) and its allowed bit depths. */
 const LAYOUT: Record<number, { samples: number; depths: number[] }> = {
   0: { samples: 1, depths: [1, 2, 4, 8, 16] },
@@ -52,6 +55,7 @@ interface Chunks { h: Header; plte?: Uint8Array; trns?: Uint8Array; idat: Uint8A
 
 function readChunks(b: Uint8Array): Chunks {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (b.length < 8 || SIGNATURE.some((v, i) => b[i] !== v)) fail('not a PNG signature');
   let off = 8, h: Header | undefined, plte: Uint8Array | undefined, trns: Uint8Array | undefined;
   const idat: Uint8Array[] = [];
   for (;;) {
@@ -71,6 +75,7 @@ function readChunks(b: Uint8Array): Chunks {
       if (!layout || !layout.depths.includes(h.depth)) fail(`colour type ${h.colorType} with bit depth ${h.depth} is not valid PNG`);
       if (data[10] !== 0 || data[11] !== 0 || h.interlace > 1) fail('unknown compression, filter or interlace method');
       if (!(h.width > 0 && h.height > 0) || h.width * h.height > MAX_PIXELS) fail(`${h.width} x ${h.height} pixels is empty or over ${MAX_PIXELS / 1e6} MP`);
+      if (h.height * (1 + Math.ceil((h.width * layout.samples * h.depth) / 8)) > MAX_RAW_BYTES) fail(`${h.width} x ${h.height} pixels at ${layout.samples} x ${h.depth} bits needs more than ${MAX_RAW_BYTES / 2 ** 20} MiB`);
     } else if (type === 'PLTE') {
       if (len % 3 !== 0 || len === 0 || len > 768) fail('bad PLTE');
       plte = data;

@@ -32,7 +32,12 @@ export interface ClientOptions {
    * parties). Leave it out: the SDK applies the model's own preprocessing.
    */
   imageScale?: number;
-  /** Image decoder (default: the platform's, see index.ts / browser.ts). DICOM files are decoded by image/dicom.ts, not by it. */
+  /**
+   * Image decoder (default: the platform's, see index.ts / browser.ts). DICOM files are decoded by image/dicom.ts, not by it.
+   * Contract (since 2026-12-07): return the pixels AS STORED and the JPEG's Exif tag in `orientation`; the SDK turns
+   * them only when the model records `orientation: 'exif'`. A decoder that turns the pixels itself (the contract before)
+   * would feed a 'stored' model turned pixels: the SDK cannot tell.
+   */
   decodeImage?: ImageDecoder;
   /**
    * Browsers: the URL of the DICOM codecs' WebAssembly (dcmjs-codecs'

@@ -11,8 +11,9 @@
  *
  *  1. Mask: ell random MACed bits b_0..b_{ell-1} (randbits.ts randBitsM:
  *     verified by the batched MAC check, 0/1 mod 2^k), a random MACed r'
- *     (product.ts randomMacced) and the products w_j = b_{2j+1} b_{2j}
- *     (one mulM) that make BitLT's first level local (bit-lt.ts):
+ *     (product.ts randomMacced) and the products of the bits of each block
+ *     of 4 of b_0..b_{ell-2} (two mulM: bit-lt-quads.ts makeBitLtProducts)
+ *     that make BitLT's first level local in radix 4:
  *     compareMaskM, input-independent, so it may be made ahead for several
  *     comparisons (the optional `mask`).
  *     [r] = 2^ell [r'] + sum_i 2^i [b_i] (local). r mod 2^ell is uniform and
@@ -41,12 +42,15 @@
  *
  * Cost (msbCostM): the mask (compareMaskCostM: randBitsCost(n ell),
  * macOfCost(n), floor((ell - 1) / 2) ANDs), then msbOnlineCostM: the opening
- * (openCost(n)), BitLT on ell - 1 bits from its second level (bitLtCostM
- * with pairs), one mulM. Sequential, so rounds add up: for ell = 32,
- * 5 + 1 + 4 + 1 = 11 rounds and 11,808 bytes per element (plus 96 per call),
- * 6 rounds and 2,640 bytes of it after the mask; ell = 64: 12 rounds, 24,000
- * bytes. ReLU: the same rounds and 96 bytes more. 65% of it is the random bits
- * (randBitsCost: 240 bytes each); a packed binary domain would cut most of it.
+ * (openCost(n)), BitLT on ell - 1 bits from its blocks of 4 (bitLtCostM
+ * with products), one mulM. Sequential, so rounds add up: for ell = 32,
+ * 6 + 1 + 3 + 1 = 11 rounds and 16,704 bytes per element (plus 96 per call),
+ * 5 rounds and 1,200 bytes of it after the mask (6 and 2,640 in radix 2);
+ * ell = 64: 12 rounds, 34,272 bytes (6 and 2,640 after the mask; 7 and
+ * 5,616 in radix 2). ReLU: the same rounds and 96 bytes
+ * more. Most of it is offline: the random bits (randBitsCost: 240 bytes
+ * each) and the block products (81 for ell = 32: 7,776 bytes); a packed
+ * binary domain would cut most of it.
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
@@ -56,7 +60,8 @@ import { add128Kernels } from './gemm128.js';
 import { addM, subM, type MShare, type Rep } from './rep.js';
 import { macOfCost, mulCostM, mulM, randomMacced } from './product.js';
 import { openCost, openM } from './open.js';
-import { bitLtBody, bitLtCostM, bitLtPairs } from './bit-lt.js';
+import { bitLtBody, bitLtCostM } from './bit-lt.js';
+import { bitLtProducts, bitLtProductsCostM, makeBitLtProducts } from './bit-lt-quads.js';
 import { bitOf, notM, xorPublicM } from './bit-ops.js';
 import { concatM, sliceM } from './mvec.js';
 import { randBitsCost, randBitsM } from './randbits.js';
@@ -78,12 +83,12 @@ export interface CompareMask {
   readonly ell: number;
   readonly b: MShare;
   readonly rp: MShare;
-  /** w_j = b_{2j+1} b_{2j} for j < floor((ell - 1) / 2), bit-major: BitLT's first level, precomputed (bit-lt.ts). */
+  /** The products of the bits of each block of 4 of b_0..b_{ell-2} (bit-lt-quads.ts makeBitLtProducts, bitLtProducts(ell - 1) rows of n): BitLT's first level, precomputed. */
   readonly w: MShare;
   spent: boolean;
 }
 
-export const compareMaskCostM = (n: number, ell: number): Cost => addCost(randBitsCost(n * ell), macOfCost(n), bitLtPairs(ell - 1) > 0 ? mulCostM(n * bitLtPairs(ell - 1)) : { rounds: 0, bytes: 0 });
+export const compareMaskCostM = (n: number, ell: number): Cost => addCost(randBitsCost(n * ell), macOfCost(n), bitLtProductsCostM(n, ell - 1));
 /** The cost of msbM given its mask (steps 2-4). */
 export const msbOnlineCostM = (n: number, ell: number): Cost => addCost(openCost(n), bitLtCostM(n, ell - 1, true), mulCostM(n));
 export const msbCostM = (n: number, ell: number): Cost => addCost(compareMaskCostM(n, ell), msbOnlineCostM(n, ell));
@@ -102,10 +107,7 @@ function checkEll(s: MalSession, op: string, ell: number): void {
 async function compareMaskBody(s: MalSession, n: number, ell: number): Promise<CompareMask> {
   const b = await randBitsM(s, n * ell);
   const rp = await randomMacced(s, n);
-  const q = bitLtPairs(ell - 1);
-  const w = q > 0
-    ? await mulM(s, concatM(Array.from({ length: q }, (_, j) => sliceM(b, (2 * j + 1) * n, (2 * j + 2) * n))), concatM(Array.from({ length: q }, (_, j) => sliceM(b, 2 * j * n, (2 * j + 1) * n))))
-    : sliceM(b, 0, 0);
+  const w = await makeBitLtProducts(s, sliceM(b, 0, (ell - 1) * n), ell - 1);
   return { n, ell, b, rp, w, spent: false };
 }
 
@@ -127,7 +129,7 @@ export function compareMaskM(s: MalSession, n: number, ell: number): Promise<Com
 export function sliceMask(mask: CompareMask, from: number, to: number): CompareMask {
   const { n, ell } = mask;
   const rows = (x: MShare, k: number) => concatM(Array.from({ length: k }, (_, i) => sliceM(x, i * n + from, i * n + to)));
-  return { n: to - from, ell, b: rows(mask.b, ell), rp: sliceM(mask.rp, from, to), w: rows(mask.w, bitLtPairs(ell - 1)), spent: false };
+  return { n: to - from, ell, b: rows(mask.b, ell), rp: sliceM(mask.rp, from, to), w: rows(mask.w, bitLtProducts(ell - 1)), spent: false };
 }
 
 /**

@@ -1,0 +1,185 @@
+/**
+ * BitLT's first level in radix 4, local, from precomputed products of the
+ * shared bits (Catrina and de Hoogh, SCN 2010, §3: BitLT as a prefix
+ * carry computation, with the products of the mask's bits made in the
+ * preprocessing as in their PreMul / Damgård, Fitzi, Kiltz, Nielsen, Toft,
+ * TCC 2006, §4 "unbounded fan-in" products; in the ring setting with MACed
+ * bits, Damgård, Escudero, Frederiksen, Keller, Scholl, Volgushev, S&P 2019,
+ * §4). bit-lt.ts runs the tree from the blocks this file returns.
+ *
+ * The m bits r_0..r_{m-1} are cut into blocks of 4 (bits 4j..4j+3), the
+ * top block holding the m mod 4 bits left (1 to 3) when m is not a
+ * multiple of 4. For one block, with the public a_i = NOT c_i, the leaves
+ * are g_i = a_i r_i and p_i = a_i + (1 - 2 a_i) r_i (bit-lt.ts step 1), and
+ * the block's generate and propagate are
+ *   G = g_3 + p_3 g_2 + p_3 p_2 g_1 + p_3 p_2 p_1 g_0,  P = p_3 p_2 p_1 p_0,
+ * multilinear polynomials in the block's bits whose coefficients depend on
+ * the public a_i only, each in {-1, 0, 1} (a monomial of G comes from the
+ * one term whose g_i has its lowest bit; each p_j contributes 1, r_j or
+ * 1 - r_j). So with every product r_S = prod_{i in S} r_i of two or more
+ * bits of a block made ahead (`makeBitLtProducts`: 11 per block of 4, 4 for
+ * a block of 3, 1 for a pair; input-independent, made with the mask before c
+ * is known, verified like every product by the batched MAC check), G and P
+ * are signed sums of the 15 r_S with public coefficients (`quadLevel`,
+ * bit-ops.ts combSignedM): local. The tree then starts from ceil(m / 4)
+ * blocks instead of ceil(m / 2): one mulM round fewer for m = 31 (8 blocks:
+ * 3 rounds) and m = 63 (16 blocks: 4 rounds), and fewer ANDs online (11 per
+ * element for m = 31 instead of 26).
+ *
+ * Soundness: nothing new is opened and no message is added online; the
+ * first level was already a local function of precomputed MACed products
+ * (the pairs of the radix-2 version), now of more of them. Every r_S is a
+ * MACed value made by mulM from MACed bits; an error in one (an additive
+ * error of a cheating party in the product's resharing) is caught by the
+ * MAC check before any output is released (SPDZ_2k), and before that it
+ * only changes secret-shared values, every later opening being masked over
+ * the whole ring (compare.ts, trunc.ts). Only ring operations on the bits
+ * mod 2^k are used, so errors in multiples of 2^k change nothing.
+ *
+ * Cost (bitLtProductsCostM): offline, with the mask: one mulM of the pairs
+ * (6 per block of 4, 3 per block of 3, 1 per pair), then one mulM of the
+ * triples and the quadruple (r_S = r_{S minus its top bit} r_top, r_0123 =
+ * r_01 r_23: 5 per block of 4, 1 per block of 3): 2 rounds (1 when the
+ * blocks are pairs at most), 96 bytes per product: 81 products (7,776
+ * bytes) per element for m = 31, 169 (16,224 bytes) for m = 63, against 15
+ * and 31 pairs in radix 2. Online: local.
+ */
+import type { Cost } from '../primitives/cost.js';
+import { addCost } from '../primitives/cost.js';
+import { assert } from '../errors.js';
+import type { MShare } from './rep.js';
+import { mulCostM, mulM } from './product.js';
+import { combSignedM, type SignedTerm } from './bit-ops.js';
+import { concatM, sliceM } from './mvec.js';
+import type { MalSession } from './session.js';
+
+/** The block width of the first level. */
+export const BITLT_RADIX = 4;
+
+const popcount = (x: number): number => { let c = 0; for (let v = x; v; v &= v - 1) c++; return c; };
+/** The monomials kept per block of `size` bits: bit sets (bitmasks over the block's bits) of 2 or more bits, in increasing order. */
+const productMasks = (size: number): number[] => Array.from({ length: 1 << size }, (_, S) => S).filter((S) => popcount(S) >= 2);
+const PRODUCT_MASKS = [0, 1, 2, 3, 4].map(productMasks);
+
+/** The sizes of the blocks from bit 0: floor(m / 4) blocks of 4, then the m mod 4 bits left, if any. */
+export function bitLtBlockSizes(m: number): number[] {
+  const sizes: number[] = Array.from({ length: Math.floor(m / BITLT_RADIX) }, () => BITLT_RADIX);
+  if (m % BITLT_RADIX) sizes.push(m % BITLT_RADIX);
+  return sizes;
+}
+
+/** Precomputed products per element for m bits (the layout of `makeBitLtProducts`). */
+export const bitLtProducts = (m: number): number => bitLtBlockSizes(m).reduce((t, z) => t + PRODUCT_MASKS[z]!.length, 0);
+
+/** Products of 2 bits and of 3 or 4 bits per element (the two offline rounds). */
+function productsByRound(m: number): [number, number] {
+  let two = 0, more = 0;
+  for (const z of bitLtBlockSizes(m)) for (const S of PRODUCT_MASKS[z]!) { if (popcount(S) === 2) two++; else more++; }
+  return [two, more];
+}
+
+/** The declared cost of makeBitLtProducts on n elements of m bits. */
+export function bitLtProductsCostM(n: number, m: number): Cost {
+  const [two, more] = productsByRound(m);
+  return addCost({ rounds: 0, bytes: 0 }, ...[two, more].filter((k) => k > 0).map((k) => mulCostM(n * k)));
+}
+
+/**
+ * The products r_S of the bits of each block (|S| >= 2) for n elements of
+ * m bits (r bit-major: bit i of element e at i n + e), block by block from
+ * bit 0, in `productMasks` order within a block, each a row of n elements.
+ * Input-independent (made with the mask). Cost bitLtProductsCostM(n, m).
+ */
+export async function makeBitLtProducts(s: MalSession, r: MShare, m: number): Promise<MShare> {
+  assert(Number.isInteger(m) && m >= 1 && r.n % m === 0, 'E_SHAPE', `malicious.bitLtProducts: ${r.n} shared bits for ${m}-bit values`, { party: s.party, step: 'mal.bitLt' });
+  const n = r.n / m, sizes = bitLtBlockSizes(m);
+  const bit = (j: number, i: number): MShare => sliceM(r, (BITLT_RADIX * j + i) * n, (BITLT_RADIX * j + i + 1) * n);
+  const top = (S: number): number => 31 - Math.clz32(S);
+  // Round 1: r_a r_b for every pair {a < b} of every block.
+  const pairAt = new Map<string, number>(), lefts: MShare[] = [], rights: MShare[] = [];
+  sizes.forEach((z, j) => PRODUCT_MASKS[z]!.filter((S) => popcount(S) === 2).forEach((S) => {
+    pairAt.set(`${j}:${S}`, lefts.length); lefts.push(bit(j, top(S))); rights.push(bit(j, top(S & ~(1 << top(S)))));
+  }));
+  if (lefts.length === 0) return sliceM(r, 0, 0);
+  const pairs = await mulM(s, concatM(lefts), concatM(rights));
+  const pair = (j: number, S: number): MShare => { const q = pairAt.get(`${j}:${S}`)!; return sliceM(pairs, q * n, (q + 1) * n); };
+  // Round 2: r_S = r_{S - top} r_top for |S| = 3, r_0123 = r_01 r_23.
+  const moreAt = new Map<string, number>(), l2: MShare[] = [], r2: MShare[] = [];
+  sizes.forEach((z, j) => PRODUCT_MASKS[z]!.filter((S) => popcount(S) > 2).forEach((S) => {
+    moreAt.set(`${j}:${S}`, l2.length);
+    if (popcount(S) === 3) { l2.push(pair(j, S & ~(1 << top(S)))); r2.push(bit(j, top(S))); } else { l2.push(pair(j, 0b0011)); r2.push(pair(j, 0b1100)); }
+  }));
+  const more = l2.length > 0 ? await mulM(s, concatM(l2), concatM(r2)) : undefined;
+  const rows: MShare[] = [];
+  sizes.forEach((z, j) => PRODUCT_MASKS[z]!.forEach((S) => {
+    if (popcount(S) === 2) rows.push(pair(j, S));
+    else { const q = moreAt.get(`${j}:${S}`)!; rows.push(sliceM(more!, q * n, (q + 1) * n)); }
+  }));
+  return concatM(rows);
+}
+
+/** out[S | T] += A[S] B[T] for multilinear polynomials in disjoint bits (coefficients indexed by monomial bitmask). */
+function polyMul(A: Int8Array, B: Int8Array): Int8Array {
+  const out = new Int8Array(A.length);
+  for (let S = 0; S < A.length; S++) if (A[S]) for (let T = 0; T < B.length; T++) if (B[T] && (S & T) === 0) out[S | T] += A[S]! * B[T]!;
+  return out;
+}
+
+/** G and P of a block of `size` bits as polynomials in its bits, for the public pattern a (bit i = NOT c_i): G = g_hi + P_hi g_lo from the top bit down. */
+function blockPolys(size: number, a: number): { g: Int8Array; p: Int8Array } {
+  const len = 1 << size;
+  const leafG = (i: number): Int8Array => { const v = new Int8Array(len); v[1 << i] = (a >> i) & 1; return v; };
+  const leafP = (i: number): Int8Array => { const v = new Int8Array(len), ai = (a >> i) & 1; v[0] = ai; v[1 << i] = 1 - 2 * ai; return v; };
+  let g = leafG(size - 1), p = leafP(size - 1);
+  for (let i = size - 2; i >= 0; i--) {
+    const pg = polyMul(p, leafG(i));
+    g = g.map((v, S) => v + pg[S]!);
+    p = polyMul(p, leafP(i));
+  }
+  for (const v of [...g, ...p]) assert(v >= -1 && v <= 1, 'E_INTERNAL', 'malicious.bitLt: a block coefficient outside {-1, 0, 1}');
+  return { g, p };
+}
+/** TABLES[size][a]: the block's polynomials for every public pattern. */
+const TABLES = [0, 1, 2, 3, 4].map((z) => Array.from({ length: 1 << z }, (_, a) => (z === 0 ? { g: new Int8Array(1), p: new Int8Array(1) } : blockPolys(z, a))));
+
+export interface Block { g: MShare; p: MShare | null }
+
+/**
+ * The blocks' [G] and [P] (P of the lowest block is never used: null), from
+ * the public bits c (m n bytes, bit-major), the shared bits r and their
+ * products w (`makeBitLtProducts`): local signed sums (combSignedM), one
+ * per group of blocks of one size (all full blocks at once, then the top).
+ */
+export function quadLevel(s: MalSession, c: Uint8Array, r: MShare, w: MShare, m: number): Block[] {
+  const n = r.n / m, sizes = bitLtBlockSizes(m), k = s.ctx.kernels;
+  assert(w.n === bitLtProducts(m) * n, 'E_SHAPE', `malicious.bitLt: ${w.n} precomputed products, expected ${bitLtProducts(m) * n}`, { party: s.party, step: 'mal.bitLt' });
+  const offset = (j: number): number => sizes.slice(0, j).reduce((t, z) => t + PRODUCT_MASKS[z]!.length, 0) * n;
+  const row = (j: number, S: number): MShare => {
+    if (popcount(S) === 1) { const i = BITLT_RADIX * j + 31 - Math.clz32(S); return sliceM(r, i * n, (i + 1) * n); }
+    const q = PRODUCT_MASKS[sizes[j]!]!.indexOf(S);
+    return sliceM(w, offset(j) + q * n, offset(j) + (q + 1) * n);
+  };
+  const out: Block[] = [];
+  const groups: number[][] = [sizes.map((_, j) => j).filter((j) => sizes[j] === BITLT_RADIX), sizes.map((_, j) => j).filter((j) => sizes[j]! < BITLT_RADIX)];
+  for (const J of groups) {
+    if (J.length === 0) continue;
+    const z = sizes[J[0]!]!, len = 1 << z, N = J.length * n;
+    const kg = Array.from({ length: len }, () => new Int8Array(N)), kp = Array.from({ length: len }, () => new Int8Array(N));
+    J.forEach((j, jj) => {
+      for (let e = 0; e < n; e++) {
+        let a = 0;
+        for (let i = 0; i < z; i++) a |= (1 - c[(BITLT_RADIX * j + i) * n + e]!) << i;
+        const t = TABLES[z]![a]!, o = jj * n + e;
+        for (let S = 0; S < len; S++) { kg[S]![o] = t.g[S]!; kp[S]![o] = t.p[S]!; }
+      }
+    });
+    const xs = Array.from({ length: len }, (_, S) => (S === 0 ? null : concatM(J.map((j) => row(j, S)))));
+    const terms = (ks: Int8Array[], from: number): SignedTerm[] => xs.flatMap((x, S) => (x && ks[S]!.subarray(from).some((v) => v !== 0) ? [{ x: from ? sliceM(x, from, N) : x, k: ks[S]!.subarray(from) }] : []));
+    const G = combSignedM(s.party, s.alpha, N, terms(kg, 0), undefined, k);
+    // P for the blocks above the lowest (block 0 is the first of its group when present).
+    const from = J[0] === 0 ? n : 0;
+    const P = N - from > 0 ? combSignedM(s.party, s.alpha, N - from, terms(kp, from), kp[0]!.subarray(from), k) : null;
+    J.forEach((j, jj) => { out[j] = { g: sliceM(G, jj * n, (jj + 1) * n), p: j === 0 ? null : sliceM(P!, jj * n - from, (jj + 1) * n - from) }; });
+  }
+  return out;
+}

@@ -61,15 +61,25 @@ const popcount = (x: number): number => { let c = 0; for (let v = x; v; v &= v -
 const productMasks = (size: number): number[] => Array.from({ length: 1 << size }, (_, S) => S).filter((S) => popcount(S) >= 2);
 const PRODUCT_MASKS = [0, 1, 2, 3, 4].map(productMasks);
 
-/** The sizes of the blocks from bit 0: floor(m / 4) blocks of 4, then the m mod 4 bits left, if any. */
-export function bitLtBlockSizes(m: number): number[] {
-  const sizes: number[] = Array.from({ length: Math.floor(m / BITLT_RADIX) }, () => BITLT_RADIX);
-  if (m % BITLT_RADIX) sizes.push(m % BITLT_RADIX);
+/**
+ * The sizes of the blocks of L bits from bit 0: blocks of 4, the top block
+ * holding the L mod 4 bits left; when that would be a single bit (L = 4q + 1,
+ * L > 1) the top two blocks hold 3 and 2 bits, so that the top block always
+ * has at least 2 bits (compare.ts scales the top block of the comparison's
+ * BitLT by its bit ell - 1: compare-fold.ts).
+ */
+export function bitLtBlockSizes(L: number): number[] {
+  const q = Math.floor(L / BITLT_RADIX), rem = L % BITLT_RADIX;
+  if (rem === 1 && q > 0) return [...Array.from({ length: q - 1 }, () => BITLT_RADIX), 3, 2];
+  const sizes: number[] = Array.from({ length: q }, () => BITLT_RADIX);
+  if (rem) sizes.push(rem);
   return sizes;
 }
 
 /** Precomputed products per element for m bits (the layout of `makeBitLtProducts`). */
-export const bitLtProducts = (m: number): number => bitLtBlockSizes(m).reduce((t, z) => t + PRODUCT_MASKS[z]!.length, 0);
+export const bitLtProducts = (m: number): number => layoutProducts(bitLtBlockSizes(m));
+/** Precomputed products per element for a layout of blocks. */
+export const layoutProducts = (layout: readonly number[]): number => layout.reduce((t, z) => t + PRODUCT_MASKS[z]!.length, 0);
 
 /** Products of 2 bits and of 3 or 4 bits per element (the two offline rounds). */
 function productsByRound(m: number): [number, number] {
@@ -93,7 +103,8 @@ export function bitLtProductsCostM(n: number, m: number): Cost {
 export async function makeBitLtProducts(s: MalSession, r: MShare, m: number): Promise<MShare> {
   assert(Number.isInteger(m) && m >= 1 && r.n % m === 0, 'E_SHAPE', `malicious.bitLtProducts: ${r.n} shared bits for ${m}-bit values`, { party: s.party, step: 'mal.bitLt' });
   const n = r.n / m, sizes = bitLtBlockSizes(m);
-  const bit = (j: number, i: number): MShare => sliceM(r, (BITLT_RADIX * j + i) * n, (BITLT_RADIX * j + i + 1) * n);
+  const starts = sizes.map((_, j) => sizes.slice(0, j).reduce((t, z) => t + z, 0));
+  const bit = (j: number, i: number): MShare => sliceM(r, (starts[j]! + i) * n, (starts[j]! + i + 1) * n);
   const top = (S: number): number => 31 - Math.clz32(S);
   // Round 1: r_a r_b for every pair {a < b} of every block.
   const pairAt = new Map<string, number>(), lefts: MShare[] = [], rights: MShare[] = [];
@@ -144,36 +155,62 @@ const TABLES = [0, 1, 2, 3, 4].map((z) => Array.from({ length: 1 << z }, (_, a) 
 
 export interface Block { g: MShare; p: MShare | null }
 
+/** Bit S of a block as a mask index: the monomials of a block of `size` bits, in the order of makeBitLtProducts. */
+export const monomialIndex = (size: number, S: number): number => PRODUCT_MASKS[size]!.indexOf(S);
+
 /**
- * The blocks' [G] and [P] (P of the lowest block is never used: null), from
- * the public bits c (m n bytes, bit-major), the shared bits r and their
- * products w (`makeBitLtProducts`): local signed sums (combSignedM), one
- * per group of blocks of one size (all full blocks at once, then the top).
+ * The row (n elements) of monomial S (a bitmask over block j's bits, S != 0)
+ * of the layout: a bit of `bits` (bit-major) for one bit, else the product
+ * r_S from w (makeBitLtProducts on that layout).
  */
-export function quadLevel(s: MalSession, c: Uint8Array, r: MShare, w: MShare, m: number): Block[] {
-  const n = r.n / m, sizes = bitLtBlockSizes(m), k = s.ctx.kernels;
-  assert(w.n === bitLtProducts(m) * n, 'E_SHAPE', `malicious.bitLt: ${w.n} precomputed products, expected ${bitLtProducts(m) * n}`, { party: s.party, step: 'mal.bitLt' });
-  const offset = (j: number): number => sizes.slice(0, j).reduce((t, z) => t + PRODUCT_MASKS[z]!.length, 0) * n;
-  const row = (j: number, S: number): MShare => {
-    if (popcount(S) === 1) { const i = BITLT_RADIX * j + 31 - Math.clz32(S); return sliceM(r, i * n, (i + 1) * n); }
-    const q = PRODUCT_MASKS[sizes[j]!]!.indexOf(S);
-    return sliceM(w, offset(j) + q * n, offset(j) + (q + 1) * n);
-  };
+export function monomialRow(bits: MShare, w: MShare, layout: readonly number[], n: number, j: number, S: number): MShare {
+  const start = layout.slice(0, j).reduce((t, z) => t + z, 0);
+  if (popcount(S) === 1) { const i = start + 31 - Math.clz32(S); return sliceM(bits, i * n, (i + 1) * n); }
+  const o = (layoutProducts(layout.slice(0, j)) + monomialIndex(layout[j]!, S)) * n;
+  return sliceM(w, o, o + n);
+}
+
+/**
+ * The coefficients of a block's G and P over its monomials (index S, 0 the
+ * constant), per element, for the block of `size` bits from bit `start` of
+ * the public bits c (bit-major, n per bit): kg[S][e], kp[S][e] in {-1, 0, 1}.
+ */
+export function blockCoefs(c: Uint8Array, n: number, start: number, size: number): { kg: Int8Array[]; kp: Int8Array[] } {
+  const len = 1 << size;
+  const kg = Array.from({ length: len }, () => new Int8Array(n)), kp = Array.from({ length: len }, () => new Int8Array(n));
+  for (let e = 0; e < n; e++) {
+    let a = 0;
+    for (let i = 0; i < size; i++) a |= (1 - c[(start + i) * n + e]!) << i;
+    const t = TABLES[size]![a]!;
+    for (let S = 0; S < len; S++) { kg[S]![e] = t.g[S]!; kp[S]![e] = t.p[S]!; }
+  }
+  return { kg, kp };
+}
+
+/**
+ * The blocks' [G] and [P] (P of the lowest block is never used: null) for
+ * the m bits of c (m n bytes, bit-major) and of `bits` (its first m n
+ * elements), with the products w of `layout` (makeBitLtProducts; default
+ * bitLtBlockSizes(m); a layout of m + 1 bits, as compare.ts makes, is cut
+ * to m): local signed sums (combSignedM), one per group of blocks of one
+ * size. Blocks from `upTo` on are left out (compare-fold.ts makes the top).
+ */
+export function quadLevel(s: MalSession, c: Uint8Array, bits: MShare, w: MShare, m: number, layout: readonly number[] = bitLtBlockSizes(m), upTo = layout.length): Block[] {
+  const n = c.length / m, k = s.ctx.kernels;
+  assert(w.n === layoutProducts(layout) * n && bits.n >= m * n, 'E_SHAPE', `malicious.bitLt: ${w.n} precomputed products, expected ${layoutProducts(layout) * n}`, { party: s.party, step: 'mal.bitLt' });
+  const starts = layout.map((_, j) => layout.slice(0, j).reduce((t, z) => t + z, 0));
+  const sizes = layout.map((z, j) => Math.min(z, m - starts[j]!));
   const out: Block[] = [];
-  const groups: number[][] = [sizes.map((_, j) => j).filter((j) => sizes[j] === BITLT_RADIX), sizes.map((_, j) => j).filter((j) => sizes[j]! < BITLT_RADIX)];
-  for (const J of groups) {
+  const js = sizes.map((_, j) => j).filter((j) => j < upTo);
+  for (const J of [...new Set(js.map((j) => sizes[j]!))].map((z) => js.filter((j) => sizes[j] === z))) {
     if (J.length === 0) continue;
     const z = sizes[J[0]!]!, len = 1 << z, N = J.length * n;
     const kg = Array.from({ length: len }, () => new Int8Array(N)), kp = Array.from({ length: len }, () => new Int8Array(N));
     J.forEach((j, jj) => {
-      for (let e = 0; e < n; e++) {
-        let a = 0;
-        for (let i = 0; i < z; i++) a |= (1 - c[(BITLT_RADIX * j + i) * n + e]!) << i;
-        const t = TABLES[z]![a]!, o = jj * n + e;
-        for (let S = 0; S < len; S++) { kg[S]![o] = t.g[S]!; kp[S]![o] = t.p[S]!; }
-      }
+      const co = blockCoefs(c, n, starts[j]!, z);
+      for (let S = 0; S < len; S++) { kg[S]!.set(co.kg[S]!, jj * n); kp[S]!.set(co.kp[S]!, jj * n); }
     });
-    const xs = Array.from({ length: len }, (_, S) => (S === 0 ? null : concatM(J.map((j) => row(j, S)))));
+    const xs = Array.from({ length: len }, (_, S) => (S === 0 ? null : concatM(J.map((j) => monomialRow(bits, w, layout, n, j, S)))));
     const terms = (ks: Int8Array[], from: number): SignedTerm[] => xs.flatMap((x, S) => (x && ks[S]!.subarray(from).some((v) => v !== 0) ? [{ x: from ? sliceM(x, from, N) : x, k: ks[S]!.subarray(from) }] : []));
     const G = combSignedM(s.party, s.alpha, N, terms(kg, 0), undefined, k);
     // P for the blocks above the lowest (block 0 is the first of its group when present).

@@ -44,23 +44,31 @@ import { bitLtBlockSizes, quadLevel, type Block } from './bit-lt-quads.js';
 import { concatM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 
-/** The ANDs per element of each online level of the tree from `blocks` blocks (the cost model and the protocol use the same walk). */
-export function treeLevels(blocks: number): number[] {
+/**
+ * The ANDs (in units of n) of each online level of the tree from `blocks`
+ * blocks, the top one `w` times wide (carryTree; the cost model and the
+ * protocol use the same walk).
+ */
+export function treeLevels(blocks: number, w = 1): number[] {
   const ands: number[] = [];
-  for (let c = blocks; c > 1; c = Math.ceil(c / 2)) ands.push(2 * Math.floor(c / 2) - 1);
+  let widths = Array.from({ length: blocks }, (_, j) => (j === blocks - 1 ? w : 1));
+  while (widths.length > 1) {
+    const q = Math.floor(widths.length / 2);
+    let a = 0;
+    const next: number[] = [];
+    for (let j = 0; j < q; j++) { a += widths[2 * j + 1]! * (j === 0 ? 1 : 2); next.push(widths[2 * j + 1]!); }
+    if (widths.length % 2 === 1) next.push(widths[widths.length - 1]!);
+    ands.push(a);
+    widths = next;
+  }
   return ands;
 }
 /** The ANDs per element of each level for m bits from the leaves (no precomputed products). */
 export const bitLtLevels = (m: number): number[] => treeLevels(m);
 
-/** Declared cost of bitLtM on n elements of m bits (with the first level's products given: the tree from ceil(m / 4) blocks). */
-export function bitLtCostM(n: number, m: number, products = false, side = 0): Cost {
-  const levels = treeLevels(products ? bitLtBlockSizes(m).length : m).map((a) => n * a);
-  if (side > 0) {
-    if (levels.length > 0) levels[0]! += side;
-    else levels.push(side);
-  }
-  return addCost({ rounds: 0, bytes: 0 }, ...levels.map((k) => mulCostM(k)));
+/** Declared cost of bitLtM on n elements of m bits (with the blocks' products given: the tree from bitLtBlockSizes(m).length blocks). */
+export function bitLtCostM(n: number, m: number, products = false): Cost {
+  return addCost({ rounds: 0, bytes: 0 }, ...treeLevels(products ? bitLtBlockSizes(m).length : m).map((a) => mulCostM(n * a)));
 }
 
 /**
@@ -70,20 +78,49 @@ export function bitLtCostM(n: number, m: number, products = false, side = 0): Co
  * Cost bitLtCostM(n, m) (bitLtCostM(n, m, true) with products).
  */
 export function bitLtM(s: MalSession, c: Uint8Array, r: MShare, m: number, products?: MShare): Promise<MShare> {
-  return s.guard('mal.bitLt', async () => (await bitLtBody(s, c, r, m, products)).lt);
+  return s.guard('mal.bitLt', () => bitLtBody(s, c, r, m, products));
 }
 
 /**
- * bitLtM without its own step, with an optional side product: the
- * elementwise product side[0] · side[1] rides in the first mulM of the tree
- * (no round of its own; a separate mulM when the tree has no online level).
- * compare.ts uses it for x · t, so that x · DReLU(x) needs one round after
- * BitLT instead of two. Cost bitLtCostM(n, m, products given, side[0].n).
+ * Step 2 on blocks given bottom first: one mulM per level, [P_hi for every
+ * pair | P_hi for the pairs above the lowest] * [G_lo | P_lo]. The top block
+ * may be w times wider than the others (w copies of it, each scaled by
+ * another factor: compare-fold.ts); its pair's products are then taken with
+ * w copies of the block below. Returns the single block's G (w n wide when
+ * the top was). Cost: treeLevels(blocks, w) ANDs of n per level.
  */
-export async function bitLtBody(s: MalSession, c: Uint8Array, r: MShare, m: number, products?: MShare, side?: [MShare, MShare]): Promise<{ lt: MShare; side?: MShare }> {
+export async function carryTree(s: MalSession, blocks: Block[], n: number): Promise<MShare> {
+  while (blocks.length > 1) {
+    const q = Math.floor(blocks.length / 2);
+    const left: MShare[] = [], right: MShare[] = [];
+    const tile = (x: MShare, w: number): MShare => (w === 1 ? x : concatM(Array.from({ length: w }, () => x)));
+    const width = (j: number): number => blocks[2 * j + 1]!.g.n / n;
+    for (let j = 0; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(tile(blocks[2 * j]!.g, width(j))); }
+    for (let j = 1; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(tile(blocks[2 * j]!.p!, width(j))); }
+    const prod = await mulM(s, concatM(left), concatM(right));
+    // G = G_hi + P_hi G_lo for every pair in one sum (the G_hi laid end to end); the P_hi P_lo after them.
+    const gw = Array.from({ length: q }, (_, j) => width(j) * n);
+    const G = addM(concatM(Array.from({ length: q }, (_, j) => blocks[2 * j + 1]!.g)), sliceM(prod, 0, gw.reduce((t, v) => t + v, 0)), s.ctx.kernels);
+    const next: Block[] = [];
+    let og = 0, op = gw.reduce((t, v) => t + v, 0);
+    for (let j = 0; j < q; j++) {
+      next.push({ g: sliceM(G, og, og + gw[j]!), p: j === 0 ? null : sliceM(prod, op, op + gw[j]!) });
+      og += gw[j]!;
+      if (j > 0) op += gw[j]!;
+    }
+    if (blocks.length % 2 === 1) next.push(blocks[blocks.length - 1]!);
+    blocks = next;
+  }
+  // Step 3: the carry out.
+  return blocks[0]!.g;
+}
+
+/**
+ * bitLtM without its own step. Cost bitLtCostM(n, m, products given).
+ */
+export async function bitLtBody(s: MalSession, c: Uint8Array, r: MShare, m: number, products?: MShare): Promise<MShare> {
   assert(Number.isInteger(m) && m >= 1 && r.n % m === 0 && c.length === r.n, 'E_SHAPE', `malicious.bitLt: ${c.length} public and ${r.n} shared bits for ${m}-bit values`, { party: s.party, step: 'mal.bitLt' });
   const n = r.n / m;
-  assert(!side || side[0].n === side[1].n, 'E_SHAPE', `malicious.bitLt: side operands of ${side?.[0].n} and ${side?.[1].n} elements`, { party: s.party, step: 'mal.bitLt' });
   // Step 1: leaves. NOT c_i per element; g_i = r_i AND NOT c_i, p_i = r_i XOR NOT c_i.
   // With the products, the blocks of 4 come from them (bit-lt-quads.ts quadLevel, which checks their number).
   const leaf = (i: number): Block => {
@@ -91,31 +128,6 @@ export async function bitLtBody(s: MalSession, c: Uint8Array, r: MShare, m: numb
     const notC = c.subarray(i * n, (i + 1) * n).map((b) => 1 - b);
     return { g: andPublicM(ri, notC, s.ctx.kernels), p: i === 0 ? null : xorPublicM(s.party, s.alpha, ri, notC, s.ctx.kernels) };
   };
-  let blocks: Block[] = [];
-  if (products) {
-    blocks = quadLevel(s, c, r, products, m);
-  } else {
-    for (let i = 0; i < m; i++) blocks.push(leaf(i));
-  }
-  let sideOut: MShare | undefined;
-  if (side && blocks.length === 1) sideOut = await mulM(s, side[0], side[1]);
-  // Step 2: one mulM per level: [P_hi for every pair | P_hi for pairs above the lowest (| side[0])] * [G_lo | P_lo (| side[1])].
-  while (blocks.length > 1) {
-    const q = Math.floor(blocks.length / 2);
-    const left: MShare[] = [], right: MShare[] = [];
-    for (let j = 0; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(blocks[2 * j]!.g); }
-    for (let j = 1; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(blocks[2 * j]!.p!); }
-    const withSide = side !== undefined && sideOut === undefined;
-    if (withSide) { left.push(side[0]); right.push(side[1]); }
-    const prod = await mulM(s, concatM(left), concatM(right));
-    if (withSide) sideOut = sliceM(prod, (2 * q - 1) * n, prod.n);
-    // G = G_hi + P_hi G_lo for every pair in one sum (the G_hi laid end to end).
-    const G = addM(concatM(Array.from({ length: q }, (_, j) => blocks[2 * j + 1]!.g)), sliceM(prod, 0, q * n), s.ctx.kernels);
-    const next: Block[] = [];
-    for (let j = 0; j < q; j++) next.push({ g: sliceM(G, j * n, (j + 1) * n), p: j === 0 ? null : sliceM(prod, (q + j - 1) * n, (q + j) * n) });
-    if (blocks.length % 2 === 1) next.push(blocks[blocks.length - 1]!);
-    blocks = next;
-  }
-  // Step 3: the carry out.
-  return sideOut ? { lt: blocks[0]!.g, side: sideOut } : { lt: blocks[0]!.g };
+  const blocks: Block[] = products ? quadLevel(s, c, r, products, m) : Array.from({ length: m }, (_, i) => leaf(i));
+  return carryTree(s, blocks, n);
 }

@@ -21,7 +21,8 @@
  * a block of 3, 1 for a pair; input-independent, made with the mask before c
  * is known, verified like every product by the batched MAC check), G and P
  * are signed sums of the 15 r_S with public coefficients (`quadLevel`,
- * bit-ops.ts combSignedM): local. The tree then starts from ceil(m / 4)
+ * bit-ops.ts combSignedM, the products laid out monomial by monomial so a
+ * product's rows of all blocks of 4 are contiguous): local. The tree then starts from ceil(m / 4)
  * blocks instead of ceil(m / 2): one mulM round fewer for m = 31 (8 blocks:
  * 3 rounds) and m = 63 (16 blocks: 4 rounds), and fewer ANDs online (11 per
  * element for m = 31 instead of 26).
@@ -48,8 +49,9 @@ import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
 import type { MShare } from './rep.js';
-import { mulCostM, mulM } from './product.js';
 import { combSignedM, type SignedTerm } from './bit-ops.js';
+import { mulCostM, mulM } from './product.js';
+
 import { concatM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 
@@ -121,12 +123,26 @@ export async function makeBitLtProducts(s: MalSession, r: MShare, m: number): Pr
     if (popcount(S) === 3) { l2.push(pair(j, S & ~(1 << top(S)))); r2.push(bit(j, top(S))); } else { l2.push(pair(j, 0b0011)); r2.push(pair(j, 0b1100)); }
   }));
   const more = l2.length > 0 ? await mulM(s, concatM(l2), concatM(r2)) : undefined;
-  const rows: MShare[] = [];
-  sizes.forEach((z, j) => PRODUCT_MASKS[z]!.forEach((S) => {
-    if (popcount(S) === 2) rows.push(pair(j, S));
-    else { const q = moreAt.get(`${j}:${S}`)!; rows.push(sliceM(more!, q * n, (q + 1) * n)); }
-  }));
+  const rowOf = (j: number, S: number): MShare => {
+    if (popcount(S) === 2) return pair(j, S);
+    const q = moreAt.get(`${j}:${S}`)!;
+    return sliceM(more!, q * n, (q + 1) * n);
+  };
+  // Layout (productOffset): the leading blocks of 4 monomial by monomial (row S of blocks 0..F-1 contiguous), then the smaller blocks' rows block by block.
+  const F = fullBlocks(sizes), rows: MShare[] = [];
+  for (const S of PRODUCT_MASKS[BITLT_RADIX]!) for (let j = 0; j < F; j++) rows.push(rowOf(j, S));
+  for (let j = F; j < sizes.length; j++) for (const S of PRODUCT_MASKS[sizes[j]!]!) rows.push(rowOf(j, S));
   return concatM(rows);
+}
+
+/** The number of leading blocks of 4 in a layout. */
+const fullBlocks = (layout: readonly number[]): number => { let F = 0; while (F < layout.length && layout[F] === BITLT_RADIX) F++; return F; };
+
+/** The row of the product r_S of block j (|S| >= 2) in makeBitLtProducts' layout, in elements / n. */
+function productOffset(layout: readonly number[], j: number, S: number): number {
+  const F = fullBlocks(layout);
+  if (j < F) return monomialIndex(BITLT_RADIX, S) * F + j;
+  return PRODUCT_MASKS[BITLT_RADIX]!.length * F + layoutProducts(layout.slice(F, j)) + monomialIndex(layout[j]!, S);
 }
 
 /** out[S | T] += A[S] B[T] for multilinear polynomials in disjoint bits (coefficients indexed by monomial bitmask). */
@@ -150,8 +166,42 @@ function blockPolys(size: number, a: number): { g: Int8Array; p: Int8Array } {
   for (const v of [...g, ...p]) assert(v >= -1 && v <= 1, 'E_INTERNAL', 'malicious.bitLt: a block coefficient outside {-1, 0, 1}');
   return { g, p };
 }
-/** TABLES[size][a]: the block's polynomials for every public pattern. */
-const TABLES = [0, 1, 2, 3, 4].map((z) => Array.from({ length: 1 << z }, (_, a) => (z === 0 ? { g: new Int8Array(1), p: new Int8Array(1) } : blockPolys(z, a))));
+/** The non-zero coefficients of a polynomial over its monomials S >= 1: S and the sign, as two lists. */
+function nonZero(v: Int8Array): { S: number[]; k: number[] } {
+  const S: number[] = [], k: number[] = [];
+  for (let i = 1; i < v.length; i++) if (v[i] !== 0) { S.push(i); k.push(v[i]!); }
+  return { S, k };
+}
+/** TABLES[size][a]: the block's polynomials for every public pattern (g[0] = 0; p[0] = prod a_i in {0, 1}), with their non-zero terms. */
+const TABLES = [0, 1, 2, 3, 4].map((z) => Array.from({ length: 1 << z }, (_, a) => {
+  const t = z === 0 ? { g: new Int8Array(1), p: new Int8Array(1) } : blockPolys(z, a);
+  return { ...t, gt: nonZero(t.g), pt: nonZero(t.p) };
+}));
+
+/** dst[di] += sign src[si] mod 2^128 over the 4 words of one element (sign +-1; carries and borrows by hand, as bit-ops.ts accSigned). */
+export function acc1(dst: Uint32Array, di: number, src: Uint32Array, si: number, sign: number): void {
+  const o = 4 * di, q = 4 * si;
+  if (sign > 0) {
+    let t = dst[o]! + src[q]!;
+    dst[o] = t;
+    t = dst[o + 1]! + src[q + 1]! + (t > 0xffffffff ? 1 : 0);
+    dst[o + 1] = t;
+    t = dst[o + 2]! + src[q + 2]! + (t > 0xffffffff ? 1 : 0);
+    dst[o + 2] = t;
+    dst[o + 3] = dst[o + 3]! + src[q + 3]! + (t > 0xffffffff ? 1 : 0);
+  } else {
+    let t = dst[o]! - src[q]!;
+    dst[o] = t;
+    t = dst[o + 1]! - src[q + 1]! - (t < 0 ? 1 : 0);
+    dst[o + 1] = t;
+    t = dst[o + 2]! - src[q + 2]! - (t < 0 ? 1 : 0);
+    dst[o + 2] = t;
+    dst[o + 3] = dst[o + 3]! - src[q + 3]! - (t < 0 ? 1 : 0);
+  }
+}
+export const ONE = new Uint32Array([1, 0, 0, 0]);
+/** A block's polynomials and their non-zero terms for a block of `size` bits and the public pattern a (bit i = NOT c_i). */
+export const blockTable = (size: number, a: number) => TABLES[size]![a]!;
 
 export interface Block { g: MShare; p: MShare | null }
 
@@ -166,7 +216,7 @@ export const monomialIndex = (size: number, S: number): number => PRODUCT_MASKS[
 export function monomialRow(bits: MShare, w: MShare, layout: readonly number[], n: number, j: number, S: number): MShare {
   const start = layout.slice(0, j).reduce((t, z) => t + z, 0);
   if (popcount(S) === 1) { const i = start + 31 - Math.clz32(S); return sliceM(bits, i * n, (i + 1) * n); }
-  const o = (layoutProducts(layout.slice(0, j)) + monomialIndex(layout[j]!, S)) * n;
+  const o = productOffset(layout, j, S) * n;
   return sliceM(w, o, o + n);
 }
 
@@ -182,7 +232,9 @@ export function blockCoefs(c: Uint8Array, n: number, start: number, size: number
     let a = 0;
     for (let i = 0; i < size; i++) a |= (1 - c[(start + i) * n + e]!) << i;
     const t = TABLES[size]![a]!;
-    for (let S = 0; S < len; S++) { kg[S]![e] = t.g[S]!; kp[S]![e] = t.p[S]!; }
+    for (let q = 0; q < t.gt.S.length; q++) kg[t.gt.S[q]!]![e] = t.gt.k[q]!;
+    for (let q = 0; q < t.pt.S.length; q++) kp[t.pt.S[q]!]![e] = t.pt.k[q]!;
+    kp[0]![e] = t.p[0]!;
   }
   return { kg, kp };
 }
@@ -192,30 +244,48 @@ export function blockCoefs(c: Uint8Array, n: number, start: number, size: number
  * the m bits of c (m n bytes, bit-major) and of `bits` (its first m n
  * elements), with the products w of `layout` (makeBitLtProducts; default
  * bitLtBlockSizes(m); a layout of m + 1 bits, as compare.ts makes, is cut
- * to m): local signed sums (combSignedM), one per group of blocks of one
- * size. Blocks from `upTo` on are left out (compare-fold.ts makes the top).
+ * to m): local signed sums over the monomials (bit-ops.ts combSignedM, on
+ * the native kernels when present), the leading blocks of 4 all at once
+ * (each product's rows of those blocks are contiguous: no copy), each
+ * smaller block apart. Blocks from `upTo` on are left out (compare-fold.ts
+ * makes the top).
  */
 export function quadLevel(s: MalSession, c: Uint8Array, bits: MShare, w: MShare, m: number, layout: readonly number[] = bitLtBlockSizes(m), upTo = layout.length): Block[] {
-  const n = c.length / m, k = s.ctx.kernels;
+  const n = c.length / m, kk = s.ctx.kernels;
   assert(w.n === layoutProducts(layout) * n && bits.n >= m * n, 'E_SHAPE', `malicious.bitLt: ${w.n} precomputed products, expected ${layoutProducts(layout) * n}`, { party: s.party, step: 'mal.bitLt' });
   const starts = layout.map((_, j) => layout.slice(0, j).reduce((t, z) => t + z, 0));
   const sizes = layout.map((z, j) => Math.min(z, m - starts[j]!));
+  const F = Math.min(upTo, fullBlocks(sizes));
+  const groups: number[][] = F > 0 ? [Array.from({ length: F }, (_, j) => j)] : [];
+  for (let j = F; j < upTo; j++) groups.push([j]);
   const out: Block[] = [];
-  const js = sizes.map((_, j) => j).filter((j) => j < upTo);
-  for (const J of [...new Set(js.map((j) => sizes[j]!))].map((z) => js.filter((j) => sizes[j] === z))) {
-    if (J.length === 0) continue;
-    const z = sizes[J[0]!]!, len = 1 << z, N = J.length * n;
+  for (const J of groups) {
+    const j0 = J[0]!, z = sizes[j0]!, len = 1 << z, N = J.length * n;
+    // Coefficients per monomial and element from the public bits (TABLES by pattern).
     const kg = Array.from({ length: len }, () => new Int8Array(N)), kp = Array.from({ length: len }, () => new Int8Array(N));
-    J.forEach((j, jj) => {
-      const co = blockCoefs(c, n, starts[j]!, z);
-      for (let S = 0; S < len; S++) { kg[S]!.set(co.kg[S]!, jj * n); kp[S]!.set(co.kp[S]!, jj * n); }
-    });
-    const xs = Array.from({ length: len }, (_, S) => (S === 0 ? null : concatM(J.map((j) => monomialRow(bits, w, layout, n, j, S)))));
+    for (let jj = 0; jj < J.length; jj++) {
+      const start = starts[j0 + jj]!;
+      for (let e = 0; e < n; e++) {
+        let a = 0;
+        for (let i = 0; i < z; i++) a |= (1 - c[(start + i) * n + e]!) << i;
+        const t = TABLES[z]![a]!, o = jj * n + e;
+        for (let q = 0; q < t.gt.S.length; q++) kg[t.gt.S[q]!]![o] = t.gt.k[q]!;
+        for (let q = 0; q < t.pt.S.length; q++) kp[t.pt.S[q]!]![o] = t.pt.k[q]!;
+        kp[0]![o] = t.p[0]!;
+      }
+    }
+    // Rows: a product's rows of the group are contiguous (productOffset); a single bit's are gathered.
+    const rowOf = (S: number): MShare => {
+      if (popcount(S) === 1 && J.length > 1) return concatM(J.map((j) => monomialRow(bits, w, layout, n, j, S)));
+      const o = popcount(S) === 1 ? (starts[j0]! + 31 - Math.clz32(S)) * n : productOffset(layout, j0, S) * n;
+      return sliceM(popcount(S) === 1 ? bits : w, o, o + N);
+    };
+    const xs = Array.from({ length: len }, (_, S) => (S === 0 ? null : rowOf(S)));
     const terms = (ks: Int8Array[], from: number): SignedTerm[] => xs.flatMap((x, S) => (x && ks[S]!.subarray(from).some((v) => v !== 0) ? [{ x: from ? sliceM(x, from, N) : x, k: ks[S]!.subarray(from) }] : []));
-    const G = combSignedM(s.party, s.alpha, N, terms(kg, 0), undefined, k);
+    const G = combSignedM(s.party, s.alpha, N, terms(kg, 0), undefined, kk);
     // P for the blocks above the lowest (block 0 is the first of its group when present).
-    const from = J[0] === 0 ? n : 0;
-    const P = N - from > 0 ? combSignedM(s.party, s.alpha, N - from, terms(kp, from), kp[0]!.subarray(from), k) : null;
+    const from = j0 === 0 ? n : 0;
+    const P = N - from > 0 ? combSignedM(s.party, s.alpha, N - from, terms(kp, from), kp[0]!.subarray(from), kk) : null;
     J.forEach((j, jj) => { out[j] = { g: sliceM(G, jj * n, (jj + 1) * n), p: j === 0 ? null : sliceM(P!, jj * n - from, (jj + 1) * n - from) }; });
   }
   return out;

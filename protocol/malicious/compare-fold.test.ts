@@ -4,13 +4,15 @@
  *  - correctness over many masks: every input of ell = 3..6 repeated, so
  *    that the top block's (c, r) patterns are all drawn with high
  *    probability, for MSB, ReLU and two payloads (argmax's shape), and a mask
- *    made for more payloads than used;
+ *    made for more payloads than used; MSB and ReLU on random inputs for
+ *    ell = 10 to 17, 33, 63 (the other block layouts);
  *  - the new offline values are verified: a consistent additive error in
  *    rho or in a product rho r_S (what a cheater gets by altering its
  *    resharing in makeFoldProducts' mulM, both holders of the share agreeing)
  *    changes the result when nothing checks it and is caught by the MAC check
  *    at both honest parties.
  */
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { runMal3, values } from '../testing/cheat.js';
 import { isMpcError } from '../errors.js';
@@ -61,6 +63,26 @@ describe('compare-fold.ts: MSB, ReLU and two payloads over many masks', () => {
       }
     }, 120_000);
   }
+});
+
+describe('compare-fold.ts: the block layouts of ell = 10 to 17, 33, 63 (top block of 2, 3 or 4 bits; [.., 3, 2] for ell = 4q + 1)', () => {
+  it('MSB and ReLU on random and edge inputs against the plaintext', async () => {
+    for (const ell of [10, 11, 12, 13, 14, 15, 16, 17, 33, 63]) {
+      const max = (1n << BigInt(ell - 1)) - 1n;
+      const rnd = Array.from({ length: 60 }, () => { const v = BigInt('0x' + randomBytes(8).toString('hex')) & max; return randomBytes(1)[0]! & 1 ? -v : v; });
+      const xs = [0n, 1n, -1n, max, -max, 2n, -2n, ...rnd];
+      const r = await runMal3(async (s) => {
+        const x = await secret(s, 1, xs);
+        const out = [await openLow(s, await msbM(s, x, ell)), await openLow(s, await reluM(s, x, ell))].map((v) => Array.from(v));
+        await macCheck(s);
+        return out;
+      });
+      for (const [msb, relu] of values(r)) {
+        expect(msb, `ell = ${ell}`).toEqual(xs.map((x) => (x < 0n ? 1n : 0n)));
+        expect(relu!.map(s64), `ell = ${ell}`).toEqual(xs.map((x) => (x >= 0n ? x : 0n)));
+      }
+    }
+  }, 60_000);
 });
 
 /** Add 1 to share x_c (held by P_c as a, by P_{c-1} as b) of element e of v: a consistent error, MAC untouched. */

@@ -6,6 +6,8 @@
  *    probability, for MSB, ReLU and two payloads (argmax's shape), and a mask
  *    made for more payloads than used; MSB and ReLU on random inputs for
  *    ell = 10 to 17, 33, 63 (the other block layouts);
+ *  - rho used once: sliceMask's parts hold the parent's own rows of rho and
+ *    rho r_S;
  *  - the new offline values are verified: a consistent additive error in
  *    rho or in a product rho r_S (what a cheater gets by altering its
  *    resharing in makeFoldProducts' mulM, both holders of the share agreeing)
@@ -83,6 +85,35 @@ describe('compare-fold.ts: the block layouts of ell = 10 to 17, 33, 63 (top bloc
       }
     }
   }, 60_000);
+});
+
+describe('compare-fold.ts: rho is used once', () => {
+  it('sliceMask gives each part the parent\'s own rows of rho and rho r_S (disjoint parts: no rho serves two comparisons)', async () => {
+    const n = 6, ell = 8, k = 2, per = foldProducts(ell);
+    const r = await runMal3(async (s) => {
+      const mask = await compareMaskM(s, n, ell, k);
+      const parts = [[0, 2], [2, 3], [3, 6]] as const;
+      for (const [from, to] of parts) {
+        const part = sliceMask(mask, from, to), m = to - from;
+        expect(part.rho.n).toBe(k * m);
+        expect(part.wr.n).toBe(k * per * m);
+        for (const [child, parent, rows] of [[part.rho, mask.rho, k], [part.wr, mask.wr, k * per]] as const) {
+          for (let row = 0; row < rows; row++) {
+            for (const side of ['a', 'b'] as const) {
+              expect(Array.from(child.x[side].subarray(4 * row * m, 4 * (row + 1) * m))).toEqual(Array.from(parent.x[side].subarray(4 * (row * n + from), 4 * (row * n + to))));
+              expect(Array.from(child.m[side].subarray(4 * row * m, 4 * (row + 1) * m))).toEqual(Array.from(parent.m[side].subarray(4 * (row * n + from), 4 * (row * n + to))));
+            }
+          }
+        }
+      }
+      // The parent's rho elements are distinct (fresh draws): no two comparisons or payloads share one.
+      const seen = new Set<string>();
+      for (let e = 0; e < k * n; e++) seen.add(Array.from(mask.rho.x.a.subarray(4 * e, 4 * e + 4)).join(','));
+      expect(seen.size).toBe(k * n);
+      return true;
+    });
+    expect(values(r)).toEqual([true, true, true]);
+  });
 });
 
 /** Add 1 to share x_c (held by P_c as a, by P_{c-1} as b) of element e of v: a consistent error, MAC untouched. */

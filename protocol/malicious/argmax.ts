@@ -12,8 +12,9 @@
  *  2. Per level, with q = floor(c / 2) pairs (L, R) = (candidate 2i, 2i + 1)
  *     of every row, d = DReLU(L - R) = [L >= R]: max = R + d (L - R) and
  *     index = iR + d (iL - iR), both products from compare.ts
- *     timesDreluBody on the level's slice of the masks (the products with
- *     t ride in BitLT, one mulM after it). An odd last candidate passes up
+ *     timesDreluBody on the level's slice of the masks (two payloads: the
+ *     products fold into BitLT's tree, compare-fold.ts, no mulM after it).
+ *     An odd last candidate passes up
  *     unchanged.
  *  3. The index left in each row is the argmax (a MACed value; open it with
  *     openLow after the MAC check, or compare it further).
@@ -22,7 +23,7 @@
  * candidates hold lower classes), as the semi-honest argmax and numpy do.
  * Range: |x| < 2^(ell-2) so that every difference fits ell bits.
  *
- * Cost (argmaxCostM): compareMaskCostM(m (n - 1), ell), then per level
+ * Cost (argmaxCostM): compareMaskCostM(m (n - 1), ell, 2), then per level
  * timesDreluOnlineCostM(m q, ell, 2); ceil(log2 n) levels.
  */
 import type { Cost } from '../primitives/cost.js';
@@ -44,7 +45,7 @@ function levels(n: number): number[] {
 export function argmaxCostM(m: number, n: number, ell: number): Cost {
   const qs = levels(n);
   if (qs.length === 0) return { rounds: 0, bytes: 0 };
-  return addCost(compareMaskCostM(m * (n - 1), ell), ...qs.map((q) => timesDreluOnlineCostM(m * q, ell, 2)));
+  return addCost(compareMaskCostM(m * (n - 1), ell, 2), ...qs.map((q) => timesDreluOnlineCostM(m * q, ell, 2)));
 }
 
 /** Row-major [m x c] -> [m x q] of columns j -> col(j). */
@@ -60,7 +61,7 @@ export function argmaxM(s: MalSession, x: MShare, m: number, n: number, ell: num
     assert(Number.isInteger(m) && Number.isInteger(n) && m >= 1 && n >= 1 && x.n === m * n, 'E_SHAPE', `malicious.argmax: ${x.n} elements for ${m} rows of ${n} classes`, { party: s.party, step: 'mal.argmax' });
     assert(Number.isInteger(ell) && ell >= 3 && ell <= MAX_COMPARE_BITS, 'E_BAD_ARGUMENT', `malicious.argmax: ell must be an integer in [3, ${MAX_COMPARE_BITS}], got ${ell}`, { party: s.party, step: 'mal.argmax' });
     // Step 1: masks, and the class index of every candidate.
-    const masks = n > 1 ? await compareMaskM(s, m * (n - 1), ell) : null;
+    const masks = n > 1 ? await compareMaskM(s, m * (n - 1), ell, 2) : null;
     const classes = alloc128(m * n);
     for (let r = 0; r < m; r++) for (let j = 0; j < n; j++) classes[4 * (r * n + j)] = j;
     let val = x, idx = constantM(s.party, s.alpha, classes, s.ctx.kernels), used = 0;

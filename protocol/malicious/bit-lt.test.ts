@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { runMal3, values } from '../testing/cheat.js';
+import { isMpcError } from '../errors.js';
+import type { PartyId } from '../ring/types.js';
 import { alloc128, type Vec128 } from './ring128.js';
 import { setupCost, type MalSession } from './session.js';
 import { inputM, publicM } from './input.js';
 import { openLow } from './open.js';
 import { macCheck } from './mac-check.js';
-import { bitLtCostM, bitLtLevels, bitLtM, bitLtPairs } from './bit-lt.js';
-import { mulM } from './product.js';
-import { concatM, sliceM } from './mvec.js';
+import { bitLtCostM, bitLtLevels, bitLtM } from './bit-lt.js';
+import { bitLtBlockSizes, bitLtProducts, bitLtProductsCostM, makeBitLtProducts } from './bit-lt-quads.js';
 
 /** Random m-bit values (m <= 63) as bigints, with edges 0, 1, 2^m - 1, 2^(m-1). */
 function randomValues(n: number, m: number): bigint[] {
@@ -34,9 +35,8 @@ async function compare(cs: bigint[], rs: bigint[], m: number, withPairs = false)
   const n = cs.length;
   const r = await runMal3(async (s) => {
     const rb = await inputM(s, 1, s.party === 1 ? asVec(bitsOf(rs, m)) : null, n * m);
-    const q = bitLtPairs(m);
-    const pairs = withPairs ? await mulM(s, concatM(Array.from({ length: q }, (_, j) => sliceM(rb, (2 * j + 1) * n, (2 * j + 2) * n))), concatM(Array.from({ length: q }, (_, j) => sliceM(rb, 2 * j * n, (2 * j + 1) * n)))) : undefined;
-    const lt = await bitLtM(s, bitsOf(cs, m), rb, m, pairs);
+    const products = withPairs ? await makeBitLtProducts(s, rb, m) : undefined;
+    const lt = await bitLtM(s, bitsOf(cs, m), rb, m, products);
     const out = await openLow(s, lt);
     await macCheck(s);
     return Array.from(out);
@@ -48,15 +48,17 @@ async function compare(cs: bigint[], rs: bigint[], m: number, withPairs = false)
 }
 
 describe('bitLtM (Catrina-de Hoogh BitLT as a carry-lookahead tree over MACed bits) against a plaintext reference', () => {
-  it('m = 1, 2, 3, 4: every pair (c, r) of m-bit values; m = 5 random; level 1 computed or from precomputed products', async () => {
+  it('m = 1 to 5: every pair (c, r) of m-bit values (blocks of 4 with a top block of 0 to 3 bits); m = 6, 7, 9 random; the leaves computed or the blocks of 4 from precomputed products', async () => {
     for (const withPairs of [false, true]) {
-      for (const m of [1, 2, 3, 4]) {
+      for (const m of [1, 2, 3, 4, 5]) {
         const all = Array.from({ length: 1 << m }, (_, v) => BigInt(v));
         const cs = all.flatMap((c) => all.map(() => c)), rs = all.flatMap(() => all);
         expect(await compare(cs, rs, m, withPairs), `m = ${m}, level 1 precomputed: ${withPairs}`).toEqual(cs.map((c, i) => (c < rs[i]! ? 1n : 0n)));
       }
-      const cs = randomValues(40, 5), rs = randomValues(40, 5);
-      expect(await compare(cs, rs, 5, withPairs)).toEqual(cs.map((c, i) => (c < rs[i]! ? 1n : 0n)));
+      for (const m of [6, 7, 9]) {
+        const cs = randomValues(40, m), rs = [...cs.slice(0, 8), ...randomValues(32, m)];
+        expect(await compare(cs, rs, m, withPairs), `m = ${m}`).toEqual(cs.map((c, i) => (c < rs[i]! ? 1n : 0n)));
+      }
     }
   });
 
@@ -80,12 +82,46 @@ describe('bitLtM (Catrina-de Hoogh BitLT as a carry-lookahead tree over MACed bi
       values(r);
       expect({ rounds: r.rounds - setupCost().rounds, bytes: r.bytes - setupCost().bytes }, `n = ${n}, m = ${m}`).toEqual(bitLtCostM(n, m));
       expect(bitLtCostM(n, m).rounds).toBe(Math.ceil(Math.log2(m)));
-      // With the level-1 products given: one level fewer.
-      const q = bitLtPairs(m);
-      const r2 = await runMal3(async (s: MalSession) => bitLtM(s, new Uint8Array(n * m), publicM(s, bits), m, q > 0 ? publicM(s, alloc128(q * n)) : undefined));
+      // With the block products given: the tree from ceil(m / 4) blocks, two levels fewer (radix 4).
+      const r2 = await runMal3(async (s: MalSession) => bitLtM(s, new Uint8Array(n * m), publicM(s, bits), m, publicM(s, alloc128(bitLtProducts(m) * n))));
       values(r2);
-      expect({ rounds: r2.rounds - setupCost().rounds, bytes: r2.bytes - setupCost().bytes }, `pairs, n = ${n}, m = ${m}`).toEqual(bitLtCostM(n, m, true));
-      expect(bitLtCostM(n, m, true).rounds).toBe(Math.max(0, Math.ceil(Math.log2(m)) - 1));
+      expect({ rounds: r2.rounds - setupCost().rounds, bytes: r2.bytes - setupCost().bytes }, `products, n = ${n}, m = ${m}`).toEqual(bitLtCostM(n, m, true));
+      expect(bitLtCostM(n, m, true).rounds).toBe(Math.ceil(Math.log2(Math.ceil(m / 4))));
+      // Making the products: 2 rounds (1 for pairs at most), the counters as declared.
+      const r3 = await runMal3(async (s: MalSession) => makeBitLtProducts(s, publicM(s, bits), m));
+      values(r3);
+      expect({ rounds: r3.rounds - setupCost().rounds, bytes: r3.bytes - setupCost().bytes }, `making the products, n = ${n}, m = ${m}`).toEqual(bitLtProductsCostM(n, m));
+    }
+    expect(bitLtBlockSizes(31)).toEqual([4, 4, 4, 4, 4, 4, 4, 3]);
+    expect([bitLtProducts(31), bitLtProducts(63), bitLtProducts(3), bitLtProducts(2), bitLtProducts(1)]).toEqual([81, 169, 4, 1, 0]);
+    expect(bitLtCostM(1, 31, true)).toEqual({ rounds: 3, bytes: 11 * 96 });
+    expect(bitLtCostM(1, 63, true)).toEqual({ rounds: 4, bytes: 26 * 96 });
+    expect(bitLtProductsCostM(1, 31)).toEqual({ rounds: 2, bytes: 81 * 96 });
+    expect(bitLtProductsCostM(1, 2)).toEqual({ rounds: 1, bytes: 96 });
+  });
+
+  it('a cheater with a wrong share of a precomputed block product (r_0 r_1 r_2 r_3 of block 0, copies consistent after the next product) is caught by the MAC check at both honest parties; without the check the result would be wrong', async () => {
+    // c = 0 and r = 15 (bits 0-3 set): every coefficient of r_0123 in G_0 is nonzero and every P above block 0 is 1, so an error reaches [c < r].
+    const n = 2, m = 31, cs = [0n, 0n], rs = [15n, 15n];
+    const run = (cheater: PartyId | null, check: boolean) => runMal3(async (s) => {
+      const rb = await inputM(s, 1, s.party === 1 ? asVec(bitsOf(rs, m)) : null, n * m);
+      const w = await makeBitLtProducts(s, rb, m);
+      if (s.party === cheater) w.x.a[4 * (10 * n)]! ^= 1; // row 10 of block 0 (r_0123), element 0, low bit of its share x_i; MAC share untouched
+      const out = await openLow(s, await bitLtM(s, bitsOf(cs, m), rb, m, w));
+      if (check) await macCheck(s);
+      return Array.from(out);
+    });
+    expect(values(await run(null, true))[0]).toEqual([1n, 1n]);
+    for (const cheater of [0, 1, 2] as PartyId[]) {
+      const r = await run(cheater, true);
+      for (const p of ([0, 1, 2] as PartyId[]).filter((q) => q !== cheater)) {
+        const o = r.outcomes[p];
+        expect(o.status === 'rejected' && isMpcError(o.reason) && o.reason.code === 'E_INTEGRITY' && /MAC check failed/.test(o.reason.message), `P${cheater} cheats, P${p}: ${String(o.status === 'rejected' ? o.reason : 'output')}`).toBe(true);
+      }
+      const unchecked = await run(cheater, false);
+      const honest = ([0, 1, 2] as PartyId[]).find((q) => q !== cheater)!;
+      const o = unchecked.outcomes[honest];
+      expect(o.status === 'fulfilled' && o.value[0] !== 1n, `P${cheater} cheats, no MAC check: ${o.status === 'fulfilled' ? o.value.join(',') : String(o.reason)}`).toBe(true);
     }
   });
 

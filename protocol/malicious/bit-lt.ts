@@ -16,9 +16,12 @@
  *     G = G_hi + P_hi G_lo (an OR of exclusive terms: a sum),
  *     P = P_hi P_lo; the lowest block's P is never used and not computed;
  *     an odd top block goes up unchanged. All ANDs of a level, of every
- *     element, are one mulM call: ceil(log2 m) rounds. With the products
- *     r_{2j+1} r_{2j} given (`pairs`, made with the mask before c is known:
- *     compare.ts), level 1 is local (firstLevel): one round fewer.
+ *     element, are one mulM call: ceil(log2 m) rounds. With the products of
+ *     the bits of each block of 4 given (`products`, made with the mask
+ *     before c is known: compare.ts, bit-lt-quads.ts makeBitLtProducts),
+ *     the tree starts from the ceil(m / 4) blocks' G and P, computed
+ *     locally (bit-lt-quads.ts quadLevel, radix 4): two levels of the
+ *     radix-2 tree without a round, ceil(log2 ceil(m / 4)) rounds.
  *  3. [c < r] = G of the single block left (the carry out).
  *
  * Layout: c and r are bit-major, bit i of element e at index i n + e.
@@ -27,125 +30,104 @@
  *
  * Cost (bitLtCostM): ceil(log2 m) rounds; sum over levels of (2q - 1) ANDs
  * per element for q pairs in the level (2m - 2 - levels or so: 118 ANDs for
- * m = 63, 55 for m = 31), 96 bytes per AND (mulCostM); with `pairs`, the
- * levels from the second (bitLtCostM(n, m, true): 26 ANDs for m = 31).
+ * m = 63, 55 for m = 31), 96 bytes per AND (mulCostM); with `products`,
+ * the tree from ceil(m / 4) blocks (bitLtCostM(n, m, true): 3 rounds and 11
+ * ANDs for m = 31, 4 rounds and 26 ANDs for m = 63).
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
 import { addM, type MShare } from './rep.js';
 import { mulCostM, mulM } from './product.js';
-import { andPublicM, combSignedM, xorPublicM } from './bit-ops.js';
+import { andPublicM, xorPublicM } from './bit-ops.js';
+import { bitLtBlockSizes, quadLevel, type Block } from './bit-lt-quads.js';
 import { concatM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 
-/** The ANDs per element of each level of the tree for m bits (the cost model and the protocol use the same walk). */
-export function bitLtLevels(m: number): number[] {
+/**
+ * The ANDs (in units of n) of each online level of the tree from `blocks`
+ * blocks, the top one `w` times wide (carryTree; the cost model and the
+ * protocol use the same walk).
+ */
+export function treeLevels(blocks: number, w = 1): number[] {
   const ands: number[] = [];
-  for (let c = m; c > 1; c = Math.ceil(c / 2)) ands.push(2 * Math.floor(c / 2) - 1);
+  let widths = Array.from({ length: blocks }, (_, j) => (j === blocks - 1 ? w : 1));
+  while (widths.length > 1) {
+    const q = Math.floor(widths.length / 2);
+    let a = 0;
+    const next: number[] = [];
+    for (let j = 0; j < q; j++) { a += widths[2 * j + 1]! * (j === 0 ? 1 : 2); next.push(widths[2 * j + 1]!); }
+    if (widths.length % 2 === 1) next.push(widths[widths.length - 1]!);
+    ands.push(a);
+    widths = next;
+  }
   return ands;
 }
+/** The ANDs per element of each level for m bits from the leaves (no precomputed products). */
+export const bitLtLevels = (m: number): number[] => treeLevels(m);
 
-/** Declared cost of bitLtM on n elements of m bits. */
-export function bitLtCostM(n: number, m: number, pairs = false, side = 0): Cost {
-  const levels = bitLtLevels(m).slice(pairs ? 1 : 0).map((a) => n * a);
-  if (side > 0) {
-    if (levels.length > 0) levels[0]! += side;
-    else levels.push(side);
-  }
-  return addCost({ rounds: 0, bytes: 0 }, ...levels.map((k) => mulCostM(k)));
+/** Declared cost of bitLtM on n elements of m bits (with the blocks' products given: the tree from bitLtBlockSizes(m).length blocks). */
+export function bitLtCostM(n: number, m: number, products = false): Cost {
+  return addCost({ rounds: 0, bytes: 0 }, ...treeLevels(products ? bitLtBlockSizes(m).length : m).map((a) => mulCostM(n * a)));
 }
-
-interface Block { g: MShare; p: MShare | null }
-
-/**
- * Level 1 from precomputed products w_j = r_{2j+1} r_{2j} of the shared bits
- * (input-independent, so made with the mask: compare.ts). With u = r_hi,
- * v = r_lo, a = NOT c_hi, b = NOT c_lo public:
- *   P_hi G_lo = b (a v + (1 - 2a) w),
- *   P_hi P_lo = ab + a(1 - 2b) v + b(1 - 2a) u + (1 - 2a)(1 - 2b) w,
- * and G = g_hi + P_hi G_lo: all local, one AND per pair instead of two.
- */
-function firstLevel(s: MalSession, c: Uint8Array, r: MShare, w: MShare, n: number, q: number): Block[] {
-  // Every pair at once: U = the high bits r_{2j+1}, V = the low bits r_{2j} (j < q, pair-major), W = the w_j.
-  const N = q * n, k = s.ctx.kernels;
-  const rows = (odd: number): MShare => concatM(Array.from({ length: q }, (_, j) => sliceM(r, (2 * j + odd) * n, (2 * j + odd + 1) * n)));
-  const U = rows(1), V = rows(0), W = sliceM(w, 0, N);
-  const ka = new Int8Array(N), kab = new Int8Array(N), kbw = new Int8Array(N), kpv = new Int8Array(N), kpu = new Int8Array(N), kpw = new Int8Array(N);
-  for (let j = 0; j < q; j++) {
-    const hi = (2 * j + 1) * n, lo = 2 * j * n;
-    for (let e = 0; e < n; e++) {
-      const a = 1 - c[hi + e]!, b = 1 - c[lo + e]!, i = j * n + e;
-      ka[i] = a; kab[i] = a * b; kbw[i] = b * (1 - 2 * a);
-      kpv[i] = a * (1 - 2 * b); kpu[i] = b * (1 - 2 * a); kpw[i] = (1 - 2 * a) * (1 - 2 * b);
-    }
-  }
-  // G = a u + P_hi G_lo = a u + b a v + b (1 - 2a) w (bit-ops.ts combSignedM: one pass per share vector and term).
-  const G = combSignedM(s.party, s.alpha, N, [{ x: U, k: ka }, { x: V, k: kab }, { x: W, k: kbw }], undefined, k);
-  // P = ab + a(1 - 2b) v + b(1 - 2a) u + (1 - 2a)(1 - 2b) w, for the pairs above the lowest (j >= 1).
-  const up = (x: MShare): MShare => sliceM(x, n, N);
-  const P = combSignedM(s.party, s.alpha, N - n, [{ x: up(V), k: kpv.subarray(n) }, { x: up(U), k: kpu.subarray(n) }, { x: up(W), k: kpw.subarray(n) }], kab.subarray(n), k);
-  return Array.from({ length: q }, (_, j) => ({ g: sliceM(G, j * n, (j + 1) * n), p: j === 0 ? null : sliceM(P, (j - 1) * n, j * n) }));
-}
-
-/** The number of precomputed level-1 products per element for m bits (pairs of adjacent bits). */
-export const bitLtPairs = (m: number): number => Math.floor(m / 2);
 
 /**
  * [c < r] per element (see the header). c: m n public bits (0/1 bytes),
- * r: m n MACed bits, both bit-major. With `pairs` (the products
- * r_{2j+1} r_{2j}, j < floor(m/2), bit-major), level 1 is local.
- * Cost bitLtCostM(n, m) (bitLtCostM(n, m, true) with pairs).
+ * r: m n MACed bits, both bit-major. With `products` (bit-lt-quads.ts
+ * makeBitLtProducts of r), the first level is local in radix 4.
+ * Cost bitLtCostM(n, m) (bitLtCostM(n, m, true) with products).
  */
-export function bitLtM(s: MalSession, c: Uint8Array, r: MShare, m: number, pairs?: MShare): Promise<MShare> {
-  return s.guard('mal.bitLt', async () => (await bitLtBody(s, c, r, m, pairs)).lt);
+export function bitLtM(s: MalSession, c: Uint8Array, r: MShare, m: number, products?: MShare): Promise<MShare> {
+  return s.guard('mal.bitLt', () => bitLtBody(s, c, r, m, products));
 }
 
 /**
- * bitLtM without its own step, with an optional side product: the
- * elementwise product side[0] · side[1] rides in the first mulM of the tree
- * (no round of its own; a separate mulM when the tree has no online level).
- * compare.ts uses it for x · t, so that x · DReLU(x) needs one round after
- * BitLT instead of two. Cost bitLtCostM(n, m, pairs, side[0].n).
+ * Step 2 on blocks given bottom first: one mulM per level, [P_hi for every
+ * pair | P_hi for the pairs above the lowest] * [G_lo | P_lo]. The top block
+ * may be w times wider than the others (w copies of it, each scaled by
+ * another factor: compare-fold.ts); its pair's products are then taken with
+ * w copies of the block below. Returns the single block's G (w n wide when
+ * the top was). Cost: treeLevels(blocks, w) ANDs of n per level.
  */
-export async function bitLtBody(s: MalSession, c: Uint8Array, r: MShare, m: number, pairs?: MShare, side?: [MShare, MShare]): Promise<{ lt: MShare; side?: MShare }> {
+export async function carryTree(s: MalSession, blocks: Block[], n: number): Promise<MShare> {
+  while (blocks.length > 1) {
+    const q = Math.floor(blocks.length / 2);
+    const left: MShare[] = [], right: MShare[] = [];
+    const tile = (x: MShare, w: number): MShare => (w === 1 ? x : concatM(Array.from({ length: w }, () => x)));
+    const width = (j: number): number => blocks[2 * j + 1]!.g.n / n;
+    for (let j = 0; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(tile(blocks[2 * j]!.g, width(j))); }
+    for (let j = 1; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(tile(blocks[2 * j]!.p!, width(j))); }
+    const prod = await mulM(s, concatM(left), concatM(right));
+    // G = G_hi + P_hi G_lo for every pair in one sum (the G_hi laid end to end); the P_hi P_lo after them.
+    const gw = Array.from({ length: q }, (_, j) => width(j) * n);
+    const G = addM(concatM(Array.from({ length: q }, (_, j) => blocks[2 * j + 1]!.g)), sliceM(prod, 0, gw.reduce((t, v) => t + v, 0)), s.ctx.kernels);
+    const next: Block[] = [];
+    let og = 0, op = gw.reduce((t, v) => t + v, 0);
+    for (let j = 0; j < q; j++) {
+      next.push({ g: sliceM(G, og, og + gw[j]!), p: j === 0 ? null : sliceM(prod, op, op + gw[j]!) });
+      og += gw[j]!;
+      if (j > 0) op += gw[j]!;
+    }
+    if (blocks.length % 2 === 1) next.push(blocks[blocks.length - 1]!);
+    blocks = next;
+  }
+  // Step 3: the carry out.
+  return blocks[0]!.g;
+}
+
+/**
+ * bitLtM without its own step. Cost bitLtCostM(n, m, products given).
+ */
+export async function bitLtBody(s: MalSession, c: Uint8Array, r: MShare, m: number, products?: MShare): Promise<MShare> {
   assert(Number.isInteger(m) && m >= 1 && r.n % m === 0 && c.length === r.n, 'E_SHAPE', `malicious.bitLt: ${c.length} public and ${r.n} shared bits for ${m}-bit values`, { party: s.party, step: 'mal.bitLt' });
   const n = r.n / m;
-  assert(!pairs || pairs.n === bitLtPairs(m) * n, 'E_SHAPE', `malicious.bitLt: ${pairs?.n} precomputed products, expected ${bitLtPairs(m) * n}`, { party: s.party, step: 'mal.bitLt' });
-  assert(!side || side[0].n === side[1].n, 'E_SHAPE', `malicious.bitLt: side operands of ${side?.[0].n} and ${side?.[1].n} elements`, { party: s.party, step: 'mal.bitLt' });
   // Step 1: leaves. NOT c_i per element; g_i = r_i AND NOT c_i, p_i = r_i XOR NOT c_i.
-  // With pairs, level 1 comes from them (firstLevel) and only an odd top bit needs its leaf.
+  // With the products, the blocks of 4 come from them (bit-lt-quads.ts quadLevel, which checks their number).
   const leaf = (i: number): Block => {
     const ri = sliceM(r, i * n, (i + 1) * n);
     const notC = c.subarray(i * n, (i + 1) * n).map((b) => 1 - b);
     return { g: andPublicM(ri, notC, s.ctx.kernels), p: i === 0 ? null : xorPublicM(s.party, s.alpha, ri, notC, s.ctx.kernels) };
   };
-  let blocks: Block[] = [];
-  if (pairs && m > 1) {
-    blocks = firstLevel(s, c, r, pairs, n, bitLtPairs(m));
-    if (m % 2 === 1) blocks.push(leaf(m - 1));
-  } else {
-    for (let i = 0; i < m; i++) blocks.push(leaf(i));
-  }
-  let sideOut: MShare | undefined;
-  if (side && blocks.length === 1) sideOut = await mulM(s, side[0], side[1]);
-  // Step 2: one mulM per level: [P_hi for every pair | P_hi for pairs above the lowest (| side[0])] * [G_lo | P_lo (| side[1])].
-  while (blocks.length > 1) {
-    const q = Math.floor(blocks.length / 2);
-    const left: MShare[] = [], right: MShare[] = [];
-    for (let j = 0; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(blocks[2 * j]!.g); }
-    for (let j = 1; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(blocks[2 * j]!.p!); }
-    const withSide = side !== undefined && sideOut === undefined;
-    if (withSide) { left.push(side[0]); right.push(side[1]); }
-    const prod = await mulM(s, concatM(left), concatM(right));
-    if (withSide) sideOut = sliceM(prod, (2 * q - 1) * n, prod.n);
-    // G = G_hi + P_hi G_lo for every pair in one sum (the G_hi laid end to end).
-    const G = addM(concatM(Array.from({ length: q }, (_, j) => blocks[2 * j + 1]!.g)), sliceM(prod, 0, q * n), s.ctx.kernels);
-    const next: Block[] = [];
-    for (let j = 0; j < q; j++) next.push({ g: sliceM(G, j * n, (j + 1) * n), p: j === 0 ? null : sliceM(prod, (q + j - 1) * n, (q + j) * n) });
-    if (blocks.length % 2 === 1) next.push(blocks[blocks.length - 1]!);
-    blocks = next;
-  }
-  // Step 3: the carry out.
-  return sideOut ? { lt: blocks[0]!.g, side: sideOut } : { lt: blocks[0]!.g };
+  const blocks: Block[] = products ? quadLevel(s, c, r, products, m) : Array.from({ length: m }, (_, i) => leaf(i));
+  return carryTree(s, blocks, n);
 }

@@ -27,9 +27,11 @@ const secret = (s: MalSession, xs: bigint[]): Promise<ReturnType<typeof publicM>
   inputM(s, 1, s.party === 1 ? liftSigned(BigUint64Array.from(xs.map(u64))) : null, xs.length);
 
 describe('msbM / dreluM / reluM (edaBit-style masked MSB with BitLT) against a plaintext reference', () => {
-  for (const ell of [32, 64, 8]) {
-    it(`ell = ${ell}: random and edge inputs, the three outputs opened after the MAC check`, async () => {
-      const xs = inputs(ell, 12);
+  // ell = 2 to 9: every top block of the radix-4 layout (2, 3, 4 bits; [3, 2] for ell = 5, 9) and every input in range.
+  for (const ell of [32, 64, 8, 2, 3, 4, 5, 6, 7, 9]) {
+    it(`ell = ${ell}: ${ell <= 9 ? 'every input with |x| < 2^(ell-1)' : 'random and edge inputs'}, the three outputs opened after the MAC check`, async () => {
+      const half = 1 << (ell - 1);
+      const xs = ell <= 9 ? Array.from({ length: 2 * half - 1 }, (_, i) => BigInt(i - half + 1)) : inputs(ell, 12);
       const r = await runMal3(async (s) => {
         const x = await secret(s, xs);
         const [m, d, y] = [await msbM(s, x, ell), await dreluM(s, x, ell), await reluM(s, x, ell)];
@@ -61,7 +63,7 @@ describe('msbM / dreluM / reluM (edaBit-style masked MSB with BitLT) against a p
   });
 
   it('declared costs match the transport counters (each primitive alone, inputs public)', async () => {
-    for (const [n, ell] of [[1, 2], [3, 8], [2, 32], [2, 64]] as const) {
+    for (const [n, ell] of [[1, 2], [2, 5], [3, 8], [2, 9], [2, 32], [2, 64]] as const) {
       const xs = fromBigints(inputs(ell, n).slice(-n).map((v) => BigInt.asUintN(128, v)));
       for (const [op, cost] of [[msbM, msbCostM], [dreluM, dreluCostM], [reluM, reluCostM]] as const) {
         const r = await runMal3(async (s) => op(s, publicM(s, xs as Vec128), ell));
@@ -94,12 +96,13 @@ describe('msbM / dreluM / reluM (edaBit-style masked MSB with BitLT) against a p
       expect(relu!.map(s64)).toEqual(xs.map((x) => (x < 0n ? 0n : x)));
     }
     expect(reluCostM(n, 16)).toEqual({ rounds: compareMaskCostM(n, 16).rounds + reluOnlineCostM(n, 16).rounds, bytes: compareMaskCostM(n, 16).bytes + reluOnlineCostM(n, 16).bytes });
-    // Reuse and a wrong width: E_BAD_ARGUMENT at every party, before the opening.
-    for (const misuse of ['reuse', 'width'] as const) {
+    // Reuse, a wrong width, a mask without the payload's rho (made for MSB): E_BAD_ARGUMENT at every party, before the opening.
+    for (const misuse of ['reuse', 'width', 'payloads'] as const) {
       const bad = await runMal3(async (s) => {
         const x = publicM(s, fromBigints([1n, 2n]));
-        const mask = await compareMaskM(s, 2, 16);
+        const mask = await compareMaskM(s, 2, 16, misuse === 'payloads' ? 0 : 1);
         if (misuse === 'reuse') await msbM(s, x, 16, mask);
+        if (misuse === 'payloads') return reluM(s, x, 16, mask);
         return msbM(s, x, misuse === 'reuse' ? 16 : 32, mask);
       });
       for (const o of bad.outcomes) expect(o.status === 'rejected' && isMpcError(o.reason) && o.reason.code, misuse).toBe('E_BAD_ARGUMENT');

@@ -11,20 +11,27 @@
  *
  *  1. Mask: ell random MACed bits b_0..b_{ell-1} (randbits.ts randBitsM:
  *     verified by the batched MAC check, 0/1 mod 2^k), a random MACed r'
- *     (product.ts randomMacced) and the products w_j = b_{2j+1} b_{2j}
- *     (one mulM) that make BitLT's first level local (bit-lt.ts):
+ *     (product.ts randomMacced; with rho_p for each of k payloads), the
+ *     products of the bits of each block of b_0..b_{ell-1} (blocks of 4
+ *     from bit 0, the top one of 2 to 4 bits holding b_{ell-1}; two mulM:
+ *     bit-lt-quads.ts makeBitLtProducts) that make BitLT's first level
+ *     local in radix 4 and its top block scalable, and for payloads the
+ *     products rho_p r_S of the top block (one mulM, compare-fold.ts):
  *     compareMaskM, input-independent, so it may be made ahead for several
  *     comparisons (the optional `mask`).
  *     [r] = 2^ell [r'] + sum_i 2^i [b_i] (local). r mod 2^ell is uniform and
  *     known bit by bit as shares; 2^ell r' masks the bits of x above ell
  *     (the SPDZ_2k slack) over the whole ring.
  *  2. c = open(x + r) (open.ts openM, all 128 bits: uniform, as x + r is
- *     masked over the whole ring; checked, and logged for the MAC check).
+ *     masked over the whole ring; checked, and logged for the MAC check),
+ *     with eps_p = v_p + rho_p of each payload in the same opening.
  *  3. lt = BitLT(c mod 2^(ell-1), r mod 2^(ell-1)) on the public bits of c
  *     and the shared bits b_0..b_{ell-2} (bit-lt.ts): the borrow into bit
  *     ell - 1 of c - r.
  *  4. MSB(x) = c_{ell-1} XOR b_{ell-1} XOR lt: with t = c_{ell-1} XOR b_{ell-1}
- *     (local: c is public), [msb] = t + lt - 2 t lt (one mulM).
+ *     (local: c is public), [msb] = t + (1 - 2t) lt, the product folded into
+ *     step 3: the tree's top block is scaled by (1 - 2t) (compare-fold.ts),
+ *     so the tree returns (1 - 2t) lt; no mulM after it.
  *
  * Why it is right (and why only the low bits matter): x mod 2^ell =
  * (c - r) mod 2^ell, and bit ell - 1 of a difference is c_{ell-1} XOR
@@ -35,28 +42,36 @@
  * change nothing; every other error is caught by the MAC check (SPDZ_2k).
  *
  * dreluM = 1 - msbM (local). reluM = x · DReLU(x), correct mod 2^k (all the
- * fixed-point value uses), computed as (x - x t) - lt (x - 2 x t) with x t
- * inside BitLT's first online mulM (timesDreluBody): one mulM after BitLT,
- * as the MSB's step 4, so ReLU has the rounds of the MSB.
+ * fixed-point value uses), computed as x (1 - t) - u lt with u = (1 - 2t) x
+ * (timesDreluBody): u lt is the root of the tree with its top block scaled
+ * by u, x t is local, both from eps = x + rho (compare-fold.ts): ReLU has
+ * the rounds of the MSB.
  *
- * Cost (msbCostM): the mask (compareMaskCostM: randBitsCost(n ell),
- * macOfCost(n), floor((ell - 1) / 2) ANDs), then msbOnlineCostM: the opening
- * (openCost(n)), BitLT on ell - 1 bits from its second level (bitLtCostM
- * with pairs), one mulM. Sequential, so rounds add up: for ell = 32,
- * 5 + 1 + 4 + 1 = 11 rounds and 11,808 bytes per element (plus 96 per call),
- * 6 rounds and 2,640 bytes of it after the mask; ell = 64: 12 rounds, 24,000
- * bytes. ReLU: the same rounds and 96 bytes more. 65% of it is the random bits
- * (randBitsCost: 240 bytes each); a packed binary domain would cut most of it.
+ * Cost (msbCostM): the mask (compareMaskCostM(n, ell, k): randBitsCost(n
+ * ell), macOfCost(n (1 + k)), the block products (88 per element for ell =
+ * 32, 176 for 64; 2 rounds), k (2^|X| - 1) fold products), then
+ * timesDreluOnlineCostM: the opening of n (1 + k) elements (openCost), the
+ * tree from the ceil(ell / 4) blocks (the top one max(k, 1) times wide).
+ * Sequential, so rounds add up: MSB at ell = 32 3 + 1 + 2 + 1 + 3 = 10
+ * rounds and 17,280 bytes per element (plus 96 per call), 4 rounds and
+ * 1,104 bytes of it after the mask (6 and 2,640 in radix 2 with the final
+ * mulM); ReLU 11 rounds, 18,816 bytes, 4 rounds and 1,152 bytes after the
+ * mask (6 and 2,736 before); ell = 64: MSB 11, 34,848 (5 and 2,544 after
+ * the mask), ReLU 12, 36,384 (5 and 2,592). Most of it is offline: the
+ * random bits (randBitsCost: 240 bytes each) and the products (ReLU at
+ * ell = 32: 103, 9,888 bytes); a packed binary domain would cut most of it.
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
 import type { Vec128 } from './ring128.js';
 import { add128Kernels } from './gemm128.js';
-import { addM, subM, type MShare, type Rep } from './rep.js';
-import { macOfCost, mulCostM, mulM, randomMacced } from './product.js';
+import { addM, type MShare, type Rep } from './rep.js';
+import { macOfCost, mulCostM, randomMacced } from './product.js';
 import { openCost, openM } from './open.js';
-import { bitLtBody, bitLtCostM, bitLtPairs } from './bit-lt.js';
+import { carryTree, treeLevels } from './bit-lt.js';
+import { bitLtBlockSizes, bitLtProductsCostM, layoutProducts, makeBitLtProducts, quadLevel } from './bit-lt-quads.js';
+import { foldedTop, foldPayload, foldProducts, foldProductsCostM, foldTopSize, makeFoldProducts } from './compare-fold.js';
 import { bitOf, notM, xorPublicM } from './bit-ops.js';
 import { concatM, sliceM } from './mvec.js';
 import { randBitsCost, randBitsM } from './randbits.js';
@@ -76,22 +91,30 @@ export const MAX_COMPARE_BITS = 64;
 export interface CompareMask {
   readonly n: number;
   readonly ell: number;
+  /** The payloads the mask serves (0 for MSB / DReLU, 1 for ReLU, 2 for argmax): rho and wr hold k n and k n (2^|X| - 1) elements. */
+  readonly k: number;
   readonly b: MShare;
   readonly rp: MShare;
-  /** w_j = b_{2j+1} b_{2j} for j < floor((ell - 1) / 2), bit-major: BitLT's first level, precomputed (bit-lt.ts). */
+  /** The products of the bits of each block of b_0..b_{ell-1} (bit-lt-quads.ts makeBitLtProducts on ell bits): BitLT's first level and its scaled top block, precomputed. */
   readonly w: MShare;
+  /** rho_p: the payloads' masks (compare-fold.ts), k rows of n. */
+  readonly rho: MShare;
+  /** rho_p r_S for the non-empty S in the top block X (compare-fold.ts makeFoldProducts). */
+  readonly wr: MShare;
   spent: boolean;
 }
 
-export const compareMaskCostM = (n: number, ell: number): Cost => addCost(randBitsCost(n * ell), macOfCost(n), bitLtPairs(ell - 1) > 0 ? mulCostM(n * bitLtPairs(ell - 1)) : { rounds: 0, bytes: 0 });
+export const compareMaskCostM = (n: number, ell: number, k = 1): Cost => addCost(randBitsCost(n * ell), macOfCost(n * (1 + k)), bitLtProductsCostM(n, ell), foldProductsCostM(n, ell, k));
+/** The tree's cost after the opening: from the blocks of ell - 1 bits, the top one max(k, 1) times wide. */
+const treeCostM = (n: number, ell: number, k: number): Cost => addCost({ rounds: 0, bytes: 0 }, ...treeLevels(bitLtBlockSizes(ell).length, Math.max(1, k)).map((a) => mulCostM(n * a)));
+/** v_p · DReLU(x) for k payloads after the mask (timesDreluBody; k = 0: msbM): the opening of c and the k eps_p, the tree. */
+export const timesDreluOnlineCostM = (n: number, ell: number, k: number): Cost => addCost(openCost(n * (1 + k)), treeCostM(n, ell, k));
 /** The cost of msbM given its mask (steps 2-4). */
-export const msbOnlineCostM = (n: number, ell: number): Cost => addCost(openCost(n), bitLtCostM(n, ell - 1, true), mulCostM(n));
-export const msbCostM = (n: number, ell: number): Cost => addCost(compareMaskCostM(n, ell), msbOnlineCostM(n, ell));
+export const msbOnlineCostM = (n: number, ell: number): Cost => timesDreluOnlineCostM(n, ell, 0);
+export const msbCostM = (n: number, ell: number): Cost => addCost(compareMaskCostM(n, ell, 0), msbOnlineCostM(n, ell));
 export const dreluCostM = msbCostM;
-/** v_j · DReLU(x) for k payloads after the mask (timesDreluBody): the opening, BitLT with the k n products v t in its first online level, one mulM of k n. */
-export const timesDreluOnlineCostM = (n: number, ell: number, k: number): Cost => addCost(openCost(n), bitLtCostM(n, ell - 1, true, k * n), mulCostM(k * n));
 export const reluOnlineCostM = (n: number, ell: number): Cost => timesDreluOnlineCostM(n, ell, 1);
-export const reluCostM = (n: number, ell: number): Cost => addCost(compareMaskCostM(n, ell), reluOnlineCostM(n, ell));
+export const reluCostM = (n: number, ell: number): Cost => addCost(compareMaskCostM(n, ell, 1), reluOnlineCostM(n, ell));
 
 function checkEll(s: MalSession, op: string, ell: number): void {
   assert(Number.isInteger(ell) && ell >= 2 && ell <= MAX_COMPARE_BITS, 'E_BAD_ARGUMENT',
@@ -99,35 +122,37 @@ function checkEll(s: MalSession, op: string, ell: number): void {
 }
 
 /** Step 1's random part without its own step (made inline). */
-async function compareMaskBody(s: MalSession, n: number, ell: number): Promise<CompareMask> {
+async function compareMaskBody(s: MalSession, n: number, ell: number, k: number): Promise<CompareMask> {
   const b = await randBitsM(s, n * ell);
-  const rp = await randomMacced(s, n);
-  const q = bitLtPairs(ell - 1);
-  const w = q > 0
-    ? await mulM(s, concatM(Array.from({ length: q }, (_, j) => sliceM(b, (2 * j + 1) * n, (2 * j + 2) * n))), concatM(Array.from({ length: q }, (_, j) => sliceM(b, 2 * j * n, (2 * j + 1) * n))))
-    : sliceM(b, 0, 0);
-  return { n, ell, b, rp, w, spent: false };
+  const rr = await randomMacced(s, n * (1 + k));
+  const rp = sliceM(rr, 0, n), rho = sliceM(rr, n, n * (1 + k));
+  const w = await makeBitLtProducts(s, b, ell);
+  const wr = k > 0 ? await makeFoldProducts(s, b, w, rho, ell, n, k) : sliceM(b, 0, 0);
+  return { n, ell, k, b, rp, w, rho, wr, spent: false };
 }
 
-registerMaskMaker('compare', (s, n, [ell]) => s.guard('mal.compareMask', () => compareMaskBody(s, n, ell!)), (n, [ell]) => compareMaskCostM(n, ell!));
+// A request without k (a plan written as [ell]) has one payload, compareMaskM's default.
+registerMaskMaker('compare', (s, n, [ell, k]) => s.guard('mal.compareMask', () => compareMaskBody(s, n, ell!, k ?? 1)), (n, [ell, k]) => compareMaskCostM(n, ell!, k ?? 1));
 
 /**
- * Step 1 (random part): the masks of n comparisons of width ell, from the
+ * Step 1 (random part): the masks of n comparisons of width ell with k
+ * payloads each (0: MSB / DReLU; 1: ReLU, MaxPool; 2: argmax), from the
  * session's mask source when it has one (mask-source.ts: kind 'compare',
- * parameter ell), else made here. Cost compareMaskCostM(n, ell) (0 from a pool).
+ * parameters ell, k), else made here. Cost compareMaskCostM(n, ell, k) (0 from a pool).
  */
-export function compareMaskM(s: MalSession, n: number, ell: number): Promise<CompareMask> {
+export function compareMaskM(s: MalSession, n: number, ell: number, k = 1): Promise<CompareMask> {
   return s.guard('mal.compareMask', async () => {
     checkEll(s, 'compareMask', ell);
-    return takeMask(s, { kind: 'compare', n, params: [ell] }, () => compareMaskBody(s, n, ell));
+    assert(Number.isInteger(k) && k >= 0 && k <= 4, 'E_BAD_ARGUMENT', `malicious.compareMask: payloads per comparison must be an integer in [0, 4], got ${k}`, { party: s.party, step: 'mal.compareMask' });
+    return takeMask(s, { kind: 'compare', n, params: [ell, k] }, () => compareMaskBody(s, n, ell, k));
   });
 }
 
 /** Elements [from, to) of a mask (its own, unspent mask: the caller gives each part to one comparison). */
 export function sliceMask(mask: CompareMask, from: number, to: number): CompareMask {
-  const { n, ell } = mask;
-  const rows = (x: MShare, k: number) => concatM(Array.from({ length: k }, (_, i) => sliceM(x, i * n + from, i * n + to)));
-  return { n: to - from, ell, b: rows(mask.b, ell), rp: sliceM(mask.rp, from, to), w: rows(mask.w, bitLtPairs(ell - 1)), spent: false };
+  const { n, ell, k } = mask;
+  const rows = (x: MShare, r: number) => concatM(Array.from({ length: r }, (_, i) => sliceM(x, i * n + from, i * n + to)));
+  return { n: to - from, ell, k, b: rows(mask.b, ell), rp: sliceM(mask.rp, from, to), w: rows(mask.w, layoutProducts(bitLtBlockSizes(ell))), rho: rows(mask.rho, k), wr: rows(mask.wr, k * foldProducts(ell)), spent: false };
 }
 
 /**
@@ -151,52 +176,58 @@ function maskOf(s: MalSession, rp: MShare, b: MShare, ell: number): MShare {
   return { n, x: acc[0]!, m: acc[1]! };
 }
 
-/** Steps 1-3 (step 1 only when no mask is given): t = c_{ell-1} XOR b_{ell-1} and lt, with BitLT's optional side product. */
-async function maskedCompare(s: MalSession, x: MShare, ell: number, mask: CompareMask | undefined, side?: (t: MShare) => [MShare, MShare]): Promise<{ t: MShare; lt: MShare; side?: MShare }> {
-  const n = x.n;
+/**
+ * Steps 1-4 (step 1 only when no mask is given) for k payloads vs: t (step 4's
+ * t = c_{ell-1} XOR b_{ell-1}), the tree's root (compare-fold.ts: (1 - 2t) lt
+ * for k = 0, u_p lt for each payload otherwise) and the payloads' eps.
+ */
+async function maskedCompare(s: MalSession, x: MShare, ell: number, vs: MShare[], mask: CompareMask | undefined): Promise<{ t: MShare; root: MShare; cTop: Uint8Array; eps: Vec128[]; m: CompareMask }> {
+  const n = x.n, k = vs.length;
   if (mask) {
-    assert(mask.n === n && mask.ell === ell && !mask.spent, 'E_BAD_ARGUMENT', `malicious.msb: the mask is for ${mask.n} comparisons of width ${mask.ell}${mask.spent ? ', already used' : ''}; need ${n} of width ${ell}, unused`, { party: s.party, step: 'mal.msb' });
+    assert(mask.n === n && mask.ell === ell && mask.k >= k && !mask.spent, 'E_BAD_ARGUMENT', `malicious.msb: the mask is for ${mask.n} comparisons of width ${mask.ell} with ${mask.k} payloads${mask.spent ? ', already used' : ''}; need ${n} of width ${ell} with ${k}, unused`, { party: s.party, step: 'mal.msb' });
   }
-  // Step 1: the mask r = 2^ell r' + sum 2^i b_i.
-  const { b, rp, w } = mask ?? await compareMaskM(s, n, ell);
-  if (mask) mask.spent = true;
-  // Step 2: c = open(x + r).
-  const c = await openM(s, addM(x, maskOf(s, rp, b, ell), s.ctx.kernels));
-  // Step 3: lt = [c mod 2^(ell-1) < r mod 2^(ell-1)], on the public bits c_0..c_{ell-2} (bit-major); t = c_{ell-1} XOR b_{ell-1} (local).
+  // Step 1: the mask r = 2^ell r' + sum 2^i b_i (and rho_p for the payloads).
+  const m = mask ?? await compareMaskM(s, n, ell, k);
+  m.spent = true;
+  const { b, rp, w } = m;
+  // Step 2: c = open(x + r), with eps_p = open(v_p + rho_p) in the same checked opening (compare-fold.ts).
+  const opened = await openM(s, concatM([addM(x, maskOf(s, rp, b, ell), s.ctx.kernels), ...vs.map((v, p) => addM(v, sliceM(m.rho, p * n, (p + 1) * n), s.ctx.kernels))]));
+  const c = opened.subarray(0, 4 * n) as Vec128;
+  const eps = vs.map((_, p) => opened.subarray(4 * n * (1 + p), 4 * n * (2 + p)) as Vec128);
+  // Step 3: lt = [c mod 2^(ell-1) < r mod 2^(ell-1)] on the public bits c_0..c_{ell-2} (bit-major), its top block
+  // scaled (compare-fold.ts), so that the tree returns (1 - 2t) lt or u_p lt; t = c_{ell-1} XOR b_{ell-1} (local).
   const cBits = new Uint8Array(n * (ell - 1));
   for (let i = 0; i < ell - 1; i++) cBits.set(bitOf(c, i), i * n);
-  const t = xorPublicM(s.party, s.alpha, sliceM(b, (ell - 1) * n, ell * n), bitOf(c, ell - 1), s.ctx.kernels);
-  const r = await bitLtBody(s, cBits, sliceM(b, 0, (ell - 1) * n), ell - 1, w, side?.(t));
-  return { t, ...r };
+  const cTop = bitOf(c, ell - 1);
+  const t = xorPublicM(s.party, s.alpha, sliceM(b, (ell - 1) * n, ell * n), cTop, s.ctx.kernels);
+  const L = bitLtBlockSizes(ell);
+  const lower = quadLevel(s, cBits, b, w, ell - 1, L, L.length - 1);
+  const pay = k > 0 ? { eps, rho: m.rho, wr: m.wr } : undefined;
+  const root = await carryTree(s, [...lower, foldedTop(s, cBits, cTop, b, w, ell, n, pay)], n);
+  return { t, root, cTop, eps, m };
 }
 
-/** Steps 1-4 without their own step: [MSB(x)] = t XOR lt = t + lt - 2 t lt (one mulM after BitLT). */
+/** Steps 1-4 without their own step: [MSB(x)] = t XOR lt = t + (1 - 2t) lt, the second term the tree's root (no mulM after BitLT). */
 export async function msbBody(s: MalSession, x: MShare, ell: number, mask?: CompareMask): Promise<MShare> {
-  const { t, lt } = await maskedCompare(s, x, ell, mask);
-  const tl = await mulM(s, t, lt);
-  const k = s.ctx.kernels;
-  return subM(addM(t, lt, k), addM(tl, tl, k), k);
+  const { t, root } = await maskedCompare(s, x, ell, [], mask);
+  return addM(t, root, s.ctx.kernels);
 }
 
 /**
  * [v_j · DReLU(x)] for payload vectors v_j of x's length, without a step of
  * their own (reluM: v = x; maxpool.ts: v = a - b; argmax.ts: also the index
  * difference). DReLU = 1 - (t XOR lt) = (1 - t) - lt (1 - 2t), so
- * v DReLU = (v - v t) - lt · (v - 2 v t): the products v t ride in BitLT's
- * first online mulM (bit-lt.ts bitLtBody's side product) and lt · (v - 2vt)
- * is one mulM after BitLT: one round fewer than DReLU then a product, the
- * same bytes. Cost timesDreluOnlineCostM(n, ell, k) after the mask.
+ * v DReLU = v (1 - t) - u lt with u = (1 - 2t) v: u lt is the root of the tree
+ * with its top block scaled by u and v t is local (compare-fold.ts, from
+ * eps = v + rho opened with c): no mulM after BitLT. Cost
+ * timesDreluOnlineCostM(n, ell, k) after the mask (a mask with k or more payloads).
  */
 export async function timesDreluBody(s: MalSession, x: MShare, ell: number, vs: MShare[], mask?: CompareMask): Promise<MShare[]> {
   const n = x.n, k = vs.length;
   assert(k >= 1 && vs.every((v) => v.n === n), 'E_SHAPE', `malicious.timesDrelu: payloads of ${vs.map((v) => v.n).join(', ')} elements for ${n} comparisons`, { party: s.party, step: 'mal.relu' });
-  const V = concatM(vs);
-  const { lt, side: vt } = await maskedCompare(s, x, ell, mask, (t) => [V, concatM(vs.map(() => t))]);
-  const kk = s.ctx.kernels;
-  const u = subM(V, addM(vt!, vt!, kk), kk);
-  const ltu = await mulM(s, concatM(vs.map(() => lt)), u);
-  const y = subM(subM(V, vt!, kk), ltu, kk);
-  return vs.map((_, j) => sliceM(y, j * n, (j + 1) * n));
+  const { root, cTop, eps, m } = await maskedCompare(s, x, ell, vs, mask);
+  const Bm = 1 << (foldTopSize(ell) - 1), per = foldProducts(ell), B = sliceM(m.b, (ell - 1) * n, ell * n);
+  return vs.map((v, p) => foldPayload(s, v, cTop, B, eps[p]!, sliceM(m.wr, (p * per + Bm - 1) * n, (p * per + Bm) * n), sliceM(root, p * n, (p + 1) * n)));
 }
 
 /** [MSB(x)]: the MACed bit 1 iff x < 0, for |x| < 2^(ell-1). Cost msbCostM(n, ell) (msbOnlineCostM with a mask). */

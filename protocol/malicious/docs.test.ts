@@ -67,7 +67,7 @@ const ROWS: [label: string, cost: (n: number) => Cost][] = [
   ['random bits (`randBitsM`, n bits)', randBitsCost],
   ['BitLT of a public and a shared 31-bit value (`bitLtM`)', (n) => bitLtCostM(n, 31)],
   ['BitLT of a public and a shared 63-bit value (`bitLtM`)', (n) => bitLtCostM(n, 63)],
-  ['comparison masks, ell = 64 (`compareMaskM`)', (n) => compareMaskCostM(n, 64)],
+  ['comparison masks, ell = 64, one payload (`compareMaskM`)', (n) => compareMaskCostM(n, 64)],
   ['MSB / DReLU, ell = 32 (`msbM`, `dreluM`)', (n) => (expect(dreluCostM(n, 32)).toEqual(msbCostM(n, 32)), msbCostM(n, 32))],
   ['MSB / DReLU, ell = 64 (`msbM`, `dreluM`)', (n) => msbCostM(n, 64)],
   ['ReLU, ell = 32 (`reluM`)', (n) => reluCostM(n, 32)],

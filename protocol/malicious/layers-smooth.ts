@@ -113,7 +113,7 @@ export async function smoothM(o: MalSmoothOps, name: SmoothActivationName, x: MS
   const t = table(act, f), K = t.B.length, odd = act.spec.symmetry === 'odd';
   const filled = (v: bigint) => filled128(v, n);
   // Step 0: the masks of the sign's n comparisons and of the K n below, in one call.
-  const masks = await compareMaskM(s, n * (K + 1), ell);
+  const masks = await compareMaskM(s, n * (K + 1), ell, odd ? 0 : 1); // with one payload (rho) when the sign is a ReLU (compare-fold.ts); unused by the K n DReLUs
   // Step 1: the sign. even-relu: r = ReLU(x), |x| = 2 r - x. odd: d = DReLU(x), |x| = 2 d x - x.
   let d: MShare | null = null, r: MShare | null = null, dx: MShare;
   if (odd) {
@@ -157,7 +157,7 @@ export function smoothCostM(name: SmoothActivationName, n: number, f: number, el
   const act = MAL_SMOOTH[name], K = act.spec.breakpoints.length, odd = act.spec.symmetry === 'odd';
   const sign = odd ? addCost(msbOnlineCostM(n, ell), mulCostM(n)) : reluOnlineCostM(n, ell);
   return [
-    compareMaskCostM(n * (K + 1), ell), sign, msbOnlineCostM(n * K, ell),
+    compareMaskCostM(n * (K + 1), ell, odd ? 0 : 1), sign, msbOnlineCostM(n * K, ell),
     mulCostM(3 * n), ...trunc(2 * n, f), mulCostM(n), ...trunc(n, f + COEF_EXTRA_BITS + W_EXTRA_BITS),
     ...(odd ? [mulCostM(n)] : []),
   ];

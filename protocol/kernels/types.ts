@@ -156,6 +156,12 @@ export interface RingKernels {
   add128?(a: Uint32Array, b: Uint32Array, out: Uint32Array): void;
   /** out = a - b mod 2^128, elementwise; out may be a or b. */
   sub128?(a: Uint32Array, b: Uint32Array, out: Uint32Array): void;
+  /**
+   * acc[r len + i] += k[r len + i] x[r stride + i] mod 2^128 for k in {-1, 0, 1} (only its sign is read: an add or
+   * a subtract, no product), r < k.length / len, i < len: one term of a signed combination over rows of x
+   * `stride` elements apart (protocol/malicious/bit-ops.ts combSignedM). acc must not overlap x or k.
+   */
+  signedSum128?(acc: Uint32Array, x: Uint32Array, k: Int8Array, len: number, stride: number): void;
 
   /**
    * Rejection sampling for the PRG: consume `raw` bytes in order, appending

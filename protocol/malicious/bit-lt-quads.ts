@@ -274,18 +274,23 @@ export function quadLevel(s: MalSession, c: Uint8Array, bits: MShare, w: MShare,
         kp[0]![o] = t.p[0]!;
       }
     }
-    // Rows: a product's rows of the group are contiguous (productOffset); a single bit's are gathered.
-    const rowOf = (S: number): MShare => {
-      if (popcount(S) === 1 && J.length > 1) return concatM(J.map((j) => monomialRow(bits, w, layout, n, j, S)));
-      const o = popcount(S) === 1 ? (starts[j0]! + 31 - Math.clz32(S)) * n : productOffset(layout, j0, S) * n;
-      return sliceM(popcount(S) === 1 ? bits : w, o, o + N);
-    };
-    const xs = Array.from({ length: len }, (_, S) => (S === 0 ? null : rowOf(S)));
-    const terms = (ks: Int8Array[], from: number): SignedTerm[] => xs.flatMap((x, S) => (x && ks[S]!.subarray(from).some((v) => v !== 0) ? [{ x: from ? sliceM(x, from, N) : x, k: ks[S]!.subarray(from) }] : []));
+    // Rows, no copy: a product's rows of the group are contiguous (productOffset, stride n); a single bit's are every
+    // BITLT_RADIX bits of the bit-major `bits` (stride 4n; the group's blocks are of 4, contiguous).
+    const rowOf = (S: number): { base: MShare; o: number; stride: number } => popcount(S) === 1
+      ? { base: bits, o: (starts[j0]! + 31 - Math.clz32(S)) * n, stride: BITLT_RADIX * n }
+      : { base: w, o: productOffset(layout, j0, S) * n, stride: n };
+    const rows = Array.from({ length: len }, (_, S) => (S === 0 ? null : rowOf(S)));
+    // The terms of the blocks from `fromBlock` of the group on, for the coefficients ks.
+    const terms = (ks: Int8Array[], fromBlock: number): SignedTerm[] => rows.flatMap((r, S) => {
+      const k = ks[S]!.subarray(fromBlock * n);
+      if (!r || !k.some((v) => v !== 0)) return [];
+      const o = r.o + fromBlock * r.stride;
+      return [{ x: sliceM(r.base, o, o + (J.length - fromBlock - 1) * r.stride + n), k, len: n, stride: r.stride }];
+    });
     const G = combSignedM(s.party, s.alpha, N, terms(kg, 0), undefined, kk);
     // P for the blocks above the lowest (block 0 is the first of its group when present).
     const from = j0 === 0 ? n : 0;
-    const P = N - from > 0 ? combSignedM(s.party, s.alpha, N - from, terms(kp, from), kp[0]!.subarray(from), kk) : null;
+    const P = N - from > 0 ? combSignedM(s.party, s.alpha, N - from, terms(kp, from / n), kp[0]!.subarray(from), kk) : null;
     J.forEach((j, jj) => { out[j] = { g: sliceM(G, jj * n, (jj + 1) * n), p: j === 0 ? null : sliceM(P!, jj * n - from, (jj + 1) * n - from) }; });
   }
   return out;

@@ -109,6 +109,42 @@ export function sub128Kernels(kernels: Pick<RingKernels, 'sub128'>, a: Vec128, b
   return out;
 }
 
+/**
+ * acc[r len + i] += k[r len + i] x[r stride + i] mod 2^128 for k in {-1, 0, 1} (only the sign is read), for the
+ * k.length / len rows r and i < len: kernels.signedSum128 when present (one add or subtract per non-zero
+ * coefficient, no product), else the same loop here on 32-bit words (same bits: signed-sum128.test.ts).
+ */
+export function signedSum128Kernels(kernels: Pick<RingKernels, 'signedSum128'>, acc: Vec128, x: Vec128, k: Int8Array, len: number, stride: number): void {
+  const rows = k.length / len;
+  assert(Number.isInteger(len) && len >= 1 && Number.isInteger(rows) && Number.isInteger(stride) && stride >= 0, 'E_SHAPE', `ring128.signedSum: ${k.length} coefficients in rows of ${len}, stride ${stride}`);
+  assert(acc.length === 4 * k.length && (rows === 0 || len128(x) >= (rows - 1) * stride + len), 'E_SHAPE', `ring128.signedSum: ${len128(acc)} sums, ${len128(x)} terms for ${rows} rows of ${len} at stride ${stride}`);
+  if (kernels.signedSum128) { kernels.signedSum128(acc, x, k, len, stride); return; }
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < len; i++) {
+      const c = k[r * len + i]!;
+      if (c === 0) continue;
+      const o = 4 * (r * len + i), q = 4 * (r * stride + i);
+      if (c > 0) {
+        let t = acc[o]! + x[q]!;
+        acc[o] = t;
+        t = acc[o + 1]! + x[q + 1]! + (t > 0xffffffff ? 1 : 0);
+        acc[o + 1] = t;
+        t = acc[o + 2]! + x[q + 2]! + (t > 0xffffffff ? 1 : 0);
+        acc[o + 2] = t;
+        acc[o + 3] = acc[o + 3]! + x[q + 3]! + (t > 0xffffffff ? 1 : 0);
+      } else {
+        let t = acc[o]! - x[q]!;
+        acc[o] = t;
+        t = acc[o + 1]! - x[q + 1]! - (t < 0 ? 1 : 0);
+        acc[o + 1] = t;
+        t = acc[o + 2]! - x[q + 2]! - (t < 0 ? 1 : 0);
+        acc[o + 2] = t;
+        acc[o + 3] = acc[o + 3]! - x[q + 3]! - (t < 0 ? 1 : 0);
+      }
+    }
+  }
+}
+
 /** Sum over the plan of product(selection of A, selection of B) 2^t, mod 2^128, into out (size elements). */
 function viaZ64(kernels: Pick<RingKernels, 'add'>, A: Vec128, B: Vec128, size: number, product: (a: BigUint64Array, b: BigUint64Array, out: BigUint64Array) => void, out: Vec128): Vec128 {
   const selA = new Map<string, BigUint64Array>(), selB = new Map<string, BigUint64Array>();

@@ -23,6 +23,9 @@ constexpr Disjoint kGemm128Disjoint[] = {{5, 0}, {5, 1}};
 // mul128, add128, sub128: three arrays of one length.
 constexpr ArgSpec kBinary128[] = {arr("a", K::U32), sized("b", K::U32, 0, 1), sized("out", K::U32, 0, 1)};
 constexpr ArgSpec kMulScalar128[] = {arr("a", K::U32), fixed("s", K::U32, 4), sized("out", K::U32, 0, 1)};
+// signedSum128: acc has 4 words per coefficient (k, int8 bytes); x is read at rows `stride` elements apart.
+constexpr ArgSpec kSignedSum128[] = {sized("acc", K::U32, 2, 4), arr("x", K::U32), arr("k", K::U8), integer("len", 1, kMaxDim), integer("stride", 0, kMaxDim)};
+constexpr Disjoint kSignedSum128Disjoint[] = {{0, 1}, {0, 2}};
 
 bool wholeElements(Call& c, const char* name, size_t words) {
   if (!c.ok) return false;
@@ -64,6 +67,22 @@ napi_value MulScalar128(napi_env env, napi_callback_info info) {
   CHECKED_ARGS(sig("mulScalar128", kMulScalar128));
   if (!wholeElements(c, "a", x.len[0])) return nullptr;
   mulScalar128(x.u32(0), x.u32(1), x.u32(2), x.len[0] / 4);
+  return nullptr;
+}
+
+napi_value SignedSum128(napi_env env, napi_callback_info info) {
+  CHECKED_ARGS(sig("signedSum128", kSignedSum128, kSignedSum128Disjoint));
+  const size_t len = static_cast<size_t>(x.i[3]), stride = static_cast<size_t>(x.i[4]), kn = x.len[2];
+  if (kn % len != 0) {
+    c.fail("E_SHAPE", "expected k.length to be a multiple of len (" + std::to_string(len) + "), got " + std::to_string(kn));
+    return nullptr;
+  }
+  const size_t rows = kn / len;
+  size_t span = 0, words = 0;
+  if (rows > 0 && mulSize(c, "(rows-1)*stride", rows - 1, stride, span) && mulSize(c, "4*((rows-1)*stride+len)", 4, span + len, words) && x.len[1] < words)
+    c.fail("E_SHAPE", "expected x of at least " + std::to_string(words) + " words (" + std::to_string(rows) + " rows of " + std::to_string(len) + " elements, stride " + std::to_string(stride) + "), got " + std::to_string(x.len[1]));
+  if (!c.ok) return nullptr;
+  signedSum128(x.u32(0), x.u32(1), reinterpret_cast<const int8_t*>(x.u8(2)), rows, len, stride);
   return nullptr;
 }
 

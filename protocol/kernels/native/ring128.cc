@@ -213,4 +213,21 @@ void sub128(const uint32_t* a, const uint32_t* b, uint32_t* out, size_t n) {
   for (size_t i = 0; i < n; i++) store(out + 4 * i, load(a + 4 * i) - load(b + 4 * i));
 }
 
+// Only the sign of k is read: no product, and no branch on it (the signs of BitLT's coefficients follow the public
+// bits, so a branch would mispredict about every other element): with the masks neg = -(k < 0), nz = -(k != 0),
+// ((v XOR neg) - neg) AND nz is v, -v or 0, then one 128-bit add (add/adc).
+void signedSum128(uint32_t* acc, const uint32_t* x, const int8_t* k, size_t rows, size_t len, size_t stride) {
+  for (size_t r = 0; r < rows; r++) {
+    uint32_t* a = acc + 4 * r * len;
+    const uint32_t* xr = x + 4 * r * stride;
+    const int8_t* kr = k + r * len;
+    for (size_t i = 0; i < len; i++) {
+      const int8_t c = kr[i];
+      const u128 neg = -static_cast<u128>(c < 0), nz = -static_cast<u128>(c != 0);
+      const u128 v = ((load(xr + 4 * i) ^ neg) - neg) & nz;
+      store(a + 4 * i, load(a + 4 * i) + v);
+    }
+  }
+}
+
 }  // namespace securenn

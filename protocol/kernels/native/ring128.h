@@ -20,5 +20,8 @@ void mulScalar128(const uint32_t* a, const uint32_t* s, uint32_t* out, size_t n)
 // out[i] = a[i] + b[i], a[i] - b[i] mod 2^128; out may be a or b.
 void add128(const uint32_t* a, const uint32_t* b, uint32_t* out, size_t n);
 void sub128(const uint32_t* a, const uint32_t* b, uint32_t* out, size_t n);
+// acc[r len + i] += sign(k[r len + i]) x[r stride + i] mod 2^128 for r < rows, i < len (k in {-1, 0, 1}; a
+// signed combination's term over `rows` rows of x `stride` elements apart, BitLT's radix-4 level).
+void signedSum128(uint32_t* acc, const uint32_t* x, const int8_t* k, size_t rows, size_t len, size_t stride);
 
 }  // namespace securenn

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EDGES, NATIVE, mod, random } from '../testing/ring128-cases.js';
 import { fromBigints, toBigints, type Vec128 } from './ring128.js';
-import { signedSum128Kernels } from './gemm128.js';
+import { blockComb128Kernels, signedSum128Kernels } from './gemm128.js';
 import { combSignedM } from './bit-ops.js';
 import type { MShare, Rep } from './rep.js';
 
@@ -74,3 +74,54 @@ describe('combSignedM with strided terms (the rows BitLT\'s radix-4 level reads 
     });
   });
 });
+
+describe('blockComb128 (gemm128.ts): per element, the signed sum of the coefficient row its pattern picks', () => {
+  /** A random case: `patterns` rows of `width` coefficients in {-1, 0, 1}, monomials on x0 or x1 at random bases and strides. */
+  function caseOf(width: number, patterns: number, rows: number, len: number) {
+    const coef = coefs(width * patterns), pat = Uint8Array.from({ length: rows * len }, () => randomInt(patterns)), src = new Uint32Array(3 * width);
+    for (let S = 1; S < width; S++) { src[3 * S] = randomInt(2); src[3 * S + 1] = randomInt(4 * len); src[3 * S + 2] = [len, 4 * len, 0][randomInt(3)]!; }
+    const size = 4 * len + (rows - 1) * 4 * len + len;
+    return { coef, pat, src, x0: values(size), x1: values(size).reverse(), one: random(1) };
+  }
+  function referenceComb(k: ReturnType<typeof caseOf>, width: number, rows: number, len: number): bigint[] {
+    return Array.from({ length: rows * len }, (_, o) => {
+      const r = Math.floor(o / len), i = o % len, p = k.pat[o]!;
+      let acc = BigInt(k.coef[p * width]!) * k.one[0]!;
+      for (let S = 1; S < width; S++) acc += BigInt(k.coef[p * width + S]!) * (k.src[3 * S] ? k.x1 : k.x0)[k.src[3 * S + 1]! + r * k.src[3 * S + 2]! + i]!;
+      return mod(acc);
+    });
+  }
+  const SHAPES2: [number, number, number, number][] = [[16, 16, 7, 20], [8, 8, 1, 33], [4, 4, 3, 5], [2, 2, 1, 1], [16, 256, 2, 64]];
+  it.each(SHAPES2)('the TS loop equals the BigInt reference on edge and random values (width %i, %i patterns, %i rows of %i)', (width, patterns, rows, len) => {
+    const k = caseOf(width, patterns, rows, len), out = fromBigints(values(rows * len)); // stale contents must be overwritten
+    blockComb128Kernels({}, out, fromBigints(k.x0), fromBigints(k.x1), k.pat, k.coef, width, k.src, len, fromBigints(k.one));
+    expect(toBigints(out)).toEqual(referenceComb(k, width, rows, len));
+  });
+
+  it.skipIf(!NATIVE?.blockComb128)('the native kernel gives the same bits as the TS loop, every coefficient -1 or +1 included', () => {
+    for (const [width, patterns, rows, len] of SHAPES2) {
+      for (let rep = 0; rep < 4; rep++) {
+        const k = caseOf(width, patterns, rows, len);
+        if (rep === 1) k.coef.fill(-1);
+        if (rep === 2) k.coef.fill(1);
+        const args = [fromBigints(k.x0), fromBigints(k.x1), k.pat, k.coef, width, k.src, len, fromBigints(k.one)] as const;
+        const native = fromBigints(values(rows * len)), ts = alloc(rows * len);
+        blockComb128Kernels(NATIVE!, native, ...args);
+        blockComb128Kernels({}, ts, ...args);
+        expect(native, `width ${width}, rep ${rep}`).toEqual(ts);
+        expect(toBigints(native)).toEqual(referenceComb(k, width, rows, len));
+      }
+    }
+  });
+
+  it.each([['the TS loop', {}], ...(NATIVE?.blockComb128 ? [['native', NATIVE] as const] : [])] as const)('rejects a pattern past the table, a source read past its end and a width over 16 with coded errors (%s)', (_name, kernels) => {
+    const k = caseOf(4, 4, 2, 3), x = fromBigints(k.x0), one = fromBigints(k.one);
+    const bad = k.pat.slice(); bad[5] = 4;
+    expect(() => blockComb128Kernels(kernels, alloc(6), x, x, bad, k.coef, 4, k.src, 3, one)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    const far = k.src.slice(); far[3 * 2] = 0; far[3 * 2 + 1] = k.x0.length;
+    expect(() => blockComb128Kernels(kernels, alloc(6), x, x, k.pat, k.coef, 4, far, 3, one)).toThrow(expect.objectContaining({ code: 'E_SHAPE' }));
+    expect(() => blockComb128Kernels(kernels, alloc(6), x, x, k.pat, coefs(17 * 2), 17, new Uint32Array(51), 3, one)).toThrow(expect.objectContaining({ code: 'E_SHAPE' }));
+  });
+});
+
+const alloc = (n: number): Vec128 => new Uint32Array(4 * n) as Vec128;

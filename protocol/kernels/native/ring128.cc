@@ -230,4 +230,35 @@ void signedSum128(uint32_t* acc, const uint32_t* x, const int8_t* k, size_t rows
   }
 }
 
+// Per element o = r len + i: the pattern p = pat[o] picks row p of coef (width signed coefficients, monomial 0 the
+// constant); the sum runs over p's non-zero coefficients only (lists made once per call), each term one masked
+// 128-bit add as in signedSum128.
+void blockComb128(uint32_t* out, const uint32_t* x0, const uint32_t* x1, const uint8_t* pat, const int8_t* coef, size_t patterns,
+                  size_t width, const uint32_t* src, size_t rows, size_t len, const uint32_t* one) {
+  constexpr size_t kMaxWidth = 16;
+  uint8_t count[256] = {};
+  uint8_t term[256][kMaxWidth];
+  u128 neg[256][kMaxWidth], base[256];
+  const u128 c1 = load(one);
+  for (size_t p = 0; p < patterns; p++) {
+    const int8_t* cp = coef + p * width;
+    base[p] = cp[0] > 0 ? c1 : cp[0] < 0 ? -c1 : 0;
+    for (size_t S = 1; S < width; S++)
+      if (cp[S] != 0) { term[p][count[p]] = static_cast<uint8_t>(S); neg[p][count[p]++] = -static_cast<u128>(cp[S] < 0); }
+  }
+  const uint32_t* row[kMaxWidth] = {};
+  for (size_t r = 0; r < rows; r++) {
+    for (size_t S = 1; S < width; S++) row[S] = (src[3 * S] ? x1 : x0) + 4 * (static_cast<size_t>(src[3 * S + 1]) + r * src[3 * S + 2]);
+    for (size_t i = 0; i < len; i++) {
+      const size_t o = r * len + i, p = pat[o];
+      u128 acc = base[p];
+      for (size_t q = 0; q < count[p]; q++) {
+        const u128 m = neg[p][q];
+        acc += (load(row[term[p][q]] + 4 * i) ^ m) - m;
+      }
+      store(out + 4 * o, acc);
+    }
+  }
+}
+
 }  // namespace securenn

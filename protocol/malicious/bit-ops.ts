@@ -78,15 +78,20 @@ export type CombKernels = Pick<RingKernels, 'signedSum128'>;
 export function combSignedM(party: PartyId, alpha: Rep, n: number, terms: readonly SignedTerm[], c?: Int8Array, kernels: CombKernels = {}): MShare {
   for (const t of terms) {
     const len = t.len ?? n, stride = t.stride ?? len, rows = len === 0 ? 0 : n / len;
-    assert(t.k.length === n && Number.isInteger(rows) && (n === 0 || (len >= 1 && stride >= 0 && t.x.n >= (rows - 1) * stride + len)), 'E_SHAPE', `malicious.combSigned: a term of ${t.x.n} elements (rows of ${len}, stride ${stride}) with ${t.k.length} coefficients, expected ${n}`);
+    // (messages built only on failure: this runs for every term of every comparison)
+    if (!(t.k.length === n && Number.isInteger(rows) && (n === 0 || (len >= 1 && stride >= 0 && t.x.n >= (rows - 1) * stride + len)))) {
+      assert(false, 'E_SHAPE', `malicious.combSigned: a term of ${t.x.n} elements (rows of ${len}, stride ${stride}) with ${t.k.length} coefficients, expected ${n}`);
+    }
   }
-  assert(!c || c.length === n, 'E_SHAPE', `malicious.combSigned: ${c?.length} constants for ${n} elements`);
+  if (c && c.length !== n) assert(false, 'E_SHAPE', `malicious.combSigned: ${c.length} constants for ${n} elements`);
   const out = { n, x: { a: alloc128(n), b: alloc128(n) }, m: { a: alloc128(n), b: alloc128(n) } };
-  const outs = [out.x.a, out.x.b, out.m.a, out.m.b];
   if (n === 0) return out;
   for (const t of terms) {
     const len = t.len ?? n, stride = t.stride ?? len;
-    [t.x.x.a, t.x.x.b, t.x.m.a, t.x.m.b].forEach((src, h) => signedSum128Kernels(kernels, outs[h]!, src, t.k, len, stride));
+    signedSum128Kernels(kernels, out.x.a, t.x.x.a, t.k, len, stride);
+    signedSum128Kernels(kernels, out.x.b, t.x.x.b, t.k, len, stride);
+    signedSum128Kernels(kernels, out.m.a, t.x.m.a, t.k, len, stride);
+    signedSum128Kernels(kernels, out.m.b, t.x.m.b, t.k, len, stride);
   }
   if (c) {
     if (party === 0) signedSum128Kernels(kernels, out.x.a, ONE128, c, 1, 0);

@@ -116,8 +116,10 @@ export function sub128Kernels(kernels: Pick<RingKernels, 'sub128'>, a: Vec128, b
  */
 export function signedSum128Kernels(kernels: Pick<RingKernels, 'signedSum128'>, acc: Vec128, x: Vec128, k: Int8Array, len: number, stride: number): void {
   const rows = k.length / len;
-  assert(Number.isInteger(len) && len >= 1 && Number.isInteger(rows) && Number.isInteger(stride) && stride >= 0, 'E_SHAPE', `ring128.signedSum: ${k.length} coefficients in rows of ${len}, stride ${stride}`);
-  assert(acc.length === 4 * k.length && (rows === 0 || len128(x) >= (rows - 1) * stride + len), 'E_SHAPE', `ring128.signedSum: ${len128(acc)} sums, ${len128(x)} terms for ${rows} rows of ${len} at stride ${stride}`);
+  // The message is built only on failure (this runs once per term and share vector: hundreds of times per comparison).
+  if (!(Number.isInteger(len) && len >= 1 && Number.isInteger(rows) && Number.isInteger(stride) && stride >= 0 && acc.length === 4 * k.length && (rows === 0 || len128(x) >= (rows - 1) * stride + len))) {
+    assert(false, 'E_SHAPE', `ring128.signedSum: ${len128(acc)} sums, ${len128(x)} terms, ${k.length} coefficients in rows of ${len} at stride ${stride}`);
+  }
   if (kernels.signedSum128) { kernels.signedSum128(acc, x, k, len, stride); return; }
   for (let r = 0; r < rows; r++) {
     for (let i = 0; i < len; i++) {

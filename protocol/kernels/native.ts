@@ -16,7 +16,11 @@ import type { RingKernels } from './types.js';
  * checks its arguments and throws Errors with a registry code) plus the AES
  * keystream and configuration.
  */
-export type NativeAddon = Omit<RingKernels, 'name'> & {
+export type NativeAddon = Omit<RingKernels, 'name' | 'signedSum128' | 'blockComb128'> & {
+  /** RingKernels.blockComb128 with coef's int8 bytes as a Uint8Array. */
+  blockComb128?(out: Uint32Array, x0: Uint32Array, x1: Uint32Array, pat: Uint8Array, coef: Uint8Array, width: number, src: Uint32Array, len: number, one: Uint32Array): void;
+  /** RingKernels.signedSum128 with k's int8 bytes as a Uint8Array (N-API's argument table has no Int8Array). */
+  signedSum128?(acc: Uint32Array, x: Uint32Array, k: Uint8Array, len: number, stride: number): void;
   aesAvailable(): boolean;
   prgKeystream(key: Uint8Array, offset: number, out: Uint8Array): void;
   prgRejectSample(key: Uint8Array, offset: number, table: Uint8Array, out: Uint8Array): number;
@@ -86,16 +90,29 @@ function wrap(k: NativeAddon): RingKernels {
 }
 
 /** The Z_2^128 kernels the addon has (one built before them, a stale build/, has none: the callers fall back). */
-function wrap128(k: NativeAddon): Pick<RingKernels, 'gemm128' | 'mul128' | 'mulScalar128' | 'add128' | 'sub128'> {
+type Kernels128 = Pick<RingKernels, 'gemm128' | 'mul128' | 'mulScalar128' | 'add128' | 'sub128' | 'signedSum128' | 'blockComb128'>;
+function wrap128(k: NativeAddon): Kernels128 {
   const checked = <A extends unknown[]>(f: ((...a: A) => void) | undefined): ((...a: A) => void) | undefined =>
     typeof f !== 'function' ? undefined : (...a: A) => { try { f(...a); } catch (e) { rethrow(e); } };
-  const out: Pick<RingKernels, 'gemm128' | 'mul128' | 'mulScalar128' | 'add128' | 'sub128'> = {};
+  const out: Kernels128 = {};
   const gemm128 = checked(k.gemm128), mul128 = checked(k.mul128), mulScalar128 = checked(k.mulScalar128), add128 = checked(k.add128), sub128 = checked(k.sub128);
   if (gemm128) out.gemm128 = gemm128;
   if (mul128) out.mul128 = mul128;
   if (mulScalar128) out.mulScalar128 = mulScalar128;
   if (add128) out.add128 = add128;
   if (sub128) out.sub128 = sub128;
+  const signed = k.signedSum128;
+  if (typeof signed === 'function') {
+    out.signedSum128 = (acc, x, kk, len, stride) => {
+      try { signed(acc, x, new Uint8Array(kk.buffer, kk.byteOffset, kk.length), len, stride); } catch (e) { rethrow(e); }
+    };
+  }
+  const comb = k.blockComb128;
+  if (typeof comb === 'function') {
+    out.blockComb128 = (o, x0, x1, pat, coef, width, src, len, one) => {
+      try { comb(o, x0, x1, pat, new Uint8Array(coef.buffer, coef.byteOffset, coef.length), width, src, len, one); } catch (e) { rethrow(e); }
+    };
+  }
   return out;
 }
 

@@ -156,6 +156,19 @@ export interface RingKernels {
   add128?(a: Uint32Array, b: Uint32Array, out: Uint32Array): void;
   /** out = a - b mod 2^128, elementwise; out may be a or b. */
   sub128?(a: Uint32Array, b: Uint32Array, out: Uint32Array): void;
+  /**
+   * acc[r len + i] += k[r len + i] x[r stride + i] mod 2^128 for k in {-1, 0, 1} (only its sign is read: an add or
+   * a subtract, no product), r < k.length / len, i < len: one term of a signed combination over rows of x
+   * `stride` elements apart (protocol/malicious/bit-ops.ts combSignedM). acc must not overlap x or k.
+   */
+  signedSum128?(acc: Uint32Array, x: Uint32Array, k: Int8Array, len: number, stride: number): void;
+  /**
+   * out[r len + i] = coef[p width] one + sum_{S >= 1} coef[p width + S] x_S[base_S + r stride_S + i] mod 2^128, with
+   * the pattern p = pat[r len + i], coefficients in {-1, 0, 1} (signs only), width <= 16, x_S = src[3S] ? x1 : x0,
+   * base_S = src[3S + 1], stride_S = src[3S + 2]: BitLT's radix-4 level, a block's G or P per element from its public
+   * pattern, in one pass (protocol/malicious/gemm128.ts blockComb128Kernels). out must not overlap the inputs.
+   */
+  blockComb128?(out: Uint32Array, x0: Uint32Array, x1: Uint32Array, pat: Uint8Array, coef: Int8Array, width: number, src: Uint32Array, len: number, one: Uint32Array): void;
 
   /**
    * Rejection sampling for the PRG: consume `raw` bytes in order, appending

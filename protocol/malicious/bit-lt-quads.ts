@@ -21,8 +21,10 @@
  * a block of 3, 1 for a pair; input-independent, made with the mask before c
  * is known, verified like every product by the batched MAC check), G and P
  * are signed sums of the 15 r_S with public coefficients (`quadLevel`,
- * bit-ops.ts combSignedM, the products laid out monomial by monomial so a
- * product's rows of all blocks of 4 are contiguous): local. The tree then starts from ceil(m / 4)
+ * gemm128.ts blockComb128Kernels: per element, the row of a coefficient
+ * table picked by the block's public pattern, only its non-zero terms; the
+ * products laid out monomial by monomial so a product's rows of all blocks
+ * of 4 are contiguous): local. The tree then starts from ceil(m / 4)
  * blocks instead of ceil(m / 2): one mulM round fewer for m = 31 (8 blocks:
  * 3 rounds) and m = 63 (16 blocks: 4 rounds), and fewer ANDs online (11 per
  * element for m = 31 instead of 26).
@@ -49,8 +51,9 @@ import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
 import type { MShare } from './rep.js';
-import { combSignedM, type SignedTerm } from './bit-ops.js';
 import { mulCostM, mulM } from './product.js';
+import { blockComb128Kernels } from './gemm128.js';
+import { alloc128, type Vec128 } from './ring128.js';
 
 import { concatM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
@@ -178,6 +181,12 @@ const TABLES = [0, 1, 2, 3, 4].map((z) => Array.from({ length: 1 << z }, (_, a) 
   return { ...t, gt: nonZero(t.g), pt: nonZero(t.p) };
 }));
 
+/** COEFS[size]: G's and P's coefficients of every pattern, pattern-major (row a: the 1 << size monomials of TABLES[size][a]). */
+const COEFS = TABLES.map((rows) => ({
+  g: Int8Array.from(rows.flatMap((t) => Array.from(t.g))),
+  p: Int8Array.from(rows.flatMap((t) => Array.from(t.p))),
+}));
+
 /** dst[di] += sign src[si] mod 2^128 over the 4 words of one element (sign +-1; carries and borrows by hand, as bit-ops.ts accSigned). */
 export function acc1(dst: Uint32Array, di: number, src: Uint32Array, si: number, sign: number): void {
   const o = 4 * di, q = 4 * si;
@@ -244,9 +253,11 @@ export function blockCoefs(c: Uint8Array, n: number, start: number, size: number
  * the m bits of c (m n bytes, bit-major) and of `bits` (its first m n
  * elements), with the products w of `layout` (makeBitLtProducts; default
  * bitLtBlockSizes(m); a layout of m + 1 bits, as compare.ts makes, is cut
- * to m): local signed sums over the monomials (bit-ops.ts combSignedM, on
- * the native kernels when present), the leading blocks of 4 all at once
- * (each product's rows of those blocks are contiguous: no copy), each
+ * to m): local signed sums over the monomials, the coefficients of each
+ * element the row of COEFS for its block's public pattern (gemm128.ts
+ * blockComb128Kernels: one pass per share vector for G and one for P, on the
+ * native kernel when present; a single bit's rows and each product's rows
+ * read in place, no copy), the leading blocks of 4 all at once, each
  * smaller block apart. Blocks from `upTo` on are left out (compare-fold.ts
  * makes the top).
  */
@@ -259,34 +270,44 @@ export function quadLevel(s: MalSession, c: Uint8Array, bits: MShare, w: MShare,
   const groups: number[][] = F > 0 ? [Array.from({ length: F }, (_, j) => j)] : [];
   for (let j = F; j < upTo; j++) groups.push([j]);
   const out: Block[] = [];
+  const zero = alloc128(1), one = new Uint32Array([1, 0, 0, 0]) as Vec128;
+  // The constant (P's monomial 0) per share vector: 1 on share x_0 (P0's a, P2's b), the key share on the MAC shares.
+  const consts = [s.party === 0 ? one : zero, s.party === 2 ? one : zero, s.alpha.a, s.alpha.b];
   for (const J of groups) {
     const j0 = J[0]!, z = sizes[j0]!, len = 1 << z, N = J.length * n;
-    // Coefficients per monomial and element from the public bits (TABLES by pattern).
-    const kg = Array.from({ length: len }, () => new Int8Array(N)), kp = Array.from({ length: len }, () => new Int8Array(N));
+    // The public pattern a (bit i = NOT c_i) of each block and element: the row of the coefficient tables.
+    const pat = new Uint8Array(N);
     for (let jj = 0; jj < J.length; jj++) {
       const start = starts[j0 + jj]!;
       for (let e = 0; e < n; e++) {
         let a = 0;
         for (let i = 0; i < z; i++) a |= (1 - c[(start + i) * n + e]!) << i;
-        const t = TABLES[z]![a]!, o = jj * n + e;
-        for (let q = 0; q < t.gt.S.length; q++) kg[t.gt.S[q]!]![o] = t.gt.k[q]!;
-        for (let q = 0; q < t.pt.S.length; q++) kp[t.pt.S[q]!]![o] = t.pt.k[q]!;
-        kp[0]![o] = t.p[0]!;
+        pat[jj * n + e] = a;
       }
     }
-    // Rows: a product's rows of the group are contiguous (productOffset); a single bit's are gathered.
-    const rowOf = (S: number): MShare => {
-      if (popcount(S) === 1 && J.length > 1) return concatM(J.map((j) => monomialRow(bits, w, layout, n, j, S)));
-      const o = popcount(S) === 1 ? (starts[j0]! + 31 - Math.clz32(S)) * n : productOffset(layout, j0, S) * n;
-      return sliceM(popcount(S) === 1 ? bits : w, o, o + N);
+    // Rows, no copy: a product's rows of the group are contiguous (productOffset, stride n); a single bit's are every
+    // BITLT_RADIX bits of the bit-major `bits` (stride 4n; the group's blocks are of 4, contiguous).
+    const src = new Uint32Array(3 * len);
+    for (let S = 1; S < len; S++) {
+      const single = popcount(S) === 1;
+      src[3 * S] = single ? 0 : 1;
+      src[3 * S + 1] = single ? (starts[j0]! + 31 - Math.clz32(S)) * n : productOffset(layout, j0, S) * n;
+      src[3 * S + 2] = single ? BITLT_RADIX * n : n;
+    }
+    // G and P of every block of the group, per share vector, in one pass each (gemm128.ts blockComb128Kernels).
+    const sum = (coef: Int8Array, withConst: boolean): MShare => {
+      const v = [bits.x.a, bits.x.b, bits.m.a, bits.m.b], x = [w.x.a, w.x.b, w.m.a, w.m.b];
+      const o = [0, 1, 2, 3].map((h) => {
+        const r = alloc128(N);
+        if (N > 0) blockComb128Kernels(kk, r, v[h]!, x[h]!, pat, coef, len, src, n, withConst ? consts[h]! : zero);
+        return r;
+      });
+      return { n: N, x: { a: o[0]!, b: o[1]! }, m: { a: o[2]!, b: o[3]! } };
     };
-    const xs = Array.from({ length: len }, (_, S) => (S === 0 ? null : rowOf(S)));
-    const terms = (ks: Int8Array[], from: number): SignedTerm[] => xs.flatMap((x, S) => (x && ks[S]!.subarray(from).some((v) => v !== 0) ? [{ x: from ? sliceM(x, from, N) : x, k: ks[S]!.subarray(from) }] : []));
-    const G = combSignedM(s.party, s.alpha, N, terms(kg, 0), undefined, kk);
-    // P for the blocks above the lowest (block 0 is the first of its group when present).
-    const from = j0 === 0 ? n : 0;
-    const P = N - from > 0 ? combSignedM(s.party, s.alpha, N - from, terms(kp, from), kp[0]!.subarray(from), kk) : null;
-    J.forEach((j, jj) => { out[j] = { g: sliceM(G, jj * n, (jj + 1) * n), p: j === 0 ? null : sliceM(P!, jj * n - from, (jj + 1) * n - from) }; });
+    const G = sum(COEFS[z]!.g, false);
+    // P for the blocks above the lowest (block 0's, when in the group, is made and dropped).
+    const P = J.some((j) => j > 0) ? sum(COEFS[z]!.p, true) : null;
+    J.forEach((j, jj) => { out[j] = { g: sliceM(G, jj * n, (jj + 1) * n), p: j === 0 ? null : sliceM(P!, jj * n, (jj + 1) * n) }; });
   }
   return out;
 }

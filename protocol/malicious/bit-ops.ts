@@ -13,7 +13,7 @@ import { assert } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
 import { alloc128, len128, type Vec128 } from './ring128.js';
 import type { RingKernels } from '../kernels/types.js';
-import { add128Kernels, mul128Kernels, mulScalar128Kernels } from './gemm128.js';
+import { signedSum128Kernels } from './gemm128.js';
 import { macPublic, type MShare, type Rep, type ScalarKernels } from './rep.js';
 
 /** Elements idx[j] of x, in that order (copies); idx[j] = -1 takes element 0 of `fill` (a one-element MACed public constant). */
@@ -48,112 +48,56 @@ export function constantM(party: PartyId, alpha: Rep, v: Vec128, kernels?: Scala
   return { n: len128(v), x: { a: party === 0 ? v.slice() as Vec128 : zero, b: party === 2 ? v.slice() as Vec128 : zero.slice() as Vec128 }, m: macPublic(alpha, v, kernels) };
 }
 
-/** One term of a signed combination: element e of x times the public k[e] in {-1, 0, 1}. */
-export interface SignedTerm { readonly x: MShare; readonly k: Int8Array }
+/**
+ * One term of a signed combination: element o of the term, x at row
+ * floor(o / len), column o mod len (rows `stride` elements apart; default
+ * one row: len = stride = the combination's n), times the public k[o] in
+ * {-1, 0, 1}. Rows let a term read the same bit of several blocks of a
+ * bit-major vector without a copy (bit-lt-quads.ts quadLevel).
+ */
+export interface SignedTerm { readonly x: MShare; readonly k: Int8Array; readonly len?: number; readonly stride?: number }
 
-/** acc[e] += k[e] v[e] mod 2^128 for k[e] in {-1, 0, 1}, over the 4 words of each element (carries and borrows by hand). */
-function accSigned(acc: Uint32Array, v: Uint32Array, k: Int8Array): void {
-  for (let e = 0; e < k.length; e++) {
-    const c = k[e]!;
-    if (c === 0) continue;
-    const o = 4 * e;
-    if (c > 0) {
-      let t = acc[o]! + v[o]!;
-      acc[o] = t;
-      t = acc[o + 1]! + v[o + 1]! + (t > 0xffffffff ? 1 : 0);
-      acc[o + 1] = t;
-      t = acc[o + 2]! + v[o + 2]! + (t > 0xffffffff ? 1 : 0);
-      acc[o + 2] = t;
-      acc[o + 3] = acc[o + 3]! + v[o + 3]! + (t > 0xffffffff ? 1 : 0);
-    } else {
-      let t = acc[o]! - v[o]!;
-      acc[o] = t;
-      t = acc[o + 1]! - v[o + 1]! - (t < 0 ? 1 : 0);
-      acc[o + 1] = t;
-      t = acc[o + 2]! - v[o + 2]! - (t < 0 ? 1 : 0);
-      acc[o + 2] = t;
-      acc[o + 3] = acc[o + 3]! - v[o + 3]! - (t < 0 ? 1 : 0);
-    }
-  }
-}
+/** The Z_2^128 element 1 (the constant's term: stride 0 reads it for every element). */
+const ONE128 = new Uint32Array([1, 0, 0, 0]) as Vec128;
 
-/** acc[e] += c[e] (a small public integer in {-1, 0, 1}) at word 0 of the 4 words (in place). */
-function accConstant(acc: Uint32Array, c: Int8Array): void {
-  const one = new Uint32Array([1, 0, 0, 0]), minus = new Uint32Array([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff]);
-  for (let e = 0; e < c.length; e++) {
-    if (c[e] === 0) continue;
-    const v = c[e]! > 0 ? one : minus, o = 4 * e;
-    let t = acc[o]! + v[0]!;
-    acc[o] = t;
-    t = acc[o + 1]! + v[1]! + (t > 0xffffffff ? 1 : 0);
-    acc[o + 1] = t;
-    t = acc[o + 2]! + v[2]! + (t > 0xffffffff ? 1 : 0);
-    acc[o + 2] = t;
-    acc[o + 3] = acc[o + 3]! + v[3]! + (t > 0xffffffff ? 1 : 0);
-  }
-}
-
-/** acc[e] += c[e] key for c[e] in {-1, 0, 1} and one MAC-key share `key` (a 1-element vector). */
-function accKey(acc: Uint32Array, key: Vec128, c: Int8Array): void {
-  const t = new Uint32Array(acc.length);
-  for (let e = 0; e < c.length; e++) if (c[e] !== 0) t.set(key, 4 * e);
-  accSigned(acc, t, c);
-}
-
-/** The coefficients k[e] in {-1, 0, 1} as elements of Z_2^128 (1, 0, 2^128 - 1). */
-function coefVec(k: Int8Array): Vec128 {
-  const v = alloc128(k.length);
-  for (let e = 0; e < k.length; e++) {
-    const c = k[e]!;
-    if (c === 1) v[4 * e] = 1;
-    else if (c === -1) { const o = 4 * e; v[o] = 0xffffffff; v[o + 1] = 0xffffffff; v[o + 2] = 0xffffffff; v[o + 3] = 0xffffffff; }
-  }
-  return v;
-}
-
-/** The kernels combSignedM may run on: the native Z_2^128 products and sums (gemm128.ts), else its own TS loop. */
-export type CombKernels = Pick<RingKernels, 'mul' | 'add' | 'mul128' | 'mulScalar128' | 'add128'>;
+/** The kernels combSignedM may run on: the native signed sums (gemm128.ts signedSum128Kernels), else its TS loop. */
+export type CombKernels = Pick<RingKernels, 'signedSum128'>;
 
 /**
  * [sum_t k_t[e] x_t[e] + c[e]] per element, for public k_t[e] and c[e] in
  * {-1, 0, 1} (local): BitLT's leaves and first level, and the AND / XOR of a
- * shared bit with public bits, in one pass per share vector and term (with
- * native Z_2^128 kernels: k_t as ring elements, one mul128 and one add128
- * over the whole vector; without them a TS loop that adds or subtracts each
- * element), no fresh vector per term. The constant goes on share x_0 (P0's
- * a, P2's b) and c alpha on the MAC shares, as rep.ts addPublicM; the result
- * is the same ring value as the chain of selections, sums and public
- * additions it replaces, bit for bit, on either path (bit-ops.test.ts).
+ * shared bit with public bits. One signed sum per share vector and term
+ * (gemm128.ts signedSum128Kernels: native when present, one add or
+ * subtract per non-zero coefficient, no product, no fresh vector per term);
+ * the constant is a term too, on share x_0 (P0's a, P2's b) as 1 and on the
+ * MAC shares as the key share alpha (stride 0: one element read for all),
+ * as rep.ts addPublicM. The result is the same ring value as the chain of
+ * selections, sums and public additions it replaces, bit for bit, on either
+ * path (bit-ops.test.ts).
  */
-export function combSignedM(party: PartyId, alpha: Rep, n: number, terms: readonly SignedTerm[], c?: Int8Array, kernels?: CombKernels): MShare {
-  for (const t of terms) assert(t.x.n === n && t.k.length === n, 'E_SHAPE', `malicious.combSigned: a term of ${t.x.n} elements with ${t.k.length} coefficients, expected ${n}`);
-  assert(!c || c.length === n, 'E_SHAPE', `malicious.combSigned: ${c?.length} constants for ${n} elements`);
-  const out = { n, x: { a: alloc128(n), b: alloc128(n) }, m: { a: alloc128(n), b: alloc128(n) } };
-  const outs = [out.x.a, out.x.b, out.m.a, out.m.b];
-  if (kernels?.mul128 && kernels.add128 && kernels.mulScalar128) {
-    const tmp = alloc128(n);
-    terms.forEach((t, q) => {
-      const kv = coefVec(t.k);
-      [t.x.x.a, t.x.x.b, t.x.m.a, t.x.m.b].forEach((src, h) => {
-        if (q === 0) mul128Kernels(kernels, kv, src, outs[h]!);
-        else add128Kernels(kernels, outs[h]!, mul128Kernels(kernels, kv, src, tmp), outs[h]!);
-      });
-    });
-    if (c) {
-      const cv = coefVec(c);
-      if (party === 0) add128Kernels(kernels, out.x.a, cv, out.x.a);
-      if (party === 2) add128Kernels(kernels, out.x.b, cv, out.x.b);
-      add128Kernels(kernels, out.m.a, mulScalar128Kernels(kernels, cv, alpha.a, tmp), out.m.a);
-      add128Kernels(kernels, out.m.b, mulScalar128Kernels(kernels, cv, alpha.b, tmp), out.m.b);
+export function combSignedM(party: PartyId, alpha: Rep, n: number, terms: readonly SignedTerm[], c?: Int8Array, kernels: CombKernels = {}): MShare {
+  for (const t of terms) {
+    const len = t.len ?? n, stride = t.stride ?? len, rows = len === 0 ? 0 : n / len;
+    // (messages built only on failure: this runs for every term of every comparison)
+    if (!(t.k.length === n && Number.isInteger(rows) && (n === 0 || (len >= 1 && stride >= 0 && t.x.n >= (rows - 1) * stride + len)))) {
+      assert(false, 'E_SHAPE', `malicious.combSigned: a term of ${t.x.n} elements (rows of ${len}, stride ${stride}) with ${t.k.length} coefficients, expected ${n}`);
     }
-    return out;
   }
-  for (const t of terms) [t.x.x.a, t.x.x.b, t.x.m.a, t.x.m.b].forEach((src, h) => accSigned(outs[h]!, src, t.k));
+  if (c && c.length !== n) assert(false, 'E_SHAPE', `malicious.combSigned: ${c.length} constants for ${n} elements`);
+  const out = { n, x: { a: alloc128(n), b: alloc128(n) }, m: { a: alloc128(n), b: alloc128(n) } };
+  if (n === 0) return out;
+  for (const t of terms) {
+    const len = t.len ?? n, stride = t.stride ?? len;
+    signedSum128Kernels(kernels, out.x.a, t.x.x.a, t.k, len, stride);
+    signedSum128Kernels(kernels, out.x.b, t.x.x.b, t.k, len, stride);
+    signedSum128Kernels(kernels, out.m.a, t.x.m.a, t.k, len, stride);
+    signedSum128Kernels(kernels, out.m.b, t.x.m.b, t.k, len, stride);
+  }
   if (c) {
-    if (party === 0) accConstant(out.x.a, c);
-    if (party === 2) accConstant(out.x.b, c);
-    accKey(out.m.a, alpha.a, c);
-    accKey(out.m.b, alpha.b, c);
+    if (party === 0) signedSum128Kernels(kernels, out.x.a, ONE128, c, 1, 0);
+    if (party === 2) signedSum128Kernels(kernels, out.x.b, ONE128, c, 1, 0);
+    signedSum128Kernels(kernels, out.m.a, alpha.a, c, 1, 0);
+    signedSum128Kernels(kernels, out.m.b, alpha.b, c, 1, 0);
   }
   return out;
 }

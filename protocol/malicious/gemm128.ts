@@ -109,6 +109,90 @@ export function sub128Kernels(kernels: Pick<RingKernels, 'sub128'>, a: Vec128, b
   return out;
 }
 
+/**
+ * acc[r len + i] += k[r len + i] x[r stride + i] mod 2^128 for k in {-1, 0, 1} (only the sign is read), for the
+ * k.length / len rows r and i < len: kernels.signedSum128 when present (one add or subtract per non-zero
+ * coefficient, no product), else the same loop here on 32-bit words (same bits: signed-sum128.test.ts).
+ */
+export function signedSum128Kernels(kernels: Pick<RingKernels, 'signedSum128'>, acc: Vec128, x: Vec128, k: Int8Array, len: number, stride: number): void {
+  const rows = k.length / len;
+  // The message is built only on failure (this runs once per term and share vector: hundreds of times per comparison).
+  if (!(Number.isInteger(len) && len >= 1 && Number.isInteger(rows) && Number.isInteger(stride) && stride >= 0 && acc.length === 4 * k.length && (rows === 0 || len128(x) >= (rows - 1) * stride + len))) {
+    assert(false, 'E_SHAPE', `ring128.signedSum: ${len128(acc)} sums, ${len128(x)} terms, ${k.length} coefficients in rows of ${len} at stride ${stride}`);
+  }
+  if (kernels.signedSum128) { kernels.signedSum128(acc, x, k, len, stride); return; }
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < len; i++) {
+      const c = k[r * len + i]!;
+      if (c === 0) continue;
+      const o = 4 * (r * len + i), q = 4 * (r * stride + i);
+      if (c > 0) {
+        let t = acc[o]! + x[q]!;
+        acc[o] = t;
+        t = acc[o + 1]! + x[q + 1]! + (t > 0xffffffff ? 1 : 0);
+        acc[o + 1] = t;
+        t = acc[o + 2]! + x[q + 2]! + (t > 0xffffffff ? 1 : 0);
+        acc[o + 2] = t;
+        acc[o + 3] = acc[o + 3]! + x[q + 3]! + (t > 0xffffffff ? 1 : 0);
+      } else {
+        let t = acc[o]! - x[q]!;
+        acc[o] = t;
+        t = acc[o + 1]! - x[q + 1]! - (t < 0 ? 1 : 0);
+        acc[o + 1] = t;
+        t = acc[o + 2]! - x[q + 2]! - (t < 0 ? 1 : 0);
+        acc[o + 2] = t;
+        acc[o + 3] = acc[o + 3]! - x[q + 3]! - (t < 0 ? 1 : 0);
+      }
+    }
+  }
+}
+
+/**
+ * out[r len + i] = coef[p width] one + sum_{S >= 1} coef[p width + S] x_S[base_S + r stride_S + i] mod 2^128 for
+ * the pattern p = pat[r len + i] (< coef.length / width), coefficients in {-1, 0, 1} (signs only), x_S = src[3S] ?
+ * x1 : x0, base_S = src[3S + 1], stride_S = src[3S + 2] (entries 0..2 unused): kernels.blockComb128 when present
+ * (one pass, each element only its pattern's non-zero terms), else the same loop here on 32-bit words (same
+ * bits: signed-sum128.test.ts). BitLT's radix-4 level (bit-lt-quads.ts quadLevel).
+ */
+export function blockComb128Kernels(kernels: Pick<RingKernels, 'blockComb128'>, out: Vec128, x0: Vec128, x1: Vec128, pat: Uint8Array, coef: Int8Array, width: number, src: Uint32Array, len: number, one: Vec128): void {
+  const rows = pat.length / len, patterns = coef.length / width;
+  assert(Number.isInteger(width) && width >= 1 && width <= 16 && Number.isInteger(patterns) && patterns <= 256 && src.length === 3 * width && Number.isInteger(len) && len >= 1 && Number.isInteger(rows) && out.length === 4 * pat.length && one.length === 4, 'E_SHAPE', 'ring128.blockComb: the pattern, coefficient, source or output lengths do not fit');
+  if (kernels.blockComb128) { kernels.blockComb128(out, x0, x1, pat, coef, width, src, len, one); return; }
+  for (let S = 1; S < width && rows > 0; S++) {
+    assert(src[3 * S]! <= 1 && len128(src[3 * S] ? x1 : x0) >= src[3 * S + 1]! + (rows - 1) * src[3 * S + 2]! + len, 'E_SHAPE', `ring128.blockComb: monomial ${S} reads past its source`);
+  }
+  for (let o = 0; o < pat.length; o++) if (pat[o]! >= patterns) assert(false, 'E_BAD_ARGUMENT', `ring128.blockComb: pattern ${pat[o]} at ${o}, expected below ${patterns}`);
+  const xs = [x0, x1];
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < len; i++) {
+      const o = r * len + i, p = pat[o]!, q = 4 * o;
+      out[q] = 0; out[q + 1] = 0; out[q + 2] = 0; out[q + 3] = 0;
+      for (let S = 0; S < width; S++) {
+        const c = coef[p * width + S]!;
+        if (c === 0) continue;
+        const x = S === 0 ? one : xs[src[3 * S]!]!, e = S === 0 ? 0 : 4 * (src[3 * S + 1]! + r * src[3 * S + 2]! + i);
+        if (c > 0) {
+          let t = out[q]! + x[e]!;
+          out[q] = t;
+          t = out[q + 1]! + x[e + 1]! + (t > 0xffffffff ? 1 : 0);
+          out[q + 1] = t;
+          t = out[q + 2]! + x[e + 2]! + (t > 0xffffffff ? 1 : 0);
+          out[q + 2] = t;
+          out[q + 3] = out[q + 3]! + x[e + 3]! + (t > 0xffffffff ? 1 : 0);
+        } else {
+          let t = out[q]! - x[e]!;
+          out[q] = t;
+          t = out[q + 1]! - x[e + 1]! - (t < 0 ? 1 : 0);
+          out[q + 1] = t;
+          t = out[q + 2]! - x[e + 2]! - (t < 0 ? 1 : 0);
+          out[q + 2] = t;
+          out[q + 3] = out[q + 3]! - x[e + 3]! - (t < 0 ? 1 : 0);
+        }
+      }
+    }
+  }
+}
+
 /** Sum over the plan of product(selection of A, selection of B) 2^t, mod 2^128, into out (size elements). */
 function viaZ64(kernels: Pick<RingKernels, 'add'>, A: Vec128, B: Vec128, size: number, product: (a: BigUint64Array, b: BigUint64Array, out: BigUint64Array) => void, out: Vec128): Vec128 {
   const selA = new Map<string, BigUint64Array>(), selB = new Map<string, BigUint64Array>();

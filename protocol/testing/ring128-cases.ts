@@ -15,7 +15,7 @@ export const EDGES = [0n, 1n, M, (1n << 64n) - 1n, 1n << 64n, 1n << 127n, (1n <<
 export const random = (n: number): bigint[] => Array.from({ length: n }, () => BigInt('0x' + randomBytes(16).toString('hex')));
 
 export const NATIVE = loadNativeKernels();
-const withoutWide = (k: RingKernels): RingKernels => ({ ...k, gemm128: undefined, mul128: undefined, mulScalar128: undefined, add128: undefined, sub128: undefined });
+const withoutWide = (k: RingKernels): RingKernels => ({ ...k, gemm128: undefined, mul128: undefined, mulScalar128: undefined, add128: undefined, sub128: undefined, signedSum128: undefined, blockComb128: undefined });
 
 /** [name, kernels] for every kernel set available here, the TS one named `tsName`. */
 export function kernelSets128(tsName: string): [string, RingKernels][] {

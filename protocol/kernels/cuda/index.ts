@@ -321,7 +321,7 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     privateCompare32: pcRows('privateCompare32', 32, 32),
     privateCompareR4: pcRows('privateCompareR4', 16, 48),
     // Z_2^128 (malicious mode): no GPU kernels; those of the CPU set it has.
-    ...Object.fromEntries((['gemm128', 'mul128', 'mulScalar128', 'add128', 'sub128'] as const).filter((op) => cpu[op]).map((op) => [op, cpu[op]])),
+    ...Object.fromEntries((['gemm128', 'mul128', 'mulScalar128', 'add128', 'sub128', 'signedSum128', 'blockComb128'] as const).filter((op) => cpu[op]).map((op) => [op, cpu[op]])),
   };
   return kernels;
 }

@@ -244,5 +244,7 @@ napi_value Mul128(napi_env env, napi_callback_info info);
 napi_value MulScalar128(napi_env env, napi_callback_info info);
 napi_value Add128(napi_env env, napi_callback_info info);
 napi_value Sub128(napi_env env, napi_callback_info info);
+napi_value SignedSum128(napi_env env, napi_callback_info info);
+napi_value BlockComb128(napi_env env, napi_callback_info info);
 
 }  // namespace securenn

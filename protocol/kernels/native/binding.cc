@@ -374,6 +374,8 @@ NAPI_MODULE_INIT() {
       {"mulScalar128", nullptr, securenn::MulScalar128, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"add128", nullptr, securenn::Add128, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sub128", nullptr, securenn::Sub128, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"signedSum128", nullptr, securenn::SignedSum128, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"blockComb128", nullptr, securenn::BlockComb128, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"im2col", nullptr, Im2col, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"depthwise", nullptr, Depthwise, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"bitShareZp", nullptr, BitShareZp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

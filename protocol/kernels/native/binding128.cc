@@ -23,6 +23,14 @@ constexpr Disjoint kGemm128Disjoint[] = {{5, 0}, {5, 1}};
 // mul128, add128, sub128: three arrays of one length.
 constexpr ArgSpec kBinary128[] = {arr("a", K::U32), sized("b", K::U32, 0, 1), sized("out", K::U32, 0, 1)};
 constexpr ArgSpec kMulScalar128[] = {arr("a", K::U32), fixed("s", K::U32, 4), sized("out", K::U32, 0, 1)};
+// signedSum128: acc has 4 words per coefficient (k, int8 bytes); x is read at rows `stride` elements apart.
+constexpr ArgSpec kSignedSum128[] = {sized("acc", K::U32, 2, 4), arr("x", K::U32), arr("k", K::U8), integer("len", 1, kMaxDim), integer("stride", 0, kMaxDim)};
+constexpr Disjoint kSignedSum128Disjoint[] = {{0, 1}, {0, 2}};
+// blockComb128: out has 4 words per pattern byte; coef holds int8 bytes, width per pattern; src 3 words per monomial
+// (checked below: its length follows from an integer argument).
+constexpr ArgSpec kBlockComb128[] = {sized("out", K::U32, 3, 4), arr("x0", K::U32), arr("x1", K::U32), arr("pat", K::U8), arr("coef", K::U8),
+                                     integer("width", 1, 16), arr("src", K::U32), integer("len", 1, kMaxDim), fixed("one", K::U32, 4)};
+constexpr Disjoint kBlockComb128Disjoint[] = {{0, 1}, {0, 2}, {0, 3}, {0, 4}, {0, 6}, {0, 8}};
 
 bool wholeElements(Call& c, const char* name, size_t words) {
   if (!c.ok) return false;
@@ -64,6 +72,54 @@ napi_value MulScalar128(napi_env env, napi_callback_info info) {
   CHECKED_ARGS(sig("mulScalar128", kMulScalar128));
   if (!wholeElements(c, "a", x.len[0])) return nullptr;
   mulScalar128(x.u32(0), x.u32(1), x.u32(2), x.len[0] / 4);
+  return nullptr;
+}
+
+napi_value SignedSum128(napi_env env, napi_callback_info info) {
+  CHECKED_ARGS(sig("signedSum128", kSignedSum128, kSignedSum128Disjoint));
+  const size_t len = static_cast<size_t>(x.i[3]), stride = static_cast<size_t>(x.i[4]), kn = x.len[2];
+  if (kn % len != 0) {
+    c.fail("E_SHAPE", "expected k.length to be a multiple of len (" + std::to_string(len) + "), got " + std::to_string(kn));
+    return nullptr;
+  }
+  const size_t rows = kn / len;
+  size_t span = 0, words = 0;
+  if (rows > 0 && mulSize(c, "(rows-1)*stride", rows - 1, stride, span) && mulSize(c, "4*((rows-1)*stride+len)", 4, span + len, words) && x.len[1] < words)
+    c.fail("E_SHAPE", "expected x of at least " + std::to_string(words) + " words (" + std::to_string(rows) + " rows of " + std::to_string(len) + " elements, stride " + std::to_string(stride) + "), got " + std::to_string(x.len[1]));
+  if (!c.ok) return nullptr;
+  signedSum128(x.u32(0), x.u32(1), reinterpret_cast<const int8_t*>(x.u8(2)), rows, len, stride);
+  return nullptr;
+}
+
+napi_value BlockComb128(napi_env env, napi_callback_info info) {
+  CHECKED_ARGS(sig("blockComb128", kBlockComb128, kBlockComb128Disjoint));
+  const size_t width = static_cast<size_t>(x.i[5]), len = static_cast<size_t>(x.i[7]), npat = x.len[3], ncoef = x.len[4];
+  const uint8_t* pat = x.u8(3);
+  const uint32_t* src = x.u32(6);
+  if (!sameLen(c, "src (3*width)", x.len[6], 3 * width)) return nullptr;
+  if (ncoef % width != 0 || ncoef / width > 256) {
+    c.fail("E_SHAPE", "expected coef.length to be width (" + std::to_string(width) + ") times at most 256 patterns, got " + std::to_string(ncoef));
+    return nullptr;
+  }
+  if (npat % len != 0) {
+    c.fail("E_SHAPE", "expected pat.length to be a multiple of len (" + std::to_string(len) + "), got " + std::to_string(npat));
+    return nullptr;
+  }
+  const size_t patterns = ncoef / width, rows = npat / len;
+  for (size_t o = 0; o < npat; o++)
+    if (pat[o] >= patterns) {
+      c.fail("E_BAD_ARGUMENT", "expected every pattern below " + std::to_string(patterns) + ", got " + std::to_string(pat[o]) + " at " + std::to_string(o));
+      return nullptr;
+    }
+  for (size_t S = 1; S < width && rows > 0; S++) {
+    if (src[3 * S] > 1) return c.fail("E_BAD_ARGUMENT", "expected src[" + std::to_string(3 * S) + "] (the source of monomial " + std::to_string(S) + ") to be 0 or 1"), nullptr;
+    size_t span = 0, words = 0;
+    if (!mulSize(c, "(rows-1)*stride", rows - 1, src[3 * S + 2], span) || !mulSize(c, "4*(base+(rows-1)*stride+len)", 4, src[3 * S + 1] + span + len, words)) return nullptr;
+    const size_t have = x.len[1 + src[3 * S]];
+    if (have < words)
+      return c.fail("E_SHAPE", "expected x" + std::to_string(src[3 * S]) + " of at least " + std::to_string(words) + " words for monomial " + std::to_string(S) + ", got " + std::to_string(have)), nullptr;
+  }
+  blockComb128(x.u32(0), x.u32(1), x.u32(2), pat, reinterpret_cast<const int8_t*>(x.u8(4)), patterns, width, src, rows, len, x.u32(8));
   return nullptr;
 }
 

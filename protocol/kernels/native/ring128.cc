@@ -213,4 +213,52 @@ void sub128(const uint32_t* a, const uint32_t* b, uint32_t* out, size_t n) {
   for (size_t i = 0; i < n; i++) store(out + 4 * i, load(a + 4 * i) - load(b + 4 * i));
 }
 
+// Only the sign of k is read: no product, and no branch on it (the signs of BitLT's coefficients follow the public
+// bits, so a branch would mispredict about every other element): with the masks neg = -(k < 0), nz = -(k != 0),
+// ((v XOR neg) - neg) AND nz is v, -v or 0, then one 128-bit add (add/adc).
+void signedSum128(uint32_t* acc, const uint32_t* x, const int8_t* k, size_t rows, size_t len, size_t stride) {
+  for (size_t r = 0; r < rows; r++) {
+    uint32_t* a = acc + 4 * r * len;
+    const uint32_t* xr = x + 4 * r * stride;
+    const int8_t* kr = k + r * len;
+    for (size_t i = 0; i < len; i++) {
+      const int8_t c = kr[i];
+      const u128 neg = -static_cast<u128>(c < 0), nz = -static_cast<u128>(c != 0);
+      const u128 v = ((load(xr + 4 * i) ^ neg) - neg) & nz;
+      store(a + 4 * i, load(a + 4 * i) + v);
+    }
+  }
+}
+
+// Per element o = r len + i: the pattern p = pat[o] picks row p of coef (width signed coefficients, monomial 0 the
+// constant); the sum runs over p's non-zero coefficients only (lists made once per call), each term one masked
+// 128-bit add as in signedSum128.
+void blockComb128(uint32_t* out, const uint32_t* x0, const uint32_t* x1, const uint8_t* pat, const int8_t* coef, size_t patterns,
+                  size_t width, const uint32_t* src, size_t rows, size_t len, const uint32_t* one) {
+  constexpr size_t kMaxWidth = 16;
+  uint8_t count[256] = {};
+  uint8_t term[256][kMaxWidth];
+  u128 neg[256][kMaxWidth], base[256];
+  const u128 c1 = load(one);
+  for (size_t p = 0; p < patterns; p++) {
+    const int8_t* cp = coef + p * width;
+    base[p] = cp[0] > 0 ? c1 : cp[0] < 0 ? -c1 : 0;
+    for (size_t S = 1; S < width; S++)
+      if (cp[S] != 0) { term[p][count[p]] = static_cast<uint8_t>(S); neg[p][count[p]++] = -static_cast<u128>(cp[S] < 0); }
+  }
+  const uint32_t* row[kMaxWidth] = {};
+  for (size_t r = 0; r < rows; r++) {
+    for (size_t S = 1; S < width; S++) row[S] = (src[3 * S] ? x1 : x0) + 4 * (static_cast<size_t>(src[3 * S + 1]) + r * src[3 * S + 2]);
+    for (size_t i = 0; i < len; i++) {
+      const size_t o = r * len + i, p = pat[o];
+      u128 acc = base[p];
+      for (size_t q = 0; q < count[p]; q++) {
+        const u128 m = neg[p][q];
+        acc += (load(row[term[p][q]] + 4 * i) ^ m) - m;
+      }
+      store(out + 4 * o, acc);
+    }
+  }
+}
+
 }  // namespace securenn

@@ -187,27 +187,6 @@ const COEFS = TABLES.map((rows) => ({
   p: Int8Array.from(rows.flatMap((t) => Array.from(t.p))),
 }));
 
-/** dst[di] += sign src[si] mod 2^128 over the 4 words of one element (sign +-1; carries and borrows by hand, as bit-ops.ts accSigned). */
-export function acc1(dst: Uint32Array, di: number, src: Uint32Array, si: number, sign: number): void {
-  const o = 4 * di, q = 4 * si;
-  if (sign > 0) {
-    let t = dst[o]! + src[q]!;
-    dst[o] = t;
-    t = dst[o + 1]! + src[q + 1]! + (t > 0xffffffff ? 1 : 0);
-    dst[o + 1] = t;
-    t = dst[o + 2]! + src[q + 2]! + (t > 0xffffffff ? 1 : 0);
-    dst[o + 2] = t;
-    dst[o + 3] = dst[o + 3]! + src[q + 3]! + (t > 0xffffffff ? 1 : 0);
-  } else {
-    let t = dst[o]! - src[q]!;
-    dst[o] = t;
-    t = dst[o + 1]! - src[q + 1]! - (t < 0 ? 1 : 0);
-    dst[o + 1] = t;
-    t = dst[o + 2]! - src[q + 2]! - (t < 0 ? 1 : 0);
-    dst[o + 2] = t;
-    dst[o + 3] = dst[o + 3]! - src[q + 3]! - (t < 0 ? 1 : 0);
-  }
-}
 export const ONE = new Uint32Array([1, 0, 0, 0]);
 /** A block's polynomials and their non-zero terms for a block of `size` bits and the public pattern a (bit i = NOT c_i). */
 export const blockTable = (size: number, a: number) => TABLES[size]![a]!;

@@ -126,23 +126,7 @@ export function signedSum128Kernels(kernels: Pick<RingKernels, 'signedSum128'>, 
       const c = k[r * len + i]!;
       if (c === 0) continue;
       const o = 4 * (r * len + i), q = 4 * (r * stride + i);
-      if (c > 0) {
-        let t = acc[o]! + x[q]!;
-        acc[o] = t;
-        t = acc[o + 1]! + x[q + 1]! + (t > 0xffffffff ? 1 : 0);
-        acc[o + 1] = t;
-        t = acc[o + 2]! + x[q + 2]! + (t > 0xffffffff ? 1 : 0);
-        acc[o + 2] = t;
-        acc[o + 3] = acc[o + 3]! + x[q + 3]! + (t > 0xffffffff ? 1 : 0);
-      } else {
-        let t = acc[o]! - x[q]!;
-        acc[o] = t;
-        t = acc[o + 1]! - x[q + 1]! - (t < 0 ? 1 : 0);
-        acc[o + 1] = t;
-        t = acc[o + 2]! - x[q + 2]! - (t < 0 ? 1 : 0);
-        acc[o + 2] = t;
-        acc[o + 3] = acc[o + 3]! - x[q + 3]! - (t < 0 ? 1 : 0);
-      }
+      acc1(acc, o, x, q, c);
     }
   }
 }
@@ -171,23 +155,7 @@ export function blockComb128Kernels(kernels: Pick<RingKernels, 'blockComb128'>, 
         const c = coef[p * width + S]!;
         if (c === 0) continue;
         const x = S === 0 ? one : xs[src[3 * S]!]!, e = S === 0 ? 0 : 4 * (src[3 * S + 1]! + r * src[3 * S + 2]! + i);
-        if (c > 0) {
-          let t = out[q]! + x[e]!;
-          out[q] = t;
-          t = out[q + 1]! + x[e + 1]! + (t > 0xffffffff ? 1 : 0);
-          out[q + 1] = t;
-          t = out[q + 2]! + x[e + 2]! + (t > 0xffffffff ? 1 : 0);
-          out[q + 2] = t;
-          out[q + 3] = out[q + 3]! + x[e + 3]! + (t > 0xffffffff ? 1 : 0);
-        } else {
-          let t = out[q]! - x[e]!;
-          out[q] = t;
-          t = out[q + 1]! - x[e + 1]! - (t < 0 ? 1 : 0);
-          out[q + 1] = t;
-          t = out[q + 2]! - x[e + 2]! - (t < 0 ? 1 : 0);
-          out[q + 2] = t;
-          out[q + 3] = out[q + 3]! - x[e + 3]! - (t < 0 ? 1 : 0);
-        }
+        acc1(out, q, x, e, c);
       }
     }
   }
@@ -235,5 +203,26 @@ function addShifted(out: Uint32Array, g: Uint32Array, n: number, shift: number):
     out[o + 2] = t;
     if (word === 1) continue;
     out[o + 3] = out[o + 3]! + (t > 0xffffffff ? 1 : 0);
+  }
+}
+
+/** dst[o..o+3] += sign src[q..q+3] mod 2^128, word offsets (sign +-1; carries and borrows by hand, as bit-ops.ts accSigned): the TS fallbacks' one signed step. */
+function acc1(dst: Uint32Array, o: number, src: Uint32Array, q: number, sign: number): void {
+  if (sign > 0) {
+    let t = dst[o]! + src[q]!;
+    dst[o] = t;
+    t = dst[o + 1]! + src[q + 1]! + (t > 0xffffffff ? 1 : 0);
+    dst[o + 1] = t;
+    t = dst[o + 2]! + src[q + 2]! + (t > 0xffffffff ? 1 : 0);
+    dst[o + 2] = t;
+    dst[o + 3] = dst[o + 3]! + src[q + 3]! + (t > 0xffffffff ? 1 : 0);
+  } else {
+    let t = dst[o]! - src[q]!;
+    dst[o] = t;
+    t = dst[o + 1]! - src[q + 1]! - (t < 0 ? 1 : 0);
+    dst[o + 1] = t;
+    t = dst[o + 2]! - src[q + 2]! - (t < 0 ? 1 : 0);
+    dst[o + 2] = t;
+    dst[o + 3] = dst[o + 3]! - src[q + 3]! - (t < 0 ? 1 : 0);
   }
 }

@@ -185,6 +185,8 @@ describe('pixel aspect, sample layouts and colour', () => {
     expect([...two.data]).toEqual([255, 57, 128, 255, 57, 128]);
     await refused(dicom({ rows: 1, cols: 3, bits: 8, spp: 3, photometric: 'YBR_FULL_422', pixels: Uint8Array.from([1, 2, 3, 4, 5, 6]) }), /even number of columns/);
     await refused(dicom({ rows: 1, cols: 2, bits: 8, spp: 3, photometric: 'YBR_PARTIAL_422', pixels: Uint8Array.from([1, 2, 3, 4]) }), /YBR_PARTIAL_422 is not supported/);
+    // Planar Configuration 1 is forbidden for YBR_FULL_422 (PS3.3 C.7.6.3.1.3): refused, not read as interleaved (review).
+    await refused(dicom({ rows: 1, cols: 4, bits: 8, spp: 3, photometric: 'YBR_FULL_422', pixels: px, tags: { '00280006': { vr: 'US', Value: [1] } } }), /Planar Configuration 1/);
   });
   it('palette colour with 8-bit entries written one per 16-bit word: each word an entry (not every other byte); an entry in the high byte refused', async () => {
     const t = (data: number[]): El => ({ vr: 'OW', Value: [Uint16Array.from(data).buffer] });

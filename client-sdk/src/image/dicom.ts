@@ -237,6 +237,8 @@ async function frameBytes(bytes: Uint8Array, ds: Dataset, syntax: string, g: Geo
 function ycc422FrameSize(g: Geometry): number {
   if (g.photometric !== 'YBR_FULL_422') refuse('DICOM_UNSUPPORTED_IMAGE', `uncompressed photometric interpretation ${g.photometric} is not supported`);
   if (g.bitsAllocated !== 8 || g.cols % 2 !== 0) refuse('DICOM_UNSUPPORTED_IMAGE', 'uncompressed YBR_FULL_422 needs 8 bits allocated and an even number of columns');
+  // PS3.3 C.7.6.3.1.3: Planar Configuration shall be 0 for YBR_FULL_422; read as interleaved it would mix the planes silently.
+  if (g.planar) refuse('DICOM_UNSUPPORTED_IMAGE', 'uncompressed YBR_FULL_422 with Planar Configuration 1 is not valid DICOM');
   return g.rows * g.cols * 2;
 }
 

@@ -11,8 +11,8 @@
  * deterministic.
  */
 import { describe, expect, it } from 'vitest';
-import { Prg, type PartySeeds } from '../correlated/prg.js';
-import { createContext, type PartyContext } from '../context.js';
+import { Prg } from '../correlated/prg.js';
+import type { PartyContext } from '../context.js';
 import { encodeScalar } from '../fixed-point/fixed-point.js';
 import { referenceKernels as ref } from '../kernels/reference.js';
 import { privateCompare } from '../primitives/private-compare.js';
@@ -20,46 +20,16 @@ import { privateCompareRadix4 } from '../primitives/private-compare-radix4.js';
 import { truncateExact } from '../primitives/truncate-exact.js';
 import { sigmoidApprox } from '../primitives/sigmoid.js';
 import { siluApprox } from '../primitives/silu.js';
-import type { AShare, PartyId, PShare, Public } from '../ring/types.js';
+import type { AShare, PShare, Public } from '../ring/types.js';
 import { seededPrg } from '../seed-models.js';
-import { memoryTransports, type MemoryTransport } from '../transport/memory.js';
-import type { Transport } from '../transport/transport.js';
 import { recvU64, sendU64 } from '../transport/messages.js';
 import { secureArgmax } from './argmax.js';
 import { thresholdDecisions } from './decisions.js';
 import { goodnessOfFitZ, twoSampleChiSquareZ } from './stats.js';
-import { k } from '../testing/privacy.js';
+import { k, recordViews, type ViewMsg } from '../testing/privacy.js';
 
-interface Msg { from: PartyId; tag: string; payload: Uint8Array }
-
-/** Wraps a transport and records every received message (a party's view). */
-class RecordingTransport implements Transport {
-  readonly received: Msg[] = [];
-  constructor(private readonly inner: MemoryTransport) {}
-  get party() { return this.inner.party; }
-  get counters() { return this.inner.counters; }
-  get steps() { return this.inner.steps; }
-  send(to: PartyId, tag: string, payload: Uint8Array): void { this.inner.send(to, tag, payload); }
-  async recv(from: PartyId, tag: string): Promise<Uint8Array> {
-    const p = await this.inner.recv(from, tag);
-    this.received.push({ from, tag, payload: p.slice() });
-    return p;
-  }
-  close(reason?: Error): void { this.inner.close(reason); }
-}
-
-/** Three parties with deterministic seeds; runs fn and returns each party's received messages. */
-async function views(g: Prg, fn: (ctx: PartyContext) => Promise<unknown>): Promise<[Msg[], Msg[], Msg[]]> {
-  const s01 = g.bytes(16), s02 = g.bytes(16), s12 = g.bytes(16);
-  const seeds: PartySeeds[] = [
-    { pair: [undefined, s01, s02], own: g.bytes(16) },
-    { pair: [s01, undefined, s12], own: g.bytes(16) },
-    { pair: [s02, s12, undefined], own: g.bytes(16) },
-  ];
-  const ts = memoryTransports().map((t) => new RecordingTransport(t));
-  await Promise.all(([0, 1, 2] as PartyId[]).map((p) => fn(createContext(p, ts[p]!, seeds[p]!, { fracBits: 13 }))));
-  return [ts[0]!.received, ts[1]!.received, ts[2]!.received];
-}
+/** Each party's received messages (protocol/testing/privacy.ts recordViews: the same seeds drawn from g in the same order). */
+const views = async (g: Prg, fn: (ctx: PartyContext) => Promise<unknown>): Promise<[ViewMsg[], ViewMsg[], ViewMsg[]]> => (await recordViews(g, fn, { fracBits: 13 })).views;
 
 const M = 3, N = 5, RUNS = 150;
 const rowsA = [[9, 1, 2, 3, 4], [7, -1, -2, -3, -4], [100, 50, 0, -50, -100]];

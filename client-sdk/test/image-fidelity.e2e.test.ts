@@ -15,6 +15,7 @@ import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withOrientation } from '../testing/exif-writer.js';
 import type { InputPreprocessing } from '../../protocol/input-preprocessing.js';
 import { buildBrowserBundle } from '../build.js';
 import { decodeImageNode } from '../src/image/decode-node.js';
@@ -62,18 +63,6 @@ function canvasInPage(page: Page, bytes: Uint8Array, orientation: 'from-image' |
 
 async function nodeX(bytes: Uint8Array, shape: [number, number, 1 | 3], p: InputPreprocessing): Promise<number[]> {
   return Array.from(preprocessImage(await decodeImageNode(bytes), specForInputShape(shape, undefined, p)));
-}
-
-/** Insert an Exif APP1 segment (little-endian TIFF) with orientation `o` right after SOI. */
-function withOrientation(jpg: Uint8Array, o: number): Uint8Array {
-  const tiff = [0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, o, 0, 0, 0, 0, 0, 0, 0];
-  const payload = [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff];
-  const seg = [0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff, ...payload];
-  const out = new Uint8Array(jpg.length + seg.length);
-  out.set(jpg.subarray(0, 2));
-  out.set(seg, 2);
-  out.set(jpg.subarray(2), 2 + seg.length);
-  return out;
 }
 
 describe.skipIf(!hasChromium)('image fidelity in Chromium: the browser SDK gives the Node SDK\'s pixels (skipped without /usr/bin/chromium)', () => {

@@ -11,6 +11,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { withOrientation } from '../../testing/exif-writer.js';
 import { checkPreprocessing, describePreprocessing, type InputPreprocessing } from '../../../protocol/input-preprocessing.js';
 import { writePng, type PngSpec } from '../../testing/png-writer.js';
 import { decodeImageNode } from './decode-node.js';
@@ -25,25 +26,13 @@ const spec = (shape: [number, number, 1 | 3], p: InputPreprocessing) => specForI
 /** Pillow's convert('L') of one RGB pixel. */
 const luma = (r: number, g: number, b: number): number => (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
 
-/** Insert an Exif APP1 segment with orientation `o` right after SOI. */
-function withOrientation(jpg: Uint8Array, o: number): Uint8Array {
-  const tiff = [0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, o, 0, 0, 0, 0, 0, 0]; // big-endian TIFF
-  const payload = [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff];
-  const seg = [0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff, ...payload];
-  const out = new Uint8Array(jpg.length + seg.length);
-  out.set(jpg.subarray(0, 2));
-  out.set(seg, 2);
-  out.set(jpg.subarray(2), 2 + seg.length);
-  return out;
-}
-
 describe("Exif orientation as the model records it ('exif' | 'stored'; absent: 'exif')", () => {
   // 16 x 8, left half white, right half black: turned by orientation 6 it is 8 x 16, top half white.
   const w = 16, h = 8;
   const rgba = new Uint8Array(w * h * 4);
   for (let i = 0; i < w * h; i++) rgba.fill(i % w < w / 2 ? 255 : 0, 4 * i, 4 * i + 3), rgba[4 * i + 3] = 255;
   const plain = new Uint8Array(jpeg.encode({ width: w, height: h, data: rgba }, 95).data);
-  const tagged = withOrientation(plain, 6);
+  const tagged = withOrientation(plain, 6, 'MM');
 
   it('the decoder leaves the pixels as stored and reports the orientation', async () => {
     const img = await decodeImageNode(tagged);
@@ -82,7 +71,7 @@ describe("Exif orientation as the model records it ('exif' | 'stored'; absent: '
   it('all eight orientations follow the record; a PNG has none', async () => {
     const base = await decodeImageNode(plain);
     for (let o = 1; o <= 8; o++) {
-      const img = await decodeImageNode(withOrientation(plain, o));
+      const img = await decodeImageNode(withOrientation(plain, o, 'MM'));
       expect(modelPixels(img, gray({ orientation: 'stored' })).data).toEqual(base.data);
       expect(modelPixels(img, gray()).data).toEqual(applyOrientation(base, o).data);
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { withOrientation } from '../../testing/exif-writer.js';
 import { KERAS_DIR, PROGRESSIVE_XRAY, XRAY_DIR, allXrays } from '../../testing/fixtures.js';
 import { decodeImageNode } from './decode-node.js';
 import { applyOrientation, jpegOrientation } from './exif.js';
@@ -12,18 +13,6 @@ import { resizeBilinear } from './resize.js';
 function readF32(path: string): Float32Array {
   const b = readFileSync(path);
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
-
-/** Insert an Exif APP1 segment with the given orientation right after SOI. */
-function withOrientation(jpg: Uint8Array, o: number): Uint8Array {
-  const tiff = [0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, o, 0, 0, 0, 0, 0, 0, 0];
-  const payload = [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff];
-  const seg = [0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff, ...payload];
-  const out = new Uint8Array(jpg.length + seg.length);
-  out.set(jpg.subarray(0, 2));
-  out.set(seg, 2);
-  out.set(jpg.subarray(2), 2 + seg.length);
-  return out;
 }
 
 describe('image decoding in Node (jpeg-js, png.ts)', () => {

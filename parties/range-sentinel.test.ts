@@ -10,12 +10,12 @@
  * input; without the sentinel the parties answer a silently wrong result.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { largeInput, SENTINEL_H, SENTINEL_IN, sentinelModel, smallInput } from './testing/sentinel-model.js';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
-import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
+import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { rangeSentinelCost } from '../protocol/primitives/range-sentinel.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import type { PartyId } from '../protocol/ring/types.js';
-import { seededPrg, uniform } from '../protocol/seed-models.js';
 import { resolveConfig, type DeploymentConfig } from './config.js';
 import { compareSettings, type LinkSettings } from './link-hello.js';
 import { shareBundles } from './model-source.js';
@@ -25,27 +25,13 @@ import { createPartyServer, type PartyServer } from './server.js';
 import { partyTrio, testCerts, TEST_TOKEN, type PartyTrio, type TrioOptions } from './testing/trio.js';
 
 const F = 16;
-const IN = 8;
-const H = 16;
-const C = 3;
+const IN = SENTINEL_IN;
+const H = SENTINEL_H;
 
-/** IN -> dense H relu (weights up to 2^16) -> dense C: x in [0, 1e-3] stays far inside the 32-bit ring, x near 1 leaves it. */
-function model(): ModelIR<FloatTensor> {
-  const g = seededPrg(21);
-  const t = (shape: number[], a: number): FloatTensor => ({ shape, data: uniform(g, shape.reduce((x, y) => x * y, 1), a) });
-  return {
-    formatVersion: IR_FORMAT_VERSION, inputShape: [IN], output: 'd2', outputActivation: 'softmax', labels: ['a', 'b', 'c'],
-    nodes: [
-      { kind: 'dense', name: 'd1', inputs: ['input'], units: H, activation: 'relu', kernel: t([IN, H], 2 ** 16), bias: t([H], 1) },
-      { kind: 'dense', name: 'd2', inputs: ['d1'], units: C, activation: 'linear', kernel: t([H, C], 2 ** -10), bias: t([C], 0.1) },
-    ],
-  };
-}
-const plain = model();
-/** An input the samples would have looked like (its first layer's values below 2^15 / 8). */
-const small = (seed: number): Float64Array => uniform(seededPrg(seed), IN, 1e-3).map(Math.abs);
+const plain = sentinelModel();
+const small = smallInput;
 /** An input inside the declared range [0, 1] whose first layer leaves the ring (checked below on the plaintext). */
-const large = (seed: number): Float64Array => uniform(seededPrg(seed), IN, 1).map((v) => 0.5 + Math.abs(v) / 2);
+const large = largeInput;
 const d1Max = (x: Float64Array): number => {
   const sub: ModelIR<FloatTensor> = { ...plain, output: 'd1', nodes: [{ ...plain.nodes[0]!, activation: 'linear' } as typeof plain.nodes[0]] };
   return Math.max(...Array.from(plainForward(sub, x, 1).data, Math.abs));

@@ -12,29 +12,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { largeInput, SENTINEL_IN, sentinelModel, smallInput } from '../parties/testing/sentinel-model.js';
 import { writeBundles } from '../model-import/bundle.js';
 import { plainModelHash } from '../parties/model-source.js';
-import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
 import { plainForward } from '../protocol/reference/forward.js';
-import { seededPrg, uniform } from '../protocol/seed-models.js';
 import { logTail, sdkClient, startParties, type Parties } from './testing/e2e.js';
 
-const IN = 8;
-/** IN -> dense 16 relu (weights up to 2^16) -> dense 3 (parties/range-sentinel.test.ts's model). */
-function model(): ModelIR<FloatTensor> {
-  const g = seededPrg(21);
-  const t = (shape: number[], a: number): FloatTensor => ({ shape, data: uniform(g, shape.reduce((x, y) => x * y, 1), a) });
-  return {
-    formatVersion: IR_FORMAT_VERSION, inputShape: [IN], output: 'd2', outputActivation: 'softmax', labels: ['a', 'b', 'c'],
-    nodes: [
-      { kind: 'dense', name: 'd1', inputs: ['input'], units: 16, activation: 'relu', kernel: t([IN, 16], 2 ** 16), bias: t([16], 1) },
-      { kind: 'dense', name: 'd2', inputs: ['d1'], units: 3, activation: 'linear', kernel: t([16, 3], 2 ** -10), bias: t([3], 0.1) },
-    ],
-  };
-}
-const plain = model();
-const small = (seed: number): Float64Array => uniform(seededPrg(seed), IN, 1e-3).map(Math.abs);
-const large = (seed: number): Float64Array => uniform(seededPrg(seed), IN, 1).map((v) => 0.5 + Math.abs(v) / 2);
+const IN = SENTINEL_IN;
+const plain = sentinelModel();
+const small = smallInput;
+const large = largeInput;
 const tensor = (x: Float64Array) => ({ data: x, shape: [IN] });
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
 

@@ -22,11 +22,16 @@ export function spatialPads(n: OnnxNode, H: number, W: number, k: [number, numbe
   }
   if (auto === 'VALID') return [[0, 0], [0, 0]];
   if (auto !== 'SAME_UPPER' && auto !== 'SAME_LOWER') throw unsupported(n, `attribute 'auto_pad' = '${auto}' is not supported`);
-  const axis = (size: number, kk: number, ss: number): [number, number] => {
-    const out = Math.ceil(size / ss), total = Math.max((out - 1) * ss + kk - size, 0), half = Math.floor(total / 2);
+  const axis = (size: number, kk: number, ss: number, dim: string): [number, number] => {
+    const out = Math.ceil(size / ss), raw = (out - 1) * ss + kk - size;
+    // The spec's total padding goes negative when the windows leave 2 or more cells unread (stride > kernel); it does not
+    // say where the windows then start, and runtimes differ (TF clamps to 0 and starts at cell 0; onnxruntime 1.20 shifts
+    // them into the input, by a different amount in Conv and in pooling). -1 is unambiguous (every reading starts at 0).
+    if (raw <= -2) throw unsupported(n, `attribute 'auto_pad' = '${auto}' with stride ${ss} and kernel ${kk} on ${size} ${dim} gives a negative total padding (${raw}), where runtimes place the windows differently; not supported (export with explicit pads)`);
+    const total = Math.max(raw, 0), half = Math.floor(total / 2);
     return auto === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
   };
-  return [axis(H, k[0], s[0]), axis(W, k[1], s[1])];
+  return [axis(H, k[0], s[0], 'rows'), axis(W, k[1], s[1], 'columns')];
 }
 
 /** 'valid' / 'same' when the pads are TF's for that window, else undefined (pad explicitly first). */
@@ -131,11 +136,14 @@ export function convTranspose(ctx: Ctx, n: OnnxNode): void {
     if (v.length !== 4 || v.some((x) => !Number.isInteger(x) || x < 0)) throw unsupported(n, `attribute 'pads' = [${v}] is not supported (four non-negative values for H and W)`);
     p = [[v[0]!, v[2]!], [v[1]!, v[3]!]];
   } else if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
-    const axis = (size: number, kk: number, ss: number, o: number): [number, number] => {
+    const axis = (size: number, kk: number, ss: number, o: number, dim: string): [number, number] => {
       const total = ss * (size - 1) + o + kk - size * ss, half = Math.floor(total / 2);
+      // Negative when kernel + output_padding < stride: the spec's output (input * stride) needs negative pads whose split
+      // it leaves open (floor or truncation of total / 2), and onnxruntime 1.20 clamps them to 0 (a smaller output).
+      if (total < 0) throw unsupported(n, `attribute 'auto_pad' = '${auto}' with stride ${ss} > kernel ${kk} + output_padding ${o} on ${size} ${dim} gives a negative total padding (${total}), where runtimes differ; not supported (export with explicit pads)`);
       return auto === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
     };
-    p = [axis(H, kh, s[0], op[0]!), axis(W, kw, s[1], op[1]!)];
+    p = [axis(H, kh, s[0], op[0]!, 'rows'), axis(W, kw, s[1], op[1]!, 'columns')];
   } else throw unsupported(n, `attribute 'auto_pad' = '${auto}' is not supported`);
   // The IR runs a stride-1 'valid' conv of the zero-dilated input padded by k - 1 - pad (+ output_padding after).
   const pad: Pads2 = [[kh - 1 - p[0][0], kh - 1 - p[0][1] + op[0]!], [kw - 1 - p[1][0], kw - 1 - p[1][1] + op[1]!]];

@@ -55,7 +55,12 @@ function convT(r: R): Case {
   const form = r.pick(['pads', 'pads', 'output_shape', 'SAME_UPPER', 'SAME_LOWER', 'VALID']);
   const attrs = [attr('kernel_shape', k), attr('strides', s), ...(group > 1 ? [attr('group', group)] : []), ...(d[0] !== 1 ? [attr('dilations', d)] : []), ...(r.b() || form === 'output_shape' ? [attr('output_padding', op)] : [])];
   if (form === 'pads') attrs.push(attr('pads', pads));
-  else if (form === 'output_shape') attrs.push(attr('output_shape', [H * s[0]! + r.i(-1, 1), Wd * s[1]! + r.i(-1, 1)]));
+  else if (form === 'output_shape') {
+    // Up to k - 1 rows less than the full output (pads from the spec's rule), sometimes one more (beyond the full output).
+    const full = [(H - 1) * s[0]! + k[0]! + op[0]!, (Wd - 1) * s[1]! + k[1]! + op[1]!];
+    attrs.push(attr('output_shape', [full[0]! - r.i(-1, k[0]! - 1), full[1]! - r.i(-1, k[1]! - 1)]));
+    if (r.b(0.3)) attrs.push(attr('auto_pad', r.pick(['SAME_UPPER', 'SAME_LOWER', 'NOTSET'])));
+  }
   else attrs.push(attr('auto_pad', form));
   return { op: 'ConvTranspose', desc: `C${C} ${H}x${Wd} Mg${Mg} g${group} k${k} s${s} d${d} ${form} ${attrs.map((a) => a.name).join(',')} pads ${pads} op ${op}`, opset: r.i(9, 17), dims: [C, H, Wd],
     nodes: [node('ConvTranspose', ['x', 'w', 'b'], ['h'], attrs)], inits: [W(r, 'w', [C, Mg, k[0]!, k[1]!]), W(r, 'b', [Mg * group])] };

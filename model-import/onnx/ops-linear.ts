@@ -116,22 +116,35 @@ export function conv(ctx: Ctx, n: OnnxNode): void {
 }
 
 export function convTranspose(ctx: Ctx, n: OnnxNode): void {
-  checkAttrs(n, ['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides']);
+  checkAttrs(n, ['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'output_shape', 'pads', 'strides']);
   noDilation(n);
   const x = ctx.act(n, 0);
   const [C, H, W] = spatial(n, x);
-  if (attrInt(n, 'group', 1) !== 1) throw unsupported(n, `attribute 'group' = ${attrInt(n, 'group', 1)} is not supported (1 only)`);
+  const group = attrInt(n, 'group', 1);
   const w = ctx.konst(n, 1, 'the weight')!;
-  if (!w || w.dims.length !== 4 || w.dims[0] !== C) throw malformed(n, `weight has dims [${w?.dims ?? []}], expected [${C}, M, kh, kw]`);
-  const [, M, kh, kw] = w.dims as [number, number, number, number];
+  if (!w || w.dims.length !== 4 || w.dims[0] !== C) throw malformed(n, `weight has dims [${w?.dims ?? []}], expected [${C}, M / group, kh, kw]`);
+  const [, Mg, kh, kw] = w.dims as [number, number, number, number];
+  if (!(Number.isInteger(group) && group >= 1 && C % group === 0)) throw malformed(n, `attribute 'group' = ${group} does not divide the ${C} input channels`);
+  const M = Mg * group, Cg = C / group;
   const k = pair(n, 'kernel_shape', [kh, kw]);
   if (k[0] !== kh || k[1] !== kw) throw malformed(n, `kernel_shape [${k}] differs from the weight's [${kh}, ${kw}]`);
   const s = pair(n, 'strides', [1, 1]);
   const op = attrInts(n, 'output_padding') ?? [0, 0];
   if (op.length !== 2 || op.some((v) => !Number.isInteger(v) || v < 0)) throw unsupported(n, `attribute 'output_padding' = [${op}] is not supported (two non-negative values for H and W)`);
   const auto = attrString(n, 'auto_pad', 'NOTSET');
+  const outShape = attrInts(n, 'output_shape');
   let p: Pads2;
-  if (auto === 'NOTSET' || auto === 'VALID') {
+  if (outShape) {
+    // The spec: total_padding = stride (in - 1) + output_padding + kernel - output_shape, the larger half at the end for
+    // SAME_UPPER and at the start otherwise; 'pads' is then ignored. Two values (H, W) only.
+    if (outShape.length !== 2 || outShape.some((v) => !Number.isInteger(v) || v < 1)) throw unsupported(n, `attribute 'output_shape' = [${outShape}] is not supported (two positive values: the output's height and width)`);
+    const axis = (size: number, kk: number, ss: number, o: number, want: number, dim: string): [number, number] => {
+      const total = ss * (size - 1) + o + kk - want, half = Math.floor(total / 2);
+      if (total < 0) throw unsupported(n, `attribute 'output_shape' = [${outShape}] asks for ${want} ${dim}, more than the ${want + total} the transposed convolution produces; not supported`);
+      return auto === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
+    };
+    p = [axis(H, kh, s[0], op[0]!, outShape[0]!, 'rows'), axis(W, kw, s[1], op[1]!, outShape[1]!, 'columns')];
+  } else if (auto === 'NOTSET' || auto === 'VALID') {
     const v = auto === 'VALID' ? [0, 0, 0, 0] : attrInts(n, 'pads') ?? [0, 0, 0, 0];
     if (v.length !== 4 || v.some((x) => !Number.isInteger(x) || x < 0)) throw unsupported(n, `attribute 'pads' = [${v}] is not supported (four non-negative values for H and W)`);
     p = [[v[0]!, v[2]!], [v[1]!, v[3]!]];
@@ -147,9 +160,14 @@ export function convTranspose(ctx: Ctx, n: OnnxNode): void {
   } else throw unsupported(n, `attribute 'auto_pad' = '${auto}' is not supported`);
   // The IR runs a stride-1 'valid' conv of the zero-dilated input padded by k - 1 - pad (+ output_padding after).
   const pad: Pads2 = [[kh - 1 - p[0][0], kh - 1 - p[0][1] + op[0]!], [kw - 1 - p[1][0], kw - 1 - p[1][1] + op[1]!]];
-  if (pad.flat().some((v) => v < 0)) throw unsupported(n, `attribute 'pads' = [${p.flat()}] larger than kernel - 1 is not supported`);
+  if (pad.flat().some((v) => v < 0)) throw unsupported(n, `${outShape ? `attribute 'output_shape' = [${outShape}] gives pads` : "attribute 'pads' ="} [${p[0][0]}, ${p[1][0]}, ${p[0][1]}, ${p[1][1]}] larger than kernel - 1, which is not supported`);
+  // Weight [C, M / group, kh, kw], flipped; with groups, input channel i feeds only the outputs of its group
+  // (block-diagonal kernel, exact, at the full C x M cost, as Conv).
   const K = new Float64Array(kh * kw * C * M);
-  for (let i = 0; i < C; i++) for (let o = 0; o < M; o++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) K[((ky * kw + kx) * C + i) * M + o] = w.data[((i * M + o) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)]!;
+  for (let i = 0; i < C; i++) {
+    const o0 = Math.floor(i / Cg) * Mg;
+    for (let ol = 0; ol < Mg; ol++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) K[((ky * kw + kx) * C + i) * M + o0 + ol] = w.data[((i * Mg + ol) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)]!;
+  }
   const bias = ctx.konst(n, 2, 'the bias');
   if (bias && bias.data.length !== M) throw malformed(n, `bias has ${bias.data.length} values, expected ${M}`);
   const node: WorkNode = { kind: 'conv2d_transpose', name: n.outputs[0]!, inputs: [x.ir], filters: M, kernelSize: [kh, kw], strides: s, pad, activation: 'linear', kernel: { shape: [kh, kw, C, M], data: K }, ...(bias ? { bias: { shape: [M], data: Float64Array.from(bias.data) } } : {}) };

@@ -56,10 +56,12 @@ export function clip(ctx: Ctx, n: OnnxNode): void {
   const x = ctx.act(n, 0);
   const lo = n.attrs.has('min') ? attrFloat(n, 'min', -Infinity) : ctx.konst(n, 1, 'min')?.data[0] ?? -Infinity;
   const hi = n.attrs.has('max') ? attrFloat(n, 'max', Infinity) : ctx.konst(n, 2, 'max')?.data[0] ?? Infinity;
-  if (lo !== 0) throw unsupported(n, `attribute 'min' = ${lo} is not supported (Clip(0, 6) as ReLU6 or Clip(0) as ReLU)`);
+  // Name where the bound came from: an attribute (opset < 11), input 1 / 2 (opset 11+), or absent (unbounded).
+  const where = (k: 'min' | 'max', i: number, v: number): string => (n.attrs.has(k) ? `attribute '${k}' = ${v}` : n.inputs[i] ? `input '${k}' = ${v}` : `no '${k}' (${v})`);
+  if (lo !== 0) throw unsupported(n, `${where('min', 1, lo)} is not supported (Clip(0, 6) as ReLU6 or Clip(0) as ReLU)`);
   if (hi === 6) return activation(ctx, n, x, 'relu6', true);
   if (hi >= 3.4e38) return activation(ctx, n, x, 'relu', true);
-  throw unsupported(n, `attribute 'max' = ${hi} is not supported (Clip(0, 6) as ReLU6 or Clip(0) as ReLU)`);
+  throw unsupported(n, `${where('max', 2, hi)} is not supported (Clip(0, 6) as ReLU6 or Clip(0) as ReLU)`);
 }
 
 function hardSigmoidKind(n: OnnxNode): 'hard_sigmoid' | 'hard_sigmoid_k2' {

@@ -314,4 +314,32 @@ function arith(r: R): Case {
   return { op, desc: `x [${dims}] ${op} const [${sh}]${constFirst ? ' (const first)' : ''}`, opset: r.i(9, 17), dims, nodes: [node(op, constFirst ? ['k', 'x'] : ['x', 'k'], ['h'])], inits: [floatTensor('k', sh, data)] };
 }
 
-export const GENERATORS: ((r: R) => Case)[] = [conv, convT, pool, gemm, matmul, batchNorm, pad, resize, concat, flatten, reshape, transpose, squeeze, clip, activations, softmax, reduceMean, arith, chain];
+/** Element-wise operators on a flattened C x H x W map (the importer keeps it in HWC order with a permutation), then a Gemm. */
+function flatOps(r: R): Case {
+  const [C, H, Wd] = img(r, 3, 2, 4), F = C * H * Wd, U = r.i(1, 4);
+  const op = r.pick(['Add', 'Mul', 'Sub', 'Div', 'PRelu', 'LeakyRelu', 'BatchNormalization', 'Relu', 'Sigmoid']);
+  const shape = r.pick([[F], [1, F], [1], []]);
+  const nodes: NodeMsg[] = [node('Flatten', ['x'], ['f'], [attr('axis', 1)])];
+  const inits: TensorMsg[] = [];
+  if (['Add', 'Mul', 'Sub', 'Div'].includes(op)) { nodes.push(node(op, ['f', 'k'], ['g'])); inits.push(floatTensor('k', shape, r.arr(numel(shape), 0.5, 2))); }
+  else if (op === 'PRelu') { nodes.push(node(op, ['f', 'k'], ['g'])); inits.push(W(r, 'k', shape)); }
+  else if (op === 'BatchNormalization') { nodes.push(node(op, ['f', 'bg', 'bb', 'bm', 'bv'], ['g'])); inits.push(W(r, 'bg', [F]), W(r, 'bb', [F]), W(r, 'bm', [F]), floatTensor('bv', [F], r.arr(F, 0.2, 2))); }
+  else nodes.push(node(op, ['f'], ['g'], op === 'LeakyRelu' ? [attr('alpha', { float: 0.2 })] : []));
+  nodes.push(node('Gemm', ['g', 'gw', 'gb'], ['h'], [attr('transB', 1)]));
+  inits.push(W(r, 'gw', [U, F]), W(r, 'gb', [U]));
+  return { op: `flat-${op}`, desc: `Flatten [${C},${H},${Wd}] > ${op}${['Add', 'Mul', 'Sub', 'Div', 'PRelu'].includes(op) ? ` [${shape}]` : ''} > Gemm`, opset: r.pick([11, 13, 17]), dims: [C, H, Wd], nodes, inits };
+}
+
+/** Global pools, Identity, Dropout (ratio as attribute or input), Cast to float. */
+function misc(r: R): Case {
+  const dims = img(r, 3, 1, 5), opset = r.pick([9, 11, 12, 13, 17]);
+  const which = r.pick(['GlobalMaxPool', 'GlobalAveragePool', 'Identity', 'Dropout', 'Cast']);
+  if (which === 'Dropout') {
+    const asInput = opset >= 12 && r.b();
+    return { op: which, desc: `ratio ${asInput ? 'input' : 'attribute'} opset ${opset}`, opset, dims, nodes: [node('Relu', ['x'], ['t']), node(which, asInput ? ['t', 'ratio'] : ['t'], ['h'], asInput ? [] : [attr('ratio', { float: 0.3 })])], inits: asInput ? [floatTensor('ratio', [], [0.3])] : [] };
+  }
+  if (which === 'Cast') return { op: which, desc: `to float, opset ${opset}`, opset, dims, nodes: [node('Relu', ['x'], ['t']), node(which, ['t'], ['h'], [attr('to', 1)])], inits: [] };
+  return { op: which, desc: `x [${dims}] opset ${opset}`, opset, dims, nodes: [node('Relu', ['x'], ['t']), node(which, ['t'], ['h'])], inits: [] };
+}
+
+export const GENERATORS: ((r: R) => Case)[] = [conv, convT, pool, gemm, matmul, batchNorm, pad, resize, concat, flatten, reshape, transpose, squeeze, clip, activations, softmax, reduceMean, arith, chain, flatOps, misc];

@@ -8,7 +8,10 @@
  * different amounts; ConvTranspose clamps, shrinking the output below the
  * spec's input * stride). The importer used to clamp silently (a different
  * answer from onnxruntime); it now refuses these windows by name, and keeps
- * the unambiguous total of -1 (every reading starts at cell 0).
+ * the unambiguous total of -1 (every reading starts at cell 0). And the
+ * ceil_mode rule where onnxruntime 1.20 departs from the spec (it keeps a
+ * window starting in the right padding and outputs -3.4e38 for it): the
+ * importer follows the spec and PyTorch.
  */
 import { describe, expect, it } from 'vitest';
 import { MpcError } from '../../protocol/errors.js';
@@ -65,5 +68,18 @@ describe('auto_pad SAME with a negative total padding (stride > kernel)', () => 
   it('ConvTranspose SAME_UPPER, 1x1 kernel, stride 2, output_padding 1 (total 0) imports: input * stride rows, x at the even cells', () => {
     const { ir } = loadOnnx(model('ConvTranspose', 2, 2, [attr('kernel_shape', [1, 1]), attr('strides', [2, 2]), attr('output_padding', [1, 1]), attr('auto_pad', 'SAME_UPPER')]));
     expect(Array.from(referenceLogits(ir, Float32Array.from([1, 2, 3, 4]), 1))).toEqual([1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe('ceil_mode: a window that would start in the right padding is dropped (the ONNX spec; onnxruntime 1.20 keeps it)', () => {
+  // MaxPool / AveragePool spec: "Sliding windows that would start in the right padded region are ignored" (as PyTorch).
+  it('MaxPool kernel 2, stride 2, pads right 1 on 4 columns: ceil((4 + 1 - 2) / 2) + 1 = 3 windows, the third starts at 4 (the right pad): 2 outputs', () => {
+    const { ir } = loadOnnx(model('MaxPool', 1, 4, [attr('kernel_shape', [1, 2]), attr('strides', [1, 2]), attr('pads', [0, 0, 0, 1]), attr('ceil_mode', 1)], false));
+    expect(Array.from(referenceLogits(ir, Float32Array.from([1, 5, 3, 2]), 1))).toEqual([5, 3]);
+  });
+
+  it('MaxPool kernel 2, stride 2 on 5 columns: the last window starts inside the input (at 4) and is kept: 3 outputs', () => {
+    const { ir } = loadOnnx(model('MaxPool', 1, 5, [attr('kernel_shape', [1, 2]), attr('strides', [1, 2]), attr('ceil_mode', 1)], false));
+    expect(Array.from(referenceLogits(ir, Float32Array.from([1, 5, 3, 2, -4]), 1))).toEqual([5, 3, -4]);
   });
 });

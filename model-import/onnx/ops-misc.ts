@@ -3,7 +3,8 @@
  * Relu, LeakyRelu, PRelu, Clip (ReLU / ReLU6), HardSigmoid, HardSwish (and
  * x * HardSigmoid(x) as exported before opset 14), Sigmoid (x * Sigmoid(x)
  * as SiLU), Tanh, Softmax
- * (final only); Add, Sub, Mul, Div (of two tensors, or of a tensor and a
+ * (final only); Add, Sub, Mul, Div (of two tensors (Add / Sub of NCHW maps
+ * broadcast by upsampling / concatenating copies), or of a tensor and a
  * constant: a Rescaling for a scalar, a per-channel affine node folded like
  * BatchNorm otherwise); Concat, Flatten, Reshape, Squeeze, Unsqueeze;
  * Identity, Dropout and Cast to float (removed).
@@ -106,6 +107,33 @@ export function softmax(ctx: Ctx, n: OnnxNode): void {
   ctx.g.finalActivation.set(n.outputs[0]!, 'softmax');
 }
 
+/**
+ * Two NCHW maps broadcast to their common shape (each axis equal, or 1 on one side; ONNX's multidirectional
+ * broadcasting of equal ranks): H / W of 1 repeated by a nearest upsampling, a C of 1 by concatenating copies
+ * (both local copies, free in the protocol).
+ */
+function broadcastMaps(ctx: Ctx, n: OnnxNode, xs: ActVal[]): { nodes: WorkNode[]; input: string }[] {
+  const r = xs[0]!.dims.length;
+  const T = xs[0]!.dims.map((_, i) => Math.max(...xs.map((x) => x.dims[i]!)));
+  if (r !== 4 || xs.some((x) => x.dims[0] !== 1 || x.dims.some((d, i) => d !== T[i] && d !== 1))) throw unsupported(n, `${n.opType} of ${xs.map((x) => `[${x.dims}]`).join(' and ')} is not supported (the same shape, or NCHW maps broadcasting a 1 in C, H or W)`);
+  return xs.map((x) => {
+    const nodes: WorkNode[] = [];
+    let cur = x.ir;
+    const [, C, H, W] = x.dims as [number, number, number, number];
+    if (H !== T[2] || W !== T[3]) {
+      const name = ctx.fresh(`${n.outputs[0]}#bcastHW`);
+      nodes.push({ kind: 'upsampling2d', name, inputs: [cur], size: [T[2]! / H, T[3]! / W], interpolation: 'nearest' });
+      cur = name;
+    }
+    if (C !== T[1]) {
+      const name = ctx.fresh(`${n.outputs[0]}#bcastC`);
+      nodes.push({ kind: 'concatenate', name, inputs: new Array<string>(T[1]!).fill(cur), axis: 2 });
+      cur = name;
+    }
+    return { nodes, input: cur };
+  });
+}
+
 const samePerm = (a: ActVal, b: ActVal): boolean => (!a.perm && !b.perm) || (!!a.perm && !!b.perm && a.perm.every((v, i) => v === b.perm![i]));
 
 /** Add / Sub / Mul / Div. */
@@ -130,8 +158,12 @@ export function arith(ctx: Ctx, n: OnnxNode): void {
       ctx.emit(n, [{ kind: 'multiply', name: out, inputs: [a.ir, b.ir] }], { dims: a.dims.map((d, i) => Math.max(d, b.dims[i]!)), ...(a.perm ? { perm: a.perm } : {}), nonneg: a.nonneg && b.nonneg });
       return;
     }
-    if (a.dims.length !== b.dims.length || a.dims.some((d, i) => d !== b.dims[i]) || !samePerm(a, b)) throw unsupported(n, `${op} of [${a.dims}] and [${b.dims}] (broadcasting) is not supported; same shapes only`);
-    ctx.emit(n, [{ kind: op === 'Add' ? 'add' : 'subtract', name: out, inputs: [a.ir, b.ir] }], { dims: a.dims.slice(), ...(a.perm ? { perm: a.perm } : {}), nonneg: op === 'Add' && a.nonneg && b.nonneg });
+    if (a.dims.length !== b.dims.length || !samePerm(a, b)) throw unsupported(n, `${op} of [${a.dims}] and [${b.dims}] is not supported (the same shape, or NCHW maps broadcasting a 1 in C, H or W)`);
+    const same = a.dims.every((d, i) => d === b.dims[i]);
+    const pre = same ? [] : broadcastMaps(ctx, n, [a, b]);
+    const ins = same ? [a.ir, b.ir] : pre.map((q) => q.input);
+    const dims = same ? a.dims.slice() : a.dims.map((d, i) => Math.max(d, b.dims[i]!));
+    ctx.emit(n, [...pre.flatMap((q) => q.nodes), { kind: op === 'Add' ? 'add' : 'subtract', name: out, inputs: ins }], { dims, ...(a.perm ? { perm: a.perm } : {}), nonneg: op === 'Add' && a.nonneg && b.nonneg });
     return;
   }
   if (a.kind === 'const' && b.kind === 'const') throw malformed(n, 'constant arithmetic was not folded');

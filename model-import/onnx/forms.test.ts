@@ -92,7 +92,7 @@ describe.skipIf(!haveOnnxFixtures)('refusals name the node, its op_type and the 
     expect(() => loadOnnx(encodeModel(m))).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(re) }));
   };
   it('an operator outside the supported set (Einsum)', () => refuse((m) => { nodeOf(m, 'Relu').op_type = 'Einsum'; }, /^node #1 '\/1\/Relu' \(Einsum\): operator Einsum is not supported by the secure protocol \(supported: .*Conv.*\)/));
-  it('Conv dilations 2', () => refuse((m) => { nodeOf(m, 'Conv').attribute.find((a) => a.name === 'dilations')!.ints = [2, 2]; }, /^node #0 '\/0\/Conv' \(Conv\): attribute 'dilations' = \[2,2\] is not supported \(1 only\)/));
+  it('MaxPool dilations 2 (Conv dilations are mapped)', () => refuse((m) => { nodeOf(m, 'MaxPool').attribute.push(attr('dilations', [2, 2])); }, /^node #2 '\/2\/MaxPool' \(MaxPool\): attribute 'dilations' = \[2,2\] is not supported \(1 only\)/));
   it('an attribute the operator does not have (MaxPool foo)', () => refuse((m) => { nodeOf(m, 'MaxPool').attribute.push(attr('foo', 3)); }, /'\/2\/MaxPool' \(MaxPool\): attribute 'foo' = 3 is not supported/));
   it('an operator from another domain', () => refuse((m) => { nodeOf(m, 'Relu').domain = 'com.microsoft'; }, /'\/1\/Relu' \(Relu\): operator domain 'com.microsoft' is not supported/));
   it("Pad in 'wrap' mode (opset 19; reflect and edge are mapped)", () => refuse((m) => {

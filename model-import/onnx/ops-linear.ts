@@ -1,6 +1,7 @@
 /**
  * ONNX operators with weights -> IR: Conv (group 1, depthwise, or grouped as
- * a block-diagonal kernel), ConvTranspose, Gemm, MatMul, BatchNormalization.
+ * a block-diagonal kernel; dilations as the zero-expanded kernel),
+ * ConvTranspose, Gemm, MatMul, BatchNormalization.
  * Weights are converted from ONNX's layouts ([M, C/group, kh, kw], [K, N] /
  * [N, K]) to the IR's ([kh, kw, C, M], [in, units]) here, once.
  */
@@ -56,6 +57,20 @@ export function noDilation(n: OnnxNode): void {
   if (d && d.some((x) => x !== 1)) throw unsupported(n, `attribute 'dilations' = [${d}] is not supported (1 only)`);
 }
 
+/**
+ * A kernel [A, B, kh, kw] with attribute 'dilations' d as the equivalent undilated kernel of (k - 1) d + 1 taps per
+ * axis (zeros between the taps): exact for Conv / ConvTranspose, at the larger kernel's cost.
+ */
+function dilated(n: OnnxNode, w: OnnxTensor): { data: Float64Array; kh: number; kw: number } {
+  const [A, B, kh, kw] = w.dims as [number, number, number, number];
+  const d = pair(n, 'dilations', [1, 1]);
+  if (d[0] === 1 && d[1] === 1) return { data: w.data, kh, kw };
+  const eh = (kh - 1) * d[0] + 1, ew = (kw - 1) * d[1] + 1;
+  const data = new Float64Array(A * B * eh * ew);
+  for (let a = 0; a < A * B; a++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) data[(a * eh + ky * d[0]) * ew + kx * d[1]] = w.data[(a * kh + ky) * kw + kx]!;
+  return { data, kh: eh, kw: ew };
+}
+
 function spatial(n: OnnxNode, x: ActVal): [number, number, number] {
   if (x.dims.length !== 4) throw unsupported(n, `input of rank ${x.dims.length} ([${x.dims}]) is not supported (2-D convolution on NCHW)`);
   return [x.dims[1]!, x.dims[2]!, x.dims[3]!];
@@ -74,14 +89,16 @@ export function zeroPad(ctx: Ctx, n: OnnxNode, x: ActVal, p: Pads2): { nodes: Wo
 
 export function conv(ctx: Ctx, n: OnnxNode): void {
   checkAttrs(n, ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides']);
-  noDilation(n);
   const x = ctx.act(n, 0);
   const [C, H, W] = spatial(n, x);
   const w = ctx.konst(n, 1, 'the weight')!;
   if (!w || w.dims.length !== 4) throw unsupported(n, `weight of dims [${w?.dims ?? []}] is not supported (2-D kernels)`);
-  const [M, Cg, kh, kw] = w.dims as [number, number, number, number];
-  const k = pair(n, 'kernel_shape', [kh, kw]);
-  if (k[0] !== kh || k[1] !== kw) throw malformed(n, `kernel_shape [${k}] differs from the weight's [${kh}, ${kw}]`);
+  const [M, Cg, kh0, kw0] = w.dims as [number, number, number, number];
+  const k0 = pair(n, 'kernel_shape', [kh0, kw0]);
+  if (k0[0] !== kh0 || k0[1] !== kw0) throw malformed(n, `kernel_shape [${k0}] differs from the weight's [${kh0}, ${kw0}]`);
+  // Dilations: the window is the dilated kernel's (the spec's (k - 1) d + 1, in pads, auto_pad and the output size).
+  const { data: src, kh, kw } = dilated(n, w);
+  const k: [number, number] = [kh, kw];
   const s = pair(n, 'strides', [1, 1]);
   const group = attrInt(n, 'group', 1);
   if (!(group >= 1 && C % group === 0 && M % group === 0 && Cg === C / group)) throw malformed(n, `attribute 'group' = ${group} does not fit ${C} input channels and weight [${w.dims}]`);
@@ -92,7 +109,6 @@ export function conv(ctx: Ctx, n: OnnxNode): void {
   const bias = ctx.konst(n, 2, 'the bias');
   if (bias && bias.data.length !== M) throw malformed(n, `bias has ${bias.data.length} values, expected ${M}`);
   const b = bias ? { bias: { shape: [M], data: Float64Array.from(bias.data) } } : {};
-  const src = w.data;
   let node: WorkNode;
   if (group === C && group > 1) {
     // Depthwise: output channel c * dm + j reads input channel c (ONNX's grouping = the IR's depthwise order).
@@ -117,17 +133,17 @@ export function conv(ctx: Ctx, n: OnnxNode): void {
 
 export function convTranspose(ctx: Ctx, n: OnnxNode): void {
   checkAttrs(n, ['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'output_shape', 'pads', 'strides']);
-  noDilation(n);
   const x = ctx.act(n, 0);
   const [C, H, W] = spatial(n, x);
   const group = attrInt(n, 'group', 1);
   const w = ctx.konst(n, 1, 'the weight')!;
   if (!w || w.dims.length !== 4 || w.dims[0] !== C) throw malformed(n, `weight has dims [${w?.dims ?? []}], expected [${C}, M / group, kh, kw]`);
-  const [, Mg, kh, kw] = w.dims as [number, number, number, number];
+  const [, Mg, kh0, kw0] = w.dims as [number, number, number, number];
   if (!(Number.isInteger(group) && group >= 1 && C % group === 0)) throw malformed(n, `attribute 'group' = ${group} does not divide the ${C} input channels`);
   const M = Mg * group, Cg = C / group;
-  const k = pair(n, 'kernel_shape', [kh, kw]);
-  if (k[0] !== kh || k[1] !== kw) throw malformed(n, `kernel_shape [${k}] differs from the weight's [${kh}, ${kw}]`);
+  const k = pair(n, 'kernel_shape', [kh0, kw0]);
+  if (k[0] !== kh0 || k[1] !== kw0) throw malformed(n, `kernel_shape [${k}] differs from the weight's [${kh0}, ${kw0}]`);
+  const { data: wd, kh, kw } = dilated(n, w);
   const s = pair(n, 'strides', [1, 1]);
   const op = attrInts(n, 'output_padding') ?? [0, 0];
   if (op.length !== 2 || op.some((v) => !Number.isInteger(v) || v < 0)) throw unsupported(n, `attribute 'output_padding' = [${op}] is not supported (two non-negative values for H and W)`);
@@ -166,7 +182,7 @@ export function convTranspose(ctx: Ctx, n: OnnxNode): void {
   const K = new Float64Array(kh * kw * C * M);
   for (let i = 0; i < C; i++) {
     const o0 = Math.floor(i / Cg) * Mg;
-    for (let ol = 0; ol < Mg; ol++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) K[((ky * kw + kx) * C + i) * M + o0 + ol] = w.data[((i * Mg + ol) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)]!;
+    for (let ol = 0; ol < Mg; ol++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) K[((ky * kw + kx) * C + i) * M + o0 + ol] = wd[((i * Mg + ol) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)]!;
   }
   const bias = ctx.konst(n, 2, 'the bias');
   if (bias && bias.data.length !== M) throw malformed(n, `bias has ${bias.data.length} values, expected ${M}`);

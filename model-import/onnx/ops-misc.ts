@@ -1,6 +1,6 @@
 /**
  * ONNX activations, elementwise arithmetic and layout operators -> IR:
- * Relu, LeakyRelu, PRelu, Clip (ReLU / ReLU6), HardSigmoid, HardSwish (and
+ * Relu, LeakyRelu, PRelu, Clip (ReLU / ReLU6, other bounds by shifted ReLUs), HardSigmoid, HardSwish (and
  * x * HardSigmoid(x) as exported before opset 14), Sigmoid (x * Sigmoid(x)
  * as SiLU), Tanh, Softmax
  * (final only); Add, Sub, Mul, Div (of two tensors (Add / Sub of NCHW maps
@@ -52,17 +52,45 @@ export function prelu(ctx: Ctx, n: OnnxNode): void {
   ctx.emit(n, [{ kind: 'prelu', name: n.outputs[0]!, inputs: [x.ir], kernel: { shape: [s.length], data: Float64Array.from(s) } }], { dims: x.dims.slice(), ...(x.perm ? { perm: x.perm } : {}), nonneg: false });
 }
 
+/**
+ * Clip(lo, hi): (0, 6) -> ReLU6, (0, none) -> ReLU; other bounds through ReLUs of shifted copies (public offsets):
+ * (lo, none) -> relu(x - lo) + lo, (none, hi) -> x - relu(x - hi), (lo, hi) -> relu(x - lo) - relu(x - hi) + lo
+ * (exact for lo <= hi; two ReLUs). Bounds of magnitude >= 3.4e38 (Clip-6's float max defaults) count as absent.
+ */
 export function clip(ctx: Ctx, n: OnnxNode): void {
   checkAttrs(n, ['min', 'max']);
   const x = ctx.act(n, 0);
-  const lo = n.attrs.has('min') ? attrFloat(n, 'min', -Infinity) : ctx.konst(n, 1, 'min')?.data[0] ?? -Infinity;
-  const hi = n.attrs.has('max') ? attrFloat(n, 'max', Infinity) : ctx.konst(n, 2, 'max')?.data[0] ?? Infinity;
-  // Name where the bound came from: an attribute (opset < 11), input 1 / 2 (opset 11+), or absent (unbounded).
-  const where = (k: 'min' | 'max', i: number, v: number): string => (n.attrs.has(k) ? `attribute '${k}' = ${v}` : n.inputs[i] ? `input '${k}' = ${v}` : `no '${k}' (${v})`);
-  if (lo !== 0) throw unsupported(n, `${where('min', 1, lo)} is not supported (Clip(0, 6) as ReLU6 or Clip(0) as ReLU)`);
-  if (hi === 6) return activation(ctx, n, x, 'relu6', true);
-  if (hi >= 3.4e38) return activation(ctx, n, x, 'relu', true);
-  throw unsupported(n, `${where('max', 2, hi)} is not supported (Clip(0, 6) as ReLU6 or Clip(0) as ReLU)`);
+  const lo0 = n.attrs.has('min') ? attrFloat(n, 'min', -Infinity) : ctx.konst(n, 1, 'min')?.data[0] ?? -Infinity;
+  const hi0 = n.attrs.has('max') ? attrFloat(n, 'max', Infinity) : ctx.konst(n, 2, 'max')?.data[0] ?? Infinity;
+  const lo = lo0 <= -3.4e38 ? -Infinity : lo0, hi = hi0 >= 3.4e38 ? Infinity : hi0;
+  if (lo === 0 && hi === 6) return activation(ctx, n, x, 'relu6', true);
+  if (lo === 0 && hi === Infinity) return activation(ctx, n, x, 'relu', true);
+  if (lo === -Infinity && hi === Infinity) return ctx.alias(n, x);
+  // Name where a bound came from: an attribute (opset < 11) or input 1 / 2 (opset 11+).
+  const where = (k: 'min' | 'max', v: number): string => `${n.attrs.has(k) ? 'attribute' : 'input'} '${k}' = ${v}`;
+  if (Number.isNaN(lo) || Number.isNaN(hi)) throw malformed(n, `${where(Number.isNaN(lo) ? 'min' : 'max', NaN)} is not a number`);
+  if (lo > hi) throw unsupported(n, `${where('min', lo)} above ${where('max', hi)} is not supported (every value would be max)`);
+  const out = n.outputs[0]!;
+  const nodes: WorkNode[] = [];
+  /** relu(x - c) as two nodes; returns the ReLU's name. */
+  const reluShift = (c: number, tag: string): string => {
+    const shifted = ctx.fresh(`${out}#minus${tag}`), r = ctx.fresh(`${out}#relu${tag}`);
+    nodes.push({ kind: 'rescaling', name: shifted, inputs: [x.ir], scale: 1, offset: -c }, { kind: 'activation', name: r, inputs: [shifted], activation: 'relu' });
+    return r;
+  };
+  if (hi === Infinity) {
+    nodes.push({ kind: 'rescaling', name: out, inputs: [reluShift(lo, 'lo')], scale: 1, offset: lo });
+  } else if (lo === -Infinity) {
+    nodes.push({ kind: 'subtract', name: out, inputs: [x.ir, reluShift(hi, 'hi')] });
+  } else {
+    const a = reluShift(lo, 'lo'), b = reluShift(hi, 'hi');
+    if (lo === 0) nodes.push({ kind: 'subtract', name: out, inputs: [a, b] });
+    else {
+      const d = ctx.fresh(`${out}#diff`);
+      nodes.push({ kind: 'subtract', name: d, inputs: [a, b] }, { kind: 'rescaling', name: out, inputs: [d], scale: 1, offset: lo });
+    }
+  }
+  ctx.emit(n, nodes, { dims: x.dims.slice(), ...(x.perm ? { perm: x.perm } : {}), nonneg: lo >= 0 });
 }
 
 function hardSigmoidKind(n: OnnxNode): 'hard_sigmoid' | 'hard_sigmoid_k2' {

@@ -92,16 +92,16 @@ describe.skipIf(!haveOnnxFixtures)('refusals name the node, its op_type and the 
     expect(() => loadOnnx(encodeModel(m))).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(re) }));
   };
   it('an operator outside the supported set (Einsum)', () => refuse((m) => { nodeOf(m, 'Relu').op_type = 'Einsum'; }, /^node #1 '\/1\/Relu' \(Einsum\): operator Einsum is not supported by the secure protocol \(supported: .*Conv.*\)/));
-  it('Conv dilations 2', () => refuse((m) => { nodeOf(m, 'Conv').attribute.find((a) => a.name === 'dilations')!.ints = [2, 2]; }, /^node #0 '\/0\/Conv' \(Conv\): attribute 'dilations' = \[2,2\] is not supported \(1 only\)/));
+  it('MaxPool dilations 2 (Conv dilations are mapped)', () => refuse((m) => { nodeOf(m, 'MaxPool').attribute.push(attr('dilations', [2, 2])); }, /^node #2 '\/2\/MaxPool' \(MaxPool\): attribute 'dilations' = \[2,2\] is not supported \(1 only\)/));
   it('an attribute the operator does not have (MaxPool foo)', () => refuse((m) => { nodeOf(m, 'MaxPool').attribute.push(attr('foo', 3)); }, /'\/2\/MaxPool' \(MaxPool\): attribute 'foo' = 3 is not supported/));
   it('an operator from another domain', () => refuse((m) => { nodeOf(m, 'Relu').domain = 'com.microsoft'; }, /'\/1\/Relu' \(Relu\): operator domain 'com.microsoft' is not supported/));
-  it('Pad in reflect mode', () => refuse((m) => {
+  it("Pad in 'wrap' mode (opset 19; reflect and edge are mapped)", () => refuse((m) => {
     const r = nodeOf(m, 'Relu');
     const g = m.graph!;
-    g.node.splice(g.node.indexOf(r) + 1, 0, node('Pad', [r.output[0]!, 'pads'], ['padded'], [attr('mode', 'reflect')], 'pad0'));
+    g.node.splice(g.node.indexOf(r) + 1, 0, node('Pad', [r.output[0]!, 'pads'], ['padded'], [attr('mode', 'wrap')], 'pad0'));
     for (const n of g.node.slice(g.node.indexOf(r) + 2)) n.input = n.input.map((i) => (i === r.output[0] ? 'padded' : i));
     g.initializer.push(intTensor('pads', [8], [0, 0, 1, 1, 0, 0, 1, 1]));
-  }, /'pad0' \(Pad\): attribute 'mode' = 'reflect' is not supported/));
+  }, /'pad0' \(Pad\): attribute 'mode' = 'wrap' is not supported \(constant, edge, reflect\)/));
 });
 
 describe.skipIf(!haveOnnxFixtures)('a truncated or corrupt ONNX file is E_MODEL_FORMAT', () => {

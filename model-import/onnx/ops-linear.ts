@@ -1,6 +1,7 @@
 /**
  * ONNX operators with weights -> IR: Conv (group 1, depthwise, or grouped as
- * a block-diagonal kernel), ConvTranspose, Gemm, MatMul, BatchNormalization.
+ * a block-diagonal kernel; dilations as the zero-expanded kernel),
+ * ConvTranspose, Gemm, MatMul, BatchNormalization.
  * Weights are converted from ONNX's layouts ([M, C/group, kh, kw], [K, N] /
  * [N, K]) to the IR's ([kh, kw, C, M], [in, units]) here, once.
  */
@@ -22,11 +23,16 @@ export function spatialPads(n: OnnxNode, H: number, W: number, k: [number, numbe
   }
   if (auto === 'VALID') return [[0, 0], [0, 0]];
   if (auto !== 'SAME_UPPER' && auto !== 'SAME_LOWER') throw unsupported(n, `attribute 'auto_pad' = '${auto}' is not supported`);
-  const axis = (size: number, kk: number, ss: number): [number, number] => {
-    const out = Math.ceil(size / ss), total = Math.max((out - 1) * ss + kk - size, 0), half = Math.floor(total / 2);
+  const axis = (size: number, kk: number, ss: number, dim: string): [number, number] => {
+    const out = Math.ceil(size / ss), raw = (out - 1) * ss + kk - size;
+    // The spec's total padding goes negative when the windows leave 2 or more cells unread (stride > kernel); it does not
+    // say where the windows then start, and runtimes differ (TF clamps to 0 and starts at cell 0; onnxruntime 1.20 shifts
+    // them into the input, by a different amount in Conv and in pooling). -1 is unambiguous (every reading starts at 0).
+    if (raw <= -2) throw unsupported(n, `attribute 'auto_pad' = '${auto}' with stride ${ss} and kernel ${kk} on ${size} ${dim} gives a negative total padding (${raw}), where runtimes place the windows differently; not supported (export with explicit pads)`);
+    const total = Math.max(raw, 0), half = Math.floor(total / 2);
     return auto === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
   };
-  return [axis(H, k[0], s[0]), axis(W, k[1], s[1])];
+  return [axis(H, k[0], s[0], 'rows'), axis(W, k[1], s[1], 'columns')];
 }
 
 /** 'valid' / 'same' when the pads are TF's for that window, else undefined (pad explicitly first). */
@@ -51,6 +57,20 @@ export function noDilation(n: OnnxNode): void {
   if (d && d.some((x) => x !== 1)) throw unsupported(n, `attribute 'dilations' = [${d}] is not supported (1 only)`);
 }
 
+/**
+ * A kernel [A, B, kh, kw] with attribute 'dilations' d as the equivalent undilated kernel of (k - 1) d + 1 taps per
+ * axis (zeros between the taps): exact for Conv / ConvTranspose, at the larger kernel's cost.
+ */
+function dilated(n: OnnxNode, w: OnnxTensor): { data: Float64Array; kh: number; kw: number } {
+  const [A, B, kh, kw] = w.dims as [number, number, number, number];
+  const d = pair(n, 'dilations', [1, 1]);
+  if (d[0] === 1 && d[1] === 1) return { data: w.data, kh, kw };
+  const eh = (kh - 1) * d[0] + 1, ew = (kw - 1) * d[1] + 1;
+  const data = new Float64Array(A * B * eh * ew);
+  for (let a = 0; a < A * B; a++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) data[(a * eh + ky * d[0]) * ew + kx * d[1]] = w.data[(a * kh + ky) * kw + kx]!;
+  return { data, kh: eh, kw: ew };
+}
+
 function spatial(n: OnnxNode, x: ActVal): [number, number, number] {
   if (x.dims.length !== 4) throw unsupported(n, `input of rank ${x.dims.length} ([${x.dims}]) is not supported (2-D convolution on NCHW)`);
   return [x.dims[1]!, x.dims[2]!, x.dims[3]!];
@@ -69,14 +89,16 @@ export function zeroPad(ctx: Ctx, n: OnnxNode, x: ActVal, p: Pads2): { nodes: Wo
 
 export function conv(ctx: Ctx, n: OnnxNode): void {
   checkAttrs(n, ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides']);
-  noDilation(n);
   const x = ctx.act(n, 0);
   const [C, H, W] = spatial(n, x);
   const w = ctx.konst(n, 1, 'the weight')!;
   if (!w || w.dims.length !== 4) throw unsupported(n, `weight of dims [${w?.dims ?? []}] is not supported (2-D kernels)`);
-  const [M, Cg, kh, kw] = w.dims as [number, number, number, number];
-  const k = pair(n, 'kernel_shape', [kh, kw]);
-  if (k[0] !== kh || k[1] !== kw) throw malformed(n, `kernel_shape [${k}] differs from the weight's [${kh}, ${kw}]`);
+  const [M, Cg, kh0, kw0] = w.dims as [number, number, number, number];
+  const k0 = pair(n, 'kernel_shape', [kh0, kw0]);
+  if (k0[0] !== kh0 || k0[1] !== kw0) throw malformed(n, `kernel_shape [${k0}] differs from the weight's [${kh0}, ${kw0}]`);
+  // Dilations: the window is the dilated kernel's (the spec's (k - 1) d + 1, in pads, auto_pad and the output size).
+  const { data: src, kh, kw } = dilated(n, w);
+  const k: [number, number] = [kh, kw];
   const s = pair(n, 'strides', [1, 1]);
   const group = attrInt(n, 'group', 1);
   if (!(group >= 1 && C % group === 0 && M % group === 0 && Cg === C / group)) throw malformed(n, `attribute 'group' = ${group} does not fit ${C} input channels and weight [${w.dims}]`);
@@ -87,7 +109,6 @@ export function conv(ctx: Ctx, n: OnnxNode): void {
   const bias = ctx.konst(n, 2, 'the bias');
   if (bias && bias.data.length !== M) throw malformed(n, `bias has ${bias.data.length} values, expected ${M}`);
   const b = bias ? { bias: { shape: [M], data: Float64Array.from(bias.data) } } : {};
-  const src = w.data;
   let node: WorkNode;
   if (group === C && group > 1) {
     // Depthwise: output channel c * dm + j reads input channel c (ONNX's grouping = the IR's depthwise order).
@@ -111,37 +132,58 @@ export function conv(ctx: Ctx, n: OnnxNode): void {
 }
 
 export function convTranspose(ctx: Ctx, n: OnnxNode): void {
-  checkAttrs(n, ['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides']);
-  noDilation(n);
+  checkAttrs(n, ['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'output_shape', 'pads', 'strides']);
   const x = ctx.act(n, 0);
   const [C, H, W] = spatial(n, x);
-  if (attrInt(n, 'group', 1) !== 1) throw unsupported(n, `attribute 'group' = ${attrInt(n, 'group', 1)} is not supported (1 only)`);
+  const group = attrInt(n, 'group', 1);
   const w = ctx.konst(n, 1, 'the weight')!;
-  if (!w || w.dims.length !== 4 || w.dims[0] !== C) throw malformed(n, `weight has dims [${w?.dims ?? []}], expected [${C}, M, kh, kw]`);
-  const [, M, kh, kw] = w.dims as [number, number, number, number];
-  const k = pair(n, 'kernel_shape', [kh, kw]);
-  if (k[0] !== kh || k[1] !== kw) throw malformed(n, `kernel_shape [${k}] differs from the weight's [${kh}, ${kw}]`);
+  if (!w || w.dims.length !== 4 || w.dims[0] !== C) throw malformed(n, `weight has dims [${w?.dims ?? []}], expected [${C}, M / group, kh, kw]`);
+  const [, Mg, kh0, kw0] = w.dims as [number, number, number, number];
+  if (!(Number.isInteger(group) && group >= 1 && C % group === 0)) throw malformed(n, `attribute 'group' = ${group} does not divide the ${C} input channels`);
+  const M = Mg * group, Cg = C / group;
+  const k = pair(n, 'kernel_shape', [kh0, kw0]);
+  if (k[0] !== kh0 || k[1] !== kw0) throw malformed(n, `kernel_shape [${k}] differs from the weight's [${kh0}, ${kw0}]`);
+  const { data: wd, kh, kw } = dilated(n, w);
   const s = pair(n, 'strides', [1, 1]);
   const op = attrInts(n, 'output_padding') ?? [0, 0];
   if (op.length !== 2 || op.some((v) => !Number.isInteger(v) || v < 0)) throw unsupported(n, `attribute 'output_padding' = [${op}] is not supported (two non-negative values for H and W)`);
   const auto = attrString(n, 'auto_pad', 'NOTSET');
+  const outShape = attrInts(n, 'output_shape');
   let p: Pads2;
-  if (auto === 'NOTSET' || auto === 'VALID') {
+  if (outShape) {
+    // The spec: total_padding = stride (in - 1) + output_padding + kernel - output_shape, the larger half at the end for
+    // SAME_UPPER and at the start otherwise; 'pads' is then ignored. Two values (H, W) only.
+    if (outShape.length !== 2 || outShape.some((v) => !Number.isInteger(v) || v < 1)) throw unsupported(n, `attribute 'output_shape' = [${outShape}] is not supported (two positive values: the output's height and width)`);
+    const axis = (size: number, kk: number, ss: number, o: number, want: number, dim: string): [number, number] => {
+      const total = ss * (size - 1) + o + kk - want, half = Math.floor(total / 2);
+      if (total < 0) throw unsupported(n, `attribute 'output_shape' = [${outShape}] asks for ${want} ${dim}, more than the ${want + total} the transposed convolution produces; not supported`);
+      return auto === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
+    };
+    p = [axis(H, kh, s[0], op[0]!, outShape[0]!, 'rows'), axis(W, kw, s[1], op[1]!, outShape[1]!, 'columns')];
+  } else if (auto === 'NOTSET' || auto === 'VALID') {
     const v = auto === 'VALID' ? [0, 0, 0, 0] : attrInts(n, 'pads') ?? [0, 0, 0, 0];
     if (v.length !== 4 || v.some((x) => !Number.isInteger(x) || x < 0)) throw unsupported(n, `attribute 'pads' = [${v}] is not supported (four non-negative values for H and W)`);
     p = [[v[0]!, v[2]!], [v[1]!, v[3]!]];
   } else if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
-    const axis = (size: number, kk: number, ss: number, o: number): [number, number] => {
+    const axis = (size: number, kk: number, ss: number, o: number, dim: string): [number, number] => {
       const total = ss * (size - 1) + o + kk - size * ss, half = Math.floor(total / 2);
+      // Negative when kernel + output_padding < stride: the spec's output (input * stride) needs negative pads whose split
+      // it leaves open (floor or truncation of total / 2), and onnxruntime 1.20 clamps them to 0 (a smaller output).
+      if (total < 0) throw unsupported(n, `attribute 'auto_pad' = '${auto}' with stride ${ss} > kernel ${kk} + output_padding ${o} on ${size} ${dim} gives a negative total padding (${total}), where runtimes differ; not supported (export with explicit pads)`);
       return auto === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
     };
-    p = [axis(H, kh, s[0], op[0]!), axis(W, kw, s[1], op[1]!)];
+    p = [axis(H, kh, s[0], op[0]!, 'rows'), axis(W, kw, s[1], op[1]!, 'columns')];
   } else throw unsupported(n, `attribute 'auto_pad' = '${auto}' is not supported`);
   // The IR runs a stride-1 'valid' conv of the zero-dilated input padded by k - 1 - pad (+ output_padding after).
   const pad: Pads2 = [[kh - 1 - p[0][0], kh - 1 - p[0][1] + op[0]!], [kw - 1 - p[1][0], kw - 1 - p[1][1] + op[1]!]];
-  if (pad.flat().some((v) => v < 0)) throw unsupported(n, `attribute 'pads' = [${p.flat()}] larger than kernel - 1 is not supported`);
+  if (pad.flat().some((v) => v < 0)) throw unsupported(n, `${outShape ? `attribute 'output_shape' = [${outShape}] gives pads` : "attribute 'pads' ="} [${p[0][0]}, ${p[1][0]}, ${p[0][1]}, ${p[1][1]}] larger than kernel - 1, which is not supported`);
+  // Weight [C, M / group, kh, kw], flipped; with groups, input channel i feeds only the outputs of its group
+  // (block-diagonal kernel, exact, at the full C x M cost, as Conv).
   const K = new Float64Array(kh * kw * C * M);
-  for (let i = 0; i < C; i++) for (let o = 0; o < M; o++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) K[((ky * kw + kx) * C + i) * M + o] = w.data[((i * M + o) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)]!;
+  for (let i = 0; i < C; i++) {
+    const o0 = Math.floor(i / Cg) * Mg;
+    for (let ol = 0; ol < Mg; ol++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) K[((ky * kw + kx) * C + i) * M + o0 + ol] = wd[((i * Mg + ol) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)]!;
+  }
   const bias = ctx.konst(n, 2, 'the bias');
   if (bias && bias.data.length !== M) throw malformed(n, `bias has ${bias.data.length} values, expected ${M}`);
   const node: WorkNode = { kind: 'conv2d_transpose', name: n.outputs[0]!, inputs: [x.ir], filters: M, kernelSize: [kh, kw], strides: s, pad, activation: 'linear', kernel: { shape: [kh, kw, C, M], data: K }, ...(bias ? { bias: { shape: [M], data: Float64Array.from(bias.data) } } : {}) };

@@ -1,9 +1,10 @@
 /**
  * ONNX activations, elementwise arithmetic and layout operators -> IR:
- * Relu, LeakyRelu, PRelu, Clip (ReLU / ReLU6), HardSigmoid, HardSwish (and
+ * Relu, LeakyRelu, PRelu, Clip (ReLU / ReLU6, other bounds by shifted ReLUs), HardSigmoid, HardSwish (and
  * x * HardSigmoid(x) as exported before opset 14), Sigmoid (x * Sigmoid(x)
  * as SiLU), Tanh, Softmax
- * (final only); Add, Sub, Mul, Div (of two tensors, or of a tensor and a
+ * (final only); Add, Sub, Mul, Div (of two tensors (Add / Sub of NCHW maps
+ * broadcast by upsampling / concatenating copies), or of a tensor and a
  * constant: a Rescaling for a scalar, a per-channel affine node folded like
  * BatchNorm otherwise); Concat, Flatten, Reshape, Squeeze, Unsqueeze;
  * Identity, Dropout and Cast to float (removed).
@@ -51,15 +52,45 @@ export function prelu(ctx: Ctx, n: OnnxNode): void {
   ctx.emit(n, [{ kind: 'prelu', name: n.outputs[0]!, inputs: [x.ir], kernel: { shape: [s.length], data: Float64Array.from(s) } }], { dims: x.dims.slice(), ...(x.perm ? { perm: x.perm } : {}), nonneg: false });
 }
 
+/**
+ * Clip(lo, hi): (0, 6) -> ReLU6, (0, none) -> ReLU; other bounds through ReLUs of shifted copies (public offsets):
+ * (lo, none) -> relu(x - lo) + lo, (none, hi) -> x - relu(x - hi), (lo, hi) -> relu(x - lo) - relu(x - hi) + lo
+ * (exact for lo <= hi; two ReLUs). Bounds of magnitude >= 3.4e38 (Clip-6's float max defaults) count as absent.
+ */
 export function clip(ctx: Ctx, n: OnnxNode): void {
   checkAttrs(n, ['min', 'max']);
   const x = ctx.act(n, 0);
-  const lo = n.attrs.has('min') ? attrFloat(n, 'min', -Infinity) : ctx.konst(n, 1, 'min')?.data[0] ?? -Infinity;
-  const hi = n.attrs.has('max') ? attrFloat(n, 'max', Infinity) : ctx.konst(n, 2, 'max')?.data[0] ?? Infinity;
-  if (lo !== 0) throw unsupported(n, `attribute 'min' = ${lo} is not supported (Clip(0, 6) as ReLU6 or Clip(0) as ReLU)`);
-  if (hi === 6) return activation(ctx, n, x, 'relu6', true);
-  if (hi >= 3.4e38) return activation(ctx, n, x, 'relu', true);
-  throw unsupported(n, `attribute 'max' = ${hi} is not supported (Clip(0, 6) as ReLU6 or Clip(0) as ReLU)`);
+  const lo0 = n.attrs.has('min') ? attrFloat(n, 'min', -Infinity) : ctx.konst(n, 1, 'min')?.data[0] ?? -Infinity;
+  const hi0 = n.attrs.has('max') ? attrFloat(n, 'max', Infinity) : ctx.konst(n, 2, 'max')?.data[0] ?? Infinity;
+  const lo = lo0 <= -3.4e38 ? -Infinity : lo0, hi = hi0 >= 3.4e38 ? Infinity : hi0;
+  if (lo === 0 && hi === 6) return activation(ctx, n, x, 'relu6', true);
+  if (lo === 0 && hi === Infinity) return activation(ctx, n, x, 'relu', true);
+  if (lo === -Infinity && hi === Infinity) return ctx.alias(n, x);
+  // Name where a bound came from: an attribute (opset < 11) or input 1 / 2 (opset 11+).
+  const where = (k: 'min' | 'max', v: number): string => `${n.attrs.has(k) ? 'attribute' : 'input'} '${k}' = ${v}`;
+  if (Number.isNaN(lo) || Number.isNaN(hi)) throw malformed(n, `${where(Number.isNaN(lo) ? 'min' : 'max', NaN)} is not a number`);
+  if (lo > hi) throw unsupported(n, `${where('min', lo)} above ${where('max', hi)} is not supported (every value would be max)`);
+  const out = n.outputs[0]!;
+  const nodes: WorkNode[] = [];
+  /** relu(x - c) as two nodes; returns the ReLU's name. */
+  const reluShift = (c: number, tag: string): string => {
+    const shifted = ctx.fresh(`${out}#minus${tag}`), r = ctx.fresh(`${out}#relu${tag}`);
+    nodes.push({ kind: 'rescaling', name: shifted, inputs: [x.ir], scale: 1, offset: -c }, { kind: 'activation', name: r, inputs: [shifted], activation: 'relu' });
+    return r;
+  };
+  if (hi === Infinity) {
+    nodes.push({ kind: 'rescaling', name: out, inputs: [reluShift(lo, 'lo')], scale: 1, offset: lo });
+  } else if (lo === -Infinity) {
+    nodes.push({ kind: 'subtract', name: out, inputs: [x.ir, reluShift(hi, 'hi')] });
+  } else {
+    const a = reluShift(lo, 'lo'), b = reluShift(hi, 'hi');
+    if (lo === 0) nodes.push({ kind: 'subtract', name: out, inputs: [a, b] });
+    else {
+      const d = ctx.fresh(`${out}#diff`);
+      nodes.push({ kind: 'subtract', name: d, inputs: [a, b] }, { kind: 'rescaling', name: out, inputs: [d], scale: 1, offset: lo });
+    }
+  }
+  ctx.emit(n, nodes, { dims: x.dims.slice(), ...(x.perm ? { perm: x.perm } : {}), nonneg: lo >= 0 });
 }
 
 function hardSigmoidKind(n: OnnxNode): 'hard_sigmoid' | 'hard_sigmoid_k2' {
@@ -104,6 +135,33 @@ export function softmax(ctx: Ctx, n: OnnxNode): void {
   ctx.g.finalActivation.set(n.outputs[0]!, 'softmax');
 }
 
+/**
+ * Two NCHW maps broadcast to their common shape (each axis equal, or 1 on one side; ONNX's multidirectional
+ * broadcasting of equal ranks): H / W of 1 repeated by a nearest upsampling, a C of 1 by concatenating copies
+ * (both local copies, free in the protocol).
+ */
+function broadcastMaps(ctx: Ctx, n: OnnxNode, xs: ActVal[]): { nodes: WorkNode[]; input: string }[] {
+  const r = xs[0]!.dims.length;
+  const T = xs[0]!.dims.map((_, i) => Math.max(...xs.map((x) => x.dims[i]!)));
+  if (r !== 4 || xs.some((x) => x.dims[0] !== 1 || x.dims.some((d, i) => d !== T[i] && d !== 1))) throw unsupported(n, `${n.opType} of ${xs.map((x) => `[${x.dims}]`).join(' and ')} is not supported (the same shape, or NCHW maps broadcasting a 1 in C, H or W)`);
+  return xs.map((x) => {
+    const nodes: WorkNode[] = [];
+    let cur = x.ir;
+    const [, C, H, W] = x.dims as [number, number, number, number];
+    if (H !== T[2] || W !== T[3]) {
+      const name = ctx.fresh(`${n.outputs[0]}#bcastHW`);
+      nodes.push({ kind: 'upsampling2d', name, inputs: [cur], size: [T[2]! / H, T[3]! / W], interpolation: 'nearest' });
+      cur = name;
+    }
+    if (C !== T[1]) {
+      const name = ctx.fresh(`${n.outputs[0]}#bcastC`);
+      nodes.push({ kind: 'concatenate', name, inputs: new Array<string>(T[1]!).fill(cur), axis: 2 });
+      cur = name;
+    }
+    return { nodes, input: cur };
+  });
+}
+
 const samePerm = (a: ActVal, b: ActVal): boolean => (!a.perm && !b.perm) || (!!a.perm && !!b.perm && a.perm.every((v, i) => v === b.perm![i]));
 
 /** Add / Sub / Mul / Div. */
@@ -128,8 +186,12 @@ export function arith(ctx: Ctx, n: OnnxNode): void {
       ctx.emit(n, [{ kind: 'multiply', name: out, inputs: [a.ir, b.ir] }], { dims: a.dims.map((d, i) => Math.max(d, b.dims[i]!)), ...(a.perm ? { perm: a.perm } : {}), nonneg: a.nonneg && b.nonneg });
       return;
     }
-    if (a.dims.length !== b.dims.length || a.dims.some((d, i) => d !== b.dims[i]) || !samePerm(a, b)) throw unsupported(n, `${op} of [${a.dims}] and [${b.dims}] (broadcasting) is not supported; same shapes only`);
-    ctx.emit(n, [{ kind: op === 'Add' ? 'add' : 'subtract', name: out, inputs: [a.ir, b.ir] }], { dims: a.dims.slice(), ...(a.perm ? { perm: a.perm } : {}), nonneg: op === 'Add' && a.nonneg && b.nonneg });
+    if (a.dims.length !== b.dims.length || !samePerm(a, b)) throw unsupported(n, `${op} of [${a.dims}] and [${b.dims}] is not supported (the same shape, or NCHW maps broadcasting a 1 in C, H or W)`);
+    const same = a.dims.every((d, i) => d === b.dims[i]);
+    const pre = same ? [] : broadcastMaps(ctx, n, [a, b]);
+    const ins = same ? [a.ir, b.ir] : pre.map((q) => q.input);
+    const dims = same ? a.dims.slice() : a.dims.map((d, i) => Math.max(d, b.dims[i]!));
+    ctx.emit(n, [...pre.flatMap((q) => q.nodes), { kind: op === 'Add' ? 'add' : 'subtract', name: out, inputs: ins }], { dims, ...(a.perm ? { perm: a.perm } : {}), nonneg: op === 'Add' && a.nonneg && b.nonneg });
     return;
   }
   if (a.kind === 'const' && b.kind === 'const') throw malformed(n, 'constant arithmetic was not folded');

@@ -1,6 +1,6 @@
 /**
  * ONNX pooling, padding and resizing -> IR: MaxPool, AveragePool,
- * GlobalAveragePool, GlobalMaxPool, Pad (constant 0), Resize / Upsample
+ * GlobalAveragePool, GlobalMaxPool, Pad (constant, edge, reflect), Resize / Upsample
  * (nearest, linear with an integer factor).
  *
  * PyTorch's windows differ from the IR's TF-style 'same' in places, handled
@@ -26,8 +26,12 @@ function image(n: OnnxNode, x: ActVal): [number, number, number] {
   return [x.dims[1]!, x.dims[2]!, x.dims[3]!];
 }
 
-/** Copies of the edge rows / columns (axis 0: H, 1: W) as padding: concatenations of one-row crops. */
-function edgePad(ctx: Ctx, n: OnnxNode, input: string, H: number, W: number, p: Pads2): { nodes: WorkNode[]; input: string } {
+/**
+ * Padding by copies of input rows / columns (axis 0: H, then 1: W), as concatenations of one-row crops (both free in
+ * the protocol): 'edge' repeats the first / last row, 'reflect' mirrors without repeating it (rows b..1 before,
+ * L-2..L-1-a after; b, a <= L - 1).
+ */
+function copyPad(ctx: Ctx, n: OnnxNode, input: string, H: number, W: number, p: Pads2, mode: 'edge' | 'reflect' = 'edge'): { nodes: WorkNode[]; input: string } {
   const nodes: WorkNode[] = [];
   let cur = input;
   const size = [H, W];
@@ -35,17 +39,22 @@ function edgePad(ctx: Ctx, n: OnnxNode, input: string, H: number, W: number, p: 
     const [before, after] = p[axis];
     if (before + after === 0) continue;
     const L = size[axis]!;
-    const crop = (keep: 'first' | 'last'): string => {
-      const name = ctx.fresh(`${n.outputs[0]}#edge${axis}${keep}`);
-      const c: [number, number] = keep === 'first' ? [0, L - 1] : [L - 1, 0];
-      nodes.push({ kind: 'cropping2d', name, inputs: [cur], cropping: axis === 0 ? [c, [0, 0]] : [[0, 0], c] });
+    const crops = new Map<number, string>();
+    const row = (i: number): string => {
+      let name = crops.get(i);
+      if (!name) {
+        name = ctx.fresh(`${n.outputs[0]}#${mode}${axis}r${i}`);
+        const c: [number, number] = [i, L - 1 - i];
+        nodes.push({ kind: 'cropping2d', name, inputs: [cur], cropping: axis === 0 ? [c, [0, 0]] : [[0, 0], c] });
+        crops.set(i, name);
+      }
       return name;
     };
     const parts: string[] = [];
-    if (before) { const f = crop('first'); for (let i = 0; i < before; i++) parts.push(f); }
+    for (let j = before; j >= 1; j--) parts.push(row(mode === 'edge' ? 0 : j));
     parts.push(cur);
-    if (after) { const l = crop('last'); for (let i = 0; i < after; i++) parts.push(l); }
-    const name = ctx.fresh(`${n.outputs[0]}#edgepad${axis}`);
+    for (let j = 1; j <= after; j++) parts.push(row(mode === 'edge' ? L - 1 : L - 1 - j));
+    const name = ctx.fresh(`${n.outputs[0]}#${mode}pad${axis}`);
     nodes.push({ kind: 'concatenate', name, inputs: parts, axis });
     cur = name;
     size[axis] = L + before + after;
@@ -87,7 +96,7 @@ export function pool(ctx: Ctx, n: OnnxNode): void {
       pre = zeroPad(ctx, n, x, ext);
     }
   } else if (padding === undefined) {
-    pre = x.nonneg ? zeroPad(ctx, n, x, ext) : edgePad(ctx, n, x.ir, H, W, ext);
+    pre = x.nonneg ? zeroPad(ctx, n, x, ext) : copyPad(ctx, n, x.ir, H, W, ext);
   }
   const node: WorkNode = { kind: isMax ? 'maxpool2d' : 'avgpool2d', name: n.outputs[0]!, inputs: [pre.input], poolSize: k, strides: s, padding: padding ?? 'valid' };
   ctx.emit(n, [...pre.nodes, node], { dims: [1, C, oh, ow], nonneg: x.nonneg });
@@ -112,30 +121,52 @@ export function reduceMean(ctx: Ctx, n: OnnxNode): void {
   const [C] = image(n, x);
   const raw = attrInts(n, 'axes') ?? Array.from(ctx.konst(n, 1, 'axes')?.data ?? []);
   const axes = raw.map((a) => (a < 0 ? a + 4 : a)).sort();
-  if (axes.length !== 2 || axes[0] !== 2 || axes[1] !== 3) throw unsupported(n, `attribute 'axes' = [${raw}] is not supported (the spatial axes [2, 3] only)`);
+  if (axes.length !== 2 || axes[0] !== 2 || axes[1] !== 3) throw unsupported(n, `${raw.length ? `${n.attrs.has('axes') ? 'attribute' : 'input'} 'axes' = [${raw}]` : "no 'axes' (a mean over every axis, the batch included)"} is not supported (the spatial axes [2, 3] only)`);
   const keep = attrInt(n, 'keepdims', 1) !== 0, out = n.outputs[0]!;
   const gap: WorkNode = { kind: 'global_avgpool2d', name: keep ? ctx.fresh(`${out}#gap`) : out, inputs: [x.ir] };
   const nodes: WorkNode[] = keep ? [gap, { kind: 'reshape', name: out, inputs: [gap.name], targetShape: [1, 1, C] }] : [gap];
   ctx.emit(n, nodes, { dims: keep ? [1, C, 1, 1] : [1, C], nonneg: x.nonneg });
 }
 
+/**
+ * Pad of H and W (negative pads crop first): 'constant' with 0 -> zero_padding2d; with a value v -> (x - v), zero padding, + v (public
+ * offsets: exact and free); 'edge' / 'reflect' -> copies of input rows / columns (copyPad).
+ */
 export function pad(ctx: Ctx, n: OnnxNode): void {
   checkAttrs(n, ['mode', 'pads', 'value']);
   const mode = attrString(n, 'mode', 'constant');
-  if (mode !== 'constant') throw unsupported(n, `attribute 'mode' = '${mode}' is not supported (constant only)`);
+  if (mode !== 'constant' && mode !== 'edge' && mode !== 'reflect') throw unsupported(n, `attribute 'mode' = '${mode}' is not supported (constant, edge, reflect)`);
   const x = ctx.act(n, 0);
   const pads = attrInts(n, 'pads') ?? Array.from(ctx.konst(n, 1, 'pads')?.data ?? []);
+  const padsName = n.attrs.has('pads') ? "attribute 'pads'" : "input 'pads'";
   const value = n.attrs.has('value') ? attrFloat(n, 'value', 0) : ctx.konst(n, 2, 'constant_value')?.data[0] ?? 0;
   if (n.inputs[3]) throw unsupported(n, "input 'axes' is not supported");
-  if (value !== 0) throw unsupported(n, `a constant value ${value} is not supported (0 only)`);
   const r = x.dims.length;
   if (pads.length !== 2 * r) throw malformed(n, `pads has ${pads.length} values for a rank-${r} input`);
   if (pads.every((v) => v === 0)) { ctx.alias(n, x); return; }
-  if (r !== 4 || pads[0] || pads[1] || pads[4] || pads[5] || pads.some((v) => v < 0)) throw unsupported(n, `attribute 'pads' = [${pads}] is not supported (non-negative pads of H and W only)`);
-  const p: Pads2 = [[pads[2]!, pads[6]!], [pads[3]!, pads[7]!]];
-  const z = zeroPad(ctx, n, x, p);
-  (z.nodes[0] as { name: string }).name = n.outputs[0]!;
-  ctx.emit(n, z.nodes, { dims: [1, x.dims[1]!, x.dims[2]! + p[0][0] + p[0][1], x.dims[3]! + p[1][0] + p[1][1]], nonneg: x.nonneg });
+  if (r !== 4 || pads[0] || pads[1] || pads[4] || pads[5]) throw unsupported(n, `${padsName} = [${pads}] is not supported (pads of H and W only: the batch and channel pads must be 0)`);
+  const [C, H0, W0] = image(n, x);
+  // Negative pads remove rows / columns (a crop, first); the positive ones pad what is left.
+  const neg: Pads2 = [[Math.max(-pads[2]!, 0), Math.max(-pads[6]!, 0)], [Math.max(-pads[3]!, 0), Math.max(-pads[7]!, 0)]];
+  const p: Pads2 = [[Math.max(pads[2]!, 0), Math.max(pads[6]!, 0)], [Math.max(pads[3]!, 0), Math.max(pads[7]!, 0)]];
+  const H = H0 - neg[0][0] - neg[0][1], W = W0 - neg[1][0] - neg[1][1];
+  if (H < 1 || W < 1) throw malformed(n, `${padsName} = [${pads}] removes the whole ${H0}x${W0} input`);
+  const crop: WorkNode[] = neg.flat().some((v) => v > 0) ? [{ kind: 'cropping2d', name: ctx.fresh(`${n.outputs[0]}#crop`), inputs: [x.ir], cropping: neg }] : [];
+  const src: ActVal = crop.length ? { ...x, ir: crop[0]!.name } : x;
+  if (mode === 'reflect' && (Math.max(...p[0]) > H - 1 || Math.max(...p[1]) > W - 1)) throw malformed(n, `${padsName} = [${pads}] reflects more than the ${H}x${W} input minus its edge row/column`);
+  const out = n.outputs[0]!;
+  let nodes: WorkNode[];
+  if (p.flat().every((v) => v === 0)) nodes = [];
+  else if (mode !== 'constant') nodes = copyPad(ctx, n, src.ir, H, W, p, mode).nodes;
+  else if (value === 0) nodes = zeroPad(ctx, n, src, p).nodes;
+  else {
+    const shifted = ctx.fresh(`${out}#minus`);
+    const z = zeroPad(ctx, n, { ...src, ir: shifted }, p);
+    nodes = [{ kind: 'rescaling', name: shifted, inputs: [src.ir], scale: 1, offset: -value }, ...z.nodes, { kind: 'rescaling', name: out, inputs: [z.input], scale: 1, offset: value }];
+  }
+  nodes = [...crop, ...nodes];
+  (nodes[nodes.length - 1] as { name: string }).name = out;
+  ctx.emit(n, nodes, { dims: [1, C, H + p[0][0] + p[0][1], W + p[1][0] + p[1][1]], nonneg: x.nonneg && (mode !== 'constant' || value >= 0) });
 }
 
 /** Source index -> weight for each output position of one axis, in ONNX's semantics. */

@@ -234,6 +234,10 @@ describe('ONNX ConvTranspose and Resize', () => {
     expect(() => loadOnnx(resize([attr('mode', 'cubic')]))).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'up' \(Resize\): attribute 'mode' = 'cubic'/) }));
     expect(() => loadOnnx(resize([attr('mode', 'nearest'), attr('coordinate_transformation_mode', 'asymmetric'), attr('nearest_mode', 'round_prefer_ceil')]))).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'up' \(Resize\): attribute 'coordinate_transformation_mode' = 'asymmetric' with nearest_mode 'round_prefer_ceil'/) }));
   });
+  it('Clip with min above max is refused, naming both bounds', () => {
+    const bytes = buildModel({ dims: [1, 2, 2], nodes: [node('Clip', ['x', 'lo', 'hi'], ['y'], [], 'clip')], initializers: [floatTensor('lo', [], [2]), floatTensor('hi', [], [1])] });
+    expect(() => loadOnnx(bytes)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'clip' \(Clip\): input 'min' = 2 above input 'max' = 1 is not supported/) }));
+  });
   it('Resize linear with align_corners is refused, naming the attribute', () => {
     const bytes = buildModel({ dims: [1, 4, 4], nodes: [node('Resize', ['x', '', 'scales'], ['y'], [attr('mode', 'linear'), attr('coordinate_transformation_mode', 'align_corners')], 'up')], initializers: [floatTensor('scales', [4], [1, 1, 2, 2])] });
     expect(() => loadOnnx(bytes)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/'up' \(Resize\): attribute 'coordinate_transformation_mode' = 'align_corners'/) }));
@@ -247,6 +251,11 @@ describe('ONNX activations and arithmetic', () => {
   const cases: { name: string; nodes: NodeMsg[]; inits?: TensorMsg[]; f: (v: number, c: number) => number; opset?: number }[] = [
     { name: 'Clip(0, 6) with min/max as inputs (opset 13) is ReLU6', nodes: [node('Clip', ['x', 'lo', 'hi'], ['h'])], inits: [floatTensor('lo', [], [0]), floatTensor('hi', [], [6])], f: (v) => Math.min(Math.max(v, 0), 6) },
     { name: 'Clip with min/max attributes (opset 10)', nodes: [node('Clip', ['x'], ['h'], [attr('min', { float: 0 }), attr('max', { float: 6 })])], f: (v) => Math.min(Math.max(v, 0), 6), opset: 10 },
+    // Other bounds (found refused by the onnxruntime probe): shifted ReLUs; x in [-2, 2] reaches both sides of each bound.
+    { name: 'Clip(-1, 1) (nn.Hardtanh) as relu(x + 1) - relu(x - 1) - 1', nodes: [node('Clip', ['x', 'lo', 'hi'], ['h'])], inits: [floatTensor('lo', [], [-1]), floatTensor('hi', [], [1])], f: (v) => Math.min(Math.max(v, -1), 1) },
+    { name: 'Clip(0.5) with no max (input max left empty) as relu(x - 0.5) + 0.5', nodes: [node('Clip', ['x', 'lo'], ['h'])], inits: [floatTensor('lo', [], [0.5])], f: (v) => Math.max(v, 0.5) },
+    { name: "Clip(max 0.75) with no min ('' for input min) as x - relu(x - 0.75)", nodes: [node('Clip', ['x', '', 'hi'], ['h'])], inits: [floatTensor('hi', [], [0.75])], f: (v) => Math.min(v, 0.75) },
+    { name: 'Clip(0, 1) with attributes (opset 10): relu(x) - relu(x - 1)', nodes: [node('Clip', ['x'], ['h'], [attr('min', { float: 0 }), attr('max', { float: 1 })])], f: (v) => Math.min(Math.max(v, 0), 1), opset: 10 },
     { name: 'HardSigmoid alpha 1/6 (PyTorch)', nodes: [node('HardSigmoid', ['x'], ['h'], [attr('alpha', { float: 1 / 6 })])], f: hs },
     { name: 'HardSwish (opset 14)', nodes: [node('HardSwish', ['x'], ['h'])], f: (v) => v * hs(v), opset: 14 },
     { name: 'x * HardSigmoid(x) (HardSwish before opset 14)', nodes: [node('HardSigmoid', ['x'], ['s'], [attr('alpha', { float: 1 / 6 })]), node('Mul', ['x', 's'], ['h'])], f: (v) => v * hs(v) },

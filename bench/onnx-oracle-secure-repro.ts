@@ -6,8 +6,12 @@
  * -2^27 and HardSigmoid 0 for x >= 0, while ReLU is right and the plaintext
  * and fixed-point simulation agree with the spec. Found as
  * Pad -> LeakyRelu (the padded cell) and Pad -> HardSigmoid (0 instead of 0.5).
+ * Root cause: the local truncation after the 24-bit public products
+ * (protocol/primitives/truncate.ts says when SecureML's rule fails), not the
+ * comparisons; fixed there by re-randomising the sharing first. Kept as a
+ * check: exit 0 now, 1 if it reproduces again.
  *
- *   npx tsx bench/onnx-oracle-secure-repro.ts   (exit 1 while it reproduces)
+ *   npx tsx bench/onnx-oracle-secure-repro.ts
  */
 import path from 'node:path';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';

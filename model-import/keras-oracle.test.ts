@@ -1,0 +1,70 @@
+/**
+ * Defects found by the differential probe against tfjs-layers
+ * (bench/keras-oracle.ts: random tfjs-layers models saved as TF.js Layers
+ * files, imported, the plaintext reference compared with tfjs's predict).
+ * Each case is built with tf.layers, saved with saveTfjsLayers and imported
+ * with loadModel, the CLI's entry point; tfjs's predict is the oracle where
+ * it follows Keras's documented semantics.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { seededPrg, uniform } from '../protocol/seed-models.js';
+import { fixedPredict } from './fixed-sim.js';
+import { loadModel } from './load.js';
+import { softmaxGroupOf } from './output.js';
+import { referencePredict } from './reference.js';
+import { tempDir } from './testing/fixtures.js';
+import { saveTfjsLayers } from './testing/tfjs-save.js';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+tf.env().set('PROD', true);
+void tf.setBackend('cpu');
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+let n = 0;
+const g = seededPrg(4242);
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => { let e = a.length === b.length ? 0 : Infinity; for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i]! - b[i]!)); return e; };
+
+/** Random weights from the seeded PRG (tfjs's initialisers are not seeded from node:crypto). */
+function setWeights(m: tf.LayersModel): void {
+  for (const l of m.layers) if (l.weights.length) l.setWeights(l.weights.map((w) => tf.tensor(Float32Array.from(uniform(g, w.shape.reduce((a, b) => a! * b!, 1)!, 0.8)), w.shape as number[])));
+}
+
+/** Build, save as TF.js Layers, import; return tfjs's predict, the input and the imported model. */
+async function roundTrip(inputShape: number[], body: (x: tf.SymbolicTensor) => tf.SymbolicTensor, batch = 2) {
+  const input = tf.input({ shape: inputShape });
+  const model = tf.model({ inputs: input, outputs: body(input) });
+  setWeights(model);
+  const x = Float32Array.from(uniform(g, batch * inputShape.reduce((a, b) => a * b, 1), 1));
+  const want = tf.tidy(() => (model.predict(tf.tensor(x, [batch, ...inputShape])) as tf.Tensor).dataSync() as Float32Array).slice();
+  const dir = path.join(tmp.dir, `m${++n}`);
+  mkdirSync(dir);
+  const loaded = await loadModel(await saveTfjsLayers(model, dir));
+  tf.disposeVariables();
+  return { want, x, batch, ir: loaded.ir };
+}
+
+describe('a final softmax over a dense [H, W, C] output (segmentation head): one distribution per position, over C', () => {
+  it('Conv2D(activation="softmax") as the last layer: the reference and the fixed-point simulation softmax each pixel over its channels, as Keras', async () => {
+    const r = await roundTrip([5, 4, 2], (x) => tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'softmax' }).apply(x) as tf.SymbolicTensor);
+    expect(r.ir.outputActivation).toBe('softmax');
+    // The precision chooser and the agreement report take their probabilities through the same groups.
+    expect(softmaxGroupOf(r.ir)).toBe(3);
+    expect(maxDiff(referencePredict(r.ir, r.x, r.batch), r.want)).toBeLessThan(1e-5);
+    expect(maxDiff(fixedPredict(r.ir, r.x, r.batch, { fracBits: 16 }), r.want)).toBeLessThan(2e-3);
+  });
+
+  it('a Softmax layer after Reshape to [H*W, C] (rank 2): per row of C', async () => {
+    const r = await roundTrip([3, 4, 2], (x) => {
+      const c = tf.layers.conv2d({ filters: 4, kernelSize: 1 }).apply(x) as tf.SymbolicTensor;
+      return tf.layers.softmax({ axis: -1 }).apply(tf.layers.reshape({ targetShape: [12, 4] }).apply(c) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    });
+    expect(maxDiff(referencePredict(r.ir, r.x, r.batch), r.want)).toBeLessThan(1e-5);
+  });
+
+  it('a final softmax over a flat vector is still one distribution over all values (the class head)', async () => {
+    const r = await roundTrip([3, 3, 2], (x) => tf.layers.dense({ units: 5, activation: 'softmax' }).apply(tf.layers.flatten().apply(x) as tf.SymbolicTensor) as tf.SymbolicTensor);
+    expect(maxDiff(referencePredict(r.ir, r.x, r.batch), r.want)).toBeLessThan(1e-5);
+  });
+});

@@ -15,7 +15,7 @@ import { softmaxGroupOf } from './output.js';
 import { referencePredict } from './reference.js';
 import { tempDir } from './testing/fixtures.js';
 import { saveTfjsLayers } from './testing/tfjs-save.js';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 tf.env().set('PROD', true);
@@ -66,5 +66,30 @@ describe('a final softmax over a dense [H, W, C] output (segmentation head): one
   it('a final softmax over a flat vector is still one distribution over all values (the class head)', async () => {
     const r = await roundTrip([3, 3, 2], (x) => tf.layers.dense({ units: 5, activation: 'softmax' }).apply(tf.layers.flatten().apply(x) as tf.SymbolicTensor) as tf.SymbolicTensor);
     expect(maxDiff(referencePredict(r.ir, r.x, r.batch), r.want)).toBeLessThan(1e-5);
+  });
+});
+
+describe('Reshape with an unknown dimension (TF.js Layers writes the -1 of target_shape as null)', () => {
+  it('Reshape([-1, C]) and Reshape([H, -1, C]) from a TF.js model.json import and match tfjs', async () => {
+    for (const targetShape of [[-1, 3], [4, -1, 3]]) {
+      const r = await roundTrip([4, 5, 2], (x) => {
+        const c = tf.layers.conv2d({ filters: 3, kernelSize: 1, activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+        return tf.layers.reshape({ targetShape }).apply(c) as tf.SymbolicTensor; // (tfjs's Flatten cannot follow: it does not resolve the -1)
+      });
+      expect(maxDiff(referencePredict(r.ir, r.x, r.batch), r.want), JSON.stringify(targetShape)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('two unknown dimensions are refused naming the layer (E_MODEL_FORMAT)', async () => {
+    const dir = path.join(tmp.dir, `m${++n}`);
+    mkdirSync(dir);
+    const input = tf.input({ shape: [4, 5, 2] });
+    const model = tf.model({ inputs: input, outputs: tf.layers.reshape({ targetShape: [4, 5, 2] }).apply(input) as tf.SymbolicTensor });
+    const file = await saveTfjsLayers(model, dir);
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { modelTopology: { config: { layers: { config: Record<string, unknown> }[] } } };
+    json.modelTopology.config.layers[1]!.config['target_shape'] = [null, null, 2];
+    writeFileSync(file, JSON.stringify(json));
+    await expect(loadModel(file)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/Reshape.*one unknown dimension/) });
+    tf.disposeVariables();
   });
 });

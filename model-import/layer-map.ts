@@ -149,9 +149,12 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
       channelsLast(L);
       return { nodes: [{ kind: 'flatten', ...base }] };
     case 'Reshape': {
+      // Keras writes the one unknown dimension as -1, TF.js Layers (model.json) as null: both -> -1, resolved by the shape pass.
       const t = c['target_shape'];
-      if (!Array.isArray(t) || !t.every((d) => typeof d === 'number')) throw badConfig(L, 'target_shape must be a list of integers');
-      return { nodes: [{ kind: 'reshape', ...base, targetShape: t as number[] }] };
+      if (!Array.isArray(t) || !t.every((d) => d === null || (typeof d === 'number' && Number.isInteger(d) && (d > 0 || d === -1)))) throw badConfig(L, 'target_shape must be a list of positive integers with at most one unknown dimension (-1 or null)');
+      const targetShape = t.map((d) => (d === null ? -1 : (d as number)));
+      if (targetShape.filter((d) => d === -1).length > 1) throw badConfig(L, `target_shape ${JSON.stringify(t)} has more than one unknown dimension (-1 or null)`);
+      return { nodes: [{ kind: 'reshape', ...base, targetShape }] };
     }
     case 'ZeroPadding2D': {
       channelsLast(L);

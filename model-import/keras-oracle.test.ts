@@ -8,10 +8,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
+import { getKernels } from '../protocol/kernels/index.js';
+import { secureForward } from '../protocol/layers/runner.js';
+import type { PartyId } from '../protocol/ring/types.js';
 import { seededPrg, uniform } from '../protocol/seed-models.js';
+import { reconstruct } from '../protocol/sharing/sharing.js';
+import { run3, shareFor3 } from '../protocol/testing/run3.js';
 import { fixedPredict } from './fixed-sim.js';
 import { loadModel } from './load.js';
-import { softmaxGroupOf } from './output.js';
+import { modelOutput, softmaxGroupOf } from './output.js';
+import { loadBundle, writeBundles } from './bundle.js';
 import { referencePredict } from './reference.js';
 import { tempDir } from './testing/fixtures.js';
 import { saveTfjsLayers } from './testing/tfjs-save.js';
@@ -91,5 +98,52 @@ describe('Reshape with an unknown dimension (TF.js Layers writes the -1 of targe
     writeFileSync(file, JSON.stringify(json));
     await expect(loadModel(file)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/Reshape.*one unknown dimension/) });
     tf.disposeVariables();
+  });
+});
+
+describe('merges that broadcast (Keras: a lower-rank input gets axes after the batch, then numpy broadcasting)', () => {
+  const se = (merge: () => tf.layers.Layer, rank1: boolean) => (x: tf.SymbolicTensor): tf.SymbolicTensor => {
+    const c = tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same' }).apply(x) as tf.SymbolicTensor;
+    const d = tf.layers.dense({ units: 3, activation: 'relu' }).apply(tf.layers.globalAveragePooling2d({}).apply(c) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const s = rank1 ? d : (tf.layers.reshape({ targetShape: [1, 1, 3] }).apply(d) as tf.SymbolicTensor);
+    return merge().apply([c, s]) as tf.SymbolicTensor;
+  };
+  const cases: [string, () => tf.layers.Layer][] = [['Add', () => tf.layers.add()], ['Multiply', () => tf.layers.multiply()], ['Maximum', () => tf.layers.maximum()], ['Average', () => tf.layers.average()]];
+  for (const [name, merge] of cases) {
+    for (const rank1 of [false, true]) {
+      it(`${name} of a [H, W, C] map and a ${rank1 ? '[C] vector' : '[1, 1, C] map'} (a squeeze-excite gate) imports and matches tfjs`, async () => {
+        const r = await roundTrip([5, 6, 2], se(merge, rank1));
+        expect(maxDiff(referencePredict(r.ir, r.x, r.batch), r.want)).toBeLessThan(1e-5);
+      });
+    }
+  }
+
+  it('a merge that would broadcast the channels ([H, W, C] with [H, W, 1]) is refused naming the layer (E_UNSUPPORTED_LAYER)', async () => {
+    const dir = path.join(tmp.dir, `m${++n}`);
+    mkdirSync(dir);
+    const input = tf.input({ shape: [4, 4, 3] });
+    const one = tf.layers.conv2d({ filters: 1, kernelSize: 1 }).apply(input) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: tf.layers.add().apply([input, one]) as tf.SymbolicTensor });
+    await expect(loadModel(await saveTfjsLayers(model, dir))).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/\(Add\).*broadcast/) });
+    tf.disposeVariables();
+  });
+});
+
+describe('the secure run of the fixed imports (three parties in memory, f = 13)', () => {
+  it('a [1, 1, C] gate added to a map (reshape + nearest upsampling) and a per-pixel softmax head: the reconstructed output matches tfjs', async () => {
+    const f = 13;
+    const r = await roundTrip([5, 6, 2], (x) => {
+      const c = tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+      const d = tf.layers.dense({ units: 3 }).apply(tf.layers.globalAveragePooling2d({}).apply(c) as tf.SymbolicTensor) as tf.SymbolicTensor;
+      const s = tf.layers.add().apply([c, d]) as tf.SymbolicTensor;
+      return tf.layers.conv2d({ filters: 3, kernelSize: 1, activation: 'softmax' }).apply(s) as tf.SymbolicTensor;
+    }, 1);
+    const out = path.join(tmp.dir, `bundle${++n}`);
+    writeBundles({ ir: r.ir, format: 'tfjs-layers', sourceHash: '0'.repeat(64), sourceFile: 'model.json' }, out, { fracBits: f });
+    const models = ([0, 1, 2] as PartyId[]).map((p) => loadBundle(out, p).model);
+    const xs = shareFor3(encode(r.x, f));
+    const res = await run3((ctx) => secureForward(ctx, models[ctx.party]!, { shape: [1, ...r.ir.inputShape], data: xs[ctx.party]! }), { fracBits: f });
+    const logits = Float32Array.from(decode(reconstruct(getKernels(), res.results[0].data, res.results[1].data), f));
+    expect(maxDiff(modelOutput(r.ir, logits, 1), r.want)).toBeLessThan(5e-3);
   });
 });

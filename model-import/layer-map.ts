@@ -9,6 +9,7 @@ import { MpcError } from '../protocol/errors.js';
 import type { Activation, FloatTensor, LayerNode } from '../protocol/ir.js';
 import type { AffineNode, WorkGraph, WorkNode } from './graph.js';
 import type { KerasLayer } from './keras-config.js';
+import { broadcastMerge } from './merge-broadcast.js';
 import { badConfig, blockDiagonal, chain, channelParam, channelsLast, cropOrPad, noDilation, optBias, padding, pair, parseAct, unsupported, weight, type AnyAct } from './layer-args.js';
 
 /**
@@ -192,13 +193,16 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
         const sum = vals.reduce((a, b) => a + b, 0);
         return { nodes: [{ kind: 'rescaling', ...base, scale: 1, offset: L.className === 'Subtract' ? -sum : sum }] };
       }
-      if (L.className === 'Multiply') return { nodes: chain(L, g, 'multiply') };
-      if (L.className === 'Subtract') {
-        if (L.inputs.length !== 2) throw badConfig(L, 'needs exactly two inputs');
-        return { nodes: [{ kind: 'subtract', ...base }] };
+      if (L.className === 'Subtract' && L.inputs.length !== 2) throw badConfig(L, 'needs exactly two inputs');
+      {
+        // Inputs of different shapes are broadcast as Keras does (merge-broadcast.ts); multiply broadcasts equal ranks itself.
+        const bc = broadcastMerge(L, ins, g, L.className !== 'Multiply');
+        const M = { ...L, inputs: bc.inputs };
+        if (L.className === 'Multiply') return { nodes: [...bc.pre, ...chain(M, g, 'multiply')] };
+        if (L.className === 'Subtract') return { nodes: [...bc.pre, { kind: 'subtract', name: L.name, inputs: bc.inputs }] };
+        // Pairwise adds so the runner only ever sees binary Add nodes.
+        return { nodes: [...bc.pre, ...chain(M, g, 'add')] };
       }
-      // Pairwise adds so the runner only ever sees binary Add nodes.
-      return { nodes: chain(L, g, 'add') };
     case 'CustomScaleLayer': {
       // keras.applications InceptionResNetV2 (Keras 3): inputs[0] + inputs[1] * scale, its scaled residual (Keras 2 writes a Lambda, refused).
       const scale = c['scale'];
@@ -206,11 +210,15 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
       const scaled = g.fresh(`${L.name}/scale`);
       return { nodes: [{ kind: 'rescaling', name: scaled, inputs: [L.inputs[1]!], scale, offset: 0 }, { kind: 'add', name: L.name, inputs: [L.inputs[0]!, scaled] }] };
     }
-    case 'Maximum':
-      return { nodes: chain(L, g, 'maximum') };
-    case 'Average':
+    case 'Maximum': {
+      const bc = broadcastMerge(L, ins, g, true);
+      return { nodes: [...bc.pre, ...chain({ ...L, inputs: bc.inputs }, g, 'maximum')] };
+    }
+    case 'Average': {
       if (L.inputs.length < 2) throw badConfig(L, 'needs at least two inputs');
-      return { nodes: [{ kind: 'average', ...base }] };
+      const bc = broadcastMerge(L, ins, g, true);
+      return { nodes: [...bc.pre, { kind: 'average', name: L.name, inputs: bc.inputs }] };
+    }
     case 'Concatenate': {
       const a = Number(c['axis'] ?? -1);
       const axis = a < 0 ? x.length + a : a - 1;

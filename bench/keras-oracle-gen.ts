@@ -168,6 +168,13 @@ const spatial: Record<string, Gen> = {
     st.push({ kind: `SqueezeExcite(${mul ? 'Multiply' : 'Add'}${rank1 ? ', rank 1 + rank 3' : ''})`, desc: '' });
     return { t, shape: shapeOf(t) };
   },
+  NestedFunctional: (g, c, st) => {
+    // A functional model with a residual branch, called as one layer of the outer model.
+    const i = tf.input({ shape: c.shape });
+    const a = tf.layers.conv2d({ filters: c.shape[2]!, kernelSize: int(g, 1, 3), padding: 'same', activation: pick(g, ['relu', 'linear'] as const) }).apply(i) as Sym;
+    const o = tf.layers.add().apply([i, a]) as Sym;
+    return apply(tf.model({ inputs: i, outputs: o }) as unknown as tf.layers.Layer, c, st, 'NestedFunctional', '');
+  },
   GlobalPool: (g, c, st) => {
     const max = coin(g);
     return apply(max ? tf.layers.globalMaxPooling2d({}) : tf.layers.globalAveragePooling2d({}), c, st, max ? 'GlobalMaxPooling2D' : 'GlobalAveragePooling2D', '');
@@ -178,8 +185,14 @@ const spatial: Record<string, Gen> = {
 function branch(g: Prg, c: Cur, st: Step[]): Cur | null {
   const same = (cc: Cur): Cur => {
     const k = pick(g, ['conv', 'act', 'bn', 'id'] as const);
-    if (k === 'conv') return apply(tf.layers.conv2d({ filters: cc.shape[2]!, kernelSize: int(g, 1, 3), padding: 'same', activation: pick(g, ACTS) }), cc, st, 'Conv2D', 'branch');
-    if (k === 'act') return apply(tf.layers.activation({ activation: pick(g, ACTS) }), cc, st, 'Activation', 'branch');
+    if (k === 'conv') {
+      const a = { filters: cc.shape[2]!, kernelSize: int(g, 1, 3), padding: 'same' as const, activation: pick(g, ACTS) };
+      return apply(tf.layers.conv2d(a), cc, st, 'Conv2D', JSON.stringify(a));
+    }
+    if (k === 'act') {
+      const a = pick(g, ACTS);
+      return apply(tf.layers.activation({ activation: a }), cc, st, 'Activation', a);
+    }
     if (k === 'bn') return apply(tf.layers.batchNormalization({}), cc, st, 'BatchNormalization', 'branch');
     return cc;
   };
@@ -197,7 +210,7 @@ function branch(g: Prg, c: Cur, st: Step[]): Cur | null {
 }
 
 /** Weights common in tfjs's generators (how often each kind is drawn). */
-const COMMON = ['Conv2D', 'Conv2D', 'Conv2D', 'ReLU6', 'GlobalPool', 'DepthwiseConv2D', 'SeparableConv2D', 'Conv2DTranspose', 'Pool', 'Pool', 'BatchNormalization', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Activation', 'ReLU', 'LeakyReLU', 'PReLU', 'NoOp', 'branch', 'branch', 'NestedSequential', 'SharedTwice', 'SqueezeExcite', 'SqueezeExcite'];
+const COMMON = ['Conv2D', 'Conv2D', 'Conv2D', 'ReLU6', 'GlobalPool', 'DepthwiseConv2D', 'SeparableConv2D', 'Conv2DTranspose', 'Pool', 'Pool', 'BatchNormalization', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Activation', 'ReLU', 'LeakyReLU', 'PReLU', 'NoOp', 'branch', 'branch', 'NestedSequential', 'SharedTwice', 'SqueezeExcite', 'SqueezeExcite', 'NestedFunctional'];
 const RARE = ['DenseOn4D', 'ELU', 'ThresholdedReLU', 'Softmax', 'Reshape', 'Permute', 'LayerNormalization', 'ChannelsFirstConv', 'GlobalPool'];
 
 export interface Generated { model: tf.LayersModel; steps: Step[]; inputShape: Shape }
@@ -220,8 +233,19 @@ export function randomModel(g: Prg, depth = 4, rare = 0.2): Generated {
     if (coin(g, 0.3)) c = apply(tf.layers.batchNormalization({}), c, steps, 'BatchNormalization(1-D)', '');
     const a = { units: int(g, 1, 5), activation: pick(g, [...ACTS]) };
     c = apply(tf.layers.dense(a), c, steps, 'Dense', JSON.stringify(a));
+    // An op on the flat vector after the Dense, sometimes followed by a second Dense.
+    if (coin(g, 0.4)) {
+      const k = pick(g, ['PReLU', 'LeakyReLU', 'ReLU', 'BatchNormalization', 'Dropout', 'Activation'] as const);
+      const l = k === 'PReLU' ? tf.layers.prelu({}) : k === 'LeakyReLU' ? tf.layers.leakyReLU({ alpha: 0.2 }) : k === 'ReLU' ? tf.layers.reLU({ maxValue: 6 }) : k === 'BatchNormalization' ? tf.layers.batchNormalization({ epsilon: 0.01 }) : k === 'Dropout' ? tf.layers.dropout({ rate: 0.5 }) : tf.layers.activation({ activation: pick(g, ACTS) });
+      c = apply(l, c, steps, `${k}(1-D)`, '');
+      if (coin(g)) c = apply(tf.layers.dense({ units: int(g, 1, 4), activation: pick(g, ['linear', 'softmax', 'sigmoid'] as const) }), c, steps, 'Dense', 'second');
+    }
   }
-  const model = tf.model({ inputs: input, outputs: c.t });
+  const inner = tf.model({ inputs: input, outputs: c.t });
+  // Sometimes the whole functional model inside an outer Sequential (a nested model as the file's root layer list).
+  const wrap = coin(g, 0.2);
+  const model = wrap ? tf.sequential({ layers: [inner as unknown as tf.layers.Layer] }) : inner;
+  if (wrap) steps.push({ kind: 'Sequential(Functional)', desc: '' });
   setRandomWeights(g, model);
   return { model, steps, inputShape };
 }
@@ -229,6 +253,10 @@ export function randomModel(g: Prg, depth = 4, rare = 0.2): Generated {
 /** Replace every weight by a draw from the PRG (moving variances positive). */
 export function setRandomWeights(g: Prg, model: tf.LayersModel): void {
   for (const l of model.layers) {
+    if (l instanceof tf.LayersModel) {
+      setRandomWeights(g, l);
+      continue;
+    }
     const ws = l.weights;
     if (ws.length === 0) continue;
     l.setWeights(ws.map((w) => {

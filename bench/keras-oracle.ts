@@ -124,7 +124,9 @@ async function main(): Promise<void> {
       tf.disposeVariables();
     }
     total[verdict]++;
-    for (const k of new Set(steps.map((s) => s.kind))) {
+    // Activations inside layers and Activation layers count as 'act <name>' too.
+    const acts = steps.map((s) => (s.kind === 'Activation' ? s.desc : /"activation":"(\w+)"/.exec(s.desc)?.[1])).filter((a): a is string => !!a && a !== 'branch');
+    for (const k of new Set([...steps.map((s) => s.kind), ...acts.map((a) => `act ${a}`)])) {
       const r = perKind.get(k) ?? { a: 0, b: 0, c: 0, tfjs: 0, skip: 0 };
       r[verdict]++;
       perKind.set(k, r);

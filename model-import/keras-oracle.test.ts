@@ -147,3 +147,21 @@ describe('the secure run of the fixed imports (three parties in memory, f = 13)'
     expect(maxDiff(modelOutput(r.ir, logits, 1), r.want)).toBeLessThan(5e-3);
   });
 });
+
+describe('a Sequential whose first layer is a model (Sequential([base_model, ...]), transfer learning)', () => {
+  it('takes the input shape from the nested model when the outer list has no InputLayer (TF.js writes none)', async () => {
+    const dir = path.join(tmp.dir, `m${++n}`);
+    mkdirSync(dir);
+    const i = tf.input({ shape: [6, 5, 2] });
+    const base = tf.model({ inputs: i, outputs: tf.layers.conv2d({ filters: 3, kernelSize: 3, activation: 'relu' }).apply(i) as tf.SymbolicTensor });
+    const model = tf.sequential({ layers: [base as unknown as tf.layers.Layer, tf.layers.globalAveragePooling2d({}), tf.layers.dense({ units: 2, activation: 'softmax' })] });
+    setWeights(base);
+    setWeights(model);
+    const x = Float32Array.from(uniform(g, 2 * 60, 1));
+    const want = tf.tidy(() => (model.predict(tf.tensor(x, [2, 6, 5, 2])) as tf.Tensor).dataSync() as Float32Array).slice();
+    const ir = (await loadModel(await saveTfjsLayers(model, dir))).ir;
+    tf.disposeVariables();
+    expect(ir.inputShape).toEqual([6, 5, 2]);
+    expect(maxDiff(referencePredict(ir, x, 2), want)).toBeLessThan(1e-5);
+  });
+});

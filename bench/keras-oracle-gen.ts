@@ -51,7 +51,7 @@ function windowArgs(g: Prg, s: Shape, allowDilation: boolean): { kernelSize: [nu
   const kernelSize: [number, number] = [int(g, 1, 4), int(g, 1, 4)];
   const padding = pick(g, ['same', 'valid'] as const);
   const dil = allowDilation && coin(g, 0.25) ? 2 : 1;
-  const strides: [number, number] = dil > 1 ? [1, 1] : [int(g, 1, 2), int(g, 1, 2)];
+  const strides: [number, number] = dil > 1 ? [1, 1] : [int(g, 1, 3), int(g, 1, 3)];
   const dilationRate: [number, number] = [dil, dil];
   for (let a = 0; a < 2; a++) if (outLen(s[a]!, kernelSize[a]!, strides[a]!, dil, padding) < 1) return null;
   return { kernelSize, strides, padding, dilationRate };
@@ -77,7 +77,7 @@ const spatial: Record<string, Gen> = {
     return apply(tf.layers.separableConv2d(a), c, st, 'SeparableConv2D', JSON.stringify(a));
   },
   Conv2DTranspose: (g, c, st) => {
-    const a = { filters: int(g, 1, 3), kernelSize: [int(g, 1, 4), int(g, 1, 4)], strides: [int(g, 1, 2), int(g, 1, 2)], padding: pick(g, ['same', 'valid'] as const), useBias: coin(g, 0.7), activation: pick(g, ACTS) };
+    const a = { filters: int(g, 1, 3), kernelSize: [int(g, 1, 4), int(g, 1, 4)], strides: [int(g, 1, 3), int(g, 1, 3)], padding: pick(g, ['same', 'valid'] as const), useBias: coin(g, 0.7), activation: pick(g, ACTS) };
     if (c.shape[0]! > 8 || c.shape[1]! > 8) return null;
     return apply(tf.layers.conv2dTranspose(a), c, st, 'Conv2DTranspose', JSON.stringify(a));
   },

@@ -165,3 +165,20 @@ describe('a Sequential whose first layer is a model (Sequential([base_model, ...
     expect(maxDiff(referencePredict(ir, x, 2), want)).toBeLessThan(1e-5);
   });
 });
+
+describe('Dense on an input of rank > 1 (Keras applies the kernel on the last axis only)', () => {
+  it('Dense on a [H, W, C] map is a 1x1 convolution per pixel: imports and matches tfjs (was refused: "flatten first")', async () => {
+    const r = await roundTrip([4, 5, 3], (x) => tf.layers.dense({ units: 4, activation: 'relu' }).apply(tf.layers.conv2d({ filters: 3, kernelSize: 2 }).apply(x) as tf.SymbolicTensor) as tf.SymbolicTensor);
+    expect(r.ir.nodes.some((nd) => nd.kind === 'dense')).toBe(false);
+    expect(maxDiff(referencePredict(r.ir, r.x, r.batch), r.want)).toBeLessThan(1e-5);
+  });
+
+  it('Dense on a [N, C] sequence (after Reshape), without bias, then Flatten and a class head: matches tfjs', async () => {
+    const r = await roundTrip([4, 5, 3], (x) => {
+      const s = tf.layers.reshape({ targetShape: [20, 3] }).apply(x) as tf.SymbolicTensor;
+      const d = tf.layers.dense({ units: 2, useBias: false }).apply(s) as tf.SymbolicTensor;
+      return tf.layers.dense({ units: 3, activation: 'softmax' }).apply(tf.layers.flatten().apply(d) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    });
+    expect(maxDiff(referencePredict(r.ir, r.x, r.batch), r.want)).toBeLessThan(1e-5);
+  });
+});

@@ -82,10 +82,18 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
     }
     case 'Dense': {
       const units = Number(c['units']);
-      if (x.length !== 1) throw unsupported(L, `Dense on an input of shape [${x}] is not supported (flatten first)`);
+      if (x.length > 3) throw unsupported(L, `Dense on an input of shape [${x}] is not supported (rank 1, or the last axis of [N, C] / [H, W, C])`);
       const a = act(parseAct(L, c['activation'], kerasMajor));
-      const node: LayerNode<FloatTensor> = { kind: 'dense', ...base, units, activation: a.activation, kernel: weight(L, 'kernel', [x[0]!, units]), ...optBias(L, units) };
-      return { nodes: [node], ...(a.final ? { final: a.final } : {}) };
+      const C = x[x.length - 1]!;
+      const kernel = weight(L, 'kernel', [C, units]);
+      const fin = a.final ? { final: a.final } : {};
+      if (x.length === 1) return { nodes: [{ kind: 'dense', ...base, units, activation: a.activation, kernel, ...optBias(L, units) }], ...fin };
+      // Keras's Dense on [..., C] applies the kernel on the last axis alone: at each position a 1x1 convolution
+      // (a [N, C] sequence as an [N, 1, C] map, reshaped back to [N, units]).
+      const conv = (name: string, inputs: string[]): LayerNode<FloatTensor> => ({ kind: 'conv2d', name, inputs, filters: units, kernelSize: [1, 1], strides: [1, 1], padding: 'valid', activation: a.activation, kernel: { shape: [1, 1, C, units], data: kernel.data }, ...optBias(L, units) });
+      if (x.length === 3) return { nodes: [conv(L.name, L.inputs)], ...fin };
+      const r = g.fresh(`${L.name}/as_map`), k = g.fresh(`${L.name}/conv`);
+      return { nodes: [{ kind: 'reshape', name: r, inputs: L.inputs, targetShape: [x[0]!, 1, C] }, conv(k, [r]), { kind: 'reshape', name: L.name, inputs: [k], targetShape: [x[0]!, units] }], ...fin };
     }
     case 'Activation': {
       const a = act(parseAct(L, c['activation'], kerasMajor));

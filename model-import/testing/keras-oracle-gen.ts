@@ -1,6 +1,6 @@
 /**
  * Random Keras models built with tfjs-layers (its own implementation of the
- * Keras layers) for the differential probe of bench/keras-oracle.ts: a chain
+ * Keras layers) for the differential probe (keras-oracle-probe.ts, bench/keras-oracle.ts): a chain
  * of random layers over a small channels-last image, with occasional
  * branches merged by Add / Multiply / Average / Maximum / Minimum /
  * Concatenate, a nested Sequential, a layer applied twice, and an optional
@@ -9,8 +9,8 @@
  * stream after the build (BatchNormalization gets non-trivial moving stats).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Prg } from '../protocol/correlated/prg.js';
-import { uniform } from '../protocol/seed-models.js';
+import type { Prg } from '../../protocol/correlated/prg.js';
+import { uniform } from '../../protocol/seed-models.js';
 
 type Shape = number[];
 type Sym = tf.SymbolicTensor;

@@ -15,13 +15,13 @@ import { maxAbs, maxDiff, probeOne, secureOutput, type Verdict } from './testing
 tf.env().set('PROD', true);
 void tf.setBackend('cpu');
 
-describe('Keras importer vs tfjs-layers on random models (seed 11)', () => {
-  it('60 models: every one is equal to tfjs, refused with a coded error, or a known tfjs deviation; never imported and different', async () => {
-    const g = seededPrg(11);
+describe('Keras importer vs tfjs-layers on random models (seed 14)', () => {
+  it('100 models: every one is equal to tfjs, refused with a coded error, or a known tfjs deviation; never imported and different', async () => {
+    const g = seededPrg(14);
     const counts: Record<Verdict, number> = { a: 0, b: 0, c: 0, tfjs: 0, skip: 0 };
     const different: string[] = [];
     let secure = 0;
-    for (let m = 0; m < 60; m++) {
+    for (let m = 0; m < 100; m++) {
       const dir = mkdtempSync(path.join(tmpdir(), 'keras-oracle-test-'));
       try {
         const p = await probeOne(g, dir, { depth: 4, rare: 0.1, batch: 2 });
@@ -37,8 +37,8 @@ describe('Keras importer vs tfjs-layers on random models (seed 11)', () => {
       }
     }
     expect(different).toEqual([]);
-    // Enough imported models that the comparison means something (the seed gives 20 or more).
-    expect(counts.a).toBeGreaterThanOrEqual(20);
+    // Enough imported models that the comparison means something (this seed gives 51 with the fixes; main's importer gave 30 equal and 2 different).
+    expect(counts.a).toBeGreaterThanOrEqual(45);
     expect(secure).toBe(3);
   }, 120_000);
 });

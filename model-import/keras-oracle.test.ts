@@ -182,3 +182,35 @@ describe('Dense on an input of rank > 1 (Keras applies the kernel on the last ax
     expect(maxDiff(referencePredict(r.ir, r.x, r.batch), r.want)).toBeLessThan(1e-5);
   });
 });
+
+describe('bilinear UpSampling2D: tfjs-layers resizes without half-pixel centres, Keras (tf.image.resize) with them', () => {
+  const build = (x: tf.SymbolicTensor): tf.SymbolicTensor => tf.layers.upSampling2d({ size: [2, 3], interpolation: 'bilinear' }).apply(tf.layers.conv2d({ filters: 2, kernelSize: 1 }).apply(x) as tf.SymbolicTensor) as tf.SymbolicTensor;
+  async function saved(kerasVersion?: string): Promise<{ file: string; x: Float32Array; conv: tf.Tensor4D }> {
+    const dir = path.join(tmp.dir, `m${++n}`);
+    mkdirSync(dir);
+    const input = tf.input({ shape: [4, 3, 2] });
+    const model = tf.model({ inputs: input, outputs: build(input) });
+    setWeights(model);
+    const x = Float32Array.from(uniform(g, 24, 1));
+    const conv = tf.tidy(() => tf.conv2d(tf.tensor(x, [1, 4, 3, 2]) as tf.Tensor4D, model.layers[1]!.getWeights()[0] as tf.Tensor4D, 1, 'valid').add(model.layers[1]!.getWeights()[1]!) as tf.Tensor4D);
+    const file = await saveTfjsLayers(model, dir);
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { modelTopology: Record<string, unknown> };
+    expect(String(json.modelTopology['keras_version'])).toMatch(/^tfjs-layers/);
+    if (kerasVersion) json.modelTopology['keras_version'] = kerasVersion;
+    writeFileSync(file, JSON.stringify(json));
+    tf.disposeVariables();
+    return { file, x, conv };
+  }
+
+  it('a model.json written by tfjs-layers itself is refused, naming the layer and why (its answer would differ from the one it was trained with)', async () => {
+    const s = await saved();
+    await expect(loadModel(s.file)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/UpSampling2D.*bilinear.*half-pixel/) });
+  });
+
+  it('a model.json converted from Keras (keras_version 2.12.0) imports with Keras\'s half-pixel bilinear', async () => {
+    const s = await saved('2.12.0');
+    const ir = (await loadModel(s.file)).ir;
+    const want = tf.image.resizeBilinear(s.conv, [8, 9], false, true).dataSync();
+    expect(maxDiff(referencePredict(ir, s.x, 1), want)).toBeLessThan(1e-5);
+  });
+});

@@ -6,7 +6,8 @@
  *   'b' refused with a coded MpcError,
  *   'c' imported and DIFFERENT (a defect; or something tfjs does otherwise than Keras),
  *   'tfjs' different where the model holds a bilinear UpSampling2D: tfjs-layers resizes without
- *       half-pixel centres, Keras (tf.image.resize) with them, as the importer does,
+ *       half-pixel centres, Keras (tf.image.resize) with them, as the importer does (load.ts now
+ *       refuses that layer in a file written by tfjs-layers itself, so these come out as 'b'),
  *   'skip' tfjs could not build or run the model.
  * Used by model-import/keras-oracle-fuzz.test.ts and bench/keras-oracle.ts.
  */

@@ -13,7 +13,7 @@ import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { fixedLogits, type FixedSimRisk } from './fixed-sim.js';
 import { describePreprocessing, pixelsToInput, type InputPreprocessing, type PixelScaling } from '../protocol/input-preprocessing.js';
 import { readImageInput, toPreprocessing } from './images.js';
-import { applyOutputActivation, argmaxRows } from './output.js';
+import { argmaxRows, modelOutput } from './output.js';
 import { referenceLogits } from './reference.js';
 import { kerasFloatArith } from '../protocol/ir-kit/arith.js';
 import { forwardIR } from '../protocol/ir-kit/forward.js';
@@ -135,7 +135,7 @@ export async function agreementReport(model: ModelIR<FloatTensor>, samples: Samp
       ...(s.label !== undefined ? { label: s.label } : {}),
       floatLogits: Array.from(fl),
       fixedLogits: Array.from(fx),
-      floatOutput: Array.from(applyOutputActivation(fl, 1, model.outputActivation)),
+      floatOutput: Array.from(modelOutput(model, fl, 1)),
       maxAbsLogitError: err,
       floatClass: a,
       fixedClass: b,

@@ -13,7 +13,7 @@
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { fixedArith, type FixedRisk } from '../protocol/ir-kit/arith.js';
 import { forwardIR } from '../protocol/ir-kit/forward.js';
-import { applyOutputActivation } from './output.js';
+import { modelOutput } from './output.js';
 
 export interface FixedSimOptions {
   fracBits?: number;
@@ -50,5 +50,5 @@ export function fixedLogits(model: ModelIR<FloatTensor>, input: Float32Array | F
 
 /** Fixed-point outputs after the model's output activation. */
 export function fixedPredict(model: ModelIR<FloatTensor>, input: Float32Array | Float64Array, batch: number, opts: FixedSimOptions = {}): Float32Array {
-  return applyOutputActivation(fixedLogits(model, input, batch, opts), batch, model.outputActivation);
+  return modelOutput(model, fixedLogits(model, input, batch, opts), batch);
 }

@@ -79,6 +79,30 @@ function batchShapeOf(cfg: JsonObject): (number | null)[] | undefined {
   return undefined;
 }
 
+/**
+ * The input shape a model spec declares itself: a Functional's InputLayer, a Sequential's InputLayer or
+ * first layer's batch_input_shape, recursively through a nested model in first place. The root Sequential
+ * of Sequential([base_model, ...]) has no InputLayer of its own in a TF.js model.json (Keras adds one).
+ */
+function declaredInputShape(spec: JsonObject, depth = 0): (number | null)[] | undefined {
+  const cfg = spec['config'];
+  if (depth > 8 || (!isObject(cfg) && !Array.isArray(cfg))) return undefined;
+  const list = Array.isArray(cfg) ? cfg : Array.isArray(cfg['layers']) ? cfg['layers'] : [];
+  if (spec['class_name'] === 'Sequential') {
+    const first = list.find(isObject);
+    if (!first) return undefined;
+    const fc = isObject(first['config']) ? first['config'] : {};
+    return batchShapeOf(fc) ?? (MODEL_CLASSES.has(String(first['class_name'])) ? declaredInputShape(first, depth + 1) : undefined);
+  }
+  const inNames = isObject(cfg) ? refList(cfg['input_layers']) : [];
+  for (const l of list) {
+    if (!isObject(l) || l['class_name'] !== 'InputLayer') continue;
+    const lc = isObject(l['config']) ? l['config'] : {};
+    if (String(lc['name'] ?? l['name']) === inNames[0]) return batchShapeOf(lc);
+  }
+  return undefined;
+}
+
 function buildShapeOf(cfg: JsonObject): (number | null)[] | undefined {
   const b = cfg['build_input_shape'];
   if (Array.isArray(b) && b.length >= 2 && !Array.isArray(b[0])) return b.slice(1).map((d) => (typeof d === 'number' ? d : null));
@@ -187,7 +211,7 @@ class Flattener {
         if (!isObject(l)) throw fmt('layer entry is not an object');
         const lcfg = isObject(l['config']) ? l['config'] : {};
         if (isRoot && first) {
-          const bs = batchShapeOf(lcfg);
+          const bs = batchShapeOf(lcfg) ?? (MODEL_CLASSES.has(String(l['class_name'])) ? declaredInputShape(l) : undefined);
           if (bs) this.ctx.inputShape = bs;
         }
         first = false;

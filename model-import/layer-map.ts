@@ -9,6 +9,7 @@ import { MpcError } from '../protocol/errors.js';
 import type { Activation, FloatTensor, LayerNode } from '../protocol/ir.js';
 import type { AffineNode, WorkGraph, WorkNode } from './graph.js';
 import type { KerasLayer } from './keras-config.js';
+import { broadcastMerge } from './merge-broadcast.js';
 import { badConfig, blockDiagonal, chain, channelParam, channelsLast, cropOrPad, noDilation, optBias, padding, pair, parseAct, unsupported, weight, type AnyAct } from './layer-args.js';
 
 /**
@@ -81,10 +82,18 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
     }
     case 'Dense': {
       const units = Number(c['units']);
-      if (x.length !== 1) throw unsupported(L, `Dense on an input of shape [${x}] is not supported (flatten first)`);
+      if (x.length > 3) throw unsupported(L, `Dense on an input of shape [${x}] is not supported (rank 1, or the last axis of [N, C] / [H, W, C])`);
       const a = act(parseAct(L, c['activation'], kerasMajor));
-      const node: LayerNode<FloatTensor> = { kind: 'dense', ...base, units, activation: a.activation, kernel: weight(L, 'kernel', [x[0]!, units]), ...optBias(L, units) };
-      return { nodes: [node], ...(a.final ? { final: a.final } : {}) };
+      const C = x[x.length - 1]!;
+      const kernel = weight(L, 'kernel', [C, units]);
+      const fin = a.final ? { final: a.final } : {};
+      if (x.length === 1) return { nodes: [{ kind: 'dense', ...base, units, activation: a.activation, kernel, ...optBias(L, units) }], ...fin };
+      // Keras's Dense on [..., C] applies the kernel on the last axis alone: at each position a 1x1 convolution
+      // (a [N, C] sequence as an [N, 1, C] map, reshaped back to [N, units]).
+      const conv = (name: string, inputs: string[]): LayerNode<FloatTensor> => ({ kind: 'conv2d', name, inputs, filters: units, kernelSize: [1, 1], strides: [1, 1], padding: 'valid', activation: a.activation, kernel: { shape: [1, 1, C, units], data: kernel.data }, ...optBias(L, units) });
+      if (x.length === 3) return { nodes: [conv(L.name, L.inputs)], ...fin };
+      const r = g.fresh(`${L.name}/as_map`), k = g.fresh(`${L.name}/conv`);
+      return { nodes: [{ kind: 'reshape', name: r, inputs: L.inputs, targetShape: [x[0]!, 1, C] }, conv(k, [r]), { kind: 'reshape', name: L.name, inputs: [k], targetShape: [x[0]!, units] }], ...fin };
     }
     case 'Activation': {
       const a = act(parseAct(L, c['activation'], kerasMajor));
@@ -149,9 +158,12 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
       channelsLast(L);
       return { nodes: [{ kind: 'flatten', ...base }] };
     case 'Reshape': {
+      // Keras writes the one unknown dimension as -1, TF.js Layers (model.json) as null: both -> -1, resolved by the shape pass.
       const t = c['target_shape'];
-      if (!Array.isArray(t) || !t.every((d) => typeof d === 'number')) throw badConfig(L, 'target_shape must be a list of integers');
-      return { nodes: [{ kind: 'reshape', ...base, targetShape: t as number[] }] };
+      if (!Array.isArray(t) || !t.every((d) => d === null || (typeof d === 'number' && Number.isInteger(d) && (d > 0 || d === -1)))) throw badConfig(L, 'target_shape must be a list of positive integers with at most one unknown dimension (-1 or null)');
+      const targetShape = t.map((d) => (d === null ? -1 : (d as number)));
+      if (targetShape.filter((d) => d === -1).length > 1) throw badConfig(L, `target_shape ${JSON.stringify(t)} has more than one unknown dimension (-1 or null)`);
+      return { nodes: [{ kind: 'reshape', ...base, targetShape }] };
     }
     case 'ZeroPadding2D': {
       channelsLast(L);
@@ -189,13 +201,16 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
         const sum = vals.reduce((a, b) => a + b, 0);
         return { nodes: [{ kind: 'rescaling', ...base, scale: 1, offset: L.className === 'Subtract' ? -sum : sum }] };
       }
-      if (L.className === 'Multiply') return { nodes: chain(L, g, 'multiply') };
-      if (L.className === 'Subtract') {
-        if (L.inputs.length !== 2) throw badConfig(L, 'needs exactly two inputs');
-        return { nodes: [{ kind: 'subtract', ...base }] };
+      if (L.className === 'Subtract' && L.inputs.length !== 2) throw badConfig(L, 'needs exactly two inputs');
+      {
+        // Inputs of different shapes are broadcast as Keras does (merge-broadcast.ts); multiply broadcasts equal ranks itself.
+        const bc = broadcastMerge(L, ins, g, L.className !== 'Multiply');
+        const M = { ...L, inputs: bc.inputs };
+        if (L.className === 'Multiply') return { nodes: [...bc.pre, ...chain(M, g, 'multiply')] };
+        if (L.className === 'Subtract') return { nodes: [...bc.pre, { kind: 'subtract', name: L.name, inputs: bc.inputs }] };
+        // Pairwise adds so the runner only ever sees binary Add nodes.
+        return { nodes: [...bc.pre, ...chain(M, g, 'add')] };
       }
-      // Pairwise adds so the runner only ever sees binary Add nodes.
-      return { nodes: chain(L, g, 'add') };
     case 'CustomScaleLayer': {
       // keras.applications InceptionResNetV2 (Keras 3): inputs[0] + inputs[1] * scale, its scaled residual (Keras 2 writes a Lambda, refused).
       const scale = c['scale'];
@@ -203,11 +218,15 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
       const scaled = g.fresh(`${L.name}/scale`);
       return { nodes: [{ kind: 'rescaling', name: scaled, inputs: [L.inputs[1]!], scale, offset: 0 }, { kind: 'add', name: L.name, inputs: [L.inputs[0]!, scaled] }] };
     }
-    case 'Maximum':
-      return { nodes: chain(L, g, 'maximum') };
-    case 'Average':
+    case 'Maximum': {
+      const bc = broadcastMerge(L, ins, g, true);
+      return { nodes: [...bc.pre, ...chain({ ...L, inputs: bc.inputs }, g, 'maximum')] };
+    }
+    case 'Average': {
       if (L.inputs.length < 2) throw badConfig(L, 'needs at least two inputs');
-      return { nodes: [{ kind: 'average', ...base }] };
+      const bc = broadcastMerge(L, ins, g, true);
+      return { nodes: [...bc.pre, { kind: 'average', name: L.name, inputs: bc.inputs }] };
+    }
     case 'Concatenate': {
       const a = Number(c['axis'] ?? -1);
       const axis = a < 0 ? x.length + a : a - 1;

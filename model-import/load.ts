@@ -46,6 +46,18 @@ function withOutputActivation(ir: ModelIR<FloatTensor>, a: string | undefined): 
   return { ...ir, outputActivation: a as OutputActivation };
 }
 
+/**
+ * A model.json written by tfjs-layers itself (keras_version 'tfjs-layers x.y', trained or built in
+ * TF.js, not converted from Keras): its bilinear UpSampling2D resizes without half-pixel centres,
+ * where Keras's tf.image.resize (and the IR's upsampling2d) uses them. Serving it would give other
+ * values than the model was trained with: refused, naming the layer.
+ */
+function refuseTfjsBilinear(ir: ModelIR<FloatTensor>, kerasVersion: string | undefined): void {
+  if (!kerasVersion?.startsWith('tfjs-layers')) return;
+  const n = ir.nodes.find((x) => x.kind === 'upsampling2d' && x.interpolation === 'bilinear');
+  if (n) throw new MpcError('E_UNSUPPORTED_LAYER', `layer '${n.name}' (UpSampling2D): interpolation 'bilinear' in a model written by ${kerasVersion}: tfjs-layers resizes without half-pixel centres, Keras and this importer with them, so the secure model would not compute what it was trained with (nearest, or a model converted from Keras, is supported)`, { step: 'import.convert' });
+}
+
 export interface LoadedModel {
   ir: ModelIR<FloatTensor>;
   format: SourceFormat;
@@ -113,6 +125,7 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
   // hard_sigmoid differs between Keras 2 and 3: the file's keras_version, else Keras 3 for .keras, 2 for .h5 and TF.js.
   const major = result.kerasVersion ? Number.parseInt(result.kerasVersion, 10) : format === 'keras-v3' ? 3 : 2;
   const ir = withOutputActivation(convertGraph(result.graph, { kerasMajor: major >= 3 ? 3 : 2, ...convertOpts }), opts.outputActivation);
+  if (format === 'tfjs-layers') refuseTfjsBilinear(ir, result.kerasVersion);
   const preprocessing = inferPreprocessing(result.graph, ir.inputShape);
   return { ir, format, sourceHash: hash.digest('hex'), sourceFile: abs, ...(result.kerasVersion ? { kerasVersion: result.kerasVersion } : {}), ...(preprocessing ? { preprocessing } : {}) };
 }

@@ -6,7 +6,7 @@
 import { fixedArith, type FixedRisk } from '../protocol/ir-kit/arith.js';
 import { forwardIR } from '../protocol/ir-kit/forward.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
-import { applyOutputActivation, argmaxRows } from './output.js';
+import { applyOutputActivation, argmaxRows, softmaxGroupOf } from './output.js';
 
 /** The float pass's outputs (after the output activation) and logits per sample. */
 export interface FloatRef { outputs: Float32Array[]; logits: Float64Array[] }
@@ -30,13 +30,14 @@ function decisionAgreement(model: ModelIR<FloatTensor>, a: Float64Array, b: Floa
  */
 export function simulate(model: ModelIR<FloatTensor>, inputs: readonly ArrayLike<number>[], ref: FloatRef, f: number, draws: number): SimResult {
   let error = 0, riskMax = 0, largest = 0, same = 0, total = 0;
+  const group = softmaxGroupOf(model);
   inputs.forEach((x, i) => {
     const want = ref.outputs[i]!, sum = new Float64Array(want.length), sq = new Float64Array(want.length);
     for (let d = 0; d < draws; d++) {
       const risk: FixedRisk = { products: 0, divisions: 0, largest: 0 };
       const ar = fixedArith({ fracBits: f, rounding: 'stochastic', risk });
       const fx = Float64Array.from(forwardIR(model, x, 1, ar).data, (v) => ar.decode(v));
-      const out = applyOutputActivation(fx, 1, model.outputActivation);
+      const out = applyOutputActivation(fx, 1, model.outputActivation, group);
       for (let j = 0; j < out.length; j++) { const e = out[j]! - want[j]!; sum[j]! += e; sq[j]! += e * e; }
       riskMax = Math.max(riskMax, risk.products);
       largest = Math.max(largest, risk.largest ?? 0);

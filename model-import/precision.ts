@@ -63,7 +63,7 @@ import { DEFAULT_FRAC_BITS, MAX_FRAC_BITS, MIN_FRAC_BITS } from '../protocol/fix
 import { kerasFloatArith, type CompareKind } from '../protocol/ir-kit/arith.js';
 import { forwardIR } from '../protocol/ir-kit/forward.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
-import { applyOutputActivation } from './output.js';
+import { applyOutputActivation, softmaxGroupOf } from './output.js';
 import { looseBoundBasis, ringBasis, wideLayers } from './sound-ring.js';
 import { simulate, type SimResult } from './precision-sim.js';
 
@@ -207,6 +207,7 @@ export function floatPass(model: ModelIR<FloatTensor>, inputs: readonly ArrayLik
   };
   const ar = { ...kerasFloatArith(), onCompare: note };
   const outputs: Float32Array[] = [], logits: Float64Array[] = [];
+  const group = softmaxGroupOf(model);
   for (const x of inputs) {
     const y = Float64Array.from(forwardIR(model, x, 1, ar).data);
     if (comparesOutput) {
@@ -216,7 +217,7 @@ export function floatPass(model: ModelIR<FloatTensor>, inputs: readonly ArrayLik
       note(`${model.output} (secure argmax)`, 'padded', m);
     }
     logits.push(y);
-    outputs.push(applyOutputActivation(y, 1, model.outputActivation));
+    outputs.push(applyOutputActivation(y, 1, model.outputActivation, group));
   }
   return { outputs, logits, ranges: [...seen.values()] };
 }

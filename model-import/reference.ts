@@ -9,7 +9,7 @@ import { MpcError } from '../protocol/errors.js';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { kerasFloatArith } from '../protocol/ir-kit/arith.js';
 import { forwardIR } from '../protocol/ir-kit/forward.js';
-import { applyOutputActivation } from './output.js';
+import { applyOutputActivation, modelOutput } from './output.js';
 import { sizeOf } from './shapes.js';
 
 export { applyOutputActivation };
@@ -24,5 +24,5 @@ export function referenceLogits(model: ModelIR<FloatTensor>, input: Float32Array
 /** Model outputs after `outputActivation` (probabilities for softmax/sigmoid). */
 export function referencePredict(model: ModelIR<FloatTensor>, input: Float32Array | Float64Array, batch: number): Float32Array {
   const logits = referenceLogits(model, input, batch);
-  return applyOutputActivation(logits, batch, model.outputActivation);
+  return modelOutput(model, logits, batch);
 }

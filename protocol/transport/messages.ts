@@ -28,6 +28,16 @@ export async function recvBytes(ctx: Wire, from: PartyId, tag: string, n: number
   return b;
 }
 
+/**
+ * Hand received payloads back to the transport (Transport.recycle) once nothing reads them any more: the party
+ * processes' h2 link reuses their buffers for the next messages of that size (fewer fresh ArrayBuffers, fewer
+ * mark-compacts). Only for payloads that recv returned and that no result, scratch or later step keeps.
+ */
+export function recycleReceived(ctx: Wire, ...payloads: Uint8Array[]): void {
+  const t = ctx.transport;
+  if (t.recycle) for (const p of payloads) t.recycle(p);
+}
+
 /** The other data party: 1 for P0, 0 for P1. */
 export function otherDataParty(ctx: Wire): 0 | 1 {
   assert(ctx.party !== 2, 'E_INTERNAL', 'otherDataParty called by P2');

@@ -224,11 +224,16 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     const notZ = scratchU64('relu.notz', n);
     k.sub(scratchU64('relu.j', n).fill(BigInt(j)), zj, notZ);
     selectByBit(b, zj, notZ, out);
+    // c, or c32 (the other data party's share with ours added in place, open.ts) was last read in step 5: its buffer
+    // may serve the next messages (Transport.recycle).
+    recycleReceived(ctx, (c ?? c32)!);
     return out as AShare;
   }
   // (a z)_j = c z_j - w_j (a = c - r, w = r z); ReLU_j = b ? (a z)_j : a_j - (a z)_j.
   const az = scratchU64('relu.az', n);
   k.mul(c!, zj, az);
+  // c's last read (it is the other data party's c_j with ours added in place, open.ts): its buffer may serve the next messages.
+  recycleReceived(ctx, c!);
   k.sub(az, wj!, az);
   const aMinus = scratchU64('relu.aminus', n);
   k.sub(a, az, aMinus);

@@ -20,8 +20,12 @@
  * GC_DUMP=<party> prints that party's mark-compact lines; GC_RAW=<file> appends every party line of the timed runs to
  * the file (with PARTY_NODE_ARGS="... --trace-gc-nvp": the phases of each GC).
  * MESH_LINK=grpc runs the pairs' messages over their gRPC streams (mesh.link 'grpc') instead of the default raw HTTP/2 data link (parties/mesh-h2.ts).
+ * CPU_PROF=<dir> adds `--cpu-prof --cpu-prof-dir=<dir>` to the parties' node options and, once they have exited,
+ * renames each profile P<party>-<pid>.cpuprofile (the profile covers the party's whole life: start-up, warm-ups and
+ * the timed runs); `npx tsx bench/cpuprof-summary.ts <dir>/P*.cpuprofile` groups them.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 import { launchLocal, partyNodeArgs } from '../parties/launch.js';
@@ -49,7 +53,8 @@ if (process.env.SOUND_LAYERS === '1') {
   if (!w.ok) throw new Error('the sound bound does not fit the 64-bit ring');
   for (const n of model.nodes) if (w.layers.includes(n.name)) { n.compareBits = 64; marked.push(n.name); }
 }
-process.env.PARTY_NODE_ARGS = [...partyNodeArgs(), '--trace-gc'].join(' ');
+const profDir = process.env.CPU_PROF ? path.resolve(process.env.CPU_PROF) : null;
+process.env.PARTY_NODE_ARGS = [...partyNodeArgs(), '--trace-gc', ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])].join(' ');
 
 const gc = [0, 1, 2].map(() => ({ n: 0, ms: 0, major: 0, majorMs: 0, reasons: new Map<string, number>() }));
 let timing = false;
@@ -102,5 +107,13 @@ try {
   gc.forEach((g, p) => console.log(`P${p} per run: ${(g.n / reps).toFixed(1)} GCs, ${(g.ms / reps).toFixed(1)} ms; mark-compact ${(g.major / reps).toFixed(1)}, ${(g.majorMs / reps).toFixed(1)} ms${g.reasons.size ? ` (started by: ${[...g.reasons].map(([r, c]) => `${r} ${c}`).join(', ')})` : ''}`));
 } finally {
   await l.stop();
+}
+if (profDir) {
+  // Node names a profile CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile, written when the process exits.
+  const pids = l.children.map((c) => c.pid);
+  for (const f of readdirSync(profDir)) {
+    const p = pids.findIndex((pid) => new RegExp(`^CPU\\.\\d+\\.\\d+\\.${pid}\\.`).test(f));
+    if (p >= 0) { renameSync(path.join(profDir, f), path.join(profDir, `P${p}-${pids[p]}.cpuprofile`)); console.log(`P${p}: ${path.join(profDir, `P${p}-${pids[p]}.cpuprofile`)}`); }
+  }
 }
 process.exit(0);

@@ -28,6 +28,7 @@ import { MpcError } from '../protocol/errors.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import type { WireFrame } from './chunking.js';
 import { decodeFrame, encodeFrameParts } from './frame-codec.js';
+import { recvPool, type RecvPool } from './recv-pool.js';
 import { checkPeerCert, expectedName, type MeshTls } from './tls.js';
 
 /** The data link's HTTP/2 path (next to the gRPC method /securenn.party.PartyLink/Link). */
@@ -45,7 +46,8 @@ export type MeshLinkKind = 'grpc' | 'h2';
  * larger payload itself (no copy of it); received bytes split at the
  * prefixes. A message that arrives whole in one chunk at an 8-aligned offset
  * is decoded in place (its payload then lands 8-aligned, frame-codec.ts);
- * otherwise it is copied once, chunk by chunk as it arrives, into its aligned buffer.
+ * otherwise it is copied once, chunk by chunk as it arrives, into its aligned buffer, taken from the receive pool
+ * (recv-pool.ts: a buffer of that size the protocol handed back, else a new one).
  */
 export class FramedStream {
   /** A prefix cut between chunks: its bytes so far. */
@@ -61,6 +63,8 @@ export class FramedStream {
     private maxFrameBytes: number,
     private onFrame: (f: WireFrame) => void,
     private readonly onDown: (reason: Error) => void,
+    /** Where the frames' buffers come from and go back to (recv-pool.ts; the process's pool unless a test gives one). */
+    private readonly pool: RecvPool = recvPool,
   ) {
     stream.on('data', (chunk: Buffer) => this.push(chunk));
     stream.on('end', () => this.down(new Error('data stream ended')));
@@ -122,7 +126,7 @@ export class FramedStream {
         chunk.copy(this.body, this.bodyHave, o, o + k);
         this.bodyHave += k;
         o += k;
-        if (this.bodyHave === this.body.length) { const b = this.body; this.body = null; this.deliver(b); }
+        if (this.bodyHave === this.body.length) { const b = this.body; this.body = null; this.deliver(b, true); }
         continue;
       }
       let len: number;
@@ -146,10 +150,11 @@ export class FramedStream {
         len = this.head.readUInt32BE(1);
         if (!this.checkHead(this.head[0]!, len)) return;
       }
-      // The frame's buffer with room for the prefix in front, so that its payload lands 8-aligned (frame-codec.ts).
-      this.body = Buffer.from(new ArrayBuffer(PREFIX + len), PREFIX, len);
+      // The frame's buffer with room for the prefix in front, so that its payload lands 8-aligned (frame-codec.ts);
+      // every byte of it is written before it is delivered (a pooled buffer's old contents are never seen).
+      this.body = Buffer.from(this.pool.take(PREFIX + len), PREFIX, len);
       this.bodyHave = 0;
-      if (len === 0) { const b = this.body; this.body = null; this.deliver(b); }
+      if (len === 0) { const b = this.body; this.body = null; this.deliver(b, true); }
     }
   }
 
@@ -160,9 +165,11 @@ export class FramedStream {
     return false;
   }
 
-  private deliver(body: Buffer): void {
+  /** `own`: body is a buffer of ours (from the pool), not a view of a received chunk: its payload may come back to the pool. */
+  private deliver(body: Buffer, own = false): void {
     let f: WireFrame;
     try { f = decodeFrame(body); } catch (e) { this.down(e as Error); this.destroy(); return; }
+    if (own && f.payload) this.pool.lend(body.buffer as ArrayBuffer, f.payload);
     this.onFrame(f);
   }
 }

@@ -13,6 +13,7 @@ import { MpcError } from '../protocol/errors.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import type { Counters, Envelope, StepCounters, Transport } from '../protocol/transport/transport.js';
 import { AsyncQueue } from './queue.js';
+import { recvPool } from './recv-pool.js';
 
 /** What the view needs from the mesh. */
 export interface FrameSink {
@@ -65,6 +66,9 @@ export class SessionTransport implements Transport {
     this.counters.depth = Math.max(this.counters.depth, env.depth + 1);
     return env.payload;
   }
+
+  /** The protocol is done with a received payload: its buffer goes back to the h2 link's receive pool (recv-pool.ts) if it came from there. */
+  recycle(payload: Uint8Array): void { recvPool.recycle(payload); }
 
   /** Session set-up message (e.g. a pair seed); not protocol traffic, not counted. */
   sendSetup(to: PartyId, tag: string, payload: Uint8Array): void {

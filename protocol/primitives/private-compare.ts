@@ -49,7 +49,7 @@ import { assert } from '../errors.js';
 import { L_BITS, type PShare, type Public } from '../ring/types.js';
 import { allBelow2p31 } from '../kernels/narrow.js';
 import { scratchU8 } from '../ring/scratch.js';
-import { recvBytes, sendBytes } from '../transport/messages.js';
+import { recvBytes, recycleReceived, sendBytes } from '../transport/messages.js';
 import type { Cost } from './cost.js';
 
 const ROTATIONS = Array.from({ length: L_BITS }, (_, r) => Uint8Array.from({ length: L_BITS }, (_, i) => (i + r) % L_BITS));
@@ -74,6 +74,8 @@ export async function zeroTestAtP2(ctx: PartyContext, tag: string, n: number, pe
   const d1 = await recvBytes(ctx, 1, tag, n * per);
   const betaPrime = new Uint8Array(n);
   zeroTest(d0, d1, betaPrime);
+  // d0 and d1 are read by the kernel alone: their buffers may serve the next messages (Transport.recycle).
+  recycleReceived(ctx, d0, d1);
   return betaPrime;
 }
 

@@ -61,7 +61,7 @@ import { bitsToU64, keepWhereBit, msb, selectByBit } from '../ring/ops.js';
 import { scratchU64, scratchU8 } from '../ring/scratch.js';
 import { openLow32ToDataParties, openToDataParties } from '../sharing/open.js';
 import { bytesU64, u64Bytes } from '../sharing/sharing.js';
-import { recvU64, sendU64 } from '../transport/messages.js';
+import { recvU64, recycleReceived, sendU64 } from '../transport/messages.js';
 import type { DealJob } from '../correlated/dealer.js';
 import { assert } from '../errors.js';
 import type { Cost } from './cost.js';
@@ -200,6 +200,9 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   const cPub = (narrow ? (c32 ? low31of32(c32, scratchU64('relu.c31', n)) : low31(c!, scratchU64('relu.c31', n))) : low63(c!)) as Public;
   if (r4) await privateCompareRadix4(ctx, n, xb, cPub, beta, `${label}.pc`);
   else await privateCompare(ctx, n, xb as PShare, cPub, beta, `${label}.pc`, width);
+  // P1's dealt shares (P2's message, or its item of a preprocessed bundle) were read by the kernel alone, before
+  // privateCompare's first await: their buffer may serve the next messages (Transport.recycle). P0's are scratch.
+  if (j === 1) recycleReceived(ctx, xb);
   // Step 4.
   let zj: BigUint64Array, wj: BigUint64Array | null = null;
   if (j === 0) { zj = g2.u64Into(scratchU64('relu.z', n)); if (wantRelu) wj = g2.u64Into(scratchU64('relu.w', n)); }
@@ -221,11 +224,16 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     const notZ = scratchU64('relu.notz', n);
     k.sub(scratchU64('relu.j', n).fill(BigInt(j)), zj, notZ);
     selectByBit(b, zj, notZ, out);
+    // c, or c32 (the other data party's share with ours added in place, open.ts) was last read in step 5: its buffer
+    // may serve the next messages (Transport.recycle).
+    recycleReceived(ctx, (c ?? c32)!);
     return out as AShare;
   }
   // (a z)_j = c z_j - w_j (a = c - r, w = r z); ReLU_j = b ? (a z)_j : a_j - (a z)_j.
   const az = scratchU64('relu.az', n);
   k.mul(c!, zj, az);
+  // c's last read (it is the other data party's c_j with ours added in place, open.ts): its buffer may serve the next messages.
+  recycleReceived(ctx, c!);
   k.sub(az, wj!, az);
   const aMinus = scratchU64('relu.aminus', n);
   k.sub(a, az, aMinus);

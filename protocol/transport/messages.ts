@@ -28,6 +28,17 @@ export async function recvBytes(ctx: Wire, from: PartyId, tag: string, n: number
   return b;
 }
 
+/**
+ * Hand received payloads back to the transport (Transport.recycle) once nothing reads them any more: the party
+ * processes' h2 link reuses their buffers for the next messages of that size (fewer fresh ArrayBuffers, fewer
+ * mark-compacts). Only for payloads that recv returned and that no result, scratch or later step keeps.
+ */
+export function recycleReceived(ctx: Wire, ...payloads: ArrayBufferView[]): void {
+  const t = ctx.transport;
+  // A u64 view (recvU64) names the same bytes as the payload it was made from.
+  if (t.recycle) for (const p of payloads) t.recycle(p instanceof Uint8Array ? p : new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+}
+
 /** The other data party: 1 for P0, 0 for P1. */
 export function otherDataParty(ctx: Wire): 0 | 1 {
   assert(ctx.party !== 2, 'E_INTERNAL', 'otherDataParty called by P2');

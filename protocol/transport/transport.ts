@@ -40,8 +40,14 @@ export interface Transport {
   readonly party: PartyId;
   /** Queue a message to `to`; never blocks. `payload` is not retained after the call returns if the implementation copies; callers must not mutate it afterwards. */
   send(to: PartyId, tag: string, payload: Uint8Array): void;
-  /** Wait for the next message from `from`; it must carry `tag`. The payload is the receiver's: the transport neither reads nor reuses it afterwards, so the protocol may overwrite it (sharing/open.ts does). */
+  /** Wait for the next message from `from`; it must carry `tag`. The payload is the receiver's: the transport neither reads nor reuses it afterwards (until the protocol hands it back with `recycle`), so the protocol may overwrite it (sharing/open.ts does). */
   recv(from: PartyId, tag: string): Promise<Uint8Array>;
+  /**
+   * Optional: the protocol is done with a payload recv returned (nothing reads it any more), so the transport may
+   * reuse its memory for a later message (parties/recv-pool.ts). Never required, and a payload not handed back is
+   * left to the GC; a view that is not exactly a received payload is ignored. Nothing about the bits sent changes.
+   */
+  recycle?(payload: Uint8Array): void;
   readonly counters: Counters;
   /** Counters grouped by protocol step label (see meter.ts). */
   readonly steps: Map<string, StepCounters>;

@@ -1,0 +1,124 @@
+/**
+ * The h2 link's receive pool (recv-pool.ts): a buffer comes back only through an exact recycle of a payload it
+ * lent, once, within the byte cap; the link reuses it for the next frame of that size with the right bytes, and a
+ * run's payloads handed back through the session transport serve the next messages.
+ */
+import { EventEmitter } from 'node:events';
+import type * as http2 from 'node:http2';
+import { describe, expect, it } from 'vitest';
+import type { WireFrame } from './chunking.js';
+import { FramedStream } from './mesh-h2.js';
+import { RecvPool, recvPool } from './recv-pool.js';
+import { closeAll, meshTrio } from './testing/trio.js';
+
+const KIB = 1024;
+
+describe('RecvPool', () => {
+  it('takes back a lent buffer only for the exact payload view, once; take() then returns it for that size only', () => {
+    const pool = new RecvPool(1024 * KIB, 64 * KIB);
+    const ab = pool.take(100 * KIB);
+    expect(ab.byteLength).toBe(100 * KIB);
+    const payload = new Uint8Array(ab, 24, 90 * KIB);
+    pool.lend(ab, payload);
+    // Not the payload: a part of it, the whole buffer, another buffer of the same size.
+    pool.recycle(new Uint8Array(ab, 24, 1000));
+    pool.recycle(new Uint8Array(ab));
+    pool.recycle(new Uint8Array(new ArrayBuffer(100 * KIB), 24, 90 * KIB));
+    expect([pool.recycled, pool.bytesFree]).toEqual([0, 0]);
+    // A new view of the same bytes counts (chunking.ts hands the session its own Uint8Array of the frame's payload).
+    pool.recycle(new Uint8Array(ab, 24, 90 * KIB));
+    pool.recycle(payload);
+    expect([pool.recycled, pool.bytesFree]).toEqual([1, 100 * KIB]);
+    expect(pool.take(99 * KIB) === ab).toBe(false);
+    expect(pool.take(100 * KIB) === ab).toBe(true);
+    expect([pool.reused, pool.bytesFree]).toEqual([1, 0]);
+    // Taken again, not lent again: a stale view handed back does nothing.
+    pool.recycle(payload);
+    expect(pool.take(100 * KIB) === ab).toBe(false);
+  });
+
+  it('lends nothing below the minimum size or above the cap, and drops the oldest size first past the cap', () => {
+    const pool = new RecvPool(300 * KIB, 64 * KIB);
+    const lendBack = (bytes: number): ArrayBuffer => { const ab = new ArrayBuffer(bytes); const v = new Uint8Array(ab, 8); pool.lend(ab, v); pool.recycle(v); return ab; };
+    lendBack(32 * KIB);
+    lendBack(400 * KIB);
+    expect(pool.recycled).toBe(0);
+    const a = lendBack(100 * KIB), b = lendBack(128 * KIB), c = lendBack(128 * KIB);
+    // 100 + 128 + 128 > 300: the 100 KiB size (oldest) went when the second 128 KiB buffer came.
+    expect(pool.bytesFree).toBe(256 * KIB);
+    expect(pool.take(100 * KIB) === a).toBe(false);
+    const two = [pool.take(128 * KIB), pool.take(128 * KIB)];
+    expect([two.includes(b), two.includes(c)]).toEqual([true, true]);
+    expect(pool.bytesFree).toBe(0);
+  });
+});
+
+/** What FramedStream reads of an HTTP/2 stream ('data' and the end events); a writer's bytes are collected. */
+class FakeStream extends EventEmitter {
+  written: Buffer[] = [];
+  write(b: Buffer): boolean { this.written.push(Buffer.from(b)); return true; }
+  cork(): void {}
+  uncork(): void {}
+  end(): void {}
+  close(): void {}
+}
+
+const frameOf = (tag: string, payload: Uint8Array): WireFrame => ({ kind: 'DATA', session: 's', tag, depth: 1, chunk: 0, chunks: 1, total_bytes: payload.byteLength, payload });
+
+describe('FramedStream with a receive pool', () => {
+  it('fills the next frame of the same size into a recycled buffer, every byte the new frame\'s', () => {
+    const pool = new RecvPool();
+    const a = new FakeStream();
+    const writer = new FramedStream(a as unknown as http2.ClientHttp2Stream, 1 << 20, () => {}, () => {});
+    const first = new Uint8Array(200 * KIB).map((_, i) => i * 7);
+    const second = new Uint8Array(200 * KIB).map((_, i) => 255 - (i % 251));
+    writer.write(frameOf('x', first));
+    writer.write(frameOf('x', second));
+    writer.write(frameOf('x', first));
+    const got: WireFrame[] = [];
+    const b = new FakeStream();
+    new FramedStream(b as unknown as http2.ServerHttp2Stream, 1 << 20, (f) => got.push(f), () => {}, pool);
+    // 64 KiB chunks from an odd offset: never a whole frame in one chunk, so every frame is copied into a pool buffer.
+    const all = Buffer.concat([Buffer.alloc(1), ...a.written]).subarray(1);
+    const feed = (from: number, to: number) => { for (let o = from; o < to; o += 64 * KIB) b.emit('data', all.subarray(o, Math.min(o + 64 * KIB, to))); };
+    const frameBytes = all.length / 3;
+    feed(0, frameBytes);
+    expect(got.length).toBe(1);
+    const p1 = got[0]!.payload;
+    expect(Buffer.from(p1).equals(Buffer.from(first))).toBe(true);
+    pool.recycle(p1);
+    feed(frameBytes, 2 * frameBytes);
+    // The second frame landed in the first one's buffer, and holds the second frame's bytes only.
+    expect(got[1]!.payload.buffer === p1.buffer).toBe(true);
+    expect(Buffer.from(got[1]!.payload).equals(Buffer.from(second))).toBe(true);
+    expect(pool.reused).toBe(1);
+    // Not recycled: the third frame gets a buffer of its own, and the second's bytes stay as they were.
+    feed(2 * frameBytes, 3 * frameBytes);
+    expect(got[2]!.payload.buffer === p1.buffer).toBe(false);
+    expect(Buffer.from(got[2]!.payload).equals(Buffer.from(first))).toBe(true);
+    expect(Buffer.from(got[1]!.payload).equals(Buffer.from(second))).toBe(true);
+  });
+});
+
+describe('session transport on the h2 link: recycle', () => {
+  it('a payload handed back through Transport.recycle carries the next message of that size, with its bytes', async () => {
+    const ms = await meshTrio({ tls: false, extra: { link: 'h2' } });
+    try {
+      const [a, b] = [ms[2].openSession('pool'), ms[1].openSession('pool')];
+      const m1 = new Uint8Array(256 * KIB).fill(3), m2 = new Uint8Array(256 * KIB).map((_, i) => i % 199);
+      a.send(1, 'one', m1);
+      const got1 = await b.recv(2, 'one');
+      expect(Buffer.from(got1).equals(Buffer.from(m1))).toBe(true);
+      const reused = recvPool.reused;
+      b.recycle(got1);
+      a.send(1, 'two', m2);
+      const got2 = await b.recv(2, 'two');
+      expect(got2.buffer === got1.buffer).toBe(true);
+      expect(recvPool.reused).toBe(reused + 1);
+      expect(Buffer.from(got2).equals(Buffer.from(m2))).toBe(true);
+      a.close(); b.close();
+    } finally {
+      await closeAll(ms);
+    }
+  });
+});

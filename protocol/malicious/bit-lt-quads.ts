@@ -202,10 +202,15 @@ export const monomialIndex = (size: number, S: number): number => PRODUCT_MASKS[
  * r_S from w (makeBitLtProducts on that layout).
  */
 export function monomialRow(bits: MShare, w: MShare, layout: readonly number[], n: number, j: number, S: number): MShare {
+  const [src, o] = monomialSource(layout, n, j, S);
+  return sliceM(src === 0 ? bits : w, o, o + n);
+}
+
+/** Where monomialRow's row lies: 0 and its first element in `bits` for a single bit, 1 and its first element in w for a product. */
+export function monomialSource(layout: readonly number[], n: number, j: number, S: number): [0 | 1, number] {
   const start = layout.slice(0, j).reduce((t, z) => t + z, 0);
-  if (popcount(S) === 1) { const i = start + 31 - Math.clz32(S); return sliceM(bits, i * n, (i + 1) * n); }
-  const o = productOffset(layout, j, S) * n;
-  return sliceM(w, o, o + n);
+  if (popcount(S) === 1) return [0, (start + 31 - Math.clz32(S)) * n];
+  return [1, productOffset(layout, j, S) * n];
 }
 
 /**

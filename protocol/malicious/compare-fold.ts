@@ -50,7 +50,7 @@
 import type { Cost } from '../primitives/cost.js';
 import { alloc128, mul128, type Vec128 } from './ring128.js';
 import { add128Kernels, blockComb128Kernels, mul128Kernels, sub128Kernels } from './gemm128.js';
-import type { MShare, Rep } from './rep.js';
+import { allocM, type MShare, type Rep } from './rep.js';
 import { mulCostM, mulM } from './product.js';
 import { combSignedM, type SignedTerm } from './bit-ops.js';
 import { concatM, sliceM } from './mvec.js';
@@ -78,10 +78,10 @@ export function makeFoldProducts(s: MalSession, b: MShare, w: MShare, rho: MShar
 
 /** [eps ⊙ x] for a public vector eps (n elements): each share and MAC vector times eps elementwise (local). */
 export function mulPublicVecM(s: MalSession, x: MShare, eps: Vec128): MShare {
-  const k = s.ctx.kernels, e = eps.slice() as Vec128;
-  const times = (v: Vec128): Vec128 => (k?.mul128 ? mul128Kernels(k, e, v, alloc128(x.n)) : mul128(e, v, alloc128(x.n)));
-  const rep = (r: Rep): Rep => ({ a: times(r.a), b: times(r.b) });
-  return { n: x.n, x: rep(x.x), m: rep(x.m) };
+  const k = s.ctx.kernels, out = allocM(x.n);
+  const times = (v: Vec128, o: Vec128): Vec128 => (k?.mul128 ? mul128Kernels(k, eps, v, o) : mul128(eps, v, o));
+  times(x.x.a, out.x.a); times(x.x.b, out.x.b); times(x.m.a, out.m.a); times(x.m.b, out.m.b);
+  return out;
 }
 
 /** The payloads' part of the mask and their opened eps_p = v_p + rho_p. */
@@ -161,23 +161,25 @@ export function foldedTop(s: MalSession, c: Uint8Array, cTop: Uint8Array, b: MSh
   const [bs, ws] = [parts(b), parts(w)];
   const scaled = (which: 'g' | 'p'): MShare => {
     const { d, h } = foldTables(zT, which);
-    const o = [0, 1, 2, 3].map((q) => {
-      const D = alloc128(n), Bq = alloc128(n);
-      blockComb128Kernels(kk, D, bs[q]!, ws[q]!, pat.subarray(0, n), d, 2 * Bm, srcD, n, consts[q]!);
+    // The result's four vectors in one buffer (rep.ts allocM); scratch vectors reused across the share vectors
+    // (blockComb128 writes every element of its output).
+    const res = allocM(Math.max(kp, 1) * n), o = parts(res);
+    const Bq = alloc128(n), D = pay ? alloc128(n) : undefined, R = pay ? alloc128(kp * n) : undefined, RB = pay ? alloc128(kp * n) : undefined;
+    for (let q = 0; q < 4; q++) {
+      const Dq = D ?? o[q]!;
+      blockComb128Kernels(kk, Dq, bs[q]!, ws[q]!, pat.subarray(0, n), d, 2 * Bm, srcD, n, consts[q]!);
       blockComb128Kernels(kk, Bq, bs[q]!, ws[q]!, pat.subarray(0, n), h, Bm + 1, srcB, n, zero);
-      sub128Kernels(kk, D, Bq, D); // (A - Bq) - Bq
-      if (!pay) return D;
-      const rhos = parts(pay.rho), wrs = parts(pay.wr);
-      const R = alloc128(kp * n), RB = alloc128(kp * n), out = alloc128(kp * n);
-      blockComb128Kernels(kk, R, rhos[q]!, wrs[q]!, pat, h, Bm + 1, srcR, n, zero);
-      blockComb128Kernels(kk, RB, rhos[q]!, wrs[q]!, pat, h, Bm + 1, srcRB, n, zero);
-      pay.eps.forEach((eps, p) => { mul128Kernels(kk, eps, D, out.subarray(4 * p * n, 4 * (p + 1) * n) as Vec128); });
-      sub128Kernels(kk, out, R, out);
-      add128Kernels(kk, out, RB, out);
-      add128Kernels(kk, out, RB, out);
-      return out;
-    });
-    return { n: Math.max(kp, 1) * n, x: { a: o[0]!, b: o[1]! }, m: { a: o[2]!, b: o[3]! } };
+      sub128Kernels(kk, Dq, Bq, Dq); // (A - Bq) - Bq
+      if (!pay) continue;
+      const rhos = parts(pay.rho), wrs = parts(pay.wr), out = o[q]!;
+      blockComb128Kernels(kk, R!, rhos[q]!, wrs[q]!, pat, h, Bm + 1, srcR, n, zero);
+      blockComb128Kernels(kk, RB!, rhos[q]!, wrs[q]!, pat, h, Bm + 1, srcRB, n, zero);
+      pay.eps.forEach((eps, p) => { mul128Kernels(kk, eps, Dq, out.subarray(4 * p * n, 4 * (p + 1) * n) as Vec128); });
+      sub128Kernels(kk, out, R!, out);
+      add128Kernels(kk, out, RB!, out);
+      add128Kernels(kk, out, RB!, out);
+    }
+    return res;
   };
   return { g: scaled('g'), p: j > 0 ? scaled('p') : null };
 }

@@ -6,7 +6,7 @@
  */
 import { assert } from '../errors.js';
 import { alloc128, len128, type Vec128 } from './ring128.js';
-import type { MShare, Rep } from './rep.js';
+import { allocM, type MShare, type Rep } from './rep.js';
 
 const sliceRep = (r: Rep, from: number, to: number): Rep => ({
   a: r.a.subarray(4 * from, 4 * to) as Vec128,
@@ -30,7 +30,13 @@ const concatRep = (rs: Rep[]): Rep => ({ a: concatVec(rs.map((r) => r.a)), b: co
 
 /** The elements of xs one after the other (copied). */
 export function concatM(xs: MShare[]): MShare {
-  return { n: xs.reduce((t, x) => t + x.n, 0), x: concatRep(xs.map((x) => x.x)), m: concatRep(xs.map((x) => x.m)) };
+  const out = allocM(xs.reduce((t, x) => t + x.n, 0));
+  let o = 0;
+  for (const x of xs) {
+    out.x.a.set(x.x.a, o); out.x.b.set(x.x.b, o); out.m.a.set(x.m.a, o); out.m.b.set(x.m.b, o);
+    o += 4 * x.n;
+  }
+  return out;
 }
 
 /** Concatenate plain replicated sharings (no MAC). */

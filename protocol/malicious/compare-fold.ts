@@ -50,9 +50,9 @@
 import type { Cost } from '../primitives/cost.js';
 import { alloc128, mul128, type Vec128 } from './ring128.js';
 import { add128Kernels, blockComb128Kernels, mul128Kernels, sub128Kernels } from './gemm128.js';
-import { allocM, type MShare, type Rep } from './rep.js';
+import { allocM, type MShare } from './rep.js';
 import { mulCostM, mulM } from './product.js';
-import { combSignedM, type SignedTerm } from './bit-ops.js';
+import { combSignedM } from './bit-ops.js';
 import { concatM, sliceM } from './mvec.js';
 import { bitLtBlockSizes, blockTable, monomialRow, monomialSource, type Block } from './bit-lt-quads.js';
 import type { MalSession } from './session.js';

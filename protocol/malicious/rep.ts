@@ -121,8 +121,9 @@ export function addPublicM(party: PartyId, alpha: Rep, x: MShare, c: Vec128, ker
 
 /** [alpha c] for public c: party i's MAC shares alpha_i c, alpha_{i+1} c (on the Z_2^64 kernels when given: gemm128.ts). */
 export function macPublic(alpha: Rep, c: Vec128, kernels?: ScalarKernels): Rep {
-  const times = (sc: Vec128): Vec128 => (kernels ? mulScalar128Kernels(kernels, c, sc, alloc128(len128(c))) : mulScalar128(c, sc, alloc128(len128(c))));
-  return { a: times(alpha.a), b: times(alpha.b) };
+  const n = len128(c), buf = alloc128(2 * n); // both shares in one buffer (views)
+  const times = (sc: Vec128, o: Vec128): Vec128 => (kernels ? mulScalar128Kernels(kernels, c, sc, o) : mulScalar128(c, sc, o));
+  return { a: times(alpha.a, buf.subarray(0, 4 * n) as Vec128), b: times(alpha.b, buf.subarray(4 * n) as Vec128) };
 }
 
 /** The kernels the scalar products may run on (a context's). */

@@ -190,7 +190,8 @@ export function foldedTop(s: MalSession, c: Uint8Array, cTop: Uint8Array, b: MSh
  */
 export function foldPayload(s: MalSession, v: MShare, cTop: Uint8Array, B: MShare, eps: Vec128, rhoB: MShare, root: MShare): MShare {
   const n = v.n, minus = new Int8Array(n).fill(-1);
-  const oneMinusC = Int8Array.from(cTop, (c) => 1 - c), sigma = Int8Array.from(cTop, (c) => 1 - 2 * c), negSigma = sigma.map((x) => -x);
+  const oneMinusC = new Int8Array(n), sigma = new Int8Array(n), negSigma = new Int8Array(n);
+  for (let e = 0; e < n; e++) { const c = cTop[e]!; oneMinusC[e] = 1 - c; sigma[e] = 1 - 2 * c; negSigma[e] = 2 * c - 1; }
   const E = mulPublicVecM(s, B, eps);
   return combSignedM(s.party, s.alpha, n, [{ x: v, k: oneMinusC }, { x: E, k: negSigma }, { x: rhoB, k: sigma }, { x: root, k: minus }], undefined, s.ctx.kernels);
 }

@@ -202,7 +202,10 @@ async function maskedCompare(s: MalSession, x: MShare, ell: number, vs: MShare[]
   // Step 3: lt = [c mod 2^(ell-1) < r mod 2^(ell-1)] on the public bits c_0..c_{ell-2} (bit-major), its top block
   // scaled (compare-fold.ts), so that the tree returns (1 - 2t) lt or u_p lt; t = c_{ell-1} XOR b_{ell-1} (local).
   const cBits = new Uint8Array(n * (ell - 1));
-  for (let i = 0; i < ell - 1; i++) cBits.set(bitOf(c, i), i * n);
+  for (let e = 0; e < n; e++) {
+    const lo = c[4 * e]!, hi = c[4 * e + 1]!; // bits 0..63 (ell <= 64), as bitOf reads them
+    for (let i = 0; i < ell - 1; i++) cBits[i * n + e] = (i < 32 ? lo >>> i : hi >>> (i - 32)) & 1;
+  }
   const cTop = bitOf(c, ell - 1);
   const t = xorPublicM(s.party, s.alpha, sliceM(b, (ell - 1) * n, ell * n), cTop, s.ctx.kernels);
   const L = bitLtBlockSizes(ell);

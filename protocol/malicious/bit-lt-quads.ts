@@ -50,7 +50,7 @@
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
-import type { MShare } from './rep.js';
+import { allocM, type MShare } from './rep.js';
 import { mulCostM, mulM } from './product.js';
 import { blockComb128Kernels } from './gemm128.js';
 import { alloc128, type Vec128 } from './ring128.js';
@@ -202,10 +202,15 @@ export const monomialIndex = (size: number, S: number): number => PRODUCT_MASKS[
  * r_S from w (makeBitLtProducts on that layout).
  */
 export function monomialRow(bits: MShare, w: MShare, layout: readonly number[], n: number, j: number, S: number): MShare {
+  const [src, o] = monomialSource(layout, n, j, S);
+  return sliceM(src === 0 ? bits : w, o, o + n);
+}
+
+/** Where monomialRow's row lies: 0 and its first element in `bits` for a single bit, 1 and its first element in w for a product. */
+export function monomialSource(layout: readonly number[], n: number, j: number, S: number): [0 | 1, number] {
   const start = layout.slice(0, j).reduce((t, z) => t + z, 0);
-  if (popcount(S) === 1) { const i = start + 31 - Math.clz32(S); return sliceM(bits, i * n, (i + 1) * n); }
-  const o = productOffset(layout, j, S) * n;
-  return sliceM(w, o, o + n);
+  if (popcount(S) === 1) return [0, (start + 31 - Math.clz32(S)) * n];
+  return [1, productOffset(layout, j, S) * n];
 }
 
 /**
@@ -276,12 +281,9 @@ export function quadLevel(s: MalSession, c: Uint8Array, bits: MShare, w: MShare,
     // G and P of every block of the group, per share vector, in one pass each (gemm128.ts blockComb128Kernels).
     const sum = (coef: Int8Array, withConst: boolean): MShare => {
       const v = [bits.x.a, bits.x.b, bits.m.a, bits.m.b], x = [w.x.a, w.x.b, w.m.a, w.m.b];
-      const o = [0, 1, 2, 3].map((h) => {
-        const r = alloc128(N);
-        if (N > 0) blockComb128Kernels(kk, r, v[h]!, x[h]!, pat, coef, len, src, n, withConst ? consts[h]! : zero);
-        return r;
-      });
-      return { n: N, x: { a: o[0]!, b: o[1]! }, m: { a: o[2]!, b: o[3]! } };
+      const res = allocM(N), o = [res.x.a, res.x.b, res.m.a, res.m.b];
+      if (N > 0) for (let h = 0; h < 4; h++) blockComb128Kernels(kk, o[h]!, v[h]!, x[h]!, pat, coef, len, src, n, withConst ? consts[h]! : zero);
+      return res;
     };
     const G = sum(COEFS[z]!.g, false);
     // P for the blocks above the lowest (block 0's, when in the group, is made and dropped).

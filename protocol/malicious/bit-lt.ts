@@ -37,11 +37,12 @@
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
-import { addM, type MShare } from './rep.js';
+import { allocM, type MShare } from './rep.js';
+import { add128Kernels } from './gemm128.js';
 import { mulCostM, mulM } from './product.js';
 import { andPublicM, xorPublicM } from './bit-ops.js';
 import { bitLtBlockSizes, quadLevel, type Block } from './bit-lt-quads.js';
-import { concatM, sliceM } from './mvec.js';
+import { sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 
 /**
@@ -90,21 +91,26 @@ export function bitLtM(s: MalSession, c: Uint8Array, r: MShare, m: number, produ
  * the top was). Cost: treeLevels(blocks, w) ANDs of n per level.
  */
 export async function carryTree(s: MalSession, blocks: Block[], n: number): Promise<MShare> {
+  const k = s.ctx.kernels;
   while (blocks.length > 1) {
     const q = Math.floor(blocks.length / 2);
-    const left: MShare[] = [], right: MShare[] = [];
-    const tile = (x: MShare, w: number): MShare => (w === 1 ? x : concatM(Array.from({ length: w }, () => x)));
     const width = (j: number): number => blocks[2 * j + 1]!.g.n / n;
-    for (let j = 0; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(tile(blocks[2 * j]!.g, width(j))); }
-    for (let j = 1; j < q; j++) { left.push(blocks[2 * j + 1]!.p!); right.push(tile(blocks[2 * j]!.p!, width(j))); }
-    const prod = await mulM(s, concatM(left), concatM(right));
-    // G = G_hi + P_hi G_lo for every pair in one sum (the G_hi laid end to end); the P_hi P_lo after them.
-    const gw = Array.from({ length: q }, (_, j) => width(j) * n);
-    const G = addM(concatM(Array.from({ length: q }, (_, j) => blocks[2 * j + 1]!.g)), sliceM(prod, 0, gw.reduce((t, v) => t + v, 0)), s.ctx.kernels);
+    // [P_hi for every pair | P_hi above the lowest] and [G_lo (w copies) | P_lo (w copies)], each gathered into one
+    // buffer (rep.ts allocM), no intermediate copies.
+    const lefts: [MShare, number][] = [], rights: [MShare, number][] = [];
+    for (let j = 0; j < q; j++) { lefts.push([blocks[2 * j + 1]!.p!, 1]); rights.push([blocks[2 * j]!.g, width(j)]); }
+    for (let j = 1; j < q; j++) { lefts.push([blocks[2 * j + 1]!.p!, 1]); rights.push([blocks[2 * j]!.p!, width(j)]); }
+    const prod = await mulM(s, gather(lefts), gather(rights));
+    // G = G_hi + P_hi G_lo for every pair, into one buffer (the G_hi laid end to end); the P_hi P_lo after them in prod.
+    const gw = Array.from({ length: q }, (_, j) => width(j) * n), gTotal = gw.reduce((t, v) => t + v, 0);
+    const G = allocM(gTotal);
     const next: Block[] = [];
-    let og = 0, op = gw.reduce((t, v) => t + v, 0);
+    let og = 0, op = gTotal;
     for (let j = 0; j < q; j++) {
-      next.push({ g: sliceM(G, og, og + gw[j]!), p: j === 0 ? null : sliceM(prod, op, op + gw[j]!) });
+      const hi = blocks[2 * j + 1]!.g, pg = sliceM(prod, og, og + gw[j]!), out = sliceM(G, og, og + gw[j]!);
+      add128Kernels(k, hi.x.a, pg.x.a, out.x.a); add128Kernels(k, hi.x.b, pg.x.b, out.x.b);
+      add128Kernels(k, hi.m.a, pg.m.a, out.m.a); add128Kernels(k, hi.m.b, pg.m.b, out.m.b);
+      next.push({ g: out, p: j === 0 ? null : sliceM(prod, op, op + gw[j]!) });
       og += gw[j]!;
       if (j > 0) op += gw[j]!;
     }
@@ -113,6 +119,19 @@ export async function carryTree(s: MalSession, blocks: Block[], n: number): Prom
   }
   // Step 3: the carry out.
   return blocks[0]!.g;
+}
+
+/** The parts end to end, part x repeated `times` times (copied into one allocM). */
+function gather(parts: readonly [MShare, number][]): MShare {
+  const out = allocM(parts.reduce((t, [x, w]) => t + x.n * w, 0));
+  let o = 0;
+  for (const [x, w] of parts) {
+    for (let r = 0; r < w; r++) {
+      out.x.a.set(x.x.a, o); out.x.b.set(x.x.b, o); out.m.a.set(x.m.a, o); out.m.b.set(x.m.b, o);
+      o += 4 * x.n;
+    }
+  }
+  return out;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { PartyId } from '../ring/types.js';
 import { alloc128, len128, type Vec128 } from './ring128.js';
 import type { RingKernels } from '../kernels/types.js';
 import { signedSum128Kernels } from './gemm128.js';
-import { macPublic, type MShare, type Rep, type ScalarKernels } from './rep.js';
+import { allocM, macPublic, type MShare, type Rep, type ScalarKernels } from './rep.js';
 
 /** Elements idx[j] of x, in that order (copies); idx[j] = -1 takes element 0 of `fill` (a one-element MACed public constant). */
 export function gatherM(x: MShare, idx: Int32Array, fill?: MShare): MShare {
@@ -84,7 +84,7 @@ export function combSignedM(party: PartyId, alpha: Rep, n: number, terms: readon
     }
   }
   if (c && c.length !== n) assert(false, 'E_SHAPE', `malicious.combSigned: ${c.length} constants for ${n} elements`);
-  const out = { n, x: { a: alloc128(n), b: alloc128(n) }, m: { a: alloc128(n), b: alloc128(n) } };
+  const out = allocM(n);
   if (n === 0) return out;
   for (const t of terms) {
     const len = t.len ?? n, stride = t.stride ?? len;

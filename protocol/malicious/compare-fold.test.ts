@@ -14,19 +14,24 @@
  *    changes the result when nothing checks it and is caught by the MAC check
  *    at both honest parties.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { runMal3, values } from '../testing/cheat.js';
 import { isMpcError } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
-import { liftSigned } from './ring128.js';
+import { fromBigints, liftSigned, type Vec128 } from './ring128.js';
+import { tsKernels } from '../kernels/ts.js';
+import { addM, subM } from './rep.js';
+import { concatM, sliceM } from './mvec.js';
+import { combSignedM, type SignedTerm } from './bit-ops.js';
+import { bitLtBlockSizes, blockCoefs, monomialRow } from './bit-lt-quads.js';
 import type { MalSession } from './session.js';
 import type { MShare } from './rep.js';
 import { inputM } from './input.js';
 import { openLow } from './open.js';
 import { macCheck } from './mac-check.js';
 import { compareMaskM, msbM, reluM, sliceMask, timesDreluBody } from './compare.js';
-import { foldProducts, foldTopSize } from './compare-fold.js';
+import { foldedTop, foldProducts, foldTopSize, mulPublicVecM } from './compare-fold.js';
 
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
@@ -166,4 +171,55 @@ describe('compare-fold.ts: the new offline values are verified by the MAC check'
       }
     });
   }
+});
+
+/** The term-by-term foldedTop this file's fused one replaced (combSignedM per term and share vector): the reference for the bits. */
+function foldedTopTerms(s: MalSession, c: Uint8Array, cTop: Uint8Array, b: MShare, w: MShare, ell: number, n: number, pay?: { eps: Vec128[]; rho: MShare; wr: MShare }): { g: MShare; p: MShare | null } {
+  const L = bitLtBlockSizes(ell), j = L.length - 1, z = L[j]!, zT = z - 1, Bm = 1 << zT, kk = s.ctx.kernels;
+  const co = blockCoefs(c, n, ell - z, zT);
+  const sigma = Int8Array.from(cTop, (v) => 1 - 2 * v);
+  const row = (S: number): MShare => monomialRow(b, w, L, n, j, S);
+  const comb = (terms: SignedTerm[], c0?: Int8Array): MShare => combSignedM(s.party, s.alpha, n, terms, c0, kk);
+  const scaled = (kq: Int8Array[]): MShare[] => {
+    const sk = kq.map((v) => v.map((x, e) => x * sigma[e]!));
+    const subsets = Array.from({ length: Bm }, (_, S) => S);
+    const A = comb(subsets.filter((S) => S > 0).map((S) => ({ x: row(S), k: sk[S]! })), sk[0]);
+    const Bq = comb(subsets.map((S) => ({ x: row(S | Bm), k: sk[S]! })));
+    const D = subM(A, addM(Bq, Bq, kk), kk);
+    if (!pay) return [D];
+    return pay.eps.map((eps, p) => {
+      const rr = (S: number): MShare => (S === 0 ? sliceM(pay.rho, p * n, (p + 1) * n) : sliceM(pay.wr, ((p * (2 * Bm - 1)) + S - 1) * n, ((p * (2 * Bm - 1)) + S) * n));
+      const R = comb(subsets.map((S) => ({ x: rr(S), k: sk[S]! })));
+      const RB = comb(subsets.map((S) => ({ x: rr(S | Bm), k: sk[S]! })));
+      return subM(mulPublicVecM(s, D, eps), subM(R, addM(RB, RB, kk), kk), kk);
+    });
+  };
+  return { g: concatM(scaled(co.kg)), p: j > 0 ? concatM(scaled(co.kp)) : null };
+}
+
+describe('compare-fold.ts foldedTop: the fused signed sums (blockComb128) equal the term-by-term sums bit for bit', () => {
+  const shares = (x: MShare): number[][] => [x.x.a, x.x.b, x.m.a, x.m.b].map((v) => Array.from(v));
+  it.each([['native kernels (when built)', false], ['the TS loops', true]] as const)('random public bits (all top-block patterns), edge eps, 0 to 2 payloads of a 2-payload mask, ell = 3 to 6, 9, 13, 32, 33, 63 (%s)', async (_name, ts) => {
+    const r = await runMal3(async (s) => {
+      const sk = ts ? ({ party: s.party, alpha: s.alpha, ctx: { ...s.ctx, kernels: tsKernels } } as unknown as MalSession) : s;
+      const diffs: string[] = [];
+      for (const ell of [3, 4, 5, 6, 9, 13, 32, 33, 63]) {
+        const n = 40, mask = await compareMaskM(s, n, ell, 2);
+        // Public bits from a seed every party knows (the same at the three).
+        const pub = createHash('sha256').update(`fold-${ell}`).digest();
+        const cBits = Uint8Array.from({ length: (ell - 1) * n }, (_, i) => (pub[i % 32]! >> (i % 8)) & 1 ^ (i * 7 % 3 === 0 ? 1 : 0));
+        const cTop = Uint8Array.from({ length: n }, (_, e) => (e >> 1) & 1);
+        const edge = [0n, 1n, (1n << 128n) - 1n, 1n << 127n, 1n << 64n, (1n << 64n) - 1n];
+        const eps = [0, 1].map((p) => fromBigints(Array.from({ length: n }, (_, e) => edge[(e + p) % edge.length]! ^ BigInt(e * 977 + p))));
+        for (const k of [0, 1, 2]) {
+          const pay = k > 0 ? { eps: eps.slice(0, k), rho: mask.rho, wr: mask.wr } : undefined;
+          const got = foldedTop(sk, cBits, cTop, mask.b, mask.w, ell, n, pay), want = foldedTopTerms(s, cBits, cTop, mask.b, mask.w, ell, n, pay);
+          if (JSON.stringify(shares(got.g)) !== JSON.stringify(shares(want.g))) diffs.push(`ell ${ell} k ${k}: G`);
+          if ((got.p === null) !== (want.p === null) || (got.p && JSON.stringify(shares(got.p)) !== JSON.stringify(shares(want.p!)))) diffs.push(`ell ${ell} k ${k}: P`);
+        }
+      }
+      return diffs;
+    }, { watchdogMs: 60_000 });
+    expect(values(r)).toEqual([[], [], []]);
+  }, 60_000);
 });

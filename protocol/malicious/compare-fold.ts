@@ -49,12 +49,12 @@
  */
 import type { Cost } from '../primitives/cost.js';
 import { alloc128, mul128, type Vec128 } from './ring128.js';
-import { mul128Kernels } from './gemm128.js';
-import { addM, subM, type MShare, type Rep } from './rep.js';
+import { add128Kernels, blockComb128Kernels, mul128Kernels, sub128Kernels } from './gemm128.js';
+import { allocM, type MShare } from './rep.js';
 import { mulCostM, mulM } from './product.js';
-import { combSignedM, type SignedTerm } from './bit-ops.js';
+import { combSignedM } from './bit-ops.js';
 import { concatM, sliceM } from './mvec.js';
-import { bitLtBlockSizes, blockCoefs, monomialRow, type Block } from './bit-lt-quads.js';
+import { bitLtBlockSizes, blockTable, monomialRow, monomialSource, type Block } from './bit-lt-quads.js';
 import type { MalSession } from './session.js';
 
 /** |X|: the size of the top block of the mask's ell bits. */
@@ -78,44 +78,110 @@ export function makeFoldProducts(s: MalSession, b: MShare, w: MShare, rho: MShar
 
 /** [eps ⊙ x] for a public vector eps (n elements): each share and MAC vector times eps elementwise (local). */
 export function mulPublicVecM(s: MalSession, x: MShare, eps: Vec128): MShare {
-  const k = s.ctx.kernels, e = eps.slice() as Vec128;
-  const times = (v: Vec128): Vec128 => (k?.mul128 ? mul128Kernels(k, e, v, alloc128(x.n)) : mul128(e, v, alloc128(x.n)));
-  const rep = (r: Rep): Rep => ({ a: times(r.a), b: times(r.b) });
-  return { n: x.n, x: rep(x.x), m: rep(x.m) };
+  const k = s.ctx.kernels, out = allocM(x.n);
+  const times = (v: Vec128, o: Vec128): Vec128 => (k?.mul128 ? mul128Kernels(k, eps, v, o) : mul128(eps, v, o));
+  times(x.x.a, out.x.a); times(x.x.b, out.x.b); times(x.m.a, out.m.a); times(x.m.b, out.m.b);
+  return out;
 }
 
 /** The payloads' part of the mask and their opened eps_p = v_p + rho_p. */
 export interface FoldPayloads { readonly eps: readonly Vec128[]; readonly rho: MShare; readonly wr: MShare }
 
 /**
+ * The coefficient tables of foldedTop for a top block of z = zT + 1 bits,
+ * per public pattern pt = a | c' << zT (a: bit i = NOT c_i of T's zT bits,
+ * as bit-lt-quads.ts; c' = c_{ell-1}, sigma = 1 - 2c'), with sk_S =
+ * sigma k_S (k_S: T's G or P polynomial for a, bit-lt-quads.ts blockTable):
+ *  - `d`, width 2^z over X's monomials M (0 the constant): sk_M for M < B,
+ *    -sk_{M - B} for M >= B (B = 2^zT, X's bit B): the sum is A - Bq;
+ *  - `h`, width B + 1, slot S + 1 = sk_S (slot 0, the constant, unused):
+ *    Bq = sum_S sk_S r_{S+B} with rows r_{S+B}, and the payload's two sums
+ *    sum_S sk_S rho r_S and sum_S sk_S rho r_{S+B} with those rows.
+ * Only signs in {-1, 0, 1} (bit-lt-quads.ts asserts T's coefficients are).
+ */
+function foldTables(zT: number, which: 'g' | 'p'): { d: Int8Array; h: Int8Array } {
+  const key = `${zT}:${which}`, kept = FOLD_TABLES.get(key);
+  if (kept) return kept;
+  const Bm = 1 << zT, wd = 2 * Bm, wh = Bm + 1, patterns = 2 * Bm;
+  const d = new Int8Array(patterns * wd), h = new Int8Array(patterns * wh);
+  for (let pt = 0; pt < patterns; pt++) {
+    const a = pt & (Bm - 1), sigma = 1 - 2 * (pt >> zT), k = blockTable(zT, a)[which];
+    for (let S = 0; S < Bm; S++) {
+      const sk = sigma * k[S]!;
+      d[pt * wd + S] = sk; d[pt * wd + Bm + S] = -sk; h[pt * wh + S + 1] = sk;
+    }
+  }
+  const t = { d, h };
+  FOLD_TABLES.set(key, t);
+  return t;
+}
+const FOLD_TABLES = new Map<string, { d: Int8Array; h: Int8Array }>();
+
+/**
  * The top block of BitLT's tree scaled by (1 - 2t) (no payloads: MSB) or by
  * u_p = (1 - 2t) v_p for each payload (k copies end to end), from the public
  * bits c of BitLT (ell - 1 rows), the public c' = c_{ell-1} (cTop), the
  * mask's bits b (ell rows) and block products w. Local.
+ *
+ * Per share vector (value x_i, x_{i+1}, MAC shares) each signed sum is one
+ * pass of gemm128.ts blockComb128Kernels (native when present, else its TS
+ * loop: the same bits), each element's coefficients the row of foldTables
+ * for its pattern pt = a | c' << zT, the rows read in place (no copy):
+ * D = (A - Bq) - Bq = (1 - 2t) Q; for payload p,
+ * u_p Q = eps_p D - Rp + 2 RBp with Rp = sum_S sk_S rho_p r_S (r_0 = 1)
+ * and RBp = sum_S sk_S rho_p r_{S+B}, all k payloads in one pass (rows of
+ * the pass). The same ring values as the term-by-term sums they replace
+ * (compare-fold.test.ts checks them bit for bit).
  */
 export function foldedTop(s: MalSession, c: Uint8Array, cTop: Uint8Array, b: MShare, w: MShare, ell: number, n: number, pay?: FoldPayloads): Block {
-  const L = bitLtBlockSizes(ell), j = L.length - 1, z = L[j]!, zT = z - 1, Bm = 1 << zT, kk = s.ctx.kernels;
-  const co = blockCoefs(c, n, ell - z, zT);
-  const sigma = Int8Array.from(cTop, (v) => 1 - 2 * v);
-  const row = (S: number): MShare => monomialRow(b, w, L, n, j, S);
-  const comb = (terms: SignedTerm[], c0?: Int8Array): MShare => combSignedM(s.party, s.alpha, n, terms, c0, kk);
-  const scaled = (kq: Int8Array[]): MShare[] => {
-    const sk = kq.map((v) => v.map((x, e) => x * sigma[e]!));
-    const nz = (S: number): boolean => sk[S]!.some((v) => v !== 0);
-    const subsets = Array.from({ length: Bm }, (_, S) => S).filter(nz);
-    // D = (1 - 2t) Q = sum_S sigma k_S r_S - 2 sum_S sigma k_S r_{S+B} (r_{0} = 1: the constant).
-    const A = comb(subsets.filter((S) => S > 0).map((S) => ({ x: row(S), k: sk[S]! })), sk[0]);
-    const Bq = comb(subsets.map((S) => ({ x: row(S | Bm), k: sk[S]! })));
-    const D = subM(A, addM(Bq, Bq, kk), kk);
-    if (!pay) return [D];
-    return pay.eps.map((eps, p) => {
-      const rr = (S: number): MShare => (S === 0 ? sliceM(pay.rho, p * n, (p + 1) * n) : sliceM(pay.wr, ((p * (2 * Bm - 1)) + S - 1) * n, ((p * (2 * Bm - 1)) + S) * n));
-      const R = comb(subsets.map((S) => ({ x: rr(S), k: sk[S]! })));
-      const RB = comb(subsets.map((S) => ({ x: rr(S | Bm), k: sk[S]! })));
-      return subM(mulPublicVecM(s, D, eps), subM(R, addM(RB, RB, kk), kk), kk);
-    });
+  const L = bitLtBlockSizes(ell), j = L.length - 1, z = L[j]!, zT = z - 1, Bm = 1 << zT, kk = s.ctx.kernels, start = ell - z;
+  const kp = pay ? pay.eps.length : 0, per = 2 * Bm - 1;
+  // The pattern pt of each element (and its copy for each payload: the payload pass's rows).
+  const pat = new Uint8Array(Math.max(kp, 1) * n);
+  for (let e = 0; e < n; e++) {
+    let a = 0;
+    for (let i = 0; i < zT; i++) a |= (1 - c[(start + i) * n + e]!) << i;
+    pat[e] = a | (cTop[e]! << zT);
+  }
+  for (let p = 1; p < kp; p++) pat.copyWithin(p * n, 0, n);
+  // Sources (bit-lt-quads.ts monomialSource: x0 = b, x1 = w): slot M = monomial M of X for D's first sum, slot S + 1 = r_{S+B} for Bq.
+  const srcD = new Uint32Array(3 * 2 * Bm), srcB = new Uint32Array(3 * (Bm + 1));
+  for (let M = 1; M < 2 * Bm; M++) { const [x, o] = monomialSource(L, n, j, M); srcD[3 * M] = x; srcD[3 * M + 1] = o; srcD[3 * M + 2] = n; }
+  for (let S = 0; S < Bm; S++) { const [x, o] = monomialSource(L, n, j, S | Bm); srcB[3 * S + 3] = x; srcB[3 * S + 4] = o; srcB[3 * S + 5] = n; }
+  // The payloads' sources (x0 = rho, x1 = rho r_S from makeFoldProducts): row p of slot S + 1 is rho_p r_S (rho_p for S = 0), of RB's rho_p r_{S+B}.
+  const srcR = new Uint32Array(3 * (Bm + 1)), srcRB = new Uint32Array(3 * (Bm + 1));
+  for (let S = 0; S < Bm; S++) {
+    srcR.set(S === 0 ? [0, 0, n] : [1, (S - 1) * n, per * n], 3 * S + 3);
+    srcRB.set([1, (S + Bm - 1) * n, per * n], 3 * S + 3);
+  }
+  const zero = alloc128(1), one = new Uint32Array([1, 0, 0, 0]) as Vec128;
+  // The constant (monomial 0) per share vector: 1 on share x_0 (P0's a, P2's b), the key share on the MAC shares.
+  const consts = [s.party === 0 ? one : zero, s.party === 2 ? one : zero, s.alpha.a, s.alpha.b];
+  const parts = (x: MShare): Vec128[] => [x.x.a, x.x.b, x.m.a, x.m.b];
+  const [bs, ws] = [parts(b), parts(w)];
+  const scaled = (which: 'g' | 'p'): MShare => {
+    const { d, h } = foldTables(zT, which);
+    // The result's four vectors in one buffer (rep.ts allocM); scratch vectors reused across the share vectors
+    // (blockComb128 writes every element of its output).
+    const res = allocM(Math.max(kp, 1) * n), o = parts(res);
+    const Bq = alloc128(n), D = pay ? alloc128(n) : undefined, R = pay ? alloc128(kp * n) : undefined, RB = pay ? alloc128(kp * n) : undefined;
+    for (let q = 0; q < 4; q++) {
+      const Dq = D ?? o[q]!;
+      blockComb128Kernels(kk, Dq, bs[q]!, ws[q]!, pat.subarray(0, n), d, 2 * Bm, srcD, n, consts[q]!);
+      blockComb128Kernels(kk, Bq, bs[q]!, ws[q]!, pat.subarray(0, n), h, Bm + 1, srcB, n, zero);
+      sub128Kernels(kk, Dq, Bq, Dq); // (A - Bq) - Bq
+      if (!pay) continue;
+      const rhos = parts(pay.rho), wrs = parts(pay.wr), out = o[q]!;
+      blockComb128Kernels(kk, R!, rhos[q]!, wrs[q]!, pat, h, Bm + 1, srcR, n, zero);
+      blockComb128Kernels(kk, RB!, rhos[q]!, wrs[q]!, pat, h, Bm + 1, srcRB, n, zero);
+      pay.eps.forEach((eps, p) => { mul128Kernels(kk, eps, Dq, out.subarray(4 * p * n, 4 * (p + 1) * n) as Vec128); });
+      sub128Kernels(kk, out, R!, out);
+      add128Kernels(kk, out, RB!, out);
+      add128Kernels(kk, out, RB!, out);
+    }
+    return res;
   };
-  return { g: concatM(scaled(co.kg)), p: j > 0 ? concatM(scaled(co.kp)) : null };
+  return { g: scaled('g'), p: j > 0 ? scaled('p') : null };
 }
 
 /**
@@ -124,7 +190,8 @@ export function foldedTop(s: MalSession, c: Uint8Array, cTop: Uint8Array, b: MSh
  */
 export function foldPayload(s: MalSession, v: MShare, cTop: Uint8Array, B: MShare, eps: Vec128, rhoB: MShare, root: MShare): MShare {
   const n = v.n, minus = new Int8Array(n).fill(-1);
-  const oneMinusC = Int8Array.from(cTop, (c) => 1 - c), sigma = Int8Array.from(cTop, (c) => 1 - 2 * c), negSigma = sigma.map((x) => -x);
+  const oneMinusC = new Int8Array(n), sigma = new Int8Array(n), negSigma = new Int8Array(n);
+  for (let e = 0; e < n; e++) { const c = cTop[e]!; oneMinusC[e] = 1 - c; sigma[e] = 1 - 2 * c; negSigma[e] = 2 * c - 1; }
   const E = mulPublicVecM(s, B, eps);
   return combSignedM(s.party, s.alpha, n, [{ x: v, k: oneMinusC }, { x: E, k: negSigma }, { x: rhoB, k: sigma }, { x: root, k: minus }], undefined, s.ctx.kernels);
 }

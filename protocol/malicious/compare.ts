@@ -64,16 +64,16 @@
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert } from '../errors.js';
-import type { Vec128 } from './ring128.js';
-import { add128Kernels } from './gemm128.js';
-import { addM, type MShare, type Rep } from './rep.js';
+import { alloc128, type Vec128 } from './ring128.js';
+import { matmul128Gemm } from './gemm128.js';
+import { addM, type MShare } from './rep.js';
 import { macOfCost, mulCostM, randomMacced } from './product.js';
 import { openCost, openM } from './open.js';
 import { carryTree, treeLevels } from './bit-lt.js';
 import { bitLtBlockSizes, bitLtProductsCostM, layoutProducts, makeBitLtProducts, quadLevel } from './bit-lt-quads.js';
 import { foldedTop, foldPayload, foldProducts, foldProductsCostM, foldTopSize, makeFoldProducts } from './compare-fold.js';
 import { bitOf, notM, xorPublicM } from './bit-ops.js';
-import { concatM, sliceM } from './mvec.js';
+import { addShl128Into, concatM, sliceM } from './mvec.js';
 import { randBitsCost, randBitsM } from './randbits.js';
 import type { MalSession } from './session.js';
 import { registerMaskMaker, takeMask } from './mask-source.js';
@@ -155,25 +155,30 @@ export function sliceMask(mask: CompareMask, from: number, to: number): CompareM
   return { n: to - from, ell, k, b: rows(mask.b, ell), rp: sliceM(mask.rp, from, to), w: rows(mask.w, layoutProducts(bitLtBlockSizes(ell))), rho: rows(mask.rho, k), wr: rows(mask.wr, k * foldProducts(ell)), spent: false };
 }
 
+/** The row (2^0, 2^1, .., 2^(ell-1)) of Z_2^128 (1 x ell), kept per ell. */
+const POWERS = new Map<number, Vec128>();
+function powersOf2(ell: number): Vec128 {
+  let v = POWERS.get(ell);
+  if (!v) {
+    v = alloc128(ell);
+    for (let i = 0; i < ell; i++) v[4 * i + (i >>> 5)] = 2 ** (i & 31);
+    POWERS.set(ell, v);
+  }
+  return v;
+}
+
 /**
- * Step 1's local part: [2^ell r' + sum_i 2^i b_i] by Horner's rule, acc = 2 acc + b_i from
- * acc = r' down the bits (bit-major), two sums per bit on each share and MAC vector on the
- * context's kernels (gemm128.ts add128Kernels), in place.
+ * Step 1's local part: [2^ell r' + sum_i 2^i b_i] on each share and MAC
+ * vector, the sum over the bits (bit-major: the ell rows of n) as one
+ * 1 x ell by ell x n product with the public powers of 2 (gemm128.ts
+ * matmul128Gemm: native when present), then 2^ell r' added as a shift
+ * (mvec.ts addShl128Into). The same ring value as Horner's rule over the
+ * bits (acc = 2 acc + b_i from acc = r'), all mod 2^128.
  */
 function maskOf(s: MalSession, rp: MShare, b: MShare, ell: number): MShare {
-  const n = rp.n, k = s.ctx.kernels;
-  const acc: Rep[] = [rp.x, rp.m].map((r) => ({ a: r.a.slice() as Vec128, b: r.b.slice() as Vec128 }));
-  for (let i = ell - 1; i >= 0; i--) {
-    const bi = sliceM(b, i * n, (i + 1) * n);
-    [bi.x, bi.m].forEach((src, q) => {
-      for (const h of ['a', 'b'] as const) {
-        const v = acc[q]![h];
-        add128Kernels(k, v, v, v);
-        add128Kernels(k, v, src[h], v);
-      }
-    });
-  }
-  return { n, x: acc[0]!, m: acc[1]! };
+  const n = rp.n, k = s.ctx.kernels, pw = powersOf2(ell);
+  const one = (bits: Vec128, r: Vec128): Vec128 => addShl128Into(matmul128Gemm(k, pw, bits.subarray(0, 4 * ell * n) as Vec128, 1, ell, n, alloc128(n)), r, ell);
+  return { n, x: { a: one(b.x.a, rp.x.a), b: one(b.x.b, rp.x.b) }, m: { a: one(b.m.a, rp.m.a), b: one(b.m.b, rp.m.b) } };
 }
 
 /**
@@ -197,7 +202,10 @@ async function maskedCompare(s: MalSession, x: MShare, ell: number, vs: MShare[]
   // Step 3: lt = [c mod 2^(ell-1) < r mod 2^(ell-1)] on the public bits c_0..c_{ell-2} (bit-major), its top block
   // scaled (compare-fold.ts), so that the tree returns (1 - 2t) lt or u_p lt; t = c_{ell-1} XOR b_{ell-1} (local).
   const cBits = new Uint8Array(n * (ell - 1));
-  for (let i = 0; i < ell - 1; i++) cBits.set(bitOf(c, i), i * n);
+  for (let e = 0; e < n; e++) {
+    const lo = c[4 * e]!, hi = c[4 * e + 1]!; // bits 0..63 (ell <= 64), as bitOf reads them
+    for (let i = 0; i < ell - 1; i++) cBits[i * n + e] = (i < 32 ? lo >>> i : hi >>> (i - 32)) & 1;
+  }
   const cTop = bitOf(c, ell - 1);
   const t = xorPublicM(s.party, s.alpha, sliceM(b, (ell - 1) * n, ell * n), cTop, s.ctx.kernels);
   const L = bitLtBlockSizes(ell);

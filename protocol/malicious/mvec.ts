@@ -6,7 +6,7 @@
  */
 import { assert } from '../errors.js';
 import { alloc128, len128, type Vec128 } from './ring128.js';
-import type { MShare, Rep } from './rep.js';
+import { allocM, type MShare, type Rep } from './rep.js';
 
 const sliceRep = (r: Rep, from: number, to: number): Rep => ({
   a: r.a.subarray(4 * from, 4 * to) as Vec128,
@@ -30,15 +30,20 @@ const concatRep = (rs: Rep[]): Rep => ({ a: concatVec(rs.map((r) => r.a)), b: co
 
 /** The elements of xs one after the other (copied). */
 export function concatM(xs: MShare[]): MShare {
-  return { n: xs.reduce((t, x) => t + x.n, 0), x: concatRep(xs.map((x) => x.x)), m: concatRep(xs.map((x) => x.m)) };
+  const out = allocM(xs.reduce((t, x) => t + x.n, 0));
+  let o = 0;
+  for (const x of xs) {
+    out.x.a.set(x.x.a, o); out.x.b.set(x.x.b, o); out.m.a.set(x.m.a, o); out.m.b.set(x.m.b, o);
+    o += 4 * x.n;
+  }
+  return out;
 }
 
 /** Concatenate plain replicated sharings (no MAC). */
 export const concatReps = concatRep;
 
-/** out = v << j mod 2^128 (0 <= j < 128). */
-export function shl128(v: Vec128, j: number): Vec128 {
-  const out = alloc128(len128(v));
+/** out = v << j mod 2^128 (0 <= j < 128); `out` (v's length, zeroed: the words below j / 32 are not written) defaults to a fresh vector. */
+export function shl128(v: Vec128, j: number, out: Vec128 = alloc128(len128(v))): Vec128 {
   const q = j >>> 5, r = j & 31;
   for (let e = 0; e < v.length; e += 4) {
     for (let w = 3; w >= q; w--) {
@@ -50,9 +55,12 @@ export function shl128(v: Vec128, j: number): Vec128 {
   return out;
 }
 
-const shlRep = (x: Rep, j: number): Rep => ({ a: shl128(x.a, j), b: shl128(x.b, j) });
-/** [x << j] = [2^j x] (value and MAC shares), local: multiplication by a public power of 2 without a product. */
-export const shlM = (x: MShare, j: number): MShare => ({ n: x.n, x: shlRep(x.x, j), m: shlRep(x.m, j) });
+/** [x << j] = [2^j x] (value and MAC shares), local: multiplication by a public power of 2 without a product (into one allocM). */
+export function shlM(x: MShare, j: number): MShare {
+  const out = allocM(x.n);
+  shl128(x.x.a, j, out.x.a); shl128(x.x.b, j, out.x.b); shl128(x.m.a, j, out.m.a); shl128(x.m.b, j, out.m.b);
+  return out;
+}
 
 
 /** acc += v << j mod 2^128, elementwise, in place (no temporary vector). */

@@ -60,6 +60,24 @@ export const scaleRep = (x: Rep, c: Vec128, kernels?: LocalKernels): Rep => {
   return { a: times(x.a), b: times(x.b) };
 };
 
+/**
+ * A zeroed MShare of n elements whose four share vectors are views of one
+ * buffer (one allocation instead of four: a typed array's own buffer costs
+ * about ten times a view on this machine, and the comparisons make hundreds
+ * of short MShares per layer). The views do not overlap.
+ */
+export function allocM(n: number): MShare {
+  const buf = alloc128(4 * n), v = (q: number): Vec128 => buf.subarray(4 * n * q, 4 * n * (q + 1)) as Vec128;
+  return { n, x: { a: v(0), b: v(1) }, m: { a: v(2), b: v(3) } };
+}
+
+/** out = f(x, y) on each of the four share vectors, into one allocM. */
+function mapM(f: (u: Vec128, v: Vec128, o: Vec128) => Vec128, x: MShare, y: MShare): MShare {
+  const out = allocM(x.n);
+  f(x.x.a, y.x.a, out.x.a); f(x.x.b, y.x.b, out.x.b); f(x.m.a, y.m.a, out.m.a); f(x.m.b, y.m.b, out.m.b);
+  return out;
+}
+
 function sameN(op: string, x: MShare, y: MShare): void {
   assert(x.n === y.n, 'E_SHAPE', `malicious.${op}: ${x.n} and ${y.n} elements`);
 }
@@ -67,13 +85,13 @@ function sameN(op: string, x: MShare, y: MShare): void {
 /** [x + y], [alpha(x + y)]: local (on `kernels` when given). */
 export function addM(x: MShare, y: MShare, kernels?: LocalKernels): MShare {
   sameN('add', x, y);
-  return { n: x.n, x: addRep(x.x, y.x, kernels), m: addRep(x.m, y.m, kernels) };
+  return mapM(kernels ? (u, v, o) => add128Kernels(kernels, u, v, o) : add128, x, y);
 }
 
 /** [x - y]: local (on `kernels` when given). */
 export function subM(x: MShare, y: MShare, kernels?: LocalKernels): MShare {
   sameN('sub', x, y);
-  return { n: x.n, x: subRep(x.x, y.x, kernels), m: subRep(x.m, y.m, kernels) };
+  return mapM(kernels ? (u, v, o) => sub128Kernels(kernels, u, v, o) : sub128, x, y);
 }
 
 /** [c x] for a public scalar c (1-element vector): local (on `kernels` when given). */
@@ -103,8 +121,9 @@ export function addPublicM(party: PartyId, alpha: Rep, x: MShare, c: Vec128, ker
 
 /** [alpha c] for public c: party i's MAC shares alpha_i c, alpha_{i+1} c (on the Z_2^64 kernels when given: gemm128.ts). */
 export function macPublic(alpha: Rep, c: Vec128, kernels?: ScalarKernels): Rep {
-  const times = (sc: Vec128): Vec128 => (kernels ? mulScalar128Kernels(kernels, c, sc, alloc128(len128(c))) : mulScalar128(c, sc, alloc128(len128(c))));
-  return { a: times(alpha.a), b: times(alpha.b) };
+  const n = len128(c), buf = alloc128(2 * n); // both shares in one buffer (views)
+  const times = (sc: Vec128, o: Vec128): Vec128 => (kernels ? mulScalar128Kernels(kernels, c, sc, o) : mulScalar128(c, sc, o));
+  return { a: times(alpha.a, buf.subarray(0, 4 * n) as Vec128), b: times(alpha.b, buf.subarray(4 * n) as Vec128) };
 }
 
 /** The kernels the scalar products may run on (a context's). */

@@ -10,7 +10,7 @@
 import { assert } from '../errors.js';
 import type { Window2D } from '../layers/geometry.js';
 import { alloc128, len128, type Vec128 } from './ring128.js';
-import type { MShare, Rep } from './rep.js';
+import { allocM, type MShare, type Rep } from './rep.js';
 
 export interface MTensor {
   /** Full shape including batch. */
@@ -38,12 +38,10 @@ export function gatherZeroM(x: MShare, idx: Int32Array): MShare {
 
 /** x repeated `times` times (a per-channel bias over all positions). */
 export function tileM(x: MShare, times: number): MShare {
-  const t = (v: Vec128): Vec128 => {
-    const out = alloc128(len128(v) * times);
-    for (let i = 0; i < times; i++) out.set(v, 4 * len128(v) * i);
-    return out;
-  };
-  return { n: x.n * times, x: mapRep(x.x, t), m: mapRep(x.m, t) };
+  const out = allocM(x.n * times);
+  const t = (v: Vec128, o: Vec128): void => { for (let i = 0; i < times; i++) o.set(v, 4 * x.n * i); };
+  t(x.x.a, out.x.a); t(x.x.b, out.x.b); t(x.m.a, out.m.a); t(x.m.b, out.m.b);
+  return out;
 }
 
 /**

@@ -97,6 +97,10 @@ describe('Reshape with an unknown dimension (TF.js Layers writes the -1 of targe
     json.modelTopology.config.layers[1]!.config['target_shape'] = [null, null, 2];
     writeFileSync(file, JSON.stringify(json));
     await expect(loadModel(file)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/Reshape.*one unknown dimension/) });
+    // One unknown that the input's size does not fill: refused at import, naming the layer.
+    json.modelTopology.config.layers[1]!.config['target_shape'] = [null, 7];
+    writeFileSync(file, JSON.stringify(json));
+    await expect(loadModel(file)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/Reshape.*\[null,7\] does not divide the input \[4,5,2\]/) });
     tf.disposeVariables();
   });
 });

@@ -33,7 +33,9 @@ export interface FixedSimOptions {
  * Expected number of wrong elements per run of the protocol's local rule
  * (truncate.ts: an element x fails with probability about |x| / 2^64), summed
  * over this input's truncations. `products`: truncations after products
- * (Conv2D, DepthwiseConv2D, Dense, a non-integer Rescaling), which the exact
+ * (Conv2D, DepthwiseConv2D, Dense, Multiply, a non-integer Rescaling, the
+ * public slopes of LeakyReLU / PReLU / HardSigmoid / HardSilu / bilinear
+ * UpSampling2D, and the three inside each smooth activation's element), which the exact
  * protocol (--truncation exact) removes; `divisions`: AveragePooling and
  * integer Rescaling divisions, local in both modes. Values add up over calls.
  */

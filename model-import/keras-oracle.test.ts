@@ -97,6 +97,10 @@ describe('Reshape with an unknown dimension (TF.js Layers writes the -1 of targe
     json.modelTopology.config.layers[1]!.config['target_shape'] = [null, null, 2];
     writeFileSync(file, JSON.stringify(json));
     await expect(loadModel(file)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/Reshape.*one unknown dimension/) });
+    // One unknown that the input's size does not fill: refused at import, naming the layer.
+    json.modelTopology.config.layers[1]!.config['target_shape'] = [null, 7];
+    writeFileSync(file, JSON.stringify(json));
+    await expect(loadModel(file)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/Reshape.*\[null,7\] does not divide the input \[4,5,2\]/) });
     tf.disposeVariables();
   });
 });
@@ -143,6 +147,22 @@ describe('the secure run of the fixed imports (three parties in memory, f = 13)'
     const models = ([0, 1, 2] as PartyId[]).map((p) => loadBundle(out, p).model);
     const xs = shareFor3(encode(r.x, f));
     const res = await run3((ctx) => secureForward(ctx, models[ctx.party]!, { shape: [1, ...r.ir.inputShape], data: xs[ctx.party]! }), { fracBits: f });
+    const logits = Float32Array.from(decode(reconstruct(getKernels(), res.results[0].data, res.results[1].data), f));
+    expect(maxDiff(modelOutput(r.ir, logits, 1), r.want)).toBeLessThan(5e-3);
+  });
+  it('Reshape with an unknown dimension (null in model.json) then Dense on the sequence: the bundle runs and matches tfjs (the runner needs the resolved target shape)', async () => {
+    const f = 13;
+    const r = await roundTrip([4, 5, 2], (x) => {
+      const c = tf.layers.conv2d({ filters: 3, kernelSize: 1, activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+      const s = tf.layers.reshape({ targetShape: [-1, 3] }).apply(c) as tf.SymbolicTensor;
+      return tf.layers.dense({ units: 2 }).apply(s) as tf.SymbolicTensor;
+    }, 1);
+    const out = path.join(tmp.dir, `bundle${++n}`);
+    writeBundles({ ir: r.ir, format: 'tfjs-layers', sourceHash: '0'.repeat(64), sourceFile: 'model.json' }, out, { fracBits: f });
+    const models = ([0, 1, 2] as PartyId[]).map((p) => loadBundle(out, p).model);
+    const xs = shareFor3(encode(r.x, f));
+    const res = await run3((ctx) => secureForward(ctx, models[ctx.party]!, { shape: [1, ...r.ir.inputShape], data: xs[ctx.party]! }), { fracBits: f });
+    expect(res.results[0].shape).toEqual([1, 20, 2]);
     const logits = Float32Array.from(decode(reconstruct(getKernels(), res.results[0].data, res.results[1].data), f));
     expect(maxDiff(modelOutput(r.ir, logits, 1), r.want)).toBeLessThan(5e-3);
   });

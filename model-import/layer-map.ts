@@ -163,6 +163,12 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
       if (!Array.isArray(t) || !t.every((d) => d === null || (typeof d === 'number' && Number.isInteger(d) && (d > 0 || d === -1)))) throw badConfig(L, 'target_shape must be a list of positive integers with at most one unknown dimension (-1 or null)');
       const targetShape = t.map((d) => (d === null ? -1 : (d as number)));
       if (targetShape.filter((d) => d === -1).length > 1) throw badConfig(L, `target_shape ${JSON.stringify(t)} has more than one unknown dimension (-1 or null)`);
+      // Resolved here from the input's size: the secure runner and the bundle take the IR's target shape as it is.
+      const u = targetShape.indexOf(-1), size = x.reduce((a, b) => a * b, 1), known = targetShape.reduce((a, b) => (b === -1 ? a : a * b), 1);
+      if (u >= 0) {
+        if (size % known !== 0) throw badConfig(L, `target_shape ${JSON.stringify(t)} does not divide the input [${x}]`);
+        targetShape[u] = size / known;
+      }
       return { nodes: [{ kind: 'reshape', ...base, targetShape }] };
     }
     case 'ZeroPadding2D': {

@@ -59,6 +59,11 @@ export interface Arith {
   publicWeight(c: number): number;
   /** A sum of products by publicWeight()s, brought back to the value scale (fixed: truncated by 24 bits). */
   scaled(acc: number): number;
+  /**
+   * Fixed only, optional: a layer's truncations made inside a secure primitive (a smooth activation's, piecewise-poly.ts)
+   * whose |x| (ring units) sum to `sum`, the largest `largest`: added to FixedRisk's products as product() would.
+   */
+  truncations?(sum: number, largest: number): void;
   /** Fractional bits (fixed only). */
   readonly fracBits?: number;
   /** How truncations round (fixed only; FixedArithOptions.rounding). 'stochastic' also makes smooth activations use their fixedDraw. */
@@ -164,6 +169,11 @@ export function fixedArith(opts: FixedArithOptions = {}): Arith {
     },
     scale(x, c) {
       return this.scaled(x * this.publicWeight(c));
+    },
+    truncations(sum, largest) {
+      if (!risk) return;
+      risk.products += sum / 2 ** 64;
+      if (risk.largest !== undefined && largest > risk.largest) risk.largest = largest;
     },
     fracBits: f,
     rounding: opts.rounding ?? 'nearest',

@@ -55,6 +55,8 @@ function smooth(name: SmoothActivationName, y: Float64Array, ar: Arith, layer: s
   compared(ar, layer, 'sign', [y], Math.max(Math.abs(s.inputRange[0]), Math.abs(s.inputRange[1])));
   if (ar.kind === 'float') { for (let i = 0; i < y.length; i++) y[i] = s.float(y[i]!); return y; }
   const xr = BigUint64Array.from(y, (v) => BigInt.asUintN(64, BigInt(v)));
+  // The secure engine's own truncations (three per element) count in the local-truncation risk like a layer's products.
+  if (ar.truncations && s.truncated) { const t = s.truncated(xr, ar.fracBits!); ar.truncations(t.sum, t.largest); }
   // Stochastic rounding: one draw of the secure protocol's own rounding, where the approximation offers it.
   const ring = ar.rounding === 'stochastic' && s.fixedDraw ? s.fixedDraw(xr, ar.fracBits!) : s.fixed(xr, ar.fracBits!);
   for (let i = 0; i < y.length; i++) y[i] = Number(BigInt.asIntN(64, ring[i]!));

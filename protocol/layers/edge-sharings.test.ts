@@ -18,6 +18,7 @@ import type { AShare } from '../ring/types.js';
 import { reconstruct } from '../sharing/sharing.js';
 import { run3, shareFor3, type Run3Options } from '../testing/run3.js';
 import { secureForward } from './runner.js';
+import { secureForwardChecked } from './sentinel-forward.js';
 import { shareModel } from './share-model.js';
 
 const k = getKernels();
@@ -83,5 +84,36 @@ describe('secureForward on deterministic sharings and ZeroPadding2D cells vs the
   ] as [string, Run3Options][])('ZeroPadding2D -> LeakyReLU and -> HardSigmoid with input (x, 0) under %s', async (_name, opts) => {
     expect(await maxErr(model(LAYERS[0]![1], false), '(x, 0)', opts)).toBeLessThan(0.01);
     expect(await maxErr(model(LAYERS[2]![1], false), '(x, 0)', opts)).toBeLessThan(0.01);
+  });
+});
+
+/**
+ * Local truncation draws its re-randomising u from the P0-P1 PRG (truncate.ts step 1): P0 and P1 must draw the same
+ * words in the same order, or every later draw from that stream differs (a silent wrong answer: semi-honest P0 and
+ * P1 check nothing). After a forward through every truncating layer kind (with and without the range sentinel),
+ * the next words of the stream must be equal at both.
+ */
+describe('the P0-P1 PRG stays aligned through a forward that truncates in every layer kind', () => {
+  const chain: LayerNode<FloatTensor>[] = [
+    { kind: 'zero_padding2d', name: 'zp', inputs: ['input'], padding: [[1, 0], [0, 1]] },
+    { kind: 'leaky_relu', name: 'lrelu', inputs: ['zp'], alpha: 0.1 },
+    { kind: 'prelu', name: 'prelu', inputs: ['lrelu'], kernel: { shape: [2], data: Float64Array.from([0.2, -0.3]) } },
+    { kind: 'activation', name: 'hs', inputs: ['prelu'], activation: 'hard_silu' },
+    { kind: 'avgpool2d', name: 'ap', inputs: ['hs'], poolSize: [3, 3], strides: [1, 1], padding: 'same' },
+    { kind: 'rescaling', name: 'rs', inputs: ['ap'], scale: 0.75, offset: 0.25 },
+    { kind: 'activation', name: 'sig', inputs: ['rs'], activation: 'sigmoid' },
+    { kind: 'multiply', name: 'mul', inputs: ['sig', 'rs'] },
+  ];
+  const m: ModelIR<FloatTensor> = { formatVersion: IR_FORMAT_VERSION, inputShape: INPUT_SHAPE, nodes: chain, output: 'mul', outputActivation: 'linear' };
+  it.each([['secureForward', false], ['secureForwardChecked (range sentinel, 32-bit ring)', true]] as [string, boolean][])('%s: the next P0-P1 words are equal at P0 and P1', async (_name, checked) => {
+    const parts = shareModel(k, m, F), xs = shares('(x, 0)');
+    const r = await run3(async (ctx) => {
+      const input = { shape: [1, ...INPUT_SHAPE], data: xs[ctx.party]! };
+      if (checked) await secureForwardChecked(ctx, parts[ctx.party], input);
+      else await secureForward(ctx, parts[ctx.party], input);
+      return ctx.party === 2 ? new BigUint64Array(4) : ctx.pairPrg(ctx.party === 0 ? 1 : 0).u64(4);
+    }, { fracBits: F, ...(checked ? { compareBits: 32 } : {}) });
+    expect(Array.from(r.results[0])).toEqual(Array.from(r.results[1]));
+    expect(r.results[0].some((w) => w !== 0n)).toBe(true);
   });
 });

@@ -33,6 +33,11 @@ export interface SmoothActivation {
    * systematic offset from it.
    */
   fixedDraw?(x: BigUint64Array, f: number): BigUint64Array;
+  /**
+   * Optional: sum and largest |v| (ring units) of the values `secure` truncates on inputs x, for the importer's
+   * local-truncation risk (ir-kit/arith.ts FixedRisk); absent: the activation is taken to truncate nothing.
+   */
+  truncated?(x: BigUint64Array, f: number): { sum: number; largest: number };
   float(x: number): number;
   cost(n: number, f: number): Cost;
   maxAbsError: number;

@@ -166,6 +166,29 @@ export function fixedPiecewise(spec: PiecewiseSpec, t: Table, x: BigUint64Array,
   return out;
 }
 
+/**
+ * Sum and largest of |v| (ring units) over the values securePiecewise truncates for inputs x (step 4: w = 4 u u and
+ * z = a_3 u + a_2 2^f by f bits; step 5: p + 4 (a_1 u + a_0 2^f) by F + 2 bits), each a local truncation that fails
+ * with probability about |v| / 2^64 (truncate.ts): the importer's risk estimate (ir-kit/arith.ts FixedRisk). A tail
+ * element's w is left out: z = 0 there, so p = z w = 0 whatever w's truncation gives.
+ */
+export function piecewiseTruncated(t: Table, x: BigUint64Array, f: number): { sum: number; largest: number } {
+  const one = 1n << BigInt(f), four = 1n << BigInt(W_EXTRA_BITS);
+  let sum = 0, largest = 0;
+  const add = (v: bigint): void => { const m = Math.abs(Number(v)); sum += m; if (m > largest) largest = m; };
+  for (let i = 0; i < x.length; i++) {
+    const X = BigInt.asIntN(64, x[i]!), T = X >= 0n ? X : -X;
+    let s = 0;
+    while (s < t.B.length && T >= t.B[s]!) s++;
+    const U = T - t.M[s]!, A = t.A[s]!;
+    const W = four * U * U, Z = A[3]! * U + A[2]! * one;
+    if (s < t.B.length) add(W);
+    add(Z);
+    add(floorDiv(Z, one) * floorDiv(W, one) + four * (A[1]! * U + A[0]! * one));
+  }
+  return { sum, largest };
+}
+
 /** Uniform reals in [0, 1) from node:crypto, 64k at a time. */
 export function uniformDraws(): () => number {
   const pool = new Uint32Array(65536);

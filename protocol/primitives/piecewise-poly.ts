@@ -88,7 +88,7 @@ import { dreluFor, reluFor } from './compare.js';
 import { addCost, type Cost } from './cost.js';
 import { dreluCost } from './drelu.js';
 import { mulCost, mulShares } from './matmul.js';
-import { buildSegments, fixedPiecewise, floatPiecewise, tableFor, uniformDraws, W_EXTRA_BITS, type PiecewiseSpec, type Segment, type Table } from './piecewise-fit.js';
+import { buildSegments, fixedPiecewise, piecewiseTruncated, floatPiecewise, tableFor, uniformDraws, W_EXTRA_BITS, type PiecewiseSpec, type Segment, type Table } from './piecewise-fit.js';
 import { reluCost } from './relu.js';
 import { dreluDirectCost, reluDirectCost } from './relu-direct.js';
 import { truncate } from './truncate.js';
@@ -257,6 +257,7 @@ export function piecewiseActivation(spec: PiecewiseSpec, maxAbsError: number): P
     },
     fixed: (x, f) => fixedPiecewise(spec, table(f), x, f),
     fixedDraw: (x, f) => fixedPiecewise(spec, table(f), x, f, uniformDraws()),
+    truncated: (x, f) => piecewiseTruncated(table(f), x, f),
     float: (x) => floatPiecewise(spec, segments, x),
     cost: (n, _f, opts) => piecewiseCost(spec, n, opts),
   };

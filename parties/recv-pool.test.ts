@@ -100,6 +100,44 @@ describe('FramedStream with a receive pool', () => {
   });
 });
 
+describe('FramedStream with a receive pool: a frame cut off', () => {
+  it('a recycled buffer partly filled by a frame whose stream ends mid-frame is never delivered nor lent again; the next link\'s frame of that size is whole', () => {
+    const pool = new RecvPool();
+    const a = new FakeStream();
+    const writer = new FramedStream(a as unknown as http2.ClientHttp2Stream, 1 << 20, () => {}, () => {});
+    const first = new Uint8Array(100 * KIB).map((_, i) => i * 13), second = new Uint8Array(100 * KIB).map((_, i) => 1 + (i % 241));
+    writer.write(frameOf('x', first));
+    writer.write(frameOf('x', second));
+    const all = Buffer.concat([Buffer.alloc(1), ...a.written]).subarray(1), frameBytes = all.length / 2;
+    const got: WireFrame[] = [], downs: string[] = [];
+    const b = new FakeStream();
+    new FramedStream(b as unknown as http2.ServerHttp2Stream, 1 << 20, (f) => got.push(f), (e) => downs.push(e.message), pool);
+    const feed = (s: FakeStream, bytes: Buffer) => { for (let o = 0; o < bytes.length; o += 16 * KIB) s.emit('data', bytes.subarray(o, Math.min(o + 16 * KIB, bytes.length))); };
+    feed(b, all.subarray(0, frameBytes));
+    expect(got.length).toBe(1);
+    const p1 = got[0]!.payload;
+    pool.recycle(p1);
+    // The second frame starts in p1's buffer (taken from the pool) and the stream ends after half of it.
+    feed(b, all.subarray(frameBytes, frameBytes + frameBytes / 2));
+    expect(pool.reused).toBe(1);
+    b.emit('end');
+    expect(got.length).toBe(1);
+    expect(downs.length).toBeGreaterThan(0);
+    // The half-filled buffer was never lent: handing back p1 again (a stale view) does not put it back in the pool.
+    pool.recycle(p1);
+    expect([pool.recycled, pool.bytesFree]).toEqual([1, 0]);
+    // A new link (same pool) gets the second frame whole, in a buffer of its own.
+    const got2: WireFrame[] = [];
+    const c = new FakeStream();
+    new FramedStream(c as unknown as http2.ServerHttp2Stream, 1 << 20, (f) => got2.push(f), () => {}, pool);
+    feed(c, all.subarray(frameBytes));
+    expect(got2.length).toBe(1);
+    expect(got2[0]!.payload.buffer === p1.buffer).toBe(false);
+    expect(Buffer.from(got2[0]!.payload).equals(Buffer.from(second))).toBe(true);
+    expect(pool.reused).toBe(1);
+  });
+});
+
 describe('session transport on the h2 link: recycle', () => {
   it('a payload handed back through Transport.recycle carries the next message of that size, with its bytes', async () => {
     const ms = await meshTrio({ tls: false, extra: { link: 'h2' } });

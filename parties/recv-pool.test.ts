@@ -3,6 +3,7 @@
  * lent, once, within the byte cap; the link reuses it for the next frame of that size with the right bytes, and a
  * run's payloads handed back through the session transport serve the next messages.
  */
+import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type * as http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +36,32 @@ describe('RecvPool', () => {
     // Taken again, not lent again: a stale view handed back does nothing.
     pool.recycle(payload);
     expect(pool.take(100 * KIB) === ab).toBe(false);
+  });
+
+  it('stays within its cap under many sizes in random order (takes mixed in), and what it says it holds is what take() gives back', () => {
+    const cap = 1024 * KIB, pool = new RecvPool(cap, 16 * KIB);
+    const sizes = Array.from({ length: 60 }, () => randomInt(16 * KIB, 400 * KIB));
+    for (let i = 0; i < 2000; i++) {
+      const bytes = sizes[randomInt(sizes.length)]!;
+      if (randomInt(3) === 0) { pool.take(bytes); continue; }
+      const ab = pool.take(bytes), v = new Uint8Array(ab, 8, bytes - 8);
+      pool.lend(ab, v);
+      pool.recycle(v);
+      expect(pool.bytesFree).toBeLessThanOrEqual(cap);
+    }
+    // Empty it size by size: the bytes taken back are exactly bytesFree, and no buffer comes back twice.
+    const held = pool.bytesFree, seen = new Set<ArrayBuffer>();
+    let back = 0;
+    for (const bytes of new Set(sizes)) {
+      for (;;) {
+        const before = pool.reused, ab = pool.take(bytes);
+        if (pool.reused === before) break;
+        expect(seen.has(ab)).toBe(false);
+        seen.add(ab);
+        back += bytes;
+      }
+    }
+    expect([back, pool.bytesFree]).toEqual([held, 0]);
   });
 
   it('lends nothing below the minimum size or above the cap, and drops the oldest size first past the cap', () => {

@@ -40,13 +40,16 @@ class PoisonPool {
   }
 }
 
-/** makeContexts whose transports receive into `pool`'s buffers and hand them back to it. */
-function pooledContexts(pool: PoisonPool, opts: Run3Options): PartyContext[] {
+/** makeContexts whose transports receive into `pool`'s buffers and hand them back to it; `abortAfter`: the run's
+ * transports all close (as a cancelled session's do) when P1 has received that many messages. */
+function pooledContexts(pool: PoisonPool, opts: Run3Options, abortAfter?: number): PartyContext[] {
   const { contexts, transports } = makeContexts(opts);
+  let p1Got = 0;
   for (const t of transports) {
     const recv = t.recv.bind(t);
     t.recv = async (from, tag) => {
       const got = await recv(from, tag);
+      if (t.party === 1 && ++p1Got === abortAfter) transports.forEach((u) => u.close(new Error('run cancelled')));
       const ab = pool.take(got.byteLength);
       const p = new Uint8Array(ab);
       p.set(got);
@@ -67,9 +70,9 @@ async function chain(ctx: PartyContext, a: AShare): Promise<AShare[]> {
   return [d1, r1, d2, r2];
 }
 
-async function runPooled(pool: PoisonPool, x: BigUint64Array, opts: Run3Options): Promise<BigUint64Array[]> {
+async function runPooled(pool: PoisonPool, x: BigUint64Array, opts: Run3Options, abortAfter?: number): Promise<BigUint64Array[]> {
   const as = shareFor3(x);
-  const out = await Promise.all(pooledContexts(pool, opts).map((c) => chain(c, as[c.party])));
+  const out = await Promise.all(pooledContexts(pool, opts, abortAfter).map((c) => chain(c, as[c.party])));
   return out[0]!.map((v, i) => reconstruct(ref, v, out[1]![i]!));
 }
 
@@ -97,4 +100,14 @@ describe('relu-direct / PrivateCompare: the payloads handed back (Transport.recy
       expect(pool.reused).toBeGreaterThan(0);
     });
   }
+
+  it('a run cancelled mid-way (its transports closed after P1\'s 7th message) leaves a concurrent run on the same pool exact', async () => {
+    const pool = new PoisonPool();
+    const [x, y] = [wide(0), wide(0)];
+    const [cancelled, ok] = await Promise.allSettled([runPooled(pool, x, {}, 7), runPooled(pool, y, {})]);
+    expect(cancelled.status).toBe('rejected');
+    expect(ok.status === 'fulfilled' ? ok.value : ok.reason).toEqual([plainDrelu(y), plainRelu(y), plainDrelu(y), plainRelu(y)]);
+    expect(pool.misuse).toEqual([]);
+    expect(pool.reused).toBeGreaterThan(0);
+  });
 });

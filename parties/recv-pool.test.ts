@@ -3,6 +3,7 @@
  * lent, once, within the byte cap; the link reuses it for the next frame of that size with the right bytes, and a
  * run's payloads handed back through the session transport serve the next messages.
  */
+import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type * as http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +36,32 @@ describe('RecvPool', () => {
     // Taken again, not lent again: a stale view handed back does nothing.
     pool.recycle(payload);
     expect(pool.take(100 * KIB) === ab).toBe(false);
+  });
+
+  it('stays within its cap under many sizes in random order (takes mixed in), and what it says it holds is what take() gives back', () => {
+    const cap = 1024 * KIB, pool = new RecvPool(cap, 16 * KIB);
+    const sizes = Array.from({ length: 60 }, () => randomInt(16 * KIB, 400 * KIB));
+    for (let i = 0; i < 2000; i++) {
+      const bytes = sizes[randomInt(sizes.length)]!;
+      if (randomInt(3) === 0) { pool.take(bytes); continue; }
+      const ab = pool.take(bytes), v = new Uint8Array(ab, 8, bytes - 8);
+      pool.lend(ab, v);
+      pool.recycle(v);
+      expect(pool.bytesFree).toBeLessThanOrEqual(cap);
+    }
+    // Empty it size by size: the bytes taken back are exactly bytesFree, and no buffer comes back twice.
+    const held = pool.bytesFree, seen = new Set<ArrayBuffer>();
+    let back = 0;
+    for (const bytes of new Set(sizes)) {
+      for (;;) {
+        const before = pool.reused, ab = pool.take(bytes);
+        if (pool.reused === before) break;
+        expect(seen.has(ab)).toBe(false);
+        seen.add(ab);
+        back += bytes;
+      }
+    }
+    expect([back, pool.bytesFree]).toEqual([held, 0]);
   });
 
   it('lends nothing below the minimum size or above the cap, and drops the oldest size first past the cap', () => {
@@ -97,6 +124,44 @@ describe('FramedStream with a receive pool', () => {
     expect(got[2]!.payload.buffer === p1.buffer).toBe(false);
     expect(Buffer.from(got[2]!.payload).equals(Buffer.from(first))).toBe(true);
     expect(Buffer.from(got[1]!.payload).equals(Buffer.from(second))).toBe(true);
+  });
+});
+
+describe('FramedStream with a receive pool: a frame cut off', () => {
+  it('a recycled buffer partly filled by a frame whose stream ends mid-frame is never delivered nor lent again; the next link\'s frame of that size is whole', () => {
+    const pool = new RecvPool();
+    const a = new FakeStream();
+    const writer = new FramedStream(a as unknown as http2.ClientHttp2Stream, 1 << 20, () => {}, () => {});
+    const first = new Uint8Array(100 * KIB).map((_, i) => i * 13), second = new Uint8Array(100 * KIB).map((_, i) => 1 + (i % 241));
+    writer.write(frameOf('x', first));
+    writer.write(frameOf('x', second));
+    const all = Buffer.concat([Buffer.alloc(1), ...a.written]).subarray(1), frameBytes = all.length / 2;
+    const got: WireFrame[] = [], downs: string[] = [];
+    const b = new FakeStream();
+    new FramedStream(b as unknown as http2.ServerHttp2Stream, 1 << 20, (f) => got.push(f), (e) => downs.push(e.message), pool);
+    const feed = (s: FakeStream, bytes: Buffer) => { for (let o = 0; o < bytes.length; o += 16 * KIB) s.emit('data', bytes.subarray(o, Math.min(o + 16 * KIB, bytes.length))); };
+    feed(b, all.subarray(0, frameBytes));
+    expect(got.length).toBe(1);
+    const p1 = got[0]!.payload;
+    pool.recycle(p1);
+    // The second frame starts in p1's buffer (taken from the pool) and the stream ends after half of it.
+    feed(b, all.subarray(frameBytes, frameBytes + frameBytes / 2));
+    expect(pool.reused).toBe(1);
+    b.emit('end');
+    expect(got.length).toBe(1);
+    expect(downs.length).toBeGreaterThan(0);
+    // The half-filled buffer was never lent: handing back p1 again (a stale view) does not put it back in the pool.
+    pool.recycle(p1);
+    expect([pool.recycled, pool.bytesFree]).toEqual([1, 0]);
+    // A new link (same pool) gets the second frame whole, in a buffer of its own.
+    const got2: WireFrame[] = [];
+    const c = new FakeStream();
+    new FramedStream(c as unknown as http2.ServerHttp2Stream, 1 << 20, (f) => got2.push(f), () => {}, pool);
+    feed(c, all.subarray(frameBytes));
+    expect(got2.length).toBe(1);
+    expect(got2[0]!.payload.buffer === p1.buffer).toBe(false);
+    expect(Buffer.from(got2[0]!.payload).equals(Buffer.from(second))).toBe(true);
+    expect(pool.reused).toBe(1);
   });
 });
 

@@ -11,9 +11,14 @@
  *
  * Safety: a buffer is reused only after the protocol said, through Transport.recycle, that nothing reads the payload
  * any more, and only when the view it hands back is exactly a frame payload this pool lent (same buffer, offset and
- * length: a view into a bundle or part of a payload is ignored), once (a second recycle of it is ignored). The
- * reused buffer is overwritten in full by the next frame before anyone sees it. Everything else about a received
- * payload is unchanged: it is the receiver's, and a payload never handed back is left to the GC as before.
+ * length: a view into a bundle or part of a payload is ignored), once (a second recycle of it is ignored while the
+ * buffer is free or lent to a frame at another offset or length; a stale second recycle after the buffer carries a
+ * later frame with the same payload offset and length would free that frame's buffer, so the protocol hands each
+ * payload back at most once: protocol/primitives/relu-direct-recycle.test.ts counts the hand-backs). The reused
+ * buffer is overwritten in full by the next frame before anyone sees it, and a frame cut off mid-way (its stream
+ * ended) is never delivered nor lent (recv-pool.test.ts). Everything else about a received payload is unchanged:
+ * it is the receiver's, and a payload never handed back is left to the GC as before. Memory: at most maxBytes free
+ * per process, kept after the runs end (deploy/README.md, "Memory the h2 link keeps").
  */
 
 /** Frames smaller than this are not pooled (they die young in the scavenger; a batch-1 round's messages are 0.1–2 KiB). */

@@ -223,3 +223,31 @@ describe('compare-fold.ts foldedTop: the fused signed sums (blockComb128) equal 
     expect(values(r)).toEqual([[], [], []]);
   }, 60_000);
 });
+
+describe('compare-fold.ts foldedTop: the fused sums at the edges of the element count and payloads (bit for bit)', () => {
+  const shares = (x: MShare): number[][] => [x.x.a, x.x.b, x.m.a, x.m.b].map((v) => Array.from(v));
+  it.each([['native kernels (when built)', false], ['the TS loops', true]] as const)('n = 1, 2, 7; ell = 2, 5, 64; 0 to 4 payloads of a 4-payload mask (%s)', async (_name, ts) => {
+    const r = await runMal3(async (s) => {
+      const sk = ts ? ({ party: s.party, alpha: s.alpha, ctx: { ...s.ctx, kernels: tsKernels } } as unknown as MalSession) : s;
+      const diffs: string[] = [];
+      for (const n of [1, 2, 7]) {
+        for (const ell of [2, 5, 64]) {
+          const mask = await compareMaskM(s, n, ell, 4);
+          const pub = createHash('sha256').update(`fold-edge-${n}-${ell}`).digest();
+          const cBits = Uint8Array.from({ length: (ell - 1) * n }, (_, i) => (pub[i % 32]! >> (i % 8)) & 1);
+          const cTop = Uint8Array.from({ length: n }, (_, e) => (pub[(e + 5) % 32]! >> 3) & 1);
+          const edge = [(1n << 128n) - 1n, 1n << 127n, 0n, 1n, (1n << 64n) - 1n];
+          const eps = [0, 1, 2, 3].map((p) => fromBigints(Array.from({ length: n }, (_, e) => edge[(e + p) % edge.length]!)));
+          for (const k of [0, 1, 3, 4]) {
+            const pay = k > 0 ? { eps: eps.slice(0, k), rho: mask.rho, wr: mask.wr } : undefined;
+            const got = foldedTop(sk, cBits, cTop, mask.b, mask.w, ell, n, pay), want = foldedTopTerms(s, cBits, cTop, mask.b, mask.w, ell, n, pay);
+            if (got.g.n !== want.g.n || JSON.stringify(shares(got.g)) !== JSON.stringify(shares(want.g))) diffs.push(`n ${n} ell ${ell} k ${k}: G`);
+            if ((got.p === null) !== (want.p === null) || (got.p && JSON.stringify(shares(got.p)) !== JSON.stringify(shares(want.p!)))) diffs.push(`n ${n} ell ${ell} k ${k}: P`);
+          }
+        }
+      }
+      return diffs;
+    }, { watchdogMs: 60_000 });
+    expect(values(r)).toEqual([[], [], []]);
+  }, 60_000);
+});

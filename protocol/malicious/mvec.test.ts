@@ -14,6 +14,17 @@ describe('mvec: shapes and shifts of MACed vectors', () => {
     }
   });
 
+  it('shl128 into an output that is its input (out === v) or holds old values equals the shift: the words below j / 32 are zeroed too', () => {
+    const xs = [0n, 1n, (1n << 128n) - 1n, (1n << 64n) - 1n, 1n << 127n, 0xffffffffn, ...big(20)];
+    const want = (j: number) => xs.map((x) => BigInt.asUintN(128, x << BigInt(j)));
+    for (const j of [0, 1, 31, 32, 33, 63, 64, 65, 95, 96, 97, 127]) {
+      const v = fromBigints(xs);
+      expect(toBigints(shl128(v, j, v)), `in place, j = ${j}`).toEqual(want(j));
+      const dirty = fromBigints(xs.map(() => (1n << 128n) - 1n));
+      expect(toBigints(shl128(fromBigints(xs), j, dirty)), `into a dirty output, j = ${j}`).toEqual(want(j));
+    }
+  });
+
   it('addShl128Into adds v << j in place, with the carries across words (BigInt reference)', () => {
     const acc0 = [(1n << 128n) - 1n, 0n, (1n << 64n) - 1n, ...big(10)], vs = [1n, (1n << 128n) - 1n, 1n, ...big(10)];
     for (const j of [0, 1, 31, 32, 33, 64, 100, 127]) {

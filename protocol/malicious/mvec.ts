@@ -42,7 +42,10 @@ export function concatM(xs: MShare[]): MShare {
 /** Concatenate plain replicated sharings (no MAC). */
 export const concatReps = concatRep;
 
-/** out = v << j mod 2^128 (0 <= j < 128); `out` (v's length, zeroed: the words below j / 32 are not written) defaults to a fresh vector. */
+/**
+ * out = v << j mod 2^128 (0 <= j < 128); `out` (v's length) defaults to a fresh vector. Every word of out is
+ * written (those below j / 32 with 0), high word first, so out may hold anything before, or be v itself.
+ */
 export function shl128(v: Vec128, j: number, out: Vec128 = alloc128(len128(v))): Vec128 {
   const q = j >>> 5, r = j & 31;
   for (let e = 0; e < v.length; e += 4) {
@@ -51,6 +54,7 @@ export function shl128(v: Vec128, j: number, out: Vec128 = alloc128(len128(v))):
       const below = r === 0 || w - q - 1 < 0 ? 0 : v[e + w - q - 1]! >>> (32 - r);
       out[e + w] = ((lo << r) | below) >>> 0;
     }
+    for (let w = q - 1; w >= 0; w--) out[e + w] = 0;
   }
   return out;
 }

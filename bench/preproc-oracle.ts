@@ -38,10 +38,14 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 function tally(rows: { verdict: Verdict; key: string; note: string }[], title: string): void {
-  const by = new Map<string, number>();
-  for (const r of rows) by.set(`${r.verdict} ${r.key}`, (by.get(`${r.verdict} ${r.key}`) ?? 0) + 1);
-  console.log(`\n== ${title}: ${rows.length} cases`);
-  for (const [k, v] of [...by].sort()) console.log(`${String(v).padStart(5)}  ${k}`);
+  const by = new Map<string, number>(), worst = new Map<string, number>();
+  for (const r of rows) {
+    const k = `${r.verdict} ${r.key}`, d = Number(/max\|diff\| (\d+)/.exec(r.note)?.[1] ?? 0);
+    by.set(k, (by.get(k) ?? 0) + 1);
+    worst.set(k, Math.max(worst.get(k) ?? 0, d));
+  }
+  console.log(`\n== ${title}: ${rows.length} cases (count, verdict, case kind, largest max|diff|)`);
+  for (const [k, v] of [...by].sort()) console.log(`${String(v).padStart(5)}  ${k}${worst.get(k) ? `  (max ${worst.get(k)})` : ''}`);
   const diffs = rows.filter((r) => r.verdict === 'different' || r.verdict === 'refused');
   for (const r of diffs.slice(0, 40)) console.log(`  ${r.verdict}: ${r.note}`);
 }

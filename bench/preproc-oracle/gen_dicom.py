@@ -26,8 +26,51 @@ def lut_item(entries, first, bits, lo, hi):
     it.add_new(0x00283006, 'US', [int(x) for x in data])  # LUT Data as US (its VR is US or OW)
     return it
 
+def colour_case(i):
+    """RGB / YBR_FULL (8 bits, planar 0 or 1) or PALETTE COLOR (8 or 16 bits, 16-bit tables): the SDK's 8-bit RGB
+    against pixel_array, convert_color_space(YBR_FULL -> RGB) and apply_color_lut / 65535 * 255."""
+    photo = rng.choice(['RGB', 'YBR_FULL', 'PALETTE COLOR'])
+    rows, cols = rng.randint(1, 30), rng.randint(1, 30)
+    ts = rng.choice([ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian])
+    ds = Dataset(); ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.7'
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid(); ds.file_meta.TransferSyntaxUID = ts
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID; ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Modality = 'OT'; ds.Rows, ds.Columns = rows, cols; ds.PhotometricInterpretation = photo; ds.PixelRepresentation = 0
+    le = ts != ExplicitVRBigEndian
+    if photo == 'PALETTE COLOR':
+        ba = rng.choice([8, 16]); ds.SamplesPerPixel = 1; ds.BitsAllocated = ds.BitsStored = ba; ds.HighBit = ba - 1
+        entries = rng.randint(2, 256 if ba == 8 else 2000); first = rng.randint(0, 20)
+        arr = nprng.integers(0, min(2 ** ba - 1, entries + first + 10) + 1, size=(rows, cols))
+        for c in ['Red', 'Green', 'Blue']:
+            ds.add_new(getattr(pydicom.tag, 'Tag')(f'{c}PaletteColorLookupTableDescriptor'), 'US', [entries, first, 16])
+            ds.add_new(getattr(pydicom.tag, 'Tag')(f'{c}PaletteColorLookupTableData'), 'OW', nprng.integers(0, 65536, size=entries).astype('<u2' if le else '>u2').tobytes())
+        ds.PixelData = arr.astype(('<' if le else '>') + ('u1' if ba == 8 else 'u2')).tobytes()
+        desc = f'{photo} BA{ba} {rows}x{cols} {ts} palette {entries}@{first}'
+    else:
+        ds.SamplesPerPixel = 3; ds.BitsAllocated = ds.BitsStored = 8; ds.HighBit = 7
+        planar = rng.choice([0, 1]); ds.PlanarConfiguration = planar
+        arr = nprng.integers(0, 256, size=(rows, cols, 3)).astype(np.uint8)
+        ds.PixelData = (arr.transpose(2, 0, 1) if planar else arr).tobytes()
+        desc = f'{photo} {rows}x{cols} planar {planar} {ts}'
+    ds.is_little_endian = le; ds.is_implicit_VR = ts == ImplicitVRLittleEndian
+    path = os.path.join(out, f'{i:04d}.dcm'); ds.save_as(path, write_like_original=False)
+    case = {'file': os.path.basename(path), 'key': photo.replace(' ', '-'), 'desc': desc}
+    try:
+        from pydicom.pixel_data_handlers.util import apply_color_lut, convert_color_space
+        r = pydicom.dcmread(path); px = r.pixel_array
+        if photo == 'PALETTE COLOR': y = np.floor(apply_color_lut(px, r).astype(np.float64) / 65535 * 255 + 0.5).astype(np.uint8)
+        elif photo == 'YBR_FULL': y = convert_color_space(px, 'YBR_FULL', 'RGB')
+        else: y = px
+        y.astype(np.uint8).tofile(path + '.expect'); case['expect'] = case['file'] + '.expect'
+    except Exception as e:
+        case['error'] = f'{type(e).__name__}: {e}'[:160]
+    return case
+
 cases = []
 for i in range(n):
+    if rng.random() < 0.25:
+        cases.append(colour_case(i)); continue
     ba = rng.choice([8, 16, 16])
     bs = rng.randint(max(1, 8 if ba == 8 else 9), ba) if ba == 16 else 8
     pr = rng.choice([0, 1])
@@ -95,27 +138,31 @@ for i in range(n):
     ds.is_implicit_VR = ts == ImplicitVRLittleEndian
     path = os.path.join(out, f'{i:04d}.dcm')
     ds.save_as(path, write_like_original=False)
+    garbage = bs < ba and rng.random() < 0.2
     case = {'file': os.path.basename(path), 'key': ' '.join(key) + f' {photo[-1]}', 'desc': '; '.join(desc)}
     try:
         r = pydicom.dcmread(path)
         px = r.pixel_array
         mo = apply_modality_lut(px, r)
-        vo = apply_voi_lut(mo, r, index=0, prefer_lut=True).astype(np.float64)
-        if 'VOILUTSequence' in r:
-            y = vo / (2 ** int(r.VOILUTSequence[0].LUTDescriptor[2]) - 1) * 255
-        elif 'WindowCenter' in r:
-            # apply_windowing's output range (pydicom 2.3.1 pixel_data_handlers/util.py)
-            y_min, y_max = (-(2 ** (bs - 1)), 2 ** (bs - 1) - 1) if pr else (0, 2 ** bs - 1)
-            if 'ModalityLUTSequence' in r:
-                y_min, y_max = 0, 2 ** r.ModalityLUTSequence[0].LUTDescriptor[2] - 1
-            elif 'RescaleSlope' in r:
-                y_min, y_max = y_min * r.RescaleSlope + r.RescaleIntercept, y_max * r.RescaleSlope + r.RescaleIntercept  # reversed for a negative slope
-            y = (vo - y_min) / (y_max - y_min) * 255
-        else:
-            span = vo.max() - vo.min()
-            y = (vo - vo.min()) / span * 255 if span > 0 else vo * 0
-        y = np.clip(np.floor(y + 0.5), 0, 255).astype(np.uint8)
-        if photo == 'MONOCHROME1': y = 255 - y
+        def grey(mo):
+            vo = apply_voi_lut(mo, r, index=0, prefer_lut=True).astype(np.float64)
+            if 'VOILUTSequence' in r:
+                y = vo / (2 ** int(r.VOILUTSequence[0].LUTDescriptor[2]) - 1) * 255
+            elif 'WindowCenter' in r:
+                # apply_windowing's output range (pydicom 2.3.1 pixel_data_handlers/util.py)
+                y_min, y_max = (-(2 ** (bs - 1)), 2 ** (bs - 1) - 1) if pr else (0, 2 ** bs - 1)
+                if 'ModalityLUTSequence' in r:
+                    y_min, y_max = 0, 2 ** r.ModalityLUTSequence[0].LUTDescriptor[2] - 1
+                elif 'RescaleSlope' in r:
+                    y_min, y_max = y_min * r.RescaleSlope + r.RescaleIntercept, y_max * r.RescaleSlope + r.RescaleIntercept  # reversed for a negative slope
+                y = (vo - y_min) / (y_max - y_min) * 255
+            else:
+                span = vo.max() - vo.min()
+                y = (vo - vo.min()) / span * 255 if span > 0 else vo * 0
+            y = np.clip(np.floor(y + 0.5), 0, 255).astype(np.uint8)
+            if photo == 'MONOCHROME1': y = 255 - y
+            return y
+        y = grey(mo)
         y.tofile(path + '.expect')
         case['expect'] = case['file'] + '.expect'
         if 'VOILUTSequence' in r:
@@ -124,14 +171,26 @@ for i in range(n):
             # a fractional modality output; here int64 and rounded
             it = r.VOILUTSequence[0]; ne, first, bits = it.LUTDescriptor[0] or 65536, it.LUTDescriptor[1], it.LUTDescriptor[2]
             if pr and first >= 32768: first -= 65536
-            idx = np.clip(np.floor(mo.astype(np.float64) + 0.5).astype(np.int64) - first, 0, ne - 1)
+            mo64 = apply_modality_lut(px.astype(np.int64), r)  # and the modality LUT's index not in int8 (below)
+            idx = np.clip(np.floor(mo64.astype(np.float64) + 0.5).astype(np.int64) - first, 0, ne - 1)
             lut = np.frombuffer(it.LUTData, dtype='<u2' if r.is_little_endian else '>u2') if isinstance(it.LUTData, bytes) else np.asarray(it.LUTData)  # OW in implicit VR
             ys = np.floor(lut.astype(np.float64)[idx] / (2 ** bits - 1) * 255 + 0.5).astype(np.uint8)
             if photo == 'MONOCHROME1': ys = 255 - ys
             ys.tofile(path + '.std')
             case['std'] = case['file'] + '.std'
+        elif 'ModalityLUTSequence' in r:
+            # pydicom 2.3.1 indexes the modality LUT in the pixels' own dtype (int8 for 8 bits signed: an index past 127 wraps)
+            grey(apply_modality_lut(px.astype(np.int64), r)).tofile(path + '.std')
+            case['std'] = case['file'] + '.std'
     except Exception as e:  # pydicom's own failure: reported, not compared
         case['error'] = f'{type(e).__name__}: {e}'[:160]
+    if garbage:
+        # The expectation above is the clean file's; now the unused high bits get random values (the SDK must ignore them)
+        raw = arr.astype(np.int64) & ((1 << bs) - 1)
+        raw |= nprng.integers(1, 1 << (ba - bs), size=raw.shape) << bs
+        ds.PixelData = raw.astype(dt.newbyteorder('=').str.replace('i', 'u')).astype(np.dtype(dt.str.replace('i', 'u'))).tobytes()
+        ds.save_as(path, write_like_original=False)
+        case['key'] += ' highbits'
     cases.append(case)
 json.dump(cases, open(os.path.join(out, 'manifest.json'), 'w'))
 print(f'{len(cases)} DICOM files in {out}')

@@ -68,13 +68,12 @@ function h2v1Row(src: Uint8Array, s: number, cw: number, out: Int32Array): void 
 /** jdsample.c h2v2_fancy_upsample: column sums 3 * nearer row + further row (edge rows replicated), then 3/4 + 1/4 across, biases 8 and 7. */
 function h2v2Rows(p: Uint8Array, cw: number, ch: number, cy: number, below: boolean, out: Int32Array): void {
   const r0 = cy * cw, r1 = Math.min(ch - 1, Math.max(0, below ? cy + 1 : cy - 1)) * cw;
-  const sum = (i: number): number => p[r0 + i]! * 3 + p[r1 + i]!;
-  let thisS = sum(0), nextS = sum(1), lastS = thisS;
+  let thisS = p[r0]! * 3 + p[r1]!, nextS = p[r0 + 1]! * 3 + p[r1 + 1]!, lastS = thisS;
   out[0] = (thisS * 4 + 8) >> 4;
   out[1] = (thisS * 3 + nextS + 7) >> 4;
   lastS = thisS; thisS = nextS;
   for (let i = 1; i < cw - 1; i++) {
-    nextS = sum(i + 1);
+    nextS = p[r0 + i + 1]! * 3 + p[r1 + i + 1]!;
     out[2 * i] = (thisS * 3 + lastS + 8) >> 4;
     out[2 * i + 1] = (thisS * 3 + nextS + 7) >> 4;
     lastS = thisS; thisS = nextS;
@@ -103,19 +102,20 @@ const clamp = (x: number): number => (x < 0 ? 0 : x > 255 ? 255 : x);
 export function libjpegRgb(ycc: Uint8Array, w: number, hgt: number, h: 1 | 2, v: 1 | 2): Uint8Array {
   const cw = Math.ceil(w / h), ch = Math.ceil(hgt / v);
   const fancy = (h === 2) && cw > 2;
-  const planes = [plane(ycc, w, 1, cw, ch, h, v), plane(ycc, w, 2, cw, ch, h, v)];
+  const cbP = plane(ycc, w, 1, cw, ch, h, v), crP = plane(ycc, w, 2, cw, ch, h, v);
   const out = new Uint8Array(w * hgt * 3);
-  const row = [new Int32Array(cw * 2), new Int32Array(cw * 2)];
+  const cbRow = new Int32Array(cw * 2), crRow = new Int32Array(cw * 2);
+  const upsample = (p: Uint8Array, r: Int32Array, y: number, cy: number): void => {
+    if (!fancy) { for (let x = 0; x < w; x++) r[x] = p[cy * cw + Math.floor(x / h)]!; }
+    else if (v === 1) h2v1Row(p, cy * cw, cw, r);
+    else h2v2Rows(p, cw, ch, cy, (y & 1) === 1, r);
+  };
   for (let y = 0; y < hgt; y++) {
-    const cy = Math.floor(y / v);
-    for (let k = 0; k < 2; k++) {
-      const p = planes[k]!, r = row[k]!;
-      if (!fancy) { for (let x = 0; x < w; x++) r[x] = p[cy * cw + Math.floor(x / h)]!; }
-      else if (v === 1) h2v1Row(p, cy * cw, cw, r);
-      else h2v2Rows(p, cw, ch, cy, (y & 1) === 1, r);
-    }
-    for (let x = 0; x < w; x++) {
-      const i = (y * w + x) * 3, Y = ycc[i]!, cb = row[0]![x]!, cr = row[1]![x]!;
+    const cy = v === 2 ? y >> 1 : y;
+    upsample(cbP, cbRow, y, cy);
+    upsample(crP, crRow, y, cy);
+    for (let x = 0, i = y * w * 3; x < w; x++, i += 3) {
+      const Y = ycc[i]!, cb = cbRow[x]!, cr = crRow[x]!;
       out[i] = clamp(Y + CR_R[cr]!);
       out[i + 1] = clamp(Y + ((CB_G[cb]! + CR_G[cr]!) >> 16));
       out[i + 2] = clamp(Y + CB_B[cb]!);

@@ -11,7 +11,7 @@ import { jpegLayout } from './jpeg-upsample.js';
  *   R = Y + ((91881 (Cr - 128) + 32768) >> 16), B = Y + ((116130 (Cb - 128) + 32768) >> 16),
  *   G = Y + ((-22554 (Cb - 128) + 32768 - 46802 (Cr - 128)) >> 16).
  * Before, jpeg-js replicated each chroma sample and gave e.g. B 14 where libjpeg gives 51 (bench/preproc-oracle.ts
- * found up to 147 levels against Pillow 9.4; these values are what Pillow 9.4 decodes from the same bytes).
+ * found up to 101 levels against Pillow 9.4; these values are what Pillow 9.4 decodes from the same bytes).
  */
 const px = (d: ArrayLike<number>, w: number, x: number, y = 0): number[] => [0, 1, 2].map((k) => d[(y * w + x) * 3 + k]!);
 

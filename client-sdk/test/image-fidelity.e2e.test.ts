@@ -22,6 +22,7 @@ import { decodeImageNode } from '../src/image/decode-node.js';
 import { preprocessImage, specForInputShape } from '../src/image/preprocess.js';
 import { startFakeParties, type FakeParties } from '../testing/fake-parties.js';
 import { demoStaticFiles } from '../testing/fixtures.js';
+import { flatJpeg } from '../testing/jpeg-dc-writer.js';
 import { writePng } from '../testing/png-writer.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -167,5 +168,19 @@ describe.skipIf(!hasChromium)('image fidelity in Chromium: the browser SDK gives
     }
     expect((await sdkInPage(page, bytes, [1, 6, 1], gray({ png16: 'pillow' }))).x).toEqual([0, 255, 255, 255, 255, 255]);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('a 4:2:0 and a 4:2:2 colour JPEG: Chromium (libjpeg-turbo) and Node (jpeg-js + jpeg-upsample.ts) give the same RGB', async () => {
+    // Flat 8x8 blocks (testing/jpeg-dc-writer.ts): the IDCT is exact in both, so only chroma upsampling and YCbCr -> RGB
+    // can differ; jpeg-js alone replicated the chroma (B 14 where libjpeg gives 51 at the first Cb edge).
+    for (const [h, v, height] of [[2, 2, 16], [2, 1, 8]] as const) {
+      const nb = 6 * (height / 8);
+      const bytes = flatJpeg({ width: 48, height, h, v, blocks: [Array.from({ length: nb }, (_, i) => 100 + 8 * i), [64, 192, 128], [200, 128, 30]] });
+      const b = await sdkInPage(page, bytes, [height, 48, 3], rgb());
+      const n = await decodeImageNode(bytes);
+      expect([b.width, b.height]).toEqual([48, height]);
+      expect(b.x, `${h}x${v}`).toEqual(await nodeX(bytes, [height, 48, 3], rgb()));
+      expect(Array.from(n.data).slice(15 * 3, 15 * 3 + 3)).not.toEqual(Array.from(n.data).slice(14 * 3, 14 * 3 + 3)); // blended at the edge
+    }
   });
 });

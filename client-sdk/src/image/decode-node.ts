@@ -10,6 +10,7 @@ import { inflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { InputError } from '../errors.js';
 import { jpegOrientation } from './exif.js';
+import { jpegLayout, libjpegRgb } from './jpeg-upsample.js';
 import { decodePng } from './png.js';
 import { sniffImageFormat, type RawImage } from './types.js';
 
@@ -32,8 +33,11 @@ export async function decodeImageNode(src: Uint8Array | Blob): Promise<RawImage>
   const format = sniffImageFormat(bytes);
   if (format === 'jpeg') {
     let r: { width: number; height: number; data: Uint8Array };
+    // A YCbCr JPEG: jpeg-js's YCbCr, upsampled and converted as libjpeg does (Pillow's, Chromium's pixels; jpeg-upsample.ts)
+    const layout = jpegLayout(bytes);
     try {
-      r = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: MAX_MEMORY_MB });
+      r = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: MAX_MEMORY_MB, ...(layout ? { colorTransform: false } : {}) });
+      if (layout && r.data.length === r.width * r.height * 3) r = { ...r, data: libjpegRgb(r.data, r.width, r.height, layout.h, layout.v) };
     } catch (e) {
       throw new InputError('E_DTYPE', 'image: the JPEG could not be decoded', { cause: e });
     }

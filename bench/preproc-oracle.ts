@@ -1,0 +1,121 @@
+/**
+ * Safety probe: the client SDK's image preprocessing against Pillow 9.4 as an
+ * independent oracle (probe 1), and its DICOM grey pipeline against pydicom
+ * 2.3.1 (probe 2, bench/preproc-oracle/gen_dicom.py). Python generates random
+ * inputs and what its pipeline makes of them; this script runs the SDK on the
+ * same files and classifies each case equal / within tolerance / refused (coded
+ * error) / different. Needs /usr/bin/python3 with PIL, pydicom and numpy; skips
+ * (exit 0, says so) without them. Not a test: the repo's tests do not need Python.
+ *
+ *   nice -n 10 npx tsx bench/preproc-oracle.ts [images|dicom|both] [count] [seed]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeImageNode } from '../client-sdk/src/image/decode-node.js';
+import { decodeDicom } from '../client-sdk/src/image/dicom.js';
+import { preprocessImage, specForInputShape } from '../client-sdk/src/image/preprocess.js';
+
+const PY = '/usr/bin/python3';
+const here = dirname(fileURLToPath(import.meta.url));
+const [what = 'both', countArg = '300', seedArg = '1'] = process.argv.slice(2);
+const count = Number(countArg), seed = Number(seedArg);
+
+function havePython(mods: string): boolean {
+  return spawnSync(PY, ['-c', `import ${mods}`]).status === 0;
+}
+
+type Verdict = 'equal' | 'within-1' | 'refused' | 'documented' | 'pydicom-differs' | 'different';
+const codeOf = (e: unknown): string => `${(e as { code?: string }).code ?? 'uncoded'}${(e as { reason?: string }).reason ? `/${(e as { reason?: string }).reason}` : ''}`;
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+function tally(rows: { verdict: Verdict; key: string; note: string }[], title: string): void {
+  const by = new Map<string, number>(), worst = new Map<string, number>();
+  for (const r of rows) {
+    const k = `${r.verdict} ${r.key}`, d = Number(/max\|diff\| (\d+)/.exec(r.note)?.[1] ?? 0);
+    by.set(k, (by.get(k) ?? 0) + 1);
+    worst.set(k, Math.max(worst.get(k) ?? 0, d));
+  }
+  console.log(`\n== ${title}: ${rows.length} cases (count, verdict, case kind, largest max|diff|)`);
+  for (const [k, v] of [...by].sort()) console.log(`${String(v).padStart(5)}  ${k}${worst.get(k) ? `  (max ${worst.get(k)})` : ''}`);
+  const diffs = rows.filter((r) => r.verdict === 'different' || r.verdict === 'refused');
+  for (const r of diffs.slice(0, 40)) console.log(`  ${r.verdict}: ${r.note}`);
+}
+
+async function probeImages(dir: string): Promise<void> {
+  const gen = spawnSync(PY, [join(here, 'preproc-oracle', 'gen_images.py'), dir, String(count), String(seed)], { encoding: 'utf8' });
+  if (gen.status !== 0) throw new Error(`gen_images.py failed: ${gen.stderr}`);
+  const cases = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, string & number>[];
+  const rows: { verdict: Verdict; key: string; note: string }[] = [];
+  for (const c of cases) {
+    const key = `${c.fmt} ${c.srcMode}${c.fmt === 'jpeg' ? ` sub${c.subsampling}${c.progressive ? ' prog' : ''}` : ''} -> ${c.colorMode}`;
+    const expect = readFileSync(join(dir, `${c.file}.expect`));
+    const decodedPil = readFileSync(join(dir, `${c.file}.decoded`));
+    const ch = c.colorMode === 'grayscale' ? 1 : 3;
+    const pre = { colorMode: c.colorMode, resize: c.resize, scaling: 'raw', channelOrder: 'rgb', orientation: 'stored', png16: 'pillow' } as const;
+    let got: Float32Array, dec: Float32Array;
+    try {
+      const img = await decodeImageNode(readFileSync(join(dir, c.file)));
+      got = preprocessImage(img, specForInputShape([c.H, c.W, ch], undefined, pre));
+      dec = preprocessImage(img, specForInputShape([c.h, c.w, ch], undefined, { ...pre, resize: 'nearest' }));
+    } catch (e) {
+      rows.push({ verdict: 'refused', key: `${key} ${codeOf(e)}`, note: `${c.file} ${key} ${c.w}x${c.h}: ${codeOf(e)} ${(e as Error).message.slice(0, 120)}` });
+      continue;
+    }
+    const d = maxDiff(got, expect), dd = maxDiff(dec, decodedPil);
+    const verdict: Verdict = d === 0 ? 'equal' : d <= 1 ? 'within-1' : 'different';
+    rows.push({ verdict, key, note: `${c.file} ${key} q${c.quality ?? '-'} ${c.w}x${c.h} -> ${c.W}x${c.H} ${c.resize}: max|diff| ${d} (decode alone ${dd})` });
+  }
+  tally(rows, `images vs Pillow ${count} (seed ${seed})`);
+}
+
+async function probeDicom(dir: string): Promise<void> {
+  const gen = spawnSync(PY, [join(here, 'preproc-oracle', 'gen_dicom.py'), dir, String(count), String(seed)], { encoding: 'utf8' });
+  if (gen.status !== 0) throw new Error(`gen_dicom.py failed: ${gen.stderr}`);
+  const cases = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, string>[];
+  const rows: { verdict: Verdict; key: string; note: string }[] = [];
+  for (const c of cases) {
+    const key = c.key!;
+    let got: Uint8Array;
+    try {
+      got = (await decodeDicom(readFileSync(join(dir, c.file!)))).data as Uint8Array;
+    } catch (e) {
+      rows.push({ verdict: 'refused', key: `${key} ${codeOf(e)}`, note: `${c.file} ${c.desc}: ${codeOf(e)} ${(e as Error).message.slice(0, 140)}` });
+      continue;
+    }
+    if (c.expect === undefined) { rows.push({ verdict: 'different', key: `${key} pydicom-failed`, note: `${c.file} ${c.desc}: pydicom raised ${c.error}` }); continue; }
+    const expect = readFileSync(join(dir, c.expect));
+    const d = maxDiff(got, expect);
+    let where = '';
+    if (d > 0 && d !== Infinity) { for (let i = 0; i < got.length; i++) if (got[i] !== expect[i]) { where = ` first at ${i}: sdk ${got[i]} pydicom ${expect[i]}`; break; } }
+    // A VOI LUT case that differs from pydicom but equals the standard's table lookup (rounded, no uint8 index): pydicom 2.3.1's
+    const std = d > 1 && c.std !== undefined ? maxDiff(got, readFileSync(join(dir, c.std))) : Infinity;
+    if (std === 0) { rows.push({ verdict: 'pydicom-differs', key, note: `${c.file} ${c.desc}: max|diff| ${d} vs pydicom, 0 vs PS3.3 C.11.2.1.1 (rounded, int index)` }); continue; }
+    // README "DICOM": padding left out of the pixel-range fallback; a signed image's LUT first value mapped read signed
+    // when written as US (pydicom reads it unsigned in explicit VR: every pixel before the table)
+    const documented = d > 1 && ((/ padding/.test(key) && /range/.test(key)) || /signedfirst-US/.test(key));
+    rows.push({ verdict: d === 0 ? 'equal' : d <= 1 ? 'within-1' : documented ? 'documented' : 'different', key, note: `${c.file} ${c.desc}: max|diff| ${d}${where}` });
+  }
+  tally(rows, `DICOM vs pydicom ${count} (seed ${seed})`);
+}
+
+const mods = what === 'dicom' ? 'pydicom, numpy' : what === 'images' ? 'PIL, numpy' : 'PIL, pydicom, numpy';
+if (!havePython(mods)) {
+  console.log(`skipped: ${PY} lacks ${mods}`);
+} else {
+  const dir = mkdtempSync(join(tmpdir(), 'preproc-oracle-'));
+  try {
+    if (what !== 'dicom') await probeImages(join(dir, ''));
+    if (what !== 'images') { const d2 = mkdtempSync(join(tmpdir(), 'preproc-oracle-dcm-')); try { await probeDicom(d2); } finally { rmSync(d2, { recursive: true, force: true }); } }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

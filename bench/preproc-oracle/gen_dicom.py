@@ -1,0 +1,196 @@
+"""Probe 2 generator (bench/preproc-oracle.ts runs it with /usr/bin/python3):
+random uncompressed grayscale DICOM files written with pydicom 2.3.1, and what a
+pydicom training pipeline makes of them: pixel_array -> apply_modality_lut ->
+apply_voi_lut(index 0, prefer_lut) -> onto 0..255 as the SDK documents (a window:
+apply_windowing's output range [y_min, y_max] -> 0..255; a VOI LUT: / (2^bits - 1);
+neither: min-max of the frame) -> rounded -> MONOCHROME1 inverted. Writes
+<out>/NNNN.dcm, <out>/NNNN.expect (uint8) and <out>/manifest.json. Seeded."""
+import json, os, random, sys
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.pixel_data_handlers.util import apply_modality_lut, apply_voi_lut
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian, generate_uid
+
+out, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(seed)
+nprng = np.random.default_rng(seed)
+
+def lut_item(entries, first, bits, lo, hi):
+    it = Dataset()
+    # a negative first value mapped: SS (what PS3.3 C.11.1.1 asks of a signed image) or, as many writers do, US
+    vr = 'US' if first >= 0 or rng.random() < 0.5 else 'SS'
+    it.add_new(0x00283002, vr, [entries if entries < 65536 else 0, first & 0xFFFF if vr == 'US' else first, bits])
+    lut_item.vr = vr
+    data = sorted(nprng.integers(lo, hi + 1, size=entries).tolist()) if rng.random() < 0.7 else nprng.integers(lo, hi + 1, size=entries).tolist()
+    it.add_new(0x00283006, 'US', [int(x) for x in data])  # LUT Data as US (its VR is US or OW)
+    return it
+
+def colour_case(i):
+    """RGB / YBR_FULL (8 bits, planar 0 or 1) or PALETTE COLOR (8 or 16 bits, 16-bit tables): the SDK's 8-bit RGB
+    against pixel_array, convert_color_space(YBR_FULL -> RGB) and apply_color_lut / 65535 * 255."""
+    photo = rng.choice(['RGB', 'YBR_FULL', 'PALETTE COLOR'])
+    rows, cols = rng.randint(1, 30), rng.randint(1, 30)
+    ts = rng.choice([ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian])
+    ds = Dataset(); ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.7'
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid(); ds.file_meta.TransferSyntaxUID = ts
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID; ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Modality = 'OT'; ds.Rows, ds.Columns = rows, cols; ds.PhotometricInterpretation = photo; ds.PixelRepresentation = 0
+    le = ts != ExplicitVRBigEndian
+    if photo == 'PALETTE COLOR':
+        ba = rng.choice([8, 16]); ds.SamplesPerPixel = 1; ds.BitsAllocated = ds.BitsStored = ba; ds.HighBit = ba - 1
+        entries = rng.randint(2, 256 if ba == 8 else 2000); first = rng.randint(0, 20)
+        arr = nprng.integers(0, min(2 ** ba - 1, entries + first + 10) + 1, size=(rows, cols))
+        for c in ['Red', 'Green', 'Blue']:
+            ds.add_new(getattr(pydicom.tag, 'Tag')(f'{c}PaletteColorLookupTableDescriptor'), 'US', [entries, first, 16])
+            ds.add_new(getattr(pydicom.tag, 'Tag')(f'{c}PaletteColorLookupTableData'), 'OW', nprng.integers(0, 65536, size=entries).astype('<u2' if le else '>u2').tobytes())
+        ds.PixelData = arr.astype(('<' if le else '>') + ('u1' if ba == 8 else 'u2')).tobytes()
+        desc = f'{photo} BA{ba} {rows}x{cols} {ts} palette {entries}@{first}'
+    else:
+        ds.SamplesPerPixel = 3; ds.BitsAllocated = ds.BitsStored = 8; ds.HighBit = 7
+        planar = rng.choice([0, 1]); ds.PlanarConfiguration = planar
+        arr = nprng.integers(0, 256, size=(rows, cols, 3)).astype(np.uint8)
+        ds.PixelData = (arr.transpose(2, 0, 1) if planar else arr).tobytes()
+        desc = f'{photo} {rows}x{cols} planar {planar} {ts}'
+    ds.is_little_endian = le; ds.is_implicit_VR = ts == ImplicitVRLittleEndian
+    path = os.path.join(out, f'{i:04d}.dcm'); ds.save_as(path, write_like_original=False)
+    case = {'file': os.path.basename(path), 'key': photo.replace(' ', '-'), 'desc': desc}
+    try:
+        from pydicom.pixel_data_handlers.util import apply_color_lut, convert_color_space
+        r = pydicom.dcmread(path); px = r.pixel_array
+        if photo == 'PALETTE COLOR': y = np.floor(apply_color_lut(px, r).astype(np.float64) / 65535 * 255 + 0.5).astype(np.uint8)
+        elif photo == 'YBR_FULL': y = convert_color_space(px, 'YBR_FULL', 'RGB')
+        else: y = px
+        y.astype(np.uint8).tofile(path + '.expect'); case['expect'] = case['file'] + '.expect'
+    except Exception as e:
+        case['error'] = f'{type(e).__name__}: {e}'[:160]
+    return case
+
+cases = []
+for i in range(n):
+    if rng.random() < 0.25:
+        cases.append(colour_case(i)); continue
+    ba = rng.choice([8, 16, 16])
+    bs = rng.randint(max(1, 8 if ba == 8 else 9), ba) if ba == 16 else 8
+    pr = rng.choice([0, 1])
+    photo = rng.choice(['MONOCHROME1', 'MONOCHROME2'])
+    rows, cols = rng.randint(1, 40), rng.randint(1, 40)
+    lo, hi = (-(1 << (bs - 1)), (1 << (bs - 1)) - 1) if pr else (0, (1 << bs) - 1)
+    sub_lo = rng.randint(lo, hi); sub_hi = rng.randint(sub_lo, hi)
+    arr = nprng.integers(sub_lo, sub_hi + 1, size=(rows, cols))
+    ts = rng.choice([ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian])
+    dt = np.dtype(('<' if ts != ExplicitVRBigEndian else '>') + ('i' if pr else 'u') + str(ba // 8))
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.7'
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.file_meta.TransferSyntaxUID = ts
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Modality = 'OT'
+    ds.Rows, ds.Columns, ds.SamplesPerPixel = rows, cols, 1
+    ds.PhotometricInterpretation = photo
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = ba, bs, bs - 1, pr
+    desc = [f'{photo} BA{ba} BS{bs} PR{pr} {rows}x{cols} {ts.name.split()[-2] if False else ts}']
+    key = []
+    # modality: LUT sequence, rescale, or nothing
+    m = rng.random()
+    if m < 0.15:
+        bits = rng.choice([8, 16])
+        first = rng.randint(sub_lo - 5, sub_lo + 5)
+        entries = rng.randint(2, max(2, min(4096, sub_hi - first + 10)))
+        ds.ModalityLUTSequence = [lut_item(entries, first, bits, 0, (1 << bits) - 1)]
+        ds.ModalityLUTSequence[0].ModalityLUTType = 'OD'
+        key.append(f'mlut{bits}{"-signedfirst-" + lut_item.vr if first < 0 else ""}'); desc.append(f'modality LUT {entries}@{first}/{bits}')
+    elif m < 0.6:
+        ds.RescaleSlope = rng.choice([1, 2, 0.5, -1, 0.25, 3.7, -0.125])
+        ds.RescaleIntercept = rng.choice([0, -1024, 100.5, -0.5, 7])
+        key.append('rescale'); desc.append(f'rescale {ds.RescaleSlope} {ds.RescaleIntercept}')
+    v = rng.random()
+    if v < 0.2:
+        bits = rng.choice([8, 16])
+        # first value mapped in the modality output's units
+        mo = apply_modality_lut(arr, ds) if 'ModalityLUTSequence' in ds or 'RescaleSlope' in ds else arr
+        mlo = int(np.floor(np.min(mo))); mhi = int(np.ceil(np.max(mo)))
+        first = rng.randint(mlo - 3, max(mlo - 3, min(mhi, mlo + 50)))
+        first = max(-32768 if pr else 0, min(first, 32767 if pr else 65535))
+        entries = rng.randint(2, min(4096, max(2, mhi - first + 5)))
+        ds.VOILUTSequence = [lut_item(entries, first, bits, 0, (1 << bits) - 1)]
+        key.append(f'voilut{bits}{"-signedfirst-" + lut_item.vr if first < 0 else ""}'); desc.append(f'VOI LUT {entries}@{first}/{bits}')
+    elif v < 0.8:
+        mo = apply_modality_lut(arr, ds) if 'ModalityLUTSequence' in ds or 'RescaleSlope' in ds else arr
+        nw = rng.choice([1, 1, 2])
+        cs = [round(float(rng.uniform(np.min(mo), np.max(mo) + 1)), rng.choice([0, 1, 2])) for _ in range(nw)]
+        fn = rng.choice([None, 'LINEAR', 'LINEAR_EXACT', 'SIGMOID'])
+        ws = [round(rng.uniform(1 if fn in (None, 'LINEAR') else 0.5, max(2, float(np.max(mo) - np.min(mo)) * 1.5)), rng.choice([0, 1])) for _ in range(nw)]
+        ds.WindowCenter = cs if nw > 1 else cs[0]
+        ds.WindowWidth = ws if nw > 1 else ws[0]
+        if fn: ds.VOILUTFunction = fn
+        key.append(f'window-{fn or "default"}'); desc.append(f'window {cs}/{ws} {fn}')
+    else:
+        key.append('range')
+    if rng.random() < 0.15:
+        ds.PixelPaddingValue = int(sub_lo)
+        key.append('padding'); desc.append(f'padding {sub_lo}')
+    ds.PixelData = arr.astype(dt).tobytes()
+    ds.is_little_endian = ts != ExplicitVRBigEndian
+    ds.is_implicit_VR = ts == ImplicitVRLittleEndian
+    path = os.path.join(out, f'{i:04d}.dcm')
+    ds.save_as(path, write_like_original=False)
+    garbage = bs < ba and rng.random() < 0.2
+    case = {'file': os.path.basename(path), 'key': ' '.join(key) + f' {photo[-1]}', 'desc': '; '.join(desc)}
+    try:
+        r = pydicom.dcmread(path)
+        px = r.pixel_array
+        mo = apply_modality_lut(px, r)
+        def grey(mo):
+            vo = apply_voi_lut(mo, r, index=0, prefer_lut=True).astype(np.float64)
+            if 'VOILUTSequence' in r:
+                y = vo / (2 ** int(r.VOILUTSequence[0].LUTDescriptor[2]) - 1) * 255
+            elif 'WindowCenter' in r:
+                # apply_windowing's output range (pydicom 2.3.1 pixel_data_handlers/util.py)
+                y_min, y_max = (-(2 ** (bs - 1)), 2 ** (bs - 1) - 1) if pr else (0, 2 ** bs - 1)
+                if 'ModalityLUTSequence' in r:
+                    y_min, y_max = 0, 2 ** r.ModalityLUTSequence[0].LUTDescriptor[2] - 1
+                elif 'RescaleSlope' in r:
+                    y_min, y_max = y_min * r.RescaleSlope + r.RescaleIntercept, y_max * r.RescaleSlope + r.RescaleIntercept  # reversed for a negative slope
+                y = (vo - y_min) / (y_max - y_min) * 255
+            else:
+                span = vo.max() - vo.min()
+                y = (vo - vo.min()) / span * 255 if span > 0 else vo * 0
+            y = np.clip(np.floor(y + 0.5), 0, 255).astype(np.uint8)
+            if photo == 'MONOCHROME1': y = 255 - y
+            return y
+        y = grey(mo)
+        y.tofile(path + '.expect')
+        case['expect'] = case['file'] + '.expect'
+        if 'VOILUTSequence' in r:
+            # PS3.3 C.11.2.1.1 without pydicom 2.3.1's two liberties: its index array has the
+            # LUT's dtype (uint8 for 8-bit entries: an index past 255 wraps) and it truncates
+            # a fractional modality output; here int64 and rounded
+            it = r.VOILUTSequence[0]; ne, first, bits = it.LUTDescriptor[0] or 65536, it.LUTDescriptor[1], it.LUTDescriptor[2]
+            if pr and first >= 32768: first -= 65536
+            mo64 = apply_modality_lut(px.astype(np.int64), r)  # and the modality LUT's index not in int8 (below)
+            idx = np.clip(np.floor(mo64.astype(np.float64) + 0.5).astype(np.int64) - first, 0, ne - 1)
+            lut = np.frombuffer(it.LUTData, dtype='<u2' if r.is_little_endian else '>u2') if isinstance(it.LUTData, bytes) else np.asarray(it.LUTData)  # OW in implicit VR
+            ys = np.floor(lut.astype(np.float64)[idx] / (2 ** bits - 1) * 255 + 0.5).astype(np.uint8)
+            if photo == 'MONOCHROME1': ys = 255 - ys
+            ys.tofile(path + '.std')
+            case['std'] = case['file'] + '.std'
+        elif 'ModalityLUTSequence' in r:
+            # pydicom 2.3.1 indexes the modality LUT in the pixels' own dtype (int8 for 8 bits signed: an index past 127 wraps)
+            grey(apply_modality_lut(px.astype(np.int64), r)).tofile(path + '.std')
+            case['std'] = case['file'] + '.std'
+    except Exception as e:  # pydicom's own failure: reported, not compared
+        case['error'] = f'{type(e).__name__}: {e}'[:160]
+    if garbage:
+        # The expectation above is the clean file's; now the unused high bits get random values (the SDK must ignore them)
+        raw = arr.astype(np.int64) & ((1 << bs) - 1)
+        raw |= nprng.integers(1, 1 << (ba - bs), size=raw.shape) << bs
+        ds.PixelData = raw.astype(dt.newbyteorder('=').str.replace('i', 'u')).astype(np.dtype(dt.str.replace('i', 'u'))).tobytes()
+        ds.save_as(path, write_like_original=False)
+        case['key'] += ' highbits'
+    cases.append(case)
+json.dump(cases, open(os.path.join(out, 'manifest.json'), 'w'))
+print(f'{len(cases)} DICOM files in {out}')

@@ -1,0 +1,79 @@
+"""Probe 1 generator (bench/preproc-oracle.ts runs it with /usr/bin/python3):
+random images written with Pillow, and what a Pillow training pipeline feeds
+the model: Image.open -> convert('L' | 'RGB') -> resize((W, H), BILINEAR |
+NEAREST) -> numpy uint8. Writes <out>/NNN.<ext>, <out>/NNN.expect (raw HWC
+uint8) and <out>/manifest.json. Seeded (argv[3]); nothing leaves <out>."""
+import io, json, os, random, sys
+import numpy as np
+from PIL import Image, ImageFile
+ImageFile.MAXBLOCK = 1 << 26  # progressive JPEGs of 600x500 need more than the default
+
+out, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(seed)
+nprng = np.random.default_rng(seed)
+
+def size():
+    k = rng.random()
+    if k < 0.1: return rng.randint(1, 3), rng.randint(1, 3)
+    if k < 0.25: return rng.choice([(1, rng.randint(1, 500)), (rng.randint(1, 600), 1), (600, 2), (3, 500)])
+    return rng.randint(1, 600), rng.randint(1, 500)
+
+def content(w, h, c, maxv=255, dtype=np.uint8):
+    kind = rng.random()
+    if kind < 0.4:
+        a = nprng.integers(0, maxv + 1, size=(h, w, c))
+    else:  # smooth gradients + noise (JPEG-friendly)
+        yy, xx = np.mgrid[0:h, 0:w]
+        a = np.stack([(xx * rng.random() * 3 + yy * rng.random() * 3 + rng.random() * maxv) % (maxv + 1) for _ in range(c)], -1)
+        a = np.clip(a + nprng.normal(0, maxv / 50, a.shape), 0, maxv)
+    return a.astype(dtype)
+
+cases = []
+for i in range(n):
+    w, h = size()
+    fmt = rng.choice(['png', 'png', 'jpeg'])
+    src_mode = rng.choice(['L', 'RGB', 'RGBA', 'P', 'LA', 'I;16', 'RGB16'] if fmt == 'png' else ['L', 'RGB', 'RGB', 'CMYK'])
+    meta = {}
+    if src_mode == 'I;16':
+        a = content(w, h, 1, 65535 if rng.random() < 0.5 else 400, np.uint16)[:, :, 0]
+        img = Image.fromarray(a.astype(np.uint16), 'I;16')
+    elif src_mode == 'RGB16':
+        img = None  # Pillow cannot write 16-bit RGB PNGs: written by hand below
+    elif src_mode == 'P':
+        img = Image.fromarray(content(w, h, 3), 'RGB').quantize(rng.choice([2, 16, 256]))
+    elif src_mode == 'CMYK':
+        img = Image.fromarray(content(w, h, 4), 'CMYK')
+    else:
+        c = {'L': 1, 'RGB': 3, 'RGBA': 4, 'LA': 2}[src_mode]
+        a = content(w, h, c)
+        img = Image.fromarray(a[:, :, 0] if c == 1 else a, src_mode)
+    path = os.path.join(out, f'{i:04d}.{fmt}')
+    if src_mode == 'RGB16':
+        import zlib, struct
+        a = content(w, h, 3, 65535, np.uint16)
+        raw = b''.join(b'\x00' + a[y].astype('>u2').tobytes() for y in range(h))
+        chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+        with open(path, 'wb') as f:
+            f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 16, 2, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+    elif fmt == 'png':
+        img.save(path, optimize=rng.random() < 0.3, interlace=0)
+    else:
+        q = rng.choice([30, 75, 90, 100])
+        sub = rng.choice([0, 1, 2]) if src_mode != 'L' else 0
+        prog = rng.random() < 0.3
+        meta = {'quality': q, 'subsampling': sub, 'progressive': prog}
+        img.save(path, quality=q, subsampling=sub, progressive=prog)
+    im = Image.open(path)
+    color = rng.choice(['grayscale', 'rgb'])
+    resize = rng.choice(['bilinear', 'nearest'])
+    W = rng.choice([rng.randint(1, 64), rng.randint(1, 300), im.width, max(1, im.width * 2)])
+    H = rng.choice([rng.randint(1, 64), rng.randint(1, 300), im.height, max(1, im.height // 3)])
+    conv = im.convert('L' if color == 'grayscale' else 'RGB')
+    res = conv.resize((W, H), Image.BILINEAR if resize == 'bilinear' else Image.NEAREST)
+    decoded = np.asarray(conv, dtype=np.uint8)
+    np.asarray(res, dtype=np.uint8).tofile(path + '.expect')
+    decoded.tofile(path + '.decoded')  # before the resize: tells a decode difference from a resize one
+    cases.append({'file': os.path.basename(path), 'fmt': fmt, 'srcMode': src_mode, 'pilMode': im.mode, 'w': w, 'h': h,
+                  'colorMode': color, 'resize': resize, 'W': W, 'H': H, **meta})
+json.dump(cases, open(os.path.join(out, 'manifest.json'), 'w'))
+print(f'{len(cases)} images in {out}')

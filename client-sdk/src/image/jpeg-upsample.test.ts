@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { flatJpeg } from '../../testing/jpeg-dc-writer.js';
+import { decodeImageNode } from './decode-node.js';
+import { jpegLayout } from './jpeg-upsample.js';
+
+/**
+ * Subsampled colour JPEGs against libjpeg's (Pillow's, Chromium's) decode, on flat-block files whose every
+ * sample is known (testing/jpeg-dc-writer.ts: block coded k decodes to 128 + k exactly). Expected pixels are
+ * computed by hand from libjpeg's formulas: fancy upsampling (jdsample.c) of the chroma planes, then
+ * jdcolor.c's tables, FIX(x) = round(x * 65536):
+ *   R = Y + ((91881 (Cr - 128) + 32768) >> 16), B = Y + ((116130 (Cb - 128) + 32768) >> 16),
+ *   G = Y + ((-22554 (Cb - 128) + 32768 - 46802 (Cr - 128)) >> 16).
+ * Before, jpeg-js replicated each chroma sample and gave e.g. B 14 where libjpeg gives 51 (bench/preproc-oracle.ts
+ * found up to 101 levels against Pillow 9.4; these values are what Pillow 9.4 decodes from the same bytes).
+ */
+const px = (d: ArrayLike<number>, w: number, x: number, y = 0): number[] => [0, 1, 2].map((k) => d[(y * w + x) * 3 + k]!);
+
+describe('JPEG chroma upsampling and YCbCr -> RGB as libjpeg (Pillow) does', () => {
+  it('4:2:0 (h2v2 fancy): the chroma edge between Cb 64 and Cb 192 blends 3/4 + 1/4, not replicated', async () => {
+    // 48 x 16, luma blocks 100 + 8i (6 per row), Cb plane 24 wide: 64 x 8, 192 x 8, 128 x 8; Cr 128 everywhere.
+    const img = await decodeImageNode(flatJpeg({ width: 48, height: 16, h: 2, v: 2, blocks: [Array.from({ length: 12 }, (_, i) => 100 + 8 * i), [64, 192, 128], [128, 128, 128]] }));
+    expect([img.width, img.height, img.channels]).toEqual([48, 16, 3]);
+    // x = 12..14: Cb 64, Y 108: B = 108 + ((116130 * -64 + 32768) >> 16) = 108 - 113 -> 0 (clamped); G = 108 + ((22554 * 64 + 32768) >> 16) = 108 + 22 = 130.
+    expect(px(img.data, 48, 13)).toEqual([108, 130, 0]);
+    // h2v2 on a vertically flat plane: column sums 4 Cb; odd x: (12 a + 4 b + 7) >> 4, even x: (12 a + 4 b + 8) >> 4 (a nearer, b further).
+    // x = 15: Cb (768 + 768 + 7) >> 4 = 96: G = 108 + ((22554 * 32 + 32768) >> 16) = 119, B = 108 + ((116130 * -32 + 32768) >> 16) = 108 - 57 = 51.
+    expect(px(img.data, 48, 15)).toEqual([108, 119, 51]);
+    // x = 16: Cb (2304 + 256 + 8) >> 4 = 160, Y 116: G = 116 + ((-22554 * 32 + 32768) >> 16) = 116 - 11 = 105, B = 116 + 57 = 173.
+    expect(px(img.data, 48, 16)).toEqual([116, 105, 173]);
+    // x = 31 | 32: Cb (2304 + 512 + 7) >> 4 = 176 | (1536 + 768 + 8) >> 4 = 144, Y 124 | 132:
+    // G = 124 + ((-22554 * 48 + 32768) >> 16) = 124 - 17 = 107, B = 124 + ((116130 * 48 + 32768) >> 16) = 124 + 85 = 209;
+    // G = 132 + ((-22554 * 16 + 32768) >> 16) = 132 - 6 = 126, B = 132 + ((116130 * 16 + 32768) >> 16) = 132 + 28 = 160.
+    expect(px(img.data, 48, 31)).toEqual([124, 107, 209]);
+    expect(px(img.data, 48, 32)).toEqual([132, 126, 160]);
+    // Second MCU row (y 8..15): luma block 6 + 3 = 9, Y 172, same chroma: B = 172 + 85 = 257 clamps to 255.
+    expect(px(img.data, 48, 31, 15)).toEqual([172, 155, 255]);
+    // The last column replicates the last chroma sample (Cb 128): grey.
+    expect(px(img.data, 48, 47, 0)).toEqual([140, 140, 140]);
+  });
+
+  it('4:2:2 (h2v1 fancy) with Cr varying: both chroma planes blend at block edges', async () => {
+    // 48 x 8, Y 128 everywhere, Cb 64 | 192 | 128, Cr 200 | 128 | 30 (8 samples each).
+    const img = await decodeImageNode(flatJpeg({ width: 48, height: 8, h: 2, v: 1, blocks: [new Array(6).fill(128), [64, 192, 128], [200, 128, 30]] }));
+    // x = 13: Cb 64, Cr 200: R = 128 + ((91881 * 72 + 32768) >> 16) = 128 + 101 = 229, G = 128 + ((22554 * 64 + 32768 - 46802 * 72) >> 16) = 128 - 29 = 99, B = 128 - 113 = 15.
+    expect(px(img.data, 48, 13)).toEqual([229, 99, 15]);
+    // h2v1: odd x (3 a + b + 2) >> 2, even x (3 a + b + 1) >> 2 (a nearer, b further).
+    // x = 15: Cb (192 + 192 + 2) >> 2 = 96, Cr (600 + 128 + 2) >> 2 = 182: R = 128 + ((91881 * 54 + 32768) >> 16) = 204, G = 128 + ((22554 * 32 + 32768 - 46802 * 54) >> 16) = 100, B = 128 - 57 = 71.
+    expect(px(img.data, 48, 15)).toEqual([204, 100, 71]);
+    // x = 16: Cb (576 + 64 + 1) >> 2 = 160, Cr (384 + 200 + 1) >> 2 = 146: R = 128 + 25 = 153, G = 128 + ((-22554 * 32 + 32768 - 46802 * 18) >> 16) = 104, B = 128 + 57 = 185.
+    expect(px(img.data, 48, 16)).toEqual([153, 104, 185]);
+    // x = 32: Cb (384 + 192 + 1) >> 2 = 144, Cr (90 + 128 + 1) >> 2 = 54: R = 128 + ((91881 * -74 + 32768) >> 16) = 128 - 104 = 24,
+    // G = 128 + ((-22554 * 16 + 32768 + 46802 * 74) >> 16) = 128 + 47 = 175, B = 128 + ((116130 * 16 + 32768) >> 16) = 156.
+    // x = 47: Cb 128, Cr 30: R = 128 - 137 clamps to 0, G = 128 + ((46802 * 98 + 32768) >> 16) = 198.
+    expect(px(img.data, 48, 32)).toEqual([24, 175, 156]);
+    expect(px(img.data, 48, 47)).toEqual([0, 198, 128]);
+  });
+
+  it('reads the layout from SOF and leaves the rest to jpeg-js: grey, Adobe APP14, 4:4:0', () => {
+    const f = (h: 1 | 2, v: 1 | 2) => flatJpeg({ width: 16, height: 16, h, v, blocks: [new Array(4).fill(128), new Array(4).fill(128), new Array(4).fill(128)] });
+    expect(jpegLayout(f(2, 2))).toEqual({ h: 2, v: 2 });
+    expect(jpegLayout(f(2, 1))).toEqual({ h: 2, v: 1 });
+    expect(jpegLayout(f(1, 1))).toEqual({ h: 1, v: 1 });
+    expect(jpegLayout(f(1, 2))).toBeUndefined(); // 4:4:0: jpeg-js's replication kept (not handled)
+    const adobe = f(2, 2);
+    const withApp14 = new Uint8Array([0xff, 0xd8, 0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0, 100, 0, 0, 0, 0, 1, ...adobe.subarray(2)]);
+    expect(jpegLayout(withApp14)).toBeUndefined();
+    expect(jpegLayout(new Uint8Array([0xff, 0xd8]))).toBeUndefined();
+  });
+});

@@ -142,7 +142,28 @@ describe('start-up warm-up (parties/warmup.ts)', () => {
     expect(r1!.body.warmup).toMatchObject({ state: 'failed', code: 'E_PEER_UNAVAILABLE' });
   }, 60_000);
 
-  it('a peer that never joins (e.g. a build without warm-up) fails the round after its budget: reported, and the parties serve', async () => {
+  it('a follower that joins after the run budget but within JOIN_GRACE_MS (slow link, model still loading) still gets its runs: the budget counts from both acks', async () => {
+    t = await partyTrio({ plain: model, fracBits: F, warmup: { runs: 3, maxMs: 800 } });
+    await until(t, (r) => r.every((x) => x.status === 200), 30_000);
+    // P2 answers P0's next `warmup` 1.2 s late (longer than the 0.8 s budget), as a follower whose own link comes up late.
+    const w2 = t.servers[2].party.warmup;
+    const orig = w2.onControl.bind(w2);
+    const timers: NodeJS.Timeout[] = [];
+    w2.onControl = (from, type, body) => { if (type === 'warmup') timers.push(setTimeout(() => orig(from, type, body), 1_200)); else orig(from, type, body); };
+    try {
+      t.servers[0].party.warmup.peerChanged(2, true);
+      expect((await readyz(t, 0)).body.warmup.state).toBe('running');
+      const rs = await until(t, (r) => r.every((x) => x.body.warmup.state !== 'running' && x.body.warmup.state !== 'waiting'), 20_000);
+      expect(rs[0]!.body.warmup.code).toBeUndefined();
+      expect(rs[0]!.body.warmup).toMatchObject({ state: 'done' });
+      expect(rs[0]!.body.warmup.runs).toBeGreaterThan(0);
+      for (const r of rs) expect(r.body.warmup.state).toBe('done');
+    } finally {
+      for (const x of timers) clearTimeout(x);
+    }
+  }, 60_000);
+
+  it('a peer that never joins (e.g. a build without warm-up) fails the round after max(budget, JOIN_GRACE_MS): reported, and the parties serve', async () => {
     t = await partyTrio({ plain: model, fracBits: F, warmup: { runs: 5, maxMs: 1_500 } });
     await until(t, (r) => r.every((x) => x.status === 200), 30_000);
     // From now on P2 ignores every warm-up message, as a build without warm-up does; P0 starts a round as when a link comes up again.

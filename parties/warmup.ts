@@ -17,7 +17,7 @@
  *     secureForward on the model: P0's input share is the fixed-point encoding
  *     of uniform [0, 1) values drawn from node:crypto, P1's and P2's are zero.
  *     A party whose run fails sends `warmup-abort` {id, runId, code}.
- *  3. P0 stops after `runs` runs, when `maxMs` has passed (a run still going
+ *  3. P0 stops after `runs` runs, when `maxMs` has passed since both acks (a run still going
  *     then is cut), or as soon as a client session waits (client work first),
  *     and sends `warmup-end` {id, runs, ok, code?, cut?}. The followers let
  *     the runs P0 completed finish (a build run's weight masks must be kept
@@ -68,8 +68,14 @@ export interface WarmupOptions {
 export const DEFAULT_WARMUP: WarmupOptions = { runs: 1000, maxMs: 15_000, batches: [1] };
 /** P1, P2: how long after their links are up they wait for P0's `warmup`. */
 export const START_GRACE_MS = 5_000;
-/** P1, P2: how long past the round's maxMs they wait for P0's `warmup-end`. */
+/** P1, P2: how long past the round's maxMs (counted from their `warmup-ack`) they wait for P0's `warmup-end`. */
 export const FOLLOW_GRACE_MS = 5_000;
+/**
+ * P0: how long it waits for both `warmup-ack`s at least (the round's maxMs when longer). The run budget maxMs
+ * counts from when both followers joined, so a follower whose own link comes up late (a big model still loading,
+ * a loaded machine) does not use up the budget, or fail a short one, before any run.
+ */
+export const JOIN_GRACE_MS = 5_000;
 
 export type WarmupState = 'waiting' | 'running' | 'done' | 'failed' | 'off';
 
@@ -179,6 +185,7 @@ export class Warmup {
     try {
       send('warmup', { runs: this.opts.runs, maxMs: this.opts.maxMs });
       await this.acks(round);
+      round.t0 = performance.now();
       const lastMs = new Map<number, number>();
       for (let i = 0; i < this.opts.runs; i++) {
         if (!this.isCurrent(round)) return;
@@ -209,10 +216,11 @@ export class Warmup {
     }
   }
 
-  /** Both followers have their links up (they answer `warmup` with `warmup-ack`), within the round's budget. */
+  /** Both followers have their links up (they answer `warmup` with `warmup-ack`), within max(maxMs, JOIN_GRACE_MS). */
   private acks(round: Round): Promise<void> {
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { round.onAck = null; reject(new MpcError('E_PEER_UNAVAILABLE', `warm-up: P${peersOf(0).find((p) => !round.acks.has(p))} did not join within ${round.maxMs} ms`)); }, round.maxMs);
+      const joinMs = Math.max(round.maxMs, JOIN_GRACE_MS);
+      const t = setTimeout(() => { round.onAck = null; reject(new MpcError('E_PEER_UNAVAILABLE', `warm-up: P${peersOf(0).find((p) => !round.acks.has(p))} did not join within ${joinMs} ms`)); }, joinMs);
       round.onAck = () => { if (round.acks.size === 2) { clearTimeout(t); round.onAck = null; resolve(); } };
       round.onAck();
     });
@@ -302,6 +310,8 @@ export class Warmup {
 
   private sendAck(id: string): void {
     try { this.c.mesh.sendControl(0, 'warmup-ack', { id }); } catch { /* link down: P0's round fails or restarts */ }
+    // P0's run budget starts when both followers joined: wait the budget and the grace from this party's joining.
+    if (this.round?.id === id) this.armFollowTimer(this.round.maxMs + FOLLOW_GRACE_MS, 'P0 did not end its warm-up');
   }
 
   private armFollowTimer(ms: number, why: string): void {

@@ -1,0 +1,43 @@
+/**
+ * Differential fuzz of the secure forward pass against the fixed-point
+ * simulation (protocol/testing/fuzz-run.ts): random IR models of every layer
+ * kind secureForward runs, each under one drawn protocol setting (SecureNN or
+ * direct comparisons, 64- or 32-bit comparison ring, radix 2/4, local or
+ * exact truncation, f = 13 or 20, batch 1 or 3) and one input sharing
+ * (random, (x, 0), (0, x), shares at 2^63 and 2^64 - 1, low 32 bits 0).
+ * Prints counts per layer kind and per setting, and every candidate defect
+ * with the seed that reruns it (--seed S --count 1 --verbose).
+ *
+ *   npx tsx bench/protocol-fuzz.ts --seed 1 --count 200 [--verbose]
+ *
+ * Exit 1 when any case is a defect or threw.
+ */
+import { fuzzCase, type FuzzCase } from '../protocol/testing/fuzz-run.js';
+
+const arg = (name: string, dflt: number): number => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
+const seed0 = arg('seed', 1), count = arg('count', 50), verbose = process.argv.includes('--verbose');
+
+const byTag = new Map<string, Record<string, number>>(), bySetting = new Map<string, Record<string, number>>(), bySharing = new Map<string, Record<string, number>>();
+const bump = (m: Map<string, Record<string, number>>, key: string, v: string) => { const e = m.get(key) ?? {}; e[v] = (e[v] ?? 0) + 1; m.set(key, e); };
+const bad: FuzzCase[] = [];
+const t0 = performance.now();
+for (let s = seed0; s < seed0 + count; s++) {
+  const c = await fuzzCase(s);
+  for (const t of c.tags) bump(byTag, t, c.verdict);
+  bump(bySetting, c.setting, c.verdict);
+  bump(bySharing, c.sharing, c.verdict);
+  if (c.verdict === 'defect' || c.verdict === 'error') bad.push(c);
+  if (verbose || c.verdict === 'defect' || c.verdict === 'error') {
+    console.log(`seed ${s}: ${c.verdict} [${c.setting}; ${c.sharing}; ${c.magnitude} weights; input ${c.inputKind}] err ${c.err.toExponential(2)} tol ${c.tol.toExponential(2)} sim-float ${c.simVsFloat.toExponential(2)} ${c.detail ?? ''}`);
+    if (verbose || c.verdict !== 'ok') console.log(`  nodes: ${c.model.nodes.map((n) => `${n.name}(${n.inputs.join(',')}${'activation' in n ? `; ${n.activation}` : ''})`).join(' -> ')}; input [${c.model.inputShape}]`);
+  }
+}
+const table = (title: string, m: Map<string, Record<string, number>>) => {
+  console.log(`\n| ${title} | ok | skipped | defect | error |\n|---|---|---|---|---|`);
+  for (const [k, v] of [...m].sort()) console.log(`| ${k} | ${v.ok ?? 0} | ${v.skipped ?? 0} | ${v.defect ?? 0} | ${v.error ?? 0} |`);
+};
+table('layer kind / activation (cases using it)', byTag);
+table('setting', bySetting);
+table('input sharing', bySharing);
+console.log(`\n${count} cases (seeds ${seed0}..${seed0 + count - 1}) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${bad.length} defect or error`);
+process.exitCode = bad.length ? 1 : 0;

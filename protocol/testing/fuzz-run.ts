@@ -1,0 +1,137 @@
+/**
+ * One case of the differential fuzz (bench/protocol-fuzz.ts, fuzz.test.ts):
+ * a random model (fuzz-graphs.ts) run through secureForward in process under
+ * one protocol setting and one input sharing, against the fixed-point
+ * simulation (ir-kit/forward.ts with fixedArith) and the float reference.
+ *
+ * Tolerance. The protocol's truncations land on floor or floor + 1, the
+ * simulation's on nearest; the spread between the simulation rounded to
+ * floor and to nearest measures how much the model amplifies one rounding,
+ * so a result is in tolerance when |secure - sim| <= 8 spread + 16 ulp
+ * (plus, with a smooth activation, 2% of the output's scale for its
+ * stochastic draws). Anything larger is a candidate defect.
+ */
+import { decode, encode } from '../fixed-point/fixed-point.js';
+import { getKernels } from '../kernels/index.js';
+import type { FloatTensor, ModelIR } from '../ir.js';
+import { fixedArith, floatArith } from '../ir-kit/arith.js';
+import { forwardIR, forwardReals } from '../ir-kit/forward.js';
+import { secureForward } from '../layers/runner.js';
+import { shareModel } from '../layers/share-model.js';
+import { sizeOf } from '../layers/types.js';
+import type { AShare } from '../ring/types.js';
+import { reconstruct } from '../sharing/sharing.js';
+import { FuzzRng, layerTags, randomInput, randomModel } from './fuzz-graphs.js';
+import { run3, shareFor3, type Run3Options } from './run3.js';
+
+export interface FuzzSetting { name: string; opts: Run3Options & { fracBits: number }; batch: number }
+
+/** The protocol settings the fuzz draws from. */
+export function fuzzSettings(): FuzzSetting[] {
+  const out: FuzzSetting[] = [];
+  for (const f of [13, 20]) for (const batch of [1, 3]) {
+    out.push({ name: `securenn/64 local f${f} N${batch}`, opts: { fracBits: f, comparison: 'securenn' }, batch });
+    out.push({ name: `direct/64 exact f${f} N${batch}`, opts: { fracBits: f, comparison: 'direct', truncation: 'exact' }, batch });
+    out.push({ name: `direct/32 r2 local f${f} N${batch}`, opts: { fracBits: f, comparison: 'direct', compareBits: 32, compareRadix: 2 }, batch });
+    out.push({ name: `direct/32 r4 exact f${f} N${batch}`, opts: { fracBits: f, comparison: 'direct', compareBits: 32, compareRadix: 4, truncation: 'exact' }, batch });
+  }
+  return out;
+}
+
+/** How the input is shared between P0 and P1 (P1's share; P0 holds x - s). */
+export const INPUT_SHARINGS = ['random', '(x, 0)', '(0, x)', '(x - 2^63, 2^63)', '(x + 1, 2^64 - 1)', 'random, low 32 bits 0'] as const;
+export type InputSharing = (typeof INPUT_SHARINGS)[number];
+
+function shareInput(x: BigUint64Array, how: InputSharing, r: FuzzRng): [AShare, AShare, AShare] {
+  if (how === 'random') return shareFor3(x);
+  const n = x.length, s1 = new BigUint64Array(n), s0 = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = how === '(x, 0)' ? 0n : how === '(0, x)' ? x[i]! : how === '(x - 2^63, 2^63)' ? 1n << 63n : how === '(x + 1, 2^64 - 1)' ? (1n << 64n) - 1n
+      : (BigInt(Math.floor(r.u() * 2 ** 32)) << 32n);
+    s1[i] = s;
+    s0[i] = BigInt.asUintN(64, x[i]! - s);
+  }
+  return [s0 as AShare, s1 as AShare, new BigUint64Array(n) as AShare];
+}
+
+export interface FuzzCase {
+  seed: number;
+  setting: string;
+  sharing: InputSharing;
+  tags: string[];
+  magnitude: string;
+  inputKind: string;
+  /** 'ok', 'defect' (secure far from the simulation), 'skipped' (out of the setting's range), 'error' (threw). */
+  verdict: 'ok' | 'defect' | 'skipped' | 'error';
+  /** max |secure - sim| and the tolerance it was held to. */
+  err: number;
+  tol: number;
+  /** max |sim - float| (precision, not a protocol defect; reported only). */
+  simVsFloat: number;
+  detail?: string;
+  model: ModelIR<FloatTensor>;
+  x: Float64Array;
+}
+
+const maxAbs = (a: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!)); return m; };
+
+/** Largest |value| over every node of the float forward pass. */
+function peak(model: ModelIR<FloatTensor>, x: Float64Array, N: number): number {
+  let m = maxAbs(x);
+  forwardIR(model, x, N, floatArith, (_n, v) => { m = Math.max(m, maxAbs(v.data)); });
+  return m;
+}
+
+/** Run case `seed`: the model, input, setting and sharing are all drawn from the seed. */
+export interface FuzzCaseOptions {
+  setting?: string;
+  sharing?: InputSharing;
+  /** Change the reconstructed output before the comparison (the test that the check can fail). */
+  tamper?: (out: Float64Array) => void;
+}
+
+export async function fuzzCase(seed: number, only: FuzzCaseOptions = {}): Promise<FuzzCase> {
+  const r = new FuzzRng(seed);
+  const { model, magnitude } = randomModel(r);
+  const settings = fuzzSettings();
+  // Both drawn whatever `only` says, so a seed draws the same input under any override.
+  const drawnSetting = r.pick(settings), drawnSharing = r.pick(INPUT_SHARINGS);
+  const st = only.setting ? settings.find((s) => s.name === only.setting) : drawnSetting;
+  if (!st) throw new Error(`fuzz: no setting named '${only.setting}'`);
+  const sharing = only.sharing ?? drawnSharing;
+  const f = st.opts.fracBits, N = st.batch, size = sizeOf(model.inputShape);
+  // Values must stay inside the comparison ring's range (|x| < 2^(l-1-f) reals, margin 2^4) and exact in float64 sims.
+  const bound = st.opts.compareBits === 32 ? 2 ** (31 - f - 4) : 2 ** 16;
+  let amp = r.pick([1, 1, 4, bound / 8]);
+  let { x, kind } = randomInput(r, size, N, amp);
+  const base: Omit<FuzzCase, 'verdict' | 'err' | 'tol' | 'simVsFloat'> = { seed, setting: st.name, sharing, tags: layerTags(model), magnitude, inputKind: kind, model, x };
+  let p = peak(model, x, N);
+  for (let i = 0; i < 8 && p > bound; i++) { amp /= 4; x = x.map((v) => v / 4); p = peak(model, x, N); }
+  if (p > bound) return { ...base, x, verdict: 'skipped', err: 0, tol: 0, simVsFloat: 0, detail: `peak ${p.toExponential(2)} > ${bound}` };
+  base.x = x;
+  const sim = forwardReals(model, x, N, fixedArith({ fracBits: f })).data;
+  const simFloor = forwardReals(model, x, N, fixedArith({ fracBits: f, rounding: 'floor' })).data;
+  const float = forwardReals(model, x, N, floatArith).data;
+  const k = getKernels();
+  let got: Float64Array;
+  try {
+    const parts = shareModel(k, model, f), xs = shareInput(encode(x, f), sharing, r);
+    const res = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [N, ...model.inputShape], data: xs[ctx.party]! }), st.opts);
+    got = decode(reconstruct(k, res.results[0].data, res.results[1].data), f);
+    only.tamper?.(got);
+  } catch (e) {
+    return { ...base, verdict: 'error', err: Infinity, tol: 0, simVsFloat: 0, detail: e instanceof Error ? `${(e as { code?: string }).code ?? ''} ${e.message}` : String(e) };
+  }
+  const ulp = 2 ** -f;
+  let spread = 0;
+  for (let i = 0; i < sim.length; i++) spread = Math.max(spread, Math.abs(sim[i]! - simFloor[i]!));
+  const smooth = base.tags.some((t) => /act:(sigmoid|tanh|silu|gelu)/.test(t));
+  const tol = 8 * spread + 16 * ulp + (smooth ? 0.02 * (1 + maxAbs(sim)) : 0);
+  let err = 0, at = 0;
+  for (let i = 0; i < sim.length; i++) { const d = Math.abs(got[i]! - sim[i]!); if (!(d <= err)) { err = d; at = i; } }
+  if (got.length !== sim.length) err = Infinity;
+  let simVsFloat = 0;
+  for (let i = 0; i < sim.length; i++) simVsFloat = Math.max(simVsFloat, Math.abs(sim[i]! - float[i]!));
+  const verdict = err <= tol ? 'ok' : 'defect';
+  return { ...base, verdict, err, tol, simVsFloat, ...(verdict === 'defect' ? { detail: `output[${at}]: secure ${got[at]}, sim ${sim[at]}, float ${float[at]}` } : {}) };
+}

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { FuzzRng, layerTags, randomModel } from '../testing/fuzz-graphs.js';
 import { fuzzCase, fuzzSettings, INPUT_SHARINGS } from '../testing/fuzz-run.js';
+import { malFuzzCase } from '../testing/fuzz-mal.js';
 
 const SEEDS = Array.from({ length: 60 }, (_, i) => 1 + i);
 
@@ -28,6 +29,11 @@ describe('secureForward on random IR models vs the fixed-point simulation (diffe
       const c = await fuzzCase(7, { setting: st.name, sharing });
       expect(c.verdict, `${st.name}: ${c.detail ?? ''}`).toBe('ok');
     }
+  });
+
+  it.each([2, 3, 9])('seed %i in malicious mode: every party opens the same output, within tolerance of the simulation', async (seed) => {
+    const c = await malFuzzCase(seed);
+    expect(c.verdict, c.detail ?? '').toBe('ok');
   });
 
   it('the check fails when the secure output is off by 0.05 in one element', async () => {

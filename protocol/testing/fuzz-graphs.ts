@@ -50,7 +50,9 @@ class Builder {
   }
   add(node: Spec, shape: number[]): Cur {
     const name = `${node.kind}_${this.n++}`;
-    this.nodes.push({ ...node, name } as LayerNode<FloatTensor>);
+    // Now and then a node marked for the 64-bit comparison ring (the runner escalates it under a 32-bit context).
+    const wide = this.r.u() < 0.1 ? { compareBits: 64 as const } : {};
+    this.nodes.push({ ...node, name, ...wide } as LayerNode<FloatTensor>);
     return { name, shape };
   }
 }
@@ -173,6 +175,7 @@ export function layerTags(m: ModelIR<FloatTensor>): string[] {
   for (const n of m.nodes) {
     tags.add(n.kind === 'upsampling2d' ? `upsampling2d:${n.interpolation}` : n.kind);
     if ('activation' in n && n.activation !== 'linear') tags.add(`act:${n.activation}`);
+    if (n.compareBits === 64) tags.add('compareBits: 64 node');
   }
   return [...tags];
 }

@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/protocol-fuzz.ts --seed 1 --count 200 [--verbose] [--malicious M]
  *
+ * --margin B: keep values 2^B below the 32-bit comparison ring's range (default 4).
  * --malicious M: also run the first M seeds' models in malicious mode
  * (protocol/testing/fuzz-mal.ts; about 2 s a case).
  *
@@ -19,14 +20,14 @@ import { fuzzCase, type FuzzCase } from '../protocol/testing/fuzz-run.js';
 import { malFuzzCase } from '../protocol/testing/fuzz-mal.js';
 
 const arg = (name: string, dflt: number): number => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
-const seed0 = arg('seed', 1), count = arg('count', 50), malCount = arg('malicious', 0), verbose = process.argv.includes('--verbose');
+const seed0 = arg('seed', 1), count = arg('count', 50), malCount = arg('malicious', 0), marginBits = arg('margin', 4), verbose = process.argv.includes('--verbose');
 
 const byTag = new Map<string, Record<string, number>>(), bySetting = new Map<string, Record<string, number>>(), bySharing = new Map<string, Record<string, number>>();
 const bump = (m: Map<string, Record<string, number>>, key: string, v: string) => { const e = m.get(key) ?? {}; e[v] = (e[v] ?? 0) + 1; m.set(key, e); };
 const bad: FuzzCase[] = [];
 const t0 = performance.now();
 for (let s = seed0; s < seed0 + count; s++) {
-  const c = await fuzzCase(s);
+  const c = await fuzzCase(s, { marginBits });
   for (const t of c.tags) bump(byTag, t, c.verdict);
   bump(bySetting, c.setting, c.verdict);
   bump(bySharing, c.sharing, c.verdict);

@@ -19,14 +19,21 @@ describe('secureForward on random IR models vs the fixed-point simulation (diffe
     for (const k of ['conv2d', 'depthwise_conv2d', 'conv2d_transpose', 'dense', 'maxpool2d', 'avgpool2d', 'global_avgpool2d', 'zero_padding2d', 'cropping2d', 'upsampling2d:nearest', 'upsampling2d:bilinear', 'rescaling', 'reshape', 'flatten', 'leaky_relu', 'prelu', 'add', 'subtract', 'multiply', 'maximum', 'average', 'concatenate', 'act:relu', 'act:relu6', 'act:hard_sigmoid', 'act:hard_silu', 'act:sigmoid', 'act:tanh', 'act:silu', 'act:gelu']) expect(tags, k).toContain(k);
   });
 
-  it.each(SEEDS)('seed %i: secure output within tolerance of the simulation', async (seed) => {
-    const c = await fuzzCase(seed);
-    expect(c.verdict, `${c.setting}; ${c.sharing}; ${c.detail ?? ''}`).toMatch(/^(ok|skipped)$/);
+  // Cases where the local truncation is expected to fail in more than 1 run in 100 (|x| / 2^64 per element) are
+  // skipped: after RISK_RERUNS reruns such a case still fails by chance about risk^4 of the time.
+  it('every sampled seed within tolerance of the simulation (cases at risk of a local-truncation failure skipped)', async () => {
+    let ran = 0;
+    for (const seed of SEEDS) {
+      const c = await fuzzCase(seed, { maxRisk: 0.01 });
+      expect(c.verdict, `seed ${seed}: ${c.setting}; ${c.sharing}; ${c.detail ?? ''}`).toMatch(/^(ok|skipped|risk)$/);
+      if (c.verdict !== 'skipped') ran++;
+    }
+    expect(ran).toBeGreaterThanOrEqual(50);
   });
 
   it.each(INPUT_SHARINGS)('seed 7 under every setting with the input shared %s', async (sharing) => {
     for (const st of fuzzSettings()) {
-      const c = await fuzzCase(7, { setting: st.name, sharing });
+      const c = await fuzzCase(7, { setting: st.name, sharing, maxRisk: 0.01 });
       expect(c.verdict, `${st.name}: ${c.detail ?? ''}`).toBe('ok');
     }
   });

@@ -80,13 +80,17 @@ export async function malFuzzCase(seed: number): Promise<MalFuzzCase> {
   }
   const [got, o1, o2] = outs;
   if (o1.some((v, i) => v !== got[i]) || o2.some((v, i) => v !== got[i])) return { seed, tags, verdict: 'defect', err: Infinity, tol: 0, risk: 0, detail: 'parties opened different outputs', model };
-  let spread = 0, err = got.length === sim.length ? 0 : Infinity, at = 0;
-  for (let i = 0; i < sim.length; i++) spread = Math.max(spread, Math.abs(sim[i]! - simFloor[i]!));
-  for (let i = 0; i < sim.length; i++) { const d = Math.abs(got[i]! - sim[i]!); if (!(d <= err)) { err = d; at = i; } }
-  const smooth = tags.some((t) => /act:(sigmoid|tanh|silu|gelu)/.test(t));
-  const tol = 8 * spread + 16 * 2 ** -F + (smooth ? 0.02 * (1 + maxAbs(sim)) : 0);
+  // fuzz-run.ts's tolerance: per element, 8 times the spread over the other roundings (floor, six stochastic draws) + 64 ulp.
+  const spread = new Float64Array(sim.length);
+  for (const other of [simFloor, ...[0, 1, 2, 3, 4, 5].map(() => forwardReals(model, x, 1, fixedArith({ fracBits: F, rounding: 'stochastic' })).data)]) {
+    for (let i = 0; i < sim.length; i++) spread[i] = Math.max(spread[i]!, Math.abs(sim[i]! - other[i]!));
+  }
+  const tolAt = (i: number) => 8 * spread[i]! + 64 * 2 ** -F;
+  let worst = got.length === sim.length ? 0 : Infinity, at = 0;
+  for (let i = 0; i < sim.length; i++) { const q = Math.abs(got[i]! - sim[i]!) / tolAt(i); if (!(q <= worst)) { worst = q; at = i; } }
+  const err = Math.abs(got[at]! - sim[at]!), tol = tolAt(at);
   // The malicious truncation is probabilistic too (trunc.ts); divisions and products both count.
   const risk = fr.products + fr.divisions;
-  const verdict = err <= tol ? 'ok' : risk >= RISK_FLOOR ? 'risk' : 'defect';
+  const verdict = worst <= 1 ? 'ok' : risk >= RISK_FLOOR ? 'risk' : 'defect';
   return { seed, tags, verdict, err, tol, risk, model, ...(verdict !== 'ok' ? { detail: `output[${at}]: malicious ${got[at]}, sim ${sim[at]}` } : {}) };
 }

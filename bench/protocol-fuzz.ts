@@ -22,14 +22,16 @@ import { malFuzzCase } from '../protocol/testing/fuzz-mal.js';
 const arg = (name: string, dflt: number): number => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
 const seed0 = arg('seed', 1), count = arg('count', 50), malCount = arg('malicious', 0), marginBits = arg('margin', 4), verbose = process.argv.includes('--verbose');
 
-const byTag = new Map<string, Record<string, number>>(), bySetting = new Map<string, Record<string, number>>(), bySharing = new Map<string, Record<string, number>>();
+const byTag = new Map<string, Record<string, number>>(), byOption = new Map<string, Record<string, number>>(), bySetting = new Map<string, Record<string, number>>(), bySharing = new Map<string, Record<string, number>>();
 const bump = (m: Map<string, Record<string, number>>, key: string, v: string) => { const e = m.get(key) ?? {}; e[v] = (e[v] ?? 0) + 1; m.set(key, e); };
 const bad: FuzzCase[] = [];
 const t0 = performance.now();
 for (let s = seed0; s < seed0 + count; s++) {
   const c = await fuzzCase(s, { marginBits });
   for (const t of c.tags) bump(byTag, t, c.verdict);
-  bump(bySetting, c.setting, c.verdict);
+  bump(bySetting, c.setting.replace(/ limit \d+| relu-in-place/g, ''), c.verdict);
+  bump(byOption, / limit /.test(c.setting) ? 'chunked calls (comparison limit 1..7)' : 'one call per layer', c.verdict);
+  bump(byOption, / relu-in-place/.test(c.setting) ? 'ReLU in place (reluAfterMaxPool false)' : 'ReLU after MaxPool (default)', c.verdict);
   bump(bySharing, c.sharing, c.verdict);
   if (c.verdict === 'defect' || c.verdict === 'error') bad.push(c);
   if (verbose || c.verdict !== 'ok' && c.verdict !== 'skipped') {
@@ -44,6 +46,7 @@ const table = (title: string, m: Map<string, Record<string, number>>) => {
 table('layer kind / activation (cases using it)', byTag);
 table('setting', bySetting);
 table('input sharing', bySharing);
+table('forward option', byOption);
 const byMal = new Map<string, Record<string, number>>();
 for (let s = seed0; s < seed0 + malCount; s++) {
   const c = await malFuzzCase(s);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { flatJpeg } from '../../testing/jpeg-dc-writer.js';
 import { decodeImageNode } from './decode-node.js';
-import { jpegLayout } from './jpeg-upsample.js';
 
 /**
  * Subsampled colour JPEGs against libjpeg's (Pillow's, Chromium's) decode, on flat-block files whose every
@@ -53,17 +52,5 @@ describe('JPEG chroma upsampling and YCbCr -> RGB as libjpeg (Pillow) does', () 
     // x = 47: Cb 128, Cr 30: R = 128 - 137 clamps to 0, G = 128 + ((46802 * 98 + 32768) >> 16) = 198.
     expect(px(img.data, 48, 32)).toEqual([24, 175, 156]);
     expect(px(img.data, 48, 47)).toEqual([0, 198, 128]);
-  });
-
-  it('reads the layout from SOF and leaves the rest to jpeg-js: grey, Adobe APP14, 4:4:0', () => {
-    const f = (h: 1 | 2, v: 1 | 2) => flatJpeg({ width: 16, height: 16, h, v, blocks: [new Array(4).fill(128), new Array(4).fill(128), new Array(4).fill(128)] });
-    expect(jpegLayout(f(2, 2))).toEqual({ h: 2, v: 2 });
-    expect(jpegLayout(f(2, 1))).toEqual({ h: 2, v: 1 });
-    expect(jpegLayout(f(1, 1))).toEqual({ h: 1, v: 1 });
-    expect(jpegLayout(f(1, 2))).toBeUndefined(); // 4:4:0: jpeg-js's replication kept (not handled)
-    const adobe = f(2, 2);
-    const withApp14 = new Uint8Array([0xff, 0xd8, 0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0, 100, 0, 0, 0, 0, 1, ...adobe.subarray(2)]);
-    expect(jpegLayout(withApp14)).toBeUndefined();
-    expect(jpegLayout(new Uint8Array([0xff, 0xd8]))).toBeUndefined();
   });
 });

@@ -14,35 +14,12 @@
  * upsampled: chroma sample (cx, cy) sits at full-resolution (cx*h, cy*v)), the
  * chroma planes are read back from it, upsampled as libjpeg does and converted
  * as libjpeg does. Only the layouts Pillow writes and libjpeg upsamples
- * fancily: 3 components, luma sampling 1x1, 2x1 or 2x2, chroma 1x1, no Adobe
- * APP14 segment (jpeg-js then forces its own transform). Any other layout
- * keeps jpeg-js's output (jpegLayout returns undefined). The IDCT stays
+ * fancily: 3 components in libjpeg's YCbCr, luma sampling 1x1, 2x1 or 2x2,
+ * chroma 1x1 (an Adobe APP14 segment is cut out first: jpeg-js would force its
+ * own transform). jpeg-markers.ts tells these from the layouts the SDK refuses.
+ * The IDCT stays
  * jpeg-js's: its rounding differs from libjpeg's islow by a few levels at most.
  */
-
-/** The luma sampling factors (h, v) of a 3-component YCbCr JPEG this module handles, else undefined. */
-export function jpegLayout(b: Uint8Array): { h: 1 | 2; v: 1 | 2 } | undefined {
-  let off = 2, layout: { h: 1 | 2; v: 1 | 2 } | undefined;
-  while (off + 4 <= b.length && b[off] === 0xff) {
-    const m = b[off + 1]!;
-    if (m === 0xff) { off++; continue; }
-    if (m === 0x01 || (m >= 0xd0 && m <= 0xd8)) { off += 2; continue; }
-    if (m === 0xda || m === 0xd9) break;
-    const len = (b[off + 2]! << 8) | b[off + 3]!;
-    if (m === 0xee) return undefined; // Adobe APP14: jpeg-js applies its own transform
-    const sof = m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
-    if (sof) {
-      if (b[off + 9] !== 3 || off + 19 > b.length) return undefined;
-      const f = [0, 1, 2].map((i) => b[off + 11 + 3 * i]!);
-      const [y, cb, cr] = f as [number, number, number];
-      const h = y >> 4, v = y & 15;
-      if (cb !== 0x11 || cr !== 0x11 || !((h === 1 && v === 1) || (h === 2 && (v === 1 || v === 2)))) return undefined;
-      layout = { h: h as 1 | 2, v: v as 1 | 2 };
-    }
-    off += 2 + len;
-  }
-  return layout;
-}
 
 /** One chroma plane (k = 1 Cb, 2 Cr) of jpeg-js's box-upsampled YCbCr: sample (cx, cy) at (cx*h, cy*v). */
 function plane(ycc: Uint8Array, w: number, k: number, cw: number, ch: number, h: number, v: number): Uint8Array {

@@ -91,6 +91,8 @@ const LAYOUTS: { name: string; sampling: [number, number][]; ids?: number[]; ado
   { name: 'ycc 4:4:0', sampling: [[1, 2], [1, 1], [1, 1]], jfif: true },
   { name: 'ycc 4:1:1', sampling: [[4, 1], [1, 1], [1, 1]], jfif: true },
   { name: 'ycc 2x2,2x1,1x1', sampling: [[2, 2], [2, 1], [1, 1]], jfif: true },
+  { name: 'ycc 4x2 (4:1:0)', sampling: [[4, 2], [1, 1], [1, 1]], jfif: true },
+  { name: 'ycc 4:4:0 adobe1', sampling: [[1, 2], [1, 1], [1, 1]], adobe: 1 },
   { name: 'rgb ids 1x1', sampling: [[1, 1], [1, 1], [1, 1]], ids: [82, 71, 66] },
   { name: 'rgb adobe0 1x1', sampling: [[1, 1], [1, 1], [1, 1]], adobe: 0 },
   { name: 'rgb adobe0 2x2', sampling: [[2, 2], [1, 1], [1, 1]], adobe: 0 },

@@ -111,17 +111,17 @@ describe('sample JPEGs go through the SDK\'s decoder (decodeJpegNode): import an
     expect(Array.from(old.data)).not.toEqual(Array.from(decodeImage(bytes).data));
   });
 
-  it('4:2:2 and an Adobe-marked 4:2:0 sample agree with the SDK too', async () => {
-    for (const bytes of [colour(2, 1), colour(2, 2, { adobe: 1 })]) {
+  it('4:2:2, 4:4:0 and an Adobe-marked 4:2:0 sample agree with the SDK too', async () => {
+    for (const bytes of [colour(2, 1), colour(1, 2), colour(2, 2, { adobe: 1 })]) {
       const sdk = preprocessImage(await decodeImageNode(bytes), specForInputShape([16, 48, 3], undefined, rgb));
       expect(Array.from(imageToInput(bytes, [16, 48, 3], rgb))).toEqual(Array.from(sdk));
     }
   });
 
-  it('a CMYK or 4:4:0 sample is refused as the SDK refuses it (E_IMAGE_PREPROCESSING, JPEG_LAYOUT), not decoded otherwise than Pillow', () => {
+  it('a CMYK or chroma-subsampled sample is refused as the SDK refuses it (E_IMAGE_PREPROCESSING, JPEG_LAYOUT), not decoded otherwise than Pillow', () => {
     const cmyk = flatJpeg({ width: 16, height: 16, h: 1, v: 1, blocks: [0, 1, 2, 3].map(() => new Array(4).fill(128)), adobe: 0 });
-    const s440 = colour(1, 2);
-    for (const bytes of [cmyk, s440]) {
+    const chroma21 = flatJpeg({ width: 16, height: 16, h: 1, v: 1, blocks: [new Array(4).fill(128), new Array(4).fill(128), new Array(4).fill(128)], sampling: [[2, 2], [2, 1], [1, 1]] });
+    for (const bytes of [cmyk, chroma21]) {
       expect(() => imageToInput(bytes, [16, 16, 3], rgb)).toThrow(expect.objectContaining({ code: 'E_IMAGE_PREPROCESSING', reason: 'JPEG_LAYOUT' }));
     }
   });

@@ -7,8 +7,8 @@ import { jpegFrame, jpegSupport, withoutAdobe } from './jpeg-markers.js';
  * The layouts the SDK decodes as Pillow (libjpeg) does, read from the markers (jpeg-markers.ts), and the refusal of
  * every other one (E_IMAGE_PREPROCESSING, reason JPEG_LAYOUT) before anything is decoded. Files are written with
  * testing/jpeg-dc-writer.ts (flat blocks: block coded k decodes to 128 + k exactly). Before, main decoded CMYK,
- * 4:4:0, 4:1:1 and 2-component files with jpeg-js's own upsampling and colour transform (CMYK up to about 90 levels
- * off Pillow, bench/preproc-oracle.ts), and converted an RGB (Adobe transform 0, or ids 'R','G','B') file as YCbCr.
+ * YCCK and subsampled-chroma files with jpeg-js's own upsampling and colour transform (80 to 101 levels off Pillow,
+ * bench/preproc-oracle.ts layouts), and converted an RGB (Adobe transform 0, or ids 'R','G','B') file as YCbCr.
  */
 const file = (over: Partial<FlatJpeg> & { sampling?: [number, number][] } = {}, n = 3): Uint8Array => {
   const samp = over.sampling ?? Array.from({ length: n }, (_, c) => (c === 0 ? [over.h ?? 1, over.v ?? 1] : [1, 1]) as [number, number]);
@@ -45,8 +45,9 @@ describe('JPEG layouts: decoded as libjpeg (Pillow) does, or refused (jpeg-marke
     expect(jpegSupport(file({ adobe: 0 }))).toEqual({ kind: 'rgb' });
     expect(jpegSupport(file({ ids: [82, 71, 66] }))).toEqual({ kind: 'rgb' });
     const refused = (b: Uint8Array): string => { const s = jpegSupport(b); return s?.kind === 'refused' ? s.layout : `accepted ${s?.kind}`; };
-    expect(refused(file({ h: 1, v: 2 }))).toBe('YCbCr 4:4:0, sampling 1x2, 1x1, 1x1');
-    expect(refused(file({ h: 4, v: 1 }))).toBe('YCbCr 4:1:1, sampling 4x1, 1x1, 1x1');
+    expect(jpegSupport(file({ h: 1, v: 2 }))).toEqual({ kind: 'ycc', h: 1, v: 2 }); // 4:4:0
+    expect(jpegSupport(file({ h: 4, v: 1 }))).toEqual({ kind: 'ycc', h: 4, v: 1 }); // 4:1:1
+    expect(refused(file({ h: 4, v: 2 }))).toBe('YCbCr sampling 4x2, 1x1, 1x1');
     expect(refused(file({ sampling: [[2, 2], [2, 1], [1, 1]] }))).toBe('YCbCr sampling 2x2, 2x1, 1x1');
     expect(refused(file({ h: 2, v: 2, adobe: 0 }))).toBe('RGB (no colour transform) with sampling 2x2, 1x1, 1x1');
     expect(refused(file({ adobe: 0, sampling: [[2, 2], [1, 1], [1, 1], [2, 2]] }, 4))).toBe('4 components (CMYK), sampling 2x2, 1x1, 1x1, 2x2');
@@ -56,12 +57,13 @@ describe('JPEG layouts: decoded as libjpeg (Pillow) does, or refused (jpeg-marke
     expect(refused(twelve)).toBe('12-bit samples');
   });
 
-  it('refuses CMYK, YCCK, 4:4:0, 4:1:1 and 2-component files with a coded error naming the layout, no pixel', async () => {
+  it('refuses CMYK, YCCK, 4:1:0, subsampled chroma and 2-component files with a coded error naming the layout, no pixel', async () => {
     const cases: [Uint8Array, RegExp][] = [
       [file({ adobe: 0 }, 4), /4 components \(CMYK\)/],
       [file({ adobe: 2, sampling: [[2, 2], [1, 1], [1, 1], [2, 2]] }, 4), /4 components \(YCCK\)/],
-      [file({ h: 1, v: 2 }), /4:4:0/],
-      [file({ h: 4, v: 1 }), /4:1:1/],
+      [file({ h: 4, v: 2 }), /YCbCr sampling 4x2, 1x1, 1x1/],
+      [file({ sampling: [[2, 2], [2, 1], [1, 1]] }), /YCbCr sampling 2x2, 2x1, 1x1/],
+      [file({ adobe: 0, h: 2, v: 1 }), /RGB \(no colour transform\) with sampling 2x1/],
       [file({}, 2), /2 components/],
     ];
     for (const [bytes, layout] of cases) {

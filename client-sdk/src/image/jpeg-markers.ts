@@ -16,12 +16,13 @@
  * Accepted (jpeg-upsample.ts matches libjpeg for these, measured by
  * bench/preproc-oracle.ts against Pillow):
  *   - 1 component, 8-bit (grey; its sampling factors do not matter);
- *   - 3 components, 8-bit, YCbCr, luma 1x1 / 2x1 / 2x2 and both chroma 1x1
- *     (4:4:4, 4:2:2, 4:2:0), with or without an Adobe segment;
+ *   - 3 components, 8-bit, YCbCr, luma 1x1 / 2x1 / 2x2 / 1x2 / 4x1 and both
+ *     chroma 1x1 (4:4:4, 4:2:2, 4:2:0, 4:4:0, 4:1:1), with or without an Adobe
+ *     segment;
  *   - 3 components, 8-bit, RGB (no colour transform), all three 1x1.
  * Refused: 4 components (CMYK, YCCK), 2 components, 12-bit samples,
- * arithmetic / lossless / hierarchical coding, every other sampling (4:4:0,
- * 4:1:1, subsampled chroma other than the three above, subsampled RGB).
+ * arithmetic / lossless / hierarchical coding, every other sampling (chroma
+ * other than 1x1, luma 4x2, 3x1, ..., subsampled RGB).
  */
 import { InputError } from '../errors.js';
 
@@ -66,7 +67,7 @@ export function jpegFrame(b: Uint8Array): JpegFrame | undefined {
 /** How the SDK decodes a JPEG: grey, YCbCr with luma sampling h x v (chroma 1x1), plain RGB; or why it refuses. */
 export type JpegSupport =
   | { kind: 'grey' }
-  | { kind: 'ycc'; h: 1 | 2; v: 1 | 2 }
+  | { kind: 'ycc'; h: 1 | 2 | 4; v: 1 | 2 }
   | { kind: 'rgb' }
   | { kind: 'refused'; layout: string };
 
@@ -94,9 +95,9 @@ export function jpegSupport(bytes: Uint8Array): JpegSupport | undefined {
   const space = threeComponentSpace(f);
   const chroma11 = cb.h === 1 && cb.v === 1 && cr.h === 1 && cr.v === 1;
   if (space === 'RGB') return chroma11 && y.h === 1 && y.v === 1 ? { kind: 'rgb' } : { kind: 'refused', layout: `RGB (no colour transform) with sampling ${factors(f)}` };
-  if (chroma11 && ((y.h === 1 && y.v === 1) || (y.h === 2 && (y.v === 1 || y.v === 2)))) return { kind: 'ycc', h: y.h as 1 | 2, v: y.v as 1 | 2 };
-  const name = chroma11 && y.h === 1 && y.v === 2 ? '4:4:0, ' : chroma11 && y.h === 4 && y.v === 1 ? '4:1:1, ' : '';
-  return { kind: 'refused', layout: `YCbCr ${name}sampling ${factors(f)}` };
+  const luma = `${y.h}x${y.v}`;
+  if (chroma11 && ['1x1', '2x1', '2x2', '1x2', '4x1'].includes(luma)) return { kind: 'ycc', h: y.h as 1 | 2 | 4, v: y.v as 1 | 2 };
+  return { kind: 'refused', layout: `YCbCr sampling ${factors(f)}` };
 }
 
 /** The refusal: coded, names the layout (markers only, never a sample), before any share is sent. */

@@ -8,15 +8,11 @@
  * stripExif: Chromium turns the pixels by the tag even with imageOrientation
  * 'none'), so the pixels are as stored everywhere; its orientation is read
  * from the bytes and applied by preprocess.ts when the model records 'exif',
- * as in Node. A JPEG layout the Node path cannot decode as Pillow does
- * (jpeg-markers.ts: CMYK/YCCK, 4:4:0, 4:1:1, 2 components, 12-bit, ...) is
- * refused here too, from the same marker check, so both builds accept the same
- * files. Resizing is done by
+ * as in Node. Resizing is done by
  * resize.ts, not the canvas, so browser and Node resample identically.
  */
 import { InputError } from '../errors.js';
 import { jpegOrientation, jpegSize, stripExif } from './exif.js';
-import { jpegSupport, refuseJpegLayout } from './jpeg-markers.js';
 import { decodePng } from './png.js';
 import { sniffImageFormat, type RawImage } from './types.js';
 
@@ -44,9 +40,6 @@ export async function decodeImageBrowser(src: Uint8Array | Blob): Promise<RawIma
   const bytes = src instanceof Uint8Array ? src : new Uint8Array(await src.arrayBuffer());
   const format = sniffImageFormat(bytes);
   if (format === 'png') return decodePng(bytes);
-  // The layouts Node refuses are refused here too, before createImageBitmap (one marker check, jpeg-markers.ts)
-  const layout = format === 'jpeg' ? jpegSupport(bytes) : undefined;
-  if (layout?.kind === 'refused') refuseJpegLayout(layout.layout);
   const orientation = format === 'jpeg' ? jpegOrientation(bytes) : 1;
   const stored = format === 'jpeg' ? stripExif(bytes) : bytes;
   const blob = src instanceof Blob && stored === bytes ? src : new Blob([stored as Uint8Array<ArrayBuffer>]);

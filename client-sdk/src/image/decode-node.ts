@@ -1,7 +1,9 @@
 /**
  * Node image decoding with pure-JS decoders: jpeg-js (baseline and
  * progressive JPEG) and png.ts (the browser's PNG decoder too; node:zlib
- * inflates here, about twice as fast as fflate, bench/png-decode.ts). The JPEG's Exif
+ * inflates here, about twice as fast as fflate, bench/png-decode.ts). A JPEG
+ * layout this path cannot decode as Pillow does is refused from its markers
+ * (jpeg-markers.ts: E_IMAGE_PREPROCESSING, JPEG_LAYOUT). The JPEG's Exif
  * orientation is read, not applied: preprocess.ts applies it when the model
  * records `orientation: 'exif'` (or nothing). Never bundled for the browser
  * (browser.ts uses decode-browser.ts instead).

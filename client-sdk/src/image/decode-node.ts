@@ -49,6 +49,8 @@ export function decodeJpegNode(bytes: Uint8Array): RawImage {
   } catch (e) {
     throw new InputError('E_DTYPE', 'image: the JPEG could not be decoded', { cause: e });
   }
+  // Decoded although the marker walk found no frame header (bytes between segments that jpeg-js skips): layout unknown
+  if (!layout) refuseJpegLayout('markers the SDK could not read before its scan (layout unknown)');
   const channels = r.data.length / (r.width * r.height);
   if (channels !== 1 && channels !== 3) throw new InputError('E_DTYPE', `image: unsupported JPEG layout (${channels} samples per pixel)`);
   const orientation = jpegOrientation(bytes);

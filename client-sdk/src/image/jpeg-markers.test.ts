@@ -97,6 +97,18 @@ describe('JPEG layouts: decoded as libjpeg (Pillow) does, or refused (jpeg-marke
     expect(new Set(img.data)).toEqual(new Set([200]));
   });
 
+  it('a file jpeg-js decodes but whose markers the check cannot walk (bytes FF 00 between segments) is refused, not decoded blind', async () => {
+    const f = file({ h: 2, v: 2 });
+    const dqtEnd = 2 + 4 + 65; // SOI, DQT (marker, length, 65 bytes)
+    const odd = new Uint8Array([...f.subarray(0, dqtEnd), 0xff, 0x00, ...f.subarray(dqtEnd)]);
+    expect(jpegSupport(odd)).toBeUndefined();
+    const e = await refusal(odd);
+    expect([e.code, e.reason]).toEqual(['E_IMAGE_PREPROCESSING', 'JPEG_LAYOUT']);
+    expect(e.message).toMatch(/layout unknown/);
+    // Bytes jpeg-js cannot decode either stay E_DTYPE
+    expect((await refusal(new Uint8Array([...f.subarray(0, dqtEnd), 0x12, 0x34, ...f.subarray(dqtEnd)]))).code).toBe('E_DTYPE');
+  });
+
   it('withoutAdobe cuts only the APP14 segment', () => {
     const plain = file({ h: 2, v: 2 }), adobe = file({ h: 2, v: 2, adobe: 1 });
     expect(Array.from(withoutAdobe(adobe))).toEqual(Array.from(plain));

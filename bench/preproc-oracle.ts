@@ -6,11 +6,16 @@
  * same files and classifies each case equal / within tolerance / refused (coded
  * error) / different. Needs /usr/bin/python3 with PIL, pydicom and numpy; skips
  * (exit 0, says so) without them. Not a test: the repo's tests do not need Python.
+ * Probe 3 ('layouts'): JPEG layouts Pillow cannot write (4:4:0, 4:1:1, RGB,
+ * Adobe-marked, YCCK, 2 components), written here as flat-block files
+ * (client-sdk/testing/jpeg-dc-writer.ts) and decoded by Pillow
+ * (bench/preproc-oracle/decode_pillow.py) and the SDK: each layout equal, or
+ * refused (client-sdk/src/image/jpeg-markers.ts).
  *
- *   nice -n 10 npx tsx bench/preproc-oracle.ts [images|dicom|both] [count] [seed]
+ *   nice -n 10 npx tsx bench/preproc-oracle.ts [images|dicom|both|layouts] [count] [seed]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +61,7 @@ async function probeImages(dir: string): Promise<void> {
   const cases = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, string & number>[];
   const rows: { verdict: Verdict; key: string; note: string }[] = [];
   for (const c of cases) {
-    const key = `${c.fmt} ${c.srcMode}${c.fmt === 'jpeg' ? ` sub${c.subsampling}${c.progressive ? ' prog' : ''}` : ''} -> ${c.colorMode}`;
+    const key = `${c.fmt} ${c.srcMode}${c.fmt === 'jpeg' ? ` sub${c.subsampling}${c.progressive ? ' prog' : ''}${c.marker ? ` ${c.marker}` : ''}` : ''} -> ${c.colorMode}`;
     const expect = readFileSync(join(dir, `${c.file}.expect`));
     const decodedPil = readFileSync(join(dir, `${c.file}.decoded`));
     const ch = c.colorMode === 'grayscale' ? 1 : 3;
@@ -75,6 +80,64 @@ async function probeImages(dir: string): Promise<void> {
     rows.push({ verdict, key, note: `${c.file} ${key} q${c.quality ?? '-'} ${c.w}x${c.h} -> ${c.W}x${c.H} ${c.resize}: max|diff| ${d} (decode alone ${dd})` });
   }
   tally(rows, `images vs Pillow ${count} (seed ${seed})`);
+}
+
+/** Probe 3: flat-block JPEGs in layouts Pillow cannot write (testing/jpeg-dc-writer.ts), decoded by Pillow and by the SDK. */
+const LAYOUTS: { name: string; sampling: [number, number][]; ids?: number[]; adobe?: number; jfif?: boolean }[] = [
+  { name: 'ycc 4:4:4', sampling: [[1, 1], [1, 1], [1, 1]], jfif: true },
+  { name: 'ycc 4:2:0', sampling: [[2, 2], [1, 1], [1, 1]], jfif: true },
+  { name: 'ycc 4:2:2 adobe1', sampling: [[2, 1], [1, 1], [1, 1]], adobe: 1 },
+  { name: 'ycc 4:2:0 adobe2', sampling: [[2, 2], [1, 1], [1, 1]], adobe: 2 },
+  { name: 'ycc 4:4:0', sampling: [[1, 2], [1, 1], [1, 1]], jfif: true },
+  { name: 'ycc 4:1:1', sampling: [[4, 1], [1, 1], [1, 1]], jfif: true },
+  { name: 'ycc 2x2,2x1,1x1', sampling: [[2, 2], [2, 1], [1, 1]], jfif: true },
+  { name: 'ycc 4x2 (4:1:0)', sampling: [[4, 2], [1, 1], [1, 1]], jfif: true },
+  { name: 'ycc 4:4:0 adobe1', sampling: [[1, 2], [1, 1], [1, 1]], adobe: 1 },
+  { name: 'rgb ids 1x1', sampling: [[1, 1], [1, 1], [1, 1]], ids: [82, 71, 66] },
+  { name: 'rgb adobe0 1x1', sampling: [[1, 1], [1, 1], [1, 1]], adobe: 0 },
+  { name: 'rgb adobe0 2x2', sampling: [[2, 2], [1, 1], [1, 1]], adobe: 0 },
+  { name: 'cmyk adobe0 1x1', sampling: [[1, 1], [1, 1], [1, 1], [1, 1]], adobe: 0 },
+  { name: 'cmyk adobe0 2x2', sampling: [[2, 2], [1, 1], [1, 1], [2, 2]], adobe: 0 },
+  { name: 'ycck adobe2 2x2', sampling: [[2, 2], [1, 1], [1, 1], [2, 2]], adobe: 2 },
+  { name: 'grey', sampling: [[1, 1]] },
+  { name: '2 components', sampling: [[1, 1], [1, 1]] },
+];
+
+async function probeLayouts(dir: string): Promise<void> {
+  const { flatJpeg } = await import('../client-sdk/testing/jpeg-dc-writer.js');
+  const { createHash } = await import('node:crypto');
+  // Deterministic per (seed, case): bytes of SHA-256 chains (node:crypto), not Math.random
+  const stream = (i: number): (() => number) => { let buf = Buffer.alloc(0), k = 0, n = 0; return () => { if (k >= buf.length) { buf = createHash('sha256').update(`${seed}:${i}:${n++}`).digest(); k = 0; } return buf[k++]!; }; };
+  const cases = Array.from({ length: count }, (_, i) => {
+    const r = stream(i), L = LAYOUTS[i % LAYOUTS.length]!;
+    const width = 1 + ((r() << 8 | r()) % 96), height = 1 + ((r() << 8 | r()) % 80);
+    const mh = Math.max(...L.sampling.map((s) => s[0])), mv = Math.max(...L.sampling.map((s) => s[1]));
+    const mx = Math.ceil(width / (8 * mh)), my = Math.ceil(height / (8 * mv));
+    const blocks = L.sampling.map(([h, v]) => Array.from({ length: L.sampling.length === 1 ? Math.ceil(width / 8) * Math.ceil(height / 8) : mx * h * my * v }, () => r()));
+    const file = `${String(i).padStart(4, '0')}.jpeg`;
+    writeFileSync(join(dir, file), flatJpeg({ width, height, h: 1, v: 1, blocks, sampling: L.sampling, ...(L.ids ? { ids: L.ids } : {}), ...(L.adobe !== undefined ? { adobe: L.adobe } : {}), ...(L.jfif ? { jfif: true } : {}) }));
+    return { file, layout: L.name, width, height };
+  });
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(cases));
+  const dec = spawnSync(PY, [join(here, 'preproc-oracle', 'decode_pillow.py'), dir], { encoding: 'utf8' });
+  if (dec.status !== 0) throw new Error(`decode_pillow.py failed: ${dec.stderr}`);
+  const pil = JSON.parse(readFileSync(join(dir, 'pillow.json'), 'utf8')) as Record<string, { mode?: string; error?: string }>;
+  const rows: { verdict: Verdict; key: string; note: string }[] = [];
+  for (const c of cases) {
+    const p = pil[c.file]!;
+    let img: Awaited<ReturnType<typeof decodeImageNode>>;
+    try {
+      img = await decodeImageNode(readFileSync(join(dir, c.file)));
+    } catch (e) {
+      rows.push({ verdict: 'refused', key: `${c.layout} ${codeOf(e)}${p.error ? ' (Pillow fails too)' : ''}`, note: `${c.file} ${c.layout} ${c.width}x${c.height}: ${codeOf(e)}${p.error ? `; Pillow: ${p.error.slice(0, 80)}` : ''}` });
+      continue;
+    }
+    if (p.error) { rows.push({ verdict: 'different', key: `${c.layout} pillow-failed`, note: `${c.file} ${c.layout}: SDK decoded, Pillow raised ${p.error.slice(0, 80)}` }); continue; }
+    const rgb = img.channels === 3 ? img.data : Uint8Array.from({ length: img.width * img.height * 3 }, (_, k) => img.data[Math.floor(k / 3) * img.channels]!);
+    const d = maxDiff(rgb, readFileSync(join(dir, `${c.file}.decoded`)));
+    rows.push({ verdict: d === 0 ? 'equal' : d <= 1 ? 'within-1' : 'different', key: `${c.layout} (Pillow ${p.mode})`, note: `${c.file} ${c.layout} ${c.width}x${c.height}: max|diff| ${d}` });
+  }
+  tally(rows, `JPEG layouts vs Pillow ${count} (seed ${seed})`);
 }
 
 async function probeDicom(dir: string): Promise<void> {
@@ -107,14 +170,15 @@ async function probeDicom(dir: string): Promise<void> {
   tally(rows, `DICOM vs pydicom ${count} (seed ${seed})`);
 }
 
-const mods = what === 'dicom' ? 'pydicom, numpy' : what === 'images' ? 'PIL, numpy' : 'PIL, pydicom, numpy';
+const mods = what === 'dicom' ? 'pydicom, numpy' : what === 'images' || what === 'layouts' ? 'PIL, numpy' : 'PIL, pydicom, numpy';
 if (!havePython(mods)) {
   console.log(`skipped: ${PY} lacks ${mods}`);
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'preproc-oracle-'));
   try {
-    if (what !== 'dicom') await probeImages(join(dir, ''));
-    if (what !== 'images') { const d2 = mkdtempSync(join(tmpdir(), 'preproc-oracle-dcm-')); try { await probeDicom(d2); } finally { rmSync(d2, { recursive: true, force: true }); } }
+    if (what === 'layouts') await probeLayouts(dir);
+    else if (what !== 'dicom') await probeImages(join(dir, ''));
+    if (what !== 'images' && what !== 'layouts') { const d2 = mkdtempSync(join(tmpdir(), 'preproc-oracle-dcm-')); try { await probeDicom(d2); } finally { rmSync(d2, { recursive: true, force: true }); } }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

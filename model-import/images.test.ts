@@ -5,6 +5,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { decodeImageNode } from '../client-sdk/src/image/decode-node.js';
 import { preprocessImage, specForInputShape } from '../client-sdk/src/image/preprocess.js';
+import { flatJpeg } from '../client-sdk/testing/jpeg-dc-writer.js';
 import { writePng } from '../client-sdk/testing/png-writer.js';
 import type { InputPreprocessing } from '../protocol/input-preprocessing.js';
 import { decodeImage, imageToInput, listImages, readImageInput } from './images.js';
@@ -87,5 +88,41 @@ describe('sample images follow the recorded orientation and png16, as the SDK do
     }
     expect(Array.from(imageToInput(tagged, [8, 8, 1], gray({ orientation: 'stored' })))).toEqual(Array.from(imageToInput(plain, [8, 8, 1], gray())));
     expect(imageToInput(tagged, [8, 8, 1], gray({ orientation: 'exif' }))[8 * 7]).toBeLessThan(50);
+  });
+});
+
+describe('sample JPEGs go through the SDK\'s decoder (decodeJpegNode): import and SDK agree bit for bit', () => {
+  const rgb: InputPreprocessing = { colorMode: 'rgb', resize: 'bilinear', scaling: 'raw', channelOrder: 'rgb', orientation: 'stored' };
+  // Flat blocks (jpeg-dc-writer.ts), luma 100 + 8i, Cb 64 | 192 | 128, Cr 200 | 128 | 30: chroma edges every 16 pixels
+  const colour = (h: 1 | 2, v: 1 | 2, extra: { adobe?: number } = {}): Uint8Array =>
+    flatJpeg({ width: 48, height: 16, h, v, blocks: [Array.from({ length: (6 / h) * h * (2 / v) * v }, (_, i) => 100 + 8 * i), new Array(6 / h * 2 / v).fill(0).map((_, i) => [64, 192, 128][i % 3]!), new Array(6 / h * 2 / v).fill(0).map((_, i) => [200, 128, 30][i % 3]!)], ...extra });
+
+  it('a 4:2:0 colour sample gives the SDK\'s tensor (libjpeg upsampling), not plain jpeg-js\'s', async () => {
+    for (const [shape, colorMode] of [[[16, 48, 3], 'rgb'], [[8, 20, 3], 'rgb'], [[16, 48, 1], 'grayscale']] as const) {
+      const p = { ...rgb, colorMode };
+      const bytes = colour(2, 2);
+      const sdk = preprocessImage(await decodeImageNode(bytes), specForInputShape([...shape], undefined, p));
+      const imported = imageToInput(bytes, [...shape], p);
+      expect(Array.from(imported), `${shape}`).toEqual(Array.from(sdk));
+    }
+    // What the importer decoded before (jpeg-js alone: chroma replicated) is another image
+    const bytes = colour(2, 2);
+    const old = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false });
+    expect(Array.from(old.data)).not.toEqual(Array.from(decodeImage(bytes).data));
+  });
+
+  it('4:2:2, 4:4:0 and an Adobe-marked 4:2:0 sample agree with the SDK too', async () => {
+    for (const bytes of [colour(2, 1), colour(1, 2), colour(2, 2, { adobe: 1 })]) {
+      const sdk = preprocessImage(await decodeImageNode(bytes), specForInputShape([16, 48, 3], undefined, rgb));
+      expect(Array.from(imageToInput(bytes, [16, 48, 3], rgb))).toEqual(Array.from(sdk));
+    }
+  });
+
+  it('a CMYK or chroma-subsampled sample is refused as the SDK refuses it (E_IMAGE_PREPROCESSING, JPEG_LAYOUT), not decoded otherwise than Pillow', () => {
+    const cmyk = flatJpeg({ width: 16, height: 16, h: 1, v: 1, blocks: [0, 1, 2, 3].map(() => new Array(4).fill(128)), adobe: 0 });
+    const chroma21 = flatJpeg({ width: 16, height: 16, h: 1, v: 1, blocks: [new Array(4).fill(128), new Array(4).fill(128), new Array(4).fill(128)], sampling: [[2, 2], [2, 1], [1, 1]] });
+    for (const bytes of [cmyk, chroma21]) {
+      expect(() => imageToInput(bytes, [16, 16, 3], rgb)).toThrow(expect.objectContaining({ code: 'E_IMAGE_PREPROCESSING', reason: 'JPEG_LAYOUT' }));
+    }
   });
 });

@@ -1,6 +1,9 @@
 /**
- * Sample images for the agreement report: PNG (pngjs) and JPEG (jpeg-js,
- * baseline and progressive) decoding, then the preprocessing the fixtures'
+ * Sample images for the agreement report: PNG (pngjs) and JPEG (the client
+ * SDK's decoder, decodeJpegNode of client-sdk/src/image/decode-node.ts: jpeg-js
+ * with libjpeg's chroma upsampling and colour conversion, baseline and
+ * progressive; the layouts it cannot decode as Pillow does are refused with
+ * E_IMAGE_PREPROCESSING, reason JPEG_LAYOUT) decoding, then the preprocessing the fixtures'
  * golden files used (Pillow): convert to L (ITU-R 601-2 luma, Pillow's
  * fixed-point formula) or RGB, resize with Pillow's antialiased bilinear
  * filter (8-bit result after each pass) unless the model records another
@@ -11,8 +14,8 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { decodeJpegNode } from '../client-sdk/src/image/decode-node.js';
 import { MpcError } from '../protocol/errors.js';
 import { applyOrientation, jpegOrientation } from '../protocol/image-orientation.js';
 import { resizeNearest, resizeTfBilinear } from '../protocol/image-resample.js';
@@ -47,30 +50,33 @@ function reduce16(data: Uint8Array, grey: boolean, png16: InputPreprocessing['pn
  * 'stored' (a record without the field means 'exif', as in the SDK: bundles from before the field).
  */
 export function decodeImage(bytes: Uint8Array, name = 'image', prep?: InputPreprocessing): RgbImage {
-  let w: number;
-  let h: number;
-  let rgba: Uint8Array;
   try {
     if (bytes[0] === 0x89 && bytes[1] === 0x50) {
       const wide = prep !== undefined && bytes[24] === 16; // IHDR bit depth (after the signature, the chunk head, width and height); without prep: pngjs's rounding
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), wide ? { skipRescale: true } : {});
-      ({ width: w, height: h } = png);
-      rgba = wide ? reduce16(png.data, bytes[25] === 0, prep.png16, name) : png.data;
-    } else if (bytes[0] === 0xff && bytes[1] === 0xd8) {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-      ({ width: w, height: h, data: rgba } = (prep?.orientation ?? 'exif') === 'exif' ? applyOrientation({ ...img, channels: 4 }, jpegOrientation(bytes)) : img);
-    } else throw new Error('not a PNG or JPEG');
+      const rgba = wide ? reduce16(png.data, bytes[25] === 0, prep.png16, name) : png.data;
+      const data = new Uint8Array(png.width * png.height * 3);
+      for (let i = 0; i < png.width * png.height; i++) {
+        data[3 * i] = rgba[4 * i]!;
+        data[3 * i + 1] = rgba[4 * i + 1]!;
+        data[3 * i + 2] = rgba[4 * i + 2]!;
+      }
+      return { width: png.width, height: png.height, data };
+    }
+    if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+      // The SDK's JPEG decoder (libjpeg's upsampling and colour conversion; refuses what it cannot match), so the
+      // agreement report and precision checks see the pixels the SDK sends
+      const img = decodeJpegNode(bytes);
+      const rgb = img.channels === 3 ? Uint8Array.from(img.data) : Uint8Array.from({ length: img.width * img.height * 3 }, (_, i) => img.data[Math.floor(i / 3)]!);
+      const dims = { width: img.width, height: img.height, channels: 3 as const, data: rgb };
+      const up = (prep?.orientation ?? 'exif') === 'exif' ? applyOrientation(dims, jpegOrientation(bytes)) : dims;
+      return { width: up.width, height: up.height, data: up.data };
+    }
+    throw new Error('not a PNG or JPEG');
   } catch (e) {
     if (e instanceof MpcError) throw e;
     throw new MpcError('E_BAD_ARGUMENT', `image ${name}: cannot decode (${e instanceof Error ? e.message : 'decode failed'})`, { cause: e });
   }
-  const data = new Uint8Array(w * h * 3);
-  for (let i = 0; i < w * h; i++) {
-    data[3 * i] = rgba[4 * i]!;
-    data[3 * i + 1] = rgba[4 * i + 1]!;
-    data[3 * i + 2] = rgba[4 * i + 2]!;
-  }
-  return { width: w, height: h, data };
 }
 
 /** Pillow's convert('L'): (19595 R + 38470 G + 7471 B + 2^15) >> 16. */

@@ -11,6 +11,17 @@ ImageFile.MAXBLOCK = 1 << 26  # progressive JPEGs of 600x500 need more than the 
 out, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rng = random.Random(seed)
 nprng = np.random.default_rng(seed)
+mrng = random.Random(seed + 1000)  # marker variants: a separate stream, so a seed's other cases stay as before
+
+def markers(path, kind):
+    """An Adobe APP14 segment added to a Pillow JPEG: 'adobe1' (transform 1, JFIF kept: libjpeg YCbCr either way),
+    'adobe0' (transform 0, JFIF cut: libjpeg reads the YCbCr samples as RGB, and so does Pillow)."""
+    d = open(path, 'rb').read()
+    app14 = b'\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00' + bytes([1 if kind == 'adobe1' else 0])
+    body = d[2:]
+    if kind == 'adobe0' and body[:2] == b'\xff\xe0':
+        body = body[2 + ((body[2] << 8) | body[3]):]
+    open(path, 'wb').write(d[:2] + app14 + body)
 
 def size():
     k = rng.random()
@@ -63,6 +74,9 @@ for i in range(n):
         prog = rng.random() < 0.3
         meta = {'quality': q, 'subsampling': sub, 'progressive': prog}
         img.save(path, quality=q, subsampling=sub, progressive=prog)
+        if src_mode == 'RGB' and mrng.random() < 0.4:
+            meta['marker'] = mrng.choice(['adobe1', 'adobe0'])
+            markers(path, meta['marker'])
     im = Image.open(path)
     color = rng.choice(['grayscale', 'rgb'])
     resize = rng.choice(['bilinear', 'nearest'])

@@ -183,4 +183,28 @@ describe.skipIf(!hasChromium)('image fidelity in Chromium: the browser SDK gives
       expect(Array.from(n.data).slice(15 * 3, 15 * 3 + 3)).not.toEqual(Array.from(n.data).slice(14 * 3, 14 * 3 + 3)); // blended at the edge
     }
   });
+
+  it('JPEG layouts: 4:4:0, 4:1:1, Adobe- and RGB-marked files give Node\'s RGB in Chromium; CMYK, which Node refuses (JPEG_LAYOUT), Chromium decodes as Pillow does', async () => {
+    const Y = Array.from({ length: 12 }, (_, i) => 100 + 8 * i);
+    const accepted: [string, Uint8Array][] = [
+      ['4:4:0', flatJpeg({ width: 48, height: 16, h: 1, v: 2, blocks: [Y, [64, 192, 128, 90, 30, 220], [200, 128, 30, 60, 250, 128]] })],
+      ['4:1:1', flatJpeg({ width: 64, height: 8, h: 4, v: 1, blocks: [Y.slice(0, 8), [64, 192], [200, 30]] })],
+      ['4:2:0 adobe1', flatJpeg({ width: 48, height: 16, h: 2, v: 2, blocks: [Y, [64, 192, 128], [200, 128, 30]], adobe: 1 })],
+      ['rgb ids', flatJpeg({ width: 16, height: 8, h: 1, v: 1, blocks: [[10, 250], [200, 20], [90, 160]], ids: [82, 71, 66] })],
+    ];
+    for (const [name, bytes] of accepted) {
+      const shape: [number, number, 3] = [(await decodeImageNode(bytes)).height, (await decodeImageNode(bytes)).width, 3];
+      expect((await sdkInPage(page, bytes, shape, rgb())).x, name).toEqual(await nodeX(bytes, shape, rgb()));
+    }
+    // Stored (Adobe, inverted) CMYK 200, 100, 50 with K 255 and K 128: Pillow 9.4's cmyk2rgb gives (200, 100, 50) and
+    // (100, 50, 25) (nk - MULDIV255(255 - c, nk), nk = stored K)
+    const cmyk = flatJpeg({ width: 16, height: 8, h: 1, v: 1, blocks: [[200, 200], [100, 100], [50, 50], [255, 128]], adobe: 0 });
+    await expect(decodeImageNode(cmyk)).rejects.toMatchObject({ code: 'E_IMAGE_PREPROCESSING', reason: 'JPEG_LAYOUT' });
+    const b = await sdkInPage(page, cmyk, [8, 16, 3], rgb());
+    expect(b.error).toBeUndefined();
+    const at = (x: number): number[] => b.data!.slice(x * 4, x * 4 + 3);
+    expect(at(0)).toEqual([200, 100, 50]);
+    at(8).forEach((v, k) => expect(Math.abs(v - [100, 50, 25][k]!)).toBeLessThanOrEqual(1));
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { InputPreprocessing, ModelInfo } from '../../protocol/api-contract.js';
 import { PrivateInferenceClient } from '../src/index.js';
 import { startFakeParties, type FakeParties } from '../testing/fake-parties.js';
+import { flatJpeg } from '../testing/jpeg-dc-writer.js';
 import { writePng } from '../testing/png-writer.js';
 
 let fake: FakeParties | undefined;
@@ -76,6 +77,14 @@ describe('predict() gives the parties the image the training pipeline saw', () =
     fake = undefined;
     expect(await sentFor(png, { preprocessing: gray({ png16: 'high-byte' }) })).toEqual(Array.from({ length: 64 }, (_, i) => (i * 1000) >> 8));
     expect(await sentFor(png, { preprocessing: gray({ png16: 'pillow' }) })).toEqual(Array.from({ length: 64 }, (_, i) => Math.min(i * 1000, 255)));
+  });
+
+  it('a CMYK JPEG (a layout Node cannot decode as Pillow does): E_IMAGE_PREPROCESSING, JPEG_LAYOUT, and no share sent', async () => {
+    const cmyk = flatJpeg({ width: 8, height: 8, h: 1, v: 1, blocks: [[200], [100], [50], [255]], adobe: 0 });
+    fake = await startFakeParties({ model: { inputShape: [8, 8, 3], preprocessing: { ...gray(), colorMode: 'rgb' } } });
+    const c = new PrivateInferenceClient({ parties: fake.urls, token: fake.token, timeoutMs: 10_000 });
+    await expect(c.predict(cmyk)).rejects.toMatchObject({ name: 'InputError', code: 'E_IMAGE_PREPROCESSING', reason: 'JPEG_LAYOUT', message: expect.stringContaining('4 components (CMYK)') });
+    expect(fake.inputs.size).toBe(0);
   });
 
   it('parties announcing different orientations: ModelMismatchError, nothing sent', async () => {

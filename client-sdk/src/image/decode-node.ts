@@ -1,7 +1,9 @@
 /**
  * Node image decoding with pure-JS decoders: jpeg-js (baseline and
  * progressive JPEG) and png.ts (the browser's PNG decoder too; node:zlib
- * inflates here, about twice as fast as fflate, bench/png-decode.ts). The JPEG's Exif
+ * inflates here, about twice as fast as fflate, bench/png-decode.ts). A JPEG
+ * layout this path cannot decode as Pillow does is refused from its markers
+ * (jpeg-markers.ts: E_IMAGE_PREPROCESSING, JPEG_LAYOUT). The JPEG's Exif
  * orientation is read, not applied: preprocess.ts applies it when the model
  * records `orientation: 'exif'` (or nothing). Never bundled for the browser
  * (browser.ts uses decode-browser.ts instead).
@@ -10,7 +12,8 @@ import { inflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { InputError } from '../errors.js';
 import { jpegOrientation } from './exif.js';
-import { jpegLayout, libjpegRgb } from './jpeg-upsample.js';
+import { jpegSupport, refuseJpegLayout, withoutAdobe } from './jpeg-markers.js';
+import { libjpegRgb } from './jpeg-upsample.js';
 import { decodePng } from './png.js';
 import { sniffImageFormat, type RawImage } from './types.js';
 
@@ -28,24 +31,36 @@ const nodeInflate = (data: Uint8Array, expected: number): Uint8Array | undefined
   }
 };
 
+/**
+ * A JPEG's pixels as Pillow (libjpeg) decodes them, synchronously: the layout is read from the
+ * markers first (jpeg-markers.ts) and refused (E_IMAGE_PREPROCESSING, JPEG_LAYOUT) when this path
+ * cannot match libjpeg; a YCbCr file goes through jpeg-js without its colour transform, then
+ * libjpeg's upsampling and conversion (jpeg-upsample.ts). Also the importer's JPEG decoder
+ * (model-import/images.ts), so import and SDK see the same pixels.
+ */
+export function decodeJpegNode(bytes: Uint8Array): RawImage {
+  const layout = jpegSupport(bytes);
+  if (layout?.kind === 'refused') refuseJpegLayout(layout.layout);
+  let r: { width: number; height: number; data: Uint8Array };
+  try {
+    const own = layout?.kind === 'ycc' || layout?.kind === 'rgb'; // no jpeg-js transform: libjpeg's, or none (RGB)
+    r = jpeg.decode(layout?.kind === 'ycc' ? withoutAdobe(bytes) : bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: MAX_MEMORY_MB, ...(own ? { colorTransform: false } : {}) });
+    if (layout?.kind === 'ycc' && r.data.length === r.width * r.height * 3) r = { ...r, data: libjpegRgb(r.data, r.width, r.height, layout.h, layout.v) };
+  } catch (e) {
+    throw new InputError('E_DTYPE', 'image: the JPEG could not be decoded', { cause: e });
+  }
+  // Decoded although the marker walk found no frame header (bytes between segments that jpeg-js skips): layout unknown
+  if (!layout) refuseJpegLayout('markers the SDK could not read before its scan (layout unknown)');
+  const channels = r.data.length / (r.width * r.height);
+  if (channels !== 1 && channels !== 3) throw new InputError('E_DTYPE', `image: unsupported JPEG layout (${channels} samples per pixel)`);
+  const orientation = jpegOrientation(bytes);
+  return { width: r.width, height: r.height, channels, data: r.data, ...(orientation !== 1 ? { orientation } : {}) };
+}
+
 export async function decodeImageNode(src: Uint8Array | Blob): Promise<RawImage> {
   const bytes = src instanceof Uint8Array ? src : new Uint8Array(await src.arrayBuffer());
   const format = sniffImageFormat(bytes);
-  if (format === 'jpeg') {
-    let r: { width: number; height: number; data: Uint8Array };
-    // A YCbCr JPEG: jpeg-js's YCbCr, upsampled and converted as libjpeg does (Pillow's, Chromium's pixels; jpeg-upsample.ts)
-    const layout = jpegLayout(bytes);
-    try {
-      r = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: MAX_MEMORY_MB, ...(layout ? { colorTransform: false } : {}) });
-      if (layout && r.data.length === r.width * r.height * 3) r = { ...r, data: libjpegRgb(r.data, r.width, r.height, layout.h, layout.v) };
-    } catch (e) {
-      throw new InputError('E_DTYPE', 'image: the JPEG could not be decoded', { cause: e });
-    }
-    const channels = r.data.length / (r.width * r.height);
-    if (channels !== 1 && channels !== 3 && channels !== 4) throw new InputError('E_DTYPE', `image: unsupported JPEG layout (${channels} samples per pixel)`);
-    const orientation = jpegOrientation(bytes);
-    return { width: r.width, height: r.height, channels, data: r.data, ...(orientation !== 1 ? { orientation } : {}) };
-  }
+  if (format === 'jpeg') return decodeJpegNode(bytes);
   if (format === 'png') return decodePng(bytes, nodeInflate);
   throw new InputError('E_DTYPE', 'image: unsupported format (expected JPEG, PNG or DICOM bytes)');
 }

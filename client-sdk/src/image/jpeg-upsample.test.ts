@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { flatJpeg } from '../../testing/jpeg-dc-writer.js';
 import { decodeImageNode } from './decode-node.js';
-import { jpegLayout } from './jpeg-upsample.js';
 
 /**
  * Subsampled colour JPEGs against libjpeg's (Pillow's, Chromium's) decode, on flat-block files whose every
@@ -55,15 +54,24 @@ describe('JPEG chroma upsampling and YCbCr -> RGB as libjpeg (Pillow) does', () 
     expect(px(img.data, 48, 47)).toEqual([0, 198, 128]);
   });
 
-  it('reads the layout from SOF and leaves the rest to jpeg-js: grey, Adobe APP14, 4:4:0', () => {
-    const f = (h: 1 | 2, v: 1 | 2) => flatJpeg({ width: 16, height: 16, h, v, blocks: [new Array(4).fill(128), new Array(4).fill(128), new Array(4).fill(128)] });
-    expect(jpegLayout(f(2, 2))).toEqual({ h: 2, v: 2 });
-    expect(jpegLayout(f(2, 1))).toEqual({ h: 2, v: 1 });
-    expect(jpegLayout(f(1, 1))).toEqual({ h: 1, v: 1 });
-    expect(jpegLayout(f(1, 2))).toBeUndefined(); // 4:4:0: jpeg-js's replication kept (not handled)
-    const adobe = f(2, 2);
-    const withApp14 = new Uint8Array([0xff, 0xd8, 0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0, 100, 0, 0, 0, 0, 1, ...adobe.subarray(2)]);
-    expect(jpegLayout(withApp14)).toBeUndefined();
-    expect(jpegLayout(new Uint8Array([0xff, 0xd8]))).toBeUndefined();
+  it('4:4:0 (h1v2 fancy): chroma rows blend 3/4 + 1/4 vertically, biases 1 above and 2 below', async () => {
+    // 16 x 32, Y 128 everywhere; Cb plane 16 x 16: rows 0..7 Cb 64, rows 8..15 Cb 192; Cr 128.
+    const img = await decodeImageNode(flatJpeg({ width: 16, height: 32, h: 1, v: 2, blocks: [new Array(8).fill(128), [64, 64, 192, 192], new Array(4).fill(128)] }));
+    // y = 14: chroma row 7, upper half, further row 6: Cb 64: G = 128 + ((22554 * 64 + 32768) >> 16) = 150, B = 128 - 113 = 15.
+    expect(px(img.data, 16, 3, 14)).toEqual([128, 150, 15]);
+    // y = 15: row 7, lower half, further row 8: Cb (3 * 64 + 192 + 2) >> 2 = 96: G = 128 + 11 = 139, B = 128 - 57 = 71 (jpeg-js alone: 64).
+    expect(px(img.data, 16, 3, 15)).toEqual([128, 139, 71]);
+    // y = 16: row 8, upper half, further row 7: Cb (3 * 192 + 64 + 1) >> 2 = 160: G = 128 - 11 = 117, B = 128 + 57 = 185.
+    expect(px(img.data, 16, 3, 16)).toEqual([128, 117, 185]);
+    // y = 31: the last row's further row is itself (edge replicated): Cb 192: G = 128 + ((-22554 * 64 + 32768) >> 16) = 106, B = 128 + 113 = 241.
+    expect(px(img.data, 16, 3, 31)).toEqual([128, 106, 241]);
+  });
+
+  it('4:1:1 (int_upsample): chroma replicated 4 wide, converted with libjpeg\'s tables (jpeg-js alone: B 14 for 15)', async () => {
+    // 64 x 8, Y 128; Cb plane 16 wide: 64 x 8, 192 x 8; Cr 128.
+    const img = await decodeImageNode(flatJpeg({ width: 64, height: 8, h: 4, v: 1, blocks: [new Array(8).fill(128), [64, 192], [128, 128]] }));
+    expect(px(img.data, 64, 28)).toEqual([128, 150, 15]);
+    expect(px(img.data, 64, 31)).toEqual([128, 150, 15]);
+    expect(px(img.data, 64, 32)).toEqual([128, 106, 241]);
   });
 });

@@ -13,36 +13,12 @@
  * How: jpeg-js decodes with colorTransform false (its YCbCr, chroma box-
  * upsampled: chroma sample (cx, cy) sits at full-resolution (cx*h, cy*v)), the
  * chroma planes are read back from it, upsampled as libjpeg does and converted
- * as libjpeg does. Only the layouts Pillow writes and libjpeg upsamples
- * fancily: 3 components, luma sampling 1x1, 2x1 or 2x2, chroma 1x1, no Adobe
- * APP14 segment (jpeg-js then forces its own transform). Any other layout
- * keeps jpeg-js's output (jpegLayout returns undefined). The IDCT stays
+ * as libjpeg does. Only 3 components in libjpeg's YCbCr, luma sampling 1x1,
+ * 2x1, 2x2 (the layouts Pillow writes), 1x2 (4:4:0) or 4x1 (4:1:1), chroma 1x1 (an Adobe APP14 segment is cut out first: jpeg-js would force its
+ * own transform). jpeg-markers.ts tells these from the layouts the SDK refuses.
+ * The IDCT stays
  * jpeg-js's: its rounding differs from libjpeg's islow by a few levels at most.
  */
-
-/** The luma sampling factors (h, v) of a 3-component YCbCr JPEG this module handles, else undefined. */
-export function jpegLayout(b: Uint8Array): { h: 1 | 2; v: 1 | 2 } | undefined {
-  let off = 2, layout: { h: 1 | 2; v: 1 | 2 } | undefined;
-  while (off + 4 <= b.length && b[off] === 0xff) {
-    const m = b[off + 1]!;
-    if (m === 0xff) { off++; continue; }
-    if (m === 0x01 || (m >= 0xd0 && m <= 0xd8)) { off += 2; continue; }
-    if (m === 0xda || m === 0xd9) break;
-    const len = (b[off + 2]! << 8) | b[off + 3]!;
-    if (m === 0xee) return undefined; // Adobe APP14: jpeg-js applies its own transform
-    const sof = m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
-    if (sof) {
-      if (b[off + 9] !== 3 || off + 19 > b.length) return undefined;
-      const f = [0, 1, 2].map((i) => b[off + 11 + 3 * i]!);
-      const [y, cb, cr] = f as [number, number, number];
-      const h = y >> 4, v = y & 15;
-      if (cb !== 0x11 || cr !== 0x11 || !((h === 1 && v === 1) || (h === 2 && (v === 1 || v === 2)))) return undefined;
-      layout = { h: h as 1 | 2, v: v as 1 | 2 };
-    }
-    off += 2 + len;
-  }
-  return layout;
-}
 
 /** One chroma plane (k = 1 Cb, 2 Cr) of jpeg-js's box-upsampled YCbCr: sample (cx, cy) at (cx*h, cy*v). */
 function plane(ycc: Uint8Array, w: number, k: number, cw: number, ch: number, h: number, v: number): Uint8Array {
@@ -63,6 +39,12 @@ function h2v1Row(src: Uint8Array, s: number, cw: number, out: Int32Array): void 
   const last = src[s + cw - 1]!;
   out[2 * cw - 2] = (last * 3 + src[s + cw - 2]! + 1) >> 2;
   out[2 * cw - 1] = last;
+}
+
+/** jdsample.c h1v2_fancy_upsample (libjpeg-turbo 2.x, 4:4:0): 3/4 nearer row + 1/4 further row (edge rows replicated), bias 1 above, 2 below. */
+function h1v2Row(p: Uint8Array, cw: number, ch: number, cy: number, below: boolean, out: Int32Array): void {
+  const r0 = cy * cw, r1 = Math.min(ch - 1, Math.max(0, below ? cy + 1 : cy - 1)) * cw, bias = below ? 2 : 1;
+  for (let i = 0; i < cw; i++) out[i] = (p[r0 + i]! * 3 + p[r1 + i]! + bias) >> 2;
 }
 
 /** jdsample.c h2v2_fancy_upsample: column sums 3 * nearer row + further row (edge rows replicated), then 3/4 + 1/4 across, biases 8 and 7. */
@@ -95,18 +77,20 @@ for (let i = 0; i < 256; i++) {
 const clamp = (x: number): number => (x < 0 ? 0 : x > 255 ? 255 : x);
 
 /**
- * jpeg-js's YCbCr (3 channels, chroma box-upsampled from luma factors h x v) -> libjpeg's RGB:
- * fancy upsampling when the chroma plane is wider than 2 samples (jdsample.c jinit_upsampler
- * falls back to replication otherwise, as jpeg-js does), then ycc_rgb_convert.
+ * jpeg-js's YCbCr (3 channels, chroma box-upsampled from luma factors h x v) -> libjpeg's RGB,
+ * upsampled as jdsample.c jinit_upsampler chooses: 2x1 and 2x2 fancy when the chroma plane is
+ * wider than 2 samples (replication otherwise, as jpeg-js does), 1x2 (4:4:0) fancy always,
+ * 4x1 (4:1:1) replication (int_upsample); then ycc_rgb_convert.
  */
-export function libjpegRgb(ycc: Uint8Array, w: number, hgt: number, h: 1 | 2, v: 1 | 2): Uint8Array {
+export function libjpegRgb(ycc: Uint8Array, w: number, hgt: number, h: 1 | 2 | 4, v: 1 | 2): Uint8Array {
   const cw = Math.ceil(w / h), ch = Math.ceil(hgt / v);
   const fancy = (h === 2) && cw > 2;
   const cbP = plane(ycc, w, 1, cw, ch, h, v), crP = plane(ycc, w, 2, cw, ch, h, v);
   const out = new Uint8Array(w * hgt * 3);
-  const cbRow = new Int32Array(cw * 2), crRow = new Int32Array(cw * 2);
+  const cbRow = new Int32Array(cw * h), crRow = new Int32Array(cw * h);
   const upsample = (p: Uint8Array, r: Int32Array, y: number, cy: number): void => {
-    if (!fancy) { for (let x = 0; x < w; x++) r[x] = p[cy * cw + Math.floor(x / h)]!; }
+    if (h === 1 && v === 2) h1v2Row(p, cw, ch, cy, (y & 1) === 1, r);
+    else if (!fancy) { for (let x = 0; x < w; x++) r[x] = p[cy * cw + Math.floor(x / h)]!; }
     else if (v === 1) h2v1Row(p, cy * cw, cw, r);
     else h2v2Rows(p, cw, ch, cy, (y & 1) === 1, r);
   };

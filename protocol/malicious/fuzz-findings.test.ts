@@ -29,7 +29,9 @@ import { inputM } from './input.js';
 import { macCheck } from './mac-check.js';
 import { openLow } from './open.js';
 import { liftSigned } from './ring128.js';
-import { malForward } from './runner.js';
+import { checkMaliciousModel, malForward } from './runner.js';
+import { MAL_SMOOTH_MAX_F } from './layers-smooth.js';
+import { isMpcError } from '../errors.js';
 import { createMalSession, type MalSession } from './session.js';
 import { prepareWeights, shareModelReplicated } from './weights.js';
 import { MAL_COMPARE_BITS, productTruncEll, SCALED_TRUNC_ELL, scaledTruncEll } from './ranges.js';
@@ -132,3 +134,16 @@ for (const f of [13, MAX_FRAC_BITS]) {
     });
   });
 }
+
+describe('smooth activations above MAL_SMOOTH_MAX_F (their inner truncations stay at TRUNC_ELL)', () => {
+  const sig = model([4], [{ kind: 'activation', name: 's', inputs: ['input'], activation: 'sigmoid' }]);
+  it('are refused with E_UNSUPPORTED_LAYER at f = 19 and 20, before any message, and accepted at f = 18', () => {
+    for (const f of [MAL_SMOOTH_MAX_F + 1, MAX_FRAC_BITS]) {
+      let err: unknown;
+      try { checkMaliciousModel(sig, f); } catch (e) { err = e; }
+      expect(isMpcError(err) && err.code).toBe('E_UNSUPPORTED_LAYER');
+      expect((err as Error).message).toContain(`at f = ${f}`);
+    }
+    expect(() => checkMaliciousModel(sig, MAL_SMOOTH_MAX_F)).not.toThrow();
+  });
+});

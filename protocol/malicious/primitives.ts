@@ -2,7 +2,7 @@
  * The non-linear primitives the malicious-mode runner (runner.ts) uses, with
  * the signatures fixed for issue 25 and their declared costs: truncM
  * (trunc.ts: TruncPr, Catrina and de Hoogh 2010, over Z_2^k; floor or
- * floor + 1 for |x| < 2^(TRUNC_ELL − 1)), matmulTruncM (product-trunc.ts:
+ * floor + 1 for |x| < 2^(ell − 1), ell from the runner, ranges.ts), matmulTruncM (product-trunc.ts:
  * a matrix product and its truncation in one round), reluM (compare.ts: edaBit-style
  * MSB, Escudero et al. 2020) and maxPoolM (maxpool.ts: one NHWC image, a
  * tournament of b + ReLU(a − b)). A table without one of them (tests, or a

@@ -12,8 +12,11 @@
  *  - Add, Subtract, Flatten, Reshape, ZeroPadding2D: local on the four share
  *    vectors. AveragePooling2D / GlobalAveragePooling2D: the window sums are
  *    local; the division is a public product by round(2^24 / count) and a
- *    truncation by 24 bits (SCALE_BITS, as the semi-honest Rescaling).
- *    Rescaling: the same product, plus a public offset.
+ *    truncation by 24 bits (SCALE_BITS, as the semi-honest Rescaling) at
+ *    ell = scaledTruncEll (ranges.ts: 57 for 32-bit comparisons, exact for
+ *    every result in the comparisons' range). Rescaling: the same product,
+ *    plus a public offset. Products' truncations by f run at
+ *    ell = productTruncEll (max(48, 32 + f)).
  *  - The other layers live beside this file, which only dispatches:
  *    layers-linear.ts (DepthwiseConv2D, hence SeparableConv2D, Conv2DTranspose,
  *    Concatenate, Cropping2D, UpSampling2D nearest and bilinear, Average),
@@ -58,7 +61,7 @@ import { gatherZeroM, im2colIndex, padIndex, poolIndex, tileM, type MTensor } fr
 import { concatM, sliceM } from './mvec.js';
 import { DEFAULT_MAL_PRIMITIVES, type MalPrimitives } from './primitives.js';
 import { averageM, bilinearM, convLikeM, layoutM, malLinearCost, publicFixed, scaleEachM } from './layers-linear.js';
-import { builtInSmooth } from './layers-smooth.js';
+import { builtInSmooth, MAL_SMOOTH_MAX_F } from './layers-smooth.js';
 import { activateM, malActivationCost, malNonlinearCost, MAL_PL_ACTIVATIONS, nonlinearM, type MalActOps } from './layers-activations.js';
 import { IRValues } from '../ir-kit/values.js';
 import { MAL_COMPARE_BITS, productTruncEll, scaledTruncEll } from './ranges.js';
@@ -101,7 +104,11 @@ function refusal(node: LayerNode<unknown>, f: number, p: MalPrimitives): MpcErro
   const needRelu = (why: string) => (p.relu ? null : notYet(node, `${why} needs ReLU, which`));
   const act = (a: Activation): MpcError | null => {
     if (a === 'linear') return null;
-    if (SMOOTH_ACTIVATIONS.includes(a as SmoothActivationName)) return builtInSmooth(a as SmoothActivationName) ? needTrunc(f, `the '${a}' activation`) : notYet(node, `the '${a}' activation without its built-in piecewise cubic (another approximation is registered)`);
+    if (SMOOTH_ACTIVATIONS.includes(a as SmoothActivationName)) {
+      if (!builtInSmooth(a as SmoothActivationName)) return notYet(node, `the '${a}' activation without its built-in piecewise cubic (another approximation is registered)`);
+      if (f > MAL_SMOOTH_MAX_F) return notYet(node, `the '${a}' activation at f = ${f} (its truncations are exact for f <= ${MAL_SMOOTH_MAX_F})`);
+      return needTrunc(f, `the '${a}' activation`);
+    }
     if (!MAL_PL_ACTIVATIONS.includes(a)) return notYet(node, `the '${a}' activation`);
     if (a === 'relu') return p.relu ? null : notYet(node, 'the ReLU activation');
     return needRelu(`the '${a}' activation`) ?? (a === 'relu6' ? null : needTrunc(SCALE_BITS, `the '${a}' activation`));

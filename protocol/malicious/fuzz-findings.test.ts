@@ -2,30 +2,148 @@
  * Found by the differential fuzz (bench/protocol-fuzz.ts --malicious, seed 9
  * with values in the comparisons' range): malForward's divisions by a public
  * count (GlobalAveragePooling2D, AveragePooling2D, Average) multiply by
- * round(2^24 / count) and truncM by 24 bits, whose documented precondition
- * (|x 2^24| < 2^(TRUNC_ELL - 1) = 2^47, layers-linear.ts) holds only for
- * |x| < 2^(23 - f) reals (1024 at f = 13), 256 times below the comparisons'
- * range (2^(31 - f)). Nothing checks it (not checkMaliciousModel, not the
- * importer, not the parties), and past it the MAC check passes and the output
- * is silently wrong: a 1x1 GlobalAveragePooling2D of 4000 opens -96 (4000 -
- * 4096), of 1500 or 2000 wrong in some elements (-2596, -2096), of 6949.66
- * -1242.34 (what the fuzz saw).
- * The `it.fails` case is the defect, kept until a range check (or a wider
- * truncation, ell up to MAX_TRUNC_ELL) lands.
+ * round(2^24 / count) and truncM by 24 bits, whose precondition was
+ * |x 2^24| < 2^(TRUNC_ELL - 1) = 2^47: it held only for |x| < 2^(23 - f)
+ * reals (1024 at f = 13), 256 times below the comparisons' range
+ * (2^(31 - f)), and past it the MAC check passed and the output was silently
+ * wrong (a 1x1 GlobalAveragePooling2D of 4000 opened -96).
+ *
+ * Fixed at the mechanism (ranges.ts): every division by 2^24 runs truncM at
+ * ell = SCALED_TRUNC_ELL = 32 + 24 + 1 = 57, every division by f after a
+ * product at ell = max(48, 32 + f) (52 at f = 20, the largest f). The cases
+ * below run each scaled kind (GAP, AvgPool, Average, Rescaling, bilinear
+ * UpSampling2D) and the products (Dense, Multiply) at the edge of the
+ * comparisons' range (2^31 - 1 ring units, negative too), just inside the
+ * old bound, and past it, at f = 13 and f = 20, against the float64 value.
  */
 import { describe, expect, it } from 'vitest';
-import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../ir.js';
+import { decode, encode, MAX_FRAC_BITS } from '../fixed-point/fixed-point.js';
+import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR } from '../ir.js';
+import { sizeOf } from '../layers/types.js';
 import { malOpen } from '../testing/fuzz-mal.js';
+import { floatArith } from '../ir-kit/arith.js';
+import { forwardReals } from '../ir-kit/forward.js';
+import { runMal3, values } from '../testing/cheat.js';
+import type { PartyContext } from '../context.js';
+import { inputM } from './input.js';
+import { macCheck } from './mac-check.js';
+import { openLow } from './open.js';
+import { liftSigned } from './ring128.js';
+import { checkMaliciousModel, malForward } from './runner.js';
+import { MAL_SMOOTH_MAX_F } from './layers-smooth.js';
+import { isMpcError } from '../errors.js';
+import { createMalSession, type MalSession } from './session.js';
+import { prepareWeights, shareModelReplicated } from './weights.js';
+import { MAL_COMPARE_BITS, productTruncEll, SCALED_TRUNC_ELL, scaledTruncEll } from './ranges.js';
+import { MAX_TRUNC_ELL, TRUNC_ELL } from './trunc.js';
 
 const gap: ModelIR<FloatTensor> = { formatVersion: IR_FORMAT_VERSION, inputShape: [1, 1, 8], nodes: [{ kind: 'global_avgpool2d', name: 'gap', inputs: ['input'] }], output: 'gap', outputActivation: 'linear' };
 
 describe('malicious GlobalAveragePooling2D near truncM\'s range (f = 13)', () => {
-  it('opens x for |x| < 2^(23 - f) = 1024 (inside the documented precondition)', async () => {
+  it('opens x for |x| < 2^(23 - f) = 1024 (inside the old precondition)', async () => {
     const [y] = await malOpen(gap, new Float64Array(8).fill(1000), 1);
     for (const v of y) expect(Math.abs(v - 1000)).toBeLessThan(1e-3);
   });
-  it.fails('opens x for 4000 (inside the comparisons\' range 2^18; today it opens -96, unchecked)', async () => {
+  it('opens x for 4000 (inside the comparisons\' range 2^18; it opened -96 at ell = 48)', async () => {
     const [y] = await malOpen(gap, new Float64Array(8).fill(4000), 1);
     for (const v of y) expect(Math.abs(v - 4000)).toBeLessThan(1e-3);
+  });
+});
+
+describe('the truncation widths (ranges.ts)', () => {
+  it('scaled: 32 + 24 + 1 = 57 at the default width, MAX_TRUNC_ELL at 64; product: 48 up to f = 16, 32 + f above, MAX_TRUNC_ELL at 64', () => {
+    expect(MAL_COMPARE_BITS).toBe(32);
+    expect(SCALED_TRUNC_ELL).toBe(57);
+    expect(scaledTruncEll(64)).toBe(MAX_TRUNC_ELL);
+    expect([8, 13, 16, 17, MAX_FRAC_BITS].map((f) => productTruncEll(f, 32))).toEqual([TRUNC_ELL, TRUNC_ELL, TRUNC_ELL, 49, 52]);
+    expect(productTruncEll(13, 64)).toBe(MAX_TRUNC_ELL);
+  });
+});
+
+const model = (inputShape: number[], nodes: LayerNode<FloatTensor>[]): ModelIR<FloatTensor> => ({ formatVersion: IR_FORMAT_VERSION, inputShape, nodes, output: nodes[nodes.length - 1]!.name, outputActivation: 'linear' });
+
+/** malForward of `model` on x (batch 1) with f fractional bits; the three parties' opened outputs after the MAC check. */
+async function openAt(m: ModelIR<FloatTensor>, x: Float64Array, f: number): Promise<Float64Array> {
+  const parts = shareModelReplicated(m, f), n = sizeOf(m.inputShape);
+  const run = await runMal3(async (s: MalSession) => {
+    const w = await prepareWeights(s, parts[s.party]);
+    const xin = await inputM(s, 0, s.party === 0 ? liftSigned(encode(x, f)) : null, n);
+    const y = await malForward(s, w, { shape: [1, ...m.inputShape], data: xin });
+    const low = await openLow(s, y.data);
+    await macCheck(s);
+    return decode(low, f);
+  }, { watchdogMs: 60_000, create: (ctx: PartyContext) => createMalSession(Object.create(ctx, { fracBits: { value: f } }) as PartyContext) });
+  const [a, b, c] = values(run);
+  expect(b).toEqual(a);
+  expect(c).toEqual(a);
+  return a;
+}
+
+/** Within the fixed-point rules: truncation floor or floor + 1 per division, the public weight's rounding (<= count / 2^25 relative). */
+function expectNear(got: Float64Array, want: number[], f: number, rel = 2 ** -20): void {
+  expect(got.length).toBe(want.length);
+  want.forEach((w, i) => expect(Math.abs(got[i]! - w), `element ${i}: got ${got[i]}, want ${w}`).toBeLessThanOrEqual(Math.abs(w) * rel + 4 * 2 ** -f));
+}
+
+for (const f of [13, MAX_FRAC_BITS]) {
+  const edge = (2 ** 31 - 1) / 2 ** f; // the largest value in the comparisons' range, in reals (exact on the grid)
+  const oldBound = 2 ** (23 - f); // the old precondition's bound, in reals
+  const probe = [edge, -edge, edge - 2 ** -f, -(edge - 1), oldBound * 0.99, oldBound * 1.5, -oldBound * 3, 0.5];
+  describe(`malicious divisions by 2^24 at the edge of the comparisons' range (f = ${f}, |x| < 2^${31 - f})`, () => {
+    it('GlobalAveragePooling2D, one value per window and six (the weights\' rounding up: round(2^24 / 6) > 2^24 / 6)', async () => {
+      expectNear(await openAt(model([1, 1, 8], [{ kind: 'global_avgpool2d', name: 'g', inputs: ['input'] }]), Float64Array.from(probe), f), probe, f);
+      // six equal values per channel at the edge (+, -): X = 2^55 + 2^32 - ... > 2^55, past a 56-bit truncation.
+      const x6 = new Float64Array(12).map((_, i) => (i % 2 === 0 ? edge : -edge));
+      expectNear(await openAt(model([2, 3, 2], [{ kind: 'global_avgpool2d', name: 'g', inputs: ['input'] }]), x6, f), [edge, -edge], f);
+    });
+    it('AveragePooling2D 2x2, stride 2', async () => {
+      const x = new Float64Array(16).map((_, i) => probe[i % probe.length]!);
+      // [1, 4, 4, 1] map; windows (rows 2r..2r+1, cols 2c..2c+1).
+      const want = [0, 1, 2, 3].map((w) => { const r = Math.floor(w / 2), c = w % 2; let t = 0; for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) t += x[(2 * r + dy) * 4 + 2 * c + dx]!; return t / 4; });
+      expectNear(await openAt(model([4, 4, 1], [{ kind: 'avgpool2d', name: 'a', inputs: ['input'], poolSize: [2, 2], strides: [2, 2], padding: 'valid' }]), x, f), want, f);
+      const full = new Float64Array(16).fill(-edge);
+      expectNear(await openAt(model([4, 4, 1], [{ kind: 'avgpool2d', name: 'a', inputs: ['input'], poolSize: [2, 2], strides: [2, 2], padding: 'valid' }]), full, f), [-edge, -edge, -edge, -edge], f);
+    });
+    it('Average of three inputs (round(2^24 / 3))', async () => {
+      const m = model([8], [{ kind: 'rescaling', name: 'r', inputs: ['input'], scale: 1, offset: 0 }, { kind: 'average', name: 'av', inputs: ['input', 'r', 'input'] }]);
+      expectNear(await openAt(m, Float64Array.from(probe), f), probe, f);
+    });
+    it('Rescaling by 0.999 and by 1/255 (+ offset)', async () => {
+      expectNear(await openAt(model([8], [{ kind: 'rescaling', name: 'r', inputs: ['input'], scale: 0.999, offset: 0 }]), Float64Array.from(probe), f), probe.map((v) => v * 0.999), f);
+      expectNear(await openAt(model([8], [{ kind: 'rescaling', name: 'r', inputs: ['input'], scale: 1 / 255, offset: -1 }]), Float64Array.from(probe), f), probe.map((v) => v / 255 - 1), f);
+    });
+    it('bilinear UpSampling2D 2x2', async () => {
+      const x = Float64Array.from([edge, -edge, oldBound * 1.5, edge]);
+      const m = model([2, 2, 1], [{ kind: 'upsampling2d', name: 'u', inputs: ['input'], size: [2, 2], interpolation: 'bilinear' }]);
+      const y = await openAt(m, x, f);
+      const want = Array.from(forwardReals(m, x, 1, floatArith).data); // the float64 twin (TF half-pixel centres)
+      expectNear(y, want, f);
+    });
+  });
+  describe(`malicious divisions by f after a product at the edge (f = ${f})`, () => {
+    it('Dense and Multiply whose results reach 2^30 ring units', async () => {
+      const big = 2 ** (30 - f); // results of this size: products of 2^(30 + f) ring units, past 2^47 at f = 20
+      const dense = model([2], [{ kind: 'dense', name: 'd', inputs: ['input'], units: 2, activation: 'linear', kernel: { shape: [2, 2], data: Float64Array.from([1.5, -0.5, 0.25, 1]) } }]);
+      const x = Float64Array.from([big / 1.5, -big / 2]);
+      expectNear(await openAt(dense, x, f), [x[0]! * 1.5 + x[1]! * 0.25, x[0]! * -0.5 + x[1]!], f);
+      const sq = Math.sqrt(big);
+      const mul = model([3], [{ kind: 'multiply', name: 'm', inputs: ['input', 'input'] }]);
+      const xm = encode(Float64Array.from([sq, -sq, 3.25]), f);
+      const xr = decode(xm, f);
+      expectNear(await openAt(mul, xr, f), Array.from(xr, (v) => v * v), f);
+    });
+  });
+}
+
+describe('smooth activations above MAL_SMOOTH_MAX_F (their inner truncations stay at TRUNC_ELL)', () => {
+  const sig = model([4], [{ kind: 'activation', name: 's', inputs: ['input'], activation: 'sigmoid' }]);
+  it('are refused with E_UNSUPPORTED_LAYER at f = 19 and 20, before any message, and accepted at f = 18', () => {
+    for (const f of [MAL_SMOOTH_MAX_F + 1, MAX_FRAC_BITS]) {
+      let err: unknown;
+      try { checkMaliciousModel(sig, f); } catch (e) { err = e; }
+      expect(isMpcError(err) && err.code).toBe('E_UNSUPPORTED_LAYER');
+      expect((err as Error).message).toContain(`at f = ${f}`);
+    }
+    expect(() => checkMaliciousModel(sig, MAL_SMOOTH_MAX_F)).not.toThrow();
   });
 });

@@ -23,17 +23,22 @@
  * Range precondition (reluM's, compare.ts): every compared value below
  * 2^(ell-1) in magnitude, ell the runner's comparison width (MAL_COMPARE_BITS
  * = 32 by default): x for relu / leaky / prelu, x and x - 6 2^f for relu6,
- * t and t - 2^f for the hard sigmoids, x_i - acc for Maximum. truncM
- * (TRUNC_ELL = 48) needs |x round(a 2^24)| < 2^47 and |x y| < 2^47 before
- * its division. reluM and truncM depend only on the low k bits of their
+ * t and t - 2^f for the hard sigmoids, x_i - acc for Maximum. truncM runs
+ * the divisions by 2^24 (slopes, hard sigmoids) at ell = scaledTruncEll(ell)
+ * (57 at ell = 32: exact for every result in the comparisons' range) and those
+ * by f (PReLU, Multiply, hard_silu) at ell = productTruncEll(f, ell)
+ * (max(48, ell + f): exact for a product whose truncation is in the range;
+ * ranges.ts). reluM and truncM depend only on the low k bits of their
  * inputs and of what they open (compare.ts, trunc.ts), so errors in
  * multiples of 2^k that the MAC check cannot see change no result here.
  *
- * Cost (malActivationCost, malNonlinearCost; n elements): relu reluCost(n);
- * relu6 reluCost(2n); hard_sigmoid trunc(n, 24) + reluCost(2n); hard_silu
- * that + mulCostM(n) + trunc(n, f); leaky reluCost(n) + trunc(2n, 24);
- * prelu reluCost(n) + mulCostM(n) + trunc(n, f); maximum (k - 1) reluCost(n);
- * multiply mulCostM(n) + trunc(n, f). The parts run one after the other.
+ * Cost (malActivationCost, malNonlinearCost; n elements; truncScaled(n) is
+ * trunc(n, 24) at scaledTruncEll, truncProduct(n) trunc(n, f) at
+ * productTruncEll): relu reluCost(n);
+ * relu6 reluCost(2n); hard_sigmoid truncScaled(n) + reluCost(2n); hard_silu
+ * that + mulCostM(n) + truncProduct(n); leaky reluCost(n) + truncScaled(2n);
+ * prelu reluCost(n) + mulCostM(n) + truncProduct(n); maximum (k - 1) reluCost(n);
+ * multiply mulCostM(n) + truncProduct(n). The parts run one after the other.
  */
 import { assert } from '../errors.js';
 import { HARD_SIGMOID, type Activation, type LayerNode } from '../ir.js';
@@ -44,7 +49,7 @@ import { addM, addPublicM, subM, type MShare } from './rep.js';
 import type { MalSession } from './session.js';
 import { concatM, sliceM } from './mvec.js';
 import type { MTensor } from './tensor.js';
-import { broadcastM, publicFixed, scaleEachM, tensorM, tileLastM } from './layers-linear.js';
+import { broadcastM, publicFixed, scaleEachM, tensorM, tileLastM, type MalTruncCosts } from './layers-linear.js';
 import { smoothCostM, smoothM, type MalSmoothOps } from './layers-smooth.js';
 
 /** The runner's operations for this module: its truncation and ReLU at the comparison width (primitives table). */
@@ -65,13 +70,13 @@ async function reluDiff(o: MalActOps, v: MShare, w: MShare): Promise<MShare> {
 
 /** clip(a x + b, 0, 1) in fixed point: t = trunc24(x round(a 2^24)) + b, then relu(t) - relu(t - 1). */
 async function clampLinearM(o: MalActOps, x: MShare, a: number, b: number): Promise<MShare> {
-  const t = constant(o.s, await o.trunc(scaleEachM(o.s, x, publicFixed(new Float64Array(x.n).fill(a), SCALE_BITS)), SCALE_BITS), b, o.f);
+  const t = constant(o.s, await o.truncScaled(scaleEachM(o.s, x, publicFixed(new Float64Array(x.n).fill(a), SCALE_BITS))), b, o.f);
   return reluDiff(o, t, constant(o.s, t, -1, o.f));
 }
 
-/** trunc_f(x ∘ y): the verified product, then truncation by f. */
+/** trunc_f(x ∘ y): the verified product, then truncation by f (productTruncEll). */
 async function multiplyM(o: MalActOps, x: MShare, y: MShare): Promise<MShare> {
-  return o.trunc(await mulM(o.s, x, y), o.f);
+  return o.truncProduct(await mulM(o.s, x, y));
 }
 
 /** A layer's activation over MACed values (linear: x itself). */
@@ -104,7 +109,7 @@ export async function nonlinearM(o: MalActOps, node: LayerNode<MTensor>, ins: MT
   switch (node.kind) {
     case 'leaky_relu': {
       const r = await o.relu(x.data), n = x.data.n;
-      const t = await o.trunc(concatM([scaleEachM(o.s, x.data, publicFixed(new Float64Array(n).fill(node.alpha), SCALE_BITS)), scaleEachM(o.s, r, publicFixed(new Float64Array(n).fill(1 - node.alpha), SCALE_BITS))]), SCALE_BITS);
+      const t = await o.truncScaled(concatM([scaleEachM(o.s, x.data, publicFixed(new Float64Array(n).fill(node.alpha), SCALE_BITS)), scaleEachM(o.s, r, publicFixed(new Float64Array(n).fill(1 - node.alpha), SCALE_BITS))]));
       return tensorM(x.shape, addM(sliceM(t, 0, n), sliceM(t, n, 2 * n), k));
     }
     case 'prelu': {
@@ -131,21 +136,20 @@ export async function nonlinearM(o: MalActOps, node: LayerNode<MTensor>, ins: MT
   }
 }
 
-/** Costs of the parts, in the order they run. */
-export interface MalCostParts {
+/** Costs of the parts, in the order they run (the truncations: layers-linear.ts MalTruncCosts). */
+export interface MalCostParts extends MalTruncCosts {
   relu(n: number): Cost;
-  trunc(n: number, bits: number): Cost[];
 }
 
 /** Declared cost of a layer's activation on n elements (ell: the comparison width). */
 export function malActivationCost(act: Activation, n: number, f: number, ell: number, c: MalCostParts): Cost[] {
-  const hs = () => [...c.trunc(n, SCALE_BITS), c.relu(2 * n)];
+  const hs = () => [...c.truncScaled(n), c.relu(2 * n)];
   switch (act) {
     case 'relu': return [c.relu(n)];
     case 'relu6': return [c.relu(2 * n)];
     case 'hard_sigmoid':
     case 'hard_sigmoid_k2': return hs();
-    case 'hard_silu': return [...hs(), mulCostM(n), ...c.trunc(n, f)];
+    case 'hard_silu': return [...hs(), mulCostM(n), ...c.truncProduct(n)];
     case 'sigmoid':
     case 'silu':
     case 'tanh':
@@ -155,12 +159,12 @@ export function malActivationCost(act: Activation, n: number, f: number, ell: nu
 }
 
 /** Declared cost of LeakyReLU, PReLU, Maximum (k inputs) and Multiply on `out` output elements; null for another kind. */
-export function malNonlinearCost(node: LayerNode<unknown>, out: number, f: number, c: MalCostParts): Cost[] | null {
+export function malNonlinearCost(node: LayerNode<unknown>, out: number, c: MalCostParts): Cost[] | null {
   switch (node.kind) {
-    case 'leaky_relu': return [c.relu(out), ...c.trunc(2 * out, SCALE_BITS)];
-    case 'prelu': return [c.relu(out), mulCostM(out), ...c.trunc(out, f)];
+    case 'leaky_relu': return [c.relu(out), ...c.truncScaled(2 * out)];
+    case 'prelu': return [c.relu(out), mulCostM(out), ...c.truncProduct(out)];
     case 'maximum': return Array.from({ length: node.inputs.length - 1 }, () => c.relu(out));
-    case 'multiply': return [mulCostM(out), ...c.trunc(out, f)];
+    case 'multiply': return [mulCostM(out), ...c.truncProduct(out)];
     default: return null;
   }
 }

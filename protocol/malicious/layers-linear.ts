@@ -9,10 +9,11 @@
  *    model-import): one Araki et al. product (product.ts productM) of the
  *    input and the secret kernel for the bilinear map
  *    z[r, c dm + m] = sum_taps x[tap(r, c)] w[tap, c, m] (the taps as index
- *    maps, tensor.ts), then truncM by f; bias and activation as Conv2D.
+ *    maps, tensor.ts), then truncM by f (ell = productTruncEll, ranges.ts);
+ *    bias and activation as Conv2D.
  *  - Conv2DTranspose: the IR's stride-1 'valid' convolution of the
  *    zero-dilated, padded input (ir-kit/layout.ts dilatePadIndex composed
- *    with im2col: one index map), then matmulM and truncM by f.
+ *    with im2col: one index map), then matmulM and truncM by f (same ell).
  *  - Concatenate, Cropping2D, UpSampling2D nearest: index maps (local).
  *  - UpSampling2D bilinear: per axis, the two taps (index maps) times the
  *    public weights round(w 2^24) (local), added, then truncM by 24 bits
@@ -20,15 +21,22 @@
  *  - Average of k inputs: the sum (local) times round(2^24 / k) (public,
  *    local), then truncM by 24 bits.
  *
- * Range precondition: truncM (TRUNC_ELL = 48) needs |x 2^24| < 2^47 before
- * a division by 2^24, i.e. |x| < 2^23 ring units (2^(23-f) reals) at the
- * inputs of bilinear upsampling and Average; |product| < 2^47 before the
- * truncation by f of a convolution.
+ * Range precondition (ranges.ts): every value below 2^(c-1) ring units, c
+ * the comparison width (32 by default). The divisions by 2^24 run truncM at
+ * ell = scaledTruncEll(c) = c + 24 + 1 (57; SCALED_TRUNC_ELL; the extra bit
+ * for the rounding of the public weights), exact for |x round(w 2^24)| <
+ * 2^56, i.e. for every result below 2^31 ring units of bilinear upsampling
+ * and Average (with TRUNC_ELL = 48 they were exact only
+ * for |x| < 2^23 ring units, 2^(23-f) reals, and silently wrong past it:
+ * fuzz-findings.test.ts). The truncations by f of a convolution run at
+ * ell = productTruncEll(f, c) = max(48, c + f) (52 at f = 20), exact for a
+ * result in the range. For c = 64 both are MAX_TRUNC_ELL = 63 (ranges.ts).
  *
  * Cost: depthwise and transposed convolutions mulCostM(outputs) plus
- * truncCost(outputs, f); bilinear two truncations (one per axis, of the
- * pass's outputs); Average one truncation of its outputs; the index maps
- * nothing. malLinearCost declares it per node.
+ * truncCost(outputs, f, productTruncEll); bilinear two truncations at
+ * scaledTruncEll (one per axis, of the pass's outputs); Average one
+ * truncation of its outputs at scaledTruncEll; the index maps nothing.
+ * malLinearCost declares it per node.
  */
 import { assert } from '../errors.js';
 import type { LayerNode } from '../ir.js';
@@ -46,11 +54,16 @@ import type { MalSession } from './session.js';
 import { gather128, gatherZeroM, im2colIndex, type MTensor } from './tensor.js';
 import { concatM } from './mvec.js';
 
-/** What a layer module needs from the runner: the session, the fraction bits, and its truncation (the primitives table's). */
+/** What a layer module needs from the runner: the session, the fraction bits, and its truncations (the primitives table's). */
 export interface MalLayerOps {
   readonly s: MalSession;
   readonly f: number;
+  /** x / 2^bits at the default bound TRUNC_ELL (layers-smooth.ts's inner truncations). */
   trunc(x: MShare, bits: number): Promise<MShare>;
+  /** x / 2^SCALE_BITS after a public product x round(a 2^24), at ell = scaledTruncEll (ranges.ts). */
+  truncScaled(x: MShare): Promise<MShare>;
+  /** x / 2^f after a product of two values, at ell = productTruncEll (ranges.ts). */
+  truncProduct(x: MShare): Promise<MShare>;
 }
 
 export const tensorM = (shape: number[], data: MShare): MTensor => ({ shape, data });
@@ -143,7 +156,7 @@ export async function convLikeM(o: MalLayerOps, node: LayerNode<MTensor> & { kin
     z = await matmulM(o.s, gatherZeroM(x.data, idx), node.kernel.data, rows, kh * kw * C, node.filters);
     shape = [N, outH, outW, node.filters];
   }
-  z = await o.trunc(z, o.f);
+  z = await o.truncProduct(z);
   if (node.bias) z = addM(z, tileLastM(node.bias.data, z.n));
   return tensorM(shape, z);
 }
@@ -174,7 +187,7 @@ export function layoutM(node: LayerNode<MTensor> & { kind: 'concatenate' | 'crop
   return tensorM([N, H * node.size[0], W * node.size[1], C], gatherZeroM(x.data, upsampleNearestIndex([H, W, C], node.size, N)));
 }
 
-/** Bilinear upsampling: per axis, lo round(w_lo 2^24) + hi round(w_hi 2^24) (local), truncated by 24 bits. */
+/** Bilinear upsampling: per axis, lo round(w_lo 2^24) + hi round(w_hi 2^24) (local), truncated by 24 bits (scaledTruncEll). */
 export async function bilinearM(o: MalLayerOps, node: LayerNode<MTensor> & { kind: 'upsampling2d' }, x: MTensor): Promise<MTensor> {
   const N = x.shape[0]!;
   let cur = x.data, shape = x.shape.slice(1);
@@ -182,19 +195,19 @@ export async function bilinearM(o: MalLayerOps, node: LayerNode<MTensor> & { kin
     const p = bilinearPass(shape, axis, node.size[axis], N);
     const lo = scaleEachM(o.s, gatherZeroM(cur, p.lo), publicFixed(p.wLo, SCALE_BITS));
     const hi = scaleEachM(o.s, gatherZeroM(cur, p.hi), publicFixed(p.wHi, SCALE_BITS));
-    cur = await o.trunc(addM(lo, hi, o.s.ctx.kernels), SCALE_BITS);
+    cur = await o.truncScaled(addM(lo, hi, o.s.ctx.kernels));
     shape = p.shape;
   }
   return tensorM([N, ...shape], cur);
 }
 
-/** Average of k same-shape inputs: the sum times round(2^24 / k), truncated by 24 bits. */
+/** Average of k same-shape inputs: the sum times round(2^24 / k), truncated by 24 bits (scaledTruncEll). */
 export async function averageM(o: MalLayerOps, node: LayerNode<MTensor>, ins: MTensor[]): Promise<MTensor> {
   const n = ins[0]!.data.n;
   assert(ins.length >= 2 && ins.every((t) => t.data.n === n), 'E_SHAPE', `layer '${node.name}' (average) needs two or more inputs of the same shape`);
   let acc = ins[0]!.data;
   for (const t of ins.slice(1)) acc = addM(acc, t.data, o.s.ctx.kernels);
-  return tensorM(ins[0]!.shape, await o.trunc(scaleEachM(o.s, acc, publicFixed(new Float64Array(n).fill(1 / ins.length), SCALE_BITS)), SCALE_BITS));
+  return tensorM(ins[0]!.shape, await o.truncScaled(scaleEachM(o.s, acc, publicFixed(new Float64Array(n).fill(1 / ins.length), SCALE_BITS))));
 }
 
 /** Numpy broadcasting of t to `shape` (with batch; equal rank), as an index map: squeeze-excite's [N, 1, 1, C] over [N, H, W, C]. */
@@ -202,27 +215,38 @@ export function broadcastM(t: MTensor, shape: number[]): MShare {
   return sizeOf(t.shape) === sizeOf(shape) ? t.data : gatherZeroM(t.data, broadcastIndex(t.shape.slice(1), shape.slice(1), shape[0]!));
 }
 
+/** The declared costs of the runner's truncations on n elements (none when the table has no truncation cost). */
+export interface MalTruncCosts {
+  /** By bits at TRUNC_ELL. */
+  trunc(n: number, bits: number): Cost[];
+  /** By SCALE_BITS at scaledTruncEll. */
+  truncScaled(n: number): Cost[];
+  /** By f at productTruncEll. */
+  truncProduct(n: number): Cost[];
+}
+
 /**
  * Declared cost of the layers above on a batch (`out` output elements,
  * `inShape` the first input's shape without batch), or null for a node kind
- * that is not one of them. trunc: the primitives table's truncation cost.
+ * that is not one of them. c: the primitives table's truncation costs at
+ * the runner's widths (ranges.ts).
  */
-export function malLinearCost(node: LayerNode<unknown>, N: number, out: number, inShape: number[], f: number, trunc: (n: number, bits: number) => Cost[]): Cost[] | null {
+export function malLinearCost(node: LayerNode<unknown>, N: number, out: number, inShape: number[], c: MalTruncCosts): Cost[] | null {
   switch (node.kind) {
     case 'depthwise_conv2d':
-      return [mulCostM(out), ...trunc(out, f)];
+      return [mulCostM(out), ...c.truncProduct(out)];
     case 'conv2d_transpose':
-      return [matmulCostM(out / node.filters, node.filters), ...trunc(out, f)];
+      return [matmulCostM(out / node.filters, node.filters), ...c.truncProduct(out)];
     case 'concatenate':
     case 'cropping2d':
       return [];
     case 'upsampling2d': {
       if (node.interpolation === 'nearest') return [];
       const [H, W, C] = inShape as [number, number, number];
-      return [...trunc(N * H * node.size[0] * W * C, SCALE_BITS), ...trunc(out, SCALE_BITS)];
+      return [...c.truncScaled(N * H * node.size[0] * W * C), ...c.truncScaled(out)];
     }
     case 'average':
-      return trunc(out, SCALE_BITS);
+      return c.truncScaled(out);
     default:
       return null;
   }

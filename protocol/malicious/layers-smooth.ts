@@ -40,8 +40,12 @@
  * |t - B_k 2^f| < 2^(ell-1) for every breakpoint (ell the runner's
  * comparison width, MAL_COMPARE_BITS = 32 by default): |x| < 2^(ell-1-f) -
  * max B_k in reals (2^18 - 12 at f = 13), the unfolded engine's bound. The
- * truncations need |value| < 2^(TRUNC_ELL - 1) = 2^47: inside the pieces
- * 4 u^2 2^(2f) and |P(u)| 2^(2f+7) are below it for f <= 18; in the tail
+ * truncations (o.trunc, at TRUNC_ELL = 48, not ranges.ts's widths: their
+ * values are bounded by the pieces, not by the range) need
+ * |value| < 2^(TRUNC_ELL - 1) = 2^47: inside the pieces
+ * 4 u^2 2^(2f) and |P(u)| 2^(2f+7) are below it for f <= 18
+ * (MAL_SMOOTH_MAX_F; checkMaliciousModel refuses these activations above
+ * it rather than open a wrong value); in the tail
  * (t >= B_K) a_1 = a_2 = a_3 = 0 and m = 0, so z = truncM(0) = 0 exactly and
  * p = 0 whatever w is, even when 4 t^2 exceeds the truncation's range, and
  * h = a_0 exactly (4 a_0 2^f is a multiple of 2^(F+2)); dx and dh are exact.
@@ -78,6 +82,9 @@ import { scalar128 } from './ring128.js';
 import { filled128, type MalLayerOps } from './layers-linear.js';
 
 /** The piecewise approximations run here, by activation name (piecewise-poly.ts's exported objects). */
+/** The largest f at which the inner truncations' values stay below 2^(TRUNC_ELL - 1) (header); the runner refuses a smooth activation above it. */
+export const MAL_SMOOTH_MAX_F = 18;
+
 export const MAL_SMOOTH: Readonly<Record<SmoothActivationName, PiecewiseActivation>> = Object.freeze({ sigmoid: sigmoidApprox, silu: siluApprox, tanh: tanhApprox, gelu: geluApprox });
 
 /**

@@ -2,7 +2,7 @@
  * The non-linear primitives the malicious-mode runner (runner.ts) uses, with
  * the signatures fixed for issue 25 and their declared costs: truncM
  * (trunc.ts: TruncPr, Catrina and de Hoogh 2010, over Z_2^k; floor or
- * floor + 1 for |x| < 2^(TRUNC_ELL − 1)), matmulTruncM (product-trunc.ts:
+ * floor + 1 for |x| < 2^(ell − 1), ell from the runner, ranges.ts), matmulTruncM (product-trunc.ts:
  * a matrix product and its truncation in one round), reluM (compare.ts: edaBit-style
  * MSB, Escudero et al. 2020) and maxPoolM (maxpool.ts: one NHWC image, a
  * tournament of b + ReLU(a − b)). A table without one of them (tests, or a
@@ -23,12 +23,12 @@ export interface MalPoolShape { h: number; w: number; c: number }
 export interface MalPoolWindow { kh: number; kw: number; sh: number; sw: number; padding?: Padding }
 
 export interface MalPrimitives {
-  /** x / 2^f for signed x (probabilistic truncation), and its cost for n elements. */
-  trunc?: (s: MalSession, x: MShare, f: number) => Promise<MShare>;
-  truncCost?: (n: number, f: number) => Cost;
-  /** (m x k)(k x n) then x / 2^f in one round (product-trunc.ts), and its cost; without it the runner runs matmulM, then trunc. */
-  matmulTrunc?: (s: MalSession, X: MShare, Y: MShare, m: number, k: number, n: number, f: number) => Promise<MShare>;
-  matmulTruncCost?: (m: number, n: number, f: number) => Cost;
+  /** x / 2^f for signed |x| < 2^(ell-1) (probabilistic truncation; ell default TRUNC_ELL, the runner passes ranges.ts's), and its cost for n elements. */
+  trunc?: (s: MalSession, x: MShare, f: number, ell?: number) => Promise<MShare>;
+  truncCost?: (n: number, f: number, ell?: number) => Cost;
+  /** (m x k)(k x n) then x / 2^f in one round (product-trunc.ts; |XY| < 2^(ell-1)), and its cost; without it the runner runs matmulM, then trunc. */
+  matmulTrunc?: (s: MalSession, X: MShare, Y: MShare, m: number, k: number, n: number, f: number, ell?: number) => Promise<MShare>;
+  matmulTruncCost?: (m: number, n: number, f: number, ell?: number) => Cost;
   /** max(x, 0) for |x| < 2^(ell-1), and its cost. */
   relu?: (s: MalSession, x: MShare, ell: number) => Promise<MShare>;
   reluCost?: (n: number, ell: number) => Cost;
@@ -37,12 +37,12 @@ export interface MalPrimitives {
   maxPoolCost?: (shape: MalPoolShape, pool: MalPoolWindow, ell: number) => Cost;
 }
 
-/** What is built (the default ell of each: TRUNC_ELL for truncation; the runner passes the comparison width). */
+/** What is built (the default ell of each: TRUNC_ELL for truncation; the runner passes ranges.ts's truncation widths and the comparison width). */
 export const DEFAULT_MAL_PRIMITIVES: MalPrimitives = Object.freeze({
-  trunc: (s: MalSession, x: MShare, f: number) => truncM(s, x, f),
-  truncCost: (n: number, f: number) => truncCostM(n, f),
-  matmulTrunc: (s: MalSession, X: MShare, Y: MShare, m: number, k: number, n: number, f: number) => matmulTruncM(s, X, Y, m, k, n, f),
-  matmulTruncCost: (m: number, n: number, f: number) => matmulTruncCostM(m, n, f),
+  trunc: (s: MalSession, x: MShare, f: number, ell?: number) => truncM(s, x, f, ell),
+  truncCost: (n: number, f: number, ell?: number) => truncCostM(n, f, ell),
+  matmulTrunc: (s: MalSession, X: MShare, Y: MShare, m: number, k: number, n: number, f: number, ell?: number) => matmulTruncM(s, X, Y, m, k, n, f, ell),
+  matmulTruncCost: (m: number, n: number, f: number, ell?: number) => matmulTruncCostM(m, n, f, ell),
   relu: (s: MalSession, x: MShare, ell: number) => reluM(s, x, ell),
   reluCost: reluCostM,
   maxPool: maxPoolM,

@@ -12,8 +12,11 @@
  *  - Add, Subtract, Flatten, Reshape, ZeroPadding2D: local on the four share
  *    vectors. AveragePooling2D / GlobalAveragePooling2D: the window sums are
  *    local; the division is a public product by round(2^24 / count) and a
- *    truncation by 24 bits (SCALE_BITS, as the semi-honest Rescaling).
- *    Rescaling: the same product, plus a public offset.
+ *    truncation by 24 bits (SCALE_BITS, as the semi-honest Rescaling) at
+ *    ell = scaledTruncEll (ranges.ts: 57 for 32-bit comparisons, exact for
+ *    every result in the comparisons' range). Rescaling: the same product,
+ *    plus a public offset. Products' truncations by f run at
+ *    ell = productTruncEll (max(48, 32 + f)).
  *  - The other layers live beside this file, which only dispatches:
  *    layers-linear.ts (DepthwiseConv2D, hence SeparableConv2D, Conv2DTranspose,
  *    Concatenate, Cropping2D, UpSampling2D nearest and bilinear, Average),
@@ -58,18 +61,13 @@ import { gatherZeroM, im2colIndex, padIndex, poolIndex, tileM, type MTensor } fr
 import { concatM, sliceM } from './mvec.js';
 import { DEFAULT_MAL_PRIMITIVES, type MalPrimitives } from './primitives.js';
 import { averageM, bilinearM, convLikeM, layoutM, malLinearCost, publicFixed, scaleEachM } from './layers-linear.js';
-import { builtInSmooth } from './layers-smooth.js';
+import { builtInSmooth, MAL_SMOOTH_MAX_F } from './layers-smooth.js';
 import { activateM, malActivationCost, malNonlinearCost, MAL_PL_ACTIVATIONS, nonlinearM, type MalActOps } from './layers-activations.js';
 import { IRValues } from '../ir-kit/values.js';
+import { MAL_COMPARE_BITS, productTruncEll, scaledTruncEll } from './ranges.js';
 
-/**
- * The default width of the runner's comparisons: exact while every compared
- * value stays below 2^31 ring units (2^30 for MaxPool inputs), the range of
- * the semi-honest party servers' default 32-bit comparison ring; 64 (the
- * option compareBits) covers every fixed-point value at about twice the
- * bytes (compare.ts costs).
- */
-export const MAL_COMPARE_BITS = 32;
+/** The default width of the runner's comparisons (ranges.ts, with the truncation widths derived from it). */
+export { MAL_COMPARE_BITS };
 
 export interface MalForwardOptions {
   /** The non-linear primitives (default: those built, primitives.ts). */
@@ -106,7 +104,11 @@ function refusal(node: LayerNode<unknown>, f: number, p: MalPrimitives): MpcErro
   const needRelu = (why: string) => (p.relu ? null : notYet(node, `${why} needs ReLU, which`));
   const act = (a: Activation): MpcError | null => {
     if (a === 'linear') return null;
-    if (SMOOTH_ACTIVATIONS.includes(a as SmoothActivationName)) return builtInSmooth(a as SmoothActivationName) ? needTrunc(f, `the '${a}' activation`) : notYet(node, `the '${a}' activation without its built-in piecewise cubic (another approximation is registered)`);
+    if (SMOOTH_ACTIVATIONS.includes(a as SmoothActivationName)) {
+      if (!builtInSmooth(a as SmoothActivationName)) return notYet(node, `the '${a}' activation without its built-in piecewise cubic (another approximation is registered)`);
+      if (f > MAL_SMOOTH_MAX_F) return notYet(node, `the '${a}' activation at f = ${f} (its truncations are exact for f <= ${MAL_SMOOTH_MAX_F})`);
+      return needTrunc(f, `the '${a}' activation`);
+    }
     if (!MAL_PL_ACTIVATIONS.includes(a)) return notYet(node, `the '${a}' activation`);
     if (a === 'relu') return p.relu ? null : notYet(node, 'the ReLU activation');
     return needRelu(`the '${a}' activation`) ?? (a === 'relu6' ? null : needTrunc(SCALE_BITS, `the '${a}' activation`));
@@ -181,32 +183,36 @@ class MalRunner {
     return {
       s, f: this.f, ell,
       trunc: (x, bits) => this.trunc(x, bits),
+      truncScaled: (x) => this.trunc(x, SCALE_BITS, scaledTruncEll(ell)),
+      truncProduct: (x) => this.trunc(x, this.f, productTruncEll(this.f, ell)),
       relu: (x) => { assert(p.relu, 'E_INTERNAL', 'malicious runner: ReLU missing after the model check'); return p.relu(s, x, ell); },
     };
   }
 
-  /** (m x k)(k x n) then the truncation by f: in one round when the table has matmulTrunc (product-trunc.ts), else matmulM then trunc. */
+  /** (m x k)(k x n) then the truncation by f (ell: productTruncEll): in one round when the table has matmulTrunc (product-trunc.ts), else matmulM then trunc. */
   private async matmulTrunc(X: MShare, Y: MShare, m: number, k: number, n: number): Promise<MShare> {
-    if (this.f > 0 && this.p.matmulTrunc && this.p.trunc) return this.p.matmulTrunc(this.s, X, Y, m, k, n, this.f);
-    return this.trunc(await matmulM(this.s, X, Y, m, k, n), this.f);
+    const ell = productTruncEll(this.f, this.ell);
+    if (this.f > 0 && this.p.matmulTrunc && this.p.trunc) return this.p.matmulTrunc(this.s, X, Y, m, k, n, this.f, ell);
+    return this.trunc(await matmulM(this.s, X, Y, m, k, n), this.f, ell);
   }
 
-  private async trunc(x: MShare, bits: number): Promise<MShare> {
+  /** x / 2^bits for |x| < 2^(ell-1) (ell: the table's default, TRUNC_ELL, when absent; ranges.ts gives the runner's). */
+  private async trunc(x: MShare, bits: number, ell?: number): Promise<MShare> {
     if (bits === 0) return x;
     assert(this.p.trunc, 'E_INTERNAL', 'malicious runner: truncation missing after the model check');
-    return this.p.trunc(this.s, x, bits);
+    return this.p.trunc(this.s, x, bits, ell);
   }
 
   private async activate(t: MTensor, act: Activation): Promise<MTensor> {
     return tensor(t.shape, await activateM(this.ops, t.data, act));
   }
 
-  /** Sum the taps of a pool index map and divide by the counts: (sum · round(2^24 / count)) >> 24. */
+  /** Sum the taps of a pool index map and divide by the counts: (sum · round(2^24 / count)) >> 24, at ell = scaledTruncEll (ranges.ts). */
   private async average(x: MShare, idx: Int32Array, counts: Uint32Array, m: number): Promise<MShare> {
     const g = gatherZeroM(x, idx);
     let acc = sliceM(g, 0, m);
     for (let t = 1; t * m < g.n; t++) acc = addM(acc, sliceM(g, t * m, (t + 1) * m), this.s.ctx.kernels);
-    return this.trunc(scaleEachM(this.s, acc, publicFixed(Array.from(counts, (c) => 1 / c), SCALE_BITS)), SCALE_BITS);
+    return this.ops.truncScaled(scaleEachM(this.s, acc, publicFixed(Array.from(counts, (c) => 1 / c), SCALE_BITS)));
   }
 
   async node(node: LayerNode<MTensor>, ins: MTensor[]): Promise<MTensor> {
@@ -288,7 +294,7 @@ class MalRunner {
       }
       case 'rescaling': {
         let y = x.data;
-        if (node.scale !== 1) y = await this.trunc(scaleEachM(s, y, publicFixed(new Float64Array(y.n).fill(node.scale), SCALE_BITS)), SCALE_BITS);
+        if (node.scale !== 1) y = await this.ops.truncScaled(scaleEachM(s, y, publicFixed(new Float64Array(y.n).fill(node.scale), SCALE_BITS)));
         if (node.offset !== 0) y = addPublicM(s.party, s.alpha, y, publicFixed(new Float64Array(y.n).fill(node.offset), this.f), s.ctx.kernels);
         return tensor(x.shape, y);
       }
@@ -360,22 +366,27 @@ function nodeCostsM(model: ModelIR<unknown>, N: number, fracBits: number, opts: 
   checkMaliciousModel(model, fracBits, p);
   const shapes = inferShapes(model);
   const need = <T>(c: T | undefined, what: string): T => { if (!c) throw new MpcError('E_INTERNAL', `malForwardCost: no declared cost for ${what}`); return c; };
-  const trunc = (n: number, bits: number): Cost[] => (bits > 0 ? [need(p.truncCost, 'truncation')(n, bits)] : []);
+  const trunc = (n: number, bits: number, ell?: number): Cost[] => (bits > 0 ? [need(p.truncCost, 'truncation')(n, bits, ell)] : []);
   const perNode: Cost[] = [];
   for (const node of model.nodes) {
     const costs: Cost[] = [];
-    const ell = node.compareBits ?? baseEll;
-    const parts = { relu: (n: number) => need(p.reluCost, 'ReLU')(n, ell), trunc };
+    const ell = node.compareBits ?? baseEll, productEll = productTruncEll(fracBits, ell);
+    const parts = {
+      relu: (n: number) => need(p.reluCost, 'ReLU')(n, ell),
+      trunc: (n: number, bits: number) => trunc(n, bits),
+      truncScaled: (n: number) => trunc(n, SCALE_BITS, scaledTruncEll(ell)),
+      truncProduct: (n: number) => trunc(n, fracBits, productEll),
+    };
     const out = N * sizeOf(shapes.get(node.name)!);
     const inShape = shapes.get(node.inputs[0]!)!;
     if (node.kind === 'conv2d' || node.kind === 'dense') {
       const cols = node.kind === 'dense' ? node.units : node.filters, rows = out / cols;
-      if (fracBits > 0 && p.matmulTrunc && p.trunc) costs.push(need(p.matmulTruncCost, 'matrix product with truncation')(rows, cols, fracBits));
-      else costs.push(matmulCostM(rows, cols), ...trunc(out, fracBits));
+      if (fracBits > 0 && p.matmulTrunc && p.trunc) costs.push(need(p.matmulTruncCost, 'matrix product with truncation')(rows, cols, fracBits, productEll));
+      else costs.push(matmulCostM(rows, cols), ...parts.truncProduct(out));
     }
     else if (node.kind === 'maxpool2d') for (let b = 0; b < N; b++) costs.push(need(p.maxPoolCost, 'MaxPool')({ h: inShape[0]!, w: inShape[1]!, c: inShape[2]! }, { kh: node.poolSize[0], kw: node.poolSize[1], sh: node.strides[0], sw: node.strides[1], padding: node.padding }, ell));
-    else if (node.kind === 'avgpool2d' || node.kind === 'global_avgpool2d' || (node.kind === 'rescaling' && node.scale !== 1)) costs.push(...trunc(out, SCALE_BITS));
-    else costs.push(...(malLinearCost(node, N, out, inShape, fracBits, trunc) ?? malNonlinearCost(node, out, fracBits, parts) ?? []));
+    else if (node.kind === 'avgpool2d' || node.kind === 'global_avgpool2d' || (node.kind === 'rescaling' && node.scale !== 1)) costs.push(...parts.truncScaled(out));
+    else costs.push(...(malLinearCost(node, N, out, inShape, parts) ?? malNonlinearCost(node, out, parts) ?? []));
     if ('activation' in node) costs.push(...malActivationCost(node.activation, out, fracBits, ell, parts));
     perNode.push(addCost(...costs));
   }

@@ -69,7 +69,9 @@ import { registerMaskMaker, takeMask } from './mask-source.js';
  * Default bound: |x| < 2^(TRUNC_ELL - 1) before truncation. 48 = the 32-bit
  * comparison ring the service compares in (values below 2^31 after
  * truncation) plus f <= 16 fractional bits of a product; a caller with wider
- * values passes ell up to MAX_TRUNC_ELL. The cost grows with ell + 1 bits.
+ * values passes ell up to MAX_TRUNC_ELL (the runner: ranges.ts, 57 for the
+ * divisions by 2^24, max(48, 32 + f) after products). The cost grows with
+ * ell + 1 bits.
  */
 export const TRUNC_ELL = 48;
 /** m = ell + 1 mask bits must fit in the k = 64 bits the MAC check guarantees. */

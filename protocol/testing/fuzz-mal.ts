@@ -17,7 +17,7 @@ import { openLow } from '../malicious/open.js';
 import { liftSigned } from '../malicious/ring128.js';
 import { checkMaliciousModel, malForward, MAL_COMPARE_BITS } from '../malicious/runner.js';
 import type { MalSession } from '../malicious/session.js';
-import { TRUNC_ELL } from '../malicious/trunc.js';
+import { SCALED_TRUNC_ELL } from '../malicious/ranges.js';
 import { prepareWeights, shareModelReplicated } from '../malicious/weights.js';
 import { runMal3, values } from './cheat.js';
 import { FuzzRng, layerTags, randomInput, randomModel } from './fuzz-graphs.js';
@@ -61,10 +61,10 @@ export async function malFuzzCase(seed: number): Promise<MalFuzzCase> {
     return { seed, tags, verdict: 'skipped', err: 0, tol: 0, risk: 0, detail: (e as Error).message, model };
   }
   // Every value within the tightest documented precondition, with a margin of 2^2: truncM by 24 bits (pools, Average,
-  // Rescaling, bilinear, slopes) needs |x 2^24| < 2^(TRUNC_ELL - 1) (layers-linear.ts), far below the comparisons'
-  // 2^(MAL_COMPARE_BITS - 2) ring units. Run with the comparisons' bound instead, a GlobalAveragePooling2D over values
-  // near 7000 at f = 13 opens -1242.3 for 6949.7 (the precondition is documented, not checked at run time).
-  const bound = Math.min(2 ** (MAL_COMPARE_BITS - 2 - F - 4), 2 ** (TRUNC_ELL - 1 - SCALE_BITS - F - 2));
+  // Rescaling, bilinear, slopes) needs |x 2^24| < 2^(SCALED_TRUNC_ELL - 1) (ranges.ts), since it is 57 (it was 48, far
+  // below the comparisons' range: a GlobalAveragePooling2D over values near 7000 at f = 13 opened -1242.3 for 6949.7)
+  // no tighter than the comparisons' 2^(MAL_COMPARE_BITS - 2) ring units.
+  const bound = Math.min(2 ** (MAL_COMPARE_BITS - 2 - F - 4), 2 ** (SCALED_TRUNC_ELL - 1 - SCALE_BITS - F - 2));
   let { x } = randomInput(r, sizeOf(model.inputShape), 1, r.pick([1, 4, bound / 2]));
   const peak = (v: Float64Array) => { let m = maxAbs(v); forwardIR(model, v, 1, floatArith, (_n, y) => { m = Math.max(m, maxAbs(y.data)); }); return m; };
   for (let i = 0; i < 8 && peak(x) > bound; i++) x = x.map((v) => v / 4);

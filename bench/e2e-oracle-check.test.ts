@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BundleManifest } from '../model-import/bundle.js';
-import { applyActivation, compareCase, compareLabels } from './e2e-oracle-check.js';
+import { applyActivation, compareCase, compareLabels, preprocessPixels } from './e2e-oracle-check.js';
 
 const man = (act: 'softmax' | 'sigmoid' | 'linear', labels?: string[]): BundleManifest => ({ outputActivation: act, ...(labels ? { labels } : {}) }) as unknown as BundleManifest;
 const sm = (z: number[]): number[] => Array.from(applyActivation(z, 'softmax', [z.length]));
@@ -54,5 +54,12 @@ describe('e2e-oracle checks (compareCase, compareLabels)', () => {
     const near = compareLabels('l', { kind: 'mask', index: [-1], label: ['mask'], mask: [{ mask: Uint8Array.from([1, 1]) }] }, Float64Array.from([-1e-4, 2]), man('sigmoid'), [1, 2, 1], tol);
     expect(near).toMatchObject({ stage: null, flag: true });
     expect(compareLabels('l', { kind: 'mask', index: [-1], label: ['mask'], mask: [{ mask: Uint8Array.from([1, 1]) }] }, Float64Array.from([-1, 2]), man('sigmoid'), [1, 2, 1], tol).stage).toBe('secure');
+  });
+  it('preprocessPixels: caffe turns RGB into BGR before the BGR mean; torch scales, then mean and std; tf maps 0..255 to -1..1', () => {
+    const px = Uint8Array.from([10, 20, 30, 255, 0, 127]);
+    expect(Array.from(preprocessPixels(px, 3, { scaling: 'raw', channelOrder: 'bgr', mean: [103.939, 116.779, 123.68] }))).toEqual(Array.from(Float32Array.from([30 - 103.939, 20 - 116.779, 10 - 123.68, 127 - 103.939, 0 - 116.779, 255 - 123.68])));
+    const t = preprocessPixels(px, 3, { scaling: 'unit', channelOrder: 'rgb', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+    expect(t[3]).toBeCloseTo((1 - 0.485) / 0.229, 6);
+    expect(Array.from(preprocessPixels(Uint8Array.from([0, 255]), 1, { scaling: 'symmetric', channelOrder: 'rgb' }))).toEqual([-1, 1]);
   });
 });

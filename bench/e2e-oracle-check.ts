@@ -163,3 +163,21 @@ export function compareLabels(name: string, pred: LabelPred, ref: Float64Array, 
   const stage = problems.some((p) => p.startsWith('secure')) ? 'secure' : problems.length ? 'post' : null;
   return { name, stage, flag, dLogits: 0, detail: problems.join('; ') };
 }
+
+/**
+ * The model input of 8-bit pixels (HWC, grey or RGB) under a recorded preprocessing, written here from the
+ * definitions (protocol/input-preprocessing.ts KERAS_MODES) rather than with the SDK's code: channel order
+ * (bgr: the model's channel k is the image's 2 - k), scaling (unit x/255, symmetric x/127.5 - 1, raw x), then
+ * (x - mean[k]) / std[k] in the model's channel order. Same size: no resize.
+ */
+export function preprocessPixels(px: Uint8Array, c: number, p: { scaling: string; channelOrder: string; mean?: number[]; std?: number[] }): Float32Array {
+  const out = new Float32Array(px.length);
+  for (let i = 0; i < px.length; i += c) {
+    for (let k = 0; k < c; k++) {
+      const v = px[i + (p.channelOrder === 'bgr' ? c - 1 - k : k)]!;
+      const s = p.scaling === 'unit' ? v / 255 : p.scaling === 'symmetric' ? v / 127.5 - 1 : v;
+      out[i + k] = (s - (p.mean?.[k] ?? 0)) / (p.std?.[k] ?? 1);
+    }
+  }
+  return out;
+}

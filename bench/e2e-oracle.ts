@@ -5,13 +5,17 @@
  *      (--random N samples: the precision chooser, ring, truncation; the output activation and labels as
  *      the importer reads them from the model; --report-json for the error it measured);
  *   2. three party processes serving the bundle (test/testing/e2e.ts startParties: parties/launch.ts, mTLS);
- *   3. the Node SDK on random tensors at batch 1 and 2, and on random PNGs (image inputs recorded as x/255);
+ *   3. the Node SDK on random tensors at batch 1 and 2, on random PNGs (image inputs; a preprocessing drawn from
+ *      none / tf / raw / torch / caffe, computed for tfjs from its definition), and in the label mode at batch 2;
  *   4. a verdict per model: 'equal', 'refused' (a coded error from mpc-import or the parties), 'skip' (tfjs
  *      cannot build/run it, or the importer's own reference is already off tfjs: keras-oracle's ground), or
  *      'DIFFERENT' with the stage: reference (importer vs tfjs), secure (SDK logits vs the importer's reference
  *      beyond the tolerance), post (the SDK's probabilities/labels/masks vs the activation applied to its own logits).
  *
- *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--verbose]
+ *   5. with probability --keras (0.3), the imported IR is written back as a Keras 3 .keras archive
+ *      (model-import/keras-from-ir.ts) and THAT file goes through mpc-import (the .keras reader's path).
+ *
+ *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--keras 0.3] [--verbose]
  *
  * Tolerance on probabilities/logits: max(4 x the importer's measured max |error| on its samples, 2^-(f-4)) x (1 + max |y|).
  * Not a timing benchmark.
@@ -24,14 +28,16 @@ import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { writePng } from '../client-sdk/testing/png-writer.js';
 import type { BundleManifest } from '../model-import/bundle.js';
+import { irToKeras } from '../model-import/keras-from-ir.js';
+import { writeKeras3Functional } from '../model-import/keras-writer.js';
 import { loadModel } from '../model-import/load.js';
 import { referenceLogits } from '../model-import/reference.js';
-import { randomModel } from '../model-import/testing/keras-oracle-gen.js';
+import { pick as pickOne, randomModel } from '../model-import/testing/keras-oracle-gen.js';
 import { maxAbs, maxDiff } from '../model-import/testing/keras-oracle-probe.js';
 import { saveTfjsLayers } from '../model-import/testing/tfjs-save.js';
 import { seededPrg } from '../protocol/seed-models.js';
 import { logTail, sdkClient, startParties, ROOT } from '../test/testing/e2e.js';
-import { applyActivation, compareCase, compareLabels, type CaseResult } from './e2e-oracle-check.js';
+import { applyActivation, compareCase, compareLabels, preprocessPixels, type CaseResult } from './e2e-oracle-check.js';
 
 tf.env().set('PROD', true);
 const execFileP = promisify(execFile);
@@ -44,7 +50,7 @@ function arg(name: string, dflt: number): number {
 
 type Verdict = 'equal' | 'refused' | 'skip' | 'DIFFERENT' | 'flag';
 
-async function one(m: number, g: ReturnType<typeof seededPrg>, o: { depth: number; rare: number; samples: number; verbose: boolean }): Promise<{ verdict: Verdict; note: string; layers: string; detail?: string }> {
+async function one(m: number, g: ReturnType<typeof seededPrg>, o: { depth: number; rare: number; samples: number; keras: number; verbose: boolean }): Promise<{ verdict: Verdict; note: string; layers: string; detail?: string }> {
   let gen;
   try { gen = randomModel(g, o.depth, o.rare); } catch (e) { return { verdict: 'skip', note: `tfjs build: ${(e as Error).message.slice(0, 100)}`, layers: '' }; }
   const layers = gen.steps.map((s) => `${s.kind} ${s.desc}`).join('\n    ');
@@ -56,13 +62,32 @@ async function one(m: number, g: ReturnType<typeof seededPrg>, o: { depth: numbe
     let loaded;
     try { loaded = await loadModel(file); } catch (e) { const c = (e as { code?: string }).code; if (c) return { verdict: 'refused', note: `${c} (load)`, detail: (e as Error).message.slice(0, 160), layers }; throw e; }
     const outShape = (gen.model.outputs[0]!.shape.slice(1) as number[]);
-    const args = [file, '--out', path.join(dir, 'bundle'), '--no-progress', '--random', String(o.samples), '--report-json', path.join(dir, 'report.json')];
+    // Sometimes the imported IR written back as a Keras 3 .keras archive (keras-from-ir.ts) and that file imported:
+    // the .keras reader on the CLI's path, against the same tfjs oracle.
+    let src = file;
+    let twin = '';
+    if (g.bytes(1)[0]! < o.keras * 256) {
+      try {
+        await writeKeras3Functional(path.join(dir, 'twin.keras'), irToKeras(loaded.ir, 'twin', loaded.ir.outputActivation));
+        src = path.join(dir, 'twin.keras');
+        twin = ' .keras';
+      } catch (e) {
+        if (!(e as { code?: string }).code) throw e;
+        twin = ' (no .keras twin)';
+      }
+    }
+    const args = [src, '--out', path.join(dir, 'bundle'), '--no-progress', '--random', String(o.samples), '--report-json', path.join(dir, 'report.json')];
     // Labels for a 1-D output (two for one sigmoid output), none for the rest; a model that ends in logits gets an
     // output activation on the command line (the one tfjs's output is then put through before the comparison).
     if (outShape.length === 1) args.push('--labels', Array.from({ length: Math.max(2, outShape[0]!) }, (_, i) => `c${i}`).join(','));
     else args.push('--no-labels');
     const added = loaded.ir.outputActivation === 'linear' ? (outShape[outShape.length - 1] === 1 || g.bytes(1)[0]! < 128 ? 'sigmoid' : 'softmax') : undefined;
     if (added) args.push('--output-activation', added);
+    // Import options drawn per model: a recorded preprocessing for image inputs, and sometimes exact truncation.
+    const ch = loaded.ir.inputShape[2];
+    const prepFlag = loaded.preprocessing ? pickOne(g, ch === 3 ? ['', '', 'tf', 'raw', 'torch', 'caffe'] : ['', '', 'tf', 'raw']) : '';
+    if (prepFlag) args.push('--preprocessing', prepFlag);
+    if (g.bytes(1)[0]! < 64) args.push('--truncation', 'exact');
     try {
       await execFileP(process.execPath, [MPC_IMPORT, ...args], { cwd: ROOT, maxBuffer: 64 << 20, timeout: 300_000 });
     } catch (e) {
@@ -81,10 +106,10 @@ async function one(m: number, g: ReturnType<typeof seededPrg>, o: { depth: numbe
     const [h, w, c] = manifest.inputShape as [number, number, number];
     const per = h * w * c;
     const prep = manifest.preprocessing;
-    const unitImage = prep !== undefined && prep.scaling === 'unit' && !prep.mean && !prep.std && (c === 1 || c === 3);
-    const [lo, hi] = manifest.inputRange ?? (prep?.scaling === 'symmetric' ? [-1, 1] : prep?.scaling === 'raw' ? [0, 255] : [0, 1]);
+    const image = prep !== undefined && (c === 1 || c === 3);
+    const [lo, hi] = manifest.inputRange ?? [0, 1];
     const pixels = Uint8Array.from(g.bytes(2 * per));
-    const x2 = unitImage ? Float32Array.from(pixels, (v) => v / 255) : Float32Array.from(pixels, (v) => lo + ((hi - lo) * v) / 255);
+    const x2 = image ? preprocessPixels(pixels, c, prep) : Float32Array.from(pixels, (v) => lo + ((hi - lo) * v) / 255);
     const tfRaw = tf.tidy(() => (gen.model.predict(tf.tensor(x2, [2, h, w, c])) as tf.Tensor).dataSync() as Float32Array).slice();
     const tfOut = added ? applyActivation(tfRaw, added, outShape) : tfRaw;
     const ref = referenceLogits(loaded.ir, x2, 2);
@@ -101,7 +126,7 @@ async function one(m: number, g: ReturnType<typeof seededPrg>, o: { depth: numbe
       cases.push(compareCase('tensor b=2', await client.predict(tensor(2, 0), { batch: true }), sub(ref, 0, 2), sub(tfOut, 0, 2), manifest, outShape, tol));
       // The label mode of the request (the parties decide inside the protocol; 64-bit output ring unless recorded).
       cases.push(compareLabels('label b=2', await client.predict(tensor(2, 0), { batch: true, privacy: { outputMode: 'label' } }), sub(ref, 0, 2), manifest, outShape, tol));
-      if (unitImage) {
+      if (image) {
         const png = (k: number) => writePng({ width: w, height: h, colorType: c === 1 ? 0 : 2, depth: 8, samples: pixels.subarray(k * per, (k + 1) * per) });
         cases.push(compareCase('png b=1', await client.predict(png(1)), sub(ref, 1, 1), sub(tfOut, 1, 1), manifest, outShape, tol));
         cases.push(compareCase('png b=2', await client.predict([png(0), png(1)], { batch: true }), sub(ref, 0, 2), sub(tfOut, 0, 2), manifest, outShape, tol));
@@ -113,7 +138,7 @@ async function one(m: number, g: ReturnType<typeof seededPrg>, o: { depth: numbe
     }
     const bad = cases.filter((r) => r.stage !== null);
     const flagged = cases.filter((r) => r.flag);
-    const note = `f=${f} ${manifest.truncation ?? 'local'} ${manifest.compareBits ?? '-'}-bit act=${manifest.outputActivation} out=[${outShape}] tol=${tol.toExponential(1)} worst=${Math.max(...cases.map((r) => r.dLogits)).toExponential(1)}${unitImage ? ' +png' : ''}`;
+    const note = `f=${f} ${manifest.truncation ?? 'local'} ${manifest.compareBits ?? '-'}-bit act=${manifest.outputActivation} out=[${outShape}] tol=${tol.toExponential(1)} worst=${Math.max(...cases.map((r) => r.dLogits)).toExponential(1)}${twin}${image ? ` +png${prepFlag ? ` prep=${prepFlag}` : ''}` : ''}`;
     if (bad.length) return { verdict: 'DIFFERENT', note: `${note}\n    ${bad.map((r) => `${r.name}: ${r.stage}: ${r.detail}`).join('\n    ')}`, layers };
     if (flagged.length) return { verdict: 'flag', note: `${note}; top-2 within tolerance: ${flagged.map((r) => r.name).join(', ')}`, layers };
     return { verdict: 'equal', note, layers };
@@ -125,7 +150,7 @@ async function one(m: number, g: ReturnType<typeof seededPrg>, o: { depth: numbe
 }
 
 async function main(): Promise<void> {
-  const seed = arg('seed', 1), count = arg('count', 10), depth = arg('depth', 3), rare = arg('rare', 0.1), samples = arg('samples', 16);
+  const seed = arg('seed', 1), count = arg('count', 10), depth = arg('depth', 3), rare = arg('rare', 0.1), samples = arg('samples', 16), keras = arg('keras', 0.3);
   const verbose = process.argv.includes('--verbose');
   const g = seededPrg(seed);
   const counts: Record<Verdict, number> = { equal: 0, refused: 0, skip: 0, DIFFERENT: 0, flag: 0 };
@@ -134,13 +159,13 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   for (let m = 0; m < count; m++) {
     let r;
-    try { r = await one(m, g, { depth, rare, samples, verbose }); } catch (e) { r = { verdict: 'DIFFERENT' as Verdict, note: `uncoded failure: ${((e as Error).stack ?? String(e)).slice(0, 900)}`, layers: '' }; }
+    try { r = await one(m, g, { depth, rare, samples, keras, verbose }); } catch (e) { r = { verdict: 'DIFFERENT' as Verdict, note: `uncoded failure: ${((e as Error).stack ?? String(e)).slice(0, 900)}`, layers: '' }; }
     counts[r.verdict]++;
     if (r.verdict === 'refused') { const k = r.note.replace(/\(predict: .*\)$/, '(predict)'); refusals.set(k, (refusals.get(k) ?? 0) + 1); }
     if (r.verdict === 'DIFFERENT' || r.verdict === 'flag') defects.push(`model ${m} ${r.verdict}: ${r.note}\n    ${r.layers}`);
     console.log(`#${m} ${r.verdict} ${verbose ? `${r.note}${r.detail ? ` ${r.detail}` : ''}\n    ${r.layers}` : r.note.split('\n')[0]}`);
   }
-  console.log(`\ne2e-oracle: seed ${seed}, ${count} models (depth <= ${depth}, rare ${rare}), --random ${samples}, tfjs ${tf.version.tfjs}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(`\ne2e-oracle: seed ${seed}, ${count} models (depth <= ${depth}, rare ${rare}), --random ${samples}, --keras ${keras}, tfjs ${tf.version.tfjs}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   console.log(`equal ${counts.equal}, refused ${counts.refused}, skipped ${counts.skip}, top-2 within tolerance (flag) ${counts.flag}, DIFFERENT ${counts.DIFFERENT}`);
   console.log('refusals:');
   for (const [k, n] of [...refusals].sort((p, q) => q[1] - p[1])) console.log(`${String(n).padStart(4)}  ${k}`);

@@ -37,6 +37,13 @@ describe('e2e-oracle checks (compareCase, compareLabels)', () => {
     const r = compareCase('x', { logits: zz, probabilities: sm(zz), index: 1, label: 1 }, Float64Array.from(zz), Float64Array.from(sm([1 + 1e-4, 1])), man('softmax'), [2], tol);
     expect(r).toMatchObject({ flag: true });
   });
+  it('a saturated sigmoid in tfjs (several labels at 1.0) is a flag, not a difference; a clear tfjs winner is', () => {
+    const zz = [20, 30];
+    const pp = zz.map((v) => 1 / (1 + Math.exp(-v)));
+    const pred = { logits: zz, probabilities: pp, index: 1, label: 1 };
+    expect(compareCase('x', pred, Float64Array.from(zz), Float64Array.from([1, 1]), man('sigmoid'), [2], tol)).toMatchObject({ stage: null, flag: true });
+    expect(compareCase('x', pred, Float64Array.from(zz), Float64Array.from([1, 0.5]), man('sigmoid'), [2], tol).stage).toBe('tfjs');
+  });
   it('one sigmoid output: index 1 only for a logit > 0; a mask element by element', () => {
     expect(compareCase('x', { logits: [0.3], probabilities: [1 / (1 + Math.exp(-0.3))], index: 1, label: 'pos' }, Float64Array.from([0.3]), Float64Array.from([1 / (1 + Math.exp(-0.3))]), man('sigmoid', ['neg', 'pos']), [1], tol).stage).toBe(null);
     expect(compareCase('x', { logits: [0.3], probabilities: [1 / (1 + Math.exp(-0.3))], index: 0, label: 'neg' }, Float64Array.from([0.3]), Float64Array.from([1 / (1 + Math.exp(-0.3))]), man('sigmoid', ['neg', 'pos']), [1], tol).stage).toBe('post');

@@ -15,7 +15,7 @@
  *   5. with probability --keras (0.3), the imported IR is written back as a Keras 3 .keras archive
  *      (model-import/keras-from-ir.ts) and THAT file goes through mpc-import (the .keras reader's path).
  *
- *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--keras 0.3] [--verbose]
+ *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--keras 0.3] [--only M] [--verbose]
  *
  * Tolerance on probabilities/logits: max(4 x the importer's measured max |error| on its samples, 2^-(f-4)) x (1 + max |y|).
  * Not a timing benchmark.
@@ -35,7 +35,7 @@ import { referenceLogits } from '../model-import/reference.js';
 import { pick as pickOne, randomModel } from '../model-import/testing/keras-oracle-gen.js';
 import { maxAbs, maxDiff } from '../model-import/testing/keras-oracle-probe.js';
 import { saveTfjsLayers } from '../model-import/testing/tfjs-save.js';
-import { seededPrg } from '../protocol/seed-models.js';
+import { Prg } from '../protocol/correlated/prg.js';
 import { logTail, sdkClient, startParties, ROOT } from '../test/testing/e2e.js';
 import { applyActivation, compareCase, compareLabels, preprocessPixels, type CaseResult } from './e2e-oracle-check.js';
 
@@ -50,7 +50,7 @@ function arg(name: string, dflt: number): number {
 
 type Verdict = 'equal' | 'refused' | 'skip' | 'DIFFERENT' | 'flag';
 
-async function one(m: number, g: ReturnType<typeof seededPrg>, o: { depth: number; rare: number; samples: number; keras: number; verbose: boolean }): Promise<{ verdict: Verdict; note: string; layers: string; detail?: string }> {
+async function one(m: number, g: Prg, o: { depth: number; rare: number; samples: number; keras: number; verbose: boolean }): Promise<{ verdict: Verdict; note: string; layers: string; detail?: string }> {
   let gen;
   try { gen = randomModel(g, o.depth, o.rare); } catch (e) { return { verdict: 'skip', note: `tfjs build: ${(e as Error).message.slice(0, 100)}`, layers: '' }; }
   const layers = gen.steps.map((s) => `${s.kind} ${s.desc}`).join('\n    ');
@@ -152,14 +152,16 @@ async function one(m: number, g: ReturnType<typeof seededPrg>, o: { depth: numbe
 async function main(): Promise<void> {
   const seed = arg('seed', 1), count = arg('count', 10), depth = arg('depth', 3), rare = arg('rare', 0.1), samples = arg('samples', 16), keras = arg('keras', 0.3);
   const verbose = process.argv.includes('--verbose');
-  const g = seededPrg(seed);
+  // One PRG per model (seed, m): model m is the same whatever the verdicts before it (--only M reruns it alone).
+  const modelPrg = (m: number): Prg => { const s = new Uint8Array(16); const v = new DataView(s.buffer); v.setUint32(0, seed); v.setUint32(4, m + 1); return new Prg(s); };
+  const only = arg('only', -1);
   const counts: Record<Verdict, number> = { equal: 0, refused: 0, skip: 0, DIFFERENT: 0, flag: 0 };
   const refusals = new Map<string, number>();
   const defects: string[] = [];
   const t0 = performance.now();
-  for (let m = 0; m < count; m++) {
+  for (let m = only >= 0 ? only : 0; m < (only >= 0 ? only + 1 : count); m++) {
     let r;
-    try { r = await one(m, g, { depth, rare, samples, keras, verbose }); } catch (e) { r = { verdict: 'DIFFERENT' as Verdict, note: `uncoded failure: ${((e as Error).stack ?? String(e)).slice(0, 900)}`, layers: '' }; }
+    try { r = await one(m, modelPrg(m), { depth, rare, samples, keras, verbose }); } catch (e) { r = { verdict: 'DIFFERENT' as Verdict, note: `uncoded failure: ${((e as Error).stack ?? String(e)).slice(0, 900)}`, layers: '' }; }
     counts[r.verdict]++;
     if (r.verdict === 'refused') { const k = r.note.replace(/\(predict: .*\)$/, '(predict)'); refusals.set(k, (refusals.get(k) ?? 0) + 1); }
     if (r.verdict === 'DIFFERENT' || r.verdict === 'flag') defects.push(`model ${m} ${r.verdict}: ${r.note}\n    ${r.layers}`);

@@ -8,7 +8,7 @@ import { applyActivation, compareCase, compareLabels, preprocessPixels } from '.
 
 const man = (act: 'softmax' | 'sigmoid' | 'linear', labels?: string[]): BundleManifest => ({ outputActivation: act, ...(labels ? { labels } : {}) }) as unknown as BundleManifest;
 const sm = (z: number[]): number[] => Array.from(applyActivation(z, 'softmax', [z.length]));
-const tol = 1e-3;
+const tol = { abs: 0, rel: 1e-3 };
 
 describe('e2e-oracle checks (compareCase, compareLabels)', () => {
   const z = [0.5, -1, 2];

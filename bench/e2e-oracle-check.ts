@@ -3,13 +3,18 @@
  * reference logits (model-import referenceLogits) and tfjs's model.predict (after the model's own last
  * activation). Written independently of client-sdk/src/activation.ts (its own softmax/sigmoid/argmax), so a
  * wrong post-processing in the SDK shows as stage 'post'.
- *   stage 'secure': the SDK's reconstructed logits off the reference by more than tol x (1 + max |z|);
+ *   stage 'secure': the SDK's reconstructed logits off the reference by more than the tolerance, max(abs, rel x (1 + max |z|))
+ *                   (abs: a multiple of the error mpc-import measured on its samples; rel: a multiple of 2^-f);
  *   stage 'post':   the SDK's probabilities, label, index or mask off what its own logits give;
  *   stage 'tfjs':   the SDK's output (probabilities after a softmax/sigmoid output; logits after a linear one)
  *                   off tfjs by more than the tolerance while the logits agree with the reference;
  *   flag:           the top label differs from tfjs's, but its top-2 are within the tolerance (not a defect).
  */
 import type { BundleManifest } from '../model-import/bundle.js';
+
+/** The tolerance: max(abs, rel x (1 + m)) for values of magnitude up to m. */
+export interface Tol { abs: number; rel: number }
+export const lim = (t: Tol, m: number): number => Math.max(t.abs, t.rel * (1 + m));
 
 export interface CaseResult { name: string; stage: 'secure' | 'post' | 'tfjs' | null; flag: boolean; dLogits: number; detail: string }
 
@@ -47,7 +52,7 @@ const top2 = (v: ArrayLike<number>): [number, number] => {
   return [a, b];
 };
 
-export function compareCase(name: string, pred: AnyPred, ref: Float64Array, tfOut: Float64Array, m: BundleManifest, outShape: readonly number[], tol: number): CaseResult {
+export function compareCase(name: string, pred: AnyPred, ref: Float64Array, tfOut: Float64Array, m: BundleManifest, outShape: readonly number[], tol: Tol): CaseResult {
   const batched = Array.isArray(pred.logits[0]);
   const L = (batched ? pred.logits : [pred.logits]) as number[][];
   const P = (batched ? pred.probabilities : [pred.probabilities]) as number[][];
@@ -64,7 +69,7 @@ export function compareCase(name: string, pred: AnyPred, ref: Float64Array, tfOu
     if (z.length !== per) return { name, stage: 'post', flag, dLogits: Infinity, detail: `item ${b}: ${z.length} logits, expected ${per}` };
     let mz = 0;
     for (let i = 0; i < per; i++) { dLogits = Math.max(dLogits, Math.abs(z[i]! - r[i]!)); mz = Math.max(mz, Math.abs(r[i]!)); }
-    if (dLogits > tol * (1 + mz)) problems.push(`secure: item ${b} logits off the reference by ${dLogits.toExponential(2)} (tol ${(tol * (1 + mz)).toExponential(2)})`);
+    if (dLogits > lim(tol, mz)) problems.push(`secure: item ${b} logits off the reference by ${dLogits.toExponential(2)} (tol ${lim(tol, mz).toExponential(2)})`);
     // The SDK's own output against tfjs: probabilities after softmax/sigmoid, logits after a linear output.
     const want = sdkProbabilities(z, act, outShape);
     const mine = act === 'linear' ? z : Array.from(applyActivation(z, act, outShape));
@@ -83,7 +88,7 @@ export function compareCase(name: string, pred: AnyPred, ref: Float64Array, tfOu
         const [a, c] = top2(r);
         const gap = per === 1 ? Math.abs(r[0]!) : r[a]! - r[c]!;
         const tfGap = per === 1 ? Math.abs(t[0]! - (act === 'sigmoid' ? 0.5 : 0)) : t[tfIdx]! - t[sdkIdx]!;
-        if (gap <= 2 * tol * (1 + mz) || tfGap <= 2 * tol * (1 + Math.max(...Array.from(t, Math.abs)))) flag = true;
+        if (gap <= 2 * lim(tol, mz) || tfGap <= 2 * lim(tol, Math.max(...Array.from(t, Math.abs)))) flag = true;
         else problems.push(`tfjs: item ${b} label ${sdkIdx}, tfjs's ${tfIdx} (reference logit gap ${gap.toExponential(2)}, tfjs's ${tfGap.toExponential(2)})`);
       }
     } else {
@@ -102,7 +107,7 @@ export function compareCase(name: string, pred: AnyPred, ref: Float64Array, tfOu
           const rr = r.subarray(perEl ? px : px * c, perEl ? px + 1 : px * c + c);
           const [a, q] = top2(rr);
           const gap = perEl ? Math.abs(rr[0]!) : rr[a]! - rr[q]!;
-          if (gap <= 2 * tol * (1 + mz)) flag = true;
+          if (gap <= 2 * lim(tol, mz)) flag = true;
           else { problems.push(`tfjs: item ${b} mask element ${px} ${own}, tfjs's ${tfc} (reference gap ${gap.toExponential(2)})`); break; }
         }
       }
@@ -110,7 +115,7 @@ export function compareCase(name: string, pred: AnyPred, ref: Float64Array, tfOu
   }
   // 1e-6: a mask's probabilities are a Float32Array.
   if (dPost > 1e-6) problems.push(`post: probabilities off the activation of the SDK's own logits by ${dPost.toExponential(2)}`);
-  if (dTf > tol * (1 + Math.max(...Array.from(tfOut, Math.abs)))) problems.push(`tfjs: output off tfjs by ${dTf.toExponential(2)}`);
+  if (dTf > lim(tol, Math.max(...Array.from(tfOut, Math.abs)))) problems.push(`tfjs: output off tfjs by ${dTf.toExponential(2)}`);
   const stage = problems.some((p) => p.startsWith('secure')) ? 'secure' : problems.some((p) => p.startsWith('post')) ? 'post' : problems.length ? 'tfjs' : null;
   return { name, stage, flag, dLogits, detail: problems.join('; ') };
 }
@@ -123,7 +128,7 @@ type LabelPred = { kind: string; index: number[]; label: (string | number)[]; de
  * each mask element (z >= 0) or pixel class. A disagreement whose reference margin is within the tolerance is a
  * flag; beyond it, stage 'secure'.
  */
-export function compareLabels(name: string, pred: LabelPred, ref: Float64Array, m: BundleManifest, outShape: readonly number[], tol: number): CaseResult {
+export function compareLabels(name: string, pred: LabelPred, ref: Float64Array, m: BundleManifest, outShape: readonly number[], tol: Tol): CaseResult {
   const batch = pred.index.length;
   const per = ref.length / batch;
   const act = m.outputActivation;
@@ -134,7 +139,7 @@ export function compareLabels(name: string, pred: LabelPred, ref: Float64Array, 
   for (let b = 0; b < batch; b++) {
     const r = ref.subarray(b * per, (b + 1) * per);
     const mz = Math.max(...Array.from(r, Math.abs));
-    const near = (gap: number): boolean => gap <= 2 * tol * (1 + mz);
+    const near = (gap: number): boolean => gap <= 2 * lim(tol, mz);
     const got: number[] = [];
     const want: number[] = [];
     const gaps: number[] = [];

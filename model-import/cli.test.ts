@@ -189,6 +189,14 @@ describe('mpc-import CLI', () => {
     expect(loadBundle(out('l1'), 0).manifest.outputActivation).toBe('linear');
   });
 
+  it('a softmax over one value (Dense(1, softmax): constantly 1 in Keras) is refused with the sigmoid hint, not served as a binary classifier whose labels follow the logit (bench/e2e-oracle.ts seed 31 model 32)', async () => {
+    const f = path.join(tmp.dir, 'softmax1.keras');
+    await writeModelFile(new SequentialBuilder('softmax1', [6], prgFromSeed(4)).dense(4).dense(1, 'softmax'), f);
+    const out = path.join(tmp.dir, 'sm1');
+    await expect(main([f, '--out', out, '--labels', 'neg,pos', '--random', '0'])).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/softmax over 1 value.*always 1.*sigmoid/) });
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('the package bin launcher runs the TypeScript CLI from a bundle it builds from the current sources at each start, and exits 2 on an MpcError', () => {
     const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'bin', 'mpc-import.mjs');
     const bundle = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'mpc-import.bundle.mjs');

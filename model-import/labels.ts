@@ -20,12 +20,18 @@ export function outputCount(ir: Pick<ModelIR<unknown>, 'inputShape' | 'nodes' | 
  * A file that ends in logits over several values (an ONNX export, a Keras head trained from logits) leaves open what
  * the client applies: softmax (one class) or sigmoid (independent labels, a mask's channels). The SDK applies softmax
  * to a 'linear' head of several values, so a multi-label head (CheXNet's 14 findings) would be shown as one class:
- * refused unless --output-activation says which (E_BAD_ARGUMENT). One value is unambiguous (sigmoid).
+ * refused unless --output-activation says which (E_BAD_ARGUMENT). One value is unambiguous (sigmoid). A softmax over
+ * one value is constantly 1: refused too (E_BAD_ARGUMENT; bench/e2e-oracle.ts found it served as a binary classifier).
  */
 export function checkLogitsHead(ir: Pick<ModelIR<unknown>, 'inputShape' | 'nodes' | 'output' | 'outputActivation'>): void {
-  if (ir.outputActivation !== 'linear') return;
+  if (ir.outputActivation === 'sigmoid') return;
   const s = inferShapes(ir).get(ir.output) ?? [];
   const last = s[s.length - 1] ?? 1;
+  // A softmax over one value (Dense(1, 'softmax'), a [H, W, 1] map with a softmax) is 1 whatever the input: Keras
+  // serves a constant. The SDK would read the one value as a binary classifier's logit (label by its sign, the label's
+  // probability 1 - 1 = 0 for the negative class). Refused: a binary head ends in sigmoid.
+  if (ir.outputActivation === 'softmax' && last === 1) throw new MpcError('E_BAD_ARGUMENT', 'the model ends in a softmax over 1 value, which is always 1 whatever the input (no information to serve): a binary classifier ends in Dense(1, activation=\'sigmoid\'); change the final activation to sigmoid in the model', { step: 'import.labels' });
+  if (ir.outputActivation !== 'linear') return;
   if (last > 1) throw new MpcError('E_BAD_ARGUMENT', `the model ends in logits over ${last} values (no softmax or sigmoid in the file): give --output-activation softmax (one class) or sigmoid (independent labels)`, { step: 'import.labels' });
 }
 

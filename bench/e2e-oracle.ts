@@ -1,0 +1,179 @@
+/**
+ * End-to-end differential probe: random Keras models (model-import/testing/keras-oracle-gen.ts, tfjs-layers)
+ * through the WHOLE path, compared with tfjs's model.predict:
+ *   1. the model saved as a TF.js Layers file and imported with the real mpc-import command line
+ *      (--random N samples: the precision chooser, ring, truncation; the output activation and labels as
+ *      the importer reads them from the model; --report-json for the error it measured);
+ *   2. three party processes serving the bundle (test/testing/e2e.ts startParties: parties/launch.ts, mTLS);
+ *   3. the Node SDK on random tensors at batch 1 and 2, on random PNGs (image inputs; a preprocessing drawn from
+ *      none / tf / raw / torch / caffe, computed for tfjs from its definition), and in the label mode at batch 2;
+ *   4. a verdict per model: 'equal', 'refused' (a coded error from mpc-import or the parties), 'skip' (tfjs
+ *      cannot build/run it, or the importer's own reference is already off tfjs: keras-oracle's ground), or
+ *      'DIFFERENT' with the stage: reference (importer vs tfjs), secure (SDK logits vs the importer's reference
+ *      beyond the tolerance), post (the SDK's probabilities/labels/masks vs the activation applied to its own logits).
+ *
+ *   5. with probability --keras (0.3), the imported IR is written back as a Keras 3 .keras archive
+ *      (model-import/keras-from-ir.ts) and THAT file goes through mpc-import (the .keras reader's path).
+ *
+ *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--keras 0.3] [--only M] [--verbose]
+ *
+ * Tolerance on probabilities/logits: max(4 x the importer's measured max |logit error| on its samples, 2^-(f-4) x (1 + max |y|));
+ * a label that differs from tfjs's is a flag where the top two are within twice that, else a difference.
+ * Not a timing benchmark.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { writePng } from '../client-sdk/testing/png-writer.js';
+import type { BundleManifest } from '../model-import/bundle.js';
+import { irToKeras } from '../model-import/keras-from-ir.js';
+import { writeKeras3Functional } from '../model-import/keras-writer.js';
+import { loadModel } from '../model-import/load.js';
+import { referenceLogits } from '../model-import/reference.js';
+import { pick as pickOne, randomModel } from '../model-import/testing/keras-oracle-gen.js';
+import { maxAbs, maxDiff } from '../model-import/testing/keras-oracle-probe.js';
+import { saveTfjsLayers } from '../model-import/testing/tfjs-save.js';
+import { Prg } from '../protocol/correlated/prg.js';
+import { logTail, sdkClient, startParties, ROOT } from '../test/testing/e2e.js';
+import { applyActivation, compareCase, compareLabels, preprocessPixels, type CaseResult } from './e2e-oracle-check.js';
+
+tf.env().set('PROD', true);
+const execFileP = promisify(execFile);
+const MPC_IMPORT = path.join(ROOT, 'model-import', 'bin', 'mpc-import.mjs');
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+type Verdict = 'equal' | 'refused' | 'skip' | 'DIFFERENT' | 'flag';
+
+async function one(m: number, g: Prg, o: { depth: number; rare: number; samples: number; keras: number; verbose: boolean }): Promise<{ verdict: Verdict; note: string; layers: string; detail?: string }> {
+  let gen;
+  try { gen = randomModel(g, o.depth, o.rare); } catch (e) { return { verdict: 'skip', note: `tfjs build: ${(e as Error).message.slice(0, 100)}`, layers: '' }; }
+  const layers = gen.steps.map((s) => `${s.kind} ${s.desc}`).join('\n    ');
+  const dir = mkdtempSync(path.join(tmpdir(), 'e2e-oracle-'));
+  let parties: Awaited<ReturnType<typeof startParties>> | undefined;
+  try {
+    const file = await saveTfjsLayers(gen.model, dir);
+    // The importer's own parse first: a refusal is counted without starting the CLI.
+    let loaded;
+    try { loaded = await loadModel(file); } catch (e) { const c = (e as { code?: string }).code; if (c) return { verdict: 'refused', note: `${c} (load)`, detail: (e as Error).message.slice(0, 160), layers }; throw e; }
+    const outShape = (gen.model.outputs[0]!.shape.slice(1) as number[]);
+    // Sometimes the imported IR written back as a Keras 3 .keras archive (keras-from-ir.ts) and that file imported:
+    // the .keras reader on the CLI's path, against the same tfjs oracle.
+    let src = file;
+    let twin = '';
+    if (g.bytes(1)[0]! < o.keras * 256) {
+      try {
+        await writeKeras3Functional(path.join(dir, 'twin.keras'), irToKeras(loaded.ir, 'twin', loaded.ir.outputActivation));
+        src = path.join(dir, 'twin.keras');
+        twin = ' .keras';
+      } catch (e) {
+        if (!(e as { code?: string }).code) throw e;
+        twin = ' (no .keras twin)';
+      }
+    }
+    const args = [src, '--out', path.join(dir, 'bundle'), '--no-progress', '--random', String(o.samples), '--report-json', path.join(dir, 'report.json')];
+    // Labels for a 1-D output (two for one sigmoid output), none for the rest; a model that ends in logits gets an
+    // output activation on the command line (the one tfjs's output is then put through before the comparison).
+    if (outShape.length === 1) args.push('--labels', Array.from({ length: Math.max(2, outShape[0]!) }, (_, i) => `c${i}`).join(','));
+    else args.push('--no-labels');
+    const added = loaded.ir.outputActivation === 'linear' ? (outShape[outShape.length - 1] === 1 || g.bytes(1)[0]! < 128 ? 'sigmoid' : 'softmax') : undefined;
+    if (added) args.push('--output-activation', added);
+    // Import options drawn per model: a recorded preprocessing for image inputs, and sometimes exact truncation.
+    const ch = loaded.ir.inputShape[2];
+    const prepFlag = loaded.preprocessing ? pickOne(g, ch === 3 ? ['', '', 'tf', 'raw', 'torch', 'caffe'] : ['', '', 'tf', 'raw']) : '';
+    if (prepFlag) args.push('--preprocessing', prepFlag);
+    if (g.bytes(1)[0]! < 64) args.push('--truncation', 'exact');
+    try {
+      await execFileP(process.execPath, [MPC_IMPORT, ...args], { cwd: ROOT, maxBuffer: 64 << 20, timeout: 300_000 });
+    } catch (e) {
+      const x = e as { stderr?: string; stdout?: string };
+      const msg = `${x.stderr ?? ''} ${x.stdout ?? ''}`;
+      const code = /\b(E_[A-Z0-9_]+)\b/.exec(msg)?.[1];
+      if (code) return { verdict: 'refused', note: `${code} (mpc-import)`, detail: /error.*$/m.exec(msg)?.[0].slice(0, 200) ?? '', layers };
+      throw new Error(`mpc-import failed without a code: ${(x.stderr ?? '').slice(0, 400)}`);
+    }
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'bundle', 'party0', 'manifest.json'), 'utf8')) as BundleManifest;
+    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { maxAbsLogitError: number };
+    const measured = report.maxAbsLogitError;
+    const f = manifest.fracBits;
+    const tol = { abs: 4 * measured, rel: 2 ** -(f - 4) };
+    // Inputs: tensors in the recorded input range (unit scaling: [0, 1]); PNGs for 1- and 3-channel image inputs recorded as x/255.
+    const [h, w, c] = manifest.inputShape as [number, number, number];
+    const per = h * w * c;
+    const prep = manifest.preprocessing;
+    const image = prep !== undefined && (c === 1 || c === 3);
+    const [lo, hi] = manifest.inputRange ?? [0, 1];
+    const pixels = Uint8Array.from(g.bytes(2 * per));
+    const x2 = image ? preprocessPixels(pixels, c, prep) : Float32Array.from(pixels, (v) => lo + ((hi - lo) * v) / 255);
+    const tfRaw = tf.tidy(() => (gen.model.predict(tf.tensor(x2, [2, h, w, c])) as tf.Tensor).dataSync() as Float32Array).slice();
+    const tfOut = added ? applyActivation(tfRaw, added, outShape) : tfRaw;
+    const ref = referenceLogits(loaded.ir, x2, 2);
+    const refAct = applyActivation(ref, manifest.outputActivation, outShape);
+    const dRef = maxDiff(refAct, tfOut);
+    if (!(dRef <= 1e-4 * (1 + maxAbs(tfOut)))) return { verdict: 'skip', note: `importer reference vs tfjs ${dRef.toExponential(2)} (keras-oracle ground, not this probe's)`, layers };
+    parties = await startParties(path.join(dir, 'bundle'));
+    const client = sdkClient(parties, { expectedModelHash: manifest.modelHash });
+    const cases: CaseResult[] = [];
+    const tensor = (b: number, from: number) => ({ data: x2.slice(from * per, (from + b) * per), shape: [b, h, w, c] });
+    const sub = (a: Float32Array | Float64Array, from: number, b: number): Float64Array => { const n = a.length / 2; return Float64Array.from(a.subarray(from * n, (from + b) * n)); };
+    try {
+      cases.push(compareCase('tensor b=1', await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }), sub(ref, 0, 1), sub(tfOut, 0, 1), manifest, outShape, tol));
+      cases.push(compareCase('tensor b=2', await client.predict(tensor(2, 0), { batch: true }), sub(ref, 0, 2), sub(tfOut, 0, 2), manifest, outShape, tol));
+      // The label mode of the request (the parties decide inside the protocol; 64-bit output ring unless recorded).
+      cases.push(compareLabels('label b=2', await client.predict(tensor(2, 0), { batch: true, privacy: { outputMode: 'label' } }), sub(ref, 0, 2), manifest, outShape, tol));
+      if (image) {
+        const png = (k: number) => writePng({ width: w, height: h, colorType: c === 1 ? 0 : 2, depth: 8, samples: pixels.subarray(k * per, (k + 1) * per) });
+        cases.push(compareCase('png b=1', await client.predict(png(1)), sub(ref, 1, 1), sub(tfOut, 1, 1), manifest, outShape, tol));
+        cases.push(compareCase('png b=2', await client.predict([png(0), png(1)], { batch: true }), sub(ref, 0, 2), sub(tfOut, 0, 2), manifest, outShape, tol));
+      }
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code) return { verdict: 'refused', note: `${code} (predict: ${(e as Error).message.slice(0, 160)})`, layers };
+      throw new Error(`predict failed: ${String(e)}\n${logTail(parties.logs, 5)}`);
+    }
+    const bad = cases.filter((r) => r.stage !== null);
+    const flagged = cases.filter((r) => r.flag);
+    const note = `f=${f} ${manifest.truncation ?? 'local'} ${manifest.compareBits ?? '-'}-bit act=${manifest.outputActivation} out=[${outShape}] tol=${tol.abs.toExponential(1)}|${tol.rel.toExponential(1)} worst=${Math.max(...cases.map((r) => r.dLogits)).toExponential(1)}${twin}${image ? ` +png${prepFlag ? ` prep=${prepFlag}` : ''}` : ''}`;
+    if (bad.length) return { verdict: 'DIFFERENT', note: `${note}\n    ${bad.map((r) => `${r.name}: ${r.stage}: ${r.detail}`).join('\n    ')}`, layers };
+    if (flagged.length) return { verdict: 'flag', note: `${note}; top-2 within tolerance: ${flagged.map((r) => r.name).join(', ')}`, layers };
+    return { verdict: 'equal', note, layers };
+  } finally {
+    await parties?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    tf.disposeVariables();
+  }
+}
+
+async function main(): Promise<void> {
+  const seed = arg('seed', 1), count = arg('count', 10), depth = arg('depth', 3), rare = arg('rare', 0.1), samples = arg('samples', 16), keras = arg('keras', 0.3);
+  const verbose = process.argv.includes('--verbose');
+  // One PRG per model (seed, m): model m is the same whatever the verdicts before it (--only M reruns it alone).
+  const modelPrg = (m: number): Prg => { const s = new Uint8Array(16); const v = new DataView(s.buffer); v.setUint32(0, seed); v.setUint32(4, m + 1); return new Prg(s); };
+  const only = arg('only', -1);
+  const counts: Record<Verdict, number> = { equal: 0, refused: 0, skip: 0, DIFFERENT: 0, flag: 0 };
+  const refusals = new Map<string, number>();
+  const defects: string[] = [];
+  const t0 = performance.now();
+  for (let m = only >= 0 ? only : 0; m < (only >= 0 ? only + 1 : count); m++) {
+    let r;
+    try { r = await one(m, modelPrg(m), { depth, rare, samples, keras, verbose }); } catch (e) { r = { verdict: 'DIFFERENT' as Verdict, note: `uncoded failure: ${((e as Error).stack ?? String(e)).slice(0, 900)}`, layers: '' }; }
+    counts[r.verdict]++;
+    if (r.verdict === 'refused') { const k = r.note.replace(/\(predict: .*\)$/, '(predict)'); refusals.set(k, (refusals.get(k) ?? 0) + 1); }
+    if (r.verdict === 'DIFFERENT' || r.verdict === 'flag') defects.push(`model ${m} ${r.verdict}: ${r.note}\n    ${r.layers}`);
+    console.log(`#${m} ${r.verdict} ${verbose ? `${r.note}${r.detail ? ` ${r.detail}` : ''}\n    ${r.layers}` : r.note.split('\n')[0]}`);
+  }
+  console.log(`\ne2e-oracle: seed ${seed}, ${count} models (depth <= ${depth}, rare ${rare}), --random ${samples}, --keras ${keras}, tfjs ${tf.version.tfjs}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(`equal ${counts.equal}, refused ${counts.refused}, skipped ${counts.skip}, top-2 within tolerance (flag) ${counts.flag}, DIFFERENT ${counts.DIFFERENT}`);
+  console.log('refusals:');
+  for (const [k, n] of [...refusals].sort((p, q) => q[1] - p[1])) console.log(`${String(n).padStart(4)}  ${k}`);
+  console.log(`\ndefects and flags: ${defects.length}`);
+  for (const d of defects) console.log(d);
+}
+
+void main();

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { MpcError } from '../protocol/errors.js';
 import type { ModelIR } from '../protocol/ir.js';
+import { constantOutputReason } from '../protocol/output-kind.js';
 import { inferShapes, sizeOf } from './shapes.js';
 
 /** Elements of the model's output (per image). */
@@ -29,8 +30,9 @@ export function checkLogitsHead(ir: Pick<ModelIR<unknown>, 'inputShape' | 'nodes
   const last = s[s.length - 1] ?? 1;
   // A softmax over one value (Dense(1, 'softmax'), a [H, W, 1] map with a softmax) is 1 whatever the input: Keras
   // serves a constant. The SDK would read the one value as a binary classifier's logit (label by its sign, the label's
-  // probability 1 - 1 = 0 for the negative class). Refused: a binary head ends in sigmoid.
-  if (ir.outputActivation === 'softmax' && last === 1) throw new MpcError('E_BAD_ARGUMENT', 'the model ends in a softmax over 1 value, which is always 1 whatever the input (no information to serve): a binary classifier ends in Dense(1, activation=\'sigmoid\'); change the final activation to sigmoid in the model', { step: 'import.labels' });
+  // probability 1 - 1 = 0 for the negative class). Refused: a binary head ends in sigmoid (the one rule the parties
+  // and the SDK apply to bundles written before this check: protocol/output-kind.ts constantOutputReason).
+  if (constantOutputReason(s, ir.outputActivation)) throw new MpcError('E_BAD_ARGUMENT', 'the model ends in a softmax over 1 value, which is always 1 whatever the input (no information to serve): a binary classifier ends in Dense(1, activation=\'sigmoid\'); change the final activation to sigmoid in the model', { step: 'import.labels' });
   if (ir.outputActivation !== 'linear') return;
   if (last > 1) throw new MpcError('E_BAD_ARGUMENT', `the model ends in logits over ${last} values (no softmax or sigmoid in the file): give --output-activation softmax (one class) or sigmoid (independent labels)`, { step: 'import.labels' });
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { networkA, seedCnn } from '../protocol/seed-models.js';
 import { checkModelSettings, loadPartyModel, modelImport, plainModelHash, shareBundles, writeDevModelFiles } from './model-source.js';
@@ -26,6 +27,15 @@ describe('model source adapter', () => {
     const p2 = await loadPartyModel({ kind: 'dev-file', path: files[2]! }, 2);
     expect(p2.info.modelHash).toBe(mem.info.modelHash);
     await expect(loadPartyModel({ kind: 'dev-file', path: files[0]! }, 1)).rejects.toMatchObject({ code: 'E_BUNDLE_INTEGRITY' });
+  });
+
+  it('a bundle whose softmax runs over one value (1 whatever the input; mpc-import refuses it since, older bundles did not) is refused at load (E_MODEL_FORMAT)', async () => {
+    const one = (activation: 'softmax' | 'sigmoid'): ModelIR<FloatTensor> => ({ formatVersion: IR_FORMAT_VERSION, inputShape: [4], output: 'd', outputActivation: activation, nodes: [
+      { kind: 'dense', name: 'd', inputs: ['input'], units: 1, activation: 'linear', kernel: { shape: [4, 1], data: Float64Array.from([0.5, -0.25, 0.125, 1]) } },
+    ] });
+    await expect(loadPartyModel({ kind: 'memory', bundle: shareBundles(one('softmax'), 16)[0] }, 0)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/softmax over 1 value/) });
+    const ok = await loadPartyModel({ kind: 'memory', bundle: shareBundles(one('sigmoid'), 16)[0] }, 0);
+    expect(ok.info.outputShape).toEqual([1]);
   });
 
   it('an ensemble announces an importId derived from its teachers\' (another share of one teacher gives another)', async () => {

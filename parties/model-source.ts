@@ -33,7 +33,7 @@ import { sizeOf, type ShareTensor } from '../protocol/layers/types.js';
 import { decisionThresholdsOf, resolvePolicy, type PrivacyPolicy } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { outputPrivacy } from './privacy.js';
-import { decisionRuleOf, outputKindOf } from '../protocol/output-kind.js';
+import { constantOutputReason, decisionRuleOf, outputKindOf } from '../protocol/output-kind.js';
 import { outputShapeOf } from './shapes.js';
 
 /** What parties/ needs of a model-import manifest. */
@@ -151,6 +151,8 @@ function toLoaded(b: PartyBundle): LoadedModel {
     throw new MpcError('E_MODEL_FORMAT', "model: manifest requires must be { security: 'malicious' } or absent");
   }
   const outputShape = outputShapeOf(b.model);
+  const constant = constantOutputReason(outputShape, m.outputActivation);
+  if (constant) throw new MpcError('E_MODEL_FORMAT', `model: ${constant}; re-import it with a sigmoid head`);
   if (sizeOf(b.model.inputShape) !== sizeOf(m.inputShape)) throw new MpcError('E_MODEL_FORMAT', `model: manifest input shape [${m.inputShape}] differs from the model's [${b.model.inputShape}]`);
   let privacy;
   let decisionThresholds: number[] | undefined;

@@ -36,6 +36,16 @@ export function decisionRuleOf(outputShape: readonly number[], activation: Outpu
   return c === 1 || activation === 'sigmoid' ? 'threshold' : 'pixel-argmax';
 }
 
+/**
+ * Why an output carries no information, or undefined: a softmax over one value (Dense(1, activation='softmax'), a
+ * [H, W, 1] map with a softmax) is 1 whatever the input, as Keras computes it; read as one logit it would be served
+ * as a binary classifier labelled by the logit's sign. mpc-import refuses such a model (model-import/labels.ts
+ * checkLogitsHead); the parties refuse a bundle written before that check, and the SDK a party that announces one.
+ */
+export function constantOutputReason(outputShape: readonly number[], activation: OutputActivationName): string | undefined {
+  return activation === 'softmax' && channelsOf(outputShape) === 1 ? 'the model ends in a softmax over 1 value, which is 1 whatever the input (a binary classifier ends in a sigmoid)' : undefined;
+}
+
 /** Channels a 'threshold' rule's per-channel thresholds index (the last output dimension; 1 for a 'class' output). */
 export function channelsOf(outputShape: readonly number[]): number {
   return outputShape.length === 0 ? 1 : outputShape[outputShape.length - 1]!;

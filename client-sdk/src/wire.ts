@@ -6,6 +6,7 @@
  */
 import { COMPARE_BOUNDS, type CreateSessionResponse, type ModelInfo, type OutputMode, type OutputPrivacy, type PrivacyOptions } from '../../protocol/api-contract.js';
 import { MAX_FRAC_BITS, MIN_FRAC_BITS } from '../../protocol/fixed-point/fixed-point.js';
+import { constantOutputReason } from '../../protocol/output-kind.js';
 import { InputError, PrivateInferenceError } from './errors.js';
 import { bytesToU64 } from './ring.js';
 
@@ -100,6 +101,8 @@ function checkModelFields(r: Partial<ModelInfo>, bad: (what: string) => never): 
   if (!isShape(r.outputShape)) bad('outputShape');
   if (!Number.isInteger(r.fracBits) || r.fracBits! < MIN_FRAC_BITS || r.fracBits! > MAX_FRAC_BITS) bad('fracBits');
   if (!ACTIVATIONS.includes(r.outputActivation as string)) bad('outputActivation');
+  const constant = constantOutputReason(r.outputShape!, r.outputActivation!);
+  if (constant) throw new PrivateInferenceError('E_MODEL_FORMAT', `the parties' model cannot be served: ${constant}`);
   if (r.labels !== undefined && !(Array.isArray(r.labels) && r.labels.every((l) => typeof l === 'string'))) bad('labels');
   if (r.compareBound !== undefined && !COMPARE_BOUNDS.includes(r.compareBound)) bad('compareBound');
   if (r.rangeSentinel !== undefined && typeof r.rangeSentinel !== 'boolean') bad('rangeSentinel');

@@ -382,3 +382,16 @@ describe("the SDK command line's text line names the decisions the result holds"
     expect(line([1, 2, 2], [1, 3, 2, -1], 'softmax')).toBe('f\tmask 1x2x2: 50.0% of pixels of a class other than 0');
   });
 });
+
+describe('a model whose softmax runs over one value (1 whatever the input)', () => {
+  let fake: FakeParties;
+  beforeAll(async () => { fake = await startFakeParties({ model: { inputShape: [8, 8, 1], outputShape: [1], outputActivation: 'softmax', labels: ['NORMAL', 'PNEUMONIA'] } }); });
+  afterAll(async () => { await fake.close(); });
+
+  it('is refused (E_MODEL_FORMAT) before any share is sent: read as one logit it would be labelled by its sign', async () => {
+    const client = new PrivateInferenceClient({ parties: fake.urls, token: fake.token });
+    await expect(client.predict(tensor([8, 8, 1]))).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(/softmax over 1 value/) });
+    expect(fake.inputs.size).toBe(0);
+    expect(fake.requests.some((r) => r.method === 'PUT')).toBe(false);
+  });
+});

@@ -99,7 +99,7 @@ export interface WarmupStatus {
   message?: string;
 }
 
-interface Round { id: string; t0: number; maxMs: number; acks: Set<PartyId>; onAck: (() => void) | null; views: Map<string, SessionTransport>; cutRun?: string; started?: boolean }
+interface Round { id: string; t0: number; maxMs: number; acks: Set<PartyId>; onAck: (() => void) | null; views: Map<string, SessionTransport>; cutRun?: string; started?: boolean; stopJoin?: () => void }
 
 export class Warmup {
   private st: WarmupStatus;
@@ -230,8 +230,10 @@ export class Warmup {
   private acks(round: Round): Promise<void> {
     return new Promise((resolve, reject) => {
       const joinMs = Math.max(round.maxMs, JOIN_GRACE_MS);
-      const t = setTimeout(() => { round.onAck = null; reject(new MpcError('E_PEER_UNAVAILABLE', `warm-up: P${peersOf(0).find((p) => !round.acks.has(p))} did not join within ${joinMs} ms`)); }, joinMs);
-      round.onAck = () => { if (round.acks.size === 2) { clearTimeout(t); round.onAck = null; resolve(); } };
+      const t = setTimeout(() => { round.onAck = null; round.stopJoin = undefined; reject(new MpcError('E_PEER_UNAVAILABLE', `warm-up: P${peersOf(0).find((p) => !round.acks.has(p))} did not join within ${joinMs} ms`)); }, joinMs);
+      // A round that ends first (a lost link, close) clears the wait: its timer held the event loop for up to maxMs.
+      round.stopJoin = () => { clearTimeout(t); round.onAck = null; round.stopJoin = undefined; reject(new MpcError('E_PEER_UNAVAILABLE', 'warm-up: the round ended before both peers joined')); };
+      round.onAck = () => { if (round.acks.size === 2) { clearTimeout(t); round.onAck = null; round.stopJoin = undefined; resolve(); } };
       round.onAck();
     });
   }
@@ -401,6 +403,7 @@ export class Warmup {
     const round = this.round;
     if (!round && state === 'waiting') { if (this.st.state === 'running') this.st.state = 'waiting'; return; }
     this.round = null;
+    round?.stopJoin?.();
     if (this.c.party !== 0) clearTimeout(this.followTimer);
     const close = (): void => { if (round) for (const v of round.views.values()) v.close(err ?? new MpcError('E_PEER_UNAVAILABLE', 'warm-up ended')); };
     if (finish && round && round.views.size > 0) setTimeout(close, FOLLOW_GRACE_MS).unref();

@@ -153,7 +153,11 @@ describe('LeakyReLU whose slope terms leave the range while its output stays in 
     // 32 elements near the edge: past the bound truncM's result is wrong for some masks only (its top-bit wrap), so many.
     const x = Float64Array.from([...new Array<number>(32).fill(edge * 0.9), -edge / (alpha * 1.1), edge / 2, 1.5, -1]);
     const m = model([x.length], [{ kind: 'leaky_relu', name: 'lk', inputs: ['input'], alpha }]);
-    expectNear(await openAt(m, x, f), Array.from(x, (v) => (v > 0 ? v : alpha * v)), f);
+    const r = await runAt(m, x, f);
+    expectNear(r.out, Array.from(x, (v) => (v > 0 ? v : alpha * v)), f);
+    // ...and sends what malForwardCost declares for the wider truncation
+    const parts = [setupCost(), prepareWeightsCost(0), inputCost(x.length), malForwardCost(m, 1, f), openLowCost(x.length), macCheckCost()];
+    expect([r.bytes, r.rounds]).toEqual([parts.reduce((t, c) => t + c.bytes, 0), parts.reduce((t, c) => t + c.rounds, 0)]);
   }, 120_000);
 });
 

@@ -163,6 +163,26 @@ describe('start-up warm-up (parties/warmup.ts)', () => {
     }
   }, 60_000);
 
+  it('a follower that acked first does not give up on P0 while P0 still runs the budget counted from the later ack (P2 joins > FOLLOW_GRACE_MS after P1)', async () => {
+    // P1 acks at once, P2 6 s later (within max(maxMs, JOIN_GRACE_MS) = 7 s): P0's budget runs from P2's ack to ~13 s,
+    // past P1's maxMs + FOLLOW_GRACE_MS = 12 s counted from P1's own ack. P1 must wait for P0's end, not fail the round.
+    t = await partyTrio({ plain: model, fracBits: F, warmup: { runs: 1_000_000, maxMs: 7_000 } });
+    await until(t, (r) => r.every((x) => x.status === 200), 30_000);
+    const w2 = t.servers[2].party.warmup;
+    const orig = w2.onControl.bind(w2);
+    const timers: NodeJS.Timeout[] = [];
+    w2.onControl = (from, type, body) => { if (type === 'warmup') timers.push(setTimeout(() => orig(from, type, body), 6_000)); else orig(from, type, body); };
+    try {
+      t.servers[0].party.warmup.peerChanged(2, true);
+      const rs = await until(t, (r) => r.every((x) => x.body.warmup.state !== 'running' && x.body.warmup.state !== 'waiting'), 40_000);
+      expect(rs.map((r) => r.body.warmup.code)).toEqual([undefined, undefined, undefined]);
+      expect(rs.map((r) => r.body.warmup.state)).toEqual(['done', 'done', 'done']);
+      expect(rs[0]!.body.warmup.stop).toBe('budget');
+    } finally {
+      for (const x of timers) clearTimeout(x);
+    }
+  }, 90_000);
+
   it('a peer that never joins (e.g. a build without warm-up) fails the round after max(budget, JOIN_GRACE_MS): reported, and the parties serve', async () => {
     t = await partyTrio({ plain: model, fracBits: F, warmup: { runs: 5, maxMs: 1_500 } });
     await until(t, (r) => r.every((x) => x.status === 200), 30_000);

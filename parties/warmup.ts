@@ -23,9 +23,15 @@
  *     the runs P0 completed finish (a build run's weight masks must be kept
  *     at every party) and close only the run P0 cut, if any.
  * A party is ready once its round ended (done, or failed: a failure is
- * logged and shown in /readyz, never a hang: P1 and P2 stop waiting after
- * maxMs + FOLLOW_GRACE_MS, and for a `warmup` after START_GRACE_MS, which
- * also covers a P0 of an older build that never sends one).
+ * logged and shown in /readyz, never a hang: P0 waits max(maxMs,
+ * JOIN_GRACE_MS) for the acks, then runs for maxMs; P1 and P2 stop waiting
+ * maxMs + FOLLOW_GRACE_MS after P0's first `warmup-run`, or, before one
+ * came, max(maxMs, JOIN_GRACE_MS) + maxMs + FOLLOW_GRACE_MS after their ack
+ * (the other follower may join that much later, and P0's budget counts
+ * from the later ack), and for a `warmup` after START_GRACE_MS, which
+ * also covers a P0 of an older build that never sends one). So /readyz can
+ * say 503 for up to max(maxMs, JOIN_GRACE_MS) + maxMs (+ a cut run) at P0
+ * once the links are up (30 s with the defaults), up to 5 s more at P1, P2.
  *
  * What warm-up runs do not touch: client sessions, session quotas, the
  * privacy accountant, the run records and run metrics of client runs
@@ -68,7 +74,7 @@ export interface WarmupOptions {
 export const DEFAULT_WARMUP: WarmupOptions = { runs: 1000, maxMs: 15_000, batches: [1] };
 /** P1, P2: how long after their links are up they wait for P0's `warmup`. */
 export const START_GRACE_MS = 5_000;
-/** P1, P2: how long past the round's maxMs (counted from their `warmup-ack`) they wait for P0's `warmup-end`. */
+/** P1, P2: how long past the round's maxMs (counted from P0's first `warmup-run`; before it, from their `warmup-ack` plus P0's join wait) they wait for P0's `warmup-end`. */
 export const FOLLOW_GRACE_MS = 5_000;
 /**
  * P0: how long it waits for both `warmup-ack`s at least (the round's maxMs when longer). The run budget maxMs
@@ -93,7 +99,7 @@ export interface WarmupStatus {
   message?: string;
 }
 
-interface Round { id: string; t0: number; maxMs: number; acks: Set<PartyId>; onAck: (() => void) | null; views: Map<string, SessionTransport>; cutRun?: string }
+interface Round { id: string; t0: number; maxMs: number; acks: Set<PartyId>; onAck: (() => void) | null; views: Map<string, SessionTransport>; cutRun?: string; started?: boolean; stopJoin?: () => void }
 
 export class Warmup {
   private st: WarmupStatus;
@@ -154,7 +160,11 @@ export class Warmup {
     }
     if (from !== 0 || this.c.party === 0 || !UUID.test(id)) return;
     if (type === 'warmup') this.follow(id, typeof b.maxMs === 'number' && b.maxMs > 0 ? Math.min(b.maxMs, 3_600_000) : this.opts.maxMs);
-    else if (type === 'warmup-run' && this.round?.id === id) void this.followRun(b);
+    else if (type === 'warmup-run' && this.round?.id === id) {
+      // P0 starts its budget (t0) before its first run: from that run on, maxMs + the grace bounds the round's end.
+      if (!this.round.started) { this.round.started = true; this.armFollowTimer(this.round.maxMs + FOLLOW_GRACE_MS, 'P0 did not end its warm-up'); }
+      void this.followRun(b);
+    }
     // A P0 without warm-up (runs 0) ends a round it never started: this party does not wait for one.
     else if (type === 'warmup-end' && (this.round?.id === id || (!this.round && b.ok === true && b.runs === 0))) {
       const ok = b.ok === true, runs = typeof b.runs === 'number' ? b.runs : 0;
@@ -220,8 +230,10 @@ export class Warmup {
   private acks(round: Round): Promise<void> {
     return new Promise((resolve, reject) => {
       const joinMs = Math.max(round.maxMs, JOIN_GRACE_MS);
-      const t = setTimeout(() => { round.onAck = null; reject(new MpcError('E_PEER_UNAVAILABLE', `warm-up: P${peersOf(0).find((p) => !round.acks.has(p))} did not join within ${joinMs} ms`)); }, joinMs);
-      round.onAck = () => { if (round.acks.size === 2) { clearTimeout(t); round.onAck = null; resolve(); } };
+      const t = setTimeout(() => { round.onAck = null; round.stopJoin = undefined; reject(new MpcError('E_PEER_UNAVAILABLE', `warm-up: P${peersOf(0).find((p) => !round.acks.has(p))} did not join within ${joinMs} ms`)); }, joinMs);
+      // A round that ends first (a lost link, close) clears the wait: its timer held the event loop for up to maxMs.
+      round.stopJoin = () => { clearTimeout(t); round.onAck = null; round.stopJoin = undefined; reject(new MpcError('E_PEER_UNAVAILABLE', 'warm-up: the round ended before both peers joined')); };
+      round.onAck = () => { if (round.acks.size === 2) { clearTimeout(t); round.onAck = null; round.stopJoin = undefined; resolve(); } };
       round.onAck();
     });
   }
@@ -310,8 +322,10 @@ export class Warmup {
 
   private sendAck(id: string): void {
     try { this.c.mesh.sendControl(0, 'warmup-ack', { id }); } catch { /* link down: P0's round fails or restarts */ }
-    // P0's run budget starts when both followers joined: wait the budget and the grace from this party's joining.
-    if (this.round?.id === id) this.armFollowTimer(this.round.maxMs + FOLLOW_GRACE_MS, 'P0 did not end its warm-up');
+    // P0's run budget starts when both followers joined, the other up to max(maxMs, JOIN_GRACE_MS) after this one:
+    // wait for that, the budget and the grace (the first `warmup-run` then shortens it to the budget and the grace).
+    const r = this.round;
+    if (r?.id === id && !r.started) this.armFollowTimer(Math.max(r.maxMs, JOIN_GRACE_MS) + r.maxMs + FOLLOW_GRACE_MS, 'P0 did not end its warm-up');
   }
 
   private armFollowTimer(ms: number, why: string): void {
@@ -389,6 +403,7 @@ export class Warmup {
     const round = this.round;
     if (!round && state === 'waiting') { if (this.st.state === 'running') this.st.state = 'waiting'; return; }
     this.round = null;
+    round?.stopJoin?.();
     if (this.c.party !== 0) clearTimeout(this.followTimer);
     const close = (): void => { if (round) for (const v of round.views.values()) v.close(err ?? new MpcError('E_PEER_UNAVAILABLE', 'warm-up ended')); };
     if (finish && round && round.views.size > 0) setTimeout(close, FOLLOW_GRACE_MS).unref();

@@ -43,6 +43,11 @@ describe('secureForward on random IR models vs the fixed-point simulation (diffe
     expect(c.verdict, c.detail ?? '').toBe('ok');
   });
 
+  it('the check fails when one secure output element is NaN (a NaN ratio is not forgotten at the next element in tolerance)', async () => {
+    const c = await fuzzCase(7, { setting: fuzzSettings()[0]!.name, tamper: (y) => { y[0] = NaN; } });
+    expect(c.verdict).toBe('defect');
+  });
+
   it('the check fails when the secure output is off by 0.05 in one element', async () => {
     const c = await fuzzCase(7, { setting: fuzzSettings()[0]!.name, tamper: (y) => { y[0]! += 0.05; } });
     expect(c.verdict).toBe('defect');

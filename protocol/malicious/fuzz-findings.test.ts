@@ -29,11 +29,16 @@ import { inputM } from './input.js';
 import { macCheck } from './mac-check.js';
 import { openLow } from './open.js';
 import { liftSigned } from './ring128.js';
-import { checkMaliciousModel, malForward } from './runner.js';
+import { checkMaliciousModel, malForward, malForwardCost } from './runner.js';
+import { inputCost } from './input.js';
+import { macCheckCost } from './mac-check.js';
+import { openLowCost } from './open.js';
+import { setupCost } from './session.js';
+import { weightCount } from '../testing/mal-forward.js';
 import { MAL_SMOOTH_MAX_F } from './layers-smooth.js';
 import { isMpcError } from '../errors.js';
 import { createMalSession, type MalSession } from './session.js';
-import { prepareWeights, shareModelReplicated } from './weights.js';
+import { prepareWeights, prepareWeightsCost, shareModelReplicated } from './weights.js';
 import { MAL_COMPARE_BITS, productTruncEll, SCALED_TRUNC_ELL, scaledTruncEll } from './ranges.js';
 import { MAX_TRUNC_ELL, TRUNC_ELL } from './trunc.js';
 
@@ -64,6 +69,11 @@ const model = (inputShape: number[], nodes: LayerNode<FloatTensor>[]): ModelIR<F
 
 /** malForward of `model` on x (batch 1) with f fractional bits; the three parties' opened outputs after the MAC check. */
 async function openAt(m: ModelIR<FloatTensor>, x: Float64Array, f: number): Promise<Float64Array> {
+  return (await runAt(m, x, f)).out;
+}
+
+/** openAt, with the run's counters (rounds: the deepest party's, bytes: all parties' sent). */
+async function runAt(m: ModelIR<FloatTensor>, x: Float64Array, f: number): Promise<{ out: Float64Array; rounds: number; bytes: number }> {
   const parts = shareModelReplicated(m, f), n = sizeOf(m.inputShape);
   const run = await runMal3(async (s: MalSession) => {
     const w = await prepareWeights(s, parts[s.party]);
@@ -76,7 +86,7 @@ async function openAt(m: ModelIR<FloatTensor>, x: Float64Array, f: number): Prom
   const [a, b, c] = values(run);
   expect(b).toEqual(a);
   expect(c).toEqual(a);
-  return a;
+  return { out: a, rounds: run.rounds, bytes: run.bytes };
 }
 
 /** Within the fixed-point rules: truncation floor or floor + 1 per division, the public weight's rounding (<= count / 2^25 relative). */
@@ -134,6 +144,42 @@ for (const f of [13, MAX_FRAC_BITS]) {
     });
   });
 }
+
+describe('LeakyReLU whose slope terms leave the range while its output stays in it (alpha > 1)', () => {
+  // leaky(x) = trunc24(x round(alpha 2^24) + relu(x) round((1 - alpha) 2^24)), each term truncated: for x > 0 the
+  // output is x, in the range, but alpha x is not (Keras allows any alpha >= 0).
+  it.each([2, 4])('alpha = %i, x near the edge of the comparisons\' range (f = 13)', async (alpha) => {
+    const f = 13, edge = (2 ** 31 - 1) / 2 ** f;
+    // 32 elements near the edge: past the bound truncM's result is wrong for some masks only (its top-bit wrap), so many.
+    const x = Float64Array.from([...new Array<number>(32).fill(edge * 0.9), -edge / (alpha * 1.1), edge / 2, 1.5, -1]);
+    const m = model([x.length], [{ kind: 'leaky_relu', name: 'lk', inputs: ['input'], alpha }]);
+    const r = await runAt(m, x, f);
+    expectNear(r.out, Array.from(x, (v) => (v > 0 ? v : alpha * v)), f);
+    // ...and sends what malForwardCost declares for the wider truncation
+    const parts = [setupCost(), prepareWeightsCost(0), inputCost(x.length), malForwardCost(m, 1, f), openLowCost(x.length), macCheckCost()];
+    expect([r.bytes, r.rounds]).toEqual([parts.reduce((t, c) => t + c.bytes, 0), parts.reduce((t, c) => t + c.rounds, 0)]);
+  }, 120_000);
+});
+
+describe('declared cost where the product truncations widen (f > 16: productTruncEll > TRUNC_ELL)', () => {
+  // GAP (scaled, 57), Dense (matmulTrunc at productTruncEll), Multiply and PReLU (truncProduct), LeakyReLU (scaled).
+  const k = (shape: number[], v: number[]): FloatTensor => ({ shape, data: Float64Array.from(v) });
+  const m = model([1, 1, 4], [
+    { kind: 'global_avgpool2d', name: 'g', inputs: ['input'] },
+    { kind: 'dense', name: 'd', inputs: ['g'], units: 4, activation: 'linear', kernel: k([4, 4], [1, 0.5, -0.25, 0, 0, 1, 0.5, -1, 0.75, 0, 1, 0.5, -0.5, 0.25, 0, 1]), bias: k([4], [0.1, -0.2, 0, 0.3]) },
+    { kind: 'multiply', name: 'm', inputs: ['d', 'd'] },
+    { kind: 'leaky_relu', name: 'lr', inputs: ['m'], alpha: 0.2 },
+    { kind: 'prelu', name: 'pr', inputs: ['lr'], kernel: k([4], [0.5, 0.25, 0.75, 0.1]) },
+  ]);
+  it.each([16, 17, MAX_FRAC_BITS])('f = %i: the run sends exactly malForwardCost (set-up, weights, input, forward, opening, MAC check)', async (f) => {
+    const x = Float64Array.from([1.5, -2, 0.75, 3]);
+    const r = await runAt(m, x, f);
+    expectNear(r.out, Array.from(forwardReals(m, x, 1, floatArith).data), f, 2 ** -12);
+    const parts = [setupCost(), prepareWeightsCost(weightCount(m)), inputCost(4), malForwardCost(m, 1, f), openLowCost(4), macCheckCost()];
+    expect(r.bytes).toBe(parts.reduce((t, c) => t + c.bytes, 0));
+    expect(r.rounds).toBe(parts.reduce((t, c) => t + c.rounds, 0));
+  }, 120_000);
+});
 
 describe('smooth activations above MAL_SMOOTH_MAX_F (their inner truncations stay at TRUNC_ELL)', () => {
   const sig = model([4], [{ kind: 'activation', name: 's', inputs: ['input'], activation: 'sigmoid' }]);

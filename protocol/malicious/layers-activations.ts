@@ -51,6 +51,7 @@ import { concatM, sliceM } from './mvec.js';
 import type { MTensor } from './tensor.js';
 import { broadcastM, publicFixed, scaleEachM, tensorM, tileLastM, type MalTruncCosts } from './layers-linear.js';
 import { smoothCostM, smoothM, type MalSmoothOps } from './layers-smooth.js';
+import { leakyWeight } from './ranges.js';
 
 /** The runner's operations for this module: its truncation and ReLU at the comparison width (primitives table). */
 export interface MalActOps extends MalSmoothOps {
@@ -109,7 +110,8 @@ export async function nonlinearM(o: MalActOps, node: LayerNode<MTensor>, ins: MT
   switch (node.kind) {
     case 'leaky_relu': {
       const r = await o.relu(x.data), n = x.data.n;
-      const t = await o.truncScaled(concatM([scaleEachM(o.s, x.data, publicFixed(new Float64Array(n).fill(node.alpha), SCALE_BITS)), scaleEachM(o.s, r, publicFixed(new Float64Array(n).fill(1 - node.alpha), SCALE_BITS))]));
+      // Each term truncated: alpha x and (1 - alpha) relu(x) may leave the range for alpha > 1 (ranges.ts leakyWeight).
+      const t = await o.truncScaled(concatM([scaleEachM(o.s, x.data, publicFixed(new Float64Array(n).fill(node.alpha), SCALE_BITS)), scaleEachM(o.s, r, publicFixed(new Float64Array(n).fill(1 - node.alpha), SCALE_BITS))]), leakyWeight(node.alpha));
       return tensorM(x.shape, addM(sliceM(t, 0, n), sliceM(t, n, 2 * n), k));
     }
     case 'prelu': {
@@ -161,7 +163,7 @@ export function malActivationCost(act: Activation, n: number, f: number, ell: nu
 /** Declared cost of LeakyReLU, PReLU, Maximum (k inputs) and Multiply on `out` output elements; null for another kind. */
 export function malNonlinearCost(node: LayerNode<unknown>, out: number, c: MalCostParts): Cost[] | null {
   switch (node.kind) {
-    case 'leaky_relu': return [c.relu(out), ...c.truncScaled(2 * out)];
+    case 'leaky_relu': return [c.relu(out), ...c.truncScaled(2 * out, leakyWeight(node.alpha))];
     case 'prelu': return [c.relu(out), mulCostM(out), ...c.truncProduct(out)];
     case 'maximum': return Array.from({ length: node.inputs.length - 1 }, () => c.relu(out));
     case 'multiply': return [mulCostM(out), ...c.truncProduct(out)];

@@ -61,7 +61,7 @@ export interface MalLayerOps {
   /** x / 2^bits at the default bound TRUNC_ELL (layers-smooth.ts's inner truncations). */
   trunc(x: MShare, bits: number): Promise<MShare>;
   /** x / 2^SCALE_BITS after a public product x round(a 2^24), at ell = scaledTruncEll (ranges.ts). */
-  truncScaled(x: MShare): Promise<MShare>;
+  truncScaled(x: MShare, maxWeight?: number): Promise<MShare>;
   /** x / 2^f after a product of two values, at ell = productTruncEll (ranges.ts). */
   truncProduct(x: MShare): Promise<MShare>;
 }
@@ -219,8 +219,8 @@ export function broadcastM(t: MTensor, shape: number[]): MShare {
 export interface MalTruncCosts {
   /** By bits at TRUNC_ELL. */
   trunc(n: number, bits: number): Cost[];
-  /** By SCALE_BITS at scaledTruncEll. */
-  truncScaled(n: number): Cost[];
+  /** By SCALE_BITS at scaledTruncEll (maxWeight: ranges.ts). */
+  truncScaled(n: number, maxWeight?: number): Cost[];
   /** By f at productTruncEll. */
   truncProduct(n: number): Cost[];
 }

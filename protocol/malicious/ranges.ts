@@ -23,6 +23,10 @@
  *    c = 32 (SCALED_TRUNC_ELL). With 48 it held only for |x| < 2^23 ring
  *    units (2^(23-f) reals) and past it opened a wrong value that the MAC
  *    check passes (fuzz-findings.test.ts);
+ *    LeakyReLU truncates its terms alpha x and (1 - alpha) relu(x), which
+ *    leave the range for alpha > 1 while its output does not: ell grows by
+ *    ceil(log2 max(|alpha|, |1 - alpha|)) (scaledTruncEll's maxWeight; 59 for
+ *    alpha = 4, which opened wrong values at 57);
  *  - a division by 2^f after a product of two values (Conv2D, Dense,
  *    DepthwiseConv2D, Conv2DTranspose, PReLU, Multiply, hard_silu) needs
  *    ell = c + f for a result in the range: at most TRUNC_ELL = 48 for
@@ -48,8 +52,16 @@ import { MAX_TRUNC_ELL, TRUNC_ELL } from './trunc.js';
  */
 export const MAL_COMPARE_BITS = 32;
 
-/** ell of a division by 2^SCALE_BITS for results in the range of comparison width c: c + SCALE_BITS + 1 (the weights' rounding), at most MAX_TRUNC_ELL. */
-export const scaledTruncEll = (c: number): number => Math.min(c + SCALE_BITS + 1, MAX_TRUNC_ELL);
+/**
+ * ell of a division by 2^SCALE_BITS of X = sum_i x_i round(a_i 2^24): c + SCALE_BITS + 1 (the weights' rounding) for
+ * results in the range of comparison width c, at most MAX_TRUNC_ELL. `maxWeight` (default 1): a bound on |a_i| when
+ * the truncated value is not the layer's output but a term of it whose weight may exceed 1 (LeakyReLU's alpha x and
+ * (1 - alpha) relu(x) for alpha > 1: its output x stays in the range, the term alpha x does not): log2 of it more bits.
+ */
+export const scaledTruncEll = (c: number, maxWeight = 1): number => Math.min(c + SCALE_BITS + 1 + Math.max(0, Math.ceil(Math.log2(maxWeight))), MAX_TRUNC_ELL);
+
+/** LeakyReLU's larger slope term weight, max(|alpha|, |1 - alpha|) (scaledTruncEll's maxWeight). */
+export const leakyWeight = (alpha: number): number => Math.max(Math.abs(alpha), Math.abs(1 - alpha));
 
 /** ell of every scaled truncation at the default comparison width: 32 + 24 + 1 = 57. */
 export const SCALED_TRUNC_ELL = scaledTruncEll(MAL_COMPARE_BITS);

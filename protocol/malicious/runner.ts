@@ -183,7 +183,7 @@ class MalRunner {
     return {
       s, f: this.f, ell,
       trunc: (x, bits) => this.trunc(x, bits),
-      truncScaled: (x) => this.trunc(x, SCALE_BITS, scaledTruncEll(ell)),
+      truncScaled: (x, w) => this.trunc(x, SCALE_BITS, scaledTruncEll(ell, w)),
       truncProduct: (x) => this.trunc(x, this.f, productTruncEll(this.f, ell)),
       relu: (x) => { assert(p.relu, 'E_INTERNAL', 'malicious runner: ReLU missing after the model check'); return p.relu(s, x, ell); },
     };
@@ -374,7 +374,7 @@ function nodeCostsM(model: ModelIR<unknown>, N: number, fracBits: number, opts: 
     const parts = {
       relu: (n: number) => need(p.reluCost, 'ReLU')(n, ell),
       trunc: (n: number, bits: number) => trunc(n, bits),
-      truncScaled: (n: number) => trunc(n, SCALE_BITS, scaledTruncEll(ell)),
+      truncScaled: (n: number, w?: number) => trunc(n, SCALE_BITS, scaledTruncEll(ell, w)),
       truncProduct: (n: number) => trunc(n, fracBits, productEll),
     };
     const out = N * sizeOf(shapes.get(node.name)!);

@@ -87,7 +87,8 @@ export async function malFuzzCase(seed: number): Promise<MalFuzzCase> {
   }
   const tolAt = (i: number) => 8 * spread[i]! + 64 * 2 ** -F;
   let worst = got.length === sim.length ? 0 : Infinity, at = 0;
-  for (let i = 0; i < sim.length; i++) { const q = Math.abs(got[i]! - sim[i]!) / tolAt(i); if (!(q <= worst)) { worst = q; at = i; } }
+  // A NaN ratio counts as out of tolerance and stays the worst (fuzz-run.ts).
+  for (let i = 0; i < sim.length; i++) { const q = Math.abs(got[i]! - sim[i]!) / tolAt(i); if (!(q <= worst) && worst !== Infinity) { worst = Number.isNaN(q) ? Infinity : q; at = i; } }
   const err = Math.abs(got[at]! - sim[at]!), tol = tolAt(at);
   // The malicious truncation is probabilistic too (trunc.ts); divisions and products both count.
   const risk = fr.products + fr.divisions;

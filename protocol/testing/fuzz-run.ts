@@ -154,7 +154,8 @@ export async function fuzzCase(seed: number, only: FuzzCaseOptions = {}): Promis
     only.tamper?.(got);
     // The element furthest out of its tolerance (largest error / tolerance).
     let worst = got.length === sim.length ? 0 : Infinity, at = 0;
-    for (let i = 0; i < sim.length; i++) { const q = Math.abs(got[i]! - sim[i]!) / tolAt(i); if (!(q <= worst)) { worst = q; at = i; } }
+    // A NaN ratio (a NaN output, or an infinite simulated value) counts as out of tolerance, and stays the worst.
+    for (let i = 0; i < sim.length; i++) { const q = Math.abs(got[i]! - sim[i]!) / tolAt(i); if (!(q <= worst) && worst !== Infinity) { worst = Number.isNaN(q) ? Infinity : q; at = i; } }
     return { got, out: worst > 1, err: Math.abs(got[at]! - sim[at]!), tol: tolAt(at), at };
   };
   let run: Awaited<ReturnType<typeof secure>>;

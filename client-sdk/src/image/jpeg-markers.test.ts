@@ -109,6 +109,38 @@ describe('JPEG layouts: decoded as libjpeg (Pillow) does, or refused (jpeg-marke
     expect((await refusal(new Uint8Array([...f.subarray(0, dqtEnd), 0x12, 0x34, ...f.subarray(dqtEnd)]))).code).toBe('E_DTYPE');
   });
 
+  it('a SOF whose length field is not 8 + 3 Nf (libjpeg: JERR_BAD_LENGTH) is refused: the walk cannot skip bytes jpeg-js reads as markers (here an Adobe transform 1 hidden from the check)', async () => {
+    const f = file({ ids: [82, 71, 66] }); // RGB by its ids: decoded without a colour transform
+    const sof = f.indexOf(0xc0, 4) - 1;
+    const len = (f[sof + 2]! << 8) | f[sof + 3]!;
+    const adobe = [0xff, 0xee, 0, 14, 0x41, 0x64, 0x6f, 0x62, 0x65, 0, 100, 0, 0, 0, 0, 1];
+    const hidden = new Uint8Array([...f.subarray(0, sof + 2), (len + adobe.length) >> 8, (len + adobe.length) & 255, ...f.subarray(sof + 4, sof + 2 + len), ...adobe, ...f.subarray(sof + 2 + len)]);
+    expect(jpegSupport(hidden)).toBeUndefined();
+    const e = await refusal(hidden);
+    expect([e.code, e.reason]).toEqual(['E_IMAGE_PREPROCESSING', 'JPEG_LAYOUT']);
+  });
+
+  it('a JFIF APP0 shorter than libjpeg reads (datalen < 14: not JFIF for jdmarker.c examine_app0) does not make an Adobe transform 0 file YCbCr', async () => {
+    const f = file({ adobe: 0 });
+    const shortJfif = [0xff, 0xe0, 0, 14, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1]; // 12 data bytes
+    const b = new Uint8Array([...f.subarray(0, 2), ...shortJfif, ...f.subarray(2)]);
+    expect(jpegFrame(b)?.jfif).toBe(false);
+    expect(jpegSupport(b)).toEqual({ kind: 'rgb' });
+    const img = await decodeImageNode(b);
+    expect(Array.from(img.data.subarray(0, 3))).toEqual([200, 100, 50]);
+  });
+
+  it('FF 00 is not a segment: the walk stops (layout unknown) instead of reading the next bytes as a length and landing on a frame header jpeg-js never sees', async () => {
+    const real = file({ sampling: [[2, 2], [2, 1], [1, 1]] }); // a refused layout
+    const fake = [0xff, 0xc0, 0, 17, 8, 0, 16, 0, 32, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0, 0xff, 0xda]; // 4:4:4 SOF, then SOS
+    const body = new Array<number>(65533).fill(0);
+    body.splice(65509 - 8, fake.length, ...fake); // the walk reads FF 00's "length" FF E1 and jumps to offset 65509
+    const b = new Uint8Array([0xff, 0xd8, 0xff, 0x00, 0xff, 0xe1, 0xff, 0xff, ...body, ...real.subarray(2)]);
+    expect(jpegSupport(b)).toBeUndefined();
+    const e = await refusal(b);
+    expect(e.code === 'E_DTYPE' || e.reason === 'JPEG_LAYOUT').toBe(true);
+  });
+
   it('withoutAdobe cuts only the APP14 segment', () => {
     const plain = file({ h: 2, v: 2 }), adobe = file({ h: 2, v: 2, adobe: 1 });
     expect(Array.from(withoutAdobe(adobe))).toEqual(Array.from(plain));

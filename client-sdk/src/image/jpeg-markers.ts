@@ -37,7 +37,7 @@ export interface JpegFrame {
   adobe?: number;
 }
 
-/** The frame header and colour markers, walking the segments from SOI up to the first SOS; undefined when there is no SOF before it. */
+/** The frame header and colour markers, walking the segments from SOI up to the first SOS; undefined when there is no SOF before it, or the walk cannot follow the decoder (FF 00, a SOF length other than 8 + 3 Nf). */
 export function jpegFrame(b: Uint8Array): JpegFrame | undefined {
   let off = 2, jfif = false, adobe: number | undefined, frame: Omit<JpegFrame, 'jfif' | 'adobe'> | undefined;
   while (off + 4 <= b.length && b[off] === 0xff) {
@@ -45,13 +45,20 @@ export function jpegFrame(b: Uint8Array): JpegFrame | undefined {
     if (m === 0xff) { off++; continue; }
     if (m === 0x01 || (m >= 0xd0 && m <= 0xd8)) { off += 2; continue; }
     if (m === 0xda || m === 0xd9) break;
+    // FF 00 is no segment (jpeg-js skips the two bytes, libjpeg scans on for a marker): reading a length there could land
+    // on a frame header the decoder never sees, so the layout is unknown.
+    if (m === 0x00) return undefined;
     const len = (b[off + 2]! << 8) | b[off + 3]!;
     const tag = (s: string): boolean => len >= 2 + s.length && [...s].every((c, i) => b[off + 4 + i] === c.charCodeAt(0));
-    if (m === 0xe0 && tag('JFIF\0')) jfif = true;
+    // JFIF only with libjpeg's 14 data bytes at least (jdmarker.c examine_app0, APP0_DATA_LEN)
+    if (m === 0xe0 && len >= 16 && tag('JFIF\0')) jfif = true;
     if (m === 0xee && tag('Adobe') && len >= 14 && off + 15 < b.length) adobe = b[off + 15]!;
     const sof = m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
     if (sof && !frame && off + 10 <= b.length) {
       const nf = b[off + 9]!;
+      // libjpeg refuses a frame header whose length is not 8 + 3 Nf (JERR_BAD_LENGTH); jpeg-js reads Nf components and
+      // then the next bytes as markers, which this walk, skipping by the length, would not see.
+      if (len !== 8 + 3 * nf || off + 2 + len > b.length) return undefined;
       const components = [];
       for (let i = 0; i < nf && off + 12 + 3 * i < b.length; i++) {
         const f = b[off + 11 + 3 * i]!;
@@ -113,7 +120,7 @@ export function withoutAdobe(b: Uint8Array): Uint8Array {
     const m = b[off + 1]!;
     if (m === 0xff) { off++; continue; }
     if (m === 0x01 || (m >= 0xd0 && m <= 0xd8)) { off += 2; continue; }
-    if (m === 0xda || m === 0xd9) break;
+    if (m === 0xda || m === 0xd9 || m === 0x00) break;
     const len = (b[off + 2]! << 8) | b[off + 3]!;
     if (m === 0xee) { keep.push(b.subarray(from, off)); from = off + 2 + len; }
     off += 2 + len;

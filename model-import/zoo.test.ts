@@ -110,7 +110,10 @@ describe.skipIf(!have)('zoo models and the sound comparison-ring bound: imported
 
   it('mobilenetv3small imports by default: no ring holds its interval bound, so the ring is chosen on the sample, samples-only, naming the layer; no layer moved to 64 bits', async () => {
     const { ir, soundRanges } = await bounded('mobilenetv3small');
-    const c = choosePrecision(ir, [input('mobilenetv3small', 0)], { soundRanges, fracBitsRange: [13, 13], draws: 1 });
+    // The ring's basis is what this test is about, not the error target: at f = 13 the simulated error of this one
+    // sample is ~5e-4 with stochastic rounding (unseeded draws), right at the default target / margin (1e-3 / 2), so
+    // the default target refused the model in about one full-suite run in a few (a chance failure, 2026-12-07).
+    const c = choosePrecision(ir, [input('mobilenetv3small', 0)], { soundRanges, fracBitsRange: [13, 13], draws: 1, targetError: 1e-2 });
     console.log(`[zoo] mobilenetv3small: ${c.ringReason}`);
     expect(c.forced).toBe(false);
     expect(c.ringBasis).toBe('samples-only');
@@ -123,7 +126,7 @@ describe.skipIf(!have)('zoo models and the sound comparison-ring bound: imported
 
   it('mobilenetv3small with --require-sound-bound is refused (E_PRECISION_RANGE naming a layer the 64-bit ring cannot hold)', async () => {
     const { ir, soundRanges } = await bounded('mobilenetv3small');
-    expect(() => choosePrecision(ir, [input('mobilenetv3small', 0)], { soundRanges, fracBitsRange: [13, 13], draws: 1, requireSoundBound: true })).toThrow(expect.objectContaining({
+    expect(() => choosePrecision(ir, [input('mobilenetv3small', 0)], { soundRanges, fracBitsRange: [13, 13], draws: 1, targetError: 1e-2, requireSoundBound: true })).toThrow(expect.objectContaining({
       code: 'E_PRECISION_RANGE',
       message: expect.stringMatching(/^layer '[^']+': .* by the sound bound over the declared input range; allowed .* 64-bit comparisons .*--require-sound-bound/),
     }));

@@ -29,9 +29,10 @@ export function chainOf(m: FuncModel): SeqModel | null {
   return { name: m.name, inputShape: m.inputShape, layers: m.layers.map(({ inputs: _, ...l }) => l) };
 }
 
-/** The writeLegacyH5 options drawn for an .h5 twin, with a short description. */
-export function h5Style(g: Prg): { opts: { kerasVersion: string; reverseDatasets: boolean }; desc: string } {
-  const kerasVersion = pick(g, ['2.12.0', '2.1.4', '2.4.0'] as const);
+/** The writeLegacyH5 options drawn for an .h5 twin (the Keras version `force`d: --h5-keras), with a short description. */
+export function h5Style(g: Prg, force?: string): { opts: { kerasVersion: string; reverseDatasets: boolean }; desc: string } {
+  const drawn = pick(g, ['2.12.0', '2.1.4', '2.4.0'] as const);
+  const kerasVersion = force ?? drawn;
   const reverseDatasets = int(g, 0, 1) === 1;
   return { opts: { kerasVersion, reverseDatasets }, desc: `.h5 keras ${kerasVersion}${reverseDatasets ? ' reversed' : ''}` };
 }

@@ -24,7 +24,7 @@
  *   Tensors go at batch 1 and --batch (2); the request-level label mode at batch --batch too.
  *
  *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--keras 0.3]
- *       [--h5 0] [--c64 0] [--other 0] [--policy 0] [--batch 2] [--only M] [--verbose]
+ *       [--h5 0 [--h5-keras 2.1.4]] [--c64 0] [--other 0] [--policy 0] [--batch 2] [--only M] [--verbose]
  *
  * Tolerance on probabilities/logits: max(4 x the importer's measured max |logit error| on its samples, 2^-(f-4) x (1 + max |y|));
  * a label that differs from tfjs's is a flag where the top two are within twice that, else a difference.
@@ -68,7 +68,7 @@ function toBatch(p: unknown): Parameters<typeof compareLabels>[1] {
 
 type Verdict = 'equal' | 'refused' | 'skip' | 'DIFFERENT' | 'flag';
 
-interface Opts { depth: number; rare: number; samples: number; keras: number; h5: number; c64: number; other: number; policy: number; batch: number; verbose: boolean }
+interface Opts { h5Keras?: string; depth: number; rare: number; samples: number; keras: number; h5: number; c64: number; other: number; policy: number; batch: number; verbose: boolean }
 const draw = (g: Prg, p: number): boolean => g.bytes(1)[0]! < p * 256;
 
 async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note: string; layers: string; detail?: string }> {
@@ -88,7 +88,7 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     let src = file;
     let twin = '';
     const wantH5 = draw(g, o.h5);
-    const h5 = h5Style(g);
+    const h5 = h5Style(g, o.h5Keras);
     if (wantH5 || g.bytes(1)[0]! < o.keras * 256) {
       try {
         const fm = irToKeras(loaded.ir, 'twin', loaded.ir.outputActivation);
@@ -104,7 +104,7 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
         }
       } catch (e) {
         if (!(e as { code?: string }).code) throw e;
-        twin = ' (no .keras twin)';
+        twin = ` (no twin: ${(e as { code?: string }).code}${wantH5 ? ` wanted ${h5.desc}` : ''})`;
       }
     }
     const args = [src, '--out', path.join(dir, 'bundle'), '--no-progress', '--random', String(o.samples), '--report-json', path.join(dir, 'report.json')];
@@ -219,7 +219,8 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
 
 async function main(): Promise<void> {
   const seed = arg('seed', 1), count = arg('count', 10), depth = arg('depth', 3), rare = arg('rare', 0.1), samples = arg('samples', 16), keras = arg('keras', 0.3);
-  const extra = { h5: arg('h5', 0), c64: arg('c64', 0), other: arg('other', 0), policy: arg('policy', 0), batch: arg('batch', 2) };
+  const hk = process.argv.indexOf('--h5-keras');
+  const extra = { ...(hk >= 0 ? { h5Keras: process.argv[hk + 1]! } : {}), h5: arg('h5', 0), c64: arg('c64', 0), other: arg('other', 0), policy: arg('policy', 0), batch: arg('batch', 2) };
   const verbose = process.argv.includes('--verbose');
   // One PRG per model (seed, m): model m is the same whatever the verdicts before it (--only M reruns it alone).
   const modelPrg = (m: number): Prg => { const s = new Uint8Array(16); const v = new DataView(s.buffer); v.setUint32(0, seed); v.setUint32(4, m + 1); return new Prg(s); };

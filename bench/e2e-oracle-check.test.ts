@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BundleManifest } from '../model-import/bundle.js';
 import { applyActivation, compareCase, compareLabels, preprocessPixels } from './e2e-oracle-check.js';
+import { chainOf, policyFlags } from './e2e-oracle-paths.js';
+import { Prg } from '../protocol/correlated/prg.js';
 
 const man = (act: 'softmax' | 'sigmoid' | 'linear', labels?: string[]): BundleManifest => ({ outputActivation: act, ...(labels ? { labels } : {}) }) as unknown as BundleManifest;
 const sm = (z: number[]): number[] => Array.from(applyActivation(z, 'softmax', [z.length]));
@@ -68,5 +70,57 @@ describe('e2e-oracle checks (compareCase, compareLabels)', () => {
     const t = preprocessPixels(px, 3, { scaling: 'unit', channelOrder: 'rgb', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
     expect(t[3]).toBeCloseTo((1 - 0.485) / 0.229, 6);
     expect(Array.from(preprocessPixels(Uint8Array.from([0, 255]), 1, { scaling: 'symmetric', channelOrder: 'rgb' }))).toEqual([-1, 1]);
+  });
+});
+
+describe('e2e-oracle checks: import-time policies (thresholds, confidence buckets) and the .h5 chain', () => {
+  const lg = (p: number): number => Math.log(p / (1 - p));
+  const tol = { abs: 0, rel: 1e-3 };
+  const ml = (pos: boolean[], buckets?: number[]) => ({ kind: 'multi-label', index: [-1], label: ['multi-label'], decisions: [pos.map((positive, index) => ({ index, positive, ...(buckets ? { confidenceBucket: buckets[index] } : {}) }))] });
+  it('multi-label decisions at per-label thresholds: z >= logit(t_c), not z >= 0', () => {
+    const r = Float64Array.from([lg(0.3) + 0.5, lg(0.8) - 0.5]);
+    // Label 0 (logit < 0) is positive at threshold 0.3, label 1 (logit > 0) negative at 0.8: not the sign.
+    expect(compareLabels('t', ml([true, false]), r, man('sigmoid'), [2], tol, { thresholds: [0.3, 0.8] }).stage).toBe(null);
+    expect(compareLabels('t', ml([true, true]), r, man('sigmoid'), [2], tol, { thresholds: [0.3, 0.8] }).stage).toBe('secure');
+    // One threshold for all labels.
+    expect(compareLabels('t', ml([false, false]), Float64Array.from([0.5, 1]), man('sigmoid'), [2], tol, { thresholds: [0.9] }).stage).toBe(null);
+    // Near the threshold: a flag, not a difference.
+    expect(compareLabels('t', ml([false, true]), Float64Array.from([lg(0.3) + 1e-5, 1]), man('sigmoid'), [2], tol, { thresholds: [0.3] })).toMatchObject({ stage: null, flag: true });
+  });
+  it('confidence buckets: #{mu : margin >= mu} for argmax (top - runner-up) and per element (|z - logit(t)|)', () => {
+    const r = Float64Array.from([0, 2, 0.5]);
+    const cls = (bucket: number) => ({ kind: 'class', index: [1], label: ['c1'], confidenceBucket: [bucket] });
+    const m = man('softmax', ['c0', 'c1', 'c2']);
+    expect(compareLabels('b', cls(1), r, m, [3], tol, { confidence: [1, 3] }).stage).toBe(null);
+    expect(compareLabels('b', cls(2), r, m, [3], tol, { confidence: [1, 3] }).stage).toBe('secure');
+    expect(compareLabels('b', { kind: 'class', index: [1], label: ['c1'] }, r, m, [3], tol, { confidence: [1, 3] }).stage).toBe('post');
+    // margin 1.5 exactly at mu = 1.5: either bucket is a flag.
+    expect(compareLabels('b', cls(1), r, m, [3], tol, { confidence: [0.5, 1.5] })).toMatchObject({ stage: null, flag: true });
+    const e = Float64Array.from([lg(0.2) + 2, lg(0.2) - 0.3]);
+    expect(compareLabels('b', ml([true, false], [2, 1]), e, man('sigmoid'), [2], tol, { thresholds: [0.2], confidence: [0.25, 1] }).stage).toBe(null);
+    expect(compareLabels('b', ml([true, false], [2, 2]), e, man('sigmoid'), [2], tol, { thresholds: [0.2], confidence: [0.25, 1] }).stage).toBe('secure');
+  });
+  it("tfjs's probabilities against the thresholds: a clear disagreement is stage 'tfjs'", () => {
+    const r = Float64Array.from([lg(0.6) + 1, -3]);
+    const p = Float64Array.from([0.9, 0.05]);
+    expect(compareLabels('p', ml([true, false]), r, man('sigmoid'), [2], tol, { thresholds: [0.6] }, p).stage).toBe(null);
+    expect(compareLabels('p', ml([true, false]), r, man('sigmoid'), [2], tol, { thresholds: [0.6] }, Float64Array.from([0.4, 0.05])).stage).toBe('tfjs');
+  });
+  it('chainOf: a chain of one-input layers is a Sequential model; a branch is not', () => {
+    const L = (name: string, inputs: string[]) => ({ className: 'ReLU', name, inputs, config: {}, weights: [] });
+    const chain = { name: 'm', inputShape: [2, 2, 1], layers: [L('a', ['input_layer']), L('b', ['a'])], output: 'b' };
+    expect(chainOf(chain)?.layers.map((l) => l.name)).toEqual(['a', 'b']);
+    expect(chainOf({ ...chain, layers: [L('a', ['input_layer']), L('b', ['input_layer', 'a'])] })).toBeNull();
+    expect(chainOf({ ...chain, output: 'a' })).toBeNull();
+  });
+  it('policyFlags: thresholds only for per-element outputs, one or one per channel, and the flags say what the policy says', () => {
+    for (let s = 0; s < 40; s++) {
+      const seed = new Uint8Array(16); seed[0] = s;
+      const f = policyFlags(new Prg(seed), 3, s % 2 === 0);
+      expect(f.args.slice(0, 2)).toEqual(['--output-mode', f.mode]);
+      if (s % 2 === 1) expect(f.pol.thresholds).toBeUndefined();
+      if (f.pol.thresholds) { expect([1, 3]).toContain(f.pol.thresholds.length); expect(f.args).toContain(f.pol.thresholds.join(',')); }
+      expect(f.pol.confidence !== undefined).toBe(f.mode === 'label+confidence');
+    }
   });
 });

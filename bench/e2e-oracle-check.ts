@@ -120,15 +120,22 @@ export function compareCase(name: string, pred: AnyPred, ref: Float64Array, tfOu
   return { name, stage, flag, dLogits, detail: problems.join('; ') };
 }
 
-type LabelPred = { kind: string; index: number[]; label: (string | number)[]; decisions?: { index: number; positive: boolean }[][]; mask?: { mask: Uint8Array }[] };
+type LabelPred = { kind: string; index: number[]; label: (string | number)[]; confidenceBucket?: number[]; decisions?: { index: number; positive: boolean; confidenceBucket?: number }[][]; mask?: { mask: Uint8Array; confidenceBuckets?: Uint8Array }[] };
+
+/** The session's label policy as the checks apply it: probability thresholds per channel (per-element rules) and confidence margins. */
+export interface LabelPolicy { thresholds?: readonly number[]; confidence?: readonly number[] }
+const logitOf = (t: number): number => Math.log(t / (1 - t));
 
 /**
- * A label-mode prediction (privacy { outputMode: 'label' }: the decisions made inside the protocol) against the
- * reference logits' decisions: the class (argmax; one sigmoid output: z > 0), each multi-label finding (z >= 0),
- * each mask element (z >= 0) or pixel class. A disagreement whose reference margin is within the tolerance is a
- * flag; beyond it, stage 'secure'.
+ * A label-mode prediction (privacy { outputMode: 'label' | 'label+confidence' }, or a model imported with
+ * --output-mode label...: the decisions made inside the protocol) against the reference logits' decisions: the
+ * class (argmax; one sigmoid output: z >= 0), each multi-label finding and sigmoid mask element (z >= logit(t_c),
+ * t_c the policy's probability threshold of channel c, default 0.5), or pixel class; with confidence margins, each
+ * bucket (#{mu : margin >= mu}; margin top - runner-up, or |z - logit(t_c)|). A disagreement whose reference margin
+ * (or distance to a bucket edge) is within the tolerance is a flag; beyond it, stage 'secure'. With `tfProbs`
+ * (tfjs's probabilities), the per-element decisions are also checked as p >= t_c on tfjs's output (stage 'tfjs').
  */
-export function compareLabels(name: string, pred: LabelPred, ref: Float64Array, m: BundleManifest, outShape: readonly number[], tol: Tol): CaseResult {
+export function compareLabels(name: string, pred: LabelPred, ref: Float64Array, m: BundleManifest, outShape: readonly number[], tol: Tol, pol: LabelPolicy = {}, tfProbs?: Float64Array): CaseResult {
   const batch = pred.index.length;
   const per = ref.length / batch;
   const act = m.outputActivation;
@@ -136,30 +143,41 @@ export function compareLabels(name: string, pred: LabelPred, ref: Float64Array, 
   let flag = false;
   const c = outShape[outShape.length - 1]!;
   const perEl = outShape.length === 3 ? c === 1 || act === 'sigmoid' : act === 'sigmoid' && per > 1;
+  const ts = pol.thresholds ?? [0.5];
+  const tOf = (i: number): number => (ts.length === 1 ? ts[0]! : ts[i % ts.length]!);
+  const mus = pol.confidence ?? [];
+  const bucketOf = (margin: number): number => mus.filter((mu) => margin >= mu).length;
   for (let b = 0; b < batch; b++) {
     const r = ref.subarray(b * per, (b + 1) * per);
     const mz = Math.max(...Array.from(r, Math.abs));
     const near = (gap: number): boolean => gap <= 2 * lim(tol, mz);
-    const got: number[] = [];
-    const want: number[] = [];
-    const gaps: number[] = [];
+    const got: number[] = [], want: number[] = [], gaps: number[] = [];
+    // Buckets: [got, reference margin] per decision (checked only in label+confidence).
+    const buckets: [number | undefined, number][] = [];
     if (pred.kind === 'class') {
       const [a, q] = top2(r);
-      got.push(pred.index[b]!); want.push(per === 1 ? (r[0]! > 0 ? 1 : 0) : a); gaps.push(per === 1 ? Math.abs(r[0]!) : r[a]! - r[q]!);
+      got.push(pred.index[b]!); want.push(per === 1 ? (r[0]! >= 0 ? 1 : 0) : a); gaps.push(per === 1 ? Math.abs(r[0]!) : r[a]! - r[q]!);
+      buckets.push([pred.confidenceBucket?.[b], gaps[0]!]);
       const wl = m.labels && want[0]! < m.labels.length ? m.labels[want[0]!] : want[0];
       if (got[0] === want[0] && pred.label[b] !== wl) problems.push(`post: item ${b} label ${String(pred.label[b])}, expected ${String(wl)}`);
     } else if (pred.kind === 'multi-label') {
       const d = pred.decisions?.[b] ?? [];
       if (d.length !== per) { problems.push(`post: item ${b} has ${d.length} decisions, expected ${per}`); continue; }
-      for (let i = 0; i < per; i++) { got.push(d.find((x) => x.index === i)?.positive ? 1 : 0); want.push(r[i]! >= 0 ? 1 : 0); gaps.push(Math.abs(r[i]!)); }
+      for (let i = 0; i < per; i++) {
+        const x = d.find((y) => y.index === i);
+        const tau = logitOf(tOf(i));
+        got.push(x?.positive ? 1 : 0); want.push(r[i]! >= tau ? 1 : 0); gaps.push(Math.abs(r[i]! - tau));
+        buckets.push([x?.confidenceBucket, Math.abs(r[i]! - tau)]);
+      }
     } else {
-      const mk = pred.mask?.[b]?.mask;
+      const mk = pred.mask?.[b];
       if (!mk) { problems.push(`post: item ${b} has no mask`); continue; }
       const n = perEl ? per : per / c;
       for (let px = 0; px < n; px++) {
-        got.push(mk[px]!);
-        if (perEl) { want.push(r[px]! >= 0 ? 1 : 0); gaps.push(Math.abs(r[px]!)); }
+        got.push(mk.mask[px]!);
+        if (perEl) { const tau = logitOf(tOf(px)); want.push(r[px]! >= tau ? 1 : 0); gaps.push(Math.abs(r[px]! - tau)); }
         else { const s = r.subarray(px * c, px * c + c); const [a, q] = top2(s); want.push(a); gaps.push(s[a]! - s[q]!); }
+        buckets.push([mk.confidenceBuckets?.[px], gaps[px]!]);
       }
     }
     for (let i = 0; i < got.length; i++) {
@@ -167,8 +185,27 @@ export function compareLabels(name: string, pred: LabelPred, ref: Float64Array, 
       if (near(gaps[i]!)) flag = true;
       else { problems.push(`secure: item ${b} decision ${i} is ${got[i]}, the reference's ${want[i]} (margin ${gaps[i]!.toExponential(2)})`); break; }
     }
+    if (mus.length) {
+      for (let i = 0; i < buckets.length; i++) {
+        const [gb, margin] = buckets[i]!;
+        if (gb === undefined) { problems.push(`post: item ${b} decision ${i} has no confidence bucket`); break; }
+        if (gb === bucketOf(margin)) continue;
+        if (mus.some((mu) => near(Math.abs(margin - mu))) || near(gaps[i]!)) flag = true;
+        else { problems.push(`secure: item ${b} decision ${i} bucket ${gb}, the reference's ${bucketOf(margin)} (margin ${margin.toExponential(2)})`); break; }
+      }
+    }
+    // tfjs's probabilities against the per-element thresholds: p >= t_c (near the threshold in the reference: a flag).
+    if (tfProbs && perEl) {
+      const t = tfProbs.subarray(b * per, (b + 1) * per);
+      for (let i = 0; i < got.length; i++) {
+        const tfd = t[i]! >= tOf(i) ? 1 : 0;
+        if (tfd === got[i]) continue;
+        if (near(gaps[i]!) || Math.abs(t[i]! - tOf(i)) <= 1e-6) flag = true;
+        else { problems.push(`tfjs: item ${b} decision ${i} is ${got[i]}, tfjs's p = ${t[i]!.toExponential(3)} vs threshold ${tOf(i)}`); break; }
+      }
+    }
   }
-  const stage = problems.some((p) => p.startsWith('secure')) ? 'secure' : problems.length ? 'post' : null;
+  const stage = problems.some((p) => p.startsWith('secure')) ? 'secure' : problems.some((p) => p.startsWith('post')) ? 'post' : problems.length ? 'tfjs' : null;
   return { name, stage, flag, dLogits: 0, detail: problems.join('; ') };
 }
 

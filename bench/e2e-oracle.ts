@@ -13,9 +13,18 @@
  *      beyond the tolerance), post (the SDK's probabilities/labels/masks vs the activation applied to its own logits).
  *
  *   5. with probability --keras (0.3), the imported IR is written back as a Keras 3 .keras archive
- *      (model-import/keras-from-ir.ts) and THAT file goes through mpc-import (the .keras reader's path).
+ *      (model-import/keras-from-ir.ts) and THAT file goes through mpc-import (the .keras reader's path); with
+ *      probability --h5 (0), as a legacy .h5 (Keras 2 / 2.1.4 list-style config; chains only: e2e-oracle-paths.ts);
+ *   6. with probability --c64 (0), --compare-bits 64 (the 64-bit comparison ring; the chooser picks 32 for these models);
+ *   7. with probability --other (0), an image input is also sent as a PNG/JPEG of another size and colour layout,
+ *      checked against the reference on the SDK's own preprocessed tensor (the secure stage, not the resize);
+ *   8. with probability --policy (0), an import-time output policy (--output-mode label | label+confidence,
+ *      --decision-thresholds, --confidence-thresholds): a logits request must be refused (coded), and the model's
+ *      label-mode answers at batch 3 are checked against the thresholds on the reference logits and tfjs's probabilities.
+ *   Tensors go at batch 1 and --batch (2); the request-level label mode at batch --batch too.
  *
- *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--keras 0.3] [--only M] [--verbose]
+ *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--keras 0.3]
+ *       [--h5 0 [--h5-keras 2.1.4]] [--c64 0] [--other 0] [--policy 0] [--batch 2] [--only M] [--verbose]
  *
  * Tolerance on probabilities/logits: max(4 x the importer's measured max |logit error| on its samples, 2^-(f-4) x (1 + max |y|));
  * a label that differs from tfjs's is a flag where the top two are within twice that, else a difference.
@@ -30,7 +39,7 @@ import * as tf from '@tensorflow/tfjs';
 import { writePng } from '../client-sdk/testing/png-writer.js';
 import type { BundleManifest } from '../model-import/bundle.js';
 import { irToKeras } from '../model-import/keras-from-ir.js';
-import { writeKeras3Functional } from '../model-import/keras-writer.js';
+import { writeKeras3Functional, writeLegacyH5 } from '../model-import/keras-writer.js';
 import { loadModel } from '../model-import/load.js';
 import { referenceLogits } from '../model-import/reference.js';
 import { pick as pickOne, randomModel } from '../model-import/testing/keras-oracle-gen.js';
@@ -38,7 +47,8 @@ import { maxAbs, maxDiff } from '../model-import/testing/keras-oracle-probe.js';
 import { saveTfjsLayers } from '../model-import/testing/tfjs-save.js';
 import { Prg } from '../protocol/correlated/prg.js';
 import { logTail, sdkClient, startParties, ROOT } from '../test/testing/e2e.js';
-import { applyActivation, compareCase, compareLabels, preprocessPixels, type CaseResult } from './e2e-oracle-check.js';
+import { applyActivation, compareCase, compareLabels, preprocessPixels, type CaseResult, type LabelPolicy } from './e2e-oracle-check.js';
+import { chainOf, h5Style, otherImage, policyFlags, sdkTensor } from './e2e-oracle-paths.js';
 
 tf.env().set('PROD', true);
 const execFileP = promisify(execFile);
@@ -49,9 +59,19 @@ function arg(name: string, dflt: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 }
 
+/** A batch-1 label prediction in the batch shape compareLabels reads. */
+type One = { kind: string; index: number; label: string | number; confidenceBucket?: number; decisions?: { index: number; positive: boolean; confidenceBucket?: number }[]; mask?: { mask: Uint8Array; confidenceBuckets?: Uint8Array } };
+function toBatch(p: unknown): Parameters<typeof compareLabels>[1] {
+  const q = p as One;
+  return { kind: q.kind, index: [q.index], label: [q.label], ...(q.confidenceBucket !== undefined ? { confidenceBucket: [q.confidenceBucket] } : {}), ...(q.decisions ? { decisions: [q.decisions] } : {}), ...(q.mask ? { mask: [q.mask] } : {}) };
+}
+
 type Verdict = 'equal' | 'refused' | 'skip' | 'DIFFERENT' | 'flag';
 
-async function one(m: number, g: Prg, o: { depth: number; rare: number; samples: number; keras: number; verbose: boolean }): Promise<{ verdict: Verdict; note: string; layers: string; detail?: string }> {
+interface Opts { h5Keras?: string; depth: number; rare: number; samples: number; keras: number; h5: number; c64: number; other: number; policy: number; batch: number; verbose: boolean }
+const draw = (g: Prg, p: number): boolean => g.bytes(1)[0]! < p * 256;
+
+async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note: string; layers: string; detail?: string }> {
   let gen;
   try { gen = randomModel(g, o.depth, o.rare); } catch (e) { return { verdict: 'skip', note: `tfjs build: ${(e as Error).message.slice(0, 100)}`, layers: '' }; }
   const layers = gen.steps.map((s) => `${s.kind} ${s.desc}`).join('\n    ');
@@ -67,14 +87,24 @@ async function one(m: number, g: Prg, o: { depth: number; rare: number; samples:
     // the .keras reader on the CLI's path, against the same tfjs oracle.
     let src = file;
     let twin = '';
-    if (g.bytes(1)[0]! < o.keras * 256) {
+    const wantH5 = draw(g, o.h5);
+    const h5 = h5Style(g, o.h5Keras);
+    if (wantH5 || g.bytes(1)[0]! < o.keras * 256) {
       try {
-        await writeKeras3Functional(path.join(dir, 'twin.keras'), irToKeras(loaded.ir, 'twin', loaded.ir.outputActivation));
-        src = path.join(dir, 'twin.keras');
-        twin = ' .keras';
+        const fm = irToKeras(loaded.ir, 'twin', loaded.ir.outputActivation);
+        const seq = wantH5 ? chainOf(fm) : null;
+        if (seq) {
+          await writeLegacyH5(path.join(dir, 'twin.h5'), seq, h5.opts);
+          src = path.join(dir, 'twin.h5');
+          twin = ` ${h5.desc}`;
+        } else {
+          await writeKeras3Functional(path.join(dir, 'twin.keras'), fm);
+          src = path.join(dir, 'twin.keras');
+          twin = wantH5 ? ' .keras (not a chain: no .h5)' : ' .keras';
+        }
       } catch (e) {
         if (!(e as { code?: string }).code) throw e;
-        twin = ' (no .keras twin)';
+        twin = ` (no twin: ${(e as { code?: string }).code}${wantH5 ? ` wanted ${h5.desc}` : ''})`;
       }
     }
     const args = [src, '--out', path.join(dir, 'bundle'), '--no-progress', '--random', String(o.samples), '--report-json', path.join(dir, 'report.json')];
@@ -89,6 +119,14 @@ async function one(m: number, g: Prg, o: { depth: number; rare: number; samples:
     const prepFlag = loaded.preprocessing ? pickOne(g, ch === 3 ? ['', '', 'tf', 'raw', 'torch', 'caffe'] : ['', '', 'tf', 'raw']) : '';
     if (prepFlag) args.push('--preprocessing', prepFlag);
     if (g.bytes(1)[0]! < 64) args.push('--truncation', 'exact');
+    if (draw(g, o.c64)) args.push('--compare-bits', '64');
+    // An import-time output policy: per-element decisions for several sigmoid outputs or a sigmoid / one-channel mask.
+    const act = added ?? loaded.ir.outputActivation;
+    const perElement = outShape.length === 3 ? outShape[2] === 1 || act === 'sigmoid' : act === 'sigmoid' && outShape[0]! > 1;
+    const wantPolicy = draw(g, o.policy);
+    const policy = policyFlags(g, outShape[outShape.length - 1]!, perElement);
+    if (wantPolicy) args.push(...policy.args);
+    const wantOther = draw(g, o.other);
     try {
       await execFileP(process.execPath, [MPC_IMPORT, ...args], { cwd: ROOT, maxBuffer: 64 << 20, timeout: 300_000 });
     } catch (e) {
@@ -109,25 +147,54 @@ async function one(m: number, g: Prg, o: { depth: number; rare: number; samples:
     const prep = manifest.preprocessing;
     const image = prep !== undefined && (c === 1 || c === 3);
     const [lo, hi] = manifest.inputRange ?? [0, 1];
-    const pixels = Uint8Array.from(g.bytes(2 * per));
+    const B = Math.max(2, o.batch);
+    const pixels = Uint8Array.from(g.bytes(B * per));
     const x2 = image ? preprocessPixels(pixels, c, prep) : Float32Array.from(pixels, (v) => lo + ((hi - lo) * v) / 255);
-    const tfRaw = tf.tidy(() => (gen.model.predict(tf.tensor(x2, [2, h, w, c])) as tf.Tensor).dataSync() as Float32Array).slice();
-    const tfOut = added ? applyActivation(tfRaw, added, outShape) : tfRaw;
-    const ref = referenceLogits(loaded.ir, x2, 2);
+    const tfPredict = (x: Float32Array, b: number): Float64Array => {
+      const raw = tf.tidy(() => (gen.model.predict(tf.tensor(x, [b, h, w, c])) as tf.Tensor).dataSync() as Float32Array).slice();
+      return added ? applyActivation(raw, added, outShape) : Float64Array.from(raw);
+    };
+    const tfOut = tfPredict(x2, B);
+    const ref = referenceLogits(loaded.ir, x2, B);
     const refAct = applyActivation(ref, manifest.outputActivation, outShape);
     const dRef = maxDiff(refAct, tfOut);
     if (!(dRef <= 1e-4 * (1 + maxAbs(tfOut)))) return { verdict: 'skip', note: `importer reference vs tfjs ${dRef.toExponential(2)} (keras-oracle ground, not this probe's)`, layers };
-    parties = await startParties(path.join(dir, 'bundle'));
+    // A bundle for the 64-bit comparison ring needs compareBits 64 in the three parties' config (else E_MODEL_SETTINGS at load).
+    parties = await startParties(path.join(dir, 'bundle'), manifest.compareBits === 64 ? { compareBits: 64 } : {});
     const client = sdkClient(parties, { expectedModelHash: manifest.modelHash });
     const cases: CaseResult[] = [];
     const tensor = (b: number, from: number) => ({ data: x2.slice(from * per, (from + b) * per), shape: [b, h, w, c] });
-    const sub = (a: Float32Array | Float64Array, from: number, b: number): Float64Array => { const n = a.length / 2; return Float64Array.from(a.subarray(from * n, (from + b) * n)); };
+    const sub = (a: Float32Array | Float64Array, from: number, b: number): Float64Array => { const n = a.length / B; return Float64Array.from(a.subarray(from * n, (from + b) * n)); };
+    // tfjs's probabilities for the per-element threshold checks (a sigmoid head; linear heads are decided on logits).
+    const tfProbs = manifest.outputActivation === 'sigmoid' ? tfOut : undefined;
+    let other = '';
+    const lp = { outputMode: policy.mode };
+    const pol: LabelPolicy = policy.pol;
     try {
-      cases.push(compareCase('tensor b=1', await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }), sub(ref, 0, 1), sub(tfOut, 0, 1), manifest, outShape, tol));
-      cases.push(compareCase('tensor b=2', await client.predict(tensor(2, 0), { batch: true }), sub(ref, 0, 2), sub(tfOut, 0, 2), manifest, outShape, tol));
-      // The label mode of the request (the parties decide inside the protocol; 64-bit output ring unless recorded).
-      cases.push(compareLabels('label b=2', await client.predict(tensor(2, 0), { batch: true, privacy: { outputMode: 'label' } }), sub(ref, 0, 2), manifest, outShape, tol));
-      if (image) {
+      if (wantPolicy) {
+        // A model that releases only labels: a logits request is refused, coded, before any answer.
+        const refusedCode = await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }).then(() => null, (e: { code?: string }) => e.code ?? 'uncoded');
+        if (refusedCode !== 'E_PRIVACY_POLICY') cases.push({ name: 'policy logits', stage: 'post', flag: false, dLogits: 0, detail: `a logits request on a '${policy.mode}' model gave ${refusedCode ?? 'logits'}, not E_PRIVACY_POLICY` });
+        cases.push(compareLabels(`policy b=${B}`, await client.predict(tensor(B, 0), { batch: true, privacy: lp }), sub(ref, 0, B), manifest, outShape, tol, pol, tfProbs && sub(tfProbs, 0, B)));
+        cases.push(compareLabels('policy b=1', toBatch(await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }, { privacy: lp })), sub(ref, 0, 1), manifest, outShape, tol, pol, tfProbs && sub(tfProbs, 0, 1)));
+      } else {
+        cases.push(compareCase('tensor b=1', await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }), sub(ref, 0, 1), sub(tfOut, 0, 1), manifest, outShape, tol));
+        cases.push(compareCase(`tensor b=${B}`, await client.predict(tensor(B, 0), { batch: true }), sub(ref, 0, B), sub(tfOut, 0, B), manifest, outShape, tol));
+        // The label modes of the request (the parties decide inside the protocol; 64-bit output ring unless recorded).
+        const lc = draw(g, 0.5);
+        cases.push(compareLabels(`${lc ? 'label+confidence' : 'label'} b=${B}`, await client.predict(tensor(B, 0), { batch: true, privacy: { outputMode: lc ? 'label+confidence' : 'label' } }), sub(ref, 0, B), manifest, outShape, tol, lc ? { confidence: [1, 3] } : {}, tfProbs && sub(tfProbs, 0, B)));
+      }
+      if (image && wantOther) {
+        // Another size and colour layout: the SDK resizes/converts; the secure output against the reference on ITS tensor.
+        const im = otherImage(g, h, w);
+        const xo = await sdkTensor(im.bytes, manifest);
+        const refO = Float64Array.from(referenceLogits(loaded.ir, xo, 1));
+        const tfO = tfPredict(xo, 1);
+        other = ` +${im.desc}`;
+        if (wantPolicy) cases.push(compareLabels(`other ${im.desc}`, toBatch(await client.predict(im.bytes, { privacy: lp })), refO, manifest, outShape, tol, pol, manifest.outputActivation === 'sigmoid' ? tfO : undefined));
+        else cases.push(compareCase(`other ${im.desc}`, await client.predict(im.bytes), refO, tfO, manifest, outShape, tol));
+      }
+      if (image && !wantPolicy) {
         const png = (k: number) => writePng({ width: w, height: h, colorType: c === 1 ? 0 : 2, depth: 8, samples: pixels.subarray(k * per, (k + 1) * per) });
         cases.push(compareCase('png b=1', await client.predict(png(1)), sub(ref, 1, 1), sub(tfOut, 1, 1), manifest, outShape, tol));
         cases.push(compareCase('png b=2', await client.predict([png(0), png(1)], { batch: true }), sub(ref, 0, 2), sub(tfOut, 0, 2), manifest, outShape, tol));
@@ -139,7 +206,7 @@ async function one(m: number, g: Prg, o: { depth: number; rare: number; samples:
     }
     const bad = cases.filter((r) => r.stage !== null);
     const flagged = cases.filter((r) => r.flag);
-    const note = `f=${f} ${manifest.truncation ?? 'local'} ${manifest.compareBits ?? '-'}-bit act=${manifest.outputActivation} out=[${outShape}] tol=${tol.abs.toExponential(1)}|${tol.rel.toExponential(1)} worst=${Math.max(...cases.map((r) => r.dLogits)).toExponential(1)}${twin}${image ? ` +png${prepFlag ? ` prep=${prepFlag}` : ''}` : ''}`;
+    const note = `f=${f} ${manifest.truncation ?? 'local'} ${manifest.compareBits ?? '-'}-bit act=${manifest.outputActivation} out=[${outShape}] tol=${tol.abs.toExponential(1)}|${tol.rel.toExponential(1)} worst=${Math.max(...cases.map((r) => r.dLogits)).toExponential(1)}${twin}${image ? ` +png${prepFlag ? ` prep=${prepFlag}` : ''}` : ''}${other}${wantPolicy ? ` ${policy.desc}` : ''}`;
     if (bad.length) return { verdict: 'DIFFERENT', note: `${note}\n    ${bad.map((r) => `${r.name}: ${r.stage}: ${r.detail}`).join('\n    ')}`, layers };
     if (flagged.length) return { verdict: 'flag', note: `${note}; top-2 within tolerance: ${flagged.map((r) => r.name).join(', ')}`, layers };
     return { verdict: 'equal', note, layers };
@@ -152,6 +219,8 @@ async function one(m: number, g: Prg, o: { depth: number; rare: number; samples:
 
 async function main(): Promise<void> {
   const seed = arg('seed', 1), count = arg('count', 10), depth = arg('depth', 3), rare = arg('rare', 0.1), samples = arg('samples', 16), keras = arg('keras', 0.3);
+  const hk = process.argv.indexOf('--h5-keras');
+  const extra = { ...(hk >= 0 ? { h5Keras: process.argv[hk + 1]! } : {}), h5: arg('h5', 0), c64: arg('c64', 0), other: arg('other', 0), policy: arg('policy', 0), batch: arg('batch', 2) };
   const verbose = process.argv.includes('--verbose');
   // One PRG per model (seed, m): model m is the same whatever the verdicts before it (--only M reruns it alone).
   const modelPrg = (m: number): Prg => { const s = new Uint8Array(16); const v = new DataView(s.buffer); v.setUint32(0, seed); v.setUint32(4, m + 1); return new Prg(s); };
@@ -162,13 +231,13 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   for (let m = only >= 0 ? only : 0; m < (only >= 0 ? only + 1 : count); m++) {
     let r;
-    try { r = await one(m, modelPrg(m), { depth, rare, samples, keras, verbose }); } catch (e) { r = { verdict: 'DIFFERENT' as Verdict, note: `uncoded failure: ${((e as Error).stack ?? String(e)).slice(0, 900)}`, layers: '' }; }
+    try { r = await one(m, modelPrg(m), { depth, rare, samples, keras, ...extra, verbose }); } catch (e) { r = { verdict: 'DIFFERENT' as Verdict, note: `uncoded failure: ${((e as Error).stack ?? String(e)).slice(0, 900)}`, layers: '' }; }
     counts[r.verdict]++;
     if (r.verdict === 'refused') { const k = r.note.replace(/\(predict: .*\)$/, '(predict)'); refusals.set(k, (refusals.get(k) ?? 0) + 1); }
     if (r.verdict === 'DIFFERENT' || r.verdict === 'flag') defects.push(`model ${m} ${r.verdict}: ${r.note}\n    ${r.layers}`);
     console.log(`#${m} ${r.verdict} ${verbose ? `${r.note}${r.detail ? ` ${r.detail}` : ''}\n    ${r.layers}` : r.note.split('\n')[0]}`);
   }
-  console.log(`\ne2e-oracle: seed ${seed}, ${count} models (depth <= ${depth}, rare ${rare}), --random ${samples}, --keras ${keras}, tfjs ${tf.version.tfjs}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(`\ne2e-oracle: seed ${seed}, ${count} models (depth <= ${depth}, rare ${rare}), --random ${samples}, --keras ${keras}, ${JSON.stringify(extra)}, tfjs ${tf.version.tfjs}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   console.log(`equal ${counts.equal}, refused ${counts.refused}, skipped ${counts.skip}, top-2 within tolerance (flag) ${counts.flag}, DIFFERENT ${counts.DIFFERENT}`);
   console.log('refusals:');
   for (const [k, n] of [...refusals].sort((p, q) => q[1] - p[1])) console.log(`${String(n).padStart(4)}  ${k}`);

@@ -34,6 +34,12 @@ describe('e2e-oracle checks (compareCase, compareLabels)', () => {
   it("stage 'tfjs': the output off tfjs (the importer's activation or reference disagrees with tfjs)", () => {
     expect(compareCase('x', good, ref, Float64Array.from([0.2, 0.1, 0.7]), m, [3], tol).stage).toBe('tfjs');
   });
+  it('a NaN anywhere (an SDK logit, its probability, tfjs\'s output) is a problem, not a pass (Math.max with NaN is NaN, and NaN > tol is false)', () => {
+    const zn = [0.5, Number.NaN, 2];
+    expect(compareCase('x', { ...good, logits: zn, probabilities: sm(z) }, ref, tf, m, [3], tol).stage).toBe('secure');
+    expect(compareCase('x', { ...good, probabilities: [Number.NaN, 0, 1] }, ref, tf, m, [3], tol).stage).toBe('post');
+    expect(compareCase('x', good, ref, Float64Array.from([Number.NaN, 0.1, 0.7]), m, [3], tol).stage).toBe('tfjs');
+  });
   it('flags a top label that differs from tfjs only within the tolerance', () => {
     const zz = [1, 1 + 1e-4];
     const r = compareCase('x', { logits: zz, probabilities: sm(zz), index: 1, label: 1 }, Float64Array.from(zz), Float64Array.from(sm([1 + 1e-4, 1])), man('softmax'), [2], tol);

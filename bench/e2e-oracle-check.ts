@@ -69,7 +69,7 @@ export function compareCase(name: string, pred: AnyPred, ref: Float64Array, tfOu
     if (z.length !== per) return { name, stage: 'post', flag, dLogits: Infinity, detail: `item ${b}: ${z.length} logits, expected ${per}` };
     let mz = 0;
     for (let i = 0; i < per; i++) { dLogits = Math.max(dLogits, Math.abs(z[i]! - r[i]!)); mz = Math.max(mz, Math.abs(r[i]!)); }
-    if (dLogits > lim(tol, mz)) problems.push(`secure: item ${b} logits off the reference by ${dLogits.toExponential(2)} (tol ${lim(tol, mz).toExponential(2)})`);
+    if (!(dLogits <= lim(tol, mz))) problems.push(`secure: item ${b} logits off the reference by ${dLogits.toExponential(2)} (tol ${lim(tol, mz).toExponential(2)})`);
     // The SDK's own output against tfjs: probabilities after softmax/sigmoid, logits after a linear output.
     const want = sdkProbabilities(z, act, outShape);
     const mine = act === 'linear' ? z : Array.from(applyActivation(z, act, outShape));
@@ -114,8 +114,8 @@ export function compareCase(name: string, pred: AnyPred, ref: Float64Array, tfOu
     }
   }
   // 1e-6: a mask's probabilities are a Float32Array.
-  if (dPost > 1e-6) problems.push(`post: probabilities off the activation of the SDK's own logits by ${dPost.toExponential(2)}`);
-  if (dTf > lim(tol, Math.max(...Array.from(tfOut, Math.abs)))) problems.push(`tfjs: output off tfjs by ${dTf.toExponential(2)}`);
+  if (!(dPost <= 1e-6)) problems.push(`post: probabilities off the activation of the SDK's own logits by ${dPost.toExponential(2)}`);
+  if (!(dTf <= lim(tol, Math.max(...Array.from(tfOut, Math.abs))))) problems.push(`tfjs: output off tfjs by ${dTf.toExponential(2)}`);
   const stage = problems.some((p) => p.startsWith('secure')) ? 'secure' : problems.some((p) => p.startsWith('post')) ? 'post' : problems.length ? 'tfjs' : null;
   return { name, stage, flag, dLogits, detail: problems.join('; ') };
 }

@@ -161,6 +161,19 @@ describe('LeakyReLU whose slope terms leave the range while its output stays in 
   }, 120_000);
 });
 
+describe('LeakyReLU whose slope terms would need more than MAX_TRUNC_ELL bits', () => {
+  it('is refused by the model check (E_UNSUPPORTED_LAYER naming the layer and alpha) for |alpha| or |1 - alpha| above 64, accepted at 64 and -63', () => {
+    const lk = (alpha: number) => model([4], [{ kind: 'leaky_relu', name: 'lk', inputs: ['input'], alpha }]);
+    for (const alpha of [65, 100, -64, -1000]) {
+      let err: unknown;
+      try { checkMaliciousModel(lk(alpha), 13); } catch (e) { err = e; }
+      expect(isMpcError(err) && err.code).toBe('E_UNSUPPORTED_LAYER');
+      expect((err as Error).message).toContain(`alpha = ${alpha}`);
+    }
+    for (const alpha of [0.2, 4, 64, -63]) expect(() => checkMaliciousModel(lk(alpha), 13)).not.toThrow();
+  });
+});
+
 describe('declared cost where the product truncations widen (f > 16: productTruncEll > TRUNC_ELL)', () => {
   // GAP (scaled, 57), Dense (matmulTrunc at productTruncEll), Multiply and PReLU (truncProduct), LeakyReLU (scaled).
   const k = (shape: number[], v: number[]): FloatTensor => ({ shape, data: Float64Array.from(v) });

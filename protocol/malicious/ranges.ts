@@ -58,7 +58,10 @@ export const MAL_COMPARE_BITS = 32;
  * the truncated value is not the layer's output but a term of it whose weight may exceed 1 (LeakyReLU's alpha x and
  * (1 - alpha) relu(x) for alpha > 1: its output x stays in the range, the term alpha x does not): log2 of it more bits.
  */
-export const scaledTruncEll = (c: number, maxWeight = 1): number => Math.min(c + SCALE_BITS + 1 + Math.max(0, Math.ceil(Math.log2(maxWeight))), MAX_TRUNC_ELL);
+export const scaledTruncEll = (c: number, maxWeight = 1): number => Math.min(scaledTruncBits(c, maxWeight), MAX_TRUNC_ELL);
+
+/** The ell scaledTruncEll needs before its cap: above MAX_TRUNC_ELL no truncation is exact over the range (the model check refuses such a layer). */
+export const scaledTruncBits = (c: number, maxWeight = 1): number => c + SCALE_BITS + 1 + Math.max(0, Math.ceil(Math.log2(maxWeight)));
 
 /** LeakyReLU's larger slope term weight, max(|alpha|, |1 - alpha|) (scaledTruncEll's maxWeight). */
 export const leakyWeight = (alpha: number): number => Math.max(Math.abs(alpha), Math.abs(1 - alpha));

@@ -64,7 +64,8 @@ import { averageM, bilinearM, convLikeM, layoutM, malLinearCost, publicFixed, sc
 import { builtInSmooth, MAL_SMOOTH_MAX_F } from './layers-smooth.js';
 import { activateM, malActivationCost, malNonlinearCost, MAL_PL_ACTIVATIONS, nonlinearM, type MalActOps } from './layers-activations.js';
 import { IRValues } from '../ir-kit/values.js';
-import { MAL_COMPARE_BITS, productTruncEll, scaledTruncEll } from './ranges.js';
+import { leakyWeight, MAL_COMPARE_BITS, productTruncEll, scaledTruncBits, scaledTruncEll } from './ranges.js';
+import { MAX_TRUNC_ELL } from './trunc.js';
 
 /** The default width of the runner's comparisons (ranges.ts, with the truncation widths derived from it). */
 export { MAL_COMPARE_BITS };
@@ -137,8 +138,12 @@ function refusal(node: LayerNode<unknown>, f: number, p: MalPrimitives): MpcErro
     case 'maximum':
       return needRelu('Maximum');
     case 'leaky_relu':
+      // Its slope terms alpha x and (1 - alpha) relu(x) are truncated apart (layers-activations.ts): past 63 bits no
+      // truncation is exact over the comparisons' range, and a wrong term opens with the MAC check passing.
+      if (scaledTruncBits(MAL_COMPARE_BITS, leakyWeight(node.alpha)) > MAX_TRUNC_ELL) return notYet(node, `LeakyReLU with alpha = ${node.alpha} (its slope terms need a ${scaledTruncBits(MAL_COMPARE_BITS, leakyWeight(node.alpha))}-bit truncation, at most ${MAX_TRUNC_ELL} is exact: |alpha| and |1 - alpha| up to 64)`);
+      return needRelu('LeakyReLU') ?? needTrunc(SCALE_BITS, 'the slope product');
     case 'prelu':
-      return needRelu(node.kind === 'prelu' ? 'PReLU' : 'LeakyReLU') ?? needTrunc(SCALE_BITS, 'the slope product');
+      return needRelu('PReLU') ?? needTrunc(SCALE_BITS, 'the slope product');
     case 'flatten':
     case 'reshape':
     case 'zero_padding2d':

@@ -4,7 +4,9 @@
  * (protocol/image-orientation.ts) and jpegFrameHeader (codestream.ts). The files are hand-built marker sequences
  * (no decoder runs): fill bytes (FF padding) before a marker, standalone markers (RSTn, TEM, a second SOI), a
  * segment length running past the data, a segment length below 2, bytes that are no marker, FF 00, no SOS, EOI
- * before the frame header. What each reader answers here, pinned before their six loops become one walker.
+ * before the frame header. What each reader answers here is what it answered before the one walker
+ * (protocol/jpeg-segments.ts) replaced their six loops; the one change, jpegOrientation now skipping fill bytes as
+ * the others (and Pillow) do, is its own test at the end.
  */
 import { describe, expect, it } from 'vitest';
 import { jpegOrientation } from '../../../protocol/image-orientation.js';
@@ -120,4 +122,10 @@ describe('the JPEG segment walk: edge cases, every reader', () => {
     });
   });
 
+  it('the fill bytes ahead of an APP1 Exif segment do not hide the orientation (jpegOrientation read FF FF as a segment: orientation 1)', () => {
+    expect(jpegOrientation(file(SOI, [0xff], EXIF, SOF, SOS))).toBe(6);
+    expect(jpegOrientation(file(SOI, JFIF, [0xff, 0xff, 0xff], EXIF, SOF, SOS))).toBe(6);
+    // And when the file stops right after fill bytes, there is no Exif to read.
+    expect(jpegOrientation(file(SOI, JFIF, [0xff, 0xff, 0xff]))).toBe(1);
+  });
 });

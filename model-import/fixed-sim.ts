@@ -37,7 +37,8 @@ export interface FixedSimOptions {
  * public slopes of LeakyReLU / PReLU / HardSigmoid / HardSilu / bilinear
  * UpSampling2D, and the three inside each smooth activation's element), which the exact
  * protocol (--truncation exact) removes; `divisions`: AveragePooling and
- * integer Rescaling divisions, local in both modes. Values add up over calls.
+ * integer Rescaling divisions (scale 1 is none: the offset alone), local in
+ * both modes. Values add up over calls.
  */
 export type FixedSimRisk = FixedRisk;
 

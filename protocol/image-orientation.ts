@@ -7,21 +7,16 @@
  * (client-sdk/src/image/) and mpc-import's sample images (model-import/images.ts),
  * as image-resample.ts is. No I/O.
  */
+import { jpegSegments } from './jpeg-segments.js';
 
-/** Exif orientation 1..8 of a JPEG, 1 when absent or unreadable. */
+/** Exif orientation 1..8 of a JPEG (the first APP1 "Exif" segment of 16 bytes or more before SOS), 1 when absent or unreadable. */
 export function jpegOrientation(b: Uint8Array): number {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let off = 2;
-  while (off + 4 <= b.length) {
-    if (b[off] !== 0xff) return 1;
-    const marker = b[off + 1]!;
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { off += 2; continue; }
-    if (marker === 0xda || marker === 0xd9) return 1; // start of scan / end: no Exif before the image data
-    const len = dv.getUint16(off + 2);
-    if (marker === 0xe1 && len >= 16 && readAscii(b, off + 4, 6) === 'Exif\0\0') {
-      return readOrientation(dv, off + 10, Math.min(b.length, off + 2 + len));
+  for (const s of jpegSegments(b, { ff00: 'segment' })) {
+    if (s.kind === 'end') return 1; // SOS / EOI: no Exif before the image data; or the walk cannot go on
+    if (s.marker === 0xe1 && s.length >= 16 && readAscii(b, s.at + 4, 6) === 'Exif\0\0') {
+      return readOrientation(dv, s.at + 10, Math.min(b.length, s.at + 2 + s.length));
     }
-    off += 2 + len;
   }
   return 1;
 }

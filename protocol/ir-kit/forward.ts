@@ -266,11 +266,13 @@ export function forwardNode(node: LayerNode<FloatTensor>, ins: Values[], ar: Ari
       return { shape, data: y };
     }
     case 'rescaling': {
-      // As the runner: a division when 1/scale is an integer, else a product by the public scale; then + offset.
+      // As the runner: the offset alone when scale is 1 (no division, no truncation risk), a division when 1/scale is an
+      // integer, else a product by the public scale; then + offset.
       const inv = 1 / node.scale;
       const off = ar.encode(node.offset);
       const y = new Float64Array(x.data.length);
-      if (Number.isInteger(inv) && inv >= 1 && inv < 2 ** 32) for (let i = 0; i < y.length; i++) y[i] = ar.divide(x.data[i]!, inv) + off;
+      if (node.scale === 1) for (let i = 0; i < y.length; i++) y[i] = x.data[i]! + off;
+      else if (Number.isInteger(inv) && inv >= 1 && inv < 2 ** 32) for (let i = 0; i < y.length; i++) y[i] = ar.divide(x.data[i]!, inv) + off;
       else for (let i = 0; i < y.length; i++) y[i] = ar.scale(x.data[i]!, node.scale) + off;
       return { shape, data: y };
     }

@@ -91,7 +91,7 @@ describe('secureForward on deterministic sharings and ZeroPadding2D cells vs the
  * Local truncation draws its re-randomising u from the P0-P1 PRG (truncate.ts step 1): P0 and P1 must draw the same
  * words in the same order, or every later draw from that stream differs (a silent wrong answer: semi-honest P0 and
  * P1 check nothing). After a forward through every truncating layer kind (with and without the range sentinel),
- * the next words of the stream must be equal at both.
+ * and a scale-1 Rescaling, which draws nothing at either party, the next words of the stream must be equal at both.
  */
 describe('the P0-P1 PRG stays aligned through a forward that truncates in every layer kind', () => {
   const chain: LayerNode<FloatTensor>[] = [
@@ -101,7 +101,9 @@ describe('the P0-P1 PRG stays aligned through a forward that truncates in every 
     { kind: 'activation', name: 'hs', inputs: ['prelu'], activation: 'hard_silu' },
     { kind: 'avgpool2d', name: 'ap', inputs: ['hs'], poolSize: [3, 3], strides: [1, 1], padding: 'same' },
     { kind: 'rescaling', name: 'rs', inputs: ['ap'], scale: 0.75, offset: 0.25 },
-    { kind: 'activation', name: 'sig', inputs: ['rs'], activation: 'sigmoid' },
+    // Scale 1: the offset alone, no division and no P0-P1 word at either party (rescaling-offset.test.ts).
+    { kind: 'rescaling', name: 'shift', inputs: ['rs'], scale: 1, offset: -0.5 },
+    { kind: 'activation', name: 'sig', inputs: ['shift'], activation: 'sigmoid' },
     { kind: 'multiply', name: 'mul', inputs: ['sig', 'rs'] },
   ];
   const m: ModelIR<FloatTensor> = { formatVersion: IR_FORMAT_VERSION, inputShape: INPUT_SHAPE, nodes: chain, output: 'mul', outputActivation: 'linear' };

@@ -17,7 +17,7 @@ import { reconstruct } from '../sharing/sharing.js';
 import { run3, shareFor3, type Run3Options } from '../testing/run3.js';
 import { seededPrg, uniform } from '../seed-models.js';
 import { clampLinearCost, hardSiluCost, leakyReluCost, maximumCost, multiplyCost, preluCost, truncCostFor } from './activations-pl.js';
-import { secureForward } from './runner.js';
+import { rescalingCost, secureForward } from './runner.js';
 import { shareModel } from './share-model.js';
 import { sizeOf } from './types.js';
 
@@ -148,6 +148,9 @@ describe('declared costs of the new layers against the transport counters', () =
     ['concatenate, cropping, nearest upsampling, subtract, average (local: no messages)', { kind: 'concatenate', name: 'a', inputs: ['c', 'u', 's', 'v'], axis: 0 }, [
       { kind: 'cropping2d', name: 'c', inputs: ['input'], cropping: [[0, 0], [0, 0]] }, { kind: 'upsampling2d', name: 'u', inputs: ['input'], size: [1, 1], interpolation: 'nearest' },
       { kind: 'subtract', name: 's', inputs: ['input', 'input'] }, { kind: 'average', name: 'v', inputs: ['input', 'input'] }], () => ({ rounds: 0, bytes: 0 })],
+    ['rescaling by 1 (the offset alone: no division)', { kind: 'rescaling', name: 'a', inputs: ['input'], scale: 1, offset: -0.5 }, [], (o) => rescalingCost(ctxOf(o), 1, n)],
+    ['rescaling by 1/255 (a local division)', { kind: 'rescaling', name: 'a', inputs: ['input'], scale: 1 / 255, offset: 0.25 }, [], (o) => rescalingCost(ctxOf(o), 1 / 255, n)],
+    ['rescaling by 0.75 (a product truncated by 24 bits)', { kind: 'rescaling', name: 'a', inputs: ['input'], scale: 0.75, offset: 0.25 }, [], (o) => rescalingCost(ctxOf(o), 0.75, n)],
     ['conv2d_transpose (a Beaver product on the undilated input: E has N*H*W*C elements)', { kind: 'conv2d_transpose', name: 'a', inputs: ['input'], filters: 3, kernelSize: [3, 3], strides: [2, 2], pad: [[2, 1], [2, 1]], activation: 'linear', kernel: t([3, 3, 4, 3]) }, [],
       (o) => addCost(bilinearCost({ sizeX: 2 * 6 * 5 * 4, sizeY: 3 * 3 * 4 * 3, sizeZ: 2 * 12 * 10 * 3 }), truncCostFor(ctxOf(o), 2 * 12 * 10 * 3))],
   ];

@@ -25,7 +25,8 @@ import { conv2dTransposeOp, transposeOutSize } from './conv-transpose.js';
 import { window2d, type Window2D } from './geometry.js';
 import { sizeOf, type ShareTensor } from './types.js';
 import { gatherWindows, sumRows } from './windows.js';
-import { clampLinear, hardSilu, leakyRelu, maximum2, multiply, prelu, type PlOps } from './activations-pl.js';
+import { clampLinear, hardSilu, leakyRelu, maximum2, multiply, prelu, truncCostFor, type PlOps } from './activations-pl.js';
+import type { Cost } from '../primitives/cost.js';
 import { requireSmoothActivation } from './activations.js';
 import { bilinearPass, broadcastIndex, concatArrays, concatIndex, cropIndex, gather, upsampleNearestIndex } from '../ir-kit/layout.js';
 
@@ -80,6 +81,16 @@ function addPublic(ctx: PartyContext, x: BigUint64Array, c: bigint): BigUint64Ar
   else out.set(x);
   return out;
 }
+
+/** Whether a Rescaling's 1/scale is an integer divisor (a local division by it, not a product by the scale). */
+const integerInverse = (scale: number): boolean => { const inv = 1 / scale; return Number.isInteger(inv) && inv >= 1 && inv < 2 ** 32; };
+
+/**
+ * Rescaling's declared cost for n elements: nothing for scale 1 (the offset alone) or an integer 1/scale (a local
+ * division, 8 bytes of P0-P1 PRG output per element); else the product's truncation by 24 bits (truncCostFor).
+ */
+export const rescalingCost = (ctx: Pick<PartyContext, 'truncation'>, scale: number, n: number): Cost =>
+  (scale === 1 || integerInverse(scale) ? { rounds: 0, bytes: 0 } : truncCostFor(ctx, n));
 
 /** The runner's ReLU (chunked to `limit` comparisons per call) and truncation, for activations-pl.ts. */
 function plOps(ctx: PartyContext, limit: number): PlOps {
@@ -236,10 +247,12 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
       return tensor([N, H2, W2, C], out);
     }
     case 'rescaling': {
-      // y = x * scale + offset with public scale and offset.
+      // y = x * scale + offset with public scale and offset. Scale 1 (an offset alone: ONNX Clip / Pad constants,
+      // Keras constant adds) is no division: no PRG words, no truncation risk (ir-kit/forward.ts does the same).
       let y: AShare;
       const inv = 1 / node.scale;
-      if (Number.isInteger(inv) && inv >= 1 && inv < 2 ** 32) y = divideByPublic(ctx, x.data, Uint32Array.of(inv));
+      if (node.scale === 1) y = x.data;
+      else if (integerInverse(node.scale)) y = divideByPublic(ctx, x.data, Uint32Array.of(inv));
       else {
         const sc = BigInt.asUintN(64, BigInt(Math.round(node.scale * 2 ** SCALE_BITS)));
         const t = new BigUint64Array(x.data.length);

@@ -23,6 +23,7 @@
  * become another). Narrower is accepted, its values fit (as pydicom does for
  * JPEG 2000). Messages carry the declared geometry and counts, never a sample.
  */
+import { isSofMarker, jpegSegments, type JpegWalkEndReason } from '../../../protocol/jpeg-segments.js';
 import type { Geometry } from './dicom.js';
 
 export type CodecName = 'decodeRle' | 'decodeJpeg' | 'decodeJpegLs' | 'decodeJpeg2000' | 'decodeHtJpeg2000' | 'decodeJpegXl';
@@ -35,26 +36,28 @@ export interface Declared {
 const u16 = (b: Uint8Array, i: number): number => (b[i]! << 8) | b[i + 1]!;
 const u32 = (b: Uint8Array, i: number): number => ((b[i]! << 24) >>> 0) + ((b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!);
 
-/** T.81 B.1.1.3: SOFn is FFC0–FFCF but DHT (C4), JPG (C8), DAC (CC); T.87 adds SOF55 (FFF7). */
-const isSof = (m: number): boolean => (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) || m === 0xf7;
+/** T.81 B.1.1.3 SOFn (protocol/jpeg-segments.ts isSofMarker); T.87 adds SOF55 (FFF7). */
+const isSof = (m: number): boolean => isSofMarker(m) || m === 0xf7;
 
-/** JPEG / JPEG-LS: the frame header (SOF: Lf, P, Y, X, Nf), walking the marker segments from SOI. */
+/** Why the segment walk (protocol/jpeg-segments.ts) ended without a frame header. */
+const NO_SOF: Record<JpegWalkEndReason, string> = {
+  'sos': 'the JPEG codestream has no frame header (SOF) before its scan',
+  'eoi': 'the JPEG codestream has no frame header (SOF) before its scan',
+  'not-a-marker': 'the JPEG codestream has no frame header (SOF) before its data',
+  'ff00': 'the JPEG codestream has no frame header (SOF) before its data', // not reached: FF 00 is read as a segment here
+  'out-of-data': 'the JPEG codestream has no frame header (SOF)',
+};
+
+/** JPEG / JPEG-LS: the frame header (SOF: Lf, P, Y, X, Nf), walking the marker segments from SOI (fill bytes, RSTn, TEM skipped; FF 00 read as a segment). */
 export function jpegFrameHeader(b: Uint8Array): Declared | string {
   if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return 'the JPEG codestream does not start with SOI';
-  let i = 2;
-  while (i + 4 <= b.length) {
-    if (b[i] !== 0xff) return 'the JPEG codestream has no frame header (SOF) before its data';
-    const m = b[i + 1]!;
-    if (m === 0xff) { i++; continue; } // fill byte (B.1.1.2)
-    if (m === 0xd8 || m === 0x01 || (m >= 0xd0 && m <= 0xd7)) { i += 2; continue; } // no length
-    if (m === 0xda || m === 0xd9) return 'the JPEG codestream has no frame header (SOF) before its scan';
-    const len = u16(b, i + 2);
-    if (isSof(m)) {
-      if (len < 8 || i + 2 + len > b.length) return 'the JPEG frame header (SOF) is cut short';
-      const P = b[i + 4]!, Y = u16(b, i + 5), X = u16(b, i + 7), Nf = b[i + 9]!;
-      return { precision: P, width: X, ...(Y !== 0 ? { height: Y } : {}), components: Nf };
-    }
-    i += 2 + len;
+  for (const s of jpegSegments(b, { ff00: 'segment' })) {
+    if (s.kind === 'end') return NO_SOF[s.why];
+    if (!isSof(s.marker)) continue;
+    const i = s.at;
+    if (s.length < 8 || i + 2 + s.length > b.length) return 'the JPEG frame header (SOF) is cut short';
+    const P = b[i + 4]!, Y = u16(b, i + 5), X = u16(b, i + 7), Nf = b[i + 9]!;
+    return { precision: P, width: X, ...(Y !== 0 ? { height: Y } : {}), components: Nf };
   }
   return 'the JPEG codestream has no frame header (SOF)';
 }

@@ -7,6 +7,7 @@
  * createImageBitmap (stripExif) and checks the decoded size (jpegSize).
  */
 import { readAscii } from '../../../protocol/image-orientation.js';
+import { isSofMarker, jpegSegments } from '../../../protocol/jpeg-segments.js';
 
 export { applyOrientation, jpegOrientation } from '../../../protocol/image-orientation.js';
 
@@ -17,16 +18,10 @@ export { applyOrientation, jpegOrientation } from '../../../protocol/image-orien
  * can, so the stored pixels come back everywhere and preprocess.ts decides as the model records.
  */
 export function stripExif(b: Uint8Array): Uint8Array {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const keep: [number, number][] = [];
-  let off = 2, from = 0;
-  while (off + 4 <= b.length && b[off] === 0xff) {
-    const marker = b[off + 1]!;
-    if (marker === 0xda || marker === 0xd9) break;
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8) || marker === 0xff) { off += marker === 0xff ? 1 : 2; continue; }
-    const len = dv.getUint16(off + 2);
-    if (marker === 0xe1 && readAscii(b, off + 4, 6) === 'Exif\0\0') { keep.push([from, off]); from = off + 2 + len; }
-    off += 2 + len;
+  let from = 0;
+  for (const s of jpegSegments(b, { ff00: 'segment' })) {
+    if (s.kind === 'segment' && s.marker === 0xe1 && readAscii(b, s.at + 4, 6) === 'Exif\0\0') { keep.push([from, s.at]); from = s.at + 2 + s.length; }
   }
   if (keep.length === 0) return b;
   keep.push([Math.min(from, b.length), b.length]);
@@ -36,17 +31,11 @@ export function stripExif(b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Width and height from the JPEG's SOF segment (the stored size), or undefined. */
+/** Width and height from the JPEG's SOF segment (the stored size), or undefined (no SOF before SOS, or fewer than its first 9 bytes there). */
 export function jpegSize(b: Uint8Array): { width: number; height: number } | undefined {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let off = 2;
-  while (off + 9 <= b.length && b[off] === 0xff) {
-    const marker = b[off + 1]!;
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8) || marker === 0xff) { off += marker === 0xff ? 1 : 2; continue; }
-    if (marker === 0xda || marker === 0xd9) return undefined;
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return { height: dv.getUint16(off + 5), width: dv.getUint16(off + 7) };
-    off += 2 + dv.getUint16(off + 2);
+  for (const s of jpegSegments(b, { ff00: 'segment' })) {
+    if (s.kind === 'end') return undefined;
+    if (isSofMarker(s.marker)) return s.at + 9 <= b.length ? { height: (b[s.at + 5]! << 8) | b[s.at + 6]!, width: (b[s.at + 7]! << 8) | b[s.at + 8]! } : undefined;
   }
   return undefined;
 }
-

@@ -24,6 +24,7 @@
  * arithmetic / lossless / hierarchical coding, every other sampling (chroma
  * other than 1x1, luma 4x2, 3x1, ..., subsampled RGB).
  */
+import { isSofMarker, jpegSegments } from '../../../protocol/jpeg-segments.js';
 import { InputError } from '../errors.js';
 
 export interface JpegFrame {
@@ -37,24 +38,19 @@ export interface JpegFrame {
   adobe?: number;
 }
 
-/** The frame header and colour markers, walking the segments from SOI up to the first SOS; undefined when there is no SOF before it, or the walk cannot follow the decoder (FF 00, a SOF length other than 8 + 3 Nf). */
+/** The frame header and colour markers, walking the segments from SOI up to the first SOS (protocol/jpeg-segments.ts); undefined when there is no SOF before it, or the walk cannot follow the decoder (FF 00, a SOF length other than 8 + 3 Nf). */
 export function jpegFrame(b: Uint8Array): JpegFrame | undefined {
-  let off = 2, jfif = false, adobe: number | undefined, frame: Omit<JpegFrame, 'jfif' | 'adobe'> | undefined;
-  while (off + 4 <= b.length && b[off] === 0xff) {
-    const m = b[off + 1]!;
-    if (m === 0xff) { off++; continue; }
-    if (m === 0x01 || (m >= 0xd0 && m <= 0xd8)) { off += 2; continue; }
-    if (m === 0xda || m === 0xd9) break;
-    // FF 00 is no segment (jpeg-js skips the two bytes, libjpeg scans on for a marker): reading a length there could land
-    // on a frame header the decoder never sees, so the layout is unknown.
-    if (m === 0x00) return undefined;
-    const len = (b[off + 2]! << 8) | b[off + 3]!;
-    const tag = (s: string): boolean => len >= 2 + s.length && [...s].every((c, i) => b[off + 4 + i] === c.charCodeAt(0));
+  let jfif = false, adobe: number | undefined, frame: Omit<JpegFrame, 'jfif' | 'adobe'> | undefined;
+  // FF 00 is no segment (jpeg-js skips the two bytes, libjpeg scans on for a marker): reading a length there could land
+  // on a frame header the decoder never sees, so the layout is unknown (the walk stops: ff00 'stop').
+  for (const s of jpegSegments(b, { ff00: 'stop' })) {
+    if (s.kind === 'end') { if (s.why === 'ff00') return undefined; break; }
+    const { marker: m, at: off, length: len } = s;
+    const tag = (t: string): boolean => len >= 2 + t.length && [...t].every((c, i) => b[off + 4 + i] === c.charCodeAt(0));
     // JFIF only with libjpeg's 14 data bytes at least (jdmarker.c examine_app0, APP0_DATA_LEN)
     if (m === 0xe0 && len >= 16 && tag('JFIF\0')) jfif = true;
     if (m === 0xee && tag('Adobe') && len >= 14 && off + 15 < b.length) adobe = b[off + 15]!;
-    const sof = m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
-    if (sof && !frame && off + 10 <= b.length) {
+    if (isSofMarker(m) && !frame && off + 10 <= b.length) {
       const nf = b[off + 9]!;
       // libjpeg refuses a frame header whose length is not 8 + 3 Nf (JERR_BAD_LENGTH); jpeg-js reads Nf components and
       // then the next bytes as markers, which this walk, skipping by the length, would not see.
@@ -66,7 +62,6 @@ export function jpegFrame(b: Uint8Array): JpegFrame | undefined {
       }
       frame = { sof: m, precision: b[off + 4]!, components };
     }
-    off += 2 + len;
   }
   return frame && { ...frame, jfif, ...(adobe !== undefined ? { adobe } : {}) };
 }
@@ -112,18 +107,12 @@ export function refuseJpegLayout(layout: string): never {
   throw new InputError('E_IMAGE_PREPROCESSING', `image: a JPEG with ${layout}; the SDK cannot decode this layout as the training pipeline (Pillow / libjpeg) does, so it is not sent. Convert it to a 4:4:4, 4:2:2 or 4:2:0 YCbCr JPEG, a grey JPEG or a PNG`, { reason: 'JPEG_LAYOUT' });
 }
 
-/** Adobe APP14 segments cut out (libjpeg's colour space kept: jpeg-js would otherwise force its own YCbCr transform). */
+/** Adobe APP14 segments cut out (libjpeg's colour space kept: jpeg-js would otherwise force its own YCbCr transform); the walk as jpegFrame's. */
 export function withoutAdobe(b: Uint8Array): Uint8Array {
   const keep: Uint8Array[] = [];
-  let off = 2, from = 0;
-  while (off + 4 <= b.length && b[off] === 0xff) {
-    const m = b[off + 1]!;
-    if (m === 0xff) { off++; continue; }
-    if (m === 0x01 || (m >= 0xd0 && m <= 0xd8)) { off += 2; continue; }
-    if (m === 0xda || m === 0xd9 || m === 0x00) break;
-    const len = (b[off + 2]! << 8) | b[off + 3]!;
-    if (m === 0xee) { keep.push(b.subarray(from, off)); from = off + 2 + len; }
-    off += 2 + len;
+  let from = 0;
+  for (const s of jpegSegments(b, { ff00: 'stop' })) {
+    if (s.kind === 'segment' && s.marker === 0xee) { keep.push(b.subarray(from, s.at)); from = s.at + 2 + s.length; }
   }
   if (!keep.length) return b;
   keep.push(b.subarray(from));

@@ -25,7 +25,7 @@ using u64 = uint64_t;
 
 // The packing buffers of the calling thread, kept between calls (grow only; at most MC x KC and NC x KC values of
 // one kernel: up to about 2 MiB per thread that calls gemm): a fresh allocation of this size is a new mapping each
-// call, and its first touch (page faults, zeroing) cost several per cent of a mid-size product.
+// call, paid again in page faults and zeroing on its first touch.
 struct Scratch {
   u64* p = nullptr;
   size_t cap = 0;

@@ -68,12 +68,16 @@ const pad = (s: string, n: number): string => s.padEnd(n);
 function benchGemm(label: string, m: number, k: number, n: number): void {
   const A = rand64(m * k), B = rand64(k * n), out = new BigUint64Array(m * n);
   const macs = m * k * n;
+  // A timed sample runs the product `reps` times (about 2e7 MACs): a single small product (the dense row's 0.1M
+  // MACs, ~20 us) is below what process.cpuUsage() resolves, which quantised its CPU rows to 15, 16 or 24 us.
+  const reps = Math.max(1, Math.round(2e7 / macs));
   const row = (name: string, kk: RingKernels): string => {
-    const { ms, cpuMs } = timeBoth(() => kk.gemm(A, B, m, k, n, out));
+    const t = timeBoth(() => { for (let r = 0; r < reps; r++) kk.gemm(A, B, m, k, n, out); });
+    const ms = t.ms / reps, cpuMs = t.cpuMs / reps;
     const perCpu = cpuMs > 0 ? (macs / cpuMs / 1e6).toFixed(2) : 'n/a';
-    return `${pad(name, 22)} ${(macs / ms / 1e6).toFixed(2).padStart(7)} GMAC/s  ${ms.toFixed(2).padStart(9)} ms   ${perCpu.padStart(7)} GMAC/CPU-s`;
+    return `${pad(name, 22)} ${(macs / ms / 1e6).toFixed(2).padStart(7)} GMAC/s  ${ms.toFixed(3).padStart(9)} ms   ${perCpu.padStart(7)} GMAC/CPU-s`;
   };
-  console.log(`gemm ${label} (${m}x${k}x${n}, ${(macs / 1e6).toFixed(1)}M MAC)`);
+  console.log(`gemm ${label} (${m}x${k}x${n}, ${(macs / 1e6).toFixed(1)}M MAC${reps > 1 ? `, ${reps} per timed sample` : ''})`);
   if (native) {
     const info = nativeKernelInfo()!;
     console.log(`  ${row(`native ${info.simd} x${info.threads}`, native)}`);

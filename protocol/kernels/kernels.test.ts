@@ -518,6 +518,26 @@ describe('native SIMD paths', () => {
     }
   });
 
+  // AVX2 and AVX-512 read the full row panels of A in place (no packed copy; gemm-kernels.h KernelDirectFn) and
+  // pack only a last partial one; the Winograd kernel sums its row terms in the first column panel of each block.
+  // Rows past a row block (MC 96 / 128) with and without a partial panel, columns past a column block (NC 512 /
+  // 1024: the row terms summed again), k past a k block with an odd last step, narrow B (16 x 8 tiles).
+  it.skipIf(!NATIVE)(`gemm reading A in place equals the TS kernels on every path, with carries in every half product${SKIP}`, () => {
+    for (const [m, kk, n] of [[9, 261, 1030], [200, 515, 20], [203, 97, 36], [40, 300, 8]] as const) {
+      for (const fill of ['random', 'ones'] as const) {
+        const A = rand64(m * kk), B = rand64(kk * n);
+        if (fill === 'ones') { A.fill(M64); B.fill(M64); A[0] = 0n; B[B.length - 1] = 1n; }
+        const t = new BigUint64Array(m * n);
+        tsKernels.gemm(A, B, m, kk, n, t);
+        eachPath((label) => {
+          const out = rand64(m * n);
+          NATIVE!.gemm(A, B, m, kk, n, out);
+          same(out, t, `gemm ${m}x${kk}x${n} ${fill} ${label}`);
+        });
+      }
+    }
+  });
+
   it.skipIf(!NATIVE)(`Z_p kernels give the reference's bytes on every path${SKIP}`, () => {
     const n = 70;
     const x = withEdges(n - EDGES.length), r = withEdges(n - EDGES.length);

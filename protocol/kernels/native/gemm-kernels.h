@@ -24,12 +24,20 @@ namespace gemmk {
 using u64 = uint64_t;
 
 typedef void (*KernelFn)(size_t kc, const u64* pa, const u64* pb, u64* c, size_t ldc, size_t mr, size_t nr);
+// The same tile with A read in place (no packed A panel): row r of the tile at a + r * lda, MR full rows; rho[r]
+// the row terms of a Winograd kernel (unused otherwise). For kernels that broadcast A: a packed A panel only
+// reorders values they load one at a time, and packing A weighs most in a product whose n is small (each A value
+// serves n MACs), mostly waiting on memory outside the compute loop (BENCHMARKS.md, "CPU GEMM kernels on AMD EPYC").
+// With makeRho (the first column panel of a block) a Winograd kernel also sums rho itself and writes it there, so
+// A is read from memory once, inside the compute loop, not in a pass of its own before it.
+typedef void (*KernelDirectFn)(size_t kc, const u64* a, size_t lda, u64* rho, bool makeRho, const u64* pb, u64* c, size_t ldc, size_t nr);
 
 struct KernelSpec {
   size_t MR, NR;
   bool winograd;  // panels end with rho (MR values) / gamma (NR values); kc of every block but the last is even
   size_t KC, MC, NC;
   KernelFn fn;
+  KernelDirectFn direct = nullptr;  // when set: full row panels read A in place (gemm.cc), the last partial one is packed
 };
 
 // C[0:mr, 0:nr] += tmp[0:mr, 0:nr] (tmp has NR columns).

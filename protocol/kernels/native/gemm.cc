@@ -23,17 +23,25 @@ namespace {
 using gemmk::KernelSpec;
 using u64 = uint64_t;
 
-struct Buf {
+// The packing buffers of the calling thread, kept between calls (grow only; at most MC x KC and NC x KC values of
+// one kernel: up to about 2 MiB per thread that calls gemm): a fresh allocation of this size is a new mapping each
+// call, paid again in page faults and zeroing on its first touch.
+struct Scratch {
   u64* p = nullptr;
-  explicit Buf(size_t n) {
-    size_t bytes = ((n * sizeof(u64) + 63) / 64) * 64;
-    p = static_cast<u64*>(std::aligned_alloc(64, bytes == 0 ? 64 : bytes));
-    if (!p) throw std::bad_alloc();
+  size_t cap = 0;
+  ~Scratch() { std::free(p); }
+  u64* get(size_t n) {
+    if (n > cap) {
+      std::free(p);
+      cap = 0;
+      p = static_cast<u64*>(std::aligned_alloc(64, ((n * sizeof(u64) + 63) / 64) * 64));
+      if (!p) throw std::bad_alloc();
+      cap = n;
+    }
+    return p;
   }
-  ~Buf() { std::free(p); }
-  Buf(const Buf&) = delete;
-  Buf& operator=(const Buf&) = delete;
 };
+thread_local Scratch tlsPackA, tlsPackB, tlsRho;
 
 // u64 values in one packed panel (a Winograd panel ends with its MR rho / NR gamma values).
 size_t aPanel(const KernelSpec& ks, size_t kc) { return kc * ks.MR + (ks.winograd ? ks.MR : 0); }
@@ -46,6 +54,24 @@ void packA(const KernelSpec& ks, const u64* A, size_t lda, size_t i0, size_t mc,
   const size_t MR = ks.MR;
   for (size_t ir = 0; ir < mc; ir += MR) {
     u64* dst = pa + (ir / MR) * aPanel(ks, kc);
+    if (ir + MR <= mc && MR <= 16) {
+      // A full panel: the MR rows are read side by side (MR streams, each prefetched ahead), the panel written in order.
+      const u64* src[16];
+      for (size_t r = 0; r < MR; r++) src[r] = A + (i0 + ir + r) * lda + p0;
+      for (size_t t = 0; t < kc; t++) {
+        if ((t & 7) == 0)
+          for (size_t r = 0; r < MR; r++) __builtin_prefetch(src[r] + t + 64);
+        for (size_t r = 0; r < MR; r++) dst[t * MR + r] = src[r][t];
+      }
+      if (ks.winograd) {
+        for (size_t r = 0; r < MR; r++) {
+          u64 rho = 0;
+          for (size_t t = 0; t + 1 < kc; t += 2) rho += src[r][t] * src[r][t + 1];
+          dst[kc * MR + r] = rho;
+        }
+      }
+      continue;
+    }
     for (size_t r = 0; r < MR; r++) {
       if (ir + r < mc) {
         const u64* src = A + (i0 + ir + r) * lda + p0;
@@ -96,21 +122,26 @@ void gemmRange(const KernelSpec& ks, const u64* A, const u64* B, u64* C, size_t 
   const size_t KC = std::min(ks.KC, k);
   const size_t MC = std::min(ks.MC, ((r1 - r0 + MR - 1) / MR) * MR);
   const size_t NC = std::min(ks.NC, ((c1 - c0 + NR - 1) / NR) * NR);
-  Buf pa(((MC + MR - 1) / MR) * aPanel(ks, KC));
-  Buf pb((NC / NR + 1) * bPanel(ks, KC));
+  u64* const pa = tlsPackA.get(((MC + MR - 1) / MR) * aPanel(ks, KC));
+  u64* const pb = tlsPackB.get((NC / NR + 1) * bPanel(ks, KC));
+  u64* const rho = ks.direct && ks.winograd ? tlsRho.get(MC) : nullptr;
   for (size_t jc = c0; jc < c1; jc += NC) {
     const size_t nc = std::min(NC, c1 - jc);
     for (size_t pc = 0; pc < k; pc += KC) {
       const size_t kc = std::min(KC, k - pc);
-      packB(ks, B, n, pc, kc, jc, nc, pb.p);
+      packB(ks, B, n, pc, kc, jc, nc, pb);
       for (size_t ic = r0; ic < r1; ic += MC) {
         const size_t mc = std::min(MC, r1 - ic);
-        packA(ks, A, k, ic, mc, pc, kc, pa.p);
+        // Direct kernels read the full MR-row panels of A in place; only a last partial panel is packed.
+        const size_t full = ks.direct ? (mc / MR) * MR : 0;
+        if (full < mc) packA(ks, A, k, ic + full, mc - full, pc, kc, pa);
         for (size_t jr = 0; jr < nc; jr += NR) {
-          const u64* bp = pb.p + (jr / NR) * bPanel(ks, kc);
+          const u64* bp = pb + (jr / NR) * bPanel(ks, kc);
           const size_t nr = std::min(NR, nc - jr);
-          for (size_t ir = 0; ir < mc; ir += MR)
-            ks.fn(kc, pa.p + (ir / MR) * aPanel(ks, kc), bp, C + (ic + ir) * n + jc + jr, n, std::min(MR, mc - ir), nr);
+          size_t ir = 0;
+          for (; ir < full; ir += MR) ks.direct(kc, A + (ic + ir) * k + pc, k, rho ? rho + ir : nullptr, jr == 0, bp, C + (ic + ir) * n + jc + jr, n, nr);
+          for (; ir < mc; ir += MR)
+            ks.fn(kc, pa + ((ir - full) / MR) * aPanel(ks, kc), bp, C + (ic + ir) * n + jc + jr, n, std::min(MR, mc - ir), nr);
         }
       }
     }

@@ -5,7 +5,7 @@
  * mTLS, the default mesh link):
  *
  *   npx tsx bench/cpu-per-prediction.ts [--warmup 1000] [--blocks 6] [--block 200]
- *       [--a-dir .] [--b-dir <worktree>] [--prep wait|off]
+ *       [--a-dir .] [--b-dir <worktree>] [--prep wait|off] [--curve]
  *
  * With --b-dir it launches two deployments, A (--a-dir, default this checkout)
  * and B (another checkout: its parties/launch.ts and party bundle, and its
@@ -26,6 +26,9 @@
  * - latency: the median of predict() over the timed blocks;
  * - with prep wait, P0's preprocessing counters over the timed blocks: bundles
  *   made and the mean wall time of one.
+ * --curve prints each timed block as it ends (latency median and CPU per
+ * prediction of each process in that block): with --warmup 0, the curve of a
+ * fresh deployment (which process is slower in its first hundreds).
  * The machine's 1-minute load is printed at the start and the end: the CPU per
  * prediction rises with load too (caches, core sharing), so compare A and B of
  * one run, not runs.
@@ -38,11 +41,12 @@ import { type launchLocal as LaunchFn, type Launched } from '../parties/launch.j
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
 import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 
-interface Opts { warmup: number; blocks: number; block: number; dirs: string[]; prep: 'wait' | 'off' }
+interface Opts { warmup: number; blocks: number; block: number; dirs: string[]; prep: 'wait' | 'off'; curve: boolean }
 function parse(argv: string[]): Opts {
-  const o: Opts = { warmup: 1000, blocks: 6, block: 200, dirs: ['.'], prep: 'wait' };
+  const o: Opts = { warmup: 1000, blocks: 6, block: 200, dirs: ['.'], prep: 'wait', curve: false };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]!, v = argv[i + 1];
+    if (k === '--curve') { o.curve = true; i--; continue; }
     if (v === undefined) throw new Error(`${k}: missing value`);
     if (k === '--warmup' || k === '--blocks' || k === '--block') {
       const n = Number(v);
@@ -96,6 +100,7 @@ try {
     for (const a of arms) {
       const timed = b >= warmBlocks;
       if (timed && o.prep === 'wait' && a.prep.length === 0) a.prep.push(await prepStats(a.l.urls[0]));
+      const at = { n: a.n, ms: a.ms.length, client: a.client_, online: [...a.online] };
       for (let i = 0; i < (timed ? o.block : Math.min(o.block, o.warmup - b * o.block)); i++) {
         const p0 = timed ? cpu(a) : [], s0 = selfMs(), t0 = performance.now();
         await a.client.predict(x);
@@ -105,6 +110,10 @@ try {
         const p2 = cpu(a);
         a.ms.push(ms); a.client_ += s1 - s0; a.n++;
         for (let p = 0; p < 3; p++) { a.online[p]! += p1[p]! - p0[p]!; a.offline[p]! += p2[p]! - p1[p]!; }
+      }
+      if (o.curve && timed) {
+        const n = a.n - at.n, on = a.online.map((v, p) => (v - at.online[p]!) / n);
+        console.log(`${arms.length > 1 ? 'AB'[arms.indexOf(a)] + ' ' : ''}block ${b - warmBlocks + 1} (predictions ${at.n + 1}-${a.n} after ${o.warmup}): latency median ${median(a.ms.slice(at.ms)).toFixed(3)} ms; CPU per prediction, ms: client ${((a.client_ - at.client) / n).toFixed(3)}, P0 ${on[0]!.toFixed(3)}, P1 ${on[1]!.toFixed(3)}, P2 ${on[2]!.toFixed(3)}; load ${load()}`);
       }
     }
   }

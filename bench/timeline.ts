@@ -2,7 +2,7 @@
  * Where one Network A prediction's time goes, client and parties on one clock:
  * the median time of each stage of a prediction, from the client's start.
  *
- *   git apply bench/timeline.patch        # development instrumentation (never committed to parties/ or client-sdk/)
+ *   git apply bench/timeline.patch        # development instrumentation (never committed to parties/ or client-sdk/; made at 4f140be)
  *   npx tsx bench/timeline.ts [--warmup 1500] [--n 800] [--sequences 3]
  *   git apply -R bench/timeline.patch
  *

@@ -5,7 +5,7 @@
  * mTLS, the default mesh link):
  *
  *   npx tsx bench/cpu-per-prediction.ts [--warmup 1000] [--blocks 6] [--block 200]
- *       [--a-dir .] [--b-dir <worktree>] [--prep wait|off]
+ *       [--a-dir .] [--b-dir <worktree>] [--prep wait|off] [--curve] [--client-warmup N]
  *
  * With --b-dir it launches two deployments, A (--a-dir, default this checkout)
  * and B (another checkout: its parties/launch.ts and party bundle, and its
@@ -26,6 +26,14 @@
  * - latency: the median of predict() over the timed blocks;
  * - with prep wait, P0's preprocessing counters over the timed blocks: bundles
  *   made and the mean wall time of one.
+ * --curve prints each timed block as it ends (latency median and CPU per
+ * prediction of each process in that block): with --warmup 0, the curve of a
+ * fresh deployment (which process is slower in its first hundreds).
+ * --client-warmup N first runs N predictions of each arm's SDK against a
+ * throwaway deployment of that arm (stopped before the measured one starts),
+ * so that the measured curve has a warm client (as bench/cold-start.ts does)
+ * and shows the parties' own cold start; without it the client is as cold as
+ * `npm run bench`'s (its warm-up curve includes the client's JIT tiering).
  * The machine's 1-minute load is printed at the start and the end: the CPU per
  * prediction rises with load too (caches, core sharing), so compare A and B of
  * one run, not runs.
@@ -38,16 +46,18 @@ import { type launchLocal as LaunchFn, type Launched } from '../parties/launch.j
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
 import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 
-interface Opts { warmup: number; blocks: number; block: number; dirs: string[]; prep: 'wait' | 'off' }
+interface Opts { warmup: number; blocks: number; block: number; dirs: string[]; prep: 'wait' | 'off'; curve: boolean; clientWarmup: number }
 function parse(argv: string[]): Opts {
-  const o: Opts = { warmup: 1000, blocks: 6, block: 200, dirs: ['.'], prep: 'wait' };
+  const o: Opts = { warmup: 1000, blocks: 6, block: 200, dirs: ['.'], prep: 'wait', curve: false, clientWarmup: 0 };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]!, v = argv[i + 1];
+    if (k === '--curve') { o.curve = true; i--; continue; }
     if (v === undefined) throw new Error(`${k}: missing value`);
-    if (k === '--warmup' || k === '--blocks' || k === '--block') {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < (k === '--warmup' ? 0 : 1)) throw new Error(`${k}: an integer >= ${k === '--warmup' ? 0 : 1}, got '${v}'`);
-      o[k.slice(2) as 'warmup' | 'blocks' | 'block'] = n;
+    if (k === '--warmup' || k === '--blocks' || k === '--block' || k === '--client-warmup') {
+      const n = Number(v), min = k === '--warmup' || k === '--client-warmup' ? 0 : 1;
+      if (!Number.isInteger(n) || n < min) throw new Error(`${k}: an integer >= ${min}, got '${v}'`);
+      if (k === '--client-warmup') o.clientWarmup = n;
+      else o[k.slice(2) as 'warmup' | 'blocks' | 'block'] = n;
     } else if (k === '--a-dir') o.dirs[0] = v;
     else if (k === '--b-dir') o.dirs[1] = v;
     else if (k === '--prep') { if (v !== 'wait' && v !== 'off') throw new Error(`--prep: wait or off, got '${v}'`); o.prep = v; }
@@ -71,14 +81,21 @@ const median = (a: number[]): number => { const b = [...a].sort((x, y) => x - y)
 interface Client { predict(x: { data: Float64Array; shape: number[] }): Promise<unknown> }
 interface Arm { dir: string; l: Launched; client: Client; ms: number[]; client_: number; online: number[]; offline: number[]; n: number; prep: PrepStats[] }
 
-async function launch(dir: string, prep: 'wait' | 'off'): Promise<Arm> {
+async function launch(dir: string, prep: 'wait' | 'off', clientWarmup: number): Promise<Arm> {
   const { launchLocal } = (await import(path.resolve(dir, 'parties/launch.ts'))) as { launchLocal: typeof LaunchFn };
   const sdk = (await import(path.resolve(dir, 'client-sdk/src/index.ts'))) as { PrivateInferenceClient: new (o: object) => Client };
-  const l = await launchLocal({
+  const up = (): Promise<Launched> => launchLocal({
     plain: networkA(), fracBits: 16, logLevel: 'warn', ...(prep === 'off' ? { preprocess: { enabled: false } } : {}),
     batch: { windowMs: 0, maxBatch: 8, maxConcurrentRuns: 1 }, sessions: { defaultDeadlineMs: 600_000, maxDeadlineMs: 600_000 }, readyTimeoutMs: 120_000,
   });
-  const client = new sdk.PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 600_000, expectedModelHash: l.modelHash });
+  const mk = (l: Launched): Client => new sdk.PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 600_000, expectedModelHash: l.modelHash });
+  if (clientWarmup > 0) {
+    // This arm's SDK code warms up on a throwaway deployment, which is gone before the measured one starts.
+    const t = await up();
+    try { const c = mk(t); for (let i = 0; i < clientWarmup; i++) { await c.predict(x); if (prep === 'wait') await waitPrepIdle(t.urls[0]); } } finally { await t.stop(); }
+  }
+  const l = await up();
+  const client = mk(l);
   return { dir, l, client, ms: [], client_: 0, online: [0, 0, 0], offline: [0, 0, 0], n: 0, prep: [] };
 }
 
@@ -87,7 +104,7 @@ const x = { data: uniform(seededPrg(1), 784, 0.5).map((v) => v + 0.5), shape: [7
 const arms: Arm[] = [];
 const load0 = load();
 try {
-  for (const dir of o.dirs) arms.push(await launch(dir, o.prep));
+  for (const dir of o.dirs) arms.push(await launch(dir, o.prep, o.clientWarmup));
   const pids = (a: Arm): number[] => a.l.children.map((c) => c.pid!);
   const cpu = (a: Arm): number[] => pids(a).map(processThreadsCpuMs);
   // Warm-up in blocks too, alternating, so that both deployments warm up at the same moments.
@@ -96,6 +113,7 @@ try {
     for (const a of arms) {
       const timed = b >= warmBlocks;
       if (timed && o.prep === 'wait' && a.prep.length === 0) a.prep.push(await prepStats(a.l.urls[0]));
+      const at = { n: a.n, ms: a.ms.length, client: a.client_, online: [...a.online] };
       for (let i = 0; i < (timed ? o.block : Math.min(o.block, o.warmup - b * o.block)); i++) {
         const p0 = timed ? cpu(a) : [], s0 = selfMs(), t0 = performance.now();
         await a.client.predict(x);
@@ -106,6 +124,10 @@ try {
         a.ms.push(ms); a.client_ += s1 - s0; a.n++;
         for (let p = 0; p < 3; p++) { a.online[p]! += p1[p]! - p0[p]!; a.offline[p]! += p2[p]! - p1[p]!; }
       }
+      if (o.curve && timed) {
+        const n = a.n - at.n, on = a.online.map((v, p) => (v - at.online[p]!) / n);
+        console.log(`${arms.length > 1 ? 'AB'[arms.indexOf(a)] + ' ' : ''}block ${b - warmBlocks + 1} (predictions ${at.n + 1}-${a.n} after ${o.warmup}): latency median ${median(a.ms.slice(at.ms)).toFixed(3)} ms; CPU per prediction, ms: client ${((a.client_ - at.client) / n).toFixed(3)}, P0 ${on[0]!.toFixed(3)}, P1 ${on[1]!.toFixed(3)}, P2 ${on[2]!.toFixed(3)}; load ${load()}`);
+      }
     }
   }
   if (o.prep === 'wait') for (const a of arms) a.prep.push(await prepStats(a.l.urls[0]));
@@ -113,7 +135,7 @@ try {
   await Promise.all(arms.map((a) => a.l.stop()));
 }
 const f = (v: number): string => v.toFixed(3);
-console.log(`Network A, batch 1, ${o.blocks} blocks of ${o.block} timed predictions per deployment after ${o.warmup} warm-ups${arms.length > 1 ? ', blocks alternating between A and B' : ''}; prep ${o.prep}; ${cpus().length} x ${cpus()[0]?.model}; 1-minute load ${load0} at the start, ${load()} at the end`);
+console.log(`Network A, batch 1, ${o.blocks} blocks of ${o.block} timed predictions per deployment after ${o.warmup} warm-ups${o.clientWarmup ? ` (the client warmed by ${o.clientWarmup} predictions on a throwaway deployment)` : ''}${arms.length > 1 ? ', blocks alternating between A and B' : ''}; prep ${o.prep}; ${cpus().length} x ${cpus()[0]?.model}; 1-minute load ${load0} at the start, ${load()} at the end`);
 arms.forEach((a, i) => {
   const on = a.online.map((v) => v / a.n), off = a.offline.map((v) => v / a.n), c = a.client_ / a.n;
   // P0's preprocessing counters over the timed blocks: bundles made and the mean wall time of one (request to both reports).

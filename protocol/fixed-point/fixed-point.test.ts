@@ -14,5 +14,9 @@ describe('fixed-point encoding in Z_2^64', () => {
     expect(() => encode([NaN])).toThrow(expect.objectContaining({ code: 'E_RANGE' }));
     expect(() => encode([2 ** 45], 13)).toThrow(expect.objectContaining({ code: 'E_RANGE' }));
     expect(() => encode([1], 3)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    // The checks run inline (no message made per element): the refusal still names the element and the limit.
+    expect(() => encode([0, 1, Infinity], 13)).toThrow(expect.objectContaining({ code: 'E_RANGE', message: 'fixed-point: element 2 is not a finite number' }));
+    expect(() => encode([0.5, -(2 ** 40)], 13)).toThrow(expect.objectContaining({ code: 'E_RANGE', message: 'fixed-point: element 1 exceeds the encodable magnitude 2^40' }));
+    expect(encode([2 ** 39.99], 13)[0]).toBe(BigInt(Math.round(2 ** 39.99 * 8192)));
   });
 });

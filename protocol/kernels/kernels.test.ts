@@ -477,8 +477,11 @@ describe('native SIMD paths', () => {
     }
   }
 
+  // A product splits into bands (threads) only from 2^22 multiply-adds per band (gemm.h bandCount): the last three
+  // shapes (over 3 * 2^22) split into 2 and 3 bands, by rows and by columns, with A read in place, a packed partial row
+  // panel in the last band and the Winograd row terms in each thread's own buffer; the others run on one thread.
   it.skipIf(!NATIVE)(`gemm gives the same bits on every path, threaded or not, with few rows and narrow B${SKIP}`, () => {
-    for (const [m, kk, n] of [[130, 257, 131], [1, 70, 260], [3, 70, 33], [4, 9, 5], [5, 17, 3], [100, 40, 7], [67, 5, 9], [64, 256, 300]] as const) {
+    for (const [m, kk, n] of [[130, 257, 131], [1, 70, 260], [3, 70, 33], [4, 9, 5], [5, 17, 3], [100, 40, 7], [67, 5, 9], [64, 256, 300], [301, 161, 270], [301, 261, 170], [37, 341, 1030]] as const) {
       const A = rand64(m * kk), B = rand64(kk * n);
       const t = new BigUint64Array(m * n);
       tsKernels.gemm(A, B, m, kk, n, t);

@@ -33,10 +33,18 @@ function shares(sharing: Sharing): AShare[] {
   return sharing === '(x, 0)' ? [x, z, z] : sharing === '(0, x)' ? [z, x, z] : shareFor3(x);
 }
 
-/** input -> ZeroPadding2D -> [Rescaling (a P0-only offset on the zeros)] -> layer. */
-function model(layer: (input: string) => LayerNode<FloatTensor>, rescale: boolean): ModelIR<FloatTensor> {
-  const nodes: LayerNode<FloatTensor>[] = [{ kind: 'zero_padding2d', name: 'zp', inputs: ['input'], padding: [[1, 0], [0, 1]] }];
-  if (rescale) nodes.push({ kind: 'rescaling', name: 'rs', inputs: ['zp'], scale: 0.75, offset: 0.25 });
+/**
+ * input -> ZeroPadding2D -> [Rescaling (a P0-only offset on the zeros)] -> layer; with 'pad-constant', ONNX's Pad
+ * with a constant (model-import/onnx/ops-window.ts): Rescaling(1, -v) -> ZeroPadding2D -> Rescaling(1, +v) -> layer,
+ * where scale 1 runs no division (runner.ts), so nothing re-randomises the sharing: the padded cells reach the layer
+ * shared (v, 0).
+ */
+function model(layer: (input: string) => LayerNode<FloatTensor>, rescale: boolean | 'pad-constant'): ModelIR<FloatTensor> {
+  const nodes: LayerNode<FloatTensor>[] = [{ kind: 'zero_padding2d', name: 'zp', inputs: [rescale === 'pad-constant' ? 'shift' : 'input'], padding: [[1, 0], [0, 1]] }];
+  if (rescale === 'pad-constant') {
+    nodes.unshift({ kind: 'rescaling', name: 'shift', inputs: ['input'], scale: 1, offset: 0.75 });
+    nodes.push({ kind: 'rescaling', name: 'rs', inputs: ['zp'], scale: 1, offset: -0.75 });
+  } else if (rescale) nodes.push({ kind: 'rescaling', name: 'rs', inputs: ['zp'], scale: 0.75, offset: 0.25 });
   const out = layer(rescale ? 'rs' : 'zp');
   nodes.push(out);
   return { formatVersion: IR_FORMAT_VERSION, inputShape: INPUT_SHAPE, nodes, output: out.name, outputActivation: 'linear' };
@@ -75,6 +83,9 @@ describe('secureForward on deterministic sharings and ZeroPadding2D cells vs the
     });
     it.each(LAYERS.slice(0, 3))('ZeroPadding2D -> Rescaling (P0-only offset) -> %s', async (_name, layer, tol) => {
       expect(await maxErr(model(layer, true), sharing)).toBeLessThan(tol);
+    });
+    it.each(LAYERS)('Pad with a constant (Rescaling by 1, no division, around ZeroPadding2D) -> %s', async (_name, layer, tol) => {
+      expect(await maxErr(model(layer, 'pad-constant'), sharing)).toBeLessThan(tol);
     });
   });
   it.each([

@@ -5,7 +5,8 @@
 // addon (binding.gyp leaves it out).
 //
 //   g++ -O3 -std=c++17 -pthread gemm-check.cc gemm.cc gemm-portable.cc gemm-x86.cc gemm-arm.cc ring128.cc -o gemm-check
-//   ./gemm-check            every SIMD level the CPU has x threads 1..3, against
+//   ./gemm-check            every SIMD level the CPU has x threads 1..3 (products
+//                           that split into 2 and 3 bands included), against
 //                           a naive u64 reference on random and edge inputs;
 //                           prints "gemm-check: OK ..." and exits 0, else 1;
 //                           then the same for the Z_2^128 kernels against a
@@ -114,6 +115,50 @@ int check(size_t* compared) {
                 std::printf("MISMATCH %s threads=%d shape %zux%zux%zu fill %d: C[%zu] = %016llx, want %016llx\n",
                             securenn::simdName(l), threads, s.m, s.k, s.n, static_cast<int>(fa), i,
                             static_cast<unsigned long long>(got[i]), static_cast<unsigned long long>(want[i]));
+              break;
+            }
+          }
+        }
+      }
+    }
+  }
+  return failures;
+}
+
+// Products large enough to split into bands on 2 and 3 threads (bandCount: one band per 2^22 multiply-adds; none of
+// kShapes reaches 2 of them): rows (m >= n) and columns (m < n), bands ending inside a row panel of every kernel
+// (301 rows: a packed partial panel beside A read in place in the last band), k past a k block with an odd last
+// step, n past a column block (the Winograd row terms summed again per block, in each thread's own buffer). Each
+// shape's band count on 2 and 3 threads is checked too, so a change of the threshold cannot make this check vacuous.
+const Shape kThreadShapes[] = {{301, 161, 270}, {301, 261, 170}, {37, 341, 1030}};
+
+int checkThreads(size_t* compared) {
+  int failures = 0;
+  for (const Shape& s : kThreadShapes) {
+    const double macs = static_cast<double>(s.m) * static_cast<double>(s.k) * static_cast<double>(s.n);
+    for (int threads = 2; threads <= 3; threads++) {
+      securenn::setMaxThreads(threads);
+      if (securenn::bandCount(macs, s.m) != static_cast<size_t>(threads)) {
+        if (failures++ < 20) std::printf("NOT SPLIT: shape %zux%zux%zu gives %zu bands on %d threads\n", s.m, s.k, s.n, securenn::bandCount(macs, s.m), threads);
+      }
+    }
+    for (Fill fa : {Fill::Random, Fill::Edges}) {
+      std::vector<u64> A(s.m * s.k), B(s.k * s.n), want(s.m * s.n);
+      fill(A, fa, 3);
+      fill(B, fa, 4);
+      reference(A.data(), B.data(), want.data(), s.m, s.k, s.n);
+      for (SimdLevel l : levels()) {
+        securenn::setSimdCap(l);
+        for (int threads = 1; threads <= 3; threads++) {
+          securenn::setMaxThreads(threads);
+          std::vector<u64> got(s.m * s.n);
+          for (auto& g : got) g = next64();
+          securenn::gemm(A.data(), B.data(), got.data(), s.m, s.k, s.n);
+          ++*compared;
+          for (size_t i = 0; i < got.size(); i++) {
+            if (got[i] != want[i]) {
+              if (failures++ < 20)
+                std::printf("MISMATCH %s threads=%d shape %zux%zux%zu fill %d: C[%zu]\n", securenn::simdName(l), threads, s.m, s.k, s.n, static_cast<int>(fa), i);
               break;
             }
           }
@@ -256,7 +301,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   size_t compared = 0;
-  const int failures = check(&compared);
+  const int failures = check(&compared) + checkThreads(&compared);
   if (failures) {
     std::printf("gemm-check: FAILED (%d of %zu products differ from the reference)\n", failures, compared);
     return 1;

@@ -23,11 +23,12 @@ describe('e2e-oracle --inputs checks', () => {
     expect(pixelDiff([1, Number.NaN, 3], [1, 2, 3]).verdict).toBe('DIFFERENT');
     expect(pixelDiff([1, 2], [1, 2, 3]).verdict).toBe('DIFFERENT');
   });
-  it('jpegBound: 3 for a colour JPEG (the decoders\' documented gap), 1 for a grey one and every other kind', () => {
-    expect(jpegBound({ kind: 'exif' }, 3)).toBe(3);
-    expect(jpegBound({ kind: 'exif' }, 1)).toBe(1);
-    expect(jpegBound({ kind: 'png16' }, 3)).toBe(1);
-    expect(jpegBound({ kind: 'dicom' }, 3)).toBe(1);
+  it('jpegBound: 3 for a colour JPEG (the decoders\' documented gap), 1 for a grey one, a PNG and every other kind', () => {
+    expect(jpegBound({ kind: 'exif', desc: 'jpeg exif 6' }, 3)).toBe(3);
+    expect(jpegBound({ kind: 'exif', desc: 'png exif 6' }, 3)).toBe(1);
+    expect(jpegBound({ kind: 'exif', desc: 'jpeg exif 6' }, 1)).toBe(1);
+    expect(jpegBound({ kind: 'png16', desc: '' }, 3)).toBe(1);
+    expect(jpegBound({ kind: 'dicom', desc: '' }, 3)).toBe(1);
   });
   it('inputCheck: the SDK pixels of a PNG against the expectation; the model input scaled as recorded (unit: x/255)', async () => {
     const png = writePng({ width: 3, height: 2, colorType: 0, depth: 8, samples: px });
@@ -41,7 +42,7 @@ describe('e2e-oracle --inputs checks', () => {
     // The same difference on a colour JPEG's input is within its bound (3).
     const rgb = writePng({ width: 3, height: 2, colorType: 2, depth: 8, samples: Uint8Array.from({ length: 18 }, (_, i) => px[Math.floor(i / 3)]!) });
     const offRgb = Array.from({ length: 18 }, (_, i) => (i === 12 ? 252 : px[Math.floor(i / 3)]!));
-    expect((await inputCheck(made(rgb, offRgb, 'exif'), man(prep({ colorMode: 'rgb' }), [2, 3, 3]))).verdict).toBe('within');
+    expect((await inputCheck({ ...made(rgb, offRgb, 'exif'), desc: 'jpeg' }, man(prep({ colorMode: 'rgb' }), [2, 3, 3]))).verdict).toBe('within');
     expect((await inputCheck(made(rgb, offRgb, 'resize'), man(prep({ colorMode: 'rgb' }), [2, 3, 3]))).verdict).toBe('DIFFERENT');
   });
   it('inputCheck: a 16-bit PNG for a model without png16 is a coded refusal (E_IMAGE_PREPROCESSING/PNG_16BIT); with png16 it is compared', async () => {

@@ -3,7 +3,8 @@
  * sent through the parties, with the model input computed independently of the SDK by Pillow 9.4 / pydicom 2.3.1
  * (/usr/bin/python3, bench/preproc-oracle/e2e_inputs.py: the pipelines are described there):
  *   - png16: a 16-bit PNG (grey or RGB) under the model's recorded `png16` (pillow | high-byte, drawn at import);
- *   - exif:  a JPEG with an Exif orientation tag 1..8 under the recorded `orientation` (stored | exif, drawn);
+ *   - exif:  a JPEG (or a PNG with an eXIf chunk) with an Exif orientation tag 1..8 under the recorded
+ *            `orientation` (stored | exif, drawn);
  *   - dicom: a grey DICOM written with pydicom (MONOCHROME1/2, 8/16 bits allocated, 9..16 stored, signed or not,
  *            rescale slope/intercept, a window or none, three transfer syntaxes), or one of the fixtures;
  *   - resize: an 8-bit PNG (L, LA, RGB, RGBA, P) of another size;
@@ -115,7 +116,7 @@ export async function inputCheck(x: MadeInput, m: BundleManifest): Promise<Input
  * IDCT against libjpeg's islow): colour within 3 per RGB channel, grey within 1; 1 for the rest (a rounding step).
  * A resize averages neighbours, so it keeps the bound. The exif inputs are JPEGs written grey for a grey model.
  */
-export const jpegBound = (x: Pick<MadeInput, 'kind'>, c: number): number => (x.kind === 'exif' && c === 3 ? 3 : 1);
+export const jpegBound = (x: Pick<MadeInput, 'kind' | 'desc'>, c: number): number => (x.kind === 'exif' && c === 3 && !x.desc.startsWith('png') ? 3 : 1);
 
 /** Grey-level comparison: 'equal' (within 1e-3: tf-bilinear's float pixels), 'within' the bound, else DIFFERENT. */
 export function pixelDiff(got: ArrayLike<number>, want: ArrayLike<number>, bound = 1): { d: number; where: string; verdict: 'equal' | 'within' | 'DIFFERENT' } {

@@ -6,7 +6,7 @@ Writes OUT_DIR/<file> and OUT_DIR/<file>.expect (float32 H x W x C, 0..255 befor
 OUT_DIR/<file>.json ({desc} or {error}). The pipelines:
   png16:  Image.open -> convert('L'|'RGB') (Pillow: a grey I;16 saturates at 255, colour keeps the high byte);
           'high-byte': numpy v >> 8 (tf.io.decode_png dtype uint8), grey -> RGB by repetition; then the resize
-  exif:   a JPEG (4:4:4, quality 95) with Exif orientation 1..8: ImageOps.exif_transpose when the model records
+  exif:   a JPEG (4:4:4, quality 95), or a PNG with an eXIf chunk (a third), with Exif orientation 1..8: ImageOps.exif_transpose when the model records
           'exif', as stored when 'stored'; convert; resize
   dicom:  pydicom pixel_array -> apply_modality_lut -> apply_voi_lut(index 0, prefer_lut) -> 0..255 as the SDK
           documents (a window: apply_windowing's output range; neither: min-max) -> rounded -> MONOCHROME1 inverted;
@@ -98,11 +98,16 @@ def exif(rng, nprng, c, path):
     img = Image.fromarray(a[:, :, 0] if c['C'] == 1 else a, 'L' if c['C'] == 1 else 'RGB')
     e = Image.Exif()
     e[0x0112] = o
-    img.save(path, quality=95, subsampling=0, exif=e.tobytes())
+    # a third of them a PNG with the tag in an eXIf chunk (Pillow's exif_transpose turns those too)
+    fmt = 'png' if rng.random() < 1 / 3 else 'jpeg'
+    if fmt == 'png':
+        img.save(path, format='PNG', exif=e.tobytes())
+    else:
+        img.save(path, format='JPEG', quality=95, subsampling=0, exif=e.tobytes())
     im = Image.open(path)
     if c['orientation'] == 'exif':
         im = ImageOps.exif_transpose(im)
-    return finish(im, c), f"jpeg exif {o} {w}x{h} {c['orientation']}"
+    return finish(im, c), f"{fmt} exif {o} {w}x{h} {c['orientation']}"
 
 
 def resize_case(rng, nprng, c, path):

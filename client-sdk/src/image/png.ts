@@ -8,10 +8,15 @@
  *  - grey below 8 bits is scaled by 255 / (2^d - 1) (Pillow's L;2 / L;4 unpackers, '1' -> L);
  *  - 16-bit samples are kept in `samples16` (RGBA), `data` holds their high bytes for
  *    display only: preprocess.ts reduces them as the model records (png16) or refuses.
- * An eXIf chunk is not read (Pillow's Image.open does not turn a PNG either).
+ * An eXIf chunk's orientation is reported (`orientation`, never applied here), as a JPEG's is: Pillow's
+ * ImageOps.exif_transpose turns a PNG by it (before or after IDAT, the last one), so preprocess.ts turns it
+ * when the model records `orientation: 'exif'`. Before, the chunk was not read and such a model got the stored
+ * pixels, silently (bench/e2e-oracle.ts --inputs exif). The tag in a tEXt "Raw profile type exif" or an XMP
+ * iTXt chunk, which Pillow also reads, is not.
  */
 import { Unzlib } from 'fflate';
 import { InputError } from '../errors.js';
+import { tiffOrientation } from '../../../protocol/image-orientation.js';
 import type { RawImage } from './types.js';
 
 /** A hostile file must not exhaust memory (X-rays are under 10 MP); decode-node.ts has the same limit for JPEG. */
@@ -51,12 +56,12 @@ function crc32(b: Uint8Array): number {
 
 interface Header { width: number; height: number; depth: number; colorType: number; interlace: number }
 
-interface Chunks { h: Header; plte?: Uint8Array; trns?: Uint8Array; idat: Uint8Array }
+interface Chunks { h: Header; plte?: Uint8Array; trns?: Uint8Array; idat: Uint8Array; exif?: Uint8Array }
 
 function readChunks(b: Uint8Array): Chunks {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (b.length < 8 || SIGNATURE.some((v, i) => b[i] !== v)) fail('not a PNG signature');
-  let off = 8, h: Header | undefined, plte: Uint8Array | undefined, trns: Uint8Array | undefined;
+  let off = 8, h: Header | undefined, plte: Uint8Array | undefined, trns: Uint8Array | undefined, exif: Uint8Array | undefined;
   const idat: Uint8Array[] = [];
   for (;;) {
     if (off + 12 > b.length) fail('truncated before IEND');
@@ -80,6 +85,7 @@ function readChunks(b: Uint8Array): Chunks {
       if (len % 3 !== 0 || len === 0 || len > 768) fail('bad PLTE');
       plte = data;
     } else if (type === 'tRNS') trns = data;
+    else if (type === 'eXIf') exif = data;
     else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;
     else if (!(b[off - len - 8]! & 0x20)) fail(`unknown critical chunk ${type}`);
@@ -89,7 +95,7 @@ function readChunks(b: Uint8Array): Chunks {
   const all = new Uint8Array(idat.reduce((a, c) => a + c.length, 0));
   let p = 0;
   for (const c of idat) { all.set(c, p); p += c.length; }
-  return { h: h!, ...(plte ? { plte } : {}), ...(trns ? { trns } : {}), idat: all };
+  return { h: h!, ...(plte ? { plte } : {}), ...(trns ? { trns } : {}), idat: all, ...(exif ? { exif } : {}) };
 }
 
 /** Undo the scanline filters (PNG 1.2 section 9) of one pass in place; `raw` holds rows of 1 + rowBytes bytes. */
@@ -157,7 +163,8 @@ export type Inflate = (zlib: Uint8Array, expected: number) => Uint8Array | undef
 
 /** Decode PNG bytes to RGBA (see the file comment). Every failure is an InputError E_DTYPE. */
 export function decodePng(b: Uint8Array, inflate?: Inflate): RawImage {
-  const { h, plte, trns, idat } = readChunks(b);
+  const { h, plte, trns, idat, exif } = readChunks(b);
+  const orientation = exif ? tiffOrientation(exif) : 1;
   const { width: W, height: H, depth: d, colorType: ct } = h;
   const spp = LAYOUT[ct]!.samples, bpp = Math.max(1, (spp * d) >> 3);
   const passes = (h.interlace ? ADAM7 : [[0, 0, 1, 1]] as const).map(([x0, y0, dx, dy]) => {
@@ -219,5 +226,5 @@ export function decodePng(b: Uint8Array, inflate?: Inflate): RawImage {
     start += p.n * (p.rowBytes + 1);
   }
   if (out16) for (let i = 0; i < out.length; i++) out[i] = out16[i]! >>> 8;
-  return { width: W, height: H, channels: 4, data: out, ...(out16 ? { samples16: out16, grey16: ct === 0 } : {}) };
+  return { width: W, height: H, channels: 4, data: out, ...(out16 ? { samples16: out16, grey16: ct === 0 } : {}), ...(orientation !== 1 ? { orientation } : {}) };
 }

@@ -1,0 +1,90 @@
+/**
+ * A PNG's eXIf orientation (found by bench/e2e-oracle.ts --inputs exif against Pillow 9.4): a model that records
+ * `orientation: 'exif'` was trained through ImageOps.exif_transpose, which turns a PNG by its eXIf chunk as it
+ * turns a JPEG by its APP1 segment; the SDK read the chunk not at all and sent the stored pixels, silently (no
+ * imageOrientation note). Now png.ts reports it, preprocess.ts turns it for 'exif' only, and mpc-import's sample
+ * images (model-import/images.ts) do the same.
+ */
+import { crc32 } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { decodeImage as importDecode } from '../../../model-import/images.js';
+import { pngOrientation, tiffOrientation } from '../../../protocol/image-orientation.js';
+import type { InputPreprocessing } from '../../../protocol/input-preprocessing.js';
+import { writePng } from '../../testing/png-writer.js';
+import { decodeImageNode } from './decode-node.js';
+import { applyOrientation } from './exif.js';
+import { decodePng } from './png.js';
+import { orientationNotes, preprocessImage, specForInputShape } from './preprocess.js';
+
+/** A TIFF structure (big- or little-endian) with IFD0 holding the orientation tag only: an eXIf chunk's data. */
+function tiff(o: number, le = false): Uint8Array {
+  const b = new Uint8Array(26);
+  const dv = new DataView(b.buffer);
+  b.set(le ? [0x49, 0x49] : [0x4d, 0x4d]);
+  dv.setUint16(2, 42, le);
+  dv.setUint32(4, 8, le);
+  dv.setUint16(8, 1, le);
+  dv.setUint16(10, 0x0112, le);
+  dv.setUint16(12, 3, le);
+  dv.setUint32(14, 1, le);
+  dv.setUint16(18, o, le);
+  return b;
+}
+
+/** `png` with an eXIf chunk inserted before IDAT (or before IEND: after the image data, where Pillow reads it too). */
+function withExifChunk(png: Uint8Array, data: Uint8Array, afterIdat = false): Uint8Array {
+  const chunk = new Uint8Array(12 + data.length);
+  const dv = new DataView(chunk.buffer);
+  dv.setUint32(0, data.length);
+  chunk.set([0x65, 0x58, 0x49, 0x66], 4); // eXIf
+  chunk.set(data, 8);
+  dv.setUint32(8 + data.length, crc32(chunk.subarray(4, 8 + data.length)));
+  const at = afterIdat ? png.length - 12 : 33; // before IEND, or right after the signature and IHDR
+  return Uint8Array.from([...png.subarray(0, at), ...chunk, ...png.subarray(at)]);
+}
+
+// 4 x 2 grey: a gradient, so every turn gives other pixels.
+const W = 4, H = 2;
+const px = Uint8Array.from({ length: W * H }, (_, i) => 10 + 30 * i);
+const plain = writePng({ width: W, height: H, colorType: 0, depth: 8, samples: px });
+const grey = (o: InputPreprocessing['orientation']): InputPreprocessing => ({ colorMode: 'grayscale', resize: 'nearest', scaling: 'raw', channelOrder: 'rgb', ...(o ? { orientation: o } : {}) });
+const model = (o: InputPreprocessing['orientation'], shape: [number, number, 1] = [W, H, 1]) => specForInputShape(shape, undefined, grey(o));
+
+describe("a PNG's eXIf orientation: reported by the decoder, applied for a model that records 'exif'", () => {
+  it('the decoders (Node and the browser\'s png.ts) report the tag of an eXIf chunk before or after IDAT, big- or little-endian; none without one', async () => {
+    for (const f of [withExifChunk(plain, tiff(6)), withExifChunk(plain, tiff(6, true)), withExifChunk(plain, tiff(6), true)]) {
+      expect((await decodeImageNode(f)).orientation).toBe(6);
+      expect(decodePng(f).orientation).toBe(6);
+      expect(pngOrientation(f)).toBe(6);
+    }
+    expect((await decodeImageNode(plain)).orientation).toBeUndefined();
+    expect(decodePng(withExifChunk(plain, tiff(1))).orientation).toBeUndefined();
+    // The JPEG header inside an eXIf chunk is not TIFF (Pillow raises on it): no orientation.
+    expect(tiffOrientation(Uint8Array.from([0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff(6)]))).toBe(1);
+  });
+
+  it("'exif' turns the pixels upright as ImageOps.exif_transpose does (every tag 2..8); 'stored' keeps them; the result says so", async () => {
+    const stored = await decodeImageNode(plain);
+    for (let o = 2; o <= 8; o++) {
+      const tagged = await decodeImageNode(withExifChunk(plain, tiff(o)));
+      const shape: [number, number, 1] = o >= 5 ? [W, H, 1] : [H, W, 1];
+      const upright = preprocessImage(applyOrientation(stored, o), model('exif', shape));
+      expect(Array.from(preprocessImage(tagged, model('exif', shape)))).toEqual(Array.from(upright));
+      expect(Array.from(preprocessImage(tagged, model('stored', [H, W, 1])))).toEqual(Array.from(preprocessImage(stored, model('stored', [H, W, 1]))));
+      expect(Array.from(upright)).not.toEqual(Array.from(preprocessImage(stored, model('exif', shape))));
+      expect(orientationNotes([tagged], { preprocessing: grey('exif') })).toEqual([{ tag: o, applied: true, recorded: true }]);
+    }
+    // Orientation 6 of the 4 x 2 gradient, by hand: the upright image is 2 x 4, its first row the stored first column read upwards.
+    const six = preprocessImage(await decodeImageNode(withExifChunk(plain, tiff(6))), model('exif', [W, H, 1]));
+    expect(Array.from(six)).toEqual([px[4], px[0], px[5], px[1], px[6], px[2], px[7], px[3]]);
+  });
+
+  it("mpc-import's sample images turn a tagged PNG for 'exif' as the SDK does, and keep it for 'stored'", () => {
+    const f = withExifChunk(plain, tiff(6));
+    const up = importDecode(f, 'x.png', grey('exif'));
+    expect([up.width, up.height]).toEqual([H, W]);
+    expect(Array.from(up.data.filter((_, i) => i % 3 === 0))).toEqual([px[4], px[0], px[5], px[1], px[6], px[2], px[7], px[3]]);
+    const kept = importDecode(f, 'x.png', grey('stored'));
+    expect([kept.width, kept.height]).toEqual([W, H]);
+  });
+});

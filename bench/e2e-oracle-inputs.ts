@@ -41,13 +41,13 @@ export function havePython(): boolean {
 
 export interface InputPlan { flags: string[]; kinds: InputKind[]; seed: number; desc: string }
 
-/** The import flags (resize, png16, orientation drawn) and the inputs to send, for an image model. */
-export function inputPlan(g: Prg, kinds: readonly InputKind[]): InputPlan {
+/** The import flags (resize, png16, orientation drawn) and the inputs to send (`per` of each kind), for an image model. */
+export function inputPlan(g: Prg, kinds: readonly InputKind[], per = 1): InputPlan {
   const resize = pick(g, ['bilinear', 'nearest', 'tf-bilinear'] as const);
   const png16 = pick(g, ['pillow', 'high-byte'] as const);
   const orientation = pick(g, ['stored', 'exif'] as const);
   const flags = [`resize=${resize}`, ...(kinds.includes('png16') ? [`png16=${png16}`] : []), ...(kinds.includes('exif') ? [`orientation=${orientation}`] : [])];
-  return { flags: flags.flatMap((f) => ['--preprocessing', f]), kinds: [...kinds], seed: int(g, 0, 1 << 30), desc: flags.join(' ') };
+  return { flags: flags.flatMap((f) => ['--preprocessing', f]), kinds: kinds.flatMap((k) => Array<InputKind>(per).fill(k)), seed: int(g, 0, 1 << 30), desc: flags.join(' ') };
 }
 
 export interface MadeInput { kind: InputKind; file: string; bytes: Uint8Array; expect: Float32Array; desc: string }

@@ -21,10 +21,20 @@
  *   8. with probability --policy (0), an import-time output policy (--output-mode label | label+confidence,
  *      --decision-thresholds, --confidence-thresholds): a logits request must be refused (coded), and the model's
  *      label-mode answers at batch 3 are checked against the thresholds on the reference logits and tfjs's probabilities.
+ *   9. with probability --malicious (0), the malicious mode: mpc-import --replicated, the three parties configured
+ *      security 'malicious' (mask pool on or off, drawn); the same checks on logits, and every answer must come from
+ *      the malicious runner (its 'malicious run done' lines, no semi-honest 'run done'); the label modes and an
+ *      import-time label policy must be refused (E_SECURITY_MODE, or E_PRIVACY_POLICY for a logits request on a
+ *      label-only model); a model the malicious runner cannot run is refused at load (coded) and counted so;
+ *  10. --inputs png16,exif,dicom,resize (none): for image inputs, a drawn resize / png16 / orientation recorded at
+ *      import and --inputs-per (1) files of each kind sent through the parties (one alone, then all in one batch),
+ *      the model input computed independently by Pillow 9.4 / pydicom 2.3.1 (e2e-oracle-inputs.ts: a 'preproc'
+ *      stage compares the SDK's pixels with it; E2E_ORACLE_KEEP=DIR keeps each model's files).
  *   Tensors go at batch 1 and --batch (2); the request-level label mode at batch --batch too.
  *
  *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--keras 0.3]
- *       [--h5 0 [--h5-keras 2.1.4]] [--c64 0] [--other 0] [--policy 0] [--batch 2] [--only M] [--verbose]
+ *       [--h5 0 [--h5-keras 2.1.4]] [--c64 0] [--other 0] [--policy 0] [--batch 2] [--malicious 0]
+ *       [--inputs png16,exif,dicom,resize [--inputs-per 1]] [--only M] [--verbose]
  *
  * Tolerance on probabilities/logits: max(4 x the importer's measured max |logit error| on its samples, 2^-(f-4) x (1 + max |y|));
  * a label that differs from tfjs's is a flag where the top two are within twice that, else a difference.
@@ -69,7 +79,7 @@ function toBatch(p: unknown): Parameters<typeof compareLabels>[1] {
 
 type Verdict = 'equal' | 'refused' | 'skip' | 'DIFFERENT' | 'flag';
 
-interface Opts { h5Keras?: string; depth: number; rare: number; samples: number; keras: number; h5: number; c64: number; other: number; policy: number; batch: number; malicious: number; inputs: InputKind[]; verbose: boolean }
+interface Opts { h5Keras?: string; depth: number; rare: number; samples: number; keras: number; h5: number; c64: number; other: number; policy: number; batch: number; malicious: number; inputs: InputKind[]; inputsPer: number; verbose: boolean }
 const draw = (g: Prg, p: number): boolean => g.bytes(1)[0]! < p * 256;
 
 const concat = (xs: Float32Array[]): Float32Array => { const out = new Float32Array(xs.reduce((a, x) => a + x.length, 0)); let k = 0; for (const x of xs) { out.set(x, k); k += x.length; } return out; };
@@ -122,7 +132,7 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     const prepFlag = loaded.preprocessing ? pickOne(g, ch === 3 ? ['', '', 'tf', 'raw', 'torch', 'caffe'] : ['', '', 'tf', 'raw']) : '';
     if (prepFlag) args.push('--preprocessing', prepFlag);
     // --inputs: the recorded resize, png16 and orientation drawn for an image input (only when asked for: draws as before).
-    const plan = o.inputs.length && loaded.preprocessing && (ch === 1 || ch === 3) && havePython() ? inputPlan(g, o.inputs) : undefined;
+    const plan = o.inputs.length && loaded.preprocessing && (ch === 1 || ch === 3) && havePython() ? inputPlan(g, o.inputs, o.inputsPer) : undefined;
     if (plan) args.push(...plan.flags);
     if (g.bytes(1)[0]! < 64) args.push('--truncation', 'exact');
     if (draw(g, o.c64)) args.push('--compare-bits', '64');
@@ -280,7 +290,7 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
 async function main(): Promise<void> {
   const seed = arg('seed', 1), count = arg('count', 10), depth = arg('depth', 3), rare = arg('rare', 0.1), samples = arg('samples', 16), keras = arg('keras', 0.3);
   const hk = process.argv.indexOf('--h5-keras');
-  const extra = { ...(hk >= 0 ? { h5Keras: process.argv[hk + 1]! } : {}), h5: arg('h5', 0), c64: arg('c64', 0), other: arg('other', 0), policy: arg('policy', 0), batch: arg('batch', 2), malicious: arg('malicious', 0), inputs: (process.argv.includes('--inputs') ? process.argv[process.argv.indexOf('--inputs') + 1]! : '').split(',').filter(Boolean) as InputKind[] };
+  const extra = { ...(hk >= 0 ? { h5Keras: process.argv[hk + 1]! } : {}), h5: arg('h5', 0), c64: arg('c64', 0), other: arg('other', 0), policy: arg('policy', 0), batch: arg('batch', 2), malicious: arg('malicious', 0), inputsPer: arg('inputs-per', 1), inputs: (process.argv.includes('--inputs') ? process.argv[process.argv.indexOf('--inputs') + 1]! : '').split(',').filter(Boolean) as InputKind[] };
   const unknown = extra.inputs.filter((k) => !(INPUT_KINDS as readonly string[]).includes(k));
   if (unknown.length) throw new Error(`--inputs: unknown ${unknown.join(',')} (expected ${INPUT_KINDS.join(',')})`);
   if (extra.inputs.length && !havePython()) console.log('--inputs: /usr/bin/python3 lacks PIL, pydicom or numpy: no inputs beyond the PNGs are sent');

@@ -4,7 +4,8 @@ argv: OUT_DIR CASES_JSON. Each case: {file, kind: png16|exif|dicom|resize, seed,
 bilinear|nearest|tf-bilinear, png16?: pillow|high-byte, orientation?: stored|exif, fixture?: a DICOM path}.
 Writes OUT_DIR/<file> and OUT_DIR/<file>.expect (float32 H x W x C, 0..255 before the model's scaling) and
 OUT_DIR/<file>.json ({desc} or {error}). The pipelines:
-  png16:  Image.open -> convert('L'|'RGB') (Pillow: a grey I;16 saturates at 255, colour keeps the high byte);
+  png16:  grey, RGB, grey+alpha or RGBA at 16 bits: Image.open -> convert('L'|'RGB') (Pillow: a grey I;16
+          saturates at 255, colour and grey+alpha keep the high byte);
           'high-byte': numpy v >> 8 (tf.io.decode_png dtype uint8), grey -> RGB by repetition; then the resize
   exif:   a JPEG (4:4:4, quality 95), or a PNG with an eXIf chunk (a third), with Exif orientation 1..8: ImageOps.exif_transpose when the model records
           'exif', as stored when 'stored'; convert; resize
@@ -72,12 +73,15 @@ def chunk(t, d):
 
 def png16(rng, nprng, c, path):
     w, h = other_size(rng, c)
-    grey = rng.random() < 0.6
+    layout = rng.choice(['grey', 'grey', 'rgb', 'grey+alpha', 'rgba'])
+    grey = layout.startswith('grey')
+    spp, ct = {'grey': (1, 0), 'rgb': (3, 2), 'grey+alpha': (2, 4), 'rgba': (4, 6)}[layout]
     top = rng.choice([65535, 400, 300])  # 400: most samples below 256 (Pillow's saturation decides), 65535: above
-    a = nprng.integers(0, top + 1, size=(h, w, 1 if grey else 3)).astype(np.uint16)
+    a = nprng.integers(0, top + 1, size=(h, w, spp)).astype(np.uint16)
     raw = b''.join(b'\x00' + a[y].astype('>u2').tobytes() for y in range(h))
     with open(path, 'wb') as f:
-        f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 16, 0 if grey else 2, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+        f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 16, ct, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+    a = a[:, :, :1] if grey else a[:, :, :3]  # the alpha channel is dropped (convert; decode_png with 1 or 3 channels)
     if c['png16'] == 'high-byte':
         b = (a >> 8).astype(np.uint8)
         if c['C'] == 3 and grey:
@@ -87,7 +91,7 @@ def png16(rng, nprng, c, path):
         x = resize_arr(b, c)
     else:
         x = finish(Image.open(path), c)
-    return x, f"png16 {'grey' if grey else 'rgb'} max {top} {w}x{h} {c['png16']}"
+    return x, f"png16 {layout} max {top} {w}x{h} {c['png16']}"
 
 
 def exif(rng, nprng, c, path):

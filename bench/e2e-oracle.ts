@@ -26,6 +26,9 @@
  *      the malicious runner (its 'malicious run done' lines, no semi-honest 'run done'); the label modes and an
  *      import-time label policy must be refused (E_SECURITY_MODE, or E_PRIVACY_POLICY for a logits request on a
  *      label-only model); a model the malicious runner cannot run is refused at load (coded) and counted so;
+ *      With probability --cheat (0) of those, one party runs with the test-only cheating switch (one altered
+ *      message in its first session, or its first offline batch): that prediction must end in E_INTEGRITY (or, where
+ *      no message had the drawn tag prefix, be right), and every prediction after it must be right;
  *  10. --inputs png16,exif,dicom,resize (none): for image inputs, a drawn resize / png16 / orientation recorded at
  *      import and --inputs-per (1) files of each kind sent through the parties (one alone, then all in one batch),
  *      the model input computed independently by Pillow 9.4 / pydicom 2.3.1 (e2e-oracle-inputs.ts: a 'preproc'
@@ -33,7 +36,7 @@
  *   Tensors go at batch 1 and --batch (2); the request-level label mode at batch --batch too.
  *
  *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--keras 0.3]
- *       [--h5 0 [--h5-keras 2.1.4]] [--c64 0] [--other 0] [--policy 0] [--batch 2] [--malicious 0]
+ *       [--h5 0 [--h5-keras 2.1.4]] [--c64 0] [--other 0] [--policy 0] [--batch 2] [--malicious 0 [--cheat 0]]
  *       [--inputs png16,exif,dicom,resize [--inputs-per 1]] [--only M] [--verbose]
  *
  * Tolerance on probabilities/logits: max(4 x the importer's measured max |logit error| on its samples, 2^-(f-4) x (1 + max |y|));
@@ -59,7 +62,8 @@ import { Prg } from '../protocol/correlated/prg.js';
 import { FIXTURES, logTail, sdkClient, startParties, ROOT } from '../test/testing/e2e.js';
 import { havePython, inputCheck, INPUT_KINDS, inputPlan, makeInputs, type InputKind } from './e2e-oracle-inputs.js';
 import { applyActivation, compareCase, compareLabels, preprocessPixels, type CaseResult, type LabelPolicy } from './e2e-oracle-check.js';
-import { chainOf, h5Style, otherImage, policyFlags, sdkTensor } from './e2e-oracle-paths.js';
+import { chainOf, cheatDraw, h5Style, otherImage, policyFlags, sdkTensor } from './e2e-oracle-paths.js';
+import { CHEAT_ENV } from '../parties/malicious-cheat.js';
 
 tf.env().set('PROD', true);
 const execFileP = promisify(execFile);
@@ -79,7 +83,7 @@ function toBatch(p: unknown): Parameters<typeof compareLabels>[1] {
 
 type Verdict = 'equal' | 'refused' | 'skip' | 'DIFFERENT' | 'flag';
 
-interface Opts { h5Keras?: string; depth: number; rare: number; samples: number; keras: number; h5: number; c64: number; other: number; policy: number; batch: number; malicious: number; inputs: InputKind[]; inputsPer: number; verbose: boolean }
+interface Opts { h5Keras?: string; depth: number; rare: number; samples: number; keras: number; h5: number; c64: number; other: number; policy: number; batch: number; malicious: number; cheat: number; inputs: InputKind[]; inputsPer: number; verbose: boolean }
 const draw = (g: Prg, p: number): boolean => g.bytes(1)[0]! < p * 256;
 
 const concat = (xs: Float32Array[]): Float32Array => { const out = new Float32Array(xs.reduce((a, x) => a + x.length, 0)); let k = 0; for (const x of xs) { out.set(x, k); k += x.length; } return out; };
@@ -147,6 +151,9 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     // pool on or off); drawn only when asked for, so the models and draws of the runs without it stay as they were.
     const mal = o.malicious > 0 && draw(g, o.malicious);
     const malPool = mal && draw(g, 0.5);
+    // --cheat P: one party (test-only switch, parties/malicious-cheat.ts) alters one message of its first session
+    // (or, with the pool, sometimes of its first offline batch) whose tag starts with a drawn prefix.
+    const cheat = mal && o.cheat > 0 && draw(g, o.cheat) ? cheatDraw(g, malPool) : undefined;
     if (mal) args.push('--replicated');
     try {
       await execFileP(process.execPath, [MPC_IMPORT, ...args], { cwd: ROOT, maxBuffer: 64 << 20, timeout: 300_000 });
@@ -181,7 +188,7 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     const dRef = maxDiff(refAct, tfOut);
     if (!(dRef <= 1e-4 * (1 + maxAbs(tfOut)))) return { verdict: 'skip', note: `importer reference vs tfjs ${dRef.toExponential(2)} (keras-oracle ground, not this probe's)`, layers };
     // A bundle for the 64-bit comparison ring needs compareBits 64 in the three parties' config (else E_MODEL_SETTINGS at load).
-    const malCfg = mal ? { security: 'malicious' as const, malicious: { poolInferences: malPool ? 1 : 0 } } : {};
+    const malCfg = mal ? { security: 'malicious' as const, malicious: { poolInferences: malPool ? 1 : 0 }, ...(cheat ? { env: { [cheat.party]: { NODE_ENV: 'test', [CHEAT_ENV]: cheat.spec } } } : {}) } : {};
     try {
       parties = await startParties(path.join(dir, 'bundle'), { ...(manifest.compareBits === 64 ? { compareBits: 64 } : {}), ...malCfg });
     } catch (e) {
@@ -201,6 +208,7 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     const pol: LabelPolicy = policy.pol;
     /** A request the deployment must refuse with one of `codes` (a coded refusal before any answer); else a problem. */
     const inputs: string[] = [];
+    let cheatNote = '';
     const refused = async (name: string, p: Promise<unknown>, codes: string[]): Promise<void> => {
       const got = await p.then(() => null, (e: { code?: string }) => e.code ?? 'uncoded');
       if (got === null || !codes.includes(got)) cases.push({ name, stage: 'post', flag: false, dLogits: 0, detail: `gave ${got ?? 'an answer'}, not ${codes.join(' or ')}` });
@@ -212,12 +220,25 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
         await refused(`malicious policy label b=${B}`, client.predict(tensor(B, 0), { batch: true, privacy: lp }), ['E_SECURITY_MODE']);
         if (!cases.length) return { verdict: 'refused', note: 'E_SECURITY_MODE (malicious: import-time label policy)', layers };
       } else if (wantPolicy) {
+        if (cheat) cheatNote = ' (cheat drawn, policy refused first)';
         // A model that releases only labels: a logits request is refused, coded, before any answer.
         const refusedCode = await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }).then(() => null, (e: { code?: string }) => e.code ?? 'uncoded');
         if (refusedCode !== 'E_PRIVACY_POLICY') cases.push({ name: 'policy logits', stage: 'post', flag: false, dLogits: 0, detail: `a logits request on a '${policy.mode}' model gave ${refusedCode ?? 'logits'}, not E_PRIVACY_POLICY` });
         cases.push(compareLabels(`policy b=${B}`, await client.predict(tensor(B, 0), { batch: true, privacy: lp }), sub(ref, 0, B), manifest, outShape, tol, pol, tfProbs && sub(tfProbs, 0, B)));
         cases.push(compareLabels('policy b=1', toBatch(await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }, { privacy: lp })), sub(ref, 0, 1), manifest, outShape, tol, pol, tfProbs && sub(tfProbs, 0, 1)));
       } else {
+        if (cheat) {
+          // The cheating party's session: E_INTEGRITY (nothing to reconstruct), or, where no message had the prefix,
+          // a right answer; either way the predictions after it (a new epoch after an abort) must be right.
+          const first = await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }).then((r) => r, (e: { code?: string }) => e.code ?? 'uncoded');
+          if (typeof first === 'string') {
+            cheatNote = ` cheat ${cheat.spec} -> ${first}`;
+            if (first !== 'E_INTEGRITY') cases.push({ name: 'cheat', stage: 'secure', flag: false, dLogits: 0, detail: `a cheating party's session ended with ${first}, not E_INTEGRITY` });
+          } else {
+            cheatNote = ` cheat ${cheat.spec} -> answer`;
+            cases.push(compareCase('cheat b=1', first, sub(ref, 0, 1), sub(tfOut, 0, 1), manifest, outShape, tol));
+          }
+        }
         cases.push(compareCase('tensor b=1', await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }), sub(ref, 0, 1), sub(tfOut, 0, 1), manifest, outShape, tol));
         cases.push(compareCase(`tensor b=${B}`, await client.predict(tensor(B, 0), { batch: true }), sub(ref, 0, B), sub(tfOut, 0, B), manifest, outShape, tol));
         // The label modes of the request (the parties decide inside the protocol; 64-bit output ring unless recorded).
@@ -273,10 +294,10 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     // Every answer of a malicious deployment came through the malicious runner (its log line at each party), never another path.
     const malRuns = parties.logs.filter((l) => l.line.includes('"msg":"malicious run done"')).length;
     const semiRuns = parties.logs.filter((l) => l.line.includes('"msg":"run done"')).length;
-    if (mal && (malRuns === 0 || semiRuns > 0)) cases.push({ name: 'malicious runs', stage: 'post', flag: false, dLogits: 0, detail: `${malRuns} malicious and ${semiRuns} semi-honest 'run done' lines at the parties` });
+    if (mal && ((malRuns === 0 && !cheat) || semiRuns > 0)) cases.push({ name: 'malicious runs', stage: 'post', flag: false, dLogits: 0, detail: `${malRuns} malicious and ${semiRuns} semi-honest 'run done' lines at the parties` });
     const bad = cases.filter((r) => r.stage !== null);
     const flagged = cases.filter((r) => r.flag);
-    const note = `${mal ? `MALICIOUS pool ${malPool ? 'on' : 'off'} runs ${malRuns} ` : ''}f=${f} ${manifest.truncation ?? 'local'} ${manifest.compareBits ?? '-'}-bit act=${manifest.outputActivation} out=[${outShape}] tol=${tol.abs.toExponential(1)}|${tol.rel.toExponential(1)} worst=${Math.max(...cases.map((r) => r.dLogits)).toExponential(1)}${twin}${image ? ` +png${prepFlag ? ` prep=${prepFlag}` : ''}` : ''}${other}${wantPolicy ? ` ${policy.desc}` : ''}${plan && image && !wantPolicy ? ` inputs ${plan.desc}` : ''}`;
+    const note = `${mal ? `MALICIOUS pool ${malPool ? 'on' : 'off'} runs ${malRuns}${cheatNote} ` : ''}f=${f} ${manifest.truncation ?? 'local'} ${manifest.compareBits ?? '-'}-bit act=${manifest.outputActivation} out=[${outShape}] tol=${tol.abs.toExponential(1)}|${tol.rel.toExponential(1)} worst=${Math.max(...cases.map((r) => r.dLogits)).toExponential(1)}${twin}${image ? ` +png${prepFlag ? ` prep=${prepFlag}` : ''}` : ''}${other}${wantPolicy ? ` ${policy.desc}` : ''}${plan && image && !wantPolicy ? ` inputs ${plan.desc}` : ''}`;
     if (bad.length) return { verdict: 'DIFFERENT', note: `${note}\n    ${bad.map((r) => `${r.name}: ${r.stage}: ${r.detail}`).join('\n    ')}`, layers, inputs };
     if (flagged.length) return { verdict: 'flag', note: `${note}; top-2 within tolerance: ${flagged.map((r) => r.name).join(', ')}`, layers, inputs };
     return { verdict: 'equal', note, layers, inputs };
@@ -290,7 +311,7 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
 async function main(): Promise<void> {
   const seed = arg('seed', 1), count = arg('count', 10), depth = arg('depth', 3), rare = arg('rare', 0.1), samples = arg('samples', 16), keras = arg('keras', 0.3);
   const hk = process.argv.indexOf('--h5-keras');
-  const extra = { ...(hk >= 0 ? { h5Keras: process.argv[hk + 1]! } : {}), h5: arg('h5', 0), c64: arg('c64', 0), other: arg('other', 0), policy: arg('policy', 0), batch: arg('batch', 2), malicious: arg('malicious', 0), inputsPer: arg('inputs-per', 1), inputs: (process.argv.includes('--inputs') ? process.argv[process.argv.indexOf('--inputs') + 1]! : '').split(',').filter(Boolean) as InputKind[] };
+  const extra = { ...(hk >= 0 ? { h5Keras: process.argv[hk + 1]! } : {}), h5: arg('h5', 0), c64: arg('c64', 0), other: arg('other', 0), policy: arg('policy', 0), batch: arg('batch', 2), malicious: arg('malicious', 0), cheat: arg('cheat', 0), inputsPer: arg('inputs-per', 1), inputs: (process.argv.includes('--inputs') ? process.argv[process.argv.indexOf('--inputs') + 1]! : '').split(',').filter(Boolean) as InputKind[] };
   const unknown = extra.inputs.filter((k) => !(INPUT_KINDS as readonly string[]).includes(k));
   if (unknown.length) throw new Error(`--inputs: unknown ${unknown.join(',')} (expected ${INPUT_KINDS.join(',')})`);
   if (extra.inputs.length && !havePython()) console.log('--inputs: /usr/bin/python3 lacks PIL, pydicom or numpy: no inputs beyond the PNGs are sent');

@@ -294,6 +294,15 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     // Every answer of a malicious deployment came through the malicious runner (its log line at each party), never another path.
     const malRuns = parties.logs.filter((l) => l.line.includes('"msg":"malicious run done"')).length;
     const semiRuns = parties.logs.filter((l) => l.line.includes('"msg":"run done"')).length;
+    // The cheat: did the switch alter a message ('test cheat: message altered' at that party)? An altered session
+    // message must end its prediction in E_INTEGRITY; an altered offline batch must fail ('offline batch failed').
+    const altered = parties.logs.filter((l) => l.line.includes('"msg":"test cheat: message altered"'));
+    if (cheat) {
+      const offline = cheat.spec.includes('@offline');
+      cheatNote = `${cheatNote}${altered.length ? ` (altered ${/"tag":"([^"]*)"/.exec(altered[0]!.line)?.[1] ?? '?'})` : ' (no message had the prefix)'}`;
+      if (altered.length && !offline && !cheatNote.includes('E_INTEGRITY')) cases.push({ name: 'cheat', stage: 'secure', flag: false, dLogits: 0, detail: `P${cheat.party} altered a message of its session and the prediction was answered` });
+      if (altered.length && offline && !parties.logs.some((l) => l.line.includes('"msg":"malicious offline batch failed"'))) cases.push({ name: 'cheat', stage: 'secure', flag: false, dLogits: 0, detail: `P${cheat.party} altered a message of an offline batch and no batch failed` });
+    }
     if (mal && ((malRuns === 0 && !cheat) || semiRuns > 0)) cases.push({ name: 'malicious runs', stage: 'post', flag: false, dLogits: 0, detail: `${malRuns} malicious and ${semiRuns} semi-honest 'run done' lines at the parties` });
     const bad = cases.filter((r) => r.stage !== null);
     const flagged = cases.filter((r) => r.flag);

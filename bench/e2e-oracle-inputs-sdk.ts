@@ -33,7 +33,7 @@ for (let m = 0; m < n; m++) {
     for (const k of skipped) { console.log('SKIP', k); tally.set('skip', (tally.get('skip') ?? 0) + 1); }
     for (const x of made) {
       const c = await inputCheck(x, man);
-      const key = `${c.verdict} ${x.kind}${x.desc.startsWith('dicom fixture') ? ` ${x.desc.split(' ')[2]}` : ''}${c.refused ? ' ' + c.refused : ''}`;
+      const key = `${c.verdict} ${x.kind}${x.desc.startsWith('dicom fixture') ? ` ${x.desc.split(' ')[2]}` : x.kind === 'exif' ? ` ${x.desc.split(' ')[0]} ${plan.desc.split(' ').find((f) => f.startsWith('orientation'))}` : ''}${c.refused ? ' ' + c.refused : ''}`;
       tally.set(key, (tally.get(key) ?? 0) + 1);
       if (c.verdict === 'DIFFERENT' || c.verdict === 'refused') console.log(m, key, x.desc, plan.desc, `${H}x${W}x${C}`, c.d, c.where);
     }

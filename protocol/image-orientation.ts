@@ -30,23 +30,10 @@ export function jpegOrientation(b: Uint8Array): number {
  * Exif orientation 1..8 of the TIFF structure in a PNG's eXIf chunk (PNG 1.2 extensions, 1.5.0: raw TIFF, no
  * "Exif\0\0" header), 1 when absent or unreadable. Pillow reads the chunk before or after IDAT (the last one
  * wins) and ImageOps.exif_transpose turns a PNG by it, as it turns a JPEG; a chunk with the JPEG header is not TIFF
- * to Pillow (it raises), 1 here. `data`: the chunk's data.
+ * to Pillow (it raises), 1 here. `data`: the chunk's data (or a raw profile's bytes after "Exif\0\0": png.ts).
  */
 export function tiffOrientation(data: Uint8Array): number {
   return readOrientation(new DataView(data.buffer, data.byteOffset, data.byteLength), 0, data.length);
-}
-
-/** Exif orientation 1..8 of a PNG file's (last) eXIf chunk, 1 when it has none (chunk CRCs are the decoder's to check). */
-export function pngOrientation(b: Uint8Array): number {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let o = 1;
-  for (let off = 8; off + 12 <= b.length;) {
-    const len = dv.getUint32(off), type = readAscii(b, off + 4, 4);
-    if (type === 'IEND' || off + 12 + len > b.length) break;
-    if (type === 'eXIf') o = tiffOrientation(b.subarray(off + 8, off + 8 + len));
-    off += 12 + len;
-  }
-  return o;
 }
 
 /** `n` bytes at `off` as Latin-1 text (marker and header names). */

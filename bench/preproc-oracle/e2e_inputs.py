@@ -7,7 +7,8 @@ OUT_DIR/<file>.json ({desc} or {error}). The pipelines:
   png16:  grey, RGB, grey+alpha or RGBA at 16 bits: Image.open -> convert('L'|'RGB') (Pillow: a grey I;16
           saturates at 255, colour and grey+alpha keep the high byte);
           'high-byte': numpy v >> 8 (tf.io.decode_png dtype uint8), grey -> RGB by repetition; then the resize
-  exif:   a JPEG (4:4:4, quality 95), or a PNG with an eXIf chunk (a third), with Exif orientation 1..8: ImageOps.exif_transpose when the model records
+  exif:   a JPEG (4:4:4, quality 95), or a PNG (a third: the tag in eXIf, a tEXt/zTXt raw profile or XMP), with
+          Exif orientation 1..8: ImageOps.exif_transpose when the model records
           'exif', as stored when 'stored'; convert; resize
   dicom:  pydicom pixel_array -> apply_modality_lut -> apply_voi_lut(index 0, prefer_lut) -> 0..255 as the SDK
           documents (a window: apply_windowing's output range; neither: min-max) -> rounded -> MONOCHROME1 inverted;
@@ -102,10 +103,24 @@ def exif(rng, nprng, c, path):
     img = Image.fromarray(a[:, :, 0] if c['C'] == 1 else a, 'L' if c['C'] == 1 else 'RGB')
     e = Image.Exif()
     e[0x0112] = o
-    # a third of them a PNG with the tag in an eXIf chunk (Pillow's exif_transpose turns those too)
+    # a third of them a PNG with the tag in an eXIf chunk, a zTXt/tEXt "Raw profile type exif" (ImageMagick's) or
+    # XMP in iTXt: Pillow's exif_transpose turns those too
     fmt = 'png' if rng.random() < 1 / 3 else 'jpeg'
     if fmt == 'png':
-        img.save(path, format='PNG', exif=e.tobytes())
+        where = rng.choice(['eXIf', 'eXIf', 'zTXt', 'tEXt', 'XMP'])
+        fmt = f'png-{where}'
+        if where == 'eXIf':
+            img.save(path, format='PNG', exif=e.tobytes())
+        else:
+            from PIL import PngImagePlugin
+            info = PngImagePlugin.PngInfo()
+            if where == 'XMP':
+                info.add_itxt('XML:com.adobe.xmp', f'<x:xmpmeta><rdf:Description tiff:Orientation="{o}"/></x:xmpmeta>')
+            else:
+                raw = e.tobytes()  # "Exif\0\0" + TIFF
+                h = raw.hex()
+                info.add_text('Raw profile type exif', '\nexif\n%8d\n' % len(raw) + '\n'.join(h[i:i + 72] for i in range(0, len(h), 72)) + '\n', zip=where == 'zTXt')
+            img.save(path, format='PNG', pnginfo=info)
     else:
         img.save(path, format='JPEG', quality=95, subsampling=0, exif=e.tobytes())
     im = Image.open(path)

@@ -1,19 +1,19 @@
 /**
- * A PNG's eXIf orientation (found by bench/e2e-oracle.ts --inputs exif against Pillow 9.4): a model that records
- * `orientation: 'exif'` was trained through ImageOps.exif_transpose, which turns a PNG by its eXIf chunk as it
- * turns a JPEG by its APP1 segment; the SDK read the chunk not at all and sent the stored pixels, silently (no
- * imageOrientation note). Now png.ts reports it, preprocess.ts turns it for 'exif' only, and mpc-import's sample
+ * A PNG's Exif orientation (found by bench/e2e-oracle.ts --inputs exif against Pillow 9.4): a model that records
+ * `orientation: 'exif'` was trained through ImageOps.exif_transpose, which turns a PNG by its eXIf chunk (or,
+ * without one, a "Raw profile type exif" text chunk, or XMP) as it turns a JPEG by its APP1 segment; the SDK read
+ * none of them and sent the stored pixels, silently (no imageOrientation note). Now png.ts reports it, preprocess.ts turns it for 'exif' only, and mpc-import's sample
  * images (model-import/images.ts) do the same.
  */
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeImage as importDecode } from '../../../model-import/images.js';
-import { pngOrientation, tiffOrientation } from '../../../protocol/image-orientation.js';
+import { tiffOrientation } from '../../../protocol/image-orientation.js';
 import type { InputPreprocessing } from '../../../protocol/input-preprocessing.js';
 import { writePng } from '../../testing/png-writer.js';
 import { decodeImageNode } from './decode-node.js';
 import { applyOrientation } from './exif.js';
-import { decodePng } from './png.js';
+import { decodePng, pngExifOrientation } from './png.js';
 import { orientationNotes, preprocessImage, specForInputShape } from './preprocess.js';
 
 /** A TIFF structure (big- or little-endian) with IFD0 holding the orientation tag only: an eXIf chunk's data. */
@@ -31,12 +31,12 @@ function tiff(o: number, le = false): Uint8Array {
   return b;
 }
 
-/** `png` with an eXIf chunk inserted before IDAT (or before IEND: after the image data, where Pillow reads it too). */
-function withExifChunk(png: Uint8Array, data: Uint8Array, afterIdat = false): Uint8Array {
+/** `png` with an eXIf (or another) chunk inserted before IDAT (or before IEND: after the image data, where Pillow reads it too). */
+function withExifChunk(png: Uint8Array, data: Uint8Array, afterIdat = false, type = 'eXIf'): Uint8Array {
   const chunk = new Uint8Array(12 + data.length);
   const dv = new DataView(chunk.buffer);
   dv.setUint32(0, data.length);
-  chunk.set([0x65, 0x58, 0x49, 0x66], 4); // eXIf
+  chunk.set(Array.from(type, (ch) => ch.charCodeAt(0)), 4);
   chunk.set(data, 8);
   dv.setUint32(8 + data.length, crc32(chunk.subarray(4, 8 + data.length)));
   const at = afterIdat ? png.length - 12 : 33; // before IEND, or right after the signature and IHDR
@@ -50,12 +50,39 @@ const plain = writePng({ width: W, height: H, colorType: 0, depth: 8, samples: p
 const grey = (o: InputPreprocessing['orientation']): InputPreprocessing => ({ colorMode: 'grayscale', resize: 'nearest', scaling: 'raw', channelOrder: 'rgb', ...(o ? { orientation: o } : {}) });
 const model = (o: InputPreprocessing['orientation'], shape: [number, number, 1] = [W, H, 1]) => specForInputShape(shape, undefined, grey(o));
 
+const ascii = (t: string): number[] => Array.from(t, (ch) => ch.charCodeAt(0));
+/** ImageMagick's "Raw profile type exif" text: a newline, 'exif', the length, then the hex of "Exif\0\0" + TIFF in lines. */
+function rawProfile(o: number): string {
+  const b = [...ascii('Exif\0\0'), ...tiff(o)];
+  const hex = b.map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `\nexif\n${String(b.length).padStart(8)}\n${hex.slice(0, 40)}\n${hex.slice(40)}\n`;
+}
+const tEXt = (key: string, text: string): Uint8Array => Uint8Array.from([...ascii(key), 0, ...ascii(text)]);
+const zTXt = (key: string, text: string): Uint8Array => Uint8Array.from([...ascii(key), 0, 0, ...deflateSync(Buffer.from(text, 'latin1'))]);
+const iTXt = (key: string, text: string): Uint8Array => Uint8Array.from([...ascii(key), 0, 0, 0, 0, 0, ...Buffer.from(text, 'utf8')]);
+
 describe("a PNG's eXIf orientation: reported by the decoder, applied for a model that records 'exif'", () => {
+  it('also where Pillow 9.4 finds it without an eXIf chunk: a tEXt or zTXt "Raw profile type exif" (ImageMagick), XMP tiff:Orientation in iTXt; eXIf first', async () => {
+    const xmp = '<x:xmpmeta><rdf:Description tiff:Orientation="8"/></x:xmpmeta>';
+    const cases: [Uint8Array, number][] = [
+      [withExifChunk(plain, tEXt('Raw profile type exif', rawProfile(6)), false, 'tEXt'), 6],
+      [withExifChunk(plain, zTXt('Raw profile type exif', rawProfile(3)), false, 'zTXt'), 3],
+      [withExifChunk(plain, iTXt('XML:com.adobe.xmp', xmp), false, 'iTXt'), 8],
+      [withExifChunk(withExifChunk(plain, zTXt('Raw profile type exif', rawProfile(3)), false, 'zTXt'), tiff(5)), 5],
+      [withExifChunk(plain, tEXt('Comment', rawProfile(6)), false, 'tEXt'), 1],
+    ];
+    for (const [f, o] of cases) {
+      expect(decodePng(f).orientation ?? 1).toBe(o);
+      expect((await decodeImageNode(f)).orientation ?? 1).toBe(o);
+      expect(pngExifOrientation(f)).toBe(o);
+    }
+  });
+
   it('the decoders (Node and the browser\'s png.ts) report the tag of an eXIf chunk before or after IDAT, big- or little-endian; none without one', async () => {
     for (const f of [withExifChunk(plain, tiff(6)), withExifChunk(plain, tiff(6, true)), withExifChunk(plain, tiff(6), true)]) {
       expect((await decodeImageNode(f)).orientation).toBe(6);
       expect(decodePng(f).orientation).toBe(6);
-      expect(pngOrientation(f)).toBe(6);
+      expect(pngExifOrientation(f)).toBe(6);
     }
     expect((await decodeImageNode(plain)).orientation).toBeUndefined();
     expect(decodePng(withExifChunk(plain, tiff(1))).orientation).toBeUndefined();

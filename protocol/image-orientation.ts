@@ -43,24 +43,32 @@ export function readAscii(b: Uint8Array, off: number, n: number): string {
   return s;
 }
 
-/** Orientation from a TIFF header at `tiff` (IFD0 only), bounded by `end`. */
+/** Orientation from a TIFF header at `tiff` (IFD0 only), bounded by `end`: 1..8, else 1. */
 function readOrientation(dv: DataView, tiff: number, end: number): number {
-  if (tiff + 8 > end) return 1;
+  const v = readOrientationTag(dv, tiff, end);
+  return v !== undefined && v >= 1 && v <= 8 ? v : 1;
+}
+
+/** The orientation tag's value in IFD0 of a TIFF header at `tiff`, undefined when the tag is absent or unreadable. */
+function readOrientationTag(dv: DataView, tiff: number, end: number): number | undefined {
+  if (tiff + 8 > end) return undefined;
   const order = dv.getUint16(tiff);
-  if (order !== 0x4949 && order !== 0x4d4d) return 1;
+  if (order !== 0x4949 && order !== 0x4d4d) return undefined;
   const le = order === 0x4949;
   const ifd = tiff + dv.getUint32(tiff + 4, le);
-  if (ifd + 2 > end) return 1;
+  if (ifd + 2 > end) return undefined;
   const n = dv.getUint16(ifd, le);
   for (let i = 0; i < n; i++) {
     const e = ifd + 2 + 12 * i;
-    if (e + 12 > end) return 1;
-    if (dv.getUint16(e, le) === 0x0112) {
-      const v = dv.getUint16(e + 8, le);
-      return v >= 1 && v <= 8 ? v : 1;
-    }
+    if (e + 12 > end) return undefined;
+    if (dv.getUint16(e, le) === 0x0112) return dv.getUint16(e + 8, le);
   }
-  return 1;
+  return undefined;
+}
+
+/** tiffOrientation's tag as stored (any value), undefined without one: Pillow then looks at XMP (png.ts). */
+export function tiffOrientationTag(data: Uint8Array): number | undefined {
+  return readOrientationTag(new DataView(data.buffer, data.byteOffset, data.byteLength), 0, data.length);
 }
 
 /** Turn pixels stored with Exif orientation o into the upright image (EXIF 2.3, tag 0x0112). */

@@ -70,6 +70,9 @@ describe("a PNG's eXIf orientation: reported by the decoder, applied for a model
       [withExifChunk(plain, iTXt('XML:com.adobe.xmp', xmp), false, 'iTXt'), 8],
       [withExifChunk(withExifChunk(plain, zTXt('Raw profile type exif', rawProfile(3)), false, 'zTXt'), tiff(5)), 5],
       [withExifChunk(plain, tEXt('Comment', rawProfile(6)), false, 'tEXt'), 1],
+      // An eXIf tag of 1 is an orientation: Pillow keeps it and does not look at XMP; without the tag it does.
+      [withExifChunk(withExifChunk(plain, iTXt('XML:com.adobe.xmp', xmp), false, 'iTXt'), tiff(1)), 1],
+      [withExifChunk(withExifChunk(plain, iTXt('XML:com.adobe.xmp', xmp), false, 'iTXt'), Uint8Array.from([0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 0])), 8],
     ];
     for (const [f, o] of cases) {
       expect(decodePng(f).orientation ?? 1).toBe(o);

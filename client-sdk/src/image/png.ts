@@ -16,7 +16,7 @@
  */
 import { Unzlib } from 'fflate';
 import { InputError } from '../errors.js';
-import { tiffOrientation } from '../../../protocol/image-orientation.js';
+import { tiffOrientationTag } from '../../../protocol/image-orientation.js';
 import type { RawImage } from './types.js';
 
 /** A hostile file must not exhaust memory (X-rays are under 10 MP); decode-node.ts has the same limit for JPEG. */
@@ -179,7 +179,7 @@ function textOf(c: { type: string; data: Uint8Array }): { key: string; text: str
 /**
  * The Exif orientation Pillow 9.4's PngImageFile.getexif gives (and ImageOps.exif_transpose applies): the eXIf
  * chunk's TIFF; without one, a tEXt/zTXt "Raw profile type exif" (ImageMagick's: hex after three header lines,
- * "Exif\0\0" stripped); then, if that gave no orientation, XMP's tiff:Orientation in an iTXt
+ * "Exif\0\0" stripped); then, if that has no orientation tag (one of 1 keeps 1), XMP's tiff:Orientation in an iTXt
  * "XML:com.adobe.xmp" chunk. 1 when none.
  */
 function pngOrientationOf(exif: Uint8Array | undefined, texts: { type: string; data: Uint8Array }[]): number {
@@ -194,8 +194,8 @@ function pngOrientationOf(exif: Uint8Array | undefined, texts: { type: string; d
       tiff = exifHead ? bytes.subarray(6) : bytes;
     }
   }
-  const o = tiff ? tiffOrientation(tiff) : 1;
-  if (o !== 1) return o;
+  const tag = tiff ? tiffOrientationTag(tiff) : undefined;
+  if (tag !== undefined) return tag >= 1 && tag <= 8 ? tag : 1;
   const xmp = read.find((t) => t?.key === 'XML:com.adobe.xmp');
   const m = xmp ? /tiff:Orientation(="|>)([0-9])/.exec(xmp.text) : null;
   return m ? Number(m[2]) : 1;

@@ -61,7 +61,13 @@ function readOrientationTag(dv: DataView, tiff: number, end: number): number | u
   for (let i = 0; i < n; i++) {
     const e = ifd + 2 + 12 * i;
     if (e + 12 > end) return undefined;
-    if (dv.getUint16(e, le) === 0x0112) return dv.getUint16(e + 8, le);
+    if (dv.getUint16(e, le) !== 0x0112) continue;
+    // By its type, as Pillow reads it: SHORT, LONG, SSHORT, SLONG, the first value (a count above 1 still turns);
+    // another type (BYTE: Pillow gives bytes) or values beyond the entry is a tag that turns nothing (0).
+    const type = dv.getUint16(e + 2, le), count = dv.getUint32(e + 4, le);
+    const size = type === 3 || type === 8 ? 2 : type === 4 || type === 9 ? 4 : 0;
+    if (size === 0 || count < 1 || size * count > 4) return 0;
+    return type === 3 ? dv.getUint16(e + 8, le) : type === 8 ? dv.getInt16(e + 8, le) : type === 4 ? dv.getUint32(e + 8, le) : dv.getInt32(e + 8, le);
   }
   return undefined;
 }

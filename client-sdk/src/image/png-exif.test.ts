@@ -16,8 +16,8 @@ import { applyOrientation } from './exif.js';
 import { decodePng, pngExifOrientation } from './png.js';
 import { orientationNotes, preprocessImage, specForInputShape } from './preprocess.js';
 
-/** A TIFF structure (big- or little-endian) with IFD0 holding the orientation tag only: an eXIf chunk's data. */
-function tiff(o: number, le = false): Uint8Array {
+/** A TIFF structure (big- or little-endian) with IFD0 holding the orientation tag only: an eXIf chunk's data. Type 3 SHORT (else 4 LONG, 1 BYTE, 9 SLONG). */
+function tiff(o: number, le = false, type = 3, count = 1): Uint8Array {
   const b = new Uint8Array(26);
   const dv = new DataView(b.buffer);
   b.set(le ? [0x49, 0x49] : [0x4d, 0x4d]);
@@ -25,9 +25,9 @@ function tiff(o: number, le = false): Uint8Array {
   dv.setUint32(4, 8, le);
   dv.setUint16(8, 1, le);
   dv.setUint16(10, 0x0112, le);
-  dv.setUint16(12, 3, le);
-  dv.setUint32(14, 1, le);
-  dv.setUint16(18, o, le);
+  dv.setUint16(12, type, le);
+  dv.setUint32(14, count, le);
+  if (type === 3) { dv.setUint16(18, o, le); if (count > 1) dv.setUint16(20, o, le); } else if (type === 1) dv.setUint8(18, o); else dv.setUint32(18, o, le);
   return b;
 }
 
@@ -89,6 +89,15 @@ describe("a PNG's eXIf orientation: reported by the decoder, applied for a model
     }
     expect((await decodeImageNode(plain)).orientation).toBeUndefined();
     expect(decodePng(withExifChunk(plain, tiff(1))).orientation).toBeUndefined();
+    // The tag by its type, as Pillow 9.4 reads it (checked on Pillow-read JPEGs): a LONG or SLONG, big-endian too,
+    // turns; a SHORT with 2 values turns by the first; a BYTE does not (Pillow gives bytes). Before, the value was
+    // read as a SHORT whatever the type: a big-endian LONG 6 was read 0 (not turned), a little-endian BYTE 6 turned.
+    for (const le of [false, true]) {
+      expect(tiffOrientation(tiff(6, le, 4))).toBe(6);
+      expect(tiffOrientation(tiff(6, le, 9))).toBe(6);
+      expect(tiffOrientation(tiff(6, le, 3, 2))).toBe(6);
+      expect(tiffOrientation(tiff(6, le, 1))).toBe(1);
+    }
     // The JPEG header inside an eXIf chunk is not TIFF (Pillow raises on it): no orientation.
     expect(tiffOrientation(Uint8Array.from([0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff(6)]))).toBe(1);
   });

@@ -284,7 +284,9 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
           const s0 = served[0]!;
           cases.push(compareCase(`${s0.x.kind} b=1 ${s0.x.desc}`, await client.predict(s0.x.bytes), refOf([s0.sdk]), tfOf([s0.exact ?? s0.sdk]), manifest, outShape, tol));
         }
-        if (served.length > 1) cases.push(compareCase(`inputs b=${served.length}`, await client.predict(served.map((s) => s.x.bytes), { batch: true }), refOf(served.map((s) => s.sdk)), tfOf(served.map((s) => s.exact ?? s.sdk)), manifest, outShape, tol));
+        // All in one batch (the malicious routes take at most 8 images a session: the first 8 there).
+        const bat = mal ? served.slice(0, 8) : served;
+        if (bat.length > 1) cases.push(compareCase(`inputs b=${bat.length}`, await client.predict(bat.map((s) => s.x.bytes), { batch: true }), refOf(bat.map((s) => s.sdk)), tfOf(bat.map((s) => s.exact ?? s.sdk)), manifest, outShape, tol));
       }
     } catch (e) {
       const code = (e as { code?: string }).code;

@@ -16,7 +16,7 @@ import type { BundleManifest } from '../model-import/bundle.js';
 export interface Tol { abs: number; rel: number }
 export const lim = (t: Tol, m: number): number => Math.max(t.abs, t.rel * (1 + m));
 
-export interface CaseResult { name: string; stage: 'secure' | 'post' | 'tfjs' | null; flag: boolean; dLogits: number; detail: string }
+export interface CaseResult { name: string; stage: 'preproc' | 'secure' | 'post' | 'tfjs' | null; flag: boolean; dLogits: number; detail: string }
 
 type AnyPred = { logits: number[] | number[][]; probabilities: number[] | number[][]; index: number | number[]; label: string | number | (string | number)[]; mask?: unknown };
 
@@ -215,7 +215,7 @@ export function compareLabels(name: string, pred: LabelPred, ref: Float64Array, 
  * (bgr: the model's channel k is the image's 2 - k), scaling (unit x/255, symmetric x/127.5 - 1, raw x), then
  * (x - mean[k]) / std[k] in the model's channel order. Same size: no resize.
  */
-export function preprocessPixels(px: Uint8Array, c: number, p: { scaling: string; channelOrder: string; mean?: number[]; std?: number[] }): Float32Array {
+export function preprocessPixels(px: ArrayLike<number>, c: number, p: { scaling: string; channelOrder: string; mean?: number[]; std?: number[] }): Float32Array {
   const out = new Float32Array(px.length);
   for (let i = 0; i < px.length; i += c) {
     for (let k = 0; k < c; k++) {

@@ -80,3 +80,17 @@ export function policyFlags(g: Prg, channels: number, perElement: boolean): { ar
   }
   return { args, pol, mode, desc: `policy ${args.slice(1).join(' ')}` };
 }
+
+/**
+ * A cheating party for the malicious mode (parties/malicious-cheat.ts, test-only): which party, and the
+ * SECURENN_TEST_CHEAT value, `<party>:<tag prefix>` (its first client session) or, with the pool on, sometimes
+ * `<party>@offline:<tag prefix>` (its first offline mask batch). The prefixes: the session's message labels
+ * (MalSession.label: 'mal:' + kind + '#' + sequence), any of them ('mal:'), the weights' copy check and MACs, the
+ * client's input, products, openings, the MAC check.
+ */
+export function cheatDraw(g: Prg, pool: boolean): { party: 0 | 1 | 2; spec: string } {
+  const party = int(g, 0, 2) as 0 | 1 | 2;
+  const prefix = pick(g, ['mal:', 'mal:weights', 'mal:macOf', 'mal:clientInput', 'mal:input', 'mal:matmul', 'mal:matmulTrunc', 'mal:mul', 'mal:open', 'mal:openTo', 'mal:check']);
+  const offline = pool && int(g, 0, 1) === 1;
+  return { party, spec: `${party}${offline ? '@offline' : ''}:${prefix}` };
+}

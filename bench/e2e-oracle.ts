@@ -21,17 +21,30 @@
  *   8. with probability --policy (0), an import-time output policy (--output-mode label | label+confidence,
  *      --decision-thresholds, --confidence-thresholds): a logits request must be refused (coded), and the model's
  *      label-mode answers at batch 3 are checked against the thresholds on the reference logits and tfjs's probabilities.
+ *   9. with probability --malicious (0), the malicious mode: mpc-import --replicated, the three parties configured
+ *      security 'malicious' (mask pool on or off, drawn); the same checks on logits, and every answer must come from
+ *      the malicious runner (its 'malicious run done' lines, no semi-honest 'run done'); the label modes and an
+ *      import-time label policy must be refused (E_SECURITY_MODE, or E_PRIVACY_POLICY for a logits request on a
+ *      label-only model); a model the malicious runner cannot run is refused at load (coded) and counted so;
+ *      With probability --cheat (0) of those, one party runs with the test-only cheating switch (one altered
+ *      message in its first session, or its first offline batch): that prediction must end in E_INTEGRITY (or, where
+ *      no message had the drawn tag prefix, be right), and every prediction after it must be right;
+ *  10. --inputs png16,exif,dicom,resize (none): for image inputs, a drawn resize / png16 / orientation recorded at
+ *      import and --inputs-per (1) files of each kind sent through the parties (one alone, then all in one batch),
+ *      the model input computed independently by Pillow 9.4 / pydicom 2.3.1 (e2e-oracle-inputs.ts: a 'preproc'
+ *      stage compares the SDK's pixels with it; E2E_ORACLE_KEEP=DIR keeps each model's files).
  *   Tensors go at batch 1 and --batch (2); the request-level label mode at batch --batch too.
  *
  *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--keras 0.3]
- *       [--h5 0 [--h5-keras 2.1.4]] [--c64 0] [--other 0] [--policy 0] [--batch 2] [--only M] [--verbose]
+ *       [--h5 0 [--h5-keras 2.1.4]] [--c64 0] [--other 0] [--policy 0] [--batch 2] [--malicious 0 [--cheat 0]]
+ *       [--inputs png16,exif,dicom,resize [--inputs-per 1]] [--only M] [--verbose]
  *
  * Tolerance on probabilities/logits: max(4 x the importer's measured max |logit error| on its samples, 2^-(f-4) x (1 + max |y|));
  * a label that differs from tfjs's is a flag where the top two are within twice that, else a difference.
  * Not a timing benchmark.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -46,9 +59,11 @@ import { pick as pickOne, randomModel } from '../model-import/testing/keras-orac
 import { maxAbs, maxDiff } from '../model-import/testing/keras-oracle-probe.js';
 import { saveTfjsLayers } from '../model-import/testing/tfjs-save.js';
 import { Prg } from '../protocol/correlated/prg.js';
-import { logTail, sdkClient, startParties, ROOT } from '../test/testing/e2e.js';
+import { FIXTURES, logTail, sdkClient, startParties, ROOT } from '../test/testing/e2e.js';
+import { havePython, inputCheck, INPUT_KINDS, inputPlan, makeInputs, type InputKind } from './e2e-oracle-inputs.js';
 import { applyActivation, compareCase, compareLabels, preprocessPixels, type CaseResult, type LabelPolicy } from './e2e-oracle-check.js';
-import { chainOf, h5Style, otherImage, policyFlags, sdkTensor } from './e2e-oracle-paths.js';
+import { chainOf, cheatDraw, h5Style, otherImage, policyFlags, sdkTensor } from './e2e-oracle-paths.js';
+import { CHEAT_ENV } from '../parties/malicious-cheat.js';
 
 tf.env().set('PROD', true);
 const execFileP = promisify(execFile);
@@ -68,10 +83,12 @@ function toBatch(p: unknown): Parameters<typeof compareLabels>[1] {
 
 type Verdict = 'equal' | 'refused' | 'skip' | 'DIFFERENT' | 'flag';
 
-interface Opts { h5Keras?: string; depth: number; rare: number; samples: number; keras: number; h5: number; c64: number; other: number; policy: number; batch: number; verbose: boolean }
+interface Opts { h5Keras?: string; depth: number; rare: number; samples: number; keras: number; h5: number; c64: number; other: number; policy: number; batch: number; malicious: number; cheat: number; inputs: InputKind[]; inputsPer: number; verbose: boolean }
 const draw = (g: Prg, p: number): boolean => g.bytes(1)[0]! < p * 256;
 
-async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note: string; layers: string; detail?: string }> {
+const concat = (xs: Float32Array[]): Float32Array => { const out = new Float32Array(xs.reduce((a, x) => a + x.length, 0)); let k = 0; for (const x of xs) { out.set(x, k); k += x.length; } return out; };
+
+async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note: string; layers: string; detail?: string; inputs?: string[] }> {
   let gen;
   try { gen = randomModel(g, o.depth, o.rare); } catch (e) { return { verdict: 'skip', note: `tfjs build: ${(e as Error).message.slice(0, 100)}`, layers: '' }; }
   const layers = gen.steps.map((s) => `${s.kind} ${s.desc}`).join('\n    ');
@@ -118,6 +135,9 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     const ch = loaded.ir.inputShape[2];
     const prepFlag = loaded.preprocessing ? pickOne(g, ch === 3 ? ['', '', 'tf', 'raw', 'torch', 'caffe'] : ['', '', 'tf', 'raw']) : '';
     if (prepFlag) args.push('--preprocessing', prepFlag);
+    // --inputs: the recorded resize, png16 and orientation drawn for an image input (only when asked for: draws as before).
+    const plan = o.inputs.length && loaded.preprocessing && (ch === 1 || ch === 3) && havePython() ? inputPlan(g, o.inputs, o.inputsPer) : undefined;
+    if (plan) args.push(...plan.flags);
     if (g.bytes(1)[0]! < 64) args.push('--truncation', 'exact');
     if (draw(g, o.c64)) args.push('--compare-bits', '64');
     // An import-time output policy: per-element decisions for several sigmoid outputs or a sigmoid / one-channel mask.
@@ -127,6 +147,14 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     const policy = policyFlags(g, outShape[outShape.length - 1]!, perElement);
     if (wantPolicy) args.push(...policy.args);
     const wantOther = draw(g, o.other);
+    // Malicious mode (--malicious P): replicated weight shares at import, the parties configured 'malicious' (a mask
+    // pool on or off); drawn only when asked for, so the models and draws of the runs without it stay as they were.
+    const mal = o.malicious > 0 && draw(g, o.malicious);
+    const malPool = mal && draw(g, 0.5);
+    // --cheat P: one party (test-only switch, parties/malicious-cheat.ts) alters one message of its first session
+    // (or, with the pool, sometimes of its first offline batch) whose tag starts with a drawn prefix.
+    const cheat = mal && o.cheat > 0 && draw(g, o.cheat) ? cheatDraw(g, malPool) : undefined;
+    if (mal) args.push('--replicated');
     try {
       await execFileP(process.execPath, [MPC_IMPORT, ...args], { cwd: ROOT, maxBuffer: 64 << 20, timeout: 300_000 });
     } catch (e) {
@@ -160,7 +188,15 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     const dRef = maxDiff(refAct, tfOut);
     if (!(dRef <= 1e-4 * (1 + maxAbs(tfOut)))) return { verdict: 'skip', note: `importer reference vs tfjs ${dRef.toExponential(2)} (keras-oracle ground, not this probe's)`, layers };
     // A bundle for the 64-bit comparison ring needs compareBits 64 in the three parties' config (else E_MODEL_SETTINGS at load).
-    parties = await startParties(path.join(dir, 'bundle'), manifest.compareBits === 64 ? { compareBits: 64 } : {});
+    const malCfg = mal ? { security: 'malicious' as const, malicious: { poolInferences: malPool ? 1 : 0 }, ...(cheat ? { env: { [cheat.party]: { NODE_ENV: 'test', [CHEAT_ENV]: cheat.spec } } } : {}) } : {};
+    try {
+      parties = await startParties(path.join(dir, 'bundle'), { ...(manifest.compareBits === 64 ? { compareBits: 64 } : {}), ...malCfg });
+    } catch (e) {
+      // A malicious party refuses at load a model its runner cannot run (checkMaliciousModel): coded, naming the layer.
+      const code = mal ? /"code":"(E_[A-Z0-9_]+)"/.exec((e as Error).message)?.[1] : undefined;
+      if (code) return { verdict: 'refused', note: `${code} (malicious load)`, detail: /"message":"([^"]{0,200})/.exec((e as Error).message)?.[1] ?? '', layers };
+      throw e;
+    }
     const client = sdkClient(parties, { expectedModelHash: manifest.modelHash });
     const cases: CaseResult[] = [];
     const tensor = (b: number, from: number) => ({ data: x2.slice(from * per, (from + b) * per), shape: [b, h, w, c] });
@@ -170,21 +206,47 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     let other = '';
     const lp = { outputMode: policy.mode };
     const pol: LabelPolicy = policy.pol;
+    /** A request the deployment must refuse with one of `codes` (a coded refusal before any answer); else a problem. */
+    const inputs: string[] = [];
+    let cheatNote = '';
+    const refused = async (name: string, p: Promise<unknown>, codes: string[]): Promise<void> => {
+      const got = await p.then(() => null, (e: { code?: string }) => e.code ?? 'uncoded');
+      if (got === null || !codes.includes(got)) cases.push({ name, stage: 'post', flag: false, dLogits: 0, detail: `gave ${got ?? 'an answer'}, not ${codes.join(' or ')}` });
+    };
     try {
-      if (wantPolicy) {
+      if (mal && wantPolicy) {
+        // The malicious mode serves plain logits only: a label-only model's every request is refused, coded.
+        await refused('malicious policy logits b=1', client.predict({ data: x2.slice(0, per), shape: [h, w, c] }), ['E_SECURITY_MODE', 'E_PRIVACY_POLICY']);
+        await refused(`malicious policy label b=${B}`, client.predict(tensor(B, 0), { batch: true, privacy: lp }), ['E_SECURITY_MODE']);
+        if (!cases.length) return { verdict: 'refused', note: 'E_SECURITY_MODE (malicious: import-time label policy)', layers };
+      } else if (wantPolicy) {
+        if (cheat) cheatNote = ' (cheat drawn, policy refused first)';
         // A model that releases only labels: a logits request is refused, coded, before any answer.
         const refusedCode = await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }).then(() => null, (e: { code?: string }) => e.code ?? 'uncoded');
         if (refusedCode !== 'E_PRIVACY_POLICY') cases.push({ name: 'policy logits', stage: 'post', flag: false, dLogits: 0, detail: `a logits request on a '${policy.mode}' model gave ${refusedCode ?? 'logits'}, not E_PRIVACY_POLICY` });
         cases.push(compareLabels(`policy b=${B}`, await client.predict(tensor(B, 0), { batch: true, privacy: lp }), sub(ref, 0, B), manifest, outShape, tol, pol, tfProbs && sub(tfProbs, 0, B)));
         cases.push(compareLabels('policy b=1', toBatch(await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }, { privacy: lp })), sub(ref, 0, 1), manifest, outShape, tol, pol, tfProbs && sub(tfProbs, 0, 1)));
       } else {
+        if (cheat) {
+          // The cheating party's session: E_INTEGRITY (nothing to reconstruct), or, where no message had the prefix,
+          // a right answer; either way the predictions after it (a new epoch after an abort) must be right.
+          const first = await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }).then((r) => r, (e: { code?: string }) => e.code ?? 'uncoded');
+          if (typeof first === 'string') {
+            cheatNote = ` cheat ${cheat.spec} -> ${first}`;
+            if (first !== 'E_INTEGRITY') cases.push({ name: 'cheat', stage: 'secure', flag: false, dLogits: 0, detail: `a cheating party's session ended with ${first}, not E_INTEGRITY` });
+          } else {
+            cheatNote = ` cheat ${cheat.spec} -> answer`;
+            cases.push(compareCase('cheat b=1', first, sub(ref, 0, 1), sub(tfOut, 0, 1), manifest, outShape, tol));
+          }
+        }
         cases.push(compareCase('tensor b=1', await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }), sub(ref, 0, 1), sub(tfOut, 0, 1), manifest, outShape, tol));
         cases.push(compareCase(`tensor b=${B}`, await client.predict(tensor(B, 0), { batch: true }), sub(ref, 0, B), sub(tfOut, 0, B), manifest, outShape, tol));
         // The label modes of the request (the parties decide inside the protocol; 64-bit output ring unless recorded).
         const lc = draw(g, 0.5);
-        cases.push(compareLabels(`${lc ? 'label+confidence' : 'label'} b=${B}`, await client.predict(tensor(B, 0), { batch: true, privacy: { outputMode: lc ? 'label+confidence' : 'label' } }), sub(ref, 0, B), manifest, outShape, tol, lc ? { confidence: [1, 3] } : {}, tfProbs && sub(tfProbs, 0, B)));
+        if (mal) await refused(`malicious label b=${B}`, client.predict(tensor(B, 0), { batch: true, privacy: { outputMode: lc ? 'label+confidence' : 'label' } }), ['E_SECURITY_MODE']);
+        else cases.push(compareLabels(`${lc ? 'label+confidence' : 'label'} b=${B}`, await client.predict(tensor(B, 0), { batch: true, privacy: { outputMode: lc ? 'label+confidence' : 'label' } }), sub(ref, 0, B), manifest, outShape, tol, lc ? { confidence: [1, 3] } : {}, tfProbs && sub(tfProbs, 0, B)));
       }
-      if (image && wantOther) {
+      if (image && wantOther && !(mal && wantPolicy)) {
         // Another size and colour layout: the SDK resizes/converts; the secure output against the reference on ITS tensor.
         const im = otherImage(g, h, w);
         const xo = await sdkTensor(im.bytes, manifest);
@@ -199,17 +261,57 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
         cases.push(compareCase('png b=1', await client.predict(png(1)), sub(ref, 1, 1), sub(tfOut, 1, 1), manifest, outShape, tol));
         cases.push(compareCase('png b=2', await client.predict([png(0), png(1)], { batch: true }), sub(ref, 0, 2), sub(tfOut, 0, 2), manifest, outShape, tol));
       }
+      if (image && plan && !wantPolicy) {
+        // --inputs: 16-bit PNG, Exif JPEG, DICOM, another size; the model input computed by Pillow / pydicom (e2e-oracle-inputs.ts).
+        mkdirSync(path.join(dir, 'inputs'));
+        const { made, skipped } = makeInputs(path.join(dir, 'inputs'), plan, manifest, FIXTURES);
+        // E2E_ORACLE_KEEP=DIR: the inputs, their expectations and the manifest kept under DIR/<model> for a look after the run.
+        if (process.env.E2E_ORACLE_KEEP) cpSync(dir, path.join(process.env.E2E_ORACLE_KEEP, `model-${m}`), { recursive: true });
+        inputs.push(...skipped.map((k) => `python-error ${k}`));
+        const served: { x: (typeof made)[number]; sdk: Float32Array; exact: Float32Array | undefined }[] = [];
+        for (const x of made) {
+          const chk = await inputCheck(x, manifest);
+          inputs.push(`${chk.verdict} ${x.kind}${chk.refused ? ` ${chk.refused}` : ''}: ${x.desc}${chk.d > 0 ? ` (max |diff| ${chk.d.toFixed(3)} ${chk.where})` : ''}`);
+          if (chk.verdict === 'DIFFERENT') cases.push({ name: `preproc ${x.desc}`, stage: 'preproc', flag: false, dLogits: 0, detail: `SDK pixels off the independent ones by ${chk.d} grey levels, ${chk.where}` });
+          // A coded refusal of the SDK's own decoder: predict must refuse it too, with the same code, before any share.
+          if (chk.refused) await refused(`refused ${x.desc}`, client.predict(x.bytes), [chk.refused.split('/')[0]!]);
+          else served.push({ x, sdk: chk.sdk!, exact: chk.verdict === 'equal' ? chk.indep : undefined });
+        }
+        // Secure output against the reference on the SDK's tensor, tfjs on the independent tensor where they are equal.
+        const refOf = (xs: Float32Array[]): Float64Array => Float64Array.from(referenceLogits(loaded.ir, concat(xs), xs.length));
+        const tfOf = (xs: Float32Array[]): Float64Array => tfPredict(concat(xs), xs.length);
+        if (served.length) {
+          const s0 = served[0]!;
+          cases.push(compareCase(`${s0.x.kind} b=1 ${s0.x.desc}`, await client.predict(s0.x.bytes), refOf([s0.sdk]), tfOf([s0.exact ?? s0.sdk]), manifest, outShape, tol));
+        }
+        // All in one batch (the malicious routes take at most 8 images a session: the first 8 there).
+        const bat = mal ? served.slice(0, 8) : served;
+        if (bat.length > 1) cases.push(compareCase(`inputs b=${bat.length}`, await client.predict(bat.map((s) => s.x.bytes), { batch: true }), refOf(bat.map((s) => s.sdk)), tfOf(bat.map((s) => s.exact ?? s.sdk)), manifest, outShape, tol));
+      }
     } catch (e) {
       const code = (e as { code?: string }).code;
-      if (code) return { verdict: 'refused', note: `${code} (predict: ${(e as Error).message.slice(0, 160)})`, layers };
+      if (code) return { verdict: 'refused', note: `${code} (predict: ${(e as Error).message.slice(0, 160)})`, layers, inputs };
       throw new Error(`predict failed: ${String(e)}\n${logTail(parties.logs, 5)}`);
     }
+    // Every answer of a malicious deployment came through the malicious runner (its log line at each party), never another path.
+    const malRuns = parties.logs.filter((l) => l.line.includes('"msg":"malicious run done"')).length;
+    const semiRuns = parties.logs.filter((l) => l.line.includes('"msg":"run done"')).length;
+    // The cheat: did the switch alter a message ('test cheat: message altered' at that party)? An altered session
+    // message must end its prediction in E_INTEGRITY; an altered offline batch must fail ('offline batch failed').
+    const altered = parties.logs.filter((l) => l.line.includes('"msg":"test cheat: message altered"'));
+    if (cheat) {
+      const offline = cheat.spec.includes('@offline');
+      cheatNote = `${cheatNote}${altered.length ? ` (altered ${/"tag":"([^"]*)"/.exec(altered[0]!.line)?.[1] ?? '?'})` : ' (no message had the prefix)'}`;
+      if (altered.length && !offline && !cheatNote.includes('E_INTEGRITY')) cases.push({ name: 'cheat', stage: 'secure', flag: false, dLogits: 0, detail: `P${cheat.party} altered a message of its session and the prediction was answered` });
+      if (altered.length && offline && !parties.logs.some((l) => l.line.includes('"msg":"malicious offline batch failed"'))) cases.push({ name: 'cheat', stage: 'secure', flag: false, dLogits: 0, detail: `P${cheat.party} altered a message of an offline batch and no batch failed` });
+    }
+    if (mal && ((malRuns === 0 && !cheat) || semiRuns > 0)) cases.push({ name: 'malicious runs', stage: 'post', flag: false, dLogits: 0, detail: `${malRuns} malicious and ${semiRuns} semi-honest 'run done' lines at the parties` });
     const bad = cases.filter((r) => r.stage !== null);
     const flagged = cases.filter((r) => r.flag);
-    const note = `f=${f} ${manifest.truncation ?? 'local'} ${manifest.compareBits ?? '-'}-bit act=${manifest.outputActivation} out=[${outShape}] tol=${tol.abs.toExponential(1)}|${tol.rel.toExponential(1)} worst=${Math.max(...cases.map((r) => r.dLogits)).toExponential(1)}${twin}${image ? ` +png${prepFlag ? ` prep=${prepFlag}` : ''}` : ''}${other}${wantPolicy ? ` ${policy.desc}` : ''}`;
-    if (bad.length) return { verdict: 'DIFFERENT', note: `${note}\n    ${bad.map((r) => `${r.name}: ${r.stage}: ${r.detail}`).join('\n    ')}`, layers };
-    if (flagged.length) return { verdict: 'flag', note: `${note}; top-2 within tolerance: ${flagged.map((r) => r.name).join(', ')}`, layers };
-    return { verdict: 'equal', note, layers };
+    const note = `${mal ? `MALICIOUS pool ${malPool ? 'on' : 'off'} runs ${malRuns}${cheatNote} ` : ''}f=${f} ${manifest.truncation ?? 'local'} ${manifest.compareBits ?? '-'}-bit act=${manifest.outputActivation} out=[${outShape}] tol=${tol.abs.toExponential(1)}|${tol.rel.toExponential(1)} worst=${Math.max(...cases.map((r) => r.dLogits)).toExponential(1)}${twin}${image ? ` +png${prepFlag ? ` prep=${prepFlag}` : ''}` : ''}${other}${wantPolicy ? ` ${policy.desc}` : ''}${plan && image && !wantPolicy ? ` inputs ${plan.desc}` : ''}`;
+    if (bad.length) return { verdict: 'DIFFERENT', note: `${note}\n    ${bad.map((r) => `${r.name}: ${r.stage}: ${r.detail}`).join('\n    ')}`, layers, inputs };
+    if (flagged.length) return { verdict: 'flag', note: `${note}; top-2 within tolerance: ${flagged.map((r) => r.name).join(', ')}`, layers, inputs };
+    return { verdict: 'equal', note, layers, inputs };
   } finally {
     await parties?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -220,7 +322,10 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
 async function main(): Promise<void> {
   const seed = arg('seed', 1), count = arg('count', 10), depth = arg('depth', 3), rare = arg('rare', 0.1), samples = arg('samples', 16), keras = arg('keras', 0.3);
   const hk = process.argv.indexOf('--h5-keras');
-  const extra = { ...(hk >= 0 ? { h5Keras: process.argv[hk + 1]! } : {}), h5: arg('h5', 0), c64: arg('c64', 0), other: arg('other', 0), policy: arg('policy', 0), batch: arg('batch', 2) };
+  const extra = { ...(hk >= 0 ? { h5Keras: process.argv[hk + 1]! } : {}), h5: arg('h5', 0), c64: arg('c64', 0), other: arg('other', 0), policy: arg('policy', 0), batch: arg('batch', 2), malicious: arg('malicious', 0), cheat: arg('cheat', 0), inputsPer: arg('inputs-per', 1), inputs: (process.argv.includes('--inputs') ? process.argv[process.argv.indexOf('--inputs') + 1]! : '').split(',').filter(Boolean) as InputKind[] };
+  const unknown = extra.inputs.filter((k) => !(INPUT_KINDS as readonly string[]).includes(k));
+  if (unknown.length) throw new Error(`--inputs: unknown ${unknown.join(',')} (expected ${INPUT_KINDS.join(',')})`);
+  if (extra.inputs.length && !havePython()) console.log('--inputs: /usr/bin/python3 lacks PIL, pydicom or numpy: no inputs beyond the PNGs are sent');
   const verbose = process.argv.includes('--verbose');
   // One PRG per model (seed, m): model m is the same whatever the verdicts before it (--only M reruns it alone).
   const modelPrg = (m: number): Prg => { const s = new Uint8Array(16); const v = new DataView(s.buffer); v.setUint32(0, seed); v.setUint32(4, m + 1); return new Prg(s); };
@@ -228,12 +333,18 @@ async function main(): Promise<void> {
   const counts: Record<Verdict, number> = { equal: 0, refused: 0, skip: 0, DIFFERENT: 0, flag: 0 };
   const refusals = new Map<string, number>();
   const defects: string[] = [];
+  const inputTally = new Map<string, number>();
   const t0 = performance.now();
   for (let m = only >= 0 ? only : 0; m < (only >= 0 ? only + 1 : count); m++) {
     let r;
     try { r = await one(m, modelPrg(m), { depth, rare, samples, keras, ...extra, verbose }); } catch (e) { r = { verdict: 'DIFFERENT' as Verdict, note: `uncoded failure: ${((e as Error).stack ?? String(e)).slice(0, 900)}`, layers: '' }; }
     counts[r.verdict]++;
     if (r.verdict === 'refused') { const k = r.note.replace(/\(predict: .*\)$/, '(predict)'); refusals.set(k, (refusals.get(k) ?? 0) + 1); }
+    for (const line of r.inputs ?? []) {
+      const k = line.replace(/:.*$/, '');
+      inputTally.set(k, (inputTally.get(k) ?? 0) + 1);
+      if (verbose || !line.startsWith('equal')) console.log(`    input: ${line}`);
+    }
     if (r.verdict === 'DIFFERENT' || r.verdict === 'flag') defects.push(`model ${m} ${r.verdict}: ${r.note}\n    ${r.layers}`);
     console.log(`#${m} ${r.verdict} ${verbose ? `${r.note}${r.detail ? ` ${r.detail}` : ''}\n    ${r.layers}` : r.note.split('\n')[0]}`);
   }
@@ -241,6 +352,10 @@ async function main(): Promise<void> {
   console.log(`equal ${counts.equal}, refused ${counts.refused}, skipped ${counts.skip}, top-2 within tolerance (flag) ${counts.flag}, DIFFERENT ${counts.DIFFERENT}`);
   console.log('refusals:');
   for (const [k, n] of [...refusals].sort((p, q) => q[1] - p[1])) console.log(`${String(n).padStart(4)}  ${k}`);
+  if (inputTally.size) {
+    console.log('inputs (--inputs; preprocessing against Pillow / pydicom: verdict, kind):');
+    for (const [k, n] of [...inputTally].sort()) console.log(`${String(n).padStart(4)}  ${k}`);
+  }
   console.log(`\ndefects and flags: ${defects.length}`);
   for (const d of defects) console.log(d);
 }

@@ -16,6 +16,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { decodeJpegNode } from '../client-sdk/src/image/decode-node.js';
+import { pngExifOrientation } from '../client-sdk/src/image/png.js';
 import { MpcError } from '../protocol/errors.js';
 import { applyOrientation, jpegOrientation } from '../protocol/image-orientation.js';
 import { resizeNearest, resizeTfBilinear } from '../protocol/image-resample.js';
@@ -61,7 +62,10 @@ export function decodeImage(bytes: Uint8Array, name = 'image', prep?: InputPrepr
         data[3 * i + 1] = rgba[4 * i + 1]!;
         data[3 * i + 2] = rgba[4 * i + 2]!;
       }
-      return { width: png.width, height: png.height, data };
+      // A PNG's Exif orientation (eXIf, raw profile or XMP, as Pillow reads it: the SDK's png.ts) turns it as a JPEG's does
+      const dims = { width: png.width, height: png.height, channels: 3 as const, data };
+      const up = (prep?.orientation ?? 'exif') === 'exif' ? applyOrientation(dims, pngExifOrientation(bytes)) : dims;
+      return { width: up.width, height: up.height, data: up.data };
     }
     if (bytes[0] === 0xff && bytes[1] === 0xd8) {
       // The SDK's JPEG decoder (libjpeg's upsampling and colour conversion; refuses what it cannot match), so the

@@ -10,7 +10,8 @@
  * That party adds 1 to the first byte of its first outgoing message whose tag
  * starts with the prefix: in its first malicious client session (scope
  * 'session', malicious-desk.ts), or in its first offline mask batch (scope
- * 'offline', malicious-epoch.ts). Refused (E_BAD_ARGUMENT at construction,
+ * 'offline', malicious-epoch.ts), and logs 'test cheat: message altered' (warn,
+ * with the tag) when it does. Refused (E_BAD_ARGUMENT at construction,
  * the party does not start) unless NODE_ENV is 'test'.
  */
 import { MpcError } from '../protocol/errors.js';
@@ -36,8 +37,8 @@ export function cheatSwitch(party: PartyId, env: NodeJS.ProcessEnv = process.env
   return Number(m[1]) === party ? { prefix: m[3]!, scope: m[2] ? 'offline' : 'session' } : null;
 }
 
-/** A transport that alters the first message whose tag starts with `prefix` (test-only cheating). */
-export function cheating(t: Transport, prefix: string): Transport {
+/** A transport that alters the first message whose tag starts with `prefix` (test-only cheating); `altered` is told its tag. */
+export function cheating(t: Transport, prefix: string, altered?: (tag: string) => void): Transport {
   let done = false;
   return new Proxy(t, {
     get(target, prop, recv) {
@@ -47,6 +48,7 @@ export function cheating(t: Transport, prefix: string): Transport {
           done = true;
           const p = payload.slice();
           p[0] = (p[0]! + 1) & 0xff;
+          altered?.(tag);
           return target.send(to, tag, p);
         }
         return target.send(to, tag, payload);

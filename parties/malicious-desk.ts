@@ -123,7 +123,7 @@ export class MaliciousDesk {
       const p = this.c.party;
       const cheat = this.cheat;
       this.cheat = null; // one session only
-      const transport = cheat ? cheating(view, cheat.prefix) : view;
+      const transport = cheat ? cheating(view, cheat.prefix, (tag) => this.c.log.warn({ session: sessionTag(id), tag }, 'test cheat: message altered')) : view;
       // Step a: the hello, the epoch (set up here when needed), the pool entry.
       const b = await this.epochs.begin(view, transport, id, w, batch);
       epoch = b.epoch;

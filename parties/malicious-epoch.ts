@@ -268,7 +268,7 @@ export class MalEpochs {
       timer.unref();
       const cheat = this.cheat;
       this.cheat = null; // one batch only
-      const ctx = createContext(p, cheat ? cheating(view, cheat) : view, deriveSeeds(ep.pair, `offline:${b}`, randomBytes(16)), { fracBits: this.c.model!.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
+      const ctx = createContext(p, cheat ? cheating(view, cheat, (tag) => this.c.log.warn({ epoch: ep.id.slice(0, 8), batch: b, tag }, 'test cheat: message altered')) : view, deriveSeeds(ep.pair, `offline:${b}`, randomBytes(16)), { fracBits: this.c.model!.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
       const s = await createMalSession(ctx, { alpha: ep.alpha });
       const entries = await offlineBatch(s, this.plan!, 1, `${ep.id.slice(0, 8)}.${b}`);
       const bytes = materialBytes(entries[0]);

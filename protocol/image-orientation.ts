@@ -1,6 +1,6 @@
 /**
  * A JPEG's Exif orientation (EXIF 2.3, tag 0x0112 in IFD0 of the APP1 "Exif"
- * segment) and the turn that makes its stored pixels upright. The model's
+ * segment), a PNG's (the same tag in its eXIf chunk: tiffOrientation) and the turn that makes its stored pixels upright. The model's
  * recorded `orientation` (input-preprocessing.ts) says whether its training
  * pipeline turned them ('exif') or not ('stored': PIL's Image.open, TensorFlow's
  * decode_jpeg, torchvision's loaders). Shared by the client SDK
@@ -21,6 +21,16 @@ export function jpegOrientation(b: Uint8Array): number {
   return 1;
 }
 
+/**
+ * Exif orientation 1..8 of the TIFF structure in a PNG's eXIf chunk (PNG 1.2 extensions, 1.5.0: raw TIFF, no
+ * "Exif\0\0" header), 1 when absent or unreadable. Pillow reads the chunk before or after IDAT (the last one
+ * wins) and ImageOps.exif_transpose turns a PNG by it, as it turns a JPEG; a chunk with the JPEG header is not TIFF
+ * to Pillow (it raises), 1 here. `data`: the chunk's data (or a raw profile's bytes after "Exif\0\0": png.ts).
+ */
+export function tiffOrientation(data: Uint8Array): number {
+  return readOrientation(new DataView(data.buffer, data.byteOffset, data.byteLength), 0, data.length);
+}
+
 /** `n` bytes at `off` as Latin-1 text (marker and header names). */
 export function readAscii(b: Uint8Array, off: number, n: number): string {
   let s = '';
@@ -28,24 +38,38 @@ export function readAscii(b: Uint8Array, off: number, n: number): string {
   return s;
 }
 
-/** Orientation from a TIFF header at `tiff` (IFD0 only), bounded by `end`. */
+/** Orientation from a TIFF header at `tiff` (IFD0 only), bounded by `end`: 1..8, else 1. */
 function readOrientation(dv: DataView, tiff: number, end: number): number {
-  if (tiff + 8 > end) return 1;
+  const v = readOrientationTag(dv, tiff, end);
+  return v !== undefined && v >= 1 && v <= 8 ? v : 1;
+}
+
+/** The orientation tag's value in IFD0 of a TIFF header at `tiff`, undefined when the tag is absent or unreadable. */
+function readOrientationTag(dv: DataView, tiff: number, end: number): number | undefined {
+  if (tiff + 8 > end) return undefined;
   const order = dv.getUint16(tiff);
-  if (order !== 0x4949 && order !== 0x4d4d) return 1;
+  if (order !== 0x4949 && order !== 0x4d4d) return undefined;
   const le = order === 0x4949;
   const ifd = tiff + dv.getUint32(tiff + 4, le);
-  if (ifd + 2 > end) return 1;
+  if (ifd + 2 > end) return undefined;
   const n = dv.getUint16(ifd, le);
   for (let i = 0; i < n; i++) {
     const e = ifd + 2 + 12 * i;
-    if (e + 12 > end) return 1;
-    if (dv.getUint16(e, le) === 0x0112) {
-      const v = dv.getUint16(e + 8, le);
-      return v >= 1 && v <= 8 ? v : 1;
-    }
+    if (e + 12 > end) return undefined;
+    if (dv.getUint16(e, le) !== 0x0112) continue;
+    // By its type, as Pillow reads it: SHORT, LONG, SSHORT, SLONG, the first value (a count above 1 still turns);
+    // another type (BYTE: Pillow gives bytes) or values beyond the entry is a tag that turns nothing (0).
+    const type = dv.getUint16(e + 2, le), count = dv.getUint32(e + 4, le);
+    const size = type === 3 || type === 8 ? 2 : type === 4 || type === 9 ? 4 : 0;
+    if (size === 0 || count < 1 || size * count > 4) return 0;
+    return type === 3 ? dv.getUint16(e + 8, le) : type === 8 ? dv.getInt16(e + 8, le) : type === 4 ? dv.getUint32(e + 8, le) : dv.getInt32(e + 8, le);
   }
-  return 1;
+  return undefined;
+}
+
+/** tiffOrientation's tag as stored (any value), undefined without one: Pillow then looks at XMP (png.ts). */
+export function tiffOrientationTag(data: Uint8Array): number | undefined {
+  return readOrientationTag(new DataView(data.buffer, data.byteOffset, data.byteLength), 0, data.length);
 }
 
 /** Turn pixels stored with Exif orientation o into the upright image (EXIF 2.3, tag 0x0112). */

@@ -8,10 +8,15 @@
  *  - grey below 8 bits is scaled by 255 / (2^d - 1) (Pillow's L;2 / L;4 unpackers, '1' -> L);
  *  - 16-bit samples are kept in `samples16` (RGBA), `data` holds their high bytes for
  *    display only: preprocess.ts reduces them as the model records (png16) or refuses.
- * An eXIf chunk is not read (Pillow's Image.open does not turn a PNG either).
+ * A PNG's Exif orientation is reported (`orientation`, never applied here), as a JPEG's is, from where
+ * Pillow 9.4 reads it (pngOrientationOf: the eXIf chunk, before or after IDAT, the last one; else a tEXt/zTXt
+ * "Raw profile type exif"; else XMP's tiff:Orientation): ImageOps.exif_transpose turns a PNG by it, so
+ * preprocess.ts turns it when the model records `orientation: 'exif'`. Before, none was read and such a model
+ * got the stored pixels, silently (bench/e2e-oracle.ts --inputs exif).
  */
 import { Unzlib } from 'fflate';
 import { InputError } from '../errors.js';
+import { tiffOrientationTag } from '../../../protocol/image-orientation.js';
 import type { RawImage } from './types.js';
 
 /** A hostile file must not exhaust memory (X-rays are under 10 MP); decode-node.ts has the same limit for JPEG. */
@@ -51,13 +56,14 @@ function crc32(b: Uint8Array): number {
 
 interface Header { width: number; height: number; depth: number; colorType: number; interlace: number }
 
-interface Chunks { h: Header; plte?: Uint8Array; trns?: Uint8Array; idat: Uint8Array }
+interface Chunks { h: Header; plte?: Uint8Array; trns?: Uint8Array; idat: Uint8Array; exif?: Uint8Array; texts: { type: string; data: Uint8Array }[] }
 
 function readChunks(b: Uint8Array): Chunks {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (b.length < 8 || SIGNATURE.some((v, i) => b[i] !== v)) fail('not a PNG signature');
-  let off = 8, h: Header | undefined, plte: Uint8Array | undefined, trns: Uint8Array | undefined;
+  let off = 8, h: Header | undefined, plte: Uint8Array | undefined, trns: Uint8Array | undefined, exif: Uint8Array | undefined;
   const idat: Uint8Array[] = [];
+  const texts: { type: string; data: Uint8Array }[] = [];
   for (;;) {
     if (off + 12 > b.length) fail('truncated before IEND');
     const len = dv.getUint32(off);
@@ -80,6 +86,8 @@ function readChunks(b: Uint8Array): Chunks {
       if (len % 3 !== 0 || len === 0 || len > 768) fail('bad PLTE');
       plte = data;
     } else if (type === 'tRNS') trns = data;
+    else if (type === 'eXIf') exif = data;
+    else if (type === 'tEXt' || type === 'zTXt' || type === 'iTXt') texts.push({ type, data });
     else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;
     else if (!(b[off - len - 8]! & 0x20)) fail(`unknown critical chunk ${type}`);
@@ -89,7 +97,7 @@ function readChunks(b: Uint8Array): Chunks {
   const all = new Uint8Array(idat.reduce((a, c) => a + c.length, 0));
   let p = 0;
   for (const c of idat) { all.set(c, p); p += c.length; }
-  return { h: h!, ...(plte ? { plte } : {}), ...(trns ? { trns } : {}), idat: all };
+  return { h: h!, ...(plte ? { plte } : {}), ...(trns ? { trns } : {}), idat: all, ...(exif ? { exif } : {}), texts };
 }
 
 /** Undo the scanline filters (PNG 1.2 section 9) of one pass in place; `raw` holds rows of 1 + rowBytes bytes. */
@@ -149,6 +157,56 @@ function inflateCapped(z: Uint8Array, expected: number): Uint8Array {
   return n === expected ? out : out.subarray(0, n);
 }
 
+/** A text chunk's keyword and text (tEXt, zTXt inflated up to 1 MiB, iTXt compressed or not); undefined if unreadable. */
+function textOf(c: { type: string; data: Uint8Array }): { key: string; text: string } | undefined {
+  const d = c.data, z = d.indexOf(0);
+  if (z < 1) return undefined;
+  const key = String.fromCharCode(...d.subarray(0, z));
+  const latin1 = (b: Uint8Array): string => Array.from(b, (x) => String.fromCharCode(x)).join('');
+  try {
+    if (c.type === 'tEXt') return { key, text: latin1(d.subarray(z + 1)) };
+    if (c.type === 'zTXt') return { key, text: latin1(inflateCapped(d.subarray(z + 2), 1 << 20)) };
+    // iTXt: keyword, compression flag and method, language tag, translated keyword, UTF-8 text
+    const lang = d.indexOf(0, z + 3), tk = lang < 0 ? -1 : d.indexOf(0, lang + 1);
+    if (tk < 0) return undefined;
+    const body = d.subarray(tk + 1);
+    return { key, text: new TextDecoder().decode(d[z + 1] === 1 ? inflateCapped(body, 1 << 20) : body) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The Exif orientation Pillow 9.4's PngImageFile.getexif gives (and ImageOps.exif_transpose applies): the eXIf
+ * chunk's TIFF; without one, a tEXt/zTXt "Raw profile type exif" (ImageMagick's: hex after three header lines,
+ * "Exif\0\0" stripped); then, if that has no orientation tag (one of 1 keeps 1), XMP's tiff:Orientation in an iTXt
+ * "XML:com.adobe.xmp" chunk. 1 when none.
+ */
+function pngOrientationOf(exif: Uint8Array | undefined, texts: { type: string; data: Uint8Array }[]): number {
+  const read = texts.map(textOf);
+  let tiff = exif;
+  const raw = tiff ? undefined : read.find((t) => t?.key === 'Raw profile type exif');
+  if (raw) {
+    const hex = raw.text.split('\n').slice(3).join('').replace(/\s/g, '');
+    if (/^(?:[0-9a-fA-F]{2})*$/.test(hex)) {
+      const bytes = Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+      const exifHead = bytes.length >= 6 && String.fromCharCode(...bytes.subarray(0, 6)) === 'Exif\0\0';
+      tiff = exifHead ? bytes.subarray(6) : bytes;
+    }
+  }
+  const tag = tiff ? tiffOrientationTag(tiff) : undefined;
+  if (tag !== undefined) return tag >= 1 && tag <= 8 ? tag : 1;
+  const xmp = read.find((t) => t?.key === 'XML:com.adobe.xmp');
+  const m = xmp ? /tiff:Orientation(="|>)([0-9])/.exec(xmp.text) : null;
+  return m ? Number(m[2]) : 1;
+}
+
+/** The Exif orientation of PNG bytes as Pillow reads it (pngOrientationOf), without decoding the pixels; E_DTYPE as decodePng for a broken file. */
+export function pngExifOrientation(b: Uint8Array): number {
+  const { exif, texts } = readChunks(b);
+  return pngOrientationOf(exif, texts);
+}
+
 /**
  * A faster inflate for the platform (Node: node:zlib). It must give fflate's bytes or
  * undefined (then fflate decides, so both platforms accept and refuse the same files).
@@ -157,7 +215,8 @@ export type Inflate = (zlib: Uint8Array, expected: number) => Uint8Array | undef
 
 /** Decode PNG bytes to RGBA (see the file comment). Every failure is an InputError E_DTYPE. */
 export function decodePng(b: Uint8Array, inflate?: Inflate): RawImage {
-  const { h, plte, trns, idat } = readChunks(b);
+  const { h, plte, trns, idat, exif, texts } = readChunks(b);
+  const orientation = pngOrientationOf(exif, texts);
   const { width: W, height: H, depth: d, colorType: ct } = h;
   const spp = LAYOUT[ct]!.samples, bpp = Math.max(1, (spp * d) >> 3);
   const passes = (h.interlace ? ADAM7 : [[0, 0, 1, 1]] as const).map(([x0, y0, dx, dy]) => {
@@ -219,5 +278,5 @@ export function decodePng(b: Uint8Array, inflate?: Inflate): RawImage {
     start += p.n * (p.rowBytes + 1);
   }
   if (out16) for (let i = 0; i < out.length; i++) out[i] = out16[i]! >>> 8;
-  return { width: W, height: H, channels: 4, data: out, ...(out16 ? { samples16: out16, grey16: ct === 0 } : {}) };
+  return { width: W, height: H, channels: 4, data: out, ...(out16 ? { samples16: out16, grey16: ct === 0 } : {}), ...(orientation !== 1 ? { orientation } : {}) };
 }

@@ -6,7 +6,7 @@ export interface RawImage {
   channels: 1 | 3 | 4;
   data: Uint8Array | Uint8ClampedArray;
   /**
-   * A JPEG's Exif orientation (2..8) that the decoder did NOT apply: the pixels are as
+   * A JPEG's Exif orientation (2..8), or a PNG's (png.ts: eXIf, raw profile or XMP), that the decoder did NOT apply: the pixels are as
    * stored, and preprocess.ts turns them upright only when the model records
    * `orientation: 'exif'` (or nothing). Absent or 1: nothing to turn.
    */

@@ -15,6 +15,9 @@ import type { Counters, Envelope, StepCounters, Transport } from '../protocol/tr
 import { AsyncQueue } from './queue.js';
 import { recvPool } from './recv-pool.js';
 
+/** Sent bytes below which flush does not yield (a turn of the event loop is some tens of microseconds). */
+const FLUSH_BYTES = 64 * 1024;
+
 /** What the view needs from the mesh. */
 export interface FrameSink {
   /** Send one message to `to`; throws E_PEER_UNAVAILABLE when the link is down. */
@@ -36,6 +39,8 @@ export class SessionTransport implements Transport {
   private readonly inbox: (AsyncQueue<Envelope> | undefined)[];
   private readonly setupInbox: (AsyncQueue<Envelope> | undefined)[];
   private closedWith: Error | null = null;
+  /** Bytes sent since the last flush (flush yields only for a large message: below FLUSH_BYTES a turn costs more than it saves). */
+  private unflushed = 0;
 
   constructor(readonly party: PartyId, readonly session: string, private readonly sink: FrameSink) {
     const mk = () => ([0, 1, 2] as PartyId[]).map((p) => (p === party ? undefined : new AsyncQueue<Envelope>()));
@@ -52,6 +57,7 @@ export class SessionTransport implements Transport {
     if (this.closedWith) throw this.closedWith;
     this.counters.bytesSent += payload.byteLength;
     this.counters.messagesSent += 1;
+    this.unflushed += payload.byteLength;
     this.sink.sendMessage(to, 'DATA', this.session, tag, this.counters.depth, payload);
   }
 
@@ -65,6 +71,17 @@ export class SessionTransport implements Transport {
     }
     this.counters.depth = Math.max(this.counters.depth, env.depth + 1);
     return env.payload;
+  }
+
+  /**
+   * Transport.flush: one event-loop turn when at least FLUSH_BYTES were sent since the last one, so that the h2
+   * link's pending writes (an immediate that Node schedules for nghttp2) reach the socket before the protocol's
+   * next synchronous work; the in-memory transport has no flush.
+   */
+  flush(): Promise<void> | undefined {
+    if (this.unflushed < FLUSH_BYTES) return undefined;
+    this.unflushed = 0;
+    return new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** The protocol is done with a received payload: its buffer goes back to the h2 link's receive pool (recv-pool.ts) if it came from there. */

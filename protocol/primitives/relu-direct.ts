@@ -58,14 +58,14 @@
 import type { PartyContext } from '../context.js';
 import { L_BITS, type AShare, type PShare, type Public } from '../ring/types.js';
 import { bitsToU64, keepWhereBit, msb, selectByBit } from '../ring/ops.js';
-import { scratchU64, scratchU8 } from '../ring/scratch.js';
+import { borrowU8, giveBackU8, scratchU64, scratchU8 } from '../ring/scratch.js';
 import { openLow32ToDataParties, openToDataParties } from '../sharing/open.js';
 import { bytesU64, u64Bytes } from '../sharing/sharing.js';
-import { recvU64, recycleReceived, sendU64 } from '../transport/messages.js';
+import { flushSends, recvU64, recycleReceived, sendU64 } from '../transport/messages.js';
 import type { DealJob } from '../correlated/dealer.js';
 import { assert } from '../errors.js';
 import type { Cost } from './cost.js';
-import { privateCompare } from './private-compare.js';
+import { drawNarrowPcRandomness, privateCompare } from './private-compare.js';
 import { privateCompareRadix4, R4_DEALT, R4_DIGITS } from './private-compare-radix4.js';
 
 /** Bytes per element to open c: 8 each way, 4 each way on the 32-bit ring for DReLU (ReLU opens all of c). */
@@ -192,14 +192,30 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   k.add(a, cj, cj);
   const beta = g01.bits(n);
   // DReLU on the narrow ring needs only c mod 2^32 (c_31 and c'), so only the low 32 bits of c_j travel; ReLU needs all of c.
-  const c = low32Only ? null : await openToDataParties(ctx, `${label}:c`, cj);
-  const c32 = low32Only ? await openLow32ToDataParties(ctx, `${label}:c`, cj) : null;
-  // P0's bit shares come from the PRG; privateCompare consumes them before its first await (P0/P1 send without waiting).
-  const xb = j === 0 ? (narrow ? d2.zpInto(scratchU8('relu.xb', n * dealt)) : d2.zp(n * dealt)) : await ctx.dealer.take(`${label}:xbits`, n * dealt);
+  // The opening sends c_j now; what step 3 needs that does not depend on c is drawn while the other data party's c_j
+  // is on its way (P0, which gets P1's c_j after P1 has P0's, and whose d then reaches P2 last, gains most): P0's
+  // Z_p shares from the dealing PRG and, on the narrow ring, step 6's common randomness. The PRGs' streams are the
+  // same as drawing them after the opening (nothing draws from d2 or g01 in between). They live across the await:
+  // lent buffers (ring/scratch.ts), given back once the kernel has read them.
+  const opening = low32Only ? openLow32ToDataParties(ctx, `${label}:c`, cj) : openToDataParties(ctx, `${label}:c`, cj);
+  // c_j first onto the wire (Transport.flush), then the draws.
+  const flushedC = flushSends(ctx);
+  if (flushedC) await flushedC;
+  const xb0 = j === 0 ? (narrow ? d2.zpInto(borrowU8(n * dealt)) : d2.zp(n * dealt)) : null;
+  const pre = narrow ? drawNarrowPcRandomness(ctx, n, r4 ? R4_DIGITS : 32) : undefined;
+  const opened = await opening;
+  const c = low32Only ? null : (opened as BigUint64Array);
+  const c32 = low32Only ? (opened as Uint32Array) : null;
+  // P0's bit shares came from the PRG above; privateCompare consumes them before its first await (P0/P1 send without waiting).
+  const xb = xb0 ?? await ctx.dealer.take(`${label}:xbits`, n * dealt);
   // Step 3 (narrow ring: radix-4 digits unless ctx.compareRadix = 2).
   const cPub = (narrow ? (c32 ? low31of32(c32, scratchU64('relu.c31', n)) : low31(c!, scratchU64('relu.c31', n))) : low63(c!)) as Public;
-  if (r4) await privateCompareRadix4(ctx, n, xb, cPub, beta, `${label}.pc`);
-  else await privateCompare(ctx, n, xb as PShare, cPub, beta, `${label}.pc`, width);
+  if (r4) await privateCompareRadix4(ctx, n, xb, cPub, beta, `${label}.pc`, pre);
+  else await privateCompare(ctx, n, xb as PShare, cPub, beta, `${label}.pc`, width, pre);
+  if (j === 0 && narrow) giveBackU8(xb);
+  // d to P2 onto the wire before step 5 and the next layer's work (P0 goes on without waiting here; P2 waits for d).
+  const flushedD = flushSends(ctx);
+  if (flushedD) await flushedD;
   // P1's dealt shares (P2's message, or its item of a preprocessed bundle) were read by the kernel alone, before
   // privateCompare's first await: their buffer may serve the next messages (Transport.recycle). P0's are scratch.
   if (j === 1) recycleReceived(ctx, xb);

@@ -166,19 +166,24 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     assert(kept.length === (wantRelu ? 8 * n : n), 'E_PROTOCOL_DESYNC', `${label}: the dealt mask has ${kept.length} bytes, the step needs ${wantRelu ? 8 * n : n}`, { party: 2, step: label });
     const r = wantRelu ? bytesU64(kept) : null;
     const z = r ? signBit(r, narrow) : kept;
+    // z_0 (ReLU: and w_0), which P0 draws in step 4 from the PRG it shares with P2, do not depend on beta': drawn
+    // now, while P0's and P1's d are on their way, into the message P1 gets (fresh: it is sent); the same stream as
+    // drawing them after step 3.
     const g0 = ctx.pairPrg(0);
-    // Step 3.
-    const betaP = (r4 ? await privateCompareRadix4(ctx, n, null, null, null, `${label}.pc`) : await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
-    // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_0 from the PRG, z_1 sent); ReLU: w = r z too
-    // (w_0 from the PRG, w_1 sent with z_1). P0 needs no message from P2 here: it goes on while P2 computes.
-    xorInto(z, betaP);
     const zw = new BigUint64Array(wantRelu ? 2 * n : n);
     const z1 = zw.subarray(0, n);
-    k.sub(bitsToU64(z, scratchU64('relu.p2.z', n)), g0.u64Into(scratchU64('relu.p2.z0', n)), z1);
+    g0.u64Into(z1);
+    if (wantRelu) g0.u64Into(zw.subarray(n));
+    // Step 3.
+    const betaP = (r4 ? await privateCompareRadix4(ctx, n, null, null, null, `${label}.pc`) : await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
+    // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_1 = z - z_0 sent); ReLU: w = r z too
+    // (w_1 = w - w_0 sent with z_1). P0 needs no message from P2 here: it goes on while P2 computes.
+    xorInto(z, betaP);
+    k.sub(bitsToU64(z, scratchU64('relu.p2.z', n)), z1, z1);
     if (wantRelu) {
-      const w = zw.subarray(n);
+      const w1 = zw.subarray(n), w = scratchU64('relu.p2.w', n);
       keepWhereBit(z, 1, r!, w);
-      k.sub(w, g0.u64Into(scratchU64('relu.p2.w0', n)), w);
+      k.sub(w, w1, w1);
     }
     sendU64(ctx, 1, wantRelu ? `${label}:z,w` : `${label}:z`, zw);
     return new BigUint64Array(n) as AShare;

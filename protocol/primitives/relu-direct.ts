@@ -224,12 +224,7 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   // P1's dealt shares (P2's message, or its item of a preprocessed bundle) were read by the kernel alone, before
   // privateCompare's first await: their buffer may serve the next messages (Transport.recycle). P0's are scratch.
   if (j === 1) recycleReceived(ctx, xb);
-  // Step 4.
-  let zj: BigUint64Array, wj: BigUint64Array | null = null;
-  if (j === 0) { zj = g2.u64Into(scratchU64('relu.z', n)); if (wantRelu) wj = g2.u64Into(scratchU64('relu.w', n)); }
-  else if (!wantRelu) zj = await recvU64(ctx, 2, `${label}:z`, n);
-  else { const zw = await recvU64(ctx, 2, `${label}:z,w`, 2 * n); zj = zw.subarray(0, n); wj = zw.subarray(n); }
-  // Step 5: b = c_63 XOR beta (narrow: c_31), in place of beta.
+  // Step 5's b = c_63 XOR beta (narrow: c_31), in place of beta: it needs no z, so before P1 waits for P2's.
   const b = beta;
   if (c32) for (let i = 0; i < n; i++) b[i]! ^= c32[i]! >>> 31;
   else {
@@ -237,6 +232,11 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     const cw = new Uint32Array(c!.buffer, c!.byteOffset, 2 * n), hi = narrow ? 0 : 1;
     for (let i = 0; i < n; i++) b[i]! ^= cw[2 * i + hi]! >>> 31;
   }
+  // Step 4.
+  let zj: BigUint64Array, wj: BigUint64Array | null = null;
+  if (j === 0) { zj = g2.u64Into(scratchU64('relu.z', n)); if (wantRelu) wj = g2.u64Into(scratchU64('relu.w', n)); }
+  else if (!wantRelu) zj = await recvU64(ctx, 2, `${label}:z`, n);
+  else { const zw = await recvU64(ctx, 2, `${label}:z,w`, 2 * n); zj = zw.subarray(0, n); wj = zw.subarray(n); }
   // P1's z_j is a view of P2's message, which is P1's (Transport.recv): the result goes over it (every z_j is read
   // before it is overwritten below), no fresh array. P0's z_j is a scratch buffer.
   const out = j === 1 ? zj : new BigUint64Array(n);

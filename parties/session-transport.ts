@@ -14,6 +14,14 @@ import type { PartyId } from '../protocol/ring/types.js';
 import type { Counters, Envelope, StepCounters, Transport } from '../protocol/transport/transport.js';
 import { AsyncQueue } from './queue.js';
 import { recvPool } from './recv-pool.js';
+import { appendFileSync } from 'node:fs';
+
+/**
+ * MSG_TRACE=<file> (benchmarks: bench/msg-trace.ts): every session appends, when it closes, one line per message
+ * event: wall-clock ms, party, session, event (send>peer, arr<peer: reassembled and routed to the view, wait<peer:
+ * recv called, got<peer: recv returns), tag, bytes. Tags and sizes only, never payloads.
+ */
+const TRACE_FILE = process.env.MSG_TRACE || null;
 
 /** Sent bytes below which flush does not yield (a turn of the event loop is some tens of microseconds). */
 const FLUSH_BYTES = 64 * 1024;
@@ -39,6 +47,7 @@ export class SessionTransport implements Transport {
   private readonly inbox: (AsyncQueue<Envelope> | undefined)[];
   private readonly setupInbox: (AsyncQueue<Envelope> | undefined)[];
   private closedWith: Error | null = null;
+  private readonly trace: string[] | null = TRACE_FILE ? [] : null;
   /** Bytes sent since the last flush (flush yields only for a large message: below FLUSH_BYTES a turn costs more than it saves). */
   private unflushed = 0;
 
@@ -57,6 +66,7 @@ export class SessionTransport implements Transport {
     if (this.closedWith) throw this.closedWith;
     this.counters.bytesSent += payload.byteLength;
     this.counters.messagesSent += 1;
+    if (this.trace) this.note(`send>${to}`, tag, payload.byteLength);
     this.unflushed += payload.byteLength;
     this.sink.sendMessage(to, 'DATA', this.session, tag, this.counters.depth, payload);
   }
@@ -64,7 +74,9 @@ export class SessionTransport implements Transport {
   async recv(from: PartyId, tag: string): Promise<Uint8Array> {
     this.checkPeer(from, 'receive from');
     const t0 = performance.now();
+    if (this.trace) this.note(`wait<${from}`, tag, 0);
     const env = await this.inbox[from]!.pull();
+    if (this.trace) this.note(`got<${from}`, tag, env.payload.byteLength);
     this.counters.waitMs = (this.counters.waitMs ?? 0) + (performance.now() - t0);
     if (env.tag !== tag) {
       throw new MpcError('E_PROTOCOL_DESYNC', `transport: party ${this.party} expected '${tag}' from P${from}, got '${env.tag}'`, { party: this.party, step: tag });
@@ -87,6 +99,10 @@ export class SessionTransport implements Transport {
   /** The protocol is done with a received payload: its buffer goes back to the h2 link's receive pool (recv-pool.ts) if it came from there. */
   recycle(payload: Uint8Array): void { recvPool.recycle(payload); }
 
+  private note(ev: string, tag: string, bytes: number): void {
+    this.trace!.push(`${(performance.timeOrigin + performance.now()).toFixed(3)} P${this.party} ${this.session} ${ev} ${tag} ${bytes}\n`);
+  }
+
   /** Session set-up message (e.g. a pair seed); not protocol traffic, not counted. */
   sendSetup(to: PartyId, tag: string, payload: Uint8Array): void {
     this.checkPeer(to, 'send to');
@@ -103,6 +119,7 @@ export class SessionTransport implements Transport {
 
   /** Mesh side: a reassembled message for this session arrived from `from`. */
   deliver(from: PartyId, kind: 'DATA' | 'SETUP', env: Envelope): void {
+    if (this.trace && kind === 'DATA') this.note(`arr<${from}`, env.tag, env.payload.byteLength);
     (kind === 'SETUP' ? this.setupInbox : this.inbox)[from]?.push(env);
   }
 
@@ -115,6 +132,7 @@ export class SessionTransport implements Transport {
     if (this.closedWith) return;
     reason ??= stacklessError('E_PEER_UNAVAILABLE', `transport: party ${this.party} closed session`);
     this.closedWith = reason;
+    if (this.trace?.length) { try { appendFileSync(TRACE_FILE!, this.trace.join('')); } catch { /* a benchmark's trace: never fail a run */ } }
     for (const q of [...this.inbox, ...this.setupInbox]) q?.close(reason);
     this.sink.release(this.session);
   }

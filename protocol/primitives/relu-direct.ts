@@ -222,7 +222,8 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   const flushedD = flushSends(ctx);
   if (flushedD) await flushedD;
   // P1's dealt shares (P2's message, or its item of a preprocessed bundle) were read by the kernel alone, before
-  // privateCompare's first await: their buffer may serve the next messages (Transport.recycle). P0's are scratch.
+  // privateCompare's first await: their buffer may serve the next messages (Transport.recycle). P0's were lent
+  // (given back above) or, on the 64-bit ring, fresh.
   if (j === 1) recycleReceived(ctx, xb);
   // Step 5's b = c_63 XOR beta (narrow: c_31), in place of beta: it needs no z, so before P1 waits for P2's.
   const b = beta;

@@ -30,6 +30,8 @@ const FLUSH_BYTES = 64 * 1024;
 export interface FrameSink {
   /** Send one message to `to`; throws E_PEER_UNAVAILABLE when the link is down. */
   sendMessage(to: PartyId, kind: 'DATA' | 'SETUP', session: string, tag: string, depth: number, payload: Uint8Array): void;
+  /** Optional: resolves once what was sent is on the links' sockets (the h2 link); undefined when nothing waits. */
+  drained?(): Promise<void> | undefined;
   /** Called once when the view closes, so the mesh forgets its route. */
   release(session: string): void;
 }
@@ -50,6 +52,8 @@ export class SessionTransport implements Transport {
   private readonly trace: string[] | null = TRACE_FILE ? [] : null;
   /** Bytes sent since the last flush (flush yields only for a large message: below FLUSH_BYTES a turn costs more than it saves). */
   private unflushed = 0;
+  /** Flushes waiting for the links to drain: resolved when the view closes (a dead link must not hold a run). */
+  private readonly drainWaits = new Set<() => void>();
 
   constructor(readonly party: PartyId, readonly session: string, private readonly sink: FrameSink) {
     const mk = () => ([0, 1, 2] as PartyId[]).map((p) => (p === party ? undefined : new AsyncQueue<Envelope>()));
@@ -86,14 +90,21 @@ export class SessionTransport implements Transport {
   }
 
   /**
-   * Transport.flush: one event-loop turn when at least FLUSH_BYTES were sent since the last one, so that the h2
+   * Transport.flush: when at least FLUSH_BYTES were sent since the last flush, one event-loop turn, so that the h2
    * link's pending writes (an immediate that Node schedules for nghttp2) reach the socket before the protocol's
-   * next synchronous work; the in-memory transport has no flush.
+   * next synchronous work; with `until: 'drained'`, until every frame sent is on its socket (the peers' window
+   * updates included) or the view closes. The in-memory transport has no flush.
    */
-  flush(): Promise<void> | undefined {
-    if (this.unflushed < FLUSH_BYTES) return undefined;
+  flush(until: 'turn' | 'drained' = 'turn'): Promise<void> | undefined {
+    if (this.unflushed < FLUSH_BYTES || this.closedWith) return undefined;
     this.unflushed = 0;
-    return new Promise<void>((resolve) => setImmediate(resolve));
+    const drained = until === 'drained' ? this.sink.drained?.() : undefined;
+    if (!drained) return new Promise<void>((resolve) => setImmediate(resolve));
+    return new Promise<void>((resolve) => {
+      const done = (): void => { this.drainWaits.delete(done); resolve(); };
+      this.drainWaits.add(done);
+      void drained.then(done);
+    });
   }
 
   /** The protocol is done with a received payload: its buffer goes back to the h2 link's receive pool (recv-pool.ts) if it came from there. */
@@ -132,6 +143,7 @@ export class SessionTransport implements Transport {
     if (this.closedWith) return;
     reason ??= stacklessError('E_PEER_UNAVAILABLE', `transport: party ${this.party} closed session`);
     this.closedWith = reason;
+    for (const f of [...this.drainWaits]) f();
     if (this.trace?.length) { try { appendFileSync(TRACE_FILE!, this.trace.join('')); } catch { /* a benchmark's trace: never fail a run */ } }
     for (const q of [...this.inbox, ...this.setupInbox]) q?.close(reason);
     this.sink.release(this.session);

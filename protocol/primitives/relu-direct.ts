@@ -203,8 +203,10 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   // same as drawing them after the opening (nothing draws from d2 or g01 in between). They live across the await:
   // lent buffers (ring/scratch.ts), given back once the kernel has read them.
   const opening = low32Only ? openLow32ToDataParties(ctx, `${label}:c`, cj) : openToDataParties(ctx, `${label}:c`, cj);
-  // c_j first onto the wire (Transport.flush), then the draws.
-  const flushedC = flushSends(ctx);
+  // c_j first onto the wire (Transport.flush), then the draws. P1 waits until all of c_1 is out: it usually has c_0
+  // already, and what it does next (the draws, the kernel) would hold the rest of c_1 back from P0, whose d then
+  // reaches P2 last; P0 yields one turn and draws while c_1 comes.
+  const flushedC = flushSends(ctx, j === 1 ? 'drained' : 'turn');
   if (flushedC) await flushedC;
   const xb0 = j === 0 ? (narrow ? d2.zpInto(borrowU8(n * dealt)) : d2.zp(n * dealt)) : null;
   const pre = narrow ? drawNarrowPcRandomness(ctx, n, r4 ? R4_DIGITS : 32) : undefined;
@@ -218,8 +220,9 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   if (r4) await privateCompareRadix4(ctx, n, xb, cPub, beta, `${label}.pc`, pre);
   else await privateCompare(ctx, n, xb as PShare, cPub, beta, `${label}.pc`, width, pre);
   if (j === 0 && narrow) giveBackU8(xb);
-  // d to P2 onto the wire before step 5 and the next layer's work (P0 goes on without waiting here; P2 waits for d).
-  const flushedD = flushSends(ctx);
+  // d to P2 onto the wire before step 5 and the next layer's work. P0 waits until all of d_0 is out: P2 waits for
+  // it, and P0's next work (step 5, the next layer up to its opening) is not on that path; P1 waits for P2's z next.
+  const flushedD = flushSends(ctx, j === 0 ? 'drained' : 'turn');
   if (flushedD) await flushedD;
   // P1's dealt shares (P2's message, or its item of a preprocessed bundle) were read by the kernel alone, before
   // privateCompare's first await: their buffer may serve the next messages (Transport.recycle). P0's were lent

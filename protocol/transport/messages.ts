@@ -43,8 +43,8 @@ export function recycleReceived(ctx: Wire, ...payloads: ArrayBufferView[]): void
  * Let what this party has sent reach the wire before a long synchronous stretch (Transport.flush): a promise to
  * await, or undefined where the transport needs none (the in-memory one), so the caller adds no turn there.
  */
-export function flushSends(ctx: Wire): Promise<void> | undefined {
-  return ctx.transport.flush?.();
+export function flushSends(ctx: Wire, until: 'turn' | 'drained' = 'turn'): Promise<void> | undefined {
+  return ctx.transport.flush?.(until);
 }
 
 /** The other data party: 1 for P0, 0 for P1. */

@@ -54,3 +54,32 @@ describe('SessionTransport.flush', () => {
     }
   });
 });
+
+describe('SessionTransport.flush("drained") over the h2 link (mTLS)', () => {
+  it('resolves once the frames are on the socket; a flush pending when the view closes resolves', async () => {
+    const { closeAll, meshTrio } = await import('./testing/trio.js');
+    const ms = await meshTrio({ extra: { link: 'h2' } });
+    try {
+      const [t1, t2] = [ms[1].openSession('drain-1'), ms[2].openSession('drain-1')];
+      t1.send(2, 'big', new Uint8Array(4 << 20).fill(7));
+      // Written to the data link's stream, not yet on its socket (Node writes it when the event loop turns, and
+      // past the 256 KiB flow-control window only as P2's window updates come back).
+      expect(ms[1].drained()).toBeInstanceOf(Promise);
+      await t1.flush('drained');
+      expect(ms[1].drained()).toBeUndefined();
+      const got = await t2.recv(1, 'big');
+      expect(got.byteLength).toBe(4 << 20);
+      expect(got[got.length - 1]).toBe(7);
+      // A flush waiting when the view closes: the close ends it (a dead link must not hold a run).
+      t1.send(2, 'big2', new Uint8Array(4 << 20));
+      const pending = t1.flush('drained');
+      expect(pending).toBeInstanceOf(Promise);
+      t1.close();
+      await pending;
+      expect(t1.flush('drained')).toBeUndefined();
+      t2.close();
+    } finally {
+      await closeAll(ms);
+    }
+  }, 60_000);
+});

@@ -1,6 +1,6 @@
 /**
- * relu-direct.ts draws step 3's randomness (P0's dealt Z_p shares, the narrow ring's common randomness) while the
- * opened c is on its way, into lent buffers (ring/scratch.ts borrowU8), and yields the event loop after its big
+ * relu-direct.ts draws step 3's randomness (P0's dealt Z_p shares, the narrow ring's common randomness) before
+ * the opened c is in, into lent buffers (ring/scratch.ts borrowU8), and yields the event loop after its big
  * sends where the transport asks for it (Transport.flush, as the party mesh's session transport does). Both add
  * awaits across which another run of the process may run: here every transport's flush yields a macrotask (as the
  * mesh's does), several runs go at once, and every result must equal the plaintext reference; the lent buffers must
@@ -55,8 +55,8 @@ describe('relu-direct: randomness drawn while c travels, and flushes between run
       const xs = [gen(0), gen(0), gen(9)];
       const got = await Promise.all(xs.map((x) => run(x, opts, flushes)));
       xs.forEach((x, i) => expect(got[i], `run ${i}`).toEqual([plainDrelu(x), plainRelu(x), plainRelu(x), plainDrelu(x)]));
-      // P0 and P1 flush twice per comparison (after c, after d), four comparisons per run; P2 never.
-      expect(flushes).toEqual([3 * 4 * 2, 3 * 4 * 2, 0]);
+      // Per comparison (four per run): P0 flushes after its d, P1 after its c and after its d; P2 never.
+      expect(flushes).toEqual([3 * 4, 3 * 4 * 2, 0]);
     });
   }
 

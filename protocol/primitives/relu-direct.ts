@@ -197,19 +197,20 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   k.add(a, cj, cj);
   const beta = g01.bits(n);
   // DReLU on the narrow ring needs only c mod 2^32 (c_31 and c'), so only the low 32 bits of c_j travel; ReLU needs all of c.
-  // The opening sends c_j now; what step 3 needs that does not depend on c is drawn while the other data party's c_j
-  // is on its way (P0, which gets P1's c_j after P1 has P0's, and whose d then reaches P2 last, gains most): P0's
-  // Z_p shares from the dealing PRG and, on the narrow ring, step 6's common randomness. The PRGs' streams are the
-  // same as drawing them after the opening (nothing draws from d2 or g01 in between). They live across the await:
-  // lent buffers (ring/scratch.ts), given back once the kernel has read them.
-  const opening = low32Only ? openLow32ToDataParties(ctx, `${label}:c`, cj) : openToDataParties(ctx, `${label}:c`, cj);
-  // c_j first onto the wire (Transport.flush), then the draws. P1 waits until all of c_1 is out: it usually has c_0
-  // already, and what it does next (the draws, the kernel) would hold the rest of c_1 back from P0, whose d then
-  // reaches P2 last; P0 yields one turn and draws while c_1 comes.
-  const flushedC = flushSends(ctx, j === 1 ? 'drained' : 'turn');
-  if (flushedC) await flushedC;
+  // What step 3 needs that does not depend on c (P0's Z_p shares from the dealing PRG; on the narrow ring step 6's
+  // common randomness) is drawn off the critical path, in the same PRG order as after the opening (nothing else
+  // draws from d2 or g01 in between): P0, which runs ahead (it does not wait for P2's z), draws it before sending
+  // c_0 and then keeps its event loop free for P1's c_1; P1, whose c_1 P0 is waiting for, first waits until c_1 is on
+  // the wire (Transport.flush 'drained'), then draws while nothing of its own is in flight. Both live across an
+  // await: lent buffers (ring/scratch.ts), given back once the kernel has read them.
   const xb0 = j === 0 ? (narrow ? d2.zpInto(borrowU8(n * dealt)) : d2.zp(n * dealt)) : null;
-  const pre = narrow ? drawNarrowPcRandomness(ctx, n, r4 ? R4_DIGITS : 32) : undefined;
+  let pre = j === 0 && narrow ? drawNarrowPcRandomness(ctx, n, r4 ? R4_DIGITS : 32) : undefined;
+  const opening = low32Only ? openLow32ToDataParties(ctx, `${label}:c`, cj) : openToDataParties(ctx, `${label}:c`, cj);
+  if (j === 1) {
+    const flushedC = flushSends(ctx, 'drained');
+    if (flushedC) await flushedC;
+    if (narrow) pre = drawNarrowPcRandomness(ctx, n, r4 ? R4_DIGITS : 32);
+  }
   const opened = await opening;
   const c = low32Only ? null : (opened as BigUint64Array);
   const c32 = low32Only ? (opened as Uint32Array) : null;

@@ -11,7 +11,7 @@
  *
  *   npx tsx bench/ab-party-cpu.ts <cnn|a|resnet50> [--rounds 3] [--warmup 1]
  *       [--a-dir <worktree>] [--b-dir <worktree>] [--a-args "<node options>"] [--b-args "<node options>"]
- *       [--a-env K=V]... [--b-env K=V]... [--a-link grpc|h2] [--b-link grpc|h2]
+ *       [--a-env K=V]... [--b-env K=V]... [--a-link grpc|h2] [--b-link grpc|h2] [--batch 1..8]
  *
  * --a-dir / --b-dir: launch that arm's parties from another checkout (its
  * parties/launch.ts, hence its own party bundle and protocol code): an A/B of
@@ -19,7 +19,7 @@
  * --a-link / --b-link: the mesh's link kind (mesh.link; default h2, the config default).
  * Node options default to parties/launch.ts's LOCAL_PARTY_NODE_ARGS; --trace-gc
  * is added to both. Models as bench/party-cpu.ts: the seed CNN (MaxPool) at
- * batch 8, Network A at batch 1, ResNet-50 (bench/zoo-models.ts: random weights,
+ * batch 8 (--batch: another batch size, seed CNN only), Network A at batch 1, ResNet-50 (bench/zoo-models.ts: random weights,
  * f = 13, exact truncation, 32-bit comparisons) at batch 1.
  */
 import { readFileSync } from 'node:fs';
@@ -36,7 +36,7 @@ const which = argv.shift();
 if (which !== 'cnn' && which !== 'a' && which !== 'resnet50') throw new Error(`model: 'cnn', 'a' or 'resnet50', got '${which}'`);
 const arm0 = () => ({ dir: '.', args: LOCAL_PARTY_NODE_ARGS.join(' '), env: {} as Record<string, string>, link: 'h2' as 'grpc' | 'h2' });
 const arms = [arm0(), arm0()];
-let rounds = 3, warm = 1;
+let rounds = 3, warm = 1, batchOpt: number | null = null;
 for (let i = 0; i < argv.length; i += 2) {
   const k = argv[i]!, v = argv[i + 1];
   if (v === undefined) throw new Error(`${k}: missing value`);
@@ -49,13 +49,15 @@ for (let i = 0; i < argv.length; i += 2) {
     else { const e = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(v); if (!e) throw new Error(`${k}: KEY=VALUE, got '${v}'`); arm.env[e[1]!] = e[2]!; }
   } else if (k === '--rounds') rounds = Number(v);
   else if (k === '--warmup') warm = Number(v);
+  else if (k === '--batch') batchOpt = Number(v);
   else throw new Error(`unknown option ${k}`);
 }
 if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(warm) || warm < 0) throw new Error('--rounds >= 1 and --warmup >= 0, integers');
 
 const heavy = which === 'resnet50';
 const model = which === 'a' ? networkA() : heavy ? resnet50() : seedCnn('maxpool2d');
-const f = which === 'a' ? 16 : 13, N = which === 'cnn' ? 8 : 1;
+if (batchOpt !== null && (which !== 'cnn' || !Number.isInteger(batchOpt) || batchOpt < 1 || batchOpt > 8)) throw new Error('--batch: 1..8, seed CNN only');
+const f = which === 'a' ? 16 : 13, N = which === 'cnn' ? batchOpt ?? 8 : 1;
 const shape = [...model.inputShape], n = shape.reduce((a, b) => a * b, 1);
 const inputs = Array.from({ length: N }, (_, i) => ({ data: uniform(seededPrg(i + 1), n, 0.5).map((v) => v + 0.5), shape }));
 const MC = /Mark-Compact\S*\s+[\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/;
@@ -101,7 +103,7 @@ try {
   await Promise.all(d.map((x) => x.l.stop()));
 }
 const med = (a: number[]): number => { const b = [...a].sort((q, r) => q - r); return b.length % 2 ? b[b.length >> 1]! : (b[b.length / 2 - 1]! + b[b.length / 2]!) / 2; };
-console.log(`${which === 'a' ? 'Network A, batch 1' : heavy ? 'ResNet-50 (exact truncation), batch 1' : 'seed CNN MaxPool, batch 8'}: ${rounds} alternating rounds after ${warm} warm-up(s); load average ${Math.min(...loads).toFixed(1)}..${Math.max(...loads).toFixed(1)}; ${readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1]}`);
+console.log(`${which === 'a' ? 'Network A, batch 1' : heavy ? 'ResNet-50 (exact truncation), batch 1' : `seed CNN MaxPool, batch ${N}`}: ${rounds} alternating rounds after ${warm} warm-up(s); load average ${Math.min(...loads).toFixed(1)}..${Math.max(...loads).toFixed(1)}; ${readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1]}`);
 d.forEach((arm, i) => {
   // Means over the rounds (/proc counts 10 ms ticks: a Network A prediction takes less than one).
   const a = arms[i]!, per = [0, 1, 2].map((p) => arm.cpu.reduce((t, c) => t + c[p]!, 0) / rounds);
@@ -110,4 +112,7 @@ d.forEach((arm, i) => {
   console.log(`${'AB'[i]} (dir ${a.dir}, link ${a.link}, node options "${a.args}"${Object.keys(a.env).length ? `, ${Object.entries(a.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}):`);
   console.log(`  median ${med(arm.ms).toFixed(2)} ms; party CPU per prediction (means) ${per.map((v) => v.toFixed(1)).join(' / ')} ms, sum ${(per[0]! + per[1]! + per[2]!).toFixed(1)} ms${rounds <= 10 ? ` (each round: ${sums.map((v) => v.toFixed(0)).join(', ')})` : ''}; of it during predict() (online, as bench/run.ts counts it) ${on.map((v) => v.toFixed(1)).join(' / ')} ms, sum ${(on[0]! + on[1]! + on[2]!).toFixed(1)} ms; mark-compacts per prediction ${arm.mc.map((v) => (v / rounds).toFixed(1)).join(' / ')}`);
 });
+// Paired per round (A's and B's predictions of one round ran back to back): in how many rounds B was faster, and the median ratio.
+const pair = d[1]!.ms.map((b, i) => b / d[0]!.ms[i]!), cpuPair = d[1]!.cpu.map((b, i) => (b[0]! + b[1]! + b[2]!) / (d[0]!.cpu[i]![0]! + d[0]!.cpu[i]![1]! + d[0]!.cpu[i]![2]!));
+console.log(`B / A per round: latency lower in ${pair.filter((r) => r < 1).length} of ${rounds}, median ratio ${med(pair).toFixed(3)}; party CPU median ratio ${med(cpuPair).toFixed(3)}`);
 process.exit(0);

@@ -57,6 +57,9 @@ export class FramedStream {
   private body: Buffer | null = null;
   private bodyHave = 0;
   private dead = false;
+  /** Frames written whose bytes are not yet on the socket (their last write's callback has not run), and who waits for none. */
+  private unwritten = 0;
+  private drainWaiters: (() => void)[] = [];
 
   constructor(
     readonly stream: http2.ClientHttp2Stream | http2.ServerHttp2Stream,
@@ -90,11 +93,31 @@ export class FramedStream {
     const { head, payload } = encodeFrameParts(f, { prefix: PREFIX, inlineUpTo: INLINE_PAYLOAD_BYTES });
     head[0] = 0;
     head.writeUInt32BE(head.length - PREFIX + payload.byteLength, 1);
-    if (!payload.byteLength) { this.stream.write(head); return; }
+    this.unwritten++;
+    if (!payload.byteLength) { this.stream.write(head, this.written); return; }
     this.stream.cork();
     this.stream.write(head);
-    this.stream.write(payload);
+    this.stream.write(payload, this.written);
     this.stream.uncork();
+  }
+
+  /** A frame's last write completed (or failed: the stream is going down either way). */
+  private readonly written = (): void => {
+    if (--this.unwritten > 0) return;
+    this.unwritten = 0;
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const f of w) f();
+  };
+
+  /**
+   * Resolves once every frame written so far is on the socket (Node's HTTP/2 session writes a stream's data only
+   * when the event loop turns, and past the flow-control window only as the peer's WINDOW_UPDATEs come back), or
+   * when the link goes down; undefined when nothing is waiting.
+   */
+  drained(): Promise<void> | undefined {
+    if (this.unwritten === 0 || this.dead) return undefined;
+    return new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
 
   /** Graceful: end our side. */
@@ -109,6 +132,9 @@ export class FramedStream {
   private down(e: Error): void {
     if (this.dead) return;
     this.dead = true;
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const f of w) f();
     this.onDown(e);
   }
 

@@ -106,6 +106,13 @@ export class PeerMesh extends LinkMesh implements FrameSink {
     this.writeMessage(this.upLink(to), { kind, session, tag, depth, payload });
   }
 
+  /** FrameSink: resolves once what was written to the h2 data links is on their sockets (FramedStream.drained); undefined when nothing waits or the links are gRPC ones. */
+  drained(): Promise<void> | undefined {
+    const waits: Promise<void>[] = [];
+    for (const l of this.links) { const d = l?.data?.drained(); if (d) waits.push(d); }
+    return waits.length ? Promise.all(waits).then(() => undefined) : undefined;
+  }
+
   sendControl(to: PartyId, type: string, body: unknown): void {
     this.writeMessage(this.upLink(to), { kind: 'CONTROL', session: '', tag: type, depth: 0, payload: Buffer.from(JSON.stringify(body)) });
   }

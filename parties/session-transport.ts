@@ -14,11 +14,24 @@ import type { PartyId } from '../protocol/ring/types.js';
 import type { Counters, Envelope, StepCounters, Transport } from '../protocol/transport/transport.js';
 import { AsyncQueue } from './queue.js';
 import { recvPool } from './recv-pool.js';
+import { appendFileSync } from 'node:fs';
+
+/**
+ * MSG_TRACE=<file> (benchmarks: bench/msg-trace.ts): every session appends, when it closes, one line per message
+ * event: wall-clock ms, party, session, event (send>peer, arr<peer: reassembled and routed to the view, wait<peer:
+ * recv called, got<peer: recv returns), tag, bytes. Tags and sizes only, never payloads.
+ */
+const TRACE_FILE = process.env.MSG_TRACE || null;
+
+/** Sent bytes below which flush does not yield (a turn of the event loop is some tens of microseconds). */
+const FLUSH_BYTES = 64 * 1024;
 
 /** What the view needs from the mesh. */
 export interface FrameSink {
   /** Send one message to `to`; throws E_PEER_UNAVAILABLE when the link is down. */
   sendMessage(to: PartyId, kind: 'DATA' | 'SETUP', session: string, tag: string, depth: number, payload: Uint8Array): void;
+  /** Optional: resolves once what was sent is on the links' sockets (the h2 link); undefined when nothing waits. */
+  drained?(): Promise<void> | undefined;
   /** Called once when the view closes, so the mesh forgets its route. */
   release(session: string): void;
 }
@@ -36,6 +49,11 @@ export class SessionTransport implements Transport {
   private readonly inbox: (AsyncQueue<Envelope> | undefined)[];
   private readonly setupInbox: (AsyncQueue<Envelope> | undefined)[];
   private closedWith: Error | null = null;
+  private readonly trace: string[] | null = TRACE_FILE ? [] : null;
+  /** Bytes sent since the last flush (flush yields only for a large message: below FLUSH_BYTES a turn costs more than it saves). */
+  private unflushed = 0;
+  /** Flushes waiting for the links to drain: resolved when the view closes (a dead link must not hold a run). */
+  private readonly drainWaits = new Set<() => void>();
 
   constructor(readonly party: PartyId, readonly session: string, private readonly sink: FrameSink) {
     const mk = () => ([0, 1, 2] as PartyId[]).map((p) => (p === party ? undefined : new AsyncQueue<Envelope>()));
@@ -52,13 +70,17 @@ export class SessionTransport implements Transport {
     if (this.closedWith) throw this.closedWith;
     this.counters.bytesSent += payload.byteLength;
     this.counters.messagesSent += 1;
+    if (this.trace) this.note(`send>${to}`, tag, payload.byteLength);
+    this.unflushed += payload.byteLength;
     this.sink.sendMessage(to, 'DATA', this.session, tag, this.counters.depth, payload);
   }
 
   async recv(from: PartyId, tag: string): Promise<Uint8Array> {
     this.checkPeer(from, 'receive from');
     const t0 = performance.now();
+    if (this.trace) this.note(`wait<${from}`, tag, 0);
     const env = await this.inbox[from]!.pull();
+    if (this.trace) this.note(`got<${from}`, tag, env.payload.byteLength);
     this.counters.waitMs = (this.counters.waitMs ?? 0) + (performance.now() - t0);
     if (env.tag !== tag) {
       throw new MpcError('E_PROTOCOL_DESYNC', `transport: party ${this.party} expected '${tag}' from P${from}, got '${env.tag}'`, { party: this.party, step: tag });
@@ -67,8 +89,30 @@ export class SessionTransport implements Transport {
     return env.payload;
   }
 
+  /**
+   * Transport.flush: when at least FLUSH_BYTES were sent since the last flush, one event-loop turn, so that the h2
+   * link's pending writes (an immediate that Node schedules for nghttp2) reach the socket before the protocol's
+   * next synchronous work; with `until: 'drained'`, until every frame sent is on its socket (the peers' window
+   * updates included) or the view closes. The in-memory transport has no flush.
+   */
+  flush(until: 'turn' | 'drained' = 'turn'): Promise<void> | undefined {
+    if (this.unflushed < FLUSH_BYTES || this.closedWith) return undefined;
+    this.unflushed = 0;
+    const drained = until === 'drained' ? this.sink.drained?.() : undefined;
+    if (!drained) return new Promise<void>((resolve) => setImmediate(resolve));
+    return new Promise<void>((resolve) => {
+      const done = (): void => { this.drainWaits.delete(done); resolve(); };
+      this.drainWaits.add(done);
+      void drained.then(done);
+    });
+  }
+
   /** The protocol is done with a received payload: its buffer goes back to the h2 link's receive pool (recv-pool.ts) if it came from there. */
   recycle(payload: Uint8Array): void { recvPool.recycle(payload); }
+
+  private note(ev: string, tag: string, bytes: number): void {
+    this.trace!.push(`${(performance.timeOrigin + performance.now()).toFixed(3)} P${this.party} ${this.session} ${ev} ${tag} ${bytes}\n`);
+  }
 
   /** Session set-up message (e.g. a pair seed); not protocol traffic, not counted. */
   sendSetup(to: PartyId, tag: string, payload: Uint8Array): void {
@@ -86,6 +130,7 @@ export class SessionTransport implements Transport {
 
   /** Mesh side: a reassembled message for this session arrived from `from`. */
   deliver(from: PartyId, kind: 'DATA' | 'SETUP', env: Envelope): void {
+    if (this.trace && kind === 'DATA') this.note(`arr<${from}`, env.tag, env.payload.byteLength);
     (kind === 'SETUP' ? this.setupInbox : this.inbox)[from]?.push(env);
   }
 
@@ -98,6 +143,8 @@ export class SessionTransport implements Transport {
     if (this.closedWith) return;
     reason ??= stacklessError('E_PEER_UNAVAILABLE', `transport: party ${this.party} closed session`);
     this.closedWith = reason;
+    for (const f of [...this.drainWaits]) f();
+    if (this.trace?.length) { try { appendFileSync(TRACE_FILE!, this.trace.join('')); } catch { /* a benchmark's trace: never fail a run */ } }
     for (const q of [...this.inbox, ...this.setupInbox]) q?.close(reason);
     this.sink.release(this.session);
   }

@@ -40,7 +40,7 @@ import { assert } from '../errors.js';
 import { allBelow2p31 } from '../kernels/narrow.js';
 import { R4_DEALT, R4_DIGITS } from '../kernels/radix4.js';
 import type { Public } from '../ring/types.js';
-import { sendNarrowD, zeroTestAtP2 } from './private-compare.js';
+import { sendNarrowD, zeroTestAtP2, type NarrowPcRandomness } from './private-compare.js';
 import type { Cost } from './cost.js';
 
 export { R4_DEALT, R4_DIGITS };
@@ -52,17 +52,17 @@ export const privateCompareRadix4Cost = (n: number): Cost => ({ rounds: 1, bytes
  * r < 2^31) and beta; returns null. P2: pass n (the rest is ignored); returns
  * beta' (n bits).
  */
-export function privateCompareRadix4(ctx: PartyContext, n: number, xl: Uint8Array | null, r: Public | null, beta: Uint8Array | null, label = 'pc'): Promise<Uint8Array | null> {
-  return ctx.step('PrivateCompare', () => body(ctx, n, xl, r, beta, label));
+export function privateCompareRadix4(ctx: PartyContext, n: number, xl: Uint8Array | null, r: Public | null, beta: Uint8Array | null, label = 'pc', pre?: NarrowPcRandomness): Promise<Uint8Array | null> {
+  return ctx.step('PrivateCompare', () => body(ctx, n, xl, r, beta, label, pre));
 }
 
-async function body(ctx: PartyContext, n: number, xl: Uint8Array | null, r: Public | null, beta: Uint8Array | null, label: string): Promise<Uint8Array | null> {
+async function body(ctx: PartyContext, n: number, xl: Uint8Array | null, r: Public | null, beta: Uint8Array | null, label: string, pre?: NarrowPcRandomness): Promise<Uint8Array | null> {
   const tag = `${label}:d`;
   // Step 7.
   if (ctx.party === 2) return zeroTestAtP2(ctx, tag, n, R4_DIGITS, (d0, d1, out) => ctx.kernels.zeroTest16(d0, d1, out));
   assert(xl && r && beta && xl.length === n * R4_DEALT && r.length === n && beta.length === n, 'E_SHAPE', `privateCompareRadix4: inputs do not match n = ${n}`, { party: ctx.party, step: label });
   assert(allBelow2p31(r), 'E_BAD_ARGUMENT', 'privateCompareRadix4: every r must be < 2^31', { party: ctx.party, step: label });
   // Steps 1-6 in one kernel, with step 6's common randomness (the rotation: low 4 bits).
-  sendNarrowD(ctx, n, R4_DIGITS, tag, (s, rot, mask, d) => ctx.kernels.privateCompareR4(ctx.party as 0 | 1, xl, r, beta, s, rot, mask, d));
+  sendNarrowD(ctx, n, R4_DIGITS, tag, (s, rot, mask, d) => ctx.kernels.privateCompareR4(ctx.party as 0 | 1, xl, r, beta, s, rot, mask, d), pre);
   return null;
 }

@@ -48,7 +48,7 @@ import type { PartyContext } from '../context.js';
 import { assert } from '../errors.js';
 import { L_BITS, type PShare, type Public } from '../ring/types.js';
 import { allBelow2p31 } from '../kernels/narrow.js';
-import { scratchU8 } from '../ring/scratch.js';
+import { borrowU8, giveBackU8, scratchU8 } from '../ring/scratch.js';
 import { recvBytes, recycleReceived, sendBytes } from '../transport/messages.js';
 import type { Cost } from './cost.js';
 
@@ -84,35 +84,54 @@ export async function zeroTestAtP2(ctx: PartyContext, tag: string, n: number, pe
  * r < 2^31), r and beta; returns null.
  * P2: pass n (the other arguments are ignored); returns beta' (n bits).
  */
-export async function privateCompare(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label = 'pc', width: PcWidth = 64): Promise<Uint8Array | null> {
-  return ctx.step('PrivateCompare', () => (width === 64 ? privateCompareBody(ctx, n, xBits, r, beta, label) : privateCompareNarrow(ctx, n, xBits, r, beta, label)));
+export async function privateCompare(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label = 'pc', width: PcWidth = 64, pre?: NarrowPcRandomness): Promise<Uint8Array | null> {
+  return ctx.step('PrivateCompare', () => (width === 64 ? privateCompareBody(ctx, n, xBits, r, beta, label) : privateCompareNarrow(ctx, n, xBits, r, beta, label, pre)));
 }
 
 /** Width 32 (see the header): fused 32-position kernels (RingKernels.privateCompare32 / zeroTest32). */
-async function privateCompareNarrow(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label: string): Promise<Uint8Array | null> {
+async function privateCompareNarrow(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label: string, pre?: NarrowPcRandomness): Promise<Uint8Array | null> {
   const tag = `${label}:d`;
   // Step 7 over the 32 positions sent.
   if (ctx.party === 2) return zeroTestAtP2(ctx, tag, n, 32, (d0, d1, out) => ctx.kernels.zeroTest32(d0, d1, out));
   assert(xBits && r && beta && xBits.length === n * 32 && r.length === n && beta.length === n, 'E_SHAPE', `privateCompare: inputs do not match n = ${n} (width 32)`, { party: ctx.party, step: label });
   assert(allBelow2p31(r), 'E_BAD_ARGUMENT', 'privateCompare: width 32 needs every r < 2^31', { party: ctx.party, step: label });
   // Steps 1-6, the rotation pi (5 bits, positions 0..31) and the zero-sharing mask in one kernel (r < 2^31: never the r = 2^64 - 1 case).
-  sendNarrowD(ctx, n, 32, tag, (s, rot, mask, d) => ctx.kernels.privateCompare32(ctx.party as 0 | 1, xBits, r, beta, s, rot, mask, d));
+  sendNarrowD(ctx, n, 32, tag, (s, rot, mask, d) => ctx.kernels.privateCompare32(ctx.party as 0 | 1, xBits, r, beta, s, rot, mask, d), pre);
   return null;
+}
+
+/** Step 6's common randomness on the 32-bit ring, drawn ahead (drawNarrowPcRandomness): lent buffers, handed back after use. */
+export interface NarrowPcRandomness { n: number; per: number; s: Uint8Array; rot: Uint8Array; mask: Uint8Array }
+
+/**
+ * The common randomness sendNarrowD draws (from the P0-P1 PRG, in the same order: s_i in Z_p^*, the rotation,
+ * the zero-sharing mask), drawn before the value compared is known: relu-direct.ts draws it while the opened c is
+ * on its way. It lives across that await, so it is in lent buffers (ring/scratch.ts borrowU8), not scratch slots;
+ * sendNarrowD hands them back. Nothing else may draw from that PRG between this call and sendNarrowD's.
+ */
+export function drawNarrowPcRandomness(ctx: PartyContext, n: number, per: number): NarrowPcRandomness {
+  const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
+  const s = g.zpStarInto(borrowU8(n * per));
+  const rot = g.rotations64(n);
+  const mask = g.zpInto(borrowU8(n * per));
+  return { n, per, s, rot, mask };
 }
 
 /**
  * Steps 1-6 on the 32-bit ring at P0/P1 (width 32 here, private-compare-radix4.ts): the common randomness
  * from the P0-P1 PRG (s_i in Z_p^*, the rotation, the zero-sharing mask; `per` values per element but the
- * rotation's one; read only by the kernel, before any await: scratch buffers, ring/scratch.ts), then the
- * kernel's d (`per` per element), sent to P2.
+ * rotation's one; read only by the kernel, before any await: scratch buffers, ring/scratch.ts), or `pre`, the
+ * same drawn ahead (drawNarrowPcRandomness; given back here), then the kernel's d (`per` per element), sent to P2.
  */
-export function sendNarrowD(ctx: PartyContext, n: number, per: number, tag: string, kernel: (s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array) => void): void {
-  const g = ctx.pairPrg(ctx.party === 0 ? 1 : 0);
-  const s = g.zpStarInto(scratchU8('pc.s', n * per));
-  const rot = g.rotations64(n);
-  const mask = g.zpInto(scratchU8('pc.mask', n * per));
+export function sendNarrowD(ctx: PartyContext, n: number, per: number, tag: string, kernel: (s: Uint8Array, rot: Uint8Array, mask: Uint8Array, d: Uint8Array) => void, pre?: NarrowPcRandomness): void {
+  if (pre) assert(pre.n === n && pre.per === per, 'E_SHAPE', `${tag}: randomness drawn for ${pre.n} x ${pre.per}, the step has ${n} x ${per}`, { party: ctx.party, step: tag });
+  const g = pre ? null : ctx.pairPrg(ctx.party === 0 ? 1 : 0);
+  const s = pre ? pre.s : g!.zpStarInto(scratchU8('pc.s', n * per));
+  const rot = pre ? pre.rot : g!.rotations64(n);
+  const mask = pre ? pre.mask : g!.zpInto(scratchU8('pc.mask', n * per));
   const d = new Uint8Array(n * per);
   kernel(s, rot, mask, d);
+  if (pre) giveBackU8(pre.s, pre.mask);
   sendBytes(ctx, 2, tag, d);
 }
 

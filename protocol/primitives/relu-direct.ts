@@ -58,14 +58,14 @@
 import type { PartyContext } from '../context.js';
 import { L_BITS, type AShare, type PShare, type Public } from '../ring/types.js';
 import { bitsToU64, keepWhereBit, msb, selectByBit } from '../ring/ops.js';
-import { scratchU64, scratchU8 } from '../ring/scratch.js';
+import { borrowU8, giveBackU8, scratchU64, scratchU8 } from '../ring/scratch.js';
 import { openLow32ToDataParties, openToDataParties } from '../sharing/open.js';
 import { bytesU64, u64Bytes } from '../sharing/sharing.js';
-import { recvU64, recycleReceived, sendU64 } from '../transport/messages.js';
+import { flushSends, recvU64, recycleReceived, sendU64 } from '../transport/messages.js';
 import type { DealJob } from '../correlated/dealer.js';
 import { assert } from '../errors.js';
 import type { Cost } from './cost.js';
-import { privateCompare } from './private-compare.js';
+import { drawNarrowPcRandomness, privateCompare } from './private-compare.js';
 import { privateCompareRadix4, R4_DEALT, R4_DIGITS } from './private-compare-radix4.js';
 
 /** Bytes per element to open c: 8 each way, 4 each way on the 32-bit ring for DReLU (ReLU opens all of c). */
@@ -166,19 +166,24 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     assert(kept.length === (wantRelu ? 8 * n : n), 'E_PROTOCOL_DESYNC', `${label}: the dealt mask has ${kept.length} bytes, the step needs ${wantRelu ? 8 * n : n}`, { party: 2, step: label });
     const r = wantRelu ? bytesU64(kept) : null;
     const z = r ? signBit(r, narrow) : kept;
+    // z_0 (ReLU: and w_0), which P0 draws in step 4 from the PRG it shares with P2, do not depend on beta': drawn
+    // now, while P0's and P1's d are on their way, into the message P1 gets (fresh: it is sent); the same stream as
+    // drawing them after step 3.
     const g0 = ctx.pairPrg(0);
-    // Step 3.
-    const betaP = (r4 ? await privateCompareRadix4(ctx, n, null, null, null, `${label}.pc`) : await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
-    // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_0 from the PRG, z_1 sent); ReLU: w = r z too
-    // (w_0 from the PRG, w_1 sent with z_1). P0 needs no message from P2 here: it goes on while P2 computes.
-    xorInto(z, betaP);
     const zw = new BigUint64Array(wantRelu ? 2 * n : n);
     const z1 = zw.subarray(0, n);
-    k.sub(bitsToU64(z, scratchU64('relu.p2.z', n)), g0.u64Into(scratchU64('relu.p2.z0', n)), z1);
+    g0.u64Into(z1);
+    if (wantRelu) g0.u64Into(zw.subarray(n));
+    // Step 3.
+    const betaP = (r4 ? await privateCompareRadix4(ctx, n, null, null, null, `${label}.pc`) : await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
+    // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_1 = z - z_0 sent); ReLU: w = r z too
+    // (w_1 = w - w_0 sent with z_1). P0 needs no message from P2 here: it goes on while P2 computes.
+    xorInto(z, betaP);
+    k.sub(bitsToU64(z, scratchU64('relu.p2.z', n)), z1, z1);
     if (wantRelu) {
-      const w = zw.subarray(n);
+      const w1 = zw.subarray(n), w = scratchU64('relu.p2.w', n);
       keepWhereBit(z, 1, r!, w);
-      k.sub(w, g0.u64Into(scratchU64('relu.p2.w0', n)), w);
+      k.sub(w, w1, w1);
     }
     sendU64(ctx, 1, wantRelu ? `${label}:z,w` : `${label}:z`, zw);
     return new BigUint64Array(n) as AShare;
@@ -192,23 +197,39 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   k.add(a, cj, cj);
   const beta = g01.bits(n);
   // DReLU on the narrow ring needs only c mod 2^32 (c_31 and c'), so only the low 32 bits of c_j travel; ReLU needs all of c.
-  const c = low32Only ? null : await openToDataParties(ctx, `${label}:c`, cj);
-  const c32 = low32Only ? await openLow32ToDataParties(ctx, `${label}:c`, cj) : null;
-  // P0's bit shares come from the PRG; privateCompare consumes them before its first await (P0/P1 send without waiting).
-  const xb = j === 0 ? (narrow ? d2.zpInto(scratchU8('relu.xb', n * dealt)) : d2.zp(n * dealt)) : await ctx.dealer.take(`${label}:xbits`, n * dealt);
+  // What step 3 needs that does not depend on c (P0's Z_p shares from the dealing PRG; on the narrow ring step 6's
+  // common randomness) is drawn off the critical path, in the same PRG order as after the opening (nothing else
+  // draws from d2 or g01 in between): P0, which runs ahead (it does not wait for P2's z), draws it before sending
+  // c_0 and then keeps its event loop free for P1's c_1; P1, whose c_1 P0 is waiting for, first waits until c_1 is on
+  // the wire (Transport.flush 'drained'), then draws while nothing of its own is in flight. Both live across an
+  // await: lent buffers (ring/scratch.ts), given back once the kernel has read them.
+  const xb0 = j === 0 ? (narrow ? d2.zpInto(borrowU8(n * dealt)) : d2.zp(n * dealt)) : null;
+  let pre = j === 0 && narrow ? drawNarrowPcRandomness(ctx, n, r4 ? R4_DIGITS : 32) : undefined;
+  const opening = low32Only ? openLow32ToDataParties(ctx, `${label}:c`, cj) : openToDataParties(ctx, `${label}:c`, cj);
+  if (j === 1) {
+    const flushedC = flushSends(ctx, 'drained');
+    if (flushedC) await flushedC;
+    if (narrow) pre = drawNarrowPcRandomness(ctx, n, r4 ? R4_DIGITS : 32);
+  }
+  const opened = await opening;
+  const c = low32Only ? null : (opened as BigUint64Array);
+  const c32 = low32Only ? (opened as Uint32Array) : null;
+  // P0's bit shares came from the PRG above; privateCompare consumes them before its first await (P0/P1 send without waiting).
+  const xb = xb0 ?? await ctx.dealer.take(`${label}:xbits`, n * dealt);
   // Step 3 (narrow ring: radix-4 digits unless ctx.compareRadix = 2).
   const cPub = (narrow ? (c32 ? low31of32(c32, scratchU64('relu.c31', n)) : low31(c!, scratchU64('relu.c31', n))) : low63(c!)) as Public;
-  if (r4) await privateCompareRadix4(ctx, n, xb, cPub, beta, `${label}.pc`);
-  else await privateCompare(ctx, n, xb as PShare, cPub, beta, `${label}.pc`, width);
+  if (r4) await privateCompareRadix4(ctx, n, xb, cPub, beta, `${label}.pc`, pre);
+  else await privateCompare(ctx, n, xb as PShare, cPub, beta, `${label}.pc`, width, pre);
+  if (j === 0 && narrow) giveBackU8(xb);
+  // d to P2 onto the wire before step 5 and the next layer's work. P0 waits until all of d_0 is out: P2 waits for
+  // it, and P0's next work (step 5, the next layer up to its opening) is not on that path; P1 waits for P2's z next.
+  const flushedD = flushSends(ctx, j === 0 ? 'drained' : 'turn');
+  if (flushedD) await flushedD;
   // P1's dealt shares (P2's message, or its item of a preprocessed bundle) were read by the kernel alone, before
-  // privateCompare's first await: their buffer may serve the next messages (Transport.recycle). P0's are scratch.
+  // privateCompare's first await: their buffer may serve the next messages (Transport.recycle). P0's were lent
+  // (given back above) or, on the 64-bit ring, fresh.
   if (j === 1) recycleReceived(ctx, xb);
-  // Step 4.
-  let zj: BigUint64Array, wj: BigUint64Array | null = null;
-  if (j === 0) { zj = g2.u64Into(scratchU64('relu.z', n)); if (wantRelu) wj = g2.u64Into(scratchU64('relu.w', n)); }
-  else if (!wantRelu) zj = await recvU64(ctx, 2, `${label}:z`, n);
-  else { const zw = await recvU64(ctx, 2, `${label}:z,w`, 2 * n); zj = zw.subarray(0, n); wj = zw.subarray(n); }
-  // Step 5: b = c_63 XOR beta (narrow: c_31), in place of beta.
+  // Step 5's b = c_63 XOR beta (narrow: c_31), in place of beta: it needs no z, so before P1 waits for P2's.
   const b = beta;
   if (c32) for (let i = 0; i < n; i++) b[i]! ^= c32[i]! >>> 31;
   else {
@@ -216,6 +237,11 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     const cw = new Uint32Array(c!.buffer, c!.byteOffset, 2 * n), hi = narrow ? 0 : 1;
     for (let i = 0; i < n; i++) b[i]! ^= cw[2 * i + hi]! >>> 31;
   }
+  // Step 4.
+  let zj: BigUint64Array, wj: BigUint64Array | null = null;
+  if (j === 0) { zj = g2.u64Into(scratchU64('relu.z', n)); if (wantRelu) wj = g2.u64Into(scratchU64('relu.w', n)); }
+  else if (!wantRelu) zj = await recvU64(ctx, 2, `${label}:z`, n);
+  else { const zw = await recvU64(ctx, 2, `${label}:z,w`, 2 * n); zj = zw.subarray(0, n); wj = zw.subarray(n); }
   // P1's z_j is a view of P2's message, which is P1's (Transport.recv): the result goes over it (every z_j is read
   // before it is overwritten below), no fresh array. P0's z_j is a scratch buffer.
   const out = j === 1 ? zj : new BigUint64Array(n);

@@ -44,3 +44,47 @@ export function scratchU8(name: string, n: number): Uint8Array {
 export function scratchU64(name: string, n: number): BigUint64Array {
   return new BigUint64Array(slot(name, 8 * n), 0, n);
 }
+
+/**
+ * Lent buffers: for a temporary that must live across an await (drawn while a message is on its way, read by a
+ * kernel after it), where a scratch slot is not allowed. A lent buffer is the borrower's alone until it gives it
+ * back (so two sessions never share one); a given-back buffer serves the next borrow of at most its size. At most
+ * LEND_KEEP buffers (LEND_MAX_BYTES in all) are kept; the smallest go first. Without it every such temporary is a
+ * fresh external allocation, and those start mark-compacts in the party processes (see above).
+ */
+const lendFree: ArrayBuffer[] = [];
+const LEND_KEEP = 8;
+/** Most bytes kept in given-back buffers. */
+export const LEND_MAX_BYTES = 96 * 1024 * 1024;
+const lentOut = new WeakSet<ArrayBuffer>();
+let outstanding = 0;
+
+/** Buffers lent and not given back, and buffers kept for the next borrows (tests). */
+export function lendStats(): { outstanding: number; kept: number } {
+  return { outstanding, kept: lendFree.length };
+}
+
+/** A Uint8Array of n bytes (contents undefined) that no one else holds until giveBackU8. */
+export function borrowU8(n: number): Uint8Array {
+  let best = -1;
+  for (let i = 0; i < lendFree.length; i++) if (lendFree[i]!.byteLength >= n && (best < 0 || lendFree[i]!.byteLength < lendFree[best]!.byteLength)) best = i;
+  const b = best >= 0 ? lendFree.splice(best, 1)[0]! : new ArrayBuffer(Math.max(n, 64));
+  lentOut.add(b);
+  outstanding++;
+  return new Uint8Array(b, 0, n);
+}
+
+/** Hand back buffers from borrowU8 (each once; a view of any other buffer is ignored). */
+export function giveBackU8(...vs: Uint8Array[]): void {
+  for (const v of vs) {
+    const b = v.buffer as ArrayBuffer;
+    if (!lentOut.has(b)) continue;
+    lentOut.delete(b);
+    outstanding--;
+    if (b.byteLength > LEND_MAX_BYTES) continue;
+    lendFree.push(b);
+    lendFree.sort((x, y) => y.byteLength - x.byteLength);
+    let total = lendFree.reduce((t, x) => t + x.byteLength, 0);
+    while (lendFree.length > LEND_KEEP || total > LEND_MAX_BYTES) total -= lendFree.pop()!.byteLength;
+  }
+}

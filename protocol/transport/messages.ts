@@ -39,6 +39,14 @@ export function recycleReceived(ctx: Wire, ...payloads: ArrayBufferView[]): void
   if (t.recycle) for (const p of payloads) t.recycle(p instanceof Uint8Array ? p : new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
 }
 
+/**
+ * Let what this party has sent reach the wire before a long synchronous stretch (Transport.flush): a promise to
+ * await, or undefined where the transport needs none (the in-memory one), so the caller adds no turn there.
+ */
+export function flushSends(ctx: Wire, until: 'turn' | 'drained' = 'turn'): Promise<void> | undefined {
+  return ctx.transport.flush?.(until);
+}
+
 /** The other data party: 1 for P0, 0 for P1. */
 export function otherDataParty(ctx: Wire): 0 | 1 {
   assert(ctx.party !== 2, 'E_INTERNAL', 'otherDataParty called by P2');

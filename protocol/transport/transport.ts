@@ -48,6 +48,15 @@ export interface Transport {
    * left to the GC; a view that is not exactly a received payload is ignored. Nothing about the bits sent changes.
    */
   recycle?(payload: Uint8Array): void;
+  /**
+   * Optional: let the messages sent so far leave the process before a long synchronous stretch of work. The party
+   * mesh's HTTP/2 link hands its writes to the socket only when the event loop turns (Node runs nghttp2's writes as
+   * an immediate), so a message sent just before milliseconds of computation waits for them; this resolves after
+   * one turn (or returns undefined when nothing large is waiting); `until: 'drained'`: once every message sent is on
+   * the wire (where the sender has nothing urgent to do next, so that the peer waiting for it gets it sooner).
+   * Nothing about the bits sent or received changes.
+   */
+  flush?(until?: 'turn' | 'drained'): Promise<void> | undefined;
   readonly counters: Counters;
   /** Counters grouped by protocol step label (see meter.ts). */
   readonly steps: Map<string, StepCounters>;

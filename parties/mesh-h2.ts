@@ -57,9 +57,11 @@ export class FramedStream {
   private body: Buffer | null = null;
   private bodyHave = 0;
   private dead = false;
-  /** Frames written whose bytes are not yet on the socket (their last write's callback has not run), and who waits for none. */
-  private unwritten = 0;
-  private drainWaiters: (() => void)[] = [];
+  /** Frames written, and frames whose last write's callback has run (a stream completes its writes in order). */
+  private issued = 0;
+  private completed = 0;
+  /** drained() waiters, each for the frames written up to its call (`upTo`, nondecreasing): never for later ones. */
+  private drainWaiters: { upTo: number; resolve: () => void }[] = [];
 
   constructor(
     readonly stream: http2.ClientHttp2Stream | http2.ServerHttp2Stream,
@@ -93,7 +95,7 @@ export class FramedStream {
     const { head, payload } = encodeFrameParts(f, { prefix: PREFIX, inlineUpTo: INLINE_PAYLOAD_BYTES });
     head[0] = 0;
     head.writeUInt32BE(head.length - PREFIX + payload.byteLength, 1);
-    this.unwritten++;
+    this.issued++;
     if (!payload.byteLength) { this.stream.write(head, this.written); return; }
     this.stream.cork();
     this.stream.write(head);
@@ -103,21 +105,30 @@ export class FramedStream {
 
   /** A frame's last write completed (or failed: the stream is going down either way). */
   private readonly written = (): void => {
-    if (--this.unwritten > 0) return;
-    this.unwritten = 0;
+    this.completed++;
+    let k = 0;
+    while (k < this.drainWaiters.length && this.drainWaiters[k]!.upTo <= this.completed) k++;
+    if (k) for (const w of this.drainWaiters.splice(0, k)) w.resolve();
+  };
+
+  /** Resolve every drained() waiter (the stream is going down). */
+  private releaseDrainWaiters(): void {
     const w = this.drainWaiters;
     this.drainWaiters = [];
-    for (const f of w) f();
-  };
+    for (const x of w) x.resolve();
+  }
 
   /**
    * Resolves once every frame written so far is on the socket (Node's HTTP/2 session writes a stream's data only
    * when the event loop turns, and past the flow-control window only as the peer's WINDOW_UPDATEs come back), or
-   * when the link goes down; undefined when nothing is waiting.
+   * when the link goes down (destroy included); undefined when nothing is waiting. Frames written after the call
+   * (other sessions' on this link) do not hold it: before, it waited until no frame at all was unwritten, which
+   * under other sessions' steady traffic need never happen.
    */
   drained(): Promise<void> | undefined {
-    if (this.unwritten === 0 || this.dead) return undefined;
-    return new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    if (this.completed >= this.issued || this.dead) return undefined;
+    const upTo = this.issued;
+    return new Promise<void>((resolve) => this.drainWaiters.push({ upTo, resolve }));
   }
 
   /** Graceful: end our side. */
@@ -126,15 +137,14 @@ export class FramedStream {
   /** Abrupt: reset the stream and drop its connection (a dialer owns its session). */
   destroy(): void {
     this.dead = true;
+    this.releaseDrainWaiters();
     if (!this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
   }
 
   private down(e: Error): void {
     if (this.dead) return;
     this.dead = true;
-    const w = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const f of w) f();
+    this.releaseDrainWaiters();
     this.onDown(e);
   }
 

@@ -106,10 +106,14 @@ export class PeerMesh extends LinkMesh implements FrameSink {
     this.writeMessage(this.upLink(to), { kind, session, tag, depth, payload });
   }
 
-  /** FrameSink: resolves once what was written to the h2 data links is on their sockets (FramedStream.drained); undefined when nothing waits or the links are gRPC ones. */
-  drained(): Promise<void> | undefined {
+  /**
+   * FrameSink: resolves once what was written to the h2 data links to `peers` (all when absent) is on their sockets
+   * (FramedStream.drained: frames written until now, not later ones); undefined when nothing waits or the links are
+   * gRPC ones. A session passes the peers it sent to, so it never waits on a link it did not use.
+   */
+  drained(peers?: readonly PartyId[]): Promise<void> | undefined {
     const waits: Promise<void>[] = [];
-    for (const l of this.links) { const d = l?.data?.drained(); if (d) waits.push(d); }
+    for (const [p, l] of this.links.entries()) { const d = !peers || peers.includes(p as PartyId) ? l?.data?.drained() : undefined; if (d) waits.push(d); }
     return waits.length ? Promise.all(waits).then(() => undefined) : undefined;
   }
 

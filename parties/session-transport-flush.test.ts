@@ -4,9 +4,13 @@
  * send before long synchronous work (relu-direct.ts). The view yields only when at least 64 KiB were sent since the
  * last flush, and the turn it yields is the one that puts the h2 bytes on the socket.
  */
+import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import type { PartyId } from '../protocol/ring/types.js';
+import type { WireFrame } from './chunking.js';
+import { FramedStream } from './mesh-h2.js';
 import { SessionTransport, type FrameSink } from './session-transport.js';
 
 const sink: FrameSink = { sendMessage: () => {}, release: () => {} };
@@ -78,6 +82,87 @@ describe('SessionTransport.flush("drained") over the h2 link (mTLS)', () => {
       await pending;
       expect(t1.flush('drained')).toBeUndefined();
       t2.close();
+    } finally {
+      await closeAll(ms);
+    }
+  }, 60_000);
+});
+
+/** A stream whose writes complete only when the test says so (in order, as a Writable's do). */
+class HeldStream extends EventEmitter {
+  closed = false;
+  destroyed = false;
+  readonly callbacks: (() => void)[] = [];
+  write(_b: Uint8Array, cb?: () => void): boolean { if (cb) this.callbacks.push(cb); return true; }
+  cork(): void {}
+  uncork(): void {}
+  close(): void { this.destroyed = this.closed = true; setImmediate(() => this.emit('close')); }
+  /** Complete the oldest pending frame's write. */
+  completeOne(): void { this.callbacks.shift()!(); }
+}
+const frame = (session: string, bytes: number): WireFrame => ({ kind: 'DATA', session, tag: 't', depth: 0, chunk: 0, chunks: 1, total_bytes: bytes, payload: new Uint8Array(bytes) });
+const settled = async (p: Promise<void>): Promise<boolean> => {
+  let done = false;
+  void p.then(() => { done = true; });
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  return done;
+};
+
+describe('flush("drained") waits for this session\'s own frames only (review s38-cnn)', () => {
+  it('FramedStream.drained: the frames written before the call, not the ones other sessions write after it (before: until no frame at all was pending)', async () => {
+    const st = new HeldStream();
+    const fs = new FramedStream(st as unknown as http2.ClientHttp2Stream, 1 << 20, () => {}, () => {});
+    fs.write(frame('a', 100_000));
+    const mine = fs.drained()!;
+    expect(mine).toBeInstanceOf(Promise);
+    // Another session keeps the link busy: a frame after each completion, so some frame is always pending.
+    for (let i = 0; i < 3; i++) {
+      fs.write(frame('b', 100_000));
+      st.completeOne();
+    }
+    expect(await settled(mine)).toBe(true);
+    // One frame of 'b' is still pending: a waiter now waits for it, not for the frame written after it.
+    const later = fs.drained()!;
+    fs.write(frame('b', 10));
+    expect(await settled(later)).toBe(false);
+    st.completeOne();
+    expect(await settled(later)).toBe(true);
+    expect(fs.drained()).toBeInstanceOf(Promise);
+    st.completeOne();
+    expect(fs.drained()).toBeUndefined();
+  });
+
+  it('FramedStream.destroy releases its waiters (before: destroy set dead first, so the stream\'s close never resolved them)', async () => {
+    const st = new HeldStream();
+    const fs = new FramedStream(st as unknown as http2.ClientHttp2Stream, 1 << 20, () => {}, () => {});
+    fs.write(frame('a', 100_000));
+    const w = fs.drained()!;
+    fs.destroy();
+    expect(await settled(w)).toBe(true);
+    expect(fs.drained()).toBeUndefined();
+  });
+
+  it('the view asks the mesh for the links it sent to since the last flush; the mesh waits on those links only', async () => {
+    const asked: (readonly PartyId[] | undefined)[] = [];
+    const t = new SessionTransport(1, 's', { sendMessage: () => {}, release: () => {}, drained: (p) => { asked.push(p); return undefined; } });
+    t.send(0, 'c', new Uint8Array(64 * 1024));
+    await t.flush('drained');
+    t.send(2, 'd', new Uint8Array(64 * 1024));
+    t.send(0, 'e', new Uint8Array(16));
+    await t.flush('drained');
+    expect(asked.map((p) => [...(p ?? [])].sort())).toEqual([[0], [0, 2]]);
+    const { closeAll, meshTrio } = await import('./testing/trio.js');
+    const ms = await meshTrio({ extra: { link: 'h2' } });
+    try {
+      const [a1, a2] = [ms[1].openSession('busy'), ms[2].openSession('busy')];
+      a1.send(2, 'big', new Uint8Array(4 << 20));
+      // Session 'busy' has 4 MiB in flight to P2; a session that sent only to P0 does not wait on it.
+      expect(ms[1].drained([2])).toBeInstanceOf(Promise);
+      expect(ms[1].drained([0])).toBeUndefined();
+      expect(ms[1].drained()).toBeInstanceOf(Promise);
+      expect((await a2.recv(1, 'big')).byteLength).toBe(4 << 20);
+      a1.close();
+      a2.close();
     } finally {
       await closeAll(ms);
     }

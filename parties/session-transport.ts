@@ -30,8 +30,8 @@ const FLUSH_BYTES = 64 * 1024;
 export interface FrameSink {
   /** Send one message to `to`; throws E_PEER_UNAVAILABLE when the link is down. */
   sendMessage(to: PartyId, kind: 'DATA' | 'SETUP', session: string, tag: string, depth: number, payload: Uint8Array): void;
-  /** Optional: resolves once what was sent is on the links' sockets (the h2 link); undefined when nothing waits. */
-  drained?(): Promise<void> | undefined;
+  /** Optional: resolves once what was sent to `peers` (all when absent) is on the links' sockets (the h2 link); undefined when nothing waits. */
+  drained?(peers?: readonly PartyId[]): Promise<void> | undefined;
   /** Called once when the view closes, so the mesh forgets its route. */
   release(session: string): void;
 }
@@ -52,6 +52,8 @@ export class SessionTransport implements Transport {
   private readonly trace: string[] | null = TRACE_FILE ? [] : null;
   /** Bytes sent since the last flush (flush yields only for a large message: below FLUSH_BYTES a turn costs more than it saves). */
   private unflushed = 0;
+  /** The peers sent to since the last flush: a 'drained' flush waits on their links only. */
+  private readonly sentTo = new Set<PartyId>();
   /** Flushes waiting for the links to drain: resolved when the view closes (a dead link must not hold a run). */
   private readonly drainWaits = new Set<() => void>();
 
@@ -72,6 +74,7 @@ export class SessionTransport implements Transport {
     this.counters.messagesSent += 1;
     if (this.trace) this.note(`send>${to}`, tag, payload.byteLength);
     this.unflushed += payload.byteLength;
+    this.sentTo.add(to);
     this.sink.sendMessage(to, 'DATA', this.session, tag, this.counters.depth, payload);
   }
 
@@ -92,13 +95,16 @@ export class SessionTransport implements Transport {
   /**
    * Transport.flush: when at least FLUSH_BYTES were sent since the last flush, one event-loop turn, so that the h2
    * link's pending writes (an immediate that Node schedules for nghttp2) reach the socket before the protocol's
-   * next synchronous work; with `until: 'drained'`, until every frame sent is on its socket (the peers' window
-   * updates included) or the view closes. The in-memory transport has no flush.
+   * next synchronous work; with `until: 'drained'`, until every frame sent since the last flush is on its socket
+   * (the peers' window updates included; only the links to the peers this view sent to, and not the frames other
+   * sessions write after the call) or the view closes. The in-memory transport has no flush.
    */
   flush(until: 'turn' | 'drained' = 'turn'): Promise<void> | undefined {
     if (this.unflushed < FLUSH_BYTES || this.closedWith) return undefined;
     this.unflushed = 0;
-    const drained = until === 'drained' ? this.sink.drained?.() : undefined;
+    const peers = [...this.sentTo];
+    this.sentTo.clear();
+    const drained = until === 'drained' ? this.sink.drained?.(peers) : undefined;
     if (!drained) return new Promise<void>((resolve) => setImmediate(resolve));
     return new Promise<void>((resolve) => {
       const done = (): void => { this.drainWaits.delete(done); resolve(); };

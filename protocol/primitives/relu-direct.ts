@@ -207,6 +207,9 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   let pre = j === 0 && narrow ? drawNarrowPcRandomness(ctx, n, r4 ? R4_DIGITS : 32) : undefined;
   const opening = low32Only ? openLow32ToDataParties(ctx, `${label}:c`, cj) : openToDataParties(ctx, `${label}:c`, cj);
   if (j === 1) {
+    // The opening is awaited below; if it fails during the flush (P0's c of the wrong size or tag: a desync, a
+    // cheating P0) it must not be an unhandled rejection meanwhile, which ends a party process and all its sessions.
+    opening.catch(() => undefined);
     const flushedC = flushSends(ctx, 'drained');
     if (flushedC) await flushedC;
     if (narrow) pre = drawNarrowPcRandomness(ctx, n, r4 ? R4_DIGITS : 32);

@@ -52,8 +52,8 @@ export interface Transport {
    * Optional: let the messages sent so far leave the process before a long synchronous stretch of work. The party
    * mesh's HTTP/2 link hands its writes to the socket only when the event loop turns (Node runs nghttp2's writes as
    * an immediate), so a message sent just before milliseconds of computation waits for them; this resolves after
-   * one turn (or returns undefined when nothing large is waiting); `until: 'drained'`: once every message sent is on
-   * the wire (where the sender has nothing urgent to do next, so that the peer waiting for it gets it sooner).
+   * one turn (or returns undefined when nothing large is waiting); `until: 'drained'`: once every message sent since
+   * the last flush is on the wire (where the sender has nothing urgent to do next, so that the peer waiting for it gets it sooner).
    * Nothing about the bits sent or received changes.
    */
   flush?(until?: 'turn' | 'drained'): Promise<void> | undefined;

@@ -127,3 +127,72 @@ describe("a PNG's eXIf orientation: reported by the decoder, applied for a model
     expect([kept.width, kept.height]).toEqual([W, H]);
   });
 });
+
+/** One chunk's bytes (length, type, data, CRC). */
+function chunkOf(type: string, data: Uint8Array): Buffer {
+  const c = Buffer.alloc(12 + data.length);
+  c.writeUInt32BE(data.length, 0);
+  c.write(type, 4, 'latin1');
+  c.set(data, 8);
+  c.writeUInt32BE(crc32(c.subarray(4, 8 + data.length)), 8 + data.length);
+  return c;
+}
+/** Chunks in file order: `before` right after IHDR, `after` just before IEND. */
+function withChunks(before: [string, Uint8Array][], after: [string, Uint8Array][] = []): Uint8Array {
+  const enc = (cs: [string, Uint8Array][]): Buffer[] => cs.map(([t, d]) => chunkOf(t, d));
+  return Buffer.concat([plain.subarray(0, 33), ...enc(before), plain.subarray(33, plain.length - 12), ...enc(after), plain.subarray(plain.length - 12)]);
+}
+const iTXtRaw = (key: string, flag: number, method: number, body: Uint8Array): Uint8Array => Uint8Array.from([...ascii(key), 0, flag, method, 0, 0, ...body]);
+const xmpOf = (o: number | string): string => `<x:xmpmeta><rdf:Description tiff:Orientation="${o}"/></x:xmpmeta>`;
+
+describe("a PNG's orientation from hostile or disagreeing metadata chunks (review s38-probe)", () => {
+  it("agrees with ImageOps.exif_transpose(Image.open(f)) in Pillow 9.4 where chunks repeat, disagree or are malformed", () => {
+    // Each expectation is what Pillow 9.4.0 gave for the same bytes (/usr/bin/python3, Image.open(f).getexif()[0x0112],
+    // 2..8 else 1). Before: the first text chunk of a keyword won (Pillow: the last), an eXIf after IDAT beat one
+    // before it (Pillow reads past IDAT only without an early eXIf), XMP in invalid UTF-8 or of an unknown
+    // compression method was read (Pillow skips the chunk), an XMP value of 0 or 9 was reported as a tag.
+    const cases: [string, Uint8Array, number][] = [
+      ['two raw profiles: the last', withChunks([['tEXt', tEXt('Raw profile type exif', rawProfile(6))], ['tEXt', tEXt('Raw profile type exif', rawProfile(3))]]), 3],
+      ['raw profile before and after IDAT: the later', withChunks([['tEXt', tEXt('Raw profile type exif', rawProfile(6))]], [['zTXt', zTXt('Raw profile type exif', rawProfile(3))]]), 3],
+      ['two XMP: the last', withChunks([['iTXt', iTXt('XML:com.adobe.xmp', xmpOf(8))], ['iTXt', iTXt('XML:com.adobe.xmp', xmpOf(6))]]), 6],
+      ['eXIf before and after IDAT: the early one', withChunks([['eXIf', tiff(2)]], [['eXIf', tiff(4)]]), 2],
+      ['two eXIf before IDAT: the last', withChunks([['eXIf', tiff(2)], ['eXIf', tiff(4)]]), 4],
+      ['early eXIf without the tag hides a late XMP', withChunks([['eXIf', Uint8Array.from([0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 0])]], [['iTXt', iTXt('XML:com.adobe.xmp', xmpOf(6))]]), 1],
+      ['XMP in invalid UTF-8: skipped', withChunks([['iTXt', Uint8Array.from([...iTXt('XML:com.adobe.xmp', xmpOf(6)), 0xff, 0xfe])]]), 1],
+      ['invalid UTF-8 XMP after a valid one: the valid one', withChunks([['iTXt', iTXt('XML:com.adobe.xmp', xmpOf(5))], ['iTXt', Uint8Array.from([...iTXt('XML:com.adobe.xmp', xmpOf(6)), 0xff])]]), 5],
+      ['compressed XMP (method 0)', withChunks([['iTXt', iTXtRaw('XML:com.adobe.xmp', 1, 0, deflateSync(Buffer.from(xmpOf(6))))]]), 6],
+      ['compressed XMP of method 1: skipped', withChunks([['iTXt', iTXtRaw('XML:com.adobe.xmp', 1, 1, deflateSync(Buffer.from(xmpOf(6))))]]), 1],
+      ['XMP in UTF-16: no match', withChunks([['iTXt', iTXtRaw('XML:com.adobe.xmp', 0, 0, Buffer.from(xmpOf(6), 'utf16le'))]]), 1],
+      ['XMP value 9: nothing to turn', withChunks([['iTXt', iTXt('XML:com.adobe.xmp', xmpOf(9))]]), 1],
+      ['XMP value 0: nothing to turn', withChunks([['iTXt', iTXt('XML:com.adobe.xmp', xmpOf(0))]]), 1],
+      ['raw profile with spaces between the pairs', withChunks([['tEXt', tEXt('Raw profile type exif', rawProfile(6).replace(/(..)/g, '$1 '))]]), 6],
+      ['eXIf with 65535 entries (past the chunk)', withChunks([['eXIf', (() => { const t = tiff(6); new DataView(t.buffer).setUint16(8, 0xffff); return t; })()]]), 6],
+      ['eXIf IFD offset past the end', withChunks([['eXIf', (() => { const t = tiff(6); new DataView(t.buffer).setUint32(4, 0xfffffff0); return t; })()]]), 1],
+    ];
+    for (const [what, f, o] of cases) {
+      expect(pngExifOrientation(f), what).toBe(o);
+      expect(decodePng(f).orientation ?? 1, what).toBe(o);
+    }
+  });
+
+  it('a text chunk with a keyword of megabytes is read without a stack overflow (before: RangeError, not an InputError)', () => {
+    const key = new Uint8Array(3_000_000).fill(0x41);
+    key[key.length - 10] = 0;
+    expect(pngExifOrientation(withChunks([['tEXt', key]]))).toBe(1);
+    expect(pngExifOrientation(withChunks([['tEXt', key], ['tEXt', tEXt('Raw profile type exif', rawProfile(6))]]))).toBe(6);
+  });
+
+  it('zTXt decompression bombs in many chunks cost milliseconds (before: every text chunk inflated, 15 s of CPU for 1.6 MB)', () => {
+    // 1 KiB of zlib inflating to 8 MiB, 200 times (1.6 MB of file): of another keyword, and of the raw profile's (past
+    // Pillow's 1 MiB per text chunk: skipped), behind one good profile.
+    const bomb = deflateSync(Buffer.alloc(8 << 20));
+    for (const k of ['Comment', 'Raw profile type exif']) {
+      const bombs = Array.from({ length: 200 }, (): [string, Uint8Array] => ['zTXt', Buffer.concat([Buffer.from(`${k}\0\0`, 'latin1'), bomb])]);
+      const f = withChunks([['tEXt', tEXt('Raw profile type exif', rawProfile(6))], ...bombs]);
+      const t0 = process.cpuUsage();
+      expect(pngExifOrientation(f)).toBe(6);
+      const c = process.cpuUsage(t0);
+      expect((c.user + c.system) / 1000).toBeLessThan(3000);
+    }
+  });
+});

@@ -9,8 +9,9 @@
  *  - 16-bit samples are kept in `samples16` (RGBA), `data` holds their high bytes for
  *    display only: preprocess.ts reduces them as the model records (png16) or refuses.
  * A PNG's Exif orientation is reported (`orientation`, never applied here), as a JPEG's is, from where
- * Pillow 9.4 reads it (pngOrientationOf: the eXIf chunk, before or after IDAT, the last one; else a tEXt/zTXt
- * "Raw profile type exif"; else XMP's tiff:Orientation): ImageOps.exif_transpose turns a PNG by it, so
+ * Pillow 9.4 reads it (pngOrientationOf: the eXIf chunk, before or after IDAT; else a tEXt/zTXt
+ * "Raw profile type exif"; else XMP's tiff:Orientation; repeated chunks as Pillow's info keeps them):
+ * ImageOps.exif_transpose turns a PNG by it, so
  * preprocess.ts turns it when the model records `orientation: 'exif'`. Before, none was read and such a model
  * got the stored pixels, silently (bench/e2e-oracle.ts --inputs exif).
  */
@@ -56,14 +57,17 @@ function crc32(b: Uint8Array): number {
 
 interface Header { width: number; height: number; depth: number; colorType: number; interlace: number }
 
-interface Chunks { h: Header; plte?: Uint8Array; trns?: Uint8Array; idat: Uint8Array; exif?: Uint8Array; texts: { type: string; data: Uint8Array }[] }
+/** An eXIf or text chunk (tEXt, zTXt, iTXt) and whether it came before the first IDAT. */
+interface Meta { type: string; data: Uint8Array; early: boolean }
+
+interface Chunks { h: Header; plte?: Uint8Array; trns?: Uint8Array; idat: Uint8Array; meta: Meta[] }
 
 function readChunks(b: Uint8Array): Chunks {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (b.length < 8 || SIGNATURE.some((v, i) => b[i] !== v)) fail('not a PNG signature');
-  let off = 8, h: Header | undefined, plte: Uint8Array | undefined, trns: Uint8Array | undefined, exif: Uint8Array | undefined;
+  let off = 8, h: Header | undefined, plte: Uint8Array | undefined, trns: Uint8Array | undefined;
   const idat: Uint8Array[] = [];
-  const texts: { type: string; data: Uint8Array }[] = [];
+  const meta: Meta[] = [];
   for (;;) {
     if (off + 12 > b.length) fail('truncated before IEND');
     const len = dv.getUint32(off);
@@ -86,8 +90,7 @@ function readChunks(b: Uint8Array): Chunks {
       if (len % 3 !== 0 || len === 0 || len > 768) fail('bad PLTE');
       plte = data;
     } else if (type === 'tRNS') trns = data;
-    else if (type === 'eXIf') exif = data;
-    else if (type === 'tEXt' || type === 'zTXt' || type === 'iTXt') texts.push({ type, data });
+    else if (type === 'eXIf' || type === 'tEXt' || type === 'zTXt' || type === 'iTXt') meta.push({ type, data, early: idat.length === 0 });
     else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;
     else if (!(b[off - len - 8]! & 0x20)) fail(`unknown critical chunk ${type}`);
@@ -97,7 +100,7 @@ function readChunks(b: Uint8Array): Chunks {
   const all = new Uint8Array(idat.reduce((a, c) => a + c.length, 0));
   let p = 0;
   for (const c of idat) { all.set(c, p); p += c.length; }
-  return { h: h!, ...(plte ? { plte } : {}), ...(trns ? { trns } : {}), idat: all, ...(exif ? { exif } : {}), texts };
+  return { h: h!, ...(plte ? { plte } : {}), ...(trns ? { trns } : {}), idat: all, meta };
 }
 
 /** Undo the scanline filters (PNG 1.2 section 9) of one pass in place; `raw` holds rows of 1 + rowBytes bytes. */
@@ -143,7 +146,7 @@ function unpack(raw: Uint8Array, row: number, n: number, d: number, s: Int32Arra
  * come back when the stream ends early. (unzlibSync with `out` would return the whole buffer,
  * zeros included, for a stream cut short: a truncated PNG would silently turn black.)
  */
-function inflateCapped(z: Uint8Array, expected: number): Uint8Array {
+function inflateCapped(z: Uint8Array, expected: number, step = 1 << 16): Uint8Array {
   const out = new Uint8Array(expected);
   let n = 0, full = false;
   const u = new Unzlib((chunk) => {
@@ -152,59 +155,120 @@ function inflateCapped(z: Uint8Array, expected: number): Uint8Array {
     n += k;
     if (k < chunk.length) full = true;
   });
-  const STEP = 1 << 16;
-  for (let i = 0; !full && (i < z.length || i === 0); i += STEP) u.push(z.subarray(i, i + STEP), i + STEP >= z.length);
+  for (let i = 0; !full && (i < z.length || i === 0); i += step) u.push(z.subarray(i, i + step), i + step >= z.length);
   return n === expected ? out : out.subarray(0, n);
 }
 
-/** A text chunk's keyword and text (tEXt, zTXt inflated up to 1 MiB, iTXt compressed or not); undefined if unreadable. */
-function textOf(c: { type: string; data: Uint8Array }): { key: string; text: string } | undefined {
-  const d = c.data, z = d.indexOf(0);
-  if (z < 1) return undefined;
-  const key = String.fromCharCode(...d.subarray(0, z));
-  const latin1 = (b: Uint8Array): string => Array.from(b, (x) => String.fromCharCode(x)).join('');
+/** Latin-1 text of bytes (in slices: a spread of a large array overflows the stack). */
+function latin1(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode.apply(null, Array.from(b.subarray(i, i + 8192)));
+  return s;
+}
+
+/** Most bytes a zTXt / compressed iTXt may inflate to (Pillow 9.4's MAX_TEXT_CHUNK: beyond it Pillow refuses the chunk). */
+const MAX_TEXT_BYTES = 1 << 20;
+/** Most bytes inflated for text chunks in one file (Pillow's MAX_TEXT_MEMORY); past it the rest are not read. */
+const MAX_TEXT_TOTAL = 64 << 20;
+
+/** A chunk's keyword when it is `key` (compared byte by byte: a chunk of any other keyword is never decoded). */
+function hasKey(d: Uint8Array, key: string): boolean {
+  if (d.length <= key.length || d[key.length] !== 0) return false;
+  for (let i = 0; i < key.length; i++) if (d[i] !== key.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * A text chunk's text as Pillow 9.4's PngStream stores it, or undefined where Pillow stores none (or refuses the
+ * file): tEXt Latin-1; zTXt Latin-1 after inflating (method 0 only); iTXt UTF-8 (strict, language tag and
+ * translated keyword too; compressed with method 0 only). Inflating stops past MAX_TEXT_BYTES (refused: Pillow
+ * raises) and past `budget.left` bytes for the file (a decompression bomb in many chunks).
+ */
+function textOf(c: Meta, key: string, budget: { left: number }): string | undefined {
+  const d = c.data, z = key.length;
+  const inflateText = (zs: Uint8Array): Uint8Array | undefined => {
+    if (budget.left <= 0) return undefined;
+    const t = inflateCapped(zs, Math.min(MAX_TEXT_BYTES, budget.left) + 1, 1024);
+    budget.left -= t.length;
+    return t.length > MAX_TEXT_BYTES || budget.left < 0 ? undefined : t;
+  };
   try {
-    if (c.type === 'tEXt') return { key, text: latin1(d.subarray(z + 1)) };
-    if (c.type === 'zTXt') return { key, text: latin1(inflateCapped(d.subarray(z + 2), 1 << 20)) };
+    if (c.type === 'tEXt') return latin1(d.subarray(z + 1));
+    if (c.type === 'zTXt') {
+      if (d.length < z + 2 || d[z + 1] !== 0) return undefined;
+      const t = inflateText(d.subarray(z + 2));
+      return t && latin1(t);
+    }
     // iTXt: keyword, compression flag and method, language tag, translated keyword, UTF-8 text
+    if (d.length < z + 3) return undefined;
     const lang = d.indexOf(0, z + 3), tk = lang < 0 ? -1 : d.indexOf(0, lang + 1);
     if (tk < 0) return undefined;
-    const body = d.subarray(tk + 1);
-    return { key, text: new TextDecoder().decode(d[z + 1] === 1 ? inflateCapped(body, 1 << 20) : body) };
+    const utf8 = new TextDecoder('utf-8', { fatal: true });
+    utf8.decode(d.subarray(z + 3, tk));
+    const cf = d[z + 1]!, cm = d[z + 2]!;
+    if (cf !== 0 && cm !== 0) return undefined;
+    const body = cf !== 0 ? inflateText(d.subarray(tk + 1)) : d.subarray(tk + 1);
+    return body && utf8.decode(body);
   } catch {
     return undefined;
   }
 }
 
+/** Python's bytes.fromhex (ASCII whitespace between pairs only); undefined where it raises. */
+function fromHex(s: string): Uint8Array | undefined {
+  const out = new Uint8Array(s.length >> 1);
+  const v = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1);
+  let n = 0;
+  for (let i = 0; i < s.length;) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || (c >= 9 && c <= 13)) { i++; continue; }
+    const hi = v(c), lo = i + 1 < s.length ? v(s.charCodeAt(i + 1)) : -1;
+    if (hi < 0 || lo < 0) return undefined;
+    out[n++] = 16 * hi + lo;
+    i += 2;
+  }
+  return out.subarray(0, n);
+}
+
 /**
- * The Exif orientation Pillow 9.4's PngImageFile.getexif gives (and ImageOps.exif_transpose applies): the eXIf
- * chunk's TIFF; without one, a tEXt/zTXt "Raw profile type exif" (ImageMagick's: hex after three header lines,
- * "Exif\0\0" stripped); then, if that has no orientation tag (one of 1 keeps 1), XMP's tiff:Orientation in an iTXt
- * "XML:com.adobe.xmp" chunk. 1 when none.
+ * The Exif orientation that ImageOps.exif_transpose(Image.open(f)) applies in Pillow 9.4 (PngImageFile.getexif):
+ * Pillow's info holds the chunks before IDAT, or all of them when none of those is an eXIf (getexif then loads the
+ * image); a later chunk of a kind (or keyword) replaces an earlier one unless Pillow skips it (textOf). The eXIf
+ * chunk's TIFF; without one, a tEXt/zTXt/iTXt "Raw profile type exif" (ImageMagick's: hex after three header
+ * lines, "Exif\0\0" stripped); then, if that has no orientation tag (one of 1 keeps 1), XMP's tiff:Orientation
+ * in an "XML:com.adobe.xmp" text chunk. 1 when none, or a value outside 2..8 (exif_transpose turns nothing).
+ * Only the chunks of these two keywords are decoded, latest first.
  */
-function pngOrientationOf(exif: Uint8Array | undefined, texts: { type: string; data: Uint8Array }[]): number {
-  const read = texts.map(textOf);
-  let tiff = exif;
-  const raw = tiff ? undefined : read.find((t) => t?.key === 'Raw profile type exif');
-  if (raw) {
-    const hex = raw.text.split('\n').slice(3).join('').replace(/\s/g, '');
-    if (/^(?:[0-9a-fA-F]{2})*$/.test(hex)) {
-      const bytes = Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
-      const exifHead = bytes.length >= 6 && String.fromCharCode(...bytes.subarray(0, 6)) === 'Exif\0\0';
+function pngOrientationOf(meta: Meta[]): number {
+  const view = meta.some((c) => c.type === 'eXIf' && c.early) ? meta.filter((c) => c.early) : meta;
+  const budget = { left: MAX_TEXT_TOTAL };
+  const lastText = (key: string): string | undefined => {
+    for (let i = view.length - 1; i >= 0; i--) {
+      const c = view[i]!;
+      if (c.type === 'eXIf' || !hasKey(c.data, key)) continue;
+      const t = textOf(c, key, budget);
+      if (t !== undefined) return t;
+    }
+    return undefined;
+  };
+  let tiff: Uint8Array | undefined;
+  for (let i = view.length - 1; i >= 0 && !tiff; i--) if (view[i]!.type === 'eXIf') tiff = view[i]!.data;
+  const raw = tiff ? undefined : lastText('Raw profile type exif');
+  if (raw !== undefined) {
+    const bytes = fromHex(raw.split('\n').slice(3).join(''));
+    if (bytes) {
+      const exifHead = bytes.length >= 6 && latin1(bytes.subarray(0, 6)) === 'Exif\0\0';
       tiff = exifHead ? bytes.subarray(6) : bytes;
     }
   }
   const tag = tiff ? tiffOrientationTag(tiff) : undefined;
-  if (tag !== undefined) return tag >= 1 && tag <= 8 ? tag : 1;
-  const xmp = read.find((t) => t?.key === 'XML:com.adobe.xmp');
-  const m = xmp ? /tiff:Orientation(="|>)([0-9])/.exec(xmp.text) : null;
-  return m ? Number(m[2]) : 1;
+  const o = tag !== undefined ? tag : Number(/tiff:Orientation(="|>)([0-9])/.exec(lastText('XML:com.adobe.xmp') ?? '')?.[2] ?? 1);
+  return o >= 1 && o <= 8 ? o : 1;
 }
 
 /** The Exif orientation of PNG bytes as Pillow reads it (pngOrientationOf), without decoding the pixels; E_DTYPE as decodePng for a broken file. */
 export function pngExifOrientation(b: Uint8Array): number {
-  const { exif, texts } = readChunks(b);
-  return pngOrientationOf(exif, texts);
+  return pngOrientationOf(readChunks(b).meta);
 }
 
 /**
@@ -215,8 +279,8 @@ export type Inflate = (zlib: Uint8Array, expected: number) => Uint8Array | undef
 
 /** Decode PNG bytes to RGBA (see the file comment). Every failure is an InputError E_DTYPE. */
 export function decodePng(b: Uint8Array, inflate?: Inflate): RawImage {
-  const { h, plte, trns, idat, exif, texts } = readChunks(b);
-  const orientation = pngOrientationOf(exif, texts);
+  const { h, plte, trns, idat, meta } = readChunks(b);
+  const orientation = pngOrientationOf(meta);
   const { width: W, height: H, depth: d, colorType: ct } = h;
   const spp = LAYOUT[ct]!.samples, bpp = Math.max(1, (spp * d) >> 3);
   const passes = (h.interlace ? ADAM7 : [[0, 0, 1, 1]] as const).map(([x0, y0, dx, dy]) => {

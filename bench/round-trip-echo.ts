@@ -14,14 +14,14 @@ import { PeerMesh } from '../parties/mesh.js';
 import { tlsFor } from '../parties/testing/trio.js';
 import { frame, framed } from './round-trip-frames.js';
 
-const { stack, certs, grpcOptions, link } = workerData as { stack: 'mesh' | 'h2' | 'tls' | 'tcp'; certs: CertSet; grpcOptions?: Record<string, number>; link?: 'grpc' | 'h2' };
+const { stack, certs, grpcOptions, link, flowControlWindow } = workerData as { stack: 'mesh' | 'h2' | 'tls' | 'tcp'; certs: CertSet; grpcOptions?: Record<string, number>; link?: 'grpc' | 'h2'; flowControlWindow?: number };
 const r = (f: string) => readFileSync(f);
 const key = { ca: r(certs.ca.cert), cert: r(certs.parties[0].cert), key: r(certs.parties[0].key) };
 const echo = (s: NodeJS.ReadableStream & NodeJS.WritableStream) => s.on('data', framed((f) => s.write(frame(f))));
 
 let port: number;
 if (stack === 'mesh') {
-  const m = new PeerMesh({ party: 0, tls: tlsFor(0, certs), link: link ?? 'grpc', listen: { host: '127.0.0.1', port: 0 }, ...(grpcOptions ? { grpcOptions } : {}) });
+  const m = new PeerMesh({ party: 0, tls: tlsFor(0, certs), link: link ?? 'grpc', ...(flowControlWindow ? { flowControlWindow } : {}), listen: { host: '127.0.0.1', port: 0 }, ...(grpcOptions ? { grpcOptions } : {}) });
   port = (await m.start()).port!;
   const v = m.openSession('rt');
   void (async () => { for (;;) v.send(1, 'pong', await v.recv(1, 'ping')); })().catch(() => {});

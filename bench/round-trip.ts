@@ -18,6 +18,10 @@
  *          grpc-js's transparent-retry buffer and channelz counters off.
  *
  *   npx tsx bench/round-trip.ts [--n 2000] [--sizes 64,1024,16384] [--rounds 2] [--modes one,two]
+ *     [--stacks mesh-h2,tcp] [--window BYTES (the mesh's flowControlWindow)]
+ *
+ * With a payload of 64 KiB or more it also prints the process's CPU (both ends) per round trip and the payload
+ * bytes moved per ms of wall time (both directions).
  *
  * Stacks alternate within each round; medians and ratios to tcp are printed.
  */
@@ -41,6 +45,10 @@ const N = Number(opt('--n', '2000'));
 const sizes = opt('--sizes', '64,1024,16384').split(',').map(Number);
 const rounds = Number(opt('--rounds', '2'));
 const modes = opt('--modes', 'one,two').split(',') as ('one' | 'two')[];
+const only = argv.includes('--stacks') ? new Set(opt('--stacks', '').split(',')) : null;
+const windowBytes = argv.includes('--window') ? Number(opt('--window', '0')) : undefined;
+const meshExtra = windowBytes ? { flowControlWindow: windowBytes } : {};
+const pick = <T>(r: Record<string, T>): [string, T][] => Object.entries(r).filter(([k]) => !only || only.has(k));
 
 type Pinger = { rt(payload: Uint8Array): Promise<void>; close(): Promise<void> };
 
@@ -96,7 +104,7 @@ async function h2(): Promise<Pinger> {
 }
 
 async function mesh(link: MeshLinkKind = 'grpc'): Promise<Pinger> {
-  const ms = await meshTrio({ tls: true, extra: { link } });
+  const ms = await meshTrio({ tls: true, extra: { link, ...meshExtra } });
   let i = 0;
   return {
     async rt(p) {
@@ -118,7 +126,7 @@ const STACKS: Record<string, () => Promise<Pinger>> = { mesh: () => mesh(), 'mes
 async function echoWorker(stack: string, grpcOptions?: Record<string, number>, link?: MeshLinkKind): Promise<{ port: number; stop: () => Promise<void> }> {
   // The worker registers tsx's loader itself, then loads the TypeScript echo side.
   const code = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(new URL('./round-trip-echo.ts', import.meta.url).href)}); })`;
-  const w = new Worker(code, { eval: true, workerData: { stack, certs: testCerts(), ...(grpcOptions ? { grpcOptions } : {}), ...(link ? { link } : {}) } });
+  const w = new Worker(code, { eval: true, workerData: { stack, certs: testCerts(), ...meshExtra, ...(grpcOptions ? { grpcOptions } : {}), ...(link ? { link } : {}) } });
   const [{ port }] = (await once(w, 'message')) as [{ port: number }];
   return { port, stop: async () => { await w.terminate(); } };
 }
@@ -135,7 +143,7 @@ const LEAN = { 'grpc.enable_retries': 0, 'grpc.enable_channelz': 0 };
 
 async function meshTwo(grpcOptions?: Record<string, number>, link: MeshLinkKind = 'grpc'): Promise<Pinger> {
   const e = await echoWorker('mesh', grpcOptions, link);
-  const m = new PeerMesh({ party: 1, tls: tlsFor(1), link, dial: { 0: `127.0.0.1:${e.port}` }, ...(grpcOptions ? { grpcOptions } : {}) });
+  const m = new PeerMesh({ party: 1, tls: tlsFor(1), link, ...meshExtra, dial: { 0: `127.0.0.1:${e.port}` }, ...(grpcOptions ? { grpcOptions } : {}) });
   await m.start();
   while (!m.isUp(0)) await new Promise((r) => setTimeout(r, 10));
   const v = m.openSession('rt');
@@ -167,12 +175,18 @@ const TWO: Record<string, () => Promise<Pinger>> = {
   },
 };
 
-async function measure(make: () => Promise<Pinger>, size: number): Promise<number> {
+/** CPU µs of the process (both ends) per round trip, per measurement, by result key. */
+const cpuPerRt: Record<string, number[]> = {};
+
+async function measure(make: () => Promise<Pinger>, size: number, key: string): Promise<number> {
   const p = await make();
   const payload = new Uint8Array(size).fill(7);
   for (let i = 0; i < Math.min(500, N); i++) await p.rt(payload);
   const ms: number[] = [];
+  const c0 = process.cpuUsage();
   for (let i = 0; i < N; i++) { const t = performance.now(); await p.rt(payload); ms.push(performance.now() - t); }
+  const c = process.cpuUsage(c0);
+  (cpuPerRt[key] ??= []).push((c.user + c.system) / N);
   await p.close();
   return median(ms) * 1000;
 }
@@ -182,7 +196,7 @@ console.log(`round trips: ${cpus().length} x ${cpus()[0]?.model}, 1-minute load 
 for (let r = 0; r < rounds; r++) {
   for (const mode of modes) {
     for (const size of sizes) {
-      for (const [name, make] of Object.entries(mode === 'one' ? STACKS : TWO)) (results[`${mode} ${name} ${size}`] ??= []).push(await measure(make, size));
+      for (const [name, make] of pick(mode === 'one' ? STACKS : TWO)) (results[`${mode} ${name} ${size}`] ??= []).push(await measure(make, size, `${mode} ${name} ${size}`));
     }
   }
 }
@@ -190,11 +204,20 @@ console.log('| threads | stack | payload | median round trip (µs), per round | 
 console.log('|---|---|---|---|---|');
 for (const mode of modes) {
   for (const size of sizes) {
-    const base = median(results[`${mode} tcp ${size}`]!);
-    for (const name of Object.keys(mode === 'one' ? STACKS : TWO)) {
+    const tcpR = results[`${mode} tcp ${size}`];
+    for (const [name] of pick(mode === 'one' ? STACKS : TWO)) {
       const v = results[`${mode} ${name} ${size}`]!;
-      console.log(`| ${mode} | ${name} | ${size} B | ${v.map((x) => x.toFixed(0)).join(' / ')} | ${(median(v) / base).toFixed(1)}x |`);
+      console.log(`| ${mode} | ${name} | ${size} B | ${v.map((x) => x.toFixed(0)).join(' / ')} | ${tcpR ? `${(median(v) / median(tcpR)).toFixed(1)}x` : '-'} |`);
     }
+  }
+}
+if (sizes.some((x) => x >= 65536)) {
+  console.log('| threads | stack | payload | process CPU per round trip (µs), per round | payload bytes per ms (both ways, median round trip) |');
+  console.log('|---|---|---|---|---|');
+  for (const [k, c] of Object.entries(cpuPerRt)) {
+    const [mode, name, size] = k.split(' ');
+    if (Number(size) < 65536) continue;
+    console.log(`| ${mode} | ${name} | ${size} B | ${c.map((x) => x.toFixed(0)).join(' / ')} | ${(2 * Number(size) / (median(results[k]!) / 1000)).toFixed(0)} |`);
   }
 }
 console.log(`1-minute load at the end: ${loadavg()[0]!.toFixed(1)}`);

@@ -149,6 +149,41 @@ describe('the modality LUT before the window (the window is in modality output u
   });
 });
 
+describe('LUT data against its descriptor (PS3.3 C.11.1.1, C.11.2.1.1; CP-522)', () => {
+  const ow = (bytes: number[]): El => ({ vr: 'OW', Value: [Uint8Array.from(bytes).buffer] });
+  const item = (desc: number[], data: El, extra: Record<string, El> = {}) => ({ '00283002': { vr: 'US', Value: desc }, '00283006': data, ...extra });
+  it('a Modality LUT of 8-bit entries packed two to a word (OW or US words): each byte an entry, low byte first (read as words: a silently other image)', async () => {
+    // Table for stored 0..3: 10, 20, 30, 40 (bytes 10 20 | 30 40); window c = 25.5, w = 31 (10..40): 10 -> 0, 20 -> 85, 30 -> 170, 40 -> 255.
+    // ((20 - 25) / 30 + 0.5) * 255 = 85. Read as words, entry 0 was 20 * 256 + 10 = 5130: every pixel white.
+    const tagsOf = (data: El) => ({ '00283000': { vr: 'SQ', Value: [item([4, 0, 8], data, { '00283004': { vr: 'LO', Value: ['US'] } })] }, '00281050': ds(25.5), '00281051': ds(31) });
+    const pixels = Uint16Array.from([0, 1, 2, 3]);
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: tagsOf(ow([10, 20, 30, 40])) }))).px).toEqual([0, 85, 170, 255]);
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: tagsOf({ vr: 'US', Value: [10 + 20 * 256, 30 + 40 * 256] }) }))).px).toEqual([0, 85, 170, 255]);
+    // An odd number of entries: the last word's high byte is padding. Entries 10, 20, 30 for stored 0..2; stored 3 -> last entry.
+    const odd = { '00283000': { vr: 'SQ', Value: [item([3, 0, 8], ow([10, 20, 30, 0]))] }, '00281050': ds(25.5), '00281051': ds(31) };
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: odd }))).px).toEqual([0, 85, 170, 170]);
+  });
+  it('a VOI LUT of 8-bit entries packed two to a word is applied (was refused as entries above 8 bits); one entry a word still reads', async () => {
+    // Entries 255, 170, 85, 0 for stored 0..3 (8 bits: / 255 * 255).
+    const tags = (data: El) => ({ '00283010': { vr: 'SQ', Value: [item([4, 0, 8], data)] } });
+    const pixels = Uint16Array.from([0, 1, 2, 3]);
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: tags(ow([255, 170, 85, 0])) }))).px).toEqual([255, 170, 85, 0]);
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: tags({ vr: 'US', Value: [255, 170, 85, 0] }) }))).px).toEqual([255, 170, 85, 0]);
+  });
+  it('LUT data with fewer entries than its descriptor (Modality, VOI, palette) is refused, not clamped to its last entry', async () => {
+    const pixels = Uint16Array.from([0, 1, 2, 3]);
+    const short = { vr: 'US', Value: [0, 100] }; // descriptor: 4 entries of 16 bits; 2 given
+    await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283000': { vr: 'SQ', Value: [item([4, 0, 16], short)] } } }), /Modality LUT data holds fewer entries than its descriptor/);
+    await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283010': { vr: 'SQ', Value: [item([4, 0, 16], short)] } } }), /VOI LUT data holds fewer entries than its descriptor/);
+    // 8-bit entries: 3 bytes cannot hold 8 entries even packed.
+    await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283010': { vr: 'SQ', Value: [item([8, 0, 8], ow([1, 2, 3, 0]))] } } }), /VOI LUT data holds fewer entries/);
+    const t = (n: number): El => ({ vr: 'OW', Value: [new Uint16Array(n).buffer] });
+    const d16 = { vr: 'US', Value: [4, 0, 16] };
+    const pal = { '00281101': d16, '00281102': d16, '00281103': d16, '00281201': t(4), '00281202': t(2), '00281203': t(4) };
+    await refused(dicom({ rows: 1, cols: 4, bits: 8, photometric: 'PALETTE COLOR', pixels: Uint8Array.from([0, 1, 2, 3]), tags: pal }), /green palette lookup table data holds fewer entries/);
+  });
+});
+
 describe('pixel aspect, sample layouts and colour', () => {
   it('non-square pixels (PixelAspectRatio, row/column PixelSpacing, ImagerPixelSpacing) are not resampled: Rows x Columns as stored, as pydicom pipelines read them', async () => {
     const px = Uint16Array.from([0, 10, 20, 30, 40, 50]);

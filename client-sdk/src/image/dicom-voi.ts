@@ -101,7 +101,7 @@ export function grayscaleTo8(v: Float64Array, ds: Dataset, g: { signed: boolean;
   checkPresentation(ds, g.photometric);
   const n = v.length;
   const padding = paddingMask(v, ds, g.signed);
-  const mlut = lutOf(ds.ModalityLUTSequence, g.signed);
+  const mlut = lutOf(ds.ModalityLUTSequence, g.signed, 'Modality LUT');
   if (mlut) for (let i = 0; i < n; i++) v[i] = applyLut(v[i]!, mlut);
   else {
     const slope = num(ds.RescaleSlope) ?? 1, intercept = num(ds.RescaleIntercept) ?? 0;
@@ -110,7 +110,7 @@ export function grayscaleTo8(v: Float64Array, ds: Dataset, g: { signed: boolean;
   const out = new Uint8Array(n);
   // The descriptor's first value mapped is signed when Pixel Representation is 1 (PS3.3 C.11.2.1.1), as for the
   // modality LUT: a US 65534 read as unsigned put every pixel before the table (its first entry: a black image).
-  const vlut = lutOf(ds.VOILUTSequence, g.signed);
+  const vlut = lutOf(ds.VOILUTSequence, g.signed, 'VOI LUT');
   const center = num(ds.WindowCenter), width = num(ds.WindowWidth);
   if (!vlut && (center === undefined) !== (width === undefined)) refuse('DICOM_UNSUPPORTED_IMAGE', `a Window ${center === undefined ? 'Width' : 'Center'} without a Window ${center === undefined ? 'Center (0028,1050)' : 'Width (0028,1051)'}`);
   let voi: VoiChoice;

@@ -21,7 +21,7 @@
 import dcmjs from 'dcmjs';
 import dcmjsCodecs from 'dcmjs-codecs';
 import { codestreamMismatch, concat, samplesOutside, widerThanStored, type CodecName } from './codestream.js';
-import { applyLut, checkLutEntries, type Lut } from './dicom-lut.js';
+import { applyLut, checkLutEntries, lutTable, type Lut } from './dicom-lut.js';
 import { num, refuse, str, type Dataset } from './dicom-values.js';
 import { displayAttributes, grayscaleTo8, type VoiChoice } from './dicom-voi.js';
 import type { RawImage } from './types.js';
@@ -283,7 +283,8 @@ function colourTo8(v: Float64Array, ds: Dataset, g: Geometry, photometric: strin
       const bits = desc[2] ?? 16, entries = desc[0] === 0 ? 65536 : desc[0]!;
       // 8-bit entries written one per 16-bit word (PS3.3 C.7.6.3.1.6 allows OW; pydicom reads the data's own width):
       // read byte by byte, every other entry was a high byte (0): wrong colours. An entry in the high byte is refused (> 255).
-      const table = bits === 8 && raw.byteLength < 2 * entries ? new Uint8Array(raw) : new Uint16Array(raw, 0, Math.floor(raw.byteLength / 2));
+      // Packed two to a word when the value length says so; fewer entries than the descriptor's: refused (lutTable).
+      const table = lutTable(new Uint16Array(raw, 0, Math.floor(raw.byteLength / 2)), entries, bits, `${c.toLowerCase()} palette lookup table`);
       let first = desc[1] ?? 0;
       if (g.signed && first >= 32768) first -= 65536; // signed when Pixel Representation is 1, as pydicom reads it
       const lut = { entries, first, bits, data: table } satisfies Lut;

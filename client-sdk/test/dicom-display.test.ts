@@ -170,6 +170,24 @@ describe('LUT data against its descriptor (PS3.3 C.11.1.1, C.11.2.1.1; CP-522)',
     expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: tags(ow([255, 170, 85, 0])) }))).px).toEqual([255, 170, 85, 0]);
     expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: tags({ vr: 'US', Value: [255, 170, 85, 0] }) }))).px).toEqual([255, 170, 85, 0]);
   });
+  it("a VOI LUT's first value mapped is signed or not as the modality output's range is (PS3.3 C.11.2.1.1), not by Pixel Representation alone", async () => {
+    const voi = (first: number) => ({ '00283010': { vr: 'SQ', Value: [item([4, first, 16], { vr: 'US', Value: [0, 21845, 43690, 65535] })] } });
+    // Signed pixels through a Modality LUT (output 40000..40003, unsigned: "US otherwise"): first 40000 is 40000, not -25536
+    // (read signed, every pixel was past the table: white).
+    const mlut = { '00283000': { vr: 'SQ', Value: [item([4, 65534, 16], { vr: 'US', Value: [40000, 40001, 40002, 40003] })] } };
+    expect((await gray(dicom({ rows: 1, cols: 4, signed: true, pixels: Int16Array.from([-2, -1, 0, 1]), tags: { ...mlut, ...voi(40000) } }))).px).toEqual([0, 85, 170, 255]);
+    // Unsigned 12-bit pixels with a rescale that can give negative values (intercept -1024, output -1024..3071): SS, so a
+    // US 65534 is -2 (read unsigned, every pixel was before the table: black). Stored 1022..1025 -> -2..1.
+    const hu = { '00281052': ds(-1024), '00281053': ds(1), '00280101': { vr: 'US', Value: [12] }, '00280102': { vr: 'US', Value: [11] } };
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels: Uint16Array.from([1022, 1023, 1024, 1025]), tags: { ...hu, ...voi(65534) } }))).px).toEqual([0, 85, 170, 255]);
+    // 16 bits stored under the same rescale (output -1024..64511: a first value >= 32768 may be either): Pixel
+    // Representation decides, unsigned here, as pydicom reads it. Stored 41000..41003 -> 39976..39979 with first 39976.
+    const hu16 = { '00281052': ds(-1024), '00281053': ds(1) };
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels: Uint16Array.from([41000, 41001, 41002, 41003]), tags: { ...hu16, ...voi(39976) } }))).px).toEqual([0, 85, 170, 255]);
+    // A rescale whose output cannot be negative keeps US: first 40000 for stored 19999..20002 * 2 + 2 = 40000..40006 (every other entry).
+    const pos = { '00281052': ds(2), '00281053': ds(2) };
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels: Uint16Array.from([19999, 20000, 20001, 20002]), tags: { ...pos, ...voi(40000) } }))).px).toEqual([0, 170, 255, 255]);
+  });
   it('LUT data with fewer entries than its descriptor (Modality, VOI, palette) is refused, not clamped to its last entry', async () => {
     const pixels = Uint16Array.from([0, 1, 2, 3]);
     const short = { vr: 'US', Value: [0, 100] }; // descriptor: 4 entries of 16 bits; 2 given

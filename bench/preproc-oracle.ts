@@ -12,7 +12,8 @@
  * (bench/preproc-oracle/decode_pillow.py) and the SDK: each layout equal, or
  * refused (client-sdk/src/image/jpeg-markers.ts).
  *
- *   nice -n 10 npx tsx bench/preproc-oracle.ts [images|dicom|both|layouts] [count] [seed]
+ *   nice -n 10 npx tsx bench/preproc-oracle.ts [images|dicom|both|layouts|png-chunks] [count] [seed]
+ * 'png-chunks': probe 1 with ancillary PNG chunks (gAMA, cHRM, sRGB, iCCP, tRNS; gen_images.py 'chunks').
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,13 +56,13 @@ function tally(rows: { verdict: Verdict; key: string; note: string }[], title: s
   for (const r of diffs.slice(0, 40)) console.log(`  ${r.verdict}: ${r.note}`);
 }
 
-async function probeImages(dir: string): Promise<void> {
-  const gen = spawnSync(PY, [join(here, 'preproc-oracle', 'gen_images.py'), dir, String(count), String(seed)], { encoding: 'utf8' });
+async function probeImages(dir: string, extra: string[] = []): Promise<void> {
+  const gen = spawnSync(PY, [join(here, 'preproc-oracle', 'gen_images.py'), dir, String(count), String(seed), ...extra], { encoding: 'utf8' });
   if (gen.status !== 0) throw new Error(`gen_images.py failed: ${gen.stderr}`);
   const cases = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, string & number>[];
   const rows: { verdict: Verdict; key: string; note: string }[] = [];
   for (const c of cases) {
-    const key = `${c.fmt} ${c.srcMode}${c.fmt === 'jpeg' ? ` sub${c.subsampling}${c.progressive ? ' prog' : ''}${c.marker ? ` ${c.marker}` : ''}` : ''} -> ${c.colorMode}`;
+    const key = `${c.fmt} ${c.srcMode}${c.fmt === 'jpeg' ? ` sub${c.subsampling}${c.progressive ? ' prog' : ''}${c.marker ? ` ${c.marker}` : ''}` : ''}${c.chunks ? ` [${c.chunks}]` : ''} -> ${c.colorMode}`;
     const expect = readFileSync(join(dir, `${c.file}.expect`));
     const decodedPil = readFileSync(join(dir, `${c.file}.decoded`));
     const ch = c.colorMode === 'grayscale' ? 1 : 3;
@@ -170,15 +171,16 @@ async function probeDicom(dir: string): Promise<void> {
   tally(rows, `DICOM vs pydicom ${count} (seed ${seed})`);
 }
 
-const mods = what === 'dicom' ? 'pydicom, numpy' : what === 'images' || what === 'layouts' ? 'PIL, numpy' : 'PIL, pydicom, numpy';
+const mods = what === 'dicom' ? 'pydicom, numpy' : what === 'images' || what === 'layouts' || what === 'png-chunks' ? 'PIL, numpy' : 'PIL, pydicom, numpy';
 if (!havePython(mods)) {
   console.log(`skipped: ${PY} lacks ${mods}`);
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'preproc-oracle-'));
   try {
     if (what === 'layouts') await probeLayouts(dir);
+    else if (what === 'png-chunks') await probeImages(join(dir, ''), ['chunks']);
     else if (what !== 'dicom') await probeImages(join(dir, ''));
-    if (what !== 'images' && what !== 'layouts') { const d2 = mkdtempSync(join(tmpdir(), 'preproc-oracle-dcm-')); try { await probeDicom(d2); } finally { rmSync(d2, { recursive: true, force: true }); } }
+    if (what !== 'images' && what !== 'layouts' && what !== 'png-chunks') { const d2 = mkdtempSync(join(tmpdir(), 'preproc-oracle-dcm-')); try { await probeDicom(d2); } finally { rmSync(d2, { recursive: true, force: true }); } }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,13 +14,14 @@ import { decodeDicom } from '../src/index.js';
 import { DICOM_DIR } from '../testing/fixtures.js';
 
 type El = { vr: string; Value: unknown[] };
-interface Spec { rows: number; cols: number; pixels: ArrayBufferView; bits?: number; signed?: boolean; photometric?: string; spp?: number; frames?: number; tags?: Record<string, El> }
+interface Spec { rows: number; cols: number; pixels: ArrayBufferView; bits?: number; signed?: boolean; photometric?: string; spp?: number; frames?: number; tags?: Record<string, El>; syntax?: string }
 
 /** A DICOM file (explicit VR little endian) with MR_small.dcm's header, the given pixels and attributes, no window. */
 function dicom(s: Spec): Uint8Array {
   const b = readFileSync(join(DICOM_DIR, 'MR_small.dcm'));
   const d = dcmjs.data.DicomMessage.readFile(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, {});
   for (const t of ['00281050', '00281051', '00280106', '00280107']) delete d.dict[t];
+  if (s.syntax) d.meta['00020010'] = { vr: 'UI', Value: [s.syntax] }; // dcmjs writes OB/OW values' bytes as given
   const bits = s.bits ?? 16, us = (v: number): El => ({ vr: 'US', Value: [v] });
   Object.assign(d.dict, {
     '00280002': us(s.spp ?? 1), '00280004': { vr: 'CS', Value: [s.photometric ?? 'MONOCHROME2'] }, '00280010': us(s.rows), '00280011': us(s.cols),
@@ -187,6 +188,31 @@ describe('LUT data against its descriptor (PS3.3 C.11.1.1, C.11.2.1.1; CP-522)',
     // A rescale whose output cannot be negative keeps US: first 40000 for stored 19999..20002 * 2 + 2 = 40000..40006 (every other entry).
     const pos = { '00281052': ds(2), '00281053': ds(2) };
     expect((await gray(dicom({ rows: 1, cols: 4, pixels: Uint16Array.from([19999, 20000, 20001, 20002]), tags: { ...pos, ...voi(40000) } }))).px).toEqual([0, 170, 255, 255]);
+  });
+  it('OW LUT data under Explicit VR Big Endian is read as big-endian words (Modality, VOI, palette); little-endian it was byte-swapped', async () => {
+    const BE = '1.2.840.10008.1.2.2';
+    const be = (words: number[]): El => ({ vr: 'OW', Value: [Uint8Array.from(words.flatMap((w) => [w >> 8, w & 0xff])).buffer] });
+    const pixels = Uint8Array.from([0, 0, 0, 1, 0, 2]); // stored 0, 1, 2 (big-endian words)
+    // VOI LUT 1000, 20000, 65535 of 16 bits: 3.9 -> 4, 77.8 -> 78, 255. Byte-swapped, 1000 read as 59395 (231).
+    const voi = { '00283010': { vr: 'SQ', Value: [item([3, 0, 16], be([1000, 20000, 65535]))] } };
+    expect((await gray(dicom({ rows: 1, cols: 3, pixels, syntax: BE, tags: voi }))).px).toEqual([4, 78, 255]);
+    // Modality LUT 300, 100, 200 then the pixel range 100..300: 255, 0, 128 (127.5 rounds up).
+    const mod = { '00283000': { vr: 'SQ', Value: [item([3, 0, 16], be([300, 100, 200]))] } };
+    expect((await gray(dicom({ rows: 1, cols: 3, pixels, syntax: BE, tags: mod }))).px).toEqual([255, 0, 128]);
+    // Palette tables of 16 bits: red 1000, 20000, 65535 -> 4, 78, 255 (pydicom 2.3.1's apply_color_lut reads them little-endian: 231, 32, 255).
+    const d16 = { vr: 'US', Value: [3, 0, 16] };
+    const pal = { '00281101': d16, '00281102': d16, '00281103': d16, '00281201': be([1000, 20000, 65535]), '00281202': be([0, 0, 0]), '00281203': be([65535, 65535, 65535]) };
+    const img = await decodeDicom(dicom({ rows: 1, cols: 3, bits: 8, photometric: 'PALETTE COLOR', pixels: Uint8Array.from([0, 1, 2]), syntax: BE, tags: pal }));
+    expect([...img.data]).toEqual([4, 0, 255, 78, 0, 255, 255, 0, 255]);
+  });
+  it('a LUT of one entry (LUT Data a single US value) is applied; an item without LUT Data or a full descriptor is refused (both were ignored)', async () => {
+    const pixels = Uint16Array.from([0, 1, 2, 3]);
+    // VOI LUT of one entry, 170 of 8 bits: every pixel 170.
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: { '00283010': { vr: 'SQ', Value: [item([1, 0, 8], { vr: 'US', Value: [170] })] } } }))).px).toEqual([170, 170, 170, 170]);
+    // Modality LUT of two entries cut to one value: refused as short, not skipped (the pixel range of 0..3 was shown).
+    await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283000': { vr: 'SQ', Value: [item([2, 0, 16], { vr: 'US', Value: [500] })] } } }), /Modality LUT data holds fewer entries/);
+    await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283000': { vr: 'SQ', Value: [{ '00283002': { vr: 'US', Value: [4, 0, 16] } }] } } }), /Modality LUT Sequence item without its LUT Descriptor/);
+    await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283010': { vr: 'SQ', Value: [{ '00283006': { vr: 'US', Value: [1, 2, 3, 4] } }] } } }), /VOI LUT Sequence item without its LUT Descriptor/);
   });
   it('LUT data with fewer entries than its descriptor (Modality, VOI, palette) is refused, not clamped to its last entry', async () => {
     const pixels = Uint16Array.from([0, 1, 2, 3]);

@@ -30,17 +30,33 @@ export function lutTable(words: ArrayLike<number>, entries: number, bits: number
   return table;
 }
 
+/**
+ * OW LUT data as 16-bit words: dcmjs hands OW over as the file's bytes, so under Explicit VR Big Endian each word is
+ * big-endian (PS3.5 7.3); read little-endian they were byte-swapped, 1000 read as 59395 (US values dcmjs parses itself).
+ */
+export function owWords(raw: ArrayBuffer, bigEndian: boolean): ArrayLike<number> {
+  const n = Math.floor(raw.byteLength / 2);
+  if (!bigEndian) return new Uint16Array(raw, 0, n);
+  const dv = new DataView(raw), out = new Uint16Array(n);
+  for (let i = 0; i < n; i++) out[i] = dv.getUint16(2 * i, false);
+  return out;
+}
+
 /** The LUT of a Modality/VOI LUT Sequence (its first item), or undefined when it has none. */
-export function lutOf(item: unknown, signedFirst: boolean, what: string): Lut | undefined {
+export function lutOf(item: unknown, signedFirst: boolean, what: string, bigEndian = false): Lut | undefined {
   const it = (Array.isArray(item) ? item[0] : item) as Record<string, unknown> | undefined;
-  if (!it || !Array.isArray(it.LUTDescriptor) || it.LUTData === undefined) return undefined;
-  const [e, f, b] = it.LUTDescriptor as number[];
+  if (!it) return undefined;
+  // An item without its (Type 1) descriptor or data, or data of one US value (dcmjs naturalizes a single value to a
+  // number): ignored, the image was shown without its LUT. Refused, or read as one entry.
+  const desc = it.LUTDescriptor, d = it.LUTData;
+  if (!Array.isArray(desc) || desc.length < 3 || d === undefined || d === null) refuse('DICOM_UNSUPPORTED_IMAGE', `a ${what} Sequence item without its LUT Descriptor (3 values) or LUT Data`);
+  const [e, f, b] = desc as number[];
   let words: ArrayLike<number>;
-  const d = it.LUTData;
-  if (Array.isArray(d) && typeof d[0] === 'number') words = d as number[];
-  else if (Array.isArray(d) && d[0] instanceof ArrayBuffer) words = new Uint16Array(d[0] as ArrayBuffer, 0, Math.floor((d[0] as ArrayBuffer).byteLength / 2));
-  else if (d instanceof ArrayBuffer) words = new Uint16Array(d, 0, Math.floor(d.byteLength / 2));
-  else return undefined;
+  if (typeof d === 'number') words = [d];
+  else if (Array.isArray(d) && typeof d[0] === 'number') words = d as number[];
+  else if (Array.isArray(d) && d[0] instanceof ArrayBuffer) words = owWords(d[0] as ArrayBuffer, bigEndian);
+  else if (d instanceof ArrayBuffer) words = owWords(d, bigEndian);
+  else refuse('DICOM_UNSUPPORTED_IMAGE', `the ${what} data could not be read`);
   const entries = e === 0 ? 65536 : e!;
   let first = f ?? 0;
   if (signedFirst && first >= 32768) first -= 65536;

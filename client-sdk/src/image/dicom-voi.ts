@@ -97,11 +97,11 @@ function windowFunction(ds: Dataset, width: number): string {
  * Sequence wins over a window (pydicom's prefer_lut). Without either, the
  * range of the frame's non-padding pixels; padding pixels clamp to its ends.
  */
-export function grayscaleTo8(v: Float64Array, ds: Dataset, g: { signed: boolean; photometric: string; bitsStored?: number }): { data: Uint8Array; voi: VoiChoice; inverted: boolean } {
+export function grayscaleTo8(v: Float64Array, ds: Dataset, g: { signed: boolean; photometric: string; bitsStored?: number; bigEndian?: boolean }): { data: Uint8Array; voi: VoiChoice; inverted: boolean } {
   checkPresentation(ds, g.photometric);
   const n = v.length;
   const padding = paddingMask(v, ds, g.signed);
-  const mlut = lutOf(ds.ModalityLUTSequence, g.signed, 'Modality LUT');
+  const mlut = lutOf(ds.ModalityLUTSequence, g.signed, 'Modality LUT', g.bigEndian);
   // The VOI LUT descriptor's first value mapped (PS3.3 C.11.2.1.1) is signed as Pixel Representation says without a
   // modality transform, SS where the rescale's possible output may be negative, US otherwise (a Modality LUT's output,
   // a rescale that cannot go below 0). Keyed on Pixel Representation alone, a US 65534 (-2) under a 12-bit CT's -1024
@@ -121,7 +121,7 @@ export function grayscaleTo8(v: Float64Array, ds: Dataset, g: { signed: boolean;
     }
   }
   const out = new Uint8Array(n);
-  const vlut = lutOf(ds.VOILUTSequence, voiSigned, 'VOI LUT');
+  const vlut = lutOf(ds.VOILUTSequence, voiSigned, 'VOI LUT', g.bigEndian);
   const center = num(ds.WindowCenter), width = num(ds.WindowWidth);
   if (!vlut && (center === undefined) !== (width === undefined)) refuse('DICOM_UNSUPPORTED_IMAGE', `a Window ${center === undefined ? 'Width' : 'Center'} without a Window ${center === undefined ? 'Center (0028,1050)' : 'Width (0028,1051)'}`);
   let voi: VoiChoice;

@@ -59,7 +59,12 @@ def colour_case(i):
     try:
         from pydicom.pixel_data_handlers.util import apply_color_lut, convert_color_space
         r = pydicom.dcmread(path); px = r.pixel_array
-        if photo == 'PALETTE COLOR': y = np.floor(apply_color_lut(px, r).astype(np.float64) / 65535 * 255 + 0.5).astype(np.uint8)
+        if photo == 'PALETTE COLOR':
+            y = np.floor(apply_color_lut(px, r).astype(np.float64) / 65535 * 255 + 0.5).astype(np.uint8)
+            if not le:  # PS3.5 7.3: OW words big-endian here; pydicom 2.3.1's apply_color_lut reads them little-endian (np.frombuffer uint16)
+                tabs = [np.frombuffer(getattr(r, f'{c}PaletteColorLookupTableData'), '>u2').astype(np.float64) for c in ['Red', 'Green', 'Blue']]
+                idx = np.clip(px.astype(np.int64) - first, 0, entries - 1)
+                np.stack([np.floor(t[idx] / 65535 * 255 + 0.5) for t in tabs], -1).astype(np.uint8).tofile(path + '.std'); case['std'] = case['file'] + '.std'
         elif photo == 'YBR_FULL': y = convert_color_space(px, 'YBR_FULL', 'RGB')
         else: y = px
         y.astype(np.uint8).tofile(path + '.expect'); case['expect'] = case['file'] + '.expect'
@@ -78,7 +83,8 @@ lnp = np.random.default_rng(seed + 3000)
 def lut_std_case(i):
     kind = lrng.choice(['packed-mlut', 'packed-voi', 'short-mlut', 'short-voi', 'hu-voi', 'signed-mlut-voi'])
     rows, cols = lrng.randint(1, 20), lrng.randint(1, 20)
-    ts = lrng.choice([ExplicitVRLittleEndian, ImplicitVRLittleEndian])
+    ts = lrng.choice([ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian])
+    ow = '>u2' if ts == ExplicitVRBigEndian else '<u2'  # OW words in the file's byte order (PS3.5 7.3)
     pr = 1 if kind == 'signed-mlut-voi' else 0
     bs = 12 if kind == 'hu-voi' else 16
     photo = lrng.choice(['MONOCHROME1', 'MONOCHROME2'])
@@ -94,10 +100,10 @@ def lut_std_case(i):
         it = Dataset()
         if packed:
             b = data.astype(np.uint8).tobytes() + (b'\x00' if entries % 2 else b'')
-            words = np.frombuffer(b, '<u2')
-            it.add_new(0x00283006, vr, words.tobytes() if vr == 'OW' else [int(w) for w in words])
+            words = np.frombuffer(b, '<u2')  # entry 2k in the low byte of word k
+            it.add_new(0x00283006, vr, words.astype(ow).tobytes() if vr == 'OW' else [int(w) for w in words])
         else:
-            it.add_new(0x00283006, vr, data.astype('<u2').tobytes() if vr == 'OW' else [int(x) for x in data])
+            it.add_new(0x00283006, vr, data.astype(ow).tobytes() if vr == 'OW' else [int(x) for x in data])
         return it, data
     mo = arr.astype(np.float64); first_m = None
     if kind in ('packed-mlut', 'short-mlut', 'signed-mlut-voi'):
@@ -106,7 +112,7 @@ def lut_std_case(i):
         first_m = lrng.randint(-45, 10) if pr else lrng.randint(0, 10)
         vr = lrng.choice(['OW', 'US'])
         it, data = table(entries, bits, kind == 'packed-mlut', vr)
-        if kind == 'signed-mlut-voi': data = np.sort(lnp.integers(33000, 65536, size=entries)); it.LUTData = [int(x) for x in data] if vr == 'US' else data.astype('<u2').tobytes()
+        if kind == 'signed-mlut-voi': data = np.sort(lnp.integers(33000, 65536, size=entries)); it.LUTData = [int(x) for x in data] if vr == 'US' else data.astype(ow).tobytes()
         if kind == 'short-mlut': it.LUTData = it.LUTData[:len(it.LUTData) // 2] if vr == 'US' else it.LUTData[:2 * (entries // 2)]
         it.add_new(0x00283002, 'US', [entries, first_m & 0xFFFF, bits]); it.ModalityLUTType = 'US'
         ds.ModalityLUTSequence = [it]
@@ -132,8 +138,8 @@ def lut_std_case(i):
         y = (mo - mo.min()) / span * 255 if span > 0 else mo * 0
     y = np.clip(np.floor(y + 0.5), 0, 255).astype(np.uint8)
     if photo == 'MONOCHROME1': y = 255 - y
-    ds.PixelData = (arr.astype(np.int64) & 0xFFFF).astype('<u2').tobytes()
-    ds.is_little_endian = True; ds.is_implicit_VR = ts == ImplicitVRLittleEndian
+    ds.PixelData = (arr.astype(np.int64) & 0xFFFF).astype(ow).tobytes()
+    ds.is_little_endian = ts != ExplicitVRBigEndian; ds.is_implicit_VR = ts == ImplicitVRLittleEndian
     path = os.path.join(out, f'{i:04d}.dcm'); ds.save_as(path, write_like_original=False)
     case = {'file': os.path.basename(path), 'key': f'{kind} {photo[-1]}', 'desc': f'{kind} {rows}x{cols} {ts} PR{pr} BS{bs}'}
     if kind.startswith('short'): case['refuse'] = 'DICOM_UNSUPPORTED_IMAGE'

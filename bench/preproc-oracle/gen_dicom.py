@@ -152,8 +152,44 @@ def lut_std_case(i):
         case['error'] = f'{type(e).__name__}: {e}'[:160]
     return case
 
+# argv[4] 'rle': RLE Lossless files written by pydicom's own encoder (the only one 2.3.1 has): 8/16 bits allocated,
+# fewer stored, signed or not, garbage in the unused high bits, 1-4 frames and a frame drawn; the expectation is
+# the clean frame's min-max (computed here: pydicom 2.3.1's RLE pixel_array does not sign-extend below 16 bits).
+rle_opt = len(sys.argv) > 4 and sys.argv[4] == 'rle'
+rrng = random.Random(seed + 4000)
+rnp = np.random.default_rng(seed + 4000)
+
+def rle_case(i):
+    from pydicom.uid import RLELossless
+    ba = rrng.choice([8, 16]); bs = rrng.randint(2 if ba == 8 else 9, ba); pr = rrng.choice([0, 1])
+    frames = rrng.randint(1, 4); frame = rrng.randrange(frames); rows, cols = rrng.randint(1, 30), rrng.randint(1, 30)
+    photo = rrng.choice(['MONOCHROME1', 'MONOCHROME2'])
+    ds = Dataset(); ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.7'; ds.file_meta.MediaStorageSOPInstanceUID = generate_uid(); ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID; ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Modality = 'OT'; ds.Rows, ds.Columns, ds.SamplesPerPixel = rows, cols, 1; ds.PhotometricInterpretation = photo
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = ba, bs, bs - 1, pr
+    if frames > 1: ds.NumberOfFrames = frames
+    lo, hi = (-(1 << (bs - 1)), (1 << (bs - 1)) - 1) if pr else (0, (1 << bs) - 1)
+    arr = rnp.integers(lo, hi + 1, size=(frames, rows, cols))
+    raw = arr.astype(np.int64) & ((1 << bs) - 1)
+    garbage = bs < ba and rrng.random() < 0.5
+    if garbage: raw |= rnp.integers(1, 1 << (ba - bs), size=raw.shape) << bs
+    ds.is_little_endian = True; ds.is_implicit_VR = False
+    ds.PixelData = raw.astype('<u' + str(ba // 8)).tobytes()
+    ds.compress(RLELossless, encoding_plugin='pydicom')
+    path = os.path.join(out, f'{i:04d}.dcm'); ds.save_as(path, write_like_original=False)
+    a = arr[frame].astype(np.float64); span = a.max() - a.min()
+    y = np.floor((a - a.min()) / span * 255 + 0.5).astype(np.uint8) if span > 0 else np.zeros(a.shape, np.uint8)
+    if photo == 'MONOCHROME1': y = 255 - y
+    y.tofile(path + '.std')
+    return {'file': os.path.basename(path), 'frame': frame, 'std': os.path.basename(path) + '.std',
+            'key': f'rle BA{ba} PR{pr}{" highbits" if garbage else ""}{" multiframe" if frames > 1 else ""} {photo[-1]}', 'desc': f'RLE {rows}x{cols} BA{ba} BS{bs} PR{pr} frame {frame} of {frames}'}
+
 cases = []
 for i in range(n):
+    if rle_opt:
+        cases.append(rle_case(i)); continue
     if luts_opt and lrng.random() < 0.5:
         cases.append(lut_std_case(i)); continue
     if rng.random() < 0.25:

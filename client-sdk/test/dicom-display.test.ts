@@ -132,6 +132,15 @@ describe('windows: several, their VOI LUT Function and width', () => {
     const wrong = await gray(dicom({ rows: 1, cols: 3, frames: 2, pixels: Uint16Array.from([100, 150, 200, 0, 50, 100]), tags: { '52009230': { vr: 'SQ', Value: [group(150.5, 101), group(150.5, 101)] } } }), 1);
     expect(wrong.px).toEqual([0, 0, 0]); // the frame's window does matter: frame 0's window on frame 1 is black
   });
+  it("a VOI LUT Sequence inside a frame's Frame VOI LUT Sequence (PS3.3 C.7.6.16.2.10b) is that frame's VOI LUT (was ignored: the pixel range)", async () => {
+    const lut = (data: number[]) => ({ '00283010': { vr: 'SQ', Value: [{ '00283002': { vr: 'US', Value: [3, 0, 8] }, '00283006': { vr: 'US', Value: data } }] } });
+    const group = (data: number[]) => ({ '00289132': { vr: 'SQ', Value: [lut(data)] } });
+    const tags = { '52009230': { vr: 'SQ', Value: [group([255, 0, 100]), group([10, 20, 30])] } };
+    const file = dicom({ rows: 1, cols: 3, frames: 2, pixels: Uint16Array.from([0, 1, 2, 2, 1, 0]), tags });
+    expect((await gray(file)).px).toEqual([255, 0, 100]); // frame 0: its table; the pixel range gave 0, 128, 255
+    expect((await gray(file, 1)).px).toEqual([30, 20, 10]);
+    expect((await gray(file)).display.voi).toEqual({ kind: 'voi-lut' });
+  });
 });
 
 describe('the modality LUT before the window (the window is in modality output units)', () => {

@@ -20,7 +20,7 @@ const VOI_FUNCTIONS = new Set(['LINEAR', 'LINEAR_EXACT', 'SIGMOID']);
 
 /**
  * Enhanced multi-frame objects (PS3.3 C.7.6.16) keep the rescale and the
- * window in functional groups, not at the top level: the frame's own
+ * window (or a VOI LUT Sequence) in functional groups, not at the top level: the frame's own
  * (Per-frame Functional Groups), else the Shared ones, else the top level's.
  * Ignoring them would show the raw pixel range: another image for the model.
  */
@@ -33,7 +33,8 @@ export function displayAttributes(ds: Dataset, frame: number): Dataset {
   return {
     ...ds,
     ...(pvt ? { RescaleSlope: pvt.RescaleSlope, RescaleIntercept: pvt.RescaleIntercept } : {}),
-    ...(voi ? { WindowCenter: voi.WindowCenter, WindowWidth: voi.WindowWidth, VOILUTFunction: voi.VOILUTFunction } : {}),
+    // The Frame VOI LUT With LUT macro (PS3.3 C.7.6.16.2.10b) puts a VOI LUT Sequence here too: the frame's own (was ignored).
+    ...(voi ? { WindowCenter: voi.WindowCenter, WindowWidth: voi.WindowWidth, VOILUTFunction: voi.VOILUTFunction, VOILUTSequence: voi.VOILUTSequence } : {}),
   };
 }
 

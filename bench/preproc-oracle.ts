@@ -12,7 +12,10 @@
  * (bench/preproc-oracle/decode_pillow.py) and the SDK: each layout equal, or
  * refused (client-sdk/src/image/jpeg-markers.ts).
  *
- *   nice -n 10 npx tsx bench/preproc-oracle.ts [images|dicom|both|layouts] [count] [seed]
+ *   nice -n 10 npx tsx bench/preproc-oracle.ts [images|dicom|dicom-luts|dicom-rle|both|layouts|png-chunks] [count] [seed]
+ * 'png-chunks': probe 1 with ancillary PNG chunks (gAMA, cHRM, sRGB, iCCP, tRNS; gen_images.py 'chunks').
+ * 'dicom-luts': probe 2 with LUT layouts only the standard defines (gen_dicom.py 'luts'), against PS3.3's lookup.
+ * 'dicom-rle': RLE Lossless files (pydicom's encoder), signed, garbage high bits, multi-frame, a frame drawn (gen_dicom.py 'rle').
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,7 +35,7 @@ function havePython(mods: string): boolean {
   return spawnSync(PY, ['-c', `import ${mods}`]).status === 0;
 }
 
-type Verdict = 'equal' | 'within-1' | 'refused' | 'documented' | 'pydicom-differs' | 'different';
+type Verdict = 'equal' | 'within-1' | 'refused' | 'refused-as-standard' | 'documented' | 'pydicom-differs' | 'different';
 const codeOf = (e: unknown): string => `${(e as { code?: string }).code ?? 'uncoded'}${(e as { reason?: string }).reason ? `/${(e as { reason?: string }).reason}` : ''}`;
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -55,13 +58,13 @@ function tally(rows: { verdict: Verdict; key: string; note: string }[], title: s
   for (const r of diffs.slice(0, 40)) console.log(`  ${r.verdict}: ${r.note}`);
 }
 
-async function probeImages(dir: string): Promise<void> {
-  const gen = spawnSync(PY, [join(here, 'preproc-oracle', 'gen_images.py'), dir, String(count), String(seed)], { encoding: 'utf8' });
+async function probeImages(dir: string, extra: string[] = []): Promise<void> {
+  const gen = spawnSync(PY, [join(here, 'preproc-oracle', 'gen_images.py'), dir, String(count), String(seed), ...extra], { encoding: 'utf8' });
   if (gen.status !== 0) throw new Error(`gen_images.py failed: ${gen.stderr}`);
   const cases = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, string & number>[];
   const rows: { verdict: Verdict; key: string; note: string }[] = [];
   for (const c of cases) {
-    const key = `${c.fmt} ${c.srcMode}${c.fmt === 'jpeg' ? ` sub${c.subsampling}${c.progressive ? ' prog' : ''}${c.marker ? ` ${c.marker}` : ''}` : ''} -> ${c.colorMode}`;
+    const key = `${c.fmt} ${c.srcMode}${c.fmt === 'jpeg' ? ` sub${c.subsampling}${c.progressive ? ' prog' : ''}${c.marker ? ` ${c.marker}` : ''}` : ''}${c.chunks ? ` [${c.chunks}]` : ''} -> ${c.colorMode}`;
     const expect = readFileSync(join(dir, `${c.file}.expect`));
     const decodedPil = readFileSync(join(dir, `${c.file}.decoded`));
     const ch = c.colorMode === 'grayscale' ? 1 : 3;
@@ -141,7 +144,7 @@ async function probeLayouts(dir: string): Promise<void> {
 }
 
 async function probeDicom(dir: string): Promise<void> {
-  const gen = spawnSync(PY, [join(here, 'preproc-oracle', 'gen_dicom.py'), dir, String(count), String(seed)], { encoding: 'utf8' });
+  const gen = spawnSync(PY, [join(here, 'preproc-oracle', 'gen_dicom.py'), dir, String(count), String(seed), ...(what === 'dicom-luts' ? ['luts'] : what === 'dicom-rle' ? ['rle'] : [])], { encoding: 'utf8' });
   if (gen.status !== 0) throw new Error(`gen_dicom.py failed: ${gen.stderr}`);
   const cases = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, string>[];
   const rows: { verdict: Verdict; key: string; note: string }[] = [];
@@ -149,9 +152,18 @@ async function probeDicom(dir: string): Promise<void> {
     const key = c.key!;
     let got: Uint8Array;
     try {
-      got = (await decodeDicom(readFileSync(join(dir, c.file!)))).data as Uint8Array;
+      got = (await decodeDicom(readFileSync(join(dir, c.file!)), c.frame === undefined ? {} : { frame: Number(c.frame) })).data as Uint8Array;
     } catch (e) {
-      rows.push({ verdict: 'refused', key: `${key} ${codeOf(e)}`, note: `${c.file} ${c.desc}: ${codeOf(e)} ${(e as Error).message.slice(0, 140)}` });
+      const asStandard = c.refuse !== undefined && (e as { reason?: string }).reason === c.refuse;
+      rows.push({ verdict: asStandard ? 'refused-as-standard' : 'refused', key: `${key} ${codeOf(e)}`, note: `${c.file} ${c.desc}: ${codeOf(e)} ${(e as Error).message.slice(0, 140)}` });
+      continue;
+    }
+    // gen_dicom.py 'luts': a layout the standard says to refuse (LUT data shorter than its descriptor) came back decoded
+    if (c.refuse !== undefined) { rows.push({ verdict: 'different', key: `${key} not-refused`, note: `${c.file} ${c.desc}: decoded; expected ${c.refuse}` }); continue; }
+    // ... or one only the standard's lookup (computed in gen_dicom.py) defines: pydicom 2.3.1 raised on it or reads it otherwise
+    if (c.expect === undefined && c.std !== undefined) {
+      const d = maxDiff(got, readFileSync(join(dir, c.std)));
+      rows.push({ verdict: d === 0 ? 'equal' : d <= 1 ? 'within-1' : 'different', key: `${key} vs PS3.3 (pydicom ${c.error ? 'raised' : c.pydicom === 'ran' ? 'ran' : 'not run'})`, note: `${c.file} ${c.desc}: max|diff| ${d} vs the standard's lookup${c.error ? `; pydicom raised ${c.error}` : ''}` });
       continue;
     }
     if (c.expect === undefined) { rows.push({ verdict: 'different', key: `${key} pydicom-failed`, note: `${c.file} ${c.desc}: pydicom raised ${c.error}` }); continue; }
@@ -170,15 +182,16 @@ async function probeDicom(dir: string): Promise<void> {
   tally(rows, `DICOM vs pydicom ${count} (seed ${seed})`);
 }
 
-const mods = what === 'dicom' ? 'pydicom, numpy' : what === 'images' || what === 'layouts' ? 'PIL, numpy' : 'PIL, pydicom, numpy';
+const mods = what === 'dicom' || what === 'dicom-luts' || what === 'dicom-rle' ? 'pydicom, numpy' : what === 'images' || what === 'layouts' || what === 'png-chunks' ? 'PIL, numpy' : 'PIL, pydicom, numpy';
 if (!havePython(mods)) {
   console.log(`skipped: ${PY} lacks ${mods}`);
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'preproc-oracle-'));
   try {
     if (what === 'layouts') await probeLayouts(dir);
-    else if (what !== 'dicom') await probeImages(join(dir, ''));
-    if (what !== 'images' && what !== 'layouts') { const d2 = mkdtempSync(join(tmpdir(), 'preproc-oracle-dcm-')); try { await probeDicom(d2); } finally { rmSync(d2, { recursive: true, force: true }); } }
+    else if (what === 'png-chunks') await probeImages(join(dir, ''), ['chunks']);
+    else if (!what.startsWith('dicom')) await probeImages(join(dir, ''));
+    if (what !== 'images' && what !== 'layouts' && what !== 'png-chunks') { const d2 = mkdtempSync(join(tmpdir(), 'preproc-oracle-dcm-')); try { await probeDicom(d2); } finally { rmSync(d2, { recursive: true, force: true }); } }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -59,7 +59,12 @@ def colour_case(i):
     try:
         from pydicom.pixel_data_handlers.util import apply_color_lut, convert_color_space
         r = pydicom.dcmread(path); px = r.pixel_array
-        if photo == 'PALETTE COLOR': y = np.floor(apply_color_lut(px, r).astype(np.float64) / 65535 * 255 + 0.5).astype(np.uint8)
+        if photo == 'PALETTE COLOR':
+            y = np.floor(apply_color_lut(px, r).astype(np.float64) / 65535 * 255 + 0.5).astype(np.uint8)
+            if not le:  # PS3.5 7.3: OW words big-endian here; pydicom 2.3.1's apply_color_lut reads them little-endian (np.frombuffer uint16)
+                tabs = [np.frombuffer(getattr(r, f'{c}PaletteColorLookupTableData'), '>u2').astype(np.float64) for c in ['Red', 'Green', 'Blue']]
+                idx = np.clip(px.astype(np.int64) - first, 0, entries - 1)
+                np.stack([np.floor(t[idx] / 65535 * 255 + 0.5) for t in tabs], -1).astype(np.uint8).tofile(path + '.std'); case['std'] = case['file'] + '.std'
         elif photo == 'YBR_FULL': y = convert_color_space(px, 'YBR_FULL', 'RGB')
         else: y = px
         y.astype(np.uint8).tofile(path + '.expect'); case['expect'] = case['file'] + '.expect'
@@ -67,8 +72,126 @@ def colour_case(i):
         case['error'] = f'{type(e).__name__}: {e}'[:160]
     return case
 
+# argv[4] 'luts': half the cases are LUT layouts pydicom 2.3.1 does not read as PS3.3 C.11 says (their expectation is
+# the standard's, computed here; pydicom's own result or error is recorded): 8-bit entries packed two to a 16-bit word
+# (OW or US words, CP-522), LUT data shorter than its descriptor (must be refused), and a VOI LUT first value mapped
+# whose sign the modality output decides (a 12-bit CT's -1024 intercept: SS; after a Modality LUT: US). Separate stream.
+luts_opt = len(sys.argv) > 4 and sys.argv[4] == 'luts'
+lrng = random.Random(seed + 3000)
+lnp = np.random.default_rng(seed + 3000)
+
+def lut_std_case(i):
+    kind = lrng.choice(['packed-mlut', 'packed-voi', 'short-mlut', 'short-voi', 'hu-voi', 'signed-mlut-voi'])
+    rows, cols = lrng.randint(1, 20), lrng.randint(1, 20)
+    ts = lrng.choice([ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian])
+    ow = '>u2' if ts == ExplicitVRBigEndian else '<u2'  # OW words in the file's byte order (PS3.5 7.3)
+    pr = 1 if kind == 'signed-mlut-voi' else 0
+    bs = 12 if kind == 'hu-voi' else 16
+    photo = lrng.choice(['MONOCHROME1', 'MONOCHROME2'])
+    ds = Dataset(); ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.7'; ds.file_meta.MediaStorageSOPInstanceUID = generate_uid(); ds.file_meta.TransferSyntaxUID = ts
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID; ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Modality = 'OT'; ds.Rows, ds.Columns, ds.SamplesPerPixel = rows, cols, 1; ds.PhotometricInterpretation = photo
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, bs, bs - 1, pr
+    arr = lnp.integers(-40 if pr else 0, 300, size=(rows, cols))
+    if kind == 'hu-voi': arr = lnp.integers(900, 1200, size=(rows, cols))
+    def table(entries, bits, packed, vr):
+        data = np.sort(lnp.integers(0, (1 << bits), size=entries)) if lrng.random() < 0.7 else lnp.integers(0, 1 << bits, size=entries)
+        it = Dataset()
+        if packed:
+            b = data.astype(np.uint8).tobytes() + (b'\x00' if entries % 2 else b'')
+            words = np.frombuffer(b, '<u2')  # entry 2k in the low byte of word k
+            it.add_new(0x00283006, vr, words.astype(ow).tobytes() if vr == 'OW' else [int(w) for w in words])
+        else:
+            it.add_new(0x00283006, vr, data.astype(ow).tobytes() if vr == 'OW' else [int(x) for x in data])
+        return it, data
+    mo = arr.astype(np.float64); first_m = None
+    if kind in ('packed-mlut', 'short-mlut', 'signed-mlut-voi'):
+        bits = 8 if kind == 'packed-mlut' else 16
+        entries = lrng.randint(2, 360)
+        first_m = lrng.randint(-45, 10) if pr else lrng.randint(0, 10)
+        vr = lrng.choice(['OW', 'US'])
+        it, data = table(entries, bits, kind == 'packed-mlut', vr)
+        if kind == 'signed-mlut-voi': data = np.sort(lnp.integers(33000, 65536, size=entries)); it.LUTData = [int(x) for x in data] if vr == 'US' else data.astype(ow).tobytes()
+        if kind == 'short-mlut': it.LUTData = it.LUTData[:len(it.LUTData) // 2] if vr == 'US' else it.LUTData[:2 * (entries // 2)]
+        it.add_new(0x00283002, 'US', [entries, first_m & 0xFFFF, bits]); it.ModalityLUTType = 'US'
+        ds.ModalityLUTSequence = [it]
+        mo = data[np.clip(arr - first_m, 0, entries - 1)].astype(np.float64)
+    if kind == 'hu-voi':
+        ds.RescaleIntercept, ds.RescaleSlope = -1024, 1
+        mo = arr * 1.0 - 1024
+    voi = kind in ('packed-voi', 'short-voi', 'hu-voi', 'signed-mlut-voi')
+    if voi:
+        bits = 8 if kind == 'packed-voi' else 16
+        entries = lrng.randint(2, 400)
+        first = int(np.min(mo)) + lrng.randint(-5, 20)
+        if kind != 'hu-voi': first = max(0, first)  # US there (PS3.3 C.11.2.1.1): unsigned pixels, or a Modality LUT's output
+        vr = lrng.choice(['OW', 'US'])
+        it, data = table(entries, bits, kind == 'packed-voi', vr)
+        if kind == 'short-voi': it.LUTData = it.LUTData[:len(it.LUTData) // 2] if vr == 'US' else it.LUTData[:2 * (entries // 2)]
+        it.add_new(0x00283002, 'US', [entries, first & 0xFFFF, bits])
+        ds.VOILUTSequence = [it]
+        idx = np.clip(np.floor(mo + 0.5).astype(np.int64) - first, 0, entries - 1)
+        y = data[idx].astype(np.float64) / (2 ** bits - 1) * 255
+    else:
+        span = mo.max() - mo.min()
+        y = (mo - mo.min()) / span * 255 if span > 0 else mo * 0
+    y = np.clip(np.floor(y + 0.5), 0, 255).astype(np.uint8)
+    if photo == 'MONOCHROME1': y = 255 - y
+    ds.PixelData = (arr.astype(np.int64) & 0xFFFF).astype(ow).tobytes()
+    ds.is_little_endian = ts != ExplicitVRBigEndian; ds.is_implicit_VR = ts == ImplicitVRLittleEndian
+    path = os.path.join(out, f'{i:04d}.dcm'); ds.save_as(path, write_like_original=False)
+    case = {'file': os.path.basename(path), 'key': f'{kind} {photo[-1]}', 'desc': f'{kind} {rows}x{cols} {ts} PR{pr} BS{bs}'}
+    if kind.startswith('short'): case['refuse'] = 'DICOM_UNSUPPORTED_IMAGE'
+    else: y.tofile(path + '.std'); case['std'] = case['file'] + '.std'
+    try:
+        r = pydicom.dcmread(path)
+        pv = apply_voi_lut(apply_modality_lut(r.pixel_array, r), r, index=0, prefer_lut=True).astype(np.float64)
+        case['pydicom'] = 'ran'
+    except Exception as e:
+        case['error'] = f'{type(e).__name__}: {e}'[:160]
+    return case
+
+# argv[4] 'rle': RLE Lossless files written by pydicom's own encoder (the only one 2.3.1 has): 8/16 bits allocated,
+# fewer stored, signed or not, garbage in the unused high bits, 1-4 frames and a frame drawn; the expectation is
+# the clean frame's min-max (computed here: pydicom 2.3.1's RLE pixel_array does not sign-extend below 16 bits).
+rle_opt = len(sys.argv) > 4 and sys.argv[4] == 'rle'
+rrng = random.Random(seed + 4000)
+rnp = np.random.default_rng(seed + 4000)
+
+def rle_case(i):
+    from pydicom.uid import RLELossless
+    ba = rrng.choice([8, 16]); bs = rrng.randint(2 if ba == 8 else 9, ba); pr = rrng.choice([0, 1])
+    frames = rrng.randint(1, 4); frame = rrng.randrange(frames); rows, cols = rrng.randint(1, 30), rrng.randint(1, 30)
+    photo = rrng.choice(['MONOCHROME1', 'MONOCHROME2'])
+    ds = Dataset(); ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.7'; ds.file_meta.MediaStorageSOPInstanceUID = generate_uid(); ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID; ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Modality = 'OT'; ds.Rows, ds.Columns, ds.SamplesPerPixel = rows, cols, 1; ds.PhotometricInterpretation = photo
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = ba, bs, bs - 1, pr
+    if frames > 1: ds.NumberOfFrames = frames
+    lo, hi = (-(1 << (bs - 1)), (1 << (bs - 1)) - 1) if pr else (0, (1 << bs) - 1)
+    arr = rnp.integers(lo, hi + 1, size=(frames, rows, cols))
+    raw = arr.astype(np.int64) & ((1 << bs) - 1)
+    garbage = bs < ba and rrng.random() < 0.5
+    if garbage: raw |= rnp.integers(1, 1 << (ba - bs), size=raw.shape) << bs
+    ds.is_little_endian = True; ds.is_implicit_VR = False
+    ds.PixelData = raw.astype('<u' + str(ba // 8)).tobytes()
+    ds.compress(RLELossless, encoding_plugin='pydicom')
+    path = os.path.join(out, f'{i:04d}.dcm'); ds.save_as(path, write_like_original=False)
+    a = arr[frame].astype(np.float64); span = a.max() - a.min()
+    y = np.floor((a - a.min()) / span * 255 + 0.5).astype(np.uint8) if span > 0 else np.zeros(a.shape, np.uint8)
+    if photo == 'MONOCHROME1': y = 255 - y
+    y.tofile(path + '.std')
+    return {'file': os.path.basename(path), 'frame': frame, 'std': os.path.basename(path) + '.std',
+            'key': f'rle BA{ba} PR{pr}{" highbits" if garbage else ""}{" multiframe" if frames > 1 else ""} {photo[-1]}', 'desc': f'RLE {rows}x{cols} BA{ba} BS{bs} PR{pr} frame {frame} of {frames}'}
+
 cases = []
 for i in range(n):
+    if rle_opt:
+        cases.append(rle_case(i)); continue
+    if luts_opt and lrng.random() < 0.5:
+        cases.append(lut_std_case(i)); continue
     if rng.random() < 0.25:
         cases.append(colour_case(i)); continue
     ba = rng.choice([8, 16, 16])

@@ -9,6 +9,11 @@ from PIL import Image, ImageFile
 ImageFile.MAXBLOCK = 1 << 26  # progressive JPEGs of 600x500 need more than the default
 
 out, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+# argv[4] 'chunks': PNGs also get ancillary chunks Pillow reads but does not apply to the pixels it converts (gAMA,
+# cHRM, sRGB, iCCP: no colour management in Image.open/convert) and tRNS (grey / RGB key colour at 8 or 16 bits,
+# palette alphas): convert('L' | 'RGB') keeps the colours. From a separate stream: a seed's images are as without it.
+chunks_opt = len(sys.argv) > 4 and sys.argv[4] == 'chunks'
+crng = random.Random(seed + 2000)
 rng = random.Random(seed)
 nprng = np.random.default_rng(seed)
 mrng = random.Random(seed + 1000)  # marker variants: a separate stream, so a seed's other cases stay as before
@@ -38,6 +43,42 @@ def content(w, h, c, maxv=255, dtype=np.uint8):
         a = np.stack([(xx * rng.random() * 3 + yy * rng.random() * 3 + rng.random() * maxv) % (maxv + 1) for _ in range(c)], -1)
         a = np.clip(a + nprng.normal(0, maxv / 50, a.shape), 0, maxv)
     return a.astype(dtype)
+
+def add_chunks(path):
+    """Ancillary chunks spliced into a written PNG: colour-space ones after IHDR, tRNS (valid for the colour type,
+    its key taken from a pixel so some pixels match) before the first IDAT. Returns their names."""
+    import zlib, struct
+    d = open(path, 'rb').read()
+    chunk = lambda t, b: struct.pack('>I', len(b)) + t + b + struct.pack('>I', zlib.crc32(t + b) & 0xffffffff)
+    pos, parts = 8, []
+    while pos < len(d):
+        ln = struct.unpack('>I', d[pos:pos + 4])[0]; parts.append((d[pos + 4:pos + 8], d[pos + 8:pos + 8 + ln])); pos += 12 + ln
+    ihdr = parts[0][1]; depth, ct = ihdr[8], ihdr[9]
+    names = []
+    pre = []
+    if crng.random() < 0.5: pre.append(chunk(b'gAMA', struct.pack('>I', crng.choice([45455, 100000, 22000, 1])))); names.append('gAMA')
+    if crng.random() < 0.3: pre.append(chunk(b'cHRM', struct.pack('>8I', 31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000))); names.append('cHRM')
+    k = crng.random()
+    if k < 0.3: pre.append(chunk(b'sRGB', bytes([crng.randint(0, 3)]))); names.append('sRGB')
+    elif k < 0.6: pre.append(chunk(b'iCCP', b'probe\x00\x00' + zlib.compress(bytes(crng.randint(0, 255) for _ in range(200))))); names.append('iCCP')
+    trns = None
+    if ct in (0, 2, 3) and not any(t == b'tRNS' for t, _ in parts) and crng.random() < 0.7:
+        im = Image.open(path); im.load()
+        if ct == 3:
+            ncol = len(dict(parts).get(b'PLTE', b'')) // 3
+            trns = bytes(crng.choice([0, 0, 128, 255, crng.randint(0, 255)]) for _ in range(crng.randint(1, max(1, ncol))))
+        else:
+            a = np.asarray(im)
+            px = a.reshape(-1, 3 if ct == 2 else 1)[crng.randrange(a.size // (3 if ct == 2 else 1))]
+            trns = b''.join(struct.pack('>H', int(v)) for v in px)
+        names.append('tRNS')
+    outb = b'\x89PNG\r\n\x1a\n'
+    for t, b in parts:
+        if t == b'IDAT' and trns is not None: outb += chunk(b'tRNS', trns); trns = None
+        outb += chunk(t, b)
+        if t == b'IHDR': outb += b''.join(pre)
+    open(path, 'wb').write(outb)
+    return ' '.join(names) or 'none'
 
 cases = []
 for i in range(n):
@@ -77,6 +118,8 @@ for i in range(n):
         if src_mode == 'RGB' and mrng.random() < 0.4:
             meta['marker'] = mrng.choice(['adobe1', 'adobe0'])
             markers(path, meta['marker'])
+    if chunks_opt and fmt == 'png':
+        meta['chunks'] = add_chunks(path)
     im = Image.open(path)
     color = rng.choice(['grayscale', 'rgb'])
     resize = rng.choice(['bilinear', 'nearest'])

@@ -14,13 +14,14 @@ import { decodeDicom } from '../src/index.js';
 import { DICOM_DIR } from '../testing/fixtures.js';
 
 type El = { vr: string; Value: unknown[] };
-interface Spec { rows: number; cols: number; pixels: ArrayBufferView; bits?: number; signed?: boolean; photometric?: string; spp?: number; frames?: number; tags?: Record<string, El> }
+interface Spec { rows: number; cols: number; pixels: ArrayBufferView; bits?: number; signed?: boolean; photometric?: string; spp?: number; frames?: number; tags?: Record<string, El>; syntax?: string }
 
 /** A DICOM file (explicit VR little endian) with MR_small.dcm's header, the given pixels and attributes, no window. */
 function dicom(s: Spec): Uint8Array {
   const b = readFileSync(join(DICOM_DIR, 'MR_small.dcm'));
   const d = dcmjs.data.DicomMessage.readFile(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, {});
   for (const t of ['00281050', '00281051', '00280106', '00280107']) delete d.dict[t];
+  if (s.syntax) d.meta['00020010'] = { vr: 'UI', Value: [s.syntax] }; // dcmjs writes OB/OW values' bytes as given
   const bits = s.bits ?? 16, us = (v: number): El => ({ vr: 'US', Value: [v] });
   Object.assign(d.dict, {
     '00280002': us(s.spp ?? 1), '00280004': { vr: 'CS', Value: [s.photometric ?? 'MONOCHROME2'] }, '00280010': us(s.rows), '00280011': us(s.cols),
@@ -131,6 +132,15 @@ describe('windows: several, their VOI LUT Function and width', () => {
     const wrong = await gray(dicom({ rows: 1, cols: 3, frames: 2, pixels: Uint16Array.from([100, 150, 200, 0, 50, 100]), tags: { '52009230': { vr: 'SQ', Value: [group(150.5, 101), group(150.5, 101)] } } }), 1);
     expect(wrong.px).toEqual([0, 0, 0]); // the frame's window does matter: frame 0's window on frame 1 is black
   });
+  it("a VOI LUT Sequence inside a frame's Frame VOI LUT Sequence (PS3.3 C.7.6.16.2.10b) is that frame's VOI LUT (was ignored: the pixel range)", async () => {
+    const lut = (data: number[]) => ({ '00283010': { vr: 'SQ', Value: [{ '00283002': { vr: 'US', Value: [3, 0, 8] }, '00283006': { vr: 'US', Value: data } }] } });
+    const group = (data: number[]) => ({ '00289132': { vr: 'SQ', Value: [lut(data)] } });
+    const tags = { '52009230': { vr: 'SQ', Value: [group([255, 0, 100]), group([10, 20, 30])] } };
+    const file = dicom({ rows: 1, cols: 3, frames: 2, pixels: Uint16Array.from([0, 1, 2, 2, 1, 0]), tags });
+    expect((await gray(file)).px).toEqual([255, 0, 100]); // frame 0: its table; the pixel range gave 0, 128, 255
+    expect((await gray(file, 1)).px).toEqual([30, 20, 10]);
+    expect((await gray(file)).display.voi).toEqual({ kind: 'voi-lut' });
+  });
 });
 
 describe('the modality LUT before the window (the window is in modality output units)', () => {
@@ -146,6 +156,84 @@ describe('the modality LUT before the window (the window is in modality output u
     // 1100 -> ((1100 - 1150) / 200 + 0.5) * 255 = 63.75 -> 64; 1200 -> 191.25 -> 191.
     const tags = { '00283000': { vr: 'SQ', Value: [{ '00283002': { vr: 'US', Value: [4, 0, 16] }, '00283006': { vr: 'US', Value: [1000, 1100, 1200, 1300] }, '00283004': { vr: 'LO', Value: ['HU'] } }] }, '00281050': ds(1150.5), '00281051': ds(201) };
     expect((await gray(dicom({ rows: 1, cols: 4, pixels: Uint16Array.from([0, 1, 2, 3]), tags }))).px).toEqual([0, 64, 191, 255]);
+  });
+});
+
+describe('LUT data against its descriptor (PS3.3 C.11.1.1, C.11.2.1.1; CP-522)', () => {
+  const ow = (bytes: number[]): El => ({ vr: 'OW', Value: [Uint8Array.from(bytes).buffer] });
+  const item = (desc: number[], data: El, extra: Record<string, El> = {}) => ({ '00283002': { vr: 'US', Value: desc }, '00283006': data, ...extra });
+  it('a Modality LUT of 8-bit entries packed two to a word (OW or US words): each byte an entry, low byte first (read as words: a silently other image)', async () => {
+    // Table for stored 0..3: 10, 20, 30, 40 (bytes 10 20 | 30 40); window c = 25.5, w = 31 (10..40): 10 -> 0, 20 -> 85, 30 -> 170, 40 -> 255.
+    // ((20 - 25) / 30 + 0.5) * 255 = 85. Read as words, entry 0 was 20 * 256 + 10 = 5130: every pixel white.
+    const tagsOf = (data: El) => ({ '00283000': { vr: 'SQ', Value: [item([4, 0, 8], data, { '00283004': { vr: 'LO', Value: ['US'] } })] }, '00281050': ds(25.5), '00281051': ds(31) });
+    const pixels = Uint16Array.from([0, 1, 2, 3]);
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: tagsOf(ow([10, 20, 30, 40])) }))).px).toEqual([0, 85, 170, 255]);
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: tagsOf({ vr: 'US', Value: [10 + 20 * 256, 30 + 40 * 256] }) }))).px).toEqual([0, 85, 170, 255]);
+    // An odd number of entries: the last word's high byte is padding. Entries 10, 20, 30 for stored 0..2; stored 3 -> last entry.
+    const odd = { '00283000': { vr: 'SQ', Value: [item([3, 0, 8], ow([10, 20, 30, 0]))] }, '00281050': ds(25.5), '00281051': ds(31) };
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: odd }))).px).toEqual([0, 85, 170, 170]);
+  });
+  it('a VOI LUT of 8-bit entries packed two to a word is applied (was refused as entries above 8 bits); one entry a word still reads', async () => {
+    // Entries 255, 170, 85, 0 for stored 0..3 (8 bits: / 255 * 255).
+    const tags = (data: El) => ({ '00283010': { vr: 'SQ', Value: [item([4, 0, 8], data)] } });
+    const pixels = Uint16Array.from([0, 1, 2, 3]);
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: tags(ow([255, 170, 85, 0])) }))).px).toEqual([255, 170, 85, 0]);
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: tags({ vr: 'US', Value: [255, 170, 85, 0] }) }))).px).toEqual([255, 170, 85, 0]);
+  });
+  it("a VOI LUT's first value mapped is signed or not as the modality output's range is (PS3.3 C.11.2.1.1), not by Pixel Representation alone", async () => {
+    const voi = (first: number) => ({ '00283010': { vr: 'SQ', Value: [item([4, first, 16], { vr: 'US', Value: [0, 21845, 43690, 65535] })] } });
+    // Signed pixels through a Modality LUT (output 40000..40003, unsigned: "US otherwise"): first 40000 is 40000, not -25536
+    // (read signed, every pixel was past the table: white).
+    const mlut = { '00283000': { vr: 'SQ', Value: [item([4, 65534, 16], { vr: 'US', Value: [40000, 40001, 40002, 40003] })] } };
+    expect((await gray(dicom({ rows: 1, cols: 4, signed: true, pixels: Int16Array.from([-2, -1, 0, 1]), tags: { ...mlut, ...voi(40000) } }))).px).toEqual([0, 85, 170, 255]);
+    // Unsigned 12-bit pixels with a rescale that can give negative values (intercept -1024, output -1024..3071): SS, so a
+    // US 65534 is -2 (read unsigned, every pixel was before the table: black). Stored 1022..1025 -> -2..1.
+    const hu = { '00281052': ds(-1024), '00281053': ds(1), '00280101': { vr: 'US', Value: [12] }, '00280102': { vr: 'US', Value: [11] } };
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels: Uint16Array.from([1022, 1023, 1024, 1025]), tags: { ...hu, ...voi(65534) } }))).px).toEqual([0, 85, 170, 255]);
+    // 16 bits stored under the same rescale (output -1024..64511: a first value >= 32768 may be either): Pixel
+    // Representation decides, unsigned here, as pydicom reads it. Stored 41000..41003 -> 39976..39979 with first 39976.
+    const hu16 = { '00281052': ds(-1024), '00281053': ds(1) };
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels: Uint16Array.from([41000, 41001, 41002, 41003]), tags: { ...hu16, ...voi(39976) } }))).px).toEqual([0, 85, 170, 255]);
+    // A rescale whose output cannot be negative keeps US: first 40000 for stored 19999..20002 * 2 + 2 = 40000..40006 (every other entry).
+    const pos = { '00281052': ds(2), '00281053': ds(2) };
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels: Uint16Array.from([19999, 20000, 20001, 20002]), tags: { ...pos, ...voi(40000) } }))).px).toEqual([0, 170, 255, 255]);
+  });
+  it('OW LUT data under Explicit VR Big Endian is read as big-endian words (Modality, VOI, palette); little-endian it was byte-swapped', async () => {
+    const BE = '1.2.840.10008.1.2.2';
+    const be = (words: number[]): El => ({ vr: 'OW', Value: [Uint8Array.from(words.flatMap((w) => [w >> 8, w & 0xff])).buffer] });
+    const pixels = Uint8Array.from([0, 0, 0, 1, 0, 2]); // stored 0, 1, 2 (big-endian words)
+    // VOI LUT 1000, 20000, 65535 of 16 bits: 3.9 -> 4, 77.8 -> 78, 255. Byte-swapped, 1000 read as 59395 (231).
+    const voi = { '00283010': { vr: 'SQ', Value: [item([3, 0, 16], be([1000, 20000, 65535]))] } };
+    expect((await gray(dicom({ rows: 1, cols: 3, pixels, syntax: BE, tags: voi }))).px).toEqual([4, 78, 255]);
+    // Modality LUT 300, 100, 200 then the pixel range 100..300: 255, 0, 128 (127.5 rounds up).
+    const mod = { '00283000': { vr: 'SQ', Value: [item([3, 0, 16], be([300, 100, 200]))] } };
+    expect((await gray(dicom({ rows: 1, cols: 3, pixels, syntax: BE, tags: mod }))).px).toEqual([255, 0, 128]);
+    // Palette tables of 16 bits: red 1000, 20000, 65535 -> 4, 78, 255 (pydicom 2.3.1's apply_color_lut reads them little-endian: 231, 32, 255).
+    const d16 = { vr: 'US', Value: [3, 0, 16] };
+    const pal = { '00281101': d16, '00281102': d16, '00281103': d16, '00281201': be([1000, 20000, 65535]), '00281202': be([0, 0, 0]), '00281203': be([65535, 65535, 65535]) };
+    const img = await decodeDicom(dicom({ rows: 1, cols: 3, bits: 8, photometric: 'PALETTE COLOR', pixels: Uint8Array.from([0, 1, 2]), syntax: BE, tags: pal }));
+    expect([...img.data]).toEqual([4, 0, 255, 78, 0, 255, 255, 0, 255]);
+  });
+  it('a LUT of one entry (LUT Data a single US value) is applied; an item without LUT Data or a full descriptor is refused (both were ignored)', async () => {
+    const pixels = Uint16Array.from([0, 1, 2, 3]);
+    // VOI LUT of one entry, 170 of 8 bits: every pixel 170.
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: { '00283010': { vr: 'SQ', Value: [item([1, 0, 8], { vr: 'US', Value: [170] })] } } }))).px).toEqual([170, 170, 170, 170]);
+    // Modality LUT of two entries cut to one value: refused as short, not skipped (the pixel range of 0..3 was shown).
+    await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283000': { vr: 'SQ', Value: [item([2, 0, 16], { vr: 'US', Value: [500] })] } } }), /Modality LUT data holds fewer entries/);
+    await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283000': { vr: 'SQ', Value: [{ '00283002': { vr: 'US', Value: [4, 0, 16] } }] } } }), /Modality LUT Sequence item without its LUT Descriptor/);
+    await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283010': { vr: 'SQ', Value: [{ '00283006': { vr: 'US', Value: [1, 2, 3, 4] } }] } } }), /VOI LUT Sequence item without its LUT Descriptor/);
+  });
+  it('LUT data with fewer entries than its descriptor (Modality, VOI, palette) is refused, not clamped to its last entry', async () => {
+    const pixels = Uint16Array.from([0, 1, 2, 3]);
+    const short = { vr: 'US', Value: [0, 100] }; // descriptor: 4 entries of 16 bits; 2 given
+    await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283000': { vr: 'SQ', Value: [item([4, 0, 16], short)] } } }), /Modality LUT data holds fewer entries than its descriptor/);
+    await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283010': { vr: 'SQ', Value: [item([4, 0, 16], short)] } } }), /VOI LUT data holds fewer entries than its descriptor/);
+    // 8-bit entries: 3 bytes cannot hold 8 entries even packed.
+    await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283010': { vr: 'SQ', Value: [item([8, 0, 8], ow([1, 2, 3, 0]))] } } }), /VOI LUT data holds fewer entries/);
+    const t = (n: number): El => ({ vr: 'OW', Value: [new Uint16Array(n).buffer] });
+    const d16 = { vr: 'US', Value: [4, 0, 16] };
+    const pal = { '00281101': d16, '00281102': d16, '00281103': d16, '00281201': t(4), '00281202': t(2), '00281203': t(4) };
+    await refused(dicom({ rows: 1, cols: 4, bits: 8, photometric: 'PALETTE COLOR', pixels: Uint8Array.from([0, 1, 2, 3]), tags: pal }), /green palette lookup table data holds fewer entries/);
   });
 });
 

@@ -8,21 +8,60 @@ import { refuse } from './dicom-values.js';
 /** A LUT of a Modality/VOI LUT Sequence item: descriptor [entries, first mapped, bits] and data. */
 export interface Lut { entries: number; first: number; bits: number; data: ArrayLike<number> }
 
+/**
+ * The table of a LUT's data words (16-bit values, as US or OW) under its
+ * descriptor: 8-bit entries packed two to a word, the first in the low byte
+ * (PS3.3 C.11.1.1 / C.11.2.1.1: stored "as 8 bits allocated"; CP-522: a
+ * writer that padded one 8-bit entry to a word is told apart by the value
+ * length), else one entry a word. Data holding fewer entries than the
+ * descriptor declares is refused: indexed past its end, every input above it
+ * was mapped to its last entry (another image). pydicom 2.3.1 reads 8-bit
+ * packed data one entry a word (an error or wrapped values) and fails on
+ * short data.
+ */
+export function lutTable(words: ArrayLike<number>, entries: number, bits: number, what: string): ArrayLike<number> {
+  let table = words;
+  if (bits <= 8 && words.length < entries && 2 * words.length >= entries) {
+    const bytes = new Uint8Array(2 * words.length);
+    for (let i = 0; i < words.length; i++) { bytes[2 * i] = words[i]! & 0xff; bytes[2 * i + 1] = (words[i]! >> 8) & 0xff; }
+    table = bytes;
+  }
+  if (table.length < entries) refuse('DICOM_UNSUPPORTED_IMAGE', `the ${what} data holds fewer entries than its descriptor declares`);
+  return table;
+}
+
+/**
+ * OW LUT data as 16-bit words: dcmjs hands OW over as the file's bytes, so under Explicit VR Big Endian each word is
+ * big-endian (PS3.5 7.3); read little-endian they were byte-swapped, 1000 read as 59395 (US values dcmjs parses itself).
+ */
+export function owWords(raw: ArrayBuffer, bigEndian: boolean): ArrayLike<number> {
+  const n = Math.floor(raw.byteLength / 2);
+  if (!bigEndian) return new Uint16Array(raw, 0, n);
+  const dv = new DataView(raw), out = new Uint16Array(n);
+  for (let i = 0; i < n; i++) out[i] = dv.getUint16(2 * i, false);
+  return out;
+}
+
 /** The LUT of a Modality/VOI LUT Sequence (its first item), or undefined when it has none. */
-export function lutOf(item: unknown, signedFirst: boolean): Lut | undefined {
+export function lutOf(item: unknown, signedFirst: boolean, what: string, bigEndian = false): Lut | undefined {
   const it = (Array.isArray(item) ? item[0] : item) as Record<string, unknown> | undefined;
-  if (!it || !Array.isArray(it.LUTDescriptor) || it.LUTData === undefined) return undefined;
-  const [e, f, b] = it.LUTDescriptor as number[];
-  let data: ArrayLike<number>;
-  const d = it.LUTData;
-  if (Array.isArray(d) && typeof d[0] === 'number') data = d as number[];
-  else if (Array.isArray(d) && d[0] instanceof ArrayBuffer) data = new Uint16Array(d[0] as ArrayBuffer);
-  else if (d instanceof ArrayBuffer) data = new Uint16Array(d);
-  else return undefined;
+  if (!it) return undefined;
+  // An item without its (Type 1) descriptor or data, or data of one US value (dcmjs naturalizes a single value to a
+  // number): ignored, the image was shown without its LUT. Refused, or read as one entry.
+  const desc = it.LUTDescriptor, d = it.LUTData;
+  if (!Array.isArray(desc) || desc.length < 3 || d === undefined || d === null) refuse('DICOM_UNSUPPORTED_IMAGE', `a ${what} Sequence item without its LUT Descriptor (3 values) or LUT Data`);
+  const [e, f, b] = desc as number[];
+  let words: ArrayLike<number>;
+  if (typeof d === 'number') words = [d];
+  else if (Array.isArray(d) && typeof d[0] === 'number') words = d as number[];
+  else if (Array.isArray(d) && d[0] instanceof ArrayBuffer) words = owWords(d[0] as ArrayBuffer, bigEndian);
+  else if (d instanceof ArrayBuffer) words = owWords(d, bigEndian);
+  else refuse('DICOM_UNSUPPORTED_IMAGE', `the ${what} data could not be read`);
   const entries = e === 0 ? 65536 : e!;
   let first = f ?? 0;
   if (signedFirst && first >= 32768) first -= 65536;
-  return { entries, first, bits: b ?? 16, data };
+  const bits = b ?? 16;
+  return { entries, first, bits, data: lutTable(words, entries, bits, what) };
 }
 
 /**

@@ -20,7 +20,7 @@ const VOI_FUNCTIONS = new Set(['LINEAR', 'LINEAR_EXACT', 'SIGMOID']);
 
 /**
  * Enhanced multi-frame objects (PS3.3 C.7.6.16) keep the rescale and the
- * window in functional groups, not at the top level: the frame's own
+ * window (or a VOI LUT Sequence) in functional groups, not at the top level: the frame's own
  * (Per-frame Functional Groups), else the Shared ones, else the top level's.
  * Ignoring them would show the raw pixel range: another image for the model.
  */
@@ -33,7 +33,8 @@ export function displayAttributes(ds: Dataset, frame: number): Dataset {
   return {
     ...ds,
     ...(pvt ? { RescaleSlope: pvt.RescaleSlope, RescaleIntercept: pvt.RescaleIntercept } : {}),
-    ...(voi ? { WindowCenter: voi.WindowCenter, WindowWidth: voi.WindowWidth, VOILUTFunction: voi.VOILUTFunction } : {}),
+    // The Frame VOI LUT With LUT macro (PS3.3 C.7.6.16.2.10b) puts a VOI LUT Sequence here too: the frame's own (was ignored).
+    ...(voi ? { WindowCenter: voi.WindowCenter, WindowWidth: voi.WindowWidth, VOILUTFunction: voi.VOILUTFunction, VOILUTSequence: voi.VOILUTSequence } : {}),
   };
 }
 
@@ -97,20 +98,31 @@ function windowFunction(ds: Dataset, width: number): string {
  * Sequence wins over a window (pydicom's prefer_lut). Without either, the
  * range of the frame's non-padding pixels; padding pixels clamp to its ends.
  */
-export function grayscaleTo8(v: Float64Array, ds: Dataset, g: { signed: boolean; photometric: string }): { data: Uint8Array; voi: VoiChoice; inverted: boolean } {
+export function grayscaleTo8(v: Float64Array, ds: Dataset, g: { signed: boolean; photometric: string; bitsStored?: number; bigEndian?: boolean }): { data: Uint8Array; voi: VoiChoice; inverted: boolean } {
   checkPresentation(ds, g.photometric);
   const n = v.length;
   const padding = paddingMask(v, ds, g.signed);
-  const mlut = lutOf(ds.ModalityLUTSequence, g.signed);
-  if (mlut) for (let i = 0; i < n; i++) v[i] = applyLut(v[i]!, mlut);
-  else {
+  const mlut = lutOf(ds.ModalityLUTSequence, g.signed, 'Modality LUT', g.bigEndian);
+  // The VOI LUT descriptor's first value mapped (PS3.3 C.11.2.1.1) is signed as Pixel Representation says without a
+  // modality transform, SS where the rescale's possible output may be negative, US otherwise (a Modality LUT's output,
+  // a rescale that cannot go below 0). Keyed on Pixel Representation alone, a US 65534 (-2) under a 12-bit CT's -1024
+  // intercept put every pixel before the table (black), a 40000 after a signed image's Modality LUT past it (white).
+  // A rescale whose output spans both signs and passes 32767 (a value >= 32768 may be either): Pixel Representation.
+  let voiSigned = g.signed;
+  if (mlut) {
+    voiSigned = false;
+    for (let i = 0; i < n; i++) v[i] = applyLut(v[i]!, mlut);
+  } else {
     const slope = num(ds.RescaleSlope) ?? 1, intercept = num(ds.RescaleIntercept) ?? 0;
-    if (slope !== 1 || intercept !== 0) for (let i = 0; i < n; i++) v[i] = v[i]! * slope + intercept;
+    if (slope !== 1 || intercept !== 0) {
+      const bits = g.bitsStored ?? 16, lo = g.signed ? -(2 ** (bits - 1)) : 0, hi = g.signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+      const min = Math.min(lo * slope, hi * slope) + intercept, max = Math.max(lo * slope, hi * slope) + intercept;
+      voiSigned = min >= 0 ? false : max < 32768 ? true : g.signed;
+      for (let i = 0; i < n; i++) v[i] = v[i]! * slope + intercept;
+    }
   }
   const out = new Uint8Array(n);
-  // The descriptor's first value mapped is signed when Pixel Representation is 1 (PS3.3 C.11.2.1.1), as for the
-  // modality LUT: a US 65534 read as unsigned put every pixel before the table (its first entry: a black image).
-  const vlut = lutOf(ds.VOILUTSequence, g.signed);
+  const vlut = lutOf(ds.VOILUTSequence, voiSigned, 'VOI LUT', g.bigEndian);
   const center = num(ds.WindowCenter), width = num(ds.WindowWidth);
   if (!vlut && (center === undefined) !== (width === undefined)) refuse('DICOM_UNSUPPORTED_IMAGE', `a Window ${center === undefined ? 'Width' : 'Center'} without a Window ${center === undefined ? 'Center (0028,1050)' : 'Width (0028,1051)'}`);
   let voi: VoiChoice;

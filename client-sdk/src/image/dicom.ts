@@ -21,7 +21,7 @@
 import dcmjs from 'dcmjs';
 import dcmjsCodecs from 'dcmjs-codecs';
 import { codestreamMismatch, concat, samplesOutside, widerThanStored, type CodecName } from './codestream.js';
-import { applyLut, checkLutEntries, type Lut } from './dicom-lut.js';
+import { applyLut, checkLutEntries, lutTable, owWords, type Lut } from './dicom-lut.js';
 import { num, refuse, str, type Dataset } from './dicom-values.js';
 import { displayAttributes, grayscaleTo8, type VoiChoice } from './dicom-voi.js';
 import type { RawImage } from './types.js';
@@ -60,6 +60,7 @@ export function isDicom(b: Uint8Array): boolean {
   return b.length >= 132 && b[128] === 0x44 && b[129] === 0x49 && b[130] === 0x43 && b[131] === 0x4d;
 }
 
+const BIG_ENDIAN = '1.2.840.10008.1.2.2';
 const NATIVE = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2']);
 const CODECS: Record<string, CodecName> = {
   '1.2.840.10008.1.2.5': 'decodeRle',
@@ -271,7 +272,7 @@ function samples(data: Uint8Array, g: Geometry, bigEndian: boolean): Float64Arra
 export { grayscaleTo8 } from './dicom-voi.js';
 
 /** Colour samples (RGB, YBR_FULL after decoding, palette colour) to interleaved 8-bit RGB. */
-function colourTo8(v: Float64Array, ds: Dataset, g: Geometry, photometric: string, planar: boolean): Uint8Array {
+function colourTo8(v: Float64Array, ds: Dataset, g: Geometry, photometric: string, planar: boolean, bigEndian: boolean): Uint8Array {
   const px = g.rows * g.cols;
   const out = new Uint8Array(px * 3);
   if (photometric === 'PALETTE COLOR') {
@@ -283,7 +284,8 @@ function colourTo8(v: Float64Array, ds: Dataset, g: Geometry, photometric: strin
       const bits = desc[2] ?? 16, entries = desc[0] === 0 ? 65536 : desc[0]!;
       // 8-bit entries written one per 16-bit word (PS3.3 C.7.6.3.1.6 allows OW; pydicom reads the data's own width):
       // read byte by byte, every other entry was a high byte (0): wrong colours. An entry in the high byte is refused (> 255).
-      const table = bits === 8 && raw.byteLength < 2 * entries ? new Uint8Array(raw) : new Uint16Array(raw, 0, Math.floor(raw.byteLength / 2));
+      // Packed two to a word when the value length says so; fewer entries than the descriptor's: refused (lutTable).
+      const table = lutTable(owWords(raw, bigEndian), entries, bits, `${c.toLowerCase()} palette lookup table`);
       let first = desc[1] ?? 0;
       if (g.signed && first >= 32768) first -= 65536; // signed when Pixel Representation is 1, as pydicom reads it
       const lut = { entries, first, bits, data: table } satisfies Lut;
@@ -326,11 +328,12 @@ export async function decodeDicom(src: Uint8Array | Blob, options: DicomOptions 
   const v = samples(f.data, g, f.bigEndian);
   const base = { transferSyntax: syntax, frames: g.frames, frame, bitsStored: g.bitsStored };
   if (g.spp === 3 || f.photometric === 'PALETTE COLOR') {
-    const data = colourTo8(v, ds, g, f.photometric, f.planar);
+    // The tables' OW data is big-endian under Explicit VR Big Endian (owWords); pixel data is read by f.bigEndian.
+    const data = colourTo8(v, ds, g, f.photometric, f.planar, syntax === BIG_ENDIAN);
     return { width: g.cols, height: g.rows, channels: 3, data, display: { ...base, photometric: f.photometric, voi: { kind: 'none' }, inverted: false } };
   }
   if (f.photometric !== 'MONOCHROME1' && f.photometric !== 'MONOCHROME2') refuse('DICOM_UNSUPPORTED_IMAGE', `photometric interpretation ${f.photometric} is not supported`);
-  const gray = grayscaleTo8(v, displayAttributes(ds, frame), g);
+  const gray = grayscaleTo8(v, displayAttributes(ds, frame), { ...g, bigEndian: syntax === BIG_ENDIAN });
   return { width: g.cols, height: g.rows, channels: 1, data: gray.data, display: { ...base, photometric: f.photometric, voi: gray.voi, inverted: gray.inverted } };
 }
 

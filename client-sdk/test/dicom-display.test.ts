@@ -253,6 +253,16 @@ describe('LUT data against its descriptor (PS3.3 C.11.1.1, C.11.2.1.1; CP-522)',
     // A palette descriptor of two values (Type 1, three values): refused, as a LUT item's is (its count was read as undefined: black).
     await refused(dicom({ rows: 1, cols: 4, photometric: 'PALETTE COLOR', pixels, tags: { ...pal, '00281101': { vr: 'US', Value: [4, 0] } } }), /red palette lookup table descriptor/);
   });
+  it('a descriptor declaring entries wider than the 16-bit words that hold them (or 0 bits) is refused: 16-bit entries scaled as 32 bits were a black image', async () => {
+    const pixels = Uint16Array.from([0, 1, 2, 3]), data: El = { vr: 'US', Value: [0, 21845, 43690, 65535] };
+    for (const bits of [32, 0]) {
+      await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283010': { vr: 'SQ', Value: [item([4, 0, bits], data)] } } }), /VOI LUT descriptor declares entries of other than 1 to 16 bits/);
+      const d = { vr: 'US', Value: [4, 0, bits] }, t: El = { vr: 'OW', Value: [Uint16Array.from([0, 1, 2, 3]).buffer] };
+      await refused(dicom({ rows: 1, cols: 4, photometric: 'PALETTE COLOR', pixels, tags: { '00281101': d, '00281102': d, '00281103': d, '00281201': t, '00281202': t, '00281203': t } }), /red palette lookup table descriptor declares/);
+    }
+    // 16 bits, the same table: 0, 85, 170, 255.
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: { '00283010': { vr: 'SQ', Value: [item([4, 0, 16], data)] } } }))).px).toEqual([0, 85, 170, 255]);
+  });
 });
 
 describe('pixel aspect, sample layouts and colour', () => {

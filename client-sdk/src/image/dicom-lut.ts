@@ -20,6 +20,9 @@ export interface Lut { entries: number; first: number; bits: number; data: Array
  * short data.
  */
 export function lutTable(words: ArrayLike<number>, entries: number, bits: number, what: string): ArrayLike<number> {
+  // Entries are held in 16-bit words (8 or 16 bits by PS3.3 C.11.1.1 / C.7.6.3.1.5, 8 or 10-16 for a VOI LUT): a
+  // descriptor's 32 bits scaled every entry by 255 / (2^32 - 1), a black image; 0 bits divided by 0.
+  if (!Number.isInteger(bits) || bits < 1 || bits > 16) refuse('DICOM_UNSUPPORTED_IMAGE', `the ${what} descriptor declares entries of other than 1 to 16 bits`);
   let table = words;
   if (bits <= 8 && words.length < entries && 2 * words.length >= entries) {
     const bytes = new Uint8Array(2 * words.length);

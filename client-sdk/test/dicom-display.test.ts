@@ -235,6 +235,34 @@ describe('LUT data against its descriptor (PS3.3 C.11.1.1, C.11.2.1.1; CP-522)',
     const pal = { '00281101': d16, '00281102': d16, '00281103': d16, '00281201': t(4), '00281202': t(2), '00281203': t(4) };
     await refused(dicom({ rows: 1, cols: 4, bits: 8, photometric: 'PALETTE COLOR', pixels: Uint8Array.from([0, 1, 2, 3]), tags: pal }), /green palette lookup table data holds fewer entries/);
   });
+  it('a descriptor written SS (explicit VR) with more than 32767 entries: the count is unsigned (PS3.3 C.11.1.1; pydicom adds 65536), not a negative index', async () => {
+    // 40000 entries 0..39999, read by dcmjs as SS -25536: every lookup indexed below 0 (a black image, NaN after a Modality LUT).
+    const data: El = { vr: 'OW', Value: [Uint16Array.from({ length: 40000 }, (_, i) => i).buffer] }, desc = { vr: 'SS', Value: [40000 - 65536, 0, 16] };
+    const pixels = Uint16Array.from([0, 10000, 20000, 39999]);
+    // VOI LUT of 16 bits: 10000 / 65535 * 255 = 38.9 -> 39, 77.8 -> 78, 155.6 -> 156 (the same as the descriptor written US).
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: { '00283010': { vr: 'SQ', Value: [{ '00283002': desc, '00283006': data }] } } }))).px).toEqual([0, 39, 78, 156]);
+    // Modality LUT (identity) then the pixel range 0..39999: 10000 / 39999 * 255 = 63.8 -> 64, 127.5 -> 128, 255.
+    const m = await gray(dicom({ rows: 1, cols: 4, pixels, tags: { '00283000': { vr: 'SQ', Value: [{ '00283002': desc, '00283006': data }] } } }));
+    expect(m.px).toEqual([0, 64, 128, 255]);
+    expect(m.display.voi).toEqual({ kind: 'pixel-range', min: 0, max: 39999 });
+    // Palette tables of 40000 16-bit entries: red i, green 0, blue 65535.
+    const blue: El = { vr: 'OW', Value: [new Uint16Array(40000).fill(65535).buffer] }, green: El = { vr: 'OW', Value: [new Uint16Array(40000).buffer] };
+    const pal = { '00281101': desc, '00281102': desc, '00281103': desc, '00281201': data, '00281202': green, '00281203': blue };
+    const img = await decodeDicom(dicom({ rows: 1, cols: 4, photometric: 'PALETTE COLOR', pixels, tags: pal }));
+    expect([...img.data]).toEqual([0, 0, 255, 39, 0, 255, 78, 0, 255, 156, 0, 255]);
+    // A palette descriptor of two values (Type 1, three values): refused, as a LUT item's is (its count was read as undefined: black).
+    await refused(dicom({ rows: 1, cols: 4, photometric: 'PALETTE COLOR', pixels, tags: { ...pal, '00281101': { vr: 'US', Value: [4, 0] } } }), /red palette lookup table descriptor/);
+  });
+  it('a descriptor declaring entries wider than the 16-bit words that hold them (or 0 bits) is refused: 16-bit entries scaled as 32 bits were a black image', async () => {
+    const pixels = Uint16Array.from([0, 1, 2, 3]), data: El = { vr: 'US', Value: [0, 21845, 43690, 65535] };
+    for (const bits of [32, 0]) {
+      await refused(dicom({ rows: 1, cols: 4, pixels, tags: { '00283010': { vr: 'SQ', Value: [item([4, 0, bits], data)] } } }), /VOI LUT descriptor declares entries of other than 1 to 16 bits/);
+      const d = { vr: 'US', Value: [4, 0, bits] }, t: El = { vr: 'OW', Value: [Uint16Array.from([0, 1, 2, 3]).buffer] };
+      await refused(dicom({ rows: 1, cols: 4, photometric: 'PALETTE COLOR', pixels, tags: { '00281101': d, '00281102': d, '00281103': d, '00281201': t, '00281202': t, '00281203': t } }), /red palette lookup table descriptor declares/);
+    }
+    // 16 bits, the same table: 0, 85, 170, 255.
+    expect((await gray(dicom({ rows: 1, cols: 4, pixels, tags: { '00283010': { vr: 'SQ', Value: [item([4, 0, 16], data)] } } }))).px).toEqual([0, 85, 170, 255]);
+  });
 });
 
 describe('pixel aspect, sample layouts and colour', () => {

@@ -20,6 +20,9 @@ export interface Lut { entries: number; first: number; bits: number; data: Array
  * short data.
  */
 export function lutTable(words: ArrayLike<number>, entries: number, bits: number, what: string): ArrayLike<number> {
+  // Entries are held in 16-bit words (8 or 16 bits by PS3.3 C.11.1.1 / C.7.6.3.1.5, 8 or 10-16 for a VOI LUT): a
+  // descriptor's 32 bits scaled every entry by 255 / (2^32 - 1), a black image; 0 bits divided by 0.
+  if (!Number.isInteger(bits) || bits < 1 || bits > 16) refuse('DICOM_UNSUPPORTED_IMAGE', `the ${what} descriptor declares entries of other than 1 to 16 bits`);
   let table = words;
   if (bits <= 8 && words.length < entries && 2 * words.length >= entries) {
     const bytes = new Uint8Array(2 * words.length);
@@ -42,6 +45,15 @@ export function owWords(raw: ArrayBuffer, bigEndian: boolean): ArrayLike<number>
   return out;
 }
 
+/**
+ * A LUT Descriptor's first value, the number of entries: 0 means 65536, and it is unsigned whatever the VR (PS3.3
+ * C.11.1.1, C.7.6.3.1.5: US or SS governs the first value mapped only). Written SS (explicit VR), dcmjs reads 40000
+ * entries as -25536: every lookup indexed below the table (a black image, NaN after a Modality LUT); pydicom adds 65536.
+ */
+export function lutEntries(e: number): number {
+  return e === 0 ? 65536 : e < 0 ? e + 65536 : e;
+}
+
 /** The LUT of a Modality/VOI LUT Sequence (its first item), or undefined when it has none. */
 export function lutOf(item: unknown, signedFirst: boolean, what: string, bigEndian = false): Lut | undefined {
   const it = (Array.isArray(item) ? item[0] : item) as Record<string, unknown> | undefined;
@@ -57,7 +69,7 @@ export function lutOf(item: unknown, signedFirst: boolean, what: string, bigEndi
   else if (Array.isArray(d) && d[0] instanceof ArrayBuffer) words = owWords(d[0] as ArrayBuffer, bigEndian);
   else if (d instanceof ArrayBuffer) words = owWords(d, bigEndian);
   else refuse('DICOM_UNSUPPORTED_IMAGE', `the ${what} data could not be read`);
-  const entries = e === 0 ? 65536 : e!;
+  const entries = lutEntries(e!);
   let first = f ?? 0;
   if (signedFirst && first >= 32768) first -= 65536;
   const bits = b ?? 16;

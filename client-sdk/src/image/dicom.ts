@@ -21,7 +21,7 @@
 import dcmjs from 'dcmjs';
 import dcmjsCodecs from 'dcmjs-codecs';
 import { codestreamMismatch, concat, samplesOutside, widerThanStored, type CodecName } from './codestream.js';
-import { applyLut, checkLutEntries, lutTable, owWords, type Lut } from './dicom-lut.js';
+import { applyLut, checkLutEntries, lutEntries, lutTable, owWords, type Lut } from './dicom-lut.js';
 import { num, refuse, str, type Dataset } from './dicom-values.js';
 import { displayAttributes, grayscaleTo8, type VoiChoice } from './dicom-voi.js';
 import type { RawImage } from './types.js';
@@ -281,7 +281,9 @@ function colourTo8(v: Float64Array, ds: Dataset, g: Geometry, photometric: strin
       const data = ds[`${c}PaletteColorLookupTableData`];
       const raw = Array.isArray(data) && data[0] instanceof ArrayBuffer ? data[0] : data instanceof ArrayBuffer ? data : undefined;
       if (!Array.isArray(desc) || !raw) refuse('DICOM_UNSUPPORTED_IMAGE', 'palette colour image without its lookup tables');
-      const bits = desc[2] ?? 16, entries = desc[0] === 0 ? 65536 : desc[0]!;
+      // Type 1, three values: with fewer the entry count was undefined (every pixel black).
+      if (desc.length < 3) refuse('DICOM_UNSUPPORTED_IMAGE', `the ${c.toLowerCase()} palette lookup table descriptor does not hold 3 values`);
+      const bits = desc[2] ?? 16, entries = lutEntries(desc[0]!);
       // 8-bit entries written one per 16-bit word (PS3.3 C.7.6.3.1.6 allows OW; pydicom reads the data's own width):
       // read byte by byte, every other entry was a high byte (0): wrong colours. An entry in the high byte is refused (> 255).
       // Packed two to a word when the value length says so; fewer entries than the descriptor's: refused (lutTable).

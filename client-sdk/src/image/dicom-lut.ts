@@ -62,13 +62,22 @@ export function lutOf(item: unknown, signedFirst: boolean, what: string, bigEndi
   // number): ignored, the image was shown without its LUT. Refused, or read as one entry.
   const desc = it.LUTDescriptor, d = it.LUTData;
   if (!Array.isArray(desc) || desc.length < 3 || d === undefined || d === null) refuse('DICOM_UNSUPPORTED_IMAGE', `a ${what} Sequence item without its LUT Descriptor (3 values) or LUT Data`);
-  const [e, f, b] = desc as number[];
   let words: ArrayLike<number>;
   if (typeof d === 'number') words = [d];
   else if (Array.isArray(d) && typeof d[0] === 'number') words = d as number[];
   else if (Array.isArray(d) && d[0] instanceof ArrayBuffer) words = owWords(d[0] as ArrayBuffer, bigEndian);
   else if (d instanceof ArrayBuffer) words = owWords(d, bigEndian);
   else refuse('DICOM_UNSUPPORTED_IMAGE', `the ${what} data could not be read`);
+  return lutFrom(desc as number[], words, signedFirst, what);
+}
+
+/**
+ * A LUT from its descriptor [entries, first value mapped, bits] and data words, for a Modality/VOI LUT item and a
+ * palette alike: the entry count as lutEntries reads it, the first value mapped signed when `signedFirst` (a value
+ * >= 32768 is negative), 16 bits when the descriptor gives none, the table as lutTable checks and unpacks it.
+ */
+export function lutFrom(desc: readonly number[], words: ArrayLike<number>, signedFirst: boolean, what: string): Lut {
+  const [e, f, b] = desc;
   const entries = lutEntries(e!);
   let first = f ?? 0;
   if (signedFirst && first >= 32768) first -= 65536;

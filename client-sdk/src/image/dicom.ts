@@ -21,7 +21,7 @@
 import dcmjs from 'dcmjs';
 import dcmjsCodecs from 'dcmjs-codecs';
 import { codestreamMismatch, concat, samplesOutside, widerThanStored, type CodecName } from './codestream.js';
-import { applyLut, checkLutEntries, lutEntries, lutTable, owWords, type Lut } from './dicom-lut.js';
+import { applyLut, checkLutEntries, lutFrom, owWords } from './dicom-lut.js';
 import { num, refuse, str, type Dataset } from './dicom-values.js';
 import { displayAttributes, grayscaleTo8, type VoiChoice } from './dicom-voi.js';
 import type { RawImage } from './types.js';
@@ -283,16 +283,13 @@ function colourTo8(v: Float64Array, ds: Dataset, g: Geometry, photometric: strin
       if (!Array.isArray(desc) || !raw) refuse('DICOM_UNSUPPORTED_IMAGE', 'palette colour image without its lookup tables');
       // Type 1, three values: with fewer the entry count was undefined (every pixel black).
       if (desc.length < 3) refuse('DICOM_UNSUPPORTED_IMAGE', `the ${c.toLowerCase()} palette lookup table descriptor does not hold 3 values`);
-      const bits = desc[2] ?? 16, entries = lutEntries(desc[0]!);
       // 8-bit entries written one per 16-bit word (PS3.3 C.7.6.3.1.6 allows OW; pydicom reads the data's own width):
       // read byte by byte, every other entry was a high byte (0): wrong colours. An entry in the high byte is refused (> 255).
       // Packed two to a word when the value length says so; fewer entries than the descriptor's: refused (lutTable).
-      const table = lutTable(owWords(raw, bigEndian), entries, bits, `${c.toLowerCase()} palette lookup table`);
-      let first = desc[1] ?? 0;
-      if (g.signed && first >= 32768) first -= 65536; // signed when Pixel Representation is 1, as pydicom reads it
-      const lut = { entries, first, bits, data: table } satisfies Lut;
+      // The first value mapped is signed when Pixel Representation is 1, as pydicom reads it.
+      const lut = lutFrom(desc, owWords(raw, bigEndian), g.signed, `${c.toLowerCase()} palette lookup table`);
       checkLutEntries(lut, `${c.toLowerCase()} palette lookup table`);
-      return { lut, top: 2 ** bits - 1 };
+      return { lut, top: 2 ** lut.bits - 1 };
     });
     for (let i = 0; i < px; i++) for (let c = 0; c < 3; c++) out[3 * i + c] = Math.round((applyLut(v[i]!, luts[c]!.lut) / luts[c]!.top) * 255);
     return out;

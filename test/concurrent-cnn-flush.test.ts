@@ -10,24 +10,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchLocal, type Launched } from '../parties/launch.js';
 import { TEST_WARMUP } from '../parties/testing/quick-warmup.js';
-import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
-import { seededPrg, uniform } from '../protocol/seed-models.js';
 import { runLoad } from './testing/load.js';
+import { smallMaxpoolCnn } from './testing/small-cnn.js';
 
-const g = seededPrg(71);
-const w = (shape: number[], a: number): FloatTensor => ({ shape, data: uniform(g, shape.reduce((x, y) => x * y, 1), a) });
-/** 48x48x1: Conv2D same relu (4) - MaxPool(2, 1) - Conv2D stride 2 valid relu (4) - MaxPool(2, 1) - Dense(2) over 22 x 22 x 4. */
-const model: ModelIR<FloatTensor> = {
-  formatVersion: IR_FORMAT_VERSION, inputShape: [48, 48, 1], output: 'd', outputActivation: 'linear',
-  nodes: [
-    { kind: 'conv2d', name: 'c1', inputs: ['input'], filters: 4, kernelSize: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', kernel: w([3, 3, 1, 4], 0.6), bias: w([4], 0.2) },
-    { kind: 'maxpool2d', name: 'p1', inputs: ['c1'], poolSize: [2, 2], strides: [1, 1], padding: 'valid' },
-    { kind: 'conv2d', name: 'c2', inputs: ['p1'], filters: 4, kernelSize: [3, 3], strides: [2, 2], padding: 'valid', activation: 'relu', kernel: w([3, 3, 4, 4], 0.4), bias: w([4], 0.2) },
-    { kind: 'maxpool2d', name: 'p2', inputs: ['c2'], poolSize: [2, 2], strides: [1, 1], padding: 'valid' },
-    { kind: 'flatten', name: 'f', inputs: ['p2'] },
-    { kind: 'dense', name: 'd', inputs: ['f'], units: 2, activation: 'linear', kernel: w([22 * 22 * 4, 2], 0.05), bias: w([2], 0.2) },
-  ],
-};
+/** smallMaxpoolCnn: the seed CNN's pattern at 48x48x1, Dense weights within 0.05. */
+const model = smallMaxpoolCnn(48, 71, 0.05);
 
 describe('a conv model past the flush threshold: 4 concurrent clients, 2 runs of 2 images in flight, three processes on the h2 link', () => {
   let l: Launched;

@@ -11,25 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchLocal, type Launched } from '../parties/launch.js';
 import { TEST_WARMUP } from '../parties/testing/quick-warmup.js';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
-import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { seededPrg, uniform } from '../protocol/seed-models.js';
 import { runLoad } from './testing/load.js';
+import { smallMaxpoolCnn } from './testing/small-cnn.js';
 
-const g = seededPrg(70);
-const w = (shape: number[], a: number): FloatTensor => ({ shape, data: uniform(g, shape.reduce((x, y) => x * y, 1), a) });
-/** The seed CNN's pattern at 10x10x1: Conv2D same relu - MaxPool(2, 1) - Conv2D stride 2 valid relu - MaxPool(2, 1) - Dense. */
-const model: ModelIR<FloatTensor> = {
-  formatVersion: IR_FORMAT_VERSION, inputShape: [10, 10, 1], output: 'd', outputActivation: 'linear',
-  nodes: [
-    { kind: 'conv2d', name: 'c1', inputs: ['input'], filters: 4, kernelSize: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', kernel: w([3, 3, 1, 4], 0.6), bias: w([4], 0.2) },
-    { kind: 'maxpool2d', name: 'p1', inputs: ['c1'], poolSize: [2, 2], strides: [1, 1], padding: 'valid' },
-    { kind: 'conv2d', name: 'c2', inputs: ['p1'], filters: 4, kernelSize: [3, 3], strides: [2, 2], padding: 'valid', activation: 'relu', kernel: w([3, 3, 4, 4], 0.4), bias: w([4], 0.2) },
-    { kind: 'maxpool2d', name: 'p2', inputs: ['c2'], poolSize: [2, 2], strides: [1, 1], padding: 'valid' },
-    { kind: 'flatten', name: 'f', inputs: ['p2'] },
-    { kind: 'dense', name: 'd', inputs: ['f'], units: 2, activation: 'linear', kernel: w([3 * 3 * 4, 2], 0.5), bias: w([2], 0.2) },
-  ],
-};
+/** smallMaxpoolCnn: the seed CNN's pattern at 10x10x1, Dense weights within 0.5. */
+const model = smallMaxpoolCnn(10, 70, 0.5);
 
 describe('a small CNN (MaxPool, exact truncation): 4 concurrent clients, 2 runs in flight, three processes on the h2 link', () => {
   let l: Launched;

@@ -1,7 +1,7 @@
 /**
  * The client's trust boundary, reviewed as an attacker who controls one party,
  * the network between the client and the parties, or another client
- * (issue s39): each case here was accepted before its fix.
+ * (issue s39). Accepted before their fixes:
  *  - plain http:// party URLs to a host that is not loopback (a network
  *    observer would read both shares and both output shares);
  *  - the same URL for two parties (one server would get both input shares);
@@ -9,6 +9,10 @@
  *    show P0's);
  *  - caller-given session keys that repeat (a party that sees its key would
  *    hold the key of another party's session).
+ * Refused already, kept as guards: one party announcing any other field the
+ * SDK uses (before and after the model is pinned), and P1's output envelope
+ * altered (cut, lengthened, another session's or party's response, another
+ * model, its batch rows swapped).
  * Fake parties over real HTTP (client-sdk/testing/fake-parties.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +87,83 @@ describe('what the parties announce', () => {
     } finally {
       for (const q of [0, 1, 2] as const) delete fake.behavior[q];
     }
+  });
+});
+
+describe('every announced field the SDK uses must agree at the three parties', () => {
+  // One party at a time announces one field differently; before and after the model is pinned (one-request path).
+  const fields: [string, Partial<ModelInfo>][] = [
+    ['fracBits', { fracBits: 16 }],
+    ['outputShape', { outputShape: [3] }],
+    ['inputShape', { inputShape: [32, 32, 1] }],
+    ['outputActivation', { outputActivation: 'sigmoid' }],
+    ['labels', { labels: ['NORMAL', 'PNEUMONIA', 'OTHER'] }],
+    ['preprocessing', { preprocessing: { colorMode: 'grayscale', resize: 'nearest', channelOrder: 'rgb', scaling: 'unit' } as ModelInfo['preprocessing'] }],
+    ['inputRange', { inputRange: [0, 2] }],
+    ['decisionThresholds', { decisionThresholds: [0.3, 0.7] }],
+    ['compareBound', { compareBound: 'samples-only' }],
+    ['rangeSentinel', { rangeSentinel: true }],
+    ['privacy', { privacy: { outputMode: 'label' } }],
+    ['requires', { requires: { security: 'malicious' } }],
+    ['importId', { importId: 'c'.repeat(32) }],
+    ['ensemble', { ensemble: { teachers: 2, aggregation: 'majority', teacherHashes: ['1'.repeat(64), '2'.repeat(64)] } }],
+  ];
+
+  it.each(fields.map(([name, info], i) => [name, info, i % 3] as const))('%s: E_MODEL_MISMATCH naming the party, no share sent before the model is pinned, no result after', async (_name, info, odd) => {
+    const named = odd === 0 ? 1 : odd;
+    const puts = (): number => fake.requests.filter((q) => q.method === 'PUT').length;
+    const pinned = make({ expectedModelHash: fake.model.modelHash });
+    try {
+      expect((await pinned.predict(t)).logits).toHaveLength(2); // the model is now known: the next call sends the shares with the create request
+      fake.behavior[odd as 0 | 1 | 2] = { info };
+      const before = puts();
+      await expect(make({}).predict(t)).rejects.toMatchObject({ code: 'E_MODEL_MISMATCH', party: named });
+      await expect(make({}).describe()).rejects.toMatchObject({ code: 'E_MODEL_MISMATCH', party: named });
+      expect(puts()).toBe(before);
+      await expect(pinned.predict(t)).rejects.toMatchObject({ code: 'E_MODEL_MISMATCH', party: named });
+    } finally {
+      delete fake.behavior[odd as 0 | 1 | 2];
+    }
+  });
+});
+
+describe('an output envelope altered on its way (the one-request path): refused, never reconstructed', () => {
+  /** fetch that lets `alter` rewrite P1's envelope answers (u32 LE n, n bytes of JSON, the share). */
+  let altered = 0;
+  const tampering = (alter: (json: Record<string, unknown>, share: BigUint64Array) => { json: unknown; share: Uint8Array }): typeof fetch => (async (u: string | URL | Request, init?: RequestInit) => {
+    const res = await fetch(u, init);
+    if (!String(u).startsWith(fake.urls[1]) || !(res.headers.get('content-type') ?? '').includes('vnd.securenn.session-output')) return res;
+    const b = new Uint8Array(await res.arrayBuffer());
+    altered++;
+    const n = new DataView(b.buffer).getUint32(0, true);
+    const out = alter(JSON.parse(new TextDecoder().decode(b.subarray(4, 4 + n))) as Record<string, unknown>, new BigUint64Array(b.slice(4 + n).buffer));
+    const j = new TextEncoder().encode(JSON.stringify(out.json));
+    const body = new Uint8Array(4 + j.length + out.share.byteLength);
+    new DataView(body.buffer).setUint32(0, j.length, true);
+    body.set(j, 4);
+    body.set(out.share, 4 + j.length);
+    return new Response(body, { status: 200, headers: res.headers });
+  }) as typeof fetch;
+  const bytes = (a: BigUint64Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const batch = [t, { data: new Float32Array(64 * 64).fill(0.25), shape: [64, 64, 1] }];
+
+  it.each([
+    ['a share cut short by one element', 'E_SHAPE', (j: Record<string, unknown>, y: BigUint64Array) => ({ json: j, share: bytes(y.subarray(1)) })],
+    ['a share with one element more', 'E_SHAPE', (j: Record<string, unknown>, y: BigUint64Array) => ({ json: j, share: bytes(BigUint64Array.from([...y, 0n])) })],
+    ['the session response of another session', 'E_INTERNAL', (j: Record<string, unknown>, y: BigUint64Array) => ({ json: { ...j, sessionId: '00000000-0000-4000-8000-000000000000' }, share: bytes(y) })],
+    ["P0's session response in P1's envelope", 'E_BAD_ARGUMENT', (j: Record<string, unknown>, y: BigUint64Array) => ({ json: { ...j, party: 0 }, share: bytes(y) })],
+    ['another model in the session response', 'E_MODEL_MISMATCH', (j: Record<string, unknown>, y: BigUint64Array) => ({ json: { ...j, labels: ['A', 'B'] }, share: bytes(y) })],
+    // P1's rows swapped: y_0[b] + y_1[b'] is uniform, out of the logit range but with probability 2^-13 per logit (2^-52 for all four).
+    ['the batch rows swapped in one share', 'E_INTERNAL', (j: Record<string, unknown>, y: BigUint64Array) => ({ json: j, share: bytes(BigUint64Array.from([...y.subarray(2), ...y.subarray(0, 2)])) })],
+  ] as const)('%s: %s', async (_what, code, alter) => {
+    const c = make({ expectedModelHash: fake.model.modelHash, fetch: tampering(alter) });
+    await c.predict(batch, { batch: true }); // first call: no envelope (the model is not known yet)
+    altered = 0;
+    const e = await c.predict(batch, { batch: true }).then(() => null, (x: unknown) => x);
+    expect(e).toMatchObject({ code });
+    expect(altered).toBe(1);
+    // The untouched path still gives the right answer (the alteration, not the parties, made it fail).
+    expect((await make({ expectedModelHash: fake.model.modelHash }).predict(batch, { batch: true })).logits).toHaveLength(2);
   });
 });
 

@@ -222,16 +222,31 @@ export class PrivateInferenceClientBase {
       checkSecurity(model, requireSecurity);
       if (model.security === 'malicious') result = await malicious(model);
     }
-    if (result) {
-      // The malicious flow answered: nothing more to send.
-    } else if (pinned) {
-      // Steps 2, 4 and 5 in one request per party: P0 and P1 create the session with its share
-      // (each refuses unless it serves the pinned model) and answer the output share once
-      // the run is done (x-await-output), P2 gets the POST; then the three answers must
-      // agree, and on the model the shares were encoded for.
-      const created = await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl, requireSecurity, encodeFor(pinned), () => emit('computing'));
-      model = created.model;
-      outputs = created.outputs;
+    if (!result) {
+      // Step 2: sessions at all three parties, which must agree on the model. Malicious parties refuse a session
+      // (E_SECURITY_MODE) and create none: then, if they announce 'malicious', the malicious flow (probe: the refusal
+      // must not abort the prediction). With the model pinned, steps 2, 4 and 5 in one request per party: P0 and P1
+      // create the session with its share (each refuses unless it serves the pinned model) and answer the output share
+      // once the run is done (x-await-output), P2 gets the POST; then the three answers must agree, and on the model
+      // the shares were encoded for.
+      const probe = new AbortController();
+      const follow = (): void => probe.abort(signal.reason);
+      signal.addEventListener('abort', follow, { once: true });
+      try {
+        const created = await this.createSessions(sessionId, keys, batch, remaining, privacy, probe, requireSecurity, pinned ? encodeFor(pinned) : undefined, pinned ? () => emit('computing') : undefined);
+        model = created.model;
+        outputs = created.outputs;
+      } catch (e) {
+        if (signal.aborted || !(e instanceof PrivateInferenceError) || e.code !== 'E_SECURITY_MODE' || e.party === undefined) throw e;
+        const m = await this.announced(ctl);
+        if (m.security !== 'malicious') throw e;
+        model = m;
+        result = await malicious(m);
+      } finally {
+        signal.removeEventListener('abort', follow);
+      }
+    }
+    if (!result && pinned) {
       if (model.fracBits !== pinned.fracBits || !sameShape(model.inputShape, pinned.inputShape)) {
         throw new ModelMismatchError(`the parties' model now takes [${model.inputShape.join(', ')}] at ${model.fracBits} fractional bits; the input was encoded for [${pinned.inputShape.join(', ')}] at ${pinned.fracBits}`);
       }
@@ -242,24 +257,6 @@ export class PrivateInferenceClientBase {
       }
       // Tensors were range-checked against the pinned model; a re-import may declare a narrower range (its sound bound).
       items.forEach((it, i) => { if (it.kind === 'tensor') checkTensorRange(it.tensor, model, batched ? `input[${i}]` : 'input'); });
-    } else {
-      // Step 2: sessions at all three parties, which must agree on the model. Malicious parties refuse a session
-      // (E_SECURITY_MODE) and create none: then, if they announce 'malicious', the malicious flow (probe: the refusal
-      // must not abort the prediction).
-      const probe = new AbortController();
-      const follow = (): void => probe.abort(signal.reason);
-      signal.addEventListener('abort', follow, { once: true });
-      try {
-        model = (await this.createSessions(sessionId, keys, batch, remaining, privacy, probe, requireSecurity)).model;
-      } catch (e) {
-        if (signal.aborted || !(e instanceof PrivateInferenceError) || e.code !== 'E_SECURITY_MODE' || e.party === undefined) throw e;
-        const m = await this.announced(ctl);
-        if (m.security !== 'malicious') throw e;
-        model = m;
-        result = await malicious(m);
-      } finally {
-        signal.removeEventListener('abort', follow);
-      }
     }
     if (!result && !pinned) {
       const [x0, x1] = encodeFor(model);

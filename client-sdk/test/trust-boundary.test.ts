@@ -13,6 +13,8 @@
  * SDK uses (before and after the model is pinned), and P1's output envelope
  * altered (cut, lengthened, another session's or party's response, another
  * model, its batch rows swapped).
+ * Not detectable in the semi-honest mode, by design (SECURITY.md): P1 adding
+ * a value to its output share; the test shows the moved logit.
  * Fake parties over real HTTP (client-sdk/testing/fake-parties.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,6 +166,28 @@ describe('an output envelope altered on its way (the one-request path): refused,
     expect(altered).toBe(1);
     // The untouched path still gives the right answer (the alteration, not the parties, made it fail).
     expect((await make({ expectedModelHash: fake.model.modelHash }).predict(batch, { batch: true })).logits).toHaveLength(2);
+  });
+});
+
+describe('what the semi-honest mode cannot detect (SECURITY.md, "Integrity: what is not protected")', () => {
+  it('P1 adds 1.0 (2^13 ring units) to one logit of its output share: the SDK shows the altered logit without an error; only the malicious mode (two copies of every share, malicious-io.test.ts) refuses it', async () => {
+    let shifted = 0;
+    const shifting = (async (u: string | URL | Request, init?: RequestInit) => {
+      const res = await fetch(u, init);
+      if (!String(u).startsWith(fake.urls[1]) || !/\/output$/.test(String(u)) || res.status !== 200) return res;
+      const y = new BigUint64Array(await res.arrayBuffer());
+      y[0] = BigInt.asUintN(64, y[0]! + (1n << 13n));
+      shifted++;
+      return new Response(y, { status: 200, headers: res.headers });
+    }) as typeof fetch;
+    const keys = [sessionKey(), sessionKey(), sessionKey()] as const;
+    const r = await make({ fetch: shifting, createWithInput: false }).predict(t, { sessionKeys: keys });
+    expect(shifted).toBe(1);
+    // The honest sum, from the parties' untouched shares of the same session.
+    const honest = await Promise.all([0, 1].map(async (p) => new BigUint64Array(await (await fetch(`${fake.urls[p]}/v1/sessions/${r.sessionId}/output`, { headers: { authorization: `Bearer ${fake.token}`, 'x-session-key': keys[p]! } })).arrayBuffer())));
+    const y = honest[0]!.map((v, i) => BigInt.asUintN(64, v + honest[1]![i]!));
+    const logit = (v: bigint): number => Number(BigInt.asIntN(64, v)) / 2 ** 13;
+    expect(r.logits).toEqual([logit(y[0]!) + 1, logit(y[1]!)]);
   });
 });
 

@@ -72,6 +72,13 @@ describe('predict: the parties\' security mode', () => {
     }
   });
 
+  it("parties that announce 'malicious' and the range sentinel (which the malicious mode does not run): E_SECURITY_MODE before anything is sent, never a result without the check they announce", async () => {
+    fake = await startFakeParties({ model: { security: 'malicious', rangeSentinel: true } });
+    await expect(clientFor(fake, { requireSecurity: 'malicious' }).predict(t)).rejects.toMatchObject({ code: 'E_SECURITY_MODE', message: expect.stringContaining('range sentinel') });
+    expect(fake.requests.filter((q) => q.url.includes('/v1/malicious/'))).toHaveLength(0);
+    expect(inputs(fake)).toBe(0);
+  });
+
   it('refuses a bad requireSecurity value up front', async () => {
     fake = await startFakeParties();
     expect(() => clientFor(fake!, { requireSecurity: 'paranoid' as 'malicious' })).toThrow(/requireSecurity must be 'malicious' or absent/);

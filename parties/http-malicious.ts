@@ -8,12 +8,14 @@
  *   POST /v1/malicious/:id/input   body d = x - r (16 bytes per input element, the same to the three parties);
  *                                  answers, after the batched MAC check, this party's shares of y + 2^64 rho
  *                                  (32 bytes per output element; header x-output-shape)
- * Both take the session key (x-session-key): another identity or key is answered as an unknown id (404). A failed
+ * Both take the session key (x-session-key): the mask step needs one (43 base64url characters, E_BAD_ARGUMENT
+ * otherwise: a keyless session would answer anyone holding the client's token), and an input with another identity or
+ * key, or none, is answered as an unknown id (404). A failed
  * copy check or MAC check is E_INTEGRITY (HTTP 502) and ends the session; the party serves the next one. A party
  * that is not configured 'malicious' answers E_SECURITY_MODE.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { API_VERSION, OUTPUT_SHAPE_HEADER, SESSION_KEY_HEADER } from '../protocol/api-contract.js';
+import { API_VERSION, OUTPUT_SHAPE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN } from '../protocol/api-contract.js';
 import { MpcError } from '../protocol/errors.js';
 import type { Party } from './party.js';
 
@@ -33,7 +35,9 @@ export function registerMaliciousRoutes(app: FastifyInstance, party: Party): voi
 
   app.post<{ Params: { id: string }; Querystring: { batch?: number } }>(`${v}/:id/mask`, { schema: { params: idParams, querystring: { type: 'object', additionalProperties: false, properties: { batch: { type: 'integer' } } } } }, async (req, reply) => {
     mustBeMalicious();
-    const r = await party.malDesk.mask(req.params.id, req.clientId, sessionKeyOf(req), req.query.batch ?? 1);
+    const key = sessionKeyOf(req);
+    if (key === undefined || !SESSION_KEY_PATTERN.test(key)) throw new MpcError('E_BAD_ARGUMENT', `${SESSION_KEY_HEADER}: a new malicious session needs one header with its key, 32 random bytes in base64url (43 characters)`, { party: party.party, step: 'mal.mask' });
+    const r = await party.malDesk.mask(req.params.id, req.clientId, key, req.query.batch ?? 1);
     return reply.type('application/octet-stream').send(Buffer.from(r.buffer, r.byteOffset, r.byteLength));
   });
 

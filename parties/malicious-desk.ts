@@ -34,7 +34,7 @@
  * party alters one message of its first session, or of its first offline
  * batch (malicious-epoch.ts); refused unless NODE_ENV is 'test'.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createContext } from '../protocol/context.js';
 import { deriveSeeds } from '../protocol/malicious/epoch.js';
 import type { MaskRecorder } from '../protocol/malicious/mask-source.js';
@@ -51,6 +51,7 @@ import { errFields, sessionTag } from './log.js';
 import type { PartyCore } from './party-core.js';
 import type { SessionTransport } from './session-transport.js';
 import { MalEpochs, type Epoch } from './malicious-epoch.js';
+import { sessionKeyHash } from './sessions.js';
 
 import { cheating, cheatSwitch, type CheatSwitch } from './malicious-cheat.js';
 import { policyRefusal } from './malicious-refusals.js';
@@ -61,7 +62,8 @@ export { CHEAT_ENV, cheatSwitch } from './malicious-cheat.js';
 interface MalRun {
   id: string;
   owner: string;
-  key: string | undefined;
+  /** SHA-256 of the client's session key (sessions.ts sessionKeyHash): the key itself is not kept. */
+  keyHash: Buffer;
   view: SessionTransport;
   s: MalSession;
   w: ModelIR<MTensor>;
@@ -98,7 +100,7 @@ export class MaliciousDesk {
   private get deadlineMs(): number { return this.c.opts.sessions.defaultDeadlineMs; }
 
   /** Steps a-d: this party's shares of the client's mask r for `batch` images (32 n bytes: r_i then r_{i+1}). */
-  async mask(rawId: string, owner: string, key: string | undefined, batch = 1): Promise<Uint8Array> {
+  async mask(rawId: string, owner: string, key: string, batch = 1): Promise<Uint8Array> {
     const model = this.c.model;
     const w = this.weights();
     if (!model || !w) throw new MpcError('E_NOT_READY', `P${this.c.party}: no model with replicated weights loaded`, { party: this.c.party });
@@ -132,7 +134,7 @@ export class MaliciousDesk {
       const s = await createMalSession(ctx, { alpha: b.epoch.alpha, ...(b.entry ?? b.recorder ? { masks: (b.entry ?? b.recorder)! } : {}) });
       const n = batch * model.inputSize;
       const { r, forClient } = await inputMask(s, n);
-      this.runs.set(id, { id, owner, key, view, s, w: b.epoch.weights, mask: r, timer, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null, batch });
+      this.runs.set(id, { id, owner, keyHash: sessionKeyHash(key), view, s, w: b.epoch.weights, mask: r, timer, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null, batch });
       return forClient;
     } catch (e) {
       clearTimeout(timer);
@@ -150,7 +152,8 @@ export class MaliciousDesk {
   async input(rawId: string, owner: string, key: string | undefined, d: Uint8Array): Promise<{ shares: Uint8Array; shape: number[] }> {
     const id = rawId.toLowerCase();
     const run = this.runs.get(id);
-    if (!run || run.owner !== owner || run.key !== key) throw new MpcError('E_NOT_FOUND', `no malicious session ${id} awaiting its input at P${this.c.party}`, { party: this.c.party });
+    // As sessions.ts owned(): the key's hash, compared in constant time.
+    if (!run || key === undefined || run.owner !== owner || !timingSafeEqual(run.keyHash, sessionKeyHash(key))) throw new MpcError('E_NOT_FOUND', `no malicious session ${id} awaiting its input at P${this.c.party}`, { party: this.c.party });
     if (run.busy) throw new MpcError('E_CONFLICT', `malicious session ${id} already has its input`, { party: this.c.party, step: 'mal.input' });
     run.busy = true;
     const model = this.c.model!;

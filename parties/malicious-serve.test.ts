@@ -25,7 +25,8 @@ import { CHEAT_ENV, cheatSwitch } from './malicious-desk.js';
 import { unservedFeatures } from './malicious-refusals.js';
 import { shareBundles } from './model-source.js';
 import { loadReplicatedModel } from './replicated-source.js';
-import { auth, partyTrio, TEST_TOKEN, type PartyTrio } from './testing/trio.js';
+import { sessionKeyHash } from './sessions.js';
+import { auth, partyTrio, TEST_SESSION_KEY, TEST_TOKEN, type PartyTrio } from './testing/trio.js';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 
 const F = 13;
@@ -154,6 +155,23 @@ describe("security 'malicious' served by the party servers (mTLS mesh, HTTP rout
     expect(again.json()).toMatchObject({ code: 'E_CONFLICT' });
     const other = await t.servers[0]!.app.inject({ method: 'POST', url: `/v1/malicious/${id}/input`, headers: { ...auth, 'x-session-key': 'another-key-0123456789abcdefghijklmnopqrstu', 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(16 * 784) });
     expect(other.json()).toMatchObject({ code: 'E_NOT_FOUND' });
+    // A session without its key would answer anyone holding the client's token (a leaked one): a mask needs the key,
+    // as a semi-honest session does (E_BAD_ARGUMENT, nothing opened), and an input without the key finds no session.
+    const tokenOnly = { authorization: auth.authorization };
+    const id2 = randomUUID();
+    const keyless = await masks(t, id2, tokenOnly);
+    expect(keyless.map((r) => [r.statusCode, r.json().code])).toEqual([[400, 'E_BAD_ARGUMENT'], [400, 'E_BAD_ARGUMENT'], [400, 'E_BAD_ARGUMENT']]);
+    const malformed = await masks(t, id2, { ...tokenOnly, 'x-session-key': 'short' });
+    expect(malformed.map((r) => r.json().code)).toEqual(['E_BAD_ARGUMENT', 'E_BAD_ARGUMENT', 'E_BAD_ARGUMENT']);
+    for (const s of t.servers) expect(s.party.malDesk.open).toBe(1);
+    // As for a semi-honest session (SECURITY.md, "Session key"), the party keeps only the key's SHA-256, compared in constant time.
+    for (const s of t.servers) {
+      const run = (s.party.malDesk as unknown as { runs: Map<string, Record<string, unknown>> }).runs.get(id)!;
+      expect(Object.values(run).filter((v) => typeof v === 'string' && v.includes(TEST_SESSION_KEY))).toEqual([]);
+      expect(run.keyHash).toEqual(sessionKeyHash(TEST_SESSION_KEY));
+    }
+    const unkeyedInput = await t.servers[0]!.app.inject({ method: 'POST', url: `/v1/malicious/${id}/input`, headers: { ...tokenOnly, 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(16 * 784) });
+    expect(unkeyedInput.json()).toMatchObject({ code: 'E_NOT_FOUND' });
     const short = await inputs(t, id, new Uint8Array(16 * 783));
     for (const r of short) expect(['E_SHAPE', 'E_INTEGRITY']).toContain(r.json().code);
     expect(short.map((r) => r.json().code)).toContain('E_SHAPE');

@@ -94,7 +94,7 @@ describe('strict command lines', () => {
 
   it('the demo client takes exactly one explicit client.json: several paths (a glob) or a pattern are refused', () => {
     const a = path.join(tmp, 'a.json'), b = path.join(tmp, 'b.json');
-    for (const f of [a, b]) writeFileSync(f, JSON.stringify({ parties: ['http://127.0.0.1:9', 'http://127.0.0.1:9', 'http://127.0.0.1:9'], token: 't', modelHash: '0'.repeat(64) }));
+    for (const f of [a, b]) writeFileSync(f, JSON.stringify({ parties: ['http://127.0.0.1:9', 'http://127.0.0.2:9', 'http://127.0.0.3:9'], token: 't', modelHash: '0'.repeat(64) }));
     const two = tsx('parties/demo-client.ts', [a, b]);
     expect(two.status).toBe(2);
     expect(two.stderr).toMatch(/expected exactly one client\.json path, got 2 \(a shell glob matched several deployments/);

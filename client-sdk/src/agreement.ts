@@ -2,7 +2,7 @@
  * The three parties' answers (session or model info) must describe one
  * model, served one way: the same file and import, shapes, labels, output
  * policy, preprocessing, input range, thresholds, comparison-ring basis,
- * security mode and requirements. Returns party 0's answer.
+ * teacher ensemble, security mode and requirements. Returns party 0's answer.
  */
 import type { CreateSessionResponse } from '../../protocol/api-contract.js';
 import { ModelMismatchError, PrivateInferenceError } from './errors.js';
@@ -25,6 +25,8 @@ export function partiesAgree(rs: readonly CreateSessionResponse[]): CreateSessio
     if (JSON.stringify(r.decisionThresholds ?? null) !== JSON.stringify(r0.decisionThresholds ?? null)) throw new ModelMismatchError(`parties disagree on the decision thresholds: party 0 and party ${r.party}`, { party: r.party });
     if ((r.compareBound ?? null) !== (r0.compareBound ?? null)) throw new ModelMismatchError(`parties disagree on what the comparison ring rests on (compareBound): party 0 and party ${r.party}`, { party: r.party });
     if ((r.rangeSentinel === true) !== (r0.rangeSentinel === true)) throw new ModelMismatchError(`parties disagree on running the range sentinel (rangeSentinel): party 0 and party ${r.party}`, { party: r.party });
+    // A PATE ensemble (teachers, aggregation, their hashes) is passed into every result for the application to show.
+    if (JSON.stringify(r.ensemble ?? null) !== JSON.stringify(r0.ensemble ?? null)) throw new ModelMismatchError(`parties disagree on the teacher ensemble (ensemble): party 0 and party ${r.party}`, { party: r.party });
     if ((r.security ?? 'semi-honest') !== (r0.security ?? 'semi-honest')) throw new PrivateInferenceError('E_SECURITY_MODE', `parties announce different security modes: party 0 has '${r0.security ?? 'semi-honest'}', party ${r.party} has '${r.security ?? 'semi-honest'}'`, { party: r.party });
     if (JSON.stringify(r.requires ?? null) !== JSON.stringify(r0.requires ?? null)) throw new ModelMismatchError(`parties disagree on what the model requires (manifest requires): party 0 and party ${r.party}`, { party: r.party });
   }

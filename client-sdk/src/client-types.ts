@@ -11,6 +11,11 @@ export interface ClientOptions {
   /** Base URLs of P0, P1, P2, in that order (e.g. 'https://p0.example:8443'). */
   parties: readonly string[];
   /**
+   * Plain http:// party URLs are refused unless their host is loopback (E_BAD_ARGUMENT): whoever sees the traffic
+   * would read both shares. true: allow them, only where something else encrypts the links (a service-mesh sidecar).
+   */
+  allowInsecureHttp?: boolean;
+  /**
    * The client's bearer token at each party, [P0, P1, P2]: each organisation
    * enrols the client with a token of its own and verifies only that one, so
    * no party can act as the client at another (SECURITY.md).

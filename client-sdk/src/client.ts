@@ -39,6 +39,7 @@ import { decodeAnyImage } from './image/dicom.js';
 import type { ImageDecoder, RawImage } from './image/types.js';
 import { checkTensorRange } from './input-range.js';
 import { partiesAgree } from './agreement.js';
+import { partyEndpoints } from './endpoints.js';
 import { checkTensorShape, classifyInput, sameShape, type ClassifiedInput, type ImageInput, type Tensor } from './input.js';
 import { bytesToU64, sessionKey, splitShares, u64ToBytes, uuidV4 } from './ring.js';
 import { DEFAULT_TIMEOUT_MS, type AnyBatch, type BatchLabelPrediction, type BatchPrediction, type ClientOptions, type LabelModePrivacy, type LabelPrediction, type PredictOptions, type PredictProgress, type Prediction, type ProgressStage } from './client-types.js';
@@ -68,13 +69,8 @@ export class PrivateInferenceClientBase {
   /** platformFetch: the entry's default transport (Node: nodeRequest); else globalThis.fetch. */
   constructor(options: ClientOptions, platformDecoder: ImageDecoder, platformFetch?: FetchLike) {
     const o = options as Partial<ClientOptions> | undefined;
-    if (!o || !Array.isArray(o.parties) || o.parties.length !== 3) {
-      throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: parties must be the three base URLs [P0, P1, P2]');
-    }
-    this.endpoints = o.parties.map((u, i) => {
-      if (typeof u !== 'string' || !/^https?:\/\/[^/]/i.test(u)) throw new InputError('E_BAD_ARGUMENT', `PrivateInferenceClient: parties[${i}] is not an http(s) URL`);
-      return { party: i as 0 | 1 | 2, baseUrl: u.replace(/\/+$/, '') };
-    });
+    if (!o) throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: parties must be the three base URLs [P0, P1, P2]');
+    this.endpoints = partyEndpoints(o.parties, o.allowInsecureHttp === true);
     if (o.tokens !== undefined && o.token !== undefined) throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: give tokens (one per party) or token, not both');
     const tokens = o.tokens ?? (o.token !== undefined ? [o.token, o.token, o.token] : undefined);
     if (!Array.isArray(tokens) || tokens.length !== 3 || tokens.some((t) => typeof t !== 'string' || t.length === 0 || /\s/.test(t))) {
@@ -180,6 +176,8 @@ export class PrivateInferenceClientBase {
     if (given !== undefined && (!Array.isArray(given) || given.length !== 3 || given.some((k) => typeof k !== 'string' || !SESSION_KEY_PATTERN.test(k)))) {
       throw new InputError('E_BAD_ARGUMENT', 'predict: sessionKeys must be three keys of 43 base64url characters (32 random bytes each)');
     }
+    // A key per party: a party sees its own key on every request; the same key at another party would serve it there.
+    if (given !== undefined && new Set(given).size !== 3) throw new InputError('E_BAD_ARGUMENT', 'predict: sessionKeys must be three different keys, one per party');
     const privacy = requestPrivacy(options.privacy);
     const items = this.classify(input, batched);
     const batchTensor = batched && !Array.isArray(input);
@@ -224,16 +222,31 @@ export class PrivateInferenceClientBase {
       checkSecurity(model, requireSecurity);
       if (model.security === 'malicious') result = await malicious(model);
     }
-    if (result) {
-      // The malicious flow answered: nothing more to send.
-    } else if (pinned) {
-      // Steps 2, 4 and 5 in one request per party: P0 and P1 create the session with its share
-      // (each refuses unless it serves the pinned model) and answer the output share once
-      // the run is done (x-await-output), P2 gets the POST; then the three answers must
-      // agree, and on the model the shares were encoded for.
-      const created = await this.createSessions(sessionId, keys, batch, remaining, privacy, ctl, requireSecurity, encodeFor(pinned), () => emit('computing'));
-      model = created.model;
-      outputs = created.outputs;
+    if (!result) {
+      // Step 2: sessions at all three parties, which must agree on the model. Malicious parties refuse a session
+      // (E_SECURITY_MODE) and create none: then, if they announce 'malicious', the malicious flow (probe: the refusal
+      // must not abort the prediction). With the model pinned, steps 2, 4 and 5 in one request per party: P0 and P1
+      // create the session with its share (each refuses unless it serves the pinned model) and answer the output share
+      // once the run is done (x-await-output), P2 gets the POST; then the three answers must agree, and on the model
+      // the shares were encoded for.
+      const probe = new AbortController();
+      const follow = (): void => probe.abort(signal.reason);
+      signal.addEventListener('abort', follow, { once: true });
+      try {
+        const created = await this.createSessions(sessionId, keys, batch, remaining, privacy, probe, requireSecurity, pinned ? encodeFor(pinned) : undefined, pinned ? () => emit('computing') : undefined);
+        model = created.model;
+        outputs = created.outputs;
+      } catch (e) {
+        if (signal.aborted || !(e instanceof PrivateInferenceError) || e.code !== 'E_SECURITY_MODE' || e.party === undefined) throw e;
+        const m = await this.announced(ctl);
+        if (m.security !== 'malicious') throw e;
+        model = m;
+        result = await malicious(m);
+      } finally {
+        signal.removeEventListener('abort', follow);
+      }
+    }
+    if (!result && pinned) {
       if (model.fracBits !== pinned.fracBits || !sameShape(model.inputShape, pinned.inputShape)) {
         throw new ModelMismatchError(`the parties' model now takes [${model.inputShape.join(', ')}] at ${model.fracBits} fractional bits; the input was encoded for [${pinned.inputShape.join(', ')}] at ${pinned.fracBits}`);
       }
@@ -244,24 +257,6 @@ export class PrivateInferenceClientBase {
       }
       // Tensors were range-checked against the pinned model; a re-import may declare a narrower range (its sound bound).
       items.forEach((it, i) => { if (it.kind === 'tensor') checkTensorRange(it.tensor, model, batched ? `input[${i}]` : 'input'); });
-    } else {
-      // Step 2: sessions at all three parties, which must agree on the model. Malicious parties refuse a session
-      // (E_SECURITY_MODE) and create none: then, if they announce 'malicious', the malicious flow (probe: the refusal
-      // must not abort the prediction).
-      const probe = new AbortController();
-      const follow = (): void => probe.abort(signal.reason);
-      signal.addEventListener('abort', follow, { once: true });
-      try {
-        model = (await this.createSessions(sessionId, keys, batch, remaining, privacy, probe, requireSecurity)).model;
-      } catch (e) {
-        if (signal.aborted || !(e instanceof PrivateInferenceError) || e.code !== 'E_SECURITY_MODE' || e.party === undefined) throw e;
-        const m = await this.announced(ctl);
-        if (m.security !== 'malicious') throw e;
-        model = m;
-        result = await malicious(m);
-      } finally {
-        signal.removeEventListener('abort', follow);
-      }
     }
     if (!result && !pinned) {
       const [x0, x1] = encodeFor(model);

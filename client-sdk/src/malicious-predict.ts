@@ -35,6 +35,8 @@ export function checkMaliciousRequest(model: ModelInfo, batch: number, outputMod
   const no = (why: string): never => { throw new PrivateInferenceError('E_SECURITY_MODE', `the parties run security 'malicious', which serves ${why} yet: nothing was sent`); };
   if (!Number.isInteger(batch) || batch < 1) no(`batches of at least one image (asked for ${batch})`);
   if (outputMode !== 'logits' || model.privacy !== undefined || model.ensemble !== undefined) no('plain logits only (no label modes, DP noise or PATE)');
+  // The malicious mode runs no range sentinel (parties/range-sentinel.ts): parties announcing one would have the client skip a check they promise.
+  if (model.rangeSentinel === true) no('no run-time range sentinel (the parties announce one)');
 }
 
 /** Steps 1-3 for `batch` encoded images x (fixed point, Z_2^64, image after image): the fixed-point outputs (mod 2^64). */

@@ -57,6 +57,28 @@ describe('predict: the parties\' security mode', () => {
     expect(inputs(fake)).toBe(0);
   });
 
+  it("parties that switch to 'malicious' after the client pinned the model: their refusal of the one-request path leads to the malicious routes, as on the first call (not the same E_SECURITY_MODE on every call)", async () => {
+    fake = await startFakeParties();
+    const c = clientFor(fake, { expectedModelHash: fake.model.modelHash });
+    expect((await c.predict(t)).model.security).toBe('semi-honest'); // pinned: the next call creates the sessions with the shares
+    const refusal = { code: 'E_SECURITY_MODE', message: "configured with security 'malicious': it runs sessions only through the malicious routes" };
+    for (const p of [0, 1, 2] as const) fake.behavior[p] = { info: { security: 'malicious' }, failCreate: refusal };
+    const masks = (): number => fake!.requests.filter((q) => q.method === 'POST' && q.url.includes('/v1/malicious/') && q.url.includes('/mask')).length;
+    for (let call = 1; call <= 2; call++) {
+      // The fakes do not serve the malicious routes (404): reaching them is the point.
+      await expect(c.predict(t)).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+      expect(masks()).toBe(3 * call);
+      expect(c.model?.security).toBe('malicious');
+    }
+  });
+
+  it("parties that announce 'malicious' and the range sentinel (which the malicious mode does not run): E_SECURITY_MODE before anything is sent, never a result without the check they announce", async () => {
+    fake = await startFakeParties({ model: { security: 'malicious', rangeSentinel: true } });
+    await expect(clientFor(fake, { requireSecurity: 'malicious' }).predict(t)).rejects.toMatchObject({ code: 'E_SECURITY_MODE', message: expect.stringContaining('range sentinel') });
+    expect(fake.requests.filter((q) => q.url.includes('/v1/malicious/'))).toHaveLength(0);
+    expect(inputs(fake)).toBe(0);
+  });
+
   it('refuses a bad requireSecurity value up front', async () => {
     fake = await startFakeParties();
     expect(() => clientFor(fake!, { requireSecurity: 'paranoid' as 'malicious' })).toThrow(/requireSecurity must be 'malicious' or absent/);

@@ -1,0 +1,43 @@
+/**
+ * The three party URLs a client is given, checked before any request
+ * (E_BAD_ARGUMENT):
+ *  - each an http(s) base URL;
+ *  - plain `http:` only to a loopback host (localhost, 127.0.0.0/8, ::1), as
+ *    the parties take `--insecure-local` only on loopback: over plain HTTP
+ *    whoever sees the traffic to P0 and P1 (a proxy, the hospital's egress, a
+ *    shared Wi-Fi) reads both input shares and both output shares, so the
+ *    image and the result, and the bearer tokens and session keys with them.
+ *    `allowInsecureHttp` lets a deployment whose links are encrypted by
+ *    something else (a service-mesh sidecar) say so explicitly;
+ *  - three different URLs: the same server named twice gets both shares of
+ *    the input (on the one-request path, with the session's creation, before
+ *    its answer could say which party it is) and adds them up.
+ */
+import { InputError } from './errors.js';
+import type { PartyEndpoint } from './http.js';
+
+/** localhost, 127.x.y.z or ::1 (a URL's hostname, IPv6 in brackets). */
+export function isLoopbackHostname(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+export function partyEndpoints(parties: unknown, allowInsecureHttp: boolean): PartyEndpoint[] {
+  if (!Array.isArray(parties) || parties.length !== 3) {
+    throw new InputError('E_BAD_ARGUMENT', 'PrivateInferenceClient: parties must be the three base URLs [P0, P1, P2]');
+  }
+  const endpoints = parties.map((u: unknown, i) => {
+    if (typeof u !== 'string' || !/^https?:\/\/[^/]/i.test(u)) throw new InputError('E_BAD_ARGUMENT', `PrivateInferenceClient: parties[${i}] is not an http(s) URL`);
+    let url: URL;
+    try { url = new URL(u); } catch { throw new InputError('E_BAD_ARGUMENT', `PrivateInferenceClient: parties[${i}] is not an http(s) URL`); }
+    if (url.protocol === 'http:' && !allowInsecureHttp && !isLoopbackHostname(url.hostname)) {
+      throw new InputError('E_BAD_ARGUMENT', `PrivateInferenceClient: parties[${i}] is a plain http:// URL to a host that is not loopback: the input and output shares, the token and the session key would cross the network unencrypted; use https (allowInsecureHttp: only where something else encrypts the link)`);
+    }
+    return { party: i as 0 | 1 | 2, baseUrl: u.replace(/\/+$/, '') };
+  });
+  const same = (a: PartyEndpoint, b: PartyEndpoint): boolean => new URL(a.baseUrl).href.replace(/\/+$/, '') === new URL(b.baseUrl).href.replace(/\/+$/, '');
+  for (const [a, b] of [[0, 1], [0, 2], [1, 2]] as const) {
+    if (same(endpoints[a]!, endpoints[b]!)) throw new InputError('E_BAD_ARGUMENT', `PrivateInferenceClient: parties[${a}] and parties[${b}] are the same URL: each party needs its own server (one server would get both input shares)`);
+  }
+  return endpoints;
+}

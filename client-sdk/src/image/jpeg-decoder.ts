@@ -236,7 +236,17 @@ function getData(p: Parsed, opts: JpegDecodeOptions, budget: Budget): Uint8Array
   let offset = 0;
   for (let y = 0; y < height; y++) {
     const rows = cs.map((c) => (0 | (y * c.scaleY * scaleY)) * c.stride);
-    if (n === 1 || n === 2 || (n === 3 && !colorTransform)) {
+    if (n === 1) {
+      const l0 = cs[0]!.lines, r0 = rows[0]!, x0 = xIdx[0]!;
+      for (let x = 0; x < width; x++) data[offset++] = l0[r0 + x0[x]!]!;
+      continue;
+    }
+    if (n === 3 && !colorTransform) {
+      const l0 = cs[0]!.lines, l1 = cs[1]!.lines, l2 = cs[2]!.lines, r0 = rows[0]!, r1 = rows[1]!, r2 = rows[2]!, x0 = xIdx[0]!, x1 = xIdx[1]!, x2 = xIdx[2]!;
+      for (let x = 0; x < width; x++) { data[offset++] = l0[r0 + x0[x]!]!; data[offset++] = l1[r1 + x1[x]!]!; data[offset++] = l2[r2 + x2[x]!]!; }
+      continue;
+    }
+    if (n === 2) {
       for (let x = 0; x < width; x++) for (let k = 0; k < n; k++) data[offset++] = cs[k]!.lines[rows[k]! + xIdx[k]![x]!]!;
       continue;
     }
@@ -280,7 +290,8 @@ export function decodeJpegJs(jpegData: Uint8Array, userOpts: JpegDecodeOptions =
   let i = 0, j = 0;
   const n = p.components.length;
   if (n !== 1 && n !== 3 && n !== 4) throw new Error('Unsupported color mode'); // jpeg-js copyToImageData
-  for (let k = 0; k < p.width * p.height; k++) {
+  if (n === 3 && !opts.formatAsRGBA) out.set(data);
+  else for (let k = 0; k < p.width * p.height; k++) {
     if (n === 1) { const Y = data[i++]!; out[j++] = Y; out[j++] = Y; out[j++] = Y; }
     else if (n === 3) { out[j++] = data[i++]!; out[j++] = data[i++]!; out[j++] = data[i++]!; }
     else {

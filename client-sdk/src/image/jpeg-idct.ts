@@ -26,9 +26,10 @@ const CONST_BITS = 13, PASS1_BITS = 2;
 const FIX_0_298631336 = 2446, FIX_0_390180644 = 3196, FIX_0_541196100 = 4433, FIX_0_765366865 = 6270;
 const FIX_0_899976223 = 7373, FIX_1_175875602 = 9633, FIX_1_501321110 = 12299, FIX_1_847759065 = 15137;
 const FIX_1_961570560 = 16069, FIX_2_053119869 = 16819, FIX_2_562915447 = 20995, FIX_3_072711026 = 25172;
-const ONE_SHIFT1 = 2 ** (CONST_BITS - PASS1_BITS), HALF1 = ONE_SHIFT1 / 2;
-const ONE_SHIFT2 = 2 ** (CONST_BITS + PASS1_BITS + 3), HALF2 = ONE_SHIFT2 / 2;
-const ONE_DC2 = 2 ** (PASS1_BITS + 3), HALF_DC2 = ONE_DC2 / 2;
+// DESCALE(x, n) = floor((x + 2^(n-1)) * 2^-n): multiplying by a power of two is exact in doubles
+const HALF1 = 2 ** (CONST_BITS - PASS1_BITS - 1), INV1 = 2 ** -(CONST_BITS - PASS1_BITS);
+const HALF2 = 2 ** (CONST_BITS + PASS1_BITS + 2), INV2 = 2 ** -(CONST_BITS + PASS1_BITS + 3);
+const HALF_DC2 = 2 ** (PASS1_BITS + 2), INV_DC2 = 2 ** -(PASS1_BITS + 3);
 const CONST_SCALE = 2 ** CONST_BITS, PASS1_SCALE = 2 ** PASS1_BITS;
 
 /** jdmaster.c's post-IDCT range_limit, indexed by (x & 1023) for x the descaled value before the level shift. */
@@ -72,19 +73,19 @@ export function idctIslow(coef: Int32Array, qt: Int32Array, ws: Float64Array, ou
     z1 *= -FIX_0_899976223; z2 *= -FIX_2_562915447; z3 *= -FIX_1_961570560; z4 *= -FIX_0_390180644;
     z3 += z5; z4 += z5;
     tmp0 += z1 + z3; tmp1 += z2 + z4; tmp2 += z2 + z3; tmp3 += z1 + z4;
-    ws[c] = Math.floor((tmp10 + tmp3 + HALF1) / ONE_SHIFT1) | 0;
-    ws[56 + c] = Math.floor((tmp10 - tmp3 + HALF1) / ONE_SHIFT1) | 0;
-    ws[8 + c] = Math.floor((tmp11 + tmp2 + HALF1) / ONE_SHIFT1) | 0;
-    ws[48 + c] = Math.floor((tmp11 - tmp2 + HALF1) / ONE_SHIFT1) | 0;
-    ws[16 + c] = Math.floor((tmp12 + tmp1 + HALF1) / ONE_SHIFT1) | 0;
-    ws[40 + c] = Math.floor((tmp12 - tmp1 + HALF1) / ONE_SHIFT1) | 0;
-    ws[24 + c] = Math.floor((tmp13 + tmp0 + HALF1) / ONE_SHIFT1) | 0;
-    ws[32 + c] = Math.floor((tmp13 - tmp0 + HALF1) / ONE_SHIFT1) | 0;
+    ws[c] = Math.floor((tmp10 + tmp3 + HALF1) * INV1) | 0;
+    ws[56 + c] = Math.floor((tmp10 - tmp3 + HALF1) * INV1) | 0;
+    ws[8 + c] = Math.floor((tmp11 + tmp2 + HALF1) * INV1) | 0;
+    ws[48 + c] = Math.floor((tmp11 - tmp2 + HALF1) * INV1) | 0;
+    ws[16 + c] = Math.floor((tmp12 + tmp1 + HALF1) * INV1) | 0;
+    ws[40 + c] = Math.floor((tmp12 - tmp1 + HALF1) * INV1) | 0;
+    ws[24 + c] = Math.floor((tmp13 + tmp0 + HALF1) * INV1) | 0;
+    ws[32 + c] = Math.floor((tmp13 - tmp0 + HALF1) * INV1) | 0;
   }
   // Pass 2: rows from the workspace to the output, descaled by 2^(CONST_BITS + PASS1_BITS + 3) and range-limited.
   for (let r = 0, o = offset; r < 64; r += 8, o += stride) {
     if (ws[r + 1] === 0 && ws[r + 2] === 0 && ws[r + 3] === 0 && ws[r + 4] === 0 && ws[r + 5] === 0 && ws[r + 6] === 0 && ws[r + 7] === 0) {
-      const v = RANGE_LIMIT[Math.floor((ws[r]! + HALF_DC2) / ONE_DC2) & 1023]!;
+      const v = RANGE_LIMIT[Math.floor((ws[r]! + HALF_DC2) * INV_DC2) & 1023]!;
       for (let k = 0; k < 8; k++) out[o + k] = v;
       continue;
     }
@@ -103,13 +104,13 @@ export function idctIslow(coef: Int32Array, qt: Int32Array, ws: Float64Array, ou
     z1 *= -FIX_0_899976223; z2 *= -FIX_2_562915447; z3 *= -FIX_1_961570560; z4 *= -FIX_0_390180644;
     z3 += z5; z4 += z5;
     tmp0 += z1 + z3; tmp1 += z2 + z4; tmp2 += z2 + z3; tmp3 += z1 + z4;
-    out[o] = RANGE_LIMIT[Math.floor((tmp10 + tmp3 + HALF2) / ONE_SHIFT2) & 1023]!;
-    out[o + 7] = RANGE_LIMIT[Math.floor((tmp10 - tmp3 + HALF2) / ONE_SHIFT2) & 1023]!;
-    out[o + 1] = RANGE_LIMIT[Math.floor((tmp11 + tmp2 + HALF2) / ONE_SHIFT2) & 1023]!;
-    out[o + 6] = RANGE_LIMIT[Math.floor((tmp11 - tmp2 + HALF2) / ONE_SHIFT2) & 1023]!;
-    out[o + 2] = RANGE_LIMIT[Math.floor((tmp12 + tmp1 + HALF2) / ONE_SHIFT2) & 1023]!;
-    out[o + 5] = RANGE_LIMIT[Math.floor((tmp12 - tmp1 + HALF2) / ONE_SHIFT2) & 1023]!;
-    out[o + 3] = RANGE_LIMIT[Math.floor((tmp13 + tmp0 + HALF2) / ONE_SHIFT2) & 1023]!;
-    out[o + 4] = RANGE_LIMIT[Math.floor((tmp13 - tmp0 + HALF2) / ONE_SHIFT2) & 1023]!;
+    out[o] = RANGE_LIMIT[Math.floor((tmp10 + tmp3 + HALF2) * INV2) & 1023]!;
+    out[o + 7] = RANGE_LIMIT[Math.floor((tmp10 - tmp3 + HALF2) * INV2) & 1023]!;
+    out[o + 1] = RANGE_LIMIT[Math.floor((tmp11 + tmp2 + HALF2) * INV2) & 1023]!;
+    out[o + 6] = RANGE_LIMIT[Math.floor((tmp11 - tmp2 + HALF2) * INV2) & 1023]!;
+    out[o + 2] = RANGE_LIMIT[Math.floor((tmp12 + tmp1 + HALF2) * INV2) & 1023]!;
+    out[o + 5] = RANGE_LIMIT[Math.floor((tmp12 - tmp1 + HALF2) * INV2) & 1023]!;
+    out[o + 3] = RANGE_LIMIT[Math.floor((tmp13 + tmp0 + HALF2) * INV2) & 1023]!;
+    out[o + 4] = RANGE_LIMIT[Math.floor((tmp13 - tmp0 + HALF2) * INV2) & 1023]!;
   }
 }

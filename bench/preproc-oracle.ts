@@ -190,6 +190,16 @@ async function probeJpegQuality(dir: string): Promise<void> {
     console.log(`${k} | ${g.files} | ${g.differ} | ${g.refused} | ${g.max} | ${(100 * g.off / Math.max(1, g.samples)).toFixed(3)}%`);
   }
   console.log(`Pillow with SIMD off (JSIMD_FORCENONE=1, libjpeg-turbo's C code): differs from Pillow's default decode in ${simdVsC} files; the SDK differs from it in ${sdkVsC} files`);
+  // A crafted file no encoder writes from pixels: flat blocks whose samples lie far outside 0..255 before the clamp
+  // (x = 100 .. 1200 and -100 .. -1000 after the IDCT, client-sdk/testing/jpeg-coef-writer.ts)
+  const { coefJpeg } = await import('../client-sdk/testing/jpeg-coef-writer.js');
+  const ks = [100, 300, 511, 512, 800, 895, 896, 1000, 1200, -100, -300, -512, -513, -600, -896, -897, -1000];
+  writeFileSync(join(dir, 'crafted.jpeg'), coefJpeg({ width: 8 * ks.length, height: 8, qt: new Array<number>(64).fill(8), blocks: [ks.map((k) => [k, ...new Array<number>(63).fill(0)])] }));
+  const dec = (simd: boolean): number[] => [...spawnSync(PY, ['-c', 'import sys, numpy as np\nfrom PIL import Image\nsys.stdout.buffer.write(np.asarray(Image.open(sys.argv[1]), dtype=np.uint8)[0, ::8].tobytes())', join(dir, 'crafted.jpeg')], { env: { ...process.env, ...(simd ? {} : { JSIMD_FORCENONE: '1' }) } }).stdout];
+  const sdk = await decodeImageNode(readFileSync(join(dir, 'crafted.jpeg')));
+  const mine = ks.map((_, i) => sdk.data[i * 8 * sdk.channels]!), pSimd = dec(true), pC = dec(false);
+  const n = (a: number[]): number => a.filter((v, i) => v !== mine[i]).length;
+  console.log(`crafted out-of-range file (x = ${ks.join(', ')}): SDK ${mine.join(' ')}; Pillow SIMD off ${pC.join(' ')} (${n(pC)} blocks differ); Pillow default ${pSimd.join(' ')} (${n(pSimd)} blocks differ)`);
   for (const w of worst) console.log(`  ${w}`);
 }
 

@@ -15,11 +15,13 @@
  * (|products| < 2^50), Math.floor(x / 2^n) is the arithmetic shift and `| 0`
  * the (int) cast; so a hostile file's huge coefficients wrap as in libjpeg.
  *
- * Not libjpeg-turbo's SIMD islow (x86 AVX2 / SSE2, Arm Neon): that one keeps
- * 16-bit lanes between passes and saturates instead of wrapping, so it differs
- * from the C code (and from this) when a sample is more than 256 levels out of
- * range, which a file's legitimate quantisation error does not reach
- * (client-sdk/README.md "Inputs", bench/preproc-oracle.ts jpeg-quality).
+ * Not libjpeg-turbo's SIMD islow (Pillow's default on this x86 machine, AVX2):
+ * it works in 16-bit lanes and saturates (and in places wraps at 16 bits)
+ * instead of going through the table, so it differs from the C code (and from
+ * this) when a sample lies more than 384 levels outside 0..255 before the
+ * clamp (x >= 512 or x < -512 above); no Pillow-written file of the probe did
+ * (client-sdk/README.md "Inputs", bench/preproc-oracle.ts jpeg-quality, which
+ * also prints a crafted file where they differ). Other SIMD builds: not measured.
  */
 
 const CONST_BITS = 13, PASS1_BITS = 2;

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { coefJpeg } from '../../testing/jpeg-coef-writer.js';
 import { decodeImageNode } from './decode-node.js';
 import { decodeJpegJs } from './jpeg-decoder.js';
+import { idctIslow } from './jpeg-idct.js';
 
 /**
  * The Node JPEG decoder's samples against an independent transcription of libjpeg's jidctint.c
@@ -134,6 +135,18 @@ describe('Node JPEG decode: libjpeg islow IDCT and range limiting, bit for bit',
     for (let c = 0; c < 3; c++) {
       const want = refImage(comps[c]!, qt, width, height);
       expect(Buffer.from(Uint8Array.from({ length: width * height }, (_, p) => r.data[p * 3 + c]!)).equals(Buffer.from(want))).toBe(true);
+    }
+  });
+
+  it('any coefficients and steps (hostile files: int32 coefficients cast to int16, steps 0..65535 read as int16): idctIslow equals the reference', () => {
+    const ws = new Float64Array(64), out = new Uint8Array(64);
+    for (let b = 0; b < 300; b++) {
+      // A third of the blocks at the extremes, the rest anywhere; some columns and rows left zero (the shortcuts)
+      const pick = (lim: number): number => (b % 3 === 0 ? (randomInt(2) ? lim - 1 - randomInt(4) : -lim + randomInt(4)) : randomInt(-lim, lim));
+      const coef = Int32Array.from({ length: 64 }, (_, k) => ((k & 7) === b % 8 && k > 7 ? 0 : pick(2 ** 20)));
+      const qt = Int32Array.from({ length: 64 }, () => randomInt(0, 65536));
+      idctIslow(coef, qt, ws, out, 0, 8);
+      expect(Array.from(out)).toEqual(refIdct(Array.from(coef), Array.from(qt)));
     }
   });
 

@@ -4,13 +4,13 @@
  * client-sdk/src/image/jpeg-decoder.ts with libjpeg's islow IDCT, jpeg-idct.ts), alternating in one process,
  * CPU time of this process (process.cpuUsage, user + system), medians. Files: a photo-like 2000 x 2500 grey and
  * 3000 x 2000 colour 4:2:0 JPEG written by Pillow (/usr/bin/python3) at quality 90; without Pillow, jpeg-js's encoder
- * (colour 4:4:4 only, said so). Also checks that both give the same size and that the new one equals Pillow's decode
+ * (colour 4:4:4 only, said so); and the 2297 x 2032 X-ray fixture NORMAL/IM-0043-0001.jpeg where present. Also checks that both give the same size and that the new one equals Pillow's decode
  * where Pillow wrote the file.
  *
  *   nice -n 10 npx tsx bench/jpeg-idct-speed.ts [rounds=7]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
@@ -59,6 +59,9 @@ for n in ('grey', 'colour'):
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+// A real chest X-ray (grey baseline, 2297 x 2032) from the fixtures beside the clone, where present
+const xray = join(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'xray', 'NORMAL', 'IM-0043-0001.jpeg');
+if (existsSync(xray)) files.push({ name: 'X-ray fixture NORMAL/IM-0043-0001.jpeg, 2297 x 2032 grey', bytes: readFileSync(xray) });
 
 const cpu = (f: () => unknown): number => { const t = process.cpuUsage(); f(); const d = process.cpuUsage(t); return (d.user + d.system) / 1000; };
 const med = (a: number[]): number => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]!; };

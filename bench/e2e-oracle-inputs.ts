@@ -112,8 +112,10 @@ export async function inputCheck(x: MadeInput, m: BundleManifest): Promise<Input
 }
 
 /**
- * The decoders' documented gap for a JPEG (client-sdk/README.md "resize", Pillow 9.4 on random files: jpeg-js's
- * IDCT against libjpeg's islow): colour within 3 per RGB channel, grey within 1; 1 for the rest (a rounding step).
+ * The decoders' gap for a JPEG while Node used jpeg-js's IDCT (client-sdk/README.md "resize", Pillow 9.4 on random
+ * files): colour within 3 per RGB channel, grey within 1; 1 for the rest (a rounding step). Node's decode now equals
+ * Pillow's (libjpeg's IDCT, client-sdk/src/image/jpeg-idct.ts; BENCHMARKS.md): the bound is kept until a run of this
+ * oracle shows the JPEG rows within 1.
  * A resize averages neighbours, so it keeps the bound. The exif inputs are JPEGs written grey for a grey model.
  */
 export const jpegBound = (x: Pick<MadeInput, 'kind' | 'desc'>, c: number): number => (x.kind === 'exif' && c === 3 && !x.desc.startsWith('png') ? 3 : 1);

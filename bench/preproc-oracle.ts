@@ -12,10 +12,15 @@
  * (bench/preproc-oracle/decode_pillow.py) and the SDK: each layout equal, or
  * refused (client-sdk/src/image/jpeg-markers.ts).
  *
- *   nice -n 10 npx tsx bench/preproc-oracle.ts [images|dicom|dicom-luts|dicom-rle|both|layouts|png-chunks] [count] [seed]
+ *   nice -n 10 npx tsx bench/preproc-oracle.ts [images|dicom|dicom-luts|dicom-rle|both|layouts|png-chunks|jpeg-quality|dicom-jpeg] [count] [seed]
  * 'png-chunks': probe 1 with ancillary PNG chunks (gAMA, cHRM, sRGB, iCCP, tRNS; gen_images.py 'chunks').
  * 'dicom-luts': probe 2 with LUT layouts only the standard defines (gen_dicom.py 'luts'), against PS3.3's lookup.
  * 'dicom-rle': RLE Lossless files (pydicom's encoder), signed, garbage high bits, multi-frame, a frame drawn (gen_dicom.py 'rle').
+ * 'jpeg-quality': Pillow-written JPEGs across quality 1..100, custom / extreme quantisation tables, subsampling,
+ * progressive, optimize, restart intervals (jpegtran), odd sizes, X-ray crops (gen_jpeg_quality.py): the SDK's decoded
+ * pixels against Pillow's, per group the files that differ, the largest |diff| and the share of differing samples.
+ * 'dicom-jpeg': its grey baseline JPEGs encapsulated in DICOM (gen_dicom_jpeg.py), the SDK's DICOM path (dcmjs-codecs'
+ * decoder, not the Node JPEG decoder) against pydicom's pixel_array (its Pillow handler).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -143,6 +148,87 @@ async function probeLayouts(dir: string): Promise<void> {
   tally(rows, `JPEG layouts vs Pillow ${count} (seed ${seed})`);
 }
 
+/** Probe 4: the decode alone (no resize), SDK against Pillow, on Pillow-written JPEGs of every encoder setting. */
+async function probeJpegQuality(dir: string): Promise<void> {
+  const gen = spawnSync(PY, [join(here, 'preproc-oracle', 'gen_jpeg_quality.py'), dir, String(count), String(seed), join(here, '..', '..', 'shared', 'fixtures')], { encoding: 'utf8' });
+  if (gen.status !== 0) throw new Error(`gen_jpeg_quality.py failed: ${gen.stderr}`);
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { jpegtran: boolean; cases: { file: string; mode: string; w: number; h: number; key: string; kind: string; q: string; sub: string }[] };
+  // Pillow's libjpeg-turbo again with its SIMD off (JSIMD_FORCENONE=1: the C jidctint.c the SDK follows) -> <file>.decoded-c
+  const c = spawnSync(PY, ['-c', 'import json, sys, numpy as np\nfrom PIL import Image\nfor c in json.load(open(sys.argv[1] + "/manifest.json"))["cases"]:\n    np.asarray(Image.open(sys.argv[1] + "/" + c["file"]), dtype=np.uint8).tofile(sys.argv[1] + "/" + c["file"] + ".decoded-c")', dir], { encoding: 'utf8', env: { ...process.env, JSIMD_FORCENONE: '1' } });
+  if (c.status !== 0) throw new Error(`the C-path decode failed: ${c.stderr}`);
+  let simdVsC = 0, sdkVsC = 0;
+  type G = { files: number; differ: number; refused: number; max: number; samples: number; off: number };
+  const groups = new Map<string, G>();
+  const add = (k: string, d: number, off: number, samples: number, refused: boolean): void => {
+    const g = groups.get(k) ?? { files: 0, differ: 0, refused: 0, max: 0, samples: 0, off: 0 };
+    g.files++; g.samples += samples; g.off += off; if (d > 0) g.differ++; if (refused) g.refused++; g.max = Math.max(g.max, d);
+    groups.set(k, g);
+  };
+  const worst: string[] = [];
+  for (const c of m.cases) {
+    const pil = readFileSync(join(dir, `${c.file}.decoded`)), pilC = readFileSync(join(dir, `${c.file}.decoded-c`)), ch = c.mode === 'L' ? 1 : 3;
+    if (!pil.equals(pilC)) simdVsC++;
+    let d = 0, off = 0, refused = false;
+    try {
+      const img = await decodeImageNode(readFileSync(join(dir, c.file)));
+      if (img.width !== c.w || img.height !== c.h) throw new Error(`size ${img.width}x${img.height}`);
+      let offC = 0;
+      for (let p = 0; p < c.w * c.h; p++) for (let k = 0; k < ch; k++) {
+        const e = Math.abs(img.data[p * img.channels + k]! - pil[p * ch + k]!);
+        if (e) { off++; if (e > d) d = e; }
+        if (img.data[p * img.channels + k] !== pilC[p * ch + k]) offC++;
+      }
+      if (offC) sdkVsC++;
+    } catch (e) { refused = true; d = 256; worst.push(`${c.file} ${c.key} ${c.w}x${c.h}: ${codeOf(e)} ${(e as Error).message.slice(0, 100)}`); }
+    if (d > 0 && !refused && worst.length < 30) worst.push(`${c.file} ${c.key} ${c.w}x${c.h}: max|diff| ${d}, ${off} of ${c.w * c.h * ch} samples`);
+    const flags = c.key.split(' ').filter((t) => t === 'prog' || t === 'opt' || t.startsWith('rst')).join('+') || 'plain';
+    for (const k of ['ALL', `${c.mode} ${c.sub}`.trim(), `quant ${c.q}`, `content ${c.kind}`, `coding ${flags}`, `size ${c.w === 1 || c.h === 1 ? '1xN/Nx1' : c.w % 8 || c.h % 8 ? 'not multiple of 8' : 'multiple of 8'}`]) add(k, d, off, c.w * c.h * ch, refused);
+  }
+  console.log(`\n== JPEG decode vs Pillow 9.4 (libjpeg-turbo), ${count} files (seed ${seed})${m.jpegtran ? '' : '; no jpegtran: no restart intervals'}`);
+  console.log('group | files | files differing | refused/failed | max |diff| | differing samples');
+  for (const [k, g] of [...groups].sort((a, b) => (a[0] === 'ALL' ? -1 : b[0] === 'ALL' ? 1 : a[0] < b[0] ? -1 : 1))) {
+    console.log(`${k} | ${g.files} | ${g.differ} | ${g.refused} | ${g.max} | ${(100 * g.off / Math.max(1, g.samples)).toFixed(3)}%`);
+  }
+  console.log(`Pillow with SIMD off (JSIMD_FORCENONE=1, libjpeg-turbo's C code): differs from Pillow's default decode in ${simdVsC} files; the SDK differs from it in ${sdkVsC} files`);
+  // A crafted file no encoder writes from pixels: flat blocks whose samples lie far outside 0..255 before the clamp
+  // (x = 100 .. 1200 and -100 .. -1000 after the IDCT, client-sdk/testing/jpeg-coef-writer.ts)
+  const { coefJpeg } = await import('../client-sdk/testing/jpeg-coef-writer.js');
+  const ks = [100, 300, 511, 512, 800, 895, 896, 1000, 1200, -100, -300, -512, -513, -600, -896, -897, -1000];
+  writeFileSync(join(dir, 'crafted.jpeg'), coefJpeg({ width: 8 * ks.length, height: 8, qt: new Array<number>(64).fill(8), blocks: [ks.map((k) => [k, ...new Array<number>(63).fill(0)])] }));
+  const dec = (simd: boolean): number[] => [...spawnSync(PY, ['-c', 'import sys, numpy as np\nfrom PIL import Image\nsys.stdout.buffer.write(np.asarray(Image.open(sys.argv[1]), dtype=np.uint8)[0, ::8].tobytes())', join(dir, 'crafted.jpeg')], { env: { ...process.env, ...(simd ? {} : { JSIMD_FORCENONE: '1' }) } }).stdout];
+  const sdk = await decodeImageNode(readFileSync(join(dir, 'crafted.jpeg')));
+  const mine = ks.map((_, i) => sdk.data[i * 8 * sdk.channels]!), pSimd = dec(true), pC = dec(false);
+  const n = (a: number[]): number => a.filter((v, i) => v !== mine[i]).length;
+  console.log(`crafted out-of-range file (x = ${ks.join(', ')}): SDK ${mine.join(' ')}; Pillow SIMD off ${pC.join(' ')} (${n(pC)} blocks differ); Pillow default ${pSimd.join(' ')} (${n(pSimd)} blocks differ)`);
+  for (const w of worst) console.log(`  ${w}`);
+}
+
+/** Probe 4b: the probe-4 grey baseline JPEGs inside DICOM files (gen_dicom_jpeg.py): the SDK's DICOM path (dcmjs-codecs) against pydicom. */
+async function probeDicomJpeg(dir: string): Promise<void> {
+  const gen = spawnSync(PY, [join(here, 'preproc-oracle', 'gen_jpeg_quality.py'), dir, String(count), String(seed), join(here, '..', '..', 'shared', 'fixtures')], { encoding: 'utf8' });
+  if (gen.status !== 0) throw new Error(`gen_jpeg_quality.py failed: ${gen.stderr}`);
+  const wrap = spawnSync(PY, [join(here, 'preproc-oracle', 'gen_dicom_jpeg.py'), dir], { encoding: 'utf8' });
+  if (wrap.status !== 0) throw new Error(`gen_dicom_jpeg.py failed: ${wrap.stderr}`);
+  const cases = JSON.parse(readFileSync(join(dir, 'dicom-jpeg.json'), 'utf8')) as { file: string; key: string; w: number; h: number; error?: string }[];
+  let equal = 0, differ = 0, failed = 0, max = 0, vsNode = 0;
+  const notes: string[] = [];
+  for (const c of cases) {
+    if (c.error) { failed++; notes.push(`${c.file} ${c.key}: pydicom raised ${c.error.slice(0, 80)}`); continue; }
+    try {
+      const img = await decodeDicom(readFileSync(join(dir, c.file)));
+      const d = maxDiff(img.data, readFileSync(join(dir, `${c.file}.expect`)));
+      // and against the SDK's own Node JPEG decode of the same codestream
+      const node = await decodeImageNode(readFileSync(join(dir, c.file.replace(/\.dcm$/, ''))));
+      if (maxDiff(img.data, Uint8Array.from({ length: c.w * c.h }, (_, p) => node.data[p * node.channels]!)) > 0) vsNode++;
+      if (d === 0) equal++; else { differ++; max = Math.max(max, d); if (notes.length < 20) notes.push(`${c.file} ${c.key} ${c.w}x${c.h}: max|diff| ${d}`); }
+    } catch (e) { failed++; notes.push(`${c.file} ${c.key}: SDK ${codeOf(e)} ${(e as Error).message.slice(0, 100)}`); }
+  }
+  console.log(`\n== DICOM JPEG Baseline (grey) vs pydicom ${pydicomVersion()}: ${cases.length} files: equal ${equal}, differ ${differ} (max |diff| ${max}), failed ${failed}; the SDK's DICOM decode differs from its Node JPEG decode of the same codestream in ${vsNode}`);
+  for (const n of notes) console.log(`  ${n}`);
+}
+
+const pydicomVersion = (): string => spawnSync(PY, ['-c', 'import pydicom; print(pydicom.__version__)'], { encoding: 'utf8' }).stdout.trim();
+
 async function probeDicom(dir: string): Promise<void> {
   const gen = spawnSync(PY, [join(here, 'preproc-oracle', 'gen_dicom.py'), dir, String(count), String(seed), ...(what === 'dicom-luts' ? ['luts'] : what === 'dicom-rle' ? ['rle'] : [])], { encoding: 'utf8' });
   if (gen.status !== 0) throw new Error(`gen_dicom.py failed: ${gen.stderr}`);
@@ -182,16 +268,18 @@ async function probeDicom(dir: string): Promise<void> {
   tally(rows, `DICOM vs pydicom ${count} (seed ${seed})`);
 }
 
-const mods = what === 'dicom' || what === 'dicom-luts' || what === 'dicom-rle' ? 'pydicom, numpy' : what === 'images' || what === 'layouts' || what === 'png-chunks' ? 'PIL, numpy' : 'PIL, pydicom, numpy';
+const mods = what === 'dicom-jpeg' ? 'PIL, pydicom, numpy' : what === 'dicom' || what === 'dicom-luts' || what === 'dicom-rle' ? 'pydicom, numpy' : what === 'images' || what === 'layouts' || what === 'png-chunks' || what === 'jpeg-quality' ? 'PIL, numpy' : 'PIL, pydicom, numpy';
 if (!havePython(mods)) {
   console.log(`skipped: ${PY} lacks ${mods}`);
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'preproc-oracle-'));
   try {
     if (what === 'layouts') await probeLayouts(dir);
+    else if (what === 'jpeg-quality') await probeJpegQuality(dir);
+    else if (what === 'dicom-jpeg') await probeDicomJpeg(dir);
     else if (what === 'png-chunks') await probeImages(join(dir, ''), ['chunks']);
     else if (!what.startsWith('dicom')) await probeImages(join(dir, ''));
-    if (what !== 'images' && what !== 'layouts' && what !== 'png-chunks') { const d2 = mkdtempSync(join(tmpdir(), 'preproc-oracle-dcm-')); try { await probeDicom(d2); } finally { rmSync(d2, { recursive: true, force: true }); } }
+    if (what !== 'images' && what !== 'layouts' && what !== 'png-chunks' && what !== 'jpeg-quality' && what !== 'dicom-jpeg') { const d2 = mkdtempSync(join(tmpdir(), 'preproc-oracle-dcm-')); try { await probeDicom(d2); } finally { rmSync(d2, { recursive: true, force: true }); } }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

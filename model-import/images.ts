@@ -1,7 +1,7 @@
 /**
  * Sample images for the agreement report: PNG (pngjs) and JPEG (the client
- * SDK's decoder, decodeJpegNode of client-sdk/src/image/decode-node.ts: jpeg-js
- * with libjpeg's chroma upsampling and colour conversion, baseline and
+ * SDK's decoder, decodeJpegNode of client-sdk/src/image/decode-node.ts: jpeg-js's
+ * decoder with libjpeg's islow IDCT, chroma upsampling and colour conversion, baseline and
  * progressive; the layouts it cannot decode as Pillow does are refused with
  * E_IMAGE_PREPROCESSING, reason JPEG_LAYOUT) decoding, then the preprocessing the fixtures'
  * golden files used (Pillow): convert to L (ITU-R 601-2 luma, Pillow's

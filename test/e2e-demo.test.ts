@@ -90,7 +90,8 @@ describe.skipIf(!hasChromium || !haveFixtures)('demo page (P0, npm start style) 
     outputs.push(fromPage.logits, fromPage.probabilities, node.logits, node.probabilities);
     expect(fromPage.label).toBe(node.label);
     expect(await page.textContent('#label')).toBe(String(node.label));
-    // Chromium's JPEG decoder and jpeg-js may differ by a grey level; the secure computation adds a few ulps.
+    // Chromium's JPEG decoder and Node's differed by a grey level while Node used jpeg-js's IDCT (now libjpeg's, as
+    // Chromium's libjpeg-turbo); the secure computation adds a few ulps. The bound is kept.
     fromPage.probabilities.forEach((p, i) => expect(Math.abs(p - node.probabilities[i]!)).toBeLessThan(0.02));
 
     const shot = path.join(work, `demo-${path.basename(file, '.jpeg')}.png`);

@@ -1,6 +1,6 @@
 /**
  * Client SDK, Node entry: images are decoded with pure-JS decoders
- * (jpeg-js, pngjs); requests go through nodeRequest (node:http / node:https
+ * (image/jpeg-decoder.ts: jpeg-js's decoder with libjpeg's IDCT; image/png.ts); requests go through nodeRequest (node:http / node:https
  * with keep-alive; node-fetch.ts) unless options.fetch is given. The browser entry is
  * browser.ts (same API).
  */

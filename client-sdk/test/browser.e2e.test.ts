@@ -70,8 +70,8 @@ describe.skipIf(!hasChromium)('demo page in Chromium (skipped when /usr/bin/chro
     const node = await new PrivateInferenceClient({ parties: fake.urls, token: fake.token }).predict(readFileSync(file));
     expect(fromPage.label).toBe(node.label);
     expect(await page.textContent('#label')).toBe(String(node.label));
-    // Chromium's JPEG decoder (libjpeg-turbo) and jpeg-js round the IDCT differently (a grey level here
-    // and there) and the fake's truncation adds one ulp: the inputs agree to 1/255, the outputs closely.
+    // Chromium's JPEG decoder (libjpeg-turbo) and Node's rounded the IDCT differently while Node used jpeg-js's (a
+    // grey level here and there; now libjpeg's islow, src/image/jpeg-idct.ts, the bound kept) and the fake's truncation adds one ulp: the inputs agree to 1/255, the outputs closely.
     const sentByPage = fake.inputs.get(fromPage.sessionId)!, sentByNode = fake.inputs.get(node.sessionId)!;
     expect(sentByPage).toHaveLength(128 * 128);
     let maxIn = 0;

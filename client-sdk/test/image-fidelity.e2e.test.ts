@@ -117,7 +117,8 @@ describe.skipIf(!hasChromium)('image fidelity in Chromium: the browser SDK gives
     for (const p of [gray({ orientation: 'stored' }), gray({ orientation: 'exif' }), gray()]) {
       const x = (await sdkInPage(page, bytes, [8, 8, 1], p)).x!;
       const n = await nodeX(bytes, [8, 8, 1], p);
-      // Chromium's JPEG decoder (libjpeg-turbo) and jpeg-js round the IDCT differently: one grey level at most.
+      // Chromium's JPEG decoder (libjpeg-turbo) and Node's: one grey level at most while Node used jpeg-js's IDCT
+      // (now libjpeg's islow, src/image/jpeg-idct.ts; the bound kept).
       expect(Math.max(...x.map((v, i) => Math.abs(v - n[i]!)))).toBeLessThanOrEqual(1);
     }
     const stored = (await sdkInPage(page, bytes, [8, 8, 1], gray({ orientation: 'stored' }))).x!;
@@ -170,7 +171,7 @@ describe.skipIf(!hasChromium)('image fidelity in Chromium: the browser SDK gives
     expect(pageErrors).toEqual([]);
   });
 
-  it('a 4:2:0 and a 4:2:2 colour JPEG: Chromium (libjpeg-turbo) and Node (jpeg-js + jpeg-upsample.ts) give the same RGB', async () => {
+  it('a 4:2:0 and a 4:2:2 colour JPEG: Chromium (libjpeg-turbo) and Node (jpeg-decoder.ts + jpeg-upsample.ts) give the same RGB', async () => {
     // Flat 8x8 blocks (testing/jpeg-dc-writer.ts): the IDCT is exact in both, so only chroma upsampling and YCbCr -> RGB
     // can differ; jpeg-js alone replicated the chroma (B 14 where libjpeg gives 51 at the first Cb edge).
     for (const [h, v, height] of [[2, 2, 16], [2, 1, 8]] as const) {

@@ -1,6 +1,7 @@
 /**
- * Node image decoding with pure-JS decoders: jpeg-js (baseline and
- * progressive JPEG) and png.ts (the browser's PNG decoder too; node:zlib
+ * Node image decoding with pure-JS decoders: jpeg-decoder.ts (baseline and
+ * progressive JPEG: jpeg-js 0.4.4's decoder with libjpeg's islow IDCT,
+ * jpeg-idct.ts) and png.ts (the browser's PNG decoder too; node:zlib
  * inflates here, about twice as fast as fflate, bench/png-decode.ts). A JPEG
  * layout this path cannot decode as Pillow does is refused from its markers
  * (jpeg-markers.ts: E_IMAGE_PREPROCESSING, JPEG_LAYOUT). The JPEG's Exif
@@ -9,9 +10,9 @@
  * (browser.ts uses decode-browser.ts instead).
  */
 import { inflateSync } from 'node:zlib';
-import jpeg from 'jpeg-js';
 import { InputError } from '../errors.js';
 import { jpegOrientation } from './exif.js';
+import { decodeJpegJs } from './jpeg-decoder.js';
 import { jpegSupport, refuseJpegLayout, withoutAdobe } from './jpeg-markers.js';
 import { libjpegRgb } from './jpeg-upsample.js';
 import { decodePng } from './png.js';
@@ -34,8 +35,9 @@ const nodeInflate = (data: Uint8Array, expected: number): Uint8Array | undefined
 /**
  * A JPEG's pixels as Pillow (libjpeg) decodes them, synchronously: the layout is read from the
  * markers first (jpeg-markers.ts) and refused (E_IMAGE_PREPROCESSING, JPEG_LAYOUT) when this path
- * cannot match libjpeg; a YCbCr file goes through jpeg-js without its colour transform, then
- * libjpeg's upsampling and conversion (jpeg-upsample.ts). Also the importer's JPEG decoder
+ * cannot match libjpeg; the samples are libjpeg's (jpeg-decoder.ts: jpeg-js's parser and entropy
+ * decoder, libjpeg's islow IDCT); a YCbCr file is decoded without jpeg-js's colour transform, then
+ * gets libjpeg's upsampling and conversion (jpeg-upsample.ts). Also the importer's JPEG decoder
  * (model-import/images.ts), so import and SDK see the same pixels.
  */
 export function decodeJpegNode(bytes: Uint8Array): RawImage {
@@ -43,8 +45,8 @@ export function decodeJpegNode(bytes: Uint8Array): RawImage {
   if (layout?.kind === 'refused') refuseJpegLayout(layout.layout);
   let r: { width: number; height: number; data: Uint8Array };
   try {
-    const own = layout?.kind === 'ycc' || layout?.kind === 'rgb'; // no jpeg-js transform: libjpeg's, or none (RGB)
-    r = jpeg.decode(layout?.kind === 'ycc' ? withoutAdobe(bytes) : bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: MAX_MEMORY_MB, ...(own ? { colorTransform: false } : {}) });
+    const own = layout?.kind === 'ycc' || layout?.kind === 'rgb'; // no jpeg-js colour transform: libjpeg's, or none (RGB)
+    r = decodeJpegJs(layout?.kind === 'ycc' ? withoutAdobe(bytes) : bytes, { formatAsRGBA: false, tolerantDecoding: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: MAX_MEMORY_MB, ...(own ? { colorTransform: false } : {}) });
     if (layout?.kind === 'ycc' && r.data.length === r.width * r.height * 3) r = { ...r, data: libjpegRgb(r.data, r.width, r.height, layout.h, layout.v) };
   } catch (e) {
     throw new InputError('E_DTYPE', 'image: the JPEG could not be decoded', { cause: e });

@@ -1,6 +1,6 @@
 /**
- * libjpeg(-turbo)'s chroma upsampling and YCbCr -> RGB for Node's jpeg-js
- * decode, so that a colour JPEG gives Pillow's pixels (and Chromium's: both
+ * libjpeg(-turbo)'s chroma upsampling and YCbCr -> RGB for Node's JPEG
+ * decode (jpeg-decoder.ts, jpeg-js's decoder with libjpeg's IDCT), so that a colour JPEG gives Pillow's pixels (and Chromium's: both
  * decode with libjpeg-turbo's defaults) instead of jpeg-js's.
  *
  * jpeg-js replicates each subsampled chroma sample (box upsampling) and
@@ -16,8 +16,8 @@
  * as libjpeg does. Only 3 components in libjpeg's YCbCr, luma sampling 1x1,
  * 2x1, 2x2 (the layouts Pillow writes), 1x2 (4:4:0) or 4x1 (4:1:1), chroma 1x1 (an Adobe APP14 segment is cut out first: jpeg-js would force its
  * own transform). jpeg-markers.ts tells these from the layouts the SDK refuses.
- * The IDCT stays
- * jpeg-js's: its rounding differs from libjpeg's islow by a few levels at most.
+ * The samples come from the SDK's copy of jpeg-js's decoder with libjpeg's
+ * islow IDCT (jpeg-decoder.ts, jpeg-idct.ts), so the whole path is libjpeg's.
  */
 
 /** One chroma plane (k = 1 Cb, 2 Cr) of jpeg-js's box-upsampled YCbCr: sample (cx, cy) at (cx*h, cy*v). */

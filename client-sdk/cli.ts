@@ -26,6 +26,8 @@ const USAGE = `usage: npx tsx client-sdk/cli.ts predict [options] FILE... | FOLD
   --token T | --tokens T0,T1,T2
   --expected-model-hash H  refuse any other model (default: the client config's modelHash)
   --ca FILE --cert FILE --key FILE   TLS: private CA, client certificate
+  --allow-insecure-http    plain http:// party URLs to hosts that are not loopback, only where something
+                           else encrypts the links (a service-mesh sidecar); refused otherwise
   --frame N                frame of multi-frame DICOM files (0-based, default 0)
   --timeout MS             per file (default 120000)
   --json                   one JSON object per line
@@ -75,7 +77,7 @@ function clientOptions(v: Record<string, string | boolean | undefined>): ClientO
   const cert = typeof v.cert === 'string' ? v.cert : cfg.clientCert?.cert;
   const key = typeof v.key === 'string' ? v.key : cfg.clientCert?.key;
   const hash = typeof v['expected-model-hash'] === 'string' ? v['expected-model-hash'] : cfg.modelHash;
-  const o: ClientOptions = { parties, ...(tokens ? { tokens } : { token: token! }), ...(timeout !== undefined ? { timeoutMs: timeout } : {}), ...(hash ? { expectedModelHash: hash } : {}) };
+  const o: ClientOptions = { parties, ...(tokens ? { tokens } : { token: token! }), ...(timeout !== undefined ? { timeoutMs: timeout } : {}), ...(hash ? { expectedModelHash: hash } : {}), ...(v['allow-insecure-http'] === true ? { allowInsecureHttp: true } : {}) };
   if (ca || cert || key) {
     const tls = { keepAlive: true, ...(ca ? { ca: readFileSync(ca) } : {}), ...(cert ? { cert: readFileSync(cert) } : {}), ...(key ? { key: readFileSync(key) } : {}) };
     o.fetch = nodeRequestWith({ 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent(tls) }) as unknown as ClientOptions['fetch'];
@@ -133,7 +135,7 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
       options: {
         client: { type: 'string' }, parties: { type: 'string' }, token: { type: 'string' }, tokens: { type: 'string' }, 'expected-model-hash': { type: 'string' },
         ca: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, frame: { type: 'string' }, timeout: { type: 'string' },
-        json: { type: 'boolean' }, 'no-progress': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' }, 'no-progress': { type: 'boolean' }, 'allow-insecure-http': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
     v = parsed.values;

@@ -27,7 +27,7 @@ import { shareBundles } from './model-source.js';
 import { loadReplicatedModel } from './replicated-source.js';
 import { sessionKeyHash } from './sessions.js';
 import { auth, partyTrio, TEST_SESSION_KEY, TEST_TOKEN, type PartyTrio } from './testing/trio.js';
-import { PrivateInferenceClient } from '../client-sdk/src/index.js';
+import { nodeFetch, PrivateInferenceClient, type ModelInfo } from '../client-sdk/src/index.js';
 
 const F = 13;
 const model = networkA();
@@ -104,6 +104,18 @@ describe("security 'malicious' served by the party servers (mTLS mesh, HTTP rout
     }
     // What the malicious mode does not serve yet is refused before anything is sent.
     await expect(c.predict({ data: Float32Array.from(x), shape: [784] }, { privacy: { outputMode: 'label' } })).rejects.toMatchObject({ code: 'E_SECURITY_MODE' });
+    // A client that pinned the model while the parties ran semi-honest (as if they switched since): its one request per
+    // party (PUT input with x-session-create) is refused, and the malicious flow, with the same session id, answers.
+    const announced = await c.describe();
+    const sent: string[] = [];
+    const pinned = new PrivateInferenceClient({ parties: ports.map((p) => `http://127.0.0.1:${p}`), token: TEST_TOKEN, timeoutMs: 60_000, expectedModelHash: announced.modelHash, fetch: ((u: string, init: RequestInit) => { sent.push(`${init.method} ${new URL(u).pathname.replace(/[0-9a-f-]{36}/, ':id')}`); return nodeFetch(u, init); }) as typeof fetch });
+    (pinned as unknown as { lastModel: ModelInfo }).lastModel = { ...announced, security: 'semi-honest' };
+    const p = await pinned.predict({ data: Float32Array.from(x), shape: [784] });
+    expect(p.model.security).toBe('malicious');
+    expect(argmax(p.logits)).toBe(argmax(want));
+    expect(Math.max(...p.logits.map((g, i) => Math.abs(g - want[i]!))) / scale).toBeLessThan(2e-2);
+    expect(sent.filter((s) => s === 'PUT /v1/sessions/:id/input').length).toBeGreaterThan(0);
+    expect(sent.filter((s) => s === 'POST /v1/malicious/:id/mask')).toHaveLength(3);
   }, 180_000);
 
   it('a batch of 3 images in one session (?batch=3): each image equals the plaintext, the traffic is the declared cost of batch 3 (masks inline); different batches at the parties: E_SHAPE at every party before any share; above batch.maxBatch: E_BAD_ARGUMENT', async () => {

@@ -9,9 +9,10 @@
  *    image and the result, and the bearer tokens and session keys with them.
  *    `allowInsecureHttp` lets a deployment whose links are encrypted by
  *    something else (a service-mesh sidecar) say so explicitly;
- *  - three different URLs: the same server named twice gets both shares of
- *    the input (on the one-request path, with the session's creation, before
- *    its answer could say which party it is) and adds them up.
+ *  - three different servers (serverOf): the same server named twice gets
+ *    both shares of the input (on the one-request path, with the session's
+ *    creation, before its answer could say which party it is) and adds them
+ *    up.
  */
 import { InputError } from './errors.js';
 import type { PartyEndpoint } from './http.js';
@@ -20,6 +21,18 @@ import type { PartyEndpoint } from './http.js';
 export function isLoopbackHostname(hostname: string): boolean {
   const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * Where requests to a base URL go: scheme, host (a fully qualified name's trailing dot dropped), port (the scheme's
+ * default left out) and path. User info, query and fragment are left out: the transports never send the first (the
+ * Node one drops it, fetch refuses it), and `baseUrl + path` puts the API path inside the other two, so two URLs that
+ * differ only there reach one server. Names that resolve to one address (a DNS alias, localhost and 127.0.0.1) are
+ * not detected here.
+ */
+export function serverOf(baseUrl: string): string {
+  const u = new URL(baseUrl);
+  return `${u.protocol}//${u.hostname.replace(/\.$/, '')}:${u.port}${u.pathname.replace(/\/+$/, '')}`;
 }
 
 export function partyEndpoints(parties: unknown, allowInsecureHttp: boolean): PartyEndpoint[] {
@@ -35,9 +48,9 @@ export function partyEndpoints(parties: unknown, allowInsecureHttp: boolean): Pa
     }
     return { party: i as 0 | 1 | 2, baseUrl: u.replace(/\/+$/, '') };
   });
-  const same = (a: PartyEndpoint, b: PartyEndpoint): boolean => new URL(a.baseUrl).href.replace(/\/+$/, '') === new URL(b.baseUrl).href.replace(/\/+$/, '');
+  const where = endpoints.map((e) => serverOf(e.baseUrl));
   for (const [a, b] of [[0, 1], [0, 2], [1, 2]] as const) {
-    if (same(endpoints[a]!, endpoints[b]!)) throw new InputError('E_BAD_ARGUMENT', `PrivateInferenceClient: parties[${a}] and parties[${b}] are the same URL: each party needs its own server (one server would get both input shares)`);
+    if (where[a] === where[b]) throw new InputError('E_BAD_ARGUMENT', `PrivateInferenceClient: parties[${a}] and parties[${b}] are the same URL: each party needs its own server (one server would get both input shares)`);
   }
   return endpoints;
 }

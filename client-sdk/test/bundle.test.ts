@@ -51,5 +51,11 @@ describe('browser bundle (npm run build:sdk -> client-sdk/dist/browser.js)', () 
     const r = await client.predict({ data: new Float32Array(64 * 64).fill(0.5), shape: [64, 64, 1] });
     expect(r.probabilities).toHaveLength(2);
     await expect(client.predict({ data: new Float32Array(3), shape: [64, 64, 1] })).rejects.toMatchObject({ code: 'E_SHAPE', name: 'InputError' });
+    // The party URL checks run in the bundle too: plain http only to loopback (the demo's http://127.0.0.1 URLs, above),
+    // or with allowInsecureHttp; three different servers.
+    const mesh = ['http://p0.mesh', 'http://p1.mesh', 'http://p2.mesh'];
+    expect(() => new sdk.PrivateInferenceClient({ parties: mesh, token: fake.token })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('plain http://') }));
+    expect(() => new sdk.PrivateInferenceClient({ parties: mesh, token: fake.token, allowInsecureHttp: true })).not.toThrow();
+    expect(() => new sdk.PrivateInferenceClient({ parties: [fake.urls[0]!, fake.urls[1]!, `${fake.urls[0]!}/`], token: fake.token })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('same URL') }));
   });
 });

@@ -84,6 +84,29 @@ describe('cli predict (single-label model)', () => {
     }
   });
 
+  it('plain http:// to a host that is not loopback: exit 2 unless --allow-insecure-http (the SDK option had no flag)', async () => {
+    // The fakes through their IPv4-mapped IPv6 address: loopback in fact, not one of the names the SDK takes as loopback.
+    const mapped = ['--parties', fake.urls.map((u) => u.replace('127.0.0.1', '[::ffff:127.0.0.1]')).join(','), '--token', fake.token, '--json'];
+    expect(mapped[1]).toMatch(/^http:\/\/\[::ffff:127\.0\.0\.1\]:\d+,/);
+    const refused = await run(['predict', ...mapped, JPEG]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/parties\[0\] is a plain http:\/\/ URL to a host that is not loopback/);
+    expect(refused.err).toContain('--allow-insecure-http');
+    expect(refused.out).toBe('');
+    const before = fake.requests.length;
+    const allowed = await run(['predict', ...mapped, '--allow-insecure-http', JPEG]);
+    const row = JSON.parse(allowed.out.trim()) as { ok: boolean; label?: string; error?: { code: string } };
+    if (allowed.code === 0) {
+      expect(row.ok).toBe(true);
+      expect(['NORMAL', 'PNEUMONIA']).toContain(row.label);
+      expect(fake.requests.length).toBeGreaterThan(before);
+    } else {
+      // A machine without IPv6 cannot reach the mapped address: the prediction was tried, not refused up front.
+      expect(allowed.code).toBe(1);
+      expect(row.error?.code).toBe('E_PEER_UNAVAILABLE');
+    }
+  });
+
   it('runs as `npx tsx client-sdk/cli.ts predict`', async () => {
     const { stdout } = await promisify(execFile)('npx', ['tsx', 'client-sdk/cli.ts', 'predict', ...conn, '--json', join(DICOM_DIR, 'xray-mono2-8bit.dcm')], { cwd: REPO_ROOT, timeout: 60_000 });
     const row = JSON.parse(stdout.trim()) as { ok: boolean; label: string };

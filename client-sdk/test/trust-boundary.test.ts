@@ -4,7 +4,9 @@
  * (issue s39). Accepted before their fixes:
  *  - plain http:// party URLs to a host that is not loopback (a network
  *    observer would read both shares and both output shares);
- *  - the same URL for two parties (one server would get both input shares);
+ *  - the same URL for two parties (one server would get both input shares),
+ *    and (until the review s39-review1) the same URL written with user info,
+ *    a query or fragment, or a trailing dot;
  *  - parties that announce different PATE ensembles (the application would
  *    show P0's);
  *  - caller-given session keys that repeat (a party that sees its key would
@@ -62,7 +64,31 @@ describe('the party URLs', () => {
     for (const parties of [[a, a, b], [a, b, `${a}/`], [a, b, a.toUpperCase()]]) {
       expect(() => make({ parties, fetch: rec.fetch })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('same URL') }));
     }
+    // URLs that differ only where no request differs: user info (never sent), a query or fragment (the API path is
+    // appended inside it), a fully qualified name's trailing dot, the scheme's default port.
+    const withUser = a!.replace('://', '://p1@');
+    for (const parties of [
+      [a, withUser, b], [a, b, `${a}/?party=1`], [`${a}#p0`, b, `${a}#p2`],
+      ['https://p0.example', 'https://p0.example.', 'https://p2.example'],
+      ['https://p0.example:8443/api/', 'https://p1.example', 'https://P0.EXAMPLE.:8443/api'],
+      ['https://p0.example:443', 'https://p1.example', 'https://p0.example'],
+    ]) {
+      expect(() => make({ parties, fetch: rec.fetch })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('same URL') }));
+    }
     expect(rec.urls).toEqual([]);
+    // One host, other paths or ports (a TLS-terminating gateway routing by path), or http and https: three servers.
+    expect(() => make({ parties: ['https://gw.example/p0', 'https://gw.example/p1', 'https://gw.example/p2'] })).not.toThrow();
+    expect(() => make({ parties: ['https://gw.example:8443', 'https://gw.example:8444', 'https://gw.example'] })).not.toThrow();
+    expect(() => make({ parties: ['http://localhost:8443', 'https://localhost:8443', 'https://gw.example'] })).not.toThrow();
+  });
+
+  it('an http:// URL whose user info names a loopback address goes to the host after the @: refused', () => {
+    for (const u of ['http://127.0.0.1@p0.example/', 'http://localhost:80@10.0.0.7:8080', 'http://[::1]@p0.example']) {
+      expect(() => make({ parties: [u, fake.urls[1]!, fake.urls[2]!] })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('plain http://') }));
+    }
+    // Forms of a loopback address the URL parser writes canonically are loopback; a trailing dot is a DNS name.
+    expect(() => make({ parties: ['http://127.1:1', 'http://0x7f000001:2', 'http://[0:0:0:0:0:0:0:1]:3'] })).not.toThrow();
+    expect(() => make({ parties: ['http://localhost.:1', fake.urls[1]!, fake.urls[2]!] })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
   });
 });
 

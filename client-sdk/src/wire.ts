@@ -85,11 +85,16 @@ export function checkSessionResponse(j: unknown, p: 0 | 1 | 2, sessionId: string
   return r as CreateSessionResponse;
 }
 
-/** GET /v1/model of party p (no party field there: it is added from the endpoint). */
+/**
+ * GET /v1/model of party p. The party names itself there (every party build does): a server answering as another
+ * party (one server under two names, a DNS alias, a misordered list) is refused before any share is sent, as at
+ * session creation; a pinned client's one-request upload relies on this check.
+ */
 export function checkModelInfo(j: unknown, p: 0 | 1 | 2): CreateSessionResponse {
-  const r = j as Partial<ModelInfo> | null;
+  const r = j as (Partial<ModelInfo> & { party?: unknown }) | null;
   const bad = (what: string): never => { throw new PrivateInferenceError('E_INTERNAL', `party ${p}: malformed model info (${what})`, { party: p }); };
   if (typeof r !== 'object' || r === null) return bad('not an object');
+  if (r.party !== p) throw new InputError('E_BAD_ARGUMENT', `parties[${p}] answered as party ${String(r.party)}: list the parties in the order P0, P1, P2`, { party: p });
   checkModelFields(r, bad);
   return { ...(r as ModelInfo), sessionId: '', party: p, acceptsInput: p !== 2 };
 }

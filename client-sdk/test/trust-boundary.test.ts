@@ -93,6 +93,22 @@ describe('the party URLs', () => {
 });
 
 describe('what the parties announce', () => {
+  it('a server answering GET /v1/model as another party (one server under two names) is refused before any share is sent, also for a pinned client', async () => {
+    const twin = await startFakeParties({ behavior: { 1: { reportParty: 0 } } });
+    try {
+      const client = new PrivateInferenceClient({ parties: twin.urls, token: twin.token, timeoutMs: 10_000 });
+      await expect(client.describe()).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', party: 1, message: expect.stringContaining('answered as party 0') });
+      // describe() is what pins a model for the one-request upload (createWithInput with expectedModelHash): refused
+      // there, the client never uploads; a prediction on the same client is refused too, with no share sent.
+      const pinned = new PrivateInferenceClient({ parties: twin.urls, token: twin.token, timeoutMs: 10_000, expectedModelHash: (await make({}).describe()).modelHash });
+      await expect(pinned.describe()).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', party: 1 });
+      await expect(pinned.predict(t)).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', party: 1 });
+      expect(twin.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+    } finally {
+      await twin.close();
+    }
+  });
+
   it('parties that announce different PATE ensembles are refused (E_MODEL_MISMATCH naming the party), before any share is sent', async () => {
     const ensemble: NonNullable<ModelInfo['ensemble']> = { teachers: 3, aggregation: 'noisy-max', teacherHashes: ['1'.repeat(64), '2'.repeat(64), '3'.repeat(64)] };
     const puts = (): number => fake.requests.filter((q) => q.method === 'PUT').length;

@@ -254,7 +254,7 @@ export async function startFakeParties(opts: FakePartiesOptions = {}): Promise<F
     });
 
     // The model as the real parties describe it (client.describe()).
-    app.get('/v1/model', async () => ({ ...model, ...(behavior[party] ?? {}).info, modelHash: (behavior[party] ?? {}).modelHash ?? model.modelHash, party }));
+    app.get('/v1/model', async () => ({ ...model, ...(behavior[party] ?? {}).info, modelHash: (behavior[party] ?? {}).modelHash ?? model.modelHash, party: (behavior[party] ?? {}).reportParty ?? party }));
 
     app.put('/v1/sessions/:id/input', async (req, reply) => {
       const id = (req.params as { id: string }).id;

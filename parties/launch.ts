@@ -56,6 +56,10 @@ export interface LaunchOptions {
   malicious?: Partial<CommonSettings['malicious']>;
   /** Config kernels (default: the config default, 'auto': CUDA where a device is usable, else the CPU); 'cuda' requires the device (npm start --gpu). */
   kernels?: BackendSpec;
+  /** Config privacy (accountant budgets, enforcement; default: the config default: 10 per client, opened on first use). */
+  privacy?: DeploymentConfig['privacy'];
+  /** More loopback client tokens besides the launch's own (tests: a second client with an accountant of its own). */
+  extraTokens?: string[];
   /** Extra environment of one party's process (tests: the test-only cheating switch, parties/malicious-desk.ts). */
   env?: Partial<Record<0 | 1 | 2, Record<string, string>>>;
 }
@@ -217,7 +221,7 @@ async function launchOnce(opts: LaunchOptions): Promise<Launched> {
   const http = [h0, h1, h2];
   const tlsOf = (p: 0 | 1 | 2) => (certs ? { tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key } } : {});
   const dep: DeploymentConfig = {
-    tokens: [token],
+    tokens: [token, ...(opts.extraTokens ?? [])],
     // Local launches (benchmarks, demo) are run by their operator: the token also sees per-layer run stats.
     operatorTokens: [token],
     insecureLocal: opts.insecureLocal ?? false,
@@ -233,6 +237,7 @@ async function launchOnce(opts: LaunchOptions): Promise<Launched> {
     ...(opts.kernels ? { kernels: opts.kernels } : {}),
     ...(opts.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...opts.preprocess } } : {}),
     ...(opts.warmup ? { warmup: opts.warmup } : {}),
+    ...(opts.privacy ? { privacy: opts.privacy } : {}),
     // Used session ids are journalled in the deployment's folder: a restarted party still refuses them.
     sessions: { ...DEFAULTS.sessions, ...(opts.sessions ? { defaultDeadlineMs: 120_000, ...opts.sessions } : {}), idJournal: 'state/session-ids-p{party}.log' },
     parties: [

@@ -46,10 +46,14 @@ const lap2Cdf = (x: number, b: number): number => { const a = Math.abs(x) / b; c
 const erf = (z: number): number => { const s = Math.sign(z); const a = Math.abs(z); const t = 1 / (1 + 0.3275911 * a); return s * (1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a)); };
 const normCdf = (x: number, s: number): number => 0.5 * (1 + erf(x / (s * Math.SQRT2)));
 
-/** A uniform in (0, 1) from node:crypto (53 bits). */
+/** A uniform in (0, 1) from node:crypto (53 bits), 64 KiB of CSPRNG bytes at a time. */
+let pool = Buffer.alloc(0);
+let at = 0;
 function u01(): number {
-  const b = randomBytes(8);
-  return ((b.readUInt32BE(0) >>> 5) * 67108864 + (b.readUInt32BE(4) >>> 6) + 0.5) / 9007199254740992;
+  if (at + 8 > pool.length) { pool = randomBytes(65536); at = 0; }
+  const v = ((pool.readUInt32BE(at) >>> 5) * 67108864 + (pool.readUInt32BE(at + 4) >>> 6) + 0.5) / 9007199254740992;
+  at += 8;
+  return v;
 }
 const lapDraw = (b: number): number => { const u = u01() - 0.5; return -b * Math.sign(u) * Math.log(1 - 2 * Math.abs(u)); };
 const normDraw = (s: number): number => s * Math.sqrt(-2 * Math.log(u01())) * Math.cos(2 * Math.PI * u01());

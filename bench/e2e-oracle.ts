@@ -38,6 +38,9 @@
  *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--keras 0.3]
  *       [--h5 0 [--h5-keras 2.1.4]] [--c64 0] [--other 0] [--policy 0] [--batch 2] [--malicious 0 [--cheat 0]]
  *       [--inputs png16,exif,dicom,resize [--inputs-per 1]] [--arch random|convnet] [--only M] [--verbose]
+ *  12. --dp [--dp-images 1024] [--dp-labels 256]: instead of models, DP output policies (Laplace and Gaussian, both
+ *      samplers) on Network A through the parties: noisy logits and labels against the declared law, the accountants
+ *      (bench/e2e-oracle-dp.ts; the CI run is test/e2e-dp.test.ts).
  *  11. --arch convnet: instead of the random small models, conv models of realistic structure (Conv+BN+ReLU blocks,
  *      MaxPool, a residual Add, AveragePool, GlobalAveragePooling, Dense softmax; 32..64 pixels, 1 or 3 channels:
  *      model-import/testing/convnet-gen.ts); the per-model import, party start and prediction times are printed.
@@ -197,7 +200,10 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     const malCfg = mal ? { security: 'malicious' as const, malicious: { poolInferences: malPool ? 1 : 0 }, ...(cheat ? { env: { [cheat.party]: { NODE_ENV: 'test', [CHEAT_ENV]: cheat.spec } } } : {}) } : {};
     const tSt = performance.now();
     try {
-      parties = await startParties(path.join(dir, 'bundle'), { ...(manifest.compareBits === 64 ? { compareBits: 64 } : {}), ...malCfg });
+      // --arch convnet: a malicious session takes minutes here (its offline phase); the parties' 60 s default deadline
+      // (which the malicious routes apply, not the client's) would end it.
+      const long = o.arch === 'convnet' ? { sessions: { defaultDeadlineMs: 600_000, maxDeadlineMs: 600_000 } } : {};
+      parties = await startParties(path.join(dir, 'bundle'), { ...(manifest.compareBits === 64 ? { compareBits: 64 } : {}), ...malCfg, ...long });
     } catch (e) {
       // A malicious party refuses at load a model its runner cannot run (checkMaliciousModel): coded, naming the layer.
       const code = mal ? /"code":"(E_[A-Z0-9_]+)"/.exec((e as Error).message)?.[1] : undefined;
@@ -330,6 +336,8 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
 }
 
 async function main(): Promise<void> {
+  // --dp: the DP output probe instead of random models (bench/e2e-oracle-dp.ts).
+  if (process.argv.includes('--dp')) { await (await import('./e2e-oracle-dp.js')).dpMain(process.argv); return; }
   const seed = arg('seed', 1), count = arg('count', 10), depth = arg('depth', 3), rare = arg('rare', 0.1), samples = arg('samples', 16), keras = arg('keras', 0.3);
   const hk = process.argv.indexOf('--h5-keras');
   const extra = { ...(hk >= 0 ? { h5Keras: process.argv[hk + 1]! } : {}), h5: arg('h5', 0), c64: arg('c64', 0), other: arg('other', 0), policy: arg('policy', 0), batch: arg('batch', 2), malicious: arg('malicious', 0), cheat: arg('cheat', 0), inputsPer: arg('inputs-per', 1), inputs: (process.argv.includes('--inputs') ? process.argv[process.argv.indexOf('--inputs') + 1]! : '').split(',').filter(Boolean) as InputKind[] };

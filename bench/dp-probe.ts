@@ -26,8 +26,8 @@ export const DP_IN = 784;
 export const DP_C = 10;
 
 /** Bundles of Network A with `policy` in the three manifests (the importer's writer, as mpc-import does). */
-export function writeDpBundles(dir: string, policy: PrivacyPolicy): void {
-  writeBundles({ ir: DP_MODEL, sourceHash: createHash('sha256').update('dp-probe: network A').digest('hex'), sourceFile: 'network-a', format: 'ir' }, dir, { fracBits: DP_F, privacy: policy });
+export function writeDpBundles(dir: string, policy: PrivacyPolicy | undefined): void {
+  writeBundles({ ir: DP_MODEL, sourceHash: createHash('sha256').update('dp-probe: network A').digest('hex'), sourceFile: 'network-a', format: 'ir' }, dir, { fracBits: DP_F, ...(policy ? { privacy: policy } : {}) });
 }
 
 /** n images in [0, 1] from a seeded stream, and their plaintext logits clipped to [−clip, clip]. */

@@ -7,6 +7,8 @@
  *   - --dp-labels label requests on one image: label counts against the declared noisy argmax (exact binomial
  *     bounds at α = 1e-6 / 10, Monte Carlo 200,000 draws);
  *   - the accountants: queries at each party = images released (ε each), nothing pending.
+ * One entry has no policy in the manifest: the client asks for the DP noise per request. --dp-only S: the entries
+ * whose name contains S.
  * Prints one line per policy and a verdict; any failed check is a DIFFERENT line.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,11 +20,13 @@ import { TEST_WARMUP } from '../parties/testing/quick-warmup.js';
 import type { PrivacyPolicy } from '../protocol/privacy/index.js';
 import { binomialBounds, budgets, declaredNoise, DP_C, DP_IN, dpImages, ksCheck, noisyArgmaxProbs, writeDpBundles } from './dp-probe.js';
 
-const POLICIES: { name: string; policy: PrivacyPolicy; clip: number }[] = [
+/** `policy`: the law the answers must follow; in the manifest unless `requestOnly` (then the model has none and the client asks for it). */
+const POLICIES: { name: string; policy: PrivacyPolicy; clip: number; requestOnly?: boolean }[] = [
   { name: 'laplace discrete-exact', clip: 1, policy: { outputMode: 'logits', dp: { mechanism: 'laplace', epsilon: 2, sensitivity: 20, clip: 1 } } },
   { name: 'laplace discrete-exact, b 0.5 (labels informative)', clip: 1, policy: { outputMode: 'logits', dp: { mechanism: 'laplace', epsilon: 40, sensitivity: 20, clip: 1 } } },
   { name: 'laplace gamma-split', clip: 2, policy: { outputMode: 'logits', dp: { mechanism: 'laplace', epsilon: 8, sensitivity: 40, clip: 2, sampler: 'gamma-split' } } },
   { name: 'gaussian classic', clip: 1, policy: { outputMode: 'logits', dp: { mechanism: 'gaussian', epsilon: 0.5, delta: 1e-5, sensitivity: 6.33, clip: 1 } } },
+  { name: 'request-only laplace (no policy in the manifest)', clip: 1, requestOnly: true, policy: { outputMode: 'logits', dp: { mechanism: 'laplace', epsilon: 2, sensitivity: 20, clip: 1 } } },
   { name: 'gaussian zcdp', clip: 1, policy: { outputMode: 'logits', dp: { mechanism: 'gaussian', epsilon: 4, delta: 1e-6, sensitivity: 6.33, clip: 1 } } },
 ];
 const ALPHA = 1e-6;
@@ -33,9 +37,12 @@ export async function dpMain(argv: string[]): Promise<void> {
   const images = Math.ceil(num('dp-images', 1024) / B) * B, labels = Math.ceil(num('dp-labels', 256) / B) * B;
   const t0 = performance.now();
   let bad = 0;
-  for (const { name, policy, clip } of POLICIES) {
+  const oi = argv.indexOf('--dp-only');
+  const only = oi >= 0 ? argv[oi + 1]! : '';
+  for (const { name, policy, clip, requestOnly } of POLICIES.filter((q) => q.name.includes(only))) {
     const dir = mkdtempSync(path.join(tmpdir(), 'e2e-oracle-dp-'));
-    writeDpBundles(path.join(dir, 'bundle'), policy);
+    writeDpBundles(path.join(dir, 'bundle'), requestOnly ? undefined : policy);
+    const privacy = requestOnly ? { dp: policy.dp! } : {};
     const l = await launchLocal({ bundleDir: path.join(dir, 'bundle'), logLevel: 'warn', readyTimeoutMs: 60_000, warmup: TEST_WARMUP, privacy: { budget: { epsilon: 1e7, delta: 0.5 } } });
     try {
       const client = new PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 60_000, expectedModelHash: l.modelHash });
@@ -43,7 +50,7 @@ export async function dpMain(argv: string[]): Promise<void> {
       const diffs: number[] = [];
       for (let s = 0; s < images / B; s++) {
         const { x, ref } = dpImages(1000 + s, B, clip);
-        const r = await client.predict({ data: x, shape: [B, DP_IN] }, { batch: true });
+        const r = await client.predict({ data: x, shape: [B, DP_IN] }, { batch: true, privacy });
         r.logits.flat().forEach((v, i) => diffs.push(v - ref[i]!));
       }
       const ks = ksCheck(diffs, noise.cdf, ALPHA);
@@ -53,7 +60,7 @@ export async function dpMain(argv: string[]): Promise<void> {
       const xs = new Float32Array(B * DP_IN);
       for (let i = 0; i < B; i++) xs.set(x, i * DP_IN);
       const counts = new Array<number>(DP_C).fill(0);
-      for (let s = 0; s < labels / B; s++) for (const k of (await client.predict({ data: xs, shape: [B, DP_IN] }, { batch: true, privacy: { outputMode: 'label' } })).index) counts[k]! += 1;
+      for (let s = 0; s < labels / B; s++) for (const k of (await client.predict({ data: xs, shape: [B, DP_IN] }, { batch: true, privacy: { ...privacy, outputMode: 'label' } })).index) counts[k]! += 1;
       const D = 200_000;
       const p = noisyArgmaxProbs(ref, noise, D);
       const off: string[] = [];

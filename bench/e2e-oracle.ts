@@ -37,7 +37,7 @@
  *
  *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--keras 0.3]
  *       [--h5 0 [--h5-keras 2.1.4]] [--c64 0] [--other 0] [--policy 0] [--batch 2] [--malicious 0 [--cheat 0]]
- *       [--inputs png16,exif,dicom,resize [--inputs-per 1]] [--arch random|convnet] [--only M] [--verbose]
+ *       [--inputs png16,exif,dicom,resize [--inputs-per 1]] [--arch random|convnet] [--cheat-prefix P] [--only M] [--verbose]
  *  12. --dp [--dp-images 1024] [--dp-labels 256]: instead of models, DP output policies (Laplace and Gaussian, both
  *      samplers) on Network A through the parties: noisy logits and labels against the declared law, the accountants
  *      (bench/e2e-oracle-dp.ts; the CI run is test/e2e-dp.test.ts).
@@ -90,7 +90,7 @@ function toBatch(p: unknown): Parameters<typeof compareLabels>[1] {
 
 type Verdict = 'equal' | 'refused' | 'skip' | 'DIFFERENT' | 'flag';
 
-interface Opts { arch: 'random' | 'convnet'; h5Keras?: string; depth: number; rare: number; samples: number; keras: number; h5: number; c64: number; other: number; policy: number; batch: number; malicious: number; cheat: number; inputs: InputKind[]; inputsPer: number; verbose: boolean }
+interface Opts { arch: 'random' | 'convnet'; cheatPrefix?: string; h5Keras?: string; depth: number; rare: number; samples: number; keras: number; h5: number; c64: number; other: number; policy: number; batch: number; malicious: number; cheat: number; inputs: InputKind[]; inputsPer: number; verbose: boolean }
 const draw = (g: Prg, p: number): boolean => g.bytes(1)[0]! < p * 256;
 
 const concat = (xs: Float32Array[]): Float32Array => { const out = new Float32Array(xs.reduce((a, x) => a + x.length, 0)); let k = 0; for (const x of xs) { out.set(x, k); k += x.length; } return out; };
@@ -160,7 +160,9 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     const malPool = mal && draw(g, 0.5);
     // --cheat P: one party (test-only switch, parties/malicious-cheat.ts) alters one message of its first session
     // (or, with the pool, sometimes of its first offline batch) whose tag starts with a drawn prefix.
-    const cheat = mal && o.cheat > 0 && draw(g, o.cheat) ? cheatDraw(g, malPool) : undefined;
+    const drawn = mal && o.cheat > 0 && draw(g, o.cheat) ? cheatDraw(g, malPool) : undefined;
+    // --cheat-prefix P: that tag prefix instead of the drawn one (one every party sends, e.g. mal:matmul: the cheat always lands).
+    const cheat = drawn && o.cheatPrefix ? { ...drawn, spec: drawn.spec.replace(/:.*$/, `:${o.cheatPrefix}`) } : drawn;
     if (mal) args.push('--replicated');
     const tIm = performance.now();
     try {
@@ -349,6 +351,8 @@ async function main(): Promise<void> {
   const ai = process.argv.indexOf('--arch');
   const arch = ai >= 0 ? process.argv[ai + 1]! : 'random';
   if (arch !== 'random' && arch !== 'convnet') throw new Error(`--arch: ${arch} (expected random or convnet)`);
+  const cpi = process.argv.indexOf('--cheat-prefix');
+  const cheatPrefix = cpi >= 0 ? process.argv[cpi + 1]! : undefined;
   // One PRG per model (seed, m): model m is the same whatever the verdicts before it (--only M reruns it alone).
   const modelPrg = (m: number): Prg => { const s = new Uint8Array(16); const v = new DataView(s.buffer); v.setUint32(0, seed); v.setUint32(4, m + 1); return new Prg(s); };
   const only = arg('only', -1);
@@ -359,7 +363,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   for (let m = only >= 0 ? only : 0; m < (only >= 0 ? only + 1 : count); m++) {
     let r;
-    try { r = await one(m, modelPrg(m), { arch, depth, rare, samples, keras, ...extra, verbose }); } catch (e) { r = { verdict: 'DIFFERENT' as Verdict, note: `uncoded failure: ${((e as Error).stack ?? String(e)).slice(0, 900)}`, layers: '' }; }
+    try { r = await one(m, modelPrg(m), { arch, ...(cheatPrefix ? { cheatPrefix } : {}), depth, rare, samples, keras, ...extra, verbose }); } catch (e) { r = { verdict: 'DIFFERENT' as Verdict, note: `uncoded failure: ${((e as Error).stack ?? String(e)).slice(0, 900)}`, layers: '' }; }
     counts[r.verdict]++;
     if (r.verdict === 'refused') { const k = r.note.replace(/\(predict: .*\)$/, '(predict)'); refusals.set(k, (refusals.get(k) ?? 0) + 1); }
     for (const line of r.inputs ?? []) {

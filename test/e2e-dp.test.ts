@@ -78,6 +78,25 @@ describe('DP output policy through three party processes', () => {
     expect(await until(async () => JSON.stringify(await spent(l.token)) === JSON.stringify([[S * B, 0], [S * B, 0], [S * B, 0]]), 10_000), JSON.stringify(await spent(l.token))).toBe(true);
   }, 120_000);
 
+  it('a stricter request (ε 1 instead of 2): its own noise (b = 20) and its own charge (ε 1 per image)', async () => {
+    const strict: PrivacyPolicy = { outputMode: 'logits', dp: { mechanism: 'laplace', epsilon: 1, sensitivity: 20, clip: 1 } };
+    const noise = declaredNoise(strict);
+    const B = 8, S = 4;
+    const before = await budgets(l.urls, TOKEN_B);
+    const diffs: number[] = [];
+    for (let s = 0; s < S; s++) {
+      const { x, ref } = dpImages(200 + s, B, 1);
+      const r = await client(TOKEN_B).predict({ data: x, shape: [B, DP_IN] }, { batch: true, privacy: { dp: { epsilon: 1 } } });
+      expect(r.model.privacy?.dp).toMatchObject({ mechanism: 'laplace', epsilon: 1, sensitivity: 20, clip: 1 });
+      r.logits.flat().forEach((v, i) => diffs.push(v - ref[i]!));
+    }
+    const ks = ksCheck(diffs, noise.cdf, ALPHA);
+    expect(ks.ok, `KS ${ks.d.toFixed(4)} > ${ks.crit.toFixed(4)} against ${noise.desc}`).toBe(true);
+    const n = S * B;
+    const settled = () => budgets(l.urls, TOKEN_B).then((bs) => bs.map((b, i) => [b.queries - before[i]!.queries, b.pendingQueries, Math.round((b.basic.epsilon - before[i]!.basic.epsilon) * 1e6) / 1e6]));
+    expect(await until(async () => JSON.stringify(await settled()) === JSON.stringify([[n, 0, n], [n, 0, n], [n, 0, n]]), 10_000), JSON.stringify(await settled())).toBe(true);
+  }, 120_000);
+
   it('a label request gets argmax of the noisy logits: label counts inside exact binomial bounds', async () => {
     const noise = declaredNoise(POLICY);
     const B = 8, S = 5;

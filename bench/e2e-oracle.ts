@@ -161,8 +161,9 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     // --cheat P: one party (test-only switch, parties/malicious-cheat.ts) alters one message of its first session
     // (or, with the pool, sometimes of its first offline batch) whose tag starts with a drawn prefix.
     const drawn = mal && o.cheat > 0 && draw(g, o.cheat) ? cheatDraw(g, malPool) : undefined;
-    // --cheat-prefix P: that tag prefix instead of the drawn one (one every party sends, e.g. mal:matmul: the cheat always lands).
-    const cheat = drawn && o.cheatPrefix ? { ...drawn, spec: drawn.spec.replace(/:.*$/, `:${o.cheatPrefix}`) } : drawn;
+    // --cheat-prefix P: that tag prefix instead of the drawn one in a session (one every party sends, e.g. mal:matmul,
+    // so that the cheat always lands); an offline batch's cheat then alters mal:mul (its products' reshares).
+    const cheat = drawn && o.cheatPrefix ? { ...drawn, spec: drawn.spec.replace(/:.*$/, `:${drawn.spec.includes('@offline') ? 'mal:mul' : o.cheatPrefix}`) } : drawn;
     if (mal) args.push('--replicated');
     const tIm = performance.now();
     try {

@@ -257,7 +257,10 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
             cases.push(compareCase('cheat b=1', first, sub(ref, 0, 1), sub(tfOut, 0, 1), manifest, outShape, tol));
           }
         }
-        cases.push(compareCase('tensor b=1', await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }), sub(ref, 0, 1), sub(tfOut, 0, 1), manifest, outShape, tol));
+        const tOne = performance.now();
+        const one1 = await client.predict({ data: x2.slice(0, per), shape: [h, w, c] });
+        times.push(`one image ${((performance.now() - tOne) / 1000).toFixed(1)} s`);
+        cases.push(compareCase('tensor b=1', one1, sub(ref, 0, 1), sub(tfOut, 0, 1), manifest, outShape, tol));
         cases.push(compareCase(`tensor b=${B}`, await client.predict(tensor(B, 0), { batch: true }), sub(ref, 0, B), sub(tfOut, 0, B), manifest, outShape, tol));
         // The label modes of the request (the parties decide inside the protocol; 64-bit output ring unless recorded).
         const lc = draw(g, 0.5);
@@ -312,6 +315,9 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
       throw new Error(`predict failed: ${String(e)}\n${logTail(parties.logs, 5)}`);
     }
     times.push(`predictions ${((performance.now() - tPr) / 1000).toFixed(1)} s`);
+    // The malicious offline batches' own times at P0 (pool on: 'malicious offline batch done' lines).
+    const offMs = parties.logs.filter((l) => l.party === 0 && l.line.includes('"msg":"malicious offline batch done"')).map((l) => Number(/"ms":(\d+)/.exec(l.line)?.[1]));
+    if (offMs.length) times.push(`offline batches ${offMs.map((v) => (v / 1000).toFixed(1)).join('/')} s`);
     // Every answer of a malicious deployment came through the malicious runner (its log line at each party), never another path.
     const malRuns = parties.logs.filter((l) => l.line.includes('"msg":"malicious run done"')).length;
     const semiRuns = parties.logs.filter((l) => l.line.includes('"msg":"run done"')).length;
@@ -333,6 +339,8 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     return { verdict: 'equal', note, layers, inputs };
   } finally {
     await parties?.stop();
+    // E2E_ORACLE_KEEP=DIR with --arch convnet: every model's files (model, bundle, import report) kept under DIR/<model>.
+    if (process.env.E2E_ORACLE_KEEP && o.arch === 'convnet') cpSync(dir, path.join(process.env.E2E_ORACLE_KEEP, `model-${m}`), { recursive: true });
     rmSync(dir, { recursive: true, force: true });
     tf.disposeVariables();
   }

@@ -68,8 +68,9 @@ export function installFaultPolicy(t: FaultTarget, opts: { proc?: NodeJS.EventEm
     try {
       t.fault(new MpcError('E_PROCESS_FAULT', `P${t.party} met an internal fault (${event}) and is restarting; retry`, { party: t.party }));
     } catch { /* the exit below still happens */ }
+    // Not unref'd: should the close hang with nothing else left to run, the timer still ends the process with 70
+    // (an emptied event loop would otherwise end it with 0).
     const timer = setTimeout(() => exit(FAULT_EXIT_STATUS), graceMs);
-    timer.unref?.();
     void Promise.resolve().then(() => t.close()).then(() => { clearTimeout(timer); exit(FAULT_EXIT_STATUS); }, () => { clearTimeout(timer); exit(FAULT_EXIT_STATUS); });
   };
   const onRejection = (reason: unknown) => handle('unhandledRejection', reason);

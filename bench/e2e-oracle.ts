@@ -203,8 +203,8 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     const malCfg = mal ? { security: 'malicious' as const, malicious: { poolInferences: malPool ? 1 : 0 }, ...(cheat ? { env: { [cheat.party]: { NODE_ENV: 'test', [CHEAT_ENV]: cheat.spec } } } : {}) } : {};
     const tSt = performance.now();
     try {
-      // --arch convnet: a malicious session takes minutes here (its offline phase); the parties' 60 s default deadline
-      // (which the malicious routes apply, not the client's) would end it.
+      // --arch convnet: a malicious session takes minutes here (its offline phase); before the malicious routes took the
+      // client's deadline the parties' 60 s default ended it (E_DEADLINE): kept raised for the offline batches too.
       const long = o.arch === 'convnet' ? { sessions: { defaultDeadlineMs: 600_000, maxDeadlineMs: 600_000 } } : {};
       parties = await startParties(path.join(dir, 'bundle'), { ...(manifest.compareBits === 64 ? { compareBits: 64 } : {}), ...malCfg, ...long });
     } catch (e) {

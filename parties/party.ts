@@ -141,7 +141,7 @@ export class Party implements PartyCore {
       // Announced in /v1/model and every session answer (the SDK checks the three agree).
       // ...and whether the parties run the range sentinel for it (range-sentinel.ts: the SDK then requires its shares).
       const sentinel = rangeSentinelOn(this.opts.rangeSentinel, m.info.compareBound, security);
-      this.model = { ...m, info: { ...m.info, security, ...(sentinel ? { rangeSentinel: true } : {}) } };
+      this.model = { ...m, info: { ...m.info, security, ...(sentinel ? { rangeSentinel: true } : {}), ...(security === 'malicious' ? { maliciousDeadline: true } : {}) } };
       this.log.info({ modelHash: m.info.modelHash, ...(m.teachers ? { teachers: m.teachers.length } : {}), inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, truncation: m.truncation, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');
       // The import could not show the comparison ring sound for every input in the declared range: loud, at every load.
       if (m.rangeWarning) this.log.warn({ compareBound: m.rangeWarning.basis, compareBits: m.compareBits }, `${m.rangeWarning.basis === 'unsound-override' ? 'UNSOUND COMPARISON RING' : 'comparison ring not shown sound (samples only)'}: ${m.rangeWarning.text}`);

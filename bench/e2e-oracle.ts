@@ -37,7 +37,13 @@
  *
  *   nice -n 10 npx tsx bench/e2e-oracle.ts --seed 1 --count 20 [--depth 3] [--rare 0.1] [--samples 16] [--keras 0.3]
  *       [--h5 0 [--h5-keras 2.1.4]] [--c64 0] [--other 0] [--policy 0] [--batch 2] [--malicious 0 [--cheat 0]]
- *       [--inputs png16,exif,dicom,resize [--inputs-per 1]] [--only M] [--verbose]
+ *       [--inputs png16,exif,dicom,resize [--inputs-per 1]] [--arch random|convnet] [--cheat-prefix P] [--only M] [--verbose]
+ *  12. --dp [--dp-images 1024] [--dp-labels 256]: instead of models, DP output policies (Laplace and Gaussian, both
+ *      samplers) on Network A through the parties: noisy logits and labels against the declared law, the accountants
+ *      (bench/e2e-oracle-dp.ts; the CI run is test/e2e-dp.test.ts).
+ *  11. --arch convnet: instead of the random small models, conv models of realistic structure (Conv+BN+ReLU blocks,
+ *      MaxPool, a residual Add, AveragePool, GlobalAveragePooling, Dense softmax; 32..64 pixels, 1 or 3 channels:
+ *      model-import/testing/convnet-gen.ts); the per-model import, party start and prediction times are printed.
  *
  * Tolerance on probabilities/logits: max(4 x the importer's measured max |logit error| on its samples, 2^-(f-4) x (1 + max |y|));
  * a label that differs from tfjs's is a flag where the top two are within twice that, else a difference.
@@ -56,6 +62,7 @@ import { writeKeras3Functional, writeLegacyH5 } from '../model-import/keras-writ
 import { loadModel } from '../model-import/load.js';
 import { referenceLogits } from '../model-import/reference.js';
 import { pick as pickOne, randomModel } from '../model-import/testing/keras-oracle-gen.js';
+import { convnetModel } from '../model-import/testing/convnet-gen.js';
 import { maxAbs, maxDiff } from '../model-import/testing/keras-oracle-probe.js';
 import { saveTfjsLayers } from '../model-import/testing/tfjs-save.js';
 import { Prg } from '../protocol/correlated/prg.js';
@@ -83,14 +90,14 @@ function toBatch(p: unknown): Parameters<typeof compareLabels>[1] {
 
 type Verdict = 'equal' | 'refused' | 'skip' | 'DIFFERENT' | 'flag';
 
-interface Opts { h5Keras?: string; depth: number; rare: number; samples: number; keras: number; h5: number; c64: number; other: number; policy: number; batch: number; malicious: number; cheat: number; inputs: InputKind[]; inputsPer: number; verbose: boolean }
+interface Opts { arch: 'random' | 'convnet'; cheatPrefix?: string; h5Keras?: string; depth: number; rare: number; samples: number; keras: number; h5: number; c64: number; other: number; policy: number; batch: number; malicious: number; cheat: number; inputs: InputKind[]; inputsPer: number; verbose: boolean }
 const draw = (g: Prg, p: number): boolean => g.bytes(1)[0]! < p * 256;
 
 const concat = (xs: Float32Array[]): Float32Array => { const out = new Float32Array(xs.reduce((a, x) => a + x.length, 0)); let k = 0; for (const x of xs) { out.set(x, k); k += x.length; } return out; };
 
 async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note: string; layers: string; detail?: string; inputs?: string[] }> {
   let gen;
-  try { gen = randomModel(g, o.depth, o.rare); } catch (e) { return { verdict: 'skip', note: `tfjs build: ${(e as Error).message.slice(0, 100)}`, layers: '' }; }
+  try { gen = o.arch === 'convnet' ? convnetModel(g) : randomModel(g, o.depth, o.rare); } catch (e) { return { verdict: 'skip', note: `tfjs build: ${(e as Error).message.slice(0, 100)}`, layers: '' }; }
   const layers = gen.steps.map((s) => `${s.kind} ${s.desc}`).join('\n    ');
   const dir = mkdtempSync(path.join(tmpdir(), 'e2e-oracle-'));
   let parties: Awaited<ReturnType<typeof startParties>> | undefined;
@@ -153,8 +160,12 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     const malPool = mal && draw(g, 0.5);
     // --cheat P: one party (test-only switch, parties/malicious-cheat.ts) alters one message of its first session
     // (or, with the pool, sometimes of its first offline batch) whose tag starts with a drawn prefix.
-    const cheat = mal && o.cheat > 0 && draw(g, o.cheat) ? cheatDraw(g, malPool) : undefined;
+    const drawn = mal && o.cheat > 0 && draw(g, o.cheat) ? cheatDraw(g, malPool) : undefined;
+    // --cheat-prefix P: that tag prefix instead of the drawn one in a session (one every party sends, e.g. mal:matmul,
+    // so that the cheat always lands); an offline batch's cheat then alters mal:mul (its products' reshares).
+    const cheat = drawn && o.cheatPrefix ? { ...drawn, spec: drawn.spec.replace(/:.*$/, `:${drawn.spec.includes('@offline') ? 'mal:mul' : o.cheatPrefix}`) } : drawn;
     if (mal) args.push('--replicated');
+    const tIm = performance.now();
     try {
       await execFileP(process.execPath, [MPC_IMPORT, ...args], { cwd: ROOT, maxBuffer: 64 << 20, timeout: 300_000 });
     } catch (e) {
@@ -164,6 +175,7 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
       if (code) return { verdict: 'refused', note: `${code} (mpc-import)`, detail: /error.*$/m.exec(msg)?.[0].slice(0, 200) ?? '', layers };
       throw new Error(`mpc-import failed without a code: ${(x.stderr ?? '').slice(0, 400)}`);
     }
+    const times = [`import ${((performance.now() - tIm) / 1000).toFixed(1)} s`];
     const manifest = JSON.parse(readFileSync(path.join(dir, 'bundle', 'party0', 'manifest.json'), 'utf8')) as BundleManifest;
     const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { maxAbsLogitError: number };
     const measured = report.maxAbsLogitError;
@@ -189,14 +201,20 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     if (!(dRef <= 1e-4 * (1 + maxAbs(tfOut)))) return { verdict: 'skip', note: `importer reference vs tfjs ${dRef.toExponential(2)} (keras-oracle ground, not this probe's)`, layers };
     // A bundle for the 64-bit comparison ring needs compareBits 64 in the three parties' config (else E_MODEL_SETTINGS at load).
     const malCfg = mal ? { security: 'malicious' as const, malicious: { poolInferences: malPool ? 1 : 0 }, ...(cheat ? { env: { [cheat.party]: { NODE_ENV: 'test', [CHEAT_ENV]: cheat.spec } } } : {}) } : {};
+    const tSt = performance.now();
     try {
-      parties = await startParties(path.join(dir, 'bundle'), { ...(manifest.compareBits === 64 ? { compareBits: 64 } : {}), ...malCfg });
+      // --arch convnet: a malicious session takes minutes here (its offline phase); before the malicious routes took the
+      // client's deadline the parties' 60 s default ended it (E_DEADLINE): kept raised for the offline batches too.
+      const long = o.arch === 'convnet' ? { sessions: { defaultDeadlineMs: 600_000, maxDeadlineMs: 600_000 } } : {};
+      parties = await startParties(path.join(dir, 'bundle'), { ...(manifest.compareBits === 64 ? { compareBits: 64 } : {}), ...malCfg, ...long });
     } catch (e) {
       // A malicious party refuses at load a model its runner cannot run (checkMaliciousModel): coded, naming the layer.
       const code = mal ? /"code":"(E_[A-Z0-9_]+)"/.exec((e as Error).message)?.[1] : undefined;
       if (code) return { verdict: 'refused', note: `${code} (malicious load)`, detail: /"message":"([^"]{0,200})/.exec((e as Error).message)?.[1] ?? '', layers };
       throw e;
     }
+    times.push(`start ${((performance.now() - tSt) / 1000).toFixed(1)} s`);
+    const tPr = performance.now();
     const client = sdkClient(parties, { expectedModelHash: manifest.modelHash });
     const cases: CaseResult[] = [];
     const tensor = (b: number, from: number) => ({ data: x2.slice(from * per, (from + b) * per), shape: [b, h, w, c] });
@@ -239,7 +257,10 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
             cases.push(compareCase('cheat b=1', first, sub(ref, 0, 1), sub(tfOut, 0, 1), manifest, outShape, tol));
           }
         }
-        cases.push(compareCase('tensor b=1', await client.predict({ data: x2.slice(0, per), shape: [h, w, c] }), sub(ref, 0, 1), sub(tfOut, 0, 1), manifest, outShape, tol));
+        const tOne = performance.now();
+        const one1 = await client.predict({ data: x2.slice(0, per), shape: [h, w, c] });
+        times.push(`one image ${((performance.now() - tOne) / 1000).toFixed(1)} s`);
+        cases.push(compareCase('tensor b=1', one1, sub(ref, 0, 1), sub(tfOut, 0, 1), manifest, outShape, tol));
         cases.push(compareCase(`tensor b=${B}`, await client.predict(tensor(B, 0), { batch: true }), sub(ref, 0, B), sub(tfOut, 0, B), manifest, outShape, tol));
         // The label modes of the request (the parties decide inside the protocol; 64-bit output ring unless recorded).
         const lc = draw(g, 0.5);
@@ -293,6 +314,10 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
       if (code) return { verdict: 'refused', note: `${code} (predict: ${(e as Error).message.slice(0, 160)})`, layers, inputs };
       throw new Error(`predict failed: ${String(e)}\n${logTail(parties.logs, 5)}`);
     }
+    times.push(`predictions ${((performance.now() - tPr) / 1000).toFixed(1)} s`);
+    // The malicious offline batches' own times at P0 (pool on: 'malicious offline batch done' lines).
+    const offMs = parties.logs.filter((l) => l.party === 0 && l.line.includes('"msg":"malicious offline batch done"')).map((l) => Number(/"ms":(\d+)/.exec(l.line)?.[1]));
+    if (offMs.length) times.push(`offline batches ${offMs.map((v) => (v / 1000).toFixed(1)).join('/')} s`);
     // Every answer of a malicious deployment came through the malicious runner (its log line at each party), never another path.
     const malRuns = parties.logs.filter((l) => l.line.includes('"msg":"malicious run done"')).length;
     const semiRuns = parties.logs.filter((l) => l.line.includes('"msg":"run done"')).length;
@@ -308,18 +333,22 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     if (mal && ((malRuns === 0 && !cheat) || semiRuns > 0)) cases.push({ name: 'malicious runs', stage: 'post', flag: false, dLogits: 0, detail: `${malRuns} malicious and ${semiRuns} semi-honest 'run done' lines at the parties` });
     const bad = cases.filter((r) => r.stage !== null);
     const flagged = cases.filter((r) => r.flag);
-    const note = `${mal ? `MALICIOUS pool ${malPool ? 'on' : 'off'} runs ${malRuns}${cheatNote} ` : ''}f=${f} ${manifest.truncation ?? 'local'} ${manifest.compareBits ?? '-'}-bit act=${manifest.outputActivation} out=[${outShape}] tol=${tol.abs.toExponential(1)}|${tol.rel.toExponential(1)} worst=${Math.max(...cases.map((r) => r.dLogits)).toExponential(1)}${twin}${image ? ` +png${prepFlag ? ` prep=${prepFlag}` : ''}` : ''}${other}${wantPolicy ? ` ${policy.desc}` : ''}${plan && image && !wantPolicy ? ` inputs ${plan.desc}` : ''}`;
+    const note = `${mal ? `MALICIOUS pool ${malPool ? 'on' : 'off'} runs ${malRuns}${cheatNote} ` : ''}f=${f} ${manifest.truncation ?? 'local'} ${manifest.compareBits ?? '-'}-bit act=${manifest.outputActivation} out=[${outShape}] tol=${tol.abs.toExponential(1)}|${tol.rel.toExponential(1)} worst=${Math.max(...cases.map((r) => r.dLogits)).toExponential(1)}${twin}${image ? ` +png${prepFlag ? ` prep=${prepFlag}` : ''}` : ''}${other}${wantPolicy ? ` ${policy.desc}` : ''}${plan && image && !wantPolicy ? ` inputs ${plan.desc}` : ''}${o.arch === 'convnet' ? ` in=[${manifest.inputShape}] ${times.join(', ')}` : ''}`;
     if (bad.length) return { verdict: 'DIFFERENT', note: `${note}\n    ${bad.map((r) => `${r.name}: ${r.stage}: ${r.detail}`).join('\n    ')}`, layers, inputs };
     if (flagged.length) return { verdict: 'flag', note: `${note}; top-2 within tolerance: ${flagged.map((r) => r.name).join(', ')}`, layers, inputs };
     return { verdict: 'equal', note, layers, inputs };
   } finally {
     await parties?.stop();
+    // E2E_ORACLE_KEEP=DIR with --arch convnet: every model's files (model, bundle, import report) kept under DIR/<model>.
+    if (process.env.E2E_ORACLE_KEEP && o.arch === 'convnet') cpSync(dir, path.join(process.env.E2E_ORACLE_KEEP, `model-${m}`), { recursive: true });
     rmSync(dir, { recursive: true, force: true });
     tf.disposeVariables();
   }
 }
 
 async function main(): Promise<void> {
+  // --dp: the DP output probe instead of random models (bench/e2e-oracle-dp.ts).
+  if (process.argv.includes('--dp')) { await (await import('./e2e-oracle-dp.js')).dpMain(process.argv); return; }
   const seed = arg('seed', 1), count = arg('count', 10), depth = arg('depth', 3), rare = arg('rare', 0.1), samples = arg('samples', 16), keras = arg('keras', 0.3);
   const hk = process.argv.indexOf('--h5-keras');
   const extra = { ...(hk >= 0 ? { h5Keras: process.argv[hk + 1]! } : {}), h5: arg('h5', 0), c64: arg('c64', 0), other: arg('other', 0), policy: arg('policy', 0), batch: arg('batch', 2), malicious: arg('malicious', 0), cheat: arg('cheat', 0), inputsPer: arg('inputs-per', 1), inputs: (process.argv.includes('--inputs') ? process.argv[process.argv.indexOf('--inputs') + 1]! : '').split(',').filter(Boolean) as InputKind[] };
@@ -327,6 +356,12 @@ async function main(): Promise<void> {
   if (unknown.length) throw new Error(`--inputs: unknown ${unknown.join(',')} (expected ${INPUT_KINDS.join(',')})`);
   if (extra.inputs.length && !havePython()) console.log('--inputs: /usr/bin/python3 lacks PIL, pydicom or numpy: no inputs beyond the PNGs are sent');
   const verbose = process.argv.includes('--verbose');
+  // --arch convnet: conv models of realistic structure (model-import/testing/convnet-gen.ts) instead of the random ones.
+  const ai = process.argv.indexOf('--arch');
+  const arch = ai >= 0 ? process.argv[ai + 1]! : 'random';
+  if (arch !== 'random' && arch !== 'convnet') throw new Error(`--arch: ${arch} (expected random or convnet)`);
+  const cpi = process.argv.indexOf('--cheat-prefix');
+  const cheatPrefix = cpi >= 0 ? process.argv[cpi + 1]! : undefined;
   // One PRG per model (seed, m): model m is the same whatever the verdicts before it (--only M reruns it alone).
   const modelPrg = (m: number): Prg => { const s = new Uint8Array(16); const v = new DataView(s.buffer); v.setUint32(0, seed); v.setUint32(4, m + 1); return new Prg(s); };
   const only = arg('only', -1);
@@ -337,7 +372,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   for (let m = only >= 0 ? only : 0; m < (only >= 0 ? only + 1 : count); m++) {
     let r;
-    try { r = await one(m, modelPrg(m), { depth, rare, samples, keras, ...extra, verbose }); } catch (e) { r = { verdict: 'DIFFERENT' as Verdict, note: `uncoded failure: ${((e as Error).stack ?? String(e)).slice(0, 900)}`, layers: '' }; }
+    try { r = await one(m, modelPrg(m), { arch, ...(cheatPrefix ? { cheatPrefix } : {}), depth, rare, samples, keras, ...extra, verbose }); } catch (e) { r = { verdict: 'DIFFERENT' as Verdict, note: `uncoded failure: ${((e as Error).stack ?? String(e)).slice(0, 900)}`, layers: '' }; }
     counts[r.verdict]++;
     if (r.verdict === 'refused') { const k = r.note.replace(/\(predict: .*\)$/, '(predict)'); refusals.set(k, (refusals.get(k) ?? 0) + 1); }
     for (const line of r.inputs ?? []) {
@@ -348,7 +383,7 @@ async function main(): Promise<void> {
     if (r.verdict === 'DIFFERENT' || r.verdict === 'flag') defects.push(`model ${m} ${r.verdict}: ${r.note}\n    ${r.layers}`);
     console.log(`#${m} ${r.verdict} ${verbose ? `${r.note}${r.detail ? ` ${r.detail}` : ''}\n    ${r.layers}` : r.note.split('\n')[0]}`);
   }
-  console.log(`\ne2e-oracle: seed ${seed}, ${count} models (depth <= ${depth}, rare ${rare}), --random ${samples}, --keras ${keras}, ${JSON.stringify(extra)}, tfjs ${tf.version.tfjs}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(`\ne2e-oracle: seed ${seed}, ${count} ${arch === 'convnet' ? 'convnet ' : ''}models (depth <= ${depth}, rare ${rare}), --random ${samples}, --keras ${keras}, ${JSON.stringify(extra)}, tfjs ${tf.version.tfjs}, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   console.log(`equal ${counts.equal}, refused ${counts.refused}, skipped ${counts.skip}, top-2 within tolerance (flag) ${counts.flag}, DIFFERENT ${counts.DIFFERENT}`);
   console.log('refusals:');
   for (const [k, n] of [...refusals].sort((p, q) => q[1] - p[1])) console.log(`${String(n).padStart(4)}  ${k}`);

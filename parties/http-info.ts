@@ -45,7 +45,7 @@ export function registerInfoRoutes(app: FastifyInstance, party: Party, opts: Inf
   app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
     const r = party.readiness();
     const refused = Object.entries(r.peerProblems ?? {}).map(([p, e]) => `${p} refused: ${e.code} ${e.message}`);
-    return reply.code(r.ready ? 200 : ERROR_CODES.E_NOT_READY.http).send(r.ready ? { ...r, party: party.party } : { ...r, party: party.party, code: 'E_NOT_READY', message: !r.modelLoaded ? 'model not loaded' : !Object.values(r.peers).every(Boolean) ? `peers not connected${refused.length ? ` (${refused.join('; ')})` : ''}` : 'warming up' });
+    return reply.code(r.ready ? 200 : ERROR_CODES.E_NOT_READY.http).send(r.ready ? { ...r, party: party.party } : { ...r, party: party.party, code: r.fault ?? 'E_NOT_READY', message: r.fault ? 'process fault: exiting for a restart' : !r.modelLoaded ? 'model not loaded' : !Object.values(r.peers).every(Boolean) ? `peers not connected${refused.length ? ` (${refused.join('; ')})` : ''}` : 'warming up' });
   });
 
   if (opts.metricsOnApi) app.get('/metrics', { config: { public: true } }, async (_req, reply) => reply.type(METRICS_TYPE).send(metrics.registry.render()));

@@ -2,7 +2,7 @@
  * The malicious mode's client routes (docs/MALICIOUS.md "The client";
  * parties/malicious-desk.ts runs them), at each of the three parties:
  *   POST /v1/malicious/:id/mask    starts the session's run (pair seeds, MAC key, weights' copy check and MACs,
- *        [?batch=N]                the mask [r]); answers this party's shares (r_i, r_{i+1}) of the client's mask,
+ *        [?batch=N][&deadlineMs=D] the mask [r]; the session's deadline, default the config's); answers this party's shares (r_i, r_{i+1}) of the client's mask,
  *                                  32 bytes per input element (application/octet-stream); N images (default 1,
  *                                  at most batch.maxBatch), the same N at the three parties
  *   POST /v1/malicious/:id/input   body d = x - r (16 bytes per input element, the same to the three parties);
@@ -33,11 +33,11 @@ export function registerMaliciousRoutes(app: FastifyInstance, party: Party): voi
     if (party.opts.security !== 'malicious') throw new MpcError('E_SECURITY_MODE', `P${party.party} runs security 'semi-honest': it serves no malicious session`, { party: party.party, step: 'mal.session' });
   };
 
-  app.post<{ Params: { id: string }; Querystring: { batch?: number } }>(`${v}/:id/mask`, { schema: { params: idParams, querystring: { type: 'object', additionalProperties: false, properties: { batch: { type: 'integer' } } } } }, async (req, reply) => {
+  app.post<{ Params: { id: string }; Querystring: { batch?: number; deadlineMs?: number } }>(`${v}/:id/mask`, { schema: { params: idParams, querystring: { type: 'object', additionalProperties: false, properties: { batch: { type: 'integer' }, deadlineMs: { type: 'integer' } } } } }, async (req, reply) => {
     mustBeMalicious();
     const key = sessionKeyOf(req);
     if (key === undefined || !SESSION_KEY_PATTERN.test(key)) throw new MpcError('E_BAD_ARGUMENT', `${SESSION_KEY_HEADER}: a new malicious session needs one header with its key, 32 random bytes in base64url (43 characters)`, { party: party.party, step: 'mal.mask' });
-    const r = await party.malDesk.mask(req.params.id, req.clientId, key, req.query.batch ?? 1);
+    const r = await party.malDesk.mask(req.params.id, req.clientId, key, req.query.batch ?? 1, req.query.deadlineMs);
     return reply.type('application/octet-stream').send(Buffer.from(r.buffer, r.byteOffset, r.byteLength));
   });
 

@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FloatTensor, ModelIR } from '../protocol/ir.js';
 import { generateCerts, type CertSet } from './certs.js';
 import { DEFAULTS, DEMO_DIR, type CommonSettings, type DeploymentConfig, type PartyEntry } from './config.js';
-import { modelImport, plainModelHash, shareBundles, writeDevModelFiles } from './model-source.js';
+import { modelImport, plainModelHash, shareBundles, writeDevModelFiles, type PateNoise } from './model-source.js';
 
 import type { BackendSpec } from '../runtime/kernels.js';
 
@@ -56,6 +56,12 @@ export interface LaunchOptions {
   malicious?: Partial<CommonSettings['malicious']>;
   /** Config kernels (default: the config default, 'auto': CUDA where a device is usable, else the CPU); 'cuda' requires the device (npm start --gpu). */
   kernels?: BackendSpec;
+  /** A PATE ensemble of these model-import bundle directories instead of one model; `noise` one for all, or per party (tests: a party configured otherwise). */
+  ensemble?: { teacherDirs: string[]; noise?: PateNoise | [PateNoise | undefined, PateNoise | undefined, PateNoise | undefined] };
+  /** Config privacy (accountant budgets, enforcement; default: the config default: 10 per client, opened on first use). */
+  privacy?: DeploymentConfig['privacy'];
+  /** More loopback client tokens besides the launch's own (tests: a second client with an accountant of its own). */
+  extraTokens?: string[];
   /** Extra environment of one party's process (tests: the test-only cheating switch, parties/malicious-desk.ts). */
   env?: Partial<Record<0 | 1 | 2, Record<string, string>>>;
 }
@@ -187,7 +193,14 @@ async function launchOnce(opts: LaunchOptions): Promise<Launched> {
   let models: PartyEntry['model'][];
   let modelHash = '';
   let modelKind: Launched['modelKind'] = 'dev-file';
-  if (opts.bundleDir) {
+  if (opts.ensemble) {
+    const e = opts.ensemble;
+    models = ([0, 1, 2] as const).map((p) => {
+      const noise = Array.isArray(e.noise) ? e.noise[p] : e.noise;
+      return { ensemble: { teachers: e.teacherDirs.map((d) => ({ bundleDir: path.resolve(d) })), ...(noise ? { noise } : {}) } };
+    });
+    modelKind = 'bundle';
+  } else if (opts.bundleDir) {
     models = [0, 1, 2].map(() => ({ bundleDir: path.resolve(opts.bundleDir!) }));
     modelKind = 'bundle';
   } else {
@@ -217,7 +230,7 @@ async function launchOnce(opts: LaunchOptions): Promise<Launched> {
   const http = [h0, h1, h2];
   const tlsOf = (p: 0 | 1 | 2) => (certs ? { tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key } } : {});
   const dep: DeploymentConfig = {
-    tokens: [token],
+    tokens: [token, ...(opts.extraTokens ?? [])],
     // Local launches (benchmarks, demo) are run by their operator: the token also sees per-layer run stats.
     operatorTokens: [token],
     insecureLocal: opts.insecureLocal ?? false,
@@ -233,6 +246,7 @@ async function launchOnce(opts: LaunchOptions): Promise<Launched> {
     ...(opts.kernels ? { kernels: opts.kernels } : {}),
     ...(opts.preprocess ? { preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000, ...opts.preprocess } } : {}),
     ...(opts.warmup ? { warmup: opts.warmup } : {}),
+    ...(opts.privacy ? { privacy: opts.privacy } : {}),
     // Used session ids are journalled in the deployment's folder: a restarted party still refuses them.
     sessions: { ...DEFAULTS.sessions, ...(opts.sessions ? { defaultDeadlineMs: 120_000, ...opts.sessions } : {}), idJournal: 'state/session-ids-p{party}.log' },
     parties: [

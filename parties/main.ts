@@ -4,6 +4,7 @@
  */
 import { isMpcError } from '../protocol/errors.js';
 import { loadConfig } from './config.js';
+import { armTestFault, installFaultPolicy, testFaultSwitch } from './process-fault.js';
 import { createPartyServer } from './server.js';
 
 async function main(): Promise<void> {
@@ -15,6 +16,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const srv = createPartyServer(cfg);
+  // An unhandled rejection or uncaught exception: one coded line, not ready, sessions failed, exit 70 (process-fault.ts).
+  installFaultPolicy({ party: srv.party.party, log: srv.app.log, fault: (e) => srv.party.fault(e), close: () => srv.close() });
+  const testFault = testFaultSwitch(srv.party.party);
+  if (testFault) armTestFault(srv.party as never, testFault);
   // HTTP first: /healthz answers (and /readyz says why not ready) while a large model loads.
   const { httpPort } = await srv.listen();
   const { grpcPort } = await srv.start();

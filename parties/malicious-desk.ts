@@ -99,8 +99,11 @@ export class MaliciousDesk {
 
   private get deadlineMs(): number { return this.c.opts.sessions.defaultDeadlineMs; }
 
-  /** Steps a-d: this party's shares of the client's mask r for `batch` images (32 n bytes: r_i then r_{i+1}). */
-  async mask(rawId: string, owner: string, key: string, batch = 1): Promise<Uint8Array> {
+  /**
+   * Steps a-d: this party's shares of the client's mask r for `batch` images (32 n bytes: r_i then r_{i+1}).
+   * `deadlineMs`: the client's (1..sessions.maxDeadlineMs), as a semi-honest session takes it; default the config's.
+   */
+  async mask(rawId: string, owner: string, key: string, batch = 1, deadlineMs?: number): Promise<Uint8Array> {
     const model = this.c.model;
     const w = this.weights();
     if (!model || !w) throw new MpcError('E_NOT_READY', `P${this.c.party}: no model with replicated weights loaded`, { party: this.c.party });
@@ -109,6 +112,9 @@ export class MaliciousDesk {
     // What the malicious routes cannot apply (the model's label mode or DP noise) is refused before anything is opened or sent.
     const refused = policyRefusal(this.c.party, resolveModelPolicy(model, undefined));
     if (refused) throw refused;
+    const maxMs = this.c.opts.sessions.maxDeadlineMs;
+    if (deadlineMs !== undefined && (!Number.isInteger(deadlineMs) || deadlineMs < 1 || deadlineMs > maxMs)) throw new MpcError('E_BAD_ARGUMENT', `deadlineMs must be an integer in 1..${maxMs}`, { party: this.c.party, step: 'mal.mask' });
+    const ms = deadlineMs ?? this.deadlineMs;
     const id = rawId.toLowerCase();
     if (this.runs.has(id)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
     // Each open run holds its masks and intermediate values (the MACed weights are the epoch's, shared): at most batch.maxConcurrentRuns at once.
@@ -118,7 +124,7 @@ export class MaliciousDesk {
     let view: SessionTransport;
     try { view = this.c.mesh.openSession(`mal-${id}`); } catch (e) { this.starting--; throw e; }
     // The deadline closes the view whatever the step (a receive then fails) and drops a run that waits for its input.
-    const timer = setTimeout(() => this.expire(id, view), this.deadlineMs);
+    const timer = setTimeout(() => this.expire(id, view, ms), ms);
     timer.unref();
     let epoch: Epoch | null = null;
     try {
@@ -187,8 +193,8 @@ export class MaliciousDesk {
     this.runs.delete(run.id);
   }
 
-  private expire(id: string, view: SessionTransport): void {
-    const err = new MpcError('E_DEADLINE', `malicious session ${id} passed its deadline of ${this.deadlineMs} ms`, { party: this.c.party });
+  private expire(id: string, view: SessionTransport, ms: number): void {
+    const err = new MpcError('E_DEADLINE', `malicious session ${id} passed its deadline of ${ms} ms`, { party: this.c.party });
     view.close(err);
     const run = this.runs.get(id);
     if (!run || run.busy || run.view !== view) return;

@@ -79,9 +79,33 @@ describe("security 'malicious' served by the party servers (mTLS mesh, HTTP rout
     expect(Math.max(...last.map((l) => l.rounds))).toBe(declared.rounds);
   }, 120_000);
 
+  it('the SDK sends its deadline with the mask step where the three parties announce maliciousDeadline, not otherwise', async () => {
+    t ??= await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true });
+    // Listening already when another test of this trio made it listen.
+    const ports = await Promise.all(t.servers.map(async (s) => { const a = s.app.server.address(); return a && typeof a === 'object' ? a.port : (await s.listen()).httpPort; }));
+    const urls: string[] = [];
+    const spy = (async (input: RequestInfo | URL, init?: RequestInit) => { urls.push(String(input instanceof Request ? input.url : input)); return fetch(input, init); }) as typeof fetch;
+    const client = () => new PrivateInferenceClient({ parties: ports.map((p) => `http://127.0.0.1:${p}`), token: TEST_TOKEN, timeoutMs: 60_000, fetch: spy });
+    const masksSent = () => urls.filter((u) => /\/v1\/malicious\/[^/]+\/mask/.test(u));
+    const r = await client().predict({ data: Float32Array.from(x), shape: [784] }, { requireSecurity: 'malicious' });
+    expect(r.model.maliciousDeadline).toBe(true);
+    expect(masksSent()).toHaveLength(3);
+    for (const u of masksSent()) expect(Number(/[?&]deadlineMs=(\d+)/.exec(u)?.[1])).toBeGreaterThan(50_000);
+    // One party that does not announce it (an older build would refuse the parameter): nothing sent.
+    urls.length = 0;
+    const info = t.servers[2].party.model!.info as { maliciousDeadline?: boolean };
+    delete info.maliciousDeadline;
+    try {
+      const r2 = await client().predict({ data: Float32Array.from(x), shape: [784] }, { requireSecurity: 'malicious' });
+      expect(r2.model.maliciousDeadline).toBeUndefined();
+      expect(masksSent()).toHaveLength(3);
+      for (const u of masksSent()) expect(u).not.toContain('deadlineMs');
+    } finally { info.maliciousDeadline = true; }
+  }, 120_000);
+
   it('the SDK: predict takes the malicious flow when the parties announce it (first call: their refusal of a semi-honest session; then the known announcement; requireSecurity)', async () => {
     t ??= await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true });
-    const ports = await Promise.all(t.servers.map(async (s) => (await s.listen()).httpPort));
+    const ports = await Promise.all(t.servers.map(async (s) => { const a = s.app.server.address(); return a && typeof a === 'object' ? a.port : (await s.listen()).httpPort; }));
     const c = new PrivateInferenceClient({ parties: ports.map((p) => `http://127.0.0.1:${p}`), token: TEST_TOKEN, timeoutMs: 60_000 });
     const scale = Math.max(...Array.from(want, Math.abs));
     for (const opts of [{}, {}, { requireSecurity: 'malicious' as const }]) {
@@ -239,6 +263,33 @@ describe('malicious serving: deadline and capacity', () => {
       const y = decode(reconstructOutput(out.map(bytesOf) as Three, 2), F);
       expect(Math.abs(y[0]! - 2.75)).toBeLessThan(1e-3);
       expect(Math.abs(y[1]! - -0.75)).toBeLessThan(1e-3);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+});
+
+describe('malicious serving: the client\'s deadline', () => {
+  it('?deadlineMs on the mask step holds the session past the config default (60 s sessions were cut); out of range refused', async () => {
+    const tiny: ModelIR<FloatTensor> = {
+      formatVersion: IR_FORMAT_VERSION, inputShape: [4], output: 'd', outputActivation: 'softmax',
+      nodes: [{ kind: 'dense', name: 'd', inputs: ['input'], units: 2, activation: 'linear', kernel: { shape: [4, 2], data: Float64Array.from([1, 0, 0, 1, 1, 0, 0, 1]) }, bias: { shape: [2], data: Float64Array.from([0.5, -0.25]) } }],
+    };
+    const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, sessions: { defaultDeadlineMs: 800, maxDeadlineMs: 30_000 } });
+    try {
+      const bad = await Promise.all(t.servers.map((s) => s.app.inject({ method: 'POST', url: `/v1/malicious/${randomUUID()}/mask?deadlineMs=30001`, headers: auth })));
+      for (const r of bad) expect(r.json()).toMatchObject({ code: 'E_BAD_ARGUMENT' });
+      const id = randomUUID();
+      const m = await Promise.all(t.servers.map((s) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask?deadlineMs=20000`, headers: auth })));
+      expect(m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      // Past the config's 800 ms: still open at every party, and the input is answered.
+      await new Promise((r) => setTimeout(r, 1_500));
+      for (const s of t.servers) expect(s.party.malDesk.open).toBe(1);
+      const x = Float64Array.from([0.25, -1, 2, 0.5]);
+      const out = await inputs(t, id, maskedInput(encode(x, F), m.map(bytesOf) as Three));
+      expect(out.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      const y = decode(reconstructOutput(out.map(bytesOf) as Three, 2), F);
+      expect(Math.abs(y[0]! - 2.75)).toBeLessThan(1e-3);
     } finally {
       await t.close();
     }

@@ -66,6 +66,8 @@ export class Party implements PartyCore {
   /** Start-up warm-up between the parties (warmup.ts): not ready until its round ended. */
   readonly warmup: Warmup;
   private isClosed = false;
+  /** Set by the process-fault policy (process-fault.ts): never ready again in this process. */
+  private faultCode: MpcError | null = null;
   private readonly sweeper: NodeJS.Timeout;
   private readonly journal: IdJournal | undefined;
 
@@ -139,7 +141,7 @@ export class Party implements PartyCore {
       // Announced in /v1/model and every session answer (the SDK checks the three agree).
       // ...and whether the parties run the range sentinel for it (range-sentinel.ts: the SDK then requires its shares).
       const sentinel = rangeSentinelOn(this.opts.rangeSentinel, m.info.compareBound, security);
-      this.model = { ...m, info: { ...m.info, security, ...(sentinel ? { rangeSentinel: true } : {}) } };
+      this.model = { ...m, info: { ...m.info, security, ...(sentinel ? { rangeSentinel: true } : {}), ...(security === 'malicious' ? { maliciousDeadline: true } : {}) } };
       this.log.info({ modelHash: m.info.modelHash, ...(m.teachers ? { teachers: m.teachers.length } : {}), inputShape: m.info.inputShape, outputShape: m.info.outputShape, fracBits: m.info.fracBits, truncation: m.truncation, outputMode: m.info.privacy?.outputMode ?? 'logits', dp: m.info.privacy?.dp !== undefined }, 'model loaded');
       // The import could not show the comparison ring sound for every input in the declared range: loud, at every load.
       if (m.rangeWarning) this.log.warn({ compareBound: m.rangeWarning.basis, compareBits: m.compareBits }, `${m.rangeWarning.basis === 'unsound-override' ? 'UNSOUND COMPARISON RING' : 'comparison ring not shown sound (samples only)'}: ${m.rangeWarning.text}`);
@@ -161,14 +163,25 @@ export class Party implements PartyCore {
    * party still warming up takes them too (P0 then ends the warm-up round:
    * client work first); /readyz says ready only once the warm-up ended.
    */
-  ready(): boolean { return this.model !== null && this.mesh.allUp() && !this.isClosed; }
+  ready(): boolean { return this.model !== null && this.mesh.allUp() && !this.isClosed && this.faultCode === null; }
+
+  /**
+   * The process met an unhandled rejection or uncaught exception (process-fault.ts): not ready from now on (/readyz
+   * says E_PROCESS_FAULT, new sessions get E_NOT_READY), and every session in flight fails with `e` at once.
+   */
+  fault(e: MpcError): void {
+    if (this.faultCode) return;
+    this.faultCode = e;
+    this.store.failAll(() => e);
+  }
+  get faulted(): MpcError | null { return this.faultCode; }
 
   /**
    * /readyz: the model, each peer link, and why a link was refused (a peer
    * with another link version or settings: `compareBits: P0 has 32, P1 has 64`),
    * and the start-up warm-up (warmup.ts: waiting, running, done, failed or off).
    */
-  readiness(): { ready: boolean; modelLoaded: boolean; security: SecurityMode; peers: Record<string, boolean>; warmup: WarmupStatus; peerProblems?: Record<string, { code: string; message: string }>; peerWarnings?: Record<string, string[]> } {
+  readiness(): { ready: boolean; fault?: string; modelLoaded: boolean; security: SecurityMode; peers: Record<string, boolean>; warmup: WarmupStatus; peerProblems?: Record<string, { code: string; message: string }>; peerWarnings?: Record<string, string[]> } {
     const peers: Record<string, boolean> = {};
     const problems: Record<string, { code: string; message: string }> = {};
     const warnings: Record<string, string[]> = {};
@@ -179,7 +192,7 @@ export class Party implements PartyCore {
       if (h.problem && !this.mesh.isUp(p)) problems[`P${p}`] = { code: h.problem.code, message: h.problem.message };
       if (h.warnings.length > 0 && this.mesh.isUp(p)) warnings[`P${p}`] = h.warnings;
     }
-    return { ready: this.ready() && this.warmup.settled, modelLoaded: this.model !== null, security: this.opts.security ?? 'semi-honest', peers, warmup: this.warmup.status, ...(Object.keys(problems).length ? { peerProblems: problems } : {}), ...(Object.keys(warnings).length ? { peerWarnings: warnings } : {}) };
+    return { ready: this.ready() && this.warmup.settled, ...(this.faultCode ? { fault: this.faultCode.code } : {}), modelLoaded: this.model !== null, security: this.opts.security ?? 'semi-honest', peers, warmup: this.warmup.status, ...(Object.keys(problems).length ? { peerProblems: problems } : {}), ...(Object.keys(warnings).length ? { peerWarnings: warnings } : {}) };
   }
 
   modelInfo(): ModelInfo {

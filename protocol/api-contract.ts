@@ -214,6 +214,12 @@ export interface ModelInfo {
    * Absent: not run.
    */
   rangeSentinel?: boolean;
+  /**
+   * The malicious routes take the client's deadline (`?deadlineMs=` on POST /v1/malicious/:id/mask, 1..the party's
+   * sessions.maxDeadlineMs); absent: a party that does not (it would refuse the parameter), whose malicious sessions
+   * end at its sessions.defaultDeadlineMs. The SDK sends it only when all three announce this.
+   */
+  maliciousDeadline?: boolean;
   /** Absent: logits without noise. Otherwise the output policy (in a CreateSessionResponse: of that session). */
   privacy?: OutputPrivacy;
   /**

@@ -120,7 +120,9 @@ export class PrivateInferenceClientBase {
       const res = await this.http.call(ep, { method: 'GET', path: '/v1/model', accept: 'application/json' }, ctl.signal);
       return checkModelInfo(await this.http.read(ep, 'model info', ctl.signal, () => res.json()), ep.party);
     }));
-    return (this.lastModel = this.agree(answers));
+    // The malicious routes take the client's deadline only where all three say so (an older party refuses it).
+    const { maliciousDeadline: _, ...agreed } = this.agree(answers);
+    return (this.lastModel = answers.every((a) => a.maliciousDeadline === true) ? { ...agreed, maliciousDeadline: true } : agreed);
   }
 
   /**
@@ -215,7 +217,7 @@ export class PrivateInferenceClientBase {
     // With createWithInput, P0's and P1's answers may carry the output shares already.
     let outputs: [Output | undefined, Output | undefined] = [undefined, undefined];
     let result: AnyBatch | undefined;
-    const malicious = (m: ModelInfo): Promise<AnyBatch> => runMalicious({ http: this.http, endpoints: this.endpoints, parallel: (c) => this.parallel(ctl, c), signal }, m, () => this.assemble(items, decoded, m, batch, batchTensor), batch, privacy.outputMode, sessionId!, keys, emit);
+    const malicious = (m: ModelInfo): Promise<AnyBatch> => runMalicious({ http: this.http, endpoints: this.endpoints, parallel: (c) => this.parallel(ctl, c), signal, ...(remaining !== undefined ? { deadlineMs: remaining } : {}) }, m, () => this.assemble(items, decoded, m, batch, batchTensor), batch, privacy.outputMode, sessionId!, keys, emit);
     // Parties that announced security 'malicious' (or must): their announcement, fresh, then the malicious flow.
     if (this.lastModel?.security === 'malicious' || requireSecurity === 'malicious') {
       model = await this.announced(ctl);

@@ -28,7 +28,15 @@ export interface MaliciousIo {
   endpoints: readonly PartyEndpoint[];
   parallel<T>(calls: Promise<T>[]): Promise<T[]>;
   signal: AbortSignal;
+  /** The prediction's remaining deadline (ms), sent with the mask step where the parties announce maliciousDeadline. */
+  deadlineMs?: number;
 }
+
+/** The mask step's query: the batch (when not 1) and the deadline (when the client has one). */
+const maskQuery = (batch: number, deadlineMs: number | undefined): string => {
+  const q = [...(batch !== 1 ? [`batch=${batch}`] : []), ...(deadlineMs !== undefined ? [`deadlineMs=${deadlineMs}`] : [])];
+  return q.length ? `?${q.join('&')}` : '';
+};
 
 /** What predict cannot ask of the malicious mode yet: E_SECURITY_MODE before anything is sent. */
 export function checkMaliciousRequest(model: ModelInfo, batch: number, outputMode: string): void {
@@ -43,7 +51,7 @@ export function checkMaliciousRequest(model: ModelInfo, batch: number, outputMod
 export async function predictMalicious(io: MaliciousIo, sessionId: string, keys: readonly string[], x: BigUint64Array, model: ModelInfo, onComputing?: () => void, batch = 1): Promise<BigUint64Array> {
   const path = `/v1/malicious/${sessionId}`;
   const post = async (ep: PartyEndpoint, step: string, body?: Uint8Array): Promise<Uint8Array> => {
-    const res = await io.http.call(ep, { method: 'POST', path: `${path}/${step}${step === 'mask' && batch !== 1 ? `?batch=${batch}` : ''}`, accept: 'application/octet-stream', headers: { [SESSION_KEY_HEADER]: keys[ep.party]! }, ...(body ? { body, contentType: 'application/octet-stream' } : {}) }, io.signal);
+    const res = await io.http.call(ep, { method: 'POST', path: `${path}/${step}${step === 'mask' ? maskQuery(batch, model.maliciousDeadline === true ? io.deadlineMs : undefined) : ''}`, accept: 'application/octet-stream', headers: { [SESSION_KEY_HEADER]: keys[ep.party]! }, ...(body ? { body, contentType: 'application/octet-stream' } : {}) }, io.signal);
     if (step === 'input') {
       const shape = parseShape(res.headers.get(OUTPUT_SHAPE_HEADER));
       if (shape && product(shape) !== batch * product(model.outputShape)) throw new PrivateInferenceError('E_SHAPE', `party ${ep.party}: output of shape [${shape.join(', ')}], expected [${batch}, ${model.outputShape.join(', ')}]`, { party: ep.party });

@@ -4,7 +4,8 @@
  * predictions over them. Each prediction goes to the trio with the fewest of
  * this pool's predictions in flight (ties: round robin). A prediction that
  * fails because its trio cannot serve it (E_PEER_UNAVAILABLE: a party is down
- * or unreachable; E_NOT_READY; E_OVERLOADED) is run again, from the start, on
+ * or unreachable; E_NOT_READY; E_OVERLOADED; E_PROCESS_FAULT: a party process met an internal fault
+ * and is restarting, parties/process-fault.ts) is run again, from the start, on
  * the next trio, and the failed trio is skipped for `cooldownMs`. A retry is a
  * new session with fresh shares of the input: the shares a party saw in the
  * failed session and in the new one are independent, and a failed session's
@@ -21,7 +22,7 @@ export interface TrioPoolOptions {
   retryCodes?: readonly string[];
 }
 
-const RETRY = ['E_PEER_UNAVAILABLE', 'E_NOT_READY', 'E_OVERLOADED'];
+const RETRY = ['E_PEER_UNAVAILABLE', 'E_NOT_READY', 'E_OVERLOADED', 'E_PROCESS_FAULT'];
 
 type Predict = PrivateInferenceClientBase['predict'];
 

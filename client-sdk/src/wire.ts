@@ -111,6 +111,7 @@ function checkModelFields(r: Partial<ModelInfo>, bad: (what: string) => never): 
   if (r.labels !== undefined && !(Array.isArray(r.labels) && r.labels.every((l) => typeof l === 'string'))) bad('labels');
   if (r.compareBound !== undefined && !COMPARE_BOUNDS.includes(r.compareBound)) bad('compareBound');
   if (r.rangeSentinel !== undefined && typeof r.rangeSentinel !== 'boolean') bad('rangeSentinel');
+  if (r.maliciousDeadline !== undefined && typeof r.maliciousDeadline !== 'boolean') bad('maliciousDeadline');
   if (r.decisionThresholds !== undefined && !(Array.isArray(r.decisionThresholds) && r.decisionThresholds.every((t) => typeof t === 'number' && t > 0 && t < 1))) bad('decisionThresholds');
   if (r.ensemble !== undefined && !(typeof r.ensemble === 'object' && r.ensemble !== null && Number.isInteger(r.ensemble.teachers))) bad('ensemble');
   if (r.security !== undefined && r.security !== 'semi-honest' && r.security !== 'malicious') bad('security');

@@ -36,6 +36,8 @@ export interface JpegDecodeOptions {
   tolerantDecoding?: boolean;
   maxResolutionInMP?: number;
   maxMemoryUsageInMB?: number;
+  /** Not in jpeg-js (default: no limit, as jpeg-js): more SOS markers than this is an error before the next scan is decoded (each scan costs a pass over its components' blocks, however few bytes it has). */
+  maxScans?: number;
 }
 
 export interface JpegDecoded { width: number; height: number; exifBuffer?: Uint8Array; comments?: string[]; data: Uint8Array }
@@ -104,6 +106,7 @@ interface Parsed { width: number; height: number; adobe: { transformCode: number
 
 /** jpeg-js's parse: the markers, the scans (jpeg-scan.ts), then every component's samples. */
 function parse(data: Uint8Array, opts: Required<Omit<JpegDecodeOptions, 'colorTransform'>>, budget: Budget, idct: BlockIdct): Parsed {
+  let scans = 0;
   const maxResolutionInPixels = opts.maxResolutionInMP * 1000 * 1000;
   let offset = 0;
   const readUint16 = (): number => { const value = (data[offset]! << 8) | data[offset + 1]!; offset += 2; return value; };
@@ -173,6 +176,7 @@ function parse(data: Uint8Array, opts: Required<Omit<JpegDecodeOptions, 'colorTr
       readUint16();
       readUint16();
     } else if (fileMarker === 0xffda) { // SOS (Start of Scan)
+      if (++scans > opts.maxScans) throw new Error(`maxScans limit exceeded (more than ${opts.maxScans} scans)`);
       readUint16(); // scan length
       const selectorsCount = data[offset++]!;
       const components: JpegComponent[] = [];
@@ -278,7 +282,7 @@ function getData(p: Parsed, opts: JpegDecodeOptions, budget: Budget): Uint8Array
  * bench/jpeg-port-check.ts only, which passes jpeg-js's own IDCT to show that the rest is jpeg-js unchanged.
  */
 export function decodeJpegJs(jpegData: Uint8Array, userOpts: JpegDecodeOptions = {}, idct: BlockIdct = idctIslow): JpegDecoded {
-  const opts = { formatAsRGBA: true, tolerantDecoding: true, maxResolutionInMP: 100, maxMemoryUsageInMB: 512, ...userOpts };
+  const opts = { formatAsRGBA: true, tolerantDecoding: true, maxResolutionInMP: 100, maxMemoryUsageInMB: 512, maxScans: Infinity, ...userOpts };
   const budget = new Budget(opts.maxMemoryUsageInMB * 1024 * 1024);
   const p = parse(new Uint8Array(jpegData), opts, budget, idct);
   const channels = opts.formatAsRGBA ? 4 : 3;

@@ -22,6 +22,10 @@
  * clamp (x >= 512 or x < -512 above); no Pillow-written file of the probe did
  * (client-sdk/README.md "Inputs", bench/preproc-oracle.ts jpeg-quality, which
  * also prints a crafted file where they differ). Other SIMD builds: not measured.
+ *
+ * Derived from libjpeg (the Independent JPEG Group's software, as kept in
+ * libjpeg-turbo): this software is based in part on the work of the Independent
+ * JPEG Group; its copyright and no-warranty notice: client-sdk/NOTICE.md.
  */
 
 const CONST_BITS = 13, PASS1_BITS = 2;

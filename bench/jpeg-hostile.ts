@@ -3,14 +3,27 @@
  * end-of-band runs over a width x height grey frame, about 100 bytes a scan) in jpeg-js 0.4.4, in the SDK's decoder
  * without a scan limit (decodeJpegJs, as jpeg-js) and in the SDK's Node path (decodeJpegNode: at most 100 scans,
  * decode-node.ts). Each decoder runs `reps` times, in alternating order; prints user+system CPU seconds per decode
- * and the process's max RSS.
+ * and the process's max RSS. With `frames` first: manyFramesJpeg (one scan, then frames - 1 more frame headers),
+ * decodeJpegNode only, once.
  *
  *   nice -n 10 npx tsx bench/jpeg-hostile.ts [width=8000] [height=8000] [scans=1000] [reps=2]
+ *   nice -n 10 npx tsx bench/jpeg-hostile.ts frames [width=10000] [height=10000] [frames=3]
  */
 import jpeg from 'jpeg-js';
 import { decodeJpegNode } from '../client-sdk/src/image/decode-node.js';
 import { decodeJpegJs } from '../client-sdk/src/image/jpeg-decoder.js';
-import { manyScansJpeg } from '../client-sdk/testing/jpeg-hostile.js';
+import { manyFramesJpeg, manyScansJpeg } from '../client-sdk/testing/jpeg-hostile.js';
+
+if (process.argv[2] === 'frames') {
+  const [fw = 10000, fh = 10000, frames = 3] = process.argv.slice(3).map(Number);
+  const f = manyFramesJpeg(fw, fh, frames);
+  const c0 = process.cpuUsage();
+  let outcome = 'decoded';
+  try { decodeJpegNode(f); } catch (e) { outcome = `threw: ${(e as Error).message} (${((e as Error).cause as Error | undefined)?.message})`; }
+  const c = process.cpuUsage(c0);
+  console.log(`${fw}x${fh}, ${frames} frame headers: ${f.length} bytes; decodeJpegNode CPU s ${((c.user + c.system) / 1e6).toFixed(2)}, ${outcome}; max RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB; load ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  process.exit(0);
+}
 
 const [w = 8000, h = 8000, scans = 1000, reps = 2] = process.argv.slice(2).map(Number);
 const file = manyScansJpeg(w, h, scans);

@@ -40,3 +40,13 @@ export function manyScansJpeg(width: number, height: number, scans: number): Uin
   parts.push(0xff, 0xd9);
   return new Uint8Array(parts);
 }
+
+/** manyScansJpeg(width, height, 1) followed by `frames - 1` more SOF2 segments of the same size (a decoder that allocates per frame header before refusing a second frame allocates them all). */
+export function manyFramesJpeg(width: number, height: number, frames: number): Uint8Array {
+  const one = manyScansJpeg(width, height, 1);
+  const sof = seg(0xc2, [8, height >> 8, height & 255, width >> 8, width & 255, 1, 1, 0x11, 0]);
+  const parts = [...one.subarray(0, one.length - 2)];
+  for (let f = 1; f < frames; f++) parts.push(...sof);
+  parts.push(0xff, 0xd9);
+  return new Uint8Array(parts);
+}

@@ -52,7 +52,7 @@
  * rounding. Everything else as in jpeg-js 0.4.4: the marker parser (its
  * tolerance of fill bytes, a lost FF before a marker, one malformed APP0/APP1),
  * the limits (maxResolutionInMP, maxMemoryUsageInMB over the same allocations;
- * plus maxScans, which jpeg-js lacks, off unless given), the errors, getData /
+ * plus maxScans and singleFrame, which jpeg-js lacks, off unless given), the errors, getData /
  * copyToImageData (a grey image comes out as RGB, a 3 or 4 component image with
  * jpeg-js's float colour transform unless colorTransform is false). Entropy
  * decoding: jpeg-scan.ts. Only what decode-node.ts uses is kept (no XHR load,
@@ -70,6 +70,8 @@ export interface JpegDecodeOptions {
   maxMemoryUsageInMB?: number;
   /** Not in jpeg-js (default: no limit, as jpeg-js): more SOS markers than this is an error before the next scan is decoded (each scan costs a pass over its components' blocks, however few bytes it has). */
   maxScans?: number;
+  /** Not in jpeg-js (default false, as jpeg-js, which refuses a second frame only after parsing the file): a second frame header is an error at once, before its blocks are allocated. */
+  singleFrame?: boolean;
 }
 
 export interface JpegDecoded { width: number; height: number; exifBuffer?: Uint8Array; comments?: string[]; data: Uint8Array }
@@ -173,6 +175,7 @@ function parse(data: Uint8Array, opts: Required<Omit<JpegDecodeOptions, 'colorTr
         quantizationTables[quantizationTableSpec & 15] = tableData;
       }
     } else if (fileMarker === 0xffc0 || fileMarker === 0xffc1 || fileMarker === 0xffc2) { // SOF0/1/2
+      if (opts.singleFrame && frames.length > 0) throw new Error('only single frame JPEGs supported');
       readUint16(); // skip data length
       const f: JpegFrameState = { extended: fileMarker === 0xffc1, progressive: fileMarker === 0xffc2, precision: data[offset++]!, scanLines: readUint16(), samplesPerLine: readUint16(), components: {}, componentsOrder: [], maxH: 0, maxV: 0, mcusPerLine: 0, mcusPerColumn: 0 };
       frame = f;
@@ -314,7 +317,7 @@ function getData(p: Parsed, opts: JpegDecodeOptions, budget: Budget): Uint8Array
  * bench/jpeg-port-check.ts only, which passes jpeg-js's own IDCT to show that the rest is jpeg-js unchanged.
  */
 export function decodeJpegJs(jpegData: Uint8Array, userOpts: JpegDecodeOptions = {}, idct: BlockIdct = idctIslow): JpegDecoded {
-  const opts = { formatAsRGBA: true, tolerantDecoding: true, maxResolutionInMP: 100, maxMemoryUsageInMB: 512, maxScans: Infinity, ...userOpts };
+  const opts = { formatAsRGBA: true, tolerantDecoding: true, maxResolutionInMP: 100, maxMemoryUsageInMB: 512, maxScans: Infinity, singleFrame: false, ...userOpts };
   const budget = new Budget(opts.maxMemoryUsageInMB * 1024 * 1024);
   const p = parse(new Uint8Array(jpegData), opts, budget, idct);
   const channels = opts.formatAsRGBA ? 4 : 3;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
 import { coefJpeg } from '../../testing/jpeg-coef-writer.js';
 import { flatJpeg } from '../../testing/jpeg-dc-writer.js';
-import { manyScansJpeg } from '../../testing/jpeg-hostile.js';
+import { manyFramesJpeg, manyScansJpeg } from '../../testing/jpeg-hostile.js';
 import { decodeJpegNode } from './decode-node.js';
 import { decodeJpegJs, type JpegDecodeOptions } from './jpeg-decoder.js';
 
@@ -63,6 +63,25 @@ describe('Node JPEG decoder on hostile input', () => {
     expect((err as InputError).code).toBe('E_DTYPE');
     expect(((err as InputError).cause as Error).message).toMatch(/maxScans limit exceeded/);
     expect(() => decodeJpegJs(tooMany, { maxScans: 100 })).toThrow(/maxScans limit exceeded \(more than 100 scans\)/);
+  });
+
+  it('refuses a second frame header before allocating its blocks (jpeg-js allocates every frame up to the memory budget first)', () => {
+    // A second, 400 MP frame header: jpeg-js (and the port without the option) stops at its resolution check; the
+    // Node path refuses the second header itself, before any check or allocation of that frame
+    const big = manyFramesJpeg(64, 48, 1), sof2 = [0xff, 0xc2, 0, 11, 8, 20000 >> 8, 20000 & 255, 20000 >> 8, 20000 & 255, 1, 1, 0x11, 0];
+    const f = new Uint8Array([...big.subarray(0, big.length - 2), ...sof2, 0xff, 0xd9]);
+    expect(() => jpeg.decode(f, { useTArray: true })).toThrow(/maxResolutionInMP limit exceeded/);
+    expect(() => decodeJpegJs(f)).toThrow(/maxResolutionInMP limit exceeded/);
+    let err: unknown;
+    try { decodeJpegNode(f); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(InputError);
+    expect(((err as InputError).cause as Error).message).toBe('only single frame JPEGs supported');
+    // Three small frames under a 1 MB budget: jpeg-js runs out of budget allocating them; with singleFrame the second is refused
+    const three = manyFramesJpeg(300, 300, 3);
+    expect(() => jpeg.decode(three, { useTArray: true, maxMemoryUsageInMB: 1 })).toThrow(/maxMemoryUsageInMB limit exceeded/);
+    expect(() => decodeJpegJs(three, { maxMemoryUsageInMB: 1 })).toThrow(/maxMemoryUsageInMB limit exceeded/);
+    expect(() => decodeJpegJs(three, { maxMemoryUsageInMB: 1, singleFrame: true })).toThrow(/^only single frame JPEGs supported$/);
+    expect(decodeJpegNode(manyFramesJpeg(300, 300, 1)).width).toBe(300);
   });
 
   it('corrupted files: the port fails where jpeg-js fails (same message) and decodes to jpeg-js\'s size elsewhere; the Node path throws only InputError; no state between decodes', () => {

@@ -21,6 +21,14 @@ import { sniffImageFormat, type RawImage } from './types.js';
 /** Limits that stop a hostile file from exhausting memory (X-rays are under 10 MP). */
 const MAX_MEGAPIXELS = 100;
 const MAX_MEMORY_MB = 1024;
+/**
+ * Scans per file (jpeg-js has no limit): every scan is a pass over its components' blocks even when its data is a
+ * few end-of-band runs, so a 100 KB progressive file of 1000 scans over a 64 MP frame took 10 s of CPU (BENCHMARKS.md,
+ * bench/jpeg-hostile.ts). libjpeg's progressive scripts write at most 10; libjpeg-turbo has a scan limit for this too.
+ */
+const MAX_SCANS = 100;
+// singleFrame: a second frame header is refused before its blocks are allocated (jpeg-js allocates every frame's,
+// up to the memory budget, then refuses: a 298-byte file of three 100 MP headers reached 1964 MB, bench/jpeg-hostile.ts).
 
 /** node:zlib's inflate, capped at the image's size; any failure (a longer or broken stream) goes to fflate, which truncates or refuses as in the browser. */
 const nodeInflate = (data: Uint8Array, expected: number): Uint8Array | undefined => {
@@ -46,7 +54,7 @@ export function decodeJpegNode(bytes: Uint8Array): RawImage {
   let r: { width: number; height: number; data: Uint8Array };
   try {
     const own = layout?.kind === 'ycc' || layout?.kind === 'rgb'; // no jpeg-js colour transform: libjpeg's, or none (RGB)
-    r = decodeJpegJs(layout?.kind === 'ycc' ? withoutAdobe(bytes) : bytes, { formatAsRGBA: false, tolerantDecoding: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: MAX_MEMORY_MB, ...(own ? { colorTransform: false } : {}) });
+    r = decodeJpegJs(layout?.kind === 'ycc' ? withoutAdobe(bytes) : bytes, { formatAsRGBA: false, tolerantDecoding: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: MAX_MEMORY_MB, maxScans: MAX_SCANS, singleFrame: true, ...(own ? { colorTransform: false } : {}) });
     if (layout?.kind === 'ycc' && r.data.length === r.width * r.height * 3) r = { ...r, data: libjpegRgb(r.data, r.width, r.height, layout.h, layout.v) };
   } catch (e) {
     throw new InputError('E_DTYPE', 'image: the JPEG could not be decoded', { cause: e });

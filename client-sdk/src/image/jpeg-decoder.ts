@@ -13,18 +13,50 @@
    See the License for the specific language governing permissions and
    limitations under the License.
 */
+/*
+   jpeg-js (npm jpeg-js 0.4.4), whose lib/decoder.js this file is taken from, is
+   distributed under this licence (its contributors' changes to pdf.js's code):
+
+   Copyright (c) 2014, Eugene Ware
+   All rights reserved.
+
+   Redistribution and use in source and binary forms, with or without
+   modification, are permitted provided that the following conditions are met:
+
+   1. Redistributions of source code must retain the above copyright
+      notice, this list of conditions and the following disclaimer.
+   2. Redistributions in binary form must reproduce the above copyright
+      notice, this list of conditions and the following disclaimer in the
+      documentation and/or other materials provided with the distribution.
+   3. Neither the name of Eugene Ware nor the names of its contributors
+      may be used to endorse or promote products derived from this software
+      without specific prior written permission.
+
+   THIS SOFTWARE IS PROVIDED BY EUGENE WARE ''AS IS'' AND ANY
+   EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+   WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+   DISCLAIMED. IN NO EVENT SHALL EUGENE WARE BE LIABLE FOR ANY
+   DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES
+   (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES;
+   LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER CAUSED AND
+   ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT
+   (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS
+   SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+*/
 /**
  * The SDK's Node JPEG decoder: jpeg-js 0.4.4's lib/decoder.js (npm jpeg-js
- * 0.4.4, from pdf.js; Apache-2.0, header above) brought into the SDK with types,
- * its inverse DCT replaced by libjpeg's islow (jpeg-idct.ts), so that a JPEG
- * gives libjpeg's (Pillow's) samples bit for bit instead of pdf.js's rounding.
- * Everything else as in jpeg-js 0.4.4: the marker parser (its tolerance of
- * fill bytes, a lost FF before a marker, one malformed APP0/APP1), the limits
- * (maxResolutionInMP, maxMemoryUsageInMB over the same allocations), the
- * errors, getData / copyToImageData (a grey image comes out as RGB, a 3 or 4
- * component image with jpeg-js's float colour transform unless colorTransform
- * is false). Entropy decoding: jpeg-scan.ts. Only what decode-node.ts uses is
- * kept (no XHR load, always typed arrays).
+ * 0.4.4, from pdf.js: pdf.js's Apache-2.0 header and the jpeg-js package's
+ * BSD-3-Clause licence above, client-sdk/NOTICE.md) brought into the SDK with
+ * types, its inverse DCT replaced by libjpeg's islow (jpeg-idct.ts), so that a
+ * JPEG gives libjpeg's (Pillow's) samples bit for bit instead of pdf.js's
+ * rounding. Everything else as in jpeg-js 0.4.4: the marker parser (its
+ * tolerance of fill bytes, a lost FF before a marker, one malformed APP0/APP1),
+ * the limits (maxResolutionInMP, maxMemoryUsageInMB over the same allocations;
+ * plus maxScans and singleFrame, which jpeg-js lacks, off unless given), the errors, getData /
+ * copyToImageData (a grey image comes out as RGB, a 3 or 4 component image with
+ * jpeg-js's float colour transform unless colorTransform is false). Entropy
+ * decoding: jpeg-scan.ts. Only what decode-node.ts uses is kept (no XHR load,
+ * always typed arrays).
  */
 import { idctIslow } from './jpeg-idct.js';
 import { buildHuffmanTable, dctZigZag, decodeScan, type HuffmanNode, type JpegComponent, type JpegFrameState } from './jpeg-scan.js';
@@ -36,6 +68,10 @@ export interface JpegDecodeOptions {
   tolerantDecoding?: boolean;
   maxResolutionInMP?: number;
   maxMemoryUsageInMB?: number;
+  /** Not in jpeg-js (default: no limit, as jpeg-js): more SOS markers than this is an error before the next scan is decoded (each scan costs a pass over its components' blocks, however few bytes it has). */
+  maxScans?: number;
+  /** Not in jpeg-js (default false, as jpeg-js, which refuses a second frame only after parsing the file): a second frame header is an error at once, before its blocks are allocated. */
+  singleFrame?: boolean;
 }
 
 export interface JpegDecoded { width: number; height: number; exifBuffer?: Uint8Array; comments?: string[]; data: Uint8Array }
@@ -104,6 +140,7 @@ interface Parsed { width: number; height: number; adobe: { transformCode: number
 
 /** jpeg-js's parse: the markers, the scans (jpeg-scan.ts), then every component's samples. */
 function parse(data: Uint8Array, opts: Required<Omit<JpegDecodeOptions, 'colorTransform'>>, budget: Budget, idct: BlockIdct): Parsed {
+  let scans = 0;
   const maxResolutionInPixels = opts.maxResolutionInMP * 1000 * 1000;
   let offset = 0;
   const readUint16 = (): number => { const value = (data[offset]! << 8) | data[offset + 1]!; offset += 2; return value; };
@@ -138,6 +175,7 @@ function parse(data: Uint8Array, opts: Required<Omit<JpegDecodeOptions, 'colorTr
         quantizationTables[quantizationTableSpec & 15] = tableData;
       }
     } else if (fileMarker === 0xffc0 || fileMarker === 0xffc1 || fileMarker === 0xffc2) { // SOF0/1/2
+      if (opts.singleFrame && frames.length > 0) throw new Error('only single frame JPEGs supported');
       readUint16(); // skip data length
       const f: JpegFrameState = { extended: fileMarker === 0xffc1, progressive: fileMarker === 0xffc2, precision: data[offset++]!, scanLines: readUint16(), samplesPerLine: readUint16(), components: {}, componentsOrder: [], maxH: 0, maxV: 0, mcusPerLine: 0, mcusPerColumn: 0 };
       frame = f;
@@ -173,6 +211,7 @@ function parse(data: Uint8Array, opts: Required<Omit<JpegDecodeOptions, 'colorTr
       readUint16();
       readUint16();
     } else if (fileMarker === 0xffda) { // SOS (Start of Scan)
+      if (++scans > opts.maxScans) throw new Error(`maxScans limit exceeded (more than ${opts.maxScans} scans)`);
       readUint16(); // scan length
       const selectorsCount = data[offset++]!;
       const components: JpegComponent[] = [];
@@ -278,7 +317,7 @@ function getData(p: Parsed, opts: JpegDecodeOptions, budget: Budget): Uint8Array
  * bench/jpeg-port-check.ts only, which passes jpeg-js's own IDCT to show that the rest is jpeg-js unchanged.
  */
 export function decodeJpegJs(jpegData: Uint8Array, userOpts: JpegDecodeOptions = {}, idct: BlockIdct = idctIslow): JpegDecoded {
-  const opts = { formatAsRGBA: true, tolerantDecoding: true, maxResolutionInMP: 100, maxMemoryUsageInMB: 512, ...userOpts };
+  const opts = { formatAsRGBA: true, tolerantDecoding: true, maxResolutionInMP: 100, maxMemoryUsageInMB: 512, maxScans: Infinity, singleFrame: false, ...userOpts };
   const budget = new Budget(opts.maxMemoryUsageInMB * 1024 * 1024);
   const p = parse(new Uint8Array(jpegData), opts, budget, idct);
   const channels = opts.formatAsRGBA ? 4 : 3;

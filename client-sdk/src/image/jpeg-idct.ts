@@ -10,8 +10,12 @@
  * gives x + 128, [128, 512) 255, [512, 896) 0, [896, 1024) x - 896.
  *
  * Types as in C: a coefficient is a JCOEF (int16), a quantisation step an
- * ISLOW_MULT_TYPE (int16 of the table's UINT16), the workspace int (32-bit),
- * the products JLONG (64-bit on LP64). Doubles hold every JLONG here exactly
+ * ISLOW_MULT_TYPE (int16 of the table's UINT16: jmorecfg.h's MULTIPLIER is
+ * short in libjpeg-turbo built WITH_SIMD, as the Debian libjpeg62-turbo under
+ * Pillow here is; a build without SIMD, or IJG libjpeg, uses int, where a
+ * 16-bit step above 32767 reads as positive: not measured; against Pillow with
+ * SIMD off, 0 of 200 files with such steps differ, bench/jpeg-16bit-steps.ts),
+ * the workspace int (32-bit), the products JLONG (64-bit on LP64). Doubles hold every JLONG here exactly
  * (|products| < 2^50), Math.floor(x / 2^n) is the arithmetic shift and `| 0`
  * the (int) cast; so a hostile file's huge coefficients wrap as in libjpeg.
  *
@@ -22,6 +26,10 @@
  * clamp (x >= 512 or x < -512 above); no Pillow-written file of the probe did
  * (client-sdk/README.md "Inputs", bench/preproc-oracle.ts jpeg-quality, which
  * also prints a crafted file where they differ). Other SIMD builds: not measured.
+ *
+ * Derived from libjpeg (the Independent JPEG Group's software, as kept in
+ * libjpeg-turbo): this software is based in part on the work of the Independent
+ * JPEG Group; its copyright and no-warranty notice: client-sdk/NOTICE.md.
  */
 
 const CONST_BITS = 13, PASS1_BITS = 2;

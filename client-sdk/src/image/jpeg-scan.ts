@@ -13,10 +13,41 @@
    See the License for the specific language governing permissions and
    limitations under the License.
 */
+/*
+   jpeg-js (npm jpeg-js 0.4.4), whose lib/decoder.js this file is taken from, is
+   distributed under this licence (its contributors' changes to pdf.js's code):
+
+   Copyright (c) 2014, Eugene Ware
+   All rights reserved.
+
+   Redistribution and use in source and binary forms, with or without
+   modification, are permitted provided that the following conditions are met:
+
+   1. Redistributions of source code must retain the above copyright
+      notice, this list of conditions and the following disclaimer.
+   2. Redistributions in binary form must reproduce the above copyright
+      notice, this list of conditions and the following disclaimer in the
+      documentation and/or other materials provided with the distribution.
+   3. Neither the name of Eugene Ware nor the names of its contributors
+      may be used to endorse or promote products derived from this software
+      without specific prior written permission.
+
+   THIS SOFTWARE IS PROVIDED BY EUGENE WARE ''AS IS'' AND ANY
+   EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+   WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+   DISCLAIMED. IN NO EVENT SHALL EUGENE WARE BE LIABLE FOR ANY
+   DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES
+   (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES;
+   LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER CAUSED AND
+   ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT
+   (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS
+   SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+*/
 /**
  * The entropy decoding of the SDK's Node JPEG decoder: buildHuffmanTable and
  * decodeScan of jpeg-js 0.4.4's lib/decoder.js (npm jpeg-js 0.4.4, itself from
- * pdf.js; Apache-2.0, header above), brought into the SDK with types and no
+ * pdf.js: pdf.js's Apache-2.0 header and the jpeg-js package's BSD-3-Clause
+ * licence above, client-sdk/NOTICE.md), brought into the SDK with types and no
  * change of behaviour (the same tolerant decoding, the same errors, the same
  * reading past the end as zero bits), so that the coefficients reach libjpeg's
  * IDCT (jpeg-idct.ts). The rest of the decoder: jpeg-decoder.ts.

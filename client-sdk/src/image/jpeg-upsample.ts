@@ -18,6 +18,10 @@
  * own transform). jpeg-markers.ts tells these from the layouts the SDK refuses.
  * The samples come from the SDK's copy of jpeg-js's decoder with libjpeg's
  * islow IDCT (jpeg-decoder.ts, jpeg-idct.ts), so the whole path is libjpeg's.
+ *
+ * Derived from libjpeg (the Independent JPEG Group's software, as kept in
+ * libjpeg-turbo): this software is based in part on the work of the Independent
+ * JPEG Group; its copyright and no-warranty notice: client-sdk/NOTICE.md.
  */
 
 /** One chroma plane (k = 1 Cb, 2 Cr) of jpeg-js's box-upsampled YCbCr: sample (cx, cy) at (cx*h, cy*v). */

@@ -86,6 +86,10 @@ export class MaliciousDesk {
   readonly epochs: MalEpochs;
   /** Runs in their set-up (mask), not yet in `runs`. */
   private starting = 0;
+  /** Their views, closed by fault(). */
+  private readonly startingViews = new Set<SessionTransport>();
+  /** Set by fault() (process-fault.ts): no new run; the open ones fail with it. */
+  private faultErr: MpcError | null = null;
   /** The test-only cheating switch of scope 'session' (malicious-cheat.ts), until used. */
   private cheat: CheatSwitch | null;
 
@@ -104,6 +108,7 @@ export class MaliciousDesk {
    * `deadlineMs`: the client's (1..sessions.maxDeadlineMs), as a semi-honest session takes it; default the config's.
    */
   async mask(rawId: string, owner: string, key: string, batch = 1, deadlineMs?: number): Promise<Uint8Array> {
+    if (this.faultErr) throw new MpcError('E_NOT_READY', `P${this.c.party} is not ready: it met a process fault and is restarting`, { party: this.c.party, step: 'mal.mask' });
     const model = this.c.model;
     const w = this.weights();
     if (!model || !w) throw new MpcError('E_NOT_READY', `P${this.c.party}: no model with replicated weights loaded`, { party: this.c.party });
@@ -123,6 +128,7 @@ export class MaliciousDesk {
     this.starting++;
     let view: SessionTransport;
     try { view = this.c.mesh.openSession(`mal-${id}`); } catch (e) { this.starting--; throw e; }
+    this.startingViews.add(view);
     // The deadline closes the view whatever the step (a receive then fails) and drops a run that waits for its input.
     const timer = setTimeout(() => this.expire(id, view, ms), ms);
     timer.unref();
@@ -149,6 +155,7 @@ export class MaliciousDesk {
       this.failed(id, e);
       throw e;
     } finally {
+      this.startingViews.delete(view);
       this.starting--;
       this.idleCheck();
     }
@@ -161,6 +168,7 @@ export class MaliciousDesk {
     // As sessions.ts owned(): the key's hash, compared in constant time.
     if (!run || key === undefined || run.owner !== owner || !timingSafeEqual(run.keyHash, sessionKeyHash(key))) throw new MpcError('E_NOT_FOUND', `no malicious session ${id} awaiting its input at P${this.c.party}`, { party: this.c.party });
     if (run.busy) throw new MpcError('E_CONFLICT', `malicious session ${id} already has its input`, { party: this.c.party, step: 'mal.input' });
+    if (this.faultErr) { this.end(run); this.failed(id, this.faultErr); throw this.faultErr; }
     run.busy = true;
     const model = this.c.model!;
     try {
@@ -205,6 +213,18 @@ export class MaliciousDesk {
   private failed(id: string, e: unknown): void {
     this.c.metrics.runs.inc({ result: 'failed' });
     this.c.log.warn({ session: sessionTag(id), ...errFields(e) }, 'malicious run failed');
+  }
+
+  /**
+   * The process met a fault (Party.fault, process-fault.ts): no new run from now on (E_NOT_READY), and every open
+   * one fails with `e`: a run in its set-up or its forward pass at once (its view closes with `e`, its client's
+   * waiting request answers it), a run waiting for its input when that input comes.
+   */
+  fault(e: MpcError): void {
+    if (this.faultErr) return;
+    this.faultErr = e;
+    for (const view of [...this.startingViews]) view.close(e);
+    for (const run of [...this.runs.values()]) run.view.close(e);
   }
 
   close(): void {

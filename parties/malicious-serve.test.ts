@@ -18,6 +18,7 @@ import { inputMaskCost, outputToClientCost } from '../protocol/malicious/client-
 import { malForwardCost } from '../protocol/malicious/runner.js';
 import { setupCost } from '../protocol/malicious/session.js';
 import { epochSetupCost } from '../protocol/malicious/epoch.js';
+import { MpcError } from '../protocol/errors.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
@@ -290,6 +291,34 @@ describe('malicious serving: the client\'s deadline', () => {
       expect(out.map((r) => r.statusCode)).toEqual([200, 200, 200]);
       const y = decode(reconstructOutput(out.map(bytesOf) as Three, 2), F);
       expect(Math.abs(y[0]! - 2.75)).toBeLessThan(1e-3);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+});
+
+describe('malicious serving: a process fault (process-fault.ts)', () => {
+  it('Party.fault: a run waiting for its input answers E_PROCESS_FAULT, a new mask step is refused (E_NOT_READY)', async () => {
+    const tiny: ModelIR<FloatTensor> = {
+      formatVersion: IR_FORMAT_VERSION, inputShape: [4], output: 'd', outputActivation: 'softmax',
+      nodes: [{ kind: 'dense', name: 'd', inputs: ['input'], units: 2, activation: 'linear', kernel: { shape: [4, 2], data: Float64Array.from([1, 0, 0, 1, 1, 0, 0, 1]) }, bias: { shape: [2], data: Float64Array.from([0.5, -0.25]) } }],
+    };
+    const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, sessions: { defaultDeadlineMs: 5_000 } });
+    try {
+      const id = randomUUID();
+      const m = await masks(t, id);
+      expect(m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      const p1 = t.servers[1];
+      p1.party.fault(new MpcError('E_PROCESS_FAULT', 'P1 met an internal fault (unhandledRejection) and is restarting; retry', { party: 1 }));
+      const d = maskedInput(encode(Float64Array.from([0.25, -1, 2, 0.5]), F), m.map(bytesOf) as Three);
+      const r = await p1.app.inject({ method: 'POST', url: `/v1/malicious/${id}/input`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: Buffer.from(d) });
+      expect(r.statusCode).toBe(503);
+      expect(r.json()).toMatchObject({ code: 'E_PROCESS_FAULT' });
+      expect(p1.party.malDesk.open).toBe(0);
+      const again = await p1.app.inject({ method: 'POST', url: `/v1/malicious/${randomUUID()}/mask`, headers: auth });
+      expect(again.statusCode).toBe(503);
+      expect(again.json()).toMatchObject({ code: 'E_NOT_READY' });
+      expect(p1.party.malDesk.open).toBe(0);
     } finally {
       await t.close();
     }

@@ -167,12 +167,14 @@ export class Party implements PartyCore {
 
   /**
    * The process met an unhandled rejection or uncaught exception (process-fault.ts): not ready from now on (/readyz
-   * says E_PROCESS_FAULT, new sessions get E_NOT_READY), and every session in flight fails with `e` at once.
+   * says E_PROCESS_FAULT, new sessions get E_NOT_READY), and every session in flight fails with `e` at once (the
+   * malicious runs too: malicious-desk.ts fault()).
    */
   fault(e: MpcError): void {
     if (this.faultCode) return;
     this.faultCode = e;
     this.store.failAll(() => e);
+    this.malDesk.fault(e);
   }
   get faulted(): MpcError | null { return this.faultCode; }
 

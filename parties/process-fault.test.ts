@@ -61,6 +61,23 @@ describe('process fault policy', () => {
     h.policy.uninstall();
   });
 
+  it('a failing logger (a closed stdout) or an odd error value: the handler does not throw, sessions still failed, closed, exit 70', async () => {
+    const events: string[] = [];
+    const exits: number[] = [];
+    const log: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => { events.push('log'); throw new Error('write EPIPE'); }, child: () => log };
+    const proc = new EventEmitter();
+    const policy = installFaultPolicy({ party: 2, log, fault: () => { events.push('fault'); }, close: async () => { events.push('close'); } }, { proc, exit: (c) => { exits.push(c); events.push('exit'); }, graceMs: 200 });
+    // An error value whose class cannot be read (a revoked proxy throws on every access).
+    const odd = Proxy.revocable({}, {});
+    odd.revoke();
+    expect(() => proc.emit('uncaughtException', odd.proxy)).not.toThrow();
+    expect(() => proc.emit('unhandledRejection', new TypeError('again'), Promise.resolve())).not.toThrow();
+    await tick(20);
+    expect(exits).toEqual([FAULT_EXIT_STATUS]);
+    expect(events.filter((e) => e !== 'log')).toEqual(['fault', 'close', 'exit']);
+    policy.uninstall();
+  });
+
   it('the test-only switch: off by default, refused outside NODE_ENV=test, strict syntax', () => {
     expect(testFaultSwitch(0, {})).toBeNull();
     expect(testFaultSwitch(0, { [FAULT_ENV]: 'rejection@input', NODE_ENV: 'test' })).toBe('rejection');

@@ -13,7 +13,8 @@
  *   3. the server closes (answers written, links closed, the accountant flushed) within `graceMs` (3 s), and the
  *      process exits with status 70 (EX_SOFTWARE) whether the close finished or not, for the orchestrator to restart
  *      it (Compose `restart: unless-stopped`, a k8s StatefulSet's pods restart: deploy/README.md).
- * A second fault while exiting is logged the same way and changes nothing (the exit is already on its timer).
+ * A second fault while exiting is logged the same way and changes nothing (the exit is already on its timer). The
+ * handler itself never throws: a logger that fails or an error value whose class cannot be read is passed over.
  *
  * Test-only switch (SECURENN_TEST_FAULT, honoured only with NODE_ENV=test, refused otherwise): `rejection@input` or
  * `exception@input` makes the party raise that fault on the event loop's next turn after it accepts its first client
@@ -60,11 +61,18 @@ export function installFaultPolicy(t: FaultTarget, opts: { proc?: NodeJS.EventEm
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   const graceMs = opts.graceMs ?? 3_000;
   let exiting = false;
+  // The handler never throws (a throw from a process handler would end the process with Node's status 7, the
+  // sessions unfailed): an error value whose class cannot be read, or a logger that fails (a closed stdout), is
+  // passed over and the policy goes on.
+  const fieldsOf = (event: FaultEvent, e: unknown): Record<string, unknown> => {
+    try { return faultFields(event, t.party, e); } catch { return { code: 'E_PROCESS_FAULT', event, party: t.party, errorClass: 'unknown' }; }
+  };
+  const logError = (fields: Record<string, unknown>, msg: string): void => { try { t.log.error(fields, msg); } catch { /* nothing to log to */ } };
   const handle = (event: FaultEvent, e: unknown): void => {
-    const fields = faultFields(event, t.party, e);
-    if (exiting) { t.log.error({ ...fields, alreadyExiting: true }, 'process fault while exiting'); return; }
+    const fields = fieldsOf(event, e);
+    if (exiting) { logError({ ...fields, alreadyExiting: true }, 'process fault while exiting'); return; }
     exiting = true;
-    t.log.error(fields, `process fault (${event}): not ready, failing the sessions in flight, exiting with status ${FAULT_EXIT_STATUS} for a restart`);
+    logError(fields, `process fault (${event}): not ready, failing the sessions in flight, exiting with status ${FAULT_EXIT_STATUS} for a restart`);
     try {
       t.fault(new MpcError('E_PROCESS_FAULT', `P${t.party} met an internal fault (${event}) and is restarting; retry`, { party: t.party }));
     } catch { /* the exit below still happens */ }

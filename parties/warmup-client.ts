@@ -32,7 +32,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { API_VERSION, AWAIT_OUTPUT_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN, type CreateSessionRequest } from '../protocol/api-contract.js';
 import { ERROR_CODES, MpcError, type ErrorCode } from '../protocol/errors.js';
-import { PrivacyAccountant, type AccountantStore } from '../protocol/privacy/accountant.js';
+import type { AccountantStore } from '../protocol/privacy/accountant.js';
 import { API_FASTIFY_OPTIONS, registerApi } from './http.js';
 import { silentLogger } from './log.js';
 import type { PeerMesh } from './mesh.js';
@@ -40,12 +40,11 @@ import { partyMetrics } from './metrics.js';
 import { asMpcError, UUID, type PartyCore, type PartyOptions } from './party-core.js';
 import type { Party } from './party.js';
 import { PrepDriver } from './prep-driver.js';
-import type { AccountantHolder } from './privacy.js';
+import { AccountantHolder } from './privacy.js';
 import { RunExecutor } from './run-executor.js';
 import { RunPlanner } from './run-planner.js';
 import { SessionDesk } from './session-desk.js';
 import { SessionStore } from './sessions.js';
-import type { PlanMasks, WeightMaskState } from './weight-masks.js';
 
 /** Control messages of the twins' planners and offline phase travel as `warmup-x:<type>`. */
 export const CONTROL_PREFIX = 'warmup-x:';
@@ -66,8 +65,6 @@ export class WarmupClientPath {
   readonly metrics = partyMetrics();
   /** The bearer token of the twin's app (random; no real client has it, and the app does not listen). */
   private readonly token = randomBytes(24).toString('base64url');
-  /** Runs the warm-up cut: a cut 'use' run leaves the kept weight masks valid (as warmup.ts's leadRun). */
-  private readonly cutRuns = new Set<string>();
   private closed = false;
 
   constructor(private readonly real: PartyCore) {
@@ -80,23 +77,10 @@ export class WarmupClientPath {
       isUp: (p: 0 | 1 | 2) => mesh.isUp(p),
       allUp: () => mesh.allUp(),
     } as unknown as PeerMesh;
-    const masks = real.weightMasks;
-    const weightMasks = {
-      plan: (id: string, hash: string) => masks.plan(id, hash),
-      session: (id: string, m: PlanMasks | null, hash: string) => masks.session(id, m, hash),
-      built: (m: PlanMasks | null) => masks.built(m),
-      ended: (id: string, m: PlanMasks | null, ok: boolean) => { masks.ended(id, m, ok || (this.cutRuns.has(id) && m !== null && !m.build)); this.cutRuns.delete(id); },
-      reset: () => {},
-    } as unknown as WeightMaskState;
-    let accountant: Promise<PrivacyAccountant> | null = null;
-    const privacy = real.opts.privacy;
-    const holder = {
-      settings: privacy,
-      get: () => (accountant ??= PrivacyAccountant.open({ store: memoryStore(), budget: privacy.budget, ...(privacy.budgets ? { budgets: privacy.budgets } : {}), ...(privacy.enforce ? { enforce: privacy.enforce } : {}) })),
-      flush: async () => {},
-    } as unknown as AccountantHolder;
+    // The real kept weight masks and classes of the real party's parts (the client path's code then sees the same
+    // kinds of objects, warm or not); the accountant's state in memory.
     const core: PartyCore = {
-      party: real.party, opts, mesh: twinMesh, metrics: this.metrics, log: silentLogger, weightMasks, accountant: holder,
+      party: real.party, opts, mesh: twinMesh, metrics: this.metrics, log: silentLogger, weightMasks: real.weightMasks, accountant: new AccountantHolder(real.opts.privacy, memoryStore()),
       get store() { return store; }, get model() { return real.model; }, get closed() { return real.closed || closedNow(); },
       ready: () => real.ready(), modelInfo: () => real.modelInfo(),
     };
@@ -156,7 +140,7 @@ export class WarmupClientPath {
   /** Cut every run of the twin (a client is waiting, the budget is spent, the round ended), told to the peers' twins: their sessions fail. */
   cut(err: MpcError): void {
     for (const id of [...this.executor.runs.keys()]) {
-      this.cutRuns.add(id);
+      this.real.weightMasks.spare(id); // a cut 'use' run leaves the kept weight masks valid (as warmup.ts's leadRun)
       for (const p of [0, 1, 2] as const) if (p !== this.real.party) { try { this.real.mesh.sendControl(p, `${CONTROL_PREFIX}abort`, { runId: id, code: err.code }); } catch { /* link down */ } }
       this.executor.interrupt(id, this.real.party, err);
     }

@@ -52,9 +52,6 @@ export interface ApiOptions {
   metricsOnApi?: boolean;
 }
 
-/** The fastify options the client API's routes depend on (server.ts; the warm-up's twin, warmup-client.ts). */
-export const API_FASTIFY_OPTIONS = { bodyLimit: 16 * 1024, ajv: { customOptions: { removeAdditional: false, allErrors: false } } } as const;
-
 export function registerApi(app: FastifyInstance, party: Party, opts: ApiOptions): void {
   const identify = clientAuthenticator([...opts.tokens, ...(opts.operatorTokens ?? [])], opts.clients ?? []);
   app.decorateRequest('clientId', '');

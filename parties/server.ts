@@ -9,7 +9,7 @@ import type { Server as TlsServer } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { PartyId } from '../protocol/ring/types.js';
 import { modelSourceOf, type PartyConfig } from './config.js';
-import { API_FASTIFY_OPTIONS, clientErrorHandler, frameworkErrors, registerApi } from './http.js';
+import { clientErrorHandler, frameworkErrors, registerApi } from './http.js';
 import { METRICS_TYPE } from './http-info.js';
 import type { Logger } from './log.js';
 import type { MeshOptions } from './mesh.js';
@@ -73,7 +73,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
     logger: extras.logger ?? { level: cfg.logLevel, base: { party: cfg.party } },
     // Our onResponse hook logs one line per request (method, route, status, ms), never bodies or headers.
     logController: new LogController({ disableRequestLogging: true }),
-    ...API_FASTIFY_OPTIONS,
+    bodyLimit: 16 * 1024,
     // A request's headers and body must arrive within requestMs (a trickled body is cut, with or without a valid
     // token); a connection idle longer than the longest wait for an output (plus a margin) is closed.
     requestTimeout: cfg.http.requestMs,
@@ -81,6 +81,7 @@ export function createPartyServer(cfg: PartyConfig, extras: ServerExtras = {}): 
     keepAliveTimeout: cfg.http.keepAliveMs,
     clientErrorHandler: clientErrorHandler(cfg.party),
     frameworkErrors: frameworkErrors(cfg.party),
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     ...https,
   } as FastifyServerOptions) as unknown as FastifyInstance;
 

@@ -5,40 +5,43 @@
  * client-facing state.
  *
  * Each party builds, for the round, a twin of its client side on the same
- * classes and route code as the real one: a fastify app of its own with the
- * same routes (http.ts registerApi: authentication, body parser, session
- * routes, error mapping; driven by `inject`, never listening), a session desk,
- * run planner, run executor and preprocessing driver over a PartyCore whose
- * session store (no id journal), metrics registry, logger (silent) and privacy
- * accountant (in memory) are its own. It shares with the real party only what
- * does not depend on any input: the model, the mesh (its own run ids, control
- * messages prefixed CONTROL_PREFIX so that only the twin's planner sees them)
- * and the kept weight masks (warm-up runs use them, as the dummy runs do).
- * So a warm-up prediction goes through the HTTP route, the desk, the planner
- * (ready reports, plan, plan-ahead), the executor (run records, metrics), the
- * offline phase (its own bundles: P0's pool and P1's, P2's holdings of the
- * twin, never the ones meant for clients) and the output path (privacy policy,
- * the output envelope), and touches none of: client sessions, quotas, the
- * privacy accountant, client run records and metrics, logs, the id journal.
+ * classes as the real one: a session desk, run planner, run executor and
+ * preprocessing driver over a PartyCore whose session store (no id journal),
+ * metrics registry, logger (silent) and privacy accountant (in memory) are
+ * its own. It shares with the real party only what does not depend on any
+ * input: the model, the mesh (its own run ids; control messages prefixed
+ * CONTROL_PREFIX so that only the twin's planner sees them) and the kept
+ * weight masks (warm-up runs use them, as the dummy runs do). So a warm-up
+ * prediction goes through the session desk (create with input, await
+ * output), the planner (ready reports, plan, plan-ahead), the executor (run
+ * records, metrics), the offline phase (its own bundles: P0's pool and P1's,
+ * P2's holdings of the twin, never the ones meant for clients) and the output
+ * path (privacy policy, output shares), and touches none of: client sessions,
+ * quotas, the privacy accountant, client run records and metrics, logs, the
+ * id journal.
+ *
+ * Not the HTTP routes: a twin fastify app driven by `inject` warmed them, but
+ * its mock requests and replies (and the twin app's own objects) then share
+ * the type feedback of Node's HTTP and stream code and fastify's with the real
+ * requests, and the real party's warm CPU per prediction was 5-15% higher in
+ * A/B runs (BENCHMARKS.md, "Cold start through the client path"); the routes
+ * stay cold.
  *
  * One prediction: P0 draws a session id, three session keys and the request,
  * sends control `warmup-client` {id, sessionId, key, req} to P1 and P2, and
- * each party asks its own twin as the SDK asks the party (client-sdk
- * client.ts): P0 and P1 PUT their input share with x-session-create and
- * x-await-output (P0's share: the dummy input; P1's: zeros), P2 POSTs the
- * session. P0 waits for its answer before the next one.
+ * each party makes its part of the session in its twin as the route handlers
+ * do for the SDK's requests (parties/http-sessions.ts): P0 and P1 create it
+ * with their input share and wait for the output (P0's share: the dummy
+ * input; P1's: zeros), P2 creates it. P0 waits for its output before the next.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { API_VERSION, AWAIT_OUTPUT_HEADER, SESSION_CREATE_HEADER, SESSION_KEY_HEADER, SESSION_KEY_PATTERN, type CreateSessionRequest } from '../protocol/api-contract.js';
-import { ERROR_CODES, MpcError, type ErrorCode } from '../protocol/errors.js';
+import { SESSION_KEY_PATTERN, type CreateSessionRequest } from '../protocol/api-contract.js';
+import { MpcError } from '../protocol/errors.js';
 import type { AccountantStore } from '../protocol/privacy/accountant.js';
-import { API_FASTIFY_OPTIONS, registerApi } from './http.js';
 import { silentLogger } from './log.js';
 import type { PeerMesh } from './mesh.js';
 import { partyMetrics } from './metrics.js';
 import { asMpcError, UUID, type PartyCore, type PartyOptions } from './party-core.js';
-import type { Party } from './party.js';
 import { PrepDriver } from './prep-driver.js';
 import { AccountantHolder } from './privacy.js';
 import { RunExecutor } from './run-executor.js';
@@ -48,6 +51,8 @@ import { SessionStore } from './sessions.js';
 
 /** Control messages of the twins' planners and offline phase travel as `warmup-x:<type>`. */
 export const CONTROL_PREFIX = 'warmup-x:';
+/** The client id of the twin's sessions (its own store and accountant only). */
+const TWIN_CLIENT = 'warm-up';
 
 /** An accountant store that keeps its state in memory: the twin's accountant never touches the real one's file. */
 function memoryStore(): AccountantStore {
@@ -61,10 +66,7 @@ export class WarmupClientPath {
   readonly planner: RunPlanner;
   readonly prep: PrepDriver;
   readonly desk: SessionDesk;
-  readonly app: FastifyInstance;
   readonly metrics = partyMetrics();
-  /** The bearer token of the twin's app (random; no real client has it, and the app does not listen). */
-  private readonly token = randomBytes(24).toString('base64url');
   private closed = false;
 
   constructor(private readonly real: PartyCore) {
@@ -94,16 +96,6 @@ export class WarmupClientPath {
     this.executor = new RunExecutor(core, this.prep, (sessions) => { for (const s of sessions) if (s) this.planner.maybeQueue(s); });
     this.planner = new RunPlanner(core, this.executor, this.prep);
     this.desk = new SessionDesk(core, this.planner);
-    // The routes as http.ts registers them, on the twin: what registerApi and the routes call on a Party.
-    const desk = this.desk, executor = this.executor;
-    const facade = {
-      party: real.party, opts, metrics: this.metrics, store, get model() { return real.model; },
-      maxInputBytes: () => desk.maxInputBytes(), modelInfo: () => real.modelInfo(),
-      createSession: desk.createSession.bind(desk), createWithInput: desk.createWithInput.bind(desk), putInput: desk.putInput.bind(desk),
-      awaitOutput: desk.awaitOutput.bind(desk), privacyReport: desk.privacyReport.bind(desk), runOf: (id: string) => executor.runOf(id),
-    } as unknown as Party;
-    this.app = Fastify({ ...API_FASTIFY_OPTIONS, logger: false } as FastifyServerOptions) as unknown as FastifyInstance;
-    registerApi(this.app, facade, { tokens: [this.token], corsOrigins: [], longPollMaxMs: opts.sessions.maxDeadlineMs + 5_000, metricsOnApi: false });
   }
 
   /** A twin's control message (the prefix taken off), from the real mesh. */
@@ -112,26 +104,17 @@ export class WarmupClientPath {
   }
 
   /**
-   * This party's request of one warm-up prediction, as the SDK sends it:
-   * P0, P1 PUT the input share and wait for the output; P2 POSTs the session.
-   * Resolves when answered; rejects with the coded error of a refused request.
+   * This party's part of one warm-up prediction, as the route handlers do it
+   * for the SDK's requests (http-sessions.ts): P0, P1 create the session with
+   * their input share and wait for the output; P2 creates it. Resolves when
+   * done; rejects with the coded error of a refused or failed session.
    */
   async request(req: CreateSessionRequest, sessionKey: string, share?: BigUint64Array): Promise<void> {
     if (this.closed) throw new MpcError('E_NOT_READY', 'warm-up client path closed');
-    const headers = { authorization: `Bearer ${this.token}`, [SESSION_KEY_HEADER]: sessionKey };
-    const body = JSON.stringify(req);
-    const res = this.real.party === 2
-      ? await this.app.inject({ method: 'POST', url: `/${API_VERSION}/sessions`, headers: { ...headers, 'content-type': 'application/json' }, payload: body })
-      : await this.app.inject({
-        method: 'PUT', url: `/${API_VERSION}/sessions/${req.sessionId}/input`, payload: Buffer.from(share!.buffer, share!.byteOffset, share!.byteLength),
-        headers: { ...headers, 'content-type': 'application/octet-stream', [SESSION_CREATE_HEADER]: body, [AWAIT_OUTPUT_HEADER]: String(req.deadlineMs ?? 60_000) },
-      });
-    // P0 and P1 wait for the output (200); a session that failed meanwhile is answered 201 without it.
-    if (res.statusCode >= 300 || (this.real.party !== 2 && res.statusCode !== 200)) {
-      let code: string = this.store.get(req.sessionId.toLowerCase())?.error?.code ?? 'E_INTERNAL';
-      try { code = (JSON.parse(res.body) as { code?: string }).code ?? code; } catch { /* not JSON */ }
-      throw new MpcError(code in ERROR_CODES ? code as ErrorCode : 'E_INTERNAL', `warm-up prediction refused by P${this.real.party}'s client path (HTTP ${res.statusCode}, ${code})`, { party: this.real.party });
-    }
+    if (this.real.party === 2) { await this.desk.createSession(req, TWIN_CLIENT, sessionKey); return; }
+    const created = await this.desk.createWithInput(req, TWIN_CLIENT, sessionKey, new Uint8Array(share!.buffer, share!.byteOffset, share!.byteLength));
+    const s = await this.desk.awaitOutput(created.sessionId, TWIN_CLIENT, sessionKey, req.deadlineMs ?? 60_000);
+    if (s.state !== 'done' || !s.output) throw new MpcError(s.error?.code ?? 'E_DEADLINE', `warm-up prediction at P${this.real.party} ${s.state === 'failed' ? 'failed' : 'not done in time'}`, { party: this.real.party });
   }
 
   /** Runs in progress in the twin. */
@@ -148,7 +131,7 @@ export class WarmupClientPath {
     this.store.failAll(() => err);
   }
 
-  /** End the twin: its runs cut, its sessions failed, its app closed. */
+  /** End the twin: its runs cut, its sessions failed. */
   close(): void {
     if (this.closed) return;
     this.cut(new MpcError('E_PEER_UNAVAILABLE', 'warm-up ended'));
@@ -156,7 +139,6 @@ export class WarmupClientPath {
     this.planner.batcher?.close();
     this.prep.drop();
     this.store.close();
-    void this.app.close().catch(() => {});
   }
 }
 
@@ -211,6 +193,8 @@ export async function leadClientRuns(r: ClientRound): Promise<{ stop: 'runs' | '
     if (why) return { stop: why, cut: true };
     lastMs.set(batch, performance.now() - t);
     r.done();
+    // The offline phase of the next prediction (the twin's own bundle) ends first, as between a client's predictions.
+    while (r.twin.prep.inFlight && r.current() && !r.busy() && performance.now() < r.endAt) await new Promise((res) => setTimeout(res, 2));
   }
   return { stop: 'runs', cut: false };
 }

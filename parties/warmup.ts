@@ -22,7 +22,7 @@
  *     With `clientRuns` (DEFAULT_WARMUP: 300) the runs stop at 2/3 of maxMs, and
  *     P0 leads up to `clientRuns` predictions through the client path
  *     (warmup-client.ts: each party's twin of its client side, on dummy data:
- *     HTTP route, session desk, planner, executor, offline phase, output), in
+ *     session desk, planner, executor, offline phase, output), in
  *     the rest of the budget, cut the same way; then it
  *     sends `warmup-end` {id, runs, ok, code?, cut?}. The followers let
  *     the runs P0 completed finish (a build run's weight masks must be kept

@@ -79,8 +79,7 @@ export class WarmupClientPath {
       isUp: (p: 0 | 1 | 2) => mesh.isUp(p),
       allUp: () => mesh.allUp(),
     } as unknown as PeerMesh;
-    // The real kept weight masks and classes of the real party's parts (the client path's code then sees the same
-    // kinds of objects, warm or not); the accountant's state in memory.
+    // The real kept weight masks; the store, accountant (its state in memory) and metrics of the real classes.
     const core: PartyCore = {
       party: real.party, opts, mesh: twinMesh, metrics: this.metrics, log: silentLogger, weightMasks: real.weightMasks, accountant: new AccountantHolder(real.opts.privacy, memoryStore()),
       get store() { return store; }, get model() { return real.model; }, get closed() { return real.closed || closedNow(); },
@@ -116,9 +115,6 @@ export class WarmupClientPath {
     const s = await this.desk.awaitOutput(created.sessionId, TWIN_CLIENT, sessionKey, req.deadlineMs ?? 60_000);
     if (s.state !== 'done' || !s.output) throw new MpcError(s.error?.code ?? 'E_DEADLINE', `warm-up prediction at P${this.real.party} ${s.state === 'failed' ? 'failed' : 'not done in time'}`, { party: this.real.party });
   }
-
-  /** Runs in progress in the twin. */
-  get running(): number { return this.executor.runs.size; }
 
   /** Cut every run of the twin (a client is waiting, the budget is spent, the round ended), told to the peers' twins: their sessions fail. */
   cut(err: MpcError): void {

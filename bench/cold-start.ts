@@ -39,11 +39,11 @@ export const COLD_MODELS: Record<string, Spec> = {
   'cnn-maxpool': { label: 'seed CNN MaxPool 150x125x1', make: () => seedCnn('maxpool2d'), fracBits: 13, clientWarmup: 30, after: 200 },
 };
 
-export interface ColdRow { model: string; warmup: 'off' | 'on'; readyMs: number; warmupRuns: number; warmupMs: number; firstMs: number; firstPrep: boolean; firstRunMs: number; first100Ms: number; warmMs: number; ratio: number; n: number }
+export interface ColdRow { model: string; warmup: 'off' | 'on'; readyMs: number; warmupRuns: number; warmupClientRuns: number; warmupMs: number; firstMs: number; firstPrep: boolean; firstRunMs: number; first100Ms: number; warmMs: number; ratio: number; n: number }
 
 const log = (s: string): void => { process.stderr.write(`${s}\n`); };
 
-async function deployment(spec: Spec, warmup: Partial<WarmupOptions>, n: number, clientWarm?: boolean): Promise<{ ms: number[]; readyMs: number; warmupRuns: number; warmupMs: number; first: { preprocessed: boolean; ms: number } }> {
+async function deployment(spec: Spec, warmup: Partial<WarmupOptions>, n: number, clientWarm?: boolean): Promise<{ ms: number[]; readyMs: number; warmupRuns: number; warmupClientRuns: number; warmupMs: number; first: { preprocessed: boolean; ms: number } }> {
   const model = spec.make();
   const t0 = performance.now();
   const l = await launchLocal({
@@ -52,7 +52,7 @@ async function deployment(spec: Spec, warmup: Partial<WarmupOptions>, n: number,
   });
   const readyMs = performance.now() - t0;
   try {
-    const rz = (await (await fetch(`${l.urls[0]}/readyz`)).json()) as { warmup?: { runs: number; ms: number } };
+    const rz = (await (await fetch(`${l.urls[0]}/readyz`)).json()) as { warmup?: { runs: number; clientRuns?: number; ms: number } };
     const client = new PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 600_000, expectedModelHash: l.modelHash });
     const x = uniform(seededPrg(11), sizeOf(model.inputShape), 0.5).map((v) => v + 0.5);
     // The offline phase of the warmed-up shape (parties/warmup.ts) finishes before the first prediction, as after an idle moment.
@@ -68,7 +68,7 @@ async function deployment(spec: Spec, warmup: Partial<WarmupOptions>, n: number,
       await waitPrepIdle(l.urls[0]);
       if (!clientWarm && (i === 0 || (i + 1) % 100 === 0)) log(`  prediction ${i + 1}: ${ms[i]!.toFixed(1)} ms (median so far of the last 100: ${median(ms.slice(-100)).toFixed(2)} ms)`);
     }
-    return { ms, readyMs, warmupRuns: rz.warmup?.runs ?? 0, warmupMs: rz.warmup?.ms ?? 0, first };
+    return { ms, readyMs, warmupRuns: rz.warmup?.runs ?? 0, warmupClientRuns: rz.warmup?.clientRuns ?? 0, warmupMs: rz.warmup?.ms ?? 0, first };
   } finally {
     await l.stop();
   }
@@ -96,8 +96,8 @@ export async function coldStart(keys: string[], o: { rounds?: number; clientWarm
         log(`cold start ${key}, round ${r + 1}, warm-up ${mode}: fresh deployment, ${after} predictions`);
         const d = await deployment(spec, mode === 'off' ? { runs: 0 } : { ...o.warmup }, after);
         const first100 = median(d.ms.slice(0, 100)), warm = median(d.ms.slice(-100));
-        rows.push({ model: spec.label, warmup: mode, readyMs: d.readyMs, warmupRuns: d.warmupRuns, warmupMs: d.warmupMs, firstMs: d.ms[0]!, firstPrep: d.first.preprocessed, firstRunMs: d.first.ms, first100Ms: first100, warmMs: warm, ratio: first100 / warm, n: after });
-        log(`  ready after ${(d.readyMs / 1000).toFixed(1)} s (warm-up ${d.warmupRuns} runs, ${(d.warmupMs / 1000).toFixed(1)} s); first ${d.ms[0]!.toFixed(1)} ms (P0's run ${d.first.ms.toFixed(1)} ms${d.first.preprocessed ? ', preprocessed' : ', live'}), first-100 median ${first100.toFixed(2)} ms, warm median ${warm.toFixed(2)} ms: ${(first100 / warm).toFixed(2)}x`);
+        rows.push({ model: spec.label, warmup: mode, readyMs: d.readyMs, warmupRuns: d.warmupRuns, warmupClientRuns: d.warmupClientRuns, warmupMs: d.warmupMs, firstMs: d.ms[0]!, firstPrep: d.first.preprocessed, firstRunMs: d.first.ms, first100Ms: first100, warmMs: warm, ratio: first100 / warm, n: after });
+        log(`  ready after ${(d.readyMs / 1000).toFixed(1)} s (warm-up ${d.warmupRuns} runs${d.warmupClientRuns ? ` + ${d.warmupClientRuns} through the client path` : ''}, ${(d.warmupMs / 1000).toFixed(1)} s); first ${d.ms[0]!.toFixed(1)} ms (P0's run ${d.first.ms.toFixed(1)} ms${d.first.preprocessed ? ', preprocessed' : ', live'}), first-100 median ${first100.toFixed(2)} ms, warm median ${warm.toFixed(2)} ms: ${(first100 / warm).toFixed(2)}x`);
       }
     }
   }
@@ -112,7 +112,7 @@ export function coldMarkdown(rows: ColdRow[], command: string, cpu: string, load
     '',
     '| model | warm-up | ready after | warm-up runs (time) | first prediction (P0\'s run; dealing) | first-100 median | warm median (last 100 of N) | first-100 / warm |',
     '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.model} | ${r.warmup} | ${(r.readyMs / 1000).toFixed(1)} s | ${r.warmup === 'on' ? `${r.warmupRuns} (${(r.warmupMs / 1000).toFixed(1)} s)` : '–'} | ${f(r.firstMs)} ms (${f(r.firstRunMs)} ms; ${r.firstPrep ? 'preprocessed' : 'live'}) | ${f(r.first100Ms)} ms | ${f(r.warmMs)} ms (N = ${r.n}) | ${r.ratio.toFixed(2)}x${r.ratio <= 1.5 ? '' : ' (over 1.5x)'} |`),
+    ...rows.map((r) => `| ${r.model} | ${r.warmup} | ${(r.readyMs / 1000).toFixed(1)} s | ${r.warmup === 'on' ? `${r.warmupRuns}${r.warmupClientRuns ? ` + ${r.warmupClientRuns} client-path` : ''} (${(r.warmupMs / 1000).toFixed(1)} s)` : '–'} | ${f(r.firstMs)} ms (${f(r.firstRunMs)} ms; ${r.firstPrep ? 'preprocessed' : 'live'}) | ${f(r.first100Ms)} ms | ${f(r.warmMs)} ms (N = ${r.n}) | ${r.ratio.toFixed(2)}x${r.ratio <= 1.5 ? '' : ' (over 1.5x)'} |`),
   ];
   return out.join('\n');
 }

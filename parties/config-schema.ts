@@ -54,7 +54,7 @@ export const DEPLOYMENT_SCHEMA = obj({
   keepWeightMasks: bool,
   rangeSentinel: { enum: ['auto', 'on', 'off'] },
   preprocess: obj({ enabled: bool, maxBytes: int, timeoutMs: int }),
-  warmup: obj({ runs: int, maxMs: int, batches: { type: 'array', items: int } }),
+  warmup: obj({ runs: int, maxMs: int, batches: { type: 'array', items: int }, clientRuns: int }),
   tlsReloadMs: int,
   mesh: obj({ link: str }),
   privacy: obj({ accountantFile: str, budget, budgets: { type: 'object', additionalProperties: budget }, enforce: str }),

@@ -113,15 +113,18 @@ describe('party configuration', () => {
   });
 
   it('warm-up: default on, partial overrides, unknown keys and bad values refused by name', () => {
-    expect(resolveConfig(dep(), 2, '/x').warmup).toEqual({ runs: 1000, maxMs: 15_000, batches: [1] });
-    expect(resolveConfig(dep({ warmup: { runs: 0 } }), 2, '/x').warmup).toEqual({ runs: 0, maxMs: 15_000, batches: [1] });
-    expect(resolveConfig(dep({ warmup: { maxMs: 5_000, batches: [1, 8] } }), 0, '/x').warmup).toEqual({ runs: 1000, maxMs: 5_000, batches: [1, 8] });
+    expect(resolveConfig(dep(), 2, '/x').warmup).toEqual({ runs: 1000, maxMs: 15_000, batches: [1], clientRuns: 300 });
+    expect(resolveConfig(dep({ warmup: { runs: 0 } }), 2, '/x').warmup).toEqual({ runs: 0, maxMs: 15_000, batches: [1], clientRuns: 300 });
+    expect(resolveConfig(dep({ warmup: { maxMs: 5_000, batches: [1, 8] } }), 0, '/x').warmup).toEqual({ runs: 1000, maxMs: 5_000, batches: [1, 8], clientRuns: 300 });
+    expect(resolveConfig(dep({ warmup: { clientRuns: 0 } }), 0, '/x').warmup).toEqual({ runs: 1000, maxMs: 15_000, batches: [1], clientRuns: 0 });
     const bad = (o: Partial<DeploymentConfig>) => () => resolveConfig(dep(o), 0, '/x');
     expect(bad({ warmup: { rnus: 5 } as unknown as DeploymentConfig['warmup'] })).toThrow(/unknown key 'rnus' in warmup/);
     expect(bad({ warmup: { runs: -1 } })).toThrow(/warmup.runs/);
     expect(bad({ warmup: { maxMs: 0 } })).toThrow(/warmup.maxMs/);
     expect(bad({ warmup: { batches: [] } })).toThrow(/warmup.batches/);
     expect(bad({ warmup: { batches: [0] } })).toThrow(/warmup.batches/);
+    expect(bad({ warmup: { clientRuns: -1 } })).toThrow(/warmup.clientRuns/);
+    expect(bad({ warmup: { clientRuns: 1.5 } })).toThrow(/warmup.clientRuns/);
   });
 
   it('malicious mode (epochs, mask pool): defaults, partial overrides, unknown keys and bad values refused by name', () => {

@@ -173,10 +173,10 @@ export interface CommonSettings {
   /**
    * Start-up warm-up (parties/warmup.ts): each time its peer links come up,
    * P0 has the three parties run the protocol on the model's shapes with
-   * dummy data (never client data) before they say ready: `runs` runs (0 =
-   * off) in turn over `batches`, at most `maxMs` in all (default 1000 runs,
-   * 15 s, batch [1]). P0's setting decides a round; a party whose own `runs`
-   * is 0 does not wait for one.
+   * dummy data before they say ready: `runs` runs (0 = off) in turn over `batches`, then
+   * `clientRuns` predictions through the client path (parties/warmup-client.ts), at most `maxMs` in
+   * all (default 1000 runs, 300 predictions, 15 s, batch [1]). P0's setting decides a round; a
+   * party whose own `runs` is 0 does not wait for one. Never client data.
    */
   warmup: WarmupOptions;
   /** Privacy accountant (differentially private outputs): each party keeps its own state file. */
@@ -330,6 +330,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   int(c.malicious.poolMaxBytes, 'malicious.poolMaxBytes', 0, 2 ** 40);
   int(c.warmup.runs, 'warmup.runs', 0, 1_000_000);
   int(c.warmup.maxMs, 'warmup.maxMs', 1, 3_600_000);
+  if (c.warmup.clientRuns !== undefined) int(c.warmup.clientRuns, 'warmup.clientRuns', 0, 1_000_000);
   if (!Array.isArray(c.warmup.batches) || c.warmup.batches.length === 0) bad('warmup.batches must list at least one batch size');
   for (const b of c.warmup.batches) int(b, 'warmup.batches[]', 1, 4096);
   int(c.batch.windowMs, 'batch.windowMs', 0, 60_000);

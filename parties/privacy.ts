@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { OutputPrivacy } from '../protocol/api-contract.js';
 import { fileStore } from './accountant-store.js';
+import type { AccountantStore } from '../protocol/privacy/accountant.js';
 import { PrivacyAccountant, type Budget, type Enforcement, type ResolvedPolicy } from '../protocol/privacy/index.js';
 
 /** What a party needs to run its accountant (config.ts resolves it). */
@@ -31,14 +32,17 @@ export function clientIdOf(authorization: string | undefined): string {
   return createHash('sha256').update('securenn/privacy-client/v1\0').update(m ? m[1]! : '', 'utf8').digest('hex').slice(0, 32);
 }
 
-/** Opens the accountant once (at start-up or on first use); every later call gets the same instance. */
+/**
+ * Opens the accountant once (at start-up or on first use); every later call gets the same instance. Its state is the
+ * settings' file, or `store` (the warm-up's twin keeps its own in memory: parties/warmup-client.ts).
+ */
 export class AccountantHolder {
   private opening: Promise<PrivacyAccountant> | null = null;
-  constructor(readonly settings: PrivacySettings) {}
+  constructor(readonly settings: PrivacySettings, private readonly store?: AccountantStore) {}
 
   get(): Promise<PrivacyAccountant> {
     const p = (this.opening ??= PrivacyAccountant.open({
-      store: fileStore(this.settings.accountantFile),
+      store: this.store ?? fileStore(this.settings.accountantFile),
       budget: this.settings.budget,
       ...(this.settings.budgets ? { budgets: this.settings.budgets } : {}),
       ...(this.settings.enforce ? { enforce: this.settings.enforce } : {}),

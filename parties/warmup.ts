@@ -18,8 +18,13 @@
  *     of uniform [0, 1) values drawn from node:crypto, P1's and P2's are zero.
  *     A party whose run fails sends `warmup-abort` {id, runId, code}.
  *  3. P0 stops after `runs` runs, when `maxMs` has passed since both acks (a run still going
- *     then is cut), or as soon as a client session waits (client work first),
- *     and sends `warmup-end` {id, runs, ok, code?, cut?}. The followers let
+ *     then is cut), or as soon as a client session waits (client work first).
+ *     With `clientRuns` (DEFAULT_WARMUP: 300) the runs stop at 2/3 of maxMs, and
+ *     P0 leads up to `clientRuns` predictions through the client path
+ *     (warmup-client.ts: each party's twin of its client side, on dummy data:
+ *     session desk, planner, executor, offline phase, output), in
+ *     the rest of the budget, cut the same way; then it
+ *     sends `warmup-end` {id, runs, ok, code?, cut?}. The followers let
  *     the runs P0 completed finish (a build run's weight masks must be kept
  *     at every party) and close only the run P0 cut, if any.
  * A party is ready once its round ended (done, or failed: a failure is
@@ -35,32 +40,25 @@
  *
  * What warm-up runs do not touch: client sessions, session quotas, the
  * privacy accountant, the run records and run metrics of client runs
- * (mpc_runs_total, mpc_run_*), the preprocessing pools (they deal live and
- * take no bundle). Their randomness is their own: fresh pair seeds per run,
+ * (mpc_runs_total, mpc_run_*), the id journal, the preprocessing pools (they
+ * deal live and take no bundle; the client-path predictions use the twin's own
+ * store, accountant, metrics, pools: warmup-client.ts). Their randomness is their own: fresh pair seeds per run,
  * never a client run's. They do use the kept weight masks as client runs do
  * (parties/weight-masks.ts): the first warm-up run builds them (F = W − B
  * does not depend on any input), so the first client run opens only its
  * input's mask. Link byte counters (mpc_link_bytes_*) count warm-up traffic.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createContext } from '../protocol/context.js';
-import { kernelsFor } from '../runtime/kernels.js';
-import type { DealScript } from '../protocol/correlated/dealer.js';
 import type { PartySeeds } from '../protocol/correlated/prg.js';
 import { ERROR_CODES, MpcError, type ErrorCode } from '../protocol/errors.js';
-import { encode } from '../protocol/fixed-point/fixed-point.js';
-import { secureForward } from '../protocol/layers/runner.js';
-import { privateOutput } from '../protocol/privacy/index.js';
-import type { AShare, PartyId } from '../protocol/ring/types.js';
+import type { PartyId } from '../protocol/ring/types.js';
 import { errFields } from './log.js';
-import { resolveModelPolicy } from './model-policy.js';
 import { asMpcError, peersOf, UUID, type PartyCore } from './party-core.js';
 import type { PrepDriver } from './prep-driver.js';
-import { shapeKey } from './preprocessing.js';
-import { isPlainLogits, policyKey } from './privacy.js';
 import type { SessionTransport } from './session-transport.js';
-import { isPlanMasks, type PlanMasks } from './weight-masks.js';
-import { runSentinel } from './range-sentinel.js';
+import { isPlanMasks } from './weight-masks.js';
+import { CONTROL_PREFIX, followClientRun, leadClientRuns, WarmupClientPath } from './warmup-client.js';
+import { dummyInput, forward, shapeOf } from './warmup-forward.js';
 
 export interface WarmupOptions {
   /** Warm-up runs per round (0: no warm-up; P0 decides for the three). */
@@ -69,9 +67,14 @@ export interface WarmupOptions {
   maxMs: number;
   /** Batch sizes of the runs, in turn (default [1]). */
   batches: number[];
+  /**
+   * Predictions through the client path after the runs (warmup-client.ts; default 0 here, DEFAULT_WARMUP 300): with
+   * them, the runs stop at 2/3 of maxMs, so that the predictions have the rest.
+   */
+  clientRuns?: number;
 }
 
-export const DEFAULT_WARMUP: WarmupOptions = { runs: 1000, maxMs: 15_000, batches: [1] };
+export const DEFAULT_WARMUP: WarmupOptions = { runs: 1000, maxMs: 15_000, batches: [1], clientRuns: 300 };
 /** P1, P2: how long after their links are up they wait for P0's `warmup`. */
 export const START_GRACE_MS = 5_000;
 /** P1, P2: how long past the round's maxMs (counted from P0's first `warmup-run`; before it, from their `warmup-ack` plus P0's join wait) they wait for P0's `warmup-end`. */
@@ -87,8 +90,10 @@ export type WarmupState = 'waiting' | 'running' | 'done' | 'failed' | 'off';
 
 export interface WarmupStatus {
   state: WarmupState;
-  /** Runs completed in the current (or last) round. */
+  /** Dummy-data runs completed in the current (or last) round. */
   runs: number;
+  /** Predictions through the client path completed in it, after the runs (warmup-client.ts; at P1, P2: answered here). */
+  clientRuns?: number;
   /** Duration of the last round that ended (ms). */
   ms: number;
   /** Why a round ended early: runs done, budget spent, or client work waiting. */
@@ -112,6 +117,8 @@ export class Warmup {
   private readonly shapes = new Map<number, string>();
   /** Warm-up runs completed since start (metric mpc_warmup_runs_total). */
   totalRuns = 0;
+  /** The round's twin of this party's client side (warmup-client.ts), from its first client-path prediction. */
+  private twin: WarmupClientPath | null = null;
 
   /**
    * `busy`: P0 has client work (a run going, sessions queued). `prep`: the
@@ -151,6 +158,8 @@ export class Warmup {
   onControl(from: PartyId, type: string, body: unknown): void {
     const b = (body ?? {}) as Record<string, unknown>;
     const id = typeof b.id === 'string' ? b.id : '';
+    // The twins' planners and offline phase (warmup-client.ts): only a twin sees them.
+    if (type.startsWith(CONTROL_PREFIX)) { this.twin?.onControl(from, type.slice(CONTROL_PREFIX.length), body); return; }
     if (type === 'warmup-ack') { if (this.c.party === 0 && this.round?.id === id) { this.round.acks.add(from); this.round.onAck?.(); } return; }
     if (type === 'warmup-abort') {
       const view = typeof b.runId === 'string' ? this.round?.views.get(b.runId) : undefined;
@@ -164,6 +173,10 @@ export class Warmup {
       // P0 starts its budget (t0) before its first run: from that run on, maxMs + the grace bounds the round's end.
       if (!this.round.started) { this.round.started = true; this.armFollowTimer(this.round.maxMs + FOLLOW_GRACE_MS, 'P0 did not end its warm-up'); }
       void this.followRun(b);
+    }
+    else if (type === 'warmup-client' && this.round?.id === id) {
+      const round = this.round;
+      void followClientRun(this.c, () => (this.twin ??= new WarmupClientPath(this.c)), b, () => { if (this.round === round) this.st.clientRuns = (this.st.clientRuns ?? 0) + 1; });
     }
     // A P0 without warm-up (runs 0) ends a round it never started: this party does not wait for one.
     else if (type === 'warmup-end' && (this.round?.id === id || (!this.round && b.ok === true && b.runs === 0))) {
@@ -197,11 +210,13 @@ export class Warmup {
       await this.acks(round);
       round.t0 = performance.now();
       const lastMs = new Map<number, number>();
+      const clientRuns = this.opts.clientRuns ?? 0;
+      const runsMs = clientRuns > 0 ? (round.maxMs * 2) / 3 : round.maxMs;
       for (let i = 0; i < this.opts.runs; i++) {
         if (!this.isCurrent(round)) return;
         const batch = this.opts.batches[i % this.opts.batches.length]!;
         // A run that would not end within the budget (as long as the last one of its size) is not started.
-        if (performance.now() - round.t0 + (lastMs.get(batch) ?? 0) >= round.maxMs) { stop = 'budget'; break; }
+        if (performance.now() - round.t0 + (lastMs.get(batch) ?? 0) >= runsMs) { stop = clientRuns > 0 ? 'runs' : 'budget'; break; }
         if (this.busy()) { stop = 'client'; break; }
         const t = performance.now();
         const cut = await this.leadRun(round, batch);
@@ -211,6 +226,16 @@ export class Warmup {
         this.totalRuns += 1;
       }
       if (!this.isCurrent(round)) return;
+      if (stop === 'runs' && clientRuns > 0) {
+        const r = await leadClientRuns({
+          twin: (this.twin ??= new WarmupClientPath(this.c)), runs: clientRuns, batches: this.opts.batches, endAt: round.t0 + round.maxMs, modelHash: this.c.model!.info.modelHash, maxDeadlineMs: this.c.opts.sessions.maxDeadlineMs,
+          busy: this.busy, current: () => this.isCurrent(round), send: (p, type, body) => this.c.mesh.sendControl(p, type, { id: round.id, ...body }),
+          input: (batch) => dummyInput(this.c, this.inputs, batch), done: () => { this.st.clientRuns = (this.st.clientRuns ?? 0) + 1; },
+        });
+        if (!r) return;
+        stop = r.stop;
+        if (r.cut) this.st.cut = true;
+      }
       // The followers let their runs finish (a build run's masks must be kept everywhere), except a run P0 cut.
       send('warmup-end', { runs: this.st.runs, ok: true, ...(round.cutRun ? { cut: round.cutRun } : {}) });
       this.st.stop = stop;
@@ -257,9 +282,9 @@ export class Warmup {
     const client = setInterval(() => { if (this.busy()) cutNow('client'); }, 20);
     try {
       for (const [p, seed] of [[1, s01], [2, s02]] as const) this.c.mesh.sendControl(p, 'warmup-run', { id: round.id, runId, batch, seed: seed.toString('base64'), masks });
-      await this.forward(view, runId, batch, masks, { pair: [undefined, s01, s02], own: randomBytes(16) });
+      await forward(this.c, view, runId, batch, masks, { pair: [undefined, s01, s02], own: randomBytes(16) }, undefined, this.inputs);
       ok = true;
-      if (masks && !masks.build) this.shapes.set(batch, this.shapeOf(batch, masks));
+      if (masks && !masks.build) this.shapes.set(batch, shapeOf(this.c, batch, masks));
       return null;
     } catch (e) {
       if (why) return why;
@@ -302,9 +327,9 @@ export class Warmup {
       };
       // P2 records what it deals, as in a client's live run of this shape (prep-driver.ts makes bundles from it).
       const script = this.c.party === 2 && masks && !masks.build && this.prep?.opts.enabled && !this.c.model!.teachers ? [] : undefined;
-      await this.forward(v, runId, batch as number, masks, seeds, script);
+      await forward(this.c, v, runId, batch as number, masks, seeds, script);
       this.c.weightMasks.ended(runId, masks, true);
-      if (script) this.prep!.held!.record(this.shapeOf(batch as number, masks!), script);
+      if (script) this.prep!.held!.record(shapeOf(this.c, batch as number, masks!), script);
       this.totalRuns += 1;
       if (this.round === round) this.st.runs += 1;
     } catch (e) {
@@ -355,44 +380,6 @@ export class Warmup {
     return view;
   }
 
-  /** One warm-up forward pass (and the model's default output policy, if not plain logits) at this party. */
-  /** The shape key (preprocessing.ts) of a client run of one session of `batch` images with the model's default policy. */
-  private shapeOf(batch: number, masks: PlanMasks): string {
-    const m = this.c.model!;
-    return shapeKey(m.info.modelHash, this.c.opts.compareBits ?? 32, this.c.opts.compareRadix ?? 4, masks, [{ batch, policy: policyKey(resolveModelPolicy(m, undefined)) }], m.info.rangeSentinel === true);
-  }
-
-  private async forward(view: SessionTransport, runId: string, batch: number, masks: PlanMasks | null, seeds: PartySeeds | (() => Promise<PartySeeds>), dealScript?: DealScript): Promise<void> {
-    const model = this.c.model!;
-    const weightMasks = this.c.weightMasks.session(runId, masks, model.info.modelHash);
-    const ctx = createContext(this.c.party, view, typeof seeds === 'function' ? await seeds() : seeds, {
-      fracBits: model.info.fracBits, truncation: model.truncation, compareBits: this.c.opts.compareBits ?? 32, compareRadix: this.c.opts.compareRadix ?? 4,
-      kernels: kernelsFor(this.c.opts.kernels), ...(weightMasks ? { weightMasks } : {}), ...(dealScript ? { dealScript } : {}),
-    });
-    const input = this.c.party === 0 ? this.dummyInput(batch) : new BigUint64Array(batch * model.inputSize);
-    const nets = model.teachers ?? [model.model];
-    // As a client run does (run-executor.ts): its dealt jobs prepare the bundles of client runs of this shape.
-    const sentinel = runSentinel(ctx, model.info.rangeSentinel === true);
-    let out;
-    for (const [t, net] of nets.entries()) out = await secureForward(sentinel.ctx, net, { shape: [batch, ...model.info.inputShape], data: input as AShare }, { weightKeyPrefix: model.teachers ? `t${t}/` : '' });
-    this.c.weightMasks.built(masks);
-    const policy = resolveModelPolicy(model, undefined);
-    if (!model.teachers && !isPlainLogits(policy)) await privateOutput(sentinel.ctx, { shape: [batch, model.outputSize], data: out!.data }, policy);
-    await sentinel.finish();
-  }
-
-  private dummyInput(batch: number): BigUint64Array {
-    let x = this.inputs.get(batch);
-    if (!x) {
-      const n = batch * this.c.model!.inputSize;
-      const r = new Uint32Array(randomBytes(4 * n).buffer, 0, n);
-      const u = new Float64Array(n);
-      for (let i = 0; i < n; i++) u[i] = r[i]! / 2 ** 32;
-      this.inputs.set(batch, (x = encode(u, this.c.model!.info.fracBits)));
-    }
-    return x;
-  }
-
   /**
    * End the current round: done (err null), failed, or back to waiting / off.
    * Its open runs are closed, or with `finish` (a follower told that P0
@@ -408,6 +395,11 @@ export class Warmup {
     const close = (): void => { if (round) for (const v of round.views.values()) v.close(err ?? new MpcError('E_PEER_UNAVAILABLE', 'warm-up ended')); };
     if (finish && round && round.views.size > 0) setTimeout(close, FOLLOW_GRACE_MS).unref();
     else close();
+    // The twin goes with the round (a follower lets the last prediction P0 completed end first).
+    const twin = this.twin;
+    this.twin = null;
+    if (twin && finish) setTimeout(() => twin.close(), FOLLOW_GRACE_MS).unref();
+    else twin?.close();
     const ms = round ? performance.now() - round.t0 : 0;
     this.st = { ...this.st, state: state ?? (err ? 'failed' : 'done'), ms, ...(err ? { code: err.code, message: err.message } : {}) };
     if (state === 'waiting') return;

@@ -59,4 +59,22 @@ describe('kept weight masks with two runs in flight', () => {
       expect(s.info).toMatchObject({ epoch: 'e2' });
     }
   });
+
+  it('a use run cut on purpose (spare: the warm-up cuts its client-path prediction) keeps the epoch; a spared build run that fails still drops it, and a spare is used once', () => {
+    const p0 = new WeightMaskState(0, true);
+    const a = p0.plan('run-a', HASH)!;
+    p0.built(a);
+    p0.ended('run-a', a, true);
+    const use = p0.plan('run-u', HASH)!;
+    p0.spare('run-u');
+    p0.ended('run-u', use, false);
+    expect(p0.plan('run-v', HASH)).toEqual({ epoch: a.epoch, build: false });
+    // The spare was used up: a later failure of a run with the same id drops the epoch as any failed use run does.
+    p0.ended('run-u', use, false);
+    const b = p0.plan('run-b', HASH)!;
+    expect(b).toMatchObject({ build: true });
+    p0.spare('run-b');
+    p0.ended('run-b', b, false);
+    expect(p0.plan('run-c', HASH)).toMatchObject({ build: true });
+  });
 });

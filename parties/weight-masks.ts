@@ -32,6 +32,8 @@ export class WeightMaskState {
   private held: Held | null = null;
   /** P0: the run building the current epoch, if in flight. */
   private building: string | null = null;
+  /** Runs cut on purpose whose failure does not drop the masks (spare). */
+  private readonly spared = new Set<string>();
 
   constructor(private readonly party: PartyId, private readonly enabled: boolean) {}
 
@@ -65,10 +67,19 @@ export class WeightMaskState {
     if (masks?.build && this.held?.epoch === masks.epoch) this.held.ready = true;
   }
 
-  /** A run ended; a failed run makes P0 build again (the failure may be a peer without the store). */
+  /** A run ended; a failed run makes P0 build again (the failure may be a peer without the store), unless spared. */
   ended(runId: string, masks: PlanMasks | null, ok: boolean): void {
     if (this.building === runId) this.building = null;
-    if (!ok && (this.party === 0 || (masks?.build && this.held?.epoch === masks.epoch))) this.held = null;
+    const spared = this.spared.delete(runId) && masks !== null && !masks.build;
+    if (!ok && !spared && (this.party === 0 || (masks?.build && this.held?.epoch === masks.epoch))) this.held = null;
+  }
+
+  /**
+   * Run `runId` is being cut on purpose (the warm-up's client-path predictions, parties/warmup-client.ts: a client is
+   * waiting or the budget is spent): if it is a 'use' run, its failure leaves the masks valid (no party changed its store).
+   */
+  spare(runId: string): void {
+    this.spared.add(runId);
   }
 
   /** Forget the store (a peer link went down, the model changed). */

@@ -168,13 +168,15 @@ export class Party implements PartyCore {
   /**
    * The process met an unhandled rejection or uncaught exception (process-fault.ts): not ready from now on (/readyz
    * says E_PROCESS_FAULT, new sessions get E_NOT_READY), and every session in flight fails with `e` at once (the
-   * malicious runs too: malicious-desk.ts fault()).
+   * malicious runs too: malicious-desk.ts fault()); the start-up warm-up's round, and its twin's sessions, end.
    */
   fault(e: MpcError): void {
     if (this.faultCode) return;
     this.faultCode = e;
     this.store.failAll(() => e);
     this.malDesk.fault(e);
+    // The warm-up round ends too: its twin's sessions (warmup-client.ts) fail, and it starts no more.
+    this.warmup.close();
   }
   get faulted(): MpcError | null { return this.faultCode; }
 

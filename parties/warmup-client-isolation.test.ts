@@ -52,6 +52,8 @@ describe('warm-up twin and the real client side', () => {
     // The twins are predicting: a twin run in flight at P0.
     await until(() => warm(t1), (r) => (r[0]!.warmup.clientRuns ?? 0) >= 3, 40_000, 'twin predictions');
     await until(() => twins.find((w) => partyOf(w) === 0)?.executor.runs.size ?? 0, (n) => n > 0, 10_000, 'a twin run in flight at P0');
+    const before = t.servers.map((s) => s.party.weightMasks.info);
+    for (const b of before) expect(b).toMatchObject({ epoch: before[0]!.epoch, ready: true });
     const cutMs: number[] = [];
     const t0 = performance.now();
     const watch = setInterval(() => { if (cutMs.length === 0 && twins.every((w) => w.executor.runs.size === 0)) cutMs.push(performance.now() - t0); }, 2);
@@ -66,7 +68,8 @@ describe('warm-up twin and the real client side', () => {
     // The real parties: one client run each, no failed run; the same complete epoch of kept weight masks at the three.
     for (const s of t.servers) expect(s.party.runLog.map((r) => r.ok)).toEqual([true]);
     const epochs = t.servers.map((s) => s.party.weightMasks.info);
-    for (const e of epochs) expect(e).toMatchObject({ epoch: epochs[0]!.epoch, ready: true });
+    // The cut 'use' runs (P0 spared them) left each party's store as it was: same epoch, same bytes.
+    epochs.forEach((e, p) => expect(e).toEqual(before[p]));
     // The twins' mesh sessions are all closed (a follower closes its twin FOLLOW_GRACE_MS after P0's end).
     await until(() => t1.servers.map((s) => s.party.mesh.openSessions), (n) => n.every((x) => x === 0), 8_000, 'mesh sessions closed');
     for (const w of twins) expect(w.store.activeCount).toBe(0);

@@ -78,7 +78,34 @@ describe('warm-up twin and the real client side', () => {
     expect(second.err).toBeLessThan(1e-3);
     for (const s of t.servers) expect(s.party.runLog.map((r) => r.ok)).toEqual([true, true]);
     for (const s of t.servers) expect(s.party.weightMasks.info?.epoch).toBe(epochs[0]!.epoch);
-    process.stdout.write(`warm-up cut by a client: twin runs ended after ${cutMs[0]!.toFixed(0)} ms; client prediction ${first.ms.toFixed(0)} ms (the next one ${second.ms.toFixed(0)} ms)\n`);
+    process.stdout.write(`warm-up cut by a client (a twin run in flight cut: ${rs[0]!.warmup.cut === true}): twin runs ended after ${cutMs[0]!.toFixed(0)} ms; client prediction ${first.ms.toFixed(0)} ms (the next one ${second.ms.toFixed(0)} ms)\n`);
+  }, 120_000);
+
+  it('a twin run held in flight (P2\'s twin gets no plan) cut by a client: P0 spares the \'use\' run, so the three keep the same masks; the client is answered correctly', async () => {
+    const twins: WarmupClientPath[] = [];
+    const orig = WarmupClientPath.prototype.request;
+    vi.spyOn(WarmupClientPath.prototype, 'request').mockImplementation(function (this: WarmupClientPath, ...a) { if (!twins.includes(this)) twins.push(this); return orig.apply(this, a); });
+    let stall = false;
+    const onCtl = WarmupClientPath.prototype.onControl;
+    vi.spyOn(WarmupClientPath.prototype, 'onControl').mockImplementation(function (this: WarmupClientPath, from, type, body) { if (stall && type === 'plan' && partyOf(this) === 2) return; onCtl.call(this, from, type, body); });
+    t = await partyTrio({ plain: model, fracBits: F, warmup: { runs: 1, clientRuns: 100_000, maxMs: 60_000 } });
+    const t1 = t;
+    await until(() => warm(t1), (r) => (r[0]!.warmup.clientRuns ?? 0) >= 2, 40_000, 'twin predictions');
+    stall = true;
+    // Past the run that may have been planned before: the run in flight at P0 now waits for P2 until it is cut.
+    await new Promise((r) => setTimeout(r, 200));
+    await until(() => twins.find((w) => partyOf(w) === 0)!.executor.runs.size, (n) => n > 0, 10_000, 'a twin run held at P0');
+    const before = t.servers.map((s) => s.party.weightMasks.info);
+    for (const b of before) expect(b).toMatchObject({ epoch: before[0]!.epoch, ready: true });
+    const first = await predictErr(t, 11);
+    expect(first.err).toBeLessThan(1e-3);
+    const rs = await until(() => warm(t1), (r) => r.every((x) => x.ready), 20_000, 'ready');
+    expect(rs[0]!.warmup).toMatchObject({ state: 'done', stop: 'client', cut: true });
+    for (const s of t.servers) expect(s.party.runLog.map((r) => r.ok)).toEqual([true]);
+    t.servers.forEach((s, p) => expect(s.party.weightMasks.info).toEqual(before[p]));
+    await until(() => t1.servers.map((s) => s.party.mesh.openSessions), (n) => n.every((x) => x === 0), 8_000, 'mesh sessions closed');
+    expect((await predictErr(t, 12)).err).toBeLessThan(1e-3);
+    t.servers.forEach((s, p) => expect(s.party.weightMasks.info).toEqual(before[p]));
   }, 120_000);
 
   it('warmup-x: and warmup-client messages outside a round (a peer at any time) create no twin and open no mesh session', async () => {

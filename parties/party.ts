@@ -42,6 +42,9 @@ import { rangeSentinelOn } from './range-sentinel.js';
 
 export type { LayerRecord, PartyOptions, RunRecord, SessionLimits } from './party-core.js';
 
+/** How long a client's request counts as client work for the start-up warm-up's `busy` (ms; above its 20 ms poll). */
+export const CLIENT_RECENT_MS = 100;
+
 /** How long a used session id stays refused. */
 const TOMBSTONE_MS = 3_600_000;
 
@@ -65,6 +68,12 @@ export class Party implements PartyCore {
   readonly executor: RunExecutor;
   /** Start-up warm-up between the parties (warmup.ts): not ready until its round ended. */
   readonly warmup: Warmup;
+  /**
+   * performance.now() of the last client request that created a session or sent an input: the warm-up's `busy` (client
+   * work first) counts it for CLIENT_RECENT_MS, so that a client served between two of the warm-up's 20 ms polls still
+   * ends the round (a Network A run takes less than that).
+   */
+  private lastClientAt = -Infinity;
   private isClosed = false;
   /** Set by the process-fault policy (process-fault.ts): never ready again in this process. */
   private faultCode: MpcError | null = null;
@@ -99,7 +108,7 @@ export class Party implements PartyCore {
     this.desk = new SessionDesk(this, this.planner);
     this.malDesk = new MaliciousDesk(this, () => this.replicated);
     // A malicious party runs no semi-honest warm-up round (it runs no semi-honest protocol at all).
-    this.warmup = new Warmup(this, opts.security === 'malicious' ? { ...(opts.warmup ?? DEFAULT_WARMUP), runs: 0 } : opts.warmup ?? DEFAULT_WARMUP, () => this.executor.runs.size > 0 || this.planner.queued > 0, this.prep);
+    this.warmup = new Warmup(this, opts.security === 'malicious' ? { ...(opts.warmup ?? DEFAULT_WARMUP), runs: 0 } : opts.warmup ?? DEFAULT_WARMUP, () => this.executor.runs.size > 0 || this.planner.queued > 0 || performance.now() - this.lastClientAt < CLIENT_RECENT_MS, this.prep);
     this.sweeper = setInterval(() => this.planner.sweepEarly(), 10_000);
     this.sweeper.unref();
     this.mesh.onControl((from, type, body) => (type.startsWith('warmup') ? this.warmup.onControl(from, type, body) : this.planner.onControl(from, type, body)));
@@ -168,13 +177,15 @@ export class Party implements PartyCore {
   /**
    * The process met an unhandled rejection or uncaught exception (process-fault.ts): not ready from now on (/readyz
    * says E_PROCESS_FAULT, new sessions get E_NOT_READY), and every session in flight fails with `e` at once (the
-   * malicious runs too: malicious-desk.ts fault()).
+   * malicious runs too: malicious-desk.ts fault()); the start-up warm-up's round, and its twin's sessions, end.
    */
   fault(e: MpcError): void {
     if (this.faultCode) return;
     this.faultCode = e;
     this.store.failAll(() => e);
     this.malDesk.fault(e);
+    // The warm-up round ends too: its twin's sessions (warmup-client.ts) fail, and it starts no more.
+    this.warmup.close();
   }
   get faulted(): MpcError | null { return this.faultCode; }
 
@@ -204,9 +215,9 @@ export class Party implements PartyCore {
 
   // ---- the client API (session-desk.ts) -------------------------------------
 
-  createSession(req: CreateSessionRequest, clientId: string, sessionKey: string): Promise<CreateSessionResponse> { return this.desk.createSession(req, clientId, sessionKey); }
-  createWithInput(req: CreateSessionRequest, clientId: string, sessionKey: string, body: Uint8Array): Promise<CreateSessionResponse & { state: string; bytes: number }> { return this.desk.createWithInput(req, clientId, sessionKey, body); }
-  putInput(id: string, clientId: string, sessionKey: string | undefined, body: Uint8Array): { sessionId: string; state: string; bytes: number } { return this.desk.putInput(id, clientId, sessionKey, body); }
+  createSession(req: CreateSessionRequest, clientId: string, sessionKey: string): Promise<CreateSessionResponse> { this.lastClientAt = performance.now(); return this.desk.createSession(req, clientId, sessionKey); }
+  createWithInput(req: CreateSessionRequest, clientId: string, sessionKey: string, body: Uint8Array): Promise<CreateSessionResponse & { state: string; bytes: number }> { this.lastClientAt = performance.now(); return this.desk.createWithInput(req, clientId, sessionKey, body); }
+  putInput(id: string, clientId: string, sessionKey: string | undefined, body: Uint8Array): { sessionId: string; state: string; bytes: number } { this.lastClientAt = performance.now(); return this.desk.putInput(id, clientId, sessionKey, body); }
   awaitOutput(id: string, clientId: string, sessionKey: string | undefined, waitMs: number): Promise<Session> { return this.desk.awaitOutput(id, clientId, sessionKey, waitMs); }
   privacyReport(clientId: string): Promise<PrivacyReport> { return this.desk.privacyReport(clientId); }
   maxInputBytes(): number { return this.desk.maxInputBytes(); }

@@ -8,6 +8,7 @@
  * size 1..10) coded in 8 bits each (code = index in that order). One table
  * for every component; every component's sampling 1x1.
  */
+import { Bits, seg } from './jpeg-dc-writer.js';
 
 /** T.81 figure A.6: the natural (row-major) index of zig-zag position k. */
 const ZIGZAG = [
@@ -29,23 +30,6 @@ const AC_SYMBOLS: number[] = [0x00, 0xf0];
 for (let r = 0; r < 16; r++) for (let s = 1; s <= 10; s++) AC_SYMBOLS.push((r << 4) | s);
 const AC_CODE = new Map(AC_SYMBOLS.map((sym, i) => [sym, i]));
 
-class Bits {
-  bytes: number[] = [];
-  private acc = 0;
-  private n = 0;
-  put(value: number, len: number): void {
-    for (let i = len - 1; i >= 0; i--) {
-      this.acc = (this.acc << 1) | ((value >> i) & 1);
-      if (++this.n === 8) { this.bytes.push(this.acc); if (this.acc === 0xff) this.bytes.push(0); this.acc = 0; this.n = 0; }
-    }
-  }
-  end(): number[] {
-    while (this.n !== 0) this.put(1, 1);
-    return this.bytes;
-  }
-}
-
-const seg = (marker: number, body: number[]): number[] => [0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 255, ...body];
 const category = (v: number): number => (v === 0 ? 0 : Math.floor(Math.log2(Math.abs(v))) + 1);
 const magnitude = (v: number, s: number): number => (v > 0 ? v : v + (1 << s) - 1);
 

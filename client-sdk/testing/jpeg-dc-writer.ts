@@ -27,7 +27,8 @@ export interface FlatJpeg {
   jfif?: boolean;
 }
 
-class Bits {
+/** The entropy-coded segment's bit writer (FF stuffed with 00, the last byte padded with 1s); also jpeg-coef-writer.ts's. */
+export class Bits {
   bytes: number[] = [];
   private acc = 0;
   private n = 0;
@@ -48,7 +49,8 @@ class Bits {
   }
 }
 
-const seg = (marker: number, body: number[]): number[] => [0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 255, ...body];
+/** A marker segment: FF, marker, its big-endian length, the body. */
+export const seg = (marker: number, body: number[]): number[] => [0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 255, ...body];
 
 /** The JPEG bytes. DC Huffman table: categories 0..11, each a 4-bit code equal to the category; AC table: EOB only, code '0'. */
 export function flatJpeg(j: FlatJpeg): Uint8Array {

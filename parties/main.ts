@@ -4,7 +4,7 @@
  */
 import { isMpcError } from '../protocol/errors.js';
 import { loadConfig } from './config.js';
-import { armTestFault, installFaultPolicy, testFaultSwitch } from './process-fault.js';
+import { armTestFault, FAULT_EXIT_STATUS, installFaultPolicy, testFaultSwitch } from './process-fault.js';
 import { createPartyServer } from './server.js';
 
 async function main(): Promise<void> {
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   }
   const srv = createPartyServer(cfg);
   // An unhandled rejection or uncaught exception: one coded line, not ready, sessions failed, exit 70 (process-fault.ts).
-  installFaultPolicy({ party: srv.party.party, log: srv.app.log, fault: (e) => srv.party.fault(e), close: () => srv.close() });
+  const faults = installFaultPolicy({ party: srv.party.party, log: srv.app.log, fault: (e) => srv.party.fault(e), close: () => srv.close() });
   const testFault = testFaultSwitch(srv.party.party);
   if (testFault) armTestFault(srv.party as never, testFault);
   // HTTP first: /healthz answers (and /readyz says why not ready) while a large model loads.
@@ -31,12 +31,14 @@ async function main(): Promise<void> {
   srv.app.log.info({ httpPort, grpcPort, insecureLocal: cfg.insecureLocal }, 'party started');
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    // After a process fault the fault policy closes the server and exits 70 (within its grace): a signal then changes
+    // nothing, so the orchestrator still sees the fault's status, not 0.
+    if (stopping || faults.faulted) return;
     stopping = true;
     srv.app.log.info({ signal }, 'shutting down');
     const t = setTimeout(() => process.exit(1), 5_000);
     t.unref();
-    void srv.close().then(() => process.exit(0), () => process.exit(1));
+    void srv.close().then(() => process.exit(faults.faulted ? FAULT_EXIT_STATUS : 0), () => process.exit(faults.faulted ? FAULT_EXIT_STATUS : 1));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

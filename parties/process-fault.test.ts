@@ -33,7 +33,10 @@ const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('process fault policy', () => {
   it('an unhandled rejection: one coded line without the message, sessions failed, closed, exit 70', async () => {
     const h = harness(async () => {});
+    expect(h.policy.faulted).toBe(false);
     h.proc.emit('unhandledRejection', new TypeError('secret 0x1234abcd value'), Promise.resolve());
+    // main.ts's SIGTERM / SIGINT handler reads this and leaves the exit (70) to the policy.
+    expect(h.policy.faulted).toBe(true);
     await tick(20);
     expect(h.events).toEqual(['log', 'fault', 'close', 'exit']);
     expect(h.exits).toEqual([FAULT_EXIT_STATUS]);

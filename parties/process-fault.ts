@@ -50,6 +50,8 @@ export interface FaultPolicy {
   handle(event: FaultEvent, e: unknown): void;
   /** Remove the process handlers. */
   uninstall(): void;
+  /** A fault was handled: the process is on its way to exit 70 (main.ts's signal handlers then leave the exit to it). */
+  readonly faulted: boolean;
 }
 
 /**
@@ -85,7 +87,7 @@ export function installFaultPolicy(t: FaultTarget, opts: { proc?: NodeJS.EventEm
   const onException = (err: unknown) => handle('uncaughtException', err);
   proc.on('unhandledRejection', onRejection);
   proc.on('uncaughtException', onException);
-  return { handle, uninstall() { proc.off('unhandledRejection', onRejection); proc.off('uncaughtException', onException); } };
+  return { handle, uninstall() { proc.off('unhandledRejection', onRejection); proc.off('uncaughtException', onException); }, get faulted() { return exiting; } };
 }
 
 /** The test-only fault switch: which fault to raise after the first client input, or null; refused outside tests. */

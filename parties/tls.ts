@@ -155,11 +155,8 @@ export function channelCredentials(tls: MeshTls | null, peer: PartyId): { creds:
   return { creds, options: { 'grpc.ssl_target_name_override': name, 'grpc.default_authority': name } };
 }
 
-/** True for 127.0.0.0/8, ::1 and 'localhost' (what --insecure-local allows). */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
+/** True for 127.0.0.0/8, ::1 and 'localhost' (what --insecure-local allows): the rule the SDK applies too. */
+export { isLoopbackHost } from '../protocol/loopback.js';
 
 /** Host part of "host:port" / "[v6]:port". */
 export function hostOf(address: string): string {

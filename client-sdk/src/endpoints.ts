@@ -14,13 +14,13 @@
  *    creation, before its answer could say which party it is) and adds them
  *    up.
  */
+import { isLoopbackHost } from '../../protocol/loopback.js';
 import { InputError } from './errors.js';
 import type { PartyEndpoint } from './http.js';
 
-/** localhost, 127.x.y.z or ::1 (a URL's hostname, IPv6 in brackets). */
+/** localhost, 127.x.y.z or ::1 (a URL's hostname, IPv6 in brackets, any case): the parties' rule (protocol/loopback.ts). */
 export function isLoopbackHostname(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+  return isLoopbackHost(hostname.toLowerCase());
 }
 
 /**

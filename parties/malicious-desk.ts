@@ -48,7 +48,7 @@ import type { RepTensor } from '../protocol/malicious/weights.js';
 import type { ModelIR } from '../protocol/ir.js';
 import { kernelsFor } from '../runtime/kernels.js';
 import { errFields, sessionTag } from './log.js';
-import type { PartyCore } from './party-core.js';
+import { clientDeadlineMs, type PartyCore } from './party-core.js';
 import type { SessionTransport } from './session-transport.js';
 import { MalEpochs, type Epoch } from './malicious-epoch.js';
 import { sessionKeyHash } from './sessions.js';
@@ -101,8 +101,6 @@ export class MaliciousDesk {
 
   get open(): number { return this.runs.size; }
 
-  private get deadlineMs(): number { return this.c.opts.sessions.defaultDeadlineMs; }
-
   /**
    * Steps a-d: this party's shares of the client's mask r for `batch` images (32 n bytes: r_i then r_{i+1}).
    * `deadlineMs`: the client's (1..sessions.maxDeadlineMs), as a semi-honest session takes it; default the config's.
@@ -117,9 +115,7 @@ export class MaliciousDesk {
     // What the malicious routes cannot apply (the model's label mode or DP noise) is refused before anything is opened or sent.
     const refused = policyRefusal(this.c.party, resolveModelPolicy(model, undefined));
     if (refused) throw refused;
-    const maxMs = this.c.opts.sessions.maxDeadlineMs;
-    if (deadlineMs !== undefined && (!Number.isInteger(deadlineMs) || deadlineMs < 1 || deadlineMs > maxMs)) throw new MpcError('E_BAD_ARGUMENT', `deadlineMs must be an integer in 1..${maxMs}`, { party: this.c.party, step: 'mal.mask' });
-    const ms = deadlineMs ?? this.deadlineMs;
+    const ms = clientDeadlineMs(deadlineMs, this.c.opts.sessions, { party: this.c.party, step: 'mal.mask' });
     const id = rawId.toLowerCase();
     if (this.runs.has(id)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
     // Each open run holds its masks and intermediate values (the MACed weights are the epoch's, shared): at most batch.maxConcurrentRuns at once.

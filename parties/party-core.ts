@@ -33,6 +33,16 @@ export interface SessionLimits {
   idJournal?: string;
 }
 
+/**
+ * A client session's deadline (semi-honest sessions and the malicious routes alike): the one the client asked for,
+ * else the config's default; an integer in 1..maxDeadlineMs, else E_BAD_ARGUMENT (with `where`'s party and step).
+ */
+export function clientDeadlineMs(requested: number | undefined, s: SessionLimits, where?: { party: PartyId; step: string }): number {
+  const ms = requested ?? s.defaultDeadlineMs;
+  if (!Number.isInteger(ms) || ms < 1 || ms > s.maxDeadlineMs) throw new MpcError('E_BAD_ARGUMENT', `deadlineMs must be an integer in 1..${s.maxDeadlineMs}`, where);
+  return ms;
+}
+
 export interface PartyOptions {
   party: PartyId;
   model: ModelSource;

@@ -18,7 +18,7 @@ import { MpcError } from '../protocol/errors.js';
 import type { PrivacyReport } from '../protocol/privacy/index.js';
 import { bytesU64 } from '../protocol/sharing/sharing.js';
 import { infoEnabled, sessionTag } from './log.js';
-import { asMpcError, UUID, type PartyCore } from './party-core.js';
+import { asMpcError, clientDeadlineMs, UUID, type PartyCore } from './party-core.js';
 import { resolveModelPolicy } from './model-policy.js';
 import { outputPrivacy } from './privacy.js';
 import type { RunPlanner } from './run-planner.js';
@@ -44,8 +44,7 @@ export class SessionDesk {
     if (req.modelHash !== undefined && req.modelHash.toLowerCase() !== info.modelHash) throw new MpcError('E_MODEL_MISMATCH', `P${c.party} serves model ${info.modelHash.slice(0, 12)}…, not the one the client expects`, { party: c.party });
     const batch = req.batch ?? 1;
     if (!Number.isInteger(batch) || batch < 1 || batch > c.opts.batch.maxBatch) throw new MpcError('E_BAD_ARGUMENT', `batch must be an integer in 1..${c.opts.batch.maxBatch}, got ${batch}`);
-    const deadlineMs = req.deadlineMs ?? c.opts.sessions.defaultDeadlineMs;
-    if (!Number.isInteger(deadlineMs) || deadlineMs < 1 || deadlineMs > c.opts.sessions.maxDeadlineMs) throw new MpcError('E_BAD_ARGUMENT', `deadlineMs must be an integer in 1..${c.opts.sessions.maxDeadlineMs}`);
+    const deadlineMs = clientDeadlineMs(req.deadlineMs, c.opts.sessions);
     const id = req.sessionId.toLowerCase();
     c.store.checkFree(id);
     const policy = resolveModelPolicy(c.model!, req.privacy); // E_PRIVACY_POLICY (403), E_DP_PARAMETER, E_DP_SENSITIVITY

@@ -23,7 +23,7 @@ import { loadNativeKernels } from '../../../runtime/native-addon.js';
 import { referenceKernels as ref } from '../reference.js';
 import { tsKernels } from '../ts.js';
 import { equalityCases } from '../../testing/cuda-equality.js';
-import { ALL_GPU_THRESHOLDS as ALL_GPU, CUDA_OPS, type CudaAddon, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS, cudaKernelsFromAddon } from './index.js';
+import { ALL_GPU_THRESHOLDS as ALL_GPU, CUDA_OPS, ELEM_OPS, type CudaAddon, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS, cudaKernelsFromAddon } from './index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const script = path.join(root, 'scripts', 'build-cuda.mjs');
@@ -61,7 +61,7 @@ describe('CUDA build script and backend selection (any machine)', () => {
     expect(probe.status, probe.stderr).toBe(0);
     const out = JSON.parse(probe.stdout) as { count: number; keys: string[] };
     expect(out.count).toBeGreaterThanOrEqual(0);
-    expect(out.keys).toEqual(expect.arrayContaining(['gemm', 'mul', 'privateCompare', 'zeroTest', 'bitShareZp', 'info', 'privateCompare32', 'zeroTest32', 'bitShareZp32', 'privateCompareR4', 'zeroTest16', 'digitShareZp16']));
+    expect(out.keys).toEqual(expect.arrayContaining(['gemm', 'mul', 'privateCompare', 'zeroTest', 'bitShareZp', 'info', 'privateCompare32', 'zeroTest32', 'bitShareZp32', 'privateCompareR4', 'zeroTest16', 'digitShareZp16', ...ELEM_OPS]));
   });
 
   it('without a device: loadCudaKernels() is null, auto falls back to the CPU kernels, cuda fails with E_NATIVE and the reason', () => {
@@ -110,6 +110,14 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
       zeroTest16: (d0, d1, o) => { calls.push('zeroTest16'); tsKernels.zeroTest16(d0, d1, o); },
       privateCompare32: (j, x, r, beta, s, rot, mask, d) => { calls.push('privateCompare32'); tsKernels.privateCompare32(j, x, r, beta, s, rot, mask, d); },
       privateCompareR4: (j, x, r, beta, s, rot, mask, d) => { calls.push('privateCompareR4'); tsKernels.privateCompareR4(j, x, r, beta, s, rot, mask, d); },
+      // The ops of ring-elems.h, also with the ts kernels (maskZp's oracle for any bytes).
+      mulScalar: (a, s, o) => { calls.push('mulScalar'); tsKernels.mulScalar(a, s, o); },
+      addScalar: (a, s, o) => { calls.push('addScalar'); tsKernels.addScalar(a, s, o); },
+      divShare: (a, d, party, o) => { calls.push('divShare'); tsKernels.divShare(a, d, party, o); },
+      sar: (a, f, o) => { calls.push('sar'); tsKernels.sar(a, f, o); },
+      maskZp: (d, mask, subtract) => { calls.push('maskZp'); tsKernels.maskZp(d, mask, subtract); },
+      im2col: (...a) => { calls.push('im2col'); tsKernels.im2col(...a); },
+      depthwise: (...a) => { calls.push('depthwise'); tsKernels.depthwise(...a); },
       benchGemm: () => ({ ms: 0, checksum: 0n, probe: 0n, probeWant: 0n }),
       setGemmVariant: () => {},
       lastTiming: () => ({ h2dMs: 0, kernelMs: 0, d2hMs: 0, bytesH2d: 0, bytesD2h: 0 }),
@@ -197,6 +205,55 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
     expect(addon.calls.length).toBe(3);
     expect(k.counters.gpu.privateCompareR4).toBe(1);
     expect(k.counters.cpu.privateCompareR4).toBe(2);
+  });
+
+  it('ring-elems ops: calls at their thresholds go to the GPU kernels, smaller ones, malformed ones and sizes the GPU does not take to the CPU', () => {
+    const addon = standIn();
+    const at10 = Object.fromEntries(ELEM_OPS.map((op) => [op, 10]));
+    const k = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: { ...DEFAULT_THRESHOLDS, ...at10 } });
+    const a = new BigUint64Array(10).map((_, i) => BigInt(i) * 0x1234_5678_9abcn), out = new BigUint64Array(10);
+    const all = (n: number) => {
+      const x = a.subarray(0, n), o = out.subarray(0, n);
+      k.mulScalar(x, -3n, o);
+      k.addScalar(x, 5n, o);
+      k.divShare(x, Uint32Array.of(7), 1, o);
+      k.sar(x, 13, o);
+      k.maskZp(new Uint8Array(n), new Uint8Array(n).fill(66), true);
+      // 1 x 4 x 4 x 1 input, 2x2 window, stride 2: im2col has 16 outputs, depthwise 4 (at 10: CPU).
+      k.im2col(new BigUint64Array(16), 1, 4, 4, 1, 2, 2, 2, 2, 0, 0, 2, 2, new BigUint64Array(16));
+      k.depthwise(new BigUint64Array(16), new BigUint64Array(4), 1, 4, 4, 1, 1, 2, 2, 2, 2, 0, 0, 2, 2, new BigUint64Array(4));
+    };
+    all(9);
+    expect(addon.calls).toEqual(['im2col']);
+    addon.calls.length = 0;
+    all(10);
+    expect(addon.calls).toEqual(['mulScalar', 'addScalar', 'divShare', 'sar', 'maskZp', 'im2col']);
+    // A negative scalar reaches the GPU mod 2^64, as the CPU kernels read it.
+    const want = new BigUint64Array(10);
+    tsKernels.mulScalar(a, -3n, want);
+    k.mulScalar(a, -3n, out);
+    expect(out).toEqual(want);
+    // Depthwise at its threshold (8 x 8 input, 2x2 window, stride 2: 16 outputs).
+    addon.calls.length = 0;
+    k.depthwise(new BigUint64Array(64), new BigUint64Array(4), 1, 8, 8, 1, 1, 2, 2, 2, 2, 0, 0, 4, 4, new BigUint64Array(16));
+    expect(addon.calls).toEqual(['depthwise']);
+    // Malformed: the CPU decides (same error), the GPU is not reached.
+    addon.calls.length = 0;
+    expect(() => k.divShare(a, Uint32Array.of(...new Array(9).fill(1), 0), 0, out)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    expect(() => k.im2col(new BigUint64Array(16), 1, 4, 4, 1, 2, 2, 0, 2, 0, 0, 2, 2, new BigUint64Array(16))).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    // A padding the CPU takes but the GPU kernels do not (|pad| >= 2^31) goes to the CPU and computes there.
+    const big = new BigUint64Array(16);
+    k.im2col(new BigUint64Array(16).fill(1n), 1, 4, 4, 1, 2, 2, 2, 2, 2 ** 31, 0, 2, 2, big);
+    expect([...big].every((v) => v === 0n)).toBe(true);
+    expect(addon.calls).toEqual([]);
+    expect(k.counters.cpu.im2col).toBe(2); // the stride-0 and the 2^31-padding calls
+  });
+
+  it('ring-elems ops stay on the CPU beside native by default (unmeasured on a device), and go to the GPU from 2^16 over the TS kernels', () => {
+    for (const op of ELEM_OPS) {
+      expect(DEFAULT_THRESHOLDS[op], op).toBe(Infinity);
+      expect(TS_CPU_THRESHOLDS[op], op).toBe(1 << 16);
+    }
   });
 
   it('elementwise calls whose out overlaps an input shifted by part of it go to the CPU (sequential semantics)', () => {

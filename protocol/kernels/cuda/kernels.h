@@ -76,6 +76,22 @@ const char *scu_private_compare_r4(int j, const uint8_t *xl, const uint64_t *r, 
                                    const uint8_t *rot, const uint8_t *mask, uint8_t *d, size_t n); /* xl: 48 n; s, mask, d: 16 n */
 
 /*
+ * The ops of ring-elems.h (kernels-elems.cu; semantics those of RingKernels'
+ * functions of the same names). The caller has checked the arguments: every
+ * divisor >= 1 and dn = 1 or n; sar's f as given (> 63 shifts as 63);
+ * geometry = {N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW}
+ * (dm = 1 for im2col), every size below 2^31, nx = N H W C, nw = kh kw C dm,
+ * n the output's length.
+ */
+const char *scu_mul_scalar(const uint64_t *a, uint64_t s, uint64_t *out, size_t n);
+const char *scu_add_scalar(const uint64_t *a, uint64_t s, uint64_t *out, size_t n);
+const char *scu_sar(const uint64_t *a, uint64_t f, uint64_t *out, size_t n);
+const char *scu_div_share(const uint64_t *a, const uint32_t *d, size_t dn, int party, uint64_t *out, size_t n);
+const char *scu_mask_zp(uint8_t *d, const uint8_t *mask, int subtract, size_t n);  /* d in place */
+const char *scu_im2col(const uint64_t *x, size_t nx, const int64_t *geometry, uint64_t *out, size_t n);
+const char *scu_depthwise(const uint64_t *x, size_t nx, const uint64_t *w, size_t nw, const int64_t *geometry, uint64_t *out, size_t n);
+
+/*
  * Device-resident GEMM timing: fills A, B on the device with a hash of the
  * index, runs the GEMM kernel (tile shape `variant`, -1: by shape) `reps` times and reports the median
  * milliseconds of one run (CUDA events) and a checksum of the result.

@@ -12,6 +12,8 @@
  *   narrow    the 32-bit comparison ring's kernels (privateCompare32, zeroTest32, bitShareZp32,
  *             privateCompareR4, zeroTest16, digitShareZp16; kernels-narrow.cu): cuda (copies
  *             included) vs the CPU kernels, outputs compared, to set their GPU thresholds;
+ *   elems     the ops of ring-elems.h (mulScalar, addScalar, divShare, sar, maskZp, im2col,
+ *             depthwise; kernels-elems.cu), likewise, to set their thresholds (default: CPU);
  *   seed      the seed CNN secure forward (batch 1 and 8), backend cuda vs CPU (and ts, batch 1);
  *   seed1     the same, batch 1 only, cuda vs CPU;
  *   vgg:S     VGG16 on S x S x 3, batch 1, backend cuda (and native CPU when S <= 64);
@@ -215,6 +217,33 @@ function narrowKernels(): void {
   }
 }
 
+/** The ops of ring-elems.h (kernels-elems.cu), copies included, against the CPU kernels. */
+function elemKernels(): void {
+  const prg = new Prg(new Uint8Array(16).fill(10));
+  const ops: Record<string, unknown>[] = [];
+  results.elems = ops;
+  log('\nring-elems.h kernels through RingKernels (ms; M elements/s)');
+  const bench = opBench(ops);
+  for (const n of [1 << 16, 1 << 20, 1 << 22]) {
+    const a = prg.u64(n), s = prg.u64(1)[0]!, d = new Uint32Array(prg.u64(n).buffer, 0, n).map((v) => v | 1);
+    bench('mulScalar', n, () => new BigUint64Array(n), (k, o) => k.mulScalar(a, s, o as BigUint64Array));
+    bench('addScalar', n, () => new BigUint64Array(n), (k, o) => k.addScalar(a, s, o as BigUint64Array));
+    bench('divShare 2^13 (party 1)', n, () => new BigUint64Array(n), (k, o) => k.divShare(a, Uint32Array.of(8192), 1, o as BigUint64Array));
+    bench('divShare per element (party 1)', n, () => new BigUint64Array(n), (k, o) => k.divShare(a, d, 1, o as BigUint64Array));
+    bench('sar 13', n, () => new BigUint64Array(n), (k, o) => k.sar(a, 13, o as BigUint64Array));
+    const dz = prg.zp(64 * n), mz = prg.zp(64 * n);
+    // In place: each call starts from dz (the copy is timed with it, on both sides).
+    bench('maskZp (64 per value; with a copy of d)', 64 * n, () => new Uint8Array(64 * n), (k, o) => { (o as Uint8Array).set(dz); k.maskZp(o as Uint8Array, mz, false); });
+  }
+  // Windows of VGG16 / DenseNet-121 sizes: 3x3 'same' convolutions (im2col) and a 3x3 depthwise.
+  for (const [H, C] of [[56, 64], [112, 64]] as const) {
+    const x = prg.u64(H * H * C), n = H * H * 9 * C;
+    bench(`im2col 3x3 ${H}x${H}x${C}`, n, () => new BigUint64Array(n), (k, o) => k.im2col(x, 1, H, H, C, 3, 3, 1, 1, 1, 1, H, H, o as BigUint64Array));
+    const w = prg.u64(9 * C), m = H * H * C;
+    bench(`depthwise 3x3 ${H}x${H}x${C}`, m, () => new BigUint64Array(m), (k, o) => k.depthwise(x, w, 1, H, H, C, 1, 3, 3, 1, 1, 1, 1, H, H, o as BigUint64Array));
+  }
+}
+
 /** Per-method wall time of a kernel set inside a protocol run. */
 function timedKernels(k: RingKernels): { k: RingKernels; ms: Record<string, { ms: number; calls: number }> } {
   const ms: Record<string, { ms: number; calls: number }> = {};
@@ -281,6 +310,7 @@ async function main() {
     const t0 = performance.now();
     if (s === 'kernels') kernels();
     else if (s === 'narrow') narrowKernels();
+    else if (s === 'elems') elemKernels();
     else if (s === 'seed1') {
       const rows: unknown[] = [];
       results.seed1 = rows;

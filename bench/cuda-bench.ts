@@ -12,6 +12,8 @@
  *   narrow    the 32-bit comparison ring's kernels (privateCompare32, zeroTest32, bitShareZp32,
  *             privateCompareR4, zeroTest16, digitShareZp16; kernels-narrow.cu): cuda (copies
  *             included) vs the CPU kernels, outputs compared, to set their GPU thresholds;
+ *   staging   the copies with and without the pinned staging slots (setStaging; staging.h): GEMMs of
+ *             VGG16 / square shapes and a 2^24-element add, cuda ms and the phases, both ways;
  *   elems     the ops of ring-elems.h (mulScalar, addScalar, divShare, sar, maskZp, im2col,
  *             depthwise; kernels-elems.cu), likewise, to set their thresholds (default: CPU);
  *   seed      the seed CNN secure forward (batch 1 and 8), backend cuda vs CPU (and ts, batch 1);
@@ -217,6 +219,38 @@ function narrowKernels(): void {
   }
 }
 
+/** Pinned staging slots on and off (alternating, 3 times each way), on calls whose copies dominate. */
+function stagingAb(): void {
+  const prg = new Prg(new Uint8Array(16).fill(11));
+  const rows: Record<string, unknown>[] = [];
+  results.staging = rows;
+  log('\nCopies through pinned staging slots (on) or pageable memory (off): ms of the whole call, phases of the last');
+  const cases: [string, () => void][] = [];
+  for (const [m, k, n] of [[50176, 576, 64], [3136, 2304, 256], [1024, 4096, 1024]] as const) {
+    const A = prg.u64(m * k), B = prg.u64(k * n), C = new BigUint64Array(m * n);
+    cases.push([`gemm ${m}x${k}x${n}`, () => gpuAll.gemm(A, B, m, k, n, C)]);
+  }
+  const a = prg.u64(1 << 24), b = prg.u64(1 << 24), o = new BigUint64Array(1 << 24);
+  cases.push(['add 2^24', () => gpuAll.add(a, b, o)]);
+  for (const [label, call] of cases) {
+    const row: Record<string, unknown> = { call: label };
+    for (let rep = 0; rep < 3; rep++) {
+      for (const on of [false, true]) {
+        const state = gpuAll.addon.setStaging(on);
+        const ms = time(call, 1);
+        const t = gpuAll.addon.lastTiming();
+        const key = on ? 'pinned' : 'pageable';
+        const prev = (row[key] as { ms: number[] } | undefined) ?? { ms: [] as number[] };
+        row[key] = { ms: [...prev.ms, r3(ms)], state, h2dMs: r3(t.h2dMs), d2hMs: r3(t.d2hMs), h2dGBps: r3(t.bytesH2d / t.h2dMs / 1e6), bytesStaged: t.bytesStaged };
+      }
+    }
+    rows.push(row);
+    log(JSON.stringify(row));
+    save();
+  }
+  gpuAll.addon.setStaging(true);
+}
+
 /** The ops of ring-elems.h (kernels-elems.cu), copies included, against the CPU kernels. */
 function elemKernels(): void {
   const prg = new Prg(new Uint8Array(16).fill(10));
@@ -311,6 +345,7 @@ async function main() {
     if (s === 'kernels') kernels();
     else if (s === 'narrow') narrowKernels();
     else if (s === 'elems') elemKernels();
+    else if (s === 'staging') stagingAb();
     else if (s === 'seed1') {
       const rows: unknown[] = [];
       results.seed1 = rows;

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const srcDir = path.join(root, 'protocol', 'kernels', 'cuda');
 const sources = ['kernels.cu', 'kernels-gemm.cu', 'kernels-narrow.cu', 'kernels-elems.cu', 'device.cu', 'binding.c'].map((f) => path.join(srcDir, f));
-const deps = [...sources, ...['kernels.h', 'device.h', 'zp-rows.h', 'ring-elems.h'].map((f) => path.join(srcDir, f))];
+const deps = [...sources, ...['kernels.h', 'device.h', 'zp-rows.h', 'ring-elems.h', 'staging.h'].map((f) => path.join(srcDir, f))];
 const outDir = path.join(root, 'build-cuda');
 const outFile = path.join(outDir, 'securenn_cuda.node');
 const args = new Set(process.argv.slice(2));

@@ -71,7 +71,8 @@ function routingAddon(cpu: RingKernels, hit: () => void): CudaAddon {
     privateCompare: (...a: unknown[]) => { hit(); (cpu.privateCompare as Fn)(...a); return 0; },
     benchGemm: () => ({ ms: 0, checksum: 0n, probe: 0n, probeWant: 0n }),
     setGemmVariant: () => {},
-    lastTiming: () => ({ h2dMs: 0, kernelMs: 0, d2hMs: 0, bytesH2d: 0, bytesD2h: 0 }),
+    lastTiming: () => ({ h2dMs: 0, kernelMs: 0, d2hMs: 0, bytesH2d: 0, bytesD2h: 0, bytesStaged: 0 }),
+    setStaging: () => -1,
     release: () => {},
   });
 }

@@ -65,4 +65,11 @@ describe.skipIf(!addon)(`CUDA addon argument table (binding.c)${addon ? '' : ` [
   it.each(cases)('%s: %s', (_what, fn, args, code, message) => {
     expect(fails(fn, args)).toEqual({ code, message });
   });
+
+  it('setStaging (pinned staging slots on / off) needs a boolean and, before any copy, reports the state without a device: -1 off, 0 not tried yet', () => {
+    expect(fails('setStaging', ['yes'])).toEqual({ code: 'E_NATIVE', message: 'cuda addon: expected (on: boolean)' });
+    expect(addon!.setStaging!(false)).toBe(-1);
+    expect(addon!.setStaging!(true)).toBe(0);
+    expect(Object.keys(addon!.lastTiming!() as object)).toEqual(['h2dMs', 'kernelMs', 'd2hMs', 'bytesH2d', 'bytesD2h', 'bytesStaged']);
+  });
 });

@@ -487,7 +487,7 @@ static napi_value BenchGemm(napi_env env, napi_callback_info cb) {
   return o;
 }
 
-/* lastTiming() -> { h2dMs, kernelMs, d2hMs, bytesH2d, bytesD2h } of the last GPU call */
+/* lastTiming() -> { h2dMs, kernelMs, d2hMs, bytesH2d, bytesD2h, bytesStaged } of the last GPU call */
 static napi_value LastTiming(napi_env env, napi_callback_info cb) {
   (void)cb;
   scu_timing t;
@@ -499,7 +499,21 @@ static napi_value LastTiming(napi_env env, napi_callback_info cb) {
   set(env, o, "d2hMs", num(env, t.d2h_ms));
   set(env, o, "bytesH2d", num(env, t.bytes_h2d));
   set(env, o, "bytesD2h", num(env, t.bytes_d2h));
+  set(env, o, "bytesStaged", num(env, t.bytes_staged));
   return o;
+}
+
+/* setStaging(on): large copies through pinned staging slots (true, the default) or pageable only; returns the state
+ * (1 slots allocated, 0 not tried yet, -1 pageable only). */
+static napi_value SetStaging(napi_env env, napi_callback_info cb) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool on;
+  NAPI_CALL(env, napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc != 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) return throw_msg(env, "cuda addon: expected (on: boolean)");
+  const char *err = scu_set_staging(on ? 1 : 0);
+  if (err) return throw_msg(env, err);
+  return num(env, scu_staging_state());
 }
 
 /* setGemmVariant(v): -1 picks the tile shape by n; 0..3 force one (benchmarks). */
@@ -548,6 +562,7 @@ NAPI_MODULE_INIT() {
       {"benchGemm", NULL, BenchGemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lastTiming", NULL, LastTiming, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setGemmVariant", NULL, SetGemmVariant, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setStaging", NULL, SetStaging, NULL, NULL, NULL, napi_enumerable, NULL},
       {"release", NULL, Release, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -36,6 +36,8 @@ export type CudaAddon = Pick<RingKernels, 'add' | 'sub' | 'mul' | 'gemm' | 'bitS
   /** Device-resident GEMM timing on hashed inputs; variant -1 picks the tile shape by n. */
   benchGemm(m: number, k: number, n: number, variant: number, reps: number): { ms: number; checksum: bigint; probe: bigint; probeWant: bigint };
   setGemmVariant(v: number): void;
+  /** Copies of at least 1 MiB through pinned staging slots (true, the default) or pageable only; returns 1 (slots allocated), 0 (not tried yet) or -1 (pageable only: switched off, or cudaMallocHost failed). */
+  setStaging(on: boolean): number;
   lastTiming(): CudaTiming;
   release(): void;
 };
@@ -51,7 +53,7 @@ export interface CudaDeviceInfo {
 }
 
 /** Phases of the last GPU call (CUDA events), and the bytes copied each way. */
-export interface CudaTiming { h2dMs: number; kernelMs: number; d2hMs: number; bytesH2d: number; bytesD2h: number }
+export interface CudaTiming { h2dMs: number; kernelMs: number; d2hMs: number; bytesH2d: number; bytesD2h: number; /** Of those, the bytes that went through the pinned staging slots (staging.h). */ bytesStaged: number }
 
 /** The kernels of the 32-bit comparison ring (kernels-narrow.cu; per-element logic zp-rows.h). */
 export type NarrowOp = 'privateCompare32' | 'zeroTest32' | 'bitShareZp32' | 'privateCompareR4' | 'zeroTest16' | 'digitShareZp16';

@@ -34,6 +34,7 @@ typedef struct {
 typedef struct {
   double h2d_ms, kernel_ms, d2h_ms;
   double bytes_h2d, bytes_d2h;
+  double bytes_staged;   /* of those, the bytes copied through the pinned staging slots (staging.h) */
 } scu_timing;
 
 /* Probes the devices once (later calls return the cached answer). */
@@ -103,8 +104,14 @@ const char *scu_set_gemm_variant(int v);
 
 void scu_last_timing(scu_timing *t);
 
-/* Frees the device buffer pool. */
+/* Frees the device buffer pool (and the pinned staging slots, allocated again when needed). */
 const char *scu_release(void);
+
+/* Copies of at least 1 MiB through two pinned (cudaMallocHost) slots of 4 MiB (on = 1, the default), or
+ * every copy from / to pageable memory (on = 0). scu_staging_state: 1 slots allocated, 0 not tried yet,
+ * -1 pageable only (switched off, or cudaMallocHost failed: the fallback). */
+const char *scu_set_staging(int on);
+int scu_staging_state(void);
 
 #ifdef __cplusplus
 }

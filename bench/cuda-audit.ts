@@ -20,6 +20,7 @@ import { dealSeeds } from '../protocol/correlated/prg.js';
 import { encode } from '../protocol/fixed-point/fixed-point.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR } from '../protocol/ir.js';
 import { CUDA_OPS, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS } from '../protocol/kernels/cuda/index.js';
+import { inferShapes } from '../protocol/ir-kit/shapes.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { secureForward } from '../protocol/layers/runner.js';
 import { shareModel } from '../protocol/layers/share-model.js';
@@ -58,8 +59,16 @@ function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
+/** Elements the model's concatenations gather (ir-kit/layout.ts gather in JS, no RingKernels op), for N = 1 at one party. */
+function concatElements(ir: ModelIR<FloatTensor>): { nodes: number; elements: number } {
+  const shapes = inferShapes(ir);
+  const cat = ir.nodes.filter((n) => n.kind === 'concatenate');
+  return { nodes: cat.length, elements: cat.reduce((t, n) => t + sizeOf(shapes.get(n.name)!), 0) };
+}
+
 /** Per op over the whole forward; then per layer kind and calling module. */
-function report(title: string, rows: CensusRow[]): string {
+function report(title: string, rows: CensusRow[], ir: ModelIR<FloatTensor>): string {
+  const cat = concatElements(ir);
   const ops = [...sumBy(rows, (r) => r.op).values()].sort((a, b) => b.ms - a.ms);
   const totalMs = ops.reduce((s, o) => s + o.ms, 0);
   const cpuMs = ops.reduce((s, o) => s + (o.calls ? o.ms * (1 - o.gpuCalls / o.calls) : 0), 0);
@@ -70,7 +79,8 @@ function report(title: string, rows: CensusRow[]): string {
   lk.sort((a, b) => cpuPart(b) - cpuPart(a)).splice(25);
   const cpuTable = table(['layer kind', 'caller', 'op', 'calls on the CPU', 'elements on the CPU', 'ms (those calls, approx.)'],
     lk.map((r) => { const [l, c] = r.key.split('|'); return [l!, c!, r.op, String(r.calls - r.gpuCalls), fmt(r.elements - r.gpuElements), cpuPart(r).toFixed(1)]; }));
-  return `### ${title}\n\nKernel calls of all three parties, CPU set ${cpu.name}; GPU routing as the CUDA set's ${cpu.name === 'ts' ? 'TS_CPU_THRESHOLDS' : 'DEFAULT_THRESHOLDS'}. Kernel wall ms ${totalMs.toFixed(0)}, of which calls that stay on the CPU of a GPU party ${cpuMs.toFixed(0)} (${pct(cpuMs, totalMs)}).\n\n${opTable}\n\nWhere the CPU-side calls come from (top 25 by ms):\n\n${cpuTable}\n`;
+  const catLine = cat.nodes ? ` Concatenation calls no kernel: its ${cat.nodes} nodes gather ${fmt(cat.elements)} elements per party in JS (ir-kit/layout.ts).` : '';
+  return `### ${title}\n\nKernel calls of all three parties, CPU set ${cpu.name}; GPU routing as the CUDA set's ${cpu.name === 'ts' ? 'TS_CPU_THRESHOLDS' : 'DEFAULT_THRESHOLDS'}. Kernel wall ms ${totalMs.toFixed(0)}, of which calls that stay on the CPU of a GPU party ${cpuMs.toFixed(0)} (${pct(cpuMs, totalMs)}).${catLine}\n\n${opTable}\n\nWhere the CPU-side calls come from (top 25 by ms):\n\n${cpuTable}\n`;
 }
 
 // ---- kinds: one small layer of every kind ----
@@ -124,9 +134,9 @@ const what = process.argv[2] ?? 'kinds';
 if (what === 'kinds') console.log(await kinds());
 else if (what === 'seed') {
   const ir = seedCnn('maxpool2d', 1);
-  console.log(report('Seed CNN 150x125x1, batch 1 (f = 13, 32-bit ring, radix 4, local truncation)', await censusOf(ir, uniform(seededPrg(11), sizeOf(ir.inputShape), 0.5).map((v) => v + 0.5), { fracBits: 13, compareBits: 32, compareRadix: 4 })));
+  console.log(report('Seed CNN 150x125x1, batch 1 (f = 13, 32-bit ring, radix 4, local truncation)', await censusOf(ir, uniform(seededPrg(11), sizeOf(ir.inputShape), 0.5).map((v) => v + 0.5), { fracBits: 13, compareBits: 32, compareRadix: 4 }), ir));
 } else if (what in ZOO_FIXTURES) {
   const ir = await zooModel(what);
   const f = ZOO_FIXTURES[what]!.fracBits;
-  console.log(report(`${what} (zoo fixture, f = ${f}, 32-bit ring, radix 4, exact truncation)`, await censusOf(ir, zooInput(what, 1), { fracBits: f, compareBits: 32, compareRadix: 4, truncation: 'exact' })));
+  console.log(report(`${what} (zoo fixture, f = ${f}, 32-bit ring, radix 4, exact truncation)`, await censusOf(ir, zooInput(what, 1), { fracBits: f, compareBits: 32, compareRadix: 4, truncation: 'exact' }), ir));
 } else throw new Error(`cuda-audit: unknown section '${what}' (kinds, seed, ${Object.keys(ZOO_FIXTURES).join(', ')})`);

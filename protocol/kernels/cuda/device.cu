@@ -154,9 +154,10 @@ const char *finish(double up, double down) {
 
 // ---------------------------------------------------------------------------
 // Copies: through two pinned staging slots (staging.h) for copies of at least
-// STAGE_MIN bytes, directly from / to pageable memory otherwise, and for every
-// copy when the pinned buffers cannot be allocated (or staging is switched off:
-// scu_set_staging).
+// STAGE_MIN bytes; smaller uploads packed into a slot (packed_h2d), smaller
+// downloads directly to pageable memory (the call waits for them anyway); every
+// copy directly when the pinned buffers cannot be allocated (or staging is
+// switched off: scu_set_staging).
 
 static const size_t STAGE_CHUNK = size_t(4) << 20;  // bytes per slot
 static const size_t STAGE_MIN = size_t(1) << 20;
@@ -182,6 +183,7 @@ struct CudaEngine {
   }
 };
 static CudaEngine g_stage;
+static scu_stage::Packer g_packer;
 static int g_stage_state = 0;  // 0: not tried yet, 1: pinned slots ready, -1: pageable copies only
 
 static void stage_free() {
@@ -193,6 +195,7 @@ static void stage_free() {
     g_stage.slots[s] = nullptr;
     g_stage.busy[s] = 0;
   }
+  scu_stage::reset_packer(g_packer);
 }
 
 // Allocates the pinned slots once; on any failure the copies stay pageable (the fallback).
@@ -220,9 +223,9 @@ static bool stage_ready() {
 }
 
 const char *h2d(void *dst, const void *src, size_t bytes) {
-  if (bytes >= STAGE_MIN && stage_ready()) {
+  if (bytes && stage_ready()) {
     g_staged_bytes += double(bytes);
-    return scu_stage::staged_h2d(g_stage, dst, src, bytes);
+    return scu_stage::upload(g_stage, g_packer, dst, src, bytes, STAGE_MIN);
   }
   if (bytes) CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, g_stream));
   return nullptr;

@@ -6,7 +6,9 @@
 // completed, or wrong bytes at the destination. It runs copies of many sizes
 // (empty, one byte, around the chunk size, many chunks) both ways and
 // interleaved as the kernels issue them (uploads, then downloads reusing the
-// slots), then makes sure the simulator catches a plan that skips the waits.
+// slots), small uploads packed into the slots between large copies as
+// device.cu issues them, then makes sure the simulator catches a plan that
+// skips the waits.
 //
 //   staging-check    prints "ok <copies>" and exits 0, or the first fault and exits 1
 #include <cstdio>
@@ -38,7 +40,7 @@ struct SimEngine {
   }
   uint8_t *slot(int s) { return slots[s].data(); }
   size_t slot_bytes() const { return chunk; }
-  bool in_slot(const uint8_t *p, size_t n, int s) const { return n && p < slots[s].data() + chunk && slots[s].data() < p + n; }
+  static bool overlap(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) { return an && bn && a < b + bn && b < a + an; }
   void run_one() {
     Copy c = queue.front();
     queue.pop_front();
@@ -50,11 +52,11 @@ struct SimEngine {
     if ((rng >> 62) == 0 && !queue.empty()) run_one();
   }
   void host_copy(void *dst, const void *src, size_t n) {
-    for (int s = 0; s < scu_stage::SLOTS; s++)
-      for (const Copy &c : queue) {
-        if (in_slot(static_cast<uint8_t *>(dst), n, s) && in_slot(c.src, c.n, s) && fault.empty()) fault = "host wrote a slot a queued copy still reads";
-        if (in_slot(static_cast<const uint8_t *>(src), n, s) && in_slot(c.dst, c.n, s) && fault.empty()) fault = "host read a slot before its copy completed";
-      }
+    // Only slot bytes are ever both host-written and DMA-read (or DMA-written and host-read).
+    for (const Copy &c : queue) {
+      if (overlap(static_cast<uint8_t *>(dst), n, c.src, c.n) && fault.empty()) fault = "host wrote slot bytes a queued copy still reads";
+      if (overlap(static_cast<const uint8_t *>(src), n, c.dst, c.n) && fault.empty()) fault = "host read slot bytes before the copy into them completed";
+    }
     std::memcpy(dst, src, n);
     progress();
   }
@@ -122,6 +124,33 @@ int main() {
       if (!e.fault.empty()) return std::printf("fault: chunk %zu size %zu: %s\n", chunk, n, e.fault.c_str()), 1;
       copies += 4;
     }
+  }
+  // As device.cu uses it: small uploads packed into the slots, large uploads (upload resets the packer) and
+  // downloads staged, in a pseudo-random order of sizes.
+  for (size_t chunk : {16, 64, 1000}) {
+    SimEngine e(chunk);
+    scu_stage::Packer p;
+    const size_t large = chunk / 2 + 1;
+    std::vector<std::vector<uint8_t>> srcs, dsts;
+    unsigned long long r = 12345;
+    for (int k = 0; k < 400; k++) {
+      r = r * 6364136223846793005ull + 1442695040888963407ull;
+      const unsigned kind = unsigned(r >> 60) % 4;
+      const size_t n = kind == 0 ? large + size_t(r >> 40) % (3 * chunk) : size_t(r >> 40) % large;
+      srcs.push_back(pattern(n, unsigned(k)));
+      dsts.emplace_back(n);
+      if (kind == 1 && n >= large) {
+        if (const char *m = scu_stage::staged_d2h(e, dsts.back().data(), srcs.back().data(), n)) return std::printf("engine error %s\n", m), 1;
+        if (dsts.back() != srcs.back()) return std::printf("fault: packed run, chunk %zu, copy %d: download bytes differ on return\n", chunk, k), 1;
+      } else if (const char *m = scu_stage::upload(e, p, dsts.back().data(), srcs.back().data(), n, large)) {
+        return std::printf("engine error %s\n", m), 1;
+      }
+      copies++;
+    }
+    e.drain();
+    for (size_t k = 0; k < srcs.size(); k++)
+      if (dsts[k] != srcs[k]) return std::printf("fault: packed run, chunk %zu, copy %zu: bytes differ\n", chunk, k), 1;
+    if (!e.fault.empty()) return std::printf("fault: packed run, chunk %zu: %s\n", chunk, e.fault.c_str()), 1;
   }
   // The simulator must catch a plan without the waits.
   SimEngine bad(8);

@@ -4,8 +4,9 @@
  * one chunk overlaps the DMA of the previous one (issue 27 item 2: the H100
  * run copied pageable memory at 7-16 GB/s, bench/CUDA-RESULTS.md). device.cu's
  * h2d / d2h use it for copies of at least STAGE_MIN bytes when the pinned
- * buffers could be allocated, and copy directly from pageable memory
- * otherwise (the fallback, and what every copy did before).
+ * buffers could be allocated (smaller uploads are packed into a slot:
+ * packed_h2d below), and copy directly from pageable memory otherwise (the
+ * fallback, and what every copy did before).
  *
  * The plan is written once over an Engine, so that a host program
  * (staging-check.cc, run by staging.test.ts) drives it with a simulated copy
@@ -87,6 +88,54 @@ inline const char *staged_d2h(E &e, void *dst, const void *src, size_t bytes) {
     e.host_copy(static_cast<uint8_t *>(dst) + prev_off, e.slot(prev), prev_n);
   }
   return nullptr;
+}
+
+/*
+ * Small uploads (below the staged size) packed one after another into the
+ * current slot, each an asynchronous DMA from pinned memory instead of a
+ * synchronous copy from pageable memory: the several small arguments of one
+ * call (PrivateCompare's six) and the calls after it share the slot until it
+ * is full, then the other slot (waited for first) takes over. A large staged
+ * upload reuses the slots from their start without waiting for the packed
+ * DMAs to finish reading further on, so it resets the packer (reset_packer):
+ * the next small upload waits for the slot before writing into it. (A large
+ * download waits for each slot before its DMA writes there: staged_d2h.)
+ */
+struct Packer {
+  int slot = 0;
+  size_t fill = 0;
+};
+
+inline void reset_packer(Packer &p) {
+  p.slot = 0;
+  p.fill = 0;
+}
+
+/* Host src -> device dst for bytes <= slot_bytes(). */
+template <class E>
+inline const char *packed_h2d(E &e, Packer &p, void *dst, const void *src, size_t bytes) {
+  if (p.fill + bytes > e.slot_bytes()) {
+    p.slot = (p.slot + 1) % SLOTS;
+    p.fill = 0;
+  }
+  if (p.fill == 0) SCU_STAGE_TRY(settle(e, p.slot));  // the copies that last used this slot are done
+  uint8_t *at = e.slot(p.slot) + p.fill;
+  e.host_copy(at, src, bytes);
+  SCU_STAGE_TRY(e.async_copy(dst, at, bytes, 1));
+  SCU_STAGE_TRY(e.record(p.slot));
+  e.busy[p.slot] = 1;
+  p.fill += bytes;
+  return nullptr;
+}
+
+/* An upload as device.cu makes it: staged in chunks from `large` bytes (the packer starts over), else packed. */
+template <class E>
+inline const char *upload(E &e, Packer &p, void *dst, const void *src, size_t bytes, size_t large) {
+  if (bytes >= large) {
+    reset_packer(p);
+    return staged_h2d(e, dst, src, bytes);
+  }
+  return bytes ? packed_h2d(e, p, dst, src, bytes) : nullptr;
 }
 
 }  // namespace scu_stage

@@ -40,21 +40,23 @@ const builds: [string, string | null, string[]][] = [
 ];
 for (const [what, compiler, args] of builds) {
   describe.skipIf(!compiler)(`pinned staging plan (staging.h) built by ${what}${compiler ? '' : ` [skipped: no ${what.startsWith('nvcc') ? 'nvcc' : 'C++ compiler'} on this machine]`}`, () => {
-    it('uploads and downloads of every size arrive intact, with no slot reused early, and the simulator catches a plan without waits', () => {
+    it('uploads and downloads of every size (and small uploads packed between large copies) arrive intact, with no slot bytes reused early, and the simulator catches a plan without waits', () => {
       const r = buildAndRun(compiler!, args, `staging-${what.startsWith('nvcc') ? 'nvcc' : 'cxx'}`);
       expect(r.out.trim()).toMatch(/^ok \d+$/);
-      expect(Number(r.out.trim().split(' ')[1])).toBe(160);
+      expect(Number(r.out.trim().split(' ')[1])).toBe(1360);
       expect(r.status).toBe(0);
     }, 240_000);
   });
 }
 
 describe.skipIf(!cxx)('the staging check fails on a plan that drops a wait', () => {
-  it('staged_h2d without its settle, and staged_d2h without the wait before copying a chunk out, both fail', () => {
+  it('each of four dropped waits fails: staged_h2d\'s settle, staged_d2h\'s wait before copying a chunk out, the packer\'s settle of a slot it starts filling, and the packer\'s reset before a large upload', () => {
     const src = readFileSync(path.join(here, 'staging.h'), 'utf8');
     const mutants = [
       src.replace('    SCU_STAGE_TRY(settle(e, s));\n    e.host_copy(e.slot(s), static_cast<const uint8_t *>(src) + off, n);', '    e.host_copy(e.slot(s), static_cast<const uint8_t *>(src) + off, n);'),
       src.replace('    if (prev >= 0) {\n      SCU_STAGE_TRY(settle(e, prev));', '    if (prev >= 0) {'),
+      src.replace('  if (p.fill == 0) SCU_STAGE_TRY(settle(e, p.slot));', ''),
+      src.replace('  if (bytes >= large) {\n    reset_packer(p);', '  if (bytes >= large) {'),
     ];
     mutants.forEach((m, i) => {
       expect(m, `mutant ${i} applies`).not.toBe(src);

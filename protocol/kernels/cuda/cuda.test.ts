@@ -246,6 +246,10 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
     const big = new BigUint64Array(16);
     k.im2col(new BigUint64Array(16).fill(1n), 1, 4, 4, 1, 2, 2, 2, 2, 2 ** 31, 0, 2, 2, big);
     expect([...big].every((v) => v === 0n)).toBe(true);
+    // A window whose reach (outW + kw) sw is no safe integer (C = 0: every length matches): the CPU refuses it, so the GPU is not asked.
+    const th0 = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: ALL_GPU });
+    expect(() => th0.im2col(new BigUint64Array(0), 1, 4, 4, 0, 1, 1, 1, 2 ** 31 - 1, 0, 0, 1, 2 ** 31 - 1, new BigUint64Array(0))).toThrow(expect.objectContaining({ code: 'E_SHAPE', message: expect.stringContaining('(outW+kw)*sw') }));
+    expect(th0.counters.cpu.im2col).toBe(1);
     expect(addon.calls).toEqual([]);
     expect(k.counters.cpu.im2col).toBe(2); // the stride-0 and the 2^31-padding calls
   });

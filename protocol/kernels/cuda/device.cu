@@ -253,7 +253,7 @@ extern "C" const char *scu_release(void) {
   CU(cudaStreamSynchronize(g_stream));
   pool_free_all();
   stage_free();
-  if (g_stage_state > 0) g_stage_state = 0;  // allocated again by the next large copy
+  if (g_stage_state > 0) g_stage_state = 0;  // allocated again by the next copy
   return nullptr;
 }
 

@@ -282,8 +282,10 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     cpu[op](a, s, out);
   };
   // x (NHWC) -> out of the window geometry; depthwise also reads w. Sizes at or above 2^31 go to the CPU kernels.
-  const windowOk = (x: unknown, out: unknown, dims: unknown[], sh: unknown, sw: unknown, padTop: unknown, padLeft: unknown): boolean =>
-    isU64(x) && isU64(out) && dims.every((d) => isWin(d)) && isWin(sh, 1) && isWin(sw, 1) && isPad(padTop) && isPad(padLeft) && !overlaps(out, x);
+  // As the CPU kernels require (check.ts checkWindowReach): (outH + kh) sh and (outW + kw) sw are safe integers.
+  const windowOk = (x: unknown, out: unknown, dims: unknown[], sh: unknown, sw: unknown, padTop: unknown, padLeft: unknown, reach: [unknown, unknown, unknown, unknown]): boolean =>
+    isU64(x) && isU64(out) && dims.every((d) => isWin(d)) && isWin(sh, 1) && isWin(sw, 1) && isPad(padTop) && isPad(padLeft) && !overlaps(out, x)
+    && Number.isSafeInteger(((reach[0] as number) + (reach[1] as number)) * sh) && Number.isSafeInteger(((reach[2] as number) + (reach[3] as number)) * sw);
   const size = (...d: number[]): number => d.reduce((p, v) => p * v, 1);
 
   const kernels: CudaKernels = {
@@ -323,14 +325,14 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     subOdd: (a, b, out) => cpu.subOdd(a, b, out),
     reduceOdd: (a, out) => cpu.reduceOdd(a, out),
     im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) {
-      const ok = windowOk(x, out, [N, H, W, C, kh, kw, outH, outW], sh, sw, padTop, padLeft)
+      const ok = windowOk(x, out, [N, H, W, C, kh, kw, outH, outW], sh, sw, padTop, padLeft, [outH, kh, outW, kw])
         && x.length === size(N, H, W, C) && out.length === size(N, outH, outW, kh, kw, C) && out.length >= th.im2col;
       if (ok && gpu('im2col', () => addon.im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out))) return;
       onCpu('im2col');
       cpu.im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out);
     },
     depthwise(x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) {
-      const ok = windowOk(x, out, [N, H, W, C, dm, kh, kw, outH, outW], sh, sw, padTop, padLeft) && isU64(w) && !overlaps(out, w)
+      const ok = windowOk(x, out, [N, H, W, C, dm, kh, kw, outH, outW], sh, sw, padTop, padLeft, [outH, kh, outW, kw]) && isU64(w) && !overlaps(out, w)
         && x.length === size(N, H, W, C) && w.length === size(kh, kw, C, dm) && out.length === size(N, outH, outW, C, dm) && out.length >= th.depthwise;
       if (ok && gpu('depthwise', () => addon.depthwise(x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out))) return;
       onCpu('depthwise');

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MpcError } from '../../errors.js';
 import { getKernels } from '../index.js';
-import { cudaStatus, loadCudaKernels, selectKernels } from '../../../runtime/cuda-addon.js';
+import { cudaStagingWanted, cudaStatus, loadCudaKernels, selectKernels } from '../../../runtime/cuda-addon.js';
 import { loadNativeKernels } from '../../../runtime/native-addon.js';
 import { referenceKernels as ref } from '../reference.js';
 import { tsKernels } from '../ts.js';
@@ -62,6 +62,12 @@ describe('CUDA build script and backend selection (any machine)', () => {
     const out = JSON.parse(probe.stdout) as { count: number; keys: string[] };
     expect(out.count).toBeGreaterThanOrEqual(0);
     expect(out.keys).toEqual(expect.arrayContaining(['gemm', 'mul', 'privateCompare', 'zeroTest', 'bitShareZp', 'info', 'privateCompare32', 'zeroTest32', 'bitShareZp32', 'privateCompareR4', 'zeroTest16', 'digitShareZp16', ...ELEM_OPS]));
+  });
+
+  it('MPC_CUDA_STAGING=off (only that value) turns the pinned staging of the copies off when the addon loads', () => {
+    expect(cudaStagingWanted({})).toBe(true);
+    expect(cudaStagingWanted({ MPC_CUDA_STAGING: 'on' })).toBe(true);
+    expect(cudaStagingWanted({ MPC_CUDA_STAGING: 'off' })).toBe(false);
   });
 
   it('without a device: loadCudaKernels() is null, auto falls back to the CPU kernels, cuda fails with E_NATIVE and the reason', () => {

@@ -282,7 +282,8 @@ function elemKernels(): void {
 function timedKernels(k: RingKernels): { k: RingKernels; ms: Record<string, { ms: number; calls: number }> } {
   const ms: Record<string, { ms: number; calls: number }> = {};
   const w: Record<string, unknown> = { name: k.name };
-  for (const key of Object.keys(tsKernels) as (keyof RingKernels)[]) {
+  // The methods of every kernel set, and the CUDA set's im2colGemm (conv2d in one call) where it has it.
+  for (const key of [...Object.keys(tsKernels), ...(k.im2colGemm ? ['im2colGemm'] : [])] as (keyof RingKernels)[]) {
     if (key === 'name' || typeof k[key] !== 'function') continue;
     const f = (k[key] as (...a: unknown[]) => void).bind(k);
     w[key] = (...a: unknown[]) => {

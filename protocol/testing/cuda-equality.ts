@@ -264,6 +264,21 @@ export function equalityCases(cuda: CudaKernels, cpus: RingKernels[], opts: { la
     });
   }
 
+  // ---- conv2d's im2col + GEMM in one device call (kernels-gemm.cu): the bytes of im2col then gemm on the CPU ----
+  for (const c of elemCases({ large })) {
+    if (c.kind !== 'window' || c.op !== 'im2col') continue;
+    add(`im2colGemm: ${c.name}`, () => {
+      const g = c.g, m = g.N * g.outH * g.outW, k = g.kh * g.kw * g.C, n = large && m * k > 1e6 ? 64 : 5;
+      const B = matrix(prgFor(`im2colGemm ${c.name}`), k * n, true);
+      const cols = new BigUint64Array(m * k), want = new BigUint64Array(m * n);
+      cpus[0]!.im2col(c.x, g.N, g.H, g.W, g.C, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.outH, g.outW, cols);
+      cpus[0]!.gemm(cols, B, m, k, n, want);
+      const got = new BigUint64Array(m * n).fill(0xdeadn);
+      cuda.im2colGemm!(c.x, g.N, g.H, g.W, g.C, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.outH, g.outW, B, n, got);
+      assertSame(`im2colGemm ${c.name} [cuda]`, got, want);
+    });
+  }
+
   // ---- malformed calls fail exactly as on the CPU kernels the CUDA set delegates to ----
   add('malformed calls: same error code and message as the CPU kernels behind the CUDA set', () => {
     const a = new BigUint64Array(6), b = new BigUint64Array(6);

@@ -60,6 +60,10 @@ describe.skipIf(!addon)(`CUDA addon argument table (binding.c)${addon ? '' : ` [
     ['im2col: out length', 'im2col', [U64(16), 1, 4, 4, 1, 2, 2, 1, 1, 0, 0, 3, 3, U64(35)], 'E_NATIVE', 'cuda addon: im2col lengths do not match the geometry'],
     ['depthwise: w length', 'depthwise', [U64(16), U64(3), 1, 4, 4, 1, 1, 2, 2, 1, 1, -1, 0, 3, 3, U64(9)], 'E_NATIVE', 'cuda addon: depthwise lengths do not match the geometry'],
     ['depthwise: x length', 'depthwise', [U64(15), U64(4), 1, 4, 4, 1, 1, 2, 2, 1, 1, 0, 0, 3, 3, U64(9)], 'E_NATIVE', 'cuda addon: depthwise lengths do not match the geometry'],
+    ['im2colGemm: B length k * n', 'im2colGemm', [U64(16), 1, 4, 4, 1, 2, 2, 1, 1, 0, 0, 3, 3, U64(7), 2, U64(18)], 'E_NATIVE', 'cuda addon: im2colGemm lengths do not match the geometry'],
+    ['im2colGemm: out length m * n', 'im2colGemm', [U64(16), 1, 4, 4, 1, 2, 2, 1, 1, 0, 0, 3, 3, U64(8), 2, U64(17)], 'E_NATIVE', 'cuda addon: im2colGemm lengths do not match the geometry'],
+    ['im2colGemm: n below 2^31', 'im2colGemm', [U64(16), 1, 4, 4, 1, 2, 2, 1, 1, 0, 0, 3, 3, U64(0), 2 ** 31, U64(0)], 'E_NATIVE', 'cuda addon: window sizes must be below 2^31 and strides at least 1'],
+    ['im2colGemm: 16 arguments', 'im2colGemm', [U64(16), 1, 4, 4, 1, 2, 2, 1, 1, 0, 0, 3, 3, U64(8), 2], 'E_NATIVE', 'cuda addon: expected (x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, B, n, out)'],
     ['radix-4: element type', 'privateCompareR4', [0, U8(48 * n), U8(n), U8(n), U8(16 * n), U8(n), U8(16 * n), U8(16 * n)], 'E_DTYPE', 'cuda addon: r has the wrong element type'],
   ];
   it.each(cases)('%s: %s', (_what, fn, args, code, message) => {

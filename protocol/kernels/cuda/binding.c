@@ -460,6 +460,29 @@ static napi_value Depthwise(napi_env env, napi_callback_info cb) {
   return undefined(env);
 }
 
+/* im2colGemm(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, B, n, out): out = im2col(x) . B */
+static const arg_spec IM2COL_GEMM[] = {{"x", ARG_U64, -1, 0}, {"N", ARG_SIZE, -1, 0}, {"H", ARG_SIZE, -1, 0}, {"W", ARG_SIZE, -1, 0}, {"C", ARG_SIZE, -1, 0},
+                                       {"kh", ARG_SIZE, -1, 0}, {"kw", ARG_SIZE, -1, 0}, {"sh", ARG_SIZE, -1, 0}, {"sw", ARG_SIZE, -1, 0},
+                                       {"padTop", ARG_INT, -1, 0}, {"padLeft", ARG_INT, -1, 0}, {"outH", ARG_SIZE, -1, 0}, {"outW", ARG_SIZE, -1, 0},
+                                       {"B", ARG_U64, -1, 0}, {"n", ARG_SIZE, -1, 0}, {"out", ARG_U64, -1, 0}};
+static const signature IM2COL_GEMM_SIG = SIG("(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, B, n, out)", "", IM2COL_GEMM);
+
+static napi_value Im2colGemm(napi_env env, napi_callback_info cb) {
+  args_t x;
+  if (!check_args(env, cb, &IM2COL_GEMM_SIG, &x)) return NULL;
+  static const int at[13] = {1, 2, 3, 4, -1, 5, 6, 7, 8, 9, 10, 11, 12};
+  int64_t g[13];
+  if (!window_geometry(env, &x, at, g)) return NULL;
+  if ((double)x.size[14] > WIN_LIMIT) return throw_msg(env, "cuda addon: window sizes must be below 2^31 and strides at least 1");
+  int of = 0;
+  const int64_t xs[4] = {g[0], g[1], g[2], g[3]}, ks[4] = {g[5], g[6], g[3], (int64_t)x.size[14]}, os[4] = {g[0], g[11], g[12], (int64_t)x.size[14]};
+  const size_t nx = product(xs, 4, &of), nb = product(ks, 4, &of), n = product(os, 4, &of);
+  if (of || x.len[0] != nx || x.len[13] != nb || x.len[15] != n) return throw_msg(env, "cuda addon: im2colGemm lengths do not match the geometry");
+  const char *err = scu_im2col_gemm((const uint64_t *)x.data[0], nx, g, (const uint64_t *)x.data[13], x.size[14], (uint64_t *)x.data[15]);
+  if (err) return throw_msg(env, err);
+  return undefined(env);
+}
+
 /* benchGemm(m, k, n, variant, reps) -> { ms, checksum (bigint), probe (bigint), probeWant (bigint) }; variant -1: by shape */
 static napi_value BenchGemm(napi_env env, napi_callback_info cb) {
   size_t argc = 5;
@@ -559,6 +582,7 @@ NAPI_MODULE_INIT() {
       {"maskZp", NULL, MaskZp, NULL, NULL, NULL, napi_enumerable, NULL},
       {"im2col", NULL, Im2col, NULL, NULL, NULL, napi_enumerable, NULL},
       {"depthwise", NULL, Depthwise, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"im2colGemm", NULL, Im2colGemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"benchGemm", NULL, BenchGemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lastTiming", NULL, LastTiming, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setGemmVariant", NULL, SetGemmVariant, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -23,6 +23,8 @@ import { loadNativeKernels } from '../../../runtime/native-addon.js';
 import { referenceKernels as ref } from '../reference.js';
 import { tsKernels } from '../ts.js';
 import { equalityCases } from '../../testing/cuda-equality.js';
+import { Prg } from '../../correlated/prg.js';
+import { conv2dOp, type ConvShape } from '../../layers/conv.js';
 import { ALL_GPU_THRESHOLDS as ALL_GPU, CUDA_OPS, ELEM_OPS, type CudaAddon, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS, cudaKernelsFromAddon } from './index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -61,7 +63,7 @@ describe('CUDA build script and backend selection (any machine)', () => {
     expect(probe.status, probe.stderr).toBe(0);
     const out = JSON.parse(probe.stdout) as { count: number; keys: string[] };
     expect(out.count).toBeGreaterThanOrEqual(0);
-    expect(out.keys).toEqual(expect.arrayContaining(['gemm', 'mul', 'privateCompare', 'zeroTest', 'bitShareZp', 'info', 'privateCompare32', 'zeroTest32', 'bitShareZp32', 'privateCompareR4', 'zeroTest16', 'digitShareZp16', ...ELEM_OPS]));
+    expect(out.keys).toEqual(expect.arrayContaining(['gemm', 'mul', 'privateCompare', 'zeroTest', 'bitShareZp', 'info', 'privateCompare32', 'zeroTest32', 'bitShareZp32', 'privateCompareR4', 'zeroTest16', 'digitShareZp16', 'im2colGemm', ...ELEM_OPS]));
   });
 
   it('MPC_CUDA_STAGING=off (only that value) turns the pinned staging of the copies off when the addon loads', () => {
@@ -124,6 +126,12 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
       maskZp: (d, mask, subtract) => { calls.push('maskZp'); tsKernels.maskZp(d, mask, subtract); },
       im2col: (...a) => { calls.push('im2col'); tsKernels.im2col(...a); },
       depthwise: (...a) => { calls.push('depthwise'); tsKernels.depthwise(...a); },
+      im2colGemm: (x, N, H, W, C, kh, kw, sh, sw, pt, pl, oh, ow, B, n, out) => {
+        calls.push('im2colGemm');
+        const cols = new BigUint64Array(N * oh * ow * kh * kw * C);
+        tsKernels.im2col(x, N, H, W, C, kh, kw, sh, sw, pt, pl, oh, ow, cols);
+        tsKernels.gemm(cols, B, N * oh * ow, kh * kw * C, n, out);
+      },
       benchGemm: () => ({ ms: 0, checksum: 0n, probe: 0n, probeWant: 0n }),
       setGemmVariant: () => {},
       lastTiming: () => ({ h2dMs: 0, kernelMs: 0, d2hMs: 0, bytesH2d: 0, bytesD2h: 0, bytesStaged: 0 }),
@@ -258,6 +266,27 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
     expect(th0.counters.cpu.im2col).toBe(1);
     expect(addon.calls).toEqual([]);
     expect(k.counters.cpu.im2col).toBe(2); // the stride-0 and the 2^31-padding calls
+  });
+
+  it('im2colGemm (conv2d in one call): conv-sized calls go to the GPU, small ones run im2col and gemm; conv2d uses it and gives the CPU kernels\' bytes', () => {
+    const addon = standIn();
+    const k = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: { ...DEFAULT_THRESHOLDS, gemmMacs: 1 << 14 } });
+    const prg = new Prg(new Uint8Array(16).fill(3));
+    // 1 x 12 x 12 x 8 input, 3x3 'same', 16 filters: 144 x 72 x 16 = 165888 multiply-adds.
+    const s: ConvShape = { N: 1, H: 12, W: 12, C: 8, kh: 3, kw: 3, sh: 1, sw: 1, g: { padTop: 1, padLeft: 1, outH: 12, outW: 12 } as ConvShape['g'] };
+    const op = conv2dOp(s, 16);
+    const x = prg.u64(op.sizeX), w = prg.u64(op.sizeY);
+    const want = op.apply(tsKernels, x, w);
+    expect(op.apply(k, x, w)).toEqual(want);
+    expect(addon.calls).toEqual(['im2colGemm']);
+    // A small one (4 filters on 4 x 4 x 2) runs as im2col and gemm, both on the CPU at these thresholds.
+    addon.calls.length = 0;
+    const small = conv2dOp({ ...s, H: 4, W: 4, C: 2, g: { padTop: 1, padLeft: 1, outH: 4, outW: 4 } as ConvShape['g'] }, 4);
+    const xs = prg.u64(small.sizeX), ws = prg.u64(small.sizeY);
+    expect(small.apply(k, xs, ws)).toEqual(small.apply(tsKernels, xs, ws));
+    expect(addon.calls).toEqual([]);
+    expect(k.counters.cpu.im2colGemm).toBe(1);
+    expect(k.counters.cpu.im2col).toBe(1);
   });
 
   it('ring-elems ops stay on the CPU beside native by default (unmeasured on a device), and go to the GPU from 2^16 over the TS kernels', () => {

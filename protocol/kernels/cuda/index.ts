@@ -26,7 +26,7 @@ import type { RingKernels } from '../types.js';
 
 /** The raw addon (binding.c). */
 /** The raw CUDA addon: the RingKernels operations it implements (same signatures, but privateCompare reports instead of throwing) plus device control. */
-export type CudaAddon = Pick<RingKernels, 'add' | 'sub' | 'mul' | 'gemm' | 'bitShareZp' | 'zeroTest' | NarrowOp | 'sar' | 'divShare' | 'maskZp' | 'im2col' | 'depthwise'> & {
+export type CudaAddon = Pick<RingKernels, 'add' | 'sub' | 'mul' | 'gemm' | 'bitShareZp' | 'zeroTest' | NarrowOp | 'sar' | 'divShare' | 'maskZp' | 'im2col' | 'depthwise'> & Required<Pick<RingKernels, 'im2colGemm'>> & {
   /** As RingKernels' (s taken mod 2^64: the caller passes BigInt.asUintN(64, s)). */
   mulScalar(a: BigUint64Array, s: bigint, out: BigUint64Array): void;
   addScalar(a: BigUint64Array, s: bigint, out: BigUint64Array): void;
@@ -59,7 +59,8 @@ export interface CudaTiming { h2dMs: number; kernelMs: number; d2hMs: number; by
 export type NarrowOp = 'privateCompare32' | 'zeroTest32' | 'bitShareZp32' | 'privateCompareR4' | 'zeroTest16' | 'digitShareZp16';
 /** The ops of ring-elems.h (kernels-elems.cu): the scalar steps and local truncations, the 64-bit ring's mask step, the windowed kernels. */
 export type ElemOp = 'mulScalar' | 'addScalar' | 'divShare' | 'sar' | 'maskZp' | 'im2col' | 'depthwise';
-export type CudaOp = 'gemm' | 'mul' | 'add' | 'sub' | 'privateCompare' | 'zeroTest' | 'bitShareZp' | NarrowOp | ElemOp;
+/** im2colGemm: a conv2d's im2col and GEMM in one device call (kernels-gemm.cu), routed by the GEMM's thresholds. */
+export type CudaOp = 'gemm' | 'im2colGemm' | 'mul' | 'add' | 'sub' | 'privateCompare' | 'zeroTest' | 'bitShareZp' | NarrowOp | ElemOp;
 
 /**
  * When a call goes to the GPU. gemm: m*k*n at least `gemmMacs` and at least
@@ -193,7 +194,7 @@ export interface CudaKernels extends RingKernels {
 }
 
 export const ELEM_OPS: readonly ElemOp[] = ['mulScalar', 'addScalar', 'divShare', 'sar', 'maskZp', 'im2col', 'depthwise'];
-export const CUDA_OPS: readonly CudaOp[] = ['gemm', 'mul', 'add', 'sub', 'privateCompare', 'zeroTest', 'bitShareZp', 'privateCompare32', 'zeroTest32', 'bitShareZp32', 'privateCompareR4', 'zeroTest16', 'digitShareZp16', ...ELEM_OPS];
+export const CUDA_OPS: readonly CudaOp[] = ['gemm', 'im2colGemm', 'mul', 'add', 'sub', 'privateCompare', 'zeroTest', 'bitShareZp', 'privateCompare32', 'zeroTest32', 'bitShareZp32', 'privateCompareR4', 'zeroTest16', 'digitShareZp16', ...ELEM_OPS];
 const OPS = CUDA_OPS;
 const perOp = (): Record<CudaOp, number> => Object.fromEntries(OPS.map((o) => [o, 0])) as Record<CudaOp, number>;
 
@@ -324,6 +325,22 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     addOdd: (a, b, out) => cpu.addOdd(a, b, out),
     subOdd: (a, b, out) => cpu.subOdd(a, b, out),
     reduceOdd: (a, out) => cpu.reduceOdd(a, out),
+    // conv2d in one call: on the GPU when its GEMM pays (gemmMacs, and gemmIntensity over what is copied: x, B and
+    // out, not the kh*kw-times larger im2col matrix); else im2col and gemm as separate calls (each routed as usual).
+    im2colGemm(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, B, n, out) {
+      const m = N * outH * outW, kk = kh * kw * C;
+      let ok = windowOk(x, out, [N, H, W, C, kh, kw, outH, outW, n], sh, sw, padTop, padLeft, [outH, kh, outW, kw]) && isU64(B)
+        && !overlaps(out, B) && x.length === size(N, H, W, C) && B.length === kk * n && out.length === m * n;
+      if (ok) {
+        const macs = m * kk * n;
+        ok = macs >= th.gemmMacs && macs >= th.gemmIntensity * (x.length + kk * n + m * n);
+      }
+      if (ok && gpu('im2colGemm', () => addon.im2colGemm(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, B, n, out))) return;
+      onCpu('im2colGemm');
+      const cols = new BigUint64Array(m * kk);
+      kernels.im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, cols);
+      kernels.gemm(cols, B, m, kk, n, out);
+    },
     im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) {
       const ok = windowOk(x, out, [N, H, W, C, kh, kw, outH, outW], sh, sw, padTop, padLeft, [outH, kh, outW, kw])
         && x.length === size(N, H, W, C) && out.length === size(N, outH, outW, kh, kw, C) && out.length >= th.im2col;

@@ -91,6 +91,9 @@ const char *scu_div_share(const uint64_t *a, const uint32_t *d, size_t dn, int p
 const char *scu_mask_zp(uint8_t *d, const uint8_t *mask, int subtract, size_t n);  /* d in place */
 const char *scu_im2col(const uint64_t *x, size_t nx, const int64_t *geometry, uint64_t *out, size_t n);
 const char *scu_depthwise(const uint64_t *x, size_t nx, const uint64_t *w, size_t nw, const int64_t *geometry, uint64_t *out, size_t n);
+/* out[m x n] = im2col(x)[m x k] . B[k x n] mod 2^64 (m = N outH outW, k = kh kw C), the im2col matrix built
+ * on the device (kernels-gemm.cu): x and B are copied in, out back; geometry as above. */
+const char *scu_im2col_gemm(const uint64_t *x, size_t nx, const int64_t *geometry, const uint64_t *B, size_t n, uint64_t *out);
 
 /*
  * Device-resident GEMM timing: fills A, B on the device with a hash of the

@@ -25,6 +25,7 @@ import { tsKernels } from '../ts.js';
 import { equalityCases } from '../../testing/cuda-equality.js';
 import { Prg } from '../../correlated/prg.js';
 import { conv2dOp, type ConvShape } from '../../layers/conv.js';
+import { conv2dTransposeOp } from '../../layers/conv-transpose.js';
 import { ALL_GPU_THRESHOLDS as ALL_GPU, CUDA_OPS, ELEM_OPS, type CudaAddon, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS, cudaKernelsFromAddon } from './index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -268,7 +269,7 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
     expect(k.counters.cpu.im2col).toBe(2); // the stride-0 and the 2^31-padding calls
   });
 
-  it('im2colGemm (conv2d in one call): conv-sized calls go to the GPU, small ones run im2col and gemm; conv2d uses it and gives the CPU kernels\' bytes', () => {
+  it('im2colGemm (conv2d in one call): conv-sized calls go to the GPU, small ones run im2col and gemm; conv2d and conv2d_transpose use it and give the CPU kernels\' bytes', () => {
     const addon = standIn();
     const k = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: { ...DEFAULT_THRESHOLDS, gemmMacs: 1 << 14 } });
     const prg = new Prg(new Uint8Array(16).fill(3));
@@ -287,6 +288,13 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
     expect(addon.calls).toEqual([]);
     expect(k.counters.cpu.im2colGemm).toBe(1);
     expect(k.counters.cpu.im2col).toBe(1);
+    // conv2d_transpose's sub-convolutions (negative padding) use it too: 3x3, stride 2 on 12 x 12 x 8, 16 filters.
+    addon.calls.length = 0;
+    const ct = conv2dTransposeOp({ N: 1, H: 12, W: 12, C: 8, kh: 3, kw: 3, strides: [2, 2], pad: [[2, 1], [2, 1]] }, 16);
+    const xt = prg.u64(ct.sizeX), wt = prg.u64(ct.sizeY);
+    expect(ct.apply(k, xt, wt)).toEqual(ct.apply(tsKernels, xt, wt));
+    expect(addon.calls.length).toBeGreaterThan(0);
+    expect(new Set(addon.calls)).toEqual(new Set(['im2colGemm']));
   });
 
   it('ring-elems ops stay on the CPU beside native by default (unmeasured on a device), and go to the GPU from 2^16 over the TS kernels', () => {

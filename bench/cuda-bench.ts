@@ -15,7 +15,8 @@
  *   staging   the copies with and without the pinned staging slots (setStaging; staging.h): GEMMs of
  *             VGG16 / square shapes and a 2^24-element add, cuda ms and the phases, both ways;
  *   elems     the ops of ring-elems.h (mulScalar, addScalar, divShare, sar, maskZp, im2col,
- *             depthwise; kernels-elems.cu), likewise, to set their thresholds (default: CPU);
+ *             depthwise; kernels-elems.cu), likewise, to set their thresholds (default: CPU), and
+ *             conv2d through im2colGemm (im2col on the device) against im2col + gemm on the CPU;
  *   seed      the seed CNN secure forward (batch 1 and 8), backend cuda vs CPU (and ts, batch 1);
  *   seed1     the same, batch 1 only, cuda vs CPU;
  *   vgg:S     VGG16 on S x S x 3, batch 1, backend cuda (and native CPU when S <= 64);
@@ -275,6 +276,12 @@ function elemKernels(): void {
     bench(`im2col 3x3 ${H}x${H}x${C}`, n, () => new BigUint64Array(n), (k, o) => k.im2col(x, 1, H, H, C, 3, 3, 1, 1, 1, 1, H, H, o as BigUint64Array));
     const w = prg.u64(9 * C), m = H * H * C;
     bench(`depthwise 3x3 ${H}x${H}x${C}`, m, () => new BigUint64Array(m), (k, o) => k.depthwise(x, w, 1, H, H, C, 1, 3, 3, 1, 1, 1, 1, H, H, o as BigUint64Array));
+    // conv2d 3x3 'same' to 64 filters: the CUDA set's im2colGemm (im2col on the device) against im2col + gemm on the CPU.
+    const B = prg.u64(9 * C * 64), rows = H * H, cols = new BigUint64Array(rows * 9 * C);
+    bench(`conv 3x3 ${H}x${H}x${C} -> 64 (im2colGemm on cuda; im2col + gemm on the CPU; n = multiply-adds)`, rows * 9 * C * 64, () => new BigUint64Array(rows * 64), (k, o) => {
+      if (k.im2colGemm) k.im2colGemm(x, 1, H, H, C, 3, 3, 1, 1, 1, 1, H, H, B, 64, o as BigUint64Array);
+      else { k.im2col(x, 1, H, H, C, 3, 3, 1, 1, 1, 1, H, H, cols); k.gemm(cols, B, rows, 9 * C, 64, o as BigUint64Array); }
+    });
   }
 }
 

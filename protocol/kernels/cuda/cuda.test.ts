@@ -26,6 +26,15 @@ import { equalityCases } from '../../testing/cuda-equality.js';
 import { Prg } from '../../correlated/prg.js';
 import { conv2dOp, type ConvShape } from '../../layers/conv.js';
 import { conv2dTransposeOp } from '../../layers/conv-transpose.js';
+import { decode, encode } from '../../fixed-point/fixed-point.js';
+import { fixedArith } from '../../ir-kit/arith.js';
+import { forwardReals } from '../../ir-kit/forward.js';
+import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../../ir.js';
+import { secureForward } from '../../layers/runner.js';
+import { shareModel } from '../../layers/share-model.js';
+import { seededPrg, uniform } from '../../seed-models.js';
+import { reconstruct } from '../../sharing/sharing.js';
+import { run3, shareFor3 } from '../../testing/run3.js';
 import { ALL_GPU_THRESHOLDS as ALL_GPU, CUDA_OPS, ELEM_OPS, type CudaAddon, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS, cudaKernelsFromAddon } from './index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -295,6 +304,36 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
     expect(ct.apply(k, xt, wt)).toEqual(ct.apply(tsKernels, xt, wt));
     expect(addon.calls.length).toBeGreaterThan(0);
     expect(new Set(addon.calls)).toEqual(new Set(['im2colGemm']));
+  });
+
+  it('a secure forward through the CUDA set (stand-in addon, every op at threshold 0) matches the fixed-point twin, and every GPU op of its layers ran there', async () => {
+    const g = seededPrg(27);
+    const w = (shape: number[], a = 0.3): FloatTensor => ({ shape, data: uniform(g, shape.reduce((p, v) => p * v, 1), a) });
+    const C = 3;
+    const ir: ModelIR<FloatTensor> = { formatVersion: IR_FORMAT_VERSION, inputShape: [8, 8, C], output: 'd', outputActivation: 'linear', nodes: [
+      { kind: 'conv2d', name: 'c', inputs: ['input'], filters: 4, kernelSize: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', kernel: w([3, 3, C, 4]), bias: w([4]) },
+      { kind: 'depthwise_conv2d', name: 'dw', inputs: ['c'], kernelSize: [3, 3], strides: [1, 1], padding: 'same', depthMultiplier: 1, activation: 'sigmoid', kernel: w([3, 3, 4, 1]), bias: w([4]) },
+      { kind: 'conv2d_transpose', name: 'ct', inputs: ['dw'], filters: 2, kernelSize: [3, 3], strides: [2, 2], pad: [[2, 1], [2, 1]], activation: 'linear', kernel: w([3, 3, 4, 2]) },
+      { kind: 'maxpool2d', name: 'mp', inputs: ['ct'], poolSize: [2, 2], strides: [2, 2], padding: 'valid' },
+      { kind: 'avgpool2d', name: 'ap', inputs: ['mp'], poolSize: [2, 2], strides: [2, 2], padding: 'valid' },
+      { kind: 'flatten', name: 'fl', inputs: ['ap'] },
+      { kind: 'dense', name: 'd', inputs: ['fl'], units: 3, activation: 'linear', kernel: w([4 * 4 * 2, 3]), bias: w([3]) },
+    ] };
+    const f = 13, x = uniform(g, 2 * 8 * 8 * C, 2);
+    const fixed = forwardReals(ir, x, 2, fixedArith({ fracBits: f }));
+    const seen = new Set<string>();
+    for (const opts of [{ compareBits: 64 as const }, { compareBits: 32 as const, compareRadix: 4 as const, truncation: 'exact' as const }]) {
+      const addon = standIn();
+      const k = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: ALL_GPU, strict: true });
+      const parts = shareModel(tsKernels, ir, f), xs = shareFor3(encode(x, f));
+      const r = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [2, 8, 8, C], data: xs[ctx.party] }), { fracBits: f, kernels: k, ...opts });
+      const got = decode(reconstruct(tsKernels, r.results[0].data, r.results[1].data), f);
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - fixed.data[i]!), `${JSON.stringify(opts)} output ${i}`).toBeLessThanOrEqual(64 / 2 ** f + 1e-3 * Math.abs(fixed.data[i]!));
+      expect(Object.values(k.counters.cpu).reduce((a, b) => a + b, 0), 'no call of a GPU op stayed on the CPU').toBe(0);
+      for (const c of addon.calls) seen.add(c);
+    }
+    // Both settings together reach the 64-bit ring's comparison (with maskZp), the radix-4 one, both truncations, im2col on the device.
+    for (const op of ['im2colGemm', 'gemm', 'depthwise', 'divShare', 'sar', 'mulScalar', 'addScalar', 'maskZp', 'privateCompare', 'privateCompareR4', 'digitShareZp16', 'bitShareZp', 'zeroTest', 'zeroTest16', 'mul', 'add', 'sub']) expect(seen.has(op), op).toBe(true);
   });
 
   it('ring-elems ops stay on the CPU beside native by default (unmeasured on a device), and go to the GPU from 2^16 over the TS kernels', () => {

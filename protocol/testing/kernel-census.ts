@@ -7,7 +7,7 @@
  * the real routing code: cudaKernelsFromAddon over a stand-in addon that
  * computes with the same inner kernels and notes that it was reached.
  *
- * "Elements" per op: gemm m*k*n multiply-adds, depthwise outputs * taps,
+ * "Elements" per op: gemm and im2colGemm m*k*n multiply-adds, depthwise outputs * taps,
  * im2col its output length, the PrivateCompares and zero tests their
  * comparisons, bitShare / digitShare their values, rejectSample its raw bytes,
  * the Z_2^128 ops their 128-bit elements, everything else its first array's
@@ -45,6 +45,7 @@ export function elementsOf(op: string, a: unknown[]): number {
     case 'gemm': case 'gemm128': return (a[2] as number) * (a[3] as number) * (a[4] as number);
     case 'depthwise': return len(a[15]) * (a[7] as number) * (a[8] as number);
     case 'im2col': return len(a[13]);
+    case 'im2colGemm': return len(a[15]) * (a[5] as number) * (a[6] as number) * (a[4] as number); // m n * k: multiply-adds
     case 'privateCompare': case 'privateCompare32': case 'privateCompareR4': return len(a[2]);
     case 'zeroTest': case 'zeroTest32': case 'zeroTest16': return len(a[2]);
     case 'mul128': case 'mulScalar128': case 'add128': case 'sub128': return len(a[0]) / 4;
@@ -69,6 +70,13 @@ function routingAddon(cpu: RingKernels, hit: () => void): CudaAddon {
   return Object.assign(ops, {
     info: () => ({ name: 'census', major: 0, minor: 0, sms: 0, totalMem: 0, runtimeVersion: 0, driverVersion: 0, count: 1, error: '' }),
     privateCompare: (...a: unknown[]) => { hit(); (cpu.privateCompare as Fn)(...a); return 0; },
+    // conv2d in one call: im2col and gemm on the CPU set (which has no im2colGemm).
+    im2colGemm: (x: BigUint64Array, N: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, oh: number, ow: number, B: BigUint64Array, n: number, out: BigUint64Array) => {
+      hit();
+      const cols = new BigUint64Array(N * oh * ow * kh * kw * C);
+      cpu.im2col(x, N, H, W, C, kh, kw, sh, sw, pt, pl, oh, ow, cols);
+      cpu.gemm(cols, B, N * oh * ow, kh * kw * C, n, out);
+    },
     benchGemm: () => ({ ms: 0, checksum: 0n, probe: 0n, probeWant: 0n }),
     setGemmVariant: () => {},
     lastTiming: () => ({ h2dMs: 0, kernelMs: 0, d2hMs: 0, bytesH2d: 0, bytesD2h: 0, bytesStaged: 0 }),
@@ -105,7 +113,8 @@ export function kernelCensus(cpu: RingKernels, thresholds: Partial<CudaThreshold
         return r;
       };
       const out: Record<string, unknown> = { name: cpu.name };
-      for (const op of Object.keys(cpu) as (keyof RingKernels)[]) {
+      // The CPU set's methods, and the CUDA set's im2colGemm (conv2d and conv2d_transpose call it when present).
+      for (const op of [...Object.keys(cpu), 'im2colGemm'] as (keyof RingKernels)[]) {
         const f = (routed as unknown as Record<string, unknown>)[op] ?? cpu[op];
         if (typeof f === 'function') out[op] = wrap(op, f as Fn);
       }

@@ -12,6 +12,11 @@
  *   narrow    the 32-bit comparison ring's kernels (privateCompare32, zeroTest32, bitShareZp32,
  *             privateCompareR4, zeroTest16, digitShareZp16; kernels-narrow.cu): cuda (copies
  *             included) vs the CPU kernels, outputs compared, to set their GPU thresholds;
+ *   staging   the copies with and without the pinned staging slots (setStaging; staging.h): GEMMs of
+ *             VGG16 / square shapes and a 2^24-element add, cuda ms and the phases, both ways;
+ *   elems     the ops of ring-elems.h (mulScalar, addScalar, divShare, sar, maskZp, im2col,
+ *             depthwise; kernels-elems.cu), likewise, to set their thresholds (default: CPU), and
+ *             conv2d through im2colGemm (im2col on the device) against im2col + gemm on the CPU;
  *   seed      the seed CNN secure forward (batch 1 and 8), backend cuda vs CPU (and ts, batch 1);
  *   seed1     the same, batch 1 only, cuda vs CPU;
  *   vgg:S     VGG16 on S x S x 3, batch 1, backend cuda (and native CPU when S <= 64);
@@ -215,11 +220,77 @@ function narrowKernels(): void {
   }
 }
 
+/** Pinned staging slots on and off (alternating, 3 times each way), on calls whose copies dominate. */
+function stagingAb(): void {
+  const prg = new Prg(new Uint8Array(16).fill(11));
+  const rows: Record<string, unknown>[] = [];
+  results.staging = rows;
+  log('\nCopies through pinned staging slots (on) or pageable memory (off): ms of the whole call, phases of the last');
+  const cases: [string, () => void][] = [];
+  for (const [m, k, n] of [[50176, 576, 64], [3136, 2304, 256], [1024, 4096, 1024]] as const) {
+    const A = prg.u64(m * k), B = prg.u64(k * n), C = new BigUint64Array(m * n);
+    cases.push([`gemm ${m}x${k}x${n}`, () => gpuAll.gemm(A, B, m, k, n, C)]);
+  }
+  const a = prg.u64(1 << 24), b = prg.u64(1 << 24), o = new BigUint64Array(1 << 24);
+  cases.push(['add 2^24', () => gpuAll.add(a, b, o)]);
+  for (const [label, call] of cases) {
+    const row: Record<string, unknown> = { call: label };
+    for (let rep = 0; rep < 3; rep++) {
+      for (const on of [false, true]) {
+        const state = gpuAll.addon.setStaging(on);
+        const ms = time(call, 1);
+        const t = gpuAll.addon.lastTiming();
+        const key = on ? 'pinned' : 'pageable';
+        const prev = (row[key] as { ms: number[] } | undefined) ?? { ms: [] as number[] };
+        row[key] = { ms: [...prev.ms, r3(ms)], state, h2dMs: r3(t.h2dMs), d2hMs: r3(t.d2hMs), h2dGBps: r3(t.bytesH2d / t.h2dMs / 1e6), bytesStaged: t.bytesStaged };
+      }
+    }
+    rows.push(row);
+    log(JSON.stringify(row));
+    save();
+  }
+  gpuAll.addon.setStaging(true);
+}
+
+/** The ops of ring-elems.h (kernels-elems.cu), copies included, against the CPU kernels. */
+function elemKernels(): void {
+  const prg = new Prg(new Uint8Array(16).fill(10));
+  const ops: Record<string, unknown>[] = [];
+  results.elems = ops;
+  log('\nring-elems.h kernels through RingKernels (ms; M elements/s)');
+  const bench = opBench(ops);
+  for (const n of [1 << 16, 1 << 20, 1 << 22]) {
+    const a = prg.u64(n), s = prg.u64(1)[0]!, d = new Uint32Array(prg.u64(n).buffer, 0, n).map((v) => v | 1);
+    bench('mulScalar', n, () => new BigUint64Array(n), (k, o) => k.mulScalar(a, s, o as BigUint64Array));
+    bench('addScalar', n, () => new BigUint64Array(n), (k, o) => k.addScalar(a, s, o as BigUint64Array));
+    bench('divShare 2^13 (party 1)', n, () => new BigUint64Array(n), (k, o) => k.divShare(a, Uint32Array.of(8192), 1, o as BigUint64Array));
+    bench('divShare per element (party 1)', n, () => new BigUint64Array(n), (k, o) => k.divShare(a, d, 1, o as BigUint64Array));
+    bench('sar 13', n, () => new BigUint64Array(n), (k, o) => k.sar(a, 13, o as BigUint64Array));
+    const dz = prg.zp(64 * n), mz = prg.zp(64 * n);
+    // In place: each call starts from dz (the copy is timed with it, on both sides).
+    bench('maskZp (64 per value; with a copy of d)', 64 * n, () => new Uint8Array(64 * n), (k, o) => { (o as Uint8Array).set(dz); k.maskZp(o as Uint8Array, mz, false); });
+  }
+  // Windows of VGG16 / DenseNet-121 sizes: 3x3 'same' convolutions (im2col) and a 3x3 depthwise.
+  for (const [H, C] of [[56, 64], [112, 64]] as const) {
+    const x = prg.u64(H * H * C), n = H * H * 9 * C;
+    bench(`im2col 3x3 ${H}x${H}x${C}`, n, () => new BigUint64Array(n), (k, o) => k.im2col(x, 1, H, H, C, 3, 3, 1, 1, 1, 1, H, H, o as BigUint64Array));
+    const w = prg.u64(9 * C), m = H * H * C;
+    bench(`depthwise 3x3 ${H}x${H}x${C}`, m, () => new BigUint64Array(m), (k, o) => k.depthwise(x, w, 1, H, H, C, 1, 3, 3, 1, 1, 1, 1, H, H, o as BigUint64Array));
+    // conv2d 3x3 'same' to 64 filters: the CUDA set's im2colGemm (im2col on the device) against im2col + gemm on the CPU.
+    const B = prg.u64(9 * C * 64), rows = H * H, cols = new BigUint64Array(rows * 9 * C);
+    bench(`conv 3x3 ${H}x${H}x${C} -> 64 (im2colGemm on cuda; im2col + gemm on the CPU; n = multiply-adds)`, rows * 9 * C * 64, () => new BigUint64Array(rows * 64), (k, o) => {
+      if (k.im2colGemm) k.im2colGemm(x, 1, H, H, C, 3, 3, 1, 1, 1, 1, H, H, B, 64, o as BigUint64Array);
+      else { k.im2col(x, 1, H, H, C, 3, 3, 1, 1, 1, 1, H, H, cols); k.gemm(cols, B, rows, 9 * C, 64, o as BigUint64Array); }
+    });
+  }
+}
+
 /** Per-method wall time of a kernel set inside a protocol run. */
 function timedKernels(k: RingKernels): { k: RingKernels; ms: Record<string, { ms: number; calls: number }> } {
   const ms: Record<string, { ms: number; calls: number }> = {};
   const w: Record<string, unknown> = { name: k.name };
-  for (const key of Object.keys(tsKernels) as (keyof RingKernels)[]) {
+  // The methods of every kernel set, and the CUDA set's im2colGemm (conv2d in one call) where it has it.
+  for (const key of [...Object.keys(tsKernels), ...(k.im2colGemm ? ['im2colGemm'] : [])] as (keyof RingKernels)[]) {
     if (key === 'name' || typeof k[key] !== 'function') continue;
     const f = (k[key] as (...a: unknown[]) => void).bind(k);
     w[key] = (...a: unknown[]) => {
@@ -281,6 +352,8 @@ async function main() {
     const t0 = performance.now();
     if (s === 'kernels') kernels();
     else if (s === 'narrow') narrowKernels();
+    else if (s === 'elems') elemKernels();
+    else if (s === 'staging') stagingAb();
     else if (s === 'seed1') {
       const rows: unknown[] = [];
       results.seed1 = rows;

@@ -6,6 +6,7 @@
 #   bash bench/cuda-device.sh all [options]        # there, with .gpu carried: the one-go device call
 #   bash bench/cuda-device.sh all --dry-run [...]  # here or there: the plan and its time budget, nothing run
 #   bash bench/cuda-device.sh run [sections]       # there: build, equality check, bench/cuda-bench.ts sections
+#                                                  # (`run narrow elems`: the unmeasured kernels against native, for their thresholds)
 #
 # pack: xz-compressed node binary, the Node headers (for N-API), self-contained
 # esbuild bundles (bench/cuda-check.ts, bench/cuda-bench.ts, bench/run.ts via
@@ -17,7 +18,7 @@
 # all: unpacks node, builds the CUDA addon (scripts/build-cuda.mjs --strict)
 # and the CPU native addon (g++) side by side, runs the equality check
 # (bench/cuda-check.ts: reference = ts = native = cuda, every GPU op forced to
-# the GPU), then `npm run bench` (the bundled bench/run.ts) with three party
+# the GPU, the 32-bit ring's kernels and ring-elems.h's included), then `npm run bench` (the bundled bench/run.ts) with three party
 # processes over gRPC + mTLS, one bench/run.ts call per model (model and
 # precision chooser once) with the parties' kernels 'cuda' (npm start --
 # --gpu's config) and then 'cpu', batch 1: the seed CNN (10 reps after

@@ -5,7 +5,11 @@
  * loadCudaKernels() returns null when the addon is missing or cannot load,
  * or when no CUDA device is usable; cudaStatus() says which.
  *
- * MPC_CUDA_ADDON=<path> loads the addon from another path.
+ * MPC_CUDA_ADDON=<path> loads the addon from another path. MPC_CUDA_STAGING=off
+ * makes every copy a plain one from / to pageable memory (the addon's
+ * setStaging(false)) instead of going through its pinned staging slots
+ * (protocol/kernels/cuda/staging.h): the way back should a device show a
+ * fault in the staged copies; any other value leaves them on.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -41,6 +45,11 @@ function candidates(): string[] {
   return [...new Set(list)];
 }
 
+/** Whether the addon's copies go through its pinned staging slots: yes unless MPC_CUDA_STAGING=off. */
+export function cudaStagingWanted(env: Record<string, string | undefined> = process.env): boolean {
+  return env.MPC_CUDA_STAGING !== 'off';
+}
+
 let cached: { addon: CudaAddon | null; status: CudaStatus } | undefined;
 
 function load(): { addon: CudaAddon | null; status: CudaStatus } {
@@ -61,6 +70,7 @@ function load(): { addon: CudaAddon | null; status: CudaStatus } {
         const { name, major, minor, sms, totalMem, runtimeVersion, driverVersion } = info;
         status.device = { name, major, minor, sms, totalMem, runtimeVersion, driverVersion };
         addon = mod.exports;
+        if (!cudaStagingWanted()) addon.setStaging(false);
       } else {
         status.reason = `no CUDA device (${info.error || 'cudaGetDeviceCount returned 0'})`;
       }

@@ -11,8 +11,8 @@
  * Environment: MPC_KERNELS sets the default backend; MPC_PRG=node makes the
  * PRG use node:crypto's AES instead of the addon's AES-NI keystream (same
  * bytes); MPC_NATIVE_ADDON, MPC_KERNEL_THREADS, MPC_KERNEL_SIMD
- * (native-addon.ts) and MPC_CUDA_ADDON (cuda-addon.ts) are read where the
- * addons load.
+ * (native-addon.ts), MPC_CUDA_ADDON and MPC_CUDA_STAGING (cuda-addon.ts) are
+ * read where the addons load.
  */
 import { assert } from '../protocol/errors.js';
 import { provideKernels, type KernelBackend, type PrgAccelerator } from '../protocol/kernels/provision.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds the CUDA kernels addon (protocol/kernels/cuda/: kernels.cu, kernels-gemm.cu,
- * kernels-narrow.cu, device.cu and the N-API wrapper binding.c)
+ * kernels-narrow.cu, kernels-elems.cu, device.cu and the N-API wrapper binding.c)
  * into build-cuda/securenn_cuda.node with nvcc, when nvcc is present.
  *
  * Never fails an install: without nvcc, without Node headers, or when the
@@ -21,8 +21,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const srcDir = path.join(root, 'protocol', 'kernels', 'cuda');
-const sources = ['kernels.cu', 'kernels-gemm.cu', 'kernels-narrow.cu', 'device.cu', 'binding.c'].map((f) => path.join(srcDir, f));
-const deps = [...sources, ...['kernels.h', 'device.h', 'zp-rows.h'].map((f) => path.join(srcDir, f))];
+const sources = ['kernels.cu', 'kernels-gemm.cu', 'kernels-narrow.cu', 'kernels-elems.cu', 'device.cu', 'binding.c'].map((f) => path.join(srcDir, f));
+const deps = [...sources, ...['kernels.h', 'device.h', 'zp-rows.h', 'ring-elems.h', 'staging.h'].map((f) => path.join(srcDir, f))];
 const outDir = path.join(root, 'build-cuda');
 const outFile = path.join(outDir, 'securenn_cuda.node');
 const args = new Set(process.argv.slice(2));

@@ -68,6 +68,13 @@ export interface RingKernels {
    */
   depthwise(x: BigUint64Array, w: BigUint64Array, N: number, H: number, W: number, C: number, dm: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, outH: number, outW: number, out: BigUint64Array): void;
 
+  /**
+   * Optional: out[m x n] = im2col(x) . B mod 2^64 (m = N*outH*outW rows, k = kh*kw*C), the same bytes as
+   * im2col into a scratch matrix and gemm. Only the CUDA set has it (the im2col matrix is built on the device
+   * and never copied); conv2d (layers/conv.ts) uses it when present. B is [k x n]; out must not overlap x or B.
+   */
+  im2colGemm?(x: BigUint64Array, N: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, outH: number, outW: number, B: BigUint64Array, n: number, out: BigUint64Array): void;
+
   // ---- Z_p (p = 67) for PrivateCompare ----
   /**
    * Bit decomposition shared over Z_p: for every value x[e] and bit i

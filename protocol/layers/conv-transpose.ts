@@ -75,10 +75,14 @@ export function conv2dTransposeOp(sh: ConvTransposeShape, Cout: number, label = 
           const src = ((pr.ky0 + s0 * a) * kw + pc.ky0 + s1 * bb) * C * Cout;
           wSub.set(w.subarray(src, src + C * Cout), (a * pc.taps + bb) * C * Cout);
         }
-        const cols = scratchU64('convT.cols', rows * K);
-        k.im2col(x, N, H, W, C, pr.taps, pc.taps, 1, 1, -pr.d, -pc.d, pr.count, pc.count, cols);
         const z = scratchU64('convT.z', rows * Cout);
-        k.gemm(cols, wSub, rows, K, Cout, z);
+        // In one call where the kernels build the im2col matrix beside the GEMM (the CUDA set: on the device).
+        if (k.im2colGemm) k.im2colGemm(x, N, H, W, C, pr.taps, pc.taps, 1, 1, -pr.d, -pc.d, pr.count, pc.count, wSub, Cout, z);
+        else {
+          const cols = scratchU64('convT.cols', rows * K);
+          k.im2col(x, N, H, W, C, pr.taps, pc.taps, 1, 1, -pr.d, -pc.d, pr.count, pc.count, cols);
+          k.gemm(cols, wSub, rows, K, Cout, z);
+        }
         // Scatter row (b, q, q2) of the phase to output row (b, s q + r, s q2 + r').
         const zw = new Uint32Array(z.buffer, z.byteOffset, 2 * rows * Cout), c2 = 2 * Cout;
         let i = 0;

@@ -18,6 +18,8 @@ export function conv2dOp(s: ConvShape, Cout: number, label = 'conv2d'): Bilinear
     apply(k, x, w, out = new BigUint64Array(rows * Cout)) {
       // A 1x1 window, stride 1, no padding (pointwise convolutions): the im2col matrix is x itself.
       if (pointwise) { k.gemm(x, w, rows, K, Cout, out); return out; }
+      // Kernels that build the im2col matrix where the GEMM runs (the CUDA set: on the device) do both in one call.
+      if (k.im2colGemm) { k.im2colGemm(x, s.N, s.H, s.W, s.C, s.kh, s.kw, s.sh, s.sw, s.g.padTop, s.g.padLeft, s.g.outH, s.g.outW, w, Cout, out); return out; }
       // The im2col matrix (kh*kw times the input) is read only by the GEMM below: a scratch buffer.
       const cols = scratchU64('conv.cols', rows * K);
       k.im2col(x, s.N, s.H, s.W, s.C, s.kh, s.kw, s.sh, s.sw, s.g.padTop, s.g.padLeft, s.g.outH, s.g.outW, cols);

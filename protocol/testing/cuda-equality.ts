@@ -11,6 +11,7 @@ import { Prg } from '../correlated/prg.js';
 import { referenceKernels } from '../kernels/reference.js';
 import type { RingKernels } from '../kernels/types.js';
 import type { CudaKernels } from '../kernels/cuda/index.js';
+import { elemCases, runElem } from './elem-cases.js';
 import { narrowCases, runNarrow } from './narrow-cases.js';
 
 export interface EqualityCase { name: string; run(): void }
@@ -254,6 +255,30 @@ export function equalityCases(cuda: CudaKernels, cpus: RingKernels[], opts: { la
     }
   });
 
+  // ---- the ops of ring-elems.h (kernels-elems.cu; the same cases as the host check ring-elems.test.ts) ----
+  for (const c of elemCases({ large })) {
+    add(c.name, () => {
+      const want = runElem(cpus[0]!, c);
+      const oracles = [...cpus.slice(1), cuda, ...(c.op !== 'maskZp' && (c.kind !== 'window' || c.x.length < 5000) ? [ref] : [])];
+      for (const k of oracles) assertSame(`${c.name} [${k.name}]`, runElem(k, c), want);
+    });
+  }
+
+  // ---- conv2d's im2col + GEMM in one device call (kernels-gemm.cu): the bytes of im2col then gemm on the CPU ----
+  for (const c of elemCases({ large })) {
+    if (c.kind !== 'window' || c.op !== 'im2col') continue;
+    add(`im2colGemm: ${c.name}`, () => {
+      const g = c.g, m = g.N * g.outH * g.outW, k = g.kh * g.kw * g.C, n = large && m * k > 1e6 ? 64 : 5;
+      const B = matrix(prgFor(`im2colGemm ${c.name}`), k * n, true);
+      const cols = new BigUint64Array(m * k), want = new BigUint64Array(m * n);
+      cpus[0]!.im2col(c.x, g.N, g.H, g.W, g.C, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.outH, g.outW, cols);
+      cpus[0]!.gemm(cols, B, m, k, n, want);
+      const got = new BigUint64Array(m * n).fill(0xdeadn);
+      cuda.im2colGemm!(c.x, g.N, g.H, g.W, g.C, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, g.outH, g.outW, B, n, got);
+      assertSame(`im2colGemm ${c.name} [cuda]`, got, want);
+    });
+  }
+
   // ---- malformed calls fail exactly as on the CPU kernels the CUDA set delegates to ----
   add('malformed calls: same error code and message as the CPU kernels behind the CUDA set', () => {
     const a = new BigUint64Array(6), b = new BigUint64Array(6);
@@ -267,6 +292,13 @@ export function equalityCases(cuda: CudaKernels, cpus: RingKernels[], opts: { la
       ['privateCompareR4 r >= 2^31', (k) => k.privateCompareR4(1, new Uint8Array(96), BigUint64Array.of(1n << 40n, 1n), new Uint8Array(2), new Uint8Array(32).fill(1), new Uint8Array(2), new Uint8Array(32), new Uint8Array(32))],
       ['zeroTest16 wrong d0 length', (k) => k.zeroTest16(new Uint8Array(31), new Uint8Array(32), new Uint8Array(2))],
       ['digitShareZp16 wrong out length', (k) => k.digitShareZp16(a, new Uint8Array(6 * 48), new Uint8Array(6 * 47))],
+      ['divShare divisor 0', (k) => k.divShare(a, Uint32Array.of(3, 0, 1, 1, 1, 1), 1, new BigUint64Array(6))],
+      ['divShare party 2', (k) => k.divShare(a, Uint32Array.of(3), 2 as 0, new BigUint64Array(6))],
+      ['sar negative f', (k) => k.sar(a, -1, new BigUint64Array(6))],
+      ['maskZp wrong mask length', (k) => k.maskZp(new Uint8Array(6), new Uint8Array(5), false)],
+      ['im2col wrong out length', (k) => k.im2col(new BigUint64Array(16), 1, 4, 4, 1, 2, 2, 1, 1, 0, 0, 3, 3, new BigUint64Array(35))],
+      ['im2col stride 0', (k) => k.im2col(new BigUint64Array(16), 1, 4, 4, 1, 2, 2, 0, 1, 0, 0, 3, 3, new BigUint64Array(36))],
+      ['depthwise wrong w length', (k) => k.depthwise(new BigUint64Array(16), new BigUint64Array(3), 1, 4, 4, 1, 1, 2, 2, 1, 1, 0, 0, 3, 3, new BigUint64Array(9))],
       ['privateCompare j = 2', (k) => k.privateCompare(2 as 0, new Uint8Array(64), new BigUint64Array(1), new Uint8Array(1), new Uint8Array(64), null, new Uint8Array(64), new Uint8Array(64))],
     ];
     for (const [what, call] of calls) {

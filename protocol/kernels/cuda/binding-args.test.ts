@@ -44,9 +44,36 @@ describe.skipIf(!addon)(`CUDA addon argument table (binding.c)${addon ? '' : ` [
     ['radix-4: x has 48 per element', 'privateCompareR4', [0, U8(32 * n), U64(n), U8(n), U8(16 * n), U8(n), U8(16 * n), U8(16 * n)], 'E_NATIVE', 'cuda addon: lengths do not match r.length'],
     ['32-bit ring: rot one per element', 'privateCompare32', [1, U8(32 * n), U64(n), U8(n), U8(32 * n), U8(2 * n), U8(32 * n), U8(32 * n)], 'E_NATIVE', 'cuda addon: lengths do not match r.length'],
     ['32-bit ring: j', 'privateCompare32', [3, U8(32 * n), U64(n), U8(n), U8(32 * n), U8(n), U8(32 * n), U8(32 * n)], 'E_NATIVE', 'cuda addon: j must be 0 or 1'],
+    ['scalar: a BigInt', 'mulScalar', [U64(4), 3, U64(4)], 'E_BAD_ARGUMENT', 'cuda addon: s must be a bigint'],
+    ['scalar: lengths', 'addScalar', [U64(4), 3n, U64(5)], 'E_NATIVE', 'cuda addon: a and out must have one length'],
+    ['sar: f non-negative', 'sar', [U64(4), -1, U64(4)], 'E_BAD_ARGUMENT', 'cuda addon: f must be a non-negative integer'],
+    ['divShare: d a Uint32Array', 'divShare', [U64(4), U64(1), 0, U64(4)], 'E_DTYPE', 'cuda addon: d has the wrong element type'],
+    ['divShare: d of length 1 or a.length', 'divShare', [U64(4), new Uint32Array(2), 0, U64(4)], 'E_NATIVE', 'cuda addon: d must have length 1 or a.length'],
+    ['divShare: no divisor 0', 'divShare', [U64(4), Uint32Array.of(1, 2, 0, 3), 1, U64(4)], 'E_NATIVE', 'cuda addon: divShare: divisor 0'],
+    ['divShare: party', 'divShare', [U64(4), Uint32Array.of(2), 2, U64(4)], 'E_NATIVE', 'cuda addon: party must be 0 or 1'],
+    ['maskZp: subtract a boolean', 'maskZp', [U8(4), U8(4), 1], 'E_BAD_ARGUMENT', 'cuda addon: subtract must be a boolean'],
+    ['maskZp: lengths', 'maskZp', [U8(4), U8(3), true], 'E_NATIVE', 'cuda addon: d and mask must have one length'],
+    ['im2col: 14 arguments', 'im2col', [U64(16), 1, 4, 4, 1, 2, 2, 1, 1, 0, 0, 3, 3], 'E_NATIVE', 'cuda addon: expected (x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out)'],
+    ['im2col: padding an integer in [-2^40, 2^40]', 'im2col', [U64(16), 1, 4, 4, 1, 2, 2, 1, 1, 0.5, 0, 3, 3, U64(36)], 'E_BAD_ARGUMENT', 'cuda addon: padTop must be an integer in [-2^40, 2^40]'],
+    ['im2col: stride at least 1', 'im2col', [U64(16), 1, 4, 4, 1, 2, 2, 0, 1, 0, 0, 3, 3, U64(36)], 'E_NATIVE', 'cuda addon: window sizes must be below 2^31 and strides at least 1'],
+    ['im2col: sizes below 2^31', 'im2col', [U64(0), 2 ** 31, 0, 4, 1, 2, 2, 1, 1, 0, 0, 3, 3, U64(0)], 'E_NATIVE', 'cuda addon: window sizes must be below 2^31 and strides at least 1'],
+    ['im2col: out length', 'im2col', [U64(16), 1, 4, 4, 1, 2, 2, 1, 1, 0, 0, 3, 3, U64(35)], 'E_NATIVE', 'cuda addon: im2col lengths do not match the geometry'],
+    ['depthwise: w length', 'depthwise', [U64(16), U64(3), 1, 4, 4, 1, 1, 2, 2, 1, 1, -1, 0, 3, 3, U64(9)], 'E_NATIVE', 'cuda addon: depthwise lengths do not match the geometry'],
+    ['depthwise: x length', 'depthwise', [U64(15), U64(4), 1, 4, 4, 1, 1, 2, 2, 1, 1, 0, 0, 3, 3, U64(9)], 'E_NATIVE', 'cuda addon: depthwise lengths do not match the geometry'],
+    ['im2colGemm: B length k * n', 'im2colGemm', [U64(16), 1, 4, 4, 1, 2, 2, 1, 1, 0, 0, 3, 3, U64(7), 2, U64(18)], 'E_NATIVE', 'cuda addon: im2colGemm lengths do not match the geometry'],
+    ['im2colGemm: out length m * n', 'im2colGemm', [U64(16), 1, 4, 4, 1, 2, 2, 1, 1, 0, 0, 3, 3, U64(8), 2, U64(17)], 'E_NATIVE', 'cuda addon: im2colGemm lengths do not match the geometry'],
+    ['im2colGemm: n below 2^31', 'im2colGemm', [U64(16), 1, 4, 4, 1, 2, 2, 1, 1, 0, 0, 3, 3, U64(0), 2 ** 31, U64(0)], 'E_NATIVE', 'cuda addon: window sizes must be below 2^31 and strides at least 1'],
+    ['im2colGemm: 16 arguments', 'im2colGemm', [U64(16), 1, 4, 4, 1, 2, 2, 1, 1, 0, 0, 3, 3, U64(8), 2], 'E_NATIVE', 'cuda addon: expected (x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, B, n, out)'],
     ['radix-4: element type', 'privateCompareR4', [0, U8(48 * n), U8(n), U8(n), U8(16 * n), U8(n), U8(16 * n), U8(16 * n)], 'E_DTYPE', 'cuda addon: r has the wrong element type'],
   ];
   it.each(cases)('%s: %s', (_what, fn, args, code, message) => {
     expect(fails(fn, args)).toEqual({ code, message });
+  });
+
+  it('setStaging (pinned staging slots on / off) needs a boolean and, before any copy, reports the state without a device: -1 off, 0 not tried yet', () => {
+    expect(fails('setStaging', ['yes'])).toEqual({ code: 'E_NATIVE', message: 'cuda addon: expected (on: boolean)' });
+    expect(addon!.setStaging!(false)).toBe(-1);
+    expect(addon!.setStaging!(true)).toBe(0);
+    expect(Object.keys(addon!.lastTiming!() as object)).toEqual(['h2dMs', 'kernelMs', 'd2hMs', 'bytesH2d', 'bytesD2h', 'bytesStaged']);
   });
 });

@@ -108,7 +108,7 @@ static napi_value Info(napi_env env, napi_callback_info cb) {
  * length. check_args() applies a row: the argument count, then types left to
  * right, then lengths (one message per function); what is particular to one
  * function (gemm's sizes, j in {0, 1}) stays next to its call. */
-typedef enum { ARG_U64, ARG_U8, ARG_OPT_U8, ARG_SIZE } arg_kind;
+typedef enum { ARG_U64, ARG_U8, ARG_OPT_U8, ARG_SIZE, ARG_U32, ARG_INT, ARG_BIGINT, ARG_BOOL } arg_kind;
 
 typedef struct {
   const char *name;
@@ -117,7 +117,7 @@ typedef struct {
   size_t per;
 } arg_spec;
 
-#define MAX_ARGS 8
+#define MAX_ARGS 16
 
 typedef struct {
   const char *usage;     /* "expected (...)" when the count is wrong */
@@ -130,8 +130,43 @@ typedef struct {
   void *data[MAX_ARGS];
   size_t len[MAX_ARGS];
   size_t size[MAX_ARGS];
+  int64_t i64[MAX_ARGS];   /* ARG_INT: a signed integer; ARG_BIGINT: the value mod 2^64; ARG_BOOL: 0 or 1 */
   int present[MAX_ARGS];
 } args_t;
+
+/* ARG_INT: an integer in [-2^40, 2^40]; ARG_BIGINT: a BigInt, taken mod 2^64; ARG_BOOL: a boolean. Returns 0 with the error thrown. */
+static int get_scalar(napi_env env, napi_value v, const arg_spec *p, int64_t *out) {
+  char msg[128];
+  if (p->kind == ARG_BIGINT) {
+    uint64_t u;
+    bool lossless;
+    if (napi_get_value_bigint_uint64(env, v, &u, &lossless) != napi_ok) {
+      snprintf(msg, sizeof msg, "cuda addon: %s must be a bigint", p->name);
+      napi_throw_type_error(env, "E_BAD_ARGUMENT", msg);
+      return 0;
+    }
+    *out = (int64_t)u;
+    return 1;
+  }
+  if (p->kind == ARG_BOOL) {
+    bool b;
+    if (napi_get_value_bool(env, v, &b) != napi_ok) {
+      snprintf(msg, sizeof msg, "cuda addon: %s must be a boolean", p->name);
+      napi_throw_type_error(env, "E_BAD_ARGUMENT", msg);
+      return 0;
+    }
+    *out = b ? 1 : 0;
+    return 1;
+  }
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= -1099511627776.0 && d <= 1099511627776.0) || d != (double)(int64_t)d) {
+    snprintf(msg, sizeof msg, "cuda addon: %s must be an integer in [-2^40, 2^40]", p->name);
+    napi_throw_range_error(env, "E_BAD_ARGUMENT", msg);
+    return 0;
+  }
+  *out = (int64_t)d;
+  return 1;
+}
 
 /* Reads and checks the arguments of one call; returns 0 with the error thrown. */
 static int check_args(napi_env env, napi_callback_info cb, const signature *s, args_t *a) {
@@ -154,12 +189,16 @@ static int check_args(napi_env env, napi_callback_info cb, const signature *s, a
       if (!get_size(env, argv[i], p->name, &a->size[i])) return 0;
       continue;
     }
+    if (p->kind == ARG_INT || p->kind == ARG_BIGINT || p->kind == ARG_BOOL) {
+      if (!get_scalar(env, argv[i], p, &a->i64[i])) return 0;
+      continue;
+    }
     if (p->kind == ARG_OPT_U8) {
       napi_valuetype t;
       if (napi_typeof(env, argv[i], &t) != napi_ok) { throw_msg(env, "cuda addon: napi_typeof failed"); return 0; }
       if (t == napi_null || t == napi_undefined) { a->data[i] = NULL; a->len[i] = 0; continue; }
     }
-    if (!get_array(env, argv[i], p->kind == ARG_U64 ? napi_biguint64_array : napi_uint8_array, p->name, &a->data[i], &a->len[i])) return 0;
+    if (!get_array(env, argv[i], p->kind == ARG_U64 ? napi_biguint64_array : p->kind == ARG_U32 ? napi_uint32_array : napi_uint8_array, p->name, &a->data[i], &a->len[i])) return 0;
     a->present[i] = 1;
   }
   for (size_t i = 0; i < s->n; i++) {
@@ -295,6 +334,155 @@ static napi_value DigitShareZp16(napi_env env, napi_callback_info cb) { return S
 static napi_value ZeroTest16(napi_env env, napi_callback_info cb) { return ZeroTestRows(env, cb, &RADIX4_ZT_SIG, scu_zero_test16); }
 static napi_value PrivateCompareR4(napi_env env, napi_callback_info cb) { return PcRows(env, cb, &RADIX4_PC_SIG, scu_private_compare_r4); }
 
+/* ---- the ops of ring-elems.h (kernels-elems.cu) ---- */
+
+/* mulScalar / addScalar (a, s, out): s a BigInt (mod 2^64, as the CPU kernels take it) */
+static const arg_spec SCALAR[] = {{"a", ARG_U64, -1, 0}, {"s", ARG_BIGINT, -1, 0}, {"out", ARG_U64, 0, 1}};
+static const signature SCALAR_SIG = SIG("(a, s, out)", "a and out must have one length", SCALAR);
+typedef const char *(*scalar_fn)(const uint64_t *, uint64_t, uint64_t *, size_t);
+
+static napi_value ScalarOp(napi_env env, napi_callback_info cb, scalar_fn fn) {
+  args_t x;
+  if (!check_args(env, cb, &SCALAR_SIG, &x)) return NULL;
+  const char *err = fn((const uint64_t *)x.data[0], (uint64_t)x.i64[1], (uint64_t *)x.data[2], x.len[0]);
+  if (err) return throw_msg(env, err);
+  return undefined(env);
+}
+static napi_value MulScalar(napi_env env, napi_callback_info cb) { return ScalarOp(env, cb, scu_mul_scalar); }
+static napi_value AddScalar(napi_env env, napi_callback_info cb) { return ScalarOp(env, cb, scu_add_scalar); }
+
+/* sar(a, f, out): f a non-negative integer (> 63 shifts as 63) */
+static const arg_spec SAR[] = {{"a", ARG_U64, -1, 0}, {"f", ARG_SIZE, -1, 0}, {"out", ARG_U64, 0, 1}};
+static const signature SAR_SIG = SIG("(a, f, out)", "a and out must have one length", SAR);
+
+static napi_value Sar(napi_env env, napi_callback_info cb) {
+  args_t x;
+  if (!check_args(env, cb, &SAR_SIG, &x)) return NULL;
+  const char *err = scu_sar((const uint64_t *)x.data[0], (uint64_t)x.size[1], (uint64_t *)x.data[2], x.len[0]);
+  if (err) return throw_msg(env, err);
+  return undefined(env);
+}
+
+/* divShare(a, d, party, out): d a Uint32Array of length 1 or a.length, no divisor 0 */
+static const arg_spec DIV_SHARE[] = {{"a", ARG_U64, -1, 0}, {"d", ARG_U32, -1, 0}, {"party", ARG_SIZE, -1, 0}, {"out", ARG_U64, 0, 1}};
+static const signature DIV_SHARE_SIG = SIG("(a, d, party, out)", "a and out must have one length", DIV_SHARE);
+
+static napi_value DivShare(napi_env env, napi_callback_info cb) {
+  args_t x;
+  if (!check_args(env, cb, &DIV_SHARE_SIG, &x)) return NULL;
+  if (x.size[2] > 1) return throw_msg(env, "cuda addon: party must be 0 or 1");
+  const size_t n = x.len[0], dn = x.len[1];
+  if (dn != 1 && dn != n) return throw_msg(env, "cuda addon: d must have length 1 or a.length");
+  const uint32_t *d = (const uint32_t *)x.data[1];
+  for (size_t i = 0; i < dn; i++)
+    if (d[i] == 0) return throw_msg(env, "cuda addon: divShare: divisor 0");
+  const char *err = scu_div_share((const uint64_t *)x.data[0], d, dn, (int)x.size[2], (uint64_t *)x.data[3], n);
+  if (err) return throw_msg(env, err);
+  return undefined(env);
+}
+
+/* maskZp(d, mask, subtract): d in place */
+static const arg_spec MASK_ZP[] = {{"d", ARG_U8, -1, 0}, {"mask", ARG_U8, 0, 1}, {"subtract", ARG_BOOL, -1, 0}};
+static const signature MASK_ZP_SIG = SIG("(d, mask, subtract)", "d and mask must have one length", MASK_ZP);
+
+static napi_value MaskZp(napi_env env, napi_callback_info cb) {
+  args_t x;
+  if (!check_args(env, cb, &MASK_ZP_SIG, &x)) return NULL;
+  const char *err = scu_mask_zp((uint8_t *)x.data[0], (const uint8_t *)x.data[1], (int)x.i64[2], x.len[0]);
+  if (err) return throw_msg(env, err);
+  return undefined(env);
+}
+
+/* The windowed kernels' geometry: every size below 2^31, strides >= 1, |padding| below 2^31; g gets
+ * {N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW}. Returns 0 with the error thrown. */
+#define WIN_LIMIT 2147483647.0
+static int window_geometry(napi_env env, const args_t *x, const int *at, int64_t *g) {
+  for (int i = 0; i < 13; i++) {
+    const int64_t v = (i == 9 || i == 10) ? x->i64[at[i]] : (at[i] < 0 ? 1 : (int64_t)x->size[at[i]]);
+    if ((double)v > WIN_LIMIT || (double)v < -WIN_LIMIT || ((i == 7 || i == 8) && v < 1)) {
+      throw_msg(env, "cuda addon: window sizes must be below 2^31 and strides at least 1");
+      return 0;
+    }
+    g[i] = v;
+  }
+  return 1;
+}
+/* a * b * ... as a size, or 0 with overflow set. */
+static size_t product(const int64_t *v, int k, int *overflow) {
+  size_t p = 1;
+  for (int i = 0; i < k; i++) {
+    if (v[i] && p > SIZE_MAX / (size_t)v[i]) { *overflow = 1; return 0; }
+    p *= (size_t)v[i];
+  }
+  return p;
+}
+
+/* im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) */
+static const arg_spec IM2COL[] = {{"x", ARG_U64, -1, 0}, {"N", ARG_SIZE, -1, 0}, {"H", ARG_SIZE, -1, 0}, {"W", ARG_SIZE, -1, 0}, {"C", ARG_SIZE, -1, 0},
+                                  {"kh", ARG_SIZE, -1, 0}, {"kw", ARG_SIZE, -1, 0}, {"sh", ARG_SIZE, -1, 0}, {"sw", ARG_SIZE, -1, 0},
+                                  {"padTop", ARG_INT, -1, 0}, {"padLeft", ARG_INT, -1, 0}, {"outH", ARG_SIZE, -1, 0}, {"outW", ARG_SIZE, -1, 0}, {"out", ARG_U64, -1, 0}};
+static const signature IM2COL_SIG = SIG("(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out)", "", IM2COL);
+
+static napi_value Im2col(napi_env env, napi_callback_info cb) {
+  args_t x;
+  if (!check_args(env, cb, &IM2COL_SIG, &x)) return NULL;
+  static const int at[13] = {1, 2, 3, 4, -1, 5, 6, 7, 8, 9, 10, 11, 12};
+  int64_t g[13];
+  if (!window_geometry(env, &x, at, g)) return NULL;
+  int of = 0;
+  const int64_t xs[4] = {g[0], g[1], g[2], g[3]}, os[6] = {g[0], g[11], g[12], g[5], g[6], g[3]};
+  const size_t nx = product(xs, 4, &of), n = product(os, 6, &of);
+  if (of || x.len[0] != nx || x.len[13] != n) return throw_msg(env, "cuda addon: im2col lengths do not match the geometry");
+  const char *err = scu_im2col((const uint64_t *)x.data[0], nx, g, (uint64_t *)x.data[13], n);
+  if (err) return throw_msg(env, err);
+  return undefined(env);
+}
+
+/* depthwise(x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) */
+static const arg_spec DEPTHWISE[] = {{"x", ARG_U64, -1, 0}, {"w", ARG_U64, -1, 0}, {"N", ARG_SIZE, -1, 0}, {"H", ARG_SIZE, -1, 0}, {"W", ARG_SIZE, -1, 0},
+                                     {"C", ARG_SIZE, -1, 0}, {"dm", ARG_SIZE, -1, 0}, {"kh", ARG_SIZE, -1, 0}, {"kw", ARG_SIZE, -1, 0}, {"sh", ARG_SIZE, -1, 0},
+                                     {"sw", ARG_SIZE, -1, 0}, {"padTop", ARG_INT, -1, 0}, {"padLeft", ARG_INT, -1, 0}, {"outH", ARG_SIZE, -1, 0},
+                                     {"outW", ARG_SIZE, -1, 0}, {"out", ARG_U64, -1, 0}};
+static const signature DEPTHWISE_SIG = SIG("(x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out)", "", DEPTHWISE);
+
+static napi_value Depthwise(napi_env env, napi_callback_info cb) {
+  args_t x;
+  if (!check_args(env, cb, &DEPTHWISE_SIG, &x)) return NULL;
+  static const int at[13] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+  int64_t g[13];
+  if (!window_geometry(env, &x, at, g)) return NULL;
+  int of = 0;
+  const int64_t xs[4] = {g[0], g[1], g[2], g[3]}, ws[4] = {g[5], g[6], g[3], g[4]}, os[5] = {g[0], g[11], g[12], g[3], g[4]};
+  const size_t nx = product(xs, 4, &of), nw = product(ws, 4, &of), n = product(os, 5, &of);
+  if (of || x.len[0] != nx || x.len[1] != nw || x.len[15] != n) return throw_msg(env, "cuda addon: depthwise lengths do not match the geometry");
+  const char *err = scu_depthwise((const uint64_t *)x.data[0], nx, (const uint64_t *)x.data[1], nw, g, (uint64_t *)x.data[15], n);
+  if (err) return throw_msg(env, err);
+  return undefined(env);
+}
+
+/* im2colGemm(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, B, n, out): out = im2col(x) . B */
+static const arg_spec IM2COL_GEMM[] = {{"x", ARG_U64, -1, 0}, {"N", ARG_SIZE, -1, 0}, {"H", ARG_SIZE, -1, 0}, {"W", ARG_SIZE, -1, 0}, {"C", ARG_SIZE, -1, 0},
+                                       {"kh", ARG_SIZE, -1, 0}, {"kw", ARG_SIZE, -1, 0}, {"sh", ARG_SIZE, -1, 0}, {"sw", ARG_SIZE, -1, 0},
+                                       {"padTop", ARG_INT, -1, 0}, {"padLeft", ARG_INT, -1, 0}, {"outH", ARG_SIZE, -1, 0}, {"outW", ARG_SIZE, -1, 0},
+                                       {"B", ARG_U64, -1, 0}, {"n", ARG_SIZE, -1, 0}, {"out", ARG_U64, -1, 0}};
+static const signature IM2COL_GEMM_SIG = SIG("(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, B, n, out)", "", IM2COL_GEMM);
+
+static napi_value Im2colGemm(napi_env env, napi_callback_info cb) {
+  args_t x;
+  if (!check_args(env, cb, &IM2COL_GEMM_SIG, &x)) return NULL;
+  static const int at[13] = {1, 2, 3, 4, -1, 5, 6, 7, 8, 9, 10, 11, 12};
+  int64_t g[13];
+  if (!window_geometry(env, &x, at, g)) return NULL;
+  if ((double)x.size[14] > WIN_LIMIT) return throw_msg(env, "cuda addon: window sizes must be below 2^31 and strides at least 1");
+  int of = 0;
+  const int64_t xs[4] = {g[0], g[1], g[2], g[3]}, ks[4] = {g[5], g[6], g[3], (int64_t)x.size[14]}, os[4] = {g[0], g[11], g[12], (int64_t)x.size[14]};
+  const size_t nx = product(xs, 4, &of), nb = product(ks, 4, &of), n = product(os, 4, &of);
+  if (of || x.len[0] != nx || x.len[13] != nb || x.len[15] != n) return throw_msg(env, "cuda addon: im2colGemm lengths do not match the geometry");
+  const char *err = scu_im2col_gemm((const uint64_t *)x.data[0], nx, g, (const uint64_t *)x.data[13], x.size[14], (uint64_t *)x.data[15]);
+  if (err) return throw_msg(env, err);
+  return undefined(env);
+}
+
 /* benchGemm(m, k, n, variant, reps) -> { ms, checksum (bigint), probe (bigint), probeWant (bigint) }; variant -1: by shape */
 static napi_value BenchGemm(napi_env env, napi_callback_info cb) {
   size_t argc = 5;
@@ -322,7 +510,7 @@ static napi_value BenchGemm(napi_env env, napi_callback_info cb) {
   return o;
 }
 
-/* lastTiming() -> { h2dMs, kernelMs, d2hMs, bytesH2d, bytesD2h } of the last GPU call */
+/* lastTiming() -> { h2dMs, kernelMs, d2hMs, bytesH2d, bytesD2h, bytesStaged } of the last GPU call */
 static napi_value LastTiming(napi_env env, napi_callback_info cb) {
   (void)cb;
   scu_timing t;
@@ -334,7 +522,21 @@ static napi_value LastTiming(napi_env env, napi_callback_info cb) {
   set(env, o, "d2hMs", num(env, t.d2h_ms));
   set(env, o, "bytesH2d", num(env, t.bytes_h2d));
   set(env, o, "bytesD2h", num(env, t.bytes_d2h));
+  set(env, o, "bytesStaged", num(env, t.bytes_staged));
   return o;
+}
+
+/* setStaging(on): large copies through pinned staging slots (true, the default) or pageable only; returns the state
+ * (1 slots allocated, 0 not tried yet, -1 pageable only). */
+static napi_value SetStaging(napi_env env, napi_callback_info cb) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool on;
+  NAPI_CALL(env, napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc != 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) return throw_msg(env, "cuda addon: expected (on: boolean)");
+  const char *err = scu_set_staging(on ? 1 : 0);
+  if (err) return throw_msg(env, err);
+  return num(env, scu_staging_state());
 }
 
 /* setGemmVariant(v): -1 picks the tile shape by n; 0..3 force one (benchmarks). */
@@ -373,9 +575,18 @@ NAPI_MODULE_INIT() {
       {"digitShareZp16", NULL, DigitShareZp16, NULL, NULL, NULL, napi_enumerable, NULL},
       {"zeroTest16", NULL, ZeroTest16, NULL, NULL, NULL, napi_enumerable, NULL},
       {"privateCompareR4", NULL, PrivateCompareR4, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mulScalar", NULL, MulScalar, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"addScalar", NULL, AddScalar, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sar", NULL, Sar, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"divShare", NULL, DivShare, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"maskZp", NULL, MaskZp, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"im2col", NULL, Im2col, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"depthwise", NULL, Depthwise, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"im2colGemm", NULL, Im2colGemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"benchGemm", NULL, BenchGemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lastTiming", NULL, LastTiming, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setGemmVariant", NULL, SetGemmVariant, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setStaging", NULL, SetStaging, NULL, NULL, NULL, napi_enumerable, NULL},
       {"release", NULL, Release, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -18,12 +18,24 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MpcError } from '../../errors.js';
 import { getKernels } from '../index.js';
-import { cudaStatus, loadCudaKernels, selectKernels } from '../../../runtime/cuda-addon.js';
+import { cudaStagingWanted, cudaStatus, loadCudaKernels, selectKernels } from '../../../runtime/cuda-addon.js';
 import { loadNativeKernels } from '../../../runtime/native-addon.js';
 import { referenceKernels as ref } from '../reference.js';
 import { tsKernels } from '../ts.js';
 import { equalityCases } from '../../testing/cuda-equality.js';
-import { ALL_GPU_THRESHOLDS as ALL_GPU, CUDA_OPS, type CudaAddon, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS, cudaKernelsFromAddon } from './index.js';
+import { Prg } from '../../correlated/prg.js';
+import { conv2dOp, type ConvShape } from '../../layers/conv.js';
+import { conv2dTransposeOp } from '../../layers/conv-transpose.js';
+import { decode, encode } from '../../fixed-point/fixed-point.js';
+import { fixedArith } from '../../ir-kit/arith.js';
+import { forwardReals } from '../../ir-kit/forward.js';
+import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../../ir.js';
+import { secureForward } from '../../layers/runner.js';
+import { shareModel } from '../../layers/share-model.js';
+import { seededPrg, uniform } from '../../seed-models.js';
+import { reconstruct } from '../../sharing/sharing.js';
+import { run3, shareFor3 } from '../../testing/run3.js';
+import { ALL_GPU_THRESHOLDS as ALL_GPU, CUDA_OPS, ELEM_OPS, type CudaAddon, DEFAULT_THRESHOLDS, TS_CPU_THRESHOLDS, cudaKernelsFromAddon } from './index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const script = path.join(root, 'scripts', 'build-cuda.mjs');
@@ -61,7 +73,13 @@ describe('CUDA build script and backend selection (any machine)', () => {
     expect(probe.status, probe.stderr).toBe(0);
     const out = JSON.parse(probe.stdout) as { count: number; keys: string[] };
     expect(out.count).toBeGreaterThanOrEqual(0);
-    expect(out.keys).toEqual(expect.arrayContaining(['gemm', 'mul', 'privateCompare', 'zeroTest', 'bitShareZp', 'info', 'privateCompare32', 'zeroTest32', 'bitShareZp32', 'privateCompareR4', 'zeroTest16', 'digitShareZp16']));
+    expect(out.keys).toEqual(expect.arrayContaining(['gemm', 'mul', 'privateCompare', 'zeroTest', 'bitShareZp', 'info', 'privateCompare32', 'zeroTest32', 'bitShareZp32', 'privateCompareR4', 'zeroTest16', 'digitShareZp16', 'im2colGemm', ...ELEM_OPS]));
+  });
+
+  it('MPC_CUDA_STAGING=off (only that value) turns the pinned staging of the copies off when the addon loads', () => {
+    expect(cudaStagingWanted({})).toBe(true);
+    expect(cudaStagingWanted({ MPC_CUDA_STAGING: 'on' })).toBe(true);
+    expect(cudaStagingWanted({ MPC_CUDA_STAGING: 'off' })).toBe(false);
   });
 
   it('without a device: loadCudaKernels() is null, auto falls back to the CPU kernels, cuda fails with E_NATIVE and the reason', () => {
@@ -110,9 +128,24 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
       zeroTest16: (d0, d1, o) => { calls.push('zeroTest16'); tsKernels.zeroTest16(d0, d1, o); },
       privateCompare32: (j, x, r, beta, s, rot, mask, d) => { calls.push('privateCompare32'); tsKernels.privateCompare32(j, x, r, beta, s, rot, mask, d); },
       privateCompareR4: (j, x, r, beta, s, rot, mask, d) => { calls.push('privateCompareR4'); tsKernels.privateCompareR4(j, x, r, beta, s, rot, mask, d); },
+      // The ops of ring-elems.h, also with the ts kernels (maskZp's oracle for any bytes).
+      mulScalar: (a, s, o) => { calls.push('mulScalar'); tsKernels.mulScalar(a, s, o); },
+      addScalar: (a, s, o) => { calls.push('addScalar'); tsKernels.addScalar(a, s, o); },
+      divShare: (a, d, party, o) => { calls.push('divShare'); tsKernels.divShare(a, d, party, o); },
+      sar: (a, f, o) => { calls.push('sar'); tsKernels.sar(a, f, o); },
+      maskZp: (d, mask, subtract) => { calls.push('maskZp'); tsKernels.maskZp(d, mask, subtract); },
+      im2col: (...a) => { calls.push('im2col'); tsKernels.im2col(...a); },
+      depthwise: (...a) => { calls.push('depthwise'); tsKernels.depthwise(...a); },
+      im2colGemm: (x, N, H, W, C, kh, kw, sh, sw, pt, pl, oh, ow, B, n, out) => {
+        calls.push('im2colGemm');
+        const cols = new BigUint64Array(N * oh * ow * kh * kw * C);
+        tsKernels.im2col(x, N, H, W, C, kh, kw, sh, sw, pt, pl, oh, ow, cols);
+        tsKernels.gemm(cols, B, N * oh * ow, kh * kw * C, n, out);
+      },
       benchGemm: () => ({ ms: 0, checksum: 0n, probe: 0n, probeWant: 0n }),
       setGemmVariant: () => {},
-      lastTiming: () => ({ h2dMs: 0, kernelMs: 0, d2hMs: 0, bytesH2d: 0, bytesD2h: 0 }),
+      lastTiming: () => ({ h2dMs: 0, kernelMs: 0, d2hMs: 0, bytesH2d: 0, bytesD2h: 0, bytesStaged: 0 }),
+      setStaging: () => -1,
       release: () => {},
       ...overrides,
     };
@@ -197,6 +230,117 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
     expect(addon.calls.length).toBe(3);
     expect(k.counters.gpu.privateCompareR4).toBe(1);
     expect(k.counters.cpu.privateCompareR4).toBe(2);
+  });
+
+  it('ring-elems ops: calls at their thresholds go to the GPU kernels, smaller ones, malformed ones and sizes the GPU does not take to the CPU', () => {
+    const addon = standIn();
+    const at10 = Object.fromEntries(ELEM_OPS.map((op) => [op, 10]));
+    const k = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: { ...DEFAULT_THRESHOLDS, ...at10 } });
+    const a = new BigUint64Array(10).map((_, i) => BigInt(i) * 0x1234_5678_9abcn), out = new BigUint64Array(10);
+    const all = (n: number) => {
+      const x = a.subarray(0, n), o = out.subarray(0, n);
+      k.mulScalar(x, -3n, o);
+      k.addScalar(x, 5n, o);
+      k.divShare(x, Uint32Array.of(7), 1, o);
+      k.sar(x, 13, o);
+      k.maskZp(new Uint8Array(n), new Uint8Array(n).fill(66), true);
+      // 1 x 4 x 4 x 1 input, 2x2 window, stride 2: im2col has 16 outputs, depthwise 4 (at 10: CPU).
+      k.im2col(new BigUint64Array(16), 1, 4, 4, 1, 2, 2, 2, 2, 0, 0, 2, 2, new BigUint64Array(16));
+      k.depthwise(new BigUint64Array(16), new BigUint64Array(4), 1, 4, 4, 1, 1, 2, 2, 2, 2, 0, 0, 2, 2, new BigUint64Array(4));
+    };
+    all(9);
+    expect(addon.calls).toEqual(['im2col']);
+    addon.calls.length = 0;
+    all(10);
+    expect(addon.calls).toEqual(['mulScalar', 'addScalar', 'divShare', 'sar', 'maskZp', 'im2col']);
+    // A negative scalar reaches the GPU mod 2^64, as the CPU kernels read it.
+    const want = new BigUint64Array(10);
+    tsKernels.mulScalar(a, -3n, want);
+    k.mulScalar(a, -3n, out);
+    expect(out).toEqual(want);
+    // Depthwise at its threshold (8 x 8 input, 2x2 window, stride 2: 16 outputs).
+    addon.calls.length = 0;
+    k.depthwise(new BigUint64Array(64), new BigUint64Array(4), 1, 8, 8, 1, 1, 2, 2, 2, 2, 0, 0, 4, 4, new BigUint64Array(16));
+    expect(addon.calls).toEqual(['depthwise']);
+    // Malformed: the CPU decides (same error), the GPU is not reached.
+    addon.calls.length = 0;
+    expect(() => k.divShare(a, Uint32Array.of(...new Array(9).fill(1), 0), 0, out)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    expect(() => k.im2col(new BigUint64Array(16), 1, 4, 4, 1, 2, 2, 0, 2, 0, 0, 2, 2, new BigUint64Array(16))).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
+    // A padding the CPU takes but the GPU kernels do not (|pad| >= 2^31) goes to the CPU and computes there.
+    const big = new BigUint64Array(16);
+    k.im2col(new BigUint64Array(16).fill(1n), 1, 4, 4, 1, 2, 2, 2, 2, 2 ** 31, 0, 2, 2, big);
+    expect([...big].every((v) => v === 0n)).toBe(true);
+    // A window whose reach (outW + kw) sw is no safe integer (C = 0: every length matches): the CPU refuses it, so the GPU is not asked.
+    const th0 = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: ALL_GPU });
+    expect(() => th0.im2col(new BigUint64Array(0), 1, 4, 4, 0, 1, 1, 1, 2 ** 31 - 1, 0, 0, 1, 2 ** 31 - 1, new BigUint64Array(0))).toThrow(expect.objectContaining({ code: 'E_SHAPE', message: expect.stringContaining('(outW+kw)*sw') }));
+    expect(th0.counters.cpu.im2col).toBe(1);
+    expect(addon.calls).toEqual([]);
+    expect(k.counters.cpu.im2col).toBe(2); // the stride-0 and the 2^31-padding calls
+  });
+
+  it('im2colGemm (conv2d in one call): conv-sized calls go to the GPU, small ones run im2col and gemm; conv2d and conv2d_transpose use it and give the CPU kernels\' bytes', () => {
+    const addon = standIn();
+    const k = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: { ...DEFAULT_THRESHOLDS, gemmMacs: 1 << 14 } });
+    const prg = new Prg(new Uint8Array(16).fill(3));
+    // 1 x 12 x 12 x 8 input, 3x3 'same', 16 filters: 144 x 72 x 16 = 165888 multiply-adds.
+    const s: ConvShape = { N: 1, H: 12, W: 12, C: 8, kh: 3, kw: 3, sh: 1, sw: 1, g: { padTop: 1, padLeft: 1, outH: 12, outW: 12 } as ConvShape['g'] };
+    const op = conv2dOp(s, 16);
+    const x = prg.u64(op.sizeX), w = prg.u64(op.sizeY);
+    const want = op.apply(tsKernels, x, w);
+    expect(op.apply(k, x, w)).toEqual(want);
+    expect(addon.calls).toEqual(['im2colGemm']);
+    // A small one (4 filters on 4 x 4 x 2) runs as im2col and gemm, both on the CPU at these thresholds.
+    addon.calls.length = 0;
+    const small = conv2dOp({ ...s, H: 4, W: 4, C: 2, g: { padTop: 1, padLeft: 1, outH: 4, outW: 4 } as ConvShape['g'] }, 4);
+    const xs = prg.u64(small.sizeX), ws = prg.u64(small.sizeY);
+    expect(small.apply(k, xs, ws)).toEqual(small.apply(tsKernels, xs, ws));
+    expect(addon.calls).toEqual([]);
+    expect(k.counters.cpu.im2colGemm).toBe(1);
+    expect(k.counters.cpu.im2col).toBe(1);
+    // conv2d_transpose's sub-convolutions (negative padding) use it too: 3x3, stride 2 on 12 x 12 x 8, 16 filters.
+    addon.calls.length = 0;
+    const ct = conv2dTransposeOp({ N: 1, H: 12, W: 12, C: 8, kh: 3, kw: 3, strides: [2, 2], pad: [[2, 1], [2, 1]] }, 16);
+    const xt = prg.u64(ct.sizeX), wt = prg.u64(ct.sizeY);
+    expect(ct.apply(k, xt, wt)).toEqual(ct.apply(tsKernels, xt, wt));
+    expect(addon.calls.length).toBeGreaterThan(0);
+    expect(new Set(addon.calls)).toEqual(new Set(['im2colGemm']));
+  });
+
+  it('a secure forward through the CUDA set (stand-in addon, every op at threshold 0) matches the fixed-point twin, and every GPU op of its layers ran there', async () => {
+    const g = seededPrg(27);
+    const w = (shape: number[], a = 0.3): FloatTensor => ({ shape, data: uniform(g, shape.reduce((p, v) => p * v, 1), a) });
+    const C = 3;
+    const ir: ModelIR<FloatTensor> = { formatVersion: IR_FORMAT_VERSION, inputShape: [8, 8, C], output: 'd', outputActivation: 'linear', nodes: [
+      { kind: 'conv2d', name: 'c', inputs: ['input'], filters: 4, kernelSize: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', kernel: w([3, 3, C, 4]), bias: w([4]) },
+      { kind: 'depthwise_conv2d', name: 'dw', inputs: ['c'], kernelSize: [3, 3], strides: [1, 1], padding: 'same', depthMultiplier: 1, activation: 'sigmoid', kernel: w([3, 3, 4, 1]), bias: w([4]) },
+      { kind: 'conv2d_transpose', name: 'ct', inputs: ['dw'], filters: 2, kernelSize: [3, 3], strides: [2, 2], pad: [[2, 1], [2, 1]], activation: 'linear', kernel: w([3, 3, 4, 2]) },
+      { kind: 'maxpool2d', name: 'mp', inputs: ['ct'], poolSize: [2, 2], strides: [2, 2], padding: 'valid' },
+      { kind: 'avgpool2d', name: 'ap', inputs: ['mp'], poolSize: [2, 2], strides: [2, 2], padding: 'valid' },
+      { kind: 'flatten', name: 'fl', inputs: ['ap'] },
+      { kind: 'dense', name: 'd', inputs: ['fl'], units: 3, activation: 'linear', kernel: w([4 * 4 * 2, 3]), bias: w([3]) },
+    ] };
+    const f = 13, x = uniform(g, 2 * 8 * 8 * C, 2);
+    const fixed = forwardReals(ir, x, 2, fixedArith({ fracBits: f }));
+    const seen = new Set<string>();
+    for (const opts of [{ compareBits: 64 as const }, { compareBits: 32 as const, compareRadix: 4 as const, truncation: 'exact' as const }]) {
+      const addon = standIn();
+      const k = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: ALL_GPU, strict: true });
+      const parts = shareModel(tsKernels, ir, f), xs = shareFor3(encode(x, f));
+      const r = await run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [2, 8, 8, C], data: xs[ctx.party] }), { fracBits: f, kernels: k, ...opts });
+      const got = decode(reconstruct(tsKernels, r.results[0].data, r.results[1].data), f);
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - fixed.data[i]!), `${JSON.stringify(opts)} output ${i}`).toBeLessThanOrEqual(64 / 2 ** f + 1e-3 * Math.abs(fixed.data[i]!));
+      expect(Object.values(k.counters.cpu).reduce((a, b) => a + b, 0), 'no call of a GPU op stayed on the CPU').toBe(0);
+      for (const c of addon.calls) seen.add(c);
+    }
+    // Both settings together reach the 64-bit ring's comparison (with maskZp), the radix-4 one, both truncations, im2col on the device.
+    for (const op of ['im2colGemm', 'gemm', 'depthwise', 'divShare', 'sar', 'mulScalar', 'addScalar', 'maskZp', 'privateCompare', 'privateCompareR4', 'digitShareZp16', 'bitShareZp', 'zeroTest', 'zeroTest16', 'mul', 'add', 'sub']) expect(seen.has(op), op).toBe(true);
+  });
+
+  it('ring-elems ops stay on the CPU beside native by default (unmeasured on a device), and go to the GPU from 2^16 over the TS kernels', () => {
+    for (const op of ELEM_OPS) {
+      expect(DEFAULT_THRESHOLDS[op], op).toBe(Infinity);
+      expect(TS_CPU_THRESHOLDS[op], op).toBe(1 << 16);
+    }
   });
 
   it('elementwise calls whose out overlaps an input shifted by part of it go to the CPU (sequential semantics)', () => {

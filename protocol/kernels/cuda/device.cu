@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "staging.h"
+
 extern "C" void scu_query(scu_info *info) {
   static bool probed = false;
   if (!probed) {
@@ -64,6 +66,7 @@ cudaStream_t g_stream;
 cudaEvent_t g_ev[4];
 static bool g_ready = false;
 scu_timing g_timing;
+static double g_staged_bytes = 0;  // bytes of the current call copied through the staging slots
 
 const char *ensure_ready() {
   if (g_ready) return nullptr;
@@ -129,7 +132,10 @@ const char *reserve(std::initializer_list<Need> needs) {
 
 // Phase timing with events on the stream: mark(0) before uploads, mark(1)
 // after, mark(2) after the kernels, mark(3) after the downloads.
-void mark(int i) { cudaEventRecord(g_ev[i], g_stream); }
+void mark(int i) {
+  if (i == 0) g_staged_bytes = 0;
+  cudaEventRecord(g_ev[i], g_stream);
+}
 const char *finish(double up, double down) {
   CU(cudaStreamSynchronize(g_stream));
   CU(cudaGetLastError());
@@ -142,14 +148,93 @@ const char *finish(double up, double down) {
   g_timing.d2h_ms = c;
   g_timing.bytes_h2d = up;
   g_timing.bytes_d2h = down;
+  g_timing.bytes_staged = g_staged_bytes;
   return nullptr;
 }
 
+// ---------------------------------------------------------------------------
+// Copies: through two pinned staging slots (staging.h) for copies of at least
+// STAGE_MIN bytes; smaller uploads packed into a slot (packed_h2d), smaller
+// downloads directly to pageable memory (the call waits for them anyway); every
+// copy directly when the pinned buffers cannot be allocated (or staging is
+// switched off: scu_set_staging).
+
+static const size_t STAGE_CHUNK = size_t(4) << 20;  // bytes per slot
+static const size_t STAGE_MIN = size_t(1) << 20;
+
+struct CudaEngine {
+  int busy[scu_stage::SLOTS] = {0, 0};
+  uint8_t *slots[scu_stage::SLOTS] = {nullptr, nullptr};
+  cudaEvent_t ev[scu_stage::SLOTS];
+  uint8_t *slot(int s) { return slots[s]; }
+  size_t slot_bytes() const { return STAGE_CHUNK; }
+  void host_copy(void *dst, const void *src, size_t n) { memcpy(dst, src, n); }
+  const char *async_copy(void *dst, const void *src, size_t n, int to_device) {
+    CU(cudaMemcpyAsync(dst, src, n, to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost, g_stream));
+    return nullptr;
+  }
+  const char *record(int s) {
+    CU(cudaEventRecord(ev[s], g_stream));
+    return nullptr;
+  }
+  const char *wait(int s) {
+    CU(cudaEventSynchronize(ev[s]));
+    return nullptr;
+  }
+};
+static CudaEngine g_stage;
+static scu_stage::Packer g_packer;
+static int g_stage_state = 0;  // 0: not tried yet, 1: pinned slots ready, -1: pageable copies only
+
+static void stage_free() {
+  for (int s = 0; s < scu_stage::SLOTS; s++) {
+    if (g_stage.slots[s]) {
+      cudaFreeHost(g_stage.slots[s]);
+      cudaEventDestroy(g_stage.ev[s]);
+    }
+    g_stage.slots[s] = nullptr;
+    g_stage.busy[s] = 0;
+  }
+  scu_stage::reset_packer(g_packer);
+}
+
+// Allocates the pinned slots once; on any failure the copies stay pageable (the fallback).
+static bool stage_ready() {
+  if (g_stage_state != 0) return g_stage_state > 0;
+  g_stage_state = -1;
+  for (int s = 0; s < scu_stage::SLOTS; s++) {
+    void *p = nullptr;
+    if (cudaMallocHost(&p, STAGE_CHUNK) != cudaSuccess) {
+      cudaGetLastError();
+      stage_free();
+      return false;
+    }
+    g_stage.slots[s] = static_cast<uint8_t *>(p);
+    if (cudaEventCreateWithFlags(&g_stage.ev[s], cudaEventDisableTiming) != cudaSuccess) {
+      cudaGetLastError();
+      cudaFreeHost(p);
+      g_stage.slots[s] = nullptr;
+      stage_free();
+      return false;
+    }
+  }
+  g_stage_state = 1;
+  return true;
+}
+
 const char *h2d(void *dst, const void *src, size_t bytes) {
+  if (bytes && stage_ready()) {
+    g_staged_bytes += double(bytes);
+    return scu_stage::upload(g_stage, g_packer, dst, src, bytes, STAGE_MIN);
+  }
   if (bytes) CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, g_stream));
   return nullptr;
 }
 const char *d2h(void *dst, const void *src, size_t bytes) {
+  if (bytes >= STAGE_MIN && stage_ready()) {
+    g_staged_bytes += double(bytes);
+    return scu_stage::staged_d2h(g_stage, dst, src, bytes);
+  }
   if (bytes) CU(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, g_stream));
   return nullptr;
 }
@@ -167,5 +252,17 @@ extern "C" const char *scu_release(void) {
   if (!g_ready) return nullptr;
   CU(cudaStreamSynchronize(g_stream));
   pool_free_all();
+  stage_free();
+  if (g_stage_state > 0) g_stage_state = 0;  // allocated again by the next copy
   return nullptr;
 }
+
+extern "C" const char *scu_set_staging(int on) {
+  using namespace scu;
+  if (g_ready) CU(cudaStreamSynchronize(g_stream));
+  stage_free();
+  g_stage_state = on ? 0 : -1;
+  return nullptr;
+}
+
+extern "C" int scu_staging_state(void) { return scu::g_stage_state; }

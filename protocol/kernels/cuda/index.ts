@@ -3,8 +3,9 @@
  *
  * cudaKernelsFromAddon() returns a RingKernels named 'cuda' that runs gemm, mul,
  * privateCompare, zeroTest and bitShareZp, their 32-position versions
- * (privateCompare32, zeroTest32, bitShareZp32) and the radix-4 ones
- * (privateCompareR4, zeroTest16, digitShareZp16) on the GPU when a call is large
+ * (privateCompare32, zeroTest32, bitShareZp32), the radix-4 ones
+ * (privateCompareR4, zeroTest16, digitShareZp16) and the ops of ring-elems.h
+ * (mulScalar, addScalar, divShare, sar, maskZp, im2col, depthwise) on the GPU when a call is large
  * enough to repay the PCIe copies, and everything else (small calls, the
  * remaining methods, and any call whose arguments are not well formed) on a
  * CPU RingKernels (by default getKernels('auto'): the native kernels the runtime handed in, else ts).
@@ -25,13 +26,18 @@ import type { RingKernels } from '../types.js';
 
 /** The raw addon (binding.c). */
 /** The raw CUDA addon: the RingKernels operations it implements (same signatures, but privateCompare reports instead of throwing) plus device control. */
-export type CudaAddon = Pick<RingKernels, 'add' | 'sub' | 'mul' | 'gemm' | 'bitShareZp' | 'zeroTest' | NarrowOp> & {
+export type CudaAddon = Pick<RingKernels, 'add' | 'sub' | 'mul' | 'gemm' | 'bitShareZp' | 'zeroTest' | NarrowOp | 'sar' | 'divShare' | 'maskZp' | 'im2col' | 'depthwise'> & Required<Pick<RingKernels, 'im2colGemm'>> & {
+  /** As RingKernels' (s taken mod 2^64: the caller passes BigInt.asUintN(64, s)). */
+  mulScalar(a: BigUint64Array, s: bigint, out: BigUint64Array): void;
+  addScalar(a: BigUint64Array, s: bigint, out: BigUint64Array): void;
   info(): CudaDeviceInfo & { count: number; error: string };
   /** Returns 0 when d was written; else a mask of why not (1: perm entry > 63, 2: u missing, 4: not a permutation). */
   privateCompare(j: number, xb: Uint8Array, r: BigUint64Array, beta: Uint8Array, s: Uint8Array, u: Uint8Array | null, perm: Uint8Array, d: Uint8Array): number;
   /** Device-resident GEMM timing on hashed inputs; variant -1 picks the tile shape by n. */
   benchGemm(m: number, k: number, n: number, variant: number, reps: number): { ms: number; checksum: bigint; probe: bigint; probeWant: bigint };
   setGemmVariant(v: number): void;
+  /** Copies of at least 1 MiB through pinned staging slots (true, the default) or pageable only; returns 1 (slots allocated), 0 (not tried yet) or -1 (pageable only: switched off, or cudaMallocHost failed). */
+  setStaging(on: boolean): number;
   lastTiming(): CudaTiming;
   release(): void;
 };
@@ -47,11 +53,14 @@ export interface CudaDeviceInfo {
 }
 
 /** Phases of the last GPU call (CUDA events), and the bytes copied each way. */
-export interface CudaTiming { h2dMs: number; kernelMs: number; d2hMs: number; bytesH2d: number; bytesD2h: number }
+export interface CudaTiming { h2dMs: number; kernelMs: number; d2hMs: number; bytesH2d: number; bytesD2h: number; /** Of those, the bytes that went through the pinned staging slots (staging.h). */ bytesStaged: number }
 
 /** The kernels of the 32-bit comparison ring (kernels-narrow.cu; per-element logic zp-rows.h). */
 export type NarrowOp = 'privateCompare32' | 'zeroTest32' | 'bitShareZp32' | 'privateCompareR4' | 'zeroTest16' | 'digitShareZp16';
-export type CudaOp = 'gemm' | 'mul' | 'add' | 'sub' | 'privateCompare' | 'zeroTest' | 'bitShareZp' | NarrowOp;
+/** The ops of ring-elems.h (kernels-elems.cu): the scalar steps and local truncations, the 64-bit ring's mask step, the windowed kernels. */
+export type ElemOp = 'mulScalar' | 'addScalar' | 'divShare' | 'sar' | 'maskZp' | 'im2col' | 'depthwise';
+/** im2colGemm: a conv2d's im2col and GEMM in one device call (kernels-gemm.cu), routed by the GEMM's thresholds. */
+export type CudaOp = 'gemm' | 'im2colGemm' | 'mul' | 'add' | 'sub' | 'privateCompare' | 'zeroTest' | 'bitShareZp' | NarrowOp | ElemOp;
 
 /**
  * When a call goes to the GPU. gemm: m*k*n at least `gemmMacs` and at least
@@ -75,6 +84,14 @@ export interface CudaThresholds {
   privateCompareR4: number;
   zeroTest16: number;
   digitShareZp16: number;
+  /** The ops of ring-elems.h: values (mulScalar, addScalar, divShare, sar), bytes (maskZp), output elements (im2col, depthwise). */
+  mulScalar: number;
+  addScalar: number;
+  divShare: number;
+  sar: number;
+  maskZp: number;
+  im2col: number;
+  depthwise: number;
 }
 
 /**
@@ -103,6 +120,16 @@ export const DEFAULT_THRESHOLDS: Readonly<CudaThresholds> = Object.freeze({
   privateCompareR4: 1 << 12,
   zeroTest16: Infinity,
   digitShareZp16: 1 << 20,
+  // The ops of ring-elems.h (2026-12-07, no device): memory-bound as add/sub/mul are (one pass, copies both ways;
+  // im2col copies out kh*kw times what it copies in), so on the CPU beside native until a device run
+  // (bench/cuda-bench.ts section `elems`) measures them; depthwise does kh*kw multiply-adds per output, likewise unmeasured.
+  mulScalar: Infinity,
+  addScalar: Infinity,
+  divShare: Infinity,
+  sar: Infinity,
+  maskZp: Infinity,
+  im2col: Infinity,
+  depthwise: Infinity,
 });
 
 /** Defaults when the CPU side is the TS fallback (5-100x slower than native): the GPU wins far earlier. */
@@ -121,6 +148,13 @@ export const TS_CPU_THRESHOLDS: Readonly<CudaThresholds> = Object.freeze({
   privateCompareR4: 1 << 10,
   zeroTest16: 1 << 12,
   digitShareZp16: 1 << 12,
+  mulScalar: 1 << 16,
+  addScalar: 1 << 16,
+  divShare: 1 << 16,
+  sar: 1 << 16,
+  maskZp: 1 << 16,
+  im2col: 1 << 16,
+  depthwise: 1 << 16,
 });
 
 /** Every GPU op on the GPU at any size (the equality checks: cuda.test.ts, bench/cuda-check.ts). */
@@ -159,11 +193,12 @@ export interface CudaKernels extends RingKernels {
   resetCounters(): void;
 }
 
-export const CUDA_OPS: readonly CudaOp[] = ['gemm', 'mul', 'add', 'sub', 'privateCompare', 'zeroTest', 'bitShareZp', 'privateCompare32', 'zeroTest32', 'bitShareZp32', 'privateCompareR4', 'zeroTest16', 'digitShareZp16'];
+export const ELEM_OPS: readonly ElemOp[] = ['mulScalar', 'addScalar', 'divShare', 'sar', 'maskZp', 'im2col', 'depthwise'];
+export const CUDA_OPS: readonly CudaOp[] = ['gemm', 'im2colGemm', 'mul', 'add', 'sub', 'privateCompare', 'zeroTest', 'bitShareZp', 'privateCompare32', 'zeroTest32', 'bitShareZp32', 'privateCompareR4', 'zeroTest16', 'digitShareZp16', ...ELEM_OPS];
 const OPS = CUDA_OPS;
 const perOp = (): Record<CudaOp, number> => Object.fromEntries(OPS.map((o) => [o, 0])) as Record<CudaOp, number>;
 
-type Typed = BigUint64Array | Uint8Array;
+type Typed = BigUint64Array | Uint32Array | Uint8Array;
 
 /** Same backing memory with any overlap. */
 function overlaps(a: Typed, b: Typed): boolean {
@@ -174,6 +209,10 @@ function overlaps(a: Typed, b: Typed): boolean {
 const badAlias = (out: Typed, a: Typed): boolean => overlaps(out, a) && (out.byteOffset !== a.byteOffset || out.byteLength !== a.byteLength);
 const isU64 = (a: unknown): a is BigUint64Array => a instanceof BigUint64Array;
 const isU8 = (a: unknown): a is Uint8Array => a instanceof Uint8Array;
+const isU32 = (a: unknown): a is Uint32Array => a instanceof Uint32Array;
+/** A window size or stride the GPU kernels take (ring-elems.h: below 2^31); anything else goes to the CPU kernels, which decide. */
+const isWin = (v: unknown, lo = 0): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v < 2 ** 31;
+const isPad = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 2 ** 31;
 const isDim = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 2 ** 40;
 
 /** The kernel set over a loaded addon (exported for tests, which also drive it with a stand-in addon). */
@@ -236,6 +275,20 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
       cpu[op](j, x, r, beta, s, rot, mask, d);
     };
 
+  // a (values) -> out, with a scalar: mulScalar / addScalar (s mod 2^64, as the CPU kernels take it).
+  const scalarOp = (op: 'mulScalar' | 'addScalar') => (a: BigUint64Array, s: bigint, out: BigUint64Array): void => {
+    const ok = isU64(a) && isU64(out) && out.length === a.length && typeof s === 'bigint' && a.length >= th[op] && !badAlias(out, a);
+    if (ok && gpu(op, () => addon[op](a, BigInt.asUintN(64, s), out))) return;
+    onCpu(op);
+    cpu[op](a, s, out);
+  };
+  // x (NHWC) -> out of the window geometry; depthwise also reads w. Sizes at or above 2^31 go to the CPU kernels.
+  // As the CPU kernels require (check.ts checkWindowReach): (outH + kh) sh and (outW + kw) sw are safe integers.
+  const windowOk = (x: unknown, out: unknown, dims: unknown[], sh: unknown, sw: unknown, padTop: unknown, padLeft: unknown, reach: [unknown, unknown, unknown, unknown]): boolean =>
+    isU64(x) && isU64(out) && dims.every((d) => isWin(d)) && isWin(sh, 1) && isWin(sw, 1) && isPad(padTop) && isPad(padLeft) && !overlaps(out, x)
+    && Number.isSafeInteger(((reach[0] as number) + (reach[1] as number)) * sh) && Number.isSafeInteger(((reach[2] as number) + (reach[3] as number)) * sw);
+  const size = (...d: number[]): number => d.reduce((p, v) => p * v, 1);
+
   const kernels: CudaKernels = {
     name: 'cuda',
     cpu,
@@ -253,18 +306,62 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     add: ew('add'),
     sub: ew('sub'),
     mul: ew('mul'),
-    mulScalar: (a, s, out) => cpu.mulScalar(a, s, out),
-    addScalar: (a, s, out) => cpu.addScalar(a, s, out),
-    divShare: (a, d, party, out) => cpu.divShare(a, d, party, out),
-    sar: (a, f, out) => cpu.sar(a, f, out),
+    mulScalar: scalarOp('mulScalar'),
+    addScalar: scalarOp('addScalar'),
+    divShare(a, d, party, out) {
+      const ok = isU64(a) && isU32(d) && isU64(out) && out.length === a.length && (d.length === 1 || d.length === a.length)
+        && (party === 0 || party === 1) && a.length >= th.divShare && !badAlias(out, a) && !overlaps(out, d) && !d.includes(0);
+      if (ok && gpu('divShare', () => addon.divShare(a, d, party, out))) return;
+      onCpu('divShare');
+      cpu.divShare(a, d, party, out);
+    },
+    sar(a, f, out) {
+      const ok = isU64(a) && isU64(out) && out.length === a.length && Number.isSafeInteger(f) && f >= 0 && a.length >= th.sar && !badAlias(out, a);
+      if (ok && gpu('sar', () => addon.sar(a, f, out))) return;
+      onCpu('sar');
+      cpu.sar(a, f, out);
+    },
     wrap: (a, b, out) => cpu.wrap(a, b, out),
     addOdd: (a, b, out) => cpu.addOdd(a, b, out),
     subOdd: (a, b, out) => cpu.subOdd(a, b, out),
     reduceOdd: (a, out) => cpu.reduceOdd(a, out),
-    im2col: (x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) => cpu.im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out),
-    depthwise: (x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) => cpu.depthwise(x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out),
+    // conv2d in one call: on the GPU when its GEMM pays (gemmMacs, and gemmIntensity over what is copied: x, B and
+    // out, not the kh*kw-times larger im2col matrix); else im2col and gemm as separate calls (each routed as usual).
+    im2colGemm(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, B, n, out) {
+      const m = N * outH * outW, kk = kh * kw * C;
+      let ok = windowOk(x, out, [N, H, W, C, kh, kw, outH, outW, n], sh, sw, padTop, padLeft, [outH, kh, outW, kw]) && isU64(B)
+        && !overlaps(out, B) && x.length === size(N, H, W, C) && B.length === kk * n && out.length === m * n;
+      if (ok) {
+        const macs = m * kk * n;
+        ok = macs >= th.gemmMacs && macs >= th.gemmIntensity * (x.length + kk * n + m * n);
+      }
+      if (ok && gpu('im2colGemm', () => addon.im2colGemm(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, B, n, out))) return;
+      onCpu('im2colGemm');
+      const cols = new BigUint64Array(m * kk);
+      kernels.im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, cols);
+      kernels.gemm(cols, B, m, kk, n, out);
+    },
+    im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) {
+      const ok = windowOk(x, out, [N, H, W, C, kh, kw, outH, outW], sh, sw, padTop, padLeft, [outH, kh, outW, kw])
+        && x.length === size(N, H, W, C) && out.length === size(N, outH, outW, kh, kw, C) && out.length >= th.im2col;
+      if (ok && gpu('im2col', () => addon.im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out))) return;
+      onCpu('im2col');
+      cpu.im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, out);
+    },
+    depthwise(x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out) {
+      const ok = windowOk(x, out, [N, H, W, C, dm, kh, kw, outH, outW], sh, sw, padTop, padLeft, [outH, kh, outW, kw]) && isU64(w) && !overlaps(out, w)
+        && x.length === size(N, H, W, C) && w.length === size(kh, kw, C, dm) && out.length === size(N, outH, outW, C, dm) && out.length >= th.depthwise;
+      if (ok && gpu('depthwise', () => addon.depthwise(x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out))) return;
+      onCpu('depthwise');
+      cpu.depthwise(x, w, N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW, out);
+    },
+    maskZp(d: Uint8Array, mask: Uint8Array, subtract: boolean) {
+      const ok = isU8(d) && isU8(mask) && mask.length === d.length && typeof subtract === 'boolean' && d.length >= th.maskZp && !overlaps(d, mask);
+      if (ok && gpu('maskZp', () => addon.maskZp(d, mask, subtract))) return;
+      onCpu('maskZp');
+      cpu.maskZp(d, mask, subtract);
+    },
     // Optional methods: present exactly when the CPU set has them.
-    maskZp: (d: Uint8Array, mask: Uint8Array, subtract: boolean) => cpu.maskZp(d, mask, subtract),
     rejectSample: (raw: Uint8Array, table: Uint8Array, out: Uint8Array, filled: number) => cpu.rejectSample(raw, table, out, filled),
 
     gemm(A, B, m, k, n, out) {

@@ -34,6 +34,7 @@ typedef struct {
 typedef struct {
   double h2d_ms, kernel_ms, d2h_ms;
   double bytes_h2d, bytes_d2h;
+  double bytes_staged;   /* of those, the bytes copied through the pinned staging slots (staging.h) */
 } scu_timing;
 
 /* Probes the devices once (later calls return the cached answer). */
@@ -76,6 +77,25 @@ const char *scu_private_compare_r4(int j, const uint8_t *xl, const uint64_t *r, 
                                    const uint8_t *rot, const uint8_t *mask, uint8_t *d, size_t n); /* xl: 48 n; s, mask, d: 16 n */
 
 /*
+ * The ops of ring-elems.h (kernels-elems.cu; semantics those of RingKernels'
+ * functions of the same names). The caller has checked the arguments: every
+ * divisor >= 1 and dn = 1 or n; sar's f as given (> 63 shifts as 63);
+ * geometry = {N, H, W, C, dm, kh, kw, sh, sw, padTop, padLeft, outH, outW}
+ * (dm = 1 for im2col), every size below 2^31, nx = N H W C, nw = kh kw C dm,
+ * n the output's length.
+ */
+const char *scu_mul_scalar(const uint64_t *a, uint64_t s, uint64_t *out, size_t n);
+const char *scu_add_scalar(const uint64_t *a, uint64_t s, uint64_t *out, size_t n);
+const char *scu_sar(const uint64_t *a, uint64_t f, uint64_t *out, size_t n);
+const char *scu_div_share(const uint64_t *a, const uint32_t *d, size_t dn, int party, uint64_t *out, size_t n);
+const char *scu_mask_zp(uint8_t *d, const uint8_t *mask, int subtract, size_t n);  /* d in place */
+const char *scu_im2col(const uint64_t *x, size_t nx, const int64_t *geometry, uint64_t *out, size_t n);
+const char *scu_depthwise(const uint64_t *x, size_t nx, const uint64_t *w, size_t nw, const int64_t *geometry, uint64_t *out, size_t n);
+/* out[m x n] = im2col(x)[m x k] . B[k x n] mod 2^64 (m = N outH outW, k = kh kw C), the im2col matrix built
+ * on the device (kernels-gemm.cu): x and B are copied in, out back; geometry as above. */
+const char *scu_im2col_gemm(const uint64_t *x, size_t nx, const int64_t *geometry, const uint64_t *B, size_t n, uint64_t *out);
+
+/*
  * Device-resident GEMM timing: fills A, B on the device with a hash of the
  * index, runs the GEMM kernel (tile shape `variant`, -1: by shape) `reps` times and reports the median
  * milliseconds of one run (CUDA events) and a checksum of the result.
@@ -87,8 +107,14 @@ const char *scu_set_gemm_variant(int v);
 
 void scu_last_timing(scu_timing *t);
 
-/* Frees the device buffer pool. */
+/* Frees the device buffer pool (and the pinned staging slots, allocated again when needed). */
 const char *scu_release(void);
+
+/* Copies of at least 1 MiB through two pinned (cudaMallocHost) slots of 4 MiB (on = 1, the default), or
+ * every copy from / to pageable memory (on = 0). scu_staging_state: 1 slots allocated, 0 not tried yet,
+ * -1 pageable only (switched off, or cudaMallocHost failed: the fallback). */
+const char *scu_set_staging(int on);
+int scu_staging_state(void);
 
 #ifdef __cplusplus
 }

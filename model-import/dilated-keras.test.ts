@@ -18,7 +18,6 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
-import type { FloatTensor } from '../protocol/ir.js';
 import { getKernels } from '../protocol/kernels/index.js';
 import { secureForward } from '../protocol/layers/runner.js';
 import type { PartyId } from '../protocol/ring/types.js';
@@ -32,6 +31,9 @@ import type { JsonObject } from './keras-config.js';
 import { writeKeras3Functional, type FuncLayer } from './keras-writer.js';
 import { loadModel } from './load.js';
 import { referenceLogits } from './reference.js';
+import { inputBox, outputBox } from './static-bounds.js';
+import { dilatedExtent } from '../protocol/layers/geometry.js';
+import type { FloatTensor, LayerNode, ModelIR } from '../protocol/ir.js';
 import { prgFromSeed, SequentialBuilder, writeModelFile } from './seed-models.js';
 import { tempDir } from './testing/fixtures.js';
 
@@ -162,4 +164,26 @@ describe('a DeepLabV3+-like model (ASPP d = 1, 2, 3, 12, image pooling, bilinear
     expect(maxAbs(got, fixedLogits(ir, x, N, { fracBits: fb, ...(m.truncation ? { truncation: m.truncation } : {}) }))).toBeLessThan(64 / 2 ** fb);
     expect(maxAbs(got, want(x, N))).toBeLessThan(1e-2);
   }, 180_000);
+
+  it('the sound bound (static-bounds.ts, interval arithmetic through forwardNode) equals the zero-expanded kernels\' and holds the outputs', async () => {
+    const f = path.join(tmp.dir, 'deeplab-bounds.keras');
+    await writeKeras3Functional(f, { name: 'deeplabish', inputShape: IN, layers, output: 'logits' });
+    const { ir } = await loadModel(f);
+    const expand = (nd: LayerNode<FloatTensor>): LayerNode<FloatTensor> => {
+      if ((nd.kind !== 'conv2d' && nd.kind !== 'depthwise_conv2d') || !nd.dilation) return nd;
+      const [kh, kw] = nd.kernelSize, d = nd.dilation, [eh, ew] = dilatedExtent(nd.kernelSize, d), CM = nd.kernel.shape[2]! * nd.kernel.shape[3]!;
+      const data = new Float64Array(eh * ew * CM);
+      for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) data.set(nd.kernel.data.subarray((ky * kw + kx) * CM, (ky * kw + kx + 1) * CM), (ky * d[0] * ew + kx * d[1]) * CM);
+      const { dilation: _d, ...rest } = nd;
+      return { ...rest, kernelSize: [eh, ew], kernel: { shape: [eh, ew, nd.kernel.shape[2]!, nd.kernel.shape[3]!], data } } as LayerNode<FloatTensor>;
+    };
+    const big: ModelIR<FloatTensor> = { ...ir, nodes: ir.nodes.map(expand) };
+    const box = inputBox(IN, [0], [1]);
+    const a = outputBox(ir, box), b = outputBox(big, box);
+    const scale = 1 + Math.max(...Array.from(a.hi, Math.abs), ...Array.from(a.lo, Math.abs));
+    expect(maxAbs(a.lo, b.lo) + maxAbs(a.hi, b.hi)).toBeLessThan(1e-12 * scale);
+    const x = Float32Array.from(uniform(seededPrg(94), 576, 1), (v) => (v + 1) / 2);
+    const y = referenceLogits(ir, x, 1);
+    for (let i = 0; i < y.length; i++) expect(y[i]! >= a.lo[i]! - 1e-5 && y[i]! <= a.hi[i]! + 1e-5).toBe(true);
+  });
 });

@@ -32,6 +32,7 @@ import { writeKeras3Functional, type FuncLayer } from './keras-writer.js';
 import { loadModel } from './load.js';
 import { referenceLogits } from './reference.js';
 import { inputBox, outputBox } from './static-bounds.js';
+import { irToKeras } from './keras-from-ir.js';
 import { dilatedExtent } from '../protocol/layers/geometry.js';
 import type { FloatTensor, LayerNode, ModelIR } from '../protocol/ir.js';
 import { prgFromSeed, SequentialBuilder, writeModelFile } from './seed-models.js';
@@ -87,6 +88,27 @@ describe('Keras dilation_rate: one layer against tfjs (.keras and .h5)', () => {
       }
     });
   }
+});
+
+describe('the Keras twin of a dilated IR (keras-from-ir.ts writes dilation_rate back)', () => {
+  it('Conv2D, DepthwiseConv2D and SeparableConv2D with dilation_rate: the twin imports to the same dilations and outputs', async () => {
+    const IN: [number, number, number] = [9, 8, 3];
+    const kb = (shape: number[]) => [{ name: 'kernel', value: w(shape) }, { name: 'bias', value: w([shape[3]!], 0.1) }];
+    const f = file('keras');
+    await writeModelFile(new SequentialBuilder('dil', IN, prgFromSeed(1))
+      .raw('Conv2D', { filters: 4, kernel_size: [3, 3], strides: [1, 1], padding: 'same', dilation_rate: [2, 3], groups: 1, activation: 'relu', use_bias: true }, kb([3, 3, 3, 4]), 'c')
+      .raw('DepthwiseConv2D', { kernel_size: [3, 3], strides: [1, 1], padding: 'valid', depth_multiplier: 1, dilation_rate: [2, 2], activation: 'linear', use_bias: false }, [{ name: 'depthwise_kernel', value: w([3, 3, 4, 1]) }], 'dw')
+      .raw('SeparableConv2D', { filters: 2, kernel_size: [3, 3], strides: [1, 1], padding: 'same', depth_multiplier: 1, dilation_rate: [4, 4], activation: 'linear', use_bias: true }, [{ name: 'depthwise_kernel', value: w([3, 3, 4, 1]) }, { name: 'pointwise_kernel', value: w([1, 1, 4, 2]) }, { name: 'bias', value: w([2], 0.1) }], 's'), f);
+    const { ir } = await loadModel(f);
+    const twin = path.join(tmp.dir, 'twin.keras');
+    await writeKeras3Functional(twin, irToKeras(ir, 'twin'));
+    const back = (await loadModel(twin)).ir;
+    const dils = (m: ModelIR<FloatTensor>) => m.nodes.flatMap((nd) => ('dilation' in nd && nd.dilation ? [nd.dilation] : []));
+    expect(dils(ir)).toEqual([[2, 3], [2, 2], [4, 4]]);
+    expect(dils(back)).toEqual(dils(ir));
+    const x = Float32Array.from(uniform(seededPrg(96), 2 * 216, 1));
+    expect(maxAbs(referenceLogits(back, x, 2), referenceLogits(ir, x, 2))).toBeLessThan(1e-6);
+  });
 });
 
 describe('a DeepLabV3+-like model (ASPP d = 1, 2, 3, 12, image pooling, bilinear upsampling, Concatenate) through mpc-import and the secure forward', () => {
@@ -186,4 +208,6 @@ describe('a DeepLabV3+-like model (ASPP d = 1, 2, 3, 12, image pooling, bilinear
     const y = referenceLogits(ir, x, 1);
     for (let i = 0; i < y.length; i++) expect(y[i]! >= a.lo[i]! - 1e-5 && y[i]! <= a.hi[i]! + 1e-5).toBe(true);
   });
+
 });
+

@@ -73,6 +73,9 @@ export function irToKeras(ir: ModelIR<FloatTensor>, name: string, outputActivati
 
   for (const n of ir.nodes) {
     let out: string;
+    if ((n.kind === 'conv2d' || n.kind === 'depthwise_conv2d') && n.dilation && n.dilation.some((d) => d > 1) && n.strides.some((s) => s > 1)) {
+      throw unsupported(n, `dilation ${n.dilation.join('x')} with strides ${n.strides.join('x')} has no Keras equivalent (Keras refuses a dilation_rate > 1 with strides > 1)`);
+    }
     switch (n.kind) {
       case 'reshape':
       case 'flatten':

@@ -25,6 +25,7 @@ import { referenceLogits } from '../reference.js';
 import { loadOnnx } from './load.js';
 import { attr, buildModel, floatTensor, node } from '../testing/onnx.js';
 import type { AttributeMsg, NodeMsg, TensorMsg } from './schema.js';
+import { irToKeras } from '../keras-from-ir.js';
 
 const x = Float32Array.from([1, 2, 3, 4, 5]);
 const run = (op: string, W: number, attrs: ReturnType<typeof attr>[], bias = false): number[] => {
@@ -111,5 +112,9 @@ describe('a 2-D graph with dilated Convs: the spec\'s definition and the three-p
     const got = decode(reconstruct(k, r.results[0].data, r.results[1].data), F), want = referenceLogits(ir, x, 1);
     expect(got.length).toBe(want.length);
     expect(Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i]!)))).toBeLessThan(0.01);
+  });
+
+  it('its Keras twin (keras-from-ir.ts) is refused at the strided dilated Conv, naming the node and both options (Keras has no such layer)', () => {
+    expect(() => irToKeras(load(false), 'dil')).toThrow(/keras twin: node 'y' \(conv2d\): dilation 2x2 with strides 2x2 has no Keras equivalent/);
   });
 });

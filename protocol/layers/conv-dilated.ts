@@ -25,7 +25,7 @@
  *
  * Cost: Alg. 1's (matmul.ts bilinearCost) with |X| = N H W C, |Y| = kh kw C
  * Cout (depthwise: kh kw C dm) and |Z| = N outH outW Cout: 1 round, the same
- * as an undilated layer with those sizes; layers-cnn.test.ts checks the
+ * as an undilated layer with those sizes; dilated-secure.test.ts checks the
  * declared cost against the transport counters.
  */
 import type { BilinearOp } from '../primitives/matmul.js';

@@ -4,7 +4,9 @@
  * process, before and after native dilation:
  *  - before: the zero-expanded kernel of (k - 1) d + 1 = 25 taps per axis,
  *    an undilated conv2d / depthwise_conv2d (what the ONNX importer did);
- *  - after: the IR's dilation (protocol/layers/conv-dilated.ts).
+ *  - after: the IR's dilation (protocol/layers/conv-dilated.ts);
+ *  - and, for the cost of the phase gathers, the same layer undilated (d = 1:
+ *    the same MACs and bytes, no SpaceToBatch / BatchToSpace).
  * For each: the multiply-adds of one application of the layer's bilinear
  * map (the kernels' gemm m k n, depthwise outputs x taps, counted by
  * wrapping the kernels over the run and divided by the run's 5 applications:
@@ -69,14 +71,17 @@ async function once(m: ModelIR<FloatTensor>, parts: ReturnType<typeof shareModel
 console.log(`${new Date().toISOString()}; ${cpus()[0]?.model}; kernels ${k.name}; N ${N}, f ${f}; ${rounds} rounds, before/after alternating`);
 for (const [what, node] of layers) {
   const after = model(node), before = model(expanded(node));
+  const { dilation: _d, ...plain } = node;
+  const undilated = model(plain as LayerNode<FloatTensor>);
   const x = uniform(seededPrg(13), N * sizeOf(after.inputShape), 2);
   const xs = shareFor3(encode(x, f));
-  const pa = shareModel(k, after, f), pb = shareModel(k, before, f);
-  const cpu: { before: number[]; after: number[] } = { before: [], after: [] };
-  let lastA, lastB;
+  const pa = shareModel(k, after, f), pb = shareModel(k, before, f), pu = shareModel(k, undilated, f);
+  const cpu: { before: number[]; after: number[]; d1: number[] } = { before: [], after: [], d1: [] };
+  let lastA, lastB, lastU;
   for (let i = 0; i < rounds; i++) {
     lastB = await once(before, pb, xs); cpu.before.push(lastB.cpuMs);
     lastA = await once(after, pa, xs); cpu.after.push(lastA.cpuMs);
+    lastU = await once(undilated, pu, xs); cpu.d1.push(lastU.cpuMs);
   }
   // One application's multiply-adds are outputs x taps x C (x Cout for conv2d): 'same' keeps H x H outputs in both.
   const analytic = (m: ModelIR<FloatTensor>) => { const nd = m.nodes[0] as { kernelSize: number[]; kind: string }; return N * H * H * nd.kernelSize[0]! * nd.kernelSize[1]! * C * (nd.kind === 'conv2d' ? C : 1); };
@@ -88,5 +93,6 @@ for (const [what, node] of layers) {
   console.log(`\n${what}`);
   console.log(`  before (zero-expanded ${(before.nodes[0] as { kernelSize: number[] }).kernelSize.join('x')}): MACs ${lastB!.macs.toExponential(3)}, bytes ${lastB!.bytes}, rounds ${lastB!.rounds}, CPU ms ${cpu.before.map((v) => v.toFixed(0)).join(' ')} (median ${med(cpu.before).toFixed(0)})`);
   console.log(`  after  (dilation ${d}):        MACs ${lastA!.macs.toExponential(3)}, bytes ${lastA!.bytes}, rounds ${lastA!.rounds}, CPU ms ${cpu.after.map((v) => v.toFixed(0)).join(' ')} (median ${med(cpu.after).toFixed(0)})`);
+  console.log(`  d = 1 (no gathers):     MACs ${lastU!.macs.toExponential(3)}, bytes ${lastU!.bytes}, rounds ${lastU!.rounds}, CPU ms ${cpu.d1.map((v) => v.toFixed(0)).join(' ')} (median ${med(cpu.d1).toFixed(0)})`);
   console.log(`  before / after: MACs ${(lastB!.macs / lastA!.macs).toFixed(1)}x, bytes ${(lastB!.bytes / lastA!.bytes).toFixed(2)}x, CPU (medians) ${(med(cpu.before) / med(cpu.after)).toFixed(1)}x; max |after - before| ${diff.toExponential(2)}`);
 }

@@ -26,6 +26,7 @@ import { dilatedExtent } from './geometry.js';
 import { secureForward } from './runner.js';
 import { shareModel } from './share-model.js';
 import { sizeOf } from './types.js';
+import { inferShapes } from '../ir-kit/shapes.js';
 
 const k = getKernels();
 const g = seededPrg(40);
@@ -105,6 +106,17 @@ describe('dilated convolutions over shares vs the plaintext reference', () => {
     expect(r.bytes).toBe(c.bytes);
     expect(r.rounds).toBe(c.rounds);
   }, 120_000);
+});
+
+describe('shape inference of a dilated node', () => {
+  const conv = (dilation: [number, number], padding: 'same' | 'valid' = 'valid'): ModelIR<FloatTensor> => model([7, 5, 1], [{ kind: 'conv2d', name: 'c', inputs: ['input'], filters: 1, kernelSize: [3, 2], strides: [1, 1], padding, dilation, activation: 'linear', kernel: t([3, 2, 1, 1]) }]);
+  it('the window spans (k - 1) d + 1; a dilation that is not two positive integers, or a window past a valid input, is E_SHAPE naming the layer', () => {
+    expect(inferShapes(conv([3, 4])).get('c')).toEqual([1, 1, 1]);
+    expect(inferShapes(conv([9, 9], 'same')).get('c')).toEqual([7, 5, 1]);
+    expect(() => inferShapes(conv([0, 1]))).toThrow(expect.objectContaining({ code: 'E_SHAPE', message: expect.stringMatching(/^layer 'c' \(conv2d\): dilation \[0,1\] must be two positive integers/) }));
+    expect(() => inferShapes(conv([1.5, 1]))).toThrow(expect.objectContaining({ code: 'E_SHAPE' }));
+    expect(() => inferShapes(conv([4, 1]))).toThrow(expect.objectContaining({ code: 'E_SHAPE', message: expect.stringMatching(/window 9x2 \(the 3x2 kernel dilated by 4x1\) does not fit the 7x5 input/) }));
+  });
 });
 
 describe('declared cost of a dilated layer against the transport counters', () => {

@@ -14,6 +14,7 @@
  * mpc-import (precision chosen on samples) and the secure forward of its
  * three bundles (three parties in memory).
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -37,6 +38,7 @@ import { dilatedExtent } from '../protocol/layers/geometry.js';
 import type { FloatTensor, LayerNode, ModelIR } from '../protocol/ir.js';
 import { prgFromSeed, SequentialBuilder, writeModelFile } from './seed-models.js';
 import { tempDir } from './testing/fixtures.js';
+import { saveTfjsLayers } from './testing/tfjs-save.js';
 
 tf.env().set('PROD', true);
 void tf.setBackend('cpu');
@@ -88,6 +90,36 @@ describe('Keras dilation_rate: one layer against tfjs (.keras and .h5)', () => {
       }
     });
   }
+});
+
+describe('TF.js Layers model.json with a dilated DepthwiseConv2D (tfjs-layers 4.x ignores that dilation)', () => {
+  async function saved(kerasVersion?: string): Promise<{ file: string; x: Float32Array; k: tf.Tensor4D }> {
+    const dir = path.join(tmp.dir, `tfjs${++n}`);
+    mkdirSync(dir);
+    const input = tf.input({ shape: [7, 6, 2] });
+    const model = tf.model({ inputs: input, outputs: tf.layers.depthwiseConv2d({ kernelSize: 3, dilationRate: 2, padding: 'same', useBias: false, name: 'dw_atrous' }).apply(input) as tf.SymbolicTensor });
+    const k = T4(T(w([3, 3, 2, 1])));
+    model.layers[1]!.setWeights([k]);
+    const x = Float32Array.from(uniform(seededPrg(97), 84, 1));
+    const file = await saveTfjsLayers(model, dir);
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { modelTopology: Record<string, unknown> };
+    expect(String(json.modelTopology['keras_version'])).toMatch(/^tfjs-layers/);
+    if (kerasVersion) json.modelTopology['keras_version'] = kerasVersion;
+    writeFileSync(file, JSON.stringify(json));
+    return { file, x, k };
+  }
+
+  it('written by tfjs-layers itself: refused, naming the layer and why', async () => {
+    const s = await saved();
+    await expect(loadModel(s.file)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/^layer 'dw_atrous' \(DepthwiseConv2D\): dilation_rate \[2,2\] in a model written by tfjs-layers.*ignores its dilation/) });
+  });
+
+  it('converted from Keras (keras_version 2.12.0): imports with the dilation, as tf.depthwiseConv2d computes it', async () => {
+    const s = await saved('2.12.0');
+    const { ir } = await loadModel(s.file);
+    const want = tf.tidy(() => Float32Array.from(tf.depthwiseConv2d(T4(tf.tensor(s.x, [1, 7, 6, 2])), s.k, 1, 'same', 'NHWC', [2, 2]).dataSync()));
+    expect(maxAbs(referenceLogits(ir, s.x, 1), want)).toBeLessThan(1e-5);
+  });
 });
 
 describe('the Keras twin of a dilated IR (keras-from-ir.ts writes dilation_rate back)', () => {

@@ -15,6 +15,7 @@
 import type { FloatTensor } from '../protocol/ir.js';
 import type { AffineNode, WorkGraph, WorkNode } from './graph.js';
 import { pad1d } from './shapes.js';
+import { dilatedExtent, dilationOf } from '../protocol/layers/geometry.js';
 
 type Linear = Extract<WorkNode, { kind: 'conv2d' | 'depthwise_conv2d' | 'dense' }>;
 type Producer = Linear | Extract<WorkNode, { kind: 'conv2d_transpose' }>;
@@ -84,8 +85,10 @@ function foldForward(g: WorkGraph, bn: AffineNode, shapes: Map<string, number[]>
     else if (isLinear(next)) {
       if (next.kind !== 'dense') {
         const inS = shapes.get(cur)!;
-        const ph = pad1d(inS[0]!, next.kernelSize[0], next.strides[0], next.padding);
-        const pw = pad1d(inS[1]!, next.kernelSize[1], next.strides[1], next.padding);
+        // A dilated kernel pads for its extent (k - 1) d + 1.
+        const ext = dilatedExtent(next.kernelSize, dilationOf(next));
+        const ph = pad1d(inS[0]!, ext[0], next.strides[0], next.padding);
+        const pw = pad1d(inS[1]!, ext[1], next.strides[1], next.padding);
         if (ph.before + ph.after + pw.before + pw.after !== 0) return false;
         if (shapes.get(cur)!.length !== 3) return false;
       }

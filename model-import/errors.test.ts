@@ -85,7 +85,9 @@ describe('unrecognised files (E_MODEL_FORMAT)', () => {
 describe('unsupported layers and options (E_UNSUPPORTED_LAYER names layer, class, position)', () => {
   const cases: [string, (b: SequentialBuilder) => SequentialBuilder, RegExp][] = [
     ['an unknown layer class', (b) => b.raw('Conv1D', { filters: 2, kernel_size: [3] }, [], 'conv1d_x'), /#\d+ 'conv1d_x' \(Conv1D\)/],
-    ['dilation_rate 2', (b) => { b.conv2d(2, 3, 1, 'same'); b.layers.at(-1)!.config['dilation_rate'] = [2, 2]; return b; }, /'conv2d_1' \(Conv2D\).*dilation/],
+    // dilation_rate > 1 imports now with strides 1 (model-import/dilated-keras.test.ts); Keras itself refuses it with strides > 1.
+    ['dilation_rate 2 with strides 2', (b) => { b.conv2d(2, 3, 2, 'same'); b.layers.at(-1)!.config['dilation_rate'] = [2, 2]; return b; }, /'conv2d_1' \(Conv2D\).*dilation_rate 2x2 with strides 2x2 is not supported/],
+    ['Conv2DTranspose with dilation_rate 2', (b) => b.raw('Conv2DTranspose', { filters: 2, kernel_size: [2, 2], strides: [1, 1], dilation_rate: [2, 2] }, [{ name: 'kernel', value: { shape: [2, 2, 2, 4], data: new Float64Array(32) } }, { name: 'bias', value: { shape: [2], data: new Float64Array(2) } }], 'upconv'), /'upconv' \(Conv2DTranspose\).*dilation_rate 2x2 is not supported/],
     ['channels_first', (b) => { b.pool('max', 2, 2); b.layers.at(-1)!.config['data_format'] = 'channels_first'; return b; }, /#3 'max_pooling2d_1' \(MaxPooling2D\).*channels_first/],
     ['softmax in the middle', (b) => b.flatten().dense(6, 'softmax').dense(2), /'dense' \(Dense\).*final/],
     ['an elu activation (no secure approximation)', (b) => b.raw('Activation', { activation: 'elu' }, [], 'act_elu'), /#3 'act_elu' \(Activation\).*'elu' is not supported/],
@@ -99,7 +101,7 @@ describe('unsupported layers and options (E_UNSUPPORTED_LAYER names layer, class
     // Conv2D with groups > 1 imports now (block-diagonal kernel or depthwise): families-keras.test.ts.
     ["Conv2D with padding 'causal'", (b) => { b.conv2d(2, 3, 1, 'same'); b.layers.at(-1)!.config['padding'] = 'causal'; return b; }, /'conv2d_1' \(Conv2D\).*padding 'causal'/],
     ['Conv2D channels_first', (b) => { b.conv2d(2, 3, 1, 'same'); b.layers.at(-1)!.config['data_format'] = 'channels_first'; return b; }, /'conv2d_1' \(Conv2D\).*channels_first/],
-    ['DepthwiseConv2D with dilation_rate 2', (b) => { b.conv2d(2, 3, 1, 'same'); const L = b.layers.at(-1)!; L.className = 'DepthwiseConv2D'; L.config['dilation_rate'] = 2; return b; }, /\(DepthwiseConv2D\).*dilation_rate 2x2/],
+    ['DepthwiseConv2D with dilation_rate 2 and strides 2', (b) => { b.conv2d(2, 3, 2, 'same'); const L = b.layers.at(-1)!; L.className = 'DepthwiseConv2D'; L.config['dilation_rate'] = 2; return b; }, /\(DepthwiseConv2D\).*dilation_rate 2x2 with strides 2x2/],
     ['a Dense with a selu activation', (b) => b.flatten().dense(4, 'selu' as 'relu'), /'dense' \(Dense\).*'selu' is not supported/],
     ['a Dense with a leaky_relu activation string', (b) => b.flatten().dense(4, 'leaky_relu' as 'relu'), /'dense' \(Dense\).*'leaky_relu' is not supported/],
   ];

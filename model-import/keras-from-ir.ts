@@ -73,6 +73,9 @@ export function irToKeras(ir: ModelIR<FloatTensor>, name: string, outputActivati
 
   for (const n of ir.nodes) {
     let out: string;
+    if ((n.kind === 'conv2d' || n.kind === 'depthwise_conv2d') && n.dilation && n.dilation.some((d) => d > 1) && n.strides.some((s) => s > 1)) {
+      throw unsupported(n, `dilation ${n.dilation.join('x')} with strides ${n.strides.join('x')} has no Keras equivalent (Keras refuses a dilation_rate > 1 with strides > 1)`);
+    }
     switch (n.kind) {
       case 'reshape':
       case 'flatten':
@@ -80,12 +83,12 @@ export function irToKeras(ir: ModelIR<FloatTensor>, name: string, outputActivati
         view.set(n.name, shapeOf(n.name));
         continue;
       case 'conv2d': {
-        const c = add('Conv2D', 'conv2d', [read(n.inputs[0]!)], { filters: n.filters, kernel_size: n.kernelSize, strides: n.strides, padding: n.padding, ...CL, dilation_rate: [1, 1], groups: 1, activation: 'linear', use_bias: !!n.bias }, wts(n));
+        const c = add('Conv2D', 'conv2d', [read(n.inputs[0]!)], { filters: n.filters, kernel_size: n.kernelSize, strides: n.strides, padding: n.padding, ...CL, dilation_rate: n.dilation ?? [1, 1], groups: 1, activation: 'linear', use_bias: !!n.bias }, wts(n));
         out = withAct(n, c, n.activation);
         break;
       }
       case 'depthwise_conv2d': {
-        const c = add('DepthwiseConv2D', 'depthwise_conv2d', [read(n.inputs[0]!)], { kernel_size: n.kernelSize, strides: n.strides, padding: n.padding, depth_multiplier: n.depthMultiplier, ...CL, dilation_rate: [1, 1], activation: 'linear', use_bias: !!n.bias }, wts(n));
+        const c = add('DepthwiseConv2D', 'depthwise_conv2d', [read(n.inputs[0]!)], { kernel_size: n.kernelSize, strides: n.strides, padding: n.padding, depth_multiplier: n.depthMultiplier, ...CL, dilation_rate: n.dilation ?? [1, 1], activation: 'linear', use_bias: !!n.bias }, wts(n));
         out = withAct(n, c, n.activation);
         break;
       }

@@ -88,6 +88,18 @@ export function channelsLast(L: KerasLayer): void {
   if (df !== undefined && df !== null && df !== 'channels_last') throw unsupported(L, `data_format '${String(df)}' is not supported (channels_last only)`);
 }
 
+/**
+ * Conv2D / DepthwiseConv2D / SeparableConv2D dilation_rate: {} for 1x1, else the IR's dilation. Keras itself refuses
+ * strides > 1 with a dilation_rate > 1 (a file that has both is refused here too, naming both options).
+ */
+export function dilationRate(L: KerasLayer): { dilation?: [number, number] } {
+  const d = pair(L, 'dilation_rate', [1, 1]);
+  if (d[0] === 1 && d[1] === 1) return {};
+  const s = pair(L, 'strides', [1, 1]);
+  if (s[0] !== 1 || s[1] !== 1) throw unsupported(L, `dilation_rate ${d[0]}x${d[1]} with strides ${s[0]}x${s[1]} is not supported (Keras allows a dilation_rate > 1 only with strides 1)`);
+  return { dilation: d };
+}
+
 export function noDilation(L: KerasLayer): void {
   const d = pair(L, 'dilation_rate', [1, 1]);
   if (d[0] !== 1 || d[1] !== 1) throw unsupported(L, `dilation_rate ${d[0]}x${d[1]} is not supported (1 only)`);

@@ -10,7 +10,7 @@ import type { Activation, FloatTensor, LayerNode } from '../protocol/ir.js';
 import type { AffineNode, WorkGraph, WorkNode } from './graph.js';
 import type { KerasLayer } from './keras-config.js';
 import { broadcastMerge } from './merge-broadcast.js';
-import { badConfig, blockDiagonal, chain, channelParam, channelsLast, cropOrPad, noDilation, optBias, padding, pair, parseAct, unsupported, weight, type AnyAct } from './layer-args.js';
+import { badConfig, blockDiagonal, chain, channelParam, channelsLast, cropOrPad, dilationRate, noDilation, optBias, padding, pair, parseAct, unsupported, weight, type AnyAct } from './layer-args.js';
 
 /**
  * Identities at inference (Keras runs them only with training=True): regularisers and the
@@ -55,14 +55,14 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
     case 'Conv2D':
     case 'Convolution2D': {
       channelsLast(L);
-      noDilation(L);
+      const dil = dilationRate(L);
       const k = pair(L, 'kernel_size');
       const filters = Number(c['filters']);
       if (x.length !== 3) throw badConfig(L, `expects an input of rank 3, got [${x}]`);
       const groups = Number(c['groups'] ?? 1), C = x[2]!;
       if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0 || filters % groups !== 0) throw badConfig(L, `groups=${String(c['groups'])} does not divide ${C} input channels and ${filters} filters`);
       const a = act(parseAct(L, c['activation'], kerasMajor));
-      const win = { ...base, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), activation: a.activation, ...optBias(L, filters) };
+      const win = { ...base, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), ...dil, activation: a.activation, ...optBias(L, filters) };
       const kernel = weight(L, 'kernel', [k[0], k[1], C / groups, filters]);
       // Grouped (RegNet, ResNeXt; ConvNeXt's groups = C): input channels and filters in `groups` contiguous blocks, as TF's grouped conv.
       const node: LayerNode<FloatTensor> = groups === 1 ? { kind: 'conv2d', ...win, filters, kernel }
@@ -72,12 +72,12 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
     }
     case 'DepthwiseConv2D': {
       channelsLast(L);
-      noDilation(L);
+      const dil = dilationRate(L);
       const k = pair(L, 'kernel_size');
       const dm = Number(c['depth_multiplier'] ?? 1);
       if (x.length !== 3) throw badConfig(L, `expects an input of rank 3, got [${x}]`);
       const a = act(parseAct(L, c['activation'], kerasMajor));
-      const node: LayerNode<FloatTensor> = { kind: 'depthwise_conv2d', ...base, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), depthMultiplier: dm, activation: a.activation, kernel: weight(L, 'kernel', [k[0], k[1], x[2]!, dm]), ...optBias(L, x[2]! * dm) };
+      const node: LayerNode<FloatTensor> = { kind: 'depthwise_conv2d', ...base, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), ...dil, depthMultiplier: dm, activation: a.activation, kernel: weight(L, 'kernel', [k[0], k[1], x[2]!, dm]), ...optBias(L, x[2]! * dm) };
       return { nodes: [node], ...(a.final ? { final: a.final } : {}) };
     }
     case 'Dense': {
@@ -279,14 +279,15 @@ export function convertLayer(L: KerasLayer, ins: number[][], g: WorkGraph, keras
     case 'SeparableConv2D':
     case 'SeparableConvolution2D': {
       channelsLast(L);
-      noDilation(L);
+      // The dilation applies to the depthwise step (the pointwise 1x1 has none), as in Keras.
+      const dil = dilationRate(L);
       const k = pair(L, 'kernel_size');
       const dm = Number(c['depth_multiplier'] ?? 1);
       const filters = Number(c['filters']);
       if (x.length !== 3) throw badConfig(L, `expects an input of rank 3, got [${x}]`);
       const a = act(parseAct(L, c['activation'], kerasMajor));
       const dwName = g.fresh(`${L.name}/depthwise`);
-      const dw: LayerNode<FloatTensor> = { kind: 'depthwise_conv2d', name: dwName, inputs: L.inputs, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), depthMultiplier: dm, activation: 'linear', kernel: weight(L, 'kernel', [k[0], k[1], x[2]!, dm]) };
+      const dw: LayerNode<FloatTensor> = { kind: 'depthwise_conv2d', name: dwName, inputs: L.inputs, kernelSize: k, strides: pair(L, 'strides', [1, 1]), padding: padding(L), ...dil, depthMultiplier: dm, activation: 'linear', kernel: weight(L, 'kernel', [k[0], k[1], x[2]!, dm]) };
       const pw: LayerNode<FloatTensor> = { kind: 'conv2d', name: L.name, inputs: [dwName], filters, kernelSize: [1, 1], strides: [1, 1], padding: 'valid', activation: a.activation, kernel: weight(L, 'pointwise_kernel', [1, 1, x[2]! * dm, filters]), ...optBias(L, filters) };
       return { nodes: [dw, pw], ...(a.final ? { final: a.final } : {}) };
     }

@@ -11,7 +11,7 @@ import { MpcError } from '../protocol/errors.js';
 import type { FloatTensor, ModelIR, OutputActivation } from '../protocol/ir.js';
 import { convertGraph, type ConvertOptions } from './convert.js';
 import { hasHdf5Magic, openH5 } from './h5.js';
-import { parseJson } from './keras-config.js';
+import { parseJson, type KerasLayer } from './keras-config.js';
 import { inferPreprocessing, type InferredPreprocessing } from './preprocessing.js';
 import { readLegacyH5, readModelConfig } from './read-h5.js';
 import { readKeras3 } from './read-keras3.js';
@@ -56,6 +56,18 @@ function refuseTfjsBilinear(ir: ModelIR<FloatTensor>, kerasVersion: string | und
   if (!kerasVersion?.startsWith('tfjs-layers')) return;
   const n = ir.nodes.find((x) => x.kind === 'upsampling2d' && x.interpolation === 'bilinear');
   if (n) throw new MpcError('E_UNSUPPORTED_LAYER', `layer '${n.name}' (UpSampling2D): interpolation 'bilinear' in a model written by ${kerasVersion}: tfjs-layers resizes without half-pixel centres, Keras and this importer with them, so the secure model would not compute what it was trained with (nearest, or a model converted from Keras, is supported)`, { step: 'import.convert' });
+}
+
+/**
+ * tfjs-layers 4.x's DepthwiseConv2D layer ignores its dilationRate (its call() passes none to the op), where Keras
+ * applies it: a model.json written by tfjs-layers with a dilated DepthwiseConv2D computed without the dilation, and
+ * serving it dilated would not compute what it was trained with. Refused, naming the layer (one converted from Keras
+ * imports with the dilation; tfjs-layers' Conv2D and SeparableConv2D apply theirs).
+ */
+function refuseTfjsDepthwiseDilation(graph: { layers: readonly KerasLayer[] }, kerasVersion: string | undefined): void {
+  if (!kerasVersion?.startsWith('tfjs-layers')) return;
+  const L = graph.layers.find((l) => l.className === 'DepthwiseConv2D' && [l.config['dilation_rate']].flat().some((d) => d !== undefined && d !== null && d !== 1));
+  if (L) throw new MpcError('E_UNSUPPORTED_LAYER', `layer '${L.name}' (DepthwiseConv2D): dilation_rate ${JSON.stringify(L.config['dilation_rate'])} in a model written by ${kerasVersion}: tfjs-layers' DepthwiseConv2D ignores its dilation, Keras and this importer apply it, so the secure model would not compute what it was trained with (a model converted from Keras is supported)`, { step: 'import.convert' });
 }
 
 export interface LoadedModel {
@@ -125,7 +137,7 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
   // hard_sigmoid differs between Keras 2 and 3: the file's keras_version, else Keras 3 for .keras, 2 for .h5 and TF.js.
   const major = result.kerasVersion ? Number.parseInt(result.kerasVersion, 10) : format === 'keras-v3' ? 3 : 2;
   const ir = withOutputActivation(convertGraph(result.graph, { kerasMajor: major >= 3 ? 3 : 2, ...convertOpts }), opts.outputActivation);
-  if (format === 'tfjs-layers') refuseTfjsBilinear(ir, result.kerasVersion);
+  if (format === 'tfjs-layers') { refuseTfjsBilinear(ir, result.kerasVersion); refuseTfjsDepthwiseDilation(result.graph, result.kerasVersion); }
   const preprocessing = inferPreprocessing(result.graph, ir.inputShape);
   return { ir, format, sourceHash: hash.digest('hex'), sourceFile: abs, ...(result.kerasVersion ? { kerasVersion: result.kerasVersion } : {}), ...(preprocessing ? { preprocessing } : {}) };
 }

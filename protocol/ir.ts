@@ -50,6 +50,11 @@ export interface Conv2DNode<W> extends NodeBase {
   kernelSize: [number, number];
   strides: [number, number];
   padding: Padding;
+  /**
+   * Atrous convolution: taps d apart ([d_h, d_w]; Keras dilation_rate, ONNX dilations). The window spans
+   * (k - 1) d + 1 cells per axis ('same' padding and the output size use that extent, as TF). Absent: [1, 1].
+   */
+  dilation?: [number, number];
   activation: Activation;
   /** kernel [kh, kw, Cin, Cout] (Keras layout); bias [Cout] (BatchNorm already folded in). */
   kernel: W;
@@ -61,6 +66,8 @@ export interface DepthwiseConv2DNode<W> extends NodeBase {
   kernelSize: [number, number];
   strides: [number, number];
   padding: Padding;
+  /** As Conv2DNode's. */
+  dilation?: [number, number];
   depthMultiplier: number;
   activation: Activation;
   /** kernel [kh, kw, Cin, depthMultiplier]; bias [Cin * depthMultiplier]. */

@@ -1,7 +1,7 @@
 /**
  * The secure path of this round's ONNX mappings (Pad constant v as x - v, zero pad, + v; Pad edge / reflect as
  * crops and concatenations; Clip with other bounds as ReLUs of shifted copies; Add / Sub broadcasting a 1 in C, H,
- * W as nearest upsampling / concatenated copies; Conv dilations as a zero-expanded kernel): each graph through the
+ * W as nearest upsampling / concatenated copies; Conv dilations, now the IR's dilation): each graph through the
  * three-party runner (f = 13) against the importer's float reference, with the client's input shared at random and
  * as (x, 0). They create P0-only constants and (0, 0) cells (public offsets, padding) feeding truncating layers
  * (LeakyRelu, HardSigmoid, a Conv), the deterministic sharings local truncation mishandled before it re-randomised.

@@ -1,12 +1,13 @@
 /**
  * ONNX operators with weights -> IR: Conv (group 1, depthwise, or grouped as
- * a block-diagonal kernel; dilations as the zero-expanded kernel),
- * ConvTranspose, Gemm, MatMul, BatchNormalization.
+ * a block-diagonal kernel; dilations as the IR's dilation, with strides too),
+ * ConvTranspose (dilations as the zero-expanded kernel), Gemm, MatMul,
+ * BatchNormalization.
  * Weights are converted from ONNX's layouts ([M, C/group, kh, kw], [K, N] /
  * [N, K]) to the IR's ([kh, kw, C, M], [in, units]) here, once.
  */
 import type { Padding } from '../../protocol/ir.js';
-import { window1d } from '../../protocol/layers/geometry.js';
+import { dilatedExtent, window1d } from '../../protocol/layers/geometry.js';
 import type { AffineNode, WorkNode } from '../graph.js';
 import type { OnnxNode, OnnxTensor } from './read.js';
 import { attrFloat, attrInt, attrInts, attrString, checkAttrs, malformed, numel, unsupported, type ActVal, type Ctx } from './context.js';
@@ -59,7 +60,8 @@ export function noDilation(n: OnnxNode): void {
 
 /**
  * A kernel [A, B, kh, kw] with attribute 'dilations' d as the equivalent undilated kernel of (k - 1) d + 1 taps per
- * axis (zeros between the taps): exact for Conv / ConvTranspose, at the larger kernel's cost.
+ * axis (zeros between the taps): exact, at the larger kernel's cost. ConvTranspose only (Conv maps dilations to
+ * the IR's dilation, which runs the undilated kernel's multiply-adds).
  */
 function dilated(n: OnnxNode, w: OnnxTensor): { data: Float64Array; kh: number; kw: number } {
   const [A, B, kh, kw] = w.dims as [number, number, number, number];
@@ -96,16 +98,19 @@ export function conv(ctx: Ctx, n: OnnxNode): void {
   const [M, Cg, kh0, kw0] = w.dims as [number, number, number, number];
   const k0 = pair(n, 'kernel_shape', [kh0, kw0]);
   if (k0[0] !== kh0 || k0[1] !== kw0) throw malformed(n, `kernel_shape [${k0}] differs from the weight's [${kh0}, ${kw0}]`);
-  // Dilations: the window is the dilated kernel's (the spec's (k - 1) d + 1, in pads, auto_pad and the output size).
-  const { data: src, kh, kw } = dilated(n, w);
-  const k: [number, number] = [kh, kw];
+  // Dilations: the IR's dilation; the window is the dilated kernel's extent (the spec's (k - 1) d + 1, in pads, auto_pad
+  // and the output size).
+  const src = w.data, kh = kh0, kw = kw0;
+  const d = pair(n, 'dilations', [1, 1]);
+  const dil = d[0] === 1 && d[1] === 1 ? {} : { dilation: d };
+  const k = dilatedExtent(k0, d);
   const s = pair(n, 'strides', [1, 1]);
   const group = attrInt(n, 'group', 1);
   if (!(group >= 1 && C % group === 0 && M % group === 0 && Cg === C / group)) throw malformed(n, `attribute 'group' = ${group} does not fit ${C} input channels and weight [${w.dims}]`);
   const p = spatialPads(n, H, W, k, s);
   const padding = irPadding(H, W, k, s, p);
   const pre = padding ? { nodes: [], input: x.ir } : zeroPad(ctx, n, x, p);
-  const base = { name: n.outputs[0]!, inputs: [pre.input], kernelSize: k, strides: s, padding: padding ?? ('valid' as const), activation: 'linear' as const };
+  const base = { name: n.outputs[0]!, inputs: [pre.input], kernelSize: k0, strides: s, padding: padding ?? ('valid' as const), ...dil, activation: 'linear' as const };
   const bias = ctx.konst(n, 2, 'the bias');
   if (bias && bias.data.length !== M) throw malformed(n, `bias has ${bias.data.length} values, expected ${M}`);
   const b = bias ? { bias: { shape: [M], data: Float64Array.from(bias.data) } } : {};
@@ -126,8 +131,8 @@ export function conv(ctx: Ctx, n: OnnxNode): void {
     }
     node = { kind: 'conv2d', ...base, filters: M, kernel: { shape: [kh, kw, C, M], data: K }, ...b };
   }
-  const outH = Math.floor((H + p[0][0] + p[0][1] - kh) / s[0]) + 1, outW = Math.floor((W + p[1][0] + p[1][1] - kw) / s[1]) + 1;
-  if (outH < 1 || outW < 1) throw malformed(n, `the ${kh}x${kw} kernel does not fit the padded ${H}x${W} input`);
+  const outH = Math.floor((H + p[0][0] + p[0][1] - k[0]) / s[0]) + 1, outW = Math.floor((W + p[1][0] + p[1][1] - k[1]) / s[1]) + 1;
+  if (outH < 1 || outW < 1) throw malformed(n, `the ${k[0]}x${k[1]} ${dil.dilation ? `(dilated ${kh}x${kw}) ` : ''}kernel does not fit the padded ${H}x${W} input`);
   ctx.emit(n, [...pre.nodes, node], { dims: [1, M, outH, outW], nonneg: false });
 }
 

@@ -65,13 +65,16 @@ const spatial: Record<string, Gen> = {
     return apply(tf.layers.conv2d(a), c, st, 'Conv2D', JSON.stringify(a));
   },
   DepthwiseConv2D: (g, c, st) => {
-    const w = windowArgs(g, c.shape, true);
+    // No dilation: tfjs-layers 4.22's DepthwiseConv2D layer ignores its dilationRate (call() passes null, "TODO(cais):
+    // Add support for dilation"), where Keras and tf.depthwiseConv2d apply it (dilated-keras.test.ts checks the import
+    // against tf.depthwiseConv2d).
+    const w = windowArgs(g, c.shape, false);
     if (!w) return null;
     const a = { ...w, depthMultiplier: int(g, 1, 3), useBias: coin(g, 0.7), activation: pick(g, ACTS) };
     return apply(tf.layers.depthwiseConv2d(a), c, st, 'DepthwiseConv2D', JSON.stringify(a));
   },
   SeparableConv2D: (g, c, st) => {
-    const w = windowArgs(g, c.shape, false);
+    const w = windowArgs(g, c.shape, true);
     if (!w) return null;
     const a = { filters: int(g, 1, 4), ...w, depthMultiplier: int(g, 1, 2), useBias: coin(g, 0.7), activation: pick(g, ACTS) };
     return apply(tf.layers.separableConv2d(a), c, st, 'SeparableConv2D', JSON.stringify(a));

@@ -11,7 +11,7 @@ import { HARD_SIGMOID, type Activation, type FloatTensor, type LayerNode, type M
 import { smoothActivation } from '../layers/activations.js';
 import { poolNoteFor } from './deferred.js';
 import { bilinearPass, broadcastIndex, concatArrays, concatIndex, cropIndex, dilatePadIndex, gather, upsampleNearestIndex } from './layout.js';
-import { window2d } from '../layers/geometry.js';
+import { convWindow, dilationOf, window2d } from '../layers/geometry.js';
 import { sizeOf } from '../layers/types.js';
 import type { Arith, CompareKind } from './arith.js';
 import { outputShape } from './shapes.js';
@@ -96,7 +96,8 @@ function transposedKernel(K: Float64Array, R: number, Co: number): Float64Array 
 }
 
 /**
- * Conv2D and DepthwiseConv2D. Each output element is the sum, in the order
+ * Conv2D and DepthwiseConv2D (dilated: tap (ky, kx) reads the input d_h ky,
+ * d_w kx cells from the window's corner). Each output element is the sum, in the order
  * (ky, kx, c), of the products of the nonzero inputs under the window with
  * their weights (padding and zero inputs add nothing). Conv2D gathers those
  * inputs once per output pixel and takes each output channel's sum as a dot
@@ -108,8 +109,8 @@ function transposedKernel(K: Float64Array, R: number, Co: number): Float64Array 
  */
 function conv(node: Win, x: Values, ar: Arith): Values {
   const [N, H, W, C] = x.shape as [number, number, number, number];
-  const [kh, kw] = node.kernelSize, [sh, sw] = node.strides;
-  const g = window2d(H, W, node.kernelSize, node.strides, node.padding);
+  const [kh, kw] = node.kernelSize, [sh, sw] = node.strides, [dh, dwl] = dilationOf(node);
+  const g = convWindow(H, W, node);
   const dw = node.kind === 'depthwise_conv2d';
   const dm = dw ? node.depthMultiplier : 1;
   const Co = dw ? C * dm : node.filters;
@@ -125,10 +126,10 @@ function conv(node: Win, x: Values, ar: Arith): Values {
     if (Kt) {
       let m = 0;
       for (let ky = 0; ky < kh; ky++) {
-        const iy = oy * sh + ky - g.padTop;
+        const iy = oy * sh + ky * dh - g.padTop;
         if (iy < 0 || iy >= H) continue;
         for (let kx = 0; kx < kw; kx++) {
-          const ix = ox * sw + kx - g.padLeft;
+          const ix = ox * sw + kx * dwl - g.padLeft;
           if (ix < 0 || ix >= W) continue;
           const xo = ((n * H + iy) * W + ix) * C, ko = (ky * kw + kx) * C;
           for (let c = 0; c < C; c++) {
@@ -161,10 +162,10 @@ function conv(node: Win, x: Values, ar: Arith): Values {
     } else {
       acc.fill(0);
       for (let ky = 0; ky < kh; ky++) {
-        const iy = oy * sh + ky - g.padTop;
+        const iy = oy * sh + ky * dh - g.padTop;
         if (iy < 0 || iy >= H) continue;
         for (let kx = 0; kx < kw; kx++) {
-          const ix = ox * sw + kx - g.padLeft;
+          const ix = ox * sw + kx * dwl - g.padLeft;
           if (ix < 0 || ix >= W) continue;
           const xo = ((n * H + iy) * W + ix) * C, ko = (ky * kw + kx) * C;
           for (let c = 0; c < C; c++) {

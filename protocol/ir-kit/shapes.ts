@@ -7,7 +7,7 @@
  */
 import { MpcError } from '../errors.js';
 import type { LayerNode, ModelIR } from '../ir.js';
-import { window2d } from '../layers/geometry.js';
+import { dilatedExtent, dilationOf, window2d } from '../layers/geometry.js';
 import { sizeOf } from '../layers/types.js';
 
 function shapeErr(node: { name: string; kind: string }, msg: string): MpcError {
@@ -30,8 +30,9 @@ export function outputShape(node: LayerNode<unknown>, ins: number[][]): number[]
     case 'maxpool2d':
     case 'avgpool2d': {
       const [h, w, c] = hwc(node, x);
-      const k = 'kernelSize' in node ? node.kernelSize : node.poolSize;
-      if ((node.padding === 'valid' && (h < k[0] || w < k[1]))) throw shapeErr(node, `window ${k[0]}x${k[1]} does not fit the ${h}x${w} input`);
+      const k = 'kernelSize' in node ? dilatedExtent(node.kernelSize, dilationOf(node)) : node.poolSize;
+      if ('kernelSize' in node && !dilationOf(node).every((d) => Number.isInteger(d) && d >= 1)) throw shapeErr(node, `dilation [${dilationOf(node)}] must be two positive integers`);
+      if ((node.padding === 'valid' && (h < k[0] || w < k[1]))) throw shapeErr(node, `window ${k[0]}x${k[1]}${'kernelSize' in node && node.dilation ? ` (the ${node.kernelSize.join('x')} kernel dilated by ${node.dilation.join('x')})` : ''} does not fit the ${h}x${w} input`);
       const g = window2d(h, w, k, node.strides, node.padding);
       const oc = node.kind === 'conv2d' ? node.filters : node.kind === 'depthwise_conv2d' ? c * node.depthMultiplier : c;
       return [g.outH, g.outW, oc];

@@ -146,6 +146,19 @@ const decoder = (): ModelIR<FloatTensor> => irModel([4, 4, 2], [
   { kind: 'dense', name: 'd', inputs: ['gap'], units: 2, activation: 'linear', kernel: w([4, 2], 2), bias: w([2]) },
 ]);
 
+/** DeepLab ASPP: dilated Conv2D (d 2, relu), dilated depthwise (d 3), Conv2D d 7 (past the 6x6 map), Concatenate, Dense. */
+const aspp = (): ModelIR<FloatTensor> => {
+  const ga = seededPrg(45), wa = (shape: number[], a = 0.5): FloatTensor => ({ shape, data: uniform(ga, sizeOf(shape), a) });
+  return irModel([6, 6, 3], [
+    { kind: 'conv2d', name: 'a2', inputs: ['input'], filters: 3, kernelSize: [3, 3], strides: [1, 1], padding: 'same', dilation: [2, 2], activation: 'relu', kernel: wa([3, 3, 3, 3]), bias: wa([3]) },
+    { kind: 'depthwise_conv2d', name: 'a3', inputs: ['a2'], kernelSize: [3, 3], strides: [1, 1], padding: 'same', dilation: [3, 3], depthMultiplier: 1, activation: 'linear', kernel: wa([3, 3, 3, 1]) },
+    { kind: 'conv2d', name: 'a7', inputs: ['input'], filters: 3, kernelSize: [3, 3], strides: [1, 1], padding: 'same', dilation: [7, 7], activation: 'relu', kernel: wa([3, 3, 3, 3]), bias: wa([3]) },
+    { kind: 'concatenate', name: 'cat', inputs: ['a3', 'a7'], axis: 2 },
+    { kind: 'flatten', name: 'fl', inputs: ['cat'] },
+    { kind: 'dense', name: 'd', inputs: ['fl'], units: 3, activation: 'linear', kernel: wa([6 * 6 * 6, 3], 0.3), bias: wa([3]) },
+  ]);
+};
+
 /** Edge input for the second run: zeros, runs of equal values (ties in every pool), large magnitudes. */
 const edge = (n: number): Float64Array => Float64Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : i % 3 === 0 ? -1.5 : i % 7 === 0 ? 6 : 1));
 
@@ -172,5 +185,9 @@ describe('two runs at once in one process keep apart', () => {
 
   it('each run dealt from its own preprocessed bundle (P2\'s recorded script replayed), kept masks, exact truncation', async () => {
     await expectApart(mobileBlock(), { f: 13, truncation: 'exact', dealing: 'bundle', inputs: (n) => [uniform(seededPrg(44), n, 2), edge(n)] }, 1e-2);
+  });
+
+  it('DeepLab ASPP (dilated Conv2D and depthwise: conv-dilated.ts scratch slots), kept masks, then each run from its own bundle', async () => {
+    for (const dealing of ['kept', 'bundle'] as const) await expectApart(aspp(), { f: 13, dealing, inputs: (n) => [uniform(seededPrg(46), n, 2), edge(n)] }, 1e-2);
   });
 });

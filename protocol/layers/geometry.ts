@@ -29,3 +29,18 @@ export function window2d(H: number, W: number, k: [number, number], s: [number, 
   const h = window1d(H, k[0], s[0], padding), w = window1d(W, k[1], s[1], padding);
   return { outH: h.out, outW: w.out, padTop: h.padBefore, padLeft: w.padBefore, padBottom: h.padAfter, padRight: w.padAfter };
 }
+
+/** A convolution node's dilation [d_h, d_w]: [1, 1] where the node has none. */
+export function dilationOf(node: { dilation?: [number, number] }): [number, number] {
+  return node.dilation ?? [1, 1];
+}
+
+/** The extent of a kernel of k taps dilated by d: (k - 1) d + 1 per axis (TF's and ONNX's effective kernel: padding and output size). */
+export function dilatedExtent(k: [number, number], d: [number, number]): [number, number] {
+  return [(k[0] - 1) * d[0] + 1, (k[1] - 1) * d[1] + 1];
+}
+
+/** A convolution node's window geometry: window2d of its dilated extent. */
+export function convWindow(H: number, W: number, node: { kernelSize: [number, number]; strides: [number, number]; padding: Padding; dilation?: [number, number] }): Window2D {
+  return window2d(H, W, dilatedExtent(node.kernelSize, dilationOf(node)), node.strides, node.padding);
+}

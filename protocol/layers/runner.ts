@@ -22,7 +22,8 @@ import { scratchU64 } from '../ring/scratch.js';
 import type { AShare } from '../ring/types.js';
 import { conv2dOp, depthwiseOp, type ConvShape } from './conv.js';
 import { conv2dTransposeOp, transposeOutSize } from './conv-transpose.js';
-import { window2d, type Window2D } from './geometry.js';
+import { convWindow, dilationOf, window2d, type Window2D } from './geometry.js';
+import { dilatedConvOp } from './conv-dilated.js';
 import { sizeOf, type ShareTensor } from './types.js';
 import { gatherWindows, sumRows } from './windows.js';
 import { clampLinear, hardSilu, leakyRelu, maximum2, multiply, prelu, truncCostFor, type PlOps } from './activations-pl.js';
@@ -166,11 +167,13 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
     case 'conv2d':
     case 'depthwise_conv2d': {
       const [N, H, W, C] = nhwc(x, node);
-      const [kh, kw] = node.kernelSize, [sh, sw] = node.strides;
-      const g = window2d(H, W, node.kernelSize, node.strides, node.padding);
+      const [kh, kw] = node.kernelSize, [sh, sw] = node.strides, dil = dilationOf(node);
+      const g = convWindow(H, W, node);
       const s: ConvShape = { N, H, W, C, kh, kw, sh, sw, g };
       assert(node.kernel.shape[2] === C, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[2]} input channels, input has ${C}`);
-      const op = node.kind === 'conv2d' ? conv2dOp(s, node.filters, label) : depthwiseOp(s, node.depthMultiplier, label);
+      // Dilated: the phases of the input through the same kernels (conv-dilated.ts), the multiply-adds of the undilated kernel.
+      const op = dil[0] * dil[1] > 1 ? dilatedConvOp({ N, H, W, C, kh, kw, strides: node.strides, dilation: dil, g }, node.kind === 'conv2d' ? { filters: node.filters } : { dm: node.depthMultiplier }, label)
+        : node.kind === 'conv2d' ? conv2dOp(s, node.filters, label) : depthwiseOp(s, node.depthMultiplier, label);
       const Co = node.kind === 'conv2d' ? node.filters : C * node.depthMultiplier;
       const z = await truncateProduct(ctx, await beaverBilinear(ctx, op, x.data, node.kernel.data, `${keyPrefix}${node.name}:kernel`), label);
       if (node.bias) addBias(ctx, z, node.bias.data);

@@ -6,7 +6,7 @@
  * is the reference for both.
  *
  *  - DepthwiseConv2D (SeparableConv2D arrives as depthwise + 1x1 Conv2D from
- *    model-import): one Araki et al. product (product.ts productM) of the
+ *    model-import; dilated: the taps d apart in the index maps): one Araki et al. product (product.ts productM) of the
  *    input and the secret kernel for the bilinear map
  *    z[r, c dm + m] = sum_taps x[tap(r, c)] w[tap, c, m] (the taps as index
  *    maps, tensor.ts), then truncM by f (ell = productTruncEll, ranges.ts);
@@ -42,7 +42,7 @@ import { assert } from '../errors.js';
 import type { LayerNode } from '../ir.js';
 import { SCALE_BITS } from '../ir-kit/arith.js';
 import { bilinearPass, broadcastIndex, concatIndex, cropIndex, dilatePadIndex, upsampleNearestIndex } from '../ir-kit/layout.js';
-import { window2d } from '../layers/geometry.js';
+import { convWindow, dilationOf, window2d } from '../layers/geometry.js';
 import { sizeOf } from '../layers/types.js';
 import { transposeOutSize } from '../layers/conv-transpose.js';
 import type { Cost } from '../primitives/cost.js';
@@ -105,16 +105,16 @@ function compose(outer: Int32Array, inner: Int32Array): Int32Array {
  * (tap, c, m), multiplied elementwise and summed over taps (local, the
  * context's Z_2^64 kernels). Output channel order c dm + m (Keras).
  */
-function depthwiseMap(s: MalSession, N: number, H: number, W: number, C: number, dm: number, node: { kernelSize: [number, number]; strides: [number, number]; padding: 'valid' | 'same' }) {
-  const [kh, kw] = node.kernelSize, [sh, sw] = node.strides;
-  const g = window2d(H, W, node.kernelSize, node.strides, node.padding);
+function depthwiseMap(s: MalSession, N: number, H: number, W: number, C: number, dm: number, node: { kernelSize: [number, number]; strides: [number, number]; padding: 'valid' | 'same'; dilation?: [number, number] }) {
+  const [kh, kw] = node.kernelSize, [sh, sw] = node.strides, [dh, dw] = dilationOf(node);
+  const g = convWindow(H, W, node);
   const rows = N * g.outH * g.outW, Co = C * dm, n = rows * Co, taps = kh * kw;
   const xIdx = new Int32Array(taps * n).fill(-1), wIdx = new Int32Array(taps * n);
   for (let t = 0; t < taps; t++) {
     const ky = Math.floor(t / kw), kx = t % kw;
     let o = t * n;
     for (let b = 0; b < N; b++) for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) {
-      const y = oy * sh + ky - g.padTop, xx = ox * sw + kx - g.padLeft;
+      const y = oy * sh + ky * dh - g.padTop, xx = ox * sw + kx * dw - g.padLeft;
       const inside = y >= 0 && y < H && xx >= 0 && xx < W;
       for (let c = 0; c < C; c++) for (let m = 0; m < dm; m++, o++) {
         if (inside) xIdx[o] = ((b * H + y) * W + xx) * C + c;

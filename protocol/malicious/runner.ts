@@ -48,7 +48,7 @@
 import { assert, MpcError } from '../errors.js';
 import { SMOOTH_ACTIVATIONS, type Activation, type LayerNode, type ModelIR, type SmoothActivationName } from '../ir.js';
 import { SCALE_BITS } from '../ir-kit/arith.js';
-import { window2d } from '../layers/geometry.js';
+import { convWindow, dilationOf, window2d } from '../layers/geometry.js';
 import { sizeOf } from '../layers/types.js';
 import { addM, addPublicM, subM, type MShare } from './rep.js';
 import { liftSigned, type Vec128 } from './ring128.js';
@@ -233,9 +233,9 @@ class MalRunner {
         const [N, H, W, C] = nhwc();
         const [kh, kw] = node.kernelSize, [sh, sw] = node.strides;
         assert(node.kernel.shape[2] === C, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[2]} input channels, input has ${C}`);
-        const g = window2d(H, W, node.kernelSize, node.strides, node.padding);
+        const g = convWindow(H, W, node);
         const rows = N * g.outH * g.outW, K = kh * kw * C;
-        const cols = gatherZeroM(x.data, im2colIndex(N, H, W, C, kh, kw, sh, sw, g));
+        const cols = gatherZeroM(x.data, im2colIndex(N, H, W, C, kh, kw, sh, sw, g, dilationOf(node)));
         let z = await this.matmulTrunc(cols, node.kernel.data, rows, K, node.filters);
         if (node.bias) z = addM(z, tileM(node.bias.data, rows), s.ctx.kernels);
         return this.activate(tensor([N, g.outH, g.outW, node.filters], z), node.activation);

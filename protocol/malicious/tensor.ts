@@ -48,16 +48,18 @@ export function tileM(x: MShare, times: number): MShare {
  * im2col as an index map: row r = (image, output y, output x), columns
  * (ky, kx, c) in the kernel's [kh, kw, Cin, Cout] order, so the rows times
  * the kernel matrix [kh kw Cin, Cout] is the convolution. -1 at padding.
+ * Dilated [dh, dw]: tap (ky, kx) reads dh ky, dw kx cells from the window's
+ * corner (g: the dilated window's geometry).
  */
-export function im2colIndex(N: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, g: Window2D): Int32Array {
+export function im2colIndex(N: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, g: Window2D, [dh, dw]: [number, number] = [1, 1]): Int32Array {
   const K = kh * kw * C;
   const idx = new Int32Array(N * g.outH * g.outW * K).fill(-1);
   let o = 0;
   for (let b = 0; b < N; b++) for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) {
     for (let ky = 0; ky < kh; ky++) {
-      const y = oy * sh + ky - g.padTop;
+      const y = oy * sh + ky * dh - g.padTop;
       for (let kx = 0; kx < kw; kx++) {
-        const xx = ox * sw + kx - g.padLeft;
+        const xx = ox * sw + kx * dw - g.padLeft;
         const inside = y >= 0 && y < H && xx >= 0 && xx < W;
         for (let c = 0; c < C; c++, o++) if (inside) idx[o] = ((b * H + y) * W + xx) * C + c;
       }

@@ -70,14 +70,16 @@ function mapLayer(b: Builder, r: FuzzRng, c: Cur): Cur | null {
   switch (kind) {
     case 'conv2d': case 'depthwise_conv2d': {
       const kh = Math.min(k, H), kw = Math.min(r.int(1, 3), W);
-      const oh = out(H, kh, s, pad), ow = out(W, kw, s, pad);
+      // Atrous (DeepLab): a dilation d in a quarter of the convolutions; the window spans (k - 1) d + 1.
+      const d = r.u() < 0.25 ? r.int(2, 3) : 1, dil = d > 1 ? { dilation: [d, d] as [number, number] } : {};
+      const oh = out(H, (kh - 1) * d + 1, s, pad), ow = out(W, (kw - 1) * d + 1, s, pad);
       if (oh < 1 || ow < 1) return null;
       if (kind === 'conv2d') {
         const F = r.int(1, 3);
-        return b.add({ kind, inputs, filters: F, kernelSize: [kh, kw], strides: [s, s], padding: pad, activation: act, kernel: b.weights([kh, kw, C, F], kh * kw * C), ...(r.u() < 0.7 ? { bias: b.weights([F], 1) } : {}) }, [oh, ow, F]);
+        return b.add({ kind, inputs, filters: F, kernelSize: [kh, kw], strides: [s, s], padding: pad, ...dil, activation: act, kernel: b.weights([kh, kw, C, F], kh * kw * C), ...(r.u() < 0.7 ? { bias: b.weights([F], 1) } : {}) }, [oh, ow, F]);
       }
       const m = r.int(1, 2);
-      return b.add({ kind, inputs, depthMultiplier: m, kernelSize: [kh, kw], strides: [s, s], padding: pad, activation: act, kernel: b.weights([kh, kw, C, m], kh * kw), ...(r.u() < 0.7 ? { bias: b.weights([C * m], 1) } : {}) }, [oh, ow, C * m]);
+      return b.add({ kind, inputs, depthMultiplier: m, kernelSize: [kh, kw], strides: [s, s], padding: pad, ...dil, activation: act, kernel: b.weights([kh, kw, C, m], kh * kw), ...(r.u() < 0.7 ? { bias: b.weights([C * m], 1) } : {}) }, [oh, ow, C * m]);
     }
     case 'conv2d_transpose': {
       const F = r.int(1, 2), ph = [r.int(0, k - 1), r.int(0, k - 1)] as [number, number], pw = [r.int(0, k - 1), r.int(0, k - 1)] as [number, number];
@@ -176,6 +178,7 @@ export function layerTags(m: ModelIR<FloatTensor>): string[] {
     tags.add(n.kind === 'upsampling2d' ? `upsampling2d:${n.interpolation}` : n.kind);
     if ('activation' in n && n.activation !== 'linear') tags.add(`act:${n.activation}`);
     if (n.compareBits === 64) tags.add('compareBits: 64 node');
+    if ((n.kind === 'conv2d' || n.kind === 'depthwise_conv2d') && n.dilation) tags.add('dilation');
   }
   return [...tags];
 }

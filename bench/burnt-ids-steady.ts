@@ -6,7 +6,7 @@
  * predictions) never gets there; this one starts with the tables full:
  *
  *   npx tsx bench/burnt-ids-steady.ts [--a-dir .] [--b-dir <checkout>] [--blocks 6] [--block 2000]
- *       [--tombstones 100000] [--journal 500000]
+ *       [--tombstones 100000] [--journal 500000] [--views 100000]
  *
  * Per arm (the checkout's own parties/sessions.ts and parties/id-journal.ts):
  * - store: a SessionStore with maxTombstones tombstones already (created and forgotten sessions), then per
@@ -14,6 +14,8 @@
  * - journal: an IdJournal opened on a file of `--journal` ids of the last ttl (10 min here), spread so that some
  *   expire at every write during the run (~4 per ms), then per id: add, flush (one write per id, as one prediction per
  *   event-loop turn does), CPU µs per id (process.cpuUsage: the write's thread-pool time included).
+ * - mesh sweep: a PeerMesh (no links) with `--views` views closed in the last 10 minutes (run and offline views,
+ *   ~2 per prediction), none expired; CPU µs of one of its once-a-second sweeps (parties/mesh.ts).
  * With --b-dir the two arms alternate block by block (A, B, A, B, ...) in this one process.
  */
 import { randomUUID } from 'node:crypto';
@@ -21,18 +23,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 
-interface Opts { dirs: string[]; blocks: number; block: number; tombstones: number; journal: number }
+interface Opts { dirs: string[]; blocks: number; block: number; tombstones: number; journal: number; views: number }
 function parse(argv: string[]): Opts {
-  const o: Opts = { dirs: ['.'], blocks: 6, block: 2000, tombstones: 100_000, journal: 500_000 };
+  const o: Opts = { dirs: ['.'], blocks: 6, block: 2000, tombstones: 100_000, journal: 500_000, views: 100_000 };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]!, v = argv[i + 1];
     if (v === undefined) throw new Error(`${k}: missing value`);
     if (k === '--a-dir') o.dirs[0] = v;
     else if (k === '--b-dir') o.dirs[1] = v;
-    else if (k === '--blocks' || k === '--block' || k === '--tombstones' || k === '--journal') {
+    else if (k === '--blocks' || k === '--block' || k === '--tombstones' || k === '--journal' || k === '--views') {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new Error(`${k}: a positive integer, got '${v}'`);
-      o[k.slice(2) as 'blocks' | 'block' | 'tombstones' | 'journal'] = n;
+      o[k.slice(2) as 'blocks' | 'block' | 'tombstones' | 'journal' | 'views'] = n;
     } else throw new Error(`unknown option ${k}`);
   }
   return o;
@@ -45,7 +47,8 @@ const load = (): string => loadavg()[0]!.toFixed(2);
 interface StoreLike { create(id: string, batch: number, deadlineMs: number, owner: string, keyHash: Buffer): unknown }
 interface JournalLike { add(id: string): void; flush(): Promise<void>; close(): Promise<void> }
 
-interface Arm { name: string; store: StoreLike; journal: JournalLike; storeUs: number[]; journalUs: number[] }
+interface MeshLike { openSession(id: string): { close(): void }; close(): Promise<void> }
+interface Arm { name: string; store: StoreLike; journal: JournalLike; mesh: MeshLike; storeUs: number[]; journalUs: number[]; sweepUs: number[] }
 
 async function arm(dir: string, o: Opts, work: string, idx: number): Promise<Arm> {
   const root = path.resolve(dir);
@@ -62,7 +65,10 @@ async function arm(dir: string, o: Opts, work: string, idx: number): Promise<Arm
   const file = path.join(work, `journal-${idx}.log`);
   writeFileSync(file, lines.join(''));
   const journal = IdJournal.open(file, ttl, (e) => { throw e; });
-  return { name: dir, store, journal, storeUs: [], journalUs: [] };
+  const { PeerMesh } = await import(path.join(root, 'parties/mesh.ts')) as { PeerMesh: new (opts: object) => MeshLike };
+  const mesh = new PeerMesh({ party: 0, tls: null });
+  for (let i = 0; i < o.views; i++) mesh.openSession(randomUUID()).close();
+  return { name: dir, store, journal, mesh, storeUs: [], journalUs: [], sweepUs: [] };
 }
 
 async function block(a: Arm, n: number): Promise<void> {
@@ -74,6 +80,9 @@ async function block(a: Arm, n: number): Promise<void> {
   t = cpuUs();
   for (const id of ids) { a.journal.add(id); await a.journal.flush(); }
   a.journalUs.push((cpuUs() - t) / n);
+  t = cpuUs();
+  for (let i = 0; i < 20; i++) (a.mesh as unknown as { sweep(): void }).sweep();
+  a.sweepUs.push((cpuUs() - t) / 20);
 }
 
 const o = parse(process.argv.slice(2));
@@ -83,11 +92,11 @@ try {
   const arms: Arm[] = [];
   for (let i = 0; i < o.dirs.length; i++) arms.push(await arm(o.dirs[i]!, o, work, i));
   // Warm-up: one block each (JIT), not counted.
-  for (const a of arms) { await block(a, Math.min(500, o.block)); a.storeUs.length = 0; a.journalUs.length = 0; }
+  for (const a of arms) { await block(a, Math.min(500, o.block)); a.storeUs.length = 0; a.journalUs.length = 0; a.sweepUs.length = 0; }
   for (let b = 0; b < o.blocks; b++) for (const a of arms) await block(a, o.block);
-  console.log(`burnt ids in steady service: ${o.tombstones} tombstones, a journal of ${o.journal} ids (ttl 10 min, some expiring at every write); ${o.blocks} blocks of ${o.block} sessions per arm, alternating; ${cpus().length} x ${cpus()[0]?.model.trim()}; 1-minute load ${loadStart} at the start, ${load()} at the end`);
-  for (const a of arms) console.log(`(${a.name}): store create + forget ${median(a.storeUs).toFixed(2)} µs CPU per session (blocks: ${a.storeUs.map((x) => x.toFixed(1)).join(' ')}); journal add + write ${median(a.journalUs).toFixed(2)} µs CPU per id (blocks: ${a.journalUs.map((x) => x.toFixed(1)).join(' ')})`);
-  for (const a of arms) await a.journal.close();
+  console.log(`burnt ids in steady service: ${o.tombstones} tombstones, a journal of ${o.journal} ids (ttl 10 min, some expiring at every write), ${o.views} recently closed views; ${o.blocks} blocks of ${o.block} sessions per arm, alternating; ${cpus().length} x ${cpus()[0]?.model.trim()}; 1-minute load ${loadStart} at the start, ${load()} at the end`);
+  for (const a of arms) console.log(`(${a.name}): store create + forget ${median(a.storeUs).toFixed(2)} µs CPU per session (blocks: ${a.storeUs.map((x) => x.toFixed(1)).join(' ')}); journal add + write ${median(a.journalUs).toFixed(2)} µs CPU per id (blocks: ${a.journalUs.map((x) => x.toFixed(1)).join(' ')}); mesh sweep with ${o.views} recent views ${median(a.sweepUs).toFixed(1)} µs CPU per sweep (blocks: ${a.sweepUs.map((x) => x.toFixed(1)).join(' ')})`);
+  for (const a of arms) { await a.journal.close(); await a.mesh.close(); }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -2,7 +2,8 @@
  * Burnt session ids once the tables are full (steady service): the store's tombstones drop only from the front
  * (oldest first: the expired ones and those over maxTombstones) and stop at the first kept one; the id journal
  * expires entries without copying the live ones on every write, and what it writes at a compaction and loads again
- * is exactly the live ids. bench/burnt-ids-steady.ts measures the cost per session.
+ * is exactly the live ids; the mesh's recently closed views (refused for 10 minutes) are swept oldest first.
+ * bench/burnt-ids-steady.ts measures the cost per session.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MpcError } from '../protocol/errors.js';
 import { IdJournal } from './id-journal.js';
+import { PeerMesh } from './mesh.js';
 import { sessionKeyHash, SessionStore } from './sessions.js';
 
 const KEY = sessionKeyHash('k'.repeat(43));
@@ -84,5 +86,24 @@ describe('id journal expiry without copying the live entries on every write', ()
     expect([...c, ...d].every((id) => again.has(id))).toBe(true);
     expect([...a, ...b].some((id) => again.has(id))).toBe(false);
     await again.close();
+  });
+});
+
+describe('mesh: views closed in the last 10 minutes stay refused, older ones are swept', () => {
+  it('the sweep frees the ids closed over 10 minutes ago and keeps the recent ones', async () => {
+    vi.useFakeTimers();
+    const m = new PeerMesh({ party: 0, tls: null });
+    try {
+      for (const id of ['a', 'b', 'c']) m.openSession(id).close();
+      vi.advanceTimersByTime(5 * 60_000);
+      m.openSession('d').close();
+      expect(() => m.openSession('a')).toThrow(expect.objectContaining({ code: 'E_CONFLICT' }));
+      vi.advanceTimersByTime(5 * 60_000 + 2_000); // a, b, c are 10 min + 2 s old, d 5 min + 2 s: one sweep a second
+      for (const id of ['a', 'b', 'c']) expect(() => m.openSession(id).close()).not.toThrow();
+      expect(() => m.openSession('d')).toThrow(expect.objectContaining({ code: 'E_CONFLICT' }));
+    } finally {
+      vi.useRealTimers();
+      await m.close();
+    }
   });
 });

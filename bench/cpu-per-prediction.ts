@@ -5,7 +5,7 @@
  * mTLS, the default mesh link):
  *
  *   npx tsx bench/cpu-per-prediction.ts [--warmup 1000] [--blocks 6] [--block 200]
- *       [--a-dir .] [--b-dir <worktree>] [--prep wait|off] [--curve] [--client-warmup N]
+ *       [--a-dir .] [--b-dir <worktree>] [--prep wait|off] [--curve] [--client-warmup N] [--tombstones N]
  *
  * With --b-dir it launches two deployments, A (--a-dir, default this checkout)
  * and B (another checkout: its parties/launch.ts and party bundle, and its
@@ -38,6 +38,7 @@
  * prediction rises with load too (caches, core sharing), so compare A and B of
  * one run, not runs.
  */
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
@@ -46,17 +47,18 @@ import { type launchLocal as LaunchFn, type Launched } from '../parties/launch.j
 import { prepStats, waitPrepIdle, type PrepStats } from './prep-wait.js';
 import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 
-interface Opts { warmup: number; blocks: number; block: number; dirs: string[]; prep: 'wait' | 'off'; curve: boolean; clientWarmup: number }
+interface Opts { warmup: number; blocks: number; block: number; dirs: string[]; prep: 'wait' | 'off'; curve: boolean; clientWarmup: number; tombstones: number }
 function parse(argv: string[]): Opts {
-  const o: Opts = { warmup: 1000, blocks: 6, block: 200, dirs: ['.'], prep: 'wait', curve: false, clientWarmup: 0 };
+  const o: Opts = { warmup: 1000, blocks: 6, block: 200, dirs: ['.'], prep: 'wait', curve: false, clientWarmup: 0, tombstones: 0 };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]!, v = argv[i + 1];
     if (k === '--curve') { o.curve = true; i--; continue; }
     if (v === undefined) throw new Error(`${k}: missing value`);
-    if (k === '--warmup' || k === '--blocks' || k === '--block' || k === '--client-warmup') {
-      const n = Number(v), min = k === '--warmup' || k === '--client-warmup' ? 0 : 1;
+    if (k === '--warmup' || k === '--blocks' || k === '--block' || k === '--client-warmup' || k === '--tombstones') {
+      const n = Number(v), min = k === '--blocks' || k === '--block' ? 1 : 0;
       if (!Number.isInteger(n) || n < min) throw new Error(`${k}: an integer >= ${min}, got '${v}'`);
       if (k === '--client-warmup') o.clientWarmup = n;
+      else if (k === '--tombstones') o.tombstones = n;
       else o[k.slice(2) as 'warmup' | 'blocks' | 'block'] = n;
     } else if (k === '--a-dir') o.dirs[0] = v;
     else if (k === '--b-dir') o.dirs[1] = v;
@@ -81,12 +83,40 @@ const median = (a: number[]): number => { const b = [...a].sort((x, y) => x - y)
 interface Client { predict(x: { data: Float64Array; shape: number[] }): Promise<unknown> }
 interface Arm { dir: string; l: Launched; client: Client; ms: number[]; client_: number; online: number[]; offline: number[]; n: number; prep: PrepStats[] }
 
-async function launch(dir: string, prep: 'wait' | 'off', clientWarmup: number): Promise<Arm> {
+/**
+ * --tombstones N: before the warm-up, P1 gets N sessions (POST /v1/sessions, deadline 1 ms, a fresh id and key each)
+ * that fail at their deadline and are forgotten after the retention (1 s with this option, for the measured
+ * predictions too): P1's store then holds its burnt ids as after N sessions of service (parties/sessions.ts keeps at
+ * most 100 000 tombstones; its id journal holds them too). P1 only, to keep the set-up short (~1k requests a second
+ * here); P0 and P2 are as without the option but for the retention. No model data is involved; P1's error counters
+ * count them.
+ */
+async function burnIds(l: Launched, n: number): Promise<void> {
+  const key = (): string => randomBytes(33).toString('base64url').slice(0, 43);
+  for (const url of [l.urls[1]!]) {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < n) {
+        next++;
+        const r = await fetch(`${url}/v1/sessions`, {
+          method: 'POST', body: JSON.stringify({ sessionId: randomUUID(), deadlineMs: 1 }),
+          headers: { authorization: `Bearer ${l.token}`, 'content-type': 'application/json', 'x-session-key': key() },
+        });
+        if (r.status !== 201) throw new Error(`--tombstones: POST ${url}/v1/sessions answered ${r.status}: ${await r.text()}`);
+        await r.arrayBuffer();
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, worker));
+  }
+  await new Promise((r) => setTimeout(r, 3000)); // the last ones fail (1 ms) and are forgotten (1 s)
+}
+
+async function launch(dir: string, prep: 'wait' | 'off', clientWarmup: number, tombstones: number): Promise<Arm> {
   const { launchLocal } = (await import(path.resolve(dir, 'parties/launch.ts'))) as { launchLocal: typeof LaunchFn };
   const sdk = (await import(path.resolve(dir, 'client-sdk/src/index.ts'))) as { PrivateInferenceClient: new (o: object) => Client };
   const up = (): Promise<Launched> => launchLocal({
     plain: networkA(), fracBits: 16, logLevel: 'warn', ...(prep === 'off' ? { preprocess: { enabled: false } } : {}),
-    batch: { windowMs: 0, maxBatch: 8, maxConcurrentRuns: 1 }, sessions: { defaultDeadlineMs: 600_000, maxDeadlineMs: 600_000 }, readyTimeoutMs: 120_000,
+    batch: { windowMs: 0, maxBatch: 8, maxConcurrentRuns: 1 }, sessions: { defaultDeadlineMs: 600_000, maxDeadlineMs: 600_000, ...(tombstones ? { retentionMs: 1000 } : {}) }, readyTimeoutMs: 120_000,
   });
   const mk = (l: Launched): Client => new sdk.PrivateInferenceClient({ parties: l.urls, token: l.token, timeoutMs: 600_000, expectedModelHash: l.modelHash });
   if (clientWarmup > 0) {
@@ -95,6 +125,7 @@ async function launch(dir: string, prep: 'wait' | 'off', clientWarmup: number): 
     try { const c = mk(t); for (let i = 0; i < clientWarmup; i++) { await c.predict(x); if (prep === 'wait') await waitPrepIdle(t.urls[0]); } } finally { await t.stop(); }
   }
   const l = await up();
+  if (tombstones) await burnIds(l, tombstones);
   const client = mk(l);
   return { dir, l, client, ms: [], client_: 0, online: [0, 0, 0], offline: [0, 0, 0], n: 0, prep: [] };
 }
@@ -104,7 +135,7 @@ const x = { data: uniform(seededPrg(1), 784, 0.5).map((v) => v + 0.5), shape: [7
 const arms: Arm[] = [];
 const load0 = load();
 try {
-  for (const dir of o.dirs) arms.push(await launch(dir, o.prep, o.clientWarmup));
+  for (const dir of o.dirs) arms.push(await launch(dir, o.prep, o.clientWarmup, o.tombstones));
   const pids = (a: Arm): number[] => a.l.children.map((c) => c.pid!);
   const cpu = (a: Arm): number[] => pids(a).map(processThreadsCpuMs);
   // Warm-up in blocks too, alternating, so that both deployments warm up at the same moments.

@@ -30,8 +30,9 @@ const idHash = (id: string): string => createHash('sha256').update('securenn/ses
 const LINE = /^(\d{1,15}) ([0-9a-f]{32})$/;
 
 export class IdJournal implements BurntIds {
-  /** Live entries, oldest first. */
+  /** Entries, oldest first; those before `head` have expired (dropped from the array in bulk, see expire). */
   private entries: { at: number; h: string }[] = [];
+  private head = 0;
   private readonly known = new Set<string>();
   private pending: string[] = [];
   private lines = 0;
@@ -70,7 +71,7 @@ export class IdJournal implements BurntIds {
     } catch (e) {
       throw new MpcError('E_BAD_ARGUMENT', `sessions.idJournal: ${path.basename(file)} cannot be written (persistent, writable storage is needed)`, { cause: e });
     }
-    j.lines = j.entries.length;
+    j.lines = j.live;
     return j;
   }
 
@@ -112,7 +113,10 @@ export class IdJournal implements BurntIds {
     this.known.add(h);
   }
 
-  private render(): string { return this.entries.map((e) => `${e.at} ${e.h}\n`).join(''); }
+  /** Entries not expired. */
+  private get live(): number { return this.entries.length - this.head; }
+
+  private render(): string { return this.entries.slice(this.head).map((e) => `${e.at} ${e.h}\n`).join(''); }
 
   private async write(): Promise<void> {
     const chunk = this.pending.join('');
@@ -123,7 +127,7 @@ export class IdJournal implements BurntIds {
       await this.append(chunk);
       this.lines += n;
       this.expire();
-      if (this.lines > 2 * this.entries.length + 10_000) {
+      if (this.lines > 2 * this.live + 10_000) {
         const tmp = `${this.file}.${process.pid}.tmp`;
         await writeFile(tmp, this.render(), { mode: 0o600 });
         await rename(tmp, this.file);
@@ -134,7 +138,7 @@ export class IdJournal implements BurntIds {
         this.fd = undefined;
         if (old !== undefined) closeSync(old);
         this.fd = openSync(this.file, 'a', 0o600);
-        this.lines = this.entries.length;
+        this.lines = this.live;
       }
     } catch (e) {
       this.onError(e);
@@ -157,8 +161,11 @@ export class IdJournal implements BurntIds {
 
   private expire(): void {
     const cutoff = Date.now() - this.ttlMs;
-    let k = 0;
+    let k = this.head;
     while (k < this.entries.length && this.entries[k]!.at < cutoff) this.known.delete(this.entries[k++]!.h);
-    if (k > 0) this.entries = this.entries.slice(k);
+    this.head = k;
+    // Copy the live entries down only once the expired ones are most of the array: slicing on every write that
+    // expired one cost O(live ids) per prediction once the journal was ttlMs old (~1 h of ids, e.g. 500k).
+    if (this.head > 1024 && this.head * 2 > this.entries.length) { this.entries = this.entries.slice(this.head); this.head = 0; }
   }
 }

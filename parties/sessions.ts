@@ -210,8 +210,15 @@ export class SessionStore {
     this.timers.delete(id);
     this.tombstones.set(id, Date.now());
     if (this.tombstones.size > this.opts.maxTombstones) {
+      // Oldest first (a Map iterates in insertion order): drop the expired ones and those over the cap, and stop at the
+      // first that is neither. Walking the whole table instead cost O(maxTombstones) per session once it was full
+      // (~100k entries after ~100k sessions). Should the clock have stepped back, an expired entry behind a newer
+      // one stays until it reaches the front: a replay is refused a little longer, never shorter.
       const cutoff = Date.now() - this.opts.tombstoneMs;
-      for (const [k, at] of this.tombstones) if (at < cutoff || this.tombstones.size > this.opts.maxTombstones) this.tombstones.delete(k);
+      for (const [k, at] of this.tombstones) {
+        if (!(at < cutoff || this.tombstones.size > this.opts.maxTombstones)) break;
+        this.tombstones.delete(k);
+      }
     }
   }
 

@@ -1,0 +1,105 @@
+/**
+ * Send buffers: large arrays a party fills and sends (P2's dealt Z_p shares for P1 and its z, w message, P0's and
+ * P1's PrivateCompare d), taken from buffers whose earlier sends the transport has finished writing, instead of a
+ * fresh ArrayBuffer per message. Every fresh large array is external memory to V8, and a sent one lives until the
+ * link has written it (several event-loop turns), so it is promoted and only a mark-compact frees it: at the seed CNN
+ * P2's sent arrays were about half of what it allocated, and its mark-compacts (~25-40 ms each) ~15% of its CPU
+ * (BENCHMARKS.md "Seed CNN: send buffers back from the link").
+ *
+ * Life of a buffer: `sendBufferU8` / `sendBufferU64` lend it (contents undefined: the caller overwrites all of it);
+ * the caller fills it and hands it to `sendPooled` (transport/messages.ts) once, and never touches it again. A
+ * transport that can say when it has done with a payload (Transport.sendWithRelease: the h2 link once the bytes are
+ * on its socket, the in-memory one once it copied them) gives it back then; any other transport keeps it, and it is
+ * left to the GC as before. So a buffer is reused only after its bytes have left, and nothing about the bits sent
+ * changes. A buffer handed to `sendPooled` a second time before it came back is refused (E_INTERNAL): the first
+ * release would let the next message overwrite what the second send still reads.
+ *
+ * Memory: buffers are kept by exact size (a run's message sizes repeat from run to run), at most SEND_POOL_MAX_BYTES
+ * free per process, the least recently used size dropped first.
+ */
+import { MpcError } from '../errors.js';
+
+/** Buffers smaller than this are plain fresh arrays (they die young in the scavenger). */
+export const SEND_POOL_MIN_BYTES = 16 * 1024;
+/** Bytes kept free at most. */
+export const SEND_POOL_MAX_BYTES = 128 * 1024 * 1024;
+
+/** Free buffers by byteLength; Map order = the order in which the sizes were last given back (oldest first). */
+const free = new Map<number, ArrayBuffer[]>();
+let freeBytes = 0;
+/** Lent and not yet sent. */
+const lent = new WeakSet<ArrayBuffer>();
+/** Handed to sendPooled and not yet given back by the transport. */
+const sending = new WeakSet<ArrayBuffer>();
+
+/** Counters (tests, benchmarks): buffers lent, of them reused; buffers the transports gave back. */
+export const sendPoolStats = { lent: 0, reused: 0, returned: 0 };
+
+/** The bytes kept free now (tests). */
+export function sendPoolFreeBytes(): number { return freeBytes; }
+
+function take(bytes: number): ArrayBuffer {
+  // Whole u64 words, so a u64 view fits whatever the byte count.
+  const size = Math.ceil(bytes / 8) * 8;
+  if (size < SEND_POOL_MIN_BYTES) return new ArrayBuffer(size);
+  sendPoolStats.lent++;
+  const list = free.get(size);
+  let ab = list?.pop();
+  if (ab) {
+    if (!list!.length) free.delete(size);
+    freeBytes -= size;
+    sendPoolStats.reused++;
+  } else ab = new ArrayBuffer(size);
+  lent.add(ab);
+  return ab;
+}
+
+/** A Uint8Array of n bytes to fill and send once with sendPooled (contents undefined). */
+export function sendBufferU8(n: number): Uint8Array {
+  return new Uint8Array(take(n), 0, n);
+}
+
+/** A BigUint64Array of n elements to fill and send once with sendPooled (contents undefined). */
+export function sendBufferU64(n: number): BigUint64Array {
+  return new BigUint64Array(take(8 * n), 0, n);
+}
+
+/**
+ * `payload` goes to a transport: returns the function the transport calls once it has done with the bytes (gives
+ * the buffer back), or null when the payload is not a lent send buffer (then it is the transport's for good).
+ * Throws E_INTERNAL for a send buffer already handed over and not yet given back.
+ */
+export function handOver(payload: ArrayBufferView): (() => void) | null {
+  const ab = payload.buffer as ArrayBuffer;
+  if (sending.has(ab)) throw new MpcError('E_INTERNAL', 'send pool: a send buffer was sent twice before the transport gave it back');
+  if (!lent.has(ab)) return null;
+  lent.delete(ab);
+  sending.add(ab);
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    sending.delete(ab);
+    giveBack(ab);
+  };
+}
+
+/** Whether `payload` lies in a send buffer handed over and not yet given back (a plain send of it is refused). */
+export function inFlight(payload: ArrayBufferView): boolean {
+  return sending.has(payload.buffer as ArrayBuffer);
+}
+
+function giveBack(ab: ArrayBuffer): void {
+  sendPoolStats.returned++;
+  const size = ab.byteLength;
+  if (size > SEND_POOL_MAX_BYTES) return;
+  while (freeBytes + size > SEND_POOL_MAX_BYTES && free.size) {
+    const [s, list] = free.entries().next().value as [number, ArrayBuffer[]];
+    list.pop();
+    freeBytes -= s;
+    if (!list.length) free.delete(s);
+  }
+  const list = free.get(size);
+  if (list) { free.delete(size); list.push(ab); free.set(size, list); } else free.set(size, [ab]);
+  freeBytes += size;
+}

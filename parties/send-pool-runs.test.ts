@@ -1,7 +1,7 @@
 /**
  * The send pool (protocol/ring/send-pool.ts) under real protocol runs on the party mesh: two sessions at once,
  * DReLU and ReLU three times each. On the h2 link every pooled send buffer (P2's dealt shares and z, w; on the
- * 32-bit ring also P0's and P1's d) comes back once its write has completed (FramedStream.write's callback) and
+ * 32-bit ring also P0's and P1's d; P0's and P1's c_j where opened whole) comes back once its write has completed (FramedStream.write's callback) and
  * serves later messages; on the gRPC link (lazy serialisation, no write signal) none comes back. Every result equals
  * the plaintext reference either way.
  */
@@ -34,11 +34,12 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 describe('send pool under two concurrent protocol runs on the party mesh', () => {
-  for (const [link, opts, perComparison] of [
-    ['h2', { compareBits: 32, compareRadix: 4 }, 4],
-    ['h2', {}, 2],
-    ['grpc', { compareBits: 32, compareRadix: 4 }, 4],
-  ] as ['h2' | 'grpc', ContextOptions, number][]) {
+  // Pooled sends per DReLU and per ReLU (protocol/primitives/relu-direct-send-pool.test.ts says which).
+  for (const [link, opts, perDrelu, perRelu] of [
+    ['h2', { compareBits: 32, compareRadix: 4 }, 4, 6],
+    ['h2', {}, 4, 4],
+    ['grpc', { compareBits: 32, compareRadix: 4 }, 4, 6],
+  ] as ['h2' | 'grpc', ContextOptions, number, number][]) {
     it(`${link} link, ${opts.compareBits ?? 64}-bit comparisons: every result equals the plaintext; ${link === 'h2' ? 'every send buffer comes back and serves later messages' : 'no send buffer comes back'}`, async () => {
       const ms = await meshTrio({ tls: false, extra: { link } });
       try {
@@ -55,7 +56,7 @@ describe('send pool under two concurrent protocol runs on the party mesh', () =>
           }
         }));
         xs.forEach((x, k) => expect(got[k], `session ${k}`).toEqual([0, 1, 2].flatMap(() => [plainDrelu(x), plainRelu(x)])));
-        const sends = 2 * 6 * perComparison;
+        const sends = 2 * 3 * (perDrelu + perRelu);
         expect(sendPoolStats.lent - before.lent).toBe(sends);
         if (link === 'h2') {
           await until(() => sendPoolStats.returned - before.returned >= sends);

@@ -7,11 +7,11 @@
  * Also: a send buffer sent twice before it came back is refused, and a transport without sendWithRelease never
  * gives one back (it stays the transport's).
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MpcError } from '../errors.js';
 import { referenceKernels as ref } from '../kernels/reference.js';
 import { plainDrelu, plainRelu } from '../reference/plain.js';
-import { sendBufferU8, sendPoolStats } from '../ring/send-pool.js';
+import { sendBufferU8, sendPoolStats, sendPoolTesting } from '../ring/send-pool.js';
 import { reconstruct } from '../sharing/sharing.js';
 import { makeContexts, shareFor3, type Run3Options } from '../testing/run3.js';
 import { randomSigned, randomU64s, withEdges } from '../testing/values.js';
@@ -24,15 +24,9 @@ import { dreluDirect, reluDirect } from './relu-direct.js';
 // 2100 elements: every pooled message is at least 16 KiB (DReLU's z at P2: 8 bytes per element).
 const N = 2100;
 
-/** makeContexts whose transports poison a send buffer (0xa5) just before giving it back. */
-function poisoningContexts(opts: Run3Options): PartyContext[] {
-  const { contexts, transports } = makeContexts(opts);
-  for (const t of transports) {
-    const swr = t.sendWithRelease.bind(t);
-    t.sendWithRelease = (to, tag, payload, release) => swr(to, tag, payload, () => { new Uint8Array(payload.buffer).fill(0xa5); release(); });
-  }
-  return contexts;
-}
+// Every buffer that comes back to the pool is poisoned (0xa5) at once: whoever still reads it sees garbage.
+beforeAll(() => { sendPoolTesting.onGiveBack = (ab) => new Uint8Array(ab).fill(0xa5); });
+afterAll(() => { sendPoolTesting.onGiveBack = null; });
 
 async function chain(ctx: PartyContext, a: AShare): Promise<AShare[]> {
   const out: AShare[] = [];
@@ -42,7 +36,7 @@ async function chain(ctx: PartyContext, a: AShare): Promise<AShare[]> {
 
 async function run(x: BigUint64Array, opts: Run3Options): Promise<BigUint64Array[]> {
   const as = shareFor3(x);
-  const out = await Promise.all(poisoningContexts(opts).map((c) => chain(c, as[c.party])));
+  const out = await Promise.all(makeContexts(opts).contexts.map((c) => chain(c, as[c.party])));
   return out[0]!.map((v, i) => reconstruct(ref, v, out[1]![i]!));
 }
 
@@ -50,20 +44,24 @@ const narrowInput = (): BigUint64Array => BigUint64Array.from(Array.from(randomU
 const wideInput = (): BigUint64Array => BigUint64Array.from([...withEdges(randomSigned(N))].slice(0, N));
 
 describe('relu-direct / PrivateCompare / the live dealer: send buffers given back by the transport', () => {
-  for (const [name, opts, gen, perComparison] of [
-    // Per comparison: P2's dealt shares and its z (,w); on the 32-bit ring also P0's and P1's d.
-    ['64-bit ring', {}, wideInput, 2],
-    ['32-bit ring, bits', { compareBits: 32, compareRadix: 2 }, narrowInput, 4],
-    ['32-bit ring, radix 4', { compareBits: 32, compareRadix: 4 }, narrowInput, 4],
-    ['32-bit ring, radix 4, late copy', { compareBits: 32, compareRadix: 4, lateCopy: true }, narrowInput, 4],
-  ] as [string, Run3Options, () => BigUint64Array, number][]) {
+  for (const [name, opts, gen, perDrelu, perRelu] of [
+    // Pooled sends per DReLU and per ReLU: P2's dealt shares and its z (,w); on the 32-bit ring P0's and P1's d;
+    // P0's and P1's c_j where it is opened whole (sharing/open.ts: back once written and read): every comparison on
+    // the 64-bit ring, ReLU on the 32-bit one (DReLU opens c mod 2^32 from a scratch copy there).
+    ['64-bit ring', {}, wideInput, 4, 4],
+    ['32-bit ring, bits', { compareBits: 32, compareRadix: 2 }, narrowInput, 4, 6],
+    ['32-bit ring, radix 4', { compareBits: 32, compareRadix: 4 }, narrowInput, 4, 6],
+    ['32-bit ring, radix 4, late copy', { compareBits: 32, compareRadix: 4, lateCopy: true }, narrowInput, 4, 6],
+  ] as [string, Run3Options, () => BigUint64Array, number, number][]) {
     it(`${name}: two runs at once, four comparisons each, poisoned on give-back, equal the plaintext`, async () => {
       const before = { ...sendPoolStats };
       const xs = [gen(), gen()];
       const got = await Promise.all(xs.map((x) => run(x, opts)));
       xs.forEach((x, i) => expect(got[i], `run ${i}`).toEqual([plainDrelu(x), plainRelu(x), plainDrelu(x), plainRelu(x)]));
-      expect(sendPoolStats.returned - before.returned).toBe(2 * 4 * perComparison);
-      expect(sendPoolStats.lent - before.lent).toBe(2 * 4 * perComparison);
+      // Two runs of two DReLU and two ReLU each.
+      const sends = 2 * (2 * perDrelu + 2 * perRelu);
+      expect(sendPoolStats.returned - before.returned).toBe(sends);
+      expect(sendPoolStats.lent - before.lent).toBe(sends);
       // Later comparisons (the same sizes) got buffers back that earlier ones had sent.
       expect(sendPoolStats.reused - before.reused).toBeGreaterThan(0);
     });

@@ -195,7 +195,9 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   // Steps 1-2: r_j from the dealing PRG shared with P2, c_j = a_j + r_j (in place). For DReLU on the narrow ring
   // c_j is read only by openLow32ToDataParties before its first await (it sends c_j mod 2^32 from a copy): scratch.
   const low32Only = narrow && !wantRelu;
-  const cj = low32Only ? d2.u64Into(scratchU64('relu.cj', n)) : d2.u64(n);
+  // ReLU's c_j is sent whole and read by openToDataParties after its await: a send buffer (ring/send-pool.ts), back
+  // to the pool once written and read (sendU64Held); every element drawn here.
+  const cj = d2.u64Into(low32Only ? scratchU64('relu.cj', n) : sendBufferU64(n));
   k.add(a, cj, cj);
   const beta = g01.bits(n);
   // DReLU on the narrow ring needs only c mod 2^32 (c_31 and c'), so only the low 32 bits of c_j travel; ReLU needs all of c.

@@ -35,6 +35,9 @@ const sending = new WeakSet<ArrayBuffer>();
 /** Counters (tests, benchmarks): buffers lent, of them reused; buffers the transports gave back. */
 export const sendPoolStats = { lent: 0, reused: 0, returned: 0 };
 
+/** Tests: called with each buffer as it comes back to the pool (e.g. to poison it: whoever still reads it sees garbage). */
+export const sendPoolTesting: { onGiveBack: ((ab: ArrayBuffer) => void) | null } = { onGiveBack: null };
+
 /** The bytes kept free now (tests). */
 export function sendPoolFreeBytes(): number { return freeBytes; }
 
@@ -70,18 +73,31 @@ export function sendBufferU64(n: number): BigUint64Array {
  * Throws E_INTERNAL for a send buffer already handed over and not yet given back.
  */
 export function handOver(payload: ArrayBufferView): (() => void) | null {
+  return handOverHeld(payload, 1)?.[0] ?? null;
+}
+
+/**
+ * As handOver, for a sender that still reads the payload after sending it (sharing/open.ts adds its own share to
+ * the other party's): `holders` functions, each to be called once (the transport's release, then the sender's own
+ * "done reading"); the buffer comes back when all have been called. null when the payload is not a lent send buffer.
+ */
+export function handOverHeld(payload: ArrayBufferView, holders = 2): (() => void)[] | null {
   const ab = payload.buffer as ArrayBuffer;
   if (sending.has(ab)) throw new MpcError('E_INTERNAL', 'send pool: a send buffer was sent twice before the transport gave it back');
   if (!lent.has(ab)) return null;
   lent.delete(ab);
   sending.add(ab);
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    sending.delete(ab);
-    giveBack(ab);
-  };
+  let left = holders;
+  return Array.from({ length: holders }, () => {
+    let called = false;
+    return () => {
+      if (called) return;
+      called = true;
+      if (--left > 0) return;
+      sending.delete(ab);
+      giveBack(ab);
+    };
+  });
 }
 
 /** Whether `payload` lies in a send buffer handed over and not yet given back (a plain send of it is refused). */
@@ -91,6 +107,7 @@ export function inFlight(payload: ArrayBufferView): boolean {
 
 function giveBack(ab: ArrayBuffer): void {
   sendPoolStats.returned++;
+  sendPoolTesting.onGiveBack?.(ab);
   const size = ab.byteLength;
   if (size > SEND_POOL_MAX_BYTES) return;
   while (freeBytes + size > SEND_POOL_MAX_BYTES && free.size) {

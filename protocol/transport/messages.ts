@@ -6,7 +6,7 @@ import { assert } from '../errors.js';
 import type { Transport } from './transport.js';
 import type { PartyId } from '../ring/types.js';
 import { bytesU64, u64Bytes } from '../sharing/sharing.js';
-import { handOver, inFlight } from '../ring/send-pool.js';
+import { handOver, handOverHeld, inFlight } from '../ring/send-pool.js';
 
 /** What sending and receiving need of a run's context (a PartyContext has it; no import of context.ts, which imports the dealer, which imports this). */
 export interface Wire { readonly party: PartyId; readonly transport: Transport }
@@ -41,6 +41,22 @@ export function sendPooled(ctx: Wire, to: PartyId, tag: string, a: Uint8Array | 
   const t = ctx.transport;
   if (release && t.sendWithRelease) t.sendWithRelease(to, tag, bytes, release);
   else t.send(to, tag, bytes);
+}
+
+const NOTHING = (): void => undefined;
+
+/**
+ * As sendU64 for an array the sender still reads after sending it (never writes): returns the function to call once
+ * it reads it no more. A send buffer (ring/send-pool.ts) goes back to the pool when both that and the transport's
+ * release have come; any other array is sent as sendU64 does (the function does nothing).
+ */
+export function sendU64Held(ctx: Wire, to: PartyId, tag: string, a: BigUint64Array): () => void {
+  const bytes = u64Bytes(a);
+  const t = ctx.transport;
+  const fns = t.sendWithRelease ? handOverHeld(bytes) : null;
+  if (!fns) { sendU64(ctx, to, tag, a); return NOTHING; }
+  t.sendWithRelease!(to, tag, bytes, fns[0]!);
+  return fns[1]!;
 }
 
 export async function recvBytes(ctx: Wire, from: PartyId, tag: string, n: number): Promise<Uint8Array> {

@@ -97,6 +97,17 @@ describe('send pool rules', () => {
     expect(d.buffer).not.toBe(a.buffer);
   });
 
+  it('a given-back buffer serves a later request of at least half its size (best fit), not a smaller one', () => {
+    const { ctx, releases } = fakeWire(true);
+    const a = sendBufferU8(300_000);
+    sendPooled(ctx, 1, 't', a);
+    releases[0]!();
+    expect(sendBufferU8(100_000).buffer).not.toBe(a.buffer);
+    const b = sendBufferU8(160_000);
+    expect(b.buffer).toBe(a.buffer);
+    expect(b.byteLength).toBe(160_000);
+  });
+
   it('a buffer sent and not yet given back cannot be sent again, pooled or plain (E_INTERNAL)', () => {
     const { ctx, sent } = fakeWire(true);
     const a = sendBufferU8(40_000);

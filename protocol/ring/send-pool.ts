@@ -14,8 +14,10 @@
  * changes. A buffer handed to `sendPooled` a second time before it came back is refused (E_INTERNAL): the first
  * release would let the next message overwrite what the second send still reads.
  *
- * Memory: buffers are kept by exact size (a run's message sizes repeat from run to run), at most SEND_POOL_MAX_BYTES
- * free per process, the least recently used size dropped first.
+ * Memory: at most SEND_POOL_MAX_BYTES free per process, the least recently given back dropped first. A request takes
+ * the smallest free buffer of at least its size and at most twice it (a view of the requested length on it): a run's
+ * message sizes repeat from run to run, and under load the runs' batch sizes vary (1 to 8 images with 8 clients), so
+ * an exact-size pool would hold a set of buffers per batch size and drop most of them before they came round again.
  */
 import { MpcError } from '../errors.js';
 
@@ -24,8 +26,8 @@ export const SEND_POOL_MIN_BYTES = 16 * 1024;
 /** Bytes kept free at most. */
 export const SEND_POOL_MAX_BYTES = 128 * 1024 * 1024;
 
-/** Free buffers by byteLength; Map order = the order in which the sizes were last given back (oldest first). */
-const free = new Map<number, ArrayBuffer[]>();
+/** Free buffers, oldest given back first. */
+const free: ArrayBuffer[] = [];
 let freeBytes = 0;
 /** Lent and not yet sent. */
 const lent = new WeakSet<ArrayBuffer>();
@@ -46,11 +48,16 @@ function take(bytes: number): ArrayBuffer {
   const size = Math.ceil(bytes / 8) * 8;
   if (size < SEND_POOL_MIN_BYTES) return new ArrayBuffer(size);
   sendPoolStats.lent++;
-  const list = free.get(size);
-  let ab = list?.pop();
-  if (ab) {
-    if (!list!.length) free.delete(size);
-    freeBytes -= size;
+  // Best fit in [size, 2 size]; newest first among equals (a linear scan: the list holds some hundreds at most).
+  let best = -1;
+  for (let i = free.length - 1; i >= 0; i--) {
+    const b = free[i]!.byteLength;
+    if (b >= size && b <= 2 * size && (best < 0 || b < free[best]!.byteLength)) { best = i; if (b === size) break; }
+  }
+  let ab: ArrayBuffer;
+  if (best >= 0) {
+    ab = free.splice(best, 1)[0]!;
+    freeBytes -= ab.byteLength;
     sendPoolStats.reused++;
   } else ab = new ArrayBuffer(size);
   lent.add(ab);
@@ -110,13 +117,7 @@ function giveBack(ab: ArrayBuffer): void {
   sendPoolTesting.onGiveBack?.(ab);
   const size = ab.byteLength;
   if (size > SEND_POOL_MAX_BYTES) return;
-  while (freeBytes + size > SEND_POOL_MAX_BYTES && free.size) {
-    const [s, list] = free.entries().next().value as [number, ArrayBuffer[]];
-    list.pop();
-    freeBytes -= s;
-    if (!list.length) free.delete(s);
-  }
-  const list = free.get(size);
-  if (list) { free.delete(size); list.push(ab); free.set(size, list); } else free.set(size, [ab]);
+  while (freeBytes + size > SEND_POOL_MAX_BYTES && free.length) freeBytes -= free.shift()!.byteLength;
+  free.push(ab);
   freeBytes += size;
 }

@@ -14,9 +14,13 @@
  * for the CNNs) checks every result after the time budget, so the plaintext
  * forward passes do not take the parties' CPU (test/testing/load.ts).
  *
+ * It also prints the parties' scheduler time over the time budget (on a CPU, and runnable but waiting for one:
+ * /proc/<pid>/task/<tid>/schedstat): their demand in cores, which a machine shared with other work does not show in the
+ * CPU column.
+ *
  * The same harness (test/testing/load.ts) runs in test/load.test.ts for 8 s.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../parties/config.js';
@@ -73,6 +77,23 @@ function metric(text: string, name: string, match = ''): number {
   return s;
 }
 
+/**
+ * Scheduler time of a process's threads so far (/proc/<pid>/task/<tid>/schedstat: ns on a CPU, ns runnable but
+ * waiting for one), in seconds; zeros where the kernel has no schedstat. "Demand" over the load is (on CPU + waiting
+ * for a CPU) / wall: the cores the parties would have kept busy had every runnable moment got a core (on a machine
+ * shared with other work, the CPU column alone cannot tell waiting for a core from having nothing to do).
+ */
+function schedSeconds(pid: number): { run: number; wait: number } {
+  let run = 0, wait = 0;
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const [r, w] = readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ').map(Number);
+      run += r! / 1e9; wait += w! / 1e9;
+    }
+  } catch { /* gone, or no schedstat */ }
+  return { run, wait };
+}
+
 interface RunStats { runs: number; images: number; runSeconds: number; preprocessed: number; deferred: number; byImages: number[] }
 /** mpc_run_batch_images buckets (cumulative counts at le = 1, 2, 4, 8, 16, 32, 64). */
 const IMAGE_BUCKETS = [1, 2, 4, 8, 16, 32, 64];
@@ -127,14 +148,23 @@ async function main(): Promise<void> {
     process.stdout.write(`load: ${clients} clients for ${seconds} s, ${m.name}, batch ${JSON.stringify(batch)}, prep ${prep}, against ${l.urls.join(' ')}\n`);
     const s0 = await runStats(l.urls[0]);
     const load0 = loadavg()[0]!;
+    const pids = l.children.map((c) => c.pid!);
+    const sched0 = pids.map(schedSeconds), wall0 = performance.now();
+    // Taken when the time budget ends (before the plaintext checks, which leave the parties idle).
+    let sched1 = sched0, wall1 = wall0;
+    const snap = setTimeout(() => { sched1 = pids.map(schedSeconds); wall1 = performance.now(); }, seconds * 1000);
     const r = await runLoad({ urls: l.urls, token: l.token, modelHash: l.modelHash, plain, clients, durationMs: seconds * 1000, tolerance: m.tolerance, timeoutMs: 120_000, pids: l.children.map((c) => c.pid!), checkAfter });
     const load1 = loadavg()[0]!;
+    clearTimeout(snap);
+    const sched = sched1.map((s, i) => ({ run: s.run - sched0[i]!.run, wait: s.wait - sched0[i]!.wait }));
+    const wallS = (wall1 - wall0) / 1000, runS = sched.reduce((a, s) => a + s.run, 0), waitS = sched.reduce((a, s) => a + s.wait, 0);
     const s1 = await runStats(l.urls[0]);
     const s = { runs: s1.runs - s0.runs, images: s1.images - s0.images, runSeconds: s1.runSeconds - s0.runSeconds, preprocessed: s1.preprocessed - s0.preprocessed, deferred: s1.deferred - s0.deferred, byImages: s1.byImages.map((c, i) => c - s0.byImages[i]!) };
     process.stdout.write(`${JSON.stringify({ ...r, runs: s, loadavg: [load0, load1] }, null, 2)}\n`);
     const batching = `${batch.windowMs} ms, ${batch.maxBatch}, ${batch.maxConcurrentRuns}${balance ? ', balanced' : ', window only'}${prep ? '' : ', no preprocessing'}${note ? ` (${note})` : ''}`;
     const line = row(r, s, [load0, load1], m.name, batching);
     process.stdout.write(`${line}\n`);
+    process.stdout.write(`scheduler (parties' threads over the ${wallS.toFixed(1)} s time budget): on a CPU ${runS.toFixed(1)} s, runnable but waiting for a CPU ${waitS.toFixed(1)} s; demand ${((runS + waitS) / wallS).toFixed(2)} cores of ${cpus().length} (${sched.map((s, i) => `P${i} ${((s.run + s.wait) / wallS).toFixed(2)}`).join(', ')})\n`);
     if (write) {
       const old = existsSync(FILE) ? readFileSync(FILE, 'utf8') : '# Benchmarks\n';
       const i = old.indexOf(BEGIN), j = old.indexOf(END);

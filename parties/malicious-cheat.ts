@@ -42,6 +42,8 @@ export function cheating(t: Transport, prefix: string, altered?: (tag: string) =
   let done = false;
   return new Proxy(t, {
     get(target, prop, recv) {
+      // No sendWithRelease (the send pool's path, protocol/ring/send-pool.ts): every message goes through `send` below.
+      if (prop === 'sendWithRelease') return undefined;
       if (prop !== 'send') return Reflect.get(target, prop, recv) as unknown;
       return (to: PartyId, tag: string, payload: Uint8Array) => {
         if (!done && tag.startsWith(prefix) && payload.byteLength > 0) {

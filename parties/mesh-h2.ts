@@ -89,17 +89,20 @@ export class FramedStream {
    * the protocol changes nothing it has sent, the same rule the gRPC link's lazy serialisation relies on,
    * frame-codec.ts FrameBytes).
    */
-  write(f: WireFrame): void {
+  write(f: WireFrame, onWritten?: () => void): void {
     // The prefix is written into the head's own buffer; a small payload goes into it too (one write), a larger one
     // after it in one corked write (one writev of the stream, one write request, instead of two).
     const { head, payload } = encodeFrameParts(f, { prefix: PREFIX, inlineUpTo: INLINE_PAYLOAD_BYTES });
     head[0] = 0;
     head.writeUInt32BE(head.length - PREFIX + payload.byteLength, 1);
     this.issued++;
-    if (!payload.byteLength) { this.stream.write(head, this.written); return; }
+    // onWritten (the sender may reuse the payload's buffer): once the write that reads the payload has completed
+    // without error, i.e. Node's HTTP/2 session has handed its bytes to the TLS socket (which encrypts them into its
+    // own buffers); an inlined payload was copied into the head, so at once.
+    if (!payload.byteLength) { this.stream.write(head, this.written); onWritten?.(); return; }
     this.stream.cork();
     this.stream.write(head);
-    this.stream.write(payload, this.written);
+    this.stream.write(payload, onWritten ? (e?: Error | null): void => { this.written(); if (!e) onWritten(); } : this.written);
     this.stream.uncork();
   }
 

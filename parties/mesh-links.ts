@@ -371,10 +371,14 @@ export abstract class LinkMesh {
     }
   }
 
-  protected writeMessage(link: Link, m: { kind: FrameKind; session: string; tag: string; depth: number; payload: Uint8Array }): void {
+  /**
+   * `written` (h2 data link only): called once the message's last frame is on the socket (a stream completes its
+   * writes in order, so all of it is). The gRPC link serialises lazily and says nothing: never called there.
+   */
+  protected writeMessage(link: Link, m: { kind: FrameKind; session: string; tag: string; depth: number; payload: Uint8Array }, written?: () => void): void {
     const frames = toFrames(m, this.chunkBytes);
-    const out = link.data ?? link.stream;
-    for (const f of frames) out.write(f);
+    if (link.data) { const last = frames.length - 1; frames.forEach((f, i) => link.data!.write(f, i === last ? written : undefined)); }
+    else for (const f of frames) link.stream.write(f);
     if (link.peer !== null) {
       this.stats[link.peer]!.framesSent += frames.length;
       this.stats[link.peer]!.bytesSent += m.payload.byteLength;

@@ -102,8 +102,8 @@ export class PeerMesh extends LinkMesh implements FrameSink {
   }
 
   /** FrameSink: used by SessionTransport. */
-  sendMessage(to: PartyId, kind: 'DATA' | 'SETUP', session: string, tag: string, depth: number, payload: Uint8Array): void {
-    this.writeMessage(this.upLink(to), { kind, session, tag, depth, payload });
+  sendMessage(to: PartyId, kind: 'DATA' | 'SETUP', session: string, tag: string, depth: number, payload: Uint8Array, written?: () => void): void {
+    this.writeMessage(this.upLink(to), { kind, session, tag, depth, payload }, written);
   }
 
   /**

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { MpcError } from '../protocol/errors.js';
 import { p1Bundle, prepareBundle, scriptBytes } from '../protocol/correlated/dealer.js';
+import { sendPooled } from '../protocol/transport/messages.js';
 import { kernelsFor } from '../runtime/kernels.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { asMpcError, UUID, type PartyCore } from './party-core.js';
@@ -142,7 +143,8 @@ export class PrepDriver {
         if (refuse) { manifest({ ok: false, reason: refuse }); report(false, 0, refuse); return; }
         const { forP1, p2 } = prepareBundle(kernelsFor(c.opts.kernels), script!, s02, new Uint8Array(s12));
         manifest({ ok: true, items: forP1.map((it) => [it.tag, it.data.byteLength]) });
-        forP1.forEach((it, i) => view.send(1, `prep:${i}`, it.data));
+        // An item in a send buffer (ring/send-pool.ts: relu-direct's dealt shares) goes back to the pool once written.
+        forP1.forEach((it, i) => sendPooled({ party: c.party, transport: view }, 1, `prep:${i}`, it.data));
         held.add(prepId, key, p2);
         report(true, bytes);
       }

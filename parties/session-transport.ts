@@ -28,8 +28,11 @@ const FLUSH_BYTES = 64 * 1024;
 
 /** What the view needs from the mesh. */
 export interface FrameSink {
-  /** Send one message to `to`; throws E_PEER_UNAVAILABLE when the link is down. */
-  sendMessage(to: PartyId, kind: 'DATA' | 'SETUP', session: string, tag: string, depth: number, payload: Uint8Array): void;
+  /**
+   * Send one message to `to`; throws E_PEER_UNAVAILABLE when the link is down. `written`: called once the payload's
+   * bytes are on the link's socket (the h2 link; never on the gRPC link, nor for a write that failed).
+   */
+  sendMessage(to: PartyId, kind: 'DATA' | 'SETUP', session: string, tag: string, depth: number, payload: Uint8Array, written?: () => void): void;
   /** Optional: resolves once what was sent to `peers` (all when absent) is on the links' sockets (the h2 link); undefined when nothing waits. */
   drained?(peers?: readonly PartyId[]): Promise<void> | undefined;
   /** Called once when the view closes, so the mesh forgets its route. */
@@ -67,7 +70,10 @@ export class SessionTransport implements Transport {
     if (p === this.party || (p !== 0 && p !== 1 && p !== 2)) throw new MpcError('E_BAD_ARGUMENT', `transport: party ${this.party} cannot ${what} ${p}`, { party: this.party });
   }
 
-  send(to: PartyId, tag: string, payload: Uint8Array): void {
+  send(to: PartyId, tag: string, payload: Uint8Array): void { this.sendWithRelease(to, tag, payload); }
+
+  /** Transport.sendWithRelease: `release` once the payload is on the socket (FrameSink.sendMessage's `written`). */
+  sendWithRelease(to: PartyId, tag: string, payload: Uint8Array, release?: () => void): void {
     this.checkPeer(to, 'send to');
     if (this.closedWith) throw this.closedWith;
     this.counters.bytesSent += payload.byteLength;
@@ -75,7 +81,7 @@ export class SessionTransport implements Transport {
     if (this.trace) this.note(`send>${to}`, tag, payload.byteLength);
     this.unflushed += payload.byteLength;
     this.sentTo.add(to);
-    this.sink.sendMessage(to, 'DATA', this.session, tag, this.counters.depth, payload);
+    this.sink.sendMessage(to, 'DATA', this.session, tag, this.counters.depth, payload, release);
   }
 
   async recv(from: PartyId, tag: string): Promise<Uint8Array> {

@@ -28,7 +28,7 @@
 import type { RingKernels } from '../kernels/types.js';
 import { assert, MpcError } from '../errors.js';
 import type { PartyId } from '../ring/types.js';
-import { recvBytes, sendBytes, type Wire } from '../transport/messages.js';
+import { recvBytes, sendPooled, type Wire } from '../transport/messages.js';
 import { Prg } from './prg.js';
 
 /** What P2 deals for one protocol step, computed from the dealing PRGs alone. */
@@ -94,7 +94,8 @@ export function liveDealer(ctx: LiveDealerContext, script?: DealScript): Dealer 
     deal(tag, job) {
       assert(ctx.party === 2, 'E_INTERNAL', `dealer: P${ctx.party} cannot deal`);
       const { toP1, keep } = job.run(ctx.kernels, ctx.pairPrg(0), ctx.pairPrg(1));
-      sendBytes(ctx, 1, tag, toP1);
+      // A job may fill toP1 in a send buffer (ring/send-pool.ts): back to the pool once written.
+      sendPooled(ctx, 1, tag, toP1);
       script?.push({ tag, job });
       return keep ?? EMPTY;
     },

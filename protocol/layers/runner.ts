@@ -18,7 +18,7 @@ import { reluDirect } from '../primitives/relu-direct.js';
 import { divideByPublic, truncate } from '../primitives/truncate.js';
 import { truncateExact } from '../primitives/truncate-exact.js';
 import { concatU64 } from '../ring/ops.js';
-import { scratchU64 } from '../ring/scratch.js';
+import { borrowU64, giveBackU8, scratchU64 } from '../ring/scratch.js';
 import type { AShare } from '../ring/types.js';
 import { conv2dOp, depthwiseOp, type ConvShape } from './conv.js';
 import { conv2dTransposeOp, transposeOutSize } from './conv-transpose.js';
@@ -134,10 +134,11 @@ function adjacentPairs(v: BigUint64Array, N: number, h: number, w: number, C: nu
   const alongH = k[0] === 2 && k[1] === 1 && s[0] === 1 && s[1] === 1 && g.padTop === 0 && g.padBottom === 0 && g.padLeft === 0 && g.outH === h - 1 && g.outW === w;
   if (!alongW && !alongH) return null;
   const n = N * g.outH * g.outW * C;
-  // P2 holds no share of the activations (its values are zero placeholders, and maxOfPairs reads only their
-  // length there): one zero array for both operands, nothing copied.
-  if (helper) { const z = new BigUint64Array(n); return { X: z, Y: z }; }
-  const X = new BigUint64Array(n), Y = new BigUint64Array(n);
+  // Lent buffers (ring/scratch.ts borrowU64: they live across the comparison's awaits), every element written here;
+  // the caller hands them back once maxOfPairs is done with them. P2 holds no share of the activations (its values
+  // are zero placeholders, and maxOfPairs reads only their length there): one zeroed array for both operands.
+  if (helper) { const z = borrowU64(n); new Uint8Array(z.buffer, 0, z.byteLength).fill(0); return { X: z, Y: z }; }
+  const X = borrowU64(n), Y = borrowU64(n);
   if (alongW) {
     const row = (w - 1) * C;
     for (let r = 0; r < N * h; r++) {
@@ -204,7 +205,11 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
           if (pairs) {
             // Windows of two adjacent values: the two operands are contiguous slices, no gathering (same protocol as maxPool's one level).
             const { X, Y } = pairs;
-            return chunkedRows(limit, X.length, 2, (r0, rows, i) => maxPool2(ctx, X.subarray(r0, r0 + rows), Y.subarray(r0, r0 + rows), `${i ? `${tag}#${i}` : tag}.l0`), 1);
+            const best = await chunkedRows(limit, X.length, 2, (r0, rows, i) => maxPool2(ctx, X.subarray(r0, r0 + rows), Y.subarray(r0, r0 + rows), `${i ? `${tag}#${i}` : tag}.l0`), 1);
+            // maxOfPairs is done with X and Y (its result is a fresh array, never either of them): back to the lend
+            // pool (after a failure they are left to the GC).
+            giveBackU8(X, Y);
+            return best;
           }
           const { rows } = gatherWindows(v, N, h, w, C, k2, s2, g2, fill);
           const mm = N * g2.outH * g2.outW * C, nn = k2[0] * k2[1];

@@ -49,7 +49,8 @@ import { assert } from '../errors.js';
 import { L_BITS, type PShare, type Public } from '../ring/types.js';
 import { allBelow2p31 } from '../kernels/narrow.js';
 import { borrowU8, giveBackU8, scratchU8 } from '../ring/scratch.js';
-import { recvBytes, recycleReceived, sendBytes } from '../transport/messages.js';
+import { recvBytes, recycleReceived, sendBytes, sendPooled } from '../transport/messages.js';
+import { sendBufferU8 } from '../ring/send-pool.js';
 import type { Cost } from './cost.js';
 
 const ROTATIONS = Array.from({ length: L_BITS }, (_, r) => Uint8Array.from({ length: L_BITS }, (_, i) => (i + r) % L_BITS));
@@ -129,10 +130,11 @@ export function sendNarrowD(ctx: PartyContext, n: number, per: number, tag: stri
   const s = pre ? pre.s : g!.zpStarInto(scratchU8('pc.s', n * per));
   const rot = pre ? pre.rot : g!.rotations64(n);
   const mask = pre ? pre.mask : g!.zpInto(scratchU8('pc.mask', n * per));
-  const d = new Uint8Array(n * per);
+  // A send buffer (ring/send-pool.ts): the kernel writes every byte of d.
+  const d = sendBufferU8(n * per);
   kernel(s, rot, mask, d);
   if (pre) giveBackU8(pre.s, pre.mask);
-  sendBytes(ctx, 2, tag, d);
+  sendPooled(ctx, 2, tag, d);
 }
 
 async function privateCompareBody(ctx: PartyContext, n: number, xBits: PShare | null, r: Public | null, beta: Uint8Array | null, label = 'pc'): Promise<Uint8Array | null> {

@@ -61,7 +61,8 @@ import { bitsToU64, keepWhereBit, msb, selectByBit } from '../ring/ops.js';
 import { borrowU8, giveBackU8, scratchU64, scratchU8 } from '../ring/scratch.js';
 import { openLow32ToDataParties, openToDataParties } from '../sharing/open.js';
 import { bytesU64, u64Bytes } from '../sharing/sharing.js';
-import { flushSends, recvU64, recycleReceived, sendU64 } from '../transport/messages.js';
+import { flushSends, recvU64, recycleReceived, sendPooled } from '../transport/messages.js';
+import { sendBufferU64, sendBufferU8 } from '../ring/send-pool.js';
 import type { DealJob } from '../correlated/dealer.js';
 import { assert } from '../errors.js';
 import type { Cost } from './cost.js';
@@ -137,7 +138,8 @@ export function comparisonMaskJob(n: number, narrow: boolean, radix4 = false, ke
       k.add(r, g1.u64Into(scratchU64('relu.p2.r1', n)), r);
       // DReLU's step 4 needs only r_63 (narrow: r_31): one byte per element, taken now so that r is scratch.
       const keep = keepR ? u64Bytes(r) : signBit(r, narrow);
-      const xb1 = new Uint8Array(n * per);
+      // Sent (or put in a bundle): a send buffer (ring/send-pool.ts), every byte written by the kernel below.
+      const xb1 = sendBufferU8(n * per);
       if (narrow) {
         // r' = r mod 2^31: the prefix indicators of its 16 radix-4 digits (private-compare-radix4.ts), or its bits on 32 positions.
         const low = low31(r, scratchU64('relu.p2.low', n)), p0 = g0.zpInto(scratchU8('relu.p2.rb', n * per));
@@ -167,10 +169,10 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     const r = wantRelu ? bytesU64(kept) : null;
     const z = r ? signBit(r, narrow) : kept;
     // z_0 (ReLU: and w_0), which P0 draws in step 4 from the PRG it shares with P2, do not depend on beta': drawn
-    // now, while P0's and P1's d are on their way, into the message P1 gets (fresh: it is sent); the same stream as
-    // drawing them after step 3.
+    // now, while P0's and P1's d are on their way, into the message P1 gets (a send buffer, ring/send-pool.ts: it is
+    // sent, and every element is drawn here); the same stream as drawing them after step 3.
     const g0 = ctx.pairPrg(0);
-    const zw = new BigUint64Array(wantRelu ? 2 * n : n);
+    const zw = sendBufferU64(wantRelu ? 2 * n : n);
     const z1 = zw.subarray(0, n);
     g0.u64Into(z1);
     if (wantRelu) g0.u64Into(zw.subarray(n));
@@ -185,7 +187,7 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
       keepWhereBit(z, 1, r!, w);
       k.sub(w, w1, w1);
     }
-    sendU64(ctx, 1, wantRelu ? `${label}:z,w` : `${label}:z`, zw);
+    sendPooled(ctx, 1, wantRelu ? `${label}:z,w` : `${label}:z`, zw);
     return new BigUint64Array(n) as AShare;
   }
   const j = ctx.party;
@@ -193,7 +195,9 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   // Steps 1-2: r_j from the dealing PRG shared with P2, c_j = a_j + r_j (in place). For DReLU on the narrow ring
   // c_j is read only by openLow32ToDataParties before its first await (it sends c_j mod 2^32 from a copy): scratch.
   const low32Only = narrow && !wantRelu;
-  const cj = low32Only ? d2.u64Into(scratchU64('relu.cj', n)) : d2.u64(n);
+  // ReLU's c_j is sent whole and read by openToDataParties after its await: a send buffer (ring/send-pool.ts), back
+  // to the pool once written and read (sendU64Held); every element drawn here.
+  const cj = d2.u64Into(low32Only ? scratchU64('relu.cj', n) : sendBufferU64(n));
   k.add(a, cj, cj);
   const beta = g01.bits(n);
   // DReLU on the narrow ring needs only c mod 2^32 (c_31 and c'), so only the low 32 bits of c_j travel; ReLU needs all of c.

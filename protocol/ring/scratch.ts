@@ -74,8 +74,13 @@ export function borrowU8(n: number): Uint8Array {
   return new Uint8Array(b, 0, n);
 }
 
-/** Hand back buffers from borrowU8 (each once; a view of any other buffer is ignored). */
-export function giveBackU8(...vs: Uint8Array[]): void {
+/** A BigUint64Array of n elements (contents undefined) from the same lent buffers as borrowU8; hand back with giveBackU8. */
+export function borrowU64(n: number): BigUint64Array {
+  return new BigUint64Array(borrowU8(8 * n).buffer, 0, n);
+}
+
+/** Hand back buffers from borrowU8 / borrowU64 (each once; a view of any other buffer is ignored). */
+export function giveBackU8(...vs: ArrayBufferView[]): void {
   for (const v of vs) {
     const b = v.buffer as ArrayBuffer;
     if (!lentOut.has(b)) continue;

@@ -11,11 +11,12 @@
  * v is written over the received share (the receiver's own array), never a scratch slot.
  */
 import type { PartyContext } from '../context.js';
-import { otherDataParty, recvBytes, recvU64, sendBytes, sendU64 } from '../transport/messages.js';
+import { otherDataParty, recvBytes, recvU64, sendBytes, sendU64Held } from '../transport/messages.js';
 
 export async function openToDataParties(ctx: PartyContext, tag: string, mine: BigUint64Array, ring: 'L' | 'odd' = 'L'): Promise<BigUint64Array> {
   const other = otherDataParty(ctx);
-  sendU64(ctx, other, tag, mine);
+  // `mine` is read again below: a send buffer (ring/send-pool.ts; relu-direct's c_j) goes back only after that too.
+  const doneWithMine = sendU64Held(ctx, other, tag, mine);
   const theirs = await recvU64(ctx, other, tag, mine.length);
   // v goes over the received share: a received payload is the receiver's (Transport.recv), so no fresh array. Never
   // into a scratch slot: an async function's result reaches its caller a microtask later, after other sessions'
@@ -23,6 +24,7 @@ export async function openToDataParties(ctx: PartyContext, tag: string, mine: Bi
   const out = theirs;
   if (ring === 'L') ctx.kernels.add(mine, theirs, out);
   else ctx.kernels.addOdd(mine, theirs, out);
+  doneWithMine();
   return out;
 }
 

@@ -19,18 +19,21 @@ export class Coalescer {
   }
 }
 
+/** An envelope in a channel; `release`: the sender's sendWithRelease callback, due once the payload is copied. */
+type Queued = Envelope & { release?: () => void };
+
 class Channel {
-  private queue: Envelope[] = [];
-  private waiters: { resolve: (e: Envelope) => void; reject: (e: Error) => void }[] = [];
+  private queue: Queued[] = [];
+  private waiters: { resolve: (e: Queued) => void; reject: (e: Error) => void }[] = [];
   private closed: Error | null = null;
   constructor(private readonly coalescer?: Coalescer) {}
-  push(e: Envelope): void {
+  push(e: Queued): void {
     const w = this.waiters.shift();
     if (w && this.coalescer) this.coalescer.hold(() => w.resolve(e));
     else if (w) w.resolve(e);
     else this.queue.push(e);
   }
-  pull(): Promise<Envelope> {
+  pull(): Promise<Queued> {
     const e = this.queue.shift();
     if (e) return Promise.resolve(e);
     if (this.closed) return Promise.reject(this.closed);
@@ -65,6 +68,16 @@ export class MemoryTransport implements Transport {
     peer.inbox[this.party]!.push({ tag, depth: this.counters.depth, payload: this.lateCopy ? payload : payload.slice() });
   }
 
+  /** Transport.sendWithRelease: `release` once the payload is copied (at once; lateCopy: when the receiver takes it). */
+  sendWithRelease(to: PartyId, tag: string, payload: Uint8Array, release: () => void): void {
+    if (!this.lateCopy) { this.send(to, tag, payload); release(); return; }
+    const peer = this.peers[to];
+    if (!peer || to === this.party) throw new MpcError('E_BAD_ARGUMENT', `transport: party ${this.party} cannot send to ${to}`, { party: this.party });
+    this.counters.bytesSent += payload.byteLength;
+    this.counters.messagesSent += 1;
+    peer.inbox[this.party]!.push({ tag, depth: this.counters.depth, payload, release });
+  }
+
   async recv(from: PartyId, tag: string): Promise<Uint8Array> {
     const ch = this.inbox[from];
     if (!ch) throw new MpcError('E_BAD_ARGUMENT', `transport: party ${this.party} cannot receive from ${from}`, { party: this.party });
@@ -74,6 +87,7 @@ export class MemoryTransport implements Transport {
       // Let the sender run on first (one macrotask), as a lazily serialising stream would.
       await new Promise((r) => setImmediate(r));
       env.payload = env.payload.slice();
+      env.release?.();
     }
     this.counters.waitMs = (this.counters.waitMs ?? 0) + (performance.now() - t0);
     if (env.tag !== tag) {

@@ -49,6 +49,12 @@ export interface Transport {
    */
   recycle?(payload: Uint8Array): void;
   /**
+   * Optional: send as `send` does, and call `release` once the transport reads `payload` no more (its bytes are on
+   * the wire, or copied), so the sender may reuse the buffer (ring/send-pool.ts); never called if the message is
+   * lost (a link going down). Where absent the payload is the transport's for good. Nothing about the bits sent changes.
+   */
+  sendWithRelease?(to: PartyId, tag: string, payload: Uint8Array, release: () => void): void;
+  /**
    * Optional: let the messages sent so far leave the process before a long synchronous stretch of work. The party
    * mesh's HTTP/2 link hands its writes to the socket only when the event loop turns (Node runs nghttp2's writes as
    * an immediate), so a message sent just before milliseconds of computation waits for them; this resolves after

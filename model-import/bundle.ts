@@ -20,7 +20,7 @@ import { TRUNCATION_MODES, type TruncationMode } from '../protocol/context.js';
 import { isMpcError, MpcError } from '../protocol/errors.js';
 import { checkPreprocessing, type InputPreprocessing } from '../protocol/input-preprocessing.js';
 import { checkFracBits, DEFAULT_FRAC_BITS, encode } from '../protocol/fixed-point/fixed-point.js';
-import { IR_FORMAT_VERSION, type FloatTensor, type LayerNode, type ModelIR, type OutputActivation } from '../protocol/ir.js';
+import { IR_FORMAT_VERSION, IR_FORMAT_VERSION_DILATED, irFormatVersionOf, type FloatTensor, type LayerNode, type ModelIR, type OutputActivation } from '../protocol/ir.js';
 import { getKernels, type RingKernels } from '../protocol/kernels/index.js';
 import type { ShareTensor } from '../protocol/layers/types.js';
 import { resolvePolicy, type PrivacyPolicy } from '../protocol/privacy/index.js';
@@ -271,7 +271,7 @@ export function writeBundles(src: BundleSource, outDir: string, opts: WriteBundl
       const m: BundleManifest = {
         format: BUNDLE_FORMAT,
         formatVersion: BUNDLE_FORMAT_VERSION,
-        irFormatVersion: IR_FORMAT_VERSION,
+        irFormatVersion: irFormatVersionOf(ir.nodes),
         party: p,
         importId,
         modelHash: src.sourceHash,
@@ -351,7 +351,7 @@ export function loadBundle(dir: string, party: PartyId): { manifest: BundleManif
   }
   if (manifest.format !== BUNDLE_FORMAT) throw integrity(`not a share bundle (format '${String(manifest.format)}')`, party);
   if (manifest.formatVersion !== BUNDLE_FORMAT_VERSION) throw integrity(`format version ${String(manifest.formatVersion)} is not supported (expected ${BUNDLE_FORMAT_VERSION})`, party);
-  if (manifest.irFormatVersion !== IR_FORMAT_VERSION) throw integrity(`IR format version ${String(manifest.irFormatVersion)} is not supported (expected ${IR_FORMAT_VERSION})`, party);
+  if (manifest.irFormatVersion !== IR_FORMAT_VERSION && manifest.irFormatVersion !== IR_FORMAT_VERSION_DILATED) throw integrity(`IR format version ${String(manifest.irFormatVersion)} is not supported (expected ${IR_FORMAT_VERSION} or ${IR_FORMAT_VERSION_DILATED})`, party);
   if (manifest.party !== party) throw integrity(`bundle is for party ${String(manifest.party)}, not party ${party}`, party);
   try {
     checkFracBits(manifest.fracBits);

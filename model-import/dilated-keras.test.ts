@@ -93,7 +93,7 @@ describe('Keras dilation_rate: one layer against tfjs (.keras and .h5)', () => {
 });
 
 describe('TF.js Layers model.json with a dilated DepthwiseConv2D (tfjs-layers 4.x ignores that dilation)', () => {
-  async function saved(kerasVersion?: string): Promise<{ file: string; x: Float32Array; k: tf.Tensor4D }> {
+  async function saved(kerasVersion?: string | null): Promise<{ file: string; x: Float32Array; k: tf.Tensor4D }> {
     const dir = path.join(tmp.dir, `tfjs${++n}`);
     mkdirSync(dir);
     const input = tf.input({ shape: [7, 6, 2] });
@@ -105,6 +105,8 @@ describe('TF.js Layers model.json with a dilated DepthwiseConv2D (tfjs-layers 4.
     const json = JSON.parse(readFileSync(file, 'utf8')) as { modelTopology: Record<string, unknown> };
     expect(String(json.modelTopology['keras_version'])).toMatch(/^tfjs-layers/);
     if (kerasVersion) json.modelTopology['keras_version'] = kerasVersion;
+    // Without keras_version the reader takes generatedBy, which tfjs-layers' model.save() writes as below (training.js).
+    if (kerasVersion === null) { delete json.modelTopology['keras_version']; (json as Record<string, unknown>)['generatedBy'] = 'TensorFlow.js tfjs-layers v4.22.0'; }
     writeFileSync(file, JSON.stringify(json));
     return { file, x, k };
   }
@@ -112,6 +114,12 @@ describe('TF.js Layers model.json with a dilated DepthwiseConv2D (tfjs-layers 4.
   it('written by tfjs-layers itself: refused, naming the layer and why', async () => {
     const s = await saved();
     await expect(loadModel(s.file)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/^layer 'dw_atrous' \(DepthwiseConv2D\): dilation_rate \[2,2\] in a model written by tfjs-layers.*ignores its dilation/) });
+  });
+
+  it('written by tfjs-layers without keras_version (generatedBy \'TensorFlow.js tfjs-layers v...\' names the writer): refused too', async () => {
+    const s = await saved(null);
+    expect(String((JSON.parse(readFileSync(s.file, 'utf8')) as { generatedBy?: unknown }).generatedBy)).toMatch(/^TensorFlow\.js tfjs-layers v/);
+    await expect(loadModel(s.file)).rejects.toMatchObject({ code: 'E_UNSUPPORTED_LAYER', message: expect.stringMatching(/^layer 'dw_atrous' \(DepthwiseConv2D\): dilation_rate \[2,2\] in a model written by TensorFlow\.js tfjs-layers v/) });
   });
 
   it('converted from Keras (keras_version 2.12.0): imports with the dilation, as tf.depthwiseConv2d computes it', async () => {

@@ -47,13 +47,20 @@ function withOutputActivation(ir: ModelIR<FloatTensor>, a: string | undefined): 
 }
 
 /**
+ * A model.json written by tfjs-layers itself: keras_version 'tfjs-layers x.y', or, where keras_version is absent,
+ * the generatedBy that read-tfjs.ts falls back to ('TensorFlow.js tfjs-layers vx.y'). A model converted from Keras
+ * has keras_version 'x.y.z' (generatedBy 'keras vx.y.z').
+ */
+const writtenByTfjsLayers = (v: string | undefined): boolean => v !== undefined && /(^|\s)tfjs-layers\b/.test(v);
+
+/**
  * A model.json written by tfjs-layers itself (keras_version 'tfjs-layers x.y', trained or built in
  * TF.js, not converted from Keras): its bilinear UpSampling2D resizes without half-pixel centres,
  * where Keras's tf.image.resize (and the IR's upsampling2d) uses them. Serving it would give other
  * values than the model was trained with: refused, naming the layer.
  */
 function refuseTfjsBilinear(ir: ModelIR<FloatTensor>, kerasVersion: string | undefined): void {
-  if (!kerasVersion?.startsWith('tfjs-layers')) return;
+  if (!writtenByTfjsLayers(kerasVersion)) return;
   const n = ir.nodes.find((x) => x.kind === 'upsampling2d' && x.interpolation === 'bilinear');
   if (n) throw new MpcError('E_UNSUPPORTED_LAYER', `layer '${n.name}' (UpSampling2D): interpolation 'bilinear' in a model written by ${kerasVersion}: tfjs-layers resizes without half-pixel centres, Keras and this importer with them, so the secure model would not compute what it was trained with (nearest, or a model converted from Keras, is supported)`, { step: 'import.convert' });
 }
@@ -65,7 +72,7 @@ function refuseTfjsBilinear(ir: ModelIR<FloatTensor>, kerasVersion: string | und
  * imports with the dilation; tfjs-layers' Conv2D and SeparableConv2D apply theirs).
  */
 function refuseTfjsDepthwiseDilation(graph: { layers: readonly KerasLayer[] }, kerasVersion: string | undefined): void {
-  if (!kerasVersion?.startsWith('tfjs-layers')) return;
+  if (!writtenByTfjsLayers(kerasVersion)) return;
   const L = graph.layers.find((l) => l.className === 'DepthwiseConv2D' && [l.config['dilation_rate']].flat().some((d) => d !== undefined && d !== null && d !== 1));
   if (L) throw new MpcError('E_UNSUPPORTED_LAYER', `layer '${L.name}' (DepthwiseConv2D): dilation_rate ${JSON.stringify(L.config['dilation_rate'])} in a model written by ${kerasVersion}: tfjs-layers' DepthwiseConv2D ignores its dilation, Keras and this importer apply it, so the secure model would not compute what it was trained with (a model converted from Keras is supported)`, { step: 'import.convert' });
 }

@@ -9,6 +9,18 @@
  * ShareTensor in a party's share bundle.
  */
 export const IR_FORMAT_VERSION = 1;
+/**
+ * A share bundle's irFormatVersion where a node has a dilation other than [1, 1]. A party build from before
+ * dilations knows only 1 and no `dilation` field: it would load a dilated node as an undilated one and compute
+ * another convolution without an error. Writing 2 for those bundles makes such a build refuse them at load
+ * (E_BUNDLE_INTEGRITY); bundles without a dilation keep 1 and load on every build.
+ */
+export const IR_FORMAT_VERSION_DILATED = 2;
+
+/** The irFormatVersion a bundle of these nodes needs (IR_FORMAT_VERSION_DILATED where one is dilated). */
+export function irFormatVersionOf(nodes: readonly object[]): number {
+  return nodes.some((n) => 'dilation' in n && Array.isArray(n.dilation) && n.dilation.some((d) => d !== 1)) ? IR_FORMAT_VERSION_DILATED : IR_FORMAT_VERSION;
+}
 
 export type Padding = 'valid' | 'same';
 /**

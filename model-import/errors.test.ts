@@ -228,3 +228,16 @@ describe('a failed import leaves nothing behind', () => {
     expect(leftovers(tmp.dir, 'out-range')).toEqual([]);
   });
 });
+
+describe('files written by Keras 1', () => {
+  it('are refused as a whole with E_MODEL_FORMAT naming the version (their configs would be misread as Keras 2)', async () => {
+    for (const kerasVersion of ['1.2.2', '1.0.0']) {
+      const f = file('h5');
+      await writeModelFile(small(), f, { kerasVersion });
+      await expect(loadModel(f)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringMatching(new RegExp(`Keras ${kerasVersion.replace(/\./g, '\\.')}; Keras 1 files are not supported`)) });
+    }
+    const ok = file('h5');
+    await writeModelFile(small(), ok, { kerasVersion: '2.1.4' });
+    expect((await loadModel(ok)).ir.nodes.length).toBeGreaterThan(0);
+  });
+});

@@ -143,6 +143,9 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
   const { configFrom: _c, outputActivation: _a, ...convertOpts } = opts;
   // hard_sigmoid differs between Keras 2 and 3: the file's keras_version, else Keras 3 for .keras, 2 for .h5 and TF.js.
   const major = result.kerasVersion ? Number.parseInt(result.kerasVersion, 10) : format === 'keras-v3' ? 3 : 2;
+  // Keras 1 wrote other config keys (nb_filter, subsample, border_mode, output_dim) and weight names: read as Keras 2,
+  // a pooling layer's border_mode would be lost without an error, so such files are refused as a whole.
+  if (major < 2) throw new MpcError('E_MODEL_FORMAT', `model file: ${path.basename(abs)} was written by Keras ${String(result.kerasVersion).slice(0, 16)}; Keras 1 files are not supported (their layer configs differ): load the model in Keras 2 or later and save it again`, { step: 'import.parse' });
   const ir = withOutputActivation(convertGraph(result.graph, { kerasMajor: major >= 3 ? 3 : 2, ...convertOpts }), opts.outputActivation);
   if (format === 'tfjs-layers') { refuseTfjsBilinear(ir, result.kerasVersion); refuseTfjsDepthwiseDilation(result.graph, result.kerasVersion); }
   const preprocessing = inferPreprocessing(result.graph, ir.inputShape);

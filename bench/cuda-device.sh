@@ -8,12 +8,14 @@
 #   bash bench/cuda-device.sh run [sections]       # there: build, equality check, bench/cuda-bench.ts sections
 #                                                  # (`run narrow elems`: the unmeasured kernels against native, for their thresholds)
 #
-# pack: xz-compressed node binary, the Node headers (for N-API), self-contained
+# pack: the node binary stripped (symbols, debug info) and xz-compressed, the Node headers (for N-API), self-contained
 # esbuild bundles (bench/cuda-check.ts, bench/cuda-bench.ts, bench/run.ts via
 # bench/run-bundle-entry.ts, and the party program parties/bundle-entry.ts,
 # with parties/proto beside them)
 # and the DenseNet-121 zoo fixture (from $MPC_ZOO_SRC, default
-# ../shared/fixtures/zoo; packed, never committed).
+# ../shared/fixtures/zoo; packed file by file with xz, unpacked by all / run
+# into $GPU_NODE_DIR/zoo, never committed). The pack fails when it and the
+# working tree exceed the 64 MiB the device tool carries.
 #
 # all: unpacks node, builds the CUDA addon (scripts/build-cuda.mjs --strict)
 # and the CPU native addon (g++) side by side, runs the equality check
@@ -57,8 +59,25 @@ if [ "$mode" = pack ]; then
   # The folder ignores itself (as build-cuda/ does): git-ignored, so the device tool carries it only when asked,
   # and no checkout's shared .git/info/exclude is touched.
   echo '*' > "$GPU/.gitignore"
-  node_bin=$(command -v node)
-  if [ ! -s "$GPU/node.xz" ] || [ "$node_bin" -nt "$GPU/node.xz" ]; then xz -9 -T2 -c "$node_bin" > "$GPU/node.xz"; fi
+  node_bin=$(readlink -f "$(command -v node)")
+  # The node binary without its symbol table and debug info (strip keeps .dynsym, which N-API addons link
+  # against; checked by loading the CPU addon with it when built): 12 MB less before xz. node.strip marks it.
+  if [ ! -s "$GPU/node.xz" ] || [ "$node_bin" -nt "$GPU/node.xz" ] || [ ! -f "$GPU/node.strip" ]; then
+    rm -f "$GPU/node.strip"
+    stripped=$(mktemp)
+    if command -v strip >/dev/null && strip -o "$stripped" "$node_bin" && "$stripped" -e 'process.exit(0)'; then
+      if [ -f build/Release/securenn_kernels.node ]; then
+        "$stripped" -e 'const m = { exports: {} }; process.dlopen(m, process.argv[1]); if (typeof m.exports.gemm !== "function") process.exit(1)' "$PWD/build/Release/securenn_kernels.node" \
+          || { echo "error: the stripped node cannot load build/Release/securenn_kernels.node" >&2; rm -f "$stripped"; exit 1; }
+      fi
+      echo stripped > "$GPU/node.strip"
+    else
+      echo "warning: strip failed or missing: packing the node binary as it is" >&2
+      cp "$node_bin" "$stripped"; echo unstripped > "$GPU/node.strip"
+    fi
+    xz -9 -T2 -c "$stripped" > "$GPU/node.xz"
+    rm -f "$stripped"
+  fi
   inc=$(dirname "$(dirname "$(readlink -f "$node_bin")")")/include/node
   [ -f "$inc/node_api.h" ] || inc=/usr/include/node
   tar -C "$(dirname "$inc")" -cJf "$GPU/node-include.tar.xz" node
@@ -75,7 +94,11 @@ if [ "$mode" = pack ]; then
   rm -f "$GPU"/cuda-check.mjs "$GPU"/cuda-bench.mjs
   zoo_src=${MPC_ZOO_SRC:-../shared/fixtures/zoo}
   for m in "${ZOO_PACKED[@]}"; do
-    if [ -d "$zoo_src/$m" ]; then mkdir -p "$GPU/zoo/$m" && cp "$zoo_src/$m"/* "$GPU/zoo/$m/"; else echo "warning: $zoo_src/$m missing: its rows will fail on the device" >&2; fi
+    # Every file xz-compressed (model.keras stores its weights uncompressed: 29.7 MB -> 24.8 MB); `all`/`run` unpack them.
+    if [ -d "$zoo_src/$m" ]; then
+      rm -rf "$GPU/zoo/$m" && mkdir -p "$GPU/zoo/$m"
+      for f in "$zoo_src/$m"/*; do xz -6 -T2 -c "$f" > "$GPU/zoo/$m/$(basename "$f").xz"; done
+    else echo "warning: $zoo_src/$m missing: its rows will fail on the device" >&2; fi
   done
   du -ab "$GPU" | sort -n | tail -8
   size=$(du -sb "$GPU" | cut -f1)
@@ -132,6 +155,8 @@ mkdir -p "$G/bin" "$G/include"
 xz -dc "$GPU/node.xz" > "$G/bin/node" && chmod +x "$G/bin/node"
 tar -C "$G/include" -xJf "$GPU/node-include.tar.xz"
 tar -C "$GPU" -xJf "$GPU/bundles.tar.xz"
+# The zoo fixtures travel xz-compressed (pack): unpacked outside the repository (never carried back), where MPC_ZOO_DIR points.
+for f in "$GPU"/zoo/*/*.xz; do [ -e "$f" ] || continue; m=$(basename "$(dirname "$f")"); mkdir -p "$G/zoo/$m"; xz -dc "$f" > "$G/zoo/$m/$(basename "${f%.xz}")"; done
 export PATH=$G/bin:$PATH:/usr/local/cuda/bin
 echo "node $(node --version); $(command -v nvcc >/dev/null && nvcc --version | tail -1 || echo 'no nvcc')"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm,power.limit --format=csv
@@ -172,7 +197,7 @@ if [ "$mode" = run ]; then
 fi
 
 # all: the served bench, three party processes per leg.
-export PARTY_BUNDLE=$PWD/$GPU/party.mjs MPC_ZOO_DIR=$PWD/$GPU/zoo MPC_BENCH_NO_TFJS=1
+export PARTY_BUNDLE=$PWD/$GPU/party.mjs MPC_ZOO_DIR=$G/zoo MPC_BENCH_NO_TFJS=1
 failed=0
 for m in $models; do
   left=$(( budget - (SECONDS - T0) )) need=$(leg_estimate "$m" "$kernel_sets")

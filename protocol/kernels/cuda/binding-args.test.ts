@@ -3,12 +3,20 @@
  * per entry point). They run before any CUDA call, so they are tested on the
  * built addon without a GPU; skipped where the addon is not built (no nvcc).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../build-cuda/securenn_cuda.node');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const FILE = path.join(ROOT, 'build-cuda', 'securenn_cuda.node');
+const SCRIPT = path.join(ROOT, 'scripts', 'build-cuda.mjs');
+// On a checkout whose addon is older than its sources (pulled without `npm install`), the table would be checked
+// against a stale binary that lacks the newer entry points. scripts/build-cuda.mjs rebuilds it first (nothing to do
+// when up to date or without nvcc; the new file is renamed into place, so a test loading it meanwhile sees one whole).
+const build = spawnSync(process.execPath, [SCRIPT], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+const plan = spawnSync(process.execPath, [SCRIPT, '--dry-run'], { cwd: ROOT, encoding: 'utf8' }).stdout ?? '';
 function load(): Record<string, (...a: unknown[]) => unknown> | null {
   if (!existsSync(FILE)) return null;
   const m = { exports: {} as Record<string, (...a: unknown[]) => unknown> };
@@ -22,6 +30,14 @@ function fails(fn: string, args: unknown[]): { code: unknown; message: string } 
   try { addon![fn]!(...args); } catch (e) { return { code: (e as { code?: unknown }).code, message: (e as Error).message }; }
   return { code: null, message: 'no error' };
 }
+
+describe('the CUDA addon these checks load', () => {
+  it('is built from the current sources where nvcc is present (scripts/build-cuda.mjs says up to date)', () => {
+    expect(build.status, `${build.stdout}${build.stderr}`).toBe(0);
+    if (/would run: /.test(plan)) expect(plan, 'build-cuda --dry-run').toMatch(/output: build-cuda\/securenn_cuda\.node \(up to date\)/);
+    else expect(plan).toMatch(/nvcc not found|Node headers|MPC_SKIP_CUDA/);
+  });
+});
 
 describe.skipIf(!addon)(`CUDA addon argument table (binding.c)${addon ? '' : ` [skipped: ${FILE} not built (no nvcc)]`}`, () => {
   const n = 2;

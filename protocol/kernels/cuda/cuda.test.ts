@@ -276,6 +276,11 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
     expect(th0.counters.cpu.im2col).toBe(1);
     expect(addon.calls).toEqual([]);
     expect(k.counters.cpu.im2col).toBe(2); // the stride-0 and the 2^31-padding calls
+    // im2colGemm's CPU side with sizes that give no array length: the CPU kernels' coded errors, not a RangeError.
+    const ig = (N: number, outH: number) => () => th0.im2colGemm!(new BigUint64Array(16), N, 4, 4, 1, 2, 2, 1, 1, 0, 0, outH, 3, new BigUint64Array(8), 2, new BigUint64Array(18));
+    expect(ig(-1, 3)).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('expected N') }));
+    expect(ig(1, 2 ** 40)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^E_[A-Z_]+$/) }));
+    expect(addon.calls).toEqual([]);
   });
 
   it('im2colGemm (conv2d in one call): conv-sized calls go to the GPU, small ones run im2col and gemm; conv2d and conv2d_transpose use it and give the CPU kernels\' bytes', () => {

@@ -181,6 +181,8 @@ struct CudaEngine {
     CU(cudaEventSynchronize(ev[s]));
     return nullptr;
   }
+  // Only after another error (staging.h queue_copy), whose message in g_err it leaves as it is.
+  const char *sync() { return cudaStreamSynchronize(g_stream) == cudaSuccess ? nullptr : "cuda: cudaStreamSynchronize failed"; }
 };
 static CudaEngine g_stage;
 static scu_stage::Packer g_packer;

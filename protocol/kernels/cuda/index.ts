@@ -20,6 +20,7 @@
  * (runtime/cuda-addon.ts); protocol/ loads nothing from disk.
  */
 import { MpcError } from '../../errors.js';
+import { scratchU64 } from '../../ring/scratch.js';
 import { getKernels, type KernelBackend } from '../index.js';
 import { allBelow2p31 } from '../narrow.js';
 import type { RingKernels } from '../types.js';
@@ -337,7 +338,9 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
       }
       if (ok && gpu('im2colGemm', () => addon.im2colGemm(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, B, n, out))) return;
       onCpu('im2colGemm');
-      const cols = new BigUint64Array(m * kk);
+      // The im2col matrix in a scratch slot, as conv.ts's (read only by the GEMM below). A length that is no array length
+      // (malformed sizes) leaves it empty: the CPU kernels then refuse the call with their coded error, not a RangeError.
+      const len = m * kk, cols = scratchU64('cuda.im2colGemm.cols', Number.isSafeInteger(len) && len >= 0 && len <= 2 ** 32 ? len : 0);
       kernels.im2col(x, N, H, W, C, kh, kw, sh, sw, padTop, padLeft, outH, outW, cols);
       kernels.gemm(cols, B, m, kk, n, out);
     },

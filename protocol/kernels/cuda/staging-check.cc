@@ -7,8 +7,9 @@
 // (empty, one byte, around the chunk size, many chunks) both ways and
 // interleaved as the kernels issue them (uploads, then downloads reusing the
 // slots), small uploads packed into the slots between large copies as
-// device.cu issues them, then makes sure the simulator catches a plan that
-// skips the waits.
+// device.cu issues them, the same with an event record failing at each
+// point in turn (the error path), then makes sure the simulator catches a
+// plan that skips the waits.
 //
 //   staging-check    prints "ok <copies>" and exits 0, or the first fault and exits 1
 #include <cstdio>
@@ -35,6 +36,7 @@ struct SimEngine {
   std::deque<Copy> queue;
   unsigned long long rng = 0x9e3779b97f4a7c15ull;
   std::string fault;
+  long records = 0, fail_record_at = -1;  // the record() call that fails (its event is not queued), or none
   explicit SimEngine(size_t c) : chunk(c) {
     for (auto &s : slots) s.resize(c);
   }
@@ -66,7 +68,12 @@ struct SimEngine {
     return nullptr;
   }
   const char *record(int s) {
+    if (records++ == fail_record_at) return "injected: record failed";
     queue.push_back({nullptr, nullptr, 0, s});
+    return nullptr;
+  }
+  const char *sync() {
+    drain();
     return nullptr;
   }
   const char *wait(int s) {
@@ -151,6 +158,33 @@ int main() {
     for (size_t k = 0; k < srcs.size(); k++)
       if (dsts[k] != srcs[k]) return std::printf("fault: packed run, chunk %zu, copy %zu: bytes differ\n", chunk, k), 1;
     if (!e.fault.empty()) return std::printf("fault: packed run, chunk %zu: %s\n", chunk, e.fault.c_str()), 1;
+  }
+  // Error paths: the k-th event record fails after its copy was queued (the call returns the error, later calls go on);
+  // no later host write may race that copy. Every copy that returned without an error must still be intact.
+  for (size_t chunk : {16, 64}) {
+    for (long k = 0; k < 120; k++) {
+      SimEngine e(chunk);
+      e.fail_record_at = k;
+      scu_stage::Packer p;
+      const size_t large = chunk / 2 + 1;
+      std::vector<std::vector<uint8_t>> srcs, dsts;
+      std::vector<bool> ok;
+      unsigned long long r = 777 + unsigned(k);
+      for (int c = 0; c < 60; c++) {
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        const unsigned kind = unsigned(r >> 60) % 4;
+        const size_t n = kind == 0 ? large + size_t(r >> 40) % (3 * chunk) : size_t(r >> 40) % large;
+        srcs.push_back(pattern(n, unsigned(c)));
+        dsts.emplace_back(n);
+        const char *m = kind == 1 && n >= large ? scu_stage::staged_d2h(e, dsts.back().data(), srcs.back().data(), n)
+                                                : scu_stage::upload(e, p, dsts.back().data(), srcs.back().data(), n, large);
+        ok.push_back(m == nullptr);
+      }
+      e.drain();
+      for (size_t c = 0; c < srcs.size(); c++)
+        if (ok[c] && dsts[c] != srcs[c]) return std::printf("fault: record failure %ld, chunk %zu, copy %zu: bytes differ\n", k, chunk, c), 1;
+      if (!e.fault.empty()) return std::printf("fault: record failure %ld, chunk %zu: %s\n", k, chunk, e.fault.c_str()), 1;
+    }
   }
   // The simulator must catch a plan without the waits.
   SimEngine bad(8);

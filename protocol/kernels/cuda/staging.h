@@ -19,7 +19,11 @@
  *   const char *async_copy(void *dst, const void *src, size_t n, int to_device);  // on the stream
  *   const char *record(int s);   // an event after the copies issued so far
  *   const char *wait(int s);     // until slot s's last recorded event completed
+ *   const char *sync();          // until every queued copy completed
  * and a busy[SLOTS] array: slot s has a recorded event not yet waited for.
+ * A copy that was queued but whose event could not be recorded is covered
+ * by no busy flag: queue_copy then waits for the whole stream before it
+ * returns the error, so no later host write into the slot races it.
  */
 #ifndef SECURENN_CUDA_STAGING_H
 #define SECURENN_CUDA_STAGING_H
@@ -46,6 +50,18 @@ inline const char *settle(E &e, int s) {
   return nullptr;
 }
 
+/* Queues one copy from / into slot s and the slot's event after it; on an error after the copy was queued, waits for the stream. */
+template <class E>
+inline const char *queue_copy(E &e, int s, void *dst, const void *src, size_t n, int to_device) {
+  SCU_STAGE_TRY(e.async_copy(dst, src, n, to_device));
+  if (const char *m = e.record(s)) {
+    e.sync();  // the copy may still use the slot and no event says when it is done (a failed sync: the stream is dead)
+    return m;
+  }
+  e.busy[s] = 1;
+  return nullptr;
+}
+
 /* Host src -> device dst: chunk i goes through slot i % SLOTS; the DMAs stay queued when it returns. */
 template <class E>
 inline const char *staged_h2d(E &e, void *dst, const void *src, size_t bytes) {
@@ -55,9 +71,7 @@ inline const char *staged_h2d(E &e, void *dst, const void *src, size_t bytes) {
     const size_t n = bytes - off < chunk ? bytes - off : chunk;
     SCU_STAGE_TRY(settle(e, s));
     e.host_copy(e.slot(s), static_cast<const uint8_t *>(src) + off, n);
-    SCU_STAGE_TRY(e.async_copy(static_cast<uint8_t *>(dst) + off, e.slot(s), n, 1));
-    SCU_STAGE_TRY(e.record(s));
-    e.busy[s] = 1;
+    SCU_STAGE_TRY(queue_copy(e, s, static_cast<uint8_t *>(dst) + off, e.slot(s), n, 1));
   }
   return nullptr;
 }
@@ -72,9 +86,7 @@ inline const char *staged_d2h(E &e, void *dst, const void *src, size_t bytes) {
     const int s = int(i % SLOTS);
     const size_t n = bytes - off < chunk ? bytes - off : chunk;
     SCU_STAGE_TRY(settle(e, s));
-    SCU_STAGE_TRY(e.async_copy(e.slot(s), static_cast<const uint8_t *>(src) + off, n, 0));
-    SCU_STAGE_TRY(e.record(s));
-    e.busy[s] = 1;
+    SCU_STAGE_TRY(queue_copy(e, s, e.slot(s), static_cast<const uint8_t *>(src) + off, n, 0));
     if (prev >= 0) {
       SCU_STAGE_TRY(settle(e, prev));
       e.host_copy(static_cast<uint8_t *>(dst) + prev_off, e.slot(prev), prev_n);
@@ -121,9 +133,7 @@ inline const char *packed_h2d(E &e, Packer &p, void *dst, const void *src, size_
   if (p.fill == 0) SCU_STAGE_TRY(settle(e, p.slot));  // the copies that last used this slot are done
   uint8_t *at = e.slot(p.slot) + p.fill;
   e.host_copy(at, src, bytes);
-  SCU_STAGE_TRY(e.async_copy(dst, at, bytes, 1));
-  SCU_STAGE_TRY(e.record(p.slot));
-  e.busy[p.slot] = 1;
+  SCU_STAGE_TRY(queue_copy(e, p.slot, dst, at, bytes, 1));
   p.fill += bytes;
   return nullptr;
 }

@@ -206,6 +206,27 @@ describe('CUDA kernel routing through a stand-in addon (reference arithmetic)', 
     expect(() => strict.mul(a, b, out)).toThrow(expect.objectContaining({ code: 'E_NATIVE' }));
   });
 
+  it('a failing in-place GPU call (out === a, maskZp) is thrown as E_NATIVE, never recomputed from a half-written input', () => {
+    // The stand-in writes part of its output (as a chunked download that fails between chunks) and then throws.
+    const halfThenBoom = (o: BigUint64Array | Uint8Array): never => { o[0] = o instanceof Uint8Array ? 66 : 12345n; throw Object.assign(new Error('cuda: copy failed'), { code: 'E_NATIVE' }); };
+    const addon = standIn({ mul: (_a, _b, o) => halfThenBoom(o), sar: (_a, _f, o) => halfThenBoom(o), maskZp: (d) => halfThenBoom(d), mulScalar: (_a, _s, o) => halfThenBoom(o) });
+    const k = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: ALL_GPU });
+    const warn = process.emitWarning;
+    process.emitWarning = () => {};
+    try {
+      const a = new BigUint64Array([3n, 5n]), b = new BigUint64Array([7n, 11n]);
+      expect(() => k.mul(a, b, a)).toThrow(expect.objectContaining({ code: 'E_NATIVE', message: expect.stringMatching(/in place/) }));
+      expect(() => k.sar(b, 1, b)).toThrow(expect.objectContaining({ code: 'E_NATIVE' }));
+      expect(() => k.mulScalar(b, 3n, b)).toThrow(expect.objectContaining({ code: 'E_NATIVE' }));
+      expect(() => k.maskZp(new Uint8Array([1, 2]), new Uint8Array([3, 4]), false)).toThrow(expect.objectContaining({ code: 'E_NATIVE' }));
+      // Out of place the input is intact: recomputed on the CPU as before, the right product.
+      const x = new BigUint64Array([3n, 5n]), y = new BigUint64Array([7n, 11n]), out = new BigUint64Array(2);
+      k.mul(x, y, out);
+      expect([...out]).toEqual([21n, 55n]);
+      expect(k.counters.fallbacks).toBe(1);
+    } finally { process.emitWarning = warn; }
+  });
+
   it('32-bit ring kernels: large calls go to the GPU kernels of their own, small ones and r >= 2^31 to the CPU (which refuses r >= 2^31)', () => {
     const addon = standIn();
     const k = cudaKernelsFromAddon(addon, device, { cpu: tsKernels, thresholds: { ...DEFAULT_THRESHOLDS, privateCompareR4: 100, privateCompare32: 100, digitShareZp16: 100 } });

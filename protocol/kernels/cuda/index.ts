@@ -223,14 +223,19 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
   const strict = opts.strict ?? false;
   const counters: CudaCounters = { gpu: perOp(), cpu: perOp(), fallbacks: 0, recomputed: 0, lastError: null, gpuMs: perOp() };
 
-  /** Runs fn on the GPU; on failure either throws (strict) or returns false so the caller recomputes on the CPU. */
-  function gpu(op: CudaOp, fn: () => void): boolean {
+  /**
+   * Runs fn on the GPU; on failure either throws (strict) or returns false so the caller recomputes on the CPU. A call
+   * whose output is also one of its inputs (`inPlace`: out === a, maskZp's d) throws on failure too: the chunked
+   * download may already have written part of the output over the input, so a CPU recomputation would read altered
+   * values and give a wrong result without an error.
+   */
+  function gpu(op: CudaOp, fn: () => void, inPlace = false): boolean {
     const t0 = performance.now();
     try {
       fn();
     } catch (e) {
       counters.lastError = `${op}: ${(e as Error).message}`;
-      if (strict) throw new MpcError('E_NATIVE', `cuda ${counters.lastError}`, { cause: e });
+      if (strict || inPlace) throw new MpcError('E_NATIVE', `cuda ${counters.lastError}${inPlace && !strict ? ' (in place: not recomputed on the CPU)' : ''}`, { cause: e });
       if (counters.fallbacks++ === 0) process.emitWarning(`cuda kernels: ${counters.lastError}; recomputing on the CPU`, { code: 'MPC_CUDA_FALLBACK' });
       return false;
     }
@@ -243,7 +248,7 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
   const ew = (op: 'add' | 'sub' | 'mul') => (a: BigUint64Array, b: BigUint64Array, out: BigUint64Array): void => {
     const ok = isU64(a) && isU64(b) && isU64(out) && b.length === a.length && out.length === a.length
       && a.length >= th[op] && !badAlias(out, a) && !badAlias(out, b);
-    if (ok && gpu(op, () => addon[op](a, b, out))) return;
+    if (ok && gpu(op, () => addon[op](a, b, out), overlaps(out, a) || overlaps(out, b))) return;
     onCpu(op);
     cpu[op](a, b, out);
   };
@@ -252,7 +257,7 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
   const shareRows = (op: 'bitShareZp32' | 'digitShareZp16', X: number) => (x: BigUint64Array, r: Uint8Array, out: Uint8Array): void => {
     const ok = isU64(x) && isU8(r) && isU8(out) && r.length === X * x.length && out.length === X * x.length
       && x.length >= th[op] && !overlaps(out, x) && !badAlias(out, r);
-    if (ok && gpu(op, () => addon[op](x, r, out))) return;
+    if (ok && gpu(op, () => addon[op](x, r, out), overlaps(out, r))) return;
     onCpu(op);
     cpu[op](x, r, out);
   };
@@ -279,7 +284,7 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
   // a (values) -> out, with a scalar: mulScalar / addScalar (s mod 2^64, as the CPU kernels take it).
   const scalarOp = (op: 'mulScalar' | 'addScalar') => (a: BigUint64Array, s: bigint, out: BigUint64Array): void => {
     const ok = isU64(a) && isU64(out) && out.length === a.length && typeof s === 'bigint' && a.length >= th[op] && !badAlias(out, a);
-    if (ok && gpu(op, () => addon[op](a, BigInt.asUintN(64, s), out))) return;
+    if (ok && gpu(op, () => addon[op](a, BigInt.asUintN(64, s), out), overlaps(out, a))) return;
     onCpu(op);
     cpu[op](a, s, out);
   };
@@ -312,13 +317,13 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     divShare(a, d, party, out) {
       const ok = isU64(a) && isU32(d) && isU64(out) && out.length === a.length && (d.length === 1 || d.length === a.length)
         && (party === 0 || party === 1) && a.length >= th.divShare && !badAlias(out, a) && !overlaps(out, d) && !d.includes(0);
-      if (ok && gpu('divShare', () => addon.divShare(a, d, party, out))) return;
+      if (ok && gpu('divShare', () => addon.divShare(a, d, party, out), overlaps(out, a))) return;
       onCpu('divShare');
       cpu.divShare(a, d, party, out);
     },
     sar(a, f, out) {
       const ok = isU64(a) && isU64(out) && out.length === a.length && Number.isSafeInteger(f) && f >= 0 && a.length >= th.sar && !badAlias(out, a);
-      if (ok && gpu('sar', () => addon.sar(a, f, out))) return;
+      if (ok && gpu('sar', () => addon.sar(a, f, out), overlaps(out, a))) return;
       onCpu('sar');
       cpu.sar(a, f, out);
     },
@@ -360,7 +365,7 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     },
     maskZp(d: Uint8Array, mask: Uint8Array, subtract: boolean) {
       const ok = isU8(d) && isU8(mask) && mask.length === d.length && typeof subtract === 'boolean' && d.length >= th.maskZp && !overlaps(d, mask);
-      if (ok && gpu('maskZp', () => addon.maskZp(d, mask, subtract))) return;
+      if (ok && gpu('maskZp', () => addon.maskZp(d, mask, subtract), true)) return;
       onCpu('maskZp');
       cpu.maskZp(d, mask, subtract);
     },
@@ -382,7 +387,7 @@ export function cudaKernelsFromAddon(addon: CudaAddon, device: CudaDeviceInfo, o
     bitShareZp(x, r, out) {
       const ok = isU64(x) && isU8(r) && isU8(out) && r.length === 64 * x.length && out.length === 64 * x.length
         && x.length >= th.bitShareZp && !overlaps(out, x) && !badAlias(out, r);
-      if (ok && gpu('bitShareZp', () => addon.bitShareZp(x, r, out))) return;
+      if (ok && gpu('bitShareZp', () => addon.bitShareZp(x, r, out), overlaps(out, r))) return;
       onCpu('bitShareZp');
       cpu.bitShareZp(x, r, out);
     },

@@ -106,4 +106,27 @@ describe('mesh: views closed in the last 10 minutes stay refused, older ones are
       await m.close();
     }
   });
+
+  // The sweep stops at the first recent view, so "oldest first" must also be "closed earliest": the age is kept on the
+  // process's monotonic clock. With the wall clock, a step back held every later view past its 10 minutes (a view
+  // closed before the step looked recent: memory for the whole step) and a step forward freed them all at once (a
+  // late message of a just-closed session no longer refused).
+  it('a wall clock stepped back or forward neither holds the sweep nor frees views early', async () => {
+    vi.useFakeTimers();
+    const m = new PeerMesh({ party: 0, tls: null });
+    try {
+      m.openSession('before').close();
+      vi.setSystemTime(Date.now() - 3_600_000); // the wall clock steps back an hour
+      m.openSession('after').close();
+      vi.advanceTimersByTime(10 * 60_000 + 2_000);
+      for (const id of ['before', 'after']) expect(() => m.openSession(id).close()).not.toThrow();
+      m.openSession('x').close();
+      vi.setSystemTime(Date.now() + 3_600_000); // and forward an hour
+      vi.advanceTimersByTime(2_000);
+      expect(() => m.openSession('x')).toThrow(expect.objectContaining({ code: 'E_CONFLICT' }));
+    } finally {
+      vi.useRealTimers();
+      await m.close();
+    }
+  });
 });

@@ -56,6 +56,19 @@ describe('session store tombstones at their cap', () => {
     expect([...mid, last, ...more].map((id) => refused(s, id))).toEqual([false, false, false, true]);
     s.close();
   });
+
+  it('a wall clock stepped forward frees no tombstone before its time (monotonic clock; over the cap, the oldest go)', () => {
+    vi.useFakeTimers();
+    const s = store(3, 3_600_000);
+    const [a, b, c, d] = Array.from({ length: 4 }, () => randomUUID()) as [string, string, string, string];
+    burn(s, a);
+    burn(s, b);
+    vi.setSystemTime(Date.now() + 2 * 3_600_000); // the wall clock jumps 2 h; a and b were burnt milliseconds ago
+    burn(s, c);
+    burn(s, d); // 4 > 3: a goes (over the cap); b is neither expired nor over the cap
+    expect([a, b, c, d].map((id) => refused(s, id))).toEqual([false, true, true, true]);
+    s.close();
+  });
 });
 
 describe('id journal expiry without copying the live entries on every write', () => {

@@ -6,7 +6,8 @@
  *
  * One file per party (`sessions.idJournal`), one line per id:
  * `<ms since epoch> <first 128 bits of SHA-256(id) in hex>`; the ids
- * themselves are never written. At start the lines younger than `ttlMs` are
+ * themselves are never written (Party opens it with idJournalTtlMs: an hour
+ * after the session is forgotten). At start the lines younger than `ttlMs` are
  * loaded and the file is rewritten with only those (write to a temporary
  * file and fsync it, rename it over the journal, fsync the directory: a
  * crash, power loss included, leaves the old file or the whole new one, never
@@ -64,6 +65,13 @@ async function replace(file: string, text: string): Promise<void> {
   let dir: number | undefined;
   try { dir = await call<number>((cb) => fsOpen(path.dirname(file), 'r', cb)); await call<void>((cb) => fsync(dir!, cb)); } catch (e) { if (!dirSyncUnsupported(e)) throw e; } finally { if (dir !== undefined) await call<void>((cb) => fsClose(dir!, cb)); }
 }
+
+/**
+ * How long the journal keeps an id: it stamps the id when the session is created, and the session may live until its
+ * deadline (at most maxDeadlineMs) and then be retained (retentionMs) before it is forgotten, from when the id must
+ * stay refused for `tombstoneMs` (SECURITY.md), across restarts too.
+ */
+export const idJournalTtlMs = (tombstoneMs: number, s: { maxDeadlineMs: number; retentionMs: number }): number => tombstoneMs + s.maxDeadlineMs + s.retentionMs;
 
 export class IdJournal implements BurntIds {
   /** Entries, oldest first; those before `head` have expired (dropped from the array in bulk, see expire). */

@@ -12,7 +12,7 @@
  * file and fsync it, rename it over the journal, fsync the directory: a
  * crash, power loss included, leaves the old file or the whole new one, never
  * an empty or partial journal; a crash mid-way can leave the temporary file,
- * which is never read). New ids are appended in one write per event-loop turn,
+ * which is never read and is removed by the next open). New ids are appended in one write per event-loop turn,
  * to a descriptor kept open in append mode (one `write` on libuv's thread
  * pool per turn; `appendFile` took three, open, write and close, on every
  * prediction); the file is compacted the same way once it holds more than
@@ -24,7 +24,7 @@
  * `close()` writes what is pending and closes the descriptor.
  */
 import { createHash } from 'node:crypto';
-import { close as fsClose, closeSync, existsSync, fsync, fsyncSync, mkdirSync, open as fsOpen, openSync, readFileSync, rename, renameSync, write as fsWrite, writeFileSync } from 'node:fs';
+import { close as fsClose, closeSync, existsSync, fsync, fsyncSync, mkdirSync, open as fsOpen, openSync, readdirSync, readFileSync, rename, rmSync, renameSync, write as fsWrite, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MpcError } from '../protocol/errors.js';
 import type { BurntIds } from './sessions.js';
@@ -110,6 +110,12 @@ export class IdJournal implements BurntIds {
     try {
       replaceSync(file, j.render());
       j.fd = openSync(file, 'a', 0o600);
+      // Temporary files left by an earlier process that died mid-replacement (empty or partial; never read: the journal
+      // is the renamed file, whole): removed, so they do not pile up across crashes.
+      const base = path.basename(file);
+      try {
+        for (const name of readdirSync(path.dirname(file))) if (name.startsWith(`${base}.`) && /^\d+\.tmp$/.test(name.slice(base.length + 1))) rmSync(path.join(path.dirname(file), name), { force: true });
+      } catch (e) { onError(e); }
     } catch (e) {
       throw new MpcError('E_BAD_ARGUMENT', `sessions.idJournal: ${path.basename(file)} cannot be written (persistent, writable storage is needed)`, { cause: e });
     }

@@ -56,6 +56,19 @@ describe('session store tombstones at their cap', () => {
     expect([...mid, last, ...more].map((id) => refused(s, id))).toEqual([false, false, false, true]);
     s.close();
   });
+
+  it('a wall clock stepped forward frees no tombstone before its time (monotonic clock; over the cap, the oldest go)', () => {
+    vi.useFakeTimers();
+    const s = store(3, 3_600_000);
+    const [a, b, c, d] = Array.from({ length: 4 }, () => randomUUID()) as [string, string, string, string];
+    burn(s, a);
+    burn(s, b);
+    vi.setSystemTime(Date.now() + 2 * 3_600_000); // the wall clock jumps 2 h; a and b were burnt milliseconds ago
+    burn(s, c);
+    burn(s, d); // 4 > 3: a goes (over the cap); b is neither expired nor over the cap
+    expect([a, b, c, d].map((id) => refused(s, id))).toEqual([false, true, true, true]);
+    s.close();
+  });
 });
 
 describe('id journal expiry without copying the live entries on every write', () => {
@@ -101,6 +114,29 @@ describe('mesh: views closed in the last 10 minutes stay refused, older ones are
       vi.advanceTimersByTime(5 * 60_000 + 2_000); // a, b, c are 10 min + 2 s old, d 5 min + 2 s: one sweep a second
       for (const id of ['a', 'b', 'c']) expect(() => m.openSession(id).close()).not.toThrow();
       expect(() => m.openSession('d')).toThrow(expect.objectContaining({ code: 'E_CONFLICT' }));
+    } finally {
+      vi.useRealTimers();
+      await m.close();
+    }
+  });
+
+  // The sweep stops at the first recent view, so "oldest first" must also be "closed earliest": the age is kept on the
+  // process's monotonic clock. With the wall clock, a step back held every later view past its 10 minutes (a view
+  // closed before the step looked recent: memory for the whole step) and a step forward freed them all at once (a
+  // late message of a just-closed session no longer refused).
+  it('a wall clock stepped back or forward neither holds the sweep nor frees views early', async () => {
+    vi.useFakeTimers();
+    const m = new PeerMesh({ party: 0, tls: null });
+    try {
+      m.openSession('before').close();
+      vi.setSystemTime(Date.now() - 3_600_000); // the wall clock steps back an hour
+      m.openSession('after').close();
+      vi.advanceTimersByTime(10 * 60_000 + 2_000);
+      for (const id of ['before', 'after']) expect(() => m.openSession(id).close()).not.toThrow();
+      m.openSession('x').close();
+      vi.setSystemTime(Date.now() + 3_600_000); // and forward an hour
+      vi.advanceTimersByTime(2_000);
+      expect(() => m.openSession('x')).toThrow(expect.objectContaining({ code: 'E_CONFLICT' }));
     } finally {
       vi.useRealTimers();
       await m.close();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,23 @@ describe('IdJournal (burnt session ids on disk, one kept descriptor)', () => {
     const again = IdJournal.open(file, 3_600_000);
     for (const id of ids) expect(again.has(id)).toBe(true);
     expect(again.has(randomUUID())).toBe(false);
+    await again.close();
+  });
+
+  it('a temporary file left by a crash mid-compaction (empty) is never read and is removed at the next open', async () => {
+    const file = tmpFile();
+    const j = IdJournal.open(file, 3_600_000);
+    const id = randomUUID();
+    j.add(id);
+    await j.close();
+    const stale = `${file}.4242424.tmp`;
+    writeFileSync(stale, '');
+    writeFileSync(`${file}.other.tmp`, ''); // not one of the journal's names: left alone
+    const again = IdJournal.open(file, 3_600_000);
+    expect(again.has(id)).toBe(true);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(`${file}.other.tmp`)).toBe(true);
+    expect(lines(file)).toHaveLength(1);
     await again.close();
   });
 

@@ -6,9 +6,13 @@
  *
  * One file per party (`sessions.idJournal`), one line per id:
  * `<ms since epoch> <first 128 bits of SHA-256(id) in hex>`; the ids
- * themselves are never written. At start the lines younger than `ttlMs` are
+ * themselves are never written (Party opens it with idJournalTtlMs: an hour
+ * after the session is forgotten). At start the lines younger than `ttlMs` are
  * loaded and the file is rewritten with only those (write to a temporary
- * file, then rename). New ids are appended in one write per event-loop turn,
+ * file and fsync it, rename it over the journal, fsync the directory: a
+ * crash, power loss included, leaves the old file or the whole new one, never
+ * an empty or partial journal; a crash mid-way can leave the temporary file,
+ * which is never read and is removed by the next open). New ids are appended in one write per event-loop turn,
  * to a descriptor kept open in append mode (one `write` on libuv's thread
  * pool per turn; `appendFile` took three, open, write and close, on every
  * prediction); the file is compacted the same way once it holds more than
@@ -20,14 +24,54 @@
  * `close()` writes what is pending and closes the descriptor.
  */
 import { createHash } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, write as fsWrite, writeFileSync } from 'node:fs';
+import { close as fsClose, closeSync, existsSync, fsync, fsyncSync, mkdirSync, open as fsOpen, openSync, readdirSync, readFileSync, rename, rmSync, renameSync, write as fsWrite, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MpcError } from '../protocol/errors.js';
 import type { BurntIds } from './sessions.js';
 
 const idHash = (id: string): string => createHash('sha256').update('securenn/session-id/v1\0').update(id, 'utf8').digest('hex').slice(0, 32);
 const LINE = /^(\d{1,15}) ([0-9a-f]{32})$/;
+
+/** A node:fs callback call as a promise. */
+const call = <T>(f: (cb: (e: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> =>
+  new Promise<T>((resolve, reject) => f((e, v) => (e ? reject(e) : resolve(v))));
+/** Where a directory cannot be opened or synced (not Linux), its rename stays as durable as the platform makes it. */
+const dirSyncUnsupported = (e: unknown): boolean => ['EISDIR', 'EPERM', 'EINVAL', 'EACCES'].includes((e as NodeJS.ErrnoException).code ?? '');
+
+/**
+ * Replaces `file` with `text`, durably: written to a temporary file and synced before the rename (else a power loss
+ * after the rename can leave an empty or partial journal: the ids of the last ttl forgotten, replays accepted after the
+ * restart), then the directory synced (the rename itself). A crash before the rename leaves the old file whole.
+ */
+function replaceSync(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try { writeFileSync(fd, text); fsyncSync(fd); } finally { closeSync(fd); }
+  renameSync(tmp, file);
+  let dir: number | undefined;
+  try { dir = openSync(path.dirname(file), 'r'); fsyncSync(dir); } catch (e) { if (!dirSyncUnsupported(e)) throw e; } finally { if (dir !== undefined) closeSync(dir); }
+}
+
+/** replaceSync on libuv's thread pool (the compaction while serving). */
+async function replace(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = await call<number>((cb) => fsOpen(tmp, 'w', 0o600, cb));
+  try {
+    let buf = Buffer.from(text, 'latin1');
+    while (buf.length > 0) buf = buf.subarray(await call<number>((cb) => fsWrite(fd, buf, 0, buf.length, null, cb)));
+    await call<void>((cb) => fsync(fd, cb));
+  } finally { await call<void>((cb) => fsClose(fd, cb)); }
+  await call<void>((cb) => rename(tmp, file, cb));
+  let dir: number | undefined;
+  try { dir = await call<number>((cb) => fsOpen(path.dirname(file), 'r', cb)); await call<void>((cb) => fsync(dir!, cb)); } catch (e) { if (!dirSyncUnsupported(e)) throw e; } finally { if (dir !== undefined) await call<void>((cb) => fsClose(dir!, cb)); }
+}
+
+/**
+ * How long the journal keeps an id: it stamps the id when the session is created, and the session may live until its
+ * deadline (at most maxDeadlineMs) and then be retained (retentionMs) before it is forgotten, from when the id must
+ * stay refused for `tombstoneMs` (SECURITY.md), across restarts too.
+ */
+export const idJournalTtlMs = (tombstoneMs: number, s: { maxDeadlineMs: number; retentionMs: number }): number => tombstoneMs + s.maxDeadlineMs + s.retentionMs;
 
 export class IdJournal implements BurntIds {
   /** Entries, oldest first; those before `head` have expired (dropped from the array in bulk, see expire). */
@@ -63,11 +107,15 @@ export class IdJournal implements BurntIds {
     } else {
       mkdirSync(path.dirname(file), { recursive: true });
     }
-    const tmp = `${file}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, j.render(), { mode: 0o600 });
-      renameSync(tmp, file);
+      replaceSync(file, j.render());
       j.fd = openSync(file, 'a', 0o600);
+      // Temporary files left by an earlier process that died mid-replacement (empty or partial; never read: the journal
+      // is the renamed file, whole): removed, so they do not pile up across crashes.
+      const base = path.basename(file);
+      try {
+        for (const name of readdirSync(path.dirname(file))) if (name.startsWith(`${base}.`) && /^\d+\.tmp$/.test(name.slice(base.length + 1))) rmSync(path.join(path.dirname(file), name), { force: true });
+      } catch (e) { onError(e); }
     } catch (e) {
       throw new MpcError('E_BAD_ARGUMENT', `sessions.idJournal: ${path.basename(file)} cannot be written (persistent, writable storage is needed)`, { cause: e });
     }
@@ -128,9 +176,7 @@ export class IdJournal implements BurntIds {
       this.lines += n;
       this.expire();
       if (this.lines > 2 * this.live + 10_000) {
-        const tmp = `${this.file}.${process.pid}.tmp`;
-        await writeFile(tmp, this.render(), { mode: 0o600 });
-        await rename(tmp, this.file);
+        await replace(this.file, this.render());
         // The kept descriptor still points at the replaced file: drop it first, then open the new one. Should the
         // open fail (EMFILE), no descriptor is left to the unlinked file (whose appends would "succeed" and be lost):
         // the error is reported and the next write opens the file again (append).

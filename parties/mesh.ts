@@ -41,6 +41,8 @@ export class PeerMesh extends LinkMesh implements FrameSink {
   private readonly sessions = new Map<string, SessionTransport>();
   private readonly pending = new Map<string, { at: number; msgs: Pending[]; bytes: number }>();
   private pendingBytes = 0;
+  /** Views closed in the last 10 minutes (refused again, their late messages dropped), oldest first; the time is
+   * performance.now(), the process's monotonic clock, so that insertion order is age order whatever the wall clock does. */
   private readonly recentlyClosed = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
   private controlHandler: ControlHandler = () => {};
@@ -130,7 +132,7 @@ export class PeerMesh extends LinkMesh implements FrameSink {
       return;
     }
     let p = this.pending.get(session);
-    if (!p) this.pending.set(session, (p = { at: Date.now(), msgs: [], bytes: 0 }));
+    if (!p) this.pending.set(session, (p = { at: performance.now(), msgs: [], bytes: 0 }));
     p.msgs.push({ from, kind, tag, depth, payload });
     p.bytes += payload.byteLength;
     this.pendingBytes += payload.byteLength;
@@ -153,7 +155,7 @@ export class PeerMesh extends LinkMesh implements FrameSink {
   /** FrameSink: the view closed. */
   release(session: string): void {
     this.sessions.delete(session);
-    this.recentlyClosed.set(session, Date.now());
+    this.recentlyClosed.set(session, performance.now());
   }
 
   get openSessions(): number { return this.sessions.size; }
@@ -165,9 +167,10 @@ export class PeerMesh extends LinkMesh implements FrameSink {
   }
 
   private sweep(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const [id, p] of this.pending) if (now - p.at > this.pendingTtlMs) { this.pending.delete(id); this.pendingBytes -= p.bytes; this.log.warn({ session: sessionTag(id), bytes: p.bytes }, 'dropped messages of a session never opened'); }
-    // Oldest first (insertion order): stop at the first one still recent. Walking all of them each second cost
+    // Oldest first (insertion order, on the monotonic clock: a wall-clock step neither holds nor frees them): stop at
+    // the first one still recent. Walking all of them each second cost
     // O(views closed in 10 min) per sweep (~2 per prediction: ~10^5 entries in steady service, a ms-long stall).
     for (const [id, at] of this.recentlyClosed) { if (now - at <= 10 * 60_000) break; this.recentlyClosed.delete(id); }
   }

@@ -17,7 +17,7 @@ import { MpcError } from '../protocol/errors.js';
 import type { PrivacyReport } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { installRuntimeKernels } from '../runtime/kernels.js';
-import { IdJournal } from './id-journal.js';
+import { IdJournal, idJournalTtlMs } from './id-journal.js';
 import { errFields, sessionTag, silentLogger, type Logger } from './log.js';
 import type { LinkSettings } from './link-hello.js';
 import { PeerMesh } from './mesh.js';
@@ -95,7 +95,7 @@ export class Party implements PartyCore {
       preprocess: (opts.preprocess ?? DEFAULT_PREPROCESS).enabled, ...(this.model ? { modelHash: this.model.info.modelHash, ...(this.model.info.importId ? { importId: this.model.info.importId } : {}), outputCompareBits: this.model.outputCompareBits ?? 64, rangeSentinel: this.model.info.rangeSentinel === true } : {}),
     });
     this.mesh = new PeerMesh({ settings, ...opts.mesh, party: opts.party, logger: this.log });
-    this.journal = opts.sessions.idJournal ? IdJournal.open(opts.sessions.idJournal, TOMBSTONE_MS, (e) => this.log.error(errFields(e), 'session id journal write failed')) : undefined;
+    this.journal = opts.sessions.idJournal ? IdJournal.open(opts.sessions.idJournal, idJournalTtlMs(TOMBSTONE_MS, opts.sessions), (e) => this.log.error(errFields(e), 'session id journal write failed')) : undefined;
     const maxPerClient = opts.sessions.maxPerClient ?? Math.max(1, Math.floor(opts.sessions.maxSessions / 4));
     this.store = new SessionStore(
       { maxSessions: opts.sessions.maxSessions, maxPerClient, retentionMs: opts.sessions.retentionMs, tombstoneMs: TOMBSTONE_MS, maxTombstones: 100_000 },

@@ -76,6 +76,8 @@ export interface BurntIds {
 
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
+  /** Forgotten ids still refused, oldest first, with performance.now() at their forgetting: the process's monotonic clock,
+   * so insertion order is age order (forget drops from the front) and no wall-clock step frees one before tombstoneMs. */
   private readonly tombstones = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly waiters = new Map<string, Set<() => void>>();
@@ -208,13 +210,12 @@ export class SessionStore {
   private forget(id: string): void {
     this.sessions.delete(id);
     this.timers.delete(id);
-    this.tombstones.set(id, Date.now());
+    this.tombstones.set(id, performance.now());
     if (this.tombstones.size > this.opts.maxTombstones) {
       // Oldest first (a Map iterates in insertion order): drop the expired ones and those over the cap, and stop at the
       // first that is neither. Walking the whole table instead cost O(maxTombstones) per session once it was full
-      // (~100k entries after ~100k sessions). Should the clock have stepped back, an expired entry behind a newer
-      // one stays until it reaches the front: a replay is refused a little longer, never shorter.
-      const cutoff = Date.now() - this.opts.tombstoneMs;
+      // (~100k entries after ~100k sessions). The times are monotonic, so the first kept one has no expired one behind it.
+      const cutoff = performance.now() - this.opts.tombstoneMs;
       for (const [k, at] of this.tombstones) {
         if (!(at < cutoff || this.tombstones.size > this.opts.maxTombstones)) break;
         this.tombstones.delete(k);

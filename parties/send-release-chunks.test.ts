@@ -11,15 +11,16 @@ import { closeAll, meshTrio, type Trio } from './testing/trio.js';
 
 const CHUNK = 1 << 20;
 
-describe('sendWithRelease on the h2 link, message in several frames', () => {
+// The default HTTP/2 window, and the smallest (64 KiB - 1: each 1 MiB frame waits for several WINDOW_UPDATEs).
+describe.each([undefined, 65535])('sendWithRelease on the h2 link, message in several frames (window %s)', (flowControlWindow) => {
   let ms: Trio;
-  beforeAll(async () => { ms = await meshTrio({ extra: { chunkBytes: CHUNK, link: 'h2' } }); });
+  beforeAll(async () => { ms = await meshTrio({ extra: { chunkBytes: CHUNK, link: 'h2', ...(flowControlWindow ? { flowControlWindow } : {}) } }); });
   afterAll(async () => { await closeAll(ms); });
 
   // Last frame: 100 bytes (inlined into its header), 4096 (the inline bound) and 64 KiB (written on its own).
   for (const tail of [100, 4096, 64 * 1024]) {
     it(`2 MiB + ${tail} bytes: release comes after every frame is written, the receiver gets the bytes sent`, async () => {
-      const id = `release-chunks-${tail}`;
+      const id = `release-chunks-${tail}-${flowControlWindow ?? 'default'}`;
       const [t0, t1] = [ms[0].openSession(id), ms[1].openSession(id)];
       try {
         const payload = new Uint8Array(randomBytes(2 * CHUNK + tail));

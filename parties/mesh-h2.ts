@@ -96,13 +96,15 @@ export class FramedStream {
     head[0] = 0;
     head.writeUInt32BE(head.length - PREFIX + payload.byteLength, 1);
     this.issued++;
-    // onWritten (the sender may reuse the payload's buffer): once the write that reads the payload has completed
-    // without error, i.e. Node's HTTP/2 session has handed its bytes to the TLS socket (which encrypts them into its
-    // own buffers); an inlined payload was copied into the head, so at once.
-    if (!payload.byteLength) { this.stream.write(head, this.written); onWritten?.(); return; }
+    // onWritten (the sender may reuse the payload's buffer): once this frame's last write has completed without
+    // error, i.e. Node's HTTP/2 session has handed its bytes to the TLS socket (which encrypts them into its own
+    // buffers). Never at once, even for a payload inlined into the head: this may be the last frame of a message whose
+    // earlier frames (views of the same buffer) are still queued on the stream; a stream completes its writes in order.
+    const done = onWritten ? (e?: Error | null): void => { this.written(); if (!e) onWritten(); } : this.written;
+    if (!payload.byteLength) { this.stream.write(head, done); return; }
     this.stream.cork();
     this.stream.write(head);
-    this.stream.write(payload, onWritten ? (e?: Error | null): void => { this.written(); if (!e) onWritten(); } : this.written);
+    this.stream.write(payload, done);
     this.stream.uncork();
   }
 

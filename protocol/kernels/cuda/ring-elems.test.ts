@@ -10,12 +10,12 @@
  * (bench/cuda-check.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNativeKernels } from '../../../runtime/native-addon.js';
+import { buildHost, firstDiff, hostBuildDir, hostCxx as cxx, hostNvcc as nvcc, runHostProgram } from '../../testing/host-build.js';
 import { elemCases, elemHostArgs, runElem, type ElemCase } from '../../testing/elem-cases.js';
 import { referenceKernels } from '../reference.js';
 import { tsKernels } from '../ts.js';
@@ -24,33 +24,15 @@ import type { RingKernels } from '../types.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SOURCE = path.join(here, 'ring-elems-check.cc');
 
-function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir && existsSync(path.join(dir, name))) return path.join(dir, name);
-  return null;
-}
-const cxx = process.env.CXX && existsSync(process.env.CXX) ? process.env.CXX : onPath('g++') ?? onPath('c++') ?? onPath('clang++');
-const nvcc = process.env.NVCC && existsSync(process.env.NVCC) ? process.env.NVCC : onPath('nvcc');
-const dir = mkdtempSync(path.join(tmpdir(), 'ring-elems-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = hostBuildDir('ring-elems-');
+afterAll(cleanup);
 
-function build(compiler: string, args: string[], name: string): string {
-  const out = path.join(dir, name);
-  const r = spawnSync(compiler, [...args, `-I${here}`, SOURCE, '-o', out], { encoding: 'utf8', timeout: 240_000 });
-  if (r.status !== 0) throw new Error(`${path.basename(compiler)} failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr.slice(0, 2000)}`);
-  return out;
-}
+/** Compiles the check program; returns its path. */
+const build = (compiler: string, args: string[], name: string): string => buildHost(compiler, args, SOURCE, path.join(dir, name), here);
 
 function runHost(program: string, c: ElemCase): Uint8Array {
   const { args, input } = elemHostArgs(c);
-  const r = spawnSync(program, args, { input, maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`${path.basename(program)} ${args.join(' ')}: exit ${r.status}: ${r.stderr.toString()}`);
-  return new Uint8Array(r.stdout.buffer, r.stdout.byteOffset, r.stdout.byteLength);
-}
-
-function firstDiff(got: Uint8Array, want: Uint8Array): string {
-  if (got.length !== want.length) return `length ${got.length}, want ${want.length}`;
-  const i = got.findIndex((v, k) => v !== want[k]);
-  return i < 0 ? '' : `first difference at byte ${i}: ${got[i]}, want ${want[i]}`;
+  return runHostProgram(program, args, input);
 }
 
 const native = loadNativeKernels();

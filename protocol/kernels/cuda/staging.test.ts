@@ -9,27 +9,19 @@
  * exists. Whether the pinned copies are faster is a device run's to say.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildHost, hostBuildDir, hostCxx as cxx, hostNvcc as nvcc } from '../../testing/host-build.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir && existsSync(path.join(dir, name))) return path.join(dir, name);
-  return null;
-}
-const cxx = process.env.CXX && existsSync(process.env.CXX) ? process.env.CXX : onPath('g++') ?? onPath('c++') ?? onPath('clang++');
-const nvcc = process.env.NVCC && existsSync(process.env.NVCC) ? process.env.NVCC : onPath('nvcc');
-const dir = mkdtempSync(path.join(tmpdir(), 'staging-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, cleanup } = hostBuildDir('staging-');
+afterAll(cleanup);
 
 /** Builds staging-check.cc from `srcDir` (its "staging.h" is the one beside it) and runs it. */
 function buildAndRun(compiler: string, args: string[], name: string, srcDir = here): { status: number | null; out: string } {
-  const exe = path.join(dir, name);
-  const b = spawnSync(compiler, [...args, path.join(srcDir, 'staging-check.cc'), '-o', exe], { encoding: 'utf8', timeout: 240_000 });
-  if (b.status !== 0) throw new Error(`${path.basename(compiler)} failed: ${b.stderr.slice(0, 2000)}`);
+  const exe = buildHost(compiler, args, path.join(srcDir, 'staging-check.cc'), path.join(dir, name));
   const r = spawnSync(exe, [], { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, out: r.stdout + r.stderr };
 }

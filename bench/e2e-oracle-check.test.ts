@@ -61,6 +61,16 @@ describe('e2e-oracle checks (compareCase, compareLabels)', () => {
     expect(compareCase('x', mask([0, 1]), Float64Array.from(mz), Float64Array.from(p), man('sigmoid'), [1, 2, 1], tol).stage).toBe(null);
     expect(compareCase('x', mask([1, 1]), Float64Array.from(mz), Float64Array.from(p), man('sigmoid'), [1, 2, 1], tol).stage).toBe('post');
   });
+  it('an output of rank 2 per item ([rows, classes]) is a mask as the SDK serves it: softmax per row, its classes row by row', () => {
+    const rz = [0.5, -1, 2, 3, 0, 0];
+    const perRow = [...sm(rz.slice(0, 3)), ...sm(rz.slice(3))];
+    const pred = (probabilities: number[], classes: number[]) => ({ logits: rz, probabilities, index: -1, label: 'mask', mask: { classes: Uint8Array.from(classes) } });
+    const m2 = man('softmax');
+    expect(compareCase('x', pred(perRow, [2, 0]), Float64Array.from(rz), Float64Array.from(perRow), m2, [2, 3], tol).stage).toBe(null);
+    // Probabilities over the whole output (not per row), or a wrong row class: the SDK's post-processing is wrong.
+    expect(compareCase('x', pred(sm(rz), [2, 0]), Float64Array.from(rz), Float64Array.from(perRow), m2, [2, 3], tol).stage).toBe('post');
+    expect(compareCase('x', pred(perRow, [2, 1]), Float64Array.from(rz), Float64Array.from(perRow), m2, [2, 3], tol).stage).toBe('post');
+  });
   it('label mode: the class and mask decisions against the reference, a wrong one is secure, a near one a flag', () => {
     const refs = Float64Array.from([0.5, -1, 2, 3, 0, 0]);
     expect(compareLabels('l', { kind: 'class', index: [2, 0], label: ['c2', 'c0'] }, Float64Array.from([0.5, -1, 2, 3, 0, 0]), m, [3], tol)).toMatchObject({ stage: null });

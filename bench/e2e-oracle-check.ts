@@ -11,6 +11,7 @@
  *   flag:           the top label differs from tfjs's, but its top-2 are within the tolerance (not a defect).
  */
 import type { BundleManifest } from '../model-import/bundle.js';
+import { outputKindOf } from '../protocol/output-kind.js';
 
 /** The tolerance: max(abs, rel x (1 + m)) for values of magnitude up to m. */
 export interface Tol { abs: number; rel: number }
@@ -36,7 +37,7 @@ export function applyActivation(z: ArrayLike<number>, act: string, outShape: rea
 /** What the SDK documents for its probabilities: the activation, and 'linear' as softmax over > 1 values (per pixel for a mask), else sigmoid. */
 function sdkProbabilities(z: number[], act: string, outShape: readonly number[]): number[] {
   const c = outShape[outShape.length - 1]!;
-  if (outShape.length === 3) {
+  if (outShape.length >= 2) {
     if (c === 1 || act === 'sigmoid') return z.map(sg);
     const out: number[] = [];
     for (let i = 0; i < z.length; i += c) out.push(...sm(z.slice(i, i + c)));
@@ -60,7 +61,8 @@ export function compareCase(name: string, pred: AnyPred, ref: Float64Array, tfOu
   const Lab = (batched ? pred.label : [pred.label]) as (string | number)[];
   const per = ref.length / L.length;
   const act = m.outputActivation;
-  const isMask = outShape.length === 3;
+  // The SDK's one rule (protocol/output-kind.ts): any output of rank 2 or more per item is a mask (rows x classes too).
+  const isMask = outputKindOf(outShape, act) === 'mask';
   let dLogits = 0, dTf = 0, dPost = 0;
   const problems: string[] = [];
   let flag = false;
@@ -96,7 +98,7 @@ export function compareCase(name: string, pred: AnyPred, ref: Float64Array, tfOu
       const mask = (pred.mask as { classes: Uint8Array }[] | { classes: Uint8Array } | undefined);
       const mk = Array.isArray(mask) ? mask[b] : mask;
       if (!mk) { problems.push(`post: item ${b} has no mask`); continue; }
-      const c = outShape[2]!;
+      const c = outShape[outShape.length - 1]!;
       const perEl = c === 1 || act === 'sigmoid';
       // Decisions: a bit per element (p >= 0.5, i.e. z >= 0) or the class per pixel (argmax of the logits).
       for (let px = 0; px < (perEl ? per : per / c); px++) {
@@ -142,7 +144,7 @@ export function compareLabels(name: string, pred: LabelPred, ref: Float64Array, 
   const problems: string[] = [];
   let flag = false;
   const c = outShape[outShape.length - 1]!;
-  const perEl = outShape.length === 3 ? c === 1 || act === 'sigmoid' : act === 'sigmoid' && per > 1;
+  const perEl = outShape.length >= 2 ? c === 1 || act === 'sigmoid' : act === 'sigmoid' && per > 1;
   const ts = pol.thresholds ?? [0.5];
   const tOf = (i: number): number => (ts.length === 1 ? ts[0]! : ts[i % ts.length]!);
   const mus = pol.confidence ?? [];

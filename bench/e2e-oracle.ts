@@ -149,7 +149,7 @@ async function one(m: number, g: Prg, o: Opts): Promise<{ verdict: Verdict; note
     if (draw(g, o.c64)) args.push('--compare-bits', '64');
     // An import-time output policy: per-element decisions for several sigmoid outputs or a sigmoid / one-channel mask.
     const act = added ?? loaded.ir.outputActivation;
-    const perElement = outShape.length === 3 ? outShape[2] === 1 || act === 'sigmoid' : act === 'sigmoid' && outShape[0]! > 1;
+    const perElement = outShape.length >= 2 ? outShape[outShape.length - 1] === 1 || act === 'sigmoid' : act === 'sigmoid' && outShape[0]! > 1;
     const wantPolicy = draw(g, o.policy);
     const policy = policyFlags(g, outShape[outShape.length - 1]!, perElement);
     if (wantPolicy) args.push(...policy.args);

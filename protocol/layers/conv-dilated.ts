@@ -31,6 +31,7 @@
 import type { BilinearOp } from '../primitives/matmul.js';
 import { assert } from '../errors.js';
 import { scratchU64 } from '../ring/scratch.js';
+import { copyWords, im2colGemmInto } from './conv.js';
 import type { Window2D } from './geometry.js';
 
 export interface DilatedConvShape {
@@ -69,12 +70,6 @@ export function dilatedAxis(S: number, s: number, d: number, padBefore: number, 
   return { groups: [...groups.values()], len: Math.ceil(S / d), stride };
 }
 
-/** Copy n 32-bit words (two per ring element). */
-function copyWords(dst: Uint32Array, o: number, src: Uint32Array, i: number, n: number): void {
-  if (n >= 64) dst.set(src.subarray(i, i + n), o);
-  else for (let e = 0; e < n; e++) dst[o + e] = src[i + e]!;
-}
-
 /**
  * The dilated convolution as a bilinear op: `Cout` filters (conv2d, w [kh kw C, Cout]) or, with `dm`, depthwise of
  * multiplier dm (w [kh kw C, dm], output channel c dm + m).
@@ -111,11 +106,7 @@ export function dilatedConvOp(sh: DilatedConvShape, kind: { filters: number } | 
         // The undilated convolution of every stacked phase: stride s / g, starting at row q0 (padding -q0).
         const z = scratchU64('dil.z', rows * Co);
         if (depthwise) k.depthwise(st, w, Nb, nh, nw, C, kind.dm, kh, kw, rowsAx.stride, colsAx.stride, -gh.q0, -gw.q0, gh.count, gw.count, z);
-        else {
-          const cols = scratchU64('dil.cols', rows * K);
-          k.im2col(st, Nb, nh, nw, C, kh, kw, rowsAx.stride, colsAx.stride, -gh.q0, -gw.q0, gh.count, gw.count, cols);
-          k.gemm(cols, w, rows, K, Co, z);
-        }
+        else im2colGemmInto(k, 'dil.cols', st, Nb, nh, nw, C, kh, kw, rowsAx.stride, colsAx.stride, -gh.q0, -gw.q0, gh.count, gw.count, w, Co, z);
         // BatchToSpace: row (b, ih, iw, m, mm) to output (b, outs_h[ih][m], outs_w[iw][mm]).
         const zw = new Uint32Array(z.buffer, z.byteOffset, 2 * rows * Co);
         let i = 0;

@@ -21,6 +21,7 @@
  */
 import type { BilinearOp } from '../primitives/matmul.js';
 import { scratchU64 } from '../ring/scratch.js';
+import { copyWords, im2colGemmInto } from './conv.js';
 
 export interface ConvTransposeShape {
   N: number; H: number; W: number; C: number; kh: number; kw: number;
@@ -76,22 +77,14 @@ export function conv2dTransposeOp(sh: ConvTransposeShape, Cout: number, label = 
           wSub.set(w.subarray(src, src + C * Cout), (a * pc.taps + bb) * C * Cout);
         }
         const z = scratchU64('convT.z', rows * Cout);
-        // In one call where the kernels build the im2col matrix beside the GEMM (the CUDA set: on the device).
-        if (k.im2colGemm) k.im2colGemm(x, N, H, W, C, pr.taps, pc.taps, 1, 1, -pr.d, -pc.d, pr.count, pc.count, wSub, Cout, z);
-        else {
-          const cols = scratchU64('convT.cols', rows * K);
-          k.im2col(x, N, H, W, C, pr.taps, pc.taps, 1, 1, -pr.d, -pc.d, pr.count, pc.count, cols);
-          k.gemm(cols, wSub, rows, K, Cout, z);
-        }
+        im2colGemmInto(k, 'convT.cols', x, N, H, W, C, pr.taps, pc.taps, 1, 1, -pr.d, -pc.d, pr.count, pc.count, wSub, Cout, z);
         // Scatter row (b, q, q2) of the phase to output row (b, s q + r, s q2 + r').
         const zw = new Uint32Array(z.buffer, z.byteOffset, 2 * rows * Cout), c2 = 2 * Cout;
         let i = 0;
         for (let b = 0; b < N; b++) for (let q = 0; q < pr.count; q++) {
           const rowBase = (b * outH + q * s0 + pr.r) * outW;
           for (let q2 = 0; q2 < pc.count; q2++, i += c2) {
-            const o = 2 * (rowBase + q2 * s1 + pc.r) * Cout;
-            if (c2 >= 64) ow.set(zw.subarray(i, i + c2), o);
-            else for (let e = 0; e < c2; e++) ow[o + e] = zw[i + e]!;
+            copyWords(ow, 2 * (rowBase + q2 * s1 + pc.r) * Cout, zw, i, c2);
           }
         }
       }

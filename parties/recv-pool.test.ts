@@ -15,7 +15,7 @@ import { closeAll, meshTrio } from './testing/trio.js';
 const KIB = 1024;
 
 describe('RecvPool', () => {
-  it('takes back a lent buffer only for the exact payload view, once; take() then returns it for that size only', () => {
+  it('takes back a lent buffer only for the exact payload view, once; take() then returns it for sizes it fits within 2x', () => {
     const pool = new RecvPool(1024 * KIB, 64 * KIB);
     const ab = pool.take(100 * KIB);
     expect(ab.byteLength).toBe(100 * KIB);
@@ -30,7 +30,9 @@ describe('RecvPool', () => {
     pool.recycle(new Uint8Array(ab, 24, 90 * KIB));
     pool.recycle(payload);
     expect([pool.recycled, pool.bytesFree]).toEqual([1, 100 * KIB]);
-    expect(pool.take(99 * KIB) === ab).toBe(false);
+    // Larger than the buffer, or less than half of it: a new one.
+    expect(pool.take(100 * KIB + 1) === ab).toBe(false);
+    expect(pool.take(50 * KIB - 1) === ab).toBe(false);
     expect(pool.take(100 * KIB) === ab).toBe(true);
     expect([pool.reused, pool.bytesFree]).toEqual([1, 0]);
     // Taken again, not lent again: a stale view handed back does nothing.
@@ -49,34 +51,63 @@ describe('RecvPool', () => {
       pool.recycle(v);
       expect(pool.bytesFree).toBeLessThanOrEqual(cap);
     }
-    // Empty it size by size: the bytes taken back are exactly bytesFree, and no buffer comes back twice.
+    // Empty it, smallest sizes first (each take gets a buffer of at least its size and at most twice it): the bytes
+    // taken back are exactly bytesFree, and no buffer comes back twice.
     const held = pool.bytesFree, seen = new Set<ArrayBuffer>();
     let back = 0;
-    for (const bytes of new Set(sizes)) {
+    for (const bytes of [...new Set(sizes)].sort((a, b) => a - b)) {
       for (;;) {
         const before = pool.reused, ab = pool.take(bytes);
         if (pool.reused === before) break;
+        expect(ab.byteLength).toBeGreaterThanOrEqual(bytes);
+        expect(ab.byteLength).toBeLessThanOrEqual(2 * bytes);
         expect(seen.has(ab)).toBe(false);
         seen.add(ab);
-        back += bytes;
+        back += ab.byteLength;
       }
+    }
+    // What is left no size asks for (every free buffer is more than twice the largest size below it): take it with its own size.
+    for (;;) {
+      const before = pool.reused, ab = pool.take(400 * KIB);
+      if (pool.reused === before) break;
+      expect(seen.has(ab)).toBe(false);
+      seen.add(ab);
+      back += ab.byteLength;
     }
     expect([back, pool.bytesFree]).toEqual([held, 0]);
   });
 
-  it('lends nothing below the minimum size or above the cap, and drops the oldest size first past the cap', () => {
+  it('lends nothing below the minimum size or above the cap, and drops the buffer given back longest ago first past the cap', () => {
     const pool = new RecvPool(300 * KIB, 64 * KIB);
     const lendBack = (bytes: number): ArrayBuffer => { const ab = new ArrayBuffer(bytes); const v = new Uint8Array(ab, 8); pool.lend(ab, v); pool.recycle(v); return ab; };
     lendBack(32 * KIB);
     lendBack(400 * KIB);
     expect(pool.recycled).toBe(0);
     const a = lendBack(100 * KIB), b = lendBack(128 * KIB), c = lendBack(128 * KIB);
-    // 100 + 128 + 128 > 300: the 100 KiB size (oldest) went when the second 128 KiB buffer came.
+    // 100 + 128 + 128 > 300: the 100 KiB buffer (given back first) went when the second 128 KiB buffer came.
     expect(pool.bytesFree).toBe(256 * KIB);
-    expect(pool.take(100 * KIB) === a).toBe(false);
+    expect(pool.take(200 * KIB) === a).toBe(false);
+    expect(pool.reused).toBe(0);
     const two = [pool.take(128 * KIB), pool.take(128 * KIB)];
     expect([two.includes(b), two.includes(c)]).toEqual([true, true]);
     expect(pool.bytesFree).toBe(0);
+  });
+
+  it('serves a smaller size from the smallest free buffer within 2x (a run of another batch size), newest first among equals', () => {
+    const pool = new RecvPool(64 * 1024 * KIB, 16 * KIB);
+    // Four frames' buffers at once (all lent before any comes back), then handed back in this order.
+    const [big, mid1, mid2, small] = [800, 300, 300, 90].map((k) => pool.take(k * KIB));
+    for (const ab of [big!, mid1!, mid2!, small!]) { const v = new Uint8Array(ab, 8, ab.byteLength - 8); pool.lend(ab, v); pool.recycle(v); }
+    // 200 KiB: 300 KiB is the smallest fit within [200, 400] KiB (not 90, too small; not 800, past 2x); mid2 came back last.
+    const a = pool.take(200 * KIB);
+    expect(a === mid2).toBe(true);
+    expect(pool.take(200 * KIB) === mid1).toBe(true);
+    // None left within [200, 400] KiB: a new buffer of exactly the size asked.
+    const c = pool.take(200 * KIB);
+    expect([c === big, c === small, c.byteLength]).toEqual([false, false, 200 * KIB]);
+    expect(pool.take(450 * KIB) === big).toBe(true);
+    expect(pool.take(60 * KIB) === small).toBe(true);
+    expect([pool.reused, pool.bytesFree]).toEqual([4, 0]);
   });
 });
 
@@ -124,6 +155,37 @@ describe('FramedStream with a receive pool', () => {
     expect(got[2]!.payload.buffer === p1.buffer).toBe(false);
     expect(Buffer.from(got[2]!.payload).equals(Buffer.from(first))).toBe(true);
     expect(Buffer.from(got[1]!.payload).equals(Buffer.from(second))).toBe(true);
+  });
+});
+
+describe('FramedStream with a receive pool: a smaller frame in a larger recycled buffer', () => {
+  it('delivers exactly the smaller frame\'s bytes and length from the larger buffer, and the buffer can come back again', () => {
+    const pool = new RecvPool();
+    const a = new FakeStream();
+    const writer = new FramedStream(a as unknown as http2.ClientHttp2Stream, 1 << 20, () => {}, () => {});
+    const first = new Uint8Array(200 * KIB).map((_, i) => 1 + (i % 253)), second = new Uint8Array(120 * KIB).map((_, i) => (i * 11) & 0xff);
+    writer.write(frameOf('x', first));
+    const firstBytes = a.written.reduce((t, w) => t + w.length, 0);
+    writer.write(frameOf('y', second));
+    const all = Buffer.concat([Buffer.alloc(1), ...a.written]).subarray(1);
+    const got: WireFrame[] = [];
+    const b = new FakeStream();
+    new FramedStream(b as unknown as http2.ServerHttp2Stream, 1 << 20, (f) => got.push(f), () => {}, pool);
+    const feed = (from: number, to: number) => { for (let o = from; o < to; o += 64 * KIB) b.emit('data', all.subarray(o, Math.min(o + 64 * KIB, to))); };
+    feed(0, firstBytes);
+    const p1 = got[0]!.payload;
+    pool.recycle(p1);
+    feed(firstBytes, all.length);
+    const p2 = got[1]!.payload;
+    // The 120 KiB frame went into the 200 KiB frame's buffer (within 2x): a view of its own length, its own bytes.
+    expect(p2.buffer === p1.buffer).toBe(true);
+    expect([pool.reused, got[1]!.tag, p2.byteLength]).toEqual([1, 'y', 120 * KIB]);
+    expect(Buffer.from(p2).equals(Buffer.from(second))).toBe(true);
+    // Handed back through its own view (not the first frame's, which is stale now), it is free again.
+    pool.recycle(p1);
+    expect(pool.bytesFree).toBe(0);
+    pool.recycle(p2);
+    expect(pool.bytesFree).toBe(p1.buffer.byteLength);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Receive buffers of the h2 data link (mesh-h2.ts) that the protocol handed back (Transport.recycle), kept for
- * the next received frame of the same size.
+ * the next received frames.
  *
  * Why: every frame the h2 link receives gets a fresh ArrayBuffer (the frame's final buffer, filled chunk by chunk).
  * At the seed CNN that is most of what P1 and P2 allocate (P1: the dealt Z_p shares of each comparison, 48 bytes per
@@ -9,13 +9,20 @@
  * A run's message sizes repeat from run to run (the same layers), so a buffer handed back in one run serves the same
  * message of the next, and is never allocated again.
  *
+ * Sizes: a frame takes the smallest free buffer of at least its size and at most twice it (its payload is a view of
+ * the frame's length in it). Under load the runs' batch sizes vary (1 to 8 images with 8 clients), so a pool that
+ * kept buffers by exact size held a set per batch size and dropped most of them (past its cap) before their size
+ * came round again: P1 still had ~0.7 mark-compacts per prediction with mixed batch sizes (BENCHMARKS.md "Seed CNN:
+ * send buffers back from the link"). The send pool (protocol/ring/send-pool.ts) chooses the same way.
+ *
  * Safety: a buffer is reused only after the protocol said, through Transport.recycle, that nothing reads the payload
  * any more, and only when the view it hands back is exactly a frame payload this pool lent (same buffer, offset and
  * length: a view into a bundle or part of a payload is ignored), once (a second recycle of it is ignored while the
  * buffer is free or lent to a frame at another offset or length; a stale second recycle after the buffer carries a
  * later frame with the same payload offset and length would free that frame's buffer, so the protocol hands each
  * payload back at most once: protocol/primitives/relu-direct-recycle.test.ts counts the hand-backs). The reused
- * buffer is overwritten in full by the next frame before anyone sees it, and a frame cut off mid-way (its stream
+ * buffer's part the next frame occupies is overwritten in full before anyone sees it (the rest of a larger buffer,
+ * the party's own earlier received bytes, lies outside every view handed on, as the frame's header does), and a frame cut off mid-way (its stream
  * ended) is never delivered nor lent (recv-pool.test.ts). Everything else about a received payload is unchanged:
  * it is the receiver's, and a payload never handed back is left to the GC as before. Memory: at most maxBytes free
  * per process, kept after the runs end (deploy/README.md, "Memory the h2 link keeps").
@@ -23,12 +30,12 @@
 
 /** Frames smaller than this are not pooled (they die young in the scavenger; a batch-1 round's messages are 0.1–2 KiB). */
 export const RECV_POOL_MIN_BYTES = 16 * 1024;
-/** Bytes the pool keeps at most (the oldest size is dropped first when a new one does not fit). */
+/** Bytes the pool keeps at most (the buffer given back longest ago is dropped first when a new one does not fit). */
 export const RECV_POOL_MAX_BYTES = 256 * 1024 * 1024;
 
 export class RecvPool {
-  /** Free buffers by byteLength; Map order = the order in which the sizes were last filled (oldest first). */
-  private readonly free = new Map<number, ArrayBuffer[]>();
+  /** Free buffers, least recently given back first. */
+  private readonly free: ArrayBuffer[] = [];
   private freeBytes = 0;
   /** Lent buffers: where the frame's payload lies in it (what recycle must be handed to take the buffer back). */
   private readonly lent = new WeakMap<ArrayBuffer, { offset: number; length: number }>();
@@ -38,13 +45,22 @@ export class RecvPool {
 
   constructor(private readonly maxBytes = RECV_POOL_MAX_BYTES, private readonly minBytes = RECV_POOL_MIN_BYTES) {}
 
-  /** An ArrayBuffer of exactly `bytes` bytes: a free one of that size, else a new one. Its contents are undefined. */
+  /**
+   * An ArrayBuffer of at least `bytes` bytes: the smallest free one of at most 2 `bytes` (newest first among equal
+   * sizes), else a new one of exactly `bytes`. Its contents are undefined; the caller views the `bytes` it needs.
+   */
   take(bytes: number): ArrayBuffer {
-    const list = this.free.get(bytes);
-    const ab = list?.pop();
-    if (!ab) return new ArrayBuffer(bytes);
-    if (!list!.length) this.free.delete(bytes);
-    this.freeBytes -= bytes;
+    let best = -1;
+    if (bytes >= this.minBytes) {
+      // A linear scan: the pool holds some hundreds of buffers at most (256 MiB of frames of 16 KiB and more).
+      for (let i = this.free.length - 1; i >= 0; i--) {
+        const b = this.free[i]!.byteLength;
+        if (b >= bytes && b <= 2 * bytes && (best < 0 || b < this.free[best]!.byteLength)) { best = i; if (b === bytes) break; }
+      }
+    }
+    if (best < 0) return new ArrayBuffer(bytes);
+    const ab = this.free.splice(best, 1)[0]!;
+    this.freeBytes -= ab.byteLength;
     this.reused++;
     return ab;
   }
@@ -62,14 +78,8 @@ export class RecvPool {
     if (!at || at.offset !== payload.byteOffset || at.length !== payload.byteLength) return;
     this.lent.delete(ab);
     const bytes = ab.byteLength;
-    while (this.freeBytes + bytes > this.maxBytes && this.free.size) {
-      const [size, list] = this.free.entries().next().value as [number, ArrayBuffer[]];
-      list.pop();
-      this.freeBytes -= size;
-      if (!list.length) this.free.delete(size);
-    }
-    const list = this.free.get(bytes);
-    if (list) { this.free.delete(bytes); list.push(ab); this.free.set(bytes, list); } else this.free.set(bytes, [ab]);
+    while (this.freeBytes + bytes > this.maxBytes && this.free.length) this.freeBytes -= this.free.shift()!.byteLength;
+    this.free.push(ab);
     this.freeBytes += bytes;
     this.recycled++;
   }

@@ -40,6 +40,7 @@ import { bitAt, wordsOf, xorB } from './bshare.js';
 import { daBitsCostB, daBitsM, type DaBits } from './dabit.js';
 import { openBodyB, openCostB } from './open.js';
 import { assert } from '../../errors.js';
+import { verifyInlineCostB, verifyPendingBody } from './verify.js';
 
 /** Online cost of msbBinM / dreluBinM with the daBits made before. */
 export const msbBinOnlineCostB = (n: number, ell: number): Cost => addCost(msbBitsCostB(n, ell), openCostB(wordsOf(n)));
@@ -86,3 +87,17 @@ export function reluBinM(s: MalSession, x: MShare, ell: number, dabits?: DaBits)
 
 export { daBitsM, daBitsCostB };
 export const reluBinCostB = (n: number, ell: number): Cost => addCost(daBitsCostB(n), reluBinOnlineCostB(n, ell));
+
+/**
+ * The runner's ReLU in the binary domain (primitives.ts `BINARY_COMPARE_PRIMITIVES`): daBits made here, the ReLU,
+ * then its ANDs verified at once with triples made here (verify.ts), so that the layer's declared cost is exact and
+ * no AND waits for the next MAC check (no triple stock in the runner: nothing made ahead). Cost reluBinCheckedCostB.
+ */
+export function reluBinCheckedM(s: MalSession, x: MShare, ell: number): Promise<MShare> {
+  return s.guard('mal.bin.reluChecked', async () => {
+    const y = await reluBinM(s, x, ell);
+    await verifyPendingBody(s);
+    return y;
+  });
+}
+export const reluBinCheckedCostB = (n: number, ell: number): Cost => addCost(reluBinCostB(n, ell), verifyInlineCostB(andWordsB(n, ell)));

@@ -19,6 +19,7 @@ import { macCheck } from '../mac-check.js';
 import type { MalSession } from '../session.js';
 import { andWordsB, msbBinM, reluBinM } from './compare-bin.js';
 import { stockTriplesB } from './verify.js';
+import { maxPoolBinM } from './maxpool-bin.js';
 
 const XS = [-9n, 0n, 13n], ELL = 5;
 
@@ -41,6 +42,16 @@ async function msbInlineRun(s: MalSession): Promise<bigint[]> {
   return out;
 }
 
+const IMG = [-5n, 7n, 3n, -2n, 0n, 6n, 6n, -7n];
+async function maxPoolRun(s: MalSession): Promise<bigint[]> {
+  const x = await inputM(s, 1, s.party === 1 ? liftSigned(BigUint64Array.from(IMG.map((v) => BigInt.asUintN(64, v)))) : null, IMG.length);
+  const y = await maxPoolBinM(s, x, { h: 2, w: 2, c: 2 }, { kh: 2, kw: 2, sh: 2, sw: 2 }, 6);
+  await macCheck(s);
+  const out = Array.from(await openLow(s, y)).map((v) => BigInt.asIntN(64, v));
+  await macCheck(s);
+  return out;
+}
+
 describe('cheating-party harness on the binary domain: one altered message makes every honest party abort', () => {
   it('triples made ahead, reluBinM (ell = 5), MAC check, opened output: every message of every party, each alteration', async () => {
     const { cases, confirmCases } = await everyAlteration(reluRun, (v) => expect(v).toEqual(XS.map((x) => (x < 0n ? 0n : x))), 20);
@@ -51,5 +62,10 @@ describe('cheating-party harness on the binary domain: one altered message makes
   it('msbBinM (ell = 6) with its daBits and triples made at the check: every message of every party, one alteration each (rotating)', async () => {
     const { cases } = await everyAlteration(msbInlineRun, (v) => expect(v).toEqual(XS.map((x) => (x < 0n ? 1n : 0n))), 20, { rotate: true });
     expect(cases).toBeGreaterThan(60);
+  }, 600_000);
+
+  it('maxPoolBinM (2x2x2, window 2x2, ell = 6: two levels, daBits and triples inside the layer): every message of every party, one alteration each (rotating)', async () => {
+    const { cases } = await everyAlteration(maxPoolRun, (v) => expect(v).toEqual([6n, 7n]), 20, { rotate: true });
+    expect(cases).toBeGreaterThan(80);
   }, 600_000);
 });

@@ -14,6 +14,8 @@ import { pendingWords } from './state.js';
 
 const rnd = (lanes: number): Uint32Array => new Uint32Array(randomBytes(4 * lanes).buffer);
 const cost = (r: MalRun<unknown>) => ({ rounds: r.rounds - setupCost().rounds, bytes: r.bytes - setupCost().bytes });
+/** Bytes each party sent beyond the set-up (the binary protocols are symmetric: a third of the declared bytes each). */
+const perParty = (r: MalRun<unknown>): number[] => r.transports.map((t) => t.counters.bytesSent - setupCost().bytes / 3);
 
 describe('packed replicated binary sharing: local operations, AND by resharing, checked openings', () => {
   for (const [n, planes] of [[1, 1], [63, 2], [64, 3], [65, 1], [200, 3]] as const) {
@@ -46,9 +48,15 @@ describe('packed replicated binary sharing: local operations, AND by resharing, 
     for (const [n, planes] of [[1, 1], [64, 2], [130, 5]] as const) {
       const L = lanesOf(n) * planes, words = L / 2;
       const X = shareB(rnd(L), n, planes), Z = shareB(new Uint32Array(L), n, planes);
-      expect(cost(await runMal3((s) => andB(s, X[s.party], X[s.party]))), `and ${n}`).toEqual(andCostB(n, planes));
-      expect(cost(await runMal3((s) => openB(s, X[s.party]))), `open ${n}`).toEqual(openCostB(words));
-      expect(cost(await runMal3((s) => checkZeroB(s, Z[s.party]))), `zero ${n}`).toEqual(checkZeroCostB());
+      const runs: [MalRun<unknown>, { rounds: number; bytes: number }][] = [
+        [await runMal3((s) => andB(s, X[s.party], X[s.party])), andCostB(n, planes)],
+        [await runMal3((s) => openB(s, X[s.party])), openCostB(words)],
+        [await runMal3((s) => checkZeroB(s, Z[s.party])), checkZeroCostB()],
+      ];
+      for (const [r, c] of runs) {
+        expect(cost(r), `n = ${n}`).toEqual(c);
+        expect(perParty(r), `n = ${n}: per party`).toEqual([c.bytes / 3, c.bytes / 3, c.bytes / 3]);
+      }
     }
     expect(andCostB(64, 1)).toEqual({ rounds: 1, bytes: 24 });
     expect(andCostB(65, 1)).toEqual({ rounds: 1, bytes: 48 });
@@ -118,6 +126,7 @@ describe('AND triples by cut-and-choose and bucketing (FLNW 2017): parameters, c
       // Not all zero: random words.
       expect(a.some((w) => w !== 0)).toBe(true);
       expect(cost(r), `words = ${words}`).toEqual(tripleCostB(words));
+      expect(perParty(r), `words = ${words}: per party`).toEqual([0, 1, 2].map(() => tripleCostB(words).bytes / 3));
     }
   });
 

@@ -9,7 +9,7 @@ import { andPublicB, concatB, lanesOf, notB, planesB, reconstructB, shareB, xorB
 import { andB, andCostB } from './and.js';
 import { checkZeroB, checkZeroCostB, openB, openCostB } from './open.js';
 import { bucketBound, makeTriplesB, MIN_TRIPLE_WORDS, tripleCostB, tripleParams, TRIPLE_SECURITY_BITS } from './triples.js';
-import { verifyCostB, verifyInlineCostB } from './verify.js';
+import { stockTriplesB, verifyCostB, verifyInlineCostB } from './verify.js';
 import { pendingWords } from './state.js';
 
 const rnd = (lanes: number): Uint32Array => new Uint32Array(randomBytes(4 * lanes).buffer);
@@ -167,7 +167,7 @@ describe('AND triples by cut-and-choose and bucketing (FLNW 2017): parameters, c
     }
   });
 
-  it('the MAC check with ANDs waiting costs macCheckCost + the verification with triples made at the check; with none waiting, macCheckCost exactly', async () => {
+  it('the MAC check with ANDs waiting costs macCheckCost + the verification with triples made at the check (in their rounds); with none waiting, macCheckCost exactly', async () => {
     const n = 64 * 40, L = lanesOf(n);
     const X = shareB(rnd(L), n, 1);
     const r = await runMal3(async (s) => {
@@ -181,6 +181,27 @@ describe('AND triples by cut-and-choose and bucketing (FLNW 2017): parameters, c
     values(r);
     const bytes = r.transports.reduce((t, x) => t + (x.steps.get('mal.macCheck')?.bytesSent ?? 0), 0);
     expect(bytes).toBe(2 * macCheckCost().bytes + verifyInlineCostB(80).bytes);
-    expect(verifyInlineCostB(80).bytes - tripleCostB(80).bytes).toBe(verifyCostB(80).bytes);
+    // Made at the check, the triples carry the ANDs' check in their own rounds: the ANDs' openings without a hash of
+    // their own and no zero check of their own (verifyCostB less 3 x 32 and 96 bytes), no round added.
+    expect(verifyInlineCostB(80)).toEqual({ rounds: tripleCostB(80).rounds, bytes: tripleCostB(80).bytes + verifyCostB(80).bytes - 192 });
+    expect(r.rounds).toBe(setupCost().rounds + 2 * andCostB(n).rounds + 2 * macCheckCost().rounds + tripleCostB(80).rounds);
+  });
+
+  it('a stock smaller than the ANDs waiting: its rest and fresh triples, then the check; right when honest, a consistent additive attack caught', async () => {
+    const n = 64 * 40, L = lanesOf(n);
+    const xv = rnd(L), yv = rnd(L);
+    const X = shareB(xv, n, 1), Y = shareB(yv, n, 1);
+    for (const cheat of [false, true]) {
+      const r = await runMal3(async (s) => {
+        await stockTriplesB(s, 1); // padded to MIN_TRIPLE_WORDS = 32 words, fewer than the 40 below
+        // P0 computes with another copy of x_1 (lane 5 inverted): an error of lane 5 of y_0, nonzero w.p. 1 - 2^-32.
+        const x = cheat && s.party === 0 ? { ...X[0], b: X[0].b.map((w, i) => (i === 5 ? ~w >>> 0 : w)) } : X[s.party];
+        const z = await andB(s, x, Y[s.party]);
+        await macCheck(s);
+        return openB(s, z);
+      });
+      if (!cheat) for (const v of values(r)) expect(Array.from(v)).toEqual(Array.from(xv.map((w, i) => w & yv[i]!)));
+      else for (const p of [1, 2] as PartyId[]) expect(outcomeCode(r.outcomes[p]), `P${p}`).toBe('E_INTEGRITY');
+    }
   });
 });

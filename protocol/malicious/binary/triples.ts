@@ -144,8 +144,25 @@ export function permutation(seed: Uint8Array, m: number): Int32Array {
 
 const commitOf = (p: PartyId, coin: Uint8Array, nonce: Uint8Array): Uint8Array => digest(`mal.bin.coin.P${p}`, coin, nonce);
 
-/** makeTriplesB without its own step. */
-export async function makeTriplesBody(s: MalSession, words: number): Promise<TriplesB> {
+/**
+ * Beaver's check of (x, y, z) against a triple (a, b, c) with rho = x XOR a and sigma = y XOR b opened (FLNW17
+ * Protocol 2.6): v = z XOR c XOR (sigma AND a) XOR (rho AND b) XOR (rho AND sigma), a sharing of 0 when both are
+ * right (local). Used by the sacrifice (step 4) and by verify.ts.
+ */
+export function beaverZeroB(party: PartyId, x: { z: BShare }, t: { a: BShare; b: BShare; c: BShare }, rho: Uint32Array, sigma: Uint32Array): BShare {
+  const rs = rho.map((r, i) => r & sigma[i]!);
+  return xorPublicB(party, xorB(xorB(xorB(x.z, t.c), andPublicB(t.a, sigma)), andPublicB(t.b, rho)), rs);
+}
+
+/** ANDs (x, y, z as W whole words each) to check against the first W output triples in the same rounds (verify.ts). */
+export interface AndsToCheck { readonly x: BShare; readonly y: BShare; readonly z: BShare; readonly words: number }
+
+/**
+ * makeTriplesB without its own step. With `check` (W words, W <= words), the ANDs are checked against the first W
+ * output triples in the triples' own rounds: their rho, sigma join step 3's opening and their v step 4's zero check
+ * (4 rounds in all instead of 4 + 2; the W triples are spent).
+ */
+export async function makeTriplesBody(s: MalSession, words: number, check?: AndsToCheck): Promise<TriplesB> {
   const { N, B, C } = tripleParams(words), M = N * B + C;
   const tag = s.label('triplesB');
   const peers: PartyId[] = [s.prev, s.next];
@@ -181,19 +198,23 @@ export async function makeTriplesBody(s: MalSession, words: number): Promise<Tri
   const firstOfOther = Int32Array.from({ length: N * (B - 1) }, (_, q) => first[Math.floor(q / (B - 1))]!);
   const x = gatherWordsB(a, firstOfOther), y = gatherWordsB(b, firstOfOther), z = gatherWordsB(c, firstOfOther);
   const at = gatherWordsB(a, others), bt = gatherWordsB(b, others), ct = gatherWordsB(c, others);
-  const opened = await openBodyB(s, concatWordsB([gatherWordsB(a, cut), gatherWordsB(b, cut), gatherWordsB(c, cut), xorB(x, at), xorB(y, bt)]));
+  const out = Int32Array.from(first);
+  const triples: TriplesB = { a: gatherWordsB(a, out), b: gatherWordsB(b, out), c: gatherWordsB(c, out), N };
+  const W = check?.words ?? 0, used = W > 0 ? sliceTriplesB(triples, 0, W) : null;
+  const checked = check && used ? [xorB(check.x, used.a), xorB(check.y, used.b)] : [];
+  const opened = await openBodyB(s, concatWordsB([gatherWordsB(a, cut), gatherWordsB(b, cut), gatherWordsB(c, cut), xorB(x, at), xorB(y, bt), ...checked]));
   for (let w = 0; w < 2 * C; w++) {
     const oa = opened[w]!, ob = opened[2 * C + w]!, oc = opened[4 * C + w]!;
     if (oc !== ((oa & ob) >>> 0)) s.fail(tag, 'an opened triple is not an AND (cut-and-choose)');
   }
   const K = 2 * N * (B - 1); // u32 lanes of the sacrificed words
   const rho = opened.subarray(6 * C, 6 * C + K), sigma = opened.subarray(6 * C + K, 6 * C + 2 * K);
-  // Step 4: v = z ^ c_t ^ sigma a_t ^ rho b_t ^ rho sigma, checked to be 0.
-  const rs = rho.map((r, i) => r & sigma[i]!);
-  const v = xorPublicB(s.party, xorB(xorB(xorB(z, ct), andPublicB(at, sigma)), andPublicB(bt, rho)), rs);
-  await checkZeroBodyB(s, v);
-  const out = Int32Array.from(first);
-  return { a: gatherWordsB(a, out), b: gatherWordsB(b, out), c: gatherWordsB(c, out), N };
+  // Step 4: v = z ^ c_t ^ sigma a_t ^ rho b_t ^ rho sigma, checked to be 0 (with the ANDs' v when given).
+  const v = beaverZeroB(s.party, { z }, { a: at, b: bt, c: ct }, rho, sigma);
+  const base = 6 * C + 2 * K;
+  const vs = check && used ? [v, beaverZeroB(s.party, check, used, opened.subarray(base, base + 2 * W), opened.subarray(base + 2 * W, base + 4 * W))] : [v];
+  await checkZeroBodyB(s, concatWordsB(vs));
+  return triples;
 }
 
 /** At least `words` verified triple words (see the header). Cost tripleCostB(words). */

@@ -17,22 +17,24 @@
  * ANDs wait (state.ts), so the binary domain is checked at the MAC check
  * point, with the same E_INTEGRITY abort. Triples come from the session's
  * stock (`stockTriplesB`, made ahead: input-independent) while it lasts;
- * the rest are made here (4 more rounds).
+ * without a stock they are made here and the ANDs checked in the triples'
+ * own rounds (their rho and sigma in its opening, their v in its zero check).
  *
  * Cost with stocked triples, W words of ANDs: 2 rounds, 3 (16 W + 32) + 96
- * bytes (verifyCostB); without: + tripleCostB(W).
+ * bytes (verifyCostB); without: tripleCostB(W) + 48 W bytes, 4 rounds
+ * (verifyInlineCostB).
  */
 import type { Cost } from '../../primitives/cost.js';
 import { addCost } from '../../primitives/cost.js';
 import type { MalSession } from '../session.js';
-import { andPublicB, concatWordsB, xorB, xorPublicB, type BShare } from './bshare.js';
+import { concatWordsB, xorB, WORD_BYTES_B } from './bshare.js';
 import { checkZeroBodyB, checkZeroCostB, openBodyB, openCostB } from './open.js';
 import { binaryState, pendingWords } from './state.js';
-import { makeTriplesBody, sliceTriplesB, tripleCostB, type TriplesB } from './triples.js';
+import { beaverZeroB, makeTriplesBody, sliceTriplesB, tripleCostB, type TriplesB } from './triples.js';
 
 export const verifyCostB = (words: number): Cost => addCost(openCostB(2 * words), checkZeroCostB());
-/** The verification with its triples made at the check. */
-export const verifyInlineCostB = (words: number): Cost => addCost(tripleCostB(words), verifyCostB(words));
+/** The verification with its triples made at the check, in the triples' own rounds (triples.ts `check`): 16 bytes per AND word per party more. */
+export const verifyInlineCostB = (words: number): Cost => addCost(tripleCostB(words), { rounds: 0, bytes: 3 * 2 * WORD_BYTES_B * words });
 
 /** Make verified triples for `words` AND words ahead of the ANDs (input-independent), kept for the next verifications. Cost tripleCostB(words). */
 export function stockTriplesB(s: MalSession, words: number): Promise<void> {
@@ -47,24 +49,24 @@ export function stockTriplesB(s: MalSession, words: number): Promise<void> {
   });
 }
 
-/** `words` triple words: from the stock first, the rest made now. */
+/** `words` triple words from the stock (left >= words), or its rest and fresh ones (a stock too small). */
 async function takeTriples(s: MalSession, words: number): Promise<TriplesB> {
-  const st = binaryState(s), stock = st.stock;
-  const left = stock ? stock.a.a.length / 2 - stock.used : 0;
-  if (stock && left >= words) {
-    const t = sliceTriplesB({ a: stock.a, b: stock.b, c: stock.c, N: 0 }, stock.used, stock.used + words);
-    stock.used += words;
-    return t;
-  }
-  const fresh = await makeTriplesBody(s, words - left);
-  if (!stock || left === 0) return sliceTriplesB(fresh, 0, words);
-  const old = sliceTriplesB({ a: stock.a, b: stock.b, c: stock.c, N: 0 }, stock.used, stock.used + left);
+  const st = binaryState(s), stock = st.stock!;
+  const left = stock.a.a.length / 2 - stock.used;
+  const old = sliceTriplesB({ a: stock.a, b: stock.b, c: stock.c, N: 0 }, stock.used, stock.used + Math.min(left, words));
+  stock.used += Math.min(left, words);
+  if (left >= words) return old;
   st.stock = null;
-  const more = sliceTriplesB(fresh, 0, words - left);
+  const more = sliceTriplesB(await makeTriplesBody(s, words - left), 0, words - left);
   return { a: concatWordsB([old.a, more.a]), b: concatWordsB([old.b, more.b]), c: concatWordsB([old.c, more.c]), N: words };
 }
 
-/** Verify every AND made since the last verification (steps 1-2); no-op without any. */
+/**
+ * Verify every AND made since the last verification (steps 1-2); no-op without any. Without a stock, the triples
+ * are made now and the ANDs checked in their rounds (verifyInlineCostB: 4 rounds); with a stock large enough,
+ * verifyCostB (2 rounds); with a stock too small, its rest and fresh triples, then steps 1-2 (tripleCostB of the
+ * missing words + verifyCostB).
+ */
 export async function verifyPendingBody(s: MalSession): Promise<void> {
   const st = binaryState(s);
   if (st.pending.length === 0) return;
@@ -72,12 +74,15 @@ export async function verifyPendingBody(s: MalSession): Promise<void> {
   const pending = st.pending;
   st.pending = [];
   const x = concatWordsB(pending.map((p) => p.x)), y = concatWordsB(pending.map((p) => p.y)), z = concatWordsB(pending.map((p) => p.z));
+  const stock = st.stock;
+  if (!stock || stock.a.a.length / 2 - stock.used === 0) {
+    st.stock = null;
+    await makeTriplesBody(s, words, { x, y, z, words });
+    return;
+  }
   const t = await takeTriples(s, words);
   const opened = await openBodyB(s, concatWordsB([xorB(x, t.a), xorB(y, t.b)]));
-  const rho = opened.subarray(0, 2 * words), sigma = opened.subarray(2 * words);
-  const rs = rho.map((r, i) => r & sigma[i]!);
-  const v: BShare = xorPublicB(s.party, xorB(xorB(xorB(z, t.c), andPublicB(t.a, sigma)), andPublicB(t.b, rho)), rs);
-  await checkZeroBodyB(s, v);
+  await checkZeroBodyB(s, beaverZeroB(s.party, { z }, t, opened.subarray(0, 2 * words), opened.subarray(2 * words)));
 }
 
 /** Verify the session's pending ANDs now (mac-check.ts does it before every MAC check). Cost verifyCostB(words) with stocked triples. */

@@ -4,9 +4,9 @@
  * decomposition of ABY3, Mohassel and Rindal, CCS 2018, §5.3, where each
  * replicated share is input to a binary adder by the parties that hold it;
  * MP-SPDZ's split-based conversion, `split` for replicated rings,
- * Dalskov, Escudero, Keller, PoPETs 2020, §4.1; Escudero, Ghosh, Keller,
- * Rachuri, Scholl, CRYPTO 2020, §5, for the malicious setting; the carry
- * tree of Catrina and de Hoogh, SCN 2010, §3, over Z_2):
+ * Dalskov, Escudero, Keller, PoPETs 2020; Escudero, Ghosh, Keller,
+ * Rachuri, Scholl, CRYPTO 2020, for the malicious setting; the carry
+ * tree of Catrina and de Hoogh, SCN 2010, BitLT's prefix carries, over Z_2):
  *
  *  1. Split (local): x = x_0 + x_1 + x_2 mod 2^128, and share x_j is held by
  *     P_j (its a) and P_{j-1} (its b). X_j = bits of x_j mod 2^ell is a

@@ -9,7 +9,8 @@
  *  3. P_i holds (z_i, z_{i+1}): a replicated sharing of x AND y.
  *
  * No check here. What a cheater can do is known (Furukawa, Lindell, Nof,
- * Weinstein, EUROCRYPT 2017, §2.3, "additive attack"): every term of its
+ * Weinstein, EUROCRYPT 2017: the semi-honest multiplication is secure up to
+ * an additive attack): every term of its
  * z_i is computed from shares it holds, so any deviation (another z_i, or
  * other copies of its shares) makes z = x AND y XOR d with d a function of
  * values it knows, independent of the honest parties' secrets. The call is

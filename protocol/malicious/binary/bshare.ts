@@ -1,7 +1,7 @@
 /**
  * Packed replicated 2-out-of-3 sharing over Z_2 (Araki, Furukawa, Lindell,
- * Nof, Ohara, CCS 2016, §2.1 with XOR for +; the binary domain of ABY3,
- * Mohassel and Rindal, CCS 2018, §2): x = x_0 XOR x_1 XOR x_2 and party i
+ * Nof, Ohara, CCS 2016, with XOR for +; the binary domain of ABY3,
+ * Mohassel and Rindal, CCS 2018): x = x_0 XOR x_1 XOR x_2 and party i
  * holds (x_i, x_{i+1}), as the arithmetic rep.ts does.
  *
  * Layout: a `BShare` holds `planes` bit vectors ("planes") of n bits each,

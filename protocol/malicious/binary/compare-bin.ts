@@ -12,7 +12,7 @@
  *  3. [MSB] = e + [b] - 2 e [b] (local: [b] where e = 0, 1 - [b] where
  *     e = 1; bit-ops.ts xorPublicM). DReLU = 1 - MSB = the same with NOT e.
  *  4. ReLU = x DReLU(x): one mulM (product.ts).
- * (Escudero, Ghosh, Keller, Rachuri, Scholl, CRYPTO 2020, §4-5 for A2B and
+ * (Escudero, Ghosh, Keller, Rachuri, Scholl, CRYPTO 2020, for A2B and
  * B2A with daBits in the malicious setting; Mohassel and Rindal, ABY3, CCS
  * 2018, §5.3 for the bit decomposition; Dalskov, Escudero, Keller 2020 for
  * the MACed arithmetic side.)

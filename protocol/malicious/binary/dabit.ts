@@ -1,7 +1,7 @@
 /**
  * daBits: random bits held both as MACed arithmetic values and as binary
  * sharings (Rotaru and Wood, INDOCRYPT 2019; Escudero, Ghosh, Keller,
- * Rachuri, Scholl, CRYPTO 2020, §3; here from the pair PRGs, no input):
+ * Rachuri, Scholl, CRYPTO 2020; here from the pair PRGs, no input):
  *
  *  1. Pair bits (randbits.ts pairBits): t_j drawn from the PRG of P_j and
  *     P_{j-1}; party i holds (t_i, t_{i+1}).

@@ -1,7 +1,7 @@
 /**
  * MaxPool with the comparisons in the binary domain: the tournament of
  * ../maxpool.ts (max(a, b) = b + ReLU(a - b), all windows of a level at
- * once; Dalskov, Escudero, Keller 2020, §4; Falcon, Wagh et al. 2021) with
+ * once; Dalskov, Escudero, Keller 2020; Falcon, Wagh et al. 2021) with
  * compare-bin.ts's ReLU:
  *
  *  1. The daBits of every level's comparisons in one call (dabit.ts:

@@ -18,7 +18,7 @@
  *
  * `checkZeroB` (that a sharing is of 0, revealing nothing else; Araki,
  * Barak, Furukawa, Lichter, Lindell, Nof, Ohara, Watzman, Weinstein, S&P
- * 2017, §2 "compareview"): if v = 0 then v_{i+2} = v_i XOR v_{i+1}. P_j
+ * 2017, the "compare views" check): if v = 0 then v_{i+2} = v_i XOR v_{i+1}. P_j
  * sends H(v_{j+1}) to P_{j-1}; P_i compares the hash from P_{i+1} with
  * H(v_i XOR v_{i+1}). With one cheater P_c, the honest P_{c+1} gets the
  * hash of v_c from the honest P_{c+2} and compares it with its own copies

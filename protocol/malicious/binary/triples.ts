@@ -1,10 +1,11 @@
 /**
  * Verified AND triples (a, b, c = a AND b) over packed replicated binary
  * sharings, by cut-and-choose and bucketing (Furukawa, Lindell, Nof,
- * Weinstein, EUROCRYPT 2017, §3 Protocol 3.1 "triple generation", with the
- * sacrifice step of their Protocol 2.6 and the bounds of §3.3; Araki,
+ * Weinstein, EUROCRYPT 2017: triple generation by cut-and-choose and
+ * bucketing, the sacrifice of one triple to verify another, and the
+ * combinatorial bound of the bucketing game; Araki,
  * Barak, Furukawa, Lichter, Lindell, Nof, Ohara, Watzman, Weinstein, S&P
- * 2017, §3). The unit is one u64 word (64 bit triples side by side): a
+ * 2017). The unit is one u64 word (64 bit triples side by side): a
  * word is good when all its 64 bit triples are; a check of two words is
  * bitwise, so a bad word passes only against a bad word with the same
  * error, and the combinatorial game of FLNW17 is played on words (see
@@ -68,7 +69,7 @@ const log2Binom = (n: number, k: number): number => (k < 0 || k > n ? -Infinity 
 
 /**
  * log2 of the probability that a cheater gets a bad triple word through
- * steps 1-4 (FLNW17 §3.3, on words): it must make t = j B bad words for some
+ * steps 1-4 (FLNW17's bucketing game, on words): it must make t = j B bad words for some
  * j >= 1 (any other count leaves a bucket with good and bad words, caught),
  * none of them opened in the cut, probability binom(M - jB, C) / binom(M, C),
  * and all of them in j whole buckets, probability binom(N, j) / binom(NB, jB)
@@ -146,7 +147,7 @@ const commitOf = (p: PartyId, coin: Uint8Array, nonce: Uint8Array): Uint8Array =
 
 /**
  * Beaver's check of (x, y, z) against a triple (a, b, c) with rho = x XOR a and sigma = y XOR b opened (FLNW17
- * Protocol 2.6): v = z XOR c XOR (sigma AND a) XOR (rho AND b) XOR (rho AND sigma), a sharing of 0 when both are
+ * verifying a triple with another): v = z XOR c XOR (sigma AND a) XOR (rho AND b) XOR (rho AND sigma), a sharing of 0 when both are
  * right (local). Used by the sacrifice (step 4) and by verify.ts.
  */
 export function beaverZeroB(party: PartyId, x: { z: BShare }, t: { a: BShare; b: BShare; c: BShare }, rho: Uint32Array, sigma: Uint32Array): BShare {

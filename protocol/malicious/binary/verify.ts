@@ -1,7 +1,7 @@
 /**
  * Verification of the ANDs of a session against verified triples
- * (Furukawa, Lindell, Nof, Weinstein, EUROCRYPT 2017, §2.4 Protocol 2.6,
- * "verify a multiplication triple using another"; Beaver's check): for each
+ * (Furukawa, Lindell, Nof, Weinstein, EUROCRYPT 2017, verifying a
+ * multiplication with a triple; Beaver's check): for each
  * AND computed by and.ts, (x, y, z) with z = x AND y XOR d, and a verified
  * triple (a, b, c) (triples.ts):
  *

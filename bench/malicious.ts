@@ -14,6 +14,11 @@
  *    runner tests check against the counters): at about 9.4 GB for one image
  *    it is not run in one process here.
  *
+ *  - With `--binary`: also the malicious inference with the runner's
+ *    comparisons in the binary domain (`comparisons: 'binary'`,
+ *    protocol/malicious/binary/), interleaved with the other two, and the
+ *    seed CNN's declared cost with it.
+ *
  * Prints a markdown table (medians of --reps runs after one warm-up) with
  * the CPU name and the load average; the numbers go into BENCHMARKS.md by
  * hand.
@@ -36,10 +41,12 @@ import { inputFromClient, inputMask, outputToClient } from '../protocol/maliciou
 import { malForward, malForwardCost } from '../protocol/malicious/runner.js';
 import { prepareWeights, shareModelReplicated } from '../protocol/malicious/weights.js';
 import type { MalSession } from '../protocol/malicious/session.js';
+import type { MalComparisons } from '../protocol/malicious/primitives.js';
 import { maskedInput, reconstructOutput } from '../client-sdk/src/malicious-io.js';
 
 const arg = process.argv.indexOf('--reps');
 const reps = arg > 0 ? Number(process.argv[arg + 1]) : 5;
+const withBinary = process.argv.includes('--binary');
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const F = 13;
 type Three = [Uint8Array, Uint8Array, Uint8Array];
@@ -56,7 +63,7 @@ async function semiHonest(model: ModelIR<FloatTensor>, x: Float64Array) {
 }
 
 /** One malicious inference; set-up (session, weights) and inference timed apart at P0. */
-async function malicious(model: ModelIR<FloatTensor>, x: Float64Array, parts: ReturnType<typeof shareModelReplicated>) {
+async function malicious(model: ModelIR<FloatTensor>, x: Float64Array, parts: ReturnType<typeof shareModelReplicated>, comparisons: MalComparisons = 'arithmetic') {
   const n = x.length;
   let done!: (v: Three) => void, outDone!: (v: Three) => void;
   const masks: Uint8Array[] = [], outs: Uint8Array[] = [];
@@ -73,7 +80,7 @@ async function malicious(model: ModelIR<FloatTensor>, x: Float64Array, parts: Re
     masks[s.party] = forClient;
     if (masks.filter(Boolean).length === 3) done(masks as Three);
     const xin = await inputFromClient(s, mask, await d);
-    const y = await malForward(s, w, { shape: [1, ...model.inputShape], data: xin });
+    const y = await malForward(s, w, { shape: [1, ...model.inputShape], data: xin }, { comparisons });
     outs[s.party] = await outputToClient(s, y.data);
     if (outs.filter(Boolean).length === 3) outDone(outs as Three);
     return s.ctx.transport.counters.bytesSent;
@@ -96,9 +103,14 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0]!;
   await semiHonest(model, x);
   await malicious(model, x, parts);
-  const sh: Awaited<ReturnType<typeof semiHonest>>[] = [], mal: Awaited<ReturnType<typeof malicious>>[] = [];
-  // Interleaved, so that the machine's load drifts over both alike.
-  for (let i = 0; i < reps; i++) { sh.push(await semiHonest(model, x)); mal.push(await malicious(model, x, parts)); }
+  if (withBinary) await malicious(model, x, parts, 'binary');
+  const sh: Awaited<ReturnType<typeof semiHonest>>[] = [], mal: Awaited<ReturnType<typeof malicious>>[] = [], bin: typeof mal = [];
+  // Interleaved, so that the machine's load drifts over all alike.
+  for (let i = 0; i < reps; i++) {
+    sh.push(await semiHonest(model, x));
+    mal.push(await malicious(model, x, parts));
+    if (withBinary) bin.push(await malicious(model, x, parts, 'binary'));
+  }
   const err = (y: Float64Array): number => Math.max(...Array.from(y, (v, i) => Math.abs(v - want[i]!)));
   const shMs = median(sh.map((r) => r.ms)), malMs = median(mal.map((r) => r.inferMs)), setMs = median(mal.map((r) => r.setupMs));
   const cnn = malForwardCost(seedCnn(), 1, F);
@@ -108,7 +120,15 @@ async function main(): Promise<void> {
   console.log(`| Network A, batch 1, semi-honest (secureForward) | ${fmtMs(shMs)} ms | ${sh[0]!.rounds} | ${mb(sh[0]!.bytes)} MB | max abs err ${err(sh[0]!.y).toExponential(1)} |`);
   console.log(`| Network A, batch 1, malicious: client input, forward, MAC check, output | ${fmtMs(malMs)} ms (${(malMs / shMs).toFixed(0)}x) | ${mal[0]!.rounds} | ${mb(mal[0]!.bytes)} MB (${(mal[0]!.bytes / sh[0]!.bytes).toFixed(1)}x) | max abs err ${err(mal[0]!.y).toExponential(1)} |`);
   console.log(`| Network A, malicious session set-up (coins, weight copy check and MACs) | ${fmtMs(setMs)} ms | | | input-independent |`);
+  if (withBinary) {
+    const binMs = median(bin.map((r) => r.inferMs));
+    console.log(`| Network A, batch 1, malicious with comparisons: 'binary': client input, forward, MAC check, output | ${fmtMs(binMs)} ms (${(binMs / shMs).toFixed(0)}x) | ${bin[0]!.rounds} | ${mb(bin[0]!.bytes)} MB (${(bin[0]!.bytes / sh[0]!.bytes).toFixed(1)}x) | max abs err ${err(bin[0]!.y).toExponential(1)} |`);
+  }
   console.log(`| seed CNN MaxPool 150x125x1, batch 1, malicious forward: declared cost (malForwardCost), not run | | ${cnn.rounds} | ${mb(cnn.bytes)} MB | semi-honest: 45 rounds, 42.6 MB (bench:protocol) |`);
+  if (withBinary) {
+    const cnnBin = malForwardCost(seedCnn(), 1, F, { comparisons: 'binary' });
+    console.log(`| seed CNN, malicious forward with comparisons: 'binary' (ReLU and MaxPool): declared cost, not run | | ${cnnBin.rounds} | ${mb(cnnBin.bytes)} MB | |`);
+  }
 }
 
 main().catch((e: unknown) => { console.error(e); process.exit(1); });

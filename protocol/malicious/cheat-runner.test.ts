@@ -25,6 +25,7 @@ import type { PartyId } from '../ring/types.js';
 import { runMal3, TAMPERS, type MalRun, type Sent } from '../testing/cheat.js';
 import { inputFromClient, inputMask, outputToClient } from './client-io.js';
 import { malForward } from './runner.js';
+import type { MalComparisons } from './primitives.js';
 import type { MalSession } from './session.js';
 import { prepareWeights, shareModelReplicated } from './weights.js';
 import { maskedInput, reconstructOutput } from '../../client-sdk/src/malicious-io.js';
@@ -58,7 +59,7 @@ function gather(): { put(p: PartyId, m: Uint8Array): void; fail(e: unknown): voi
 }
 
 /** One inference; the client's result (or its refusal) comes back beside the parties' outcomes. */
-async function inference(plan?: Parameters<typeof runMal3>[1]): Promise<{ run: MalRun<number>; client: Promise<number> }> {
+async function inference(plan?: Parameters<typeof runMal3>[1], comparisons: MalComparisons = 'arithmetic'): Promise<{ run: MalRun<number>; client: Promise<number> }> {
   const masks = gather(), outs = gather();
   const d = masks.all.then((m) => maskedInput(encode(X, F), m));
   d.catch(() => undefined);
@@ -70,7 +71,7 @@ async function inference(plan?: Parameters<typeof runMal3>[1]): Promise<{ run: M
       const { r, forClient } = await inputMask(s, 2);
       masks.put(s.party, forClient);
       const x = await inputFromClient(s, r, await d);
-      const y = await malForward(s, w, { shape: [1, 2], data: x });
+      const y = await malForward(s, w, { shape: [1, 2], data: x }, { comparisons });
       outs.put(s.party, await outputToClient(s, y.data));
       return 1;
     } catch (e) {
@@ -86,41 +87,50 @@ async function inference(plan?: Parameters<typeof runMal3>[1]): Promise<{ run: M
 const code = (o: PromiseSettledResult<unknown>): string => (o.status === 'fulfilled' ? 'output' : isMpcError(o.reason) ? o.reason.code : String(o.reason));
 const close = (v: number): boolean => Math.abs(v - WANT) <= 3 / 2 ** F;
 
-describe('cheating-party harness on a whole malicious inference (weights, client input, Dense + truncation + ReLU, Dense, client output)', () => {
-  it('every message of every party altered in turn: honest parties end with E_INTEGRITY, the client shows nothing; the next honest run is right', async () => {
-    const honest = await inference();
-    expect(close(await honest.client)).toBe(true);
-    const other = await inference();
-    let cases = 0, confirms = 0, waitedForClient = 0;
-    for (const cheater of [0, 1, 2] as PartyId[]) {
-      const sent: readonly Sent[] = honest.run.transports[cheater].sent;
-      expect(sent.length).toBeGreaterThan(10);
-      for (let index = 0; index < sent.length; index++) {
-        const tamper = TAMPERS[(index + cheater) % TAMPERS.length]!;
-        const { run, client } = await inference({ plan: { cheater, index, tamper, otherSession: other.run.transports[cheater].sent } });
-        const alt = run.transports[cheater].altered;
-        if (!alt) continue;
-        cases++;
-        const label = `P${cheater} ${tamper} message ${index} '${alt.tag}' to P${alt.to}`;
-        const honestParties = ([0, 1, 2] as PartyId[]).filter((p) => p !== cheater);
-        if (alt.tag.endsWith(':confirm')) {
-          confirms++;
-          expect(code(run.outcomes[alt.to]), label).toBe('E_INTEGRITY');
-        } else {
-          const codes = honestParties.map((p) => code(run.outcomes[p]));
-          expect(codes.every((c) => c === 'E_INTEGRITY' || c === 'E_DEADLINE'), `${label}: ${codes.join(', ')}`).toBe(true);
-          expect(codes, label).toContain('E_INTEGRITY');
-          waitedForClient += codes.filter((c) => c === 'E_DEADLINE').length;
-        }
-        // The client never shows a result: an honest party that aborted sent it no output.
-        await expect(client, label).rejects.toBeDefined();
-        const next = await inference();
-        expect(close(await next.client), `${label}: next run`).toBe(true);
+/** The harness's loop over every message of every party (see the header), for the runner's comparisons. */
+async function everyMessage(comparisons: MalComparisons): Promise<void> {
+  const honest = await inference(undefined, comparisons);
+  expect(close(await honest.client)).toBe(true);
+  const other = await inference(undefined, comparisons);
+  let cases = 0, confirms = 0, waitedForClient = 0, binaryCases = 0;
+  for (const cheater of [0, 1, 2] as PartyId[]) {
+    const sent: readonly Sent[] = honest.run.transports[cheater].sent;
+    expect(sent.length).toBeGreaterThan(10);
+    for (let index = 0; index < sent.length; index++) {
+      const tamper = TAMPERS[(index + cheater) % TAMPERS.length]!;
+      const { run, client } = await inference({ plan: { cheater, index, tamper, otherSession: other.run.transports[cheater].sent } }, comparisons);
+      const alt = run.transports[cheater].altered;
+      if (!alt) continue;
+      cases++;
+      if (/(andB|triplesB|openB|zeroB)#/.test(alt.tag)) binaryCases++;
+      const label = `${comparisons}: P${cheater} ${tamper} message ${index} '${alt.tag}' to P${alt.to}`;
+      const honestParties = ([0, 1, 2] as PartyId[]).filter((p) => p !== cheater);
+      if (alt.tag.endsWith(':confirm')) {
+        confirms++;
+        expect(code(run.outcomes[alt.to]), label).toBe('E_INTEGRITY');
+      } else {
+        const codes = honestParties.map((p) => code(run.outcomes[p]));
+        expect(codes.every((c) => c === 'E_INTEGRITY' || c === 'E_DEADLINE'), `${label}: ${codes.join(', ')}`).toBe(true);
+        expect(codes, label).toContain('E_INTEGRITY');
+        waitedForClient += codes.filter((c) => c === 'E_DEADLINE').length;
       }
+      // The client never shows a result: an honest party that aborted sent it no output.
+      await expect(client, label).rejects.toBeDefined();
+      const next = await inference(undefined, comparisons);
+      expect(close(await next.client), `${label}: next run`).toBe(true);
     }
-    expect(cases).toBeGreaterThan(30);
-    expect(confirms).toBeGreaterThan(0);
-    // Only alterations before the client's d can leave a party waiting for it.
-    expect(waitedForClient).toBeLessThan(cases / 4);
-  }, 300_000);
+  }
+  expect(cases).toBeGreaterThan(30);
+  expect(confirms).toBeGreaterThan(0);
+  // Only alterations before the client's d can leave a party waiting for it.
+  expect(waitedForClient).toBeLessThan(cases / 4);
+  // The binary run's messages were altered too (ANDs, triples, openings, zero checks); the arithmetic run has none.
+  if (comparisons === 'binary') expect(binaryCases).toBeGreaterThan(20);
+  else expect(binaryCases).toBe(0);
+}
+
+describe('cheating-party harness on a whole malicious inference (weights, client input, Dense + truncation + ReLU, Dense, client output)', () => {
+  it('every message of every party altered in turn: honest parties end with E_INTEGRITY, the client shows nothing; the next honest run is right', () => everyMessage('arithmetic'), 300_000);
+
+  it("the same with comparisons: 'binary' (the ReLU through protocol/malicious/binary/: ANDs, daBits, triples, their verification)", () => everyMessage('binary'), 300_000);
 });

@@ -35,6 +35,12 @@
  * needs all three parties' output shares (docs/MALICIOUS.md, "The client"),
  * then gets E_INTEGRITY from one honest party and no prediction.
  *
+ * 0. Binary domain (binary/): when ANDs of packed binary sharings wait for
+ *    their verification (binary/state.ts), they are verified first against
+ *    cut-and-choose triples (binary/verify.ts; E_INTEGRITY as here), so
+ *    the binary side is checked at the same point, before any output.
+ *    Nothing is added when none wait.
+ *
  * Cost: 4 rounds, 912 bytes whatever the number of checked values (coins
  * and commitments 6 x 64, the mask's MAC 48, u 48 + 96, sigma 3 x (16 + 32),
  * confirms 6 x 32).
@@ -49,6 +55,8 @@ import { addRep, randomRep, type MShare, type Rep } from './rep.js';
 import { macOfBody, macOfCost } from './product.js';
 import { openBody, openCost } from './open.js';
 import { commitCoin, digest, freshCoin, HASH_BYTES, sameBytes, type MalSession } from './session.js';
+import { hasPendingAnds } from './binary/state.js';
+import { verifyPendingBody } from './binary/verify.js';
 
 export const macCheckCost = (): Cost => addCost(
   { rounds: 1, bytes: 3 * 2 * 2 * HASH_BYTES + macOfCost(1).bytes },
@@ -98,6 +106,8 @@ function dot(s: MalSession, chi: Vec128, vs: Vec128[]): Vec128 {
 /** Run the batched MAC check over every value opened or made since the last one. Cost macCheckCost(). */
 export function macCheck(s: MalSession): Promise<void> {
   return s.guard('mal.macCheck', async () => {
+    // Step 0: the binary domain's ANDs (binary/verify.ts), when any wait.
+    if (hasPendingAnds(s)) await verifyPendingBody(s);
     const tag = s.label('check');
     const peers: PartyId[] = [s.prev, s.next];
     const pending = s.pending;

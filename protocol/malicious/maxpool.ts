@@ -83,42 +83,58 @@ function windowIndex(shape: PoolInput, pool: PoolWindow, g: Window2D): Int32Arra
   return idx;
 }
 
+/** The comparisons of a pass: m windows, q pairs per window at each level, their total. */
+export function maxPoolComparisons(shape: PoolInput, pool: PoolWindow): { m: number; qs: number[]; total: number } {
+  const g = geometry(shape, pool), m = g.outH * g.outW * shape.c, qs = levels(pool.kh * pool.kw);
+  return { m, qs, total: m * qs.reduce((t, q) => t + q, 0) };
+}
+
+/**
+ * Steps 1 and 3 with each level's ReLU given: `relu(d, from, to)` returns
+ * ReLU(d) for the comparisons [from, to) of the pass (m q per level, in
+ * order). maxPoolM passes reluM on its slice of the masks; binary/
+ * maxpool-bin.ts the binary ReLU on its slice of the daBits.
+ */
+export async function tournamentM(s: MalSession, x: MShare, shape: PoolInput, pool: PoolWindow, ell: number, relu: (d: MShare, from: number, to: number) => Promise<MShare>): Promise<MShare> {
+  const g = geometry(shape, pool);
+  assert(x.n === shape.h * shape.w * shape.c, 'E_SHAPE', `malicious.maxPool: ${x.n} elements for a ${shape.h}x${shape.w}x${shape.c} image`, { party: s.party, step: 'mal.maxPool' });
+  assert(Number.isInteger(ell) && ell >= 3 && ell <= MAX_COMPARE_BITS, 'E_BAD_ARGUMENT', `malicious.maxPool: ell must be an integer in [3, ${MAX_COMPARE_BITS}], got ${ell}`, { party: s.party, step: 'mal.maxPool' });
+  const m = g.outH * g.outW * shape.c;
+  // Step 1: the candidates, padding = -2^(ell-2).
+  let cur = gatherM(x, windowIndex(shape, pool, g), constantM(s.party, s.alpha, fromBigints([-(1n << BigInt(ell - 2))]), s.ctx.kernels));
+  let used = 0;
+  for (let cnt = pool.kh * pool.kw; cnt > 1;) {
+    const q = Math.floor(cnt / 2), next = q + (cnt % 2);
+    const ia = new Int32Array(m * q), ib = new Int32Array(m * q);
+    for (let r = 0; r < m; r++) for (let j = 0; j < q; j++) { ia[r * q + j] = r * cnt + 2 * j; ib[r * q + j] = r * cnt + 2 * j + 1; }
+    const a = gatherM(cur, ia), b = gatherM(cur, ib);
+    const best = addM(b, await relu(subM(a, b), used, used + m * q));
+    used += m * q;
+    if (cnt % 2 === 0) cur = best;
+    else {
+      // Window r's candidates at the next level: its q maxima, then its odd last candidate.
+      const keep = new Int32Array(m * next);
+      for (let r = 0; r < m; r++) {
+        for (let j = 0; j < q; j++) keep[r * next + j] = r * q + j;
+        keep[r * next + q] = best.n + r * cnt + cnt - 1;
+      }
+      cur = gatherM(concatM([best, cur]), keep);
+    }
+    cnt = next;
+  }
+  // Step 3.
+  return cur;
+}
+
 /**
  * The maximum of every pooling window of one NHWC image (h, w, c) of MACed
  * values with |x| < 2^(ell-2). Output NHWC (outH, outW, c). Cost maxPoolCostM.
  */
 export function maxPoolM(s: MalSession, x: MShare, shape: PoolInput, pool: PoolWindow, ell: number): Promise<MShare> {
   return s.guard('mal.maxPool', async () => {
-    const g = geometry(shape, pool);
-    assert(x.n === shape.h * shape.w * shape.c, 'E_SHAPE', `malicious.maxPool: ${x.n} elements for a ${shape.h}x${shape.w}x${shape.c} image`, { party: s.party, step: 'mal.maxPool' });
-    assert(Number.isInteger(ell) && ell >= 3 && ell <= MAX_COMPARE_BITS, 'E_BAD_ARGUMENT', `malicious.maxPool: ell must be an integer in [3, ${MAX_COMPARE_BITS}], got ${ell}`, { party: s.party, step: 'mal.maxPool' });
-    const m = g.outH * g.outW * shape.c;
-    // Step 1: the candidates, padding = -2^(ell-2).
-    let cur = gatherM(x, windowIndex(shape, pool, g), constantM(s.party, s.alpha, fromBigints([-(1n << BigInt(ell - 2))]), s.ctx.kernels));
+    const { total } = maxPoolComparisons(shape, pool);
     // Step 2: the masks of every level's comparisons at once (input-independent), then the levels.
-    const qs = levels(pool.kh * pool.kw), total = m * qs.reduce((t, q) => t + q, 0);
-    const masks = total > 0 ? await compareMaskM(s, total, ell) : null;
-    let used = 0;
-    for (let cnt = pool.kh * pool.kw; cnt > 1;) {
-      const q = Math.floor(cnt / 2), next = q + (cnt % 2);
-      const ia = new Int32Array(m * q), ib = new Int32Array(m * q);
-      for (let r = 0; r < m; r++) for (let j = 0; j < q; j++) { ia[r * q + j] = r * cnt + 2 * j; ib[r * q + j] = r * cnt + 2 * j + 1; }
-      const a = gatherM(cur, ia), b = gatherM(cur, ib);
-      const best = addM(b, await reluM(s, subM(a, b), ell, sliceMask(masks!, used, used + m * q)));
-      used += m * q;
-      if (cnt % 2 === 0) cur = best;
-      else {
-        // Window r's candidates at the next level: its q maxima, then its odd last candidate.
-        const keep = new Int32Array(m * next);
-        for (let r = 0; r < m; r++) {
-          for (let j = 0; j < q; j++) keep[r * next + j] = r * q + j;
-          keep[r * next + q] = best.n + r * cnt + cnt - 1;
-        }
-        cur = gatherM(concatM([best, cur]), keep);
-      }
-      cnt = next;
-    }
-    // Step 3.
-    return cur;
+    const masks = total > 0 && x.n === shape.h * shape.w * shape.c && Number.isInteger(ell) && ell >= 3 && ell <= MAX_COMPARE_BITS ? await compareMaskM(s, total, ell) : null;
+    return tournamentM(s, x, shape, pool, ell, (d, from, to) => reluM(s, d, ell, sliceMask(masks!, from, to)));
   });
 }

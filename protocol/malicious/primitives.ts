@@ -18,6 +18,8 @@ import { truncCostM, truncM } from './trunc.js';
 import { reluCostM, reluM } from './compare.js';
 import { maxPoolCostM, maxPoolM } from './maxpool.js';
 import { matmulTruncCostM, matmulTruncM } from './product-trunc.js';
+import { reluBinCheckedCostB, reluBinCheckedM } from './binary/compare-bin.js';
+import { maxPoolBinCostB, maxPoolBinM } from './binary/maxpool-bin.js';
 
 export interface MalPoolShape { h: number; w: number; c: number }
 export interface MalPoolWindow { kh: number; kw: number; sh: number; sw: number; padding?: Padding }
@@ -48,3 +50,22 @@ export const DEFAULT_MAL_PRIMITIVES: MalPrimitives = Object.freeze({
   maxPool: maxPoolM,
   maxPoolCost: maxPoolCostM,
 });
+
+/**
+ * The same with the ReLU (and what the runner builds on it: relu6, the hard sigmoids, LeakyReLU, PReLU, Maximum)
+ * through the binary domain (binary/compare-bin.ts `reluBinCheckedM`: split A2B, carry tree, daBit B2A, its ANDs
+ * verified against cut-and-choose triples at the end of the layer) and MaxPool (binary/maxpool-bin.ts: the same
+ * tournament, the levels' ANDs verified at the end of the layer). Argmax and the smooth activations keep the
+ * arithmetic comparisons (compare.ts). Off by default (runner.ts `comparisons: 'binary'`).
+ */
+export const BINARY_COMPARE_PRIMITIVES: MalPrimitives = Object.freeze({
+  ...DEFAULT_MAL_PRIMITIVES,
+  relu: (s: MalSession, x: MShare, ell: number) => reluBinCheckedM(s, x, ell),
+  reluCost: reluBinCheckedCostB,
+  maxPool: maxPoolBinM,
+  maxPoolCost: maxPoolBinCostB,
+});
+
+/** Which comparisons the runner's table uses: 'arithmetic' (default, compare.ts) or 'binary' (binary/). */
+export type MalComparisons = 'arithmetic' | 'binary';
+export const primitivesFor = (c: MalComparisons = 'arithmetic'): MalPrimitives => (c === 'binary' ? BINARY_COMPARE_PRIMITIVES : DEFAULT_MAL_PRIMITIVES);

@@ -59,7 +59,7 @@ import type { MalSession } from './session.js';
 import { macCheck, macCheckCost } from './mac-check.js';
 import { gatherZeroM, im2colIndex, padIndex, poolIndex, tileM, type MTensor } from './tensor.js';
 import { concatM, sliceM } from './mvec.js';
-import { DEFAULT_MAL_PRIMITIVES, type MalPrimitives } from './primitives.js';
+import { DEFAULT_MAL_PRIMITIVES, primitivesFor, type MalComparisons, type MalPrimitives } from './primitives.js';
 import { averageM, bilinearM, convLikeM, layoutM, malLinearCost, publicFixed, scaleEachM } from './layers-linear.js';
 import { builtInSmooth, MAL_SMOOTH_MAX_F } from './layers-smooth.js';
 import { activateM, malActivationCost, malNonlinearCost, MAL_PL_ACTIVATIONS, nonlinearM, type MalActOps } from './layers-activations.js';
@@ -71,8 +71,10 @@ import { MAX_TRUNC_ELL } from './trunc.js';
 export { MAL_COMPARE_BITS };
 
 export interface MalForwardOptions {
-  /** The non-linear primitives (default: those built, primitives.ts). */
+  /** The non-linear primitives (default: those built, primitives.ts; `comparisons` picks the table when this is not given). */
   primitives?: MalPrimitives;
+  /** 'binary': ReLU (and relu6, the hard sigmoids, LeakyReLU, PReLU, Maximum) through the binary domain (primitives.ts BINARY_COMPARE_PRIMITIVES); default 'arithmetic'. */
+  comparisons?: MalComparisons;
   /** Bit length ell of compared values, |x| < 2^(ell-1) (default MAL_COMPARE_BITS; MaxPool inputs |x| < 2^(ell-2)); a node marked compareBits: 64 uses 64. */
   compareBits?: number;
   /** Called after each node. */
@@ -322,7 +324,7 @@ class MalRunner {
  * Returns the MACed output; nothing is opened or released here.
  */
 export async function malForward(s: MalSession, model: ModelIR<MTensor>, input: MTensor, opts: MalForwardOptions = {}): Promise<MTensor> {
-  const prims = opts.primitives ?? DEFAULT_MAL_PRIMITIVES;
+  const prims = opts.primitives ?? primitivesFor(opts.comparisons);
   checkMaliciousModel(model, s.ctx.fracBits, prims);
   assert(sizeOf(input.shape.slice(1)) === sizeOf(model.inputShape) && input.data.n === sizeOf(input.shape), 'E_SHAPE', `malicious input: expected [N, ${model.inputShape.join(', ')}], got [${input.shape.join(', ')}] with ${input.data.n} elements`, { party: s.party });
   const runner = new MalRunner(s, prims, opts);
@@ -339,8 +341,8 @@ export async function malForward(s: MalSession, model: ModelIR<MTensor>, input: 
 }
 
 /** The layers after which malForward runs a MAC check (MAL_CHECK_EVERY_BYTES); none when the primitives declare no costs. */
-function interimChecks(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'compareBits' | 'checkEveryBytes'>): Set<number> {
-  const p = opts.primitives ?? DEFAULT_MAL_PRIMITIVES;
+function interimChecks(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'comparisons' | 'compareBits' | 'checkEveryBytes'>): Set<number> {
+  const p = opts.primitives ?? primitivesFor(opts.comparisons);
   const every = opts.checkEveryBytes ?? MAL_CHECK_EVERY_BYTES;
   const out = new Set<number>();
   if (!p.truncCost || !p.reluCost || !p.maxPoolCost) return out;
@@ -360,14 +362,14 @@ function interimChecks(model: ModelIR<unknown>, N: number, fracBits: number, opt
  * (macCheckCost) per interim check (MAL_CHECK_EVERY_BYTES). Layers run one
  * after the other, so rounds add up.
  */
-export function malForwardCost(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'compareBits' | 'checkEveryBytes'> = {}): Cost {
+export function malForwardCost(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'comparisons' | 'compareBits' | 'checkEveryBytes'> = {}): Cost {
   const checks = interimChecks(model, N, fracBits, opts);
   return addCost(...nodeCostsM(model, N, fracBits, opts), ...[...checks].map(() => macCheckCost()));
 }
 
 /** Each node's declared cost (malForwardCost without the interim MAC checks). */
-function nodeCostsM(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'compareBits'>): Cost[] {
-  const p = opts.primitives ?? DEFAULT_MAL_PRIMITIVES, baseEll = opts.compareBits ?? MAL_COMPARE_BITS;
+function nodeCostsM(model: ModelIR<unknown>, N: number, fracBits: number, opts: Pick<MalForwardOptions, 'primitives' | 'comparisons' | 'compareBits'>): Cost[] {
+  const p = opts.primitives ?? primitivesFor(opts.comparisons), baseEll = opts.compareBits ?? MAL_COMPARE_BITS;
   checkMaliciousModel(model, fracBits, p);
   const shapes = inferShapes(model);
   const need = <T>(c: T | undefined, what: string): T => { if (!c) throw new MpcError('E_INTERNAL', `malForwardCost: no declared cost for ${what}`); return c; };

@@ -48,7 +48,7 @@ export async function malVsPlain(model: ModelIR<FloatTensor>, N: number, x: Floa
 }
 
 /** What the whole run above must send: set-up, weights, input, malForwardCost, the opening and the MAC check. */
-export function malRunCost(model: ModelIR<FloatTensor>, N: number, opts: Pick<MalForwardOptions, 'primitives' | 'compareBits' | 'checkEveryBytes'> = {}): Cost {
+export function malRunCost(model: ModelIR<FloatTensor>, N: number, opts: Pick<MalForwardOptions, 'primitives' | 'comparisons' | 'compareBits' | 'checkEveryBytes'> = {}): Cost {
   const fwd = malForwardCost(model, N, MAL_F, opts);
   const parts = [setupCost(), prepareWeightsCost(weightCount(model)), inputCost(N * sizeOf(model.inputShape)), fwd, openLowCost(N * sizeOf(plainOutShape(model))), macCheckCost()];
   return { rounds: parts.reduce((t, c) => t + c.rounds, 0), bytes: parts.reduce((t, c) => t + c.bytes, 0) };

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { runMal3, values } from '../../testing/cheat.js';
+import { window2d } from '../../layers/geometry.js';
+import { liftSigned } from '../ring128.js';
+import { setupCost } from '../session.js';
+import { inputM } from '../input.js';
+import { randomMacced } from '../product.js';
+import { openLow } from '../open.js';
+import { macCheck } from '../mac-check.js';
+import type { PoolInput, PoolWindow } from '../maxpool.js';
+import { maxPoolBinCostB, maxPoolBinM, sliceDaBits } from './maxpool-bin.js';
+import { daBitsM } from './dabit.js';
+import { reconstructB } from './bshare.js';
+
+const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+
+/** Plaintext max pool (TensorFlow semantics), NHWC, one image. */
+function reference(x: bigint[], sh: PoolInput, p: PoolWindow): bigint[] {
+  const g = window2d(sh.h, sh.w, [p.kh, p.kw], [p.sh, p.sw], p.padding ?? 'valid');
+  const out: bigint[] = [];
+  for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) for (let ch = 0; ch < sh.c; ch++) {
+    let best: bigint | null = null;
+    for (let dy = 0; dy < p.kh; dy++) for (let dx = 0; dx < p.kw; dx++) {
+      const y = oy * p.sh + dy - g.padTop, xx = ox * p.sw + dx - g.padLeft;
+      if (y < 0 || y >= sh.h || xx < 0 || xx >= sh.w) continue;
+      const v = x[(y * sh.w + xx) * sh.c + ch]!;
+      if (best === null || v > best) best = v;
+    }
+    out.push(best!);
+  }
+  return out;
+}
+
+/** Values with |x| < 2^(ell-2): random, the extremes, 0, +-1, and ties. */
+function image(n: number, ell: number): bigint[] {
+  const max = (1n << BigInt(ell - 2)) - 1n, edges = [0n, -1n, 1n, max, -max, 5n, 5n];
+  return Array.from({ length: n }, (_, i) => {
+    if (i % 3 === 0) return edges[(i / 3) % edges.length]!;
+    const v = BigInt('0x' + randomBytes(8).toString('hex')) & max;
+    return randomBytes(1)[0]! & 1 ? -v : v;
+  });
+}
+
+const CASES: [PoolInput, PoolWindow][] = [
+  [{ h: 4, w: 4, c: 2 }, { kh: 2, kw: 2, sh: 2, sw: 2 }],
+  [{ h: 4, w: 5, c: 1 }, { kh: 3, kw: 3, sh: 1, sw: 1, padding: 'same' }],
+  [{ h: 5, w: 3, c: 2 }, { kh: 3, kw: 2, sh: 2, sw: 1, padding: 'same' }],
+  [{ h: 3, w: 3, c: 3 }, { kh: 2, kw: 2, sh: 1, sw: 1 }],
+];
+
+describe('maxPoolBinM (the tournament of maxpool.ts on the binary ReLU) against a plaintext reference', () => {
+  for (const ell of [32, 8, 64]) {
+    for (const [sh, p] of CASES) {
+      it(`ell = ${ell}, ${sh.h}x${sh.w}x${sh.c}, window ${p.kh}x${p.kw} stride ${p.sh}x${p.sw} ${p.padding ?? 'valid'}`, async () => {
+        const xs = image(sh.h * sh.w * sh.c, ell);
+        const r = await runMal3(async (s) => {
+          const x = await inputM(s, 2, s.party === 2 ? liftSigned(BigUint64Array.from(xs.map(u64))) : null, xs.length);
+          const y = await maxPoolBinM(s, x, sh, p, ell);
+          await macCheck(s);
+          const out = await openLow(s, y);
+          await macCheck(s);
+          return Array.from(out, (v) => BigInt.asIntN(64, v));
+        });
+        for (const v of values(r)) expect(v).toEqual(reference(xs, sh, p));
+      });
+    }
+  }
+
+  it('declared cost matches the counters (a random MACed input: every party starts at the same depth)', async () => {
+    for (const [sh, p] of CASES) {
+      const n = sh.h * sh.w * sh.c;
+      const r = await runMal3(async (s) => maxPoolBinM(s, await randomMacced(s, n), sh, p, 32));
+      values(r);
+      const steps = (k: 'bytesSent' | 'rounds') => r.transports.map((t) => t.steps.get('mal.bin.maxPool')?.[k] ?? 0);
+      expect({ rounds: Math.max(...steps('rounds')), bytes: steps('bytesSent').reduce((a, b) => a + b, 0) }).toEqual(maxPoolBinCostB(sh, p, 32));
+      expect(r.bytes).toBe(setupCost().bytes + 48 * n + maxPoolBinCostB(sh, p, 32).bytes);
+    }
+  });
+
+  it('sliceDaBits takes the same bits from both parts, at any offset', async () => {
+    const r = await runMal3(async (s) => {
+      const d = await daBitsM(s, 150);
+      const part = sliceDaBits(d, 37, 120);
+      const arith = Array.from(await openLow(s, part.arith));
+      await macCheck(s);
+      return { arith, bin: part.bin };
+    });
+    const v = values(r);
+    const bin = reconstructB([v[0].bin, v[1].bin, v[2].bin]);
+    expect(v[0].arith.length).toBe(83);
+    expect(v[0].arith.map((_, i) => BigInt((bin[i >>> 5]! >>> (i & 31)) & 1))).toEqual(v[0].arith);
+  });
+});

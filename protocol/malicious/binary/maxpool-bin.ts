@@ -1,0 +1,55 @@
+/**
+ * MaxPool with the comparisons in the binary domain: the tournament of
+ * ../maxpool.ts (max(a, b) = b + ReLU(a - b), all windows of a level at
+ * once; Dalskov, Escudero, Keller 2020; Falcon, Wagh et al. 2021) with
+ * compare-bin.ts's ReLU:
+ *
+ *  1. The daBits of every level's comparisons in one call (dabit.ts:
+ *     input-independent, its rounds paid once).
+ *  2. The levels (maxpool.ts tournamentM): per level reluBinM on its slice
+ *     of the daBits (split A2B, carry tree, e opened, one mulM).
+ *  3. The ANDs of every level verified at once against triples made here
+ *     (verify.ts), so that the layer's declared cost is exact and nothing
+ *     waits for the next MAC check.
+ *
+ * Range as maxPoolM: |x| < 2^(ell-2), 3 <= ell <= 64.
+ *
+ * Cost (maxPoolBinCostB): daBitsCostB(m Q) + per level reluBinOnlineCostB(m q,
+ * ell) + verifyInlineCostB(the levels' AND words), m windows, Q = kh kw - 1.
+ */
+import type { Cost } from '../../primitives/cost.js';
+import { addCost } from '../../primitives/cost.js';
+import { sliceM } from '../mvec.js';
+import type { MShare } from '../rep.js';
+import type { MalSession } from '../session.js';
+import { maxPoolComparisons, tournamentM, type PoolInput, type PoolWindow } from '../maxpool.js';
+import { bitAt, packBits } from './bshare.js';
+import { andWordsB, reluBinM, reluBinOnlineCostB } from './compare-bin.js';
+import { daBitsCostB, daBitsM, type DaBits } from './dabit.js';
+import { verifyInlineCostB, verifyPendingBody } from './verify.js';
+
+/** daBits [from, to) of d (the binary part repacked from bit `from`). */
+export function sliceDaBits(d: DaBits, from: number, to: number): DaBits {
+  const n = d.bin.n, k = to - from;
+  const take = (v: Uint32Array) => packBits(Uint8Array.from({ length: k }, (_, i) => bitAt(v, n, 0, from + i)));
+  return { arith: sliceM(d.arith, from, to), bin: { n: k, planes: 1, a: take(d.bin.a), b: take(d.bin.b) } };
+}
+
+export function maxPoolBinCostB(shape: PoolInput, pool: PoolWindow, ell: number): Cost {
+  const { m, qs, total } = maxPoolComparisons(shape, pool);
+  if (total === 0) return { rounds: 0, bytes: 0 };
+  const words = qs.reduce((t, q) => t + andWordsB(m * q, ell), 0);
+  return addCost(daBitsCostB(total), ...qs.map((q) => reluBinOnlineCostB(m * q, ell)), verifyInlineCostB(words));
+}
+
+/** MaxPool over one NHWC image with binary comparisons (steps 1-3). Cost maxPoolBinCostB. */
+export function maxPoolBinM(s: MalSession, x: MShare, shape: PoolInput, pool: PoolWindow, ell: number): Promise<MShare> {
+  return s.guard('mal.bin.maxPool', async () => {
+    const { total } = maxPoolComparisons(shape, pool);
+    const valid = total > 0 && x.n === shape.h * shape.w * shape.c && Number.isInteger(ell) && ell >= 3 && ell <= 64;
+    const d = valid ? await daBitsM(s, total) : null;
+    const y = await tournamentM(s, x, shape, pool, ell, (diff, from, to) => reluBinM(s, diff, ell, sliceDaBits(d!, from, to)));
+    await verifyPendingBody(s);
+    return y;
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * View test for the binary domain (a statistical check, in the style of
+ * ../view-compare.test.ts, not a proof). The argument: every AND message is
+ * masked by a fresh binary zero sharing whose pair seed the receiver lacks;
+ * the opened e = MSB XOR b is masked by the daBit b, uniform and unknown to
+ * every party; the verification opens x XOR a and y XOR b for triples used
+ * once; the triples' openings are of words thrown away or masked by them;
+ * the zero checks hash sharings of 0.
+ *
+ * We run the ReLU with its MAC check (so the triples and the verification
+ * too) many times on two very different inputs (all 0, and values of both
+ * signs near the edges) and compare, between the inputs, (a) the opened e
+ * per element and (b) every message each party receives (the low two bits
+ * of every byte). A leaky variant that opens the MSB without the daBit
+ * shows the check has power.
+ */
+import { describe, expect, it } from 'vitest';
+import type { PartyId } from '../../ring/types.js';
+import { twoSampleChiSquareZ } from '../../privacy/stats.js';
+import { runMal3, values } from '../../testing/cheat.js';
+import { liftSigned } from '../ring128.js';
+import type { MalSession } from '../session.js';
+import { inputM } from '../input.js';
+import { macCheck } from '../mac-check.js';
+import { msbBitsB } from './a2b.js';
+import { bitAt, xorB } from './bshare.js';
+import { daBitsM } from './dabit.js';
+import { openB } from './open.js';
+
+const RUNS = 150, ELL = 8, N = 6;
+const INPUT_A = [0n, 0n, 0n, 0n, 0n, 0n];
+const INPUT_B = [-128n, 127n, -1n, 1n, -100n, 64n];
+
+type Stats = Map<string, number[]>;
+function bump(s: Stats, key: string, buckets: number, b: number): void {
+  let h = s.get(key);
+  if (!h) s.set(key, (h = new Array<number>(buckets).fill(0)));
+  h[b]!++;
+}
+
+/** The comparison's steps as compare-bin.ts runs them (the opened e returned); leaky: e = MSB, no daBit. */
+async function run(s: MalSession, input: bigint[], leaky: boolean): Promise<number[]> {
+  const x = await inputM(s, 1, s.party === 1 ? liftSigned(BigUint64Array.from(input.map((v) => BigInt.asUintN(64, v)))) : null, N);
+  const d = await daBitsM(s, N);
+  const msb = await msbBitsB(s, x, ELL);
+  const e = await openB(s, leaky ? msb : xorB(msb, d.bin));
+  await macCheck(s);
+  return Array.from({ length: N }, (_, i) => bitAt(e, N, 0, i));
+}
+
+async function collect(input: bigint[], leaky: boolean): Promise<{ e: Stats; msgs: Stats }> {
+  const e: Stats = new Map(), msgs: Stats = new Map();
+  for (let k = 0; k < RUNS; k++) {
+    const r = await runMal3((s) => run(s, input, leaky));
+    values(r)[0].forEach((bit, i) => bump(e, `e[${i}]`, 2, bit));
+    ([0, 1, 2] as PartyId[]).forEach((p) => {
+      r.transports.flatMap((t) => t.sent.filter((m) => m.to === p)).forEach((m, i) => {
+        for (let b = 0; b < m.payload.length; b++) bump(msgs, `P${p}#${i} ${m.tag.replace(/#\d+/, '')}`, 4, m.payload[b]! & 3);
+      });
+    });
+  }
+  return { e, msgs };
+}
+
+function worst(a: Stats, b: Stats): { z: number; key: string } {
+  let w = { z: -Infinity, key: '' };
+  for (const [key, h] of a) {
+    const z = twoSampleChiSquareZ(h, b.get(key)!);
+    if (z > w.z) w = { z, key };
+  }
+  return w;
+}
+
+describe('binary domain: no single party\'s view, nor the opened e = MSB XOR b, depends on the input', () => {
+  it('the opened e and every received message (ANDs, triples, verification, daBits, MAC check) are indistinguishable between very different inputs', async () => {
+    const A = await collect(INPUT_A, false), B = await collect(INPUT_B, false);
+    expect(A.msgs.size).toBeGreaterThan(30);
+    for (const [stats, other] of [[A.e, B.e], [A.msgs, B.msgs]] as const) {
+      const w = worst(stats, other);
+      expect(w.z, w.key).toBeLessThan(5);
+    }
+  }, 300_000);
+
+  it('the same check detects a leaky variant that opens the MSB without the daBit', async () => {
+    const A = await collect(INPUT_A, true), B = await collect(INPUT_B, true);
+    const w = worst(A.e, B.e);
+    expect(w.z, w.key).toBeGreaterThan(5);
+  }, 300_000);
+});

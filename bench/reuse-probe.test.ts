@@ -14,11 +14,14 @@ describe('reuse probe (bench/reuse-probe.ts), a short sitting', () => {
     const [v] = await runProbe({ seed: 3, seconds: 6, configs: ['small-frames'], models: ['conv'], clients: 3, final: 3, quickWarmup: true, restart: 2, log: (s) => lines.push(s) });
     console.info(`[reuse-probe] ${row(v!)}`);
     expect(v!.restarted).toBe(2);
-    // The seeded schedule asks for every action and batch sizes above 1 (the draws do not depend on the timing).
+    // The seeded schedule asks for every action and batch sizes above 1 (the draws do not depend on the timing: the three
+    // clients' first requests are an abort, a deadline and an honest one, client 0's second a batch of 4). How many answers
+    // come back depends on the load (the kill at 3 s fails the runs in flight); the final round's are checked below.
     expect(v!.started.honest).toBeGreaterThan(0);
-    expect(v!.started.deadline + v!.started.abort).toBeGreaterThan(0);
+    expect(v!.started.deadline).toBeGreaterThan(0);
+    expect(v!.started.abort).toBeGreaterThan(0);
     expect(Object.keys(v!.batches).some((k) => Number(k) > 1)).toBe(true);
-    expect(v!.equal).toBeGreaterThan(0);
+    expect(v!.equal + v!.wrong).toBeLessThanOrEqual(v!.started.honest + v!.started.deadline + v!.started.abort);
     expect(v!.wrong).toBe(0);
     expect(v!.uncoded).toEqual({});
     expect(v!.final.asked).toBe(3);

@@ -38,7 +38,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createContext } from '../protocol/context.js';
 import { deriveSeeds } from '../protocol/malicious/epoch.js';
 import type { MaskRecorder } from '../protocol/malicious/mask-source.js';
-import { MpcError } from '../protocol/errors.js';
+import { isMpcError, MpcError } from '../protocol/errors.js';
 import { inputFromClient, inputMask, outputToClient } from '../protocol/malicious/client-io.js';
 import type { MShare } from '../protocol/malicious/rep.js';
 import { malForward } from '../protocol/malicious/runner.js';
@@ -46,9 +46,10 @@ import { createMalSession, type MalSession } from '../protocol/malicious/session
 import type { MTensor } from '../protocol/malicious/tensor.js';
 import type { RepTensor } from '../protocol/malicious/weights.js';
 import type { ModelIR } from '../protocol/ir.js';
+import type { PartyId } from '../protocol/ring/types.js';
 import { kernelsFor } from '../runtime/kernels.js';
 import { errFields, sessionTag } from './log.js';
-import { clientDeadlineMs, type PartyCore } from './party-core.js';
+import { clientDeadlineMs, peersOf, UUID, type PartyCore } from './party-core.js';
 import type { SessionTransport } from './session-transport.js';
 import { MalEpochs, type Epoch } from './malicious-epoch.js';
 import { sessionKeyHash } from './sessions.js';
@@ -86,8 +87,12 @@ export class MaliciousDesk {
   readonly epochs: MalEpochs;
   /** Runs in their set-up (mask), not yet in `runs`. */
   private starting = 0;
-  /** Their views, closed by fault(). */
-  private readonly startingViews = new Set<SessionTransport>();
+  /** Their views by session id, closed by fault() and by a peer's drop. */
+  private readonly startingViews = new Map<string, SessionTransport>();
+  /** Sessions a peer dropped before their mask step reached this party (id -> when, which peer), refused when it does. */
+  private readonly droppedEarly = new Map<string, { at: number; from: PartyId }>();
+  /** Errors this party made from a peer's drop: not told back to the peers. */
+  private readonly fromPeer = new WeakSet<object>();
   /** Set by fault() (process-fault.ts): no new run; the open ones fail with it. */
   private faultErr: MpcError | null = null;
   /** The test-only cheating switch of scope 'session' (malicious-cheat.ts), until used. */
@@ -100,12 +105,59 @@ export class MaliciousDesk {
   }
 
   get open(): number { return this.runs.size; }
+  /** Runs in their set-up (the mask step), not yet open (tests, diagnostics). */
+  get settingUp(): number { return this.starting; }
 
   /**
    * Steps a-d: this party's shares of the client's mask r for `batch` images (32 n bytes: r_i then r_{i+1}).
    * `deadlineMs`: the client's (1..sessions.maxDeadlineMs), as a semi-honest session takes it; default the config's.
    */
   async mask(rawId: string, owner: string, key: string, batch = 1, deadlineMs?: number): Promise<Uint8Array> {
+    const id = rawId.toLowerCase();
+    try {
+      return await this.maskStep(id, owner, key, batch, deadlineMs);
+    } catch (e) {
+      // The other two parties hold this session open (set up, or waiting for this party's hello) until its deadline
+      // unless told: each refusal here (E_OVERLOADED above all) held one of their batch.maxConcurrentRuns slots for
+      // the client's whole deadline, so refusals fed themselves under load (bench/reuse-probe.ts). Not for E_CONFLICT:
+      // the id is in use here, maybe by another client's session, which a caller who knows its id must not end.
+      if (!(isMpcError(e) && e.code === 'E_CONFLICT') && !(typeof e === 'object' && e !== null && this.fromPeer.has(e))) this.tellPeers(id);
+      throw e;
+    }
+  }
+
+  /** Tell the other two parties that session `id`'s mask step failed here (control 'mal-drop'; a link that is down: nothing to tell). */
+  private tellPeers(id: string): void {
+    for (const p of peersOf(this.c.party)) { try { this.c.mesh.sendControl(p, 'mal-drop', { sessionId: id }); } catch { /* link down: that peer fails the session itself */ } }
+  }
+
+  /**
+   * Control 'mal-drop' from a peer: session `sessionId` failed at its mask step there, so it can never run. Its set-up
+   * here ends at once (E_PEER_UNAVAILABLE naming the peer), a run waiting for its input is dropped, and a mask step
+   * that has not reached this party yet is refused when it does (for 60 s, at most 10 000 ids remembered).
+   */
+  peerDropped(from: PartyId, body: unknown): void {
+    const id = (body as { sessionId?: unknown } | null)?.sessionId;
+    if (typeof id !== 'string' || !UUID.test(id)) return;
+    const sid = id.toLowerCase();
+    const err = new MpcError('E_PEER_UNAVAILABLE', `P${from} refused or ended malicious session ${sid} at its mask step`, { party: from, step: 'mal.mask' });
+    this.fromPeer.add(err);
+    const view = this.startingViews.get(sid);
+    if (view) { view.close(err); return; }
+    const run = this.runs.get(sid);
+    if (run) {
+      if (run.busy) { run.view.close(err); return; }
+      this.end(run);
+      this.failed(sid, err);
+      this.idleCheck();
+      return;
+    }
+    const now = performance.now();
+    for (const [k, e] of this.droppedEarly) { if (now - e.at <= 60_000 && this.droppedEarly.size < 10_000) break; this.droppedEarly.delete(k); }
+    this.droppedEarly.set(sid, { at: now, from });
+  }
+
+  private async maskStep(id: string, owner: string, key: string, batch: number, deadlineMs: number | undefined): Promise<Uint8Array> {
     if (this.faultErr) throw new MpcError('E_NOT_READY', `P${this.c.party} is not ready: it met a process fault and is restarting`, { party: this.c.party, step: 'mal.mask' });
     const model = this.c.model;
     const w = this.weights();
@@ -116,15 +168,23 @@ export class MaliciousDesk {
     const refused = policyRefusal(this.c.party, resolveModelPolicy(model, undefined));
     if (refused) throw refused;
     const ms = clientDeadlineMs(deadlineMs, this.c.opts.sessions, { party: this.c.party, step: 'mal.mask' });
-    const id = rawId.toLowerCase();
-    if (this.runs.has(id)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
+    if (this.runs.has(id) || this.startingViews.has(id)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
+    const early = this.droppedEarly.get(id);
+    if (early !== undefined) {
+      this.droppedEarly.delete(id);
+      if (performance.now() - early.at <= 60_000) {
+        const err = new MpcError('E_PEER_UNAVAILABLE', `P${early.from} refused or ended malicious session ${id} at its mask step`, { party: early.from, step: 'mal.mask' });
+        this.fromPeer.add(err);
+        throw err;
+      }
+    }
     // Each open run holds its masks and intermediate values (the MACed weights are the epoch's, shared): at most batch.maxConcurrentRuns at once.
     const cap = Math.max(1, this.c.opts.batch.maxConcurrentRuns);
     if (this.starting + this.runs.size >= cap) throw new MpcError('E_OVERLOADED', `P${this.c.party} has ${cap} malicious sessions open (batch.maxConcurrentRuns); retry later`, { party: this.c.party, step: 'mal.mask' });
     this.starting++;
     let view: SessionTransport;
     try { view = this.c.mesh.openSession(`mal-${id}`); } catch (e) { this.starting--; throw e; }
-    this.startingViews.add(view);
+    this.startingViews.set(id, view);
     // The deadline closes the view whatever the step (a receive then fails) and drops a run that waits for its input.
     const timer = setTimeout(() => this.expire(id, view, ms), ms);
     timer.unref();
@@ -151,7 +211,7 @@ export class MaliciousDesk {
       this.failed(id, e);
       throw e;
     } finally {
-      this.startingViews.delete(view);
+      this.startingViews.delete(id);
       this.starting--;
       this.idleCheck();
     }
@@ -219,7 +279,7 @@ export class MaliciousDesk {
   fault(e: MpcError): void {
     if (this.faultErr) return;
     this.faultErr = e;
-    for (const view of [...this.startingViews]) view.close(e);
+    for (const view of [...this.startingViews.values()]) view.close(e);
     for (const run of [...this.runs.values()]) run.view.close(e);
   }
 

@@ -111,7 +111,12 @@ export class Party implements PartyCore {
     this.warmup = new Warmup(this, opts.security === 'malicious' ? { ...(opts.warmup ?? DEFAULT_WARMUP), runs: 0 } : opts.warmup ?? DEFAULT_WARMUP, () => this.executor.runs.size > 0 || this.planner.queued > 0 || performance.now() - this.lastClientAt < CLIENT_RECENT_MS, this.prep);
     this.sweeper = setInterval(() => this.planner.sweepEarly(), 10_000);
     this.sweeper.unref();
-    this.mesh.onControl((from, type, body) => (type.startsWith('warmup') ? this.warmup.onControl(from, type, body) : this.planner.onControl(from, type, body)));
+    this.mesh.onControl((from, type, body) => {
+      if (type.startsWith('warmup')) this.warmup.onControl(from, type, body);
+      // A malicious session failed at a peer's mask step (malicious-desk.ts): it ends here too, not at its deadline.
+      else if (type === 'mal-drop') this.malDesk.peerDropped(from, body);
+      else this.planner.onControl(from, type, body);
+    });
     this.mesh.onPeer((peer, up) => {
       this.warmup.peerChanged(peer, up);
       if (up) return;

@@ -95,6 +95,14 @@ describe('RecvPool', () => {
     expect(pool.bytesFree).toBe(0);
   });
 
+  it('keeps at most maxBuffers free buffers (take() scans them all), dropping the one given back longest ago first', () => {
+    const pool = new RecvPool(1024 * 1024 * KIB, 16 * KIB, 8);
+    const bufs = Array.from({ length: 11 }, (_, i) => { const ab = new ArrayBuffer(16 * KIB + 8 * i); const v = new Uint8Array(ab, 8); pool.lend(ab, v); pool.recycle(v); return ab; });
+    expect([pool.recycled, pool.bytesFree]).toEqual([11, bufs.slice(3).reduce((t, b) => t + b.byteLength, 0)]);
+    // The three given back first are gone: a take of the smallest size gets the fourth (the smallest left).
+    expect(pool.take(16 * KIB) === bufs[3]).toBe(true);
+  });
+
   it('serves a smaller size from the smallest free buffer within 2x (a run of another batch size), newest first among equals', () => {
     const pool = new RecvPool(64 * 1024 * KIB, 16 * KIB);
     // Four frames' buffers at once (all lent before any comes back), then handed back in this order.

@@ -24,7 +24,10 @@
  * buffer's part the next frame occupies is overwritten in full before anyone sees it (the rest of a larger buffer,
  * the party's own earlier received bytes, lies outside every view handed on, as the frame's header does), and a frame cut off mid-way (its stream
  * ended) is never delivered nor lent (recv-pool.test.ts). Everything else about a received payload is unchanged:
- * it is the receiver's, and a payload never handed back is left to the GC as before. Memory: at most maxBytes free
+ * it is the receiver's, and a payload never handed back is left to the GC as before (with its whole buffer: a
+ * payload the protocol keeps a view of, e.g. P1's preprocessed bundle items or its share of a ReLU output, holds a
+ * buffer of up to twice its message's bytes until it is dropped; the byte bounds that count payloads, preprocess.maxBytes among them, count less than
+ * the memory behind them: deploy/README.md). Memory: at most maxBytes free
  * per process, kept after the runs end (deploy/README.md, "Memory the h2 link keeps").
  */
 
@@ -32,6 +35,13 @@
 export const RECV_POOL_MIN_BYTES = 16 * 1024;
 /** Bytes the pool keeps at most (the buffer given back longest ago is dropped first when a new one does not fit). */
 export const RECV_POOL_MAX_BYTES = 256 * 1024 * 1024;
+/**
+ * Free buffers the pool keeps at most (the one given back longest ago is dropped first): take() scans them all, and
+ * the byte cap alone would allow 16,384 (256 MiB of 16 KiB frames), each scanned on every received frame of 16 KiB or
+ * more (BENCHMARKS.md "Receive pool: a cap on the free buffers"). At the seed CNN the byte cap binds first (P1's dealt
+ * shares alone are 3.6 MB per image per comparison).
+ */
+export const RECV_POOL_MAX_BUFFERS = 512;
 
 export class RecvPool {
   /** Free buffers, least recently given back first. */
@@ -43,7 +53,7 @@ export class RecvPool {
   reused = 0;
   recycled = 0;
 
-  constructor(private readonly maxBytes = RECV_POOL_MAX_BYTES, private readonly minBytes = RECV_POOL_MIN_BYTES) {}
+  constructor(private readonly maxBytes = RECV_POOL_MAX_BYTES, private readonly minBytes = RECV_POOL_MIN_BYTES, private readonly maxBuffers = RECV_POOL_MAX_BUFFERS) {}
 
   /**
    * An ArrayBuffer of at least `bytes` bytes: the smallest free one of at most 2 `bytes` (newest first among equal
@@ -52,7 +62,7 @@ export class RecvPool {
   take(bytes: number): ArrayBuffer {
     let best = -1;
     if (bytes >= this.minBytes) {
-      // A linear scan: the pool holds some hundreds of buffers at most (256 MiB of frames of 16 KiB and more).
+      // A linear scan: the pool holds at most maxBuffers (RECV_POOL_MAX_BUFFERS) buffers.
       for (let i = this.free.length - 1; i >= 0; i--) {
         const b = this.free[i]!.byteLength;
         if (b >= bytes && b <= 2 * bytes && (best < 0 || b < this.free[best]!.byteLength)) { best = i; if (b === bytes) break; }
@@ -78,7 +88,7 @@ export class RecvPool {
     if (!at || at.offset !== payload.byteOffset || at.length !== payload.byteLength) return;
     this.lent.delete(ab);
     const bytes = ab.byteLength;
-    while (this.freeBytes + bytes > this.maxBytes && this.free.length) this.freeBytes -= this.free.shift()!.byteLength;
+    while ((this.freeBytes + bytes > this.maxBytes || this.free.length >= this.maxBuffers) && this.free.length) this.freeBytes -= this.free.shift()!.byteLength;
     this.free.push(ab);
     this.freeBytes += bytes;
     this.recycled++;

@@ -4,12 +4,16 @@
  * hold the marker instead of another session's bytes), and every buffer a recycle takes back is filled with the marker
  * at once (so a consumer that still read a payload after handing it back would compute on the marker). Then real
  * protocol runs of different sizes (each size's frames landing in buffers another size left, within 2x) over the h2
- * link, and whole predictions of a CNN at mixed batch sizes through the three party servers: every answer must equal
+ * link, whole predictions of a CNN at mixed batch sizes through the three party servers, and malicious-mode
+ * predictions (which hand nothing back: the pool is seeded with poisoned buffers of every size): every answer must equal
  * the plaintext (DReLU / ReLU exactly; the CNN within the fixed-point error), no frame any party writes may contain
  * the marker (nothing past a payload, and nothing from a recycled buffer, travels), and the pool must really have
  * served frames from larger buffers (else the run proves nothing about the best fit).
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskedInput, reconstructOutput } from '../client-sdk/src/malicious-io.js';
+import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { createContext, type PartyContext } from '../protocol/context.js';
 import { dealSeeds } from '../protocol/correlated/prg.js';
 import { referenceKernels as ref } from '../protocol/kernels/reference.js';
@@ -17,14 +21,14 @@ import { dreluDirect, reluDirect } from '../protocol/primitives/relu-direct.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { plainDrelu, plainRelu } from '../protocol/reference/plain.js';
 import type { AShare, PartyId } from '../protocol/ring/types.js';
-import { seedCnn, seededPrg, uniform } from '../protocol/seed-models.js';
+import { networkA, seedCnn, seededPrg, uniform } from '../protocol/seed-models.js';
 import { reconstruct } from '../protocol/sharing/sharing.js';
 import { shareFor3 } from '../protocol/testing/run3.js';
 import { MAX_U64, randomSigned, randomU64s, withEdges } from '../protocol/testing/values.js';
 import type { WireFrame } from './chunking.js';
 import { FramedStream } from './mesh-h2.js';
 import { recvPool } from './recv-pool.js';
-import { closeAll, finishSession, meshTrio, partyTrio, startSession } from './testing/trio.js';
+import { auth, closeAll, finishSession, meshTrio, partyTrio, startSession } from './testing/trio.js';
 
 /** 16 bytes no share, mask or model output is expected to contain (probability ~2^-128 per position). */
 const MARK = Buffer.from('recv-pool:POISON');
@@ -118,6 +122,35 @@ describe('receive pool best fit with poisoned buffers (three party servers, mixe
       expect(t.servers.map((s) => s.party.runLog.map((r) => r.images)).every((b) => b.join() === '3,1,2,3')).toBe(true);
       expect(seen.framesWithMark - at.framesWithMark).toBe(0);
       expect(seen.poisonedOnRecycle - at.poisonedOnRecycle).toBeGreaterThan(0);
+      expect(seen.larger - at.larger).toBeGreaterThan(0);
+    } finally {
+      await t.close();
+    }
+  }, 180_000);
+});
+
+describe('receive pool best fit with poisoned buffers (malicious mode through the party servers)', () => {
+  it('Network A in security \'malicious\', the pool first seeded with poisoned buffers of every size from 16 KiB to 8 MiB (steps of 1.25x, three each): two predictions match the plaintext, no frame written carries the marker, frames were served from larger buffers', async () => {
+    const F = 16, model = networkA();
+    // Free buffers within 2x of every pooled frame size: each such frame lands in a poisoned, larger buffer.
+    for (let b = 16 * 1024; b <= 8 * 1024 * 1024; b = Math.ceil(b * 1.25)) {
+      for (let k = 0; k < 3; k++) { const ab = new ArrayBuffer(b), v = new Uint8Array(ab, 8); recvPool.lend(ab, v); recvPool.recycle(v); }
+    }
+    const t = await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: false });
+    const at = { ...seen };
+    try {
+      for (const seed of [5, 6]) {
+        const x = uniform(seededPrg(seed), 784, 0.5).map((v) => v + 0.5), want = plainForward(model, x, 1).data, id = randomUUID();
+        const m = await Promise.all(t.servers.map((sv) => sv.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask`, headers: auth })));
+        expect(m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+        const d = maskedInput(encode(x, F), m.map((r) => new Uint8Array(r.rawPayload)) as [Uint8Array, Uint8Array, Uint8Array]);
+        const out = await Promise.all(t.servers.map((sv) => sv.app.inject({ method: 'POST', url: `/v1/malicious/${id}/input`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: Buffer.from(d) })));
+        expect(out.map((r) => r.statusCode), out.map((r) => r.body).join(' ')).toEqual([200, 200, 200]);
+        const y = decode(reconstructOutput(out.map((r) => new Uint8Array(r.rawPayload)) as [Uint8Array, Uint8Array, Uint8Array], 10), F);
+        const scale = Math.max(...Array.from(want, Math.abs));
+        y.forEach((g, i) => expect(Math.abs(g - want[i]!) / scale, `seed ${seed}, logit ${i}`).toBeLessThan(2e-2));
+      }
+      expect(seen.framesWithMark - at.framesWithMark).toBe(0);
       expect(seen.larger - at.larger).toBeGreaterThan(0);
     } finally {
       await t.close();

@@ -13,7 +13,7 @@
  * the frame's length in it). Under load the runs' batch sizes vary (1 to 8 images with 8 clients), so a pool that
  * kept buffers by exact size held a set per batch size and dropped most of them (past its cap) before their size
  * came round again: P1 still had ~0.7 mark-compacts per prediction with mixed batch sizes (BENCHMARKS.md "Seed CNN:
- * send buffers back from the link"). The send pool (protocol/ring/send-pool.ts) chooses the same way.
+ * send buffers back from the link"). The send pool (protocol/ring/send-pool.ts) chooses the same way, with the same free list (protocol/ring/free-list.ts).
  *
  * Safety: a buffer is reused only after the protocol said, through Transport.recycle, that nothing reads the payload
  * any more, and only when the view it hands back is exactly a frame payload this pool lent (same buffer, offset and
@@ -30,6 +30,7 @@
  * the memory behind them: deploy/README.md). Memory: at most maxBytes free
  * per process, kept after the runs end (deploy/README.md, "Memory the h2 link keeps").
  */
+import { FreeList } from '../protocol/ring/free-list.js';
 
 /** Frames smaller than this are not pooled (they die young in the scavenger; a batch-1 round's messages are 0.1–2 KiB). */
 export const RECV_POOL_MIN_BYTES = 16 * 1024;
@@ -44,33 +45,25 @@ export const RECV_POOL_MAX_BYTES = 256 * 1024 * 1024;
 export const RECV_POOL_MAX_BUFFERS = 512;
 
 export class RecvPool {
-  /** Free buffers, least recently given back first. */
-  private readonly free: ArrayBuffer[] = [];
-  private freeBytes = 0;
+  /** Free buffers (best fit within 2x; least recently given back dropped first). */
+  private readonly free: FreeList;
   /** Lent buffers: where the frame's payload lies in it (what recycle must be handed to take the buffer back). */
   private readonly lent = new WeakMap<ArrayBuffer, { offset: number; length: number }>();
   /** Counters (tests, benchmarks): buffers taken from the pool, buffers put back. */
   reused = 0;
   recycled = 0;
 
-  constructor(private readonly maxBytes = RECV_POOL_MAX_BYTES, private readonly minBytes = RECV_POOL_MIN_BYTES, private readonly maxBuffers = RECV_POOL_MAX_BUFFERS) {}
+  constructor(private readonly maxBytes = RECV_POOL_MAX_BYTES, private readonly minBytes = RECV_POOL_MIN_BYTES, maxBuffers = RECV_POOL_MAX_BUFFERS) {
+    this.free = new FreeList(maxBytes, maxBuffers);
+  }
 
   /**
    * An ArrayBuffer of at least `bytes` bytes: the smallest free one of at most 2 `bytes` (newest first among equal
    * sizes), else a new one of exactly `bytes`. Its contents are undefined; the caller views the `bytes` it needs.
    */
   take(bytes: number): ArrayBuffer {
-    let best = -1;
-    if (bytes >= this.minBytes) {
-      // A linear scan: the pool holds at most maxBuffers (RECV_POOL_MAX_BUFFERS) buffers.
-      for (let i = this.free.length - 1; i >= 0; i--) {
-        const b = this.free[i]!.byteLength;
-        if (b >= bytes && b <= 2 * bytes && (best < 0 || b < this.free[best]!.byteLength)) { best = i; if (b === bytes) break; }
-      }
-    }
-    if (best < 0) return new ArrayBuffer(bytes);
-    const ab = this.free.splice(best, 1)[0]!;
-    this.freeBytes -= ab.byteLength;
+    const ab = bytes >= this.minBytes ? this.free.take(bytes) : null;
+    if (!ab) return new ArrayBuffer(bytes);
     this.reused++;
     return ab;
   }
@@ -87,15 +80,12 @@ export class RecvPool {
     const at = this.lent.get(ab);
     if (!at || at.offset !== payload.byteOffset || at.length !== payload.byteLength) return;
     this.lent.delete(ab);
-    const bytes = ab.byteLength;
-    while ((this.freeBytes + bytes > this.maxBytes || this.free.length >= this.maxBuffers) && this.free.length) this.freeBytes -= this.free.shift()!.byteLength;
-    this.free.push(ab);
-    this.freeBytes += bytes;
+    this.free.put(ab);
     this.recycled++;
   }
 
   /** Bytes held free now. */
-  get bytesFree(): number { return this.freeBytes; }
+  get bytesFree(): number { return this.free.bytes; }
 }
 
 /** The process's pool: one for all data links of this party (the sizes of a run repeat whichever link brings them). */

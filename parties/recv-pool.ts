@@ -27,7 +27,7 @@
  * it is the receiver's, and a payload never handed back is left to the GC as before (with its whole buffer: a
  * payload the protocol keeps a view of, e.g. P1's preprocessed bundle items or its share of a ReLU output, holds a
  * buffer of up to twice its message's bytes until it is dropped; the byte bounds that count payloads, preprocess.maxBytes among them, count less than
- * the memory behind them: deploy/README.md). Memory: at most maxBytes free
+ * the memory behind them: deploy/README.md). Memory: at most maxBytes and RECV_POOL_MAX_BUFFERS buffers free
  * per process, kept after the runs end (deploy/README.md, "Memory the h2 link keeps").
  */
 import { FreeList } from '../protocol/ring/free-list.js';

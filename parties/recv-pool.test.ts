@@ -16,7 +16,8 @@ const KIB = 1024;
 
 describe('RecvPool', () => {
   it('takes back a lent buffer only for the exact payload view, once; take() then returns it for sizes it fits within 2x', () => {
-    const pool = new RecvPool(1024 * KIB, 64 * KIB);
+    // A 16 KiB minimum, so that a take of less than half the buffer (below) is refused by the 2x rule, not by the minimum.
+    const pool = new RecvPool(1024 * KIB, 16 * KIB);
     const ab = pool.take(100 * KIB);
     expect(ab.byteLength).toBe(100 * KIB);
     const payload = new Uint8Array(ab, 24, 90 * KIB);
@@ -86,11 +87,20 @@ describe('RecvPool', () => {
     const a = lendBack(100 * KIB), b = lendBack(128 * KIB), c = lendBack(128 * KIB);
     // 100 + 128 + 128 > 300: the 100 KiB buffer (given back first) went when the second 128 KiB buffer came.
     expect(pool.bytesFree).toBe(256 * KIB);
-    expect(pool.take(200 * KIB) === a).toBe(false);
-    expect(pool.reused).toBe(0);
-    const two = [pool.take(128 * KIB), pool.take(128 * KIB)];
+    // a is gone: a 100 KiB frame gets the smallest fit left, a 128 KiB buffer (a, were it still free, would be smaller).
+    const first = pool.take(100 * KIB);
+    expect(first === a).toBe(false);
+    const two = [first, pool.take(128 * KIB)];
     expect([two.includes(b), two.includes(c)]).toEqual([true, true]);
     expect(pool.bytesFree).toBe(0);
+  });
+
+  it('keeps at most maxBuffers free buffers (take() scans them all), dropping the one given back longest ago first', () => {
+    const pool = new RecvPool(1024 * 1024 * KIB, 16 * KIB, 8);
+    const bufs = Array.from({ length: 11 }, (_, i) => { const ab = new ArrayBuffer(16 * KIB + 8 * i); const v = new Uint8Array(ab, 8); pool.lend(ab, v); pool.recycle(v); return ab; });
+    expect([pool.recycled, pool.bytesFree]).toEqual([11, bufs.slice(3).reduce((t, b) => t + b.byteLength, 0)]);
+    // The three given back first are gone: a take of the smallest size gets the fourth (the smallest left).
+    expect(pool.take(16 * KIB) === bufs[3]).toBe(true);
   });
 
   it('serves a smaller size from the smallest free buffer within 2x (a run of another batch size), newest first among equals', () => {

@@ -20,15 +20,15 @@
  * an exact-size pool would hold a set of buffers per batch size and drop most of them before they came round again.
  */
 import { MpcError } from '../errors.js';
+import { FreeList } from './free-list.js';
 
 /** Buffers smaller than this are plain fresh arrays (they die young in the scavenger). */
 export const SEND_POOL_MIN_BYTES = 16 * 1024;
 /** Bytes kept free at most. */
 export const SEND_POOL_MAX_BYTES = 128 * 1024 * 1024;
 
-/** Free buffers, oldest given back first. */
-const free: ArrayBuffer[] = [];
-let freeBytes = 0;
+/** Free buffers (best fit within 2x, oldest given back dropped first; no count cap: not measured here yet). */
+const free = new FreeList(SEND_POOL_MAX_BYTES, Infinity);
 /** Lent and not yet sent. */
 const lent = new WeakSet<ArrayBuffer>();
 /** Handed to sendPooled and not yet given back by the transport. */
@@ -41,25 +41,17 @@ export const sendPoolStats = { lent: 0, reused: 0, returned: 0 };
 export const sendPoolTesting: { onGiveBack: ((ab: ArrayBuffer) => void) | null } = { onGiveBack: null };
 
 /** The bytes kept free now (tests). */
-export function sendPoolFreeBytes(): number { return freeBytes; }
+export function sendPoolFreeBytes(): number { return free.bytes; }
 
 function take(bytes: number): ArrayBuffer {
   // Whole u64 words, so a u64 view fits whatever the byte count.
   const size = Math.ceil(bytes / 8) * 8;
   if (size < SEND_POOL_MIN_BYTES) return new ArrayBuffer(size);
   sendPoolStats.lent++;
-  // Best fit in [size, 2 size]; newest first among equals (a linear scan: the list holds some hundreds at most).
-  let best = -1;
-  for (let i = free.length - 1; i >= 0; i--) {
-    const b = free[i]!.byteLength;
-    if (b >= size && b <= 2 * size && (best < 0 || b < free[best]!.byteLength)) { best = i; if (b === size) break; }
-  }
-  let ab: ArrayBuffer;
-  if (best >= 0) {
-    ab = free.splice(best, 1)[0]!;
-    freeBytes -= ab.byteLength;
-    sendPoolStats.reused++;
-  } else ab = new ArrayBuffer(size);
+  // Best fit in [size, 2 size]; newest first among equals (ring/free-list.ts).
+  let ab = free.take(size);
+  if (ab) sendPoolStats.reused++;
+  else ab = new ArrayBuffer(size);
   lent.add(ab);
   return ab;
 }
@@ -115,9 +107,6 @@ export function inFlight(payload: ArrayBufferView): boolean {
 function giveBack(ab: ArrayBuffer): void {
   sendPoolStats.returned++;
   sendPoolTesting.onGiveBack?.(ab);
-  const size = ab.byteLength;
-  if (size > SEND_POOL_MAX_BYTES) return;
-  while (freeBytes + size > SEND_POOL_MAX_BYTES && free.length) freeBytes -= free.shift()!.byteLength;
-  free.push(ab);
-  freeBytes += size;
+  if (ab.byteLength > SEND_POOL_MAX_BYTES) return;
+  free.put(ab);
 }

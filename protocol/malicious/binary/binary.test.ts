@@ -146,8 +146,10 @@ describe('AND triples by cut-and-choose and bucketing (FLNW 2017): parameters, c
       const honest = ([0, 1, 2] as PartyId[]).filter((p) => p !== cheater);
       for (const p of honest) expect(outcomeCode(r.outcomes[p]), `P${cheater} flips a bit of its AND share: P${p}`).toBe('E_INTEGRITY');
     }
-    // A consistent deviation (P1 computes its z_1 from another copy of its share x_1, and keeps what it sends): the
-    // openings' copy checks pass, so without the check the honest parties open a wrong AND; the check catches it.
+    // A deviation with another copy (P1 computes its z_1 from another copy of its share x_1, and keeps what it sends):
+    // the openings' copy checks pass, so without the check the honest parties open a wrong AND; the check catches it,
+    // by the copy check of its opening of x XOR a (the recorded x is P1's copy), not by the zero check:
+    // triples-attack.test.ts has the attacks only the zero check (and the cut, the permutation) can catch.
     const want = Array.from(xv.map((w, i) => w & yv[i]!));
     for (const check of [false, true]) {
       const r = await runMal3(async (s) => {
@@ -194,7 +196,8 @@ describe('AND triples by cut-and-choose and bucketing (FLNW 2017): parameters, c
     for (const cheat of [false, true]) {
       const r = await runMal3(async (s) => {
         await stockTriplesB(s, 1); // padded to MIN_TRIPLE_WORDS = 32 words, fewer than the 40 below
-        // P0 computes with another copy of x_1 (lane 5 inverted): an error of lane 5 of y_0, nonzero w.p. 1 - 2^-32.
+        // P0 computes with another copy of x_1 (lane 5 inverted): an error of lane 5 of y_0, nonzero w.p. 1 - 2^-32
+        // (caught by the copy check of the opening of x XOR a, its copy being recorded; triples-attack.test.ts for the zero check).
         const x = cheat && s.party === 0 ? { ...X[0], b: X[0].b.map((w, i) => (i === 5 ? ~w >>> 0 : w)) } : X[s.party];
         const z = await andB(s, x, Y[s.party]);
         await macCheck(s);

@@ -9,6 +9,10 @@
  * one party refused at the session hello (E_SETTINGS_MISMATCH at every
  * party, before any share: no epoch, nothing open) and at link set-up
  * (link-hello.ts); pool entries made for one domain never used by the other.
+ * Without the session hello's check the mismatch test runs the mask step
+ * (200 at every party), and without the epoch/plan domain guard the pool
+ * test's switched session answers 500 (an arithmetic entry met by binary
+ * requests): both checked by removing them.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --security malicious [--model networkA|cnn-maxpool] [--reps N] [--warmup N] [--frac-bits F (13)] [--batch N (1)]
- *  [--modes semi-honest,warm-pool,pool-off] [--pool-max-mib N] [--rss-cap-gib G] [--no-write]`
+ *  [--modes semi-honest,warm-pool,pool-off,warm-pool-binary,pool-off-binary] [--pool-max-mib N] [--rss-cap-gib G] [--no-write]`
  * (bench/run.ts hands over here): the malicious mode as served, end to end.
  * Deployments of three real party processes (parties/launch.ts: mTLS on
  * loopback), one after the other, the same model and input, one per mode:
@@ -9,7 +9,9 @@
  * the next one's masks in an offline batch, and the bench waits for it before
  * the next prediction, so every timed prediction takes its masks from the
  * pool); 'pool-off': 'malicious' with poolInferences 0 (every mask made
- * inline). In every malicious deployment the weights' MACs are made once, in
+ * inline); 'warm-pool-binary' and 'pool-off-binary': the same with config
+ * malicious.comparisons 'binary' (ReLU and MaxPool in protocol/malicious/binary/;
+ * the others run 'arithmetic', the default). In every malicious deployment the weights' MACs are made once, in
  * the epoch's set-up (the first prediction: a warm-up one unless --warmup 0,
  * and then the one timed prediction includes the set-up; the output says so).
  * Per mode: median latency of the timed predictions, bytes sent by the three
@@ -57,8 +59,12 @@ interface ModeResult {
   stopped?: string;
 }
 
-type Mode = 'semi-honest' | 'warm-pool' | 'pool-off';
-const MODE_NAME: Record<Mode, string> = { 'semi-honest': 'semi-honest', 'warm-pool': 'malicious, warm pool', 'pool-off': 'malicious, pool off' };
+type Mode = 'semi-honest' | 'warm-pool' | 'pool-off' | 'warm-pool-binary' | 'pool-off-binary';
+const MODE_NAME: Record<Mode, string> = {
+  'semi-honest': 'semi-honest', 'warm-pool': 'malicious, warm pool', 'pool-off': 'malicious, pool off',
+  'warm-pool-binary': "malicious, comparisons 'binary', warm pool", 'pool-off-binary': "malicious, comparisons 'binary', pool off",
+};
+const isPool = (m: Mode): boolean => m === 'warm-pool' || m === 'warm-pool-binary';
 
 /** VmHWM / VmRSS of a process in bytes (0 once it has exited). */
 function procMem(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
@@ -79,12 +85,12 @@ async function oneMode(sv: Served, mode: Mode, o: Opts): Promise<ModeResult> {
   const runs: { party: number; bytes: number; rounds: number; pooled: boolean }[] = [];
   const batches: { party: number; bytes: number; rounds: number; ms: number; entryBytes: number }[] = [];
   const malicious = mode !== 'semi-honest';
-  const pool = mode === 'warm-pool';
+  const pool = isPool(mode);
   const msg = malicious ? '"msg":"malicious run done"' : '"msg":"run done"';
   const l = await launchLocal({
     plain: model, fracBits: o.fracBits, security: malicious ? 'malicious' : 'semi-honest', logLevel: 'info', warmup: { runs: 0 }, readyTimeoutMs: 300_000,
     sessions: { defaultDeadlineMs: 600_000 },
-    ...(malicious ? { malicious: { poolInferences: pool ? 1 : 0, poolMaxBytes: o.poolMaxBytes } } : {}),
+    ...(malicious ? { malicious: { poolInferences: pool ? 1 : 0, poolMaxBytes: o.poolMaxBytes, comparisons: mode.endsWith('-binary') ? 'binary' as const : 'arithmetic' as const } } : {}),
     onLine: (p, line) => {
       if (line.includes('"msg":"malicious offline batch done"')) {
         const j = JSON.parse(line) as { bytesSent: number; rounds: number; ms: number; entryBytes: number };
@@ -182,14 +188,14 @@ export async function benchServedMalicious(argv: string[]): Promise<void> {
   const warmup = Number(opt('--warmup') ?? sv.warmup);
   if (!Number.isInteger(reps) || reps < 1 || !Number.isInteger(warmup) || warmup < 0) throw new Error('--reps must be >= 1, --warmup >= 0');
   const modes = (opt('--modes')?.split(',').map((m) => m.trim()) ?? sv.modes) as Mode[];
-  for (const m of modes) if (!(m in MODE_NAME)) throw new Error(`--modes: each of semi-honest, warm-pool, pool-off (got '${m}')`);
-  if (modes.includes('warm-pool') && warmup < 1) throw new Error('--modes warm-pool needs --warmup >= 1 (the first malicious prediction sets up the epoch and records the mask plan)');
+  for (const m of modes) if (!(m in MODE_NAME)) throw new Error(`--modes: each of ${Object.keys(MODE_NAME).join(', ')} (got '${m}')`);
+  if (modes.some(isPool) && warmup < 1) throw new Error('--modes warm-pool needs --warmup >= 1 (the first malicious prediction sets up the epoch and records the mask plan)');
   const poolMaxBytes = Number(opt('--pool-max-mib') ?? 256) * 2 ** 20;
   const rssCap = Number(opt('--rss-cap-gib') ?? 12) * 2 ** 30;
   const fracBits = Number(opt('--frac-bits') ?? F);
   const batch = Number(opt('--batch') ?? 1);
   if (!Number.isInteger(batch) || batch < 1 || batch > 8) throw new Error('--batch must be an integer in 1..8 (the parties\' default batch.maxBatch)');
-  if (batch > 1 && modes.includes('warm-pool')) throw new Error('--batch > 1: the pool serves one image per session (its masks are made inline at batch N); use --modes semi-honest,pool-off');
+  if (batch > 1 && modes.some(isPool)) throw new Error('--batch > 1: the pool serves one image per session (its masks are made inline at batch N); use --modes semi-honest,pool-off');
   if (!Number.isInteger(fracBits) || fracBits < 8 || fracBits > 24) throw new Error('--frac-bits must be an integer in 8..24');
   const cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
   const load0 = loadavg()[0]!;
@@ -220,7 +226,7 @@ function report(sv: Served, rs: ModeResult[], c: Ctx): string {
   const num = (v: number, d: number): string => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
   const sh = rs.find((r) => r.mode === 'semi-honest' && !r.stopped);
   const hhmm = (d: Date): string => d.toISOString().slice(11, 16);
-  const o = rs.find((r) => r.mode === 'warm-pool')?.offline;
+  const pooled = rs.filter((r) => isPool(r.mode));
   const set = c.warmup === 0 ? ' With --warmup 0 the one timed malicious prediction also sets up the epoch (its bytes and time include the weights\' copy check and MACs and a MAC check).' : ' The epoch (key, the weights\' copy check and MACs, a MAC check) is set up in the first warm-up prediction, not in the timed ones.';
   return [
     `Command: \`npm run bench -- ${c.argv.join(' ')}\`; ${c.t0.toISOString().slice(0, 10)} ${hhmm(c.t0)}-${hhmm(c.t1)} UTC; ${cpus().length} x ${c.cpu}; load average ${c.load0.toFixed(1)} -> ${c.load1.toFixed(1)} (machine shared with other jobs: read the ratios, not the absolute times). Three party processes with mTLS on loopback per mode (one deployment after the other), the Node SDK over HTTP, batch ${c.batch}${c.batch > 1 ? ' (one session of all the images per prediction; times and bytes per batch)' : ''}, f = ${c.fracBits}, ${c.warmup} warm-up + ${c.reps} timed prediction(s) per mode.${set} "warm pool": malicious.poolInferences 1 (poolMaxBytes ${mb(c.poolMaxBytes)} MiB), the bench waits for each offline batch before the next prediction; "pool off": poolInferences 0, every mask made inline. Bytes: all three parties' sent bytes per prediction (online only: the offline batches are below); rounds: P0's; pooled: timed predictions whose masks came from the pool; peak RSS: VmHWM of each party process (P0 / P1 / P2).`,
@@ -231,6 +237,6 @@ function report(sv: Served, rs: ModeResult[], c: Ctx): string {
     ...(sh ? rs.filter((r) => r.mode !== 'semi-honest' && !r.stopped).map((r) => `| ${MODE_NAME[r.mode]} / semi-honest | ${(r.medianMs / sh.medianMs).toFixed(1)}x | | ${(r.bytes / sh.bytes).toFixed(1)}x | ${(r.rounds / sh.rounds).toFixed(1)}x | | | |`) : []),
     '',
     ...rs.filter((r) => r.stopped).map((r) => `${MODE_NAME[r.mode]}: ${r.stopped}; ${r.n} of ${c.reps} timed prediction(s) done.`),
-    o ? `Offline phase (warm pool), per inference: ${mb(o.bytes)} MB sent by the three parties, ${o.rounds} rounds, ${o.ms.toFixed(0)} ms at P0 (median of ${o.batches} batches, run while the parties were otherwise idle); the pool holds ${mb(o.entryBytes)} MB per inference at each party.` : rs.some((r) => r.mode === 'warm-pool') ? 'Offline phase: no batch was logged.' : '',
+    ...pooled.map(({ mode, offline: o }) => (o ? `Offline phase (${MODE_NAME[mode]}), per inference: ${mb(o.bytes)} MB sent by the three parties, ${o.rounds} rounds, ${o.ms.toFixed(0)} ms at P0 (median of ${o.batches} batches, run while the parties were otherwise idle); the pool holds ${mb(o.entryBytes)} MB per inference at each party.` : `Offline phase (${MODE_NAME[mode]}): no batch was logged.`)),
   ].filter((line, i, a) => line !== '' || (i > 0 && a[i - 1] !== '')).join('\n').trimEnd();
 }

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs as parseCliArgs } from 'node:util';
 import { MpcError } from '../protocol/errors.js';
 import type { Budget, Enforcement } from '../protocol/privacy/index.js';
+import type { MalComparisons } from '../protocol/malicious/primitives.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { DEFAULT_PLAN_AHEAD_MS } from './batcher.js';
 import type { ClientCredential } from './client-auth.js';
@@ -145,9 +146,14 @@ export interface CommonSettings {
    * sessions per epoch before a new MAC key and weight MACs (default 1000; a
    * failed check always rotates); poolInferences, inferences whose masks the
    * offline phase keeps ready (0: off; default 2); poolMaxBytes, the most
-   * memory the pool may hold at a party (default 256 MiB).
+   * memory the pool may hold at a party (default 256 MiB); comparisons, the
+   * domain of the ReLU-family and MaxPool comparisons: 'arithmetic' (default,
+   * protocol/malicious/compare.ts) or 'binary' (protocol/malicious/binary/:
+   * packed binary shares with verified ANDs: served Network A 3.35 against 7.66 MB
+   * with the pool off, more rounds; BENCHMARKS.md). The three parties must agree (link HELLO and the
+   * session hello: E_SETTINGS_MISMATCH).
    */
-  malicious: { epochSessions: number; poolInferences: number; poolMaxBytes: number };
+  malicious: { epochSessions: number; poolInferences: number; poolMaxBytes: number; comparisons: MalComparisons };
   /**
    * Keep the masks of the model's weights across runs (parties/weight-masks.ts):
    * after one build run, a Beaver product with the weights opens only the
@@ -248,7 +254,7 @@ export const DEFAULTS: CommonSettings = {
   kernels: 'auto',
   compareBits: 32,
   compareRadix: 4, security: 'semi-honest',
-  malicious: { epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20 },
+  malicious: { epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic' },
   keepWeightMasks: true,
   rangeSentinel: 'auto',
   preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 },
@@ -328,6 +334,7 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   int(c.malicious.epochSessions, 'malicious.epochSessions', 1, 1_000_000_000);
   int(c.malicious.poolInferences, 'malicious.poolInferences', 0, 4096);
   int(c.malicious.poolMaxBytes, 'malicious.poolMaxBytes', 0, 2 ** 40);
+  if (c.malicious.comparisons !== 'arithmetic' && c.malicious.comparisons !== 'binary') bad("malicious.comparisons must be 'arithmetic' or 'binary'");
   int(c.warmup.runs, 'warmup.runs', 0, 1_000_000);
   int(c.warmup.maxMs, 'warmup.maxMs', 1, 3_600_000);
   if (c.warmup.clientRuns !== undefined) int(c.warmup.clientRuns, 'warmup.clientRuns', 0, 1_000_000);

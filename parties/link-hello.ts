@@ -44,6 +44,12 @@ export interface LinkSettings {
   preprocess?: boolean;
   /** The security mode (config security): semi-honest and malicious parties run different protocols. */
   security?: 'semi-honest' | 'malicious';
+  /**
+   * Malicious mode only (config malicious.comparisons): the domain of the ReLU-family and MaxPool comparisons; the
+   * two run different messages. Sent by a malicious party only; absent from a HELLO: 'arithmetic', what a build
+   * before the setting runs, so such a peer and a party running 'binary' are refused.
+   */
+  maliciousComparisons?: 'arithmetic' | 'binary';
   /** What carries the pair's messages (mesh-h2.ts): the mesh adds it; a build before it speaks only 'grpc'. */
   meshLink?: 'grpc' | 'h2';
   /**
@@ -60,9 +66,9 @@ export interface LinkSettings {
 }
 
 /** Settings that must be the same at both ends of a link, in the order they are reported. */
-const MUST: (keyof LinkSettings)[] = ['security', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink', 'outputCompareBits', 'rangeSentinel'];
+const MUST: (keyof LinkSettings)[] = ['security', 'maliciousComparisons', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink', 'outputCompareBits', 'rangeSentinel'];
 /** Settings compared with a default when a HELLO leaves them out (what a build before the setting does). */
-const DEFAULTS: Partial<LinkSettings> = { outputCompareBits: 64, rangeSentinel: false };
+const DEFAULTS: Partial<LinkSettings> = { outputCompareBits: 64, rangeSentinel: false, maliciousComparisons: 'arithmetic' };
 /** Settings P0 decides per run: a difference is reported, not refused. */
 const SHOULD: (keyof LinkSettings)[] = ['keepWeightMasks', 'preprocess'];
 

@@ -8,7 +8,9 @@
  *
  *  mask (POST /v1/malicious/:id/mask, http-malicious.ts), at each party:
  *   a. open the mesh view `mal-<id>`; the hello (MalEpochs.begin: epoch ids,
- *      session counters, the proposed pool entry; set-up messages, not
+ *      session counters, the batch, the proposed pool entry, the comparisons'
+ *      domain (config malicious.comparisons: another at any party is
+ *      E_SETTINGS_MISMATCH at each, before any share); set-up messages, not
  *      counted); a new epoch on this view when the three do not share one
  *      (its key, the weights' copy check and MACs, a MAC check);
  *   b. createMalSession with the epoch's key, on pair seeds derived from the
@@ -16,7 +18,8 @@
  *      else made inline (recorded, in the model's first session);
  *   c. inputMask: [r] MACed; this party's shares (r_i, r_{i+1}) go to the client.
  *  input (POST /v1/malicious/:id/input, body d = x - r), at each party:
- *   d. inputFromClient, malForward over the epoch's MACed weights,
+ *   d. inputFromClient, malForward over the epoch's MACed weights (with the
+ *      configured comparisons: 'arithmetic', or 'binary', protocol/malicious/binary/),
  *      outputToClient (the batched MAC check, then the shares of
  *      y + 2^64 rho) answered to the client.
  *
@@ -41,6 +44,7 @@ import type { MaskRecorder } from '../protocol/malicious/mask-source.js';
 import { isMpcError, MpcError } from '../protocol/errors.js';
 import { inputFromClient, inputMask, outputToClient } from '../protocol/malicious/client-io.js';
 import type { MShare } from '../protocol/malicious/rep.js';
+import type { MalComparisons } from '../protocol/malicious/primitives.js';
 import { malForward } from '../protocol/malicious/runner.js';
 import { createMalSession, type MalSession } from '../protocol/malicious/session.js';
 import type { MTensor } from '../protocol/malicious/tensor.js';
@@ -77,12 +81,14 @@ interface MalRun {
   pooled: boolean;
   /** Images in this session. */
   batch: number;
+  /** The comparisons' domain (config malicious.comparisons, as the three agreed at the hello). */
+  comparisons: MalComparisons;
 }
 
 export class MaliciousDesk {
   private readonly runs = new Map<string, MalRun>();
   /** This party's counters of its last successful run (bytes sent, round depth, whether its masks came from the pool): tests and diagnostics. */
-  last: { bytesSent: number; rounds: number; pooled: boolean; epoch: string } | null = null;
+  last: { bytesSent: number; rounds: number; pooled: boolean; epoch: string; comparisons: MalComparisons } | null = null;
   /** The epoch and the offline phase (malicious-epoch.ts). */
   readonly epochs: MalEpochs;
   /** Runs in their set-up (mask), not yet in `runs`. */
@@ -195,14 +201,15 @@ export class MaliciousDesk {
       this.cheat = null; // one session only
       const transport = cheat ? cheating(view, cheat.prefix, (tag) => this.c.log.warn({ session: sessionTag(id), tag }, 'test cheat: message altered')) : view;
       // Step a: the hello, the epoch (set up here when needed), the pool entry.
-      const b = await this.epochs.begin(view, transport, id, w, batch);
+      const comparisons = this.c.opts.malicious?.comparisons ?? 'arithmetic';
+      const b = await this.epochs.begin(view, transport, id, w, batch, comparisons);
       epoch = b.epoch;
       const ctx = createContext(p, transport, deriveSeeds(b.epoch.pair, b.label, randomBytes(16)), { fracBits: model.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
       // Steps b-c.
       const s = await createMalSession(ctx, { alpha: b.epoch.alpha, ...(b.entry ?? b.recorder ? { masks: (b.entry ?? b.recorder)! } : {}) });
       const n = batch * model.inputSize;
       const { r, forClient } = await inputMask(s, n);
-      this.runs.set(id, { id, owner, keyHash: sessionKeyHash(key), view, s, w: b.epoch.weights, mask: r, timer, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null, batch });
+      this.runs.set(id, { id, owner, keyHash: sessionKeyHash(key), view, s, w: b.epoch.weights, mask: r, timer, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null, batch, comparisons });
       return forClient;
     } catch (e) {
       clearTimeout(timer);
@@ -229,12 +236,12 @@ export class MaliciousDesk {
     const model = this.c.model!;
     try {
       const x = await inputFromClient(run.s, run.mask, d);
-      const y = await malForward(run.s, run.w, { shape: [run.batch, ...model.info.inputShape], data: x });
+      const y = await malForward(run.s, run.w, { shape: [run.batch, ...model.info.inputShape], data: x }, { comparisons: run.comparisons });
       const shares = await outputToClient(run.s, y.data);
-      this.last = { bytesSent: run.view.counters.bytesSent, rounds: run.view.counters.depth, pooled: run.pooled, epoch: run.epoch.id };
+      this.last = { bytesSent: run.view.counters.bytesSent, rounds: run.view.counters.depth, pooled: run.pooled, epoch: run.epoch.id, comparisons: run.comparisons };
       this.c.log.info({ session: sessionTag(id), ...this.last, epoch: run.epoch.id.slice(0, 8) }, 'malicious run done');
       this.c.metrics.runs.inc({ result: 'ok' });
-      this.epochs.succeeded(run.recorder);
+      this.epochs.succeeded(run.recorder, run.comparisons);
       return { shares, shape: y.shape };
     } catch (e) {
       this.epochs.failed(run.epoch, e);

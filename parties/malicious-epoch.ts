@@ -6,10 +6,14 @@
  *
  *  1. Hello (set-up messages, not counted): each party sends both peers its
  *     epoch id (zeros: none, or due to rotate), its session counter (an
- *     honest party never repeats one), its pool floor (the lowest entry
- *     number it has not consumed) and the number of the pool entry it
- *     proposes (its oldest free one, reserved), and sends its next party a
- *     fresh seed (used only for a new epoch).
+ *     honest party never repeats one), the session's batch, its pool floor
+ *     (the lowest entry number it has not consumed), the number of the pool
+ *     entry it proposes (its oldest free one, reserved) and, when 'binary',
+ *     its comparisons' domain (config malicious.comparisons: a hello without
+ *     the field, as a build before it sends, says 'arithmetic'), and sends
+ *     its next party a fresh seed (used only for a new epoch). Another batch
+ *     or another comparisons' domain at any party: every party refuses the
+ *     session there (E_SHAPE, E_SETTINGS_MISMATCH), before any share.
  *  2. Epoch: when the three epoch ids are equal and set, the session runs in
  *     that epoch; otherwise every party discards its own and the three set
  *     up a new one on this view (epoch pair seeds = the fresh seeds;
@@ -31,6 +35,11 @@
  * Rotation: after any E_INTEGRITY (`failed`), the epoch and its pool are
  * dropped here; the next hello then shows different ids and all three set up
  * a new one. A party also proposes none after `epochSessions` sessions.
+ * The pool's entries follow the plan of one comparisons' domain (the binary
+ * one asks for no comparison masks: its daBits and triples are made inline):
+ * the plan and the epoch record the domain they were made for, and a
+ * session of the other domain drops both (a new epoch, a new plan recorded),
+ * so an entry made for one domain is never used by the other.
  *
  * Offline phase (`kick`): the first successful session of a model records
  * its mask requests (the plan). Then, in each epoch, batches b = 0, 1, ...
@@ -50,6 +59,7 @@ import type { ModelIR } from '../protocol/ir.js';
 import { deriveSeeds, setupEpoch } from '../protocol/malicious/epoch.js';
 import { MaskPool, materialBytes, offlineBatch } from '../protocol/malicious/mask-pool.js';
 import { MaskRecorder, type MaskEntry, type MaskRequest } from '../protocol/malicious/mask-source.js';
+import type { MalComparisons } from '../protocol/malicious/primitives.js';
 import type { Rep } from '../protocol/malicious/rep.js';
 import { createMalSession } from '../protocol/malicious/session.js';
 import type { MTensor } from '../protocol/malicious/tensor.js';
@@ -62,7 +72,7 @@ import { cheating } from './malicious-cheat.js';
 import type { PartyCore } from './party-core.js';
 import type { SessionTransport } from './session-transport.js';
 
-export const DEFAULT_MALICIOUS = Object.freeze({ epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20 });
+export const DEFAULT_MALICIOUS = Object.freeze({ epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic' as MalComparisons });
 
 export interface Epoch {
   readonly id: string;
@@ -74,6 +84,8 @@ export interface Epoch {
   entryBytes: number | null;
   poolOff: boolean;
   readonly pool: MaskPool;
+  /** The comparisons' domain its pool's entries are made for (the plan's). */
+  readonly comparisons: MalComparisons;
 }
 
 export interface Begun {
@@ -90,30 +102,38 @@ export interface OfflineStats { epochs: number; batches: number; bytesSent: numb
 const ID_BYTES = 16;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-/** Hello: epoch id (16 bytes), session counter (4), the session's batch (4), the pool floor (4), the proposed entry number (4; NONE: none). */
+/**
+ * Hello: epoch id (16 bytes), session counter (4), the session's batch (4), the pool floor (4), the proposed entry
+ * number (4; NONE: none); with 'binary' comparisons 4 bytes more (1). Without them (32 bytes): 'arithmetic', as a
+ * build before the setting sends, so an arithmetic party still speaks to one.
+ */
 const HELLO_BYTES = ID_BYTES + 16;
+const HELLO_BIN_BYTES = HELLO_BYTES + 4;
 const NONE = 0xffffffff;
 
-interface Hello { id: string; counter: number; batch: number; floor: number; entry: number }
+interface Hello { id: string; counter: number; batch: number; floor: number; entry: number; comparisons: MalComparisons }
 
 function hello(epochId: Uint8Array, h: Omit<Hello, 'id'>): Uint8Array {
-  const out = new Uint8Array(HELLO_BYTES);
+  const out = new Uint8Array(h.comparisons === 'binary' ? HELLO_BIN_BYTES : HELLO_BYTES);
   out.set(epochId, 0);
   const dv = new DataView(out.buffer);
   [h.counter, h.batch, h.floor, h.entry].forEach((v, i) => dv.setUint32(ID_BYTES + 4 * i, v));
+  if (h.comparisons === 'binary') dv.setUint32(HELLO_BYTES, 1);
   return out;
 }
 
 function parseHello(b: Uint8Array, party: PartyId, from: PartyId): Hello {
-  if (b.byteLength !== HELLO_BYTES) throw new MpcError('E_INTEGRITY', `P${from} sent a session hello of ${b.byteLength} bytes`, { party, step: 'mal.hello' });
-  const dv = new DataView(b.buffer, b.byteOffset);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if ((b.byteLength !== HELLO_BYTES && b.byteLength !== HELLO_BIN_BYTES) || (b.byteLength === HELLO_BIN_BYTES && dv.getUint32(HELLO_BYTES) !== 1)) throw new MpcError('E_INTEGRITY', `P${from} sent a malformed session hello (${b.byteLength} bytes)`, { party, step: 'mal.hello' });
   const u = (i: number) => dv.getUint32(ID_BYTES + 4 * i);
-  return { id: hex(b.subarray(0, ID_BYTES)), counter: u(0), batch: u(1), floor: u(2), entry: u(3) };
+  return { id: hex(b.subarray(0, ID_BYTES)), counter: u(0), batch: u(1), floor: u(2), entry: u(3), comparisons: b.byteLength === HELLO_BIN_BYTES ? 'binary' : 'arithmetic' };
 }
 
 export class MalEpochs {
   epoch: Epoch | null = null;
   plan: readonly MaskRequest[] | null = null;
+  /** The comparisons' domain `plan` was recorded with. */
+  private planComparisons: MalComparisons | null = null;
   readonly stats: OfflineStats = { epochs: 0, batches: 0, bytesSent: 0, rounds: 0, ms: 0, lastEntryBytes: 0 };
   private counter = 0;
   private chain: Promise<void> = Promise.resolve();
@@ -131,15 +151,21 @@ export class MalEpochs {
 
   private get opts() { return { ...DEFAULT_MALICIOUS, ...this.c.opts.malicious }; }
 
-  /** Steps 1-4 on the session's view (`transport`: the view, or the test-only cheating wrapper of it). */
-  async begin(view: SessionTransport, transport: Transport, sid: string, weights: ModelIR<RepTensor>, batch = 1): Promise<Begun> {
+  /**
+   * Steps 1-4 on the session's view (`transport`: the view, or the test-only cheating wrapper of it); `comparisons`:
+   * the session's domain (the desk's config).
+   */
+  async begin(view: SessionTransport, transport: Transport, sid: string, weights: ModelIR<RepTensor>, batch = 1, comparisons: MalComparisons = 'arithmetic'): Promise<Begun> {
     const p = this.c.party, nxt = ((p + 1) % 3) as PartyId, prv = ((p + 2) % 3) as PartyId;
+    // A plan and a pool made for the other domain are never used: dropped here (a new epoch, a new plan recorded).
+    if (this.planComparisons !== null && this.planComparisons !== comparisons) { this.plan = null; this.planComparisons = null; }
+    if (this.epoch && this.epoch.comparisons !== comparisons) this.discard();
     const ep = this.epoch && this.epoch.sessions < this.opts.epochSessions ? this.epoch : null;
     // Pool entries and the plan are for one image: a batch makes its masks inline.
     let proposal = ep && batch === 1 ? ep.pool.propose() : null;
     const seq = proposal === null ? NONE : ep!.pool.seqOf(proposal)!;
     const counter = this.counter++;
-    const mine = hello(ep ? Buffer.from(ep.id, 'hex') : new Uint8Array(ID_BYTES), { counter, batch, floor: ep?.pool.floor ?? 0, entry: seq });
+    const mine = hello(ep ? Buffer.from(ep.id, 'hex') : new Uint8Array(ID_BYTES), { counter, batch, floor: ep?.pool.floor ?? 0, entry: seq, comparisons });
     const seed = randomBytes(16);
     const zero = '0'.repeat(2 * ID_BYTES);
     let sent = false;
@@ -165,6 +191,8 @@ export class MalEpochs {
       if (got.byteLength !== 16) throw new MpcError('E_INTEGRITY', `P${prv} sent a pair seed of ${got.byteLength} bytes`, { party: p, step: 'mal.seed' });
       // The client must ask the three parties for the same batch: else no party runs (before any share).
       if (!hs.every((h) => h.batch === batch)) throw new MpcError('E_SHAPE', `the client asked the parties for different batch sizes (${hs.map((h) => h.batch).join(', ')}) in one malicious session`, { party: p, step: 'mal.hello' });
+      // The three must run the same comparisons (their messages differ): else no party runs (before any share).
+      if (!hs.every((h) => h.comparisons === comparisons)) throw new MpcError('E_SETTINGS_MISMATCH', `malicious.comparisons: ${hs.map((h, q) => `P${q} has ${h.comparisons}`).join(', ')} (must be the same at the three parties)`, { party: p, step: 'mal.hello' });
       let epoch: Epoch;
       if (keep && ep) epoch = ep;
       else {
@@ -178,7 +206,7 @@ export class MalEpochs {
         const ctx = createContext(p, transport, deriveSeeds(pair, 'epoch', randomBytes(16)), { fracBits: this.c.model!.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
         const s = await createMalSession(ctx);
         const w = await setupEpoch(s, weights);
-        epoch = { id: hex(id), pair, alpha: s.alpha, weights: w, sessions: 0, batches: 0, entryBytes: null, poolOff: false, pool: new MaskPool() };
+        epoch = { id: hex(id), pair, alpha: s.alpha, weights: w, sessions: 0, batches: 0, entryBytes: null, poolOff: false, pool: new MaskPool(), comparisons };
         this.epoch = epoch;
         this.stats.epochs++;
         this.c.log.info({ epoch: epoch.id.slice(0, 8) }, 'malicious epoch set up');
@@ -196,9 +224,9 @@ export class MalEpochs {
     }
   }
 
-  /** A session of `epoch` succeeded: keep the plan it recorded (the first one of the model), and refill. */
-  succeeded(recorder: MaskRecorder | null): void {
-    if (recorder && !this.plan) this.plan = recorder.plan;
+  /** A session of `comparisons` succeeded: keep the plan it recorded (the first one of the model in that domain), and refill. */
+  succeeded(recorder: MaskRecorder | null, comparisons: MalComparisons = 'arithmetic'): void {
+    if (recorder && !this.plan && (this.epoch === null || this.epoch.comparisons === comparisons)) { this.plan = recorder.plan; this.planComparisons = comparisons; }
     this.kick();
   }
 
@@ -231,7 +259,7 @@ export class MalEpochs {
 
   private want(ep: Epoch): boolean {
     const o = this.opts;
-    if (this.closed || !this.plan || ep.poolOff || this.epoch !== ep || o.poolInferences === 0) return false;
+    if (this.closed || !this.plan || this.planComparisons !== ep.comparisons || ep.poolOff || this.epoch !== ep || o.poolInferences === 0) return false;
     const cap = ep.entryBytes === null ? o.poolInferences : Math.min(o.poolInferences, Math.floor(o.poolMaxBytes / Math.max(1, ep.entryBytes)));
     return ep.batches < ep.pool.consumed + cap;
   }

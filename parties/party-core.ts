@@ -7,6 +7,7 @@
 import type { ModelInfo, SecurityMode } from '../protocol/api-contract.js';
 import { isMpcError, MpcError, type ErrorCode } from '../protocol/errors.js';
 import type { BackendSpec } from '../runtime/kernels.js';
+import type { MalComparisons } from '../protocol/malicious/primitives.js';
 import type { PrivacyRequest } from '../protocol/privacy/index.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import type { BatcherOptions } from './batcher.js';
@@ -62,8 +63,11 @@ export interface PartyOptions {
   compareRadix?: 2 | 4;
   /** The security mode (config security; default 'semi-honest'). */
   security?: SecurityMode;
-  /** Malicious mode: epoch rotation and the mask pool (config malicious; default DEFAULT_MALICIOUS, parties/malicious-desk.ts). */
-  malicious?: { epochSessions: number; poolInferences: number; poolMaxBytes: number };
+  /**
+   * Malicious mode: epoch rotation, the mask pool, and the comparisons' domain (config malicious; default
+   * DEFAULT_MALICIOUS, parties/malicious-epoch.ts; comparisons absent: 'arithmetic').
+   */
+  malicious?: { epochSessions: number; poolInferences: number; poolMaxBytes: number; comparisons?: MalComparisons };
   /** Keep the masks of the model's weights across runs (parties/weight-masks.ts; default true). */
   keepWeightMasks?: boolean;
   /** The run-time range sentinel (config rangeSentinel; default 'auto': models with compareBound 'samples-only'; parties/range-sentinel.ts). */

@@ -16,6 +16,11 @@
  * (docs/MALICIOUS.md "Epochs and the offline phase"); the next prediction is
  * right, in a new epoch with its masks made inline; the new epoch's (honest)
  * batch then fills the pool and the prediction after uses it.
+ *
+ * Third deployment: config malicious.comparisons 'binary' (the comparisons in
+ * protocol/malicious/binary/), P1 altering its first AND message: E_INTEGRITY
+ * at every party, no result; the next predictions through the unchanged SDK
+ * equal the plaintext, every run logged with comparisons 'binary'.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateInferenceClient, type Prediction } from '../client-sdk/src/index.js';
@@ -132,5 +137,35 @@ describe("security 'malicious': three party processes with mTLS, Network A, P1 c
     const third = msgs('malicious run done').slice(6);
     expect(third.map((e) => [e.j.pooled, e.j.epoch])).toEqual(second.map((e) => [true, e.j.epoch]));
     expect(msgs('malicious offline batch failed')).toHaveLength(3);
+  }, 240_000);
+});
+
+describe("security 'malicious' with malicious.comparisons 'binary': three party processes with mTLS, Network A, P1 alters its first AND message", () => {
+  let l: Launched | undefined;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    l = await launchLocal({ plain: model, fracBits: F, security: 'malicious', logLevel: 'info', malicious: { comparisons: 'binary', poolInferences: 1 }, env: { 1: { [CHEAT_ENV]: '1:mal:andB' } }, onLine: (p, line) => lines.push(`P${p} ${line}`), readyTimeoutMs: 90_000 });
+  }, 120_000);
+  afterAll(async () => { await l?.stop(); });
+
+  it('the cheated prediction is E_INTEGRITY at every party with no result; then the SDK (unchanged) reconstructs the plaintext reference, the runs logged in the binary domain', async () => {
+    const c = new PrivateInferenceClient({ parties: l!.urls, token: l!.token, timeoutMs: 120_000 });
+    const x = uniform(seededPrg(9), 784, 0.5).map((v) => v + 0.5);
+    const want = plainForward(model, x, 1).data;
+    const input = { data: Float32Array.from(x), shape: [784] };
+    await expect(c.predict(input, { requireSecurity: 'malicious' })).rejects.toMatchObject({ code: 'E_INTEGRITY', status: 502 });
+    const failed = (p: number): boolean => lines.some((s) => s.startsWith(`P${p} `) && s.includes('"msg":"malicious run failed"') && s.includes('E_INTEGRITY'));
+    const t0 = Date.now();
+    while (![0, 1, 2].every(failed) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    for (const p of [0, 1, 2]) expect(failed(p)).toBe(true);
+    const scale = Math.max(...Array.from(want, Math.abs));
+    for (let i = 0; i < 3; i++) {
+      const r = await c.predict(input);
+      expect(r.index).toBe(argmax(want));
+      expect(Math.max(...Array.from(r.logits, (g, j) => Math.abs(g - want[j]!))) / scale).toBeLessThan(2e-2);
+    }
+    const done = lines.filter((s) => s.includes('"msg":"malicious run done"'));
+    expect(done.length).toBeGreaterThanOrEqual(3);
+    for (const s of done) expect(JSON.parse(s.slice(3))).toMatchObject({ comparisons: 'binary' });
   }, 240_000);
 });

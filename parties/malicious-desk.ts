@@ -158,6 +158,10 @@ export class MaliciousDesk {
   }
 
   private async maskStep(id: string, owner: string, key: string, batch: number, deadlineMs: number | undefined): Promise<Uint8Array> {
+    // First of all: an id in use here (set up, open, or its view closed in the last 10 minutes) is E_CONFLICT, which
+    // mask() does not tell the peers. Checked after the arguments, a second request for another client's session with
+    // a batch or deadline refused here (E_BAD_ARGUMENT) was told as a mal-drop, and the peers ended that session.
+    if (this.runs.has(id) || this.startingViews.has(id) || this.c.mesh.used(`mal-${id}`)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists or was used at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
     if (this.faultErr) throw new MpcError('E_NOT_READY', `P${this.c.party} is not ready: it met a process fault and is restarting`, { party: this.c.party, step: 'mal.mask' });
     const model = this.c.model;
     const w = this.weights();
@@ -168,7 +172,6 @@ export class MaliciousDesk {
     const refused = policyRefusal(this.c.party, resolveModelPolicy(model, undefined));
     if (refused) throw refused;
     const ms = clientDeadlineMs(deadlineMs, this.c.opts.sessions, { party: this.c.party, step: 'mal.mask' });
-    if (this.runs.has(id) || this.startingViews.has(id)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
     const early = this.droppedEarly.get(id);
     if (early !== undefined) {
       this.droppedEarly.delete(id);

@@ -7,12 +7,22 @@
  * its coin, which throws on a closed view before that promise was awaited.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MpcError } from '../errors.js';
+import { decode, encode } from '../fixed-point/fixed-point.js';
+import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../ir.js';
+import { isMpcError, MpcError } from '../errors.js';
+import { plainForward } from '../reference/forward.js';
 import { runMal3, type CheatingTransport } from '../testing/cheat.js';
 import { fromBigints } from './ring128.js';
+import type { PartyId } from '../ring/types.js';
+import { maskedInput, reconstructOutput } from '../../client-sdk/src/malicious-io.js';
 import { inputM } from './input.js';
 import { mulM } from './product.js';
 import { macCheck } from './mac-check.js';
+import { inputFromClient, inputMask, outputToClient } from './client-io.js';
+import type { MalComparisons } from './primitives.js';
+import { malForward } from './runner.js';
+import { createMalSession } from './session.js';
+import { prepareWeights, shareModelReplicated } from './weights.js';
 
 /** What SessionTransport.close(reason) does to a view: pending and later receives reject, later sends throw, with `reason`. */
 function closeLikeAView(t: CheatingTransport, reason: Error): void {
@@ -44,4 +54,86 @@ describe('malicious MAC check on a view closed before it starts', () => {
     await turns();
     expect(unhandled).toEqual([]);
   });
+});
+
+describe('a whole malicious inference whose views close after any received message', () => {
+  const F = 13;
+  const model: ModelIR<FloatTensor> = {
+    formatVersion: IR_FORMAT_VERSION, inputShape: [2], output: 'd2', outputActivation: 'linear',
+    nodes: [
+      { kind: 'dense', name: 'd1', inputs: ['input'], units: 2, activation: 'relu', kernel: { shape: [2, 2], data: Float64Array.from([0.5, -1, 0.25, 0.75]) }, bias: { shape: [2], data: Float64Array.from([0.125, 0]) } },
+      { kind: 'dense', name: 'd2', inputs: ['d1'], units: 1, activation: 'linear', kernel: { shape: [2, 1], data: Float64Array.from([1.5, -0.5]) } },
+    ],
+  };
+  const parts = shareModelReplicated(model, F);
+  const x = Float64Array.from([0.75, -0.5]);
+
+
+  type Three = [Uint8Array, Uint8Array, Uint8Array];
+  /** The client's channel: one message from each party; failed when the views close (the client gets nothing then). */
+  function gather(): { put(p: PartyId, m: Uint8Array): void; fail(e: unknown): void; all: Promise<Three> } {
+    const got: Uint8Array[] = [];
+    let done!: (v: Three) => void, failed!: (e: unknown) => void;
+    const all = new Promise<Three>((r, j) => { done = r; failed = j; });
+    all.catch(() => undefined);
+    return { put: (p, m) => { got[p] = m; if ([0, 1, 2].every((i) => got[i])) done(got as Three); }, fail: (e) => failed(e), all };
+  }
+
+  /**
+   * A party desk's session on the memory transport: the weights' set-up, the client's mask and masked input
+   * (client-io.ts), the forward pass with a MAC check after every layer, the output to the client. When P0 has
+   * received its `cut`-th message, the three views close before P0's protocol code sees it (a peer's mal-drop or a
+   * deadline handled in the same turn as that message's delivery): P0 goes on with the payload on a closed view.
+   */
+  async function cutRun(cut: number, comparisons: MalComparisons): Promise<{ outcomes: PromiseSettledResult<number>[]; received: number }> {
+    const ts: CheatingTransport[] = [];
+    const reason = new MpcError('E_PEER_UNAVAILABLE', 'test: P1 refused or ended this session at its mask step', { party: 1, step: 'mal.mask' });
+    const masks = gather(), outs = gather();
+    const d = masks.all.then((m) => maskedInput(encode(x, F), m));
+    d.catch(() => undefined);
+    let received = 0;
+    const r = await runMal3(async (s) => {
+      const w = await prepareWeights(s, parts[s.party]);
+      const { r: mask, forClient } = await inputMask(s, 2);
+      masks.put(s.party, forClient);
+      const xin = await inputFromClient(s, mask, await d);
+      const y = await malForward(s, w, { shape: [1, 2], data: xin }, { comparisons, checkEveryBytes: 1 });
+      outs.put(s.party, await outputToClient(s, y.data));
+      return decode(reconstructOutput(await outs.all, 1), F)[0]!;
+    }, {
+      create: (ctx) => {
+        const t = ctx.transport as CheatingTransport;
+        ts[ctx.party] = t;
+        if (ctx.party === 0) {
+          const recv = t.recv.bind(t);
+          t.recv = async (from, tag) => {
+            const p = await recv(from, tag);
+            if (++received === cut) { for (const v of ts) closeLikeAView(v, reason); masks.fail(reason); outs.fail(reason); }
+            return p;
+          };
+        }
+        return createMalSession(ctx);
+      },
+    });
+    return { outcomes: r.outcomes, received };
+  }
+
+  it.each(['arithmetic', 'binary'] as const)('every cut (%s comparisons): each party answers right or fails with the close reason, and no promise is left rejected without a handler', async (comparisons) => {
+    const whole = await cutRun(0, comparisons);
+    const want = plainForward(model, x, 1).data[0]!;
+    for (const o of whole.outcomes) expect(o.status === 'fulfilled' && Math.abs(o.value - want) < 1e-2).toBe(true);
+    expect(whole.received).toBeGreaterThan(10);
+    let rejected = 0;
+    for (let cut = 1; cut <= whole.received; cut++) {
+      const { outcomes } = await cutRun(cut, comparisons);
+      await turns();
+      expect({ cut, unhandled }).toEqual({ cut, unhandled: [] });
+      // P0 goes on with its cut-th message on a closed view: it fails with the reason at its next send or receive (after
+      // the last few messages, already delivered, it may finish first: then right). No party answers wrong.
+      const p0 = outcomes[0]!;
+      if (p0.status === 'rejected') { rejected++; expect({ cut, code: isMpcError(p0.reason) ? p0.reason.code : String(p0.reason) }).toEqual({ cut, code: 'E_PEER_UNAVAILABLE' }); }
+      for (const o of outcomes) if (o.status === 'fulfilled') expect(Math.abs(o.value - want)).toBeLessThan(1e-2);
+    }
+    expect(rejected).toBeGreaterThan(whole.received / 2);
+  }, 120_000);
 });

@@ -121,7 +121,7 @@ export class MaliciousDesk {
       // unless told: each refusal here (E_OVERLOADED above all) held one of their batch.maxConcurrentRuns slots for
       // the client's whole deadline, so refusals fed themselves under load (bench/reuse-probe.ts). Not for E_CONFLICT:
       // the id is in use here, maybe by another client's session, which a caller who knows its id must not end.
-      if (!(isMpcError(e) && e.code === 'E_CONFLICT') && !(typeof e === 'object' && e !== null && this.fromPeer.has(e))) this.tellPeers(id);
+      if (!(isMpcError(e) && e.code === 'E_CONFLICT') && !this.fromPeer.has(e as object)) this.tellPeers(id);
       throw e;
     }
   }
@@ -140,8 +140,7 @@ export class MaliciousDesk {
     const id = (body as { sessionId?: unknown } | null)?.sessionId;
     if (typeof id !== 'string' || !UUID.test(id)) return;
     const sid = id.toLowerCase();
-    const err = new MpcError('E_PEER_UNAVAILABLE', `P${from} refused or ended malicious session ${sid} at its mask step`, { party: from, step: 'mal.mask' });
-    this.fromPeer.add(err);
+    const err = this.droppedBy(from, sid);
     const view = this.startingViews.get(sid);
     if (view) { view.close(err); return; }
     const run = this.runs.get(sid);
@@ -155,6 +154,13 @@ export class MaliciousDesk {
     const now = performance.now();
     for (const [k, e] of this.droppedEarly) { if (now - e.at <= 60_000 && this.droppedEarly.size < 10_000) break; this.droppedEarly.delete(k); }
     this.droppedEarly.set(sid, { at: now, from });
+  }
+
+  /** The error of a session that peer `from` dropped (E_PEER_UNAVAILABLE naming it), marked as not to be told back. */
+  private droppedBy(from: PartyId, id: string): MpcError {
+    const err = new MpcError('E_PEER_UNAVAILABLE', `P${from} refused or ended malicious session ${id} at its mask step`, { party: from, step: 'mal.mask' });
+    this.fromPeer.add(err);
+    return err;
   }
 
   private async maskStep(id: string, owner: string, key: string, batch: number, deadlineMs: number | undefined): Promise<Uint8Array> {
@@ -175,11 +181,7 @@ export class MaliciousDesk {
     const early = this.droppedEarly.get(id);
     if (early !== undefined) {
       this.droppedEarly.delete(id);
-      if (performance.now() - early.at <= 60_000) {
-        const err = new MpcError('E_PEER_UNAVAILABLE', `P${early.from} refused or ended malicious session ${id} at its mask step`, { party: early.from, step: 'mal.mask' });
-        this.fromPeer.add(err);
-        throw err;
-      }
+      if (performance.now() - early.at <= 60_000) throw this.droppedBy(early.from, id);
     }
     // Each open run holds its masks and intermediate values (the MACed weights are the epoch's, shared): at most batch.maxConcurrentRuns at once.
     const cap = Math.max(1, this.c.opts.batch.maxConcurrentRuns);

@@ -82,6 +82,23 @@ describe('malicious serving: a mask step refused at one party', () => {
     }
   }, 60_000);
 
+  it('the ids of early drops are bounded (10 000): the oldest is forgotten (its session runs), the newest still refused', async () => {
+    const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, malicious: { poolInferences: 0 }, sessions: { maxDeadlineMs: 60_000 } });
+    try {
+      const first = randomUUID();
+      for (const s of t.servers) s.party.malDesk.peerDropped(1, { sessionId: first });
+      for (let i = 0; i < 10_000; i++) { const id = randomUUID(); for (const s of t.servers) s.party.malDesk.peerDropped(1, { sessionId: id }); }
+      const last = randomUUID();
+      t.servers[0]!.party.malDesk.peerDropped(2, { sessionId: last });
+      expect((await Promise.all([0, 1, 2].map((p) => mask(t, p, first, 30_000)))).map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      expect((await mask(t, 0, last, 30_000)).json()).toMatchObject({ code: 'E_PEER_UNAVAILABLE', party: 2 });
+      // Not an id: ignored (no throw, nothing remembered).
+      for (const body of [null, 7, 'x', { sessionId: 'not-a-uuid' }, { sessionId: 5 }]) expect(() => t.servers[0]!.party.malDesk.peerDropped(1, body)).not.toThrow();
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
   it('a second mask step for a session in use, refused for its arguments (batch, deadline) and not E_CONFLICT, ends nothing at the other two: that session runs and is right', async () => {
     const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, malicious: { poolInferences: 0 }, sessions: { maxDeadlineMs: 60_000 } });
     try {

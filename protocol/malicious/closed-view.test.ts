@@ -21,7 +21,11 @@ import { macCheck } from './mac-check.js';
 import { inputFromClient, inputMask, outputToClient } from './client-io.js';
 import type { MalComparisons } from './primitives.js';
 import { malForward } from './runner.js';
-import { createMalSession } from './session.js';
+import { createMalSession, type MalSession } from './session.js';
+import { setupEpoch } from './epoch.js';
+import { offlineBatch } from './mask-pool.js';
+import { MaskRecorder } from './mask-source.js';
+import type { PartyContext } from '../context.js';
 import { prepareWeights, shareModelReplicated } from './weights.js';
 
 /** What SessionTransport.close(reason) does to a view: pending and later receives reject, later sends throw, with `reason`. */
@@ -80,27 +84,15 @@ describe('a whole malicious inference whose views close after any received messa
   }
 
   /**
-   * A party desk's session on the memory transport: the weights' set-up, the client's mask and masked input
-   * (client-io.ts), the forward pass with a MAC check after every layer, the output to the client. When P0 has
-   * received its `cut`-th message, the three views close before P0's protocol code sees it (a peer's mal-drop or a
+   * Run `body` at the three parties (sessions made by `create`, default createMalSession); when P0 has received its
+   * `cut`-th message (0: never), the three views close before P0's protocol code sees it (a peer's mal-drop or a
    * deadline handled in the same turn as that message's delivery): P0 goes on with the payload on a closed view.
    */
-  async function cutRun(cut: number, comparisons: MalComparisons): Promise<{ outcomes: PromiseSettledResult<number>[]; received: number }> {
+  async function withCut<T>(cut: number, body: (s: MalSession) => Promise<T>, opts: { create?: (ctx: PartyContext) => Promise<MalSession>; onCut?: (reason: Error) => void } = {}): Promise<{ outcomes: PromiseSettledResult<T>[]; received: number }> {
     const ts: CheatingTransport[] = [];
     const reason = new MpcError('E_PEER_UNAVAILABLE', 'test: P1 refused or ended this session at its mask step', { party: 1, step: 'mal.mask' });
-    const masks = gather(), outs = gather();
-    const d = masks.all.then((m) => maskedInput(encode(x, F), m));
-    d.catch(() => undefined);
     let received = 0;
-    const r = await runMal3(async (s) => {
-      const w = await prepareWeights(s, parts[s.party]);
-      const { r: mask, forClient } = await inputMask(s, 2);
-      masks.put(s.party, forClient);
-      const xin = await inputFromClient(s, mask, await d);
-      const y = await malForward(s, w, { shape: [1, 2], data: xin }, { comparisons, checkEveryBytes: 1 });
-      outs.put(s.party, await outputToClient(s, y.data));
-      return decode(reconstructOutput(await outs.all, 1), F)[0]!;
-    }, {
+    const r = await runMal3(body, {
       create: (ctx) => {
         const t = ctx.transport as CheatingTransport;
         ts[ctx.party] = t;
@@ -108,32 +100,63 @@ describe('a whole malicious inference whose views close after any received messa
           const recv = t.recv.bind(t);
           t.recv = async (from, tag) => {
             const p = await recv(from, tag);
-            if (++received === cut) { for (const v of ts) closeLikeAView(v, reason); masks.fail(reason); outs.fail(reason); }
+            if (++received === cut) { for (const v of ts) closeLikeAView(v, reason); opts.onCut?.(reason); }
             return p;
           };
         }
-        return createMalSession(ctx);
+        return (opts.create ?? createMalSession)(ctx);
       },
     });
     return { outcomes: r.outcomes, received };
   }
 
-  it.each(['arithmetic', 'binary'] as const)('every cut (%s comparisons): each party answers right or fails with the close reason, and no promise is left rejected without a handler', async (comparisons) => {
-    const whole = await cutRun(0, comparisons);
-    const want = plainForward(model, x, 1).data[0]!;
-    for (const o of whole.outcomes) expect(o.status === 'fulfilled' && Math.abs(o.value - want) < 1e-2).toBe(true);
+  /** A party desk's session: the weights' set-up, the client's mask and masked input (client-io.ts), the forward pass with a MAC check after every layer, the output to the client. */
+  function deskSession(comparisons: MalComparisons, cut: number, create?: (ctx: PartyContext) => Promise<MalSession>) {
+    const masks = gather(), outs = gather();
+    const d = masks.all.then((m) => maskedInput(encode(x, F), m));
+    d.catch(() => undefined);
+    return withCut(cut, async (s) => {
+      const w = await prepareWeights(s, parts[s.party]);
+      const { r: mask, forClient } = await inputMask(s, 2);
+      masks.put(s.party, forClient);
+      const xin = await inputFromClient(s, mask, await d);
+      const y = await malForward(s, w, { shape: [1, 2], data: xin }, { comparisons, checkEveryBytes: 1 });
+      outs.put(s.party, await outputToClient(s, y.data));
+      return decode(reconstructOutput(await outs.all, 1), F)[0]!;
+    }, { ...(create ? { create } : {}), onCut: (e) => { masks.fail(e); outs.fail(e); } });
+  }
+
+  /** Every cut from 1 to the uncut run's count: no unhandled rejection, P0 fails with the reason (or finishes), every value that comes back is right. */
+  async function sweep<T>(run: (cut: number) => Promise<{ outcomes: PromiseSettledResult<T>[]; received: number }>, right: (v: T) => boolean): Promise<void> {
+    const whole = await run(0);
+    for (const o of whole.outcomes) expect(o.status === 'fulfilled' && right(o.value)).toBe(true);
     expect(whole.received).toBeGreaterThan(10);
     let rejected = 0;
     for (let cut = 1; cut <= whole.received; cut++) {
-      const { outcomes } = await cutRun(cut, comparisons);
+      const { outcomes } = await run(cut);
       await turns();
       expect({ cut, unhandled }).toEqual({ cut, unhandled: [] });
       // P0 goes on with its cut-th message on a closed view: it fails with the reason at its next send or receive (after
       // the last few messages, already delivered, it may finish first: then right). No party answers wrong.
       const p0 = outcomes[0]!;
       if (p0.status === 'rejected') { rejected++; expect({ cut, code: isMpcError(p0.reason) ? p0.reason.code : String(p0.reason) }).toEqual({ cut, code: 'E_PEER_UNAVAILABLE' }); }
-      for (const o of outcomes) if (o.status === 'fulfilled') expect(Math.abs(o.value - want)).toBeLessThan(1e-2);
+      for (const o of outcomes) if (o.status === 'fulfilled') expect(right(o.value)).toBe(true);
     }
     expect(rejected).toBeGreaterThan(whole.received / 2);
+  }
+
+  const want = plainForward(model, x, 1).data[0]!;
+  it.each(['arithmetic', 'binary'] as const)('every cut (%s comparisons): each party answers right or fails with the close reason, and no promise is left rejected without a handler', async (comparisons) => {
+    await sweep((cut) => deskSession(comparisons, cut), (v) => Math.abs(v - want) < 1e-2);
+  }, 120_000);
+
+  it('every cut of an epoch set-up, then of an offline mask batch (the pool\'s, MAC checks included): no promise left rejected without a handler', async () => {
+    const recs = [new MaskRecorder(), new MaskRecorder(), new MaskRecorder()];
+    const rec = await deskSession('arithmetic', 0, (ctx) => createMalSession(ctx, { masks: recs[ctx.party]! }));
+    expect(rec.outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    const plan = recs[0]!.plan;
+    expect(plan.length).toBeGreaterThan(0);
+    await sweep((cut) => withCut(cut, async (s) => (await setupEpoch(s, parts[s.party])).nodes.length), (v) => v === model.nodes.length);
+    await sweep((cut) => withCut(cut, async (s) => (await offlineBatch(s, plan, 2, 'b')).length), (v) => v === 2);
   }, 120_000);
 });

@@ -30,14 +30,16 @@
  * the same every time; what the timing does with it is not.
  *
  *   nice -n 5 npx tsx bench/reuse-probe.ts [--seed 1] [--seconds 60] [--configs default,small-frames,mid-frames,grpc]
- *     [--models networkA,conv] [--clients 4] [--restart P] [--final 6] [--quick-warmup] [--json FILE]
+ *     [--models networkA,conv] [--clients 4] [--restart P] [--final 6] [--quick-warmup] [--json FILE] [--party-log FILE]
  *
- * Exit status 1 when any answer was wrong, any error uncoded, or a final prediction failed. Prints one JSON report
+ * --party-log appends every line the party processes print (warn and above: launchLocal's log level) to FILE.
+ * Exit status 1 when any answer was wrong, any error uncoded, a final prediction failed, or a party logged
+ * E_PROCESS_FAULT (an unhandled rejection or uncaught exception: a crash, whatever the clients saw). Prints one JSON report
  * and one markdown row per (configuration, model).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { PrivateInferenceClient } from '../client-sdk/src/index.js';
 import { launchLocal, partyNodeArgs, partyProgram, type Launched } from '../parties/launch.js';
@@ -98,6 +100,8 @@ export interface ProbeOptions {
   restart?: 0 | 1 | 2;
   final: number;
   quickWarmup: boolean;
+  /** Append every party log line (all levels the parties print) to this file, prefixed with the party. */
+  partyLog?: string;
   log?: (s: string) => void;
 }
 
@@ -155,19 +159,21 @@ function right(plain: ModelIR<FloatTensor>, inputs: Float32Array[], logits: numb
 const NOTABLE = new Set(['E_PROCESS_FAULT', 'E_INTERNAL', 'E_PROTOCOL_DESYNC']);
 
 /** Party log lines at warn or above (and lines that are not JSON): count their codes. */
-function codeCounter(): { counts: Record<string, number>[]; samples: string[]; onLine: (p: number, line: string) => void } {
+function codeCounter(logFile?: string): { counts: Record<string, number>[]; samples: string[]; onLine: (p: number, line: string) => void } {
   const counts: Record<string, number>[] = [{}, {}, {}];
   const samples: string[] = [];
   return {
     counts,
     samples,
     onLine: (p, line) => {
+      if (logFile) appendFileSync(logFile, `P${p} ${line}\n`);
       const lv = /"level":(\d+)/.exec(line);
       if (lv && Number(lv[1]) < 40) return;
       const code = /"code":"(E_[A-Z_]+)"/.exec(line)?.[1] ?? (lv ? 'uncoded-line' : 'raw-line');
       counts[p]![code] = (counts[p]![code] ?? 0) + 1;
       // A few lines without a code or with a code that says something broke, to read (the parties' logs carry no values).
-      if ((!code.startsWith('E_') || NOTABLE.has(code)) && samples.length < 12) samples.push(`P${p}: ${line.slice(0, 600)}`);
+      // A NOTABLE line is always kept (up to 24 in all): the first uncoded lines must not crowd out a fault's.
+      if ((NOTABLE.has(code) && samples.length < 24) || (!code.startsWith('E_') && samples.length < 12)) samples.push(`P${p}: ${line.slice(0, 600)}`);
     },
   };
 }
@@ -284,7 +290,7 @@ export async function runProbe(o: ProbeOptions): Promise<Verdicts[]> {
         const spec = MODELS[key];
         if (!spec) throw new Error(`reuse-probe: unknown model '${key}' (${Object.keys(MODELS).join(', ')})`);
         const plain = spec.plain();
-        const codes = codeCounter();
+        const codes = codeCounter(o.partyLog);
         const finalToken = randomBytes(24).toString('base64url');
         const env = (p: 0 | 1 | 2) => ({ ...cfg.env, ...cfg.partyEnv?.[p] });
         const l = await launchLocal({
@@ -351,7 +357,7 @@ async function main(): Promise<void> {
     seed: Number(opt('--seed', '1')), seconds: Number(opt('--seconds', '60')),
     configs: opt('--configs', 'default,small-frames,mid-frames,grpc').split(','), models: opt('--models', 'networkA,conv').split(','),
     clients: Number(opt('--clients', '4')), final: Number(opt('--final', '6')), quickWarmup: args.includes('--quick-warmup'),
-    ...(r ? { restart: Number(r) as 0 | 1 | 2 } : {}),
+    ...(r ? { restart: Number(r) as 0 | 1 | 2 } : {}), ...(opt('--party-log', '') ? { partyLog: opt('--party-log', '') } : {}),
   };
   const load0 = loadavg()[0]!;
   const t0 = new Date().toISOString();
@@ -361,7 +367,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${[...ROW_HEAD, ...vs.map(row)].join('\n')}\n`);
   const json = opt('--json', '');
   if (json) writeFileSync(json, JSON.stringify(vs, null, 2));
-  const bad = vs.some((v) => v.wrong > 0 || Object.keys(v.uncoded).length > 0 || v.final.right !== v.final.asked);
+  const bad = vs.some((v) => v.wrong > 0 || Object.keys(v.uncoded).length > 0 || v.final.right !== v.final.asked || v.partyCodes.some((m) => (m.E_PROCESS_FAULT ?? 0) > 0));
   if (bad) process.exitCode = 1;
 }
 

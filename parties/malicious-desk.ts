@@ -127,7 +127,7 @@ export class MaliciousDesk {
       // unless told: each refusal here (E_OVERLOADED above all) held one of their batch.maxConcurrentRuns slots for
       // the client's whole deadline, so refusals fed themselves under load (bench/reuse-probe.ts). Not for E_CONFLICT:
       // the id is in use here, maybe by another client's session, which a caller who knows its id must not end.
-      if (!(isMpcError(e) && e.code === 'E_CONFLICT') && !(typeof e === 'object' && e !== null && this.fromPeer.has(e))) this.tellPeers(id);
+      if (!(isMpcError(e) && e.code === 'E_CONFLICT') && !this.fromPeer.has(e as object)) this.tellPeers(id);
       throw e;
     }
   }
@@ -146,8 +146,7 @@ export class MaliciousDesk {
     const id = (body as { sessionId?: unknown } | null)?.sessionId;
     if (typeof id !== 'string' || !UUID.test(id)) return;
     const sid = id.toLowerCase();
-    const err = new MpcError('E_PEER_UNAVAILABLE', `P${from} refused or ended malicious session ${sid} at its mask step`, { party: from, step: 'mal.mask' });
-    this.fromPeer.add(err);
+    const err = this.droppedBy(from, sid);
     const view = this.startingViews.get(sid);
     if (view) { view.close(err); return; }
     const run = this.runs.get(sid);
@@ -163,7 +162,18 @@ export class MaliciousDesk {
     this.droppedEarly.set(sid, { at: now, from });
   }
 
+  /** The error of a session that peer `from` dropped (E_PEER_UNAVAILABLE naming it), marked as not to be told back. */
+  private droppedBy(from: PartyId, id: string): MpcError {
+    const err = new MpcError('E_PEER_UNAVAILABLE', `P${from} refused or ended malicious session ${id} at its mask step`, { party: from, step: 'mal.mask' });
+    this.fromPeer.add(err);
+    return err;
+  }
+
   private async maskStep(id: string, owner: string, key: string, batch: number, deadlineMs: number | undefined): Promise<Uint8Array> {
+    // First of all: an id in use here (set up, open, or its view closed in the last 10 minutes) is E_CONFLICT, which
+    // mask() does not tell the peers. Checked after the arguments, a second request for another client's session with
+    // a batch or deadline refused here (E_BAD_ARGUMENT) was told as a mal-drop, and the peers ended that session.
+    if (this.runs.has(id) || this.startingViews.has(id) || this.c.mesh.used(`mal-${id}`)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists or was used at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
     if (this.faultErr) throw new MpcError('E_NOT_READY', `P${this.c.party} is not ready: it met a process fault and is restarting`, { party: this.c.party, step: 'mal.mask' });
     const model = this.c.model;
     const w = this.weights();
@@ -174,15 +184,10 @@ export class MaliciousDesk {
     const refused = policyRefusal(this.c.party, resolveModelPolicy(model, undefined));
     if (refused) throw refused;
     const ms = clientDeadlineMs(deadlineMs, this.c.opts.sessions, { party: this.c.party, step: 'mal.mask' });
-    if (this.runs.has(id) || this.startingViews.has(id)) throw new MpcError('E_CONFLICT', `malicious session ${id} exists at P${this.c.party}`, { party: this.c.party, step: 'mal.mask' });
     const early = this.droppedEarly.get(id);
     if (early !== undefined) {
       this.droppedEarly.delete(id);
-      if (performance.now() - early.at <= 60_000) {
-        const err = new MpcError('E_PEER_UNAVAILABLE', `P${early.from} refused or ended malicious session ${id} at its mask step`, { party: early.from, step: 'mal.mask' });
-        this.fromPeer.add(err);
-        throw err;
-      }
+      if (performance.now() - early.at <= 60_000) throw this.droppedBy(early.from, id);
     }
     // Each open run holds its masks and intermediate values (the MACed weights are the epoch's, shared): at most batch.maxConcurrentRuns at once.
     const cap = Math.max(1, this.c.opts.batch.maxConcurrentRuns);

@@ -81,4 +81,50 @@ describe('malicious serving: a mask step refused at one party', () => {
       await t.close();
     }
   }, 60_000);
+
+  it('the ids of early drops are bounded (10 000): the oldest is forgotten (its session runs), the newest still refused', async () => {
+    const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, malicious: { poolInferences: 0 }, sessions: { maxDeadlineMs: 60_000 } });
+    try {
+      const first = randomUUID();
+      for (const s of t.servers) s.party.malDesk.peerDropped(1, { sessionId: first });
+      for (let i = 0; i < 10_000; i++) { const id = randomUUID(); for (const s of t.servers) s.party.malDesk.peerDropped(1, { sessionId: id }); }
+      const last = randomUUID();
+      t.servers[0]!.party.malDesk.peerDropped(2, { sessionId: last });
+      expect((await Promise.all([0, 1, 2].map((p) => mask(t, p, first, 30_000)))).map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      expect((await mask(t, 0, last, 30_000)).json()).toMatchObject({ code: 'E_PEER_UNAVAILABLE', party: 2 });
+      // Not an id: ignored (no throw, nothing remembered).
+      for (const body of [null, 7, 'x', { sessionId: 'not-a-uuid' }, { sessionId: 5 }]) expect(() => t.servers[0]!.party.malDesk.peerDropped(1, body)).not.toThrow();
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('a second mask step for a session in use, refused for its arguments (batch, deadline) and not E_CONFLICT, ends nothing at the other two: that session runs and is right', async () => {
+    const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, malicious: { poolInferences: 0 }, sessions: { maxDeadlineMs: 60_000 } });
+    try {
+      const id = randomUUID();
+      const m = await Promise.all([0, 1, 2].map((p) => mask(t, p, id, 30_000)));
+      expect(m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      // Whoever knows the id (a second client, a replay) asks P0 for it again with a batch or a deadline P0 refuses.
+      const bad = [
+        await t.servers[0]!.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask?batch=0`, headers: auth }),
+        await t.servers[0]!.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask?deadlineMs=600000`, headers: auth }),
+      ];
+      for (const r of bad) expect(r.statusCode).toBeGreaterThanOrEqual(400);
+      await new Promise((res) => setTimeout(res, 300));
+      for (const s of t.servers) expect(s.party.malDesk.open).toBe(1);
+      // The owner's input: answered by the three, right.
+      const x = Float64Array.from([1, 0.5, -0.5, -2]);
+      const d = maskedInput(encode(x, F), m.map(bytesOf) as Three);
+      const out = await Promise.all(t.servers.map((s) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/input`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: Buffer.from(d) })));
+      expect(out.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      const y = decode(reconstructOutput(out.map(bytesOf) as Three, 2), F);
+      expect(Math.abs(y[0]! - 1)).toBeLessThan(1e-3);
+      expect(Math.abs(y[1]! - -1.75)).toBeLessThan(1e-3);
+      // After its end: the id was used here, so a request for it is E_CONFLICT whatever its arguments (never told to the peers).
+      expect((await t.servers[1]!.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask?batch=0`, headers: auth })).json()).toMatchObject({ code: 'E_CONFLICT' });
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
 });

@@ -152,6 +152,9 @@ export class PeerMesh extends LinkMesh implements FrameSink {
     return view;
   }
 
+  /** Whether a view of this name is open or was closed in the last 10 minutes (openSession refuses it: E_CONFLICT). */
+  used(session: string): boolean { return this.sessions.has(session) || this.recentlyClosed.has(session); }
+
   /** FrameSink: the view closed. */
   release(session: string): void {
     this.sessions.delete(session);

@@ -114,6 +114,10 @@ export function macCheck(s: MalSession): Promise<void> {
     s.pending = [];
     // Step 1: the mask's MAC first (its message to P_{i-1} goes ahead of the coin, in the order P_{i-1} receives them), then the coins.
     const maskP = macOfBody(s, randomRep(s.ctx, 1), false);
+    // Awaited below, after the coins are sent; a send that throws first (the view closed meanwhile: its deadline, a peer's
+    // mal-drop, a process fault) must not leave maskP rejected without a handler: in a party process that is a process
+    // fault, which ends every session in it (closed-view.test.ts). The rejection still reaches the await.
+    maskP.catch(() => undefined);
     const nextCoin = freshCoin();
     const mine = concat([s.coin.share, s.coin.nonce, commitCoin(s.party, nextCoin)]);
     for (const p of peers) s.send(p, `${tag}:coin`, mine);

@@ -12,12 +12,12 @@ import type { BackendSpec } from '../runtime/kernels.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs as parseCliArgs } from 'node:util';
 import { MpcError } from '../protocol/errors.js';
 import type { Budget, Enforcement } from '../protocol/privacy/index.js';
 import type { MalComparisons } from '../protocol/malicious/primitives.js';
 import type { PartyId } from '../protocol/ring/types.js';
 import { DEFAULT_PLAN_AHEAD_MS } from './batcher.js';
+import { bad, parseArgs } from './config-args.js';
 import type { ClientCredential } from './client-auth.js';
 import { modelEntry } from './config-model.js';
 import type { PrivacySettings } from './privacy.js';
@@ -27,6 +27,7 @@ import { DEFAULT_WARMUP, type WarmupOptions } from './warmup.js';
 import type { PateNoise } from './model-source.js';
 
 export { modelSourceOf } from './config-model.js';
+export { parseArgs } from './config-args.js';
 
 export interface PartyEntry {
   /**
@@ -268,23 +269,6 @@ export const DEFAULT_ACCOUNTANT_FILE = 'data/privacy-accountant-p{party}.json';
 
 /** client-sdk/demo next to parties/ (served by P0 when it exists). */
 export const DEMO_DIR = fileURLToPath(new URL('../client-sdk/demo/', import.meta.url));
-
-function bad(msg: string): never { throw new MpcError('E_BAD_ARGUMENT', `config: ${msg}`); }
-
-/** `--party N --config FILE [--insecure-local]` (node:util parseArgs, strict: anything else is refused). */
-export function parseArgs(argv: string[]): { party?: string; config?: string; insecureLocal: boolean } {
-  let v;
-  try {
-    ({ values: v } = parseCliArgs({ args: argv, strict: true, allowPositionals: false, options: { party: { type: 'string' }, config: { type: 'string' }, 'insecure-local': { type: 'boolean' } } }));
-  } catch (e) {
-    const m = e instanceof Error ? e.message : String(e);
-    const arg = /'([^']+)'/.exec(m)?.[1] ?? m.split('\n')[0];
-    const code = (e as { code?: string }).code;
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') bad(`unknown argument '${arg}' (usage: --party 0|1|2 --config FILE [--insecure-local])`);
-    bad(m.split('\n')[0]!);
-  }
-  return { ...(v.party !== undefined ? { party: v.party } : {}), ...(v.config !== undefined ? { config: v.config } : {}), insecureLocal: v['insecure-local'] === true };
-}
 
 const int = (v: unknown, name: string, min: number, max: number): number => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(`${name} must be an integer in ${min}..${max}`);

@@ -14,8 +14,9 @@
  * shows the check has power (the bits above ell then follow x's sign).
  */
 import { describe, expect, it } from 'vitest';
+import { bump, worst, type Stats } from '../testing/view-stats.js';
 import type { PartyId } from '../ring/types.js';
-import { goodnessOfFitZ, twoSampleChiSquareZ } from '../privacy/stats.js';
+import { goodnessOfFitZ } from '../privacy/stats.js';
 import { runMal3, values } from '../testing/cheat.js';
 import { liftSigned, type Vec128 } from './ring128.js';
 import { addM, type MShare } from './rep.js';
@@ -30,13 +31,6 @@ import { msbM } from './compare.js';
 const RUNS = 150, ELL = 16, N = 4;
 const INPUT_A = [0n, 0n, 0n, 0n];
 const INPUT_B = [-(1n << 14n), (1n << 15n) - 1n, -1n, -(1n << 15n) + 1n];
-
-type Stats = Map<string, number[]>;
-function bump(s: Stats, key: string, buckets: number, b: number): void {
-  let h = s.get(key);
-  if (!h) s.set(key, (h = new Array<number>(buckets).fill(0)));
-  h[b]!++;
-}
 
 /** Buckets of the opened c per element: bits ell-2..ell-1, bits ell..ell+1, bits 126..127. */
 function opened(s: Stats, c: Vec128): void {
@@ -78,15 +72,6 @@ async function collect(input: bigint[], leaky: boolean): Promise<{ c: Stats; msg
     });
   }
   return { c, msgs };
-}
-
-function worst(a: Stats, b: Stats): { z: number; key: string } {
-  let w = { z: -Infinity, key: '' };
-  for (const [key, h] of a) {
-    const z = twoSampleChiSquareZ(h, b.get(key)!);
-    if (z > w.z) w = { z, key };
-  }
-  return w;
 }
 
 describe('msbM: no single party\'s view, nor the opened c = x + r, depends on x', () => {

@@ -14,8 +14,9 @@
  * shows the check has power on eps: bits 64-65 then follow x's sign.
  */
 import { describe, expect, it } from 'vitest';
+import { bump, worst, type Stats } from '../testing/view-stats.js';
 import type { PartyId } from '../ring/types.js';
-import { goodnessOfFitZ, twoSampleChiSquareZ } from '../privacy/stats.js';
+import { goodnessOfFitZ } from '../privacy/stats.js';
 import { runMal3, values } from '../testing/cheat.js';
 import { liftSigned, type Vec128 } from './ring128.js';
 import type { MalSession } from './session.js';
@@ -26,13 +27,6 @@ import { compareMaskM, reluM } from './compare.js';
 const RUNS = 120, ELL = 16, N = 4;
 const INPUT_A = [0n, 0n, 0n, 0n];
 const INPUT_B = [-(1n << 14n), (1n << 15n) - 1n, -1n, -(1n << 15n) + 1n];
-
-type Stats = Map<string, number[]>;
-function bump(s: Stats, key: string, buckets: number, b: number): void {
-  let h = s.get(key);
-  if (!h) s.set(key, (h = new Array<number>(buckets).fill(0)));
-  h[b]!++;
-}
 
 /** Two bits of a 128-bit element (4 words) from bit `at` (at even, not crossing a word). */
 const twoBits = (v: Vec128, e: number, at: number): number => (v[4 * e + (at >>> 5)]! >>> (at & 31)) & 3;
@@ -64,15 +58,6 @@ async function collect(input: bigint[], leaky: boolean): Promise<{ eps: Stats; m
     }
   }
   return { eps, msgs };
-}
-
-function worst(a: Stats, b: Stats): { z: number; key: string } {
-  let w = { z: -Infinity, key: '' };
-  for (const [key, h] of a) {
-    const z = twoSampleChiSquareZ(h, b.get(key)!);
-    if (z > w.z) w = { z, key };
-  }
-  return w;
 }
 
 describe('reluM (folded): the opened eps = x + rho and every received message do not depend on x', () => {

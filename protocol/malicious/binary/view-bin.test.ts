@@ -15,8 +15,8 @@
  * shows the check has power.
  */
 import { describe, expect, it } from 'vitest';
+import { bump, worst, type Stats } from '../../testing/view-stats.js';
 import type { PartyId } from '../../ring/types.js';
-import { twoSampleChiSquareZ } from '../../privacy/stats.js';
 import { runMal3, values } from '../../testing/cheat.js';
 import { liftSigned } from '../ring128.js';
 import type { MalSession } from '../session.js';
@@ -30,13 +30,6 @@ import { openB } from './open.js';
 const RUNS = 150, ELL = 8, N = 6;
 const INPUT_A = [0n, 0n, 0n, 0n, 0n, 0n];
 const INPUT_B = [-128n, 127n, -1n, 1n, -100n, 64n];
-
-type Stats = Map<string, number[]>;
-function bump(s: Stats, key: string, buckets: number, b: number): void {
-  let h = s.get(key);
-  if (!h) s.set(key, (h = new Array<number>(buckets).fill(0)));
-  h[b]!++;
-}
 
 /** The comparison's steps as compare-bin.ts runs them (the opened e returned); leaky: e = MSB, no daBit. */
 async function run(s: MalSession, input: bigint[], leaky: boolean): Promise<number[]> {
@@ -60,15 +53,6 @@ async function collect(input: bigint[], leaky: boolean): Promise<{ e: Stats; msg
     });
   }
   return { e, msgs };
-}
-
-function worst(a: Stats, b: Stats): { z: number; key: string } {
-  let w = { z: -Infinity, key: '' };
-  for (const [key, h] of a) {
-    const z = twoSampleChiSquareZ(h, b.get(key)!);
-    if (z > w.z) w = { z, key };
-  }
-  return w;
 }
 
 describe('binary domain: no single party\'s view, nor the opened e = MSB XOR b, depends on the input', () => {

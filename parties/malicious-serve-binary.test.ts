@@ -15,7 +15,7 @@
  * requests): both checked by removing them.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { maskedInput, reconstructOutput } from '../client-sdk/src/malicious-io.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { addCost } from '../protocol/primitives/cost.js';
@@ -30,7 +30,12 @@ import { plainForward } from '../protocol/reference/forward.js';
 import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
 import { CHEAT_ENV } from './malicious-desk.js';
 import { compareSettings, settingsError } from './link-hello.js';
-import { auth, partyTrio, type PartyTrio } from './testing/trio.js';
+import type { PartyId } from '../protocol/ring/types.js';
+import { shareModelReplicated } from '../protocol/malicious/weights.js';
+import { resolveConfig, type DeploymentConfig } from './config.js';
+import { shareBundles } from './model-source.js';
+import { createPartyServer, type PartyServer } from './server.js';
+import { auth, partyTrio, testCerts, type PartyTrio } from './testing/trio.js';
 
 const F = 13;
 type Three = [Uint8Array, Uint8Array, Uint8Array];
@@ -196,4 +201,36 @@ describe('malicious.comparisons at link set-up (link-hello.ts)', () => {
     expect(compareSettings(0, { ...base, maliciousComparisons: 'arithmetic' }, 1, base).must).toEqual([]);
     expect(compareSettings(0, { ...base, maliciousComparisons: 'binary' }, 1, { ...base, maliciousComparisons: 'binary' }).must).toEqual([]);
   });
+
+  // The party's own wiring (party.ts sends its config's value at HELLO), not only the comparison above: two party
+  // servers, P0 'binary' and P1 'arithmetic', the link between them refused. Without party.ts's maliciousComparisons
+  // the link came up (problem null; checked by removing it).
+  const opened: PartyServer[] = [];
+  afterEach(async () => { await Promise.all(opened.splice(0).map((s) => s.close())); });
+  it("party servers configured 'binary' (P0) and 'arithmetic' (P1): the link is refused with E_SETTINGS_MISMATCH at P0, /readyz 503", async () => {
+    const g = seededPrg(3);
+    const model = { formatVersion: IR_FORMAT_VERSION, inputShape: [4], output: 'd', outputActivation: 'linear', nodes: [{ kind: 'dense' as const, name: 'd', inputs: ['input'], units: 2, activation: 'relu' as const, kernel: { shape: [4, 2], data: uniform(g, 8, 0.5) }, bias: { shape: [2], data: uniform(g, 2, 0.1) } }] } as ModelIR<FloatTensor>;
+    const certs = testCerts();
+    const bundles = shareBundles(model, F);
+    shareModelReplicated(model, F).forEach((r, p) => { bundles[p]!.replicated = r; });
+    const dep: DeploymentConfig = {
+      tokens: ['binary-link-token-0123456789'], logLevel: 'silent', security: 'malicious', warmup: { runs: 0 },
+      parties: ([0, 1, 2] as PartyId[]).map((p) => ({
+        http: { host: '127.0.0.1', port: 0 }, ...(p < 2 ? { grpc: { host: '127.0.0.1', port: 0 } } : {}),
+        tls: { ca: certs.ca.cert, cert: certs.parties[p].cert, key: certs.parties[p].key }, model: { devFile: 'unused' },
+      })) as DeploymentConfig['parties'],
+    };
+    for (const p of [0, 1] as PartyId[]) {
+      const cfg = resolveConfig(dep, p, process.cwd(), { malicious: { ...resolveConfig(dep, p, process.cwd()).malicious, comparisons: p === 0 ? 'binary' : 'arithmetic' } });
+      const srv = createPartyServer(cfg, { model: { kind: 'memory', bundle: bundles[p] }, logger: false, mesh: { reconnectMs: { min: 30, max: 100 } } });
+      opened.push(srv);
+      const { grpcPort } = await srv.start();
+      dep.parties[p].grpc!.port = grpcPort!;
+    }
+    const t0 = Date.now();
+    while (opened[0]!.party.mesh.health[1]!.problem === null && Date.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 20));
+    expect(opened[0]!.party.mesh.health[1]!.problem).toMatchObject({ code: 'E_SETTINGS_MISMATCH', message: 'maliciousComparisons: P0 has binary, P1 has arithmetic (must be the same at the three parties)' });
+    expect(opened[0]!.party.mesh.health[1]!.ups).toBe(0);
+    expect((await opened[0]!.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+  }, 60_000);
 });

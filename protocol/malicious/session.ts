@@ -46,7 +46,8 @@ export const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength
 /** A coin share and the nonce of its commitment (SPDZ's commit-then-open coin tossing). */
 export interface Coin { readonly share: Uint8Array; readonly nonce: Uint8Array }
 
-export const commitCoin = (party: PartyId, c: Coin): Uint8Array => digest(`mal.coin.P${party}`, c.share, c.nonce);
+/** H(domain.P<party>, share, nonce): the MAC check's coins under 'mal.coin', the binary triples' under 'mal.bin.coin'. */
+export const commitCoin = (party: PartyId, c: Coin, domain = 'mal.coin'): Uint8Array => digest(`${domain}.P${party}`, c.share, c.nonce);
 
 export function freshCoin(): Coin {
   return { share: randomBytes(16), nonce: randomBytes(16) };

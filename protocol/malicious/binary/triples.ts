@@ -37,13 +37,12 @@
  * Cost (all parties): 4 rounds; 24 M + 192 (ANDs, commitments) + 192
  * (coins) + 3 (8 (3 C + 2 N (B - 1)) + 32) + 96 bytes.
  */
-import { randomBytes } from 'node:crypto';
 import { Prg } from '../../correlated/prg.js';
 import { assert } from '../../errors.js';
 import type { Cost } from '../../primitives/cost.js';
 import { addCost } from '../../primitives/cost.js';
 import type { PartyId } from '../../ring/types.js';
-import { digest, HASH_BYTES, sameBytes, type MalSession } from '../session.js';
+import { commitCoin, digest, freshCoin, HASH_BYTES, sameBytes, type MalSession } from '../session.js';
 import { andLocal } from './and.js';
 import { andPublicB, concatWordsB, gatherWordsB, randomB, xorB, xorPublicB, WORD_BYTES_B, type BShare } from './bshare.js';
 import { checkZeroBodyB, checkZeroCostB, openBodyB, openCostB } from './open.js';
@@ -143,8 +142,6 @@ export function permutation(seed: Uint8Array, m: number): Int32Array {
   return pi;
 }
 
-const commitOf = (p: PartyId, coin: Uint8Array, nonce: Uint8Array): Uint8Array => digest(`mal.bin.coin.P${p}`, coin, nonce);
-
 /**
  * Beaver's check of (x, y, z) against a triple (a, b, c) with rho = x XOR a and sigma = y XOR b opened (FLNW17
  * verifying a triple with another): v = z XOR c XOR (sigma AND a) XOR (rho AND b) XOR (rho AND sigma), a sharing of 0 when both are
@@ -170,21 +167,21 @@ export async function makeTriplesBody(s: MalSession, words: number, check?: Ands
   // Step 1: random a, b; c = a AND b (resharing), and the commitments to the coins, in one round.
   const a = randomB(s.ctx, 64 * M), b = randomB(s.ctx, 64 * M);
   const cz = andLocal(s, a, b);
-  const coin = randomBytes(16), nonce = randomBytes(16);
+  const coin = freshCoin();
   s.send(s.prev, `${tag}:and`, new Uint8Array(cz.buffer.slice(0)));
-  for (const p of peers) s.send(p, `${tag}:commit`, commitOf(s.party, coin, nonce));
+  for (const p of peers) s.send(p, `${tag}:commit`, commitCoin(s.party, coin, 'mal.bin.coin'));
   const got = await s.recv(s.next, `${tag}:and`, 4 * cz.length);
   const c: BShare = { n: 64 * M, planes: 1, a: cz, b: new Uint32Array(got.buffer.slice(got.byteOffset, got.byteOffset + got.byteLength)) };
   const commits = new Map<PartyId, Uint8Array>();
   for (const p of peers) commits.set(p, (await s.recv(p, `${tag}:commit`, HASH_BYTES)).slice());
   // Step 2: open the coins; seed from all three.
-  const opening = new Uint8Array(32); opening.set(coin); opening.set(nonce, 16);
+  const opening = new Uint8Array(32); opening.set(coin.share); opening.set(coin.nonce, 16);
   for (const p of peers) s.send(p, `${tag}:coin`, opening);
   const coins: Uint8Array[] = [];
-  coins[s.party] = coin;
+  coins[s.party] = coin.share;
   for (const p of peers) {
     const o = await s.recv(p, `${tag}:coin`, 32);
-    if (!sameBytes(commitOf(p, o.subarray(0, 16), o.subarray(16)), commits.get(p)!)) s.fail(tag, `P${p}'s coin does not open its commitment`);
+    if (!sameBytes(commitCoin(p, { share: o.subarray(0, 16), nonce: o.subarray(16) }, 'mal.bin.coin'), commits.get(p)!)) s.fail(tag, `P${p}'s coin does not open its commitment`);
     coins[p] = o.slice(0, 16);
   }
   const seed = digest('mal.bin.seed', coins[0]!, coins[1]!, coins[2]!);

@@ -2,32 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { runMal3, values } from '../testing/cheat.js';
 import { isMpcError } from '../errors.js';
-import { window2d } from '../layers/geometry.js';
 import { fromBigints, liftSigned } from './ring128.js';
 import { setupCost } from './session.js';
 import { inputM, publicM } from './input.js';
 import { openLow } from './open.js';
 import { macCheck } from './mac-check.js';
 import { maxPoolCostM, maxPoolM, type PoolInput, type PoolWindow } from './maxpool.js';
+import { maxPoolReference } from '../testing/maxpool-reference.js';
 
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 
-/** Plaintext max pool (TensorFlow semantics: the maximum over the real, unpadded values of each window), NHWC, one image. */
-function reference(x: bigint[], sh: PoolInput, p: PoolWindow): bigint[] {
-  const g = window2d(sh.h, sh.w, [p.kh, p.kw], [p.sh, p.sw], p.padding ?? 'valid');
-  const out: bigint[] = [];
-  for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) for (let ch = 0; ch < sh.c; ch++) {
-    let best: bigint | null = null;
-    for (let dy = 0; dy < p.kh; dy++) for (let dx = 0; dx < p.kw; dx++) {
-      const y = oy * p.sh + dy - g.padTop, xx = ox * p.sw + dx - g.padLeft;
-      if (y < 0 || y >= sh.h || xx < 0 || xx >= sh.w) continue;
-      const v = x[(y * sh.w + xx) * sh.c + ch]!;
-      if (best === null || v > best) best = v;
-    }
-    out.push(best!);
-  }
-  return out;
-}
 
 /** Values with |x| < 2^(ell-2): random, the extremes +-(2^(ell-2) - 1), 0, -1, 1, and repeated values (ties). */
 function image(n: number, ell: number, ties: boolean): bigint[] {
@@ -68,7 +52,7 @@ describe('maxPoolM (tournament tree of max(a, b) = b + ReLU(a - b) over MACed sh
     it(`ell = ${ell}: valid and same padding, strides, odd windows, random and edge values`, async () => {
       for (const [sh, p] of CASES) {
         const xs = image(sh.h * sh.w * sh.c, ell, false);
-        expect(await pool(xs, sh, p, ell), JSON.stringify([sh, p])).toEqual(reference(xs, sh, p));
+        expect(await pool(xs, sh, p, ell), JSON.stringify([sh, p])).toEqual(maxPoolReference(xs, sh, p));
       }
     });
   }
@@ -76,11 +60,11 @@ describe('maxPoolM (tournament tree of max(a, b) = b + ReLU(a - b) over MACed sh
   it('ties (equal values in a window, also at -(2^(ell-2) - 1), equal to the padding plus one) give the tied value', async () => {
     for (const [sh, p] of CASES.slice(0, 3)) {
       const xs = image(sh.h * sh.w * sh.c, 32, true);
-      expect(await pool(xs, sh, p, 32)).toEqual(reference(xs, sh, p));
+      expect(await pool(xs, sh, p, 32)).toEqual(maxPoolReference(xs, sh, p));
     }
     const sh = { h: 2, w: 2, c: 1 }, p = { kh: 2, kw: 2, sh: 1, sw: 1, padding: 'same' as const };
     const xs = [-(1n << 30n) + 1n, -(1n << 30n) + 1n, -(1n << 30n) + 1n, -(1n << 30n) + 1n];
-    expect(await pool(xs, sh, p, 32)).toEqual(reference(xs, sh, p));
+    expect(await pool(xs, sh, p, 32)).toEqual(maxPoolReference(xs, sh, p));
   });
 
   it('declared cost (the masks of all levels in one call, then one reluM per level) matches the transport counters', async () => {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { runMal3, values } from '../../testing/cheat.js';
-import { window2d } from '../../layers/geometry.js';
 import { liftSigned } from '../ring128.js';
 import { setupCost } from '../session.js';
 import { inputM } from '../input.js';
@@ -12,25 +11,10 @@ import type { PoolInput, PoolWindow } from '../maxpool.js';
 import { maxPoolBinCostB, maxPoolBinM, sliceDaBits } from './maxpool-bin.js';
 import { daBitsM } from './dabit.js';
 import { reconstructB } from './bshare.js';
+import { maxPoolReference } from '../../testing/maxpool-reference.js';
 
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 
-/** Plaintext max pool (TensorFlow semantics), NHWC, one image. */
-function reference(x: bigint[], sh: PoolInput, p: PoolWindow): bigint[] {
-  const g = window2d(sh.h, sh.w, [p.kh, p.kw], [p.sh, p.sw], p.padding ?? 'valid');
-  const out: bigint[] = [];
-  for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) for (let ch = 0; ch < sh.c; ch++) {
-    let best: bigint | null = null;
-    for (let dy = 0; dy < p.kh; dy++) for (let dx = 0; dx < p.kw; dx++) {
-      const y = oy * p.sh + dy - g.padTop, xx = ox * p.sw + dx - g.padLeft;
-      if (y < 0 || y >= sh.h || xx < 0 || xx >= sh.w) continue;
-      const v = x[(y * sh.w + xx) * sh.c + ch]!;
-      if (best === null || v > best) best = v;
-    }
-    out.push(best!);
-  }
-  return out;
-}
 
 /** Values with |x| < 2^(ell-2): random, the extremes, 0, +-1, and ties. */
 function image(n: number, ell: number): bigint[] {
@@ -62,7 +46,7 @@ describe('maxPoolBinM (the tournament of maxpool.ts on the binary ReLU) against 
           await macCheck(s);
           return Array.from(out, (v) => BigInt.asIntN(64, v));
         });
-        for (const v of values(r)) expect(v).toEqual(reference(xs, sh, p));
+        for (const v of values(r)) expect(v).toEqual(maxPoolReference(xs, sh, p));
       });
     }
   }

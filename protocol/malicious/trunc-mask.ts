@@ -43,10 +43,25 @@
  * (r uniform in Z_2^128, r' and top functions of it): trunc.ts's online
  * part, its error (floor or floor + 1) and its proofs are unchanged.
  *
+ * Checks: the ANDs of steps 5-8 are verified in step 9, before any bit is
+ * used (E_INTEGRITY on an additive error: another copy of a component in
+ * the split, or a wrong AND message); the B2A opening is checked (one
+ * holder's share against the other's hash); [U], [V] and the daBits are
+ * MACed values, verified by the batched MAC check: release nothing derived
+ * from the mask before macCheck, as for every malicious primitive. Each u_j
+ * has an honest holder, whose copy defines U, V and the bits alike. Only
+ * bits 0..m-1 <= 63 of the components are read, and U, V, kappa, q enter
+ * r' with weights below 2^64: errors in multiples of 2^64 change nothing.
+ * Privacy: every received message is a resharing masked by a zero sharing
+ * or a triple opening, and e is masked by daBits no party knows; the
+ * carries are never opened, so r stays uniform given a party's view.
+ *
  * Cost (truncMaskSplitCostM): macOf of 7 n words, two products of 5 n, the
  * AND rounds of steps 5-8 (24 bytes per AND word), the opening of 5 planes,
- * the triples for the ANDs. For ell = 48, f = 13: 21 rounds, about 1.9 KB
- * per element (was 3 rounds, 11,808 bytes).
+ * the triples for the ANDs (verifyInlineCostB). For ell = 48, f = 13 and
+ * large n: 18 rounds and 2,200 bytes per element (the random-bit mask: 3
+ * rounds, 11,808 bytes); for a few elements more than the random bits (64
+ * elements per binary word, triples padded): trunc.ts usesSplitMask picks.
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
@@ -78,7 +93,7 @@ export function lowShift(v: Vec128, n: number, m: number, f: number): Vec128 {
   for (let e = 0; e < n; e++) {
     let lo = v[4 * e]!, hi = v[4 * e + 1]!;
     if (m <= 32) { lo = m === 32 ? lo : lo & ((1 << m) - 1); hi = 0; } else if (m < 64) hi &= 2 ** (m - 32) - 1;
-    if (f < 32) { out[4 * e] = ((lo >>> f) | (f === 0 ? 0 : hi << (32 - f))) >>> 0; out[4 * e + 1] = hi >>> f; } else out[4 * e] = hi >>> (f - 32);
+    if (f < 32) { out[4 * e] = ((lo >>> f) | (hi << (32 - f))) >>> 0; /* 1 <= f < 32 here */ out[4 * e + 1] = hi >>> f; } else out[4 * e] = hi >>> (f - 32);
   }
   return out;
 }

@@ -123,7 +123,7 @@ describe('truncation mask from the pair PRGs (trunc-mask.ts, edaBit-style split)
       const out = await openLow(s, await truncM(s, x, F, ELL));
       await macCheck(s);
       return Array.from(out);
-    }, (v) => v.forEach((z, i) => { const d = BigInt.asIntN(64, z) - (XS[i]! >> BigInt(F)); expect(d === 0n || d === 1n).toBe(true); }), 15, { rotate: true });
-    expect(cases).toBeGreaterThan(60);
+    }, (v) => v.forEach((z, i) => { const d = BigInt.asIntN(64, z) - (XS[i]! >> BigInt(F)); expect(d === 0n || d === 1n).toBe(true); }), 15);
+    expect(cases).toBeGreaterThan(400); // 3 parties x about 38 messages x 4 alterations, less the no-op replays
   }, 300_000);
 });

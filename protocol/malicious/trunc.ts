@@ -62,6 +62,7 @@ import { macOfBody, macOfCost } from './product.js';
 import { openBody, openCost } from './open.js';
 import { pairBits, parityM, randBitsCost } from './randbits.js';
 import { concatReps, shlM, sliceM } from './mvec.js';
+import { splitMask, truncMaskSplitCostM } from './trunc-mask.js';
 import type { MalSession } from './session.js';
 import { registerMaskMaker, takeMask } from './mask-source.js';
 
@@ -92,10 +93,19 @@ export interface TruncMask {
   used: boolean;
 }
 
-export const truncMaskCostM = (n: number, _f: number, ell: number = TRUNC_ELL): Cost => {
+/** The mask from m = ell + 1 random MACed bits (randbits.ts; bitsMaskBody). */
+export const truncMaskBitsCostM = (n: number, ell: number = TRUNC_ELL): Cost => {
   const c = randBitsCost((ell + 1) * n);
   return { rounds: c.rounds, bytes: c.bytes + macOfCost(n).bytes };
 };
+/**
+ * Which maker makes a mask: the pair-PRG split of trunc-mask.ts where it sends fewer bytes (every batch of more
+ * than a few dozen elements: its binary circuit works on 64 elements per word and its triples are padded to
+ * MIN_TRIPLE_WORDS), else the random bits. Both make the same mask (the same distribution of r, r', top), so the
+ * choice, a function of the public (n, f, ell) the three parties share, changes only the cost.
+ */
+export const usesSplitMask = (n: number, f: number, ell: number): boolean => truncMaskSplitCostM(n, f, ell).bytes < truncMaskBitsCostM(n, ell).bytes;
+export const truncMaskCostM = (n: number, f: number, ell: number = TRUNC_ELL): Cost => (usesSplitMask(n, f, ell) ? truncMaskSplitCostM(n, f, ell) : truncMaskBitsCostM(n, ell));
 /** Online part with a pre-made mask: one checked opening. */
 export const truncOnlineCostM = (n: number): Cost => openCost(n);
 /** truncM without a mask given: the mask, then the opening. */
@@ -135,8 +145,15 @@ function weightedSums(bits: MShare, n: number, f: number, m: number, kernels: Lo
   };
 }
 
-/** The body of truncMaskM, without its own step. */
+/** The body of truncMaskM, without its own step: the maker usesSplitMask picks. */
 async function maskBody(s: MalSession, n: number, f: number, ell: number): Promise<TruncMask> {
+  if (!usesSplitMask(n, f, ell)) return bitsMaskBody(s, n, f, ell);
+  const { r, rShift, top } = await splitMask(s, n, f, ell);
+  return { n, f, ell, r, rShift, top, used: false };
+}
+
+/** The mask from m random MACed bits (truncMaskBitsCostM): r = sum_i 2^i b_i + 2^m R. */
+export async function bitsMaskBody(s: MalSession, n: number, f: number, ell: number): Promise<TruncMask> {
   const m = ell + 1, nb = m * n;
   // Pair bits for the m n mask bits and a random [R], MACed in one resharing (randbits.ts steps 1-2).
   const t = pairBits(s.ctx, nb);

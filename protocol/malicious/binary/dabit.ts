@@ -32,7 +32,7 @@ export interface DaBits { readonly arith: MShare; readonly bin: BShare }
 export const daBitsCostB = (n: number): Cost => randBitsCost(n);
 
 /** The 0/1 low words of a Vec128 share vector, packed into one plane. */
-function packLow(v: Uint32Array, n: number): Uint32Array {
+export function packLow(v: Uint32Array, n: number): Uint32Array {
   const out = new Uint32Array(lanesOf(n));
   for (let e = 0; e < n; e++) out[e >>> 5]! |= (v[4 * e]! & 1) << (e & 31);
   return out;

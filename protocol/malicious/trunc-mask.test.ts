@@ -1,0 +1,129 @@
+/**
+ * The truncation mask from the pair PRGs (trunc-mask.ts): the mask is
+ * exactly (r, (r mod 2^m) >> f, bit m-1 of r mod 2^m) on random components
+ * and on chosen ones that reach every carry (q = 0, 1, 2; kappa = 0, 1, 2;
+ * top = 0, 1), its declared cost matches the counters, truncM with it
+ * stays within floor(x / 2^f) + {0, 1} (exact on multiples of 2^f), the
+ * maker is chosen by bytes, and a cheater on any of its messages is caught.
+ */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { Cost } from '../primitives/cost.js';
+import type { PartyId } from '../ring/types.js';
+import { runMal3, values } from '../testing/cheat.js';
+import { everyAlteration } from '../testing/cheat-loop.js';
+import { fromBigints, toBigints } from './ring128.js';
+import { reconstructRep, type MShare, type Rep } from './rep.js';
+import { setupCost, type MalSession } from './session.js';
+import { macCheck } from './mac-check.js';
+import { inputM, publicM } from './input.js';
+import { openLow } from './open.js';
+import { splitMask, splitMaskFrom, truncMaskSplitCostM } from './trunc-mask.js';
+import { truncCostM, truncM, truncMaskBitsCostM, truncMaskCostM, truncMaskM, usesSplitMask } from './trunc.js';
+
+const rand128 = (): bigint => BigInt('0x' + randomBytes(16).toString('hex'));
+const M128 = (1n << 128n) - 1n;
+const value = (zs: [MShare, MShare, MShare]): bigint[] => toBigints(reconstructRep([zs[0].x, zs[1].x, zs[2].x]));
+
+/** Party i's part (u_i, u_{i+1}) of components u[j] (one list per component). */
+const partOf = (p: PartyId, u: [bigint[], bigint[], bigint[]]): Rep => ({ a: fromBigints(u[p]), b: fromBigints(u[(p + 1) % 3]!) });
+
+/** Components that reach every carry: all ones below 2^m (q = 2, kappa = 2), zeros, one 2^(m-1), low parts 2^f - 1, and random. */
+function components(n: number, m: number, f: number): [bigint[], bigint[], bigint[]] {
+  const M = (1n << BigInt(m)) - 1n, F = (1n << BigInt(f)) - 1n, hi = (h: bigint) => rand128() & ~M | h;
+  const fixed: [bigint, bigint, bigint][] = [
+    [M, M, M], [0n, 0n, 0n], [1n << BigInt(m - 1), 0n, 0n], [F, F, F], [F, 1n, 0n], [M, 1n, 0n], [M - F, F + 1n, 0n],
+    [1n << BigInt(m - 1), 1n << BigInt(m - 1), 1n << BigInt(m - 1)], [hi(M), hi(M), hi(0n)],
+  ];
+  const u: [bigint[], bigint[], bigint[]] = [[], [], []];
+  for (let e = 0; e < n; e++) {
+    const c = fixed[e] ?? [rand128(), rand128(), rand128()];
+    for (let j = 0; j < 3; j++) u[j]!.push(c[j]! & M128);
+  }
+  return u;
+}
+
+describe('truncation mask from the pair PRGs (trunc-mask.ts, edaBit-style split)', () => {
+  it('is exactly r = u_0 + u_1 + u_2, r\' = (r mod 2^m) >> f, top = bit m-1, on chosen components (every carry) and random ones', async () => {
+    for (const [f, ell] of [[13, 48], [24, 57], [1, 2], [1, 12], [11, 12], [2, 16], [30, 63], [20, 52], [31, 40], [32, 63], [33, 63]] as const) {
+      const m = ell + 1, n = 20, u = components(n, m, f);
+      const r = await runMal3(async (s) => {
+        const mk = await splitMaskFrom(s, partOf(s.party, u), n, f, ell);
+        await macCheck(s);
+        return mk;
+      });
+      const v = values(r);
+      const R = value([v[0].r, v[1].r, v[2].r]), Rs = value([v[0].rShift, v[1].rShift, v[2].rShift]), T = value([v[0].top, v[1].top, v[2].top]);
+      const seen = new Set<string>();
+      for (let e = 0; e < n; e++) {
+        const sum = u[0][e]! + u[1][e]! + u[2][e]!, low = sum & ((1n << BigInt(m)) - 1n);
+        const S = [0, 1, 2].reduce((t, j) => t + (u[j]![e]! & ((1n << BigInt(m)) - 1n)), 0n);
+        const kappa = [0, 1, 2].reduce((t, j) => t + (u[j]![e]! & ((1n << BigInt(f)) - 1n)), 0n) >> BigInt(f);
+        seen.add(`q${S >> BigInt(m)}`); seen.add(`k${kappa}`); seen.add(`t${(low >> BigInt(m - 1)) & 1n}`);
+        const at = `f = ${f}, ell = ${ell}, element ${e}`;
+        expect(R[e], at).toBe(sum & M128);
+        expect(Rs[e], at).toBe(low >> BigInt(f)); // an exact lift: no multiple of 2^64 left over
+        expect(T[e], at).toBe((low >> BigInt(m - 1)) & 1n);
+      }
+      for (const c of ['q0', 'q1', 'q2', 'k0', 'k1', ...(f >= 2 ? ['k2'] : []), 't0', 't1']) expect(seen.has(c), `f = ${f}, ell = ${ell}: ${c} reached`).toBe(true);
+    }
+  }, 120_000);
+
+  it('declared costs (rounds, bytes) match the in-memory transport\'s counters, alone and inside truncMaskM / truncM', async () => {
+    const alone = async (fn: (s: MalSession) => Promise<unknown>): Promise<Cost> => {
+      const r = await runMal3(fn);
+      values(r);
+      return { rounds: r.rounds - setupCost().rounds, bytes: r.bytes - setupCost().bytes };
+    };
+    for (const [n, f, ell] of [[9, 13, 48], [64, 13, 48], [65, 24, 57], [130, 16, 48], [20, 1, 2], [40, 30, 63], [17, 2, 12]] as const) {
+      expect(await alone((s) => splitMask(s, n, f, ell)), `${n}, ${f}, ${ell}`).toEqual(truncMaskSplitCostM(n, f, ell));
+      expect(usesSplitMask(n, f, ell), `${n}, ${f}, ${ell}`).toBe(truncMaskSplitCostM(n, f, ell).bytes < truncMaskBitsCostM(n, ell).bytes);
+      expect(await alone((s) => truncMaskM(s, n, f, ell))).toEqual(truncMaskCostM(n, f, ell));
+      const x = Array.from({ length: n }, (_, i) => BigInt(i) - 3n);
+      expect(await alone((s) => truncM(s, publicM(s, fromBigints(x)), f, ell))).toEqual(truncCostM(n, f, ell));
+    }
+  }, 120_000);
+
+  it('is chosen wherever it sends fewer bytes: from 9 elements at ell = 48, about 5x fewer per element for large batches', () => {
+    expect(usesSplitMask(8, 13, 48)).toBe(false);
+    expect(usesSplitMask(9, 13, 48)).toBe(true);
+    expect(truncMaskCostM(8, 13, 48)).toEqual(truncMaskBitsCostM(8, 48));
+    const per = (n: number, f: number, ell: number) => truncMaskCostM(n, f, ell).bytes / n;
+    expect(Math.round(per(100_000, 13, 48))).toBe(2200); // was 11,808
+    expect(per(100_000, 24, 57)).toBeLessThan(2400); // was 13,968
+    expect(truncMaskSplitCostM(100_000, 13, 48).rounds).toBe(18); // was 3
+  });
+
+  it('truncM with it: floor(x / 2^f) or one more on random and edge inputs (0, ±1, ±max magnitude, multiples of 2^f exact)', async () => {
+    for (const [f, ell] of [[13, 48], [24, 57], [20, 63], [4, 12]] as const) {
+      const max = (1n << BigInt(ell - 1)) - 1n, p = 1n << BigInt(f);
+      const xs = [0n, 1n, -1n, max, -max, -(max + 1n), p, -p, 5n * p, -7n * p, p - 1n, -(p - 1n), (max >> BigInt(f)) << BigInt(f)];
+      while (xs.length < 40) xs.push(BigInt.asIntN(ell, rand128()) >> 1n);
+      expect(usesSplitMask(xs.length, f, ell)).toBe(true);
+      const r = await runMal3(async (s) => {
+        const x = await inputM(s, 2, s.party === 2 ? fromBigints(xs) : null, xs.length);
+        const z = await truncM(s, x, f, ell);
+        await macCheck(s);
+        return z;
+      });
+      const z = value(values(r)).map((v) => BigInt.asIntN(128, v));
+      xs.forEach((x, i) => {
+        const d = z[i]! - (x >> BigInt(f));
+        expect(d === 0n || d === 1n, `f = ${f}, ell = ${ell}, x = ${x}: ${z[i]}`).toBe(true);
+        if (x % p === 0n) expect(d, `x = ${x} (a multiple of 2^f)`).toBe(0n);
+      });
+    }
+  }, 120_000);
+
+  it('a cheater on any message of the split mask (each party, each alteration) makes every honest party abort', async () => {
+    const XS = Array.from({ length: 16 }, (_, i) => BigInt(i * 1000 - 7000)), F = 4, ELL = 20;
+    expect(usesSplitMask(XS.length, F, ELL)).toBe(true);
+    const { cases } = await everyAlteration(async (s) => {
+      const x = await inputM(s, 1, s.party === 1 ? fromBigints(XS) : null, XS.length);
+      const out = await openLow(s, await truncM(s, x, F, ELL));
+      await macCheck(s);
+      return Array.from(out);
+    }, (v) => v.forEach((z, i) => { const d = BigInt.asIntN(64, z) - (XS[i]! >> BigInt(F)); expect(d === 0n || d === 1n).toBe(true); }), 15);
+    expect(cases).toBeGreaterThan(400); // 3 parties x about 38 messages x 4 alterations, less the no-op replays
+  }, 300_000);
+});

@@ -128,14 +128,17 @@ describe('party configuration', () => {
   });
 
   it('malicious mode (epochs, mask pool, comparisons): defaults, partial overrides, unknown keys and bad values refused by name', () => {
-    expect(resolveConfig(dep(), 2, '/x').malicious).toEqual({ epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic' });
-    expect(resolveConfig(dep({ malicious: { poolInferences: 0 } }), 1, '/x').malicious).toEqual({ epochSessions: 1000, poolInferences: 0, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic' });
+    expect(resolveConfig(dep(), 2, '/x').malicious).toEqual({ epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic', clientWaitMs: 30_000 });
+    expect(resolveConfig(dep({ malicious: { poolInferences: 0 } }), 1, '/x').malicious).toEqual({ epochSessions: 1000, poolInferences: 0, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic', clientWaitMs: 30_000 });
+    expect(resolveConfig(dep({ malicious: { clientWaitMs: 5_000 } }), 1, '/x').malicious.clientWaitMs).toBe(5_000);
     expect(resolveConfig(dep({ malicious: { comparisons: 'binary' } }), 1, '/x').malicious.comparisons).toBe('binary');
     const bad = (o: Partial<DeploymentConfig>) => () => resolveConfig(dep(o), 0, '/x');
     expect(bad({ malicious: { poolSize: 3 } as unknown as DeploymentConfig['malicious'] })).toThrow(/unknown key 'poolSize' in malicious/);
     expect(bad({ malicious: { epochSessions: 0 } })).toThrow(/malicious.epochSessions/);
     expect(bad({ malicious: { poolInferences: -1 } })).toThrow(/malicious.poolInferences/);
     expect(bad({ malicious: { poolMaxBytes: 1.5 } })).toThrow(/poolMaxBytes/);
+    expect(bad({ malicious: { clientWaitMs: 99 } })).toThrow(/malicious.clientWaitMs must be an integer in 100..3600000/);
+    expect(bad({ malicious: { clientWaitMs: 1.5 } })).toThrow(/malicious.clientWaitMs/);
     expect(bad({ malicious: { comparisons: 'boolean' as 'binary' } })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: "config: malicious.comparisons must be 'arithmetic' or 'binary'" }));
     expect(bad({ malicious: { comparisons: 1 as unknown as 'binary' } })).toThrow(/malicious\/comparisons|malicious.comparisons/);
   });

@@ -321,6 +321,10 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   int(c.malicious.poolMaxBytes, 'malicious.poolMaxBytes', 0, 2 ** 40);
   if (c.malicious.comparisons !== 'arithmetic' && c.malicious.comparisons !== 'binary') bad("malicious.comparisons must be 'arithmetic' or 'binary'");
   int(c.malicious.clientWaitMs, 'malicious.clientWaitMs', 100, 3_600_000);
+  // A setting the configured mode never applies is refused, not ignored: malicious.comparisons 'binary' without security 'malicious' ran semi-honest.
+  const malSet = Object.keys({ ...dep.malicious, ...over.malicious });
+  if (c.security !== 'malicious' && malSet.length) bad(`malicious.${malSet[0]} is set, but security is '${c.security}': the malicious settings apply only with security 'malicious' (set it, or remove them)`);
+  if (c.security === 'malicious' && c.rangeSentinel === 'on') bad("rangeSentinel 'on' with security 'malicious': the malicious mode runs no range sentinel (README); use 'auto' or 'off'");
   int(c.warmup.runs, 'warmup.runs', 0, 1_000_000);
   int(c.warmup.maxMs, 'warmup.maxMs', 1, 3_600_000);
   if (c.warmup.clientRuns !== undefined) int(c.warmup.clientRuns, 'warmup.clientRuns', 0, 1_000_000);

@@ -112,4 +112,22 @@ describe('malicious serving: abandoned sessions do not hold the slots until thei
       await t.close();
     }
   }, 60_000);
+
+  it('a party that dies while a session waits for its input: the other two end that run when the link drops (its view is closed), not at clientWaitMs or the deadline', async () => {
+    const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, batch: { maxConcurrentRuns: 2 }, malicious: { poolInferences: 0 }, sessions: { maxDeadlineMs: 60_000 } });
+    try {
+      const id = randomUUID();
+      expect((await Promise.all([0, 1, 2].map((p) => mask(t, p, id, 50_000)))).map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      for (const s of t.servers) expect(s.party.malDesk.open).toBe(1);
+      const t0 = Date.now();
+      t.servers[1]!.kill();
+      // Well before clientWaitMs (30 s, the default here): P0 and P2 hold no slot for it.
+      expect(await until(() => [0, 2].every((p) => t.servers[p]!.party.malDesk.open === 0), 10_000)).toBe(true);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const late = await input(t, 0, id, new Uint8Array(16 * 4));
+      expect(late.json()).toMatchObject({ code: 'E_NOT_FOUND' });
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
 });

@@ -168,6 +168,19 @@ export class MaliciousDesk {
     this.droppedEarly.set(sid, { at: now, from });
   }
 
+  /**
+   * A peer's link went down (Party's onPeer): the mesh closed every session view, so a run waiting for its input can
+   * never run; it ends now (E_PEER_UNAVAILABLE naming the peer) instead of holding its slot until its input comes or
+   * clientWaitMs passes. Runs in their set-up or forward pass fail by themselves (their receive rejects).
+   */
+  peerDown(peer: PartyId): void {
+    for (const run of [...this.runs.values()]) {
+      if (run.busy) continue;
+      this.end(run);
+      this.failed(run.id, new MpcError('E_PEER_UNAVAILABLE', `party P${peer} is unavailable`, { party: peer, step: 'mal.input' }));
+    }
+  }
+
   /** The error of a session that peer `from` dropped (E_PEER_UNAVAILABLE naming it), marked as not to be told back. */
   private droppedBy(from: PartyId, id: string): MpcError {
     const err = new MpcError('E_PEER_UNAVAILABLE', `P${from} refused or ended malicious session ${id} at its mask step`, { party: from, step: 'mal.mask' });

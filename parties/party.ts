@@ -125,6 +125,7 @@ export class Party implements PartyCore {
       this.prep.drop();
       this.planner.batcher?.clear();
       this.store.failAll(() => new MpcError('E_PEER_UNAVAILABLE', `party P${peer} is unavailable`, { party: peer }));
+      this.malDesk.peerDown(peer);
     });
   }
 

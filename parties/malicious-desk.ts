@@ -18,6 +18,9 @@
  *      else made inline (recorded, in the model's first session);
  *   c. inputMask: [r] MACed; this party's shares (r_i, r_{i+1}) go to the client.
  *  input (POST /v1/malicious/:id/input, body d = x - r), at each party:
+ *   d0. the three compare a digest of their d (set-up messages): another d at
+ *      any party is the client's fault, E_SESSION_BINDING at each, before
+ *      anything is computed (the epoch is kept);
  *   d. inputFromClient, malForward over the epoch's MACed weights (with the
  *      configured comparisons: 'arithmetic', or 'binary', protocol/malicious/binary/),
  *      outputToClient (the batched MAC check, then the shares of
@@ -41,7 +44,7 @@
  * party alters one message of its first session, or of its first offline
  * batch (malicious-epoch.ts); refused unless NODE_ENV is 'test'.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createContext } from '../protocol/context.js';
 import { deriveSeeds } from '../protocol/malicious/epoch.js';
 import type { MaskRecorder } from '../protocol/malicious/mask-source.js';
@@ -270,6 +273,7 @@ export class MaliciousDesk {
     run.busy = true;
     const model = this.c.model!;
     try {
+      await this.sameInput(run, d);
       const x = await inputFromClient(run.s, run.mask, d);
       const y = await malForward(run.s, run.w, { shape: [run.batch, ...model.info.inputShape], data: x }, { comparisons: run.comparisons });
       const shares = await outputToClient(run.s, y.data);
@@ -285,6 +289,23 @@ export class MaliciousDesk {
     } finally {
       this.end(run);
       this.idleCheck();
+    }
+  }
+
+  /**
+   * Step d0 (set-up messages, not counted): the three compare a digest of the d each got, before anything is computed
+   * with it. The client sends the same d to the three; another one at any party was caught only inside the run, as
+   * E_INTEGRITY (the code of a deviating party), which also drops the epoch and its pool at the three: any client
+   * could force that with every session. Now E_SESSION_BINDING at every party, nothing computed, the epoch kept. d
+   * is public to the three parties (each gets it), so its digest tells them nothing more.
+   */
+  private async sameInput(run: MalRun, d: Uint8Array): Promise<void> {
+    const p = this.c.party;
+    const mine = createHash('sha256').update('securenn/mal-d/v1\0').update(d).digest();
+    for (const q of peersOf(p)) run.view.sendSetup(q, 'mal-d', mine);
+    for (const q of peersOf(p)) {
+      const got = await run.view.recvSetup(q, 'mal-d');
+      if (got.byteLength !== mine.byteLength || !timingSafeEqual(got, mine)) throw new MpcError('E_SESSION_BINDING', `malicious session ${run.id}: the client sent P${p} and P${q} different inputs d (d must be the same at the three parties); nothing was computed`, { party: p, step: 'mal.input' });
     }
   }
 

@@ -153,7 +153,8 @@ export interface CommonSettings {
    * packed binary shares with verified ANDs: served Network A 3.35 against 7.66 MB
    * with the pool off, more rounds; BENCHMARKS.md). The three parties must agree (link HELLO and the
    * session hello: E_SETTINGS_MISMATCH). clientWaitMs (default 30 s): the longest a session's set-up waits for
-   * the other two parties' hellos, and a set-up session for its input (E_TIMEOUT, told to the peers).
+   * the other two parties' hellos, and a set-up session for its input (E_TIMEOUT, told to the peers). Any of
+   * these with security other than 'malicious' is refused at start (E_BAD_ARGUMENT).
    */
   malicious: { epochSessions: number; poolInferences: number; poolMaxBytes: number; comparisons: MalComparisons; clientWaitMs: number };
   /**

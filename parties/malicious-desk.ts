@@ -296,8 +296,9 @@ export class MaliciousDesk {
    * Step d0 (set-up messages, not counted): the three compare a digest of the d each got, before anything is computed
    * with it. The client sends the same d to the three; another one at any party was caught only inside the run, as
    * E_INTEGRITY (the code of a deviating party), which also drops the epoch and its pool at the three: any client
-   * could force that with every session. Now E_SESSION_BINDING at every party, nothing computed, the epoch kept. d
-   * is public to the three parties (each gets it), so its digest tells them nothing more.
+   * could force that with every session. Now E_SESSION_BINDING at every party, nothing computed, the epoch kept. A
+   * party that lies about its digest only aborts the session, as it always can (nothing keyed was opened yet, as for a
+   * session that ends at its deadline). d is public to the three parties (each gets it): its digest tells them nothing.
    */
   private async sameInput(run: MalRun, d: Uint8Array): Promise<void> {
     const p = this.c.party;
@@ -305,7 +306,7 @@ export class MaliciousDesk {
     for (const q of peersOf(p)) run.view.sendSetup(q, 'mal-d', mine);
     for (const q of peersOf(p)) {
       const got = await run.view.recvSetup(q, 'mal-d');
-      if (got.byteLength !== mine.byteLength || !timingSafeEqual(got, mine)) throw new MpcError('E_SESSION_BINDING', `malicious session ${run.id}: the client sent P${p} and P${q} different inputs d (d must be the same at the three parties); nothing was computed`, { party: p, step: 'mal.input' });
+      if (got.byteLength !== mine.byteLength || !timingSafeEqual(got, mine)) throw new MpcError('E_SESSION_BINDING', `malicious session ${run.id}: P${q}'s digest of the input d differs from P${p}'s: the client sent them different inputs d (it must send the same d to the three), or P${q} deviated; nothing was computed`, { party: p, step: 'mal.input' });
     }
   }
 

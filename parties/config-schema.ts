@@ -50,7 +50,7 @@ export const DEPLOYMENT_SCHEMA = obj({
   compareBits: int,
   compareRadix: int,
   security: { enum: ['semi-honest', 'malicious'] },
-  malicious: obj({ epochSessions: int, poolInferences: int, poolMaxBytes: int, comparisons: str }),
+  malicious: obj({ epochSessions: int, poolInferences: int, poolMaxBytes: int, comparisons: str, clientWaitMs: int }),
   keepWeightMasks: bool,
   rangeSentinel: { enum: ['auto', 'on', 'off'] },
   preprocess: obj({ enabled: bool, maxBytes: int, timeoutMs: int }),

@@ -128,16 +128,34 @@ describe('party configuration', () => {
   });
 
   it('malicious mode (epochs, mask pool, comparisons): defaults, partial overrides, unknown keys and bad values refused by name', () => {
-    expect(resolveConfig(dep(), 2, '/x').malicious).toEqual({ epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic' });
-    expect(resolveConfig(dep({ malicious: { poolInferences: 0 } }), 1, '/x').malicious).toEqual({ epochSessions: 1000, poolInferences: 0, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic' });
-    expect(resolveConfig(dep({ malicious: { comparisons: 'binary' } }), 1, '/x').malicious.comparisons).toBe('binary');
-    const bad = (o: Partial<DeploymentConfig>) => () => resolveConfig(dep(o), 0, '/x');
+    expect(resolveConfig(dep(), 2, '/x').malicious).toEqual({ epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic', clientWaitMs: 30_000 });
+    expect(resolveConfig(dep({ security: 'malicious', malicious: { poolInferences: 0 } }), 1, '/x').malicious).toEqual({ epochSessions: 1000, poolInferences: 0, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic', clientWaitMs: 30_000 });
+    expect(resolveConfig(dep({ security: 'malicious', malicious: { clientWaitMs: 5_000 } }), 1, '/x').malicious.clientWaitMs).toBe(5_000);
+    expect(resolveConfig(dep({ security: 'malicious', malicious: { comparisons: 'binary' } }), 1, '/x').malicious.comparisons).toBe('binary');
+    const bad = (o: Partial<DeploymentConfig>) => () => resolveConfig(dep({ security: 'malicious', ...o }), 0, '/x');
     expect(bad({ malicious: { poolSize: 3 } as unknown as DeploymentConfig['malicious'] })).toThrow(/unknown key 'poolSize' in malicious/);
     expect(bad({ malicious: { epochSessions: 0 } })).toThrow(/malicious.epochSessions/);
     expect(bad({ malicious: { poolInferences: -1 } })).toThrow(/malicious.poolInferences/);
     expect(bad({ malicious: { poolMaxBytes: 1.5 } })).toThrow(/poolMaxBytes/);
+    expect(bad({ malicious: { clientWaitMs: 99 } })).toThrow(/malicious.clientWaitMs must be an integer in 100..3600000/);
+    expect(bad({ malicious: { clientWaitMs: 1.5 } })).toThrow(/malicious.clientWaitMs/);
     expect(bad({ malicious: { comparisons: 'boolean' as 'binary' } })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: "config: malicious.comparisons must be 'arithmetic' or 'binary'" }));
     expect(bad({ malicious: { comparisons: 1 as unknown as 'binary' } })).toThrow(/malicious\/comparisons|malicious.comparisons/);
+  });
+
+  it("settings the configured security mode never applies are refused at start, naming them: a malicious setting with security 'semi-honest' (or absent), rangeSentinel 'on' with 'malicious'", () => {
+    const at = (o: Partial<DeploymentConfig>) => () => resolveConfig(dep(o), 1, '/x');
+    // The operator means the malicious mode (binary comparisons) but forgot security: it would run semi-honest, silently.
+    expect(at({ malicious: { comparisons: 'binary' } })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: "config: malicious.comparisons is set, but security is 'semi-honest': the malicious settings apply only with security 'malicious' (set it, or remove them)" }));
+    expect(at({ security: 'semi-honest', malicious: { comparisons: 'arithmetic' } })).toThrow(/malicious.comparisons is set, but security is 'semi-honest'/);
+    expect(at({ malicious: { poolInferences: 0 } })).toThrow(/malicious.poolInferences is set, but security is 'semi-honest'/);
+    expect(() => resolveConfig(dep(), 1, '/x', { malicious: { epochSessions: 5 } as never })).toThrow(/malicious.epochSessions is set/);
+    // An empty block says nothing: accepted, as no block.
+    expect(resolveConfig(dep({ malicious: {} }), 1, '/x').security).toBe('semi-honest');
+    // The malicious mode runs no range sentinel: 'on' (every model) would be silently off.
+    expect(at({ security: 'malicious', rangeSentinel: 'on' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining("rangeSentinel 'on' with security 'malicious'") }));
+    for (const r of ['auto', 'off'] as const) expect(resolveConfig(dep({ security: 'malicious', rangeSentinel: r }), 1, '/x').rangeSentinel).toBe(r);
+    expect(resolveConfig(dep({ rangeSentinel: 'on' }), 1, '/x').rangeSentinel).toBe('on');
   });
 
   it('privacy accountant: one state file per party ({party}), relative to the config, default budget; opened at start only when configured', () => {

@@ -152,9 +152,11 @@ export interface CommonSettings {
    * protocol/malicious/compare.ts) or 'binary' (protocol/malicious/binary/:
    * packed binary shares with verified ANDs: served Network A 3.35 against 7.66 MB
    * with the pool off, more rounds; BENCHMARKS.md). The three parties must agree (link HELLO and the
-   * session hello: E_SETTINGS_MISMATCH).
+   * session hello: E_SETTINGS_MISMATCH). clientWaitMs (default 30 s): the longest a session's set-up waits for
+   * the other two parties' hellos, and a set-up session for its input (E_TIMEOUT, told to the peers). Any of
+   * these with security other than 'malicious' is refused at start (E_BAD_ARGUMENT).
    */
-  malicious: { epochSessions: number; poolInferences: number; poolMaxBytes: number; comparisons: MalComparisons };
+  malicious: { epochSessions: number; poolInferences: number; poolMaxBytes: number; comparisons: MalComparisons; clientWaitMs: number };
   /**
    * Keep the masks of the model's weights across runs (parties/weight-masks.ts):
    * after one build run, a Beaver product with the weights opens only the
@@ -255,7 +257,7 @@ export const DEFAULTS: CommonSettings = {
   kernels: 'auto',
   compareBits: 32,
   compareRadix: 4, security: 'semi-honest',
-  malicious: { epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic' },
+  malicious: { epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic', clientWaitMs: 30_000 },
   keepWeightMasks: true,
   rangeSentinel: 'auto',
   preprocess: { enabled: true, maxBytes: 256 * 2 ** 20, timeoutMs: 30_000 },
@@ -319,6 +321,11 @@ export function resolveConfig(dep: DeploymentConfig, party: PartyId, baseDir: st
   int(c.malicious.poolInferences, 'malicious.poolInferences', 0, 4096);
   int(c.malicious.poolMaxBytes, 'malicious.poolMaxBytes', 0, 2 ** 40);
   if (c.malicious.comparisons !== 'arithmetic' && c.malicious.comparisons !== 'binary') bad("malicious.comparisons must be 'arithmetic' or 'binary'");
+  int(c.malicious.clientWaitMs, 'malicious.clientWaitMs', 100, 3_600_000);
+  // A setting the configured mode never applies is refused, not ignored: malicious.comparisons 'binary' without security 'malicious' ran semi-honest.
+  const malSet = Object.keys({ ...dep.malicious, ...over.malicious });
+  if (c.security !== 'malicious' && malSet.length) bad(`malicious.${malSet[0]} is set, but security is '${c.security}': the malicious settings apply only with security 'malicious' (set it, or remove them)`);
+  if (c.security === 'malicious' && c.rangeSentinel === 'on') bad("rangeSentinel 'on' with security 'malicious': the malicious mode runs no range sentinel (README); use 'auto' or 'off'");
   int(c.warmup.runs, 'warmup.runs', 0, 1_000_000);
   int(c.warmup.maxMs, 'warmup.maxMs', 1, 3_600_000);
   if (c.warmup.clientRuns !== undefined) int(c.warmup.clientRuns, 'warmup.clientRuns', 0, 1_000_000);

@@ -212,7 +212,10 @@ async function launchOnce(opts: LaunchOptions): Promise<Launched> {
       try {
         bundleDir = path.join(dir, 'bundle');
         mi.writeBundles({ ir: opts.plain, sourceHash: modelHash, sourceFile: 'demo-model', format: 'ir' }, bundleDir, { fracBits: f, ...(opts.security === 'malicious' ? { replicated: true } : {}), ...(opts.truncation ? { truncation: opts.truncation } : {}), ...(opts.compareBits ? { compareBits: opts.compareBits } : {}) });
-      } catch {
+      } catch (e) {
+        // Dev files carry no replicated weight shares: a malicious party would refuse them at load; the import's own error says why.
+        if (opts.security === 'malicious') throw e;
+        opts.onLine?.(0, `launchLocal: model-import could not write the bundles (${(e as Error).message.split('\n')[0]}); dev files instead`);
         bundleDir = null;
       }
     }

@@ -50,6 +50,12 @@ export interface LinkSettings {
    * before the setting runs, so such a peer and a party running 'binary' are refused.
    */
   maliciousComparisons?: 'arithmetic' | 'binary';
+  /**
+   * Malicious mode only: the party compares a digest of the client's d with its peers before the run
+   * (malicious-desk.ts), set-up messages a build before it neither sends nor reads (it would wait for them). Sent by a
+   * malicious party only; absent from a HELLO: false, so such a peer and a party with the step are refused.
+   */
+  maliciousInputDigest?: boolean;
   /** What carries the pair's messages (mesh-h2.ts): the mesh adds it; a build before it speaks only 'grpc'. */
   meshLink?: 'grpc' | 'h2';
   /**
@@ -66,9 +72,9 @@ export interface LinkSettings {
 }
 
 /** Settings that must be the same at both ends of a link, in the order they are reported. */
-const MUST: (keyof LinkSettings)[] = ['security', 'maliciousComparisons', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink', 'outputCompareBits', 'rangeSentinel'];
+const MUST: (keyof LinkSettings)[] = ['security', 'maliciousComparisons', 'maliciousInputDigest', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink', 'outputCompareBits', 'rangeSentinel'];
 /** Settings compared with a default when a HELLO leaves them out (what a build before the setting does). */
-const DEFAULTS: Partial<LinkSettings> = { outputCompareBits: 64, rangeSentinel: false, maliciousComparisons: 'arithmetic' };
+const DEFAULTS: Partial<LinkSettings> = { outputCompareBits: 64, rangeSentinel: false, maliciousComparisons: 'arithmetic', maliciousInputDigest: false };
 /** Settings P0 decides per run: a difference is reported, not refused. */
 const SHOULD: (keyof LinkSettings)[] = ['keepWeightMasks', 'preprocess'];
 

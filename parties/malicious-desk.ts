@@ -18,6 +18,9 @@
  *      else made inline (recorded, in the model's first session);
  *   c. inputMask: [r] MACed; this party's shares (r_i, r_{i+1}) go to the client.
  *  input (POST /v1/malicious/:id/input, body d = x - r), at each party:
+ *   d0. the three compare a digest of their d (set-up messages): another d at
+ *      any party is the client's fault, E_SESSION_BINDING at each, before
+ *      anything is computed (the epoch is kept);
  *   d. inputFromClient, malForward over the epoch's MACed weights (with the
  *      configured comparisons: 'arithmetic', or 'binary', protocol/malicious/binary/),
  *      outputToClient (the batched MAC check, then the shares of
@@ -32,12 +35,16 @@
  * batch N; masks from the pool only at batch 1 (the plan is recorded at
  * batch 1), else made inline. At most batch.maxConcurrentRuns sessions
  * are open (set-up or awaiting their input) at a party: beyond, E_OVERLOADED.
+ * A session waits on its client at most malicious.clientWaitMs twice: for the
+ * other two parties' hellos (its mask requests reaching them), then, set up,
+ * for its input; beyond, E_TIMEOUT, told to the peers (control 'mal-drop'),
+ * so an abandoned session frees its slots then, not at its deadline.
  *
  * Test-only cheating switch (SECURENN_TEST_CHEAT, malicious-cheat.ts): the
  * party alters one message of its first session, or of its first offline
  * batch (malicious-epoch.ts); refused unless NODE_ENV is 'test'.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createContext } from '../protocol/context.js';
 import { deriveSeeds } from '../protocol/malicious/epoch.js';
 import type { MaskRecorder } from '../protocol/malicious/mask-source.js';
@@ -55,7 +62,7 @@ import { kernelsFor } from '../runtime/kernels.js';
 import { errFields, sessionTag } from './log.js';
 import { clientDeadlineMs, peersOf, UUID, type PartyCore } from './party-core.js';
 import type { SessionTransport } from './session-transport.js';
-import { MalEpochs, type Epoch } from './malicious-epoch.js';
+import { DEFAULT_MALICIOUS, MalEpochs, type Epoch } from './malicious-epoch.js';
 import { sessionKeyHash } from './sessions.js';
 
 import { cheating, cheatSwitch, type CheatSwitch } from './malicious-cheat.js';
@@ -74,6 +81,8 @@ interface MalRun {
   w: ModelIR<MTensor>;
   mask: MShare;
   timer: NodeJS.Timeout;
+  /** malicious.clientWaitMs after the mask step: the run ends if its input has not come by then. */
+  idle: NodeJS.Timeout;
   busy: boolean;
   epoch: Epoch;
   recorder: MaskRecorder | null;
@@ -162,6 +171,19 @@ export class MaliciousDesk {
     this.droppedEarly.set(sid, { at: now, from });
   }
 
+  /**
+   * A peer's link went down (Party's onPeer): the mesh closed every session view, so a run waiting for its input can
+   * never run; it ends now (E_PEER_UNAVAILABLE naming the peer) instead of holding its slot until its input comes or
+   * clientWaitMs passes. Runs in their set-up or forward pass fail by themselves (their receive rejects).
+   */
+  peerDown(peer: PartyId): void {
+    for (const run of [...this.runs.values()]) {
+      if (run.busy) continue;
+      this.end(run);
+      this.failed(run.id, new MpcError('E_PEER_UNAVAILABLE', `party P${peer} is unavailable`, { party: peer, step: 'mal.input' }));
+    }
+  }
+
   /** The error of a session that peer `from` dropped (E_PEER_UNAVAILABLE naming it), marked as not to be told back. */
   private droppedBy(from: PartyId, id: string): MpcError {
     const err = new MpcError('E_PEER_UNAVAILABLE', `P${from} refused or ended malicious session ${id} at its mask step`, { party: from, step: 'mal.mask' });
@@ -199,6 +221,12 @@ export class MaliciousDesk {
     // The deadline closes the view whatever the step (a receive then fails) and drops a run that waits for its input.
     const timer = setTimeout(() => this.expire(id, view, ms), ms);
     timer.unref();
+    // The other two parties' hellos come when the client's mask requests reach them. Waiting for them until the
+    // deadline (up to sessions.maxDeadlineMs) let a client that stopped after one or two of its three requests hold
+    // this slot that long, so two such clients refused everyone else (E_OVERLOADED): at most malicious.clientWaitMs.
+    const wait = this.clientWaitMs;
+    const helloTimer = setTimeout(() => view.close(this.clientLate(id, 'mal.hello', wait)), wait);
+    helloTimer.unref();
     let epoch: Epoch | null = null;
     try {
       const p = this.c.party;
@@ -207,14 +235,17 @@ export class MaliciousDesk {
       const transport = cheat ? cheating(view, cheat.prefix, (tag) => this.c.log.warn({ session: sessionTag(id), tag }, 'test cheat: message altered')) : view;
       // Step a: the hello, the epoch (set up here when needed), the pool entry.
       const comparisons = this.c.opts.malicious?.comparisons ?? 'arithmetic';
-      const b = await this.epochs.begin(view, transport, id, w, batch, comparisons);
+      const b = await this.epochs.begin(view, transport, id, w, batch, comparisons, () => clearTimeout(helloTimer));
       epoch = b.epoch;
       const ctx = createContext(p, transport, deriveSeeds(b.epoch.pair, b.label, randomBytes(16)), { fracBits: model.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
       // Steps b-c.
       const s = await createMalSession(ctx, { alpha: b.epoch.alpha, ...(b.entry ?? b.recorder ? { masks: (b.entry ?? b.recorder)! } : {}) });
       const n = batch * model.inputSize;
       const { r, forClient } = await inputMask(s, n);
-      this.runs.set(id, { id, owner, keyHash: sessionKeyHash(key), view, s, w: b.epoch.weights, mask: r, timer, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null, batch, comparisons });
+      // The input comes right after the client has the three parties' answers: at most malicious.clientWaitMs.
+      const idle = setTimeout(() => this.inputLate(id, view, wait), wait);
+      idle.unref();
+      this.runs.set(id, { id, owner, keyHash: sessionKeyHash(key), view, s, w: b.epoch.weights, mask: r, timer, idle, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null, batch, comparisons });
       return forClient;
     } catch (e) {
       clearTimeout(timer);
@@ -223,6 +254,7 @@ export class MaliciousDesk {
       this.failed(id, e);
       throw e;
     } finally {
+      clearTimeout(helloTimer);
       this.startingViews.delete(id);
       this.starting--;
       this.idleCheck();
@@ -237,9 +269,11 @@ export class MaliciousDesk {
     if (!run || key === undefined || run.owner !== owner || !timingSafeEqual(run.keyHash, sessionKeyHash(key))) throw new MpcError('E_NOT_FOUND', `no malicious session ${id} awaiting its input at P${this.c.party}`, { party: this.c.party });
     if (run.busy) throw new MpcError('E_CONFLICT', `malicious session ${id} already has its input`, { party: this.c.party, step: 'mal.input' });
     if (this.faultErr) { this.end(run); this.failed(id, this.faultErr); throw this.faultErr; }
+    clearTimeout(run.idle);
     run.busy = true;
     const model = this.c.model!;
     try {
+      await this.sameInput(run, d);
       const x = await inputFromClient(run.s, run.mask, d);
       const y = await malForward(run.s, run.w, { shape: [run.batch, ...model.info.inputShape], data: x }, { comparisons: run.comparisons });
       const shares = await outputToClient(run.s, y.data);
@@ -258,6 +292,24 @@ export class MaliciousDesk {
     }
   }
 
+  /**
+   * Step d0 (set-up messages, not counted): the three compare a digest of the d each got, before anything is computed
+   * with it. The client sends the same d to the three; another one at any party was caught only inside the run, as
+   * E_INTEGRITY (the code of a deviating party), which also drops the epoch and its pool at the three: any client
+   * could force that with every session. Now E_SESSION_BINDING at every party, nothing computed, the epoch kept. A
+   * party that lies about its digest only aborts the session, as it always can (nothing keyed was opened yet, as for a
+   * session that ends at its deadline). d is public to the three parties (each gets it): its digest tells them nothing.
+   */
+  private async sameInput(run: MalRun, d: Uint8Array): Promise<void> {
+    const p = this.c.party;
+    const mine = createHash('sha256').update('securenn/mal-d/v1\0').update(d).digest();
+    for (const q of peersOf(p)) run.view.sendSetup(q, 'mal-d', mine);
+    for (const q of peersOf(p)) {
+      const got = await run.view.recvSetup(q, 'mal-d');
+      if (got.byteLength !== mine.byteLength || !timingSafeEqual(got, mine)) throw new MpcError('E_SESSION_BINDING', `malicious session ${run.id}: P${q}'s digest of the input d differs from P${p}'s: the client sent them different inputs d (it must send the same d to the three), or P${q} deviated; nothing was computed`, { party: p, step: 'mal.input' });
+    }
+  }
+
   /** Wake the offline phase when no client run is in flight here. */
   private idleCheck(): void {
     if (this.starting === 0 && ![...this.runs.values()].some((r) => r.busy)) this.epochs.wake();
@@ -265,6 +317,7 @@ export class MaliciousDesk {
 
   private end(run: MalRun): void {
     clearTimeout(run.timer);
+    clearTimeout(run.idle);
     run.view.close();
     this.runs.delete(run.id);
   }
@@ -276,6 +329,23 @@ export class MaliciousDesk {
     if (!run || run.busy || run.view !== view) return;
     this.end(run);
     this.failed(id, err);
+  }
+
+  private get clientWaitMs(): number { return this.c.opts.malicious?.clientWaitMs ?? DEFAULT_MALICIOUS.clientWaitMs; }
+
+  /** E_TIMEOUT: the session waited malicious.clientWaitMs on its client (for the other parties' hellos, or its input). */
+  private clientLate(id: string, step: 'mal.hello' | 'mal.input', ms: number): MpcError {
+    const what = step === 'mal.hello' ? 'the hellos of the other two parties (sent when the client\'s mask request reaches them) did not come' : 'its input did not come';
+    return new MpcError('E_TIMEOUT', `malicious session ${id}: ${what} within malicious.clientWaitMs (${ms} ms); the session has ended, retry with a new one`, { party: this.c.party, step });
+  }
+
+  /** A set-up run whose input has not come within malicious.clientWaitMs: ended here and told to the peers (a run that has its input there ends at once). */
+  private inputLate(id: string, view: SessionTransport, ms: number): void {
+    const run = this.runs.get(id);
+    if (!run || run.busy || run.view !== view) return;
+    this.end(run);
+    this.failed(id, this.clientLate(id, 'mal.input', ms));
+    this.tellPeers(id);
   }
 
   private failed(id: string, e: unknown): void {

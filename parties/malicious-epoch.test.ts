@@ -44,16 +44,35 @@ const want = plainForward(model, x, 1).data;
 type Three = [Uint8Array, Uint8Array, Uint8Array];
 const bytesOf = (r: { rawPayload: Buffer }): Uint8Array => new Uint8Array(r.rawPayload);
 
-/** One session through the routes; `tamper`: the d of P2 differs (a client that cheats: the MAC check's confirm catches it). */
+/**
+ * One session through the routes; `tamper`: P2 alters the first protocol message it sends after the client's input
+ * (one bit, through its mesh's frame sink: a party that deviates). A client's own different d no longer gets this
+ * far: the parties compare it first (E_SESSION_BINDING, the epoch kept; malicious-input-digest.test.ts).
+ */
 async function session(t: PartyTrio, tamper = false) {
   const id = randomUUID();
   const m = await Promise.all(t.servers.map((s) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask`, headers: auth })));
   expect(m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
   const d = maskedInput(encode(x, F), m.map(bytesOf) as Three);
-  const d2 = d.slice();
-  if (tamper) d2[0]! ^= 1;
-  const out = await Promise.all(t.servers.map((s, p) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/input`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: Buffer.from(p === 2 ? d2 : d) })));
-  return out;
+  const sink = t.servers[2]!.party.mesh as unknown as { sendMessage: (to: number, kind: string, session: string, tag: string, depth: number, payload: Uint8Array, written?: () => void) => void };
+  const send = sink.sendMessage;
+  if (tamper) {
+    sink.sendMessage = function (this: unknown, to, kind, sess, tag, depth, payload, written) {
+      if (kind === 'DATA' && sess === `mal-${id}` && payload.byteLength > 0) {
+        sink.sendMessage = send;
+        const p = payload.slice();
+        p[0] = p[0]! ^ 1;
+        written?.();
+        return send.call(this, to, kind, sess, tag, depth, p);
+      }
+      return send.call(this, to, kind, sess, tag, depth, payload, written);
+    };
+  }
+  try {
+    return await Promise.all(t.servers.map((s) => s.app.inject({ method: 'POST', url: `/v1/malicious/${id}/input`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: Buffer.from(d) })));
+  } finally {
+    sink.sendMessage = send;
+  }
 }
 
 function right(out: Awaited<ReturnType<typeof session>>): void {
@@ -96,7 +115,7 @@ describe('malicious mode served: epochs and the mask pool', () => {
     expect(maxRounds(t)).toBe(inline.rounds - masksCost(plan).rounds);
     expect(sumBytes(t)).toBeLessThan(inline.bytes / 5);
     await settle(t);
-    // A client that sends P2 another d: E_INTEGRITY at every party, the epoch is dropped.
+    // P2 alters one message of the run: E_INTEGRITY at every party, the epoch is dropped.
     const bad = await session(t, true);
     expect(bad.map((r) => r.json().code)).toContain('E_INTEGRITY');
     for (const s of t.servers) expect(s.party.malDesk.epochs.epoch).toBeNull();

@@ -72,7 +72,7 @@ import { cheating } from './malicious-cheat.js';
 import type { PartyCore } from './party-core.js';
 import type { SessionTransport } from './session-transport.js';
 
-export const DEFAULT_MALICIOUS = Object.freeze({ epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic' as MalComparisons });
+export const DEFAULT_MALICIOUS = Object.freeze({ epochSessions: 1000, poolInferences: 2, poolMaxBytes: 256 * 2 ** 20, comparisons: 'arithmetic' as MalComparisons, clientWaitMs: 30_000 });
 
 export interface Epoch {
   readonly id: string;
@@ -153,9 +153,10 @@ export class MalEpochs {
 
   /**
    * Steps 1-4 on the session's view (`transport`: the view, or the test-only cheating wrapper of it); `comparisons`:
-   * the session's domain (the desk's config).
+   * the session's domain (the desk's config); `hellosIn`: called once the three hellos are in (the desk's bound on the
+   * wait for them, malicious.clientWaitMs, ends there).
    */
-  async begin(view: SessionTransport, transport: Transport, sid: string, weights: ModelIR<RepTensor>, batch = 1, comparisons: MalComparisons = 'arithmetic'): Promise<Begun> {
+  async begin(view: SessionTransport, transport: Transport, sid: string, weights: ModelIR<RepTensor>, batch = 1, comparisons: MalComparisons = 'arithmetic', hellosIn?: () => void): Promise<Begun> {
     const p = this.c.party, nxt = ((p + 1) % 3) as PartyId, prv = ((p + 2) % 3) as PartyId;
     // A plan and a pool made for the other domain are never used: dropped here (a new epoch, a new plan recorded).
     if (this.planComparisons !== null && this.planComparisons !== comparisons) { this.plan = null; this.planComparisons = null; }
@@ -179,6 +180,7 @@ export class MalEpochs {
       hs[p] = parseHello(mine, p, p);
       hs[nxt] = parseHello(await view.recvSetup(nxt, 'mal-hello'), p, nxt);
       hs[prv] = parseHello(await view.recvSetup(prv, 'mal-hello'), p, prv);
+      hellosIn?.();
       const keep = ep !== null && hs.every((h) => h.id === ep.id) && ep.id !== zero;
       // Step 3 at once, from the three hellos only (the other two decide the same, whatever fails after).
       if (keep && ep) {

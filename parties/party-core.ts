@@ -64,10 +64,10 @@ export interface PartyOptions {
   /** The security mode (config security; default 'semi-honest'). */
   security?: SecurityMode;
   /**
-   * Malicious mode: epoch rotation, the mask pool, and the comparisons' domain (config malicious; default
-   * DEFAULT_MALICIOUS, parties/malicious-epoch.ts; comparisons absent: 'arithmetic').
+   * Malicious mode: epoch rotation, the mask pool, the comparisons' domain, and how long a session waits on its client
+   * (config malicious; default DEFAULT_MALICIOUS, parties/malicious-epoch.ts; comparisons absent: 'arithmetic').
    */
-  malicious?: { epochSessions: number; poolInferences: number; poolMaxBytes: number; comparisons?: MalComparisons };
+  malicious?: { epochSessions: number; poolInferences: number; poolMaxBytes: number; comparisons?: MalComparisons; clientWaitMs?: number };
   /** Keep the masks of the model's weights across runs (parties/weight-masks.ts; default true). */
   keepWeightMasks?: boolean;
   /** The run-time range sentinel (config rangeSentinel; default 'auto': models with compareBound 'samples-only'; parties/range-sentinel.ts). */

@@ -91,7 +91,7 @@ export class Party implements PartyCore {
     this.weightMasks = new WeightMaskState(opts.party, opts.keepWeightMasks ?? true);
     // What the peers compare at HELLO (link-hello.ts): the mesh starts once the model is loaded, so its hash is in.
     const settings = (): LinkSettings => ({
-      security: opts.security ?? 'semi-honest', ...(opts.security === 'malicious' ? { maliciousComparisons: opts.malicious?.comparisons ?? 'arithmetic' } : {}), compareBits: opts.compareBits ?? 32, compareRadix: opts.compareRadix ?? 4, keepWeightMasks: opts.keepWeightMasks ?? true,
+      security: opts.security ?? 'semi-honest', ...(opts.security === 'malicious' ? { maliciousComparisons: opts.malicious?.comparisons ?? 'arithmetic', maliciousInputDigest: true } : {}), compareBits: opts.compareBits ?? 32, compareRadix: opts.compareRadix ?? 4, keepWeightMasks: opts.keepWeightMasks ?? true,
       preprocess: (opts.preprocess ?? DEFAULT_PREPROCESS).enabled, ...(this.model ? { modelHash: this.model.info.modelHash, ...(this.model.info.importId ? { importId: this.model.info.importId } : {}), outputCompareBits: this.model.outputCompareBits ?? 64, rangeSentinel: this.model.info.rangeSentinel === true } : {}),
     });
     this.mesh = new PeerMesh({ settings, ...opts.mesh, party: opts.party, logger: this.log });
@@ -125,6 +125,7 @@ export class Party implements PartyCore {
       this.prep.drop();
       this.planner.batcher?.clear();
       this.store.failAll(() => new MpcError('E_PEER_UNAVAILABLE', `party P${peer} is unavailable`, { party: peer }));
+      this.malDesk.peerDown(peer);
     });
   }
 

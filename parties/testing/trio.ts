@@ -170,6 +170,8 @@ export async function partyTrio(o: TrioOptions): Promise<PartyTrio> {
       });
       servers.push(srv);
       const { grpcPort } = await srv.start();
+      // As main.ts: a party whose model did not load starts no mesh; waiting for its links would only say they never came up.
+      if (srv.party.modelError) throw srv.party.modelError;
       if (grpcPort !== null) dep.parties[p].grpc!.port = grpcPort;
     }
     await Promise.all(servers.map((s) => s.party.mesh.waitAllUp(10_000)));

@@ -74,7 +74,9 @@ export function inputMask(s: MalSession, n: number): Promise<{ r: MShare; forCli
 /**
  * Step 3: [x] from the mask of step 1 and the client's d (16 n bytes). A d of
  * the wrong length aborts the run (E_SHAPE here, abort notices to the peers);
- * d that differs between the parties aborts it at the MAC check (E_INTEGRITY).
+ * d that differs between the parties aborts it at the MAC check (E_INTEGRITY);
+ * the served mode compares a digest of d before this step (parties/malicious-desk.ts:
+ * E_SESSION_BINDING, the client's fault, the epoch kept).
  */
 export function inputFromClient(s: MalSession, r: MShare, d: Uint8Array): Promise<MShare> {
   return s.guard('mal.clientInput', async () => {

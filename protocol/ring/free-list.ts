@@ -16,6 +16,9 @@ export class FreeList {
   /** Bytes held now. */
   get bytes(): number { return this.held; }
 
+  /** Buffers held now. */
+  get count(): number { return this.list.length; }
+
   /** The best fit within [size, 2 size], taken out of the list; null if none. */
   take(size: number): ArrayBuffer | null {
     const list = this.list;

@@ -14,7 +14,7 @@
  * changes. A buffer handed to `sendPooled` a second time before it came back is refused (E_INTERNAL): the first
  * release would let the next message overwrite what the second send still reads.
  *
- * Memory: at most SEND_POOL_MAX_BYTES free per process, the least recently given back dropped first. A request takes
+ * Memory: at most SEND_POOL_MAX_BYTES and SEND_POOL_MAX_BUFFERS free per process, the least recently given back dropped first. A request takes
  * the smallest free buffer of at least its size and at most twice it (a view of the requested length on it): a run's
  * message sizes repeat from run to run, and under load the runs' batch sizes vary (1 to 8 images with 8 clients), so
  * an exact-size pool would hold a set of buffers per batch size and drop most of them before they came round again.
@@ -27,8 +27,15 @@ export const SEND_POOL_MIN_BYTES = 16 * 1024;
 /** Bytes kept free at most. */
 export const SEND_POOL_MAX_BYTES = 128 * 1024 * 1024;
 
-/** Free buffers (best fit within 2x, oldest given back dropped first; no count cap: not measured here yet). */
-const free = new FreeList(SEND_POOL_MAX_BYTES, Infinity);
+/**
+ * Free buffers kept at most: take() scans the list, and the byte cap alone allowed 8,192 of the smallest size (16 KiB),
+ * each scanned on every lend (the receive pool's cap, parties/recv-pool.ts, for the same reason; BENCHMARKS.md
+ * "Send pool: a cap on the free buffers").
+ */
+export const SEND_POOL_MAX_BUFFERS = 512;
+
+/** Free buffers (best fit within 2x, oldest given back dropped first past either cap). */
+const free = new FreeList(SEND_POOL_MAX_BYTES, SEND_POOL_MAX_BUFFERS);
 /** Lent and not yet sent. */
 const lent = new WeakSet<ArrayBuffer>();
 /** Handed to sendPooled and not yet given back by the transport. */
@@ -42,6 +49,9 @@ export const sendPoolTesting: { onGiveBack: ((ab: ArrayBuffer) => void) | null }
 
 /** The bytes kept free now (tests). */
 export function sendPoolFreeBytes(): number { return free.bytes; }
+
+/** The buffers kept free now (tests). */
+export function sendPoolFreeBuffers(): number { return free.count; }
 
 function take(bytes: number): ArrayBuffer {
   // Whole u64 words, so a u64 view fits whatever the byte count.

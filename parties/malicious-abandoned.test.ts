@@ -1,0 +1,133 @@
+/**
+ * Abandoned malicious sessions must not hold the party's session slots (batch.maxConcurrentRuns, default 2) until
+ * the client's deadline (the SDK's default 120 s; up to sessions.maxDeadlineMs, which a client may ask for): with
+ * two clients that stopped after their mask request reached one party, or after the mask step at the three, every
+ * other client was refused (E_OVERLOADED) for that whole deadline (s42 probe). Now (parties/malicious-desk.ts):
+ * the set-up waits at most malicious.clientWaitMs for the other two parties' hellos (the client's other mask
+ * requests), and a set-up run at most that long for its input; beyond, E_TIMEOUT, told to the peers (mal-drop), so a
+ * run that has its input at the other two parties ends there at once too.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { maskedInput, reconstructOutput } from '../client-sdk/src/malicious-io.js';
+import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
+import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
+import { auth, partyTrio, type PartyTrio } from './testing/trio.js';
+
+const F = 13;
+type Three = [Uint8Array, Uint8Array, Uint8Array];
+const tiny: ModelIR<FloatTensor> = {
+  formatVersion: IR_FORMAT_VERSION, inputShape: [4], output: 'd', outputActivation: 'softmax',
+  nodes: [{ kind: 'dense', name: 'd', inputs: ['input'], units: 2, activation: 'linear', kernel: { shape: [4, 2], data: Float64Array.from([1, 0, 0, 1, 1, 0, 0, 1]) }, bias: { shape: [2], data: Float64Array.from([0.5, -0.25]) } }],
+};
+const bytesOf = (r: { rawPayload: Buffer }): Uint8Array => new Uint8Array(r.rawPayload);
+const mask = (t: PartyTrio, p: number, id: string, deadlineMs: number) => t.servers[p]!.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask?deadlineMs=${deadlineMs}`, headers: auth });
+const input = (t: PartyTrio, p: number, id: string, d: Uint8Array) => t.servers[p]!.app.inject({ method: 'POST', url: `/v1/malicious/${id}/input`, headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: Buffer.from(d) });
+const until = async (ok: () => boolean, ms: number): Promise<boolean> => {
+  const end = Date.now() + ms;
+  while (!ok()) { if (Date.now() > end) return false; await new Promise((r) => setTimeout(r, 20)); }
+  return true;
+};
+const x = Float64Array.from([0.25, -1, 2, 0.5]);
+
+/** One honest prediction (deadline 30 s); its outputs when the three mask steps answer 200, else the codes. */
+async function honest(t: PartyTrio): Promise<{ codes: string[]; y?: Float64Array }> {
+  const id = randomUUID();
+  const m = await Promise.all([0, 1, 2].map((p) => mask(t, p, id, 30_000)));
+  if (m.some((r) => r.statusCode !== 200)) return { codes: m.map((r) => (r.statusCode === 200 ? 'ok' : String(r.json<{ code: string }>().code))) };
+  const d = maskedInput(encode(x, F), m.map(bytesOf) as Three);
+  const out = await Promise.all([0, 1, 2].map((p) => input(t, p, id, d)));
+  if (out.some((r) => r.statusCode !== 200)) return { codes: out.map((r) => (r.statusCode === 200 ? 'ok' : String(r.json<{ code: string }>().code))) };
+  return { codes: ['ok', 'ok', 'ok'], y: decode(reconstructOutput(out.map(bytesOf) as Three, 2), F) };
+}
+
+describe('malicious serving: abandoned sessions do not hold the slots until their deadline', () => {
+  it('two clients that stopped (one after its mask request reached P0 only, one after the mask step at the three) hold P0\'s two slots for malicious.clientWaitMs, not their 50 s deadline; then an honest session is served and right', async () => {
+    const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, batch: { maxConcurrentRuns: 2 }, malicious: { poolInferences: 0, clientWaitMs: 1_500 }, sessions: { maxDeadlineMs: 60_000 } });
+    try {
+      // Client A: its mask request reached P0 only (it vanished before sending the others).
+      const a = randomUUID();
+      const t0 = Date.now();
+      const halfA = mask(t, 0, a, 50_000);
+      // Client B: the mask step at the three, then no input.
+      const b = randomUUID();
+      expect((await Promise.all([0, 1, 2].map((p) => mask(t, p, b, 50_000)))).map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      expect(await until(() => t.servers[0]!.party.malDesk.settingUp === 1 || t.servers[0]!.party.malDesk.open === 2, 5_000)).toBe(true);
+      // Both of P0's slots are taken now: the next client is refused.
+      const refused = await honest(t);
+      expect(refused.codes).toContain('E_OVERLOADED');
+      // A's set-up ends after clientWaitMs (E_TIMEOUT, coded), long before its deadline.
+      const ra = await halfA;
+      expect(ra.statusCode).toBe(408);
+      expect(ra.json()).toMatchObject({ code: 'E_TIMEOUT', party: 0, step: 'mal.hello' });
+      // B's run ends at the three after clientWaitMs without its input; its late input is an unknown session.
+      expect(await until(() => t.servers.every((s) => s.party.malDesk.open + s.party.malDesk.settingUp === 0), 10_000)).toBe(true);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      const late = await input(t, 1, b, new Uint8Array(16 * 4));
+      expect(late.json()).toMatchObject({ code: 'E_NOT_FOUND' });
+      // The next honest client is served, right.
+      const ok = await honest(t);
+      expect(ok.codes).toEqual(['ok', 'ok', 'ok']);
+      expect(Math.abs(ok.y![0]! - 2.75)).toBeLessThan(1e-3);
+      expect(Math.abs(ok.y![1]! - -0.75)).toBeLessThan(1e-3);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('a client that sent its input to P0 and P1 only: P2 drops the run after clientWaitMs and tells them, so their runs in flight end at once (E_PEER_UNAVAILABLE naming P2), not at the 50 s deadline; the next session is right', async () => {
+    const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, batch: { maxConcurrentRuns: 2 }, malicious: { poolInferences: 0, clientWaitMs: 1_500 }, sessions: { maxDeadlineMs: 60_000 } });
+    try {
+      const id = randomUUID();
+      const m = await Promise.all([0, 1, 2].map((p) => mask(t, p, id, 50_000)));
+      expect(m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      const d = maskedInput(encode(x, F), m.map(bytesOf) as Three);
+      const t0 = Date.now();
+      const two = await Promise.all([0, 1].map((p) => input(t, p, id, d)));
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      for (const r of two) expect(r.json()).toMatchObject({ code: 'E_PEER_UNAVAILABLE', party: 2 });
+      for (const s of t.servers) expect(s.party.malDesk.open + s.party.malDesk.settingUp).toBe(0);
+      // P2's late input: an unknown session there.
+      expect((await input(t, 2, id, d)).json()).toMatchObject({ code: 'E_NOT_FOUND' });
+      const ok = await honest(t);
+      expect(ok.codes).toEqual(['ok', 'ok', 'ok']);
+      expect(Math.abs(ok.y![0]! - 2.75)).toBeLessThan(1e-3);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('a client that takes longer than clientWaitMs between its mask and input is still within the default (30 s): the default leaves room for a slow upload (http.requestMs)', async () => {
+    const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, malicious: { poolInferences: 0 }, sessions: { maxDeadlineMs: 60_000 } });
+    try {
+      expect(t.servers[0]!.party.opts.malicious?.clientWaitMs).toBe(30_000);
+      const id = randomUUID();
+      const m = await Promise.all([0, 1, 2].map((p) => mask(t, p, id, 50_000)));
+      expect(m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      await new Promise((r) => setTimeout(r, 2_000));
+      const d = maskedInput(encode(x, F), m.map(bytesOf) as Three);
+      const out = await Promise.all([0, 1, 2].map((p) => input(t, p, id, d)));
+      expect(out.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('a party that dies while a session waits for its input: the other two end that run when the link drops (its view is closed), not at clientWaitMs or the deadline', async () => {
+    const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, batch: { maxConcurrentRuns: 2 }, malicious: { poolInferences: 0 }, sessions: { maxDeadlineMs: 60_000 } });
+    try {
+      const id = randomUUID();
+      expect((await Promise.all([0, 1, 2].map((p) => mask(t, p, id, 50_000)))).map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      for (const s of t.servers) expect(s.party.malDesk.open).toBe(1);
+      const t0 = Date.now();
+      t.servers[1]!.kill();
+      // Well before clientWaitMs (30 s, the default here): P0 and P2 hold no slot for it.
+      expect(await until(() => [0, 2].every((p) => t.servers[p]!.party.malDesk.open === 0), 10_000)).toBe(true);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const late = await input(t, 0, id, new Uint8Array(16 * 4));
+      expect(late.json()).toMatchObject({ code: 'E_NOT_FOUND' });
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+});

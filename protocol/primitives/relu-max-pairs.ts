@@ -100,7 +100,9 @@ async function core(ctx: PartyContext, e: AShare, iX: Uint32Array, iY: Uint32Arr
   const k = ctx.kernels;
   const nE = e.length, nP = iX.length, n = nE + nP;
   assert(iY.length === nP, 'E_SHAPE', `${label}: ${nP} first and ${iY.length} second indices`, { party: ctx.party, step: label });
-  for (let q = 0; q < nP; q++) assert(iX[q]! < nE && iY[q]! < nE, 'E_SHAPE', `${label}: pair ${q} indexes past the ${nE} elements`, { party: ctx.party, step: label });
+  let inside = true;
+  for (let q = 0; q < nP; q++) inside &&= iX[q]! < nE && iY[q]! < nE;
+  assert(inside, 'E_SHAPE', `${label}: a pair indexes past the ${nE} elements`, { party: ctx.party, step: label });
   const narrow = ctx.compareBits === 32, width = narrow ? 32 : 64;
   const r4 = narrow && ctx.compareRadix === 4;
   const dealt = comparisonDealtBytes(1, width, ctx.compareRadix);
@@ -129,10 +131,11 @@ async function core(ctx: PartyContext, e: AShare, iX: Uint32Array, iY: Uint32Arr
   // Narrow: the elements' c in full (c_e z_e stays in Z_2^64), the differences' mod 2^32 (two messages, one round).
   const openE = openToDataParties(ctx, `${label}:c`, narrow ? cj.subarray(0, nE) : cj);
   const openD = narrow ? openLow32ToDataParties(ctx, `${label}:cd`, cj.subarray(nE)) : null;
+  // Both awaited below, one after the other: a failure of either (a closed run, a desync) while this party waits for
+  // the other, or during P1's flush, must not be an unhandled rejection, which ends a party process (relu-direct.ts).
+  openE.catch(() => undefined);
+  openD?.catch(() => undefined);
   if (j === 1) {
-    // Awaited below; a failure during the flush must not be an unhandled rejection meanwhile (relu-direct.ts).
-    openE.catch(() => undefined);
-    openD?.catch(() => undefined);
     const flushed = flushSends(ctx, 'drained');
     if (flushed) await flushed;
     if (narrow) pre = drawNarrowPcRandomness(ctx, n, r4 ? R4_DIGITS : 32);

@@ -56,7 +56,7 @@
 import type { PartyContext } from '../context.js';
 import { assert } from '../errors.js';
 import { bitsToU64, keepWhereBit, selectByBit } from '../ring/ops.js';
-import { borrowU8, giveBackU8, scratchU64 } from '../ring/scratch.js';
+import { borrowU64, borrowU8, giveBackU8, scratchU64, scratchU8 } from '../ring/scratch.js';
 import { sendBufferU64 } from '../ring/send-pool.js';
 import type { AShare, PShare, Public } from '../ring/types.js';
 import { openLow32ToDataParties, openToDataParties } from '../sharing/open.js';
@@ -73,16 +73,41 @@ export const PAIR_PRODUCT_BYTES = 6 * 8;
 export const reluMaxPairsCost = (nE: number, nP: number, bits: 32 | 64 = 64, radix: 2 | 4 = 4): Cost =>
   ({ rounds: 3, bytes: reluDirectCost(nE, bits, radix).bytes + dreluDirectCost(nP, bits, radix).bytes + PAIR_PRODUCT_BYTES * nP });
 
-/** out[k] = src[idx[k]] (u64, copied as 32-bit words). */
-function gatherU64(src: BigUint64Array, idx: Uint32Array, out: BigUint64Array = new BigUint64Array(idx.length)): BigUint64Array {
-  const s = new Uint32Array(src.buffer, src.byteOffset, 2 * src.length), o = new Uint32Array(out.buffer, out.byteOffset, 2 * out.length);
-  for (let k = 0; k < idx.length; k++) { const i = 2 * idx[k]!; o[2 * k] = s[i]!; o[2 * k + 1] = s[i + 1]!; }
-  return out;
-}
-function gatherBits(src: Uint8Array, idx: Uint32Array): Uint8Array {
-  const out = new Uint8Array(idx.length);
-  for (let k = 0; k < idx.length; k++) out[k] = src[idx[k]!]!;
-  return out;
+/**
+ * Reads of per-element arrays at one end of every pair (end 0: X, 1: Y). Consecutive pairs whose ends are
+ * consecutive elements form runs (the runner's pair passes: one run per image or per row); with one run a read is a
+ * view of the source (never written through), with few runs slice copies, else element by element.
+ */
+class PairEnds {
+  private readonly runs: number[] | null;
+  constructor(private readonly iX: Uint32Array, private readonly iY: Uint32Array) {
+    const runs: number[] = [], n = iX.length;
+    let q = 0;
+    while (q < n && runs.length < 3 * Math.max(1, n >> 4)) {
+      let t = q + 1;
+      while (t < n && iX[t] === iX[t - 1]! + 1 && iY[t] === iY[t - 1]! + 1) t++;
+      runs.push(iX[q]!, iY[q]!, t - q);
+      q = t;
+    }
+    this.runs = q >= n ? runs : null;
+  }
+  /** src at `end` of every pair: a view (one run) or `out` filled. */
+  at<T extends BigUint64Array | Uint8Array>(src: T, end: 0 | 1, out: () => T): T {
+    const r = this.runs;
+    if (r && r.length === 3) return src.subarray(r[end]!, r[end]! + r[2]!) as T;
+    const o = out();
+    if (r) {
+      for (let i = 0, p = 0; i < r.length; i += 3) { o.set(src.subarray(r[i + end]!, r[i + end]! + r[i + 2]!) as never, p); p += r[i + 2]!; }
+    } else if (src instanceof BigUint64Array) {
+      const idx = end ? this.iY : this.iX;
+      const w = new Uint32Array(src.buffer, src.byteOffset, 2 * src.length), ow = new Uint32Array(o.buffer, o.byteOffset, 2 * o.length);
+      for (let q = 0; q < idx.length; q++) { const i = 2 * idx[q]!; ow[2 * q] = w[i]!; ow[2 * q + 1] = w[i + 1]!; }
+    } else {
+      const idx = end ? this.iY : this.iX;
+      for (let q = 0; q < idx.length; q++) o[q] = src[idx[q]!]!;
+    }
+    return o;
+  }
 }
 
 /** Length of P2's step-4 message (u64 values): z_E, w_E, z', then (z' z_e, z' r_e, z' r_e z_e) for e = X, then Y. */
@@ -103,21 +128,22 @@ async function core(ctx: PartyContext, e: AShare, iX: Uint32Array, iY: Uint32Arr
   let inside = true;
   for (let q = 0; q < nP; q++) inside &&= iX[q]! < nE && iY[q]! < nE;
   assert(inside, 'E_SHAPE', `${label}: a pair indexes past the ${nE} elements`, { party: ctx.party, step: label });
+  const ends = new PairEnds(iX, iY);
   const narrow = ctx.compareBits === 32, width = narrow ? 32 : 64;
   const r4 = narrow && ctx.compareRadix === 4;
   const dealt = comparisonDealtBytes(1, width, ctx.compareRadix);
   const L = zwLength(nE, nP);
-  // Step 2's differences d = e_Y - e_X (P2: zero placeholders); the compared values are [e; d].
-  const a = new BigUint64Array(n);
+  // Step 2's differences d = e_Y - e_X (P2: zero placeholders); the compared values are [e; d]. Read before the
+  // first await (the sentinel copies its sample): a scratch buffer.
+  const a = scratchU64('rmp.a', n);
   const d = a.subarray(nE);
   if (ctx.party !== 2) {
     a.set(e);
-    gatherU64(e, iY, d);
-    k.sub(d, gatherU64(e, iX, scratchU64('rmp.ex', nP)), d);
-  }
+    k.sub(ends.at(e, 1, () => scratchU64('rmp.e1', nP)), ends.at(e, 0, () => scratchU64('rmp.e0', nP)), d);
+  } else new Uint8Array(a.buffer, a.byteOffset, a.byteLength).fill(0);
   // The range sentinel's sample of the values compared on the 32-bit ring (range-sentinel.ts; every party, P2 its count).
   if (narrow) { ctx.compareSampler?.collect(a.subarray(0, nE)); ctx.compareSampler?.collect(d); }
-  if (ctx.party === 2) return atP2(ctx, nE, iX, iY, label, narrow, r4);
+  if (ctx.party === 2) return atP2(ctx, nE, ends, nP, label, narrow, r4);
   const j = ctx.party;
   const g2 = ctx.pairPrg(2), g01 = ctx.pairPrg(j === 0 ? 1 : 0), d2 = ctx.dealer.prg(2);
   // Steps 1-2: r_j from the dealing PRG shared with P2 (the job's order: r, then the digit shares), c_j = a_j + r_j.
@@ -162,79 +188,85 @@ async function core(ctx: PartyContext, e: AShare, iX: Uint32Array, iY: Uint32Arr
   for (let i = 0; i < nE; i++) b[i]! ^= cw[2 * i + hi]! >>> 31;
   if (c32) for (let q = 0; q < nP; q++) b[nE + q]! ^= c32[q]! >>> 31;
   else for (let q = 0; q < nP; q++) b[nE + q]! ^= cw[2 * (nE + q) + 1]! >>> 31;
-  // Step 4: P0's shares from the PRG with P2, P1's in P2's message.
-  const zw = j === 0 ? g2.u64Into(new BigUint64Array(L)) : await recvU64(ctx, 2, `${label}:zw`, L);
-  const out = fusedOutputs(ctx, e, c.subarray(0, nE), b, zw, iX, iY);
+  // Step 4: P0's shares from the PRG with P2 (read only below, after the last await: scratch), P1's in P2's message.
+  const zw = j === 0 ? g2.u64Into(scratchU64('rmp.zw', L)) : await recvU64(ctx, 2, `${label}:zw`, L);
+  const out = fusedOutputs(ctx, e, c.subarray(0, nE), b, zw, ends, nP);
   if (j === 1) recycleReceived(ctx, zw, c, ...(c32 ? [c32] : []));
   return out;
 }
 
-/** Step 5 at P0, P1: R_e for the elements, Z_e for both ends of every pair, then h (see the header). */
-function fusedOutputs(ctx: PartyContext, e: BigUint64Array, cE: BigUint64Array, b: Uint8Array, zw: BigUint64Array, iX: Uint32Array, iY: Uint32Array): AShare {
+/** Step 5 at P0, P1 (synchronous: temporaries in scratch buffers): R_e for the elements, Z_e at both ends of every pair, then h. */
+function fusedOutputs(ctx: PartyContext, e: BigUint64Array, cE: BigUint64Array, b: Uint8Array, zw: BigUint64Array, ends: PairEnds, nP: number): AShare {
   const k = ctx.kernels;
-  const nE = e.length, nP = iX.length;
+  const nE = e.length;
   const part = (o: number, len: number) => zw.subarray(o, o + len);
   const zE = part(0, nE), wE = part(nE, nE), zD = part(2 * nE, nP);
   const bE = b.subarray(0, nE), bD = b.subarray(nE);
   // R_e = b_e ? (c z - w) : e - (c z - w)  (relu-direct's ReLU).
-  const az = scratchU64('rmp.az', nE), R = new BigUint64Array(nE);
+  const az = scratchU64('rmp.az', nE), R = scratchU64('rmp.R', nE);
   k.mul(cE, zE, az);
   k.sub(az, wE, az);
   k.sub(e, az, R);
   selectByBit(bE, az, R, R);
-  const Zof = (idx: Uint32Array, o: number): { Z: BigUint64Array; Rv: BigUint64Array } => {
-    const zz = part(o, nP), zr = part(o + nP, nP), zrz = part(o + 2 * nP, nP);
-    const ce = gatherU64(cE, idx), be = gatherBits(bE, idx);
-    // t1 = c_e z' z_e - z' r_e z_e (= Z_e for b_e = 1); t0 = c_e z' - z' r_e - t1 (b_e = 0).
-    const t1 = new BigUint64Array(nP), t0 = new BigUint64Array(nP);
-    k.mul(ce, zz, t1);
-    k.sub(t1, zrz, t1);
+  // Z_e: t1 = c_e z' z_e - z' r_e z_e (b_e = 1); t0 = c_e z' - z' r_e - t1 (b_e = 0).
+  const Z = ([0, 1] as const).map((end) => {
+    const o = 2 * nE + (end ? 4 : 1) * nP;
+    const ce = ends.at(cE, end, () => scratchU64(`rmp.ce${end}`, nP)), be = ends.at(bE, end, () => scratchU8(`rmp.be${end}`, nP));
+    const t1 = scratchU64(`rmp.t1${end}`, nP), t0 = scratchU64('rmp.t0', nP);
+    k.mul(ce, part(o, nP), t1);
+    k.sub(t1, part(o + 2 * nP, nP), t1);
     k.mul(ce, zD, t0);
-    k.sub(t0, zr, t0);
+    k.sub(t0, part(o + nP, nP), t0);
     k.sub(t0, t1, t0);
     selectByBit(be, t1, t0, t1);
-    return { Z: t1, Rv: gatherU64(R, idx, ce) };
-  };
-  const X = Zof(iX, 2 * nE + nP), Y = Zof(iY, 2 * nE + 4 * nP);
-  // Z_Y - Z_X; h = b' ? R_X + (Z_Y - Z_X) : R_Y - (Z_Y - Z_X).
-  const dz = Y.Z;
-  k.sub(dz, X.Z, dz);
-  k.add(X.Rv, dz, X.Rv);
-  k.sub(Y.Rv, dz, Y.Rv);
+    return t1;
+  });
+  // dz = Z_Y - Z_X; h = b' ? R_X + dz : R_Y - dz.
+  const dz = Z[1]!, up = Z[0]!;
+  k.sub(dz, up, dz);
+  k.add(ends.at(R, 0, () => scratchU64('rmp.r0', nP)), dz, up);
+  k.sub(ends.at(R, 1, () => scratchU64('rmp.r1', nP)), dz, dz);
   const h = new BigUint64Array(nP);
-  selectByBit(bD, X.Rv, Y.Rv, h);
+  selectByBit(bD, up, dz, h);
   return h as AShare;
 }
 
 /** P2: steps 1, 3, 4. */
-async function atP2(ctx: PartyContext, nE: number, iX: Uint32Array, iY: Uint32Array, label: string, narrow: boolean, r4: boolean): Promise<AShare> {
+async function atP2(ctx: PartyContext, nE: number, ends: PairEnds, nP: number, label: string, narrow: boolean, r4: boolean): Promise<AShare> {
   const k = ctx.kernels;
-  const nP = iX.length, n = nE + nP;
+  const n = nE + nP;
   // Step 1 (ctx.dealer: now, or from a bundle made before the run): P2 keeps all of r (w_e and the products need r_e).
   const kept = ctx.dealer.deal(`${label}:xbits`, comparisonMaskJob(n, narrow, r4, true));
   assert(kept.length === 8 * n, 'E_PROTOCOL_DESYNC', `${label}: the dealt mask has ${kept.length} bytes, the step needs ${8 * n}`, { party: 2, step: label });
   const r = bytesU64(kept);
   const z = signBit(r, narrow);
-  // P0's shares of step 4 do not depend on beta': drawn while the PrivateCompare messages are on their way.
+  const rE = r.subarray(0, nE);
+  // What does not depend on beta', while the PrivateCompare messages are on their way: P0's shares of step 4 and
+  // r_e at both ends of every pair (views of r, or lent buffers: they live across the await).
   const msg = sendBufferU64(zwLength(nE, nP));
   ctx.pairPrg(0).u64Into(msg);
+  const lent: BigUint64Array[] = [];
+  const re = ([0, 1] as const).map((end) => ends.at(rE, end, () => { const v = borrowU64(nP); lent.push(v); return v; }));
   // Step 3.
   const betaP = (r4 ? await privateCompareRadix4(ctx, n, null, null, null, `${label}.pc`) : await privateCompare(ctx, n, null, null, null, `${label}.pc`, narrow ? 32 : 64))!;
-  // Step 4: z = r_msb XOR beta'; the values, then P1's shares = value - P0's.
+  // Step 4 (synchronous from here: scratch buffers): z = r_msb XOR beta'; the values, then P1's shares = value - P0's.
   xorInto(z, betaP);
-  const zE = z.subarray(0, nE), zD = z.subarray(nE), rE = r.subarray(0, nE);
-  const val = new BigUint64Array(msg.length);
+  const zE = z.subarray(0, nE), zD = z.subarray(nE);
+  const val = scratchU64('rmp.val', msg.length);
   const part = (o: number, len: number) => val.subarray(o, o + len);
   bitsToU64(zE, part(0, nE));
   keepWhereBit(zE, 1, rE, part(nE, nE));
   bitsToU64(zD, part(2 * nE, nP));
-  for (const [idx, o] of [[iX, 2 * nE + nP], [iY, 2 * nE + 4 * nP]] as const) {
-    const ze = gatherBits(zE, idx), re = gatherU64(rE, idx);
-    for (let q = 0; q < nP; q++) ze[q]! &= zD[q]!;
-    bitsToU64(ze, part(o, nP));
-    keepWhereBit(zD, 1, re, part(o + nP, nP));
-    keepWhereBit(ze, 1, re, part(o + 2 * nP, nP));
+  const both = scratchU8('rmp.both', nP);
+  for (const end of [0, 1] as const) {
+    const o = 2 * nE + (end ? 4 : 1) * nP;
+    const ze = ends.at(zE, end, () => scratchU8('rmp.ze', nP));
+    for (let q = 0; q < nP; q++) both[q] = ze[q]! & zD[q]!;
+    bitsToU64(both, part(o, nP));
+    keepWhereBit(zD, 1, re[end]!, part(o + nP, nP));
+    keepWhereBit(both, 1, re[end]!, part(o + 2 * nP, nP));
   }
+  if (lent.length) giveBackU8(...lent);
   k.sub(val, msg, msg);
   sendPooled(ctx, 1, `${label}:zw`, msg);
   return new BigUint64Array(nP) as AShare;

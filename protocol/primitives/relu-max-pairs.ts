@@ -55,7 +55,7 @@
  */
 import type { PartyContext } from '../context.js';
 import { assert } from '../errors.js';
-import { bitsToU64, keepWhereBit, selectByBit } from '../ring/ops.js';
+import { selectByBit } from '../ring/ops.js';
 import { borrowU64, borrowU8, giveBackU8, scratchU64, scratchU8 } from '../ring/scratch.js';
 import { sendBufferU64 } from '../ring/send-pool.js';
 import type { AShare, PShare, Public } from '../ring/types.js';
@@ -107,6 +107,20 @@ class PairEnds {
       for (let q = 0; q < idx.length; q++) o[q] = src[idx[q]!]!;
     }
     return o;
+  }
+}
+
+/**
+ * P2's step 4 for one dealt value per element: out[q] = (bit[q] ? v[q] : 0) - out[q] over Z_2^64 (v null: the value
+ * 1), where out holds P0's shares: P1's shares in place, on 32-bit words (no array of the values, no second pass).
+ */
+function correction(out: BigUint64Array, bit: Uint8Array, v: BigUint64Array | null): void {
+  const o = new Uint32Array(out.buffer, out.byteOffset, 2 * out.length), w = v ? new Uint32Array(v.buffer, v.byteOffset, 2 * v.length) : null;
+  for (let q = 0; q < bit.length; q++) {
+    const m = -(bit[q]! & 1), i = 2 * q;
+    const lo = (w ? w[i]! & m : m & 1) >>> 0, hi = (w ? w[i + 1]! & m : 0) >>> 0, plo = o[i]!;
+    o[i] = (lo - plo) >>> 0;
+    o[i + 1] = (hi - o[i + 1]! - (lo < plo ? 1 : 0)) >>> 0;
   }
 }
 
@@ -233,7 +247,6 @@ function fusedOutputs(ctx: PartyContext, e: BigUint64Array, cE: BigUint64Array, 
 
 /** P2: steps 1, 3, 4. */
 async function atP2(ctx: PartyContext, nE: number, ends: PairEnds, nP: number, label: string, narrow: boolean, r4: boolean): Promise<AShare> {
-  const k = ctx.kernels;
   const n = nE + nP;
   // Step 1 (ctx.dealer: now, or from a bundle made before the run): P2 keeps all of r (w_e and the products need r_e).
   const kept = ctx.dealer.deal(`${label}:xbits`, comparisonMaskJob(n, narrow, r4, true));
@@ -249,25 +262,23 @@ async function atP2(ctx: PartyContext, nE: number, ends: PairEnds, nP: number, l
   const re = ([0, 1] as const).map((end) => ends.at(rE, end, () => { const v = borrowU64(nP); lent.push(v); return v; }));
   // Step 3.
   const betaP = (r4 ? await privateCompareRadix4(ctx, n, null, null, null, `${label}.pc`) : await privateCompare(ctx, n, null, null, null, `${label}.pc`, narrow ? 32 : 64))!;
-  // Step 4 (synchronous from here: scratch buffers): z = r_msb XOR beta'; the values, then P1's shares = value - P0's.
+  // Step 4 (synchronous from here: scratch buffers): z = r_msb XOR beta'; P1's share of each value, written over P0's.
   xorInto(z, betaP);
   const zE = z.subarray(0, nE), zD = z.subarray(nE);
-  const val = scratchU64('rmp.val', msg.length);
-  const part = (o: number, len: number) => val.subarray(o, o + len);
-  bitsToU64(zE, part(0, nE));
-  keepWhereBit(zE, 1, rE, part(nE, nE));
-  bitsToU64(zD, part(2 * nE, nP));
+  const part = (o: number, len: number) => msg.subarray(o, o + len);
+  correction(part(0, nE), zE, null);
+  correction(part(nE, nE), zE, rE);
+  correction(part(2 * nE, nP), zD, null);
   const both = scratchU8('rmp.both', nP);
   for (const end of [0, 1] as const) {
     const o = 2 * nE + (end ? 4 : 1) * nP;
     const ze = ends.at(zE, end, () => scratchU8('rmp.ze', nP));
     for (let q = 0; q < nP; q++) both[q] = ze[q]! & zD[q]!;
-    bitsToU64(both, part(o, nP));
-    keepWhereBit(zD, 1, re[end]!, part(o + nP, nP));
-    keepWhereBit(both, 1, re[end]!, part(o + 2 * nP, nP));
+    correction(part(o, nP), both, null);
+    correction(part(o + nP, nP), zD, re[end]!);
+    correction(part(o + 2 * nP, nP), both, re[end]!);
   }
   if (lent.length) giveBackU8(...lent);
-  k.sub(val, msg, msg);
   sendPooled(ctx, 1, `${label}:zw`, msg);
   return new BigUint64Array(nP) as AShare;
 }

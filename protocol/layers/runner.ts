@@ -326,7 +326,11 @@ export interface ForwardOptions {
   maxComparisonsPerCall?: number;
   /** false: apply each layer's ReLU where the model has it, not after the following MaxPool (deferredActivations). Default true. */
   reluAfterMaxPool?: boolean;
-  /** false: a ReLU moved after a MaxPool runs as its own comparison, not inside the pool's last pass (relu-max-pairs.ts). Default true. */
+  /**
+   * true: a ReLU moved after a MaxPool runs inside the pool's last comparison pass (relu-max-pairs.ts; the seed CNN
+   * 45 -> 33 rounds, +9% bytes). Default false: on the 2-core benchmark machine the fused runs were slower than the
+   * unfused ones (BENCHMARKS.md "Seed CNN: the ReLU fused into the MaxPool").
+   */
   fuseReluIntoMaxPool?: boolean;
   /**
    * Prefix of the keys under which ctx.weightMasks keeps the masks of this
@@ -360,7 +364,7 @@ export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTenso
     const out = await ctx.step(`layer:${node.name}`, async () => {
       const src = after ? wide(model.nodes.find((n) => n.name === after.from)) : ctx;
       // A ReLU moved after a MaxPool runs inside the pool's last comparison pass (pool-pairs.ts, maxpool.ts) where both are on one ring.
-      const fuse = after?.activation === 'relu' && node.kind === 'maxpool2d' && src.compareBits === wide(node).compareBits && opts.fuseReluIntoMaxPool !== false;
+      const fuse = after?.activation === 'relu' && node.kind === 'maxpool2d' && src.compareBits === wide(node).compareBits && opts.fuseReluIntoMaxPool === true;
       const y = await runNode(wide(node), run, ins, limit, opts.weightKeyPrefix ?? '', fuse ? `${after.from}.act` : null);
       return after && !fuse ? activate(src, y, after.activation, `${after.from}.act`, limit) : y;
     });

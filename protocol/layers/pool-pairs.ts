@@ -81,7 +81,7 @@ export async function reluMaxAdjacent(ctx: PartyContext, v: BigUint64Array, N: n
     const { iX, iY } = adjacentPairIndices(imgs, h, w, C, axis);
     // P2 holds zero placeholders (only their length is read there).
     const e = ctx.party === 2 ? new BigUint64Array(imgs * nE) : v.subarray(b0 * nE, (b0 + imgs) * nE);
-    out.set(await ctx.step('MaxPool', () => reluMaxOfPairs(ctx, e as AShare, iX, iY, `${i ? `${tag}#${i}` : tag}.l0.relu`)), b0 * nP);
+    out.set(await ctx.step('MaxPool', () => reluMaxOfPairs(ctx, e as AShare, iX, iY, `${i ? `${tag}#${i}` : tag}.l0.rmax`)), b0 * nP);
   }
   return out as AShare;
 }

@@ -95,7 +95,7 @@ async function maxPoolBody(ctx: PartyContext, x: AShare, m: number, n: number, l
     if (fuseRelu && c === 2) {
       // The last level, one pair (2r, 2r + 1) per window of cur [m x 2]: ReLU(max) in its 3 rounds.
       const iX = Uint32Array.from({ length: m }, (_, r) => 2 * r), iY = iX.map((v) => v + 1);
-      return reluMaxOfPairs(ctx, cur as AShare, iX, iY, `${label}.l${level}.relu`);
+      return reluMaxOfPairs(ctx, cur as AShare, iX, iY, `${label}.l${level}.rmax`);
     }
     const q = Math.floor(c / 2);
     const even = Array.from({ length: q }, (_, i) => 2 * i);

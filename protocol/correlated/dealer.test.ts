@@ -96,7 +96,7 @@ describe('P2 dealing ahead of the run (correlated/dealer.ts)', () => {
     await expect(run3d((ctx) => reluDirect(ctx, other[ctx.party]), { bundles })).rejects.toMatchObject({ code: 'E_PROTOCOL_DESYNC' });
   });
 
-  it('seed CNN (MaxPool, kept weight masks), batch 2: a run from a bundle equals the plaintext and the live run, sends exactly the dealt bytes less, same rounds', async () => {
+  for (const fuseReluIntoMaxPool of [false, true]) it(`seed CNN (MaxPool, kept weight masks${fuseReluIntoMaxPool ? ', ReLU fused into the pools: relu-max-pairs.ts' : ''}), batch 2: a run from a bundle equals the plaintext and the live run, sends exactly the dealt bytes less, same rounds`, async () => {
     const model = seedCnn('maxpool2d', 7, [96, 96, 1]);
     const N = 2, f = 13;
     const x = uniform(seededPrg(5), N * sizeOf(model.inputShape), 0.5).map((v) => v + 0.5);
@@ -104,7 +104,7 @@ describe('P2 dealing ahead of the run (correlated/dealer.ts)', () => {
     const parts = shareModel(k, model, f);
     const xs = shareFor3(encode(x, f));
     const stores = [new MemoryWeightMasks(), new MemoryWeightMasks(), new MemoryWeightMasks()];
-    const fwd = (ctx: PartyContext) => secureForward(ctx, parts[ctx.party], { shape: [N, ...model.inputShape], data: xs[ctx.party] });
+    const fwd = (ctx: PartyContext) => secureForward(ctx, parts[ctx.party], { shape: [N, ...model.inputShape], data: xs[ctx.party] }, { fuseReluIntoMaxPool });
     await run3d(fwd, { masks: stores.map((s) => s.session('build')) });
     const script: DealScript = [];
     const live = await run3d(fwd, { masks: stores.map((s) => s.session('use')), script });

@@ -178,7 +178,7 @@ describe('layer runner over shares vs the float64 plaintext twin', () => {
     }
   });
 
-  it('moves ReLU / ReLU6 after a following MaxPool (max commutes with monotone maps): same values, fewer ReLUs and bytes, same rounds', async () => {
+  it('moves ReLU / ReLU6 after a following MaxPool (max commutes with monotone maps): same values, fewer ReLUs and bytes, same rounds; fused into the pool (fuseReluIntoMaxPool): 3 rounds fewer per pool', async () => {
     // Which layers: every conv whose only consumer is a MaxPool; not the add's input, not the dense layers.
     const cnn = seedCnn('maxpool2d', 7, [48, 40, 1]);
     const d = deferredActivations(cnn);
@@ -201,14 +201,18 @@ describe('layer runner over shares vs the float64 plaintext twin', () => {
     const x = uniform(seededPrg(22), N * 9 * 7 * 2, 2);
     const parts = shareModel(k, m, 16);
     const xs = shareFor3(encode(x, 16));
-    const go = (reluAfterMaxPool: boolean) => run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [N, 9, 7, 2], data: xs[ctx.party] }, { reluAfterMaxPool }), { fracBits: 16 });
-    const [moved, inPlace] = [await go(true), await go(false)];
+    const go = (reluAfterMaxPool: boolean, fuseReluIntoMaxPool = false) => run3((ctx) => secureForward(ctx, parts[ctx.party], { shape: [N, 9, 7, 2], data: xs[ctx.party] }, { reluAfterMaxPool, fuseReluIntoMaxPool }), { fracBits: 16 });
+    const [moved, inPlace, fused] = [await go(true), await go(false), await go(true, true)];
     const want = plainForward(m, x, N).data;
-    for (const r of [moved, inPlace]) expect(maxRelErr(decode(reconstruct(k, r.results[0].data, r.results[1].data), 16), want)).toBeLessThan(1e-3);
+    for (const r of [moved, inPlace, fused]) expect(maxRelErr(decode(reconstruct(k, r.results[0].data, r.results[1].data), 16), want)).toBeLessThan(1e-3);
     expect(moved.rounds).toBe(inPlace.rounds);
     const elems = (r: typeof moved) => r.transports[0].steps.get('ReLU')!.calls;
     expect(elems(moved)).toBe(elems(inPlace));
     expect(moved.bytes).toBeLessThan(inPlace.bytes);
+    // Fused (fuseReluIntoMaxPool): p2's moved ReLU runs inside its H pass's last tournament level (3x3 'same': relu-max-pairs.ts),
+    // 3 rounds fewer; relu6 is never fused. The fused level's bytes: 2 elements + 1 difference per window.
+    expect(fused.transports[0].steps.get('ReLU+MaxPool')!.calls).toBe(1);
+    expect(fused.rounds).toBe(moved.rounds - 3);
     // VGG16 (2x2 stride-2 pools) on 32x32x3: the ReLUs of the five convs before a pool shrink by 4.
     // (The seed CNN's pools are 2x2 with stride 1, so there it changes next to nothing.)
     const vgg = vgg16(3, [32, 32, 3]);
@@ -217,11 +221,14 @@ describe('layer runner over shares vs the float64 plaintext twin', () => {
     // f = 16: thirteen 3x3 convs with random weights accumulate ~3e-3 relative error at f = 13, with or without the move.
     const pv = shareModel(k, vgg, 16);
     const xvs = shareFor3(encode(xv, 16));
-    const gv = (reluAfterMaxPool: boolean) => run3((ctx) => secureForward(ctx, pv[ctx.party], { shape: [1, 32, 32, 3], data: xvs[ctx.party] }, { reluAfterMaxPool }), { fracBits: 16 });
-    const [a, b] = [await gv(true), await gv(false)];
+    const gv = (reluAfterMaxPool: boolean, fuseReluIntoMaxPool = false) => run3((ctx) => secureForward(ctx, pv[ctx.party], { shape: [1, 32, 32, 3], data: xvs[ctx.party] }, { reluAfterMaxPool, fuseReluIntoMaxPool }), { fracBits: 16 });
+    const [a, b, fv] = [await gv(true), await gv(false), await gv(true, true)];
     const wv = plainForward(vgg, xv, 1).data;
-    for (const r of [a, b]) expect(maxRelErr(decode(reconstruct(k, r.results[0].data, r.results[1].data), 16), wv)).toBeLessThan(1e-3);
+    for (const r of [a, b, fv]) expect(maxRelErr(decode(reconstruct(k, r.results[0].data, r.results[1].data), 16), wv)).toBeLessThan(1e-3);
     expect(a.rounds).toBe(b.rounds);
+    // Fused: each of the five 2x2 stride-2 pools takes its ReLU into its second tournament level, 3 rounds fewer each.
+    expect(fv.rounds).toBe(a.rounds - 15);
+    expect(fv.bytes).toBeLessThan(b.bytes);
     // At 32x32 the Beaver masks of the 512-filter kernels dominate the total; the ReLU traffic (conv ReLUs and the pools' comparisons) drops by a quarter.
     const reluBytes = (r: typeof a) => r.transports.reduce((s, t) => s + t.steps.get('ReLU')!.bytesSent, 0);
     expect(reluBytes(a) / reluBytes(b)).toBeLessThan(0.8);

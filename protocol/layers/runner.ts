@@ -12,13 +12,14 @@ import { pushDown, withCompareBits, type PartyContext } from '../context.js';
 import { assert, MpcError } from '../errors.js';
 import { HARD_SIGMOID, type Activation, type LayerNode, type ModelIR } from '../ir.js';
 import { beaverBilinear, matmulOp } from '../primitives/matmul.js';
-import { maxOfPairs, maxPool } from '../primitives/maxpool.js';
+import { maxPool } from '../primitives/maxpool.js';
+import { adjacentAxis, adjacentPairs, maxPool2, reluMaxAdjacent } from './pool-pairs.js';
 import { relu } from '../primitives/relu.js';
 import { reluDirect } from '../primitives/relu-direct.js';
 import { divideByPublic, truncate } from '../primitives/truncate.js';
 import { truncateExact } from '../primitives/truncate-exact.js';
 import { concatU64 } from '../ring/ops.js';
-import { borrowU64, giveBackU8, scratchU64 } from '../ring/scratch.js';
+import { giveBackU8, scratchU64 } from '../ring/scratch.js';
 import type { AShare } from '../ring/types.js';
 import { conv2dOp, depthwiseOp, type ConvShape } from './conv.js';
 import { conv2dTransposeOp, transposeOutSize } from './conv-transpose.js';
@@ -123,44 +124,8 @@ function nhwc(t: ShareTensor, node: LayerNode<ShareTensor>): [number, number, nu
   return t.shape as [number, number, number, number];
 }
 
-/**
- * For a pooling pass whose windows are two adjacent values along one axis
- * (1x2 or 2x1, stride 1, no padding: the separable passes of a 2x2 stride-1
- * MaxPool), the first and second values of every window as two contiguous
- * arrays in output order; null for any other window.
- */
-function adjacentPairs(v: BigUint64Array, N: number, h: number, w: number, C: number, k: [number, number], s: [number, number], g: Window2D, helper: boolean): { X: BigUint64Array; Y: BigUint64Array } | null {
-  const alongW = k[0] === 1 && k[1] === 2 && s[0] === 1 && s[1] === 1 && g.padLeft === 0 && g.padRight === 0 && g.padTop === 0 && g.outH === h && g.outW === w - 1;
-  const alongH = k[0] === 2 && k[1] === 1 && s[0] === 1 && s[1] === 1 && g.padTop === 0 && g.padBottom === 0 && g.padLeft === 0 && g.outH === h - 1 && g.outW === w;
-  if (!alongW && !alongH) return null;
-  const n = N * g.outH * g.outW * C;
-  // Lent buffers (ring/scratch.ts borrowU64: they live across the comparison's awaits), every element written here;
-  // the caller hands them back once maxOfPairs is done with them. P2 holds no share of the activations (its values
-  // are zero placeholders, and maxOfPairs reads only their length there): one zeroed array for both operands.
-  if (helper) { const z = borrowU64(n); new Uint8Array(z.buffer, 0, z.byteLength).fill(0); return { X: z, Y: z }; }
-  const X = borrowU64(n), Y = borrowU64(n);
-  if (alongW) {
-    const row = (w - 1) * C;
-    for (let r = 0; r < N * h; r++) {
-      X.set(v.subarray(r * w * C, r * w * C + row), r * row);
-      Y.set(v.subarray(r * w * C + C, (r + 1) * w * C), r * row);
-    }
-  } else {
-    const img = (h - 1) * w * C;
-    for (let b = 0; b < N; b++) {
-      X.set(v.subarray(b * h * w * C, b * h * w * C + img), b * img);
-      Y.set(v.subarray(b * h * w * C + w * C, (b + 1) * h * w * C), b * img);
-    }
-  }
-  return { X, Y };
-}
-
-/** maxOfPairs counted as a MaxPool step (as maxPool's own calls are). */
-function maxPool2(ctx: PartyContext, X: BigUint64Array, Y: BigUint64Array, label: string): Promise<AShare> {
-  return ctx.step('MaxPool', () => maxOfPairs(ctx, X, Y, label));
-}
-
-async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: ShareTensor[], limit: number, keyPrefix: string): Promise<ShareTensor> {
+/** fuseRelu: the ReLU after a MaxPool (ir-kit/deferred.ts) runs inside its last comparison pass, or apart under this label. */
+async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: ShareTensor[], limit: number, keyPrefix: string, fuseRelu: string | null = null): Promise<ShareTensor> {
   const x = ins[0]!;
   const k = ctx.kernels;
   const label = node.name;
@@ -200,7 +165,11 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
       if (node.kind === 'maxpool2d') {
         // Padded positions hold the public constant -pushDown (-2^60, or -2^29 on the 32-bit comparison ring), below any activation in range (P0's share; P1's is 0).
         const fill = ctx.party === 0 ? BigInt.asUintN(64, -pushDown(ctx)) : 0n;
-        const pool1d = async (v: BigUint64Array, h: number, w: number, k2: [number, number], s2: [number, number], g2: Window2D, tag: string) => {
+        const pool1d = async (v: BigUint64Array, h: number, w: number, k2: [number, number], s2: [number, number], g2: Window2D, tag: string, fuse = false): Promise<{ y: AShare; fused: boolean }> => {
+          const axis = adjacentAxis(h, w, k2, s2, g2);
+          // The ReLU fused into a pass over adjacent pairs (pool-pairs.ts), unless one image exceeds the limit.
+          const fusedPairs = fuse && axis ? await reluMaxAdjacent(ctx, v, N, h, w, C, axis, limit, tag) : null;
+          if (fusedPairs) return { y: fusedPairs, fused: true };
           const pairs = adjacentPairs(v, N, h, w, C, k2, s2, g2, ctx.party === 2);
           if (pairs) {
             // Windows of two adjacent values: the two operands are contiguous slices, no gathering (same protocol as maxPool's one level).
@@ -209,19 +178,23 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
             // maxOfPairs is done with X and Y (its result is a fresh array, never either of them): back to the lend
             // pool (after a failure they are left to the GC).
             giveBackU8(X, Y);
-            return best;
+            return { y: best, fused: false };
           }
           const { rows } = gatherWindows(v, N, h, w, C, k2, s2, g2, fill);
           const mm = N * g2.outH * g2.outW * C, nn = k2[0] * k2[1];
-          return chunked(limit, rows, mm, nn, (part, r, i) => maxPool(ctx, part, r, nn, i ? `${tag}#${i}` : tag), 1);
+          // The ReLU fuses into the tournament's last level (maxpool.ts) for windows of 2 or more.
+          const f = fuse && nn >= 2;
+          return { y: await chunked(limit, rows, mm, nn, (part, r, i) => maxPool(ctx, part, r, nn, i ? `${tag}#${i}` : tag, f), 1), fused: f };
         };
         const [ph, pw] = node.poolSize, [sh, sw] = node.strides;
-        if (ph === 1 || pw === 1 || (sh >= ph && sw >= pw)) return tensor(shape, await pool1d(x.data, H, W, node.poolSize, node.strides, g, label));
+        const fuse = fuseRelu !== null && ctx.comparison === 'direct';
         // Overlapping windows: max is separable, so pool along W, then along H.
         // Comparisons drop from (ph*pw - 1) per output to (pw - 1) per (row, output column)
         // plus (ph - 1) per output (2x2 stride 1: ~2 per output instead of 3); same rounds.
-        const rowsPass = await pool1d(x.data, H, W, [1, pw], [1, sw], { ...g, outH: H, padTop: 0, padBottom: 0 }, `${label}.w`);
-        return tensor(shape, await pool1d(rowsPass, H, g.outW, [ph, 1], [sh, 1], { ...g, padLeft: 0, padRight: 0 }, `${label}.h`));
+        const res = ph === 1 || pw === 1 || (sh >= ph && sw >= pw) ? await pool1d(x.data, H, W, node.poolSize, node.strides, g, label, fuse)
+          : await pool1d((await pool1d(x.data, H, W, [1, pw], [1, sw], { ...g, outH: H, padTop: 0, padBottom: 0 }, `${label}.w`)).y, H, g.outW, [ph, 1], [sh, 1], { ...g, padLeft: 0, padRight: 0 }, `${label}.h`, fuse);
+        const out = tensor(shape, res.y);
+        return fuseRelu !== null && !res.fused ? activate(ctx, out, 'relu', fuseRelu, limit) : out;
       }
       // AveragePooling: TF divides by the number of real (unpadded) elements.
       const { rows, counts } = gatherWindows(x.data, N, H, W, C, node.poolSize, node.strides, g, 0n);
@@ -354,6 +327,12 @@ export interface ForwardOptions {
   /** false: apply each layer's ReLU where the model has it, not after the following MaxPool (deferredActivations). Default true. */
   reluAfterMaxPool?: boolean;
   /**
+   * true: a ReLU moved after a MaxPool runs inside the pool's last comparison pass (relu-max-pairs.ts; the seed CNN
+   * 45 -> 33 rounds, +9% bytes). Default false: on the 2-core benchmark machine the fused runs were slower than the
+   * unfused ones (BENCHMARKS.md "Seed CNN: the ReLU fused into the MaxPool").
+   */
+  fuseReluIntoMaxPool?: boolean;
+  /**
    * Prefix of the keys under which ctx.weightMasks keeps the masks of this
    * model's weights ('<prefix><layer>:kernel'); distinct models sharing one
    * context (a PATE ensemble's teachers) need distinct prefixes. Default ''.
@@ -383,8 +362,11 @@ export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTenso
     // comparisons there, a deferred activation on its source node's ring.
     const wide = (n: LayerNode<ShareTensor> | undefined) => n?.compareBits === 64 ? withCompareBits(ctx, 64) : ctx;
     const out = await ctx.step(`layer:${node.name}`, async () => {
-      const y = await runNode(wide(node), run, ins, limit, opts.weightKeyPrefix ?? '');
-      return after ? activate(wide(model.nodes.find((n) => n.name === after.from)), y, after.activation, `${after.from}.act`, limit) : y;
+      const src = after ? wide(model.nodes.find((n) => n.name === after.from)) : ctx;
+      // A ReLU moved after a MaxPool runs inside the pool's last comparison pass (pool-pairs.ts, maxpool.ts) where both are on one ring.
+      const fuse = after?.activation === 'relu' && node.kind === 'maxpool2d' && src.compareBits === wide(node).compareBits && opts.fuseReluIntoMaxPool === true;
+      const y = await runNode(wide(node), run, ins, limit, opts.weightKeyPrefix ?? '', fuse ? `${after.from}.act` : null);
+      return after && !fuse ? activate(src, y, after.activation, `${after.from}.act`, limit) : y;
     });
     values.set(i, node, out);
     opts.onNode?.(node.name, i, model.nodes.length);

@@ -13,11 +13,14 @@
  * the same value.
  *
  * With ctx.comparison = 'direct' a level is max(x, y) = x + ReLU(y - x) with
- * relu-direct.ts (3 rounds per level instead of 9).
+ * relu-direct.ts (3 rounds per level instead of 9). With fuseRelu ('direct'
+ * only) the result is ReLU(max): the last level (always one pair per window)
+ * runs as relu-max-pairs.ts, the ReLU in that level's 3 rounds.
  *
  * Input: m windows of n values, row-major [m x n]. Output: m values.
  * Cost: per level with q pairs per window: DReLU(m q) + SelectShare(m q)
- * ('securenn') or ReLU-direct(m q) ('direct').
+ * ('securenn') or ReLU-direct(m q) ('direct'); fuseRelu: the last level
+ * reluMaxPairsCost(2m, m).
  */
 import type { ComparisonMode, PartyContext } from '../context.js';
 import { assert } from '../errors.js';
@@ -25,13 +28,15 @@ import type { AShare } from '../ring/types.js';
 import { addCost, type Cost } from './cost.js';
 import { drelu, dreluCost } from './drelu.js';
 import { reluDirect, reluDirectCost } from './relu-direct.js';
+import { reluMaxOfPairs, reluMaxPairsCost } from './relu-max-pairs.js';
 import { selectShare, selectShareCost } from './select-share.js';
 
-export function maxPoolCost(m: number, n: number, mode: ComparisonMode = 'securenn', compareBits: 32 | 64 = 64): Cost {
+export function maxPoolCost(m: number, n: number, mode: ComparisonMode = 'securenn', compareBits: 32 | 64 = 64, fuseRelu = false): Cost {
   const levels: Cost[] = [];
   for (let c = n; c > 1; c = Math.ceil(c / 2)) {
     const q = Math.floor(c / 2);
-    levels.push(mode === 'direct' ? reluDirectCost(m * q, compareBits) : addCost(dreluCost(m * q), selectShareCost(m * q)));
+    if (fuseRelu && c === 2) levels.push(reluMaxPairsCost(2 * m, m, compareBits));
+    else levels.push(mode === 'direct' ? reluDirectCost(m * q, compareBits) : addCost(dreluCost(m * q), selectShareCost(m * q)));
   }
   return addCost({ rounds: 0, bytes: 0 }, ...levels);
 }
@@ -76,15 +81,22 @@ export async function maxOfPairs(ctx: PartyContext, X: BigUint64Array, Y: BigUin
   return selectShare(ctx, beta, X as AShare, Y as AShare, `${label}.ss`);
 }
 
-export async function maxPool(ctx: PartyContext, x: AShare, m: number, n: number, label = 'maxpool'): Promise<AShare> {
-  return ctx.step('MaxPool', () => maxPoolBody(ctx, x, m, n, label));
+/** fuseRelu: ReLU(max) of each window ('direct' comparisons, n >= 2). */
+export async function maxPool(ctx: PartyContext, x: AShare, m: number, n: number, label = 'maxpool', fuseRelu = false): Promise<AShare> {
+  return ctx.step('MaxPool', () => maxPoolBody(ctx, x, m, n, label, fuseRelu));
 }
 
-async function maxPoolBody(ctx: PartyContext, x: AShare, m: number, n: number, label = 'maxpool'): Promise<AShare> {
+async function maxPoolBody(ctx: PartyContext, x: AShare, m: number, n: number, label: string, fuseRelu: boolean): Promise<AShare> {
   assert(x.length === m * n && n >= 1, 'E_SHAPE', `maxPool: expected ${m} windows of ${n} values, got ${x.length} elements`, { party: ctx.party, step: label });
+  assert(!fuseRelu || (n >= 2 && ctx.comparison === 'direct'), 'E_BAD_ARGUMENT', `maxPool: the ReLU fuses only into 'direct' comparisons of windows of 2 or more (got ${n}, '${ctx.comparison}')`, { party: ctx.party, step: label });
   let cur: BigUint64Array = x;
   let c = n;
   for (let level = 0; c > 1; level++) {
+    if (fuseRelu && c === 2) {
+      // The last level, one pair (2r, 2r + 1) per window of cur [m x 2]: ReLU(max) in its 3 rounds.
+      const iX = Uint32Array.from({ length: m }, (_, r) => 2 * r), iY = iX.map((v) => v + 1);
+      return reluMaxOfPairs(ctx, cur as AShare, iX, iY, `${label}.l${level}.rmax`);
+    }
     const q = Math.floor(c / 2);
     const even = Array.from({ length: q }, (_, i) => 2 * i);
     const X = gatherColumns(cur, m, c, even);

@@ -84,7 +84,7 @@ export const comparisonDealtBytes = (n: number, bits: 32 | 64 = 64, radix: 2 | 4
 
 const LOW31 = 0x7fffffff;
 /** a with only bits 0..30 kept, into out. */
-function low31(a: BigUint64Array, out: BigUint64Array): BigUint64Array {
+export function low31(a: BigUint64Array, out: BigUint64Array): BigUint64Array {
   const w = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length), o = new Uint32Array(out.buffer, out.byteOffset, 2 * out.length);
   for (let i = 0; i < a.length; i++) { o[2 * i] = w[2 * i]! & LOW31; o[2 * i + 1] = 0; }
   return out;
@@ -97,10 +97,10 @@ function bit31(a: BigUint64Array): Uint8Array {
   return out;
 }
 /** The compared sign bit of each element: bit 63, or bit 31 on the narrow ring. */
-const signBit = (a: BigUint64Array, narrow: boolean): Uint8Array => (narrow ? bit31(a) : msb(a));
+export const signBit = (a: BigUint64Array, narrow: boolean): Uint8Array => (narrow ? bit31(a) : msb(a));
 
 /** a[i] ^= b[i] for every byte, four bytes per step where both views are 4-byte aligned. */
-function xorInto(a: Uint8Array, b: Uint8Array): void {
+export function xorInto(a: Uint8Array, b: Uint8Array): void {
   let i = 0;
   if ((a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
     const words = a.length >>> 2, wa = new Uint32Array(a.buffer, a.byteOffset, words), wb = new Uint32Array(b.buffer, b.byteOffset, words);
@@ -111,13 +111,13 @@ function xorInto(a: Uint8Array, b: Uint8Array): void {
 }
 
 /** c' = c mod 2^31 as u64 values, from c mod 2^32, into out. */
-function low31of32(c: Uint32Array, out: BigUint64Array): BigUint64Array {
+export function low31of32(c: Uint32Array, out: BigUint64Array): BigUint64Array {
   const o = new Uint32Array(out.buffer, out.byteOffset, 2 * out.length);
   for (let i = 0; i < c.length; i++) { o[2 * i] = c[i]! & LOW31; o[2 * i + 1] = 0; }
   return out;
 }
 /** Copy of a with bit 63 cleared (word operation). */
-function low63(a: BigUint64Array): BigUint64Array {
+export function low63(a: BigUint64Array): BigUint64Array {
   const out = a.slice();
   const w = new Uint32Array(out.buffer);
   for (let i = 1; i < w.length; i += 2) w[i]! &= 0x7fffffff;

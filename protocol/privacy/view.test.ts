@@ -12,11 +12,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Prg } from '../correlated/prg.js';
-import type { PartyContext } from '../context.js';
+import type { ContextOptions, PartyContext } from '../context.js';
 import { encodeScalar } from '../fixed-point/fixed-point.js';
 import { referenceKernels as ref } from '../kernels/reference.js';
 import { privateCompare } from '../primitives/private-compare.js';
 import { privateCompareRadix4 } from '../primitives/private-compare-radix4.js';
+import { reluMaxOfPairs } from '../primitives/relu-max-pairs.js';
 import { truncateExact } from '../primitives/truncate-exact.js';
 import { sigmoidApprox } from '../primitives/sigmoid.js';
 import { siluApprox } from '../primitives/silu.js';
@@ -29,7 +30,7 @@ import { goodnessOfFitZ, twoSampleChiSquareZ } from './stats.js';
 import { k, recordViews, type ViewMsg } from '../testing/privacy.js';
 
 /** Each party's received messages (protocol/testing/privacy.ts recordViews: the same seeds drawn from g in the same order). */
-const views = async (g: Prg, fn: (ctx: PartyContext) => Promise<unknown>): Promise<[ViewMsg[], ViewMsg[], ViewMsg[]]> => (await recordViews(g, fn, { fracBits: 13 })).views;
+const views = async (g: Prg, fn: (ctx: PartyContext) => Promise<unknown>, opts: ContextOptions = {}): Promise<[ViewMsg[], ViewMsg[], ViewMsg[]]> => (await recordViews(g, fn, { fracBits: 13, ...opts })).views;
 
 const M = 3, N = 5, RUNS = 150;
 const rowsA = [[9, 1, 2, 3, 4], [7, -1, -2, -3, -4], [100, 50, 0, -50, -100]];
@@ -61,7 +62,7 @@ function add(s: Stats, key: string, zp: boolean, payload: Uint8Array): void {
 type Protocol = (ctx: PartyContext, share: AShare) => Promise<unknown>;
 const argmaxRun: Protocol = (ctx, share) => secureArgmax(ctx, share, M, N);
 
-async function collect(X: BigUint64Array, seed: number, leaky: boolean, protocol: Protocol = argmaxRun): Promise<{ stats: Stats; shape: string[] }> {
+async function collect(X: BigUint64Array, seed: number, leaky: boolean, protocol: Protocol = argmaxRun, opts: ContextOptions = {}): Promise<{ stats: Stats; shape: string[] }> {
   const stats: Stats = new Map();
   let shape: string[] | null = null;
   for (let run = 0; run < RUNS; run++) {
@@ -73,7 +74,7 @@ async function collect(X: BigUint64Array, seed: number, leaky: boolean, protocol
       if (leaky && ctx.party === 1) sendU64(ctx, 0, 'leak', own[1]!);
       if (leaky && ctx.party === 0) await recvU64(ctx, 1, 'leak', X.length);
       return protocol(ctx, own[ctx.party]! as AShare);
-    });
+    }, opts);
     const sh = v.flatMap((msgs, p) => msgs.map((m) => `P${p}<P${m.from} ${m.tag} ${m.payload.length}`));
     if (shape === null) shape = sh;
     expect(sh).toEqual(shape); // same messages, tags and lengths every run
@@ -148,6 +149,27 @@ describe('no single party\'s view depends on the input (secure argmax, simulated
       const A = await collect(SA, seed, false, run), B = await collect(SB, seed + 1, false, run);
       expect(B.shape).toEqual(A.shape);
       expect(new Set(A.shape.map((x) => x.slice(0, 2)))).toEqual(new Set(['P0', 'P1', 'P2']));
+      const worst = compare(A.stats, B.stats);
+      expect(worst.z, worst.key).toBeLessThan(5);
+      for (const [key, e] of A.stats) if (!e.zp && !key.includes('+own') && !key.startsWith('P2 pair')) expect(goodnessOfFitZ(e.h, new Array<number>(e.h.length).fill(1 / 4 / (e.h.length / 4))), key).toBeLessThan(5);
+    });
+  }
+
+  // ReLU fused into a MaxPool pair pass (relu-max-pairs.ts): the 4x4 elements' signs and the 12 vertical pairs'
+  // differences compared in one call; P0, P1 see the opened c (elements in full, differences mod 2^32 on the narrow
+  // ring) and their shares of P2's dealt values, P2 only PrivateCompare's messages. Inputs with opposite signs and
+  // opposite orders of every pair (ties and zeros in A only).
+  for (const compareBits of [32, 64] as const) {
+    it(`ReLU(max) of pairs, ${compareBits}-bit ring: every party's view is the same for inputs of opposite signs and orders; u64 messages look uniform`, async () => {
+      const PA = enc([[3, -2, 0, 5], [3, -2, 0, -5], [-1, -1, 7, 7], [0.5, -0.5, 2, -9]]);
+      const PB = enc([[-3, 2, 4, -5], [-6, 8, -1, 5], [1, 0.25, -7, -8], [-0.5, 9, -2, 11]]);
+      const iX = Uint32Array.from({ length: 12 }, (_, i) => i), iY = iX.map((v) => v + 4);
+      const run: Protocol = (ctx, share) => reluMaxOfPairs(ctx, share, iX, iY);
+      const A = await collect(PA, 51 + compareBits, false, run, { compareBits }), B = await collect(PB, 52 + compareBits, false, run, { compareBits });
+      expect(B.shape).toEqual(A.shape);
+      expect(new Set(A.shape.map((x) => x.slice(0, 2)))).toEqual(new Set(['P0', 'P1', 'P2']));
+      // P2 receives PrivateCompare's d only (and, on the 64-bit ring, nothing else).
+      expect(A.shape.filter((x) => x.startsWith('P2')).every((x) => x.includes('.pc:d'))).toBe(true);
       const worst = compare(A.stats, B.stats);
       expect(worst.z, worst.key).toBeLessThan(5);
       for (const [key, e] of A.stats) if (!e.zp && !key.includes('+own') && !key.startsWith('P2 pair')) expect(goodnessOfFitZ(e.h, new Array<number>(e.h.length).fill(1 / 4 / (e.h.length / 4))), key).toBeLessThan(5);

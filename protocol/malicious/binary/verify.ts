@@ -59,6 +59,9 @@ export const triplesSavedCostB = (words: number): Cost => ({ rounds: 3, bytes: t
 
 registerMaskMaker(TRIPLES_KIND, (s, n) => s.guard('mal.bin.triples', () => makeTriplesBody(s, n)), (n) => tripleCostB(n), triplesSavedCostB);
 
+/** Triples handed to openVerifiedBodyB (each set once). */
+const spent = new WeakSet<TriplesB>();
+
 /**
  * Verified triples for `words` AND words from the session's mask source (a pool entry: made ahead, used once
  * here); null without a source, or from a recorder (the run then makes them at the check, verifyPendingBody).
@@ -76,6 +79,9 @@ export async function takeTriplesM(s: MalSession, words: number): Promise<Triple
  * openVerifiedCostB(wordsOfB(extra), W).
  */
 export async function openVerifiedBodyB(s: MalSession, extra: BShare, t: TriplesB): Promise<Uint32Array> {
+  // Each taken set of triples verifies once: a second use would open x XOR a and x' XOR a for the same a (x XOR x').
+  if (spent.has(t)) throw new MpcError('E_INTERNAL', 'malicious.binary.verify: these triples were used before (a triple verifies one AND only)', { party: s.party, step: 'mal.bin.verify' });
+  spent.add(t);
   const st = binaryState(s), words = pendingWords(s);
   if (words > t.N) throw new MpcError('E_INTERNAL', `malicious.binary.verify: ${words} AND words wait, ${t.N} triple words were taken`, { party: s.party, step: 'mal.bin.verify' });
   const pending = st.pending;

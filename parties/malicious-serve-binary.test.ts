@@ -156,6 +156,46 @@ describe("security 'malicious' served with malicious.comparisons 'binary'", () =
   }, 240_000);
 });
 
+describe("malicious.comparisons 'binary' with a warm pool: a party that alters the offline batch's daBit or triple messages", () => {
+  const model = networkA();
+  const x = uniform(seededPrg(5), 784, 0.5).map((v) => v + 0.5);
+  const want = plainForward(model, x, 1).data;
+  // The first message of each kind in the batch (test-only switch, parties/malicious-cheat.ts): P1's first AND of the
+  // triples' cut-and-choose (step 1), P2's first binary opening (the cut and the sacrifices, step 3), P0's first product
+  // of the daBits' parity (randbits.ts, on the arithmetic side: caught by the batch's MAC check).
+  for (const cheat of ['1@offline:mal:triplesB', '2@offline:mal:openB', '0@offline:mal:mul']) {
+    it(`${cheat}: the batch fails with E_INTEGRITY at every party, no entry, the epoch dropped; the next session is right (inline, new epoch), the pool refills and the one after is pooled and right`, async () => {
+      process.env[CHEAT_ENV] = cheat;
+      let t: PartyTrio;
+      try {
+        t = await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true, malicious: { comparisons: 'binary', poolInferences: 1 } });
+      } finally {
+        delete process.env[CHEAT_ENV];
+      }
+      try {
+        const first = outputOf((await predict(t, x)).out, 10);
+        expect(argmax(first)).toBe(argmax(want));
+        await settle(t);
+        for (const s of t.servers) {
+          expect(s.party.malDesk.epochs.stats.batches).toBe(0); // the cheated batch made no entry
+          expect(s.party.malDesk.epochs.epoch).toBeNull(); // and its epoch was dropped: only an E_INTEGRITY does that (malicious-epoch.ts batch; another failure turns the pool off)
+        }
+        const y = outputOf((await predict(t, x)).out, 10);
+        expect(argmax(y)).toBe(argmax(want));
+        expect(lastOf(t).every((l) => !l.pooled && l.comparisons === 'binary')).toBe(true);
+        expect(t.servers.map((s) => s.party.malDesk.epochs.stats.epochs)).toEqual([2, 2, 2]);
+        await settle(t);
+        const y2 = outputOf((await predict(t, x)).out, 10);
+        expect(lastOf(t).every((l) => l.pooled)).toBe(true);
+        expect(Math.max(...Array.from(y2, (g, i) => Math.abs(g - want[i]!))) / Math.max(...Array.from(want, Math.abs))).toBeLessThan(2e-2);
+        for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
+      } finally {
+        await t.close();
+      }
+    }, 240_000);
+  }
+});
+
 describe('malicious.comparisons: pool entries made for one domain are never used by the other', () => {
   const g = seededPrg(11);
   const dense = (name: string, input: string, din: number, units: number, activation: 'relu' | 'linear') => ({

@@ -25,8 +25,9 @@
  * and sacrifice finish before the batch's entry exists; a pool entry hands
  * them out once, in the recorded order) let a comparison open rho and sigma
  * in the round that opens its masked bit e (`openVerifiedBodyB`), and check
- * v in one more round: 1 round and 3 (16 W + 32) + 96 bytes more than the
- * opening of e alone. Without a source the request makes nothing (the
+ * v with hashes sent in the next MAC check's sigma round and compared before
+ * its confirm (mac-check.ts), so before any output: no round of its own, and
+ * 3 (16 W + 32) + 96 bytes more than the opening of e alone. Without a source the request makes nothing (the
  * triples are then made at the check as above), so a pool-off run is as
  * before.
  *
@@ -40,7 +41,7 @@ import { MpcError } from '../../errors.js';
 import { registerMaskMaker, takeMask } from '../mask-source.js';
 import type { MalSession } from '../session.js';
 import { concatWordsB, xorB, WORD_BYTES_B, type BShare } from './bshare.js';
-import { checkZeroBodyB, checkZeroCostB, openBodyB, openCostB, wordsOfB } from './open.js';
+import { checkZeroBodyB, checkZeroCostB, openBodyB, openCostB, wordsOfB, type ZeroCheckB } from './open.js';
 import { binaryState, pendingWords } from './state.js';
 import { beaverZeroB, makeTriplesBody, sliceTriplesB, tripleCostB, type TriplesB } from './triples.js';
 
@@ -55,7 +56,7 @@ export const TRIPLES_KIND = 'bin.triples';
  * The online saving of triples from a pool entry for W AND words, against making them at the check: the opening of
  * e alone plus verifyInlineCostB(W), against openVerifiedBodyB's (one opening of e, rho, sigma and one zero check).
  */
-export const triplesSavedCostB = (words: number): Cost => ({ rounds: 3, bytes: tripleCostB(words).bytes - 3 * 32 });
+export const triplesSavedCostB = (words: number): Cost => ({ rounds: 4, bytes: tripleCostB(words).bytes - 3 * 32 });
 
 registerMaskMaker(TRIPLES_KIND, (s, n) => s.guard('mal.bin.triples', () => makeTriplesBody(s, n)), (n) => tripleCostB(n), triplesSavedCostB);
 
@@ -90,10 +91,17 @@ export async function openVerifiedBodyB(s: MalSession, extra: BShare, t: Triples
   const x = concatWordsB(pending.map((p) => p.x)), y = concatWordsB(pending.map((p) => p.y)), z = concatWordsB(pending.map((p) => p.z));
   const e = wordsOfB(extra), lanes = extra.a.length;
   const opened = await openBodyB(s, concatWordsB([extra, xorB(x, used.a), xorB(y, used.b)]));
-  await checkZeroBodyB(s, beaverZeroB(s.party, { z }, used, opened.subarray(lanes, lanes + 2 * words), opened.subarray(lanes + 2 * words)));
+  // Step 2's hashes go with the next MAC check's sigma (mac-check.ts step 3), which compares them before its confirm.
+  st.zeroChecks.push({ tag: s.label('zeroB'), v: beaverZeroB(s.party, { z }, used, opened.subarray(lanes, lanes + 2 * words), opened.subarray(lanes + 2 * words)) });
   return opened.slice(0, 2 * e);
 }
-export const openVerifiedCostB = (extraWords: number, words: number): Cost => addCost(openCostB(extraWords + 2 * words), checkZeroCostB());
+/** openVerifiedBodyB: one opening; the zero check's 96 bytes travel in the next MAC check's sigma round (no round of their own). */
+export const openVerifiedCostB = (extraWords: number, words: number): Cost => addCost(openCostB(extraWords + 2 * words), { rounds: 0, bytes: checkZeroCostB().bytes });
+
+/** The zero checks due (openVerifiedBodyB), taken for the MAC check that sends and compares their hashes. */
+export function takeZeroChecksB(s: MalSession): ZeroCheckB[] {
+  return binaryState(s).zeroChecks.splice(0);
+}
 
 /** Make verified triples for `words` AND words ahead of the ANDs (input-independent), kept for the next verifications. Cost tripleCostB(words). */
 export function stockTriplesB(s: MalSession, words: number): Promise<void> {

@@ -196,6 +196,44 @@ describe("malicious.comparisons 'binary' with a warm pool: a party that alters t
   }
 });
 
+describe("malicious.comparisons 'binary' with a warm pool: a party that alters a message of a pooled session (test-only switch, scope 'pooled')", () => {
+  const model = networkA();
+  const x = uniform(seededPrg(5), 784, 0.5).map((v) => v + 0.5);
+  const want = plainForward(model, x, 1).data;
+  // In the party's first session that takes a pool entry: P1's first binary opening (e with the ANDs' rho and sigma
+  // against the pooled triples), P2's zero-check hashes in the MAC check's sigma round, P0's first AND.
+  for (const cheat of ['1@pooled:mal:openB', '2@pooled:/zeroB$/', '0@pooled:mal:andB']) {
+    it(`${cheat}: E_INTEGRITY (502) at every party, nothing to reconstruct, the epoch dropped; the next session is right, then pooled and right`, async () => {
+      process.env[CHEAT_ENV] = cheat;
+      let t: PartyTrio;
+      try {
+        t = await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true, malicious: { comparisons: 'binary', poolInferences: 1 } });
+      } finally {
+        delete process.env[CHEAT_ENV];
+      }
+      try {
+        expect(argmax(outputOf((await predict(t, x)).out, 10))).toBe(argmax(want)); // not pooled: the switch waits
+        await settle(t);
+        const bad = await predict(t, x);
+        expect(bad.m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+        expect(bad.out!.map((r) => r.statusCode)).toEqual([502, 502, 502]);
+        for (const r of bad.out!) expect(r.json()).toMatchObject({ code: 'E_INTEGRITY' });
+        for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
+        for (const s of t.servers) expect(s.party.malDesk.epochs.epoch).toBeNull();
+        const y = outputOf((await predict(t, x)).out, 10);
+        expect(argmax(y)).toBe(argmax(want));
+        expect(lastOf(t).every((l) => !l.pooled)).toBe(true);
+        await settle(t);
+        const y2 = outputOf((await predict(t, x)).out, 10);
+        expect(lastOf(t).every((l) => l.pooled)).toBe(true);
+        expect(Math.max(...Array.from(y2, (g, i) => Math.abs(g - want[i]!))) / Math.max(...Array.from(want, Math.abs))).toBeLessThan(2e-2);
+      } finally {
+        await t.close();
+      }
+    }, 240_000);
+  }
+});
+
 describe('malicious.comparisons: pool entries made for one domain are never used by the other', () => {
   const g = seededPrg(11);
   const dense = (name: string, input: string, din: number, units: number, activation: 'relu' | 'linear') => ({

@@ -9,7 +9,11 @@
  * one party refused at every party at the session hello (E_SETTINGS_MISMATCH,
  * or E_PEER_UNAVAILABLE from a peer's mal-drop, before any share: no epoch,
  * nothing open) and at link set-up
- * (link-hello.ts); pool entries made for one domain never used by the other.
+ * (link-hello.ts); pool entries made for one domain never used by the other;
+ * with a warm pool, a party altering a message of the offline batch (triples,
+ * binary opening, daBit product) or of a session that takes an entry (e with
+ * rho and sigma, the zero-check hashes, an AND): E_INTEGRITY, the epoch
+ * dropped, the next sessions right (inline, then pooled).
  * Without the session hello's check the mismatch test runs the mask step
  * (200 at every party), and without the epoch/plan domain guard the pool
  * test's switched session answers 500 (an arithmetic entry met by binary

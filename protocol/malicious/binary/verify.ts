@@ -26,10 +26,10 @@
  * them out once, in the recorded order) let a comparison open rho and sigma
  * in the round that opens its masked bit e (`openVerifiedBodyB`), and check
  * v with hashes sent in the next MAC check's sigma round and compared before
- * its confirm (mac-check.ts), so before any output: no round of its own, and
- * 3 (16 W + 32) + 96 bytes more than the opening of e alone. Without a source the request makes nothing (the
- * triples are then made at the check as above), so a pool-off run is as
- * before.
+ * its confirm (mac-check.ts), so before any output: no round of its own,
+ * and 3 (16 W + 32) + 96 bytes more than the opening of e alone. Without a
+ * source the request makes nothing (the triples are then made at the check
+ * as above), so a pool-off run is as before.
  *
  * Cost with stocked triples, W words of ANDs: 2 rounds, 3 (16 W + 32) + 96
  * bytes (verifyCostB); without: tripleCostB(W) + 48 W bytes, 4 rounds

@@ -115,7 +115,7 @@ export class MaliciousDesk {
 
   constructor(private readonly c: PartyCore, private readonly weights: () => ModelIR<RepTensor> | null) {
     const cheat = cheatSwitch(c.party);
-    this.cheat = cheat?.scope === 'session' ? cheat : null;
+    this.cheat = cheat?.scope === 'session' || cheat?.scope === 'pooled' ? cheat : null;
     this.epochs = new MalEpochs(c, () => this.starting + [...this.runs.values()].filter((r) => r.busy).length > 0, cheat?.scope === 'offline' ? cheat.prefix : null);
   }
 
@@ -231,11 +231,13 @@ export class MaliciousDesk {
     try {
       const p = this.c.party;
       const cheat = this.cheat;
-      this.cheat = null; // one session only
-      const transport = cheat ? cheating(view, cheat.prefix, (tag) => this.c.log.warn({ session: sessionTag(id), tag }, 'test cheat: message altered')) : view;
+      if (cheat?.scope === 'session') this.cheat = null; // one session only ('pooled': the first that takes an entry, below)
+      let armed = cheat?.scope === 'session';
+      const transport = cheat ? cheating(view, cheat.prefix, (tag) => this.c.log.warn({ session: sessionTag(id), tag }, 'test cheat: message altered'), () => armed) : view;
       // Step a: the hello, the epoch (set up here when needed), the pool entry.
       const comparisons = this.c.opts.malicious?.comparisons ?? 'arithmetic';
       const b = await this.epochs.begin(view, transport, id, w, batch, comparisons, () => clearTimeout(helloTimer));
+      if (cheat?.scope === 'pooled' && b.entry && this.cheat === cheat) { this.cheat = null; armed = true; }
       epoch = b.epoch;
       const ctx = createContext(p, transport, deriveSeeds(b.epoch.pair, b.label, randomBytes(16)), { fracBits: model.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
       // Steps b-c.

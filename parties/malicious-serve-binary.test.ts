@@ -9,7 +9,11 @@
  * one party refused at every party at the session hello (E_SETTINGS_MISMATCH,
  * or E_PEER_UNAVAILABLE from a peer's mal-drop, before any share: no epoch,
  * nothing open) and at link set-up
- * (link-hello.ts); pool entries made for one domain never used by the other.
+ * (link-hello.ts); pool entries made for one domain never used by the other;
+ * with a warm pool, a party altering a message of the offline batch (triples,
+ * binary opening, daBit product) or of a session that takes an entry (e with
+ * rho and sigma, the zero-check hashes, an AND): E_INTEGRITY, the epoch
+ * dropped, the next sessions right (inline, then pooled).
  * Without the session hello's check the mismatch test runs the mask step
  * (200 at every party), and without the epoch/plan domain guard the pool
  * test's switched session answers 500 (an arithmetic entry met by binary
@@ -21,7 +25,7 @@ import { maskedInput, reconstructOutput } from '../client-sdk/src/malicious-io.j
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { addCost } from '../protocol/primitives/cost.js';
 import { inputMaskCost, outputToClientCost } from '../protocol/malicious/client-io.js';
-import { masksCost } from '../protocol/malicious/mask-source.js';
+import { masksCost, savedCost } from '../protocol/malicious/mask-source.js';
 import type { MalComparisons } from '../protocol/malicious/primitives.js';
 import { malForwardCost } from '../protocol/malicious/runner.js';
 import { setupCost } from '../protocol/malicious/session.js';
@@ -95,17 +99,19 @@ describe("security 'malicious' served with malicious.comparisons 'binary'", () =
     expect(sumBytes(t)).toBe(declared.bytes);
     expect(maxRounds(t)).toBe(declared.rounds);
     for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
-    // The plan recorded in the binary domain (no comparison masks: the daBits and triples are made inline), the pool filled.
+    // The plan recorded in the binary domain (no arithmetic comparison masks: the ReLUs' daBits and AND triples), the pool filled.
     await settle(t);
     const plan = t.servers[0].party.malDesk.epochs.plan!;
     expect(plan.length).toBeGreaterThan(0);
     expect(plan.some((r) => /compare/i.test(r.kind))).toBe(false);
+    expect(plan.filter((r) => r.kind === 'bin.dabits').map((r) => r.n)).toEqual([128, 128]);
+    expect(plan.filter((r) => r.kind === 'bin.triples').length).toBe(2);
     const y2 = outputOf((await predict(t, x)).out, 10);
     expect(lastOf(t).every((l) => l.pooled && l.comparisons === 'binary')).toBe(true);
     expect(argmax(y2)).toBe(argmax(want));
     const inEpoch = addCost(setupCost(), inputMaskCost(784), fwd, outputToClientCost());
-    expect(sumBytes(t)).toBe(inEpoch.bytes - masksCost(plan).bytes);
-    expect(maxRounds(t)).toBe(inEpoch.rounds - masksCost(plan).rounds);
+    expect(sumBytes(t)).toBe(inEpoch.bytes - savedCost(plan).bytes);
+    expect(maxRounds(t)).toBe(inEpoch.rounds - savedCost(plan).rounds);
   }, 240_000);
 
   it('another setting at one party: refused at every party at the session hello (E_SETTINGS_MISMATCH where the hellos are compared, else E_PEER_UNAVAILABLE from its mal-drop), before any share (nothing open, no new epoch); the same setting again: served', async () => {
@@ -152,6 +158,84 @@ describe("security 'malicious' served with malicious.comparisons 'binary'", () =
     expect(argmax(y)).toBe(argmax(want));
     expect(Math.max(...Array.from(y, (g, i) => Math.abs(g - want[i]!))) / scale).toBeLessThan(2e-2);
   }, 240_000);
+});
+
+describe("malicious.comparisons 'binary' with a warm pool: a party that alters the offline batch's daBit or triple messages", () => {
+  const model = networkA();
+  const x = uniform(seededPrg(5), 784, 0.5).map((v) => v + 0.5);
+  const want = plainForward(model, x, 1).data;
+  // The first message of each kind in the batch (test-only switch, parties/malicious-cheat.ts): P1's first AND of the
+  // triples' cut-and-choose (step 1), P2's first binary opening (the cut and the sacrifices, step 3), P0's first product
+  // of the daBits' parity (randbits.ts, on the arithmetic side: caught by the batch's MAC check).
+  for (const cheat of ['1@offline:mal:triplesB', '2@offline:mal:openB', '0@offline:mal:mul']) {
+    it(`${cheat}: the batch fails with E_INTEGRITY at every party, no entry, the epoch dropped; the next session is right (inline, new epoch), the pool refills and the one after is pooled and right`, async () => {
+      process.env[CHEAT_ENV] = cheat;
+      let t: PartyTrio;
+      try {
+        t = await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true, malicious: { comparisons: 'binary', poolInferences: 1 } });
+      } finally {
+        delete process.env[CHEAT_ENV];
+      }
+      try {
+        const first = outputOf((await predict(t, x)).out, 10);
+        expect(argmax(first)).toBe(argmax(want));
+        await settle(t);
+        for (const s of t.servers) {
+          expect(s.party.malDesk.epochs.stats.batches).toBe(0); // the cheated batch made no entry
+          expect(s.party.malDesk.epochs.epoch).toBeNull(); // and its epoch was dropped: only an E_INTEGRITY does that (malicious-epoch.ts batch; another failure turns the pool off)
+        }
+        const y = outputOf((await predict(t, x)).out, 10);
+        expect(argmax(y)).toBe(argmax(want));
+        expect(lastOf(t).every((l) => !l.pooled && l.comparisons === 'binary')).toBe(true);
+        expect(t.servers.map((s) => s.party.malDesk.epochs.stats.epochs)).toEqual([2, 2, 2]);
+        await settle(t);
+        const y2 = outputOf((await predict(t, x)).out, 10);
+        expect(lastOf(t).every((l) => l.pooled)).toBe(true);
+        expect(Math.max(...Array.from(y2, (g, i) => Math.abs(g - want[i]!))) / Math.max(...Array.from(want, Math.abs))).toBeLessThan(2e-2);
+        for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
+      } finally {
+        await t.close();
+      }
+    }, 240_000);
+  }
+});
+
+describe("malicious.comparisons 'binary' with a warm pool: a party that alters a message of a pooled session (test-only switch, scope 'pooled')", () => {
+  const model = networkA();
+  const x = uniform(seededPrg(5), 784, 0.5).map((v) => v + 0.5);
+  const want = plainForward(model, x, 1).data;
+  // In the party's first session that takes a pool entry: P1's first binary opening (e with the ANDs' rho and sigma
+  // against the pooled triples), P2's zero-check hashes in the MAC check's sigma round, P0's first AND.
+  for (const cheat of ['1@pooled:mal:openB', '2@pooled:/zeroB$/', '0@pooled:mal:andB']) {
+    it(`${cheat}: E_INTEGRITY (502) at every party, nothing to reconstruct, the epoch dropped; the next session is right, then pooled and right`, async () => {
+      process.env[CHEAT_ENV] = cheat;
+      let t: PartyTrio;
+      try {
+        t = await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true, malicious: { comparisons: 'binary', poolInferences: 1 } });
+      } finally {
+        delete process.env[CHEAT_ENV];
+      }
+      try {
+        expect(argmax(outputOf((await predict(t, x)).out, 10))).toBe(argmax(want)); // not pooled: the switch waits
+        await settle(t);
+        const bad = await predict(t, x);
+        expect(bad.m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+        expect(bad.out!.map((r) => r.statusCode)).toEqual([502, 502, 502]);
+        for (const r of bad.out!) expect(r.json()).toMatchObject({ code: 'E_INTEGRITY' });
+        for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
+        for (const s of t.servers) expect(s.party.malDesk.epochs.epoch).toBeNull();
+        const y = outputOf((await predict(t, x)).out, 10);
+        expect(argmax(y)).toBe(argmax(want));
+        expect(lastOf(t).every((l) => !l.pooled)).toBe(true);
+        await settle(t);
+        const y2 = outputOf((await predict(t, x)).out, 10);
+        expect(lastOf(t).every((l) => l.pooled)).toBe(true);
+        expect(Math.max(...Array.from(y2, (g, i) => Math.abs(g - want[i]!))) / Math.max(...Array.from(want, Math.abs))).toBeLessThan(2e-2);
+      } finally {
+        await t.close();
+      }
+    }, 240_000);
+  }
 });
 
 describe('malicious.comparisons: pool entries made for one domain are never used by the other', () => {

@@ -340,6 +340,7 @@ describe('malicious serving: refusals', () => {
     expect(() => cheatSwitch(1, { [CHEAT_ENV]: '1@online:mal:matmul', NODE_ENV: 'test' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT' }));
     expect(cheatSwitch(1, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'test' })).toEqual({ prefix: 'mal:matmul', scope: 'session' });
     expect(cheatSwitch(1, { [CHEAT_ENV]: '1@offline:mal:mul', NODE_ENV: 'test' })).toEqual({ prefix: 'mal:mul', scope: 'offline' });
+    expect(cheatSwitch(2, { [CHEAT_ENV]: '2@pooled:/zeroB$/', NODE_ENV: 'test' })).toEqual({ prefix: '/zeroB$/', scope: 'pooled' });
     expect(() => cheatSwitch(1, { [CHEAT_ENV]: '1@offline:mal:mul', NODE_ENV: 'production' })).toThrow(expect.objectContaining({ code: 'E_BAD_ARGUMENT', message: expect.stringContaining('test-only') }));
     expect(cheatSwitch(0, { [CHEAT_ENV]: '1:mal:matmul', NODE_ENV: 'test' })).toBeNull();
     expect(cheatSwitch(0, {})).toBeNull();

@@ -15,6 +15,9 @@
  * that party ends without output by the client's silence (here the test
  * client's E_DEADLINE; in a deployment its session deadline), not by a check
  * of its own. At least one honest party always ends with E_INTEGRITY.
+ * Run with the arithmetic comparisons, the binary ones, and the binary ones
+ * with every mask, daBit and triple from a pool entry made by an offline
+ * batch at the start of the same session (its messages altered too).
  */
 import { describe, expect, it } from 'vitest';
 import { decode, encode } from '../fixed-point/fixed-point.js';
@@ -25,6 +28,8 @@ import type { PartyId } from '../ring/types.js';
 import { runMal3, TAMPERS, type MalRun, type Sent } from '../testing/cheat.js';
 import { inputFromClient, inputMask, outputToClient } from './client-io.js';
 import { malForward } from './runner.js';
+import { offlineBatch } from './mask-pool.js';
+import { MaskRecorder, type MaskRequest } from './mask-source.js';
 import type { MalComparisons } from './primitives.js';
 import type { MalSession } from './session.js';
 import { prepareWeights, shareModelReplicated } from './weights.js';
@@ -59,7 +64,8 @@ function gather(): { put(p: PartyId, m: Uint8Array): void; fail(e: unknown): voi
 }
 
 /** One inference; the client's result (or its refusal) comes back beside the parties' outcomes. */
-async function inference(plan?: Parameters<typeof runMal3>[1], comparisons: MalComparisons = 'arithmetic'): Promise<{ run: MalRun<number>; client: Promise<number> }> {
+/** `pool`: the masks from an entry of `pool.plan` made in the same session first (an offline batch), or recorded by `pool.recorders`. */
+async function inference(plan?: Parameters<typeof runMal3>[1], comparisons: MalComparisons = 'arithmetic', pool?: { plan?: readonly MaskRequest[]; recorders?: MaskRecorder[] }): Promise<{ run: MalRun<number>; client: Promise<number> }> {
   const masks = gather(), outs = gather();
   const d = masks.all.then((m) => maskedInput(encode(X, F), m));
   d.catch(() => undefined);
@@ -67,6 +73,8 @@ async function inference(plan?: Parameters<typeof runMal3>[1], comparisons: MalC
   client.catch(() => undefined);
   const run = await runMal3(async (s: MalSession) => {
     try {
+      if (pool?.plan) s.masks = (await offlineBatch(s, pool.plan, 1, 'c'))[0];
+      else if (pool?.recorders) s.masks = pool.recorders[s.party];
       const w = await prepareWeights(s, parts[s.party]);
       const { r, forClient } = await inputMask(s, 2);
       masks.put(s.party, forClient);
@@ -88,21 +96,29 @@ const code = (o: PromiseSettledResult<unknown>): string => (o.status === 'fulfil
 const close = (v: number): boolean => Math.abs(v - WANT) <= 3 / 2 ** F;
 
 /** The harness's loop over every message of every party (see the header), for the runner's comparisons. */
-async function everyMessage(comparisons: MalComparisons): Promise<void> {
-  const honest = await inference(undefined, comparisons);
+async function everyMessage(comparisons: MalComparisons, pooled = false): Promise<void> {
+  let pool: { plan: readonly MaskRequest[] } | undefined;
+  if (pooled) {
+    const recorders = [new MaskRecorder(), new MaskRecorder(), new MaskRecorder()];
+    expect(close(await (await inference(undefined, comparisons, { recorders })).client)).toBe(true);
+    pool = { plan: recorders[0]!.plan };
+    expect(pool.plan.map((r) => r.kind)).toContain('bin.triples');
+  }
+  const honest = await inference(undefined, comparisons, pool);
   expect(close(await honest.client)).toBe(true);
-  const other = await inference(undefined, comparisons);
-  let cases = 0, confirms = 0, waitedForClient = 0, binaryCases = 0;
+  const other = await inference(undefined, comparisons, pool);
+  let cases = 0, confirms = 0, waitedForClient = 0, binaryCases = 0, zeroCases = 0;
   for (const cheater of [0, 1, 2] as PartyId[]) {
     const sent: readonly Sent[] = honest.run.transports[cheater].sent;
     expect(sent.length).toBeGreaterThan(10);
     for (let index = 0; index < sent.length; index++) {
       const tamper = TAMPERS[(index + cheater) % TAMPERS.length]!;
-      const { run, client } = await inference({ plan: { cheater, index, tamper, otherSession: other.run.transports[cheater].sent } }, comparisons);
+      const { run, client } = await inference({ plan: { cheater, index, tamper, otherSession: other.run.transports[cheater].sent } }, comparisons, pool);
       const alt = run.transports[cheater].altered;
       if (!alt) continue;
       cases++;
       if (/(andB|triplesB|openB|zeroB)#/.test(alt.tag)) binaryCases++;
+      if (/:zeroB$/.test(alt.tag)) zeroCases++;
       const label = `${comparisons}: P${cheater} ${tamper} message ${index} '${alt.tag}' to P${alt.to}`;
       const honestParties = ([0, 1, 2] as PartyId[]).filter((p) => p !== cheater);
       if (alt.tag.endsWith(':confirm')) {
@@ -116,7 +132,7 @@ async function everyMessage(comparisons: MalComparisons): Promise<void> {
       }
       // The client never shows a result: an honest party that aborted sent it no output.
       await expect(client, label).rejects.toBeDefined();
-      const next = await inference(undefined, comparisons);
+      const next = await inference(undefined, comparisons, pool);
       expect(close(await next.client), `${label}: next run`).toBe(true);
     }
   }
@@ -127,10 +143,14 @@ async function everyMessage(comparisons: MalComparisons): Promise<void> {
   // The binary run's messages were altered too (ANDs, triples, openings, zero checks); the arithmetic run has none.
   if (comparisons === 'binary') expect(binaryCases).toBeGreaterThan(20);
   else expect(binaryCases).toBe(0);
+  // With a pool entry, the verification's zero-check hashes (in the MAC check's sigma round) were altered too.
+  if (pooled) expect(zeroCases).toBeGreaterThan(0);
 }
 
 describe('cheating-party harness on a whole malicious inference (weights, client input, Dense + truncation + ReLU, Dense, client output)', () => {
   it('every message of every party altered in turn: honest parties end with E_INTEGRITY, the client shows nothing; the next honest run is right', () => everyMessage('arithmetic'), 300_000);
 
   it("the same with comparisons: 'binary' (the ReLU through protocol/malicious/binary/: ANDs, daBits, triples, their verification)", () => everyMessage('binary'), 300_000);
+
+  it("the same with comparisons: 'binary' and the masks, daBits and triples from a pool entry made in the session's offline batch first (the batch's messages, e with rho and sigma, the zero-check hashes in the MAC check)", () => everyMessage('binary', true), 300_000);
 });

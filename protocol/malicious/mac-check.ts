@@ -39,7 +39,10 @@
  *    their verification (binary/state.ts), they are verified first against
  *    cut-and-choose triples (binary/verify.ts; E_INTEGRITY as here), so
  *    the binary side is checked at the same point, before any output.
- *    Nothing is added when none wait.
+ *    Nothing is added when none wait. The zero checks of ANDs verified
+ *    with triples from the pool (binary/verify.ts openVerifiedBodyB) send
+ *    their hashes in step 3's round and are compared before step 4 (their
+ *    bytes are declared by their layers: no round, no byte here).
  *
  * Cost: 4 rounds, 912 bytes whatever the number of checked values (coins
  * and commitments 6 x 64, the mask's MAC 48, u 48 + 96, sigma 3 x (16 + 32),
@@ -56,7 +59,8 @@ import { macOfBody, macOfCost } from './product.js';
 import { openBody, openCost } from './open.js';
 import { commitCoin, digest, freshCoin, HASH_BYTES, sameBytes, type MalSession } from './session.js';
 import { hasPendingAnds } from './binary/state.js';
-import { verifyPendingBody } from './binary/verify.js';
+import { takeZeroChecksB, verifyPendingBody } from './binary/verify.js';
+import { checkZeroHashesB, zeroHashesB } from './binary/open.js';
 
 export const macCheckCost = (): Cost => addCost(
   { rounds: 1, bytes: 3 * 2 * 2 * HASH_BYTES + macOfCost(1).bytes },
@@ -148,10 +152,21 @@ export function macCheck(s: MalSession): Promise<void> {
     const h = (v: Vec128) => digest(`mal.sigma:${tag}`, bytes128(v), view, seed);
     s.send(s.prev, `${tag}:sigma`, bytes128(sigB));
     s.send(s.next, `${tag}:sigmaHash`, h(sigA));
-    const v = fromBytes128(await s.recv(s.next, `${tag}:sigma`, WORD_BYTES));
+    const vP = s.recv(s.next, `${tag}:sigma`, WORD_BYTES);
+    // Step 0's zero checks made with pooled triples (binary/verify.ts openVerifiedBodyB): their hashes in this round, to
+    // P_{i-1} after sigma, received from P_{i+1} after sigma (the same order at the three parties).
+    const zero = takeZeroChecksB(s);
+    let zP: Promise<Uint8Array> | null = null;
+    if (zero.length > 0) {
+      s.send(s.prev, `${tag}:zeroB`, zeroHashesB(zero));
+      zP = s.recv(s.next, `${tag}:zeroB`, HASH_BYTES * zero.length);
+      zP.catch(() => undefined); // awaited below; a failure before that (sigma's) must not be an unhandled rejection
+    }
+    const v = fromBytes128(await vP);
     const hv = await s.recv(s.prev, `${tag}:sigmaHash`, HASH_BYTES);
     if (!sameBytes(hv, h(v))) s.fail(tag, `the sigma share from P${s.next} and the hash from P${s.prev} disagree`);
     if (!isZero128(add128(add128(sigA, sigB, alloc128(1)), v, alloc128(1)))) s.fail(tag, 'the MAC check failed: a value or its MAC was altered');
+    if (zP) checkZeroHashesB(s, zero, await zP); // before the confirm: a failure here makes the other honest party abort too
     // Step 4: confirm the views, the seed and the next commitments.
     const confirm = digest(`mal.confirm:${tag}`, view, seed, commits[0]!, commits[1]!, commits[2]!);
     for (const p of peers) s.send(p, `${tag}:confirm`, confirm);

@@ -41,13 +41,19 @@ export interface MaskSource {
 interface Maker {
   make: (s: MalSession, n: number, params: readonly number[]) => Promise<unknown>;
   cost: (n: number, params: readonly number[]) => Cost;
+  /** What a run saves online when the mask comes from a source instead of inline (default: `cost`). */
+  saved?: (n: number, params: readonly number[]) => Cost;
 }
 
 const makers = new Map<string, Maker>();
 
-/** Register how a kind of mask is made (and its declared cost): by the file that defines the kind, at load. */
-export function registerMaskMaker(kind: string, make: Maker['make'], cost: Maker['cost']): void {
-  makers.set(kind, { make, cost });
+/**
+ * Register how a kind of mask is made (and its declared cost): by the file that defines the kind, at load. `saved`:
+ * what a run saves online when it takes the mask from a pool entry, where that differs from `cost` (the binary
+ * triples: made inline, the verification runs in the triples' own rounds, binary/verify.ts).
+ */
+export function registerMaskMaker(kind: string, make: Maker['make'], cost: Maker['cost'], saved?: Maker['saved']): void {
+  makers.set(kind, saved ? { make, cost, saved } : { make, cost });
 }
 
 function makerOf(kind: string): Maker {
@@ -61,6 +67,9 @@ export const makeMask = (s: MalSession, req: MaskRequest): Promise<unknown> => m
 
 /** The declared cost of making the masks of a sequence of requests (sequential: rounds add up). */
 export const masksCost = (plan: readonly MaskRequest[]): Cost => addCost(...plan.map((r) => makerOf(r.kind).cost(r.n, r.params)));
+
+/** What a run with a pool entry of `plan` saves online against the same run with every mask made inline (masksCost but for the kinds that register `saved`). */
+export const savedCost = (plan: readonly MaskRequest[]): Cost => addCost(...plan.map((r) => { const m = makerOf(r.kind); return (m.saved ?? m.cost)(r.n, r.params); }));
 
 export const sameRequest = (a: MaskRequest, b: MaskRequest): boolean =>
   a.kind === b.kind && a.n === b.n && a.params.length === b.params.length && a.params.every((v, i) => v === b.params[i]);

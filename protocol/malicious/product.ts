@@ -111,6 +111,25 @@ export function productLocal(s: MalSession, map: Bilinear128, x: MShare, y: MSha
   return zm;
 }
 
+/**
+ * mulM split at its round: steps 1-2 now (the local product and its message to P_{i-1}, the receive from P_{i+1}
+ * queued now), step 3 when the returned function is awaited (the received share; the product registered for the
+ * MAC check then, in program order). For a product that rides in another protocol's round (binary/compare-bin.ts:
+ * its send and receive queued there in the same order at the three parties). Cost mulCostM(n), in that round.
+ */
+export function mulStartM(s: MalSession, x: MShare, y: MShare): () => Promise<MShare> {
+  assert(x.n === y.n, 'E_SHAPE', `malicious.mul: ${x.n} and ${y.n} elements`, { party: s.party });
+  const n = x.n, tag = s.label('mul');
+  const zm = productLocal(s, { sizeZ: n, f: (a, b, o) => mul128Kernels(s.ctx.kernels, a, b, o) }, x, y);
+  s.send(s.prev, tag, bytes128(zm.slice() as Vec128));
+  const gotP = s.recv(s.next, tag, 2 * n * WORD_BYTES);
+  gotP.catch(() => undefined); // awaited by the caller; a failure before that (an abort notice) must not be an unhandled rejection
+  return async () => {
+    const got = view128(await gotP);
+    return s.register({ n, x: { a: zm.subarray(0, 4 * n) as Vec128, b: got.subarray(0, 4 * n) as Vec128 }, m: { a: zm.subarray(4 * n) as Vec128, b: got.subarray(4 * n) as Vec128 } });
+  };
+}
+
 /** [x · y] elementwise (n elements). Cost mulCostM(n). */
 export function mulM(s: MalSession, x: MShare, y: MShare): Promise<MShare> {
   return productM(s, { sizeZ: x.n, f: (a, b, o) => mul128Kernels(s.ctx.kernels, a, b, o) }, x, y, 'mul',

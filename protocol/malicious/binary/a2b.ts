@@ -85,15 +85,18 @@ export function msbBitsCostB(n: number, ell: number): Cost {
   return c;
 }
 
-/** MSB of x mod 2^ell as one binary plane (steps 1-5); the ANDs are recorded for verification (verify.ts). Cost msbBitsCostB(n, ell). */
-export async function msbBitsBody(s: MalSession, x: MShare, ell: number): Promise<BShare> {
+/**
+ * MSB of x mod 2^ell as one binary plane (steps 1-5); the ANDs are recorded for verification (verify.ts). Cost
+ * msbBitsCostB(n, ell). `alongside`: runs in the round of the first AND (and.ts andBody).
+ */
+export async function msbBitsBody(s: MalSession, x: MShare, ell: number, alongside?: () => void): Promise<BShare> {
   assert(Number.isInteger(ell) && ell >= 2 && ell <= 64, 'E_BAD_ARGUMENT', `malicious.binary.msb: ell = ${ell} (2 to 64)`, { party: s.party });
   const [X0, X1, X2] = splitB(s, x, ell);
   const sAll = xorB(xorB(X0, X1), X2);
   // Step 2: carry-save on bits 0..ell-2.
   const lo = (v: BShare) => planesB(v, 0, ell - 1);
   const c2 = lo(X2);
-  const k = xorB(await andBody(s, xorB(lo(X0), c2), xorB(lo(X1), c2)), c2);
+  const k = xorB(await andBody(s, xorB(lo(X0), c2), xorB(lo(X1), c2), alongside), c2);
   const top = xorB(planesB(sAll, ell - 1, ell), planesB(k, ell - 2, ell - 1));
   if (ell === 2) return top;
   // Step 3: generate and propagate of positions 1..ell-2 (plane q - 1 for position q).

@@ -38,13 +38,20 @@ export function andLocal(s: MalSession, x: BShare, y: BShare): Uint32Array {
   return z;
 }
 
-/** AND without its own step (for protocols that run several in one step); recorded for verification. */
-export async function andBody(s: MalSession, x: BShare, y: BShare): Promise<BShare> {
+/**
+ * AND without its own step (for protocols that run several in one step); recorded for verification. `alongside`:
+ * called right after this AND's message is sent and its receive queued, before waiting: a message of another
+ * protocol sent there (and its receive queued there) rides in this AND's round, in the same order at the three
+ * parties (messages between two parties are delivered in order).
+ */
+export async function andBody(s: MalSession, x: BShare, y: BShare, alongside?: () => void): Promise<BShare> {
   assert(x.n === y.n && x.planes === y.planes, 'E_SHAPE', `malicious.binary.and: ${x.planes} x ${x.n} and ${y.planes} x ${y.n} bits`, { party: s.party });
   const tag = s.label('andB');
   const z = andLocal(s, x, y);
   s.send(s.prev, tag, new Uint8Array(z.buffer.slice(0)));
-  const got = await s.recv(s.next, tag, 4 * z.length);
+  const gotP = s.recv(s.next, tag, 4 * z.length);
+  alongside?.();
+  const got = await gotP;
   const b = new Uint32Array(got.buffer.slice(got.byteOffset, got.byteOffset + got.byteLength));
   const out: BShare = { n: x.n, planes: x.planes, a: z, b };
   binaryState(s).pending.push({ x, y, z: out });

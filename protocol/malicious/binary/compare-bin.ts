@@ -11,7 +11,11 @@
  *     error to an AND: e = (MSB XOR d) XOR b is still masked by b).
  *  3. [MSB] = e + [b] - 2 e [b] (local: [b] where e = 0, 1 - [b] where
  *     e = 1; bit-ops.ts xorPublicM). DReLU = 1 - MSB = the same with NOT e.
- *  4. ReLU = x DReLU(x): one mulM (product.ts).
+ *  4. ReLU = x DReLU(x) = x - x MSB, with x MSB = e x + (1 - 2e) [x b]: the
+ *     product [x b] (one mulM, product.ts) does not depend on the MSB, so it
+ *     is sent in the round of step 1's first AND (mulStartM); then ReLU =
+ *     [x b] where e = 1, x - [x b] where e = 0 (local: a public choice
+ *     between two MACed values).
  * (Escudero, Ghosh, Keller, Rachuri, Scholl, CRYPTO 2020, for A2B and
  * B2A with daBits in the malicious setting; Mohassel and Rindal, ABY3, CCS
  * 2018, §5.3 for the bit decomposition; Dalskov, Escudero, Keller 2020 for
@@ -27,33 +31,43 @@
  *
  * Cost (n elements, w = ceil(n / 64)): offline the daBits (randBitsCost(n))
  * and the triples for the ANDs (triples.ts); online msbBitsCostB + openCostB(w)
- * (+ mulCostM(n) for ReLU); at the check verifyCostB(the AND words).
+ * (+ mulCostM(n)'s bytes for ReLU, in the first AND's round); at the check
+ * verifyCostB(the AND words). The runner's ReLU (`reluBinCheckedM`) takes
+ * its daBits and triples from the session's mask source (a pool entry made
+ * ahead, mask-source.ts) when it has one: online then msbBitsCostB +
+ * openVerifiedCostB(w, W) (e, rho, sigma in one opening, one zero check),
+ * for ell = 32: 7 + 2 rounds, against 3 + 8 + 4 with everything inline.
  */
 import type { Cost } from '../../primitives/cost.js';
 import { addCost } from '../../primitives/cost.js';
 import { xorPublicM } from '../bit-ops.js';
-import { mulCostM, mulM } from '../product.js';
-import type { MShare } from '../rep.js';
+import { mulCostM, mulStartM } from '../product.js';
+import { subM, type MShare } from '../rep.js';
 import type { MalSession } from '../session.js';
 import { msbBitsBody, msbBitsCostB } from './a2b.js';
 import { bitAt, wordsOf, xorB } from './bshare.js';
 import { daBitsCostB, daBitsM, type DaBits } from './dabit.js';
 import { openBodyB, openCostB } from './open.js';
 import { assert } from '../../errors.js';
-import { verifyInlineCostB, verifyPendingBody } from './verify.js';
+import { pendingWords } from './state.js';
+import type { TriplesB } from './triples.js';
+import { openVerifiedBodyB, openVerifiedCostB, takeTriplesM, verifyInlineCostB, verifyPendingBody } from './verify.js';
 
 /** Online cost of msbBinM / dreluBinM with the daBits made before. */
 export const msbBinOnlineCostB = (n: number, ell: number): Cost => addCost(msbBitsCostB(n, ell), openCostB(wordsOf(n)));
-export const reluBinOnlineCostB = (n: number, ell: number): Cost => addCost(msbBinOnlineCostB(n, ell), mulCostM(n));
+/** Online cost of reluBinM with the daBits made before: the product's bytes ride in the first AND's round. */
+export const reluBinOnlineCostB = (n: number, ell: number): Cost => addCost(msbBinOnlineCostB(n, ell), { rounds: 0, bytes: mulCostM(n).bytes });
 /** AND words a comparison of n elements records for verification (what verify.ts and the triples are sized by). */
 export const andWordsB = (n: number, ell: number): number => msbBitsCostB(n, ell).bytes / 24;
 /** The offline part: the daBits. */
 export const compareBinOfflineCostB = (n: number): Cost => daBitsCostB(n);
 
-async function msbPublicE(s: MalSession, x: MShare, ell: number, d: DaBits): Promise<Uint8Array> {
+/** Steps 1-2: e = MSB XOR b opened (with rho, sigma of every pending AND and their zero check when `verify` triples are given). */
+async function msbPublicE(s: MalSession, x: MShare, ell: number, d: DaBits, alongside?: () => void, verify?: TriplesB): Promise<Uint8Array> {
   assert(d.bin.n === x.n && d.arith.n === x.n, 'E_SHAPE', `malicious.binary.compare: ${d.bin.n} daBits for ${x.n} elements`, { party: s.party });
-  const msb = await msbBitsBody(s, x, ell);
-  const e = await openBodyB(s, xorB(msb, d.bin));
+  const msb = await msbBitsBody(s, x, ell, alongside);
+  const masked = xorB(msb, d.bin);
+  const e = verify ? await openVerifiedBodyB(s, masked, verify) : await openBodyB(s, masked);
   const out = new Uint8Array(x.n);
   for (let i = 0; i < x.n; i++) out[i] = bitAt(e, x.n, 0, i);
   return out;
@@ -77,11 +91,31 @@ export function dreluBinM(s: MalSession, x: MShare, ell: number, dabits?: DaBits
   });
 }
 
-/** [ReLU(x)] = x DReLU(x) (step 4). Cost reluBinOnlineCostB (+ daBitsCostB(n) without daBits). */
-export function reluBinM(s: MalSession, x: MShare, ell: number, dabits?: DaBits): Promise<MShare> {
+/** zero_i := one_i where e_i = 1 (a public choice between two MACed values: local); returns zero, changed in place. */
+function chooseM(e: Uint8Array, one: MShare, zero: MShare): MShare {
+  const out = zero;
+  for (let i = 0; i < e.length; i++) {
+    if (!e[i]) continue;
+    const w = 4 * i, w4 = w + 4;
+    out.x.a.set(one.x.a.subarray(w, w4), w); out.x.b.set(one.x.b.subarray(w, w4), w);
+    out.m.a.set(one.m.a.subarray(w, w4), w); out.m.b.set(one.m.b.subarray(w, w4), w);
+  }
+  return out;
+}
+
+/**
+ * [ReLU(x)] (step 4): [x b] sent in the first AND's round, then x b where e = 1, x - x b where e = 0. With `verify`
+ * (triples made ahead for every pending AND and this call's: the caller sized them), the ANDs are verified in e's
+ * opening and one more round. Cost reluBinOnlineCostB (+ daBitsCostB(n) without daBits; with `verify` the opening is
+ * openVerifiedCostB instead of openCostB).
+ */
+export function reluBinM(s: MalSession, x: MShare, ell: number, dabits?: DaBits, verify?: TriplesB): Promise<MShare> {
   return s.guard('mal.bin.relu', async () => {
-    const d = await dreluBinM(s, x, ell, dabits);
-    return mulM(s, x, d);
+    const d = dabits ?? await daBitsM(s, x.n);
+    let xb: (() => Promise<MShare>) | null = null;
+    const e = await msbPublicE(s, x, ell, d, () => { xb = mulStartM(s, x, d.arith); }, verify);
+    const p = await xb!();
+    return chooseM(e, p, subM(x, p, s.ctx.kernels));
   });
 }
 
@@ -89,15 +123,23 @@ export { daBitsM, daBitsCostB };
 export const reluBinCostB = (n: number, ell: number): Cost => addCost(daBitsCostB(n), reluBinOnlineCostB(n, ell));
 
 /**
- * The runner's ReLU in the binary domain (primitives.ts `BINARY_COMPARE_PRIMITIVES`): daBits made here, the ReLU,
- * then its ANDs verified at once with triples made here (verify.ts), so that the layer's declared cost is exact and
- * no AND waits for the next MAC check (no triple stock in the runner: nothing made ahead). Cost reluBinCheckedCostB.
+ * The runner's ReLU in the binary domain (primitives.ts `BINARY_COMPARE_PRIMITIVES`): daBits and verified triples
+ * from the session's mask source (a pool entry made ahead: mask-source.ts kinds 'bin.dabits', 'bin.triples'), else
+ * made here; the ReLU; its ANDs verified before the layer ends (with pooled triples in e's opening and one zero
+ * check, else with triples made at the check, verify.ts), so that the layer's declared cost is exact and no AND
+ * waits for the next MAC check. Cost reluBinCheckedCostB inline; a pool entry saves daBitsCostB(n) and
+ * triplesSavedCostB(W) (mask-source.ts savedCost).
  */
 export function reluBinCheckedM(s: MalSession, x: MShare, ell: number): Promise<MShare> {
   return s.guard('mal.bin.reluChecked', async () => {
-    const y = await reluBinM(s, x, ell);
-    await verifyPendingBody(s);
+    const d = await daBitsM(s, x.n);
+    const t = await takeTriplesM(s, pendingWords(s) + andWordsB(x.n, ell));
+    const y = await reluBinM(s, x, ell, d, t ?? undefined);
+    if (!t) await verifyPendingBody(s);
     return y;
   });
 }
 export const reluBinCheckedCostB = (n: number, ell: number): Cost => addCost(reluBinCostB(n, ell), verifyInlineCostB(andWordsB(n, ell)));
+/** reluBinCheckedM's online cost with its daBits and triples from a pool entry. */
+export const reluBinPooledCostB = (n: number, ell: number): Cost =>
+  addCost(msbBitsCostB(n, ell), openVerifiedCostB(wordsOf(n), andWordsB(n, ell)), { rounds: 0, bytes: mulCostM(n).bytes });

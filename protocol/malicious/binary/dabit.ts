@@ -18,13 +18,18 @@
  * party: each misses the t of the pair it is not in.
  *
  * Cost: randbits.ts randBitsCost(n) (3 rounds, 240 n bytes); the binary
- * part is free. Input-independent: make ahead.
+ * part is free. Input-independent: `daBitsM` asks the session's mask source
+ * (mask-source.ts kind 'bin.dabits'), so a pool entry made ahead in an
+ * offline batch (mask-pool.ts: the arithmetic part verified by the batch's
+ * MAC check, under the epoch's key) hands them out once each, in the
+ * recorded order; without a source they are made here.
  */
 import { assert } from '../../errors.js';
 import type { Cost } from '../../primitives/cost.js';
 import type { MShare } from '../rep.js';
 import { pairBits, randBitsCost, xorPairBits } from '../randbits.js';
 import type { MalSession } from '../session.js';
+import { registerMaskMaker, takeMask } from '../mask-source.js';
 import { lanesOf, type BShare } from './bshare.js';
 
 export interface DaBits { readonly arith: MShare; readonly bin: BShare }
@@ -38,12 +43,22 @@ export function packLow(v: Uint32Array, n: number): Uint32Array {
   return out;
 }
 
-/** n daBits (steps 1-3). Cost daBitsCostB(n). */
+async function daBitsBody(s: MalSession, n: number): Promise<DaBits> {
+  const t = pairBits(s.ctx, n);
+  const bin: BShare = { n, planes: 1, a: packLow(t.a, n), b: packLow(t.b, n) };
+  return { arith: await xorPairBits(s, t), bin };
+}
+
+/** The mask kind of daBits (mask-source.ts): n daBits, no parameters. */
+export const DABITS_KIND = 'bin.dabits';
+registerMaskMaker(DABITS_KIND, (s, n) => s.guard('mal.bin.dabits', () => daBitsBody(s, n)), (n) => daBitsCostB(n));
+
+/** n daBits (steps 1-3), from the session's mask source when it has one (made ahead), else made here. Cost daBitsCostB(n) (0 from a pool entry). */
 export function daBitsM(s: MalSession, n: number): Promise<DaBits> {
   return s.guard('mal.bin.dabits', async () => {
     assert(Number.isInteger(n) && n >= 1, 'E_SHAPE', `malicious.binary.daBits: the number of bits must be a positive integer, got ${n}`, { party: s.party });
-    const t = pairBits(s.ctx, n);
-    const bin: BShare = { n, planes: 1, a: packLow(t.a, n), b: packLow(t.b, n) };
-    return { arith: await xorPairBits(s, t), bin };
+    const d = await takeMask(s, { kind: DABITS_KIND, n, params: [] }, () => daBitsBody(s, n));
+    assert(d.bin.n === n && d.arith.n === n, 'E_INTERNAL', `malicious.binary.daBits: the source handed out ${d.bin.n} daBits for ${n}`, { party: s.party });
+    return d;
   });
 }

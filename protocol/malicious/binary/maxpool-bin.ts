@@ -8,14 +8,18 @@
  *     input-independent, its rounds paid once).
  *  2. The levels (maxpool.ts tournamentM): per level reluBinM on its slice
  *     of the daBits (split A2B, carry tree, e opened, one mulM).
- *  3. The ANDs of every level verified at once against triples made here
- *     (verify.ts), so that the layer's declared cost is exact and nothing
- *     waits for the next MAC check.
+ *  3. The ANDs of every level verified at once, so that the layer's
+ *     declared cost is exact and nothing waits for the next MAC check: with
+ *     triples from the session's mask source (a pool entry made ahead,
+ *     verify.ts takeTriplesM, asked for after the daBits) in the last
+ *     level's opening of e and one zero check; without, against triples
+ *     made here after the last level (verify.ts).
  *
  * Range as maxPoolM: |x| < 2^(ell-2), 3 <= ell <= 64.
  *
  * Cost (maxPoolBinCostB): daBitsCostB(m Q) + per level reluBinOnlineCostB(m q,
- * ell) + verifyInlineCostB(the levels' AND words), m windows, Q = kh kw - 1.
+ * ell) + verifyInlineCostB(the levels' AND words), m windows, Q = kh kw - 1;
+ * a pool entry saves daBitsCostB(m Q) and triplesSavedCostB(the AND words).
  */
 import type { Cost } from '../../primitives/cost.js';
 import { addCost } from '../../primitives/cost.js';
@@ -26,7 +30,8 @@ import { maxPoolComparisons, tournamentM, type PoolInput, type PoolWindow } from
 import { bitAt, packBits } from './bshare.js';
 import { andWordsB, reluBinM, reluBinOnlineCostB } from './compare-bin.js';
 import { daBitsCostB, daBitsM, type DaBits } from './dabit.js';
-import { verifyInlineCostB, verifyPendingBody } from './verify.js';
+import { pendingWords } from './state.js';
+import { takeTriplesM, verifyInlineCostB, verifyPendingBody } from './verify.js';
 
 /** daBits [from, to) of d (the binary part repacked from bit `from`). */
 export function sliceDaBits(d: DaBits, from: number, to: number): DaBits {
@@ -47,9 +52,12 @@ export function maxPoolBinM(s: MalSession, x: MShare, shape: PoolInput, pool: Po
   return s.guard('mal.bin.maxPool', async () => {
     const { total } = maxPoolComparisons(shape, pool);
     const valid = total > 0 && x.n === shape.h * shape.w * shape.c && Number.isInteger(ell) && ell >= 3 && ell <= 64;
+    const { m, qs } = maxPoolComparisons(shape, pool);
     const d = valid ? await daBitsM(s, total) : null;
-    const y = await tournamentM(s, x, shape, pool, ell, (diff, from, to) => reluBinM(s, diff, ell, sliceDaBits(d!, from, to)));
-    await verifyPendingBody(s);
+    const t = valid ? await takeTriplesM(s, pendingWords(s) + qs.reduce((w, q) => w + andWordsB(m * q, ell), 0)) : null;
+    let level = 0;
+    const y = await tournamentM(s, x, shape, pool, ell, (diff, from, to) => reluBinM(s, diff, ell, sliceDaBits(d!, from, to), ++level === qs.length ? t ?? undefined : undefined));
+    if (!t) await verifyPendingBody(s);
     return y;
   });
 }

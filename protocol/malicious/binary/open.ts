@@ -70,6 +70,25 @@ export async function checkZeroBodyB(s: MalSession, v: BShare): Promise<void> {
   if (!sameBytes(h, hashOf(tag, want))) s.fail(tag, `a checked AND or triple is wrong (the share's hash from P${s.next} does not complete a sharing of 0)`);
 }
 
+/** A zero check whose hashes travel later, in the MAC check's sigma round (verify.ts): its tag, taken when v was made. */
+export interface ZeroCheckB { readonly tag: string; readonly v: BShare }
+
+/** What P_i sends P_{i-1} for several zero checks at once: H(v_{i+1}) of each, end to end (32 bytes each). */
+export function zeroHashesB(cs: readonly ZeroCheckB[]): Uint8Array {
+  const out = new Uint8Array(HASH_BYTES * cs.length);
+  cs.forEach((c, k) => out.set(hashOf(c.tag, c.v.b), HASH_BYTES * k));
+  return out;
+}
+
+/** The hashes from P_{i+1}: each must complete this party's shares of its v to a sharing of 0; E_INTEGRITY otherwise. */
+export function checkZeroHashesB(s: MalSession, cs: readonly ZeroCheckB[], got: Uint8Array): void {
+  cs.forEach((c, k) => {
+    if (!sameBytes(got.subarray(HASH_BYTES * k, HASH_BYTES * (k + 1)), hashOf(c.tag, c.v.a.map((w, i) => w ^ c.v.b[i]!)))) {
+      s.fail(c.tag, `a checked AND or triple is wrong (the share's hash from P${s.next} does not complete a sharing of 0)`);
+    }
+  });
+}
+
 /** Check that v is a sharing of 0. Cost checkZeroCostB(). */
 export function checkZeroB(s: MalSession, v: BShare): Promise<void> {
   return s.guard('mal.bin.zero', () => checkZeroBodyB(s, v));

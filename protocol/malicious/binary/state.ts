@@ -8,12 +8,15 @@
  */
 import type { MalSession } from '../session.js';
 import type { BShare } from './bshare.js';
+import type { ZeroCheckB } from './open.js';
 
 /** One AND call: z = x AND y as computed (and.ts), all three in the same layout. */
 export interface PendingAnd { readonly x: BShare; readonly y: BShare; readonly z: BShare }
 
 export interface BinaryState {
   pending: PendingAnd[];
+  /** Zero checks whose hashes travel in the next MAC check's sigma round (verify.ts openVerifiedBodyB, mac-check.ts). */
+  zeroChecks: ZeroCheckB[];
   /** Verified triples (a, b, c = a AND b) as whole words, made ahead; `used` words of them are spent. */
   stock: { a: BShare; b: BShare; c: BShare; used: number } | null;
 }
@@ -22,7 +25,7 @@ const states = new WeakMap<MalSession, BinaryState>();
 
 export function binaryState(s: MalSession): BinaryState {
   let st = states.get(s);
-  if (!st) states.set(s, (st = { pending: [], stock: null }));
+  if (!st) states.set(s, (st = { pending: [], zeroChecks: [], stock: null }));
   return st;
 }
 

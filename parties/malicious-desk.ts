@@ -20,7 +20,9 @@
  *  input (POST /v1/malicious/:id/input, body d = x - r), at each party:
  *   d0. the three compare a digest of their d (set-up messages): another d at
  *      any party is the client's fault, E_SESSION_BINDING at each, before
- *      anything is computed (the epoch is kept);
+ *      anything is computed (the epoch is kept); only when the three announce
+ *      the step (link setting maliciousInputDigest: a peer on a build before it
+ *      skips it, and so do the other two, as that build ran);
  *   d. inputFromClient, malForward over the epoch's MACed weights (with the
  *      configured comparisons: 'arithmetic', or 'binary', protocol/malicious/binary/),
  *      outputToClient (the batched MAC check, then the shares of
@@ -92,6 +94,8 @@ interface MalRun {
   batch: number;
   /** The comparisons' domain (config malicious.comparisons, as the three agreed at the hello). */
   comparisons: MalComparisons;
+  /** Whether step d0 runs: the three parties announce maliciousInputDigest (decided at the mask step). */
+  digest: boolean;
 }
 
 export class MaliciousDesk {
@@ -236,6 +240,8 @@ export class MaliciousDesk {
       // Step a: the hello, the epoch (set up here when needed), the pool entry.
       const comparisons = this.c.opts.malicious?.comparisons ?? 'arithmetic';
       const b = await this.epochs.begin(view, transport, id, w, batch, comparisons, () => clearTimeout(helloTimer));
+      // Step d0 when the three announce it, each seeing the other two's HELLOs: the three decide the same.
+      const digest = ([0, 1, 2] as PartyId[]).every((q) => this.c.mesh.settingsOf(q)?.maliciousInputDigest === true);
       epoch = b.epoch;
       const ctx = createContext(p, transport, deriveSeeds(b.epoch.pair, b.label, randomBytes(16)), { fracBits: model.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
       // Steps b-c.
@@ -245,7 +251,7 @@ export class MaliciousDesk {
       // The input comes right after the client has the three parties' answers: at most malicious.clientWaitMs.
       const idle = setTimeout(() => this.inputLate(id, view, wait), wait);
       idle.unref();
-      this.runs.set(id, { id, owner, keyHash: sessionKeyHash(key), view, s, w: b.epoch.weights, mask: r, timer, idle, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null, batch, comparisons });
+      this.runs.set(id, { id, owner, keyHash: sessionKeyHash(key), view, s, w: b.epoch.weights, mask: r, timer, idle, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null, batch, comparisons, digest });
       return forClient;
     } catch (e) {
       clearTimeout(timer);
@@ -273,7 +279,7 @@ export class MaliciousDesk {
     run.busy = true;
     const model = this.c.model!;
     try {
-      await this.sameInput(run, d);
+      if (run.digest) await this.sameInput(run, d);
       const x = await inputFromClient(run.s, run.mask, d);
       const y = await malForward(run.s, run.w, { shape: [run.batch, ...model.info.inputShape], data: x }, { comparisons: run.comparisons });
       const shares = await outputToClient(run.s, y.data);

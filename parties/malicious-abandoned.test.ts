@@ -131,3 +131,78 @@ describe('malicious serving: abandoned sessions do not hold the slots until thei
     }
   }, 60_000);
 });
+
+describe('malicious serving: the clientWaitMs timers and the slots, sessions ending in every way', () => {
+  it('ok, no input, a mask request at P0 only, the input at two parties only, another d at one party, a refusal at one party (bad batch), eighteen at once: each ends with its code, every clientWaitMs timer is cleared or has fired, no slot is held, and the next session is right', async () => {
+    const WAIT = 1_237; // a delay no other timer uses: the timers of the desk's clientWaitMs are the ones with it
+    const pending = new Set<unknown>();
+    let fired = 0;
+    const realSet = globalThis.setTimeout, realClear = globalThis.clearTimeout;
+    globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...a: unknown[]) => {
+      if (ms !== WAIT) return realSet(fn, ms, ...a);
+      const h: NodeJS.Timeout = realSet(() => { pending.delete(h); fired++; fn(...a); }, ms);
+      pending.add(h);
+      return h;
+    }) as typeof setTimeout;
+    globalThis.clearTimeout = ((h?: NodeJS.Timeout | string | number) => { pending.delete(h); realClear(h); }) as typeof clearTimeout;
+    const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, batch: { maxConcurrentRuns: 24, maxBatch: 2 }, malicious: { poolInferences: 1, clientWaitMs: WAIT }, sessions: { maxDeadlineMs: 60_000 } });
+    try {
+      const codeOf = (r: { statusCode: number; json: () => unknown }) => (r.statusCode === 200 ? 'ok' : String((r.json() as { code: string }).code));
+      const masks = (id: string, ps: number[], batch = (_p: number) => 1) => Promise.all(ps.map((p) => t.servers[p]!.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask?deadlineMs=50000&batch=${batch(p)}`, headers: auth })));
+      const kinds: Record<string, () => Promise<string[]>> = {
+        ok: async () => (await honest(t)).codes,
+        noInput: async () => {
+          const id = randomUUID();
+          const m = await masks(id, [0, 1, 2]);
+          expect(m.map(codeOf)).toEqual(['ok', 'ok', 'ok']);
+          await until(() => t.servers.every((s) => s.party.malDesk.open === 0), 10_000);
+          await new Promise((r) => setTimeout(r, 2 * WAIT));
+          return Promise.all([0, 1, 2].map(async (p) => codeOf(await input(t, p, id, new Uint8Array(16 * 4)))));
+        },
+        p0Only: async () => (await masks(randomUUID(), [0])).map(codeOf),
+        twoInputs: async () => {
+          const id = randomUUID();
+          const m = await masks(id, [0, 1, 2]);
+          const d = maskedInput(encode(x, F), m.map(bytesOf) as Three);
+          return (await Promise.all([0, 1].map((p) => input(t, p, id, d)))).map(codeOf);
+        },
+        otherD: async () => {
+          const id = randomUUID();
+          const m = await masks(id, [0, 1, 2]);
+          const d = maskedInput(encode(x, F), m.map(bytesOf) as Three);
+          const d1 = d.slice();
+          d1[3]! ^= 4;
+          return (await Promise.all([0, 1, 2].map((p) => input(t, p, id, p === 1 ? d1 : d)))).map(codeOf);
+        },
+        refusedAtP1: async () => (await masks(randomUUID(), [0, 1, 2], (p) => (p === 1 ? 3 : 1))).map(codeOf),
+      };
+      const want: Record<string, (c: string[]) => void> = {
+        ok: (c) => expect(c).toEqual(['ok', 'ok', 'ok']),
+        noInput: (c) => expect(c).toEqual(['E_NOT_FOUND', 'E_NOT_FOUND', 'E_NOT_FOUND']),
+        p0Only: (c) => expect(c).toEqual(['E_TIMEOUT']),
+        twoInputs: (c) => expect(c).toEqual(['E_PEER_UNAVAILABLE', 'E_PEER_UNAVAILABLE']),
+        otherD: (c) => expect(c).toEqual(['E_SESSION_BINDING', 'E_SESSION_BINDING', 'E_SESSION_BINDING']),
+        refusedAtP1: (c) => { expect(c[1]).toBe('E_BAD_ARGUMENT'); expect(c[0]).toBe('E_PEER_UNAVAILABLE'); expect(c[2]).toBe('E_PEER_UNAVAILABLE'); },
+      };
+      const names = [...Object.keys(kinds), ...Object.keys(kinds), ...Object.keys(kinds)];
+      const got = await Promise.all(names.map((k) => kinds[k]!()));
+      names.forEach((k, i) => want[k]!(got[i]!));
+      await until(() => pending.size === 0 && t.servers.every((s) => s.party.malDesk.open + s.party.malDesk.settingUp === 0), 10_000);
+      // Every timer was cleared when its session ended, or fired (no input, the hellos, the input at P2): none left to fire later.
+      expect(pending.size).toBe(0);
+      // Fired: at most each no-input session's idle timer at the three (the first one tells the others, whose timers may
+      // fire first), the hello timer of each P0-only session, P2's idle timer of each two-input session; at least one each.
+      expect(fired).toBeGreaterThanOrEqual(3 + 3 + 3);
+      expect(fired).toBeLessThanOrEqual(3 * 3 + 3 + 3);
+      for (const s of t.servers) expect(s.party.malDesk.open + s.party.malDesk.settingUp).toBe(0);
+      const ok = await honest(t);
+      expect(ok.codes).toEqual(['ok', 'ok', 'ok']);
+      expect(Math.abs(ok.y![0]! - 2.75)).toBeLessThan(1e-3);
+      expect(pending.size).toBe(0);
+    } finally {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+      await t.close();
+    }
+  }, 120_000);
+});

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { maskedInput, reconstructOutput } from '../client-sdk/src/malicious-io.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
+import { internals } from './testing/h2-link.js';
 import { auth, partyTrio, type PartyTrio } from './testing/trio.js';
 
 const F = 13;
@@ -205,4 +206,40 @@ describe('malicious serving: the clientWaitMs timers and the slots, sessions end
       await t.close();
     }
   }, 120_000);
+});
+
+describe('malicious serving: a link that drops while a session waits for its input', () => {
+  it('the P0-P1 data link drops: P0 and P1 end the runs (peerDown) and P2, whose links stayed up, ends them too at once (one waiting for its input, one in it) (not at clientWaitMs, 30 s here, nor its 50 s deadline); the link comes back and serves a new session, right', async () => {
+    const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, batch: { maxConcurrentRuns: 2 }, malicious: { poolInferences: 0 }, sessions: { maxDeadlineMs: 60_000 } });
+    try {
+      // Session a: set up at the three, no input yet. Session b: its input at P0 and P2 (both wait in it for P1's).
+      const [a, b] = [randomUUID(), randomUUID()];
+      const ma = await Promise.all([0, 1, 2].map((p) => mask(t, p, a, 50_000)));
+      const mb = await Promise.all([0, 1, 2].map((p) => mask(t, p, b, 50_000)));
+      expect([...ma, ...mb].map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+      const db = maskedInput(encode(x, F), mb.map(bytesOf) as Three);
+      const inB = [0, 2].map((p) => input(t, p, b, db));
+      expect(await until(() => [0, 2].every((p) => t.servers[p]!.party.malDesk.settingUp === 0 && t.servers[p]!.party.malDesk.open === 2), 5_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = Date.now();
+      internals(t.servers[1]!.party.mesh).links[0]!.dataSession!.destroy();
+      expect(await until(() => [0, 1].every((p) => t.servers[p]!.party.malDesk.open === 0), 5_000)).toBe(true);
+      // P2 holds no slot for runs that can never run: a (its input at P2 would wait for P0 and P1 until the deadline)
+      // and b (its input at P2 waits for P1's digest); both end there at once.
+      expect(await until(() => t.servers[2]!.party.malDesk.open === 0, 5_000)).toBe(true);
+      const outB = await Promise.all(inB);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      for (const r of outB) expect(r.json()).toMatchObject({ code: 'E_PEER_UNAVAILABLE' });
+      const da = maskedInput(encode(x, F), ma.map(bytesOf) as Three);
+      for (const p of [0, 1, 2]) expect((await input(t, p, a, da)).json()).toMatchObject({ code: 'E_NOT_FOUND' });
+      // The link comes back; a new session on it is right.
+      expect(await until(() => t.servers.every((s) => s.party.mesh.allUp()), 10_000)).toBe(true);
+      const ok = await honest(t);
+      expect(ok.codes).toEqual(['ok', 'ok', 'ok']);
+      expect(Math.abs(ok.y![0]! - 2.75)).toBeLessThan(1e-3);
+      expect(Math.abs(ok.y![1]! - -0.75)).toBeLessThan(1e-3);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
 });

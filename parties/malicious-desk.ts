@@ -178,10 +178,13 @@ export class MaliciousDesk {
   /**
    * A peer's link went down (Party's onPeer): the mesh closed every session view, so a run waiting for its input can
    * never run; it ends now (E_PEER_UNAVAILABLE naming the peer) instead of holding its slot until its input comes or
-   * clientWaitMs passes. Runs in their set-up or forward pass fail by themselves (their receive rejects).
+   * clientWaitMs passes. Runs in their set-up or forward pass fail by themselves (their receive rejects). Every run is
+   * told to the other peer too (mal-drop; the one down is not reached): its link may be up, and its run would wait for
+   * its input, or in it for this party's messages, until clientWaitMs or its deadline (set-ups tell it from mask()).
    */
   peerDown(peer: PartyId): void {
     for (const run of [...this.runs.values()]) {
+      this.tellPeers(run.id);
       if (run.busy) continue;
       this.end(run);
       this.failed(run.id, new MpcError('E_PEER_UNAVAILABLE', `party P${peer} is unavailable`, { party: peer, step: 'mal.input' }));

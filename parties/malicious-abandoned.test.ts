@@ -64,8 +64,9 @@ describe('malicious serving: abandoned sessions do not hold the slots until thei
       // B's run ends at the three after clientWaitMs without its input; its late input is an unknown session.
       expect(await until(() => t.servers.every((s) => s.party.malDesk.open + s.party.malDesk.settingUp === 0), 10_000)).toBe(true);
       expect(Date.now() - t0).toBeLessThan(20_000);
+      // Its late input: why it ended (its wait ran out there, or a peer's did and told it), not E_NOT_FOUND.
       const late = await input(t, 1, b, new Uint8Array(16 * 4));
-      expect(late.json()).toMatchObject({ code: 'E_NOT_FOUND' });
+      expect(['E_TIMEOUT', 'E_PEER_UNAVAILABLE']).toContain(late.json<{ code: string }>().code);
       // The next honest client is served, right.
       const ok = await honest(t);
       expect(ok.codes).toEqual(['ok', 'ok', 'ok']);
@@ -88,8 +89,8 @@ describe('malicious serving: abandoned sessions do not hold the slots until thei
       expect(Date.now() - t0).toBeLessThan(20_000);
       for (const r of two) expect(r.json()).toMatchObject({ code: 'E_PEER_UNAVAILABLE', party: 2 });
       for (const s of t.servers) expect(s.party.malDesk.open + s.party.malDesk.settingUp).toBe(0);
-      // P2's late input: an unknown session there.
-      expect((await input(t, 2, id, d)).json()).toMatchObject({ code: 'E_NOT_FOUND' });
+      // P2's late input: its wait ran out there.
+      expect((await input(t, 2, id, d)).json()).toMatchObject({ code: 'E_TIMEOUT', step: 'mal.input' });
       const ok = await honest(t);
       expect(ok.codes).toEqual(['ok', 'ok', 'ok']);
       expect(Math.abs(ok.y![0]! - 2.75)).toBeLessThan(1e-3);
@@ -126,7 +127,7 @@ describe('malicious serving: abandoned sessions do not hold the slots until thei
       expect(await until(() => [0, 2].every((p) => t.servers[p]!.party.malDesk.open === 0), 10_000)).toBe(true);
       expect(Date.now() - t0).toBeLessThan(10_000);
       const late = await input(t, 0, id, new Uint8Array(16 * 4));
-      expect(late.json()).toMatchObject({ code: 'E_NOT_FOUND' });
+      expect(late.json()).toMatchObject({ code: 'E_PEER_UNAVAILABLE', party: 1 });
     } finally {
       await t.close();
     }
@@ -179,7 +180,7 @@ describe('malicious serving: the clientWaitMs timers and the slots, sessions end
       };
       const want: Record<string, (c: string[]) => void> = {
         ok: (c) => expect(c).toEqual(['ok', 'ok', 'ok']),
-        noInput: (c) => expect(c).toEqual(['E_NOT_FOUND', 'E_NOT_FOUND', 'E_NOT_FOUND']),
+        noInput: (c) => { for (const x of c) expect(['E_TIMEOUT', 'E_PEER_UNAVAILABLE']).toContain(x); },
         p0Only: (c) => expect(c).toEqual(['E_TIMEOUT']),
         twoInputs: (c) => expect(c).toEqual(['E_PEER_UNAVAILABLE', 'E_PEER_UNAVAILABLE']),
         otherD: (c) => expect(c).toEqual(['E_SESSION_BINDING', 'E_SESSION_BINDING', 'E_SESSION_BINDING']),
@@ -231,13 +232,36 @@ describe('malicious serving: a link that drops while a session waits for its inp
       expect(Date.now() - t0).toBeLessThan(10_000);
       for (const r of outB) expect(r.json()).toMatchObject({ code: 'E_PEER_UNAVAILABLE' });
       const da = maskedInput(encode(x, F), ma.map(bytesOf) as Three);
-      for (const p of [0, 1, 2]) expect((await input(t, p, a, da)).json()).toMatchObject({ code: 'E_NOT_FOUND' });
+      for (const p of [0, 1, 2]) expect((await input(t, p, a, da)).json()).toMatchObject({ code: 'E_PEER_UNAVAILABLE' });
       // The link comes back; a new session on it is right.
       expect(await until(() => t.servers.every((s) => s.party.mesh.allUp()), 10_000)).toBe(true);
       const ok = await honest(t);
       expect(ok.codes).toEqual(['ok', 'ok', 'ok']);
       expect(Math.abs(ok.y![0]! - 2.75)).toBeLessThan(1e-3);
       expect(Math.abs(ok.y![1]! - -0.75)).toBeLessThan(1e-3);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+});
+
+describe('malicious serving: an input that comes after clientWaitMs', () => {
+  it('is answered with why its session ended (E_TIMEOUT at a party whose wait ran out, else E_PEER_UNAVAILABLE naming the party that told it), not E_NOT_FOUND; another caller still gets E_NOT_FOUND', async () => {
+    const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, malicious: { poolInferences: 0, clientWaitMs: 500 }, sessions: { maxDeadlineMs: 60_000 } });
+    try {
+      const id = randomUUID();
+      const m = await Promise.all([0, 1, 2].map((p) => mask(t, p, id, 50_000)));
+      expect(m.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      const d = maskedInput(encode(x, F), m.map(bytesOf) as Three);
+      expect(await until(() => t.servers.every((s) => s.party.malDesk.open === 0), 5_000)).toBe(true);
+      // Another caller (another session key) learns nothing of it.
+      const other = await t.servers[0]!.app.inject({ method: 'POST', url: `/v1/malicious/${id}/input`, headers: { ...auth, 'x-session-key': 'another-session-key-0123456789abcdefghijklm', 'content-type': 'application/octet-stream' }, payload: Buffer.from(d) });
+      expect(other.json()).toMatchObject({ code: 'E_NOT_FOUND' });
+      const late = (await Promise.all([0, 1, 2].map((p) => input(t, p, id, d)))).map((r) => r.json<{ code: string; step?: string }>());
+      for (const r of late) expect(['E_TIMEOUT', 'E_PEER_UNAVAILABLE']).toContain(r.code);
+      expect(late.some((r) => r.code === 'E_TIMEOUT' && r.step === 'mal.input')).toBe(true);
+      // Once: a second try is an unknown session.
+      expect((await input(t, 0, id, d)).json()).toMatchObject({ code: 'E_NOT_FOUND' });
     } finally {
       await t.close();
     }

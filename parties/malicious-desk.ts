@@ -110,6 +110,8 @@ export class MaliciousDesk {
   private readonly startingViews = new Map<string, SessionTransport>();
   /** Sessions a peer dropped before their mask step reached this party (id -> when, which peer), refused when it does. */
   private readonly droppedEarly = new Map<string, { at: number; from: PartyId }>();
+  /** Runs ended while waiting for their input (clientWaitMs, a peer's drop, a link down, the deadline): their late input gets why (60 s, at most 10 000). */
+  private readonly endedWaiting = new Map<string, { at: number; owner: string; keyHash: Buffer; err: MpcError }>();
   /** Errors this party made from a peer's drop: not told back to the peers. */
   private readonly fromPeer = new WeakSet<object>();
   /** Set by fault() (process-fault.ts): no new run; the open ones fail with it. */
@@ -165,8 +167,7 @@ export class MaliciousDesk {
     const run = this.runs.get(sid);
     if (run) {
       if (run.busy) { run.view.close(err); return; }
-      this.end(run);
-      this.failed(sid, err);
+      this.endWaiting(run, err);
       this.idleCheck();
       return;
     }
@@ -186,8 +187,7 @@ export class MaliciousDesk {
     for (const run of [...this.runs.values()]) {
       this.tellPeers(run.id);
       if (run.busy) continue;
-      this.end(run);
-      this.failed(run.id, new MpcError('E_PEER_UNAVAILABLE', `party P${peer} is unavailable`, { party: peer, step: 'mal.input' }));
+      this.endWaiting(run, new MpcError('E_PEER_UNAVAILABLE', `party P${peer} is unavailable`, { party: peer, step: 'mal.input' }));
     }
   }
 
@@ -274,6 +274,12 @@ export class MaliciousDesk {
   async input(rawId: string, owner: string, key: string | undefined, d: Uint8Array): Promise<{ shares: Uint8Array; shape: number[] }> {
     const id = rawId.toLowerCase();
     const run = this.runs.get(id);
+    const gone = run ? undefined : this.endedWaiting.get(id);
+    // Its client's late input (as sessions.ts owned(): the key's hash, compared in constant time): why it ended, once.
+    if (gone && key !== undefined && gone.owner === owner && timingSafeEqual(gone.keyHash, sessionKeyHash(key))) {
+      this.endedWaiting.delete(id);
+      if (performance.now() - gone.at <= 60_000) throw gone.err;
+    }
     // As sessions.ts owned(): the key's hash, compared in constant time.
     if (!run || key === undefined || run.owner !== owner || !timingSafeEqual(run.keyHash, sessionKeyHash(key))) throw new MpcError('E_NOT_FOUND', `no malicious session ${id} awaiting its input at P${this.c.party}`, { party: this.c.party });
     if (run.busy) throw new MpcError('E_CONFLICT', `malicious session ${id} already has its input`, { party: this.c.party, step: 'mal.input' });
@@ -336,8 +342,7 @@ export class MaliciousDesk {
     view.close(err);
     const run = this.runs.get(id);
     if (!run || run.busy || run.view !== view) return;
-    this.end(run);
-    this.failed(id, err);
+    this.endWaiting(run, err);
   }
 
   private get clientWaitMs(): number { return this.c.opts.malicious?.clientWaitMs ?? DEFAULT_MALICIOUS.clientWaitMs; }
@@ -352,9 +357,17 @@ export class MaliciousDesk {
   private inputLate(id: string, view: SessionTransport, ms: number): void {
     const run = this.runs.get(id);
     if (!run || run.busy || run.view !== view) return;
-    this.end(run);
-    this.failed(id, this.clientLate(id, 'mal.input', ms));
+    this.endWaiting(run, this.clientLate(id, 'mal.input', ms));
     this.tellPeers(id);
+  }
+
+  /** End a run waiting for its input with `err`, which its client's input gets if it comes late (not E_NOT_FOUND). */
+  private endWaiting(run: MalRun, err: MpcError): void {
+    this.end(run);
+    this.failed(run.id, err);
+    const now = performance.now();
+    for (const [k, e] of this.endedWaiting) { if (now - e.at <= 60_000 && this.endedWaiting.size < 10_000) break; this.endedWaiting.delete(k); }
+    this.endedWaiting.set(run.id, { at: now, owner: run.owner, keyHash: run.keyHash, err });
   }
 
   private failed(id: string, e: unknown): void {

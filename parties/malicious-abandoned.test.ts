@@ -99,7 +99,7 @@ describe('malicious serving: abandoned sessions do not hold the slots until thei
     }
   }, 60_000);
 
-  it('a client that takes longer than clientWaitMs between its mask and input is still within the default (30 s): the default leaves room for a slow upload (http.requestMs)', async () => {
+  it('a client that waits 2 s between its mask and input, under the default clientWaitMs (30 s), is served (the wait counts until its input has arrived: a slow upload counts against it)', async () => {
     const t = await partyTrio({ plain: tiny, fracBits: F, security: 'malicious', tls: true, malicious: { poolInferences: 0 }, sessions: { maxDeadlineMs: 60_000 } });
     try {
       expect(t.servers[0]!.party.opts.malicious?.clientWaitMs).toBe(30_000);

@@ -153,7 +153,8 @@ export class MaliciousDesk {
   }
 
   /**
-   * Control 'mal-drop' from a peer: session `sessionId` failed at its mask step there, so it can never run. Its set-up
+   * Control 'mal-drop' from a peer: session `sessionId` failed at its mask step there, or waited there past clientWaitMs for
+   * its input, or lost a link there (peerDown), so it can never run. Its set-up
    * here ends at once (E_PEER_UNAVAILABLE naming the peer), a run waiting for its input is dropped, and a mask step
    * that has not reached this party yet is refused when it does (for 60 s, at most 10 000 ids remembered).
    */
@@ -193,7 +194,7 @@ export class MaliciousDesk {
 
   /** The error of a session that peer `from` dropped (E_PEER_UNAVAILABLE naming it), marked as not to be told back. */
   private droppedBy(from: PartyId, id: string): MpcError {
-    const err = new MpcError('E_PEER_UNAVAILABLE', `P${from} refused or ended malicious session ${id} at its mask step`, { party: from, step: 'mal.mask' });
+    const err = new MpcError('E_PEER_UNAVAILABLE', `P${from} ended malicious session ${id} (refused or failed at its mask step, its input late there, or a peer link down)`, { party: from, step: 'mal.mask' });
     this.fromPeer.add(err);
     return err;
   }

@@ -51,9 +51,11 @@ export interface LinkSettings {
    */
   maliciousComparisons?: 'arithmetic' | 'binary';
   /**
-   * Malicious mode only: the party compares a digest of the client's d with its peers before the run
-   * (malicious-desk.ts), set-up messages a build before it neither sends nor reads (it would wait for them). Sent by a
-   * malicious party only; absent from a HELLO: false, so such a peer and a party with the step are refused.
+   * Malicious mode only: the party runs step d0, a digest of the client's d compared with its peers before the run
+   * (malicious-desk.ts), set-up messages a build before it neither sends nor reads. Negotiated, not compared: a
+   * session runs d0 only when the three parties announce it (each party sees the other two's HELLOs, so the three
+   * decide the same), else the run goes on without it, as before the step; a peer without it still links, so one
+   * organisation can upgrade first (link versions above).
    */
   maliciousInputDigest?: boolean;
   /** What carries the pair's messages (mesh-h2.ts): the mesh adds it; a build before it speaks only 'grpc'. */
@@ -72,9 +74,9 @@ export interface LinkSettings {
 }
 
 /** Settings that must be the same at both ends of a link, in the order they are reported. */
-const MUST: (keyof LinkSettings)[] = ['security', 'maliciousComparisons', 'maliciousInputDigest', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink', 'outputCompareBits', 'rangeSentinel'];
+const MUST: (keyof LinkSettings)[] = ['security', 'maliciousComparisons', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink', 'outputCompareBits', 'rangeSentinel'];
 /** Settings compared with a default when a HELLO leaves them out (what a build before the setting does). */
-const DEFAULTS: Partial<LinkSettings> = { outputCompareBits: 64, rangeSentinel: false, maliciousComparisons: 'arithmetic', maliciousInputDigest: false };
+const DEFAULTS: Partial<LinkSettings> = { outputCompareBits: 64, rangeSentinel: false, maliciousComparisons: 'arithmetic' };
 /** Settings P0 decides per run: a difference is reported, not refused. */
 const SHOULD: (keyof LinkSettings)[] = ['keepWeightMasks', 'preprocess'];
 

@@ -20,7 +20,9 @@
  *  input (POST /v1/malicious/:id/input, body d = x - r), at each party:
  *   d0. the three compare a digest of their d (set-up messages): another d at
  *      any party is the client's fault, E_SESSION_BINDING at each, before
- *      anything is computed (the epoch is kept);
+ *      anything is computed (the epoch is kept); only when the three announce
+ *      the step (link setting maliciousInputDigest: a peer on a build before it
+ *      skips it, and so do the other two, as that build ran);
  *   d. inputFromClient, malForward over the epoch's MACed weights (with the
  *      configured comparisons: 'arithmetic', or 'binary', protocol/malicious/binary/),
  *      outputToClient (the batched MAC check, then the shares of
@@ -92,6 +94,8 @@ interface MalRun {
   batch: number;
   /** The comparisons' domain (config malicious.comparisons, as the three agreed at the hello). */
   comparisons: MalComparisons;
+  /** Whether step d0 runs: the three parties announce maliciousInputDigest (decided at the mask step). */
+  digest: boolean;
 }
 
 export class MaliciousDesk {
@@ -106,6 +110,8 @@ export class MaliciousDesk {
   private readonly startingViews = new Map<string, SessionTransport>();
   /** Sessions a peer dropped before their mask step reached this party (id -> when, which peer), refused when it does. */
   private readonly droppedEarly = new Map<string, { at: number; from: PartyId }>();
+  /** Runs ended while waiting for their input (clientWaitMs, a peer's drop, a link down, the deadline): their late input gets why (60 s, at most 10 000). */
+  private readonly endedWaiting = new Map<string, { at: number; owner: string; keyHash: Buffer; err: MpcError }>();
   /** Errors this party made from a peer's drop: not told back to the peers. */
   private readonly fromPeer = new WeakSet<object>();
   /** Set by fault() (process-fault.ts): no new run; the open ones fail with it. */
@@ -147,7 +153,8 @@ export class MaliciousDesk {
   }
 
   /**
-   * Control 'mal-drop' from a peer: session `sessionId` failed at its mask step there, so it can never run. Its set-up
+   * Control 'mal-drop' from a peer: session `sessionId` failed at its mask step there, or waited there past clientWaitMs for
+   * its input, or lost a link there (peerDown), so it can never run. Its set-up
    * here ends at once (E_PEER_UNAVAILABLE naming the peer), a run waiting for its input is dropped, and a mask step
    * that has not reached this party yet is refused when it does (for 60 s, at most 10 000 ids remembered).
    */
@@ -161,8 +168,7 @@ export class MaliciousDesk {
     const run = this.runs.get(sid);
     if (run) {
       if (run.busy) { run.view.close(err); return; }
-      this.end(run);
-      this.failed(sid, err);
+      this.endWaiting(run, err);
       this.idleCheck();
       return;
     }
@@ -174,19 +180,21 @@ export class MaliciousDesk {
   /**
    * A peer's link went down (Party's onPeer): the mesh closed every session view, so a run waiting for its input can
    * never run; it ends now (E_PEER_UNAVAILABLE naming the peer) instead of holding its slot until its input comes or
-   * clientWaitMs passes. Runs in their set-up or forward pass fail by themselves (their receive rejects).
+   * clientWaitMs passes. Runs in their set-up or forward pass fail by themselves (their receive rejects). Every run is
+   * told to the other peer too (mal-drop; the one down is not reached): its link may be up, and its run would wait for
+   * its input, or in it for this party's messages, until clientWaitMs or its deadline (set-ups tell it from mask()).
    */
   peerDown(peer: PartyId): void {
     for (const run of [...this.runs.values()]) {
+      this.tellPeers(run.id);
       if (run.busy) continue;
-      this.end(run);
-      this.failed(run.id, new MpcError('E_PEER_UNAVAILABLE', `party P${peer} is unavailable`, { party: peer, step: 'mal.input' }));
+      this.endWaiting(run, new MpcError('E_PEER_UNAVAILABLE', `party P${peer} is unavailable`, { party: peer, step: 'mal.input' }));
     }
   }
 
   /** The error of a session that peer `from` dropped (E_PEER_UNAVAILABLE naming it), marked as not to be told back. */
   private droppedBy(from: PartyId, id: string): MpcError {
-    const err = new MpcError('E_PEER_UNAVAILABLE', `P${from} refused or ended malicious session ${id} at its mask step`, { party: from, step: 'mal.mask' });
+    const err = new MpcError('E_PEER_UNAVAILABLE', `P${from} ended malicious session ${id} (refused or failed at its mask step, its input late there, or a peer link down)`, { party: from, step: 'mal.mask' });
     this.fromPeer.add(err);
     return err;
   }
@@ -238,6 +246,9 @@ export class MaliciousDesk {
       const comparisons = this.c.opts.malicious?.comparisons ?? 'arithmetic';
       const b = await this.epochs.begin(view, transport, id, w, batch, comparisons, () => clearTimeout(helloTimer));
       if (cheat?.scope === 'pooled' && b.entry && this.cheat === cheat) { this.cheat = null; armed = true; }
+      // Step d0 when the three announce it, each seeing the other two's HELLOs: the three decide the same.
+      const digest = ([0, 1, 2] as PartyId[]).every((q) => this.c.mesh.settingsOf(q)?.maliciousInputDigest === true);
+
       epoch = b.epoch;
       const ctx = createContext(p, transport, deriveSeeds(b.epoch.pair, b.label, randomBytes(16)), { fracBits: model.info.fracBits, kernels: kernelsFor(this.c.opts.kernels) });
       // Steps b-c.
@@ -247,7 +258,7 @@ export class MaliciousDesk {
       // The input comes right after the client has the three parties' answers: at most malicious.clientWaitMs.
       const idle = setTimeout(() => this.inputLate(id, view, wait), wait);
       idle.unref();
-      this.runs.set(id, { id, owner, keyHash: sessionKeyHash(key), view, s, w: b.epoch.weights, mask: r, timer, idle, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null, batch, comparisons });
+      this.runs.set(id, { id, owner, keyHash: sessionKeyHash(key), view, s, w: b.epoch.weights, mask: r, timer, idle, busy: false, epoch: b.epoch, recorder: b.recorder, pooled: b.entry !== null, batch, comparisons, digest });
       return forClient;
     } catch (e) {
       clearTimeout(timer);
@@ -267,6 +278,12 @@ export class MaliciousDesk {
   async input(rawId: string, owner: string, key: string | undefined, d: Uint8Array): Promise<{ shares: Uint8Array; shape: number[] }> {
     const id = rawId.toLowerCase();
     const run = this.runs.get(id);
+    const gone = run ? undefined : this.endedWaiting.get(id);
+    // Its client's late input (as sessions.ts owned(): the key's hash, compared in constant time): why it ended, once.
+    if (gone && key !== undefined && gone.owner === owner && timingSafeEqual(gone.keyHash, sessionKeyHash(key))) {
+      this.endedWaiting.delete(id);
+      if (performance.now() - gone.at <= 60_000) throw gone.err;
+    }
     // As sessions.ts owned(): the key's hash, compared in constant time.
     if (!run || key === undefined || run.owner !== owner || !timingSafeEqual(run.keyHash, sessionKeyHash(key))) throw new MpcError('E_NOT_FOUND', `no malicious session ${id} awaiting its input at P${this.c.party}`, { party: this.c.party });
     if (run.busy) throw new MpcError('E_CONFLICT', `malicious session ${id} already has its input`, { party: this.c.party, step: 'mal.input' });
@@ -275,7 +292,7 @@ export class MaliciousDesk {
     run.busy = true;
     const model = this.c.model!;
     try {
-      await this.sameInput(run, d);
+      if (run.digest) await this.sameInput(run, d);
       const x = await inputFromClient(run.s, run.mask, d);
       const y = await malForward(run.s, run.w, { shape: [run.batch, ...model.info.inputShape], data: x }, { comparisons: run.comparisons });
       const shares = await outputToClient(run.s, y.data);
@@ -329,8 +346,7 @@ export class MaliciousDesk {
     view.close(err);
     const run = this.runs.get(id);
     if (!run || run.busy || run.view !== view) return;
-    this.end(run);
-    this.failed(id, err);
+    this.endWaiting(run, err);
   }
 
   private get clientWaitMs(): number { return this.c.opts.malicious?.clientWaitMs ?? DEFAULT_MALICIOUS.clientWaitMs; }
@@ -345,9 +361,17 @@ export class MaliciousDesk {
   private inputLate(id: string, view: SessionTransport, ms: number): void {
     const run = this.runs.get(id);
     if (!run || run.busy || run.view !== view) return;
-    this.end(run);
-    this.failed(id, this.clientLate(id, 'mal.input', ms));
+    this.endWaiting(run, this.clientLate(id, 'mal.input', ms));
     this.tellPeers(id);
+  }
+
+  /** End a run waiting for its input with `err`, which its client's input gets if it comes late (not E_NOT_FOUND). */
+  private endWaiting(run: MalRun, err: MpcError): void {
+    this.end(run);
+    this.failed(run.id, err);
+    const now = performance.now();
+    for (const [k, e] of this.endedWaiting) { if (now - e.at <= 60_000 && this.endedWaiting.size < 10_000) break; this.endedWaiting.delete(k); }
+    this.endedWaiting.set(run.id, { at: now, owner: run.owner, keyHash: run.keyHash, err });
   }
 
   private failed(id: string, e: unknown): void {

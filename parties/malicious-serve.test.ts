@@ -254,7 +254,7 @@ describe('malicious serving: deadline and capacity', () => {
       await new Promise((r) => setTimeout(r, 2_000));
       for (const s of t.servers) expect(s.party.malDesk.open).toBe(0);
       const late = await inputs(t, ids[0]!, new Uint8Array(16 * 4));
-      for (const r of late) expect(r.json()).toMatchObject({ code: 'E_NOT_FOUND' });
+      for (const r of late) expect(r.json()).toMatchObject({ code: 'E_DEADLINE' });
       // The next session: y = x W + b.
       const x = Float64Array.from([0.25, -1, 2, 0.5]);
       const id = randomUUID();

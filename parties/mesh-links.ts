@@ -176,6 +176,9 @@ export abstract class LinkMesh {
   /** This party's HELLO settings: the party's, and what carries the messages. */
   private mySettings(): LinkSettings { return { ...this.opts.settings?.(), meshLink: this.linkKind }; }
 
+  /** The settings party `p` announces: this party's own, or those of the peer's HELLO on its current link (undefined: no link up, or a version-3 peer, which sends none). */
+  settingsOf(p: PartyId): LinkSettings | undefined { return p === this.party ? this.mySettings() : this.links[p]?.up ? this.links[p].settings : undefined; }
+
   /**
    * HELLO. Link 'h2': the server's gRPC answer names its data port and this
    * link's data token; the HELLOs on the data link carry the token back
@@ -313,6 +316,7 @@ export abstract class LinkMesh {
     const h = this.health[p]!;
     if (diff.should.length > 0 && diff.should.join() !== h.warnings.join()) this.log.warn({ peer: p, code: 'E_SETTINGS_MISMATCH', settings: diff.should }, 'peer has other settings that P0 decides per run; the link is up');
     h.warnings = diff.should;
+    if (hello.settings) link.settings = hello.settings;
     if (!hello.settings) this.log.info({ peer: p, linkVersion: v }, 'peer sends no settings (link version 3): they are compared per run');
     return v as number;
   }

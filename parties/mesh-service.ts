@@ -114,6 +114,8 @@ export interface Link {
   dataSession?: ClientHttp2Session;
   /** Link 'h2': the token that binds the data link to this gRPC link (drawn by the server, mesh-data-links.ts). */
   dataToken?: string;
+  /** The settings of the peer's accepted HELLO (link-hello.ts; absent: a version-3 peer, which sends none). */
+  settings?: LinkSettings;
 }
 
 export interface Pending { from: PartyId; kind: 'DATA' | 'SETUP'; tag: string; depth: number; payload: Uint8Array }

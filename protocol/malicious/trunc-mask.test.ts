@@ -18,6 +18,7 @@ import { setupCost, type MalSession } from './session.js';
 import { macCheck } from './mac-check.js';
 import { inputM, publicM } from './input.js';
 import { openLow } from './open.js';
+import { materialBytes } from './mask-pool.js';
 import { splitMask, splitMaskFrom, truncMaskSplitCostM } from './trunc-mask.js';
 import { truncCostM, truncM, truncMaskBitsCostM, truncMaskCostM, truncMaskM, usesSplitMask } from './trunc.js';
 
@@ -92,6 +93,23 @@ describe('truncation mask from the pair PRGs (trunc-mask.ts, edaBit-style split)
     expect(Math.round(per(100_000, 13, 48))).toBe(2200); // was 11,808
     expect(per(100_000, 24, 57)).toBeLessThan(2400); // was 13,968
     expect(truncMaskSplitCostM(100_000, 13, 48).rounds).toBe(18); // was 3
+  });
+
+  it('a mask holds no more memory than the pool counts (materialBytes: no view into a larger buffer), from either maker', async () => {
+    /** The bytes of the distinct ArrayBuffers reachable from x: what keeping x in memory costs. */
+    const retained = (x: unknown, bufs = new Set<ArrayBufferLike>(), seen = new Set<unknown>()): number => {
+      if (x === null || typeof x !== 'object' || seen.has(x)) return 0;
+      seen.add(x);
+      if (ArrayBuffer.isView(x)) { if (bufs.has(x.buffer)) return 0; bufs.add(x.buffer); return x.buffer.byteLength; }
+      return Object.values(x as Record<string, unknown>).reduce((t: number, v) => t + retained(v, bufs, seen), 0);
+    };
+    for (const n of [8, 100]) {
+      const r = await runMal3((s) => truncMaskM(s, n, 13, 48));
+      for (const mk of values(r)) {
+        expect(materialBytes(mk), `n = ${n}`).toBe(3 * 64 * n); // r, r', top: 4 share vectors of 16 bytes each
+        expect(retained(mk), `n = ${n} (${usesSplitMask(n, 13, 48) ? 'split' : 'bits'} mask)`).toBe(materialBytes(mk));
+      }
+    }
   });
 
   it('truncM with it: floor(x / 2^f) or one more on random and edge inputs (0, ±1, ±max magnitude, multiples of 2^f exact)', async () => {

@@ -70,7 +70,7 @@ import { alloc128, type Vec128 } from './ring128.js';
 import { addM, randomRep, subM } from './rep.js';
 import { macOfBody, macOfCost, mulCostM } from './product.js';
 import { pairBits, parityM } from './randbits.js';
-import { concatReps, shlM, sliceM } from './mvec.js';
+import { concatM, concatReps, shlM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 import { xorPublicM } from './bit-ops.js';
 import { andBody, andCostB } from './binary/and.js';
@@ -181,7 +181,7 @@ export async function splitMaskFrom(s: MalSession, u: Rep, n: number, f: number,
   const V: Rep = { a: lowShift(u.a, n, m, f), b: lowShift(u.b, n, m, f) }; // step 1
   const t = pairBits(s.ctx, BITS * n);
   const macced = await macOfBody(s, concatReps([u, V, t])); // step 2
-  const U = sliceM(macced, 0, n), Vm = sliceM(macced, n, 2 * n);
+  const U = concatM([sliceM(macced, 0, n)]), Vm = sliceM(macced, n, 2 * n); // U copied: the mask is kept (the pool), not the 7 n words of macced
   const dArith = await parityM(s, sliceM(macced, 2 * n, (2 + BITS) * n)); // step 3
   const st = binaryState(s), keep = { pending: st.pending, stock: st.stock };
   st.pending = []; st.stock = null;

@@ -19,6 +19,9 @@ import { macCheck } from './mac-check.js';
 import { inputM, publicM } from './input.js';
 import { openLow } from './open.js';
 import { materialBytes } from './mask-pool.js';
+import { andB } from './binary/and.js';
+import { randomB } from './binary/bshare.js';
+import { pendingWords } from './binary/state.js';
 import { splitMask, splitMaskFrom, truncMaskSplitCostM } from './trunc-mask.js';
 import { truncCostM, truncM, truncMaskBitsCostM, truncMaskCostM, truncMaskM, usesSplitMask } from './trunc.js';
 
@@ -93,6 +96,39 @@ describe('truncation mask from the pair PRGs (trunc-mask.ts, edaBit-style split)
     expect(Math.round(per(100_000, 13, 48))).toBe(2200); // was 11,808
     expect(per(100_000, 24, 57)).toBeLessThan(2400); // was 13,968
     expect(truncMaskSplitCostM(100_000, 13, 48).rounds).toBe(18); // was 3
+  });
+
+  it('overlapping calls in one session: the ANDs made before the mask stay pending for the MAC check, and an overlapping chain never yields an output', async () => {
+    // Made while the mask's carry circuit runs (its 6th message sent): the session's pending ANDs must still show the
+    // AND made before it (100 words), so that a MAC check then (another chain of the session) verifies it. As merged,
+    // the mask took them out of the session for its own check and put them back after: an overlapping check saw
+    // none of them.
+    const seen = values(await runMal3(async (s) => {
+      await andB(s, randomB(s.ctx, 64 * 100), randomB(s.ctx, 64 * 100));
+      const c = s.ctx.transport.counters, from = c.messagesSent;
+      const mask = splitMask(s, 16, 4, 20);
+      while (c.messagesSent < from + 6) await null;
+      const during = pendingWords(s);
+      await mask;
+      const after = pendingWords(s);
+      await macCheck(s);
+      return { during, after, end: pendingWords(s) };
+    }));
+    for (const v of seen) expect(v).toEqual({ during: 100, after: 100, end: 0 });
+    // Two chains at once on one session (a mask and a MAC check, or two masks): the parties' ordered message queues
+    // fall out of step, and every party aborts (E_INTEGRITY); none returns a value.
+    for (const second of [(s: MalSession) => macCheck(s), (s: MalSession) => splitMask(s, 16, 4, 20)]) {
+      const r = await runMal3(async (s) => {
+        await andB(s, randomB(s.ctx, 64 * 100), randomB(s.ctx, 64 * 100));
+        const c = s.ctx.transport.counters, from = c.messagesSent;
+        const mask = splitMask(s, 16, 4, 20);
+        while (c.messagesSent < from + 6) await null;
+        await Promise.all([mask, second(s)]);
+        await macCheck(s);
+        return 'output';
+      });
+      for (const o of r.outcomes) expect(o.status === 'rejected' && (o.reason as { code?: string }).code).toBe('E_INTEGRITY');
+    }
   });
 
   it('a mask holds no more memory than the pool counts (materialBytes: no view into a larger buffer), from either maker', async () => {

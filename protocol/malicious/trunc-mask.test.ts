@@ -4,7 +4,9 @@
  * and on chosen ones that reach every carry (q = 0, 1, 2; kappa = 0, 1, 2;
  * top = 0, 1), its declared cost matches the counters, truncM with it
  * stays within floor(x / 2^f) + {0, 1} (exact on multiples of 2^f), the
- * maker is chosen by bytes, and a cheater on any of its messages is caught.
+ * maker is chosen by bytes, a cheater on any of its messages or splitting
+ * another copy of its component is caught, a mask keeps only what the pool
+ * counts, and overlapping calls on one session neither hide ANDs nor output.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -96,6 +98,21 @@ describe('truncation mask from the pair PRGs (trunc-mask.ts, edaBit-style split)
     expect(Math.round(per(100_000, 13, 48))).toBe(2200); // was 11,808
     expect(per(100_000, 24, 57)).toBeLessThan(2400); // was 13,968
     expect(truncMaskSplitCostM(100_000, 13, 48).rounds).toBe(18); // was 3
+  });
+
+  it('a party splitting another copy of its component (a local deviation, no message altered) is caught before any output', async () => {
+    const n = 20, f = 13, ell = 48, m = ell + 1, u = components(n, m, f);
+    // bits below m: the circuit's split (caught by the ANDs' check in the maker); bit 55 (m <= 55 < 64): read by U and V only (the MAC check)
+    for (const [cheater, bit] of [[0, 0], [1, m - 1], [2, f], [0, 40], [1, 55]] as const) {
+      const r = await runMal3(async (s) => {
+        const mine = partOf(s.party, u);
+        if (s.party === cheater) mine.a[4 * 7 + (bit >>> 5)]! ^= 1 << (bit & 31); // element 7 of u_cheater, at one holder only
+        const mk = await s.guard('mal.truncMask', () => splitMaskFrom(s, mine, n, f, ell)); // the guard sends the abort notice, as truncMaskM's
+        await macCheck(s);
+        return mk;
+      });
+      for (const p of [0, 1, 2].filter((q) => q !== cheater)) expect((r.outcomes[p]! as PromiseRejectedResult).reason?.code, `P${cheater} bit ${bit}: P${p}`).toBe('E_INTEGRITY');
+    }
   });
 
   it('overlapping calls in one session: the ANDs made before the mask stay pending for the MAC check, and an overlapping chain never yields an output', async () => {

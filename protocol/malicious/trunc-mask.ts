@@ -75,11 +75,12 @@ import type { MalSession } from './session.js';
 import { xorPublicM } from './bit-ops.js';
 import { andBody, andCostB } from './binary/and.js';
 import { bitPlanes } from './binary/a2b.js';
-import { allocB, bitAt, concatB, lanesOf, planesB, wordsOf, xorB, type BShare } from './binary/bshare.js';
+import { allocB, bitAt, concatB, concatWordsB, lanesOf, planesB, wordsOf, xorB, type BShare } from './binary/bshare.js';
 import { packLow } from './binary/dabit.js';
 import { openBodyB, openCostB } from './binary/open.js';
-import type { PendingAnd } from './binary/state.js';
-import { verifyAndsInlineBody, verifyInlineCostB } from './binary/verify.js';
+import { binaryState, type PendingAnd } from './binary/state.js';
+import { makeTriplesBody } from './binary/triples.js';
+import { verifyInlineCostB } from './binary/verify.js';
 
 /** The mask's shared values (trunc.ts TruncMask without its bookkeeping). */
 export interface SplitMask { readonly r: MShare; readonly rShift: MShare; readonly top: MShare }
@@ -122,6 +123,28 @@ export function truncMaskSplitCostM(n: number, f: number, ell: number): Cost {
   return addCost(c, verifyInlineCostB(words), openCostB(BITS * wordsOf(n)));
 }
 
+/**
+ * andBody, its record then moved from the session's pending ANDs into `into` (found by identity; given: this
+ * mask's own list, checked by verifyOwn; absent: left pending for the next MAC check). Never empties the
+ * session's list: ANDs made before stay there, visible to any MAC check.
+ */
+async function andInto(s: MalSession, x: BShare, y: BShare, into?: PendingAnd[]): Promise<BShare> {
+  const z = await andBody(s, x, y);
+  if (into) {
+    const pending = binaryState(s).pending;
+    for (let i = pending.length - 1; i >= 0; i--) if (pending[i]!.z === z) { into.push(...pending.splice(i, 1)); break; }
+  }
+  return z;
+}
+
+/** Step 9: exactly the ANDs `ands` checked against triples made now, in the triples' own rounds (verifyInlineCostB); the session's stock is not used. */
+async function verifyOwn(s: MalSession, ands: readonly PendingAnd[]): Promise<void> {
+  if (ands.length === 0) return;
+  const words = ands.reduce((t, p) => t + p.z.a.length / 2, 0);
+  const x = concatWordsB(ands.map((p) => p.x)), y = concatWordsB(ands.map((p) => p.y)), z = concatWordsB(ands.map((p) => p.z));
+  await makeTriplesBody(s, words, { x, y, z, words });
+}
+
 interface Seg { G: BShare[]; P: BShare[]; readonly lowP: boolean }
 
 /** Step 7: the segments' trees, one AND call per level for all of them; each segment ends with one block (G[0], P[0]). */
@@ -135,7 +158,7 @@ async function trees(s: MalSession, segs: Seg[], into?: PendingAnd[]): Promise<v
       for (let j = p0; j < pairs; j++) { left.push(g.P[2 * j + 1]!); right.push(g.P[2 * j]!); }
       plan.push({ g, pairs, p0, off });
     }
-    const prod = await andBody(s, concatB(left), concatB(right), into);
+    const prod = await andInto(s, concatB(left), concatB(right), into);
     for (const { g, pairs, p0, off } of plan) {
       const nG: BShare[] = [], nP: BShare[] = [];
       for (let j = 0; j < pairs; j++) {
@@ -159,15 +182,15 @@ export async function carryBitsB(s: MalSession, u: Rep, n: number, m: number, f:
   X[s.party] = { n, planes: m, a: bitPlanes(u.a, n, m), b: zero() }; // step 4
   X[(s.party + 1) % 3] = { n, planes: m, a: zero(), b: bitPlanes(u.b, n, m) };
   const sAll = xorB(xorB(X[0]!, X[1]!), X[2]!);
-  const k = xorB(await andBody(s, xorB(X[0]!, X[2]!), xorB(X[1]!, X[2]!), into), X[2]!); // step 5
+  const k = xorB(await andInto(s, xorB(X[0]!, X[2]!), xorB(X[1]!, X[2]!), into), X[2]!); // step 5
   const hi = planesB(sAll, 1, m), lo = planesB(k, 0, m - 1); // position q at plane q - 1
-  const g = await andBody(s, hi, lo, into), p = xorB(hi, lo); // step 6
+  const g = await andInto(s, hi, lo, into), p = xorB(hi, lo); // step 6
   const blocks = (from: number, to: number): Seg => ({ G: range(from, to).map((q) => planesB(g, q - 1, q)), P: range(from, to).map((q) => planesB(p, q - 1, q)), lowP: false });
   const A = blocks(1, f), B = { ...blocks(f, m - 1), lowP: true };
   await trees(s, f >= 2 ? [A, B] : [B], into); // step 7
   const Cf = f >= 2 ? A.G[0]! : allocB(n, 1);
-  const Cm1 = f >= 2 ? xorB(B.G[0]!, await andBody(s, B.P[0]!, Cf, into)) : B.G[0]!; // step 8
-  const Cm = xorB(planesB(g, m - 2, m - 1), await andBody(s, planesB(p, m - 2, m - 1), Cm1, into));
+  const Cm1 = f >= 2 ? xorB(B.G[0]!, await andInto(s, B.P[0]!, Cf, into)) : B.G[0]!; // step 8
+  const Cm = xorB(planesB(g, m - 2, m - 1), await andInto(s, planesB(p, m - 2, m - 1), Cm1, into));
   const t = xorB(xorB(planesB(sAll, m - 1, m), planesB(k, m - 2, m - 1)), Cm1);
   return concatB([planesB(k, f - 1, f), Cf, planesB(k, m - 1, m), Cm, t]); // step 9
 }
@@ -190,7 +213,7 @@ export async function splitMaskFrom(s: MalSession, u: Rep, n: number, f: number,
   // check must still see), then step 9: exactly these ANDs verified against fresh triples.
   const mine: PendingAnd[] = [];
   const bits = await carryBitsB(s, u, n, m, f, mine);
-  await verifyAndsInlineBody(s, mine);
+  await verifyOwn(s, mine);
   const dBin = concatB(range(0, BITS).map((i) => ({ n, planes: 1, a: packLow(t.a.subarray(4 * i * n, 4 * (i + 1) * n), n), b: packLow(t.b.subarray(4 * i * n, 4 * (i + 1) * n), n) })));
   const e = await openBodyB(s, xorB(bits, dBin)); // step 10
   const arith = range(0, BITS).map((i) => {

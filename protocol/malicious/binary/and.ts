@@ -26,7 +26,7 @@ import type { Cost } from '../../primitives/cost.js';
 import { assert } from '../../errors.js';
 import type { MalSession } from '../session.js';
 import { WORD_BYTES_B, lanesOf, zeroShareB, type BShare } from './bshare.js';
-import { binaryState, type PendingAnd } from './state.js';
+import { binaryState } from './state.js';
 
 export const andCostB = (n: number, planes = 1): Cost => ({ rounds: 1, bytes: 3 * WORD_BYTES_B * (lanesOf(n) / 2) * planes });
 
@@ -38,12 +38,8 @@ export function andLocal(s: MalSession, x: BShare, y: BShare): Uint32Array {
   return z;
 }
 
-/**
- * AND without its own step (for protocols that run several in one step); recorded for verification: in the
- * session's binary state (verified at the next MAC check), or in `into`, a list its caller verifies itself
- * (trunc-mask.ts, verify.ts verifyAndsInlineBody) without touching the session's.
- */
-export async function andBody(s: MalSession, x: BShare, y: BShare, into?: PendingAnd[]): Promise<BShare> {
+/** AND without its own step (for protocols that run several in one step); recorded for verification. */
+export async function andBody(s: MalSession, x: BShare, y: BShare): Promise<BShare> {
   assert(x.n === y.n && x.planes === y.planes, 'E_SHAPE', `malicious.binary.and: ${x.planes} x ${x.n} and ${y.planes} x ${y.n} bits`, { party: s.party });
   const tag = s.label('andB');
   const z = andLocal(s, x, y);
@@ -51,7 +47,7 @@ export async function andBody(s: MalSession, x: BShare, y: BShare, into?: Pendin
   const got = await s.recv(s.next, tag, 4 * z.length);
   const b = new Uint32Array(got.buffer.slice(got.byteOffset, got.byteOffset + got.byteLength));
   const out: BShare = { n: x.n, planes: x.planes, a: z, b };
-  (into ?? binaryState(s).pending).push({ x, y, z: out });
+  binaryState(s).pending.push({ x, y, z: out });
   return out;
 }
 

@@ -29,7 +29,7 @@ import { addCost } from '../../primitives/cost.js';
 import type { MalSession } from '../session.js';
 import { concatWordsB, xorB, WORD_BYTES_B } from './bshare.js';
 import { checkZeroBodyB, checkZeroCostB, openBodyB, openCostB } from './open.js';
-import { binaryState, pendingWords, type PendingAnd } from './state.js';
+import { binaryState, pendingWords } from './state.js';
 import { beaverZeroB, makeTriplesBody, sliceTriplesB, tripleCostB, type TriplesB } from './triples.js';
 
 export const verifyCostB = (words: number): Cost => addCost(openCostB(2 * words), checkZeroCostB());
@@ -59,17 +59,6 @@ async function takeTriples(s: MalSession, words: number): Promise<TriplesB> {
   st.stock = null;
   const more = sliceTriplesB(await makeTriplesBody(s, words - left), 0, words - left);
   return { a: concatWordsB([old.a, more.a]), b: concatWordsB([old.b, more.b]), c: concatWordsB([old.c, more.c]), N: words };
-}
-
-/**
- * Verify the ANDs `ands` (kept by their caller, not the session's pending ones) against triples made now, in the
- * triples' own rounds: verifyInlineCostB(their words). The session's pending ANDs and triple stock are not touched.
- */
-export async function verifyAndsInlineBody(s: MalSession, ands: readonly PendingAnd[]): Promise<void> {
-  if (ands.length === 0) return;
-  const words = ands.reduce((t, p) => t + p.z.a.length / 2, 0);
-  const x = concatWordsB(ands.map((p) => p.x)), y = concatWordsB(ands.map((p) => p.y)), z = concatWordsB(ands.map((p) => p.z));
-  await makeTriplesBody(s, words, { x, y, z, words });
 }
 
 /**

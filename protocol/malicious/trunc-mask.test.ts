@@ -4,7 +4,9 @@
  * and on chosen ones that reach every carry (q = 0, 1, 2; kappa = 0, 1, 2;
  * top = 0, 1), its declared cost matches the counters, truncM with it
  * stays within floor(x / 2^f) + {0, 1} (exact on multiples of 2^f), the
- * maker is chosen by bytes, and a cheater on any of its messages is caught.
+ * maker is chosen by bytes, a cheater on any of its messages or splitting
+ * another copy of its component is caught, a mask keeps only what the pool
+ * counts, and overlapping calls on one session neither hide ANDs nor output.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +20,10 @@ import { setupCost, type MalSession } from './session.js';
 import { macCheck } from './mac-check.js';
 import { inputM, publicM } from './input.js';
 import { openLow } from './open.js';
+import { materialBytes } from './mask-pool.js';
+import { andB } from './binary/and.js';
+import { randomB } from './binary/bshare.js';
+import { pendingWords } from './binary/state.js';
 import { splitMask, splitMaskFrom, truncMaskSplitCostM } from './trunc-mask.js';
 import { truncCostM, truncM, truncMaskBitsCostM, truncMaskCostM, truncMaskM, usesSplitMask } from './trunc.js';
 
@@ -92,6 +98,71 @@ describe('truncation mask from the pair PRGs (trunc-mask.ts, edaBit-style split)
     expect(Math.round(per(100_000, 13, 48))).toBe(2200); // was 11,808
     expect(per(100_000, 24, 57)).toBeLessThan(2400); // was 13,968
     expect(truncMaskSplitCostM(100_000, 13, 48).rounds).toBe(18); // was 3
+  });
+
+  it('a party splitting another copy of its component (a local deviation, no message altered) is caught before any output', async () => {
+    const n = 20, f = 13, ell = 48, m = ell + 1, u = components(n, m, f);
+    // bits below m: the circuit's split (caught by the ANDs' check in the maker); bit 55 (m <= 55 < 64): read by U and V only (the MAC check)
+    for (const [cheater, bit] of [[0, 0], [1, m - 1], [2, f], [0, 40], [1, 55]] as const) {
+      const r = await runMal3(async (s) => {
+        const mine = partOf(s.party, u);
+        if (s.party === cheater) mine.a[4 * 7 + (bit >>> 5)]! ^= 1 << (bit & 31); // element 7 of u_cheater, at one holder only
+        const mk = await s.guard('mal.truncMask', () => splitMaskFrom(s, mine, n, f, ell)); // the guard sends the abort notice, as truncMaskM's
+        await macCheck(s);
+        return mk;
+      });
+      for (const p of [0, 1, 2].filter((q) => q !== cheater)) expect((r.outcomes[p]! as PromiseRejectedResult).reason?.code, `P${cheater} bit ${bit}: P${p}`).toBe('E_INTEGRITY');
+    }
+  });
+
+  it('overlapping calls in one session: the ANDs made before the mask stay pending for the MAC check, and an overlapping chain never yields an output', async () => {
+    // Made while the mask's carry circuit runs (its 6th message sent): the session's pending ANDs must still show the
+    // AND made before it (100 words), so that a MAC check then (another chain of the session) verifies it. As merged,
+    // the mask took them out of the session for its own check and put them back after: an overlapping check saw
+    // none of them.
+    const seen = values(await runMal3(async (s) => {
+      await andB(s, randomB(s.ctx, 64 * 100), randomB(s.ctx, 64 * 100));
+      const c = s.ctx.transport.counters, from = c.messagesSent;
+      const mask = splitMask(s, 16, 4, 20);
+      while (c.messagesSent < from + 6) await null;
+      const during = pendingWords(s);
+      await mask;
+      const after = pendingWords(s);
+      await macCheck(s);
+      return { during, after, end: pendingWords(s) };
+    }));
+    for (const v of seen) expect(v).toEqual({ during: 100, after: 100, end: 0 });
+    // Two chains at once on one session (a mask and a MAC check, or two masks): the parties' ordered message queues
+    // fall out of step, and every party aborts (E_INTEGRITY); none returns a value.
+    for (const second of [(s: MalSession) => macCheck(s), (s: MalSession) => splitMask(s, 16, 4, 20)]) {
+      const r = await runMal3(async (s) => {
+        await andB(s, randomB(s.ctx, 64 * 100), randomB(s.ctx, 64 * 100));
+        const c = s.ctx.transport.counters, from = c.messagesSent;
+        const mask = splitMask(s, 16, 4, 20);
+        while (c.messagesSent < from + 6) await null;
+        await Promise.all([mask, second(s)]);
+        await macCheck(s);
+        return 'output';
+      });
+      for (const o of r.outcomes) expect(o.status === 'rejected' && (o.reason as { code?: string }).code).toBe('E_INTEGRITY');
+    }
+  });
+
+  it('a mask holds no more memory than the pool counts (materialBytes: no view into a larger buffer), from either maker', async () => {
+    /** The bytes of the distinct ArrayBuffers reachable from x: what keeping x in memory costs. */
+    const retained = (x: unknown, bufs = new Set<ArrayBufferLike>(), seen = new Set<unknown>()): number => {
+      if (x === null || typeof x !== 'object' || seen.has(x)) return 0;
+      seen.add(x);
+      if (ArrayBuffer.isView(x)) { if (bufs.has(x.buffer)) return 0; bufs.add(x.buffer); return x.buffer.byteLength; }
+      return Object.values(x as Record<string, unknown>).reduce((t: number, v) => t + retained(v, bufs, seen), 0);
+    };
+    for (const n of [8, 100]) {
+      const r = await runMal3((s) => truncMaskM(s, n, 13, 48));
+      for (const mk of values(r)) {
+        expect(materialBytes(mk), `n = ${n}`).toBe(3 * 64 * n); // r, r', top: 4 share vectors of 16 bytes each
+        expect(retained(mk), `n = ${n} (${usesSplitMask(n, 13, 48) ? 'split' : 'bits'} mask)`).toBe(materialBytes(mk));
+      }
+    }
   });
 
   it('truncM with it: floor(x / 2^f) or one more on random and edge inputs (0, ±1, ±max magnitude, multiples of 2^f exact)', async () => {

@@ -70,16 +70,17 @@ import { alloc128, type Vec128 } from './ring128.js';
 import { addM, randomRep, subM } from './rep.js';
 import { macOfBody, macOfCost, mulCostM } from './product.js';
 import { pairBits, parityM } from './randbits.js';
-import { concatReps, shlM, sliceM } from './mvec.js';
+import { concatM, concatReps, shlM, sliceM } from './mvec.js';
 import type { MalSession } from './session.js';
 import { xorPublicM } from './bit-ops.js';
 import { andBody, andCostB } from './binary/and.js';
 import { bitPlanes } from './binary/a2b.js';
-import { allocB, bitAt, concatB, lanesOf, planesB, wordsOf, xorB, type BShare } from './binary/bshare.js';
+import { allocB, bitAt, concatB, concatWordsB, lanesOf, planesB, wordsOf, xorB, type BShare } from './binary/bshare.js';
 import { packLow } from './binary/dabit.js';
 import { openBodyB, openCostB } from './binary/open.js';
-import { binaryState } from './binary/state.js';
-import { verifyInlineCostB, verifyPendingBody } from './binary/verify.js';
+import { binaryState, type PendingAnd } from './binary/state.js';
+import { makeTriplesBody } from './binary/triples.js';
+import { verifyInlineCostB } from './binary/verify.js';
 
 /** The mask's shared values (trunc.ts TruncMask without its bookkeeping). */
 export interface SplitMask { readonly r: MShare; readonly rShift: MShare; readonly top: MShare }
@@ -122,10 +123,32 @@ export function truncMaskSplitCostM(n: number, f: number, ell: number): Cost {
   return addCost(c, verifyInlineCostB(words), openCostB(BITS * wordsOf(n)));
 }
 
+/**
+ * andBody, its record then moved from the session's pending ANDs into `into` (found by identity; given: this
+ * mask's own list, checked by verifyOwn; absent: left pending for the next MAC check). Never empties the
+ * session's list: ANDs made before stay there, visible to any MAC check.
+ */
+async function andInto(s: MalSession, x: BShare, y: BShare, into?: PendingAnd[]): Promise<BShare> {
+  const z = await andBody(s, x, y);
+  if (into) {
+    const pending = binaryState(s).pending;
+    for (let i = pending.length - 1; i >= 0; i--) if (pending[i]!.z === z) { into.push(...pending.splice(i, 1)); break; }
+  }
+  return z;
+}
+
+/** Step 9: exactly the ANDs `ands` checked against triples made now, in the triples' own rounds (verifyInlineCostB); the session's stock is not used. */
+async function verifyOwn(s: MalSession, ands: readonly PendingAnd[]): Promise<void> {
+  if (ands.length === 0) return;
+  const words = ands.reduce((t, p) => t + p.z.a.length / 2, 0);
+  const x = concatWordsB(ands.map((p) => p.x)), y = concatWordsB(ands.map((p) => p.y)), z = concatWordsB(ands.map((p) => p.z));
+  await makeTriplesBody(s, words, { x, y, z, words });
+}
+
 interface Seg { G: BShare[]; P: BShare[]; readonly lowP: boolean }
 
 /** Step 7: the segments' trees, one AND call per level for all of them; each segment ends with one block (G[0], P[0]). */
-async function trees(s: MalSession, segs: Seg[]): Promise<void> {
+async function trees(s: MalSession, segs: Seg[], into?: PendingAnd[]): Promise<void> {
   while (segs.some((g) => g.G.length > 1)) {
     const left: BShare[] = [], right: BShare[] = [], plan: { g: Seg; pairs: number; p0: number; off: number }[] = [];
     for (const g of segs) {
@@ -135,7 +158,7 @@ async function trees(s: MalSession, segs: Seg[]): Promise<void> {
       for (let j = p0; j < pairs; j++) { left.push(g.P[2 * j + 1]!); right.push(g.P[2 * j]!); }
       plan.push({ g, pairs, p0, off });
     }
-    const prod = await andBody(s, concatB(left), concatB(right));
+    const prod = await andInto(s, concatB(left), concatB(right), into);
     for (const { g, pairs, p0, off } of plan) {
       const nG: BShare[] = [], nP: BShare[] = [];
       for (let j = 0; j < pairs; j++) {
@@ -149,22 +172,25 @@ async function trees(s: MalSession, segs: Seg[]): Promise<void> {
   }
 }
 
-/** Steps 4-8 on the components u (this party's two): the five bit planes of step 9, ANDs recorded (exported for the view test's leaky variant). */
-export async function carryBitsB(s: MalSession, u: Rep, n: number, m: number, f: number): Promise<BShare> {
+/**
+ * Steps 4-8 on the components u (this party's two): the five bit planes of step 9, the ANDs recorded in `into`
+ * (splitMaskFrom's own list), else in the session's pending ANDs (exported for the view test's leaky variant).
+ */
+export async function carryBitsB(s: MalSession, u: Rep, n: number, m: number, f: number, into?: PendingAnd[]): Promise<BShare> {
   const L = lanesOf(n), zero = () => new Uint32Array(L * m);
   const X: BShare[] = [allocB(n, m), allocB(n, m), allocB(n, m)];
   X[s.party] = { n, planes: m, a: bitPlanes(u.a, n, m), b: zero() }; // step 4
   X[(s.party + 1) % 3] = { n, planes: m, a: zero(), b: bitPlanes(u.b, n, m) };
   const sAll = xorB(xorB(X[0]!, X[1]!), X[2]!);
-  const k = xorB(await andBody(s, xorB(X[0]!, X[2]!), xorB(X[1]!, X[2]!)), X[2]!); // step 5
+  const k = xorB(await andInto(s, xorB(X[0]!, X[2]!), xorB(X[1]!, X[2]!), into), X[2]!); // step 5
   const hi = planesB(sAll, 1, m), lo = planesB(k, 0, m - 1); // position q at plane q - 1
-  const g = await andBody(s, hi, lo), p = xorB(hi, lo); // step 6
+  const g = await andInto(s, hi, lo, into), p = xorB(hi, lo); // step 6
   const blocks = (from: number, to: number): Seg => ({ G: range(from, to).map((q) => planesB(g, q - 1, q)), P: range(from, to).map((q) => planesB(p, q - 1, q)), lowP: false });
   const A = blocks(1, f), B = { ...blocks(f, m - 1), lowP: true };
-  await trees(s, f >= 2 ? [A, B] : [B]); // step 7
+  await trees(s, f >= 2 ? [A, B] : [B], into); // step 7
   const Cf = f >= 2 ? A.G[0]! : allocB(n, 1);
-  const Cm1 = f >= 2 ? xorB(B.G[0]!, await andBody(s, B.P[0]!, Cf)) : B.G[0]!; // step 8
-  const Cm = xorB(planesB(g, m - 2, m - 1), await andBody(s, planesB(p, m - 2, m - 1), Cm1));
+  const Cm1 = f >= 2 ? xorB(B.G[0]!, await andInto(s, B.P[0]!, Cf, into)) : B.G[0]!; // step 8
+  const Cm = xorB(planesB(g, m - 2, m - 1), await andInto(s, planesB(p, m - 2, m - 1), Cm1, into));
   const t = xorB(xorB(planesB(sAll, m - 1, m), planesB(k, m - 2, m - 1)), Cm1);
   return concatB([planesB(k, f - 1, f), Cf, planesB(k, m - 1, m), Cm, t]); // step 9
 }
@@ -173,25 +199,21 @@ const range = (from: number, to: number): number[] => Array.from({ length: Math.
 
 /**
  * Steps 1-11 on given components u (exported for the tests, which pass chosen components to reach every carry);
- * the mask makers pass randomRep. The ANDs are verified here, before return, with triples made here (this
- * session's other pending ANDs and triple stock are left as they were). Cost truncMaskSplitCostM(n, f, ell).
+ * the mask makers pass randomRep. The ANDs are verified here, before return, with triples made here (kept in a
+ * list of this call's own: the session's pending ANDs and triple stock are never touched). Cost truncMaskSplitCostM(n, f, ell).
  */
 export async function splitMaskFrom(s: MalSession, u: Rep, n: number, f: number, ell: number): Promise<SplitMask> {
   const m = ell + 1;
   const V: Rep = { a: lowShift(u.a, n, m, f), b: lowShift(u.b, n, m, f) }; // step 1
   const t = pairBits(s.ctx, BITS * n);
   const macced = await macOfBody(s, concatReps([u, V, t])); // step 2
-  const U = sliceM(macced, 0, n), Vm = sliceM(macced, n, 2 * n);
+  const U = concatM([sliceM(macced, 0, n)]), Vm = sliceM(macced, n, 2 * n); // U copied: the mask is kept (the pool), not the 7 n words of macced
   const dArith = await parityM(s, sliceM(macced, 2 * n, (2 + BITS) * n)); // step 3
-  const st = binaryState(s), keep = { pending: st.pending, stock: st.stock };
-  st.pending = []; st.stock = null;
-  let bits: BShare;
-  try {
-    bits = await carryBitsB(s, u, n, m, f); // steps 4-8
-    await verifyPendingBody(s); // step 9: only these ANDs, fresh triples
-  } finally {
-    st.pending = [...keep.pending, ...st.pending]; st.stock = keep.stock;
-  }
+  // Steps 4-8, their ANDs in a list of this call's own (never the session's pending ANDs, which another chain's MAC
+  // check must still see), then step 9: exactly these ANDs verified against fresh triples.
+  const mine: PendingAnd[] = [];
+  const bits = await carryBitsB(s, u, n, m, f, mine);
+  await verifyOwn(s, mine);
   const dBin = concatB(range(0, BITS).map((i) => ({ n, planes: 1, a: packLow(t.a.subarray(4 * i * n, 4 * (i + 1) * n), n), b: packLow(t.b.subarray(4 * i * n, 4 * (i + 1) * n), n) })));
   const e = await openBodyB(s, xorB(bits, dBin)); // step 10
   const arith = range(0, BITS).map((i) => {

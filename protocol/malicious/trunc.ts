@@ -61,7 +61,7 @@ import { add128Kernels } from './gemm128.js';
 import { macOfBody, macOfCost } from './product.js';
 import { openBody, openCost } from './open.js';
 import { pairBits, parityM, randBitsCost } from './randbits.js';
-import { concatReps, shlM, sliceM } from './mvec.js';
+import { concatM, concatReps, shlM, sliceM } from './mvec.js';
 import { splitMask, truncMaskSplitCostM } from './trunc-mask.js';
 import type { MalSession } from './session.js';
 import { registerMaskMaker, takeMask } from './mask-source.js';
@@ -163,7 +163,8 @@ export async function bitsMaskBody(s: MalSession, n: number, f: number, ell: num
   const Rm = sliceM(macced, nb, nb + n);
   const { rShift, low } = weightedSums(bits, n, f, m, s.ctx.kernels);
   const r = addM(low, shlM(Rm, m), s.ctx.kernels);
-  return { n, f, ell, r, rShift, top: sliceM(bits, (m - 1) * n, m * n), used: false };
+  // top copied: a view would keep all m n bits alive as long as the mask (the pool counts materialBytes: n elements)
+  return { n, f, ell, r, rShift, top: concatM([sliceM(bits, (m - 1) * n, m * n)]), used: false };
 }
 
 /** The request for the mask of a truncation (mask-source.ts: kind 'trunc', parameters f and ell). */

@@ -184,7 +184,11 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
           const mm = N * g2.outH * g2.outW * C, nn = k2[0] * k2[1];
           // The ReLU fuses into the tournament's last level (maxpool.ts) for windows of 2 or more.
           const f = fuse && nn >= 2;
-          return { y: await chunked(limit, rows, mm, nn, (part, r, i) => maxPool(ctx, part, r, nn, i ? `${tag}#${i}` : tag, f), 1), fused: f };
+          // The fused last level compares 3 values per window (2 elements, 1 difference): windows of 2 would reach
+          // 1.5x the limit at `limit / 2` windows per call, so those chunk at limit / 3 windows (wider windows stay
+          // within the limit: 3 m <= nn m).
+          const lim = f && nn === 2 ? Math.floor((2 * limit) / 3) : limit;
+          return { y: await chunked(lim, rows, mm, nn, (part, r, i) => maxPool(ctx, part, r, nn, i ? `${tag}#${i}` : tag, f), 1), fused: f };
         };
         const [ph, pw] = node.poolSize, [sh, sw] = node.strides;
         const fuse = fuseRelu !== null && ctx.comparison === 'direct';

@@ -27,7 +27,7 @@
  * in the round that opens its masked bit e (`openVerifiedBodyB`), and check
  * v with hashes sent in the next MAC check's sigma round and compared before
  * its confirm (mac-check.ts), so before any output: no round of its own,
- * and 3 (16 W + 32) + 96 bytes more than the opening of e alone. Without a
+ * and 48 W + 96 bytes more than the opening of e alone. Without a
  * source the request makes nothing (the triples are then made at the check
  * as above), so a pool-off run is as before.
  *

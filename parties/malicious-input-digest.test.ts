@@ -12,19 +12,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskedInput, reconstructOutput } from '../client-sdk/src/malicious-io.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
-import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
 import { compareSettings } from './link-hello.js';
 import { PeerMesh } from './mesh.js';
 import { LinkMesh } from './mesh-links.js';
 import { auth, partyTrio, type PartyTrio } from './testing/trio.js';
+import { F, type Three, tiny, bytesOf } from './testing/malicious-http.js';
 
-const F = 13;
-type Three = [Uint8Array, Uint8Array, Uint8Array];
-const tiny: ModelIR<FloatTensor> = {
-  formatVersion: IR_FORMAT_VERSION, inputShape: [4], output: 'd', outputActivation: 'softmax',
-  nodes: [{ kind: 'dense', name: 'd', inputs: ['input'], units: 2, activation: 'linear', kernel: { shape: [4, 2], data: Float64Array.from([1, 0, 0, 1, 1, 0, 0, 1]) }, bias: { shape: [2], data: Float64Array.from([0.5, -0.25]) } }],
-};
-const bytesOf = (r: { rawPayload: Buffer }): Uint8Array => new Uint8Array(r.rawPayload);
 const x = encode(Float64Array.from([0.25, -1, 2, 0.5]), F);
 
 describe('malicious serving: the client\'s d compared before the run', () => {

@@ -10,22 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { maskedInput, reconstructOutput } from '../client-sdk/src/malicious-io.js';
 import { decode, encode } from '../protocol/fixed-point/fixed-point.js';
-import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
 import { auth, partyTrio, type PartyTrio } from './testing/trio.js';
+import { F, type Three, tiny, bytesOf, mask, until } from './testing/malicious-http.js';
 
-const F = 13;
-type Three = [Uint8Array, Uint8Array, Uint8Array];
-const tiny: ModelIR<FloatTensor> = {
-  formatVersion: IR_FORMAT_VERSION, inputShape: [4], output: 'd', outputActivation: 'softmax',
-  nodes: [{ kind: 'dense', name: 'd', inputs: ['input'], units: 2, activation: 'linear', kernel: { shape: [4, 2], data: Float64Array.from([1, 0, 0, 1, 1, 0, 0, 1]) }, bias: { shape: [2], data: Float64Array.from([0.5, -0.25]) } }],
-};
-const bytesOf = (r: { rawPayload: Buffer }): Uint8Array => new Uint8Array(r.rawPayload);
-const mask = (t: PartyTrio, p: number, id: string, deadlineMs: number) => t.servers[p]!.app.inject({ method: 'POST', url: `/v1/malicious/${id}/mask?deadlineMs=${deadlineMs}`, headers: auth });
-const until = async (ok: () => boolean, ms: number): Promise<boolean> => {
-  const end = Date.now() + ms;
-  while (!ok()) { if (Date.now() > end) return false; await new Promise((r) => setTimeout(r, 20)); }
-  return true;
-};
 
 describe('malicious serving: a mask step refused at one party', () => {
   it('the other two drop that session at once (E_PEER_UNAVAILABLE), not at its deadline, and their slot serves the next session', async () => {

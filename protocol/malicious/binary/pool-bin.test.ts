@@ -12,9 +12,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { maskedInput, reconstructOutput } from '../../../client-sdk/src/malicious-io.js';
-import { dealSeeds, type PartySeeds } from '../../correlated/prg.js';
-import { decode, encode } from '../../fixed-point/fixed-point.js';
+import { reconstructOutput } from '../../../client-sdk/src/malicious-io.js';
+import { decode } from '../../fixed-point/fixed-point.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../../ir.js';
 import { addCost } from '../../primitives/cost.js';
 import { plainForward } from '../../reference/forward.js';
@@ -22,18 +21,17 @@ import type { PartyId } from '../../ring/types.js';
 import { runMal3, values } from '../../testing/cheat.js';
 import { everyAlteration } from '../../testing/cheat-loop.js';
 import { inputM } from '../input.js';
-import { inputFromClient, inputMask, inputMaskCost, outputToClient, outputToClientCost } from '../client-io.js';
-import { deriveSeeds, setupEpoch } from '../epoch.js';
+import { inputMaskCost, outputToClientCost } from '../client-io.js';
+import { deriveSeeds } from '../epoch.js';
 import { macCheck } from '../mac-check.js';
 import { MaskRecorder, savedCost, masksCost, type MaskEntry, type MaskRequest, type MaskSource } from '../mask-source.js';
 import { offlineBatch, offlineBatchCost } from '../mask-pool.js';
 import { openLow } from '../open.js';
-import type { Rep } from '../rep.js';
 import { liftSigned } from '../ring128.js';
-import { malForward, malForwardCost } from '../runner.js';
+import { malForwardCost } from '../runner.js';
 import { createMalSession, setupCost, type MalSession } from '../session.js';
-import type { MTensor } from '../tensor.js';
 import { shareModelReplicated } from '../weights.js';
+import { clientInference, newMalEpoch, type MalEpoch } from '../../testing/mal-client.js';
 import { andWordsB, reluBinCheckedM, reluBinM, reluBinPooledCostB, reluBinCheckedCostB } from './compare-bin.js';
 import { maxPoolBinM } from './maxpool-bin.js';
 import { daBitsCostB, daBitsM } from './dabit.js';
@@ -58,32 +56,12 @@ const parts = shareModelReplicated(model, F);
 const N_IN = 9;
 const OPTS = { comparisons: 'binary' as const };
 
-interface Ep { pair: PartySeeds['pair']; alpha: Rep; weights: ModelIR<MTensor> }
-
-async function newEpoch(): Promise<[Ep, Ep, Ep]> {
-  const dealt = dealSeeds();
-  return values(await runMal3(async (s) => ({ pair: dealt[s.party].pair, alpha: s.alpha, weights: await setupEpoch(s, parts[s.party]) }),
-    { seeds: (p) => deriveSeeds(dealt[p].pair, 'epoch', randomBytes(16)) }));
-}
-
-async function inference(eps: [Ep, Ep, Ep], label: string, source?: (p: PartyId) => MaskSource | undefined) {
-  let masksFor!: (m: Uint8Array[]) => void;
-  const masks: Uint8Array[] = [];
-  const d = new Promise<Uint8Array>((res) => { masksFor = (m) => res(maskedInput(encode(X, F), m as [Uint8Array, Uint8Array, Uint8Array])); });
-  const r = await runMal3(async (s) => {
-    const { r: rm, forClient } = await inputMask(s, N_IN);
-    masks[s.party] = forClient;
-    if ([0, 1, 2].every((i) => masks[i])) masksFor(masks);
-    const x = await inputFromClient(s, rm, await d);
-    const y = await malForward(s, eps[s.party].weights, { shape: [1, 3, 3, 1], data: x }, OPTS);
-    return outputToClient(s, y.data);
-  }, {
-    seeds: (p) => deriveSeeds(eps[p].pair, label, randomBytes(16)),
-    create: (ctx) => createMalSession(ctx, { alpha: eps[ctx.party].alpha, masks: source?.(ctx.party) }),
-  });
+async function inference(eps: [MalEpoch, MalEpoch, MalEpoch], label: string, source?: (p: PartyId) => MaskSource | undefined) {
+  const r = await clientInference(eps, { x: X, f: F, inputShape: [1, 3, 3, 1], opts: OPTS, label, source });
   return { y: Array.from(decode(reconstructOutput(values(r), 2), F)), bytes: r.bytes, rounds: r.rounds };
 }
 
+const newEpoch = () => newMalEpoch(parts);
 const close = (y: number[]): boolean => y.every((v, i) => Math.abs(v - WANT[i]!) <= 4 / 2 ** F);
 const fullCost = () => addCost(setupCost(), inputMaskCost(N_IN), malForwardCost(model, 1, F, OPTS), outputToClientCost());
 

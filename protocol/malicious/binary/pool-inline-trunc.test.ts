@@ -11,24 +11,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { maskedInput, reconstructOutput } from '../../../client-sdk/src/malicious-io.js';
-import { dealSeeds, type PartySeeds } from '../../correlated/prg.js';
-import { decode, encode } from '../../fixed-point/fixed-point.js';
+import { reconstructOutput } from '../../../client-sdk/src/malicious-io.js';
+import { decode } from '../../fixed-point/fixed-point.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../../ir.js';
 import { addCost } from '../../primitives/cost.js';
 import { plainForward } from '../../reference/forward.js';
 import type { PartyId } from '../../ring/types.js';
 import { runMal3, values, type CheatPlan } from '../../testing/cheat.js';
-import { inputFromClient, inputMask, inputMaskCost, outputToClient, outputToClientCost } from '../client-io.js';
-import { deriveSeeds, setupEpoch } from '../epoch.js';
+import { inputMaskCost, outputToClientCost } from '../client-io.js';
+import { deriveSeeds } from '../epoch.js';
 import { MaskRecorder, savedCost, type MaskEntry, type MaskRequest, type MaskSource } from '../mask-source.js';
 import { offlineBatch } from '../mask-pool.js';
-import type { Rep } from '../rep.js';
-import { malForward, malForwardCost } from '../runner.js';
+import { malForwardCost } from '../runner.js';
 import { createMalSession, setupCost, type MalSession } from '../session.js';
-import type { MTensor } from '../tensor.js';
 import { TRUNC_ELL, usesSplitMask } from '../trunc.js';
 import { shareModelReplicated } from '../weights.js';
+import { clientInference, newMalEpoch, type MalEpoch } from '../../testing/mal-client.js';
 import { binaryState } from './state.js';
 
 const F = 13;
@@ -53,13 +51,7 @@ const parts = shareModelReplicated(model, F);
 const N_IN = 9;
 const OPTS = { comparisons: 'binary' as const };
 
-interface Ep { pair: PartySeeds['pair']; alpha: Rep; weights: ModelIR<MTensor> }
-
-async function newEpoch(): Promise<[Ep, Ep, Ep]> {
-  const dealt = dealSeeds();
-  return values(await runMal3(async (s) => ({ pair: dealt[s.party].pair, alpha: s.alpha, weights: await setupEpoch(s, parts[s.party]) }),
-    { seeds: (p) => deriveSeeds(dealt[p].pair, 'epoch', randomBytes(16)) }));
-}
+const newEpoch = () => newMalEpoch(parts);
 
 /** The pool entry's binary material, but every truncation mask made inline (the entry's own is taken and dropped, so the order stays). */
 class InlineTrunc implements MaskSource {
@@ -71,26 +63,10 @@ class InlineTrunc implements MaskSource {
   }
 }
 
-async function inference(eps: [Ep, Ep, Ep], label: string, source?: (p: PartyId) => MaskSource | undefined, plan?: CheatPlan) {
-  let masksFor!: (m: Uint8Array[]) => void;
-  const masks: Uint8Array[] = [];
+async function inference(eps: [MalEpoch, MalEpoch, MalEpoch], label: string, source?: (p: PartyId) => MaskSource | undefined, plan?: CheatPlan) {
   const left: number[] = [];
-  const d = new Promise<Uint8Array>((res) => { masksFor = (m) => res(maskedInput(encode(X, F), m as [Uint8Array, Uint8Array, Uint8Array])); });
-  const r = await runMal3(async (s) => {
-    const { r: rm, forClient } = await inputMask(s, N_IN);
-    masks[s.party] = forClient;
-    if ([0, 1, 2].every((i) => masks[i])) masksFor(masks);
-    const x = await inputFromClient(s, rm, await d);
-    const y = await malForward(s, eps[s.party].weights, { shape: [1, 3, 3, 1], data: x }, OPTS);
-    const out = await outputToClient(s, y.data);
-    const st = binaryState(s);
-    left[s.party] = st.pending.length + st.zeroChecks.length + (st.stock ? 1 : 0);
-    return out;
-  }, {
-    ...(plan ? { plan } : {}),
-    seeds: (p) => deriveSeeds(eps[p].pair, label, randomBytes(16)),
-    create: (ctx) => createMalSession(ctx, { alpha: eps[ctx.party].alpha, masks: source?.(ctx.party) }),
-  });
+  const after = (s: MalSession): void => { const st = binaryState(s); left[s.party] = st.pending.length + st.zeroChecks.length + (st.stock ? 1 : 0); };
+  const r = await clientInference(eps, { x: X, f: F, inputShape: [1, 3, 3, 1], opts: OPTS, label, source, after, ...(plan ? { plan } : {}) });
   return { r, left };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { dealSeeds, type PartySeeds } from '../correlated/prg.js';
-import { decode, encode } from '../fixed-point/fixed-point.js';
+import { dealSeeds } from '../correlated/prg.js';
+import { decode } from '../fixed-point/fixed-point.js';
 import { isMpcError } from '../errors.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../ir.js';
 import { plainForward } from '../reference/forward.js';
@@ -9,17 +9,16 @@ import type { PartyId } from '../ring/types.js';
 import { addCost, type Cost } from '../primitives/cost.js';
 import { runMal3, values } from '../testing/cheat.js';
 import { everyAlteration } from '../testing/cheat-loop.js';
-import { inputFromClient, inputMask, inputMaskCost, outputToClient, outputToClientCost } from './client-io.js';
+import { inputMaskCost, outputToClientCost } from './client-io.js';
 import { deriveSeeds, epochSetupCost, setupEpoch } from './epoch.js';
 import { masksCost, MaskRecorder, type MaskEntry, type MaskRequest } from './mask-source.js';
 import { MaskPool, materialBytes, offlineBatch, offlineBatchCost, offlineChecks } from './mask-pool.js';
 import { macCheckCost } from './mac-check.js';
-import { malForward, malForwardCost } from './runner.js';
+import { malForwardCost } from './runner.js';
 import { createMalSession, setupCost, type MalSession } from './session.js';
-import type { MTensor } from './tensor.js';
 import { shareModelReplicated } from './weights.js';
-import type { Rep } from './rep.js';
-import { maskedInput, reconstructOutput } from '../../client-sdk/src/malicious-io.js';
+import { clientInference, malEpochRun, type MalEpoch } from '../testing/mal-client.js';
+import { reconstructOutput } from '../../client-sdk/src/malicious-io.js';
 
 const F = 13;
 const t = (shape: number[], vals: number[]): FloatTensor => ({ shape, data: Float64Array.from(vals) });
@@ -39,36 +38,17 @@ const parts = shareModelReplicated(model, F);
 const weightCount = 8 + 2 + 4;
 const N_IN = 9;
 
-/** The epoch of each party (as the desk keeps it): pair seeds, key, MACed weights. */
-interface Ep { pair: PartySeeds['pair']; alpha: Rep; weights: ModelIR<MTensor> }
-
-async function newEpoch(): Promise<[Ep, Ep, Ep]> {
-  const dealt = dealSeeds();
-  const r = await runMal3(async (s) => ({ pair: dealt[s.party].pair, alpha: s.alpha, weights: await setupEpoch(s, parts[s.party]) }),
-    { seeds: (p) => deriveSeeds(dealt[p].pair, 'epoch', randomBytes(16)) });
+async function newEpoch(): Promise<[MalEpoch, MalEpoch, MalEpoch]> {
+  const r = await malEpochRun(parts);
   expect(r.bytes).toBe(epochSetupCost(weightCount).bytes);
   expect(r.rounds).toBe(epochSetupCost(weightCount).rounds);
   return values(r);
 }
 
 /** One client inference in the epoch (session `label`), masks from `source(p)` when given. Returns the client's output and the run's counters. */
-async function inference(eps: [Ep, Ep, Ep], label: string, opts: { source?: (p: PartyId) => MaskRecorder | MaskEntry | undefined; x?: Float64Array } = {}) {
-  let masksFor!: (m: Uint8Array[]) => void;
-  const masks: Uint8Array[] = [];
-  const d = new Promise<Uint8Array>((res) => { masksFor = (m) => res(maskedInput(encode(opts.x ?? X, F), m as [Uint8Array, Uint8Array, Uint8Array])); });
-  const r = await runMal3(async (s) => {
-    const { r: rm, forClient } = await inputMask(s, N_IN);
-    masks[s.party] = forClient;
-    if ([0, 1, 2].every((i) => masks[i])) masksFor(masks);
-    const x = await inputFromClient(s, rm, await d);
-    const y = await malForward(s, eps[s.party].weights, { shape: [1, 3, 3, 1], data: x });
-    return outputToClient(s, y.data);
-  }, {
-    seeds: (p) => deriveSeeds(eps[p].pair, label, randomBytes(16)),
-    create: (ctx) => createMalSession(ctx, { alpha: eps[ctx.party].alpha, masks: opts.source?.(ctx.party) }),
-  });
-  const out = values(r);
-  return { y: Array.from(decode(reconstructOutput(out, 2), F)), bytes: r.bytes, rounds: r.rounds };
+async function inference(eps: [MalEpoch, MalEpoch, MalEpoch], label: string, opts: { source?: (p: PartyId) => MaskRecorder | MaskEntry | undefined; x?: Float64Array } = {}) {
+  const r = await clientInference(eps, { x: opts.x ?? X, f: F, inputShape: [1, 3, 3, 1], opts: {}, label, source: opts.source });
+  return { y: Array.from(decode(reconstructOutput(values(r), 2), F)), bytes: r.bytes, rounds: r.rounds };
 }
 
 const close = (y: number[]): boolean => y.every((v, i) => Math.abs(v - WANT[i]!) <= 4 / 2 ** F);

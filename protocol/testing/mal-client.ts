@@ -2,7 +2,7 @@
  * A whole malicious inference as a client sees it, for tests: an epoch (pair seeds, MAC key, the weights' MACs) for
  * the three parties, then one session per call: the input mask, the client's masked input d, the forward pass, and
  * the output sharings for the client; each party's session can take its masks from a MaskSource (a recorder, a pool
- * entry). Shared by the binary pool tests (protocol/malicious/binary/pool-bin, pool-inline-trunc).
+ * entry). Shared by protocol/malicious/epoch.test.ts and the binary pool tests (binary/pool-bin, pool-inline-trunc).
  */
 import { randomBytes } from 'node:crypto';
 import { maskedInput } from '../../client-sdk/src/malicious-io.js';
@@ -22,11 +22,16 @@ import { runMal3, values, type CheatPlan, type MalRun } from './cheat.js';
 
 export interface MalEpoch { pair: PartySeeds['pair']; alpha: Rep; weights: ModelIR<MTensor> }
 
-/** A fresh epoch at the three parties for the model's replicated shares. */
-export async function newMalEpoch(parts: ReturnType<typeof shareModelReplicated>): Promise<[MalEpoch, MalEpoch, MalEpoch]> {
+/** A fresh epoch's set-up at the three parties for the model's replicated shares, with the run's counters. */
+export function malEpochRun(parts: ReturnType<typeof shareModelReplicated>): Promise<MalRun<MalEpoch>> {
   const dealt = dealSeeds();
-  return values(await runMal3(async (s) => ({ pair: dealt[s.party].pair, alpha: s.alpha, weights: await setupEpoch(s, parts[s.party]) }),
-    { seeds: (p) => deriveSeeds(dealt[p].pair, 'epoch', randomBytes(16)) }));
+  return runMal3(async (s) => ({ pair: dealt[s.party].pair, alpha: s.alpha, weights: await setupEpoch(s, parts[s.party]) }),
+    { seeds: (p) => deriveSeeds(dealt[p].pair, 'epoch', randomBytes(16)) });
+}
+
+/** A fresh epoch at the three parties (malEpochRun's values). */
+export async function newMalEpoch(parts: ReturnType<typeof shareModelReplicated>): Promise<[MalEpoch, MalEpoch, MalEpoch]> {
+  return values(await malEpochRun(parts));
 }
 
 export interface ClientRun {

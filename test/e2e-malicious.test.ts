@@ -33,6 +33,14 @@ const F = 13;
 const model = networkA();
 const argmax = (v: ArrayLike<number>): number => Array.from(v).reduce((b, x, i, a) => (x > a[b]! ? i : b), 0);
 
+/** Every party logs the failed run with E_INTEGRITY (the client stopped at the first answer: wait up to 10 s for the others). */
+async function expectRunFailedAtEveryParty(lines: string[]): Promise<void> {
+  const failed = (p: number): boolean => lines.some((s) => s.startsWith(`P${p} `) && s.includes('"msg":"malicious run failed"') && s.includes('E_INTEGRITY'));
+  const t0 = Date.now();
+  while (![0, 1, 2].every(failed) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+  for (const p of [0, 1, 2]) expect(failed(p)).toBe(true);
+}
+
 describe("security 'malicious': three party processes with mTLS, Network A, a cheating P1", () => {
   let l: Launched | undefined;
   const lines: string[] = [];
@@ -48,11 +56,7 @@ describe("security 'malicious': three party processes with mTLS, Network A, a ch
     const want = plainForward(model, x, 1).data;
     const input = { data: Float32Array.from(x), shape: [784] };
     await expect(c.predict(input, { requireSecurity: 'malicious' })).rejects.toMatchObject({ code: 'E_INTEGRITY', status: 502 });
-    // Every party logs the failed run with E_INTEGRITY (the client stopped at the first answer: wait up to 10 s for the others).
-    const failed = (p: number): boolean => lines.some((s) => s.startsWith(`P${p} `) && s.includes('"msg":"malicious run failed"') && s.includes('E_INTEGRITY'));
-    const t0 = Date.now();
-    while (![0, 1, 2].every(failed) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
-    for (const p of [0, 1, 2]) expect(failed(p)).toBe(true);
+    await expectRunFailedAtEveryParty(lines);
     const scale = Math.max(...Array.from(want, Math.abs));
     for (let i = 0; i < 2; i++) {
       const r = await c.predict(input);
@@ -154,10 +158,7 @@ describe("security 'malicious' with malicious.comparisons 'binary': three party 
     const want = plainForward(model, x, 1).data;
     const input = { data: Float32Array.from(x), shape: [784] };
     await expect(c.predict(input, { requireSecurity: 'malicious' })).rejects.toMatchObject({ code: 'E_INTEGRITY', status: 502 });
-    const failed = (p: number): boolean => lines.some((s) => s.startsWith(`P${p} `) && s.includes('"msg":"malicious run failed"') && s.includes('E_INTEGRITY'));
-    const t0 = Date.now();
-    while (![0, 1, 2].every(failed) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
-    for (const p of [0, 1, 2]) expect(failed(p)).toBe(true);
+    await expectRunFailedAtEveryParty(lines);
     const scale = Math.max(...Array.from(want, Math.abs));
     for (let i = 0; i < 3; i++) {
       const r = await c.predict(input);

@@ -98,6 +98,16 @@ interface MalRun {
   digest: boolean;
 }
 
+/** Ids remembered by the desk (a peer's early drop, a run ended while waiting for its input): 60 s, at most 10,000. */
+const REMEMBER_MS = 60_000, REMEMBER_MAX = 10_000;
+/** Set k in the map after dropping, oldest first, the entries past REMEMBER_MS and those over REMEMBER_MAX. */
+function remember<V extends { at: number }>(m: Map<string, V>, k: string, v: V): void {
+  for (const [old, e] of m) { if (v.at - e.at <= REMEMBER_MS && m.size < REMEMBER_MAX) break; m.delete(old); }
+  m.set(k, v);
+}
+/** Whether a remembered entry is still within REMEMBER_MS. */
+const recent = (e: { at: number }): boolean => performance.now() - e.at <= REMEMBER_MS;
+
 export class MaliciousDesk {
   private readonly runs = new Map<string, MalRun>();
   /** This party's counters of its last successful run (bytes sent, round depth, whether its masks came from the pool): tests and diagnostics. */
@@ -172,9 +182,7 @@ export class MaliciousDesk {
       this.idleCheck();
       return;
     }
-    const now = performance.now();
-    for (const [k, e] of this.droppedEarly) { if (now - e.at <= 60_000 && this.droppedEarly.size < 10_000) break; this.droppedEarly.delete(k); }
-    this.droppedEarly.set(sid, { at: now, from });
+    remember(this.droppedEarly, sid, { at: performance.now(), from });
   }
 
   /**
@@ -217,7 +225,7 @@ export class MaliciousDesk {
     const early = this.droppedEarly.get(id);
     if (early !== undefined) {
       this.droppedEarly.delete(id);
-      if (performance.now() - early.at <= 60_000) throw this.droppedBy(early.from, id);
+      if (recent(early)) throw this.droppedBy(early.from, id);
     }
     // Each open run holds its masks and intermediate values (the MACed weights are the epoch's, shared): at most batch.maxConcurrentRuns at once.
     const cap = Math.max(1, this.c.opts.batch.maxConcurrentRuns);
@@ -282,7 +290,7 @@ export class MaliciousDesk {
     // Its client's late input (as sessions.ts owned(): the key's hash, compared in constant time): why it ended, once.
     if (gone && key !== undefined && gone.owner === owner && timingSafeEqual(gone.keyHash, sessionKeyHash(key))) {
       this.endedWaiting.delete(id);
-      if (performance.now() - gone.at <= 60_000) throw gone.err;
+      if (recent(gone)) throw gone.err;
     }
     // As sessions.ts owned(): the key's hash, compared in constant time.
     if (!run || key === undefined || run.owner !== owner || !timingSafeEqual(run.keyHash, sessionKeyHash(key))) throw new MpcError('E_NOT_FOUND', `no malicious session ${id} awaiting its input at P${this.c.party}`, { party: this.c.party });
@@ -369,9 +377,7 @@ export class MaliciousDesk {
   private endWaiting(run: MalRun, err: MpcError): void {
     this.end(run);
     this.failed(run.id, err);
-    const now = performance.now();
-    for (const [k, e] of this.endedWaiting) { if (now - e.at <= 60_000 && this.endedWaiting.size < 10_000) break; this.endedWaiting.delete(k); }
-    this.endedWaiting.set(run.id, { at: now, owner: run.owner, keyHash: run.keyHash, err });
+    remember(this.endedWaiting, run.id, { at: performance.now(), owner: run.owner, keyHash: run.keyHash, err });
   }
 
   private failed(id: string, e: unknown): void {

@@ -18,7 +18,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PartyId } from '../ring/types.js';
-import { twoSampleChiSquareZ } from '../privacy/stats.js';
+import { worst, worstPair, type PairStats } from '../testing/view-stats.js';
 import { runMal3, values } from '../testing/cheat.js';
 import { bytes128 } from './ring128.js';
 import { reconstructRep, type MShare, type Rep } from './rep.js';
@@ -34,7 +34,7 @@ import { truncM, truncMaskM } from './trunc.js';
 const RUNS = 150;
 const N = 8;
 
-type Stats = Map<string, [number[], number[]]>;
+type Stats = PairStats;
 
 function count(s: Stats, key: string, group: number, bucket: number, buckets: number): void {
   let h = s.get(key);
@@ -76,25 +76,16 @@ async function collectBits(leaky: boolean): Promise<Stats> {
   return stats;
 }
 
-function worst(stats: Stats): { z: number; key: string } {
-  let w = { z: -Infinity, key: '' };
-  for (const [key, [h0, h1]] of stats) {
-    const z = twoSampleChiSquareZ(h0, h1);
-    if (z > w.z) w = { z, key };
-  }
-  return w;
-}
-
 describe('malicious mode views: random bits', () => {
   it('no party\'s received messages, alone or with its own pair bits, depend on the bits made', async () => {
     const stats = await collectBits(false);
     expect([...stats.keys()].some((k) => k.includes('mal:macOf')) && [...stats.keys()].some((k) => k.includes('mal:mul'))).toBe(true);
-    const w = worst(stats);
+    const w = worstPair(stats);
     expect(w.z, w.key).toBeLessThan(5);
   }, 60_000);
 
   it('the same check finds a leaky variant in which P1 sends its pair bit t_2 to P0', async () => {
-    const w = worst(await collectBits(true));
+    const w = worstPair(await collectBits(true));
     expect(w.key).toMatch(/P0.*leak \+own/);
     expect(w.z).toBeGreaterThan(20);
   }, 60_000);
@@ -138,25 +129,16 @@ async function collectTrunc(xs: bigint[], leaky: boolean): Promise<Hist> {
   return h;
 }
 
-function worstTwo(a: Hist, b: Hist): { z: number; key: string } {
-  let w = { z: -Infinity, key: '' };
-  for (const [key, h] of a) {
-    const z = twoSampleChiSquareZ(h, b.get(key)!);
-    if (z > w.z) w = { z, key };
-  }
-  return w;
-}
-
 describe('malicious mode views: truncation', () => {
   it('the opened c and every received message have the same distribution on very different inputs', async () => {
     const A = await collectTrunc(TX_A, false), B = await collectTrunc(TX_B, false);
     expect([...A.keys()].some((k) => k.includes('mal:open'))).toBe(true);
-    const w = worstTwo(A, B);
+    const w = worst(A, B);
     expect(w.z, w.key).toBeLessThan(5);
   }, 60_000);
 
   it('the same check finds a leaky variant that opens x plus one mask bit', async () => {
-    const w = worstTwo(await collectTrunc(TX_A, true), await collectTrunc(TX_B, true));
+    const w = worst(await collectTrunc(TX_A, true), await collectTrunc(TX_B, true));
     expect(w.key).toMatch(/opened c|mal:open/);
     expect(w.z).toBeGreaterThan(20);
   }, 60_000);

@@ -15,7 +15,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PartyId } from '../ring/types.js';
-import { twoSampleChiSquareZ } from '../privacy/stats.js';
+import { worstPair, type PairStats } from '../testing/view-stats.js';
 import { runMal3, values } from '../testing/cheat.js';
 import { randomRep } from './rep.js';
 import { toBigints } from './ring128.js';
@@ -25,7 +25,7 @@ import { carryBitsB, splitMaskFrom } from './trunc-mask.js';
 import { openBodyB } from './binary/open.js';
 
 const RUNS = 150, N = 16, F = 4, ELL = 20, M = ELL + 1;
-type Stats = Map<string, [number[], number[]]>;
+type Stats = PairStats;
 
 function count(s: Stats, key: string, group: number, bit: number): void {
   let h = s.get(key);
@@ -78,25 +78,16 @@ async function collect(leaky: boolean): Promise<Stats> {
   return stats;
 }
 
-function worst(stats: Stats): { z: number; key: string } {
-  let w = { z: -Infinity, key: '' };
-  for (const [key, [h0, h1]] of stats) {
-    const z = twoSampleChiSquareZ(h0, h1);
-    if (z > w.z) w = { z, key };
-  }
-  return w;
-}
-
 describe('malicious mode views: the truncation mask from the pair PRGs', () => {
   it('no party\'s received messages depend on the mask\'s carries (top bit, wrap count, low carry)', async () => {
     const stats = await collect(false);
     for (const tag of ['mal:macOf', 'mal:mul', 'mal:andB', 'mal:openB', 'mal:triplesB', 'opened openB']) expect([...stats.keys()].some((k) => k.includes(tag)), tag).toBe(true);
-    const w = worst(stats);
+    const w = worstPair(stats);
     expect(w.z, w.key).toBeLessThan(5);
   }, 300_000);
 
   it('the same check finds a leaky variant that opens the carry bits without their daBits', async () => {
-    const w = worst(await collect(true));
+    const w = worstPair(await collect(true));
     expect(w.key).toMatch(/opened openB/);
     expect(w.z).toBeGreaterThan(20);
   }, 300_000);

@@ -19,7 +19,7 @@ import { addCost } from '../protocol/primitives/cost.js';
 import { inputMaskCost, outputToClientCost } from '../protocol/malicious/client-io.js';
 import { epochSetupCost } from '../protocol/malicious/epoch.js';
 import { offlineBatchCost } from '../protocol/malicious/mask-pool.js';
-import { masksCost } from '../protocol/malicious/mask-source.js';
+import { savedCost } from '../protocol/malicious/mask-source.js';
 import { malForwardCost } from '../protocol/malicious/runner.js';
 import { setupCost } from '../protocol/malicious/session.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
@@ -111,8 +111,8 @@ describe('malicious mode served: epochs and the mask pool', () => {
     // Session 2: same epoch, masks from the pool: only the online part is sent.
     right(await session(t));
     expect(lastOf(t).map((l) => [l.epoch, l.pooled])).toEqual(e1.map((e) => [e, true]));
-    expect(sumBytes(t)).toBe(inline.bytes - masksCost(plan).bytes);
-    expect(maxRounds(t)).toBe(inline.rounds - masksCost(plan).rounds);
+    expect(sumBytes(t)).toBe(inline.bytes - savedCost(plan).bytes);
+    expect(maxRounds(t)).toBe(inline.rounds - savedCost(plan).rounds);
     expect(sumBytes(t)).toBeLessThan(inline.bytes / 5);
     await settle(t);
     // P2 alters one message of the run: E_INTEGRITY at every party, the epoch is dropped.

@@ -30,6 +30,8 @@ import type { MalComparisons } from '../protocol/malicious/primitives.js';
 import { malForwardCost } from '../protocol/malicious/runner.js';
 import { setupCost } from '../protocol/malicious/session.js';
 import { epochSetupCost } from '../protocol/malicious/epoch.js';
+import { offlineBatchCost } from '../protocol/malicious/mask-pool.js';
+import { TRUNC_ELL, usesSplitMask } from '../protocol/malicious/trunc.js';
 import { IR_FORMAT_VERSION, type FloatTensor, type ModelIR } from '../protocol/ir.js';
 import { plainForward } from '../protocol/reference/forward.js';
 import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
@@ -106,6 +108,14 @@ describe("security 'malicious' served with malicious.comparisons 'binary'", () =
     expect(plan.some((r) => /compare/i.test(r.kind))).toBe(false);
     expect(plan.filter((r) => r.kind === 'bin.dabits').map((r) => r.n)).toEqual([128, 128]);
     expect(plan.filter((r) => r.kind === 'bin.triples').length).toBe(2);
+    // The truncations (Dense 128, 128, 10): inline the 3-round bits mask, in the offline batch the split one (trunc.ts
+    // usesSplitMask); the batch's counters are the offline choice's declared cost, the pooled run saves the inline one's.
+    expect(plan.filter((r) => r.kind === 'trunc').map((r) => r.n)).toEqual([128, 128, 10]);
+    for (const n of [128, 10]) expect([usesSplitMask(n, F, TRUNC_ELL), usesSplitMask(n, F, TRUNC_ELL, 'offline')]).toEqual([false, true]);
+    const st = t.servers.map((s) => s.party.malDesk.epochs.stats);
+    expect(st.map((s) => s.batches)).toEqual([1, 1, 1]);
+    expect(st.reduce((a, s) => a + s.bytesSent, 0)).toBe(offlineBatchCost(plan, 1).bytes);
+    expect(Math.max(...st.map((s) => s.rounds))).toBe(offlineBatchCost(plan, 1).rounds);
     const y2 = outputOf((await predict(t, x)).out, 10);
     expect(lastOf(t).every((l) => l.pooled && l.comparisons === 'binary')).toBe(true);
     expect(argmax(y2)).toBe(argmax(want));

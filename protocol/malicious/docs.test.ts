@@ -33,7 +33,7 @@ function one(shape: number[], node: LayerNode<unknown>): Cost {
 const act = (a: string) => (n: number) => one([n], { kind: 'activation', name: 'a', inputs: ['input'], activation: a } as LayerNode<unknown>);
 
 /**
- * The table's formulas are affine in n; a truncation of more than 8 elements takes its mask from the pair PRGs
+ * The table's formulas are affine in n; a truncation of 215 or more elements (inline) takes its mask from the pair PRGs
  * (trunc.ts usesSplitMask, trunc-mask.ts), whose cost is not (64 elements per binary word, triples padded and
  * bucketed): such a row is checked only up to maxN, and the split mask's own costs in trunc-mask.test.ts.
  */
@@ -79,9 +79,9 @@ const ROWS: [label: string, cost: (n: number) => Cost, maxN?: number][] = [
   ['ReLU, ell = 64 (`reluM`)', (n) => reluCostM(n, 64)],
   ['MaxPool 2x2 stride 2, ell = 32 (`maxPoolM`, n windows)', (n) => maxPoolCostM({ h: 2, w: 2 * n, c: 1 }, { kh: 2, kw: 2, sh: 2, sw: 2 }, 32)],
   ['argmax over 10 classes, ell = 32 (`argmaxM`, n rows)', (n) => argmaxCostM(n, 10, 32)],
-  ['truncation mask (`truncMaskM`, ell = 48, any f; n ≤ 8, from random bits: more elements use the pair-PRG mask)', (n) => truncMaskCostM(n, 16, 48)],
+  ['truncation mask (`truncMaskM`, ell = 48, any f, made inline; from random bits below 202 to 215 elements by f, 9 in an offline batch: more use the pair-PRG mask)', (n) => truncMaskCostM(n, 16, 48)],
   ['truncation with a mask made before (`truncM`)', truncOnlineCostM],
-  ['truncation without a mask (`truncM`, ell = 48, n ≤ 8)', (n) => truncCostM(n, 16, 48)],
+  ['truncation without a mask (`truncM`, ell = 48, n < 202)', (n) => truncCostM(n, 16, 48)],
   ['weights at set-up: copy check and MACs (`prepareWeights`, n weight elements)', prepareWeightsCost],
   ["client's input: the mask (`inputMask`; r's shares to the client and d from it are not party traffic)", inputMaskCost],
   ['output to the client (`outputToClient`: the MAC check; the shares to the client are not party traffic)', () => outputToClientCost()],

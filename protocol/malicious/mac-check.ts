@@ -6,7 +6,9 @@
  * MACs of random values and inputs), is verified at once, before anything
  * derived from them leaves the parties.
  *
- *  1. Coin: each party opens the coin share it committed to (H(share,
+ *  1. Coin: each party, once it holds both peers' commitments (the set-up's
+ *     ride in the first messages of the session: session.ts), opens the coin
+ *     share it committed to (H(share,
  *     nonce), sent at set-up or in the previous check's step 1) and sends
  *     the commitment to its next coin; a commitment that does not open is
  *     E_INTEGRITY. seed = H(coin_0, coin_1, coin_2) is fixed only now, after
@@ -116,6 +118,11 @@ export function macCheck(s: MalSession): Promise<void> {
     const peers: PartyId[] = [s.prev, s.next];
     const pending = s.pending;
     s.pending = [];
+    // The peers' commitments to the coins opened now (session.ts: received with their first message; here at the
+    // latest, before this party reveals its coin, so that no peer commits after seeing it). Awaited only when one is
+    // missing, and before step 1's first message: a wait between that message and the coins would put them a round later.
+    const missing = s.commitsMissing();
+    if (missing) await missing;
     // Step 1: the mask's MAC first (its message to P_{i-1} goes ahead of the coin, in the order P_{i-1} receives them), then the coins.
     const maskP = macOfBody(s, randomRep(s.ctx, 1), false);
     // Awaited below, after the coins are sent; a send that throws first (the view closed meanwhile: its deadline, a peer's

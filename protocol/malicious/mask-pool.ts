@@ -38,7 +38,7 @@ import { MpcError } from '../errors.js';
 import { macCheck, macCheckCost } from './mac-check.js';
 import { makeMask, masksCost, MaskEntry, type MaskRequest } from './mask-source.js';
 import { MAL_CHECK_EVERY_BYTES } from './runner.js';
-import { setupCost, type MalSession } from './session.js';
+import { commitWaitRounds, setupCost, type MalSession } from './session.js';
 
 export interface OfflineBatchOptions {
   /** Run a MAC check after a request once the requests since the last one declare this many bytes (default MAL_CHECK_EVERY_BYTES). */
@@ -64,7 +64,7 @@ export function offlineChecks(plan: readonly MaskRequest[], count: number, opts:
 
 /** The declared cost of offlineBatch on a fresh session (its set-up included): count inferences of `plan`, its interim MAC checks and the last one. */
 export const offlineBatchCost = (plan: readonly MaskRequest[], count: number, opts: OfflineBatchOptions = {}): Cost =>
-  addCost(setupCost(), ...Array.from({ length: count }, () => masksCost(plan)), ...[...offlineChecks(plan, count, opts)].map(() => macCheckCost()), macCheckCost());
+  addCost(setupCost(), { rounds: commitWaitRounds(masksCost(plan).rounds), bytes: 0 }, ...Array.from({ length: count }, () => masksCost(plan)), ...[...offlineChecks(plan, count, opts)].map(() => macCheckCost()), macCheckCost());
 
 /**
  * Step 2: the masks of `count` inferences of `plan`, verified by the interim

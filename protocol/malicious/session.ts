@@ -20,7 +20,13 @@
  * rests on, is uniform and unknown to any one party.
  *
  * Cost of creating a session: the coin commitments, 32 bytes to each peer
- * (192 bytes in all), 1 round (input-independent: it can run ahead).
+ * (192 bytes in all), no round of its own: each party sends its commitment
+ * at once and receives a peer's just before the first other message from
+ * that peer (`recv`), so it rides in the round of that message (before
+ * 2026-12-07 late: 1 round, awaited at set-up). The MAC check receives any
+ * commitment still missing before it reveals a coin (mac-check.ts step 1):
+ * only a session whose first receive is its MAC check pays the round there
+ * (`commitWaitRounds`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { PartyContext } from '../context.js';
@@ -32,7 +38,9 @@ import type { Vec128 } from './ring128.js';
 import type { MaskSource } from './mask-source.js';
 
 export const HASH_BYTES = 32;
-export const setupCost = (): Cost => ({ rounds: 1, bytes: 3 * 2 * HASH_BYTES });
+export const setupCost = (): Cost => ({ rounds: 0, bytes: 3 * 2 * HASH_BYTES });
+/** The round a MAC check waits for the commitments when the session received nothing before it (roundsBefore = 0). */
+export const commitWaitRounds = (roundsBefore: number): number => (roundsBefore === 0 ? 1 : 0);
 
 /** SHA-256 over labelled parts (domain separation by the label). */
 export function digest(label: string, ...parts: Uint8Array[]): Uint8Array {
@@ -70,6 +78,8 @@ export class MalSession {
   /** Where the primitives take their input-independent masks from (mask-source.ts); undefined: made inline. */
   masks?: MaskSource;
   private commits = new Map<PartyId, Uint8Array>();
+  /** The receives of the peers' first commitments, posted at the first receive from each peer (`commitFrom`). */
+  private firstCommits = new Map<PartyId, Promise<void>>();
   private aborted: MpcError | null = null;
   private seq = 0;
   private view = createHash('sha256');
@@ -98,9 +108,11 @@ export class MalSession {
 
   /** The next message from `from`, which must carry `tag` and have `bytes` bytes; anything else is E_INTEGRITY. */
   async recv(from: PartyId, tag: string, bytes: number): Promise<Uint8Array> {
+    const commit = this.commitFrom(from); // posted first: the commitment is the first message `from` sent
     let p: Uint8Array;
     try {
       p = await this.ctx.transport.recv(from, `mal:${tag}`);
+      await commit;
     } catch (e) {
       if (isMpcError(e) && e.code === 'E_PROTOCOL_DESYNC') this.fail(tag, `P${from} sent a message out of step (a deviation, or its abort notice)`);
       throw e;
@@ -172,12 +184,41 @@ export class MalSession {
     this.checks++;
   }
 
-  /** Set-up: exchange the commitments to the first coins (createMalSession). */
-  async exchangeCommitments(): Promise<void> {
+  /**
+   * Set-up: send the commitment to this party's first coin to both peers (createMalSession). The peers'
+   * commitments are received later (`commitFrom`), ahead of the first other message from each, so the set-up
+   * adds no round; the MAC check has them before it reveals a coin (`commitsMissing`).
+   */
+  sendCommitments(): void {
     const c = commitCoin(this.party, this.coin);
     this.send(this.prev, 'commit', c);
     this.send(this.next, 'commit', c);
-    for (const p of [this.prev, this.next]) this.commits.set(p, (await this.recv(p, 'commit', HASH_BYTES)).slice());
+  }
+
+  /** The receive of peer p's first commitment, posted once, before any other receive from p (messages are in order). */
+  private commitFrom(p: PartyId): Promise<void> {
+    let c = this.firstCommits.get(p);
+    if (!c) {
+      c = this.ctx.transport.recv(p, 'mal:commit').then((m) => {
+        if (m.byteLength !== HASH_BYTES) this.fail('commit', `P${p} sent ${m.byteLength} bytes, expected ${HASH_BYTES}`);
+        if (!this.commits.has(p)) this.commits.set(p, m.slice()); // a MAC check passed before cannot come first: it receives this first
+      }, (e: unknown) => {
+        if (isMpcError(e) && e.code === 'E_PROTOCOL_DESYNC') this.fail('commit', `P${p} sent a message out of step (a deviation, or its abort notice)`);
+        throw e;
+      });
+      c.catch(() => undefined); // awaited by recv or commitsMissing; a failure before that must not be an unhandled rejection
+      this.firstCommits.set(p, c);
+    }
+    return c;
+  }
+
+  /**
+   * For the MAC check, before it reveals a coin (a coin sent earlier would let a rushing peer commit after seeing
+   * it): null when both peers' first commitments are in, else a promise of them (their receives posted if not yet).
+   */
+  commitsMissing(): Promise<void> | null {
+    if (this.commits.has(this.prev) && this.commits.has(this.next)) return null;
+    return Promise.all([this.commitFrom(this.prev), this.commitFrom(this.next)]).then(() => undefined);
   }
 
   viewDigest(): Uint8Array {
@@ -188,13 +229,13 @@ export class MalSession {
 /**
  * Start a malicious-mode session on a context: draws the key shares from the
  * pair PRGs (or takes an epoch's key, `opts.alpha`: epoch.ts) and exchanges
- * the commitments to the first coins (1 round, 192 bytes: setupCost). The
+ * the commitments to the first coins (192 bytes, no round: setupCost). The
  * three parties create their sessions together. `opts.masks`: where the
  * primitives take their masks from (mask-source.ts).
  */
 export async function createMalSession(ctx: PartyContext, opts: { alpha?: Rep; masks?: MaskSource } = {}): Promise<MalSession> {
   const s = new MalSession(ctx, opts.alpha);
   if (opts.masks) s.masks = opts.masks;
-  await s.guard('mal.setup', () => s.exchangeCommitments());
+  await s.guard('mal.setup', async () => s.sendCommitments());
   return s;
 }

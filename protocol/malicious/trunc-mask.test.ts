@@ -4,7 +4,8 @@
  * and on chosen ones that reach every carry (q = 0, 1, 2; kappa = 0, 1, 2;
  * top = 0, 1), its declared cost matches the counters, truncM with it
  * stays within floor(x / 2^f) + {0, 1} (exact on multiples of 2^f), the
- * maker is chosen by bytes, a cheater on any of its messages or splitting
+ * maker is chosen by bytes offline and by bytes and rounds online (both
+ * choices exact, their costs matching the counters), a cheater on any of its messages or splitting
  * another copy of its component is caught, a mask keeps only what the pool
  * counts, and overlapping calls on one session neither hide ANDs nor output.
  */
@@ -25,7 +26,13 @@ import { andB } from './binary/and.js';
 import { randomB } from './binary/bshare.js';
 import { pendingWords } from './binary/state.js';
 import { splitMask, splitMaskFrom, truncMaskSplitCostM } from './trunc-mask.js';
-import { truncCostM, truncM, truncMaskBitsCostM, truncMaskCostM, truncMaskM, usesSplitMask } from './trunc.js';
+import { maskScore, ROUND_BYTES, truncCostM, truncM, truncMaskBitsCostM, truncMaskCostM, truncMaskM, usesSplitMask, type TruncMask } from './trunc.js';
+import { makeMask } from './mask-source.js';
+
+/** The mask an offline batch makes for a truncation request (mask-pool.ts: the registered maker, the offline choice). */
+const offlineMask = (s: MalSession, n: number, f: number, ell: number): Promise<TruncMask> => makeMask(s, { kind: 'trunc', n, params: [f, ell] }) as Promise<TruncMask>;
+/** The split maker's mask as a TruncMask (whatever usesSplitMask would pick). */
+const splitTruncMask = async (s: MalSession, n: number, f: number, ell: number): Promise<TruncMask> => ({ n, f, ell, ...(await splitMask(s, n, f, ell)), used: false });
 
 const rand128 = (): bigint => BigInt('0x' + randomBytes(16).toString('hex'));
 const M128 = (1n << 128n) - 1n;
@@ -81,20 +88,41 @@ describe('truncation mask from the pair PRGs (trunc-mask.ts, edaBit-style split)
       values(r);
       return { rounds: r.rounds - setupCost().rounds, bytes: r.bytes - setupCost().bytes };
     };
-    for (const [n, f, ell] of [[9, 13, 48], [64, 13, 48], [65, 24, 57], [130, 16, 48], [20, 1, 2], [40, 30, 63], [17, 2, 12]] as const) {
+    const differ: string[] = [];
+    for (const [n, f, ell] of [[9, 13, 48], [64, 13, 48], [65, 24, 57], [130, 16, 48], [20, 1, 2], [40, 30, 63], [17, 2, 12], [700, 13, 48]] as const) {
       expect(await alone((s) => splitMask(s, n, f, ell)), `${n}, ${f}, ${ell}`).toEqual(truncMaskSplitCostM(n, f, ell));
-      expect(usesSplitMask(n, f, ell), `${n}, ${f}, ${ell}`).toBe(truncMaskSplitCostM(n, f, ell).bytes < truncMaskBitsCostM(n, ell).bytes);
+      const split = truncMaskSplitCostM(n, f, ell), bits = truncMaskBitsCostM(n, ell);
+      expect(usesSplitMask(n, f, ell, 'offline'), `${n}, ${f}, ${ell}`).toBe(split.bytes < bits.bytes);
+      expect(usesSplitMask(n, f, ell), `${n}, ${f}, ${ell}`).toBe(split.bytes + ROUND_BYTES.online * split.rounds < bits.bytes + ROUND_BYTES.online * bits.rounds);
+      if (usesSplitMask(n, f, ell) !== usesSplitMask(n, f, ell, 'offline')) differ.push(`${n}, ${f}, ${ell}`);
+      // Inline (truncMaskM: the online choice) and in an offline batch (the registered maker: the offline choice).
       expect(await alone((s) => truncMaskM(s, n, f, ell))).toEqual(truncMaskCostM(n, f, ell));
+      expect(await alone((s) => offlineMask(s, n, f, ell))).toEqual(truncMaskCostM(n, f, ell, 'offline'));
       const x = Array.from({ length: n }, (_, i) => BigInt(i) - 3n);
       expect(await alone((s) => truncM(s, publicM(s, fromBigints(x)), f, ell))).toEqual(truncCostM(n, f, ell));
     }
+    expect(differ.length).toBeGreaterThanOrEqual(4); // the two choices differ on most of these sizes: both costs were checked
   }, 120_000);
 
-  it('is chosen wherever it sends fewer bytes: from 9 elements at ell = 48, about 5x fewer per element for large batches', () => {
-    expect(usesSplitMask(8, 13, 48)).toBe(false);
-    expect(usesSplitMask(9, 13, 48)).toBe(true);
+  it('is chosen offline wherever it sends fewer bytes (from 9 elements at ell = 48), online only where its bytes and rounds weigh less (from 215): Network A\'s truncations keep the 3-round mask inline', () => {
+    expect(usesSplitMask(8, 13, 48, 'offline')).toBe(false);
+    expect(usesSplitMask(9, 13, 48, 'offline')).toBe(true);
+    expect(usesSplitMask(214, 13, 48)).toBe(false);
+    expect(usesSplitMask(215, 13, 48)).toBe(true);
+    for (let n = 215; n <= 20_000; n += 97) expect(usesSplitMask(n, 13, 48), `n = ${n}`).toBe(true);
+    // The score: bytes + ROUND_BYTES per round; offline the rounds weigh nothing (the rule before).
+    expect(maskScore({ rounds: 3, bytes: 100 }, 'online')).toBe(100 + 3 * ROUND_BYTES.online);
+    expect(maskScore({ rounds: 3, bytes: 100 }, 'offline')).toBe(100);
+    // Network A at batch 1 (Dense 128, 128, 10) inline: the bits (3 rounds each, 45 fewer than the split masks); in a pool batch: split.
+    for (const n of [10, 128]) {
+      expect(truncMaskCostM(n, 13, 48)).toEqual(truncMaskBitsCostM(n, 48));
+      expect(truncMaskCostM(n, 13, 48, 'offline')).toEqual(truncMaskSplitCostM(n, 13, 48));
+    }
+    // At batch 8 the 1,024-element layers take the split mask inline too (measured 2.7x faster served, docs/MALICIOUS.md).
+    expect(usesSplitMask(1024, 13, 48)).toBe(true);
     expect(truncMaskCostM(8, 13, 48)).toEqual(truncMaskBitsCostM(8, 48));
     const per = (n: number, f: number, ell: number) => truncMaskCostM(n, f, ell).bytes / n;
+    expect(usesSplitMask(100_000, 24, 57)).toBe(true);
     expect(Math.round(per(100_000, 13, 48))).toBe(2200); // was 11,808
     expect(per(100_000, 24, 57)).toBeLessThan(2400); // was 13,968
     expect(truncMaskSplitCostM(100_000, 13, 48).rounds).toBe(18); // was 3
@@ -157,41 +185,51 @@ describe('truncation mask from the pair PRGs (trunc-mask.ts, edaBit-style split)
       return Object.values(x as Record<string, unknown>).reduce((t: number, v) => t + retained(v, bufs, seen), 0);
     };
     for (const n of [8, 100]) {
-      const r = await runMal3((s) => truncMaskM(s, n, 13, 48));
-      for (const mk of values(r)) {
-        expect(materialBytes(mk), `n = ${n}`).toBe(3 * 64 * n); // r, r', top: 4 share vectors of 16 bytes each
-        expect(retained(mk), `n = ${n} (${usesSplitMask(n, 13, 48) ? 'split' : 'bits'} mask)`).toBe(materialBytes(mk));
+      for (const where of ['online', 'offline'] as const) {
+        const r = await runMal3((s) => (where === 'online' ? truncMaskM(s, n, 13, 48) : offlineMask(s, n, 13, 48)));
+        for (const mk of values(r)) {
+          expect(materialBytes(mk), `n = ${n}`).toBe(3 * 64 * n); // r, r', top: 4 share vectors of 16 bytes each
+          expect(retained(mk), `n = ${n} (${usesSplitMask(n, 13, 48, where) ? 'split' : 'bits'} mask)`).toBe(materialBytes(mk));
+        }
       }
     }
+    expect(usesSplitMask(100, 13, 48, 'offline') && !usesSplitMask(100, 13, 48)).toBe(true); // both makers' masks were measured
   });
 
-  it('truncM with it: floor(x / 2^f) or one more on random and edge inputs (0, ±1, ±max magnitude, multiples of 2^f exact)', async () => {
+  it('truncM with either maker\'s mask (online / offline choice, and the split one explicitly): floor(x / 2^f) or one more on random and edge inputs (0, ±1, ±max magnitude, multiples of 2^f exact)', async () => {
     for (const [f, ell] of [[13, 48], [24, 57], [20, 63], [4, 12]] as const) {
       const max = (1n << BigInt(ell - 1)) - 1n, p = 1n << BigInt(f);
       const xs = [0n, 1n, -1n, max, -max, -(max + 1n), p, -p, 5n * p, -7n * p, p - 1n, -(p - 1n), (max >> BigInt(f)) << BigInt(f)];
       while (xs.length < 40) xs.push(BigInt.asIntN(ell, rand128()) >> 1n);
-      expect(usesSplitMask(xs.length, f, ell)).toBe(true);
-      const r = await runMal3(async (s) => {
-        const x = await inputM(s, 2, s.party === 2 ? fromBigints(xs) : null, xs.length);
-        const z = await truncM(s, x, f, ell);
-        await macCheck(s);
-        return z;
-      });
-      const z = value(values(r)).map((v) => BigInt.asIntN(128, v));
-      xs.forEach((x, i) => {
-        const d = z[i]! - (x >> BigInt(f));
-        expect(d === 0n || d === 1n, `f = ${f}, ell = ${ell}, x = ${x}: ${z[i]}`).toBe(true);
-        if (x % p === 0n) expect(d, `x = ${x} (a multiple of 2^f)`).toBe(0n);
-      });
+      const makers = {
+        online: (s: MalSession) => truncMaskM(s, xs.length, f, ell),
+        offline: (s: MalSession) => offlineMask(s, xs.length, f, ell),
+        split: (s: MalSession) => splitTruncMask(s, xs.length, f, ell),
+      };
+      expect(usesSplitMask(xs.length, f, ell, 'offline')).toBe(true);
+      for (const [name, make] of Object.entries(makers)) {
+        const r = await runMal3(async (s) => {
+          const x = await inputM(s, 2, s.party === 2 ? fromBigints(xs) : null, xs.length);
+          const z = await truncM(s, x, f, ell, await make(s));
+          await macCheck(s);
+          return z;
+        });
+        const z = value(values(r)).map((v) => BigInt.asIntN(128, v));
+        xs.forEach((x, i) => {
+          const d = z[i]! - (x >> BigInt(f));
+          expect(d === 0n || d === 1n, `${name} mask, f = ${f}, ell = ${ell}, x = ${x}: ${z[i]}`).toBe(true);
+          if (x % p === 0n) expect(d, `${name} mask, x = ${x} (a multiple of 2^f)`).toBe(0n);
+        });
+      }
     }
   }, 120_000);
 
   it('a cheater on any message of the split mask (each party, each alteration) makes every honest party abort', async () => {
     const XS = Array.from({ length: 16 }, (_, i) => BigInt(i * 1000 - 7000)), F = 4, ELL = 20;
-    expect(usesSplitMask(XS.length, F, ELL)).toBe(true);
     const { cases } = await everyAlteration(async (s) => {
       const x = await inputM(s, 1, s.party === 1 ? fromBigints(XS) : null, XS.length);
-      const out = await openLow(s, await truncM(s, x, F, ELL));
+      const mask = await s.guard('mal.truncMask', () => splitTruncMask(s, XS.length, F, ELL)); // the split maker, whatever the choice at this size
+      const out = await openLow(s, await truncM(s, x, F, ELL, mask));
       await macCheck(s);
       return Array.from(out);
     }, (v) => v.forEach((z, i) => { const d = BigInt.asIntN(64, z) - (XS[i]! >> BigInt(F)); expect(d === 0n || d === 1n).toBe(true); }), 15);

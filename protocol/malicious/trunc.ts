@@ -99,13 +99,37 @@ export const truncMaskBitsCostM = (n: number, ell: number = TRUNC_ELL): Cost => 
   return { rounds: c.rounds, bytes: c.bytes + macOfCost(n).bytes };
 };
 /**
- * Which maker makes a mask: the pair-PRG split of trunc-mask.ts where it sends fewer bytes (every batch of more
- * than a few dozen elements: its binary circuit works on 64 elements per word and its triples are padded to
- * MIN_TRIPLE_WORDS), else the random bits. Both make the same mask (the same distribution of r, r', top), so the
- * choice, a function of the public (n, f, ell) the three parties share, changes only the cost.
+ * Where a mask is made, which decides how its maker is chosen (usesSplitMask): 'online' inline, in a session that
+ * waits for it (a client's run without a pool entry, or the recorded first run): its rounds add to the
+ * prediction's latency; 'offline' in an offline batch of the mask pool (mask-pool.ts), which runs while the party
+ * has no client run in flight: its rounds are on no prediction's path, and what it costs is its bytes (and the
+ * CPU of the MACed arithmetic behind them).
  */
-export const usesSplitMask = (n: number, f: number, ell: number): boolean => truncMaskSplitCostM(n, f, ell).bytes < truncMaskBitsCostM(n, ell).bytes;
-export const truncMaskCostM = (n: number, f: number, ell: number = TRUNC_ELL): Cost => (usesSplitMask(n, f, ell) ? truncMaskSplitCostM(n, f, ell) : truncMaskBitsCostM(n, ell));
+export type MaskWhere = 'online' | 'offline';
+/**
+ * The cost model of the choice: one round weighs as much as this many bytes (all parties together). Online:
+ * 128 KiB, from served pool-off Network A measured both ways on the 2-core box (docs/MALICIOUS.md "Choosing the
+ * truncation mask's maker": at 128 elements the split mask's 15 more rounds cost more than its 1.2 MB fewer bytes
+ * save, at 1,024 elements its 9.6 MB fewer save far more than the rounds cost; a round about 1 ms and a byte of
+ * the bits mask about 10 ns there, so break-even near 100-120 KB per round); offline: 0, the batch's rounds delay
+ * no prediction (bytes only, the rule before).
+ */
+export const ROUND_BYTES: Readonly<Record<MaskWhere, number>> = { online: 128 * 1024, offline: 0 };
+/** A maker's cost as one number: bytes + ROUND_BYTES[where] x rounds. */
+export const maskScore = (c: Cost, where: MaskWhere): number => c.bytes + ROUND_BYTES[where] * c.rounds;
+/**
+ * Which maker makes a mask: the pair-PRG split of trunc-mask.ts (few bytes: 64 elements per binary word; 17-18
+ * rounds) where its score (maskScore) is lower, else the random bits (3 rounds, 240 bytes per bit). Offline
+ * that is every request of 9 elements or more at ell = 48 (bytes only); online only large ones (from 215
+ * elements at ell = 48, f = 13: trunc-mask.test.ts; Network A's 128 and 10 at batch 1 keep the bits). Both make the same mask (the same distribution of r, r',
+ * top), so the choice, a function of the public (n, f, ell, where) the three parties share (a session's source is
+ * agreed at its hellos, an offline batch is run by all three), changes only the cost.
+ */
+export const usesSplitMask = (n: number, f: number, ell: number, where: MaskWhere = 'online'): boolean =>
+  maskScore(truncMaskSplitCostM(n, f, ell), where) < maskScore(truncMaskBitsCostM(n, ell), where);
+/** The declared cost of a mask made `where` (default online: inline in the session that uses it). */
+export const truncMaskCostM = (n: number, f: number, ell: number = TRUNC_ELL, where: MaskWhere = 'online'): Cost =>
+  (usesSplitMask(n, f, ell, where) ? truncMaskSplitCostM(n, f, ell) : truncMaskBitsCostM(n, ell));
 /** Online part with a pre-made mask: one checked opening. */
 export const truncOnlineCostM = (n: number): Cost => openCost(n);
 /** truncM without a mask given: the mask, then the opening. */
@@ -145,9 +169,9 @@ function weightedSums(bits: MShare, n: number, f: number, m: number, kernels: Lo
   };
 }
 
-/** The body of truncMaskM, without its own step: the maker usesSplitMask picks. */
-async function maskBody(s: MalSession, n: number, f: number, ell: number): Promise<TruncMask> {
-  if (!usesSplitMask(n, f, ell)) return bitsMaskBody(s, n, f, ell);
+/** The body of truncMaskM, without its own step: the maker usesSplitMask picks for where the mask is made. */
+async function maskBody(s: MalSession, n: number, f: number, ell: number, where: MaskWhere = 'online'): Promise<TruncMask> {
+  if (!usesSplitMask(n, f, ell, where)) return bitsMaskBody(s, n, f, ell);
   const { r, rShift, top } = await splitMask(s, n, f, ell);
   return { n, f, ell, r, rShift, top, used: false };
 }
@@ -169,7 +193,10 @@ export async function bitsMaskBody(s: MalSession, n: number, f: number, ell: num
 
 /** The request for the mask of a truncation (mask-source.ts: kind 'trunc', parameters f and ell). */
 const maskRequest = (n: number, f: number, ell: number) => ({ kind: 'trunc', n, params: [f, ell] });
-registerMaskMaker('trunc', (s, n, [f, ell]) => s.guard('mal.truncMask', () => maskBody(s, n, f!, ell!)), (n, [f, ell]) => truncMaskCostM(n, f!, ell));
+// The registered maker runs only in offline batches (mask-pool.ts): the offline choice; what a pooled run saves is
+// the online (inline) mask's cost, which the run would have paid without the entry.
+registerMaskMaker('trunc', (s, n, [f, ell]) => s.guard('mal.truncMask', () => maskBody(s, n, f!, ell!, 'offline')),
+  (n, [f, ell]) => truncMaskCostM(n, f!, ell, 'offline'), (n, [f, ell]) => truncMaskCostM(n, f!, ell, 'online'));
 
 /**
  * The input-independent mask of a truncation of n elements by f bits

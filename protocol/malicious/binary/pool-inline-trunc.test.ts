@@ -3,7 +3,7 @@
  * s42-trunc): the binary comparisons' daBits and triples come from a pool entry (their ANDs verified in e's opening,
  * the zero checks deferred to the next MAC check's sigma round, verify.ts openVerifiedBodyB), while each truncation
  * mask is made inline (trunc-mask.ts splitMaskFrom: its own ANDs, its own cut-and-choose and zero check, with the
- * session's pending ANDs and stock set aside). The split mask of the 64-unit dense layer is made right after the
+ * session's pending ANDs and stock set aside). The split mask of the 256-unit dense layer is made right after the
  * MaxPool's pooled verification, while that zero check still waits. Checked: the output against the plaintext, the
  * counters against the declared costs, nothing left pending or unchecked at the end, and that an altered AND
  * message of the cheater (pooled ReLU, pooled MaxPool, the inline split mask) or its deferred zero-check hashes is
@@ -30,11 +30,11 @@ import { clientInference, newMalEpoch, type MalEpoch } from '../../testing/mal-c
 import { binaryState } from './state.js';
 
 const F = 13;
-const H = 64;
+const H = 256; // above the online threshold of the split mask (trunc.ts usesSplitMask: 215 at ell = 48), so the inline mask is the split one
 const t = (shape: number[], vals: number[]): FloatTensor => ({ shape, data: Float64Array.from(vals) });
 /** Deterministic weights in [-1, 1) (a fixed pattern; no randomness needed). */
 const w = (n: number, k: number): number[] => Array.from({ length: n }, (_, i) => (((i * 37 + k * 11) % 64) - 32) / 32);
-/** Conv (trunc 8, ReLU), MaxPool, Dense 64 (trunc 64: the split mask, ReLU), Dense 2 (trunc 2). */
+/** Conv (trunc 8, ReLU), MaxPool, Dense 256 (trunc 256: the split mask, ReLU), Dense 2 (trunc 2). */
 const model: ModelIR<FloatTensor> = {
   formatVersion: IR_FORMAT_VERSION, inputShape: [3, 3, 1], output: 'e', outputActivation: 'linear',
   nodes: [
@@ -75,7 +75,7 @@ const fullCost = () => addCost(setupCost(), inputMaskCost(N_IN), malForwardCost(
 
 describe('a pooled binary inference whose truncation masks are made inline (splitMaskFrom between pooled ANDs)', () => {
   it('right output, counters = declared, nothing left unchecked; an altered AND (pooled or the split mask\'s) or deferred zero-check hash: E_INTEGRITY at both honest parties', async () => {
-    expect(usesSplitMask(H, F, TRUNC_ELL)).toBe(true); // the 64-unit layer's mask runs splitMaskFrom (its ANDs inline)
+    expect(usesSplitMask(H, F, TRUNC_ELL)).toBe(true); // the 256-unit layer's mask runs splitMaskFrom (its ANDs inline)
     const eps = await newEpoch();
     const recs = [new MaskRecorder(), new MaskRecorder(), new MaskRecorder()];
     const rec = await inference(eps, 'rec', (p) => recs[p]);

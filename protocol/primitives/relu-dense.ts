@@ -56,19 +56,23 @@ export function reluIntoDense(ctx: PartyContext, a: AShare, y: BigUint64Array, r
   assert(a.length === rows * K && (ctx.party === 2 || y.length === K * N), 'E_SHAPE', `${label}: expected ${rows} x ${K} inputs and ${K} x ${N} weights, got ${a.length} and ${y.length}`, { party: ctx.party, step: label });
   const KN = K * N, k = ctx.kernels;
   const mask = keptMask(masks, key, ctx.party, KN); // P2: B; P0, P1: F
+  let R: BigUint64Array | null = null;
   const tail: ReluTail = {
     words: 3 * rows * KN,
     tag: 'z,w,RMN',
-    deal(z, r, out) {
-      // Per image row: R = r_i B_i, M = z_i B_i, N = z_i R_i (w_i = r_i z_i), as K x N blocks one after the other.
+    // R = r_i B_i per image row, made while P0's and P1's d travel (r is known before step 3); read after P2's await: fresh.
+    prepare(r) {
+      R = new BigUint64Array(rows * KN);
+      for (let idx = 0; idx < rows * K; idx++) { const i = idx % K; k.mulScalar(mask.subarray(i * N, (i + 1) * N), r[idx]!, R.subarray(idx * N, (idx + 1) * N)); }
+    },
+    deal(z, out) {
+      // Per image row: R, M = z_i B_i, N = z_i R_i (w_i = r_i z_i), as K x N blocks one after the other: row copies only.
       for (let row = 0; row < rows; row++) {
         const base = 3 * row * KN;
+        out.set(R!.subarray(row * KN, (row + 1) * KN), base);
         for (let i = 0; i < K; i++) {
-          const idx = row * K + i, Bi = mask.subarray(i * N, (i + 1) * N);
-          const Ri = out.subarray(base + i * N, base + (i + 1) * N);
-          k.mulScalar(Bi, r[idx]!, Ri);
-          const Mi = out.subarray(base + KN + i * N, base + KN + (i + 1) * N), Ni = out.subarray(base + 2 * KN + i * N, base + 2 * KN + (i + 1) * N);
-          if (z[idx]! & 1) { Mi.set(Bi); Ni.set(Ri); } else { Mi.fill(0n); Ni.fill(0n); }
+          const idx = row * K + i, Mi = out.subarray(base + KN + i * N, base + KN + (i + 1) * N), Ni = out.subarray(base + 2 * KN + i * N, base + 2 * KN + (i + 1) * N);
+          if (z[idx]! & 1) { Mi.set(mask.subarray(i * N, (i + 1) * N)); Ni.set(R!.subarray(idx * N, (idx + 1) * N)); } else { Mi.fill(0n); Ni.fill(0n); }
         }
       }
     },

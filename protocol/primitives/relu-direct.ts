@@ -154,13 +154,16 @@ export function comparisonMaskJob(n: number, narrow: boolean, radix4 = false, ke
 /**
  * What a ReLU's step 4 carries for the product that consumes it (relu-dense.ts): P2 appends `words` more words to
  * P1's (z, w) message (P0 draws its share of them from the PRG it shares with P2, after z_0 and w_0), and P0 and P1
- * finish with them instead of returning ReLU's shares. deal (P2): the values to share, into `out`; finish (P0, P1):
+ * finish with them instead of returning ReLU's shares. prepare, deal (P2): the values to share; finish (P0, P1):
  * from this party's ReLU share x, b (1: ReLU = a z), the opened c and its share t of the dealt words.
  */
 export interface ReluTail {
   readonly words: number;
   readonly tag: string;
-  deal(z: Uint8Array, r: BigUint64Array, out: BigUint64Array): void;
+  /** P2, before step 3 (off the critical path): what depends on the mask r alone. */
+  prepare(r: BigUint64Array): void;
+  /** P2, after step 3: the values to share, into `out` (every word written). */
+  deal(z: Uint8Array, out: BigUint64Array): void;
   finish(x: BigUint64Array, b: Uint8Array, c: BigUint64Array, t: BigUint64Array): AShare;
 }
 
@@ -190,7 +193,7 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     const z1 = zw.subarray(0, n);
     g0.u64Into(z1);
     if (wantRelu) g0.u64Into(zw.subarray(n, 2 * n));
-    if (tail) g0.u64Into(zw.subarray(2 * n));
+    if (tail) { g0.u64Into(zw.subarray(2 * n)); tail.prepare(r!); }
     // Step 3.
     const betaP = (r4 ? await privateCompareRadix4(ctx, n, null, null, null, `${label}.pc`) : await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
     // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_1 = z - z_0 sent); ReLU: w = r z too
@@ -205,7 +208,7 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     if (tail) {
       // The consumer's words, shared like z and w: P1's share = value - P0's draw (relu-dense.ts).
       const t1 = zw.subarray(2 * n), t = scratchU64('relu.p2.tail', extra);
-      tail.deal(z, r!, t);
+      tail.deal(z, t);
       k.sub(t, t1, t1);
     }
     sendPooled(ctx, 1, tail ? `${label}:${tail.tag}` : wantRelu ? `${label}:z,w` : `${label}:z`, zw);

@@ -8,3 +8,11 @@
  * result.
  */
 export const fuseReluIntoMaxPool = (env: NodeJS.ProcessEnv = process.env): boolean => env.PARTY_FUSE_RELU_MAXPOOL === '1';
+
+/**
+ * Benchmark knob: PARTY_FUSE_RELU_DENSE=1 makes this party run a dense layer's ReLU inside the next small dense layer's
+ * product in runs with the weights' mask kept (protocol/primitives/relu-dense.ts, ForwardOptions.fuseReluIntoDense:
+ * Network A 9 -> 8 rounds, 24 K N bytes per image from P2 instead of the opening of E). Off by default. The same rule
+ * as above: all three parties or none (not agreed at HELLO; a mismatch fails the run with a coded error).
+ */
+export const fuseReluIntoDense = (env: NodeJS.ProcessEnv = process.env): boolean => env.PARTY_FUSE_RELU_DENSE === '1';

@@ -14,6 +14,7 @@ import { privateCompareCost } from '../protocol/primitives/private-compare.js';
 import { privateCompareRadix4Cost } from '../protocol/primitives/private-compare-radix4.js';
 import { dreluDirectCost, reluDirectCost } from '../protocol/primitives/relu-direct.js';
 import { reluMaxPairsCost } from '../protocol/primitives/relu-max-pairs.js';
+import { FUSE_MAX_WORDS, reluDenseCost } from '../protocol/primitives/relu-dense.js';
 import { reluCost } from '../protocol/primitives/relu.js';
 import { rangeSentinelCost, RANGE_SENTINEL_FRACTION, RANGE_SENTINEL_MIN_PER_CALL } from '../protocol/primitives/range-sentinel.js';
 import { selectShareCost } from '../protocol/primitives/select-share.js';
@@ -77,6 +78,7 @@ export function costRows(): Row[] {
     one('PrivateCompare, radix 4 (`private-compare-radix4.ts`)', privateCompareRadix4Cost(1), '2 · 16 digits · 1 byte; the dealt shares are 48 Z_p values per element (bits: 32)'),
     pair('DReLU / ReLU, direct, 32-bit ring, radix 4 (`compareRadix: 4`)', dreluDirectCost(1, 32, 4), reluDirectCost(1, 32, 4), 'the party servers\' default; of it 48 dealt by P2 (a preprocessed run sends 48 / 64)'),
     pair('ReLU(max) of pairs, 32-bit ring, radix 4 (`relu-max-pairs.ts`): per element / per pair', reluMaxPairsCost(1, 0, 32, 4), reluMaxPairsCost(0, 1, 32, 4), 'a ReLU moved after a MaxPool, fused into its last pass: the elements\' signs and the pairs\' differences in one comparison; P2 also deals z\' z_e, z\' r_e, z\' r_e z_e (e = both ends) so ReLU(max) is local; opt-in (`fuseReluIntoMaxPool`): the seed CNN\'s 2x2 stride-1 pools in 6 rounds instead of 9, slower on the 2-core box'),
+    pair('ReLU fused into the next dense layer, 32-bit ring, radix 4 (`relu-dense.ts`): per ReLU element / per weight and image row', reluDenseCost(1, 1, 0, 32, 4), { rounds: 3, bytes: reluDenseCost(1, 1, 1, 32, 4).bytes - reluDenseCost(1, 1, 0, 32, 4).bytes }, `the ReLU's rounds and bytes, and R = r B, M = z B, N = w B (B the kept weight mask) shared by P2 with its (z, w), so ReLU(a) W is local: the dense layer's opening of E (16 bytes per input) and its C_1 go; opt-in (\`fuseReluIntoDense\`), 'use' runs, 3 rows K N <= ${FUSE_MAX_WORDS}: Network A 9 -> 8 rounds, +28 KiB`),
     one('Range sentinel, per checked value (`range-sentinel.ts`)', rangeSentinelCost(1), `x outside [−2^31, 2^31) by two exact 64-bit DReLUs in one batch, a random linear combination opened to the client only; checks 1/${1 / RANGE_SENTINEL_FRACTION} (at least ${RANGE_SENTINEL_MIN_PER_CALL}) of each 32-bit comparison call's values, once after the forward pass`),
     one('Truncation, local (`truncate.ts`)', truncateCost(), 'the paper\'s (SecureML\'s) rule after P0 and P1 re-randomise the sharing with a P0-P1 PRG mask (8 PRG bytes per element): wrong with probability ~\\|x\\| / 2^64 per element for every input sharing; without the mask (before December 7) (x, 0) and (0, x) sharings, e.g. ZeroPadding2D cells, failed for every x >= 0'),
     one('Truncation, exact (`truncate-exact.ts`)', truncateExactCost(1), 'models imported with `--truncation exact`: x + s opened to P2, its top bit and shift shared back; exact for \\|x\\| < 2^62'),

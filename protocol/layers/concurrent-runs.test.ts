@@ -27,7 +27,7 @@ import { reconstruct } from '../sharing/sharing.js';
 import { networkA, seedCnn, seededPrg, uniform } from '../seed-models.js';
 import { shareFor3 } from '../testing/run3.js';
 import { Coalescer, memoryTransports } from '../transport/memory.js';
-import { secureForward } from './runner.js';
+import { secureForward, type ForwardOptions } from './runner.js';
 import { shareModel } from './share-model.js';
 import { sizeOf } from './types.js';
 
@@ -50,6 +50,8 @@ interface Setup {
   inputs?: (n: number) => [Float64Array, Float64Array];
   /** Deliveries coalesced into one tick (default true). */
   coalesce?: boolean;
+  /** The runner's options (e.g. fuseReluIntoDense). */
+  forward?: ForwardOptions;
 }
 
 type Stores = [MemoryWeightMasks, MemoryWeightMasks, MemoryWeightMasks];
@@ -71,7 +73,7 @@ async function twoRunsAtOnce(model: ModelIR<FloatTensor>, s: Setup): Promise<{ e
         ...(mode ? { weightMasks: stores[p].session(mode) } : {}), ...(extra.bundles ? { bundle: extra.bundles[p]! } : {}), ...(extra.script && p === 2 ? { dealScript: extra.script } : {}),
       });
       // One party failing must not leave the others waiting: close every transport with its error.
-      return secureForward(ctx, parts[p], { shape: [N, ...model.inputShape], data: xs[p] }).catch((e: unknown) => { ts.forEach((t) => t.close(e as Error)); throw e; });
+      return secureForward(ctx, parts[p], { shape: [N, ...model.inputShape], data: xs[p] }, s.forward).catch((e: unknown) => { ts.forEach((t) => t.close(e as Error)); throw e; });
     }));
     return decode(reconstruct(k, results[0].data, results[1].data), f);
   };
@@ -165,6 +167,10 @@ const edge = (n: number): Float64Array => Float64Array.from({ length: n }, (_, i
 describe('two runs at once in one process keep apart', () => {
   it('MNIST Network A (kept weight masks, Beaver opening E only), messages of both runs delivered in one tick: both exact', async () => {
     await expectApart(networkA(), { f: 16 }, 2e-3);
+  });
+
+  it('MNIST Network A with the ReLU fused into the last dense layer (relu-dense.ts scratch slots), kept masks and each run from its own bundle: both exact', async () => {
+    for (const dealing of ['kept', 'bundle'] as const) for (const N of [1, 2]) await expectApart(networkA(), { f: 16, dealing, N, forward: { fuseReluIntoDense: true } }, 2e-3);
   });
 
   it('seed CNN (MaxPool, exact truncation), messages of both runs delivered in one tick: both exact', async () => {

@@ -88,7 +88,7 @@ class Trace {
 
 type Dealing = 'live' | 'bundle';
 
-async function runNetworkA(x: Float64Array, stores: MemoryWeightMasks[], mode: 'build' | 'use', extra: { bundles?: PartyBundle[]; script?: DealScript } = {}) {
+async function runNetworkA(x: Float64Array, stores: MemoryWeightMasks[], mode: 'build' | 'use', extra: { bundles?: PartyBundle[]; script?: DealScript; fuse?: boolean } = {}) {
   const net = networkA();
   const parts = shareModel(k, net, F);
   const xs = shareFor3(encode(x, F));
@@ -101,22 +101,22 @@ async function runNetworkA(x: Float64Array, stores: MemoryWeightMasks[], mode: '
       weightMasks: stores[p]!.session(mode),
       ...(extra.bundles ? { bundle: extra.bundles[p]! } : {}), ...(extra.script && p === 2 ? { dealScript: extra.script } : {}),
     });
-    return secureForward(ctx, parts[p], { shape: [1, 784], data: xs[p] }).catch((e: unknown) => { ts.forEach((t) => t.close(e as Error)); throw e; });
+    return secureForward(ctx, parts[p], { shape: [1, 784], data: xs[p] }, { fuseReluIntoDense: extra.fuse === true }).catch((e: unknown) => { ts.forEach((t) => t.close(e as Error)); throw e; });
   }));
   const got = decode(reconstruct(k, results[0].data, results[1].data), F);
   return { got, want: plainForward(net, x, 1).data, trace, transports: ts };
 }
 
 /** A build run, then (for 'bundle') a recorded live run replayed into a bundle, then the measured 'use' run. */
-async function asServed(dealing: Dealing, x: Float64Array) {
+async function asServed(dealing: Dealing, x: Float64Array, fuse = false) {
   const stores = PARTIES.map(() => new MemoryWeightMasks());
-  await runNetworkA(uniform(seededPrg(1), 784, 1), stores, 'build');
-  if (dealing === 'live') return runNetworkA(x, stores, 'use');
+  await runNetworkA(uniform(seededPrg(1), 784, 1), stores, 'build', { fuse });
+  if (dealing === 'live') return runNetworkA(x, stores, 'use', { fuse });
   const script: DealScript = [];
-  await runNetworkA(uniform(seededPrg(2), 784, 1), stores, 'use', { script });
+  await runNetworkA(uniform(seededPrg(2), 784, 1), stores, 'use', { script, fuse });
   const s02 = randomBytes(16), s12 = randomBytes(16);
   const { forP1, p2 } = prepareBundle(k, script, s02, s12);
-  return runNetworkA(x, stores, 'use', { bundles: [p0Bundle(s02), p1Bundle(s12, forP1), p2] });
+  return runNetworkA(x, stores, 'use', { bundles: [p0Bundle(s02), p1Bundle(s12, forP1), p2], fuse });
 }
 
 const NAMED = [
@@ -146,6 +146,18 @@ describe('MNIST Network A rounds as the party servers run it (kept weight masks,
       expect(transports.map((t) => t.pending)).toEqual([0, 0, 0]);
     });
   }
+
+  it('with the ReLU fused into the last dense layer (relu-dense.ts, fuseReluIntoDense): 8 rounds, dense_2\'s opening gone, P2\'s last message carries R, M, N (32 KiB); 14 messages instead of 16', async () => {
+    const x = uniform(seededPrg(9), 784, 1).map((v) => (v + 1) / 2);
+    const plain = await asServed('bundle', x), fused = await asServed('bundle', x, true);
+    for (const r of [plain, fused]) for (let i = 0; i < r.want.length; i++) expect(Math.abs(r.got[i]! - r.want[i]!)).toBeLessThan(1e-3 * Math.max(1, Math.abs(r.want[i]!)));
+    const { rounds, links } = fused.trace.chains();
+    expect(rounds).toBe(8);
+    expect(links).toEqual([...NAMED.slice(0, 7), ['dense_1.act:z,w,RMN']]);
+    expect([plain.trace.msgs.length, fused.trace.msgs.length]).toEqual([16, 14]);
+    expect(fused.trace.msgs.filter((m) => m.tag.startsWith('dense_2'))).toEqual([]);
+    expect(fused.trace.msgs.find((m) => m.tag === 'dense_1.act:z,w,RMN')!.bytes).toBe(8 * (2 * 128 + 3 * 128 * 10));
+  });
 
   it('bundle: round 1 is the first opening alone (P0 <-> P1, 6272 bytes each way) and P2 sends only ReLU\'s z, w during the run', async () => {
     const x = uniform(seededPrg(8), 784, 1).map((v) => (v + 1) / 2);

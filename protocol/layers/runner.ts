@@ -16,6 +16,7 @@ import { maxPool } from '../primitives/maxpool.js';
 import { adjacentAxis, adjacentPairs, maxPool2, reluMaxAdjacent } from './pool-pairs.js';
 import { relu } from '../primitives/relu.js';
 import { reluDirect } from '../primitives/relu-direct.js';
+import { fusesIntoDense, reluIntoDense } from '../primitives/relu-dense.js';
 import { divideByPublic, truncate } from '../primitives/truncate.js';
 import { truncateExact } from '../primitives/truncate-exact.js';
 import { concatU64 } from '../ring/ops.js';
@@ -323,6 +324,16 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
   }
 }
 
+/** Dense layer `node` on the pre-activation `a` of `from`, whose ReLU runs inside its product (relu-dense.ts). */
+async function reluDenseNode(ctx: PartyContext, src: PartyContext, node: LayerNode<ShareTensor> & { kind: 'dense' }, a: ShareTensor, from: LayerNode<ShareTensor>, keyPrefix: string, limit: number): Promise<ShareTensor> {
+  const [N, din] = a.shape as [number, number];
+  assert(node.kernel.shape[0] === din, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[0]} inputs, got ${din}`);
+  const y = await reluIntoDense(src, a.data, node.kernel.data, N, din, node.units, `${keyPrefix}${node.name}:kernel`, `${from.name}.act`);
+  const z = await truncateProduct(ctx, y, node.name);
+  if (node.bias) addBias(ctx, z, node.bias.data);
+  return activate(ctx, tensor([N, node.units], z), node.activation, `${node.name}.act`, limit);
+}
+
 export interface ForwardOptions {
   /** Called after each node with its name and index (progress, per-layer timing). */
   onNode?: (name: string, index: number, total: number) => void;
@@ -336,6 +347,12 @@ export interface ForwardOptions {
    * unfused ones (BENCHMARKS.md "Seed CNN: the ReLU fused into the MaxPool").
    */
   fuseReluIntoMaxPool?: boolean;
+  /**
+   * true: a dense layer's ReLU whose only reader is a small dense layer (3 rows K N <= FUSE_MAX_WORDS) runs with that
+   * layer's product in its rounds, in runs with the weights' mask kept ('use'): relu-dense.ts, one round fewer per
+   * such pair (Network A 9 -> 8), 24 K N bytes per row from P2 instead of the opening of E. Default false.
+   */
+  fuseReluIntoDense?: boolean;
   /**
    * Prefix of the keys under which ctx.weightMasks keeps the masks of this
    * model's weights ('<prefix><layer>:kernel'); distinct models sharing one
@@ -357,15 +374,24 @@ export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTenso
   const limit = opts.maxComparisonsPerCall ?? DEFAULT_MAX_COMPARISONS_PER_CALL;
   const deferred = opts.reluAfterMaxPool === false ? new Map() as Deferred : deferredActivations(model);
   const producers = new Set([...deferred.values()].map((d) => d.producer));
+  // A node the importer marked for the 64-bit ring (its sound range bound, model-import/static-bounds.ts) runs its
+  // comparisons there, a deferred activation on its source node's ring.
+  const wide = (n: LayerNode<ShareTensor> | undefined) => n?.compareBits === 64 ? withCompareBits(ctx, 64) : ctx;
+  // Dense layers whose ReLU runs inside the next dense layer's product (relu-dense.ts): consumer index -> producer.
+  const fusedDense = new Map<number, LayerNode<ShareTensor> & { kind: 'dense' }>();
   for (let i = 0; i < model.nodes.length; i++) {
     const node = model.nodes[i]!;
     const ins = values.inputsOf(node);
-    const run = producers.has(i) ? { ...node, activation: 'linear' } as LayerNode<ShareTensor> : node;
+    const q = model.nodes[i + 1];
+    if (opts.fuseReluIntoDense === true && node.kind === 'dense' && node.activation === 'relu' && !producers.has(i) && !deferred.has(i)
+      && q?.kind === 'dense' && q.inputs.length === 1 && q.inputs[0] === node.name && node.name !== model.output
+      && model.nodes.every((o, t) => t === i + 1 || !o.inputs.includes(node.name)) && wide(node).comparison === 'direct'
+      && ctx.weightMasks?.mode === 'use' && ins[0]!.shape[0]! * node.units <= limit && fusesIntoDense(ins[0]!.shape[0]!, node.units, q.units)) fusedDense.set(i + 1, node);
+    const run = producers.has(i) || fusedDense.get(i + 1) === node ? { ...node, activation: 'linear' } as LayerNode<ShareTensor> : node;
     const after = deferred.get(i);
-    // A node the importer marked for the 64-bit ring (its sound range bound, model-import/static-bounds.ts) runs its
-    // comparisons there, a deferred activation on its source node's ring.
-    const wide = (n: LayerNode<ShareTensor> | undefined) => n?.compareBits === 64 ? withCompareBits(ctx, 64) : ctx;
+    const from = fusedDense.get(i);
     const out = await ctx.step(`layer:${node.name}`, async () => {
+      if (from && node.kind === 'dense') return reluDenseNode(ctx, wide(from), node, ins[0]!, from, opts.weightKeyPrefix ?? '', limit);
       const src = after ? wide(model.nodes.find((n) => n.name === after.from)) : ctx;
       // A ReLU moved after a MaxPool runs inside the pool's last comparison pass (pool-pairs.ts, maxpool.ts) where both are on one ring.
       const fuse = after?.activation === 'relu' && node.kind === 'maxpool2d' && src.compareBits === wide(node).compareBits && opts.fuseReluIntoMaxPool === true;

@@ -151,7 +151,23 @@ export function comparisonMaskJob(n: number, narrow: boolean, radix4 = false, ke
   };
 }
 
-async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: string): Promise<AShare> {
+/**
+ * What a ReLU's step 4 carries for the product that consumes it (relu-dense.ts): P2 appends `words` more words to
+ * P1's (z, w) message (P0 draws its share of them from the PRG it shares with P2, after z_0 and w_0), and P0 and P1
+ * finish with them instead of returning ReLU's shares. prepare, deal (P2): the values to share; finish (P0, P1):
+ * from this party's ReLU share x, b (1: ReLU = a z), the opened c and its share t of the dealt words.
+ */
+export interface ReluTail {
+  readonly words: number;
+  readonly tag: string;
+  /** P2, before step 3 (off the critical path): what depends on the mask r alone. */
+  prepare(r: BigUint64Array): void;
+  /** P2, after step 3: the values to share, into `out` (every word written). */
+  deal(z: Uint8Array, out: BigUint64Array): void;
+  finish(x: BigUint64Array, b: Uint8Array, c: BigUint64Array, t: BigUint64Array): AShare;
+}
+
+async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: string, tail?: ReluTail): Promise<AShare> {
   const k = ctx.kernels;
   const n = a.length;
   const narrow = ctx.compareBits === 32;
@@ -172,10 +188,12 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     // now, while P0's and P1's d are on their way, into the message P1 gets (a send buffer, ring/send-pool.ts: it is
     // sent, and every element is drawn here); the same stream as drawing them after step 3.
     const g0 = ctx.pairPrg(0);
-    const zw = sendBufferU64(wantRelu ? 2 * n : n);
+    const extra = tail?.words ?? 0;
+    const zw = sendBufferU64((wantRelu ? 2 * n : n) + extra);
     const z1 = zw.subarray(0, n);
     g0.u64Into(z1);
-    if (wantRelu) g0.u64Into(zw.subarray(n));
+    if (wantRelu) g0.u64Into(zw.subarray(n, 2 * n));
+    if (tail) { g0.u64Into(zw.subarray(2 * n)); tail.prepare(r!); }
     // Step 3.
     const betaP = (r4 ? await privateCompareRadix4(ctx, n, null, null, null, `${label}.pc`) : await privateCompare(ctx, n, null, null, null, `${label}.pc`, width))!;
     // Step 4: z = r_63 XOR beta' (narrow: r_31), shared over Z_L (z_1 = z - z_0 sent); ReLU: w = r z too
@@ -183,11 +201,17 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     xorInto(z, betaP);
     k.sub(bitsToU64(z, scratchU64('relu.p2.z', n)), z1, z1);
     if (wantRelu) {
-      const w1 = zw.subarray(n), w = scratchU64('relu.p2.w', n);
+      const w1 = zw.subarray(n, 2 * n), w = scratchU64('relu.p2.w', n);
       keepWhereBit(z, 1, r!, w);
       k.sub(w, w1, w1);
     }
-    sendPooled(ctx, 1, wantRelu ? `${label}:z,w` : `${label}:z`, zw);
+    if (tail) {
+      // The consumer's words, shared like z and w: P1's share = value - P0's draw (relu-dense.ts).
+      const t1 = zw.subarray(2 * n), t = scratchU64('relu.p2.tail', extra);
+      tail.deal(z, t);
+      k.sub(t, t1, t1);
+    }
+    sendPooled(ctx, 1, tail ? `${label}:${tail.tag}` : wantRelu ? `${label}:z,w` : `${label}:z`, zw);
     return new BigUint64Array(n) as AShare;
   }
   const j = ctx.party;
@@ -245,10 +269,17 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
     for (let i = 0; i < n; i++) b[i]! ^= cw[2 * i + hi]! >>> 31;
   }
   // Step 4.
-  let zj: BigUint64Array, wj: BigUint64Array | null = null;
-  if (j === 0) { zj = g2.u64Into(scratchU64('relu.z', n)); if (wantRelu) wj = g2.u64Into(scratchU64('relu.w', n)); }
-  else if (!wantRelu) zj = await recvU64(ctx, 2, `${label}:z`, n);
-  else { const zw = await recvU64(ctx, 2, `${label}:z,w`, 2 * n); zj = zw.subarray(0, n); wj = zw.subarray(n); }
+  let zj: BigUint64Array, wj: BigUint64Array | null = null, tj: BigUint64Array | null = null;
+  const extra = tail?.words ?? 0;
+  if (j === 0) {
+    zj = g2.u64Into(scratchU64('relu.z', n));
+    if (wantRelu) wj = g2.u64Into(scratchU64('relu.w', n));
+    if (tail) tj = g2.u64Into(scratchU64('relu.tail', extra));
+  } else if (!wantRelu) zj = await recvU64(ctx, 2, `${label}:z`, n);
+  else {
+    const zw = await recvU64(ctx, 2, tail ? `${label}:${tail.tag}` : `${label}:z,w`, 2 * n + extra);
+    zj = zw.subarray(0, n); wj = zw.subarray(n, 2 * n); tj = tail ? zw.subarray(2 * n) : null;
+  }
   // P1's z_j is a view of P2's message, which is P1's (Transport.recv): the result goes over it (every z_j is read
   // before it is overwritten below), no fresh array. P0's z_j is a scratch buffer.
   const out = j === 1 ? zj : new BigUint64Array(n);
@@ -265,13 +296,15 @@ async function core(ctx: PartyContext, a: AShare, wantRelu: boolean, label: stri
   // (a z)_j = c z_j - w_j (a = c - r, w = r z); ReLU_j = b ? (a z)_j : a_j - (a z)_j.
   const az = scratchU64('relu.az', n);
   k.mul(c!, zj, az);
-  // c's last read (it is the other data party's c_j with ours added in place, open.ts): its buffer may serve the next messages.
-  recycleReceived(ctx, c!);
   k.sub(az, wj!, az);
   const aMinus = scratchU64('relu.aminus', n);
   k.sub(a, az, aMinus);
   selectByBit(b, az, aMinus, out);
-  return out as AShare;
+  // The consumer's product (relu-dense.ts) reads out, b, c and t_j synchronously; its result is fresh.
+  const res = tail ? tail.finish(out, b, c!, tj!) : out;
+  // c's last read (it is the other data party's c_j with ours added in place, open.ts): its buffer may serve the next messages.
+  recycleReceived(ctx, c!);
+  return res as AShare;
 }
 
 /** DReLU(a) = 1 if a >= 0 (two's complement), else 0; shares over Z_2^64. */
@@ -282,4 +315,9 @@ export function dreluDirect(ctx: PartyContext, a: AShare, label = 'drelu'): Prom
 /** ReLU(a) = max(a, 0) (two's complement); shares over Z_2^64. */
 export function reluDirect(ctx: PartyContext, a: AShare, label = 'relu'): Promise<AShare> {
   return ctx.step('ReLU', () => core(ctx, a, true, label));
+}
+
+/** ReLU(a) with `tail` finishing it inside step 4 (relu-dense.ts: the product that consumes it); returns the tail's result. */
+export function reluDirectInto(ctx: PartyContext, a: AShare, label: string, tail: ReluTail): Promise<AShare> {
+  return ctx.step('ReLU', () => core(ctx, a, true, label, tail));
 }

@@ -18,6 +18,8 @@ import { referenceKernels as ref } from '../kernels/reference.js';
 import { privateCompare } from '../primitives/private-compare.js';
 import { privateCompareRadix4 } from '../primitives/private-compare-radix4.js';
 import { reluMaxOfPairs } from '../primitives/relu-max-pairs.js';
+import { reluIntoDense } from '../primitives/relu-dense.js';
+import { MemoryWeightMasks } from '../correlated/weight-masks.js';
 import { truncateExact } from '../primitives/truncate-exact.js';
 import { sigmoidApprox } from '../primitives/sigmoid.js';
 import { siluApprox } from '../primitives/silu.js';
@@ -170,6 +172,29 @@ describe('no single party\'s view depends on the input (secure argmax, simulated
       expect(new Set(A.shape.map((x) => x.slice(0, 2)))).toEqual(new Set(['P0', 'P1', 'P2']));
       // P2 receives PrivateCompare's d only (and, on the 64-bit ring, nothing else).
       expect(A.shape.filter((x) => x.startsWith('P2')).every((x) => x.includes('.pc:d'))).toBe(true);
+      const worst = compare(A.stats, B.stats);
+      expect(worst.z, worst.key).toBeLessThan(5);
+      for (const [key, e] of A.stats) if (!e.zp && !key.includes('+own') && !key.startsWith('P2 pair')) expect(goodnessOfFitZ(e.h, new Array<number>(e.h.length).fill(1 / 4 / (e.h.length / 4))), key).toBeLessThan(5);
+    });
+  }
+
+  // ReLU fused into the next dense layer (relu-dense.ts): P1 also gets its shares of R = r B, M = z B, N = w B with
+  // P2's (z, w); P0 draws its shares; nothing new reaches P2. Fixed weights and kept mask over the runs, as in service.
+  for (const compareBits of [32, 64] as const) {
+    it(`ReLU fused into a dense layer, ${compareBits}-bit ring: every party's view is the same for inputs of opposite signs; u64 messages look uniform`, async () => {
+      const K = 4, Nd = 3;
+      const wg = seededPrg(77), W = wg.u64(K * Nd), Bm = wg.u64(K * Nd), F = new BigUint64Array(K * Nd), Y0 = wg.u64(K * Nd), Y1 = new BigUint64Array(K * Nd);
+      ref.sub(W, Bm, F); ref.sub(W, Y0, Y1);
+      const masks = new MemoryWeightMasks().session('use');
+      masks.set('w0', F); masks.set('w1', F); masks.set('w2', Bm);
+      const ys = [Y0, Y1, new BigUint64Array(K * Nd)];
+      const run: Protocol = (ctx, share) => reluIntoDense(ctx, share, ys[ctx.party]!, 4, K, Nd, `w${ctx.party}`, 'act');
+      const DA = enc([[3, -2, 0, 5], [3, -2, 0, -5], [-1, -1, 7, 7], [0.5, -0.5, 2, -9]]);
+      const DB = enc([[-3, 2, -4, -5], [-6, 8, 1, 5], [1, 0.25, -7, -8], [-0.5, 9, -2, 11]]);
+      const A = await collect(DA, 61 + compareBits, false, run, { compareBits, weightMasks: masks }), B = await collect(DB, 62 + compareBits, false, run, { compareBits, weightMasks: masks });
+      expect(B.shape).toEqual(A.shape);
+      expect(A.shape.filter((x) => x.startsWith('P2')).every((x) => x.includes('.pc:d'))).toBe(true);
+      expect(A.shape.some((x) => x.startsWith('P1<P2 act:z,w,RMN'))).toBe(true);
       const worst = compare(A.stats, B.stats);
       expect(worst.z, worst.key).toBeLessThan(5);
       for (const [key, e] of A.stats) if (!e.zp && !key.includes('+own') && !key.startsWith('P2 pair')) expect(goodnessOfFitZ(e.h, new Array<number>(e.h.length).fill(1 / 4 / (e.h.length / 4))), key).toBeLessThan(5);

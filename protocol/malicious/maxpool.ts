@@ -108,7 +108,7 @@ export async function tournamentM(s: MalSession, x: MShare, shape: PoolInput, po
     const ia = new Int32Array(m * q), ib = new Int32Array(m * q);
     for (let r = 0; r < m; r++) for (let j = 0; j < q; j++) { ia[r * q + j] = r * cnt + 2 * j; ib[r * q + j] = r * cnt + 2 * j + 1; }
     const a = gatherM(cur, ia), b = gatherM(cur, ib);
-    const best = addM(b, await relu(subM(a, b), used, used + m * q));
+    const best = addM(b, await relu(subM(a, b, s.ctx.kernels), used, used + m * q), s.ctx.kernels);
     used += m * q;
     if (cnt % 2 === 0) cur = best;
     else {

@@ -27,7 +27,7 @@ import { sliceM } from '../mvec.js';
 import type { MShare } from '../rep.js';
 import type { MalSession } from '../session.js';
 import { maxPoolComparisons, tournamentM, type PoolInput, type PoolWindow } from '../maxpool.js';
-import { bitAt, packBits } from './bshare.js';
+import { bitRange } from './planes.js';
 import { andWordsB, reluBinM, reluBinOnlineCostB } from './compare-bin.js';
 import { daBitsCostB, daBitsM, type DaBits } from './dabit.js';
 import { pendingWords } from './state.js';
@@ -35,9 +35,8 @@ import { takeTriplesM, verifyInlineCostB, verifyPendingBody } from './verify.js'
 
 /** daBits [from, to) of d (the binary part repacked from bit `from`). */
 export function sliceDaBits(d: DaBits, from: number, to: number): DaBits {
-  const n = d.bin.n, k = to - from;
-  const take = (v: Uint32Array) => packBits(Uint8Array.from({ length: k }, (_, i) => bitAt(v, n, 0, from + i)));
-  return { arith: sliceM(d.arith, from, to), bin: { n: k, planes: 1, a: take(d.bin.a), b: take(d.bin.b) } };
+  const k = to - from;
+  return { arith: sliceM(d.arith, from, to), bin: { n: k, planes: 1, a: bitRange(d.bin.a, from, k), b: bitRange(d.bin.b, from, k) } };
 }
 
 export function maxPoolBinCostB(shape: PoolInput, pool: PoolWindow, ell: number): Cost {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bitPlanes as fromA2b } from './a2b.js';
-import { lanesOf } from './bshare.js';
-import { bitPlanes, transpose32 } from './planes.js';
+import { bitAt, lanesOf, packBits } from './bshare.js';
+import { bitPlanes, bitRange, transpose32 } from './planes.js';
 
 /** The bit-by-bit version bitPlanes replaced (a2b.ts before), kept as the reference. */
 function bitPlanesRef(v: Uint32Array, n: number, ell: number): Uint32Array {
@@ -45,5 +45,17 @@ describe('bitPlanes (bit slicing by 32 x 32 transposes)', () => {
 
   it('a2b.ts exports the same function (its split step and trunc-mask.ts use it)', () => {
     expect(fromA2b).toBe(bitPlanes);
+  });
+
+  it('bitRange equals taking the bits one at a time (the old sliceDaBits), at every offset mod 32, with padding bits 0', () => {
+    for (const n of [1, 31, 32, 33, 64, 65, 200]) {
+      const v = rand(lanesOf(n)), last = lanesOf(n) - 1;
+      // Padding bits of the source set on purpose: they must not reach the result.
+      for (let from = 0; from < n; from += from < 70 ? 1 : 13) for (const k of [1, 2, 31, 32, 33, 64, n - from]) {
+        if (k < 1 || from + k > n) continue;
+        const ref = packBits(Uint8Array.from({ length: k }, (_, i) => bitAt(v, n, 0, from + i)));
+        expect(bitRange(v, from, k), `n = ${n}, from = ${from}, k = ${k}, last lane ${last}`).toEqual(ref);
+      }
+    }
   });
 });

@@ -45,3 +45,19 @@ export function bitPlanes(v: Uint32Array, n: number, ell: number): Uint32Array {
   }
   return out;
 }
+
+/**
+ * Bits [from, from + k) of one packed plane v as a plane of k bits (bshare.ts layout, padding bits 0): word shifts,
+ * 32 bits per step, instead of one bit at a time (maxpool-bin.ts sliceDaBits: each level's daBits).
+ */
+export function bitRange(v: Uint32Array, from: number, k: number): Uint32Array {
+  const out = new Uint32Array(lanesOf(k));
+  const w0 = from >>> 5, sh = from & 31, full = k >>> 5;
+  const word = (j: number): number => {
+    const lo = v[w0 + j] ?? 0;
+    return sh === 0 ? lo : (lo >>> sh) | ((v[w0 + j + 1] ?? 0) << (32 - sh));
+  };
+  for (let j = 0; j < full; j++) out[j] = word(j);
+  if (k & 31) out[full] = word(full) & ((1 << (k & 31)) - 1);
+  return out;
+}

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bitPlanes as fromA2b } from './a2b.js';
-import { bitAt, lanesOf, packBits } from './bshare.js';
+import { andPublicB, bitAt, lanesOf, packBits, xorB, xorPublicB, type BShare } from './bshare.js';
+import { beaverZeroB } from './triples.js';
 import { bitPlanes, bitRange, transpose32 } from './planes.js';
 
 /** The bit-by-bit version bitPlanes replaced (a2b.ts before), kept as the reference. */
@@ -56,6 +57,23 @@ describe('bitPlanes (bit slicing by 32 x 32 transposes)', () => {
         const ref = packBits(Uint8Array.from({ length: k }, (_, i) => bitAt(v, n, 0, from + i)));
         expect(bitRange(v, from, k), `n = ${n}, from = ${from}, k = ${k}, last lane ${last}`).toEqual(ref);
       }
+    }
+  });
+});
+
+describe('beaverZeroB (triples.ts) in one pass', () => {
+  it('equals the composition it replaced, z ^ c ^ (a & sigma) ^ (b & rho) with rho & sigma on share x_0, at each party', () => {
+    const lanes = 2 * 37;
+    const sh = (): BShare => ({ n: 32 * lanes, planes: 1, a: rand(lanes), b: rand(lanes) });
+    for (const party of [0, 1, 2] as const) {
+      const z = sh(), a = sh(), b = sh(), c = sh(), rho = rand(lanes), sigma = rand(lanes);
+      rho.fill(0xffffffff, 0, 3); sigma.fill(0, 3, 6); // all-ones and all-zero lanes
+      const rs = rho.map((r, i) => r & sigma[i]!);
+      const want = xorPublicB(party, xorB(xorB(xorB(z, c), andPublicB(a, sigma)), andPublicB(b, rho)), rs);
+      const got = beaverZeroB(party, { z }, { a, b, c }, rho, sigma);
+      expect(got.a).toEqual(want.a);
+      expect(got.b).toEqual(want.b);
+      expect([got.n, got.planes]).toEqual([want.n, want.planes]);
     }
   });
 });

@@ -85,9 +85,11 @@ async function session(model: ModelIR<FloatTensor>, eps: [Ep, Ep, Ep], x: Float6
   const masks: Uint8Array[] = [];
   const d = new Promise<Uint8Array>((res) => { masksFor = (m) => res(maskedInput(encode(x, F), m)); });
   const t = performance.now(), c0 = process.cpuUsage();
-  const layers: [string, number][] = [];
-  let tl = t;
-  const lap = (name: string): void => { const now = performance.now(); layers.push([name, now - tl]); tl = now; };
+  // [step, wall ms, start and end on CLOCK_MONOTONIC in µs: cpuprof-summary.ts --window for one step of a --cpu-profile]
+  const layers: [string, number, number, number][] = [];
+  const us = (): number => Number(process.hrtime.bigint() / 1000n);
+  let tl = t, ul = us();
+  const lap = (name: string): void => { const now = performance.now(), u = us(); layers.push([name, now - tl, ul, u]); tl = now; ul = u; };
   const r = await runMal3(async (s) => {
     const { r: rm, forClient } = await inputMask(s, n);
     masks[s.party] = forClient;
@@ -159,6 +161,7 @@ async function main(): Promise<void> {
   if (showLayers && mal.length) {
     console.log('\nPer step of the malicious session, wall ms at P0 (median of the timed runs):\n\n| step | ms |\n|---|---|');
     mal[0]!.layers.forEach(([name], j) => console.log(`| ${name} | ${median(mal.map((m) => m.layers[j]![1])).toFixed(1)} |`));
+    if (prof) console.log(`\nThe last run's steps on CLOCK_MONOTONIC (µs), for cpuprof-summary.ts --window: ${mal[mal.length - 1]!.layers.map(([name, , a, b]) => `${name} ${a}:${b}`).join('; ')}`);
   }
   if (showSteps && mal.length) {
     console.log('\nP0 per step (one malicious online run): step | calls | bytes sent | rounds');

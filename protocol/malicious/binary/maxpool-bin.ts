@@ -17,9 +17,10 @@
  *
  * Range as maxPoolM: |x| < 2^(ell-2), 3 <= ell <= 64.
  *
- * Cost (maxPoolBinCostB): daBitsCostB(m Q) + per level reluBinOnlineCostB(m q,
- * ell) + verifyInlineCostB(the levels' AND words), m windows, Q = kh kw - 1;
- * a pool entry saves daBitsCostB(m Q) and triplesSavedCostB(the AND words).
+ * Cost (maxPoolBinCostB): daBitsCostB(total) + per level reluBinOnlineCostB(n_l,
+ * ell) + verifyInlineCostB(the levels' AND words), n_l the level's comparisons
+ * (maxpool.ts maxPoolComparisons: m q, or the separable case's h outW c and
+ * outH outW c); a pool entry saves daBitsCostB(total) and triplesSavedCostB(the AND words).
  */
 import type { Cost } from '../../primitives/cost.js';
 import { addCost } from '../../primitives/cost.js';
@@ -40,22 +41,21 @@ export function sliceDaBits(d: DaBits, from: number, to: number): DaBits {
 }
 
 export function maxPoolBinCostB(shape: PoolInput, pool: PoolWindow, ell: number): Cost {
-  const { m, qs, total } = maxPoolComparisons(shape, pool);
+  const { ns, total } = maxPoolComparisons(shape, pool);
   if (total === 0) return { rounds: 0, bytes: 0 };
-  const words = qs.reduce((t, q) => t + andWordsB(m * q, ell), 0);
-  return addCost(daBitsCostB(total), ...qs.map((q) => reluBinOnlineCostB(m * q, ell)), verifyInlineCostB(words));
+  const words = ns.reduce((t, n) => t + andWordsB(n, ell), 0);
+  return addCost(daBitsCostB(total), ...ns.map((n) => reluBinOnlineCostB(n, ell)), verifyInlineCostB(words));
 }
 
 /** MaxPool over one NHWC image with binary comparisons (steps 1-3). Cost maxPoolBinCostB. */
 export function maxPoolBinM(s: MalSession, x: MShare, shape: PoolInput, pool: PoolWindow, ell: number): Promise<MShare> {
   return s.guard('mal.bin.maxPool', async () => {
-    const { total } = maxPoolComparisons(shape, pool);
+    const { ns, total } = maxPoolComparisons(shape, pool);
     const valid = total > 0 && x.n === shape.h * shape.w * shape.c && Number.isInteger(ell) && ell >= 3 && ell <= 64;
-    const { m, qs } = maxPoolComparisons(shape, pool);
     const d = valid ? await daBitsM(s, total) : null;
-    const t = valid ? await takeTriplesM(s, pendingWords(s) + qs.reduce((w, q) => w + andWordsB(m * q, ell), 0)) : null;
+    const t = valid ? await takeTriplesM(s, pendingWords(s) + ns.reduce((w, n) => w + andWordsB(n, ell), 0)) : null;
     let level = 0;
-    const y = await tournamentM(s, x, shape, pool, ell, (diff, from, to) => reluBinM(s, diff, ell, sliceDaBits(d!, from, to), ++level === qs.length ? t ?? undefined : undefined));
+    const y = await tournamentM(s, x, shape, pool, ell, (diff, from, to) => reluBinM(s, diff, ell, sliceDaBits(d!, from, to), ++level === ns.length ? t ?? undefined : undefined));
     if (!t) await verifyPendingBody(s);
     return y;
   });

@@ -8,13 +8,15 @@
  * then the busy seconds. Time is counted in samples (each worth the profile's mean interval), not in
  * timeDeltas: under load a delta includes the time the process waited for a CPU. A function lands in the first group whose test matches its name or its source file; the
  * addon's kernels show as the JS function that calls them (the bundle keeps function names). `--top N` also prints
- * each profile's N largest functions by self time, to check the grouping.
+ * each profile's N largest functions by self time, to check the grouping. `--window START:END` counts only the samples
+ * taken in that interval of CLOCK_MONOTONIC in µs (V8's profile clock; bench/served-malicious.ts prints each timed
+ * prediction's as `windowsUs`), e.g. one prediction out of a profile of a party's whole life.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[] }
+interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number }
 
 type Group = [name: string, test: (fn: string, url: string) => boolean];
 const re = (r: RegExp) => (fn: string) => r.test(fn);
@@ -34,14 +36,19 @@ const GROUPS: Group[] = [
   ['Node internals: streams, http2, net, events, ticks', (_fn, url) => /^node:/.test(url) || url === ''],
 ];
 
-function summarise(file: string): { busy: number; groups: Map<string, number>; top: [string, number][] } {
+function summarise(file: string, window?: [number, number]): { busy: number; groups: Map<string, number>; top: [string, number][] } {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   // Samples, not timeDeltas: on a loaded machine a delta also counts the time the process waited for a CPU (a
   // sample in a short function can carry a delta of 100 ms), so the count of samples is the better measure of CPU.
   const dt = (p.timeDeltas.reduce((a, b) => a + b, 0) / Math.max(1, p.samples.length));
-  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + dt);
+  let t = p.startTime;
+  for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i]!;
+    if (window && (t < window[0] || t > window[1])) continue;
+    self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + dt);
+  }
   const groups = new Map<string, number>(), fns = new Map<string, number>();
   let busy = 0;
   for (const [id, us] of self) {
@@ -61,9 +68,12 @@ function summarise(file: string): { busy: number; groups: Map<string, number>; t
 const args = process.argv.slice(2);
 const ti = args.indexOf('--top');
 const top = ti >= 0 ? Number(args[ti + 1]) : 0;
+const wi = args.indexOf('--window');
+const window = wi >= 0 ? (args[wi + 1]!.split(':').map(Number) as [number, number]) : undefined;
+if (window && !(window.length === 2 && window.every(Number.isFinite) && window[0] < window[1])) throw new Error('--window START:END (µs of CLOCK_MONOTONIC, START < END)');
 const files = args.filter((a, i) => a.endsWith('.cpuprofile') && (ti < 0 || i !== ti + 1));
 if (!files.length) throw new Error('usage: bench/cpuprof-summary.ts FILE.cpuprofile ... [--top N]');
-const all = files.map(summarise);
+const all = files.map((f) => summarise(f, window));
 const names = [...GROUPS.map(([n]) => n).filter((n) => n !== 'idle'), 'other JS'];
 console.log(`| item | ${files.map((f) => path.basename(f).replace(/\.cpuprofile$/, '')).join(' | ')} |`);
 console.log(`|---|${files.map(() => '---').join('|')}|`);

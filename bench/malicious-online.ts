@@ -17,6 +17,12 @@
  * `--cpu-profile FILE` writes a CPU profile of the timed runs only (node:inspector).
  * `--steps` prints P0's bytes and rounds per counted step of one malicious
  * run. `--only mal` times only the malicious runs (for `node --cpu-prof`).
+ * `--model cnn-maxpool` runs the seed CNN (150x125x1) instead of Network A;
+ * `--comparisons binary` the binary domain's ReLU and MaxPool (as config
+ * malicious.comparisons 'binary'). `--layers` prints, per step of the
+ * malicious session (input, each layer, the output's MAC check), the wall ms
+ * from P0's view, median over the timed runs (the three parties run in one
+ * process, so a step's time is the three parties' CPU for it).
  * Prints a markdown table with the CPU name and the load average.
  */
 import '../runtime/install.js';
@@ -36,7 +42,7 @@ import { plainForward } from '../protocol/reference/forward.js';
 import { reconstruct } from '../protocol/sharing/sharing.js';
 import { run3, shareFor3 } from '../protocol/testing/run3.js';
 import { runMal3, values } from '../protocol/testing/cheat.js';
-import { networkA, seededPrg, uniform } from '../protocol/seed-models.js';
+import { networkA, seedCnn, seededPrg, uniform } from '../protocol/seed-models.js';
 import { inputFromClient, inputMask, outputToClient } from '../protocol/malicious/client-io.js';
 import { deriveSeeds, setupEpoch } from '../protocol/malicious/epoch.js';
 import { MaskRecorder, type MaskEntry } from '../protocol/malicious/mask-source.js';
@@ -53,6 +59,10 @@ const reps = Number(opt('--reps', '7'));
 const F = Number(opt('--f', '13'));
 const only = opt('--only', 'both');
 const showSteps = process.argv.includes('--steps');
+const showLayers = process.argv.includes('--layers');
+const modelName = opt('--model', 'networkA');
+const comparisons = opt('--comparisons', 'arithmetic') as 'arithmetic' | 'binary';
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** Process CPU time (user + system) since c0, in ms: the three parties are this process, so it leaves out the time spent waiting for a core on a loaded machine. */
 const cpuMs = (c0: NodeJS.CpuUsage): number => { const d = process.cpuUsage(c0); return (d.user + d.system) / 1000; };
@@ -75,24 +85,32 @@ async function session(model: ModelIR<FloatTensor>, eps: [Ep, Ep, Ep], x: Float6
   const masks: Uint8Array[] = [];
   const d = new Promise<Uint8Array>((res) => { masksFor = (m) => res(maskedInput(encode(x, F), m)); });
   const t = performance.now(), c0 = process.cpuUsage();
+  // [step, wall ms, start and end on CLOCK_MONOTONIC in µs: cpuprof-summary.ts --window for one step of a --cpu-profile]
+  const layers: [string, number, number, number][] = [];
+  const us = (): number => Number(process.hrtime.bigint() / 1000n);
+  let tl = t, ul = us();
+  const lap = (name: string): void => { const now = performance.now(), u = us(); layers.push([name, now - tl, ul, u]); tl = now; ul = u; };
   const r = await runMal3(async (s) => {
     const { r: rm, forClient } = await inputMask(s, n);
     masks[s.party] = forClient;
     if ([0, 1, 2].every((i) => masks[i])) masksFor(masks as Three);
     const xin = await inputFromClient(s, rm, await d);
-    const y = await malForward(s, eps[s.party].weights, { shape: [1, ...model.inputShape], data: xin });
-    return outputToClient(s, y.data);
+    if (s.party === 0) lap('session set-up, input');
+    const y = await malForward(s, eps[s.party].weights, { shape: [1, ...model.inputShape], data: xin }, { comparisons, ...(s.party === 0 ? { onNode: (name: string) => lap(name) } : {}) });
+    const out = await outputToClient(s, y.data);
+    if (s.party === 0) lap('output: MAC check (and the AND verification)');
+    return out;
   }, {
     seeds: (p) => deriveSeeds(eps[p].pair, label, randomBytes(16)),
     create: (ctx) => createMalSession(ctx, { alpha: eps[ctx.party].alpha, masks: source?.(ctx.party) }),
     watchdogMs: 600_000,
   });
   const y = decode(reconstructOutput(values(r) as Three, outN), F);
-  return { ms: performance.now() - t, cpu: cpuMs(c0), rounds: r.rounds, bytes: r.bytes, y, steps: r.transports[0].steps };
+  return { ms: performance.now() - t, cpu: cpuMs(c0), rounds: r.rounds, bytes: r.bytes, y, steps: r.transports[0].steps, layers };
 }
 
 async function main(): Promise<void> {
-  const model = networkA();
+  const model = modelName === 'cnn-maxpool' ? seedCnn('maxpool2d') : networkA();
   const x = uniform(seededPrg(11), sizeOf(model.inputShape), 0.5).map((v) => v + 0.5);
   const want = plainForward(model, x, 1).data;
   const rparts = shareModelReplicated(model, F), sparts = shareModel(getKernels(), model, F);
@@ -131,7 +149,7 @@ async function main(): Promise<void> {
   const err = (y: Float64Array): number => Math.max(...Array.from(y, (v, i) => Math.abs(v - want[i]!)));
   const mb = (v: number): string => (v / 2 ** 20).toFixed(3);
   console.log(`CPU: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}; load average ${load0.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)}; ${reps} alternating runs after one warm-up each; f = ${F}, 32-bit comparisons\n`);
-  console.log('| Network A, batch 1, in process | median wall ms | median CPU ms | runs (wall ms) | rounds | MB (3 parties) | max abs err |');
+  console.log(`| ${modelName}, batch 1, in process, ${comparisons} comparisons | median wall ms | median CPU ms | runs (wall ms) | rounds | MB (3 parties) | max abs err |`);
   console.log('|---|---|---|---|---|---|---|');
   const row = (name: string, rs: { ms: number; cpu: number; rounds: number; bytes: number; y: Float64Array }[]): void => {
     if (rs.length) console.log(`| ${name} | ${median(rs.map((r) => r.ms)).toFixed(1)} | ${median(rs.map((r) => r.cpu)).toFixed(1)} | ${rs.map((r) => r.ms.toFixed(0)).join(', ')} | ${rs[0]!.rounds} | ${mb(rs[0]!.bytes)} | ${err(rs[0]!.y).toExponential(2)} |`);
@@ -140,6 +158,11 @@ async function main(): Promise<void> {
   row('malicious online, warm pool (session set-up, input, forward, MAC check, output)', mal);
   if (sh.length && mal.length) console.log(`| malicious / semi-honest | ${(median(mal.map((r) => r.ms)) / median(sh.map((r) => r.ms))).toFixed(2)}x | ${(median(mal.map((r) => r.cpu)) / median(sh.map((r) => r.cpu))).toFixed(2)}x | | | | |`);
   console.log(`\nOffline batch (${count} inferences): ${offMs.toFixed(1)} ms and ${mb(b.bytes / count)} MB per inference, ${b.rounds} rounds for the batch`);
+  if (showLayers && mal.length) {
+    console.log('\nPer step of the malicious session, wall ms at P0 (median of the timed runs):\n\n| step | ms |\n|---|---|');
+    mal[0]!.layers.forEach(([name], j) => console.log(`| ${name} | ${median(mal.map((m) => m.layers[j]![1])).toFixed(1)} |`));
+    if (prof) console.log(`\nThe last run's steps on CLOCK_MONOTONIC (µs), for cpuprof-summary.ts --window: ${mal[mal.length - 1]!.layers.map(([name, , a, b]) => `${name} ${a}:${b}`).join('; ')}`);
+  }
   if (showSteps && mal.length) {
     console.log('\nP0 per step (one malicious online run): step | calls | bytes sent | rounds');
     for (const [k, v] of mal[0]!.steps) console.log(`${k} | ${v.calls} | ${v.bytesSent} | ${v.rounds}`);

@@ -57,6 +57,11 @@ interface ModeResult {
   rss: number[];
   /** Set when the watchdog or an error stopped the deployment: what happened, and after how long. */
   stopped?: string;
+  /**
+   * Each timed prediction's start and end on CLOCK_MONOTONIC in µs (process.hrtime, the clock of V8's CPU profiles):
+   * `bench/cpuprof-summary.ts --window START:END` restricts a party's profile (PARTY_NODE_ARGS="... --cpu-prof") to it.
+   */
+  windowsUs: [number, number][];
 }
 
 type Mode = 'semi-honest' | 'warm-pool' | 'pool-off' | 'warm-pool-binary' | 'pool-off-binary';
@@ -125,6 +130,8 @@ async function oneMode(sv: Served, mode: Mode, o: Opts): Promise<ModeResult> {
     while (pool && !stopped && batches.length < 3 * n && Date.now() - t1 < 900_000) await new Promise((r) => setTimeout(r, 10));
   };
   const ms: number[] = [];
+  const windowsUs: [number, number][] = [];
+  const usNow = (): number => Number(process.hrtime.bigint() / 1000n);
   let maxErr = 0;
   const before = { runs: 0, batches: 0 };
   try {
@@ -143,9 +150,10 @@ async function oneMode(sv: Served, mode: Mode, o: Opts): Promise<ModeResult> {
     while (runs.length < 3 * o.warmup && Date.now() - tw < 5_000) await new Promise((r) => setTimeout(r, 10));
     before.runs = runs.length; before.batches = batches.length;
     for (let i = 0; i < o.reps; i++) {
-      const t = performance.now();
+      const t = performance.now(), w0 = usNow();
       const rows = await run();
       ms.push(performance.now() - t);
+      windowsUs.push([w0, usNow()]);
       rows.forEach((row, k) => { maxErr = Math.max(maxErr, ...row.map((g, j) => Math.abs(g - wants[k]![j]!))); });
       await refilled(o.warmup + i + 1);
     }
@@ -174,7 +182,7 @@ async function oneMode(sv: Served, mode: Mode, o: Opts): Promise<ModeResult> {
   return {
     mode, medianMs: ms.length ? median(ms) : Number.NaN, p90Ms: sorted[Math.min(sorted.length - 1, Math.floor(0.9 * sorted.length))] ?? Number.NaN,
     bytes: timed.reduce((a, r) => a + r.bytes, 0) / done, rounds: median(timed.filter((r) => r.party === 0).map((r) => r.rounds)), maxErr, n: ms.length,
-    pooled: timed.filter((r) => r.party === 0 && r.pooled).length, rss: peak, ...(offline ? { offline } : {}), ...(stopped ? { stopped } : {}),
+    pooled: timed.filter((r) => r.party === 0 && r.pooled).length, rss: peak, windowsUs, ...(offline ? { offline } : {}), ...(stopped ? { stopped } : {}),
   };
 }
 

@@ -132,7 +132,9 @@ export class MaliciousDesk {
   constructor(private readonly c: PartyCore, private readonly weights: () => ModelIR<RepTensor> | null) {
     const cheat = cheatSwitch(c.party);
     this.cheat = cheat?.scope === 'session' || cheat?.scope === 'pooled' ? cheat : null;
-    this.epochs = new MalEpochs(c, () => this.starting + [...this.runs.values()].filter((r) => r.busy).length > 0, cheat?.scope === 'offline' ? cheat.prefix : null);
+    // Busy while any client session is open here, also one that has its masks and waits for its input: an offline
+    // batch started in that gap (a few ms) ran beside the session's whole online phase, on the same cores.
+    this.epochs = new MalEpochs(c, () => this.starting + this.runs.size > 0, cheat?.scope === 'offline' ? cheat.prefix : null);
   }
 
   get open(): number { return this.runs.size; }
@@ -337,9 +339,9 @@ export class MaliciousDesk {
     }
   }
 
-  /** Wake the offline phase when no client run is in flight here. */
+  /** Wake the offline phase when no client session is open here (none in its set-up, none waiting for its input or running). */
   private idleCheck(): void {
-    if (this.starting === 0 && ![...this.runs.values()].some((r) => r.busy)) this.epochs.wake();
+    if (this.starting === 0 && this.runs.size === 0) this.epochs.wake();
   }
 
   private end(run: MalRun): void {
@@ -347,6 +349,7 @@ export class MaliciousDesk {
     clearTimeout(run.idle);
     run.view.close();
     this.runs.delete(run.id);
+    this.idleCheck();
   }
 
   private expire(id: string, view: SessionTransport, ms: number): void {

@@ -48,7 +48,8 @@
  * by poolMaxBytes / (bytes of one entry). Each party decides from the same
  * counts (consumed entries follow from the hellos), so the three run the same
  * batches; timing differs only, and the mesh buffers early messages. A batch
- * waits until this party has no client run in flight (idle). A batch that
+ * waits until this party has no client session open (idle; one that has its
+ * masks and waits for its input counts: malicious-pool-idle.test.ts). A batch that
  * fails with E_INTEGRITY drops the epoch; any other failure (the deadline)
  * stops this epoch's pool at this party (its sessions then make masks inline).
  */

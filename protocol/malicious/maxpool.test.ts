@@ -7,7 +7,7 @@ import { setupCost } from './session.js';
 import { inputM, publicM } from './input.js';
 import { openLow } from './open.js';
 import { macCheck } from './mac-check.js';
-import { maxPoolCostM, maxPoolM, type PoolInput, type PoolWindow } from './maxpool.js';
+import { maxPoolComparisons, maxPoolCostM, maxPoolM, type PoolInput, type PoolWindow } from './maxpool.js';
 import { maxPoolReference } from '../testing/maxpool-reference.js';
 
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
@@ -41,6 +41,7 @@ async function pool(xs: bigint[], sh: PoolInput, p: PoolWindow, ell: number): Pr
 const CASES: [PoolInput, PoolWindow][] = [
   [{ h: 4, w: 4, c: 2 }, { kh: 2, kw: 2, sh: 2, sw: 2 }],
   [{ h: 4, w: 5, c: 1 }, { kh: 3, kw: 3, sh: 1, sw: 1, padding: 'same' }],
+  [{ h: 4, w: 5, c: 3 }, { kh: 2, kw: 2, sh: 1, sw: 1 }], // separable (the seed CNN's MaxPooling2D(2, 1))
   [{ h: 5, w: 3, c: 2 }, { kh: 3, kw: 2, sh: 2, sw: 1, padding: 'same' }],
   [{ h: 3, w: 5, c: 1 }, { kh: 2, kw: 3, sh: 1, sw: 2, padding: 'valid' }],
   [{ h: 3, w: 3, c: 1 }, { kh: 3, kw: 3, sh: 3, sw: 3 }],
@@ -77,6 +78,23 @@ describe('maxPoolM (tournament tree of max(a, b) = b + ReLU(a - b) over MACed sh
       }
     }
     expect(maxPoolCostM({ h: 3, w: 3, c: 1 }, { kh: 1, kw: 1, sh: 1, sw: 1 }, 32)).toEqual({ rounds: 0, bytes: 0 });
+  });
+
+  it('2x2 stride 1 valid (separable): each horizontal pair compared once, (h + outH) outW c comparisons, not 3 outH outW c; right on ties, edges, 2x2 and one-row-wide images', async () => {
+    const p: PoolWindow = { kh: 2, kw: 2, sh: 1, sw: 1 };
+    expect(maxPoolComparisons({ h: 75, w: 63, c: 16 }, p)).toEqual({ ns: [75 * 62 * 16, 74 * 62 * 16], total: (75 + 74) * 62 * 16 });
+    expect(maxPoolComparisons({ h: 75, w: 63, c: 16 }, { ...p, padding: 'same' }).total).toBe(3 * 75 * 63 * 16); // not separable: the tree
+    for (const sh of [{ h: 2, w: 2, c: 1 }, { h: 2, w: 5, c: 2 }, { h: 5, w: 2, c: 1 }, { h: 3, w: 4, c: 2 }]) {
+      for (const ties of [false, true]) {
+        const xs = image(sh.h * sh.w * sh.c, 32, ties);
+        expect(await pool(xs, sh, p, 32), JSON.stringify([sh, ties])).toEqual(maxPoolReference(xs, sh, p));
+      }
+    }
+    // Equal neighbours in every direction, and all-equal windows at the range's low end.
+    const sh = { h: 3, w: 3, c: 1 }, low = -(1n << 30n) + 1n;
+    for (const xs of [[1n, 1n, 0n, 1n, 1n, 0n, -1n, -1n, -1n], Array<bigint>(9).fill(low), [low, 7n, low, 7n, low, 7n, 0n, 0n, 0n]]) {
+      expect(await pool(xs, sh, p, 32)).toEqual(maxPoolReference(xs, sh, p));
+    }
   });
 
   it('refuses a wrong element count, a window larger than a valid input, a bad width (coded errors; the session aborts)', async () => {

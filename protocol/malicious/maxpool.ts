@@ -19,6 +19,13 @@
  *     unchanged. ceil(log2(kh kw)) comparison levels.
  *  3. The single candidate left is the window's maximum.
  *
+ * Separable case (2x2 windows, stride 1, 'valid': the seed CNN's MaxPooling2D(2, 1)): the pairs of level 1 are
+ * horizontal neighbours, (y, x) and (y, x + 1), and window (oy, ox)'s second pair is window (oy + 1, ox)'s first;
+ * level 1 is therefore run once per pair of the image, h outW c comparisons, not twice (2 outH outW c), and level 2
+ * compares rows oy and oy + 1 of its result (slices, no gather). Same pairs, same operand order, so the same
+ * maximum as the tree (also on ties); (h + outH) outW c comparisons instead of 3 outH outW c (a third fewer
+ * for large h), the same 2 levels (rounds).
+ *
  * Ties: a - b = 0 gives DReLU = 1 and max = b + 0 = b, the same value as the
  * semi-honest tree's (which selects its second operand on a tie).
  *
@@ -26,9 +33,10 @@
  * satisfy |x| < 2^(ell-2), so that every difference, also with the padding
  * constant, is below 2^(ell-1) in magnitude (ell <= 64 = k: compare.ts).
  *
- * Cost (maxPoolCostM): the masks, compareMaskCostM(m Q, ell) with Q the
- * comparisons per window (kh kw - 1), then per level with q pairs per window
- * reluOnlineCostM(m q, ell), for m = outH outW c windows; all add up.
+ * Cost (maxPoolCostM): the masks, compareMaskCostM(total, ell), then per
+ * level reluOnlineCostM(n_l, ell) with n_l the level's comparisons
+ * (`maxPoolComparisons`: m q with q pairs per window for m = outH outW c
+ * windows; separable: h outW c, then outH outW c); all add up.
  */
 import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
@@ -38,7 +46,7 @@ import type { Padding } from '../ir.js';
 import { fromBigints } from './ring128.js';
 import { addM, subM, type MShare } from './rep.js';
 import { constantM, gatherM } from './bit-ops.js';
-import { concatM } from './mvec.js';
+import { concatM, sliceM } from './mvec.js';
 import { compareMaskCostM, compareMaskM, MAX_COMPARE_BITS, reluM, reluOnlineCostM, sliceMask } from './compare.js';
 import type { MalSession } from './session.js';
 
@@ -63,10 +71,14 @@ function geometry(shape: PoolInput, pool: PoolWindow): Window2D {
 
 /** Declared cost of maxPoolM. */
 export function maxPoolCostM(shape: PoolInput, pool: PoolWindow, ell: number): Cost {
-  const g = geometry(shape, pool);
-  const m = g.outH * g.outW * shape.c, qs = levels(pool.kh * pool.kw);
-  if (qs.length === 0) return { rounds: 0, bytes: 0 };
-  return addCost(compareMaskCostM(m * qs.reduce((t, q) => t + q, 0), ell), ...qs.map((q) => reluOnlineCostM(m * q, ell)));
+  const { ns, total } = maxPoolComparisons(shape, pool);
+  if (ns.length === 0) return { rounds: 0, bytes: 0 };
+  return addCost(compareMaskCostM(total, ell), ...ns.map((n) => reluOnlineCostM(n, ell)));
+}
+
+/** 2x2 windows, stride 1, 'valid', at least 2 x 2 (the separable case of the header). */
+function separable(shape: PoolInput, pool: PoolWindow): boolean {
+  return pool.kh === 2 && pool.kw === 2 && pool.sh === 1 && pool.sw === 1 && (pool.padding ?? 'valid') === 'valid' && shape.h >= 2 && shape.w >= 2;
 }
 
 /** Step 1: the index of every candidate (row-major [m x kh kw]), -1 for a padded position. */
@@ -83,10 +95,22 @@ function windowIndex(shape: PoolInput, pool: PoolWindow, g: Window2D): Int32Arra
   return idx;
 }
 
-/** The comparisons of a pass: m windows, q pairs per window at each level, their total. */
-export function maxPoolComparisons(shape: PoolInput, pool: PoolWindow): { m: number; qs: number[]; total: number } {
-  const g = geometry(shape, pool), m = g.outH * g.outW * shape.c, qs = levels(pool.kh * pool.kw);
-  return { m, qs, total: m * qs.reduce((t, q) => t + q, 0) };
+/** The comparisons of a pass: ns[l] at level l (m q for m windows and q pairs per window; separable: h outW c, outH outW c), their total. */
+export function maxPoolComparisons(shape: PoolInput, pool: PoolWindow): { ns: number[]; total: number } {
+  const g = geometry(shape, pool), m = g.outH * g.outW * shape.c;
+  const ns = separable(shape, pool) ? [shape.h * g.outW * shape.c, m] : levels(pool.kh * pool.kw).map((q) => m * q);
+  return { ns, total: ns.reduce((t, n) => t + n, 0) };
+}
+
+/** The separable tournament (header): level 1 on horizontal pairs, level 2 on rows oy and oy + 1 of its result. */
+async function separableM(s: MalSession, x: MShare, shape: PoolInput, relu: (d: MShare, from: number, to: number) => Promise<MShare>): Promise<MShare> {
+  const { h, w, c } = shape, outW = w - 1, n1 = h * outW * c, rowN = outW * c, n2 = (h - 1) * rowN;
+  const ia = new Int32Array(n1), ib = new Int32Array(n1);
+  for (let y = 0, j = 0; y < h; y++) for (let ox = 0; ox < outW; ox++) for (let ch = 0; ch < c; ch++, j++) { ia[j] = (y * w + ox) * c + ch; ib[j] = ia[j]! + c; }
+  const k = s.ctx.kernels, a = gatherM(x, ia), b = gatherM(x, ib);
+  const rows = addM(b, await relu(subM(a, b, k), 0, n1), k);
+  const a2 = sliceM(rows, 0, n2), b2 = sliceM(rows, rowN, rowN + n2);
+  return addM(b2, await relu(subM(a2, b2, k), n1, n1 + n2), k);
 }
 
 /**
@@ -99,6 +123,7 @@ export async function tournamentM(s: MalSession, x: MShare, shape: PoolInput, po
   const g = geometry(shape, pool);
   assert(x.n === shape.h * shape.w * shape.c, 'E_SHAPE', `malicious.maxPool: ${x.n} elements for a ${shape.h}x${shape.w}x${shape.c} image`, { party: s.party, step: 'mal.maxPool' });
   assert(Number.isInteger(ell) && ell >= 3 && ell <= MAX_COMPARE_BITS, 'E_BAD_ARGUMENT', `malicious.maxPool: ell must be an integer in [3, ${MAX_COMPARE_BITS}], got ${ell}`, { party: s.party, step: 'mal.maxPool' });
+  if (separable(shape, pool)) return separableM(s, x, shape, relu);
   const m = g.outH * g.outW * shape.c;
   // Step 1: the candidates, padding = -2^(ell-2).
   let cur = gatherM(x, windowIndex(shape, pool, g), constantM(s.party, s.alpha, fromBigints([-(1n << BigInt(ell - 2))]), s.ctx.kernels));
@@ -108,7 +133,7 @@ export async function tournamentM(s: MalSession, x: MShare, shape: PoolInput, po
     const ia = new Int32Array(m * q), ib = new Int32Array(m * q);
     for (let r = 0; r < m; r++) for (let j = 0; j < q; j++) { ia[r * q + j] = r * cnt + 2 * j; ib[r * q + j] = r * cnt + 2 * j + 1; }
     const a = gatherM(cur, ia), b = gatherM(cur, ib);
-    const best = addM(b, await relu(subM(a, b), used, used + m * q));
+    const best = addM(b, await relu(subM(a, b, s.ctx.kernels), used, used + m * q), s.ctx.kernels);
     used += m * q;
     if (cnt % 2 === 0) cur = best;
     else {

@@ -56,7 +56,7 @@ import type { Cost } from '../primitives/cost.js';
 import { addCost } from '../primitives/cost.js';
 import { assert, MpcError } from '../errors.js';
 import { alloc128, len128, scalar128, sub128, type Vec128 } from './ring128.js';
-import { addM, addPublicM, randomRep, subM, type LocalKernels, type MShare } from './rep.js';
+import { addM, addPublicM, allocM, randomRep, subM, type LocalKernels, type MShare } from './rep.js';
 import { add128Kernels } from './gemm128.js';
 import { macOfBody, macOfCost } from './product.js';
 import { openBody, openCost } from './open.js';
@@ -222,21 +222,27 @@ export function constant(n: number, c: bigint): Vec128 {
 
 /** [x] with the elements where keep[e] = 0 set to 0 (value and MAC shares): multiplication by a public 0/1 vector, local. */
 function keepWhere(x: MShare, keep: Uint8Array): MShare {
-  const sel = (v: Vec128): Vec128 => {
-    const out = v.slice() as Vec128;
-    for (let e = 0; e < x.n; e++) if (!keep[e]) out.fill(0, 4 * e, 4 * e + 4);
-    return out;
+  const out = allocM(x.n);
+  // Word copies where kept (out starts at 0): no fill() call per dropped element.
+  const sel = (v: Vec128, o: Vec128): void => {
+    for (let e = 0; e < x.n; e++) {
+      if (!keep[e]) continue;
+      const w = 4 * e;
+      o[w] = v[w]!; o[w + 1] = v[w + 1]!; o[w + 2] = v[w + 2]!; o[w + 3] = v[w + 3]!;
+    }
   };
-  return { n: x.n, x: { a: sel(x.x.a), b: sel(x.x.b) }, m: { a: sel(x.m.a), b: sel(x.m.b) } };
+  sel(x.x.a, out.x.a); sel(x.x.b, out.x.b); sel(x.m.a, out.m.a); sel(x.m.b, out.m.b);
+  return out;
 }
 
 /** Step 3's public part: c' = (c mod 2^m) >> f as a vector, and 1 - c_{m-1} per element. Reads only the low m <= 64 bits of c. */
 function lowBits(c: Vec128, m: number, f: number): { cShift: Vec128; notTop: Uint8Array } {
   const n = len128(c);
   const cShift = alloc128(n), notTop = new Uint8Array(n);
+  const hiMask = m < 64 && m > 32 ? 2 ** (m - 32) - 1 : 0xffffffff; // once, not per element
   for (let e = 0; e < n; e++) {
     let lo = c[4 * e]!, hi = c[4 * e + 1]!;
-    if (m <= 32) { lo = m === 32 ? lo : lo & ((1 << m) - 1); hi = 0; } else if (m < 64) hi &= 2 ** (m - 32) - 1;
+    if (m <= 32) { lo = m === 32 ? lo : lo & ((1 << m) - 1); hi = 0; } else if (m < 64) hi &= hiMask;
     const top = m - 1 < 32 ? (lo >>> (m - 1)) & 1 : (hi >>> (m - 33)) & 1;
     notTop[e] = 1 - top;
     if (f < 32) {

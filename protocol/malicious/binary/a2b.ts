@@ -44,18 +44,10 @@ import type { MShare } from '../rep.js';
 import type { MalSession } from '../session.js';
 import { andBody, andCostB } from './and.js';
 import { allocB, concatB, lanesOf, planesB, xorB, type BShare } from './bshare.js';
+import { bitPlanes } from './planes.js';
 
-/** ell bit planes of the low ell bits of the elements of v (a Vec128 share vector). */
-export function bitPlanes(v: Uint32Array, n: number, ell: number): Uint32Array {
-  const L = lanesOf(n), out = new Uint32Array(L * ell);
-  for (let e = 0; e < n; e++) {
-    const lane = e >>> 5, bit = 1 << (e & 31);
-    for (let p = 0; p < ell; p++) {
-      if ((v[4 * e + (p >>> 5)]! >>> (p & 31)) & 1) out[L * p + lane]! |= bit;
-    }
-  }
-  return out;
-}
+/** ell bit planes of the low ell bits of the elements of v (a Vec128 share vector): planes.ts (a bit-matrix transpose per 32 elements). */
+export { bitPlanes };
 
 /** Step 1: this party's parts of X_0, X_1, X_2 (ell planes each). */
 export function splitB(s: MalSession, x: MShare, ell: number): [BShare, BShare, BShare] {

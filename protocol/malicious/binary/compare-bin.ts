@@ -94,11 +94,13 @@ export function dreluBinM(s: MalSession, x: MShare, ell: number, dabits?: DaBits
 /** zero_i := one_i where e_i = 1 (a public choice between two MACed values: local); returns zero, changed in place. */
 function chooseM(e: Uint8Array, one: MShare, zero: MShare): MShare {
   const out = zero;
-  for (let i = 0; i < e.length; i++) {
-    if (!e[i]) continue;
-    const w = 4 * i, w4 = w + 4;
-    out.x.a.set(one.x.a.subarray(w, w4), w); out.x.b.set(one.x.b.subarray(w, w4), w);
-    out.m.a.set(one.m.a.subarray(w, w4), w); out.m.b.set(one.m.b.subarray(w, w4), w);
+  // Word copies, no subarray per element (each was a fresh typed-array view: most of this function's time and GC).
+  for (const [src, dst] of [[one.x.a, out.x.a], [one.x.b, out.x.b], [one.m.a, out.m.a], [one.m.b, out.m.b]] as const) {
+    for (let i = 0; i < e.length; i++) {
+      if (!e[i]) continue;
+      const w = 4 * i;
+      dst[w] = src[w]!; dst[w + 1] = src[w + 1]!; dst[w + 2] = src[w + 2]!; dst[w + 3] = src[w + 3]!;
+    }
   }
   return out;
 }

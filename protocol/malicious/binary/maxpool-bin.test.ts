@@ -31,6 +31,7 @@ const CASES: [PoolInput, PoolWindow][] = [
   [{ h: 4, w: 5, c: 1 }, { kh: 3, kw: 3, sh: 1, sw: 1, padding: 'same' }],
   [{ h: 5, w: 3, c: 2 }, { kh: 3, kw: 2, sh: 2, sw: 1, padding: 'same' }],
   [{ h: 3, w: 3, c: 3 }, { kh: 2, kw: 2, sh: 1, sw: 1 }],
+  [{ h: 4, w: 5, c: 2 }, { kh: 2, kw: 2, sh: 1, sw: 1 }], // separable, h != w
 ];
 
 describe('maxPoolBinM (the tournament of maxpool.ts on the binary ReLU) against a plaintext reference', () => {

@@ -17,9 +17,10 @@
  *
  * Range as maxPoolM: |x| < 2^(ell-2), 3 <= ell <= 64.
  *
- * Cost (maxPoolBinCostB): daBitsCostB(m Q) + per level reluBinOnlineCostB(m q,
- * ell) + verifyInlineCostB(the levels' AND words), m windows, Q = kh kw - 1;
- * a pool entry saves daBitsCostB(m Q) and triplesSavedCostB(the AND words).
+ * Cost (maxPoolBinCostB): daBitsCostB(total) + per level reluBinOnlineCostB(n_l,
+ * ell) + verifyInlineCostB(the levels' AND words), n_l the level's comparisons
+ * (maxpool.ts maxPoolComparisons: m q, or the separable case's h outW c and
+ * outH outW c); a pool entry saves daBitsCostB(total) and triplesSavedCostB(the AND words).
  */
 import type { Cost } from '../../primitives/cost.js';
 import { addCost } from '../../primitives/cost.js';
@@ -27,7 +28,7 @@ import { sliceM } from '../mvec.js';
 import type { MShare } from '../rep.js';
 import type { MalSession } from '../session.js';
 import { maxPoolComparisons, tournamentM, type PoolInput, type PoolWindow } from '../maxpool.js';
-import { bitAt, packBits } from './bshare.js';
+import { bitRange } from './planes.js';
 import { andWordsB, reluBinM, reluBinOnlineCostB } from './compare-bin.js';
 import { daBitsCostB, daBitsM, type DaBits } from './dabit.js';
 import { pendingWords } from './state.js';
@@ -35,28 +36,26 @@ import { takeTriplesM, verifyInlineCostB, verifyPendingBody } from './verify.js'
 
 /** daBits [from, to) of d (the binary part repacked from bit `from`). */
 export function sliceDaBits(d: DaBits, from: number, to: number): DaBits {
-  const n = d.bin.n, k = to - from;
-  const take = (v: Uint32Array) => packBits(Uint8Array.from({ length: k }, (_, i) => bitAt(v, n, 0, from + i)));
-  return { arith: sliceM(d.arith, from, to), bin: { n: k, planes: 1, a: take(d.bin.a), b: take(d.bin.b) } };
+  const k = to - from;
+  return { arith: sliceM(d.arith, from, to), bin: { n: k, planes: 1, a: bitRange(d.bin.a, from, k), b: bitRange(d.bin.b, from, k) } };
 }
 
 export function maxPoolBinCostB(shape: PoolInput, pool: PoolWindow, ell: number): Cost {
-  const { m, qs, total } = maxPoolComparisons(shape, pool);
+  const { ns, total } = maxPoolComparisons(shape, pool);
   if (total === 0) return { rounds: 0, bytes: 0 };
-  const words = qs.reduce((t, q) => t + andWordsB(m * q, ell), 0);
-  return addCost(daBitsCostB(total), ...qs.map((q) => reluBinOnlineCostB(m * q, ell)), verifyInlineCostB(words));
+  const words = ns.reduce((t, n) => t + andWordsB(n, ell), 0);
+  return addCost(daBitsCostB(total), ...ns.map((n) => reluBinOnlineCostB(n, ell)), verifyInlineCostB(words));
 }
 
 /** MaxPool over one NHWC image with binary comparisons (steps 1-3). Cost maxPoolBinCostB. */
 export function maxPoolBinM(s: MalSession, x: MShare, shape: PoolInput, pool: PoolWindow, ell: number): Promise<MShare> {
   return s.guard('mal.bin.maxPool', async () => {
-    const { total } = maxPoolComparisons(shape, pool);
+    const { ns, total } = maxPoolComparisons(shape, pool);
     const valid = total > 0 && x.n === shape.h * shape.w * shape.c && Number.isInteger(ell) && ell >= 3 && ell <= 64;
-    const { m, qs } = maxPoolComparisons(shape, pool);
     const d = valid ? await daBitsM(s, total) : null;
-    const t = valid ? await takeTriplesM(s, pendingWords(s) + qs.reduce((w, q) => w + andWordsB(m * q, ell), 0)) : null;
+    const t = valid ? await takeTriplesM(s, pendingWords(s) + ns.reduce((w, n) => w + andWordsB(n, ell), 0)) : null;
     let level = 0;
-    const y = await tournamentM(s, x, shape, pool, ell, (diff, from, to) => reluBinM(s, diff, ell, sliceDaBits(d!, from, to), ++level === qs.length ? t ?? undefined : undefined));
+    const y = await tournamentM(s, x, shape, pool, ell, (diff, from, to) => reluBinM(s, diff, ell, sliceDaBits(d!, from, to), ++level === ns.length ? t ?? undefined : undefined));
     if (!t) await verifyPendingBody(s);
     return y;
   });

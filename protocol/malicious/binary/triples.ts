@@ -44,7 +44,7 @@ import { addCost } from '../../primitives/cost.js';
 import type { PartyId } from '../../ring/types.js';
 import { commitCoin, digest, freshCoin, HASH_BYTES, sameBytes, type MalSession } from '../session.js';
 import { andLocal } from './and.js';
-import { andPublicB, concatWordsB, gatherWordsB, randomB, xorB, xorPublicB, WORD_BYTES_B, type BShare } from './bshare.js';
+import { allocB, concatWordsB, gatherWordsB, randomB, xorB, WORD_BYTES_B, type BShare } from './bshare.js';
 import { checkZeroBodyB, checkZeroCostB, openBodyB, openCostB } from './open.js';
 
 /** Statistical security of the triples, in bits (docs/MALICIOUS.md: at least 40). */
@@ -173,8 +173,17 @@ export function permutation(seed: Uint8Array, m: number): Int32Array {
  * right (local). Used by the sacrifice (step 4) and by verify.ts.
  */
 export function beaverZeroB(party: PartyId, x: { z: BShare }, t: { a: BShare; b: BShare; c: BShare }, rho: Uint32Array, sigma: Uint32Array): BShare {
-  const rs = rho.map((r, i) => r & sigma[i]!);
-  return xorPublicB(party, xorB(xorB(xorB(x.z, t.c), andPublicB(t.a, sigma)), andPublicB(t.b, rho)), rs);
+  // One pass per share instead of five vectors: z ^ c ^ (a & sigma) ^ (b & rho), and rho & sigma (public) on share
+  // x_0 (P0's a, P2's b) as xorPublicB; the same bits as the composition (binary.test.ts, cheat-bin tests).
+  const n = x.z.a.length, out = allocB(x.z.n, x.z.planes);
+  assert(t.c.a.length === n && t.a.a.length === n && t.b.a.length === n && rho.length === n && sigma.length === n, 'E_SHAPE', `malicious.binary.beaverZero: ${n} lanes`);
+  const { z } = x, { a, b, c } = t, pa = party === 0 ? -1 : 0, pb = party === 2 ? -1 : 0;
+  for (let i = 0; i < n; i++) {
+    const r = rho[i]!, g = sigma[i]!, rs = r & g;
+    out.a[i] = z.a[i]! ^ c.a[i]! ^ (a.a[i]! & g) ^ (b.a[i]! & r) ^ (rs & pa);
+    out.b[i] = z.b[i]! ^ c.b[i]! ^ (a.b[i]! & g) ^ (b.b[i]! & r) ^ (rs & pb);
+  }
+  return out;
 }
 
 /** ANDs (x, y, z as W whole words each) to check against the first W output triples in the same rounds (verify.ts). */

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #define SECURENN_X86 1
 #endif
@@ -114,12 +116,29 @@ void packB(const KernelSpec& ks, const u64* B, size_t ldb, size_t p0, size_t kc,
   }
 }
 
+// L1 data cache size in bytes (0 where the C library does not report it), read once.
+size_t l1dBytes() {
+  static const size_t bytes = [] {
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+    const long v = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    return v > 0 ? static_cast<size_t>(v) : size_t{0};
+#else
+    return size_t{0};
+#endif
+  }();
+  return bytes;
+}
+
+// The k block of a kernel: KCWideL1 where the L1 data cache holds 48 KiB or more (AMD Zen 5, Intel since Ice Lake:
+// the AVX2 2x8 kernel's B panel, KCWideL1 x 8 values, is 32 KiB), else KC (32 KiB caches: a 16 KiB panel).
+size_t kcFor(const KernelSpec& ks) { return ks.KCWideL1 && l1dBytes() >= 48 * 1024 ? ks.KCWideL1 : ks.KC; }
+
 // C[r0:r1, c0:c1] = A[r0:r1, :] . B[:, c0:c1]; C's block must already be zero.
 // KC is even, so only the last k block of a Winograd kernel has an odd step.
 void gemmRange(const KernelSpec& ks, const u64* A, const u64* B, u64* C, size_t k, size_t n, size_t r0, size_t r1, size_t c0, size_t c1) {
   if (r1 <= r0 || c1 <= c0 || k == 0) return;
   const size_t MR = ks.MR, NR = ks.NR;
-  const size_t KC = std::min(ks.KC, k);
+  const size_t KC = std::min(kcFor(ks), k);
   const size_t MC = std::min(ks.MC, ((r1 - r0 + MR - 1) / MR) * MR);
   const size_t NC = std::min(ks.NC, ((c1 - c0 + NR - 1) / NR) * NR);
   u64* const pa = tlsPackA.get(((MC + MR - 1) / MR) * aPanel(ks, KC));
@@ -167,7 +186,7 @@ const KernelSpec& pickKernel(size_t n) {
 #ifdef SECURENN_X86
   switch (activeSimd()) {
     case SimdLevel::Avx512: return (n <= gemmk::kAvx512Narrow.NR) ? gemmk::kAvx512Narrow : gemmk::kAvx512;
-    case SimdLevel::Avx2: return gemmk::kAvx2;
+    case SimdLevel::Avx2: return (n <= gemmk::kAvx2Narrow.NR) ? gemmk::kAvx2Narrow : gemmk::kAvx2;
     default: break;
   }
 #elif defined(__aarch64__)

@@ -4,6 +4,8 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
+#include <cstdint>
+
 #include "gemm-kernels.h"
 
 namespace securenn {
@@ -66,7 +68,13 @@ __attribute__((target("avx2"))) inline void avx2Wino(size_t kc, ASrc<Direct, MR>
 #pragma GCC unroll 8
     for (size_t r = 0; r < MR; r++) {
       const u64 a0 = a.at(r, 0), a1 = a.at(r, 1);
-      if (MakeRho) rs[r] += a0 * a1;
+      if (MakeRho) {
+        rs[r] += a0 * a1;
+        // The first column panel reads this row panel from memory (the im2col products stream A once); the next
+        // row panel is read right after it: fetch its row r + MR at the same step now. Integer address: past the
+        // last panel it points outside A, where a prefetch does nothing.
+        if (Direct) _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(&a.p[r * a.lda]) + MR * a.lda * sizeof(u64)), _MM_HINT_T0);
+      }
       const __m256i A0 = bcast(a0), A1 = bcast(a1);
       for (size_t w = 0; w < NV; w++) {
         const __m256i u = _mm256_add_epi64(A0, b1[w]);

@@ -193,8 +193,7 @@ __attribute__((target("avx2"))) void smallMAvx2Rows(const u64* A, const u64* B, 
   alignas(32) u64 X[M * JC];
   for (size_t j0 = 0; j0 < n; j0 += JC) {
     const size_t jn = std::min(JC, n - j0), jv = jn & ~size_t{3};
-    for (size_t i = 0; i < M; i++)  // only the columns of this block: zeroing all of X cost up to 2048 stores a call
-      for (size_t j = 0; j < jv; j += 4) _mm256_store_si256(reinterpret_cast<__m256i*>(X + i * JC + j), _mm256_setzero_si256());
+    for (size_t i = 0; i < M * JC; i++) X[i] = 0;
     size_t t = 0;
     for (; t + 1 < k; t += 2) {
       const u64* b0 = B + t * n + j0;

@@ -4,7 +4,6 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstdint>
 
 #include "gemm-kernels.h"
@@ -179,67 +178,6 @@ template <size_t MR, size_t RV>
 __attribute__((target("avx512f,avx512dq"))) void directAvx512(size_t kc, const u64* a, size_t lda, u64*, bool, const u64* pb, u64* c, size_t ldc, size_t nr) {
   avx512Plain<true, MR, RV>(kc, {a, lda, nullptr}, pb, c, ldc, MR, nr);
 }
-// ---- AVX2 few rows (m <= 4, no packing) ----
-// C[i, :] += A[i, t] * B[t, :] over t, as smallMBody, with the product split as in the tile kernel: the low products
-// (vpmuludq of a with b) summed in C itself, the cross products summed in 32-bit lanes of X (vpmulld of a with its
-// halves swapped, broadcast once per row and step, against b as it is) and folded into C once per column block.
-// Two steps of k per pass over a block: per 8 MACs 4 multiplies and 4 adds, C and X each loaded and stored once
-// (auto-vectorised, smallMBody emulates each 64 x 64 product and stores C once per step).
-template <size_t M>
-__attribute__((target("avx2"))) void smallMAvx2Rows(const u64* A, const u64* B, u64* C, size_t k, size_t n) {
-  // Columns per block: C and X of the M rows, 32 KiB, stay in L1; a block of up to 2048 columns reads a row of B
-  // of up to that many values in order (256 for m = 1 read 1x4096x512's B in 2 KiB pieces, 0.8-0.9x the loop below).
-  constexpr size_t JC = (2048 / M) & ~size_t{3};
-  alignas(32) u64 X[M * JC];
-  for (size_t j0 = 0; j0 < n; j0 += JC) {
-    const size_t jn = std::min(JC, n - j0), jv = jn & ~size_t{3};
-    for (size_t i = 0; i < M * JC; i++) X[i] = 0;
-    size_t t = 0;
-    for (; t + 1 < k; t += 2) {
-      const u64* b0 = B + t * n + j0;
-      const u64* b1 = b0 + n;
-      __m256i lo0[M], lo1[M], sw0[M], sw1[M];
-      for (size_t i = 0; i < M; i++) {
-        const u64 a0 = A[i * k + t], a1 = A[i * k + t + 1];
-        lo0[i] = bcast(a0), lo1[i] = bcast(a1);
-        sw0[i] = bcast((a0 >> 32) | (a0 << 32)), sw1[i] = bcast((a1 >> 32) | (a1 << 32));
-      }
-      for (size_t j = 0; j < jv; j += 4) {
-        const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + j));
-        const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1 + j));
-        for (size_t i = 0; i < M; i++) {
-          __m256i* c = reinterpret_cast<__m256i*>(C + i * n + j0 + j);
-          __m256i* x = reinterpret_cast<__m256i*>(X + i * JC + j);
-          _mm256_storeu_si256(c, _mm256_add_epi64(_mm256_loadu_si256(c), _mm256_add_epi64(_mm256_mul_epu32(lo0[i], v0), _mm256_mul_epu32(lo1[i], v1))));
-          _mm256_store_si256(x, _mm256_add_epi32(_mm256_load_si256(x), _mm256_add_epi32(_mm256_mullo_epi32(sw0[i], v0), _mm256_mullo_epi32(sw1[i], v1))));
-        }
-      }
-      for (size_t i = 0; i < M; i++)
-        for (size_t j = jv; j < jn; j++) C[i * n + j0 + j] += A[i * k + t] * b0[j] + A[i * k + t + 1] * b1[j];
-    }
-    if (t < k) {  // odd k: the last step alone
-      const u64* b0 = B + t * n + j0;
-      for (size_t i = 0; i < M; i++) {
-        const u64 a0 = A[i * k + t];
-        const __m256i l = bcast(a0), s = bcast((a0 >> 32) | (a0 << 32));
-        for (size_t j = 0; j < jv; j += 4) {
-          const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + j));
-          __m256i* c = reinterpret_cast<__m256i*>(C + i * n + j0 + j);
-          __m256i* x = reinterpret_cast<__m256i*>(X + i * JC + j);
-          _mm256_storeu_si256(c, _mm256_add_epi64(_mm256_loadu_si256(c), _mm256_mul_epu32(l, v0)));
-          _mm256_store_si256(x, _mm256_add_epi32(_mm256_load_si256(x), _mm256_mullo_epi32(s, v0)));
-        }
-        for (size_t j = jv; j < jn; j++) C[i * n + j0 + j] += a0 * b0[j];
-      }
-    }
-    for (size_t i = 0; i < M; i++)
-      for (size_t j = 0; j < jv; j += 4) {
-        __m256i* c = reinterpret_cast<__m256i*>(C + i * n + j0 + j);
-        const __m256i x = _mm256_load_si256(reinterpret_cast<const __m256i*>(X + i * JC + j));
-        _mm256_storeu_si256(c, foldCross(_mm256_loadu_si256(c), x));
-      }
-  }
-}
 }  // namespace
 
 // Blocking: KC 128-384, MC 48-192, NC 256-1024 measured alike (within the noise).
@@ -248,15 +186,7 @@ const KernelSpec kAvx2Narrow{4, 4, true, 256, 96, 4, kernelAvx2Wino<4, 1>, direc
 const KernelSpec kAvx512{8, 16, false, 192, 128, 1024, kernelAvx512<8, 2>, directAvx512<8, 2>};
 const KernelSpec kAvx512Narrow{16, 8, false, 256, 128, 8, kernelAvx512<16, 1>, directAvx512<16, 1>};
 
-__attribute__((target("avx2"))) void smallMAvx2(const u64* A, const u64* B, u64* C, size_t m, size_t k, size_t n) {
-  switch (m) {
-    case 1: smallMAvx2Rows<1>(A, B, C, k, n); return;
-    case 2: smallMAvx2Rows<2>(A, B, C, k, n); return;
-    case 3: smallMAvx2Rows<3>(A, B, C, k, n); return;
-    case 4: smallMAvx2Rows<4>(A, B, C, k, n); return;
-    default: smallMBody(A, B, C, m, k, n); return;
-  }
-}
+__attribute__((target("avx2"))) void smallMAvx2(const u64* A, const u64* B, u64* C, size_t m, size_t k, size_t n) { smallMBody(A, B, C, m, k, n); }
 __attribute__((target("avx512f,avx512dq"))) void smallMAvx512(const u64* A, const u64* B, u64* C, size_t m, size_t k, size_t n) { smallMBody(A, B, C, m, k, n); }
 
 }  // namespace gemmk

@@ -44,12 +44,13 @@ struct ASrc {
 // vpmulld is 2 uops: 8 uops, 3 multiply uops) instead of 10 (6) for the plain
 // product; on AMD Zen 4/5 (4 vector pipes, 2 multiplying) the 7 instructions
 // bound it to 4.57 MACs per cycle. No AVX2 form with fewer than 7 was found
-// (BENCHMARKS.md, "AVX2 GEMM micro-kernel 2x8"): the cross products need v
+// (BENCHMARKS.md, "AVX2 GEMM: 2x8 micro-kernel"): the cross products need v
 // (or u) with its halves swapped, and v = a1 + b0 carries from its low half
 // into its high one, so the swap cannot be packed ahead. Registers: 2 * MR * NV
 // accumulators + 2 NV of B + u, v, rot(v). 2 x 8 (NV = 2; 15 ymm) ran 1.10x
-// the 4 x 4 one alone on AMD Zen 5 (fewer loads and register moves per MAC
-// for the same 7 vector instructions); 3 x 8 spills; 4 x 4 stays for n <= 4.
+// the 4 x 4 one alone on AMD Zen 5 (the same 7 vector instructions per 8 MACs;
+// GCC's pair loop dispatches 42 instead of 46 per 32 MACs, 4 broadcasts of A
+// instead of 8); 3 x 8 spills; 4 x 4 stays for n <= 4.
 template <bool Direct, bool MakeRho, size_t MR, size_t NV>
 __attribute__((target("avx2"))) inline void avx2Wino(size_t kc, ASrc<Direct, MR> a, const u64* pb, u64* c, size_t ldc, size_t mr, size_t nr) {
   constexpr size_t NR = 4 * NV;

@@ -3,7 +3,8 @@
 //  - clock: a chain of dependent 64-bit adds (one per cycle on any x86 core since the P6), so cycles = adds;
 //  - per instruction: 12 independent chains of it, instructions retired per cycle;
 //  - the AVX2 tile kernel's mix per 16 MACs (2 vpmuludq, 2 vpmulld, 2 vpshufd, 8 vpaddq), ideal 3.5 cycles on 4 pipes;
-//  - the micro-kernels alone on packed panels in L1/L2 (24 A panels against one B panel), MACs per cycle.
+//  - the micro-kernels alone on packed panels in L1/L2 (24 A panels against one B panel), MACs per cycle: AVX2 2x8
+//    (n > 4) and 4x4 (n <= 4), AVX-512 8x16.
 // Only the clock line is a property of the core; every ratio depends on the load the other CPUs put on the
 // shared caches, memory and power budget: run it beside the bench it explains.
 #if defined(__x86_64__)
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <initializer_list>
 
 #include "../protocol/kernels/native/gemm-kernels.h"
 
@@ -106,8 +108,10 @@ int main() {
   pMix();
   std::printf("AVX2 tile mix (2 vpmuludq + 2 vpmulld + 2 vpshufd + 8 vpaddq = 16 MACs): %.2f cycles, ideal 3.5 on 4 pipes\n",
               (cpuSeconds() - t0) * ghz * 1e9 / N);
-  const double a2 = kernelMacsPerSecond(securenn::gemmk::kAvx2, 256);
-  std::printf("micro-kernel alone, AVX2 4x4 Winograd, kc 256: %.2f GMAC/s, %.2f MAC/cycle (bound 4.57: 7 instr per 8 MACs on 4 pipes)\n", a2 / 1e9, a2 / 1e9 / ghz);
+  for (const KernelSpec* k : {&securenn::gemmk::kAvx2, &securenn::gemmk::kAvx2Narrow}) {
+    const double a2 = kernelMacsPerSecond(*k, 256);
+    std::printf("micro-kernel alone, AVX2 %zux%zu Winograd, kc 256: %.2f GMAC/s, %.2f MAC/cycle (bound 4.57: 7 instr per 8 MACs on 4 pipes)\n", k->MR, k->NR, a2 / 1e9, a2 / 1e9 / ghz);
+  }
   if (avx512) {
     const double a5 = kernelMacsPerSecond(securenn::gemmk::kAvx512, 192);
     std::printf("micro-kernel alone, AVX-512 8x16 vpmullq, kc 192: %.2f GMAC/s, %.2f MAC/cycle\n", a5 / 1e9, a5 / 1e9 / ghz);

@@ -500,10 +500,13 @@ describe('native SIMD paths', () => {
 
   // Winograd's pairing (AVX2, NEON, scalar) has a row and a column term per k
   // block and a plain step when the block's k is odd: k = 1, 2, odd k past one
-  // block (KC = 256), tiles cut at every edge (4x4, 8x16, 16x8), and inputs
-  // that carry in every half product.
+  // block (KC = 256; 512 for AVX2 where the L1 data cache holds 48 KiB), k an
+  // exact number of blocks, tiles cut at every edge (AVX2 2x8 and 4x4 for
+  // n <= 4, 8x16, 16x8), few rows (m <= 4, past the 512-column block of that
+  // loop), and inputs that carry in every half product (all ones
+  // past 512 steps: the 32-bit cross-product sums wrap, exactly mod 2^32).
   it.skipIf(!NATIVE)(`gemm equals the reference on every path for edge values, k = 1, odd k past a block, tile remainders${SKIP}`, () => {
-    const shapes: [number, number, number][] = [[6, 1, 5], [5, 2, 4], [9, 257, 7], [13, 513, 10], [7, 3, 17], [17, 9, 9], [5, 256, 4]];
+    const shapes: [number, number, number][] = [[6, 1, 5], [5, 2, 4], [9, 257, 7], [13, 513, 10], [7, 3, 17], [17, 9, 9], [5, 256, 4], [5, 1024, 8], [7, 1025, 9], [6, 1025, 4], [1, 1025, 9], [4, 513, 130], [3, 7, 515]];
     for (const [m, kk, n] of shapes) {
       for (const fill of ['ones', 'edges', 'zeroA'] as const) {
         const A = rand64(m * kk), B = rand64(kk * n);

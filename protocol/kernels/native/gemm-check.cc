@@ -79,10 +79,10 @@ struct Shape {
   size_t m, k, n;
 };
 
-// Odd shapes, shapes one off the tiles of every kernel (4x4, 8x16, 16x8),
-// k = 1, k past one or more cache blocks (KC = 192 or 256) with an odd last
-// block, m past MC (96-128) and n past NC (512-1024), the few-rows path
-// (m <= 4), narrow B (n <= 8), A read in place by full row panels (AVX2,
+// Odd shapes, shapes one off the tiles of every kernel (4x4, 2x8, 8x16, 16x8),
+// k = 1, k past one or more cache blocks (KC = 192, 256 or 512) with an odd last
+// block, k an exact number of blocks, m past MC (96-128) and n past NC (512-1024), the few-rows path
+// (m <= 4, also past its 512-column blocks), narrow B (n <= 8), A read in place by full row panels (AVX2,
 // AVX-512) beside a packed partial one, with the row terms summed again per
 // column block, and empty ones.
 const Shape kShapes[] = {{1, 1, 1}, {1, 5, 1}, {2, 3, 9}, {7, 13, 5}, {9, 1, 4}, {6, 1, 4}, {5, 1, 3}, {13, 1, 17},
@@ -90,6 +90,7 @@ const Shape kShapes[] = {{1, 1, 1}, {1, 5, 1}, {2, 3, 9}, {7, 13, 5}, {9, 1, 4},
                          {8, 16, 16}, {9, 17, 17}, {16, 31, 8}, {17, 5, 9}, {67, 5, 9}, {100, 40, 7}, {130, 257, 131},
                          {3, 70, 33}, {4, 9, 5}, {1, 70, 260}, {25, 600, 13}, {61, 1100, 23}, {97, 96, 100},
                          {100, 3, 1030}, {200, 515, 9}, {9, 261, 1030}, {200, 515, 20}, {203, 97, 36}, {40, 300, 8},
+                         {5, 1024, 8}, {11, 1537, 9}, {6, 1025, 4}, {7, 515, 16}, {4, 1025, 2051}, {1, 3, 2049}, {3, 1001, 683}, {2, 1, 1027},
                          {0, 3, 4}, {3, 0, 4}, {3, 4, 0}};
 
 int check(size_t* compared) {

@@ -38,6 +38,7 @@ struct KernelSpec {
   size_t KC, MC, NC;
   KernelFn fn;
   KernelDirectFn direct = nullptr;  // when set: full row panels read A in place (gemm.cc), the last partial one is packed
+  size_t KCWideL1 = 0;  // when set: KC on a CPU whose L1 data cache holds at least 48 KiB (gemm.cc kcFor)
 };
 
 // C[0:mr, 0:nr] += tmp[0:mr, 0:nr] (tmp has NR columns).
@@ -68,7 +69,7 @@ void smallMScalar(const u64* A, const u64* B, u64* C, size_t m, size_t k, size_t
 
 extern const KernelSpec kScalar;
 #if defined(__x86_64__) || defined(__i386__)
-extern const KernelSpec kAvx2, kAvx512, kAvx512Narrow;
+extern const KernelSpec kAvx2, kAvx2Narrow, kAvx512, kAvx512Narrow;
 void smallMAvx2(const u64* A, const u64* B, u64* C, size_t m, size_t k, size_t n);
 void smallMAvx512(const u64* A, const u64* B, u64* C, size_t m, size_t k, size_t n);
 #endif

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #define SECURENN_X86 1
 #endif
@@ -92,34 +94,58 @@ void packA(const KernelSpec& ks, const u64* A, size_t lda, size_t i0, size_t mc,
 // Packs rows [p0, p0+kc) x cols [j0, j0+nc) of B (leading dim ldb) into
 // NR-column panels pb[panel][t][j], then (Winograd) gamma[j] =
 // sum_p B[2p][j] * B[2p+1][j] over the pairs of this block; columns past the
-// end are zero.
+// end are zero. B is read row by row, in order (each row's nc values are
+// contiguous): read panel by panel, one short piece per row ldb values apart,
+// the copy waited on memory (10 % of an AVX2 product of 256x1024x256, perf);
+// the row terms of a pair of rows are summed while both rows are in L1.
 void packB(const KernelSpec& ks, const u64* B, size_t ldb, size_t p0, size_t kc, size_t j0, size_t nc, u64* pb) {
-  const size_t NR = ks.NR;
-  for (size_t jr = 0; jr < nc; jr += NR) {
-    u64* dst = pb + (jr / NR) * bPanel(ks, kc);
-    const size_t w = std::min(NR, nc - jr);
-    for (size_t t = 0; t < kc; t++) {
-      const u64* src = B + (p0 + t) * ldb + j0 + jr;
-      u64* d = dst + t * NR;
+  const size_t NR = ks.NR, stride = bPanel(ks, kc);
+  if (ks.winograd)
+    for (size_t jr = 0; jr < nc; jr += NR)
+      for (size_t j = 0; j < NR; j++) pb[(jr / NR) * stride + kc * NR + j] = 0;
+  for (size_t t = 0; t < kc; t++) {
+    const u64* src = B + (p0 + t) * ldb + j0;
+    u64* d = pb + t * NR;
+    for (size_t jr = 0; jr < nc; jr += NR, d += stride) {
+      const size_t w = std::min(NR, nc - jr);
       size_t j = 0;
-      for (; j < w; j++) d[j] = src[j];
+      for (; j < w; j++) d[j] = src[jr + j];
       for (; j < NR; j++) d[j] = 0;
     }
-    if (ks.winograd) {
-      u64* gamma = dst + kc * NR;
-      for (size_t j = 0; j < NR; j++) gamma[j] = 0;
-      for (size_t t = 0; t + 1 < kc; t += 2)
-        for (size_t j = 0; j < NR; j++) gamma[j] += dst[t * NR + j] * dst[(t + 1) * NR + j];
+    if (ks.winograd && (t & 1)) {  // the pair (t - 1, t); an odd last row of the block has none
+      const u64* prev = src - ldb;
+      u64* gamma = pb + kc * NR;
+      for (size_t jr = 0; jr < nc; jr += NR, gamma += stride) {
+        const size_t w = std::min(NR, nc - jr);
+        for (size_t j = 0; j < w; j++) gamma[j] += prev[jr + j] * src[jr + j];
+      }
     }
   }
 }
+
+// L1 data cache size in bytes (0 where the C library does not report it), read once.
+size_t l1dBytes() {
+  static const size_t bytes = [] {
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+    const long v = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    return v > 0 ? static_cast<size_t>(v) : size_t{0};
+#else
+    return size_t{0};
+#endif
+  }();
+  return bytes;
+}
+
+// The k block of a kernel: KCWideL1 where the L1 data cache holds 48 KiB or more (AMD Zen 5, Intel since Ice Lake:
+// the AVX2 2x8 kernel's B panel, KCWideL1 x 8 values, is 32 KiB), else KC (32 KiB caches: a 16 KiB panel).
+size_t kcFor(const KernelSpec& ks) { return ks.KCWideL1 && l1dBytes() >= 48 * 1024 ? ks.KCWideL1 : ks.KC; }
 
 // C[r0:r1, c0:c1] = A[r0:r1, :] . B[:, c0:c1]; C's block must already be zero.
 // KC is even, so only the last k block of a Winograd kernel has an odd step.
 void gemmRange(const KernelSpec& ks, const u64* A, const u64* B, u64* C, size_t k, size_t n, size_t r0, size_t r1, size_t c0, size_t c1) {
   if (r1 <= r0 || c1 <= c0 || k == 0) return;
   const size_t MR = ks.MR, NR = ks.NR;
-  const size_t KC = std::min(ks.KC, k);
+  const size_t KC = std::min(kcFor(ks), k);
   const size_t MC = std::min(ks.MC, ((r1 - r0 + MR - 1) / MR) * MR);
   const size_t NC = std::min(ks.NC, ((c1 - c0 + NR - 1) / NR) * NR);
   u64* const pa = tlsPackA.get(((MC + MR - 1) / MR) * aPanel(ks, KC));
@@ -167,7 +193,7 @@ const KernelSpec& pickKernel(size_t n) {
 #ifdef SECURENN_X86
   switch (activeSimd()) {
     case SimdLevel::Avx512: return (n <= gemmk::kAvx512Narrow.NR) ? gemmk::kAvx512Narrow : gemmk::kAvx512;
-    case SimdLevel::Avx2: return gemmk::kAvx2;
+    case SimdLevel::Avx2: return (n <= gemmk::kAvx2Narrow.NR) ? gemmk::kAvx2Narrow : gemmk::kAvx2;
     default: break;
   }
 #elif defined(__aarch64__)

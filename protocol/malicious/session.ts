@@ -109,10 +109,14 @@ export class MalSession {
   /** The next message from `from`, which must carry `tag` and have `bytes` bytes; anything else is E_INTEGRITY. */
   async recv(from: PartyId, tag: string, bytes: number): Promise<Uint8Array> {
     const commit = this.commitFrom(from); // posted first: the commitment is the first message `from` sent
+    const got = this.ctx.transport.recv(from, `mal:${tag}`);
+    got.catch(() => undefined); // awaited below, after the commitment; a failure of both must not leave this one unhandled
     let p: Uint8Array;
     try {
-      p = await this.ctx.transport.recv(from, `mal:${tag}`);
+      // The commitment first: a missing one (its place taken by another message) is E_INTEGRITY now, not after a
+      // further message from `from` that may never come (setup-commit.test.ts).
       await commit;
+      p = await got;
     } catch (e) {
       if (isMpcError(e) && e.code === 'E_PROTOCOL_DESYNC') this.fail(tag, `P${from} sent a message out of step (a deviation, or its abort notice)`);
       throw e;

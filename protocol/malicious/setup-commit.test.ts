@@ -19,7 +19,8 @@ import { macCheck, macCheckCost } from './mac-check.js';
 import { mulCostM, mulM } from './product.js';
 import { openLow, openLowCost } from './open.js';
 import { inputCost } from './input.js';
-import { commitWaitRounds, createMalSession, setupCost } from './session.js';
+import { commitWaitRounds, createMalSession, MalSession, setupCost } from './session.js';
+import { randomRep } from './rep.js';
 
 /** P_c's transport: holds its commitments back until it has received a coin, then sends them (a rushing peer). */
 class Rushing implements Transport {
@@ -64,7 +65,7 @@ describe('session set-up: the coin commitments ride in the first messages (no ro
     expect({ rounds: r.rounds, bytes: r.bytes }).toEqual(addCost(setupCost(), inputCost(3), mulCostM(3), macCheckCost(), openLowCost(3)));
   });
 
-  it('no honest party reveals its coin before it holds both commitments: a peer that withholds its commitment until it sees a coin never sees one (the honest parties abort or wait)', async () => {
+  it('no honest party reveals its coin before it holds both commitments: a peer that withholds its commitment until it sees a coin never sees one (the honest parties abort: E_INTEGRITY)', async () => {
     for (const cheater of [0, 1, 2] as PartyId[]) {
       const mem = memoryTransports();
       const dealt = dealSeeds();
@@ -72,27 +73,54 @@ describe('session set-up: the coin commitments ride in the first messages (no ro
       const ts: Transport[] = mem.map((t, p) => (p === cheater ? rushing : t));
       const runs = ([0, 1, 2] as PartyId[]).map(async (p) => macCheck(await createMalSession(createContext(p, ts[p]!, dealt[p]))));
       const settled = Promise.allSettled(runs);
-      const done = await Promise.race([settled, new Promise<null>((res) => setTimeout(() => res(null), 500))]);
+      let timer: NodeJS.Timeout | undefined;
+      const done = await Promise.race([settled, new Promise<null>((res) => { timer = setTimeout(() => res(null), 5_000); })]); // a hang watchdog, not a speed target
+      clearTimeout(timer);
       expect(rushing.sawCoinWhileHolding, `P${cheater} saw an honest coin before committing`).toBe(false);
-      // Here the withheld commitment's place in the queue is taken by P_c's next message: out of step, E_INTEGRITY.
-      if (done) for (const p of [0, 1, 2].filter((q) => q !== cheater)) expect((done[p] as PromiseRejectedResult).reason?.code, `P${p}`).toBe('E_INTEGRITY');
+      // Here the withheld commitment's place in the queue is taken by P_c's next message: out of step, E_INTEGRITY at
+      // both honest parties (a verdict is required: no hang).
+      expect(done, `P${cheater} withheld its commitments: an honest party hung`).not.toBeNull();
+      for (const p of [0, 1, 2].filter((q) => q !== cheater)) expect((done![p] as PromiseRejectedResult).reason?.code, `P${p}`).toBe('E_INTEGRITY');
       for (const t of mem) t.close(new Error('test over'));
       await settled;
     }
   });
 
-  it('an altered commitment (each party, each alteration) is E_INTEGRITY at every honest party, no output', async () => {
-    const xs = [11n, 12n];
+  it('a missing commitment is E_INTEGRITY at once, even when the peer sends nothing after the message that took its place', async () => {
+    // P_c skips its commitments and then sends one message (its product share, to P_{c-1}): P_{c-1}'s receive of the
+    // commitment takes that message (out of step). Before the fix, P_{c-1} still waited for a next message from P_c
+    // for the product, which never came: no verdict (the watchdog), where the set-up's own receive had failed at once.
     for (const cheater of [0, 1, 2] as PartyId[]) {
-      for (const tamper of ['offset', 'flip', 'replay'] as const) {
+      const r = await runMal3(async (s) => {
+        const x = { n: 2, x: randomRep(s.ctx, 2), m: randomRep(s.ctx, 2) };
+        return mulM(s, x, x);
+      }, { watchdogMs: 5_000, create: async (ctx) => (ctx.party === cheater ? new MalSession(ctx) : createMalSession(ctx)) });
+      const victim = ((cheater + 2) % 3) as PartyId;
+      const o = r.outcomes[victim];
+      expect(o.status, `P${cheater} sent no commitment: P${victim}`).toBe('rejected');
+      expect((o as PromiseRejectedResult).reason?.code, `P${cheater} sent no commitment: P${victim}`).toBe('E_INTEGRITY');
+      expect((o as PromiseRejectedResult).reason?.step, `P${cheater} sent no commitment: P${victim}`).toBe('commit');
+    }
+  });
+
+  it('an altered or replayed (from another session) commitment, each party, is E_INTEGRITY at every honest party, no output', async () => {
+    const xs = [11n, 12n];
+    const fn = async (s: MalSession) => {
+      const x = await inputM(s, 1, s.party === 1 ? fromBigints(xs) : null, 2);
+      await macCheck(s);
+      return openLow(s, x);
+    };
+    let checked = 0;
+    for (const cheater of [0, 1, 2] as PartyId[]) {
+      // 'session': the commitment P_c sent in another (honest) session, replayed here (it opens another coin).
+      const other = await runMal3(fn);
+      values(other);
+      for (const tamper of ['offset', 'flip', 'replay', 'session'] as const) {
         for (const index of [0, 1]) { // its two commitment messages (to P_{c-1}, then P_{c+1})
-          const r = await runMal3(async (s) => {
-            const x = await inputM(s, 1, s.party === 1 ? fromBigints(xs) : null, 2);
-            await macCheck(s);
-            return openLow(s, x);
-          }, { plan: { cheater, index, tamper } });
+          const r = await runMal3(fn, { plan: { cheater, index, tamper, otherSession: other.transports[cheater].sent } });
           const altered = r.transports[cheater].altered;
-          if (!altered) continue; // a replay of the first message is the message itself
+          if (!altered) continue; // a replay of the first message is the message itself (both carry the same commitment)
+          checked++;
           expect(altered.tag).toBe('mal:commit');
           for (const p of [0, 1, 2].filter((q) => q !== cheater)) {
             const o = r.outcomes[p]!;
@@ -102,5 +130,6 @@ describe('session set-up: the coin commitments ride in the first messages (no ro
         }
       }
     }
+    expect(checked).toBe(3 * 3 * 2); // offset, flip, session at both messages of each party ('replay' alters nothing here)
   });
 });

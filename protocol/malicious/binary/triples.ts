@@ -66,9 +66,14 @@ function lgamma(x: number): number {
 /** log2 binom(n, k). */
 const log2Binom = (n: number, k: number): number => (k < 0 || k > n ? -Infinity : (lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)) / Math.LN2);
 
+/** How many terms of `bucketBound` have been computed (in this process): a test counts them (the shortcut's work). */
+export const bucketTermsComputed = { terms: 0 };
+
 /** log2 of the probability that the j bad buckets' words pass (the term of `bucketBound` for j). */
-const bucketTerm = (N: number, B: number, C: number, j: number): number =>
-  log2Binom(N * B + C - j * B, C) - log2Binom(N * B + C, C) + log2Binom(N, j) - log2Binom(N * B, j * B);
+const bucketTerm = (N: number, B: number, C: number, j: number): number => {
+  bucketTermsComputed.terms++;
+  return log2Binom(N * B + C - j * B, C) - log2Binom(N * B + C, C) + log2Binom(N, j) - log2Binom(N * B, j * B);
+};
 
 /**
  * log2 of the probability that a cheater gets a bad triple word through
@@ -82,13 +87,16 @@ const bucketTerm = (N: number, B: number, C: number, j: number): number =>
  *
  * The maximum is found without visiting every j (the loop over all N took
  * 2 s at N = 1.2 million words, on the event loop at a session's first use
- * of that size): the terms of j < K and j > N - K are computed, and every
+ * of that size): the terms of j < K and j > N - K + 1 are computed; every
  * j in [K, N - K] is bounded by binom(N, K)^(1 - B), since both factors are
  * at most 1, binom(NB, jB) >= binom(N, j)^B (choosing j of the N words in
  * each of B blocks of N is one way to choose jB of NB) and binom(N, j) >=
  * binom(N, K) there (unimodal). When that bound is below the largest term
  * computed, it is the maximum over all j; else K doubles (at worst every j
- * is computed, as before). `bucketBoundAll` is the plain loop (tests).
+ * is computed, as before). The one term not computed nor covered by that
+ * bound, j = N - K + 1, is at most the computed term of K - 1: the last two
+ * factors are symmetric in j <-> N - j, and the first falls as j grows.
+ * `bucketBoundAll` is the plain loop (tests).
  */
 export function bucketBound(N: number, B: number, C: number): number {
   let worst = -Infinity, done = 0; // terms j = 1..done and N - done + 1..N computed

@@ -394,7 +394,8 @@ export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTenso
     const after = deferred.get(i);
     const from = fusedDense.get(i);
     const out = await ctx.step(`layer:${node.name}`, async () => {
-      if (from && node.kind === 'dense') return reluDenseNode(wide(node), wide(from), node, ins[0]!, from, opts.weightKeyPrefix ?? '', limit);
+      // run, not node: a consumer whose own ReLU is fused into the next dense layer leaves it to that layer.
+      if (from && run.kind === 'dense') return reluDenseNode(wide(node), wide(from), run, ins[0]!, from, opts.weightKeyPrefix ?? '', limit);
       const src = after ? wide(model.nodes.find((n) => n.name === after.from)) : ctx;
       // A ReLU moved after a MaxPool runs inside the pool's last comparison pass (pool-pairs.ts, maxpool.ts) where both are on one ring.
       const fuse = after?.activation === 'relu' && node.kind === 'maxpool2d' && src.compareBits === wide(node).compareBits && opts.fuseReluIntoMaxPool === true;

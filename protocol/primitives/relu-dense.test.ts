@@ -70,6 +70,18 @@ describe('ReLU fused into a dense layer with a kept weight mask (relu-dense.ts)'
     }
   });
 
+  it('every shape down to 1 x 1 (rows, K, N in {1, 2, 9}), both rings: exact, bytes as declared', async () => {
+    for (const [r0, K0, N0] of [[1, 1, 1], [1, 1, 9], [2, 9, 1], [9, 2, 2], [1, 9, 9]] as const) for (const bits of [32, 64] as const) {
+      const a = bits === 32 ? narrowValues(Math.max(r0 * K0, narrowEdges.length + 1)).subarray(0, r0 * K0) : withEdges(randomSigned(r0 * K0)).subarray(0, r0 * K0);
+      const W = randomU64s(K0 * N0);
+      const { masks, y } = keptStore(W);
+      const as = shareFor3(a);
+      const r = await run3((ctx) => reluIntoDense(ctx, as[ctx.party], y[ctx.party]!, r0, K0, N0, `w${ctx.party}`, 'act'), { compareBits: bits, compareRadix: 4, weightMasks: masks });
+      expect(reconstruct(ref, r.results[0], r.results[1]), `${r0}x${K0}x${N0}/${bits}`).toEqual(plainReluDense(a, W, r0, K0, N0));
+      expect({ rounds: r.rounds, bytes: r.bytes }).toEqual(reluDenseCost(r0, K0, N0, bits, 4));
+    }
+  });
+
   it('refuses a run without the kept mask (build mode or no store), with a coded error', async () => {
     const a = new BigUint64Array(rows * K) as AShare;
     await expect(run3((ctx) => reluIntoDense(ctx, a, new BigUint64Array(K * N), rows, K, N, 'w', 'act'))).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });

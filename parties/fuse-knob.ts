@@ -3,9 +3,10 @@
  * after a MaxPool inside the pool's last comparison pass (protocol/primitives/relu-max-pairs.ts, the runner's
  * ForwardOptions.fuseReluIntoMaxPool: 3 rounds fewer per such pool, more bytes from P2). Off by default: on the
  * 2-core benchmark machine the fused seed CNN was slower (BENCHMARKS.md). The three parties must all set it or none:
- * it is not agreed at HELLO, and a party without it waits for messages under other tags (or of other sizes) than
- * the others send, so the run fails with a coded error (E_SHAPE, E_PROTOCOL_DESYNC or its deadline), never with a
- * result.
+ * each party announces it at the link HELLO (party.ts settings, link-hello.ts `fuseReluIntoMaxPool`, must-match; a
+ * peer that does not announce it counts as off), so peers that differ never link: E_SETTINGS_MISMATCH naming it at
+ * both ends, /readyz 503, before any run. (Within a run a mismatch fails with a coded error, E_SHAPE,
+ * E_PROTOCOL_DESYNC or its deadline: relu-maxpool-fused-limit.test.ts.)
  */
 export const fuseReluIntoMaxPool = (env: NodeJS.ProcessEnv = process.env): boolean => env.PARTY_FUSE_RELU_MAXPOOL === '1';
 
@@ -13,6 +14,9 @@ export const fuseReluIntoMaxPool = (env: NodeJS.ProcessEnv = process.env): boole
  * Benchmark knob: PARTY_FUSE_RELU_DENSE=1 makes this party run a dense layer's ReLU inside the next small dense layer's
  * product in runs with the weights' mask kept (protocol/primitives/relu-dense.ts, ForwardOptions.fuseReluIntoDense:
  * Network A 9 -> 8 rounds, 24 K N bytes per image from P2 instead of the opening of E). Off by default. The same rule
- * as above: all three parties or none (not agreed at HELLO; a mismatch fails the run with a coded error).
+ * as above, agreed at HELLO the same way (link-hello.ts `fuseReluIntoDense`). Here the HELLO check is the only
+ * safeguard worth the name: within a run (three parties, memory transports, s43-rrounds review), P0 alone fusing left
+ * P1 waiting for dense_2's opening, and P0 alone not fusing left P0 waiting for it, with no protocol error (only the
+ * run's deadline ends it); the other four mismatches end in E_PROTOCOL_DESYNC at P1.
  */
 export const fuseReluIntoDense = (env: NodeJS.ProcessEnv = process.env): boolean => env.PARTY_FUSE_RELU_DENSE === '1';

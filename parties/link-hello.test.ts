@@ -153,6 +153,25 @@ describe('settings agreement at HELLO', () => {
     expect(await until(() => m0.isUp(1) && m1.isUp(0), 3_000)).toBe(true);
   });
 
+  it('the opt-in fusions (PARTY_FUSE_RELU_DENSE, PARTY_FUSE_RELU_MAXPOOL) must match; a HELLO without them (an older build, or the knob off) counts as off', () => {
+    expect(compareSettings(0, base, 1, { ...base, fuseReluIntoDense: true }).must).toEqual(['fuseReluIntoDense: P0 has false, P1 has true']);
+    expect(compareSettings(2, { ...base, fuseReluIntoMaxPool: true }, 0, { ...base, fuseReluIntoMaxPool: false }).must).toEqual(['fuseReluIntoMaxPool: P0 has false, P2 has true']);
+    expect(compareSettings(1, { ...base, fuseReluIntoDense: true, fuseReluIntoMaxPool: true }, 2, { ...base, fuseReluIntoDense: true, fuseReluIntoMaxPool: true })).toEqual({ must: [], should: [] });
+    expect(compareSettings(0, { ...base, fuseReluIntoDense: false }, 1, base)).toEqual({ must: [], should: [] });
+  });
+
+  it('PARTY_FUSE_RELU_DENSE at one end only: the link is refused with E_SETTINGS_MISMATCH naming it at both ends; set at both, it links', async () => {
+    let p1: LinkSettings = { ...base, fuseReluIntoDense: true };
+    const { m0, m1 } = await pair(() => base, () => p1);
+    expect(await until(() => m0.health[1]!.problem !== null && m1.health[0]!.problem !== null, 3_000)).toBe(true);
+    const msg = 'fuseReluIntoDense: P0 has false, P1 has true (must be the same at the three parties)';
+    expect(m0.health[1]!.problem).toMatchObject({ code: 'E_SETTINGS_MISMATCH', message: msg });
+    expect(m1.health[0]!.problem).toMatchObject({ code: 'E_SETTINGS_MISMATCH', message: msg });
+    expect(m0.isUp(1) || m1.isUp(0)).toBe(false);
+    p1 = base;
+    expect(await until(() => m0.isUp(1) && m1.isUp(0), 3_000)).toBe(true);
+  });
+
   it('keepWeightMasks or preprocess differing (P0 decides per run): the link comes up with a warning', async () => {
     const { m0, m1, lines } = await pair(() => base, () => ({ ...base, preprocess: false }));
     expect(await until(() => m0.isUp(1) && m1.isUp(0), 3_000)).toBe(true);

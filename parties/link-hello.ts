@@ -71,12 +71,20 @@ export interface LinkSettings {
    * HELLO: false, what a build before the field runs, so such a peer and a party running it are refused.
    */
   rangeSentinel?: boolean;
+  /**
+   * The opt-in fusions (parties/fuse-knob.ts: PARTY_FUSE_RELU_DENSE, PARTY_FUSE_RELU_MAXPOOL): a party with one on
+   * runs other messages and PRG draws in a run than a party with it off, and a mismatch is not always caught by the
+   * run (P0 alone fusing the dense layer: P1 waits for an opening that never comes, no error). Sent only when on;
+   * absent from a HELLO: off, what a build before the field (or with the knob off) runs.
+   */
+  fuseReluIntoDense?: boolean;
+  fuseReluIntoMaxPool?: boolean;
 }
 
 /** Settings that must be the same at both ends of a link, in the order they are reported. */
-const MUST: (keyof LinkSettings)[] = ['security', 'maliciousComparisons', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink', 'outputCompareBits', 'rangeSentinel'];
+const MUST: (keyof LinkSettings)[] = ['security', 'maliciousComparisons', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink', 'outputCompareBits', 'rangeSentinel', 'fuseReluIntoDense', 'fuseReluIntoMaxPool'];
 /** Settings compared with a default when a HELLO leaves them out (what a build before the setting does). */
-const DEFAULTS: Partial<LinkSettings> = { outputCompareBits: 64, rangeSentinel: false, maliciousComparisons: 'arithmetic' };
+const DEFAULTS: Partial<LinkSettings> = { outputCompareBits: 64, rangeSentinel: false, maliciousComparisons: 'arithmetic', fuseReluIntoDense: false, fuseReluIntoMaxPool: false };
 /** Settings P0 decides per run: a difference is reported, not refused. */
 const SHOULD: (keyof LinkSettings)[] = ['keepWeightMasks', 'preprocess'];
 

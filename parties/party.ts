@@ -20,6 +20,7 @@ import { installRuntimeKernels } from '../runtime/kernels.js';
 import { IdJournal, idJournalTtlMs } from './id-journal.js';
 import { errFields, sessionTag, silentLogger, type Logger } from './log.js';
 import type { LinkSettings } from './link-hello.js';
+import { fuseReluIntoDense, fuseReluIntoMaxPool } from './fuse-knob.js';
 import { PeerMesh } from './mesh.js';
 import { partyMetrics, type PartyMetrics } from './metrics.js';
 import { checkMaliciousModel } from '../protocol/malicious/runner.js';
@@ -93,6 +94,8 @@ export class Party implements PartyCore {
     const settings = (): LinkSettings => ({
       security: opts.security ?? 'semi-honest', ...(opts.security === 'malicious' ? { maliciousComparisons: opts.malicious?.comparisons ?? 'arithmetic', maliciousInputDigest: true } : {}), compareBits: opts.compareBits ?? 32, compareRadix: opts.compareRadix ?? 4, keepWeightMasks: opts.keepWeightMasks ?? true,
       preprocess: (opts.preprocess ?? DEFAULT_PREPROCESS).enabled, ...(this.model ? { modelHash: this.model.info.modelHash, ...(this.model.info.importId ? { importId: this.model.info.importId } : {}), outputCompareBits: this.model.outputCompareBits ?? 64, rangeSentinel: this.model.info.rangeSentinel === true } : {}),
+      // The opt-in fusions (fuse-knob.ts), must-match: sent only when on, so a default party's HELLO is as before.
+      ...(fuseReluIntoDense() ? { fuseReluIntoDense: true } : {}), ...(fuseReluIntoMaxPool() ? { fuseReluIntoMaxPool: true } : {}),
     });
     this.mesh = new PeerMesh({ settings, ...opts.mesh, party: opts.party, logger: this.log });
     this.journal = opts.sessions.idJournal ? IdJournal.open(opts.sessions.idJournal, idJournalTtlMs(TOMBSTONE_MS, opts.sessions), (e) => this.log.error(errFields(e), 'session id journal write failed')) : undefined;

@@ -41,3 +41,20 @@ describe('Network A with the ReLU fused into its last dense layer, three process
     for (const b of sentP2.slice(-3)) expect(b).toBeGreaterThanOrEqual(8 * (2 * 128 + 3 * 128 * 10));
   });
 });
+
+describe('PARTY_FUSE_RELU_DENSE=1 at P0 only (three processes)', () => {
+  it('the parties never link: P0 and its peers log E_SETTINGS_MISMATCH naming fuseReluIntoDense, and never say ready (no run starts)', async () => {
+    const lines: string[] = [];
+    let launched: Launched | undefined;
+    const err = await launchLocal({
+      plain: model, fracBits: 16, meshLink: 'h2', logLevel: 'warn', warmup: TEST_WARMUP, readyTimeoutMs: 20_000, env: { 0: knob },
+      onLine: (p, s) => lines.push(`P${p} ${s}`),
+    }).then((l2) => { launched = l2; return null; }, (e: unknown) => e as Error);
+    // Before the HELLO agreed the knob, the parties linked and said ready here; a client run then left P1 waiting.
+    await launched?.stop();
+    expect(launched).toBeUndefined();
+    expect(err?.message).toMatch(/not ready in time/);
+    const refusals = lines.filter((s) => s.includes('E_SETTINGS_MISMATCH') && s.includes('fuseReluIntoDense: P0 has true'));
+    for (const p of [0, 1, 2]) expect(refusals.some((s) => s.startsWith(`P${p} `)), `P${p}`).toBe(true);
+  }, 60_000);
+});

@@ -2,8 +2,8 @@
  * The fused ReLU + MaxPool (maxpool.ts fuseRelu, the tournament's last level) keeps to maxComparisonsPerCall: the
  * fused last level compares 3 values per window (its 2 elements and their difference), so a 1x2 stride-2 pool
  * chunked at `limit` elements per call compared up to 1.5x the limit in one call before the fix. And a party whose
- * fuse setting differs from the others' (PARTY_FUSE_RELU_MAXPOOL is not agreed at HELLO) fails the run with a coded
- * error at every party, never a result.
+ * fuse setting differs from the others' fails the run with a coded error at every party, never a result (the parties
+ * also agree PARTY_FUSE_RELU_MAXPOOL at the link HELLO, parties/link-hello.ts, so such a run should not start).
  */
 import { describe, expect, it } from 'vitest';
 import { getKernels } from '../kernels/index.js';

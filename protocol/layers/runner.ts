@@ -324,7 +324,10 @@ async function runNode(ctx: PartyContext, node: LayerNode<ShareTensor>, ins: Sha
   }
 }
 
-/** Dense layer `node` on the pre-activation `a` of `from`, whose ReLU runs inside its product (relu-dense.ts). */
+/**
+ * Dense layer `node` on the pre-activation `a` of `from`, whose ReLU runs inside its product (relu-dense.ts): `src` is
+ * the producer's comparison ring (its ReLU), `ctx` the consumer's (its own activation, as runNode runs it).
+ */
 async function reluDenseNode(ctx: PartyContext, src: PartyContext, node: LayerNode<ShareTensor> & { kind: 'dense' }, a: ShareTensor, from: LayerNode<ShareTensor>, keyPrefix: string, limit: number): Promise<ShareTensor> {
   const [N, din] = a.shape as [number, number];
   assert(node.kernel.shape[0] === din, 'E_SHAPE', `layer '${node.name}': kernel expects ${node.kernel.shape[0]} inputs, got ${din}`);
@@ -391,7 +394,8 @@ export async function secureForward(ctx: PartyContext, model: ModelIR<ShareTenso
     const after = deferred.get(i);
     const from = fusedDense.get(i);
     const out = await ctx.step(`layer:${node.name}`, async () => {
-      if (from && node.kind === 'dense') return reluDenseNode(ctx, wide(from), node, ins[0]!, from, opts.weightKeyPrefix ?? '', limit);
+      // run, not node: a consumer whose own ReLU is fused into the next dense layer leaves it to that layer.
+      if (from && run.kind === 'dense') return reluDenseNode(wide(node), wide(from), run, ins[0]!, from, opts.weightKeyPrefix ?? '', limit);
       const src = after ? wide(model.nodes.find((n) => n.name === after.from)) : ctx;
       // A ReLU moved after a MaxPool runs inside the pool's last comparison pass (pool-pairs.ts, maxpool.ts) where both are on one ring.
       const fuse = after?.activation === 'relu' && node.kind === 'maxpool2d' && src.compareBits === wide(node).compareBits && opts.fuseReluIntoMaxPool === true;

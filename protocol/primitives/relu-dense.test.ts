@@ -17,6 +17,7 @@ import { networkA, seededPrg, uniform } from '../seed-models.js';
 import { run3, shareFor3 } from '../testing/run3.js';
 import { MAX_U64, randomSigned, randomU64s, withEdges } from '../testing/values.js';
 import { memoryTransports } from '../transport/memory.js';
+import type { FloatTensor, ModelIR } from '../ir.js';
 import { FUSE_MAX_WORDS, fusesIntoDense, reluDenseCost, reluIntoDense } from './relu-dense.js';
 
 /** One store whose key names the party: 'w0', 'w1' hold F = W - B, 'w2' holds B (the kept masks of a build run). */
@@ -66,6 +67,18 @@ describe('ReLU fused into a dense layer with a kept weight mask (relu-dense.ts)'
       const as = shareFor3(a);
       const r = await run3((ctx) => reluIntoDense(ctx, as[ctx.party], y[ctx.party]!, rows, K, N, `w${ctx.party}`, 'act'), { compareBits: 32, compareRadix: 4, weightMasks: masks });
       expect(reconstruct(ref, r.results[0], r.results[1])).toEqual(plainReluDense(a, W, rows, K, N));
+    }
+  });
+
+  it('every shape down to 1 x 1 (rows, K, N in {1, 2, 9}), both rings: exact, bytes as declared', async () => {
+    for (const [r0, K0, N0] of [[1, 1, 1], [1, 1, 9], [2, 9, 1], [9, 2, 2], [1, 9, 9]] as const) for (const bits of [32, 64] as const) {
+      const a = bits === 32 ? narrowValues(Math.max(r0 * K0, narrowEdges.length + 1)).subarray(0, r0 * K0) : withEdges(randomSigned(r0 * K0)).subarray(0, r0 * K0);
+      const W = randomU64s(K0 * N0);
+      const { masks, y } = keptStore(W);
+      const as = shareFor3(a);
+      const r = await run3((ctx) => reluIntoDense(ctx, as[ctx.party], y[ctx.party]!, r0, K0, N0, `w${ctx.party}`, 'act'), { compareBits: bits, compareRadix: 4, weightMasks: masks });
+      expect(reconstruct(ref, r.results[0], r.results[1]), `${r0}x${K0}x${N0}/${bits}`).toEqual(plainReluDense(a, W, r0, K0, N0));
+      expect({ rounds: r.rounds, bytes: r.bytes }).toEqual(reluDenseCost(r0, K0, N0, bits, 4));
     }
   });
 
@@ -129,5 +142,67 @@ describe('the runner fuses a ReLU into the small dense layer after it (ForwardOp
     const r = await runA(3, input(2, 3), stores, 'use', true);
     expect(r.rounds).toBe(9);
     close(r.got, r.want);
+  });
+});
+
+// A consumer dense layer marked for the 64-bit comparison ring (model-import/static-bounds.ts: its pre-activation may
+// pass 2^31 at 2^f) must run its own activation there whether or not the ReLU before it is fused into its product.
+function wideConsumer(): ModelIR<FloatTensor> {
+  const g = seededPrg(31);
+  const t = (shape: number[], scale: number): FloatTensor => ({ shape, data: uniform(g, shape.reduce((a, b) => a * b, 1), scale) });
+  // d2's weights up to 1e5: its pre-activations reach ~1e5, past 2^31 / 2^16 = 32768 on both signs.
+  return {
+    formatVersion: 1, inputShape: [4], output: 'd3', outputActivation: 'linear',
+    nodes: [
+      { kind: 'dense', name: 'd1', inputs: ['input'], units: 6, activation: 'relu', kernel: t([4, 6], 1), bias: t([6], 1) },
+      { kind: 'dense', name: 'd2', inputs: ['d1'], units: 5, activation: 'relu', compareBits: 64, kernel: t([6, 5], 100000) },
+      { kind: 'dense', name: 'd3', inputs: ['d2'], units: 3, activation: 'linear', kernel: t([5, 3], 1) },
+    ],
+  };
+}
+
+async function runNet(net: ModelIR<FloatTensor>, batch: number, x: Float64Array, stores: MemoryWeightMasks[], mode: 'build' | 'use', fuse: boolean) {
+  const parts = shareModel(k, net, F);
+  const xs = shareFor3(encode(x, F));
+  const ts = memoryTransports();
+  const seeds = dealSeeds();
+  const out = await Promise.all(([0, 1, 2] as PartyId[]).map((p) => {
+    const ctx = createContext(p, ts[p], seeds[p], { fracBits: F, compareBits: 32, compareRadix: 4, truncation: 'local', comparison: 'direct', weightMasks: stores[p]!.session(mode) });
+    return secureForward(ctx, parts[p], { shape: [batch, ...net.inputShape], data: xs[p] }, { fuseReluIntoDense: fuse }).catch((e: unknown) => { ts.forEach((t) => t.close(e as Error)); throw e; });
+  }));
+  return { got: decode(reconstruct(k, out[0].data, out[1].data), F), want: plainForward(net, x, batch).data, rounds: Math.max(...ts.map((t) => t.counters.depth)) };
+}
+
+describe('the fused pair keeps each layer\'s comparison ring', () => {
+  it('a consumer marked compareBits 64 runs its ReLU on the 64-bit ring (pre-activations past 2^31 at 2^f): fused = unfused = plaintext', async () => {
+    const net = wideConsumer(), batch = 4;
+    const x = uniform(seededPrg(5), 4 * batch, 2);
+    const stores = [0, 1, 2].map(() => new MemoryWeightMasks());
+    await runNet(net, batch, uniform(seededPrg(6), 4 * batch, 2), stores, 'build', true);
+    const plain = await runNet(net, batch, x, stores, 'use', false), fused = await runNet(net, batch, x, stores, 'use', true);
+    // The input reaches both signs past the 32-bit ring at d2 (else this test could not fail).
+    const d2 = plainForward({ ...net, output: 'd2', nodes: [net.nodes[0]!, { ...net.nodes[1]!, activation: 'linear' as const }] as ModelIR<FloatTensor>['nodes'] }, x, batch).data;
+    expect(Math.max(...d2)).toBeGreaterThan(2 ** 15);
+    expect(Math.min(...d2)).toBeLessThan(-(2 ** 15));
+    expect([plain.rounds, fused.rounds]).toEqual([9, 7]); // the fusion did run (d1 into d2, d2 into d3 on its 64-bit ring)
+    close(plain.got, plain.want);
+    close(fused.got, fused.want);
+  });
+});
+
+describe('a chain of small dense layers (each ReLU fused into the next)', () => {
+  it('d1 -> d2 -> d3: d2 is a consumer and a producer; its ReLU runs once, in d3\'s product: 7 rounds (unfused 9), as the plaintext', async () => {
+    const net = wideConsumer();
+    // All on the 32-bit ring: d2's weights scaled down to keep its pre-activations inside it.
+    const chain: ModelIR<FloatTensor> = { ...net, nodes: net.nodes.map(({ compareBits: _, ...n }) => (n.name === 'd2' && n.kind === 'dense' ? { ...n, kernel: { ...n.kernel, data: n.kernel.data.map((v) => v * 1e-4) } } : n)) as ModelIR<FloatTensor>['nodes'] };
+    for (const batch of [1, 3]) {
+      const x = uniform(seededPrg(7 + batch), 4 * batch, 2);
+      const stores = [0, 1, 2].map(() => new MemoryWeightMasks());
+      await runNet(chain, batch, uniform(seededPrg(6), 4 * batch, 2), stores, 'build', true);
+      const plain = await runNet(chain, batch, x, stores, 'use', false), fused = await runNet(chain, batch, x, stores, 'use', true);
+      expect([plain.rounds, fused.rounds]).toEqual([9, 7]);
+      close(plain.got, plain.want);
+      close(fused.got, fused.want);
+    }
   });
 });

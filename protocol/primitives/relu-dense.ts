@@ -31,7 +31,7 @@ import type { PartyContext } from '../context.js';
 import { keptMask } from '../correlated/weight-masks.js';
 import { assert } from '../errors.js';
 import { keepWhereBit, selectByBit } from '../ring/ops.js';
-import { scratchU64 } from '../ring/scratch.js';
+import { scratchU64, scratchU8 } from '../ring/scratch.js';
 import type { AShare } from '../ring/types.js';
 import type { Cost } from './cost.js';
 import { reluDirectCost, reluDirectInto, type ReluTail } from './relu-direct.js';
@@ -66,13 +66,18 @@ export function reluIntoDense(ctx: PartyContext, a: AShare, y: BigUint64Array, r
       for (let idx = 0; idx < rows * K; idx++) { const i = idx % K; k.mulScalar(mask.subarray(i * N, (i + 1) * N), r[idx]!, R.subarray(idx * N, (idx + 1) * N)); }
     },
     deal(z, out) {
-      // Per image row: R, M = z_i B_i, N = z_i R_i (w_i = r_i z_i), as K x N blocks one after the other: row copies only.
+      // Per image row: R, M = z_i B_i, N = z_i R_i (w_i = r_i z_i), as K x N blocks one after the other. z is secret
+      // (z XOR b = DReLU(a), b known to P0 and P1) and P2's time to this message is seen by P1: no branch on z_i, a
+      // masked copy (keepWhereBit) of each row whatever z_i is. Read only here: scratch.
+      const zi = scratchU8('reludense.zi', N);
       for (let row = 0; row < rows; row++) {
         const base = 3 * row * KN;
         out.set(R!.subarray(row * KN, (row + 1) * KN), base);
         for (let i = 0; i < K; i++) {
           const idx = row * K + i, Mi = out.subarray(base + KN + i * N, base + KN + (i + 1) * N), Ni = out.subarray(base + 2 * KN + i * N, base + 2 * KN + (i + 1) * N);
-          if (z[idx]! & 1) { Mi.set(mask.subarray(i * N, (i + 1) * N)); Ni.set(R!.subarray(idx * N, (idx + 1) * N)); } else { Mi.fill(0n); Ni.fill(0n); }
+          zi.fill(z[idx]!);
+          keepWhereBit(zi, 1, mask.subarray(i * N, (i + 1) * N), Mi);
+          keepWhereBit(zi, 1, R!.subarray(idx * N, (idx + 1) * N), Ni);
         }
       }
     },

@@ -144,7 +144,7 @@ export class MalEpochs {
   private idleWaiters: (() => void)[] = [];
 
   /**
-   * `busy`: whether the desk has a client run in flight; `cheat`: the tag
+   * `busy`: whether the desk has a client session open (in its set-up, waiting for its input, or running); `cheat`: the tag
    * prefix of the test-only cheating switch of scope 'offline'
    * (malicious-cheat.ts), used in this party's first offline batch.
    */
@@ -246,7 +246,7 @@ export class MalEpochs {
     this.offView?.close(new MpcError('E_PEER_UNAVAILABLE', 'the epoch of this offline batch was discarded'));
   }
 
-  /** Called by the desk when its last run in flight ends. */
+  /** Called by the desk when its last open client session ends (none in its set-up either). */
   wake(): void {
     for (const w of this.idleWaiters.splice(0)) w();
   }

@@ -74,4 +74,34 @@ describe('malicious pool: no offline batch while a client session is open', () =
     await input(t, id3, await mask(t, id3));
     expect(t.servers.map((s) => s.party.malDesk.last!.pooled)).toEqual([true, true, true]);
   }, 120_000);
+
+  it('two sessions open at once, one never sending its input: no batch while either is open; the refill runs once the silent one ends (clientWaitMs), and the next session is pooled', async () => {
+    t = await partyTrio({ plain: model, fracBits: F, security: 'malicious', tls: true, malicious: { poolInferences: 1, clientWaitMs: 1500 } });
+    const id1 = randomUUID();
+    await input(t, id1, await mask(t, id1));
+    await settle(t);
+    expect(batches(t)).toEqual([1, 1, 1]);
+    // A takes the pool's entry, B finds none (inline masks); both open at the three parties.
+    const a = randomUUID(), b = randomUUID();
+    const ma = await mask(t, a);
+    await mask(t, b);
+    expect(t.servers.map((s) => s.party.malDesk.open)).toEqual([2, 2, 2]);
+    await input(t, a, ma);
+    expect(t.servers.map((s) => s.party.malDesk.last!.pooled)).toEqual([true, true, true]);
+    // A is done, B still waits for its input: still no batch.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(t.servers.map((s) => s.party.malDesk.open)).toEqual([1, 1, 1]);
+    expect([0, 1, 2].map((p) => offView(t!, p))).toEqual([null, null, null]);
+    expect(batches(t)).toEqual([1, 1, 1]);
+    // B ends at clientWaitMs (1.5 s); then the batch runs (settled() waits for it), and the next session takes its entry.
+    // Bounded: without the desk's wake when a waiting session ends (end() -> idleCheck()) the refill never starts.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([settle(t), new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no refill within 20 s of the silent session\'s clientWaitMs')), 20_000); })]);
+    clearTimeout(timer);
+    expect(t.servers.map((s) => s.party.malDesk.open)).toEqual([0, 0, 0]);
+    expect(batches(t)).toEqual([2, 2, 2]);
+    const id3 = randomUUID();
+    await input(t, id3, await mask(t, id3));
+    expect(t.servers.map((s) => s.party.malDesk.last!.pooled)).toEqual([true, true, true]);
+  }, 120_000);
 });

@@ -58,6 +58,15 @@ const SCENARIOS: Record<string, { run: (s: MalSession) => Promise<bigint[]>; wan
     },
     want: [3n],
   },
+  'maxPoolM separable (3x2 image, 2x2 window stride 1 valid, ell = 4: a row of pairs, then adjacent rows; a tie) of P2\'s input, masked opening, MAC check': {
+    run: async (s) => {
+      const x = await secret(s, 2, [-3n, 2n, 2n, -1n, 0n, 3n]);
+      const out = await openLow(s, await maxPoolM(s, x, { h: 3, w: 2, c: 1 }, { kh: 2, kw: 2, sh: 1, sw: 1 }, 4));
+      await macCheck(s);
+      return Array.from(out).map((v) => BigInt.asIntN(64, v));
+    },
+    want: [2n, 3n],
+  },
   'argmaxM (1 row of 2 classes, ell = 4) of P0\'s input, masked opening, MAC check': {
     run: async (s) => {
       const out = await openLow(s, await argmaxM(s, await secret(s, 0, [1n, 3n]), 1, 2, 4));

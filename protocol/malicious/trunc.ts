@@ -220,8 +220,8 @@ export function constant(n: number, c: bigint): Vec128 {
   return out;
 }
 
-/** [x] with the elements where keep[e] = 0 set to 0 (value and MAC shares): multiplication by a public 0/1 vector, local. */
-function keepWhere(x: MShare, keep: Uint8Array): MShare {
+/** [x] with the elements where keep[e] = 0 set to 0 (value and MAC shares): multiplication by a public 0/1 vector, local. Exported for cpu-cuts.test.ts (old-vs-new). */
+export function keepWhere(x: MShare, keep: Uint8Array): MShare {
   const out = allocM(x.n);
   // Word copies where kept (out starts at 0): no fill() call per dropped element.
   const sel = (v: Vec128, o: Vec128): void => {
@@ -236,7 +236,7 @@ function keepWhere(x: MShare, keep: Uint8Array): MShare {
 }
 
 /** Step 3's public part: c' = (c mod 2^m) >> f as a vector, and 1 - c_{m-1} per element. Reads only the low m <= 64 bits of c. */
-function lowBits(c: Vec128, m: number, f: number): { cShift: Vec128; notTop: Uint8Array } {
+export function lowBits(c: Vec128, m: number, f: number): { cShift: Vec128; notTop: Uint8Array } {
   const n = len128(c);
   const cShift = alloc128(n), notTop = new Uint8Array(n);
   const hiMask = m < 64 && m > 32 ? 2 ** (m - 32) - 1 : 0xffffffff; // once, not per element

@@ -52,6 +52,17 @@ async function maxPoolRun(s: MalSession): Promise<bigint[]> {
   return out;
 }
 
+const SEP = [-5n, 3n, 3n, -2n, 0n, 6n];
+/** The separable 2x2 stride-1 'valid' MaxPool (maxpool.ts separableM): 3x2x1, level 1 on the three row pairs, level 2 on rows 0-1 and 1-2. */
+async function separableRun(s: MalSession): Promise<bigint[]> {
+  const x = await inputM(s, 0, s.party === 0 ? liftSigned(BigUint64Array.from(SEP.map((v) => BigInt.asUintN(64, v)))) : null, SEP.length);
+  const y = await maxPoolBinM(s, x, { h: 3, w: 2, c: 1 }, { kh: 2, kw: 2, sh: 1, sw: 1 }, 6);
+  await macCheck(s);
+  const out = Array.from(await openLow(s, y)).map((v) => BigInt.asIntN(64, v));
+  await macCheck(s);
+  return out;
+}
+
 describe('cheating-party harness on the binary domain: one altered message makes every honest party abort', () => {
   it('triples made ahead, reluBinM (ell = 5), MAC check, opened output: every message of every party, each alteration', async () => {
     const { cases, confirmCases } = await everyAlteration(reluRun, (v) => expect(v).toEqual(XS.map((x) => (x < 0n ? 0n : x))), 20);
@@ -66,6 +77,11 @@ describe('cheating-party harness on the binary domain: one altered message makes
 
   it('maxPoolBinM (2x2x2, window 2x2, ell = 6: two levels, daBits and triples inside the layer): every message of every party, one alteration each (rotating)', async () => {
     const { cases } = await everyAlteration(maxPoolRun, (v) => expect(v).toEqual([6n, 7n]), 20, { rotate: true });
+    expect(cases).toBeGreaterThan(80);
+  }, 600_000);
+
+  it('maxPoolBinM separable (3x2x1, window 2x2 stride 1 valid, ell = 6, a tie: level 1 on row pairs, level 2 on adjacent rows): every message of every party, one alteration each (rotating)', async () => {
+    const { cases } = await everyAlteration(separableRun, (v) => expect(v).toEqual([3n, 6n]), 20, { rotate: true });
     expect(cases).toBeGreaterThan(80);
   }, 600_000);
 });

@@ -91,8 +91,8 @@ export function dreluBinM(s: MalSession, x: MShare, ell: number, dabits?: DaBits
   });
 }
 
-/** zero_i := one_i where e_i = 1 (a public choice between two MACed values: local); returns zero, changed in place. */
-function chooseM(e: Uint8Array, one: MShare, zero: MShare): MShare {
+/** zero_i := one_i where e_i = 1 (a public choice between two MACed values: local); returns zero, changed in place. Exported for cpu-cuts.test.ts (old-vs-new). */
+export function chooseM(e: Uint8Array, one: MShare, zero: MShare): MShare {
   const out = zero;
   // Word copies, no subarray per element (each was a fresh typed-array view: most of this function's time and GC).
   for (const [src, dst] of [[one.x.a, out.x.a], [one.x.b, out.x.b], [one.m.a, out.m.a], [one.m.b, out.m.b]] as const) {

@@ -58,6 +58,12 @@ export interface LinkSettings {
    * organisation can upgrade first (link versions above).
    */
   maliciousInputDigest?: boolean;
+  /**
+   * Malicious mode only: the revision of the malicious mode's messages (protocol/malicious/revision.ts). Two builds
+   * with different messages would fail their first run with E_INTEGRITY, a false alarm of cheating that drops the
+   * epoch: refused here instead. Absent from a HELLO: 1, what a build before the field runs.
+   */
+  maliciousRevision?: number;
   /** What carries the pair's messages (mesh-h2.ts): the mesh adds it; a build before it speaks only 'grpc'. */
   meshLink?: 'grpc' | 'h2';
   /**
@@ -82,9 +88,9 @@ export interface LinkSettings {
 }
 
 /** Settings that must be the same at both ends of a link, in the order they are reported. */
-const MUST: (keyof LinkSettings)[] = ['security', 'maliciousComparisons', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink', 'outputCompareBits', 'rangeSentinel', 'fuseReluIntoDense', 'fuseReluIntoMaxPool'];
+const MUST: (keyof LinkSettings)[] = ['security', 'maliciousComparisons', 'maliciousRevision', 'compareBits', 'compareRadix', 'modelHash', 'importId', 'meshLink', 'outputCompareBits', 'rangeSentinel', 'fuseReluIntoDense', 'fuseReluIntoMaxPool'];
 /** Settings compared with a default when a HELLO leaves them out (what a build before the setting does). */
-const DEFAULTS: Partial<LinkSettings> = { outputCompareBits: 64, rangeSentinel: false, maliciousComparisons: 'arithmetic', fuseReluIntoDense: false, fuseReluIntoMaxPool: false };
+const DEFAULTS: Partial<LinkSettings> = { outputCompareBits: 64, rangeSentinel: false, maliciousComparisons: 'arithmetic', maliciousRevision: 1, fuseReluIntoDense: false, fuseReluIntoMaxPool: false };
 /** Settings P0 decides per run: a difference is reported, not refused. */
 const SHOULD: (keyof LinkSettings)[] = ['keepWeightMasks', 'preprocess'];
 

@@ -19,6 +19,7 @@
  * test's switched session answers 500 (an arithmetic entry met by binary
  * requests): both checked by removing them.
  */
+import { MALICIOUS_REVISION } from '../protocol/malicious/revision.js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { maskedInput, reconstructOutput } from '../client-sdk/src/malicious-io.js';
@@ -333,5 +334,18 @@ describe('malicious.comparisons at link set-up (link-hello.ts)', () => {
     expect(opened[0]!.party.mesh.health[1]!.problem).toMatchObject({ code: 'E_SETTINGS_MISMATCH', message: 'maliciousComparisons: P0 has binary, P1 has arithmetic (must be the same at the three parties)' });
     expect(opened[0]!.party.mesh.health[1]!.ups).toBe(0);
     expect((await opened[0]!.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+    // The revision of the malicious messages is in this party's HELLO (party.ts), so a peer on a build with other
+    // messages is refused at set-up (below) instead of failing its first run with E_INTEGRITY.
+    expect(opened[0]!.party.mesh.settingsOf(0)).toMatchObject({ maliciousRevision: MALICIOUS_REVISION });
   }, 60_000);
+
+  it('another revision of the malicious messages (revision.ts), or none (a build before it: 1), is refused naming it', () => {
+    const base = { security: 'malicious' as const, compareBits: 32 as const, compareRadix: 4 as const, maliciousComparisons: 'arithmetic' as const };
+    expect(MALICIOUS_REVISION).toBeGreaterThan(1);
+    expect(compareSettings(0, { ...base, maliciousRevision: MALICIOUS_REVISION }, 1, base).must).toEqual([`maliciousRevision: P0 has ${MALICIOUS_REVISION}, P1 has 1`]);
+    expect(compareSettings(2, { ...base, maliciousRevision: MALICIOUS_REVISION }, 1, { ...base, maliciousRevision: MALICIOUS_REVISION + 1 }).must).toEqual([`maliciousRevision: P1 has ${MALICIOUS_REVISION + 1}, P2 has ${MALICIOUS_REVISION}`]);
+    expect(compareSettings(0, { ...base, maliciousRevision: MALICIOUS_REVISION }, 1, { ...base, maliciousRevision: MALICIOUS_REVISION }).must).toEqual([]);
+    // Two semi-honest parties send none: equal.
+    expect(compareSettings(0, { security: 'semi-honest' }, 1, { security: 'semi-honest' }).must).toEqual([]);
+  });
 });

@@ -21,6 +21,7 @@ import { IdJournal, idJournalTtlMs } from './id-journal.js';
 import { errFields, sessionTag, silentLogger, type Logger } from './log.js';
 import type { LinkSettings } from './link-hello.js';
 import { fuseReluIntoDense, fuseReluIntoMaxPool } from './fuse-knob.js';
+import { MALICIOUS_REVISION } from '../protocol/malicious/revision.js';
 import { PeerMesh } from './mesh.js';
 import { partyMetrics, type PartyMetrics } from './metrics.js';
 import { checkMaliciousModel } from '../protocol/malicious/runner.js';
@@ -92,7 +93,7 @@ export class Party implements PartyCore {
     this.weightMasks = new WeightMaskState(opts.party, opts.keepWeightMasks ?? true);
     // What the peers compare at HELLO (link-hello.ts): the mesh starts once the model is loaded, so its hash is in.
     const settings = (): LinkSettings => ({
-      security: opts.security ?? 'semi-honest', ...(opts.security === 'malicious' ? { maliciousComparisons: opts.malicious?.comparisons ?? 'arithmetic', maliciousInputDigest: true } : {}), compareBits: opts.compareBits ?? 32, compareRadix: opts.compareRadix ?? 4, keepWeightMasks: opts.keepWeightMasks ?? true,
+      security: opts.security ?? 'semi-honest', ...(opts.security === 'malicious' ? { maliciousComparisons: opts.malicious?.comparisons ?? 'arithmetic', maliciousRevision: MALICIOUS_REVISION, maliciousInputDigest: true } : {}), compareBits: opts.compareBits ?? 32, compareRadix: opts.compareRadix ?? 4, keepWeightMasks: opts.keepWeightMasks ?? true,
       preprocess: (opts.preprocess ?? DEFAULT_PREPROCESS).enabled, ...(this.model ? { modelHash: this.model.info.modelHash, ...(this.model.info.importId ? { importId: this.model.info.importId } : {}), outputCompareBits: this.model.outputCompareBits ?? 64, rangeSentinel: this.model.info.rangeSentinel === true } : {}),
       // The opt-in fusions (fuse-knob.ts), must-match: sent only when on, so a default party's HELLO is as before.
       ...(fuseReluIntoDense() ? { fuseReluIntoDense: true } : {}), ...(fuseReluIntoMaxPool() ? { fuseReluIntoMaxPool: true } : {}),

@@ -8,7 +8,7 @@
  *
  * Revisions (a HELLO without the field is revision 1, what every build before the field runs):
  *   1  up to the 2026-12-07 late round.
- *   2  2026-12-08 round: the session set-up's coin commitments ride on each party's first message instead of a
+ *   2  2026-12-07 round 4: the session set-up's coin commitments ride on each party's first message instead of a
  *      round of their own (session.ts); the truncation mask's maker chosen by bytes and rounds where it is made
  *      inline (trunc.ts usesSplitMask); 2x2 stride-1 'valid' MaxPool compares each horizontal pair once
  *      (maxpool.ts separableM).

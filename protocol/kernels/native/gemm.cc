@@ -123,8 +123,8 @@ void packB(const KernelSpec& ks, const u64* B, size_t ldb, size_t p0, size_t kc,
   }
 }
 
-// L1 data cache size in bytes (0 where the C library does not report it), read once.
-size_t l1dBytes() {
+// L1 data cache size in bytes as the C library reports it (0 where it does not), read once.
+size_t l1dReported() {
   static const size_t bytes = [] {
 #ifdef _SC_LEVEL1_DCACHE_SIZE
     const long v = sysconf(_SC_LEVEL1_DCACHE_SIZE);
@@ -134,6 +134,11 @@ size_t l1dBytes() {
 #endif
   }();
   return bytes;
+}
+std::atomic<size_t> gL1dSet{0};  // setL1dBytes (the equality driver); 0: as reported
+size_t l1dBytes() {
+  const size_t set = gL1dSet.load();
+  return set ? set : l1dReported();
 }
 
 // The k block of a kernel: KCWideL1 where the L1 data cache holds 48 KiB or more (AMD Zen 5, Intel since Ice Lake:
@@ -240,6 +245,11 @@ int setMaxThreads(int n) {
 }
 
 int maxThreads() { return gMaxThreads.load(); }
+
+size_t setL1dBytes(size_t bytes) {
+  gL1dSet.store(bytes);
+  return l1dBytes();
+}
 
 void gemm(const uint64_t* A, const uint64_t* B, uint64_t* C, size_t m, size_t k, size_t n) {
   if (m == 0 || n == 0) return;

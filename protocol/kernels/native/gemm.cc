@@ -26,8 +26,8 @@ using gemmk::KernelSpec;
 using u64 = uint64_t;
 
 // The packing buffers of the calling thread, kept between calls (grow only; at most MC x KC and NC x KC values of
-// one kernel: up to about 2 MiB per thread that calls gemm): a fresh allocation of this size is a new mapping each
-// call, paid again in page faults and zeroing on its first touch.
+// one kernel: up to about 2.4 MiB per thread that calls gemm, the AVX2 2x8 kernel's with its 512 k block): a fresh
+// allocation of this size is a new mapping each call, paid again in page faults and zeroing on its first touch.
 struct Scratch {
   u64* p = nullptr;
   size_t cap = 0;

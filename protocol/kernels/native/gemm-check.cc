@@ -7,7 +7,9 @@
 //   g++ -O3 -std=c++17 -pthread gemm-check.cc gemm.cc gemm-portable.cc gemm-x86.cc gemm-arm.cc ring128.cc -o gemm-check
 //   ./gemm-check            every SIMD level the CPU has x threads 1..3 (products
 //                           that split into 2 and 3 bands included), against
-//                           a naive u64 reference on random and edge inputs;
+//                           a naive u64 reference on random and edge inputs,
+//                           under both k blocks (L1 data cache taken as 32
+//                           and as 48 KiB, gemm.h setL1dBytes);
 //                           prints "gemm-check: OK ..." and exits 0, else 1;
 //                           then the same for the Z_2^128 kernels against a
 //                           naive unsigned __int128 reference ("gemm-check:
@@ -24,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -36,6 +39,7 @@ using u64 = uint64_t;
 namespace {
 
 u64 gState = 0;
+size_t gL1 = 0;  // the L1 data cache size the k block is chosen by in this pass (main, setL1dBytes)
 u64 next64() {
   u64 z = (gState += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -113,8 +117,8 @@ int check(size_t* compared) {
           for (size_t i = 0; i < got.size(); i++) {
             if (got[i] != want[i]) {
               if (failures++ < 20)
-                std::printf("MISMATCH %s threads=%d shape %zux%zux%zu fill %d: C[%zu] = %016llx, want %016llx\n",
-                            securenn::simdName(l), threads, s.m, s.k, s.n, static_cast<int>(fa), i,
+                std::printf("MISMATCH %s threads=%d L1D %zu KiB shape %zux%zux%zu fill %d: C[%zu] = %016llx, want %016llx\n",
+                            securenn::simdName(l), threads, gL1 >> 10, s.m, s.k, s.n, static_cast<int>(fa), i,
                             static_cast<unsigned long long>(got[i]), static_cast<unsigned long long>(want[i]));
               break;
             }
@@ -159,7 +163,7 @@ int checkThreads(size_t* compared) {
           for (size_t i = 0; i < got.size(); i++) {
             if (got[i] != want[i]) {
               if (failures++ < 20)
-                std::printf("MISMATCH %s threads=%d shape %zux%zux%zu fill %d: C[%zu]\n", securenn::simdName(l), threads, s.m, s.k, s.n, static_cast<int>(fa), i);
+                std::printf("MISMATCH %s threads=%d L1D %zu KiB shape %zux%zux%zu fill %d: C[%zu]\n", securenn::simdName(l), threads, gL1 >> 10, s.m, s.k, s.n, static_cast<int>(fa), i);
               break;
             }
           }
@@ -301,8 +305,15 @@ int main(int argc, char** argv) {
     bench(only);
     return 0;
   }
+  // Every product under each k block a kernel can take (gemm.cc kcFor: the AVX2 2x8 kernel's 512 from a 48 KiB L1 data
+  // cache, else 256), whatever this machine's cache is; then the size it reports again.
   size_t compared = 0;
-  const int failures = check(&compared) + checkThreads(&compared);
+  int failures = 0;
+  for (size_t l1 : {size_t{32} << 10, size_t{48} << 10}) {
+    gL1 = securenn::setL1dBytes(l1);
+    failures += check(&compared) + checkThreads(&compared);
+  }
+  securenn::setL1dBytes(0);
   if (failures) {
     std::printf("gemm-check: FAILED (%d of %zu products differ from the reference)\n", failures, compared);
     return 1;

@@ -26,8 +26,8 @@ using gemmk::KernelSpec;
 using u64 = uint64_t;
 
 // The packing buffers of the calling thread, kept between calls (grow only; at most MC x KC and NC x KC values of
-// one kernel: up to about 2 MiB per thread that calls gemm): a fresh allocation of this size is a new mapping each
-// call, paid again in page faults and zeroing on its first touch.
+// one kernel: up to about 2.4 MiB per thread that calls gemm, the AVX2 2x8 kernel's with its 512 k block): a fresh
+// allocation of this size is a new mapping each call, paid again in page faults and zeroing on its first touch.
 struct Scratch {
   u64* p = nullptr;
   size_t cap = 0;
@@ -123,8 +123,8 @@ void packB(const KernelSpec& ks, const u64* B, size_t ldb, size_t p0, size_t kc,
   }
 }
 
-// L1 data cache size in bytes (0 where the C library does not report it), read once.
-size_t l1dBytes() {
+// L1 data cache size in bytes as the C library reports it (0 where it does not), read once.
+size_t l1dReported() {
   static const size_t bytes = [] {
 #ifdef _SC_LEVEL1_DCACHE_SIZE
     const long v = sysconf(_SC_LEVEL1_DCACHE_SIZE);
@@ -134,6 +134,11 @@ size_t l1dBytes() {
 #endif
   }();
   return bytes;
+}
+std::atomic<size_t> gL1dSet{0};  // setL1dBytes (the equality driver); 0: as reported
+size_t l1dBytes() {
+  const size_t set = gL1dSet.load();
+  return set ? set : l1dReported();
 }
 
 // The k block of a kernel: KCWideL1 where the L1 data cache holds 48 KiB or more (AMD Zen 5, Intel since Ice Lake:
@@ -240,6 +245,11 @@ int setMaxThreads(int n) {
 }
 
 int maxThreads() { return gMaxThreads.load(); }
+
+size_t setL1dBytes(size_t bytes) {
+  gL1dSet.store(bytes);
+  return l1dBytes();
+}
 
 void gemm(const uint64_t* A, const uint64_t* B, uint64_t* C, size_t m, size_t k, size_t n) {
   if (m == 0 || n == 0) return;

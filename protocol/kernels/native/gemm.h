@@ -38,6 +38,11 @@ void gemm(const uint64_t* A, const uint64_t* B, uint64_t* C, size_t m, size_t k,
 // least one, and one per 2^22 multiply-adds (below that one thread is faster than starting another).
 size_t bandCount(double work, size_t tiles);
 
+// The L1 data cache size the k block is chosen by (gemm.cc kcFor: the AVX2 2x8 kernel takes 512 from 48 KiB, else
+// 256); 0 (the default) is what the C library reports. For the equality driver (gemm-check.cc), so that both k blocks
+// a kernel can run with are checked on any machine. Returns the size in force.
+size_t setL1dBytes(size_t bytes);
+
 // Runs band(0) .. band(parts - 1), bands 1.. on threads of their own (here, in order, when a thread cannot start);
 // the bands must write disjoint memory. Throws std::bad_alloc when any band threw.
 void runBands(size_t parts, const std::function<void(size_t)>& band);

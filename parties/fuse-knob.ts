@@ -20,3 +20,7 @@ export const fuseReluIntoMaxPool = (env: NodeJS.ProcessEnv = process.env): boole
  * run's deadline ends it); the other four mismatches end in E_PROTOCOL_DESYNC at P1.
  */
 export const fuseReluIntoDense = (env: NodeJS.ProcessEnv = process.env): boolean => env.PARTY_FUSE_RELU_DENSE === '1';
+
+/** Both knobs as the runner's ForwardOptions (run-executor.ts for clients' runs, warmup-forward.ts for the warm-up's). */
+export const fuseOptions = (env: NodeJS.ProcessEnv = process.env): { fuseReluIntoMaxPool: boolean; fuseReluIntoDense: boolean } =>
+  ({ fuseReluIntoMaxPool: fuseReluIntoMaxPool(env), fuseReluIntoDense: fuseReluIntoDense(env) });

@@ -16,7 +16,7 @@ import type { DealScript, PartyBundle } from '../protocol/correlated/dealer.js';
 import type { PartySeeds } from '../protocol/correlated/prg.js';
 import { MpcError } from '../protocol/errors.js';
 import { secureForward } from '../protocol/layers/runner.js';
-import { fuseReluIntoDense, fuseReluIntoMaxPool } from './fuse-knob.js';
+import { fuseOptions } from './fuse-knob.js';
 import type { ShareTensor } from '../protocol/layers/types.js';
 import { labelShapeOf } from '../protocol/output-kind.js';
 import { pateAggregate, privateOutput, type ResolvedPolicy } from '../protocol/privacy/index.js';
@@ -119,7 +119,7 @@ export class RunExecutor {
           mark(prefix + name, net.nodes[index]?.kind ?? '');
           onNode?.(this.c.party, runId, prefix + name, index);
         };
-        outs.push(await secureForward(sentinel.ctx, net, { shape: [images, ...model.info.inputShape], data: input as AShare }, { onNode: onLayer, weightKeyPrefix: prefix, fuseReluIntoMaxPool: fuseReluIntoMaxPool(), fuseReluIntoDense: fuseReluIntoDense() }));
+        outs.push(await secureForward(sentinel.ctx, net, { shape: [images, ...model.info.inputShape], data: input as AShare }, { onNode: onLayer, weightKeyPrefix: prefix, ...fuseOptions() }));
       }
       this.c.weightMasks.built(masks);
       // Let the forward's last messages leave before this party's own work on the output (Node's HTTP/2 writes go out

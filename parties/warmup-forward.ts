@@ -10,7 +10,7 @@ import type { DealScript } from '../protocol/correlated/dealer.js';
 import type { PartySeeds } from '../protocol/correlated/prg.js';
 import { encode } from '../protocol/fixed-point/fixed-point.js';
 import { secureForward } from '../protocol/layers/runner.js';
-import { fuseReluIntoDense, fuseReluIntoMaxPool } from './fuse-knob.js';
+import { fuseOptions } from './fuse-knob.js';
 import { privateOutput } from '../protocol/privacy/index.js';
 import type { AShare } from '../protocol/ring/types.js';
 import { kernelsFor } from '../runtime/kernels.js';
@@ -41,7 +41,7 @@ export async function forward(c: PartyCore, view: SessionTransport, runId: strin
   // As a client run does (run-executor.ts): its dealt jobs prepare the bundles of client runs of this shape.
   const sentinel = runSentinel(ctx, model.info.rangeSentinel === true);
   let out;
-  for (const [t, net] of nets.entries()) out = await secureForward(sentinel.ctx, net, { shape: [batch, ...model.info.inputShape], data: input as AShare }, { weightKeyPrefix: model.teachers ? `t${t}/` : '', fuseReluIntoMaxPool: fuseReluIntoMaxPool(), fuseReluIntoDense: fuseReluIntoDense() });
+  for (const [t, net] of nets.entries()) out = await secureForward(sentinel.ctx, net, { shape: [batch, ...model.info.inputShape], data: input as AShare }, { weightKeyPrefix: model.teachers ? `t${t}/` : '', ...fuseOptions() });
   c.weightMasks.built(masks);
   const policy = resolveModelPolicy(model, undefined);
   if (!model.teachers && !isPlainLogits(policy)) await privateOutput(sentinel.ctx, { shape: [batch, model.outputSize], data: out!.data }, policy);
